@@ -1,0 +1,48 @@
+"""The exceptions pipesheet raises, one base for all of them.
+
+    PipesheetError
+    ├── DefinitionError (ValueError)      unusable pipeline definition
+    ├── SheetLayoutError (LookupError)    tab, header or required column not found
+    └── SourceError                       the workbook cannot be read or written
+        ├── WorkbookNotFoundError (LookupError)
+        ├── UnsupportedWorkbookError (ValueError)
+        ├── WorkbookBusyError             open in Excel, or changed during the run
+        └── FeatureLossError              saving would damage features of the file
+
+Every message names the thing (workbook, tab, row, column), shows the value and
+says how to fix it. The CLI turns these into exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class PipesheetError(Exception):
+    """Base of every error pipesheet raises on purpose."""
+
+
+class DefinitionError(PipesheetError, ValueError):
+    """The pipeline definition is invalid."""
+
+
+class SheetLayoutError(PipesheetError, LookupError):
+    """The workbook lacks a tab, header or required column the definition needs."""
+
+
+class SourceError(PipesheetError):
+    """The workbook could not be read or written."""
+
+
+class WorkbookNotFoundError(SourceError, LookupError):
+    """The workbook file or spreadsheet does not exist."""
+
+
+class UnsupportedWorkbookError(SourceError, ValueError):
+    """The file is not a workbook pipesheet can read (wrong format, corrupt)."""
+
+
+class WorkbookBusyError(SourceError):
+    """The workbook is open elsewhere or changed during the run; retry later."""
+
+
+class FeatureLossError(SourceError):
+    """Saving in place would drop or damage features of the workbook."""

@@ -1,0 +1,46 @@
+"""The sheet as rules see it: a grid of plain cell values, independent of backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# What a source hands over for one cell. Empty cells are None. Dates stay real
+# dates when the backend knows them; serial numbers stay numbers and are
+# converted by the column's declared type.
+CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
+
+
+@dataclass(frozen=True)
+class SheetGrid:
+    """The values of one tab, row 1 of the sheet first.
+
+    ``rows`` may be ragged: a row can be shorter than the header (trailing blank
+    cells left out), and trailing empty rows may be missing.
+    """
+
+    workbook: str
+    tab: str
+    rows: list[list[CellValue]] = field(default_factory=list)
+
+    def cell(self, row: int, column: int) -> CellValue:
+        """Return the value at a 1-based row and 0-based column, None past the edge."""
+        if row < 1 or row > len(self.rows):
+            return None
+        values = self.rows[row - 1]
+        return values[column] if 0 <= column < len(values) else None
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index (0 → A, 27 → AB)."""
+    letters = ""
+    number = index + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def is_blank(value: CellValue) -> bool:
+    """Return True for an empty cell or one holding only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -1,0 +1,85 @@
+"""What a run intends to write: status cells by deal ID and complete generated tabs.
+
+A plan holds only changes. An empty plan means the workbook is left untouched,
+byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rules.grid import CellValue
+
+
+@dataclass(frozen=True)
+class StatusWrite:
+    """One status cell to set, found by deal ID.
+
+    ``row`` is where the ID was when the sheet was read. ``previous`` is the
+    status cell's value at that read, for compare-and-set before writing.
+    """
+
+    deal_id: str
+    row: int
+    value: str
+    previous: CellValue
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A bar chart placed on a generated tab, over a block of that tab's cells.
+
+    Rows are 1-based, columns 0-based, both as in the tab's own grid.
+    """
+
+    title: str
+    category_column: int
+    value_columns: list[int]
+    header_row: int
+    first_row: int
+    last_row: int
+    anchor: str
+
+
+@dataclass(frozen=True)
+class GeneratedTab:
+    """A tab pipesheet owns and replaces whole on every run."""
+
+    name: str
+    grid: list[list[CellValue]]
+    chart: BarChart | None = None
+    column_widths: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HighlightRule:
+    """A conditional-format rule on the pipeline tab keyed on the status column.
+
+    ``formula`` is written for the first data row (for example
+    ``LEFT($Q5,5)="ERROR"``) and applies to the whole data range.
+    """
+
+    formula: str
+    fill_rgb: str
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """Every write of one run on one workbook."""
+
+    tab: str
+    header_row: int
+    id_column: int
+    status_column: int
+    status_header: str
+    write_status_header: bool
+    last_row: int
+    last_column: int
+    status_cells: list[StatusWrite] = field(default_factory=list)
+    tabs: list[GeneratedTab] = field(default_factory=list)
+    highlights: list[HighlightRule] = field(default_factory=list)
+    owned_tab_names: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.status_cells or self.tabs or self.write_status_header)

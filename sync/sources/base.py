@@ -1,0 +1,46 @@
+"""The protocol every workbook backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from rules.grid import SheetGrid
+from sync.plan import WritePlan
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What a backend actually wrote.
+
+    ``skipped`` lists deal IDs whose status was not written because the row moved
+    away, vanished or was edited between read and write.
+    """
+
+    status_cells_written: int
+    tabs_written: list[str]
+    bytes_written: int
+    requests: int
+    skipped: list[str]
+    output: str
+
+
+class WorkbookSource(Protocol):
+    """A workbook pipesheet can read tabs from and apply a write plan to."""
+
+    @property
+    def name(self) -> str:
+        """Return the workbook's name as users know it (file name or title)."""
+        ...
+
+    def tab_names(self) -> list[str]:
+        """Return the names of all tabs in workbook order."""
+        ...
+
+    def read_tab(self, tab: str) -> SheetGrid:
+        """Return the values of one tab; raise SheetLayoutError if it is missing."""
+        ...
+
+    def apply(self, plan: WritePlan) -> WriteReport:
+        """Write the plan, skipping rows that moved or changed since the read."""
+        ...
