@@ -125,6 +125,11 @@ class Stage(StrictModel):
     idle_days: Annotated[int, Field(gt=0)] | None = Field(
         default=None, description="Days a deal may stay in this stage."
     )
+    reached_if_filled: list[str] = Field(
+        default_factory=list,
+        description="Fields whose filled value shows that a deal reached this "
+        "stage; the funnel uses them for closed deals whose path is unknown.",
+    )
     next_step_required: bool | None = Field(
         default=None,
         description="Open deals here need a next-step date; defaults to the "
@@ -221,6 +226,11 @@ class Pipeline(StrictModel):
         for stage in self.stages:
             _check_fields_known(
                 stage.required, self.columns, f"stage {stage.name!r} required"
+            )
+            _check_fields_known(
+                stage.reached_if_filled,
+                self.columns,
+                f"stage {stage.name!r} reached_if_filled",
             )
         _check_fields_known(list(self.allowed), self.columns, "allowed")
         _check_fields_known(self.outputs.group_by, self.columns, "outputs.group_by")
