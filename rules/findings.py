@@ -25,6 +25,7 @@ class Code(StrEnum):
     BAD_AMOUNT = "bad-amount"
     BAD_NUMBER = "bad-number"
     BAD_PROBABILITY = "bad-probability"
+    BAD_FLAG = "bad-flag"
     CLOSE_DATE_PASSED = "close-date-passed"
     FOLLOWUP_OVERDUE = "followup-overdue"
     FOLLOWUP_DUE_SOON = "followup-due-soon"
