@@ -1,0 +1,114 @@
+"""Follow-ups: open deals whose next-step date is past or close, grouped by owner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from config.models import Outcome, Pipeline
+from rules.deals import Deal
+
+NEXT_STEP_DATE_FIELD = "next_step_date"
+SNOOZE_FIELD = "snooze_until"
+ACKNOWLEDGED_FIELD = "acknowledged"
+
+
+class FollowupState(StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due-soon"
+
+
+@dataclass(frozen=True)
+class Followup:
+    """One open deal whose next step is overdue or due soon.
+
+    ``days_overdue`` is positive when the date has passed, 0 when it is today and
+    negative when the step is due in that many days. ``owner`` is "" when blank.
+    """
+
+    owner: str
+    deal_id: str | None
+    row: int
+    account: str | None
+    stage: str
+    next_step: str | None
+    due: dt.date
+    days_overdue: int
+    state: FollowupState
+
+
+def list_followups(
+    deals: list[Deal], pipeline: Pipeline, as_of: dt.date
+) -> list[Followup]:
+    """List the overdue and due-soon next steps of open deals, grouped by owner.
+
+    Owners come in name order with the blank owner last. Within an owner the most
+    overdue step comes first. Snoozed and acknowledged deals are left out.
+    """
+    due_soon_days = pipeline.followups.due_soon_days
+    followups = [
+        followup
+        for deal in deals
+        if (followup := _followup_of(deal, as_of, due_soon_days)) is not None
+    ]
+    return sorted(followups, key=_followup_order)
+
+
+def is_open(deal: Deal) -> bool:
+    """Return True when the deal sits in a known stage that is not closed."""
+    return deal.stage is not None and deal.stage.outcome is Outcome.OPEN
+
+
+def is_followup_suppressed(deal: Deal, as_of: dt.date) -> bool:
+    """Return True when the deal is snoozed until ``as_of`` or later, or acknowledged.
+
+    Either one silences the follow-up findings and list entries of that deal.
+    """
+    snooze_until = deal.date(SNOOZE_FIELD)
+    if snooze_until is not None and snooze_until >= as_of:
+        return True
+    return deal.values.get(ACKNOWLEDGED_FIELD) is True
+
+
+def classify_followup(
+    due: dt.date, as_of: dt.date, due_soon_days: int
+) -> FollowupState | None:
+    """Return whether a next step due on ``due`` is overdue, due soon, or neither.
+
+    A step due today is due soon, not overdue.
+    """
+    days_left = (due - as_of).days
+    if days_left < 0:
+        return FollowupState.OVERDUE
+    if days_left <= due_soon_days:
+        return FollowupState.DUE_SOON
+    return None
+
+
+def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | None:
+    due = deal.date(NEXT_STEP_DATE_FIELD)
+    if deal.stage is None or due is None or not is_open(deal):
+        return None
+    if is_followup_suppressed(deal, as_of):
+        return None
+
+    state = classify_followup(due, as_of, due_soon_days)
+    if state is None:
+        return None
+    return Followup(
+        owner=(deal.text("owner") or "").strip(),
+        deal_id=deal.deal_id,
+        row=deal.row,
+        account=deal.text("account"),
+        stage=deal.stage.name,
+        next_step=deal.text("next_step"),
+        due=due,
+        days_overdue=(as_of - due).days,
+        state=state,
+    )
+
+
+def _followup_order(followup: Followup) -> tuple[bool, str, str, int, int]:
+    owner = followup.owner
+    return (owner == "", owner.casefold(), owner, -followup.days_overdue, followup.row)

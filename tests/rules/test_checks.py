@@ -1,0 +1,517 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+
+import pytest
+
+from config.models import (
+    AllowedFromTab,
+    AllowedValues,
+    FollowupPolicy,
+    Outcome,
+    Pipeline,
+    Stage,
+)
+from rules.checks import check_deals
+from rules.deals import ColumnMap, Deal
+from rules.findings import Code, Finding, Severity
+from rules.grid import CellValue
+from tests.rules.builders import AS_OF, build_columns, build_deal, build_pipeline
+
+PIPELINE = build_pipeline()
+COLUMNS = build_columns(PIPELINE)
+NEXT_WEEK = AS_OF + dt.timedelta(days=7)
+PRODUCTS = ["GTX Basic", "GTX Plus", "GTX Pro", "MG Advanced"]
+
+
+def run_checks(
+    deals: list[Deal],
+    pipeline: Pipeline = PIPELINE,
+    columns: ColumnMap = COLUMNS,
+    allowed: Mapping[str, Collection[str]] | None = None,
+) -> list[Finding]:
+    return check_deals(deals, columns, pipeline, allowed or {}, AS_OF)
+
+
+def codes_of(findings: list[Finding]) -> list[tuple[int | None, Code]]:
+    return [(finding.row, finding.code) for finding in findings]
+
+
+def lead(row: int, deal_id: str | None = None, **cells: CellValue) -> Deal:
+    """Return a Lead deal with a next step next week, plus ``cells``."""
+    filled: dict[str, CellValue] = {"next_step_date": NEXT_WEEK, **cells}
+    return build_deal(PIPELINE, row, deal_id or f"D-{row}", "Lead", **filled)
+
+
+# duplicate-id
+
+
+def test_duplicate_id_flags_every_sharing_row() -> None:
+    deals = [lead(4, "D-1"), lead(5, "D-2"), lead(6, " D-1 "), lead(7, "D-1")]
+
+    findings = run_checks(deals)
+
+    assert codes_of(findings) == [
+        (4, Code.DUPLICATE_ID),
+        (6, Code.DUPLICATE_ID),
+        (7, Code.DUPLICATE_ID),
+    ]
+    assert findings[0].params == {"rows": "6, 7", "count": "3"}
+    assert findings[1].params == {"rows": "4, 7", "count": "3"}
+    assert findings[0].severity is Severity.ERROR
+
+
+def test_duplicate_id_compares_case_sensitively() -> None:
+    findings = run_checks([lead(4, "D-1"), lead(5, "d-1")])
+
+    assert findings == []
+
+
+def test_duplicate_id_ignores_blank_ids() -> None:
+    deals = [lead(4, "D-4"), lead(5, "  "), lead(6, "D-6")]
+
+    findings = run_checks(deals)
+
+    assert findings == []
+
+
+# missing-required
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "], ids=["none", "empty", "spaces"])
+def test_missing_required_flags_blank_field(blank: str | None) -> None:
+    deal = build_deal(
+        PIPELINE, 8, "D-8", "Qualified", account=blank, next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks([deal])
+
+    assert findings == [
+        Finding(
+            code=Code.MISSING_REQUIRED,
+            severity=Severity.ERROR,
+            row=8,
+            column="Account",
+            value=None,
+            deal_id="D-8",
+            field="account",
+            params={"stage": "Qualified"},
+        )
+    ]
+
+
+def test_missing_required_lists_each_blank_field() -> None:
+    deal = build_deal(PIPELINE, 9, "D-9", "Proposal", next_step_date=NEXT_WEEK)
+
+    findings = run_checks([deal])
+
+    assert [finding.field for finding in findings] == [
+        "account",
+        "amount",
+        "close_date",
+    ]
+
+
+def test_missing_required_skips_unreadable_cell() -> None:
+    deal = build_deal(
+        PIPELINE,
+        9,
+        "D-9",
+        "Closed Won",
+        raw={"amount": "about 5k"},
+        close_date=dt.date(2025, 9, 1),
+    )
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+def test_missing_required_skips_column_absent_from_sheet() -> None:
+    columns = build_columns(PIPELINE, missing=("account",))
+    deal = build_deal(PIPELINE, 8, "D-8", "Qualified", next_step_date=NEXT_WEEK)
+
+    findings = run_checks([deal], columns=columns)
+
+    assert findings == []
+
+
+def test_missing_required_skips_unknown_stage() -> None:
+    deal = build_deal(PIPELINE, 8, "D-8", None, raw={"stage": "Pilot"})
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+# unknown-value
+
+
+def test_unknown_value_suggests_nearest_allowed() -> None:
+    deal = lead(10, product="GTXPro")
+
+    findings = run_checks([deal], allowed={"product": PRODUCTS})
+
+    assert findings == [
+        Finding(
+            code=Code.UNKNOWN_VALUE,
+            severity=Severity.ERROR,
+            row=10,
+            column="Product",
+            value="GTXPro",
+            deal_id="D-10",
+            field="product",
+            params={
+                "choices": "GTX Basic, GTX Plus, GTX Pro, MG Advanced",
+                "choice_count": "4",
+                "suggestion": "GTX Pro",
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["GTX Pro", "gtx pro", " GTX\u00a0 Pro ", "GTX\tPro"],
+    ids=["exact", "other-case", "nbsp-and-spaces", "tab"],
+)
+def test_unknown_value_accepts_normalised_match(typed: str) -> None:
+    findings = run_checks([lead(10, product=typed)], allowed={"product": PRODUCTS})
+
+    assert findings == []
+
+
+def test_unknown_value_respects_case_when_asked() -> None:
+    pipeline = build_pipeline(
+        allowed={"product": AllowedValues(values=PRODUCTS, ignore_case=False)}
+    )
+    deal = build_deal(
+        pipeline, 10, "D-10", "Lead", product="gtx pro", next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks([deal], pipeline=pipeline, allowed={"product": PRODUCTS})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert findings[0].params["suggestion"] == "GTX Pro"
+
+
+def test_unknown_value_without_close_match_lists_choices() -> None:
+    owners = [f"Rep {number}" for number in range(1, 11)]
+
+    findings = run_checks([lead(10, owner="Zhang Wei")], allowed={"owner": owners})
+
+    assert findings[0].params == {
+        "choices": "Rep 1, Rep 2, Rep 3, Rep 4, Rep 5, Rep 6, Rep 7, Rep 8, …",
+        "choice_count": "10",
+    }
+
+
+def test_unknown_value_names_list_tab() -> None:
+    source = AllowedFromTab(tab="Lists", column="Product")
+    pipeline = build_pipeline(allowed={"product": AllowedValues(from_tab=source)})
+    deal = build_deal(
+        pipeline, 10, "D-10", "Lead", product="GTXPro", next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks([deal], pipeline=pipeline, allowed={"product": PRODUCTS})
+
+    assert findings[0].params["list_tab"] == "Lists"
+    assert findings[0].params["list_column"] == "Product"
+
+
+@pytest.mark.parametrize("product", [None, "  "], ids=["none", "spaces"])
+def test_unknown_value_skips_blank_cell(product: str | None) -> None:
+    findings = run_checks([lead(10, product=product)], allowed={"product": PRODUCTS})
+
+    assert findings == []
+
+
+def test_unknown_value_checks_unknown_stage_deals() -> None:
+    deal = build_deal(PIPELINE, 10, "D-10", None, product="GTXPro")
+
+    findings = run_checks([deal], allowed={"product": PRODUCTS})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+
+
+def test_unknown_value_skips_stage_field() -> None:
+    findings = run_checks([lead(10)], allowed={"stage": ["Qualified"]})
+
+    assert findings == []
+
+
+# close-date-passed
+
+
+@pytest.mark.parametrize(
+    ("close_date", "expected"),
+    [
+        (AS_OF - dt.timedelta(days=3), [(11, Code.CLOSE_DATE_PASSED)]),
+        (AS_OF, []),
+        (AS_OF + dt.timedelta(days=1), []),
+    ],
+    ids=["past", "today", "future"],
+)
+def test_close_date_passed_on_open_deal(
+    close_date: dt.date, expected: list[tuple[int, Code]]
+) -> None:
+    findings = run_checks([lead(11, close_date=close_date)])
+
+    assert codes_of(findings) == expected
+
+
+def test_close_date_passed_params_and_severity() -> None:
+    findings = run_checks([lead(11, close_date=dt.date(2025, 9, 6))])
+
+    assert findings[0].severity is Severity.WARNING
+    assert findings[0].params == {"days": "3", "date": "2025-09-06"}
+    assert findings[0].value == "2025-09-06"
+    assert findings[0].column == "Expected Close"
+
+
+def test_close_date_passed_skips_closed_deal() -> None:
+    deal = build_deal(
+        PIPELINE,
+        11,
+        "D-11",
+        "Closed Won",
+        close_date=dt.date(2025, 8, 1),
+        amount=5000,
+    )
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+# follow-ups
+
+
+def test_followup_overdue_counts_days() -> None:
+    findings = run_checks([lead(12, next_step_date=dt.date(2025, 9, 4))])
+
+    assert codes_of(findings) == [(12, Code.FOLLOWUP_OVERDUE)]
+    assert findings[0].severity is Severity.WARNING
+    assert findings[0].params == {"date": "2025-09-04", "days": "5"}
+    assert findings[0].column == "Next Step Date"
+
+
+@pytest.mark.parametrize(
+    ("days_ahead", "expected"),
+    [
+        (0, [(12, Code.FOLLOWUP_DUE_SOON)]),
+        (3, [(12, Code.FOLLOWUP_DUE_SOON)]),
+        (4, []),
+    ],
+    ids=["today", "last-due-soon-day", "beyond-window"],
+)
+def test_followup_due_soon_window(
+    days_ahead: int, expected: list[tuple[int, Code]]
+) -> None:
+    due = AS_OF + dt.timedelta(days=days_ahead)
+
+    findings = run_checks([lead(12, next_step_date=due)])
+
+    assert codes_of(findings) == expected
+
+
+def test_followup_due_soon_params_and_severity() -> None:
+    findings = run_checks([lead(12, next_step_date=dt.date(2025, 9, 11))])
+
+    assert findings[0].severity is Severity.INFO
+    assert findings[0].params == {"date": "2025-09-11", "days": "2"}
+
+
+def test_no_next_step_on_open_deal() -> None:
+    findings = run_checks([lead(13, next_step_date=None)])
+
+    assert codes_of(findings) == [(13, Code.NO_NEXT_STEP)]
+    assert findings[0].severity is Severity.WARNING
+    assert findings[0].params == {"stage": "Lead"}
+
+
+@pytest.mark.parametrize(
+    ("stage_rule", "policy", "expected"),
+    [
+        (None, True, [(13, Code.NO_NEXT_STEP)]),
+        (None, False, []),
+        (True, False, [(13, Code.NO_NEXT_STEP)]),
+        (False, True, []),
+    ],
+    ids=["policy-on", "policy-off", "stage-overrides-off", "stage-overrides-on"],
+)
+def test_no_next_step_follows_stage_then_policy(
+    stage_rule: bool | None, policy: bool, expected: list[tuple[int, Code]]
+) -> None:
+    stages = [
+        Stage(name="Lead", next_step_required=stage_rule),
+        Stage(name="Won", outcome=Outcome.WON),
+    ]
+    pipeline = build_pipeline(
+        stages, followups=FollowupPolicy(require_next_step_date=policy)
+    )
+    deal = build_deal(pipeline, 13, "D-13", "Lead")
+
+    findings = run_checks([deal], pipeline=pipeline, columns=build_columns(pipeline))
+
+    assert codes_of(findings) == expected
+
+
+def test_no_next_step_skips_unreadable_date() -> None:
+    deal = build_deal(PIPELINE, 13, "D-13", "Lead", raw={"next_step_date": "soon"})
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+def test_no_next_step_skips_closed_deal() -> None:
+    deal = build_deal(PIPELINE, 13, "D-13", "Closed Lost", lost_reason="Budget cut")
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    "next_step_date",
+    [dt.date(2025, 9, 1), dt.date(2025, 9, 10), None],
+    ids=["overdue", "due-soon", "missing"],
+)
+def test_followup_unchecked_without_date_column(
+    next_step_date: dt.date | None,
+) -> None:
+    columns = build_columns(PIPELINE, missing=("next_step_date",))
+
+    findings = run_checks([lead(14, next_step_date=next_step_date)], columns=columns)
+
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    "next_step_date",
+    [dt.date(2025, 9, 1), dt.date(2025, 9, 10), None],
+    ids=["overdue", "due-soon", "missing"],
+)
+@pytest.mark.parametrize(
+    "suppression",
+    [
+        {"snooze_until": AS_OF},
+        {"snooze_until": dt.date(2025, 10, 1)},
+        {"acknowledged": True},
+    ],
+    ids=["snoozed-until-today", "snoozed-later", "acknowledged"],
+)
+def test_followup_silenced_by_snooze_or_acknowledge(
+    next_step_date: dt.date | None, suppression: dict[str, CellValue]
+) -> None:
+    deal = lead(15, next_step_date=next_step_date, **suppression)
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    "suppression",
+    [{"snooze_until": dt.date(2025, 9, 8)}, {"acknowledged": False}],
+    ids=["snooze-ended", "not-acknowledged"],
+)
+def test_followup_reported_after_snooze_ends(suppression: dict[str, CellValue]) -> None:
+    deal = lead(15, next_step_date=dt.date(2025, 9, 1), **suppression)
+
+    findings = run_checks([deal])
+
+    assert codes_of(findings) == [(15, Code.FOLLOWUP_OVERDUE)]
+
+
+# idle-in-stage
+
+
+@pytest.mark.parametrize(
+    ("days_in_stage", "expected"),
+    [(15, [(16, Code.IDLE_IN_STAGE)]), (14, [])],
+    ids=["over-limit", "at-limit"],
+)
+def test_idle_in_stage_after_limit(
+    days_in_stage: int, expected: list[tuple[int, Code]]
+) -> None:
+    entered = AS_OF - dt.timedelta(days=days_in_stage)
+
+    findings = run_checks([lead(16, stage_entered_date=entered)])
+
+    assert codes_of(findings) == expected
+
+
+def test_idle_in_stage_params_and_severity() -> None:
+    findings = run_checks([lead(16, stage_entered_date=dt.date(2025, 8, 1))])
+
+    assert findings[0].severity is Severity.WARNING
+    assert findings[0].params == {"days": "39", "limit": "14", "stage": "Lead"}
+    assert findings[0].column == "Stage Entered"
+
+
+def test_idle_in_stage_needs_stage_limit() -> None:
+    deal = build_deal(
+        PIPELINE,
+        16,
+        "D-16",
+        "Qualified",
+        account="Acme",
+        next_step_date=NEXT_WEEK,
+        stage_entered_date=dt.date(2024, 1, 1),
+    )
+
+    findings = run_checks([deal])
+
+    assert findings == []
+
+
+def test_idle_in_stage_needs_mapped_column() -> None:
+    columns = build_columns(PIPELINE, missing=("stage_entered_date",))
+    deal = lead(16, stage_entered_date=dt.date(2025, 1, 1))
+
+    findings = run_checks([deal], columns=columns)
+
+    assert findings == []
+
+
+# whole run
+
+
+def test_findings_come_in_row_order() -> None:
+    deals = [
+        lead(30, next_step_date=dt.date(2025, 9, 1)),
+        build_deal(PIPELINE, 20, "D-20", "Qualified", next_step_date=NEXT_WEEK),
+        lead(25, "D-30"),
+    ]
+
+    findings = run_checks(deals)
+
+    assert codes_of(findings) == [
+        (20, Code.MISSING_REQUIRED),
+        (25, Code.DUPLICATE_ID),
+        (30, Code.DUPLICATE_ID),
+        (30, Code.FOLLOWUP_OVERDUE),
+    ]
+
+
+def test_clean_deal_has_no_findings() -> None:
+    deal = build_deal(
+        PIPELINE,
+        4,
+        "D-4",
+        "Proposal",
+        account="Acme Tools",
+        owner="Ana Lima",
+        amount=12000,
+        product="GTX Pro",
+        close_date=dt.date(2025, 10, 1),
+        next_step_date=NEXT_WEEK,
+        stage_entered_date=dt.date(2025, 9, 1),
+    )
+
+    findings = run_checks([deal], allowed={"product": PRODUCTS})
+
+    assert findings == []
