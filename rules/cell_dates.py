@@ -1,0 +1,237 @@
+"""Read date cells: real dates, date serial numbers, and dates typed as text.
+
+Text is read by fixed patterns only (ISO, day/month/year or month/day/year by the
+definition's ``date_order``, English month names, Chinese 年月日). Nothing is
+guessed: text that fits no pattern is a problem, and so is a date without a year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from config.models import DateOrder
+from rules.cell_problem import CellProblem, Reason
+from rules.grid import CellValue
+from rules.text_forms import fold_text
+
+# Sheets and Excel count days from 1899-12-30. Excel also counts a 1900-02-29 that
+# never existed (serial 60), so serials below 61 mean different days in the two
+# programs. In a sales sheet such small numbers are numbers formatted as dates.
+SERIAL_EPOCH = dt.date(1899, 12, 30)
+FIRST_REAL_SERIAL = 61
+
+# Dates outside these bounds are almost always numbers (amounts, counts) that a
+# date format turned into a date, not dates a sales team meant.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_DATE = dt.date(2200, 12, 31)
+
+_MONTHS = {
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
+
+_MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+# Whatever follows the date is kept as ``clock`` and checked by _CLOCK.
+_CLOCK_AFTER = r"(?:[ t](?P<clock>.+))?"
+_YEAR_FIRST = re.compile(
+    r"(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
+    + _CLOCK_AFTER
+)
+_YEAR_LAST = re.compile(
+    r"(?P<first>\d{1,2})(?P<sep>[-/.])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4})"
+    + _CLOCK_AFTER
+)
+_DAY_MONTH_NAME = re.compile(
+    rf"(?P<day>\d{{1,2}})[ -](?P<month>{_MONTH_NAME})\.?[ -](?P<year>\d{{4}})"
+    + _CLOCK_AFTER
+)
+_MONTH_NAME_DAY = re.compile(
+    rf"(?P<month>{_MONTH_NAME})\.? (?P<day>\d{{1,2}})(?:st|nd|rd|th)?,? "
+    r"(?P<year>\d{4})" + _CLOCK_AFTER
+)
+# Chinese dates with the spaces removed: 2025年9月9日, 2025年09月09日14时30分.
+_CJK = re.compile(
+    r"(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})[日号](?P<clock>.+)?"
+)
+_CLOCK = re.compile(
+    r"(?P<hour>\d{1,2})(?:"
+    r":(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?(?: ?(?P<meridiem>[ap]m))?"
+    r"|[时時点](?:(?P<cjk_minute>\d{1,2})分(?:(?P<cjk_second>\d{1,2})秒)?)?"
+    r")"
+)
+_WITHOUT_YEAR = (
+    re.compile(r"\d{1,2}月\d{1,2}[日号]?"),
+    re.compile(r"\d{1,2}/\d{1,2}"),
+    re.compile(
+        rf"\d{{1,2}} (?:{_MONTH_NAME})\.?|(?:{_MONTH_NAME})\.? \d{{1,2}}"
+        r"(?:st|nd|rd|th)?"
+    ),
+)
+
+_DATE_ORDER_WORDS = {DateOrder.DMY: "day/month/year", DateOrder.MDY: "month/day/year"}
+
+
+def parse_date(value: CellValue, date_order: DateOrder) -> dt.date | CellProblem:
+    """Parse a date cell, a date serial number or date text into a date.
+
+    A time of day in the cell is dropped. Dates outside 1970-01-01..2200-12-31
+    are problems because they are nearly always numbers shown with a date format.
+    """
+    parsed = _parse_any_date(value, date_order)
+    if isinstance(parsed, CellProblem):
+        return parsed
+    return _check_date_range(parsed)
+
+
+def _date_from_serial(serial: float) -> dt.date | CellProblem:
+    if not math.isfinite(serial) or serial < FIRST_REAL_SERIAL:
+        return CellProblem(
+            Reason.SERIAL_NOT_A_DATE, "not a real date (number formatted as a date?)"
+        )
+
+    days = math.floor(serial)
+    if days > (LATEST_DATE - SERIAL_EPOCH).days:
+        return _out_of_range_problem()
+    return SERIAL_EPOCH + dt.timedelta(days=days)
+
+
+def _check_date_range(date: dt.date) -> dt.date | CellProblem:
+    if EARLIEST_DATE <= date <= LATEST_DATE:
+        return date
+    return _out_of_range_problem()
+
+
+def _out_of_range_problem() -> CellProblem:
+    return CellProblem(
+        Reason.DATE_OUT_OF_RANGE,
+        "looks like a number formatted as a date "
+        f"(dates must fall between {EARLIEST_DATE} and {LATEST_DATE})",
+    )
+
+
+def _parse_any_date(value: CellValue, date_order: DateOrder) -> dt.date | CellProblem:
+    if isinstance(value, bool):
+        return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a date")
+    if isinstance(value, dt.datetime):
+        return _date_from_datetime(value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, dt.time):
+        return _time_only_problem()
+    if isinstance(value, int | float):
+        return _date_from_serial(value)
+    return _date_from_text(str(value), date_order)
+
+
+def _date_from_datetime(value: dt.datetime) -> dt.date | CellProblem:
+    # Some readers hand over a time-only cell as that time on the serial epoch.
+    if value.date() == SERIAL_EPOCH:
+        return _time_only_problem()
+    return value.date()
+
+
+def _time_only_problem() -> CellProblem:
+    return CellProblem(Reason.TIME_ONLY, "a time of day without a date")
+
+
+def _date_from_text(text: str, date_order: DateOrder) -> dt.date | CellProblem:
+    folded = fold_text(text)
+    if "年" in folded or "月" in folded:
+        folded = folded.replace(" ", "")
+
+    for pattern in (_YEAR_FIRST, _CJK, _DAY_MONTH_NAME, _MONTH_NAME_DAY):
+        match = pattern.fullmatch(folded)
+        if match and _is_valid_clock(match["clock"]):
+            month = match["month"]
+            month_number = _MONTHS[month] if month in _MONTHS else int(month)
+            return _build_date(
+                int(match["year"]), month_number, int(match["day"]), text
+            )
+
+    match = _YEAR_LAST.fullmatch(folded)
+    if match and _is_valid_clock(match["clock"]):
+        return _date_from_day_month(match, date_order, text)
+    return _unrecognised_date(folded)
+
+
+def _date_from_day_month(
+    match: re.Match[str], date_order: DateOrder, text: str
+) -> dt.date | CellProblem:
+    first, second = int(match["first"]), int(match["second"])
+    day, month = (first, second) if date_order is DateOrder.DMY else (second, first)
+    date = _build_date(int(match["year"]), month, day, text)
+    if not isinstance(date, CellProblem):
+        return date
+
+    order = _DATE_ORDER_WORDS[date_order]
+    return CellProblem(
+        Reason.IMPOSSIBLE_DATE,
+        f"{text.strip()!r} is not a valid date when read as {order} "
+        f"(the definition's date_order is {date_order.value!r})",
+    )
+
+
+def _is_valid_clock(clock: str | None) -> bool:
+    """Return True when ``clock`` is absent or a time such as 14:30 or 14时30分."""
+    if clock is None:
+        return True
+    match = _CLOCK.fullmatch(clock)
+    if match is None:
+        return False
+
+    hour = int(match["hour"])
+    minute = int(match["minute"] or match["cjk_minute"] or 0)
+    second = int(match["second"] or match["cjk_second"] or 0)
+    if match["meridiem"] and not 1 <= hour <= 12:
+        return False
+    return hour <= 23 and minute <= 59 and second <= 59
+
+
+def _build_date(year: int, month: int, day: int, text: str) -> dt.date | CellProblem:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return CellProblem(
+            Reason.IMPOSSIBLE_DATE, f"{text.strip()!r} is not a valid calendar date"
+        )
+
+
+def _unrecognised_date(folded: str) -> CellProblem:
+    if any(pattern.fullmatch(folded) for pattern in _WITHOUT_YEAR):
+        return CellProblem(
+            Reason.YEAR_MISSING,
+            "the year is missing; type the full date, such as 2025-09-09",
+        )
+    return _not_a_date_problem()
+
+
+def _not_a_date_problem() -> CellProblem:
+    return CellProblem(
+        Reason.NOT_A_DATE,
+        "not a date; use a date cell or type the date like 2025-09-09",
+    )

@@ -1,0 +1,183 @@
+"""Read amount, number and probability cells into floats.
+
+Text may carry currency marks, thousands separators and ``万``/``k`` suffixes.
+A decimal comma is accepted only where it cannot be a thousands separator
+(``1.234,56``); other mixes are problems, never guesses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from decimal import Decimal, InvalidOperation
+
+from rules.cell_problem import CellProblem, Reason
+from rules.grid import CellValue
+from rules.text_forms import fold_text
+
+_CURRENCY_CODES = ("usd", "eur", "gbp", "cny", "rmb", "us$")
+_CURRENCY_SIGNS = "$€£¥元"
+_MULTIPLIERS = {"万": Decimal(10_000), "k": Decimal(1_000)}
+_MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
+
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_COMMA_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
+_SEPARATED_DIGITS = re.compile(r"[\d.,]+")
+
+
+def parse_number(value: CellValue) -> float | CellProblem:
+    """Parse an amount or number cell into a float.
+
+    Text may carry a currency sign or code, thousands separators (comma, space,
+    no-break or thin space), a leading minus or parentheses for a negative value,
+    and a ``万`` (×10,000) or ``k`` (×1,000) suffix: ``(USD 1,200.50)`` is
+    -1200.5 and ``1.2万元`` is 12000.0.
+    """
+    number = _decimal_from_cell(value)
+    if isinstance(number, CellProblem):
+        return number
+    return _finite_float(number)
+
+
+def _decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
+    if isinstance(value, bool):
+        return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return _decimal_from_float(value)
+    if isinstance(value, dt.date | dt.time):
+        return CellProblem(Reason.DATE_NOT_NUMBER, "a date or time, not a number")
+    return _decimal_from_text(str(value))
+
+
+def _decimal_from_float(value: float) -> Decimal | CellProblem:
+    if not math.isfinite(value):
+        return CellProblem(Reason.NOT_FINITE, "not a finite number")
+
+    # repr gives the shortest text that reads back as the same float, so 33.3
+    # becomes Decimal("33.3") rather than its full binary expansion.
+    return Decimal(repr(value))
+
+
+def _decimal_from_text(text: str) -> Decimal | CellProblem:
+    body, negative = _strip_currency_and_sign(fold_text(text))
+    if body is None:
+        return _not_a_number_problem()
+
+    multiplier = Decimal(1)
+    if body[-1:] in _MULTIPLIERS:
+        multiplier = _MULTIPLIERS[body[-1]]
+        body = body[:-1].strip()
+
+    number = _decimal_from_digits(body)
+    if isinstance(number, CellProblem):
+        return number
+    return -number * multiplier if negative else number * multiplier
+
+
+def _strip_currency_and_sign(text: str) -> tuple[str | None, bool]:
+    """Peel currency marks, one sign and parentheses off both ends of ``text``.
+
+    Returns the remaining body (None when two signs conflict) and whether the
+    value is negative: ``-$1,200``, ``$-1,200`` and ``($1,200)`` are all negative.
+    """
+    body, negatives = text, 0
+    while True:
+        peeled, sign = _peel_once(body)
+        if peeled == body:
+            break
+        body, negatives = peeled, negatives + sign
+    if negatives > 1:
+        return None, False
+    return body, negatives == 1
+
+
+def _peel_once(text: str) -> tuple[str, int]:
+    if len(text) > 1 and text[0] == "(" and text[-1] == ")":
+        return text[1:-1].strip(), 1
+    if text[:1] and text[0] in _MINUS_SIGNS:
+        return text[1:].strip(), 1
+    if text[:1] == "+":
+        return text[1:].strip(), 0
+
+    for code in _CURRENCY_CODES:
+        if text.startswith(code):
+            return text[len(code) :].strip(), 0
+        if text.endswith(code):
+            return text[: -len(code)].strip(), 0
+    if text[:1] and text[0] in _CURRENCY_SIGNS:
+        return text[1:].strip(), 0
+    if text[-1:] and text[-1] in _CURRENCY_SIGNS:
+        return text[:-1].strip(), 0
+    return text, 0
+
+
+def _decimal_from_digits(body: str) -> Decimal | CellProblem:
+    # A space between digit groups is a thousands separator, like a comma.
+    grouped = re.sub(r"(?<=\d) (?=\d)", ",", body)
+    if _PLAIN_NUMBER.fullmatch(grouped) or _COMMA_GROUPED.fullmatch(grouped):
+        return _to_decimal(grouped.replace(",", ""))
+    if _DOT_GROUPED_COMMA_DECIMAL.fullmatch(grouped):
+        return _to_decimal(grouped.replace(".", "").replace(",", "."))
+
+    if _SEPARATED_DIGITS.fullmatch(grouped):
+        return CellProblem(
+            Reason.AMBIGUOUS_SEPARATORS,
+            "cannot tell which mark separates thousands and which decimals; "
+            "type the number like 1234.56 or 1,234.56",
+        )
+    return _not_a_number_problem()
+
+
+def _to_decimal(digits: str) -> Decimal | CellProblem:
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        return _not_a_number_problem()
+
+
+def _finite_float(number: Decimal) -> float | CellProblem:
+    result = float(number)
+    if not math.isfinite(result):
+        return CellProblem(Reason.NOT_FINITE, "not a finite number")
+    return result
+
+
+def _not_a_number_problem() -> CellProblem:
+    return CellProblem(
+        Reason.NOT_A_NUMBER, "not a number; type digits such as 12000 or 12,000.50"
+    )
+
+
+def parse_percent(value: CellValue) -> float | CellProblem:
+    """Parse a probability cell into a fraction between 0 and 1.
+
+    ``0.25``, ``"25%"`` and ``25`` all give 0.25: a number above 1 and up to 100
+    is read as a percentage.
+    """
+    if isinstance(value, str) and fold_text(value).endswith("%"):
+        number = _decimal_from_cell(fold_text(value)[:-1])
+        fraction = number if isinstance(number, CellProblem) else number / 100
+    else:
+        number = _decimal_from_cell(value)
+        fraction = number if isinstance(number, CellProblem) else _as_fraction(number)
+
+    if isinstance(fraction, CellProblem):
+        return fraction
+    return _check_fraction(fraction)
+
+
+def _as_fraction(number: Decimal) -> Decimal:
+    return number / 100 if 1 < number <= 100 else number
+
+
+def _check_fraction(fraction: Decimal) -> float | CellProblem:
+    if 0 <= fraction <= 1:
+        return float(fraction)
+    return CellProblem(
+        Reason.PERCENT_OUT_OF_RANGE,
+        "a probability must be between 0% and 100%, such as 25% or 0.25",
+    )

@@ -1,0 +1,33 @@
+"""The problem a cell has when it cannot be read as its column's type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Stable key of a cell problem; messages may translate it by this key."""
+
+    BLANK = "blank"
+    NOT_A_DATE = "not-a-date"
+    YEAR_MISSING = "year-missing"
+    IMPOSSIBLE_DATE = "impossible-date"
+    SERIAL_NOT_A_DATE = "serial-not-a-date"
+    DATE_OUT_OF_RANGE = "date-out-of-range"
+    TIME_ONLY = "time-only"
+    TRUE_FALSE = "true-false"
+    NOT_A_NUMBER = "not-a-number"
+    AMBIGUOUS_SEPARATORS = "ambiguous-separators"
+    NOT_FINITE = "not-finite"
+    DATE_NOT_NUMBER = "date-not-number"
+    PERCENT_OUT_OF_RANGE = "percent-out-of-range"
+    NOT_A_FLAG = "not-a-flag"
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """Why a cell could not be parsed: a stable reason key and an English detail."""
+
+    reason: Reason
+    detail: str

@@ -1,0 +1,128 @@
+"""Parse one cell of the pipeline tab by its column's declared type.
+
+Cells arrive as the backend read them (:data:`rules.grid.CellValue`): real dates
+when the backend knows them, numbers, or text a person typed. A value that cannot
+be read as the column's type becomes a :class:`CellProblem`, never an exception,
+so one odd cell turns into a finding on its row and the run goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+
+from config.models import DateOrder, FieldType
+from rules.cell_dates import parse_date
+from rules.cell_numbers import parse_number, parse_percent
+from rules.cell_problem import CellProblem, Reason
+from rules.deals import ParsedValue
+from rules.grid import CellValue
+from rules.text_forms import fold_text
+
+__all__ = [
+    "CellProblem",
+    "Reason",
+    "display_value",
+    "parse_cell",
+    "parse_flag",
+    "parse_text",
+]
+
+
+def parse_cell(
+    value: CellValue, field_type: FieldType, *, date_order: DateOrder
+) -> ParsedValue | CellProblem:
+    """Parse a cell as ``field_type``, or return the problem that prevents it.
+
+    Callers skip blank cells; a blank cell given anyway is a ``blank`` problem.
+    ``date_order`` decides text such as ``03/04/2025`` in date columns.
+
+    >>> parse_cell(1001.0, FieldType.TEXT, date_order=DateOrder.DMY)
+    '1001'
+    >>> parse_cell("¥1.2万", FieldType.AMOUNT, date_order=DateOrder.DMY)
+    12000.0
+    """
+    if value is None:
+        return CellProblem(Reason.BLANK, "the cell is blank")
+    if field_type is FieldType.DATE:
+        return parse_date(value, date_order)
+    return _PARSERS[field_type](value)
+
+
+def display_value(value: CellValue) -> str:
+    """Return a cell as the user sees it: dates in ISO form, whole numbers without .0.
+
+    >>> display_value(1001.0), display_value(dt.date(2025, 9, 9)), display_value(True)
+    ('1001', '2025-09-09', 'TRUE')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _display_float(value)
+    return _display_date_or_time(value)
+
+
+def _display_float(value: float) -> str:
+    if math.isfinite(value) and value.is_integer():
+        return str(int(value))
+
+    # Spreadsheets show at most 15 significant digits, so 0.1 + 0.2 shows as 0.3.
+    return format(value, ".15g")
+
+
+def _display_date_or_time(value: dt.datetime | dt.date | dt.time) -> str:
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec=_timespec(value.time()))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value.isoformat(timespec=_timespec(value))
+
+
+def _timespec(value: dt.time) -> str:
+    return "minutes" if value.second == 0 and value.microsecond == 0 else "seconds"
+
+
+def parse_text(value: CellValue) -> str:
+    """Return a cell as text, keeping leading zeros and dropping a float's ``.0``."""
+    if isinstance(value, str):
+        return value.strip()
+    return display_value(value)
+
+
+_TRUE_WORDS = frozenset(
+    {"yes", "y", "true", "x", "✓", "✔", "1", "是", "已确认", "已確認", "确认"}
+)
+_FALSE_WORDS = frozenset({"no", "n", "false", "0", "否", "未确认", "未確認"})
+
+
+def parse_flag(value: CellValue) -> bool | CellProblem:
+    """Parse a yes/no cell: ``yes``, ``y``, ``true``, ``x``, ``✓``, ``1``, ``是``..."""
+    if isinstance(value, bool):
+        return value
+
+    word = fold_text(display_value(value)) if value is not None else ""
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    return CellProblem(
+        Reason.NOT_A_FLAG, "not a yes/no value; use yes or no, TRUE or FALSE, x or ✓"
+    )
+
+
+_PARSERS: dict[FieldType, Callable[[CellValue], ParsedValue | CellProblem]] = {
+    FieldType.TEXT: parse_text,
+    FieldType.AMOUNT: parse_number,
+    FieldType.NUMBER: parse_number,
+    FieldType.PERCENT: parse_percent,
+    FieldType.FLAG: parse_flag,
+}

@@ -1,0 +1,282 @@
+"""Find the header row of the pipeline tab and map its columns to logical fields.
+
+Headers are compared after :func:`normalize_header`, so ``Deal ID``, `` deal id``
+and ``Ｄｅａｌ　ＩＤ`` name the same column. Headers are only read, never edited:
+a layout pipesheet cannot map unambiguously stops the run with a
+:class:`~config.errors.SheetLayoutError` that says what to rename.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+
+from config.errors import SheetLayoutError
+from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
+from rules.cells import display_value
+from rules.deals import ColumnMap
+from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.text_forms import fold_text
+
+# With ``header_row: auto`` the header is looked for in this many top rows, so
+# title and instruction rows above the table are skipped.
+AUTO_HEADER_SEARCH_ROWS = 30
+
+# Rows shown in the error when no header row is found.
+ROWS_SHOWN_WHEN_NOT_FOUND = 3
+
+# Similarity (difflib ratio) a header needs to be suggested for a missing column.
+NEAREST_HEADER_CUTOFF = 0.6
+
+
+def normalize_header(text: object) -> str:
+    """Return the form of a header or label that matching compares.
+
+    NFKC (full-width and half-width forms become equal), every run of whitespace
+    (no-break and ideographic spaces included) collapsed to one space, trimmed and
+    casefolded. A blank cell gives ``""``.
+
+    >>> normalize_header("\\u3000Next\\u00a0Step  Date ")
+    'next step date'
+    """
+    if text is None:
+        return ""
+    if isinstance(text, str | int | float | dt.date | dt.time):
+        return fold_text(display_value(text))
+    return fold_text(str(text))
+
+
+def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
+    """Locate the header row and map each logical field to its column.
+
+    ``headers`` in the result lists the header text as written in the sheet for
+    every column up to the last one with content at or below the header row, so a
+    column of notes under a blank header is counted (with ``""`` as its header).
+
+    :raises SheetLayoutError: no header row is found, a required field has no
+        column, a field matches two columns, or the status header appears twice.
+    """
+    aliases = _aliases_by_field(pipeline)
+    header_row = _header_row(grid, pipeline, aliases)
+    headers = _header_texts(grid, header_row)
+    normalized = [normalize_header(header) for header in headers]
+
+    fields = _map_fields(grid, header_row, headers, normalized, aliases)
+    _check_required(grid, pipeline, header_row, headers, fields)
+    status_column = _status_column(grid, header_row, normalized, pipeline)
+    return ColumnMap(header_row, headers, fields, status_column)
+
+
+def stage_lookup(pipeline: Pipeline) -> dict[str, Stage]:
+    """Return every stage by its normalized name and normalized aliases."""
+    lookup: dict[str, Stage] = {}
+    for stage in pipeline.stages:
+        for label in (stage.name, *stage.aliases):
+            lookup[normalize_header(label)] = stage
+    return lookup
+
+
+def find_stage(label: object, pipeline: Pipeline) -> Stage | None:
+    """Return the stage whose name or alias matches ``label``, or None.
+
+    ``" closed　WON"`` finds the stage named ``Closed Won``. For many rows, build
+    :func:`stage_lookup` once and look labels up in it.
+    """
+    key = normalize_header(label)
+    if not key:
+        return None
+    return stage_lookup(pipeline).get(key)
+
+
+def _aliases_by_field(pipeline: Pipeline) -> dict[str, set[str]]:
+    return {
+        field: {normalize_header(alias) for alias in spec.aliases}
+        for field, spec in pipeline.columns.items()
+    }
+
+
+def _header_row(
+    grid: SheetGrid, pipeline: Pipeline, aliases: dict[str, set[str]]
+) -> int:
+    configured = pipeline.source.header_row
+    if isinstance(configured, int):
+        return configured
+    return _find_header_row(grid, pipeline, aliases)
+
+
+def _find_header_row(
+    grid: SheetGrid, pipeline: Pipeline, aliases: dict[str, set[str]]
+) -> int:
+    """Return the row naming id, stage and the most other fields; ties go to the top."""
+    best_row, best_count = 0, 0
+    for row_number in range(1, min(AUTO_HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
+        found = _fields_named(grid.rows[row_number - 1], aliases)
+        if ID_FIELD in found and STAGE_FIELD in found and len(found) > best_count:
+            best_row, best_count = row_number, len(found)
+
+    if best_row == 0:
+        raise SheetLayoutError(_no_header_row_message(grid, pipeline))
+    return best_row
+
+
+def _fields_named(cells: list[CellValue], aliases: dict[str, set[str]]) -> set[str]:
+    texts = {normalize_header(cell) for cell in cells if not is_blank(cell)}
+    return {field for field, names in aliases.items() if names & texts}
+
+
+def _no_header_row_message(grid: SheetGrid, pipeline: Pipeline) -> str:
+    looked_for = "; ".join(
+        f"{field}: {_quoted(pipeline.columns[field].aliases)}"
+        for field in (ID_FIELD, STAGE_FIELD)
+    )
+    shown = "; ".join(
+        f"row {row_number} contains {_row_contents(grid, row_number)}"
+        for row_number in range(1, ROWS_SHOWN_WHEN_NOT_FOUND + 1)
+    )
+    return (
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no header row found in the "
+        f"first {AUTO_HEADER_SEARCH_ROWS} rows. The header row must name both the "
+        f"id and the stage column; looked for {looked_for}. In the sheet, {shown}. "
+        "Rename those headers to one of the aliases, add the sheet's header texts "
+        "to the aliases in the definition, or set source.header_row."
+    )
+
+
+def _row_contents(grid: SheetGrid, row_number: int) -> str:
+    row = grid.rows[row_number - 1] if row_number <= len(grid.rows) else []
+    cells = [
+        f"{column_letter(index)} {display_value(value)!r}"
+        for index, value in enumerate(row)
+        if not is_blank(value)
+    ]
+    return ", ".join(cells) if cells else "nothing"
+
+
+def _header_texts(grid: SheetGrid, header_row: int) -> list[str]:
+    width = _content_width(grid.rows[header_row - 1 :])
+    return [display_value(grid.cell(header_row, index)) for index in range(width)]
+
+
+def _content_width(rows: Iterable[list[CellValue]]) -> int:
+    """Return the number of columns up to the last non-blank cell of any row."""
+    width = 0
+    for row in rows:
+        last = len(row)
+        while last > width and is_blank(row[last - 1]):
+            last -= 1
+        width = max(width, last)
+    return width
+
+
+def _map_fields(
+    grid: SheetGrid,
+    header_row: int,
+    headers: list[str],
+    normalized: list[str],
+    aliases: dict[str, set[str]],
+) -> dict[str, int]:
+    fields: dict[str, int] = {}
+    for field, names in aliases.items():
+        matches = [index for index, text in enumerate(normalized) if text in names]
+        if len(matches) > 1:
+            raise SheetLayoutError(
+                _ambiguous_message(grid, header_row, field, headers, matches)
+            )
+        if matches:
+            fields[field] = matches[0]
+    return fields
+
+
+def _ambiguous_message(
+    grid: SheetGrid, header_row: int, field: str, headers: list[str], matches: list[int]
+) -> str:
+    columns = " and ".join(
+        f"{headers[index]!r} in column {column_letter(index)}" for index in matches
+    )
+    return (
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: the field {field!r} matches "
+        f"more than one column in header row {header_row}: {columns}. pipesheet "
+        "does not pick one or edit headers. Rename one of these headers in the "
+        f"sheet, or change the aliases of {field!r} in the definition so that only "
+        "one header matches (for example a more specific header text)."
+    )
+
+
+def _check_required(
+    grid: SheetGrid,
+    pipeline: Pipeline,
+    header_row: int,
+    headers: list[str],
+    fields: dict[str, int],
+) -> None:
+    missing = [
+        field
+        for field, spec in pipeline.columns.items()
+        if field not in fields and (spec.required or field in (ID_FIELD, STAGE_FIELD))
+    ]
+    if not missing:
+        return
+
+    problems = " ".join(
+        _missing_field_sentence(field, pipeline.columns[field].aliases, headers)
+        for field in missing
+    )
+    raise SheetLayoutError(
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: required columns are "
+        f"missing in header row {header_row}. {problems} Headers found: "
+        f"{_listed_headers(headers)}. Rename the header in the sheet, or add the "
+        "sheet's header text to the field's aliases in the definition."
+    )
+
+
+def _missing_field_sentence(field: str, aliases: list[str], headers: list[str]) -> str:
+    sentence = f"No column for {field!r} (looked for {_quoted(aliases)})."
+    nearest = _nearest_header(aliases, headers)
+    if nearest is None:
+        return sentence
+    return f"{sentence[:-1]}; the nearest header is {nearest}."
+
+
+def _nearest_header(aliases: list[str], headers: list[str]) -> str | None:
+    """Return the header most like one of ``aliases``, with its column letter."""
+    best_index, best_ratio = -1, NEAREST_HEADER_CUTOFF
+    for index, header in enumerate(headers):
+        for alias in aliases:
+            ratio = difflib.SequenceMatcher(
+                None, normalize_header(alias), normalize_header(header)
+            ).ratio()
+            if normalize_header(header) and ratio >= best_ratio:
+                best_index, best_ratio = index, ratio
+    if best_index < 0:
+        return None
+    return f"{headers[best_index]!r} in column {column_letter(best_index)}"
+
+
+def _listed_headers(headers: list[str]) -> str:
+    listed = [
+        f"{column_letter(index)} {header!r}"
+        for index, header in enumerate(headers)
+        if normalize_header(header)
+    ]
+    return ", ".join(listed) if listed else "none (the row is empty)"
+
+
+def _status_column(
+    grid: SheetGrid, header_row: int, normalized: list[str], pipeline: Pipeline
+) -> int | None:
+    wanted = normalize_header(pipeline.outputs.status_header)
+    matches = [index for index, text in enumerate(normalized) if text == wanted]
+    if len(matches) > 1:
+        letters = " and ".join(column_letter(index) for index in matches)
+        raise SheetLayoutError(
+            f"Workbook {grid.workbook!r}, tab {grid.tab!r}: the status header "
+            f"{pipeline.outputs.status_header!r} appears in columns {letters} of "
+            f"header row {header_row}, so pipesheet cannot tell where to write. "
+            "Delete or rename all but one of these columns."
+        )
+    return matches[0] if matches else None
+
+
+def _quoted(texts: Iterable[str]) -> str:
+    return ", ".join(repr(text) for text in texts)
