@@ -16,9 +16,10 @@ from rules.cell_problem import CellProblem, Reason
 from rules.grid import CellValue
 from rules.text_forms import fold_text
 
-# Sheets and Excel count days from 1899-12-30. Excel also counts a 1900-02-29 that
-# never existed (serial 60), so serials below 61 mean different days in the two
-# programs. In a sales sheet such small numbers are numbers formatted as dates.
+# Sheets counts days from 1899-12-30, and Excel's serials agree from 61 (1900-03-01)
+# on. Below that they differ by a day because Excel counts a 1900-02-29 that never
+# existed (serial 60). In a sales sheet such small serials are numbers formatted
+# as dates.
 SERIAL_EPOCH = dt.date(1899, 12, 30)
 FIRST_REAL_SERIAL = 61
 
@@ -149,7 +150,7 @@ def _parse_any_date(value: CellValue, date_order: DateOrder) -> dt.date | CellPr
 
 
 def _date_from_datetime(value: dt.datetime) -> dt.date | CellProblem:
-    # Some readers hand over a time-only cell as that time on the serial epoch.
+    # A serial below 1 converted with the 1899-12-30 epoch is a time on that day.
     if value.date() == SERIAL_EPOCH:
         return _time_only_problem()
     return value.date()

@@ -1,9 +1,9 @@
 """Parse one cell of the pipeline tab by its column's declared type.
 
 Cells arrive as the backend read them (:data:`rules.grid.CellValue`): real dates
-when the backend knows them, numbers, or text a person typed. A value that cannot
-be read as the column's type becomes a :class:`CellProblem`, never an exception,
-so one odd cell turns into a finding on its row and the run goes on.
+when the cell is formatted as a date, numbers, or text a person typed. A value
+that cannot be read as the column's type becomes a :class:`CellProblem`, never an
+exception, so one odd cell turns into a finding on its row and the run goes on.
 """
 
 from __future__ import annotations

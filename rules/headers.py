@@ -3,7 +3,7 @@
 Headers are compared after :func:`normalize_header`, so ``Deal ID``, `` deal id``
 and ``Ｄｅａｌ　ＩＤ`` name the same column. Headers are only read, never edited:
 a layout pipesheet cannot map unambiguously stops the run with a
-:class:`~config.errors.SheetLayoutError` that says what to rename.
+:class:`~config.errors.SheetLayoutError` that names the header to rename.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def normalize_header(text: object) -> str:
 def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     """Locate the header row and map each logical field to its column.
 
-    ``headers`` in the result lists the header text as written in the sheet for
-    every column up to the last one with content at or below the header row, so a
-    column of notes under a blank header is counted (with ``""`` as its header).
+    ``headers`` in the result contains the header text as written in the sheet.
+    It covers every column up to the last one with content at or below the
+    header row, so a column of notes under a blank header gets ``""``.
 
     :raises SheetLayoutError: no header row is found, a required field has no
         column, a field matches two columns, or the status header appears twice.
@@ -130,14 +130,14 @@ def _no_header_row_message(grid: SheetGrid, pipeline: Pipeline) -> str:
         f"{field}: {_quoted(pipeline.columns[field].aliases)}"
         for field in (ID_FIELD, STAGE_FIELD)
     )
-    shown = "; ".join(
+    rows_text = "; ".join(
         f"row {row_number} contains {_row_contents(grid, row_number)}"
         for row_number in range(1, ROWS_SHOWN_WHEN_NOT_FOUND + 1)
     )
     return (
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no header row found in the "
         f"first {AUTO_HEADER_SEARCH_ROWS} rows. The header row must name both the "
-        f"id and the stage column; looked for {looked_for}. In the sheet, {shown}. "
+        f"id and the stage column; looked for {looked_for}. In the sheet, {rows_text}. "
         "Rename those headers to one of the aliases, add the sheet's header texts "
         "to the aliases in the definition, or set source.header_row."
     )
@@ -265,8 +265,8 @@ def _listed_headers(headers: list[str]) -> str:
 def _status_column(
     grid: SheetGrid, header_row: int, normalized: list[str], pipeline: Pipeline
 ) -> int | None:
-    wanted = normalize_header(pipeline.outputs.status_header)
-    matches = [index for index, text in enumerate(normalized) if text == wanted]
+    status_key = normalize_header(pipeline.outputs.status_header)
+    matches = [index for index, text in enumerate(normalized) if text == status_key]
     if len(matches) > 1:
         letters = " and ".join(column_letter(index) for index in matches)
         raise SheetLayoutError(

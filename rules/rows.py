@@ -37,12 +37,13 @@ SEVERITIES: dict[Code, Severity] = {
 
 @dataclass
 class _RowReader:
-    """What reading one tab needs beyond the row itself, built once per tab."""
+    """Per-tab inputs of row reading: columns, stage lookup and column groups."""
 
     columns: ColumnMap
     pipeline: Pipeline
     stages: dict[str, Stage]
     stage_names: str
+    value_fields: dict[str, FieldType]
     record_columns: list[int]
     blank_header_columns: list[int]
     stage_keys: dict[str, str] = field(default_factory=dict)
@@ -96,11 +97,22 @@ def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _Row
         pipeline=pipeline,
         stages=stage_lookup(pipeline),
         stage_names=", ".join(stage.name for stage in pipeline.stages),
+        value_fields=_value_fields(columns, pipeline),
         record_columns=[i for i in range(width) if headed[i] and i not in own],
         blank_header_columns=[
             i for i in range(width) if not headed[i] and i not in own
         ],
     )
+
+
+def _value_fields(columns: ColumnMap, pipeline: Pipeline) -> dict[str, FieldType]:
+    """Return the type of each mapped field but id and stage, in sheet column order."""
+    by_column = sorted(columns.fields.items(), key=lambda item: item[1])
+    return {
+        name: pipeline.field_type(name)
+        for name, _ in by_column
+        if name not in (ID_FIELD, STAGE_FIELD)
+    }
 
 
 def _cell(cells: list[CellValue], index: int) -> CellValue:
@@ -115,9 +127,8 @@ def _read_deal(
     deal = Deal(row=row_number, deal_id=None, stage=None, raw=raw)
     findings = _read_id(reader, deal)
     findings.extend(_read_stage(reader, deal))
-    for name in reader.columns.fields:
-        if name not in (ID_FIELD, STAGE_FIELD):
-            findings.extend(_read_value(reader, deal, name))
+    for name in reader.value_fields:
+        findings.extend(_read_value(reader, deal, name))
     return deal, findings
 
 
@@ -158,7 +169,7 @@ def _read_value(reader: _RowReader, deal: Deal, name: str) -> list[Finding]:
     if is_blank(cell):
         return []
 
-    field_type = reader.pipeline.field_type(name)
+    field_type = reader.value_fields[name]
     parsed = parse_cell(cell, field_type, date_order=reader.pipeline.date_order)
     if not isinstance(parsed, CellProblem):
         deal.values[name] = parsed

@@ -1,0 +1,584 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from config.models import DateOrder, FieldType
+from rules.cells import CellProblem, Reason, display_value, parse_cell
+from rules.grid import CellValue
+
+SEP_9 = dt.date(2025, 9, 9)
+
+
+def parse(
+    value: CellValue, field_type: FieldType, date_order: DateOrder = DateOrder.DMY
+) -> object:
+    return parse_cell(value, field_type, date_order=date_order)
+
+
+def reason_of(result: object) -> Reason | None:
+    return result.reason if isinstance(result, CellProblem) else None
+
+
+# text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("  Acme Tools ", "Acme Tools"),
+        ("00123", "00123"),
+        ("'02139", "'02139"),
+        ("0912000000", "0912000000"),
+        ("3-5", "3-5"),
+        (1001, "1001"),
+        (1001.0, "1001"),
+        (-0.0, "0"),
+        (12.5, "12.5"),
+        (0.1 + 0.2, "0.3"),
+        (True, "TRUE"),
+        (False, "FALSE"),
+        (SEP_9, "2025-09-09"),
+        (dt.datetime(2025, 9, 9), "2025-09-09"),
+        (dt.datetime(2025, 9, 9, 14, 30), "2025-09-09 14:30"),
+        (dt.time(14, 30, 5), "14:30:05"),
+    ],
+    ids=[
+        "stripped",
+        "leading-zeros",
+        "apostrophe-kept",
+        "phone-number",
+        "range-like-code",
+        "int",
+        "whole-float",
+        "negative-zero",
+        "fraction",
+        "float-noise",
+        "true",
+        "false",
+        "date",
+        "midnight-datetime",
+        "datetime",
+        "time",
+    ],
+)
+def test_text_cell_as_shown(value: CellValue, expected: str) -> None:
+    assert parse(value, FieldType.TEXT) == expected
+
+
+def test_blank_cell_is_a_problem() -> None:
+    assert parse(None, FieldType.TEXT) == CellProblem(Reason.BLANK, "the cell is blank")
+
+
+# dates
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        SEP_9,
+        dt.datetime(2025, 9, 9, 14, 30),
+        45909,
+        45909.6,
+        "2025-09-09",
+        "2025-09-09T14:30:00",
+        "2025-09-09 14:30",
+        "2025/9/9",
+        "2025.9.9",
+        "9/9/2025",
+        "09-09-2025",
+        "9.9.2025",
+        "9 Sep 2025",
+        "9-Sep-2025",
+        "Sep 9, 2025",
+        "Sept. 9, 2025",
+        "September 9 2025",
+        "9 September 2025",
+        "2025年9月9日",
+        "2025 年 9 月 9 日",
+        "2025年09月09日 14时30分",
+        "2025年9月9号",
+        "２０２５／９／９",
+        "9/9/2025 2:30 PM",
+    ],
+    ids=[
+        "date-cell",
+        "datetime-cell",
+        "serial",
+        "serial-with-time",
+        "iso",
+        "iso-with-t",
+        "iso-with-time",
+        "year-first-slashes",
+        "year-first-dots",
+        "slashes",
+        "dashes",
+        "dots",
+        "day-month-name",
+        "excel-day-month-name",
+        "month-name-day-comma",
+        "month-abbreviation-dot",
+        "full-month-name",
+        "day-full-month-name",
+        "chinese",
+        "chinese-spaced",
+        "chinese-with-time",
+        "chinese-hao",
+        "full-width-digits",
+        "twelve-hour-clock",
+    ],
+)
+def test_date_forms_read_as_same_day(value: CellValue) -> None:
+    assert parse(value, FieldType.DATE) == SEP_9
+
+
+@pytest.mark.parametrize(
+    ("value", "date_order", "expected"),
+    [
+        ("03/04/2025", DateOrder.DMY, dt.date(2025, 4, 3)),
+        ("03/04/2025", DateOrder.MDY, dt.date(2025, 3, 4)),
+        ("13/09/2025", DateOrder.DMY, dt.date(2025, 9, 13)),
+        ("09/13/2025", DateOrder.MDY, dt.date(2025, 9, 13)),
+    ],
+    ids=["dmy", "mdy", "dmy-day-13", "mdy-day-13"],
+)
+def test_numeric_date_follows_date_order(
+    value: str, date_order: DateOrder, expected: dt.date
+) -> None:
+    assert parse(value, FieldType.DATE, date_order) == expected
+
+
+def test_impossible_date_in_configured_order() -> None:
+    result = parse("09/13/2025", FieldType.DATE, DateOrder.DMY)
+
+    assert result == CellProblem(
+        Reason.IMPOSSIBLE_DATE,
+        "'09/13/2025' is not a valid date when read as day/month/year "
+        "(the definition's date_order is 'dmy')",
+    )
+
+
+def test_chinese_date_missing_year_detail() -> None:
+    assert parse("9月9日", FieldType.DATE) == CellProblem(
+        Reason.YEAR_MISSING,
+        "the year is missing; type the full date, such as 2025-09-09",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9月9日", "9 月 9 日", "Sep 9", "9 September", "9/9"],
+    ids=["chinese", "chinese-spaced", "month-name-day", "day-month-name", "slash"],
+)
+def test_date_without_year_names_missing_year(value: str) -> None:
+    assert reason_of(parse(value, FieldType.DATE)) is Reason.YEAR_MISSING
+
+
+@pytest.mark.parametrize(
+    "serial",
+    [1, 60, 0, -5, 60.5],
+    ids=["one", "fake-leap-day", "zero", "negative", "fraction"],
+)
+def test_small_serial_is_not_a_date(serial: float) -> None:
+    assert parse(serial, FieldType.DATE) == CellProblem(
+        Reason.SERIAL_NOT_A_DATE, "not a real date (number formatted as a date?)"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        61,
+        25568,
+        dt.datetime(1899, 12, 31),
+        "1969-12-31",
+        "2201-01-01",
+        1e12,
+    ],
+    ids=[
+        "first-serial-after-leap-bug",
+        "serial-1969",
+        "excel-serial-one-as-datetime",
+        "text-1969",
+        "text-2201",
+        "huge-serial",
+    ],
+)
+def test_date_outside_range_looks_like_number(value: CellValue) -> None:
+    assert parse(value, FieldType.DATE) == CellProblem(
+        Reason.DATE_OUT_OF_RANGE,
+        "looks like a number formatted as a date "
+        "(dates must fall between 1970-01-01 and 2200-12-31)",
+    )
+
+
+def test_date_range_edges_are_accepted() -> None:
+    assert parse(25569, FieldType.DATE) == dt.date(1970, 1, 1)
+    assert parse("2200-12-31", FieldType.DATE) == dt.date(2200, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (dt.time(14, 30), Reason.TIME_ONLY),
+        (dt.datetime(1899, 12, 30, 14, 30), Reason.TIME_ONLY),
+        (True, Reason.TRUE_FALSE),
+        ("2025-02-30", Reason.IMPOSSIBLE_DATE),
+        ("2025-09-09 25:00", Reason.NOT_A_DATE),
+        ("9/9/2025 13:00 pm", Reason.NOT_A_DATE),
+        ("2025-09-09T14:30:00Z", Reason.NOT_A_DATE),
+        ("next Tuesday", Reason.NOT_A_DATE),
+        ("20250909", Reason.NOT_A_DATE),
+        ("9/9/25", Reason.NOT_A_DATE),
+        ("2025-09", Reason.NOT_A_DATE),
+        ("12.5", Reason.NOT_A_DATE),
+        (float("nan"), Reason.SERIAL_NOT_A_DATE),
+    ],
+    ids=[
+        "time-only",
+        "time-on-epoch",
+        "boolean",
+        "february-30",
+        "hour-25",
+        "pm-after-12",
+        "utc-offset",
+        "words",
+        "compact-digits",
+        "two-digit-year",
+        "month-only",
+        "decimal-number-text",
+        "nan",
+    ],
+)
+def test_date_cell_problems(value: CellValue, reason: Reason) -> None:
+    assert reason_of(parse(value, FieldType.DATE)) is reason
+
+
+def test_unreadable_date_detail() -> None:
+    assert parse("soon", FieldType.DATE) == CellProblem(
+        Reason.NOT_A_DATE,
+        "not a date; use a date cell or type the date like 2025-09-09",
+    )
+
+
+def test_amount_serial_stays_a_number() -> None:
+    assert parse(45909, FieldType.AMOUNT) == 45909.0
+
+
+# amounts and numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12000, 12000.0),
+        (12000.5, 12000.5),
+        ("12000", 12000.0),
+        ("  12,000  ", 12000.0),
+        ("$12,000.50", 12000.5),
+        ("€1,200", 1200.0),
+        ("£1,200", 1200.0),
+        ("¥12,000", 12000.0),
+        ("￥12,000", 12000.0),
+        ("USD 1,200", 1200.0),
+        ("1,200 EUR", 1200.0),
+        ("CNY 5000", 5000.0),
+        ("RMB5000", 5000.0),
+        ("5000元", 5000.0),
+        ("1.2万", 12000.0),
+        ("¥1.2万", 12000.0),
+        ("1.2万元", 12000.0),
+        ("0.07万", 700.0),
+        ("12k", 12000.0),
+        ("$12.5K", 12500.0),
+        ("1 200", 1200.0),
+        ("1\u00a0200", 1200.0),
+        ("1\u2009200.50", 1200.5),
+        ("1\u202f200", 1200.0),
+        ("(1,200)", -1200.0),
+        ("($1,200)", -1200.0),
+        ("-1200", -1200.0),
+        ("-$1,200", -1200.0),
+        ("$-1,200", -1200.0),
+        ("\u22125", -5.0),
+        ("+5", 5.0),
+        ("1.234,56", 1234.56),
+        ("EUR 1.234.567,8", 1234567.8),
+        ("1.234", 1.234),
+        (".5", 0.5),
+        ("１２，０００", 12000.0),
+    ],
+    ids=[
+        "int",
+        "float",
+        "digits",
+        "thousands-and-spaces",
+        "dollars",
+        "euros",
+        "pounds",
+        "yen-sign",
+        "full-width-yen",
+        "code-before",
+        "code-after",
+        "cny",
+        "rmb-no-space",
+        "yuan",
+        "wan",
+        "yen-wan",
+        "wan-yuan",
+        "small-wan",
+        "k",
+        "dollar-capital-k",
+        "space-thousands",
+        "nbsp-thousands",
+        "thin-space-thousands",
+        "narrow-nbsp-thousands",
+        "parentheses",
+        "parentheses-currency",
+        "minus",
+        "minus-before-currency",
+        "minus-after-currency",
+        "unicode-minus",
+        "plus",
+        "comma-decimal",
+        "comma-decimal-many-groups",
+        "dot-decimal",
+        "leading-dot",
+        "full-width-digits",
+    ],
+)
+def test_amount_forms(value: CellValue, expected: float) -> None:
+    assert parse(value, FieldType.AMOUNT) == expected
+
+
+def test_number_type_parses_like_amount() -> None:
+    assert parse("1,234", FieldType.NUMBER) == 1234.0
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1,5", Reason.AMBIGUOUS_SEPARATORS),
+        ("1,2345", Reason.AMBIGUOUS_SEPARATORS),
+        ("1.234.567", Reason.AMBIGUOUS_SEPARATORS),
+        ("1 234,56", Reason.AMBIGUOUS_SEPARATORS),
+        ("12,34.5", Reason.AMBIGUOUS_SEPARATORS),
+        ("lots", Reason.NOT_A_NUMBER),
+        ("", Reason.NOT_A_NUMBER),
+        ("$", Reason.NOT_A_NUMBER),
+        ("-(5)", Reason.NOT_A_NUMBER),
+        ("1e5", Reason.NOT_A_NUMBER),
+        ("nan", Reason.NOT_A_NUMBER),
+        ("12 apples", Reason.NOT_A_NUMBER),
+        (True, Reason.TRUE_FALSE),
+        (float("nan"), Reason.NOT_FINITE),
+        (float("inf"), Reason.NOT_FINITE),
+        ("9" * 400, Reason.NOT_FINITE),
+        (SEP_9, Reason.DATE_NOT_NUMBER),
+        (dt.time(9, 0), Reason.DATE_NOT_NUMBER),
+    ],
+    ids=[
+        "comma-then-one-digit",
+        "comma-then-four-digits",
+        "dots-only",
+        "space-thousands-comma-decimal",
+        "bad-grouping",
+        "words",
+        "empty",
+        "sign-only",
+        "two-negative-signs",
+        "exponent",
+        "nan-text",
+        "trailing-words",
+        "boolean",
+        "nan",
+        "inf",
+        "overflow",
+        "date",
+        "time",
+    ],
+)
+def test_amount_problems(value: CellValue, reason: Reason) -> None:
+    assert reason_of(parse(value, FieldType.AMOUNT)) is reason
+
+
+def test_ambiguous_amount_detail() -> None:
+    assert parse("1,5", FieldType.AMOUNT) == CellProblem(
+        Reason.AMBIGUOUS_SEPARATORS,
+        "cannot tell which mark separates thousands and which decimals; "
+        "type the number like 1234.56 or 1,234.56",
+    )
+
+
+# percents
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.25, 0.25),
+        (0, 0.0),
+        (1, 1.0),
+        (25, 0.25),
+        (100, 1.0),
+        ("25%", 0.25),
+        ("25 %", 0.25),
+        ("33.3%", 0.333),
+        ("0.5%", 0.005),
+        ("２５％", 0.25),
+        ("0.25", 0.25),
+        ("25", 0.25),
+    ],
+    ids=[
+        "fraction",
+        "zero",
+        "one-is-all",
+        "whole-percent",
+        "hundred",
+        "percent-text",
+        "percent-space",
+        "percent-decimal",
+        "small-percent",
+        "full-width",
+        "fraction-text",
+        "number-text",
+    ],
+)
+def test_probability_forms(value: CellValue, expected: float) -> None:
+    assert parse(value, FieldType.PERCENT) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (150, Reason.PERCENT_OUT_OF_RANGE),
+        ("120%", Reason.PERCENT_OUT_OF_RANGE),
+        (-0.1, Reason.PERCENT_OUT_OF_RANGE),
+        ("-5%", Reason.PERCENT_OUT_OF_RANGE),
+        ("high", Reason.NOT_A_NUMBER),
+        ("%", Reason.NOT_A_NUMBER),
+        (True, Reason.TRUE_FALSE),
+        (float("nan"), Reason.NOT_FINITE),
+    ],
+    ids=[
+        "over-hundred",
+        "over-hundred-percent",
+        "negative",
+        "negative-percent",
+        "words",
+        "sign-only",
+        "boolean",
+        "nan",
+    ],
+)
+def test_probability_problems(value: CellValue, reason: Reason) -> None:
+    assert reason_of(parse(value, FieldType.PERCENT)) is reason
+
+
+def test_probability_out_of_range_detail() -> None:
+    assert parse(150, FieldType.PERCENT) == CellProblem(
+        Reason.PERCENT_OUT_OF_RANGE,
+        "a probability must be between 0% and 100%, such as 25% or 0.25",
+    )
+
+
+# flags
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("yes", True),
+        ("YES", True),
+        ("y", True),
+        ("true", True),
+        ("X", True),
+        ("✓", True),
+        ("✔", True),
+        ("1", True),
+        (1, True),
+        (1.0, True),
+        ("是", True),
+        ("已确认", True),
+        (True, True),
+        ("no", False),
+        ("N", False),
+        ("false", False),
+        ("0", False),
+        (0, False),
+        ("否", False),
+        (False, False),
+    ],
+    ids=[
+        "yes",
+        "yes-upper",
+        "y",
+        "true-text",
+        "x",
+        "check-mark",
+        "heavy-check-mark",
+        "one-text",
+        "one",
+        "one-float",
+        "shi",
+        "yi-queren",
+        "true",
+        "no",
+        "n-upper",
+        "false-text",
+        "zero-text",
+        "zero",
+        "fou",
+        "false",
+    ],
+)
+def test_flag_forms(value: CellValue, expected: bool) -> None:
+    assert parse(value, FieldType.FLAG) is expected
+
+
+@pytest.mark.parametrize(
+    "value", ["maybe", 2, "✗", SEP_9], ids=["word", "two", "cross-mark", "date"]
+)
+def test_flag_problems(value: CellValue) -> None:
+    assert parse(value, FieldType.FLAG) == CellProblem(
+        Reason.NOT_A_FLAG, "not a yes/no value; use yes or no, TRUE or FALSE, x or ✓"
+    )
+
+
+# display_value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ""),
+        ("  as typed ", "  as typed "),
+        (1001.0, "1001"),
+        (1e20, "100000000000000000000"),
+        (0.25, "0.25"),
+        (float("nan"), "nan"),
+        (45909, "45909"),
+        (True, "TRUE"),
+        (SEP_9, "2025-09-09"),
+        (dt.datetime(2025, 9, 9, 0, 0), "2025-09-09"),
+        (dt.datetime(2025, 9, 9, 14, 30, 15), "2025-09-09 14:30:15"),
+        (dt.time(14, 30), "14:30"),
+    ],
+    ids=[
+        "blank",
+        "text-untouched",
+        "whole-float",
+        "large-whole-float",
+        "fraction",
+        "nan",
+        "int",
+        "boolean",
+        "date",
+        "midnight",
+        "datetime-seconds",
+        "time",
+    ],
+)
+def test_display_value_as_user_sees_it(value: CellValue, expected: str) -> None:
+    assert display_value(value) == expected

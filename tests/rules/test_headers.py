@@ -1,0 +1,444 @@
+from __future__ import annotations
+
+import pytest
+
+from config.errors import SheetLayoutError
+from config.models import ColumnSpec, Pipeline, SourceConfig
+from rules.grid import CellValue, SheetGrid
+from rules.headers import find_stage, match_columns, normalize_header
+
+ENGLISH_HEADER: list[CellValue] = [
+    "Deal ID",
+    "Account",
+    "Owner",
+    "Stage",
+    "Amount",
+    "Probability",
+    "Product",
+    "Lead Source",
+    "Created",
+    "Expected Close",
+    "Next Step",
+    "Next Step Date",
+    "Stage Entered",
+    "Snooze Until",
+    "Acknowledged",
+    "Lost Reason",
+    "Notes",
+]
+
+CHINESE_HEADER: list[CellValue] = [
+    "商机编号",
+    "客户名称",
+    "负责人",
+    "阶段",
+    "预计金额",
+    "赢率",
+    "产品",
+    "线索来源",
+    "创建日期",
+    "预计成交日期",
+    "下一步",
+    "下次跟进日期",
+    "进入阶段日期",
+    "暂缓至",
+    "已确认",
+    "丢单原因",
+    "备注",
+]
+
+
+def deals_tab(*rows: list[CellValue]) -> SheetGrid:
+    return SheetGrid(workbook="Pipeline.xlsx", tab="Deals", rows=list(rows))
+
+
+def with_header_row(pipeline: Pipeline, header_row: int) -> Pipeline:
+    source = SourceConfig(tab="Deals", header_row=header_row)
+    return pipeline.model_copy(update={"source": source})
+
+
+def with_required(pipeline: Pipeline, field: str) -> Pipeline:
+    columns = dict(pipeline.columns)
+    columns[field] = ColumnSpec(aliases=columns[field].aliases, required=True)
+    return pipeline.model_copy(update={"columns": columns})
+
+
+# normalize_header
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Deal ID", "deal id"),
+        ("  Next step date ", "next step date"),
+        ("Next\u00a0Step\u00a0Date", "next step date"),
+        ("Next \t Step\nDate", "next step date"),
+        ("阶段\u3000", "阶段"),
+        ("ＤＥＡＬ　ＩＤ", "deal id"),
+        ("ﾃﾞｰﾀ", "データ"),
+        ("Deal\u200bID", "dealid"),
+        ("Straße", "strasse"),
+        (2025, "2025"),
+        (2025.0, "2025"),
+        (None, ""),
+        ("   ", ""),
+    ],
+    ids=[
+        "plain",
+        "outer-spaces",
+        "no-break-spaces",
+        "tab-and-newline",
+        "ideographic-space",
+        "full-width",
+        "half-width-katakana",
+        "zero-width-space",
+        "casefold-sharp-s",
+        "int",
+        "whole-float",
+        "none",
+        "only-spaces",
+    ],
+)
+def test_normalize_header_folds_forms(text: object, expected: str) -> None:
+    assert normalize_header(text) == expected
+
+
+# header row
+
+
+def test_auto_header_row_skips_title_rows(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(
+        ["Sales pipeline"],
+        [],
+        ENGLISH_HEADER,
+        ["D-1", "Acme", "Ana Lima", "Lead"],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 3
+    assert columns.fields["id"] == 0
+    assert columns.fields["stage"] == 3
+    assert columns.fields["lost_reason"] == 15
+    assert "Notes" not in columns.fields
+    assert len(columns.fields) == 16
+    assert columns.headers == ENGLISH_HEADER
+
+
+def test_auto_header_row_prefers_most_matches(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(
+        ["Deal ID and Stage must be filled in"],
+        ["ID", "Stage"],
+        ["Deal ID", "Owner", "Stage", "Amount"],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 3
+
+
+def test_banner_row_and_renamed_header(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Q3 pipeline — do not sort"],
+        ["Deal ID", "Stage", "next step date ", "Status"],
+        ["D-201", "Proposal", "2025-09-01"],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 2
+    assert columns.fields["next_step_date"] == 2
+    assert columns.header_of("next_step_date") == "next step date "
+
+
+def test_header_search_stops_at_row_thirty(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(*([["note"]] * 30), ["Deal ID", "Stage"])
+
+    with pytest.raises(SheetLayoutError):
+        match_columns(grid, english_pipeline)
+
+
+def test_configured_header_row_used(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(
+        ["Sales pipeline"],
+        ["Deal ID", "Stage"],
+        ["Deal ID", "Owner", "Stage", "Amount"],
+    )
+
+    columns = match_columns(grid, with_header_row(english_pipeline, 2))
+
+    assert columns.header_row == 2
+    assert columns.fields == {"id": 0, "stage": 1}
+
+
+def test_no_header_row_message(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(["Sales pipeline"], [], ["Opp", "Phase", "Rep"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': no header row found in the first 30 "
+        "rows. The header row must name both the id and the stage column; looked "
+        "for id: 'Deal ID', 'ID', 'Opportunity ID'; stage: 'Stage', 'Deal Stage'. "
+        "In the sheet, row 1 contains A 'Sales pipeline'; row 2 contains nothing; "
+        "row 3 contains A 'Opp', B 'Phase', C 'Rep'. Rename those headers to one of "
+        "the aliases, add the sheet's header texts to the aliases in the "
+        "definition, or set source.header_row."
+    )
+
+
+def test_empty_tab_has_no_header_row(english_pipeline: Pipeline) -> None:
+    with pytest.raises(SheetLayoutError, match="row 1 contains nothing"):
+        match_columns(deals_tab(), english_pipeline)
+
+
+# whitespace and width forms
+
+
+def test_headers_match_despite_spaces_and_nbsp(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(
+        ["Deal\u00a0ID", " Stage", "Next Step Date ", "pipesheet\u00a0status"]
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.fields == {"id": 0, "stage": 1, "next_step_date": 2}
+    assert columns.status_column == 3
+    assert columns.headers == [
+        "Deal\u00a0ID",
+        " Stage",
+        "Next Step Date ",
+        "pipesheet\u00a0status",
+    ]
+
+
+def test_full_width_headers_match(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["ＤＥＡＬ　ＩＤ", "ＳＴＡＧＥ"])
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.fields == {"id": 0, "stage": 1}
+
+
+def test_chinese_headers_below_title(chinese_pipeline: Pipeline) -> None:
+    grid = SheetGrid(
+        workbook="销售.xlsx",
+        tab="商机",
+        rows=[["销售漏斗"], [], [*CHINESE_HEADER, "pipesheet 状态"]],
+    )
+
+    columns = match_columns(grid, chinese_pipeline)
+
+    assert columns.header_row == 3
+    assert columns.fields["id"] == 0
+    assert columns.fields["stage"] == 3
+    assert columns.fields["amount"] == 4
+    assert columns.fields["acknowledged"] == 14
+    assert len(columns.fields) == 16
+    assert columns.status_column == 17
+
+
+def test_chinese_header_with_ideographic_space(chinese_pipeline: Pipeline) -> None:
+    grid = SheetGrid(workbook="销售.xlsx", tab="商机", rows=[["商机编号　", "　阶段"]])
+
+    columns = match_columns(grid, chinese_pipeline)
+
+    assert columns.fields == {"id": 0, "stage": 1}
+
+
+# duplicates
+
+
+def test_duplicate_mapped_header_names_both_columns(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Deal ID", "Owner", "Stage", "Owner"],
+        ["D-102", "Ana Lima", "Proposal", "Ben Ortiz"],
+    )
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': the field 'owner' matches more than "
+        "one column in header row 1: 'Owner' in column B and 'Owner' in column D. "
+        "pipesheet does not pick one or edit headers. Rename one of these headers "
+        "in the sheet, or change the aliases of 'owner' in the definition so that "
+        "only one header matches (for example a more specific header text)."
+    )
+
+
+def test_duplicate_header_names_first_two_columns(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Owner", "Owner", "Owner.1", "Deal ID", "Stage"],
+        ["Ana Lima", "Ben Ortiz", "Chen Wei", "D-1", "Lead"],
+    )
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert "'Owner' in column A and 'Owner' in column B." in str(error.value)
+
+
+def test_two_aliases_same_field_ambiguous(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Stage", "Owner", "Sales Rep"])
+
+    with pytest.raises(SheetLayoutError, match="'Owner' in column C and 'Sales Rep'"):
+        match_columns(grid, english_pipeline)
+
+
+def test_mangled_duplicate_name_is_not_mapped(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Stage", "Owner.1"])
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert "owner" not in columns.fields
+
+
+def test_duplicate_unmapped_headers_are_allowed(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Notes", "Stage", "Notes"])
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.fields == {"id": 0, "stage": 2}
+    assert columns.headers == ["Deal ID", "Notes", "Stage", "Notes"]
+
+
+def test_duplicate_status_header_is_rejected(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Stage", "pipesheet status", "Pipesheet Status"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': the status header 'pipesheet status' "
+        "appears in columns C and D of header row 1, so pipesheet cannot tell where "
+        "to write. Delete or rename all but one of these columns."
+    )
+
+
+# required columns
+
+
+def test_missing_required_column_suggests_nearest(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Stage", "Ownr", "Amount"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, with_required(english_pipeline, "owner"))
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': required columns are missing in "
+        "header row 1. No column for 'owner' (looked for 'Owner', 'Rep', "
+        "'Sales Rep'); the nearest header is 'Ownr' in column C. Headers found: "
+        "A 'Deal ID', B 'Stage', C 'Ownr', D 'Amount'. Rename the header in the "
+        "sheet, or add the sheet's header text to the field's aliases in the "
+        "definition."
+    )
+
+
+def test_configured_header_row_missing_stage(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Phase"], ["D-1", "Lead"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, with_header_row(english_pipeline, 1))
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': required columns are missing in "
+        "header row 1. No column for 'stage' (looked for 'Stage', 'Deal Stage'). "
+        "Headers found: A 'Deal ID', B 'Phase'. Rename the header in the sheet, or "
+        "add the sheet's header text to the field's aliases in the definition."
+    )
+
+
+def test_configured_header_row_past_the_end(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Stage"])
+
+    with pytest.raises(SheetLayoutError, match="Headers found: none"):
+        match_columns(grid, with_header_row(english_pipeline, 5))
+
+
+def test_optional_missing_column_is_unmapped(english_pipeline: Pipeline) -> None:
+    columns = match_columns(deals_tab(["Deal ID", "Stage"]), english_pipeline)
+
+    assert "owner" not in columns.fields
+
+
+# status column and width
+
+
+def test_status_column_absent_is_none(english_pipeline: Pipeline) -> None:
+    columns = match_columns(deals_tab(["Deal ID", "Stage"]), english_pipeline)
+
+    assert columns.status_column is None
+
+
+def test_headers_cover_blank_header_content(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Deal ID", "Stage"],
+        ["D-103", "Lead"],
+        ["D-104", "Closed Won", None, "Q3 target 40k", None, ""],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.headers == ["Deal ID", "Stage", "", ""]
+
+
+# find_stage
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Closed Won", "Closed Won"),
+        ("  closed\u00a0WON ", "Closed Won"),
+        ("Won", "Closed Won"),
+        ("ＱＵＯＴＥ", "Proposal"),
+        ("Closed", None),
+        ("", None),
+        (None, None),
+        (3, None),
+    ],
+    ids=[
+        "name",
+        "spaces-and-case",
+        "alias",
+        "full-width-alias",
+        "unknown",
+        "blank",
+        "none",
+        "number",
+    ],
+)
+def test_find_stage_by_name_or_alias(
+    english_pipeline: Pipeline, label: object, expected: str | None
+) -> None:
+    stage = find_stage(label, english_pipeline)
+
+    assert (stage.name if stage else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("签约成交", "签约成交"), ("谈判", "异议处理与谈判"), (" 丢单　", "丢单")],
+    ids=["name", "alias", "ideographic-space"],
+)
+def test_find_stage_chinese_labels(
+    chinese_pipeline: Pipeline, label: str, expected: str
+) -> None:
+    stage = find_stage(label, chinese_pipeline)
+
+    assert stage is not None
+    assert stage.name == expected

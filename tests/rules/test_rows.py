@@ -1,0 +1,444 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from config.models import ColumnSpec, DateOrder, FieldType, Pipeline
+from rules.deals import Deal
+from rules.findings import Code, Finding, Severity
+from rules.grid import CellValue, SheetGrid
+from rules.headers import match_columns
+from rules.rows import read_deals
+
+SEP_9 = dt.date(2025, 9, 9)
+
+
+def read(
+    pipeline: Pipeline, *rows: list[CellValue], tab: str = "Deals"
+) -> tuple[list[Deal], list[Finding]]:
+    grid = SheetGrid(workbook="Pipeline.xlsx", tab=tab, rows=list(rows))
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+
+def codes_of(findings: list[Finding]) -> list[tuple[int | None, Code]]:
+    return [(finding.row, finding.code) for finding in findings]
+
+
+def with_seats(pipeline: Pipeline) -> Pipeline:
+    columns = {
+        **pipeline.columns,
+        "seats": ColumnSpec(aliases=["Seats"], type=FieldType.NUMBER),
+    }
+    return pipeline.model_copy(update={"columns": columns})
+
+
+# shape of the sheet
+
+
+def test_short_row_is_padded_to_header(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Next Step Date", "pipesheet status", "Notes"],
+        ["D-105", "Acme Tools", "Lead", "2025-09-09"],
+    )
+
+    assert findings == []
+    assert [deal.row for deal in deals] == [2]
+    assert deals[0].values == {
+        "id": "D-105",
+        "account": "Acme Tools",
+        "stage": "Lead",
+        "next_step_date": SEP_9,
+    }
+
+
+def test_header_only_tab_has_no_deals(english_pipeline: Pipeline) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"])
+
+    assert deals == []
+    assert findings == []
+
+
+def test_empty_grid_rows_are_not_deals(english_pipeline: Pipeline) -> None:
+    empty_rows: list[list[CellValue]] = [[None, None, None]] * 998
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Notes"],
+        ["D-1", "Lead", None],
+        [None, " ", ""],
+        ["D-2", "Demo"],
+        *empty_rows,
+    )
+
+    assert [deal.row for deal in deals] == [2, 4]
+    assert findings == []
+
+
+def test_status_only_row_is_skipped(english_pipeline: Pipeline) -> None:
+    deals, _ = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "pipesheet status"],
+        [None, None, "ERROR: missing Deal ID"],
+    )
+
+    assert deals == []
+
+
+def test_row_numbers_follow_banner_rows(english_pipeline: Pipeline) -> None:
+    deals, _ = read(
+        english_pipeline,
+        ["Q3 pipeline — do not sort"],
+        ["Deal ID", "Stage", "next step date ", "Status"],
+        ["D-201", "Proposal", "2025-09-01"],
+    )
+
+    assert deals[0].row == 3
+    assert deals[0].deal_id == "D-201"
+    assert deals[0].values["next_step_date"] == dt.date(2025, 9, 1)
+
+
+def test_deal_keeps_raw_cells(english_pipeline: Pipeline) -> None:
+    deals, _ = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount", "Owner"],
+        ["D-1", "Lead", "$1,200"],
+    )
+
+    assert deals[0].raw == {
+        "id": "D-1",
+        "stage": "Lead",
+        "amount": "$1,200",
+        "owner": None,
+    }
+    assert deals[0].values["amount"] == 1200.0
+    assert "owner" not in deals[0].values
+
+
+# ids
+
+
+def test_numeric_ids_read_as_text(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        with_seats(english_pipeline),
+        ["Deal ID", "Stage", "Seats"],
+        [1001.0, "Lead", 5.0],
+        [1002, "Lead"],
+        [None, "Lead", None],
+        [1004.0, "Lead", 12],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["1001", "1002", None, "1004"]
+    assert [deal.values.get("seats") for deal in deals] == [5.0, None, None, 12.0]
+    assert findings == [
+        Finding(
+            code=Code.MISSING_ID,
+            severity=Severity.ERROR,
+            row=4,
+            column="Deal ID",
+            value=None,
+            deal_id=None,
+            field="id",
+        )
+    ]
+
+
+def test_text_ids_keep_leading_zeros(english_pipeline: Pipeline) -> None:
+    deals, _ = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Product", "Phone"],
+        ["0042", "00123", "Lead", "3-5", "0912000000"],
+    )
+
+    assert deals[0].deal_id == "0042"
+    assert deals[0].values["account"] == "00123"
+    assert deals[0].values["product"] == "3-5"
+
+
+def test_whitespace_id_is_missing(english_pipeline: Pipeline) -> None:
+    _, findings = read(english_pipeline, ["Deal ID", "Stage"], ["  ", "Lead"])
+
+    assert codes_of(findings) == [(2, Code.MISSING_ID)]
+
+
+# stages
+
+
+def test_stage_matched_by_alias_and_case(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage"],
+        ["D-1", " closed\u00a0won "],
+        ["D-2", "QUOTE"],
+    )
+
+    assert [deal.stage.name if deal.stage else None for deal in deals] == [
+        "Closed Won",
+        "Proposal",
+    ]
+    assert findings == []
+
+
+def test_unknown_stage_lists_stages(english_pipeline: Pipeline) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], ["D-1", "Demoo"])
+
+    assert deals[0].stage is None
+    assert findings == [
+        Finding(
+            code=Code.UNKNOWN_STAGE,
+            severity=Severity.ERROR,
+            row=2,
+            column="Stage",
+            value="Demoo",
+            deal_id="D-1",
+            field="stage",
+            params={
+                "stages": "Lead, Qualified, Demo, Proposal, Negotiation, "
+                "Closed Won, Closed Lost"
+            },
+        )
+    ]
+
+
+def test_blank_stage_is_missing_required(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline, ["Deal ID", "Stage", "Amount"], ["D-1", None, 500]
+    )
+
+    assert deals[0].stage is None
+    assert findings == [
+        Finding(
+            code=Code.MISSING_REQUIRED,
+            severity=Severity.ERROR,
+            row=2,
+            column="Stage",
+            value=None,
+            deal_id="D-1",
+            field="stage",
+        )
+    ]
+
+
+# bad cells
+
+
+def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline, [" Amount ", "Deal ID", "Stage"], ["1,5", "D-1", "Lead"]
+    )
+
+    assert "amount" not in deals[0].values
+    assert findings == [
+        Finding(
+            code=Code.BAD_AMOUNT,
+            severity=Severity.ERROR,
+            row=2,
+            column=" Amount ",
+            value="1,5",
+            deal_id="D-1",
+            field="amount",
+            params={
+                "reason": "ambiguous-separators",
+                "detail": "cannot tell which mark separates thousands and which "
+                "decimals; type the number like 1234.56 or 1,234.56",
+            },
+        )
+    ]
+
+
+def test_each_type_has_its_finding_code(english_pipeline: Pipeline) -> None:
+    _, findings = read(
+        with_seats(english_pipeline),
+        [
+            "Deal ID",
+            "Stage",
+            "Expected Close",
+            "Amount",
+            "Seats",
+            "Probability",
+            "Acknowledged",
+        ],
+        ["D-1", "Lead", "soon", "lots", "many", 150, "maybe"],
+    )
+
+    assert [(finding.field, finding.code) for finding in findings] == [
+        ("close_date", Code.BAD_DATE),
+        ("amount", Code.BAD_AMOUNT),
+        ("seats", Code.BAD_NUMBER),
+        ("probability", Code.BAD_PROBABILITY),
+        ("acknowledged", Code.BAD_FLAG),
+    ]
+    assert {finding.severity for finding in findings} == {Severity.ERROR}
+
+
+def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Expected Close"],
+        ["D-1", "Lead", 1.0],
+        ["D-2", "Lead", 60],
+        ["D-3", "Lead", 45909],
+        ["D-4", "Lead", dt.datetime(1899, 12, 31)],
+    )
+
+    assert deals[2].values["close_date"] == SEP_9
+    assert [(f.row, f.value, f.params["reason"]) for f in findings] == [
+        (2, "1", "serial-not-a-date"),
+        (3, "60", "serial-not-a-date"),
+        (5, "1899-12-31", "date-out-of-range"),
+    ]
+    assert findings[0].params["detail"] == (
+        "not a real date (number formatted as a date?)"
+    )
+    assert findings[2].params["detail"] == (
+        "looks like a number formatted as a date "
+        "(dates must fall between 1970-01-01 and 2200-12-31)"
+    )
+
+
+def test_serial_and_formatted_date_agree(english_pipeline: Pipeline) -> None:
+    header: list[CellValue] = ["Deal ID", "Stage", "Next Step Date", "Amount"]
+    unformatted, _ = read(english_pipeline, header, ["D-101", "Lead", 45909, 45909])
+    formatted, _ = read(
+        english_pipeline, header, ["D-101", "Lead", "9/9/2025", "45,909"]
+    )
+
+    assert unformatted[0].values["next_step_date"] == SEP_9
+    assert formatted[0].values["next_step_date"] == SEP_9
+    assert unformatted[0].values["amount"] == 45909.0
+    assert formatted[0].values["amount"] == 45909.0
+
+
+def test_date_order_comes_from_pipeline(english_pipeline: Pipeline) -> None:
+    american = english_pipeline.model_copy(update={"date_order": DateOrder.MDY})
+    header: list[CellValue] = ["Deal ID", "Stage", "Next Step Date"]
+
+    deals, _ = read(american, header, ["D-1", "Lead", "03/04/2025"])
+
+    assert deals[0].values["next_step_date"] == dt.date(2025, 3, 4)
+
+
+# blank headers
+
+
+def test_blank_header_content_warns_once(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", None, None],
+        ["D-103", "Lead", None, None],
+        ["D-104", "Closed Won", None, "Q3 target 40k"],
+        ["D-105", "Lead", None, "more notes"],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-103", "D-104", "D-105"]
+    assert findings == [
+        Finding(
+            code=Code.CONTENT_UNDER_BLANK_HEADER,
+            severity=Severity.WARNING,
+            row=3,
+            value="Q3 target 40k",
+            deal_id="D-104",
+            params={"column": "D", "cell": "D3"},
+        )
+    ]
+
+
+def test_note_row_is_not_a_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage"],
+        ["D-1", "Lead"],
+        [None, None, "Total: 1 deal"],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1"]
+    assert findings == [
+        Finding(
+            code=Code.CONTENT_UNDER_BLANK_HEADER,
+            severity=Severity.WARNING,
+            row=3,
+            value="Total: 1 deal",
+            params={"column": "C", "cell": "C3"},
+        )
+    ]
+
+
+def test_note_past_header_width_warns(english_pipeline: Pipeline) -> None:
+    grid = SheetGrid(
+        workbook="Pipeline.xlsx",
+        tab="Deals",
+        rows=[["Deal ID", "Stage"], ["D-1", "Lead"], [None, None, None, 42.0]],
+    )
+    columns = match_columns(grid, english_pipeline)
+    narrow = type(columns)(
+        header_row=1,
+        headers=["Deal ID", "Stage"],
+        fields=columns.fields,
+        status_column=None,
+    )
+
+    deals, findings = read_deals(grid, narrow, english_pipeline)
+
+    assert len(deals) == 1
+    assert [(f.row, f.value, f.params["cell"]) for f in findings] == [(3, "42", "D3")]
+
+
+# Chinese sheet
+
+
+def test_chinese_amounts_and_dates(chinese_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        chinese_pipeline,
+        ["销售漏斗"],
+        [],
+        ["商机编号", "客户名称", "阶段", "预计金额", "赢率", "下次跟进日期", "已确认"],
+        ["C-001", "华东科技", "方案报价", "¥12,000", "40%", "2025年9月9日", "是"],
+        ["C-002", "北方物流", "谈判", "1.2万", 0.8, "2025 年 9 月 9 日", "否"],
+        ["C-003", "南方制造", "试用", "8000元", None, "2025年09月09日 14时30分"],
+        ["C-004", "西部能源", "线索收集", None, None, "9月9日"],
+        tab="商机",
+    )
+
+    assert [deal.values.get("amount") for deal in deals] == [
+        12000.0,
+        12000.0,
+        8000.0,
+        None,
+    ]
+    assert [deal.values.get("next_step_date") for deal in deals] == [
+        SEP_9,
+        SEP_9,
+        SEP_9,
+        None,
+    ]
+    assert [deal.stage.name if deal.stage else None for deal in deals] == [
+        "方案报价",
+        "异议处理与谈判",
+        "试用体验",
+        "线索收集",
+    ]
+    assert deals[0].values["acknowledged"] is True
+    assert findings == [
+        Finding(
+            code=Code.BAD_DATE,
+            severity=Severity.ERROR,
+            row=7,
+            column="下次跟进日期",
+            value="9月9日",
+            deal_id="C-004",
+            field="next_step_date",
+            params={
+                "reason": "year-missing",
+                "detail": "the year is missing; type the full date, such as 2025-09-09",
+            },
+        )
+    ]
+
+
+def test_chinese_unknown_stage_lists_stages(chinese_pipeline: Pipeline) -> None:
+    _, findings = read(
+        chinese_pipeline, ["商机编号", "阶段"], ["C-1", "验收"], tab="商机"
+    )
+
+    assert findings[0].params == {
+        "stages": "线索收集, 客户筛选与分级, 需求挖掘, 方案报价, 试用体验, "
+        "异议处理与谈判, 签约成交, 售后增购, 丢单"
+    }
