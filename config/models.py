@@ -6,6 +6,8 @@ A definition is data only. Loading it (YAML or a ``Rules`` tab) lives in
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -92,12 +94,24 @@ class SourceConfig(StrictModel):
         default="auto", description="1-based row of the header, or 'auto'."
     )
 
-    @field_validator("header_row")
+    @field_validator("header_row", mode="before")
     @classmethod
-    def _check_header_row(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f"header_row must be 1 or more, or 'auto'; got {value!r}")
-        return value
+    def _check_header_row(cls, value: object) -> object:
+        # Runs before pydantic's own union check so a bad value gets one clear
+        # message, and so ``true`` is not taken as row 1.
+        if isinstance(value, str) and value.strip().casefold() == "auto":
+            return "auto"
+        if isinstance(value, str) and value.strip().isdecimal():
+            value = int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        raise ValueError(
+            f"invalid value {value!r}; expected the row number of the header "
+            "(1 for the first row) or 'auto' to find it"
+        )
 
 
 class ColumnSpec(StrictModel):
@@ -161,8 +175,16 @@ class AllowedValues(StrictModel):
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> AllowedValues:
-        if (self.values is None) == (self.from_tab is None):
-            raise ValueError("give exactly one of 'values' or 'from_tab'")
+        if self.values is None and self.from_tab is None:
+            raise ValueError(
+                "expected one of 'values' (a list) or 'from_tab' (a tab and "
+                "column), got neither"
+            )
+        if self.values is not None and self.from_tab is not None:
+            raise ValueError(
+                "expected one of 'values' (a list) or 'from_tab' (a tab and "
+                "column), got both; delete one"
+            )
         return self
 
 
@@ -188,6 +210,13 @@ class Schedule(StrictModel):
     cron: str = "0 7 * * 1-5"
     timezone: str | None = None
 
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_time_zone(value)
+        return value
+
 
 class Pipeline(StrictModel):
     """A complete pipeline definition."""
@@ -207,33 +236,34 @@ class Pipeline(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as "
-                "'Europe/Berlin' or 'Asia/Shanghai'"
-            ) from None
+        check_time_zone(value)
         return value
 
     @model_validator(mode="after")
     def _check_references(self) -> Pipeline:
-        for field in (ID_FIELD, STAGE_FIELD):
-            if field not in self.columns:
-                raise ValueError(f"columns must map the {field!r} field")
-        _check_unique_stage_names(self.stages)
-        _check_outcomes(self.stages)
-        for stage in self.stages:
-            _check_fields_known(
-                stage.required, self.columns, f"stage {stage.name!r} required"
+        # Collect every problem, so a user fixes them in one pass. Each line
+        # starts with the key path it is about.
+        problems = [
+            *_check_key_fields_mapped(self.columns),
+            *_check_unique_aliases(self.columns),
+            *_check_unique_stage_names(self.stages),
+            *_check_outcomes(self.stages),
+        ]
+        for index, stage in enumerate(self.stages):
+            path = f"stages[{index}] ({stage.name!r})"
+            problems += _check_fields_known(
+                stage.required, self.columns, f"{path}.required"
             )
-            _check_fields_known(
-                stage.reached_if_filled,
-                self.columns,
-                f"stage {stage.name!r} reached_if_filled",
+            problems += _check_fields_known(
+                stage.reached_if_filled, self.columns, f"{path}.reached_if_filled"
             )
-        _check_fields_known(list(self.allowed), self.columns, "allowed")
-        _check_fields_known(self.outputs.group_by, self.columns, "outputs.group_by")
+        problems += _check_fields_known(list(self.allowed), self.columns, "allowed")
+        problems += _check_fields_known(
+            self.outputs.group_by, self.columns, "outputs.group_by"
+        )
+
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     def field_type(self, field: str) -> FieldType:
@@ -248,33 +278,121 @@ class Pipeline(StrictModel):
         return [stage for stage in self.stages if stage.outcome is Outcome.OPEN]
 
 
-def _check_unique_stage_names(stages: list[Stage]) -> None:
-    seen: dict[str, str] = {}
-    for stage in stages:
-        for label in [stage.name, *stage.aliases]:
-            key = label.casefold().strip()
-            if key in seen:
-                raise ValueError(
-                    f"stage label {label!r} is used by both {seen[key]!r} and "
-                    f"{stage.name!r}; each name and alias must be unique"
+def check_time_zone(name: str) -> None:
+    """Check that ``name`` is in this system's IANA time zone database.
+
+    :raises ValueError: with the nearest known name when there is one.
+    """
+    try:
+        zoneinfo.ZoneInfo(name)
+        return
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of the zone database, such as "Asia", is not a zone.
+        pass
+
+    message = (
+        f"invalid value {name!r}; expected an IANA time zone name such as "
+        "'Europe/Berlin' or 'Asia/Shanghai'"
+    )
+    nearest = _nearest_time_zone(name)
+    if nearest:
+        message += f"; did you mean {nearest!r}?"
+    raise ValueError(message)
+
+
+def _nearest_time_zone(name: str) -> str | None:
+    known = zoneinfo.available_timezones()
+    by_casefold = {zone.casefold(): zone for zone in known}
+    if name.strip().casefold() in by_casefold:
+        return by_casefold[name.strip().casefold()]
+
+    nearest = difflib.get_close_matches(name, sorted(known), n=1)
+    return nearest[0] if nearest else None
+
+
+def _check_key_fields_mapped(columns: dict[str, ColumnSpec]) -> list[str]:
+    examples = {ID_FIELD: "Deal ID", STAGE_FIELD: "Stage"}
+    return [
+        f"columns: the {field!r} field is missing; every definition maps it, "
+        f"for example '{field}: {{aliases: [{example}]}}'"
+        for field, example in examples.items()
+        if field not in columns
+    ]
+
+
+def _check_unique_aliases(columns: dict[str, ColumnSpec]) -> list[str]:
+    # A header that two fields claim could be matched to either of them.
+    problems: list[str] = []
+    owners: dict[str, str] = {}
+    for field, spec in columns.items():
+        for alias in spec.aliases:
+            key = _label_key(alias)
+            owner = owners.setdefault(key, field)
+            if owner != field:
+                problems.append(
+                    f"columns.{field}.aliases: the header {alias!r} is also an "
+                    f"alias of the field {owner!r}; a header can name only one field"
                 )
-            seen[key] = stage.name
+    return problems
 
 
-def _check_outcomes(stages: list[Stage]) -> None:
+def _check_unique_stage_names(stages: list[Stage]) -> list[str]:
+    problems: list[str] = []
+    first_users: dict[str, int] = {}
+    for index, stage in enumerate(stages):
+        path = f"stages[{index}] ({stage.name!r})"
+        for position, label in enumerate([stage.name, *stage.aliases]):
+            key = _label_key(label)
+            first = first_users.get(key)
+            if first is None:
+                first_users[key] = index
+            elif first == index:
+                problems.append(
+                    f"{path}.aliases: the alias {label!r} repeats this stage's "
+                    "name or another of its aliases; delete it"
+                )
+            else:
+                key_name = "name" if position == 0 else "aliases"
+                problems.append(
+                    f"{path}.{key_name}: the label {label!r} is already used by "
+                    f"stages[{first}] ({stages[first].name!r}); each stage name "
+                    "and alias must be unique"
+                )
+    return problems
+
+
+def _label_key(label: str) -> str:
+    # The same folding as header matching in rules: NFKC, spaces, case.
+    return " ".join(unicodedata.normalize("NFKC", label).split()).casefold()
+
+
+def _check_outcomes(stages: list[Stage]) -> list[str]:
     outcomes = {stage.outcome for stage in stages}
+    problems: list[str] = []
     if Outcome.OPEN not in outcomes:
-        raise ValueError("stages need at least one open stage")
+        problems.append(
+            "stages: every stage is closed; add at least one open stage "
+            "(a stage without 'outcome' is open)"
+        )
     if Outcome.WON not in outcomes:
-        raise ValueError("stages need one stage with outcome 'won'")
+        problems.append(
+            "stages: no stage has 'outcome: won'; add it to the stage of signed deals"
+        )
+    return problems
 
 
 def _check_fields_known(
     fields: list[str], columns: dict[str, ColumnSpec], where: str
-) -> None:
+) -> list[str]:
+    problems: list[str] = []
     for field in fields:
-        if field not in columns:
-            raise ValueError(
-                f"{where} names the field {field!r}, which is not in columns; "
-                f"mapped fields are: {', '.join(sorted(columns))}"
-            )
+        if field in columns:
+            continue
+        message = f"{where}: the field {field!r} is not in columns"
+        nearest = difflib.get_close_matches(field, list(columns), n=1)
+        if nearest:
+            message += f"; did you mean {nearest[0]!r}?"
+        else:
+            message += "."
+        problems.append(f"{message} Mapped fields: {', '.join(sorted(columns))}")
+    return problems

@@ -1,0 +1,247 @@
+"""Load a pipeline definition from a YAML file and validate it.
+
+All problems found are raised together as one
+:class:`~config.errors.DefinitionError`. Its message names the file, and for each
+problem the key path as written in YAML (``stages[2] ('Proposal').idle_days``),
+the invalid value and what is expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from config.errors import DefinitionError
+from config.models import Pipeline
+from config.validation import describe_validation_error
+
+logger = logging.getLogger(__name__)
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TOP_LEVEL_KEYS = "name, source, columns and stages"
+
+
+class _DefinitionYamlLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects repeated keys and reads fewer implicit types.
+
+    Only ``true`` and ``false`` are booleans (the YAML 1.2 rule), so a list value
+    such as ``No`` or ``Off`` stays text. Dates stay text too: no definition key
+    takes a date.
+    """
+
+    def construct_mapping(
+        self, node: yaml.MappingNode, deep: bool = False
+    ) -> dict[object, object]:
+        _reject_repeated_keys(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+
+_DefinitionYamlLoader.yaml_implicit_resolvers = {
+    first_character: [
+        (tag, pattern)
+        for tag, pattern in resolvers
+        if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)
+    ]
+    for first_character, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_DefinitionYamlLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_pipeline(path: Path) -> Pipeline:
+    """Read, parse and validate the pipeline definition in a YAML file.
+
+    A relative ``source.path`` or ``source.credentials`` is taken relative to the
+    folder of the definition file, so a definition and its workbook can move
+    together.
+
+    :param path: the YAML file.
+    :raises DefinitionError: the file is missing, unreadable, not UTF-8, not
+        valid YAML, or not a valid definition.
+    """
+    text = _read_text(path)
+    data = _parse_yaml(text, origin=str(path))
+    pipeline = parse_pipeline(data, origin=str(path))
+
+    logger.debug("Loaded pipeline definition %s", path)
+    return _resolve_source_paths(pipeline, path.parent)
+
+
+def parse_pipeline(data: object, origin: str) -> Pipeline:
+    """Validate already-loaded definition data into a :class:`Pipeline`.
+
+    :param data: the loaded YAML document (or the same data from another place,
+        such as a ``Rules`` tab).
+    :param origin: where the data came from, shown first in every message.
+    :raises DefinitionError: with one line per problem found.
+    """
+    _check_top_level(data, origin)
+
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as error:
+        problems = describe_validation_error(error, data)
+
+    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    raise DefinitionError(f"{origin}: invalid pipeline definition ({count}):\n{lines}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DefinitionError(
+            f"{path}: pipeline definition file not found; check the path "
+            "or create the file"
+        ) from None
+    except IsADirectoryError:
+        raise DefinitionError(
+            f"{path}: is a folder; give the path of the definition's YAML file"
+        ) from None
+    except OSError as error:
+        raise DefinitionError(
+            f"{path}: the pipeline definition cannot be read ({error.strerror}); "
+            "check the file's permissions"
+        ) from None
+
+    # utf-8-sig also accepts the byte-order mark some Windows editors write.
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start : error.start + 1]
+        raise DefinitionError(
+            f"{path}, line {line}: the file is not UTF-8 text (byte {byte!r} "
+            f"at offset {error.start}); save it with UTF-8 encoding, for example "
+            "by converting it from GBK or Windows-1252"
+        ) from None
+
+
+def _parse_yaml(text: str, origin: str) -> object:
+    try:
+        return _load_single_document(text)
+    except yaml.MarkedYAMLError as error:
+        raise DefinitionError(_describe_yaml_error(error, text, origin)) from None
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise DefinitionError(
+            f"{origin}, line {line}: invalid YAML: the character "
+            f"{chr(error.character)!r} is not allowed in YAML text; delete it"
+        ) from None
+
+
+def _load_single_document(text: str) -> object:
+    loader = _DefinitionYamlLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) -> str:
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "invalid syntax"
+    if mark is None:
+        return f"{origin}: invalid YAML: {problem}"
+
+    # PyYAML words a problem to follow its context ("expected a single
+    # document in the stream ... but found another document").
+    if error.problem and error.context:
+        where = ""
+        if error.context_mark is not None:
+            where = f" (from line {error.context_mark.line + 1})"
+        problem = f"{error.context}{where}: {problem.removeprefix('but ')}"
+
+    heading = f"{origin}, line {mark.line + 1}, column {mark.column + 1}"
+    snippet = _point_at(text, mark.line, mark.column)
+    return f"{heading}: invalid YAML: {problem}.\n{snippet}\n{_yaml_hint(problem)}"
+
+
+def _point_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    source_line = lines[line] if line < len(lines) else ""
+    # Keep tabs under tabs so the caret lines up with the character it marks.
+    padding = "".join("\t" if char == "\t" else " " for char in source_line[:column])
+    return f"    {source_line}\n    {padding}^"
+
+
+def _yaml_hint(problem: str) -> str:
+    if "'\\t'" in problem:
+        return "Indent with spaces: YAML does not allow tabs for indentation."
+    if "another document" in problem:
+        return "Keep one definition per file: delete the '---' line and what follows."
+    if "appears twice" in problem:
+        return "Keep one of the two entries and delete the other."
+    if "mapping values are not allowed" in problem:
+        return "Put text that contains ': ' in quotes, or fix the indentation."
+    return "Check the indentation and the quotes around that spot."
+
+
+def _reject_repeated_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
+    first_lines: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first_line = first_lines.get(key)
+        except TypeError:
+            continue  # An unhashable key; the base constructor reports it.
+
+        if first_line is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the key {key!r} appears twice in one mapping, first on line "
+                f"{first_line}",
+                key_node.start_mark,
+            )
+        first_lines[key] = key_node.start_mark.line + 1
+
+
+def _check_top_level(data: object, origin: str) -> None:
+    if data is None:
+        raise DefinitionError(
+            f"{origin}: the definition is empty (or only comments); expected a "
+            f"mapping with at least the keys {_TOP_LEVEL_KEYS}"
+        )
+    if isinstance(data, list):
+        raise DefinitionError(
+            f"{origin}: the top level is a list; expected a mapping with at least "
+            f"the keys {_TOP_LEVEL_KEYS}, so remove the leading '- '"
+        )
+    if not isinstance(data, dict):
+        raise DefinitionError(
+            f"{origin}: the top level is the single value {data!r}; expected a "
+            f"mapping with at least the keys {_TOP_LEVEL_KEYS}"
+        )
+
+
+def _resolve_source_paths(pipeline: Pipeline, folder: Path) -> Pipeline:
+    source = pipeline.source
+    update: dict[str, str] = {}
+    for key in ("path", "credentials"):
+        value = getattr(source, key)
+        if value is not None and value.strip():
+            update[key] = _resolve_against(value, folder)
+
+    resolved = source.model_copy(update=update)
+    return pipeline.model_copy(update={"source": resolved})
+
+
+def _resolve_against(value: str, folder: Path) -> str:
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:
+        path = Path(value)  # "~name" of an unknown user stays as written.
+    if path.is_absolute():
+        return str(path)
+    return str(folder / path)

@@ -1,0 +1,249 @@
+"""Turn pydantic validation errors into one plain line per definition problem.
+
+Before (one pydantic error)::
+
+    {"type": "extra_forbidden", "loc": ("stages", 2, "idel_days"), "input": 7}
+
+After::
+
+    stages[2] ('Proposal').idel_days: unknown key 'idel_days'; did you mean
+    'idle_days'? Valid keys here: name, aliases, probability, ...
+
+(one line in the real message).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from enum import Enum
+from typing import Annotated, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from config.models import Pipeline
+
+# Location parts pydantic adds for the key of a dict entry, not for its value.
+_DICT_KEY_PART = "[key]"
+_PLAIN_KEY = re.compile(r"^[\w-]+$")
+_MAX_VALUE_WIDTH = 60
+
+# The expected value for each pydantic error type, worded for someone editing YAML.
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "dict_type": "a mapping of keys to values",
+}
+
+
+def describe_validation_error(error: ValidationError, data: object) -> list[str]:
+    """Return one line per problem in ``error``, each starting with its key path.
+
+    :param error: what ``Pipeline.model_validate(data)`` raised.
+    :param data: the data that was validated, used to name stages in key paths.
+    """
+    lines: list[str] = []
+    for details in error.errors(include_url=False):
+        lines.extend(_describe_one(details, data))
+    return lines
+
+
+def _describe_one(details: ErrorDetails, data: object) -> list[str]:
+    location = tuple(details["loc"])
+    path = format_key_path(location, data)
+    prefix = f"{path}: " if path else ""
+
+    # A model validator reports all its problems at once, one per line.
+    if details["type"] == "value_error":
+        message = str(details.get("ctx", {}).get("error", details["msg"]))
+        return [f"{prefix}{line}" for line in message.splitlines()]
+    return [prefix + _describe_problem(details, location)]
+
+
+def format_key_path(location: tuple[int | str, ...], data: object) -> str:
+    """Write a pydantic error location as a key path, naming list items.
+
+    ``("stages", 2, "idle_days")`` becomes ``stages[2] ('Proposal').idle_days``
+    when the third stage is named ``Proposal``. Parts pydantic adds for the
+    branches of a union are dropped.
+    """
+    path = ""
+    node = data
+    for part in location:
+        if isinstance(node, list) and isinstance(part, int):
+            path += f"[{part}]"
+            node = node[part] if 0 <= part < len(node) else None
+            path += _item_name(node)
+        elif isinstance(node, dict) and part != _DICT_KEY_PART:
+            path += _key_text(part, first=not path)
+            node = node.get(part)
+    return path
+
+
+def _item_name(item: object) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    return f" ({name!r})" if isinstance(name, str) and name else ""
+
+
+def _key_text(key: object, first: bool) -> str:
+    if isinstance(key, str) and _PLAIN_KEY.match(key):
+        return key if first else f".{key}"
+    return f"[{key!r}]"
+
+
+def _describe_problem(details: ErrorDetails, location: tuple[int | str, ...]) -> str:
+    kind = details["type"]
+    value = details["input"]
+
+    if kind == "extra_forbidden":
+        return _describe_unknown_key(location)
+    if kind == "missing":
+        return "missing; this key is required"
+    if _DICT_KEY_PART in location:
+        return f"invalid key {_show(value)}; expected text, so put it in quotes"
+    if kind in ("too_short", "string_too_short"):
+        return _describe_too_short(details)
+
+    expected = _expected_text(details, location)
+    # YAML gives None for a key written with nothing after the colon.
+    value_text = "no value" if value is None else f"invalid value {_show(value)}"
+    problem = f"{value_text}; expected {expected}"
+    if kind == "string_type" and isinstance(value, bool | int | float):
+        return f'{problem}, so put it in quotes: "{value}"'
+    return problem + _suggest_choice(value, location)
+
+
+def _describe_unknown_key(location: tuple[int | str, ...]) -> str:
+    key = location[-1]
+    valid = _valid_keys(location[:-1])
+    nearest = difflib.get_close_matches(str(key), valid, n=1)
+
+    problem = f"unknown key {key!r}"
+    if nearest:
+        problem += f"; did you mean {nearest[0]!r}?"
+    else:
+        problem += "."
+    if valid:
+        problem += f" Valid keys here: {', '.join(valid)}"
+    return problem
+
+
+def _describe_too_short(details: ErrorDetails) -> str:
+    context = details.get("ctx", {})
+    minimum = context.get("min_length", 1)
+    if details["type"] == "string_too_short":
+        return f"invalid value {_show(details['input'])}; expected non-empty text"
+
+    actual = context.get("actual_length", 0)
+    return f"has {_count(actual, 'item')}; expected at least {_count(minimum, 'item')}"
+
+
+def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> str:
+    kind = details["type"]
+    context = details.get("ctx", {})
+    value = details["input"]
+
+    if kind in ("enum", "literal_error"):
+        return str(context["expected"])
+    if kind == "model_type":
+        return f"a mapping with the keys {', '.join(_valid_keys(location))}"
+    if kind == "list_type":
+        of_text = get_args(_annotation_at(location)) == (str,)
+        example = f", such as [{value!r}]" if of_text and isinstance(value, str) else ""
+        return f"a list{example}"
+    if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
+        return _expected_bound(kind, context, location)
+    return _EXPECTED.get(kind, details["msg"])
+
+
+def _expected_bound(
+    kind: str, context: dict[str, object], location: tuple[int | str, ...]
+) -> str:
+    if kind == "greater_than":
+        text = f"a number greater than {_number(context['gt'])}"
+    elif kind == "greater_than_equal":
+        text = f"a number of {_number(context['ge'])} or more"
+    else:
+        text = f"a number of {_number(context['le'])} or less"
+
+    if location and location[-1] == "probability":
+        text += " (a probability is a fraction: 0.25 means 25%)"
+    return text
+
+
+def _suggest_choice(value: object, location: tuple[int | str, ...]) -> str:
+    choices = _choices_at(location)
+    if isinstance(value, str) and choices:
+        nearest = difflib.get_close_matches(value, choices, n=1)
+        if nearest:
+            return f"; did you mean {nearest[0]!r}?"
+    return ""
+
+
+def _valid_keys(location: tuple[int | str, ...]) -> list[str]:
+    model = _annotation_at(location)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _choices_at(location: tuple[int | str, ...]) -> list[str]:
+    annotation = _annotation_at(location)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [str(member.value) for member in annotation]
+    return []
+
+
+def _annotation_at(location: tuple[int | str, ...]) -> object:
+    """Return the declared type at a location, or None when it cannot be followed."""
+    annotation: object = Pipeline
+    for part in location:
+        annotation = _strip_optional(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, dict):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    return _strip_optional(annotation)
+
+
+def _strip_optional(annotation: object) -> object:
+    while True:
+        origin = get_origin(annotation)
+        arguments = get_args(annotation)
+        if origin is Annotated:
+            annotation = arguments[0]
+            continue
+
+        members = [member for member in arguments if member is not type(None)]
+        if origin in (Union, types.UnionType) and len(members) == 1:
+            annotation = members[0]
+            continue
+        return annotation
+
+
+def _count(number: object, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    if len(text) > _MAX_VALUE_WIDTH:
+        return text[: _MAX_VALUE_WIDTH - 3] + "..."
+    return text

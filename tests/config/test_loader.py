@@ -1,0 +1,459 @@
+"""Tests for reading a pipeline definition from YAML and reporting its problems."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from config.errors import DefinitionError
+from config.loader import load_pipeline, parse_pipeline
+
+MINIMAL_DEFINITION = """\
+name: Test pipeline
+source:
+  path: pipeline.xlsx
+  tab: Deals
+columns:
+  id:
+    aliases: [Deal ID]
+  stage:
+    aliases: [Stage]
+  owner:
+    aliases: [Owner]
+stages:
+  - name: Lead
+  - name: Proposal
+    idle_days: 14
+  - name: Won
+    outcome: won
+"""
+
+
+def write_definition(folder: Path, text: str, name: str = "pipeline.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(DefinitionError) as raised:
+        load_pipeline(path)
+    return str(raised.value)
+
+
+def minimal_data() -> dict[str, object]:
+    return {
+        "name": "Test pipeline",
+        "source": {"tab": "Deals"},
+        "columns": {"id": {"aliases": ["Deal ID"]}, "stage": {"aliases": ["Stage"]}},
+        "stages": [
+            {"name": "Lead"},
+            {"name": "Proposal"},
+            {"name": "Won", "outcome": "won"},
+        ],
+    }
+
+
+def parse_error(data: object) -> str:
+    with pytest.raises(DefinitionError) as raised:
+        parse_pipeline(data, origin="team.yaml")
+    return str(raised.value)
+
+
+def test_minimal_definition_loads(tmp_path: Path) -> None:
+    pipeline = load_pipeline(write_definition(tmp_path, MINIMAL_DEFINITION))
+
+    assert pipeline.name == "Test pipeline"
+    assert [stage.name for stage in pipeline.stages] == ["Lead", "Proposal", "Won"]
+    assert pipeline.stages[1].idle_days == 14
+
+
+def test_unknown_stage_key_suggests_nearest(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace("idle_days: 14", "idel_days: 14")
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}: invalid pipeline definition (1 problem):\n"
+        "  - stages[1] ('Proposal').idel_days: unknown key 'idel_days'; did you "
+        "mean 'idle_days'? Valid keys here: name, aliases, probability, outcome, "
+        "required, idle_days, reached_if_filled, next_step_required"
+    )
+
+
+def test_unknown_top_level_key_lists_valid_keys() -> None:
+    data = minimal_data() | {"email": "team@example.com"}
+
+    assert parse_error(data) == (
+        "team.yaml: invalid pipeline definition (1 problem):\n"
+        "  - email: unknown key 'email'. Valid keys here: name, source, columns, "
+        "stages, transitions, followups, allowed, outputs, timezone, date_order, "
+        "schedule"
+    )
+
+
+def test_unknown_nested_key_suggests_nearest() -> None:
+    data = minimal_data() | {"outputs": {"tabs": {"funel": "Funnel"}}}
+
+    assert parse_error(data) == (
+        "team.yaml: invalid pipeline definition (1 problem):\n"
+        "  - outputs.tabs.funel: unknown key 'funel'; did you mean 'funnel'? "
+        "Valid keys here: funnel, followups, problems, definitions, stage_log"
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "line"),
+    [
+        (
+            ("stages", 1, "idle_days"),
+            "ten",
+            (
+                "stages[1] ('Proposal').idle_days: invalid value 'ten'; expected a "
+                "whole number"
+            ),
+        ),
+        (
+            ("stages", 1, "idle_days"),
+            -3,
+            (
+                "stages[1] ('Proposal').idle_days: invalid value -3; expected a "
+                "number greater than 0"
+            ),
+        ),
+        (
+            ("stages", 0, "probability"),
+            50,
+            (
+                "stages[0] ('Lead').probability: invalid value 50; expected a number "
+                "of 1 or less (a probability is a fraction: 0.25 means 25%)"
+            ),
+        ),
+        (
+            ("stages", 2, "outcome"),
+            "win",
+            (
+                "stages[2] ('Won').outcome: invalid value 'win'; expected 'open', "
+                "'won' or 'lost'; did you mean 'won'?"
+            ),
+        ),
+        (
+            ("source", "tab"),
+            2025,
+            (
+                "source.tab: invalid value 2025; expected text, so put it in quotes: "
+                '"2025"'
+            ),
+        ),
+        (
+            ("source", "tab"),
+            None,
+            "source.tab: no value; expected text",
+        ),
+        (
+            ("source", "header_row"),
+            0,
+            (
+                "source.header_row: invalid value 0; expected the row number of the "
+                "header (1 for the first row) or 'auto' to find it"
+            ),
+        ),
+        (
+            ("columns", "id", "aliases"),
+            "Deal ID",
+            (
+                "columns.id.aliases: invalid value 'Deal ID'; expected a list, such "
+                "as ['Deal ID']"
+            ),
+        ),
+        (
+            ("followups", "require_next_step_date"),
+            "maybe",
+            (
+                "followups.require_next_step_date: invalid value 'maybe'; expected "
+                "true or false"
+            ),
+        ),
+        (
+            ("outputs", "locale"),
+            "zh_CN",
+            (
+                "outputs.locale: invalid value 'zh_CN'; expected 'en' or 'zh-CN'; did "
+                "you mean 'zh-CN'?"
+            ),
+        ),
+    ],
+    ids=[
+        "text-for-days",
+        "negative-days",
+        "percent-for-probability",
+        "misspelled-outcome",
+        "number-for-text",
+        "empty-value",
+        "header-row-zero",
+        "text-for-list",
+        "word-for-flag",
+        "misspelled-locale",
+    ],
+)
+def test_bad_value_names_path_and_expected(
+    section: tuple[str | int, ...], value: object, line: str
+) -> None:
+    data = minimal_data()
+    set_value(data, section, value)
+
+    assert parse_error(data) == (
+        f"team.yaml: invalid pipeline definition (1 problem):\n  - {line}"
+    )
+
+
+def set_value(
+    data: dict[str, object], section: tuple[str | int, ...], value: object
+) -> None:
+    node: object = data
+    for part in section[:-1]:
+        if isinstance(node, dict):
+            node = node.setdefault(part, {})
+        elif isinstance(node, list) and isinstance(part, int):
+            node = node[part]
+    assert isinstance(node, dict)
+    node[section[-1]] = value
+
+
+def test_section_given_as_text_lists_its_keys() -> None:
+    data = minimal_data() | {"source": "pipeline.xlsx"}
+
+    assert parse_error(data) == (
+        "team.yaml: invalid pipeline definition (1 problem):\n"
+        "  - source: invalid value 'pipeline.xlsx'; expected a mapping with the "
+        "keys kind, path, spreadsheet, credentials, tab, header_row"
+    )
+
+
+def test_missing_required_key_named() -> None:
+    data = minimal_data()
+    del data["name"]
+
+    assert parse_error(data) == (
+        "team.yaml: invalid pipeline definition (1 problem):\n"
+        "  - name: missing; this key is required"
+    )
+
+
+def test_every_problem_reported_once() -> None:
+    data = minimal_data() | {"timezone": "Mars/Base", "date_order": "ymd"}
+    set_value(data, ("stages", 0, "idle_days"), 0)
+
+    assert parse_error(data) == (
+        "team.yaml: invalid pipeline definition (3 problems):\n"
+        "  - stages[0] ('Lead').idle_days: invalid value 0; expected a number "
+        "greater than 0\n"
+        "  - timezone: invalid value 'Mars/Base'; expected an IANA time zone name "
+        "such as 'Europe/Berlin' or 'Asia/Shanghai'\n"
+        "  - date_order: invalid value 'ymd'; expected 'dmy' or 'mdy'; did you "
+        "mean 'mdy'?"
+    )
+
+
+def test_relative_source_path_resolved_against_file(tmp_path: Path) -> None:
+    folder = tmp_path / "team"
+    folder.mkdir()
+    path = write_definition(folder, MINIMAL_DEFINITION)
+
+    pipeline = load_pipeline(path)
+
+    assert pipeline.source.path == str(folder / "pipeline.xlsx")
+
+
+def test_absolute_source_path_kept(tmp_path: Path) -> None:
+    workbook = tmp_path / "shared" / "deals.xlsx"
+    text = MINIMAL_DEFINITION.replace("pipeline.xlsx", str(workbook))
+
+    pipeline = load_pipeline(write_definition(tmp_path, text))
+
+    assert pipeline.source.path == str(workbook)
+
+
+def test_home_folder_in_source_path_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    text = MINIMAL_DEFINITION.replace("pipeline.xlsx", "~/deals.xlsx")
+
+    pipeline = load_pipeline(write_definition(tmp_path, text))
+
+    assert pipeline.source.path == str(tmp_path / "home" / "deals.xlsx")
+
+
+def test_relative_credentials_resolved_against_file(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace(
+        "  path: pipeline.xlsx\n",
+        "  kind: google_sheets\n  spreadsheet: abc123\n  credentials: keys/bot.json\n",
+    )
+
+    pipeline = load_pipeline(write_definition(tmp_path, text))
+
+    assert pipeline.source.credentials == str(tmp_path / "keys" / "bot.json")
+    assert pipeline.source.path is None
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace("  - name: Lead\n", "  - name: Lead: hot\n")
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 13, column 15: invalid YAML: mapping values are not "
+        "allowed here.\n"
+        "      - name: Lead: hot\n"
+        "                  ^\n"
+        "Put text that contains ': ' in quotes, or fix the indentation."
+    )
+
+
+def test_tab_indentation_error_says_use_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("name: x\nsource:\n\ttab: Deals\n", encoding="utf-8")
+
+    message = load_error(path)
+
+    assert message.startswith(f"{path}, line 3, column 1: invalid YAML: ")
+    assert message.endswith(
+        "Indent with spaces: YAML does not allow tabs for indentation."
+    )
+
+
+def test_second_document_rejected(tmp_path: Path) -> None:
+    path = write_definition(tmp_path, MINIMAL_DEFINITION + "---\nname: Other\n")
+
+    assert load_error(path) == (
+        f"{path}, line 18, column 1: invalid YAML: expected a single document in "
+        "the stream (from line 1): found another document.\n"
+        "    ---\n"
+        "    ^\n"
+        "Keep one definition per file: delete the '---' line and what follows."
+    )
+
+
+def test_unclosed_list_names_its_start(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace("[Deal ID]", "[Deal ID, ID")
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 8, column 8: invalid YAML: while parsing a flow sequence "
+        "(from line 7): expected ',' or ']', but got ':'.\n"
+        "      stage:\n"
+        "           ^\n"
+        "Check the indentation and the quotes around that spot."
+    )
+
+
+def test_repeated_key_rejected_with_both_lines(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace(
+        "    idle_days: 14\n", "    idle_days: 14\n    idle_days: 30\n"
+    )
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 16, column 5: invalid YAML: the key 'idle_days' appears "
+        "twice in one mapping, first on line 15.\n"
+        "        idle_days: 30\n"
+        "        ^\n"
+        "Keep one of the two entries and delete the other."
+    )
+
+
+def test_yes_and_no_stay_text(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION + (
+        "allowed:\n  owner:\n    values: [Yes, No, On, Off]\n"
+        "followups:\n  require_next_step_date: false\n"
+    )
+
+    pipeline = load_pipeline(write_definition(tmp_path, text))
+
+    assert pipeline.allowed["owner"].values == ["Yes", "No", "On", "Off"]
+    assert pipeline.followups.require_next_step_date is False
+
+
+def test_date_like_text_stays_text(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace("tab: Deals", "tab: 2025-09-09")
+
+    pipeline = load_pipeline(write_definition(tmp_path, text))
+
+    assert pipeline.source.tab == "2025-09-09"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n\n", "# only a comment\n"],
+    ids=["no-bytes", "blank-lines", "comment-only"],
+)
+def test_empty_file_rejected(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    assert load_error(path) == (
+        f"{path}: the definition is empty (or only comments); expected a mapping "
+        "with at least the keys name, source, columns and stages"
+    )
+
+
+def test_top_level_list_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("- name: Test pipeline\n- source: {tab: Deals}\n", encoding="utf-8")
+
+    assert load_error(path) == (
+        f"{path}: the top level is a list; expected a mapping with at least the "
+        "keys name, source, columns and stages, so remove the leading '- '"
+    )
+
+
+def test_top_level_text_rejected() -> None:
+    assert parse_error("pipeline.xlsx") == (
+        "team.yaml: the top level is the single value 'pipeline.xlsx'; expected a "
+        "mapping with at least the keys name, source, columns and stages"
+    )
+
+
+def test_missing_file_names_path(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.yaml"
+
+    assert load_error(path) == (
+        f"{path}: pipeline definition file not found; check the path or create the file"
+    )
+
+
+def test_folder_instead_of_file_rejected(tmp_path: Path) -> None:
+    assert load_error(tmp_path) == (
+        f"{tmp_path}: is a folder; give the path of the definition's YAML file"
+    )
+
+
+def test_non_utf8_file_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_bytes("name: x\nsource:\n  tab: 商机\n".encode("gbk"))
+
+    assert load_error(path) == (
+        f"{path}, line 3: the file is not UTF-8 text (byte b'\\xc9' at offset "
+        "23); save it with UTF-8 encoding, for example by converting it from GBK "
+        "or Windows-1252"
+    )
+
+
+def test_utf8_byte_order_mark_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL_DEFINITION.encode("utf-8"))
+
+    pipeline = load_pipeline(path)
+
+    assert pipeline.name == "Test pipeline"
+
+
+def test_control_character_rejected_with_line(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("name: x\nsource:\n  tab: Deals\x00\n", encoding="utf-8")
+
+    assert load_error(path) == (
+        f"{path}, line 3: invalid YAML: the character '\\x00' is not allowed in "
+        "YAML text; delete it"
+    )
