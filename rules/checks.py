@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from config.models import ID_FIELD, STAGE_FIELD, Pipeline
+from rules.cells import display_value
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.followups import (
@@ -23,13 +24,13 @@ from rules.followups import (
     is_followup_suppressed,
     is_open,
 )
-from rules.grid import CellValue, is_blank
+from rules.grid import is_blank
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
 
 # difflib similarity below which an allowed value is not offered as a suggestion.
-# 'GTXPro' against 'GTX Pro' scores 0.92, 'Acme' against 'Zenith' 0.0.
+# 'GTXPro' against 'GTX Pro' scores 0.92, 'Acme' against 'Zenith' 0.2.
 SUGGESTION_CUTOFF = 0.6
 # Allowed values quoted in a finding when no single one is close enough.
 CHOICES_SHOWN = 8
@@ -173,7 +174,7 @@ def check_allowed_values(deal: Deal, context: CheckContext) -> list[Finding]:
         if name == STAGE_FIELD or name not in context.columns.fields or value is None:
             continue
 
-        key = allowed.key_of(_display(value) or "")
+        key = allowed.key_of(display_value(value))
         if key in allowed.keys:
             continue
         params = _unknown_value_params(allowed, key, context.pipeline, name)
@@ -325,18 +326,5 @@ def _cell_text(deal: Deal, field_name: str) -> str | None:
     parsed = deal.values.get(field_name)
     if isinstance(parsed, dt.date):
         return parsed.isoformat()
-    return _display(deal.raw.get(field_name, parsed))
-
-
-def _display(value: CellValue | float) -> str | None:
-    if value is None or is_blank(value):
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
+    raw = deal.raw.get(field_name, parsed)
+    return None if is_blank(raw) else display_value(raw)

@@ -33,6 +33,7 @@ HEADERS = {
     "acknowledged": "Acknowledged",
     "lost_reason": "Lost Reason",
     "region": "Region",
+    "proposal_date": "Proposal Sent",
 }
 
 STAGES = [

@@ -1,0 +1,435 @@
+"""Message templates of every finding code, in each output locale.
+
+A template is filled from the finding's fields (``row``, ``column``, ``value``,
+``deal_id``, ``field``), its ``params`` and a few fields derived from them
+(``days_text``, ``limit_text``, ``due_when``, ``other_rows``, ``detail``). Each
+code has a list of templates per locale: the first one whose fields are all
+filled is used, so a finding without a suggestion or a stage still reads well.
+
+Params each code is rendered with:
+
+- ``missing-required``: ``stage`` (optional).
+- ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``.
+- ``unknown-stage``: ``stages`` (the stage names, comma-separated).
+- ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
+  ``list_tab`` and ``list_column`` (when the list comes from a tab).
+- ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
+  ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
+  ``detail`` (English).
+- ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
+- ``followup-due-soon``: ``days`` (until), ``date``.
+- ``no-next-step``: ``stage``.
+- ``idle-in-stage``: ``days``, ``limit``, ``stage``.
+- ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
+- ``moved-back``: ``from``, ``to``.
+- ``content-under-blank-header``: ``column`` (a letter), ``cell``.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+
+from config.models import Locale
+from rules.cell_problem import Reason
+from rules.findings import Code, Finding
+
+Templates = dict[Code, dict[Locale, tuple[str, ...]]]
+
+EN, ZH = Locale.EN, Locale.ZH_CN
+
+_BAD_CELL: dict[Locale, tuple[str, ...]] = {
+    EN: ("{column} {value!r} cannot be read: {detail}.",),
+    ZH: ("{column}“{value}”无法识别：{detail}。",),
+}
+
+MESSAGES: Templates = {
+    Code.MISSING_REQUIRED: {
+        EN: (
+            "{column} is required in stage {stage!r}; fill it in.",
+            "{column} is required; fill it in.",
+        ),
+        ZH: ("阶段“{stage}”要求填写{column}，请补上。", "{column}为必填项，请补上。"),
+    },
+    Code.MISSING_ID: {
+        EN: (
+            (
+                "Row {row} has no {column}; give the deal a unique ID so that "
+                "pipesheet can find the row again."
+            ),
+            "The row has no ID; give the deal a unique ID.",
+        ),
+        ZH: (
+            (
+                "第 {row} 行没有{column}，请为该商机填写唯一编号，以便 pipesheet "
+                "再次找到这一行。"
+            ),
+            "该行没有编号，请为该商机填写唯一编号。",
+        ),
+    },
+    Code.DUPLICATE_ID: {
+        EN: (
+            (
+                "{column} {value!r} is also used on {other_rows}; give each deal its "
+                "own ID."
+            ),
+            "This ID is used on more than one row; give each deal its own ID.",
+        ),
+        ZH: (
+            "{column}“{value}”与{other_rows}重复，请为每个商机使用不同的编号。",
+            "该编号在多行中重复，请为每个商机使用不同的编号。",
+        ),
+    },
+    Code.UNKNOWN_STAGE: {
+        EN: (
+            "{column} {value!r} is not a stage of this pipeline; use one of: {stages}.",
+            (
+                "{column} {value!r} is not a stage of this pipeline; fix the spelling "
+                "or add the stage to the definition."
+            ),
+        ),
+        ZH: (
+            "{column}“{value}”不是本漏斗的阶段，请改为以下之一：{stages}。",
+            "{column}“{value}”不是本漏斗的阶段，请更正拼写，或在定义中添加该阶段。",
+        ),
+    },
+    Code.UNKNOWN_VALUE: {
+        EN: (
+            (
+                "{column} {value!r} is not in the allowed list; did you mean "
+                "{suggestion!r}?"
+            ),
+            (
+                "{column} {value!r} is not in the allowed list (column {list_column!r} "
+                "of tab {list_tab!r}); use one of: {choices}, or add it to that list."
+            ),
+            "{column} {value!r} is not in the allowed list; use one of: {choices}.",
+            (
+                "{column} {value!r} is not in the allowed list, which is empty; add "
+                "the value to the list."
+            ),
+        ),
+        ZH: (
+            "{column}“{value}”不在允许列表中，您是否想填“{suggestion}”？",
+            (
+                "{column}“{value}”不在允许列表中（“{list_tab}”表的“{list_column}”列），"
+                "请改为以下之一：{choices}，或将其加入该列表。"
+            ),
+            "{column}“{value}”不在允许列表中，请改为以下之一：{choices}。",
+            "{column}“{value}”不在允许列表中，而该列表为空，请将此值加入列表。",
+        ),
+    },
+    Code.BAD_DATE: _BAD_CELL,
+    Code.BAD_AMOUNT: _BAD_CELL,
+    Code.BAD_NUMBER: _BAD_CELL,
+    Code.BAD_PROBABILITY: _BAD_CELL,
+    Code.BAD_FLAG: _BAD_CELL,
+    Code.CLOSE_DATE_PASSED: {
+        EN: (
+            (
+                "{column} {date} passed {days_text} ago but the deal is still open; "
+                "update the date or close the deal."
+            ),
+        ),
+        ZH: (
+            (
+                "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
+                "请更新日期或关闭商机。"
+            ),
+        ),
+    },
+    Code.FOLLOWUP_OVERDUE: {
+        EN: (
+            (
+                "Follow-up is {days_text} overdue (due {date}); follow up, then "
+                "set the next date in {column}, or snooze the deal."
+            ),
+        ),
+        ZH: (
+            (
+                "跟进已逾期 {days_text}（应于 {date}），请尽快跟进，"
+                "并在{column}中填写下一次日期，或暂缓该商机。"
+            ),
+        ),
+    },
+    Code.FOLLOWUP_DUE_SOON: {
+        EN: ("Follow-up is due {due_when} ({date}).",),
+        ZH: ("跟进将于{due_when}到期（{date}）。",),
+    },
+    Code.NO_NEXT_STEP: {
+        EN: (
+            (
+                "Open deal in stage {stage!r} has no {column}; set the date of the "
+                "next step."
+            ),
+            "Open deal has no {column}; set the date of the next step.",
+        ),
+        ZH: (
+            "阶段“{stage}”的进行中商机没有{column}，请填写下一步的日期。",
+            "进行中的商机没有{column}，请填写下一步的日期。",
+        ),
+    },
+    Code.IDLE_IN_STAGE: {
+        EN: (
+            (
+                "Deal has been in stage {stage!r} for {days_text}, more than its limit "
+                "of {limit_text}; move it forward, close it, or correct {column}."
+            ),
+        ),
+        ZH: (
+            (
+                "商机已在阶段“{stage}”停留 {days_text}，超过上限 {limit_text}，"
+                "请推进或关闭商机，或更正{column}。"
+            ),
+        ),
+    },
+    Code.STAGE_SKIPPED: {
+        EN: (
+            (
+                "Stage moved from {from!r} to {to!r}, skipping {skipped}; check that "
+                "the skipped stages were done."
+            ),
+            (
+                "Stage moved from {from!r} to {to!r}, skipping stages in between; "
+                "check that the skipped stages were done."
+            ),
+        ),
+        ZH: (
+            "阶段从“{from}”直接变为“{to}”，跳过了{skipped}，请确认被跳过的阶段已完成。",
+            "阶段从“{from}”直接变为“{to}”，跳过了中间阶段，请确认被跳过的阶段已完成。",
+        ),
+    },
+    Code.MOVED_BACK: {
+        EN: (
+            (
+                "Stage moved back from {from!r} to {to!r}; if that was a mistake, set "
+                "it back to {from!r}."
+            ),
+        ),
+        ZH: ("阶段从“{from}”退回到“{to}”，如属误操作，请改回“{from}”。",),
+    },
+    Code.CONTENT_UNDER_BLANK_HEADER: {
+        EN: (
+            (
+                "Cell {cell} contains {value!r} but its column has no header, so "
+                "pipesheet ignores it; add a header or move the value."
+            ),
+            (
+                "A column without a header contains values, so pipesheet ignores "
+                "them; add a header or move the values."
+            ),
+        ),
+        ZH: (
+            (
+                "单元格 {cell} 有内容“{value}”，但该列没有表头，pipesheet 会忽略它，"
+                "请添加表头或移走该值。"
+            ),
+            "没有表头的列中有内容，pipesheet 会忽略它们，请添加表头或移走这些值。",
+        ),
+    },
+}
+
+SHORT_MESSAGES: Templates = {
+    Code.MISSING_REQUIRED: {EN: ("missing {column}",), ZH: ("缺少{column}",)},
+    Code.MISSING_ID: {EN: ("missing {column}",), ZH: ("缺少{column}",)},
+    Code.DUPLICATE_ID: {
+        EN: ("ID also on {other_rows}", "duplicate ID"),
+        ZH: ("编号与{other_rows}重复", "编号重复"),
+    },
+    Code.UNKNOWN_STAGE: {
+        EN: ("unknown stage {value!r}", "unknown stage"),
+        ZH: ("未知阶段“{value}”", "未知阶段"),
+    },
+    Code.UNKNOWN_VALUE: {
+        EN: (
+            "{column} {value!r} not allowed (did you mean {suggestion!r}?)",
+            "{column} {value!r} not allowed",
+        ),
+        ZH: (
+            "{column}“{value}”不在列表中（是否为“{suggestion}”？）",
+            "{column}“{value}”不在列表中",
+        ),
+    },
+    Code.BAD_DATE: {
+        EN: ("{column} {value!r} is not a date",),
+        ZH: ("{column}“{value}”不是有效日期",),
+    },
+    Code.BAD_AMOUNT: {
+        EN: ("{column} {value!r} is not an amount",),
+        ZH: ("{column}“{value}”不是有效金额",),
+    },
+    Code.BAD_NUMBER: {
+        EN: ("{column} {value!r} is not a number",),
+        ZH: ("{column}“{value}”不是有效数字",),
+    },
+    Code.BAD_PROBABILITY: {
+        EN: ("{column} {value!r} is not a probability",),
+        ZH: ("{column}“{value}”不是有效的赢率",),
+    },
+    Code.BAD_FLAG: {
+        EN: ("{column} {value!r} is not yes/no",),
+        ZH: ("{column}“{value}”不是“是/否”",),
+    },
+    Code.CLOSE_DATE_PASSED: {
+        EN: ("close date passed {days_text} ago",),
+        ZH: ("{column}已过 {days_text}",),
+    },
+    Code.FOLLOWUP_OVERDUE: {
+        EN: ("follow-up {days_text} overdue",),
+        ZH: ("跟进逾期 {days_text}",),
+    },
+    Code.FOLLOWUP_DUE_SOON: {
+        EN: ("follow-up due {due_when}",),
+        ZH: ("{due_when}需跟进",),
+    },
+    Code.NO_NEXT_STEP: {EN: ("no next-step date",), ZH: ("没有下一步日期",)},
+    Code.IDLE_IN_STAGE: {
+        EN: ("{days_text} in {stage!r} (limit {limit})",),
+        ZH: ("在“{stage}”停留 {days_text}（上限 {limit}）",),
+    },
+    Code.STAGE_SKIPPED: {
+        EN: ("skipped {skipped}", "skipped stages to {to!r}"),
+        ZH: ("跳过了{skipped}", "跳过阶段直接到“{to}”"),
+    },
+    Code.MOVED_BACK: {
+        EN: ("moved back to {to!r}",),
+        ZH: ("退回到“{to}”",),
+    },
+    Code.CONTENT_UNDER_BLANK_HEADER: {
+        EN: ("content under a blank header in {cell}", "content under a blank header"),
+        ZH: ("{cell} 所在列没有表头", "有内容的列没有表头"),
+    },
+}
+
+# Explanations of unreadable cells, by reason key. English messages prefer the
+# parser's own detail, which can be more specific.
+REASONS: dict[Locale, dict[Reason, str]] = {
+    EN: {
+        Reason.BLANK: "the cell is blank",
+        Reason.NOT_A_DATE: "not a date; type it like 2025-09-09",
+        Reason.YEAR_MISSING: "the year is missing; type the full date",
+        Reason.IMPOSSIBLE_DATE: "not a valid calendar date",
+        Reason.SERIAL_NOT_A_DATE: "a number, not a date",
+        Reason.DATE_OUT_OF_RANGE: "a number formatted as a date, out of range",
+        Reason.TIME_ONLY: "a time of day without a date",
+        Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
+        Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
+        Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
+        Reason.NOT_FINITE: "not a finite number",
+        Reason.DATE_NOT_NUMBER: "a date or time, not a number",
+        Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
+        Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
+    },
+    ZH: {
+        Reason.BLANK: "单元格为空",
+        Reason.NOT_A_DATE: "不是日期；请使用日期单元格，或按 2025-09-09 的格式填写",
+        Reason.YEAR_MISSING: "缺少年份；请填写完整日期，例如 2025-09-09",
+        Reason.IMPOSSIBLE_DATE: "不是有效的日历日期；请检查年、月、日",
+        Reason.SERIAL_NOT_A_DATE: "不是真正的日期（可能是设成日期格式的数字）",
+        Reason.DATE_OUT_OF_RANGE: "像是设成日期格式的数字，超出了合理的日期范围",
+        Reason.TIME_ONLY: "只有时间，没有日期",
+        Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
+        Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",
+        Reason.AMBIGUOUS_SEPARATORS: (
+            "无法判断哪个符号是千位分隔符、哪个是小数点；请写成 1234.56 或 1,234.56"
+        ),
+        Reason.NOT_FINITE: "不是有限的数字",
+        Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
+        Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
+        Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",
+    },
+}
+
+
+def render_message(finding: Finding, locale: Locale) -> str:
+    """Render the full message of a finding, saying what is wrong and how to fix it.
+
+    Before: an ``unknown-value`` finding on column Product, value 'GTXPro', with
+    the suggestion 'GTX Pro'. After, in English: "Product 'GTXPro' is not in the
+    allowed list; did you mean 'GTX Pro'?"
+    """
+    return _render(MESSAGES[finding.code][locale], finding, locale)
+
+
+def render_short(finding: Finding, locale: Locale) -> str:
+    """Render the few words a status cell shows, such as "missing Account"."""
+    return _render(SHORT_MESSAGES[finding.code][locale], finding, locale)
+
+
+class _Context(dict[str, str]):
+    # A field the finding lacks renders as "?" instead of raising KeyError.
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _render(templates: tuple[str, ...], finding: Finding, locale: Locale) -> str:
+    context = _context(finding, locale)
+    for template in templates:
+        if all(context.get(name) for name in _fields_of(template)):
+            return template.format_map(context)
+    return templates[-1].format_map(context)
+
+
+def _context(finding: Finding, locale: Locale) -> _Context:
+    context = _Context(
+        row="" if finding.row is None else str(finding.row),
+        column=finding.column or finding.field or "",
+        value=finding.value or "",
+        deal_id=finding.deal_id or "",
+        field=finding.field or "",
+    )
+    context.update(finding.params)
+    context.update(_derived_fields(finding, locale))
+    return context
+
+
+def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
+    params = finding.params
+    derived: dict[str, str] = {}
+    if "days" in params:
+        derived["days_text"] = _days_text(params["days"], locale)
+        derived["due_when"] = _due_when(params["days"], locale)
+    if "limit" in params:
+        derived["limit_text"] = _days_text(params["limit"], locale)
+    if "rows" in params:
+        derived["other_rows"] = _rows_text(params["rows"], locale)
+    if "reason" in params or "detail" in params:
+        derived["detail"] = _reason_text(params, locale)
+    return derived
+
+
+@functools.cache
+def _fields_of(template: str) -> tuple[str, ...]:
+    parsed = string.Formatter().parse(template)
+    return tuple(name for _text, name, _spec, _conversion in parsed if name)
+
+
+def _days_text(days: str, locale: Locale) -> str:
+    if locale is ZH:
+        return f"{days} 天"
+    return f"{days} day" if days == "1" else f"{days} days"
+
+
+def _due_when(days: str, locale: Locale) -> str:
+    words = {EN: {"0": "today", "1": "tomorrow"}, ZH: {"0": "今天", "1": "明天"}}
+    if days in words[locale]:
+        return words[locale][days]
+    return f"{days} 天后" if locale is ZH else f"in {days} days"
+
+
+def _rows_text(rows: str, locale: Locale) -> str:
+    numbers = [number.strip() for number in rows.split(",") if number.strip()]
+    if not numbers:
+        return ""
+    if locale is ZH:
+        return f"第 {'、'.join(numbers)} 行"
+    return f"row {numbers[0]}" if len(numbers) == 1 else f"rows {', '.join(numbers)}"
+
+
+def _reason_text(params: dict[str, str], locale: Locale) -> str:
+    detail = params.get("detail", "")
+    try:
+        translated = REASONS[locale][Reason(params.get("reason", ""))]
+    except ValueError:
+        return detail
+    return detail if locale is EN and detail else translated

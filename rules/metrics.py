@@ -1,0 +1,386 @@
+"""Pipeline metrics: stage counts, the reached-stage funnel, win rates and velocity.
+
+Every figure is a plain Python number, and a figure with nothing to divide by is
+None (shown blank, never 0). Deals in an unknown stage are only counted.
+
+Conventions:
+
+- Closed in the period: won or lost with a close date on or after
+  ``period_start``, with no upper bound. Without a period start every closed
+  deal counts, with or without a close date. Won and lost counts, values, win
+  rates, the average won amount and the average cycle use only these deals.
+- Win rate = won ÷ (won + lost), by count and by amount.
+- Weighted pipeline = Σ amount × probability over open deals. A row's own
+  probability overrides its stage's. A deal adds 0 when it has no amount, or
+  when neither its row nor its stage gives a probability.
+- Funnel: with no stage history, a deal reached its current stage and every
+  open or won stage before it. Lost deals reached the first stage. A filled
+  field named in a stage's ``reached_if_filled`` proves that the deal reached
+  that stage, and so every stage before it.
+- Average cycle = mean of close date − created date, in days.
+- Sales velocity = open deals × average won amount × win rate ÷ average cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from config.models import Outcome, Pipeline, Stage
+from rules.cells import display_value
+from rules.deals import Deal
+from rules.grid import is_blank
+
+OWNER_FIELD = "owner"
+
+# Columns summed per group: see _add_sum_columns.
+_SUM_COLUMNS = [
+    "is_open",
+    "open_amount",
+    "weighted",
+    "won_closed",
+    "lost_closed",
+    "won_amount",
+    "lost_amount",
+]
+
+
+@dataclass(frozen=True)
+class StageMetrics:
+    """Deals in one stage now, and the funnel through it.
+
+    ``reached``, ``conversion`` and ``cumulative`` are None for lost stages,
+    which are not part of the funnel. ``conversion`` is reached next ÷ reached
+    here (None at the last funnel stage) and ``cumulative`` reached here ÷
+    reached the first stage.
+    """
+
+    name: str
+    outcome: Outcome
+    deals: int
+    value: float
+    reached: int | None
+    conversion: float | None
+    cumulative: float | None
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    """Totals of the deals sharing one value of a field ("" for blank)."""
+
+    group: str
+    open_deals: int
+    open_value: float
+    weighted: float
+    won: int
+    lost: int
+    won_value: float
+    win_rate: float | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Group totals by one field, in name order with the blank group last."""
+
+    field: str
+    groups: tuple[GroupMetrics, ...]
+
+
+@dataclass(frozen=True)
+class PipelineMetrics:
+    """Every figure of the Funnel tab for one day.
+
+    ``deals`` counts deals in a known stage. ``unknown_stage`` counts the others,
+    which no other figure includes. ``sales_velocity`` is in amount per day.
+    """
+
+    as_of: dt.date
+    period_start: dt.date | None
+    deals: int
+    unknown_stage: int
+    stages: tuple[StageMetrics, ...]
+    open_deals: int
+    open_value: float
+    open_without_amount: int
+    weighted_pipeline: float
+    won: int
+    lost: int
+    won_value: float
+    lost_value: float
+    win_rate: float | None
+    win_rate_by_value: float | None
+    average_won_amount: float | None
+    average_cycle_days: float | None
+    closed_with_cycle: int
+    sales_velocity: float | None
+    by_owner: Breakdown
+    breakdowns: tuple[Breakdown, ...]
+
+
+def compute_metrics(
+    deals: list[Deal],
+    pipeline: Pipeline,
+    as_of: dt.date,
+    *,
+    period_start: dt.date | None = None,
+) -> PipelineMetrics:
+    """Compute the funnel, win rates and breakdowns of the deals on ``as_of``.
+
+    Before: deals A (Lead), B (Proposal), C (Closed Won), D (Closed Lost). After:
+    Lead reached by 4, Proposal by 2 and Closed Won by 1, with win rate 1 ÷ 2.
+    """
+    known = [deal for deal in deals if deal.stage is not None]
+    frame = build_deal_frame(known, pipeline, period_start)
+    totals = _sum_frame(frame)
+
+    won_amounts = frame.loc[frame["won_closed"], "amount"].dropna()
+    cycle_days = frame.loc[frame["won_closed"] | frame["lost_closed"], "cycle_days"]
+    average_won_amount = _mean(won_amounts)
+    average_cycle_days = _mean(cycle_days.dropna())
+    win_rate = _ratio(
+        totals["won_closed"], totals["won_closed"] + totals["lost_closed"]
+    )
+
+    return PipelineMetrics(
+        as_of=as_of,
+        period_start=period_start,
+        deals=len(known),
+        unknown_stage=len(deals) - len(known),
+        stages=tuple(_stage_metrics(frame, pipeline)),
+        open_deals=int(totals["is_open"]),
+        open_value=totals["open_amount"],
+        open_without_amount=int((frame["is_open"] & frame["amount"].isna()).sum()),
+        weighted_pipeline=totals["weighted"],
+        won=int(totals["won_closed"]),
+        lost=int(totals["lost_closed"]),
+        won_value=totals["won_amount"],
+        lost_value=totals["lost_amount"],
+        win_rate=win_rate,
+        win_rate_by_value=_ratio(
+            totals["won_amount"], totals["won_amount"] + totals["lost_amount"]
+        ),
+        average_won_amount=average_won_amount,
+        average_cycle_days=average_cycle_days,
+        closed_with_cycle=int(cycle_days.notna().sum()),
+        sales_velocity=_sales_velocity(
+            int(totals["is_open"]), average_won_amount, win_rate, average_cycle_days
+        ),
+        by_owner=_breakdown(frame, OWNER_FIELD),
+        breakdowns=tuple(_breakdown(frame, name) for name in pipeline.outputs.group_by),
+    )
+
+
+def funnel_stages(pipeline: Pipeline) -> list[Stage]:
+    """Return the open and won stages in definition order: the funnel's steps."""
+    return [stage for stage in pipeline.stages if stage.outcome is not Outcome.LOST]
+
+
+def furthest_funnel_step(deal: Deal, funnel: list[Stage]) -> int:
+    """Return the index in ``funnel`` of the furthest stage the deal reached.
+
+    Before: a Closed Lost deal with a filled field that Demo's
+    ``reached_if_filled`` names, in funnel Lead, Qualified, Demo, Won. After: 2.
+    A deal in an unknown stage reached nothing: -1.
+    """
+    if deal.stage is None:
+        return -1
+    names = [stage.name for stage in funnel]
+    current = names.index(deal.stage.name) if deal.stage.name in names else 0
+
+    proven = [
+        index
+        for index, stage in enumerate(funnel)
+        if any(_is_filled(deal, name) for name in stage.reached_if_filled)
+    ]
+    return max([current, *proven])
+
+
+def build_deal_frame(
+    deals: list[Deal], pipeline: Pipeline, period_start: dt.date | None
+) -> pd.DataFrame:
+    """Return one row per deal in a known stage, with the columns metrics sum.
+
+    Amount and probability are NaN when missing. ``cycle_days`` is NaN unless
+    both the created and the close date are filled.
+    """
+    funnel = funnel_stages(pipeline)
+    group_fields = list(dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]))
+    records = [
+        _deal_record(deal, deal.stage, funnel, group_fields, period_start)
+        for deal in deals
+        if deal.stage is not None
+    ]
+    columns = ["stage", "outcome", "amount", "probability", "cycle_days", "furthest"]
+
+    frame = pd.DataFrame.from_records(
+        records, columns=[*columns, "in_period", *_group_columns(group_fields)]
+    )
+    frame = frame.astype(
+        {
+            "amount": "float64",
+            "probability": "float64",
+            "cycle_days": "float64",
+            "furthest": "int64",
+            "in_period": "bool",
+        }
+    )
+    return _add_sum_columns(frame)
+
+
+def _deal_record(
+    deal: Deal,
+    stage: Stage,
+    funnel: list[Stage],
+    group_fields: list[str],
+    period_start: dt.date | None,
+) -> dict[str, object]:
+    close_date = deal.date("close_date")
+    created_date = deal.date("created_date")
+    probability = deal.number("probability")
+
+    record: dict[str, object] = {
+        "stage": stage.name,
+        "outcome": stage.outcome.value,
+        "amount": deal.number("amount"),
+        "probability": stage.probability if probability is None else probability,
+        "cycle_days": _days_between(created_date, close_date),
+        "furthest": furthest_funnel_step(deal, funnel),
+        "in_period": period_start is None
+        or (close_date is not None and close_date >= period_start),
+    }
+    for name, column in zip(group_fields, _group_columns(group_fields), strict=True):
+        record[column] = _group_key(deal, name)
+    return record
+
+
+def _add_sum_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    # Each column is zero (or False) outside the deals it describes, so a plain
+    # sum per group gives that group's figure.
+    amount = frame["amount"].fillna(0.0)
+    is_open = frame["outcome"] == Outcome.OPEN.value
+    won_closed = (frame["outcome"] == Outcome.WON.value) & frame["in_period"]
+    lost_closed = (frame["outcome"] == Outcome.LOST.value) & frame["in_period"]
+
+    return frame.assign(
+        is_open=is_open,
+        open_amount=amount.where(is_open, 0.0),
+        weighted=(amount * frame["probability"].fillna(0.0)).where(is_open, 0.0),
+        won_closed=won_closed,
+        lost_closed=lost_closed,
+        won_amount=amount.where(won_closed, 0.0),
+        lost_amount=amount.where(lost_closed, 0.0),
+    )
+
+
+def _sum_frame(frame: pd.DataFrame) -> dict[str, float]:
+    sums = frame[_SUM_COLUMNS].sum()
+    return {name: float(sums[name]) for name in _SUM_COLUMNS}
+
+
+def _stage_metrics(frame: pd.DataFrame, pipeline: Pipeline) -> list[StageMetrics]:
+    counts = frame.groupby("stage")["stage"].count()
+    values = frame.groupby("stage")["amount"].sum()
+    funnel = _funnel_counts(frame, funnel_stages(pipeline))
+    first = next(iter(funnel.values()))[0]
+
+    metrics: list[StageMetrics] = []
+    for stage in pipeline.stages:
+        reached, reached_next = funnel.get(stage.name, (None, None))
+        metrics.append(
+            StageMetrics(
+                name=stage.name,
+                outcome=stage.outcome,
+                deals=int(counts.get(stage.name, 0)),
+                value=float(values.get(stage.name, 0.0)),
+                reached=reached,
+                conversion=_optional_ratio(reached_next, reached),
+                cumulative=_optional_ratio(reached, first),
+            )
+        )
+    return metrics
+
+
+def _funnel_counts(
+    frame: pd.DataFrame, funnel: list[Stage]
+) -> dict[str, tuple[int, int | None]]:
+    # Per funnel stage: deals that reached it, and deals that reached the next one.
+    reached = [int((frame["furthest"] >= index).sum()) for index in range(len(funnel))]
+    reached_next: list[int | None] = [*reached[1:], None]
+    return {
+        stage.name: (count, after)
+        for stage, count, after in zip(funnel, reached, reached_next, strict=True)
+    }
+
+
+def _breakdown(frame: pd.DataFrame, field_name: str) -> Breakdown:
+    column = _group_columns([field_name])[0]
+    sums = frame.groupby(column)[_SUM_COLUMNS].sum()
+    keys = sorted(sums.index, key=lambda key: (key == "", str(key).casefold(), key))
+
+    groups = [_group_metrics(str(key), sums.loc[key]) for key in keys]
+    return Breakdown(field=field_name, groups=tuple(groups))
+
+
+def _group_metrics(key: str, sums: pd.Series) -> GroupMetrics:
+    won, lost = int(sums["won_closed"]), int(sums["lost_closed"])
+    return GroupMetrics(
+        group=key,
+        open_deals=int(sums["is_open"]),
+        open_value=float(sums["open_amount"]),
+        weighted=float(sums["weighted"]),
+        won=won,
+        lost=lost,
+        won_value=float(sums["won_amount"]),
+        win_rate=_ratio(won, won + lost),
+    )
+
+
+def _group_columns(fields: list[str]) -> list[str]:
+    # Prefixed so a group_by field can never clash with a computed column.
+    return [f"group:{name}" for name in fields]
+
+
+def _group_key(deal: Deal, field_name: str) -> str:
+    value = deal.values.get(field_name)
+    if value is None or is_blank(value):
+        return ""
+    return " ".join(display_value(value).split())
+
+
+def _is_filled(deal: Deal, field_name: str) -> bool:
+    return field_name in deal.values or not is_blank(deal.raw.get(field_name))
+
+
+def _days_between(start: dt.date | None, end: dt.date | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return (end - start).days
+
+
+def _sales_velocity(
+    open_deals: int,
+    average_won_amount: float | None,
+    win_rate: float | None,
+    average_cycle_days: float | None,
+) -> float | None:
+    if average_won_amount is None or win_rate is None or average_cycle_days is None:
+        return None
+    if average_cycle_days <= 0:
+        return None
+    return open_deals * average_won_amount * win_rate / average_cycle_days
+
+
+def _mean(values: pd.Series) -> float | None:
+    return float(values.mean()) if len(values) else None
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _optional_ratio(part: int | None, whole: int | None) -> float | None:
+    if part is None or whole is None:
+        return None
+    return _ratio(part, whole)

@@ -1,0 +1,430 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from config.models import Locale
+from rules.cell_problem import Reason
+from rules.checks import check_deals
+from rules.findings import Code, Finding, Severity
+from rules.messages import (
+    MESSAGES,
+    REASONS,
+    SHORT_MESSAGES,
+    render_message,
+    render_short,
+)
+from tests.rules.builders import AS_OF, build_columns, build_deal, build_pipeline
+
+PIPELINE = build_pipeline()
+COLUMNS = build_columns(PIPELINE)
+PRODUCTS = ["GTX Basic", "GTX Pro", "MG Special"]
+LOCALES = list(Locale)
+LOCALE_IDS = [locale.value for locale in LOCALES]
+
+
+def findings_from_checks() -> dict[Code, Finding]:
+    """Return one finding of each code the row checks produce, made by the checks."""
+    deals = [
+        build_deal(PIPELINE, 4, "D-4", "Qualified", product="GTXPro"),
+        build_deal(PIPELINE, 5, "D-4", "Lead", next_step_date=dt.date(2025, 9, 4)),
+        build_deal(PIPELINE, 6, "D-6", "Lead", next_step_date=dt.date(2025, 9, 11)),
+        build_deal(
+            PIPELINE,
+            7,
+            "D-7",
+            "Lead",
+            close_date=dt.date(2025, 9, 1),
+            stage_entered_date=dt.date(2025, 8, 1),
+            next_step_date=dt.date(2025, 9, 30),
+        ),
+    ]
+    findings = check_deals(deals, COLUMNS, PIPELINE, {"product": PRODUCTS}, AS_OF)
+    first_of_code: dict[Code, Finding] = {}
+    for finding in findings:
+        first_of_code.setdefault(finding.code, finding)
+    return first_of_code
+
+
+CHECK_FINDINGS = findings_from_checks()
+
+
+def parse_finding(
+    code: Code, header: str | None, value: str | None, **params: str
+) -> Finding:
+    return Finding(code, Severity.ERROR, 9, header, value, "D-9", "field", params)
+
+
+PARSE_FINDINGS = {
+    Code.MISSING_ID: parse_finding(Code.MISSING_ID, "Deal ID", None),
+    Code.UNKNOWN_STAGE: parse_finding(
+        Code.UNKNOWN_STAGE, "Stage", "Pilot", stages="Lead, Qualified, Proposal"
+    ),
+    Code.BAD_DATE: parse_finding(
+        Code.BAD_DATE,
+        "Expected Close",
+        "soon",
+        reason="not-a-date",
+        detail="not a date; use a date cell or type the date like 2025-09-09",
+    ),
+    Code.BAD_AMOUNT: parse_finding(
+        Code.BAD_AMOUNT,
+        "Amount",
+        "1.234,5,6",
+        reason="ambiguous-separators",
+        detail="?",
+    ),
+    Code.BAD_NUMBER: parse_finding(
+        Code.BAD_NUMBER, "Seats", "many", reason="not-a-number", detail="not a number"
+    ),
+    Code.BAD_PROBABILITY: parse_finding(
+        Code.BAD_PROBABILITY,
+        "Probability",
+        "150%",
+        reason="percent-out-of-range",
+        detail="a probability must be between 0% and 100%, such as 25% or 0.25",
+    ),
+    Code.BAD_FLAG: parse_finding(
+        Code.BAD_FLAG, "Acknowledged", "maybe", reason="not-a-flag", detail="no"
+    ),
+    Code.CONTENT_UNDER_BLANK_HEADER: parse_finding(
+        Code.CONTENT_UNDER_BLANK_HEADER, None, "Q3 target 40k", column="D", cell="D7"
+    ),
+    Code.STAGE_SKIPPED: parse_finding(
+        Code.STAGE_SKIPPED,
+        "Stage",
+        "Proposal",
+        skipped="Qualified",
+        to="Proposal",
+        **{"from": "Lead"},
+    ),
+    Code.MOVED_BACK: parse_finding(
+        Code.MOVED_BACK, "Stage", "Lead", to="Lead", **{"from": "Proposal"}
+    ),
+}
+
+SAMPLE_FINDINGS = {**CHECK_FINDINGS, **PARSE_FINDINGS}
+
+
+def test_checks_produce_every_sample_code() -> None:
+    assert sorted(CHECK_FINDINGS) == sorted(
+        [
+            Code.DUPLICATE_ID,
+            Code.MISSING_REQUIRED,
+            Code.UNKNOWN_VALUE,
+            Code.CLOSE_DATE_PASSED,
+            Code.FOLLOWUP_OVERDUE,
+            Code.FOLLOWUP_DUE_SOON,
+            Code.IDLE_IN_STAGE,
+            Code.NO_NEXT_STEP,
+        ]
+    )
+
+
+def test_samples_cover_every_code() -> None:
+    assert sorted(SAMPLE_FINDINGS) == sorted(Code)
+
+
+@pytest.mark.parametrize("locale", LOCALES, ids=LOCALE_IDS)
+@pytest.mark.parametrize("code", list(Code), ids=[code.value for code in Code])
+def test_every_code_has_templates(code: Code, locale: Locale) -> None:
+    assert MESSAGES[code][locale]
+    assert SHORT_MESSAGES[code][locale]
+
+
+@pytest.mark.parametrize("locale", LOCALES, ids=LOCALE_IDS)
+@pytest.mark.parametrize("code", list(Code), ids=[code.value for code in Code])
+def test_rendering_sample_fills_every_field(code: Code, locale: Locale) -> None:
+    finding = SAMPLE_FINDINGS[code]
+
+    message = render_message(finding, locale)
+    short = render_short(finding, locale)
+
+    assert "{" not in message
+    assert "'?'" not in message
+    assert "“?”" not in message
+    assert "{" not in short
+    assert "'?'" not in short
+    assert "“?”" not in short
+
+
+@pytest.mark.parametrize("locale", LOCALES, ids=LOCALE_IDS)
+@pytest.mark.parametrize("code", list(Code), ids=[code.value for code in Code])
+def test_rendering_without_params_never_raises(code: Code, locale: Locale) -> None:
+    finding = Finding(code, Severity.ERROR, None)
+
+    message = render_message(finding, locale)
+    short = render_short(finding, locale)
+
+    assert message
+    assert short
+
+
+@pytest.mark.parametrize("locale", LOCALES, ids=LOCALE_IDS)
+@pytest.mark.parametrize(
+    "reason", list(Reason), ids=[reason.value for reason in Reason]
+)
+def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
+    assert REASONS[locale][reason]
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "expected"),
+    [
+        (
+            Code.UNKNOWN_VALUE,
+            Locale.EN,
+            "Product 'GTXPro' is not in the allowed list; did you mean 'GTX Pro'?",
+        ),
+        (
+            Code.UNKNOWN_VALUE,
+            Locale.ZH_CN,
+            "Product“GTXPro”不在允许列表中，您是否想填“GTX Pro”？",
+        ),
+        (
+            Code.MISSING_REQUIRED,
+            Locale.EN,
+            "Account is required in stage 'Qualified'; fill it in.",
+        ),
+        (
+            Code.MISSING_REQUIRED,
+            Locale.ZH_CN,
+            "阶段“Qualified”要求填写Account，请补上。",
+        ),
+        (
+            Code.DUPLICATE_ID,
+            Locale.EN,
+            "Deal ID 'D-4' is also used on row 5; give each deal its own ID.",
+        ),
+        (
+            Code.FOLLOWUP_OVERDUE,
+            Locale.EN,
+            (
+                "Follow-up is 5 days overdue (due 2025-09-04); follow up, then set the "
+                "next date in Next Step Date, or snooze the deal."
+            ),
+        ),
+        (Code.FOLLOWUP_DUE_SOON, Locale.EN, "Follow-up is due in 2 days (2025-09-11)."),
+        (Code.FOLLOWUP_DUE_SOON, Locale.ZH_CN, "跟进将于2 天后到期（2025-09-11）。"),
+        (
+            Code.CLOSE_DATE_PASSED,
+            Locale.EN,
+            (
+                "Expected Close 2025-09-01 passed 8 days ago but the deal is still "
+                "open; update the date or close the deal."
+            ),
+        ),
+        (
+            Code.IDLE_IN_STAGE,
+            Locale.EN,
+            (
+                "Deal has been in stage 'Lead' for 39 days, more than its limit of 14 "
+                "days; move it forward, close it, or correct Stage Entered."
+            ),
+        ),
+        (
+            Code.NO_NEXT_STEP,
+            Locale.EN,
+            (
+                "Open deal in stage 'Qualified' has no Next Step Date; set the date of "
+                "the next step."
+            ),
+        ),
+    ],
+    ids=[
+        "unknown-value-en",
+        "unknown-value-zh",
+        "missing-required-en",
+        "missing-required-zh",
+        "duplicate-id-en",
+        "followup-overdue-en",
+        "due-soon-en",
+        "due-soon-zh",
+        "close-date-passed-en",
+        "idle-in-stage-en",
+        "no-next-step-en",
+    ],
+)
+def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
+    assert render_message(CHECK_FINDINGS[code], locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "expected"),
+    [
+        (
+            Code.UNKNOWN_STAGE,
+            Locale.EN,
+            (
+                "Stage 'Pilot' is not a stage of this pipeline; use one of: Lead, "
+                "Qualified, Proposal."
+            ),
+        ),
+        (
+            Code.BAD_DATE,
+            Locale.EN,
+            (
+                "Expected Close 'soon' cannot be read: not a date; use a date cell or "
+                "type the date like 2025-09-09."
+            ),
+        ),
+        (
+            Code.BAD_DATE,
+            Locale.ZH_CN,
+            (
+                "Expected Close“soon”无法识别：不是日期；请使用日期单元格，或按 "
+                "2025-09-09 的格式填写。"
+            ),
+        ),
+        (
+            Code.MOVED_BACK,
+            Locale.EN,
+            (
+                "Stage moved back from 'Proposal' to 'Lead'; if that was a mistake, "
+                "set it back to 'Proposal'."
+            ),
+        ),
+        (
+            Code.STAGE_SKIPPED,
+            Locale.EN,
+            (
+                "Stage moved from 'Lead' to 'Proposal', skipping Qualified; check that "
+                "the skipped stages were done."
+            ),
+        ),
+        (
+            Code.CONTENT_UNDER_BLANK_HEADER,
+            Locale.EN,
+            (
+                "Cell D7 contains 'Q3 target 40k' but its column has no header, so "
+                "pipesheet ignores it; add a header or move the value."
+            ),
+        ),
+        (
+            Code.MISSING_ID,
+            Locale.EN,
+            (
+                "Row 9 has no Deal ID; give the deal a unique ID so that pipesheet can "
+                "find the row again."
+            ),
+        ),
+    ],
+    ids=[
+        "unknown-stage-en",
+        "bad-date-en",
+        "bad-date-zh",
+        "moved-back-en",
+        "stage-skipped-en",
+        "blank-header-en",
+        "missing-id-en",
+    ],
+)
+def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:
+    assert render_message(PARSE_FINDINGS[code], locale) == expected
+
+
+def test_unknown_value_without_suggestion_lists_choices() -> None:
+    finding = parse_finding(
+        Code.UNKNOWN_VALUE, "Owner", "Zhang Wei", choices="Ana, Ben", choice_count="2"
+    )
+
+    message = render_message(finding, Locale.EN)
+
+    assert message == (
+        "Owner 'Zhang Wei' is not in the allowed list; use one of: Ana, Ben."
+    )
+
+
+def test_unknown_value_names_list_tab() -> None:
+    finding = parse_finding(
+        Code.UNKNOWN_VALUE,
+        "Owner",
+        "Zhang Wei",
+        choices="Ana, Ben",
+        choice_count="2",
+        list_tab="Lists",
+        list_column="Owner",
+    )
+
+    message = render_message(finding, Locale.EN)
+
+    assert message == (
+        "Owner 'Zhang Wei' is not in the allowed list (column 'Owner' of tab "
+        "'Lists'); use one of: Ana, Ben, or add it to that list."
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ("0", "follow-up due today"),
+        ("1", "follow-up due tomorrow"),
+        ("3", "follow-up due in 3 days"),
+    ],
+    ids=["today", "tomorrow", "later"],
+)
+def test_short_due_soon_wording(days: str, expected: str) -> None:
+    finding = parse_finding(Code.FOLLOWUP_DUE_SOON, "Next Step Date", None, days=days)
+
+    assert render_short(finding, Locale.EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [("1", "follow-up 1 day overdue"), ("5", "follow-up 5 days overdue")],
+    ids=["one-day", "several-days"],
+)
+def test_short_overdue_wording(days: str, expected: str) -> None:
+    finding = parse_finding(Code.FOLLOWUP_OVERDUE, "Next Step Date", None, days=days)
+
+    assert render_short(finding, Locale.EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "expected"),
+    [
+        (Code.MISSING_REQUIRED, Locale.EN, "missing Account"),
+        (Code.MISSING_REQUIRED, Locale.ZH_CN, "缺少Account"),
+        (Code.DUPLICATE_ID, Locale.EN, "ID also on row 5"),
+        (Code.DUPLICATE_ID, Locale.ZH_CN, "编号与第 5 行重复"),
+        (
+            Code.UNKNOWN_VALUE,
+            Locale.EN,
+            "Product 'GTXPro' not allowed (did you mean 'GTX Pro'?)",
+        ),
+        (Code.FOLLOWUP_OVERDUE, Locale.ZH_CN, "跟进逾期 5 天"),
+        (Code.IDLE_IN_STAGE, Locale.EN, "39 days in 'Lead' (limit 14)"),
+        (Code.CLOSE_DATE_PASSED, Locale.EN, "close date passed 8 days ago"),
+        (Code.NO_NEXT_STEP, Locale.EN, "no next-step date"),
+    ],
+    ids=[
+        "missing-en",
+        "missing-zh",
+        "duplicate-en",
+        "duplicate-zh",
+        "unknown-value-en",
+        "overdue-zh",
+        "idle-en",
+        "close-date-en",
+        "no-next-step-en",
+    ],
+)
+def test_short_message_text(code: Code, locale: Locale, expected: str) -> None:
+    assert render_short(CHECK_FINDINGS[code], locale) == expected
+
+
+def test_duplicate_id_names_several_rows() -> None:
+    finding = parse_finding(Code.DUPLICATE_ID, "Deal ID", "D-1", rows="6, 7", count="3")
+
+    assert render_short(finding, Locale.EN) == "ID also on rows 6, 7"
+    assert render_short(finding, Locale.ZH_CN) == "编号与第 6、7 行重复"
+
+
+def test_missing_param_renders_question_mark() -> None:
+    finding = parse_finding(Code.STAGE_SKIPPED, "Stage", "Proposal", to="Proposal")
+
+    assert render_message(finding, Locale.EN) == (
+        "Stage moved from '?' to 'Proposal', skipping stages in between; check "
+        "that the skipped stages were done."
+    )

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pytest
+
+from config.models import Locale
+from rules.findings import Code, Finding, Severity
+from rules.status import MAX_STATUS_LENGTH, OK_TEXT, STATUS_PREFIXES, status_text
+
+
+def missing(column: str) -> Finding:
+    return Finding(
+        Code.MISSING_REQUIRED, Severity.ERROR, 5, column, None, "D-5", "account"
+    )
+
+
+def overdue(days: str) -> Finding:
+    return Finding(
+        Code.FOLLOWUP_OVERDUE,
+        Severity.WARNING,
+        5,
+        "Next Step Date",
+        "2025-09-04",
+        "D-5",
+        "next_step_date",
+        {"days": days, "date": "2025-09-04"},
+    )
+
+
+DUE_SOON = Finding(
+    Code.FOLLOWUP_DUE_SOON,
+    Severity.INFO,
+    5,
+    "Next Step Date",
+    "2025-09-11",
+    "D-5",
+    "next_step_date",
+    {"days": "2", "date": "2025-09-11"},
+)
+
+
+@pytest.mark.parametrize(
+    ("findings", "locale", "expected"),
+    [
+        ([], Locale.EN, "OK"),
+        ([], Locale.ZH_CN, "正常"),
+        ([DUE_SOON], Locale.EN, "OK"),
+        ([missing("Account")], Locale.EN, "ERROR: missing Account"),
+        ([missing("Account")], Locale.ZH_CN, "错误：缺少Account"),
+        ([overdue("5")], Locale.EN, "WARN: follow-up 5 days overdue"),
+        ([overdue("5")], Locale.ZH_CN, "提醒：跟进逾期 5 天"),
+        (
+            [overdue("5"), missing("Account"), missing("Amount"), DUE_SOON],
+            Locale.EN,
+            "ERROR: missing Account (+2 more)",
+        ),
+        (
+            [overdue("5"), missing("Account"), missing("Amount")],
+            Locale.ZH_CN,
+            "错误：缺少Account（另有 2 项）",
+        ),
+        (
+            [overdue("5"), overdue("1")],
+            Locale.EN,
+            "WARN: follow-up 5 days overdue (+1 more)",
+        ),
+    ],
+    ids=[
+        "no-findings-en",
+        "no-findings-zh",
+        "info-only",
+        "one-error-en",
+        "one-error-zh",
+        "one-warning-en",
+        "one-warning-zh",
+        "error-before-warning",
+        "more-zh",
+        "two-warnings",
+    ],
+)
+def test_status_text(findings: list[Finding], locale: Locale, expected: str) -> None:
+    assert status_text(findings, locale) == expected
+
+
+@pytest.mark.parametrize(
+    "locale", list(Locale), ids=[locale.value for locale in Locale]
+)
+def test_status_text_shortened_to_limit(locale: Locale) -> None:
+    findings = [missing("A very long column header " * 8), overdue("3")]
+
+    text = status_text(findings, locale)
+
+    assert len(text) == MAX_STATUS_LENGTH
+    assert text.startswith(STATUS_PREFIXES[locale][Severity.ERROR])
+    assert "…" in text
+    assert text.endswith(" (+1 more)" if locale is Locale.EN else "（另有 1 项）")
+
+
+@pytest.mark.parametrize(
+    "locale", list(Locale), ids=[locale.value for locale in Locale]
+)
+def test_status_prefixes_cover_error_and_warning(locale: Locale) -> None:
+    assert set(STATUS_PREFIXES[locale]) == {Severity.ERROR, Severity.WARNING}
+    assert OK_TEXT[locale]
+
+
+def test_status_prefixes_differ_from_ok() -> None:
+    prefixes = [
+        prefix
+        for by_severity in STATUS_PREFIXES.values()
+        for prefix in by_severity.values()
+    ]
+
+    assert all(
+        not text.startswith(prefix) for text in OK_TEXT.values() for prefix in prefixes
+    )
