@@ -1,0 +1,64 @@
+"""Allowed-value lists: inline in the definition or read from a column of a tab."""
+
+from __future__ import annotations
+
+from config.errors import SheetLayoutError
+from config.models import AllowedValues
+from rules.cells import display_value
+from rules.grid import SheetGrid, column_letter, is_blank
+from rules.headers import normalize_header
+
+# A list tab's header is looked for in its first rows only, so a long list whose
+# values happen to equal the header text further down is not mistaken for it.
+HEADER_SEARCH_ROWS = 10
+
+
+def read_allowed_column(grid: SheetGrid, column: str) -> list[str]:
+    """Return the filled values under the header ``column`` of a list tab.
+
+    Before (tab ``Lists``)::
+
+        Stage    | Owner
+        Lead     | Ana Lima
+        Proposal | Ben Ortiz
+                 | Chen Wei
+
+    After, for ``column="Owner"``: ``["Ana Lima", "Ben Ortiz", "Chen Wei"]``.
+
+    :raises SheetLayoutError: no header cell equals ``column``.
+    """
+    wanted = normalize_header(column)
+    for row_number in range(1, min(HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
+        for index, value in enumerate(grid.rows[row_number - 1]):
+            if not is_blank(value) and normalize_header(value) == wanted:
+                return _values_below(grid, row_number, index)
+    raise SheetLayoutError(
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column headed "
+        f"{column!r} in the first {HEADER_SEARCH_ROWS} rows, so its allowed "
+        f"values cannot be read. Headers found: {_headers_seen(grid)}. "
+        "Add the column or fix 'from_tab.column' in the definition."
+    )
+
+
+def allowed_inline(spec: AllowedValues) -> list[str] | None:
+    """Return the inline values of a list, or None when it is read from a tab."""
+    return list(spec.values) if spec.values is not None else None
+
+
+def _values_below(grid: SheetGrid, header_row: int, index: int) -> list[str]:
+    values: list[str] = []
+    for row in grid.rows[header_row:]:
+        cell = row[index] if index < len(row) else None
+        if not is_blank(cell):
+            values.append(display_value(cell).strip())
+    return values
+
+
+def _headers_seen(grid: SheetGrid) -> str:
+    seen = [
+        f"{column_letter(index)}{row_number}={value!r}"
+        for row_number, row in enumerate(grid.rows[:3], start=1)
+        for index, value in enumerate(row)
+        if not is_blank(value)
+    ]
+    return ", ".join(seen[:12]) or "none (the tab is empty)"

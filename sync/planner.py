@@ -1,0 +1,163 @@
+"""Plan the writes of one run: only owned cells, only what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from config.models import Locale, Pipeline
+from rules.deals import ColumnMap, Deal
+from rules.findings import Finding, Severity
+from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.status import STATUS_PREFIXES, status_text
+from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
+
+# Every generated tab starts with a sentence containing this word. A tab whose
+# first cell lacks it belongs to the user and is never overwritten.
+GENERATED_MARK = "pipesheet"
+
+ERROR_FILL = "FFC7CE"
+WARNING_FILL = "FFEB9C"
+
+
+def plan_writes(
+    grid: SheetGrid,
+    columns: ColumnMap,
+    deals: Sequence[Deal],
+    findings: Sequence[Finding],
+    tabs: Sequence[GeneratedTab],
+    existing_tabs: dict[str, SheetGrid],
+    pipeline: Pipeline,
+) -> WritePlan:
+    """Compare the wanted status cells and tabs with the sheet and keep the changes.
+
+    ``existing_tabs`` holds the current content of every generated tab that
+    already exists in the workbook, by name.
+    """
+    status_column = choose_status_column(grid, columns)
+    header_text = grid.cell(columns.header_row, status_column)
+    write_header = header_text != pipeline.outputs.status_header
+
+    status_cells = _changed_status_cells(
+        grid, deals, findings, status_column, pipeline.outputs.locale
+    )
+    changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
+    owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
+
+    last_row = max([columns.header_row, *(deal.row for deal in deals)])
+    return WritePlan(
+        tab=grid.tab,
+        header_row=columns.header_row,
+        id_column=columns.fields["id"],
+        status_column=status_column,
+        status_header=pipeline.outputs.status_header,
+        write_status_header=write_header,
+        last_row=last_row,
+        last_column=max(status_column, len(columns.headers) - 1),
+        status_cells=status_cells,
+        tabs=changed_tabs,
+        highlights=_highlights(pipeline, columns.header_row + 1, status_column),
+        owned_tab_names=owned,
+    )
+
+
+def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
+    """Return the status column: its existing header, else the first unused column.
+
+    A column is unused when no row has content in it or to its right, so notes a
+    user typed beside the table under a blank header are never overwritten.
+    """
+    if columns.status_column is not None:
+        return columns.status_column
+    used = 0
+    for row in grid.rows:
+        filled = [index for index, value in enumerate(row) if not is_blank(value)]
+        if filled:
+            used = max(used, filled[-1] + 1)
+    return max(used, len(columns.headers))
+
+
+def is_generated_tab(tab: SheetGrid) -> bool:
+    """Return True when the tab's first cell carries pipesheet's generated mark."""
+    first = tab.cell(1, 0)
+    return isinstance(first, str) and GENERATED_MARK in first
+
+
+def _changed_status_cells(
+    grid: SheetGrid,
+    deals: Sequence[Deal],
+    findings: Sequence[Finding],
+    status_column: int,
+    locale: Locale,
+) -> list[StatusWrite]:
+    by_row: dict[int, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.row is not None:
+            by_row[finding.row].append(finding)
+
+    id_counts = Counter(deal.deal_id for deal in deals if deal.deal_id)
+    writes = []
+    for deal in deals:
+        # A row is written only when its ID finds it again at write time.
+        if not deal.deal_id or id_counts[deal.deal_id] > 1:
+            continue
+        wanted = status_text(by_row.get(deal.row, []), locale)
+        current = grid.cell(deal.row, status_column)
+        if current != wanted:
+            writes.append(StatusWrite(deal.deal_id, deal.row, wanted, current))
+    return writes
+
+
+def _highlights(
+    pipeline: Pipeline, first_data_row: int, status_column: int
+) -> list[HighlightRule]:
+    if not pipeline.outputs.highlight_rows:
+        return []
+    prefixes = STATUS_PREFIXES[pipeline.outputs.locale]
+    cell = f"${column_letter(status_column)}{first_data_row}"
+    fills = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
+    return [
+        HighlightRule(
+            formula=f'LEFT({cell},{len(prefixes[severity])})="{prefixes[severity]}"',
+            fill_rgb=fill,
+        )
+        for severity, fill in fills.items()
+    ]
+
+
+def _same_tab(tab: GeneratedTab, existing_tabs: dict[str, SheetGrid]) -> bool:
+    current = existing_tabs.get(tab.name)
+    if current is None or not is_generated_tab(current):
+        return False
+    return _trimmed(tab.grid) == _trimmed(current.rows)
+
+
+def _trimmed(rows: Iterable[Sequence[CellValue]]) -> list[tuple[object, ...]]:
+    """Return rows with comparable cells and trailing blanks removed."""
+    result = [tuple(_comparable(value) for value in row) for row in rows]
+    result = [_strip_trailing(row) for row in result]
+    while result and not result[-1]:
+        result.pop()
+    return result
+
+
+def _strip_trailing(row: tuple[object, ...]) -> tuple[object, ...]:
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
+
+
+def _comparable(value: CellValue) -> object:
+    """Return a value equal across backends for what a reader shows the same."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else round(float(value), 9)
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else value
+    return value

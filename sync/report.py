@@ -1,0 +1,182 @@
+"""Show a run's result: a summary for people, a JSON document for machines."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from config.models import Pipeline
+from rules.findings import Severity
+from rules.messages import render_message
+from sync.run import RunResult
+
+# Findings listed under the summary for people; --json lists all of them.
+FINDINGS_SHOWN = 10
+
+
+def show_result(console: Console, result: RunResult, pipeline: Pipeline) -> None:
+    """Print the run summary, the funnel and the most common findings."""
+    console.print(_summary_table(result), highlight=False)
+    console.print(_funnel_table(result), highlight=False)
+    if result.findings:
+        console.print(_codes_table(result), highlight=False)
+        console.print(_first_findings_table(result, pipeline), highlight=False)
+
+
+def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
+    """Return the run as a JSON-ready document (findings, metrics, writes)."""
+    locale = pipeline.outputs.locale
+    report = result.report
+    return {
+        "workbook": result.workbook,
+        "tab": result.tab,
+        "as_of": result.as_of.isoformat(),
+        "dry_run": result.dry_run,
+        "header_row": result.columns.header_row,
+        "deals": len(result.deals),
+        "findings_by_severity": _severity_counts(result),
+        "findings_by_code": dict(Counter(f.code.value for f in result.findings)),
+        "findings": [
+            {
+                "code": f.code.value,
+                "severity": f.severity.value,
+                "row": f.row,
+                "column": f.column,
+                "value": f.value,
+                "deal_id": f.deal_id,
+                "field": f.field,
+                "message": render_message(f, locale),
+            }
+            for f in result.findings
+        ],
+        "followups": [_plain(dataclasses.asdict(item)) for item in result.followups],
+        "metrics": _plain(dataclasses.asdict(result.metrics)),
+        "planned": {
+            "status_cells": len(result.plan.status_cells),
+            "tabs": [tab.name for tab in result.plan.tabs],
+            "status_header": result.plan.write_status_header,
+        },
+        "written": None
+        if report is None
+        else {
+            "status_cells": report.status_cells_written,
+            "tabs": report.tabs_written,
+            "bytes": report.bytes_written,
+            "requests": report.requests,
+            "skipped": report.skipped,
+            "output": report.output,
+        },
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def _summary_table(result: RunResult) -> Table:
+    table = Table(title=f"{result.workbook} · {result.tab} · as of {result.as_of}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    counts = _severity_counts(result)
+    table.add_row("Deals", f"{len(result.deals):,}")
+    table.add_row("Errors", f"{counts['error']:,}")
+    table.add_row("Warnings", f"{counts['warning']:,}")
+    table.add_row("Notices", f"{counts['info']:,}")
+    table.add_row("Follow-ups due", f"{len(result.followups):,}")
+    table.add_row("Written", _written_text(result))
+    return table
+
+
+def _written_text(result: RunResult) -> str:
+    plan = result.plan
+    if result.dry_run:
+        return (
+            f"nothing (dry run; would write {len(plan.status_cells):,} status "
+            f"cells and {len(plan.tabs)} tabs)"
+        )
+    if result.report is None:
+        return "nothing (no changes)"
+    report = result.report
+    text = (
+        f"{report.status_cells_written:,} status cells, "
+        f"{len(report.tabs_written)} tabs to {report.output}"
+    )
+    if report.skipped:
+        text += f"; {len(report.skipped)} rows skipped (moved or edited)"
+    return text
+
+
+def _funnel_table(result: RunResult) -> Table:
+    metrics = result.metrics
+    table = Table(title="Funnel")
+    for name in ("Stage", "Deals now", "Value now", "Reached", "Conversion"):
+        table.add_column(name, justify="left" if name == "Stage" else "right")
+    for stage in metrics.stages:
+        table.add_row(
+            stage.name,
+            f"{stage.deals:,}",
+            f"{stage.value:,.0f}",
+            "" if stage.reached is None else f"{stage.reached:,}",
+            _percent_text(stage.conversion),
+        )
+    table.caption = (
+        f"Win rate {_percent_text(metrics.win_rate)} by count, "
+        f"{_percent_text(metrics.win_rate_by_value)} by value · "
+        f"won value {metrics.won_value:,.0f} · "
+        f"weighted pipeline {metrics.weighted_pipeline:,.0f}"
+    )
+    return table
+
+
+def _codes_table(result: RunResult) -> Table:
+    table = Table(title="Findings by code")
+    table.add_column("Code")
+    table.add_column("Severity")
+    table.add_column("Rows", justify="right")
+    counts = Counter((f.code.value, f.severity.value) for f in result.findings)
+    for (code, severity), count in counts.most_common():
+        table.add_row(code, severity, f"{count:,}")
+    return table
+
+
+def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
+    shown = result.findings[:FINDINGS_SHOWN]
+    table = Table(
+        title=f"First {len(shown)} of {len(result.findings):,} findings "
+        "(all of them are in the Problems tab and in --json)"
+    )
+    table.add_column("Row", justify="right")
+    table.add_column("Column")
+    table.add_column("Message")
+    for finding in shown:
+        table.add_row(
+            "" if finding.row is None else str(finding.row),
+            finding.column or "",
+            render_message(finding, pipeline.outputs.locale),
+        )
+    return table
+
+
+def _severity_counts(result: RunResult) -> dict[str, int]:
+    counts = Counter(f.severity.value for f in result.findings)
+    return {severity.value: counts.get(severity.value, 0) for severity in Severity}
+
+
+def _percent_text(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` with dates as ISO text and enums as their values."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

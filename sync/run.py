@@ -1,0 +1,154 @@
+"""One sync run: read, check, compute, plan, write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from config.models import Pipeline
+from rules.allowed import allowed_inline, read_allowed_column
+from rules.checks import check_deals
+from rules.deals import ColumnMap, Deal
+from rules.findings import Finding, Severity
+from rules.followups import Followup, list_followups
+from rules.grid import SheetGrid
+from rules.headers import match_columns
+from rules.metrics import PipelineMetrics, compute_metrics
+from rules.rows import read_deals
+from sync.plan import WritePlan
+from sync.planner import plan_writes
+from sync.render import render_tabs
+from sync.sources.base import WorkbookSource, WriteReport
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run found, computed and wrote."""
+
+    workbook: str
+    tab: str
+    as_of: dt.date
+    columns: ColumnMap
+    deals: list[Deal]
+    findings: list[Finding]
+    followups: list[Followup]
+    metrics: PipelineMetrics
+    plan: WritePlan
+    report: WriteReport | None
+    dry_run: bool
+    seconds: float
+
+
+def run_sync(
+    pipeline: Pipeline,
+    source: WorkbookSource,
+    as_of: dt.date,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run one sync of ``source`` against ``pipeline`` for the day ``as_of``.
+
+    :raises PipesheetError: the definition, the workbook or its layout is unusable.
+    """
+    started = time.perf_counter()
+    notify = progress or (lambda _message: None)
+
+    notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
+    grid = source.read_tab(pipeline.source.tab)
+    columns = match_columns(grid, pipeline)
+    deals, findings = read_deals(grid, columns, pipeline)
+
+    notify(f"Checking {len(deals):,} deals")
+    allowed = read_allowed_lists(source, pipeline)
+    findings = sort_findings(
+        findings + check_deals(deals, columns, pipeline, allowed, as_of)
+    )
+    followups = list_followups(deals, pipeline, as_of)
+    metrics = compute_metrics(deals, pipeline, as_of)
+
+    tabs = render_tabs(pipeline, grid, deals, findings, followups, metrics, as_of)
+    existing = read_existing_tabs(source, [tab.name for tab in tabs])
+    plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
+
+    report = None
+    if not dry_run and not plan.is_empty:
+        notify(
+            f"Writing {len(plan.status_cells):,} status cells and "
+            f"{len(plan.tabs)} tabs to {source.name}"
+        )
+        report = source.apply(plan)
+
+    seconds = time.perf_counter() - started
+    logger.info(
+        "run workbook=%s tab=%s as_of=%s deals=%d findings=%d status_writes=%d "
+        "tabs_written=%d dry_run=%s seconds=%.2f",
+        source.name,
+        grid.tab,
+        as_of,
+        len(deals),
+        len(findings),
+        report.status_cells_written if report else 0,
+        len(report.tabs_written) if report else 0,
+        dry_run,
+        seconds,
+    )
+    return RunResult(
+        workbook=source.name,
+        tab=grid.tab,
+        as_of=as_of,
+        columns=columns,
+        deals=deals,
+        findings=findings,
+        followups=followups,
+        metrics=metrics,
+        plan=plan,
+        report=report,
+        dry_run=dry_run,
+        seconds=seconds,
+    )
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Return findings in sheet order: by row, then errors before warnings."""
+    severity_order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(
+        findings, key=lambda f: (f.row or 0, severity_order[f.severity], f.code.value)
+    )
+
+
+def read_allowed_lists(
+    source: WorkbookSource, pipeline: Pipeline
+) -> dict[str, list[str]]:
+    """Return every allowed-value list of the definition, reading tabs as needed.
+
+    :raises SheetLayoutError: a list's tab or column does not exist.
+    """
+    lists: dict[str, list[str]] = {}
+    grids: dict[str, SheetGrid] = {}
+    for field, spec in pipeline.allowed.items():
+        inline = allowed_inline(spec)
+        if inline is not None:
+            lists[field] = inline
+            continue
+        assert spec.from_tab is not None  # the model requires one of the two
+        tab = spec.from_tab.tab
+        if tab not in grids:
+            grids[tab] = source.read_tab(tab)
+        lists[field] = read_allowed_column(grids[tab], spec.from_tab.column)
+    return lists
+
+
+def read_existing_tabs(
+    source: WorkbookSource, names: list[str]
+) -> dict[str, SheetGrid]:
+    """Return the current content of those generated tabs that exist."""
+    present = set(source.tab_names())
+    return {name: source.read_tab(name) for name in names if name in present}
