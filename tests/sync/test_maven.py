@@ -11,8 +11,8 @@ import pytest
 
 from config.errors import SourceError
 from sync.maven import MavenSummary, build_maven_workbook
+from tests.shared_data import MAVEN_FOLDER
 
-MAVEN_FOLDER = Path("/work/shared/data/maven-crm")
 DEALS_HEADER = (
     "Opportunity ID",
     "Sales Agent",
