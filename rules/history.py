@@ -1,0 +1,40 @@
+"""Deal snapshots and stage transitions: the memory a sheet does not have.
+
+A snapshot records each deal's key fields at one run. Comparing a run's
+snapshot with the previous one gives transitions, and the list of transitions
+of a deal is its path through the pipeline (the stage log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DealSnapshot:
+    """One deal's key fields as one run saw them.
+
+    ``stage`` is the canonical stage name, or the cell text as typed when it
+    matches no stage. ``amount`` is None when blank or unreadable.
+    """
+
+    deal_id: str
+    stage: str | None
+    owner: str | None
+    amount: float | None
+    row: int
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change of stage first seen by the run of day ``seen_on``.
+
+    ``from_stage`` is None when the deal first appeared; ``to_stage`` is None
+    when the deal disappeared from the sheet.
+    """
+
+    deal_id: str
+    from_stage: str | None
+    to_stage: str | None
+    seen_on: dt.date
