@@ -1,0 +1,291 @@
+"""Safe local file writes: temporary file, fsync, rename, bounded backups.
+
+A workbook on disk is only ever replaced whole. The new content goes to a
+temporary file in the same folder, is flushed to disk, and is renamed over the
+target with :func:`os.replace`. Both paths are on one file system, so the rename
+is atomic and a reader sees either the old file or the new one, never a
+truncated mix.
+
+This module also fingerprints a file (to notice edits made during a run) and
+finds the lock files Excel and LibreOffice leave beside a workbook they have
+open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+BACKUP_FOLDER = ".pipesheet-backups"
+TEMPORARY_SUFFIX = ".pipesheet-tmp"
+_BACKUP_STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_BACKUP_STAMP_PATTERN = r"\d{8}T\d{12}Z"
+_HASH_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The state of a file at one moment: size, modification time and SHA-256."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    def same_content(self, other: Fingerprint) -> bool:
+        """Return True when both fingerprints describe the same bytes."""
+        return self.size == other.size and self.sha256 == other.sha256
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """A lock file an office application keeps beside a workbook it has open."""
+
+    path: Path
+    application: str
+    owner: str | None
+
+
+def read_with_fingerprint(path: Path) -> tuple[bytes, Fingerprint]:
+    """Read a whole file and fingerprint exactly the bytes that were read.
+
+    :raises OSError: if the file cannot be opened or read.
+    """
+    with path.open("rb") as file:
+        status = os.fstat(file.fileno())
+        data = file.read()
+
+    digest = hashlib.sha256(data).hexdigest()
+    return data, Fingerprint(len(data), status.st_mtime_ns, digest)
+
+
+def take_fingerprint(path: Path) -> Fingerprint:
+    """Fingerprint a file without keeping its content in memory.
+
+    :raises OSError: if the file cannot be opened or read.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        status = os.fstat(file.fileno())
+        for chunk in iter(lambda: file.read(_HASH_CHUNK_BYTES), b""):
+            digest.update(chunk)
+
+    return Fingerprint(status.st_size, status.st_mtime_ns, digest.hexdigest())
+
+
+def has_changed(path: Path, fingerprint: Fingerprint) -> bool:
+    """Return True when the file's content differs from the fingerprint.
+
+    An unchanged size and modification time are taken as unchanged content
+    without hashing. Otherwise the file is hashed, so a mere ``touch`` or a sync
+    client rewriting identical bytes does not count as a change. A missing file
+    counts as changed.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return True
+
+    if (status.st_size, status.st_mtime_ns) == (fingerprint.size, fingerprint.mtime_ns):
+        return False
+    return not take_fingerprint(path).same_content(fingerprint)
+
+
+def find_lock_file(workbook: Path) -> LockFile | None:
+    """Return the Excel or LibreOffice lock file beside a workbook, if any.
+
+    Excel keeps ``~$<name>`` and LibreOffice ``.~lock.<name>#`` in the
+    workbook's folder while the workbook is open. A crash can leave either
+    behind, which is why callers should say the file may be deleted by hand.
+    """
+    excel_lock = workbook.with_name("~$" + workbook.name)
+    if excel_lock.is_file():
+        return LockFile(excel_lock, "Excel", _read_excel_owner(excel_lock))
+
+    libreoffice_lock = workbook.with_name(f".~lock.{workbook.name}#")
+    if libreoffice_lock.is_file():
+        owner = _read_libreoffice_owner(libreoffice_lock)
+        return LockFile(libreoffice_lock, "LibreOffice", owner)
+    return None
+
+
+def _read_excel_owner(lock: Path) -> str | None:
+    # Excel's owner file starts with one byte giving the length of the user's
+    # display name, followed by the name in the system code page. Microsoft does
+    # not document the layout, so anything that does not fit yields no owner.
+    try:
+        data = lock.read_bytes()[:256]
+    except OSError:
+        return None
+    if not data or not 0 < data[0] < len(data):
+        return None
+
+    name = data[1 : 1 + data[0]].decode("cp1252", errors="replace")
+    return _printable_owner(name)
+
+
+def _read_libreoffice_owner(lock: Path) -> str | None:
+    # The lock is one CSV line: LibreOffice user name, system user name, host,
+    # time, user profile URL. The first field is empty when the user never
+    # entered a name in LibreOffice's options.
+    try:
+        text = lock.read_text(encoding="utf-8", errors="replace")[:1024]
+    except OSError:
+        return None
+
+    fields = text.split(",")
+    for candidate in fields[:2]:
+        owner = _printable_owner(candidate)
+        if owner:
+            return owner
+    return None
+
+
+def _printable_owner(name: str) -> str | None:
+    cleaned = "".join(ch for ch in name if ch.isprintable()).strip()
+    return cleaned or None
+
+
+def write_atomically(
+    target: Path,
+    write: Callable[[BinaryIO], None],
+    *,
+    backups: int = 3,
+    before_replace: Callable[[], None] | None = None,
+) -> int:
+    """Write a file through a temporary sibling and rename it over ``target``.
+
+    ``write`` receives the open temporary file. ``before_replace`` runs after
+    the new content is on disk and before the target is touched; it may raise
+    to cancel the write. When ``target`` already exists and ``backups`` is
+    positive, its current version is kept in :data:`BACKUP_FOLDER` beside it
+    and only the newest ``backups`` copies of that file are kept.
+
+    On any exception the temporary file is removed and ``target`` is left as it
+    was.
+
+    :returns: the size in bytes of the file written.
+    """
+    # Replacing a symbolic link would swap the link for a file and leave the
+    # workbook it points at unchanged.
+    target = target.resolve() if target.is_symlink() else target
+    temporary = _create_temporary_sibling(target)
+    try:
+        size = _write_and_sync(temporary, write)
+        _copy_permissions(target, temporary)
+        if before_replace is not None:
+            before_replace()
+
+        if backups > 0 and target.exists():
+            _keep_backup(target, backups)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+    _sync_folder(target.parent)
+    logger.debug("Replaced %s (%d bytes)", target, size)
+    return size
+
+
+def _create_temporary_sibling(target: Path) -> Path:
+    descriptor, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX
+    )
+    os.close(descriptor)
+    return Path(name)
+
+
+def _write_and_sync(temporary: Path, write: Callable[[BinaryIO], None]) -> int:
+    with temporary.open("wb") as file:
+        write(file)
+        file.flush()
+        os.fsync(file.fileno())
+        return file.tell()
+
+
+def _copy_permissions(target: Path, temporary: Path) -> None:
+    # mkstemp creates the file readable by its owner only; a workbook on a
+    # shared drive must keep the permissions the team gave it.
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_current_umask()
+    os.chmod(temporary, mode)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync_folder(folder: Path) -> None:
+    # Makes the rename itself durable. Windows cannot open a folder for fsync.
+    if os.name == "nt":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def backup_folder(target: Path) -> Path:
+    """Return the folder that contains the backups of a file."""
+    return target.parent / BACKUP_FOLDER
+
+
+def list_backups(target: Path) -> list[Path]:
+    """Return the backups of one file, newest first."""
+    folder = backup_folder(target)
+    if not folder.is_dir():
+        return []
+
+    pattern = re.compile(
+        re.escape(target.stem + ".")
+        + _BACKUP_STAMP_PATTERN
+        + re.escape(target.suffix)
+        + r"\Z"
+    )
+    found = [path for path in folder.iterdir() if pattern.match(path.name)]
+    return sorted(found, key=lambda path: path.name, reverse=True)
+
+
+def _keep_backup(target: Path, backups: int) -> None:
+    folder = backup_folder(target)
+    folder.mkdir(exist_ok=True)
+    backup = _new_backup_path(folder, target)
+
+    # A hard link keeps the old version without copying it. The rename that
+    # follows gives the target a new inode, so the link stays the old file.
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)
+    logger.debug("Kept backup %s", backup)
+
+    for old in list_backups(target)[backups:]:
+        old.unlink(missing_ok=True)
+        logger.debug("Removed old backup %s", old)
+
+
+def _new_backup_path(folder: Path, target: Path) -> Path:
+    moment = dt.datetime.now(dt.UTC)
+    while True:
+        stamp = moment.strftime(_BACKUP_STAMP_FORMAT)
+        candidate = folder / f"{target.stem}.{stamp}{target.suffix}"
+        if not candidate.exists():
+            return candidate
+        moment += dt.timedelta(microseconds=1)

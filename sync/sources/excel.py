@@ -1,0 +1,540 @@
+"""An Excel workbook (.xlsx, .xlsm) on the local disk as a pipesheet source.
+
+Tabs are read with python-calamine, which is fast and keeps dates, text with
+leading zeros and cached formula results. Writes go through openpyxl, which
+rebuilds the whole file on save and would drop features it does not read, so
+before writing in place the loss guard inspects the package and the write is
+refused if anything would be lost. The file is replaced atomically, with a
+bounded number of backups.
+
+A write is also refused when Excel or LibreOffice has the workbook open, or
+when the file changed on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import io
+import logging
+import time
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from python_calamine import CalamineError, CalamineWorkbook
+
+from config.errors import (
+    FeatureLossError,
+    SheetLayoutError,
+    SourceError,
+    UnsupportedWorkbookError,
+    WorkbookBusyError,
+    WorkbookNotFoundError,
+)
+from rules.grid import CellValue, SheetGrid
+from sync.atomic import (
+    Fingerprint,
+    find_lock_file,
+    has_changed,
+    read_with_fingerprint,
+    take_fingerprint,
+    write_atomically,
+)
+from sync.loss_guard import PACKAGE_ERRORS, find_features_in_package
+from sync.plan import WritePlan
+from sync.sources import excel_edits
+from sync.sources.base import WriteReport
+from sync.status_alignment import align_status_writes
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".xlsx", ".xlsm")
+
+_CONVERSION_ADVICE = {
+    ".xls": (
+        "an Excel 97-2003 workbook (.xls), which pipesheet cannot write. Open it "
+        "in Excel and use File > Save As > Excel Workbook (.xlsx)"
+    ),
+    ".ods": (
+        "an OpenDocument spreadsheet (.ods). Open it in LibreOffice Calc and use "
+        "File > Save As > Excel 2007-365 (.xlsx)"
+    ),
+    ".csv": (
+        "a CSV file, which has no tabs or formatting to keep. Open it in Excel "
+        "or LibreOffice and save it as an Excel workbook (.xlsx)"
+    ),
+    ".numbers": (
+        "an Apple Numbers file. In Numbers use File > Export To > Excel and "
+        "choose the .xlsx format"
+    ),
+}
+
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class ExcelWorkbook:
+    """An .xlsx or .xlsm file that pipesheet reads tabs from and writes to.
+
+    :param path: the workbook file.
+    :param output: write to this file instead of changing ``path``; the copy may
+        lose features openpyxl does not keep, the original stays as it is.
+    :param backups: how many previous versions of the written file to keep in
+        ``.pipesheet-backups/`` beside it; 0 keeps none.
+    :raises WorkbookNotFoundError: if ``path`` does not exist.
+    :raises UnsupportedWorkbookError: if ``path`` is not a readable .xlsx or
+        .xlsm workbook, or ``output`` has a different extension.
+    """
+
+    def __init__(
+        self, path: Path, *, output: Path | None = None, backups: int = 3
+    ) -> None:
+        check_workbook_file(path)
+        self._path = path
+        self._output = _check_output(path, output)
+        self._backups = backups
+        self._fingerprint: Fingerprint | None = None
+        self._calamine: CalamineWorkbook | None = None
+
+    @property
+    def name(self) -> str:
+        """Return the workbook's file name."""
+        return self._path.name
+
+    @property
+    def target(self) -> Path:
+        """Return the file :meth:`apply` writes: ``output`` or the workbook."""
+        return self._output or self._path
+
+    def tab_names(self) -> list[str]:
+        """Return the names of all tabs in workbook order."""
+        return list(self._read_calamine().sheet_names)
+
+    def read_tab(self, tab: str) -> SheetGrid:
+        """Return the values of one tab, row 1 first.
+
+        Empty cells are None, whole numbers are ints, text stays text (``"00123"``
+        keeps its zeros), and dates, times and durations stay date, datetime,
+        time and timedelta values. Formula cells give their cached results.
+
+        :raises SheetLayoutError: if the workbook has no such tab.
+        """
+        workbook = self._read_calamine()
+        name = resolve_tab_name(workbook.sheet_names, tab, self.name)
+        return SheetGrid(self.name, name, read_rows(workbook, name, self.name))
+
+    def apply(self, plan: WritePlan) -> WriteReport:
+        """Write the plan, skipping rows that moved or changed since the read.
+
+        An empty plan writes nothing: no bytes, no backup, the file's
+        modification time stays.
+
+        :raises WorkbookBusyError: if the workbook is open in Excel or
+            LibreOffice, or changed on disk since it was read.
+        :raises FeatureLossError: if writing in place would lose features.
+        :raises SheetLayoutError: if the pipeline tab is missing, or a generated
+            tab's name is taken by a tab of the user's.
+        """
+        if plan.is_empty:
+            logger.info("No changes to write to %s", self.target.name)
+            return WriteReport(0, [], 0, 0, [], str(self.target))
+
+        started = time.monotonic()
+        self._check_not_open()
+        data = self._read_unchanged_package()
+        self._check_feature_loss(data)
+
+        workbook = load_for_writing(data, self._path)
+        report = self._edit_and_save(workbook, plan, data)
+        logger.info(
+            "Wrote %s: %d status cells, %d tabs, %d skipped, %d bytes in %.2f s",
+            self.target.name,
+            report.status_cells_written,
+            len(report.tabs_written),
+            len(report.skipped),
+            report.bytes_written,
+            time.monotonic() - started,
+        )
+        return report
+
+    def _read_calamine(self) -> CalamineWorkbook:
+        if self._calamine is None:
+            data, fingerprint = self._read_package()
+            self._calamine = open_with_calamine(data, self.name)
+            self._fingerprint = fingerprint
+        return self._calamine
+
+    def _read_package(self) -> tuple[bytes, Fingerprint]:
+        try:
+            return read_with_fingerprint(self._path)
+        except FileNotFoundError as error:
+            raise _not_found(self._path) from error
+        except OSError as error:
+            raise SourceError(
+                f"Workbook {self.name!r} could not be read: {error}. Check that "
+                "the file is readable by the user pipesheet runs as."
+            ) from error
+
+    def _check_not_open(self) -> None:
+        for path in dict.fromkeys([self._path, self.target]):
+            lock = find_lock_file(path)
+            if lock is None:
+                continue
+
+            owner = f" by {lock.owner}" if lock.owner else ""
+            raise WorkbookBusyError(
+                f"Workbook {path.name!r} is open in {lock.application}{owner}; "
+                "close it or wait, the next run retries. Nothing was written. If "
+                f"nobody has it open, delete the lock file {str(lock.path)!r}."
+            )
+
+    def _read_unchanged_package(self) -> bytes:
+        data, fingerprint = self._read_package()
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint
+        elif not fingerprint.same_content(self._fingerprint):
+            raise self._changed_error()
+        return data
+
+    def _check_unchanged_before_replace(self) -> None:
+        # An openpyxl save of a large workbook can take many seconds, so a
+        # person may have saved or opened the file meanwhile.
+        fingerprint = self._fingerprint
+        if fingerprint is None or has_changed(self._path, fingerprint):
+            raise self._changed_error()
+        self._check_not_open()
+
+    def _changed_error(self) -> WorkbookBusyError:
+        return WorkbookBusyError(
+            f"Workbook {self.name!r} changed on disk since it was read; the next "
+            "run re-reads it. Nothing was written."
+        )
+
+    def _check_feature_loss(self, data: bytes) -> None:
+        keeps_vba = self._path.suffix.lower() == ".xlsm"
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                losses = find_features_in_package(package, keeps_vba=keeps_vba)
+        except PACKAGE_ERRORS as error:
+            raise _unreadable(self.name, error) from error
+        if not losses:
+            return
+
+        if self._output is None:
+            raise FeatureLossError(_feature_loss_message(self.name, losses))
+        logger.warning(
+            "The copy %s lacks these features of %s: %s",
+            self._output.name,
+            self.name,
+            "; ".join(losses),
+        )
+
+    def _edit_and_save(
+        self, workbook: Any, plan: WritePlan, data: bytes
+    ) -> WriteReport:
+        grid = self._reread_tab(data, plan.tab)
+        sheet = _pipeline_sheet(workbook, grid.tab, self.name)
+        excel_edits.check_generated_tabs(workbook, plan, self.name)
+
+        alignment = align_status_writes(grid, plan)
+        if plan.write_status_header:
+            excel_edits.write_status_header(sheet, plan)
+        outcome = excel_edits.write_statuses(
+            sheet, alignment.targets, plan.status_column
+        )
+
+        last_row = max([plan.last_row] + [target.row for target in alignment.targets])
+        excel_edits.replace_highlight_rules(sheet, plan, last_row)
+        for tab in plan.tabs:
+            excel_edits.replace_generated_tab(workbook, tab)
+
+        size = self._save(workbook)
+        skipped = alignment.skipped + outcome.skipped
+        _log_skipped(skipped)
+        tabs = [tab.name for tab in plan.tabs]
+        return WriteReport(outcome.written, tabs, size, 0, skipped, str(self.target))
+
+    def _reread_tab(self, data: bytes, tab: str) -> SheetGrid:
+        workbook = open_with_calamine(data, self.name)
+        name = resolve_tab_name(workbook.sheet_names, tab, self.name)
+        return SheetGrid(self.name, name, read_rows(workbook, name, self.name))
+
+    def _save(self, workbook: Any) -> int:
+        try:
+            size = write_atomically(
+                self.target,
+                workbook.save,
+                backups=self._backups,
+                before_replace=self._check_unchanged_before_replace,
+            )
+        except OSError as error:
+            raise SourceError(
+                f"Workbook {self.target.name!r} could not be written: {error}. "
+                "Nothing was changed; check free space and permissions of the "
+                "folder, then run again."
+            ) from error
+        finally:
+            vba_archive = getattr(workbook, "vba_archive", None)
+            if vba_archive is not None:
+                vba_archive.close()
+
+        if self._output is None:
+            self._fingerprint = take_fingerprint(self._path)
+            self._calamine = None
+        return size
+
+
+def check_workbook_file(path: Path) -> None:
+    """Check that a path is an .xlsx or .xlsm workbook pipesheet can open.
+
+    Only the extension, the first bytes and the zip directory are checked, so
+    this is cheap even for a large workbook.
+
+    :raises WorkbookNotFoundError: if the file does not exist.
+    :raises UnsupportedWorkbookError: if it is another format, empty, corrupt
+        or encrypted.
+    """
+    _check_suffix(path)
+    if not path.exists():
+        raise _not_found(path)
+    if not path.is_file():
+        raise UnsupportedWorkbookError(
+            f"Workbook path {str(path)!r} is a folder, not a file. Point "
+            "source.path in the pipeline definition at the .xlsx file."
+        )
+
+    with path.open("rb") as file:
+        head = file.read(8)
+    _check_signature(path, head)
+    _check_zip_package(path)
+
+
+def _check_suffix(path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return
+
+    advice = _CONVERSION_ADVICE.get(suffix)
+    if advice is not None:
+        raise UnsupportedWorkbookError(f"Workbook {path.name!r} is {advice}.")
+    raise UnsupportedWorkbookError(
+        f"Workbook {path.name!r} has the extension {suffix!r}; pipesheet reads "
+        "Excel workbooks (.xlsx, .xlsm). Save it as .xlsx and point source.path "
+        "at that file."
+    )
+
+
+def _check_signature(path: Path, head: bytes) -> None:
+    if not head:
+        raise UnsupportedWorkbookError(
+            f"Workbook {path.name!r} is empty (0 bytes), perhaps left by an "
+            "interrupted copy or save. Restore it from a backup (pipesheet keeps "
+            "some in .pipesheet-backups/ beside it) or save it again from Excel."
+        )
+    if head.startswith(_OLE_SIGNATURE):
+        raise UnsupportedWorkbookError(
+            f"Workbook {path.name!r} is not an .xlsx package: it is either "
+            "password-protected (encrypted) or an old .xls workbook renamed to "
+            f"{path.suffix}. Remove the password in Excel (File > Info > Protect "
+            "Workbook > Encrypt with Password, clear it) or save it as Excel "
+            "Workbook (.xlsx), then run again."
+        )
+    if head.startswith(_ZIP_SIGNATURES):
+        return
+
+    kind = "data that is not a zip package"
+    if _looks_like_text(path):
+        kind = "plain text, perhaps a CSV file renamed"
+    raise UnsupportedWorkbookError(
+        f"Workbook {path.name!r} is not a valid {path.suffix} file: it contains "
+        f"{kind}. Open it in Excel or LibreOffice and save it as Excel Workbook "
+        "(.xlsx)."
+    )
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as file:
+        sample = file.read(4096)
+    if sample.startswith(_UTF16_BOMS):
+        return True
+
+    # An incremental decoder accepts a character cut off at the sample's end.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in sample
+
+
+def _check_zip_package(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = set(package.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise UnsupportedWorkbookError(
+            f"Workbook {path.name!r} is not a valid {path.suffix} file: its zip "
+            f"package is damaged ({error}), perhaps by an interrupted copy. "
+            "Restore it from a backup or save it again from Excel."
+        ) from error
+
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        raise UnsupportedWorkbookError(
+            f"Workbook {path.name!r} is a zip file but not an Excel workbook (it "
+            "has no xl/workbook.xml part). Point source.path at the .xlsx file."
+        )
+
+
+def _check_output(path: Path, output: Path | None) -> Path | None:
+    if output is None or output.resolve() == path.resolve():
+        return None
+
+    if output.suffix.lower() != path.suffix.lower():
+        raise UnsupportedWorkbookError(
+            f"Output file {output.name!r} must have the same extension as the "
+            f"workbook {path.name!r} ({path.suffix}); Excel rejects a file whose "
+            "extension does not match its content."
+        )
+    if not output.parent.is_dir():
+        raise WorkbookNotFoundError(
+            f"Output folder {str(output.parent)!r} does not exist. Create it or "
+            "pass another --output path."
+        )
+    return output
+
+
+def _not_found(path: Path) -> WorkbookNotFoundError:
+    return WorkbookNotFoundError(
+        f"Workbook {str(path)!r} not found. Check source.path in the pipeline "
+        "definition; a relative path is read from the folder pipesheet runs in."
+    )
+
+
+def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
+    """Open workbook bytes with python-calamine.
+
+    :raises UnsupportedWorkbookError: if calamine cannot parse the package.
+    """
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except CalamineError as error:
+        raise _unreadable(workbook_name, error) from error
+
+
+def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
+    """Return the workbook's spelling of a tab name, ignoring case as Excel does.
+
+    :raises SheetLayoutError: naming the existing tabs and the nearest match.
+    """
+    if tab in names:
+        return tab
+    for name in names:
+        if name.casefold() == tab.casefold():
+            return name
+
+    listed = ", ".join(repr(name) for name in names) or "none"
+    folded = {name.casefold(): name for name in names}
+    nearest = difflib.get_close_matches(tab.casefold(), list(folded), n=1)
+    hint = f" Did you mean {folded[nearest[0]]!r}?" if nearest else ""
+    raise SheetLayoutError(
+        f"Tab {tab!r} not found in workbook {workbook_name!r}. Existing tabs: "
+        f"{listed}.{hint} Fix source.tab in the pipeline definition or rename "
+        "the tab."
+    )
+
+
+def read_rows(
+    workbook: CalamineWorkbook, tab: str, workbook_name: str
+) -> list[list[CellValue]]:
+    """Return a tab's cell values from A1, converted as :meth:`read_tab` describes.
+
+    :raises UnsupportedWorkbookError: if calamine cannot parse the tab.
+    """
+    try:
+        sheet = workbook.get_sheet_by_name(tab)
+        raw_rows = sheet.to_python(skip_empty_area=False)
+    except CalamineError as error:
+        raise _unreadable(workbook_name, error) from error
+
+    return [[_convert_cell(value) for value in row] for row in raw_rows]
+
+
+def _convert_cell(value: Any) -> CellValue:
+    # calamine gives "" for an empty cell and a float for every number cell.
+    # Text cells stay str, so "00123" and "5" typed as text are never touched.
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    # NOTE: a duration cell arrives as datetime.timedelta, which CellValue does
+    # not list; it is passed through unchanged for the rules to report.
+    converted: CellValue = value
+    return converted
+
+
+def _unreadable(workbook_name: str, error: Exception) -> UnsupportedWorkbookError:
+    return UnsupportedWorkbookError(
+        f"Workbook {workbook_name!r} could not be read: {error}. Open it in Excel, "
+        "save it again as Excel Workbook (.xlsx) and run again."
+    )
+
+
+def load_for_writing(data: bytes, path: Path) -> Any:
+    """Load workbook bytes with openpyxl in the mode pipesheet writes with.
+
+    ``keep_vba`` is set for .xlsm (otherwise the macros and the macro-enabled
+    content type are lost) and ``rich_text`` keeps formatted runs in cells. The
+    warnings openpyxl gives about parts it will drop are logged, not printed.
+
+    :raises UnsupportedWorkbookError: if openpyxl cannot parse the package.
+    """
+    keeps_vba = path.suffix.lower() == ".xlsm"
+    # NOTE: catch_warnings swaps the process-wide warning filters, so warnings
+    # other threads raise during the load are recorded here instead.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            workbook = openpyxl.load_workbook(
+                io.BytesIO(data), keep_vba=keeps_vba, rich_text=True
+            )
+        # openpyxl fails in many ways on malformed parts (KeyError, ValueError,
+        # TypeError, XML and zlib errors); each one means the file is unreadable.
+        except Exception as error:
+            raise _unreadable(path.name, error) from error
+
+    for warning in caught:
+        logger.warning("openpyxl, loading %s: %s", path.name, warning.message)
+    return workbook
+
+
+def _pipeline_sheet(workbook: Any, tab: str, workbook_name: str) -> Any:
+    sheet = excel_edits.find_sheet(workbook, tab)
+    if sheet is None or not hasattr(sheet, "cell"):
+        raise SheetLayoutError(
+            f"Tab {tab!r} of workbook {workbook_name!r} is not a worksheet that "
+            "holds cells. Fix source.tab in the pipeline definition."
+        )
+    return sheet
+
+
+def _feature_loss_message(workbook_name: str, losses: list[str]) -> str:
+    listed = "".join(f"\n  - {loss}" for loss in losses)
+    return (
+        f"Workbook {workbook_name!r} was not changed: saving it in place would "
+        f"lose these features:{listed}\n"
+        "Pass --output PATH to write a copy instead; the copy may lack them, "
+        "and the original stays as it is."
+    )
+
+
+def _log_skipped(skipped: list[str]) -> None:
+    if skipped:
+        logger.warning(
+            "Skipped %d status cells whose rows moved, vanished or were edited "
+            "since the read; the next run writes them",
+            len(skipped),
+        )

@@ -1,0 +1,212 @@
+"""Tests of the atomic file writer, backups, fingerprints and lock files."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+
+from sync.atomic import (
+    BACKUP_FOLDER,
+    TEMPORARY_SUFFIX,
+    find_lock_file,
+    has_changed,
+    list_backups,
+    read_with_fingerprint,
+    take_fingerprint,
+    write_atomically,
+)
+
+
+def write_bytes(content: bytes) -> Callable[[BinaryIO], None]:
+    def write(file: BinaryIO) -> None:
+        file.write(content)
+
+    return write
+
+
+def leftover_temporary_files(folder: Path) -> list[Path]:
+    return [path for path in folder.iterdir() if path.name.endswith(TEMPORARY_SUFFIX)]
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    path = tmp_path / "Pipeline.xlsx"
+    path.write_bytes(b"version 1")
+    return path
+
+
+def test_write_replaces_content(target: Path) -> None:
+    size = write_atomically(target, write_bytes(b"version 2"))
+
+    assert target.read_bytes() == b"version 2"
+    assert size == len(b"version 2")
+
+
+def test_write_creates_missing_file(tmp_path: Path) -> None:
+    target = tmp_path / "new.xlsx"
+
+    write_atomically(target, write_bytes(b"fresh"))
+
+    assert target.read_bytes() == b"fresh"
+    assert not (tmp_path / BACKUP_FOLDER).exists()
+
+
+def test_failed_write_keeps_original(target: Path) -> None:
+    def fail_midway(file: BinaryIO) -> None:
+        file.write(b"half a workb")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(target, fail_midway)
+
+    assert target.read_bytes() == b"version 1"
+    assert leftover_temporary_files(target.parent) == []
+    assert list_backups(target) == []
+
+
+def test_cancelled_replace_keeps_original(target: Path) -> None:
+    def cancel() -> None:
+        raise RuntimeError("changed meanwhile")
+
+    with pytest.raises(RuntimeError, match="changed meanwhile"):
+        write_atomically(target, write_bytes(b"version 2"), before_replace=cancel)
+
+    assert target.read_bytes() == b"version 1"
+    assert leftover_temporary_files(target.parent) == []
+
+
+def test_backup_keeps_previous_version(target: Path) -> None:
+    write_atomically(target, write_bytes(b"version 2"))
+
+    backups = list_backups(target)
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == b"version 1"
+    assert backups[0].parent.name == BACKUP_FOLDER
+
+
+def test_backup_name_has_utc_stamp(target: Path) -> None:
+    write_atomically(target, write_bytes(b"version 2"))
+
+    name = list_backups(target)[0].name
+    assert re.fullmatch(r"Pipeline\.\d{8}T\d{12}Z\.xlsx", name)
+
+
+def test_backups_bounded_to_count(target: Path) -> None:
+    for version in range(2, 7):
+        write_atomically(target, write_bytes(b"version %d" % version), backups=2)
+
+    contents = [path.read_bytes() for path in list_backups(target)]
+    assert contents == [b"version 5", b"version 4"]
+
+
+def test_zero_backups_keeps_none(target: Path) -> None:
+    write_atomically(target, write_bytes(b"version 2"), backups=0)
+
+    assert not (target.parent / BACKUP_FOLDER).exists()
+
+
+def test_backups_of_other_files_untouched(target: Path) -> None:
+    other = target.with_name("Pipeline archive.xlsx")
+    other.write_bytes(b"other 1")
+    write_atomically(other, write_bytes(b"other 2"))
+
+    for version in range(2, 5):
+        write_atomically(target, write_bytes(b"version %d" % version), backups=1)
+
+    assert [path.read_bytes() for path in list_backups(other)] == [b"other 1"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_write_keeps_file_permissions(target: Path) -> None:
+    target.chmod(0o640)
+
+    write_atomically(target, write_bytes(b"version 2"))
+
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_fingerprint_of_read_matches_file(target: Path) -> None:
+    data, fingerprint = read_with_fingerprint(target)
+
+    assert data == b"version 1"
+    assert fingerprint == take_fingerprint(target)
+
+
+def test_unchanged_file_not_changed(target: Path) -> None:
+    fingerprint = take_fingerprint(target)
+
+    assert not has_changed(target, fingerprint)
+
+
+def test_edited_file_changed(target: Path) -> None:
+    fingerprint = take_fingerprint(target)
+
+    target.write_bytes(b"version 1 plus an edit")
+
+    assert has_changed(target, fingerprint)
+
+
+def test_touched_file_not_changed(target: Path) -> None:
+    fingerprint = take_fingerprint(target)
+
+    os.utime(target, ns=(fingerprint.mtime_ns + 10**9, fingerprint.mtime_ns + 10**9))
+
+    assert not has_changed(target, fingerprint)
+
+
+def test_deleted_file_changed(target: Path) -> None:
+    fingerprint = take_fingerprint(target)
+
+    target.unlink()
+
+    assert has_changed(target, fingerprint)
+
+
+def test_excel_lock_names_owner(target: Path) -> None:
+    owner = "Alice Chen".encode("cp1252")
+    lock_path = target.with_name("~$Pipeline.xlsx")
+    lock_path.write_bytes(bytes([len(owner)]) + owner + b" " * 40 + b"\x00" * 100)
+
+    lock = find_lock_file(target)
+
+    assert lock is not None
+    assert lock.application == "Excel"
+    assert lock.owner == "Alice Chen"
+    assert lock.path == lock_path
+
+
+def test_libreoffice_lock_names_owner(target: Path) -> None:
+    lock_path = target.with_name(".~lock.Pipeline.xlsx#")
+    lock_path.write_text(",bob,laptop,04.12.2026 10:31,file:///home/bob/.config;")
+
+    lock = find_lock_file(target)
+
+    assert lock is not None
+    assert lock.application == "LibreOffice"
+    assert lock.owner == "bob"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"", None), (b"\xff\x00", None), (b"\x05ab", None)],
+    ids=["empty", "length-too-long", "shorter-than-length"],
+)
+def test_excel_lock_unreadable_owner(
+    target: Path, content: bytes, expected: str | None
+) -> None:
+    target.with_name("~$Pipeline.xlsx").write_bytes(content)
+
+    lock = find_lock_file(target)
+
+    assert lock is not None
+    assert lock.owner == expected
+
+
+def test_no_lock_file_found(target: Path) -> None:
+    assert find_lock_file(target) is None

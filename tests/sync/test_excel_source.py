@@ -1,0 +1,1078 @@
+"""Tests of the Excel workbook source: reading tabs, opening checks, applying plans."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import logging
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import xlsxwriter
+from openpyxl.chart import BarChart as OpenpyxlBarChart
+from openpyxl.chart import Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from config.errors import (
+    DefinitionError,
+    FeatureLossError,
+    SheetLayoutError,
+    SourceError,
+    UnsupportedWorkbookError,
+    WorkbookBusyError,
+    WorkbookNotFoundError,
+)
+from rules.grid import CellValue, SheetGrid
+from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, list_backups
+from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WritePlan
+from sync.sources.excel import ExcelWorkbook
+
+RESEARCH = Path("/work/shared/research/xlsx")
+
+HEADERS = ["Deal ID", "Stage", "Amount", "Close date", "Weighted", "Phone"]
+STATUS_HEADER = "pipesheet status"
+STATUS_COLUMN = 6
+STATUS_LETTER = "G"
+IDS = ["D-001", "D-002", "D-003", "D-004", "D-005"]
+HIGHLIGHTS = [
+    HighlightRule('LEFT($G2,5)="ERROR"', "FFC7CE"),
+    HighlightRule('LEFT($G2,7)="WARNING"', "FFEB9C"),
+]
+FUNNEL = GeneratedTab(
+    name="Funnel",
+    grid=[
+        ["Stage", "Deals", "Amount"],
+        ["Lead", 3, 6000.0],
+        ["Won", 2, 9000.0],
+    ],
+    chart=BarChart(
+        title="Deals by stage",
+        category_column=0,
+        value_columns=[1],
+        header_row=1,
+        first_row=2,
+        last_row=3,
+        anchor="E2",
+    ),
+    column_widths=[18.0, 10.0, 14.0],
+)
+
+
+def build_pipeline_workbook(path: Path, *, status_header: bool = True) -> Path:
+    """Build a workbook with the kinds of user content pipesheet must not touch."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Pipeline"
+    sheet.append(HEADERS + ([STATUS_HEADER] if status_header else []))
+    for row, deal_id in enumerate(IDS, start=2):
+        amount = 1000 * (row - 1)
+        close = dt.date(2025, 9, row)
+        phone = f"0900{row:06d}"
+        sheet.append([deal_id, "Lead", amount, close, f"=C{row}*0.5", phone])
+
+    _style_pipeline(sheet)
+    _add_user_rules(sheet)
+    _add_notes_tab(workbook)
+    workbook.save(path)
+    return path
+
+
+def _style_pipeline(sheet: Any) -> None:
+    thin = Side(style="thin", color="FF999999")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FF1F4E78")
+        cell.fill = PatternFill(fill_type="solid", start_color="FFFFFF00")
+        cell.border = Border(bottom=thin)
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+
+    for row in range(2, len(IDS) + 2):
+        sheet.cell(row, 3).number_format = '#,##0.00 "TWD"'
+        sheet.cell(row, 4).number_format = "yyyy-mm-dd"
+        sheet.cell(row, 6).number_format = "@"
+        sheet.cell(row, 2).protection = Protection(locked=False)
+
+    sheet.merge_cells("I1:J1")
+    sheet["I1"] = "Team notes"
+    sheet["A2"].comment = Comment("Key account", "Alice")
+    sheet["A3"].hyperlink = "https://crm.example.com/deals/D-002"
+    sheet.column_dimensions["A"].width = 14
+    sheet.freeze_panes = "B2"
+
+
+def _add_user_rules(sheet: Any) -> None:
+    stages = DataValidation(type="list", formula1='"Lead,Qualified,Won,Lost"')
+    stages.add("B2:B50")
+    sheet.add_data_validation(stages)
+
+    red = Font(color="FFC00000")
+    large = CellIsRule(operator="greaterThan", formula=["2500"], font=red)
+    sheet.conditional_formatting.add("C2:C50", large)
+    lost = FormulaRule(formula=['$B2="Lost"'], font=Font(strike=True))
+    sheet.conditional_formatting.add("A2:F50", lost)
+
+
+def _add_notes_tab(workbook: Any) -> None:
+    notes = workbook.create_sheet("Notes")
+    notes.append(["Owner", "Calls"])
+    notes.append(["Alice", 12])
+    notes.append(["Bob", 7])
+    notes["A1"].font = Font(italic=True)
+
+    chart = OpenpyxlBarChart()
+    chart.title = "Calls"
+    chart.add_data(Reference(notes, min_col=2, min_row=1, max_row=3), True)
+    notes.add_chart(chart, "D2")
+
+
+def make_plan(grid: SheetGrid, statuses: dict[str, str], **changes: Any) -> WritePlan:
+    """Build a plan that sets the given statuses, as the planner would."""
+    writes = []
+    for row in range(2, len(grid.rows) + 1):
+        deal_id = grid.cell(row, 0)
+        if isinstance(deal_id, str) and deal_id in statuses:
+            previous = grid.cell(row, STATUS_COLUMN)
+            writes.append(StatusWrite(deal_id, row, statuses[deal_id], previous))
+
+    fields: dict[str, Any] = {
+        "tab": "Pipeline",
+        "header_row": 1,
+        "id_column": 0,
+        "status_column": STATUS_COLUMN,
+        "status_header": STATUS_HEADER,
+        "write_status_header": False,
+        "last_row": len(grid.rows),
+        "last_column": STATUS_COLUMN,
+        "status_cells": writes,
+        "highlights": HIGHLIGHTS,
+    }
+    fields.update(changes)
+    return WritePlan(**fields)
+
+
+def read_statuses(path: Path) -> dict[str, CellValue]:
+    grid = ExcelWorkbook(path).read_tab("Pipeline")
+    statuses = {}
+    for row in range(2, len(grid.rows) + 1):
+        statuses[str(grid.cell(row, 0))] = grid.cell(row, STATUS_COLUMN)
+    return statuses
+
+
+def status_rows(path: Path) -> dict[str, int]:
+    grid = ExcelWorkbook(path).read_tab("Pipeline")
+    return {str(grid.cell(row, 0)): row for row in range(2, len(grid.rows) + 1)}
+
+
+def edit_pipeline(path: Path, edit: Any) -> None:
+    """Change the pipeline tab the way a person saving from Excel would."""
+    workbook = openpyxl.load_workbook(path)
+    edit(workbook["Pipeline"])
+    workbook.save(path)
+
+
+def snapshot_cells(
+    sheet: Any, skip_column: int | None = None
+) -> dict[str, tuple[object, ...]]:
+    """Return every cell's value, formula and style, by coordinate."""
+    cells: dict[str, tuple[object, ...]] = {}
+    for row in sheet.iter_rows(min_row=1, max_row=60, max_col=12):
+        for cell in row:
+            if cell.column - 1 == skip_column:
+                continue
+            comment = cell.comment.text if cell.comment else None
+            link = cell.hyperlink.target if cell.hyperlink else None
+            cells[cell.coordinate] = (
+                cell.value,
+                cell.data_type,
+                cell.number_format,
+                copy.copy(cell.font),
+                copy.copy(cell.fill),
+                copy.copy(cell.border),
+                copy.copy(cell.alignment),
+                copy.copy(cell.protection),
+                comment,
+                link,
+            )
+    return cells
+
+
+def user_rules(sheet: Any) -> list[tuple[object, ...]]:
+    owned = {rule.formula for rule in HIGHLIGHTS}
+    rules: list[tuple[object, ...]] = []
+    for formatting in sheet.conditional_formatting:
+        for rule in formatting.rules:
+            if rule.formula and rule.formula[0] in owned:
+                continue
+            rules.append((str(formatting.sqref), rule.type, rule.formula, rule.dxf))
+    return rules
+
+
+def pipesheet_rules(sheet: Any) -> list[tuple[object, ...]]:
+    owned = {rule.formula for rule in HIGHLIGHTS}
+    rules: list[tuple[object, ...]] = []
+    for formatting in sheet.conditional_formatting:
+        for rule in formatting.rules:
+            if rule.formula and rule.formula[0] in owned:
+                fill = rule.dxf.fill.end_color.rgb
+                rules.append((str(formatting.sqref), rule.formula[0], fill))
+    return sorted(rules)
+
+
+def validations(sheet: Any) -> list[tuple[object, ...]]:
+    return [
+        (str(item.sqref), item.type, item.formula1)
+        for item in sheet.data_validations.dataValidation
+    ]
+
+
+@pytest.fixture
+def pipeline_path(tmp_path: Path) -> Path:
+    return build_pipeline_workbook(tmp_path / "Pipeline.xlsx")
+
+
+# Reading
+
+
+def test_read_keeps_text_numbers_and_dates(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Pipeline"
+    sheet.append(["00123", 5, "5", 2.5, True, None, "x"])
+    sheet.append([dt.date(2025, 9, 9), dt.datetime(2025, 9, 9, 14, 30)])
+    sheet.append([dt.time(10, 15), dt.timedelta(hours=30)])
+    workbook.save(tmp_path / "values.xlsx")
+
+    rows = ExcelWorkbook(tmp_path / "values.xlsx").read_tab("Pipeline").rows
+
+    assert rows[0] == ["00123", 5, "5", 2.5, True, None, "x"]
+    assert type(rows[0][1]) is int
+    assert rows[1][:2] == [dt.date(2025, 9, 9), dt.datetime(2025, 9, 9, 14, 30)]
+    assert rows[2][:2] == [dt.time(10, 15), dt.timedelta(hours=30)]
+
+
+def test_read_starts_at_cell_a1(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active["C3"] = "Deal ID"
+    workbook.save(tmp_path / "offset.xlsx")
+
+    grid = ExcelWorkbook(tmp_path / "offset.xlsx").read_tab("Sheet")
+
+    assert grid.cell(3, 2) == "Deal ID"
+    assert grid.rows[0] == [None, None, None]
+
+
+def test_read_tab_ignores_case(pipeline_path: Path) -> None:
+    grid = ExcelWorkbook(pipeline_path).read_tab("pipeline")
+
+    assert grid.tab == "Pipeline"
+    assert grid.workbook == "Pipeline.xlsx"
+
+
+def test_tab_names_in_workbook_order(pipeline_path: Path) -> None:
+    assert ExcelWorkbook(pipeline_path).tab_names() == ["Pipeline", "Notes"]
+
+
+def test_missing_tab_suggests_nearest(pipeline_path: Path) -> None:
+    with pytest.raises(SheetLayoutError) as raised:
+        ExcelWorkbook(pipeline_path).read_tab("Pipline")
+
+    assert str(raised.value) == (
+        "Tab 'Pipline' not found in workbook 'Pipeline.xlsx'. Existing tabs: "
+        "'Pipeline', 'Notes'. Did you mean 'Pipeline'? Fix source.tab in the "
+        "pipeline definition or rename the tab."
+    )
+
+
+def test_missing_tab_without_near_name(pipeline_path: Path) -> None:
+    with pytest.raises(SheetLayoutError) as raised:
+        ExcelWorkbook(pipeline_path).read_tab("Opportunities")
+
+    assert str(raised.value) == (
+        "Tab 'Opportunities' not found in workbook 'Pipeline.xlsx'. Existing tabs: "
+        "'Pipeline', 'Notes'. Fix source.tab in the pipeline definition or rename "
+        "the tab."
+    )
+
+
+def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    before = source.read_tab("Pipeline")
+    source.apply(make_plan(before, {"D-001": "OK"}))
+
+    after = ExcelWorkbook(pipeline_path).read_tab("Pipeline")
+
+    assert after.cell(2, 5) == "0900000002"
+    assert after.cell(2, 3) == dt.date(2025, 9, 2)
+    assert after.cell(2, 2) == 1000
+
+
+# Opening
+
+
+def _zip_without_workbook(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("word/document.xml", "<w/>")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "Pipeline.xls",
+            b"\xd0\xcf\x11\xe0",
+            (
+                "Workbook 'Pipeline.xls' is an Excel 97-2003 workbook (.xls), which "
+                "pipesheet cannot write. Open it in Excel and use File > Save As > "
+                "Excel Workbook (.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.ods",
+            b"PK\x03\x04",
+            (
+                "Workbook 'Pipeline.ods' is an OpenDocument spreadsheet (.ods). Open "
+                "it in LibreOffice Calc and use File > Save As > Excel 2007-365 "
+                "(.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.csv",
+            b"Deal ID,Stage\n",
+            (
+                "Workbook 'Pipeline.csv' is a CSV file, which has no tabs or "
+                "formatting to keep. Open it in Excel or LibreOffice and save it as "
+                "an Excel workbook (.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.numbers",
+            b"PK\x03\x04",
+            (
+                "Workbook 'Pipeline.numbers' is an Apple Numbers file. In Numbers use "
+                "File > Export To > Excel and choose the .xlsx format."
+            ),
+        ),
+        (
+            "Pipeline.txt",
+            b"Deal ID",
+            (
+                "Workbook 'Pipeline.txt' has the extension '.txt'; pipesheet reads "
+                "Excel workbooks (.xlsx, .xlsm). Save it as .xlsx and point "
+                "source.path at that file."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
+            b"",
+            (
+                "Workbook 'Pipeline.xlsx' is empty (0 bytes), perhaps left by an "
+                "interrupted copy or save. Restore it from a backup (pipesheet keeps "
+                "some in .pipesheet-backups/ beside it) or save it again from Excel."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
+            "Deal ID,Stage,Amount\nD-1,Lead,1000\nD-2,客户筛选,2000\n".encode(),
+            (
+                "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains plain "
+                "text, perhaps a CSV file renamed. Open it in Excel or LibreOffice and "
+                "save it as Excel Workbook (.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
+            b"\x00\x01\x02\x03\xfe\xff" * 20,
+            (
+                "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains data "
+                "that is not a zip package. Open it in Excel or LibreOffice and save "
+                "it as Excel Workbook (.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+            (
+                "Workbook 'Pipeline.xlsx' is not an .xlsx package: it is either "
+                "password-protected (encrypted) or an old .xls workbook renamed to "
+                ".xlsx. Remove the password in Excel (File > Info > Protect "
+                "Workbook > Encrypt with Password, clear it) or save it as Excel "
+                "Workbook (.xlsx), then run again."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
+            b"PK\x03\x04" + b"\x00" * 60,
+            (
+                "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: its zip package "
+                "is damaged (File is not a zip file), perhaps by an interrupted copy. "
+                "Restore it from a backup or save it again from Excel."
+            ),
+        ),
+    ],
+    ids=[
+        "xls",
+        "ods",
+        "csv",
+        "numbers",
+        "other-extension",
+        "empty-file",
+        "csv-renamed-xlsx",
+        "binary-garbage",
+        "encrypted",
+        "corrupt-zip",
+    ],
+)
+def test_unsupported_file_rejected(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == expected
+
+
+def test_zip_without_workbook_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+    _zip_without_workbook(path)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is a zip file but not an Excel workbook (it has "
+        "no xl/workbook.xml part). Point source.path at the .xlsx file."
+    )
+
+
+def test_unparseable_workbook_part_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("xl/workbook.xml", "not xml at all")
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path).read_tab("Pipeline")
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' could not be read: Cannot detect file format. "
+        "Open it in Excel, save it again as Excel Workbook (.xlsx) and run again."
+    )
+
+
+def test_missing_file_not_found(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+
+    with pytest.raises(WorkbookNotFoundError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        f"Workbook {str(path)!r} not found. Check source.path in the pipeline "
+        "definition; a relative path is read from the folder pipesheet runs in."
+    )
+
+
+def test_folder_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+    path.mkdir()
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        f"Workbook path {str(path)!r} is a folder, not a file. Point source.path "
+        "in the pipeline definition at the .xlsx file."
+    )
+
+
+def test_output_extension_must_match(pipeline_path: Path) -> None:
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(pipeline_path, output=pipeline_path.with_name("copy.xlsm"))
+
+    assert str(raised.value) == (
+        "Output file 'copy.xlsm' must have the same extension as the workbook "
+        "'Pipeline.xlsx' (.xlsx); Excel rejects a file whose extension does not "
+        "match its content."
+    )
+
+
+# Owned ranges only
+
+
+def test_apply_changes_owned_ranges_only(pipeline_path: Path) -> None:
+    before = openpyxl.load_workbook(pipeline_path)
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(
+        source.read_tab("Pipeline"),
+        {"D-001": "OK", "D-003": "ERROR: amount missing"},
+        tabs=[FUNNEL],
+    )
+
+    source.apply(plan)
+
+    after = openpyxl.load_workbook(pipeline_path)
+    pipeline_before, pipeline_after = before["Pipeline"], after["Pipeline"]
+    assert snapshot_cells(pipeline_after, STATUS_COLUMN) == snapshot_cells(
+        pipeline_before, STATUS_COLUMN
+    )
+    assert snapshot_cells(after["Notes"]) == snapshot_cells(before["Notes"])
+    assert validations(pipeline_after) == validations(pipeline_before)
+    assert user_rules(pipeline_after) == user_rules(pipeline_before)
+    assert pipeline_after.merged_cells.ranges == pipeline_before.merged_cells.ranges
+    assert pipeline_after.freeze_panes == "B2"
+    assert pipeline_after.column_dimensions["A"].width == 14
+    assert len(after["Notes"]._charts) == 1
+    assert after.sheetnames == ["Pipeline", "Notes", "Funnel"]
+
+
+def test_apply_writes_status_cells(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(
+        source.read_tab("Pipeline"), {"D-001": "OK", "D-003": "ERROR: amount missing"}
+    )
+
+    report = source.apply(plan)
+
+    statuses = read_statuses(pipeline_path)
+    assert statuses["D-001"] == "OK"
+    assert statuses["D-003"] == "ERROR: amount missing"
+    assert statuses["D-002"] is None
+    assert report.status_cells_written == 2
+    assert report.skipped == []
+    assert report.output == str(pipeline_path)
+    assert report.bytes_written == pipeline_path.stat().st_size
+
+
+def test_status_cell_keeps_user_style(pipeline_path: Path) -> None:
+    def style_status_cell(sheet: Any) -> None:
+        sheet["G2"].font = Font(italic=True, color="FF00B050")
+
+    edit_pipeline(pipeline_path, style_status_cell)
+    source = ExcelWorkbook(pipeline_path)
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": "OK"}))
+
+    cell = openpyxl.load_workbook(pipeline_path)["Pipeline"]["G2"]
+    assert cell.value == "OK"
+    assert copy.copy(cell.font) == Font(italic=True, color="FF00B050")
+
+
+def test_status_formula_text_stays_text(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    text = "=HYPERLINK(1) and #N/A in a note"
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": text}))
+
+    cell = openpyxl.load_workbook(pipeline_path)["Pipeline"]["G2"]
+    assert cell.data_type == "s"
+    assert cell.value == text
+
+
+def test_status_header_written_when_planned(tmp_path: Path) -> None:
+    path = build_pipeline_workbook(tmp_path / "Pipeline.xlsx", status_header=False)
+    source = ExcelWorkbook(path)
+    plan = make_plan(
+        source.read_tab("Pipeline"), {"D-002": "OK"}, write_status_header=True
+    )
+
+    source.apply(plan)
+
+    grid = ExcelWorkbook(path).read_tab("Pipeline")
+    assert grid.cell(1, STATUS_COLUMN) == STATUS_HEADER
+    assert grid.cell(3, STATUS_COLUMN) == "OK"
+
+
+# Rows matched by ID
+
+
+def test_sorted_sheet_statuses_follow_ids(pipeline_path: Path) -> None:
+    plan = make_plan(
+        ExcelWorkbook(pipeline_path).read_tab("Pipeline"),
+        {"D-001": "OK", "D-004": "WARNING: follow-up overdue"},
+    )
+
+    def sort_descending(sheet: Any) -> None:
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+        for offset, values in enumerate(reversed(rows)):
+            for column, value in enumerate(values, start=1):
+                sheet.cell(2 + offset, column).value = value
+
+    edit_pipeline(pipeline_path, sort_descending)
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    statuses, rows = read_statuses(pipeline_path), status_rows(pipeline_path)
+    assert statuses["D-001"] == "OK"
+    assert statuses["D-004"] == "WARNING: follow-up overdue"
+    assert rows["D-001"] == 6
+    assert statuses["D-005"] is None
+    assert report.skipped == []
+
+
+def test_deleted_id_skipped(pipeline_path: Path) -> None:
+    plan = make_plan(
+        ExcelWorkbook(pipeline_path).read_tab("Pipeline"),
+        {"D-002": "OK", "D-003": "OK", "D-004": "OK"},
+    )
+    edit_pipeline(pipeline_path, lambda sheet: sheet.delete_rows(4))
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    statuses = read_statuses(pipeline_path)
+    assert report.skipped == ["D-003"]
+    assert "D-003" not in statuses
+    assert statuses["D-002"] == "OK"
+    assert statuses["D-004"] == "OK"
+    assert report.status_cells_written == 2
+
+
+def test_row_inserted_above_shifts_statuses(pipeline_path: Path) -> None:
+    plan = make_plan(ExcelWorkbook(pipeline_path).read_tab("Pipeline"), {"D-001": "OK"})
+
+    def insert_deal_on_top(sheet: Any) -> None:
+        sheet.insert_rows(2)
+        sheet["A2"] = "D-NEW"
+
+    edit_pipeline(pipeline_path, insert_deal_on_top)
+
+    ExcelWorkbook(pipeline_path).apply(plan)
+
+    statuses = read_statuses(pipeline_path)
+    assert statuses["D-001"] == "OK"
+    assert statuses["D-NEW"] is None
+    assert status_rows(pipeline_path)["D-001"] == 3
+
+
+def test_person_edited_status_kept(pipeline_path: Path) -> None:
+    plan = make_plan(
+        ExcelWorkbook(pipeline_path).read_tab("Pipeline"),
+        {"D-001": "OK", "D-002": "ERROR: stage missing"},
+    )
+
+    def annotate(sheet: Any) -> None:
+        sheet["G3"] = "Called, waiting for PO"
+
+    edit_pipeline(pipeline_path, annotate)
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    statuses = read_statuses(pipeline_path)
+    assert statuses["D-002"] == "Called, waiting for PO"
+    assert statuses["D-001"] == "OK"
+    assert report.skipped == ["D-002"]
+
+
+def test_duplicated_id_skipped(pipeline_path: Path) -> None:
+    plan = make_plan(ExcelWorkbook(pipeline_path).read_tab("Pipeline"), {"D-005": "OK"})
+
+    def duplicate(sheet: Any) -> None:
+        sheet["A7"] = "D-005"
+
+    edit_pipeline(pipeline_path, duplicate)
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    assert report.skipped == ["D-005"]
+    assert report.status_cells_written == 0
+
+
+def test_status_cell_with_formula_skipped(pipeline_path: Path) -> None:
+    def add_formula(sheet: Any) -> None:
+        sheet["G4"] = '=IF(C4>1,"big","small")'
+
+    edit_pipeline(pipeline_path, add_formula)
+    source = ExcelWorkbook(pipeline_path)
+
+    report = source.apply(make_plan(source.read_tab("Pipeline"), {"D-003": "OK"}))
+
+    cell = openpyxl.load_workbook(pipeline_path)["Pipeline"]["G4"]
+    assert cell.value == '=IF(C4>1,"big","small")'
+    assert report.skipped == ["D-003"]
+
+
+# Highlight rules
+
+
+def test_highlight_rules_cover_data_rows(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": "OK"}))
+
+    sheet = openpyxl.load_workbook(pipeline_path)["Pipeline"]
+    assert pipesheet_rules(sheet) == [
+        ("A2:G6", 'LEFT($G2,5)="ERROR"', "00FFC7CE"),
+        ("A2:G6", 'LEFT($G2,7)="WARNING"', "00FFEB9C"),
+    ]
+
+
+def test_highlight_rules_not_duplicated(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": "OK"}))
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-002": "OK"}))
+
+    sheet = openpyxl.load_workbook(pipeline_path)["Pipeline"]
+    assert len(pipesheet_rules(sheet)) == 2
+    assert len(user_rules(sheet)) == 2
+
+
+def test_rules_of_moved_status_column_replaced(pipeline_path: Path) -> None:
+    def add_earlier_run_rule(sheet: Any) -> None:
+        fill = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
+        rule = FormulaRule(formula=['LEFT($F2,5)="ERROR"'], fill=fill)
+        sheet.conditional_formatting.add("A2:F6", rule)
+
+    edit_pipeline(pipeline_path, add_earlier_run_rule)
+    source = ExcelWorkbook(pipeline_path)
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": "OK"}))
+
+    sheet = openpyxl.load_workbook(pipeline_path)["Pipeline"]
+    formulas = [
+        rule.formula[0]
+        for formatting in sheet.conditional_formatting
+        for rule in formatting.rules
+        if rule.formula
+    ]
+    assert 'LEFT($F2,5)="ERROR"' not in formulas
+    assert '$B2="Lost"' in formulas
+    assert len(pipesheet_rules(sheet)) == 2
+
+
+# Generated tabs
+
+
+def test_generated_tab_added_at_end(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+
+    report = source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[FUNNEL]))
+
+    workbook = openpyxl.load_workbook(pipeline_path)
+    funnel = workbook["Funnel"]
+    assert workbook.sheetnames == ["Pipeline", "Notes", "Funnel"]
+    assert [[cell.value for cell in row] for row in funnel.iter_rows()] == FUNNEL.grid
+    assert funnel["A1"].font.bold
+    assert funnel.column_dimensions["A"].width == 18.0
+    assert funnel.freeze_panes == "A2"
+    assert len(funnel._charts) == 1
+    assert report.tabs_written == ["Funnel"]
+
+
+def test_owned_tab_replaced_in_place(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[FUNNEL]))
+    workbook = openpyxl.load_workbook(pipeline_path)
+    workbook.create_sheet("Later")
+    workbook.save(pipeline_path)
+    smaller = GeneratedTab(name="Funnel", grid=[["Stage", "Deals"], ["Lead", 5]])
+
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(
+        source.read_tab("Pipeline"), {}, tabs=[smaller], owned_tab_names=["Funnel"]
+    )
+    source.apply(plan)
+
+    workbook = openpyxl.load_workbook(pipeline_path)
+    funnel = workbook["Funnel"]
+    assert workbook.sheetnames == ["Pipeline", "Notes", "Funnel", "Later"]
+    assert [[cell.value for cell in row] for row in funnel.iter_rows()] == smaller.grid
+    assert funnel._charts == []
+
+
+def test_user_tab_of_same_name_kept(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    source = ExcelWorkbook(pipeline_path)
+    notes = GeneratedTab(name="notes", grid=[["Generated"]])
+
+    with pytest.raises(SheetLayoutError) as raised:
+        source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[notes]))
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' already has a tab 'Notes' that pipesheet did not "
+        "create, so the generated 'notes' tab would overwrite it. Rename your tab, "
+        "or choose another name under outputs.tabs in the pipeline definition."
+    )
+    assert pipeline_path.read_bytes() == original
+
+
+def test_pipeline_tab_never_replaced(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    clash = GeneratedTab(name="Pipeline", grid=[["Generated"]])
+    plan = make_plan(
+        source.read_tab("Pipeline"), {}, tabs=[clash], owned_tab_names=["Pipeline"]
+    )
+
+    with pytest.raises(SheetLayoutError):
+        source.apply(plan)
+
+    assert ExcelWorkbook(pipeline_path).read_tab("Pipeline").cell(2, 0) == "D-001"
+
+
+def test_invalid_tab_name_rejected(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    bad = GeneratedTab(name="Funnel: Q3/Q4", grid=[["x"]])
+
+    with pytest.raises(DefinitionError) as raised:
+        source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[bad]))
+
+    assert str(raised.value) == (
+        "Generated tab name 'Funnel: Q3/Q4' is invalid in Excel: a tab name needs 1 "
+        "to 31 characters and none of [ ] : * ? / \\. Change it under outputs.tabs "
+        "in the pipeline definition."
+    )
+
+
+def test_generated_values_written_safely(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    tab = GeneratedTab(
+        name="Problems",
+        grid=[
+            ["Row", "Value", "Rate"],
+            [3, "=cmd|' /C calc'!A0", float("nan")],
+            [4, "bell\x07", dt.date(2025, 9, 9)],
+        ],
+    )
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[tab]))
+
+    problems = openpyxl.load_workbook(pipeline_path)["Problems"]
+    assert problems["B2"].data_type == "s"
+    assert problems["B2"].value == "=cmd|' /C calc'!A0"
+    assert problems["C2"].value is None
+    assert problems["B3"].value == "bell\ufffd"
+    assert problems["C3"].value == dt.datetime(2025, 9, 9)
+
+
+def test_aware_datetime_rejected_before_write(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    source = ExcelWorkbook(pipeline_path)
+    moment = dt.datetime(2025, 9, 9, tzinfo=dt.UTC)
+    tab = GeneratedTab(name="Definitions", grid=[["Last synced", moment]])
+
+    with pytest.raises(SourceError) as raised:
+        source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[tab]))
+
+    assert str(raised.value) == (
+        "Generated tab 'Definitions' cell B1 contains a date and time with a time "
+        f"zone ({moment!r}), which Excel cannot store. Convert it to the business "
+        "time zone and drop the tzinfo before writing."
+    )
+    assert pipeline_path.read_bytes() == original
+
+
+# Empty plan, atomic writes and backups
+
+
+def test_empty_plan_writes_nothing(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    mtime = pipeline_path.stat().st_mtime_ns
+    source = ExcelWorkbook(pipeline_path)
+
+    report = source.apply(make_plan(source.read_tab("Pipeline"), {}))
+
+    assert report.bytes_written == 0
+    assert report.status_cells_written == 0
+    assert pipeline_path.read_bytes() == original
+    assert pipeline_path.stat().st_mtime_ns == mtime
+    assert not (pipeline_path.parent / BACKUP_FOLDER).exists()
+
+
+def test_failed_save_keeps_original(
+    pipeline_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = pipeline_path.read_bytes()
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    def save_halfway(workbook: Any, file: Any) -> None:
+        file.write(b"PK\x03\x04 half a workbook")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", save_halfway)
+
+    with pytest.raises(SourceError) as raised:
+        source.apply(plan)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' could not be written: [Errno 28] No space left on "
+        "device. Nothing was changed; check free space and permissions of the "
+        "folder, then run again."
+    )
+    assert pipeline_path.read_bytes() == original
+    assert [
+        p for p in pipeline_path.parent.iterdir() if TEMPORARY_SUFFIX in p.name
+    ] == []
+    assert list_backups(pipeline_path) == []
+
+
+def test_apply_keeps_bounded_backups(pipeline_path: Path) -> None:
+    versions = [pipeline_path.read_bytes()]
+    source = ExcelWorkbook(pipeline_path, backups=2)
+    for status in ["OK", "WARNING: a", "ERROR: b"]:
+        source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": status}))
+        versions.append(pipeline_path.read_bytes())
+
+    backups = [path.read_bytes() for path in list_backups(pipeline_path)]
+    assert backups == [versions[2], versions[1]]
+
+
+# Concurrency
+
+
+def test_excel_lock_file_rejects_write(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    lock = pipeline_path.with_name("~$Pipeline.xlsx")
+    lock.write_bytes(b"\x0aAlice Chen" + b" " * 43 + b"\x00" * 110)
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        source.apply(plan)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is open in Excel by Alice Chen; close it or "
+        "wait, the next run retries. Nothing was written. If nobody has it open, "
+        f"delete the lock file {str(lock)!r}."
+    )
+    assert pipeline_path.read_bytes() == original
+
+
+def test_libreoffice_lock_file_rejects_write(pipeline_path: Path) -> None:
+    lock = pipeline_path.with_name(".~lock.Pipeline.xlsx#")
+    lock.write_text(",,laptop,04.12.2026 10:31,file:///home/x/.config;")
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        source.apply(plan)
+
+    assert str(raised.value).startswith(
+        "Workbook 'Pipeline.xlsx' is open in LibreOffice; close it or wait"
+    )
+
+
+def test_changed_on_disk_rejects_write(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+    edit_pipeline(pipeline_path, lambda sheet: sheet.cell(2, 2, "Qualified"))
+    edited = pipeline_path.read_bytes()
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        source.apply(plan)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' changed on disk since it was read; the next run "
+        "re-reads it. Nothing was written."
+    )
+    assert pipeline_path.read_bytes() == edited
+
+
+# Feature loss guard
+
+
+@pytest.fixture
+def fidelity_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copyfile(RESEARCH / "fidelity.xlsx", tmp_path / "fidelity.xlsx"))
+
+
+def fidelity_plan(source: ExcelWorkbook) -> WritePlan:
+    grid = source.read_tab("Deals")
+    return WritePlan(
+        tab="Deals",
+        header_row=3,
+        id_column=0,
+        status_column=16,
+        status_header=STATUS_HEADER,
+        write_status_header=True,
+        last_row=23,
+        last_column=16,
+        status_cells=[StatusWrite("D-0001", 4, "OK", grid.cell(4, 16))],
+    )
+
+
+def test_feature_loss_rejects_in_place_write(fidelity_copy: Path) -> None:
+    original = fidelity_copy.read_bytes()
+    source = ExcelWorkbook(fidelity_copy)
+
+    with pytest.raises(FeatureLossError) as raised:
+        source.apply(fidelity_plan(source))
+
+    assert str(raised.value) == (
+        "Workbook 'fidelity.xlsx' was not changed: saving it in place would lose "
+        "these features:\n"
+        "  - cached results of 25 formulas on tab 'Deals'\n"
+        "  - dynamic-array formulas on tab 'Deals'\n"
+        "  - pictures in cells on tab 'Deals'\n"
+        "  - ignored-error markers (hidden green triangles) on tab 'Deals'\n"
+        "  - x14 conditional formats (data bars, icon sets) on tab 'Deals'\n"
+        "  - sparklines on tab 'Deals'\n"
+        "  - x14 data validations (dropdowns with lists on other tabs) on tab "
+        "'Deals'\n"
+        "  - pictures (openpyxl needs Pillow to keep them) on tab 'Report'\n"
+        "  - cell checkboxes in the workbook\n"
+        "Pass --output PATH to write a copy instead; the copy may lack them, and "
+        "the original stays as it is."
+    )
+    assert fidelity_copy.read_bytes() == original
+
+
+def test_output_copy_leaves_original(
+    fidelity_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    original = fidelity_copy.read_bytes()
+    output = tmp_path / "copy.xlsx"
+    source = ExcelWorkbook(fidelity_copy, output=output)
+
+    with caplog.at_level(logging.WARNING, logger="sync.sources.excel"):
+        report = source.apply(fidelity_plan(source))
+
+    copy = ExcelWorkbook(output).read_tab("Deals")
+    assert copy.cell(4, 16) == "OK"
+    assert copy.cell(3, 16) == STATUS_HEADER
+    assert report.output == str(output)
+    assert fidelity_copy.read_bytes() == original
+    assert not (tmp_path / BACKUP_FOLDER).exists()
+    assert (
+        "The copy copy.xlsx lacks these features of fidelity.xlsx: cached results "
+        "of 25 formulas on tab 'Deals'; dynamic-array formulas on tab 'Deals'"
+    ) in caplog.text
+
+
+def test_macro_workbook_keeps_vba_project(tmp_path: Path) -> None:
+    with zipfile.ZipFile(RESEARCH / "fidelity.xlsm") as package:
+        vba = package.read("xl/vbaProject.bin")
+    (tmp_path / "vbaProject.bin").write_bytes(vba)
+    path = tmp_path / "Pipeline.xlsm"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Pipeline")
+    sheet.write_row("A1", HEADERS + [STATUS_HEADER])
+    sheet.write_row("A2", ["D-001", "Lead"])
+    workbook.add_vba_project(str(tmp_path / "vbaProject.bin"))
+    workbook.close()
+    source = ExcelWorkbook(path)
+
+    source.apply(make_plan(source.read_tab("Pipeline"), {"D-001": "OK"}))
+
+    with zipfile.ZipFile(path) as package:
+        content_types = package.read("[Content_Types].xml").decode()
+        assert package.read("xl/vbaProject.bin") == vba
+    assert "sheet.macroEnabled.main+xml" in content_types
+    assert ExcelWorkbook(path).read_tab("Pipeline").cell(2, STATUS_COLUMN) == "OK"
+
+
+def test_plan_fields_unchanged_by_apply(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"}, tabs=[FUNNEL])
+    copy = dataclasses.replace(plan)
+
+    source.apply(plan)
+
+    assert plan == copy
