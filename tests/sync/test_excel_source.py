@@ -34,8 +34,7 @@ from rules.grid import CellValue, SheetGrid
 from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, list_backups
 from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.sources.excel import ExcelWorkbook
-
-RESEARCH = Path("/work/shared/research/xlsx")
+from tests.shared_data import XLSX_RESEARCH as RESEARCH
 
 HEADERS = ["Deal ID", "Stage", "Amount", "Close date", "Weighted", "Phone"]
 STATUS_HEADER = "pipesheet status"

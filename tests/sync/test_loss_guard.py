@@ -21,8 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from config.errors import UnsupportedWorkbookError
 from sync import loss_guard
 from sync.loss_guard import find_features_openpyxl_would_lose
-
-RESEARCH = Path("/work/shared/research/xlsx")
+from tests.shared_data import XLSX_RESEARCH as RESEARCH
 
 FIDELITY_LOSSES = [
     "cached results of 25 formulas on tab 'Deals'",
