@@ -1,0 +1,322 @@
+"""The stage log: each deal's stays in each stage, and the figures built on them.
+
+Conventions:
+
+- A run records a move on the day it runs, so a stay begins on the day of the
+  run that first found the deal in that stage. The true move happened between the
+  previous run and that day.
+- A deal already on the sheet at the log's first run has been in its stage
+  since some unknown day. That stay's ``entered`` is the first run's date and
+  is marked ``entered_known=False``: its days are a lower bound ("≥").
+- The current stay counts up to ``as_of``. A stay ends on the day a run finds
+  the deal in another stage, or no longer finds it on the sheet.
+- Stages are named as the runs recorded them, so a stay in a stage the
+  pipeline does not know keeps the cell text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from config.models import Outcome, Pipeline, Stage
+from rules.checks import SEVERITIES
+from rules.deals import ColumnMap, Deal
+from rules.findings import Code, Finding
+from rules.headers import normalize_header, stage_lookup
+from rules.history import Transition
+from rules.metrics import funnel_stages
+from rules.transitions import (
+    deals_by_unique_id,
+    stage_column_finding,
+    transitions_by_deal,
+)
+
+
+@dataclass(frozen=True)
+class StageStay:
+    """One uninterrupted stay of a deal in one stage.
+
+    ``exited`` is None for the current stay. ``days`` runs from ``entered`` to
+    ``exited``, or to ``as_of`` for the current stay. ``entered_known`` is
+    False when the deal was already in the stage at the log's first run, so
+    ``entered`` and ``days`` are lower bounds. ``disappeared`` is True when the
+    stay ended because the deal was no longer on the sheet.
+    """
+
+    stage: str
+    entered: dt.date
+    exited: dt.date | None
+    days: int
+    entered_known: bool
+    disappeared: bool = False
+
+
+@dataclass(frozen=True)
+class TimeInStage:
+    """A deal's time in stage: its latest stay and its total days per stage.
+
+    ``latest`` is the current stay, or the last one of a deal that disappeared
+    from the sheet. ``cumulative_days`` adds up every stay per stage, the
+    current one included, in the order the deal first entered each stage.
+    ``cumulative_known`` is False for a stage whose total is a lower bound.
+    """
+
+    deal_id: str
+    latest: StageStay
+    cumulative_days: dict[str, int]
+    cumulative_known: dict[str, bool]
+
+    @property
+    def current_stage(self) -> str | None:
+        """Stage the deal is in now, or None when it disappeared from the sheet."""
+        return self.latest.stage if self.latest.exited is None else None
+
+    @property
+    def entered(self) -> dt.date | None:
+        """Date the deal entered its current stage, or None when it disappeared."""
+        return self.latest.entered if self.latest.exited is None else None
+
+    @property
+    def latest_stay_days(self) -> int:
+        """Days of the latest stay, counted up to ``as_of`` for the current one."""
+        return self.latest.days
+
+
+@dataclass(frozen=True)
+class LogFunnelStage:
+    """One open or won stage of the funnel the stage log shows.
+
+    ``any_stage`` counts deals that were ever in this stage or a later one.
+    ``strict`` counts deals whose recorded path went through every funnel stage
+    up to this one, in order.
+    """
+
+    name: str
+    outcome: Outcome
+    any_stage: int
+    strict: int
+
+
+@dataclass(frozen=True)
+class StageLogRow:
+    """One line of the Stage log tab: one stay of one deal."""
+
+    deal_id: str
+    stage: str
+    entered: dt.date
+    exited: dt.date | None
+    days: int
+    entered_known: bool
+    disappeared: bool = False
+
+
+def stage_stays(
+    transitions: Sequence[Transition], as_of: dt.date, *, log_started_on: dt.date
+) -> list[StageStay]:
+    """Turn one deal's transitions into its stays, oldest first.
+
+    ``log_started_on`` is the date of the log's first run. Transitions seen
+    after ``as_of`` are left out. A transition into the stage the deal is
+    already in continues the stay.
+
+    Before: None → Lead on 09-01 (the first run), Lead → Proposal on 09-03,
+    as of 09-07. After: Lead 09-01 to 09-03, 2 days, entered unknown. Proposal
+    from 09-03, 4 days so far.
+    """
+    stays: list[StageStay] = []
+    for transition in sorted(transitions, key=lambda move: move.seen_on):
+        current = stays[-1] if stays and stays[-1].exited is None else None
+        if transition.seen_on > as_of or (
+            current is not None and transition.to_stage == current.stage
+        ):
+            continue
+
+        if current is not None:
+            stays[-1] = _end_stay(current, transition)
+        if transition.to_stage is not None:
+            stays.append(
+                _begin_stay(transition.to_stage, transition, as_of, log_started_on)
+            )
+    return stays
+
+
+def time_in_stage(
+    transitions: Sequence[Transition], as_of: dt.date, *, log_started_on: dt.date
+) -> dict[str, TimeInStage]:
+    """Compute each deal's latest and cumulative time in stage, in deal ID order.
+
+    ``log_started_on`` is the date of the log's first run, which the caller
+    takes from its run history because that run may have recorded no
+    transition. Deals with no stay on or
+    before ``as_of`` are left out.
+    """
+    times: dict[str, TimeInStage] = {}
+    for deal_id, transitions_of_deal in transitions_by_deal(transitions, as_of).items():
+        stays = stage_stays(transitions_of_deal, as_of, log_started_on=log_started_on)
+        if stays:
+            times[deal_id] = _time_in_stage(deal_id, stays)
+    return times
+
+
+def idle_findings_from_log(
+    deals: Sequence[Deal],
+    times: Mapping[str, TimeInStage],
+    columns: ColumnMap,
+    pipeline: Pipeline,
+) -> list[Finding]:
+    """Return ``idle-in-stage`` for open deals that stayed longer than allowed.
+
+    For sheets without a stage-entered date column only: with one, the row
+    checks measure the stay from that column, and the caller uses those
+    instead. A deal is idle when its current stay in the log is longer than its
+    stage's ``idle_days``. The params are those of the row check, and the
+    finding points at the stage column. A first-run stay's days are a lower
+    bound, so such a deal may have been idle longer than ``days`` shows.
+    ``times`` is :func:`time_in_stage` of the same day.
+    """
+    lookup = stage_lookup(pipeline)
+    findings: list[Finding] = []
+    for deal_id, deal in deals_by_unique_id(deals).items():
+        time = times.get(deal_id)
+        if time is None or time.current_stage is None:
+            continue
+
+        logged = lookup.get(normalize_header(time.current_stage))
+        if deal.stage is not None and logged is not None:
+            findings.extend(_idle_finding(deal, deal.stage, logged, time, columns))
+    return sorted(findings, key=lambda finding: finding.row or 0)
+
+
+def log_funnel(
+    transitions: Sequence[Transition], pipeline: Pipeline
+) -> list[LogFunnelStage]:
+    """Count the deals of the log that reached each open and won stage, in order.
+
+    Every deal with a transition counts, the ones that later disappeared from
+    the sheet and the closed ones included. A path is the funnel stages a deal
+    was recorded in, in order, without lost and unknown stages.
+    ``any_stage`` counts paths that reach this stage or a later one. ``strict``
+    counts paths that contain the funnel's stages up to this one in order, with
+    anything between them: a move back and a second pass can make up a skipped
+    stage. So a deal first seen past the first stage, at the log's first run
+    or later, counts in ``any_stage`` only.
+
+    Before: paths Lead → Qualified, Lead → Proposal and Proposal. After: Lead
+    3 any-stage and 2 strict, Qualified 3 and 1, Proposal 2 and 0.
+    """
+    funnel = funnel_stages(pipeline)
+    positions = {stage.name: index for index, stage in enumerate(funnel)}
+    lookup = stage_lookup(pipeline)
+    paths = [
+        _funnel_path(transitions_of_deal, positions, lookup)
+        for transitions_of_deal in transitions_by_deal(transitions).values()
+    ]
+
+    furthest = [max(path, default=-1) for path in paths]
+    strict = [_strict_reach(path) for path in paths]
+    return [
+        LogFunnelStage(
+            name=stage.name,
+            outcome=stage.outcome,
+            any_stage=sum(1 for reach in furthest if reach >= index),
+            strict=sum(1 for reach in strict if reach > index),
+        )
+        for index, stage in enumerate(funnel)
+    ]
+
+
+def stage_log_rows(
+    transitions: Sequence[Transition], as_of: dt.date, *, log_started_on: dt.date
+) -> list[StageLogRow]:
+    """List every stay of every deal, by deal ID (text order) and then by date.
+
+    Before: D-2 None → Lead on 09-01, D-1 None → Lead on 09-01 and Lead →
+    Qualified on 09-03, as of 09-04, with the log started on 09-01. After: D-1
+    Lead 09-01 to 09-03, D-1 Qualified from 09-03, D-2 Lead from 09-01.
+    """
+    rows: list[StageLogRow] = []
+    for deal_id, transitions_of_deal in transitions_by_deal(transitions, as_of).items():
+        stays = stage_stays(transitions_of_deal, as_of, log_started_on=log_started_on)
+        rows.extend(
+            StageLogRow(deal_id=deal_id, **dataclasses.asdict(stay)) for stay in stays
+        )
+    return rows
+
+
+def _begin_stay(
+    stage: str, transition: Transition, as_of: dt.date, log_started_on: dt.date
+) -> StageStay:
+    # Only the first run can find deals whose stage began before the log did.
+    first_sighting = transition.from_stage is None
+    return StageStay(
+        stage=stage,
+        entered=transition.seen_on,
+        exited=None,
+        days=(as_of - transition.seen_on).days,
+        entered_known=not (first_sighting and transition.seen_on == log_started_on),
+    )
+
+
+def _end_stay(stay: StageStay, transition: Transition) -> StageStay:
+    return dataclasses.replace(
+        stay,
+        exited=transition.seen_on,
+        days=(transition.seen_on - stay.entered).days,
+        disappeared=transition.to_stage is None,
+    )
+
+
+def _time_in_stage(deal_id: str, stays: list[StageStay]) -> TimeInStage:
+    cumulative_days: dict[str, int] = {}
+    cumulative_known: dict[str, bool] = {}
+    for stay in stays:
+        cumulative_days[stay.stage] = cumulative_days.get(stay.stage, 0) + stay.days
+        known = cumulative_known.get(stay.stage, True) and stay.entered_known
+        cumulative_known[stay.stage] = known
+    return TimeInStage(deal_id, stays[-1], cumulative_days, cumulative_known)
+
+
+def _idle_finding(
+    deal: Deal, stage: Stage, logged: Stage, time: TimeInStage, columns: ColumnMap
+) -> list[Finding]:
+    # When the sheet shows another stage than the log, the logged stay is not
+    # the deal's current one.
+    limit = stage.idle_days
+    if logged.name != stage.name or stage.outcome is not Outcome.OPEN:
+        return []
+    if limit is None or time.latest_stay_days <= limit:
+        return []
+
+    # The same params as the row check that reads a stage-entered date column.
+    params = {
+        "days": str(time.latest_stay_days),
+        "limit": str(limit),
+        "stage": stage.name,
+    }
+    severity = SEVERITIES[Code.IDLE_IN_STAGE]
+    return [stage_column_finding(Code.IDLE_IN_STAGE, deal, columns, params, severity)]
+
+
+def _funnel_path(
+    transitions: list[Transition], positions: dict[str, int], lookup: dict[str, Stage]
+) -> list[int]:
+    # The funnel positions of the stages entered, lost and unknown ones dropped.
+    path: list[int] = []
+    for transition in transitions:
+        stage = lookup.get(normalize_header(transition.to_stage))
+        if stage is not None and stage.name in positions:
+            path.append(positions[stage.name])
+    return path
+
+
+def _strict_reach(path: list[int]) -> int:
+    # How many funnel stages, from the first, the path contains in order. Taking
+    # each next stage at its first chance finds the longest such run.
+    reached = 0
+    for position in path:
+        if position == reached:
+            reached += 1
+    return reached

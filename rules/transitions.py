@@ -1,0 +1,273 @@
+"""Stage transitions: deal snapshots, the moves between them, and policy checks.
+
+Each run takes a snapshot of the deals. Comparing it with the previous run's
+snapshot gives that run's transitions, which :mod:`rules.stage_log` turns into
+stays and time-in-stage figures.
+
+Conventions of the transition policy:
+
+- Open stages and won stages each move in definition order. A move to an
+  earlier stage of the same kind, or from a closed stage (won or lost) to an
+  open one, is a move back.
+- A move from an open stage to a later open stage skips the open stages between
+  them. A move to a won stage skips every open stage after the one it left, so
+  winning from the last open stage is the only win that skips nothing.
+- Closing as lost, from any stage, is neither a skip nor a move back. Nor is a
+  move between won and lost, a move out of a closed stage into another closed
+  stage, or a move to or from a stage the pipeline does not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from config.models import STAGE_FIELD, Outcome, Pipeline, Stage
+from rules.cells import display_value, parse_text
+from rules.deals import ColumnMap, Deal
+from rules.findings import Code, Finding, Severity
+from rules.grid import is_blank
+from rules.headers import normalize_header, stage_lookup
+from rules.history import DealSnapshot, Transition
+from rules.metrics import OWNER_FIELD
+
+AMOUNT_FIELD = "amount"
+
+
+def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
+    """Return the deals keyed by trimmed ID, without blank or repeated IDs.
+
+    Rows sharing an ID already have ``duplicate-id`` findings and the log cannot
+    tell them apart, so none of them is tracked. IDs compare case-sensitively,
+    as in the duplicate check.
+    """
+    counts = Counter(_trimmed_id(deal) for deal in deals)
+    return {
+        deal_id: deal
+        for deal in deals
+        if (deal_id := _trimmed_id(deal)) and counts[deal_id] == 1
+    }
+
+
+def snapshot_deals(deals: Sequence[Deal]) -> list[DealSnapshot]:
+    """Record the key fields of every deal the stage log can track, in row order.
+
+    Before: rows D-1 (Lead), D-2 ('Negotiaton', unknown), D-3 and D-3 again.
+    After: D-1 with stage 'Lead' and D-2 with stage 'Negotiaton'. The repeated
+    D-3 is left out.
+    """
+    snapshots = [
+        DealSnapshot(
+            deal_id=deal_id,
+            stage=_stage_label(deal),
+            owner=deal.text(OWNER_FIELD),
+            amount=deal.number(AMOUNT_FIELD),
+            row=deal.row,
+        )
+        for deal_id, deal in deals_by_unique_id(deals).items()
+    ]
+    return sorted(snapshots, key=lambda snapshot: snapshot.row)
+
+
+def diff_snapshots(
+    previous: Sequence[DealSnapshot] | None,
+    current: Sequence[DealSnapshot],
+    seen_on: dt.date,
+) -> list[Transition]:
+    """Return the stage changes between the previous run's snapshot and this one.
+
+    ``previous`` is None on the first run, so every deal gets a transition from
+    None into its stage. Later a deal whose stage changed gets one from the old
+    stage to the new, a new deal one from None, and a deal missing from
+    ``current`` one to None. Transitions come in deal ID order. An ID repeated
+    within one snapshot keeps only its last entry, and :func:`snapshot_deals`
+    never repeats one.
+
+    A blank stage cell does not show where a deal is, so blanking a stage
+    gives no transition. Filling it again gives one from None, as for a deal
+    seen for the first time, and the stage log continues the stay when the
+    stage is the one the deal had before.
+
+    Before: previous D-1 Lead, D-2 Lead; current D-1 Qualified, D-3 Lead.
+    After: D-1 Lead → Qualified, D-2 Lead → None, D-3 None → Lead.
+    """
+    before = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}
+    now = {snapshot.deal_id: snapshot.stage for snapshot in current}
+
+    transitions: list[Transition] = []
+    for deal_id in sorted(before.keys() | now.keys()):
+        from_stage, to_stage = before.get(deal_id), now.get(deal_id)
+        if deal_id in now and (to_stage is None or to_stage == from_stage):
+            continue
+        # NOTE: a deal deleted while its stage cell was blank gets no transition,
+        # so the log keeps it in its last known stage.
+        if deal_id not in now and from_stage is None:
+            continue
+        transitions.append(Transition(deal_id, from_stage, to_stage, seen_on))
+    return transitions
+
+
+def transitions_by_deal(
+    transitions: Sequence[Transition], as_of: dt.date | None = None
+) -> dict[str, list[Transition]]:
+    """Group transitions by deal, oldest first, with the deals in ID order.
+
+    Transitions seen after ``as_of`` are left out, so that a past day can be
+    replayed from the whole log. Transitions seen on the same day keep their
+    order in ``transitions``.
+    """
+    grouped: dict[str, list[Transition]] = defaultdict(list)
+    for transition in sorted(transitions, key=lambda move: move.seen_on):
+        if as_of is None or transition.seen_on <= as_of:
+            grouped[transition.deal_id].append(transition)
+    return {deal_id: grouped[deal_id] for deal_id in sorted(grouped)}
+
+
+def current_stay_moves(
+    transitions: Sequence[Transition], as_of: dt.date
+) -> dict[str, Transition]:
+    """Return, per deal still on the sheet, the transition that began its stay.
+
+    A transition into the stage the deal is already in continues the stay, so
+    a stage that was blank for a day and then filled again with the same stage
+    does not hide the move that led there.
+    """
+    moves: dict[str, Transition] = {}
+    for deal_id, transitions_of_deal in transitions_by_deal(transitions, as_of).items():
+        move: Transition | None = None
+        for transition in transitions_of_deal:
+            if transition.to_stage is None:
+                move = None
+            elif move is None or transition.to_stage != move.to_stage:
+                move = transition
+
+        if move is not None:
+            moves[deal_id] = move
+    return moves
+
+
+def check_transitions(
+    transitions: Sequence[Transition],
+    deals: Sequence[Deal],
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    as_of: dt.date,
+) -> list[Finding]:
+    """Check the move that began each deal's current stay against the policy.
+
+    Gives ``stage-skipped`` when ``allow_skips`` is false and ``moved-back``
+    when ``allow_moves_back`` is false, on the deal's current row and its stage
+    column. Given the whole log, a warning stays on the row until the deal
+    moves again. Given only this run's transitions, it shows on the day of the
+    move only. A deal whose stage differs from the log's latest one gets no
+    finding, because the log has no transition into that stage yet.
+
+    Before: D-1 moved Lead → Proposal on 2025-09-02, is still in Proposal, and
+    skips are not allowed. After: ``stage-skipped`` on D-1's row with params
+    from 'Lead', to 'Proposal', skipped 'Qualified'.
+    """
+    policy = pipeline.transitions
+    if policy.allow_skips and policy.allow_moves_back:
+        return []
+    moves = current_stay_moves(transitions, as_of)
+    lookup = stage_lookup(pipeline)
+
+    findings: list[Finding] = []
+    for deal_id, deal in deals_by_unique_id(deals).items():
+        move = moves.get(deal_id)
+        if move is not None and deal.stage is not None:
+            findings.extend(
+                _check_move(move, deal, deal.stage, columns, pipeline, lookup)
+            )
+    return sorted(findings, key=lambda finding: finding.row or 0)
+
+
+def is_move_back(source: Stage, target: Stage, pipeline: Pipeline) -> bool:
+    """Return True when a move goes back: see the module's conventions."""
+    if target.outcome is Outcome.OPEN and source.outcome is not Outcome.OPEN:
+        return True
+    if source.outcome is not target.outcome or target.outcome is Outcome.LOST:
+        return False
+    return _position(target, pipeline) < _position(source, pipeline)
+
+
+def skipped_stages(source: Stage, target: Stage, pipeline: Pipeline) -> list[Stage]:
+    """Return the open stages a forward move jumped over, in definition order.
+
+    Before: Lead → Closed Won in Lead, Qualified, Proposal, Closed Won, Closed
+    Lost. After: Qualified and Proposal.
+    """
+    if source.outcome is not Outcome.OPEN or target.outcome is Outcome.LOST:
+        return []
+    start = _position(source, pipeline) + 1
+    end = len(pipeline.stages)
+    if target.outcome is Outcome.OPEN:
+        end = _position(target, pipeline)
+    return [
+        stage for stage in pipeline.stages[start:end] if stage.outcome is Outcome.OPEN
+    ]
+
+
+def stage_column_finding(
+    code: Code,
+    deal: Deal,
+    columns: ColumnMap,
+    params: dict[str, str],
+    severity: Severity = Severity.WARNING,
+) -> Finding:
+    """Build a finding about a deal's stage, pointing at its stage cell."""
+    cell = deal.raw.get(STAGE_FIELD)
+    header = None
+    if STAGE_FIELD in columns.fields:
+        header = columns.header_of(STAGE_FIELD)
+    return Finding(
+        code=code,
+        severity=severity,
+        row=deal.row,
+        column=header,
+        value=None if is_blank(cell) else display_value(cell),
+        deal_id=deal.deal_id,
+        field=STAGE_FIELD,
+        params=params,
+    )
+
+
+def _check_move(
+    move: Transition,
+    deal: Deal,
+    stage: Stage,
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    lookup: dict[str, Stage],
+) -> list[Finding]:
+    source = lookup.get(normalize_header(move.from_stage))
+    target = lookup.get(normalize_header(move.to_stage))
+    if source is None or target is None or target.name != stage.name:
+        return []
+
+    policy = pipeline.transitions
+    skipped = [skipped.name for skipped in skipped_stages(source, target, pipeline)]
+    if skipped and not policy.allow_skips:
+        params = {"from": source.name, "to": target.name, "skipped": ", ".join(skipped)}
+        return [stage_column_finding(Code.STAGE_SKIPPED, deal, columns, params)]
+    if is_move_back(source, target, pipeline) and not policy.allow_moves_back:
+        params = {"from": source.name, "to": target.name}
+        return [stage_column_finding(Code.MOVED_BACK, deal, columns, params)]
+    return []
+
+
+def _position(stage: Stage, pipeline: Pipeline) -> int:
+    return [known.name for known in pipeline.stages].index(stage.name)
+
+
+def _trimmed_id(deal: Deal) -> str:
+    return deal.deal_id.strip() if deal.deal_id is not None else ""
+
+
+def _stage_label(deal: Deal) -> str | None:
+    # The canonical name of a known stage, else the cell text as typed.
+    if deal.stage is not None:
+        return deal.stage.name
+    cell = deal.raw.get(STAGE_FIELD)
+    return None if is_blank(cell) else parse_text(cell)
