@@ -9,70 +9,115 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import shlex
+import shutil
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
-from config.errors import PipesheetError
+from config.errors import PipesheetError, SourceError
 from config.loader import load_pipeline
 from config.models import Locale, Pipeline
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
+from sync.atomic import write_atomically
 from sync.report import result_as_json, show_result
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
 
 logger = logging.getLogger(__name__)
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+# Markup is off because workbook, tab and cell texts may contain "[...]", which
+# rich would read as style tags (and "[/]" makes it raise).
+stdout = Console(soft_wrap=True, markup=False)
+stderr = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 def main() -> None:
-    """Run the CLI and turn pipesheet's own errors into exit code 1."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        stderr.print("Aborted.")
-        sys.exit(1)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except PipesheetError as error:
-        fail(str(error))
+    """Run the ``pipesheet`` command line and exit with its status (0, 1 or 2)."""
+    cli()
 
 
-def fail(message: str) -> NoReturn:
-    stderr.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True)
-    sys.exit(1)
+class WorkFailed(click.ClickException):
+    """A :class:`PipesheetError` shown as ``Error: <message>``, with exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        stderr.print(Text.assemble(("Error:", "bold red"), " ", self.message))
 
 
-def parse_as_of(text: str | None, pipeline: Pipeline) -> dt.date:
-    """Return the run's "today": ``--as-of`` or today in the definition's zone."""
+class PipesheetGroup(click.Group):
+    """The command group: pipesheet's own errors become exit 1 with a message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PipesheetError as error:
+            raise WorkFailed(str(error)) from error
+
+
+def check_as_of(
+    ctx: click.Context, param: click.Parameter, text: str | None
+) -> dt.date | None:
+    """Parse ``--as-of`` while the command line is read, so a bad date exits 2."""
     if text is None:
-        return dt.datetime.now(zoneinfo.ZoneInfo(pipeline.timezone)).date()
+        return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
-            f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2025-09-30",
-            param_hint="--as-of",
+            f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2025-09-30"
         ) from None
+
+
+def parse_as_of(as_of: dt.date | None, pipeline: Pipeline) -> dt.date:
+    """Return the run's "today": ``--as-of`` or today in the definition's zone."""
+    if as_of is not None:
+        return as_of
+    return dt.datetime.now(zoneinfo.ZoneInfo(pipeline.timezone)).date()
+
+
+def is_shipped_name(name_or_path: str) -> bool:
+    """Return True when CONFIG names a shipped definition rather than a file."""
+    path = Path(name_or_path)
+    return not (path.exists() or path.suffix in {".yaml", ".yml"})
 
 
 def resolve_definition(name_or_path: str) -> Pipeline:
     """Load a definition file, or a shipped one by name (``b2b-en``)."""
-    path = Path(name_or_path)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return load_pipeline(path)
-    return load_pipeline(shipped_definition(name_or_path))
+    if is_shipped_name(name_or_path):
+        return load_pipeline(shipped_definition(name_or_path))
+    return load_pipeline(Path(name_or_path))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def check_source_given(config: str, source: str | None) -> None:
+    """Require ``--source`` when CONFIG is the name of a shipped definition.
+
+    A shipped definition's source.path points beside its installed file, where
+    no user keeps a workbook.
+
+    :raises click.UsageError: a shipped name without ``--source``.
+    """
+    if source is None and is_shipped_name(config):
+        raise click.UsageError(
+            f"CONFIG {config!r} is a shipped definition, which names no workbook "
+            "of yours. Pass the workbook with --source PATH (for example the file "
+            "that 'pipesheet init' created), or copy the definition, set "
+            "source.path in the copy and pass the copy's file as CONFIG."
+        )
+
+
+@click.group(
+    name="pipesheet",
+    cls=PipesheetGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("-v", "--verbose", count=True, help="Log INFO (-v) or DEBUG (-vv).")
 def cli(verbose: int) -> None:
     """pipesheet keeps a team's shared deal sheet honest."""
@@ -90,8 +135,9 @@ source_option = click.option(
 )
 as_of_option = click.option(
     "--as-of",
-    "as_of_text",
+    "as_of_date",
     metavar="DATE",
+    callback=check_as_of,
     help="The day to check against (YYYY-MM-DD); default today in the "
     "definition's time zone.",
 )
@@ -118,7 +164,7 @@ quiet_option = click.option(
 def run(
     config: str,
     source: str | None,
-    as_of_text: str | None,
+    as_of_date: dt.date | None,
     dry_run: bool,
     output: Path | None,
     as_json: bool,
@@ -130,11 +176,17 @@ def run(
     ``pipesheet definitions``).
     """
     pipeline = resolve_definition(config)
-    as_of = parse_as_of(as_of_text, pipeline)
+    check_source_given(config, source)
+    as_of = parse_as_of(as_of_date, pipeline)
     workbook = open_source(pipeline, source, output)
     result = run_sync(
         pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
     )
+
+    # Nothing to change means nothing was written, but --output promises a file.
+    workbook_path = source or pipeline.source.path
+    if output is not None and workbook_path and not dry_run and result.report is None:
+        copy_unchanged_workbook(Path(workbook_path), output)
     _print_result(result, pipeline, as_json)
 
 
@@ -147,7 +199,7 @@ def run(
 def check(
     config: str,
     source: str | None,
-    as_of_text: str | None,
+    as_of_date: dt.date | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -156,7 +208,8 @@ def check(
     Exits 1 when error-level findings exist.
     """
     pipeline = resolve_definition(config)
-    as_of = parse_as_of(as_of_text, pipeline)
+    check_source_given(config, source)
+    as_of = parse_as_of(as_of_date, pipeline)
     workbook = open_source(pipeline, source)
     result = run_sync(
         pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)
@@ -164,7 +217,8 @@ def check(
     _print_result(result, pipeline, as_json)
     errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     if errors:
-        stderr.print(f"{errors:,} error-level findings.")
+        noun = "finding" if errors == 1 else "findings"
+        stderr.print(f"{errors:,} error-level {noun}.", highlight=False)
         sys.exit(1)
 
 
@@ -185,17 +239,19 @@ def definitions() -> None:
     help="Language of headers, stages and example rows.",
 )
 @as_of_option
-def init(path: Path, lang: str, as_of_text: str | None) -> None:
+def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
     from sync.starter import build_starter_workbook
 
     locale = Locale.ZH_CN if lang == "zh" else Locale.EN
     definition = "sales-zh" if lang == "zh" else "b2b-en"
     pipeline = load_pipeline(shipped_definition(definition))
-    as_of = parse_as_of(as_of_text, pipeline)
+    as_of = parse_as_of(as_of_date, pipeline)
     build_starter_workbook(path, locale, as_of=as_of)
     stdout.print(f"Created {path}", highlight=False)
-    stdout.print(f"Next: pipesheet run {definition} --source {path}", highlight=False)
+    # Quoted, so the hint can be pasted into a shell even with spaces in the path.
+    next_command = f"pipesheet run {definition} --source {shlex.quote(str(path))}"
+    stdout.print(f"Next: {next_command}", highlight=False)
 
 
 @cli.command()
@@ -211,7 +267,10 @@ def init(path: Path, lang: str, as_of_text: str | None) -> None:
 )
 @quiet_option
 def demo(folder: Path, lang: str, quiet: bool) -> None:
-    """Build a demo workbook and run pipesheet on it, in one command."""
+    """Build a demo workbook and run pipesheet on it, in one command.
+
+    A workbook left by an earlier demo is run on again as it is, never replaced.
+    """
     from sync.starter import build_starter_workbook
 
     definition = "sales-zh" if lang == "zh" else "b2b-en"
@@ -220,10 +279,15 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ("销售管道.xlsx" if lang == "zh" else "pipeline.xlsx")
     if path.exists():
-        path.unlink()
-    locale = Locale.ZH_CN if lang == "zh" else Locale.EN
-    build_starter_workbook(path, locale, as_of=as_of)
-    stderr.print(f"Built demo workbook {path}", highlight=False)
+        # Never replaced, because it may hold the user's edits or be their own file.
+        stderr.print(
+            f"Using the existing workbook {path}; delete it to start a new demo.",
+            highlight=False,
+        )
+    else:
+        locale = Locale.ZH_CN if lang == "zh" else Locale.EN
+        build_starter_workbook(path, locale, as_of=as_of)
+        stderr.print(f"Built demo workbook {path}", highlight=False)
 
     workbook = open_source(pipeline, str(path))
     result = run_sync(pipeline, workbook, as_of, progress=_progress(quiet))
@@ -248,7 +312,27 @@ def import_maven(csv_folder: Path, path: Path) -> None:
     summary = build_maven_workbook(csv_folder, path)
     stdout.print(f"Wrote {summary.rows_written:,} deals to {path}", highlight=False)
     stdout.print(
-        f"Next: pipesheet run maven-crm --source {path} --as-of 2017-12-31",
+        f"Next: pipesheet run maven-crm --source {shlex.quote(str(path))} "
+        "--as-of 2017-12-31",
+        highlight=False,
+    )
+
+
+def copy_unchanged_workbook(workbook: Path, output: Path) -> None:
+    """Copy a workbook that needed no changes to ``--output``, byte for byte."""
+    if output.exists() and output.resolve() == workbook.resolve():
+        return
+    try:
+        with workbook.open("rb") as original:
+            write_atomically(output, lambda copy: shutil.copyfileobj(original, copy))
+    except OSError as error:
+        raise SourceError(
+            f"Workbook {workbook.name!r} needed no changes, but copying it to "
+            f"{str(output)!r} failed: {error.strerror or error}. Check that the "
+            "output folder exists and is writable."
+        ) from error
+    stderr.print(
+        f"Nothing to change; copied {workbook} to {output} as it is.",
         highlight=False,
     )
 

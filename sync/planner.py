@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -20,6 +21,11 @@ GENERATED_MARK = "pipesheet"
 
 ERROR_FILL = "FFC7CE"
 WARNING_FILL = "FFEB9C"
+
+# Control characters that XML 1.0 cannot contain. The Excel writer stores U+FFFD
+# in their place, so both sides of a tab comparison replace them the same way.
+# Without that, a cell value with one would rewrite Problems on every run.
+XML_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def plan_writes(
@@ -153,7 +159,7 @@ def _strip_trailing(row: tuple[object, ...]) -> tuple[object, ...]:
 def _comparable(value: CellValue) -> object:
     """Return a value equal across backends for what a reader shows the same."""
     if isinstance(value, str):
-        return value if value.strip() else None
+        return XML_ILLEGAL_CHARACTERS.sub("\ufffd", value) if value.strip() else None
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):

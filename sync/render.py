@@ -84,8 +84,12 @@ def render_funnel(
         )
     ]
     probabilities = {stage.name: stage.probability for stage in pipeline.stages}
+    # Funnel stages first, so the chart covers one block of rows even when the
+    # definition lists a lost stage before a won one.
+    funnel_rows = [s for s in metrics.stages if s.reached is not None]
+    other_rows = [s for s in metrics.stages if s.reached is None]
     rows: Grid = [[banner], [], header]
-    for stage in metrics.stages:
+    for stage in [*funnel_rows, *other_rows]:
         rows.append(
             [
                 stage.name,
@@ -98,7 +102,6 @@ def render_funnel(
                 _percent(probabilities.get(stage.name)),
             ]
         )
-    funnel_rows = [s for s in metrics.stages if s.reached is not None]
 
     rows.append([])
     rows.extend(_headline_rows(labels, metrics))

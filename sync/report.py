@@ -1,4 +1,8 @@
-"""Show a run's result: a summary for people, a JSON document for machines."""
+"""Show a run's result: a summary for people, a JSON document for machines.
+
+Texts from the workbook or the definition go into tables as rich ``Text``, never
+as ``str``, which rich would parse as markup (``[b]`` styles, ``[/]`` raises).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from config.models import Pipeline
 from rules.findings import Severity
@@ -77,7 +82,9 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
 
 
 def _summary_table(result: RunResult) -> Table:
-    table = Table(title=f"{result.workbook} · {result.tab} · as of {result.as_of}")
+    table = Table(
+        title=Text(f"{result.workbook} · {result.tab} · as of {result.as_of}")
+    )
     table.add_column("")
     table.add_column("", justify="right")
     counts = _severity_counts(result)
@@ -86,7 +93,7 @@ def _summary_table(result: RunResult) -> Table:
     table.add_row("Warnings", f"{counts['warning']:,}")
     table.add_row("Notices", f"{counts['info']:,}")
     table.add_row("Follow-ups due", f"{len(result.followups):,}")
-    table.add_row("Written", _written_text(result))
+    table.add_row("Written", Text(_written_text(result)))
     return table
 
 
@@ -116,7 +123,7 @@ def _funnel_table(result: RunResult) -> Table:
         table.add_column(name, justify="left" if name == "Stage" else "right")
     for stage in metrics.stages:
         table.add_row(
-            stage.name,
+            Text(stage.name),
             f"{stage.deals:,}",
             f"{stage.value:,.0f}",
             "" if stage.reached is None else f"{stage.reached:,}",
@@ -154,8 +161,8 @@ def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
     for finding in shown:
         table.add_row(
             "" if finding.row is None else str(finding.row),
-            finding.column or "",
-            render_message(finding, pipeline.outputs.locale),
+            Text(finding.column or ""),
+            Text(render_message(finding, pipeline.outputs.locale)),
         )
     return table
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from config.errors import SheetLayoutError
 from config.models import Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
@@ -141,14 +142,35 @@ def read_allowed_lists(
         assert spec.from_tab is not None  # the model requires one of the two
         tab = spec.from_tab.tab
         if tab not in grids:
+            check_list_tab(source, field, tab)
             grids[tab] = source.read_tab(tab)
         lists[field] = read_allowed_column(grids[tab], spec.from_tab.column)
     return lists
 
 
+def check_list_tab(source: WorkbookSource, field: str, tab: str) -> None:
+    """Check that the tab an allowed-value list is read from exists.
+
+    :raises SheetLayoutError: naming the list's setting and the existing tabs.
+    """
+    names = source.tab_names()
+    if tab.casefold() in {name.casefold() for name in names}:
+        return
+    listed = ", ".join(repr(name) for name in names)
+    raise SheetLayoutError(
+        f"Workbook {source.name!r} has no tab {tab!r}, which allowed.{field}."
+        f"from_tab names as the list of allowed values. Existing tabs: {listed}. "
+        f"Add the tab, or fix allowed.{field}.from_tab.tab in the definition."
+    )
+
+
 def read_existing_tabs(
     source: WorkbookSource, names: list[str]
 ) -> dict[str, SheetGrid]:
-    """Return the current content of those generated tabs that exist."""
-    present = set(source.tab_names())
-    return {name: source.read_tab(name) for name in names if name in present}
+    """Return the current content of those generated tabs that exist.
+
+    Tab names are matched ignoring case, as Excel does, and the result is keyed
+    by the generated tab's name.
+    """
+    present = {name.casefold() for name in source.tab_names()}
+    return {name: source.read_tab(name) for name in names if name.casefold() in present}

@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from config.errors import DefinitionError
+from config.errors import (
+    DefinitionError,
+    UnsupportedWorkbookError,
+    WorkbookNotFoundError,
+)
 from config.models import Pipeline, SourceKind
 from sync.sources.base import WorkbookSource
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def _open_excel(
@@ -21,7 +27,44 @@ def _open_excel(
             f"Definition {pipeline.name!r}: source.path is not set. Set it in "
             "the definition or pass --source PATH."
         )
+    setting = "--source" if location else "source.path"
+    check_workbook_path(Path(path), setting)
     return ExcelWorkbook(Path(path), output=output)
+
+
+# Where a relative workbook path is read from, by the setting that gave it.
+RELATIVE_TO = {
+    "--source": "the folder pipesheet runs in",
+    "source.path": "the definition file's folder",
+}
+
+
+def check_workbook_path(path: Path, setting: str) -> None:
+    """Check that a workbook path names an existing file, not a folder.
+
+    :param setting: where the path came from, ``--source`` or ``source.path``;
+        the messages name it, so the user knows which one to fix.
+    :raises WorkbookNotFoundError: nothing exists at the path.
+    :raises UnsupportedWorkbookError: the path is a folder; the message lists
+        the workbooks in it.
+    """
+    if path.is_dir():
+        found = sorted(
+            item.name
+            for item in path.iterdir()
+            if item.suffix.lower() in WORKBOOK_SUFFIXES
+            and not item.name.startswith("~$")
+        )
+        listed = ", ".join(repr(name) for name in found) or "no .xlsx or .xlsm file"
+        raise UnsupportedWorkbookError(
+            f"Workbook path {str(path)!r} from {setting} is a folder, not a file; "
+            f"the folder holds {listed}. Set {setting} to the workbook file itself."
+        )
+    if not path.exists():
+        raise WorkbookNotFoundError(
+            f"Workbook {str(path)!r} from {setting} not found. Check {setting}; "
+            f"a relative path is read from {RELATIVE_TO[setting]}."
+        )
 
 
 OPENERS: dict[SourceKind, Callable[[Pipeline, str | None, Path | None], WorkbookSource]]
