@@ -1,0 +1,232 @@
+"""End-to-end tests of one sync run on a starter workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from config.errors import SheetLayoutError
+from config.loader import load_pipeline
+from config.models import Locale, Pipeline
+from config.shipped import shipped_definition
+from rules.findings import Severity
+from rules.grid import CellValue, SheetGrid
+from sync.plan import StatusWrite, WritePlan
+from sync.run import RunResult, read_allowed_lists, read_existing_tabs, run_sync
+from sync.sources.base import WriteReport
+from sync.sources.excel import ExcelWorkbook
+from sync.starter import build_starter_workbook
+
+AS_OF = dt.date(2025, 9, 30)
+GENERATED_TABS = {
+    Locale.EN: ["Funnel", "Follow-ups", "Problems", "Definitions"],
+    Locale.ZH_CN: ["漏斗", "待跟进", "问题清单", "指标说明"],
+}
+DEFINITIONS = {Locale.EN: "b2b-en", Locale.ZH_CN: "sales-zh"}
+DEALS_TAB = {Locale.EN: "Deals", Locale.ZH_CN: "商机"}
+# Status of rows 4 to 18 of the English starter workbook on AS_OF.
+ENGLISH_STATUSES = [
+    "OK",
+    "OK",
+    "WARN: follow-up 4 days overdue",
+    "ERROR: Owner 'Maria Gomez' not allowed",
+    "WARN: 75 days in 'Demo' (limit 21)",
+    "OK",
+    "WARN: follow-up 10 days overdue",
+    "OK",
+    "ERROR: missing Amount",
+    "WARN: close date passed 3 days ago",
+    "ERROR: Expected Close 'end of Q4' is not a date",
+    "OK",
+    "OK",
+    "OK",
+    "OK",
+]
+# Columns of the English starter's Deals tab: Amount is E, the status goes in R
+# after Notes in Q.
+AMOUNT_COLUMN = "E"
+STATUS_COLUMN = 17
+
+
+def build_workbook(folder: Path, locale: Locale) -> tuple[Path, Pipeline]:
+    path = build_starter_workbook(folder / "pipeline.xlsx", locale, as_of=AS_OF)
+    return path, load_pipeline(shipped_definition(DEFINITIONS[locale]))
+
+
+def run_once(path: Path, pipeline: Pipeline, *, dry_run: bool = False) -> RunResult:
+    return run_sync(pipeline, ExcelWorkbook(path), AS_OF, dry_run=dry_run)
+
+
+def read_statuses(path: Path, tab: str) -> list[object]:
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(tab).to_python()
+    return [row[STATUS_COLUMN] for row in rows[3:]]
+
+
+@pytest.fixture
+def english(tmp_path: Path) -> tuple[Path, Pipeline]:
+    return build_workbook(tmp_path, Locale.EN)
+
+
+def test_first_run_writes_status_and_tabs(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+
+    result = run_once(path, pipeline)
+
+    assert result.report is not None
+    assert result.report.status_cells_written == 15
+    assert result.report.tabs_written == GENERATED_TABS[Locale.EN]
+    assert result.report.skipped == []
+    assert read_statuses(path, "Deals") == ENGLISH_STATUSES
+
+
+@pytest.mark.parametrize("locale", [Locale.EN, Locale.ZH_CN], ids=["en", "zh"])
+def test_second_run_writes_nothing(tmp_path: Path, locale: Locale) -> None:
+    path, pipeline = build_workbook(tmp_path, locale)
+    run_once(path, pipeline)
+    before = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+
+    result = run_once(path, pipeline)
+
+    assert result.report is None
+    assert result.plan.is_empty is True
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_dry_run_plans_but_writes_nothing(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    before = path.read_bytes()
+    mtime = path.stat().st_mtime_ns
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert result.dry_run is True
+    assert result.report is None
+    assert len(result.plan.status_cells) == 15
+    assert [tab.name for tab in result.plan.tabs] == GENERATED_TABS[Locale.EN]
+    assert result.plan.write_status_header is True
+    assert path.read_bytes() == before
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_edited_cell_changes_only_its_row(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    workbook = openpyxl.load_workbook(path)
+    workbook["Deals"][f"{AMOUNT_COLUMN}12"] = 15000
+    workbook.save(path)
+
+    result = run_once(path, pipeline)
+
+    assert result.plan.status_cells == [
+        StatusWrite("D-1009", 12, "OK", previous="ERROR: missing Amount")
+    ]
+    assert result.report is not None
+    assert result.report.status_cells_written == 1
+    expected = ENGLISH_STATUSES[:8] + ["OK"] + ENGLISH_STATUSES[9:]
+    assert read_statuses(path, "Deals") == expected
+
+
+def test_findings_sorted_by_row(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    rows = [finding.row or 0 for finding in result.findings]
+    assert rows == sorted(rows)
+    row_7 = [f.severity for f in result.findings if f.row == 7]
+    assert row_7 == [Severity.ERROR, Severity.INFO]
+
+
+def test_result_describes_the_run(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert result.workbook == "pipeline.xlsx"
+    assert result.tab == "Deals"
+    assert result.as_of == AS_OF
+    assert result.columns.header_row == 3
+    assert len(result.deals) == 15
+    assert len(result.findings) == 12
+    assert len(result.followups) == 7
+
+
+def test_progress_lines_name_the_steps(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    lines: list[str] = []
+
+    run_sync(pipeline, ExcelWorkbook(path), AS_OF, progress=lines.append)
+
+    assert lines == [
+        "Reading tab 'Deals' of pipeline.xlsx",
+        "Checking 15 deals",
+        "Writing 15 status cells and 4 tabs to pipeline.xlsx",
+    ]
+
+
+class MemoryWorkbook:
+    """A workbook held in memory, for what the run reads rather than writes."""
+
+    def __init__(self, tabs: dict[str, list[list[CellValue]]]) -> None:
+        self.tabs = tabs
+
+    @property
+    def name(self) -> str:
+        return "memory.xlsx"
+
+    def tab_names(self) -> list[str]:
+        return list(self.tabs)
+
+    def read_tab(self, tab: str) -> SheetGrid:
+        for name, rows in self.tabs.items():
+            if name.casefold() == tab.casefold():
+                return SheetGrid(self.name, name, rows)
+        raise SheetLayoutError(f"no tab {tab!r}")
+
+    def apply(self, plan: WritePlan) -> WriteReport:
+        raise AssertionError("these tests write nothing")
+
+
+def test_existing_tabs_matched_ignoring_case() -> None:
+    generated: list[list[CellValue]] = [["Generated by pipesheet"]]
+    source = MemoryWorkbook({"Deals": [], "FUNNEL": generated, "Notes": []})
+
+    existing = read_existing_tabs(source, ["Funnel", "Problems"])
+
+    assert existing == {"Funnel": SheetGrid("memory.xlsx", "FUNNEL", generated)}
+
+
+def test_allowed_list_tab_missing() -> None:
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+    source = MemoryWorkbook({"Deals": [], "Notes": []})
+
+    with pytest.raises(SheetLayoutError) as raised:
+        read_allowed_lists(source, pipeline)
+
+    assert str(raised.value) == (
+        "Workbook 'memory.xlsx' has no tab 'Lists', which allowed.owner.from_tab "
+        "names as the list of allowed values. Existing tabs: 'Deals', 'Notes'. "
+        "Add the tab, or fix allowed.owner.from_tab.tab in the definition."
+    )
+
+
+def test_allowed_lists_from_tab_and_inline() -> None:
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+    lists: list[list[CellValue]] = [
+        ["Stage", "Owner", "Product"],
+        ["Lead", "Ana Lima", "Widget"],
+        [None, "Ben Ortiz", None],
+    ]
+    source = MemoryWorkbook({"Deals": [], "lists": lists})
+
+    allowed = read_allowed_lists(source, pipeline)
+
+    assert allowed["owner"] == ["Ana Lima", "Ben Ortiz"]
+    assert allowed["product"] == ["Widget"]
+    assert allowed["source"] == ["Website", "Referral", "Outbound", "Event", "Partner"]
