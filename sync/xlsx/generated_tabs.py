@@ -1,0 +1,284 @@
+"""Generated tabs written into the package: new tabs registered, owned tabs replaced.
+
+A generated tab that already exists and is listed as owned keeps its sheet part,
+its place in the tab order and its sheetId. Only its content is replaced, together
+with the parts related to it (its drawing and chart). A new tab gets new parts
+and goes last in the tab order. Parts of an owned tab that the new content no
+longer needs are removed, unless some other part still refers to them.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from dataclasses import dataclass, field
+
+from config.errors import DefinitionError, SheetLayoutError
+from sync.plan import GeneratedTab
+from sync.xlsx.app_properties import add_tab_titles
+from sync.xlsx.chart_xml import render_chart, render_drawing
+from sync.xlsx.content_types import (
+    CHART_TYPE,
+    DRAWING_TYPE,
+    WORKSHEET_TYPE,
+    ContentTypes,
+)
+from sync.xlsx.package import Package
+from sync.xlsx.relationships import (
+    CHART,
+    DRAWING,
+    EXTENDED_PROPERTIES,
+    parse_relationships,
+    relative_target,
+    rels_part,
+    render_relationships,
+)
+from sync.xlsx.sheet_xml import render_tab
+from sync.xlsx.styles import StylesPart
+from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
+
+logger = logging.getLogger(__name__)
+
+# Excel rejects these characters in tab names, and names over 31 characters.
+FORBIDDEN_NAME_CHARACTERS = frozenset("[]:*?/\\")
+MAX_TAB_NAME = 31
+# Excel reserves this name for its change-tracking history sheet.
+RESERVED_TAB_NAME = "history"
+
+
+@dataclass
+class TabsWritten:
+    """The generated tabs written, and whether a replaced tab had formulas."""
+
+    names: list[str] = field(default_factory=list)
+    formulas_replaced: bool = False
+
+
+def write_generated_tabs(
+    package: Package,
+    workbook: WorkbookParts,
+    content_types: ContentTypes,
+    styles: StylesPart,
+    tabs: list[GeneratedTab],
+    owned_tab_names: list[str],
+    pipeline_tab: str,
+) -> TabsWritten:
+    """Write every generated tab, replacing owned ones in place.
+
+    :raises DefinitionError: if a tab name is not a valid Excel tab name, is used
+        twice, or is the pipeline tab.
+    :raises SheetLayoutError: if the workbook already has a tab of that name that
+        pipesheet does not own, or that is not a worksheet.
+    """
+    _check_tab_names(tabs, pipeline_tab, package.workbook)
+    owned = {name.casefold() for name in owned_tab_names}
+    tabs_before = [sheet.name for sheet in workbook.sheets if sheet.is_worksheet]
+    written = TabsWritten()
+    new_tabs: list[str] = []
+
+    for tab in tabs:
+        existing = workbook.find_sheet_ignoring_case(tab.name)
+        if existing is not None:
+            part = _owned_sheet_part(existing, owned, package.workbook)
+            written.formulas_replaced |= _has_formulas(package.read(part))
+        else:
+            part = package.free_name(
+                _sibling_pattern(workbook.part, "worksheets/sheet")
+            )
+
+        _write_tab_parts(package, content_types, styles, tab, part)
+        if existing is None:
+            workbook.add_worksheet(tab.name, part)
+            new_tabs.append(tab.name)
+        written.names.append(tab.name)
+
+    _add_app_titles(package, tabs_before, new_tabs)
+    return written
+
+
+def _write_tab_parts(
+    package: Package,
+    content_types: ContentTypes,
+    styles: StylesPart,
+    tab: GeneratedTab,
+    part: str,
+) -> None:
+    """Write a tab's sheet part and its drawing and chart, dropping unused old parts."""
+    old_parts = _parts_below(package, part)
+    kept_parts = {part}
+    sheet_rels: list[tuple[str, str, str]] = []
+    drawing_rel_id = None
+
+    if tab.chart is not None:
+        drawing, chart = _chart_part_names(package, part, old_parts)
+        drawing_rel_id = "rId1"
+        sheet_rels.append((drawing_rel_id, DRAWING, relative_target(part, drawing)))
+        chart_rel = ("rId1", CHART, relative_target(drawing, chart))
+
+        package.write(drawing, render_drawing(tab.chart, "rId1"))
+        package.write(rels_part(drawing), render_relationships([chart_rel]))
+        package.write(chart, render_chart(tab, tab.chart))
+        content_types.set_override(drawing, DRAWING_TYPE)
+        content_types.set_override(chart, CHART_TYPE)
+        kept_parts |= {drawing, rels_part(drawing), chart}
+
+    package.write(part, render_tab(tab, styles.sheet, drawing_rel_id))
+    content_types.set_override(part, WORKSHEET_TYPE)
+    if sheet_rels:
+        package.write(rels_part(part), render_relationships(sheet_rels))
+        kept_parts.add(rels_part(part))
+    _remove_unused(
+        package, content_types, [p for p in old_parts if p not in kept_parts]
+    )
+
+
+def _chart_part_names(
+    package: Package, part: str, old_parts: list[str]
+) -> tuple[str, str]:
+    """Return the drawing and chart part names, reusing the tab's old ones."""
+    old_drawings = [p for p in old_parts if _is_part_in(p, "drawings", ".xml")]
+    old_charts = [p for p in old_parts if _is_part_in(p, "charts", ".xml")]
+    drawing = old_drawings[0] if old_drawings else None
+    chart = old_charts[0] if old_charts else None
+
+    folder = posixpath.dirname(posixpath.dirname(part))
+    drawing = drawing or package.free_name(
+        posixpath.join(folder, "drawings/drawing{}.xml")
+    )
+    chart = chart or package.free_name(posixpath.join(folder, "charts/chart{}.xml"))
+    return drawing, chart
+
+
+def _parts_below(package: Package, part: str) -> list[str]:
+    """Return every part reachable from ``part`` through relationships, and their rels.
+
+    ``part`` itself is not included; its own ``.rels`` part is.
+    """
+    found: list[str] = []
+    pending = [part]
+    while pending:
+        source = pending.pop()
+        rels = rels_part(source)
+        if package.find(rels) is None:
+            continue
+        found.append(rels)
+        for relationship in parse_relationships(package.read(rels), source):
+            target = relationship.target
+            known = target in found or target == part
+            if relationship.external or known or package.find(target) is None:
+                continue
+            found.append(target)
+            pending.append(target)
+    return found
+
+
+def _remove_unused(
+    package: Package, content_types: ContentTypes, parts: list[str]
+) -> None:
+    """Remove ``parts`` that no relationship outside them still targets."""
+    if not parts:
+        return
+    doomed = {part.lower() for part in parts}
+    still_used = _targets_outside(package, doomed)
+    for part in parts:
+        if part.lower() in still_used:
+            logger.debug("Kept %s: another part still refers to it", part)
+            continue
+        package.remove(part)
+        content_types.remove_override(part)
+        logger.debug("Removed %s: its generated tab no longer uses it", part)
+
+
+def _targets_outside(package: Package, doomed: set[str]) -> set[str]:
+    """Return the lower-cased targets of every ``.rels`` part not in ``doomed``."""
+    targets: set[str] = set()
+    for name in list(package.part_names()):
+        if not name.lower().endswith(".rels") or name.lower() in doomed:
+            continue
+        source = _rels_source(name)
+        if source.lower() in doomed:
+            continue
+        for relationship in parse_relationships(package.read(name), source):
+            targets.add(relationship.target.lower())
+    return targets
+
+
+def _owned_sheet_part(sheet: SheetEntry, owned: set[str], workbook: str) -> str:
+    if sheet.name.casefold() not in owned:
+        raise SheetLayoutError(
+            f"Workbook {workbook!r} already has a tab {sheet.name!r} that pipesheet "
+            "did not create, so pipesheet will not overwrite it. Rename that tab, or "
+            "choose another name for the generated tab in the pipeline definition."
+        )
+    if not sheet.is_worksheet or sheet.part is None:
+        raise SheetLayoutError(
+            f"Workbook {workbook!r}: tab {sheet.name!r} is not a worksheet (it is a "
+            "chart sheet or macro sheet), so pipesheet cannot write its table there. "
+            "Delete or rename that tab, then run again."
+        )
+    return sheet.part
+
+
+def _check_tab_names(
+    tabs: list[GeneratedTab], pipeline_tab: str, workbook: str
+) -> None:
+    seen = {pipeline_tab.casefold(): pipeline_tab}
+    for tab in tabs:
+        problem = _tab_name_problem(tab.name)
+        if problem is None and tab.name.casefold() in seen:
+            problem = f"it is the same tab as {seen[tab.name.casefold()]!r}"
+        if problem is not None:
+            raise DefinitionError(
+                f"Workbook {workbook!r}: generated tab name {tab.name!r} cannot be "
+                f"used because {problem}. Choose another name in the pipeline "
+                "definition's outputs."
+            )
+        seen[tab.name.casefold()] = tab.name
+
+
+def _tab_name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "it is empty"
+    if len(name) > MAX_TAB_NAME:
+        return f"it is {len(name)} characters long and Excel allows {MAX_TAB_NAME}"
+    forbidden = sorted(set(name) & FORBIDDEN_NAME_CHARACTERS)
+    if forbidden:
+        return f"Excel does not allow {''.join(forbidden)!r} in tab names"
+    if name.startswith("'") or name.endswith("'"):
+        return "Excel does not allow an apostrophe at its start or end"
+    if name.casefold() == RESERVED_TAB_NAME:
+        return "Excel reserves it for its change history"
+    return None
+
+
+def _add_app_titles(
+    package: Package, tabs_before: list[str], new_tabs: list[str]
+) -> None:
+    if not new_tabs:
+        return
+    root = parse_relationships(package.read("_rels/.rels"), "")
+    properties = [rel.target for rel in root if rel.type == EXTENDED_PROPERTIES]
+    if not properties or package.find(properties[0]) is None:
+        return
+    xml = package.read(properties[0])
+    package.write(properties[0], add_tab_titles(xml, tabs_before, new_tabs))
+
+
+def _has_formulas(sheet_xml: bytes) -> bool:
+    return b"<f>" in sheet_xml or b"<f " in sheet_xml or b":f>" in sheet_xml
+
+
+def _sibling_pattern(workbook_part: str, stem: str) -> str:
+    return posixpath.join(posixpath.dirname(workbook_part), stem + "{}.xml")
+
+
+def _is_part_in(part: str, folder: str, extension: str) -> bool:
+    return posixpath.basename(posixpath.dirname(part)) == folder and part.endswith(
+        extension
+    )
+
+
+def _rels_source(rels: str) -> str:
+    """Return the part whose relationships ``rels`` stores (inverse of rels_part)."""
+    folder, file_name = posixpath.split(rels)
+    return posixpath.join(posixpath.dirname(folder), file_name.removesuffix(".rels"))

@@ -1,0 +1,169 @@
+"""pipesheet's conditional-format rules on the pipeline tab: found, removed, re-added.
+
+SpreadsheetML gives a ``<cfRule>`` no place for a marker that Excel keeps, so
+pipesheet recognises its own rules by their formulas. A ``<conditionalFormatting>``
+block is pipesheet's when every rule in it is an expression rule whose formula
+equals the formula of one of the current highlight rules, compared after XML
+unescaping and stripping surrounding whitespace. Such blocks are removed and one
+new block with every highlight rule is added, so a run replaces its rules
+instead of stacking copies, whatever range they covered before.
+
+The new block goes after the sheet's other conditional formats, at the place the
+worksheet schema gives them: after ``mergeCells`` and ``phoneticPr``, before
+``dataValidations``, ``hyperlinks``, the page setup and ``extLst``. Its rules
+get priorities below every existing rule's, so the user's rules keep winning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sync.plan import HighlightRule
+from sync.xlsx.markup import escape_attribute, escape_markup, unescape
+
+# Worksheet children that the schema puts before conditionalFormatting, after
+# sheetData, and conditionalFormatting itself.
+_BEFORE_HIGHLIGHTS = frozenset(
+    {
+        "sheetCalcPr",
+        "sheetProtection",
+        "protectedRanges",
+        "scenarios",
+        "autoFilter",
+        "sortState",
+        "dataConsolidate",
+        "customSheetViews",
+        "mergeCells",
+        "phoneticPr",
+        "conditionalFormatting",
+    }
+)
+_START_TAG = re.compile(rb"<(?:([\w.-]+):)?([\w.-]+)(?=[\s/>])[^>]*?(/?)>")
+_RULE_TAG = re.compile(rb"<(?:[\w.-]+:)?cfRule(?=[\s/>])([^>]*)>")
+_EXPRESSION_TYPE = re.compile(rb"""\stype\s*=\s*["']expression["']""")
+_FORMULA = re.compile(
+    rb"<(?:[\w.-]+:)?formula>(.*?)</(?:[\w.-]+:)?formula>", flags=re.DOTALL
+)
+_PRIORITY = re.compile(rb"""<(?:[\w.-]+:)?cfRule\b[^>]*?\spriority\s*=\s*["'](\d+)""")
+
+
+@dataclass(frozen=True)
+class HighlightBlock:
+    """The highlight rules to write, their dxf ids and the range they colour."""
+
+    rules: Sequence[HighlightRule]
+    dxf_ids: Sequence[int]
+    sqref: str | None
+
+
+def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> bytes:
+    """Replace pipesheet's conditional formats in the XML after ``</sheetData>``.
+
+    :param tail: the worksheet XML from just after ``</sheetData>`` to its end.
+    :param prefix: the namespace prefix of the worksheet's elements, with colon.
+    """
+    formulas = {rule.formula.strip() for rule in block.rules}
+    if not formulas:
+        return tail
+    elements = _top_level_elements(tail, prefix)
+
+    kept = tail
+    for start, end, name in reversed(elements):
+        ours = _is_pipesheets(tail[start:end], formulas)
+        if name == "conditionalFormatting" and ours:
+            kept = kept[:start] + kept[end:]
+    if block.sqref is None:
+        return kept
+
+    at = _insertion_point(_top_level_elements(kept, prefix))
+    first_priority = _highest_priority(kept) + 1
+    new_block = _render_block(prefix, block, block.sqref, first_priority)
+    return kept[:at] + new_block + kept[at:]
+
+
+def _top_level_elements(tail: bytes, prefix: bytes) -> list[tuple[int, int, str]]:
+    """List ``(start, end, local name)`` of the worksheet children in ``tail``.
+
+    The walk stops at the first child that the schema puts after the conditional
+    formats (or at one it does not know), because nothing later matters here and
+    such children (``extLst``, ``mc:AlternateContent``) may nest elements of
+    their own name.
+    """
+    elements: list[tuple[int, int, str]] = []
+    position = 0
+    while True:
+        position = _skip_misc(tail, position)
+        tag = _START_TAG.match(tail, position)
+        if tag is None:
+            return elements
+        name = tag.group(2).decode()
+        tag_prefix = tag.group(1) + b":" if tag.group(1) else b""
+        if tag_prefix != prefix:
+            elements.append((tag.start(), tag.start(), ""))
+            return elements
+
+        end = tag.end() if tag.group(3) else _element_end(tail, tag, prefix)
+        elements.append((tag.start(), end, name))
+        if name not in _BEFORE_HIGHLIGHTS:
+            return elements
+        position = end
+
+
+def _skip_misc(tail: bytes, position: int) -> int:
+    """Skip whitespace, comments and processing instructions."""
+    while True:
+        while position < len(tail) and tail[position] in b" \t\r\n":
+            position += 1
+        if tail.startswith(b"<!--", position):
+            position = tail.find(b"-->", position) + 3
+        elif tail.startswith(b"<?", position):
+            position = tail.find(b"?>", position) + 2
+        else:
+            return position
+
+
+def _element_end(tail: bytes, tag: re.Match[bytes], prefix: bytes) -> int:
+    closing = b"</" + prefix + tag.group(2) + b">"
+    end = tail.find(closing, tag.end())
+    return len(tail) if end < 0 else end + len(closing)
+
+
+def _is_pipesheets(block: bytes, formulas: set[str]) -> bool:
+    """Return True if every rule of a conditionalFormatting block is pipesheet's."""
+    rules = _RULE_TAG.findall(block)
+    found = [unescape(f.decode()).strip() for f in _FORMULA.findall(block)]
+    if not rules or len(found) != len(rules):
+        return False
+    expressions = all(_EXPRESSION_TYPE.search(attributes) for attributes in rules)
+    return expressions and all(formula in formulas for formula in found)
+
+
+def _insertion_point(elements: list[tuple[int, int, str]]) -> int:
+    """Return where the new block goes: after the last child that precedes it."""
+    at = 0
+    for start, end, name in elements:
+        if name not in _BEFORE_HIGHLIGHTS:
+            return at if at else start
+        at = end
+    return at
+
+
+def _highest_priority(tail: bytes) -> int:
+    return max((int(value) for value in _PRIORITY.findall(tail)), default=0)
+
+
+def _render_block(
+    prefix: bytes, block: HighlightBlock, sqref: str, first_priority: int
+) -> bytes:
+    p = prefix.decode()
+    pairs = zip(block.rules, block.dxf_ids, strict=True)
+    rules = "".join(
+        f'<{p}cfRule type="expression" dxfId="{dxf_id}" '
+        f'priority="{first_priority + number}">'
+        f"<{p}formula>{escape_markup(rule.formula.strip())}</{p}formula></{p}cfRule>"
+        for number, (rule, dxf_id) in enumerate(pairs)
+    )
+    opening = f'<{p}conditionalFormatting sqref="{escape_attribute(sqref)}">'
+    return (opening + rules + f"</{p}conditionalFormatting>").encode()

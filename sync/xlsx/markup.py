@@ -1,0 +1,107 @@
+"""XML text for SpreadsheetML parts: escaping, namespace prefixes and attributes.
+
+pipesheet edits package parts as text so that everything it does not own keeps
+its exact bytes. These functions cover the small amount of XML syntax that needs:
+escaping values, finding which prefix a part uses for its main namespace, and
+reading one attribute out of a start tag.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# Excel's specifications limit a cell to 32,767 characters of text.
+MAX_CELL_TEXT = 32_767
+
+# Characters XML 1.0 cannot carry, plus carriage return (which XML parsers turn
+# into a line feed). SpreadsheetML writes each as _xHHHH_.
+_UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
+# Text that already looks like an _xHHHH_ escape must have its underscore escaped,
+# or readers would decode it.
+_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_ROOT_ELEMENT = re.compile(
+    rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)(?=[\s/>])"
+)
+
+
+def escape_markup(text: str) -> str:
+    """Escape the characters XML reserves in element content (``&``, ``<``, ``>``).
+
+    Use this for formulas; cell text needs :func:`escape_text`.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_text(text: str) -> str:
+    """Escape ``text`` for element content such as a cell's ``<t>``.
+
+    Example: ``'a < b & _x0041_\\r'`` becomes ``'a &lt; b &amp; _x005F_x0041__x000D_'``.
+    """
+    escaped = escape_markup(text)
+    if "_x" in escaped:
+        escaped = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", escaped)
+    return _UNSAFE_CHARACTERS.sub(_encode_character, escaped)
+
+
+def escape_attribute(text: str) -> str:
+    """Escape ``text`` for a double-quoted attribute value."""
+    escaped = escape_text(text).replace('"', "&quot;")
+    return escaped.replace("\t", "&#9;").replace("\n", "&#10;")
+
+
+def unescape(text: str) -> str:
+    """Turn entity and character references back into characters."""
+    return html.unescape(text) if "&" in text else text
+
+
+def root_prefix(xml: bytes) -> bytes:
+    """Return the prefix of a part's root element with its colon, or ``b""``.
+
+    Excel writes the main namespace as the default one, but other producers
+    write ``<x:worksheet xmlns:x=...>``. Every element pipesheet adds to such a
+    part must then carry the same prefix.
+    """
+    match = _ROOT_ELEMENT.search(xml, 0, 4096)
+    if match is None or match.group(1) is None:
+        return b""
+    return match.group(1) + b":"
+
+
+def root_start_tag(xml: bytes) -> bytes:
+    """Return the start tag of a part's root element, attributes included."""
+    match = _ROOT_ELEMENT.search(xml, 0, 4096)
+    if match is None:
+        return b""
+    end = xml.find(b">", match.end())
+    return xml[match.start() : end + 1]
+
+
+def namespace_prefix(start_tag: bytes, namespace: str) -> str | None:
+    """Return the prefix ``start_tag`` declares for ``namespace``, or None."""
+    pattern = (
+        rb"xmlns:([\w.-]+)\s*=\s*[\"']" + re.escape(namespace.encode()) + rb"[\"']"
+    )
+    match = re.search(pattern, start_tag)
+    return match.group(1).decode() if match else None
+
+
+def attribute_value(start_tag: bytes, name: bytes) -> bytes | None:
+    """Return the raw value of attribute ``name`` in ``start_tag``, or None.
+
+    ``name`` is matched whole, so ``r`` does not match ``x14ac:r`` or ``ref``.
+    """
+    pattern = rb"""[\s]""" + re.escape(name) + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+    match = re.search(pattern, start_tag)
+    if match is None:
+        return None
+    return match.group(1) if match.group(1) is not None else match.group(2)
+
+
+def limit_cell_text(text: str) -> str:
+    """Cut ``text`` to the 32,767 characters a cell can hold."""
+    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT]
+
+
+def _encode_character(match: re.Match[str]) -> str:
+    return f"_x{ord(match.group(0)):04X}_"

@@ -1,0 +1,213 @@
+"""A workbook file opened as a package of parts, with the changes staged for it.
+
+Part names are zip member names (``xl/workbook.xml``, no leading slash). Open
+Packaging Conventions compare part names without regard to ASCII case, so lookups
+here do too.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
+from sync.xlsx.compression import Deflater
+from sync.xlsx.zipcopy import (
+    NewMember,
+    ZipMember,
+    deflate_member,
+    read_directory,
+    read_member,
+    write_archive,
+)
+
+logger = logging.getLogger(__name__)
+
+# Compound-file signature: a password-protected workbook or a legacy .xls file.
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+class Package:
+    """The members of one workbook file and the parts to change, add or remove.
+
+    Use as a context manager: the source file stays memory-mapped until the
+    block ends and is never written to.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.workbook = path.name
+        self._map = _map_file(path)
+        directory = read_directory(self._map, self.workbook)
+        self._members = directory.members
+        self._comment = directory.comment
+
+        self._by_key = {member.name.lower(): member for member in self._members}
+        self._originals: dict[str, bytes] = {}
+        self._changed: dict[str, bytes] = {}
+        self._added: dict[str, bytes] = {}
+        self._removed: set[str] = set()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the mapping of the source file.
+
+        While an exception's traceback still references views into the mapping,
+        it cannot close yet. It then closes when the last view is freed.
+        """
+        try:
+            self._map.close()
+        except BufferError:
+            logger.debug(
+                "Source mapping of %s still in use; left to close later", self.workbook
+            )
+
+    def find(self, part: str) -> str | None:
+        """Return the stored spelling of ``part`` if the package has it, else None."""
+        key = part.lower()
+        if key in self._removed:
+            return None
+        for name in self._added:
+            if name.lower() == key:
+                return name
+        member = self._by_key.get(key)
+        return member.name if member is not None else None
+
+    def part_names(self) -> Iterator[str]:
+        """Yield every part name the new package will hold, in archive order."""
+        for member in self._members:
+            if member.name.lower() not in self._removed:
+                yield member.name
+        yield from self._added
+
+    def read(self, part: str) -> bytes:
+        """Return the current content of ``part``, including staged changes.
+
+        :raises KeyError: if the package has no such part.
+        """
+        name = self.find(part)
+        if name is None:
+            raise KeyError(part)
+        if name in self._added:
+            return self._added[name]
+        if name in self._changed:
+            return self._changed[name]
+        return self._original(name)
+
+    def read_required(self, part: str) -> bytes:
+        """Return the content of a part every workbook has.
+
+        :raises UnsupportedWorkbookError: if the package lacks the part.
+        """
+        if self.find(part) is None:
+            raise UnsupportedWorkbookError(
+                f"Workbook {self.workbook!r} has no {part!r} part, so it is not a "
+                "valid .xlsx file. Open it in Excel and save it again, then run again."
+            )
+        return self.read(part)
+
+    def write(self, part: str, content: bytes) -> None:
+        """Stage ``content`` for ``part``, adding the part if it does not exist.
+
+        Content equal to the source's leaves the member to be copied as stored.
+        """
+        name = self.find(part)
+        if name is None and part.lower() in self._by_key:
+            self._removed.discard(part.lower())
+            name = self._by_key[part.lower()].name
+        if name is None or name in self._added:
+            self._added[name or part] = content
+            return
+
+        self._changed.pop(name, None)
+        if content != self._original(name):
+            self._changed[name] = content
+        self._originals.pop(name, None)
+
+    def remove(self, part: str) -> None:
+        """Leave ``part`` out of the new package (no-op if it is absent)."""
+        name = self.find(part)
+        if name is None:
+            return
+        self._added.pop(name, None)
+        self._changed.pop(name, None)
+        if name.lower() in self._by_key:
+            self._removed.add(name.lower())
+
+    def free_name(self, pattern: str) -> str:
+        """Return the first unused part name from ``pattern`` (``"x/sheet{}.xml"``)."""
+        number = 1
+        while self.find(pattern.format(number)) is not None:
+            number += 1
+        return pattern.format(number)
+
+    @property
+    def removed(self) -> list[str]:
+        """The source members left out of the new package, in archive order."""
+        return [m.name for m in self._members if m.name.lower() in self._removed]
+
+    def compress(self, deflater: Deflater) -> list[ZipMember | NewMember]:
+        """Return the members of the new package in order, changed ones deflated.
+
+        Source members keep their place; added parts follow at the end.
+        """
+        entries: list[ZipMember | NewMember] = []
+        for member in self._members:
+            if member.name.lower() in self._removed:
+                continue
+            content = self._changed.get(member.name)
+            if content is None:
+                entries.append(member)
+            else:
+                entries.append(deflate_member(member.name, content, deflater, member))
+
+        for name, content in self._added.items():
+            entries.append(deflate_member(name, content, deflater, None))
+        return entries
+
+    def save(self, out: BinaryIO, entries: list[ZipMember | NewMember]) -> int:
+        """Write the new package to ``out``; return the number of bytes written."""
+        return write_archive(out, self._map, entries, self._comment, self.workbook)
+
+    def _original(self, name: str) -> bytes:
+        content = self._originals.get(name)
+        if content is None:
+            content = read_member(self._map, self._by_key[name.lower()], self.workbook)
+            self._originals[name] = content
+        return content
+
+
+def _map_file(path: Path) -> mmap.mmap:
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(OLE_SIGNATURE))
+            if head == OLE_SIGNATURE:
+                raise UnsupportedWorkbookError(
+                    f"Workbook {path.name!r} is password-protected or a legacy .xls "
+                    "file. Remove the password (or save it as .xlsx) in Excel, then "
+                    "run again."
+                )
+            if not head:
+                raise UnsupportedWorkbookError(
+                    f"Workbook {path.name!r} is empty (0 bytes). Restore it from a "
+                    "backup or save it again from Excel."
+                )
+            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError as error:
+        raise WorkbookNotFoundError(
+            f"Workbook {str(path)!r} does not exist. Check the source path in the "
+            "pipeline definition."
+        ) from error

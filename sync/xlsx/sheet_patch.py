@@ -1,0 +1,445 @@
+"""Status cells written into the pipeline tab's sheet XML in one pass.
+
+The sheet XML is scanned as bytes, row by row, and only the status cell of each
+listed row changes; every other byte is copied. A status cell that exists is
+replaced in place, keeping its ``s`` (style) attribute. A missing one is inserted
+in column order, and a missing row is inserted in row order. Values are written
+as inline strings.
+
+Before and after, for the status column Q::
+
+    <row r="5"><c r="A5" t="s"><v>3</v></c><c r="R5"><v>1</v></c></row>
+    <row r="5"><c r="A5" t="s"><v>3</v></c><c r="Q5" t="inlineStr"><is>
+        <t xml:space="preserve">OK</t></is></c><c r="R5"><v>1</v></c></row>
+
+The scan understands rows and cells with or without an ``r`` attribute,
+self-closing rows, single or double quotes, and a namespace prefix on the
+elements. The ``spans`` hint of a row is left as it is, because the format makes
+it an optional optimisation that readers must not rely on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from config.errors import FeatureLossError, UnsupportedWorkbookError
+from rules.grid import column_letter
+from sync.xlsx.cell_refs import column_index, parse_range_ref, range_ref
+from sync.xlsx.markup import (
+    attribute_value,
+    escape_text,
+    limit_cell_text,
+    root_prefix,
+)
+
+logger = logging.getLogger(__name__)
+
+_ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
+_CELL_COLUMN = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})\d*["']""")
+_STYLE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
+_CUSTOM_FORMAT = re.compile(rb"""\scustomFormat\s*=\s*["'](?:1|true)["']""")
+_COLUMN_SPEC = re.compile(rb"<(?:[\w.-]+:)?col(?=[\s/>])([^>]*)>")
+_COLUMN_MIN = re.compile(rb"""\smin\s*=\s*["'](\d+)["']""")
+_COLUMN_MAX = re.compile(rb"""\smax\s*=\s*["'](\d+)["']""")
+_COLUMN_STYLE = re.compile(rb"""\sstyle\s*=\s*["'](\d+)["']""")
+_DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["']([^"']*)["']""")
+
+# A cell's byte range and start tag, or an empty range and None for a new cell.
+CellSlot = tuple[int, int, bytes | None]
+
+
+@dataclass(frozen=True)
+class SheetPatch:
+    """The patched sheet XML and a summary of the cells it replaced.
+
+    ``formulas_replaced`` is True when a status cell held a formula, so the
+    workbook's calculation chain may list a cell that no longer has one.
+    """
+
+    xml: bytes
+    cells_written: int
+    formulas_replaced: bool
+
+
+def patch_status_column(
+    xml: bytes,
+    column: int,
+    texts: Mapping[int, str],
+    place: str,
+    rewrite_tail: Callable[[bytes], bytes] | None = None,
+) -> SheetPatch:
+    """Write ``texts`` (row → text) into ``column`` of a worksheet's XML.
+
+    :param column: the 0-based status column.
+    :param place: the workbook and tab, for error messages.
+    :param rewrite_tail: edits the XML after ``</sheetData>`` (conditional
+        formatting lives there) in the same pass.
+    :raises UnsupportedWorkbookError: if the sheet data is missing, damaged, out
+        of order, or contains comments or CDATA.
+    :raises FeatureLossError: if a status cell anchors a shared formula.
+    """
+    writer = _StatusWriter(xml, column, texts, place)
+    body = writer.patch_rows()
+
+    head = xml[: writer.data_open.start()]
+    head = _grow_dimension(head, writer.first_row, writer.last_row, column)
+    tail = xml[writer.tail_start :]
+    if rewrite_tail is not None:
+        tail = rewrite_tail(tail)
+
+    pieces = [head, writer.open_tag, *body, writer.close_tag, tail]
+    return SheetPatch(b"".join(pieces), writer.cells_written, writer.formulas_replaced)
+
+
+class _StatusWriter:
+    """One pass over ``<sheetData>``, collecting output pieces as views of the XML."""
+
+    def __init__(
+        self, xml: bytes, column: int, texts: Mapping[int, str], place: str
+    ) -> None:
+        self.xml = xml
+        self.view = memoryview(xml)
+        self.place = place
+        self.column = column
+        self.letter = column_letter(column).encode()
+        self.texts = texts
+        self.prefix = root_prefix(xml)
+        self._compile_patterns()
+        self._locate_sheet_data()
+
+        self.column_style = _column_style(xml[: self.data_open.start()], column)
+        self.first_row = self.last_row = 0
+        self.cells_written = 0
+        self.formulas_replaced = False
+        self._bodies: dict[str, bytes] = {}
+        self._columns: dict[bytes, int] = {}
+
+    def _compile_patterns(self) -> None:
+        prefix, p = self.prefix, re.escape(self.prefix)
+        # Group 1 is the row number when r comes first, as every common producer
+        # writes it. Group 2 contains the other attributes.
+        self.row_tag = re.compile(
+            rb"<" + p + rb'row(?:\s+r\s*=\s*"(\d+)")?(?=[\s/>])([^>]*)>'
+        )
+        self.cell_tag = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*)>")
+        self.formula_tag = re.compile(rb"<" + p + rb"f(?=[\s/>])([^>]*)>")
+
+        self.row_close = b"</" + prefix + b"row>"
+        self.cell_close = b"</" + prefix + b"c>"
+        self.cell_open = b"<" + prefix + b"c "
+        self.cell_any = b"<" + prefix + b"c"
+        self.cell_ref_open = b"<" + prefix + b'c r="'
+        self.exact_open = self.cell_ref_open + self.letter
+        self.row_extension = b"<" + prefix + b"extLst"
+
+    def _locate_sheet_data(self) -> None:
+        opening = rb"<" + re.escape(self.prefix) + rb"sheetData(?=[\s/>])[^>]*>"
+        match = re.search(opening, self.xml)
+        if match is None:
+            raise self._damaged("it has no <sheetData> element")
+        self.data_open = match
+        self.close_tag = b"</" + self.prefix + b"sheetData>"
+
+        if match.group(0).endswith(b"/>"):
+            self.open_tag = match.group(0)[:-2].rstrip() + b">"
+            self.content_start = self.content_end = self.tail_start = match.end()
+            return
+        self.open_tag = match.group(0)
+        self.content_start = match.end()
+        self.content_end = self.xml.find(self.close_tag, self.content_start)
+        if self.content_end < 0:
+            raise self._damaged("<sheetData> is not closed")
+        self.tail_start = self.content_end + len(self.close_tag)
+
+        if _has_declarations(self.xml, self.content_start, self.content_end):
+            raise UnsupportedWorkbookError(
+                f"{self.place}: the sheet data contains XML comments or CDATA, which "
+                "pipesheet does not edit. Open the workbook in Excel and save it "
+                "again, then run again."
+            )
+
+    def patch_rows(self) -> list[bytes | memoryview]:
+        """Return the new content of ``<sheetData>`` as a list of pieces.
+
+        This loop runs once per row of the sheet, so it keeps to a few C-level
+        searches per row. Unusual markup falls back to a walk over the row.
+        """
+        pieces: list[bytes | memoryview] = []
+        targets = sorted(self.texts)
+        match_at, search = self.row_tag.match, self.row_tag.search
+        find = self.xml.find
+        copied = position = self.content_start
+        index = previous = 0
+        while index < len(targets):
+            match = match_at(self.xml, position, self.content_end) or search(
+                self.xml, position, self.content_end
+            )
+            if match is None:
+                break
+            number = self._row_number(match, previous)
+
+            while index < len(targets) and targets[index] < number:
+                new_row = self._new_row(targets[index])
+                pieces += [self.view[copied : match.start()], new_row]
+                copied = match.start()
+                index += 1
+
+            close = position = match.end()
+            if not match.group(2).endswith(b"/"):
+                close = find(self.row_close, close, self.content_end)
+                if close < 0:
+                    raise self._damaged(f"row {number} is not closed")
+                position = close + len(self.row_close)
+            if index < len(targets) and targets[index] == number:
+                copied = self._patch_row(pieces, copied, match, close, number)
+                index += 1
+            previous = number
+
+        pieces.append(self.view[copied : self.content_end])
+        pieces += [self._new_row(row) for row in targets[index:]]
+        return pieces
+
+    def _row_number(self, match: re.Match[bytes], previous: int) -> int:
+        if match.group(1) is not None:
+            number = int(match.group(1))
+        else:
+            found = _ROW_NUMBER.search(match.group(2))
+            number = int(found.group(1)) if found else previous + 1
+        if number <= previous:
+            raise self._damaged(f"row {number} comes after row {previous}")
+        return number
+
+    def _patch_row(
+        self,
+        pieces: list[bytes | memoryview],
+        copied: int,
+        match: re.Match[bytes],
+        close: int,
+        number: int,
+    ) -> int:
+        """Append the pieces that write row ``number``'s status; return the copy point.
+
+        ``close`` is where ``</row>`` starts, or the end of a self-closing row tag.
+        """
+        text = self.texts[number]
+        attributes = match.group(2)
+        if attributes.endswith(b"/"):
+            cell = self._cell(number, self._inserted_style(attributes), text)
+            if not cell:
+                return copied
+            opened = match.group(0)[:-2].rstrip() + b">"
+            pieces += [self.view[copied : match.start()], opened, cell, self.row_close]
+            return match.end()
+
+        start, end, existing_tag = self._cell_slot(match.end(), close, number)
+        if existing_tag is None:
+            style = self._inserted_style(attributes)
+        else:
+            style = self._replaced_style(existing_tag, start, end, number)
+        pieces += [self.view[copied:start], self._cell(number, style, text)]
+        return end
+
+    def _cell_slot(self, content_start: int, close: int, number: int) -> CellSlot:
+        """Find the existing status cell of a row, or the place for a new one."""
+        slot = self._last_cell_slot(content_start, close)
+        if slot is not None:
+            return slot
+        exact = self.xml.find(self.exact_open + b'%d"' % number, content_start, close)
+        if exact >= 0:
+            return self._existing_cell(exact)
+        return self._scan_cells(content_start, close)
+
+    def _last_cell_slot(self, content_start: int, close: int) -> CellSlot | None:
+        """Decide from the row's last cell alone, when its markup allows that.
+
+        This covers the usual rows, where the status cell is the last cell or
+        belongs after it, with plain byte searches (no regex). The last
+        ``<c r="`` must be the row's last element: after it come only its own
+        value elements, and no cell without attributes and no ``<extLst>``.
+        """
+        xml = self.xml
+        last = xml.rfind(self.cell_open, content_start, close)
+        if last < 0 or not xml.startswith(self.cell_ref_open, last):
+            return None
+        if xml.endswith(self.cell_close, last, close):
+            if xml.find(self.cell_any, last + 2, close) >= 0:
+                return None
+        elif xml.find(b"<", last + 1, close) >= 0 or not xml.endswith(
+            b"/>", last, close
+        ):
+            return None
+
+        letters_at = last + len(self.cell_ref_open)
+        letters = xml[letters_at : letters_at + 3].rstrip(b'0123456789"')
+        last_column = self._columns.get(letters)
+        if last_column is None:
+            last_column = self._columns[letters] = column_index(letters.decode())
+        if last_column < self.column:
+            return close, close, None
+        return self._existing_cell(last) if last_column == self.column else None
+
+    def _scan_cells(self, content_start: int, close: int) -> CellSlot:
+        """Walk every cell of a row to find the status cell or its place."""
+        position = content_start
+        previous = -1
+        while True:
+            tag = self.cell_tag.search(self.xml, position, close)
+            if tag is None:
+                end = self._cells_end(position, close)
+                return end, end, None
+            found = _CELL_COLUMN.search(tag.group(1))
+            current = column_index(found.group(1).decode()) if found else previous + 1
+
+            if current == self.column:
+                return self._existing_cell(tag.start())
+            if current > self.column:
+                return tag.start(), tag.start(), None
+            position = self._cell_end(tag)
+            previous = current
+
+    def _existing_cell(self, start: int) -> CellSlot:
+        tag = self.cell_tag.match(self.xml, start)
+        if tag is None:
+            raise self._damaged("a cell start tag is broken")
+        return start, self._cell_end(tag), tag.group(0)
+
+    def _cell_end(self, tag: re.Match[bytes]) -> int:
+        if tag.group(1).endswith(b"/"):
+            return tag.end()
+        close = self.xml.find(self.cell_close, tag.end(), self.content_end)
+        if close < 0:
+            raise self._damaged("a cell is not closed")
+        return close + len(self.cell_close)
+
+    def _cells_end(self, position: int, close: int) -> int:
+        # A row may end with <extLst>, which must stay after its cells.
+        extension = self.xml.find(self.row_extension, position, close)
+        return close if extension < 0 else extension
+
+    def _replaced_style(
+        self, tag: bytes, start: int, end: int, number: int
+    ) -> bytes | None:
+        """Return the style of a status cell being replaced, checking its formula."""
+        formula = self.formula_tag.search(self.xml, start, end)
+        if formula is not None:
+            self.formulas_replaced = True
+            shared = b"shared" in formula.group(1)
+            if shared and b":" in (attribute_value(formula.group(0), b"ref") or b""):
+                raise FeatureLossError(
+                    f"{self.place}: status cell {self.letter.decode()}{number} "
+                    "contains a shared formula that other cells copy, and replacing "
+                    "it would break them. Clear the status column in Excel, then run "
+                    "again."
+                )
+        style = _STYLE.search(tag)
+        return style.group(1) if style else None
+
+    def _inserted_style(self, row_attributes: bytes) -> bytes | None:
+        """Return the style Excel gives a new cell: the row's, else the column's."""
+        if b"customFormat" in row_attributes and _CUSTOM_FORMAT.search(row_attributes):
+            style = _STYLE.search(row_attributes)
+            if style:
+                return style.group(1)
+        return self.column_style
+
+    def _new_row(self, number: int) -> bytes:
+        cell = self._cell(number, self.column_style, self.texts[number])
+        if not cell:
+            return b""
+        return b"<" + self.prefix + b'row r="%d">' % number + cell + self.row_close
+
+    def _cell(self, number: int, style: bytes | None, text: str) -> bytes:
+        """Return a status cell's XML; empty text gives a valueless cell or nothing."""
+        head = self.exact_open + b'%d"' % number
+        if style:
+            head += b' s="' + style + b'"'
+        if text:
+            body = self._bodies.get(text) or self._body(text, number)
+        elif style:
+            body = b"/>"
+        else:
+            return b""
+
+        self.first_row = self.first_row or number
+        self.last_row = number
+        self.cells_written += 1
+        return head + body
+
+    def _body(self, text: str, number: int) -> bytes:
+        limited = limit_cell_text(text)
+        if limited != text:
+            logger.warning(
+                "%s: status text of row %d cut to %d characters",
+                self.place,
+                number,
+                len(limited),
+            )
+        p = self.prefix
+        value = escape_text(limited).encode("utf-8", "replace")
+        body = b"".join(
+            [
+                b' t="inlineStr"><' + p + b"is><" + p + b't xml:space="preserve">',
+                value,
+                b"</" + p + b"t></" + p + b"is></" + p + b"c>",
+            ]
+        )
+        self._bodies[text] = body
+        return body
+
+    def _damaged(self, problem: str) -> UnsupportedWorkbookError:
+        return UnsupportedWorkbookError(
+            f"{self.place}: the sheet part is damaged ({problem}). Open the workbook "
+            "in Excel and save it again, then run again."
+        )
+
+
+def _has_declarations(xml: bytes, start: int, end: int) -> bool:
+    """Return True if ``<!`` (a comment or CDATA) occurs in ``xml[start:end]``.
+
+    Comments and CDATA could hide text that looks like rows or cells. Searching
+    for the rare ``!`` first is several times faster than searching for ``<!``
+    directly, since ``<`` starts every tag.
+    """
+    position = xml.find(b"!", start, end)
+    for _ in range(64):
+        if position < 0:
+            return False
+        if xml[position - 1] == ord("<"):
+            return True
+        position = xml.find(b"!", position + 1, end)
+    return xml.find(b"<!", start, end) >= 0
+
+
+def _column_style(head: bytes, column: int) -> bytes | None:
+    """Return the ``style`` of the ``<col>`` range covering ``column``, if any."""
+    for spec in _COLUMN_SPEC.finditer(head):
+        attributes = spec.group(1)
+        low, high = _COLUMN_MIN.search(attributes), _COLUMN_MAX.search(attributes)
+        if low is None or high is None:
+            continue
+        if int(low.group(1)) <= column + 1 <= int(high.group(1)):
+            style = _COLUMN_STYLE.search(attributes)
+            return style.group(1) if style and style.group(1) != b"0" else None
+    return None
+
+
+def _grow_dimension(head: bytes, first_row: int, last_row: int, column: int) -> bytes:
+    """Grow ``<dimension ref>`` to cover the written cells (never shrink it)."""
+    match = _DIMENSION.search(head)
+    current = parse_range_ref(match.group(1).decode()) if match else None
+    if match is None or current is None or not first_row:
+        return head
+
+    top, left, bottom, right = current
+    grown = range_ref(
+        min(top, first_row),
+        min(left, column),
+        max(bottom, last_row),
+        max(right, column),
+    ).encode()
+    if grown == match.group(1):
+        return head
+    return head[: match.start(1)] + grown + head[match.end(1) :]

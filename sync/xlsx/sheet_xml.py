@@ -1,0 +1,188 @@
+"""Sheet XML for a generated tab: values only, with a bold, frozen header row.
+
+The first row of the grid is the header. Numbers are written as numbers, text as
+inline strings, booleans as booleans, and dates and times as serial numbers with
+a date format (so Excel shows them as dates). Empty cells (None, NaN) are left
+out. A grid row with only empty cells gives no ``<row>`` element.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+from decimal import Decimal
+
+from rules.grid import CellValue
+from sync.plan import GeneratedTab
+from sync.xlsx.cell_refs import cell_ref, range_ref
+from sync.xlsx.markup import escape_text, limit_cell_text
+from sync.xlsx.styles import StyleSheet
+
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+# Built-in number formats: m/d/yyyy, m/d/yyyy h:mm and h:mm:ss, shown in the
+# reader's locale.
+DATE_FORMAT = 14
+DATETIME_FORMAT = 22
+TIME_FORMAT = 21
+
+# Excel's serial day 0 is 1899-12-30 for every date from 1900-03-01 on. Earlier
+# serials are one lower, because Excel counts a 29 February 1900 that never was.
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+FIRST_REAL_LEAP_SERIAL = 61
+
+
+def render_tab(
+    tab: GeneratedTab, styles: StyleSheet, drawing_rel_id: str | None = None
+) -> bytes:
+    """Return the sheet XML of a generated tab.
+
+    :param styles: where date and header formats are found or added.
+    :param drawing_rel_id: the relationship id of the tab's drawing (its chart),
+        or None for a tab without one.
+    :raises ValueError: for a value that cannot go into a cell, such as a
+        datetime with a time zone.
+    """
+    try:
+        rows = "".join(
+            _row_xml(tab, row, styles) for row in range(1, len(tab.grid) + 1)
+        )
+    except ValueError as error:
+        raise ValueError(f"generated tab {tab.name!r}: {error}") from error
+    last_column = max((len(row) for row in tab.grid), default=1) - 1
+    dimension = range_ref(1, 0, max(len(tab.grid), 1), max(last_column, 0))
+    drawing = f'<drawing r:id="{drawing_rel_id}"/>' if drawing_rel_id else ""
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{SPREADSHEET_NS}" xmlns:r="{RELATIONSHIPS_NS}">'
+        f'<dimension ref="{dimension}"/>{_sheet_views(tab)}'
+        f'<sheetFormatPr defaultRowHeight="15"/>{_columns(tab)}'
+        f"<sheetData>{rows}</sheetData>"
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+        f'footer="0.3"/>{drawing}</worksheet>'
+    ).encode("utf-8", "replace")
+
+
+def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
+    """Return Excel's serial number for a date, datetime or time of day.
+
+    Returns None for dates before 1900-01-01, which Excel cannot show as dates.
+
+    :raises ValueError: if ``value`` carries a time zone, since Excel stores
+        wall-clock times only; convert it to the business time zone first.
+    """
+    if isinstance(value, dt.time):
+        _require_naive(value.tzinfo, value)
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return (seconds + value.microsecond / 1e6) / 86400
+    if isinstance(value, dt.datetime):
+        _require_naive(value.tzinfo, value)
+        delta = value - EXCEL_EPOCH
+        serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    else:
+        serial = (value - EXCEL_EPOCH.date()).days
+
+    if serial < FIRST_REAL_LEAP_SERIAL:
+        serial -= 1
+    return serial if serial >= 1 else None
+
+
+def _row_xml(tab: GeneratedTab, number: int, styles: StyleSheet) -> str:
+    header = number == 1
+    cells = "".join(
+        _cell_xml(cell_ref(number, column), value, header, styles)
+        for column, value in enumerate(tab.grid[number - 1])
+    )
+    return f'<row r="{number}">{cells}</row>' if cells else ""
+
+
+def _cell_xml(ref: str, value: CellValue, bold: bool, styles: StyleSheet) -> str:
+    """Return one cell, or ``""`` for an empty value."""
+    # NaN and pandas' NaT are the only values unequal to themselves: both mean empty.
+    if value is None or value != value:
+        return ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{_style(styles, 0, bold)} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, str):
+        return _text_cell(ref, value, bold, styles)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return _date_cell(ref, value, bold, styles)
+    if isinstance(value, numbers.Real | Decimal):
+        return _number_cell(ref, float(value), bold, styles)
+    kind = type(value).__name__
+    raise ValueError(
+        f"cell {ref}: a {kind} value ({value!r}) cannot be written to a cell; "
+        "convert it to text, a number or a date first"
+    )
+
+
+def _text_cell(ref: str, text: str, bold: bool, styles: StyleSheet) -> str:
+    if not text:
+        return ""
+    value = escape_text(limit_cell_text(text))
+    return (
+        f'<c r="{ref}"{_style(styles, 0, bold)} t="inlineStr"><is>'
+        f'<t xml:space="preserve">{value}</t></is></c>'
+    )
+
+
+def _number_cell(ref: str, number: float, bold: bool, styles: StyleSheet) -> str:
+    if math.isnan(number):
+        return ""
+    if math.isinf(number):
+        return f'<c r="{ref}"{_style(styles, 0, bold)} t="e"><v>#NUM!</v></c>'
+    text = (
+        str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    )
+    return f'<c r="{ref}"{_style(styles, 0, bold)}><v>{text}</v></c>'
+
+
+def _date_cell(
+    ref: str, value: dt.date | dt.datetime | dt.time, bold: bool, styles: StyleSheet
+) -> str:
+    serial = excel_serial(value)
+    if serial is None:
+        return _text_cell(ref, value.isoformat(), bold, styles)
+    if isinstance(value, dt.datetime):
+        number_format = DATETIME_FORMAT
+    elif isinstance(value, dt.time):
+        number_format = TIME_FORMAT
+    else:
+        number_format = DATE_FORMAT
+    text = str(int(serial)) if float(serial).is_integer() else repr(serial)
+    return f'<c r="{ref}"{_style(styles, number_format, bold)}><v>{text}</v></c>'
+
+
+def _style(styles: StyleSheet, number_format: int, bold: bool) -> str:
+    xf = styles.cell_xf_id(number_format, bold)
+    return f' s="{xf}"' if xf else ""
+
+
+def _sheet_views(tab: GeneratedTab) -> str:
+    if len(tab.grid) < 2:
+        return '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+    return (
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
+        'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+    )
+
+
+def _columns(tab: GeneratedTab) -> str:
+    widths = [
+        f'<col min="{index + 1}" max="{index + 1}" width="{width:g}" customWidth="1"/>'
+        for index, width in enumerate(tab.column_widths)
+        if width and width > 0
+    ]
+    return f"<cols>{''.join(widths)}</cols>" if widths else ""
+
+
+def _require_naive(zone: dt.tzinfo | None, value: object) -> None:
+    if zone is not None:
+        raise ValueError(
+            f"{value!r} has a time zone; convert it to the business time zone and "
+            "drop the zone before writing it to a tab"
+        )

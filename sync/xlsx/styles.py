@@ -1,0 +1,234 @@
+"""The workbook's styles part: the few formats pipesheet adds, reused when present.
+
+pipesheet needs a differential format (``dxf``) per highlight colour and, for
+generated tabs, cell formats for dates and a bold header. Each is looked up
+first and appended only when missing, so a second run finds the formats the
+first one added and leaves the part unchanged. Appending never renumbers
+existing entries, so every index the workbook already uses stays valid.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from config.errors import UnsupportedWorkbookError
+from sync.xlsx.content_types import ContentTypes
+from sync.xlsx.markup import root_prefix
+from sync.xlsx.package import Package
+from sync.xlsx.relationships import STYLES
+from sync.xlsx.workbook_parts import WorkbookParts
+
+STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+
+# Collections that the schema puts after dxfs, for inserting a missing <dxfs>.
+_AFTER_DXFS = ("tableStyles", "colors", "extLst")
+_HEX_COLOUR = re.compile(r"#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+
+DEFAULT_STYLES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/>'
+    b'</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
+    b'<fill><patternFill patternType="gray125"/></fill></fills><borders count="1">'
+    b"<border><left/><right/><top/><bottom/><diagonal/></border></borders>"
+    b'<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    b'</cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+    b'borderId="0" xfId="0"/></cellXfs><cellStyles count="1"><cellStyle '
+    b'name="Normal" xfId="0" builtinId="0"/></cellStyles><dxfs count="0"/>'
+    b"</styleSheet>"
+)
+
+
+class StyleSheet:
+    """A styles part as text, with lookups that append what is missing."""
+
+    def __init__(self, xml: bytes, workbook: str) -> None:
+        self.workbook = workbook
+        try:
+            self.text = xml.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise UnsupportedWorkbookError(
+                f"Workbook {workbook!r} has a styles part that is not UTF-8. Open it "
+                "in Excel and save it again, then run again."
+            ) from error
+        self.prefix = root_prefix(xml).decode()
+
+    def dxf_id(self, fill_rgb: str) -> int:
+        """Return the index of a dxf that fills cells with ``fill_rgb``.
+
+        :param fill_rgb: ``"FFC7CE"``, ``"#FFC7CE"`` or with alpha ``"FFFFC7CE"``.
+        :raises ValueError: if ``fill_rgb`` is not a hex colour.
+        """
+        p = self.prefix
+        dxf = (
+            f"<{p}dxf><{p}fill><{p}patternFill><{p}bgColor "
+            f'rgb="{_argb(fill_rgb)}"/></{p}patternFill></{p}fill></{p}dxf>'
+        )
+        if self._section("dxfs") is None:
+            self._insert_dxfs()
+        return self._find_or_append("dxfs", "dxf", dxf)
+
+    def cell_xf_id(self, num_fmt_id: int, bold: bool = False) -> int:
+        """Return the index of a plain cell format with a number format and weight.
+
+        An existing format with the same number format and font, default fill,
+        border and parent style, and no alignment or protection, is reused.
+        """
+        font_id = self._bold_font_id() if bold else 0
+        if num_fmt_id == 0 and font_id == 0:
+            return 0
+        for index, xf in enumerate(self._children("cellXfs", "xf")):
+            if _is_plain_xf(xf, num_fmt_id, font_id):
+                return index
+
+        applied = ' applyNumberFormat="1"' if num_fmt_id else ""
+        applied += ' applyFont="1"' if font_id else ""
+        xf = (
+            f'<{self.prefix}xf numFmtId="{num_fmt_id}" fontId="{font_id}" fillId="0" '
+            f'borderId="0" xfId="0"{applied}/>'
+        )
+        return self._find_or_append("cellXfs", "xf", xf)
+
+    def to_bytes(self) -> bytes:
+        """Return the part's content."""
+        return self.text.encode("utf-8")
+
+    def _bold_font_id(self) -> int:
+        fonts = self._children("fonts", "font")
+        if not fonts:
+            raise self._missing("fonts")
+        default = fonts[0]
+        if re.search(rf"<{self.prefix}b\s*/>", default):
+            return 0
+        start_tag_end = default.index(">") + 1
+        if default[start_tag_end - 2] == "/":
+            bold = f"<{self.prefix}font><{self.prefix}b/></{self.prefix}font>"
+        else:
+            bold = (
+                default[:start_tag_end] + f"<{self.prefix}b/>" + default[start_tag_end:]
+            )
+        return self._find_or_append("fonts", "font", bold)
+
+    def _find_or_append(self, collection: str, child: str, element: str) -> int:
+        children = self._children(collection, child)
+        expected = _squeeze(element)
+        for index, existing in enumerate(children):
+            if _squeeze(existing) == expected:
+                return index
+        self._append(collection, element, len(children) + 1)
+        return len(children)
+
+    def _section(self, name: str) -> re.Match[str] | None:
+        p = re.escape(self.prefix)
+        pattern = rf"<{p}{name}(?=[\s/>])[^>]*?(?:/>|>(.*?)</{p}{name}>)"
+        return re.search(pattern, self.text, flags=re.DOTALL)
+
+    def _children(self, collection: str, child: str) -> list[str]:
+        section = self._section(collection)
+        if section is None:
+            raise self._missing(collection)
+        p = re.escape(self.prefix)
+        pattern = rf"<{p}{child}(?=[\s/>])[^>]*?(?:/>|>.*?</{p}{child}>)"
+        return re.findall(pattern, section.group(1) or "", flags=re.DOTALL)
+
+    def _append(self, collection: str, element: str, count: int) -> None:
+        section = self._section(collection)
+        assert section is not None, "callers read the collection first"
+        start_tag = re.match(r"<[^>]*?(/?)>", section.group(0))
+        assert start_tag is not None
+        opening = start_tag.group(0).removesuffix(">").removesuffix("/").rstrip()
+        opening = _with_count(opening, count) + ">"
+
+        closing = f"</{self.prefix}{collection}>"
+        content = section.group(1) or ""
+        replacement = opening + content + element + closing
+        self.text = (
+            self.text[: section.start()] + replacement + self.text[section.end() :]
+        )
+
+    def _insert_dxfs(self) -> None:
+        empty = f'<{self.prefix}dxfs count="0"/>'
+        for name in _AFTER_DXFS:
+            section = self._section(name)
+            if section is not None:
+                at = section.start()
+                break
+        else:
+            at = self.text.rindex(f"</{self.prefix}styleSheet>")
+        self.text = self.text[:at] + empty + self.text[at:]
+
+    def _missing(self, collection: str) -> UnsupportedWorkbookError:
+        return UnsupportedWorkbookError(
+            f"Workbook {self.workbook!r} has no <{collection}> in its styles part. "
+            "Open it in Excel and save it again, then run again."
+        )
+
+
+def _argb(fill_rgb: str) -> str:
+    match = _HEX_COLOUR.fullmatch(fill_rgb.strip())
+    if match is None:
+        raise ValueError(f"fill colour {fill_rgb!r} is not a hex colour like 'FFC7CE'")
+    digits = match.group(1).upper()
+    return digits if len(digits) == 8 else "FF" + digits
+
+
+def _is_plain_xf(xf: str, num_fmt_id: int, font_id: int) -> bool:
+    if not xf.rstrip().endswith("/>") or xf.count("<") != 1:
+        return False
+    attributes: dict[str, str] = dict(_ATTRIBUTE.findall(xf))
+    expected = {"numFmtId": num_fmt_id, "fontId": font_id, "fillId": 0, "borderId": 0}
+    if any(attributes.get(name, "0") != str(value) for name, value in expected.items()):
+        return False
+    return attributes.get("xfId", "0") == "0"
+
+
+def _with_count(start_tag: str, count: int) -> str:
+    if re.search(r"\scount\s*=", start_tag):
+        return re.sub(r"""(\scount\s*=\s*)["']\d*["']""", rf'\g<1>"{count}"', start_tag)
+    return start_tag
+
+
+def _squeeze(element: str) -> str:
+    """Drop whitespace between tags so formatting differences do not matter."""
+    return re.sub(r">\s+<", "><", element.strip())
+
+
+class StylesPart:
+    """The workbook's styles part, loaded on first use and created if missing."""
+
+    def __init__(
+        self, package: Package, workbook: WorkbookParts, content_types: ContentTypes
+    ) -> None:
+        self._package = package
+        self._workbook = workbook
+        self._content_types = content_types
+        self._part: str | None = None
+        self._sheet: StyleSheet | None = None
+
+    @property
+    def sheet(self) -> StyleSheet:
+        """The style sheet to look formats up in and add them to."""
+        if self._sheet is None:
+            related = self._workbook.related(STYLES)
+            self._part = related[0].target if related else None
+            if self._part is not None and self._package.find(self._part) is not None:
+                xml = self._package.read(self._part)
+            else:
+                xml = DEFAULT_STYLES
+            self._sheet = StyleSheet(xml, self._package.workbook)
+        return self._sheet
+
+    def save(self) -> None:
+        """Stage the styles part if it was used, registering it if it is new."""
+        if self._sheet is None:
+            return
+        if self._part is None:
+            self._part = posixpath.join(
+                posixpath.dirname(self._workbook.part), "styles.xml"
+            )
+            self._workbook.add_relationship(STYLES, self._part)
+        if self._content_types.content_type(self._part) != STYLES_TYPE:
+            self._content_types.set_override(self._part, STYLES_TYPE)
+        self._package.write(self._part, self._sheet.to_bytes())

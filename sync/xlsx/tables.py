@@ -1,0 +1,98 @@
+"""Excel tables (list objects) on the pipeline tab whose header row pipesheet writes.
+
+A table stores its column names in its own part as well as in the header cells,
+and Excel reports the workbook as damaged when the two differ. When the status
+header cell lies in a table's header row, the table's column is renamed to the
+same text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from config.errors import FeatureLossError
+from sync.xlsx.cell_refs import parse_range_ref
+from sync.xlsx.markup import attribute_value, escape_attribute, root_prefix, unescape
+from sync.xlsx.package import Package
+from sync.xlsx.relationships import (
+    OFFICE_RELATIONSHIPS_NS,
+    parse_relationships,
+    rels_part,
+)
+
+logger = logging.getLogger(__name__)
+
+TABLE = OFFICE_RELATIONSHIPS_NS + "/table"
+
+_ROOT_TAG = re.compile(rb"<(?:[\w.-]+:)?table(?=[\s>])[^>]*>")
+
+
+def rename_table_headers(
+    package: Package, sheet_part: str, row: int, column: int, header: str, place: str
+) -> None:
+    """Name the table column under the header cell ``header``, if a table has one there.
+
+    :param row: the 1-based row of the header cell; ``column`` is 0-based.
+    :raises FeatureLossError: if another column of that table already has the
+        name, since table column names must be unique.
+    """
+    rels = rels_part(sheet_part)
+    if package.find(rels) is None:
+        return
+    for relationship in parse_relationships(package.read(rels), sheet_part):
+        if relationship.type != TABLE or relationship.external:
+            continue
+        if package.find(relationship.target) is None:
+            continue
+        xml = package.read(relationship.target)
+        renamed = _renamed_column(xml, row, column, header, place)
+        if renamed != xml:
+            package.write(relationship.target, renamed)
+            logger.debug(
+                "Renamed a column of %s to the status header", relationship.target
+            )
+
+
+def _renamed_column(
+    xml: bytes, row: int, column: int, header: str, place: str
+) -> bytes:
+    root = _ROOT_TAG.search(xml)
+    if root is None or attribute_value(root.group(0), b"headerRowCount") == b"0":
+        return xml
+    ref = attribute_value(root.group(0), b"ref")
+    corners = parse_range_ref(ref.decode()) if ref else None
+    if corners is None:
+        return xml
+
+    first_row, first_column, _, last_column = corners
+    if row != first_row or not first_column <= column <= last_column:
+        return xml
+    prefix = re.escape(root_prefix(xml))
+    columns = list(re.finditer(rb"<" + prefix + rb"tableColumn(?=[\s/>])[^>]*>", xml))
+    index = column - first_column
+    if index >= len(columns):
+        return xml
+
+    names = [
+        unescape((attribute_value(c.group(0), b"name") or b"").decode())
+        for c in columns
+    ]
+    if names[index] == header:
+        return xml
+    if header.casefold() in (name.casefold() for name in names):
+        raise FeatureLossError(
+            f"{place}: the status header {header!r} is already the name of another "
+            "column of the Excel table there, and table column names must be unique. "
+            "Rename that column or change the status header, then run again."
+        )
+    return _with_name(xml, columns[index], header)
+
+
+def _with_name(xml: bytes, tag: re.Match[bytes], header: str) -> bytes:
+    value = escape_attribute(header).encode()
+    pattern = rb"""(\sname\s*=\s*)(["'])[^"']*\2"""
+    renamed = re.sub(
+        pattern, lambda m: m.group(1) + b'"' + value + b'"', tag.group(0), count=1
+    )
+    return xml[: tag.start()] + renamed + xml[tag.end() :]

@@ -1,0 +1,177 @@
+"""The workbook part (``xl/workbook.xml``), its relationships and its list of tabs.
+
+The workbook part is found through the package relationships, and each tab's
+sheet part through the workbook's relationships, so nothing here assumes
+Excel's usual part names.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+
+from config.errors import UnsupportedWorkbookError
+from sync.xlsx.markup import (
+    escape_attribute,
+    namespace_prefix,
+    root_prefix,
+    root_start_tag,
+)
+from sync.xlsx.package import Package
+from sync.xlsx.relationships import (
+    OFFICE_DOCUMENT,
+    OFFICE_RELATIONSHIPS_NS,
+    STRICT_OFFICE_DOCUMENT,
+    WORKSHEET,
+    Relationship,
+    add_relationship,
+    next_relationship_id,
+    parse_relationships,
+    relative_target,
+    rels_part,
+    remove_relationship,
+)
+
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """One tab as the workbook part lists it.
+
+    ``part`` is None when the relationship is missing or points outside the
+    package. ``rel_type`` distinguishes worksheets from chart sheets and macro sheets.
+    """
+
+    name: str
+    sheet_id: int
+    rel_id: str
+    part: str | None
+    rel_type: str
+
+    @property
+    def is_worksheet(self) -> bool:
+        return self.rel_type == WORKSHEET
+
+
+class WorkbookParts:
+    """The workbook part, its relationships and the tabs they define."""
+
+    def __init__(self, package: Package) -> None:
+        self._package = package
+        self.part = _find_workbook_part(package)
+        self._rels_part = rels_part(self.part)
+        self._xml = package.read(self.part)
+        self._rels_xml = package.read_required(self._rels_part)
+
+        self.relationships = parse_relationships(self._rels_xml, self.part)
+        self.sheets = _parse_sheets(self._xml, self.relationships, package.workbook)
+
+    def find_sheet(self, name: str) -> SheetEntry | None:
+        """Return the tab called exactly ``name``, or None."""
+        return next((sheet for sheet in self.sheets if sheet.name == name), None)
+
+    def find_sheet_ignoring_case(self, name: str) -> SheetEntry | None:
+        """Return the tab whose name equals ``name`` as Excel compares names."""
+        folded = name.casefold()
+        return next((s for s in self.sheets if s.name.casefold() == folded), None)
+
+    def related(self, rel_type: str) -> list[Relationship]:
+        """Return the workbook's relationships of ``rel_type``."""
+        return [rel for rel in self.relationships if rel.type == rel_type]
+
+    def add_relationship(self, rel_type: str, part: str) -> str:
+        """Relate the workbook to ``part``; return the new relationship id."""
+        rel_id = next_relationship_id(rel.id for rel in self.relationships)
+        target = relative_target(self.part, part)
+        self._rels_xml = add_relationship(self._rels_xml, rel_id, rel_type, target)
+        self.relationships.append(Relationship(rel_id, rel_type, part))
+        return rel_id
+
+    def remove_relationship(self, relationship: Relationship) -> None:
+        """Drop ``relationship`` from the workbook's relationships part."""
+        self._rels_xml = remove_relationship(self._rels_xml, relationship.id)
+        self.relationships.remove(relationship)
+
+    def add_worksheet(self, name: str, part: str) -> SheetEntry:
+        """Append a tab called ``name`` whose sheet part is ``part``.
+
+        The tab gets the next free ``sheetId`` and goes last in the tab order, so
+        the positions that defined names and the active tab refer to are kept.
+        """
+        rel_id = self.add_relationship(WORKSHEET, part)
+        sheet_id = max((sheet.sheet_id for sheet in self.sheets), default=0) + 1
+        self._xml = _insert_sheet_element(self._xml, name, sheet_id, rel_id)
+
+        entry = SheetEntry(name, sheet_id, rel_id, part, WORKSHEET)
+        self.sheets.append(entry)
+        return entry
+
+    def save(self) -> None:
+        """Stage the workbook part and its relationships in the package."""
+        self._package.write(self.part, self._xml)
+        self._package.write(self._rels_part, self._rels_xml)
+
+
+def _find_workbook_part(package: Package) -> str:
+    root_relationships = parse_relationships(package.read_required("_rels/.rels"), "")
+    types = {rel.type: rel for rel in root_relationships if not rel.external}
+    if STRICT_OFFICE_DOCUMENT in types:
+        raise UnsupportedWorkbookError(
+            f"Workbook {package.workbook!r} is saved as Strict Open XML, which "
+            "pipesheet does not write. Save it as an Excel Workbook (.xlsx) in Excel."
+        )
+
+    document = types.get(OFFICE_DOCUMENT)
+    if document is None or package.find(document.target) is None:
+        raise UnsupportedWorkbookError(
+            f"Workbook {package.workbook!r} has no workbook part. Open it in Excel "
+            "and save it as an Excel Workbook (.xlsx), then run again."
+        )
+    if document.target.lower().endswith(".bin"):
+        raise UnsupportedWorkbookError(
+            f"Workbook {package.workbook!r} is a binary workbook (.xlsb). Save it as "
+            "an Excel Workbook (.xlsx) in Excel."
+        )
+    return document.target
+
+
+def _parse_sheets(
+    xml: bytes, relationships: list[Relationship], workbook: str
+) -> list[SheetEntry]:
+    targets = {rel.id: rel for rel in relationships}
+    sheets = []
+    for element in ElementTree.fromstring(xml).iter(f"{{{SPREADSHEET_NS}}}sheet"):
+        rel_id = element.get(f"{{{OFFICE_RELATIONSHIPS_NS}}}id", "")
+        relationship = targets.get(rel_id)
+        internal = relationship is not None and not relationship.external
+        sheets.append(
+            SheetEntry(
+                name=element.get("name", ""),
+                sheet_id=int(element.get("sheetId", "0")),
+                rel_id=rel_id,
+                part=relationship.target if internal and relationship else None,
+                rel_type=relationship.type if relationship else "",
+            )
+        )
+
+    if not sheets:
+        raise UnsupportedWorkbookError(
+            f"Workbook {workbook!r} lists no tabs in its workbook part. Open it in "
+            "Excel and save it again, then run again."
+        )
+    return sheets
+
+
+def _insert_sheet_element(xml: bytes, name: str, sheet_id: int, rel_id: str) -> bytes:
+    prefix = root_prefix(xml)
+    rel_prefix = namespace_prefix(root_start_tag(xml), OFFICE_RELATIONSHIPS_NS)
+    declaration = "" if rel_prefix else f' xmlns:pr="{OFFICE_RELATIONSHIPS_NS}"'
+    element = (
+        f'<{prefix.decode()}sheet{declaration} name="{escape_attribute(name)}" '
+        f'sheetId="{sheet_id}" {rel_prefix or "pr"}:id="{rel_id}"/>'
+    ).encode()
+
+    closing = b"</" + prefix + b"sheets>"
+    at = xml.find(closing)
+    return xml[:at] + element + xml[at:]

@@ -1,0 +1,257 @@
+"""Patching a workbook file: the owned parts rewritten, every other member copied.
+
+This is the entry point of :mod:`sync.xlsx`. It opens the source package, edits
+the pipeline tab's sheet part, writes the generated tabs, updates the package
+parts that list tabs and parts, and writes the new archive to ``target``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from sync.xlsx.cell_refs import range_ref
+from sync.xlsx.compression import Deflater, fastest_deflater
+from sync.xlsx.content_types import ContentTypes
+from sync.xlsx.edits import PatchStats, WorkbookEdits
+from sync.xlsx.generated_tabs import write_generated_tabs
+from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
+from sync.xlsx.markup import root_prefix
+from sync.xlsx.package import Package
+from sync.xlsx.relationships import CALC_CHAIN
+from sync.xlsx.sheet_patch import patch_status_column
+from sync.xlsx.styles import StylesPart
+from sync.xlsx.tables import rename_table_headers
+from sync.xlsx.workbook_parts import WorkbookParts
+from sync.xlsx.zipcopy import NewMember, ZipMember
+
+logger = logging.getLogger(__name__)
+
+
+class StepTimer:
+    """Seconds spent in each named step, summed when a step repeats."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the block and add its duration to ``name``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
+
+
+def patch_workbook(
+    source: Path,
+    target: Path,
+    edits: WorkbookEdits,
+    *,
+    deflater: Deflater | None = None,
+) -> PatchStats:
+    """Write ``source`` with ``edits`` applied to ``target``; never modify ``source``.
+
+    Only the parts pipesheet owns change: the pipeline tab's sheet part (status
+    cells and pipesheet's conditional formats), the generated tabs and their
+    charts, and the package parts that list tabs and parts. Every other zip
+    member is copied as stored, byte for byte. ``target`` is written completely
+    and flushed; syncing it to disk and renaming it is the caller's job.
+
+    :param deflater: the compressor for rewritten members; by default ISA-L when
+        python-isal is installed, else zlib.
+    :raises SheetLayoutError: if the pipeline tab is missing or not a worksheet,
+        or a generated tab would overwrite a tab pipesheet does not own.
+    :raises DefinitionError: if a generated tab name is not a valid tab name.
+    :raises UnsupportedWorkbookError: if ``source`` is not a workbook pipesheet
+        can patch (not a zip, damaged, Strict Open XML, or over 4 GB).
+    :raises FeatureLossError: if writing would break a feature of the workbook.
+    :raises ValueError: if ``target`` is ``source``.
+    """
+    _reject_same_file(source, target)
+    deflater = deflater or fastest_deflater()
+    timer = StepTimer()
+    with timer.step("read_directory"):
+        package = Package(source)
+
+    with package:
+        try:
+            cells_written = _apply_edits(package, edits, timer)
+        except ElementTree.ParseError as error:
+            raise UnsupportedWorkbookError(
+                f"Workbook {source.name!r} has a damaged XML part ({error}). Open it "
+                "in Excel and save it again, then run again."
+            ) from error
+        with timer.step("deflate"):
+            members = package.compress(deflater)
+        with timer.step("write"):
+            bytes_written = _write_target(package, members, target)
+
+    stats = PatchStats(
+        members_copied_raw=sum(not isinstance(m, NewMember) for m in members),
+        members_rewritten=[m.name for m in members if isinstance(m, NewMember)],
+        bytes_written=bytes_written,
+        seconds_by_step=timer.seconds,
+        members_removed=package.removed,
+        deflate_backend=deflater.name,
+    )
+    _log_patch(source, edits, stats, cells_written)
+    return stats
+
+
+def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> int:
+    """Stage every owned part's new content; return the status cells written."""
+    with timer.step("read_parts"):
+        workbook = WorkbookParts(package)
+        content_types = ContentTypes(package)
+        styles = StylesPart(package, workbook, content_types)
+
+    cells_written, formulas_replaced = _patch_pipeline_tab(
+        package, workbook, styles, edits, timer
+    )
+    with timer.step("generated_tabs"):
+        tabs = write_generated_tabs(
+            package,
+            workbook,
+            content_types,
+            styles,
+            edits.generated_tabs,
+            edits.owned_tab_names,
+            edits.tab,
+        )
+
+    with timer.step("package_parts"):
+        if formulas_replaced or tabs.formulas_replaced:
+            _drop_calculation_chain(package, workbook, content_types)
+        styles.save()
+        content_types.save()
+        workbook.save()
+    return cells_written
+
+
+def _patch_pipeline_tab(
+    package: Package,
+    workbook: WorkbookParts,
+    styles: StylesPart,
+    edits: WorkbookEdits,
+    timer: StepTimer,
+) -> tuple[int, bool]:
+    """Write status cells and highlights; return cells written and formula loss."""
+    texts = dict(edits.status_cells)
+    if edits.status_header is not None:
+        texts[edits.header_row] = edits.status_header
+    if not texts and not edits.highlights:
+        return 0, False
+
+    part = _pipeline_sheet_part(workbook, edits.tab, package.workbook)
+    with timer.step("inflate_sheet"):
+        xml = package.read(part)
+    block = _highlight_block(edits, styles) if edits.highlights else None
+    prefix = root_prefix(xml)
+
+    def rewrite_tail(tail: bytes) -> bytes:
+        return tail if block is None else rewrite_highlights(tail, prefix, block)
+
+    place = f"Workbook {package.workbook!r}, tab {edits.tab!r}"
+    if edits.status_header is not None:
+        rename_table_headers(
+            package,
+            part,
+            edits.header_row,
+            edits.status_column,
+            edits.status_header,
+            place,
+        )
+    with timer.step("patch_sheet"):
+        patch = patch_status_column(
+            xml, edits.status_column, texts, place, rewrite_tail
+        )
+        del xml
+        package.write(part, patch.xml)
+    return patch.cells_written, patch.formulas_replaced
+
+
+def _pipeline_sheet_part(workbook: WorkbookParts, tab: str, name: str) -> str:
+    sheet = workbook.find_sheet(tab)
+    if sheet is None:
+        tabs = ", ".join(repr(s.name) for s in workbook.sheets)
+        raise SheetLayoutError(
+            f"Workbook {name!r} has no tab {tab!r}; its tabs are {tabs}. Check the "
+            "tab name in the pipeline definition's source."
+        )
+    if not sheet.is_worksheet or sheet.part is None:
+        raise SheetLayoutError(
+            f"Workbook {name!r}: tab {tab!r} is not a worksheet (it is a chart sheet "
+            "or macro sheet). Point the pipeline definition at the deals tab."
+        )
+    return sheet.part
+
+
+def _highlight_block(edits: WorkbookEdits, styles: StylesPart) -> HighlightBlock:
+    """Return the highlight rules with their dxf ids, or only rules to remove."""
+    if edits.highlight_range is None:
+        return HighlightBlock(edits.highlights, [], None)
+    first_row, last_row, first_column, last_column = edits.highlight_range
+    if last_row < first_row:
+        return HighlightBlock(edits.highlights, [], None)
+    sqref = range_ref(first_row, first_column, last_row, last_column)
+    dxf_ids = [styles.sheet.dxf_id(rule.fill_rgb) for rule in edits.highlights]
+    return HighlightBlock(edits.highlights, dxf_ids, sqref)
+
+
+def _drop_calculation_chain(
+    package: Package, workbook: WorkbookParts, content_types: ContentTypes
+) -> None:
+    """Remove the calculation chain, which Excel rebuilds when it is missing.
+
+    Excel reports a damaged file when the chain lists a cell without a
+    formula, and replacing a formula cell leaves exactly that behind.
+    """
+    for relationship in workbook.related(CALC_CHAIN):
+        package.remove(relationship.target)
+        content_types.remove_override(relationship.target)
+        workbook.remove_relationship(relationship)
+        logger.debug("Removed %s: a replaced cell held a formula", relationship.target)
+
+
+def _write_target(
+    package: Package, members: list[ZipMember | NewMember], target: Path
+) -> int:
+    try:
+        with target.open("wb") as out:
+            written = package.save(out, members)
+            out.flush()
+        return written
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _reject_same_file(source: Path, target: Path) -> None:
+    if target.exists() and source.exists() and source.samefile(target):
+        raise ValueError(f"target {str(target)!r} is the source workbook itself")
+
+
+def _log_patch(
+    source: Path, edits: WorkbookEdits, stats: PatchStats, cells_written: int
+) -> None:
+    logger.info(
+        "Patched workbook %s tab %s: %d status cells, %d generated tabs, "
+        "%d members rewritten, %d copied, %d bytes in %.2f s (%s)",
+        source.name,
+        edits.tab,
+        cells_written,
+        len(edits.generated_tabs),
+        len(stats.members_rewritten),
+        stats.members_copied_raw,
+        stats.bytes_written,
+        sum(stats.seconds_by_step.values()),
+        stats.deflate_backend,
+    )

@@ -1,0 +1,160 @@
+"""pipesheet's conditional formats: recognised by formula, replaced, placed in order."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.plan import HighlightRule
+from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
+
+ERROR_RULE = HighlightRule('LEFT($Q5,5)="ERROR"', "FFC7CE")
+WARNING_RULE = HighlightRule('LEFT($Q5,4)="WARN"', "FFEB9C")
+BLOCK = HighlightBlock([ERROR_RULE, WARNING_RULE], [7, 8], "A5:Q99")
+
+
+def ours(first_priority: int) -> bytes:
+    """Return the block pipesheet writes for BLOCK with priorities from ``first``."""
+    return (
+        b'<conditionalFormatting sqref="A5:Q99"><cfRule type="expression" dxfId="7" '
+        b'priority="%d"><formula>LEFT($Q5,5)="ERROR"</formula></cfRule><cfRule '
+        b'type="expression" dxfId="8" priority="%d"><formula>LEFT($Q5,4)="WARN"'
+        b"</formula></cfRule></conditionalFormatting>"
+        % (first_priority, first_priority + 1)
+    )
+
+
+OURS = ours(4)
+USERS = (
+    b'<conditionalFormatting sqref="G5:G99"><cfRule type="cellIs" dxfId="1" '
+    b'priority="3" operator="greaterThan"><formula>100</formula></cfRule>'
+    b"</conditionalFormatting>"
+)
+MERGES = b'<mergeCells count="1"><mergeCell ref="A1:C1"/></mergeCells>'
+VALIDATIONS = (
+    b'<dataValidations count="1"><dataValidation sqref="E5"/></dataValidations>'
+)
+MARGINS = b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75"/>'
+CLOSE = b"</worksheet>"
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        (
+            MERGES + USERS + VALIDATIONS + CLOSE,
+            MERGES + USERS + OURS + VALIDATIONS + CLOSE,
+        ),
+        (MERGES + VALIDATIONS + CLOSE, MERGES + ours(1) + VALIDATIONS + CLOSE),
+        (MARGINS + CLOSE, ours(1) + MARGINS + CLOSE),
+        (CLOSE, ours(1) + CLOSE),
+        (
+            b"<extLst><ext/></extLst>" + CLOSE,
+            ours(1) + b"<extLst><ext/></extLst>" + CLOSE,
+        ),
+        (
+            b"\n  " + MERGES + b"\n  " + MARGINS + CLOSE,
+            b"\n  " + MERGES + ours(1) + b"\n  " + MARGINS + CLOSE,
+        ),
+    ],
+    ids=[
+        "after-user-formats",
+        "after-merged-cells",
+        "before-page-margins",
+        "empty-tail",
+        "before-extension-list",
+        "pretty-printed",
+    ],
+)
+def test_block_placed_in_schema_order(tail: bytes, expected: bytes) -> None:
+    assert rewrite_highlights(tail, b"", BLOCK) == expected
+
+
+def test_previous_block_replaced() -> None:
+    old = OURS.replace(b"A5:Q99", b"A5:Q50").replace(b'dxfId="7"', b'dxfId="2"')
+    tail = MERGES + USERS + old + VALIDATIONS + CLOSE
+
+    assert (
+        rewrite_highlights(tail, b"", BLOCK)
+        == MERGES + USERS + OURS + VALIDATIONS + CLOSE
+    )
+
+
+def test_replacing_twice_gives_same_bytes() -> None:
+    tail = MERGES + USERS + VALIDATIONS + CLOSE
+
+    once = rewrite_highlights(tail, b"", BLOCK)
+
+    assert rewrite_highlights(once, b"", BLOCK) == once
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        (
+            b'<conditionalFormatting sqref="A5:A9"><cfRule type="expression" dxfId="1" '
+            b'priority="9"><formula>LEFT($Q5,5)="ERROR"</formula></cfRule><cfRule '
+            b'type="expression" dxfId="1" priority="10"><formula>$E5="Lost"</formula>'
+            b"</cfRule></conditionalFormatting>"
+        ),
+        (
+            b'<conditionalFormatting sqref="A5:A9"><cfRule type="containsText" '
+            b'dxfId="1" '
+            b'priority="9" text="ERROR"><formula>LEFT($Q5,5)="ERROR"</formula></cfRule>'
+            b"</conditionalFormatting>"
+        ),
+    ],
+    ids=["mixed-with-user-rule", "other-rule-type"],
+)
+def test_user_blocks_kept(block: bytes) -> None:
+    tail = block + CLOSE
+
+    result = rewrite_highlights(tail, b"", BLOCK)
+
+    assert result.startswith(block)
+
+
+def test_priorities_follow_highest_existing() -> None:
+    extension = (
+        b"<extLst><ext><x14:conditionalFormattings><x14:conditionalFormatting><x14:cfRu"
+        b"le "
+        b'type="iconSet" priority="11" id="{A}"/></x14:conditionalFormatting>'
+        b"</x14:conditionalFormattings></ext></extLst>"
+    )
+
+    result = rewrite_highlights(USERS + extension + CLOSE, b"", BLOCK)
+
+    assert b'priority="12"><formula>LEFT' in result
+
+
+def test_escaped_formula_recognised() -> None:
+    rule = HighlightRule('AND($Q5<>"",$Q5<>"OK")', "FFC7CE")
+    block = HighlightBlock([rule], [3], "A5:Q9")
+    old = (
+        b'<conditionalFormatting sqref="A5:Q7"><cfRule type="expression" dxfId="3" '
+        b'priority="1"><formula>AND($Q5&lt;&gt;"",$Q5&lt;&gt;"OK")</formula></cfRule>'
+        b"</conditionalFormatting>"
+    )
+
+    result = rewrite_highlights(old + CLOSE, b"", block)
+
+    assert result == old.replace(b"A5:Q7", b"A5:Q9") + CLOSE
+
+
+def test_no_range_only_removes() -> None:
+    tail = USERS + OURS + CLOSE
+
+    result = rewrite_highlights(tail, b"", HighlightBlock(BLOCK.rules, [], None))
+
+    assert result == USERS + CLOSE
+
+
+def test_prefixed_worksheet_gets_prefixed_block() -> None:
+    block = HighlightBlock([ERROR_RULE], [7], "A5:Q9")
+
+    result = rewrite_highlights(b"<x:pageMargins/></x:worksheet>", b"x:", block)
+
+    assert result == (
+        b'<x:conditionalFormatting sqref="A5:Q9"><x:cfRule type="expression" '
+        b'dxfId="7" priority="1"><x:formula>LEFT($Q5,5)="ERROR"</x:formula>'
+        b"</x:cfRule></x:conditionalFormatting><x:pageMargins/></x:worksheet>"
+    )

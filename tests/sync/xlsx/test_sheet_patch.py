@@ -1,0 +1,385 @@
+"""Status cells written into sheet XML: replace, insert, order and escaping."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.errors import FeatureLossError, UnsupportedWorkbookError
+from sync.xlsx.sheet_patch import patch_status_column
+
+HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
+COLUMN_C = 2
+
+
+def sheet(rows: bytes, dimension: bytes = b"A1:D3", extra: bytes = b"") -> bytes:
+    """Return a worksheet with ``rows`` inside its sheet data."""
+    return (
+        HEAD
+        + b'<dimension ref="'
+        + dimension
+        + b'"/>'
+        + extra
+        + b"<sheetData>"
+        + rows
+        + b"</sheetData><pageMargins/></worksheet>"
+    )
+
+
+def status(text: str, ref: bytes = b"C2", style: bytes = b"") -> bytes:
+    """Return the inline-string status cell pipesheet writes."""
+    return (
+        b'<c r="'
+        + ref
+        + b'"'
+        + style
+        + b' t="inlineStr"><is><t xml:space="preserve">'
+        + text.encode()
+        + b"</t></is></c>"
+    )
+
+
+def patched_rows(xml: bytes, texts: dict[int, str], column: int = COLUMN_C) -> bytes:
+    """Patch ``xml`` and return only the content of its sheet data."""
+    result = patch_status_column(xml, column, texts, "test").xml
+    start = result.index(b"<sheetData>") + len(b"<sheetData>")
+    return result[start : result.index(b"</sheetData>")]
+
+
+CELL_A2 = b'<c r="A2" t="s"><v>0</v></c>'
+CELL_B2 = b'<c r="B2"><v>5</v></c>'
+CELL_D2 = b'<c r="D2"><f>B2*2</f><v>10</v></c>'
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            b'<row r="2">' + CELL_A2 + b'<c r="C2" s="7" t="s"><v>3</v></c></row>',
+            b'<row r="2">' + CELL_A2 + status("OK", style=b' s="7"') + b"</row>",
+        ),
+        (
+            b'<row r="2">' + CELL_A2 + b'<c r="C2" s="4"/>' + CELL_D2 + b"</row>",
+            b'<row r="2">'
+            + CELL_A2
+            + status("OK", style=b' s="4"')
+            + CELL_D2
+            + b"</row>",
+        ),
+        (
+            b'<row r="2"><c r="C2"><f>1+1</f><v>2</v></c></row>',
+            b'<row r="2">' + status("OK") + b"</row>",
+        ),
+    ],
+    ids=["last-cell-with-style", "between-cells", "formula-cell"],
+)
+def test_existing_status_cell_replaced(row: bytes, expected: bytes) -> None:
+    assert patched_rows(sheet(row), {2: "OK"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            b'<row r="2">' + CELL_A2 + CELL_B2 + b"</row>",
+            b'<row r="2">' + CELL_A2 + CELL_B2 + status("OK") + b"</row>",
+        ),
+        (
+            b'<row r="2">' + CELL_A2 + CELL_D2 + b"</row>",
+            b'<row r="2">' + CELL_A2 + status("OK") + CELL_D2 + b"</row>",
+        ),
+        (
+            b'<row r="2">' + CELL_D2 + b"</row>",
+            b'<row r="2">' + status("OK") + CELL_D2 + b"</row>",
+        ),
+        (b'<row r="2"></row>', b'<row r="2">' + status("OK") + b"</row>"),
+        (
+            b'<row r="2" spans="1:4"/>',
+            b'<row r="2" spans="1:4">' + status("OK") + b"</row>",
+        ),
+    ],
+    ids=["after-last", "between", "before-first", "empty-row", "self-closing-row"],
+)
+def test_missing_status_cell_inserted_in_column_order(
+    row: bytes, expected: bytes
+) -> None:
+    assert patched_rows(sheet(row), {2: "OK"}) == expected
+
+
+def test_missing_rows_inserted_in_row_order() -> None:
+    rows = b'<row r="2">' + CELL_A2 + b'</row><row r="4"><c r="A4"><v>1</v></c></row>'
+
+    result = patched_rows(sheet(rows), {1: "Status", 3: "NEW", 2: "OK", 6: "END"})
+
+    assert result == (
+        b'<row r="1">'
+        + status("Status", b"C1")
+        + b'</row><row r="2">'
+        + CELL_A2
+        + status("OK")
+        + b'</row><row r="3">'
+        + status("NEW", b"C3")
+        + b'</row><row r="4"><c r="A4"><v>1</v></c></row><row r="6">'
+        + status("END", b"C6")
+        + b"</row>"
+    )
+
+
+def test_rows_and_cells_without_r_attribute() -> None:
+    rows = b"<row><c><v>1</v></c></row><row><c><v>2</v></c><c/><c><v>4</v></c></row>"
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert result == (
+        b"<row><c><v>1</v></c></row><row><c><v>2</v></c><c/>" + status("OK") + b"</row>"
+    )
+
+
+def test_cells_without_r_after_status_column() -> None:
+    rows = b"<row><c><v>1</v></c><c/><c><v>3</v></c><c><v>4</v></c></row>"
+
+    result = patched_rows(sheet(rows), {1: "OK"})
+
+    assert (
+        result
+        == b"<row><c><v>1</v></c><c/>" + status("OK", b"C1") + b"<c><v>4</v></c></row>"
+    )
+
+
+def test_prefixed_elements_keep_their_prefix() -> None:
+    xml = (
+        b"<x:worksheet "
+        b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<x:sheetData><x:row r="2"><x:c r="A2"><x:v>1</x:v></x:c></x:row>'
+        b"</x:sheetData></x:worksheet>"
+    )
+
+    result = patch_status_column(xml, COLUMN_C, {2: "OK", 3: "NEW"}, "test").xml
+
+    assert result == (
+        b"<x:worksheet "
+        b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<x:sheetData><x:row r="2"><x:c r="A2"><x:v>1</x:v></x:c><x:c r="C2" '
+        b't="inlineStr"><x:is><x:t xml:space="preserve">OK</x:t></x:is></x:c></x:row>'
+        b'<x:row r="3"><x:c r="C3" t="inlineStr"><x:is><x:t xml:space="preserve">NEW'
+        b"</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>"
+    )
+
+
+def test_single_quoted_attributes_understood() -> None:
+    rows = b"<row r='2'><c r='A2'><v>1</v></c><c r='C2' s='3'><v>9</v></c></row>"
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert (
+        result
+        == b"<row r='2'><c r='A2'><v>1</v></c>"
+        + status("OK", style=b' s="3"')
+        + b"</row>"
+    )
+
+
+def test_row_extension_stays_after_cells() -> None:
+    rows = b'<row r="2">' + CELL_A2 + b"<extLst><ext/></extLst></row>"
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert (
+        result
+        == b'<row r="2">' + CELL_A2 + status("OK") + b"<extLst><ext/></extLst></row>"
+    )
+
+
+def test_self_closing_sheet_data_gets_rows() -> None:
+    xml = HEAD + b"<sheetData/></worksheet>"
+
+    result = patch_status_column(xml, COLUMN_C, {2: "OK"}, "test").xml
+
+    assert (
+        result
+        == HEAD
+        + b'<sheetData><row r="2">'
+        + status("OK")
+        + b"</row></sheetData></worksheet>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('a & b < c > "d"', b'a &amp; b &lt; c &gt; "d"'),
+        ("emoji 😀 中文", "emoji 😀 中文".encode()),
+        ("line\r\nbreak\x07", b"line_x000D_\nbreak_x0007_"),
+        ("literal _x0041_", b"literal _x005F_x0041_"),
+    ],
+    ids=["markup", "non-ascii", "control-characters", "escape-lookalike"],
+)
+def test_status_text_escaped(text: str, expected: bytes) -> None:
+    result = patched_rows(sheet(b'<row r="2"></row>'), {2: text})
+
+    assert (
+        result
+        == b'<row r="2">'
+        + status("").replace(b"></t>", b">" + expected + b"</t>")
+        + b"</row>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            b'<row r="2"><c r="C2" s="5"><v>1</v></c></row>',
+            b'<row r="2"><c r="C2" s="5"/></row>',
+        ),
+        (b'<row r="2"><c r="C2"><v>1</v></c></row>', b'<row r="2"></row>'),
+        (b'<row r="2">' + CELL_A2 + b"</row>", b'<row r="2">' + CELL_A2 + b"</row>"),
+    ],
+    ids=["styled-cell-kept-empty", "unstyled-cell-removed", "missing-cell-not-created"],
+)
+def test_empty_text_leaves_no_value(row: bytes, expected: bytes) -> None:
+    assert patched_rows(sheet(row), {2: "", 5: ""}) == expected
+
+
+def test_inserted_cell_takes_column_style() -> None:
+    cols = (
+        b'<cols><col min="1" max="2" width="9"/><col min="3" max="3" style="8"/></cols>'
+    )
+    xml = sheet(b'<row r="2">' + CELL_A2 + b"</row>", extra=cols)
+
+    result = patch_status_column(xml, COLUMN_C, {2: "OK", 3: "NEW"}, "test").xml
+
+    assert (
+        status("OK", style=b' s="8"')
+        + b'</row><row r="3">'
+        + status("NEW", b"C3", b' s="8"')
+        in result
+    )
+
+
+def test_inserted_cell_takes_formatted_row_style() -> None:
+    rows = b'<row r="2" s="6" customFormat="1">' + CELL_A2 + b"</row>"
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert (
+        result
+        == b'<row r="2" s="6" customFormat="1">'
+        + CELL_A2
+        + status("OK", style=b' s="6"')
+        + b"</row>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dimension", "texts", "expected"),
+    [
+        (b"A1:D3", {5: "OK"}, b'<dimension ref="A1:D5"/>'),
+        (b"A1:B3", {2: "OK"}, b'<dimension ref="A1:C3"/>'),
+        (b"A1:D9", {2: "OK"}, b'<dimension ref="A1:D9"/>'),
+        (b"A1", {2: "OK"}, b'<dimension ref="A1:C2"/>'),
+    ],
+    ids=["more-rows", "more-columns", "inside", "single-cell"],
+)
+def test_dimension_grows_to_cover_status(
+    dimension: bytes, texts: dict[int, str], expected: bytes
+) -> None:
+    xml = sheet(b"", dimension=dimension)
+
+    result = patch_status_column(xml, COLUMN_C, texts, "test").xml
+
+    assert expected in result
+
+
+def test_formula_replacement_reported() -> None:
+    xml = sheet(b'<row r="2"><c r="C2"><f>1+1</f><v>2</v></c></row>')
+
+    result = patch_status_column(xml, COLUMN_C, {2: "OK"}, "test")
+
+    assert result.formulas_replaced
+
+
+def test_plain_value_replacement_not_reported_as_formula() -> None:
+    xml = sheet(b'<row r="2"><c r="C2"><v>2</v></c></row>')
+
+    result = patch_status_column(xml, COLUMN_C, {2: "OK"}, "test")
+
+    assert not result.formulas_replaced
+
+
+def test_shared_formula_anchor_rejected() -> None:
+    formula = b'<f t="shared" ref="C2:C9" si="0">A2*2</f>'
+    row = b'<row r="2"><c r="C2">' + formula + b"<v>2</v></c></row>"
+
+    with pytest.raises(FeatureLossError) as raised:
+        patch_status_column(
+            sheet(row), COLUMN_C, {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'"
+        )
+
+    assert str(raised.value) == (
+        "Workbook 'w.xlsx', tab 'Deals': status cell C2 contains a shared formula that "
+        "other cells copy, and replacing it would break them. Clear the status column "
+        "in Excel, then run again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            b"<row r='3'></row><row r='2'></row>",
+            (
+                "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 2 "
+                "comes after "
+                "row 3). Open the workbook in Excel and save it again, then run again."
+            ),
+        ),
+        (
+            b"<!-- note --><row r='2'></row>",
+            (
+                "Workbook 'w.xlsx', tab 'Deals': the sheet data contains XML "
+                "comments or CDATA, which pipesheet does not edit. Open the workbook "
+                "in Excel and save it again, then run again."
+            ),
+        ),
+        (
+            b"<row r='2'><c r='A2'><v>1</v></c>",
+            (
+                "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 2 is "
+                "not "
+                "closed). Open the workbook in Excel and save it again, then run again."
+            ),
+        ),
+    ],
+    ids=["rows-out-of-order", "comment", "unclosed-row"],
+)
+def test_unusable_sheet_data_rejected(rows: bytes, message: str) -> None:
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch_status_column(
+            sheet(rows), COLUMN_C, {2: "OK", 9: "END"}, "Workbook 'w.xlsx', tab 'Deals'"
+        )
+
+    assert str(raised.value) == message
+
+
+def test_untouched_rows_copied_byte_for_byte() -> None:
+    rows = b'<row r="1" ht="20" customHeight="1"><c r="A1" t="s"><v>9</v></c></row>\n  '
+    rows += b'<row r="2">' + CELL_A2 + b"</row>"
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert result.startswith(
+        b'<row r="1" ht="20" customHeight="1"><c r="A1" t="s"><v>9</v></c></row>\n  '
+    )
+
+
+def test_tail_rewritten_in_same_pass() -> None:
+    xml = sheet(b'<row r="2"></row>')
+
+    result = patch_status_column(
+        xml, COLUMN_C, {2: "OK"}, "test", lambda tail: b"<x/>" + tail
+    )
+
+    assert result.xml.endswith(b"</sheetData><x/><pageMargins/></worksheet>")

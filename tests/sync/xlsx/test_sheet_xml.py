@@ -1,0 +1,164 @@
+"""Generated tab XML: value types, serial dates, header style and layout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import pytest
+
+from rules.grid import CellValue
+from sync.plan import GeneratedTab
+from sync.xlsx.sheet_xml import excel_serial, render_tab
+from sync.xlsx.styles import DEFAULT_STYLES, StyleSheet
+
+
+def cells(value: CellValue) -> str:
+    """Return the sheet data of a tab with a header and ``value`` in A2."""
+    xml = render_tab(
+        GeneratedTab("T", [["H"], [value]]), StyleSheet(DEFAULT_STYLES, "w")
+    )
+    text = xml.decode()
+    return text[text.index("</row>") + len("</row>") : text.index("</sheetData>")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (42, '<row r="2"><c r="A2"><v>42</v></c></row>'),
+        (2.5, '<row r="2"><c r="A2"><v>2.5</v></c></row>'),
+        (3.0, '<row r="2"><c r="A2"><v>3</v></c></row>'),
+        (Decimal("1.25"), '<row r="2"><c r="A2"><v>1.25</v></c></row>'),
+        (True, '<row r="2"><c r="A2" t="b"><v>1</v></c></row>'),
+        (
+            "a & <b>",
+            (
+                '<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">'
+                "a &amp; &lt;b&gt;</t></is></c></row>"
+            ),
+        ),
+        (dt.date(2025, 9, 9), '<row r="2"><c r="A2" s="2"><v>45909</v></c></row>'),
+        (
+            dt.datetime(2025, 9, 9, 12),
+            '<row r="2"><c r="A2" s="2"><v>45909.5</v></c></row>',
+        ),
+        (dt.time(6), '<row r="2"><c r="A2" s="2"><v>0.25</v></c></row>'),
+        (
+            dt.date(1850, 1, 1),
+            (
+                '<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">'
+                "1850-01-01</t></is></c></row>"
+            ),
+        ),
+        (math.inf, '<row r="2"><c r="A2" t="e"><v>#NUM!</v></c></row>'),
+        (None, ""),
+        (math.nan, ""),
+        ("", ""),
+    ],
+    ids=[
+        "int",
+        "float",
+        "whole-float",
+        "decimal",
+        "bool",
+        "text",
+        "date",
+        "datetime",
+        "time",
+        "date-before-1900",
+        "infinity",
+        "none",
+        "nan",
+        "empty-text",
+    ],
+)
+def test_value_written_by_type(value: CellValue, expected: str) -> None:
+    assert cells(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "serial"),
+    [
+        (dt.date(1900, 1, 1), 1),
+        (dt.date(1900, 2, 28), 59),
+        (dt.date(1900, 3, 1), 61),
+        (dt.date(2025, 9, 9), 45909),
+        (dt.datetime(2025, 9, 9, 18), 45909.75),
+        (dt.date(1899, 12, 31), None),
+    ],
+    ids=[
+        "first-day",
+        "before-fake-leap-day",
+        "after-fake-leap-day",
+        "recent",
+        "evening",
+        "too-early",
+    ],
+)
+def test_excel_serial_follows_excel_calendar(
+    value: dt.date, serial: float | None
+) -> None:
+    assert excel_serial(value) == serial
+
+
+def test_zoned_datetime_rejected() -> None:
+    tab = GeneratedTab("Log", [["When"], [dt.datetime(2025, 9, 9, tzinfo=dt.UTC)]])
+
+    with pytest.raises(ValueError) as raised:
+        render_tab(tab, StyleSheet(DEFAULT_STYLES, "w"))
+
+    assert str(raised.value) == (
+        "generated tab 'Log': datetime.datetime(2025, 9, 9, 0, 0, "
+        "tzinfo=datetime.timezone.utc) "
+        "has a time zone; convert it to the business time zone and drop the zone "
+        "before "
+        "writing it to a tab"
+    )
+
+
+def test_unknown_value_type_rejected() -> None:
+    tab = GeneratedTab("Log", [["When"], [object]])  # type: ignore[list-item]
+
+    with pytest.raises(ValueError) as raised:
+        render_tab(tab, StyleSheet(DEFAULT_STYLES, "w"))
+
+    assert str(raised.value) == (
+        "generated tab 'Log': cell A2: a type value (<class 'object'>) cannot be "
+        "written to a cell; convert it to text, a number or a date first"
+    )
+
+
+def test_layout_has_bold_frozen_header_and_widths() -> None:
+    tab = GeneratedTab(
+        "Funnel", [["Stage", "Deals"], ["Lead", 4]], column_widths=[18, 0, 9.5]
+    )
+    styles = StyleSheet(DEFAULT_STYLES, "w")
+
+    xml = render_tab(tab, styles, drawing_rel_id="rId1").decode()
+
+    assert xml == (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<dimension ref="A1:B2"/><sheetViews><sheetView workbookViewId="0"><pane '
+        'ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>'
+        '</sheetViews><sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="1" '
+        'width="18" customWidth="1"/><col min="3" max="3" width="9.5" customWidth="1"/>'
+        '</cols><sheetData><row r="1"><c r="A1" s="1" t="inlineStr"><is><t '
+        'xml:space="preserve">Stage</t></is></c><c r="B1" s="1" t="inlineStr"><is><t '
+        'xml:space="preserve">Deals</t></is></c></row><row r="2"><c r="A2" '
+        't="inlineStr"><is><t xml:space="preserve">Lead</t></is></c><c r="B2"><v>4</v>'
+        '</c></row></sheetData><pageMargins left="0.7" right="0.7" top="0.75" '
+        'bottom="0.75" header="0.3" footer="0.3"/><drawing r:id="rId1"/></worksheet>'
+    )
+
+
+def test_empty_grid_gives_valid_sheet() -> None:
+    xml = render_tab(
+        GeneratedTab("Empty", []), StyleSheet(DEFAULT_STYLES, "w")
+    ).decode()
+
+    assert '<dimension ref="A1"/>' in xml
+    assert "<sheetData></sheetData>" in xml
