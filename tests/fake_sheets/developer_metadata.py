@@ -96,7 +96,7 @@ def matches(item: dict[str, Any], data_filter: dict[str, Any]) -> bool:
 
 
 def _location_matches(
-    location: dict[str, Any], requested: dict[str, Any], strategy: Any
+    location: dict[str, Any], requested: dict[str, Any], strategy: str | None
 ) -> bool:
     if requested.get("spreadsheet"):
         return bool(

@@ -12,6 +12,7 @@ into ``#REF!``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.fake_sheets.ranges import (
@@ -43,12 +44,12 @@ def delete_dimension(
     """Delete rows (or columns) ``start``–``end`` (half-open) and what sits on them."""
     axis = 0 if dimension == "ROWS" else 1
     count = end - start
-    kept: dict[tuple[int, int], Cell] = {}
+    remaining: dict[tuple[int, int], Cell] = {}
     for position, cell in sheet.cells.items():
         if start <= position[axis] < end:
             continue
-        kept[_moved(position, axis, end, -count)] = cell
-    sheet.cells = kept
+        remaining[_moved(position, axis, end, -count)] = cell
+    sheet.cells = remaining
 
     _shift_dimension_properties(sheet, dimension, start, -count)
     _shift_anchored_objects(spreadsheet, sheet, dimension, start, -count)
@@ -121,7 +122,10 @@ def _shift_anchored_objects(
 
 
 def _shift_dimension_ranges(
-    items: list[dict[str, Any]], range_of: Any, start: int, count: int
+    items: list[dict[str, Any]],
+    range_of: Callable[[dict[str, Any]], dict[str, Any]],
+    start: int,
+    count: int,
 ) -> set[int]:
     """Move DimensionRanges in place; return ids of items whose range vanished."""
     removed: set[int] = set()

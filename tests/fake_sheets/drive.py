@@ -17,7 +17,7 @@ from tests.fake_sheets.call import Call
 from tests.fake_sheets.cells import parse_user_entered
 from tests.fake_sheets.errors import drive_error, drive_file_not_found
 from tests.fake_sheets.evaluation import Evaluator
-from tests.fake_sheets.fields import parse_mask, select
+from tests.fake_sheets.fields import Mask, parse_mask, select
 from tests.fake_sheets.store import SPREADSHEET_MIME_TYPE, Cell, Spreadsheet, new_sheet
 
 _QUERY_TERM = re.compile(
@@ -58,7 +58,7 @@ def _selected(call: Call, value: dict[str, Any], default_fields: str) -> dict[st
     return selected
 
 
-def _fields(call: Call, default: str) -> Any:
+def _fields(call: Call, default: str) -> Mask | None:
     text = call.param("fields") or default
     try:
         return parse_mask(text)

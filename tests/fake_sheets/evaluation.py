@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.fake_sheets.a1 import Bounds
 from tests.fake_sheets.cells import render_value
-from tests.fake_sheets.formulas import FormulaError, Value, evaluate
+from tests.fake_sheets.formulas import FormulaError, RangeReader, Value, evaluate
 from tests.fake_sheets.number_formats import json_number
 from tests.fake_sheets.store import Sheet, Spreadsheet
 
@@ -46,7 +46,7 @@ class Evaluator:
         self._cache[key] = result
         return result
 
-    def _reader_for(self, home: Sheet) -> Any:
+    def _reader_for(self, home: Sheet) -> RangeReader:
         def read_range(title: str | None, bounds: Bounds) -> list[list[Value]]:
             sheet = home if title is None else self.spreadsheet.sheet_by_title(title)
             if sheet is None:

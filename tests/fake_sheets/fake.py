@@ -67,7 +67,11 @@ class FakeSheets:
         ).spreadsheet_id
 
     def spreadsheet(self, spreadsheet_id: str) -> Spreadsheet:
-        """Return the stored spreadsheet, to inspect or change it directly."""
+        """Return the stored spreadsheet, to inspect or change it directly.
+
+        Every successful write replaces the stored object with an updated copy, so
+        fetch it again after a write instead of keeping the old object.
+        """
         return self.store.find(spreadsheet_id)
 
     def write(

@@ -5,6 +5,9 @@ Supported: numbers, ``"text"``, TRUE/FALSE, cell and range references (``B2``,
 the functions SUM, AVERAGE, MIN, MAX, COUNT, COUNTA, IF, AND, OR, NOT, ABS, ROUND,
 LEN, UPPER, LOWER, TRIM, CONCAT and CONCATENATE. Anything else evaluates to
 ``#NAME?``, which a real spreadsheet would compute; tests must not rely on it.
+
+NOTE: results carry no number format, so ``=A1+1`` over a date reads back as a
+serial number where Sheets would show a date.
 """
 
 from __future__ import annotations

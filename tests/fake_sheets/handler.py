@@ -265,10 +265,29 @@ class FakeSheetsHandler:
             injected = self.faults.before(request, self.store, user)
             if injected is not None:
                 return injected
-            reply = self._execute(request, user)
+            reply = self._execute_checked(request, user)
         except ApiError as error:
             return Reply.from_error(error)
         return self.faults.after(request, reply)
+
+    def _execute_checked(self, request: ApiRequest, user: str) -> Reply:
+        """Run the endpoint; a request shaped in a way it cannot read becomes a 400.
+
+        Google rejects malformed bodies (a dict where a number belongs, a missing
+        key) with INVALID_ARGUMENT. The fake does the same, logging the traceback
+        so that a bug in the fake itself stays visible.
+        """
+        try:
+            return self._execute(request, user)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+            logger.exception(
+                "fake Sheets API could not read %s %s (call %d)",
+                request.method,
+                request.operation,
+                request.number,
+            )
+            message = f"Invalid request: {type(error).__name__}: {error}"
+            raise invalid_argument(message) from None
 
     def _caller(self, request: ApiRequest) -> str:
         authorization = _header(request.headers, "Authorization") or ""

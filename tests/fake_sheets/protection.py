@@ -6,6 +6,7 @@ protection without ``range`` bounds covers the whole tab, minus its
 ``unprotectedRanges``.
 NOTE: the API's status for writing a protected cell is not confirmed (the v3 API
 returned 400), so the fake returns 403 PERMISSION_DENIED with Google's message.
+``requestingUserCanEdit`` is stored as true and not recomputed for each caller.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """batchUpdate requests on cell contents: updateCells, repeatCell, appendCells,
-setDataValidation and findReplace."""
+setDataValidation, updateBorders and findReplace."""
 
 from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from tests.fake_sheets.a1 import Bounds
@@ -159,9 +160,55 @@ def set_data_validation(context: BatchContext, payload: dict[str, Any]) -> None:
     rule = without_nulls(payload.get("rule"))
     for row, column in area.positions():
         cell = area.sheet.cell(row, column)
-        area.sheet.put(
-            row, column, Cell(cell.value, cell.format, cell.note, rule, cell.extra)
+        area.sheet.put(row, column, replace(cell, validation=rule))
+
+
+def _cell_borders(
+    area: Area, row: int, column: int, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the border sides a request sets on one cell of its range."""
+    sides: dict[str, Any] = {}
+    first_row, last_row = row == area.start_row, row == area.end_row - 1
+    first_column, last_column = (
+        column == area.start_column,
+        column == area.end_column - 1,
+    )
+    sources = {
+        "top": "top" if first_row else "innerHorizontal",
+        "bottom": "bottom" if last_row else "innerHorizontal",
+        "left": "left" if first_column else "innerVertical",
+        "right": "right" if last_column else "innerVertical",
+    }
+    for side, source in sources.items():
+        if payload.get(source) is not None:
+            sides[side] = payload[source]
+    return sides
+
+
+def update_borders(context: BatchContext, payload: dict[str, Any]) -> None:
+    """Set the borders of a range: outer sides, and inner lines between its cells.
+
+    A side that the request leaves out keeps its border; style ``NONE`` removes it.
+    """
+    area = context.area(payload.get("range"))
+    check_can_edit(context.spreadsheet, area, context.user)
+    for row, column in area.positions():
+        sides = _cell_borders(area, row, column, payload)
+        if not sides:
+            continue
+        cell = area.sheet.cell(row, column)
+        borders = dict(cell.format.get("borders") or {})
+        for side, border in sides.items():
+            if border.get("style") == "NONE":
+                borders.pop(side, None)
+            else:
+                borders[side] = without_nulls(border)
+        cell_format = (
+            {**cell.format, "borders": borders}
+            if borders
+            else {key: item for key, item in cell.format.items() if key != "borders"}
         )
+        area.sheet.put(row, column, replace(cell, format=normalize_format(cell_format)))
 
 
 def find_replace(context: BatchContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -253,7 +300,7 @@ def _replace_in_cell(
         return False
     sheet.put(
         *position,
-        Cell({kind: new_text}, cell.format, cell.note, cell.validation, cell.extra),
+        replace(cell, value={kind: new_text}),
     )
     counts["formulas" if kind == "formulaValue" else "values"] += 1
     counts["occurrences"] += occurrences
@@ -265,5 +312,6 @@ CELL_REQUESTS: dict[str, Handler] = {
     "repeatCell": repeat_cell,
     "appendCells": append_cells,
     "setDataValidation": set_data_validation,
+    "updateBorders": update_borders,
     "findReplace": find_replace,
 }

@@ -4,6 +4,7 @@ cutPaste and basic filters."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from tests.fake_sheets.batch_context import BatchContext, Handler, RequestProblem
@@ -128,33 +129,23 @@ def _pasted(
     position: tuple[int, int],
     target: Cell,
 ) -> Cell:
+    """Return what a paste of ``cell`` (from ``position``) leaves on ``target``."""
     if paste_type == "PASTE_VALUES":
         value = evaluator.value(sheet, *position)
-        entered = (
-            None
-            if value is None or isinstance(value, FormulaError)
-            else _entered(value)
-        )
-        return Cell(
-            entered, target.format, target.note, target.validation, target.extra
-        )
+        if value is None or isinstance(value, FormulaError):
+            return replace(target, value=None)
+        return replace(target, value=_entered(value))
     if paste_type == "PASTE_FORMAT":
-        return Cell(
-            target.value, cell.format, target.note, target.validation, target.extra
-        )
+        return replace(target, format=cell.format)
     if paste_type == "PASTE_FORMULA":
-        return Cell(
-            cell.value, target.format, target.note, target.validation, target.extra
-        )
+        return replace(target, value=cell.value)
     if paste_type == "PASTE_DATA_VALIDATION":
-        return Cell(
-            target.value, target.format, target.note, cell.validation, target.extra
-        )
+        return replace(target, validation=cell.validation)
     if paste_type == "PASTE_NO_BORDERS":
-        cell_format = {
+        without_borders = {
             key: item for key, item in cell.format.items() if key != "borders"
         }
-        return Cell(cell.value, cell_format, cell.note, cell.validation, cell.extra)
+        return replace(cell, format=without_borders)
     return cell
 
 

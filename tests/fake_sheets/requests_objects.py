@@ -380,10 +380,10 @@ def delete_developer_metadata(
 ) -> dict[str, Any]:
     """Delete all metadata matching the data filter."""
     found = matching(context.spreadsheet, [payload.get("dataFilter") or {}])
-    kept = [
+    remaining = [
         item for item in context.spreadsheet.developer_metadata if item not in found
     ]
-    context.spreadsheet.developer_metadata = kept
+    context.spreadsheet.developer_metadata = remaining
     if not found:
         return {}
     return {"deletedDeveloperMetadata": [metadata_json(item) for item in found]}

@@ -8,7 +8,12 @@ from tests.fake_sheets.call import Call
 from tests.fake_sheets.errors import ApiError, invalid_argument
 from tests.fake_sheets.formats import normalize_tab_color
 from tests.fake_sheets.metadata import sheet_properties_json, spreadsheet_json
-from tests.fake_sheets.store import DEFAULT_COLUMNS, DEFAULT_ROWS, new_sheet
+from tests.fake_sheets.store import (
+    DEFAULT_COLUMNS,
+    DEFAULT_ROWS,
+    Spreadsheet,
+    new_sheet,
+)
 
 
 def create_spreadsheet(call: Call) -> dict[str, Any]:
@@ -76,7 +81,7 @@ def copy_sheet_to(call: Call, spreadsheet_id: str, sheet_id: str) -> dict[str, A
     return sheet_properties_json(copied, position)
 
 
-def _free_title(spreadsheet: Any, title: str) -> str:
+def _free_title(spreadsheet: Spreadsheet, title: str) -> str:
     if spreadsheet.sheet_by_title(title) is None:
         return title
     number = 2

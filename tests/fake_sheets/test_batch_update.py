@@ -45,7 +45,7 @@ def _string_row(*texts: str) -> dict[str, Any]:
     return {"values": [{"userEnteredValue": {"stringValue": text}} for text in texts]}
 
 
-def test_add_sheet_and_fill_it_in_one_batch(
+def test_add_sheet_then_fill_in_batch(
     fake: FakeSheets, client: Client, spreadsheet_id: str
 ) -> None:
     result = _ok(
@@ -402,9 +402,7 @@ def test_merge_keeps_only_top_left_value(
     assert len(fake.spreadsheet(spreadsheet_id).sheets[0].merges) == 2
 
 
-def test_merge_over_part_of_merge_answers_400(
-    client: Client, spreadsheet_id: str
-) -> None:
+def test_partial_merge_overlap_answers_400(client: Client, spreadsheet_id: str) -> None:
     _ok(client, spreadsheet_id, {"mergeCells": {"range": _grid((0, 2), (0, 2))}})
 
     message = _error(
@@ -571,6 +569,37 @@ def test_data_validation_is_stored_per_cell(
     assert sheet.cell(1, 1).validation == expected
     assert sheet.cell(2, 1).validation == expected
     assert sheet.cell(3, 1).validation is None
+
+
+def test_update_borders_sets_outer_and_inner(
+    fake: FakeSheets, client: Client, spreadsheet_id: str
+) -> None:
+    solid = {"style": "SOLID", "width": 1, "color": {"red": 1}}
+    dashed = {"style": "DASHED"}
+
+    _ok(
+        client,
+        spreadsheet_id,
+        {
+            "updateBorders": {
+                "range": _grid((0, 2), (0, 1)),
+                "top": solid,
+                "innerHorizontal": dashed,
+            }
+        },
+    )
+
+    sheet = fake.spreadsheet(spreadsheet_id).sheets[0]
+    assert sheet.cell(0, 0).format["borders"] == {
+        "top": {
+            "style": "SOLID",
+            "width": 1,
+            "color": {"red": 1},
+            "colorStyle": {"rgbColor": {"red": 1}},
+        },
+        "bottom": dashed,
+    }
+    assert sheet.cell(1, 0).format["borders"] == {"top": dashed}
 
 
 def test_dimension_properties_show_in_metadata(

@@ -151,6 +151,6 @@ def test_create_and_open_by_title(fake: FakeSheets, transport: str) -> None:
     assert created.id not in fake.store.spreadsheets
 
 
-def test_other_hosts_are_not_reachable_under_responses(fake: FakeSheets) -> None:
+def test_responses_blocks_other_hosts(fake: FakeSheets) -> None:
     with fake.responses(), pytest.raises(requests.exceptions.ConnectionError):
         requests.get("https://example.invalid/", timeout=5)

@@ -110,7 +110,7 @@ def test_fields_mask_malformed_answers_400(client: Client, spreadsheet_id: str) 
     assert reply.json()["error"]["message"] == "Invalid field selection sheets("
 
 
-def test_grid_data_for_range_carries_cell_details(
+def test_grid_data_carries_cell_details(
     fake: FakeSheets, client: Client, spreadsheet_id: str
 ) -> None:
     fake.write(spreadsheet_id, "Deals!B2", [["=1+1", "2020-01-01"]])
@@ -156,9 +156,7 @@ def test_notes_mask_trims_cells_without_notes(
     }
 
 
-def test_notes_mask_on_empty_tab_keeps_empty_data(
-    client: Client, spreadsheet_id: str
-) -> None:
+def test_notes_mask_empty_tab_keeps_data(client: Client, spreadsheet_id: str) -> None:
     query = "fields=sheets/data/rowData/values/note&ranges=%27Funnel%27"
 
     assert _get(client, spreadsheet_id, query) == {"sheets": [{"data": [{}]}]}

@@ -30,7 +30,7 @@ def test_server_serves_handler_replies(fake: FakeSheets, spreadsheet_id: str) ->
     assert reply.json()["values"] == [["over http"]]
 
 
-def test_server_keeps_raw_path_for_slash_titles(fake: FakeSheets) -> None:
+def test_server_keeps_slash_in_titles(fake: FakeSheets) -> None:
     spreadsheet_id = fake.create("Slashes", tabs=("Won/Lost",))
     fake.write(spreadsheet_id, "'Won/Lost'!A1", [["ok"]])
 

@@ -427,7 +427,7 @@ def test_append_writes_below_table(
     assert result["updates"]["updatedRange"] == "Deals!A3:B3"
 
 
-def test_append_to_empty_tab_has_no_table(client: Client, spreadsheet_id: str) -> None:
+def test_append_empty_tab_has_no_table(client: Client, spreadsheet_id: str) -> None:
     result = _append(client, spreadsheet_id, "'Deals'", [["a", "b"]])
 
     assert "tableRange" not in result

@@ -8,12 +8,18 @@ left. Returned ranges are the requested ones, normalised (``'Sheet1'!D4:A1`` →
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.fake_sheets.a1 import Bounds, column_letters
 from tests.fake_sheets.call import Call, check_choice
-from tests.fake_sheets.cells import InvalidCellInput, parse_raw, parse_user_entered
+from tests.fake_sheets.cells import (
+    InvalidCellInput,
+    Parsed,
+    parse_raw,
+    parse_user_entered,
+)
 from tests.fake_sheets.errors import invalid_argument, invalid_field_value
 from tests.fake_sheets.evaluation import Evaluator
 from tests.fake_sheets.protection import check_can_edit
@@ -252,7 +258,12 @@ def write_rows(
     return result
 
 
-def _write_cell(sheet: Sheet, position: tuple[int, int], raw: Any, parse: Any) -> None:
+def _write_cell(
+    sheet: Sheet,
+    position: tuple[int, int],
+    raw: Any,
+    parse: Callable[[Any], Parsed],
+) -> None:
     if isinstance(raw, str) and len(raw) > MAX_CELL_CHARACTERS:
         raise invalid_argument(
             f"Your input contains more than the maximum of {MAX_CELL_CHARACTERS} "
