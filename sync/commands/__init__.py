@@ -1,0 +1,1 @@
+"""Click commands kept outside ``sync/cli.py``, which registers them."""

@@ -1,0 +1,294 @@
+"""``pipesheet history`` and ``pipesheet log``: read the run-state database.
+
+The state database is ``--state``, else the ``PIPESHEET_STATE`` environment
+variable, else ``pipesheet-state.sqlite`` in the current folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from rules.history import Transition
+from sync.state.keys import workbook_key
+from sync.state.records import RunRecord
+from sync.state.store import StateStore
+
+DEFAULT_STATE = "pipesheet-state.sqlite"
+BLANK = "—"
+
+config_argument = click.argument("config", metavar="[CONFIG]", required=False)
+source_option = click.option(
+    "--source",
+    metavar="PATH",
+    help="Workbook the runs used instead of the definition's source "
+    "(the --source given to 'pipesheet run').",
+)
+state_option = click.option(
+    "--state",
+    metavar="PATH_OR_URL",
+    envvar="PIPESHEET_STATE",
+    default=DEFAULT_STATE,
+    help="State database: an SQLite file path or a SQLAlchemy URL. Default: "
+    f"the PIPESHEET_STATE environment variable, else {DEFAULT_STATE} in the "
+    "current folder.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.command("history")
+@config_argument
+@source_option
+@state_option
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Maximum number of runs to list.",
+)
+@json_option
+def history(
+    config: str | None, source: str | None, state: str, limit: int, as_json: bool
+) -> None:
+    """List recorded runs, newest first.
+
+    CONFIG (a definition file or shipped name) limits the list to its
+    workbook; without it, runs of every workbook are listed. Times are UTC.
+    """
+    key = _selected_workbook(config, source)
+    with StateStore.open(state, create=False) as store:
+        records = store.runs(key, limit)
+
+    if as_json:
+        _print_json({"runs": [run_as_json(record) for record in records]})
+        return
+    console = Console(soft_wrap=False)
+    if not records:
+        console.print(f"No runs recorded in {state}.", highlight=False)
+        return
+    console.print(runs_table(records), highlight=False)
+    for record in records:
+        if record.error:
+            outcome = record.outcome or "unfinished"
+            console.print(Text(f"Run {record.id} {outcome}: {record.error}"))
+
+
+@click.command("log")
+@click.argument("deal_id", metavar="DEAL_ID")
+@config_argument
+@source_option
+@state_option
+@json_option
+def log(
+    deal_id: str, config: str | None, source: str | None, state: str, as_json: bool
+) -> None:
+    """Show one deal's path through the stages, oldest change first.
+
+    CONFIG (a definition file or shipped name) picks the workbook; it may be
+    left out when the state database contains runs of only one workbook.
+    "Days in previous stage" counts from the run that first saw the deal in
+    that stage, so it can be short by the days between two runs.
+    """
+    key = _selected_workbook(config, source)
+    with StateStore.open(state, create=False) as store:
+        key = key or _only_workbook(store, state)
+        path = store.transitions(key, deal_id)
+        if not path:
+            raise click.ClickException(_no_path_message(store, key, deal_id))
+
+    stays = days_in_previous_stage(path)
+    if as_json:
+        _print_json(path_as_json(key, deal_id, path, stays))
+        return
+    console = Console(soft_wrap=False)
+    console.print(Text(f"Deal {deal_id} in {_workbook_label(key)}"))
+    console.print(path_table(path, stays), highlight=False)
+
+
+def days_in_previous_stage(path: Sequence[Transition]) -> list[int | None]:
+    """Return, per transition, the days since the deal's previous transition.
+
+    The first transition has no previous one, so its entry is None::
+
+        seen_on: 03-01 (new → Lead), 03-05 (Lead → Demo)  →  [None, 4]
+    """
+    stays: list[int | None] = [None]
+    for before, after in zip(path, path[1:], strict=False):
+        stays.append((after.seen_on - before.seen_on).days)
+    return stays[: len(path)]
+
+
+def runs_table(records: Sequence[RunRecord]) -> Table:
+    """Return the table of runs ``pipesheet history`` prints."""
+    table = Table()
+    for name in ("Run", "Workbook", "As of", "Started (UTC)", "Duration"):
+        table.add_column(name, justify="right" if name == "Run" else "left")
+    table.add_column("Outcome")
+    for name in ("Deals", "Errors", "Warnings", "Writes"):
+        table.add_column(name, justify="right")
+
+    for record in records:
+        table.add_row(
+            str(record.id),
+            Text(_workbook_label(record.workbook_key)),
+            record.as_of.isoformat(),
+            _format_started(record.started_at),
+            _format_duration(record.seconds),
+            record.outcome.value if record.outcome else "unfinished",
+            _format_count(record.deals),
+            _format_count(record.errors),
+            _format_count(record.warnings),
+            _format_writes(record),
+        )
+    return table
+
+
+def path_table(path: Sequence[Transition], stays: Sequence[int | None]) -> Table:
+    """Return the table of one deal's transitions ``pipesheet log`` prints."""
+    table = Table()
+    table.add_column("Seen on")
+    table.add_column("Change")
+    table.add_column("Days in previous stage", justify="right")
+    for transition, days in zip(path, stays, strict=True):
+        table.add_row(
+            transition.seen_on.isoformat(),
+            Text(_format_change(transition)),
+            "" if days is None else str(days),
+        )
+    return table
+
+
+def run_as_json(record: RunRecord) -> dict[str, Any]:
+    """Return one run as a JSON-ready document."""
+    return {
+        "id": record.id,
+        "workbook": record.workbook_key,
+        "tab": record.tab,
+        "as_of": record.as_of.isoformat(),
+        "started_at": record.started_at.isoformat(),
+        "finished_at": record.finished_at.isoformat() if record.finished_at else None,
+        "seconds": record.seconds,
+        "outcome": record.outcome.value if record.outcome else None,
+        "deals": record.deals,
+        "findings": {
+            "error": record.errors,
+            "warning": record.warnings,
+            "info": record.infos,
+        },
+        "status_cells_written": record.status_cells_written,
+        "tabs_written": record.tabs_written,
+        "api_requests": record.api_requests,
+        "bytes_written": record.bytes_written,
+        "error": record.error,
+    }
+
+
+def path_as_json(
+    key: str,
+    deal_id: str,
+    path: Sequence[Transition],
+    stays: Sequence[int | None],
+) -> dict[str, Any]:
+    """Return one deal's transitions as a JSON-ready document."""
+    return {
+        "workbook": key,
+        "deal_id": deal_id,
+        "transitions": [
+            {
+                "seen_on": transition.seen_on.isoformat(),
+                "from_stage": transition.from_stage,
+                "to_stage": transition.to_stage,
+                "days_in_previous_stage": days,
+            }
+            for transition, days in zip(path, stays, strict=True)
+        ],
+    }
+
+
+def _selected_workbook(config: str | None, source: str | None) -> str | None:
+    if config is None:
+        if source is not None:
+            raise click.UsageError("--source needs CONFIG, the definition it is for.")
+        return None
+    # Imported here because sync.cli imports this module to register commands.
+    from sync.cli import resolve_definition
+
+    return workbook_key(resolve_definition(config), source)
+
+
+def _only_workbook(store: StateStore, state: str) -> str:
+    keys = store.workbooks()
+    if len(keys) == 1:
+        return keys[0]
+    if not keys:
+        raise click.ClickException(f"No runs recorded in {state}.")
+    listed = ", ".join(repr(key) for key in keys)
+    raise click.UsageError(
+        f"{state} contains runs of {len(keys)} workbooks ({listed}); "
+        "pass CONFIG to pick one."
+    )
+
+
+def _no_path_message(store: StateStore, key: str, deal_id: str) -> str:
+    message = f"No stage changes of deal {deal_id!r} recorded for {key!r}."
+    known = sorted({transition.deal_id for transition in store.transitions(key)})
+    nearest = difflib.get_close_matches(deal_id, known, n=1)
+    if nearest:
+        message += f" Did you mean {nearest[0]!r}?"
+    return message
+
+
+def _workbook_label(key: str) -> str:
+    # A file's key is its absolute path; its name is enough in a table.
+    return Path(key).name if Path(key).is_absolute() else key
+
+
+def _format_started(started_at: dt.datetime) -> str:
+    return started_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return BLANK
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def _format_count(count: int | None) -> str:
+    return BLANK if count is None else f"{count:,}"
+
+
+def _format_writes(record: RunRecord) -> str:
+    if record.status_cells_written is None and record.tabs_written is None:
+        return BLANK
+    cells = record.status_cells_written or 0
+    tabs = len(record.tabs_written or [])
+    return f"{_plural(cells, 'cell')}, {_plural(tabs, 'tab')}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _format_change(transition: Transition) -> str:
+    before = transition.from_stage or "(new)"
+    after = transition.to_stage or "(removed)"
+    return f"{before} → {after}"
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+    sys.stdout.write("\n")

@@ -1,0 +1,1 @@
+"""Run state kept in a database: runs, deal snapshots, transitions and locks."""

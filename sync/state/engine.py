@@ -1,0 +1,65 @@
+"""Open a SQLAlchemy engine on a state database: an SQLite file or any URL.
+
+SQLite is set up for several processes sharing one file. The WAL journal lets
+readers go on while one process writes. The busy timeout makes a writer wait
+for another instead of failing at once. Every transaction starts with
+``BEGIN IMMEDIATE``, so a transaction that reads and then writes takes the
+write lock at its start and cannot fail half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
+# How long an SQLite writer waits for another process's write to finish.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def state_url(url_or_path: str) -> URL:
+    """Return the SQLAlchemy URL of a state database.
+
+    A text with ``://`` is a SQLAlchemy URL (``postgresql+psycopg://...``);
+    anything else is the path of an SQLite file, resolved to an absolute path.
+
+    :raises sqlalchemy.exc.ArgumentError: the URL cannot be parsed.
+    :raises ValueError: the URL's port is not a number.
+    """
+    if "://" in url_or_path:
+        return make_url(url_or_path)
+    path = Path(url_or_path).expanduser().resolve()
+    return URL.create("sqlite+pysqlite", database=str(path))
+
+
+def create_state_engine(url: URL) -> sa.Engine:
+    """Create an engine for ``url``, with the SQLite setup above when it is SQLite."""
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    engine = sa.create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    )
+    sa.event.listen(engine, "connect", _configure_sqlite_connection)
+    sa.event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(
+    dbapi_connection: sqlite3.Connection, _record: Any
+) -> None:
+    # Turn off the sqlite3 module's own transaction handling, which starts
+    # transactions only before INSERT/UPDATE/DELETE; _begin_immediate starts
+    # every one instead, DDL included.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_immediate(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,50 @@
+"""The key that names a workbook in the state database."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from config.errors import DefinitionError
+from config.models import Pipeline, SourceKind
+
+# The id in a Google Sheets URL: https://docs.google.com/spreadsheets/d/<id>/edit
+SPREADSHEET_URL_ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+
+
+def workbook_key(pipeline: Pipeline, source_location: str | None = None) -> str:
+    """Return the state key of the workbook a run reads.
+
+    The key of an Excel file is its resolved absolute path, so ``./a.xlsx``
+    and ``/srv/a.xlsx`` name the same workbook. The key of a Google
+    spreadsheet is its id, whether given as the id or as a URL.
+
+    NOTE: the key leaves out the tab, so two definitions that read different
+    tabs of one workbook share one lock, one snapshot history and one log.
+
+    :param source_location: the ``--source`` given to the run; default the
+        definition's ``source.path`` or ``source.spreadsheet``.
+    :raises DefinitionError: neither names a workbook.
+    """
+    if pipeline.source.kind is SourceKind.GOOGLE_SHEETS:
+        location = source_location or pipeline.source.spreadsheet
+        return spreadsheet_id(_require_location(pipeline, location, "spreadsheet"))
+
+    location = source_location or pipeline.source.path
+    path = Path(_require_location(pipeline, location, "path"))
+    return str(path.expanduser().resolve())
+
+
+def spreadsheet_id(url_or_id: str) -> str:
+    """Return the spreadsheet id of a Google Sheets URL, or the id itself."""
+    match = SPREADSHEET_URL_ID.search(url_or_id)
+    return match.group(1) if match else url_or_id.strip()
+
+
+def _require_location(pipeline: Pipeline, location: str | None, key: str) -> str:
+    if location and location.strip():
+        return location
+    raise DefinitionError(
+        f"Definition {pipeline.name!r}: source.{key} is not set. Set it in the "
+        "definition or pass --source."
+    )

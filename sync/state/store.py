@@ -1,0 +1,409 @@
+"""The run-state store: runs, deal snapshots, transitions and workbook locks.
+
+One :class:`StateStore` wraps one database. Any number of processes may open
+the same database; each method is one short transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Unpack
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from rules.history import DealSnapshot, Transition
+from sync.state import locks as workbook_locks
+from sync.state.engine import create_state_engine, state_url
+from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
+from sync.state.locks import WorkbookLock
+from sync.state.records import RunFigures, RunOutcome, RunRecord
+from sync.state.schema import upgrade_schema
+from sync.state.tables import as_utc, runs, snapshots, transitions
+
+logger = logging.getLogger(__name__)
+
+FIGURE_NAMES = frozenset(RunFigures.__annotations__)
+
+
+class StateStore:
+    """Run history, snapshots, transitions and locks in one database."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        """Wrap an engine whose schema is up to date; prefer :meth:`open`."""
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url_or_path: str, *, create: bool = True) -> StateStore:
+        """Open a state database and bring its schema up to date.
+
+        :param url_or_path: an SQLite file path, or any SQLAlchemy URL such as
+            ``postgresql+psycopg://user@host/pipesheet``.
+        :param create: create a missing SQLite file; when False, a missing
+            file raises :class:`StateNotFoundError` instead.
+        :raises StateError: the database cannot be opened or upgraded.
+        """
+        url = _parse_url(url_or_path)
+        if not create:
+            _require_sqlite_file(url)
+
+        engine = _create_engine(url)
+        try:
+            with engine.connect() as connection:
+                upgrade_schema(connection)
+        except sa.exc.SQLAlchemyError as error:
+            engine.dispose()
+            raise StateError(
+                f"State database {_show(url)!r} could not be opened or upgraded: "
+                f"{_first_line(error)}. Check --state or PIPESHEET_STATE and "
+                "that the database is reachable and writable."
+            ) from error
+
+        logger.debug("state database %s open", _show(url))
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """Return the database URL with any password hidden."""
+        return _show(self.engine.url)
+
+    def close(self) -> None:
+        """Close every pooled connection; the store is unusable afterwards."""
+        self.engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start_run(
+        self,
+        workbook_key: str,
+        tab: str,
+        as_of: dt.date,
+        *,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Record the start of a run and return its id.
+
+        :param now: the start time (aware); default the current time.
+        :raises ValueError: ``now`` is naive.
+        """
+        started_at = as_utc(now) if now else dt.datetime.now(dt.UTC)
+        insert = (
+            sa.insert(runs)
+            .values(
+                workbook_key=workbook_key, tab=tab, as_of=as_of, started_at=started_at
+            )
+            .returning(runs.c.id)
+        )
+        with self._begin() as connection:
+            run_id: int = connection.execute(insert).scalar_one()
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: RunOutcome | str,
+        *,
+        now: dt.datetime | None = None,
+        **figures: Unpack[RunFigures],
+    ) -> None:
+        """Record how run ``run_id`` ended and its figures.
+
+        :param now: the finish time (aware); default the current time.
+        :raises ValueError: ``outcome`` is not a :class:`RunOutcome` value, or
+            ``now`` is naive.
+        :raises TypeError: a figure is not a :class:`RunFigures` key.
+        :raises RunNotFoundError: no run has that id.
+        """
+        unknown = sorted(set(figures) - FIGURE_NAMES)
+        if unknown:
+            raise TypeError(
+                f"unknown run figures {unknown}; expected some of "
+                f"{sorted(FIGURE_NAMES)}"
+            )
+
+        values: dict[str, Any] = dict(figures)
+        values["outcome"] = RunOutcome(outcome).value
+        values["finished_at"] = as_utc(now) if now else dt.datetime.now(dt.UTC)
+        with self._begin() as connection:
+            updated = connection.execute(
+                sa.update(runs).where(runs.c.id == run_id).values(values)
+            ).rowcount
+        if updated == 0:
+            raise _run_not_found(run_id, self.url)
+
+    def runs(self, workbook_key: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """Return the latest ``limit`` runs, newest first, of one or all workbooks."""
+        query = sa.select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if workbook_key is not None:
+            query = query.where(runs.c.workbook_key == workbook_key)
+
+        with self._begin() as connection:
+            rows = connection.execute(query).all()
+        return [_run_record(row) for row in rows]
+
+    def workbooks(self) -> list[str]:
+        """Return the keys of every workbook that has runs, sorted."""
+        query = sa.select(runs.c.workbook_key).distinct().order_by(runs.c.workbook_key)
+        with self._begin() as connection:
+            return list(connection.execute(query).scalars())
+
+    def save_snapshot(self, run_id: int, deals: Sequence[DealSnapshot]) -> None:
+        """Store the run's snapshot of every deal, replacing one saved before.
+
+        :raises RunNotFoundError: no run has that id.
+        """
+        rows = [
+            {
+                "run_id": run_id,
+                "deal_id": deal.deal_id,
+                "stage": deal.stage,
+                "owner": deal.owner,
+                "amount": deal.amount,
+                "row": deal.row,
+            }
+            for deal in deals
+        ]
+        with self._begin() as connection:
+            marked = connection.execute(
+                sa.update(runs).where(runs.c.id == run_id).values(has_snapshot=True)
+            ).rowcount
+            if marked == 0:
+                raise _run_not_found(run_id, self.url)
+            connection.execute(sa.delete(snapshots).where(snapshots.c.run_id == run_id))
+            if rows:
+                connection.execute(sa.insert(snapshots), rows)
+
+    def latest_snapshot(self, workbook_key: str) -> list[DealSnapshot] | None:
+        """Return the snapshot of the workbook's latest successful run, by row.
+
+        Only runs with outcome ``ok`` and a saved snapshot count; "latest" is
+        the one started last. Returns None when no such run exists, and an
+        empty list when that run saw no deals.
+        """
+        latest_run = (
+            sa.select(runs.c.id)
+            .where(
+                runs.c.workbook_key == workbook_key,
+                runs.c.outcome == RunOutcome.OK.value,
+                runs.c.has_snapshot,
+            )
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        with self._begin() as connection:
+            run_id = connection.execute(latest_run).scalar_one_or_none()
+            if run_id is None:
+                return None
+            rows = connection.execute(
+                sa.select(snapshots)
+                .where(snapshots.c.run_id == run_id)
+                .order_by(snapshots.c.row, snapshots.c.id)
+            ).all()
+        return [
+            DealSnapshot(row.deal_id, row.stage, row.owner, row.amount, row.row)
+            for row in rows
+        ]
+
+    def record_transitions(
+        self, workbook_key: str, run_id: int, found: Sequence[Transition]
+    ) -> None:
+        """Store the transitions run ``run_id`` found in the workbook.
+
+        :raises RunNotFoundError: no run has that id.
+        :raises ValueError: the run belongs to another workbook.
+        """
+        rows = [
+            {
+                "workbook_key": workbook_key,
+                "deal_id": transition.deal_id,
+                "from_stage": transition.from_stage,
+                "to_stage": transition.to_stage,
+                "seen_on": transition.seen_on,
+                "run_id": run_id,
+            }
+            for transition in found
+        ]
+        with self._begin() as connection:
+            _check_run_workbook(connection, run_id, workbook_key, self.url)
+            if rows:
+                connection.execute(sa.insert(transitions), rows)
+
+    def transitions(
+        self, workbook_key: str, deal_id: str | None = None
+    ) -> list[Transition]:
+        """Return the workbook's transitions, or one deal's, oldest first.
+
+        Only transitions recorded by runs with outcome ``ok`` count, the same
+        runs :meth:`latest_snapshot` reads, so a run that failed after
+        recording never leaves a transition that the next run finds again.
+        """
+        query = (
+            sa.select(transitions)
+            .join(runs, runs.c.id == transitions.c.run_id)
+            .where(
+                transitions.c.workbook_key == workbook_key,
+                runs.c.outcome == RunOutcome.OK.value,
+            )
+            .order_by(transitions.c.seen_on, transitions.c.id)
+        )
+        if deal_id is not None:
+            query = query.where(transitions.c.deal_id == deal_id)
+
+        with self._begin() as connection:
+            rows = connection.execute(query).all()
+        return [
+            Transition(row.deal_id, row.from_stage, row.to_stage, row.seen_on)
+            for row in rows
+        ]
+
+    def acquire_lock(
+        self,
+        workbook_key: str,
+        holder: str,
+        ttl: dt.timedelta,
+        now: dt.datetime,
+    ) -> bool:
+        """Take the workbook's lock until ``now + ttl`` if it is free or expired.
+
+        Atomic across every process sharing the database: of several callers
+        at once, exactly one gets True. The holder already holding it gets
+        False too (use :meth:`renew_lock`). ``holder`` is ``host:pid:uuid``,
+        see :func:`sync.state.locks.new_lock_holder`.
+        """
+        with self._begin() as connection:
+            return workbook_locks.acquire_lock(
+                connection, workbook_key, holder, ttl, now
+            )
+
+    def renew_lock(
+        self,
+        workbook_key: str,
+        holder: str,
+        ttl: dt.timedelta,
+        now: dt.datetime,
+    ) -> bool:
+        """Extend the lock to ``now + ttl``; False means ``holder`` lost it."""
+        with self._begin() as connection:
+            return workbook_locks.renew_lock(connection, workbook_key, holder, ttl, now)
+
+    def release_lock(self, workbook_key: str, holder: str) -> bool:
+        """Release the lock if ``holder`` holds it; another holder's lock stays."""
+        with self._begin() as connection:
+            return workbook_locks.release_lock(connection, workbook_key, holder)
+
+    def lock(self, workbook_key: str) -> WorkbookLock | None:
+        """Return the workbook's lock row, expired or not, or None."""
+        with self._begin() as connection:
+            return workbook_locks.read_lock(connection, workbook_key)
+
+    @contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        """Run a block in one transaction; report an unusable database clearly."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except sa.exc.OperationalError as error:
+            raise StateError(
+                f"State database {self.url!r} failed: {_first_line(error)}. "
+                "Check that it is reachable and writable, then retry."
+            ) from error
+
+
+def _run_record(row: sa.Row[Any]) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        workbook_key=row.workbook_key,
+        tab=row.tab,
+        as_of=row.as_of,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=RunOutcome(row.outcome) if row.outcome else None,
+        deals=row.deals,
+        errors=row.errors,
+        warnings=row.warnings,
+        infos=row.infos,
+        status_cells_written=row.status_cells_written,
+        tabs_written=row.tabs_written,
+        api_requests=row.api_requests,
+        bytes_written=row.bytes_written,
+        error=row.error,
+    )
+
+
+def _check_run_workbook(
+    connection: sa.Connection, run_id: int, workbook_key: str, database: str
+) -> None:
+    stored_key = connection.execute(
+        sa.select(runs.c.workbook_key).where(runs.c.id == run_id)
+    ).scalar_one_or_none()
+    if stored_key is None:
+        raise _run_not_found(run_id, database)
+    if stored_key != workbook_key:
+        raise ValueError(
+            f"run {run_id} belongs to workbook {stored_key!r}, not {workbook_key!r}"
+        )
+
+
+def _run_not_found(run_id: int, database: str) -> RunNotFoundError:
+    return RunNotFoundError(
+        f"State database {database!r} has no run {run_id}; "
+        "pass an id returned by start_run."
+    )
+
+
+def _parse_url(url_or_path: str) -> URL:
+    try:
+        return state_url(url_or_path)
+    except (sa.exc.ArgumentError, ValueError) as error:
+        raise StateError(
+            f"State database {url_or_path!r} is neither a file path nor a "
+            f"valid SQLAlchemy URL: {error}. Pass a path such as "
+            "pipesheet-state.sqlite or a URL such as "
+            "postgresql+psycopg://user@host/pipesheet."
+        ) from error
+
+
+def _create_engine(url: URL) -> sa.Engine:
+    try:
+        return create_state_engine(url)
+    except (sa.exc.NoSuchModuleError, ImportError) as error:
+        raise StateError(
+            f"State database {_show(url)!r}: no driver for {url.drivername!r} "
+            f"({error}). Install the driver, e.g. 'pip install psycopg[binary]' "
+            "for postgresql+psycopg://, or use an SQLite file path."
+        ) from error
+
+
+def _require_sqlite_file(url: URL) -> None:
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return
+    if not Path(url.database).is_file():
+        raise StateNotFoundError(
+            f"No state database at {url.database!r}. Pass --state PATH or set "
+            "PIPESHEET_STATE to the database that runs are recorded in."
+        )
+
+
+def _show(url: URL) -> str:
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def _first_line(error: sa.exc.SQLAlchemyError) -> str:
+    cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause)

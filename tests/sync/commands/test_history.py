@@ -1,0 +1,331 @@
+"""Tests of ``pipesheet history`` and ``pipesheet log``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rules.history import Transition
+from sync.commands.history import days_in_previous_stage, history, log
+from sync.state.errors import StateNotFoundError
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
+
+AS_OF = dt.date(2025, 3, 4)
+STARTED = dt.datetime(2025, 3, 4, 7, 0, 0, tzinfo=dt.UTC)
+# Wide enough that no table cell wraps.
+TERMINAL = {"COLUMNS": "200"}
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    return tmp_path / "pipeline.xlsx"
+
+
+@pytest.fixture
+def state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database with three runs of one workbook and one of another."""
+    path = tmp_path / "state.sqlite"
+    with StateStore.open(str(path)) as store:
+        ok = store.start_run(str(workbook), "Deals", AS_OF, now=STARTED)
+        store.record_transitions(
+            str(workbook),
+            ok,
+            [
+                Transition("D-1001", None, "Lead", dt.date(2025, 3, 1)),
+                Transition("D-1001", "Lead", "Demo", dt.date(2025, 3, 5)),
+                Transition("D-1001", "Demo", None, dt.date(2025, 3, 12)),
+                Transition("D-1002", None, "Demo", dt.date(2025, 3, 5)),
+            ],
+        )
+        store.finish_run(
+            ok,
+            RunOutcome.OK,
+            now=STARTED + dt.timedelta(seconds=2.5),
+            deals=120,
+            errors=3,
+            warnings=5,
+            infos=0,
+            status_cells_written=12,
+            tabs_written=["Funnel", "Problems"],
+            api_requests=0,
+            bytes_written=4096,
+        )
+        failed = store.start_run(
+            str(workbook), "Deals", AS_OF, now=STARTED + dt.timedelta(hours=1)
+        )
+        store.finish_run(
+            failed,
+            RunOutcome.FAILED,
+            now=STARTED + dt.timedelta(hours=1, seconds=75),
+            error="Tab 'Deals' not found in pipeline.xlsx",
+        )
+        store.start_run(
+            str(workbook), "Deals", AS_OF, now=STARTED + dt.timedelta(hours=2)
+        )
+        other = store.start_run("1AbCdEfGhIjK", "Deals", AS_OF, now=STARTED)
+        store.finish_run(other, RunOutcome.SKIPPED, now=STARTED)
+    return path
+
+
+def invoke(command: object, args: list[str], **env: str) -> Result:
+    runner = CliRunner()
+    return runner.invoke(command, args, env={**TERMINAL, **env})  # type: ignore[arg-type]
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """Return the cells of the header and body rows of a rich table, stripped."""
+    lines = [line.replace("┃", "│") for line in output.splitlines()]
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in lines
+        if line.startswith("│")
+    ]
+
+
+# history
+
+
+def test_history_lists_runs_newest_first(state: Path) -> None:
+    result = invoke(history, ["--state", str(state)])
+    assert result.exit_code == 0
+    assert [row[0] for row in table_rows(result.output)[1:]] == ["4", "3", "2", "1"]
+
+
+def test_history_row_of_ok_run(state: Path) -> None:
+    result = invoke(history, ["--state", str(state)])
+    assert table_rows(result.output)[-1] == [
+        "1",
+        "pipeline.xlsx",
+        "2025-03-04",
+        "2025-03-04 07:00:00",
+        "2.5 s",
+        "ok",
+        "120",
+        "3",
+        "5",
+        "12 cells, 2 tabs",
+    ]
+
+
+def test_history_header_names_columns(state: Path) -> None:
+    result = invoke(history, ["--state", str(state)])
+    assert table_rows(result.output)[0] == [
+        "Run",
+        "Workbook",
+        "As of",
+        "Started (UTC)",
+        "Duration",
+        "Outcome",
+        "Deals",
+        "Errors",
+        "Warnings",
+        "Writes",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("run", "column", "text"),
+    [
+        ("2", 4, "1 min 15 s"),
+        ("2", 5, "failed"),
+        ("2", 6, "—"),
+        ("3", 4, "—"),
+        ("3", 5, "unfinished"),
+        ("4", 1, "1AbCdEfGhIjK"),
+        ("4", 5, "skipped"),
+    ],
+    ids=[
+        "failed-duration",
+        "failed-outcome",
+        "failed-deals",
+        "unfinished-duration",
+        "unfinished-outcome",
+        "spreadsheet-id",
+        "skipped-outcome",
+    ],
+)
+def test_history_cells(state: Path, run: str, column: int, text: str) -> None:
+    result = invoke(history, ["--state", str(state)])
+    rows = {row[0]: row for row in table_rows(result.output)[1:]}
+    assert rows[run][column] == text
+
+
+def test_history_prints_run_errors(state: Path) -> None:
+    result = invoke(history, ["--state", str(state)])
+    assert "Run 2 failed: Tab 'Deals' not found in pipeline.xlsx\n" in result.output
+
+
+def test_history_limit_keeps_newest(state: Path) -> None:
+    result = invoke(history, ["--state", str(state), "--limit", "2"])
+    assert [row[0] for row in table_rows(result.output)[1:]] == ["4", "3"]
+
+
+def test_history_config_selects_workbook(state: Path, workbook: Path) -> None:
+    args = ["b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(history, args)
+    assert [row[0] for row in table_rows(result.output)[1:]] == ["3", "2", "1"]
+
+
+def test_history_reads_state_from_environment(state: Path) -> None:
+    result = invoke(history, ["--limit", "1"], PIPESHEET_STATE=str(state))
+    assert [row[0] for row in table_rows(result.output)[1:]] == ["4"]
+
+
+def test_history_defaults_to_current_folder(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state.rename(state.with_name("pipesheet-state.sqlite"))
+    monkeypatch.chdir(state.parent)
+    monkeypatch.delenv("PIPESHEET_STATE", raising=False)
+    result = CliRunner().invoke(history, ["--limit", "1"], env=TERMINAL)
+    assert [row[0] for row in table_rows(result.output)[1:]] == ["4"]
+
+
+def test_history_json_shape(state: Path) -> None:
+    result = invoke(history, ["--state", str(state), "--json"])
+    document = json.loads(result.output)
+    assert list(document) == ["runs"]
+    assert document["runs"][-1] == {
+        "id": 1,
+        "workbook": str(state.parent / "pipeline.xlsx"),
+        "tab": "Deals",
+        "as_of": "2025-03-04",
+        "started_at": "2025-03-04T07:00:00+00:00",
+        "finished_at": "2025-03-04T07:00:02.500000+00:00",
+        "seconds": 2.5,
+        "outcome": "ok",
+        "deals": 120,
+        "findings": {"error": 3, "warning": 5, "info": 0},
+        "status_cells_written": 12,
+        "tabs_written": ["Funnel", "Problems"],
+        "api_requests": 0,
+        "bytes_written": 4096,
+        "error": None,
+    }
+
+
+def test_history_json_unfinished_run(state: Path) -> None:
+    result = invoke(history, ["--state", str(state), "--json"])
+    unfinished = json.loads(result.output)["runs"][1]
+    assert unfinished["outcome"] is None
+    assert unfinished["finished_at"] is None
+    assert unfinished["seconds"] is None
+
+
+def test_history_of_empty_state(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite"
+    StateStore.open(str(path)).close()
+    result = invoke(history, ["--state", str(path)])
+    assert result.exit_code == 0
+    assert result.output == f"No runs recorded in {path}.\n"
+
+
+def test_history_missing_state_fails(tmp_path: Path) -> None:
+    path = tmp_path / "missing.sqlite"
+    result = invoke(history, ["--state", str(path)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, StateNotFoundError)
+    assert not path.exists()
+
+
+def test_history_source_without_config_fails(state: Path) -> None:
+    result = invoke(history, ["--state", str(state), "--source", "a.xlsx"])
+    assert result.exit_code == 2
+    assert "--source needs CONFIG, the definition it is for." in result.output
+
+
+def test_history_help_names_state_default() -> None:
+    result = invoke(history, ["--help"], COLUMNS="80")
+    help_text = " ".join(result.output.split())
+    assert (
+        "Default: the PIPESHEET_STATE environment variable, else "
+        "pipesheet-state.sqlite in the current folder." in help_text
+    )
+
+
+# log
+
+
+def test_log_shows_deal_path(state: Path, workbook: Path) -> None:
+    args = ["D-1001", "b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(log, args)
+    assert result.exit_code == 0
+    assert table_rows(result.output) == [
+        ["Seen on", "Change", "Days in previous stage"],
+        ["2025-03-01", "(new) → Lead", ""],
+        ["2025-03-05", "Lead → Demo", "4"],
+        ["2025-03-12", "Demo → (removed)", "7"],
+    ]
+
+
+def test_log_names_deal_and_workbook(state: Path, workbook: Path) -> None:
+    args = ["D-1001", "b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(log, args)
+    assert result.output.splitlines()[0] == "Deal D-1001 in pipeline.xlsx"
+
+
+def test_log_json_shape(state: Path, workbook: Path) -> None:
+    args = ["D-1002", "b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(log, [*args, "--json"])
+    assert json.loads(result.output) == {
+        "workbook": str(workbook),
+        "deal_id": "D-1002",
+        "transitions": [
+            {
+                "seen_on": "2025-03-05",
+                "from_stage": None,
+                "to_stage": "Demo",
+                "days_in_previous_stage": None,
+            }
+        ],
+    }
+
+
+def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
+    args = ["D-1011", "b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(log, args)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: No stage changes of deal 'D-1011' recorded for {str(workbook)!r}. "
+        "Did you mean 'D-1001'?\n"
+    )
+
+
+def test_log_needs_config_for_several_workbooks(state: Path) -> None:
+    result = invoke(log, ["D-1001", "--state", str(state)])
+    assert result.exit_code == 2
+    assert "contains runs of 2 workbooks" in result.output
+
+
+def test_log_without_config_uses_only_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with StateStore.open(str(path)) as store:
+        run_id = store.start_run("1AbCdEfGhIjK", "Deals", AS_OF, now=STARTED)
+        found = [Transition("D-7", None, "Lead", AS_OF)]
+        store.record_transitions("1AbCdEfGhIjK", run_id, found)
+        store.finish_run(run_id, RunOutcome.OK, now=STARTED)
+
+    result = invoke(log, ["D-7", "--state", str(path)])
+    assert table_rows(result.output)[1] == ["2025-03-04", "(new) → Lead", ""]
+
+
+# days in previous stage
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ([], []),
+        ([1], [None]),
+        ([1, 5, 5], [None, 4, 0]),
+    ],
+    ids=["no-transitions", "first-seen-only", "same-day-move"],
+)
+def test_days_in_previous_stage(days: list[int], expected: list[int | None]) -> None:
+    path = [Transition("D-1", None, "Lead", dt.date(2025, 3, day)) for day in days]
+    assert days_in_previous_stage(path) == expected
