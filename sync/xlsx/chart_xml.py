@@ -15,7 +15,7 @@ from decimal import Decimal
 from rules.grid import CellValue
 from sync.plan import BarChart, GeneratedTab
 from sync.xlsx.cell_refs import absolute_range, parse_cell_ref
-from sync.xlsx.markup import escape_attribute, escape_text
+from sync.xlsx.markup import escape_attribute, escape_markup, escape_text
 
 CHART_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -95,12 +95,12 @@ def _series_xml(tab: GeneratedTab, chart: BarChart, index: int, column: int) -> 
     value_ref = absolute_range(tab.name, chart.first_row, column, last_row)
     return (
         f'<c:ser><c:idx val="{index}"/><c:order val="{index}"/>'
-        f"<c:tx><c:strRef><c:f>{escape_text(name_ref)}</c:f>"
+        f"<c:tx><c:strRef><c:f>{escape_markup(name_ref)}</c:f>"
         f"{_text_cache([name])}</c:strRef></c:tx>"
         '<c:invertIfNegative val="0"/>'
-        f"<c:cat><c:strRef><c:f>{escape_text(category_ref)}</c:f>"
+        f"<c:cat><c:strRef><c:f>{escape_markup(category_ref)}</c:f>"
         f"{_text_cache(categories)}</c:strRef></c:cat>"
-        f"<c:val><c:numRef><c:f>{escape_text(value_ref)}</c:f>"
+        f"<c:val><c:numRef><c:f>{escape_markup(value_ref)}</c:f>"
         f"{_number_cache(values)}</c:numRef></c:val></c:ser>"
     )
 
@@ -155,7 +155,7 @@ def _title_xml(title: str) -> str:
         return ""
     return (
         "<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr/>"
-        f"</a:pPr><a:r><a:t>{escape_text(title)}</a:t></a:r></a:p></c:rich></c:tx>"
+        f"</a:pPr><a:r><a:t>{escape_markup(title)}</a:t></a:r></a:p></c:rich></c:tx>"
         '<c:overlay val="0"/></c:title>'
     )
 

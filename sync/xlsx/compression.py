@@ -35,7 +35,7 @@ class Deflater:
     backend: Literal["isal", "zlib"]
     level: int
 
-    def compress(self, data: bytes) -> bytes:
+    def compress(self, data: bytes | bytearray) -> bytes:
         """Deflate ``data`` into a raw stream (no zlib header or checksum)."""
         if self.backend == "isal" and isal_zlib is not None:
             return isal_zlib.compress(data, self.level, RAW_WINDOW_BITS)
@@ -70,7 +70,7 @@ def inflate(data: bytes | memoryview, size: int) -> bytes:
         raise ValueError(f"corrupt deflate stream: {error}") from error
 
 
-def crc32(data: bytes | memoryview) -> int:
+def crc32(data: bytes | bytearray | memoryview) -> int:
     """Return the CRC-32 that zip headers store for ``data``."""
     if isal_zlib is not None:
         return isal_zlib.crc32(data)

@@ -4,7 +4,8 @@ A generated tab that already exists and is listed as owned keeps its sheet part,
 its place in the tab order and its sheetId. Only its content is replaced, together
 with the parts related to it (its drawing and chart). A new tab gets new parts
 and goes last in the tab order. Parts of an owned tab that the new content no
-longer needs are removed, unless some other part still refers to them.
+longer needs are removed, unless some other part still refers to them. Owned
+tabs that a run does not generate are left as they are.
 """
 
 from __future__ import annotations

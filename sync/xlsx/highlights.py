@@ -12,6 +12,10 @@ The new block goes after the sheet's other conditional formats, at the place the
 worksheet schema gives them: after ``mergeCells`` and ``phoneticPr``, before
 ``dataValidations``, ``hyperlinks``, the page setup and ``extLst``. Its rules
 get priorities below every existing rule's, so the user's rules keep winning.
+
+NOTE: a block is recognised by the formulas of the current run only. When the
+definition changes a highlight formula (or the status column moves), the block
+an earlier run wrote stays in the sheet next to the new one.
 """
 
 from __future__ import annotations
@@ -117,11 +121,14 @@ def _skip_misc(tail: bytes, position: int) -> int:
         while position < len(tail) and tail[position] in b" \t\r\n":
             position += 1
         if tail.startswith(b"<!--", position):
-            position = tail.find(b"-->", position) + 3
+            closing, length = tail.find(b"-->", position), 3
         elif tail.startswith(b"<?", position):
-            position = tail.find(b"?>", position) + 2
+            closing, length = tail.find(b"?>", position), 2
         else:
             return position
+        if closing < 0:
+            return len(tail)
+        position = closing + length
 
 
 def _element_end(tail: bytes, tag: re.Match[bytes], prefix: bytes) -> int:

@@ -47,8 +47,8 @@ class Package:
 
         self._by_key = {member.name.lower(): member for member in self._members}
         self._originals: dict[str, bytes] = {}
-        self._changed: dict[str, bytes] = {}
-        self._added: dict[str, bytes] = {}
+        self._changed: dict[str, bytes | bytearray] = {}
+        self._added: dict[str, bytes | bytearray] = {}
         self._removed: set[str] = set()
 
     def __enter__(self) -> Package:
@@ -101,10 +101,9 @@ class Package:
         name = self.find(part)
         if name is None:
             raise KeyError(part)
-        if name in self._added:
-            return self._added[name]
-        if name in self._changed:
-            return self._changed[name]
+        staged = self._added.get(name, self._changed.get(name))
+        if staged is not None:
+            return bytes(staged)
         return self._original(name)
 
     def read_required(self, part: str) -> bytes:
@@ -119,7 +118,7 @@ class Package:
             )
         return self.read(part)
 
-    def write(self, part: str, content: bytes) -> None:
+    def write(self, part: str, content: bytes | bytearray) -> None:
         """Stage ``content`` for ``part``, adding the part if it does not exist.
 
         Content equal to the source's leaves the member to be copied as stored.

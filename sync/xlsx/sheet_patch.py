@@ -16,6 +16,9 @@ The scan understands rows and cells with or without an ``r`` attribute,
 self-closing rows, single or double quotes, and a namespace prefix on the
 elements. The ``spans`` hint of a row is left as it is, because the format makes
 it an optional optimisation that readers must not rely on.
+
+NOTE: a status cell inside the range of another cell's array formula (or spill
+range) is replaced like any other cell; that case is not detected.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ class SheetPatch:
     workbook's calculation chain may list a cell that no longer has one.
     """
 
-    xml: bytes
+    xml: bytearray
     cells_written: int
     formulas_replaced: bool
 
@@ -82,25 +85,31 @@ def patch_status_column(
     :raises FeatureLossError: if a status cell anchors a shared formula.
     """
     writer = _StatusWriter(xml, column, texts, place)
-    body = writer.patch_rows()
-
+    rows = [row for row, text in texts.items() if text]
     head = xml[: writer.data_open.start()]
-    head = _grow_dimension(head, writer.first_row, writer.last_row, column)
-    tail = xml[writer.tail_start :]
-    if rewrite_tail is not None:
-        tail = rewrite_tail(tail)
+    writer.out += _grow_dimension(
+        head, min(rows, default=0), max(rows, default=0), column
+    )
+    writer.out += writer.open_tag
 
-    pieces = [head, writer.open_tag, *body, writer.close_tag, tail]
-    return SheetPatch(b"".join(pieces), writer.cells_written, writer.formulas_replaced)
+    writer.patch_rows()
+    tail = xml[writer.tail_start :]
+    writer.out += writer.close_tag
+    writer.out += tail if rewrite_tail is None else rewrite_tail(tail)
+    return SheetPatch(writer.out, writer.cells_written, writer.formulas_replaced)
 
 
 class _StatusWriter:
-    """One pass over ``<sheetData>``, collecting output pieces as views of the XML."""
+    """One pass over ``<sheetData>``, appending the new sheet XML to ``out``.
+
+    Unchanged stretches are appended from a memoryview of the source, so each
+    byte is copied once.
+    """
 
     def __init__(
         self, xml: bytes, column: int, texts: Mapping[int, str], place: str
     ) -> None:
-        self.xml = xml
+        self.xml = xml if type(xml) is bytes else bytes(xml)
         self.view = memoryview(xml)
         self.place = place
         self.column = column
@@ -111,7 +120,7 @@ class _StatusWriter:
         self._locate_sheet_data()
 
         self.column_style = _column_style(xml[: self.data_open.start()], column)
-        self.first_row = self.last_row = 0
+        self.out = bytearray()
         self.cells_written = 0
         self.formulas_replaced = False
         self._bodies: dict[str, bytes] = {}
@@ -161,66 +170,64 @@ class _StatusWriter:
                 "again, then run again."
             )
 
-    def patch_rows(self) -> list[bytes | memoryview]:
-        """Return the new content of ``<sheetData>`` as a list of pieces.
+    def patch_rows(self) -> None:
+        """Append the new content of ``<sheetData>`` to ``out``.
 
-        This loop runs once per row of the sheet, so it keeps to a few C-level
-        searches per row. Unusual markup falls back to a walk over the row.
+        This loop runs once per row of the sheet, so it binds everything it uses
+        to locals and keeps to a few C-level searches per row.
         """
-        pieces: list[bytes | memoryview] = []
+        out = self.out
         targets = sorted(self.texts)
-        match_at, search = self.row_tag.match, self.row_tag.search
-        find = self.xml.find
+        xml, view, end = self.xml, self.view, self.content_end
+        match_at, search, find = self.row_tag.match, self.row_tag.search, xml.find
+        row_close = self.row_close
         copied = position = self.content_start
         index = previous = 0
         while index < len(targets):
-            match = match_at(self.xml, position, self.content_end) or search(
-                self.xml, position, self.content_end
-            )
+            match = match_at(xml, position, end) or search(xml, position, end)
             if match is None:
                 break
             number = self._row_number(match, previous)
 
             while index < len(targets) and targets[index] < number:
-                new_row = self._new_row(targets[index])
-                pieces += [self.view[copied : match.start()], new_row]
+                out += view[copied : match.start()]
+                out += self._new_row(targets[index])
                 copied = match.start()
                 index += 1
 
             close = position = match.end()
             if not match.group(2).endswith(b"/"):
-                close = find(self.row_close, close, self.content_end)
+                close = find(row_close, close, end)
                 if close < 0:
                     raise self._damaged(f"row {number} is not closed")
-                position = close + len(self.row_close)
+                position = close + len(row_close)
             if index < len(targets) and targets[index] == number:
-                copied = self._patch_row(pieces, copied, match, close, number)
+                copied = self._patch_row(copied, match, close, number)
                 index += 1
             previous = number
 
-        pieces.append(self.view[copied : self.content_end])
-        pieces += [self._new_row(row) for row in targets[index:]]
-        return pieces
+        out += view[copied:end]
+        for row in targets[index:]:
+            out += self._new_row(row)
 
     def _row_number(self, match: re.Match[bytes], previous: int) -> int:
-        if match.group(1) is not None:
-            number = int(match.group(1))
-        else:
-            found = _ROW_NUMBER.search(match.group(2))
-            number = int(found.group(1)) if found else previous + 1
+        found = match.group(1)
+        if found is None:
+            attribute = _ROW_NUMBER.search(match.group(2))
+            found = attribute.group(1) if attribute else None
+        number = int(found) if found is not None else previous + 1
         if number <= previous:
             raise self._damaged(f"row {number} comes after row {previous}")
         return number
 
     def _patch_row(
         self,
-        pieces: list[bytes | memoryview],
         copied: int,
         match: re.Match[bytes],
         close: int,
         number: int,
     ) -> int:
-        """Append the pieces that write row ``number``'s status; return the copy point.
+        """Append row ``number`` up to its new status cell; return the copy point.
 
         ``close`` is where ``</row>`` starts, or the end of a self-closing row tag.
         """
@@ -231,15 +238,19 @@ class _StatusWriter:
             if not cell:
                 return copied
             opened = match.group(0)[:-2].rstrip() + b">"
-            pieces += [self.view[copied : match.start()], opened, cell, self.row_close]
+            self.out += self.view[copied : match.start()]
+            self.out += opened + cell + self.row_close
             return match.end()
 
         start, end, existing_tag = self._cell_slot(match.end(), close, number)
-        if existing_tag is None:
+        if existing_tag is not None:
+            style = self._replaced_style(existing_tag, start, end, number)
+        elif b"customFormat" in attributes:
             style = self._inserted_style(attributes)
         else:
-            style = self._replaced_style(existing_tag, start, end, number)
-        pieces += [self.view[copied:start], self._cell(number, style, text)]
+            style = self.column_style
+        self.out += self.view[copied:start]
+        self.out += self._cell(number, style, text)
         return end
 
     def _cell_slot(self, content_start: int, close: int, number: int) -> CellSlot:
@@ -363,8 +374,6 @@ class _StatusWriter:
         else:
             return b""
 
-        self.first_row = self.first_row or number
-        self.last_row = number
         self.cells_written += 1
         return head + body
 
@@ -427,7 +436,10 @@ def _column_style(head: bytes, column: int) -> bytes | None:
 
 
 def _grow_dimension(head: bytes, first_row: int, last_row: int, column: int) -> bytes:
-    """Grow ``<dimension ref>`` to cover the written cells (never shrink it)."""
+    """Grow ``<dimension ref>`` to cover rows ``first_row``-``last_row`` (never shrink).
+
+    Cells left without a value (empty status text) do not count.
+    """
     match = _DIMENSION.search(head)
     current = parse_range_ref(match.group(1).decode()) if match else None
     if match is None or current is None or not first_row:

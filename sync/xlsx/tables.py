@@ -4,6 +4,9 @@ A table stores its column names in its own part as well as in the header cells,
 and Excel reports the workbook as damaged when the two differ. When the status
 header cell lies in a table's header row, the table's column is renamed to the
 same text.
+
+NOTE: formulas that name the old column in a structured reference
+(``Table1[Old name]``) are not rewritten.
 """
 
 from __future__ import annotations

@@ -162,7 +162,10 @@ def read_member(archive: Archive, member: ZipMember, workbook: str) -> bytes:
 
 
 def deflate_member(
-    name: str, content: bytes, deflater: Deflater, template: ZipMember | None
+    name: str,
+    content: bytes | bytearray,
+    deflater: Deflater,
+    template: ZipMember | None,
 ) -> NewMember:
     """Compress ``content`` as a new member, keeping the metadata of ``template``.
 
