@@ -7,12 +7,20 @@ A definition is data only. Loading it (YAML or a ``Rules`` tab) lives in
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 
 class StrictModel(BaseModel):
@@ -218,6 +226,209 @@ class Schedule(StrictModel):
         return value
 
 
+class WebhookFormat(StrEnum):
+    """The payload shape a webhook receiver expects."""
+
+    GENERIC = "generic"
+    SLACK = "slack"
+    FEISHU = "feishu"
+    DINGTALK = "dingtalk"
+    WECOM = "wecom"
+
+
+# Formats whose bots can check a signature made with a shared secret.
+SIGNED_WEBHOOK_FORMATS = (WebhookFormat.FEISHU, WebhookFormat.DINGTALK)
+
+
+def check_environment_name(name: str) -> str:
+    """Check that ``name`` is a variable name a POSIX shell can ``export``.
+
+    :raises ValueError: when it is not, for example when a secret was pasted in.
+    """
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return name
+    raise ValueError(
+        f"invalid value {name!r}; expected the name of an environment variable, "
+        "such as 'PIPESHEET_SMTP_PASSWORD', that holds the value (never the "
+        "value itself)"
+    )
+
+
+# Channel ids are stored with each sent digest, in a column of this width.
+MAX_CHANNEL_ID_LENGTH = 64
+
+
+def check_channel_id(channel_id: str) -> str:
+    """Check that a channel id is 1 to :data:`MAX_CHANNEL_ID_LENGTH` characters.
+
+    :raises ValueError: when it is empty or longer.
+    """
+    if channel_id.strip() and len(channel_id) <= MAX_CHANNEL_ID_LENGTH:
+        return channel_id
+    raise ValueError(
+        f"invalid value {channel_id!r}; expected an id of 1 to "
+        f"{MAX_CHANNEL_ID_LENGTH} characters, such as 'team-chat'"
+    )
+
+
+EnvironmentName = Annotated[str, AfterValidator(check_environment_name)]
+ChannelId = Annotated[str, AfterValidator(check_channel_id)]
+
+
+class OwnerContact(StrictModel):
+    """The destinations of one person's digest: an e-mail address, webhooks, or both."""
+
+    email: str | None = None
+    webhooks: list[str] = Field(
+        default_factory=list, description="Ids of webhook channels to post to."
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_email_address(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_not_empty(self) -> OwnerContact:
+        if self.email is None and not self.webhooks:
+            raise ValueError(
+                "expected 'email', 'webhooks' or both, got neither; add where "
+                "this person's digest goes"
+            )
+        return self
+
+
+class EmailChannel(StrictModel):
+    """Digests sent as e-mail through an SMTP server.
+
+    The user name and password are read from the environment variables named
+    here when a digest is sent, so the definition file contains no secret.
+    """
+
+    kind: Literal["email"]
+    id: ChannelId = "email"
+    smtp_host: str = Field(min_length=1)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    from_address: str
+    username_env: EnvironmentName | None = None
+    password_env: EnvironmentName | None = None
+    to: list[str] | None = Field(
+        default=None,
+        description="Addresses that receive every digest instead of the owners.",
+    )
+
+    @field_validator("from_address")
+    @classmethod
+    def _check_from_address(cls, value: str) -> str:
+        check_email_address(value)
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _check_to(cls, value: list[str] | None) -> list[str] | None:
+        for address in value or []:
+            check_email_address(address)
+        return value
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> EmailChannel:
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError(
+                "expected both 'username_env' and 'password_env', or neither; "
+                "add the missing one"
+            )
+        if self.username_env is not None and not self.starttls:
+            raise ValueError(
+                "'starttls: false' with a user name and password would send the "
+                "password unencrypted; set 'starttls: true'"
+            )
+        return self
+
+
+class WebhookChannel(StrictModel):
+    """Digests posted as JSON to a chat bot or any HTTP endpoint."""
+
+    kind: Literal["webhook"]
+    id: ChannelId
+    url: str
+    format: WebhookFormat = WebhookFormat.GENERIC
+    secret_env: EnvironmentName | None = Field(
+        default=None,
+        description="Environment variable holding a Feishu or DingTalk signing secret.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(
+                f"invalid value {value!r}; expected an http:// or https:// URL, "
+                "as the chat app shows it when you add the bot"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_secret_format(self) -> WebhookChannel:
+        if self.secret_env is not None and self.format not in SIGNED_WEBHOOK_FORMATS:
+            raise ValueError(
+                f"'secret_env' is only used by the formats feishu and dingtalk, "
+                f"not {self.format.value!r}; delete it"
+            )
+        return self
+
+
+Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
+
+
+class Notifications(StrictModel):
+    """Daily digests: when they go out, to whom, and through which channels."""
+
+    digest_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        description="Hour of the day, in the pipeline's time zone, from which "
+        "the day's digests are sent.",
+    )
+    owners: dict[str, OwnerContact] = Field(
+        default_factory=dict, description="Owner names as written in the sheet."
+    )
+    channels: list[Channel] = Field(min_length=1)
+    manager_digest_to: OwnerContact | None = Field(
+        default=None, description="Receives one digest of every owner's items."
+    )
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Notifications:
+        problems = [
+            *_check_unique_channel_ids(self.channels),
+            *_check_unique_owner_names(self.owners),
+        ]
+        contacts = [(f"owners[{name!r}]", c) for name, c in self.owners.items()]
+        if self.manager_digest_to is not None:
+            contacts.append(("manager_digest_to", self.manager_digest_to))
+        for path, contact in contacts:
+            problems += _check_contact_channels(contact, self.channels, path)
+
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def contact_of(self, owner: str) -> OwnerContact | None:
+        """Return the contact of an owner named in the sheet, ignoring case and spaces.
+
+        ``" ana  LIMA"`` in the sheet finds the entry ``Ana Lima``.
+        """
+        key = _label_key(owner)
+        for name, contact in self.owners.items():
+            if _label_key(name) == key:
+                return contact
+        return None
+
+
 class Pipeline(StrictModel):
     """A complete pipeline definition."""
 
@@ -232,6 +443,7 @@ class Pipeline(StrictModel):
     timezone: str = "UTC"
     date_order: DateOrder = DateOrder.DMY
     schedule: Schedule | None = None
+    notifications: Notifications | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -395,4 +607,84 @@ def _check_fields_known(
         else:
             message += "."
         problems.append(f"{message} Mapped fields: {', '.join(sorted(columns))}")
+    return problems
+
+
+def check_email_address(address: str) -> None:
+    """Check that ``address`` looks like a plain e-mail address, ``name@host``.
+
+    The check is loose on purpose, because the SMTP server decides what it
+    accepts. It catches a name or a URL typed into the wrong key.
+
+    :raises ValueError: the text has no single ``@`` between a name and a host.
+    """
+    name, at, host = address.partition("@")
+    if (
+        at
+        and name
+        and host
+        and "@" not in host
+        and not any(c.isspace() for c in address)
+    ):
+        return
+    raise ValueError(
+        f"invalid e-mail address {address!r}; expected an address such as "
+        "'ana.lima@example.com'"
+    )
+
+
+def _check_unique_channel_ids(
+    channels: list[EmailChannel | WebhookChannel],
+) -> list[str]:
+    problems: list[str] = []
+    first_users: dict[str, int] = {}
+    for index, channel in enumerate(channels):
+        first = first_users.setdefault(channel.id, index)
+        if first != index:
+            problems.append(
+                f"channels[{index}].id: the id {channel.id!r} is already used by "
+                f"channels[{first}]; give each channel its own id"
+            )
+    return problems
+
+
+def _check_unique_owner_names(owners: dict[str, OwnerContact]) -> list[str]:
+    # Owners are matched to the sheet ignoring case and spacing, so two entries
+    # that differ only there would claim the same deals.
+    problems: list[str] = []
+    first_names: dict[str, str] = {}
+    for name in owners:
+        first = first_names.setdefault(_label_key(name), name)
+        if first != name:
+            problems.append(
+                f"owners[{name!r}]: the name matches {first!r} (case and spaces "
+                "are ignored); merge the two entries"
+            )
+    return problems
+
+
+def _check_contact_channels(
+    contact: OwnerContact, channels: list[EmailChannel | WebhookChannel], path: str
+) -> list[str]:
+    webhook_ids = [c.id for c in channels if isinstance(c, WebhookChannel)]
+    problems: list[str] = []
+    for webhook in contact.webhooks:
+        if webhook in webhook_ids:
+            continue
+        message = f"{path}.webhooks: {webhook!r} is not the id of a webhook channel"
+        nearest = difflib.get_close_matches(webhook, webhook_ids, n=1)
+        if nearest:
+            message += f"; did you mean {nearest[0]!r}?"
+        elif webhook_ids:
+            message += f"; webhook channels: {', '.join(webhook_ids)}"
+        else:
+            message += "; add a channel with 'kind: webhook' and that id"
+        problems.append(message)
+
+    has_email_channel = any(isinstance(c, EmailChannel) for c in channels)
+    if contact.email is not None and not has_email_channel:
+        problems.append(
+            f"{path}.email: no channel sends e-mail; add a channel with "
+            "'kind: email' or delete the address"
+        )
     return problems

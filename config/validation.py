@@ -18,7 +18,7 @@ import difflib
 import re
 import types
 from enum import Enum
-from typing import Annotated, Union, get_args, get_origin
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -27,6 +27,8 @@ from config.models import Pipeline
 
 # Location parts pydantic adds for the key of a dict entry, not for its value.
 _DICT_KEY_PART = "[key]"
+# Errors of a tagged union (``Field(discriminator=...)``) whose tag key is bad.
+_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
 _PLAIN_KEY = re.compile(r"^[\w-]+$")
 _MAX_VALUE_WIDTH = 60
 
@@ -58,7 +60,10 @@ def describe_validation_error(error: ValidationError, data: object) -> list[str]
 
 def _describe_one(details: ErrorDetails, data: object) -> list[str]:
     location = tuple(details["loc"])
-    path = format_key_path(location, data)
+    # A tag error is about the item's discriminator key, such as 'kind'.
+    if details["type"] in _TAG_ERRORS:
+        location += (str(details.get("ctx", {}).get("discriminator", "")).strip("'"),)
+    path = format_key_path(_without_union_tags(location), data)
     prefix = f"{path}: " if path else ""
 
     # A model validator reports all its problems at once, one per line.
@@ -105,6 +110,8 @@ def _describe_problem(details: ErrorDetails, location: tuple[int | str, ...]) ->
 
     if kind == "extra_forbidden":
         return _describe_unknown_key(location)
+    if kind in _TAG_ERRORS:
+        return _describe_union_tag(details, location)
     if kind == "missing":
         return "missing; this key is required"
     if _DICT_KEY_PART in location:
@@ -134,6 +141,18 @@ def _describe_unknown_key(location: tuple[int | str, ...]) -> str:
     if valid:
         problem += f" Valid keys here: {', '.join(valid)}"
     return problem
+
+
+def _describe_union_tag(details: ErrorDetails, location: tuple[int | str, ...]) -> str:
+    tags = _union_tags(_annotation_at(location[:-1]))
+    expected = " or ".join(repr(tag) for tag in tags)
+    if details["type"] == "union_tag_not_found":
+        return f"missing; this key is required, expected {expected}"
+
+    value = details.get("ctx", {}).get("tag")
+    problem = f"invalid value {_show(value)}; expected {expected}"
+    nearest = difflib.get_close_matches(str(value), tags, n=1)
+    return problem + (f"; did you mean {nearest[0]!r}?" if nearest else "")
 
 
 def _describe_too_short(details: ErrorDetails) -> str:
@@ -207,7 +226,10 @@ def _annotation_at(location: tuple[int | str, ...]) -> object:
     annotation: object = Pipeline
     for part in location:
         annotation = _strip_optional(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        member = _union_member(annotation, part)
+        if member is not None:
+            annotation = member
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
             if field is None:
                 return None
@@ -217,6 +239,50 @@ def _annotation_at(location: tuple[int | str, ...]) -> object:
         else:
             return None
     return _strip_optional(annotation)
+
+
+def _without_union_tags(location: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the parts pydantic adds to a location for the branch of a tagged union.
+
+    ``("notifications", "channels", 0, "email", "smtp_host")`` becomes
+    ``("notifications", "channels", 0, "smtp_host")``: ``email`` is the value of
+    the item's ``kind``, not a key the user wrote.
+    """
+    return tuple(
+        part
+        for index, part in enumerate(location)
+        if _union_member(_strip_optional(_annotation_at(location[:index])), part)
+        is None
+    )
+
+
+def _union_member(annotation: object, tag: int | str) -> type[BaseModel] | None:
+    """Return the model of a tagged union that the tag value ``tag`` selects."""
+    for member in _union_models(annotation):
+        for field in member.model_fields.values():
+            literal = get_origin(field.annotation) is Literal
+            if literal and tag in get_args(field.annotation):
+                return member
+    return None
+
+
+def _union_tags(annotation: object) -> list[str]:
+    return [
+        str(value)
+        for member in _union_models(_strip_optional(annotation))
+        for field in member.model_fields.values()
+        if get_origin(field.annotation) is Literal
+        for value in get_args(field.annotation)
+    ]
+
+
+def _union_models(annotation: object) -> list[type[BaseModel]]:
+    if get_origin(annotation) not in (Union, types.UnionType):
+        return []
+    members = get_args(annotation)
+    if all(isinstance(m, type) and issubclass(m, BaseModel) for m in members):
+        return list(members)
+    return []
 
 
 def _strip_optional(annotation: object) -> object:

@@ -89,7 +89,7 @@ def test_unknown_top_level_key_lists_valid_keys() -> None:
         "team.yaml: invalid pipeline definition (1 problem):\n"
         "  - email: unknown key 'email'. Valid keys here: name, source, columns, "
         "stages, transitions, followups, allowed, outputs, timezone, date_order, "
-        "schedule"
+        "schedule, notifications"
     )
 
 

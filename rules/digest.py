@@ -1,0 +1,359 @@
+"""Daily digests: each owner's overdue and due-soon follow-ups and problems.
+
+Building a digest is pure. Which items earlier digests already carried comes in
+as ``already_sent``; sending digests and remembering what was sent is the job
+of :mod:`sync.notify`.
+
+An item's identity is a hash of the deal ID (the row number for a deal without
+one), the finding code, the field and the due date. So a follow-up whose date is
+moved, or that turns from due soon to overdue, is new again, while a problem
+that stays on a deal keeps its identity from day to day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from config.models import Pipeline
+from rules.deals import Deal
+from rules.digest_text import DigestLine, DigestText, render_digest, render_item
+from rules.findings import Code, Finding, Severity
+from rules.followups import (
+    NEXT_STEP_DATE_FIELD,
+    Followup,
+    FollowupState,
+    is_followup_suppressed,
+)
+from rules.text_forms import fold_text
+
+# The owner key of the manager's digest, which lists every owner's items.
+# NOTE: an owner cell containing only "*" gets the same key, so that owner's
+# digest and the manager's share one send history.
+TEAM_DIGEST_OWNER = "*"
+
+# Findings worth a message; info findings stay in the Problems tab.
+PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
+# Findings a follow-up item already stands for, so they are not listed twice.
+LISTED_AS_FOLLOWUPS = frozenset({Code.FOLLOWUP_OVERDUE, Code.FOLLOWUP_DUE_SOON})
+# Findings about the next step that a snooze date or acknowledged mark silences.
+FOLLOWUP_CODES = LISTED_AS_FOLLOWUPS | {Code.NO_NEXT_STEP}
+
+
+class DigestItemKind(StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due-soon"
+    PROBLEM = "problem"
+
+
+_KIND_ORDER = {DigestItemKind.OVERDUE: 0, DigestItemKind.DUE_SOON: 1}
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One entry of a digest: a follow-up or a problem on one deal.
+
+    ``owner`` is "" for a deal without one. ``message`` is the full sentence and
+    ``short_message`` the few words for chat, both in the pipeline's locale.
+    """
+
+    identity: str
+    kind: DigestItemKind
+    code: Code
+    severity: Severity
+    owner: str
+    deal_id: str | None
+    row: int | None
+    account: str | None
+    stage: str | None
+    due: dt.date | None
+    message: str
+    short_message: str
+    is_new: bool = True
+
+
+@dataclass(frozen=True)
+class OwnerDigest:
+    """One owner's digest for one day, with its items and rendered bodies.
+
+    ``text`` is the full plain-text body (e-mail), ``chat_text`` and
+    ``markdown`` are shortened bodies for chat webhooks. ``content_hash`` is
+    the SHA-256 of subject and text, so equal digests have equal hashes.
+    """
+
+    owner: str
+    digest_date: dt.date
+    items: tuple[DigestItem, ...]
+    subject: str
+    text: str
+    chat_text: str
+    markdown: str
+    content_hash: str
+
+    @property
+    def identities(self) -> frozenset[str]:
+        return frozenset(item.identity for item in self.items)
+
+    def count(self, kind: DigestItemKind) -> int:
+        """Return how many items of ``kind`` the digest lists."""
+        return sum(1 for item in self.items if item.kind is kind)
+
+
+def build_digests(
+    followups: Iterable[Followup],
+    findings: Iterable[Finding],
+    deals: Iterable[Deal],
+    pipeline: Pipeline,
+    as_of: dt.date,
+    already_sent: Mapping[str, Collection[str]],
+) -> list[OwnerDigest]:
+    """Build one digest per owner with at least one follow-up or problem.
+
+    Digests come in owner order. Items that no earlier digest of that owner
+    carried (their identity is not in ``already_sent[owner]``) come first.
+    Deals without an owner appear only in :func:`build_team_digest`. Owners are
+    grouped ignoring case and spacing and named as their first item spells them.
+
+    :param followups: the run's follow-ups; snoozed and acknowledged deals are
+        already left out.
+    :param findings: the run's findings; only errors and warnings are listed.
+    :param deals: the run's deals, to find the owner of a finding's row.
+    :param already_sent: item identities of earlier digests, by owner.
+    """
+    by_owner: dict[str, list[DigestItem]] = {}
+    for item in collect_items(followups, findings, deals, pipeline, as_of):
+        if item.owner:
+            by_owner.setdefault(fold_text(item.owner), []).append(item)
+
+    digests: list[OwnerDigest] = []
+    for _key, items in sorted(by_owner.items()):
+        owner = items[0].owner
+        sent = already_sent.get(owner, ())
+        digests.append(_build_digest(owner, items, pipeline, as_of, sent))
+    return digests
+
+
+def build_team_digest(
+    followups: Iterable[Followup],
+    findings: Iterable[Finding],
+    deals: Iterable[Deal],
+    pipeline: Pipeline,
+    as_of: dt.date,
+    already_sent: Collection[str],
+) -> OwnerDigest | None:
+    """Build the manager's digest of every owner's items, or None when there are none.
+
+    It also lists items of deals without an owner and findings on no row. Its
+    owner is :data:`TEAM_DIGEST_OWNER`.
+    """
+    items = collect_items(followups, findings, deals, pipeline, as_of)
+    if not items:
+        return None
+    return _build_digest(TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent)
+
+
+def list_digest_owners(
+    followups: Iterable[Followup],
+    findings: Iterable[Finding],
+    deals: Iterable[Deal],
+    pipeline: Pipeline,
+    as_of: dt.date,
+) -> list[str]:
+    """Return the owner names :func:`build_digests` would build digests for."""
+    owners: dict[str, str] = {}
+    for item in collect_items(followups, findings, deals, pipeline, as_of):
+        if item.owner:
+            owners.setdefault(fold_text(item.owner), item.owner)
+    return list(owners.values())
+
+
+def collect_items(
+    followups: Iterable[Followup],
+    findings: Iterable[Finding],
+    deals: Iterable[Deal],
+    pipeline: Pipeline,
+    as_of: dt.date,
+) -> list[DigestItem]:
+    """Return the digest items of a run: follow-ups first, then problems.
+
+    A problem is an error or warning finding. Follow-up findings are left out,
+    because the follow-ups list them, and so is ``no-next-step`` on a snoozed
+    or acknowledged deal.
+    """
+    deals_by_row = {deal.row: deal for deal in deals}
+    items = [_followup_item(followup, pipeline) for followup in followups]
+
+    for finding in findings:
+        deal = deals_by_row.get(finding.row) if finding.row is not None else None
+        if _is_listed_problem(finding, deal, as_of):
+            items.append(_problem_item(finding, deal, pipeline))
+    return items
+
+
+def item_identity(
+    deal_id: str | None,
+    row: int | None,
+    code: Code,
+    field: str | None,
+    due: dt.date | None,
+) -> str:
+    """Return the identity of a digest item: a hash of what makes it the same item.
+
+    The hash keeps deal IDs and owner names out of the state database.
+    """
+    deal_key = deal_id.strip() if deal_id and deal_id.strip() else f"row {row}"
+    due_text = due.isoformat() if due is not None else ""
+    key = "\x1f".join([deal_key, code.value, field or "", due_text])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _is_listed_problem(finding: Finding, deal: Deal | None, as_of: dt.date) -> bool:
+    if finding.severity not in PROBLEM_SEVERITIES:
+        return False
+    if finding.code in LISTED_AS_FOLLOWUPS:
+        return False
+
+    suppressed = deal is not None and is_followup_suppressed(deal, as_of)
+    return not (finding.code in FOLLOWUP_CODES and suppressed)
+
+
+def _followup_item(followup: Followup, pipeline: Pipeline) -> DigestItem:
+    overdue = followup.state is FollowupState.OVERDUE
+    code = Code.FOLLOWUP_OVERDUE if overdue else Code.FOLLOWUP_DUE_SOON
+    message, short = render_item(
+        _followup_finding(followup, code), followup.next_step, pipeline.outputs.locale
+    )
+
+    return DigestItem(
+        identity=item_identity(
+            followup.deal_id, followup.row, code, NEXT_STEP_DATE_FIELD, followup.due
+        ),
+        kind=DigestItemKind.OVERDUE if overdue else DigestItemKind.DUE_SOON,
+        code=code,
+        severity=Severity.WARNING if overdue else Severity.INFO,
+        owner=followup.owner,
+        deal_id=followup.deal_id,
+        row=followup.row,
+        account=followup.account,
+        stage=followup.stage,
+        due=followup.due,
+        message=message,
+        short_message=short,
+    )
+
+
+def _followup_finding(followup: Followup, code: Code) -> Finding:
+    # Rendered through the finding templates, so a follow-up reads the same in
+    # a digest as in the status column.
+    days = abs(followup.days_overdue)
+    return Finding(
+        code=code,
+        severity=Severity.WARNING,
+        row=followup.row,
+        deal_id=followup.deal_id,
+        field=NEXT_STEP_DATE_FIELD,
+        params={"days": str(days), "date": followup.due.isoformat()},
+    )
+
+
+def _problem_item(
+    finding: Finding, deal: Deal | None, pipeline: Pipeline
+) -> DigestItem:
+    message, short = render_item(finding, None, pipeline.outputs.locale)
+    owner = (deal.text("owner") or "").strip() if deal is not None else ""
+    stage = deal.stage.name if deal is not None and deal.stage is not None else None
+
+    return DigestItem(
+        identity=item_identity(
+            finding.deal_id, finding.row, finding.code, finding.field, None
+        ),
+        kind=DigestItemKind.PROBLEM,
+        code=finding.code,
+        severity=finding.severity,
+        owner=owner,
+        deal_id=finding.deal_id,
+        row=finding.row,
+        account=deal.text("account") if deal is not None else None,
+        stage=stage,
+        due=None,
+        message=message,
+        short_message=short,
+    )
+
+
+def _build_digest(
+    owner: str,
+    items: list[DigestItem],
+    pipeline: Pipeline,
+    as_of: dt.date,
+    already_sent: Collection[str],
+) -> OwnerDigest:
+    marked = [
+        dataclasses.replace(item, is_new=item.identity not in already_sent)
+        for item in items
+    ]
+    ordered = tuple(sorted(marked, key=_item_order))
+
+    text = render_digest(_digest_text(owner, ordered, pipeline, as_of))
+    content = f"{text.subject}\n{text.plain}".encode()
+    return OwnerDigest(
+        owner=owner,
+        digest_date=as_of,
+        items=ordered,
+        subject=text.subject,
+        text=text.plain,
+        chat_text=text.chat,
+        markdown=text.markdown,
+        content_hash=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _digest_text(
+    owner: str, items: tuple[DigestItem, ...], pipeline: Pipeline, as_of: dt.date
+) -> DigestText:
+    team = owner == TEAM_DIGEST_OWNER
+    lines = [
+        DigestLine(
+            owner=item.owner if team else None,
+            deal_id=item.deal_id,
+            row=item.row,
+            account=item.account,
+            stage=item.stage,
+            message=item.message,
+            short_message=item.short_message,
+            is_new=item.is_new,
+        )
+        for item in items
+    ]
+    return DigestText(
+        owner=None if team else owner,
+        pipeline=pipeline,
+        digest_date=as_of,
+        overdue=sum(1 for item in items if item.kind is DigestItemKind.OVERDUE),
+        due_soon=sum(1 for item in items if item.kind is DigestItemKind.DUE_SOON),
+        problems=sum(1 for item in items if item.kind is DigestItemKind.PROBLEM),
+        lines=lines,
+    )
+
+
+def _item_order(item: DigestItem) -> tuple[bool, int, int, bool, str, int, int]:
+    # New items first. Within new and old: overdue, due soon, then problems,
+    # errors before warnings, by owner (blank last), the earliest due date
+    # (the most overdue) first, then by row.
+    kind = _KIND_ORDER.get(item.kind, len(_KIND_ORDER))
+    severity = _SEVERITY_ORDER[item.severity] if kind == len(_KIND_ORDER) else 0
+    due = item.due.toordinal() if item.due is not None else 0
+    return (
+        not item.is_new,
+        kind,
+        severity,
+        item.owner == "",
+        fold_text(item.owner),
+        due,
+        item.row or 0,
+    )

@@ -1,0 +1,310 @@
+"""The words of a digest in each output locale: subject, plain text and chat bodies.
+
+Before: an owner's items, such as an overdue follow-up of deal D-12. After, the
+English subject and one line of the body::
+
+    pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)
+    - D-12 · Acme Tools · Proposal (row 14): follow-up 5 days overdue
+      (2025-09-25): Send pricing
+
+(one line in the real body).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from config.models import Locale, Pipeline
+from rules.findings import Code, Finding
+from rules.followups import ACKNOWLEDGED_FIELD, SNOOZE_FIELD
+from rules.messages import render_message, render_short
+
+EN, ZH = Locale.EN, Locale.ZH_CN
+
+# Items shown in a chat message; the rest are counted. Chat apps cap message
+# size (WeCom markdown at 4096 bytes), and a long list is read in the tabs.
+CHAT_ITEM_LIMIT = 10
+# Characters of one item line in a chat message.
+CHAT_LINE_LIMIT = 160
+
+WORDS: dict[Locale, dict[str, str]] = {
+    EN: {
+        "subject": "pipesheet: {counts} for {owner} ({date})",
+        "heading": "pipesheet digest for {owner}: {pipeline}, {date}",
+        "team_heading": "pipesheet digest for {pipeline}: every owner, {date}",
+        "new": "New since the last digest:",
+        "old": "Still open:",
+        "more": "… and {count} more; see the tabs {followups!r} and {problems!r}.",
+        "no_owner": "(no owner)",
+        "row": "row {row}",
+        "label_row": "{label} (row {row})",
+        "line": "{label}: {message}",
+        "dated": "{phrase} ({date})",
+        "next_step": "{phrase}: {step}",
+        "sentence": "{counts}.",
+        "hint": (
+            "To leave a deal's follow-up out of the next digest, put a date in "
+            "{snooze} or mark {acknowledged}."
+        ),
+        "hint_snooze": (
+            "To leave a deal's follow-up out of the next digest, put a date in "
+            "{snooze}."
+        ),
+        "hint_acknowledged": (
+            "To leave a deal's follow-up out of the next digest, mark {acknowledged}."
+        ),
+    },
+    ZH: {
+        "subject": "pipesheet：{owner}，{counts}（{date}）",
+        "heading": "pipesheet 摘要：{owner}，{pipeline}，{date}",
+        "team_heading": "pipesheet 摘要：{pipeline}，全部负责人，{date}",
+        "new": "自上次摘要以来的新事项：",
+        "old": "仍未处理：",
+        "more": "……另有 {count} 项，请查看“{followups}”和“{problems}”表。",
+        "no_owner": "（无负责人）",
+        "row": "第 {row} 行",
+        "label_row": "{label}（第 {row} 行）",
+        "line": "{label}：{message}",
+        "dated": "{phrase}（{date}）",
+        "next_step": "{phrase}：{step}",
+        "sentence": "{counts}。",
+        "hint": (
+            "如需在下次摘要中略过某个商机的跟进，请在“{snooze}”中填写日期，"
+            "或在“{acknowledged}”中标记。"
+        ),
+        "hint_snooze": "如需在下次摘要中略过某个商机的跟进，请在“{snooze}”中填写日期。",
+        "hint_acknowledged": (
+            "如需在下次摘要中略过某个商机的跟进，请在“{acknowledged}”中标记。"
+        ),
+    },
+}
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One item as a digest shows it. ``owner`` is shown only in the team digest."""
+
+    owner: str | None
+    deal_id: str | None
+    row: int | None
+    account: str | None
+    stage: str | None
+    message: str
+    short_message: str
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class DigestText:
+    """The content of a digest before rendering; ``owner`` is None for the team."""
+
+    owner: str | None
+    pipeline: Pipeline
+    digest_date: dt.date
+    overdue: int
+    due_soon: int
+    problems: int
+    lines: list[DigestLine]
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """A digest in words: e-mail subject and body, and two short chat bodies."""
+
+    subject: str
+    plain: str
+    chat: str
+    markdown: str
+
+
+def render_item(
+    finding: Finding, next_step: str | None, locale: Locale
+) -> tuple[str, str]:
+    """Render an item's full message and its short form for chat.
+
+    A follow-up finding becomes its short phrase, due date and next step, such
+    as "follow-up 5 days overdue (2025-09-25): Send pricing". Any other finding
+    keeps its full message and short status text.
+    """
+    if finding.code not in (Code.FOLLOWUP_OVERDUE, Code.FOLLOWUP_DUE_SOON):
+        return render_message(finding, locale), render_short(finding, locale)
+
+    words = WORDS[locale]
+    phrase = words["dated"].format(
+        phrase=render_short(finding, locale), date=finding.params["date"]
+    )
+    if next_step:
+        phrase = words["next_step"].format(phrase=phrase, step=next_step)
+    return phrase, phrase
+
+
+def render_digest(text: DigestText) -> RenderedDigest:
+    """Render the subject, the plain-text body and the two chat bodies."""
+    subject = render_subject(text)
+    chat_lines = _shown_in_chat(text)
+
+    return RenderedDigest(
+        subject=subject,
+        plain=_render_plain(text),
+        chat="\n".join([subject, "", *chat_lines]),
+        markdown="\n".join([f"**{subject}**", "", *_as_markdown(chat_lines)]),
+    )
+
+
+def render_subject(text: DigestText) -> str:
+    """Render the subject line of a digest.
+
+    In English: "pipesheet: 3 overdue follow-ups for Ana Lima (2025-09-30)". The
+    team digest names the pipeline in place of an owner.
+    """
+    locale = text.pipeline.outputs.locale
+    owner = text.owner if text.owner is not None else text.pipeline.name
+    return WORDS[locale]["subject"].format(
+        counts=_counts_text(text, locale),
+        owner=owner,
+        date=text.digest_date.isoformat(),
+    )
+
+
+def _render_plain(text: DigestText) -> str:
+    locale = text.pipeline.outputs.locale
+    words = WORDS[locale]
+    heading = words["heading" if text.owner is not None else "team_heading"]
+    lines = [
+        heading.format(
+            owner=text.owner,
+            pipeline=text.pipeline.name,
+            date=text.digest_date.isoformat(),
+        ),
+        words["sentence"].format(counts=_counts_text(text, locale)),
+    ]
+
+    for is_new in (True, False):
+        part = [line for line in text.lines if line.is_new is is_new]
+        if part:
+            lines += ["", words["new" if is_new else "old"]]
+            lines += [f"- {_line_text(line, locale, short=False)}" for line in part]
+
+    hint = _hint(text.pipeline)
+    return "\n".join([*lines, "", hint] if hint else lines) + "\n"
+
+
+def _shown_in_chat(text: DigestText) -> list[str]:
+    # The lines of a chat body: headings and at most CHAT_ITEM_LIMIT items.
+    locale = text.pipeline.outputs.locale
+    words = WORDS[locale]
+    shown = text.lines[:CHAT_ITEM_LIMIT]
+
+    lines: list[str] = []
+    for is_new in (True, False):
+        part = [line for line in shown if line.is_new is is_new]
+        if part:
+            lines.append(words["new" if is_new else "old"])
+            lines += [_chat_line(line, locale) for line in part]
+
+    hidden = len(text.lines) - len(shown)
+    if hidden:
+        tabs = text.pipeline.outputs.tabs
+        lines.append(
+            words["more"].format(
+                count=hidden, followups=tabs.followups, problems=tabs.problems
+            )
+        )
+    return lines
+
+
+def _chat_line(line: DigestLine, locale: Locale) -> str:
+    text = _line_text(line, locale, short=True)
+    if len(text) > CHAT_LINE_LIMIT:
+        text = text[: CHAT_LINE_LIMIT - 1] + "…"
+    return f"- {text}"
+
+
+def _as_markdown(lines: list[str]) -> list[str]:
+    # Headings in bold, with a blank line before each so that Markdown
+    # renderers start a new list after them.
+    converted: list[str] = []
+    for line in lines:
+        if line.startswith("- "):
+            converted.append(line)
+        else:
+            converted += ["", f"**{line}**"] if converted else [f"**{line}**"]
+    return converted
+
+
+def _line_text(line: DigestLine, locale: Locale, short: bool) -> str:
+    message = line.short_message if short else line.message
+    label = _deal_label(line, locale)
+    if label is None:
+        return message
+    return WORDS[locale]["line"].format(label=label, message=message)
+
+
+def _deal_label(line: DigestLine, locale: Locale) -> str | None:
+    """Return "D-12 · Acme Tools · Proposal (row 14)", or None for no row."""
+    words = WORDS[locale]
+    parts: list[str] = []
+    if line.owner is not None:
+        parts.append(line.owner or words["no_owner"])
+    if line.deal_id:
+        parts.append(line.deal_id)
+    elif line.row is not None:
+        parts.append(words["row"].format(row=line.row))
+    parts += [part for part in (line.account, line.stage) if part]
+
+    if not parts:
+        return None
+    label = " · ".join(parts)
+    if line.deal_id and line.row is not None:
+        label = words["label_row"].format(label=label, row=line.row)
+    return label
+
+
+def _counts_text(text: DigestText, locale: Locale) -> str:
+    if locale is ZH:
+        parts = [
+            f"{text.overdue} 条逾期跟进" if text.overdue else "",
+            f"{text.due_soon} 条即将到期的跟进" if text.due_soon else "",
+            f"{text.problems} 个问题" if text.problems else "",
+        ]
+        return "、".join(part for part in parts if part)
+
+    parts = [
+        _plural(text.overdue, "overdue follow-up") if text.overdue else "",
+        _due_soon_text(text.due_soon, after_overdue=text.overdue > 0),
+        _plural(text.problems, "problem") if text.problems else "",
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+def _due_soon_text(count: int, after_overdue: bool) -> str:
+    if not count:
+        return ""
+    if after_overdue:
+        return f"{count} due soon"
+    return f"{_plural(count, 'follow-up')} due soon"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _hint(pipeline: Pipeline) -> str | None:
+    # Named by the first alias of each column, which is how definitions list
+    # the header they expect.
+    words = WORDS[pipeline.outputs.locale]
+    snooze = pipeline.columns.get(SNOOZE_FIELD)
+    acknowledged = pipeline.columns.get(ACKNOWLEDGED_FIELD)
+    names = {
+        "snooze": snooze.aliases[0] if snooze else "",
+        "acknowledged": acknowledged.aliases[0] if acknowledged else "",
+    }
+
+    if snooze and acknowledged:
+        return words["hint"].format(**names)
+    if snooze:
+        return words["hint_snooze"].format(**names)
+    if acknowledged:
+        return words["hint_acknowledged"].format(**names)
+    return None

@@ -1,0 +1,329 @@
+"""Send the day's digests after a sync run: once per owner, channel and day.
+
+A digest is due when the pipeline's digest hour has passed today in its time
+zone and the ledger has no send for that owner, channel and day. A channel that
+fails is logged and tried again on the next run; nothing here fails the sync.
+
+Delivery is at least once: a digest sent just before the process dies, and
+not yet recorded, is sent again after the restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import time
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from config.models import (
+    EmailChannel,
+    Notifications,
+    OwnerContact,
+    Pipeline,
+    WebhookChannel,
+)
+from rules.digest import (
+    TEAM_DIGEST_OWNER,
+    OwnerDigest,
+    build_digests,
+    build_team_digest,
+    list_digest_owners,
+)
+from sync.notify.base import DigestSender
+from sync.notify.email import EmailSender
+from sync.notify.errors import DeliveryError
+from sync.notify.ledger import DigestLedger
+from sync.notify.webhook import WebhookSender
+from sync.run import RunResult
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryStatus(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    ALREADY_SENT = "already-sent"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One digest for one owner on one channel: sent, failed or sent before.
+
+    ``owner`` is :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest.
+    ``error`` is the reason of a failure, free of credentials and webhook URLs.
+    """
+
+    owner: str
+    channel: str
+    kind: str
+    digest_date: dt.date
+    items: int
+    status: DeliveryStatus
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """The deliveries of one :func:`send_due_digests` call.
+
+    ``skipped`` is the reason nothing was due, or None when digests were due.
+    """
+
+    deliveries: list[Delivery]
+    skipped: str | None = None
+
+    @property
+    def sent(self) -> list[Delivery]:
+        return self._with(DeliveryStatus.SENT)
+
+    @property
+    def failed(self) -> list[Delivery]:
+        return self._with(DeliveryStatus.FAILED)
+
+    def _with(self, status: DeliveryStatus) -> list[Delivery]:
+        return [item for item in self.deliveries if item.status is status]
+
+
+def send_due_digests(
+    result: RunResult,
+    pipeline: Pipeline,
+    state: DigestLedger,
+    now: dt.datetime,
+    *,
+    workbook_key: str,
+    channels: Sequence[DigestSender] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DigestReport:
+    """Send the digests of a run that are due and not yet sent, and record them.
+
+    Nothing is sent for a dry run, for a run whose day is not today in the
+    pipeline's time zone (a replay), or before the digest hour. Errors of a
+    channel or of the ledger are logged and reported, never raised.
+
+    :param state: the record of sent digests, read and written here.
+    :param now: the current time, timezone-aware.
+    :param workbook_key: the key of the workbook in the state database.
+    :param channels: the senders to use; built from the definition by default.
+    :param environ: where credentials are read; ``os.environ`` by default.
+    :raises ValueError: ``now`` is naive.
+    """
+    notifications = pipeline.notifications
+    if notifications is None:
+        return DigestReport([], skipped="the definition has no notifications")
+    local_now = local_time(now, pipeline.timezone)
+    reason = not_due_reason(result, notifications, local_now, pipeline.timezone)
+    if reason is not None:
+        logger.debug("digests workbook=%s not sent: %s", result.workbook, reason)
+        return DigestReport([], skipped=reason)
+
+    senders = channels
+    if senders is None:
+        senders = build_senders(
+            notifications, os.environ if environ is None else environ
+        )
+    try:
+        addressed = address_digests(
+            result, pipeline, notifications, state, workbook_key
+        )
+    except Exception as error:  # The ledger must never fail the sync.
+        logger.error(
+            "digests workbook=%s not sent: reading sent digests failed: %s; "
+            "retrying on the next run",
+            result.workbook,
+            _error_text(error),
+        )
+        reason = f"reading sent digests failed: {_error_text(error)}"
+        return DigestReport([], skipped=reason)
+
+    deliveries = [
+        _deliver(sender, digest, contact, state, workbook_key, now)
+        for digest, contact in addressed
+        for sender in senders
+        if sender.serves(contact)
+    ]
+    report = DigestReport(deliveries)
+    logger.info(
+        "digests workbook=%s date=%s sent=%d failed=%d already_sent=%d",
+        result.workbook,
+        local_now.date(),
+        len(report.sent),
+        len(report.failed),
+        len(deliveries) - len(report.sent) - len(report.failed),
+    )
+    return report
+
+
+def local_time(now: dt.datetime, time_zone: str) -> dt.datetime:
+    """Return ``now`` in the pipeline's time zone.
+
+    :raises ValueError: ``now`` is naive, so its zone would be a guess.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(
+            f"naive datetime {now!r}; pass an aware one, "
+            "e.g. datetime.now(timezone.utc)"
+        )
+    return now.astimezone(zoneinfo.ZoneInfo(time_zone))
+
+
+def not_due_reason(
+    result: RunResult,
+    notifications: Notifications,
+    local_now: dt.datetime,
+    time_zone: str,
+) -> str | None:
+    """Return why no digest is due after this run, or None when they are due."""
+    if result.dry_run:
+        return "a dry run sends no digests"
+    if result.as_of != local_now.date():
+        return (
+            f"the run is for {result.as_of}, not for today ({local_now.date()} "
+            f"in {time_zone})"
+        )
+    if local_now.hour < notifications.digest_hour:
+        return (
+            f"digests go out from {notifications.digest_hour}:00 {time_zone}; "
+            f"it is {local_now:%H:%M}"
+        )
+    return None
+
+
+def build_senders(
+    notifications: Notifications, environ: Mapping[str, str]
+) -> list[DigestSender]:
+    """Return a sender for each channel of the definition, in definition order."""
+    senders: list[DigestSender] = []
+    for channel in notifications.channels:
+        if isinstance(channel, EmailChannel):
+            senders.append(EmailSender(channel, environ))
+        elif isinstance(channel, WebhookChannel):
+            senders.append(WebhookSender(channel, environ))
+    return senders
+
+
+def address_digests(
+    result: RunResult,
+    pipeline: Pipeline,
+    notifications: Notifications,
+    state: DigestLedger,
+    workbook_key: str,
+) -> list[tuple[OwnerDigest, OwnerContact | None]]:
+    """Build the run's digests, each with the contact it goes to.
+
+    The manager's digest is built only when ``manager_digest_to`` is set.
+    """
+    sources = (result.followups, result.findings, result.deals, pipeline)
+    owners = list_digest_owners(*sources, result.as_of)
+    already_sent = {owner: state.sent_items(workbook_key, owner) for owner in owners}
+    digests = build_digests(*sources, result.as_of, already_sent)
+    addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
+
+    _log_owners_without_contact(addressed)
+    if notifications.manager_digest_to is not None:
+        sent = state.sent_items(workbook_key, TEAM_DIGEST_OWNER)
+        team = build_team_digest(*sources, result.as_of, sent)
+        if team is not None:
+            addressed.append((team, notifications.manager_digest_to))
+    return addressed
+
+
+def _deliver(
+    sender: DigestSender,
+    digest: OwnerDigest,
+    contact: OwnerContact | None,
+    state: DigestLedger,
+    workbook_key: str,
+    now: dt.datetime,
+) -> Delivery:
+    delivery = Delivery(
+        owner=digest.owner,
+        channel=sender.channel_id,
+        kind=sender.kind,
+        digest_date=digest.digest_date,
+        items=len(digest.items),
+        status=DeliveryStatus.SENT,
+    )
+    try:
+        key = (workbook_key, digest.owner, sender.channel_id, digest.digest_date)
+        if state.was_sent(*key):
+            return dataclasses.replace(delivery, status=DeliveryStatus.ALREADY_SENT)
+        started = time.perf_counter()
+        sender.send(digest, contact, now)
+    except Exception as error:  # A channel must never fail the sync.
+        return _failed(delivery, error)
+
+    logger.info(
+        "digest sent owner=%s channel=%s kind=%s items=%d new=%d seconds=%.2f",
+        digest.owner,
+        sender.channel_id,
+        sender.kind,
+        len(digest.items),
+        sum(1 for item in digest.items if item.is_new),
+        time.perf_counter() - started,
+    )
+    _record(delivery, digest, state, workbook_key, now)
+    return delivery
+
+
+def _failed(delivery: Delivery, error: Exception) -> Delivery:
+    logger.warning(
+        "digest not sent owner=%s channel=%s kind=%s error=%s; retrying on the "
+        "next run",
+        delivery.owner,
+        delivery.channel,
+        delivery.kind,
+        _error_text(error),
+    )
+    return dataclasses.replace(
+        delivery, status=DeliveryStatus.FAILED, error=_error_text(error)
+    )
+
+
+def _record(
+    delivery: Delivery,
+    digest: OwnerDigest,
+    state: DigestLedger,
+    workbook_key: str,
+    now: dt.datetime,
+) -> None:
+    try:
+        state.record_sent(
+            workbook_key,
+            digest.owner,
+            delivery.channel,
+            digest.digest_date,
+            digest.content_hash,
+            set(digest.identities),
+            now,
+        )
+    except Exception as error:  # The ledger must never fail the sync.
+        logger.error(
+            "digest sent but not recorded owner=%s channel=%s error=%s; it may be "
+            "sent again on the next run",
+            delivery.owner,
+            delivery.channel,
+            _error_text(error),
+        )
+
+
+def _log_owners_without_contact(
+    addressed: list[tuple[OwnerDigest, OwnerContact | None]],
+) -> None:
+    # The list can be long, so the names go to DEBUG.
+    missing = [digest.owner for digest, contact in addressed if contact is None]
+    if missing:
+        logger.info(
+            "digests: %d owners have no entry in notifications.owners", len(missing)
+        )
+        logger.debug("owners without a contact: %s", ", ".join(missing))
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, DeliveryError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,162 @@
+"""Digests sent as e-mail through an SMTP server, with STARTTLS by default."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+
+from config.models import EmailChannel, OwnerContact
+from rules.digest import OwnerDigest
+from sync.notify.credentials import read_credential
+from sync.notify.errors import DeliveryError
+
+logger = logging.getLogger(__name__)
+
+# Seconds each SMTP step (connect, each command) may take before it times out.
+SMTP_TIMEOUT_SECONDS = 30.0
+
+
+class EmailSender:
+    """Sends digests through the SMTP server of one ``kind: email`` channel.
+
+    The digest goes to the channel's ``to`` addresses when it has them, else to
+    the owner's ``email``. The user name and password are read from the
+    environment at each send, so a fixed variable is picked up on the next run.
+    """
+
+    kind = "email"
+
+    def __init__(
+        self,
+        channel: EmailChannel,
+        environ: Mapping[str, str],
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = SMTP_TIMEOUT_SECONDS,
+        local_hostname: str | None = None,
+    ) -> None:
+        """Prepare a sender; nothing connects until :meth:`send`.
+
+        :param ssl_context: for STARTTLS; the system's trusted CAs by default.
+        :param local_hostname: the name given in EHLO; smtplib uses this
+            machine's fully qualified name by default.
+        """
+        self.channel = channel
+        self.environ = environ
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.timeout = timeout
+        self.local_hostname = local_hostname
+
+    @property
+    def channel_id(self) -> str:
+        return self.channel.id
+
+    def serves(self, contact: OwnerContact | None) -> bool:
+        """Return True when the channel has ``to`` addresses or the contact an email."""
+        return bool(self.channel.to) or (contact is not None and bool(contact.email))
+
+    def send(
+        self, digest: OwnerDigest, contact: OwnerContact | None, now: dt.datetime
+    ) -> None:
+        """Send one digest as a plain-text e-mail.
+
+        :raises DeliveryError: the server could not be reached, refused the
+            STARTTLS upgrade, the login or a recipient, or timed out.
+        :raises MissingCredentialError: a credential variable is not set.
+        """
+        recipients = self._recipients(contact)
+        message = build_message(digest, self.channel.from_address, recipients, now)
+        credentials = self._credentials()
+
+        try:
+            self._deliver(message, credentials)
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(
+                f"channel {self.channel.id!r}: sending the digest through "
+                f"{self.channel.smtp_host}:{self.channel.smtp_port} failed: "
+                f"{describe_smtp_error(error, self.timeout)}"
+            ) from error
+
+    def _recipients(self, contact: OwnerContact | None) -> list[str]:
+        if self.channel.to:
+            return list(self.channel.to)
+        if contact is not None and contact.email:
+            return [contact.email]
+        raise DeliveryError(
+            f"channel {self.channel.id!r}: no recipient; give the owner an "
+            "'email' or the channel a 'to' list"
+        )
+
+    def _credentials(self) -> tuple[str, str] | None:
+        username_env = self.channel.username_env
+        password_env = self.channel.password_env
+        if username_env is None or password_env is None:
+            return None
+        return (
+            read_credential(self.environ, username_env, self.channel.id),
+            read_credential(self.environ, password_env, self.channel.id),
+        )
+
+    def _deliver(
+        self, message: EmailMessage, credentials: tuple[str, str] | None
+    ) -> None:
+        channel = self.channel
+        with smtplib.SMTP(
+            channel.smtp_host,
+            channel.smtp_port,
+            local_hostname=self.local_hostname,
+            timeout=self.timeout,
+        ) as smtp:
+            if channel.starttls:
+                smtp.starttls(context=self.ssl_context)
+            if credentials is not None:
+                smtp.login(*credentials)
+
+            refused = smtp.send_message(message)
+        # send_message raises when every recipient is refused; some refused
+        # means some got it, which counts as sent.
+        if refused:
+            logger.warning(
+                "channel=%s refused_recipients=%d of the digest e-mail",
+                channel.id,
+                len(refused),
+            )
+
+
+def build_message(
+    digest: OwnerDigest, from_address: str, recipients: list[str], now: dt.datetime
+) -> EmailMessage:
+    """Return the e-mail of a digest: its subject and plain-text body in UTF-8."""
+    message = EmailMessage()
+    # Owner names come from cells; a line break there would break the header.
+    message["Subject"] = " ".join(digest.subject.split())
+    message["From"] = from_address
+    message["To"] = ", ".join(recipients)
+
+    message["Date"] = email.utils.format_datetime(now)
+    domain = from_address.rpartition("@")[2]
+    message["Message-ID"] = email.utils.make_msgid("pipesheet", domain=domain)
+    # RFC 3834: marks the mail as automatic so auto-replies are not sent back.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(digest.text)
+    return message
+
+
+def describe_smtp_error(error: BaseException, timeout: float) -> str:
+    """Describe an SMTP or socket error in one line, without credentials."""
+    if isinstance(error, TimeoutError):
+        return f"timed out after {timeout:g} s"
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return "the server does not offer STARTTLS"
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+        return f"the server replied {error.smtp_code} {text}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return f"the server refused all {len(error.recipients)} recipients"
+    return f"{type(error).__name__}: {error}"

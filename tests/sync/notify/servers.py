@@ -1,0 +1,221 @@
+"""Loopback servers the notify tests send to: SMTP (aiosmtpd) and HTTP.
+
+Both listen on 127.0.0.1 with a port the system picks, run in a thread of
+their own and record what they receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import http.server
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+LOOPBACK = "127.0.0.1"
+
+
+def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """Write a certificate for 127.0.0.1 and its key; return both paths."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pipesheet test")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+
+    certificate_path = folder / "smtp-cert.pem"
+    key_path = folder / "smtp-key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_path, key_path
+
+
+@dataclass
+class SmtpMailbox:
+    """What the SMTP server received: envelopes and the logins it saw."""
+
+    envelopes: list[Envelope] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+    secure_sessions: list[bool] = field(default_factory=list)
+
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        self.envelopes.append(envelope)
+        self.secure_sessions.append(session.ssl is not None)
+        return "250 Message accepted for delivery"
+
+
+class LoopbackSmtpServer:
+    """An aiosmtpd server on 127.0.0.1 with STARTTLS and one user, in a thread."""
+
+    def __init__(
+        self,
+        tls_context: ssl.SSLContext | None,
+        user: str = "pipesheet",
+        password: str = "s3cret-pass",
+    ) -> None:
+        self.mailbox = SmtpMailbox()
+        self.tls_context = tls_context
+        self.user = user
+        self.password = password
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.port = 0
+
+    def start(self) -> None:
+        self.thread.start()
+        created = asyncio.run_coroutine_threadsafe(
+            self.loop.create_server(self._protocol, LOOPBACK, 0), self.loop
+        )
+        self.server = created.result(timeout=10)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def close() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+    def _protocol(self) -> SMTP:
+        with_tls = self.tls_context is not None
+        return SMTP(
+            self.mailbox,
+            loop=self.loop,
+            hostname="smtp.test",
+            tls_context=self.tls_context,
+            require_starttls=with_tls,
+            authenticator=self._authenticate,
+            auth_require_tls=with_tls,
+        )
+
+    def _authenticate(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        mechanism: str,
+        auth_data: Any,
+    ) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = auth_data.login.decode()
+        self.mailbox.logins.append(login)
+        ok = login == self.user and auth_data.password.decode() == self.password
+        return AuthResult(success=ok, handled=False)
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One POST the webhook receiver got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """A loopback HTTP server that records every POST and responds from a queue.
+
+    Each request takes the next response from ``responses``; when it is empty the
+    response is 200 with the body ``ok``.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[ReceivedRequest] = []
+        self.responses: list[tuple[int, bytes]] = []
+        self.server = http.server.ThreadingHTTPServer((LOOPBACK, 0), self._handler())
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server.server_address[1]}"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                receiver.requests.append(ReceivedRequest(self.path, headers, body))
+
+                status, response = (
+                    receiver.responses.pop(0) if receiver.responses else (200, b"ok")
+                )
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(response)))
+                self.end_headers()
+                self.wfile.write(response)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # Keep the test output free of access logs.
+
+        return Handler
+
+
+def closed_loopback_port() -> int:
+    """Return a loopback port that nothing listens on (it was free a moment ago)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+    return port

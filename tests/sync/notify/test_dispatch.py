@@ -1,0 +1,473 @@
+"""Tests for sending the due digests of a sync run, once per owner, channel and day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import ssl
+from typing import Any
+
+import pytest
+
+from config.models import Pipeline
+from rules.digest import TEAM_DIGEST_OWNER
+from sync.notify.dispatch import DeliveryStatus, DigestReport, send_due_digests
+from sync.notify.email import EmailSender
+from sync.notify.ledger import InMemoryDigestLedger, SentDigest
+from sync.notify.webhook import WebhookSender
+from sync.run import RunResult
+from tests.sync.notify.samples import (
+    AS_OF,
+    SHEET_ROWS,
+    build_team_pipeline,
+    sync_result,
+)
+from tests.sync.notify.servers import (
+    LOOPBACK,
+    LoopbackSmtpServer,
+    WebhookReceiver,
+    closed_loopback_port,
+)
+
+WORKBOOK = "/data/Team.xlsx"
+# 08:30 in Berlin (CEST, UTC+2) on AS_OF: past the digest hour of 8.
+DUE_NOW = dt.datetime(2025, 9, 30, 6, 30, tzinfo=dt.UTC)
+NEXT_DAY = dt.date(2025, 10, 1)
+NEXT_DAY_NOW = dt.datetime(2025, 10, 1, 6, 30, tzinfo=dt.UTC)
+
+
+def team_notifications(receiver_url: str, **changes: Any) -> dict[str, Any]:
+    notifications: dict[str, Any] = {
+        "digest_hour": 8,
+        "owners": {
+            "Ana Lima": {"webhooks": ["team-chat"]},
+            "Bo Chen": {"webhooks": ["team-chat"]},
+        },
+        "manager_digest_to": {"webhooks": ["lead-chat"]},
+        "channels": [
+            {"kind": "webhook", "id": "team-chat", "url": f"{receiver_url}/team"},
+            {"kind": "webhook", "id": "lead-chat", "url": f"{receiver_url}/lead"},
+        ],
+    }
+    notifications.update(changes)
+    return notifications
+
+
+def send(
+    result: RunResult,
+    pipeline: Pipeline,
+    ledger: InMemoryDigestLedger,
+    now: dt.datetime = DUE_NOW,
+    **options: Any,
+) -> DigestReport:
+    options.setdefault("environ", {})
+    return send_due_digests(
+        result, pipeline, ledger, now, workbook_key=WORKBOOK, **options
+    )
+
+
+def deliveries_of(report: DigestReport) -> list[tuple[str, str, DeliveryStatus]]:
+    return [
+        (delivery.owner, delivery.channel, delivery.status)
+        for delivery in report.deliveries
+    ]
+
+
+@pytest.fixture
+def pipeline(receiver: WebhookReceiver) -> Pipeline:
+    return build_team_pipeline(team_notifications(receiver.url))
+
+
+def test_due_digests_sent_to_each_owner(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert deliveries_of(report) == [
+        ("Ana Lima", "team-chat", DeliveryStatus.SENT),
+        ("Bo Chen", "team-chat", DeliveryStatus.SENT),
+        (TEAM_DIGEST_OWNER, "lead-chat", DeliveryStatus.SENT),
+    ]
+    assert [(r.path, r.json()["owner"]) for r in receiver.requests] == [
+        ("/team", "Ana Lima"),
+        ("/team", "Bo Chen"),
+        ("/lead", TEAM_DIGEST_OWNER),
+    ]
+
+
+def test_owner_digest_lists_their_items(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    ana = receiver.requests[0].json()
+    assert ana["subject"] == (
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+    )
+    assert [(item["deal_id"], item["code"]) for item in ana["items"]] == [
+        ("D-1", "followup-overdue"),
+        ("D-2", "missing-required"),
+    ]
+
+
+def test_sent_digest_recorded_in_ledger(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    ledger = InMemoryDigestLedger()
+
+    send(sync_result(pipeline), pipeline, ledger)
+
+    ana = ledger.records[0]
+    assert (ana.workbook_key, ana.owner, ana.channel) == (
+        WORKBOOK,
+        "Ana Lima",
+        "team-chat",
+    )
+    assert ana.digest_date == AS_OF
+    assert ana.sent_at == DUE_NOW
+    assert ana.items == {item["id"] for item in receiver.requests[0].json()["items"]}
+    assert len(ana.content_hash) == 64
+
+
+def test_second_call_same_day_sends_nothing(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline), pipeline, ledger)
+    later = DUE_NOW + dt.timedelta(hours=3)
+
+    report = send(sync_result(pipeline), pipeline, ledger, later)
+
+    assert [delivery.status for delivery in report.deliveries] == [
+        DeliveryStatus.ALREADY_SENT
+    ] * 3
+    assert len(receiver.requests) == 3
+
+
+def test_restart_does_not_resend(receiver: WebhookReceiver, pipeline: Pipeline) -> None:
+    records: list[SentDigest] = []
+    send(sync_result(pipeline), pipeline, InMemoryDigestLedger(records))
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger(records))
+
+    assert report.sent == []
+    assert len(receiver.requests) == 3
+
+
+def test_next_day_lists_same_items_as_old(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline), pipeline, ledger)
+
+    report = send(sync_result(pipeline, as_of=NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    ana = receiver.requests[3].json()
+    assert len(report.sent) == 3
+    assert ana["date"] == "2025-10-01"
+    assert [item["new"] for item in ana["items"]] == [False, False]
+    assert "Still open:" in ana["text"]
+
+
+def test_new_row_listed_first_next_day(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline), pipeline, ledger)
+    new_row = ["D-4", "Orbit", "Ana Lima", "Lead", "Call", dt.date(2025, 9, 30)]
+
+    rows = [*SHEET_ROWS, new_row]
+    send(sync_result(pipeline, rows, NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    ana = receiver.requests[3].json()
+    assert [(item["deal_id"], item["new"]) for item in ana["items"]] == [
+        ("D-4", True),
+        ("D-1", False),
+        ("D-2", False),
+    ]
+
+
+def test_snoozed_deal_left_out_of_digest(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    snoozed = [*SHEET_ROWS[1], dt.date(2025, 10, 3)]
+    rows = [SHEET_ROWS[0], snoozed, *SHEET_ROWS[2:]]
+
+    send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    ana = receiver.requests[0].json()
+    assert [item["deal_id"] for item in ana["items"]] == ["D-2"]
+
+
+@pytest.mark.parametrize(
+    ("now", "dry_run", "as_of", "reason"),
+    [
+        (
+            dt.datetime(2025, 9, 30, 5, 30, tzinfo=dt.UTC),
+            False,
+            AS_OF,
+            "digests go out from 8:00 Europe/Berlin; it is 07:30",
+        ),
+        (DUE_NOW, True, AS_OF, "a dry run sends no digests"),
+        (
+            DUE_NOW,
+            False,
+            dt.date(2025, 9, 29),
+            "the run is for 2025-09-29, not for today (2025-09-30 in Europe/Berlin)",
+        ),
+    ],
+    ids=["before-digest-hour", "dry-run", "replay-of-other-day"],
+)
+def test_nothing_due_sends_nothing(
+    receiver: WebhookReceiver,
+    pipeline: Pipeline,
+    now: dt.datetime,
+    dry_run: bool,
+    as_of: dt.date,
+    reason: str,
+) -> None:
+    result = sync_result(pipeline, as_of=as_of, dry_run=dry_run)
+
+    report = send(result, pipeline, InMemoryDigestLedger(), now)
+
+    assert report.skipped == reason
+    assert report.deliveries == []
+    assert receiver.requests == []
+
+
+def test_definition_without_notifications_sends_nothing() -> None:
+    pipeline = build_team_pipeline()
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert report.skipped == "the definition has no notifications"
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (dt.datetime(2025, 9, 29, 23, 59, tzinfo=dt.UTC), False),
+        (dt.datetime(2025, 9, 30, 0, 0, tzinfo=dt.UTC), True),
+        (dt.datetime(2025, 9, 30, 15, 59, tzinfo=dt.UTC), True),
+    ],
+    ids=["07:59-shanghai", "08:00-shanghai", "23:59-shanghai"],
+)
+def test_digest_hour_in_pipeline_time_zone(
+    receiver: WebhookReceiver, now: dt.datetime, due: bool
+) -> None:
+    pipeline = build_team_pipeline(team_notifications(receiver.url), "Asia/Shanghai")
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger(), now)
+
+    assert (len(report.sent) == 3) is due
+
+
+def test_digest_sent_on_spring_forward_day(receiver: WebhookReceiver) -> None:
+    # Berlin skips 02:00-03:00 on 2025-03-30; a digest hour of 2 still fires.
+    pipeline = build_team_pipeline(team_notifications(receiver.url, digest_hour=2))
+    result = sync_result(pipeline, as_of=dt.date(2025, 3, 30))
+    now = dt.datetime(2025, 3, 30, 1, 10, tzinfo=dt.UTC)
+
+    report = send(result, pipeline, InMemoryDigestLedger(), now)
+
+    assert report.skipped is None
+    assert len(report.sent) == 2
+
+
+def test_failing_channel_retried_next_call(
+    receiver: WebhookReceiver, pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = InMemoryDigestLedger()
+    receiver.responses.append((500, b"try later"))
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify.dispatch"):
+        first = send(sync_result(pipeline), pipeline, ledger)
+    retry = send(
+        sync_result(pipeline), pipeline, ledger, DUE_NOW + dt.timedelta(hours=1)
+    )
+
+    assert deliveries_of(first)[0] == ("Ana Lima", "team-chat", DeliveryStatus.FAILED)
+    assert deliveries_of(retry) == [
+        ("Ana Lima", "team-chat", DeliveryStatus.SENT),
+        ("Bo Chen", "team-chat", DeliveryStatus.ALREADY_SENT),
+        (TEAM_DIGEST_OWNER, "lead-chat", DeliveryStatus.ALREADY_SENT),
+    ]
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "digest not sent owner=Ana Lima channel=team-chat kind=webhook/generic "
+            f"error=channel 'team-chat': posting to {LOOPBACK} failed: HTTP 500 "
+            "Internal Server Error: 'try later'; retrying on the next run"
+        )
+    ]
+
+
+def test_refused_connection_reported_not_raised(receiver: WebhookReceiver) -> None:
+    closed = f"http://{LOOPBACK}:{closed_loopback_port()}"
+    notifications = team_notifications(receiver.url)
+    notifications["channels"][0]["url"] = f"{closed}/team"
+    pipeline = build_team_pipeline(notifications)
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert [delivery.owner for delivery in report.failed] == ["Ana Lima", "Bo Chen"]
+    assert report.failed[0].error == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: [Errno 111] "
+        "Connection refused"
+    )
+    assert [delivery.owner for delivery in report.sent] == [TEAM_DIGEST_OWNER]
+
+
+def test_missing_secret_fails_only_that_channel(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url)
+    notifications["channels"][0] |= {"format": "dingtalk", "secret_env": "DING_SECRET"}
+    pipeline = build_team_pipeline(notifications)
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert len(report.failed) == 2
+    assert report.failed[0].kind == "webhook/dingtalk"
+    assert report.failed[0].error == (
+        "channel 'team-chat': the environment variable 'DING_SECRET' is not set "
+        "or is empty; set it in the environment of the pipesheet service, or "
+        "remove it from the channel in the definition"
+    )
+    assert len(report.sent) == 1
+
+
+def test_secrets_and_tokens_never_logged(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url)
+    notifications["channels"][0] |= {
+        "url": f"{receiver.url}/robot/send?access_token=tok-4f2a",
+        "format": "dingtalk",
+        "secret_env": "DING_SECRET",
+    }
+    pipeline = build_team_pipeline(notifications)
+    receiver.responses += [(500, b"boom"), (200, b'{"errcode": 310000}')]
+
+    with caplog.at_level(logging.DEBUG):
+        send(
+            sync_result(pipeline),
+            pipeline,
+            InMemoryDigestLedger(),
+            environ={"DING_SECRET": "SEC-very-secret"},
+        )
+
+    assert len(caplog.records) > 2
+    assert "SEC-very-secret" not in caplog.text
+    assert "tok-4f2a" not in caplog.text
+
+
+def test_email_and_webhook_channels_together(
+    receiver: WebhookReceiver,
+    smtp_server: LoopbackSmtpServer,
+    client_tls: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notifications = team_notifications(receiver.url)
+    notifications["owners"]["Ana Lima"]["email"] = "ana.lima@example.com"
+    notifications["channels"].append(
+        {
+            "kind": "email",
+            "smtp_host": LOOPBACK,
+            "smtp_port": smtp_server.port,
+            "from_address": "pipesheet@example.com",
+            "username_env": "SMTP_USER",
+            "password_env": "SMTP_PASSWORD",
+        }
+    )
+    pipeline = build_team_pipeline(notifications)
+    assert pipeline.notifications is not None
+    team_chat, lead_chat, email = pipeline.notifications.channels
+    environ = {"SMTP_USER": "pipesheet", "SMTP_PASSWORD": "s3cret-pass"}
+    senders = [
+        WebhookSender(team_chat, environ),  # type: ignore[arg-type]
+        EmailSender(email, environ, ssl_context=client_tls),  # type: ignore[arg-type]
+    ]
+
+    with caplog.at_level(logging.DEBUG):
+        report = send(
+            sync_result(pipeline), pipeline, InMemoryDigestLedger(), channels=senders
+        )
+
+    assert deliveries_of(report) == [
+        ("Ana Lima", "team-chat", DeliveryStatus.SENT),
+        ("Ana Lima", "email", DeliveryStatus.SENT),
+        ("Bo Chen", "team-chat", DeliveryStatus.SENT),
+    ]
+    assert smtp_server.mailbox.envelopes[0].rcpt_tos == ["ana.lima@example.com"]
+    assert "s3cret-pass" not in caplog.text
+
+
+def test_owner_without_contact_gets_no_digest(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url)
+    del notifications["owners"]["Bo Chen"]
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.INFO, logger="sync.notify.dispatch"):
+        report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert [delivery.owner for delivery in report.sent] == [
+        "Ana Lima",
+        TEAM_DIGEST_OWNER,
+    ]
+    assert caplog.records[0].getMessage() == (
+        "digests: 1 owners have no entry in notifications.owners"
+    )
+
+
+class BrokenLedger(InMemoryDigestLedger):
+    """A ledger whose database fails on the named operation."""
+
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
+        self._fail_if("sent_items")
+        return super().sent_items(workbook_key, owner)
+
+    def record_sent(self, *args: Any, **kwargs: Any) -> None:
+        self._fail_if("record_sent")
+        super().record_sent(*args, **kwargs)
+
+    def _fail_if(self, operation: str) -> None:
+        if operation == self.failing:
+            raise ConnectionError("database is locked")
+
+
+def test_unreadable_ledger_sends_nothing(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    report = send(sync_result(pipeline), pipeline, BrokenLedger("sent_items"))
+
+    assert report.skipped == (
+        "reading sent digests failed: ConnectionError: database is locked"
+    )
+    assert receiver.requests == []
+
+
+def test_unrecorded_send_logged_as_error(
+    receiver: WebhookReceiver, pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="sync.notify.dispatch"):
+        report = send(sync_result(pipeline), pipeline, BrokenLedger("record_sent"))
+
+    assert len(report.sent) == 3
+    assert caplog.records[0].getMessage() == (
+        "digest sent but not recorded owner=Ana Lima channel=team-chat "
+        "error=ConnectionError: database is locked; it may be sent again on the "
+        "next run"
+    )
+
+
+def test_naive_now_rejected(pipeline: Pipeline) -> None:
+    naive = dt.datetime(2025, 9, 30, 8, 30)
+
+    with pytest.raises(ValueError, match="naive datetime"):
+        send(sync_result(pipeline), pipeline, InMemoryDigestLedger(), naive)

@@ -1,0 +1,229 @@
+"""Tests for sending digests by e-mail to a loopback aiosmtpd server."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email
+import email.policy
+import ssl
+from email.message import EmailMessage
+
+import pytest
+
+from config.models import EmailChannel, Locale, OwnerContact
+from sync.notify.email import EmailSender, build_message
+from sync.notify.errors import DeliveryError, MissingCredentialError
+from tests.sync.notify.samples import ana_digest, build_team_pipeline
+from tests.sync.notify.servers import LOOPBACK, LoopbackSmtpServer, closed_loopback_port
+
+NOW = dt.datetime(2025, 9, 30, 6, 0, tzinfo=dt.UTC)
+ANA = OwnerContact(email="ana.lima@example.com")
+CREDENTIALS = {"SMTP_USER": "pipesheet", "SMTP_PASSWORD": "s3cret-pass"}
+
+
+def email_channel(port: int, **changes: object) -> EmailChannel:
+    data: dict[str, object] = {
+        "kind": "email",
+        "smtp_host": LOOPBACK,
+        "smtp_port": port,
+        "from_address": "pipesheet@example.com",
+        "username_env": "SMTP_USER",
+        "password_env": "SMTP_PASSWORD",
+    }
+    data.update(changes)
+    return EmailChannel.model_validate(data)
+
+
+def sender(
+    port: int,
+    tls: ssl.SSLContext | None,
+    environ: dict[str, str] | None = None,
+    **changes: object,
+) -> EmailSender:
+    return EmailSender(
+        email_channel(port, **changes),
+        CREDENTIALS if environ is None else environ,
+        ssl_context=tls,
+        timeout=10,
+        local_hostname="pipesheet.test",
+    )
+
+
+def received_message(server: LoopbackSmtpServer, index: int = 0) -> EmailMessage:
+    content = server.mailbox.envelopes[index].original_content
+    assert content is not None
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def body_of(message: EmailMessage) -> str:
+    # Text travels with CRLF line ends.
+    content = message.get_content()
+    assert isinstance(content, str)
+    return content.replace("\r\n", "\n")
+
+
+def test_digest_sent_over_starttls_with_login(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    digest = ana_digest()
+
+    sender(smtp_server.port, client_tls).send(digest, ANA, NOW)
+
+    envelope = smtp_server.mailbox.envelopes[0]
+    assert smtp_server.mailbox.secure_sessions == [True]
+    assert smtp_server.mailbox.logins == ["pipesheet"]
+    assert envelope.mail_from == "pipesheet@example.com"
+    assert envelope.rcpt_tos == ["ana.lima@example.com"]
+
+
+def test_email_carries_subject_and_body(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    digest = ana_digest()
+
+    sender(smtp_server.port, client_tls).send(digest, ANA, NOW)
+
+    message = received_message(smtp_server)
+    assert message["Subject"] == (
+        "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)"
+    )
+    assert message["To"] == "ana.lima@example.com"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Date"] == "Tue, 30 Sep 2025 06:00:00 +0000"
+    assert body_of(message) == digest.text
+
+
+def test_chinese_subject_survives_transport(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    english = build_team_pipeline()
+    outputs = english.outputs.model_copy(update={"locale": Locale.ZH_CN})
+    digest = ana_digest(english.model_copy(update={"outputs": outputs}))
+
+    sender(smtp_server.port, client_tls).send(digest, ANA, NOW)
+
+    message = received_message(smtp_server)
+    assert message["Subject"] == "pipesheet：Ana Lima，1 条逾期跟进（2025-09-30）"
+    assert body_of(message) == digest.text
+
+
+def test_to_list_replaces_owner_address(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    team_inbox = sender(
+        smtp_server.port, client_tls, to=["sales@example.com", "lead@example.com"]
+    )
+
+    team_inbox.send(ana_digest(), None, NOW)
+
+    assert smtp_server.mailbox.envelopes[0].rcpt_tos == [
+        "sales@example.com",
+        "lead@example.com",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("to", "contact", "served"),
+    [
+        (None, ANA, True),
+        (None, OwnerContact(webhooks=["team-chat"]), False),
+        (None, None, False),
+        (["sales@example.com"], None, True),
+    ],
+    ids=["owner-email", "webhook-only-owner", "no-contact", "to-list"],
+)
+def test_email_channel_serves_owners_with_address(
+    to: list[str] | None, contact: OwnerContact | None, served: bool
+) -> None:
+    channel = email_channel(587, to=to)
+
+    assert EmailSender(channel, {}).serves(contact) is served
+
+
+def test_wrong_password_reported_with_server_reply(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    environ = CREDENTIALS | {"SMTP_PASSWORD": "wrong-pass"}
+
+    with pytest.raises(DeliveryError) as raised:
+        sender(smtp_server.port, client_tls, environ).send(ana_digest(), ANA, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:{smtp_server.port} "
+        "failed: the server replied 535 5.7.8 Authentication credentials invalid"
+    )
+    assert smtp_server.mailbox.envelopes == []
+
+
+def test_missing_password_variable_named() -> None:
+    with pytest.raises(MissingCredentialError) as raised:
+        sender(closed_loopback_port(), None, {"SMTP_USER": "pipesheet"}).send(
+            ana_digest(), ANA, NOW
+        )
+
+    assert str(raised.value) == (
+        "channel 'email': the environment variable 'SMTP_PASSWORD' is not set or "
+        "is empty; set it in the environment of the pipesheet service, or remove "
+        "it from the channel in the definition"
+    )
+
+
+def test_server_without_starttls_rejected(
+    plain_smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    with pytest.raises(DeliveryError) as raised:
+        sender(plain_smtp_server.port, client_tls).send(ana_digest(), ANA, NOW)
+
+    assert str(raised.value).endswith("failed: the server does not offer STARTTLS")
+    assert plain_smtp_server.mailbox.envelopes == []
+
+
+def test_untrusted_certificate_rejected(smtp_server: LoopbackSmtpServer) -> None:
+    system_trust = ssl.create_default_context()
+
+    with pytest.raises(DeliveryError) as raised:
+        sender(smtp_server.port, system_trust).send(ana_digest(), ANA, NOW)
+
+    assert "SSLCertVerificationError" in str(raised.value)
+    assert smtp_server.mailbox.envelopes == []
+
+
+def test_plain_smtp_without_login_when_configured(
+    plain_smtp_server: LoopbackSmtpServer,
+) -> None:
+    relay = sender(
+        plain_smtp_server.port,
+        None,
+        {},
+        starttls=False,
+        username_env=None,
+        password_env=None,
+    )
+
+    relay.send(ana_digest(), ANA, NOW)
+
+    assert plain_smtp_server.mailbox.secure_sessions == [False]
+    assert plain_smtp_server.mailbox.logins == []
+
+
+def test_refused_connection_reported() -> None:
+    port = closed_loopback_port()
+
+    with pytest.raises(DeliveryError) as raised:
+        sender(port, None).send(ana_digest(), ANA, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:{port} failed: "
+        "ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+
+
+def test_line_break_in_subject_folded_to_space() -> None:
+    broken = dataclasses.replace(ana_digest(), subject="pipesheet: Ana\nLima")
+
+    message = build_message(broken, "pipesheet@example.com", ["a@example.com"], NOW)
+
+    assert message["Subject"] == "pipesheet: Ana Lima"

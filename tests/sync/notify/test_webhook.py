@@ -1,0 +1,293 @@
+"""Tests for posting digests to a loopback HTTP server in each webhook format."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import urllib.parse
+from typing import Any
+
+import pytest
+
+from config.models import OwnerContact, WebhookChannel
+from sync.notify.errors import DeliveryError, MissingCredentialError
+from sync.notify.webhook import WECOM_CONTENT_BYTES, WebhookSender
+from tests.sync.notify.samples import ana_digest
+from tests.sync.notify.servers import LOOPBACK, WebhookReceiver, closed_loopback_port
+
+# 2025-09-30 06:00:00.250 UTC: 1759212000 seconds after the epoch.
+NOW = dt.datetime(2025, 9, 30, 6, 0, 0, 250_000, tzinfo=dt.UTC)
+SECRET = "SEC-test-signing-secret"
+CONTACT = OwnerContact(webhooks=["team-chat"])
+CHAT_TEXT = (
+    "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)\n"
+    "\n"
+    "New since the last digest:\n"
+    "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
+    "Send pricing"
+)
+MARKDOWN = (
+    "**pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)**\n"
+    "\n"
+    "**New since the last digest:**\n"
+    "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
+    "Send pricing"
+)
+
+
+def webhook_sender(
+    url: str,
+    webhook_format: str = "generic",
+    secret_env: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> WebhookSender:
+    channel = WebhookChannel(
+        kind="webhook",
+        id="team-chat",
+        url=url,
+        format=webhook_format,  # type: ignore[arg-type]
+        secret_env=secret_env,
+    )
+    return WebhookSender(channel, environ or {}, timeout=10)
+
+
+def post_digest(
+    receiver: WebhookReceiver, webhook_format: str, path: str = "/hook"
+) -> Any:
+    webhook_sender(receiver.url + path, webhook_format).send(ana_digest(), CONTACT, NOW)
+    assert len(receiver.requests) == 1
+    return receiver.requests[0].json()
+
+
+@pytest.mark.parametrize(
+    ("webhook_format", "payload"),
+    [
+        ("slack", {"text": CHAT_TEXT}),
+        ("feishu", {"msg_type": "text", "content": {"text": CHAT_TEXT}}),
+        (
+            "dingtalk",
+            {
+                "msgtype": "markdown",
+                "markdown": {
+                    "title": "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+                    "text": MARKDOWN,
+                },
+            },
+        ),
+        ("wecom", {"msgtype": "markdown", "markdown": {"content": MARKDOWN}}),
+    ],
+    ids=["slack", "feishu", "dingtalk", "wecom"],
+)
+def test_chat_payload_shape(
+    receiver: WebhookReceiver, webhook_format: str, payload: dict[str, Any]
+) -> None:
+    assert post_digest(receiver, webhook_format) == payload
+
+
+def test_generic_payload_lists_items(receiver: WebhookReceiver) -> None:
+    digest = ana_digest()
+
+    payload = post_digest(receiver, "generic")
+
+    assert payload == {
+        "owner": "Ana Lima",
+        "date": "2025-09-30",
+        "subject": "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+        "text": digest.text,
+        "items": [
+            {
+                "id": digest.items[0].identity,
+                "kind": "overdue",
+                "code": "followup-overdue",
+                "severity": "warning",
+                "owner": "Ana Lima",
+                "deal_id": "D-1",
+                "row": 2,
+                "account": "Acme Tools",
+                "stage": "Lead",
+                "due": "2025-09-25",
+                "message": "follow-up 5 days overdue (2025-09-25): Send pricing",
+                "new": True,
+            }
+        ],
+    }
+
+
+def test_post_is_utf8_json(receiver: WebhookReceiver) -> None:
+    post_digest(receiver, "generic")
+
+    request = receiver.requests[0]
+    assert request.headers["content-type"] == "application/json; charset=utf-8"
+    assert "Acme Tools · Lead".encode() in request.body
+
+
+def test_slack_text_escapes_markup(receiver: WebhookReceiver) -> None:
+    digest = dataclasses.replace(ana_digest(), chat_text="R&D <team> deal")
+
+    webhook_sender(receiver.url, "slack").send(digest, CONTACT, NOW)
+
+    assert receiver.requests[0].json() == {"text": "R&amp;D &lt;team&gt; deal"}
+
+
+def test_feishu_signed_in_body(receiver: WebhookReceiver) -> None:
+    sender = webhook_sender(
+        receiver.url + "/open-apis/bot/v2/hook/abc",
+        "feishu",
+        "FEISHU_SECRET",
+        {"FEISHU_SECRET": SECRET},
+    )
+
+    sender.send(ana_digest(), CONTACT, NOW)
+
+    payload = receiver.requests[0].json()
+    key = f"1759212000\n{SECRET}".encode()
+    expected = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    assert payload["timestamp"] == "1759212000"
+    assert payload["sign"] == expected
+    assert payload["msg_type"] == "text"
+    assert receiver.requests[0].path == "/open-apis/bot/v2/hook/abc"
+
+
+def test_dingtalk_signed_in_url(receiver: WebhookReceiver) -> None:
+    sender = webhook_sender(
+        receiver.url + "/robot/send?access_token=tok123",
+        "dingtalk",
+        "DINGTALK_SECRET",
+        {"DINGTALK_SECRET": SECRET},
+    )
+
+    sender.send(ana_digest(), CONTACT, NOW)
+
+    url = urllib.parse.urlsplit(receiver.requests[0].path)
+    query = urllib.parse.parse_qs(url.query)
+    message = f"1759212000250\n{SECRET}".encode()
+    digest = hmac.new(SECRET.encode(), message, hashlib.sha256).digest()
+    assert url.path == "/robot/send"
+    assert query["access_token"] == ["tok123"]
+    assert query["timestamp"] == ["1759212000250"]
+    assert query["sign"] == [base64.b64encode(digest).decode()]
+    assert "timestamp" not in receiver.requests[0].json()
+
+
+def test_missing_signing_secret_named() -> None:
+    sender = webhook_sender("http://127.0.0.1:9/hook", "dingtalk", "DINGTALK_SECRET")
+
+    with pytest.raises(MissingCredentialError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    assert str(raised.value) == (
+        "channel 'team-chat': the environment variable 'DINGTALK_SECRET' is not "
+        "set or is empty; set it in the environment of the pipesheet service, or "
+        "remove it from the channel in the definition"
+    )
+
+
+def test_wecom_content_cut_to_size_limit(receiver: WebhookReceiver) -> None:
+    long_markdown = "\n".join(f"- 商机 D-{row}: {'跟进' * 40}" for row in range(60))
+    digest = dataclasses.replace(ana_digest(), markdown=long_markdown)
+
+    webhook_sender(receiver.url, "wecom").send(digest, CONTACT, NOW)
+
+    content = receiver.requests[0].json()["markdown"]["content"]
+    assert len(content.encode()) <= WECOM_CONTENT_BYTES
+    assert content.endswith("\n…")
+    assert content.startswith("- 商机 D-0: ")
+
+
+def test_http_error_reported_without_url(receiver: WebhookReceiver) -> None:
+    receiver.responses.append((500, b"upstream exploded"))
+    sender = webhook_sender(receiver.url + "/hook?token=tok123", "slack")
+
+    with pytest.raises(DeliveryError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: HTTP 500 Internal "
+        "Server Error: 'upstream exploded'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("webhook_format", "response", "message"),
+    [
+        (
+            "feishu",
+            b'{"code": 19021, "msg": "sign match fail"}',
+            "code 19021: 'sign match fail'",
+        ),
+        (
+            "dingtalk",
+            b'{"errcode": 310000, "errmsg": "sign not match"}',
+            "code 310000: 'sign not match'",
+        ),
+        (
+            "wecom",
+            b'{"errcode": 93000, "errmsg": "invalid webhook url"}',
+            "code 93000: 'invalid webhook url'",
+        ),
+    ],
+    ids=["feishu", "dingtalk", "wecom"],
+)
+def test_error_code_in_ok_response_reported(
+    receiver: WebhookReceiver, webhook_format: str, response: bytes, message: str
+) -> None:
+    receiver.responses.append((200, response))
+
+    with pytest.raises(DeliveryError) as raised:
+        post_digest(receiver, webhook_format)
+
+    assert str(raised.value) == (
+        f"channel 'team-chat': {LOOPBACK} rejected the digest with {message}; "
+        "for a signature error, check the secret and the clock of this machine"
+    )
+
+
+@pytest.mark.parametrize(
+    ("webhook_format", "response"),
+    [
+        ("feishu", b'{"code": 0, "msg": "success"}'),
+        ("dingtalk", b'{"errcode": 0, "errmsg": "ok"}'),
+        ("slack", b"ok"),
+        ("generic", b""),
+    ],
+    ids=["feishu", "dingtalk", "slack", "generic-empty"],
+)
+def test_success_response_accepted(
+    receiver: WebhookReceiver, webhook_format: str, response: bytes
+) -> None:
+    receiver.responses.append((200, response))
+
+    post_digest(receiver, webhook_format)
+
+    assert receiver.responses == []
+
+
+def test_refused_connection_reported() -> None:
+    sender = webhook_sender(f"http://{LOOPBACK}:{closed_loopback_port()}/hook")
+
+    with pytest.raises(DeliveryError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: [Errno 111] "
+        "Connection refused"
+    )
+
+
+@pytest.mark.parametrize(
+    ("contact", "served"),
+    [
+        (CONTACT, True),
+        (OwnerContact(webhooks=["other-chat"]), False),
+        (OwnerContact(email="ana@example.com"), False),
+        (None, False),
+    ],
+    ids=["listed", "other-webhook", "email-only", "no-contact"],
+)
+def test_webhook_serves_contacts_that_list_it(
+    contact: OwnerContact | None, served: bool
+) -> None:
+    assert webhook_sender("https://hooks.example.com/T1").serves(contact) is served
