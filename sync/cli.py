@@ -26,9 +26,12 @@ from config.models import Locale, Pipeline
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
+from sync.commands.history import history, log, state_option
+from sync.job import RunRequest, run_recorded
 from sync.report import result_as_json, show_result
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
+from sync.state.store import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +162,12 @@ quiet_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the result to this file and leave the source workbook as it is.",
 )
+@state_option
+@click.option(
+    "--no-state",
+    is_flag=True,
+    help="Keep no run history: no stage log, no snapshot, no workbook lock.",
+)
 @json_option
 @quiet_option
 def run(
@@ -167,21 +176,29 @@ def run(
     as_of_date: dt.date | None,
     dry_run: bool,
     output: Path | None,
+    state: str,
+    no_state: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Check the pipeline tab and write the status column and generated tabs.
 
     CONFIG is a definition file or a shipped definition name (see
-    ``pipesheet definitions``).
+    ``pipesheet definitions``). Each run is recorded in the state database,
+    which gives the Stage log tab its history.
     """
     pipeline = resolve_definition(config)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
-    workbook = open_source(pipeline, source, output)
-    result = run_sync(
-        pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
-    )
+    if no_state:
+        workbook = open_source(pipeline, source, output)
+        result = run_sync(
+            pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
+        )
+    else:
+        request = RunRequest(pipeline, as_of, source, output, dry_run)
+        with StateStore.open(state) as store:
+            result = run_recorded(request, store, progress=_progress(quiet))
 
     # Nothing to change means nothing was written, but --output promises a file.
     workbook_path = source or pipeline.source.path
@@ -354,3 +371,7 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
         sys.stdout.write("\n")
     else:
         show_result(stdout, result, pipeline)
+
+
+cli.add_command(history)
+cli.add_command(log)

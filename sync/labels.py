@@ -54,6 +54,15 @@ LABELS: dict[Locale, dict[str, str]] = {
         "required": "Required fields",
         "idle_days": "Idle limit (days)",
         "how_counted": "How it is counted",
+        "entered": "Entered",
+        "exited": "Exited",
+        "days": "Days",
+        "note": "Note",
+        "before_log": "in this stage before the log began; days are a minimum",
+        "removed": "removed from the sheet",
+        "no_log": "No stage history yet.",
+        "log_any": "Reached (any stage, from the log)",
+        "log_strict": "Reached (every stage in order, from the log)",
     },
     Locale.ZH_CN: {
         "banner": "由 pipesheet 根据「{tab}」生成，截至 {as_of}。"
@@ -104,6 +113,15 @@ LABELS: dict[Locale, dict[str, str]] = {
         "required": "必填字段",
         "idle_days": "停留上限（天）",
         "how_counted": "计算方法",
+        "entered": "进入日期",
+        "exited": "离开日期",
+        "days": "天数",
+        "note": "备注",
+        "before_log": "记录开始前已在此阶段，天数为最小值",
+        "removed": "已从表中删除",
+        "no_log": "尚无阶段记录。",
+        "log_any": "到达数（任一阶段，据阶段日志）",
+        "log_strict": "到达数（依次经过各阶段，据阶段日志）",
     },
 }
 

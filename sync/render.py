@@ -17,6 +17,8 @@ from rules.followups import Followup
 from rules.grid import CellValue, SheetGrid
 from rules.messages import render_message
 from rules.metrics import Breakdown, PipelineMetrics
+from rules.stage_history import HistoryOutcome
+from rules.stage_log import LogFunnelStage
 from sync.labels import (
     DEFINITIONS,
     FOLLOWUP_STATE_LABELS,
@@ -25,6 +27,7 @@ from sync.labels import (
     SEVERITY_LABELS,
 )
 from sync.plan import BarChart, GeneratedTab
+from sync.render_log import logged_funnel_rows, render_stage_log
 
 Grid = list[list[CellValue]]
 
@@ -42,21 +45,33 @@ def render_tabs(
     followups: Sequence[Followup],
     metrics: PipelineMetrics,
     as_of: dt.date,
+    history: HistoryOutcome | None = None,
 ) -> list[GeneratedTab]:
-    """Return the generated tabs of one run, in the order they appear."""
+    """Return the generated tabs of one run, in the order they appear.
+
+    The Stage log tab and the logged funnel appear only with ``history``.
+    """
     locale = pipeline.outputs.locale
     names = pipeline.outputs.tabs
     banner = LABELS[locale]["banner"].format(tab=grid.tab, as_of=as_of.isoformat())
-    return [
-        render_funnel(names.funnel, banner, pipeline, metrics),
+    logged_funnel = history.funnel if history else None
+    tabs = [
+        render_funnel(names.funnel, banner, pipeline, metrics, logged_funnel),
         render_followups(names.followups, banner, locale, followups),
         render_problems(names.problems, banner, locale, findings),
         render_definitions(names.definitions, banner, pipeline),
     ]
+    if history is not None:
+        tabs.append(render_stage_log(names.stage_log, banner, locale, history.log_rows))
+    return tabs
 
 
 def render_funnel(
-    name: str, banner: str, pipeline: Pipeline, metrics: PipelineMetrics
+    name: str,
+    banner: str,
+    pipeline: Pipeline,
+    metrics: PipelineMetrics,
+    logged_funnel: Sequence[LogFunnelStage] | None = None,
 ) -> GeneratedTab:
     """Render the stage table, the headline figures and the breakdowns.
 
@@ -108,6 +123,9 @@ def render_funnel(
     for breakdown in (metrics.by_owner, *metrics.breakdowns):
         rows.append([])
         rows.extend(_breakdown_rows(labels, pipeline, breakdown))
+    if logged_funnel:
+        rows.append([])
+        rows.extend(logged_funnel_rows(pipeline.outputs.locale, logged_funnel))
 
     chart = BarChart(
         title=labels["funnel_chart"],

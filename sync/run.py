@@ -19,6 +19,7 @@ from rules.grid import SheetGrid
 from rules.headers import match_columns
 from rules.metrics import PipelineMetrics, compute_metrics
 from rules.rows import read_deals
+from rules.stage_history import HistoryOutcome, StageHistory, apply_history
 from sync.plan import WritePlan
 from sync.planner import plan_writes
 from sync.render import render_tabs
@@ -45,6 +46,7 @@ class RunResult:
     report: WriteReport | None
     dry_run: bool
     seconds: float
+    history: HistoryOutcome | None = None
 
 
 def run_sync(
@@ -54,8 +56,12 @@ def run_sync(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    history: StageHistory | None = None,
 ) -> RunResult:
     """Run one sync of ``source`` against ``pipeline`` for the day ``as_of``.
+
+    With ``history`` (from the state database) the run also finds stage
+    transitions, checks them and writes the Stage log tab.
 
     :raises PipesheetError: the definition, the workbook or its layout is unusable.
     """
@@ -69,13 +75,18 @@ def run_sync(
 
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)
-    findings = sort_findings(
-        findings + check_deals(deals, columns, pipeline, allowed, as_of)
-    )
+    findings = findings + check_deals(deals, columns, pipeline, allowed, as_of)
+    logged = None
+    if history is not None:
+        logged = apply_history(history, deals, columns, pipeline, as_of)
+        findings = findings + logged.findings
+    findings = sort_findings(findings)
     followups = list_followups(deals, pipeline, as_of)
     metrics = compute_metrics(deals, pipeline, as_of)
 
-    tabs = render_tabs(pipeline, grid, deals, findings, followups, metrics, as_of)
+    tabs = render_tabs(
+        pipeline, grid, deals, findings, followups, metrics, as_of, logged
+    )
     existing = read_existing_tabs(source, [tab.name for tab in tabs])
     plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
 
@@ -114,6 +125,7 @@ def run_sync(
         report=report,
         dry_run=dry_run,
         seconds=seconds,
+        history=logged,
     )
 
 

@@ -218,6 +218,17 @@ class StateStore:
             for row in rows
         ]
 
+    def log_started_on(self, workbook_key: str) -> dt.date | None:
+        """Return the day of the workbook's first successful run with a snapshot."""
+        query = sa.select(sa.func.min(runs.c.as_of)).where(
+            runs.c.workbook_key == workbook_key,
+            runs.c.outcome == RunOutcome.OK.value,
+            runs.c.has_snapshot,
+        )
+        with self._begin() as connection:
+            first: dt.date | None = connection.execute(query).scalar_one_or_none()
+        return first
+
     def record_transitions(
         self, workbook_key: str, run_id: int, found: Sequence[Transition]
     ) -> None:

@@ -326,6 +326,7 @@ def test_json_holds_findings_metrics_writes() -> None:
         "Follow-ups",
         "Problems",
         "Definitions",
+        "Stage log",
     ]
 
 
@@ -338,7 +339,7 @@ def test_progress_only_on_stderr() -> None:
     assert result.stderr.splitlines() == [
         "… Reading tab 'Deals' of tiny.xlsx",
         "… Checking 2 deals",
-        "… Writing 2 status cells and 4 tabs to tiny.xlsx",
+        "… Writing 2 status cells and 5 tabs to tiny.xlsx",
     ]
 
 
@@ -369,7 +370,7 @@ def test_dry_run_reports_planned_counts() -> None:
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--dry-run", "-q")
 
     assert result.exit_code == 0
-    assert "nothing (dry run; would write 3 status cells and 4 tabs)" in (result.stdout)
+    assert "nothing (dry run; would write 3 status cells and 5 tabs)" in (result.stdout)
     assert Path("tiny.xlsx").read_bytes() == before
 
 

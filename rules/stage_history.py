@@ -1,0 +1,85 @@
+"""Apply what earlier runs remember to today's deals: transitions and their checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from config.models import Pipeline
+from rules.deals import ColumnMap, Deal
+from rules.findings import Finding
+from rules.history import DealSnapshot, Transition
+from rules.stage_log import (
+    LogFunnelStage,
+    StageLogRow,
+    idle_findings_from_log,
+    log_funnel,
+    stage_log_rows,
+    time_in_stage,
+)
+from rules.transitions import check_transitions, diff_snapshots, snapshot_deals
+
+# Skips and moves back are reported for this many days after the run that
+# found them, so a weekly reader of the sheet still sees them on the row.
+TRANSITION_NOTICE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class StageHistory:
+    """What the state database holds about earlier runs of one workbook.
+
+    ``previous`` is the latest successful run's snapshot (None before the first
+    run); ``log_started_on`` is that first run's day (None before it).
+    """
+
+    previous: list[DealSnapshot] | None = None
+    transitions: list[Transition] = field(default_factory=list)
+    log_started_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class HistoryOutcome:
+    """Today's snapshot, the transitions it adds and what follows from the log."""
+
+    snapshots: list[DealSnapshot]
+    new_transitions: list[Transition]
+    findings: list[Finding]
+    log_rows: list[StageLogRow]
+    funnel: list[LogFunnelStage]
+
+
+def apply_history(
+    history: StageHistory,
+    deals: Sequence[Deal],
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    as_of: dt.date,
+) -> HistoryOutcome:
+    """Diff today's deals with the last snapshot and check the moves found.
+
+    Idle deals are found from the log only when the sheet has no stage-entered
+    date column, because that column, where present, is what reps maintain.
+    """
+    snapshots = snapshot_deals(deals)
+    new_transitions = diff_snapshots(history.previous, snapshots, as_of)
+    transitions = [*history.transitions, *new_transitions]
+    started_on = history.log_started_on or as_of
+
+    recent = [
+        transition
+        for transition in transitions
+        if (as_of - transition.seen_on).days < TRANSITION_NOTICE_DAYS
+    ]
+    findings = check_transitions(recent, deals, columns, pipeline, as_of)
+    if "stage_entered_date" not in columns.fields:
+        times = time_in_stage(transitions, as_of, log_started_on=started_on)
+        findings += idle_findings_from_log(deals, times, columns, pipeline)
+
+    return HistoryOutcome(
+        snapshots=snapshots,
+        new_transitions=new_transitions,
+        findings=findings,
+        log_rows=stage_log_rows(transitions, as_of, log_started_on=started_on),
+        funnel=log_funnel(transitions, pipeline),
+    )

@@ -1,0 +1,57 @@
+"""Render what the stage log shows: the Stage log tab and the logged funnel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from config.models import Locale
+from rules.grid import CellValue
+from rules.stage_log import LogFunnelStage, StageLogRow
+from sync.labels import LABELS
+from sync.plan import GeneratedTab
+
+Grid = list[list[CellValue]]
+
+
+def render_stage_log(
+    name: str, banner: str, locale: Locale, log_rows: Sequence[StageLogRow]
+) -> GeneratedTab:
+    """Render one line per stay of a deal in a stage, by deal and then by date.
+
+    Before: D-1 new in Lead on 09-01, moved to Qualified on 09-03, as of 09-04.
+    After::
+
+        Deal ID | Stage     | Entered    | Exited     | Days | Note
+        D-1     | Lead      | 2025-09-01 | 2025-09-03 | 2    | in this stage before …
+        D-1     | Qualified | 2025-09-03 |            | 1    |
+    """
+    labels = LABELS[locale]
+    keys = ("deal_id", "stage", "entered", "exited", "days", "note")
+    rows: Grid = [[banner], [], [labels[key] for key in keys]]
+    for row in log_rows:
+        notes = []
+        if not row.entered_known:
+            notes.append(labels["before_log"])
+        if row.disappeared:
+            notes.append(labels["removed"])
+        rows.append(
+            [
+                row.deal_id,
+                row.stage,
+                row.entered,
+                row.exited,
+                row.days,
+                "; ".join(notes) or None,
+            ]
+        )
+    if not log_rows:
+        rows.append([labels["no_log"]])
+    return GeneratedTab(name=name, grid=rows, column_widths=[14, 20, 12, 12, 8, 40])
+
+
+def logged_funnel_rows(locale: Locale, funnel: Sequence[LogFunnelStage]) -> Grid:
+    """Return the Funnel tab's block of stage counts taken from the stage log."""
+    labels = LABELS[locale]
+    rows: Grid = [[labels["stage"], labels["log_any"], labels["log_strict"]]]
+    rows.extend([stage.name, stage.any_stage, stage.strict] for stage in funnel)
+    return rows
