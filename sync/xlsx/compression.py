@@ -1,9 +1,10 @@
 """Raw deflate for zip members, through ISA-L when it is installed, else zlib.
 
-Both libraries produce standard deflate streams that any zip reader inflates; they
-differ only in speed and ratio. On a 60 MB sheet XML, ISA-L level 1 took 0.07 s
-against 1.0 s for zlib level 6, for a stream about 20 % larger (python-isal 1.9
-and CPython's zlib, 2-core Xeon).
+Both libraries produce standard deflate streams that any zip reader inflates, so they
+differ only in speed and ratio. On the 59.7 MB sheet XML of a generated 100k-row
+workbook, ISA-L level 1 took 0.07 s of CPU against 1.2 s for zlib level 6, for a
+stream 22 % larger (9.8 MB against 8.0 MB). Measured with python-isal 1.9.1 and
+CPython 3.11's zlib on a 2-core Xeon, best of 3.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ class Deflater:
     level: int
 
     def compress(self, data: bytes | bytearray) -> bytes:
-        """Deflate ``data`` into a raw stream (no zlib header or checksum)."""
+        """Deflate ``data`` into a raw stream (no zlib header or checksum).
+
+        Without python-isal, an ``"isal"`` deflater uses zlib at the same level.
+        """
         if self.backend == "isal" and isal_zlib is not None:
             return isal_zlib.compress(data, self.level, RAW_WINDOW_BITS)
         return zlib.compress(data, self.level, RAW_WINDOW_BITS)

@@ -173,7 +173,6 @@ def _patch_pipeline_tab(
         patch = patch_status_column(
             xml, edits.status_column, texts, place, rewrite_tail
         )
-        del xml
         package.write(part, patch.xml)
     return patch.cells_written, patch.formulas_replaced
 

@@ -1,0 +1,79 @@
+"""Deflate through ISA-L or zlib, and the fallback when python-isal is missing."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pytest
+
+from sync.xlsx import WorkbookEdits, compression, patch_workbook
+from sync.xlsx.compression import (
+    ZLIB_DEFLATER,
+    Deflater,
+    crc32,
+    fastest_deflater,
+    inflate,
+)
+from tests.sync.xlsx.packages import column_values
+
+CONTENT = b"<row>" + "狀態 status ".encode() * 2000 + b"</row>"
+
+
+@pytest.mark.parametrize(
+    "deflater",
+    [Deflater("isal", 1), Deflater("isal", 3), ZLIB_DEFLATER, Deflater("zlib", 1)],
+    ids=["isal-1", "isal-3", "zlib-6", "zlib-1"],
+)
+def test_raw_stream_inflates_with_zlib(deflater: Deflater) -> None:
+    stream = deflater.compress(CONTENT)
+
+    assert zlib.decompress(stream, -15) == CONTENT
+
+
+def test_inflate_and_checksum_match_zlib() -> None:
+    stream = zlib.compress(CONTENT, 6, -15)
+
+    assert inflate(stream, len(CONTENT)) == CONTENT
+    assert crc32(CONTENT) == zlib.crc32(CONTENT)
+
+
+def test_corrupt_stream_reported_as_value_error() -> None:
+    with pytest.raises(ValueError):
+        inflate(b"\xff\xff\xff\xff", 10)
+
+
+def test_isal_preferred_when_installed() -> None:
+    pytest.importorskip("isal", reason="python-isal is not installed")
+
+    assert fastest_deflater() == Deflater("isal", 1)
+
+
+@pytest.fixture
+def without_isal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behave as if python-isal were not installed."""
+    monkeypatch.setattr(compression, "isal_zlib", None)
+
+
+@pytest.mark.usefixtures("without_isal")
+def test_zlib_chosen_without_isal() -> None:
+    assert fastest_deflater() == ZLIB_DEFLATER
+
+
+@pytest.mark.usefixtures("without_isal")
+def test_isal_deflater_falls_back_to_zlib() -> None:
+    stream = Deflater("isal", 1).compress(CONTENT)
+
+    assert inflate(stream, len(CONTENT)) == CONTENT
+
+
+@pytest.mark.usefixtures("without_isal")
+def test_workbook_patched_without_isal(xlsxwriter_workbook: Path) -> None:
+    target = xlsxwriter_workbook.with_name("out.xlsx")
+
+    stats = patch_workbook(
+        xlsxwriter_workbook, target, WorkbookEdits("Deals", 4, 1, "S")
+    )
+
+    assert stats.deflate_backend == "zlib-6"
+    assert column_values(target, "Deals", 4)[0] == "S"
