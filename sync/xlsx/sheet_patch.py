@@ -187,7 +187,10 @@ class _StatusWriter:
             match = match_at(xml, position, end) or search(xml, position, end)
             if match is None:
                 break
-            number = self._row_number(match, previous)
+            found = match.group(1)
+            number = int(found) if found else self._row_number(match, previous)
+            if number <= previous:
+                raise self._damaged(f"row {number} comes after row {previous}")
 
             while index < len(targets) and targets[index] < number:
                 out += view[copied : match.start()]
@@ -211,14 +214,9 @@ class _StatusWriter:
             out += self._new_row(row)
 
     def _row_number(self, match: re.Match[bytes], previous: int) -> int:
-        found = match.group(1)
-        if found is None:
-            attribute = _ROW_NUMBER.search(match.group(2))
-            found = attribute.group(1) if attribute else None
-        number = int(found) if found is not None else previous + 1
-        if number <= previous:
-            raise self._damaged(f"row {number} comes after row {previous}")
-        return number
+        """Return the number of a row whose ``r`` is not its first attribute."""
+        attribute = _ROW_NUMBER.search(match.group(2))
+        return int(attribute.group(1)) if attribute else previous + 1
 
     def _patch_row(
         self,
@@ -242,7 +240,10 @@ class _StatusWriter:
             self.out += opened + cell + self.row_close
             return match.end()
 
-        start, end, existing_tag = self._cell_slot(match.end(), close, number)
+        slot = self._last_cell_slot(match.end(), close)
+        if slot is None:
+            slot = self._cell_slot(match.end(), close, number)
+        start, end, existing_tag = slot
         if existing_tag is not None:
             style = self._replaced_style(existing_tag, start, end, number)
         elif b"customFormat" in attributes:
@@ -255,9 +256,6 @@ class _StatusWriter:
 
     def _cell_slot(self, content_start: int, close: int, number: int) -> CellSlot:
         """Find the existing status cell of a row, or the place for a new one."""
-        slot = self._last_cell_slot(content_start, close)
-        if slot is not None:
-            return slot
         exact = self.xml.find(self.exact_open + b'%d"' % number, content_start, close)
         if exact >= 0:
             return self._existing_cell(exact)
