@@ -73,18 +73,18 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
         return tail
     elements = _top_level_elements(tail, prefix)
 
-    kept = tail
+    remaining = tail
     for start, end, name in reversed(elements):
         ours = _is_pipesheets(tail[start:end], formulas)
         if name == "conditionalFormatting" and ours:
-            kept = kept[:start] + kept[end:]
+            remaining = remaining[:start] + remaining[end:]
     if block.sqref is None:
-        return kept
+        return remaining
 
-    at = _insertion_point(_top_level_elements(kept, prefix))
-    first_priority = _highest_priority(kept) + 1
+    at = _insertion_point(_top_level_elements(remaining, prefix))
+    first_priority = _highest_priority(remaining) + 1
     new_block = _render_block(prefix, block, block.sqref, first_priority)
-    return kept[:at] + new_block + kept[at:]
+    return remaining[:at] + new_block + remaining[at:]
 
 
 def _top_level_elements(tail: bytes, prefix: bytes) -> list[tuple[int, int, str]]:

@@ -18,7 +18,7 @@ elements. The ``spans`` hint of a row is left as it is, because the format makes
 it an optional optimisation that readers must not rely on.
 
 NOTE: a status cell inside the range of another cell's array formula (or spill
-range) is replaced like any other cell; that case is not detected.
+range) is not detected. It is replaced like any other cell.
 """
 
 from __future__ import annotations

@@ -105,5 +105,7 @@ def test_libreoffice_saved_workbook_patched(
     assert status == ["Status"] + [TEXTS[row] for row in range(4, 24)]
     assert tab_values(target, "Funnel")[1] == ["Lead", 5.0]
     before, after = raw_members(saved), raw_members(target)
-    kept = [name for name in before if name not in stats.members_rewritten]
-    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+    copied = [name for name in before if name not in stats.members_rewritten]
+    assert {name: after[name] for name in copied} == {
+        name: before[name] for name in copied
+    }
