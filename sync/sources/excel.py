@@ -1,11 +1,10 @@
 """An Excel workbook (.xlsx, .xlsm) on the local disk as a pipesheet source.
 
 Tabs are read with python-calamine, which is fast and keeps dates, text with
-leading zeros and cached formula results. Writes go through openpyxl, which
-rebuilds the whole file on save and would drop features it does not read, so
-before writing in place the loss guard inspects the package and the write is
-refused if anything would be lost. The file is replaced atomically, with a
-bounded number of backups.
+leading zeros and cached formula results. Writes patch only the package parts
+pipesheet owns (:mod:`sync.xlsx`) and copy every other part byte for byte, so
+charts, macros, x14 dropdowns, sparklines and cached formula values survive.
+The file is replaced atomically, with a bounded number of backups.
 
 A write is also refused when Excel or LibreOffice has the workbook open, or
 when the file changed on disk since it was read.
@@ -18,16 +17,14 @@ import difflib
 import io
 import logging
 import time
-import warnings
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import openpyxl
 from python_calamine import CalamineError, CalamineWorkbook
 
 from config.errors import (
-    FeatureLossError,
     SheetLayoutError,
     SourceError,
     UnsupportedWorkbookError,
@@ -43,11 +40,11 @@ from sync.atomic import (
     take_fingerprint,
     write_atomically,
 )
-from sync.loss_guard import PACKAGE_ERRORS, find_features_in_package
 from sync.plan import WritePlan
-from sync.sources import excel_edits
 from sync.sources.base import WriteReport
-from sync.status_alignment import align_status_writes
+from sync.status_alignment import StatusTarget, align_status_writes
+from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.workbook_patch import patch_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +143,20 @@ class ExcelWorkbook:
         started = time.monotonic()
         self._check_not_open()
         data = self._read_unchanged_package()
-        self._check_feature_loss(data)
+        grid = self._reread_tab(data, plan.tab)
+        alignment = align_status_writes(grid, plan)
+        edits = workbook_edits(plan, grid.tab, alignment.targets)
 
-        workbook = load_for_writing(data, self._path)
-        report = self._edit_and_save(workbook, plan, data)
+        size = self._save(lambda out: _patch_into(self._path, out, edits))
+        _log_skipped(alignment.skipped)
+        report = WriteReport(
+            status_cells_written=len(alignment.targets),
+            tabs_written=[tab.name for tab in plan.tabs],
+            bytes_written=size,
+            requests=0,
+            skipped=alignment.skipped,
+            output=str(self.target),
+        )
         logger.info(
             "Wrote %s: %d status cells, %d tabs, %d skipped, %d bytes in %.2f s",
             self.target.name,
@@ -214,60 +221,16 @@ class ExcelWorkbook:
             "run re-reads it. Nothing was written."
         )
 
-    def _check_feature_loss(self, data: bytes) -> None:
-        keeps_vba = self._path.suffix.lower() == ".xlsm"
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as package:
-                losses = find_features_in_package(package, keeps_vba=keeps_vba)
-        except PACKAGE_ERRORS as error:
-            raise _unreadable(self.name, error) from error
-        if not losses:
-            return
-
-        if self._output is None:
-            raise FeatureLossError(_feature_loss_message(self.name, losses))
-        logger.warning(
-            "The copy %s lacks these features of %s: %s",
-            self._output.name,
-            self.name,
-            "; ".join(losses),
-        )
-
-    def _edit_and_save(
-        self, workbook: Any, plan: WritePlan, data: bytes
-    ) -> WriteReport:
-        grid = self._reread_tab(data, plan.tab)
-        sheet = _pipeline_sheet(workbook, grid.tab, self.name)
-        excel_edits.check_generated_tabs(workbook, plan, self.name)
-
-        alignment = align_status_writes(grid, plan)
-        if plan.write_status_header:
-            excel_edits.write_status_header(sheet, plan)
-        outcome = excel_edits.write_statuses(
-            sheet, alignment.targets, plan.status_column
-        )
-
-        last_row = max([plan.last_row] + [target.row for target in alignment.targets])
-        excel_edits.replace_highlight_rules(sheet, plan, last_row)
-        for tab in plan.tabs:
-            excel_edits.replace_generated_tab(workbook, tab)
-
-        size = self._save(workbook)
-        skipped = alignment.skipped + outcome.skipped
-        _log_skipped(skipped)
-        tabs = [tab.name for tab in plan.tabs]
-        return WriteReport(outcome.written, tabs, size, 0, skipped, str(self.target))
-
     def _reread_tab(self, data: bytes, tab: str) -> SheetGrid:
         workbook = open_with_calamine(data, self.name)
         name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         return SheetGrid(self.name, name, read_rows(workbook, name, self.name))
 
-    def _save(self, workbook: Any) -> int:
+    def _save(self, write: Callable[[BinaryIO], None]) -> int:
         try:
             size = write_atomically(
                 self.target,
-                workbook.save,
+                write,
                 backups=self._backups,
                 before_replace=self._check_unchanged_before_replace,
             )
@@ -277,10 +240,6 @@ class ExcelWorkbook:
                 "Nothing was changed; check free space and permissions of the "
                 "folder, then run again."
             ) from error
-        finally:
-            vba_archive = getattr(workbook, "vba_archive", None)
-            if vba_archive is not None:
-                vba_archive.close()
 
         if self._output is None:
             self._fingerprint = take_fingerprint(self._path)
@@ -483,52 +442,30 @@ def _unreadable(workbook_name: str, error: Exception) -> UnsupportedWorkbookErro
     )
 
 
-def load_for_writing(data: bytes, path: Path) -> Any:
-    """Load workbook bytes with openpyxl in the mode pipesheet writes with.
+def workbook_edits(
+    plan: WritePlan, tab: str, targets: Sequence[StatusTarget]
+) -> WorkbookEdits:
+    """Return the package edits of a plan whose status writes were aligned.
 
-    ``keep_vba`` is set for .xlsm (otherwise the macros and the macro-enabled
-    content type are lost) and ``rich_text`` keeps formatted runs in cells. The
-    warnings openpyxl gives about parts it will drop are logged, not printed.
-
-    :raises UnsupportedWorkbookError: if openpyxl cannot parse the package.
+    ``tab`` is the pipeline tab's name as the workbook spells it.
     """
-    keeps_vba = path.suffix.lower() == ".xlsm"
-    # NOTE: catch_warnings swaps the process-wide warning filters, so warnings
-    # other threads raise during the load are recorded here instead.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            workbook = openpyxl.load_workbook(
-                io.BytesIO(data), keep_vba=keeps_vba, rich_text=True
-            )
-        # openpyxl fails in many ways on malformed parts (KeyError, ValueError,
-        # TypeError, XML and zlib errors); each one means the file is unreadable.
-        except Exception as error:
-            raise _unreadable(path.name, error) from error
-
-    for warning in caught:
-        logger.warning("openpyxl, loading %s: %s", path.name, warning.message)
-    return workbook
-
-
-def _pipeline_sheet(workbook: Any, tab: str, workbook_name: str) -> Any:
-    sheet = excel_edits.find_sheet(workbook, tab)
-    if sheet is None or not hasattr(sheet, "cell"):
-        raise SheetLayoutError(
-            f"Tab {tab!r} of workbook {workbook_name!r} is not a worksheet that "
-            "holds cells. Fix source.tab in the pipeline definition."
-        )
-    return sheet
-
-
-def _feature_loss_message(workbook_name: str, losses: list[str]) -> str:
-    listed = "".join(f"\n  - {loss}" for loss in losses)
-    return (
-        f"Workbook {workbook_name!r} was not changed: saving it in place would "
-        f"lose these features:{listed}\n"
-        "Pass --output PATH to write a copy instead; the copy may lack them, "
-        "and the original stays as it is."
+    last_row = max([plan.last_row, *(target.row for target in targets)])
+    highlight_range = (plan.header_row + 1, last_row, 0, plan.last_column)
+    return WorkbookEdits(
+        tab=tab,
+        status_column=plan.status_column,
+        header_row=plan.header_row,
+        status_header=plan.status_header if plan.write_status_header else None,
+        status_cells={target.row: target.value for target in targets},
+        generated_tabs=list(plan.tabs),
+        owned_tab_names=list(plan.owned_tab_names),
+        highlights=list(plan.highlights),
+        highlight_range=highlight_range if plan.highlights else None,
     )
+
+
+def _patch_into(source: Path, out: BinaryIO, edits: WorkbookEdits) -> None:
+    patch_workbook(source, out, edits)
 
 
 def _log_skipped(skipped: list[str]) -> None:

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from config.errors import SheetLayoutError, UnsupportedWorkbookError
 from sync.xlsx.cell_refs import range_ref
@@ -52,7 +53,7 @@ class StepTimer:
 
 def patch_workbook(
     source: Path,
-    target: Path,
+    target: Path | BinaryIO,
     edits: WorkbookEdits,
     *,
     deflater: Deflater | None = None,
@@ -64,6 +65,7 @@ def patch_workbook(
     charts, and the package parts that list tabs and parts. Every other zip
     member is copied as stored, byte for byte. ``target`` is written completely
     and flushed; syncing it to disk and renaming it is the caller's job.
+    ``target`` may also be a file open for binary writing, which is left open.
 
     :param deflater: the compressor for rewritten members; by default ISA-L when
         python-isal is installed, else zlib.
@@ -221,8 +223,10 @@ def _drop_calculation_chain(
 
 
 def _write_target(
-    package: Package, members: list[ZipMember | NewMember], target: Path
+    package: Package, members: list[ZipMember | NewMember], target: Path | BinaryIO
 ) -> int:
+    if not isinstance(target, Path):
+        return package.save(target, members)
     try:
         with target.open("wb") as out:
             written = package.save(out, members)
@@ -233,8 +237,13 @@ def _write_target(
         raise
 
 
-def _reject_same_file(source: Path, target: Path) -> None:
-    if target.exists() and source.exists() and source.samefile(target):
+def _reject_same_file(source: Path, target: Path | BinaryIO) -> None:
+    if (
+        isinstance(target, Path)
+        and target.exists()
+        and source.exists()
+        and source.samefile(target)
+    ):
         raise ValueError(f"target {str(target)!r} is the source workbook itself")
 
 
