@@ -83,7 +83,8 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
 
 def _summary_table(result: RunResult) -> Table:
     table = Table(
-        title=Text(f"{result.workbook} · {result.tab} · as of {result.as_of}")
+        title=Text(f"{result.workbook} · {result.tab} · as of {result.as_of}"),
+        show_header=False,
     )
     table.add_column("")
     table.add_column("", justify="right")
