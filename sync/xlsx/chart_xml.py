@@ -15,7 +15,12 @@ from decimal import Decimal
 from rules.grid import CellValue
 from sync.plan import BarChart, GeneratedTab
 from sync.xlsx.cell_refs import absolute_range, parse_cell_ref
-from sync.xlsx.markup import escape_attribute, escape_markup, escape_text
+from sync.xlsx.markup import (
+    escape_attribute,
+    escape_markup,
+    escape_text,
+    replace_invalid_characters,
+)
 
 CHART_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -107,7 +112,7 @@ def _series_xml(tab: GeneratedTab, chart: BarChart, index: int, column: int) -> 
 
 def _text_cache(values: list[CellValue]) -> str:
     points = "".join(
-        f'<c:pt idx="{index}"><c:v>{escape_text(_display(value))}</c:v></c:pt>'
+        f'<c:pt idx="{index}"><c:v>{_cached_text(value)}</c:v></c:pt>'
         for index, value in enumerate(values)
         if value is not None and value == value
     )
@@ -135,6 +140,11 @@ def _number(value: CellValue) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _cached_text(value: CellValue) -> str:
+    # The same text as the cell: sheet_xml writes U+FFFD for invalid characters.
+    return escape_text(replace_invalid_characters(_display(value)))
+
+
 def _display(value: CellValue) -> str:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
@@ -155,7 +165,8 @@ def _title_xml(title: str) -> str:
         return ""
     return (
         "<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr/>"
-        f"</a:pPr><a:r><a:t>{escape_markup(title)}</a:t></a:r></a:p></c:rich></c:tx>"
+        f"</a:pPr><a:r><a:t>{escape_markup(replace_invalid_characters(title))}"
+        "</a:t></a:r></a:p></c:rich></c:tx>"
         '<c:overlay val="0"/></c:title>'
     )
 

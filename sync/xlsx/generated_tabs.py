@@ -70,6 +70,7 @@ def write_generated_tabs(
         twice, or is the pipeline tab.
     :raises SheetLayoutError: if the workbook already has a tab of that name that
         pipesheet does not own, or that is not a worksheet.
+    :raises SourceError: if a tab contains a value that cannot go into a cell.
     """
     _check_tab_names(tabs, pipeline_tab, package.workbook)
     owned = {name.casefold() for name in owned_tab_names}
@@ -123,7 +124,8 @@ def _write_tab_parts(
         content_types.set_override(chart, CHART_TYPE)
         kept_parts |= {drawing, rels_part(drawing), chart}
 
-    package.write(part, render_tab(tab, styles.sheet, drawing_rel_id))
+    sheet_xml = render_tab(tab, styles.sheet, drawing_rel_id, workbook=package.workbook)
+    package.write(part, sheet_xml)
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
         package.write(rels_part(part), render_relationships(sheet_rels))

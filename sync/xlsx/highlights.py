@@ -2,20 +2,29 @@
 
 SpreadsheetML gives a ``<cfRule>`` no place for a marker that Excel keeps, so
 pipesheet recognises its own rules by their formulas. A ``<conditionalFormatting>``
-block is pipesheet's when every rule in it is an expression rule whose formula
-equals the formula of one of the current highlight rules, compared after XML
-unescaping and stripping surrounding whitespace. Such blocks are removed and one
-new block with every highlight rule is added, so a run replaces its rules
-instead of stacking copies, whatever range they covered before.
+block is pipesheet's when every rule in it is an expression rule whose formula has
+the shape of a formula pipesheet writes. A shape is the formula after XML
+unescaping and stripping surrounding whitespace, with every cell reference
+replaced by a placeholder. ``LEFT($F2,7)="ERROR: "`` and ``LEFT($G5,7)="ERROR: "``
+have the same shape, so a block an earlier run wrote is still recognised after
+the status column or the header row moved.
+
+The shapes pipesheet writes are those of the current highlight rules and the
+status-prefix tests of every locale: ``LEFT(ref,n)="prefix"`` for each prefix in
+:data:`rules.status.STATUS_PREFIXES`, as :mod:`sync.planner` writes them. So a
+block written before the locale changed is recognised too. Such blocks are
+removed and one new block with every highlight rule is added, so a run replaces
+its rules instead of stacking copies, whatever range they covered before.
 
 The new block goes after the sheet's other conditional formats, at the place the
 worksheet schema gives them: after ``mergeCells`` and ``phoneticPr``, before
 ``dataValidations``, ``hyperlinks``, the page setup and ``extLst``. Its rules
 get priorities below every existing rule's, so the user's rules keep winning.
 
-NOTE: a block is recognised by the formulas of the current run only. When the
-definition changes a highlight formula (or the status column moves), the block
-an earlier run wrote stays in the sheet next to the new one.
+NOTE: a user's own expression rule with one of these shapes (a status-prefix
+test on any column, for example) is taken for pipesheet's and replaced. When the
+definition changes a highlight formula to another shape, the block an earlier
+run wrote stays in the sheet next to the new one.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rules.status import STATUS_PREFIXES
 from sync.plan import HighlightRule
 from sync.xlsx.markup import escape_attribute, escape_markup, unescape
 
@@ -51,6 +61,15 @@ _FORMULA = re.compile(
     rb"<(?:[\w.-]+:)?formula>(.*?)</(?:[\w.-]+:)?formula>", flags=re.DOTALL
 )
 _PRIORITY = re.compile(rb"""<(?:[\w.-]+:)?cfRule\b[^>]*?\spriority\s*=\s*["'](\d+)""")
+# A cell reference such as G2, $G2 or $G$2, and what a shape puts in its place.
+_CELL_REFERENCE = re.compile(r"\$?[A-Z]{1,3}\$?\d+")
+_REFERENCE_PLACEHOLDER = "{ref}"
+# The status-prefix test sync.planner writes for each prefix, in every locale.
+_PREFIX_TEST_SHAPES = frozenset(
+    f'LEFT({_REFERENCE_PLACEHOLDER},{len(prefix)})="{prefix}"'
+    for prefixes in STATUS_PREFIXES.values()
+    for prefix in prefixes.values()
+)
 
 
 @dataclass(frozen=True)
@@ -68,14 +87,14 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
     :param tail: the worksheet XML from just after ``</sheetData>`` to its end.
     :param prefix: the namespace prefix of the worksheet's elements, with colon.
     """
-    formulas = {rule.formula.strip() for rule in block.rules}
-    if not formulas:
+    if not block.rules:
         return tail
+    shapes = owned_formula_shapes(block.rules)
     elements = _top_level_elements(tail, prefix)
 
     remaining = tail
     for start, end, name in reversed(elements):
-        ours = _is_pipesheets(tail[start:end], formulas)
+        ours = _is_pipesheets(tail[start:end], shapes)
         if name == "conditionalFormatting" and ours:
             remaining = remaining[:start] + remaining[end:]
     if block.sqref is None:
@@ -85,6 +104,21 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
     first_priority = _highest_priority(remaining) + 1
     new_block = _render_block(prefix, block, block.sqref, first_priority)
     return remaining[:at] + new_block + remaining[at:]
+
+
+def owned_formula_shapes(rules: Sequence[HighlightRule]) -> frozenset[str]:
+    """Return the formula shapes that mark a conditional format as pipesheet's.
+
+    These are the shapes of ``rules``' formulas and of the status-prefix tests of
+    every locale: ``LEFT($G2,7)="ERROR: "`` has the shape
+    ``LEFT({ref},7)="ERROR: "``.
+    """
+    return _PREFIX_TEST_SHAPES | {formula_shape(rule.formula) for rule in rules}
+
+
+def formula_shape(formula: str) -> str:
+    """Return ``formula`` stripped, with each cell reference replaced by ``{ref}``."""
+    return _CELL_REFERENCE.sub(_REFERENCE_PLACEHOLDER, formula.strip())
 
 
 def _top_level_elements(tail: bytes, prefix: bytes) -> list[tuple[int, int, str]]:
@@ -137,14 +171,14 @@ def _element_end(tail: bytes, tag: re.Match[bytes], prefix: bytes) -> int:
     return len(tail) if end < 0 else end + len(closing)
 
 
-def _is_pipesheets(block: bytes, formulas: set[str]) -> bool:
+def _is_pipesheets(block: bytes, shapes: frozenset[str]) -> bool:
     """Return True if every rule of a conditionalFormatting block is pipesheet's."""
     rules = _RULE_TAG.findall(block)
-    found = [unescape(f.decode()).strip() for f in _FORMULA.findall(block)]
+    found = [formula_shape(unescape(f.decode())) for f in _FORMULA.findall(block)]
     if not rules or len(found) != len(rules):
         return False
     expressions = all(_EXPRESSION_TYPE.search(attributes) for attributes in rules)
-    return expressions and all(formula in formulas for formula in found)
+    return expressions and all(shape in shapes for shape in found)
 
 
 def _insertion_point(elements: list[tuple[int, int, str]]) -> int:

@@ -14,12 +14,17 @@ import re
 # Excel's specifications limit a cell to 32,767 characters of text.
 MAX_CELL_TEXT = 32_767
 
-# Characters XML 1.0 cannot carry, plus carriage return (which XML parsers turn
-# into a line feed). SpreadsheetML writes each as _xHHHH_.
-_UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]")
-# Text that already looks like an _xHHHH_ escape must have its underscore escaped,
-# or readers would decode it.
-_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+# Characters XML 1.0 cannot carry. Tab, line feed and carriage return are valid.
+_INVALID = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
+# SpreadsheetML writes each of these as _xHHHH_: the invalid characters, and the
+# carriage return, which XML parsers would turn into a line feed.
+_UNSAFE_CHARACTERS = re.compile(f"[{_INVALID}\r]")
+# An underscore that starts text looking like an _xHHHH_ escape is itself written
+# as _x005F_, or readers would decode the text. The lookalike may end with the
+# underscore of a following escape, or with a character that becomes one.
+_ESCAPE_LOOKALIKE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}[_{_INVALID}\r])")
+# Lone surrogates cannot be encoded as UTF-8, so they are invalid too.
+_INVALID_CHARACTERS = re.compile(f"[{_INVALID}\ud800-\udfff]")
 _ROOT_ELEMENT = re.compile(
     rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)(?=[\s/>])"
 )
@@ -37,11 +42,22 @@ def escape_text(text: str) -> str:
     """Escape ``text`` for element content such as a cell's ``<t>``.
 
     Example: ``'a < b & _x0041_\\r'`` becomes ``'a &lt; b &amp; _x005F_x0041__x000D_'``.
+    Excel and python-calamine 0.9 decode these escapes, so the text reads back as
+    it was; openpyxl 3.1 does not decode them in inline strings.
     """
     escaped = escape_markup(text)
     if "_x" in escaped:
-        escaped = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", escaped)
+        escaped = _ESCAPE_LOOKALIKE.sub("_x005F_", escaped)
     return _UNSAFE_CHARACTERS.sub(_encode_character, escaped)
+
+
+def replace_invalid_characters(text: str) -> str:
+    """Replace each character XML 1.0 cannot carry with U+FFFD.
+
+    Tab, line feed and carriage return stay. Example: ``'bell\\x07'`` becomes
+    ``'bell\\ufffd'``.
+    """
+    return _INVALID_CHARACTERS.sub("\ufffd", text)
 
 
 def escape_attribute(text: str) -> str:

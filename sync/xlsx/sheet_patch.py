@@ -4,7 +4,10 @@ The sheet XML is scanned as bytes, row by row, and only the status cell of each
 listed row changes; every other byte is copied. A status cell that exists is
 replaced in place, keeping its ``s`` (style) attribute. A missing one is inserted
 in column order, and a missing row is inserted in row order. Values are written
-as inline strings.
+as inline strings. Control characters are written as ``_xHHHH_`` escapes, which
+Excel and python-calamine decode. Unlike in generated tabs they are not replaced
+with U+FFFD: the planner compares a status it reads back with the new status
+exactly, so a replaced character would rewrite the cell on every run.
 
 Before and after, for the status column Q::
 

@@ -4,6 +4,11 @@ The first row of the grid is the header. Numbers are written as numbers, text as
 inline strings, booleans as booleans, and dates and times as serial numbers with
 a date format (so Excel shows them as dates). Empty cells (None, NaN) are left
 out. A grid row with only empty cells gives no ``<row>`` element.
+
+Characters XML cannot carry (control characters other than tab, line feed and
+carriage return) become U+FFFD. The planner makes the same replacement when it
+compares a tab read back from the workbook with the tab it generates, so such
+text does not rewrite the tab on every run.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ import math
 import numbers
 from decimal import Decimal
 
+from config.errors import SourceError
 from rules.grid import CellValue
 from sync.plan import GeneratedTab
 from sync.xlsx.cell_refs import cell_ref, range_ref
-from sync.xlsx.markup import escape_text, limit_cell_text
+from sync.xlsx.markup import escape_text, limit_cell_text, replace_invalid_characters
 from sync.xlsx.styles import StyleSheet
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -35,14 +41,19 @@ FIRST_REAL_LEAP_SERIAL = 61
 
 
 def render_tab(
-    tab: GeneratedTab, styles: StyleSheet, drawing_rel_id: str | None = None
+    tab: GeneratedTab,
+    styles: StyleSheet,
+    drawing_rel_id: str | None = None,
+    *,
+    workbook: str | None = None,
 ) -> bytes:
     """Return the sheet XML of a generated tab.
 
     :param styles: where date and header formats are found or added.
     :param drawing_rel_id: the relationship id of the tab's drawing (its chart),
         or None for a tab without one.
-    :raises ValueError: for a value that cannot go into a cell, such as a
+    :param workbook: the workbook's file name, for error messages.
+    :raises SourceError: for a value that cannot go into a cell, such as a
         datetime with a time zone.
     """
     try:
@@ -50,7 +61,8 @@ def render_tab(
             _row_xml(tab, row, styles) for row in range(1, len(tab.grid) + 1)
         )
     except ValueError as error:
-        raise ValueError(f"generated tab {tab.name!r}: {error}") from error
+        place = f"Workbook {workbook!r}, generated" if workbook else "Generated"
+        raise SourceError(f"{place} tab {tab.name!r}, {error}.") from error
     last_column = max((len(row) for row in tab.grid), default=1) - 1
     dimension = range_ref(1, 0, max(len(tab.grid), 1), max(last_column, 0))
     drawing = f'<drawing r:id="{drawing_rel_id}"/>' if drawing_rel_id else ""
@@ -109,7 +121,10 @@ def _cell_xml(ref: str, value: CellValue, bold: bool, styles: StyleSheet) -> str
     if isinstance(value, str):
         return _text_cell(ref, value, bold, styles)
     if isinstance(value, dt.date | dt.datetime | dt.time):
-        return _date_cell(ref, value, bold, styles)
+        try:
+            return _date_cell(ref, value, bold, styles)
+        except ValueError as error:
+            raise ValueError(f"cell {ref}: {error}") from error
     if isinstance(value, numbers.Real | Decimal):
         return _number_cell(ref, float(value), bold, styles)
     kind = type(value).__name__
@@ -122,7 +137,7 @@ def _cell_xml(ref: str, value: CellValue, bold: bool, styles: StyleSheet) -> str
 def _text_cell(ref: str, text: str, bold: bool, styles: StyleSheet) -> str:
     if not text:
         return ""
-    value = escape_text(limit_cell_text(text))
+    value = escape_text(replace_invalid_characters(limit_cell_text(text)))
     return (
         f'<c r="{ref}"{_style(styles, 0, bold)} t="inlineStr"><is>'
         f'<t xml:space="preserve">{value}</t></is></c>'

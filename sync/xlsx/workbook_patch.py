@@ -75,6 +75,8 @@ def patch_workbook(
     :raises UnsupportedWorkbookError: if ``source`` is not a workbook pipesheet
         can patch (not a zip, damaged, Strict Open XML, or over 4 GB).
     :raises FeatureLossError: if writing would break a feature of the workbook.
+    :raises SourceError: if a generated tab contains a value that cannot go into a
+        cell, such as a datetime with a time zone.
     :raises ValueError: if ``target`` is ``source``.
     """
     _reject_same_file(source, target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sync.plan import HighlightRule
-from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
+from sync.xlsx.highlights import HighlightBlock, formula_shape, rewrite_highlights
 
 ERROR_RULE = HighlightRule('LEFT($Q5,5)="ERROR"', "FFC7CE")
 WARNING_RULE = HighlightRule('LEFT($Q5,4)="WARN"', "FFEB9C")
@@ -158,3 +158,83 @@ def test_prefixed_worksheet_gets_prefixed_block() -> None:
         b'dxfId="7" priority="1"><x:formula>LEFT($Q5,5)="ERROR"</x:formula>'
         b"</x:cfRule></x:conditionalFormatting><x:pageMargins/></x:worksheet>"
     )
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        b'LEFT($P5,5)="ERROR"',
+        b'LEFT($Q3,5)="ERROR"',
+        b'LEFT($AB$12,5)="ERROR"',
+        b'LEFT(Q5,5)="ERROR"',
+    ],
+    ids=["column-moved", "header-row-moved", "absolute-reference", "relative"],
+)
+def test_block_with_moved_reference_replaced(formula: bytes) -> None:
+    old = OURS.replace(b'LEFT($Q5,5)="ERROR"', formula).replace(b"A5:Q99", b"A5:P9")
+    tail = MERGES + USERS + old + VALIDATIONS + CLOSE
+
+    result = rewrite_highlights(tail, b"", BLOCK)
+
+    assert result == MERGES + USERS + OURS + VALIDATIONS + CLOSE
+
+
+@pytest.mark.parametrize(
+    ("current", "earlier"),
+    [
+        (
+            ['LEFT($R4,7)="ERROR: "', 'LEFT($R4,6)="WARN: "'],
+            ['LEFT($S5,3)="错误："', 'LEFT($S5,3)="提醒："'],
+        ),
+        (
+            ['LEFT($R4,3)="错误："', 'LEFT($R4,3)="提醒："'],
+            ['LEFT($R4,7)="ERROR: "', 'LEFT($R4,6)="WARN: "'],
+        ),
+    ],
+    ids=["chinese-to-english", "english-to-chinese"],
+)
+def test_block_of_other_locale_replaced(current: list[str], earlier: list[str]) -> None:
+    rules = [HighlightRule(formula, "FFC7CE") for formula in current]
+    old_rules = [HighlightRule(formula, "FFC7CE") for formula in earlier]
+    old = rewrite_highlights(CLOSE, b"", HighlightBlock(old_rules, [1, 2], "A5:S9"))
+
+    result = rewrite_highlights(
+        USERS + old, b"", HighlightBlock(rules, [3, 4], "A4:R9")
+    )
+
+    assert result.count(b"<conditionalFormatting") == 2
+    assert result.startswith(USERS)
+    for formula in earlier:
+        assert formula.encode() not in result
+    for formula in current:
+        assert formula.encode() in result
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        b'LEFT($Q5,5)="Lost"',
+        b'LEFT($Q5,6)="ERROR"',
+        b'$Q5="ERROR"',
+    ],
+    ids=["other-text", "other-length", "other-function"],
+)
+def test_block_of_other_shape_kept(formula: bytes) -> None:
+    user_block = OURS.replace(b'LEFT($Q5,5)="ERROR"', formula)
+
+    result = rewrite_highlights(user_block + CLOSE, b"", BLOCK)
+
+    assert result.startswith(user_block)
+
+
+@pytest.mark.parametrize(
+    ("formula", "shape"),
+    [
+        ('LEFT($G2,7)="ERROR: "', 'LEFT({ref},7)="ERROR: "'),
+        (' AND($A$1<>"",B22>C3) ', 'AND({ref}<>"",{ref}>{ref})'),
+        ('LEFT($XFD1048576,3)="错误："', 'LEFT({ref},3)="错误："'),
+    ],
+    ids=["mixed-reference", "several-references", "last-cell"],
+)
+def test_formula_shape_hides_references(formula: str, shape: str) -> None:
+    assert formula_shape(formula) == shape

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from config.errors import SourceError
 from rules.grid import CellValue
 from sync.plan import GeneratedTab
 from sync.xlsx.sheet_xml import excel_serial, render_tab
@@ -38,6 +39,27 @@ def cells(value: CellValue) -> str:
                 "a &amp; &lt;b&gt;</t></is></c></row>"
             ),
         ),
+        (
+            "bell\x07 \x00\x1f tab\t line\n",
+            (
+                '<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">'
+                "bell\ufffd \ufffd\ufffd tab\t line\n</t></is></c></row>"
+            ),
+        ),
+        (
+            "a\rb",
+            (
+                '<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">'
+                "a_x000D_b</t></is></c></row>"
+            ),
+        ),
+        (
+            "_x0041_ and _x005F_x0042_",
+            (
+                '<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">'
+                "_x005F_x0041_ and _x005F_x005F_x005F_x0042_</t></is></c></row>"
+            ),
+        ),
         (dt.date(2025, 9, 9), '<row r="2"><c r="A2" s="2"><v>45909</v></c></row>'),
         (
             dt.datetime(2025, 9, 9, 12),
@@ -63,6 +85,9 @@ def cells(value: CellValue) -> str:
         "decimal",
         "bool",
         "text",
+        "control-characters",
+        "carriage-return",
+        "escape-lookalikes",
         "date",
         "datetime",
         "time",
@@ -102,30 +127,50 @@ def test_excel_serial_follows_excel_calendar(
     assert excel_serial(value) == serial
 
 
-def test_zoned_datetime_rejected() -> None:
-    tab = GeneratedTab("Log", [["When"], [dt.datetime(2025, 9, 9, tzinfo=dt.UTC)]])
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (dt.datetime(2025, 9, 9, tzinfo=dt.UTC), "A2"),
+        (dt.time(6, tzinfo=dt.UTC), "A2"),
+    ],
+    ids=["datetime", "time"],
+)
+def test_zoned_value_rejected(value: CellValue, cell: str) -> None:
+    tab = GeneratedTab("Log", [["When"], [value]])
 
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(SourceError) as raised:
         render_tab(tab, StyleSheet(DEFAULT_STYLES, "w"))
 
     assert str(raised.value) == (
-        "generated tab 'Log': datetime.datetime(2025, 9, 9, 0, 0, "
-        "tzinfo=datetime.timezone.utc) "
-        "has a time zone; convert it to the business time zone and drop the zone "
-        "before "
-        "writing it to a tab"
+        f"Generated tab 'Log', cell {cell}: {value!r} has a time zone; convert it to "
+        "the business time zone and drop the zone before writing it to a tab."
+    )
+
+
+def test_error_names_workbook_when_given() -> None:
+    moment = dt.datetime(2025, 9, 9, tzinfo=dt.UTC)
+    tab = GeneratedTab("Definitions", [["Last synced", moment]])
+
+    with pytest.raises(SourceError) as raised:
+        render_tab(tab, StyleSheet(DEFAULT_STYLES, "w"), workbook="Pipeline.xlsx")
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx', generated tab 'Definitions', cell B1: "
+        "datetime.datetime(2025, 9, 9, 0, 0, tzinfo=datetime.timezone.utc) has a "
+        "time zone; convert it to the business time zone and drop the zone before "
+        "writing it to a tab."
     )
 
 
 def test_unknown_value_type_rejected() -> None:
     tab = GeneratedTab("Log", [["When"], [object]])  # type: ignore[list-item]
 
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(SourceError) as raised:
         render_tab(tab, StyleSheet(DEFAULT_STYLES, "w"))
 
     assert str(raised.value) == (
-        "generated tab 'Log': cell A2: a type value (<class 'object'>) cannot be "
-        "written to a cell; convert it to text, a number or a date first"
+        "Generated tab 'Log', cell A2: a type value (<class 'object'>) cannot be "
+        "written to a cell; convert it to text, a number or a date first."
     )
 
 

@@ -1,0 +1,59 @@
+"""Escaping cell text for SpreadsheetML, and replacing characters XML cannot carry."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.xlsx.markup import escape_text, replace_invalid_characters
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("a < b & c > d", "a &lt; b &amp; c &gt; d"),
+        ("bell\x07", "bell_x0007_"),
+        ("a\rb", "a_x000D_b"),
+        ("tab\tline\n", "tab\tline\n"),
+        ("_x0041_", "_x005F_x0041_"),
+        ("_x00e9_", "_x005F_x00e9_"),
+        ("_x005F_x0041_", "_x005F_x005F_x005F_x0041_"),
+        ("_x0041\x07", "_x005F_x0041_x0007_"),
+        ("_x0041\r", "_x005F_x0041_x000D_"),
+        ("_x004_ _X0041_ _x0041", "_x004_ _X0041_ _x0041"),
+    ],
+    ids=[
+        "markup",
+        "control-character",
+        "carriage-return",
+        "tab-and-line-feed",
+        "lookalike",
+        "lowercase-lookalike",
+        "overlapping-lookalikes",
+        "lookalike-ended-by-control-character",
+        "lookalike-ended-by-carriage-return",
+        "not-lookalikes",
+    ],
+)
+def test_escape_text_for_cell(text: str, escaped: str) -> None:
+    assert escape_text(text) == escaped
+
+
+@pytest.mark.parametrize(
+    ("text", "replaced"),
+    [
+        ("bell\x07", "bell\ufffd"),
+        ("\x00\x08\x0b\x0c\x0e\x1f", "\ufffd" * 6),
+        ("tab\t line\n return\r", "tab\t line\n return\r"),
+        ("\ufffe\uffff\ud800", "\ufffd" * 3),
+        ("跟進 😀 \x7f", "跟進 😀 \x7f"),
+    ],
+    ids=[
+        "control-character",
+        "c0-range",
+        "whitespace-kept",
+        "non-characters-and-surrogate",
+        "valid-text-kept",
+    ],
+)
+def test_invalid_characters_replaced(text: str, replaced: str) -> None:
+    assert replace_invalid_characters(text) == replaced
