@@ -78,8 +78,8 @@ class ExcelWorkbook:
     """An .xlsx or .xlsm file that pipesheet reads tabs from and writes to.
 
     :param path: the workbook file.
-    :param output: write to this file instead of changing ``path``; the copy may
-        lose features openpyxl does not keep, the original stays as it is.
+    :param output: write to this file instead of changing ``path``, which then
+        stays as it is.
     :param backups: how many previous versions of the written file to keep in
         ``.pipesheet-backups/`` beside it; 0 keeps none.
     :raises WorkbookNotFoundError: if ``path`` does not exist.
@@ -132,9 +132,13 @@ class ExcelWorkbook:
 
         :raises WorkbookBusyError: if the workbook is open in Excel or
             LibreOffice, or changed on disk since it was read.
-        :raises FeatureLossError: if writing in place would lose features.
+        :raises FeatureLossError: if a status cell anchors a shared formula, or
+            the status header would repeat a column name of an Excel table.
         :raises SheetLayoutError: if the pipeline tab is missing, or a generated
             tab's name is taken by a tab of the user's.
+        :raises DefinitionError: if a generated tab's name is invalid in Excel.
+        :raises SourceError: if the file cannot be written, or a generated tab
+            contains a value that cannot go into a cell.
         """
         if plan.is_empty:
             logger.info("No changes to write to %s", self.target.name)
@@ -208,8 +212,8 @@ class ExcelWorkbook:
         return data
 
     def _check_unchanged_before_replace(self) -> None:
-        # An openpyxl save of a large workbook can take many seconds, so a
-        # person may have saved or opened the file meanwhile.
+        # Patching a large workbook can take seconds, so a person may have
+        # saved or opened the file meanwhile.
         fingerprint = self._fingerprint
         if fingerprint is None or has_changed(self._path, fingerprint):
             raise self._changed_error()

@@ -13,7 +13,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]
 from openpyxl.chart import BarChart as OpenpyxlBarChart
 from openpyxl.chart import Reference
 from openpyxl.comments import Comment
@@ -23,7 +23,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from config.errors import (
     DefinitionError,
-    FeatureLossError,
     SheetLayoutError,
     SourceError,
     UnsupportedWorkbookError,
@@ -35,6 +34,7 @@ from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, list_backups
 from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.sources.excel import ExcelWorkbook
 from tests.shared_data import XLSX_RESEARCH as RESEARCH
+from tests.sync.xlsx.packages import raw_members
 
 HEADERS = ["Deal ID", "Stage", "Amount", "Close date", "Weighted", "Phone"]
 STATUS_HEADER = "pipesheet status"
@@ -683,18 +683,58 @@ def test_duplicated_id_skipped(pipeline_path: Path) -> None:
     assert report.status_cells_written == 0
 
 
-def test_status_cell_with_formula_skipped(pipeline_path: Path) -> None:
+def add_calculation_chain(path: Path, cells: list[str]) -> None:
+    """Add the calcChain part Excel keeps for formula cells on the first tab."""
+    chain = "".join(f'<c r="{cell}" i="1"/>' for cell in cells)
+    relationship = (
+        '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>'
+    )
+    override = (
+        '<Override PartName="/xl/calcChain.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>'
+    )
+    edited = path.with_name("with-chain.xlsx")
+    with zipfile.ZipFile(path) as original, zipfile.ZipFile(edited, "w") as copy:
+        for info in original.infolist():
+            content = original.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                closing = b"</Relationships>"
+                content = content.replace(closing, relationship.encode() + closing)
+            elif info.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", override.encode() + b"</Types>")
+            copy.writestr(info, content)
+        copy.writestr(
+            "xl/calcChain.xml",
+            '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+            f'main">{chain}</calcChain>',
+        )
+    edited.replace(path)
+
+
+def test_status_cell_formula_replaced(pipeline_path: Path) -> None:
     def add_formula(sheet: Any) -> None:
         sheet["G4"] = '=IF(C4>1,"big","small")'
 
     edit_pipeline(pipeline_path, add_formula)
+    add_calculation_chain(pipeline_path, ["E2", "E3", "E4", "G4"])
     source = ExcelWorkbook(pipeline_path)
 
     report = source.apply(make_plan(source.read_tab("Pipeline"), {"D-003": "OK"}))
 
-    cell = openpyxl.load_workbook(pipeline_path)["Pipeline"]["G4"]
-    assert cell.value == '=IF(C4>1,"big","small")'
-    assert report.skipped == ["D-003"]
+    sheet = openpyxl.load_workbook(pipeline_path)["Pipeline"]
+    assert sheet["G4"].value == "OK"
+    assert sheet["G4"].data_type == "s"
+    assert sheet["E4"].value == "=C4*0.5"
+    assert report.skipped == []
+    assert report.status_cells_written == 1
+    with zipfile.ZipFile(pipeline_path) as package:
+        names = package.namelist()
+        relationships = package.read("xl/_rels/workbook.xml.rels").decode()
+        content_types = package.read("[Content_Types].xml").decode()
+    assert "xl/calcChain.xml" not in names
+    assert "calcChain" not in relationships
+    assert "calcChain" not in content_types
 
 
 # Highlight rules
@@ -707,8 +747,8 @@ def test_highlight_rules_cover_data_rows(pipeline_path: Path) -> None:
 
     sheet = openpyxl.load_workbook(pipeline_path)["Pipeline"]
     assert pipesheet_rules(sheet) == [
-        ("A2:G6", 'LEFT($G2,5)="ERROR"', "00FFC7CE"),
-        ("A2:G6", 'LEFT($G2,7)="WARNING"', "00FFEB9C"),
+        ("A2:G6", 'LEFT($G2,5)="ERROR"', "FFFFC7CE"),
+        ("A2:G6", 'LEFT($G2,7)="WARNING"', "FFFFEB9C"),
     ]
 
 
@@ -723,10 +763,15 @@ def test_highlight_rules_not_duplicated(pipeline_path: Path) -> None:
     assert len(user_rules(sheet)) == 2
 
 
-def test_rules_of_moved_status_column_replaced(pipeline_path: Path) -> None:
+@pytest.mark.parametrize(
+    "earlier",
+    ['LEFT($F2,5)="ERROR"', 'LEFT($G3,5)="ERROR"', 'LEFT($G2,3)="错误："'],
+    ids=["column-moved", "header-row-moved", "other-locale"],
+)
+def test_earlier_run_rules_replaced(pipeline_path: Path, earlier: str) -> None:
     def add_earlier_run_rule(sheet: Any) -> None:
         fill = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
-        rule = FormulaRule(formula=['LEFT($F2,5)="ERROR"'], fill=fill)
+        rule = FormulaRule(formula=[earlier], fill=fill)
         sheet.conditional_formatting.add("A2:F6", rule)
 
     edit_pipeline(pipeline_path, add_earlier_run_rule)
@@ -741,7 +786,7 @@ def test_rules_of_moved_status_column_replaced(pipeline_path: Path) -> None:
         for rule in formatting.rules
         if rule.formula
     ]
-    assert 'LEFT($F2,5)="ERROR"' not in formulas
+    assert earlier not in formulas
     assert '$B2="Lost"' in formulas
     assert len(pipesheet_rules(sheet)) == 2
 
@@ -796,23 +841,29 @@ def test_user_tab_of_same_name_kept(pipeline_path: Path) -> None:
 
     assert str(raised.value) == (
         "Workbook 'Pipeline.xlsx' already has a tab 'Notes' that pipesheet did not "
-        "create, so the generated 'notes' tab would overwrite it. Rename your tab, "
-        "or choose another name under outputs.tabs in the pipeline definition."
+        "create, so pipesheet will not overwrite it. Rename that tab, or choose "
+        "another name for the generated tab in the pipeline definition."
     )
     assert pipeline_path.read_bytes() == original
 
 
 def test_pipeline_tab_never_replaced(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
     source = ExcelWorkbook(pipeline_path)
     clash = GeneratedTab(name="Pipeline", grid=[["Generated"]])
     plan = make_plan(
         source.read_tab("Pipeline"), {}, tabs=[clash], owned_tab_names=["Pipeline"]
     )
 
-    with pytest.raises(SheetLayoutError):
+    with pytest.raises(DefinitionError) as raised:
         source.apply(plan)
 
-    assert ExcelWorkbook(pipeline_path).read_tab("Pipeline").cell(2, 0) == "D-001"
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx': generated tab name 'Pipeline' cannot be used "
+        "because it is the same tab as 'Pipeline'. Choose another name in the "
+        "pipeline definition's outputs."
+    )
+    assert pipeline_path.read_bytes() == original
 
 
 def test_invalid_tab_name_rejected(pipeline_path: Path) -> None:
@@ -823,9 +874,9 @@ def test_invalid_tab_name_rejected(pipeline_path: Path) -> None:
         source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[bad]))
 
     assert str(raised.value) == (
-        "Generated tab name 'Funnel: Q3/Q4' is invalid in Excel: a tab name needs 1 "
-        "to 31 characters and none of [ ] : * ? / \\. Change it under outputs.tabs "
-        "in the pipeline definition."
+        "Workbook 'Pipeline.xlsx': generated tab name 'Funnel: Q3/Q4' cannot be used "
+        "because Excel does not allow '/:' in tab names. Choose another name in the "
+        "pipeline definition's outputs."
     )
 
 
@@ -848,6 +899,8 @@ def test_generated_values_written_safely(pipeline_path: Path) -> None:
     assert problems["C2"].value is None
     assert problems["B3"].value == "bell\ufffd"
     assert problems["C3"].value == dt.datetime(2025, 9, 9)
+    grid = ExcelWorkbook(pipeline_path).read_tab("Problems")
+    assert grid.cell(3, 1) == "bell\ufffd"
 
 
 def test_aware_datetime_rejected_before_write(pipeline_path: Path) -> None:
@@ -860,11 +913,14 @@ def test_aware_datetime_rejected_before_write(pipeline_path: Path) -> None:
         source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[tab]))
 
     assert str(raised.value) == (
-        "Generated tab 'Definitions' cell B1 contains a date and time with a time "
-        f"zone ({moment!r}), which Excel cannot store. Convert it to the business "
-        "time zone and drop the tzinfo before writing."
+        "Workbook 'Pipeline.xlsx', generated tab 'Definitions', cell B1: "
+        f"{moment!r} has a time zone; convert it to the business time zone and "
+        "drop the zone before writing it to a tab."
     )
     assert pipeline_path.read_bytes() == original
+    assert [
+        p for p in pipeline_path.parent.iterdir() if TEMPORARY_SUFFIX in p.name
+    ] == []
 
 
 # Empty plan, atomic writes and backups
@@ -891,11 +947,11 @@ def test_failed_save_keeps_original(
     source = ExcelWorkbook(pipeline_path)
     plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
 
-    def save_halfway(workbook: Any, file: Any) -> None:
-        file.write(b"PK\x03\x04 half a workbook")
+    def patch_halfway(source: Path, target: Any, edits: Any) -> None:
+        target.write(b"PK\x03\x04 half a workbook")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", save_halfway)
+    monkeypatch.setattr("sync.sources.excel.patch_workbook", patch_halfway)
 
     with pytest.raises(SourceError) as raised:
         source.apply(plan)
@@ -974,12 +1030,27 @@ def test_changed_on_disk_rejects_write(pipeline_path: Path) -> None:
     assert pipeline_path.read_bytes() == edited
 
 
-# Feature loss guard
+# Members pipesheet does not own
 
 
-@pytest.fixture
-def fidelity_copy(tmp_path: Path) -> Path:
-    return Path(shutil.copyfile(RESEARCH / "fidelity.xlsx", tmp_path / "fidelity.xlsx"))
+# The parts a write of the fidelity Deals tab may change: the tab's sheet part,
+# the workbook part and its relationships, the content types, the tab titles in
+# docProps/app.xml and the styles (for highlight fills). New generated tabs add
+# members of their own.
+FIDELITY_OWNED = {
+    "xl/worksheets/sheet1.xml",
+    "xl/workbook.xml",
+    "xl/_rels/workbook.xml.rels",
+    "[Content_Types].xml",
+    "docProps/app.xml",
+    "xl/styles.xml",
+}
+
+
+@pytest.fixture(params=["fidelity.xlsx", "fidelity.xlsm"], ids=["xlsx", "xlsm"])
+def fidelity_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    name = request.param
+    return Path(shutil.copyfile(RESEARCH / name, tmp_path / name))
 
 
 def fidelity_plan(source: ExcelWorkbook) -> WritePlan:
@@ -994,55 +1065,53 @@ def fidelity_plan(source: ExcelWorkbook) -> WritePlan:
         last_row=23,
         last_column=16,
         status_cells=[StatusWrite("D-0001", 4, "OK", grid.cell(4, 16))],
+        tabs=[FUNNEL],
+        highlights=[HighlightRule('LEFT($Q4,7)="ERROR: "', "FFC7CE")],
     )
 
 
-def test_feature_loss_rejects_in_place_write(fidelity_copy: Path) -> None:
-    original = fidelity_copy.read_bytes()
+def changed_members(original: Path, written: Path) -> list[str]:
+    """Return the members of ``original`` whose stored bytes differ in ``written``."""
+    before, after = raw_members(original), raw_members(written)
+    return sorted(name for name, member in before.items() if after.get(name) != member)
+
+
+def test_fidelity_synced_in_place(fidelity_copy: Path) -> None:
+    original = fidelity_copy.with_name("original" + fidelity_copy.suffix)
+    shutil.copyfile(fidelity_copy, original)
     source = ExcelWorkbook(fidelity_copy)
 
-    with pytest.raises(FeatureLossError) as raised:
-        source.apply(fidelity_plan(source))
+    report = source.apply(fidelity_plan(source))
 
-    assert str(raised.value) == (
-        "Workbook 'fidelity.xlsx' was not changed: saving it in place would lose "
-        "these features:\n"
-        "  - cached results of 25 formulas on tab 'Deals'\n"
-        "  - dynamic-array formulas on tab 'Deals'\n"
-        "  - pictures in cells on tab 'Deals'\n"
-        "  - ignored-error markers (hidden green triangles) on tab 'Deals'\n"
-        "  - x14 conditional formats (data bars, icon sets) on tab 'Deals'\n"
-        "  - sparklines on tab 'Deals'\n"
-        "  - x14 data validations (dropdowns with lists on other tabs) on tab "
-        "'Deals'\n"
-        "  - pictures (openpyxl needs Pillow to keep them) on tab 'Report'\n"
-        "  - cell checkboxes in the workbook\n"
-        "Pass --output PATH to write a copy instead; the copy may lack them, and "
-        "the original stays as it is."
-    )
-    assert fidelity_copy.read_bytes() == original
+    grid = ExcelWorkbook(fidelity_copy).read_tab("Deals")
+    assert grid.cell(4, 16) == "OK"
+    assert grid.cell(3, 16) == STATUS_HEADER
+    assert report.output == str(fidelity_copy)
+    assert report.tabs_written == ["Funnel"]
+    changed = set(changed_members(original, fidelity_copy))
+    assert "xl/worksheets/sheet1.xml" in changed
+    assert changed - FIDELITY_OWNED == set()
+    assert list_backups(fidelity_copy)[0].read_bytes() == original.read_bytes()
 
 
 def test_output_copy_leaves_original(
     fidelity_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     original = fidelity_copy.read_bytes()
-    output = tmp_path / "copy.xlsx"
+    output = tmp_path / ("copy" + fidelity_copy.suffix)
     source = ExcelWorkbook(fidelity_copy, output=output)
 
-    with caplog.at_level(logging.WARNING, logger="sync.sources.excel"):
+    with caplog.at_level(logging.WARNING):
         report = source.apply(fidelity_plan(source))
 
     copy = ExcelWorkbook(output).read_tab("Deals")
     assert copy.cell(4, 16) == "OK"
     assert copy.cell(3, 16) == STATUS_HEADER
     assert report.output == str(output)
+    assert set(changed_members(fidelity_copy, output)) - FIDELITY_OWNED == set()
     assert fidelity_copy.read_bytes() == original
     assert not (tmp_path / BACKUP_FOLDER).exists()
-    assert (
-        "The copy copy.xlsx lacks these features of fidelity.xlsx: cached results "
-        "of 25 formulas on tab 'Deals'; dynamic-array formulas on tab 'Deals'"
-    ) in caplog.text
+    assert caplog.records == []
 
 
 def test_macro_workbook_keeps_vba_project(tmp_path: Path) -> None:
