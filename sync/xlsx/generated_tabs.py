@@ -211,7 +211,8 @@ def _owned_sheet_part(sheet: SheetEntry, owned: set[str], workbook: str) -> str:
         raise SheetLayoutError(
             f"Workbook {workbook!r} already has a tab {sheet.name!r} that pipesheet "
             "did not create, so pipesheet will not overwrite it. Rename that tab, or "
-            "choose another name for the generated tab in the pipeline definition."
+            "choose another name for the generated tab under outputs.tabs in the "
+            "pipeline definition."
         )
     if not sheet.is_worksheet or sheet.part is None:
         raise SheetLayoutError(

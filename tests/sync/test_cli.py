@@ -296,7 +296,8 @@ def test_user_tab_named_like_generated_one() -> None:
     assert first_line(result.stderr) == (
         "Error: Workbook 'tiny.xlsx' already has a tab 'Funnel' that pipesheet "
         "did not create, so pipesheet will not overwrite it. Rename that tab, or "
-        "choose another name for the generated tab in the pipeline definition."
+        "choose another name for the generated tab under outputs.tabs in the "
+        "pipeline definition."
     )
     assert Path("tiny.xlsx").read_bytes() == before
 

@@ -842,7 +842,8 @@ def test_user_tab_of_same_name_kept(pipeline_path: Path) -> None:
     assert str(raised.value) == (
         "Workbook 'Pipeline.xlsx' already has a tab 'Notes' that pipesheet did not "
         "create, so pipesheet will not overwrite it. Rename that tab, or choose "
-        "another name for the generated tab in the pipeline definition."
+        "another name for the generated tab under outputs.tabs in the pipeline "
+        "definition."
     )
     assert pipeline_path.read_bytes() == original
 

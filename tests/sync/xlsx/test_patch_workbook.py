@@ -431,8 +431,8 @@ def test_user_tab_never_overwritten(xlsxwriter_workbook: Path) -> None:
     assert str(raised.value) == (
         "Workbook 'xlsxwriter.xlsx' already has a tab 'Notes' that pipesheet did not "
         "create, so pipesheet will not overwrite it. Rename that tab, or choose "
-        "another "
-        "name for the generated tab in the pipeline definition."
+        "another name for the generated tab under outputs.tabs in the pipeline "
+        "definition."
     )
 
 
