@@ -7,7 +7,8 @@
         ├── WorkbookNotFoundError (LookupError)
         ├── UnsupportedWorkbookError (ValueError)
         ├── WorkbookBusyError             open in Excel, or changed during the run
-        └── FeatureLossError              saving would damage features of the file
+        ├── FeatureLossError              saving would damage features of the file
+        └── QuotaExceededError            Google's request quota stayed spent
 
 Every message names the thing (workbook, tab, row, column), shows the value and
 says how to fix it. The CLI turns these into exit code 1.
@@ -46,3 +47,10 @@ class WorkbookBusyError(SourceError):
 
 class FeatureLossError(SourceError):
     """Saving in place would drop or damage features of the workbook."""
+
+
+class QuotaExceededError(SourceError):
+    """Google kept rejecting requests for quota until the run's deadline passed.
+
+    Nothing was written after the rejection, so the next run can pick up.
+    """

@@ -32,6 +32,31 @@ def _open_excel(
     return ExcelWorkbook(Path(path), output=output)
 
 
+def _open_google_sheets(
+    pipeline: Pipeline, location: str | None, output: Path | None
+) -> WorkbookSource:
+    from sync.sources.google_sheets import GoogleSpreadsheet
+
+    if output is not None:
+        raise DefinitionError(
+            "--output writes a copy of an Excel workbook, but a Google Sheets "
+            "source is written in place. Drop --output, or make a copy in Google "
+            "Sheets (File > Make a copy) and pass its address with --source."
+        )
+    spreadsheet = location or pipeline.source.spreadsheet
+    if not spreadsheet:
+        raise DefinitionError(
+            f"Definition {pipeline.name!r}: source.spreadsheet is not set. Set it "
+            "to the spreadsheet's address or id, or pass --source URL."
+        )
+    credentials = pipeline.source.credentials
+    return GoogleSpreadsheet(
+        spreadsheet,
+        credentials=Path(credentials) if credentials else None,
+        pipeline=pipeline,
+    )
+
+
 # Where a relative workbook path is read from, by the setting that gave it.
 RELATIVE_TO = {
     "--source": "the folder pipesheet runs in",
@@ -68,7 +93,10 @@ def check_workbook_path(path: Path, setting: str) -> None:
 
 
 OPENERS: dict[SourceKind, Callable[[Pipeline, str | None, Path | None], WorkbookSource]]
-OPENERS = {SourceKind.EXCEL: _open_excel}
+OPENERS = {
+    SourceKind.EXCEL: _open_excel,
+    SourceKind.GOOGLE_SHEETS: _open_google_sheets,
+}
 
 
 def open_source(

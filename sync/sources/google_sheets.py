@@ -1,0 +1,303 @@
+"""A Google Sheets spreadsheet as a pipesheet source, over the Sheets API v4.
+
+A sync costs few requests. Reading takes one ``spreadsheets.get`` with a field
+mask (tabs, locale, time zone, developer metadata, protections, conditional
+formats) and one ``values.batchGet`` of every tab the run needs. Writing takes
+one ``values.batchGet`` re-reading the pipeline tab and one atomic
+``spreadsheets.batchUpdate`` carrying the status cells, the generated tabs with
+their chart, metadata and protection, and the highlight rules: four requests
+in all, and two when nothing changed. :mod:`sync.sources.sheets_write`
+describes how a write stays safe while people edit the sheet.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import gspread
+
+from config.errors import SourceError
+from config.models import Pipeline
+from rules.grid import SheetGrid
+from sync.plan import WritePlan
+from sync.sources.base import WriteReport
+from sync.sources.excel import resolve_tab_name
+from sync.sources.sheets_auth import (
+    ServiceAccount,
+    build_client,
+    find_credentials_file,
+    load_service_account,
+    spreadsheet_key,
+)
+from sync.sources.sheets_cells import restore_typed_cells, rows_from_api
+from sync.sources.sheets_retry import (
+    Clock,
+    RetryPolicy,
+    SheetsCaller,
+    SheetsRequestError,
+)
+from sync.sources.sheets_session import SheetsSession
+from sync.sources.sheets_state import (
+    SpreadsheetInfo,
+    quote_title,
+    read_generated_types,
+)
+from sync.sources.sheets_write import PlanWriter
+
+logger = logging.getLogger(__name__)
+
+
+class GoogleSpreadsheet:
+    """A Google Sheets spreadsheet that pipesheet reads tabs from and writes to.
+
+    :param spreadsheet: the spreadsheet's URL or id.
+    :param credentials: the service-account JSON key file; default the
+        environment variable ``PIPESHEET_GOOGLE_CREDENTIALS``, else
+        ``GOOGLE_APPLICATION_CREDENTIALS``.
+    :param client: a gspread client to use instead of signing in with the key
+        file, as tests do. A key file, if found, then only names the service
+        account in messages.
+    :param pipeline: the definition of the run; every tab it reads is fetched
+        by the first ``values.batchGet``. :meth:`prefetch` adds more.
+    :param deadline_seconds: time from the first request after which no retry
+        starts.
+    :param timeout: connect and read timeout of each request, in seconds.
+    :param clock: where retries read the time and wait; tests pass a fake one.
+    :param random_source: jitter of the retry waits.
+    :raises DefinitionError: ``spreadsheet`` is neither a URL nor an id.
+    :raises SourceError: no client is given and the key file is missing or
+        invalid.
+    """
+
+    def __init__(
+        self,
+        spreadsheet: str,
+        *,
+        credentials: Path | None = None,
+        client: gspread.Client | None = None,
+        pipeline: Pipeline | None = None,
+        deadline_seconds: float = 180.0,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        clock: Clock | None = None,
+        random_source: random.Random | None = None,
+    ) -> None:
+        key = spreadsheet_key(spreadsheet)
+        account: ServiceAccount | None
+        if client is None:
+            signed_in = load_service_account(credentials)
+            client, account = build_client(signed_in), signed_in
+        else:
+            account = _known_account(credentials)
+        client.set_timeout(timeout)
+
+        caller = SheetsCaller(
+            workbook=f"spreadsheet {key!r}",
+            policy=RetryPolicy(deadline_seconds=deadline_seconds),
+            clock=clock,
+            random_source=random_source,
+        )
+        self._session = SheetsSession(key, client, caller, account)
+        self._info: SpreadsheetInfo | None = None
+        self._grids: dict[str, SheetGrid] = {}
+        self._prefetch = tabs_read_by(pipeline) if pipeline is not None else []
+        self._prefetched = False
+
+    @property
+    def name(self) -> str:
+        """Return the spreadsheet's title once read, else its id."""
+        return self._session.name
+
+    @property
+    def spreadsheet_id(self) -> str:
+        """Return the spreadsheet's id."""
+        return self._session.key
+
+    @property
+    def url(self) -> str:
+        """Return the spreadsheet's address in a browser."""
+        return f"https://docs.google.com/spreadsheets/d/{self._session.key}/edit"
+
+    @property
+    def service_account_email(self) -> str | None:
+        """Return the e-mail address of the service account, when known."""
+        account = self._session.account
+        return account.email if account is not None else None
+
+    @property
+    def requests_made(self) -> int:
+        """Return the API requests sent so far, reads and writes, retries included."""
+        return self._session.caller.counts.total
+
+    @property
+    def read_requests(self) -> int:
+        """Return the read requests sent so far, retries included."""
+        return self._session.caller.counts.reads
+
+    @property
+    def write_requests(self) -> int:
+        """Return the write requests sent so far, retries included."""
+        return self._session.caller.counts.writes
+
+    def metadata(self) -> SpreadsheetInfo:
+        """Return the spreadsheet's tabs, locale and time zone, read once per run."""
+        if self._info is None:
+            self._info = self._session.read_metadata()
+        return self._info
+
+    def prefetch(self, tabs: Iterable[str]) -> None:
+        """Add tabs to read in the first values.batchGet; missing ones are skipped."""
+        self._prefetch.extend(tab for tab in tabs if tab not in self._prefetch)
+
+    def tab_names(self) -> list[str]:
+        """Return the names of all tabs in spreadsheet order."""
+        return [tab.title for tab in self.metadata().tabs]
+
+    def read_tab(self, tab: str) -> SheetGrid:
+        """Return the values of one tab, row 1 first.
+
+        Empty cells are None, whole numbers ints, text stays text (``"0042"``,
+        ``"=x"``), and dates are serial numbers, which the column's type
+        converts. In a tab pipesheet generated, the cells it wrote as dates
+        read back as dates. Formula cells give their results.
+
+        :raises SheetLayoutError: the spreadsheet has no such tab.
+        """
+        info = self.metadata()
+        title = resolve_tab_name(self.tab_names(), tab, info.title)
+        if title.casefold() not in self._grids:
+            self._load_values([title, *self._pending_prefetch(info, title)])
+        return self._grids[title.casefold()]
+
+    def check_write_access(self) -> None:
+        """Send an empty ``batchUpdate``, which changes nothing but needs edit access.
+
+        :raises SourceError: the service account may not edit the spreadsheet.
+        """
+        operation = "spreadsheets.batchUpdate (access check)"
+        try:
+            self._session.batch_update(operation, [], idempotent=True)
+        except SheetsRequestError as error:
+            raise self._session.access_error(error, writing=True) from error
+
+    def apply(self, plan: WritePlan) -> WriteReport:
+        """Write the plan in one ``batchUpdate``, skipping rows that moved or changed.
+
+        An empty plan sends nothing. ``WriteReport.requests`` counts the
+        requests of this write, its re-read included; :attr:`requests_made`
+        counts those of the whole run. A generated tab deleted during the run
+        is listed in ``WriteReport.skipped`` as ``tab:<name>``.
+
+        :raises SheetLayoutError: a generated tab's name is taken by a tab of
+            the user's.
+        :raises WorkbookBusyError: the pipeline tab was renamed or deleted
+            during the run.
+        :raises QuotaExceededError: Google kept rejecting requests for quota;
+            nothing was written.
+        """
+        if plan.is_empty:
+            logger.info("No changes to write to %s", self.name)
+            return WriteReport(0, [], 0, 0, [], self.url)
+
+        started, requests_before = time.monotonic(), self.requests_made
+        read_grid = self.read_tab(plan.tab)
+        writer = PlanWriter(self._session, plan, self.metadata(), read_grid)
+        batch = writer.write()
+        self._forget_reads()
+
+        report = WriteReport(
+            status_cells_written=batch.status_written,
+            tabs_written=batch.tabs_written,
+            bytes_written=batch.body_bytes,
+            requests=self.requests_made - requests_before,
+            skipped=batch.skipped,
+            output=self.url,
+        )
+        _log_written(self.name, report, time.monotonic() - started)
+        return report
+
+    def _pending_prefetch(self, info: SpreadsheetInfo, requested: str) -> list[str]:
+        if self._prefetched:
+            return []
+        self._prefetched = True
+        titles: list[str] = []
+        for name in self._prefetch:
+            tab = info.find_tab(name)
+            if tab is not None and tab.title not in titles and tab.title != requested:
+                titles.append(tab.title)
+        return [title for title in titles if title.casefold() not in self._grids]
+
+    def _load_values(self, titles: list[str]) -> None:
+        info = self.metadata()
+        ranges = [quote_title(title) for title in titles]
+        value_ranges = self._session.read_values(ranges, "values.batchGet")
+        for title, value_range in zip(titles, value_ranges, strict=True):
+            rows = rows_from_api(value_range)
+            tab = info.find_tab(title)
+            if tab is not None and tab.is_generated:
+                rows = restore_typed_cells(rows, read_generated_types(tab))
+            self._grids[title.casefold()] = SheetGrid(info.title, title, rows)
+        logger.info("Read tabs %s of %s", ", ".join(map(repr, titles)), info.title)
+
+    def _forget_reads(self) -> None:
+        # After a write the cached metadata and values no longer describe the
+        # spreadsheet; a later read fetches them again.
+        self._info = None
+        self._grids.clear()
+        self._prefetched = False
+
+
+def tabs_read_by(pipeline: Pipeline) -> list[str]:
+    """Return the tabs a run of ``pipeline`` reads: pipeline, lists, generated tabs.
+
+    A tab a run reads but this list misses costs one more request.
+    """
+    tabs = [pipeline.source.tab]
+    for spec in pipeline.allowed.values():
+        if spec.from_tab is not None:
+            tabs.append(spec.from_tab.tab)
+    names = pipeline.outputs.tabs
+    tabs += [
+        names.funnel,
+        names.followups,
+        names.problems,
+        names.definitions,
+        names.stage_log,
+    ]
+    return list(dict.fromkeys(tabs))
+
+
+def _known_account(credentials: Path | None) -> ServiceAccount | None:
+    """Return the service account of a readable key file, to name it in messages.
+
+    An injected client signs in by itself, so a missing key file is no error.
+    """
+    if find_credentials_file(credentials) is None:
+        return None
+    try:
+        return load_service_account(credentials)
+    except SourceError:
+        logger.debug("No readable key file names the service account in messages")
+        return None
+
+
+def _log_written(name: str, report: WriteReport, seconds: float) -> None:
+    logger.info(
+        "Wrote %s: %d status cells, %d tabs, %d skipped, %d requests in %.2f s",
+        name,
+        report.status_cells_written,
+        len(report.tabs_written),
+        len(report.skipped),
+        report.requests,
+        seconds,
+    )
+    if report.skipped:
+        logger.warning(
+            "Skipped %d status cells or tabs of %s that moved, vanished or were "
+            "edited since the read; the next run writes them",
+            len(report.skipped),
+            name,
+        )

@@ -1,0 +1,224 @@
+"""Cell values between pipesheet and the Sheets API, in both directions.
+
+Reading: values come from ``values.batchGet`` with ``UNFORMATTED_VALUE`` and
+``SERIAL_NUMBER``, so text stays text (``"0042"``, ``"=x"``), numbers are JSON
+numbers, and dates are serial numbers, converted later by the column's type.
+
+Writing: every value becomes a typed ``CellData``: text a ``stringValue``
+(never parsed, so ``"=x"`` stays text), numbers a ``numberValue``, and dates
+a serial ``numberValue`` with a date number format. Serials count days from
+1899-12-30, with the time of day as the fraction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from config.errors import SourceError
+from rules.grid import CellValue, column_letter
+
+SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+SECONDS_PER_DAY = 86_400
+
+MAX_CELL_CHARACTERS = 50_000
+"""Google's limit on the text of one cell."""
+
+NUMBER_FORMATS = {
+    "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
+    "datetime": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm:ss"},
+    "time": {"type": "TIME", "pattern": "hh:mm:ss"},
+}
+
+_CELL = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+
+
+def cell_from_api(value: Any) -> CellValue:
+    """Return a value of ``values.batchGet`` as a cell value; ``""`` is empty.
+
+    Whole numbers become ints, as the Excel source gives them.
+    """
+    if value == "" or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def rows_from_api(value_range: dict[str, Any]) -> list[list[CellValue]]:
+    """Return the rows of one ValueRange; a range without values has none."""
+    return [
+        [cell_from_api(value) for value in row] for row in value_range.get("values", [])
+    ]
+
+
+def value_kind(value: CellValue) -> str | None:
+    """Return ``date``, ``datetime`` or ``time`` for a date-like value, else None."""
+    if isinstance(value, dt.datetime):
+        return "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, dt.time):
+        return "time"
+    return None
+
+
+def serial_from_value(value: dt.date | dt.datetime | dt.time) -> float | int:
+    """Return the serial number of a date, date and time, or time of day.
+
+    ``date(2020, 1, 1)`` → ``43831``; ``time(12, 0)`` → ``0.5``.
+    """
+    if isinstance(value, dt.datetime):
+        delta = value - SERIAL_EPOCH
+        return (
+            delta.days
+            + delta.seconds / SECONDS_PER_DAY
+            + (delta.microseconds / SECONDS_PER_DAY / 1_000_000)
+        )
+    if isinstance(value, dt.date):
+        return (value - SERIAL_EPOCH.date()).days
+    seconds = value.hour * 3600 + value.minute * 60 + value.second
+    return (seconds + value.microsecond / 1_000_000) / SECONDS_PER_DAY
+
+
+def value_from_serial(serial: float, kind: str) -> CellValue:
+    """Return the date, datetime or time a serial number written by pipesheet holds.
+
+    The time of day is rounded to the microsecond.
+    """
+    moment = SERIAL_EPOCH + dt.timedelta(
+        microseconds=round(serial * SECONDS_PER_DAY * 1e6)
+    )
+    if kind == "date":
+        return moment.date()
+    if kind == "time":
+        return moment.time()
+    return moment
+
+
+def cell_data(
+    value: CellValue, *, tab: str, position: str, bold: bool = False
+) -> dict[str, Any]:
+    """Return the CellData that writes ``value`` with its type kept.
+
+    Blank text, NaN and infinities give an empty cell, as they have no cell
+    form. Text longer than Google's cell limit is cut to the limit.
+
+    :raises SourceError: a date and time with a time zone, which a cell
+        cannot store.
+    """
+    data: dict[str, Any] = {}
+    entered = _entered_value(value, tab, position)
+    if entered is not None:
+        data["userEnteredValue"] = entered
+
+    cell_format: dict[str, Any] = {}
+    kind = value_kind(value)
+    if kind is not None:
+        cell_format["numberFormat"] = dict(NUMBER_FORMATS[kind])
+    if bold:
+        cell_format["textFormat"] = {"bold": True}
+    if cell_format:
+        data["userEnteredFormat"] = cell_format
+    return data
+
+
+def _entered_value(value: CellValue, tab: str, position: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {"stringValue": value[:MAX_CELL_CHARACTERS]} if value.strip() else None
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int | float):
+        return {"numberValue": value} if math.isfinite(value) else None
+
+    if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
+        raise SourceError(
+            f"Generated tab {tab!r} cell {position} contains a date and time with "
+            f"a time zone ({value!r}), which a cell cannot store. Convert it to "
+            "the business time zone and drop the tzinfo before writing."
+        )
+    return {"numberValue": serial_from_value(value)}
+
+
+def typed_positions(grid: Sequence[Sequence[CellValue]]) -> dict[str, list[str]]:
+    """Return where a grid contains dates, datetimes and times, as A1 ranges by type.
+
+    Each column's run of rows of one type is one range::
+
+        row 4: date, row 5: date, row 7: date (column G) → {"date": ["G4:G5", "G7"]}
+    """
+    positions: dict[str, list[str]] = {}
+    width = max((len(row) for row in grid), default=0)
+    for column in range(width):
+        kinds = [value_kind(row[column]) if column < len(row) else None for row in grid]
+        for kind, first, last in _runs(kinds):
+            letter = column_letter(column)
+            cells = (
+                f"{letter}{first}"
+                if first == last
+                else f"{letter}{first}:{letter}{last}"
+            )
+            positions.setdefault(kind, []).append(cells)
+    return positions
+
+
+def _runs(kinds: list[str | None]) -> Iterable[tuple[str, int, int]]:
+    """Yield (kind, first row, last row) of each run of equal non-None kinds."""
+    start = 0
+    while start < len(kinds):
+        kind = kinds[start]
+        end = start
+        while end + 1 < len(kinds) and kinds[end + 1] == kind:
+            end += 1
+        if kind is not None:
+            yield kind, start + 1, end + 1
+        start = end + 1
+
+
+def restore_typed_cells(
+    rows: list[list[CellValue]], positions: dict[str, list[str]]
+) -> list[list[CellValue]]:
+    """Turn the serial numbers at recorded positions back into dates and times.
+
+    Only numbers are converted, so a cell a person overwrote with text stays
+    text and makes the tab differ from what pipesheet would write.
+    """
+    restored = [list(row) for row in rows]
+    for kind, ranges in positions.items():
+        for cells in ranges:
+            for row, column in _cells_of(cells):
+                if row < len(restored) and column < len(restored[row]):
+                    value = restored[row][column]
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        restored[row][column] = value_from_serial(value, kind)
+    return restored
+
+
+def _cells_of(cells: str) -> Iterable[tuple[int, int]]:
+    """Yield the 0-based (row, column) of every cell of ``G4`` or ``G4:G9``."""
+    first, _, last = cells.partition(":")
+    start = parse_cell(first)
+    end = parse_cell(last) if last else start
+    if start is None or end is None:
+        return
+    for row in range(start[0], end[0] + 1):
+        for column in range(start[1], end[1] + 1):
+            yield row, column
+
+
+def parse_cell(text: str) -> tuple[int, int] | None:
+    """Return the 0-based row and column of a cell reference: ``G4`` → ``(3, 6)``."""
+    match = _CELL.match(text)
+    if match is None:
+        return None
+    column = 0
+    for letter in match.group(1):
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(match.group(2)) - 1, column - 1

@@ -1,0 +1,345 @@
+"""Bounded retries of Google Sheets API requests, and a count of every request sent.
+
+A request is retried when Google responds with 408, 429, 500, 502, 503 or 504,
+or when the connection fails or times out. The wait before retry ``n`` is a random time
+between 0 and ``first_delay * 2 ** (n - 1)`` seconds, capped at ``max_delay``
+("full jitter", so workers sharing a quota do not retry in step). A
+``Retry-After`` header or a ``google.rpc.RetryInfo`` delay from Google sets the
+minimum wait. All requests of one :class:`SheetsCaller` share one deadline: no
+wait may end after it, so a run spends at most the deadline waiting, plus the
+per-request timeout of the request in flight.
+
+A write that is not idempotent is never retried blindly. When its failure
+leaves open whether Google applied it (a 5xx response, a lost connection, a
+timeout), :class:`AmbiguousWriteError` goes to the caller, which re-reads the
+spreadsheet to find out. A 429 is retried even then, because Google rejects a
+request for quota before applying any of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol, TypeVar
+
+import requests
+from google.auth import exceptions as auth_exceptions
+from gspread.exceptions import APIError
+
+from config.errors import QuotaExceededError, SourceError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+QUOTA_STATUS = 429
+_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+class Clock(Protocol):
+    """The time source and sleeper of the retry loop; tests pass a fake one."""
+
+    def monotonic(self) -> float:
+        """Return seconds from an arbitrary start, never going back."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        ...
+
+
+class SystemClock:
+    """The real clock: :func:`time.monotonic` and :func:`time.sleep`."""
+
+    def monotonic(self) -> float:
+        """Return :func:`time.monotonic`."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait with :func:`time.sleep`."""
+        time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often to retry.
+
+    :param deadline_seconds: time from the first request after which no retry
+        starts.
+    :param max_attempts: attempts per request, the first one included; requests
+        rejected for quota are retried until the deadline instead.
+    :param first_delay: cap of the first wait, in seconds; it doubles per retry.
+    :param max_delay: largest cap of one wait, in seconds.
+    """
+
+    deadline_seconds: float = 180.0
+    max_attempts: int = 10
+    first_delay: float = 1.0
+    max_delay: float = 32.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed attempt, classified for the retry loop.
+
+    ``maybe_applied`` is True when Google may have applied the request anyway:
+    the request reached it and no response proved that it was rejected.
+    """
+
+    reason: str
+    quota: bool
+    maybe_applied: bool
+    retry_after: float | None = None
+
+
+class SheetsRequestError(SourceError):
+    """Google responded with an error that retrying cannot fix (400, 401, 403, 404).
+
+    ``reason`` is the ``ErrorInfo`` reason when Google gave one (for example
+    ``SERVICE_DISABLED``), else the error's ``status`` text.
+    """
+
+    def __init__(self, operation: str, status: int, message: str, reason: str) -> None:
+        super().__init__(
+            f"Google Sheets {operation} failed with HTTP {status} ({reason}): {message}"
+        )
+        self.operation = operation
+        self.status = status
+        self.api_message = message
+        self.reason = reason
+
+
+class AmbiguousWriteError(SourceError):
+    """A write failed in a way that leaves open whether Google applied it."""
+
+    def __init__(self, operation: str, failure: Failure) -> None:
+        super().__init__(
+            f"Google Sheets {operation} failed ({failure.reason}); Google may "
+            "or may not have applied it."
+        )
+        self.failure = failure
+
+
+@dataclass
+class RequestCounts:
+    """Requests sent to Google, retries included, by quota bucket."""
+
+    reads: int = 0
+    writes: int = 0
+
+    @property
+    def total(self) -> int:
+        """Reads plus writes."""
+        return self.reads + self.writes
+
+
+class SheetsCaller:
+    """Send Sheets API requests with bounded retries, counting every attempt.
+
+    :param workbook: how messages name the spreadsheet; update it once the
+        title is known.
+    :param random_source: source of the jitter; tests pass a seeded one.
+    """
+
+    def __init__(
+        self,
+        *,
+        workbook: str,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        random_source: random.Random | None = None,
+    ) -> None:
+        self.workbook = workbook
+        self.policy = policy or RetryPolicy()
+        self.counts = RequestCounts()
+        self._clock = clock or SystemClock()
+        self._random = random_source or random.Random()
+        self._deadline: float | None = None
+
+    def read(self, operation: str, send: Callable[[], T]) -> T:
+        """Send a read, retrying every retryable failure."""
+        return self._call(operation, send, write=False, idempotent=True)
+
+    def write(self, operation: str, send: Callable[[], T], *, idempotent: bool) -> T:
+        """Send a write; one that is not idempotent is retried only on 429.
+
+        :raises AmbiguousWriteError: a non-idempotent write failed and Google
+            may have applied it.
+        """
+        return self._call(operation, send, write=True, idempotent=idempotent)
+
+    def wait_before_retry(self, operation: str, failure: Failure, attempt: int) -> None:
+        """Wait as before retry ``attempt``, or raise when the deadline is too near.
+
+        For callers that retry a write themselves after checking that an
+        ambiguous failure did not apply it.
+        """
+        delay = self._next_delay(failure, attempt)
+        if delay is None:
+            raise self._give_up(operation, failure, attempt)
+        self._wait(operation, failure, attempt, delay)
+
+    def _call(
+        self, operation: str, send: Callable[[], T], *, write: bool, idempotent: bool
+    ) -> T:
+        self._start_deadline()
+        attempt = 0
+        while True:
+            attempt += 1
+            if write:
+                self.counts.writes += 1
+            else:
+                self.counts.reads += 1
+
+            started = self._clock.monotonic()
+            try:
+                result = send()
+            except (
+                APIError,
+                requests.RequestException,
+                auth_exceptions.GoogleAuthError,
+            ) as error:
+                failure = classify_failure(operation, error)
+                if failure.maybe_applied and not idempotent:
+                    raise AmbiguousWriteError(operation, failure) from error
+                self.wait_before_retry(operation, failure, attempt)
+                continue
+
+            elapsed = self._clock.monotonic() - started
+            logger.info("Google Sheets %s took %.2f s", operation, elapsed)
+            return result
+
+    def _start_deadline(self) -> None:
+        if self._deadline is None:
+            self._deadline = self._clock.monotonic() + self.policy.deadline_seconds
+
+    def _next_delay(self, failure: Failure, attempt: int) -> float | None:
+        # Quota refills by the minute, so only the deadline bounds its retries.
+        if attempt >= self.policy.max_attempts and not failure.quota:
+            return None
+        cap = min(self.policy.max_delay, self.policy.first_delay * 2 ** (attempt - 1))
+        delay = self._random.uniform(0, cap)
+        if failure.retry_after is not None:
+            delay = max(delay, failure.retry_after)
+
+        self._start_deadline()
+        assert self._deadline is not None
+        if self._clock.monotonic() + delay > self._deadline:
+            return None
+        return delay
+
+    def _wait(
+        self, operation: str, failure: Failure, attempt: int, delay: float
+    ) -> None:
+        logger.warning(
+            "Google Sheets %s on %s failed (%s); retry %d in %.1f s",
+            operation,
+            self.workbook,
+            failure.reason,
+            attempt,
+            delay,
+        )
+        self._clock.sleep(delay)
+
+    def _give_up(self, operation: str, failure: Failure, attempts: int) -> SourceError:
+        waited = self.policy.deadline_seconds
+        if failure.quota:
+            return QuotaExceededError(
+                f"Google Sheets kept rejecting requests to {self.workbook} for "
+                f"quota ({failure.reason}) after {attempts} attempts of {operation} "
+                f"within the {waited:.0f} s retry deadline. Nothing more was "
+                "written; the next run picks up. If this repeats, run pipesheet "
+                "less often or give each worker its own service account."
+            )
+        return SourceError(
+            f"Google Sheets did not complete {operation} on {self.workbook} after "
+            f"{attempts} attempts within the {waited:.0f} s retry deadline (last "
+            f"failure: {failure.reason}). Nothing more was written; the next run "
+            "retries. Check the network, or https://www.google.com/appsstatus."
+        )
+
+
+def classify_failure(operation: str, error: Exception) -> Failure:
+    """Return how to treat a failed attempt, or raise when retrying cannot help.
+
+    :raises SheetsRequestError: Google rejected the request for good (400, 403,
+        404...) or refused the credentials.
+    """
+    if isinstance(error, APIError):
+        return _classify_api_error(operation, error)
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        # The connection was never made, so Google received nothing.
+        return Failure("connection timed out", quota=False, maybe_applied=False)
+    if isinstance(error, requests.exceptions.Timeout):
+        return Failure("no answer before the timeout", quota=False, maybe_applied=True)
+    if isinstance(error, requests.RequestException):
+        return Failure(f"connection failed: {error}", quota=False, maybe_applied=True)
+    if isinstance(error, auth_exceptions.TransportError):
+        # The access-token request failed, so the API request was not sent.
+        reason = f"token request failed: {error}"
+        return Failure(reason, quota=False, maybe_applied=False)
+    if isinstance(error, auth_exceptions.RefreshError) and getattr(
+        error, "retryable", False
+    ):
+        reason = f"token request failed: {error}"
+        return Failure(reason, quota=False, maybe_applied=False)
+    raise SheetsRequestError(
+        operation, 401, str(error), "CREDENTIALS_REJECTED"
+    ) from error
+
+
+def _classify_api_error(operation: str, error: APIError) -> Failure:
+    # The HTTP status is used, not the body's code, because a 502 from
+    # Google's front end can carry an HTML page instead of a JSON error.
+    status = error.response.status_code
+    body = error.error
+    status_text = str(body.get("status") or f"HTTP {status}")
+    if status not in RETRYABLE_STATUSES:
+        reason = _error_info_reason(body) or status_text
+        message = str(body.get("message", ""))
+        raise SheetsRequestError(operation, status, message, reason) from error
+
+    return Failure(
+        f"HTTP {status} {status_text}",
+        quota=status == QUOTA_STATUS,
+        maybe_applied=status != QUOTA_STATUS,
+        retry_after=_retry_after(error.response, body),
+    )
+
+
+def _error_info_reason(body: Any) -> str | None:
+    for detail in body.get("details") or []:
+        if isinstance(detail, dict) and detail.get("reason"):
+            return str(detail["reason"])
+    return None
+
+
+def _retry_after(response: requests.Response, body: Any) -> float | None:
+    """Return the wait Google asked for, in seconds, if it asked."""
+    for detail in body.get("details") or []:
+        if not isinstance(detail, dict):
+            continue
+        match = _RETRY_DELAY.match(str(detail.get("retryDelay", "")))
+        if detail.get("@type", "").endswith("google.rpc.RetryInfo") and match:
+            return float(match.group(1))
+
+    header = response.headers.get("Retry-After")
+    if header is None:
+        return None
+    if header.strip().isdecimal():
+        return float(header)
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    date_header = response.headers.get("Date")
+    now = parsedate_to_datetime(date_header) if date_header else None
+    if now is None or moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())

@@ -1,0 +1,170 @@
+"""The API requests pipesheet sends to one spreadsheet, and the errors users see.
+
+Every request goes through :class:`~sync.sources.sheets_retry.SheetsCaller`, so
+it is retried within the run's deadline and counted. Google's refusals become
+messages that tell the user what to do: share the spreadsheet with the service
+account's e-mail address, enable the API, or fix ``source.spreadsheet``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gspread
+
+from config.errors import PipesheetError, SourceError, WorkbookNotFoundError
+from sync.sources.sheets_auth import KEY_ADVICE, ServiceAccount
+from sync.sources.sheets_retry import SheetsCaller, SheetsRequestError
+from sync.sources.sheets_state import (
+    SPREADSHEET_FIELDS,
+    SpreadsheetInfo,
+    parse_spreadsheet,
+)
+
+T = TypeVar("T")
+
+READ_OPTIONS = {
+    "valueRenderOption": "UNFORMATTED_VALUE",
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
+DISABLED_API_REASONS = ("SERVICE_DISABLED", "ACCESS_NOT_CONFIGURED")
+
+
+class SheetsSession:
+    """Requests to one spreadsheet, signed in as one service account.
+
+    :param key: the spreadsheet id.
+    :param account: the service account, when its key file is known; messages
+        name its e-mail address.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        client: gspread.Client,
+        caller: SheetsCaller,
+        account: ServiceAccount | None,
+    ) -> None:
+        self.key = key
+        self.caller = caller
+        self.account = account
+        self.title: str | None = None
+        self._http = client.http_client
+
+    @property
+    def name(self) -> str:
+        """Return the spreadsheet's title once read, else its id."""
+        return self.title if self.title is not None else self.key
+
+    def read_metadata(self) -> SpreadsheetInfo:
+        """Read the spreadsheet's tabs and objects with one ``spreadsheets.get``."""
+        params: dict[str, Any] = {
+            "fields": SPREADSHEET_FIELDS,
+            "includeGridData": "false",
+        }
+        data = self.read(
+            "spreadsheets.get",
+            lambda: self._http.fetch_sheet_metadata(self.key, params),
+        )
+        info = parse_spreadsheet(dict(data))
+        self.title = info.title
+        self.caller.workbook = f"spreadsheet {info.title!r}"
+        return info
+
+    def read_values(self, ranges: list[str], operation: str) -> list[dict[str, Any]]:
+        """Return the ValueRanges of one ``values.batchGet``, in the order asked."""
+        return self.read(operation, lambda: self.values_once(ranges))
+
+    def values_once(self, ranges: list[str]) -> list[dict[str, Any]]:
+        """Send one ``values.batchGet`` without retries or error translation."""
+        answer = self._http.values_batch_get(self.key, ranges, dict(READ_OPTIONS))
+        value_ranges: list[dict[str, Any]] = answer.get("valueRanges", [])
+        return value_ranges
+
+    def read(self, operation: str, send: Callable[[], T]) -> T:
+        """Send a read with retries; Google's refusals become readable errors."""
+        try:
+            return self.caller.read(operation, send)
+        except SheetsRequestError as error:
+            raise self.access_error(error, writing=False) from error
+
+    def batch_update(
+        self, operation: str, requests: list[dict[str, Any]], *, idempotent: bool
+    ) -> None:
+        """Send one ``spreadsheets.batchUpdate``; errors are left to the caller.
+
+        :raises SheetsRequestError: Google rejected the batch.
+        :raises AmbiguousWriteError: the batch may or may not have been applied.
+        """
+        body = {"requests": requests}
+        self.caller.write(
+            operation,
+            lambda: self._http.batch_update(self.key, body),
+            idempotent=idempotent,
+        )
+
+    def access_error(
+        self, error: SheetsRequestError, *, writing: bool
+    ) -> PipesheetError:
+        """Return the error a user sees for a request Google refused for good."""
+        if error.status == 404:
+            return WorkbookNotFoundError(
+                f"Spreadsheet {self.key!r} not found (HTTP 404 from Google). Check "
+                "source.spreadsheet: copy the address from the browser while the "
+                f"sheet is open. If the address is right, {self._share_advice()}."
+            )
+        if error.status == 403:
+            return self._forbidden_error(error, writing=writing)
+        if error.status == 401:
+            path = f" in {str(self.account.path)!r}" if self.account else ""
+            return SourceError(
+                f"Google rejected the credentials of {self._account_name()} "
+                f"({error.api_message}). The key{path} may have been deleted or "
+                f"disabled. {KEY_ADVICE}"
+            )
+        return SourceError(
+            f"Google Sheets rejected {error.operation} on spreadsheet "
+            f"{self.name!r}: HTTP {error.status} {error.reason}: {error.api_message}"
+        )
+
+    def _forbidden_error(
+        self, error: SheetsRequestError, *, writing: bool
+    ) -> SourceError:
+        account = self._account_name()
+        if error.reason in DISABLED_API_REASONS:
+            return SourceError(
+                f"The Google Sheets API is not enabled in the Cloud project of "
+                f"{account} ({error.api_message}). Enable 'Google Sheets API' under "
+                "APIs & Services > Library in the Google Cloud console, wait a few "
+                "minutes, then run again."
+            )
+        subject = account[0].upper() + account[1:]
+        advice = self._share_advice()
+        advice = advice[0].upper() + advice[1:]
+        if writing:
+            return SourceError(
+                f"{subject} may view spreadsheet {self.name!r} but not edit it, so "
+                f"nothing was written. {advice}, then run again."
+            )
+        return SourceError(
+            f"{subject} has no access to spreadsheet {self.key!r} (HTTP 403 "
+            f"{error.reason} from Google). {advice}, then run again."
+        )
+
+    def _account_name(self) -> str:
+        if self.account is None:
+            return "the service account"
+        return f"the service account {self.account.email!r}"
+
+    def _share_advice(self) -> str:
+        if self.account is None:
+            return (
+                "share the spreadsheet as Editor with the e-mail address "
+                "(client_email) in the service account's JSON key file"
+            )
+        return (
+            f"share the spreadsheet with {self.account.email} as Editor (Share "
+            "button in Google Sheets)"
+        )

@@ -1,0 +1,457 @@
+"""Apply a write plan to a spreadsheet people may be editing at the same moment.
+
+Just before writing, the pipeline tab is read again (one ``values.batchGet``,
+which also checks that the generated tabs still exist) and every status is
+matched to its deal by ID:
+
+- a deal whose row moved (sort, inserted or deleted rows) gets its status on
+  its new row;
+- a deal whose ID vanished or appears twice, whose row changed since the
+  first read, or whose status cell someone edited is skipped;
+- a generated tab deleted or renamed during the run is skipped and not
+  recreated until the next run, so a user's deletion is never undone silently;
+- a pipeline tab renamed or deleted during the run stops the write.
+
+Everything then goes out in one atomic ``spreadsheets.batchUpdate``. The batch
+also sets a write marker (spreadsheet developer metadata) to a fresh token. If
+the batch fails in a way that leaves open whether Google applied it, the
+marker is read back. Finding the token proves that the batch was applied. Its
+absence proves that nothing was, so the batch is rebuilt from a new re-read and
+sent again. No batch is ever sent twice blindly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+from config.errors import (
+    DefinitionError,
+    SheetLayoutError,
+    SourceError,
+    WorkbookBusyError,
+)
+from rules.grid import CellValue, SheetGrid, is_blank
+from sync.plan import GeneratedTab, WritePlan
+from sync.sources.sheets_cells import rows_from_api
+from sync.sources.sheets_highlights import Request, highlight_requests
+from sync.sources.sheets_requests import (
+    StatusEdits,
+    TabTarget,
+    build_requests,
+    final_cell_count,
+)
+from sync.sources.sheets_retry import AmbiguousWriteError, SheetsRequestError
+from sync.sources.sheets_session import SheetsSession
+from sync.sources.sheets_state import (
+    WRITE_MARKER_KEY,
+    Rectangle,
+    SpreadsheetInfo,
+    TabInfo,
+    a1_rows,
+    quote_title,
+)
+from sync.status_alignment import StatusTarget, align_status_writes
+
+logger = logging.getLogger(__name__)
+
+MAX_CELLS = 10_000_000
+"""Google's limit on the cells (filled or not) of one spreadsheet."""
+MAX_REQUEST_BYTES = 10_485_760
+"""Google's limit on the size of one request body."""
+MAX_WRITE_ATTEMPTS = 3
+SKIPPED_TAB_PREFIX = "tab:"
+"""Prefix of a generated tab's name in ``WriteReport.skipped``, which otherwise
+lists deal IDs."""
+BATCH_UPDATE = "spreadsheets.batchUpdate"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The spreadsheet as re-read just before writing.
+
+    ``fresh`` is True when ``info`` was read during this write rather than at
+    the start of the run. Conditional-format rules are deleted by position, so
+    that needs fresh metadata.
+    """
+
+    info: SpreadsheetInfo
+    grid: SheetGrid
+    vanished: list[str]
+    fresh: bool
+
+
+@dataclass
+class WriteBatch:
+    """One ``spreadsheets.batchUpdate`` and what it writes."""
+
+    requests: list[Request]
+    token: str
+    status_written: int
+    tabs_written: list[str]
+    skipped: list[str] = field(default_factory=list)
+    body_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class StatusPlan:
+    """The status cells still safe to write, and what was left out."""
+
+    targets: list[StatusTarget]
+    skipped: list[str]
+    header: str | None
+    column_free: bool
+
+
+class PlanWriter:
+    """Write one plan, re-reading first and confirming ambiguous failures.
+
+    :param read_info: the metadata read at the start of the run.
+    :param read_grid: the pipeline tab as read at the start of the run.
+    """
+
+    def __init__(
+        self,
+        session: SheetsSession,
+        plan: WritePlan,
+        read_info: SpreadsheetInfo,
+        read_grid: SheetGrid,
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.read_info = read_info
+        self.read_grid = read_grid
+
+    def write(self) -> WriteBatch:
+        """Re-read, build and send the batch; return what it wrote.
+
+        :raises WorkbookBusyError: the pipeline tab was renamed or deleted.
+        :raises SourceError: Google refused the write, or it could not be
+            confirmed after :data:`MAX_WRITE_ATTEMPTS` tries.
+        """
+        check_generated_tabs(self.plan, self.read_info, self.session.name)
+        fresh: SpreadsheetInfo | None = None
+        for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
+            batch = self._prepare(self._reread(fresh))
+            if not batch.requests:
+                return batch
+            try:
+                self._send(batch)
+                return batch
+            except AmbiguousWriteError as error:
+                fresh = self._confirm(batch, error, attempt)
+                if fresh is None:
+                    return batch
+            except SheetsRequestError as error:
+                if error.status != 400 or fresh is not None:
+                    raise self.session.access_error(error, writing=True) from error
+                # A chart or tab removed since the metadata read makes the whole
+                # batch invalid, so nothing was applied and it is rebuilt once.
+                logger.warning(
+                    "Write to %s rejected (%s); reading it again",
+                    self.session.name,
+                    error,
+                )
+                fresh = self.session.read_metadata()
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _confirm(
+        self, batch: WriteBatch, error: AmbiguousWriteError, attempt: int
+    ) -> SpreadsheetInfo | None:
+        """Return None when the batch was applied, else fresh metadata to retry with."""
+        fresh = self.session.read_metadata()
+        marker = fresh.find_metadata(WRITE_MARKER_KEY)
+        if marker is not None and marker.value == batch.token:
+            logger.info("The write to %s was applied; its reply was lost", fresh.title)
+            return None
+        if attempt == MAX_WRITE_ATTEMPTS:
+            raise SourceError(
+                f"Writing to spreadsheet {fresh.title!r} failed {attempt} times "
+                f"({error.failure.reason}), and a re-read shows it was not applied. "
+                "Nothing was written; the next run tries again."
+            ) from error
+        self.session.caller.wait_before_retry(BATCH_UPDATE, error.failure, attempt)
+        return fresh
+
+    def _reread(self, fresh: SpreadsheetInfo | None) -> Snapshot:
+        info = fresh if fresh is not None else self.read_info
+        pipeline_tab = self._pipeline_tab(info)
+        existed = self._generated_at_read()
+        present = [name for name in existed if info.find_tab(name)]
+        last_column = max(0, min(self.plan.last_column, pipeline_tab.columns - 1))
+        ranges = [a1_rows(pipeline_tab.title, self.plan.header_row, last_column)]
+        ranges += [f"{quote_title(name)}!A1" for name in present]
+
+        try:
+            value_ranges = self.session.caller.read(
+                "values.batchGet (re-read)", lambda: self.session.values_once(ranges)
+            )
+        except SheetsRequestError as error:
+            if error.status != 400:
+                raise self.session.access_error(error, writing=False) from error
+            if fresh is not None:
+                raise self._changed(str(error)) from error
+            # A tab in the ranges was renamed or deleted since the first read.
+            return self._reread(self.session.read_metadata())
+
+        rows: list[list[CellValue]] = [[] for _ in range(self.plan.header_row - 1)]
+        rows += rows_from_api(value_ranges[0])
+        grid = SheetGrid(info.title, pipeline_tab.title, rows)
+        vanished = [name for name in existed if name not in present]
+        return Snapshot(info, grid, vanished, fresh=fresh is not None)
+
+    def _refreshed(self, snapshot: Snapshot) -> Snapshot:
+        """Return the snapshot with metadata read now, for deletes by position."""
+        info = self.session.read_metadata()
+        self._pipeline_tab(info)
+        missing = [
+            name for name in self._generated_at_read() if not info.find_tab(name)
+        ]
+        vanished = list(dict.fromkeys(snapshot.vanished + missing))
+        return Snapshot(info, snapshot.grid, vanished, fresh=True)
+
+    def _pipeline_tab(self, info: SpreadsheetInfo) -> TabInfo:
+        read_tab = self.read_info.find_tab(self.plan.tab)
+        if read_tab is None:
+            raise self._changed(f"tab {self.plan.tab!r} is missing")
+        tab = info.find_tab_by_id(read_tab.sheet_id)
+        name = self.session.name
+        if tab is None:
+            raise WorkbookBusyError(
+                f"Tab {self.plan.tab!r} of spreadsheet {name!r} was deleted while "
+                "pipesheet was running, so nothing was written. Restore it (File > "
+                "Version history) or point source.tab at the right tab, then run "
+                "again."
+            )
+        if tab.title != read_tab.title:
+            raise WorkbookBusyError(
+                f"Tab {self.plan.tab!r} of spreadsheet {name!r} was renamed to "
+                f"{tab.title!r} while pipesheet was running, so nothing was "
+                "written. Rename it back, or set source.tab to the new name, then "
+                "run again."
+            )
+        return tab
+
+    def _generated_at_read(self) -> list[str]:
+        found = [self.read_info.find_tab(tab.name) for tab in self.plan.tabs]
+        return [tab.title for tab in found if tab is not None]
+
+    def _prepare(self, snapshot: Snapshot) -> WriteBatch:
+        info = snapshot.info
+        pipeline_tab = self._pipeline_tab(info)
+        status = self._status_plan(snapshot.grid, pipeline_tab)
+        highlights = self._highlights(pipeline_tab) if status.column_free else []
+        if _deletes_rules(highlights) and not snapshot.fresh:
+            return self._prepare(self._refreshed(snapshot))
+
+        tabs, skipped_tabs = self._tab_targets(info, snapshot.vanished)
+        edits = None
+        if status.targets or status.header is not None:
+            edits = StatusEdits(
+                pipeline_tab,
+                self.plan.header_row,
+                self.plan.status_column,
+                status.header,
+                status.targets,
+            )
+        batch = WriteBatch(
+            requests=[],
+            token=uuid.uuid4().hex,
+            status_written=len(status.targets),
+            tabs_written=[target.tab.name for target in tabs],
+            skipped=status.skipped + skipped_tabs,
+        )
+        if edits is None and not tabs and not highlights:
+            logger.info("Nothing left to write to %s after re-reading it", info.title)
+            return batch
+
+        self._check_cell_limit(info, tabs, edits)
+        batch.requests = build_requests(info, edits, tabs, highlights, batch.token)
+        return batch
+
+    def _status_plan(self, grid: SheetGrid, tab: TabInfo) -> StatusPlan:
+        plan = self.plan
+        header_read = self.read_grid.cell(plan.header_row, plan.status_column)
+        header_now = grid.cell(plan.header_row, plan.status_column)
+        if not same_cell(header_read, header_now) and header_now != plan.status_header:
+            logger.warning(
+                "The status column of %s got another header during the run; no "
+                "status was written",
+                self.session.name,
+            )
+            skipped = [write.deal_id for write in plan.status_cells]
+            return StatusPlan([], skipped, None, column_free=False)
+
+        alignment = align_status_writes(grid, plan)
+        rows_read = {write.deal_id: write.row for write in plan.status_cells}
+        targets, skipped = [], list(alignment.skipped)
+        for target in alignment.targets:
+            row_read = rows_read[target.deal_id]
+            unchanged = self._same_row(row_read, grid, target.row)
+            if unchanged and not _under_merge(tab, target.row, plan.status_column):
+                targets.append(target)
+            else:
+                logger.debug(
+                    "Skipped status of deal %r: its row changed", target.deal_id
+                )
+                skipped.append(target.deal_id)
+
+        write_header = plan.write_status_header and header_now != plan.status_header
+        header = plan.status_header if write_header else None
+        return StatusPlan(targets, skipped, header, column_free=True)
+
+    def _same_row(self, row_read: int, grid: SheetGrid, row_now: int) -> bool:
+        """Return True when a deal's row contains the values of the first read.
+
+        The status column is left out, because compare-and-set checks it.
+        """
+        return all(
+            same_cell(self.read_grid.cell(row_read, column), grid.cell(row_now, column))
+            for column in range(self.plan.last_column + 1)
+            if column != self.plan.status_column
+        )
+
+    def _highlights(self, tab: TabInfo) -> list[Request]:
+        last_column = max(self.plan.last_column, self.plan.status_column)
+        area = Rectangle(self.plan.header_row, None, 0, last_column + 1)
+        return highlight_requests(tab, list(self.plan.highlights), area)
+
+    def _tab_targets(
+        self, info: SpreadsheetInfo, vanished: list[str]
+    ) -> tuple[list[TabTarget], list[str]]:
+        targets: list[TabTarget] = []
+        skipped: list[str] = []
+        used_ids = {tab.sheet_id for tab in info.tabs}
+        vanished_names = {name.casefold() for name in vanished}
+        for tab in self.plan.tabs:
+            if tab.name.casefold() in vanished_names:
+                logger.warning(
+                    "Generated tab %r of %s was deleted or renamed during the run; "
+                    "it is not recreated until the next run",
+                    tab.name,
+                    info.title,
+                )
+                skipped.append(SKIPPED_TAB_PREFIX + tab.name)
+                continue
+
+            existing = info.find_tab(tab.name)
+            check_owned(tab, existing, self.plan, info.title)
+            if existing is not None:
+                target = TabTarget(tab, existing.sheet_id, existing, existing.index)
+            else:
+                # New tabs go after the last tab, in the order they are rendered.
+                added = sum(1 for other in targets if other.existing is None)
+                index = len(info.tabs) + added
+                target = TabTarget(tab, new_sheet_id(used_ids), None, index)
+            targets.append(target)
+        return targets, skipped
+
+    def _check_cell_limit(
+        self, info: SpreadsheetInfo, tabs: list[TabTarget], edits: StatusEdits | None
+    ) -> None:
+        cells = final_cell_count(info, tabs, edits)
+        if cells > MAX_CELLS:
+            raise SourceError(
+                f"Writing the generated tabs would give spreadsheet {info.title!r} "
+                f"{cells:,} cells, above Google's limit of {MAX_CELLS:,} (empty "
+                "cells count too). Nothing was written. Delete unused rows and "
+                "columns of other tabs, or move old data to another spreadsheet."
+            )
+
+    def _send(self, batch: WriteBatch) -> None:
+        body = json.dumps({"requests": batch.requests}, ensure_ascii=False)
+        batch.body_bytes = len(body.encode("utf-8"))
+        if batch.body_bytes > MAX_REQUEST_BYTES:
+            raise SourceError(
+                f"The write to spreadsheet {self.session.name!r} would be "
+                f"{batch.body_bytes:,} bytes, above Google's request limit of "
+                f"{MAX_REQUEST_BYTES:,}. Nothing was written. Shorten the tabs, "
+                "for example with fewer breakdowns under outputs.group_by."
+            )
+        self.session.batch_update(BATCH_UPDATE, batch.requests, idempotent=False)
+
+    def _changed(self, detail: str) -> WorkbookBusyError:
+        return WorkbookBusyError(
+            f"Spreadsheet {self.session.name!r} changed while pipesheet was writing "
+            f"({detail}). Nothing was written; the next run reads it again."
+        )
+
+
+def check_generated_tabs(plan: WritePlan, info: SpreadsheetInfo, name: str) -> None:
+    """Check that every generated tab may be created or replaced.
+
+    :raises DefinitionError: a tab name is empty or used twice.
+    :raises SheetLayoutError: a tab of that name exists and is the user's.
+    """
+    seen: set[str] = set()
+    for tab in plan.tabs:
+        if not tab.name.strip() or tab.name.casefold() in seen:
+            raise DefinitionError(
+                f"Generated tab name {tab.name!r} is empty or used twice (tab names "
+                "ignore case). Give each tab its own name under outputs.tabs in the "
+                "pipeline definition."
+            )
+        seen.add(tab.name.casefold())
+        check_owned(tab, info.find_tab(tab.name), plan, name)
+
+
+def check_owned(
+    tab: GeneratedTab, existing: TabInfo | None, plan: WritePlan, name: str
+) -> None:
+    """Check that an existing tab of a generated tab's name is pipesheet's.
+
+    A tab is pipesheet's when it carries the generated-tab metadata, or when its
+    first cell carries the generated mark (a tab made by an earlier version).
+
+    :raises SheetLayoutError: the tab is the pipeline tab or the user's.
+    """
+    if existing is None:
+        return
+    owned = {title.casefold() for title in plan.owned_tab_names}
+    is_pipeline = existing.title.casefold() == plan.tab.casefold()
+    is_ours = existing.is_generated or existing.title.casefold() in owned
+    if is_pipeline or not is_ours:
+        raise SheetLayoutError(
+            f"Spreadsheet {name!r} already has a tab {existing.title!r} that "
+            f"pipesheet did not create, so the generated {tab.name!r} tab would "
+            "overwrite it. Rename your tab, or choose another name under "
+            "outputs.tabs in the pipeline definition."
+        )
+
+
+def new_sheet_id(used: set[int]) -> int:
+    """Return an unused sheet id, and mark it used; Google's are positive 31-bit."""
+    while True:
+        candidate = secrets.randbelow(2**31 - 2) + 1
+        if candidate not in used:
+            used.add(candidate)
+            return candidate
+
+
+def same_cell(first: CellValue, second: CellValue) -> bool:
+    """Return True when two reads of a cell hold the same value (1 equals 1.0)."""
+    if is_blank(first) and is_blank(second):
+        return True
+    return _comparable(first) == _comparable(second)
+
+
+def _comparable(value: CellValue) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _under_merge(tab: TabInfo, row: int, column: int) -> bool:
+    """Return True when a cell is hidden under another cell of a merged block."""
+    merge = tab.merge_at(row - 1, column)
+    return merge is not None and (merge.start_row, merge.start_column) != (
+        row - 1,
+        column,
+    )
+
+
+def _deletes_rules(requests: list[Request]) -> bool:
+    return any("deleteConditionalFormatRule" in request for request in requests)

@@ -1,0 +1,957 @@
+"""Tests of the Google Sheets source against the fake Sheets API.
+
+Most tests serve the fake in-process through ``responses``; one runs the real
+``pipesheet`` command against the fake on a loopback HTTP server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from click.testing import CliRunner
+
+from config.errors import (
+    DefinitionError,
+    SheetLayoutError,
+    SourceError,
+    WorkbookBusyError,
+    WorkbookNotFoundError,
+)
+from config.loader import load_pipeline
+from config.models import Pipeline, SourceKind
+from rules.grid import CellValue
+from sync.cli import cli
+from sync.maven import build_maven_workbook
+from sync.report import result_as_json
+from sync.run import RunResult, run_sync
+from sync.sources.excel import ExcelWorkbook
+from sync.sources.google_sheets import GoogleSpreadsheet
+from sync.sources.sheets_auth import spreadsheet_key
+from sync.sources.sheets_state import GENERATED_TAB_KEY
+from tests.fake_sheets import FakeSheets, FakeSheetsServer
+from tests.fake_sheets.oauth import TOKEN_PATH, TokenServingHandler
+from tests.fake_sheets.responses_adapter import register
+from tests.fake_sheets.store import Store
+from tests.shared_data import MAVEN_FOLDER
+from tests.sync.fake_spreadsheets import (
+    DEALS_HEADER,
+    SERVICE_ACCOUNT,
+    TOKEN_URI,
+    make_pipeline,
+    open_spreadsheet,
+    upload_tab,
+    upload_workbook,
+    write_key_file,
+)
+
+AS_OF = dt.date(2025, 9, 10)
+LATER = dt.date(2025, 9, 11)
+DEALS: list[list[CellValue]] = [
+    DEALS_HEADER,
+    ["D-1", "Acme", "Lead", 1000, dt.date(2025, 9, 1)],
+    ["D-2", "Beta", "Proposal", 5000, dt.date(2025, 9, 20)],
+    ["D-3", None, "Lead", 2000, dt.date(2025, 9, 15)],
+    ["D-4", "Delta", "Won", 7000, None],
+    ["D-5", "Echo", "Proposal", None, dt.date(2025, 9, 12)],
+]
+STATUS_OF = {
+    "D-1": "WARN: follow-up 9 days overdue",
+    "D-2": "OK",
+    "D-3": "ERROR: missing Account",
+    "D-4": "OK",
+    "D-5": "ERROR: missing Amount",
+}
+GENERATED_TABS = ["Funnel", "Follow-ups", "Problems", "Definitions"]
+STATUS_HEADER = "pipesheet status"
+# The run's calls, in order: metadata, values, re-read, write.
+RE_READ_CALL = 3
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSheets]:
+    """A fake Sheets API served through ``responses`` for the whole test."""
+    served = FakeSheets()
+    with served.responses():
+        yield served
+
+
+@pytest.fixture
+def deals(fake: FakeSheets) -> str:
+    """A spreadsheet with the Deals tab; return its id."""
+    return upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+
+
+def sync(fake: FakeSheets, spreadsheet_id: str, as_of: dt.date = AS_OF) -> RunResult:
+    """Run one sync of the test definition on a fake spreadsheet."""
+    pipeline = make_pipeline(spreadsheet_id)
+    return run_sync(
+        pipeline, open_spreadsheet(spreadsheet_id, pipeline=pipeline), as_of
+    )
+
+
+def statuses_by_id(fake: FakeSheets, spreadsheet_id: str) -> dict[str, str]:
+    """Return each deal ID on the Deals tab with the status on its row."""
+    rows = fake.read(spreadsheet_id, "Deals")
+    status_column = rows[0].index(STATUS_HEADER)
+    return {
+        row[0]: row[status_column] if len(row) > status_column else ""
+        for row in rows[1:]
+        if row and row[0]
+    }
+
+
+def operations(fake: FakeSheets, since: int = 0) -> list[str]:
+    return [request.operation for request in fake.requests[since:]]
+
+
+def edit(fake: FakeSheets, spreadsheet_id: str, requests: list[dict[str, Any]]) -> None:
+    """Make the fake apply batchUpdate requests just before the run's re-read."""
+    number = len(fake.requests) + RE_READ_CALL
+
+    def mutate(_store: Store) -> None:
+        fake.batch_update(spreadsheet_id, requests)
+
+    fake.faults.before_call(number, mutate)
+
+
+def stored_value(fake: FakeSheets, spreadsheet_id: str, tab: str, cell: str) -> Any:
+    """Return a cell's stored userEnteredValue, e.g. ``{"stringValue": "0042"}``."""
+    sheet = fake.spreadsheet(spreadsheet_id).sheet_by_title(tab)
+    assert sheet is not None
+    column = ord(cell[0]) - ord("A")
+    return sheet.cell(int(cell[1:]) - 1, column).value
+
+
+# The Maven CRM data: the same findings and figures as the .xlsx run.
+
+
+@dataclasses.dataclass
+class MavenRuns:
+    excel: dict[str, Any]
+    excel_tabs: list[list[list[CellValue]]]
+    sheets: dict[str, Any]
+    sheets_tabs: list[list[list[CellValue]]]
+    first_run_calls: list[str]
+    second_run_calls: list[str]
+    second_run_report: Any
+
+
+@pytest.fixture(scope="module")
+def maven_runs(tmp_path_factory: pytest.TempPathFactory) -> MavenRuns:
+    if not MAVEN_FOLDER.is_dir():
+        pytest.skip(f"the Maven CRM CSV files are not in {MAVEN_FOLDER}")
+    path = tmp_path_factory.mktemp("maven") / "maven-crm.xlsx"
+    build_maven_workbook(MAVEN_FOLDER, path)
+    pipeline = load_pipeline(Path("config/examples/maven-crm.yaml").resolve())
+    as_of = dt.date(2017, 12, 31)
+    workbook = ExcelWorkbook(path)
+    excel = run_sync(pipeline, workbook, as_of, dry_run=True)
+
+    fake = FakeSheets()
+    tabs = {name: workbook.read_tab(name).rows for name in workbook.tab_names()}
+    spreadsheet_id = upload_workbook(fake, "Maven CRM", tabs)
+    google = pipeline.model_copy(
+        update={
+            "source": pipeline.source.model_copy(
+                update={"kind": SourceKind.GOOGLE_SHEETS, "spreadsheet": spreadsheet_id}
+            )
+        }
+    )
+    with fake.responses():
+        sheets = run_sync(
+            google, open_spreadsheet(spreadsheet_id, pipeline=google), as_of
+        )
+        first = operations(fake)
+        second = run_sync(
+            google, open_spreadsheet(spreadsheet_id, pipeline=google), as_of
+        )
+    return MavenRuns(
+        excel=result_as_json(excel, pipeline),
+        excel_tabs=[tab.grid for tab in excel.plan.tabs],
+        sheets=result_as_json(sheets, google),
+        sheets_tabs=[tab.grid for tab in sheets.plan.tabs],
+        first_run_calls=first,
+        second_run_calls=operations(fake, len(first)),
+        second_run_report=second.report,
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["findings_by_code", "findings", "followups", "metrics", "deals", "header_row"],
+    ids=["counts", "findings", "followups", "metrics", "deals", "header-row"],
+)
+def test_maven_matches_excel_run(maven_runs: MavenRuns, key: str) -> None:
+    assert maven_runs.sheets[key] == maven_runs.excel[key]
+
+
+def test_maven_generated_tabs_match_excel(maven_runs: MavenRuns) -> None:
+    assert maven_runs.sheets_tabs == maven_runs.excel_tabs
+
+
+def test_maven_first_run_takes_four_calls(maven_runs: MavenRuns) -> None:
+    assert maven_runs.first_run_calls == [
+        "spreadsheets.get",
+        "values.batchGet",
+        "values.batchGet",
+        "spreadsheets.batchUpdate",
+    ]
+
+
+def test_maven_first_run_writes_every_status(maven_runs: MavenRuns) -> None:
+    written = maven_runs.sheets["written"]
+
+    assert written["status_cells"] == 8800
+    assert written["tabs"] == GENERATED_TABS
+    assert written["requests"] == 2
+
+
+def test_maven_second_run_only_reads(maven_runs: MavenRuns) -> None:
+    assert maven_runs.second_run_calls == ["spreadsheets.get", "values.batchGet"]
+    assert maven_runs.second_run_report is None
+
+
+# One run on a small pipeline.
+
+
+def test_statuses_land_on_their_rows(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    assert statuses_by_id(fake, deals) == STATUS_OF
+
+
+def test_status_header_written(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    assert fake.read(deals, "Deals!F1") == [[STATUS_HEADER]]
+
+
+def test_run_report_counts_write_calls(fake: FakeSheets, deals: str) -> None:
+    report = sync(fake, deals).report
+
+    assert report is not None
+    assert report.status_cells_written == 5
+    assert report.tabs_written == GENERATED_TABS
+    assert report.requests == 2
+    assert report.skipped == []
+    assert report.output == f"https://docs.google.com/spreadsheets/d/{deals}/edit"
+
+
+def test_source_counts_every_call(fake: FakeSheets, deals: str) -> None:
+    pipeline = make_pipeline(deals)
+    source = open_spreadsheet(deals, pipeline=pipeline)
+
+    run_sync(pipeline, source, AS_OF)
+
+    assert source.requests_made == 4
+    assert source.read_requests == 3
+    assert source.write_requests == 1
+
+
+def test_second_run_sends_no_write(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    before = len(fake.requests)
+
+    result = sync(fake, deals)
+
+    assert result.report is None
+    assert operations(fake, before) == ["spreadsheets.get", "values.batchGet"]
+
+
+def test_generated_tabs_added_after_pipeline(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    titles = [sheet.title for sheet in fake.spreadsheet(deals).sheets]
+    assert titles == ["Deals", *GENERATED_TABS]
+
+
+def test_generated_tabs_carry_metadata(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    spreadsheet = fake.spreadsheet(deals)
+    tagged = {
+        item["location"]["sheetId"]
+        for item in spreadsheet.developer_metadata
+        if item["metadataKey"] == GENERATED_TAB_KEY
+    }
+    generated = {sheet.sheet_id for sheet in spreadsheet.sheets[1:]}
+    assert tagged == generated
+
+
+def test_generated_tabs_have_warning_protection(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    for sheet in fake.spreadsheet(deals).sheets[1:]:
+        assert len(sheet.protected_ranges) == 1, sheet.title
+        assert sheet.protected_ranges[0]["warningOnly"] is True, sheet.title
+
+
+def test_funnel_gets_one_column_chart(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    assert len(funnel.charts) == 1
+    spec = funnel.charts[0]["spec"]
+    assert spec["basicChart"]["chartType"] == "COLUMN"
+    assert spec["title"] == "Deals that reached each stage"
+
+
+def test_pipeline_tab_gets_highlight_rules(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    formulas = [
+        rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+        for rule in rules
+    ]
+    assert formulas == ['=LEFT($F2,7)="ERROR: "', '=LEFT($F2,6)="WARN: "']
+    assert rules[0]["ranges"] == [
+        {"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 0, "endColumnIndex": 6}
+    ]
+
+
+def test_user_highlight_rule_kept_first(fake: FakeSheets, deals: str) -> None:
+    user_rule = {
+        "ranges": [{"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 2}],
+        "booleanRule": {
+            "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "Won"}]},
+            "format": {"backgroundColor": {"green": 1}},
+        },
+    }
+    fake.batch_update(deals, [{"addConditionalFormatRule": {"rule": user_rule}}])
+
+    sync(fake, deals)
+    sync(fake, deals, LATER)
+
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    assert len(rules) == 3
+    assert rules[0]["booleanRule"]["condition"]["type"] == "TEXT_EQ"
+
+
+def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    columns = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}
+    fake.batch_update(deals, [{"insertDimension": {"range": columns}}])
+    before = len(fake.requests)
+
+    sync(fake, deals, LATER)
+
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    formulas = [
+        rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+        for rule in rules
+    ]
+    assert formulas == ['=LEFT($G2,7)="ERROR: "', '=LEFT($G2,6)="WARN: "']
+    # Rules are deleted by position, so the metadata is read again first.
+    assert operations(fake, before) == [
+        "spreadsheets.get",
+        "values.batchGet",
+        "values.batchGet",
+        "spreadsheets.get",
+        "spreadsheets.batchUpdate",
+    ]
+
+
+def test_later_run_replaces_tabs_in_place(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    funnel_id = fake.spreadsheet(deals).sheets[1].sheet_id
+
+    sync(fake, deals, LATER)
+
+    spreadsheet = fake.spreadsheet(deals)
+    assert [sheet.title for sheet in spreadsheet.sheets] == ["Deals", *GENERATED_TABS]
+    assert spreadsheet.sheets[1].sheet_id == funnel_id
+    assert len(spreadsheet.sheets[1].charts) == 1
+    assert len(spreadsheet.developer_metadata) == len(GENERATED_TABS) + 1
+
+
+def test_shorter_tab_trims_old_rows(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    upload_tab(fake, deals, "Deals", [DEALS[0], DEALS[2], DEALS[4]])
+
+    sync(fake, deals, LATER)
+
+    problems = fake.spreadsheet(deals).sheet_by_title("Problems")
+    assert problems is not None
+    assert problems.row_count == 4
+    assert fake.read(deals, "Problems!A4") == [["No problems found."]]
+
+
+def test_user_tab_named_like_generated_tab(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Funnel": [["My own funnel notes"]]}
+    )
+
+    with pytest.raises(SheetLayoutError) as raised:
+        sync(fake, spreadsheet_id)
+
+    assert str(raised.value) == (
+        "Spreadsheet 'Pipeline' already has a tab 'Funnel' that pipesheet did not "
+        "create, so the generated 'Funnel' tab would overwrite it. Rename your tab, "
+        "or choose another name under outputs.tabs in the pipeline definition."
+    )
+    assert fake.read(spreadsheet_id, "Funnel") == [["My own funnel notes"]]
+
+
+# Authentication and access.
+
+
+def test_unshared_spreadsheet_names_account(fake: FakeSheets, tmp_path: Path) -> None:
+    private = fake.create("Private", tabs=("Deals",), owner="someone@example.com")
+    key_file = write_key_file(tmp_path / "key.json")
+    source = open_spreadsheet(private, key_file=key_file)
+
+    with pytest.raises(SourceError) as raised:
+        source.read_tab("Deals")
+
+    assert str(raised.value) == (
+        f"The service account {SERVICE_ACCOUNT!r} has no access to spreadsheet "
+        f"{private!r} (HTTP 403 PERMISSION_DENIED from Google). Share the "
+        f"spreadsheet with {SERVICE_ACCOUNT} as Editor (Share button in Google "
+        "Sheets), then run again."
+    )
+
+
+def test_view_only_access_writes_nothing(fake: FakeSheets, tmp_path: Path) -> None:
+    viewed = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    fake.spreadsheet(viewed).owner = "someone@example.com"
+    fake.store.share(viewed, SERVICE_ACCOUNT, "reader")
+    pipeline = make_pipeline(viewed)
+    key_file = write_key_file(tmp_path / "key.json")
+    source = open_spreadsheet(viewed, key_file=key_file, pipeline=pipeline)
+
+    with pytest.raises(SourceError) as raised:
+        run_sync(pipeline, source, AS_OF)
+
+    assert str(raised.value) == (
+        f"The service account {SERVICE_ACCOUNT!r} may view spreadsheet 'Pipeline' "
+        f"but not edit it, so nothing was written. Share the spreadsheet with "
+        f"{SERVICE_ACCOUNT} as Editor (Share button in Google Sheets), then run "
+        "again."
+    )
+
+
+def test_rejected_key_names_key_file(tmp_path: Path) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = fake.create("Pipeline")
+    key_file = write_key_file(tmp_path / "key.json")
+    rejection = {
+        "error": "invalid_grant",
+        "error_description": "Invalid JWT Signature.",
+    }
+    with fake.responses() as mock:
+        mock.add("POST", TOKEN_URI, json=rejection, status=400)
+        source = GoogleSpreadsheet(spreadsheet_id, credentials=key_file)
+        with pytest.raises(SourceError) as raised:
+            source.tab_names()
+
+    assert str(raised.value).startswith(
+        f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
+        "(('invalid_grant: Invalid JWT Signature.'"
+    )
+    assert str(raised.value).endswith(
+        f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
+    )
+
+
+def test_missing_spreadsheet_is_not_found(fake: FakeSheets) -> None:
+    missing = "1" + "x" * 43
+    source = open_spreadsheet(missing)
+
+    with pytest.raises(WorkbookNotFoundError) as raised:
+        source.tab_names()
+
+    assert str(raised.value) == (
+        f"Spreadsheet {missing!r} not found (HTTP 404 from Google). Check "
+        "source.spreadsheet: copy the address from the browser while the sheet is "
+        "open. If the address is right, share the spreadsheet as Editor with the "
+        "e-mail address (client_email) in the service account's JSON key file."
+    )
+
+
+def test_disabled_api_says_to_enable_it(tmp_path: Path) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = fake.create("Pipeline")
+    message = "Google Sheets API has not been used in project 42 before."
+    body = {
+        "error": {
+            "code": 403,
+            "message": message,
+            "status": "PERMISSION_DENIED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "SERVICE_DISABLED",
+                }
+            ],
+        }
+    }
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        url = f"https://sheets.googleapis.com/v4/spreadsheets/{spreadsheet_id}"
+        mock.add("GET", url, json=body, status=403)
+        register(mock, fake.handler)
+        source = open_spreadsheet(
+            spreadsheet_id, key_file=write_key_file(tmp_path / "k")
+        )
+        with pytest.raises(SourceError) as raised:
+            source.tab_names()
+
+    assert str(raised.value) == (
+        "The Google Sheets API is not enabled in the Cloud project of the service "
+        f"account {SERVICE_ACCOUNT!r} ({message}). Enable 'Google Sheets API' under "
+        "APIs & Services > Library in the Google Cloud console, wait a few "
+        "minutes, then run again."
+    )
+
+
+KEY_ADVICE = (
+    "In the Google Cloud console open IAM & Admin > Service accounts, choose the "
+    "account, then Keys > Add key > Create new key > JSON, and point "
+    "source.credentials (or PIPESHEET_GOOGLE_CREDENTIALS) at the downloaded file."
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "not found. Check source.credentials; " + KEY_ADVICE),
+        (
+            "{not json",
+            "is not valid JSON (Expecting property name enclosed in "
+            "double quotes: line 1 column 2 (char 1)). " + KEY_ADVICE,
+        ),
+        (
+            json.dumps({"installed": {"client_id": "x"}}),
+            "is an OAuth client ID file, not a service-account key; pipesheet "
+            "signs in as a service account. " + KEY_ADVICE,
+        ),
+        (
+            json.dumps({"type": "service_account", "client_email": "a@b"}),
+            "lacks private_key, token_uri, so it is damaged or was edited. "
+            + KEY_ADVICE,
+        ),
+    ],
+    ids=["missing", "not-json", "oauth-client", "incomplete"],
+)
+def test_bad_key_file_is_named(
+    tmp_path: Path, content: str | None, problem: str
+) -> None:
+    key_file = tmp_path / "key.json"
+    if content is not None:
+        key_file.write_text(content, encoding="utf-8")
+
+    with pytest.raises(SourceError) as raised:
+        GoogleSpreadsheet("1" + "a" * 43, credentials=key_file)
+
+    assert str(raised.value) == (
+        f"Google credentials file {str(key_file)!r} (from source.credentials) "
+        + problem
+    )
+
+
+def test_no_credentials_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PIPESHEET_GOOGLE_CREDENTIALS", raising=False)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+
+    with pytest.raises(SourceError) as raised:
+        GoogleSpreadsheet("1" + "a" * 43)
+
+    assert str(raised.value) == (
+        "No Google credentials are configured. Set source.credentials in the "
+        "definition, or the environment variable PIPESHEET_GOOGLE_CREDENTIALS or "
+        "GOOGLE_APPLICATION_CREDENTIALS, to the path of a service account's JSON "
+        "key file. " + KEY_ADVICE
+    )
+
+
+def test_credentials_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = write_key_file(tmp_path / "key.json")
+    monkeypatch.setenv("PIPESHEET_GOOGLE_CREDENTIALS", str(key_file))
+
+    source = GoogleSpreadsheet("1" + "a" * 43)
+
+    assert source.service_account_email == SERVICE_ACCOUNT
+
+
+def test_every_request_has_a_timeout() -> None:
+    fake = FakeSheets()
+    spreadsheet_id = fake.create("Pipeline")
+    with fake.responses() as mock:
+        open_spreadsheet(spreadsheet_id).tab_names()
+        timeouts = [call.request.req_kwargs["timeout"] for call in mock.calls]
+
+    assert timeouts == [(10.0, 120.0)]
+
+
+@pytest.mark.parametrize(
+    ("reference", "key"),
+    [
+        (
+            "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWx_-9/edit#gid=0",
+            "1AbCdEfGhIjKlMnOpQrStUvWx_-9",
+        ),
+        ("1AbCdEfGhIjKlMnOpQrStUvWx_-9", "1AbCdEfGhIjKlMnOpQrStUvWx_-9"),
+        ("  1AbCdEfGhIjKlMnOpQrStUvWx_-9 ", "1AbCdEfGhIjKlMnOpQrStUvWx_-9"),
+    ],
+    ids=["url", "id", "id-with-spaces"],
+)
+def test_spreadsheet_key_from_reference(reference: str, key: str) -> None:
+    assert spreadsheet_key(reference) == key
+
+
+def test_bad_spreadsheet_reference_rejected() -> None:
+    with pytest.raises(DefinitionError) as raised:
+        spreadsheet_key("Pipeline 2025")
+
+    assert str(raised.value) == (
+        "source.spreadsheet 'Pipeline 2025' is neither a Google Sheets URL nor a "
+        "spreadsheet id. Copy the address from the browser while the sheet is open "
+        "(https://docs.google.com/spreadsheets/d/<id>/edit) and paste it as "
+        "source.spreadsheet."
+    )
+
+
+# Layout problems stop the run before any write.
+
+
+def test_missing_tab_lists_existing_tabs(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(fake, "Other", {"Sheet1": DEALS})
+
+    with pytest.raises(SheetLayoutError) as raised:
+        sync(fake, spreadsheet_id)
+
+    assert str(raised.value) == (
+        "Tab 'Deals' not found in workbook 'Other'. Existing tabs: 'Sheet1'. Fix "
+        "source.tab in the pipeline definition or rename the tab."
+    )
+
+
+def test_missing_column_stops_before_writing(fake: FakeSheets) -> None:
+    rows: list[list[CellValue]] = [["Deal ID", "Stage", "Amount"], ["D-1", "Lead", 3]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    with pytest.raises(SheetLayoutError) as raised:
+        sync(fake, spreadsheet_id)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline', tab 'Deals': required columns are missing in header "
+        "row 1. No column for 'account' (looked for 'Account'); the nearest header "
+        "is 'Amount' in column C. Headers found: A 'Deal ID', B 'Stage', C "
+        "'Amount'. Rename the header in the sheet, or add the sheet's header text "
+        "to the field's aliases in the definition."
+    )
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
+# People editing the sheet while a run is under way.
+
+
+def sort_descending(spreadsheet_id: str) -> list[dict[str, Any]]:
+    area = {"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 0}
+    spec = {"dimensionIndex": 0, "sortOrder": "DESCENDING"}
+    return [{"sortRange": {"range": area, "sortSpecs": [spec]}}]
+
+
+def insert_rows(spreadsheet_id: str) -> list[dict[str, Any]]:
+    rows = {"sheetId": 0, "dimension": "ROWS", "startIndex": 1, "endIndex": 3}
+    return [{"insertDimension": {"range": rows}}]
+
+
+def delete_d2(spreadsheet_id: str) -> list[dict[str, Any]]:
+    rows = {"sheetId": 0, "dimension": "ROWS", "startIndex": 2, "endIndex": 3}
+    return [{"deleteDimension": {"range": rows}}]
+
+
+@pytest.mark.parametrize(
+    ("change", "skipped"),
+    [(sort_descending, []), (insert_rows, []), (delete_d2, ["D-2"])],
+    ids=["sort", "insert", "delete"],
+)
+def test_moved_rows_get_their_own_status(
+    fake: FakeSheets,
+    deals: str,
+    change: Callable[[str], list[dict[str, Any]]],
+    skipped: list[str],
+) -> None:
+    edit(fake, deals, change(deals))
+
+    report = sync(fake, deals).report
+
+    expected = {key: value for key, value in STATUS_OF.items() if key not in skipped}
+    assert statuses_by_id(fake, deals) == expected
+    assert report is not None
+    assert report.skipped == skipped
+
+
+def test_status_typed_by_person_is_kept(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    fake.write(deals, "Deals!B4", [["Gamma"]])
+    number = len(fake.requests) + RE_READ_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!F4", [["Called, waiting"]])
+    )
+
+    report = sync(fake, deals).report
+
+    assert statuses_by_id(fake, deals)["D-3"] == "Called, waiting"
+    assert report is not None
+    assert report.skipped == ["D-3"]
+
+
+def test_row_edited_during_run_is_skipped(fake: FakeSheets, deals: str) -> None:
+    number = len(fake.requests) + RE_READ_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!C2", [["Won"]])
+    )
+
+    report = sync(fake, deals).report
+
+    assert statuses_by_id(fake, deals)["D-1"] == ""
+    assert report is not None
+    assert report.skipped == ["D-1"]
+
+
+def test_status_column_taken_during_run(fake: FakeSheets) -> None:
+    rows = [[*DEALS[0], None], *DEALS[1:]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    number = len(fake.requests) + RE_READ_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(spreadsheet_id, "Deals!F1", [["Notes"]])
+    )
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert fake.read(spreadsheet_id, "Deals!F1:F6") == [["Notes"]]
+    assert report is not None
+    assert report.skipped == list(STATUS_OF)
+    assert report.tabs_written == GENERATED_TABS
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": 0, "title": "Old deals"},
+                    "fields": "title",
+                }
+            },
+            (
+                "Tab 'Deals' of spreadsheet 'Pipeline' was renamed to 'Old deals' "
+                "while pipesheet was running, so nothing was written. Rename it "
+                "back, or set source.tab to the new name, then run again."
+            ),
+        ),
+        (
+            {"deleteSheet": {"sheetId": 0}},
+            (
+                "Tab 'Deals' of spreadsheet 'Pipeline' was deleted while pipesheet "
+                "was running, so nothing was written. Restore it (File > Version "
+                "history) or point source.tab at the right tab, then run again."
+            ),
+        ),
+    ],
+    ids=["renamed", "deleted"],
+)
+def test_pipeline_tab_changed_stops_write(
+    fake: FakeSheets, change: dict[str, Any], message: str
+) -> None:
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS, "Notes": []})
+    edit(fake, spreadsheet_id, [change])
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        sync(fake, spreadsheet_id)
+
+    assert str(raised.value) == message
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda sheet_id: {"deleteSheet": {"sheetId": sheet_id}},
+        lambda sheet_id: {
+            "updateSheetProperties": {
+                "properties": {"sheetId": sheet_id, "title": "Old funnel"},
+                "fields": "title",
+            }
+        },
+    ],
+    ids=["deleted", "renamed"],
+)
+def test_generated_tab_gone_is_not_recreated(
+    fake: FakeSheets,
+    deals: str,
+    change: Callable[[int], dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    edit(fake, deals, [change(funnel.sheet_id)])
+
+    with caplog.at_level(logging.WARNING, logger="sync.sources.sheets_write"):
+        report = sync(fake, deals, LATER).report
+
+    assert report is not None
+    assert report.skipped == ["tab:Funnel"]
+    assert report.tabs_written == GENERATED_TABS[1:]
+    assert fake.spreadsheet(deals).sheet_by_title("Funnel") is None
+    assert (
+        "Generated tab 'Funnel' of Pipeline was deleted or renamed during the run; "
+        "it is not recreated until the next run"
+    ) in caplog.text
+
+
+def test_generated_tab_returns_next_run(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    edit(fake, deals, [{"deleteSheet": {"sheetId": funnel.sheet_id}}])
+    sync(fake, deals, LATER)
+
+    sync(fake, deals, LATER)
+
+    assert fake.spreadsheet(deals).sheet_by_title("Funnel") is not None
+
+
+# Type fidelity, both ways.
+
+TYPED_DEALS: list[list[CellValue]] = [
+    DEALS_HEADER,
+    ["0042", "=1+1", "Lead", 20250101, dt.date(2025, 9, 1)],
+    ["D-2", "Beta", "=A1", 500, "2025-09-20"],
+]
+
+
+@pytest.fixture
+def typed(fake: FakeSheets) -> str:
+    return upload_workbook(fake, "Typed", {"Deals": TYPED_DEALS})
+
+
+def test_read_keeps_cell_types(fake: FakeSheets, typed: str) -> None:
+    grid = open_spreadsheet(typed).read_tab("Deals")
+
+    assert grid.rows[1] == ["0042", "=1+1", "Lead", 20250101, 45901]
+    assert grid.rows[2] == ["D-2", "Beta", "=A1", 500, "2025-09-20"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("A2", {"stringValue": "0042"}),
+        ("B2", {"stringValue": "=1+1"}),
+        ("D2", {"numberValue": 20250101.0}),
+        ("E2", {"numberValue": 45901.0}),
+        ("E3", {"stringValue": "2025-09-20"}),
+    ],
+    ids=["leading-zeros", "formula-like-text", "date-like-number", "date", "text-date"],
+)
+def test_run_leaves_user_cells_as_typed(
+    fake: FakeSheets, typed: str, cell: str, value: dict[str, Any]
+) -> None:
+    sync(fake, typed)
+
+    assert stored_value(fake, typed, "Deals", cell) == value
+
+
+def test_formula_like_value_stays_text_in_problems(
+    fake: FakeSheets, typed: str
+) -> None:
+    sync(fake, typed)
+
+    problems = fake.read(typed, "Problems!A5:D5", value_render="FORMULA")
+    assert problems == [[3, "D-2", "Stage", "=A1"]]
+    assert stored_value(fake, typed, "Problems", "D5") == {"stringValue": "=A1"}
+
+
+def test_status_text_stays_text(fake: FakeSheets, typed: str) -> None:
+    sync(fake, typed)
+
+    assert stored_value(fake, typed, "Deals", "F3") == {
+        "stringValue": "ERROR: unknown stage '=A1'"
+    }
+
+
+def test_followup_due_is_a_date_cell(fake: FakeSheets, typed: str) -> None:
+    sync(fake, typed)
+
+    sheet = fake.spreadsheet(typed).sheet_by_title("Follow-ups")
+    assert sheet is not None
+    due = sheet.cell(3, 6)
+    assert due.value == {"numberValue": 45901.0}
+    assert due.format["numberFormat"] == {"type": "DATE", "pattern": "yyyy-mm-dd"}
+    assert fake.read(typed, "'Follow-ups'!G4") == [["2025-09-01"]]
+
+
+def test_dates_read_back_without_churn(fake: FakeSheets, typed: str) -> None:
+    sync(fake, typed)
+    before = len(fake.requests)
+
+    result = sync(fake, typed)
+
+    assert result.report is None
+    assert operations(fake, before) == ["spreadsheets.get", "values.batchGet"]
+
+
+# The real command line against the fake on a loopback server.
+
+
+def test_cli_run_against_loopback_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    handler = TokenServingHandler(fake.store, fake.faults)
+    with FakeSheetsServer(handler) as server:
+        key_file = write_key_file(
+            tmp_path / "key.json", token_uri=server.base_url + TOKEN_PATH
+        )
+        definition = tmp_path / "pipeline.yaml"
+        definition.write_text(_definition_yaml(spreadsheet_id), encoding="utf-8")
+        monkeypatch.setenv("PIPESHEET_SHEETS_ENDPOINT", server.base_url)
+        monkeypatch.setenv("PIPESHEET_GOOGLE_CREDENTIALS", str(key_file))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setenv("PIPESHEET_STATE", str(tmp_path / "state.sqlite"))
+        monkeypatch.chdir(tmp_path)
+
+        arguments = [
+            "run",
+            str(definition),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--json",
+            "-q",
+        ]
+        result = CliRunner().invoke(cli, arguments, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["written"]["requests"] == 2
+    assert document["written"]["status_cells"] == 5
+    assert statuses_by_id(fake, spreadsheet_id) == STATUS_OF
+    assert set(fake.store.tokens.values()) == {SERVICE_ACCOUNT}
+    assert [request.operation for request in handler.requests] == [
+        "spreadsheets.get",
+        "values.batchGet",
+        "values.batchGet",
+        "spreadsheets.batchUpdate",
+    ]
+
+
+def _definition_yaml(spreadsheet_id: str) -> str:
+    pipeline: Pipeline = make_pipeline(spreadsheet_id)
+    data = pipeline.model_dump(mode="json", exclude_defaults=True)
+    return json.dumps(data)
