@@ -1,0 +1,215 @@
+"""Check that a definition's workbook is usable, step by step, without writing.
+
+Each step is a :class:`Check` that passed, failed (its detail is the error
+message, including how to fix it) or was skipped because a step it depends on
+failed. For Google Sheets the steps are the key file, access to the
+spreadsheet, edit access, the tab, the header row, the required columns and
+the allowed-value lists. For Excel they are the file and its lock file, then
+the same tab and column steps.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from config.errors import PipesheetError, SourceError
+from config.models import Pipeline, SourceKind
+from rules.allowed import read_allowed_column
+from rules.grid import SheetGrid
+from rules.headers import match_columns
+from sync.atomic import find_lock_file
+from sync.sources.base import WorkbookSource
+from sync.sources.google_sheets import GoogleSpreadsheet
+from sync.sources.registry import open_source
+from sync.sources.sheets_auth import load_service_account
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One step of a checkup: its name, outcome, and what was found or is wrong."""
+
+    name: str
+    outcome: Outcome
+    detail: str
+
+
+class Checklist:
+    """Run steps in order; after a blocking failure the later steps are skipped."""
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self._blocked_by: str | None = None
+
+    def run(self, name: str, step: Callable[[], str], *, blocking: bool = True) -> bool:
+        """Run one step and record it; return True when it passed.
+
+        A step fails by raising :class:`PipesheetError`, whose message becomes
+        the check's detail.
+        """
+        if self._blocked_by is not None:
+            detail = f"not checked, because {self._blocked_by} failed"
+            self.checks.append(Check(name, Outcome.SKIPPED, detail))
+            return False
+        try:
+            detail = step()
+        except PipesheetError as error:
+            self.checks.append(Check(name, Outcome.FAILED, str(error)))
+            if blocking:
+                self._blocked_by = name.lower()
+            return False
+        self.checks.append(Check(name, Outcome.PASSED, detail))
+        return True
+
+
+def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
+    """Check the definition's workbook (or the one at ``location``) step by step."""
+    checklist = Checklist()
+    source = SOURCE_CHECKS[pipeline.source.kind](checklist, pipeline, location)
+    grids: dict[str, SheetGrid] = {}
+    checklist.run("Tab", lambda: _check_tab(source, pipeline, grids))
+    checklist.run("Header row", lambda: _check_header(grids["pipeline"], pipeline))
+    checklist.run(
+        "Columns", lambda: _check_columns(grids["pipeline"], pipeline), blocking=False
+    )
+    for field, spec in pipeline.allowed.items():
+        if spec.from_tab is None:
+            continue
+        step = functools.partial(
+            _check_list, source, spec.from_tab.tab, spec.from_tab.column
+        )
+        checklist.run(f"List {field}", step, blocking=False)
+    return checklist.checks
+
+
+def _google_source_checks(
+    checklist: Checklist, pipeline: Pipeline, location: str | None
+) -> WorkbookSource | None:
+    configured = pipeline.source.credentials
+    checklist.run(
+        "Credentials",
+        lambda: _check_credentials(Path(configured) if configured else None),
+    )
+    opened: list[GoogleSpreadsheet] = []
+    checklist.run("Access", lambda: _check_access(pipeline, location, opened))
+    checklist.run("Edit access", lambda: _check_edit_access(opened[0]), blocking=False)
+    return opened[0] if opened else None
+
+
+def _check_credentials(configured: Path | None) -> str:
+    account = load_service_account(configured)
+    return (
+        f"key file {str(account.path)!r} (from {account.origin}) for the service "
+        f"account {account.email}"
+    )
+
+
+def _check_access(
+    pipeline: Pipeline, location: str | None, opened: list[GoogleSpreadsheet]
+) -> str:
+    source = open_source(pipeline, location)
+    if not isinstance(source, GoogleSpreadsheet):
+        raise SourceError(
+            f"source.kind {pipeline.source.kind.value!r} has no Access step"
+        )
+    info = source.metadata()
+    opened.append(source)
+    tabs = "1 tab" if len(info.tabs) == 1 else f"{len(info.tabs)} tabs"
+    return (
+        f"spreadsheet {info.title!r} ({tabs}, locale {info.locale}, "
+        f"time zone {info.time_zone})"
+    )
+
+
+def _check_edit_access(source: GoogleSpreadsheet) -> str:
+    source.check_write_access()
+    return f"{source.service_account_email or 'the service account'} may edit it"
+
+
+def _excel_source_checks(
+    checklist: Checklist, pipeline: Pipeline, location: str | None
+) -> WorkbookSource | None:
+    opened: list[WorkbookSource] = []
+    checklist.run("Workbook", lambda: _check_workbook(pipeline, location, opened))
+    path = Path(location or pipeline.source.path or "")
+    checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
+    return opened[0] if opened else None
+
+
+def _check_workbook(
+    pipeline: Pipeline, location: str | None, opened: list[WorkbookSource]
+) -> str:
+    source = open_source(pipeline, location)
+    opened.append(source)
+    count = len(source.tab_names())
+    return f"{source.name} ({count} tab{'' if count == 1 else 's'})"
+
+
+def _check_not_open(path: Path) -> str:
+    lock = find_lock_file(path)
+    if lock is None:
+        return "no Excel or LibreOffice lock file beside it"
+    owner = f" by {lock.owner}" if lock.owner else ""
+    raise SourceError(
+        f"Workbook {path.name!r} is open in {lock.application}{owner}, so a run "
+        "would not write. Close it; if nobody has it open, delete the lock file "
+        f"{str(lock.path)!r}."
+    )
+
+
+SourceChecks = Callable[[Checklist, Pipeline, str | None], WorkbookSource | None]
+SOURCE_CHECKS: dict[SourceKind, SourceChecks] = {
+    SourceKind.EXCEL: _excel_source_checks,
+    SourceKind.GOOGLE_SHEETS: _google_source_checks,
+}
+
+
+def _check_tab(
+    source: WorkbookSource | None, pipeline: Pipeline, grids: dict[str, SheetGrid]
+) -> str:
+    if source is None:
+        raise SourceError("the workbook could not be opened")
+    grid = source.read_tab(pipeline.source.tab)
+    grids["pipeline"] = grid
+    return f"{grid.tab!r} with {len(grid.rows):,} rows"
+
+
+def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:
+    # Required columns are checked in their own step, so the header row is
+    # looked for with none required.
+    relaxed = {
+        field: spec.model_copy(update={"required": False})
+        for field, spec in pipeline.columns.items()
+    }
+    columns = match_columns(grid, pipeline.model_copy(update={"columns": relaxed}))
+    found = ", ".join(repr(header) for header in columns.headers if header)
+    return f"row {columns.header_row}: {found}"
+
+
+def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
+    columns = match_columns(grid, pipeline)
+    required = [field for field, spec in pipeline.columns.items() if spec.required]
+    mapped = [
+        f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
+    ]
+    return f"all {len(required)} required columns found: {', '.join(mapped)}"
+
+
+def _check_list(source: WorkbookSource | None, tab: str, column: str) -> str:
+    if source is None:
+        raise SourceError("the workbook could not be opened")
+    grid = source.read_tab(tab)
+    values = read_allowed_column(grid, column)
+    return f"tab {grid.tab!r}, column {column!r}: {len(values):,} values"

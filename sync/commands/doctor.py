@@ -1,0 +1,73 @@
+"""``pipesheet doctor CONFIG``: check that a definition's workbook is ready to sync.
+
+Prints one line per check, ✓ passed, ✗ failed (with what to fix) or · not
+checked, and exits 1 when any check failed. Nothing is written to the
+workbook; for Google Sheets the edit-access check sends an empty
+``batchUpdate``, which changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from config.errors import PipesheetError
+from config.loader import load_pipeline
+from config.models import Pipeline
+from config.shipped import shipped_definition
+from sync.checkup import Check, Outcome, run_checkup
+
+MARKS = {Outcome.PASSED: "✓", Outcome.FAILED: "✗", Outcome.SKIPPED: "·"}
+
+
+@click.command("doctor")
+@click.argument("config", metavar="CONFIG")
+@click.option(
+    "--source",
+    metavar="PATH_OR_URL",
+    help="Workbook file or spreadsheet URL to check instead of the definition's.",
+)
+def doctor(config: str, source: str | None) -> None:
+    """Check credentials, access, tab, header row and columns, and show fixes.
+
+    CONFIG is a definition file or a shipped definition name. Exits 1 when a
+    check fails.
+    """
+    try:
+        pipeline = _load_definition(config)
+    except PipesheetError as error:
+        _print_checks([Check("Definition", Outcome.FAILED, str(error))])
+        sys.exit(1)
+
+    detail = f"{pipeline.name!r}, {pipeline.source.kind.value} source"
+    checks = [
+        Check("Definition", Outcome.PASSED, detail),
+        *run_checkup(pipeline, source),
+    ]
+    _print_checks(checks)
+    failed = sum(1 for check in checks if check.outcome is Outcome.FAILED)
+    if failed:
+        summary = f"{failed} checks failed; fix them"
+        if failed == 1:
+            summary = "1 check failed; fix it"
+        click.echo(f"\n{summary} and run pipesheet doctor again.")
+        sys.exit(1)
+    click.echo("\nAll checks passed.")
+
+
+def _load_definition(config: str) -> Pipeline:
+    path = Path(config)
+    if path.exists() or path.suffix in {".yaml", ".yml"}:
+        return load_pipeline(path)
+    return load_pipeline(shipped_definition(config))
+
+
+def _print_checks(checks: list[Check]) -> None:
+    width = max(len(check.name) for check in checks)
+    for check in checks:
+        first, *rest = check.detail.splitlines() or [""]
+        click.echo(f"{MARKS[check.outcome]} {check.name.ljust(width)}  {first}")
+        for line in rest:
+            click.echo(f"  {' ' * width}  {line}")

@@ -1,0 +1,277 @@
+"""Tests of ``pipesheet doctor``: the checklist it prints and its exit code.
+
+Google Sheets checks sign in with a real service-account key file; the token
+request and the API calls go to ``responses``, never to Google.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from config.models import Locale
+from rules.grid import CellValue
+from sync.commands.doctor import doctor
+from sync.starter import build_starter_workbook
+from tests.fake_sheets import FakeSheets
+from tests.sync.fake_spreadsheets import (
+    DEALS_HEADER,
+    SERVICE_ACCOUNT,
+    TOKEN_URI,
+    make_pipeline,
+    upload_workbook,
+    write_key_file,
+)
+
+DEALS: list[list[CellValue]] = [DEALS_HEADER, ["D-1", "Acme", "Lead", 100, None]]
+ACCOUNTS: list[list[CellValue]] = [["Account"], ["Acme"], ["Beta"]]
+ALLOWED = {"account": {"from_tab": {"tab": "Accounts", "column": "Account"}}}
+TOKEN = {"access_token": "test-token", "expires_in": 3600, "token_type": "Bearer"}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSheets]:
+    """The fake API and a token endpoint, served through ``responses``."""
+    served = FakeSheets()
+    with served.responses() as mock:
+        mock.add("POST", TOKEN_URI, json=TOKEN)
+        yield served
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    return write_key_file(tmp_path / "key.json")
+
+
+def write_definition(
+    tmp_path: Path, spreadsheet_id: str, credentials: Path, **changes: Any
+) -> Path:
+    """Write a Google Sheets definition file; return its path."""
+    pipeline = make_pipeline(spreadsheet_id, allowed=ALLOWED, **changes)
+    data = pipeline.model_dump(mode="json", exclude_defaults=True)
+    data["source"]["credentials"] = str(credentials)
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def run_doctor(*args: str) -> Result:
+    return CliRunner().invoke(doctor, list(args), catch_exceptions=False)
+
+
+def lines(result: Result) -> list[str]:
+    return result.output.splitlines()
+
+
+# Google Sheets.
+
+
+def test_ready_spreadsheet_passes_every_check(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Accounts": ACCOUNTS}
+    )
+    definition = write_definition(tmp_path, spreadsheet_id, key_file)
+
+    result = run_doctor(str(definition))
+
+    assert result.exit_code == 0
+    assert lines(result) == [
+        "✓ Definition    'Test pipeline', google_sheets source",
+        (
+            f"✓ Credentials   key file {str(key_file)!r} (from source.credentials) for "
+            f"the service account {SERVICE_ACCOUNT}"
+        ),
+        (
+            "✓ Access        spreadsheet 'Pipeline' (2 tabs, locale en_US, time zone "
+            "Etc/GMT)"
+        ),
+        f"✓ Edit access   {SERVICE_ACCOUNT} may edit it",
+        "✓ Tab           'Deals' with 2 rows",
+        (
+            "✓ Header row    row 1: 'Deal ID', 'Account', 'Stage', 'Amount', "
+            "'Next Step Date'"
+        ),
+        (
+            "✓ Columns       all 3 required columns found: id → 'Deal ID', account → "
+            "'Account', stage → 'Stage'"
+        ),
+        "✓ List account  tab 'Accounts', column 'Account': 2 values",
+        "",
+        "All checks passed.",
+    ]
+
+
+def test_doctor_writes_nothing(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Accounts": ACCOUNTS}
+    )
+    before = fake.read(spreadsheet_id, "Deals")
+
+    run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    writes = [request.json() for request in fake.requests if request.quota == "write"]
+    assert writes == [{"requests": []}]
+    assert fake.read(spreadsheet_id, "Deals") == before
+
+
+def test_unshared_spreadsheet_says_whom_to_share_with(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    private = fake.create("Private", tabs=("Deals",), owner="someone@example.com")
+    definition = write_definition(tmp_path, private, key_file)
+
+    result = run_doctor(str(definition))
+
+    assert result.exit_code == 1
+    assert lines(result)[2:] == [
+        (
+            f"✗ Access        The service account {SERVICE_ACCOUNT!r} has no access to "
+            f"spreadsheet {private!r} (HTTP 403 PERMISSION_DENIED from Google). Share "
+            f"the spreadsheet with {SERVICE_ACCOUNT} as Editor (Share button in Google "
+            "Sheets), then run again."
+        ),
+        "· Edit access   not checked, because access failed",
+        "· Tab           not checked, because access failed",
+        "· Header row    not checked, because access failed",
+        "· Columns       not checked, because access failed",
+        "· List account  not checked, because access failed",
+        "",
+        "1 check failed; fix it and run pipesheet doctor again.",
+    ]
+
+
+def test_view_only_access_fails_edit_check(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Accounts": ACCOUNTS}
+    )
+    fake.spreadsheet(spreadsheet_id).owner = "someone@example.com"
+    fake.store.share(spreadsheet_id, SERVICE_ACCOUNT, "reader")
+
+    result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert result.exit_code == 1
+    assert lines(result)[3] == (
+        f"✗ Edit access   The service account {SERVICE_ACCOUNT!r} may view "
+        "spreadsheet 'Pipeline' but not edit it, so nothing was written. Share the "
+        f"spreadsheet with {SERVICE_ACCOUNT} as Editor (Share button in Google "
+        "Sheets), then run again."
+    )
+    assert lines(result)[4] == "✓ Tab           'Deals' with 2 rows"
+
+
+def test_missing_key_file_skips_the_rest(fake: FakeSheets, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    definition = write_definition(tmp_path, "1" + "a" * 43, missing)
+
+    result = run_doctor(str(definition))
+
+    assert result.exit_code == 1
+    assert lines(result)[1].startswith(
+        f"✗ Credentials   Google credentials file {str(missing)!r} (from "
+        "source.credentials) not found."
+    )
+    assert lines(result)[2] == "· Access        not checked, because credentials failed"
+
+
+def test_missing_column_and_list_tab(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    deals: list[list[CellValue]] = [["Deal ID", "Stage"], ["D-1", "Lead"]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": deals})
+
+    result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert result.exit_code == 1
+    assert lines(result)[5:8] == [
+        "✓ Header row    row 1: 'Deal ID', 'Stage'",
+        (
+            "✗ Columns       Workbook 'Pipeline', tab 'Deals': required columns are "
+            "missing in header row 1. No column for 'account' (looked for 'Account'). "
+            "Headers found: A 'Deal ID', B 'Stage'. Rename the header in the sheet, or "
+            "add the sheet's header text to the field's aliases in the definition."
+        ),
+        (
+            "✗ List account  Tab 'Accounts' not found in workbook 'Pipeline'. Existing "
+            "tabs: 'Deals'. Fix source.tab in the pipeline definition or rename the "
+            "tab."
+        ),
+    ]
+    assert (
+        lines(result)[-1] == "2 checks failed; fix them and run pipesheet doctor again."
+    )
+
+
+def test_unreadable_definition_fails_first(tmp_path: Path) -> None:
+    definition = tmp_path / "broken.yaml"
+    definition.write_text("name: [unclosed\n", encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    assert result.exit_code == 1
+    assert lines(result)[0].startswith(f"✗ Definition  {definition}")
+
+
+# Excel workbooks.
+
+
+@pytest.fixture
+def starter(tmp_path: Path) -> Path:
+    return build_starter_workbook(
+        tmp_path / "pipeline.xlsx", Locale.EN, as_of=dt.date(2025, 9, 30)
+    )
+
+
+def test_ready_workbook_passes_every_check(starter: Path) -> None:
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 0
+    assert [line[:16] for line in lines(result)[:-1]] == [
+        "✓ Definition    ",
+        "✓ Workbook      ",
+        "✓ Not open      ",
+        "✓ Tab           ",
+        "✓ Header row    ",
+        "✓ Columns       ",
+        "✓ List owner    ",
+        "✓ List product  ",
+        "",
+    ]
+    assert lines(result)[-1] == "All checks passed."
+
+
+def test_workbook_open_in_excel_fails(starter: Path) -> None:
+    starter.with_name("~$" + starter.name).write_bytes(b"")
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert lines(result)[2] == (
+        "✗ Not open      Workbook 'pipeline.xlsx' is open in Excel, so a run would "
+        "not write. Close it; if nobody has it open, delete the lock file "
+        f"{str(starter.with_name('~$pipeline.xlsx'))!r}."
+    )
+
+
+def test_missing_workbook_fails(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.xlsx"
+
+    result = run_doctor("b2b-en", "--source", str(missing))
+
+    assert result.exit_code == 1
+    assert lines(result)[1] == (
+        f"✗ Workbook      Workbook {str(missing)!r} from --source not found. Check "
+        "--source; a relative path is read from the folder pipesheet runs in."
+    )
+    assert lines(result)[3] == "· Tab           not checked, because workbook failed"
