@@ -26,6 +26,7 @@ from config.models import Locale, Pipeline
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
+from sync.commands.doctor import doctor
 from sync.commands.history import history, log, state_option
 from sync.job import RunRequest, run_recorded
 from sync.report import result_as_json, show_result
@@ -375,3 +376,4 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
 
 cli.add_command(history)
 cli.add_command(log)
+cli.add_command(doctor)

@@ -77,6 +77,7 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
             "skipped": report.skipped,
             "output": report.output,
         },
+        "api_requests": result.requests,
         "seconds": round(result.seconds, 3),
     }
 

@@ -33,6 +33,11 @@ class WorkbookSource(Protocol):
         """Return the workbook's name as users know it (file name or title)."""
         ...
 
+    @property
+    def requests_made(self) -> int:
+        """Return the API requests made so far (0 for a local file)."""
+        ...
+
     def tab_names(self) -> list[str]:
         """Return the names of all tabs in workbook order."""
         ...

@@ -24,6 +24,6 @@ def run_figures(result: RunResult) -> RunFigures:
         infos=severities[Severity.INFO],
         status_cells_written=report.status_cells_written if report else 0,
         tabs_written=list(report.tabs_written) if report else [],
-        api_requests=report.requests if report else 0,
+        api_requests=result.requests,
         bytes_written=report.bytes_written if report else 0,
     )
