@@ -107,6 +107,11 @@ class ExcelWorkbook:
         """Return the file :meth:`apply` writes: ``output`` or the workbook."""
         return self._output or self._path
 
+    @property
+    def requests_made(self) -> int:
+        """Return 0: a local file costs no API requests."""
+        return 0
+
     def tab_names(self) -> list[str]:
         """Return the names of all tabs in workbook order."""
         return list(self._read_calamine().sheet_names)
