@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from config.errors import SheetLayoutError
@@ -20,7 +20,7 @@ from rules.headers import match_columns
 from rules.metrics import PipelineMetrics, compute_metrics
 from rules.rows import read_deals
 from rules.stage_history import HistoryOutcome, StageHistory, apply_history
-from sync.plan import WritePlan
+from sync.plan import GeneratedTab, WritePlan
 from sync.planner import plan_writes
 from sync.render import render_tabs
 from sync.sources.base import WorkbookSource, WriteReport
@@ -47,6 +47,7 @@ class RunResult:
     dry_run: bool
     seconds: float
     history: HistoryOutcome | None = None
+    requests: int = 0
 
 
 def run_sync(
@@ -57,11 +58,14 @@ def run_sync(
     dry_run: bool = False,
     progress: Progress | None = None,
     history: StageHistory | None = None,
+    extra_tabs: Sequence[GeneratedTab] = (),
 ) -> RunResult:
     """Run one sync of ``source`` against ``pipeline`` for the day ``as_of``.
 
     With ``history`` (from the state database) the run also finds stage
-    transitions, checks them and writes the Stage log tab.
+    transitions, checks them and writes the Stage log tab. ``extra_tabs`` are
+    planned after the generated tabs, like them only where their content
+    differs from the workbook's.
 
     :raises PipesheetError: the definition, the workbook or its layout is unusable.
     """
@@ -87,6 +91,7 @@ def run_sync(
     tabs = render_tabs(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged
     )
+    tabs.extend(extra_tabs)
     existing = read_existing_tabs(source, [tab.name for tab in tabs])
     plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
 
@@ -101,7 +106,7 @@ def run_sync(
     seconds = time.perf_counter() - started
     logger.info(
         "run workbook=%s tab=%s as_of=%s deals=%d findings=%d status_writes=%d "
-        "tabs_written=%d dry_run=%s seconds=%.2f",
+        "tabs_written=%d requests=%d dry_run=%s seconds=%.2f",
         source.name,
         grid.tab,
         as_of,
@@ -109,6 +114,7 @@ def run_sync(
         len(findings),
         report.status_cells_written if report else 0,
         len(report.tabs_written) if report else 0,
+        source.requests_made,
         dry_run,
         seconds,
     )
@@ -126,6 +132,7 @@ def run_sync(
         dry_run=dry_run,
         seconds=seconds,
         history=logged,
+        requests=source.requests_made,
     )
 
 
