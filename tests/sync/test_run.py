@@ -180,6 +180,10 @@ class MemoryWorkbook:
     def name(self) -> str:
         return "memory.xlsx"
 
+    @property
+    def requests_made(self) -> int:
+        return 0
+
     def tab_names(self) -> list[str]:
         return list(self.tabs)
 
