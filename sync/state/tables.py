@@ -154,3 +154,16 @@ digests_sent = sa.Table(
     # One digest per owner, channel and day: inserting the row claims the send.
     sa.UniqueConstraint("workbook_key", "owner", "channel", "digest_date"),
 )
+
+digest_items = sa.Table(
+    "digest_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workbook_key", sa.String(WORKBOOK_KEY_LENGTH), nullable=False),
+    sa.Column("owner", sa.String(255), nullable=False),
+    # rules.digest.item_identity: a hash, so no deal ID is stored here.
+    sa.Column("identity", sa.String(64), nullable=False),
+    # The digest day of the first send that carried the item.
+    sa.Column("first_sent_on", sa.Date, nullable=False),
+    sa.UniqueConstraint("workbook_key", "owner", "identity"),
+)

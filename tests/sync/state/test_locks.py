@@ -221,4 +221,4 @@ def test_processes_open_new_database_at_once(state_url: str) -> None:
     assert [process.exitcode for process in processes] == [0] * CONTENDERS
     with StateStore.open(state_url) as store, store.engine.connect() as connection:
         versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-        assert [row[0] for row in versions] == ["0001"]
+        assert [row[0] for row in versions] == ["0002"]

@@ -1,0 +1,150 @@
+"""Tests of the digest ledger kept in the state database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from sync.state.digest_ledger import StateDigestLedger
+from sync.state.schema import alembic_config
+from sync.state.store import StateStore
+from sync.state.tables import digest_items, digests_sent
+
+WORKBOOK = "/srv/sales/pipeline.xlsx"
+OTHER_WORKBOOK = "1AbCdEfGhIjK"
+MONDAY = dt.date(2025, 9, 1)
+TUESDAY = dt.date(2025, 9, 2)
+SENT_AT = dt.datetime(2025, 9, 1, 6, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ledger(store: StateStore) -> StateDigestLedger:
+    return StateDigestLedger(store)
+
+
+def record(
+    ledger: StateDigestLedger,
+    items: set[str],
+    *,
+    owner: str = "Ana",
+    channel: str = "email",
+    day: dt.date = MONDAY,
+    workbook: str = WORKBOOK,
+) -> None:
+    ledger.record_sent(workbook, owner, channel, day, "hash-1", items, SENT_AT)
+
+
+def count_rows(store: StateStore, table: sa.Table) -> int:
+    with store.engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.select(sa.func.count()).select_from(table)
+            ).scalar_one()
+        )
+
+
+def test_ledger_unsent_digest_is_not_sent(ledger: StateDigestLedger) -> None:
+    assert not ledger.was_sent(WORKBOOK, "Ana", "email", MONDAY)
+
+
+def test_ledger_recorded_digest_was_sent(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a"})
+    assert ledger.was_sent(WORKBOOK, "Ana", "email", MONDAY)
+
+
+@pytest.mark.parametrize(
+    ("workbook", "owner", "channel", "day"),
+    [
+        (OTHER_WORKBOOK, "Ana", "email", MONDAY),
+        (WORKBOOK, "Ben", "email", MONDAY),
+        (WORKBOOK, "Ana", "team-chat", MONDAY),
+        (WORKBOOK, "Ana", "email", TUESDAY),
+    ],
+    ids=["other-workbook", "other-owner", "other-channel", "other-day"],
+)
+def test_ledger_send_is_keyed_exactly(
+    ledger: StateDigestLedger, workbook: str, owner: str, channel: str, day: dt.date
+) -> None:
+    record(ledger, {"a"})
+    assert not ledger.was_sent(workbook, owner, channel, day)
+
+
+def test_ledger_items_of_every_digest(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a", "b"})
+    record(ledger, {"b", "c"}, day=TUESDAY)
+    assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b", "c"}
+
+
+def test_ledger_items_kept_per_owner(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a"})
+    record(ledger, {"b"}, owner="Ben")
+    record(ledger, {"c"}, workbook=OTHER_WORKBOOK)
+    assert ledger.sent_items(WORKBOOK, "Ana") == {"a"}
+
+
+def test_ledger_items_shared_across_channels(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a"}, channel="email")
+    record(ledger, {"a", "b"}, channel="team-chat")
+    assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b"}
+    assert count_rows(ledger.store, digest_items) == 2
+
+
+def test_ledger_second_record_same_day_kept_once(
+    ledger: StateDigestLedger,
+) -> None:
+    record(ledger, {"a"})
+    record(ledger, {"a", "b"})
+    assert count_rows(ledger.store, digests_sent) == 1
+    assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b"}
+
+
+def test_ledger_item_keeps_first_send_day(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a"})
+    record(ledger, {"a"}, day=TUESDAY)
+    with ledger.store.engine.connect() as connection:
+        days = connection.execute(sa.select(digest_items.c.first_sent_on)).scalars()
+        assert list(days) == [MONDAY]
+
+
+def test_ledger_digest_without_items(ledger: StateDigestLedger) -> None:
+    record(ledger, set())
+    assert ledger.was_sent(WORKBOOK, "Ana", "email", MONDAY)
+    assert ledger.sent_items(WORKBOOK, "Ana") == set()
+
+
+def test_ledger_rejects_naive_send_time(ledger: StateDigestLedger) -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        ledger.record_sent(
+            WORKBOOK, "Ana", "email", MONDAY, "hash-1", {"a"}, dt.datetime(2025, 9, 1)
+        )
+    assert not ledger.was_sent(WORKBOOK, "Ana", "email", MONDAY)
+
+
+def test_ledger_survives_reopened_database(state_url: str) -> None:
+    with StateStore.open(state_url) as first:
+        record(StateDigestLedger(first), {"a"})
+    with StateStore.open(state_url) as second:
+        reopened = StateDigestLedger(second)
+        assert reopened.was_sent(WORKBOOK, "Ana", "email", MONDAY)
+        assert reopened.sent_items(WORKBOOK, "Ana") == {"a"}
+
+
+def test_digest_items_migration_downgrades(store: StateStore) -> None:
+    url = store.engine.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0001")
+    tables = set(sa.inspect(store.engine).get_table_names())
+    assert "digest_items" not in tables
+    assert "digests_sent" in tables
+
+
+def test_digest_items_migration_upgrades_from_first(state_url: str) -> None:
+    with StateStore.open(state_url) as first:
+        url = first.engine.url.render_as_string(hide_password=False)
+        command.downgrade(alembic_config(url), "0001")
+    with StateStore.open(state_url) as second:
+        assert "digest_items" in sa.inspect(second.engine).get_table_names()
+        record(StateDigestLedger(second), {"a"})
+        assert StateDigestLedger(second).sent_items(WORKBOOK, "Ana") == {"a"}
