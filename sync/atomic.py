@@ -14,6 +14,7 @@ open.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import logging
 import os
@@ -197,6 +198,36 @@ def write_atomically(
     _sync_folder(target.parent)
     logger.debug("Replaced %s (%d bytes)", target, size)
     return size
+
+
+def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Path]:
+    """Delete temporary files a killed writer of ``target`` left in its folder.
+
+    :func:`write_atomically` removes its temporary file on any exception, but
+    a process killed with SIGKILL (or a power cut) cannot. Only files named
+    like this module's temporaries of ``target`` and last modified more than
+    ``older_than`` ago are deleted, so a write in progress keeps its file as
+    long as it finishes within that time.
+
+    :returns: the files deleted.
+    """
+    prefix = f".{target.name}."
+    cutoff = dt.datetime.now(dt.UTC).timestamp() - older_than.total_seconds()
+    removed: list[Path] = []
+    for path in target.parent.glob(f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # Another process removed it first.
+    if removed:
+        logger.info(
+            "Removed %d temporary files a stopped write of %s left behind",
+            len(removed),
+            target.name,
+        )
+    return removed
 
 
 def _create_temporary_sibling(target: Path) -> Path:

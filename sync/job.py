@@ -1,27 +1,36 @@
-"""A recorded run: the workbook's lock, its stage history and the runs table.
+"""A recorded run: the workbook's lock, its stage history, the runs table, digests.
 
 This is what ``pipesheet run`` and the scheduler call. It wraps
 :func:`sync.run.run_sync` with the state database:
 
 1. take the workbook's lock (another process holding it skips this run),
 2. record the run's start and load the last snapshot and the stage log,
-3. run the sync, which finds transitions against that snapshot,
+3. run the sync, which finds transitions against that snapshot and, on the
+   month's first successful run, freezes the previous month's review tab,
 4. store the new snapshot and transitions, then the run's outcome,
-5. release the lock, whatever happened.
+5. send the day's digests that are due,
+6. release the lock, whatever happened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from config.errors import PipesheetError, WorkbookBusyError
-from config.models import Pipeline
+from config.models import Pipeline, SourceKind
 from rules.stage_history import StageHistory
+from sync.atomic import remove_stale_temporaries
+from sync.monthly_review import build_review_tab, due_review_month
+from sync.notify.dispatch import DigestReport, send_due_digests
+from sync.plan import GeneratedTab
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
+from sync.state.digest_ledger import StateDigestLedger
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
@@ -31,8 +40,11 @@ from sync.state.store import StateStore
 logger = logging.getLogger(__name__)
 
 # How long a run may hold its workbook's lock. A process that dies holding it
-# blocks the workbook for at most this long; a run must finish well within it.
+# blocks the workbook for at most this long, or less on the same host (see
+# holder_is_dead). A run must finish well within it.
 LOCK_TTL = dt.timedelta(minutes=30)
+# Unfinished runs looked at when a dead holder's lock is taken over.
+UNFINISHED_RUNS_CHECKED = 10
 
 
 class WorkbookLockedError(WorkbookBusyError):
@@ -41,13 +53,26 @@ class WorkbookLockedError(WorkbookBusyError):
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What to run: a definition, its workbook and the day to check against."""
+    """A run's request: a definition, its workbook and the day to check against."""
 
     pipeline: Pipeline
     as_of: dt.date
     source_location: str | None = None
     output: Path | None = None
     dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """A finished run: the sync's result, its id in the runs table, its digests.
+
+    ``run_id`` is None for a dry run. ``digests`` is None for a dry run, for a
+    definition without notifications, and when sending failed as a whole.
+    """
+
+    result: RunResult
+    run_id: int | None
+    digests: DigestReport | None
 
 
 def run_recorded(
@@ -60,21 +85,46 @@ def run_recorded(
     """Run one sync under the workbook's lock and record it in ``store``.
 
     A dry run reads the stage history but records nothing and takes no lock.
+    See :func:`record_run`, which also returns the run's id and digests.
 
+    :raises WorkbookLockedError: another process holds the workbook's lock.
+    :raises PipesheetError: the run could not be done; it is recorded as failed
+        (or deferred, when the workbook was busy).
+    """
+    return record_run(request, store, progress=progress, now=now).result
+
+
+def record_run(
+    request: RunRequest,
+    store: StateStore,
+    *,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> RecordedRun:
+    """Run one sync under the workbook's lock, record it and send due digests.
+
+    :param now: the current time (aware) for the lock and the digests; the
+        runs table records the real time of the start and the end.
     :raises WorkbookLockedError: another process holds the workbook's lock.
     :raises PipesheetError: the run could not be done; it is recorded as failed
         (or deferred, when the workbook was busy).
     """
     key = workbook_key(request.pipeline, request.source_location)
     if request.dry_run:
-        return _run(request, load_history(store, key), progress)
+        result = _run(request, load_history(store, key), progress)
+        return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
     started = now or dt.datetime.now(dt.UTC)
-    if not store.acquire_lock(key, holder, LOCK_TTL, started):
+    if store.acquire_lock(key, holder, LOCK_TTL, started):
+        stale_after = LOCK_TTL
+    elif _take_over_dead_lock(store, key, holder, started):
+        stale_after = dt.timedelta(0)
+    else:
         raise _locked_error(store, key)
     try:
-        return _run_and_record(request, store, key, progress)
+        _remove_stale_temporaries(request, key, stale_after)
+        return _run_and_record(request, store, key, progress, now)
     finally:
         store.release_lock(key, holder)
 
@@ -88,12 +138,90 @@ def load_history(store: StateStore, key: str) -> StageHistory:
     )
 
 
+def holder_process(holder: str) -> tuple[str, int] | None:
+    """Return the host name and process id in a lock holder ``host:pid:uuid``."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdecimal():
+        return None
+    return parts[0], int(parts[1])
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Return True when the holder is a process of this host that no longer runs.
+
+    NOTE: two containers that share a state database and a host name, but not
+    a process namespace, would see each other's holders as dead. Give each
+    container its own host name.
+    """
+    process = holder_process(holder)
+    if process is None or process[0] != socket.gethostname():
+        return False
+    try:
+        os.kill(process[1], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # It runs, as another user.
+    return False
+
+
+def abandon_run(store: StateStore, key: str, holder: str, reason: str) -> list[int]:
+    """Record the runs a stopped lock holder left unfinished as failed; free its lock.
+
+    Nothing happens when ``holder`` no longer holds the workbook's lock.
+
+    :returns: the ids of the runs recorded as failed.
+    """
+    lock = store.lock(key)
+    if lock is None or lock.holder != holder:
+        return []
+
+    unfinished = [
+        record.id
+        for record in store.runs(key, UNFINISHED_RUNS_CHECKED)
+        if record.outcome is None and record.started_at >= lock.acquired_at
+    ]
+    for run_id in unfinished:
+        store.finish_run(run_id, RunOutcome.FAILED, error=reason)
+    store.release_lock(key, holder)
+    logger.info(
+        "run abandoned workbook=%s holder=%s runs=%s reason=%s",
+        key,
+        holder,
+        unfinished,
+        reason,
+    )
+    return unfinished
+
+
+def _take_over_dead_lock(
+    store: StateStore, key: str, holder: str, now: dt.datetime
+) -> bool:
+    lock = store.lock(key)
+    if lock is None:
+        return store.acquire_lock(key, holder, LOCK_TTL, now)
+    if not holder_is_dead(lock.holder):
+        return False
+
+    reason = (
+        f"the process {lock.holder} stopped before it recorded how the run ended; "
+        "the next run took over its lock"
+    )
+    abandon_run(store, key, lock.holder, reason)
+    return store.acquire_lock(key, holder, LOCK_TTL, now)
+
+
 def _run_and_record(
-    request: RunRequest, store: StateStore, key: str, progress: Progress | None
-) -> RunResult:
+    request: RunRequest,
+    store: StateStore,
+    key: str,
+    progress: Progress | None,
+    now: dt.datetime | None,
+) -> RecordedRun:
     run_id = store.start_run(key, request.pipeline.source.tab, request.as_of)
     try:
-        result = _run(request, load_history(store, key), progress)
+        review_month = due_review_month(store, key, request.as_of, run_id)
+        result = _run(request, load_history(store, key), progress, review_month)
     except WorkbookBusyError as error:
         store.finish_run(run_id, RunOutcome.DEFERRED, error=str(error))
         raise
@@ -108,13 +236,25 @@ def _run_and_record(
         store.save_snapshot(run_id, result.history.snapshots)
         store.record_transitions(key, run_id, result.history.new_transitions)
     store.finish_run(run_id, RunOutcome.OK, **run_figures(result))
-    return result
+    digests = _send_digests(request.pipeline, store, key, result, now)
+    return RecordedRun(result, run_id, digests)
 
 
 def _run(
-    request: RunRequest, history: StageHistory, progress: Progress | None
+    request: RunRequest,
+    history: StageHistory,
+    progress: Progress | None,
+    review_month: dt.date | None = None,
 ) -> RunResult:
     source = open_source(request.pipeline, request.source_location, request.output)
+    extra_tabs: list[GeneratedTab] = []
+    if review_month is not None:
+        review = build_review_tab(
+            source, request.pipeline, history, review_month, request.as_of
+        )
+        if review is not None:
+            extra_tabs.append(review)
+
     return run_sync(
         request.pipeline,
         source,
@@ -122,14 +262,61 @@ def _run(
         dry_run=request.dry_run,
         progress=progress,
         history=history,
+        extra_tabs=extra_tabs,
     )
+
+
+def _send_digests(
+    pipeline: Pipeline,
+    store: StateStore,
+    key: str,
+    result: RunResult,
+    now: dt.datetime | None,
+) -> DigestReport | None:
+    # send_due_digests logs one INFO line with the sent and failed counts.
+    if pipeline.notifications is None:
+        return None
+    ledger = StateDigestLedger(store)
+    moment = now or dt.datetime.now(dt.UTC)
+    # The run is already recorded as OK, so a digest error is logged, not raised.
+    try:
+        report = send_due_digests(result, pipeline, ledger, moment, workbook_key=key)
+    except Exception as error:
+        logger.error(
+            "digests workbook=%s not sent: %s: %s; retrying on the next run",
+            key,
+            type(error).__name__,
+            error,
+        )
+        return None
+
+    if report.skipped is not None:
+        logger.debug("digests workbook=%s not due: %s", key, report.skipped)
+    return report
+
+
+def _remove_stale_temporaries(
+    request: RunRequest, key: str, older_than: dt.timedelta
+) -> None:
+    # Only Excel workbooks are written through temporary files, beside the
+    # workbook (whose key is its path) or beside --output.
+    if request.pipeline.source.kind is not SourceKind.EXCEL:
+        return
+    targets = [Path(key), *([request.output] if request.output else [])]
+    for target in targets:
+        try:
+            remove_stale_temporaries(target, older_than)
+        except OSError as error:
+            logger.warning(
+                "temporary files beside %s not removed: %s", target.name, error
+            )
 
 
 def _locked_error(store: StateStore, key: str) -> WorkbookLockedError:
     lock = store.lock(key)
     holder = lock.holder if lock else "another process"
     until = lock.expires_at.isoformat(timespec="seconds") if lock else "soon"
-    logger.warning("run skipped: workbook=%s locked by %s", key, holder)
+    logger.info("run skipped: workbook=%s locked by %s", key, holder)
     return WorkbookLockedError(
         f"Workbook {key!r} is being synced by {holder} (lock held until "
         f"{until}). This run was skipped; the next run will try again."

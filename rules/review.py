@@ -1,0 +1,310 @@
+"""The monthly review: one calendar month of the stage log, frozen as figures.
+
+Built from the stage log's stays (see :mod:`rules.stage_log`) up to the
+month's last day, and from today's deals for lost reasons.
+
+Conventions:
+
+- A deal *entered* a stage in the month when a stay in that stage began on a
+  day of the month. Stays the log's first run found are left out, because
+  their deals entered the stage on some earlier, unknown day.
+- A stay in an open stage that ended in the month ended one of four ways:
+  *moved on* to a later open stage, *won* (to a won stage), *lost* (to a lost
+  stage) or *left the sheet*. Other ends (a move back, or a move to a stage
+  the definition does not know) count in no column.
+- *Drop-off* is (lost + left the sheet) ÷ (moved on + won + lost + left the
+  sheet), the share of the stage's deals that left the month's funnel.
+  Undefined (None) when no stay of the stage ended that way.
+- Each count is of distinct deals: a deal that entered a stage twice in the
+  month counts once.
+- The month's won (lost) deals entered a won (lost) stage in the month from
+  a stage of another outcome, so an upsell after a win is not a second win.
+- The *observed win rate* of an open stage is won ÷ closed over the log's
+  deals that were ever in that stage and were in a won or lost stage at the
+  month's end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from config.models import Outcome, Pipeline, Stage
+from rules.deals import Deal
+from rules.headers import normalize_header, stage_lookup
+from rules.history import Transition
+from rules.stage_log import StageStay, stage_stays
+from rules.text_forms import fold_text
+from rules.transitions import deals_by_unique_id, transitions_by_deal
+
+LOST_REASON_FIELD = "lost_reason"
+
+
+@dataclass(frozen=True)
+class ReviewStage:
+    """One stage's row of the month's funnel; exits are None for closed stages."""
+
+    name: str
+    outcome: Outcome
+    entered: int
+    moved_on: int | None
+    won: int | None
+    lost: int | None
+    left_sheet: int | None
+    drop_off: float | None
+
+
+@dataclass(frozen=True)
+class LostReasonCount:
+    """The count of deals lost in the month with one reason (``""`` when blank)."""
+
+    reason: str
+    deals: int
+
+
+@dataclass(frozen=True)
+class StageWinRate:
+    """An open stage's configured probability beside the win rate the log shows.
+
+    ``closed`` counts the log's deals that were ever in the stage and were won
+    or lost at the month's end. ``observed`` is ``won / closed``, or None when
+    ``closed`` is 0.
+    """
+
+    name: str
+    probability: float | None
+    closed: int
+    won: int
+    observed: float | None
+
+
+@dataclass(frozen=True)
+class MonthlyReview:
+    """The figures of one calendar month, from ``first_day`` to ``last_day``.
+
+    ``log_started_on`` is set when the log began within the month, so that
+    moves before that day are missing. ``lost_not_on_sheet`` counts deals lost
+    in the month that are no longer on the sheet, whose reason is unknown.
+    """
+
+    first_day: dt.date
+    last_day: dt.date
+    log_started_on: dt.date | None
+    stages: list[ReviewStage]
+    new_deals: int
+    won: int
+    lost: int
+    left_sheet: int
+    lost_reasons: list[LostReasonCount]
+    lost_not_on_sheet: int
+    win_rates: list[StageWinRate]
+
+
+@dataclass(frozen=True)
+class _Stay:
+    """A stay of a deal, its stage and the stage it led to.
+
+    ``stage`` is None for a stage the definition does not know. ``next_stage``
+    is None while the stay lasts, after the deal left the sheet, and when the
+    next stage is unknown. ``previous_stage`` is the stage of the stay before,
+    if the deal had one in a known stage. ``first`` marks the deal's first stay
+    in the log.
+    """
+
+    deal_id: str
+    stay: StageStay
+    stage: Stage | None
+    next_stage: Stage | None
+    previous_stage: Stage | None
+    first: bool
+
+
+def month_before(day: dt.date) -> dt.date:
+    """Return the first day of the calendar month before ``day``'s month.
+
+    >>> month_before(dt.date(2025, 1, 15))
+    datetime.date(2024, 12, 1)
+    """
+    last_of_previous = day.replace(day=1) - dt.timedelta(days=1)
+    return last_of_previous.replace(day=1)
+
+
+def last_day_of_month(first_day: dt.date) -> dt.date:
+    """Return the last day of the month that begins on ``first_day``."""
+    next_month = (first_day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return next_month - dt.timedelta(days=1)
+
+
+def build_monthly_review(
+    transitions: Sequence[Transition],
+    deals: Sequence[Deal],
+    pipeline: Pipeline,
+    first_day: dt.date,
+    *,
+    log_started_on: dt.date,
+) -> MonthlyReview:
+    """Count one month of the stage log: funnel, drop-off, lost reasons, win rates.
+
+    ``first_day`` is the month's first day. ``deals`` are the sheet's deals
+    now, read for the lost reason of deals lost in the month.
+
+    Before: in September, D-1 moved Lead → Qualified on 09-03 and D-2 was lost
+    from Lead on 09-10 with reason "No budget". After: Lead moved on 1, lost 1,
+    drop-off 0.5; Qualified entered 1; lost reasons "No budget" 1.
+    """
+    last_day = last_day_of_month(first_day)
+    stays = _month_stays(transitions, pipeline, last_day, log_started_on)
+    in_month = [item for item in stays if _entered_in(item.stay, first_day, last_day)]
+    ended = [item for item in stays if _exited_in(item.stay, first_day, last_day)]
+
+    won_ids = _deal_ids(item for item in in_month if _closed_as(item, Outcome.WON))
+    lost_ids = _deal_ids(item for item in in_month if _closed_as(item, Outcome.LOST))
+    reasons, not_on_sheet = count_lost_reasons(lost_ids, deals)
+    new_ids = _deal_ids(item for item in in_month if item.first)
+    return MonthlyReview(
+        first_day=first_day,
+        last_day=last_day,
+        log_started_on=log_started_on if log_started_on > first_day else None,
+        stages=[
+            _review_stage(stage, pipeline, in_month, ended) for stage in pipeline.stages
+        ],
+        new_deals=len(new_ids),
+        won=len(won_ids),
+        lost=len(lost_ids),
+        left_sheet=len(_deal_ids(item for item in ended if item.stay.disappeared)),
+        lost_reasons=reasons,
+        lost_not_on_sheet=not_on_sheet,
+        win_rates=_observed_win_rates(stays, pipeline),
+    )
+
+
+def count_lost_reasons(
+    deal_ids: set[str], deals: Sequence[Deal]
+) -> tuple[list[LostReasonCount], int]:
+    """Count the lost reasons of the given deals, most frequent first.
+
+    Reasons are grouped ignoring case and spacing and shown as the first deal
+    (in ID order) spells them. Returns the counts and how many of the deals are
+    no longer on the sheet.
+    """
+    on_sheet = deals_by_unique_id(deals)
+    spelled: dict[str, str] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for deal_id in sorted(deal_ids & on_sheet.keys()):
+        reason = (on_sheet[deal_id].text(LOST_REASON_FIELD) or "").strip()
+        key = fold_text(reason)
+        spelled.setdefault(key, reason)
+        counts[key] += 1
+
+    ordered = sorted(counts, key=lambda key: (-counts[key], key))
+    reasons = [LostReasonCount(spelled[key], counts[key]) for key in ordered]
+    return reasons, len(deal_ids - on_sheet.keys())
+
+
+def _observed_win_rates(
+    stays: Sequence[_Stay], pipeline: Pipeline
+) -> list[StageWinRate]:
+    """Return won ÷ closed per open stage over the deals that were ever in it."""
+    final_outcomes = {
+        item.deal_id: item.stage.outcome
+        for item in stays
+        if item.stay.exited is None and item.stage is not None
+    }
+    rates: list[StageWinRate] = []
+    for stage in pipeline.open_stages:
+        visited = _deal_ids(item for item in stays if _in_stage(item, stage))
+        outcomes = [final_outcomes.get(deal_id) for deal_id in visited]
+        won = outcomes.count(Outcome.WON)
+        closed = won + outcomes.count(Outcome.LOST)
+        observed = won / closed if closed else None
+        rates.append(StageWinRate(stage.name, stage.probability, closed, won, observed))
+    return rates
+
+
+def _month_stays(
+    transitions: Sequence[Transition],
+    pipeline: Pipeline,
+    last_day: dt.date,
+    log_started_on: dt.date,
+) -> list[_Stay]:
+    lookup = stage_lookup(pipeline)
+    stays: list[_Stay] = []
+    for deal_id, moves in transitions_by_deal(transitions, last_day).items():
+        deal_stays = stage_stays(moves, last_day, log_started_on=log_started_on)
+        stages = [lookup.get(normalize_header(stay.stage)) for stay in deal_stays]
+        for index, stay in enumerate(deal_stays):
+            has_next = index + 1 < len(deal_stays) and not stay.disappeared
+            stays.append(
+                _Stay(
+                    deal_id=deal_id,
+                    stay=stay,
+                    stage=stages[index],
+                    next_stage=stages[index + 1] if has_next else None,
+                    previous_stage=stages[index - 1] if index > 0 else None,
+                    first=index == 0,
+                )
+            )
+    return stays
+
+
+def _review_stage(
+    stage: Stage, pipeline: Pipeline, in_month: Sequence[_Stay], ended: Sequence[_Stay]
+) -> ReviewStage:
+    entered = _deal_ids(item for item in in_month if _in_stage(item, stage))
+    if stage.outcome is not Outcome.OPEN:
+        return ReviewStage(stage.name, stage.outcome, len(entered), *[None] * 5)
+
+    exits = [item for item in ended if _in_stage(item, stage)]
+    moved_on = _deal_ids(item for item in exits if _moved_on(item, pipeline))
+    won = _deal_ids(item for item in exits if _is(item.next_stage, Outcome.WON))
+    lost = _deal_ids(item for item in exits if _is(item.next_stage, Outcome.LOST))
+    left = _deal_ids(item for item in exits if item.stay.disappeared)
+
+    leaving = len(moved_on) + len(won) + len(lost) + len(left)
+    drop_off = (len(lost) + len(left)) / leaving if leaving else None
+    return ReviewStage(
+        name=stage.name,
+        outcome=stage.outcome,
+        entered=len(entered),
+        moved_on=len(moved_on),
+        won=len(won),
+        lost=len(lost),
+        left_sheet=len(left),
+        drop_off=drop_off,
+    )
+
+
+def _moved_on(item: _Stay, pipeline: Pipeline) -> bool:
+    # From an open stage to a later open one; wins are counted on their own.
+    source, target = item.stage, item.next_stage
+    if source is None or target is None or target.outcome is not Outcome.OPEN:
+        return False
+    order = [stage.name for stage in pipeline.stages]
+    return order.index(target.name) > order.index(source.name)
+
+
+def _entered_in(stay: StageStay, first_day: dt.date, last_day: dt.date) -> bool:
+    return stay.entered_known and first_day <= stay.entered <= last_day
+
+
+def _exited_in(stay: StageStay, first_day: dt.date, last_day: dt.date) -> bool:
+    return stay.exited is not None and first_day <= stay.exited <= last_day
+
+
+def _is(stage: Stage | None, outcome: Outcome) -> bool:
+    return stage is not None and stage.outcome is outcome
+
+
+def _in_stage(item: _Stay, stage: Stage) -> bool:
+    return item.stage is not None and item.stage.name == stage.name
+
+
+def _closed_as(item: _Stay, outcome: Outcome) -> bool:
+    # A move between two won stages (signed, then upsold) closes nothing.
+    return _is(item.stage, outcome) and not _is(item.previous_stage, outcome)
+
+
+def _deal_ids(items: Iterable[_Stay]) -> set[str]:
+    return {item.deal_id for item in items}

@@ -1,0 +1,72 @@
+"""Freeze the previous month's review tab on the first recorded run of a month.
+
+A review is due when no earlier successful run of the workbook has a day
+(``as_of``, the date in the pipeline's time zone) in this run's month. One
+must have a day before it, so that the stage log covers part of the previous
+month. The tab is written only when the workbook has no tab of that name yet.
+So a frozen review is never rewritten, even if the lost reasons on the sheet
+change later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from config.models import Pipeline
+from rules.headers import match_columns
+from rules.review import build_monthly_review, month_before
+from rules.rows import read_deals
+from rules.stage_history import StageHistory
+from sync.plan import GeneratedTab
+from sync.render_review import render_review, review_tab_name
+from sync.sources.base import WorkbookSource
+from sync.state.ok_runs import latest_ok_day
+from sync.state.store import StateStore
+
+logger = logging.getLogger(__name__)
+
+
+def due_review_month(
+    store: StateStore, workbook_key: str, as_of: dt.date, run_id: int
+) -> dt.date | None:
+    """Return the first day of the month to review, or None when none is due.
+
+    :param run_id: the run in progress, left out of the earlier runs.
+    """
+    previous = latest_ok_day(store, workbook_key, excluding_run=run_id)
+    if previous is None or previous >= as_of.replace(day=1):
+        return None
+    return month_before(as_of)
+
+
+def build_review_tab(
+    source: WorkbookSource,
+    pipeline: Pipeline,
+    history: StageHistory,
+    first_day: dt.date,
+    as_of: dt.date,
+) -> GeneratedTab | None:
+    """Return the review tab of the month starting ``first_day``, unless it exists.
+
+    Reads the pipeline tab for the lost reasons; the run reads it again, which
+    costs one more parse of the tab once a month.
+    """
+    name = review_tab_name(pipeline.outputs.locale, first_day)
+    if name.casefold() in {tab.casefold() for tab in source.tab_names()}:
+        logger.debug("review tab %r exists in %s; left as it is", name, source.name)
+        return None
+
+    grid = source.read_tab(pipeline.source.tab)
+    deals, _findings = read_deals(grid, match_columns(grid, pipeline), pipeline)
+    review = build_monthly_review(
+        history.transitions,
+        deals,
+        pipeline,
+        first_day,
+        log_started_on=history.log_started_on or as_of,
+    )
+    logger.info(
+        "monthly review workbook=%s month=%s tab=%r", source.name, first_day, name
+    )
+    return render_review(review, pipeline, grid.tab, as_of)

@@ -1,0 +1,50 @@
+"""Queries about a workbook's successful runs, for scheduling and the review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from sync.state.errors import StateError
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
+from sync.state.tables import UtcDateTime, runs
+
+
+def latest_ok_day(
+    store: StateStore, workbook_key: str, *, excluding_run: int | None = None
+) -> dt.date | None:
+    """Return the latest ``as_of`` of the workbook's runs with outcome ``ok``.
+
+    :param excluding_run: a run to leave out, such as the one in progress.
+    """
+    query = sa.select(sa.func.max(runs.c.as_of)).where(
+        runs.c.workbook_key == workbook_key, runs.c.outcome == RunOutcome.OK.value
+    )
+    if excluding_run is not None:
+        query = query.where(runs.c.id != excluding_run)
+    day: dt.date | None = _scalar(store, query)
+    return day
+
+
+def latest_ok_start(store: StateStore, workbook_key: str) -> dt.datetime | None:
+    """Return when the workbook's latest run with outcome ``ok`` started (UTC)."""
+    latest = sa.func.max(runs.c.started_at, type_=UtcDateTime)
+    query = sa.select(latest).where(
+        runs.c.workbook_key == workbook_key, runs.c.outcome == RunOutcome.OK.value
+    )
+    started: dt.datetime | None = _scalar(store, query)
+    return started
+
+
+def _scalar(store: StateStore, query: sa.Select[Any]) -> Any:
+    try:
+        with store.engine.begin() as connection:
+            return connection.execute(query).scalar_one_or_none()
+    except sa.exc.OperationalError as error:
+        raise StateError(
+            f"State database {store.url!r} failed: {error.orig}. Check that it "
+            "is reachable and readable, then retry."
+        ) from error

@@ -1,0 +1,548 @@
+"""Tests of recorded runs: the workbook lock, run records, reviews and digests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bench.generate import generate_pipeline
+from config.errors import SheetLayoutError
+from config.loader import load_pipeline
+from config.models import Pipeline
+from config.shipped import shipped_definition
+from sync.atomic import TEMPORARY_SUFFIX
+from sync.job import (
+    LOCK_TTL,
+    RecordedRun,
+    RunRequest,
+    WorkbookLockedError,
+    holder_is_dead,
+    record_run,
+    run_recorded,
+)
+from sync.state.keys import workbook_key
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
+from tests.sync.notify.servers import WebhookReceiver
+from tests.sync.pipeline_files import (
+    SheetDeal,
+    read_tab,
+    tab_names,
+    write_deals,
+    write_definition,
+)
+
+SEPTEMBER_29 = dt.date(2025, 9, 29)
+SEPTEMBER_30 = dt.date(2025, 9, 30)
+OCTOBER_1 = dt.date(2025, 10, 1)
+OCTOBER_2 = dt.date(2025, 10, 2)
+DEALS = [
+    SheetDeal("D-1", "Ana", "Lead"),
+    SheetDeal("D-2", "Ben", "Qualified", next_step=dt.date(2025, 9, 25)),
+]
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+OTHER_HOLDER = "other-host:4242:0f0f0f"
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep urllib from sending loopback requests through a configured proxy."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    path = tmp_path / "pipeline.xlsx"
+    write_deals(path, DEALS)
+    return path
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, workbook: Path) -> Pipeline:
+    return load_pipeline(write_definition(tmp_path))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    opened = StateStore.open(str(tmp_path / "state.sqlite"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+def run_on(
+    pipeline: Pipeline, store: StateStore, as_of: dt.date, *, dry_run: bool = False
+) -> RecordedRun:
+    """Run as the 07:00 run of ``as_of`` in Berlin (05:00 UTC in summer)."""
+    now = dt.datetime.combine(as_of, dt.time(5, 0), dt.UTC)
+    request = RunRequest(pipeline, as_of, dry_run=dry_run)
+    return record_run(request, store, now=now)
+
+
+def dead_process_id() -> int:
+    """Return the id of a process that has exited and been waited for."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def temporary_files(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.glob("*.pipesheet-tmp"))
+
+
+# The lock
+
+
+def test_locked_workbook_raises_and_writes_nothing(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    key = workbook_key(pipeline)
+    until = dt.datetime(2025, 9, 30, 5, 30, tzinfo=dt.UTC)
+    store.acquire_lock(key, OTHER_HOLDER, LOCK_TTL, until - LOCK_TTL)
+    before = workbook.read_bytes()
+
+    with pytest.raises(WorkbookLockedError) as raised:
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    assert str(raised.value) == (
+        f"Workbook {key!r} is being synced by {OTHER_HOLDER} (lock held until "
+        "2025-09-30T05:30:00+00:00). This run was skipped; the next run will try "
+        "again."
+    )
+    assert workbook.read_bytes() == before
+    assert store.runs(key) == []
+
+
+def test_locked_workbook_keeps_other_lock(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    key = workbook_key(pipeline)
+    now = dt.datetime(2025, 9, 30, 5, 0, tzinfo=dt.UTC)
+    store.acquire_lock(key, OTHER_HOLDER, LOCK_TTL, now)
+    with pytest.raises(WorkbookLockedError):
+        run_on(pipeline, store, SEPTEMBER_30)
+    lock = store.lock(key)
+    assert lock is not None
+    assert lock.holder == OTHER_HOLDER
+
+
+def test_locked_run_logged_at_info(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = workbook_key(pipeline)
+    store.acquire_lock(
+        key, OTHER_HOLDER, LOCK_TTL, dt.datetime(2025, 9, 30, 5, 0, tzinfo=dt.UTC)
+    )
+    caplog.set_level(logging.INFO, logger="sync.job")
+    with pytest.raises(WorkbookLockedError):
+        run_on(pipeline, store, SEPTEMBER_30)
+    skipped = [
+        record
+        for record in caplog.records
+        if record.getMessage().startswith("run skipped")
+    ]
+    assert [record.levelname for record in skipped] == ["INFO"]
+    assert skipped[0].getMessage() == (
+        f"run skipped: workbook={key} locked by {OTHER_HOLDER}"
+    )
+
+
+def test_dead_holder_lock_taken_over(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    key = workbook_key(pipeline)
+    dead = f"{socket.gethostname()}:{dead_process_id()}:0a0a0a"
+    taken = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    store.acquire_lock(key, dead, LOCK_TTL, taken)
+    unfinished = store.start_run(key, "Deals", SEPTEMBER_30)
+
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    runs = store.runs(key)
+    assert [run.outcome for run in runs] == [RunOutcome.OK, RunOutcome.FAILED]
+    assert runs[1].id == unfinished
+    assert runs[1].error == (
+        f"the process {dead} stopped before it recorded how the run ended; the "
+        "next run took over its lock"
+    )
+    assert store.lock(key) is None
+
+
+@pytest.mark.parametrize(
+    ("holder", "dead"),
+    [
+        ("other-host:1:abc", False),
+        (f"{socket.gethostname()}:{os.getpid()}:abc", False),
+        ("no process id", False),
+    ],
+    ids=["other-host", "this-process", "unreadable"],
+)
+def test_holder_is_dead_only_when_gone(holder: str, dead: bool) -> None:
+    assert holder_is_dead(holder) is dead
+
+
+def test_holder_of_exited_process_is_dead() -> None:
+    assert holder_is_dead(f"{socket.gethostname()}:{dead_process_id()}:abc")
+
+
+# Run records
+
+
+def test_recorded_run_stores_outcome_and_snapshot(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    recorded = run_on(pipeline, store, SEPTEMBER_30)
+    key = workbook_key(pipeline)
+    runs = store.runs(key)
+    assert [(run.id, run.outcome, run.deals) for run in runs] == [
+        (recorded.run_id, RunOutcome.OK, 2)
+    ]
+    snapshot = store.latest_snapshot(key)
+    assert [(deal.deal_id, deal.stage) for deal in snapshot or []] == [
+        ("D-1", "Lead"),
+        ("D-2", "Qualified"),
+    ]
+    assert store.lock(key) is None
+
+
+def test_failing_source_recorded_failed(
+    tmp_path: Path, store: StateStore, workbook: Path
+) -> None:
+    definition = write_definition(tmp_path)
+    text = definition.read_text(encoding="utf-8").replace("tab: Deals", "tab: Pipeline")
+    definition.write_text(text, encoding="utf-8")
+    pipeline = load_pipeline(definition)
+
+    with pytest.raises(SheetLayoutError) as raised:
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    runs = store.runs(workbook_key(pipeline))
+    assert [run.outcome for run in runs] == [RunOutcome.FAILED]
+    assert runs[0].error == str(raised.value)
+    assert "'Pipeline'" in str(raised.value)
+    assert store.lock(workbook_key(pipeline)) is None
+
+
+def test_dry_run_records_nothing(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    before = workbook.read_bytes()
+    recorded = run_on(pipeline, store, SEPTEMBER_30, dry_run=True)
+    key = workbook_key(pipeline)
+    assert recorded.run_id is None
+    assert store.runs(key) == []
+    assert store.latest_snapshot(key) is None
+    assert workbook.read_bytes() == before
+
+
+def test_dry_run_plans_stage_log(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    recorded = run_on(pipeline, store, SEPTEMBER_30, dry_run=True)
+    planned = [tab.name for tab in recorded.result.plan.tabs]
+    assert "Stage log" in planned
+
+
+def test_stale_temporary_file_removed(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    stale = workbook.with_name(".pipeline.xlsx.k2j4h5g6.pipesheet-tmp")
+    fresh = workbook.with_name(".pipeline.xlsx.a1b2c3d4.pipesheet-tmp")
+    other = workbook.with_name(".other.xlsx.a1b2c3d4.pipesheet-tmp")
+    for path in (stale, fresh, other):
+        path.write_bytes(b"partial")
+    hours_ago = (dt.datetime.now(dt.UTC) - 2 * LOCK_TTL).timestamp()
+    os.utime(stale, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    assert temporary_files(workbook.parent) == [other.name, fresh.name]
+
+
+# The monthly review
+
+
+def test_first_run_of_month_freezes_review(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_29)
+    write_deals(workbook, [SheetDeal("D-1", "Ana", "Qualified"), DEALS[1]])
+    run_on(pipeline, store, SEPTEMBER_30)
+    run_on(pipeline, store, OCTOBER_1)
+
+    review = read_tab(workbook, "Review 2025-09")
+    assert review[0] == [
+        (
+            "Monthly review of 2025-09, frozen by pipesheet on 2025-10-01 from tab "
+            "'Deals'. pipesheet writes this tab once and never changes it."
+        )
+    ]
+    assert review[2] == [
+        "The stage log began on 2025-09-29; moves before that day are not counted."
+    ]
+    assert review[6:11] == [
+        ["Lead", "open", 0, 1, 0, 0, 0, 0],
+        ["Qualified", "open", 1, 0, 0, 0, 0],
+        ["Proposal", "open", 0, 0, 0, 0, 0],
+        ["Won", "won", 0],
+        ["Lost", "lost", 0],
+    ]
+
+
+def test_review_not_rewritten_later(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    run_on(pipeline, store, OCTOBER_1)
+    frozen = read_tab(workbook, "Review 2025-09")
+
+    write_deals(workbook, [SheetDeal("D-1", "Ana", "Lost", lost_reason="Price")])
+    run_on(pipeline, store, OCTOBER_2)
+
+    assert read_tab(workbook, "Review 2025-09") == frozen
+
+
+def test_existing_review_tab_left_alone(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    book = openpyxl.load_workbook(workbook)
+    sheet = book.create_sheet("Review 2025-09")
+    sheet["A1"] = "Monthly review kept by hand, after pipesheet's"
+    book.save(workbook)
+
+    run_on(pipeline, store, OCTOBER_1)
+
+    assert read_tab(workbook, "Review 2025-09") == [
+        ["Monthly review kept by hand, after pipesheet's"]
+    ]
+
+
+def test_no_review_in_log_first_month(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, OCTOBER_1)
+    assert "Review 2025-09" not in tab_names(workbook)
+
+
+# Digests
+
+
+@pytest.fixture
+def notified(tmp_path: Path, workbook: Path, receiver: WebhookReceiver) -> Pipeline:
+    return load_pipeline(write_definition(tmp_path, webhook_url=receiver.url + "/hook"))
+
+
+def test_digests_sent_once_per_day(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver
+) -> None:
+    first = run_on(notified, store, SEPTEMBER_30)
+    second = run_on(notified, store, SEPTEMBER_30)
+
+    assert first.digests is not None
+    assert [(d.owner, d.status.value) for d in first.digests.deliveries] == [
+        ("Ben", "sent")
+    ]
+    assert second.digests is not None
+    assert [(d.owner, d.status.value) for d in second.digests.deliveries] == [
+        ("Ben", "already-sent")
+    ]
+    assert [request.json()["owner"] for request in receiver.requests] == ["Ben"]
+
+
+def test_failing_channel_keeps_run_ok(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver
+) -> None:
+    receiver.responses.append((500, b"down"))
+    failed = run_on(notified, store, SEPTEMBER_30)
+    retried = run_on(notified, store, SEPTEMBER_30)
+
+    assert failed.digests is not None
+    assert [d.status.value for d in failed.digests.deliveries] == ["failed"]
+    assert retried.digests is not None
+    assert [d.status.value for d in retried.digests.deliveries] == ["sent"]
+    runs = store.runs(workbook_key(notified))
+    assert [run.outcome for run in runs] == [RunOutcome.OK, RunOutcome.OK]
+
+
+def test_digests_none_without_notifications(
+    pipeline: Pipeline, store: StateStore
+) -> None:
+    assert run_on(pipeline, store, SEPTEMBER_30).digests is None
+
+
+def test_dry_run_sends_no_digest(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver
+) -> None:
+    recorded = run_on(notified, store, SEPTEMBER_30, dry_run=True)
+    assert recorded.digests is None
+    assert receiver.requests == []
+
+
+def test_run_recorded_returns_result(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    now = dt.datetime(2025, 9, 30, 5, 0, tzinfo=dt.UTC)
+    result = run_recorded(RunRequest(pipeline, SEPTEMBER_30), store, now=now)
+    assert [deal.deal_id for deal in result.deals] == ["D-1", "D-2"]
+
+
+# SIGKILL in the middle of a run
+
+KILL_ROWS = 8000
+OWNERS = ("Ana Lima", "Ben Ortiz")
+GENERATED_TABS = ["Funnel", "Follow-ups", "Problems", "Definitions", "Stage log"]
+POLL_SECONDS = 0.002
+
+
+@pytest.fixture(scope="module")
+def large_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("large") / "deals.xlsx"
+    generate_pipeline(KILL_ROWS, path)
+    return path
+
+
+def write_large_definition(folder: Path, workbook: Path, url: str) -> Path:
+    """Write the shipped English definition for ``workbook``, with digests."""
+    text = shipped_definition("b2b-en").read_text(encoding="utf-8")
+    text = text.replace("path: pipeline.xlsx", f"path: {workbook.name}")
+    owners = "".join(f"    {owner}: {{webhooks: [chat]}}\n" for owner in OWNERS)
+    text += (
+        "notifications:\n  digest_hour: 0\n  owners:\n"
+        f"{owners}"
+        f'  channels:\n    - {{kind: webhook, id: chat, url: "{url}"}}\n'
+    )
+    path = folder / "pipeline.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def start_pipesheet_run(
+    definition: Path, state: Path, *, errors: int = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    command = "from sync.cli import main; main()"
+    arguments = ["run", str(definition), "--state", str(state), "-q"]
+    return subprocess.Popen(
+        [sys.executable, "-c", command, *arguments],
+        cwd=definition.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+
+
+def lock_taken(state: Path) -> bool:
+    try:
+        connection = sqlite3.connect(state, timeout=0.1)
+        try:
+            return bool(connection.execute("SELECT count(*) FROM locks").fetchone()[0])
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+
+
+def temporary_sizes(folder: Path) -> list[int]:
+    sizes = []
+    for path in folder.glob(f".*{TEMPORARY_SUFFIX}"):
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            continue
+    return sizes
+
+
+def kill_when(process: subprocess.Popen[bytes], moment: Callable[[], bool]) -> bool:
+    """Kill the process with SIGKILL once ``moment()`` is true; return if it was."""
+    while process.poll() is None:
+        if moment():
+            process.kill()
+            process.wait()
+            return True
+        time.sleep(POLL_SECONDS)
+    return False
+
+
+def check_complete_workbook(path: Path) -> None:
+    """Check that a workbook pipesheet wrote opens and contains all of a run."""
+    names = tab_names(path)
+    assert [name for name in GENERATED_TABS if name in names] == GENERATED_TABS
+    deals = read_tab(path, "Deals")
+    assert len(deals) == KILL_ROWS + 3
+    assert deals[2][-1] == "pipesheet status"
+    assert all(len(row) == len(deals[2]) for row in deals[3:])
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["lock-taken", "temporary-file-created", "temporary-file-half-written"],
+    ids=["before-write", "write-started", "mid-write"],
+)
+def test_sigkill_leaves_workbook_whole(
+    moment: str, tmp_path: Path, large_workbook: Path, receiver: WebhookReceiver
+) -> None:
+    workbook = tmp_path / "deals.xlsx"
+    shutil.copyfile(large_workbook, workbook)
+    old = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    definition = write_large_definition(tmp_path, workbook, receiver.url + "/hook")
+    state = tmp_path / "state.sqlite"
+    moments = {
+        "lock-taken": lambda: lock_taken(state),
+        "temporary-file-created": lambda: bool(temporary_sizes(tmp_path)),
+        "temporary-file-half-written": lambda: any(
+            size * 2 >= workbook.stat().st_size for size in temporary_sizes(tmp_path)
+        ),
+    }
+
+    process = start_pipesheet_run(definition, state, errors=subprocess.DEVNULL)
+    killed = kill_when(process, moments[moment])
+
+    assert killed
+    if hashlib.sha256(workbook.read_bytes()).hexdigest() != old:
+        check_complete_workbook(workbook)
+    with StateStore.open(str(state)) as store:
+        ok_before = [r.id for r in store.runs() if r.outcome is RunOutcome.OK]
+
+    restarted = start_pipesheet_run(definition, state)
+    _, errors = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0, errors.decode()
+
+    check_complete_workbook(workbook)
+    assert temporary_sizes(tmp_path) == []
+    with StateStore.open(str(state)) as store:
+        runs = store.runs()
+        assert store.lock(str(workbook)) is None
+    ok_after = [run.id for run in runs if run.outcome is RunOutcome.OK]
+    assert len(ok_after) == len(ok_before) + 1
+    assert [run.id for run in runs if run.outcome is None] == []
+
+    again = start_pipesheet_run(definition, state)
+    _, errors = again.communicate(timeout=300)
+    assert again.returncode == 0, errors.decode()
+    posted = sorted(request.json()["owner"] for request in receiver.requests)
+    assert posted == list(OWNERS)

@@ -1,0 +1,71 @@
+"""Tests of removing temporary files that a killed write left behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+
+from sync.atomic import remove_stale_temporaries, write_atomically
+
+HOUR = dt.timedelta(hours=1)
+
+
+def leave_temporary(folder: Path, name: str, age: dt.timedelta) -> Path:
+    path = folder / name
+    path.write_bytes(b"PK\x03\x04 partial")
+    moment = (dt.datetime.now(dt.UTC) - age).timestamp()
+    os.utime(path, (moment, moment))
+    return path
+
+
+@pytest.mark.parametrize(
+    "workbook",
+    ["pipeline.xlsx", "Q3 [draft].xlsx", "销售管道.xlsx"],
+    ids=["plain", "brackets", "chinese"],
+)
+def test_old_temporary_removed(tmp_path: Path, workbook: str) -> None:
+    target = tmp_path / workbook
+    stale = leave_temporary(tmp_path, f".{workbook}.x1y2z3w4.pipesheet-tmp", 2 * HOUR)
+    assert remove_stale_temporaries(target, HOUR) == [stale]
+    assert not stale.exists()
+
+
+def test_recent_temporary_kept(tmp_path: Path) -> None:
+    recent = leave_temporary(
+        tmp_path, ".pipeline.xlsx.a1b2c3d4.pipesheet-tmp", HOUR / 2
+    )
+    assert remove_stale_temporaries(tmp_path / "pipeline.xlsx", HOUR) == []
+    assert recent.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".other.xlsx.a1b2c3d4.pipesheet-tmp",
+        ".pipeline.xlsx.a1b2c3d4.tmp",
+        "pipeline.xlsx.a1b2c3d4.pipesheet-tmp",
+    ],
+    ids=["other-workbook", "other-suffix", "not-hidden"],
+)
+def test_unrelated_file_kept(tmp_path: Path, name: str) -> None:
+    unrelated = leave_temporary(tmp_path, name, 2 * HOUR)
+    assert remove_stale_temporaries(tmp_path / "pipeline.xlsx", HOUR) == []
+    assert unrelated.exists()
+
+
+def test_temporary_of_real_write_matches(tmp_path: Path) -> None:
+    target = tmp_path / "pipeline.xlsx"
+    left: list[Path] = []
+
+    def interrupted(file: BinaryIO) -> None:
+        left.extend(tmp_path.glob(".pipeline.xlsx.*"))
+        raise KeyboardInterrupt  # The write stops here, as a kill would stop it.
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, interrupted)
+    stale = leave_temporary(tmp_path, left[0].name, 2 * HOUR)
+    assert remove_stale_temporaries(target, HOUR) == [stale]
