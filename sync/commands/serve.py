@@ -1,0 +1,141 @@
+"""``pipesheet serve``: run definitions on their schedules, or each once.
+
+Logs go to stderr: one line when the service starts, one per job with its
+next run, and one ``key=value`` line per run. Exit codes: 0 after a stop by
+SIGTERM or SIGINT, or when ``--once`` finished without a failed run; 1 when a
+``--once`` run failed or a definition is unusable; 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from config.errors import PipesheetError
+from sync.commands.history import state_option
+from sync.job import LOCK_TTL
+from sync.run_process import LOG_FORMAT, quiet_library_loggers
+from sync.schedules import load_scheduled
+from sync.service import Service, ServiceOptions
+from sync.state.engine import state_url
+from sync.state.records import RunOutcome
+
+DEFAULT_RUN_TIMEOUT = 900.0
+DEFAULT_STOP_TIMEOUT = 60.0
+
+
+@click.command("serve")
+@click.argument("configs", metavar="CONFIG...", nargs=-1, required=True)
+@click.option(
+    "--source",
+    metavar="PATH",
+    help="Workbook to use instead of the definition's source.path; only with "
+    "one CONFIG.",
+)
+@state_option
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run every definition once now and exit: 1 if a run failed, else 0.",
+)
+@click.option(
+    "--health-port",
+    type=click.IntRange(0, 65535),
+    metavar="N",
+    help="Serve /healthz and /metrics on this TCP port (0: a free port, "
+    "logged at start). Default: no endpoint.",
+)
+@click.option(
+    "--health-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the health endpoint listens on.",
+)
+@click.option(
+    "--run-timeout",
+    type=click.FloatRange(min=1, max=LOCK_TTL.total_seconds(), max_open=True),
+    default=DEFAULT_RUN_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop a run that takes longer and record it as failed; its workbook is "
+    "left as it was or fully written. Must be below the workbook lock's "
+    f"lifetime of {LOCK_TTL.total_seconds():g} s.",
+)
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_STOP_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="On SIGTERM or SIGINT, how long running runs may go on before they "
+    "are stopped.",
+)
+def serve(
+    configs: tuple[str, ...],
+    source: str | None,
+    state: str,
+    once: bool,
+    health_port: int | None,
+    health_host: str,
+    run_timeout: float,
+    stop_timeout: float,
+) -> None:
+    """Run each definition on its schedule until stopped with SIGTERM or SIGINT.
+
+    CONFIG is a definition file with a 'schedule:' (cron and time zone); a
+    shipped definition name needs --source. Each run is recorded in the state
+    database, whose workbook lock keeps two services from running one
+    workbook at once.
+    """
+    if once and health_port is not None:
+        raise click.UsageError("--health-port serves a running service, not --once.")
+    log_level = _set_up_logging()
+    options = ServiceOptions(
+        state=_absolute_state(state),
+        run_timeout=run_timeout,
+        stop_timeout=stop_timeout,
+        health_host=health_host,
+        health_port=health_port,
+        log_level=log_level,
+    )
+    try:
+        definitions = load_scheduled(configs, source, require_schedule=not once)
+        service = Service(definitions, options)
+        if not once:
+            service.serve_forever()
+            return
+        summaries = service.run_once()
+    except (PipesheetError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+
+    if any(summary.outcome is RunOutcome.FAILED for summary in summaries):
+        sys.exit(1)
+
+
+def _set_up_logging() -> int:
+    """Log to stderr at INFO at least, with times and process ids; return the level.
+
+    ``pipesheet -v`` or ``-vv`` set up logging before this command runs; a
+    service logs INFO lines (one per run) even without them.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(stream=sys.stderr)
+    for handler in root.handlers:
+        # Only the handler the command line set up; others (a test runner's)
+        # keep their format.
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.setLevel(min(root.level, logging.INFO))
+    quiet_library_loggers(root.level)
+    return root.level
+
+
+def _absolute_state(state: str) -> str:
+    # The runs' processes may start in another folder than the service.
+    if "://" in state:
+        return state
+    database = state_url(state).database
+    return database or state

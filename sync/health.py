@@ -1,0 +1,223 @@
+"""What ``pipesheet serve`` reports about itself: health and run metrics.
+
+:class:`ServiceHealth` collects each run's summary. It returns the bodies of
+``/healthz`` (JSON, status 200 or 503) and ``/metrics`` (Prometheus text
+exposition format 0.0.4). The format is written here, because five metric
+families need no client library.
+
+A workbook is stale when its last successful run (or the service's start, if
+it has none yet) is older than twice its schedule's longest interval between
+two runs. ``/healthz`` then returns 503.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sync.run_process import RunSummary
+from sync.state.records import RunOutcome
+
+# How many of a schedule's intervals may pass without a successful run.
+STALE_AFTER_INTERVALS = 2
+
+NextRunTimes = Callable[[], Mapping[str, dt.datetime | None]]
+
+
+@dataclass
+class WorkbookHealth:
+    """The service's record of one scheduled workbook."""
+
+    definition: str
+    workbook_key: str
+    interval: dt.timedelta
+    last_run_at: dt.datetime | None = None
+    last_outcome: RunOutcome | None = None
+    last_ok_at: dt.datetime | None = None
+
+
+@dataclass
+class WorkbookMetrics:
+    """Counters of one workbook's runs since the service started."""
+
+    runs: dict[RunOutcome, int]
+    duration_sum: float = 0.0
+    duration_count: int = 0
+    rows: int | None = None
+    api_requests: int = 0
+
+
+class ServiceHealth:
+    """The health and metrics of a running service, safe to use from any thread.
+
+    :param started_at: when the service started (aware).
+    :param next_run_times: returns the next run time by workbook key, read
+        from the scheduler when a report is made.
+    """
+
+    def __init__(self, started_at: dt.datetime, next_run_times: NextRunTimes) -> None:
+        self.started_at = started_at
+        self.next_run_times = next_run_times
+        self._lock = threading.Lock()
+        self._workbooks: dict[str, WorkbookHealth] = {}
+        self._metrics: dict[str, WorkbookMetrics] = {}
+
+    def watch(
+        self,
+        definition: str,
+        workbook_key: str,
+        interval: dt.timedelta,
+        last_ok_at: dt.datetime | None,
+    ) -> None:
+        """Start reporting a workbook, with its last success from the state database."""
+        with self._lock:
+            self._workbooks[workbook_key] = WorkbookHealth(
+                definition, workbook_key, interval, last_ok_at=last_ok_at
+            )
+            self._metrics[workbook_key] = WorkbookMetrics(
+                runs=dict.fromkeys(RunOutcome, 0)
+            )
+
+    def record(self, summary: RunSummary) -> None:
+        """Count one finished run; a workbook not watched is ignored."""
+        finished_at = summary.started_at + dt.timedelta(seconds=summary.seconds)
+        with self._lock:
+            health = self._workbooks.get(summary.workbook_key)
+            metrics = self._metrics.get(summary.workbook_key)
+            if health is None or metrics is None:
+                return
+            health.last_run_at = finished_at
+            health.last_outcome = summary.outcome
+            if summary.outcome is RunOutcome.OK:
+                health.last_ok_at = finished_at
+                metrics.rows = summary.deals
+            metrics.runs[summary.outcome] += 1
+            metrics.duration_sum += summary.seconds
+            metrics.duration_count += 1
+            metrics.api_requests += summary.api_requests
+
+    def healthz(self, now: dt.datetime) -> tuple[int, dict[str, Any]]:
+        """Return the HTTP status (200 or 503) and the JSON body of ``/healthz``.
+
+        Body: ``status`` ("ok" or "stale"), ``pid``, ``started_at``, the
+        earliest ``next_run_at``, and per workbook key its definition, last
+        run, last outcome, last success, next run and whether it is stale.
+        """
+        next_runs = self.next_run_times()
+        with self._lock:
+            workbooks = {
+                key: self._workbook_json(health, next_runs.get(key), now)
+                for key, health in sorted(self._workbooks.items())
+            }
+        stale = any(entry["stale"] for entry in workbooks.values())
+        upcoming = [when for when in next_runs.values() if when is not None]
+        body = {
+            "status": "stale" if stale else "ok",
+            "pid": os.getpid(),
+            "started_at": _iso(self.started_at),
+            "next_run_at": _iso(min(upcoming)) if upcoming else None,
+            "workbooks": workbooks,
+        }
+        return (503 if stale else 200), body
+
+    def metrics_text(self) -> str:
+        """Return ``/metrics`` in the Prometheus text exposition format 0.0.4."""
+        with self._lock:
+            metrics = sorted(self._metrics.items())
+            last_ok = {key: h.last_ok_at for key, h in self._workbooks.items()}
+        lines: list[str] = []
+        lines += _family(
+            "pipesheet_runs_total",
+            "counter",
+            "Runs finished since the service started, by workbook and outcome.",
+            (
+                (f'workbook="{_label(key)}",outcome="{outcome.value}"', count)
+                for key, entry in metrics
+                for outcome, count in entry.runs.items()
+            ),
+        )
+        lines += _duration_family(metrics)
+        lines += _family(
+            "pipesheet_rows",
+            "gauge",
+            "Deals (rows) read by the latest successful run, by workbook.",
+            (
+                (f'workbook="{_label(k)}"', e.rows)
+                for k, e in metrics
+                if e.rows is not None
+            ),
+        )
+        lines += _family(
+            "pipesheet_api_requests_total",
+            "counter",
+            "Requests to the spreadsheet API (0 for Excel files), by workbook.",
+            ((f'workbook="{_label(k)}"', e.api_requests) for k, e in metrics),
+        )
+        lines += _family(
+            "pipesheet_last_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the latest successful run, by workbook.",
+            (
+                (f'workbook="{_label(key)}"', when.timestamp())
+                for key, when in sorted(last_ok.items())
+                if when is not None
+            ),
+        )
+        return "\n".join(lines) + "\n"
+
+    def _workbook_json(
+        self, health: WorkbookHealth, next_run: dt.datetime | None, now: dt.datetime
+    ) -> dict[str, Any]:
+        reference = health.last_ok_at or self.started_at
+        max_age = STALE_AFTER_INTERVALS * health.interval
+        return {
+            "definition": health.definition,
+            "last_run_at": _iso(health.last_run_at),
+            "last_outcome": health.last_outcome.value if health.last_outcome else None,
+            "last_ok_at": _iso(health.last_ok_at),
+            "next_run_at": _iso(next_run),
+            "max_age_seconds": max_age.total_seconds(),
+            "stale": now - reference > max_age,
+        }
+
+
+def _duration_family(metrics: list[tuple[str, WorkbookMetrics]]) -> list[str]:
+    lines = [
+        "# HELP pipesheet_run_duration_seconds Duration of runs, by workbook.",
+        "# TYPE pipesheet_run_duration_seconds summary",
+    ]
+    for key, entry in metrics:
+        label = f'workbook="{_label(key)}"'
+        lines.append(
+            f"pipesheet_run_duration_seconds_sum{{{label}}} "
+            f"{_number(entry.duration_sum)}"
+        )
+        lines.append(
+            f"pipesheet_run_duration_seconds_count{{{label}}} {entry.duration_count}"
+        )
+    return lines
+
+
+def _family(
+    name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]
+) -> list[str]:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    lines.extend(f"{name}{{{labels}}} {_number(value)}" for labels, value in samples)
+    return lines
+
+
+def _label(value: str) -> str:
+    # The exposition format escapes backslash, double quote and line feed.
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds") if moment else None

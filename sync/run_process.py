@@ -1,0 +1,314 @@
+"""One scheduled run in a child process, killed when it passes its deadline.
+
+Why a process and not a thread: Python cannot stop a thread, so a run hung in
+a read of a stalled network drive would keep its workbook's lock and could
+still write the workbook long after its deadline. A child process is killed
+for real (SIGKILL). The workbook is then left whole, because every write
+renames a complete temporary file over it (:func:`sync.atomic.write_atomically`).
+The parent records the run as failed and frees the lock at once, so the next
+run does not wait for the lock to expire.
+
+The child is started with the ``spawn`` method: a fresh interpreter that
+shares no threads, locks or database connections with the service. It gets
+plain data (definition path, workbook, state database URL) and builds the
+source and the store itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+import time
+import zoneinfo
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from config.errors import PipesheetError, WorkbookBusyError
+from sync.job import (
+    RecordedRun,
+    RunRequest,
+    WorkbookLockedError,
+    abandon_run,
+    holder_process,
+    record_run,
+)
+from sync.schedules import load_definition
+from sync.state import keys
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
+
+logger = logging.getLogger(__name__)
+
+# How often the parent looks at its child's deadline and at a stop request.
+WAIT_STEP_SECONDS = 0.2
+# Characters of an error message carried back to the service.
+SUMMARY_ERROR_LIMIT = 2000
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The end of one scheduled run, small enough to pass between processes.
+
+    ``outcome`` is that of the runs table; a run that was not started because
+    the service was stopping is ``skipped``. ``seconds`` is measured by the
+    process that ran it.
+    """
+
+    definition: str
+    workbook_key: str
+    outcome: RunOutcome
+    started_at: dt.datetime
+    seconds: float
+    as_of: dt.date | None = None
+    workbook: str | None = None
+    deals: int = 0
+    findings: int = 0
+    api_requests: int = 0
+    digests_sent: int = 0
+    digests_failed: int = 0
+    error: str | None = None
+
+
+class RunControl:
+    """The service's request to stop, shared by the threads that wait for runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop_at: float | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """Return True once a stop was requested; no new run starts then."""
+        with self._lock:
+            return self._stop_at is not None
+
+    @property
+    def stop_deadline(self) -> float | None:
+        """Return the :func:`time.monotonic` time at which runs are killed."""
+        with self._lock:
+            return self._stop_at
+
+    def request_stop(self, grace_seconds: float) -> None:
+        """Let running runs go on for ``grace_seconds`` more, then kill them.
+
+        A second request can only bring the deadline closer.
+        """
+        deadline = time.monotonic() + grace_seconds
+        with self._lock:
+            if self._stop_at is None or deadline < self._stop_at:
+                self._stop_at = deadline
+
+    def reset(self) -> None:
+        """Forget a stop request, for a service started again in this process."""
+        with self._lock:
+            self._stop_at = None
+
+
+# One per process, because the scheduler calls a plain function.
+RUN_CONTROL = RunControl()
+
+
+def run_workbook_job(
+    config: str,
+    source: str | None,
+    state: str,
+    workbook_key: str,
+    timeout_seconds: float,
+    log_level: int = logging.INFO,
+) -> RunSummary:
+    """Run one definition in a child process; the scheduler's job function.
+
+    The child is killed after ``timeout_seconds``, or at the deadline of a
+    stop request, and its run is then recorded as failed.
+
+    :param config: the definition file's path, or a shipped definition name.
+    :param source: the workbook instead of the definition's, or None.
+    :param state: the state database's path or SQLAlchemy URL.
+    :param workbook_key: the workbook's key in the state database, used to
+        free the lock of a killed child.
+    :param log_level: the level the child logs at, to stderr.
+    """
+    started_at = dt.datetime.now(dt.UTC)
+    if RUN_CONTROL.stopping:
+        return RunSummary(
+            definition=config,
+            workbook_key=workbook_key,
+            outcome=RunOutcome.SKIPPED,
+            started_at=started_at,
+            seconds=0.0,
+            error="the service is stopping",
+        )
+
+    context = multiprocessing.get_context("spawn")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_run_in_child,
+        args=(config, source, state, log_level, writer),
+        name=f"pipesheet run {workbook_key}",
+    )
+    started = time.monotonic()
+    child.start()
+    writer.close()
+
+    stopped_because = _wait_for(child, started + timeout_seconds, timeout_seconds)
+    summary = _receive(reader)
+    reader.close()
+    if summary is not None:
+        # Reported under the job's workbook, also when the definition failed
+        # to load in the child.
+        return dataclasses.replace(summary, workbook_key=workbook_key)
+
+    reason = stopped_because or (
+        f"the run's process ended with exit code {child.exitcode} before it "
+        "reported how the run ended"
+    )
+    reason += "; the workbook is as it was before the run, or fully written"
+    logger.error("run stopped workbook=%s: %s", workbook_key, reason)
+    _free_lock_of(child.pid, state, workbook_key, reason)
+    return RunSummary(
+        definition=config,
+        workbook_key=workbook_key,
+        outcome=RunOutcome.FAILED,
+        started_at=started_at,
+        seconds=time.monotonic() - started,
+        error=reason,
+    )
+
+
+def run_definition(
+    config: str, source: str | None, state: str, *, now: dt.datetime | None = None
+) -> RunSummary:
+    """Load a definition and run it, recorded, for today in its time zone.
+
+    Runs in the calling process; :func:`run_workbook_job` calls it in a child.
+    Nothing is raised: every failure is in the summary's outcome and error.
+
+    :param now: the current time (aware); "today" is its date in the
+        definition's time zone.
+    """
+    moment = now or dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    summary = RunSummary(config, source or config, RunOutcome.FAILED, moment, 0.0)
+    try:
+        pipeline = load_definition(config)
+        as_of = moment.astimezone(zoneinfo.ZoneInfo(pipeline.timezone)).date()
+        key = keys.workbook_key(pipeline, source)
+        summary = dataclasses.replace(summary, as_of=as_of, workbook_key=key)
+        logger.info("run started workbook=%s as_of=%s", key, as_of)
+        with StateStore.open(state) as store:
+            recorded = record_run(RunRequest(pipeline, as_of, source), store, now=now)
+        summary = _summarise(summary, recorded)
+    except WorkbookLockedError as error:
+        summary = _with_error(summary, RunOutcome.SKIPPED, str(error))
+    except WorkbookBusyError as error:
+        summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
+    except PipesheetError as error:
+        summary = _with_error(summary, RunOutcome.FAILED, str(error))
+    except Exception as error:  # One bad run must never stop the service.
+        logger.exception("run of %s failed unexpectedly", config)
+        summary = _with_error(summary, RunOutcome.FAILED, repr(error))
+    return dataclasses.replace(summary, seconds=time.perf_counter() - started)
+
+
+def _run_in_child(
+    config: str, source: str | None, state: str, log_level: int, pipe: Connection
+) -> None:
+    # The service decides when its runs stop, so the signals a terminal or
+    # systemd sends to the whole process group leave the run going.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    quiet_library_loggers(log_level)
+
+    summary = run_definition(config, source, state)
+    try:
+        pipe.send(summary)
+    except OSError:
+        logger.warning("run of %s finished, but the service had stopped", config)
+    pipe.close()
+
+
+def quiet_library_loggers(level: int) -> None:
+    """Keep APScheduler's and Alembic's INFO lines out of the service's log.
+
+    Both log several lines per run that repeat the service's own lines, so
+    they show only when the service logs at DEBUG.
+    """
+    library_level = logging.DEBUG if level <= logging.DEBUG else logging.WARNING
+    for name in ("apscheduler", "alembic"):
+        logging.getLogger(name).setLevel(library_level)
+
+
+def _wait_for(
+    child: multiprocessing.process.BaseProcess, deadline: float, timeout: float
+) -> str | None:
+    """Wait for the child to end; kill it and return why at a deadline."""
+    while True:
+        child.join(WAIT_STEP_SECONDS)
+        if child.exitcode is not None:
+            return None
+
+        now = time.monotonic()
+        stop_deadline = RUN_CONTROL.stop_deadline
+        reason = None
+        if now >= deadline:
+            reason = f"timed out after {timeout:g} s (--run-timeout)"
+        elif stop_deadline is not None and now >= stop_deadline:
+            reason = "the service was stopped before the run finished"
+        if reason is not None:
+            child.kill()
+            child.join()
+            return reason
+
+
+def _receive(reader: Connection) -> RunSummary | None:
+    try:
+        if reader.poll():
+            received = reader.recv()
+            return received if isinstance(received, RunSummary) else None
+    except (EOFError, OSError):
+        pass
+    return None
+
+
+def _free_lock_of(pid: int | None, state: str, workbook_key: str, reason: str) -> None:
+    """Record the child's unfinished run as failed and free its lock, if it held it."""
+    try:
+        with StateStore.open(state) as store:
+            lock = store.lock(workbook_key)
+            holder = lock.holder if lock else None
+            if holder and holder_process(holder) == (socket.gethostname(), pid):
+                abandon_run(store, workbook_key, holder, reason)
+    except PipesheetError as error:
+        logger.error(
+            "run of %s: its lock could not be freed: %s; it expires by itself",
+            workbook_key,
+            error,
+        )
+
+
+def _summarise(summary: RunSummary, recorded: RecordedRun) -> RunSummary:
+    result = recorded.result
+    digests = recorded.digests
+    return dataclasses.replace(
+        summary,
+        outcome=RunOutcome.OK,
+        workbook=result.workbook,
+        deals=len(result.deals),
+        findings=len(result.findings),
+        api_requests=result.report.requests if result.report else 0,
+        digests_sent=len(digests.sent) if digests else 0,
+        digests_failed=len(digests.failed) if digests else 0,
+    )
+
+
+def _with_error(summary: RunSummary, outcome: RunOutcome, error: str) -> RunSummary:
+    return dataclasses.replace(
+        summary, outcome=outcome, error=error[:SUMMARY_ERROR_LIMIT]
+    )
