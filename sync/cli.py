@@ -28,6 +28,7 @@ from rules.findings import Severity
 from sync.atomic import write_atomically
 from sync.commands.doctor import doctor
 from sync.commands.history import history, log, state_option
+from sync.commands.serve import serve
 from sync.job import RunRequest, run_recorded
 from sync.report import result_as_json, show_result
 from sync.run import Progress, RunResult, run_sync
@@ -377,3 +378,4 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
 cli.add_command(history)
 cli.add_command(log)
 cli.add_command(doctor)
+cli.add_command(serve)
