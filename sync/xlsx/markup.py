@@ -25,6 +25,8 @@ _UNSAFE_CHARACTERS = re.compile(f"[{_INVALID}\r]")
 _ESCAPE_LOOKALIKE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}[_{_INVALID}\r])")
 # Lone surrogates cannot be encoded as UTF-8, so they are invalid too.
 _INVALID_CHARACTERS = re.compile(f"[{_INVALID}\ud800-\udfff]")
+# Text without any of these comes out of escape_cell_text unchanged.
+_NEEDS_ESCAPING = re.compile(f"[&<>\r{_INVALID}\ud800-\udfff]|_x")
 _ROOT_ELEMENT = re.compile(
     rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)(?=[\s/>])"
 )
@@ -58,6 +60,19 @@ def replace_invalid_characters(text: str) -> str:
     ``'bell\\ufffd'``.
     """
     return _INVALID_CHARACTERS.sub("\ufffd", text)
+
+
+def escape_cell_text(text: str) -> str:
+    """Return cell text as a ``<t>`` element contains it: cut, replaced, escaped.
+
+    The text is cut to the 32,767 characters a cell holds, characters XML cannot
+    carry become U+FFFD, and the rest is escaped as :func:`escape_text` does.
+    """
+    # Most cell text needs none of this, and a generated tab can have a
+    # million cells, so one search decides whether to do any of it.
+    if len(text) <= MAX_CELL_TEXT and _NEEDS_ESCAPING.search(text) is None:
+        return text
+    return escape_text(replace_invalid_characters(limit_cell_text(text)))
 
 
 def escape_attribute(text: str) -> str:

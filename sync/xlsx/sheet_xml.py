@@ -19,10 +19,10 @@ import numbers
 from decimal import Decimal
 
 from config.errors import SourceError
-from rules.grid import CellValue
+from rules.grid import CellValue, column_letter
 from sync.plan import GeneratedTab
 from sync.xlsx.cell_refs import cell_ref, range_ref
-from sync.xlsx.markup import escape_text, limit_cell_text, replace_invalid_characters
+from sync.xlsx.markup import escape_cell_text
 from sync.xlsx.styles import StyleSheet
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -57,9 +57,7 @@ def render_tab(
         datetime with a time zone.
     """
     try:
-        rows = "".join(
-            _row_xml(tab, row, styles) for row in range(1, len(tab.grid) + 1)
-        )
+        rows = _SheetData(styles).render(tab.grid)
     except ValueError as error:
         place = f"Workbook {workbook!r}, generated" if workbook else "Generated"
         raise SourceError(f"{place} tab {tab.name!r}, {error}.") from error
@@ -67,15 +65,19 @@ def render_tab(
     dimension = range_ref(1, 0, max(len(tab.grid), 1), max(last_column, 0))
     drawing = f'<drawing r:id="{drawing_rel_id}"/>' if drawing_rel_id else ""
 
-    return (
+    head = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<worksheet xmlns="{SPREADSHEET_NS}" xmlns:r="{RELATIONSHIPS_NS}">'
         f'<dimension ref="{dimension}"/>{_sheet_views(tab)}'
         f'<sheetFormatPr defaultRowHeight="15"/>{_columns(tab)}'
-        f"<sheetData>{rows}</sheetData>"
+        "<sheetData>"
+    )
+    tail = (
+        "</sheetData>"
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
         f'footer="0.3"/>{drawing}</worksheet>'
-    ).encode("utf-8", "replace")
+    )
+    return b"".join([head.encode(), rows, tail.encode()])
 
 
 def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
@@ -102,13 +104,87 @@ def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
     return serial if serial >= 1 else None
 
 
-def _row_xml(tab: GeneratedTab, number: int, styles: StyleSheet) -> str:
-    header = number == 1
-    cells = "".join(
-        _cell_xml(cell_ref(number, column), value, header, styles)
-        for column, value in enumerate(tab.grid[number - 1])
-    )
-    return f'<row r="{number}">{cells}</row>' if cells else ""
+class _SheetData:
+    """The ``<row>`` elements of a generated tab, as UTF-8 bytes.
+
+    A generated tab can have a million cells, so text, whole numbers, floats and
+    dates take a fast path with cached column letters, styles and date cells.
+    Every other value goes through :func:`_cell_xml`; both write the same XML.
+    """
+
+    def __init__(self, styles: StyleSheet) -> None:
+        self.styles = styles
+        self.letters: list[str] = []
+        self.style_attributes: dict[tuple[int, bool], str] = {}
+        self.date_bodies: dict[tuple[dt.date, bool], str] = {}
+
+    def render(self, grid: list[list[CellValue]]) -> bytes:
+        """Return the rows of ``grid``, leaving out rows without a value."""
+        rows = []
+        for number, values in enumerate(grid, start=1):
+            cells = self.row_cells(number, values, number == 1)
+            if cells:
+                row = f'<row r="{number}">{cells}</row>'
+                rows.append(row.encode("utf-8", "replace"))
+        return b"".join(rows)
+
+    def row_cells(self, number: int, values: list[CellValue], bold: bool) -> str:
+        """Return the cells of one row; header cells are ``bold``."""
+        while len(self.letters) < len(values):
+            self.letters.append(column_letter(len(self.letters)))
+        letters = self.letters
+        cells = []
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            body = self.cell_body(value, bold)
+            if body is None:
+                cells.append(
+                    _cell_xml(cell_ref(number, column), value, bold, self.styles)
+                )
+            elif body:
+                cells.append(f'<c r="{letters[column]}{number}"{body}')
+        return "".join(cells)
+
+    def cell_body(self, value: CellValue, bold: bool) -> str | None:
+        """Return a cell's XML after its reference, or None off the fast path."""
+        # Exact types: bool is an int and datetime a date, and both differ here.
+        if type(value) is str:
+            return self.text_body(value, bold)
+        if type(value) is int and -(10**15) < value < 10**15:
+            return f"{self.style(0, bold)}><v>{value}</v></c>"
+        if type(value) is float and math.isfinite(value):
+            return f"{self.style(0, bold)}><v>{_number_text(value)}</v></c>"
+        if type(value) is dt.date:
+            return self.date_body(value, bold)
+        return None
+
+    def text_body(self, text: str, bold: bool) -> str:
+        if not text:
+            return ""
+        value = escape_cell_text(text)
+        return (
+            f'{self.style(0, bold)} t="inlineStr"><is>'
+            f'<t xml:space="preserve">{value}</t></is></c>'
+        )
+
+    def date_body(self, day: dt.date, bold: bool) -> str:
+        body = self.date_bodies.get((day, bold))
+        if body is None:
+            serial = excel_serial(day)
+            if serial is None:
+                body = self.text_body(day.isoformat(), bold)
+            else:
+                body = f"{self.style(DATE_FORMAT, bold)}><v>{int(serial)}</v></c>"
+            self.date_bodies[(day, bold)] = body
+        return body
+
+    def style(self, number_format: int, bold: bool) -> str:
+        attribute = self.style_attributes.get((number_format, bold))
+        if attribute is None:
+            attribute = _style(self.styles, number_format, bold)
+            self.style_attributes[(number_format, bold)] = attribute
+        return attribute
 
 
 def _cell_xml(ref: str, value: CellValue, bold: bool, styles: StyleSheet) -> str:
@@ -137,7 +213,7 @@ def _cell_xml(ref: str, value: CellValue, bold: bool, styles: StyleSheet) -> str
 def _text_cell(ref: str, text: str, bold: bool, styles: StyleSheet) -> str:
     if not text:
         return ""
-    value = escape_text(replace_invalid_characters(limit_cell_text(text)))
+    value = escape_cell_text(text)
     return (
         f'<c r="{ref}"{_style(styles, 0, bold)} t="inlineStr"><is>'
         f'<t xml:space="preserve">{value}</t></is></c>'
@@ -149,10 +225,13 @@ def _number_cell(ref: str, number: float, bold: bool, styles: StyleSheet) -> str
         return ""
     if math.isinf(number):
         return f'<c r="{ref}"{_style(styles, 0, bold)} t="e"><v>#NUM!</v></c>'
-    text = (
-        str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-    )
-    return f'<c r="{ref}"{_style(styles, 0, bold)}><v>{text}</v></c>'
+    return f'<c r="{ref}"{_style(styles, 0, bold)}><v>{_number_text(number)}</v></c>'
+
+
+def _number_text(number: float) -> str:
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
 
 
 def _date_cell(
