@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import zip_longest
 
 from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
@@ -79,9 +80,12 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
         return columns.status_column
     used = 0
     for row in grid.rows:
-        filled = [index for index, value in enumerate(row) if not is_blank(value)]
-        if filled:
-            used = max(used, filled[-1] + 1)
+        # Only cells right of ``used`` can move it, so each row is read from
+        # its end down to there.
+        for index in range(len(row) - 1, used - 1, -1):
+            if not is_blank(row[index]):
+                used = index + 1
+                break
     return max(used, len(columns.headers))
 
 
@@ -137,23 +141,30 @@ def _same_tab(tab: GeneratedTab, existing_tabs: dict[str, SheetGrid]) -> bool:
     current = existing_tabs.get(tab.name)
     if current is None or not is_generated_tab(current):
         return False
-    return _trimmed(tab.grid) == _trimmed(current.rows)
+    # A source that verified the tab still contains what pipesheet wrote
+    # returns the generated grid itself, so no cell needs comparing.
+    if current.rows is tab.grid:
+        return True
+    return _same_rows(tab.grid, current.rows)
 
 
-def _trimmed(rows: Iterable[Sequence[CellValue]]) -> list[tuple[object, ...]]:
-    """Return rows with comparable cells and trailing blanks removed."""
-    result = [tuple(_comparable(value) for value in row) for row in rows]
-    result = [_strip_trailing(row) for row in result]
-    while result and not result[-1]:
-        result.pop()
-    return result
+def _same_rows(
+    wanted: Iterable[Sequence[CellValue]], current: Iterable[Sequence[CellValue]]
+) -> bool:
+    """Return True when both grids show the same, ignoring trailing blanks.
+
+    Rows are compared as they come, so a difference ends the comparison.
+    """
+    pairs = zip_longest(map(_trimmed_row, wanted), map(_trimmed_row, current))
+    return all((first or []) == (second or []) for first, second in pairs)
 
 
-def _strip_trailing(row: tuple[object, ...]) -> tuple[object, ...]:
-    end = len(row)
-    while end and row[end - 1] is None:
-        end -= 1
-    return row[:end]
+def _trimmed_row(row: Sequence[CellValue]) -> list[object]:
+    """Return a row's comparable cells without its trailing blanks."""
+    values = [_comparable(value) for value in row]
+    while values and values[-1] is None:
+        values.pop()
+    return values
 
 
 def _comparable(value: CellValue) -> object:

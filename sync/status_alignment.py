@@ -64,54 +64,56 @@ def align_status_writes(grid: SheetGrid, plan: WritePlan) -> StatusAlignment:
     rows_by_id = _index_rows_by_id(grid, plan)
     alignment = StatusAlignment()
     for write in plan.status_cells:
-        target = _align_one(write, rows_by_id, grid, plan.status_column)
-        if target is None:
+        row = _row_now(write, rows_by_id)
+        current = None if row is None else grid.cell(row, plan.status_column)
+        if row is None or not _cell_unchanged(write, row, current):
             alignment.skipped.append(write.deal_id)
-        elif not _same_value(grid.cell(target.row, plan.status_column), write.value):
-            alignment.targets.append(target)
+            continue
 
+        if row != write.row:
+            logger.debug(
+                "Deal %r moved from row %d to %d", write.deal_id, write.row, row
+            )
+        if not _same_value(current, write.value):
+            alignment.targets.append(StatusTarget(write.deal_id, row, write.value))
     return alignment
 
 
 def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> dict[str, list[int]]:
     rows_by_id: dict[str, list[int]] = defaultdict(list)
-    for row in range(plan.header_row + 1, len(grid.rows) + 1):
-        key = deal_key(grid.cell(row, plan.id_column))
+    column = plan.id_column
+    first_row = plan.header_row + 1
+    for number, values in enumerate(grid.rows[first_row - 1 :], start=first_row):
+        value = values[column] if column < len(values) else None
+        # Text IDs are the usual case, handled inline because this loop runs
+        # once per row of the tab.
+        key = (value.strip() or None) if type(value) is str else deal_key(value)
         if key is not None:
-            rows_by_id[key].append(row)
+            rows_by_id[key].append(number)
     return rows_by_id
 
 
-def _align_one(
-    write: StatusWrite,
-    rows_by_id: dict[str, list[int]],
-    grid: SheetGrid,
-    status_column: int,
-) -> StatusTarget | None:
+def _row_now(write: StatusWrite, rows_by_id: dict[str, list[int]]) -> int | None:
     rows = rows_by_id.get(write.deal_id.strip(), [])
     if len(rows) != 1:
         reason = "vanished" if not rows else f"appears on rows {rows}"
         logger.debug("Skipped status of deal %r: its ID %s", write.deal_id, reason)
         return None
+    return rows[0]
 
-    row = rows[0]
-    current = grid.cell(row, status_column)
-    if not _same_value(current, write.previous):
-        logger.debug(
-            "Skipped status of deal %r on row %d: the cell changed from %r to %r",
-            write.deal_id,
-            row,
-            write.previous,
-            current,
-        )
-        return None
 
-    if row != write.row:
-        logger.debug("Deal %r moved from row %d to %d", write.deal_id, write.row, row)
-    return StatusTarget(write.deal_id, row, write.value)
+def _cell_unchanged(write: StatusWrite, row: int, current: CellValue) -> bool:
+    if _same_value(current, write.previous):
+        return True
+    logger.debug(
+        "Skipped status of deal %r on row %d: the cell changed from %r to %r",
+        write.deal_id,
+        row,
+        write.previous,
+        current,
+    )
+    return False
 
 
 def _same_value(current: CellValue, expected: CellValue) -> bool:
-    if is_blank(current) and is_blank(expected):
-        return True
-    return current == expected
+    return current == expected or (is_blank(current) and is_blank(expected))
