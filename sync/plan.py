@@ -1,4 +1,4 @@
-"""What a run intends to write: status cells by deal ID and complete generated tabs.
+"""What a run intends to write: status cells by deal row and complete generated tabs.
 
 A plan holds only changes. An empty plan means the workbook is left untouched,
 byte for byte.
@@ -13,16 +13,21 @@ from rules.grid import CellValue
 
 @dataclass(frozen=True)
 class StatusWrite:
-    """One status cell to set, found by deal ID.
+    """One status cell to set, found by deal ID or, without a unique ID, by content.
 
-    ``row`` is where the ID was when the sheet was read. ``previous`` is the
+    ``row`` is where the row was when the sheet was read. ``previous`` is the
     status cell's value at that read, for compare-and-set before writing.
+    ``row_values`` is set only for a row whose ID is blank (``deal_id`` is "")
+    or shared with other rows: its cells as read from column A to the plan's
+    ``last_column``, without the status cell. Such a status is written only at
+    ``row``, and only while that row still contains exactly these values.
     """
 
     deal_id: str
     row: int
     value: str
     previous: CellValue
+    row_values: tuple[CellValue, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from rules.findings import Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.status import STATUS_PREFIXES, status_text
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
+from sync.status_alignment import deal_key, row_values
 
 # Every generated tab starts with a sentence containing this word. A tab whose
 # first cell lacks it belongs to the user and is never overwritten.
@@ -44,11 +45,12 @@ def plan_writes(
     already exists in the workbook, by name.
     """
     status_column = choose_status_column(grid, columns)
+    last_column = max(status_column, len(columns.headers) - 1)
     header_text = grid.cell(columns.header_row, status_column)
     write_header = header_text != pipeline.outputs.status_header
 
     status_cells = _changed_status_cells(
-        grid, deals, findings, status_column, pipeline.outputs.locale
+        grid, deals, findings, status_column, last_column, pipeline.outputs.locale
     )
     changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
     owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
@@ -62,7 +64,7 @@ def plan_writes(
         status_header=pipeline.outputs.status_header,
         write_status_header=write_header,
         last_row=last_row,
-        last_column=max(status_column, len(columns.headers) - 1),
+        last_column=last_column,
         status_cells=status_cells,
         tabs=changed_tabs,
         highlights=_highlights(pipeline, columns.header_row + 1, status_column),
@@ -100,23 +102,33 @@ def _changed_status_cells(
     deals: Sequence[Deal],
     findings: Sequence[Finding],
     status_column: int,
+    last_column: int,
     locale: Locale,
 ) -> list[StatusWrite]:
+    """Return a write for every deal row whose status cell is not what it should be.
+
+    A row with a unique ID is found again by that ID at write time. A row whose
+    ID is blank or shared carries its cells as read, so it is found by content.
+    """
     by_row: dict[int, list[Finding]] = defaultdict(list)
     for finding in findings:
         if finding.row is not None:
             by_row[finding.row].append(finding)
 
-    id_counts = Counter(deal.deal_id for deal in deals if deal.deal_id)
+    id_counts = Counter(deal_key(deal.deal_id) for deal in deals)
     writes = []
     for deal in deals:
-        # A row is written only when its ID finds it again at write time.
-        if not deal.deal_id or id_counts[deal.deal_id] > 1:
-            continue
         wanted = status_text(by_row.get(deal.row, []), locale)
         current = grid.cell(deal.row, status_column)
-        if current != wanted:
-            writes.append(StatusWrite(deal.deal_id, deal.row, wanted, current))
+        if current == wanted:
+            continue
+
+        key = deal_key(deal.deal_id)
+        if key is not None and id_counts[key] == 1:
+            writes.append(StatusWrite(key, deal.row, wanted, current))
+            continue
+        cells = row_values(grid, deal.row, status_column, last_column)
+        writes.append(StatusWrite(key or "", deal.row, wanted, current, cells))
     return writes
 
 

@@ -1,4 +1,4 @@
-"""Find where each planned status cell belongs now, by deal ID.
+"""Find where each planned status cell belongs now, by deal ID or row content.
 
 A plan records the row each deal was on when the sheet was read. People keep
 working in the sheet, so before writing a backend re-reads the tab and moves each
@@ -10,18 +10,31 @@ read (compare-and-set).
     D-2 row 3 → "OK"           row 2: D-2                    row 2 ← "OK"
     D-7 row 4 → "ERROR: …"     row 3: D-9                    D-7 skipped
                                (D-7 was deleted)
+
+A row whose ID was blank or shared at the read has no ID to follow. Its status
+is written at the row it was read from, and only while that row still contains
+the same cells, so after a sort it is skipped rather than written onto the row
+that took its place.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rules.grid import CellValue, SheetGrid, is_blank
 from sync.plan import StatusWrite, WritePlan
 
 logger = logging.getLogger(__name__)
+
+SKIPPED_ROW_PREFIX = "row:"
+"""Prefix of a row number in ``StatusAlignment.skipped``, which lists a status
+found by row content as ``row:<row at the read>`` and any other by deal ID."""
+
+RowCheck = Callable[[StatusWrite, int], bool]
+"""A backend's own test that a write may go to a row it was aligned to."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,7 @@ class StatusTarget:
 
 @dataclass
 class StatusAlignment:
-    """The status writes that still apply, and the deal IDs that were skipped."""
+    """The status writes that still apply, and the deal IDs or rows skipped."""
 
     targets: list[StatusTarget] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -54,28 +67,50 @@ def deal_key(value: CellValue) -> str | None:
     return str(value).strip()
 
 
-def align_status_writes(grid: SheetGrid, plan: WritePlan) -> StatusAlignment:
-    """Match the plan's status writes to the rows that hold their deal IDs now.
+def row_values(
+    grid: SheetGrid, row: int, status_column: int, last_column: int
+) -> tuple[CellValue, ...]:
+    """Return a row's cells from column A to ``last_column``, without its status."""
+    columns = range(last_column + 1)
+    return tuple(grid.cell(row, i) for i in columns if i != status_column)
+
+
+def skipped_name(write: StatusWrite) -> str:
+    """Return how a skipped write is listed: its deal ID, or ``row:<n>``."""
+    if write.row_values is None:
+        return write.deal_id
+    return f"{SKIPPED_ROW_PREFIX}{write.row}"
+
+
+def align_status_writes(
+    grid: SheetGrid, plan: WritePlan, row_check: RowCheck | None = None
+) -> StatusAlignment:
+    """Match the plan's status writes to the rows that contain their deals now.
 
     ``grid`` is the pipeline tab as re-read just before writing. A write whose
     status cell already contains the new value needs no write and is left out
-    without being counted as skipped.
+    without being counted as skipped. ``row_check``, when given, is called with
+    every other write and its row now, and a write it rejects is skipped.
     """
     rows_by_id = _index_rows_by_id(grid, plan)
     alignment = StatusAlignment()
     for write in plan.status_cells:
-        row = _row_now(write, rows_by_id)
+        row = _row_now(grid, plan, write, rows_by_id)
         current = None if row is None else grid.cell(row, plan.status_column)
         if row is None or not _cell_unchanged(write, row, current):
-            alignment.skipped.append(write.deal_id)
+            alignment.skipped.append(skipped_name(write))
             continue
 
+        if _same_value(current, write.value):
+            continue
+        if row_check is not None and not row_check(write, row):
+            alignment.skipped.append(skipped_name(write))
+            continue
         if row != write.row:
             logger.debug(
                 "Deal %r moved from row %d to %d", write.deal_id, write.row, row
             )
-        if not _same_value(current, write.value):
-            alignment.targets.append(StatusTarget(write.deal_id, row, write.value))
+        alignment.targets.append(StatusTarget(write.deal_id, row, write.value))
     return alignment
 
 
@@ -93,13 +128,33 @@ def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> dict[str, list[int]]:
     return rows_by_id
 
 
-def _row_now(write: StatusWrite, rows_by_id: dict[str, list[int]]) -> int | None:
+def _row_now(
+    grid: SheetGrid,
+    plan: WritePlan,
+    write: StatusWrite,
+    rows_by_id: dict[str, list[int]],
+) -> int | None:
+    if write.row_values is not None:
+        return _row_by_content(grid, plan, write, write.row_values)
+
     rows = rows_by_id.get(write.deal_id.strip(), [])
     if len(rows) != 1:
         reason = "vanished" if not rows else f"appears on rows {rows}"
         logger.debug("Skipped status of deal %r: its ID %s", write.deal_id, reason)
         return None
     return rows[0]
+
+
+def _row_by_content(
+    grid: SheetGrid, plan: WritePlan, write: StatusWrite, read: tuple[CellValue, ...]
+) -> int | None:
+    # Cells compare as deal IDs do, so a blank cell equals an empty one and a
+    # whole float equals its int.
+    now = row_values(grid, write.row, plan.status_column, plan.last_column)
+    if list(map(deal_key, now)) == list(map(deal_key, read)):
+        return write.row
+    logger.debug("Skipped status of row %d: the row changed since the read", write.row)
+    return None
 
 
 def _cell_unchanged(write: StatusWrite, row: int, current: CellValue) -> bool:

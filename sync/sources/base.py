@@ -14,7 +14,8 @@ class WriteReport:
     """What a backend actually wrote.
 
     ``skipped`` lists deal IDs whose status was not written because the row moved
-    away, vanished or was edited between read and write.
+    away, vanished or was edited between read and write. A row that had no
+    unique ID at the read is listed as ``row:<n>``, its row number at the read.
     """
 
     status_cells_written: int

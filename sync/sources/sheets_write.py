@@ -35,7 +35,7 @@ from config.errors import (
     WorkbookBusyError,
 )
 from rules.grid import CellValue, SheetGrid, is_blank
-from sync.plan import GeneratedTab, WritePlan
+from sync.plan import GeneratedTab, StatusWrite, WritePlan
 from sync.sources.sheets_cells import rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
 from sync.sources.sheets_requests import (
@@ -54,7 +54,7 @@ from sync.sources.sheets_state import (
     a1_rows,
     quote_title,
 )
-from sync.status_alignment import StatusTarget, align_status_writes
+from sync.status_alignment import StatusTarget, align_status_writes, skipped_name
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ MAX_REQUEST_BYTES = 10_485_760
 MAX_WRITE_ATTEMPTS = 3
 SKIPPED_TAB_PREFIX = "tab:"
 """Prefix of a generated tab's name in ``WriteReport.skipped``, which otherwise
-lists deal IDs."""
+lists deal IDs and rows."""
 BATCH_UPDATE = "spreadsheets.batchUpdate"
 
 
@@ -282,26 +282,24 @@ class PlanWriter:
                 "status was written",
                 self.session.name,
             )
-            skipped = [write.deal_id for write in plan.status_cells]
+            skipped = [skipped_name(write) for write in plan.status_cells]
             return StatusPlan([], skipped, None, column_free=False)
 
-        alignment = align_status_writes(grid, plan)
-        rows_read = {write.deal_id: write.row for write in plan.status_cells}
-        targets, skipped = [], list(alignment.skipped)
-        for target in alignment.targets:
-            row_read = rows_read[target.deal_id]
-            unchanged = self._same_row(row_read, grid, target.row)
-            if unchanged and not _under_merge(tab, target.row, plan.status_column):
-                targets.append(target)
-            else:
-                logger.debug(
-                    "Skipped status of deal %r: its row changed", target.deal_id
-                )
-                skipped.append(target.deal_id)
+        def is_writable(write: StatusWrite, row_now: int) -> bool:
+            unchanged = self._same_row(write.row, grid, row_now)
+            if unchanged and not _under_merge(tab, row_now, plan.status_column):
+                return True
+            logger.debug(
+                "Skipped status read on row %d: the row changed or is merged", write.row
+            )
+            return False
 
+        alignment = align_status_writes(grid, plan, is_writable)
         write_header = plan.write_status_header and header_now != plan.status_header
         header = plan.status_header if write_header else None
-        return StatusPlan(targets, skipped, header, column_free=True)
+        return StatusPlan(
+            alignment.targets, alignment.skipped, header, column_free=True
+        )
 
     def _same_row(self, row_read: int, grid: SheetGrid, row_now: int) -> bool:
         """Return True when a deal's row contains the values of the first read.

@@ -683,6 +683,53 @@ def test_duplicated_id_skipped(pipeline_path: Path) -> None:
     assert report.status_cells_written == 0
 
 
+MISSING_ID = "ERROR: missing Deal ID"
+
+
+def plan_row_without_id(path: Path, row: int) -> WritePlan:
+    """Read the pipeline tab and plan a missing-ID status for ``row``, by content."""
+    grid = ExcelWorkbook(path).read_tab("Pipeline")
+    cells = tuple(grid.cell(row, column) for column in range(STATUS_COLUMN))
+    previous = grid.cell(row, STATUS_COLUMN)
+    write = StatusWrite("", row, MISSING_ID, previous, row_values=cells)
+    return make_plan(grid, {}, status_cells=[write])
+
+
+def status_column_values(path: Path) -> list[CellValue]:
+    grid = ExcelWorkbook(path).read_tab("Pipeline")
+    return [grid.cell(row, STATUS_COLUMN) for row in range(2, len(IDS) + 2)]
+
+
+def test_row_without_id_gets_status(pipeline_path: Path) -> None:
+    edit_pipeline(pipeline_path, lambda sheet: sheet.cell(3, 1, None))
+    plan = plan_row_without_id(pipeline_path, 3)
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    assert status_column_values(pipeline_path) == [None, MISSING_ID, None, None, None]
+    assert report.status_cells_written == 1
+    assert report.skipped == []
+
+
+def test_sorted_sheet_skips_row_without_id(pipeline_path: Path) -> None:
+    edit_pipeline(pipeline_path, lambda sheet: sheet.cell(3, 1, None))
+    plan = plan_row_without_id(pipeline_path, 3)
+
+    def reverse_rows(sheet: Any) -> None:
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+        for offset, values in enumerate(reversed(rows)):
+            for column, value in enumerate(values, start=1):
+                sheet.cell(2 + offset, column).value = value
+
+    edit_pipeline(pipeline_path, reverse_rows)
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    assert status_column_values(pipeline_path) == [None] * len(IDS)
+    assert report.status_cells_written == 0
+    assert report.skipped == ["row:3"]
+
+
 def add_calculation_chain(path: Path, cells: list[str]) -> None:
     """Add the calcChain part Excel keeps for formula cells on the first tab."""
     chain = "".join(f'<c r="{cell}" i="1"/>' for cell in cells)

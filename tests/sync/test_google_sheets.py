@@ -722,6 +722,92 @@ def test_row_edited_during_run_is_skipped(fake: FakeSheets, deals: str) -> None:
     assert report.skipped == ["D-1"]
 
 
+# Rows 7 and 8 have no unique ID: row 7 has none, row 8 is a copy of row 6.
+DEALS_WITHOUT_UNIQUE_ID: list[list[CellValue]] = [
+    *DEALS,
+    [None, "Foxtrot", "Lead", 300, dt.date(2025, 9, 20)],
+    DEALS[5],
+]
+
+
+def statuses_by_row(fake: FakeSheets, spreadsheet_id: str) -> list[str]:
+    """Return the status of every row below the header of the Deals tab."""
+    rows = fake.read(spreadsheet_id, "Deals")
+    status_column = rows[0].index(STATUS_HEADER)
+    return [row[status_column] if len(row) > status_column else "" for row in rows[1:]]
+
+
+def test_rows_without_unique_id_get_status(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS_WITHOUT_UNIQUE_ID}
+    )
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert statuses_by_row(fake, spreadsheet_id) == [
+        STATUS_OF["D-1"],
+        STATUS_OF["D-2"],
+        STATUS_OF["D-3"],
+        STATUS_OF["D-4"],
+        "ERROR: ID also on row 8 (+1 more)",
+        "ERROR: missing Deal ID",
+        "ERROR: ID also on row 6 (+1 more)",
+    ]
+    assert report is not None
+    assert report.skipped == []
+
+
+def test_rows_without_unique_id_stay_written(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS_WITHOUT_UNIQUE_ID}
+    )
+    sync(fake, spreadsheet_id)
+    calls = len(fake.requests)
+
+    result = sync(fake, spreadsheet_id)
+
+    assert result.plan.status_cells == []
+    assert "spreadsheets.batchUpdate" not in operations(fake, calls)
+
+
+def test_sort_never_moves_status_without_id(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS_WITHOUT_UNIQUE_ID}
+    )
+    edit(fake, spreadsheet_id, sort_descending(spreadsheet_id))
+
+    report = sync(fake, spreadsheet_id).report
+
+    # After the sort: D-5, D-5, D-4, D-3, D-2, D-1, then the row without an ID.
+    assert statuses_by_row(fake, spreadsheet_id) == [
+        "",
+        "",
+        STATUS_OF["D-4"],
+        STATUS_OF["D-3"],
+        STATUS_OF["D-2"],
+        STATUS_OF["D-1"],
+        "",
+    ]
+    assert report is not None
+    assert report.skipped == ["row:6", "row:7", "row:8"]
+
+
+def test_row_without_id_edited_during_run(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS_WITHOUT_UNIQUE_ID}
+    )
+    number = len(fake.requests) + RE_READ_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(spreadsheet_id, "Deals!A7", [["D-6"]])
+    )
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert statuses_by_row(fake, spreadsheet_id)[5] == ""
+    assert report is not None
+    assert report.skipped == ["row:7"]
+
+
 def test_status_column_taken_during_run(fake: FakeSheets) -> None:
     rows = [[*DEALS[0], None], *DEALS[1:]]
     spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})

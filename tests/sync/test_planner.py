@@ -136,19 +136,72 @@ def test_only_changed_status_cells_planned() -> None:
     assert plan.write_status_header is False
 
 
-def test_duplicate_and_missing_ids_not_planned() -> None:
+def test_duplicate_and_missing_ids_planned() -> None:
     rows = [
         HEADER,
         ["D-1", "Ana", "Lead", 100],
         ["D-7", "Ana", "Lead", 100],
         [None, "Ben", "Lead", 100],
-        ["D-7", "Ben", "Lead", 100],
+        [" D-7 ", "Ben", "Lead", 100],
         ["D-9", "Ben", "Lead", 100],
     ]
 
     plan = plan_for(rows)
 
-    assert statuses(plan) == [("D-1", 2, "OK", None), ("D-9", 6, "OK", None)]
+    assert statuses(plan) == [
+        ("D-1", 2, "OK", None),
+        ("D-7", 3, "ERROR: ID also on row 5", None),
+        ("", 4, "ERROR: missing Deal ID", None),
+        ("D-7", 5, "ERROR: ID also on row 3", None),
+        ("D-9", 6, "OK", None),
+    ]
+
+
+def test_rows_without_unique_id_keep_cells() -> None:
+    rows = [
+        [*HEADER, "Notes", "pipesheet status"],
+        ["D-7", "Ana", "Lead", 100, None, "OK"],
+        [None, "Ben", "Lead", 100.0, "call back"],
+        ["D-7", "Ana", "Lead", 100, None, "OK"],
+        ["D-9", "Ben", "Lead", 100, "far right", None, None, "beyond status"],
+    ]
+
+    plan = plan_for(rows)
+
+    assert [write.row_values for write in plan.status_cells] == [
+        ("D-7", "Ana", "Lead", 100, None, None, None),
+        (None, "Ben", "Lead", 100.0, "call back", None, None),
+        ("D-7", "Ana", "Lead", 100, None, None, None),
+        None,
+    ]
+    assert plan.last_column == 7
+
+
+def test_stale_status_without_id_replaced() -> None:
+    rows = [[*HEADER, "pipesheet status"], [None, "Ana", "Lead", 100, "OK"]]
+
+    plan = plan_for(rows)
+
+    assert plan.status_cells == [
+        StatusWrite(
+            "",
+            2,
+            "ERROR: missing Deal ID",
+            previous="OK",
+            row_values=(None, "Ana", "Lead", 100),
+        )
+    ]
+
+
+def test_correct_status_without_id_not_planned() -> None:
+    rows = [
+        [*HEADER, "pipesheet status"],
+        [None, "Ana", "Lead", 100, "ERROR: missing Deal ID"],
+    ]
+
+    plan = plan_for(rows)
+
+    assert plan.status_cells == []
 
 
 def test_plan_records_layout() -> None:

@@ -132,6 +132,49 @@ def test_edited_cell_changes_only_its_row(english: tuple[Path, Pipeline]) -> Non
     assert read_statuses(path, "Deals") == expected
 
 
+def clear_id_and_copy_row(path: Path) -> None:
+    """Clear the Deal ID of row 5 and copy row 6 (D-1003) whole onto row 19."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Deals"]
+    sheet["A5"] = None
+    for cell in sheet[6]:
+        sheet.cell(19, cell.column).value = cell.value
+    workbook.save(path)
+
+
+def test_rows_without_unique_id_replace_old_status(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    clear_id_and_copy_row(path)
+
+    result = run_once(path, pipeline)
+
+    statuses = read_statuses(path, "Deals")
+    assert statuses[1] == "ERROR: missing Deal ID"
+    assert statuses[2] == "ERROR: ID also on row 19 (+1 more)"
+    assert statuses[15] == "ERROR: ID also on row 6 (+1 more)"
+    assert statuses[:1] + statuses[3:15] == ENGLISH_STATUSES[:1] + ENGLISH_STATUSES[3:]
+    assert result.report is not None
+    assert result.report.status_cells_written == 3
+    assert result.report.skipped == []
+
+
+def test_rows_without_unique_id_written_once(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    clear_id_and_copy_row(path)
+    run_once(path, pipeline)
+    before = path.read_bytes()
+
+    result = run_once(path, pipeline)
+
+    assert result.report is None
+    assert result.plan.is_empty is True
+    assert path.read_bytes() == before
+
+
 def test_findings_sorted_by_row(english: tuple[Path, Pipeline]) -> None:
     path, pipeline = english
 

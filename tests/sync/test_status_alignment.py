@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rules.grid import CellValue, SheetGrid
@@ -117,3 +119,147 @@ def test_header_row_id_ignored() -> None:
     alignment = align_status_writes(grid, make_plan(StatusWrite("D-1", 2, "OK", None)))
 
     assert alignment.targets == [StatusTarget("D-1", 2, "OK")]
+
+
+def make_account_grid(*rows: list[CellValue]) -> SheetGrid:
+    header: list[CellValue] = ["Deal ID", "Account", "Status"]
+    return SheetGrid("Pipeline.xlsx", "Pipeline", [header, *rows])
+
+
+def make_account_plan(*writes: StatusWrite) -> WritePlan:
+    return replace(make_plan(*writes), status_column=2, last_column=2)
+
+
+def content_write(
+    deal_id: str, row: int, value: str, cells: tuple[CellValue, ...]
+) -> StatusWrite:
+    return StatusWrite(deal_id, row, value, None, row_values=cells)
+
+
+MISSING_ID = "ERROR: missing Deal ID"
+
+
+def test_row_without_id_written_in_place() -> None:
+    grid = make_account_grid(["D-1", "Acme", None], [None, "Birch", None])
+    write = content_write("", 3, MISSING_ID, (None, "Birch"))
+
+    alignment = align_status_writes(grid, make_account_plan(write))
+
+    assert alignment.targets == [StatusTarget("", 3, MISSING_ID)]
+    assert alignment.skipped == []
+
+
+def test_duplicated_rows_both_written() -> None:
+    grid = make_account_grid(["D-1", "Acme", "OK"], ["D-1", "Acme", "OK"])
+    writes = [
+        StatusWrite("D-1", 2, "ERROR: ID also on row 3", "OK", ("D-1", "Acme")),
+        StatusWrite("D-1", 3, "ERROR: ID also on row 2", "OK", ("D-1", "Acme")),
+    ]
+
+    alignment = align_status_writes(grid, make_account_plan(*writes))
+
+    assert alignment.targets == [
+        StatusTarget("D-1", 2, "ERROR: ID also on row 3"),
+        StatusTarget("D-1", 3, "ERROR: ID also on row 2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("now", "read"),
+    [
+        ([1001.0, "Birch"], (1001, "Birch")),
+        (["  ", "Birch "], (None, "Birch")),
+        (["D-7"], ("D-7", None)),
+    ],
+    ids=["whole-float", "blank-and-padded", "short-row"],
+)
+def test_row_content_normalised_like_ids(
+    now: list[CellValue], read: tuple[CellValue, ...]
+) -> None:
+    grid = make_account_grid(["D-1", "Acme", None], now)
+
+    alignment = align_status_writes(
+        grid, make_account_plan(content_write("", 3, MISSING_ID, read))
+    )
+
+    assert alignment.targets == [StatusTarget("", 3, MISSING_ID)]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        ["D-5", "Birch", None],
+        [None, "Birch & Co", None],
+        [None, "Birch", "Checked by Ana"],
+    ],
+    ids=["id-filled-in", "cell-edited", "status-edited"],
+)
+def test_changed_row_without_id_skipped(now: list[CellValue]) -> None:
+    grid = make_account_grid(["D-1", "Acme", None], now)
+    write = content_write("", 3, MISSING_ID, (None, "Birch"))
+
+    alignment = align_status_writes(grid, make_account_plan(write))
+
+    assert alignment.targets == []
+    assert alignment.skipped == ["row:3"]
+
+
+def test_sort_moves_id_rows_only() -> None:
+    # Read: row 2 D-1 Acme, row 3 no ID Birch, row 4 D-1 Cedar. A sort by
+    # account descending puts Cedar on row 2 and Acme on row 4.
+    grid = make_account_grid(
+        ["D-1", "Cedar", None], [None, "Birch", None], ["D-1", "Acme", None]
+    )
+    plan = make_account_plan(
+        content_write("D-1", 2, "ERROR: ID also on row 4", ("D-1", "Acme")),
+        content_write("", 3, MISSING_ID, (None, "Birch")),
+        content_write("D-1", 4, "ERROR: ID also on row 2", ("D-1", "Cedar")),
+    )
+
+    alignment = align_status_writes(grid, plan)
+
+    assert alignment.targets == [StatusTarget("", 3, MISSING_ID)]
+    assert alignment.skipped == ["row:2", "row:4"]
+
+
+def test_sort_never_writes_onto_other_row() -> None:
+    # Read: row 2 no ID Birch, row 3 D-2 Cedar. A sort swapped them.
+    grid = make_account_grid(["D-2", "Cedar", None], [None, "Birch", None])
+    plan = make_account_plan(
+        content_write("", 2, MISSING_ID, (None, "Birch")),
+        StatusWrite("D-2", 3, "OK", None),
+    )
+
+    alignment = align_status_writes(grid, plan)
+
+    assert alignment.targets == [StatusTarget("D-2", 2, "OK")]
+    assert alignment.skipped == ["row:2"]
+
+
+def test_row_check_rejection_skips_write() -> None:
+    grid = make_account_grid(["D-1", "Acme", None], [None, "Birch", None])
+    plan = make_account_plan(
+        StatusWrite("D-1", 2, "OK", None),
+        content_write("", 3, MISSING_ID, (None, "Birch")),
+    )
+    checked: list[tuple[int, int]] = []
+
+    def reject(write: StatusWrite, row_now: int) -> bool:
+        checked.append((write.row, row_now))
+        return False
+
+    alignment = align_status_writes(grid, plan, reject)
+
+    assert alignment.targets == []
+    assert alignment.skipped == ["D-1", "row:3"]
+    assert checked == [(2, 2), (3, 3)]
+
+
+def test_row_check_skipped_for_current_status() -> None:
+    grid = make_account_grid([None, "Birch", MISSING_ID])
+    write = StatusWrite("", 2, MISSING_ID, MISSING_ID, (None, "Birch"))
+
+    alignment = align_status_writes(grid, make_account_plan(write), lambda *_: False)
+
+    assert alignment.targets == []
+    assert alignment.skipped == []
