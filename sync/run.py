@@ -23,7 +23,7 @@ from rules.stage_history import HistoryOutcome, StageHistory, apply_history
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import plan_writes
 from sync.render import render_tabs
-from sync.sources.base import WorkbookSource, WriteReport
+from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def run_sync(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged
     )
     tabs.extend(extra_tabs)
-    existing = read_existing_tabs(source, [tab.name for tab in tabs])
+    existing = read_generated_tabs(source, tabs)
     plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
 
     report = None
@@ -181,6 +181,28 @@ def check_list_tab(source: WorkbookSource, field: str, tab: str) -> None:
         f"from_tab names as the list of allowed values. Existing tabs: {listed}. "
         f"Add the tab, or fix allowed.{field}.from_tab.tab in the definition."
     )
+
+
+def read_generated_tabs(
+    source: WorkbookSource, tabs: Sequence[GeneratedTab]
+) -> dict[str, SheetGrid]:
+    """Return the current content of those generated tabs that exist, by name.
+
+    A tab that a :class:`TabRecordSource` vouches for is not read: its content
+    is the generated grid itself. Every other tab is read.
+    """
+    unchanged: dict[str, SheetGrid] = {}
+    if isinstance(source, TabRecordSource):
+        unchanged = source.unchanged_generated_tabs(tabs)
+    names = [tab.name for tab in tabs if tab.name not in unchanged]
+    read = read_existing_tabs(source, names)
+
+    existing = {}
+    for tab in tabs:
+        grid = unchanged.get(tab.name) or read.get(tab.name)
+        if grid is not None:
+            existing[tab.name] = grid
+    return existing
 
 
 def read_existing_tabs(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rules.grid import SheetGrid
-from sync.plan import WritePlan
+from sync.plan import GeneratedTab, WritePlan
 
 
 @dataclass(frozen=True)
@@ -49,4 +50,23 @@ class WorkbookSource(Protocol):
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan, skipping rows that moved or changed since the read."""
+        ...
+
+
+@runtime_checkable
+class TabRecordSource(Protocol):
+    """A source that records the generated tabs it writes, so reads can be skipped.
+
+    Implementing this is optional: a run reads and compares every generated
+    tab of a source without it.
+    """
+
+    def unchanged_generated_tabs(
+        self, tabs: Sequence[GeneratedTab]
+    ) -> dict[str, SheetGrid]:
+        """Return the tabs the workbook holds exactly as pipesheet last wrote them.
+
+        Keys are generated tab names. Each grid's rows are the generated tab's
+        own grid, so comparing it with the tab finds them equal at once.
+        """
         ...

@@ -17,6 +17,7 @@ import difflib
 import io
 import logging
 import time
+import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any, BinaryIO
 from python_calamine import CalamineError, CalamineWorkbook
 
 from config.errors import (
+    PipesheetError,
     SheetLayoutError,
     SourceError,
     UnsupportedWorkbookError,
@@ -40,10 +42,13 @@ from sync.atomic import (
     take_fingerprint,
     write_atomically,
 )
-from sync.plan import WritePlan
+from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.status_alignment import StatusTarget, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.package import Package
+from sync.xlsx.tab_digests import find_unchanged_tabs
+from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import patch_workbook
 
 logger = logging.getLogger(__name__)
@@ -134,6 +139,33 @@ class ExcelWorkbook:
             grid = SheetGrid(self.name, name, read_rows(workbook, name, self.name))
             self._grids[name] = grid
         return grid
+
+    def unchanged_generated_tabs(
+        self, tabs: Sequence[GeneratedTab]
+    ) -> dict[str, SheetGrid]:
+        """Return the tabs the workbook holds exactly as pipesheet last wrote them.
+
+        Each grid's rows are the generated tab's own grid, found from the records
+        in the workbook part (:mod:`sync.xlsx.tab_digests`), so no tab is read.
+        A workbook that cannot be checked that way, or that changed on disk
+        since the first read, gives no tabs; the caller then reads them all.
+        """
+        self._read_calamine()
+        try:
+            with Package(self._path) as package:
+                workbook = WorkbookParts(package)
+                unchanged = find_unchanged_tabs(package, workbook, tabs)
+        except (PipesheetError, OSError, ElementTree.ParseError) as error:
+            logger.debug("Generated tabs of %s not checked: %s", self.name, error)
+            return {}
+        if self._fingerprint is None or has_changed(self._path, self._fingerprint):
+            return {}
+
+        grids = {tab.name: tab.grid for tab in tabs}
+        return {
+            name: SheetGrid(self.name, spelling, grids[name])
+            for name, spelling in unchanged.items()
+        }
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan, skipping rows that moved or changed since the read.

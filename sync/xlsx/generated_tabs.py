@@ -18,6 +18,7 @@ from config.errors import DefinitionError, SheetLayoutError
 from sync.plan import GeneratedTab
 from sync.xlsx.app_properties import add_tab_titles
 from sync.xlsx.chart_xml import render_chart, render_drawing
+from sync.xlsx.compression import crc32
 from sync.xlsx.content_types import (
     CHART_TYPE,
     DRAWING_TYPE,
@@ -36,6 +37,7 @@ from sync.xlsx.relationships import (
 )
 from sync.xlsx.sheet_xml import render_tab
 from sync.xlsx.styles import StylesPart
+from sync.xlsx.tab_digests import TabRecord, grid_digest
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ def write_generated_tabs(
     tabs_before = [sheet.name for sheet in workbook.sheets if sheet.is_worksheet]
     written = TabsWritten()
     new_tabs: list[str] = []
+    records: dict[int, TabRecord] = {}
 
     for tab in tabs:
         existing = workbook.find_sheet_ignoring_case(tab.name)
@@ -88,12 +91,14 @@ def write_generated_tabs(
                 _sibling_pattern(workbook.part, "worksheets/sheet")
             )
 
-        _write_tab_parts(package, content_types, styles, tab, part)
+        record = _write_tab_parts(package, content_types, styles, tab, part)
         if existing is None:
-            workbook.add_worksheet(tab.name, part)
+            existing = workbook.add_worksheet(tab.name, part)
             new_tabs.append(tab.name)
+        records[workbook.sheets.index(existing)] = record
         written.names.append(tab.name)
 
+    workbook.set_tab_records(records)
     _add_app_titles(package, tabs_before, new_tabs)
     return written
 
@@ -104,8 +109,11 @@ def _write_tab_parts(
     styles: StylesPart,
     tab: GeneratedTab,
     part: str,
-) -> None:
-    """Write a tab's sheet part and its drawing and chart, dropping unused old parts."""
+) -> TabRecord:
+    """Write a tab's sheet part and its drawing and chart, dropping unused old parts.
+
+    :returns: the record a later run compares the tab with.
+    """
     old_parts = _parts_below(package, part)
     kept_parts = {part}
     sheet_rels: list[tuple[str, str, str]] = []
@@ -133,6 +141,7 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
+    return TabRecord(grid_digest(tab.grid), crc32(sheet_xml), len(sheet_xml))
 
 
 def _chart_part_names(

@@ -86,6 +86,10 @@ class Package:
         member = self._by_key.get(key)
         return member.name if member is not None else None
 
+    def stored_member(self, part: str) -> ZipMember | None:
+        """Return the source archive's directory entry of ``part``, or None."""
+        return self._by_key.get(part.lower())
+
     def part_names(self) -> Iterator[str]:
         """Yield every part name the new package will hold, in archive order."""
         for member in self._members:

@@ -31,6 +31,7 @@ from sync.xlsx.relationships import (
     rels_part,
     remove_relationship,
 )
+from sync.xlsx.tab_digests import TabRecord, read_tab_records, write_tab_records
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -106,6 +107,14 @@ class WorkbookParts:
         entry = SheetEntry(name, sheet_id, rel_id, part, WORKSHEET)
         self.sheets.append(entry)
         return entry
+
+    def tab_records(self) -> dict[int, TabRecord]:
+        """Return pipesheet's records of the generated tabs it wrote, by position."""
+        return read_tab_records(self._xml)
+
+    def set_tab_records(self, records: dict[int, TabRecord]) -> None:
+        """Store records of generated tabs, by position in :attr:`sheets`."""
+        self._xml = write_tab_records(self._xml, records)
 
     def save(self) -> None:
         """Stage the workbook part and its relationships in the package."""
