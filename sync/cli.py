@@ -26,6 +26,7 @@ from config.models import Locale, Pipeline
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
+from sync.collector import paused_cycle_collection
 from sync.commands.doctor import doctor
 from sync.commands.history import history, log, state_option
 from sync.commands.serve import serve
@@ -172,6 +173,7 @@ quiet_option = click.option(
 )
 @json_option
 @quiet_option
+@paused_cycle_collection()
 def run(
     config: str,
     source: str | None,
@@ -215,6 +217,7 @@ def run(
 @as_of_option
 @json_option
 @quiet_option
+@paused_cycle_collection()
 def check(
     config: str,
     source: str | None,

@@ -25,6 +25,7 @@ from config.errors import PipesheetError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
 from rules.stage_history import StageHistory
 from sync.atomic import remove_stale_temporaries
+from sync.collector import paused_cycle_collection
 from sync.monthly_review import build_review_tab, due_review_month
 from sync.notify.dispatch import DigestReport, send_due_digests
 from sync.plan import GeneratedTab
@@ -94,6 +95,7 @@ def run_recorded(
     return record_run(request, store, progress=progress, now=now).result
 
 
+@paused_cycle_collection()
 def record_run(
     request: RunRequest,
     store: StateStore,

@@ -20,6 +20,7 @@ from rules.headers import match_columns
 from rules.metrics import PipelineMetrics, compute_metrics
 from rules.rows import read_deals
 from rules.stage_history import HistoryOutcome, StageHistory, apply_history
+from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import plan_writes
 from sync.render import render_tabs
@@ -50,6 +51,7 @@ class RunResult:
     requests: int = 0
 
 
+@paused_cycle_collection()
 def run_sync(
     pipeline: Pipeline,
     source: WorkbookSource,
