@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.errors import PipesheetError, SourceError
 from config.models import Pipeline, SourceKind
@@ -24,9 +25,10 @@ from rules.grid import SheetGrid
 from rules.headers import match_columns
 from sync.atomic import find_lock_file
 from sync.sources.base import WorkbookSource
-from sync.sources.google_sheets import GoogleSpreadsheet
 from sync.sources.registry import open_source
-from sync.sources.sheets_auth import load_service_account
+
+if TYPE_CHECKING:
+    from sync.sources.google_sheets import GoogleSpreadsheet
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +111,10 @@ def _google_source_checks(
 
 
 def _check_credentials(configured: Path | None) -> str:
+    # Imported here, like the backend in _check_access: importing the Google
+    # client libraries costs about 0.3 s, which an Excel check need not pay.
+    from sync.sources.sheets_auth import load_service_account
+
     account = load_service_account(configured)
     return (
         f"key file {str(account.path)!r} (from {account.origin}) for the service "
@@ -119,6 +125,8 @@ def _check_credentials(configured: Path | None) -> str:
 def _check_access(
     pipeline: Pipeline, location: str | None, opened: list[GoogleSpreadsheet]
 ) -> str:
+    from sync.sources.google_sheets import GoogleSpreadsheet
+
     source = open_source(pipeline, location)
     if not isinstance(source, GoogleSpreadsheet):
         raise SourceError(

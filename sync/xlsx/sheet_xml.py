@@ -134,14 +134,27 @@ class _SheetData:
             self.letters.append(column_letter(len(self.letters)))
         letters = self.letters
         cells = []
+        text_style = None
         for column, value in enumerate(values):
+            # Text is most cells, so it is written here rather than in a call.
+            if type(value) is str:
+                if not value:
+                    continue
+                if text_style is None:
+                    text_style = self.style(0, bold)
+                text = escape_cell_text(value)
+                cells.append(
+                    f'<c r="{letters[column]}{number}"{text_style} t="inlineStr">'
+                    f'<is><t xml:space="preserve">{text}</t></is></c>'
+                )
+                continue
             if value is None:
                 continue
+
             body = self.cell_body(value, bold)
             if body is None:
-                cells.append(
-                    _cell_xml(cell_ref(number, column), value, bold, self.styles)
-                )
+                ref = cell_ref(number, column)
+                cells.append(_cell_xml(ref, value, bold, self.styles))
             elif body:
                 cells.append(f'<c r="{letters[column]}{number}"{body}')
         return "".join(cells)
@@ -149,8 +162,6 @@ class _SheetData:
     def cell_body(self, value: CellValue, bold: bool) -> str | None:
         """Return a cell's XML after its reference, or None off the fast path."""
         # Exact types: bool is an int and datetime a date, and both differ here.
-        if type(value) is str:
-            return self.text_body(value, bold)
         if type(value) is int and -(10**15) < value < 10**15:
             return f"{self.style(0, bold)}><v>{value}</v></c>"
         if type(value) is float and math.isfinite(value):
