@@ -48,8 +48,20 @@ def invoke(*args: str) -> str:
 def maven_run(tmp_path_factory: pytest.TempPathFactory) -> MavenRun:
     path = tmp_path_factory.mktemp("maven") / "maven-crm.xlsx"
     invoke("import-maven", str(MAVEN_FOLDER), str(path))
+    # A module fixture runs before the per-test PIPESHEET_STATE is set, so
+    # without --state the run would record itself in the current folder.
+    state = path.with_name("pipesheet-state.sqlite")
     stdout = invoke(
-        "run", "maven-crm", "--source", str(path), "--as-of", AS_OF, "--json", "-q"
+        "run",
+        "maven-crm",
+        "--source",
+        str(path),
+        "--as-of",
+        AS_OF,
+        "--json",
+        "-q",
+        "--state",
+        str(state),
     )
     return MavenRun(path, json.loads(stdout))
 
