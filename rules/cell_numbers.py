@@ -2,7 +2,8 @@
 
 Text may carry currency marks, thousands separators and ``万``/``k`` suffixes.
 A decimal comma is accepted only where it cannot be a thousands separator
-(``1.234,56``); other mixes are problems, never guesses.
+(``1.234,56``); other mixes are problems, never guesses. A number may be
+negative, a deal amount may not.
 """
 
 from __future__ import annotations
@@ -39,6 +40,22 @@ def parse_number(value: CellValue) -> float | CellProblem:
     if isinstance(number, CellProblem):
         return number
     return _finite_float(number)
+
+
+def parse_amount(value: CellValue) -> float | CellProblem:
+    """Parse a deal amount cell like :func:`parse_number`, rejecting negatives.
+
+    A negative amount, such as ``(500)`` or ``-1,000`` typed the accounting
+    way, would make the funnel and win rates by value wrong, so it is a
+    problem rather than a value.
+    """
+    amount = parse_number(value)
+    if isinstance(amount, CellProblem) or amount >= 0:
+        return amount
+    return CellProblem(
+        Reason.NEGATIVE_AMOUNT,
+        "a deal amount cannot be negative; enter the amount as a positive number",
+    )
 
 
 def _decimal_from_cell(value: CellValue) -> Decimal | CellProblem:

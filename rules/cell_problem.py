@@ -20,6 +20,7 @@ class Reason(StrEnum):
     NOT_A_NUMBER = "not-a-number"
     AMBIGUOUS_SEPARATORS = "ambiguous-separators"
     NOT_FINITE = "not-finite"
+    NEGATIVE_AMOUNT = "negative-amount"
     DATE_NOT_NUMBER = "date-not-number"
     PERCENT_OUT_OF_RANGE = "percent-out-of-range"
     NOT_A_FLAG = "not-a-flag"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from config.models import DateOrder, FieldType
 from rules.cell_dates import parse_date
-from rules.cell_numbers import parse_number, parse_percent
+from rules.cell_numbers import parse_amount, parse_number, parse_percent
 from rules.cell_problem import CellProblem, Reason
 from rules.deals import ParsedValue
 from rules.grid import CellValue
@@ -121,7 +121,7 @@ def parse_flag(value: CellValue) -> bool | CellProblem:
 
 _PARSERS: dict[FieldType, Callable[[CellValue], ParsedValue | CellProblem]] = {
     FieldType.TEXT: parse_text,
-    FieldType.AMOUNT: parse_number,
+    FieldType.AMOUNT: parse_amount,
     FieldType.NUMBER: parse_number,
     FieldType.PERCENT: parse_percent,
     FieldType.FLAG: parse_flag,

@@ -316,6 +316,9 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
         Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
         Reason.NOT_FINITE: "not a finite number",
+        Reason.NEGATIVE_AMOUNT: (
+            "a deal amount cannot be negative; enter the amount as a positive number"
+        ),
         Reason.DATE_NOT_NUMBER: "a date or time, not a number",
         Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
@@ -334,6 +337,7 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "无法判断哪个符号是千位分隔符、哪个是小数点；请写成 1234.56 或 1,234.56"
         ),
         Reason.NOT_FINITE: "不是有限的数字",
+        Reason.NEGATIVE_AMOUNT: "成交金额不能为负数；请按正数填写金额",
         Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
         Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",

@@ -296,12 +296,6 @@ def test_amount_serial_stays_a_number() -> None:
         ("1\u00a0200", 1200.0),
         ("1\u2009200.50", 1200.5),
         ("1\u202f200", 1200.0),
-        ("(1,200)", -1200.0),
-        ("($1,200)", -1200.0),
-        ("-1200", -1200.0),
-        ("-$1,200", -1200.0),
-        ("$-1,200", -1200.0),
-        ("\u22125", -5.0),
         ("+5", 5.0),
         ("1.234,56", 1234.56),
         ("EUR 1.234.567,8", 1234567.8),
@@ -334,12 +328,6 @@ def test_amount_serial_stays_a_number() -> None:
         "nbsp-thousands",
         "thin-space-thousands",
         "narrow-nbsp-thousands",
-        "parentheses",
-        "parentheses-currency",
-        "minus",
-        "minus-before-currency",
-        "minus-after-currency",
-        "unicode-minus",
         "plus",
         "comma-decimal",
         "comma-decimal-many-groups",
@@ -354,6 +342,62 @@ def test_amount_forms(value: CellValue, expected: float) -> None:
 
 def test_number_type_parses_like_amount() -> None:
     assert parse("1,234", FieldType.NUMBER) == 1234.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("(1,200)", -1200.0),
+        ("($1,200)", -1200.0),
+        ("-1200", -1200.0),
+        ("-$1,200", -1200.0),
+        ("$-1,200", -1200.0),
+        ("\u22125", -5.0),
+        (-3, -3.0),
+    ],
+    ids=[
+        "parentheses",
+        "parentheses-currency",
+        "minus",
+        "minus-before-currency",
+        "minus-after-currency",
+        "unicode-minus",
+        "negative-int",
+    ],
+)
+def test_number_keeps_negative_forms(value: CellValue, expected: float) -> None:
+    assert parse(value, FieldType.NUMBER) == expected
+
+
+NEGATIVE_AMOUNT = CellProblem(
+    Reason.NEGATIVE_AMOUNT,
+    "a deal amount cannot be negative; enter the amount as a positive number",
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["(500)", "-300", "-1,000", "($1,200)", "$-1,200", "\u22125", -300, -0.5],
+    ids=[
+        "parentheses",
+        "minus",
+        "minus-thousands",
+        "parentheses-currency",
+        "minus-after-currency",
+        "unicode-minus",
+        "negative-int",
+        "negative-float",
+    ],
+)
+def test_negative_amount_is_problem(value: CellValue) -> None:
+    assert parse(value, FieldType.AMOUNT) == NEGATIVE_AMOUNT
+
+
+@pytest.mark.parametrize(
+    "value", [0, "0", "-0"], ids=["zero", "zero-text", "minus-zero"]
+)
+def test_zero_amount_is_accepted(value: CellValue) -> None:
+    assert parse(value, FieldType.AMOUNT) == 0.0
 
 
 @pytest.mark.parametrize(

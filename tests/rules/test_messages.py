@@ -324,6 +324,33 @@ def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:
     assert render_message(PARSE_FINDINGS[code], locale) == expected
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            Locale.EN,
+            (
+                "Amount '(500)' cannot be read: a deal amount cannot be negative; "
+                "enter the amount as a positive number."
+            ),
+        ),
+        (Locale.ZH_CN, "Amount“(500)”无法识别：成交金额不能为负数；请按正数填写金额。"),
+    ],
+    ids=["en", "zh"],
+)
+def test_negative_amount_message_text(locale: Locale, expected: str) -> None:
+    finding = parse_finding(
+        Code.BAD_AMOUNT,
+        "Amount",
+        "(500)",
+        reason="negative-amount",
+        detail="a deal amount cannot be negative; enter the amount as a positive "
+        "number",
+    )
+
+    assert render_message(finding, locale) == expected
+
+
 def test_unknown_value_without_suggestion_lists_choices() -> None:
     finding = parse_finding(
         Code.UNKNOWN_VALUE, "Owner", "Zhang Wei", choices="Ana, Ben", choice_count="2"

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from config.models import ColumnSpec, DateOrder, FieldType, Pipeline
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
@@ -242,6 +244,24 @@ def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
             },
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["(500)", "-300", "-1,000", -300],
+    ids=["parentheses", "minus", "minus-thousands", "negative-number"],
+)
+def test_negative_amount_is_bad_amount(
+    english_pipeline: Pipeline, amount: CellValue
+) -> None:
+    deals, findings = read(
+        english_pipeline, ["Amount", "Deal ID", "Stage"], [amount, "D-1", "Lead"]
+    )
+
+    assert "amount" not in deals[0].values
+    assert codes_of(findings) == [(2, Code.BAD_AMOUNT)]
+    assert findings[0].severity is Severity.ERROR
+    assert findings[0].params["reason"] == "negative-amount"
 
 
 def test_each_type_has_its_finding_code(english_pipeline: Pipeline) -> None:
