@@ -7,6 +7,7 @@
         ├── WorkbookNotFoundError (LookupError)
         ├── UnsupportedWorkbookError (ValueError)
         ├── WorkbookBusyError             open in Excel, or changed during the run
+        ├── WorkbookReadOnlyError         the file's permissions forbid writing it
         ├── FeatureLossError              saving would damage features of the file
         └── QuotaExceededError            Google's request quota stayed spent
 
@@ -43,6 +44,10 @@ class UnsupportedWorkbookError(SourceError, ValueError):
 
 class WorkbookBusyError(SourceError):
     """The workbook is open elsewhere or changed during the run; retry later."""
+
+
+class WorkbookReadOnlyError(SourceError):
+    """The workbook file is read-only, so pipesheet leaves it as it is."""
 
 
 class FeatureLossError(SourceError):

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from config.errors import WorkbookReadOnlyError
+
 logger = logging.getLogger(__name__)
 
 BACKUP_FOLDER = ".pipesheet-backups"
@@ -174,16 +176,20 @@ def write_atomically(
     and only the newest ``backups`` copies of that file are kept.
 
     On any exception the temporary file is removed and ``target`` is left as it
-    was.
+    was. The new file keeps the permissions, owner and group of the one it
+    replaces, as far as this process may set them.
 
     :returns: the size in bytes of the file written.
+    :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
     """
     # Replacing a symbolic link would swap the link for a file and leave the
     # workbook it points at unchanged.
     target = target.resolve() if target.is_symlink() else target
+    check_writable(target)
     temporary = _create_temporary_sibling(target)
     try:
         size = _write_and_sync(temporary, write)
+        _copy_owner(target, temporary)
         _copy_permissions(target, temporary)
         if before_replace is not None:
             before_replace()
@@ -198,6 +204,30 @@ def write_atomically(
     _sync_folder(target.parent)
     logger.debug("Replaced %s (%d bytes)", target, size)
     return size
+
+
+def check_writable(target: Path) -> None:
+    """Check that an existing file may be replaced; a missing file may be created.
+
+    :func:`os.replace` needs only a writable folder, so without this check a
+    read-only workbook would be replaced all the same. A file without any
+    write bit counts as read-only even when the process may write it, as root
+    may, because its owner made it read-only on purpose.
+
+    :raises WorkbookReadOnlyError: if the file exists and is read-only.
+    """
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+
+    any_write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    if mode & any_write_bit and os.access(target, os.W_OK):
+        return
+    raise WorkbookReadOnlyError(
+        f"Workbook {target.name!r} is read-only; nothing was written. Make it "
+        "writable or pass --output PATH."
+    )
 
 
 def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Path]:
@@ -244,6 +274,22 @@ def _write_and_sync(temporary: Path, write: Callable[[BinaryIO], None]) -> int:
         file.flush()
         os.fsync(file.fileno())
         return file.tell()
+
+
+def _copy_owner(target: Path, temporary: Path) -> None:
+    # The temporary file belongs to the running user and its group, but a
+    # workbook in a team's folder must keep the group that gives the team access.
+    try:
+        status = target.stat()
+    except FileNotFoundError:
+        return
+    if not hasattr(os, "chown"):
+        return  # Windows has no POSIX owner to keep.
+
+    try:
+        os.chown(temporary, status.st_uid, status.st_gid)
+    except PermissionError as error:
+        logger.debug("Owner and group of %s not kept: %s", target, error)
 
 
 def _copy_permissions(target: Path, temporary: Path) -> None:

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 import pytest
 
+from config.errors import WorkbookReadOnlyError
 from sync.atomic import (
     BACKUP_FOLDER,
     TEMPORARY_SUFFIX,
@@ -129,6 +130,66 @@ def test_write_keeps_file_permissions(target: Path) -> None:
     write_atomically(target, write_bytes(b"version 2"))
 
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+READ_ONLY_MESSAGE = (
+    "Workbook 'Pipeline.xlsx' is read-only; nothing was written. Make it "
+    "writable or pass --output PATH."
+)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_read_only_file_not_replaced(target: Path) -> None:
+    target.chmod(0o444)
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"))
+
+    assert str(raised.value) == READ_ONLY_MESSAGE
+    assert target.read_bytes() == b"version 1"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert leftover_temporary_files(target.parent) == []
+    assert list_backups(target) == []
+
+
+def test_file_without_access_not_replaced(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a file owned by another user, which root could still write.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"))
+
+    assert str(raised.value) == READ_ONLY_MESSAGE
+    assert target.read_bytes() == b"version 1"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="only root may give a file to another owner and group",
+)
+def test_write_keeps_owner_and_group(target: Path) -> None:
+    os.chown(target, 4321, 8765)
+
+    write_atomically(target, write_bytes(b"version 2"))
+
+    assert target.stat().st_uid == 4321
+    assert target.stat().st_gid == 8765
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX owners")
+def test_owner_not_kept_still_writes(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, uid: int, gid: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chown", refuse)
+
+    write_atomically(target, write_bytes(b"version 2"))
+
+    assert target.read_bytes() == b"version 2"
 
 
 def test_fingerprint_of_read_matches_file(target: Path) -> None:
