@@ -43,12 +43,10 @@ import pytest
 
 from tests.fake_sheets.exchange import Reply
 from tests.fake_sheets.fake import FakeSheets
+from tests.shared_data import CONFORMANCE_FOLDER, missing_reason
 
 CASSETTE_DIRECTORY = Path(
-    os.environ.get(
-        "PIPESHEET_CONFORMANCE_DIR",
-        Path(__file__).resolve().parents[3] / "shared/conformance/gspread-cassettes",
-    )
+    os.environ.get("PIPESHEET_CONFORMANCE_DIR", CONFORMANCE_FOLDER)
 )
 RECORDING_ACCOUNT = "telegram-budgeter@telegram-budgeter.iam.gserviceaccount.com"
 """The service account that made the recordings; protected ranges list it."""
@@ -289,7 +287,7 @@ def _parameters() -> list[Any]:
     ]
 
 
-@pytest.mark.skipif(not RECORDINGS, reason=f"no recordings in {CASSETTE_DIRECTORY}")
+@pytest.mark.skipif(not RECORDINGS, reason=missing_reason(CASSETTE_DIRECTORY))
 @pytest.mark.parametrize("name", _parameters())
 def test_recording_replays_identically(name: str) -> None:
     replay(name)

@@ -34,6 +34,7 @@ from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, list_backups
 from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.sources.excel import ExcelWorkbook
 from tests.shared_data import XLSX_RESEARCH as RESEARCH
+from tests.shared_data import shared_file
 from tests.sync.xlsx.packages import raw_members
 
 HEADERS = ["Deal ID", "Stage", "Amount", "Close date", "Weighted", "Phone"]
@@ -1098,7 +1099,7 @@ FIDELITY_OWNED = {
 @pytest.fixture(params=["fidelity.xlsx", "fidelity.xlsm"], ids=["xlsx", "xlsm"])
 def fidelity_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     name = request.param
-    return Path(shutil.copyfile(RESEARCH / name, tmp_path / name))
+    return Path(shutil.copyfile(shared_file(RESEARCH / name), tmp_path / name))
 
 
 def fidelity_plan(source: ExcelWorkbook) -> WritePlan:
@@ -1163,7 +1164,7 @@ def test_output_copy_leaves_original(
 
 
 def test_macro_workbook_keeps_vba_project(tmp_path: Path) -> None:
-    with zipfile.ZipFile(RESEARCH / "fidelity.xlsm") as package:
+    with zipfile.ZipFile(shared_file(RESEARCH / "fidelity.xlsm")) as package:
         vba = package.read("xl/vbaProject.bin")
     (tmp_path / "vbaProject.bin").write_bytes(vba)
     path = tmp_path / "Pipeline.xlsm"

@@ -10,19 +10,22 @@ import openpyxl
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
 
+from tests.shared_data import shared_file
 from tests.sync.xlsx.packages import FIDELITY
 
 
 @pytest.fixture
 def fidelity_xlsx(tmp_path: Path) -> Path:
     """A copy of the feature-rich fidelity workbook."""
-    return Path(shutil.copy(FIDELITY / "fidelity.xlsx", tmp_path / "fidelity.xlsx"))
+    source = shared_file(FIDELITY / "fidelity.xlsx")
+    return Path(shutil.copy(source, tmp_path / "fidelity.xlsx"))
 
 
 @pytest.fixture
 def fidelity_xlsm(tmp_path: Path) -> Path:
     """A copy of the macro-enabled fidelity workbook."""
-    return Path(shutil.copy(FIDELITY / "fidelity.xlsm", tmp_path / "fidelity.xlsm"))
+    source = shared_file(FIDELITY / "fidelity.xlsm")
+    return Path(shutil.copy(source, tmp_path / "fidelity.xlsm"))
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
-FIDELITY = Path("/work/shared/research/xlsx")
+from tests.shared_data import XLSX_RESEARCH
+
+FIDELITY = XLSX_RESEARCH
 
 # The parts pipesheet owns in the fidelity workbook when it writes the Deals tab.
 FIDELITY_OWNED = {
