@@ -11,7 +11,7 @@ import pytest
 
 from config.errors import SourceError
 from sync.maven import MavenSummary, build_maven_workbook
-from tests.shared_data import MAVEN_FOLDER
+from tests.shared_data import MAVEN_FOLDER, requires_shared
 
 DEALS_HEADER = (
     "Opportunity ID",
@@ -30,9 +30,7 @@ ID, AGENT, MANAGER, REGION, PRODUCT, ACCOUNT, STAGE, ENGAGE, CLOSE, VALUE = rang
 
 Row = tuple[object, ...]
 
-needs_maven_data = pytest.mark.skipif(
-    not MAVEN_FOLDER.is_dir(), reason="the Maven CRM CSV files are not available"
-)
+needs_maven_data = requires_shared(MAVEN_FOLDER)
 
 
 @pytest.fixture(scope="module")
