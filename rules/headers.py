@@ -57,6 +57,7 @@ def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     :raises SheetLayoutError: no header row is found, a required field has no
         column, a field matches two columns, or the status header appears twice.
     """
+    _check_not_empty(grid, pipeline)
     aliases = _aliases_by_field(pipeline)
     header_row = _header_row(grid, pipeline, aliases)
     headers = _header_texts(grid, header_row)
@@ -94,6 +95,21 @@ def _aliases_by_field(pipeline: Pipeline) -> dict[str, set[str]]:
         field: {normalize_header(alias) for alias in spec.aliases}
         for field, spec in pipeline.columns.items()
     }
+
+
+def _check_not_empty(grid: SheetGrid, pipeline: Pipeline) -> None:
+    # The first non-blank cell ends the scan, so a tab with content costs little.
+    if any(not is_blank(cell) for row in grid.rows for cell in row):
+        return
+
+    id_header = pipeline.columns[ID_FIELD].aliases[0]
+    stage_header = pipeline.columns[STAGE_FIELD].aliases[0]
+    raise SheetLayoutError(
+        f"Tab {grid.tab!r} of workbook {grid.workbook!r} is empty: add a header "
+        f"row that names the id and stage columns (such as {id_header!r} and "
+        f"{stage_header!r}) with one deal per row below it, or point source.tab in "
+        "the pipeline definition at the tab that contains the deals."
+    )
 
 
 def _header_row(

@@ -194,9 +194,29 @@ def test_no_header_row_message(
     )
 
 
-def test_empty_tab_has_no_header_row(english_pipeline: Pipeline) -> None:
-    with pytest.raises(SheetLayoutError, match="row 1 contains nothing"):
-        match_columns(deals_tab(), english_pipeline)
+EMPTY_TAB_MESSAGE = (
+    "Tab 'Deals' of workbook 'Pipeline.xlsx' is empty: add a header row that names "
+    "the id and stage columns (such as 'Deal ID' and 'Stage') with one deal per "
+    "row below it, or point source.tab in the pipeline definition at the tab that "
+    "contains the deals."
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "header_row"),
+    [([], "auto"), ([[None, "  "], [], [None]], "auto"), ([], 1)],
+    ids=["no-rows", "blank-cells", "configured-header-row"],
+)
+def test_empty_tab_says_it_is_empty(
+    english_pipeline: Pipeline, rows: list[list[CellValue]], header_row: int | str
+) -> None:
+    source = SourceConfig(tab="Deals", header_row=header_row)
+    pipeline = english_pipeline.model_copy(update={"source": source})
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(deals_tab(*rows), pipeline)
+
+    assert str(error.value) == EMPTY_TAB_MESSAGE
 
 
 # whitespace and width forms
