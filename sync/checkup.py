@@ -3,9 +3,9 @@
 Each step is a :class:`Check` that passed, failed (its detail is the error
 message, including how to fix it) or was skipped because a step it depends on
 failed. For Google Sheets the steps are the key file, access to the
-spreadsheet, edit access, the tab, the header row, the required columns and
-the allowed-value lists. For Excel they are the file and its lock file, then
-the same tab and column steps.
+spreadsheet, edit access, the tab, the header row, the required columns, the
+names of the generated tabs and the allowed-value lists. For Excel they are the
+file and its lock file, then the same tab, column and name steps.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from rules.allowed import read_allowed_column
 from rules.grid import SheetGrid
 from rules.headers import match_columns
 from sync.atomic import find_lock_file
+from sync.run import check_generated_tab_names, read_existing_tabs
 from sync.sources.base import WorkbookSource
 from sync.sources.registry import open_source
 
@@ -85,6 +86,9 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     checklist.run("Header row", lambda: _check_header(grids["pipeline"], pipeline))
     checklist.run(
         "Columns", lambda: _check_columns(grids["pipeline"], pipeline), blocking=False
+    )
+    checklist.run(
+        "Output tabs", lambda: _check_output_tabs(source, pipeline), blocking=False
     )
     for field, spec in pipeline.allowed.items():
         if spec.from_tab is None:
@@ -213,6 +217,22 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]
     return f"all {len(required)} required columns found: {', '.join(mapped)}"
+
+
+def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str:
+    # A run stops before writing when one of these names is a tab of the user's.
+    if source is None:
+        raise SourceError("the workbook could not be opened")
+    tabs = pipeline.outputs.tabs
+    names = [
+        tabs.funnel,
+        tabs.followups,
+        tabs.problems,
+        tabs.definitions,
+        tabs.stage_log,
+    ]
+    check_generated_tab_names(source.name, read_existing_tabs(source, names))
+    return f"no tab of yours is named {', '.join(repr(name) for name in names)}"
 
 
 def _check_list(source: WorkbookSource | None, tab: str, column: str) -> str:

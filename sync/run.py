@@ -22,7 +22,7 @@ from rules.rows import read_deals
 from rules.stage_history import HistoryOutcome, StageHistory, apply_history
 from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
-from sync.planner import plan_writes
+from sync.planner import is_generated_tab, plan_writes
 from sync.render import render_tabs
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 
@@ -95,13 +95,14 @@ def run_sync(
     )
     tabs.extend(extra_tabs)
     existing = read_generated_tabs(source, tabs)
+    check_generated_tab_names(source.name, existing)
     plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
 
     report = None
     if not dry_run and not plan.is_empty:
         notify(
             f"Writing {len(plan.status_cells):,} status cells and "
-            f"{len(plan.tabs)} tabs to {source.name}"
+            f"{len(plan.tabs)} tabs to {source.target_name}"
         )
         report = source.apply(plan)
 
@@ -217,3 +218,23 @@ def read_existing_tabs(
     """
     present = {name.casefold() for name in source.tab_names()}
     return {name: source.read_tab(name) for name in names if name.casefold() in present}
+
+
+def check_generated_tab_names(workbook: str, existing: dict[str, SheetGrid]) -> None:
+    """Check that every existing tab named like a generated tab is pipesheet's.
+
+    The writers stop at such a tab too, but only after the run has reported
+    that it is writing. Checking here lets ``check`` and dry runs report it.
+
+    :param existing: tabs named like generated tabs, by generated tab name.
+    :raises SheetLayoutError: naming the first tab of the user's in the way.
+    """
+    for grid in existing.values():
+        if is_generated_tab(grid):
+            continue
+        raise SheetLayoutError(
+            f"Workbook {workbook!r} already has a tab {grid.tab!r} that pipesheet "
+            "did not create, so pipesheet will not overwrite it. Rename that tab, "
+            "or choose another name for the generated tab under outputs.tabs in "
+            "the pipeline definition. Nothing was written."
+        )

@@ -36,6 +36,14 @@ class WorkbookSource(Protocol):
         ...
 
     @property
+    def target_name(self) -> str:
+        """Return the name of the workbook that :meth:`apply` writes.
+
+        It differs from :attr:`name` when the result goes to another file.
+        """
+        ...
+
+    @property
     def requests_made(self) -> int:
         """Return the API requests made so far (0 for a local file)."""
         ...

@@ -115,6 +115,11 @@ class ExcelWorkbook:
         return self._output or self._path
 
     @property
+    def target_name(self) -> str:
+        """Return the file name of :attr:`target`."""
+        return self.target.name
+
+    @property
     def requests_made(self) -> int:
         """Return 0: a local file costs no API requests."""
         return 0

@@ -112,6 +112,11 @@ class GoogleSpreadsheet:
         return self._session.name
 
     @property
+    def target_name(self) -> str:
+        """Return :attr:`name`: a run writes into the spreadsheet it read."""
+        return self.name
+
+    @property
     def spreadsheet_id(self) -> str:
         """Return the spreadsheet's id."""
         return self._session.key

@@ -286,19 +286,28 @@ def test_bad_definition_exits_1() -> None:
     ]
 
 
-def test_user_tab_named_like_generated_one() -> None:
-    write_tiny(CLEAN_DEALS, "Funnel")
+@pytest.mark.parametrize(
+    "args",
+    [["run"], ["run", "--dry-run"], ["run", "--no-state"], ["check"]],
+    ids=["run", "dry-run", "no-state", "check"],
+)
+def test_user_tab_named_like_generated_one(args: list[str]) -> None:
+    write_tiny(CLEAN_DEALS, "FUNNEL")
     before = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+    result = invoke(*args, "tiny.yaml", "--as-of", AS_OF)
 
     assert result.exit_code == 1
-    assert first_line(result.stderr) == (
-        "Error: Workbook 'tiny.xlsx' already has a tab 'Funnel' that pipesheet "
-        "did not create, so pipesheet will not overwrite it. Rename that tab, or "
-        "choose another name for the generated tab under outputs.tabs in the "
-        "pipeline definition."
-    )
+    assert result.stderr.splitlines() == [
+        "… Reading tab 'Deals' of tiny.xlsx",
+        "… Checking 2 deals",
+        (
+            "Error: Workbook 'tiny.xlsx' already has a tab 'FUNNEL' that pipesheet "
+            "did not create, so pipesheet will not overwrite it. Rename that tab, "
+            "or choose another name for the generated tab under outputs.tabs in "
+            "the pipeline definition. Nothing was written."
+        ),
+    ]
     assert Path("tiny.xlsx").read_bytes() == before
 
 

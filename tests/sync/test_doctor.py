@@ -12,12 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
+from config.loader import load_pipeline
 from config.models import Locale
+from config.shipped import shipped_definition
 from rules.grid import CellValue
 from sync.commands.doctor import doctor
+from sync.run import run_sync
+from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
 from tests.fake_sheets import FakeSheets
 from tests.sync.fake_spreadsheets import (
@@ -32,6 +37,10 @@ from tests.sync.fake_spreadsheets import (
 DEALS: list[list[CellValue]] = [DEALS_HEADER, ["D-1", "Acme", "Lead", 100, None]]
 ACCOUNTS: list[list[CellValue]] = [["Account"], ["Acme"], ["Beta"]]
 ALLOWED = {"account": {"from_tab": {"tab": "Accounts", "column": "Account"}}}
+OUTPUT_TABS_PASSED = (
+    "✓ Output tabs   no tab of yours is named 'Funnel', 'Follow-ups', 'Problems', "
+    "'Definitions', 'Stage log'"
+)
 TOKEN = {"access_token": "test-token", "expires_in": 3600, "token_type": "Bearer"}
 
 
@@ -103,6 +112,7 @@ def test_ready_spreadsheet_passes_every_check(
             "✓ Columns       all 3 required columns found: id → 'Deal ID', account → "
             "'Account', stage → 'Stage'"
         ),
+        OUTPUT_TABS_PASSED,
         "✓ List account  tab 'Accounts', column 'Account': 2 values",
         "",
         "All checks passed.",
@@ -144,6 +154,7 @@ def test_unshared_spreadsheet_says_whom_to_share_with(
         "· Tab           not checked, because access failed",
         "· Header row    not checked, because access failed",
         "· Columns       not checked, because access failed",
+        "· Output tabs   not checked, because access failed",
         "· List account  not checked, because access failed",
         "",
         "1 check failed; fix it and run pipesheet doctor again.",
@@ -194,7 +205,7 @@ def test_missing_column_and_list_tab(
     result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
 
     assert result.exit_code == 1
-    assert lines(result)[5:8] == [
+    assert lines(result)[5:9] == [
         "✓ Header row    row 1: 'Deal ID', 'Stage'",
         (
             "✗ Columns       Workbook 'Pipeline', tab 'Deals': required columns are "
@@ -202,6 +213,7 @@ def test_missing_column_and_list_tab(
             "Headers found: A 'Deal ID', B 'Stage'. Rename the header in the sheet, or "
             "add the sheet's header text to the field's aliases in the definition."
         ),
+        OUTPUT_TABS_PASSED,
         (
             "✗ List account  Tab 'Accounts' not found in workbook 'Pipeline'. Existing "
             "tabs: 'Deals'. Fix source.tab in the pipeline definition or rename the "
@@ -244,6 +256,7 @@ def test_ready_workbook_passes_every_check(starter: Path) -> None:
         "✓ Tab           ",
         "✓ Header row    ",
         "✓ Columns       ",
+        "✓ Output tabs   ",
         "✓ List owner    ",
         "✓ List product  ",
         "",
@@ -275,3 +288,36 @@ def test_missing_workbook_fails(tmp_path: Path) -> None:
         "--source; a relative path is read from the folder pipesheet runs in."
     )
     assert lines(result)[3] == "· Tab           not checked, because workbook failed"
+
+
+@pytest.mark.parametrize(
+    "name", ["Problems", "stage LOG"], ids=["problems", "stage-log"]
+)
+def test_user_tab_named_like_output_fails(starter: Path, name: str) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    workbook.create_sheet(name)["A1"] = "Notes of our own"
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert lines(result)[6] == (
+        f"✗ Output tabs   Workbook 'pipeline.xlsx' already has a tab {name!r} that "
+        "pipesheet did not create, so pipesheet will not overwrite it. Rename that "
+        "tab, or choose another name for the generated tab under outputs.tabs in "
+        "the pipeline definition. Nothing was written."
+    )
+    assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
+
+
+def test_tabs_of_earlier_run_pass(starter: Path) -> None:
+    run_sync(
+        load_pipeline(shipped_definition("b2b-en")),
+        ExcelWorkbook(starter),
+        dt.date(2025, 9, 30),
+    )
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 0
+    assert lines(result)[6].startswith("✓ Output tabs   ")

@@ -395,11 +395,13 @@ def test_user_tab_named_like_generated_tab(fake: FakeSheets) -> None:
         sync(fake, spreadsheet_id)
 
     assert str(raised.value) == (
-        "Spreadsheet 'Pipeline' already has a tab 'Funnel' that pipesheet did not "
-        "create, so the generated 'Funnel' tab would overwrite it. Rename your tab, "
-        "or choose another name under outputs.tabs in the pipeline definition."
+        "Workbook 'Pipeline' already has a tab 'Funnel' that pipesheet did not "
+        "create, so pipesheet will not overwrite it. Rename that tab, or choose "
+        "another name for the generated tab under outputs.tabs in the pipeline "
+        "definition. Nothing was written."
     )
     assert fake.read(spreadsheet_id, "Funnel") == [["My own funnel notes"]]
+    assert [request for request in fake.requests if request.quota == "write"] == []
 
 
 # Authentication and access.

@@ -213,6 +213,50 @@ def test_progress_lines_name_the_steps(english: tuple[Path, Pipeline]) -> None:
     ]
 
 
+def add_user_tab(path: Path, name: str) -> None:
+    workbook = openpyxl.load_workbook(path)
+    workbook.create_sheet(name)["A1"] = "Q3 targets by region"
+    workbook.save(path)
+
+
+TAKEN_TAB_MESSAGE = (
+    "Workbook 'pipeline.xlsx' already has a tab 'funnel' that pipesheet did not "
+    "create, so pipesheet will not overwrite it. Rename that tab, or choose another "
+    "name for the generated tab under outputs.tabs in the pipeline definition. "
+    "Nothing was written."
+)
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+def test_user_tab_named_like_generated_stops(
+    english: tuple[Path, Pipeline], dry_run: bool
+) -> None:
+    path, pipeline = english
+    add_user_tab(path, "funnel")
+    before = path.read_bytes()
+    lines: list[str] = []
+
+    with pytest.raises(SheetLayoutError) as raised:
+        run_sync(
+            pipeline, ExcelWorkbook(path), AS_OF, dry_run=dry_run, progress=lines.append
+        )
+
+    assert str(raised.value) == TAKEN_TAB_MESSAGE
+    assert lines == ["Reading tab 'Deals' of pipeline.xlsx", "Checking 15 deals"]
+    assert path.read_bytes() == before
+
+
+def test_progress_names_output_file(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    output = path.with_name("out.xlsx")
+    lines: list[str] = []
+
+    run_sync(pipeline, ExcelWorkbook(path, output=output), AS_OF, progress=lines.append)
+
+    assert lines[-1] == "Writing 15 status cells and 4 tabs to out.xlsx"
+    assert output.exists()
+
+
 class MemoryWorkbook:
     """A workbook held in memory, for what the run reads rather than writes."""
 
@@ -221,6 +265,10 @@ class MemoryWorkbook:
 
     @property
     def name(self) -> str:
+        return "memory.xlsx"
+
+    @property
+    def target_name(self) -> str:
         return "memory.xlsx"
 
     @property

@@ -58,6 +58,7 @@ class MemoryWorkbook:
     """A workbook source over rows in memory; writes are accepted and dropped."""
 
     name = "Team.xlsx"
+    target_name = "Team.xlsx"
     requests_made = 0
 
     def __init__(self, rows: list[list[CellValue]]) -> None:
