@@ -29,6 +29,7 @@ from sync.atomic import write_atomically
 from sync.collector import paused_cycle_collection
 from sync.commands.doctor import doctor
 from sync.commands.history import history, log, state_option
+from sync.commands.options import JSON_REQUESTED, json_option
 from sync.commands.serve import serve
 from sync.job import RunRequest, run_recorded
 from sync.report import result_as_json, show_result
@@ -37,6 +38,15 @@ from sync.sources.registry import open_source
 from sync.state.store import StateStore
 
 logger = logging.getLogger(__name__)
+
+# The days ``--as-of`` accepts. Excel stores no dates before 1900. A year after
+# 2199 is surely a typo, and a run's date arithmetic could pass year 9999, where
+# Python's dates end.
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+LATEST_AS_OF = dt.date(2199, 12, 31)
+
+# The demo's state database, kept in the demo folder beside its workbook.
+DEMO_STATE = "pipesheet-state.sqlite"
 
 # Markup is off because workbook, tab and cell texts may contain "[...]", which
 # rich would read as style tags (and "[/]" makes it raise).
@@ -59,13 +69,26 @@ class WorkFailed(click.ClickException):
 
 
 class PipesheetGroup(click.Group):
-    """The command group: pipesheet's own errors become exit 1 with a message."""
+    """The command group: pipesheet's own errors become exit 1 with a message.
+
+    With ``--json`` the error is also printed to stdout as JSON, so a script
+    that parses stdout gets a JSON document on failure too.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PipesheetError as error:
+            if ctx.meta.get(JSON_REQUESTED):
+                print_error_json(error)
             raise WorkFailed(str(error)) from error
+
+
+def print_error_json(error: PipesheetError) -> None:
+    """Print ``{"error": {"type": ..., "message": ...}}`` to stdout."""
+    document = {"error": {"type": type(error).__name__, "message": str(error)}}
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+    sys.stdout.write("\n")
 
 
 def check_as_of(
@@ -75,11 +98,18 @@ def check_as_of(
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        as_of = dt.date.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2025-09-30"
         ) from None
+
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise click.BadParameter(
+            f"{text!r} is out of range; use a date from {EARLIEST_AS_OF} to "
+            f"{LATEST_AS_OF}"
+        )
+    return as_of
 
 
 def parse_as_of(as_of: dt.date | None, pipeline: Pipeline) -> dt.date:
@@ -147,7 +177,6 @@ as_of_option = click.option(
     help="The day to check against (YYYY-MM-DD); default today in the "
     "definition's time zone.",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 quiet_option = click.option(
     "-q", "--quiet", is_flag=True, help="Print no progress lines on stderr."
 )
@@ -292,6 +321,8 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     """Build a demo workbook and run pipesheet on it, in one command.
 
     A workbook left by an earlier demo is run on again as it is, never replaced.
+    The run is recorded in a state database in the same folder, so the demo has
+    a Stage log tab, and runs of later days show the deals' stage changes.
     """
     from sync.starter import build_starter_workbook
 
@@ -311,8 +342,9 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
         build_starter_workbook(path, locale, as_of=as_of)
         stderr.print(f"Built demo workbook {path}", highlight=False)
 
-    workbook = open_source(pipeline, str(path))
-    result = run_sync(pipeline, workbook, as_of, progress=_progress(quiet))
+    request = RunRequest(pipeline, as_of, str(path))
+    with StateStore.open(str(folder / DEMO_STATE)) as store:
+        result = run_recorded(request, store, progress=_progress(quiet))
     _print_result(result, pipeline, as_json=False)
     stdout.print(
         f"\nOpen {path} and look at the status column of "
@@ -361,7 +393,13 @@ def copy_unchanged_workbook(workbook: Path, output: Path) -> None:
 
 def _tab_names(pipeline: Pipeline) -> list[str]:
     tabs = pipeline.outputs.tabs
-    return [tabs.funnel, tabs.followups, tabs.problems, tabs.definitions]
+    return [
+        tabs.funnel,
+        tabs.followups,
+        tabs.problems,
+        tabs.definitions,
+        tabs.stage_log,
+    ]
 
 
 def _progress(quiet: bool) -> Progress | None:

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rules.history import Transition
+from sync.commands.options import json_option
 from sync.state.keys import workbook_key
 from sync.state.records import RunRecord
 from sync.state.store import StateStore
@@ -43,7 +44,6 @@ state_option = click.option(
     f"the PIPESHEET_STATE environment variable, else {DEFAULT_STATE} in the "
     "current folder.",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @click.command("history")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from pathlib import Path
@@ -132,6 +133,22 @@ def test_check_exit_code_follows_errors(
             ),
         ),
         (
+            ["run", "tiny.yaml", "--as-of", "1899-12-31"],
+            "Usage: pipesheet run [OPTIONS] CONFIG",
+            (
+                "Error: Invalid value for '--as-of': '1899-12-31' is out of range; "
+                "use a date from 1900-01-01 to 2199-12-31"
+            ),
+        ),
+        (
+            ["check", "tiny.yaml", "--as-of", "9999-12-31"],
+            "Usage: pipesheet check [OPTIONS] CONFIG",
+            (
+                "Error: Invalid value for '--as-of': '9999-12-31' is out of range; "
+                "use a date from 1900-01-01 to 2199-12-31"
+            ),
+        ),
+        (
             ["run", "tiny.yaml", "--bogus"],
             "Usage: pipesheet run [OPTIONS] CONFIG",
             "Error: No such option '--bogus'.",
@@ -160,6 +177,8 @@ def test_check_exit_code_follows_errors(
     ids=[
         "bad-date",
         "word-as-date",
+        "before-1900",
+        "year-9999",
         "unknown-option",
         "no-config",
         "bad-lang",
@@ -175,6 +194,17 @@ def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
     assert first_line(result.stderr) == usage
     assert result.stderr.splitlines()[-1] == error
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "as_of", ["1900-01-01", "2199-12-31"], ids=["earliest", "latest"]
+)
+def test_as_of_range_ends_accepted(as_of: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("check", "tiny.yaml", "--as-of", as_of, "-q")
+
+    assert result.exit_code == 0
 
 
 def test_bad_date_wins_over_bad_definition() -> None:
@@ -239,6 +269,32 @@ def test_failures_exit_1(args: list[str], error: str) -> None:
     assert result.exit_code == 1
     assert first_line(result.stderr) == error
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["run", "check"], ids=["run", "check"])
+def test_json_failure_prints_error_object(command: str) -> None:
+    write_tiny(CLEAN_DEALS)
+    message = (
+        "Workbook 'missing.xlsx' from --source not found. Check --source; a "
+        "relative path is read from the folder pipesheet runs in."
+    )
+
+    result = invoke(command, "tiny.yaml", "--source", "missing.xlsx", "--json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": {"type": "WorkbookNotFoundError", "message": message}
+    }
+    assert first_line(result.stderr) == f"Error: {message}"
+
+
+def test_history_json_failure_prints_error_object() -> None:
+    result = invoke("history", "--state", "missing.sqlite", "--json")
+
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "StateNotFoundError"
+    assert first_line(result.stderr) == f"Error: {first_line(error['message'])}"
 
 
 def test_missing_workbook_names_source_path() -> None:
@@ -441,6 +497,25 @@ def test_output_written_when_nothing_changed() -> None:
     )
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_read_only_workbook_not_written() -> None:
+    write_tiny(FLAWED_DEALS)
+    Path("tiny.xlsx").chmod(0o444)
+    before = Path("tiny.xlsx").read_bytes()
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+    copied = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx")
+
+    assert result.exit_code == 1
+    assert first_line(result.stderr) == (
+        "Error: Workbook 'tiny.xlsx' is read-only; nothing was written. Make it "
+        "writable or pass --output PATH."
+    )
+    assert Path("tiny.xlsx").read_bytes() == before
+    assert copied.exit_code == 0
+    assert Path("out.xlsx").is_file()
+
+
 def test_definitions_lists_shipped_names() -> None:
     result = invoke("definitions")
 
@@ -499,8 +574,17 @@ def test_demo_builds_and_runs() -> None:
     assert result.stderr == "Built demo workbook demo/pipeline.xlsx\n"
     assert result.stdout.splitlines()[-1] == (
         "Open demo/pipeline.xlsx and look at the status column of 'Deals' and "
-        "the tabs 'Funnel', 'Follow-ups', 'Problems', 'Definitions'."
+        "the tabs 'Funnel', 'Follow-ups', 'Problems', 'Definitions', 'Stage log'."
     )
+
+
+def test_demo_writes_stage_log_tab() -> None:
+    invoke("demo", "--folder", "demo", "-q")
+
+    tabs = openpyxl.load_workbook("demo/pipeline.xlsx").sheetnames
+    assert tabs[-5:] == ["Funnel", "Follow-ups", "Problems", "Definitions", "Stage log"]
+    assert Path("demo/pipesheet-state.sqlite").is_file()
+    assert not Path("pipesheet-state.sqlite").exists()
 
 
 def test_demo_keeps_existing_workbook() -> None:
