@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
-from sync.xlsx.compression import Deflater
+from sync.xlsx.compression import Deflater, inflate
 from sync.xlsx.zipcopy import (
     NewMember,
     ZipMember,
@@ -30,16 +30,27 @@ logger = logging.getLogger(__name__)
 # Compound-file signature: a password-protected workbook or a legacy .xls file.
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 
+# Staged parts at least this large are deflated as soon as they are written, so
+# a patch keeps them compressed rather than every big sheet inflated at once.
+EAGER_DEFLATE_BYTES = 1 << 20
+
+# A staged part: its content, or the member it was deflated into.
+Staged = bytes | bytearray | NewMember
+
 
 class Package:
     """The members of one workbook file and the parts to change, add or remove.
 
     Use as a context manager: the source file stays memory-mapped until the
     block ends and is never written to.
+
+    :param eager_deflater: deflates every part of ``EAGER_DEFLATE_BYTES`` or more
+        when it is written; by default parts are deflated by :meth:`compress`.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, eager_deflater: Deflater | None = None) -> None:
         self.workbook = path.name
+        self._eager_deflater = eager_deflater
         self._map = _map_file(path)
         directory = read_directory(self._map, self.workbook)
         self._members = directory.members
@@ -47,8 +58,8 @@ class Package:
 
         self._by_key = {member.name.lower(): member for member in self._members}
         self._originals: dict[str, bytes] = {}
-        self._changed: dict[str, bytes | bytearray] = {}
-        self._added: dict[str, bytes | bytearray] = {}
+        self._changed: dict[str, Staged] = {}
+        self._added: dict[str, Staged] = {}
         self._removed: set[str] = set()
 
     def __enter__(self) -> Package:
@@ -106,6 +117,8 @@ class Package:
         if name is None:
             raise KeyError(part)
         staged = self._added.get(name, self._changed.get(name))
+        if isinstance(staged, NewMember):
+            return inflate(staged.payload, staged.size)
         if staged is not None:
             return bytes(staged)
         return self._original(name)
@@ -132,13 +145,15 @@ class Package:
             self._removed.discard(part.lower())
             name = self._by_key[part.lower()].name
         if name is None or name in self._added:
-            self._added[name or part] = content
+            self._added[name or part] = self._staged(name or part, content, None)
             return
 
         self._changed.pop(name, None)
-        if content != self._original(name):
-            self._changed[name] = content
+        changed = content != self._original(name)
         self._originals.pop(name, None)
+        if changed:
+            template = self._by_key[name.lower()]
+            self._changed[name] = self._staged(name, content, template)
 
     def remove(self, part: str) -> None:
         """Leave ``part`` out of the new package (no-op if it is absent)."""
@@ -174,16 +189,29 @@ class Package:
             content = self._changed.get(member.name)
             if content is None:
                 entries.append(member)
+            elif isinstance(content, NewMember):
+                entries.append(content)
             else:
                 entries.append(deflate_member(member.name, content, deflater, member))
 
         for name, content in self._added.items():
-            entries.append(deflate_member(name, content, deflater, None))
+            if isinstance(content, NewMember):
+                entries.append(content)
+            else:
+                entries.append(deflate_member(name, content, deflater, None))
         return entries
 
     def save(self, out: BinaryIO, entries: list[ZipMember | NewMember]) -> int:
         """Write the new package to ``out``; return the number of bytes written."""
         return write_archive(out, self._map, entries, self._comment, self.workbook)
+
+    def _staged(
+        self, name: str, content: bytes | bytearray, template: ZipMember | None
+    ) -> Staged:
+        deflater = self._eager_deflater
+        if deflater is None or len(content) < EAGER_DEFLATE_BYTES:
+            return content
+        return deflate_member(name, content, deflater, template)
 
     def _original(self, name: str) -> bytes:
         content = self._originals.get(name)

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 RECORD_NAME = "_pipesheet_tab"
 RECORD_FORMAT = "pipesheet 1"
+# Rows of a grid hashed per update of its digest.
+DIGEST_ROWS = 1000
 
 # Elements the schema puts after <definedNames> in a workbook part, for
 # inserting a missing <definedNames> in the right place.
@@ -56,7 +58,7 @@ _RECORD_VALUE = re.compile(
 
 @dataclass(frozen=True)
 class TabRecord:
-    """What pipesheet wrote into one generated tab: the grid and the sheet part."""
+    """A record of one written generated tab: its grid's digest and its sheet part."""
 
     digest: str
     crc: int
@@ -70,11 +72,15 @@ class TabRecord:
 def grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
     """Return the SHA-256 of a generated tab's grid, types included.
 
-    ``repr`` tells ``1`` from ``1.0``, ``"1"`` and ``True``, which the sheet XML
-    writes differently, and is the same in every process for the values a
-    grid contains.
+    ``repr`` distinguishes ``1`` from ``1.0``, ``"1"`` and ``True``, which the
+    sheet XML writes differently, and is the same in every process for the
+    values a grid contains.
     """
-    return hashlib.sha256(repr(grid).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    # In slices, so that no text as long as the whole tab is built at once.
+    for start in range(0, len(grid), DIGEST_ROWS):
+        digest.update(repr(grid[start : start + DIGEST_ROWS]).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def read_tab_records(workbook_xml: bytes) -> dict[int, TabRecord]:

@@ -83,7 +83,7 @@ def patch_workbook(
     deflater = deflater or fastest_deflater()
     timer = StepTimer()
     with timer.step("read_directory"):
-        package = Package(source)
+        package = Package(source, eager_deflater=deflater)
 
     with package:
         try:
@@ -177,6 +177,9 @@ def _patch_pipeline_tab(
         patch = patch_status_column(
             xml, edits.status_column, texts, place, rewrite_tail
         )
+        # A large tab's sheet is tens of megabytes. The package frees its cached
+        # copy when the patched one is written, so this reference goes first.
+        del xml
         package.write(part, patch.xml)
     return patch.cells_written, patch.formulas_replaced
 

@@ -1,0 +1,69 @@
+"""Staged parts of a package: large ones deflated when written, read back intact."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sync.xlsx.compression import ZLIB_DEFLATER
+from sync.xlsx.package import EAGER_DEFLATE_BYTES, Package
+
+LARGE = b"<sheetData>" + b"<row/>" * (EAGER_DEFLATE_BYTES // 6) + b"</sheetData>"
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("xl/worksheets/sheet1.xml", b"<old/>", zipfile.ZIP_DEFLATED)
+        package.writestr("xl/styles.xml", b"<styles/>", zipfile.ZIP_DEFLATED)
+    return path
+
+
+def saved(path: Path, eager: bool, parts: dict[str, bytes]) -> bytes:
+    """Return the archive written after staging ``parts``."""
+    deflater = ZLIB_DEFLATER if eager else None
+    out = io.BytesIO()
+    with Package(path, eager_deflater=deflater) as package:
+        for part, content in parts.items():
+            package.write(part, content)
+        package.save(out, package.compress(ZLIB_DEFLATER))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "part",
+    ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"],
+    ids=["changed", "added"],
+)
+def test_large_part_read_back(archive: Path, part: str) -> None:
+    with Package(archive, eager_deflater=ZLIB_DEFLATER) as package:
+        package.write(part, bytearray(LARGE))
+
+        assert package.read(part) == LARGE
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        {"xl/worksheets/sheet1.xml": LARGE},
+        {"xl/worksheets/sheet2.xml": LARGE},
+        {"xl/worksheets/sheet1.xml": LARGE, "xl/styles.xml": b"<new/>"},
+    ],
+    ids=["changed", "added", "with-small-part"],
+)
+def test_eager_deflate_writes_same_archive(
+    archive: Path, parts: dict[str, bytes]
+) -> None:
+    assert saved(archive, True, parts) == saved(archive, False, parts)
+
+
+def test_archive_with_eager_part_opens(archive: Path) -> None:
+    data = saved(archive, True, {"xl/worksheets/sheet1.xml": LARGE})
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert package.read("xl/worksheets/sheet1.xml") == LARGE
+        assert package.testzip() is None
