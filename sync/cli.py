@@ -32,7 +32,7 @@ from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
 from sync.commands.serve import serve
 from sync.job import RunRequest, run_recorded
-from sync.report import result_as_json, show_result
+from sync.report import result_as_json, show_result, write_json
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
 from sync.state.store import StateStore
@@ -410,7 +410,7 @@ def _progress(quiet: bool) -> Progress | None:
 
 def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(result_as_json(result, pipeline), indent=2))
+        write_json(result_as_json(result, pipeline), sys.stdout)
         sys.stdout.write("\n")
     else:
         show_result(stdout, result, pipeline)

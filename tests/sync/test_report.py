@@ -1,0 +1,87 @@
+"""The --json document: written exactly as json.dumps with an indent of 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from sync.report import _plain, write_json
+
+FINDING = {
+    "code": "bad-date",
+    "severity": "error",
+    "row": 4,
+    "column": "Close Date",
+    "value": 'next "Friday"\n',
+    "deal_id": None,
+    "field": "close_date",
+    "message": "Close Date « 31/02 » is not a date; type a real date.",
+}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"findings": [FINDING, {**FINDING, "row": None, "value": "\x07 ☎ 😀"}]},
+        {"findings": [], "followups": [{}], "metrics": {"stages": [{"a": 1}]}},
+        {"written": None, "seconds": 0.25, "dry_run": True, "tabs": ["Funnel"]},
+        {"findings": [{"row": 4, "share": 0.5}], "other": [[1, 2], "text"]},
+        {"followups": [{"ok": True}], "counts": {"error": 3, "warning": 0}},
+        {"nested": [{"inner": {"deep": [1]}}], "empty": {}},
+        {"numbers": [{"big": 10**20, "negative": -7}]},
+    ],
+    ids=[
+        "empty",
+        "findings",
+        "empty-entries",
+        "scalars",
+        "float-entry",
+        "bool-entry",
+        "nested",
+        "large-numbers",
+    ],
+)
+def test_written_as_json_dumps(document: dict[str, Any]) -> None:
+    out = io.StringIO()
+
+    write_json(document, out)
+
+    assert out.getvalue() == json.dumps(document, indent=2)
+
+
+class Light(enum.StrEnum):
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    due: dt.date
+    light: Light
+    tags: tuple[str, ...]
+    nested: dict[str, dt.date]
+
+
+def test_plain_turns_dataclass_into_json_values() -> None:
+    item = Item(
+        "D-1", dt.date(2025, 9, 30), Light.RED, ("a",), {"x": dt.date(2025, 1, 2)}
+    )
+
+    assert _plain(item) == {
+        "name": "D-1",
+        "due": "2025-09-30",
+        "light": "red",
+        "tags": ["a"],
+        "nested": {"x": "2025-01-02"},
+    }
+
+
+def test_plain_enum_value_is_plain_text() -> None:
+    assert type(_plain(Light.RED)) is str
