@@ -36,6 +36,11 @@ def parse_number(value: CellValue) -> float | CellProblem:
     and a ``万`` (×10,000) or ``k`` (×1,000) suffix: ``(USD 1,200.50)`` is
     -1200.5 and ``1.2万元`` is 12000.0.
     """
+    # Fast path: a finite float comes back unchanged from the Decimal route,
+    # because its repr reads back as the same float.
+    if type(value) is float and math.isfinite(value):
+        return value
+
     number = _decimal_from_cell(value)
     if isinstance(number, CellProblem):
         return number
@@ -175,6 +180,10 @@ def parse_percent(value: CellValue) -> float | CellProblem:
     ``0.25``, ``"25%"`` and ``25`` all give 0.25: a number above 1 and up to 100
     is read as a percentage.
     """
+    # Fast path: a float fraction comes back unchanged from the Decimal route.
+    if type(value) is float and 0 <= value <= 1:
+        return value
+
     if isinstance(value, str) and fold_text(value).endswith("%"):
         number = _decimal_from_cell(fold_text(value)[:-1])
         fraction = number if isinstance(number, CellProblem) else number / 100

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -45,6 +45,10 @@ class AllowedList:
     keys: dict[str, str] = field(init=False)
     folded: dict[str, str] = field(init=False)
     suggestions: dict[str, str | None] = field(init=False, default_factory=dict)
+    # Keys by cell text, kept because a column repeats a few values on many rows.
+    known_keys: dict[str, str] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.keys = {self.key_of(value): value for value in self.values}
@@ -52,8 +56,10 @@ class AllowedList:
 
     def key_of(self, text: str) -> str:
         """Return ``text`` as compared: NFC, single spaces, casefolded if asked."""
-        key = unicodedata.normalize("NFC", " ".join(text.split()))
-        return key.casefold() if self.ignore_case else key
+        if text not in self.known_keys:
+            key = unicodedata.normalize("NFC", " ".join(text.split()))
+            self.known_keys[text] = key.casefold() if self.ignore_case else key
+        return self.known_keys[text]
 
     def suggest(self, key: str) -> str | None:
         """Return the allowed value nearest to ``key``, or None when none is close.
@@ -131,17 +137,16 @@ def prepare_allowed(
 
 def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
     """Return a ``duplicate-id`` error on every deal whose trimmed ID another has."""
+    deal_ids = [(deal.deal_id or "").strip() for deal in deals]
+    counts = Counter(deal_ids)
     deals_by_id: dict[str, list[Deal]] = defaultdict(list)
-    for deal in deals:
-        if deal.deal_id is not None and deal.deal_id.strip():
-            deals_by_id[deal.deal_id.strip()].append(deal)
+    for deal_id, deal in zip(deal_ids, deals, strict=True):
+        if deal_id and counts[deal_id] > 1:
+            deals_by_id[deal_id].append(deal)
 
     findings: list[Finding] = []
     for sharing in deals_by_id.values():
-        if len(sharing) > 1:
-            findings.extend(
-                _duplicate_finding(deal, sharing, columns) for deal in sharing
-            )
+        findings.extend(_duplicate_finding(deal, sharing, columns) for deal in sharing)
     return findings
 
 
@@ -153,13 +158,17 @@ def check_required(deal: Deal, context: CheckContext) -> list[Finding]:
     """
     if deal.stage is None:
         return []
-    params = {"stage": deal.stage.name}
-    return [
-        _finding(Code.MISSING_REQUIRED, deal, context.columns, name, params)
+    missing = [
+        name
         for name in deal.stage.required
         if name != ID_FIELD
         and name in context.columns.fields
         and is_blank(deal.raw.get(name))
+    ]
+    params = {"stage": deal.stage.name}
+    return [
+        _finding(Code.MISSING_REQUIRED, deal, context.columns, name, params)
+        for name in missing
     ]
 
 
@@ -174,7 +183,8 @@ def check_allowed_values(deal: Deal, context: CheckContext) -> list[Finding]:
         if name == STAGE_FIELD or name not in context.columns.fields or value is None:
             continue
 
-        key = allowed.key_of(display_value(value))
+        text = value if isinstance(value, str) else display_value(value)
+        key = allowed.key_of(text)
         if key in allowed.keys:
             continue
         params = _unknown_value_params(allowed, key, context.pipeline, name)
@@ -281,6 +291,8 @@ def _check_next_step_due(
 
 
 def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> Finding:
+    # NOTE: each finding lists every other row of its group, so k rows sharing
+    # one ID cost time and text in proportion to k squared.
     others = [str(other.row) for other in sharing if other is not deal]
     params = {"rows": ", ".join(others), "count": str(len(sharing))}
     return _finding(Code.DUPLICATE_ID, deal, columns, ID_FIELD, params)

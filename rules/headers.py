@@ -78,6 +78,24 @@ def stage_lookup(pipeline: Pipeline) -> dict[str, Stage]:
     return lookup
 
 
+class StageLookup:
+    """Stages by label as typed, each distinct label normalized only once.
+
+    A sheet repeats a few stage labels on every row, so runs over many deals
+    use this instead of calling :func:`normalize_header` per deal.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._by_key = stage_lookup(pipeline)
+        self._by_label: dict[str | None, Stage | None] = {}
+
+    def find(self, label: str | None) -> Stage | None:
+        """Return the stage whose normalized name or alias equals ``label``'s."""
+        if label not in self._by_label:
+            self._by_label[label] = self._by_key.get(normalize_header(label))
+        return self._by_label[label]
+
+
 def find_stage(label: object, pipeline: Pipeline) -> Stage | None:
     """Return the stage whose name or alias matches ``label``, or None.
 

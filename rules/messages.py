@@ -367,22 +367,24 @@ class _Context(dict[str, str]):
 
 
 def _render(templates: tuple[str, ...], finding: Finding, locale: Locale) -> str:
+    # A template is used only when all its fields are filled, so only the
+    # fallback needs _Context to show "?". A plain dict is quicker to build.
     context = _context(finding, locale)
     for template in templates:
-        if all(context.get(name) for name in _fields_of(template)):
+        if all(map(context.get, _fields_of(template))):
             return template.format_map(context)
-    return templates[-1].format_map(context)
+    return templates[-1].format_map(_Context(context))
 
 
-def _context(finding: Finding, locale: Locale) -> _Context:
-    context = _Context(
-        row="" if finding.row is None else str(finding.row),
-        column=finding.column or finding.field or "",
-        value=finding.value or "",
-        deal_id=finding.deal_id or "",
-        field=finding.field or "",
-    )
-    context.update(finding.params)
+def _context(finding: Finding, locale: Locale) -> dict[str, str]:
+    context = {
+        "row": "" if finding.row is None else str(finding.row),
+        "column": finding.column or finding.field or "",
+        "value": finding.value or "",
+        "deal_id": finding.deal_id or "",
+        "field": finding.field or "",
+        **finding.params,
+    }
     context.update(_derived_fields(finding, locale))
     return context
 
@@ -414,10 +416,12 @@ def _days_text(days: str, locale: Locale) -> str:
     return f"{days} day" if days == "1" else f"{days} days"
 
 
+_DUE_WORDS = {EN: {"0": "today", "1": "tomorrow"}, ZH: {"0": "今天", "1": "明天"}}
+
+
 def _due_when(days: str, locale: Locale) -> str:
-    words = {EN: {"0": "today", "1": "tomorrow"}, ZH: {"0": "今天", "1": "明天"}}
-    if days in words[locale]:
-        return words[locale][days]
+    if days in _DUE_WORDS[locale]:
+        return _DUE_WORDS[locale][days]
     return f"{days} 天后" if locale is ZH else f"in {days} days"
 
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from operator import attrgetter
 
 from config.models import STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value, parse_text
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import is_blank
-from rules.headers import normalize_header, stage_lookup
+from rules.headers import StageLookup
 from rules.history import DealSnapshot, Transition
 from rules.metrics import OWNER_FIELD
 
@@ -42,11 +43,12 @@ def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
     tell them apart, so none of them is tracked. IDs compare case-sensitively,
     as in the duplicate check.
     """
-    counts = Counter(_trimmed_id(deal) for deal in deals)
+    deal_ids = [_trimmed_id(deal) for deal in deals]
+    counts = Counter(deal_ids)
     return {
         deal_id: deal
-        for deal in deals
-        if (deal_id := _trimmed_id(deal)) and counts[deal_id] == 1
+        for deal_id, deal in zip(deal_ids, deals, strict=True)
+        if deal_id and counts[deal_id] == 1
     }
 
 
@@ -67,7 +69,7 @@ def snapshot_deals(deals: Sequence[Deal]) -> list[DealSnapshot]:
         )
         for deal_id, deal in deals_by_unique_id(deals).items()
     ]
-    return sorted(snapshots, key=lambda snapshot: snapshot.row)
+    return sorted(snapshots, key=attrgetter("row"))
 
 
 def diff_snapshots(
@@ -118,7 +120,7 @@ def transitions_by_deal(
     order in ``transitions``.
     """
     grouped: dict[str, list[Transition]] = defaultdict(list)
-    for transition in sorted(transitions, key=lambda move: move.seen_on):
+    for transition in sorted(transitions, key=attrgetter("seen_on")):
         if as_of is None or transition.seen_on <= as_of:
             grouped[transition.deal_id].append(transition)
     return {deal_id: grouped[deal_id] for deal_id in sorted(grouped)}
@@ -171,15 +173,18 @@ def check_transitions(
     if policy.allow_skips and policy.allow_moves_back:
         return []
     moves = current_stay_moves(transitions, as_of)
-    lookup = stage_lookup(pipeline)
+    policy_check = _MovePolicy(pipeline)
 
     findings: list[Finding] = []
     for deal_id, deal in deals_by_unique_id(deals).items():
         move = moves.get(deal_id)
-        if move is not None and deal.stage is not None:
-            findings.extend(
-                _check_move(move, deal, deal.stage, columns, pipeline, lookup)
-            )
+        if move is None or deal.stage is None:
+            continue
+
+        verdict = policy_check.verdict(move, deal.stage)
+        if verdict is not None:
+            code, params = verdict
+            findings.append(stage_column_finding(code, deal, columns, dict(params)))
     return sorted(findings, key=lambda finding: finding.row or 0)
 
 
@@ -233,28 +238,42 @@ def stage_column_finding(
     )
 
 
-def _check_move(
-    move: Transition,
-    deal: Deal,
-    stage: Stage,
-    columns: ColumnMap,
-    pipeline: Pipeline,
-    lookup: dict[str, Stage],
-) -> list[Finding]:
-    source = lookup.get(normalize_header(move.from_stage))
-    target = lookup.get(normalize_header(move.to_stage))
-    if source is None or target is None or target.name != stage.name:
-        return []
+# A policy breach found in a move: the finding's code and its params.
+_Verdict = tuple[Code, dict[str, str]]
 
-    policy = pipeline.transitions
-    skipped = [skipped.name for skipped in skipped_stages(source, target, pipeline)]
-    if skipped and not policy.allow_skips:
-        params = {"from": source.name, "to": target.name, "skipped": ", ".join(skipped)}
-        return [stage_column_finding(Code.STAGE_SKIPPED, deal, columns, params)]
-    if is_move_back(source, target, pipeline) and not policy.allow_moves_back:
-        params = {"from": source.name, "to": target.name}
-        return [stage_column_finding(Code.MOVED_BACK, deal, columns, params)]
-    return []
+
+class _MovePolicy:
+    """The transition policy's verdict on moves, worked out once per stage pair."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self._lookup = StageLookup(pipeline)
+        self._verdicts: dict[tuple[str | None, str | None, str], _Verdict | None] = {}
+
+    def verdict(self, move: Transition, stage: Stage) -> _Verdict | None:
+        """Return the breach of the move into the deal's current ``stage``, if any."""
+        key = (move.from_stage, move.to_stage, stage.name)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._check(move, stage)
+        return self._verdicts[key]
+
+    def _check(self, move: Transition, stage: Stage) -> _Verdict | None:
+        source = self._lookup.find(move.from_stage)
+        target = self._lookup.find(move.to_stage)
+        if source is None or target is None or target.name != stage.name:
+            return None
+
+        pipeline = self._pipeline
+        policy = pipeline.transitions
+        skipped = [skipped.name for skipped in skipped_stages(source, target, pipeline)]
+        if skipped and not policy.allow_skips:
+            names = ", ".join(skipped)
+            params = {"from": source.name, "to": target.name, "skipped": names}
+            return Code.STAGE_SKIPPED, params
+        if is_move_back(source, target, pipeline) and not policy.allow_moves_back:
+            params = {"from": source.name, "to": target.name}
+            return Code.MOVED_BACK, params
+        return None
 
 
 def _position(stage: Stage, pipeline: Pipeline) -> int:
