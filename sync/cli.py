@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 the work could not be done (or ``check`` found errors),
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
 import shlex
@@ -14,7 +15,7 @@ import shutil
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -22,20 +23,20 @@ from rich.text import Text
 
 from config.errors import PipesheetError, SourceError
 from config.loader import load_pipeline
-from config.models import Locale, Pipeline
+from config.models import Locale, Pipeline, SourceKind
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
 from sync.collector import paused_cycle_collection
-from sync.commands.doctor import doctor
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
-from sync.commands.serve import serve
-from sync.job import RunRequest, run_recorded
-from sync.report import result_as_json, show_result, write_json
-from sync.run import Progress, RunResult, run_sync
-from sync.sources.registry import open_source
-from sync.state.store import StateStore
+from sync.sources.excel_read_ahead import start_read_ahead
+
+# Checking and writing need pandas, SQLAlchemy and the rules, about 0.7 s of
+# imports, so the commands import them when they run: ``--help`` needs none,
+# and ``run`` first starts parsing the workbook, which then overlaps them.
+if TYPE_CHECKING:
+    from sync.run import Progress, RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +69,73 @@ class WorkFailed(click.ClickException):
         stderr.print(Text.assemble(("Error:", "bold red"), " ", self.message))
 
 
+class LazyCommand:
+    """A subcommand imported only when it runs, with its help's first line known."""
+
+    def __init__(self, location: str, first_line: str) -> None:
+        self.location = location
+        self.first_line = first_line
+
+    def load(self) -> click.Command:
+        """Import the command from ``location`` (``"module:attribute"``)."""
+        module, attribute = self.location.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def short_help(self, limit: int) -> str:
+        """Return the help line the command itself shows in a list of commands."""
+        return click.Command(None, help=self.first_line).get_short_help_str(limit)
+
+
+# Subcommands whose modules import the whole run (pandas, the scheduler). A test
+# checks each first line against the command's docstring.
+LAZY_COMMANDS = {
+    "doctor": LazyCommand(
+        "sync.commands.doctor:doctor",
+        "Check credentials, access, tab, header row and columns, and show fixes.",
+    ),
+    "serve": LazyCommand(
+        "sync.commands.serve:serve",
+        "Run each definition on its schedule until stopped with SIGTERM or SIGINT.",
+    ),
+}
+
+
 class PipesheetGroup(click.Group):
     """The command group: pipesheet's own errors become exit 1 with a message.
 
     With ``--json`` the error is also printed to stdout as JSON, so a script
-    that parses stdout gets a JSON document on failure too.
+    that parses stdout gets a JSON document on failure too. The commands in
+    ``LAZY_COMMANDS`` are imported when they are looked up to run.
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        lazy = LAZY_COMMANDS.get(cmd_name)
+        if command is None and lazy is not None:
+            command = lazy.load()
+        return command
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        """List the commands with their help lines, importing no lazy one."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names), default=0)
+        rows = []
+        for name in names:
+            command = super().get_command(ctx, name)
+            if command is None:
+                rows.append((name, LAZY_COMMANDS[name].short_help(limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -223,6 +285,12 @@ def run(
     pipeline = resolve_definition(config)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
+    start_reading_workbook(pipeline, source)
+    from sync.job import RunRequest, run_recorded
+    from sync.run import run_sync
+    from sync.sources.registry import open_source
+    from sync.state.store import StateStore
+
     if no_state:
         workbook = open_source(pipeline, source, output)
         result = run_sync(
@@ -261,6 +329,10 @@ def check(
     pipeline = resolve_definition(config)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
+    start_reading_workbook(pipeline, source)
+    from sync.run import run_sync
+    from sync.sources.registry import open_source
+
     workbook = open_source(pipeline, source)
     result = run_sync(
         pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)
@@ -324,7 +396,9 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     The run is recorded in a state database in the same folder, so the demo has
     a Stage log tab, and runs of later days show the deals' stage changes.
     """
+    from sync.job import RunRequest, run_recorded
     from sync.starter import build_starter_workbook
+    from sync.state.store import StateStore
 
     definition = "sales-zh" if lang == "zh" else "b2b-en"
     pipeline = load_pipeline(shipped_definition(definition))
@@ -408,7 +482,16 @@ def _progress(quiet: bool) -> Progress | None:
     return lambda message: stderr.print(f"… {message}", highlight=False)
 
 
+def start_reading_workbook(pipeline: Pipeline, source: str | None) -> None:
+    """Start parsing an Excel pipeline tab while the command imports the rest."""
+    location = source or pipeline.source.path
+    if pipeline.source.kind is SourceKind.EXCEL and location:
+        start_read_ahead(Path(location), pipeline.source.tab)
+
+
 def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
+    from sync.report import result_as_json, show_result, write_json
+
     if as_json:
         write_json(result_as_json(result, pipeline), sys.stdout)
         sys.stdout.write("\n")
@@ -418,5 +501,3 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
 
 cli.add_command(history)
 cli.add_command(log)
-cli.add_command(doctor)
-cli.add_command(serve)

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -23,7 +23,11 @@ from rules.history import Transition
 from sync.commands.options import json_option
 from sync.state.keys import workbook_key
 from sync.state.records import RunRecord
-from sync.state.store import StateStore
+
+# The store brings in SQLAlchemy, which the pipesheet command line imports only
+# for the commands that open a state database.
+if TYPE_CHECKING:
+    from sync.state.store import StateStore
 
 DEFAULT_STATE = "pipesheet-state.sqlite"
 BLANK = "—"
@@ -67,6 +71,8 @@ def history(
     workbook; without it, runs of every workbook are listed. Times are UTC.
     """
     key = _selected_workbook(config, source)
+    from sync.state.store import StateStore
+
     with StateStore.open(state, create=False) as store:
         records = store.runs(key, limit)
 
@@ -101,6 +107,8 @@ def log(
     that stage, so it can be short by the days between two runs.
     """
     key = _selected_workbook(config, source)
+    from sync.state.store import StateStore
+
     with StateStore.open(state, create=False) as store:
         key = key or _only_workbook(store, state)
         path = store.transitions(key, deal_id)

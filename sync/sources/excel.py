@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from config.errors import (
     PipesheetError,
@@ -44,6 +44,7 @@ from sync.atomic import (
 )
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
+from sync.sources.excel_read_ahead import take_read_ahead
 from sync.status_alignment import StatusTarget, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
@@ -103,6 +104,8 @@ class ExcelWorkbook:
         self._calamine: CalamineWorkbook | None = None
         # Tabs read from the bytes that _fingerprint describes, by tab name.
         self._grids: dict[str, SheetGrid] = {}
+        # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
+        self._parsed: dict[str, CalamineSheet] = {}
 
     @property
     def name(self) -> str:
@@ -141,8 +144,9 @@ class ExcelWorkbook:
         name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         grid = self._grids.get(name)
         if grid is None:
-            grid = SheetGrid(self.name, name, read_rows(workbook, name, self.name))
-            self._grids[name] = grid
+            sheet = self._parsed.pop(name, None)
+            rows = read_rows(workbook, name, self.name, sheet)
+            grid = self._grids[name] = SheetGrid(self.name, name, rows)
         return grid
 
     def unchanged_generated_tabs(
@@ -221,10 +225,19 @@ class ExcelWorkbook:
         return report
 
     def _read_calamine(self) -> CalamineWorkbook:
-        if self._calamine is None:
-            data, fingerprint = self._read_package()
-            self._calamine = open_with_calamine(data, self.name)
-            self._fingerprint = fingerprint
+        if self._calamine is not None:
+            return self._calamine
+
+        ahead = take_read_ahead(self._path)
+        if ahead is not None:
+            self._calamine, self._fingerprint = ahead.workbook, ahead.fingerprint
+            if ahead.tab is not None and ahead.sheet is not None:
+                self._parsed[ahead.tab] = ahead.sheet
+            return ahead.workbook
+
+        data, fingerprint = self._read_package()
+        self._calamine = open_with_calamine(data, self.name)
+        self._fingerprint = fingerprint
         return self._calamine
 
     def _read_package(self) -> tuple[bytes, Fingerprint]:
@@ -302,6 +315,7 @@ class ExcelWorkbook:
             self._fingerprint = take_fingerprint(self._path)
             self._calamine = None
             self._grids = {}
+            self._parsed = {}
         return size
 
 
@@ -465,14 +479,19 @@ def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
 
 
 def read_rows(
-    workbook: CalamineWorkbook, tab: str, workbook_name: str
+    workbook: CalamineWorkbook,
+    tab: str,
+    workbook_name: str,
+    sheet: CalamineSheet | None = None,
 ) -> list[list[CellValue]]:
     """Return a tab's cell values from A1, converted as :meth:`read_tab` describes.
 
+    :param sheet: the tab already parsed, if it was.
     :raises UnsupportedWorkbookError: if calamine cannot parse the tab.
     """
     try:
-        sheet = workbook.get_sheet_by_name(tab)
+        if sheet is None:
+            sheet = workbook.get_sheet_by_name(tab)
         raw_rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)
     except CalamineError as error:
         raise _unreadable(workbook_name, error) from error

@@ -6,14 +6,17 @@ import json
 import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
 from rules.grid import CellValue
-from sync.cli import cli
+from sync.cli import LAZY_COMMANDS, cli
 
 AS_OF = "2025-09-30"
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -614,8 +617,63 @@ def test_import_maven_rejects_missing_folder() -> None:
 
 
 @pytest.mark.xfail(not README.exists(), reason="README not written yet", strict=False)
-@pytest.mark.parametrize("command", sorted(cli.commands))
+@pytest.mark.parametrize("command", cli.list_commands(click.Context(cli)))
 def test_command_documented_in_readme(command: str) -> None:
     text = README.read_text(encoding="utf-8")
 
     assert f"pipesheet {command}" in text
+
+
+# Start-up
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+@pytest.mark.parametrize("limit", [45, 62, 200], ids=["45", "62", "200"])
+def test_lazy_command_help_line_matches_command(name: str, limit: int) -> None:
+    lazy = LAZY_COMMANDS[name]
+
+    assert lazy.short_help(limit) == lazy.load().get_short_help_str(limit)
+
+
+def test_help_same_as_with_commands_loaded() -> None:
+    loaded = {name: lazy.load() for name, lazy in LAZY_COMMANDS.items()}
+    eager = click.Group(
+        "pipesheet",
+        commands={**cli.commands, **loaded},
+        params=cli.params,
+        help=cli.help,
+        context_settings=cli.context_settings,
+    )
+
+    result = invoke("--help")
+
+    assert result.stdout == CliRunner().invoke(eager, ["--help"]).stdout
+
+
+def test_lazy_command_runs() -> None:
+    result = invoke("serve", "--help")
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: pipesheet serve [OPTIONS] CONFIG...")
+
+
+def test_help_imports_no_run_modules() -> None:
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from sync.cli import cli\n"
+        "CliRunner().invoke(cli, ['--help'])\n"
+        "heavy = ['alembic', 'apscheduler', 'gspread', 'pandas', 'sqlalchemy']\n"
+        "print([name for name in heavy if name in sys.modules])\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(README.parent)}
+
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+
+    assert finished.stdout == "[]\n"

@@ -1,0 +1,104 @@
+"""Parsing the pipeline tab in a background thread, then using it or not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config.errors import SheetLayoutError
+from config.models import Locale
+from sync.sources.excel import ExcelWorkbook
+from sync.sources.excel_read_ahead import start_read_ahead, take_read_ahead
+from sync.starter import build_starter_workbook
+
+AS_OF = dt.date(2025, 9, 30)
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    return build_starter_workbook(tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF)
+
+
+@pytest.fixture(autouse=True)
+def no_read_ahead_left(workbook: Path) -> Iterator[None]:
+    """Claim any read ahead a test left, so none leaks into the next test."""
+    yield
+    take_read_ahead(workbook)
+
+
+def test_read_ahead_gives_same_grid(workbook: Path) -> None:
+    expected = ExcelWorkbook(workbook).read_tab("Deals")
+    start_read_ahead(workbook, "Deals")
+
+    grid = ExcelWorkbook(workbook).read_tab("Deals")
+
+    assert grid == expected
+
+
+def test_read_ahead_claimed_once(workbook: Path) -> None:
+    start_read_ahead(workbook, "Deals")
+
+    first = take_read_ahead(workbook)
+    second = take_read_ahead(workbook)
+
+    assert first is not None
+    assert first.tab == "Deals"
+    assert second is None
+
+
+def test_tab_matched_ignoring_case(workbook: Path) -> None:
+    start_read_ahead(workbook, "deals")
+
+    ahead = take_read_ahead(workbook)
+
+    assert ahead is not None
+    assert ahead.tab == "Deals"
+
+
+def test_missing_tab_reported_as_usual(workbook: Path) -> None:
+    start_read_ahead(workbook, "Pipeline")
+
+    with pytest.raises(SheetLayoutError) as raised:
+        ExcelWorkbook(workbook).read_tab("Pipeline")
+
+    assert str(raised.value).startswith(
+        "Tab 'Pipeline' not found in workbook 'pipeline.xlsx'. Existing tabs: "
+    )
+
+
+def wait_for_read_ahead() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "read-ahead":
+            thread.join()
+
+
+def test_file_changed_after_read_ahead_read_again(
+    workbook: Path, tmp_path: Path
+) -> None:
+    other = build_starter_workbook(tmp_path / "other.xlsx", Locale.ZH_CN, as_of=AS_OF)
+    start_read_ahead(workbook, "Deals")
+    wait_for_read_ahead()
+    shutil.copy(other, workbook)
+    os.utime(workbook, ns=(1, 1))
+
+    names = ExcelWorkbook(workbook).tab_names()
+
+    assert names[0] == "商机"
+
+
+def test_unreadable_file_gives_none(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    start_read_ahead(path, "Deals")
+
+    assert take_read_ahead(path) is None
+
+
+def test_nothing_started_gives_none(workbook: Path) -> None:
+    assert take_read_ahead(workbook) is None
