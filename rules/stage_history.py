@@ -21,16 +21,16 @@ from rules.stage_log import (
 from rules.transitions import check_transitions, diff_snapshots, snapshot_deals
 
 # Skips and moves back are reported for this many days after the run that
-# found them, so a weekly reader of the sheet still sees them on the row.
+# found them, so someone who reads the sheet weekly still finds them on the row.
 TRANSITION_NOTICE_DAYS = 7
 
 
 @dataclass(frozen=True)
 class StageHistory:
-    """What the state database holds about earlier runs of one workbook.
+    """Memory of earlier runs of one workbook, as the state database stores it.
 
-    ``previous`` is the latest successful run's snapshot (None before the first
-    run); ``log_started_on`` is that first run's day (None before it).
+    ``previous`` is the latest successful run's snapshot, and ``log_started_on``
+    is the first run's day; both are None before the first run.
     """
 
     previous: list[DealSnapshot] | None = None
