@@ -55,18 +55,20 @@ def upgrade_schema(connection: sa.Connection) -> None:
 
     The caller must not be in a transaction. On SQLite the migration transaction
     takes the write lock when it begins (see :mod:`sync.state.engine`); on
-    PostgreSQL it takes an advisory lock, so concurrent upgrades wait.
+    PostgreSQL it takes an advisory lock, so concurrent upgrades wait. A
+    database already at ``HEAD_REVISION`` is left alone in that same
+    transaction, so opening it locks exactly as an upgrade does.
     """
-    if schema_revisions(connection) == [HEAD_REVISION]:
-        return
-
-    from alembic import command
-
     with connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
             )
+        if recorded_revisions(connection) == [HEAD_REVISION]:
+            return
+
+        from alembic import command
+
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -78,10 +80,15 @@ def schema_revisions(connection: sa.Connection) -> list[str]:
     The caller must not be in a transaction; this one reads and ends its own.
     """
     with connection.begin():
-        if not sa.inspect(connection).has_table("alembic_version"):
-            return []
-        query = sa.text("SELECT version_num FROM alembic_version")
-        return [str(revision) for revision in connection.execute(query).scalars()]
+        return recorded_revisions(connection)
+
+
+def recorded_revisions(connection: sa.Connection) -> list[str]:
+    """Return the revisions in ``alembic_version``, within the caller's transaction."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return []
+    query = sa.text("SELECT version_num FROM alembic_version")
+    return [str(revision) for revision in connection.execute(query).scalars()]
 
 
 def _escape(value: str) -> str:
