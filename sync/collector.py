@@ -3,10 +3,10 @@
 A run keeps millions of objects alive until it ends: cells, deals, findings and
 the rows of the generated tabs. Hardly any of them are in reference cycles, but
 CPython's collector walks all of them at every full collection, and a growing
-heap keeps triggering such collections. On the 100,000-row benchmark workbook
-(``bench/generate.py``, seed 7) that was 4.0 s of a 9.7 s dry run, measured
-with ``gc.callbacks`` on CPython 3.11 with the default thresholds; a whole run
-left about 5,000 objects in cycles.
+heap keeps triggering such collections. On the 100,000-row workbook of
+``bench/generate.py`` that was 4.0 s of a 9.7 s dry run, measured with
+``gc.callbacks`` on CPython 3.11 with the default thresholds. A whole run left
+about 5,000 objects in cycles.
 """
 
 from __future__ import annotations

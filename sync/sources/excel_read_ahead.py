@@ -1,8 +1,8 @@
 """Reading an Excel workbook and parsing its pipeline tab in a background thread.
 
-A command knows the workbook and the tab as soon as it has loaded the pipeline
-definition, but then spends most of a second importing the modules that check
-and write. python-calamine parses a sheet without holding the GIL, so the
+A command has the workbook's path and the tab's name as soon as it has loaded
+the pipeline definition, but then spends most of a second importing the modules
+that check and write. python-calamine parses a sheet without holding the GIL, so the
 parse can run meanwhile: for the 100k-row benchmark workbook both take about
 0.8 s on their own. :class:`sync.sources.excel.ExcelWorkbook` takes the result
 when it first reads the same file.
@@ -80,7 +80,7 @@ def take_read_ahead(path: Path) -> ReadAhead | None:
     """Return the read ahead of ``path``, waiting for it to finish, and forget it.
 
     Returns None when no read ahead was started, when it failed, or when the
-    file changed on disk after it was read; the caller then reads the file.
+    file changed on disk after it was read. The caller then reads the file.
     """
     with _lock:
         reading = _readings.pop(path.resolve(), None)
