@@ -230,6 +230,54 @@ def test_recorded_run_stores_outcome_and_snapshot(
     assert store.lock(key) is None
 
 
+def snapshot_rows(store: StateStore) -> int:
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT COUNT(*) FROM snapshots")
+        return int(rows.scalar_one())
+
+
+def test_unchanged_rerun_stores_no_snapshot(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    run_on(pipeline, store, OCTOBER_1)
+
+    snapshot = store.latest_snapshot(workbook_key(pipeline)) or []
+    assert snapshot_rows(store) == len(DEALS)
+    assert [(deal.deal_id, deal.stage) for deal in snapshot] == [
+        ("D-1", "Lead"),
+        ("D-2", "Qualified"),
+    ]
+
+
+def test_changed_rerun_stores_snapshot(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    write_deals(workbook, [DEALS[0], SheetDeal("D-2", "Ben", "Demo")])
+
+    run_on(pipeline, store, OCTOBER_1)
+
+    assert snapshot_rows(store) == 2 * len(DEALS)
+
+
+def test_change_after_unchanged_rerun_found(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    run_on(pipeline, store, OCTOBER_1)
+    write_deals(workbook, [DEALS[0], SheetDeal("D-2", "Ben", "Demo")])
+
+    run_on(pipeline, store, OCTOBER_2)
+
+    moves = store.transitions(workbook_key(pipeline), "D-2")
+    assert [(move.from_stage, move.to_stage, move.seen_on) for move in moves] == [
+        (None, "Qualified", SEPTEMBER_30),
+        ("Qualified", "Demo", OCTOBER_2),
+    ]
+
+
 def test_failing_source_recorded_failed(
     tmp_path: Path, store: StateStore, workbook: Path
 ) -> None:
