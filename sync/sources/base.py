@@ -72,7 +72,7 @@ class TabRecordSource(Protocol):
     def unchanged_generated_tabs(
         self, tabs: Sequence[GeneratedTab]
     ) -> dict[str, SheetGrid]:
-        """Return the tabs the workbook holds exactly as pipesheet last wrote them.
+        """Return the tabs the workbook contains exactly as pipesheet last wrote them.
 
         Keys are generated tab names. Each grid's rows are the generated tab's
         own grid, so comparing it with the tab finds them equal at once.

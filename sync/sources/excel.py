@@ -153,7 +153,7 @@ class ExcelWorkbook:
     def unchanged_generated_tabs(
         self, tabs: Sequence[GeneratedTab]
     ) -> dict[str, SheetGrid]:
-        """Return the tabs the workbook holds exactly as pipesheet last wrote them.
+        """Return the tabs the workbook contains exactly as pipesheet last wrote them.
 
         Each grid's rows are the generated tab's own grid, found from the records
         in the workbook part (:mod:`sync.xlsx.tab_digests`), so no tab is read.

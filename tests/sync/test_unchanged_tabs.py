@@ -1,4 +1,4 @@
-"""Generated tabs an Excel workbook still holds as written are not read again."""
+"""Generated tabs an Excel workbook still contains as written are not read again."""
 
 from __future__ import annotations
 
