@@ -35,7 +35,7 @@ class SourceKind(StrEnum):
 
 
 class FieldType(StrEnum):
-    """How the cells of a column are parsed."""
+    """Parsing type of the cells of a column."""
 
     TEXT = "text"
     DATE = "date"
@@ -87,7 +87,7 @@ KNOWN_FIELD_TYPES: dict[str, FieldType] = {
 
 
 class SourceConfig(StrictModel):
-    """Where the pipeline table lives."""
+    """Location of the pipeline table."""
 
     kind: SourceKind = SourceKind.EXCEL
     path: str | None = None
@@ -97,7 +97,7 @@ class SourceConfig(StrictModel):
     credentials: str | None = Field(
         default=None, description="Path of a service-account JSON file."
     )
-    tab: str = Field(description="Name of the tab that holds the deals.")
+    tab: str = Field(description="Name of the tab that contains the deals.")
     header_row: int | Literal["auto"] = Field(
         default="auto", description="1-based row of the header, or 'auto'."
     )

@@ -27,10 +27,10 @@ def read_allowed_column(grid: SheetGrid, column: str) -> list[str]:
 
     :raises SheetLayoutError: no header cell equals ``column``.
     """
-    wanted = normalize_header(column)
+    header = normalize_header(column)
     for row_number in range(1, min(HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
         for index, value in enumerate(grid.rows[row_number - 1]):
-            if not is_blank(value) and normalize_header(value) == wanted:
+            if not is_blank(value) and normalize_header(value) == header:
                 return _values_below(grid, row_number, index)
     raise SheetLayoutError(
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column headed "

@@ -15,7 +15,7 @@ ParsedValue = str | float | bool | dt.date
 
 @dataclass(frozen=True)
 class ColumnMap:
-    """Where each logical field sits in the pipeline tab.
+    """Column positions of the logical fields in the pipeline tab.
 
     ``header_row`` is 1-based as the user sees it; column indexes are 0-based.
     """
@@ -34,7 +34,7 @@ class ColumnMap:
 class Deal:
     """One data row of the pipeline tab.
 
-    ``raw`` keeps every mapped cell as read. ``values`` holds the parsed value of
+    ``raw`` keeps every mapped cell as read. ``values`` contains the parsed value of
     each mapped field that is filled and parsed cleanly; a blank or unparseable
     cell is absent from ``values`` (the latter with a finding).
     """

@@ -39,9 +39,9 @@ def plan_writes(
     existing_tabs: dict[str, SheetGrid],
     pipeline: Pipeline,
 ) -> WritePlan:
-    """Compare the wanted status cells and tabs with the sheet and keep the changes.
+    """Compare the expected status cells and tabs with the sheet; keep the changes.
 
-    ``existing_tabs`` holds the current content of every generated tab that
+    ``existing_tabs`` contains the current content of every generated tab that
     already exists in the workbook, by name.
     """
     status_column = choose_status_column(grid, columns)
@@ -118,17 +118,17 @@ def _changed_status_cells(
     id_counts = Counter(deal_key(deal.deal_id) for deal in deals)
     writes = []
     for deal in deals:
-        wanted = status_text(by_row.get(deal.row, []), locale)
+        expected = status_text(by_row.get(deal.row, []), locale)
         current = grid.cell(deal.row, status_column)
-        if current == wanted:
+        if current == expected:
             continue
 
         key = deal_key(deal.deal_id)
         if key is not None and id_counts[key] == 1:
-            writes.append(StatusWrite(key, deal.row, wanted, current))
+            writes.append(StatusWrite(key, deal.row, expected, current))
             continue
         cells = row_values(grid, deal.row, status_column, last_column)
-        writes.append(StatusWrite(key or "", deal.row, wanted, current, cells))
+        writes.append(StatusWrite(key or "", deal.row, expected, current, cells))
     return writes
 
 
@@ -161,13 +161,13 @@ def _same_tab(tab: GeneratedTab, existing_tabs: dict[str, SheetGrid]) -> bool:
 
 
 def _same_rows(
-    wanted: Iterable[Sequence[CellValue]], current: Iterable[Sequence[CellValue]]
+    expected: Iterable[Sequence[CellValue]], current: Iterable[Sequence[CellValue]]
 ) -> bool:
     """Return True when both grids show the same, ignoring trailing blanks.
 
     Rows are compared as they come, so a difference ends the comparison.
     """
-    pairs = zip_longest(map(_trimmed_row, wanted), map(_trimmed_row, current))
+    pairs = zip_longest(map(_trimmed_row, expected), map(_trimmed_row, current))
     return all((first or []) == (second or []) for first, second in pairs)
 
 
