@@ -21,6 +21,9 @@ from pathlib import Path
 
 import xlsxwriter  # type: ignore[import-untyped]
 
+from config.models import Locale
+from sync.starter import STARTER_LAYOUTS
+
 logger = logging.getLogger(__name__)
 
 AS_OF = dt.date(2025, 9, 30)
@@ -30,25 +33,8 @@ BAD_VALUE_SHARE = 0.01
 
 TITLE = "Sales pipeline"
 HEADER_ROW = 3
-HEADER = (
-    "Deal ID",
-    "Account",
-    "Owner",
-    "Stage",
-    "Amount",
-    "Probability",
-    "Product",
-    "Lead Source",
-    "Created",
-    "Expected Close",
-    "Next Step",
-    "Next Step Date",
-    "Stage Entered",
-    "Snooze Until",
-    "Acknowledged",
-    "Lost Reason",
-    "Notes",
-)
+# The English starter layout's header, so the generated workbook matches b2b-en.
+HEADER = STARTER_LAYOUTS[Locale.EN].headers
 # Stage name, default probability and relative frequency among the deals.
 STAGES = (
     ("Lead", 0.05, 20),
