@@ -19,14 +19,18 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
    (``bench/openpyxl_baseline.py``) on a fresh copy.
 
 Wall time is the job process's whole life, start-up and imports included, and
-peak memory is its ``ru_maxrss``. The output is one table per size with the
-median, the range and the peak of the repetitions and the ratios to the
-baseline, then the log-log growth exponent of pipesheet's first run between
-consecutive sizes. pipesheet is started as ``python -m sync`` with the checkout
-on ``PYTHONPATH``, so the harness measures whichever Excel writer the checkout
-has. Every job runs in the size's work folder under ``--out``, and pipesheet's
-state database is set through ``PIPESHEET_STATE``, so no run leaves files
-elsewhere or sees the history of another repetition.
+peak memory is its ``ru_maxrss``. Each job runs under ``bench/timed_job.py``,
+which first imports what the job would import on its way and then times the
+work alone: the "imports s" and "work s" columns. The work time is what a
+long-lived process, such as ``pipesheet serve`` with its imports done, would
+spend on the sync. The output is one table per size with the median, the range
+and the peak of the repetitions and the ratios to the baseline, then the
+log-log growth exponents of pipesheet's first run between consecutive sizes.
+pipesheet runs from the checkout (on ``PYTHONPATH``), so the harness measures
+whichever Excel writer the checkout has. Every job runs in the size's work
+folder under ``--out``, and pipesheet's state database is set through
+``PIPESHEET_STATE``, so no run leaves files elsewhere or sees the history of
+another repetition.
 """
 
 from __future__ import annotations
@@ -75,6 +79,17 @@ READ_CHECK = "pipesheet read+check (--dry-run)"
 BASELINE = "openpyxl load + set status + save"
 OPERATIONS = (FIRST_RUN, RERUN, READ_CHECK, BASELINE)
 STARTUP = "pipesheet start-up (--help)"
+# What ``pipesheet run`` imports on its way, imported before its work is timed.
+RUN_MODULES = (
+    "sync.job",
+    "sync.run",
+    "sync.report",
+    "sync.sources.registry",
+    "sync.sources.excel",
+    "sync.state.store",
+    "rules.metrics",
+)
+TIMES_FILE = "job-times.json"
 
 REPORTED_PACKAGES = (
     "openpyxl",
@@ -98,6 +113,8 @@ class JobRun:
     cpu_seconds: float
     peak_rss_mb: float
     returncode: int
+    imports_seconds: float = 0.0
+    job_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -160,15 +177,30 @@ def cached_workbook(out: Path, rows: int, seed: int) -> Path:
 
 def pipesheet_command(workbook: Path, *options: str) -> list[str]:
     """Return the command line of one quiet ``pipesheet run`` on ``workbook``."""
-    command = [sys.executable, "-m", "sync", "run", DEFINITION]
-    command += ["--source", str(workbook), "--as-of", AS_OF, "-q"]
+    command = timed_job_command(RUN_MODULES, "sync.cli:main")
+    command += ["run", DEFINITION, "--source", str(workbook), "--as-of", AS_OF, "-q"]
     return command + list(options)
 
 
 def baseline_command(workbook: Path) -> list[str]:
     """Return the command line of the openpyxl baseline on ``workbook``."""
-    command = [sys.executable, str(BENCH / "openpyxl_baseline.py"), str(workbook)]
-    return command + ["--tab", DEALS_TAB, "--header-row", str(HEADER_ROW)]
+    command = timed_job_command(("openpyxl",), "openpyxl_baseline:main")
+    return command + [
+        str(workbook),
+        "--tab",
+        DEALS_TAB,
+        "--header-row",
+        str(HEADER_ROW),
+    ]
+
+
+def timed_job_command(preload: Sequence[str], entry_point: str) -> list[str]:
+    """Return the start of a command that runs ``entry_point`` under timed_job.py.
+
+    The job writes its import and work times to ``TIMES_FILE`` in its folder.
+    """
+    command = [sys.executable, str(BENCH / "timed_job.py"), "--times", TIMES_FILE]
+    return command + ["--preload", ",".join(preload), "--", entry_point]
 
 
 def measure_job(command: list[str], log: Path, state: Path | None = None) -> JobRun:
@@ -181,6 +213,8 @@ def measure_job(command: list[str], log: Path, state: Path | None = None) -> Job
         non-zero code.
     """
     wrapper = [sys.executable, str(BENCH / "measure.py"), "--log", str(log), "--"]
+    times_file = log.parent / TIMES_FILE
+    times_file.unlink(missing_ok=True)
     finished = subprocess.run(
         wrapper + command,
         cwd=log.parent,
@@ -194,7 +228,8 @@ def measure_job(command: list[str], log: Path, state: Path | None = None) -> Job
             f"bench/measure.py could not run {' '.join(command)!r}: "
             f"{finished.stderr.strip()}"
         )
-    run = JobRun(**json.loads(finished.stdout))
+    times = json.loads(times_file.read_text()) if times_file.exists() else {}
+    run = JobRun(**json.loads(finished.stdout), **times)
 
     if run.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
@@ -342,6 +377,14 @@ def median_cpu_seconds(runs: list[JobRun]) -> float:
     return statistics.median(run.cpu_seconds for run in runs)
 
 
+def median_imports_seconds(runs: list[JobRun]) -> float:
+    return statistics.median(run.imports_seconds for run in runs)
+
+
+def median_job_seconds(runs: list[JobRun]) -> float:
+    return statistics.median(run.job_seconds for run in runs)
+
+
 def peak_mb(runs: list[JobRun]) -> float:
     return max(run.peak_rss_mb for run in runs)
 
@@ -389,8 +432,11 @@ def format_size(result: SizeResult, reps: int) -> str:
                 f"{median_seconds(runs):.2f}",
                 f"{min(seconds):.2f}–{max(seconds):.2f}",
                 f"{median_cpu_seconds(runs):.2f}",
+                f"{median_imports_seconds(runs):.2f}",
+                f"{median_job_seconds(runs):.2f}",
                 f"{peak_mb(runs):.0f}",
                 f"{median_seconds(runs) / median_seconds(baseline):.2f}×",
+                f"{median_job_seconds(runs) / median_job_seconds(baseline):.2f}×",
                 f"{peak_mb(runs) / peak_mb(baseline):.2f}×",
             ]
         )
@@ -402,8 +448,8 @@ def format_size(result: SizeResult, reps: int) -> str:
         f"{reps} rep{'s' if reps != 1 else ''}, each in a fresh process · "
         f"load average {start:.1f} at start, {end:.1f} at end"
     )
-    header = ["operation", "median s", "range s", "CPU s", "peak MB"]
-    header += ["time vs openpyxl", "RSS vs openpyxl"]
+    header = ["operation", "median s", "range s", "CPU s", "imports s", "work s"]
+    header += ["peak MB", "time vs openpyxl", "work vs openpyxl", "RSS vs openpyxl"]
     table = format_table(header, body)
     return "\n".join([title, table, "", *format_checks(result)])
 
@@ -447,13 +493,16 @@ def format_growth(results: list[SizeResult], startup: list[JobRun]) -> list[str]
         time = growth_exponent(
             rows, (median_seconds(first_small), median_seconds(first_large))
         )
+        work = growth_exponent(
+            rows, (median_job_seconds(first_small), median_job_seconds(first_large))
+        )
         memory = growth_exponent(rows, (peak_mb(first_small), peak_mb(first_large)))
         above = growth_exponent(
             rows, (peak_mb(first_small) - base, peak_mb(first_large) - base)
         )
         lines.append(
             f"Growth of {FIRST_RUN}, {small.rows:,} → {large.rows:,} rows "
-            f"(log-log slope, 1.00 is linear): time {time}, peak RSS "
+            f"(log-log slope, 1.00 is linear): time {time}, work time {work}, peak RSS "
             f"{memory}, peak RSS above start-up {above}"
         )
     return lines

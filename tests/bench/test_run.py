@@ -74,8 +74,8 @@ def test_table_title_names_size(harness: HarnessRun) -> None:
 
 def test_table_header_lists_columns(harness: HarnessRun) -> None:
     header = (
-        "operation  median s  range s  CPU s  peak MB  time vs openpyxl  "
-        "RSS vs openpyxl"
+        "operation  median s  range s  CPU s  imports s  work s  peak MB  "
+        "time vs openpyxl  work vs openpyxl  RSS vs openpyxl"
     )
     squeezed = [" ".join(line.split()) for line in harness.stdout.splitlines()]
     assert " ".join(header.split()) in squeezed
@@ -87,7 +87,17 @@ def test_table_header_lists_columns(harness: HarnessRun) -> None:
     ids=["first-run", "re-run", "read-check", "openpyxl-baseline"],
 )
 def test_table_has_operation_row(harness: HarnessRun, operation: str) -> None:
-    assert len(table_row(harness.stdout, operation)) == 6
+    assert len(table_row(harness.stdout, operation)) == 9
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [FIRST_RUN, BASELINE],
+    ids=["first-run", "openpyxl-baseline"],
+)
+def test_work_time_is_measured(harness: HarnessRun, operation: str) -> None:
+    imports, work = table_row(harness.stdout, operation)[3:5]
+    assert float(imports) > 0 and float(work) > 0
 
 
 def test_operation_names_are_expected() -> None:
@@ -101,7 +111,7 @@ def test_operation_names_are_expected() -> None:
 
 def test_baseline_ratio_is_one(harness: HarnessRun) -> None:
     cells = table_row(harness.stdout, BASELINE)
-    assert cells[-2:] == ["1.00×", "1.00×"]
+    assert cells[-3:] == ["1.00×", "1.00×", "1.00×"]
 
 
 def test_rerun_wrote_zero_bytes(harness: HarnessRun) -> None:
