@@ -6,10 +6,9 @@ imports the ``--preload`` modules and the module of the entry point, then calls
 the entry point with the arguments after it, and writes
 ``{"imports_seconds": 0.81, "job_seconds": 6.2}`` to ``--times``. The import
 time covers every module the job would otherwise import on its way, so the job
-time is the work alone: reading, checking, writing and recording. A job run
-this way starts its work after its imports, so it does not overlap reading the
-workbook with importing, as ``pipesheet run`` does; its job time is an upper
-bound of what the command's work takes.
+time is the work alone: reading, checking, writing and recording. Here the work
+starts after every import. ``pipesheet run`` reads the workbook while it still
+imports, so this job time is an upper bound of its work.
 
 The entry point is ``module:function``. A function that takes no arguments (a
 click command such as ``sync.cli:main``) reads ``sys.argv``, which is set to
