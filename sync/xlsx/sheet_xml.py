@@ -16,13 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import chain, compress, repeat, zip_longest
+from typing import cast
 
 from config.errors import SourceError
 from rules.grid import CellValue, column_letter
 from sync.plan import GeneratedTab
-from sync.xlsx.cell_refs import cell_ref, range_ref
-from sync.xlsx.markup import escape_cell_text
+from sync.xlsx.cell_refs import range_ref
+from sync.xlsx.markup import escape_cell_text, escape_cell_texts
 from sync.xlsx.styles import StyleSheet
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -38,6 +41,9 @@ TIME_FORMAT = 21
 # serials are one lower, because Excel counts a 29 February 1900 that never was.
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 FIRST_REAL_LEAP_SERIAL = 61
+
+# Grid rows rendered together, column by column.
+ROWS_PER_BLOCK = 4096
 
 
 def render_tab(
@@ -56,7 +62,7 @@ def render_tab(
     :raises SourceError: for a value that cannot go into a cell, such as a
         datetime with a time zone.
     """
-    last_column = max((len(row) for row in tab.grid), default=1) - 1
+    last_column = max(map(len, tab.grid), default=1) - 1
     dimension = range_ref(1, 0, max(len(tab.grid), 1), max(last_column, 0))
     drawing = f'<drawing r:id="{drawing_rel_id}"/>' if drawing_rel_id else ""
     head = (
@@ -107,167 +113,224 @@ def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
 
 
 class _SheetData:
-    """The ``<row>`` elements of a generated tab, as UTF-8 bytes.
+    """The ``<row>`` elements of a generated tab, written a block of rows at a time.
 
-    A generated tab can have a million cells, so text, whole numbers, floats and
-    dates take a fast path with cached column letters, styles and date cells.
-    Every other value goes through :func:`_cell_xml`; both write the same XML.
+    A generated tab can have a million cells, so each block is rendered column
+    by column: a column's values are mostly a few repeated stage names or codes,
+    or text that needs no escaping, and both are cheap to find for a whole
+    column at once. Each distinct value of a column is rendered once.
     """
 
     def __init__(self, styles: StyleSheet) -> None:
         self.styles = styles
         self.letters: list[str] = []
         self.style_attributes: dict[tuple[int, bool], str] = {}
-        self.date_bodies: dict[tuple[dt.date, bool], str] = {}
 
     def render(self, grid: list[list[CellValue]], xml: bytearray) -> None:
         """Append the rows of ``grid`` to ``xml``, leaving out rows without a value.
 
-        One growing buffer takes about half the memory of a list of rows joined
-        at the end, and the Problems tab of a large sheet is tens of megabytes.
+        The first row is the bold header. Blocks keep memory low: the Problems
+        tab of a large sheet is tens of megabytes of XML.
         """
-        for number, values in enumerate(grid, start=1):
-            cells = self.row_cells(number, values, number == 1)
-            if cells:
-                row = f'<row r="{number}">{cells}</row>'
-                xml += row.encode("utf-8", "replace")
+        xml += self.rows(grid[:1], 1, bold=True).encode("utf-8", "replace")
+        for start in range(1, len(grid), ROWS_PER_BLOCK):
+            rows = self.rows(grid[start : start + ROWS_PER_BLOCK], start + 1)
+            xml += rows.encode("utf-8", "replace")
 
-    def row_cells(self, number: int, values: list[CellValue], bold: bool) -> str:
-        """Return the cells of one row; header cells are ``bold``."""
-        while len(self.letters) < len(values):
-            self.letters.append(column_letter(len(self.letters)))
-        letters = self.letters
-        cells = []
-        text_style = None
-        for column, value in enumerate(values):
-            # Text is most cells, so it is written here rather than in a call.
-            if type(value) is str:
-                if not value:
-                    continue
-                if text_style is None:
-                    text_style = self.style(0, bold)
-                text = escape_cell_text(value)
-                cells.append(
-                    f'<c r="{letters[column]}{number}"{text_style} t="inlineStr">'
-                    f'<is><t xml:space="preserve">{text}</t></is></c>'
-                )
-                continue
-            if value is None:
-                continue
+    def rows(
+        self, values: list[list[CellValue]], first_number: int, bold: bool = False
+    ) -> str:
+        """Return the ``<row>`` elements of consecutive grid rows.
 
-            body = self.cell_body(value, bold)
-            if body is None:
-                ref = cell_ref(number, column)
-                cells.append(_cell_xml(ref, value, bold, self.styles))
-            elif body:
-                cells.append(f'<c r="{letters[column]}{number}"{body}')
-        return "".join(cells)
+        Each column gives pieces: constant markup, or a list with one string per
+        row. Joining the pieces row by row makes the XML without a format call
+        per cell.
+        """
+        numbers = [
+            str(number) for number in range(first_number, first_number + len(values))
+        ]
+        pieces: list[str | list[str]] = ['<row r="', numbers, '">']
+        every_row_has_cells = False
+        for index, column in enumerate(zip_longest(*values)):
+            column_pieces, dense = self.column_pieces(index, numbers, column, bold)
+            pieces += column_pieces
+            every_row_has_cells |= dense
+        pieces.append("</row>")
 
-    def cell_body(self, value: CellValue, bold: bool) -> str | None:
-        """Return a cell's XML after its reference, or None off the fast path."""
-        # Exact types: bool is an int and datetime a date, and both differ here.
-        if type(value) is int and -(10**15) < value < 10**15:
-            return f"{self.style(0, bold)}><v>{value}</v></c>"
-        if type(value) is float and math.isfinite(value):
-            return f"{self.style(0, bold)}><v>{_number_text(value)}</v></c>"
-        if type(value) is dt.date:
-            return self.date_body(value, bold)
-        return None
+        streams = _row_streams(pieces, numbers, every_row_has_cells)
+        # The constants repeat without end, so the lists end the rows.
+        return "".join(chain.from_iterable(zip(*streams, strict=False)))
 
-    def text_body(self, text: str, bold: bool) -> str:
-        if not text:
-            return ""
-        value = escape_cell_text(text)
-        return (
-            f'{self.style(0, bold)} t="inlineStr"><is>'
-            f'<t xml:space="preserve">{value}</t></is></c>'
+    def column_pieces(
+        self,
+        index: int,
+        numbers: list[str],
+        values: tuple[CellValue, ...],
+        bold: bool,
+    ) -> tuple[list[str | list[str]], bool]:
+        """Return the pieces of a column's cells, and whether no cell is empty."""
+        opening = f'<c r="{self.letter(index)}'
+        if set(map(type, values)) == {str} and "" not in values:
+            head, tail = self.text_parts(bold)
+            escaped = escape_cell_texts(list(values))  # type: ignore[arg-type]
+            return [opening, numbers, '"' + head, escaped, tail], True
+
+        try:
+            bodies = self.column_bodies(values, bold)
+        except ValueError as error:
+            number = numbers[self.first_rejected(values, bold)]
+            raise ValueError(f"cell {self.letter(index)}{number}: {error}") from error
+        if "" not in bodies:
+            return [opening, numbers, '"', bodies], True
+        cells = [
+            f'{opening}{number}"{body}' if body else ""
+            for number, body in zip(numbers, bodies, strict=True)
+        ]
+        return [cells], False
+
+    def column_bodies(self, values: tuple[CellValue, ...], bold: bool) -> list[str]:
+        """Return what follows each cell's reference: attributes, value, end tag.
+
+        :raises ValueError: for a value that cannot go into a cell.
+        """
+        # 1, 1.0 and True are equal keys, but True is written as a boolean, so
+        # a column with several types besides text keys values by type too.
+        kinds = set(map(type, values)) - {str, type(None)}
+        typed = len(kinds) > 1
+        keys: Sequence[object] = (
+            list(zip(map(type, values), values, strict=True)) if typed else values
         )
 
-    def date_body(self, day: dt.date, bold: bool) -> str:
-        body = self.date_bodies.get((day, bold))
-        if body is None:
-            serial = excel_serial(day)
-            if serial is None:
-                body = self.text_body(day.isoformat(), bold)
-            else:
-                body = f"{self.style(DATE_FORMAT, bold)}><v>{int(serial)}</v></c>"
-            self.date_bodies[(day, bold)] = body
-        return body
+        distinct: dict[object, str | None] = dict.fromkeys(keys)
+        texts = [key for key in distinct if type(key) is str]
+        distinct.update(zip(texts, self.text_bodies(texts, bold), strict=True))
+        for key, body in distinct.items():
+            if body is None:
+                value = key[1] if typed else key  # type: ignore[index]
+                distinct[key] = self.body(cast(CellValue, value), bold)
+        return [distinct[key] for key in keys]  # type: ignore[misc]
+
+    def first_rejected(self, values: tuple[CellValue, ...], bold: bool) -> int:
+        """Return the index of the first value that cannot go into a cell."""
+        for index, value in enumerate(values):
+            try:
+                self.body(value, bold)
+            except ValueError:
+                return index
+        return 0
+
+    def body(self, value: CellValue, bold: bool) -> str:
+        """Return what follows a cell's reference, or ``""`` for an empty value.
+
+        :raises ValueError: for a value that cannot go into a cell.
+        """
+        # NaN and pandas' NaT are the only values unequal to themselves: both
+        # mean empty.
+        if value is None or value != value:
+            return ""
+        if isinstance(value, bool):
+            return f'{self.style(0, bold)} t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, str):
+            return self.text_body(escape_cell_text(value), bold)
+        # int and float come before the slower check of the abstract class.
+        if isinstance(value, int | float | Decimal | numbers.Real):
+            return self.number_body(float(value), bold)
+        if isinstance(value, dt.date | dt.datetime | dt.time):
+            return self.date_body(value, bold)
+        kind = type(value).__name__
+        raise ValueError(
+            f"a {kind} value ({value!r}) cannot be written to a cell; "
+            "convert it to text, a number or a date first"
+        )
+
+    def text_bodies(self, texts: list[str], bold: bool) -> list[str]:
+        """Return the bodies of text cells, escaping all ``texts`` together."""
+        if not texts:
+            return []
+        return [self.text_body(text, bold) for text in escape_cell_texts(texts)]
+
+    def text_body(self, escaped: str, bold: bool) -> str:
+        if not escaped:
+            return ""
+        head, tail = self.text_parts(bold)
+        return head + escaped + tail
+
+    def text_parts(self, bold: bool) -> tuple[str, str]:
+        """Return the markup of a text cell's body before and after its text."""
+        head = f'{self.style(0, bold)} t="inlineStr"><is><t xml:space="preserve">'
+        return head, "</t></is></c>"
+
+    def number_body(self, number: float, bold: bool) -> str:
+        if math.isnan(number):
+            return ""
+        if math.isinf(number):
+            return f'{self.style(0, bold)} t="e"><v>#NUM!</v></c>'
+        return f"{self.style(0, bold)}><v>{_number_text(number)}</v></c>"
+
+    def date_body(self, value: dt.date | dt.datetime | dt.time, bold: bool) -> str:
+        serial = excel_serial(value)
+        if serial is None:
+            return self.text_body(escape_cell_text(value.isoformat()), bold)
+        if isinstance(value, dt.datetime):
+            number_format = DATETIME_FORMAT
+        elif isinstance(value, dt.time):
+            number_format = TIME_FORMAT
+        else:
+            number_format = DATE_FORMAT
+        text = str(int(serial)) if float(serial).is_integer() else repr(serial)
+        return f"{self.style(number_format, bold)}><v>{text}</v></c>"
+
+    def letter(self, index: int) -> str:
+        while len(self.letters) <= index:
+            self.letters.append(column_letter(len(self.letters)))
+        return self.letters[index]
 
     def style(self, number_format: int, bold: bool) -> str:
         attribute = self.style_attributes.get((number_format, bold))
         if attribute is None:
-            attribute = _style(self.styles, number_format, bold)
+            xf = self.styles.cell_xf_id(number_format, bold)
+            attribute = f' s="{xf}"' if xf else ""
             self.style_attributes[(number_format, bold)] = attribute
         return attribute
 
 
-def _cell_xml(ref: str, value: CellValue, bold: bool, styles: StyleSheet) -> str:
-    """Return one cell, or ``""`` for an empty value."""
-    # NaN and pandas' NaT are the only values unequal to themselves: both mean empty.
-    if value is None or value != value:
-        return ""
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{_style(styles, 0, bold)} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, str):
-        return _text_cell(ref, value, bold, styles)
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        try:
-            return _date_cell(ref, value, bold, styles)
-        except ValueError as error:
-            raise ValueError(f"cell {ref}: {error}") from error
-    if isinstance(value, numbers.Real | Decimal):
-        return _number_cell(ref, float(value), bold, styles)
-    kind = type(value).__name__
-    raise ValueError(
-        f"cell {ref}: a {kind} value ({value!r}) cannot be written to a cell; "
-        "convert it to text, a number or a date first"
-    )
+def _row_streams(
+    pieces: list[str | list[str]], numbers: list[str], every_row_has_cells: bool
+) -> list[Iterable[str]]:
+    """Return the pieces as iterables to zip: constants repeated, lists as they are.
 
+    Adjacent constants are joined first. Unless ``every_row_has_cells``, rows
+    without a cell are left out of every list.
+    """
+    merged: list[str | list[str]] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
 
-def _text_cell(ref: str, text: str, bold: bool, styles: StyleSheet) -> str:
-    if not text:
-        return ""
-    value = escape_cell_text(text)
-    return (
-        f'<c r="{ref}"{_style(styles, 0, bold)} t="inlineStr"><is>'
-        f'<t xml:space="preserve">{value}</t></is></c>'
-    )
+    lists = [
+        piece for piece in merged if isinstance(piece, list) and piece is not numbers
+    ]
+    rows_with_cells = None
+    if not every_row_has_cells:
+        rows_with_cells = list(map(any, zip(*lists, strict=True)))
 
-
-def _number_cell(ref: str, number: float, bold: bool, styles: StyleSheet) -> str:
-    if math.isnan(number):
-        return ""
-    if math.isinf(number):
-        return f'<c r="{ref}"{_style(styles, 0, bold)} t="e"><v>#NUM!</v></c>'
-    return f'<c r="{ref}"{_style(styles, 0, bold)}><v>{_number_text(number)}</v></c>'
+    streams: list[Iterable[str]] = []
+    for piece in merged:
+        if isinstance(piece, str):
+            streams.append(repeat(piece))
+        elif rows_with_cells is None:
+            streams.append(piece)
+        else:
+            streams.append(compress(piece, rows_with_cells))
+    return streams
 
 
 def _number_text(number: float) -> str:
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
     return repr(number)
-
-
-def _date_cell(
-    ref: str, value: dt.date | dt.datetime | dt.time, bold: bool, styles: StyleSheet
-) -> str:
-    serial = excel_serial(value)
-    if serial is None:
-        return _text_cell(ref, value.isoformat(), bold, styles)
-    if isinstance(value, dt.datetime):
-        number_format = DATETIME_FORMAT
-    elif isinstance(value, dt.time):
-        number_format = TIME_FORMAT
-    else:
-        number_format = DATE_FORMAT
-    text = str(int(serial)) if float(serial).is_integer() else repr(serial)
-    return f'<c r="{ref}"{_style(styles, number_format, bold)}><v>{text}</v></c>'
-
-
-def _style(styles: StyleSheet, number_format: int, bold: bool) -> str:
-    xf = styles.cell_xf_id(number_format, bold)
-    return f' s="{xf}"' if xf else ""
 
 
 def _sheet_views(tab: GeneratedTab) -> str:

@@ -207,3 +207,46 @@ def test_empty_grid_gives_valid_sheet() -> None:
 
     assert '<dimension ref="A1"/>' in xml
     assert "<sheetData></sheetData>" in xml
+
+
+def test_equal_values_of_other_types_kept_apart() -> None:
+    xml = render_tab(
+        GeneratedTab("T", [["H"], [1], [True], [1.5], [1.0]]),
+        StyleSheet(DEFAULT_STYLES, "w"),
+    ).decode()
+
+    assert '<row r="2"><c r="A2"><v>1</v></c></row>' in xml
+    assert '<row r="3"><c r="A3" t="b"><v>1</v></c></row>' in xml
+    assert '<row r="5"><c r="A5"><v>1</v></c></row>' in xml
+
+
+def test_rows_without_values_left_out() -> None:
+    xml = render_tab(
+        GeneratedTab("T", [["H"], [None, ""], [], ["x"]]),
+        StyleSheet(DEFAULT_STYLES, "w"),
+    ).decode()
+
+    assert '<row r="2">' not in xml
+    assert '<row r="3">' not in xml
+    assert '<row r="4"><c r="A4" t="inlineStr">' in xml
+
+
+def test_one_text_escaped_among_plain_text() -> None:
+    xml = render_tab(
+        GeneratedTab("T", [["H"], ["plain"], ["a<b"], ["_x0041_"]]),
+        StyleSheet(DEFAULT_STYLES, "w"),
+    ).decode()
+
+    assert '<t xml:space="preserve">plain</t>' in xml
+    assert '<t xml:space="preserve">a&lt;b</t>' in xml
+    assert '<t xml:space="preserve">_x005F_x0041_</t>' in xml
+
+
+def test_rows_past_one_block_numbered_in_order() -> None:
+    grid: list[list[CellValue]] = [["H"]] + [[n] for n in range(1, 5001)]
+
+    xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
+
+    assert '<row r="4097"><c r="A4097"><v>4096</v></c></row>' in xml
+    assert '<row r="4098"><c r="A4098"><v>4097</v></c></row>' in xml
+    assert xml.count("<row ") == 5001
