@@ -15,10 +15,16 @@ from rules.stage_log import (
     StageLogRow,
     idle_findings_from_log,
     log_funnel,
-    stage_log_rows,
-    time_in_stage,
+    log_rows_of_stays,
+    stays_by_deal,
+    times_of_stays,
 )
-from rules.transitions import check_transitions, diff_snapshots, snapshot_deals
+from rules.transitions import (
+    check_transitions,
+    deals_by_unique_id,
+    diff_snapshots,
+    snapshot_tracked,
+)
 
 # Skips and moves back are reported for this many days after the run that
 # found them, so someone who reads the sheet weekly still finds them on the row.
@@ -61,25 +67,32 @@ def apply_history(
     Idle deals are found from the log only when the sheet has no stage-entered
     date column, because that column, where present, is what reps maintain.
     """
-    snapshots = snapshot_deals(deals)
+    tracked = deals_by_unique_id(deals)
+    snapshots = snapshot_tracked(tracked)
     new_transitions = diff_snapshots(history.previous, snapshots, as_of)
     transitions = [*history.transitions, *new_transitions]
     started_on = history.log_started_on or as_of
+    stays = stays_by_deal(transitions, as_of, log_started_on=started_on)
 
-    recent = [
-        transition
-        for transition in transitions
-        if (as_of - transition.seen_on).days < TRANSITION_NOTICE_DAYS
-    ]
-    findings = check_transitions(recent, deals, columns, pipeline, as_of)
+    findings = check_transitions(
+        _recent(transitions, as_of), deals, columns, pipeline, as_of
+    )
     if "stage_entered_date" not in columns.fields:
-        times = time_in_stage(transitions, as_of, log_started_on=started_on)
+        times = times_of_stays(stays)
         findings += idle_findings_from_log(deals, times, columns, pipeline)
 
     return HistoryOutcome(
         snapshots=snapshots,
         new_transitions=new_transitions,
         findings=findings,
-        log_rows=stage_log_rows(transitions, as_of, log_started_on=started_on),
+        log_rows=log_rows_of_stays(stays),
         funnel=log_funnel(transitions, pipeline),
     )
+
+
+def _recent(transitions: list[Transition], as_of: dt.date) -> list[Transition]:
+    return [
+        transition
+        for transition in transitions
+        if (as_of - transition.seen_on).days < TRANSITION_NOTICE_DAYS
+    ]

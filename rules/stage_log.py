@@ -20,7 +20,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import itemgetter
+from typing import NamedTuple
 
 from config.models import Outcome, Pipeline, Stage
 from rules.checks import SEVERITIES
@@ -30,14 +31,14 @@ from rules.headers import StageLookup
 from rules.history import Transition
 from rules.metrics import funnel_stages
 from rules.transitions import (
+    SEEN_ON_INDEX,
     deals_by_unique_id,
     stage_column_finding,
     transitions_by_deal,
 )
 
 
-@dataclass(frozen=True)
-class StageStay:
+class StageStay(NamedTuple):
     """One uninterrupted stay of a deal in one stage.
 
     ``exited`` is None for the current stay. ``days`` runs from ``entered`` to
@@ -101,9 +102,11 @@ class LogFunnelStage:
     strict: int
 
 
-@dataclass(frozen=True)
-class StageLogRow:
-    """One line of the Stage log tab: one stay of one deal."""
+class StageLogRow(NamedTuple):
+    """One line of the Stage log tab: one stay of one deal.
+
+    The fields after ``deal_id`` are those of :class:`StageStay`, in its order.
+    """
 
     deal_id: str
     stage: str
@@ -128,7 +131,7 @@ def stage_stays(
     from 09-03, 4 days so far.
     """
     stays: list[StageStay] = []
-    for transition in sorted(transitions, key=attrgetter("seen_on")):
+    for transition in sorted(transitions, key=itemgetter(SEEN_ON_INDEX)):
         current = stays[-1] if stays and stays[-1].exited is None else None
         if transition.seen_on > as_of or (
             current is not None and transition.to_stage == current.stage
@@ -154,12 +157,30 @@ def time_in_stage(
     transition. Deals with no stay on or
     before ``as_of`` are left out.
     """
-    times: dict[str, TimeInStage] = {}
-    for deal_id, transitions_of_deal in transitions_by_deal(transitions, as_of).items():
-        stays = stage_stays(transitions_of_deal, as_of, log_started_on=log_started_on)
-        if stays:
-            times[deal_id] = _time_in_stage(deal_id, stays)
-    return times
+    stays = stays_by_deal(transitions, as_of, log_started_on=log_started_on)
+    return times_of_stays(stays)
+
+
+def times_of_stays(stays: Mapping[str, list[StageStay]]) -> dict[str, TimeInStage]:
+    """Compute :func:`time_in_stage` from :func:`stays_by_deal`'s stays."""
+    return {
+        deal_id: _time_in_stage(deal_id, stays_of_deal)
+        for deal_id, stays_of_deal in stays.items()
+        if stays_of_deal
+    }
+
+
+def stays_by_deal(
+    transitions: Sequence[Transition], as_of: dt.date, *, log_started_on: dt.date
+) -> dict[str, list[StageStay]]:
+    """Return every deal's stays (see :func:`stage_stays`), in deal ID order.
+
+    A deal whose transitions all came after ``as_of`` is left out.
+    """
+    return {
+        deal_id: stage_stays(moves, as_of, log_started_on=log_started_on)
+        for deal_id, moves in transitions_by_deal(transitions, as_of).items()
+    }
 
 
 def idle_findings_from_log(
@@ -210,14 +231,15 @@ def log_funnel(
     """
     funnel = funnel_stages(pipeline)
     positions = _funnel_positions(transitions, funnel, pipeline)
-    paths = [
-        [positions[move.to_stage] for move in moves if move.to_stage in positions]
-        for moves in transitions_by_deal(transitions).values()
-    ]
+    paths: dict[str, list[int]] = {}
+    for move in sorted(transitions, key=itemgetter(SEEN_ON_INDEX)):
+        path = paths.setdefault(move.deal_id, [])
+        if move.to_stage in positions:
+            path.append(positions[move.to_stage])
 
     # Paths counted by how far they reach, so each stage sums a few counts.
-    furthest = Counter(max(path, default=-1) for path in paths)
-    strict = Counter(_strict_reach(path) for path in paths)
+    furthest = Counter(max(path, default=-1) for path in paths.values())
+    strict = Counter(_strict_reach(path) for path in paths.values())
     return [
         LogFunnelStage(
             name=stage.name,
@@ -238,25 +260,17 @@ def stage_log_rows(
     Qualified on 09-03, as of 09-04, with the log started on 09-01. After: D-1
     Lead 09-01 to 09-03, D-1 Qualified from 09-03, D-2 Lead from 09-01.
     """
-    rows: list[StageLogRow] = []
-    for deal_id, transitions_of_deal in transitions_by_deal(transitions, as_of).items():
-        stays = stage_stays(transitions_of_deal, as_of, log_started_on=log_started_on)
-        rows.extend(_log_row(deal_id, stay) for stay in stays)
-    return rows
+    stays = stays_by_deal(transitions, as_of, log_started_on=log_started_on)
+    return log_rows_of_stays(stays)
 
 
-def _log_row(deal_id: str, stay: StageStay) -> StageLogRow:
-    # Copied field by field because dataclasses.asdict deep-copies every value
-    # and was the slowest step of the log at 100k stays.
-    return StageLogRow(
-        deal_id,
-        stay.stage,
-        stay.entered,
-        stay.exited,
-        stay.days,
-        stay.entered_known,
-        stay.disappeared,
-    )
+def log_rows_of_stays(stays: Mapping[str, list[StageStay]]) -> list[StageLogRow]:
+    """List :func:`stays_by_deal`'s stays as Stage log lines, in the same order."""
+    return [
+        StageLogRow(deal_id, *stay)
+        for deal_id, stays_of_deal in stays.items()
+        for stay in stays_of_deal
+    ]
 
 
 def _begin_stay(

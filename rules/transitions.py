@@ -20,9 +20,9 @@ Conventions of the transition policy:
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Sequence
-from operator import attrgetter
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from config.models import STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value, parse_text
@@ -34,6 +34,9 @@ from rules.history import DealSnapshot, Transition
 from rules.metrics import OWNER_FIELD
 
 AMOUNT_FIELD = "amount"
+# Positions of fields in the named tuples, for sort keys faster than attrgetter.
+ROW_INDEX = DealSnapshot._fields.index("row")
+SEEN_ON_INDEX = Transition._fields.index("seen_on")
 
 
 def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
@@ -43,13 +46,16 @@ def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
     tell them apart, so none of them is tracked. IDs compare case-sensitively,
     as in the duplicate check.
     """
-    deal_ids = [_trimmed_id(deal) for deal in deals]
-    counts = Counter(deal_ids)
-    return {
-        deal_id: deal
-        for deal_id, deal in zip(deal_ids, deals, strict=True)
-        if deal_id and counts[deal_id] == 1
-    }
+    deal_ids = [
+        deal.deal_id.strip() if deal.deal_id is not None else "" for deal in deals
+    ]
+    tracked = dict(zip(deal_ids, deals, strict=True))
+    tracked.pop("", None)
+    if len(tracked) < len(deals):
+        for deal_id, count in Counter(deal_ids).items():
+            if count > 1:
+                tracked.pop(deal_id, None)
+    return tracked
 
 
 def snapshot_deals(deals: Sequence[Deal]) -> list[DealSnapshot]:
@@ -59,17 +65,22 @@ def snapshot_deals(deals: Sequence[Deal]) -> list[DealSnapshot]:
     After: D-1 with stage 'Lead' and D-2 with stage 'Negotiaton'. The repeated
     D-3 is left out.
     """
+    return snapshot_tracked(deals_by_unique_id(deals))
+
+
+def snapshot_tracked(tracked: Mapping[str, Deal]) -> list[DealSnapshot]:
+    """Record the key fields of :func:`deals_by_unique_id`'s deals, in row order."""
     snapshots = [
         DealSnapshot(
-            deal_id=deal_id,
-            stage=_stage_label(deal),
-            owner=deal.text(OWNER_FIELD),
-            amount=deal.number(AMOUNT_FIELD),
-            row=deal.row,
+            deal_id,
+            _stage_label(deal),
+            deal.text(OWNER_FIELD),
+            deal.number(AMOUNT_FIELD),
+            deal.row,
         )
-        for deal_id, deal in deals_by_unique_id(deals).items()
+        for deal_id, deal in tracked.items()
     ]
-    return sorted(snapshots, key=attrgetter("row"))
+    return sorted(snapshots, key=itemgetter(ROW_INDEX))
 
 
 def diff_snapshots(
@@ -96,9 +107,12 @@ def diff_snapshots(
     """
     before = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}
     now = {snapshot.deal_id: snapshot.stage for snapshot in current}
+    # A deal in both with the same stage gives no transition, so only the
+    # entries that differ are walked.
+    changed = {deal_id for deal_id, _stage in before.items() ^ now.items()}
 
     transitions: list[Transition] = []
-    for deal_id in sorted(before.keys() | now.keys()):
+    for deal_id in sorted(changed):
         from_stage, to_stage = before.get(deal_id), now.get(deal_id)
         if deal_id in now and (to_stage is None or to_stage == from_stage):
             continue
@@ -119,10 +133,10 @@ def transitions_by_deal(
     replayed from the whole log. Transitions seen on the same day keep their
     order in ``transitions``.
     """
-    grouped: dict[str, list[Transition]] = defaultdict(list)
-    for transition in sorted(transitions, key=attrgetter("seen_on")):
+    grouped: dict[str, list[Transition]] = {}
+    for transition in sorted(transitions, key=itemgetter(SEEN_ON_INDEX)):
         if as_of is None or transition.seen_on <= as_of:
-            grouped[transition.deal_id].append(transition)
+            grouped.setdefault(transition.deal_id, []).append(transition)
     return {deal_id: grouped[deal_id] for deal_id in sorted(grouped)}
 
 
@@ -136,16 +150,14 @@ def current_stay_moves(
     does not hide the move that led there.
     """
     moves: dict[str, Transition] = {}
-    for deal_id, transitions_of_deal in transitions_by_deal(transitions, as_of).items():
-        move: Transition | None = None
-        for transition in transitions_of_deal:
-            if transition.to_stage is None:
-                move = None
-            elif move is None or transition.to_stage != move.to_stage:
-                move = transition
-
-        if move is not None:
-            moves[deal_id] = move
+    for transition in sorted(transitions, key=itemgetter(SEEN_ON_INDEX)):
+        if transition.seen_on > as_of:
+            continue
+        move = moves.get(transition.deal_id)
+        if transition.to_stage is None:
+            moves.pop(transition.deal_id, None)
+        elif move is None or transition.to_stage != move.to_stage:
+            moves[transition.deal_id] = transition
     return moves
 
 
@@ -178,7 +190,8 @@ def check_transitions(
     findings: list[Finding] = []
     for deal_id, deal in deals_by_unique_id(deals).items():
         move = moves.get(deal_id)
-        if move is None or deal.stage is None:
+        # A deal first seen in its stage made no move the policy could forbid.
+        if move is None or move.from_stage is None or deal.stage is None:
             continue
 
         verdict = policy_check.verdict(move, deal.stage)
@@ -278,10 +291,6 @@ class _MovePolicy:
 
 def _position(stage: Stage, pipeline: Pipeline) -> int:
     return [known.name for known in pipeline.stages].index(stage.name)
-
-
-def _trimmed_id(deal: Deal) -> str:
-    return deal.deal_id.strip() if deal.deal_id is not None else ""
 
 
 def _stage_label(deal: Deal) -> str | None:
