@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from config.models import Locale, Pipeline
 from rules.deals import Deal
-from rules.findings import Finding
+from rules.findings import Code, Finding, Severity
 from rules.followups import Followup
 from rules.grid import CellValue, SheetGrid
 from rules.messages import render_message
@@ -240,12 +240,15 @@ def render_problems(
 ) -> GeneratedTab:
     """Render every finding, by row, errors before warnings before notices."""
     labels = LABELS[locale]
-    severities = SEVERITY_LABELS[locale]
     keys = ("row", "deal_id", "column", "cell_value", "severity", "code", "message")
     rows: Grid = [[banner], [], [labels[key] for key in keys]]
+    # Reading an enum member's value is a slow property, and there are a few
+    # per finding, so the values are looked up by member instead.
+    severities = {item: SEVERITY_LABELS[locale][item.value] for item in Severity}
+    orders = {item: SEVERITY_ORDER[item.value] for item in Severity}
+    codes = {code: code.value for code in Code}
     ordered = sorted(
-        findings,
-        key=lambda f: (f.row or 0, SEVERITY_ORDER[f.severity.value], f.code.value),
+        findings, key=lambda f: (f.row or 0, orders[f.severity], codes[f.code])
     )
     for finding in ordered:
         rows.append(
@@ -254,8 +257,8 @@ def render_problems(
                 finding.deal_id,
                 finding.column,
                 finding.value,
-                severities[finding.severity.value],
-                finding.code.value,
+                severities[finding.severity],
+                codes[finding.code],
                 render_message(finding, locale),
             ]
         )
