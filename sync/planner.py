@@ -115,10 +115,13 @@ def _changed_status_cells(
         if finding.row is not None:
             by_row[finding.row].append(finding)
 
-    id_counts = Counter(deal_key(deal.deal_id) for deal in deals)
+    id_counts = Counter(map(deal_key, [deal.deal_id for deal in deals]))
+    # Many rows have no findings, and their status is always the same text.
+    no_findings = status_text([], locale)
     writes = []
     for deal in deals:
-        expected = status_text(by_row.get(deal.row, []), locale)
+        found = by_row.get(deal.row)
+        expected = status_text(found, locale) if found else no_findings
         current = grid.cell(deal.row, status_column)
         if current == expected:
             continue
