@@ -9,6 +9,7 @@ exception, so one odd cell turns into a finding on its row and the run goes on.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 
@@ -20,9 +21,12 @@ from rules.deals import ParsedValue
 from rules.grid import CellValue
 from rules.text_forms import fold_text
 
+CellParser = Callable[[CellValue], ParsedValue | CellProblem]
+
 __all__ = [
     "CellProblem",
     "Reason",
+    "cell_parser",
     "display_value",
     "parse_cell",
     "parse_flag",
@@ -45,9 +49,17 @@ def parse_cell(
     """
     if value is None:
         return CellProblem(Reason.BLANK, "the cell is blank")
+    return cell_parser(field_type, date_order)(value)
+
+
+def cell_parser(field_type: FieldType, date_order: DateOrder) -> CellParser:
+    """Return the function that parses a filled cell as ``field_type``.
+
+    Parsing a column calls it directly, without the checks of :func:`parse_cell`.
+    """
     if field_type is FieldType.DATE:
-        return parse_date(value, date_order)
-    return _PARSERS[field_type](value)
+        return functools.partial(parse_date, date_order=date_order)
+    return _PARSERS[field_type]
 
 
 def display_value(value: CellValue) -> str:
@@ -119,7 +131,7 @@ def parse_flag(value: CellValue) -> bool | CellProblem:
     )
 
 
-_PARSERS: dict[FieldType, Callable[[CellValue], ParsedValue | CellProblem]] = {
+_PARSERS: dict[FieldType, CellParser] = {
     FieldType.TEXT: parse_text,
     FieldType.AMOUNT: parse_amount,
     FieldType.NUMBER: parse_number,

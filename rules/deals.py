@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 
 from config.models import Stage
 from rules.grid import CellValue
@@ -30,11 +32,64 @@ class ColumnMap:
         return self.headers[self.fields[field_name]]
 
 
-@dataclass
+_T = TypeVar("_T")
+
+
+class RowCells(Mapping[str, CellValue]):
+    """The mapped cells of one row by field name: a read-only view of the row.
+
+    The deals of one tab share ``positions``, so each deal keeps one tuple of
+    cells instead of a dict of its own.
+
+    >>> cells = RowCells({"id": 0, "stage": 1}, ("D-1", "Demo"))
+    >>> cells["stage"], cells.get("amount"), dict(cells)
+    ('Demo', None, {'id': 'D-1', 'stage': 'Demo'})
+    """
+
+    __slots__ = ("_positions", "_cells")
+
+    def __init__(
+        self, positions: Mapping[str, int], cells: Sequence[CellValue]
+    ) -> None:
+        self._positions = positions
+        self._cells = cells
+
+    def __getitem__(self, name: str) -> CellValue:
+        return self._cells[self._positions[name]]
+
+    @overload
+    def get(self, name: str, /) -> CellValue: ...
+
+    @overload
+    def get(self, name: str, default: CellValue, /) -> CellValue: ...
+
+    @overload
+    def get(self, name: str, default: _T, /) -> CellValue | _T: ...
+
+    def get(self, name: str, default: object = None, /) -> object:
+        """Return the cell of field ``name``, or ``default`` if it is not mapped."""
+        position = self._positions.get(name)
+        return default if position is None else self._cells[position]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+@dataclass(slots=True)
 class Deal:
     """One data row of the pipeline tab.
 
-    ``raw`` keeps every mapped cell as read. ``values`` contains the parsed value of
+    ``raw`` keeps every mapped cell as read, as a dict or a :class:`RowCells`
+    view of the row. ``values`` contains the parsed value of
     each mapped field that is filled and parsed cleanly; a blank or unparseable
     cell is absent from ``values`` (the latter with a finding).
     """
@@ -42,7 +97,7 @@ class Deal:
     row: int
     deal_id: str | None
     stage: Stage | None
-    raw: dict[str, CellValue] = field(default_factory=dict)
+    raw: Mapping[str, CellValue] = field(default_factory=dict)
     values: dict[str, ParsedValue] = field(default_factory=dict)
 
     def text(self, field_name: str) -> str | None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline
-from rules.cells import CellProblem, display_value, parse_cell
-from rules.deals import ColumnMap, Deal, ParsedValue
+from rules.cells import CellParser, CellProblem, cell_parser, display_value
+from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
@@ -40,14 +39,24 @@ SEVERITIES: dict[Code, Severity] = {
 }
 
 # Cell types whose equal values always parse alike, so a column parses each
-# distinct value of these types once. Floats, bools and datetimes are left out
-# because -0.0 equals 0.0, True equals 1 and aware datetimes equal across time
-# zones, yet each of these pairs parses differently.
-_CACHED_TYPES = (str, int, dt.date)
+# distinct value of these types once. Floats, bools, datetimes and times are
+# left out because -0.0 equals 0.0, True equals 1 and aware values equal across
+# time zones, yet each of these pairs parses differently.
+_CACHED_TYPES = frozenset({type(None), str, int, dt.date})
 
-# A parsed column: one entry per deal, None where the cell is blank.
-ParsedColumn = list[ParsedValue | CellProblem | None]
-CellParser = Callable[[CellValue], ParsedValue | CellProblem]
+# A parsed cell: its field and value, the problem that kept it from parsing, or
+# None when it is blank. Pairs let a row's entries become its ``values`` dict
+# in one call.
+ParsedEntry = tuple[str, ParsedValue] | CellProblem | None
+
+
+@dataclass
+class ParsedColumn:
+    """One field's parsed cells, one entry per record."""
+
+    name: str
+    entries: list[ParsedEntry]
+    has_problems: bool
 
 
 @dataclass
@@ -55,7 +64,9 @@ class _RowReader:
     """Per-tab inputs of row reading: columns, stage lookup and column groups.
 
     ``field_types`` has every mapped field in the order a deal's ``values``
-    keep: id, stage, then the others in sheet column order.
+    keep: id, stage, then the others in sheet column order. ``raw_positions``
+    has each mapped field's place in the cells that :func:`_mapped_cells`
+    returns, for the deals' ``raw`` views.
     """
 
     columns: ColumnMap
@@ -63,6 +74,7 @@ class _RowReader:
     stages: StageLookup
     stage_names: str
     field_types: dict[str, FieldType]
+    raw_positions: dict[str, int]
     record_columns: list[int]
     blank_header_columns: list[int]
 
@@ -114,6 +126,7 @@ def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _Row
         stages=StageLookup(pipeline),
         stage_names=", ".join(stage.name for stage in pipeline.stages),
         field_types=_field_types(columns, pipeline),
+        raw_positions={name: index for index, name in enumerate(columns.fields)},
         record_columns=[i for i in range(width) if headed[i] and i not in own],
         blank_header_columns=[
             i for i in range(width) if not headed[i] and i not in own
@@ -156,26 +169,24 @@ def _read_records(
 
     date_order = reader.pipeline.date_order
     parsed_columns = [
-        _parse_column(
-            raw_columns[name],
-            functools.partial(parse_cell, field_type=kind, date_order=date_order),
-        )
+        _parse_column(name, raw_columns[name], cell_parser(kind, date_order))
         for name, kind in reader.field_types.items()
     ]
-    parsed_rows = zip(*parsed_columns, strict=True)
+    problems = _take_problems(parsed_columns)
 
-    deals: list[Deal] = []
-    findings: list[Finding] = []
-    for (row_number, _), raw_cells, parsed in zip(
-        records, raw_rows, parsed_rows, strict=True
-    ):
-        raw = dict(zip(raw_names, raw_cells, strict=True))
-        deal = _build_deal(reader, row_number, raw, parsed)
-        deals.append(deal)
-
-        unreadable = CellProblem in map(type, parsed)
-        if unreadable or deal.deal_id is None or deal.stage is None:
-            findings.extend(_row_findings(reader, deal, parsed))
+    parsed_rows = zip(*[column.entries for column in parsed_columns], strict=True)
+    deals = [
+        _build_deal(reader, row_number, raw_cells, entries)
+        for (row_number, _), raw_cells, entries in zip(
+            records, raw_rows, parsed_rows, strict=True
+        )
+    ]
+    findings = [
+        finding
+        for index, deal in enumerate(deals)
+        if index in problems or deal.deal_id is None or deal.stage is None
+        for finding in _row_findings(reader, deal, problems.get(index, []))
+    ]
     return deals, findings
 
 
@@ -194,52 +205,90 @@ def _mapped_cells(
     return list(map(operator.itemgetter(*indexes), padded))
 
 
-def _parse_column(cells: Sequence[CellValue], parse: CellParser) -> ParsedColumn:
-    """Parse one column's cells, each distinct text, whole number or date once."""
-    known: dict[CellValue, ParsedValue | CellProblem | None] = {}
-    parsed: ParsedColumn = []
-    for cell in cells:
-        if cell is None:
-            parsed.append(None)
-        elif type(cell) in _CACHED_TYPES:
-            if cell not in known:
-                known[cell] = _parse_filled(cell, parse)
-            parsed.append(known[cell])
-        else:
-            parsed.append(_parse_filled(cell, parse))
-    return parsed
+class _ColumnParses(dict[CellValue, ParsedEntry]):
+    """The entries of one column's distinct cells, each parsed when first seen."""
+
+    def __init__(self, name: str, parse: CellParser) -> None:
+        super().__init__()
+        self.name = name
+        self.parse = parse
+        self.has_problems = False
+
+    def __missing__(self, cell: CellValue) -> ParsedEntry:
+        entry = self[cell] = self.parse_entry(cell)
+        return entry
+
+    def parse_entry(self, cell: CellValue) -> ParsedEntry:
+        """Return the entry of one cell, without looking it up."""
+        if is_blank(cell):
+            return None
+        parsed = self.parse(cell)
+        if isinstance(parsed, CellProblem):
+            self.has_problems = True
+            return parsed
+        return self.name, parsed
 
 
-def _parse_filled(
-    cell: CellValue, parse: CellParser
-) -> ParsedValue | CellProblem | None:
-    return None if is_blank(cell) else parse(cell)
+def _parse_column(
+    name: str, cells: Sequence[CellValue], parse: CellParser
+) -> ParsedColumn:
+    """Parse one column's cells into entries, each distinct cell once where safe.
+
+    Before, amount cells ``["$5", None, "$5", "lots"]``; after, entries
+    ``[("amount", 5.0), None, ("amount", 5.0), CellProblem(...)]``.
+    """
+    parses = _ColumnParses(name, parse)
+    if _CACHED_TYPES.issuperset(map(type, cells)):
+        entries = list(map(parses.__getitem__, cells))
+    else:
+        entries = [
+            parses[cell] if type(cell) in _CACHED_TYPES else parses.parse_entry(cell)
+            for cell in cells
+        ]
+    return ParsedColumn(name, entries, parses.has_problems)
+
+
+def _take_problems(
+    columns: list[ParsedColumn],
+) -> dict[int, list[tuple[str, CellProblem]]]:
+    """Move the cell problems out of the parsed columns, by record index.
+
+    A record's problems keep the order of ``field_types``; the entries they
+    leave become None, like blank cells.
+    """
+    problems: dict[int, list[tuple[str, CellProblem]]] = {}
+    for column in columns:
+        if not column.has_problems:
+            continue
+        for index, entry in enumerate(column.entries):
+            if isinstance(entry, CellProblem):
+                problems.setdefault(index, []).append((column.name, entry))
+                column.entries[index] = None
+    return problems
 
 
 def _build_deal(
     reader: _RowReader,
     row_number: int,
-    raw: dict[str, CellValue],
-    parsed: tuple[ParsedValue | CellProblem | None, ...],
+    raw_cells: tuple[CellValue, ...],
+    entries: tuple[ParsedEntry, ...],
 ) -> Deal:
-    # ``parsed`` follows ``field_types``: the id, the stage label, then the rest.
-    values = {
-        name: value
-        for name, value in zip(reader.field_types, parsed, strict=True)
-        if value is not None and not isinstance(value, CellProblem)
-    }
+    # Problems were taken out, so entries are (field, value) pairs or None.
+    values: dict[str, ParsedValue] = dict(filter(None, entries))  # type: ignore[arg-type]
     deal_id, label = values.get(ID_FIELD), values.get(STAGE_FIELD)
-    deal = Deal(row=row_number, deal_id=None, stage=None, raw=raw, values=values)
-    deal.deal_id = deal_id if isinstance(deal_id, str) else None
-    if isinstance(label, str):
-        deal.stage = reader.stages.find(label)
-    return deal
+    return Deal(
+        row=row_number,
+        deal_id=deal_id if isinstance(deal_id, str) else None,
+        stage=reader.stages.find(label) if isinstance(label, str) else None,
+        raw=RowCells(reader.raw_positions, raw_cells),
+        values=values,
+    )
 
 
 def _row_findings(
     reader: _RowReader,
     deal: Deal,
-    parsed: tuple[ParsedValue | CellProblem | None, ...],
+    unreadable: list[tuple[str, CellProblem]],
 ) -> list[Finding]:
     findings: list[Finding] = []
     if deal.deal_id is None:
@@ -251,13 +300,10 @@ def _row_findings(
         code = Code.UNKNOWN_STAGE
         findings.append(_finding(code, deal, reader, STAGE_FIELD, params))
 
-    for (name, field_type), value in zip(
-        reader.field_types.items(), parsed, strict=True
-    ):
-        if isinstance(value, CellProblem):
-            params = {"reason": value.reason.value, "detail": value.detail}
-            code = PROBLEM_CODES[field_type]
-            findings.append(_finding(code, deal, reader, name, params))
+    for name, problem in unreadable:
+        params = {"reason": problem.reason.value, "detail": problem.detail}
+        code = PROBLEM_CODES[reader.field_types[name]]
+        findings.append(_finding(code, deal, reader, name, params))
     return findings
 
 
