@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Unpack
@@ -18,21 +19,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from rules.history import DealSnapshot, Transition
+from rules.transitions import ROW_INDEX, SEEN_ON_INDEX
 from sync.state import locks as workbook_locks
 from sync.state.engine import create_state_engine, state_url
 from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
 from sync.state.locks import WorkbookLock
+from sync.state.packing import (
+    pack_snapshot,
+    pack_transitions,
+    unpack_snapshot,
+    unpack_transitions,
+)
 from sync.state.records import RunFigures, RunOutcome, RunRecord
 from sync.state.schema import upgrade_schema
-from sync.state.tables import as_utc, runs, snapshots, transitions
+from sync.state.tables import as_utc, run_snapshots, run_transitions, runs
 
 logger = logging.getLogger(__name__)
 
 FIGURE_NAMES = frozenset(RunFigures.__annotations__)
-
-# The fields of DealSnapshot and Transition in order, named as their columns.
-SNAPSHOT_FIELDS = ("deal_id", "stage", "owner", "amount", "row")
-TRANSITION_FIELDS = ("deal_id", "from_stage", "to_stage", "seen_on")
 
 
 class StateStore:
@@ -170,18 +174,19 @@ class StateStore:
 
         :raises RunNotFoundError: no run has that id.
         """
-        rows = [
-            (run_id, deal.deal_id, deal.stage, deal.owner, deal.amount, deal.row)
-            for deal in deals
-        ]
+        packed = pack_snapshot(deals)
         with self._begin() as connection:
             marked = connection.execute(
                 sa.update(runs).where(runs.c.id == run_id).values(has_snapshot=True)
             ).rowcount
             if marked == 0:
                 raise _run_not_found(run_id, self.url)
-            connection.execute(sa.delete(snapshots).where(snapshots.c.run_id == run_id))
-            _insert_rows(connection, snapshots, ("run_id", *SNAPSHOT_FIELDS), rows)
+            connection.execute(
+                sa.delete(run_snapshots).where(run_snapshots.c.run_id == run_id)
+            )
+            connection.execute(
+                sa.insert(run_snapshots).values(run_id=run_id, packed=packed)
+            )
 
     def latest_snapshot(self, workbook_key: str) -> list[DealSnapshot] | None:
         """Return the snapshot of the workbook's latest successful run, by row.
@@ -191,7 +196,9 @@ class StateStore:
         empty list when that run saw no deals.
         """
         latest_run = (
-            sa.select(runs.c.id)
+            sa.select(run_snapshots.c.packed)
+            .select_from(runs)
+            .outerjoin(run_snapshots, run_snapshots.c.run_id == runs.c.id)
             .where(
                 runs.c.workbook_key == workbook_key,
                 runs.c.outcome == RunOutcome.OK.value,
@@ -201,17 +208,11 @@ class StateStore:
             .limit(1)
         )
         with self._begin() as connection:
-            run_id = connection.execute(latest_run).scalar_one_or_none()
-            if run_id is None:
-                return None
-            # all() fetches the rows in one driver call; iterating the result
-            # fetches them one by one, which took 0.3 s for 100k rows.
-            rows = connection.execute(
-                sa.select(*(snapshots.c[name] for name in SNAPSHOT_FIELDS))
-                .where(snapshots.c.run_id == run_id)
-                .order_by(snapshots.c.row, snapshots.c.id)
-            ).all()
-            return [DealSnapshot(*row) for row in rows]
+            found = connection.execute(latest_run).one_or_none()
+        if found is None:
+            return None
+        deals = unpack_snapshot(found.packed) if found.packed is not None else []
+        return sorted(deals, key=itemgetter(ROW_INDEX))
 
     def log_started_on(self, workbook_key: str) -> dt.date | None:
         """Return the day of the workbook's first successful run with a snapshot."""
@@ -232,21 +233,13 @@ class StateStore:
         :raises RunNotFoundError: no run has that id.
         :raises ValueError: the run belongs to another workbook.
         """
-        rows = [
-            (
-                workbook_key,
-                transition.deal_id,
-                transition.from_stage,
-                transition.to_stage,
-                transition.seen_on,
-                run_id,
-            )
-            for transition in found
-        ]
+        packed = pack_transitions(found) if found else None
         with self._begin() as connection:
             _check_run_workbook(connection, run_id, workbook_key, self.url)
-            columns = ("workbook_key", *TRANSITION_FIELDS, "run_id")
-            _insert_rows(connection, transitions, columns, rows)
+            if packed is not None:
+                connection.execute(
+                    sa.insert(run_transitions).values(run_id=run_id, packed=packed)
+                )
 
     def transitions(
         self, workbook_key: str, deal_id: str | None = None
@@ -256,22 +249,24 @@ class StateStore:
         Only transitions recorded by runs with outcome ``ok`` count, the same
         runs :meth:`latest_snapshot` reads, so a run that failed after
         recording never leaves a transition that the next run finds again.
+        Transitions seen on the same day keep the order they were recorded in.
         """
-        columns = (transitions.c[name] for name in TRANSITION_FIELDS)
         query = (
-            sa.select(*columns)
-            .join(runs, runs.c.id == transitions.c.run_id)
+            sa.select(run_transitions.c.packed)
+            .join(runs, runs.c.id == run_transitions.c.run_id)
             .where(
-                transitions.c.workbook_key == workbook_key,
+                runs.c.workbook_key == workbook_key,
                 runs.c.outcome == RunOutcome.OK.value,
             )
-            .order_by(transitions.c.seen_on, transitions.c.id)
+            .order_by(run_transitions.c.id)
         )
-        if deal_id is not None:
-            query = query.where(transitions.c.deal_id == deal_id)
-
         with self._begin() as connection:
-            return [Transition(*row) for row in connection.execute(query).all()]
+            documents = connection.execute(query).scalars().all()
+
+        found = [move for packed in documents for move in unpack_transitions(packed)]
+        if deal_id is not None:
+            found = [move for move in found if move.deal_id == deal_id]
+        return sorted(found, key=itemgetter(SEEN_ON_INDEX))
 
     def acquire_lock(
         self,
@@ -324,41 +319,6 @@ class StateStore:
                 f"State database {self.url!r} failed: {_first_line(error)}. "
                 "Check that it is reachable and writable, then retry."
             ) from error
-
-
-def _insert_rows(
-    connection: sa.Connection,
-    table: sa.Table,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-) -> None:
-    """Insert rows of plain tuples, values in ``columns`` order, in one executemany.
-
-    A run stores 100k snapshot rows, and ``connection.execute(insert, dicts)``
-    spent about half its time turning each dict into the driver's parameters.
-    Here only the columns whose type needs it (a date on SQLite) are converted.
-    """
-    if not rows:
-        return
-    dialect = connection.dialect
-    statement = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
-    if any(processors):
-        rows = [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processors, row, strict=True)
-            )
-            for row in rows
-        ]
-
-    parameters: Sequence[Any] = rows
-    if statement.positiontup is None:
-        parameters = [dict(zip(columns, row, strict=True)) for row in rows]
-    elif list(statement.positiontup) != list(columns):
-        order = [columns.index(name) for name in statement.positiontup]
-        parameters = [tuple(row[index] for index in order) for row in rows]
-    connection.exec_driver_sql(statement.string, parameters)
 
 
 def _run_record(row: sa.Row[Any]) -> RunRecord:

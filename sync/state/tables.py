@@ -94,33 +94,25 @@ runs = sa.Table(
     sa.Index(None, "workbook_key", "id"),
 )
 
-snapshots = sa.Table(
-    "snapshots",
+# One compressed document per run (see sync.state.packing): its deal snapshot.
+run_snapshots = sa.Table(
+    "run_snapshots",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "run_id",
         sa.Integer,
         sa.ForeignKey("runs.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
+        primary_key=True,
     ),
-    sa.Column("deal_id", sa.String(255), nullable=False),
-    sa.Column("stage", sa.String(255)),
-    sa.Column("owner", sa.String(255)),
-    sa.Column("amount", sa.Float),
-    sa.Column("row", sa.Integer, nullable=False),
+    sa.Column("packed", sa.LargeBinary, nullable=False),
 )
 
-transitions = sa.Table(
-    "transitions",
+# One compressed document per record_transitions call: the transitions a run
+# found. The id gives the order they were recorded in.
+run_transitions = sa.Table(
+    "run_transitions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("workbook_key", sa.String(WORKBOOK_KEY_LENGTH), nullable=False),
-    sa.Column("deal_id", sa.String(255), nullable=False),
-    sa.Column("from_stage", sa.String(255)),
-    sa.Column("to_stage", sa.String(255)),
-    sa.Column("seen_on", sa.Date, nullable=False),
     sa.Column(
         "run_id",
         sa.Integer,
@@ -128,7 +120,7 @@ transitions = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Index(None, "workbook_key", "deal_id"),
+    sa.Column("packed", sa.LargeBinary, nullable=False),
 )
 
 locks = sa.Table(

@@ -230,9 +230,9 @@ def test_recorded_run_stores_outcome_and_snapshot(
     assert store.lock(key) is None
 
 
-def snapshot_rows(store: StateStore) -> int:
+def stored_snapshots(store: StateStore) -> int:
     with store.engine.connect() as connection:
-        rows = connection.exec_driver_sql("SELECT COUNT(*) FROM snapshots")
+        rows = connection.exec_driver_sql("SELECT COUNT(*) FROM run_snapshots")
         return int(rows.scalar_one())
 
 
@@ -244,7 +244,7 @@ def test_unchanged_rerun_stores_no_snapshot(
     run_on(pipeline, store, OCTOBER_1)
 
     snapshot = store.latest_snapshot(workbook_key(pipeline)) or []
-    assert snapshot_rows(store) == len(DEALS)
+    assert stored_snapshots(store) == 1
     assert [(deal.deal_id, deal.stage) for deal in snapshot] == [
         ("D-1", "Lead"),
         ("D-2", "Qualified"),
@@ -259,7 +259,7 @@ def test_changed_rerun_stores_snapshot(
 
     run_on(pipeline, store, OCTOBER_1)
 
-    assert snapshot_rows(store) == 2 * len(DEALS)
+    assert stored_snapshots(store) == 2
 
 
 def test_change_after_unchanged_rerun_found(

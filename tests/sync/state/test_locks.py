@@ -12,6 +12,7 @@ from multiprocessing.synchronize import Barrier
 import pytest
 
 from sync.state.locks import WorkbookLock, new_lock_holder
+from sync.state.schema import HEAD_REVISION
 from sync.state.store import StateStore
 
 WORKBOOK = "/srv/sales/pipeline.xlsx"
@@ -221,4 +222,4 @@ def test_processes_open_new_database_at_once(state_url: str) -> None:
     assert [process.exitcode for process in processes] == [0] * CONTENDERS
     with StateStore.open(state_url) as store, store.engine.connect() as connection:
         versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-        assert [row[0] for row in versions] == ["0002"]
+        assert [row[0] for row in versions] == [HEAD_REVISION]

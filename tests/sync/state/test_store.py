@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from rules.history import DealSnapshot, Transition
 from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
 from sync.state.records import RunOutcome, RunRecord
-from sync.state.schema import alembic_config
+from sync.state.schema import HEAD_REVISION, alembic_config
 from sync.state.store import StateStore
 from sync.state.tables import metadata
 
@@ -25,7 +25,14 @@ STARTED = dt.datetime(2025, 3, 4, 7, 0, 0, tzinfo=dt.UTC)
 FINISHED = dt.datetime(2025, 3, 4, 7, 0, 2, 500_000, tzinfo=dt.UTC)
 WORKBOOK = "/srv/sales/pipeline.xlsx"
 OTHER_WORKBOOK = "1AbCdEfGhIjK"
-TABLES = {"runs", "snapshots", "transitions", "locks", "digests_sent", "digest_items"}
+TABLES = {
+    "runs",
+    "run_snapshots",
+    "run_transitions",
+    "locks",
+    "digests_sent",
+    "digest_items",
+}
 
 FIRST_SNAPSHOT = [
     DealSnapshot("D-1", "Lead", "Ana", 1200.0, 2),
@@ -74,7 +81,7 @@ def test_open_creates_every_table(store: StateStore) -> None:
 
 
 def test_open_sets_schema_revision(store: StateStore) -> None:
-    assert schema_revision(store) == ["0002"]
+    assert schema_revision(store) == [HEAD_REVISION]
 
 
 def test_migrated_schema_matches_tables(store: StateStore) -> None:
@@ -89,7 +96,7 @@ def test_reopen_keeps_runs_and_revision(state_url: str) -> None:
         run_id = finished_run(first, RunOutcome.OK)
 
     with StateStore.open(state_url) as second:
-        assert schema_revision(second) == ["0002"]
+        assert schema_revision(second) == [HEAD_REVISION]
         assert [record.id for record in second.runs()] == [run_id]
 
 
@@ -101,7 +108,7 @@ def test_open_upgrades_database_at_base(state_url: str) -> None:
 
     with StateStore.open(state_url) as second:
         assert TABLES <= set(sa.inspect(second.engine).get_table_names())
-        assert schema_revision(second) == ["0002"]
+        assert schema_revision(second) == [HEAD_REVISION]
 
 
 def test_open_sqlite_uses_wal_journal(tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""Snapshots and transitions stored as one document per run, and their migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from rules.history import DealSnapshot, Transition
+from sync.state.packing import (
+    pack_snapshot,
+    pack_transitions,
+    unpack_snapshot,
+    unpack_transitions,
+)
+from sync.state.records import RunOutcome
+from sync.state.schema import HEAD_REVISION, alembic_config, schema_revisions
+from sync.state.store import StateStore
+
+WORKBOOK = "/data/pipeline.xlsx"
+SEPT_1 = dt.date(2025, 9, 1)
+SEPT_2 = dt.date(2025, 9, 2)
+STARTED = dt.datetime(2025, 9, 1, 8, tzinfo=dt.UTC)
+
+DEALS = [
+    DealSnapshot("D-1", "Lead", "Ana", 1200.5, 2),
+    DealSnapshot("D-2", "Negotiaton", None, None, 3),
+    DealSnapshot("D-3", None, "Ben", 0.1, 4),
+]
+MOVES = [
+    Transition("D-1", None, "Lead", SEPT_1),
+    Transition("D-2", None, "Proposal", SEPT_1),
+    Transition("D-2", "Proposal", None, SEPT_2),
+]
+
+# The tables of revision 0002 that revision 0003 replaces.
+old_runs = sa.table(
+    "runs",
+    sa.column("id", sa.Integer),
+    sa.column("workbook_key", sa.String),
+    sa.column("tab", sa.String),
+    sa.column("as_of", sa.Date),
+    sa.column("started_at", sa.DateTime),
+    sa.column("outcome", sa.String),
+    sa.column("has_snapshot", sa.Boolean),
+)
+old_snapshots = sa.table(
+    "snapshots",
+    sa.column("run_id", sa.Integer),
+    *(sa.column(name) for name in DealSnapshot._fields),
+)
+old_transitions = sa.table(
+    "transitions",
+    sa.column("workbook_key", sa.String),
+    sa.column("deal_id", sa.String),
+    sa.column("from_stage", sa.String),
+    sa.column("to_stage", sa.String),
+    sa.column("seen_on", sa.Date),
+    sa.column("run_id", sa.Integer),
+)
+
+
+@pytest.mark.parametrize("deals", [DEALS, []], ids=["three deals", "no deals"])
+def test_snapshot_document_round_trip(deals: list[DealSnapshot]) -> None:
+    assert unpack_snapshot(pack_snapshot(deals)) == deals
+
+
+@pytest.mark.parametrize("moves", [MOVES, []], ids=["three moves", "no moves"])
+def test_transitions_document_round_trip(moves: list[Transition]) -> None:
+    assert unpack_transitions(pack_transitions(moves)) == moves
+
+
+def test_empty_snapshot_kept_as_empty(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Pipeline", SEPT_1, now=STARTED)
+    store.save_snapshot(run_id, [])
+    store.finish_run(run_id, RunOutcome.OK, now=STARTED)
+
+    assert store.latest_snapshot(WORKBOOK) == []
+
+
+@pytest.mark.parametrize("older", ["0001", "0002"], ids=["from 0001", "from 0002"])
+def test_upgrade_packs_stored_rows(store: StateStore, older: str) -> None:
+    downgrade_to(store, older)
+    insert_old_rows(store)
+
+    reopened = StateStore.open(store_url(store))
+    with reopened.engine.connect() as connection:
+        assert schema_revisions(connection) == [HEAD_REVISION]
+    assert reopened.latest_snapshot(WORKBOOK) == sorted(DEALS, key=lambda d: d.row)
+    assert reopened.transitions(WORKBOOK) == MOVES
+    assert reopened.transitions(WORKBOOK, "D-2") == MOVES[1:]
+    reopened.close()
+
+
+def test_downgrade_unpacks_documents(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Pipeline", SEPT_1, now=STARTED)
+    store.save_snapshot(run_id, DEALS)
+    store.record_transitions(WORKBOOK, run_id, MOVES)
+    store.finish_run(run_id, RunOutcome.OK, now=STARTED)
+
+    downgrade_to(store, "0002")
+
+    with store.engine.connect() as connection:
+        deals = connection.execute(
+            sa.select(*(old_snapshots.c[name] for name in DealSnapshot._fields))
+        ).all()
+        moves = connection.execute(
+            sa.select(old_transitions.c.deal_id, old_transitions.c.to_stage)
+        ).all()
+    assert sorted(tuple(deal) for deal in deals) == [tuple(deal) for deal in DEALS]
+    assert [tuple(move) for move in moves] == [
+        (move.deal_id, move.to_stage) for move in MOVES
+    ]
+
+
+def store_url(store: StateStore) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+def downgrade_to(store: StateStore, revision: str) -> None:
+    command.downgrade(alembic_config(store_url(store)), revision)
+
+
+def insert_old_rows(store: StateStore) -> None:
+    """Store, in the 0002 layout, an empty snapshot, then one of three deals.
+
+    A failed run's transition is stored too; the upgraded store must skip it
+    as the old one did. The deals are inserted out of row order.
+    """
+    runs = [
+        (1, RunOutcome.OK.value, True),
+        (2, RunOutcome.OK.value, True),
+        (3, RunOutcome.FAILED.value, False),
+    ]
+    failed_move = Transition("D-1", "Lead", "Won", SEPT_2)
+    with store.engine.begin() as connection:
+        for run_id, outcome, has_snapshot in runs:
+            connection.execute(
+                sa.insert(old_runs).values(
+                    id=run_id,
+                    workbook_key=WORKBOOK,
+                    tab="Pipeline",
+                    as_of=SEPT_1,
+                    started_at=STARTED.replace(tzinfo=None),
+                    outcome=outcome,
+                    has_snapshot=has_snapshot,
+                )
+            )
+        for deal in reversed(DEALS):
+            connection.execute(
+                sa.insert(old_snapshots).values(run_id=2, **deal._asdict())
+            )
+        for run_id, move in [(1, MOVES[0]), (1, MOVES[1]), (3, failed_move)]:
+            connection.execute(
+                sa.insert(old_transitions).values(
+                    run_id=run_id, workbook_key=WORKBOOK, **move._asdict()
+                )
+            )
+        connection.execute(
+            sa.insert(old_transitions).values(
+                run_id=2, workbook_key=WORKBOOK, **MOVES[2]._asdict()
+            )
+        )
