@@ -28,9 +28,13 @@ _INVALID_CHARACTERS = re.compile(f"[{_INVALID}\ud800-\udfff]")
 # Text without any of these comes out of escape_cell_text unchanged.
 _NEEDS_ESCAPING = re.compile(f"[&<>\r{_INVALID}\ud800-\udfff]|_x")
 _UNSAFE_CHARACTER = re.compile(f"[&<>\r{_INVALID}\ud800-\udfff]")
-# The ASCII characters outside _UNSAFE_CHARACTER, for a faster test of ASCII text.
-_SAFE_ASCII = bytes(
-    code for code in range(128) if _UNSAFE_CHARACTER.match(chr(code)) is None
+# The bytes of UTF-8 text that cannot be part of an unsafe character: every
+# byte of a multi-byte character, and the ASCII characters outside
+# _UNSAFE_CHARACTER. Lone surrogates and U+FFFE/U+FFFF are checked separately.
+_SAFE_UTF8_BYTES = bytes(
+    code
+    for code in range(256)
+    if code >= 128 or _UNSAFE_CHARACTER.match(chr(code)) is None
 )
 _ROOT_ELEMENT = re.compile(
     rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)(?=[\s/>])"
@@ -96,14 +100,20 @@ def escape_cell_texts(texts: list[str]) -> list[str]:
 
 
 def _is_safe_text(text: str) -> bool:
-    """Return True when ``text`` has no character or ``_x`` that escaping may change."""
-    if text.isascii():
-        # Deleting every safe byte took half the time of a regex search on
-        # 550 kB of ASCII text (CPython 3.11).
-        safe = not text.encode("ascii").translate(None, _SAFE_ASCII)
-    else:
-        safe = _UNSAFE_CHARACTER.search(text) is None
-    return safe and "_x" not in text
+    """Return True when ``text`` has no character or ``_x`` that escaping may change.
+
+    On the 10 MB message column of a 100k-row Problems tab, deleting the safe
+    bytes of the UTF-8 text took 0.03 s where a regex search took 0.08 s
+    (CPython 3.11).
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    if b"_x" in data or data.translate(None, _SAFE_UTF8_BYTES):
+        return False
+    # These start the UTF-8 of U+D000-U+DFFF (surrogates among them) and of
+    # U+FFC0-U+FFFF, so only text with them needs the slower search.
+    if b"\xed" in data or b"\xef\xbf" in data:
+        return _UNSAFE_CHARACTER.search(text) is None
+    return True
 
 
 def escape_attribute(text: str) -> str:

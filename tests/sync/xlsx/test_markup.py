@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from sync.xlsx.markup import escape_text, replace_invalid_characters
+from sync.xlsx.markup import (
+    escape_cell_text,
+    escape_cell_texts,
+    escape_text,
+    replace_invalid_characters,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +62,36 @@ def test_escape_text_for_cell(text: str, escaped: str) -> None:
 )
 def test_invalid_characters_replaced(text: str, replaced: str) -> None:
     assert replace_invalid_characters(text) == replaced
+
+
+@pytest.mark.parametrize(
+    "odd_one",
+    [
+        "a & b",
+        "x\r",
+        "bell\x07",
+        "_x0041_",
+        "lone \ud800",
+        "not a character \ufffe",
+        "x" * 40_000,
+    ],
+    ids=[
+        "ampersand",
+        "carriage-return",
+        "control",
+        "escape-lookalike",
+        "surrogate",
+        "noncharacter",
+        "too-long",
+    ],
+)
+def test_column_escaped_like_each_text(odd_one: str) -> None:
+    texts = ["plain", "ellipsis …", "한국어 \ud7ff", odd_one, "\uffc0 end"]
+
+    assert escape_cell_texts(texts) == [escape_cell_text(text) for text in texts]
+
+
+def test_plain_column_returned_unchanged() -> None:
+    texts = ["plain", "ellipsis …", "한국어", "_ x", "tab\tline\n"]
+
+    assert escape_cell_texts(texts) is texts
