@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from config.models import ID_FIELD, STAGE_FIELD, Pipeline
+from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
@@ -49,6 +49,10 @@ class AllowedList:
     known_keys: dict[str, str] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
+    # Whether each cell text seen so far is allowed, for the same reason.
+    known_texts: dict[str, bool] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.keys = {self.key_of(value): value for value in self.values}
@@ -60,6 +64,13 @@ class AllowedList:
             key = unicodedata.normalize("NFC", " ".join(text.split()))
             self.known_keys[text] = key.casefold() if self.ignore_case else key
         return self.known_keys[text]
+
+    def accepts(self, text: str) -> bool:
+        """Return True when ``text`` compares equal to one of the allowed values."""
+        accepted = self.known_texts.get(text)
+        if accepted is None:
+            accepted = self.known_texts[text] = self.key_of(text) in self.keys
+        return accepted
 
     def suggest(self, key: str) -> str | None:
         """Return the allowed value nearest to ``key``, or None when none is close.
@@ -77,13 +88,60 @@ class AllowedList:
 
 
 @dataclass(frozen=True)
+class StageRules:
+    """The parts of one stage's rules that the checks use, worked out once per run.
+
+    ``required`` leaves out the ID, which has ``missing-id``, and fields that
+    are not mapped, which the definition's model rejects.
+    """
+
+    stage: Stage
+    required: tuple[str, ...]
+    next_step_required: bool
+
+
+@dataclass(frozen=True)
 class CheckContext:
-    """Inputs every deal check needs besides the deal: columns, rules and today."""
+    """Inputs every deal check needs besides the deal: columns, rules and today.
+
+    ``headers`` has the header text of each mapped field, ``stage_rules`` the
+    rules of each stage by name, and ``allowed_fields`` the allowed lists that
+    apply to a mapped field other than the stage.
+    """
 
     columns: ColumnMap
     pipeline: Pipeline
     allowed: dict[str, AllowedList]
     as_of: dt.date
+    headers: dict[str, str] = field(init=False, repr=False, compare=False)
+    stage_rules: dict[str, StageRules] = field(init=False, repr=False, compare=False)
+    allowed_fields: list[tuple[str, AllowedList]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        fields = self.columns.fields
+        headers = {name: self.columns.header_of(name) for name in fields}
+        stage_rules = {
+            stage.name: _stage_rules(stage, self.columns, self.pipeline)
+            for stage in self.pipeline.stages
+        }
+        allowed_fields = [
+            (name, allowed)
+            for name, allowed in self.allowed.items()
+            if name != STAGE_FIELD and name in fields
+        ]
+        # The dataclass is frozen, so derived fields are set past its __setattr__.
+        object.__setattr__(self, "headers", headers)
+        object.__setattr__(self, "stage_rules", stage_rules)
+        object.__setattr__(self, "allowed_fields", allowed_fields)
+
+    def rules_of(self, stage: Stage) -> StageRules:
+        """Return the rules of a stage, worked out now if it is not the pipeline's."""
+        rules = self.stage_rules.get(stage.name)
+        if rules is None or rules.stage is not stage:
+            return _stage_rules(stage, self.columns, self.pipeline)
+        return rules
 
 
 # The severity of each finding these checks produce.
@@ -139,10 +197,12 @@ def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
     """Return a ``duplicate-id`` error on every deal whose trimmed ID another has."""
     deal_ids = [(deal.deal_id or "").strip() for deal in deals]
     counts = Counter(deal_ids)
+    repeated = {deal_id for deal_id, count in counts.items() if deal_id and count > 1}
     deals_by_id: dict[str, list[Deal]] = defaultdict(list)
-    for deal_id, deal in zip(deal_ids, deals, strict=True):
-        if deal_id and counts[deal_id] > 1:
-            deals_by_id[deal_id].append(deal)
+    if repeated:
+        for deal_id, deal in zip(deal_ids, deals, strict=True):
+            if deal_id in repeated:
+                deals_by_id[deal_id].append(deal)
 
     findings: list[Finding] = []
     for sharing in deals_by_id.values():
@@ -158,16 +218,15 @@ def check_required(deal: Deal, context: CheckContext) -> list[Finding]:
     """
     if deal.stage is None:
         return []
+    # A field in ``values`` parsed from a filled cell, so only the others can
+    # be blank.
     missing = [
         name
-        for name in deal.stage.required
-        if name != ID_FIELD
-        and name in context.columns.fields
-        and is_blank(deal.raw.get(name))
+        for name in context.rules_of(deal.stage).required
+        if name not in deal.values and is_blank(deal.raw.get(name))
     ]
-    params = {"stage": deal.stage.name}
     return [
-        _finding(Code.MISSING_REQUIRED, deal, context.columns, name, params)
+        _finding(Code.MISSING_REQUIRED, deal, context, name, {"stage": deal.stage.name})
         for name in missing
     ]
 
@@ -178,35 +237,30 @@ def check_allowed_values(deal: Deal, context: CheckContext) -> list[Finding]:
     The stage field is skipped because parsing reports unknown stages itself.
     """
     findings: list[Finding] = []
-    for name, allowed in context.allowed.items():
+    for name, allowed in context.allowed_fields:
         value = deal.values.get(name)
-        if name == STAGE_FIELD or name not in context.columns.fields or value is None:
+        if value is None:
             continue
 
         text = value if isinstance(value, str) else display_value(value)
-        key = allowed.key_of(text)
-        if key in allowed.keys:
+        if allowed.accepts(text):
             continue
-        params = _unknown_value_params(allowed, key, context.pipeline, name)
-        findings.append(
-            _finding(Code.UNKNOWN_VALUE, deal, context.columns, name, params)
+        params = _unknown_value_params(
+            allowed, allowed.key_of(text), context.pipeline, name
         )
+        findings.append(_finding(Code.UNKNOWN_VALUE, deal, context, name, params))
     return findings
 
 
 def check_close_date(deal: Deal, context: CheckContext) -> list[Finding]:
     """Return ``close-date-passed`` when an open deal's expected close is past."""
     close_date = deal.date(CLOSE_DATE_FIELD)
-    if not is_open(deal) or close_date is None or close_date >= context.as_of:
+    if close_date is None or close_date >= context.as_of or not is_open(deal):
         return []
-    params = {
-        "days": str((context.as_of - close_date).days),
-        "date": close_date.isoformat(),
-    }
+    date = close_date.isoformat()
+    params = {"days": str((context.as_of - close_date).days), "date": date}
     return [
-        _finding(
-            Code.CLOSE_DATE_PASSED, deal, context.columns, CLOSE_DATE_FIELD, params
-        )
+        _finding(Code.CLOSE_DATE_PASSED, deal, context, CLOSE_DATE_FIELD, params, date)
     ]
 
 
@@ -216,7 +270,7 @@ def check_followup(deal: Deal, context: CheckContext) -> list[Finding]:
     Nothing is checked when the next-step date column is not mapped, or when the
     deal is snoozed or acknowledged.
     """
-    if NEXT_STEP_DATE_FIELD not in context.columns.fields or not is_open(deal):
+    if not is_open(deal) or NEXT_STEP_DATE_FIELD not in context.columns.fields:
         return []
     if is_followup_suppressed(deal, context.as_of):
         return []
@@ -229,22 +283,20 @@ def check_followup(deal: Deal, context: CheckContext) -> list[Finding]:
 
 def check_idle(deal: Deal, context: CheckContext) -> list[Finding]:
     """Return ``idle-in-stage`` when a deal stayed longer than its stage allows."""
-    entered = deal.date(STAGE_ENTERED_FIELD)
-    if deal.stage is None or deal.stage.idle_days is None or entered is None:
+    stage = deal.stage
+    if stage is None or stage.idle_days is None:
         return []
-    if STAGE_ENTERED_FIELD not in context.columns.fields:
+    entered = deal.date(STAGE_ENTERED_FIELD)
+    if entered is None or STAGE_ENTERED_FIELD not in context.columns.fields:
         return []
 
     days = (context.as_of - entered).days
-    if days <= deal.stage.idle_days:
+    if days <= stage.idle_days:
         return []
-    params = {
-        "days": str(days),
-        "limit": str(deal.stage.idle_days),
-        "stage": deal.stage.name,
-    }
+    params = {"days": str(days), "limit": str(stage.idle_days), "stage": stage.name}
+    date = entered.isoformat()
     return [
-        _finding(Code.IDLE_IN_STAGE, deal, context.columns, STAGE_ENTERED_FIELD, params)
+        _finding(Code.IDLE_IN_STAGE, deal, context, STAGE_ENTERED_FIELD, params, date)
     ]
 
 
@@ -261,15 +313,10 @@ def _check_next_step_present(deal: Deal, context: CheckContext) -> list[Finding]
     # A filled but unreadable date already has a bad-date finding from parsing.
     if deal.stage is None or not is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD)):
         return []
-    required = deal.stage.next_step_required
-    if required is None:
-        required = context.pipeline.followups.require_next_step_date
-    if not required:
+    if not context.rules_of(deal.stage).next_step_required:
         return []
     params = {"stage": deal.stage.name}
-    return [
-        _finding(Code.NO_NEXT_STEP, deal, context.columns, NEXT_STEP_DATE_FIELD, params)
-    ]
+    return [_finding(Code.NO_NEXT_STEP, deal, context, NEXT_STEP_DATE_FIELD, params)]
 
 
 def _check_next_step_due(
@@ -280,22 +327,31 @@ def _check_next_step_due(
     if state is None:
         return []
 
-    params = {"date": due.isoformat()}
+    date = due.isoformat()
+    params = {"date": date}
     if state is FollowupState.OVERDUE:
         code = Code.FOLLOWUP_OVERDUE
         params["days"] = str((context.as_of - due).days)
     else:
         code = Code.FOLLOWUP_DUE_SOON
         params["days"] = str((due - context.as_of).days)
-    return [_finding(code, deal, context.columns, NEXT_STEP_DATE_FIELD, params)]
+    return [_finding(code, deal, context, NEXT_STEP_DATE_FIELD, params, date)]
 
 
 def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> Finding:
     # NOTE: each finding lists every other row of its group, so k rows sharing
     # one ID cost time and text in proportion to k squared.
     others = [str(other.row) for other in sharing if other is not deal]
-    params = {"rows": ", ".join(others), "count": str(len(sharing))}
-    return _finding(Code.DUPLICATE_ID, deal, columns, ID_FIELD, params)
+    return Finding(
+        code=Code.DUPLICATE_ID,
+        severity=SEVERITIES[Code.DUPLICATE_ID],
+        row=deal.row,
+        column=columns.header_of(ID_FIELD),
+        value=_cell_text(deal, ID_FIELD),
+        deal_id=deal.deal_id,
+        field=ID_FIELD,
+        params={"rows": ", ".join(others), "count": str(len(sharing))},
+    )
 
 
 def _unknown_value_params(
@@ -319,18 +375,34 @@ def _unknown_value_params(
 
 
 def _finding(
-    code: Code, deal: Deal, columns: ColumnMap, field_name: str, params: dict[str, str]
+    code: Code,
+    deal: Deal,
+    context: CheckContext,
+    field_name: str,
+    params: dict[str, str],
+    date_text: str | None = None,
 ) -> Finding:
+    """Build a finding on a deal's cell; ``date_text`` is the cell's parsed date."""
     return Finding(
         code=code,
         severity=SEVERITIES[code],
         row=deal.row,
-        column=columns.header_of(field_name),
-        value=_cell_text(deal, field_name),
+        column=context.headers[field_name],
+        value=date_text or _cell_text(deal, field_name),
         deal_id=deal.deal_id,
         field=field_name,
-        params=dict(params),
+        params=params,
     )
+
+
+def _stage_rules(stage: Stage, columns: ColumnMap, pipeline: Pipeline) -> StageRules:
+    required = [
+        name for name in stage.required if name != ID_FIELD and name in columns.fields
+    ]
+    next_step_required = stage.next_step_required
+    if next_step_required is None:
+        next_step_required = pipeline.followups.require_next_step_date
+    return StageRules(stage, tuple(required), next_step_required)
 
 
 def _cell_text(deal: Deal, field_name: str) -> str | None:
