@@ -32,7 +32,7 @@ import string
 
 from config.models import Locale
 from rules.cell_problem import Reason
-from rules.findings import Code, Finding
+from rules.findings import Code, Finding, Severity
 
 Templates = dict[Code, dict[Locale, tuple[str, ...]]]
 
@@ -352,12 +352,21 @@ def render_message(finding: Finding, locale: Locale) -> str:
     the suggestion 'GTX Pro'. After, in English: "Product 'GTXPro' is not in the
     allowed list; did you mean 'GTX Pro'?"
     """
-    return _render(MESSAGES[finding.code][locale], finding, locale)
+    return _render(_FULL, finding, locale)
 
 
 def render_short(finding: Finding, locale: Locale) -> str:
     """Render the few words a status cell shows, such as "missing Account"."""
-    return _render(SHORT_MESSAGES[finding.code][locale], finding, locale)
+    return _render(_SHORT, finding, locale)
+
+
+_FULL, _SHORT = "full", "short"
+_TEMPLATE_SETS = {_FULL: MESSAGES, _SHORT: SHORT_MESSAGES}
+
+# Renders kept for reuse, because the findings of one code repeat a few texts
+# on many rows: the 86k findings of the 100k-row benchmark workbook render to
+# fewer than 1,000 distinct texts.
+RENDER_CACHE_SIZE = 8192
 
 
 class _Context(dict[str, str]):
@@ -366,10 +375,51 @@ class _Context(dict[str, str]):
         return "?"
 
 
-def _render(templates: tuple[str, ...], finding: Finding, locale: Locale) -> str:
+def _render(kind: str, finding: Finding, locale: Locale) -> str:
+    # The row and the deal ID are left out of the cache key unless a template
+    # shows them, because they differ on every row.
+    shows_row, shows_deal_id = _shown_attributes(kind, finding.code, locale)
+    return _render_fields(
+        kind,
+        locale,
+        finding.code,
+        finding.row if shows_row else None,
+        finding.column,
+        finding.value,
+        finding.deal_id if shows_deal_id else None,
+        finding.field,
+        tuple(finding.params.items()),
+    )
+
+
+@functools.cache
+def _shown_attributes(kind: str, code: Code, locale: Locale) -> tuple[bool, bool]:
+    templates = _TEMPLATE_SETS[kind][code][locale]
+    fields = {name for template in templates for name in _fields_of(template)}
+    return "row" in fields, "deal_id" in fields
+
+
+@functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
+def _render_fields(
+    kind: str,
+    locale: Locale,
+    code: Code,
+    row: int | None,
+    column: str | None,
+    value: str | None,
+    deal_id: str | None,
+    field: str | None,
+    params: tuple[tuple[str, str], ...],
+) -> str:
+    # The finding is rebuilt from the cache key; no template shows the severity.
+    context = _context(
+        Finding(code, Severity.INFO, row, column, value, deal_id, field, dict(params)),
+        locale,
+    )
+
     # A template is used only when all its fields are filled, so only the
     # fallback needs _Context to show "?". A plain dict is quicker to build.
-    context = _context(finding, locale)
+    templates = _TEMPLATE_SETS[kind][code][locale]
     for template in templates:
         if all(map(context.get, _fields_of(template))):
             return template.format_map(context)
