@@ -228,6 +228,9 @@ class _SheetData:
         # mean empty.
         if value is None or value != value:
             return ""
+        # Whole numbers are the most common value after text.
+        if type(value) is int:
+            return self.number_body(value, bold)
         if isinstance(value, bool):
             return f'{self.style(0, bold)} t="b"><v>{int(value)}</v></c>'
         if isinstance(value, str):
@@ -260,7 +263,7 @@ class _SheetData:
         head = f'{self.style(0, bold)} t="inlineStr"><is><t xml:space="preserve">'
         return head, "</t></is></c>"
 
-    def number_body(self, number: float, bold: bool) -> str:
+    def number_body(self, number: int | float, bold: bool) -> str:
         if math.isnan(number):
             return ""
         if math.isinf(number):
@@ -327,7 +330,11 @@ def _row_streams(
     return streams
 
 
-def _number_text(number: float) -> str:
+def _number_text(number: int | float) -> str:
+    """Return a number as a cell contains it: a whole number below 1e15 as one."""
+    if type(number) is int and -(10**15) < number < 10**15:
+        return str(number)
+    number = float(number)
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
     return repr(number)
