@@ -15,12 +15,11 @@ from rules.stage_log import (
     StageLogRow,
     idle_findings_from_log,
     log_funnel,
-    log_rows_of_stays,
-    stays_by_deal,
-    times_of_stays,
+    stage_log_rows,
+    times_of_log_rows,
 )
 from rules.transitions import (
-    check_transitions,
+    check_tracked,
     deals_by_unique_id,
     diff_snapshots,
     snapshot_tracked,
@@ -72,20 +71,19 @@ def apply_history(
     new_transitions = diff_snapshots(history.previous, snapshots, as_of)
     transitions = [*history.transitions, *new_transitions]
     started_on = history.log_started_on or as_of
-    stays = stays_by_deal(transitions, as_of, log_started_on=started_on)
+    log_rows = stage_log_rows(transitions, as_of, log_started_on=started_on)
 
-    findings = check_transitions(
-        _recent(transitions, as_of), deals, columns, pipeline, as_of
-    )
+    recent = _recent(transitions, as_of)
+    findings = check_tracked(recent, tracked, columns, pipeline, as_of)
     if "stage_entered_date" not in columns.fields:
-        times = times_of_stays(stays)
+        times = times_of_log_rows(log_rows)
         findings += idle_findings_from_log(deals, times, columns, pipeline)
 
     return HistoryOutcome(
         snapshots=snapshots,
         new_transitions=new_transitions,
         findings=findings,
-        log_rows=log_rows_of_stays(stays),
+        log_rows=log_rows,
         funnel=log_funnel(transitions, pipeline),
     )
 

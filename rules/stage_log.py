@@ -20,7 +20,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from config.models import Outcome, Pipeline, Stage
@@ -34,8 +35,10 @@ from rules.transitions import (
     SEEN_ON_INDEX,
     deals_by_unique_id,
     stage_column_finding,
-    transitions_by_deal,
 )
+
+# The deal ID of a transition or of a Stage log line.
+DEAL_ID = attrgetter("deal_id")
 
 
 class StageStay(NamedTuple):
@@ -130,21 +133,8 @@ def stage_stays(
     as of 09-07. After: Lead 09-01 to 09-03, 2 days, entered unknown. Proposal
     from 09-03, 4 days so far.
     """
-    stays: list[StageStay] = []
-    for transition in sorted(transitions, key=itemgetter(SEEN_ON_INDEX)):
-        current = stays[-1] if stays and stays[-1].exited is None else None
-        if transition.seen_on > as_of or (
-            current is not None and transition.to_stage == current.stage
-        ):
-            continue
-
-        if current is not None:
-            stays[-1] = _end_stay(current, transition)
-        if transition.to_stage is not None:
-            stays.append(
-                _begin_stay(transition.to_stage, transition, as_of, log_started_on)
-            )
-    return stays
+    rows = stage_log_rows(transitions, as_of, log_started_on=log_started_on)
+    return [_stay_of_row(row) for row in rows]
 
 
 def time_in_stage(
@@ -157,29 +147,15 @@ def time_in_stage(
     transition. Deals with no stay on or
     before ``as_of`` are left out.
     """
-    stays = stays_by_deal(transitions, as_of, log_started_on=log_started_on)
-    return times_of_stays(stays)
+    rows = stage_log_rows(transitions, as_of, log_started_on=log_started_on)
+    return times_of_log_rows(rows)
 
 
-def times_of_stays(stays: Mapping[str, list[StageStay]]) -> dict[str, TimeInStage]:
-    """Compute :func:`time_in_stage` from :func:`stays_by_deal`'s stays."""
+def times_of_log_rows(rows: Sequence[StageLogRow]) -> dict[str, TimeInStage]:
+    """Compute :func:`time_in_stage` from the lines :func:`stage_log_rows` made."""
     return {
-        deal_id: _time_in_stage(deal_id, stays_of_deal)
-        for deal_id, stays_of_deal in stays.items()
-        if stays_of_deal
-    }
-
-
-def stays_by_deal(
-    transitions: Sequence[Transition], as_of: dt.date, *, log_started_on: dt.date
-) -> dict[str, list[StageStay]]:
-    """Return every deal's stays (see :func:`stage_stays`), in deal ID order.
-
-    A deal whose transitions all came after ``as_of`` is left out.
-    """
-    return {
-        deal_id: stage_stays(moves, as_of, log_started_on=log_started_on)
-        for deal_id, moves in transitions_by_deal(transitions, as_of).items()
+        deal_id: _time_in_stage(deal_id, [_stay_of_row(row) for row in rows_of_deal])
+        for deal_id, rows_of_deal in groupby(rows, key=DEAL_ID)
     }
 
 
@@ -231,15 +207,18 @@ def log_funnel(
     """
     funnel = funnel_stages(pipeline)
     positions = _funnel_positions(transitions, funnel, pipeline)
-    paths: dict[str, list[int]] = {}
-    for move in sorted(transitions, key=itemgetter(SEEN_ON_INDEX)):
-        path = paths.setdefault(move.deal_id, [])
-        if move.to_stage in positions:
-            path.append(positions[move.to_stage])
+    # Many deals share a path, so each distinct path is measured once.
+    paths = Counter(
+        tuple(positions[move.to_stage] for move in moves if move.to_stage in positions)
+        for _deal_id, moves in groupby(_log_order(transitions), key=DEAL_ID)
+    )
 
     # Paths counted by how far they reach, so each stage sums a few counts.
-    furthest = Counter(max(path, default=-1) for path in paths.values())
-    strict = Counter(_strict_reach(path) for path in paths.values())
+    furthest: Counter[int] = Counter()
+    strict: Counter[int] = Counter()
+    for path, deals in paths.items():
+        furthest[max(path, default=-1)] += deals
+        strict[_strict_reach(path)] += deals
     return [
         LogFunnelStage(
             name=stage.name,
@@ -260,42 +239,61 @@ def stage_log_rows(
     Qualified on 09-03, as of 09-04, with the log started on 09-01. After: D-1
     Lead 09-01 to 09-03, D-1 Qualified from 09-03, D-2 Lead from 09-01.
     """
-    stays = stays_by_deal(transitions, as_of, log_started_on=log_started_on)
-    return log_rows_of_stays(stays)
+    rows: list[StageLogRow] = []
+    deal_id: str | None = None
+    # The deal's stage after its latest transition, None when it is off the
+    # sheet. A transition into that same stage continues the stay.
+    stage: str | None = None
+    for transition in _log_order(transitions):
+        if transition.deal_id != deal_id:
+            deal_id, stage = transition.deal_id, None
+        if transition.seen_on > as_of or transition.to_stage == stage:
+            continue
+
+        if stage is not None:
+            rows[-1] = _end_stay(rows[-1], transition)
+        stage = transition.to_stage
+        if stage is not None:
+            rows.append(_begin_stay(stage, transition, as_of, log_started_on))
+    return rows
 
 
-def log_rows_of_stays(stays: Mapping[str, list[StageStay]]) -> list[StageLogRow]:
-    """List :func:`stays_by_deal`'s stays as Stage log lines, in the same order."""
-    return [
-        StageLogRow(deal_id, *stay)
-        for deal_id, stays_of_deal in stays.items()
-        for stay in stays_of_deal
-    ]
+def _log_order(transitions: Sequence[Transition]) -> list[Transition]:
+    """Sort transitions by deal ID, then by day, same-day ones as given."""
+    by_day = sorted(transitions, key=itemgetter(SEEN_ON_INDEX))
+    return sorted(by_day, key=DEAL_ID)
 
 
 def _begin_stay(
     stage: str, transition: Transition, as_of: dt.date, log_started_on: dt.date
-) -> StageStay:
+) -> StageLogRow:
     # Only the first run can find deals whose stage began before the log did.
     first_sighting = transition.from_stage is None
-    return StageStay(
-        stage=stage,
-        entered=transition.seen_on,
-        exited=None,
-        days=(as_of - transition.seen_on).days,
-        entered_known=not (first_sighting and transition.seen_on == log_started_on),
+    return StageLogRow(
+        transition.deal_id,
+        stage,
+        transition.seen_on,
+        None,
+        (as_of - transition.seen_on).days,
+        not (first_sighting and transition.seen_on == log_started_on),
+        False,
     )
 
 
-def _end_stay(stay: StageStay, transition: Transition) -> StageStay:
-    return StageStay(
-        stage=stay.stage,
-        entered=stay.entered,
-        exited=transition.seen_on,
-        days=(transition.seen_on - stay.entered).days,
-        entered_known=stay.entered_known,
-        disappeared=transition.to_stage is None,
+def _end_stay(row: StageLogRow, transition: Transition) -> StageLogRow:
+    return StageLogRow(
+        row.deal_id,
+        row.stage,
+        row.entered,
+        transition.seen_on,
+        (transition.seen_on - row.entered).days,
+        row.entered_known,
+        transition.to_stage is None,
     )
+
+
+def _stay_of_row(row: StageLogRow) -> StageStay:
+    return StageStay._make(row[1:])
 
 
 def _time_in_stage(deal_id: str, stays: list[StageStay]) -> TimeInStage:
@@ -343,7 +341,7 @@ def _funnel_positions(
     return by_label
 
 
-def _strict_reach(path: list[int]) -> int:
+def _strict_reach(path: tuple[int, ...]) -> int:
     # How many funnel stages, from the first, the path contains in order. Taking
     # each next stage at its first chance finds the longest such run.
     reached = 0

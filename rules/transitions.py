@@ -181,6 +181,19 @@ def check_transitions(
     skips are not allowed. After: ``stage-skipped`` on D-1's row with params
     from 'Lead', to 'Proposal', skipped 'Qualified'.
     """
+    return check_tracked(
+        transitions, deals_by_unique_id(deals), columns, pipeline, as_of
+    )
+
+
+def check_tracked(
+    transitions: Sequence[Transition],
+    tracked: Mapping[str, Deal],
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    as_of: dt.date,
+) -> list[Finding]:
+    """Run :func:`check_transitions` on :func:`deals_by_unique_id`'s deals."""
     policy = pipeline.transitions
     if policy.allow_skips and policy.allow_moves_back:
         return []
@@ -188,7 +201,7 @@ def check_transitions(
     policy_check = _MovePolicy(pipeline)
 
     findings: list[Finding] = []
-    for deal_id, deal in deals_by_unique_id(deals).items():
+    for deal_id, deal in tracked.items():
         move = moves.get(deal_id)
         # A deal first seen in its stage made no move the policy could forbid.
         if move is None or move.from_stage is None or deal.stage is None:
