@@ -209,7 +209,9 @@ def log_funnel(
     positions = _funnel_positions(transitions, funnel, pipeline)
     # Many deals share a path, so each distinct path is measured once.
     paths = Counter(
-        tuple(positions[move.to_stage] for move in moves if move.to_stage in positions)
+        tuple(
+            [positions[move.to_stage] for move in moves if move.to_stage in positions]
+        )
         for _deal_id, moves in groupby(_log_order(transitions), key=DEAL_ID)
     )
 

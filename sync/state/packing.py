@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import zlib
 from collections.abc import Sequence
 from typing import Any
+
+from isal import isal_zlib
 
 from rules.history import DealSnapshot, Transition
 from rules.transitions import SEEN_ON_INDEX
 from sync.state.errors import StateError
 
-# Measured on 100k snapshot entries: zlib level 1 packs the 5.4 MB of JSON
-# into 1.0 MB in about 0.02 s, and level 6 took about 0.14 s.
+# Measured on 100k snapshot entries (4.9 MB of JSON): ISA-L's level 1 packs
+# them into 0.97 MB in 0.007 s, where zlib's level 1 took 0.022 s. The output
+# is plain zlib data, so zlib.decompress reads it too.
 COMPRESSION_LEVEL = 1
 
 
@@ -65,11 +67,12 @@ def _columns(rows: Sequence[tuple[Any, ...]], fields: Sequence[str]) -> list[lis
 
 def _pack(fields: Sequence[str], columns: list[list[Any]]) -> bytes:
     document = {"fields": list(fields), "columns": columns}
-    return zlib.compress(json.dumps(document).encode(), COMPRESSION_LEVEL)
+    text = json.dumps(document, separators=(",", ":"))
+    return isal_zlib.compress(text.encode(), COMPRESSION_LEVEL)
 
 
 def _unpack(fields: Sequence[str], packed: bytes) -> list[list[Any]]:
-    document = json.loads(zlib.decompress(packed))
+    document = json.loads(isal_zlib.decompress(packed))
     if document["fields"] != list(fields):
         raise StateError(
             f"State document has fields {document['fields']!r}, expected "
