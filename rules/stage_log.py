@@ -243,8 +243,8 @@ def stage_log_rows(
     """
     rows: list[StageLogRow] = []
     deal_id: str | None = None
-    # The deal's stage after its latest transition, None when it is off the
-    # sheet. A transition into that same stage continues the stay.
+    # The deal's stage after its latest transition, None before its first one
+    # and while it is off the sheet. A move into that same stage continues it.
     stage: str | None = None
     for transition in _log_order(transitions):
         if transition.deal_id != deal_id:

@@ -51,6 +51,7 @@ def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
     ]
     tracked = dict(zip(deal_ids, deals, strict=True))
     tracked.pop("", None)
+    # Fewer keys than deals means blank or repeated IDs, so only then count.
     if len(tracked) < len(deals):
         for deal_id, count in Counter(deal_ids).items():
             if count > 1:
