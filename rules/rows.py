@@ -206,7 +206,7 @@ def _mapped_cells(
 
 
 class _ColumnParses(dict[CellValue, ParsedEntry]):
-    """The entries of one column's distinct cells, each parsed when first seen."""
+    """The entries of one column's distinct cells, each parsed on its first lookup."""
 
     def __init__(self, name: str, parse: CellParser) -> None:
         super().__init__()
@@ -279,7 +279,8 @@ def _build_deal(
     stage = reader.stages.find(label) if isinstance(label, str) else None
     raw = RowCells(reader.raw_positions, raw_cells)
 
-    # Positional arguments, because keywords cost a tenth of this function.
+    # Positional arguments, because keywords cost about a fifth of this function
+    # (CPython 3.11, 100k deals).
     return Deal(
         row_number, deal_id if isinstance(deal_id, str) else None, stage, raw, values
     )

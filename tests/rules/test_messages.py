@@ -455,3 +455,15 @@ def test_missing_param_renders_question_mark() -> None:
         "Stage moved from '?' to 'Proposal', skipping stages in between; check "
         "that the skipped stages were done."
     )
+
+
+def test_missing_id_message_names_each_row() -> None:
+    findings = [
+        Finding(Code.MISSING_ID, Severity.ERROR, row, "Deal ID", field="id")
+        for row in (4, 5)
+    ]
+
+    messages = [render_message(finding, Locale.EN) for finding in findings]
+
+    assert messages[0].startswith("Row 4 has no Deal ID;")
+    assert messages[1].startswith("Row 5 has no Deal ID;")

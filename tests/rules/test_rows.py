@@ -462,3 +462,60 @@ def test_chinese_unknown_stage_lists_stages(chinese_pipeline: Pipeline) -> None:
         "stages": "线索收集, 客户筛选与分级, 需求挖掘, 方案报价, 试用体验, "
         "异议处理与谈判, 签约成交, 售后增购, 丢单"
     }
+
+
+# repeated cells, parsed once per distinct value
+
+
+def test_repeated_cells_parse_alike(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["D-1", "Lead", "$5"],
+        ["D-2", "Lead", "$5"],
+        ["D-3", "Lead", "lots"],
+        ["D-4", "Lead", "lots"],
+    )
+
+    assert [deal.values.get("amount") for deal in deals] == [5.0, 5.0, None, None]
+    assert codes_of(findings) == [(4, Code.BAD_AMOUNT), (5, Code.BAD_AMOUNT)]
+
+
+@pytest.mark.parametrize(
+    ("cells", "amounts", "flag_row"),
+    [
+        ((1, True), [1.0, None], 3),
+        ((True, 1), [None, 1.0], 2),
+        ((0, False), [0.0, None], 3),
+    ],
+    ids=["one-then-true", "true-then-one", "zero-then-false"],
+)
+def test_equal_number_and_flag_parse_apart(
+    english_pipeline: Pipeline,
+    cells: tuple[CellValue, CellValue],
+    amounts: list[float | None],
+    flag_row: int,
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["D-1", "Lead", cells[0]],
+        ["D-2", "Lead", cells[1]],
+    )
+
+    assert [deal.values.get("amount") for deal in deals] == amounts
+    assert codes_of(findings) == [(flag_row, Code.BAD_AMOUNT)]
+    assert findings[0].params["reason"] == "true-false"
+
+
+def test_raw_cells_read_like_dict(english_pipeline: Pipeline) -> None:
+    deals, _ = read(
+        english_pipeline, ["Deal ID", "Stage", "Amount"], ["D-1", "Lead", None]
+    )
+
+    raw = deals[0].raw
+    assert raw.get("amount") is None
+    assert raw.get("owner", "none") == "none"
+    assert "amount" in raw
+    assert "owner" not in raw
+    assert raw == {"id": "D-1", "stage": "Lead", "amount": None}
