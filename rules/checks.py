@@ -118,6 +118,12 @@ class CheckContext:
     allowed_fields: list[tuple[str, AllowedList]] = field(
         init=False, repr=False, compare=False
     )
+    _date_texts: dict[dt.date, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _params: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         fields = self.columns.fields
@@ -142,6 +148,21 @@ class CheckContext:
         if rules is None or rules.stage is not stage:
             return _stage_rules(stage, self.columns, self.pipeline)
         return rules
+
+    def date_text(self, day: dt.date) -> str:
+        """Return the ISO text of a day, one string object per distinct day."""
+        text = self._date_texts.get(day)
+        if text is None:
+            text = self._date_texts[day] = day.isoformat()
+        return text
+
+    def shared_params(self, params: dict[str, str]) -> dict[str, str]:
+        """Return the params dict of an earlier equal finding, or ``params``.
+
+        No code changes a finding's params once it is made, so findings with equal
+        params (most of them, because days, dates and stages recur) share one dict.
+        """
+        return self._params.setdefault(tuple(params.items()), params)
 
 
 # The severity of each finding these checks produce.
@@ -257,7 +278,7 @@ def check_close_date(deal: Deal, context: CheckContext) -> list[Finding]:
     close_date = deal.date(CLOSE_DATE_FIELD)
     if close_date is None or close_date >= context.as_of or not is_open(deal):
         return []
-    date = close_date.isoformat()
+    date = context.date_text(close_date)
     params = {"days": str((context.as_of - close_date).days), "date": date}
     return [
         _finding(Code.CLOSE_DATE_PASSED, deal, context, CLOSE_DATE_FIELD, params, date)
@@ -294,7 +315,7 @@ def check_idle(deal: Deal, context: CheckContext) -> list[Finding]:
     if days <= stage.idle_days:
         return []
     params = {"days": str(days), "limit": str(stage.idle_days), "stage": stage.name}
-    date = entered.isoformat()
+    date = context.date_text(entered)
     return [
         _finding(Code.IDLE_IN_STAGE, deal, context, STAGE_ENTERED_FIELD, params, date)
     ]
@@ -327,7 +348,7 @@ def _check_next_step_due(
     if state is None:
         return []
 
-    date = due.isoformat()
+    date = context.date_text(due)
     params = {"date": date}
     if state is FollowupState.OVERDUE:
         code = Code.FOLLOWUP_OVERDUE
@@ -391,7 +412,7 @@ def _finding(
         value=date_text or _cell_text(deal, field_name),
         deal_id=deal.deal_id,
         field=field_name,
-        params=params,
+        params=context.shared_params(params),
     )
 
 

@@ -36,13 +36,14 @@ class Code(StrEnum):
     CONTENT_UNDER_BLANK_HEADER = "content-under-blank-header"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem (or notice) on one row of the pipeline tab.
 
     ``row`` is the row number as the user sees it in the sheet; ``column`` is the
     header text as written in the sheet; ``value`` is the cell as displayed text.
-    ``params`` fill the message template of ``code``.
+    ``params`` fill the message template of ``code``. Findings with equal params
+    may share one dict, so code must not change it.
     """
 
     code: Code
