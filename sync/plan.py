@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from rules.grid import CellValue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusWrite:
     """One status cell to set, found by deal ID or, without a unique ID, by content.
 

@@ -37,7 +37,7 @@ RowCheck = Callable[[StatusWrite, int], bool]
 """A backend's own test that a write may go to a row it was aligned to."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusTarget:
     """A status cell to write: the row the deal is on now and the new text."""
 
