@@ -19,7 +19,7 @@ class FollowupState(StrEnum):
     DUE_SOON = "due-soon"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Followup:
     """One open deal whose next step is overdue or due soon.
 
