@@ -79,7 +79,7 @@ READ_CHECK = "pipesheet read+check (--dry-run)"
 BASELINE = "openpyxl load + set status + save"
 OPERATIONS = (FIRST_RUN, RERUN, READ_CHECK, BASELINE)
 STARTUP = "pipesheet start-up (--help)"
-# What ``pipesheet run`` imports on its way, imported before its work is timed.
+# Modules ``pipesheet run`` imports on its way, imported before its work is timed.
 RUN_MODULES = (
     "sync.job",
     "sync.run",

@@ -10,9 +10,9 @@ time is the work alone: reading, checking, writing and recording. Here the work
 starts after every import. ``pipesheet run`` reads the workbook while it still
 imports, so this job time is an upper bound of its work.
 
-The entry point is ``module:function``. A function that takes no arguments (a
-click command such as ``sync.cli:main``) reads ``sys.argv``, which is set to
-the arguments; any other is called with them as a list.
+The entry point is ``module:function``. A function without parameters, such
+as the click command ``sync.cli:main``, reads ``sys.argv``, so that is set to
+the arguments. Any other function gets them as a list.
 """
 
 from __future__ import annotations
