@@ -8,11 +8,9 @@ renames a complete temporary file over it (:func:`sync.atomic.write_atomically`)
 The parent records the run as failed and frees the lock at once, so the next
 run does not wait for the lock to expire.
 
-The child is forked by a fork server: a fresh interpreter, started once, that
-has imported the modules a run needs and nothing else. So the child shares no
-threads, locks or database connections with the service, as a spawned one
-would, but starts without paying about a second of imports on each run. It
-gets plain data (definition path, workbook, state database URL) and builds the
+The child is started with the ``spawn`` method: a fresh interpreter that
+shares no threads, locks or database connections with the service. It gets
+plain data (definition path, workbook, state database URL) and builds the
 source and the store itself.
 """
 
@@ -29,7 +27,6 @@ import time
 import zoneinfo
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING
 
 from config.errors import PipesheetError, WorkbookBusyError
 from sync.job import (
@@ -45,17 +42,12 @@ from sync.state import keys
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
 
-if TYPE_CHECKING:  # ForkServerContext does not exist on Windows.
-    from multiprocessing.context import ForkServerContext, SpawnContext
-
 logger = logging.getLogger(__name__)
 
 # How often the parent looks at its child's deadline and at a stop request.
 WAIT_STEP_SECONDS = 0.2
 # Characters of an error message carried back to the service.
 SUMMARY_ERROR_LIMIT = 2000
-# Imported by the fork server once, so that no run pays for them.
-RUN_MODULES = ("sync.run_process", "sync.job", "sync.sources.registry", "rules.metrics")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 
 
@@ -153,7 +145,7 @@ def run_workbook_job(
             error="the service is stopping",
         )
 
-    context = run_context()
+    context = multiprocessing.get_context("spawn")
     reader, writer = context.Pipe(duplex=False)
     child = context.Process(
         target=_run_in_child,
@@ -187,19 +179,6 @@ def run_workbook_job(
         seconds=time.monotonic() - started,
         error=reason,
     )
-
-
-def run_context() -> SpawnContext | ForkServerContext:
-    """Return the fork-server context that starts run processes.
-
-    The fork server imports ``RUN_MODULES`` when it starts. On a platform
-    without fork servers (Windows) each run is a spawned interpreter.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(RUN_MODULES))
-    return context
 
 
 def run_definition(

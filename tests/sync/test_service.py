@@ -29,7 +29,7 @@ from rules.stage_log import time_in_stage
 from sync.commands.serve import serve
 from sync.health import ServiceHealth
 from sync.health_http import HealthServer
-from sync.run_process import RUN_MODULES, RunSummary, run_context, run_definition
+from sync.run_process import RunSummary, run_definition
 from sync.schedules import (
     cron_trigger,
     load_scheduled,
@@ -866,19 +866,3 @@ def test_health_server_answers_on_loopback() -> None:
 )
 def test_format_fields_quotes_values(fields: dict[str, object], expected: str) -> None:
     assert format_fields(fields) == expected
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows")
-def test_runs_start_from_fork_server() -> None:
-    assert run_context().get_start_method() == "forkserver"
-
-
-def test_run_modules_are_importable() -> None:
-    # The fork server stops at its first failing import, and every run with it.
-    finished = subprocess.run(
-        [sys.executable, "-c", "import " + ", ".join(RUN_MODULES)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
