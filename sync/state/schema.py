@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from sync.state.errors import StateError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -32,6 +34,17 @@ HEAD_REVISION = "0003"
 # Any fixed number: PostgreSQL sessions that take this advisory lock migrate
 # one at a time, so two processes opening a new database never race.
 MIGRATION_LOCK_ID = 7_401_552_013
+
+
+class UnknownRevisionError(StateError):
+    """The database records a schema revision this pipesheet has no migration for."""
+
+    def __init__(self, revisions: list[str]) -> None:
+        self.revisions = revisions
+        super().__init__(
+            f"it has schema revision {', '.join(map(repr, revisions))}, which this "
+            f"pipesheet does not know (its newest is {HEAD_REVISION!r})"
+        )
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -70,6 +83,7 @@ def upgrade_schema(connection: sa.Connection) -> None:
         from alembic import command
 
         config = alembic_config()
+        _check_known_revisions(config, recorded_revisions(connection))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -89,6 +103,22 @@ def recorded_revisions(connection: sa.Connection) -> list[str]:
         return []
     query = sa.text("SELECT version_num FROM alembic_version")
     return [str(revision) for revision in connection.execute(query).scalars()]
+
+
+def _check_known_revisions(config: Config, recorded: list[str]) -> None:
+    """Raise when a recorded revision has no migration here, as after a downgrade.
+
+    :raises UnknownRevisionError: naming the unknown revisions.
+    """
+    from alembic.script import ScriptDirectory
+
+    known = {
+        script.revision
+        for script in ScriptDirectory.from_config(config).walk_revisions()
+    }
+    unknown = [revision for revision in recorded if revision not in known]
+    if unknown:
+        raise UnknownRevisionError(unknown)
 
 
 def _escape(value: str) -> str:

@@ -31,7 +31,7 @@ from sync.state.packing import (
     unpack_transitions,
 )
 from sync.state.records import RunFigures, RunOutcome, RunRecord
-from sync.state.schema import upgrade_schema
+from sync.state.schema import UnknownRevisionError, upgrade_schema
 from sync.state.tables import as_utc, run_snapshots, run_transitions, runs
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,13 @@ class StateStore:
         try:
             with engine.connect() as connection:
                 upgrade_schema(connection)
+        except UnknownRevisionError as error:
+            engine.dispose()
+            raise StateError(
+                f"State database {_show(url)!r} was written by a newer pipesheet: "
+                f"{error}. Upgrade pipesheet, or point --state or PIPESHEET_STATE "
+                "at another database. Nothing was changed."
+            ) from error
         except sa.exc.SQLAlchemyError as error:
             engine.dispose()
             raise StateError(
