@@ -21,11 +21,11 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
 Wall time is the job process's whole life, start-up and imports included, and
 peak memory is its ``ru_maxrss``. Each job runs under ``bench/timed_job.py``,
 which first imports what the job would import on its way and then times the
-work alone: the "imports s" and "work s" columns. The work time is what a
-long-lived process, such as ``pipesheet serve`` with its imports done, would
-spend on the sync. The output is one table per size with the median, the range
-and the peak of the repetitions and the ratios to the baseline, then the
-log-log growth exponents of pipesheet's first run between consecutive sizes.
+work alone: the "imports s" and "work s" columns. The work time is the sync
+itself, without the interpreter's start-up and the imports. The output is one
+table per size with the median, the range and the peak of the repetitions and
+the ratios to the baseline, then the log-log growth exponents of pipesheet's
+first run between consecutive sizes.
 pipesheet runs from the checkout (on ``PYTHONPATH``), so the harness measures
 whichever Excel writer the checkout has. Every job runs in the size's work
 folder under ``--out``, and pipesheet's state database is set through
