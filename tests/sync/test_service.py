@@ -452,7 +452,9 @@ def normalised(row: list[object]) -> list[object]:
 class ServiceProcess:
     """A ``pipesheet serve`` subprocess whose stderr lines are read as they come."""
 
-    def __init__(self, arguments: list[str], folder: Path) -> None:
+    def __init__(
+        self, arguments: list[str], folder: Path, *, own_group: bool = False
+    ) -> None:
         command = "from sync.commands.serve import serve; serve()"
         self.process = subprocess.Popen(
             [sys.executable, "-c", command, *arguments],
@@ -460,6 +462,7 @@ class ServiceProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=own_group,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -632,6 +635,30 @@ def test_sigterm_stops_service_and_run(
             "was before the run, or fully written"
         )
     ]
+    assert lock is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no process groups on Windows")
+def test_group_sigterm_lets_run_finish(
+    tmp_path: Path, small_pipeline: tuple[Path, Path, Path]
+) -> None:
+    # A terminal's or a shell's kill signals the whole process group, run
+    # processes included. The service must wait for its run and record it.
+    definition, workbook, state = small_pipeline
+    arguments = [str(definition), "--once", "--state", str(state)]
+    service = ServiceProcess(arguments, tmp_path, own_group=True)
+    gate = hold_state_once_locked(state, service)
+
+    os.killpg(service.process.pid, signal.SIGTERM)
+    service.wait_for_line("SIGTERM received")
+    gate.execute("ROLLBACK")
+    gate.close()
+
+    assert service.finish() == 0
+    with StateStore.open(str(state)) as store:
+        runs = store.runs()
+        lock = store.lock(str(workbook))
+    assert [(run.outcome, run.error) for run in runs] == [(RunOutcome.OK, None)]
     assert lock is None
 
 
