@@ -37,7 +37,8 @@ from sync.schedules import (
     next_fire_times,
 )
 from sync.service import format_fields
-from sync.state.records import RunOutcome
+from sync.state.locks import WorkbookLock
+from sync.state.records import RunOutcome, RunRecord
 from sync.state.store import StateStore
 from tests.sync.notify.servers import WebhookReceiver
 from tests.sync.pipeline_files import (
@@ -561,6 +562,14 @@ def hold_state_once_locked(state: Path, service: ServiceProcess) -> sqlite3.Conn
     return gate
 
 
+def recorded_runs_and_lock(
+    state: Path, workbook: Path
+) -> tuple[list[RunRecord], WorkbookLock | None]:
+    """Return the runs the state database recorded and the workbook's lock."""
+    with StateStore.open(str(state)) as store:
+        return store.runs(), store.lock(str(workbook))
+
+
 @pytest.fixture
 def small_pipeline(tmp_path: Path) -> tuple[Path, Path, Path]:
     """Return a definition, its workbook and a new state database."""
@@ -591,9 +600,7 @@ def test_run_timeout_stops_hung_run(
     gate.close()
 
     assert service.finish() == 1
-    with StateStore.open(str(state)) as store:
-        runs = store.runs()
-        lock = store.lock(str(workbook))
+    runs, lock = recorded_runs_and_lock(state, workbook)
     assert [run.outcome for run in runs] == [RunOutcome.FAILED]
     assert runs[0].error == (
         "timed out after 10 s (--run-timeout); the workbook is as it was before "
@@ -626,9 +633,7 @@ def test_sigterm_stops_service_and_run(
     assert zero_ok in metrics[2].splitlines()
     assert any("SIGTERM received: stopping" in line for line in service.lines)
     assert "service stopped" in service.lines[-1]
-    with StateStore.open(str(state)) as store:
-        runs = store.runs()
-        lock = store.lock(str(workbook))
+    runs, lock = recorded_runs_and_lock(state, workbook)
     assert [run.error for run in runs] == [
         (
             "the service was stopped before the run finished; the workbook is as it "
@@ -655,9 +660,7 @@ def test_group_sigterm_lets_run_finish(
     gate.close()
 
     assert service.finish() == 0
-    with StateStore.open(str(state)) as store:
-        runs = store.runs()
-        lock = store.lock(str(workbook))
+    runs, lock = recorded_runs_and_lock(state, workbook)
     assert [(run.outcome, run.error) for run in runs] == [(RunOutcome.OK, None)]
     assert lock is None
 
