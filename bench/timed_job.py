@@ -52,7 +52,7 @@ def call_entry_point(entry_point: Callable[..., Any], arguments: list[str]) -> i
 
 
 def exit_code(value: object) -> int:
-    """Return the process exit code a returned value or ``SystemExit`` code means."""
+    """Convert a returned value or a ``SystemExit`` code to a process exit code."""
     if value is None:
         return 0
     return value if isinstance(value, int) else 1
@@ -61,7 +61,9 @@ def exit_code(value: object) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Time the imports and the work of the entry point the command line names."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--times", type=Path, required=True, help="JSON file to write")
+    parser.add_argument(
+        "--times", type=Path, required=True, help="JSON file for the times"
+    )
     parser.add_argument(
         "--preload", default="", help="comma-separated modules the job imports"
     )

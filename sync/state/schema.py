@@ -37,7 +37,7 @@ MIGRATION_LOCK_ID = 7_401_552_013
 
 
 class UnknownRevisionError(StateError):
-    """The database records a schema revision this pipesheet has no migration for."""
+    """A schema revision recorded in the database that no packaged migration has."""
 
     def __init__(self, revisions: list[str]) -> None:
         self.revisions = revisions
@@ -77,13 +77,14 @@ def upgrade_schema(connection: sa.Connection) -> None:
             connection.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
             )
-        if recorded_revisions(connection) == [HEAD_REVISION]:
+        recorded = recorded_revisions(connection)
+        if recorded == [HEAD_REVISION]:
             return
 
         from alembic import command
 
         config = alembic_config()
-        _check_known_revisions(config, recorded_revisions(connection))
+        _check_known_revisions(config, recorded)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -106,7 +107,9 @@ def recorded_revisions(connection: sa.Connection) -> list[str]:
 
 
 def _check_known_revisions(config: Config, recorded: list[str]) -> None:
-    """Raise when a recorded revision has no migration here, as after a downgrade.
+    """Check that every recorded revision has a packaged migration.
+
+    A database that a newer pipesheet upgraded fails this check.
 
     :raises UnknownRevisionError: naming the unknown revisions.
     """

@@ -57,7 +57,7 @@ def test_upgrade_at_head_leaves_no_transaction(store: StateStore) -> None:
 
 
 def newer_database(tmp_path: Path) -> Path:
-    """Return a state database whose recorded revision no migration here has."""
+    """Return a state database at a revision that no packaged migration has."""
     path = tmp_path / "newer.sqlite"
     StateStore.open(str(path)).close()
     engine = sa.create_engine(f"sqlite:///{path}")
