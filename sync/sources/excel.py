@@ -288,14 +288,11 @@ class ExcelWorkbook:
         )
 
     def _reread_tab(self, data: bytes, tab: str) -> SheetGrid:
-        workbook = open_with_calamine(data, self.name)
-        name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         # _read_unchanged_package checked that ``data`` has the SHA-256 of the
-        # bytes the cached tabs were read from, so a cached tab is the tab now.
-        cached = self._grids.get(name)
-        if cached is not None:
-            return cached
-        return SheetGrid(self.name, name, read_rows(workbook, name, self.name))
+        # bytes the cached workbook was read from, so its tabs are the tabs now.
+        if self._calamine is None:
+            self._calamine = open_with_calamine(data, self.name)
+        return self.read_tab(tab)
 
     def _save(self, write: Callable[[BinaryIO], None]) -> int:
         try:
