@@ -7,6 +7,7 @@ byte for byte.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rules.grid import CellValue
 
@@ -54,6 +55,17 @@ class GeneratedTab:
     grid: list[list[CellValue]]
     chart: BarChart | None = None
     column_widths: list[float] = field(default_factory=list)
+
+    @cached_property
+    def digest(self) -> str:
+        """The grid's digest, worked out once per tab.
+
+        A run checks it when it looks for unchanged tabs and again when it
+        writes a tab whose content changed.
+        """
+        from sync.xlsx.tab_digests import grid_digest
+
+        return grid_digest(self.grid)
 
 
 @dataclass(frozen=True)

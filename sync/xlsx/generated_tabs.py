@@ -37,7 +37,7 @@ from sync.xlsx.relationships import (
 )
 from sync.xlsx.sheet_xml import render_tab
 from sync.xlsx.styles import StylesPart
-from sync.xlsx.tab_digests import TabRecord, grid_digest
+from sync.xlsx.tab_digests import TabRecord
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
-    return TabRecord(grid_digest(tab.grid), crc32(sheet_xml), len(sheet_xml))
+    return TabRecord(tab.digest, crc32(sheet_xml), len(sheet_xml))
 
 
 def _chart_part_names(

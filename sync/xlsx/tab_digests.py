@@ -143,7 +143,7 @@ def find_unchanged_tabs(
         if record is None or member is None:
             continue
         same_part = (member.crc, member.size) == (record.crc, record.size)
-        if same_part and record.digest == grid_digest(tab.grid):
+        if same_part and record.digest == tab.digest:
             unchanged[tab.name] = sheet.name
     return unchanged
 
