@@ -55,7 +55,8 @@ def parse_cell(
 def cell_parser(field_type: FieldType, date_order: DateOrder) -> CellParser:
     """Return the function that parses a filled cell as ``field_type``.
 
-    Parsing a column calls it directly, without the checks of :func:`parse_cell`.
+    Unlike :func:`parse_cell`, the returned function does not check for None,
+    so callers pass only filled cells.
     """
     if field_type is FieldType.DATE:
         return functools.partial(parse_date, date_order=date_order)

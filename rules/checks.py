@@ -49,7 +49,7 @@ class AllowedList:
     known_keys: dict[str, str] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
-    # Whether each cell text seen so far is allowed, for the same reason.
+    # Whether each cell text seen so far is allowed, cached for the same reason.
     known_texts: dict[str, bool] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
@@ -66,7 +66,7 @@ class AllowedList:
         return self.known_keys[text]
 
     def accepts(self, text: str) -> bool:
-        """Return True when ``text`` compares equal to one of the allowed values."""
+        """Return True when the key of ``text`` matches an allowed value's key."""
         accepted = self.known_texts.get(text)
         if accepted is None:
             accepted = self.known_texts[text] = self.key_of(text) in self.keys
@@ -89,10 +89,10 @@ class AllowedList:
 
 @dataclass(frozen=True)
 class StageRules:
-    """The parts of one stage's rules that the checks use, worked out once per run.
+    """The parts of one stage's rules that the checks use, computed once per run.
 
-    ``required`` leaves out the ID, which has ``missing-id``, and fields that
-    are not mapped, which the definition's model rejects.
+    ``required`` leaves out the ID, because ``missing-id`` reports a blank ID.
+    It also leaves out fields whose column is not on the sheet.
     """
 
     stage: Stage
@@ -104,9 +104,9 @@ class StageRules:
 class CheckContext:
     """Inputs every deal check needs besides the deal: columns, rules and today.
 
-    ``headers`` has the header text of each mapped field, ``stage_rules`` the
-    rules of each stage by name, and ``allowed_fields`` the allowed lists that
-    apply to a mapped field other than the stage.
+    ``headers`` maps each mapped field to its header text, and ``stage_rules``
+    maps each stage name to its rules. ``allowed_fields`` contains the allowed
+    lists of mapped fields other than the stage.
     """
 
     columns: ColumnMap
@@ -137,20 +137,20 @@ class CheckContext:
             for name, allowed in self.allowed.items()
             if name != STAGE_FIELD and name in fields
         ]
-        # The dataclass is frozen, so derived fields are set past its __setattr__.
+        # The dataclass is frozen, so derived fields bypass its __setattr__.
         object.__setattr__(self, "headers", headers)
         object.__setattr__(self, "stage_rules", stage_rules)
         object.__setattr__(self, "allowed_fields", allowed_fields)
 
     def rules_of(self, stage: Stage) -> StageRules:
-        """Return the rules of a stage, worked out now if it is not the pipeline's."""
+        """Return the rules of a stage, computed now if it is not the pipeline's."""
         rules = self.stage_rules.get(stage.name)
         if rules is None or rules.stage is not stage:
             return _stage_rules(stage, self.columns, self.pipeline)
         return rules
 
     def date_text(self, day: dt.date) -> str:
-        """Return the ISO text of a day, one string object per distinct day."""
+        """Return the ISO text of a day, reusing one string per distinct day."""
         text = self._date_texts.get(day)
         if text is None:
             text = self._date_texts[day] = day.isoformat()
@@ -159,8 +159,8 @@ class CheckContext:
     def shared_params(self, params: dict[str, str]) -> dict[str, str]:
         """Return the params dict of an earlier equal finding, or ``params``.
 
-        No code changes a finding's params once it is made, so findings with equal
-        params (most of them, because days, dates and stages recur) share one dict.
+        Findings with equal params (most of them, because days, dates and stages
+        recur) share one dict, so no code may change a finding's params.
         """
         return self._params.setdefault(tuple(params.items()), params)
 
@@ -239,8 +239,8 @@ def check_required(deal: Deal, context: CheckContext) -> list[Finding]:
     """
     if deal.stage is None:
         return []
-    # A field in ``values`` parsed from a filled cell, so only the others can
-    # be blank.
+    # Every field in ``values`` was parsed from a filled cell, so only the
+    # other fields can be blank.
     missing = [
         name
         for name in context.rules_of(deal.stage).required
@@ -403,7 +403,10 @@ def _finding(
     params: dict[str, str],
     date_text: str | None = None,
 ) -> Finding:
-    """Build a finding on a deal's cell; ``date_text`` is the cell's parsed date."""
+    """Build a finding on a deal's cell.
+
+    ``date_text`` is the ISO text of the cell's parsed date, shown as its value.
+    """
     return Finding(
         code=code,
         severity=SEVERITIES[code],

@@ -43,7 +43,7 @@ class Finding:
     ``row`` is the row number as the user sees it in the sheet; ``column`` is the
     header text as written in the sheet; ``value`` is the cell as displayed text.
     ``params`` fill the message template of ``code``. Findings with equal params
-    may share one dict, so code must not change it.
+    may share one dict, so code must not modify ``params``.
     """
 
     code: Code

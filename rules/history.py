@@ -4,8 +4,9 @@ A snapshot records each deal's key fields at one run. Comparing a run's
 snapshot with the previous one gives transitions, and the list of transitions
 of a deal is its path through the pipeline (the stage log).
 
-Both are named tuples rather than frozen dataclasses: a run builds and loads
-100k of each, and a frozen dataclass took about twice as long to build.
+Both are named tuples rather than frozen dataclasses, because a run on a
+100k-deal workbook builds and loads 100k of each. A frozen dataclass took
+about twice as long to build (timeit on CPython 3.11).
 """
 
 from __future__ import annotations

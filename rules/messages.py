@@ -363,9 +363,9 @@ def render_short(finding: Finding, locale: Locale) -> str:
 _FULL, _SHORT = "full", "short"
 _TEMPLATE_SETS = {_FULL: MESSAGES, _SHORT: SHORT_MESSAGES}
 
-# Renders kept for reuse, because the findings of one code repeat a few texts
-# on many rows: the 86k findings of the 100k-row benchmark workbook render to
-# fewer than 1,000 distinct texts.
+# Maximum number of rendered messages cached, because the findings of one code
+# repeat a few texts on many rows. The 86k findings of the 100k-row workbook
+# that bench/generate.py makes render to fewer than 1,000 distinct texts.
 RENDER_CACHE_SIZE = 8192
 
 
@@ -411,7 +411,8 @@ def _render_fields(
     field: str | None,
     params: tuple[tuple[str, str], ...],
 ) -> str:
-    # The finding is rebuilt from the cache key; no template shows the severity.
+    # The finding is rebuilt from the cache key. No template shows the severity,
+    # so any severity will do.
     context = _context(
         Finding(code, Severity.INFO, row, column, value, deal_id, field, dict(params)),
         locale,

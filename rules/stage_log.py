@@ -152,7 +152,10 @@ def time_in_stage(
 
 
 def times_of_log_rows(rows: Sequence[StageLogRow]) -> dict[str, TimeInStage]:
-    """Compute :func:`time_in_stage` from the lines :func:`stage_log_rows` made."""
+    """Compute :func:`time_in_stage` from the rows :func:`stage_log_rows` returns.
+
+    ``rows`` must list each deal's rows together, as that function does.
+    """
     return {
         deal_id: _time_in_stage(deal_id, [_stay_of_row(row) for row in rows_of_deal])
         for deal_id, rows_of_deal in groupby(rows, key=DEAL_ID)
@@ -218,9 +221,9 @@ def log_funnel(
     # Paths counted by how far they reach, so each stage sums a few counts.
     furthest: Counter[int] = Counter()
     strict: Counter[int] = Counter()
-    for path, deals in paths.items():
-        furthest[max(path, default=-1)] += deals
-        strict[_strict_reach(path)] += deals
+    for path, deal_count in paths.items():
+        furthest[max(path, default=-1)] += deal_count
+        strict[_strict_reach(path)] += deal_count
     return [
         LogFunnelStage(
             name=stage.name,
@@ -261,7 +264,7 @@ def stage_log_rows(
 
 
 def _log_order(transitions: Sequence[Transition]) -> list[Transition]:
-    """Sort transitions by deal ID, then by day, same-day ones as given."""
+    """Sort transitions by deal ID, then by day, keeping same-day ones in order."""
     by_day = sorted(transitions, key=itemgetter(SEEN_ON_INDEX))
     return sorted(by_day, key=DEAL_ID)
 

@@ -70,7 +70,10 @@ def snapshot_deals(deals: Sequence[Deal]) -> list[DealSnapshot]:
 
 
 def snapshot_tracked(tracked: Mapping[str, Deal]) -> list[DealSnapshot]:
-    """Record the key fields of :func:`deals_by_unique_id`'s deals, in row order."""
+    """Snapshot the key fields of tracked deals, in row order.
+
+    ``tracked`` is the result of :func:`deals_by_unique_id`.
+    """
     snapshots = [
         DealSnapshot(
             deal_id,
@@ -108,8 +111,8 @@ def diff_snapshots(
     """
     before = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}
     now = {snapshot.deal_id: snapshot.stage for snapshot in current}
-    # A deal in both with the same stage gives no transition, so only the
-    # entries that differ are walked.
+    # A deal with the same stage in both snapshots makes no transition, so the
+    # loop visits only the IDs whose entries differ.
     changed = {deal_id for deal_id, _stage in before.items() ^ now.items()}
 
     transitions: list[Transition] = []
@@ -194,7 +197,10 @@ def check_tracked(
     pipeline: Pipeline,
     as_of: dt.date,
 ) -> list[Finding]:
-    """Run :func:`check_transitions` on :func:`deals_by_unique_id`'s deals."""
+    """Check transitions as :func:`check_transitions` does, on tracked deals.
+
+    ``tracked`` is the result of :func:`deals_by_unique_id`.
+    """
     policy = pipeline.transitions
     if policy.allow_skips and policy.allow_moves_back:
         return []

@@ -464,7 +464,7 @@ def test_chinese_unknown_stage_lists_stages(chinese_pipeline: Pipeline) -> None:
     }
 
 
-# repeated cells, parsed once per distinct value
+# repeated cells and the raw cells view
 
 
 def test_repeated_cells_parse_alike(english_pipeline: Pipeline) -> None:
