@@ -10,7 +10,7 @@ defined names, frozen panes, column widths and a hidden column. Other tabs, one
 of them hidden, have formulas and a chart that read the pipeline tab.
 
 The edits work on whole data rows, as Excel does when a person sorts, inserts or
-deletes rows: values, styles, comments and hyperlinks move together, and the
+deletes rows. Values, styles, comments and hyperlinks move together, and the
 formula column's formulas follow their row. openpyxl saves every edit, so the
 workbook a sync reads has been rewritten as a whole, as after a save in Excel.
 """
@@ -83,7 +83,7 @@ DealCells = dict[str, CellValue]
 
 @dataclass(frozen=True)
 class Features:
-    """The optional features one random workbook has, beyond the starter layout."""
+    """Optional features of one random workbook, beyond the starter layout."""
 
     merged_title: bool
     weighted_column: bool
@@ -105,7 +105,7 @@ class Features:
 
 
 def choose_features(rng: random.Random) -> Features:
-    """Return a random set of features, each present in 25 to 70 % of workbooks."""
+    """Return random features, each flag set in 25 to 70 % of workbooks."""
     summary_tab = rng.random() < 0.7
     return Features(
         merged_title=rng.random() < 0.5,
@@ -167,7 +167,7 @@ def deal_id(features: Features, number: int) -> CellValue:
 
 
 def random_deal(rng: random.Random, as_of: dt.date, identifier: CellValue) -> DealCells:
-    """Return a deal that the shipped definition accepts, dated around ``as_of``."""
+    """Return a valid deal for the shipped definition, dated around ``as_of``."""
 
     def day(low: int, high: int) -> dt.date:
         return as_of + dt.timedelta(days=rng.randint(low, high))
@@ -193,7 +193,7 @@ def random_deal(rng: random.Random, as_of: dt.date, identifier: CellValue) -> De
 def break_deal(
     rng: random.Random, deal: DealCells, earlier: list[DealCells | None]
 ) -> DealCells:
-    """Return the deal with one random defect, or (about one time in three) as is."""
+    """Return the deal with one random defect, or unchanged about one time in three."""
     defect = rng.randrange(14)
     if defect == 0:
         deal[rng.choice(["account", "owner", "amount", "close_date"])] = None
@@ -206,7 +206,8 @@ def break_deal(
     elif defect == 4:
         deal["owner"] = rng.choice(UNKNOWN_OWNERS)
     elif defect == 5 and any(earlier):
-        deal["id"] = rng.choice([d for d in earlier if d is not None])["id"]
+        shared = rng.choice([other for other in earlier if other is not None])
+        deal["id"] = shared["id"]
     elif defect == 6:
         deal["id"] = None
     elif defect == 7:
@@ -258,7 +259,10 @@ def header_row(sheet: Worksheet) -> int:
     for row in range(1, 20):
         if sheet.cell(row=row, column=1).value == ENGLISH_LAYOUT.headers[0]:
             return row
-    raise AssertionError(f"tab {sheet.title!r} has no header row in rows 1-19")
+    header = ENGLISH_LAYOUT.headers[0]
+    raise AssertionError(
+        f"tab {sheet.title!r} has no {header!r} header in column A of rows 1-19"
+    )
 
 
 def _add_user_columns(sheet: Worksheet, features: Features) -> None:
@@ -380,7 +384,7 @@ class DataRow:
     cells: list[CellCopy]
 
     def is_blank(self, columns: list[int], status: int | None) -> bool:
-        """Return True when every cell but the status cell is empty."""
+        """Return True when every cell except the status cell is empty."""
         return all(
             cell.value in (None, "")
             for column, cell in zip(columns, self.cells, strict=True)
@@ -422,7 +426,7 @@ def read_data_rows(sheet: Worksheet, columns: list[int]) -> list[DataRow]:
 def write_data_rows(
     sheet: Worksheet, columns: list[int], rows: list[DataRow | None], clear_to: int
 ) -> None:
-    """Write rows from below the header down, then clear up to ``clear_to`` rows.
+    """Write rows from below the header, then clear the rest of ``clear_to`` rows.
 
     A row that moves takes its formulas along, translated as Excel does. None
     leaves an empty row for a new deal.
@@ -446,14 +450,14 @@ def write_data_rows(
 
 
 def moved_formula(value: Any, origin: str, destination: str) -> Any:
-    """Return a formula translated from one cell to another; other values as is."""
+    """Return a formula translated from one cell to another, other values unchanged."""
     if isinstance(value, str) and value.startswith("="):
         return Translator(value, origin=origin).translate_formula(destination)
     return value
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
-    """Order values as Excel sorts them: numbers and dates, then text, blanks last."""
+    """Return a key that sorts as Excel does: numbers and dates, text, then blanks."""
     if value is None or value == "":
         return (2, 0)
     if isinstance(value, dt.datetime | dt.date):
@@ -472,8 +476,8 @@ def rename_tab(workbook: Workbook, old: str, new: str) -> None:
     sheet.title = new
     quoted = "'" + new.replace("'", "''") + "'!"
     references = (f"'{old}'!", f"{old}!")
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows():
+    for worksheet in workbook.worksheets:
+        for row in worksheet.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.value = _replace_all(cell.value, references, quoted)
@@ -507,7 +511,8 @@ class TeamEdits:
         sheet = workbook[self.tab]
         status = find_header(sheet, STATUS_HEADER)
         keep_status = status is not None and self.rng.random() < 0.6
-        columns = self._columns(sheet, None if not keep_status else status)
+        fixed = status if keep_status else None
+        columns = self._columns(sheet, fixed)
         rows = read_data_rows(sheet, columns)
 
         field = self.rng.choice(["id", "account", "stage", "amount", "close_date"])
@@ -561,14 +566,16 @@ class TeamEdits:
         row = self.rng.randint(header_row(sheet) + 1, sheet.max_row)
         cell = sheet.cell(row=row, column=FIELDS.index("stage") + 1)
         stages = [*STAGE_LABELS, *UNKNOWN_STAGES]
-        cell.value = stage = self.rng.choice([s for s in stages if s != cell.value])
+        stage = self.rng.choice([label for label in stages if label != cell.value])
+        cell.value = stage
         return f"set the stage of row {row} to {stage!r}"
 
     def share_id(self, workbook: Workbook) -> str:
         """Copy one row's deal ID onto another row, or clear a row's ID."""
         sheet = workbook[self.tab]
         rows = range(header_row(sheet) + 1, sheet.max_row + 1)
-        target, source = self.rng.choice(rows), self.rng.choice(rows)
+        target = self.rng.choice(rows)
+        source = self.rng.choice(rows)
         value = sheet.cell(row=source, column=1).value
         if self.rng.random() < 0.3:
             value = None
@@ -622,7 +629,7 @@ class TeamEdits:
         the deal rows.
         """
         sheet = workbook[self.tab]
-        header = header_row(sheet) + 1
+        header = header_row(sheet) + 1  # the header row after the insert
         frozen_column = sheet[sheet.freeze_panes or "A1"].column
         sheet.insert_rows(2)
         for row in sheet.iter_rows(min_row=3):
@@ -652,10 +659,14 @@ class TeamEdits:
         """Hide a tab other than the pipeline tab, or show it again if hidden."""
         names = [name for name in workbook.sheetnames if name != self.tab]
         sheet = workbook[self.rng.choice(names)]
-        hidden = sheet.sheet_state == "visible"
-        sheet.sheet_state = "hidden" if hidden else "visible"
+        if sheet.sheet_state == "visible":
+            sheet.sheet_state = "hidden"
+            action = "hid"
+        else:
+            sheet.sheet_state = "visible"
+            action = "showed"
         workbook.active = workbook.sheetnames.index(self.tab)
-        return f"{'hid' if hidden else 'showed'} tab {sheet.title!r}"
+        return f"{action} tab {sheet.title!r}"
 
     def delete_generated_tab(self, workbook: Workbook) -> str:
         """Delete a generated tab, which the next sync writes again."""
@@ -683,7 +694,7 @@ class TeamEdits:
         return f"renamed the pipeline tab to {new!r}"
 
     def _move_down(self, cell: Any) -> None:
-        """Fix a cell that openpyxl moved down a row, as Excel would have."""
+        """Translate the formula of a cell openpyxl moved down a row, and its link."""
         origin = f"{cell.column_letter}{cell.row - 1}"
         cell.value = moved_formula(cell.value, origin, cell.coordinate)
         if cell.hyperlink is not None:
@@ -700,7 +711,7 @@ class TeamEdits:
 
 
 def edit_workbook(path: Path, *edits: Callable[[Workbook], str]) -> list[str]:
-    """Apply edits to the workbook with openpyxl and save it; return what they did."""
+    """Apply edits to the workbook with openpyxl, save it and return their notes."""
     workbook = openpyxl.load_workbook(path)
     done = [edit(workbook) for edit in edits]
     workbook.save(path)

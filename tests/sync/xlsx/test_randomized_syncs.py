@@ -1,4 +1,4 @@
-"""Random workbooks synced again and again: owned parts change, statuses follow IDs.
+"""Repeated syncs of random workbooks, checking that only owned parts change.
 
 Each case builds a workbook in the layout of the shipped ``b2b-en`` definition,
 with a seeded mix of features and deals (:mod:`tests.sync.xlsx.random_workbooks`).
@@ -9,7 +9,7 @@ After every sync:
 
 - every zip member that pipesheet does not own is stored byte for byte as before,
 - in the pipeline tab, every cell outside the status column keeps its value,
-  formula and style, and the rest of the sheet but pipesheet's highlights stays,
+  formula and style, and the rest of the sheet except pipesheet's highlights stays,
 - each status cell is on the row that contains the ID of the deal it describes,
 - a second sync with no edit in between writes nothing.
 
@@ -61,8 +61,8 @@ from tests.sync.xlsx.random_workbooks import (
 
 START = dt.date(2025, 9, 27)
 ROUNDS = 10
-# (seed, with a state database): runs with history also write the Stage log tab
-# and, in a new month, a review tab.
+# Each case is a random seed and whether runs keep a state database. Runs with a
+# state database also write the Stage log tab, and a review tab in a new month.
 CASES = [
     (3, False),
     (11, True),
@@ -79,7 +79,7 @@ RELATIONSHIP_ID = (
     "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 )
 PACKAGE_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-# Parts a sync may rewrite whatever it writes, besides the pipeline tab's sheet
+# Parts a sync may rewrite on every run, in addition to the pipeline tab's sheet
 # part and the parts of the generated tabs it writes.
 ALWAYS_OWNED = {
     "[Content_Types].xml",
@@ -94,13 +94,14 @@ ALWAYS_OWNED = {
 HIGHLIGHT_FORMULA = re.compile(r'LEFT\(\$[A-Z]{1,3}\d+,\d+\)="[^"]*"')
 SHEET_PARTS_COMPARED_APART = {"sheetData", "dimension", "conditionalFormatting"}
 CELL_REFERENCE = re.compile(r"([A-Z]{1,3})(\d+)")
-# Fields a deal's status depends on, as the first columns of the pipeline tab.
+# 0-based columns of the deal fields, which come first on the pipeline tab and
+# are the cells a deal's status depends on.
 DEAL_COLUMNS = range(len(FIELDS))
 
 
 @dataclass
 class Syncer:
-    """Runs syncs of one workbook as the CLI does, for a day that tests set."""
+    """Sync runner for one workbook, using the CLI's calls and a day the test sets."""
 
     path: Path
     pipeline: Pipeline
@@ -118,7 +119,7 @@ class Syncer:
 
 @dataclass
 class StatusMemory:
-    """The status each deal row's content got, by day, across the rounds.
+    """Statuses written next to each deal row's content, by day, across the rounds.
 
     Without stage history a deal's status depends only on its own cells, the
     day and whether its ID is shared. So a status written onto another deal's
@@ -170,7 +171,7 @@ def run_rounds(
     """Run ROUNDS rounds of a sync, its checks, a second sync and the team's edits."""
     done = ["built"]
     for number in range(ROUNDS):
-        context = f"{case}; round {number} after {done}"
+        context = f"{case}, round {number} after {done}"
         if team.tab.casefold() != syncer.pipeline.source.tab.casefold():
             check_renamed_tab_stops_run(syncer, team.tab, context)
             syncer.pipeline = with_tab(syncer.pipeline, team.tab)
@@ -256,7 +257,7 @@ def check_renamed_tab_stops_run(syncer: Syncer, tab: str, context: str) -> None:
 
 
 def tab_not_found_message(syncer: Syncer, new_name: str) -> str:
-    """Return the error a run gives when the definition's tab was renamed."""
+    """Return the error message a run raises when the pipeline tab was renamed."""
     listed = ", ".join(repr(name) for name in tab_names(syncer.path))
     # Of the tab names these tests use, only a new name that starts with the old
     # one is similar enough for the hint (a difflib ratio of 0.6 or more).
@@ -296,8 +297,12 @@ def check_save_during_sync_stops_write(
         f"Workbook {syncer.path.name!r} changed on disk since it was read; the next "
         "run re-reads it. Nothing was written."
     )
-    assert raised == (changed if edited else None), context
-    assert syncer.path.read_bytes() == (edited[0] if edited else original), context
+    if edited:
+        assert raised == changed, context
+        assert syncer.path.read_bytes() == edited[0], context
+    else:
+        assert raised is None, context
+        assert syncer.path.read_bytes() == original, context
 
 
 def with_tab(pipeline: Pipeline, tab: str) -> Pipeline:
@@ -319,9 +324,8 @@ def check_unowned_members_kept(
 ) -> None:
     """Check that members pipesheet does not own are stored exactly as before."""
     written = [result.tab, *(tab.name for tab in result.plan.tabs)]
-    owned = owned_members(before, result.tab, written) | owned_members(
-        after, result.tab, written
-    )
+    owned = owned_members(before, result.tab, written)
+    owned |= owned_members(after, result.tab, written)
     old, new = raw_members(before), raw_members(after)
 
     changed = [name for name in old if name not in owned and new.get(name) != old[name]]
@@ -331,7 +335,7 @@ def check_unowned_members_kept(
 
 
 def owned_members(path: Path, pipeline_tab: str, written: Iterable[str]) -> set[str]:
-    """Return the members a sync may change: fixed parts, and those of tabs written.
+    """Return the members a sync may change: fixed parts and those of tabs written.
 
     The pipeline tab owns only its sheet part, because its comments, drawings and
     links belong to the user. A generated tab owns every part it refers to.
@@ -349,8 +353,8 @@ def owned_members(path: Path, pipeline_tab: str, written: Iterable[str]) -> set[
 
 def tab_parts(path: Path) -> dict[str, str]:
     """Return each tab's sheet part by tab name, as the workbook part lists them."""
+    workbook = part_root(path, "xl/workbook.xml")
     with zipfile.ZipFile(path) as archive:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         targets = relationship_targets(archive, "xl/workbook.xml")
     sheets = workbook.iter(f"{MAIN}sheet")
     return {
@@ -372,12 +376,11 @@ def relationship_targets(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
         if relationship.get("TargetMode") == "External":
             continue
         target = relationship.get("Target", "")
-        joined = (
-            target.lstrip("/")
-            if target.startswith("/")
-            else posixpath.join(folder, target)
-        )
-        targets[relationship.get("Id", "")] = posixpath.normpath(joined)
+        if target.startswith("/"):
+            member = target.lstrip("/")
+        else:
+            member = posixpath.join(folder, target)
+        targets[relationship.get("Id", "")] = posixpath.normpath(member)
     return targets
 
 
@@ -422,14 +425,14 @@ def check_pipeline_tab_kept(
     part = tab_parts(before)[result.tab]
     old, new = sheet_cells(before, part), sheet_cells(after, part)
     status = get_column_letter(result.plan.status_column + 1)
-    planned = {write.row for write in result.plan.status_cells}
+    planned = {(status, write.row) for write in result.plan.status_cells}
     if result.plan.write_status_header:
-        planned.add(result.plan.header_row)
+        planned.add((status, result.plan.header_row))
 
     changed = sorted(
         ref
         for ref in old.keys() | new.keys()
-        if old.get(ref) != new.get(ref) and not (ref[0] == status and ref[1] in planned)
+        if old.get(ref) != new.get(ref) and ref not in planned
     )
     restyled = sorted(
         ref
@@ -486,41 +489,46 @@ def shared_strings(archive: zipfile.ZipFile) -> list[str]:
 
 
 def sheet_layout(path: Path, part: str) -> list[bytes]:
-    """Return the sheet's children but its cells, dimension and highlights, as XML.
+    """Return the sheet's children except cells, dimension and highlights, as XML.
 
     Rows are listed by their attributes, so a changed row height or hidden flag
     counts, but the cells in them are compared by :func:`sheet_cells`.
     """
-    root = sheet_root(path, part)
+    root = part_root(path, part)
     layout = [
         ElementTree.tostring(child)
         for child in root
         if local_name(child) not in SHEET_PARTS_COMPARED_APART
     ]
-    rows = root.iter(f"{MAIN}row")
-    return layout + [repr(sorted(row.attrib.items())).encode() for row in rows]
+    for row in root.iter(f"{MAIN}row"):
+        layout.append(repr(sorted(row.attrib.items())).encode())
+    return layout
 
 
 def user_highlights(path: Path, part: str) -> list[bytes]:
     """Return the conditional-format blocks that are not pipesheet's, as XML."""
-    blocks = sheet_root(path, part).iter(f"{MAIN}conditionalFormatting")
+    blocks = part_root(path, part).iter(f"{MAIN}conditionalFormatting")
     return [ElementTree.tostring(b) for b in blocks if not is_pipesheet_block(b)]
 
 
 def pipesheet_highlights(path: Path, part: str) -> list[bytes]:
     """Return pipesheet's own conditional-format blocks, as XML."""
-    blocks = sheet_root(path, part).iter(f"{MAIN}conditionalFormatting")
+    blocks = part_root(path, part).iter(f"{MAIN}conditionalFormatting")
     return [ElementTree.tostring(b) for b in blocks if is_pipesheet_block(b)]
 
 
 def is_pipesheet_block(block: ElementTree.Element) -> bool:
     """Return True when every rule of a block tests a status prefix."""
     rules = block.findall(f"{MAIN}cfRule")
-    return bool(rules) and all(
-        rule.get("type") == "expression"
-        and HIGHLIGHT_FORMULA.fullmatch((rule.findtext(f"{MAIN}formula") or "").strip())
-        for rule in rules
-    )
+    if not rules:
+        return False
+    for rule in rules:
+        if rule.get("type") != "expression":
+            return False
+        formula = (rule.findtext(f"{MAIN}formula") or "").strip()
+        if not HIGHLIGHT_FORMULA.fullmatch(formula):
+            return False
+    return True
 
 
 def style_lists_kept(before: Path, after: Path) -> bool:
@@ -535,13 +543,12 @@ def style_lists_kept(before: Path, after: Path) -> bool:
 
 def style_lists(path: Path) -> dict[str, list[bytes]]:
     """Return each list of the styles part (fonts, fills, cellXfs...) as XML items."""
-    with zipfile.ZipFile(path) as archive:
-        root = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    root = part_root(path, "xl/styles.xml")
     return {child.tag: [ElementTree.tostring(item) for item in child] for child in root}
 
 
-def sheet_root(path: Path, part: str) -> ElementTree.Element:
-    """Return the parsed root element of a sheet part."""
+def part_root(path: Path, part: str) -> ElementTree.Element:
+    """Return the parsed root element of one part of a workbook."""
     with zipfile.ZipFile(path) as archive:
         return ElementTree.fromstring(archive.read(part))
 
@@ -565,8 +572,7 @@ def check_workbook_names_kept(before: Path, after: Path, context: str) -> None:
 
 def workbook_tabs(path: Path) -> list[tuple[str | None, ...]]:
     """Return each tab's name, sheet id, relationship id and state, in order."""
-    with zipfile.ZipFile(path) as archive:
-        root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    root = part_root(path, "xl/workbook.xml")
     return [
         (
             sheet.get("name"),
@@ -579,9 +585,8 @@ def workbook_tabs(path: Path) -> list[tuple[str | None, ...]]:
 
 
 def user_defined_names(path: Path) -> list[tuple[str | None, ...]]:
-    """Return the defined names not starting with pipesheet's prefix, in order."""
-    with zipfile.ZipFile(path) as archive:
-        root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    """Return the defined names that do not start with ``_pipesheet``, in order."""
+    root = part_root(path, "xl/workbook.xml")
     return [
         (name.get("name"), name.get("localSheetId"), name.get("hidden"), name.text)
         for name in root.iter(f"{MAIN}definedName")
@@ -611,8 +616,10 @@ def check_statuses_follow_ids(
     misplaced = []
     for deal in result.deals:
         key = deal_key(deal.deal_id)
-        unique = key is not None and ids[key] == 1
-        rows = rows_by_id.get(key or "", []) if unique else [deal.row]
+        if key is not None and ids[key] == 1:
+            rows = rows_by_id.get(key, [])
+        else:
+            rows = [deal.row]
         found = [cell_value(grid, row, plan.status_column) for row in rows]
         if found != [expected[deal.row]]:
             misplaced.append((key, deal.row, rows, found, expected[deal.row]))
@@ -670,5 +677,9 @@ def deal_rows(
 
 def cell_value(grid: list[list[object]], row: int, column: int) -> CellValue:
     """Return a cell of a grid read by :func:`read_tab`, None past its edges."""
-    values = grid[row - 1] if 0 < row <= len(grid) else []
-    return cast(CellValue, values[column] if column < len(values) else None)
+    if not 0 < row <= len(grid):
+        return None
+    values = grid[row - 1]
+    if column >= len(values):
+        return None
+    return cast(CellValue, values[column])
