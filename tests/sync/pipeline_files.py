@@ -155,7 +155,7 @@ def tab_names(path: Path) -> list[str]:
         workbook.close()
 
 
-def _trimmed(row: list[object]) -> list[object]:
+def _trimmed(row: Sequence[object]) -> list[object]:
     cells = [None if cell == "" else cell for cell in row]
     while cells and cells[-1] is None:
         cells.pop()
