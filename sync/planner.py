@@ -115,8 +115,9 @@ def _changed_status_cells(
         if finding.row is not None:
             by_row[finding.row].append(finding)
 
-    id_counts = Counter(map(deal_key, [deal.deal_id for deal in deals]))
-    # Many rows have no findings, and their status is always the same text.
+    deal_ids = [deal.deal_id for deal in deals]
+    id_counts = Counter(map(deal_key, deal_ids))
+    # Many rows have no findings and share one status text, so it is built once.
     no_findings = status_text([], locale)
     writes = []
     for deal in deals:

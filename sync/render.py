@@ -242,8 +242,8 @@ def render_problems(
     labels = LABELS[locale]
     keys = ("row", "deal_id", "column", "cell_value", "severity", "code", "message")
     rows: Grid = [[banner], [], [labels[key] for key in keys]]
-    # Reading an enum member's value is a slow property, and there are a few
-    # per finding, so the values are looked up by member instead.
+    # Enum.value is a property, slower than a dict lookup, and the sort and the
+    # rows read a few values per finding, so they are looked up by member.
     severities = {item: SEVERITY_LABELS[locale][item.value] for item in Severity}
     orders = {item: SEVERITY_ORDER[item.value] for item in Severity}
     codes = {code: code.value for code in Code}

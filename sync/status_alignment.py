@@ -60,7 +60,7 @@ def deal_key(value: CellValue) -> str | None:
     Text is stripped, and whole numbers lose the ``.0`` a spreadsheet may add:
     ``" D-7 "`` → ``"D-7"``, ``1001.0`` → ``"1001"``, ``"00123"`` stays.
     """
-    # Text is the usual ID, so it is checked first.
+    # Most deal IDs are text, so text is checked first.
     if type(value) is str:
         return value.strip() or None
     if is_blank(value):

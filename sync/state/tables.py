@@ -94,7 +94,7 @@ runs = sa.Table(
     sa.Index(None, "workbook_key", "id"),
 )
 
-# One compressed document per run (see sync.state.packing): its deal snapshot.
+# Each row contains one run's deal snapshot, packed by sync.state.packing.
 run_snapshots = sa.Table(
     "run_snapshots",
     metadata,
@@ -107,8 +107,8 @@ run_snapshots = sa.Table(
     sa.Column("packed", sa.LargeBinary, nullable=False),
 )
 
-# One compressed document per record_transitions call: the transitions a run
-# found. The id gives the order they were recorded in.
+# Each row contains the transitions of one record_transitions call, packed by
+# sync.state.packing. The id orders the calls.
 run_transitions = sa.Table(
     "run_transitions",
     metadata,

@@ -42,7 +42,7 @@ TIME_FORMAT = 21
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 FIRST_REAL_LEAP_SERIAL = 61
 
-# Grid rows rendered together, column by column.
+# Number of grid rows rendered together, column by column.
 ROWS_PER_BLOCK = 4096
 
 
@@ -116,9 +116,9 @@ class _SheetData:
     """The ``<row>`` elements of a generated tab, written a block of rows at a time.
 
     A generated tab can have a million cells, so each block is rendered column
-    by column: a column's values are mostly a few repeated stage names or codes,
-    or text that needs no escaping, and both are cheap to find for a whole
-    column at once. Each distinct value of a column is rendered once.
+    by column. Most columns contain a few repeated stage names or codes, or text
+    that needs no escaping, and a whole column is checked for both at once. Each
+    distinct value of a column is rendered once.
     """
 
     def __init__(self, styles: StyleSheet) -> None:
@@ -129,8 +129,9 @@ class _SheetData:
     def render(self, grid: list[list[CellValue]], xml: bytearray) -> None:
         """Append the rows of ``grid`` to ``xml``, leaving out rows without a value.
 
-        The first row is the bold header. Blocks keep memory low: the Problems
-        tab of a large sheet is tens of megabytes of XML.
+        The first row is the bold header. Rendering one block at a time keeps
+        memory low, because the Problems tab of a large sheet is tens of
+        megabytes of XML.
         """
         xml += self.rows(grid[:1], 1, bold=True).encode("utf-8", "replace")
         for start in range(1, len(grid), ROWS_PER_BLOCK):
@@ -142,9 +143,9 @@ class _SheetData:
     ) -> str:
         """Return the ``<row>`` elements of consecutive grid rows.
 
-        Each column gives pieces: constant markup, or a list with one string per
-        row. Joining the pieces row by row makes the XML without a format call
-        per cell.
+        Each column gives pieces, which are constant markup or lists with one
+        string per row. Joining the pieces row by row builds the XML without a
+        format call per cell.
         """
         numbers = [
             str(number) for number in range(first_number, first_number + len(values))
@@ -158,7 +159,8 @@ class _SheetData:
         pieces.append("</row>")
 
         streams = _row_streams(pieces, numbers, every_row_has_cells)
-        # The constants repeat without end, so the lists end the rows.
+        # zip stops at its shortest input. The constants repeat forever, so the
+        # per-row lists set the number of rows.
         return "".join(chain.from_iterable(zip(*streams, strict=False)))
 
     def column_pieces(
@@ -168,7 +170,7 @@ class _SheetData:
         values: tuple[CellValue, ...],
         bold: bool,
     ) -> tuple[list[str | list[str]], bool]:
-        """Return the pieces of a column's cells, and whether no cell is empty."""
+        """Return the pieces of a column's cells, and whether every cell has a value."""
         opening = f'<c r="{self.letter(index)}'
         if set(map(type, values)) == {str} and "" not in values:
             head, tail = self.text_parts(bold)
@@ -193,8 +195,8 @@ class _SheetData:
 
         :raises ValueError: for a value that cannot go into a cell.
         """
-        # 1, 1.0 and True are equal keys, but True is written as a boolean, so
-        # a column with several types besides text keys values by type too.
+        # 1, 1.0 and True are equal dict keys but True is written as a boolean,
+        # so a column with more than one non-text type keys each value by type.
         kinds = set(map(type, values)) - {str, type(None)}
         typed = len(kinds) > 1
         keys: Sequence[object] = (
@@ -224,18 +226,18 @@ class _SheetData:
 
         :raises ValueError: for a value that cannot go into a cell.
         """
-        # NaN and pandas' NaT are the only values unequal to themselves: both
+        # NaN and pandas' NaT are the only values unequal to themselves, and both
         # mean empty.
         if value is None or value != value:
             return ""
-        # Whole numbers are the most common value after text.
+        # Whole numbers are the most common values after text, so they come first.
         if type(value) is int:
             return self.number_body(value, bold)
         if isinstance(value, bool):
             return f'{self.style(0, bold)} t="b"><v>{int(value)}</v></c>'
         if isinstance(value, str):
             return self.text_body(escape_cell_text(value), bold)
-        # int and float come before the slower check of the abstract class.
+        # The concrete types come first because isinstance is slower on an ABC.
         if isinstance(value, int | float | Decimal | numbers.Real):
             return self.number_body(float(value), bold)
         if isinstance(value, dt.date | dt.datetime | dt.time):
@@ -247,7 +249,7 @@ class _SheetData:
         )
 
     def text_bodies(self, texts: list[str], bold: bool) -> list[str]:
-        """Return the bodies of text cells, escaping all ``texts`` together."""
+        """Escape ``texts`` together and return the bodies of their cells."""
         if not texts:
             return []
         return [self.text_body(text, bold) for text in escape_cell_texts(texts)]
@@ -300,7 +302,7 @@ class _SheetData:
 def _row_streams(
     pieces: list[str | list[str]], numbers: list[str], every_row_has_cells: bool
 ) -> list[Iterable[str]]:
-    """Return the pieces as iterables to zip: constants repeated, lists as they are.
+    """Turn the pieces into iterables to zip, repeating each constant forever.
 
     Adjacent constants are joined first. Unless ``every_row_has_cells``, rows
     without a cell are left out of every list.
@@ -312,12 +314,14 @@ def _row_streams(
         else:
             merged.append(piece)
 
-    lists = [
-        piece for piece in merged if isinstance(piece, list) and piece is not numbers
-    ]
     rows_with_cells = None
     if not every_row_has_cells:
-        rows_with_cells = list(map(any, zip(*lists, strict=True)))
+        cell_lists = [
+            piece
+            for piece in merged
+            if isinstance(piece, list) and piece is not numbers
+        ]
+        rows_with_cells = list(map(any, zip(*cell_lists, strict=True)))
 
     streams: list[Iterable[str]] = []
     for piece in merged:
@@ -331,7 +335,7 @@ def _row_streams(
 
 
 def _number_text(number: int | float) -> str:
-    """Return a number as a cell contains it: a whole number below 1e15 as one."""
+    """Return the ``<v>`` text of a number, as an integer when whole and below 1e15."""
     if type(number) is int and -(10**15) < number < 10**15:
         return str(number)
     number = float(number)

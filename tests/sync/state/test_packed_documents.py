@@ -126,8 +126,8 @@ def downgrade_to(store: StateStore, revision: str) -> None:
 def insert_old_rows(store: StateStore) -> None:
     """Store, in the 0002 layout, an empty snapshot, then one of three deals.
 
-    A failed run's transition is stored too; the upgraded store must skip it
-    as the old one did. The deals are inserted out of row order.
+    A failed run's transition is stored too, and the upgraded store must skip
+    it as the old one did. The deals are inserted out of row order.
     """
     runs = [
         (1, RunOutcome.OK.value, True),

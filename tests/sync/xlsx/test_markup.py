@@ -65,7 +65,7 @@ def test_invalid_characters_replaced(text: str, replaced: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "odd_one",
+    "unsafe_text",
     [
         "a & b",
         "x\r",
@@ -85,8 +85,8 @@ def test_invalid_characters_replaced(text: str, replaced: str) -> None:
         "too-long",
     ],
 )
-def test_column_escaped_like_each_text(odd_one: str) -> None:
-    texts = ["plain", "ellipsis …", "한국어 \ud7ff", odd_one, "\uffc0 end"]
+def test_column_escaped_like_each_text(unsafe_text: str) -> None:
+    texts = ["plain", "ellipsis …", "한국어 \ud7ff", unsafe_text, "\uffc0 end"]
 
     assert escape_cell_texts(texts) == [escape_cell_text(text) for text in texts]
 

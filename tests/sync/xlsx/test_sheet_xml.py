@@ -209,7 +209,7 @@ def test_empty_grid_gives_valid_sheet() -> None:
     assert "<sheetData></sheetData>" in xml
 
 
-def test_equal_values_of_other_types_kept_apart() -> None:
+def test_equal_numbers_and_booleans_kept_apart() -> None:
     xml = render_tab(
         GeneratedTab("T", [["H"], [1], [True], [1.5], [1.0]]),
         StyleSheet(DEFAULT_STYLES, "w"),
@@ -242,7 +242,7 @@ def test_one_text_escaped_among_plain_text() -> None:
     assert '<t xml:space="preserve">_x005F_x0041_</t>' in xml
 
 
-def test_rows_past_one_block_numbered_in_order() -> None:
+def test_second_block_rows_numbered_in_order() -> None:
     grid: list[list[CellValue]] = [["H"]] + [[n] for n in range(1, 5001)]
 
     xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
