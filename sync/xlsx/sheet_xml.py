@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from itertools import chain, compress, repeat, zip_longest
+from itertools import compress, zip_longest
 from typing import cast
 
 from config.errors import SourceError
@@ -41,6 +41,9 @@ TIME_FORMAT = 21
 # serials are one lower, because Excel counts a 29 February 1900 that never was.
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 FIRST_REAL_LEAP_SERIAL = 61
+
+# Whole numbers of this size or more are written as a float's repr, not as digits.
+MAX_INTEGER_TEXT = 10**15
 
 # Number of grid rows rendered together, column by column.
 ROWS_PER_BLOCK = 4096
@@ -147,9 +150,7 @@ class _SheetData:
         string per row. Joining the pieces row by row builds the XML without a
         format call per cell.
         """
-        numbers = [
-            str(number) for number in range(first_number, first_number + len(values))
-        ]
+        numbers = list(map(str, range(first_number, first_number + len(values))))
         pieces: list[str | list[str]] = ['<row r="', numbers, '">']
         every_row_has_cells = False
         for index, column in enumerate(zip_longest(*values)):
@@ -158,10 +159,7 @@ class _SheetData:
             every_row_has_cells |= dense
         pieces.append("</row>")
 
-        streams = _row_streams(pieces, numbers, every_row_has_cells)
-        # zip stops at its shortest input. The constants repeat forever, so the
-        # per-row lists set the number of rows.
-        return "".join(chain.from_iterable(zip(*streams, strict=False)))
+        return _join_rows(pieces, numbers, every_row_has_cells)
 
     def column_pieces(
         self,
@@ -172,10 +170,15 @@ class _SheetData:
     ) -> tuple[list[str | list[str]], bool]:
         """Return the pieces of a column's cells, and whether every cell has a value."""
         opening = f'<c r="{self.letter(index)}'
-        if set(map(type, values)) == {str} and "" not in values:
+        kinds = set(map(type, values))
+        if kinds == {str} and "" not in values:
             head, tail = self.text_parts(bold)
-            escaped = escape_cell_texts(list(values))  # type: ignore[arg-type]
+            escaped = _escaped_texts(cast(tuple[str, ...], values))
             return [opening, numbers, '"' + head, escaped, tail], True
+        if kinds == {int} and _written_as_integers(cast(tuple[int, ...], values)):
+            head = f'"{self.style(0, bold)}><v>'
+            texts = list(map(str, values))
+            return [opening, numbers, head, texts, "</v></c>"], True
 
         try:
             bodies = self.column_bodies(values, bold)
@@ -299,13 +302,14 @@ class _SheetData:
         return attribute
 
 
-def _row_streams(
+def _join_rows(
     pieces: list[str | list[str]], numbers: list[str], every_row_has_cells: bool
-) -> list[Iterable[str]]:
-    """Turn the pieces into iterables to zip, repeating each constant forever.
+) -> str:
+    """Join the pieces row by row, leaving out rows without a cell.
 
-    Adjacent constants are joined first. Unless ``every_row_has_cells``, rows
-    without a cell are left out of every list.
+    Each piece is constant markup or a list with one string per row. The
+    strings of all rows go into one list at a stride of one row's pieces, so
+    that a single join builds the XML without a format call per cell.
     """
     merged: list[str | list[str]] = []
     for piece in pieces:
@@ -314,32 +318,52 @@ def _row_streams(
         else:
             merged.append(piece)
 
-    rows_with_cells = None
-    if not every_row_has_cells:
-        cell_lists = [
-            piece
-            for piece in merged
-            if isinstance(piece, list) and piece is not numbers
-        ]
-        rows_with_cells = list(map(any, zip(*cell_lists, strict=True)))
-
-    streams: list[Iterable[str]] = []
-    for piece in merged:
+    kept = _rows_with_cells(merged, numbers) if not every_row_has_cells else None
+    row_count = len(numbers) if kept is None else sum(kept)
+    stride = len(merged)
+    strings = [""] * (row_count * stride)
+    for offset, piece in enumerate(merged):
         if isinstance(piece, str):
-            streams.append(repeat(piece))
-        elif rows_with_cells is None:
-            streams.append(piece)
+            strings[offset::stride] = [piece] * row_count
+        elif kept is None:
+            strings[offset::stride] = piece
         else:
-            streams.append(compress(piece, rows_with_cells))
-    return streams
+            strings[offset::stride] = compress(piece, kept)
+    return "".join(strings)
+
+
+def _rows_with_cells(pieces: list[str | list[str]], numbers: list[str]) -> list[bool]:
+    """Return for each row whether any of its cells has a value."""
+    cell_lists = [
+        piece for piece in pieces if isinstance(piece, list) and piece is not numbers
+    ]
+    return list(map(any, zip(*cell_lists, strict=True)))
+
+
+def _escaped_texts(texts: tuple[str, ...]) -> list[str]:
+    """Escape a column's texts, each distinct text once.
+
+    A generated column repeats a few stage names, codes or messages on many
+    rows, so escaping its distinct texts checks far less text.
+    """
+    distinct = list(dict.fromkeys(texts))
+    escaped = escape_cell_texts(distinct)
+    if escaped is distinct:
+        return list(texts)
+    return list(map(dict(zip(distinct, escaped, strict=True)).__getitem__, texts))
+
+
+def _written_as_integers(numbers: tuple[int, ...]) -> bool:
+    """Return True when :func:`_number_text` gives ``str(number)`` for every number."""
+    return -MAX_INTEGER_TEXT < min(numbers) and max(numbers) < MAX_INTEGER_TEXT
 
 
 def _number_text(number: int | float) -> str:
     """Return the ``<v>`` text of a number, as an integer when whole and below 1e15."""
-    if type(number) is int and -(10**15) < number < 10**15:
+    if type(number) is int and -MAX_INTEGER_TEXT < number < MAX_INTEGER_TEXT:
         return str(number)
     number = float(number)
-    if number.is_integer() and abs(number) < 1e15:
+    if number.is_integer() and abs(number) < MAX_INTEGER_TEXT:
         return str(int(number))
     return repr(number)
 

@@ -250,3 +250,24 @@ def test_second_block_rows_numbered_in_order() -> None:
     assert '<row r="4097"><c r="A4097"><v>4096</v></c></row>' in xml
     assert '<row r="4098"><c r="A4098"><v>4097</v></c></row>' in xml
     assert xml.count("<row ") == 5001
+
+
+def test_integer_column_beyond_digits_written_as_float() -> None:
+    xml = render_tab(
+        GeneratedTab("T", [["H"], [7], [10**15], [-(10**15)]]),
+        StyleSheet(DEFAULT_STYLES, "w"),
+    ).decode()
+
+    assert '<row r="2"><c r="A2"><v>7</v></c></row>' in xml
+    assert '<row r="3"><c r="A3"><v>1000000000000000.0</v></c></row>' in xml
+    assert '<row r="4"><c r="A4"><v>-1000000000000000.0</v></c></row>' in xml
+
+
+def test_repeated_text_escaped_in_every_row() -> None:
+    xml = render_tab(
+        GeneratedTab("T", [["H"], ["a<b"], ["plain"], ["a<b"]]),
+        StyleSheet(DEFAULT_STYLES, "w"),
+    ).decode()
+
+    assert xml.count('<t xml:space="preserve">a&lt;b</t>') == 2
+    assert '<row r="4"><c r="A4" t="inlineStr">' in xml
