@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
+from config.models import ID_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
@@ -22,7 +22,6 @@ from rules.followups import (
     FollowupState,
     classify_followup,
     is_followup_suppressed,
-    is_open,
 )
 from rules.grid import is_blank
 
@@ -53,6 +52,10 @@ class AllowedList:
     known_texts: dict[str, bool] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
+    # The cell texts seen so far that are allowed, for a check without a call.
+    accepted_texts: set[str] = field(
+        init=False, default_factory=set, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.keys = {self.key_of(value): value for value in self.values}
@@ -70,6 +73,8 @@ class AllowedList:
         accepted = self.known_texts.get(text)
         if accepted is None:
             accepted = self.known_texts[text] = self.key_of(text) in self.keys
+            if accepted:
+                self.accepted_texts.add(text)
         return accepted
 
     def suggest(self, key: str) -> str | None:
@@ -87,17 +92,24 @@ class AllowedList:
         return self.suggestions[folded]
 
 
+# A check of one deal, given the rules of its stage and the run's context.
+DealCheck = Callable[[Deal, "StageRules", "CheckContext"], list[Finding]]
+
+
 @dataclass(frozen=True)
 class StageRules:
     """The parts of one stage's rules that the checks use, computed once per run.
 
-    ``required`` leaves out the ID, because ``missing-id`` reports a blank ID.
-    It also leaves out fields whose column is not on the sheet.
+    ``stage`` is None for deals whose stage is blank or unknown. ``required``
+    leaves out the ID, because ``missing-id`` reports a blank ID. It also
+    leaves out fields whose column is not on the sheet. ``checks`` are the
+    checks of ``DEAL_CHECKS`` that can find something in this stage, in order.
     """
 
-    stage: Stage
+    stage: Stage | None
     required: tuple[str, ...]
     next_step_required: bool
+    checks: tuple[DealCheck, ...]
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ class CheckContext:
     as_of: dt.date
     headers: dict[str, str] = field(init=False, repr=False, compare=False)
     stage_rules: dict[str, StageRules] = field(init=False, repr=False, compare=False)
+    unstaged_rules: StageRules = field(init=False, repr=False, compare=False)
     allowed_fields: list[tuple[str, AllowedList]] = field(
         init=False, repr=False, compare=False
     )
@@ -128,10 +141,6 @@ class CheckContext:
     def __post_init__(self) -> None:
         fields = self.columns.fields
         headers = {name: self.columns.header_of(name) for name in fields}
-        stage_rules = {
-            stage.name: _stage_rules(stage, self.columns, self.pipeline)
-            for stage in self.pipeline.stages
-        }
         allowed_fields = [
             (name, allowed)
             for name, allowed in self.allowed.items()
@@ -139,14 +148,21 @@ class CheckContext:
         ]
         # The dataclass is frozen, so derived fields bypass its __setattr__.
         object.__setattr__(self, "headers", headers)
-        object.__setattr__(self, "stage_rules", stage_rules)
         object.__setattr__(self, "allowed_fields", allowed_fields)
 
-    def rules_of(self, stage: Stage) -> StageRules:
+        stage_rules = {
+            stage.name: self._work_out(stage) for stage in self.pipeline.stages
+        }
+        object.__setattr__(self, "stage_rules", stage_rules)
+        object.__setattr__(self, "unstaged_rules", self._work_out(None))
+
+    def rules_of(self, stage: Stage | None) -> StageRules:
         """Return the rules of a stage, computed now if it is not the pipeline's."""
+        if stage is None:
+            return self.unstaged_rules
         rules = self.stage_rules.get(stage.name)
         if rules is None or rules.stage is not stage:
-            return _stage_rules(stage, self.columns, self.pipeline)
+            return self._work_out(stage)
         return rules
 
     def date_text(self, day: dt.date) -> str:
@@ -164,6 +180,12 @@ class CheckContext:
         """
         return self._params.setdefault(tuple(params.items()), params)
 
+    def _work_out(self, stage: Stage | None) -> StageRules:
+        required = _required_fields(stage, self.columns)
+        next_step_required = _next_step_required(stage, self.pipeline)
+        checks = _possible_checks(stage, required, self)
+        return StageRules(stage, required, next_step_required, checks)
+
 
 # The severity of each finding these checks produce.
 SEVERITIES: dict[Code, Severity] = {
@@ -176,8 +198,6 @@ SEVERITIES: dict[Code, Severity] = {
     Code.NO_NEXT_STEP: Severity.WARNING,
     Code.IDLE_IN_STAGE: Severity.WARNING,
 }
-
-DealCheck = Callable[[Deal, CheckContext], list[Finding]]
 
 
 def check_deals(
@@ -196,9 +216,11 @@ def check_deals(
     context = CheckContext(columns, pipeline, prepare_allowed(allowed, pipeline), as_of)
     findings = find_duplicate_ids(deals, columns)
 
+    rules_of = context.rules_of
     for deal in deals:
-        for check in DEAL_CHECKS:
-            findings.extend(check(deal, context))
+        rules = rules_of(deal.stage)
+        for check in rules.checks:
+            findings += check(deal, rules, context)
     return sorted(findings, key=lambda finding: finding.row or 0)
 
 
@@ -217,9 +239,13 @@ def prepare_allowed(
 def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
     """Return a ``duplicate-id`` error on every deal whose trimmed ID another has."""
     deal_ids = [(deal.deal_id or "").strip() for deal in deals]
+    deals_by_id: dict[str, list[Deal]] = defaultdict(list)
+    # Counting takes longer than a set, so IDs are counted only when some repeat.
+    blank_count = deal_ids.count("")
+    if len(set(deal_ids)) + max(blank_count - 1, 0) == len(deal_ids):
+        return []
     counts = Counter(deal_ids)
     repeated = {deal_id for deal_id, count in counts.items() if deal_id and count > 1}
-    deals_by_id: dict[str, list[Deal]] = defaultdict(list)
     if repeated:
         for deal_id, deal in zip(deal_ids, deals, strict=True):
             if deal_id in repeated:
@@ -231,36 +257,44 @@ def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
     return findings
 
 
-def check_required(deal: Deal, context: CheckContext) -> list[Finding]:
+def check_required(
+    deal: Deal, rules: StageRules, context: CheckContext
+) -> list[Finding]:
     """Return ``missing-required`` for each blank field the deal's stage requires.
 
     A required field that is not mapped is a definition problem and the model
     rejects it, so it is skipped here. A blank ID already has ``missing-id``.
     """
-    if deal.stage is None:
-        return []
     # Every field in ``values`` was parsed from a filled cell, so only the
     # other fields can be blank.
+    values, raw = deal.values, deal.raw
     missing = [
         name
-        for name in context.rules_of(deal.stage).required
-        if name not in deal.values and is_blank(deal.raw.get(name))
+        for name in rules.required
+        if name not in values and is_blank(raw.get(name))
     ]
+    if not missing or rules.stage is None:
+        return []
+
+    params = {"stage": rules.stage.name}
     return [
-        _finding(Code.MISSING_REQUIRED, deal, context, name, {"stage": deal.stage.name})
-        for name in missing
+        _finding(Code.MISSING_REQUIRED, deal, context, name, params) for name in missing
     ]
 
 
-def check_allowed_values(deal: Deal, context: CheckContext) -> list[Finding]:
+def check_allowed_values(
+    deal: Deal, rules: StageRules, context: CheckContext
+) -> list[Finding]:
     """Return ``unknown-value`` for each filled field whose value is not allowed.
 
     The stage field is skipped because parsing reports unknown stages itself.
     """
     findings: list[Finding] = []
+    values = deal.values
     for name, allowed in context.allowed_fields:
-        value = deal.values.get(name)
-        if value is None:
+        # Most cells repeat an allowed text seen on an earlier row.
+        value = values.get(name)
+        if value is None or value in allowed.accepted_texts:
             continue
 
         text = value if isinstance(value, str) else display_value(value)
@@ -273,11 +307,18 @@ def check_allowed_values(deal: Deal, context: CheckContext) -> list[Finding]:
     return findings
 
 
-def check_close_date(deal: Deal, context: CheckContext) -> list[Finding]:
-    """Return ``close-date-passed`` when an open deal's expected close is past."""
-    close_date = deal.date(CLOSE_DATE_FIELD)
-    if close_date is None or close_date >= context.as_of or not is_open(deal):
+def check_close_date(
+    deal: Deal, rules: StageRules, context: CheckContext
+) -> list[Finding]:
+    """Return ``close-date-passed`` when an open deal's expected close is past.
+
+    ``rules`` must be those of an open stage: :func:`_possible_checks` runs this
+    check only there.
+    """
+    close_date = deal.values.get(CLOSE_DATE_FIELD)
+    if not isinstance(close_date, dt.date) or close_date >= context.as_of:
         return []
+
     date = context.date_text(close_date)
     params = {"days": str((context.as_of - close_date).days), "date": date}
     return [
@@ -285,30 +326,34 @@ def check_close_date(deal: Deal, context: CheckContext) -> list[Finding]:
     ]
 
 
-def check_followup(deal: Deal, context: CheckContext) -> list[Finding]:
+def check_followup(
+    deal: Deal, rules: StageRules, context: CheckContext
+) -> list[Finding]:
     """Return the follow-up finding of an open deal: overdue, due soon or missing.
 
-    Nothing is checked when the next-step date column is not mapped, or when the
-    deal is snoozed or acknowledged.
+    Nothing is checked when the deal is snoozed or acknowledged. ``rules`` must
+    be those of an open stage on a sheet with a next-step date column:
+    :func:`_possible_checks` runs this check only there.
     """
-    if not is_open(deal) or NEXT_STEP_DATE_FIELD not in context.columns.fields:
-        return []
     if is_followup_suppressed(deal, context.as_of):
         return []
 
-    due = deal.date(NEXT_STEP_DATE_FIELD)
-    if due is None:
-        return _check_next_step_present(deal, context)
+    due = deal.values.get(NEXT_STEP_DATE_FIELD)
+    if not isinstance(due, dt.date):
+        return _check_next_step_present(deal, rules, context)
     return _check_next_step_due(deal, due, context)
 
 
-def check_idle(deal: Deal, context: CheckContext) -> list[Finding]:
-    """Return ``idle-in-stage`` when a deal stayed longer than its stage allows."""
-    stage = deal.stage
-    if stage is None or stage.idle_days is None:
-        return []
-    entered = deal.date(STAGE_ENTERED_FIELD)
-    if entered is None or STAGE_ENTERED_FIELD not in context.columns.fields:
+def check_idle(deal: Deal, rules: StageRules, context: CheckContext) -> list[Finding]:
+    """Return ``idle-in-stage`` when a deal stayed longer than its stage allows.
+
+    ``rules`` must be those of a stage with ``idle_days`` on a sheet with a
+    stage-entered date column: :func:`_possible_checks` runs this check only
+    there.
+    """
+    stage = rules.stage
+    entered = deal.values.get(STAGE_ENTERED_FIELD)
+    if stage is None or stage.idle_days is None or not isinstance(entered, dt.date):
         return []
 
     days = (context.as_of - entered).days
@@ -330,13 +375,33 @@ DEAL_CHECKS: tuple[DealCheck, ...] = (
 )
 
 
-def _check_next_step_present(deal: Deal, context: CheckContext) -> list[Finding]:
+def _possible_checks(
+    stage: Stage | None, required: tuple[str, ...], context: CheckContext
+) -> tuple[DealCheck, ...]:
+    # The checks that can find something on a deal in ``stage``. The others are
+    # left out, so the run does not call them once per deal for nothing.
+    fields = context.columns.fields
+    in_open_stage = stage is not None and stage.outcome is Outcome.OPEN
+    has_idle_limit = stage is not None and stage.idle_days is not None
+    possible: dict[DealCheck, bool] = {
+        check_required: bool(required),
+        check_allowed_values: bool(context.allowed_fields),
+        check_close_date: in_open_stage,
+        check_followup: in_open_stage and NEXT_STEP_DATE_FIELD in fields,
+        check_idle: has_idle_limit and STAGE_ENTERED_FIELD in fields,
+    }
+    return tuple(check for check in DEAL_CHECKS if possible[check])
+
+
+def _check_next_step_present(
+    deal: Deal, rules: StageRules, context: CheckContext
+) -> list[Finding]:
     # A filled but unreadable date already has a bad-date finding from parsing.
-    if deal.stage is None or not is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD)):
+    if rules.stage is None or not rules.next_step_required:
         return []
-    if not context.rules_of(deal.stage).next_step_required:
+    if not is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD)):
         return []
-    params = {"stage": deal.stage.name}
+    params = {"stage": rules.stage.name}
     return [_finding(Code.NO_NEXT_STEP, deal, context, NEXT_STEP_DATE_FIELD, params)]
 
 
@@ -407,26 +472,33 @@ def _finding(
 
     ``date_text`` is the ISO text of the cell's parsed date, shown as its value.
     """
+    # Positional arguments, because keywords cost a tenth more per finding.
     return Finding(
-        code=code,
-        severity=SEVERITIES[code],
-        row=deal.row,
-        column=context.headers[field_name],
-        value=date_text or _cell_text(deal, field_name),
-        deal_id=deal.deal_id,
-        field=field_name,
-        params=context.shared_params(params),
+        code,
+        SEVERITIES[code],
+        deal.row,
+        context.headers[field_name],
+        date_text or _cell_text(deal, field_name),
+        deal.deal_id,
+        field_name,
+        context.shared_params(params),
     )
 
 
-def _stage_rules(stage: Stage, columns: ColumnMap, pipeline: Pipeline) -> StageRules:
-    required = [
+def _required_fields(stage: Stage | None, columns: ColumnMap) -> tuple[str, ...]:
+    if stage is None:
+        return ()
+    return tuple(
         name for name in stage.required if name != ID_FIELD and name in columns.fields
-    ]
-    next_step_required = stage.next_step_required
-    if next_step_required is None:
-        next_step_required = pipeline.followups.require_next_step_date
-    return StageRules(stage, tuple(required), next_step_required)
+    )
+
+
+def _next_step_required(stage: Stage | None, pipeline: Pipeline) -> bool:
+    if stage is None:
+        return False
+    if stage.next_step_required is None:
+        return pipeline.followups.require_next_step_date
+    return stage.next_step_required
 
 
 def _cell_text(deal: Deal, field_name: str) -> str | None:

@@ -55,6 +55,9 @@ def list_followups(
     return sorted(followups, key=_followup_order)
 
 
+_OPEN = Outcome.OPEN
+
+
 def is_open(deal: Deal) -> bool:
     """Return True when the deal sits in a known stage that is not closed."""
     return deal.stage is not None and deal.stage.outcome is Outcome.OPEN
@@ -87,8 +90,12 @@ def classify_followup(
 
 
 def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | None:
-    due = deal.date(NEXT_STEP_DATE_FIELD)
-    if deal.stage is None or due is None or not is_open(deal):
+    # Values are read from ``deal.values`` directly, as Deal.date and Deal.text
+    # return them, because a method call per deal costs more.
+    values = deal.values
+    due = values.get(NEXT_STEP_DATE_FIELD)
+    stage = deal.stage
+    if not isinstance(due, dt.date) or stage is None or stage.outcome is not _OPEN:
         return None
     if is_followup_suppressed(deal, as_of):
         return None
@@ -96,16 +103,21 @@ def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | N
     state = classify_followup(due, as_of, due_soon_days)
     if state is None:
         return None
+    owner, account, next_step = (
+        values.get("owner"),
+        values.get("account"),
+        values.get("next_step"),
+    )
     return Followup(
-        owner=(deal.text("owner") or "").strip(),
-        deal_id=deal.deal_id,
-        row=deal.row,
-        account=deal.text("account"),
-        stage=deal.stage.name,
-        next_step=deal.text("next_step"),
-        due=due,
-        days_overdue=(as_of - due).days,
-        state=state,
+        owner.strip() if isinstance(owner, str) else "",
+        deal.deal_id,
+        deal.row,
+        account if isinstance(account, str) else None,
+        stage.name,
+        next_step if isinstance(next_step, str) else None,
+        due,
+        (as_of - due).days,
+        state,
     )
 
 

@@ -185,7 +185,7 @@ def furthest_funnel_step(deal: Deal, funnel: list[Stage]) -> int:
     ``reached_if_filled`` names, in funnel Lead, Qualified, Demo, Won. After: 2.
     A deal in an unknown stage reached nothing: -1.
     """
-    return _FunnelSteps(funnel).furthest(deal)
+    return _FunnelSteps(funnel).furthest([deal])[0]
 
 
 def build_deal_frame(
@@ -229,18 +229,23 @@ class _FunnelSteps:
             if stage.reached_if_filled
         ]
 
-    def furthest(self, deal: Deal) -> int:
-        """Return the funnel index of the furthest stage the deal reached."""
-        if deal.stage is None:
-            return -1
-        current = self.positions.get(deal.stage.name, 0)
-
-        proven = [
-            index
-            for index, names in self.proofs
-            if any(_is_filled(deal, name) for name in names)
+    def furthest(self, deals: list[Deal]) -> list[int]:
+        """Return the funnel index of the furthest stage each deal reached."""
+        steps = [
+            -1 if deal.stage is None else self.positions.get(deal.stage.name, 0)
+            for deal in deals
         ]
-        return max([current, *proven])
+        # A deal in an unknown stage reached nothing, whatever it has filled.
+        for index, names in self.proofs:
+            steps = [
+                index
+                if step < index
+                and deal.stage is not None
+                and _is_any_filled(deal, names)
+                else step
+                for step, deal in zip(steps, deals, strict=True)
+            ]
+        return steps
 
 
 def _deal_columns(
@@ -248,26 +253,38 @@ def _deal_columns(
 ) -> dict[str, Sequence[object]]:
     """Return the frame's columns except the group keys, for deals in known stages."""
     stages = [deal.stage for deal in deals if deal.stage is not None]
-    close_dates = [deal.date("close_date") for deal in deals]
-    created_dates = [deal.date("created_date") for deal in deals]
-    probabilities = [deal.number("probability") for deal in deals]
+    close_dates = _dates_of(deals, "close_date")
+    created_dates = _dates_of(deals, "created_date")
+    probabilities = _numbers_of(deals, "probability")
 
-    steps = _FunnelSteps(funnel)
     return {
         "stage": [stage.name for stage in stages],
         "outcome": [stage.outcome.value for stage in stages],
-        "amount": [deal.number("amount") for deal in deals],
+        "amount": _numbers_of(deals, "amount"),
         "probability": [
             stage.probability if probability is None else probability
             for stage, probability in zip(stages, probabilities, strict=True)
         ],
         "cycle_days": list(map(_days_between, created_dates, close_dates)),
-        "furthest": [steps.furthest(deal) for deal in deals],
+        "furthest": _FunnelSteps(funnel).furthest(deals),
         "in_period": [
             period_start is None or (close is not None and close >= period_start)
             for close in close_dates
         ],
     }
+
+
+def _dates_of(deals: list[Deal], field_name: str) -> list[dt.date | None]:
+    # What Deal.date returns for each deal, read without a method call per deal.
+    values = [deal.values.get(field_name) for deal in deals]
+    return [value if isinstance(value, dt.date) else None for value in values]
+
+
+def _numbers_of(deals: list[Deal], field_name: str) -> list[float | None]:
+    # What Deal.number returns for each deal. A bool is not a float, so it gives
+    # None as there.
+    values = [deal.values.get(field_name) for deal in deals]
+    return [value if isinstance(value, float) else None for value in values]
 
 
 def _add_sum_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -379,8 +396,10 @@ def _group_key(value: ParsedValue | None) -> str:
     return " ".join(display_value(value).split())
 
 
-def _is_filled(deal: Deal, field_name: str) -> bool:
-    return field_name in deal.values or not is_blank(deal.raw.get(field_name))
+def _is_any_filled(deal: Deal, field_names: list[str]) -> bool:
+    return any(
+        name in deal.values or not is_blank(deal.raw.get(name)) for name in field_names
+    )
 
 
 def _days_between(start: dt.date | None, end: dt.date | None) -> int | None:

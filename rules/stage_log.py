@@ -20,6 +20,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
@@ -118,6 +119,11 @@ class StageLogRow(NamedTuple):
     days: int
     entered_known: bool
     disappeared: bool = False
+
+
+# Build a Stage log line from a tuple of its fields in C, because calling the
+# class runs its __new__ in Python, once per stay.
+_new_row = partial(tuple.__new__, StageLogRow)
 
 
 def stage_stays(
@@ -250,16 +256,23 @@ def stage_log_rows(
     # and while it is off the sheet. A move into that same stage continues it.
     stage: str | None = None
     for transition in _log_order(transitions):
-        if transition.deal_id != deal_id:
-            deal_id, stage = transition.deal_id, None
-        if transition.seen_on > as_of or transition.to_stage == stage:
+        moved_id, from_stage, to_stage, seen_on = transition
+        if moved_id != deal_id:
+            deal_id, stage = moved_id, None
+        if seen_on > as_of or to_stage == stage:
             continue
 
         if stage is not None:
             rows[-1] = _end_stay(rows[-1], transition)
-        stage = transition.to_stage
-        if stage is not None:
-            rows.append(_begin_stay(stage, transition, as_of, log_started_on))
+        stage = to_stage
+        if stage is None:
+            continue
+        # Only the first run can find deals whose stage began before the log did.
+        entered_known = from_stage is not None or seen_on != log_started_on
+        days = (as_of - seen_on).days
+        rows.append(
+            _new_row((moved_id, stage, seen_on, None, days, entered_known, False))
+        )
     return rows
 
 
@@ -269,31 +282,17 @@ def _log_order(transitions: Sequence[Transition]) -> list[Transition]:
     return sorted(by_day, key=DEAL_ID)
 
 
-def _begin_stay(
-    stage: str, transition: Transition, as_of: dt.date, log_started_on: dt.date
-) -> StageLogRow:
-    # Only the first run can find deals whose stage began before the log did.
-    first_sighting = transition.from_stage is None
-    return StageLogRow(
-        transition.deal_id,
-        stage,
-        transition.seen_on,
-        None,
-        (as_of - transition.seen_on).days,
-        not (first_sighting and transition.seen_on == log_started_on),
-        False,
-    )
-
-
 def _end_stay(row: StageLogRow, transition: Transition) -> StageLogRow:
-    return StageLogRow(
-        row.deal_id,
-        row.stage,
-        row.entered,
-        transition.seen_on,
-        (transition.seen_on - row.entered).days,
-        row.entered_known,
-        transition.to_stage is None,
+    return _new_row(
+        (
+            row.deal_id,
+            row.stage,
+            row.entered,
+            transition.seen_on,
+            (transition.seen_on - row.entered).days,
+            row.entered_known,
+            transition.to_stage is None,
+        )
     )
 
 

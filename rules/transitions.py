@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
 from operator import itemgetter
 
 from config.models import STAGE_FIELD, Outcome, Pipeline, Stage
@@ -37,6 +38,17 @@ AMOUNT_FIELD = "amount"
 # Positions of fields in the named tuples, for sort keys faster than attrgetter.
 ROW_INDEX = DealSnapshot._fields.index("row")
 SEEN_ON_INDEX = Transition._fields.index("seen_on")
+DEAL_ID_INDEX = Transition._fields.index("deal_id")
+
+# Build a named tuple from a tuple of its fields in C. Calling the class runs
+# its __new__ in Python, which took most of the time of snapshotting and
+# diffing 100k deals (cProfile on CPython 3.11).
+_new_snapshot = partial(tuple.__new__, DealSnapshot)
+_new_transition = partial(tuple.__new__, Transition)
+# A snapshot's deal ID and stage, as a pair.
+_ID_AND_STAGE = itemgetter(
+    DealSnapshot._fields.index("deal_id"), DealSnapshot._fields.index("stage")
+)
 
 
 def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
@@ -74,16 +86,24 @@ def snapshot_tracked(tracked: Mapping[str, Deal]) -> list[DealSnapshot]:
 
     ``tracked`` is the result of :func:`deals_by_unique_id`.
     """
-    snapshots = [
-        DealSnapshot(
-            deal_id,
-            _stage_label(deal),
-            deal.text(OWNER_FIELD),
-            deal.number(AMOUNT_FIELD),
-            deal.row,
+    # The owner and the amount as Deal.text and Deal.number return them,
+    # read from ``values`` directly because a method call per deal costs more.
+    snapshots: list[DealSnapshot] = []
+    for deal_id, deal in tracked.items():
+        values = deal.values
+        owner = values.get(OWNER_FIELD)
+        amount = values.get(AMOUNT_FIELD)
+        snapshots.append(
+            _new_snapshot(
+                (
+                    deal_id,
+                    _stage_label(deal),
+                    owner if isinstance(owner, str) else None,
+                    amount if isinstance(amount, float) else None,
+                    deal.row,
+                )
+            )
         )
-        for deal_id, deal in tracked.items()
-    ]
     return sorted(snapshots, key=itemgetter(ROW_INDEX))
 
 
@@ -109,23 +129,21 @@ def diff_snapshots(
     Before: previous D-1 Lead, D-2 Lead; current D-1 Qualified, D-3 Lead.
     After: D-1 Lead → Qualified, D-2 Lead → None, D-3 None → Lead.
     """
-    before = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}
-    now = {snapshot.deal_id: snapshot.stage for snapshot in current}
-    # A deal with the same stage in both snapshots makes no transition, so the
-    # loop visits only the IDs whose entries differ.
-    changed = {deal_id for deal_id, _stage in before.items() ^ now.items()}
-
-    transitions: list[Transition] = []
-    for deal_id in sorted(changed):
-        from_stage, to_stage = before.get(deal_id), now.get(deal_id)
-        if deal_id in now and (to_stage is None or to_stage == from_stage):
-            continue
-        # NOTE: a deal deleted while its stage cell was blank gets no transition,
-        # so the log keeps it in its last known stage.
-        if deal_id not in now and from_stage is None:
-            continue
-        transitions.append(Transition(deal_id, from_stage, to_stage, seen_on))
-    return transitions
+    before = dict(map(_ID_AND_STAGE, previous or []))
+    now = dict(map(_ID_AND_STAGE, current))
+    moved = [
+        _new_transition((deal_id, before.get(deal_id), stage, seen_on))
+        for deal_id, stage in now.items()
+        if stage is not None and stage != before.get(deal_id)
+    ]
+    # NOTE: a deal deleted while its stage cell was blank gets no transition,
+    # so the log keeps it in its last known stage.
+    gone = [
+        _new_transition((deal_id, stage, None, seen_on))
+        for deal_id, stage in before.items()
+        if stage is not None and deal_id not in now
+    ]
+    return sorted([*moved, *gone], key=itemgetter(DEAL_ID_INDEX))
 
 
 def transitions_by_deal(
@@ -204,14 +222,19 @@ def check_tracked(
     policy = pipeline.transitions
     if policy.allow_skips and policy.allow_moves_back:
         return []
-    moves = current_stay_moves(transitions, as_of)
+    # Only a deal that was once seen moving between stages can have a move
+    # the policy forbids. On a first run no deal was.
+    moving = {move.deal_id for move in transitions if move.from_stage is not None}
+    moves = current_stay_moves(
+        [move for move in transitions if move.deal_id in moving], as_of
+    )
     policy_check = _MovePolicy(pipeline)
 
     findings: list[Finding] = []
-    for deal_id, deal in tracked.items():
-        move = moves.get(deal_id)
+    for deal_id, move in moves.items():
+        deal = tracked.get(deal_id)
         # A deal first seen in its stage made no move the policy could forbid.
-        if move is None or move.from_stage is None or deal.stage is None:
+        if deal is None or move.from_stage is None or deal.stage is None:
             continue
 
         verdict = policy_check.verdict(move, deal.stage)
