@@ -38,8 +38,8 @@ _T = TypeVar("_T")
 class RowCells(Mapping[str, CellValue]):
     """The mapped cells of one row by field name: a read-only view of the row.
 
-    The deals of one tab share ``positions``, so each deal keeps one tuple of
-    cells instead of a dict of its own.
+    The deals of one tab share ``positions`` (each field's column index), so
+    each deal keeps only its row's cells, not a dict of its own.
 
     >>> cells = RowCells({"id": 0, "stage": 1}, ("D-1", "Demo"))
     >>> cells["stage"], cells.get("amount"), dict(cells)

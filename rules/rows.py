@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline
+from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline, Stage
 from rules.cells import CellParser, CellProblem, cell_parser, display_value
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
@@ -44,10 +46,16 @@ SEVERITIES: dict[Code, Severity] = {
 # time zones, yet each of these pairs parses differently.
 _CACHED_TYPES = frozenset({type(None), str, int, dt.date})
 
+# Cached types that no cell of another type equals (an int can equal a bool or
+# a float). When a column's distinct cells all have these types, so do its cells.
+_UNMIXED_TYPES = frozenset({type(None), str, dt.date})
+
 # A parsed cell: its field and value, the problem that kept it from parsing, or
 # None when it is blank. Pairs let a row's entries become its ``values`` dict
 # in one call.
 ParsedEntry = tuple[str, ParsedValue] | CellProblem | None
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -64,9 +72,8 @@ class _RowReader:
     """Per-tab inputs of row reading: columns, stage lookup and column groups.
 
     ``field_types`` has every mapped field in the order a deal's ``values``
-    keep: id, stage, then the others in sheet column order. ``raw_positions``
-    maps each mapped field to its index in the cells that :func:`_mapped_cells`
-    returns, for the deals' ``raw`` views.
+    keep: id, stage, then the others in sheet column order. ``width`` is the
+    number of columns rows are read to: the header's or the longest row's.
     """
 
     columns: ColumnMap
@@ -74,7 +81,7 @@ class _RowReader:
     stages: StageLookup
     stage_names: str
     field_types: dict[str, FieldType]
-    raw_positions: dict[str, int]
+    width: int
     record_columns: list[int]
     blank_header_columns: list[int]
 
@@ -101,20 +108,18 @@ def read_deals(
     """
     reader = _row_reader(grid, columns, pipeline)
     first_row = columns.header_row + 1
-    records = [
-        (row_number, cells)
-        for row_number, cells in enumerate(grid.rows[first_row - 1 :], first_row)
-        if _is_record(cells, reader.record_columns)
-    ]
+    rows = grid.rows[first_row - 1 :]
+    data = _data_columns(rows, reader.width)
+    records = _record_indexes(data, reader.record_columns)
 
-    deals, findings = _read_records(reader, records)
-    warnings = _blank_header_warnings(reader, grid, first_row, deals)
+    deals, findings = _read_records(reader, first_row, rows, data, records)
+    warnings = _blank_header_warnings(reader, data, first_row, deals)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
 
 
 def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _RowReader:
-    width = max([len(columns.headers), *(len(row) for row in grid.rows)])
+    width = max(len(columns.headers), max(map(len, grid.rows), default=0))
     headed = [
         index < len(columns.headers) and bool(normalize_header(columns.headers[index]))
         for index in range(width)
@@ -126,7 +131,7 @@ def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _Row
         stages=StageLookup(pipeline),
         stage_names=", ".join(stage.name for stage in pipeline.stages),
         field_types=_field_types(columns, pipeline),
-        raw_positions={name: index for index, name in enumerate(columns.fields)},
+        width=width,
         record_columns=[i for i in range(width) if headed[i] and i not in own],
         blank_header_columns=[
             i for i in range(width) if not headed[i] and i not in own
@@ -149,58 +154,78 @@ def _field_types(columns: ColumnMap, pipeline: Pipeline) -> dict[str, FieldType]
     return {name: kind for name, kind in types.items() if name in columns.fields}
 
 
-def _is_record(cells: list[CellValue], record_columns: list[int]) -> bool:
-    # Rows may be shorter than the header: trailing blank cells are left out.
-    width = len(cells)
+def _data_columns(rows: list[list[CellValue]], width: int) -> list[Sequence[CellValue]]:
+    """Return the cells of the data rows column by column, ``width`` columns.
+
+    Rows may be shorter than the header (trailing blank cells left out), so
+    short rows and missing columns are padded with None.
+
+    >>> _data_columns([["D-1"], ["D-2", "Won"]], 3)
+    [('D-1', 'D-2'), (None, 'Won'), (None, None)]
+    """
+    data: list[Sequence[CellValue]] = list(itertools.zip_longest(*rows))
+    return data + [(None,) * len(rows)] * (width - len(data))
+
+
+def _record_indexes(
+    data: list[Sequence[CellValue]], record_columns: list[int]
+) -> Sequence[int]:
+    """Return the indexes of the data rows with a filled cell in a record column."""
+    height = len(data[0]) if data else 0
+    empty: Sequence[int] = range(height)
     for index in record_columns:
-        if index < width and not is_blank(cells[index]):
-            return True
-    return False
+        cells = data[index]
+        empty = [row for row in empty if is_blank(cells[row])]
+        if not empty:
+            return range(height)
+
+    skipped = set(empty)
+    return [row for row in range(height) if row not in skipped]
 
 
 def _read_records(
-    reader: _RowReader, records: list[tuple[int, list[CellValue]]]
+    reader: _RowReader,
+    first_row: int,
+    rows: list[list[CellValue]],
+    data: list[Sequence[CellValue]],
+    records: Sequence[int],
 ) -> tuple[list[Deal], list[Finding]]:
     """Parse the mapped cells column by column, then build one deal per record."""
-    raw_names = list(reader.columns.fields)
-    raw_rows = _mapped_cells([cells for _, cells in records], reader.columns)
-    transposed = list(zip(*raw_rows, strict=True)) or [()] * len(raw_names)
-    raw_columns = dict(zip(raw_names, transposed, strict=True))
-
+    fields = reader.columns.fields
     date_order = reader.pipeline.date_order
     parsed_columns = [
-        _parse_column(name, raw_columns[name], cell_parser(kind, date_order))
+        _parse_column(
+            name, _take(data[fields[name]], records), cell_parser(kind, date_order)
+        )
         for name, kind in reader.field_types.items()
     ]
     problems = _take_problems(parsed_columns)
 
-    parsed_rows = zip(*[column.entries for column in parsed_columns], strict=True)
-    deals = [
-        _build_deal(reader, row_number, raw_cells, entries)
-        for (row_number, _), raw_cells, entries in zip(
-            records, raw_rows, parsed_rows, strict=True
-        )
-    ]
+    record_rows = _padded_rows(_take(rows, records), reader.width)
+    deals = _build_deals(reader, first_row, records, record_rows, parsed_columns)
     findings: list[Finding] = []
-    for index, deal in enumerate(deals):
-        if index in problems or deal.deal_id is None or deal.stage is None:
-            findings.extend(_row_findings(reader, deal, problems.get(index, [])))
+    for index in _indexes_with_findings(deals, problems):
+        findings.extend(_row_findings(reader, deals[index], problems.get(index, [])))
     return deals, findings
 
 
-def _mapped_cells(
-    rows: list[list[CellValue]], columns: ColumnMap
-) -> list[tuple[CellValue, ...]]:
-    """Return each row's mapped cells, in the order of ``columns.fields``."""
-    indexes = list(columns.fields.values())
-    width = max(indexes, default=-1) + 1
-    padded = [
+def _take(items: Sequence[_T], records: Sequence[int]) -> Sequence[_T]:
+    """Return the items at the record indexes, or all items if every row is a record."""
+    if len(records) == len(items):
+        return items
+    return list(map(items.__getitem__, records))
+
+
+def _padded_rows(
+    rows: Sequence[list[CellValue]], width: int
+) -> Sequence[Sequence[CellValue]]:
+    """Return the rows with short ones padded with None to ``width`` cells."""
+    if min(map(len, rows), default=width) >= width:
+        return rows
+    return [
         cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
         for cells in rows
     ]
-    if len(indexes) == 1:
-        return [(cells[indexes[0]],) for cells in padded]
-    return list(map(operator.itemgetter(*indexes), padded))
 
 
 class _ColumnParses(dict[CellValue, ParsedEntry]):
@@ -236,14 +261,32 @@ def _parse_column(
     ``[("amount", 5.0), None, ("amount", 5.0), CellProblem(...)]``.
     """
     parses = _ColumnParses(name, parse)
-    if _CACHED_TYPES.issuperset(map(type, cells)):
-        entries = list(map(parses.__getitem__, cells))
+    if name == ID_FIELD:
+        # Deal IDs are meant to be unique, so caching them would only add work.
+        entries = list(map(parses.parse_entry, cells))
     else:
-        entries = [
-            parses[cell] if type(cell) in _CACHED_TYPES else parses.parse_entry(cell)
-            for cell in cells
-        ]
+        entries = _parse_distinct(parses, cells)
     return ParsedColumn(name, entries, parses.has_problems)
+
+
+def _parse_distinct(
+    parses: _ColumnParses, cells: Sequence[CellValue]
+) -> list[ParsedEntry]:
+    """Return the entries of a column's cells, parsing each distinct cell once."""
+    entries = list(map(parses.__getitem__, cells))
+    if _UNMIXED_TYPES.issuperset(map(type, parses)):
+        return entries
+
+    # A bool may have been looked up under an equal int key (True under 1), so
+    # the column is parsed again, caching only the types that are safe.
+    parses.clear()
+    parses.has_problems = False
+    if _CACHED_TYPES.issuperset(map(type, cells)):
+        return list(map(parses.__getitem__, cells))
+    return [
+        parses[cell] if type(cell) in _CACHED_TYPES else parses.parse_entry(cell)
+        for cell in cells
+    ]
 
 
 def _take_problems(
@@ -265,23 +308,64 @@ def _take_problems(
     return problems
 
 
-def _build_deal(
+def _build_deals(
     reader: _RowReader,
-    row_number: int,
-    raw_cells: tuple[CellValue, ...],
-    entries: tuple[ParsedEntry, ...],
-) -> Deal:
-    # Problems were taken out, so entries are (field, value) pairs or None.
-    values: dict[str, ParsedValue] = dict(filter(None, entries))  # type: ignore[arg-type]
-    deal_id, label = values.get(ID_FIELD), values.get(STAGE_FIELD)
-    stage = reader.stages.find(label) if isinstance(label, str) else None
-    raw = RowCells(reader.raw_positions, raw_cells)
+    first_row: int,
+    records: Sequence[int],
+    record_rows: Sequence[Sequence[CellValue]],
+    parsed_columns: list[ParsedColumn],
+) -> list[Deal]:
+    """Build the deals from the parsed columns, each step one pass over all records.
 
-    # Positional arguments, because keywords took roughly a fifth of this
-    # function's time (an estimate on CPython 3.11 with 100k deals).
-    return Deal(
-        row_number, deal_id if isinstance(deal_id, str) else None, stage, raw, values
-    )
+    A deal's ``raw`` view reads its row's cells by the mapped columns' indexes.
+    """
+    rows = [first_row + index for index in records]
+    # Problems were taken out, so entries are (field, value) pairs or None.
+    entry_rows = zip(*[column.entries for column in parsed_columns], strict=True)
+    values = list(map(dict, map(filter, itertools.repeat(None), entry_rows)))
+    raws = map(RowCells, itertools.repeat(reader.columns.fields), record_rows)
+
+    texts = {column.name: column.entries for column in parsed_columns}
+    ids = _ids_of(texts.get(ID_FIELD), len(rows))
+    stage_entries = texts.get(STAGE_FIELD) or [None] * len(rows)
+    stages = map(_StageFinds(reader.stages).__getitem__, stage_entries)
+    return list(map(Deal, rows, ids, stages, raws, values))
+
+
+def _ids_of(entries: list[ParsedEntry] | None, count: int) -> list[str | None]:
+    """Return each record's deal ID from the id column's entries, None if blank."""
+    if entries is None:
+        return [None] * count
+    return [
+        entry[1] if isinstance(entry, tuple) and isinstance(entry[1], str) else None
+        for entry in entries
+    ]
+
+
+class _StageFinds(dict[ParsedEntry, Stage | None]):
+    """The stage of each distinct stage entry, found on its first lookup."""
+
+    def __init__(self, stages: StageLookup) -> None:
+        super().__init__()
+        self.stages = stages
+
+    def __missing__(self, entry: ParsedEntry) -> Stage | None:
+        label = entry[1] if isinstance(entry, tuple) else None
+        stage = self.stages.find(label) if isinstance(label, str) else None
+        self[entry] = stage
+        return stage
+
+
+def _indexes_with_findings(
+    deals: list[Deal], problems: dict[int, list[tuple[str, CellProblem]]]
+) -> list[int]:
+    """Return the indexes of the deals that get a finding, in row order."""
+    incomplete = [
+        index
+        for index, deal in enumerate(deals)
+        if deal.deal_id is None or deal.stage is None
+    ]
+    return sorted({*problems, *incomplete})
 
 
 def _row_findings(
@@ -327,16 +411,19 @@ def _finding(
 
 
 def _blank_header_warnings(
-    reader: _RowReader, grid: SheetGrid, first_row: int, deals: list[Deal]
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    first_row: int,
+    deals: list[Deal],
 ) -> list[Finding]:
     """Return a warning at the first filled cell of each column with a blank header."""
     findings: list[Finding] = []
     for index in reader.blank_header_columns:
-        found = _first_filled(grid, first_row, index)
+        found = _first_filled(data[index])
         if found is None:
             continue
 
-        row_number, value = found
+        row_number, value = first_row + found, data[index][found]
         letter = column_letter(index)
         findings.append(
             Finding(
@@ -359,11 +446,5 @@ def _deal_id_at(deals: list[Deal], row_number: int) -> str | None:
     return None
 
 
-def _first_filled(
-    grid: SheetGrid, first_row: int, index: int
-) -> tuple[int, CellValue] | None:
-    for row_number in range(first_row, len(grid.rows) + 1):
-        cells = grid.rows[row_number - 1]
-        if index < len(cells) and not is_blank(cells[index]):
-            return row_number, cells[index]
-    return None
+def _first_filled(cells: Sequence[CellValue]) -> int | None:
+    return next((row for row, cell in enumerate(cells) if not is_blank(cell)), None)
