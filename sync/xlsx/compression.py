@@ -10,8 +10,9 @@ CPython 3.11's zlib on a 2-core Xeon, best of 3.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, Protocol, cast
 
 try:
     from isal import isal_zlib
@@ -24,6 +25,20 @@ if isal_zlib is not None:
 
 # Negative window bits select a raw stream: zip members carry no zlib header.
 RAW_WINDOW_BITS = -15
+
+# A streamed part is inflated into pieces of at most this many bytes, from this
+# many compressed bytes at a time. Both bound the memory a stream holds, and
+# their cost per call is negligible at these sizes.
+PIECE_BYTES = 1 << 20
+INPUT_BYTES = 1 << 16
+
+
+class _Compressor(Protocol):
+    """An incremental compressor, as ``zlib.compressobj`` and ISA-L's return."""
+
+    def compress(self, data: bytes | bytearray | memoryview, /) -> bytes: ...
+
+    def flush(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,14 @@ class Deflater:
             return isal_zlib.compress(data, self.level, RAW_WINDOW_BITS)
         return zlib.compress(data, self.level, RAW_WINDOW_BITS)
 
+    def compressor(self) -> _Compressor:
+        """Return an incremental compressor of a raw stream at this level."""
+        if self.backend == "isal" and isal_zlib is not None:
+            return isal_zlib.compressobj(
+                self.level, isal_zlib.DEFLATED, RAW_WINDOW_BITS
+            )
+        return zlib.compressobj(self.level, zlib.DEFLATED, RAW_WINDOW_BITS)
+
     @property
     def name(self) -> str:
         """Return the backend and level, for logs and stats (``"isal-1"``)."""
@@ -61,7 +84,7 @@ def fastest_deflater() -> Deflater:
     return ZLIB_DEFLATER
 
 
-def inflate(data: bytes | memoryview, size: int) -> bytes:
+def inflate(data: bytes | bytearray | memoryview, size: int) -> bytes:
     """Inflate a raw deflate stream whose uncompressed ``size`` is known.
 
     :raises ValueError: if the stream is corrupt.
@@ -74,8 +97,60 @@ def inflate(data: bytes | memoryview, size: int) -> bytes:
         raise ValueError(f"corrupt deflate stream: {error}") from error
 
 
-def crc32(data: bytes | bytearray | memoryview) -> int:
-    """Return the CRC-32 that zip headers store for ``data``."""
+def inflate_pieces(data: bytes | memoryview) -> Iterator[bytes]:
+    """Inflate a raw deflate stream into pieces of at most ``PIECE_BYTES``.
+
+    The caller checks the total size and CRC-32, because a truncated stream
+    ends without an error here.
+
+    :raises ValueError: if the stream is corrupt.
+    """
+    inflater = (isal_zlib or zlib).decompressobj(RAW_WINDOW_BITS)
+    try:
+        for start in range(0, len(data), INPUT_BYTES):
+            pending = data[start : start + INPUT_BYTES]
+            while pending:
+                piece = inflater.decompress(pending, PIECE_BYTES)
+                pending = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+        rest = inflater.flush()
+        if rest:
+            yield rest
+    except _INFLATE_ERRORS as error:
+        raise ValueError(f"corrupt deflate stream: {error}") from error
+
+
+def crc32(data: bytes | bytearray | memoryview, value: int = 0) -> int:
+    """Return the CRC-32 that zip headers store for ``data``.
+
+    :param value: the CRC-32 of the bytes before ``data``, to continue from.
+    """
     if isal_zlib is not None:
-        return isal_zlib.crc32(data)
-    return zlib.crc32(data)
+        return isal_zlib.crc32(data, value)
+    return zlib.crc32(data, value)
+
+
+class DeflateStream:
+    """A raw deflate stream fed piece by piece, with its input's CRC-32 and size.
+
+    Only the compressed bytes are kept, so a part can be deflated while it is
+    being written without ever being held whole.
+    """
+
+    def __init__(self, deflater: Deflater) -> None:
+        self._compressor = deflater.compressor()
+        self.payload = bytearray()
+        self.crc = 0
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Compress ``data`` and add it to the CRC-32 and size."""
+        self.payload += self._compressor.compress(data)
+        self.crc = crc32(data, self.crc)
+        self.size += len(data)
+
+    def close(self) -> bytearray:
+        """End the stream and return every compressed byte."""
+        self.payload += self._compressor.flush()
+        return self.payload

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import mmap
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -22,6 +23,7 @@ from sync.xlsx.zipcopy import (
     deflate_member,
     read_directory,
     read_member,
+    read_member_pieces,
     write_archive,
 )
 
@@ -123,6 +125,24 @@ class Package:
             return bytes(staged)
         return self._original(name)
 
+    def read_pieces(self, part: str) -> Iterator[bytes]:
+        """Return the current content of ``part`` as an iterator of pieces.
+
+        A source member is inflated one piece at a time, so a large sheet is never
+        held whole. A staged or already read part comes as one piece.
+
+        :raises KeyError: if the package has no such part.
+        :raises UnsupportedWorkbookError: if the member is damaged. A failed CRC
+            check is raised only after the last piece.
+        """
+        name = self.find(part)
+        if name is None:
+            raise KeyError(part)
+        if name in self._added or name in self._changed or name in self._originals:
+            return iter([self.read(name)])
+        member = self._by_key[name.lower()]
+        return read_member_pieces(self._map, member, self.workbook)
+
     def read_required(self, part: str) -> bytes:
         """Return the content of a part every workbook has.
 
@@ -140,10 +160,7 @@ class Package:
 
         Content equal to the source's leaves the member to be copied as stored.
         """
-        name = self.find(part)
-        if name is None and part.lower() in self._by_key:
-            self._removed.discard(part.lower())
-            name = self._by_key[part.lower()].name
+        name = self._writable_name(part)
         if name is None or name in self._added:
             self._added[name or part] = self._staged(name or part, content, None)
             return
@@ -154,6 +171,19 @@ class Package:
         if changed:
             template = self._by_key[name.lower()]
             self._changed[name] = self._staged(name, content, template)
+
+    def write_member(self, member: NewMember) -> None:
+        """Stage ``member``, deflated already, as the new content of its part.
+
+        Unlike :meth:`write`, this cannot compare the content with the source's,
+        so the caller stages a member only when its content changed.
+        """
+        name = self._writable_name(member.name)
+        if name is None or name in self._added:
+            self._added[name or member.name] = member
+            return
+        self._originals.pop(name, None)
+        self._changed[name] = replace(member, name=name)
 
     def remove(self, part: str) -> None:
         """Leave ``part`` out of the new package (no-op if it is absent)."""
@@ -212,6 +242,14 @@ class Package:
         if deflater is None or len(content) < EAGER_DEFLATE_BYTES:
             return content
         return deflate_member(name, content, deflater, template)
+
+    def _writable_name(self, part: str) -> str | None:
+        """Return the stored spelling of ``part``, taking back a removed member."""
+        name = self.find(part)
+        if name is None and part.lower() in self._by_key:
+            self._removed.discard(part.lower())
+            name = self._by_key[part.lower()].name
+        return name
 
     def _original(self, name: str) -> bytes:
         content = self._originals.get(name)

@@ -1,4 +1,4 @@
-"""Status cells written into the pipeline tab's sheet XML in one pass.
+"""Status cells written into the pipeline tab's sheet XML in one streaming pass.
 
 The sheet XML is scanned as bytes, row by row, and only the status cell of each
 listed row changes; every other byte is copied. A status cell that exists is
@@ -15,6 +15,11 @@ Before and after, for the status column Q::
     <row r="5"><c r="A5" t="s"><v>3</v></c><c r="Q5" t="inlineStr"><is>
         <t xml:space="preserve">OK</t></is></c><c r="R5"><v>1</v></c></row>
 
+The XML is read and written in pieces. The scan works on a window that ends
+where the window's last row start tag begins: every row before it is complete,
+and the rest is kept for the next window. A 100k-row sheet is about 60 MB of
+XML, and this way neither it nor its patched copy is ever held whole.
+
 The scan understands rows and cells with or without an ``r`` attribute,
 self-closing rows, single or double quotes, and a namespace prefix on the
 elements. The ``spans`` hint of a row is left as it is, because the format makes
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from config.errors import FeatureLossError, UnsupportedWorkbookError
@@ -53,79 +58,111 @@ _COLUMN_MAX = re.compile(rb"""\smax\s*=\s*["'](\d+)["']""")
 _COLUMN_STYLE = re.compile(rb"""\sstyle\s*=\s*["'](\d+)["']""")
 _DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["']([^"']*)["']""")
 
+# The bytes that may follow an element name in a start tag.
+_NAME_ENDS = b" \t\r\n/>"
+
 # A cell's byte range and start tag, or an empty range and None for a new cell.
 CellSlot = tuple[int, int, bytes | None]
 
 
 @dataclass(frozen=True)
 class SheetPatch:
-    """The patched sheet XML and a summary of the cells it replaced.
+    """A summary of the cells one patch replaced, and whether any byte changed.
 
     ``formulas_replaced`` is True when a status cell held a formula, so the
     workbook's calculation chain may list a cell that no longer has one.
+    ``changed`` is False when the patched XML equals the source byte for byte.
     """
 
-    xml: bytearray
     cells_written: int
     formulas_replaced: bool
+    changed: bool
 
 
 def patch_status_column(
-    xml: bytes,
+    pieces: Iterable[bytes],
     column: int,
     texts: Mapping[int, str],
     place: str,
-    rewrite_tail: Callable[[bytes], bytes] | None = None,
+    write: Callable[[bytes | bytearray], object],
+    rewrite_tail: Callable[[bytes, bytes], bytes] | None = None,
 ) -> SheetPatch:
     """Write ``texts`` (row → text) into ``column`` of a worksheet's XML.
 
+    :param pieces: the source XML, split anywhere (even inside a tag or a
+        UTF-8 character). It is read to the end unless an error is raised.
     :param column: the 0-based status column.
     :param place: the workbook and tab, for error messages.
+    :param write: receives the patched XML, piece by piece, in order.
     :param rewrite_tail: edits the XML after ``</sheetData>`` (conditional
-        formatting lives there) in the same pass.
+        formatting lives there) in the same pass. It receives that XML and the
+        root element's namespace prefix.
     :raises UnsupportedWorkbookError: if the sheet data is missing, damaged, out
         of order, or contains comments or CDATA.
     :raises FeatureLossError: if a status cell anchors a shared formula.
     """
-    writer = _StatusWriter(xml, column, texts, place)
-    rows = [row for row, text in texts.items() if text]
-    head = xml[: writer.data_open.start()]
-    writer.out += _grow_dimension(
-        head, min(rows, default=0), max(rows, default=0), column
-    )
-    writer.out += writer.open_tag
+    writer = _StatusWriter(_SheetSource(pieces), column, texts, place, write)
+    writer.write_head()
+    writer.write_rows()
+    writer.write_tail(rewrite_tail)
+    return SheetPatch(writer.cells_written, writer.formulas_replaced, writer.changed)
 
-    writer.patch_rows()
-    tail = xml[writer.tail_start :]
-    writer.out += writer.close_tag
-    writer.out += tail if rewrite_tail is None else rewrite_tail(tail)
-    return SheetPatch(writer.out, writer.cells_written, writer.formulas_replaced)
+
+class _SheetSource:
+    """The source XML read piece by piece, holding only the part not yet written."""
+
+    def __init__(self, pieces: Iterable[bytes]) -> None:
+        self._pieces = iter(pieces)
+        self.window = b""
+
+    def extend(self) -> bool:
+        """Append the next piece to the window, or return False after the last one."""
+        piece = next(self._pieces, None)
+        if piece is None:
+            return False
+        self.window += piece
+        return True
+
+    def advance(self, count: int) -> None:
+        """Drop the first ``count`` bytes of the window, which are written."""
+        self.window = self.window[count:]
+
+    def read_rest(self) -> bytes:
+        """Return the window followed by every remaining piece."""
+        return b"".join([self.window, *self._pieces])
 
 
 class _StatusWriter:
-    """One pass over ``<sheetData>``, appending the new sheet XML to ``out``.
+    """One pass over ``<sheetData>``, writing the new sheet XML window by window.
 
-    Unchanged stretches are appended from a memoryview of the source, so each
-    byte is copied once.
+    Each window's new XML is built in ``out``, with unchanged stretches appended
+    from a memoryview of the window, so each byte is copied once. ``xml``,
+    ``view`` and ``content_end`` describe the window being patched.
     """
 
     def __init__(
-        self, xml: bytes, column: int, texts: Mapping[int, str], place: str
+        self,
+        source: _SheetSource,
+        column: int,
+        texts: Mapping[int, str],
+        place: str,
+        write: Callable[[bytes | bytearray], object],
     ) -> None:
-        self.xml = xml if type(xml) is bytes else bytes(xml)
-        self.view = memoryview(xml)
+        self.source = source
+        self.write = write
         self.place = place
         self.column = column
         self.letter = column_letter(column).encode()
         self.texts = texts
-        self.prefix = root_prefix(xml)
-        self._compile_patterns()
+        self.targets = sorted(texts)
         self._locate_sheet_data()
 
-        self.column_style = _column_style(xml[: self.data_open.start()], column)
-        self.out = bytearray()
+        head = source.window[: self.data_open.start()]
+        self.column_style = _column_style(head, column)
+        self._start_window(b"", 0)
+        self.index = self.previous = 0
         self.cells_written = 0
-        self.formulas_replaced = False
+        self.formulas_replaced = self.changed = False
         self._bodies: dict[str, bytes] = {}
         self._columns: dict[bytes, int] = {}
 
@@ -139,6 +176,7 @@ class _StatusWriter:
         self.cell_tag = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*)>")
         self.formula_tag = re.compile(rb"<" + p + rb"f(?=[\s/>])([^>]*)>")
 
+        self.row_open = b"<" + prefix + b"row"
         self.row_close = b"</" + prefix + b"row>"
         self.cell_close = b"</" + prefix + b"c>"
         self.cell_open = b"<" + prefix + b"c "
@@ -148,44 +186,120 @@ class _StatusWriter:
         self.row_extension = b"<" + prefix + b"extLst"
 
     def _locate_sheet_data(self) -> None:
-        opening = rb"<" + re.escape(self.prefix) + rb"sheetData(?=[\s/>])[^>]*>"
-        match = re.search(opening, self.xml)
-        if match is None:
-            raise self._damaged("it has no <sheetData> element")
-        self.data_open = match
+        """Read the XML up to the end of the ``<sheetData>`` start tag."""
+        self.data_open = self._find_sheet_data()
+        self._compile_patterns()
         self.close_tag = b"</" + self.prefix + b"sheetData>"
+        self.self_closing = self.data_open.group(0).endswith(b"/>")
+        if self.self_closing:
+            self.open_tag = self.data_open.group(0)[:-2].rstrip() + b">"
+        else:
+            self.open_tag = self.data_open.group(0)
 
-        if match.group(0).endswith(b"/>"):
-            self.open_tag = match.group(0)[:-2].rstrip() + b">"
-            self.content_start = self.content_end = self.tail_start = match.end()
-            return
-        self.open_tag = match.group(0)
-        self.content_start = match.end()
-        self.content_end = self.xml.find(self.close_tag, self.content_start)
-        if self.content_end < 0:
-            raise self._damaged("<sheetData> is not closed")
-        self.tail_start = self.content_end + len(self.close_tag)
+    def _find_sheet_data(self) -> re.Match[bytes]:
+        # The root element comes before <sheetData>, so once the start tag is in
+        # the window, so is the root element that gives the prefix.
+        source = self.source
+        while True:
+            self.prefix = root_prefix(source.window)
+            opening = rb"<" + re.escape(self.prefix) + rb"sheetData(?=[\s/>])[^>]*>"
+            match = re.search(opening, source.window)
+            if match is not None:
+                return match
+            if not source.extend():
+                raise self._damaged("it has no <sheetData> element")
 
-        if _has_declarations(self.xml, self.content_start, self.content_end):
+    def write_head(self) -> None:
+        """Write the XML up to ``<sheetData>``, with the dimension grown."""
+        rows = [row for row, text in self.texts.items() if text]
+        window, data_open = self.source.window, self.data_open
+        head = _grow_dimension(
+            window[: data_open.start()],
+            min(rows, default=0),
+            max(rows, default=0),
+            self.column,
+        )
+        self._emit(head + self.open_tag, memoryview(window)[: data_open.end()])
+        self.source.advance(data_open.end())
+
+    def write_rows(self) -> None:
+        """Write the content of ``<sheetData>``, one window of whole rows at a time.
+
+        The window stops before ``</sheetData>``, which the tail step writes.
+        """
+        source = self.source
+        while not self.self_closing:
+            window = source.window
+            end = window.find(self.close_tag)
+            if end >= 0:
+                self._patch_window(window, end)
+                source.advance(end)
+                return
+
+            cut = self._last_row_start(window)
+            if cut > 0:
+                self._patch_window(window, cut)
+                source.advance(cut)
+            if not source.extend():
+                raise self._damaged("<sheetData> is not closed")
+
+    def write_tail(self, rewrite_tail: Callable[[bytes, bytes], bytes] | None) -> None:
+        """Write the rows after the last one, ``</sheetData>`` and the rest."""
+        rows = b"".join([self._new_row(row) for row in self.targets[self.index :]])
+        rest = self.source.read_rest()
+        tail = rest if self.self_closing else rest[len(self.close_tag) :]
+        if rewrite_tail is not None:
+            tail = rewrite_tail(tail, self.prefix)
+        self._emit(rows + self.close_tag + tail, rest)
+
+    def _last_row_start(self, window: bytes) -> int:
+        """Return where the window's last row start tag begins, or 0 if none does.
+
+        A row cannot contain a row, so every row before that tag is complete.
+        """
+        start = len(window)
+        while start > 0:
+            start = window.rfind(self.row_open, 0, start)
+            name_end = start + len(self.row_open)
+            after = window[name_end : name_end + 1]
+            if start > 0 and after and after in _NAME_ENDS:
+                return start
+        return 0
+
+    def _patch_window(self, window: bytes, end: int) -> None:
+        """Patch and write the rows in ``window[:end]``."""
+        if _has_declarations(window, 0, end):
             raise UnsupportedWorkbookError(
                 f"{self.place}: the sheet data contains XML comments or CDATA, which "
                 "pipesheet does not edit. Open the workbook in Excel and save it "
                 "again, then run again."
             )
+        self._start_window(window, end)
+        self.patch_rows()
+        self._emit(self.out, self.view[:end])
+
+    def _start_window(self, window: bytes, end: int) -> None:
+        self.xml, self.view, self.content_end = window, memoryview(window), end
+        self.out = bytearray()
+
+    def _emit(self, piece: bytes | bytearray, source: bytes | memoryview) -> None:
+        """Write ``piece``, the new form of ``source``, noting whether they differ."""
+        self.changed = self.changed or piece != source
+        self.write(piece)
 
     def patch_rows(self) -> None:
-        """Append the new content of ``<sheetData>`` to ``out``.
+        """Append the new content of the window's rows to ``out``.
 
         This loop runs once per row of the sheet, so it binds everything it uses
-        to locals and keeps to a few C-level searches per row.
+        to locals and keeps to a few C-level searches per row. The position in
+        ``targets`` and the last row number carry over to the next window.
         """
-        out = self.out
-        targets = sorted(self.texts)
+        out, targets = self.out, self.targets
         xml, view, end = self.xml, self.view, self.content_end
         match_at, search, find = self.row_tag.match, self.row_tag.search, xml.find
         row_close = self.row_close
-        copied = position = self.content_start
-        index = previous = 0
+        copied = position = 0
+        index, previous = self.index, self.previous
         while index < len(targets):
             match = match_at(xml, position, end) or search(xml, position, end)
             if match is None:
@@ -213,8 +327,7 @@ class _StatusWriter:
             previous = number
 
         out += view[copied:end]
-        for row in targets[index:]:
-            out += self._new_row(row)
+        self.index, self.previous = index, previous
 
     def _row_number(self, match: re.Match[bytes], previous: int) -> int:
         """Return the number of a row whose ``r`` is not its first attribute."""
@@ -417,7 +530,7 @@ def _has_declarations(xml: bytes, start: int, end: int) -> bool:
     for _ in range(64):
         if position < 0:
             return False
-        if xml[position - 1] == ord("<"):
+        if position > start and xml[position - 1] == ord("<"):
             return True
         position = xml.find(b"!", position + 1, end)
     return xml.find(b"<!", start, end) >= 0

@@ -22,14 +22,13 @@ from sync.xlsx.content_types import ContentTypes
 from sync.xlsx.edits import PatchStats, WorkbookEdits
 from sync.xlsx.generated_tabs import write_generated_tabs
 from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
-from sync.xlsx.markup import root_prefix
 from sync.xlsx.package import Package
 from sync.xlsx.relationships import CALC_CHAIN
 from sync.xlsx.sheet_patch import patch_status_column
 from sync.xlsx.styles import StylesPart
 from sync.xlsx.tables import rename_table_headers
 from sync.xlsx.workbook_parts import WorkbookParts
-from sync.xlsx.zipcopy import NewMember, ZipMember
+from sync.xlsx.zipcopy import MemberStream, NewMember, ZipMember
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def patch_workbook(
 
     with package:
         try:
-            cells_written = _apply_edits(package, edits, timer)
+            cells_written = _apply_edits(package, edits, deflater, timer)
         except ElementTree.ParseError as error:
             raise UnsupportedWorkbookError(
                 f"Workbook {source.name!r} has a damaged XML part ({error}). Open it "
@@ -110,7 +109,9 @@ def patch_workbook(
     return stats
 
 
-def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> int:
+def _apply_edits(
+    package: Package, edits: WorkbookEdits, deflater: Deflater, timer: StepTimer
+) -> int:
     """Stage every owned part's new content; return the status cells written."""
     with timer.step("read_parts"):
         workbook = WorkbookParts(package)
@@ -118,7 +119,7 @@ def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> in
         styles = StylesPart(package, workbook, content_types)
 
     cells_written, formulas_replaced = _patch_pipeline_tab(
-        package, workbook, styles, edits, timer
+        package, workbook, styles, edits, deflater, timer
     )
     with timer.step("generated_tabs"):
         tabs = write_generated_tabs(
@@ -145,6 +146,7 @@ def _patch_pipeline_tab(
     workbook: WorkbookParts,
     styles: StylesPart,
     edits: WorkbookEdits,
+    deflater: Deflater,
     timer: StepTimer,
 ) -> tuple[int, bool]:
     """Write status cells and highlights; return cells written and formula loss."""
@@ -155,12 +157,9 @@ def _patch_pipeline_tab(
         return 0, False
 
     part = _pipeline_sheet_part(workbook, edits.tab, package.workbook)
-    with timer.step("inflate_sheet"):
-        xml = package.read(part)
     block = _highlight_block(edits, styles) if edits.highlights else None
-    prefix = root_prefix(xml)
 
-    def rewrite_tail(tail: bytes) -> bytes:
+    def rewrite_tail(tail: bytes, prefix: bytes) -> bytes:
         return tail if block is None else rewrite_highlights(tail, prefix, block)
 
     place = f"Workbook {package.workbook!r}, tab {edits.tab!r}"
@@ -174,13 +173,17 @@ def _patch_pipeline_tab(
             place,
         )
     with timer.step("patch_sheet"):
-        patch = patch_status_column(
-            xml, edits.status_column, texts, place, rewrite_tail
+        # A large tab's sheet is tens of megabytes of XML, so it is inflated,
+        # patched and deflated again piece by piece, never held whole.
+        pieces = package.read_pieces(part)
+        stream = MemberStream(
+            package.find(part) or part, deflater, package.stored_member(part)
         )
-        # A large tab's sheet is tens of megabytes. The package frees its cached
-        # copy when the patched one is written, so this reference goes first.
-        del xml
-        package.write(part, patch.xml)
+        patch = patch_status_column(
+            pieces, edits.status_column, texts, place, stream.write, rewrite_tail
+        )
+        if patch.changed:
+            package.write_member(stream.close())
     return patch.cells_written, patch.formulas_replaced
 
 

@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import mmap
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import BinaryIO, TypeAlias
 
 from config.errors import UnsupportedWorkbookError
-from sync.xlsx.compression import Deflater, crc32, inflate
+from sync.xlsx.compression import (
+    PIECE_BYTES,
+    Deflater,
+    DeflateStream,
+    crc32,
+    inflate,
+    inflate_pieces,
+)
 
 LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -83,10 +90,14 @@ class ZipMember:
 
 @dataclass(frozen=True)
 class NewMember:
-    """A member written fresh: deflated bytes, their CRC and sizes."""
+    """A member written fresh: deflated bytes, their CRC and sizes.
+
+    A streamed member's ``payload`` is the bytearray it was deflated into, kept
+    as it is because copying it to bytes would hold it twice.
+    """
 
     name: str
-    payload: bytes
+    payload: bytes | bytearray
     crc: int
     size: int
     dos_time: int = 0
@@ -143,22 +154,43 @@ def read_member(archive: Archive, member: ZipMember, workbook: str) -> bytes:
     :raises UnsupportedWorkbookError: if the member is encrypted, uses a method
         other than stored or deflate, or its bytes do not match its CRC.
     """
-    if member.flags & FLAG_ENCRYPTED:
-        raise _corrupt(workbook, f"member {member.name!r} is encrypted")
-    payload = member_payload(archive, member, workbook)
-
+    payload = _readable_payload(archive, member, workbook)
     if member.method == STORED:
         content = bytes(payload)
-    elif member.method == DEFLATED:
-        content = _inflate_member(payload, member, workbook)
     else:
-        raise _corrupt(
-            workbook, f"member {member.name!r} uses compression method {member.method}"
-        )
+        content = _inflate_member(payload, member, workbook)
 
-    if len(content) != member.size or crc32(content) != member.crc:
-        raise _corrupt(workbook, f"member {member.name!r} fails its CRC check")
+    _check_crc(member, len(content), crc32(content), workbook)
     return content
+
+
+def read_member_pieces(
+    archive: Archive, member: ZipMember, workbook: str
+) -> Iterator[bytes]:
+    """Yield the uncompressed bytes of ``member`` in pieces of at most 1 MiB.
+
+    Only one piece is held at a time. The CRC is checked after the last piece,
+    so a caller must read to the end before it trusts what it wrote.
+
+    :raises UnsupportedWorkbookError: as :func:`read_member` does.
+    """
+    payload = _readable_payload(archive, member, workbook)
+    if member.method == STORED:
+        pieces: Iterator[bytes] = (
+            bytes(payload[start : start + PIECE_BYTES])
+            for start in range(0, len(payload), PIECE_BYTES)
+        )
+    else:
+        pieces = inflate_pieces(payload)
+
+    size = crc = 0
+    try:
+        for piece in pieces:
+            size, crc = size + len(piece), crc32(piece, crc)
+            yield piece
+    except ValueError as error:
+        raise _damaged(member, workbook, error) from error
+    _check_crc(member, size, crc, workbook)
 
 
 def deflate_member(
@@ -173,6 +205,35 @@ def deflate_member(
     the output depend only on the content, so equal edits give equal files.
     """
     member = NewMember(name, deflater.compress(content), crc32(content), len(content))
+    return _with_metadata(member, template)
+
+
+class MemberStream:
+    """A new member deflated piece by piece as its content is written.
+
+    :param template: the member it replaces, whose metadata it keeps as
+        :func:`deflate_member` does, or None for a new member.
+    """
+
+    def __init__(
+        self, name: str, deflater: Deflater, template: ZipMember | None
+    ) -> None:
+        self.name = name
+        self._template = template
+        self._stream = DeflateStream(deflater)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Deflate the next piece of the member's content."""
+        self._stream.write(data)
+
+    def close(self) -> NewMember:
+        """End the stream and return the member it deflated."""
+        payload = self._stream.close()
+        member = NewMember(self.name, payload, self._stream.crc, self._stream.size)
+        return _with_metadata(member, self._template)
+
+
+def _with_metadata(member: NewMember, template: ZipMember | None) -> NewMember:
     if template is None:
         return member
     return replace(
@@ -400,13 +461,33 @@ def _with_span_ends(members: list[ZipMember], directory_offset: int) -> list[Zip
     return [replace(member, end=following[member.offset]) for member in members]
 
 
+def _readable_payload(archive: Archive, member: ZipMember, workbook: str) -> memoryview:
+    if member.flags & FLAG_ENCRYPTED:
+        raise _corrupt(workbook, f"member {member.name!r} is encrypted")
+    payload = member_payload(archive, member, workbook)
+    if member.method not in (STORED, DEFLATED):
+        raise _corrupt(
+            workbook, f"member {member.name!r} uses compression method {member.method}"
+        )
+    return payload
+
+
 def _inflate_member(payload: memoryview, member: ZipMember, workbook: str) -> bytes:
     try:
         return inflate(payload, member.size)
     except ValueError as error:
-        raise _corrupt(
-            workbook, f"member {member.name!r} is damaged ({error})"
-        ) from error
+        raise _damaged(member, workbook, error) from error
+
+
+def _damaged(
+    member: ZipMember, workbook: str, error: ValueError
+) -> UnsupportedWorkbookError:
+    return _corrupt(workbook, f"member {member.name!r} is damaged ({error})")
+
+
+def _check_crc(member: ZipMember, size: int, crc: int, workbook: str) -> None:
+    if size != member.size or crc != member.crc:
+        raise _corrupt(workbook, f"member {member.name!r} fails its CRC check")
 
 
 def _copied_record(member: ZipMember, offset: int) -> bytes:

@@ -9,11 +9,14 @@ import pytest
 
 from sync.xlsx import WorkbookEdits, compression, patch_workbook
 from sync.xlsx.compression import (
+    PIECE_BYTES,
     ZLIB_DEFLATER,
     Deflater,
+    DeflateStream,
     crc32,
     fastest_deflater,
     inflate,
+    inflate_pieces,
 )
 from tests.sync.xlsx.packages import column_values
 
@@ -43,6 +46,44 @@ def test_corrupt_stream_reported_as_value_error() -> None:
         inflate(b"\xff\xff\xff\xff", 10)
 
 
+# Several pieces long, and compressible enough that one compressed input step
+# inflates past the piece limit.
+LONG_CONTENT = b"<row>" + b"status " * (3 * PIECE_BYTES // 7) + b"</row>"
+
+
+def test_inflated_pieces_rebuild_content() -> None:
+    pieces = list(inflate_pieces(zlib.compress(LONG_CONTENT, 6, -15)))
+
+    assert b"".join(pieces) == LONG_CONTENT
+    assert max(len(piece) for piece in pieces) == PIECE_BYTES
+
+
+def test_corrupt_stream_in_pieces_reported() -> None:
+    with pytest.raises(ValueError):
+        list(inflate_pieces(b"\xff\xff\xff\xff"))
+
+
+@pytest.mark.parametrize(
+    "deflater",
+    [Deflater("isal", 1), ZLIB_DEFLATER],
+    ids=["isal-1", "zlib-6"],
+)
+def test_deflate_stream_matches_content(deflater: Deflater) -> None:
+    stream = DeflateStream(deflater)
+    for start in range(0, len(CONTENT), 1000):
+        stream.write(CONTENT[start : start + 1000])
+
+    payload = stream.close()
+
+    assert zlib.decompress(payload, -15) == CONTENT
+    assert stream.crc == zlib.crc32(CONTENT)
+    assert stream.size == len(CONTENT)
+
+
+def test_checksum_continues_from_value() -> None:
+    assert crc32(CONTENT[100:], crc32(CONTENT[:100])) == zlib.crc32(CONTENT)
+
+
 def test_isal_preferred_when_installed() -> None:
     pytest.importorskip("isal", reason="python-isal is not installed")
 
@@ -65,6 +106,16 @@ def test_isal_deflater_falls_back_to_zlib() -> None:
     stream = Deflater("isal", 1).compress(CONTENT)
 
     assert inflate(stream, len(CONTENT)) == CONTENT
+
+
+@pytest.mark.usefixtures("without_isal")
+def test_streams_fall_back_to_zlib() -> None:
+    stream = DeflateStream(Deflater("isal", 1))
+    stream.write(CONTENT)
+
+    payload = bytes(stream.close())
+
+    assert b"".join(inflate_pieces(payload)) == CONTENT
 
 
 @pytest.mark.usefixtures("without_isal")

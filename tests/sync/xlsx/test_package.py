@@ -10,6 +10,7 @@ import pytest
 
 from sync.xlsx.compression import ZLIB_DEFLATER
 from sync.xlsx.package import EAGER_DEFLATE_BYTES, Package
+from sync.xlsx.zipcopy import MemberStream
 
 LARGE = b"<sheetData>" + b"<row/>" * (EAGER_DEFLATE_BYTES // 6) + b"</sheetData>"
 
@@ -67,3 +68,55 @@ def test_archive_with_eager_part_opens(archive: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         assert package.read("xl/worksheets/sheet1.xml") == LARGE
         assert package.testzip() is None
+
+
+def test_source_part_read_in_pieces(archive: Path) -> None:
+    with Package(archive) as package:
+        pieces = list(package.read_pieces("XL/worksheets/sheet1.xml"))
+
+    assert pieces == [b"<old/>"]
+
+
+def test_staged_part_read_as_one_piece(archive: Path) -> None:
+    with Package(archive, eager_deflater=ZLIB_DEFLATER) as package:
+        package.write("xl/worksheets/sheet1.xml", LARGE)
+
+        pieces = list(package.read_pieces("xl/worksheets/sheet1.xml"))
+
+    assert pieces == [LARGE]
+
+
+def test_missing_part_not_read_in_pieces(archive: Path) -> None:
+    with Package(archive) as package, pytest.raises(KeyError):
+        package.read_pieces("xl/worksheets/sheet9.xml")
+
+
+@pytest.mark.parametrize(
+    "part",
+    ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"],
+    ids=["changed", "added"],
+)
+def test_streamed_member_staged(archive: Path, part: str) -> None:
+    out = io.BytesIO()
+    with Package(archive) as package:
+        stream = MemberStream(part, ZLIB_DEFLATER, package.stored_member(part))
+        stream.write(LARGE)
+        package.write_member(stream.close())
+
+        package.save(out, package.compress(ZLIB_DEFLATER))
+
+    with zipfile.ZipFile(out) as saved_archive:
+        assert saved_archive.read(part) == LARGE
+
+
+def test_streamed_member_takes_stored_spelling(archive: Path) -> None:
+    out = io.BytesIO()
+    with Package(archive) as package:
+        stream = MemberStream("XL/Worksheets/Sheet1.xml", ZLIB_DEFLATER, None)
+        stream.write(b"<new/>")
+        package.write_member(stream.close())
+
+        package.save(out, package.compress(ZLIB_DEFLATER))
+
+    with zipfile.ZipFile(out) as saved_archive:
+        assert saved_archive.namelist() == ["xl/worksheets/sheet1.xml", "xl/styles.xml"]

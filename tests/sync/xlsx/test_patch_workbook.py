@@ -390,6 +390,49 @@ def test_other_producers_open_in_openpyxl(
     assert workbook["Deals"]["E2"].value == "OK"
 
 
+def with_long_deals_tab(source: Path, target: Path, rows: int) -> Path:
+    """Copy ``source`` with a Deals sheet of ``rows`` rows, several MiB of XML."""
+    sheet = "xl/worksheets/sheet1.xml"
+    cells = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>D-%06d \xe7\x8b\x80</t></is>'
+        b'</c><c r="C%d"><v>%d</v></c></row>' % (row, row, row, row, row)
+        for row in range(2, rows + 1)
+    )
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for info in original.infolist():
+            content = original.read(info)
+            if info.filename == sheet:
+                content = content.replace(b"</sheetData>", cells + b"</sheetData>")
+                content = re.sub(rb'<row r="[2-4]".*?</row>', b"", content)
+            copy.writestr(info, content, zipfile.ZIP_DEFLATED)
+    return target
+
+
+def test_long_tab_patched_in_pieces(xlsxwriter_workbook: Path, tmp_path: Path) -> None:
+    source = with_long_deals_tab(xlsxwriter_workbook, tmp_path / "long.xlsx", 30_000)
+    texts = {row: f"OK {row} 狀態" for row in range(2, 30_001, 2)}
+
+    target = patched(source, WorkbookEdits("Deals", 4, 1, "Status", texts))
+
+    values = column_values(target, "Deals", 4)
+    assert len(values) == 30_000
+    assert values[:4] == ["Status", "OK 2 狀態", "", "OK 4 狀態"]
+    assert values[-1] == "OK 30000 狀態"
+
+
+def test_long_tab_patched_again_kept_as_stored(
+    xlsxwriter_workbook: Path, tmp_path: Path
+) -> None:
+    source = with_long_deals_tab(xlsxwriter_workbook, tmp_path / "long.xlsx", 30_000)
+    edits = WorkbookEdits("Deals", 4, 1, "Status", {2: "OK", 29_999: "Lost"})
+    first = patched(source, edits, "first.xlsx")
+
+    stats = patch_workbook(first, tmp_path / "second.xlsx", edits)
+
+    assert stats.members_rewritten == []
+    assert raw_members(tmp_path / "second.xlsx") == raw_members(first)
+
+
 def test_nothing_to_write_copies_workbook(xlsxwriter_workbook: Path) -> None:
     edits = WorkbookEdits("Deals", 4, 1, None)
 

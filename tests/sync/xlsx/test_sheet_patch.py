@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from config.errors import FeatureLossError, UnsupportedWorkbookError
-from sync.xlsx.sheet_patch import patch_status_column
+from sync.xlsx.sheet_patch import SheetPatch, patch_status_column
 
 HEAD = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -41,9 +43,34 @@ def status(text: str, ref: bytes = b"C2", style: bytes = b"") -> bytes:
     )
 
 
-def patched_rows(xml: bytes, texts: dict[int, str], column: int = COLUMN_C) -> bytes:
+def split(xml: bytes, piece_bytes: int) -> list[bytes]:
+    """Return ``xml`` cut into pieces of ``piece_bytes`` (the last may be shorter)."""
+    return [xml[at : at + piece_bytes] for at in range(0, len(xml), piece_bytes)]
+
+
+def patch(
+    xml: bytes | list[bytes],
+    texts: dict[int, str],
+    place: str = "test",
+    rewrite_tail: Callable[[bytes, bytes], bytes] | None = None,
+) -> tuple[bytes, SheetPatch]:
+    """Patch column C of ``xml`` or of its pieces, returning the new XML and summary."""
+    pieces = [xml] if isinstance(xml, bytes) else xml
+    out = bytearray()
+    summary = patch_status_column(
+        pieces, COLUMN_C, texts, place, out.extend, rewrite_tail
+    )
+    return bytes(out), summary
+
+
+def patched(xml: bytes | list[bytes], texts: dict[int, str]) -> bytes:
+    """Return ``xml`` with ``texts`` written into column C."""
+    return patch(xml, texts)[0]
+
+
+def patched_rows(xml: bytes, texts: dict[int, str]) -> bytes:
     """Patch ``xml`` and return only the content of its sheet data."""
-    result = patch_status_column(xml, column, texts, "test").xml
+    result = patched(xml, texts)
     start = result.index(b"<sheetData>") + len(b"<sheetData>")
     return result[start : result.index(b"</sheetData>")]
 
@@ -156,7 +183,7 @@ def test_prefixed_elements_keep_their_prefix() -> None:
         b"</x:sheetData></x:worksheet>"
     )
 
-    result = patch_status_column(xml, COLUMN_C, {2: "OK", 3: "NEW"}, "test").xml
+    result = patched(xml, {2: "OK", 3: "NEW"})
 
     assert result == (
         b"<x:worksheet "
@@ -195,7 +222,7 @@ def test_row_extension_stays_after_cells() -> None:
 def test_self_closing_sheet_data_gets_rows() -> None:
     xml = HEAD + b"<sheetData/></worksheet>"
 
-    result = patch_status_column(xml, COLUMN_C, {2: "OK"}, "test").xml
+    result = patched(xml, {2: "OK"})
 
     assert (
         result
@@ -249,7 +276,7 @@ def test_inserted_cell_takes_column_style() -> None:
     )
     xml = sheet(b'<row r="2">' + CELL_A2 + b"</row>", extra=cols)
 
-    result = patch_status_column(xml, COLUMN_C, {2: "OK", 3: "NEW"}, "test").xml
+    result = patched(xml, {2: "OK", 3: "NEW"})
 
     assert (
         status("OK", style=b' s="8"')
@@ -288,7 +315,7 @@ def test_dimension_grows_to_cover_status(
 ) -> None:
     xml = sheet(b"", dimension=dimension)
 
-    result = patch_status_column(xml, COLUMN_C, texts, "test").xml
+    result = patched(xml, texts)
 
     assert expected in result
 
@@ -296,17 +323,17 @@ def test_dimension_grows_to_cover_status(
 def test_formula_replacement_reported() -> None:
     xml = sheet(b'<row r="2"><c r="C2"><f>1+1</f><v>2</v></c></row>')
 
-    result = patch_status_column(xml, COLUMN_C, {2: "OK"}, "test")
+    summary = patch(xml, {2: "OK"})[1]
 
-    assert result.formulas_replaced
+    assert summary.formulas_replaced
 
 
 def test_plain_value_replacement_not_reported_as_formula() -> None:
     xml = sheet(b'<row r="2"><c r="C2"><v>2</v></c></row>')
 
-    result = patch_status_column(xml, COLUMN_C, {2: "OK"}, "test")
+    summary = patch(xml, {2: "OK"})[1]
 
-    assert not result.formulas_replaced
+    assert not summary.formulas_replaced
 
 
 def test_shared_formula_anchor_rejected() -> None:
@@ -314,9 +341,7 @@ def test_shared_formula_anchor_rejected() -> None:
     row = b'<row r="2"><c r="C2">' + formula + b"<v>2</v></c></row>"
 
     with pytest.raises(FeatureLossError) as raised:
-        patch_status_column(
-            sheet(row), COLUMN_C, {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'"
-        )
+        patch(sheet(row), {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
 
     assert str(raised.value) == (
         "Workbook 'w.xlsx', tab 'Deals': status cell C2 contains a shared formula that "
@@ -357,9 +382,7 @@ def test_shared_formula_anchor_rejected() -> None:
 )
 def test_unusable_sheet_data_rejected(rows: bytes, message: str) -> None:
     with pytest.raises(UnsupportedWorkbookError) as raised:
-        patch_status_column(
-            sheet(rows), COLUMN_C, {2: "OK", 9: "END"}, "Workbook 'w.xlsx', tab 'Deals'"
-        )
+        patch(sheet(rows), {2: "OK", 9: "END"}, "Workbook 'w.xlsx', tab 'Deals'")
 
     assert str(raised.value) == message
 
@@ -378,8 +401,173 @@ def test_untouched_rows_copied_byte_for_byte() -> None:
 def test_tail_rewritten_in_same_pass() -> None:
     xml = sheet(b'<row r="2"></row>')
 
-    result = patch_status_column(
-        xml, COLUMN_C, {2: "OK"}, "test", lambda tail: b"<x/>" + tail
+    result = patch(xml, {2: "OK"}, rewrite_tail=lambda tail, prefix: b"<x/>" + tail)[0]
+
+    assert result.endswith(b"</sheetData><x/><pageMargins/></worksheet>")
+
+
+# Rows that exercise every kind of window boundary: multi-byte UTF-8 text,
+# single quotes, a cell to insert before, a self-closing row and missing rows.
+TEXT_A1 = '<c r="A1" t="inlineStr"><is><t>Stage 狀態 😀</t></is></c>'.encode()
+TEXT_A5 = '<c r="A5" t="inlineStr"><is><t>中文 — 跟進</t></is></c>'.encode()
+STREAMED_ROWS = (
+    b'<row r="1">'
+    + TEXT_A1
+    + b'<c r="C1" t="s"><v>0</v></c></row>'
+    + b"<row r='2' spans='1:4'><c r='A2'><v>1</v></c><c r='D2'><v>4</v></c></row>"
+    + b'<row r="4"/><row r="5">'
+    + TEXT_A5
+    + b"</row>"
+)
+STREAMED_TEXTS = {1: "Status 😀", 2: "OK", 3: "新 NEW", 4: "Self", 5: "Done", 7: "END"}
+STREAMED_RESULT = sheet(
+    b'<row r="1">'
+    + TEXT_A1
+    + status("Status 😀", b"C1")
+    + b"</row><row r='2' spans='1:4'><c r='A2'><v>1</v></c>"
+    + status("OK")
+    + b"<c r='D2'><v>4</v></c></row>"
+    + b'<row r="3">'
+    + status("新 NEW", b"C3")
+    + b'</row><row r="4">'
+    + status("Self", b"C4")
+    + b'</row><row r="5">'
+    + TEXT_A5
+    + status("Done", b"C5")
+    + b'</row><row r="7">'
+    + status("END", b"C7")
+    + b"</row>",
+    dimension=b"A1:D7",
+)
+
+
+def test_streamed_rows_patched_whole() -> None:
+    assert patched(sheet(STREAMED_ROWS), STREAMED_TEXTS) == STREAMED_RESULT
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 2, 3, 7, 64], ids=lambda n: f"{n}-byte")
+def test_small_pieces_give_same_xml(piece_bytes: int) -> None:
+    pieces = split(sheet(STREAMED_ROWS), piece_bytes)
+
+    assert patched(pieces, STREAMED_TEXTS) == STREAMED_RESULT
+
+
+def test_every_split_point_gives_same_xml() -> None:
+    xml = sheet(STREAMED_ROWS)
+
+    wrong = [
+        cut
+        for cut in range(1, len(xml))
+        if patched([xml[:cut], xml[cut:]], STREAMED_TEXTS) != STREAMED_RESULT
+    ]
+
+    assert wrong == []
+
+
+def test_row_longer_than_pieces_patched() -> None:
+    cells = b"".join(b'<c r="A%d"><v>%d</v></c>' % (2, n) for n in range(200))
+    rows = b'<row r="1"></row><row r="2">' + cells + b'</row><row r="3"></row>'
+
+    result = patched(split(sheet(rows), 16), {2: "OK"})
+
+    assert b'<row r="2">' + cells + status("OK") + b"</row>" in result
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        (b'<row r="5"></row><row r="3"></row>', "row 3 comes after row 5"),
+        (b"<row r='2'><c r='A2'><v>1</v></c>", "row 2 is not closed"),
+    ],
+    ids=["rows-out-of-order", "unclosed-row"],
+)
+def test_damage_found_across_pieces(rows: bytes, problem: str) -> None:
+    pieces = split(sheet(rows), 5)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(pieces, {2: "OK", 9: "END"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == (
+        f"Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged ({problem}). "
+        "Open the workbook in Excel and save it again, then run again."
     )
 
-    assert result.xml.endswith(b"</sheetData><x/><pageMargins/></worksheet>")
+
+COMMENTED = sheet(b'<row r="1"></row><row r="2"></row><!-- x --><row r="3"></row>')
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [COMMENTED[: COMMENTED.index(b"!--")], COMMENTED[COMMENTED.index(b"!--") :]],
+        split(COMMENTED, 16),
+    ],
+    ids=["split-after-less-than", "after-last-status-row"],
+)
+def test_comment_in_later_window_rejected(pieces: list[bytes]) -> None:
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(pieces, {1: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == (
+        "Workbook 'w.xlsx', tab 'Deals': the sheet data contains XML comments or "
+        "CDATA, which pipesheet does not edit. Open the workbook in Excel and save "
+        "it again, then run again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("xml", "problem"),
+    [
+        (HEAD + b"<sheetData><row r='2'></row>", "<sheetData> is not closed"),
+        (HEAD + b"<sheetDat</worksheet>", "it has no <sheetData> element"),
+    ],
+    ids=["unclosed-sheet-data", "no-sheet-data"],
+)
+def test_sheet_data_damage_found_at_end(xml: bytes, problem: str) -> None:
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(split(xml, 4), {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == (
+        f"Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged ({problem}). "
+        "Open the workbook in Excel and save it again, then run again."
+    )
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 5, 10_000], ids=lambda n: f"{n}-byte")
+def test_same_status_leaves_sheet_unchanged(piece_bytes: int) -> None:
+    xml = STREAMED_RESULT
+    texts = {**STREAMED_TEXTS, 6: ""}
+
+    result, summary = patch(split(xml, piece_bytes), texts)
+
+    assert result == xml
+    assert not summary.changed
+
+
+@pytest.mark.parametrize(
+    ("texts", "rewrite_tail"),
+    [
+        ({2: "NEW"}, None),
+        ({1: "Status 😀"}, lambda tail, prefix: tail.replace(b"<pageMargins/>", b"")),
+        ({9: "END"}, None),
+    ],
+    ids=["one-status-text", "tail-only", "new-row-at-end"],
+)
+def test_any_new_byte_marks_sheet_changed(
+    texts: dict[int, str], rewrite_tail: Callable[[bytes, bytes], bytes] | None
+) -> None:
+    summary = patch(split(STREAMED_RESULT, 7), texts, rewrite_tail=rewrite_tail)[1]
+
+    assert summary.changed
+
+
+def test_tail_rewrite_gets_root_prefix() -> None:
+    xml = (
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        b'main"><x:sheetData/><x:pageMargins/></x:worksheet>'
+    )
+    prefixes: list[bytes] = []
+
+    patch(xml, {}, rewrite_tail=lambda tail, prefix: prefixes.append(prefix) or tail)
+
+    assert prefixes == [b"x:"]

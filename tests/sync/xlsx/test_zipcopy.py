@@ -11,7 +11,13 @@ import pytest
 from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
 from sync.xlsx.compression import ZLIB_DEFLATER, fastest_deflater
 from sync.xlsx.package import Package
-from sync.xlsx.zipcopy import NewMember, write_archive
+from sync.xlsx.zipcopy import (
+    MemberStream,
+    NewMember,
+    read_directory,
+    read_member_pieces,
+    write_archive,
+)
 from tests.sync.xlsx.packages import raw_members
 
 
@@ -210,6 +216,54 @@ def test_damaged_member_rejected_when_read(tmp_path: Path) -> None:
         "Open it in Excel and save it as an Excel Workbook (.xlsx or .xlsm), then run "
         "again."
     )
+
+
+@pytest.mark.parametrize("name", ["a.xml", "b.bin"], ids=["deflated", "stored"])
+def test_member_read_in_pieces(tmp_path: Path, name: str) -> None:
+    source = build_archive(tmp_path / "in.zip")
+    data = source.read_bytes()
+    member = next(m for m in read_directory(data, "in.zip").members if m.name == name)
+
+    pieces = read_member_pieces(data, member, "in.zip")
+
+    assert b"".join(pieces) == zipfile.ZipFile(source).read(name)
+
+
+def test_crc_checked_after_last_piece(tmp_path: Path) -> None:
+    source = build_archive(tmp_path / "in.zip")
+    data = bytearray(source.read_bytes())
+    data[data.index(b"\x00\x01" * 50)] = 0xFF
+    member = read_directory(bytes(data), "in.zip").members[1]
+    pieces = read_member_pieces(bytes(data), member, "in.zip")
+
+    first = next(pieces)
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        next(pieces)
+
+    assert first.startswith(b"\xff\x01")
+    assert str(raised.value) == (
+        "Workbook 'in.zip' is not a valid .xlsx file: member 'b.bin' fails its CRC "
+        "check. Open it in Excel and save it as an Excel Workbook (.xlsx or .xlsm), "
+        "then run again."
+    )
+
+
+def test_streamed_member_keeps_replaced_metadata(tmp_path: Path) -> None:
+    source = build_archive(tmp_path / "in.zip")
+    template = read_directory(source.read_bytes(), "in.zip").members[2]
+    stream = MemberStream("c.xml", fastest_deflater(), template)
+    stream.write(b"<c>")
+    stream.write(b"new</c>")
+
+    member = stream.close()
+
+    out = io.BytesIO()
+    write_archive(out, b"", [member], b"", "out.zip")
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("c.xml") == b"<c>new</c>"
+        assert archive.getinfo("c.xml").date_time == (2020, 5, 17, 10, 30, 0)
+        assert archive.getinfo("c.xml").comment == b"member comment"
+        assert archive.testzip() is None
 
 
 def test_too_many_members_rejected() -> None:
