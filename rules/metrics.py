@@ -36,6 +36,9 @@ from rules.grid import is_blank
 
 OWNER_FIELD = "owner"
 
+# Fields whose parsed values the frame's columns are computed from.
+_VALUE_FIELDS = ["amount", "probability", "close_date", "created_date"]
+
 # Columns summed per group: see _add_sum_columns.
 _SUM_COLUMNS = [
     "is_open",
@@ -198,9 +201,10 @@ def build_deal_frame(
     """
     known = [deal for deal in deals if deal.stage is not None]
     group_fields = list(dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]))
-    data = _deal_columns(known, funnel_stages(pipeline), period_start)
+    values = _field_values(known, [*_VALUE_FIELDS, *group_fields])
+    data = _deal_columns(known, values, funnel_stages(pipeline), period_start)
     for name, column in zip(group_fields, _group_columns(group_fields), strict=True):
-        data[column] = _group_keys(known, name)
+        data[column] = _group_keys(values[name])
 
     # Built from columns because per-deal records took most of the metrics'
     # time at 100k deals. Missing numbers arrive as None and become NaN here.
@@ -248,19 +252,39 @@ class _FunnelSteps:
         return steps
 
 
+def _field_values(
+    deals: list[Deal], field_names: list[str]
+) -> dict[str, Sequence[ParsedValue | None]]:
+    """Return the parsed value of each named field of every deal, by field.
+
+    One pass over the deals reads every field, because each pass over 100k
+    deals costs more than reading a few more fields in it.
+    """
+    names = list(dict.fromkeys(field_names))
+    rows = [tuple(map(deal.values.get, names)) for deal in deals]
+    columns = list(zip(*rows, strict=True)) or [() for _name in names]
+    return dict(zip(names, columns, strict=True))
+
+
 def _deal_columns(
-    deals: list[Deal], funnel: list[Stage], period_start: dt.date | None
+    deals: list[Deal],
+    values: dict[str, Sequence[ParsedValue | None]],
+    funnel: list[Stage],
+    period_start: dt.date | None,
 ) -> dict[str, Sequence[object]]:
-    """Return the frame's columns except the group keys, for deals in known stages."""
+    """Return the frame's columns except the group keys, for deals in known stages.
+
+    ``values`` are those of :func:`_field_values`, with the ``_VALUE_FIELDS``.
+    """
     stages = [deal.stage for deal in deals if deal.stage is not None]
-    close_dates = _dates_of(deals, "close_date")
-    created_dates = _dates_of(deals, "created_date")
-    probabilities = _numbers_of(deals, "probability")
+    close_dates = _dates(values["close_date"])
+    created_dates = _dates(values["created_date"])
+    probabilities = _numbers(values["probability"])
 
     return {
         "stage": [stage.name for stage in stages],
         "outcome": [stage.outcome.value for stage in stages],
-        "amount": _numbers_of(deals, "amount"),
+        "amount": _numbers(values["amount"]),
         "probability": [
             stage.probability if probability is None else probability
             for stage, probability in zip(stages, probabilities, strict=True)
@@ -274,16 +298,14 @@ def _deal_columns(
     }
 
 
-def _dates_of(deals: list[Deal], field_name: str) -> list[dt.date | None]:
-    # What Deal.date returns for each deal, read without a method call per deal.
-    values = [deal.values.get(field_name) for deal in deals]
+def _dates(values: Sequence[ParsedValue | None]) -> list[dt.date | None]:
+    # What Deal.date returns for each value.
     return [value if isinstance(value, dt.date) else None for value in values]
 
 
-def _numbers_of(deals: list[Deal], field_name: str) -> list[float | None]:
-    # What Deal.number returns for each deal. A bool is not a float, so it gives
-    # None as there.
-    values = [deal.values.get(field_name) for deal in deals]
+def _numbers(values: Sequence[ParsedValue | None]) -> list[float | None]:
+    # What Deal.number returns for each value: a bool is not a float, so it
+    # gives None as there.
     return [value if isinstance(value, float) else None for value in values]
 
 
@@ -374,12 +396,11 @@ def _group_columns(fields: list[str]) -> list[str]:
     return [f"group:{name}" for name in fields]
 
 
-def _group_keys(deals: list[Deal], field_name: str) -> list[str]:
+def _group_keys(values: Sequence[ParsedValue | None]) -> list[str]:
     # Group values repeat on many deals, so each distinct text is keyed once.
     keys_by_text: dict[str, str] = {}
     keys: list[str] = []
-    for deal in deals:
-        value = deal.values.get(field_name)
+    for value in values:
         if type(value) is not str:
             keys.append(_group_key(value))
             continue
