@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import zip_longest
 
@@ -13,9 +12,9 @@ from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
-from rules.status import STATUS_PREFIXES, status_text
+from rules.status import STATUS_PREFIXES, row_statuses, status_text
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
-from sync.status_alignment import deal_key, row_values
+from sync.status_alignment import deal_keys, row_values, shared_keys
 
 # Every generated tab starts with a sentence containing this word. A tab whose
 # first cell lacks it belongs to the user and is never overwritten.
@@ -110,30 +109,26 @@ def _changed_status_cells(
     A row with a unique ID is found again by that ID at write time. A row whose
     ID is blank or shared carries its cells as read, so it is found by content.
     """
-    by_row: dict[int, list[Finding]] = defaultdict(list)
-    for finding in findings:
-        if finding.row is not None:
-            by_row[finding.row].append(finding)
+    statuses = row_statuses(findings, locale)
+    ok = status_text([], locale)
+    expected = [statuses.get(deal.row, ok) for deal in deals]
+    current = [grid.cell(deal.row, status_column) for deal in deals]
 
-    deal_ids = [deal.deal_id for deal in deals]
-    id_counts = Counter(map(deal_key, deal_ids))
-    # Many rows have no findings and share one status text, so it is built once.
-    no_findings = status_text([], locale)
-    writes = []
-    for deal in deals:
-        found = by_row.get(deal.row)
-        expected = status_text(found, locale) if found else no_findings
-        current = grid.cell(deal.row, status_column)
-        if current == expected:
-            continue
-
-        key = deal_key(deal.deal_id)
-        if key is not None and id_counts[key] == 1:
-            writes.append(StatusWrite(key, deal.row, expected, current))
-            continue
-        cells = row_values(grid, deal.row, status_column, last_column)
-        writes.append(StatusWrite(key or "", deal.row, expected, current, cells))
-    return writes
+    keys = deal_keys([deal.deal_id for deal in deals])
+    shared = shared_keys(keys)
+    return [
+        StatusWrite(key, deal.row, value, now)
+        if key is not None and key not in shared
+        else StatusWrite(
+            key or "",
+            deal.row,
+            value,
+            now,
+            row_values(grid, deal.row, status_column, last_column),
+        )
+        for deal, key, value, now in zip(deals, keys, expected, current, strict=True)
+        if value != now
+    ]
 
 
 def _highlights(

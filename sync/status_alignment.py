@@ -19,10 +19,12 @@ that took its place.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rules.grid import CellValue, SheetGrid, is_blank
 from sync.plan import StatusWrite, WritePlan
@@ -70,6 +72,16 @@ def deal_key(value: CellValue) -> str | None:
     return str(value).strip()
 
 
+def deal_keys(values: Iterable[CellValue]) -> list[str | None]:
+    """Return the :func:`deal_key` of each cell, in order."""
+    # Text IDs are the usual case, handled inline because this runs once per
+    # row of the tab.
+    return [
+        (value.strip() or None) if type(value) is str else deal_key(value)
+        for value in values
+    ]
+
+
 def row_values(
     grid: SheetGrid, row: int, status_column: int, last_column: int
 ) -> tuple[CellValue, ...]:
@@ -95,16 +107,21 @@ def align_status_writes(
     without being counted as skipped. ``row_check``, when given, is called with
     every other write and its row now, and a write it rejects is skipped.
     """
-    rows_by_id = _index_rows_by_id(grid, plan)
+    rows_now = _rows_now(grid, plan)
     alignment = StatusAlignment()
-    for write in plan.status_cells:
-        row = _row_now(grid, plan, write, rows_by_id)
-        current = None if row is None else grid.cell(row, plan.status_column)
-        if row is None or not _cell_unchanged(write, row, current):
+    for write, row in zip(plan.status_cells, rows_now, strict=True):
+        if row is None:
             alignment.skipped.append(skipped_name(write))
             continue
 
-        if _same_value(current, write.value):
+        # ``==`` settles nearly every cell, so the blank-aware comparisons run
+        # only for the rest. This loop runs once per status write.
+        current = grid.cell(row, plan.status_column)
+        if current != write.previous and not _cell_unchanged(write, row, current):
+            alignment.skipped.append(skipped_name(write))
+            continue
+
+        if current == write.value or _same_value(current, write.value):
             continue
         if row_check is not None and not row_check(write, row):
             alignment.skipped.append(skipped_name(write))
@@ -117,35 +134,81 @@ def align_status_writes(
     return alignment
 
 
-def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> dict[str, list[int]]:
-    rows_by_id: dict[str, list[int]] = defaultdict(list)
-    column = plan.id_column
-    first_row = plan.header_row + 1
-    for number, values in enumerate(grid.rows[first_row - 1 :], start=first_row):
-        value = values[column] if column < len(values) else None
-        # Text IDs are the usual case, handled inline because this loop runs
-        # once per row of the tab.
-        key = (value.strip() or None) if type(value) is str else deal_key(value)
-        if key is not None:
-            rows_by_id[key].append(number)
-    return rows_by_id
+@dataclass
+class _IdIndex:
+    """The deal ID key of every data row of a re-read tab, and the shared keys."""
 
+    first_row: int
+    keys: list[str | None]
+    shared: set[str]
 
-def _row_now(
-    grid: SheetGrid,
-    plan: WritePlan,
-    write: StatusWrite,
-    rows_by_id: dict[str, list[int]],
-) -> int | None:
-    if write.row_values is not None:
-        return _row_by_content(grid, plan, write, write.row_values)
+    def unique_row(self, write: StatusWrite) -> int | None:
+        """Return the one row with the write's deal ID, or None for 0 or 2+ rows."""
+        key = write.deal_id.strip()
+        # Most deals are still on the row they were read from, and checking
+        # that row first spares building the map of every key's row.
+        offset = write.row - self.first_row
+        on_read_row = 0 <= offset < len(self.keys) and self.keys[offset] == key
+        if on_read_row and key not in self.shared:
+            return write.row
 
-    rows = rows_by_id.get(write.deal_id.strip(), [])
-    if len(rows) != 1:
-        reason = "vanished" if not rows else f"appears on rows {rows}"
+        row = self.last_rows.get(key)
+        if row is not None and key not in self.shared:
+            return row
+        reason = "vanished" if row is None else f"appears on rows {self.rows_of(key)}"
         logger.debug("Skipped status of deal %r: its ID %s", write.deal_id, reason)
         return None
-    return rows[0]
+
+    def rows_of(self, key: str) -> list[int]:
+        """Return every row containing ``key``."""
+        return self.shared_rows.get(key, [])
+
+    @cached_property
+    def shared_rows(self) -> dict[str, list[int]]:
+        """The rows of every shared key, worked out at first use."""
+        rows: dict[str, list[int]] = defaultdict(list)
+        for number, key in enumerate(self.keys, self.first_row):
+            if key in self.shared:
+                rows[key].append(number)
+        return rows
+
+    @cached_property
+    def last_rows(self) -> dict[str | None, int]:
+        """The last row of each key, its only row unless the key is shared."""
+        return dict(zip(self.keys, itertools.count(self.first_row)))
+
+
+def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> _IdIndex:
+    first_row = plan.header_row + 1
+    column = plan.id_column
+    cells = [
+        values[column] if column < len(values) else None
+        for values in grid.rows[first_row - 1 :]
+    ]
+    keys = deal_keys(cells)
+    return _IdIndex(first_row, keys, shared_keys(keys))
+
+
+def shared_keys(keys: list[str | None]) -> set[str]:
+    """Return the deal ID keys found more than once; blank IDs are never shared."""
+    distinct = set(keys)
+    distinct.discard(None)
+    # Counting is needed only when some key repeats.
+    if len(distinct) == len(keys) - keys.count(None):
+        return set()
+    counts = Counter(keys)
+    return {key for key, count in counts.items() if key is not None and count > 1}
+
+
+def _rows_now(grid: SheetGrid, plan: WritePlan) -> list[int | None]:
+    """Return the row each write's deal is on now, or None where it is not found."""
+    index = _index_rows_by_id(grid, plan)
+    return [
+        index.unique_row(write)
+        if write.row_values is None
+        else _row_by_content(grid, plan, write, write.row_values)
+        for write in plan.status_cells
+    ]
 
 
 def _row_by_content(

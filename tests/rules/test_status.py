@@ -4,7 +4,13 @@ import pytest
 
 from config.models import Locale
 from rules.findings import Code, Finding, Severity
-from rules.status import MAX_STATUS_LENGTH, OK_TEXT, STATUS_PREFIXES, status_text
+from rules.status import (
+    MAX_STATUS_LENGTH,
+    OK_TEXT,
+    STATUS_PREFIXES,
+    row_statuses,
+    status_text,
+)
 
 
 def missing(column: str) -> Finding:
@@ -113,3 +119,45 @@ def test_status_prefixes_differ_from_ok() -> None:
     assert all(
         not text.startswith(prefix) for text in OK_TEXT.values() for prefix in prefixes
     )
+
+
+def on_row(finding: Finding, row: int | None) -> Finding:
+    return Finding(
+        finding.code,
+        finding.severity,
+        row,
+        finding.column,
+        finding.value,
+        finding.deal_id,
+        finding.field,
+        finding.params,
+    )
+
+
+def test_row_statuses_group_findings_by_row() -> None:
+    findings = [
+        overdue("5"),
+        on_row(overdue("3"), 7),
+        missing("Account"),
+        on_row(DUE_SOON, 6),
+        missing("Amount"),
+        on_row(missing("Stage"), None),
+    ]
+
+    statuses = row_statuses(findings, Locale.EN)
+
+    assert statuses == {
+        5: "ERROR: missing Account (+2 more)",
+        7: "WARN: follow-up 3 days overdue",
+    }
+
+
+@pytest.mark.parametrize(
+    "locale", list(Locale), ids=[locale.value for locale in Locale]
+)
+def test_row_statuses_equal_status_text(locale: Locale) -> None:
+    findings = [overdue("5"), missing("A very long column header " * 8), DUE_SOON]
+
+    statuses = row_statuses(findings, locale)
+
+    assert statuses == {5: status_text(findings, locale)}

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import pytest
 
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
-from sync.status_alignment import StatusTarget, align_status_writes, deal_key
+from sync.status_alignment import (
+    StatusTarget,
+    align_status_writes,
+    deal_key,
+    deal_keys,
+    shared_keys,
+)
 
 
 def make_grid(*rows: list[CellValue]) -> SheetGrid:
@@ -263,3 +270,49 @@ def test_row_check_skipped_for_current_status() -> None:
 
     assert alignment.targets == []
     assert alignment.skipped == []
+
+
+def test_deal_keys_match_deal_key() -> None:
+    cells: list[CellValue] = [" D-7 ", 1001.0, None, "  ", True]
+
+    assert deal_keys(cells) == ["D-7", "1001", None, None, "True"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["D-1", "D-2"], set()),
+        (["D-1", None, None], set()),
+        (["D-1", "D-2", "D-1", None, "D-2", "D-3"], {"D-1", "D-2"}),
+    ],
+    ids=["unique", "blank-ids-repeat", "two-shared"],
+)
+def test_shared_keys_finds_repeated_ids(
+    keys: list[str | None], expected: set[str]
+) -> None:
+    assert shared_keys(keys) == expected
+
+
+def test_row_reused_after_move_follows_id() -> None:
+    # Read: row 2 D-1, row 3 D-2. Then D-9 was inserted above D-2.
+    grid = make_grid(["D-1", None], ["D-9", None], ["D-2", None])
+
+    alignment = align_status_writes(grid, make_plan(StatusWrite("D-2", 3, "OK", None)))
+
+    assert alignment.targets == [StatusTarget("D-2", 4, "OK")]
+
+
+def test_id_copied_after_read_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    grid = make_grid(["D-1", None], ["D-2", None], ["D-1", None])
+    plan = make_plan(
+        StatusWrite("D-1", 2, "OK", None), StatusWrite("D-2", 3, "OK", None)
+    )
+
+    with caplog.at_level(logging.DEBUG, logger="sync.status_alignment"):
+        alignment = align_status_writes(grid, plan)
+
+    assert alignment.targets == [StatusTarget("D-2", 3, "OK")]
+    assert alignment.skipped == ["D-1"]
+    assert "Skipped status of deal 'D-1': its ID appears on rows [2, 4]" in (
+        caplog.messages
+    )
