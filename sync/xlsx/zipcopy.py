@@ -191,6 +191,7 @@ def read_member_pieces(
     except ValueError as error:
         raise _damaged(member, workbook, error) from error
     _check_crc(member, size, crc, workbook)
+    _release_pages(archive, member.offset, member.end)
 
 
 def deflate_member(
@@ -459,6 +460,19 @@ def _with_span_ends(members: list[ZipMember], directory_offset: int) -> list[Zip
     starts = sorted(member.offset for member in members)
     following = dict(zip(starts, [*starts[1:], directory_offset], strict=True))
     return [replace(member, end=following[member.offset]) for member in members]
+
+
+def _release_pages(archive: Archive, start: int, stop: int) -> None:
+    """Drop the pages of ``archive[start:stop]`` from the process's memory.
+
+    When ``archive`` is a memory-mapped file, the pages it has read count in the
+    process's resident memory until the mapping closes, about 6 MB for the
+    sheet of a 100k-row tab. The kernel keeps them in its page cache, and a
+    later read maps them back, so this only frees memory nothing uses.
+    """
+    if isinstance(archive, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        first = start - start % mmap.PAGESIZE
+        archive.madvise(mmap.MADV_DONTNEED, first, stop - first)
 
 
 def _readable_payload(archive: Archive, member: ZipMember, workbook: str) -> memoryview:

@@ -120,3 +120,15 @@ def test_streamed_member_takes_stored_spelling(archive: Path) -> None:
 
     with zipfile.ZipFile(out) as saved_archive:
         assert saved_archive.namelist() == ["xl/worksheets/sheet1.xml", "xl/styles.xml"]
+
+
+def test_part_read_in_pieces_still_copied(archive: Path) -> None:
+    out = io.BytesIO()
+    with Package(archive) as package:
+        pieces = list(package.read_pieces("xl/worksheets/sheet1.xml"))
+
+        package.save(out, package.compress(ZLIB_DEFLATER))
+        again = package.read("xl/worksheets/sheet1.xml")
+
+    assert pieces == [again]
+    assert out.getvalue() == archive.read_bytes()
