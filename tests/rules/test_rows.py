@@ -115,6 +115,39 @@ def test_deal_keeps_raw_cells(english_pipeline: Pipeline) -> None:
     assert "owner" not in deals[0].values
 
 
+def test_short_row_raw_cells_are_none(english_pipeline: Pipeline) -> None:
+    deals, _ = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount", "Owner"],
+        ["D-1", "Lead", "$5", "Ann"],
+        ["D-2", "Lead"],
+    )
+
+    assert deals[1].raw.get("amount") is None
+    assert deals[1].raw.get("owner") is None
+    assert dict(deals[0].raw) == {
+        "id": "D-1",
+        "stage": "Lead",
+        "amount": "$5",
+        "owner": "Ann",
+    }
+
+
+def test_blank_rows_between_deals_skipped(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage"],
+        ["D-1", "Lead"],
+        [None, "  "],
+        [],
+        ["D-2", "Lead"],
+    )
+
+    assert [deal.row for deal in deals] == [2, 5]
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert findings == []
+
+
 # ids
 
 
@@ -506,6 +539,31 @@ def test_equal_number_and_flag_parse_apart(
     assert [deal.values.get("amount") for deal in deals] == amounts
     assert codes_of(findings) == [(flag_row, Code.BAD_AMOUNT)]
     assert findings[0].params["reason"] == "true-false"
+
+
+@pytest.mark.parametrize(
+    ("cells", "accounts"),
+    [
+        ((1, True), ["1", "TRUE"]),
+        ((True, 1), ["TRUE", "1"]),
+        ((1, "1"), ["1", "1"]),
+    ],
+    ids=["one-then-true", "true-then-one", "number-then-text"],
+)
+def test_equal_text_cells_of_two_types(
+    english_pipeline: Pipeline,
+    cells: tuple[CellValue, CellValue],
+    accounts: list[str],
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Account"],
+        ["D-1", "Lead", cells[0]],
+        ["D-2", "Lead", cells[1]],
+    )
+
+    assert [deal.values["account"] for deal in deals] == accounts
+    assert findings == []
 
 
 def test_raw_cells_read_like_dict(english_pipeline: Pipeline) -> None:

@@ -257,6 +257,21 @@ def test_read_keeps_text_numbers_and_dates(tmp_path: Path) -> None:
     assert rows[2][:2] == [dt.time(10, 15), "30:00:00"]
 
 
+def test_equal_texts_share_one_object(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Pipeline"
+    sheet.append(["Proposal", "Acme"])
+    sheet.append(["Proposal", "Acme"])
+    workbook.save(tmp_path / "texts.xlsx")
+
+    rows = ExcelWorkbook(tmp_path / "texts.xlsx").read_tab("Pipeline").rows
+
+    assert rows == [["Proposal", "Acme"], ["Proposal", "Acme"]]
+    assert rows[0][0] is rows[1][0]
+    assert rows[0][1] is rows[1][1]
+
+
 def test_read_starts_at_cell_a1(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     workbook.active["C3"] = "Deal ID"
