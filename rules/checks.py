@@ -110,6 +110,10 @@ class StageRules:
     required: tuple[str, ...]
     next_step_required: bool
     checks: tuple[DealCheck, ...]
+    required_set: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "required_set", frozenset(self.required))
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,9 @@ class CheckContext:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _params: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _params_by_key: dict[tuple[object, ...], dict[str, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -179,6 +186,19 @@ class CheckContext:
         recur) share one dict, so no code may change a finding's params.
         """
         return self._params.setdefault(tuple(params.items()), params)
+
+    def params_of(
+        self, key: tuple[object, ...], build: Callable[[], dict[str, str]]
+    ) -> dict[str, str]:
+        """Return the shared params of ``key``, built by ``build`` the first time.
+
+        ``key`` must tell apart every params dict ``build`` can return, so that
+        a finding gets its params without building a dict each time.
+        """
+        params = self._params_by_key.get(key)
+        if params is None:
+            params = self._params_by_key[key] = self.shared_params(build())
+        return params
 
     def _work_out(self, stage: Stage | None) -> StageRules:
         required = _required_fields(stage, self.columns)
@@ -266,8 +286,10 @@ def check_required(
     rejects it, so it is skipped here. A blank ID already has ``missing-id``.
     """
     # Every field in ``values`` was parsed from a filled cell, so only the
-    # other fields can be blank.
+    # other fields can be blank. Most deals have all of them.
     values, raw = deal.values, deal.raw
+    if values.keys() >= rules.required_set:
+        return []
     missing = [
         name
         for name in rules.required
@@ -276,7 +298,7 @@ def check_required(
     if not missing or rules.stage is None:
         return []
 
-    params = {"stage": rules.stage.name}
+    params = context.shared_params({"stage": rules.stage.name})
     return [
         _finding(Code.MISSING_REQUIRED, deal, context, name, params) for name in missing
     ]
@@ -303,6 +325,7 @@ def check_allowed_values(
         params = _unknown_value_params(
             allowed, allowed.key_of(text), context.pipeline, name
         )
+        params = context.shared_params(params)
         findings.append(_finding(Code.UNKNOWN_VALUE, deal, context, name, params))
     return findings
 
@@ -320,7 +343,10 @@ def check_close_date(
         return []
 
     date = context.date_text(close_date)
-    params = {"days": str((context.as_of - close_date).days), "date": date}
+    days = (context.as_of - close_date).days
+    params = context.params_of(
+        ("close", days, date), lambda: {"days": str(days), "date": date}
+    )
     return [
         _finding(Code.CLOSE_DATE_PASSED, deal, context, CLOSE_DATE_FIELD, params, date)
     ]
@@ -356,10 +382,13 @@ def check_idle(deal: Deal, rules: StageRules, context: CheckContext) -> list[Fin
     if stage is None or stage.idle_days is None or not isinstance(entered, dt.date):
         return []
 
-    days = (context.as_of - entered).days
-    if days <= stage.idle_days:
+    days, limit = (context.as_of - entered).days, stage.idle_days
+    if days <= limit:
         return []
-    params = {"days": str(days), "limit": str(stage.idle_days), "stage": stage.name}
+    params = context.params_of(
+        ("idle", days, stage.idle_days, stage.name),
+        lambda: {"days": str(days), "limit": str(limit), "stage": stage.name},
+    )
     date = context.date_text(entered)
     return [
         _finding(Code.IDLE_IN_STAGE, deal, context, STAGE_ENTERED_FIELD, params, date)
@@ -401,7 +430,7 @@ def _check_next_step_present(
         return []
     if not is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD)):
         return []
-    params = {"stage": rules.stage.name}
+    params = context.shared_params({"stage": rules.stage.name})
     return [_finding(Code.NO_NEXT_STEP, deal, context, NEXT_STEP_DATE_FIELD, params)]
 
 
@@ -414,13 +443,13 @@ def _check_next_step_due(
         return []
 
     date = context.date_text(due)
-    params = {"date": date}
     if state is FollowupState.OVERDUE:
-        code = Code.FOLLOWUP_OVERDUE
-        params["days"] = str((context.as_of - due).days)
+        code, days = Code.FOLLOWUP_OVERDUE, (context.as_of - due).days
     else:
-        code = Code.FOLLOWUP_DUE_SOON
-        params["days"] = str((due - context.as_of).days)
+        code, days = Code.FOLLOWUP_DUE_SOON, (due - context.as_of).days
+    params = context.params_of(
+        (code, days, date), lambda: {"date": date, "days": str(days)}
+    )
     return [_finding(code, deal, context, NEXT_STEP_DATE_FIELD, params, date)]
 
 
@@ -471,6 +500,8 @@ def _finding(
     """Build a finding on a deal's cell.
 
     ``date_text`` is the ISO text of the cell's parsed date, shown as its value.
+    ``params`` come from :meth:`CheckContext.shared_params` or
+    :meth:`CheckContext.params_of`.
     """
     # Positional arguments, because keywords cost a tenth more per finding.
     return Finding(
@@ -481,7 +512,7 @@ def _finding(
         date_text or _cell_text(deal, field_name),
         deal.deal_id,
         field_name,
-        context.shared_params(params),
+        params,
     )
 
 

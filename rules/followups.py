@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from config.models import Outcome, Pipeline
 from rules.deals import Deal
@@ -52,7 +53,7 @@ def list_followups(
         for deal in deals
         if (followup := _followup_of(deal, as_of, due_soon_days)) is not None
     ]
-    return sorted(followups, key=_followup_order)
+    return _sort_followups(followups)
 
 
 _OPEN = Outcome.OPEN
@@ -121,6 +122,16 @@ def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | N
     )
 
 
-def _followup_order(followup: Followup) -> tuple[bool, str, str, int, int]:
-    owner = followup.owner
-    return (owner == "", owner.casefold(), owner, -followup.days_overdue, followup.row)
+def _sort_followups(followups: list[Followup]) -> list[Followup]:
+    # Stable sorts from the last key to the first give the order by owner, then
+    # most overdue, then row, without building a key tuple per follow-up.
+    ordered = sorted(followups, key=attrgetter("row"))
+    ordered.sort(key=attrgetter("days_overdue"), reverse=True)
+    owner_orders = {owner: _owner_order(owner) for owner in {f.owner for f in ordered}}
+    ordered.sort(key=lambda followup: owner_orders[followup.owner])
+    return ordered
+
+
+def _owner_order(owner: str) -> tuple[bool, str, str]:
+    # Owners in name order, ignoring case first, with the blank owner last.
+    return (owner == "", owner.casefold(), owner)

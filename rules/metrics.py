@@ -39,6 +39,10 @@ OWNER_FIELD = "owner"
 # Fields whose parsed values the frame's columns are computed from.
 _VALUE_FIELDS = ["amount", "probability", "close_date", "created_date"]
 
+# The value of each outcome, looked up because reading ``.value`` calls a
+# Python property once per deal.
+_OUTCOME_VALUES = {outcome: outcome.value for outcome in Outcome}
+
 # Columns summed per group: see _add_sum_columns.
 _SUM_COLUMNS = [
     "is_open",
@@ -283,7 +287,7 @@ def _deal_columns(
 
     return {
         "stage": [stage.name for stage in stages],
-        "outcome": [stage.outcome.value for stage in stages],
+        "outcome": [_OUTCOME_VALUES[stage.outcome] for stage in stages],
         "amount": _numbers(values["amount"]),
         "probability": [
             stage.probability if probability is None else probability
