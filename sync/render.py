@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from config.models import Locale, Pipeline
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
-from rules.followups import Followup
+from rules.followups import Followup, FollowupState
 from rules.grid import CellValue, SheetGrid
 from rules.messages import render_message
 from rules.metrics import Breakdown, PipelineMetrics
@@ -201,7 +201,10 @@ def render_followups(
 ) -> GeneratedTab:
     """Render one line per overdue or due-soon next step, grouped by owner."""
     labels = LABELS[locale]
-    states = FOLLOWUP_STATE_LABELS[locale]
+    # Enum.value is a property, slower than a dict lookup by member.
+    states = {
+        state: FOLLOWUP_STATE_LABELS[locale][state.value] for state in FollowupState
+    }
     keys = (
         "owner",
         "deal_id",
@@ -225,7 +228,7 @@ def render_followups(
                 item.next_step,
                 item.due,
                 item.days_overdue,
-                states[item.state.value],
+                states[item.state],
             ]
         )
     if not followups:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import product
 
 from config.models import Locale
 from rules.grid import CellValue
@@ -28,25 +29,34 @@ def render_stage_log(
     labels = LABELS[locale]
     keys = ("deal_id", "stage", "entered", "exited", "days", "note")
     rows: Grid = [[banner], [], [labels[key] for key in keys]]
-    for row in log_rows:
-        notes = []
-        if not row.entered_known:
-            notes.append(labels["before_log"])
-        if row.disappeared:
-            notes.append(labels["removed"])
-        rows.append(
-            [
-                row.deal_id,
-                row.stage,
-                row.entered,
-                row.exited,
-                row.days,
-                "; ".join(notes) or None,
-            ]
-        )
+    notes = _stay_notes(labels)
+    rows.extend(
+        [
+            row.deal_id,
+            row.stage,
+            row.entered,
+            row.exited,
+            row.days,
+            notes[row.entered_known, row.disappeared],
+        ]
+        for row in log_rows
+    )
     if not log_rows:
         rows.append([labels["no_log"]])
     return GeneratedTab(name=name, grid=rows, column_widths=[14, 20, 12, 12, 8, 40])
+
+
+def _stay_notes(labels: dict[str, str]) -> dict[tuple[bool, bool], str | None]:
+    """Return the note of a stay by whether its start is known and it was removed."""
+    notes: dict[tuple[bool, bool], str | None] = {}
+    for entered_known, disappeared in product((True, False), repeat=2):
+        parts = []
+        if not entered_known:
+            parts.append(labels["before_log"])
+        if disappeared:
+            parts.append(labels["removed"])
+        notes[entered_known, disappeared] = "; ".join(parts) or None
+    return notes
 
 
 def logged_funnel_rows(locale: Locale, funnel: Sequence[LogFunnelStage]) -> Grid:

@@ -12,6 +12,7 @@ from rules.findings import Code, Finding, Severity
 from rules.followups import list_followups
 from rules.grid import CellValue, SheetGrid
 from rules.metrics import compute_metrics
+from rules.stage_log import StageLogRow
 from sync.plan import BarChart, GeneratedTab
 from sync.render import (
     render_definitions,
@@ -20,6 +21,7 @@ from sync.render import (
     render_problems,
     render_tabs,
 )
+from sync.render_log import render_stage_log
 from tests.rules.builders import build_deal, build_pipeline
 
 AS_OF = dt.date(2025, 9, 30)
@@ -408,3 +410,32 @@ def test_chinese_funnel_labels() -> None:
     assert [row[1] for row in tab.grid[3:8]] == ["进行中"] * 3 + ["赢单", "丢单"]
     assert tab.chart is not None
     assert tab.chart.title == "到达各阶段的商机数"
+
+
+@pytest.mark.parametrize(
+    ("entered_known", "disappeared", "note"),
+    [
+        (True, False, None),
+        (False, False, "in this stage before the log began; days are a minimum"),
+        (True, True, "removed from the sheet"),
+        (
+            False,
+            True,
+            (
+                "in this stage before the log began; days are a minimum; "
+                "removed from the sheet"
+            ),
+        ),
+    ],
+    ids=["plain", "before-log", "removed", "both"],
+)
+def test_stage_log_note_by_stay(
+    entered_known: bool, disappeared: bool, note: str | None
+) -> None:
+    stay = StageLogRow(
+        "D-1", "Lead", dt.date(2025, 9, 1), None, 29, entered_known, disappeared
+    )
+
+    tab = render_stage_log("Stage log", BANNER, Locale.EN, [stay])
+
+    assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note]
