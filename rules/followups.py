@@ -69,10 +69,13 @@ def is_followup_suppressed(deal: Deal, as_of: dt.date) -> bool:
 
     Either one silences the follow-up findings and list entries of that deal.
     """
-    snooze_until = deal.date(SNOOZE_FIELD)
-    if snooze_until is not None and snooze_until >= as_of:
+    # Read as Deal.date reads it, without the method call, because the checks
+    # and the follow-up list ask this of every open deal.
+    values = deal.values
+    snooze_until = values.get(SNOOZE_FIELD)
+    if isinstance(snooze_until, dt.date) and snooze_until >= as_of:
         return True
-    return deal.values.get(ACKNOWLEDGED_FIELD) is True
+    return values.get(ACKNOWLEDGED_FIELD) is True
 
 
 def classify_followup(

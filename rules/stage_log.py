@@ -217,12 +217,7 @@ def log_funnel(
     funnel = funnel_stages(pipeline)
     positions = _funnel_positions(transitions, funnel, pipeline)
     # Many deals share a path, so each distinct path is measured once.
-    paths = Counter(
-        tuple(
-            [positions[move.to_stage] for move in moves if move.to_stage in positions]
-        )
-        for _deal_id, moves in groupby(_log_order(transitions), key=DEAL_ID)
-    )
+    paths = Counter(_funnel_paths(transitions, positions).values())
 
     # Paths counted by how far they reach, so each stage sums a few counts.
     furthest: Counter[int] = Counter()
@@ -343,6 +338,24 @@ def _funnel_positions(
         if stage is not None and stage.name in positions:
             by_label[label] = positions[stage.name]
     return by_label
+
+
+def _funnel_paths(
+    transitions: Sequence[Transition], positions: dict[str | None, int]
+) -> dict[str, tuple[int, ...]]:
+    """Return each deal's path: the funnel positions it was recorded in, in order.
+
+    Only the order of each deal's own transitions matters, so one sort by day
+    is enough. A deal that never entered a funnel stage has an empty path.
+    """
+    paths: dict[str, tuple[int, ...]] = {}
+    for deal_id, _from_stage, to_stage, _seen_on in sorted(
+        transitions, key=itemgetter(SEEN_ON_INDEX)
+    ):
+        path = paths.get(deal_id, ())
+        position = positions.get(to_stage)
+        paths[deal_id] = path if position is None else (*path, position)
+    return paths
 
 
 def _strict_reach(path: tuple[int, ...]) -> int:

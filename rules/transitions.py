@@ -132,9 +132,9 @@ def diff_snapshots(
     before = dict(map(_ID_AND_STAGE, previous or []))
     now = dict(map(_ID_AND_STAGE, current))
     moved = [
-        _new_transition((deal_id, before.get(deal_id), stage, seen_on))
+        _new_transition((deal_id, from_stage, stage, seen_on))
         for deal_id, stage in now.items()
-        if stage is not None and stage != before.get(deal_id)
+        if stage is not None and stage != (from_stage := before.get(deal_id))
     ]
     # NOTE: a deal deleted while its stage cell was blank gets no transition,
     # so the log keeps it in its last known stage.
