@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
-from sync.xlsx.compression import Deflater, inflate
+from sync.xlsx.compression import Deflater, crc32, inflate
 from sync.xlsx.zipcopy import (
     NewMember,
     ZipMember,
@@ -129,7 +129,7 @@ class Package:
         """Return the current content of ``part`` as an iterator of pieces.
 
         A source member is inflated one piece at a time, so a large sheet is never
-        held whole. A staged or already read part comes as one piece.
+        held whole. A staged or cached part comes as one piece.
 
         :raises KeyError: if the package has no such part.
         :raises UnsupportedWorkbookError: if the member is damaged. A failed CRC
@@ -166,7 +166,7 @@ class Package:
             return
 
         self._changed.pop(name, None)
-        changed = content != self._original(name)
+        changed = not self._same_as_source(name, content)
         self._originals.pop(name, None)
         if changed:
             template = self._by_key[name.lower()]
@@ -252,11 +252,39 @@ class Package:
         return name
 
     def _original(self, name: str) -> bytes:
+        """Return a source part's content, caching only parts below 1 MiB.
+
+        A cached copy of a large generated tab would stay in memory while its
+        replacement is rendered, adding to the highest memory use of a run.
+        """
         content = self._originals.get(name)
         if content is None:
             content = read_member(self._map, self._by_key[name.lower()], self.workbook)
-            self._originals[name] = content
+            if len(content) < EAGER_DEFLATE_BYTES:
+                self._originals[name] = content
         return content
+
+    def _same_as_source(self, name: str, content: bytes | bytearray) -> bool:
+        """Return True if ``content`` equals the source member ``name`` exactly.
+
+        The size and CRC-32 stored in the archive settle most cases without
+        inflating the member. When both match, the member is compared piece by
+        piece, so it is never held whole.
+        """
+        cached = self._originals.get(name)
+        if cached is not None:
+            return content == cached
+        member = self._by_key[name.lower()]
+        if len(content) != member.size or crc32(content) != member.crc:
+            return False
+
+        offset = 0
+        with memoryview(content) as view:
+            for piece in read_member_pieces(self._map, member, self.workbook):
+                if view[offset : offset + len(piece)] != piece:
+                    return False
+                offset += len(piece)
+        return True
 
 
 def _map_file(path: Path) -> mmap.mmap:

@@ -132,3 +132,50 @@ def test_part_read_in_pieces_still_copied(archive: Path) -> None:
 
     assert pieces == [again]
     assert out.getvalue() == archive.read_bytes()
+
+
+@pytest.fixture
+def large_archive(tmp_path: Path) -> Path:
+    path = tmp_path / "large.xlsx"
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("xl/worksheets/sheet1.xml", LARGE, zipfile.ZIP_DEFLATED)
+        package.writestr("xl/styles.xml", b"<styles/>", zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.parametrize("read_first", [True, False], ids=["read-first", "not-read"])
+def test_equal_large_part_kept_as_stored(large_archive: Path, read_first: bool) -> None:
+    out = io.BytesIO()
+    with Package(large_archive) as package:
+        if read_first:
+            package.read("xl/worksheets/sheet1.xml")
+        package.write("xl/worksheets/sheet1.xml", bytearray(LARGE))
+
+        package.save(out, package.compress(ZLIB_DEFLATER))
+
+    assert out.getvalue() == large_archive.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [LARGE.replace(b"<row/>", b"<rOw/>", 1), LARGE + b" "],
+    ids=["same-size", "longer"],
+)
+def test_different_large_part_written(large_archive: Path, content: bytes) -> None:
+    out = io.BytesIO()
+    with Package(large_archive) as package:
+        package.write("xl/worksheets/sheet1.xml", content)
+
+        package.save(out, package.compress(ZLIB_DEFLATER))
+
+    with zipfile.ZipFile(out) as saved_archive:
+        assert saved_archive.read("xl/worksheets/sheet1.xml") == content
+
+
+def test_large_part_read_twice(large_archive: Path) -> None:
+    with Package(large_archive) as package:
+        first = package.read("xl/worksheets/sheet1.xml")
+
+        second = package.read("xl/worksheets/sheet1.xml")
+
+    assert first == second == LARGE
