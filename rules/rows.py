@@ -110,9 +110,10 @@ def read_deals(
     first_row = columns.header_row + 1
     rows = grid.rows[first_row - 1 :]
     data = _data_columns(rows, reader.width)
-    records = _record_indexes(data, reader.record_columns)
+    parsed_columns = _parse_columns(reader, data)
+    records = _record_indexes(reader, data, parsed_columns)
 
-    deals, findings = _read_records(reader, first_row, rows, data, records)
+    deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
@@ -167,17 +168,40 @@ def _data_columns(rows: list[list[CellValue]], width: int) -> list[Sequence[Cell
     return data + [(None,) * len(rows)] * (width - len(data))
 
 
+def _parse_columns(
+    reader: _RowReader, data: list[Sequence[CellValue]]
+) -> list[ParsedColumn]:
+    """Parse the cells of each mapped field, in the order of ``field_types``."""
+    fields = reader.columns.fields
+    date_order = reader.pipeline.date_order
+    return [
+        _parse_column(name, data[fields[name]], cell_parser(kind, date_order))
+        for name, kind in reader.field_types.items()
+    ]
+
+
 def _record_indexes(
-    data: list[Sequence[CellValue]], record_columns: list[int]
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    parsed_columns: list[ParsedColumn],
 ) -> Sequence[int]:
-    """Return the indexes of the data rows with a filled cell in a record column."""
+    """Return the indexes of the data rows with a filled cell in a record column.
+
+    A mapped field's entry is None exactly where its cell is blank, so only the
+    columns without a field need a blank test.
+    """
     height = len(data[0]) if data else 0
     empty: Sequence[int] = range(height)
-    for index in record_columns:
+    for column in parsed_columns:
+        entries = column.entries
+        empty = [row for row in empty if entries[row] is None]
+
+    mapped = set(reader.columns.fields.values())
+    for index in [i for i in reader.record_columns if i not in mapped]:
         cells = data[index]
         empty = [row for row in empty if is_blank(cells[row])]
-        if not empty:
-            return range(height)
+    if not empty:
+        return range(height)
 
     skipped = set(empty)
     return [row for row in range(height) if row not in skipped]
@@ -187,17 +211,13 @@ def _read_records(
     reader: _RowReader,
     first_row: int,
     rows: list[list[CellValue]],
-    data: list[Sequence[CellValue]],
     records: Sequence[int],
+    parsed_columns: list[ParsedColumn],
 ) -> tuple[list[Deal], list[Finding]]:
-    """Parse the mapped cells column by column, then build one deal per record."""
-    fields = reader.columns.fields
-    date_order = reader.pipeline.date_order
+    """Build one deal per record from the parsed columns, with its cell findings."""
     parsed_columns = [
-        _parse_column(
-            name, _take(data[fields[name]], records), cell_parser(kind, date_order)
-        )
-        for name, kind in reader.field_types.items()
+        ParsedColumn(column.name, _take(column.entries, records), column.has_problems)
+        for column in parsed_columns
     ]
     problems = _take_problems(parsed_columns)
 
@@ -209,7 +229,7 @@ def _read_records(
     return deals, findings
 
 
-def _take(items: Sequence[_T], records: Sequence[int]) -> Sequence[_T]:
+def _take(items: list[_T], records: Sequence[int]) -> list[_T]:
     """Return the items at the record indexes, or all items if every row is a record."""
     if len(records) == len(items):
         return items
