@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from config.models import Outcome, Pipeline, Stage
@@ -275,7 +276,7 @@ def _deal_columns(
     values: dict[str, Sequence[ParsedValue | None]],
     funnel: list[Stage],
     period_start: dt.date | None,
-) -> dict[str, Sequence[object]]:
+) -> dict[str, Sequence[object] | np.ndarray]:
     """Return the frame's columns except the group keys, for deals in known stages.
 
     ``values`` are those of :func:`_field_values`, with the ``_VALUE_FIELDS``.
@@ -285,20 +286,30 @@ def _deal_columns(
     created_dates = _dates(values["created_date"])
     probabilities = _numbers(values["probability"])
 
+    # Numbers go in as arrays, so that pandas need not infer their type. NumPy
+    # turns None into NaN in a float array.
     return {
         "stage": [stage.name for stage in stages],
         "outcome": [_OUTCOME_VALUES[stage.outcome] for stage in stages],
-        "amount": _numbers(values["amount"]),
-        "probability": [
-            stage.probability if probability is None else probability
-            for stage, probability in zip(stages, probabilities, strict=True)
-        ],
-        "cycle_days": list(map(_days_between, created_dates, close_dates)),
-        "furthest": _FunnelSteps(funnel).furthest(deals),
-        "in_period": [
-            period_start is None or (close is not None and close >= period_start)
-            for close in close_dates
-        ],
+        "amount": np.array(_numbers(values["amount"]), dtype=np.float64),
+        "probability": np.array(
+            [
+                stage.probability if probability is None else probability
+                for stage, probability in zip(stages, probabilities, strict=True)
+            ],
+            dtype=np.float64,
+        ),
+        "cycle_days": np.array(
+            list(map(_days_between, created_dates, close_dates)), dtype=np.float64
+        ),
+        "furthest": np.array(_FunnelSteps(funnel).furthest(deals), dtype=np.int64),
+        "in_period": np.array(
+            [
+                period_start is None or (close is not None and close >= period_start)
+                for close in close_dates
+            ],
+            dtype=np.bool_,
+        ),
     }
 
 
