@@ -271,3 +271,20 @@ def test_repeated_text_escaped_in_every_row() -> None:
 
     assert xml.count('<t xml:space="preserve">a&lt;b</t>') == 2
     assert '<row r="4"><c r="A4" t="inlineStr">' in xml
+
+
+@pytest.mark.parametrize(
+    "column",
+    [["Größe", "é ÷ 100", "한국어 …"], ["Größe", 1, "é ÷ 100", None, "한국어 …"]],
+    ids=["text-column", "mixed-column"],
+)
+def test_non_ascii_text_written_as_utf8(column: list[CellValue]) -> None:
+    grid: list[list[CellValue]] = [["Überschrift"], *([value] for value in column)]
+
+    xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w"))
+
+    text = xml.decode("utf-8")
+    assert '<t xml:space="preserve">Überschrift</t>' in text
+    assert '<t xml:space="preserve">Größe</t>' in text
+    assert '<t xml:space="preserve">é ÷ 100</t>' in text
+    assert '<t xml:space="preserve">한국어 …</t>' in text
