@@ -136,8 +136,8 @@ class _StatusWriter:
     """One pass over ``<sheetData>``, writing the new sheet XML window by window.
 
     Each window's new XML is built in ``out``, with unchanged stretches appended
-    from a memoryview of the window, so each byte is copied once. ``xml``,
-    ``view`` and ``content_end`` describe the window being patched.
+    from a memoryview of the window rather than sliced first. ``xml``, ``view``
+    and ``content_end`` describe the window being patched.
     """
 
     def __init__(
