@@ -81,8 +81,10 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
         return columns.status_column
     used = 0
     for row in grid.rows:
-        # Only cells right of ``used`` can move it, so each row is read from
-        # its end down to there.
+        # Only cells right of ``used`` can move it, so a row no longer than
+        # ``used`` is passed over and any other is read from its end down to there.
+        if len(row) <= used:
+            continue
         for index in range(len(row) - 1, used - 1, -1):
             if not is_blank(row[index]):
                 used = index + 1

@@ -157,6 +157,23 @@ def test_duplicate_and_missing_ids_planned() -> None:
     ]
 
 
+def test_blank_ids_leave_other_ids_unique() -> None:
+    rows = [
+        HEADER,
+        [None, "Ana", "Lead", 100],
+        ["D-1", "Ana", "Lead", 100],
+        ["  ", "Ben", "Lead", 100],
+    ]
+
+    plan = plan_for(rows)
+
+    assert [write.row_values for write in plan.status_cells] == [
+        (None, "Ana", "Lead", 100),
+        None,
+        ("  ", "Ben", "Lead", 100),
+    ]
+
+
 def test_rows_without_unique_id_keep_cells() -> None:
     rows = [
         [*HEADER, "Notes", "pipesheet status"],
