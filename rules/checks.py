@@ -102,8 +102,9 @@ class StageRules:
 
     ``stage`` is None for deals whose stage is blank or unknown. ``required``
     leaves out the ID, because ``missing-id`` reports a blank ID. It also
-    leaves out fields whose column is not on the sheet. ``checks`` are the
-    checks of ``DEAL_CHECKS`` that can find something in this stage, in order.
+    leaves out fields whose column is not on the sheet, and ``required_set``
+    contains the same fields. ``checks`` are the checks of ``DEAL_CHECKS`` that
+    can find something in this stage, in order.
     """
 
     stage: Stage | None

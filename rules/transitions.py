@@ -40,9 +40,8 @@ ROW_INDEX = DealSnapshot._fields.index("row")
 SEEN_ON_INDEX = Transition._fields.index("seen_on")
 DEAL_ID_INDEX = Transition._fields.index("deal_id")
 
-# Build a named tuple from a tuple of its fields in C. Calling the class runs
-# its __new__ in Python, which took most of the time of snapshotting and
-# diffing 100k deals (cProfile on CPython 3.11).
+# Build a named tuple from a tuple of its fields in C, because calling the
+# class runs its generated __new__ in Python, once per deal.
 _new_snapshot = partial(tuple.__new__, DealSnapshot)
 _new_transition = partial(tuple.__new__, Transition)
 # A snapshot's deal ID and stage, as a pair.
@@ -225,6 +224,8 @@ def check_tracked(
     # Only a deal that was once seen moving between stages can have a move
     # the policy forbids. On a first run no deal was.
     moving = {move.deal_id for move in transitions if move.from_stage is not None}
+    if not moving:
+        return []
     moves = current_stay_moves(
         [move for move in transitions if move.deal_id in moving], as_of
     )
