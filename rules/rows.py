@@ -60,7 +60,7 @@ _T = TypeVar("_T")
 
 @dataclass
 class ParsedColumn:
-    """One field's parsed cells, one entry per record."""
+    """One field's parsed cells, one entry per data row or, once taken, per record."""
 
     name: str
     entries: list[ParsedEntry]
@@ -191,19 +191,19 @@ def _record_indexes(
     columns without a field need a blank test.
     """
     height = len(data[0]) if data else 0
-    empty: Sequence[int] = range(height)
+    blank_rows: Sequence[int] = range(height)
     for column in parsed_columns:
         entries = column.entries
-        empty = [row for row in empty if entries[row] is None]
+        blank_rows = [row for row in blank_rows if entries[row] is None]
 
     mapped = set(reader.columns.fields.values())
     for index in [i for i in reader.record_columns if i not in mapped]:
         cells = data[index]
-        empty = [row for row in empty if is_blank(cells[row])]
-    if not empty:
+        blank_rows = [row for row in blank_rows if is_blank(cells[row])]
+    if not blank_rows:
         return range(height)
 
-    skipped = set(empty)
+    skipped = set(blank_rows)
     return [row for row in range(height) if row not in skipped]
 
 
@@ -297,8 +297,8 @@ def _parse_distinct(
     if _UNMIXED_TYPES.issuperset(map(type, parses)):
         return entries
 
-    # A bool may have been looked up under an equal int key (True under 1), so
-    # the column is parsed again, caching only the types that are safe.
+    # A cell may have been looked up under an equal key of another type (True
+    # under 1), so the column is parsed again, caching only the safe types.
     parses.clear()
     parses.has_problems = False
     if _CACHED_TYPES.issuperset(map(type, cells)):
