@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
@@ -142,9 +143,6 @@ class CheckContext:
     _params: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _params_by_key: dict[tuple[object, ...], dict[str, str]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         fields = self.columns.fields
@@ -187,19 +185,6 @@ class CheckContext:
         recur) share one dict, so no code may change a finding's params.
         """
         return self._params.setdefault(tuple(params.items()), params)
-
-    def params_of(
-        self, key: tuple[object, ...], build: Callable[[], dict[str, str]]
-    ) -> dict[str, str]:
-        """Return the shared params of ``key``, built by ``build`` the first time.
-
-        ``key`` must tell apart every params dict ``build`` can return, so that
-        a finding gets its params without building a dict each time.
-        """
-        params = self._params_by_key.get(key)
-        if params is None:
-            params = self._params_by_key[key] = self.shared_params(build())
-        return params
 
     def _work_out(self, stage: Stage | None) -> StageRules:
         required = _required_fields(stage, self.columns)
@@ -345,9 +330,7 @@ def check_close_date(
 
     date = context.date_text(close_date)
     days = (context.as_of - close_date).days
-    params = context.params_of(
-        ("close", days, date), lambda: {"days": str(days), "date": date}
-    )
+    params = _days_date_params(days, date)
     return [
         _finding(Code.CLOSE_DATE_PASSED, deal, context, CLOSE_DATE_FIELD, params, date)
     ]
@@ -386,10 +369,7 @@ def check_idle(deal: Deal, rules: StageRules, context: CheckContext) -> list[Fin
     days, limit = (context.as_of - entered).days, stage.idle_days
     if days <= limit:
         return []
-    params = context.params_of(
-        ("idle", days, stage.idle_days, stage.name),
-        lambda: {"days": str(days), "limit": str(limit), "stage": stage.name},
-    )
+    params = _idle_params(days, limit, stage.name)
     date = context.date_text(entered)
     return [
         _finding(Code.IDLE_IN_STAGE, deal, context, STAGE_ENTERED_FIELD, params, date)
@@ -448,10 +428,29 @@ def _check_next_step_due(
         code, days = Code.FOLLOWUP_OVERDUE, (context.as_of - due).days
     else:
         code, days = Code.FOLLOWUP_DUE_SOON, (due - context.as_of).days
-    params = context.params_of(
-        (code, days, date), lambda: {"date": date, "days": str(days)}
-    )
+    params = _date_days_params(date, days)
     return [_finding(code, deal, context, NEXT_STEP_DATE_FIELD, params, date)]
+
+
+# The params of findings made from a day count, a date and a stage. They are
+# cached, so findings with equal params share one dict without building one
+# each, and no code may change them. Distinct days, dates and stages are few.
+PARAMS_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=PARAMS_CACHE_SIZE)
+def _days_date_params(days: int, date: str) -> dict[str, str]:
+    return {"days": str(days), "date": date}
+
+
+@functools.lru_cache(maxsize=PARAMS_CACHE_SIZE)
+def _date_days_params(date: str, days: int) -> dict[str, str]:
+    return {"date": date, "days": str(days)}
+
+
+@functools.lru_cache(maxsize=PARAMS_CACHE_SIZE)
+def _idle_params(days: int, limit: int, stage: str) -> dict[str, str]:
+    return {"days": str(days), "limit": str(limit), "stage": stage}
 
 
 def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> Finding:
@@ -501,8 +500,8 @@ def _finding(
     """Build a finding on a deal's cell.
 
     ``date_text`` is the ISO text of the cell's parsed date, shown as its value.
-    ``params`` come from :meth:`CheckContext.shared_params` or
-    :meth:`CheckContext.params_of`.
+    ``params`` come from :meth:`CheckContext.shared_params` or from a cached
+    params function such as :func:`_idle_params`.
     """
     # Positional arguments, because keywords cost a tenth more per finding.
     return Finding(
