@@ -172,6 +172,8 @@ class _SheetData:
         """Return the pieces of a column's cells, and whether every cell has a value."""
         opening = f'<c r="{self.letter(index)}'
         kinds = set(map(type, values))
+        if kinds == {type(None)}:
+            return [], False
         if kinds == {str} and "" not in values:
             head, tail = self.text_parts(bold)
             escaped = _escaped_texts(cast(tuple[str, ...], values))
@@ -214,7 +216,7 @@ class _SheetData:
             if body is None:
                 value = key[1] if typed else key  # type: ignore[index]
                 distinct[key] = self.body(cast(CellValue, value), bold)
-        return [distinct[key] for key in keys]  # type: ignore[misc]
+        return list(map(distinct.__getitem__, keys))  # type: ignore[arg-type]
 
     def first_rejected(self, values: tuple[CellValue, ...], bold: bool) -> int:
         """Return the index of the first value that cannot go into a cell."""

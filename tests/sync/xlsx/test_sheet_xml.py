@@ -288,3 +288,15 @@ def test_non_ascii_text_written_as_utf8(column: list[CellValue]) -> None:
     assert '<t xml:space="preserve">Größe</t>' in text
     assert '<t xml:space="preserve">é ÷ 100</t>' in text
     assert '<t xml:space="preserve">한국어 …</t>' in text
+
+
+def test_empty_column_between_values_left_out() -> None:
+    xml = render_tab(
+        GeneratedTab("T", [["H"], ["a", None, 1], [None, None, None], ["b", None]]),
+        StyleSheet(DEFAULT_STYLES, "w"),
+    ).decode()
+
+    assert '<row r="2"><c r="A2" t="inlineStr">' in xml
+    assert '</c><c r="C2"><v>1</v></c></row>' in xml
+    assert '<row r="3">' not in xml
+    assert '<row r="4"><c r="A4" t="inlineStr">' in xml
