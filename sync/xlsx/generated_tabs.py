@@ -18,7 +18,6 @@ from config.errors import DefinitionError, SheetLayoutError
 from sync.plan import GeneratedTab
 from sync.xlsx.app_properties import add_tab_titles
 from sync.xlsx.chart_xml import render_chart, render_drawing
-from sync.xlsx.compression import crc32
 from sync.xlsx.content_types import (
     CHART_TYPE,
     DRAWING_TYPE,
@@ -35,10 +34,11 @@ from sync.xlsx.relationships import (
     rels_part,
     render_relationships,
 )
-from sync.xlsx.sheet_xml import render_tab
+from sync.xlsx.sheet_xml import render_tab, write_tab
 from sync.xlsx.styles import StylesPart
 from sync.xlsx.tab_digests import TabRecord
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
+from sync.xlsx.zipcopy import NewMember
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +132,7 @@ def _write_tab_parts(
         content_types.set_override(chart, CHART_TYPE)
         kept_parts |= {drawing, rels_part(drawing), chart}
 
-    sheet_xml = render_tab(tab, styles.sheet, drawing_rel_id, workbook=package.workbook)
-    package.write(part, sheet_xml)
+    sheet = _write_sheet_part(package, styles, tab, part, drawing_rel_id)
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
         package.write(rels_part(part), render_relationships(sheet_rels))
@@ -141,7 +140,33 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
-    return TabRecord(tab.digest, crc32(sheet_xml), len(sheet_xml))
+    return TabRecord(tab.digest, sheet.crc, sheet.size)
+
+
+def _write_sheet_part(
+    package: Package,
+    styles: StylesPart,
+    tab: GeneratedTab,
+    part: str,
+    drawing_rel_id: str | None,
+) -> NewMember:
+    """Write a tab's sheet XML to ``part``, deflating it as it is rendered.
+
+    A large Problems tab is tens of megabytes of XML, never held whole. When the
+    result has the size and CRC of the part it replaces, the tab is rendered
+    again and compared byte for byte, so an unchanged part stays as stored.
+    """
+    stream = package.open_stream(part)
+    write_tab(
+        tab, styles.sheet, stream.write, drawing_rel_id, workbook=package.workbook
+    )
+    sheet = stream.close()
+    if package.may_equal_source(sheet):
+        xml = render_tab(tab, styles.sheet, drawing_rel_id, workbook=package.workbook)
+        package.write(part, xml)
+    else:
+        package.write_member(sheet)
+    return sheet
 
 
 def _chart_part_names(

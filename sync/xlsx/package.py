@@ -16,8 +16,9 @@ from types import TracebackType
 from typing import BinaryIO
 
 from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
-from sync.xlsx.compression import Deflater, crc32, inflate
+from sync.xlsx.compression import Deflater, crc32, fastest_deflater, inflate
 from sync.xlsx.zipcopy import (
+    MemberStream,
     NewMember,
     ZipMember,
     deflate_member,
@@ -184,6 +185,26 @@ class Package:
             return
         self._originals.pop(name, None)
         self._changed[name] = replace(member, name=name)
+
+    def open_stream(self, part: str) -> MemberStream:
+        """Return a stream that deflates new content for ``part`` as it comes.
+
+        Stage the member it returns with :meth:`write_member`, or, when
+        :meth:`may_equal_source` says so, the content itself with :meth:`write`.
+        """
+        deflater = self._eager_deflater or fastest_deflater()
+        name = self.find(part) or part
+        return MemberStream(name, deflater, self.stored_member(part))
+
+    def may_equal_source(self, member: NewMember) -> bool:
+        """Return True if ``member`` has the size and CRC of the part it replaces.
+
+        Only then can its content equal the source's.
+        """
+        stored = self.stored_member(member.name)
+        if stored is None or self.find(member.name) is None:
+            return False
+        return (stored.size, stored.crc) == (member.size, member.crc)
 
     def remove(self, part: str) -> None:
         """Leave ``part`` out of the new package (no-op if it is absent)."""

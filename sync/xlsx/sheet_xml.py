@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import compress, zip_longest
 from typing import cast
@@ -56,7 +56,28 @@ def render_tab(
     *,
     workbook: str | None = None,
 ) -> bytearray:
-    """Return the sheet XML of a generated tab.
+    """Return the sheet XML of a generated tab, as :func:`write_tab` writes it.
+
+    :raises SourceError: for a value that cannot go into a cell, such as a
+        datetime with a time zone.
+    """
+    xml = bytearray()
+    write_tab(tab, styles, xml.extend, drawing_rel_id, workbook=workbook)
+    return xml
+
+
+def write_tab(
+    tab: GeneratedTab,
+    styles: StyleSheet,
+    write: Callable[[bytes], object],
+    drawing_rel_id: str | None = None,
+    *,
+    workbook: str | None = None,
+) -> None:
+    """Pass the sheet XML of a generated tab to ``write``, a block of rows at a time.
+
+    The Problems tab of a large sheet is tens of megabytes of XML, which a
+    caller can deflate as it comes instead of holding it whole.
 
     :param styles: where date and header formats are found or added.
     :param drawing_rel_id: the relationship id of the tab's drawing (its chart),
@@ -81,14 +102,13 @@ def render_tab(
         f'footer="0.3"/>{drawing}</worksheet>'
     )
 
-    xml = bytearray(head.encode())
+    write(head.encode())
     try:
-        _SheetData(styles).render(tab.grid, xml)
+        _SheetData(styles).render(tab.grid, write)
     except ValueError as error:
         place = f"Workbook {workbook!r}, generated" if workbook else "Generated"
         raise SourceError(f"{place} tab {tab.name!r}, {error}.") from error
-    xml += tail.encode()
-    return xml
+    write(tail.encode())
 
 
 def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
@@ -129,18 +149,20 @@ class _SheetData:
         self.letters: list[str] = []
         self.style_attributes: dict[tuple[int, bool], str] = {}
 
-    def render(self, grid: list[list[CellValue]], xml: bytearray) -> None:
-        """Append the rows of ``grid`` to ``xml``, leaving out rows without a value.
+    def render(
+        self, grid: list[list[CellValue]], write: Callable[[bytes], object]
+    ) -> None:
+        """Pass the rows of ``grid`` to ``write``, leaving out rows without a value.
 
         The first row is the bold header. Rendering one block at a time keeps
         memory low, because the Problems tab of a large sheet is tens of
         megabytes of XML. Every text in a block is already in UTF-8 code units
         (see :func:`_utf8_code_units`), so Latin-1 encodes the block as UTF-8.
         """
-        xml += self.rows(grid[:1], 1, bold=True).encode("latin-1")
+        write(self.rows(grid[:1], 1, bold=True).encode("latin-1"))
         for start in range(1, len(grid), ROWS_PER_BLOCK):
             rows = self.rows(grid[start : start + ROWS_PER_BLOCK], start + 1)
-            xml += rows.encode("latin-1")
+            write(rows.encode("latin-1"))
 
     def rows(
         self, values: list[list[CellValue]], first_number: int, bold: bool = False

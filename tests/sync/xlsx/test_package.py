@@ -179,3 +179,35 @@ def test_large_part_read_twice(large_archive: Path) -> None:
         second = package.read("xl/worksheets/sheet1.xml")
 
     assert first == second == LARGE
+
+
+def streamed(package: Package, part: str, content: bytes) -> bool:
+    """Deflate ``content`` through a stream for ``part``; return may_equal_source."""
+    stream = package.open_stream(part)
+    stream.write(content)
+    return package.may_equal_source(stream.close())
+
+
+@pytest.mark.parametrize(
+    ("part", "content", "expected"),
+    [
+        ("xl/worksheets/sheet1.xml", b"<old/>", True),
+        ("XL/Worksheets/Sheet1.xml", b"<old/>", True),
+        ("xl/worksheets/sheet1.xml", b"<new/>", False),
+        ("xl/worksheets/sheet1.xml", b"<old/><old/>", False),
+        ("xl/worksheets/sheet2.xml", b"<old/>", False),
+    ],
+    ids=["same", "other-case", "same-size", "longer", "new-part"],
+)
+def test_stream_compared_with_source_part(
+    archive: Path, part: str, content: bytes, expected: bool
+) -> None:
+    with Package(archive) as package:
+        assert streamed(package, part, content) is expected
+
+
+def test_stream_of_removed_part_not_source(archive: Path) -> None:
+    with Package(archive) as package:
+        package.remove("xl/worksheets/sheet1.xml")
+
+        assert streamed(package, "xl/worksheets/sheet1.xml", b"<old/>") is False
