@@ -13,9 +13,12 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
    nothing changed. It must write nothing to the workbook. The size,
    modification time and SHA-256 of every file in the workbook's folder are
    compared before and after;
-3. pipesheet ``run --dry-run`` on a fresh copy with an empty state database:
+3. pipesheet ``run --dry-run`` on the output of (1), with a copy of the state
+   database of (1): the same reading and checking as (2) without any write,
+   which (2) must not cost much more than;
+4. pipesheet ``run --dry-run`` on a fresh copy with an empty state database:
    reading and checking only, the floor under any write;
-4. the baseline: openpyxl load, one status cell set on every deal row, full save
+5. the baseline: openpyxl load, one status cell set on every deal row, full save
    (``bench/openpyxl_baseline.py``) on a fresh copy.
 
 Wall time is the job process's whole life, start-up and imports included, and
@@ -76,8 +79,9 @@ DEFAULT_SEED = 7
 FIRST_RUN = "pipesheet first run"
 RERUN = "pipesheet re-run, no changes"
 READ_CHECK = "pipesheet read+check (--dry-run)"
+RERUN_CHECK = "pipesheet read+check of (1)'s output (--dry-run)"
 BASELINE = "openpyxl load + set status + save"
-OPERATIONS = (FIRST_RUN, RERUN, READ_CHECK, BASELINE)
+OPERATIONS = (FIRST_RUN, RERUN, RERUN_CHECK, READ_CHECK, BASELINE)
 STARTUP = "pipesheet start-up (--help)"
 # Modules ``pipesheet run`` imports on its way, imported before its work is timed.
 RUN_MODULES = (
@@ -303,7 +307,7 @@ def check_first_run(
 def run_repetition(
     result: SizeResult, source: Path, work: Path, pipeline: Pipeline
 ) -> None:
-    """Run the four operations once on ``source`` and add them to ``result``."""
+    """Run the five operations once on ``source`` and add them to ``result``."""
     states = work / "state"
     shutil.rmtree(states, ignore_errors=True)
     states.mkdir(parents=True)
@@ -319,6 +323,11 @@ def run_repetition(
     run = measure_job(pipesheet_command(first), work / "re-run.log", state)
     record(result, RERUN, run)
     result.rerun_wrote_nothing.append(fingerprint_folder(first.parent) == before)
+
+    history = shutil.copyfile(state, states / "re-run-check.sqlite")
+    command = pipesheet_command(first, "--dry-run")
+    run = measure_job(command, work / "re-run-check.log", history)
+    record(result, RERUN_CHECK, run)
 
     dry = fresh_copy(source, work / "read-check")
     before = fingerprint_folder(dry.parent)

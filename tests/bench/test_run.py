@@ -26,6 +26,7 @@ from bench.run import (
     OPERATIONS,
     READ_CHECK,
     RERUN,
+    RERUN_CHECK,
     cached_workbook,
     fingerprint_folder,
     format_table,
@@ -83,8 +84,8 @@ def test_table_header_lists_columns(harness: HarnessRun) -> None:
 
 @pytest.mark.parametrize(
     "operation",
-    [FIRST_RUN, RERUN, READ_CHECK, BASELINE],
-    ids=["first-run", "re-run", "read-check", "openpyxl-baseline"],
+    [FIRST_RUN, RERUN, RERUN_CHECK, READ_CHECK, BASELINE],
+    ids=["first-run", "re-run", "re-run-check", "read-check", "openpyxl-baseline"],
 )
 def test_table_has_operation_row(harness: HarnessRun, operation: str) -> None:
     assert len(table_row(harness.stdout, operation)) == 9
@@ -105,6 +106,7 @@ def test_operation_names_are_expected() -> None:
     assert OPERATIONS == (
         "pipesheet first run",
         "pipesheet re-run, no changes",
+        "pipesheet read+check of (1)'s output (--dry-run)",
         "pipesheet read+check (--dry-run)",
         "openpyxl load + set status + save",
     )
