@@ -188,15 +188,19 @@ def _record_indexes(
     """Return the indexes of the data rows with a filled cell in a record column.
 
     A mapped field's entry is None exactly where its cell is blank, so only the
-    columns without a field need a blank test.
+    columns without a field need a blank test. A field mapped to the status
+    column (its alias is the status header) does not make a row a deal.
     """
     height = len(data[0]) if data else 0
     blank_rows: Sequence[int] = range(height)
-    for column in parsed_columns:
-        entries = column.entries
-        blank_rows = [row for row in blank_rows if entries[row] is None]
+    record_columns = set(reader.record_columns)
+    fields = reader.columns.fields
+    for name, column in zip(reader.field_types, parsed_columns, strict=True):
+        if fields[name] in record_columns:
+            entries = column.entries
+            blank_rows = [row for row in blank_rows if entries[row] is None]
 
-    mapped = set(reader.columns.fields.values())
+    mapped = set(fields.values())
     for index in [i for i in reader.record_columns if i not in mapped]:
         cells = data[index]
         blank_rows = [row for row in blank_rows if is_blank(cells[row])]

@@ -85,6 +85,33 @@ def test_status_only_row_is_skipped(english_pipeline: Pipeline) -> None:
     assert deals == []
 
 
+def test_status_only_row_skipped_when_status_is_mapped(
+    english_pipeline: Pipeline,
+) -> None:
+    columns = {
+        **english_pipeline.columns,
+        "remark": ColumnSpec(aliases=["pipesheet status"]),
+    }
+    pipeline = Pipeline.model_validate(
+        {**english_pipeline.model_dump(), "columns": columns}
+    )
+    grid = SheetGrid(
+        "P.xlsx",
+        "Deals",
+        [
+            ["Deal ID", "Stage", "pipesheet status"],
+            ["D-1", "Lead", "OK"],
+            [None, None, "ERROR: missing Deal ID"],
+        ],
+    )
+    column_map = match_columns(grid, pipeline)
+
+    deals, _ = read_deals(grid, column_map, pipeline)
+
+    assert column_map.status_column == column_map.fields["remark"]
+    assert [deal.row for deal in deals] == [2]
+
+
 def test_row_numbers_follow_banner_rows(english_pipeline: Pipeline) -> None:
     deals, _ = read(
         english_pipeline,
