@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import mmap
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -126,11 +126,12 @@ class Package:
             return bytes(staged)
         return self._original(name)
 
-    def read_pieces(self, part: str) -> Iterator[bytes]:
-        """Return the current content of ``part`` as an iterator of pieces.
+    def read_pieces(self, part: str) -> Generator[bytes, None, None]:
+        """Return the current content of ``part`` as a generator of pieces.
 
         A source member is inflated one piece at a time, so a large sheet is never
-        held whole. A staged or cached part comes as one piece.
+        held whole. A staged or cached part comes as one piece. A caller that
+        stops early closes the generator, which then lets go of the mapped file.
 
         :raises KeyError: if the package has no such part.
         :raises UnsupportedWorkbookError: if the member is damaged. A failed CRC
@@ -140,7 +141,7 @@ class Package:
         if name is None:
             raise KeyError(part)
         if name in self._added or name in self._changed or name in self._originals:
-            return iter([self.read(name)])
+            return (piece for piece in [self.read(name)])
         member = self._by_key[name.lower()]
         return read_member_pieces(self._map, member, self.workbook)
 

@@ -11,7 +11,7 @@ import logging
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -175,13 +175,15 @@ def _patch_pipeline_tab(
     with timer.step("patch_sheet"):
         # A large tab's sheet is tens of megabytes of XML, so it is inflated,
         # patched and deflated again piece by piece, never held whole.
-        pieces = package.read_pieces(part)
         stream = MemberStream(
             package.find(part) or part, deflater, package.stored_member(part)
         )
-        patch = patch_status_column(
-            pieces, edits.status_column, texts, place, stream.write, rewrite_tail
-        )
+        # Closed on an error too: a paused generator holds a view of the
+        # mapped file, which the package could not close while it exists.
+        with closing(package.read_pieces(part)) as pieces:
+            patch = patch_status_column(
+                pieces, edits.status_column, texts, place, stream.write, rewrite_tail
+            )
         if patch.changed:
             package.write_member(stream.close())
     return patch.cells_written, patch.formulas_replaced

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import mmap
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import BinaryIO, TypeAlias
 
@@ -166,7 +166,7 @@ def read_member(archive: Archive, member: ZipMember, workbook: str) -> bytes:
 
 def read_member_pieces(
     archive: Archive, member: ZipMember, workbook: str
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Yield the uncompressed bytes of ``member`` in pieces of at most 1 MiB.
 
     Only one piece is held at a time. The CRC is checked after the last piece,

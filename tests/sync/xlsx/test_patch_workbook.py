@@ -629,3 +629,35 @@ def test_damaged_workbook_part_reported(
         "Workbook 'broken.xlsx' has a damaged XML part (unclosed token: line 1, column "
         "0). Open it in Excel and save it again, then run again."
     )
+
+
+def with_row_moved(source: Path, target: Path, row: int, after: int) -> Path:
+    """Copy ``source`` with Deals row ``row`` moved behind row ``after``."""
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for info in original.infolist():
+            content = original.read(info)
+            if info.filename == sheet:
+                moved = re.search(rb'<row r="%d".*?</row>' % row, content)
+                anchor = re.search(rb'<row r="%d".*?</row>' % after, content)
+                assert moved is not None and anchor is not None
+                content = content.replace(moved.group(0), b"")
+                content = content.replace(
+                    anchor.group(0), anchor.group(0) + moved.group(0)
+                )
+            copy.writestr(info, content, zipfile.ZIP_DEFLATED)
+    return target
+
+
+def test_damaged_sheet_leaves_no_file_mapped(
+    xlsxwriter_workbook: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    long = with_long_deals_tab(xlsxwriter_workbook, tmp_path / "long.xlsx", 3_000)
+    source = with_row_moved(long, tmp_path / "moved.xlsx", 30, 2_900)
+    edits = WorkbookEdits("Deals", 4, 1, None, {r: "OK" for r in range(2, 3_001)})
+    caplog.set_level("DEBUG", logger="sync.xlsx.package")
+
+    with pytest.raises(UnsupportedWorkbookError):
+        patch_workbook(source, tmp_path / "out.xlsx", edits)
+
+    assert not [m for m in caplog.messages if "still in use" in m]
