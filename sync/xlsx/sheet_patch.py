@@ -161,6 +161,7 @@ class _StatusWriter:
         self.column_style = _column_style(head, column)
         self._start_window(b"", 0)
         self.index = self.previous = 0
+        self.rows_inserted = False
         self.cells_written = 0
         self.formulas_replaced = self.changed = False
         self._bodies: dict[str, bytes] = {}
@@ -300,7 +301,10 @@ class _StatusWriter:
         row_close = self.row_close
         copied = position = 0
         index, previous = self.index, self.previous
-        while index < len(targets):
+        # Once a row was inserted, every later row is checked for order: a row
+        # of the same number further down would otherwise appear twice.
+        check_order = self.rows_inserted
+        while index < len(targets) or check_order:
             match = match_at(xml, position, end) or search(xml, position, end)
             if match is None:
                 break
@@ -314,6 +318,7 @@ class _StatusWriter:
                 out += self._new_row(targets[index])
                 copied = match.start()
                 index += 1
+                check_order = True
 
             close = position = match.end()
             if not match.group(2).endswith(b"/"):
@@ -328,6 +333,7 @@ class _StatusWriter:
 
         out += view[copied:end]
         self.index, self.previous = index, previous
+        self.rows_inserted = check_order
 
     def _row_number(self, match: re.Match[bytes], previous: int) -> int:
         """Return the number of a row whose ``r`` is not its first attribute."""

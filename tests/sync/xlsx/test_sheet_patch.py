@@ -387,6 +387,18 @@ def test_unusable_sheet_data_rejected(rows: bytes, message: str) -> None:
     assert str(raised.value) == message
 
 
+def test_row_out_of_order_after_inserted_row_rejected() -> None:
+    rows = b'<row r="2"></row><row r="4"></row><row r="3"></row>'
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(sheet(rows), {2: "OK", 3: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == (
+        "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 3 comes "
+        "after row 4). Open the workbook in Excel and save it again, then run again."
+    )
+
+
 def test_untouched_rows_copied_byte_for_byte() -> None:
     rows = b'<row r="1" ht="20" customHeight="1"><c r="A1" t="s"><v>9</v></c></row>\n  '
     rows += b'<row r="2">' + CELL_A2 + b"</row>"
