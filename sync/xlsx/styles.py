@@ -191,8 +191,11 @@ def _with_count(start_tag: str, count: int) -> str:
 
 
 def _squeeze(element: str) -> str:
-    """Drop whitespace between tags so formatting differences do not matter."""
-    return re.sub(r">\s+<", "><", element.strip())
+    """Drop whitespace between tags and before a tag's end, as writers differ.
+
+    openpyxl, for one, writes ``<bgColor rgb="FFFFC7CE" />``.
+    """
+    return re.sub(r"\s+(/?>)", r"\1", re.sub(r">\s+<", "><", element.strip()))
 
 
 class StylesPart:

@@ -54,8 +54,17 @@ def test_dxf_appended_with_count(dxfs: bytes, expected_id: int, expected: str) -
     assert expected in styles.text
 
 
-def test_identical_dxf_reused() -> None:
-    dxfs = f'<dxfs count="2"><dxf><font><b/></font></dxf>{PINK_DXF}</dxfs>'.encode()
+@pytest.mark.parametrize(
+    "pink",
+    [
+        PINK_DXF,
+        PINK_DXF.replace('"/>', '" />'),
+        PINK_DXF.replace("><", ">\n  <"),
+    ],
+    ids=["as-written", "openpyxl-space", "indented"],
+)
+def test_identical_dxf_reused(pink: str) -> None:
+    dxfs = f'<dxfs count="2"><dxf><font><b/></font></dxf>{pink}</dxfs>'.encode()
     styles = style_sheet(dxfs)
 
     dxf_id = styles.dxf_id("FFFFC7CE")
