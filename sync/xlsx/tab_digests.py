@@ -133,6 +133,11 @@ def read_tab_records(workbook_xml: bytes) -> dict[int, TabRecord]:
     return records
 
 
+def drop_tab_records(workbook_xml: bytes, positions: Iterable[int]) -> bytes:
+    """Return the workbook part without pipesheet's records of these tabs."""
+    return _without_records(workbook_xml, root_prefix(workbook_xml), set(positions))
+
+
 def write_tab_records(workbook_xml: bytes, records: dict[int, TabRecord]) -> bytes:
     """Return the workbook part with ``records`` stored, by tab position.
 

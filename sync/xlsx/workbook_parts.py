@@ -31,7 +31,12 @@ from sync.xlsx.relationships import (
     rels_part,
     remove_relationship,
 )
-from sync.xlsx.tab_digests import TabRecord, read_tab_records, write_tab_records
+from sync.xlsx.tab_digests import (
+    TabRecord,
+    drop_tab_records,
+    read_tab_records,
+    write_tab_records,
+)
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -113,13 +118,27 @@ class WorkbookParts:
         return read_tab_records(self._xml)
 
     def set_tab_records(self, records: dict[int, TabRecord]) -> None:
-        """Store records of generated tabs, by position in :attr:`sheets`."""
+        """Store records of generated tabs, by position in :attr:`sheets`.
+
+        LibreOffice 7.4 fails to load a workbook that has tab-scoped defined
+        names when a tab's name starts or ends with an apostrophe (Excel forbids
+        such a name, openpyxl writes it; see tests/sync/xlsx/test_libreoffice.py).
+        Such a workbook keeps no records, so later runs read its generated tabs
+        to compare them.
+        """
+        if any(_quote_at_end(sheet.name) for sheet in self.sheets):
+            self._xml = drop_tab_records(self._xml, range(len(self.sheets)))
+            return
         self._xml = write_tab_records(self._xml, records)
 
     def save(self) -> None:
         """Stage the workbook part and its relationships in the package."""
         self._package.write(self.part, self._xml)
         self._package.write(self._rels_part, self._rels_xml)
+
+
+def _quote_at_end(name: str) -> bool:
+    return name.startswith("'") or name.endswith("'")
 
 
 def _find_workbook_part(package: Package) -> str:

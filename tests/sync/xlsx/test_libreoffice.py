@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from sync.plan import BarChart, GeneratedTab
@@ -109,3 +110,22 @@ def test_libreoffice_saved_workbook_patched(
     assert {name: after[name] for name in copied} == {
         name: before[name] for name in copied
     }
+
+
+def test_tab_name_with_edge_apostrophe_opens(
+    openpyxl_workbook: Path, tmp_path: Path
+) -> None:
+    # Excel forbids such a tab name, but openpyxl writes it.
+    book = openpyxl.load_workbook(openpyxl_workbook)
+    book.create_sheet("'Q1 notes'")
+    source = tmp_path / "quoted.xlsx"
+    book.save(source)
+    funnel_only = WorkbookEdits(
+        "Deals", 4, 1, None, {}, generated_tabs=[FUNNEL], owned_tab_names=["Funnel"]
+    )
+    target = tmp_path / "out.xlsx"
+    patch_workbook(source, target, funnel_only)
+
+    folder = convert(target, CSV_FILTER, tmp_path / "csv")
+
+    assert csv_rows(folder / "out-Funnel.csv")[0] == ["Stage", "Deals"]

@@ -20,6 +20,7 @@ from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
 from sync.xlsx.tab_digests import (
     TabRecord,
+    drop_tab_records,
     grid_digest,
     legacy_grid_digest,
     read_tab_records,
@@ -88,6 +89,14 @@ def test_other_defined_names_kept() -> None:
         '</definedName><definedName name="StageList">Deals!$B$2:$B$7</definedName>'
         '<definedName name="_pipesheet_tab" localSheetId="1"'
     ) in xml
+
+
+def test_dropped_records_leave_others() -> None:
+    xml = write_tab_records(workbook_xml(), {0: FIRST, 1: SECOND})
+
+    xml = drop_tab_records(xml, [0])
+
+    assert read_tab_records(xml) == {1: SECOND}
 
 
 def test_records_of_other_tabs_kept() -> None:
