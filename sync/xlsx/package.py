@@ -191,7 +191,7 @@ class Package:
         """Return a stream that deflates new content for ``part`` as it comes.
 
         Stage the member it returns with :meth:`write_member`, or, when
-        :meth:`may_equal_source` says so, the content itself with :meth:`write`.
+        :meth:`may_equal_source` returns True, the content itself with :meth:`write`.
         """
         deflater = self._eager_deflater or fastest_deflater()
         name = self.find(part) or part

@@ -121,8 +121,8 @@ class WorkbookParts:
         """Store records of generated tabs, by position in :attr:`sheets`.
 
         LibreOffice 7.4 fails to load a workbook that has tab-scoped defined
-        names when a tab's name starts or ends with an apostrophe (Excel forbids
-        such a name, openpyxl writes it; see tests/sync/xlsx/test_libreoffice.py).
+        names when a tab's name starts or ends with an apostrophe. Excel forbids
+        such a name, but openpyxl writes it (tests/sync/xlsx/test_libreoffice.py).
         Such a workbook keeps no records, so later runs read its generated tabs
         to compare them.
         """

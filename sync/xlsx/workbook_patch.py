@@ -178,7 +178,7 @@ def _patch_pipeline_tab(
         stream = MemberStream(
             package.find(part) or part, deflater, package.stored_member(part)
         )
-        # Closed on an error too: a paused generator holds a view of the
+        # Closed on an error too: a paused generator keeps a view of the
         # mapped file, which the package could not close while it exists.
         with closing(package.read_pieces(part)) as pieces:
             patch = patch_status_column(
