@@ -48,7 +48,9 @@ class Package:
     block ends and is never written to.
 
     :param eager_deflater: deflates every part of ``EAGER_DEFLATE_BYTES`` or more
-        when it is written; by default parts are deflated by :meth:`compress`.
+        when it is written, and every stream from :meth:`open_stream`. Without
+        it, written parts are deflated by :meth:`compress` and streams use
+        :func:`fastest_deflater`.
     """
 
     def __init__(self, path: Path, *, eager_deflater: Deflater | None = None) -> None:

@@ -28,7 +28,7 @@ from sync.xlsx.sheet_patch import patch_status_column
 from sync.xlsx.styles import StylesPart
 from sync.xlsx.tables import rename_table_headers
 from sync.xlsx.workbook_parts import WorkbookParts
-from sync.xlsx.zipcopy import MemberStream, NewMember, ZipMember
+from sync.xlsx.zipcopy import NewMember, ZipMember
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def patch_workbook(
 
     with package:
         try:
-            cells_written = _apply_edits(package, edits, deflater, timer)
+            cells_written = _apply_edits(package, edits, timer)
         except ElementTree.ParseError as error:
             raise UnsupportedWorkbookError(
                 f"Workbook {source.name!r} has a damaged XML part ({error}). Open it "
@@ -109,9 +109,7 @@ def patch_workbook(
     return stats
 
 
-def _apply_edits(
-    package: Package, edits: WorkbookEdits, deflater: Deflater, timer: StepTimer
-) -> int:
+def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> int:
     """Stage every owned part's new content; return the status cells written."""
     with timer.step("read_parts"):
         workbook = WorkbookParts(package)
@@ -119,7 +117,7 @@ def _apply_edits(
         styles = StylesPart(package, workbook, content_types)
 
     cells_written, formulas_replaced = _patch_pipeline_tab(
-        package, workbook, styles, edits, deflater, timer
+        package, workbook, styles, edits, timer
     )
     with timer.step("generated_tabs"):
         tabs = write_generated_tabs(
@@ -146,7 +144,6 @@ def _patch_pipeline_tab(
     workbook: WorkbookParts,
     styles: StylesPart,
     edits: WorkbookEdits,
-    deflater: Deflater,
     timer: StepTimer,
 ) -> tuple[int, bool]:
     """Write status cells and highlights; return cells written and formula loss."""
@@ -175,9 +172,7 @@ def _patch_pipeline_tab(
     with timer.step("patch_sheet"):
         # A large tab's sheet is tens of megabytes of XML, so it is inflated,
         # patched and deflated again piece by piece, never held whole.
-        stream = MemberStream(
-            package.find(part) or part, deflater, package.stored_member(part)
-        )
+        stream = package.open_stream(part)
         # Closed on an error too: a paused generator keeps a view of the
         # mapped file, which the package could not close while it exists.
         with closing(package.read_pieces(part)) as pieces:
