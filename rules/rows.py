@@ -349,9 +349,9 @@ def _build_deals(
     values = list(map(dict, map(filter, itertools.repeat(None), entry_rows)))
     raws = map(RowCells, itertools.repeat(reader.columns.fields), record_rows)
 
-    texts = {column.name: column.entries for column in parsed_columns}
-    ids = _ids_of(texts.get(ID_FIELD), len(rows))
-    stage_entries = texts.get(STAGE_FIELD) or [None] * len(rows)
+    entries_by_field = {column.name: column.entries for column in parsed_columns}
+    ids = _ids_of(entries_by_field.get(ID_FIELD), len(rows))
+    stage_entries = entries_by_field.get(STAGE_FIELD) or [None] * len(rows)
     stages = map(_StageFinds(reader.stages).__getitem__, stage_entries)
     return list(map(Deal, rows, ids, stages, raws, values))
 

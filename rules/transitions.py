@@ -137,12 +137,12 @@ def diff_snapshots(
     ]
     # NOTE: a deal deleted while its stage cell was blank gets no transition,
     # so the log keeps it in its last known stage.
-    gone = [
+    removed = [
         _new_transition((deal_id, stage, None, seen_on))
         for deal_id, stage in before.items()
         if stage is not None and deal_id not in now
     ]
-    return sorted([*moved, *gone], key=itemgetter(DEAL_ID_INDEX))
+    return sorted([*moved, *removed], key=itemgetter(DEAL_ID_INDEX))
 
 
 def transitions_by_deal(

@@ -343,17 +343,17 @@ def _join_rows(
         else:
             merged.append(piece)
 
-    kept = _rows_with_cells(merged, numbers) if not every_row_has_cells else None
-    row_count = len(numbers) if kept is None else sum(kept)
+    with_cells = _rows_with_cells(merged, numbers) if not every_row_has_cells else None
+    row_count = len(numbers) if with_cells is None else sum(with_cells)
     stride = len(merged)
     strings = [""] * (row_count * stride)
     for offset, piece in enumerate(merged):
         if isinstance(piece, str):
             strings[offset::stride] = [piece] * row_count
-        elif kept is None:
+        elif with_cells is None:
             strings[offset::stride] = piece
         else:
-            strings[offset::stride] = compress(piece, kept)
+            strings[offset::stride] = compress(piece, with_cells)
     return "".join(strings)
 
 

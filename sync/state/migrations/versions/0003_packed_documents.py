@@ -153,6 +153,8 @@ def pack_stored_transitions() -> None:
         )
 
 
+# The two tables below are created as 0001 created them. Each migration keeps
+# its own copy, because a migration must not change when a later one does.
 def create_snapshots() -> None:
     op.create_table(
         "snapshots",
