@@ -503,7 +503,8 @@ def _finding(
     ``params`` come from :meth:`CheckContext.shared_params` or from a cached
     params function such as :func:`_idle_params`.
     """
-    # Positional arguments, because keywords cost a tenth more per finding.
+    # Positional arguments, because keywords cost about a tenth more per finding
+    # (measured on 85k findings).
     return Finding(
         code,
         SEVERITIES[code],

@@ -121,8 +121,8 @@ def align_status_writes(
             alignment.skipped.append(skipped_name(write))
             continue
 
-        # A planned status is never blank, so is_blank(write.value) nearly
-        # always settles the second test.
+        # A planned status is rarely blank, so is_blank(write.value) usually
+        # ends the second test without looking at the current cell.
         if current == write.value or (is_blank(write.value) and is_blank(current)):
             continue
         if row_check is not None and not row_check(write, row):

@@ -85,7 +85,7 @@ def test_status_only_row_is_skipped(english_pipeline: Pipeline) -> None:
     assert deals == []
 
 
-def test_status_only_row_skipped_when_status_is_mapped(
+def test_mapped_status_column_adds_no_deals(
     english_pipeline: Pipeline,
 ) -> None:
     columns = {

@@ -420,7 +420,7 @@ def test_long_tab_patched_in_pieces(xlsxwriter_workbook: Path, tmp_path: Path) -
     assert values[-1] == "OK 30000 狀態"
 
 
-def test_long_tab_patched_again_kept_as_stored(
+def test_long_tab_repatch_kept_as_stored(
     xlsxwriter_workbook: Path, tmp_path: Path
 ) -> None:
     source = with_long_deals_tab(xlsxwriter_workbook, tmp_path / "long.xlsx", 30_000)

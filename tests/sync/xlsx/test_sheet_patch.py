@@ -387,7 +387,7 @@ def test_unusable_sheet_data_rejected(rows: bytes, message: str) -> None:
     assert str(raised.value) == message
 
 
-def test_row_out_of_order_after_inserted_row_rejected() -> None:
+def test_disordered_row_after_insert_rejected() -> None:
     rows = b'<row r="2"></row><row r="4"></row><row r="3"></row>'
 
     with pytest.raises(UnsupportedWorkbookError) as raised:

@@ -252,7 +252,7 @@ def test_second_block_rows_numbered_in_order() -> None:
     assert xml.count("<row ") == 5001
 
 
-def test_integer_column_beyond_digits_written_as_float() -> None:
+def test_huge_integers_written_as_floats() -> None:
     xml = render_tab(
         GeneratedTab("T", [["H"], [7], [10**15], [-(10**15)]]),
         StyleSheet(DEFAULT_STYLES, "w"),

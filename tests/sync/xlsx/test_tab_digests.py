@@ -235,7 +235,7 @@ def test_format_one_record_matches_repr_digest() -> None:
     assert TabRecord(grid_digest(tab.grid), 0, 0).matches(tab)
 
 
-def test_tabs_recorded_in_format_one_stay_unchanged(tmp_path: Path) -> None:
+def test_format_one_records_still_honoured(tmp_path: Path) -> None:
     pipeline = load_pipeline(shipped_definition("b2b-en"))
     path = build_starter_workbook(tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF)
     tabs = run_sync(pipeline, ExcelWorkbook(path), AS_OF).plan.tabs
