@@ -68,6 +68,8 @@ class StyleSheet:
         )
         if self._section("dxfs") is None:
             self._insert_dxfs()
+        # NOTE: the match is on the markup, whitespace aside. A program that
+        # saves this dxf with other attributes or elements gets a new one added.
         return self._find_or_append("dxfs", "dxf", dxf)
 
     def cell_xf_id(self, num_fmt_id: int, bold: bool = False) -> int:
