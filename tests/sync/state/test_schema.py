@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from sync.state.errors import StateError
@@ -17,6 +22,8 @@ from sync.state.schema import (
     upgrade_schema,
 )
 from sync.state.store import StateStore
+from sync.state.tables import metadata
+from tests.sync.state.conftest import new_postgres_database
 
 
 def test_head_revision_is_newest_migration() -> None:
@@ -91,3 +98,83 @@ def test_newer_database_is_left_alone(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert schema_revisions(connection) == ["0099"]
     engine.dispose()
+
+
+def engine_url(location: str) -> str:
+    """Return the SQLAlchemy URL of a state location: a file path or a URL."""
+    return location if "://" in location else f"sqlite:///{location}"
+
+
+@pytest.fixture
+def migrated_url(state_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return a second database on ``state_url``'s backend, built by migrations."""
+    if "://" in state_url:
+        url = new_postgres_database(request.getfixturevalue("postgres_server"))
+    else:
+        url = engine_url(str(tmp_path / "migrated.sqlite"))
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+def schema_of(url: str) -> dict[str, Any]:
+    """Return every table's columns, keys and indexes as the database reports them."""
+    engine = sa.create_engine(url)
+    inspector = sa.inspect(engine)
+    schema = {
+        table: (
+            [
+                (column["name"], str(column["type"]), column["nullable"])
+                for column in inspector.get_columns(table)
+            ],
+            inspector.get_pk_constraint(table),
+            inspector.get_foreign_keys(table),
+            sorted(inspector.get_indexes(table), key=lambda index: index["name"]),
+            inspector.get_unique_constraints(table),
+        )
+        for table in sorted(inspector.get_table_names())
+    }
+    engine.dispose()
+    return schema
+
+
+def test_new_database_schema_matches_migrations(
+    state_url: str, migrated_url: str
+) -> None:
+    StateStore.open(state_url).close()
+
+    assert schema_of(engine_url(state_url)) == schema_of(migrated_url)
+
+
+def test_new_database_records_head_revision(state_url: str) -> None:
+    StateStore.open(state_url).close()
+    engine = sa.create_engine(engine_url(state_url))
+
+    with engine.connect() as connection:
+        assert schema_revisions(connection) == [HEAD_REVISION]
+    engine.dispose()
+
+
+def test_migrations_build_tables_schema(migrated_url: str) -> None:
+    engine = sa.create_engine(migrated_url)
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    engine.dispose()
+
+    assert differences == []
+
+
+def test_new_database_opens_without_alembic(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from sync.state.store import StateStore\n"
+        f"StateStore.open({str(tmp_path / 'new.sqlite')!r}).close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+
+    opened = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert opened.stdout == "False\n"
