@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 # Excel's specifications limit a cell to 32,767 characters of text.
 MAX_CELL_TEXT = 32_767
@@ -90,13 +91,19 @@ def escape_cell_texts(texts: list[str]) -> list[str]:
     The text of a generated column rarely needs escaping, so one search of the
     joined column replaces a search call for each cell.
     """
-    # A line feed needs no escaping, and between two texts it cannot complete
-    # an "_x" that would.
-    joined = "\n".join(texts)
-    max_length = max(map(len, texts), default=0)
-    if max_length <= MAX_CELL_TEXT and _is_safe_text(joined):
+    if are_plain_cell_texts(texts, "\n".join(texts)):
         return texts
     return [escape_cell_text(text) for text in texts]
+
+
+def are_plain_cell_texts(texts: Sequence[str], joined: str) -> bool:
+    """Return True when :func:`escape_cell_text` returns every text unchanged.
+
+    :param joined: the texts joined by line feeds. A line feed needs no
+        escaping, and between two texts it cannot complete an "_x" that would.
+    """
+    max_length = max(map(len, texts), default=0)
+    return max_length <= MAX_CELL_TEXT and _is_safe_text(joined)
 
 
 def _is_safe_text(text: str) -> bool:
@@ -107,13 +114,23 @@ def _is_safe_text(text: str) -> bool:
     against 0.04 to 0.08 s for the search (CPython 3.11 on x86-64).
     """
     data = text.encode("utf-8", "surrogatepass")
-    if b"_x" in data or data.translate(None, _SAFE_UTF8_BYTES):
+    if _contains(data, b"_x") or data.translate(None, _SAFE_UTF8_BYTES):
         return False
     # These start the UTF-8 of U+D000-U+DFFF (surrogates among them) and of
     # U+FFC0-U+FFFF, so only text with them needs the slower search.
-    if b"\xed" in data or b"\xef\xbf" in data:
+    if b"\xed" in data or _contains(data, b"\xef\xbf"):
         return _UNSAFE_CHARACTER.search(text) is None
     return True
+
+
+def _contains(data: bytes, pair: bytes) -> bool:
+    """Return True when ``data`` contains the two bytes of ``pair`` in a row.
+
+    Looking for the first byte alone comes first because it is much faster. On
+    the 0.5 MB of messages in 4,096 rows of a Problems tab, ``b"_" in data``
+    took 3 us and ``b"_x" in data`` 0.4 ms (CPython 3.11, x86-64).
+    """
+    return pair[:1] in data and pair in data
 
 
 def escape_attribute(text: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import compress, zip_longest
 from typing import cast
@@ -25,7 +25,11 @@ from config.errors import SourceError
 from rules.grid import CellValue, column_letter
 from sync.plan import GeneratedTab
 from sync.xlsx.cell_refs import range_ref
-from sync.xlsx.markup import escape_cell_text, escape_cell_texts
+from sync.xlsx.markup import (
+    are_plain_cell_texts,
+    escape_cell_text,
+    escape_cell_texts,
+)
 from sync.xlsx.styles import StyleSheet
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -47,6 +51,8 @@ MAX_INTEGER_TEXT = 10**15
 
 # Number of grid rows rendered together, column by column.
 ROWS_PER_BLOCK = 4096
+# Rows in the first block, which contains the headers at the top of a tab.
+FIRST_BLOCK_ROWS = 16
 
 
 def render_tab(
@@ -160,9 +166,8 @@ class _SheetData:
         (see :func:`_utf8_code_units`), so Latin-1 encodes the block as UTF-8.
         """
         write(self.rows(grid[:1], 1, bold=True).encode("latin-1"))
-        for start in range(1, len(grid), ROWS_PER_BLOCK):
-            rows = self.rows(grid[start : start + ROWS_PER_BLOCK], start + 1)
-            write(rows.encode("latin-1"))
+        for start, end in _blocks(len(grid)):
+            write(self.rows(grid[start:end], start + 1).encode("latin-1"))
 
     def rows(
         self, values: list[list[CellValue]], first_number: int, bold: bool = False
@@ -193,13 +198,15 @@ class _SheetData:
     ) -> tuple[list[str | list[str]], bool]:
         """Return the pieces of a column's cells, and whether every cell has a value."""
         opening = f'<c r="{self.letter(index)}'
+        joined = _joined_texts(values)
+        if joined is not None and "" not in values:
+            head, tail = self.text_parts(bold)
+            escaped = _escaped_texts(cast(tuple[str, ...], values), joined)
+            return [opening, numbers, '"' + head, escaped, tail], True
+
         kinds = set(map(type, values))
         if kinds == {type(None)}:
             return [], False
-        if kinds == {str} and "" not in values:
-            head, tail = self.text_parts(bold)
-            escaped = _escaped_texts(cast(tuple[str, ...], values))
-            return [opening, numbers, '"' + head, escaped, tail], True
         if kinds == {int} and _written_as_integers(cast(tuple[int, ...], values)):
             head = f'"{self.style(0, bold)}><v>'
             texts = list(map(str, values))
@@ -327,6 +334,21 @@ class _SheetData:
         return attribute
 
 
+def _blocks(row_count: int) -> Iterator[tuple[int, int]]:
+    """Yield the start and end of each block of rows after the first row.
+
+    The first block is short because the rows at the top of a generated tab
+    are table headers and blank rows, whose values differ in kind from the
+    column below them. Kept out of the large blocks, they no longer send a
+    whole block's columns through the slower path for mixed kinds.
+    """
+    start = 1
+    end = min(FIRST_BLOCK_ROWS, row_count)
+    while start < row_count:
+        yield start, end
+        start, end = end, min(end + ROWS_PER_BLOCK, row_count)
+
+
 def _join_rows(
     pieces: list[str | list[str]], numbers: list[str], every_row_has_cells: bool
 ) -> str:
@@ -365,12 +387,29 @@ def _rows_with_cells(pieces: list[str | list[str]], numbers: list[str]) -> list[
     return list(map(any, zip(*cell_lists, strict=True)))
 
 
-def _escaped_texts(texts: tuple[str, ...]) -> list[str]:
-    """Escape a column's texts and return them as UTF-8 code units, each distinct once.
+def _joined_texts(values: tuple[CellValue, ...]) -> str | None:
+    """Return a column's values joined by line feeds, or None unless all are text.
 
-    A generated column repeats a few stage names, codes or messages on many
-    rows, so escaping its distinct texts checks far less text.
+    Joining checks the kinds in one call, faster than taking the type of each
+    value, and the joined text is what :func:`_escaped_texts` checks.
     """
+    try:
+        return "\n".join(values)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _escaped_texts(texts: tuple[str, ...], joined: str) -> list[str]:
+    """Escape a column's texts and return them as UTF-8 code units.
+
+    Most columns are ASCII text that needs no escaping, which one check of the
+    joined text finds. Otherwise each distinct text is escaped once, since a
+    generated column repeats a few stage names, codes or messages on many rows.
+
+    :param joined: the texts joined by line feeds.
+    """
+    if joined.isascii() and are_plain_cell_texts(texts, joined):
+        return list(texts)
     distinct = list(dict.fromkeys(texts))
     escaped = escape_cell_texts(distinct)
     if escaped is distinct and all(map(str.isascii, distinct)):

@@ -11,7 +11,7 @@ import pytest
 from config.errors import SourceError
 from rules.grid import CellValue
 from sync.plan import GeneratedTab
-from sync.xlsx.sheet_xml import excel_serial, render_tab
+from sync.xlsx.sheet_xml import excel_serial, render_tab, write_tab
 from sync.xlsx.styles import DEFAULT_STYLES, StyleSheet
 
 
@@ -300,3 +300,26 @@ def test_empty_column_between_values_left_out() -> None:
     assert '</c><c r="C2"><v>1</v></c></row>' in xml
     assert '<row r="3">' not in xml
     assert '<row r="4"><c r="A4" t="inlineStr">' in xml
+
+
+def test_top_rows_written_as_own_block() -> None:
+    grid: list[list[CellValue]] = [["Banner"], [], ["Row"], *([n] for n in range(5000))]
+    pieces: list[bytes] = []
+
+    write_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w"), pieces.append)
+
+    first_block = pieces[2].decode()
+    assert first_block.startswith('<row r="3"><c r="A3" t="inlineStr">')
+    assert '<row r="16"><c r="A16"><v>12</v></c></row>' in first_block
+    assert '<row r="17">' not in first_block
+    assert pieces[3].decode().startswith('<row r="17"><c r="A17"><v>13</v></c></row>')
+
+
+def test_rows_after_top_block_numbered_in_order() -> None:
+    grid: list[list[CellValue]] = [["Banner"], [], ["Row"], *([n] for n in range(5000))]
+
+    xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
+
+    assert '<row r="4112"><c r="A4112"><v>4108</v></c></row>' in xml
+    assert '<row r="4113"><c r="A4113"><v>4109</v></c></row>' in xml
+    assert xml.count("<row ") == 5002
