@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from config.errors import SheetLayoutError
 from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
@@ -192,15 +192,21 @@ def _header_texts(grid: SheetGrid, header_row: int) -> list[str]:
     return [display_value(grid.cell(header_row, index)) for index in range(width)]
 
 
-def _content_width(rows: Iterable[list[CellValue]]) -> int:
-    """Return the number of columns up to the last non-blank cell of any row."""
-    width = 0
-    for row in rows:
-        last = len(row)
-        while last > width and is_blank(row[last - 1]):
-            last -= 1
-        width = max(width, last)
+def _content_width(rows: Sequence[list[CellValue]]) -> int:
+    """Return the number of columns up to the last non-blank cell of any row.
+
+    Columns are tested from the widest row's last one leftwards, and a test
+    ends at the column's first filled cell, so a filled last column takes a
+    few cells, not one loop step per row.
+    """
+    width = max(map(len, rows), default=0)
+    while width and _is_blank_column(rows, width - 1):
+        width -= 1
     return width
+
+
+def _is_blank_column(rows: Sequence[list[CellValue]], index: int) -> bool:
+    return all(is_blank(row[index]) for row in rows if len(row) > index)
 
 
 def _map_fields(

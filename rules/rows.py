@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline, Stage
-from rules.cells import CellParser, CellProblem, cell_parser, display_value
+from rules.cells import (
+    CellParser,
+    CellProblem,
+    cell_parser,
+    display_value,
+    parse_text,
+)
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
@@ -284,13 +290,23 @@ def _parse_column(
     For example, amount cells ``["$5", None, "$5", "lots"]`` become the entries
     ``[("amount", 5.0), None, ("amount", 5.0), CellProblem(...)]``.
     """
-    parses = _ColumnParses(name, parse)
     if name == ID_FIELD:
-        # Deal IDs are meant to be unique, so caching them would only add work.
-        entries = list(map(parses.parse_entry, cells))
-    else:
-        entries = _parse_distinct(parses, cells)
+        return ParsedColumn(name, _parse_ids(cells), has_problems=False)
+
+    parses = _ColumnParses(name, parse)
+    entries = _parse_distinct(parses, cells)
     return ParsedColumn(name, entries, parses.has_problems)
+
+
+def _parse_ids(cells: Sequence[CellValue]) -> list[ParsedEntry]:
+    """Return the entries of the deal ID column, parsing every cell once.
+
+    IDs are read as text (see :func:`_field_types`). :func:`parse_text` never
+    returns a problem, and it returns "" exactly for a blank cell, so no cell
+    needs a blank test of its own. IDs are meant to be unique, so a cache would
+    only add work.
+    """
+    return [(ID_FIELD, text) if text else None for text in map(parse_text, cells)]
 
 
 def _parse_distinct(
@@ -300,13 +316,15 @@ def _parse_distinct(
     entries = list(map(parses.__getitem__, cells))
     if _UNMIXED_TYPES.issuperset(map(type, parses)):
         return entries
+    if _CACHED_TYPES.issuperset(map(type, cells)):
+        # No cell of a cached type equals a cell of another cached type, so
+        # every lookup found its own cell's entry.
+        return entries
 
     # A cell may have been looked up under an equal key of another type (True
     # under 1), so the column is parsed again, caching only the safe types.
     parses.clear()
     parses.has_problems = False
-    if _CACHED_TYPES.issuperset(map(type, cells)):
-        return list(map(parses.__getitem__, cells))
     return [
         parses[cell] if type(cell) in _CACHED_TYPES else parses.parse_entry(cell)
         for cell in cells

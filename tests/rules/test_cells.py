@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import DateOrder, FieldType
-from rules.cells import CellProblem, Reason, display_value, parse_cell
+from rules.cells import CellProblem, Reason, display_value, parse_cell, parse_text
 from rules.grid import CellValue
 
 SEP_9 = dt.date(2025, 9, 9)
@@ -65,6 +65,13 @@ def reason_of(result: object) -> Reason | None:
 )
 def test_text_cell_as_shown(value: CellValue, expected: str) -> None:
     assert parse(value, FieldType.TEXT) == expected
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", " \t\u3000"], ids=["none", "empty", "whitespace"]
+)
+def test_blank_cell_reads_as_empty_text(value: CellValue) -> None:
+    assert parse_text(value) == ""
 
 
 def test_blank_cell_is_a_problem() -> None:

@@ -221,6 +221,21 @@ def test_whitespace_id_is_missing(english_pipeline: Pipeline) -> None:
     assert codes_of(findings) == [(2, Code.MISSING_ID)]
 
 
+@pytest.mark.parametrize(
+    ("cell", "deal_id"),
+    [(0, "0"), (False, "FALSE"), (" D-7 ", "D-7")],
+    ids=["zero", "false", "padded-text"],
+)
+def test_falsy_or_padded_id_is_kept(
+    english_pipeline: Pipeline, cell: CellValue, deal_id: str
+) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], [cell, "Lead"])
+
+    assert [deal.deal_id for deal in deals] == [deal_id]
+    assert deals[0].values["id"] == deal_id
+    assert findings == []
+
+
 # stages
 
 

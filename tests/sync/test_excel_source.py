@@ -272,6 +272,21 @@ def test_equal_texts_share_one_object(tmp_path: Path) -> None:
     assert rows[0][1] is rows[1][1]
 
 
+def test_equal_dates_share_one_object(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Pipeline"
+    sheet.append([dt.date(2025, 9, 9), dt.datetime(2025, 9, 9, 14, 30)])
+    sheet.append([dt.date(2025, 9, 9), dt.datetime(2025, 9, 9, 14, 30)])
+    workbook.save(tmp_path / "dates.xlsx")
+
+    rows = ExcelWorkbook(tmp_path / "dates.xlsx").read_tab("Pipeline").rows
+
+    assert rows[0][0] is rows[1][0]
+    assert type(rows[0][0]) is dt.date
+    assert type(rows[1][1]) is dt.datetime
+
+
 def test_read_starts_at_cell_a1(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     workbook.active["C3"] = "Deal ID"
