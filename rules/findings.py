@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,3 +55,44 @@ class Finding:
     deal_id: str | None = None
     field: str | None = None
     params: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def __init__(
+        self,
+        code: Code,
+        severity: Severity,
+        row: int | None,
+        column: str | None = None,
+        value: str | None = None,
+        deal_id: str | None = None,
+        field: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
+        # Written by hand because the __init__ that dataclass writes for a frozen
+        # class calls object.__setattr__ once per field. Setting the slots
+        # directly builds the 85k findings of a 100k-row sheet in 0.046 s
+        # instead of 0.077 s (2-core VM). Keep one line per field, in order.
+        _set_code(self, code)
+        _set_severity(self, severity)
+        _set_row(self, row)
+        _set_column(self, column)
+        _set_value(self, value)
+        _set_deal_id(self, deal_id)
+        _set_field(self, field)
+        _set_params(self, {} if params is None else params)
+
+
+def _slot_setter(name: str) -> Callable[[Finding, object], None]:
+    # The __set__ of a slot's member descriptor, which a frozen class's own
+    # __setattr__ does not intercept.
+    setter: Callable[[Finding, object], None] = getattr(Finding, name).__set__
+    return setter
+
+
+_set_code = _slot_setter("code")
+_set_severity = _slot_setter("severity")
+_set_row = _slot_setter("row")
+_set_column = _slot_setter("column")
+_set_value = _slot_setter("value")
+_set_deal_id = _slot_setter("deal_id")
+_set_field = _slot_setter("field")
+_set_params = _slot_setter("params")
