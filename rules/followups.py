@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
 
 from config.models import Outcome, Pipeline
-from rules.deals import Deal
+from rules.deals import Deal, ParsedValue
 
 NEXT_STEP_DATE_FIELD = "next_step_date"
 SNOOZE_FIELD = "snooze_until"
@@ -47,16 +48,34 @@ def list_followups(
     Owners come in name order with the blank owner last. Within an owner the most
     overdue step comes first. Snoozed and acknowledged deals are left out.
     """
-    due_soon_days = pipeline.followups.due_soon_days
-    followups = [
-        followup
+    # A pass with one lookup per deal finds the next-step dates. Most deals that
+    # have one are open, and a large sheet has only a few hundred distinct dates.
+    dated = [
+        (deal, due)
         for deal in deals
-        if (followup := _followup_of(deal, as_of, due_soon_days)) is not None
+        if isinstance(due := deal.values.get(NEXT_STEP_DATE_FIELD), dt.date)
+    ]
+    states = classify_followups({due for _deal, due in dated}, as_of, pipeline)
+
+    followups = [
+        _followup_of(deal, due, state, as_of)
+        for deal, due in dated
+        if (state := states[due]) is not None
+        and is_open(deal)
+        and not is_followup_suppressed(deal, as_of)
     ]
     return _sort_followups(followups)
 
 
-_OPEN = Outcome.OPEN
+def classify_followups(
+    days: Iterable[dt.date], as_of: dt.date, pipeline: Pipeline
+) -> dict[dt.date, FollowupState | None]:
+    """Return the state of a next step due on each of ``days``, as the definition sets.
+
+    None means the step is neither overdue nor due soon.
+    """
+    due_soon_days = pipeline.followups.due_soon_days
+    return {day: classify_followup(day, as_of, due_soon_days) for day in days}
 
 
 def is_open(deal: Deal) -> bool:
@@ -69,13 +88,21 @@ def is_followup_suppressed(deal: Deal, as_of: dt.date) -> bool:
 
     Either one silences the follow-up findings and list entries of that deal.
     """
-    # Read as Deal.date reads it, without the method call, because the checks
-    # and the follow-up list ask this of every open deal.
     values = deal.values
-    snooze_until = values.get(SNOOZE_FIELD)
+    return is_silenced(values.get(SNOOZE_FIELD), values.get(ACKNOWLEDGED_FIELD), as_of)
+
+
+def is_silenced(
+    snooze_until: ParsedValue | None, acknowledged: ParsedValue | None, as_of: dt.date
+) -> bool:
+    """Return True when a deal's snooze and acknowledged cells silence follow-ups.
+
+    The cells are parsed values, None when blank: a date that is ``as_of`` or
+    later in ``snooze_until``, or True in ``acknowledged``, silences them.
+    """
     if isinstance(snooze_until, dt.date) and snooze_until >= as_of:
         return True
-    return values.get(ACKNOWLEDGED_FIELD) is True
+    return acknowledged is True
 
 
 def classify_followup(
@@ -93,25 +120,19 @@ def classify_followup(
     return None
 
 
-def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | None:
-    # Values are read from ``deal.values`` directly, as Deal.date and Deal.text
-    # return them, because a method call per deal costs more.
+def _followup_of(
+    deal: Deal, due: dt.date, state: FollowupState, as_of: dt.date
+) -> Followup:
+    # Values are read from ``deal.values`` as Deal.text reads them, without a
+    # call per value. The caller checked that the deal is open.
     values = deal.values
-    due = values.get(NEXT_STEP_DATE_FIELD)
-    stage = deal.stage
-    if not isinstance(due, dt.date) or stage is None or stage.outcome is not _OPEN:
-        return None
-    if is_followup_suppressed(deal, as_of):
-        return None
-
-    state = classify_followup(due, as_of, due_soon_days)
-    if state is None:
-        return None
     owner, account, next_step = (
         values.get("owner"),
         values.get("account"),
         values.get("next_step"),
     )
+    stage = deal.stage
+    assert stage is not None
     return Followup(
         owner.strip() if isinstance(owner, str) else "",
         deal.deal_id,

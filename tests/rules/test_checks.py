@@ -13,7 +13,7 @@ from config.models import (
     Pipeline,
     Stage,
 )
-from rules.checks import check_deals
+from rules.checks import check_deals, read_columns
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue
@@ -515,3 +515,59 @@ def test_clean_deal_has_no_findings() -> None:
     findings = run_checks([deal], allowed={"product": PRODUCTS})
 
     assert findings == []
+
+
+def test_row_findings_keep_check_order() -> None:
+    proposal = build_deal(
+        PIPELINE,
+        40,
+        "D-40",
+        "Proposal",
+        owner="Ana Lima",
+        amount=12000,
+        product="GTXPro",
+        source="Fax",
+        close_date=dt.date(2025, 9, 1),
+        next_step_date=dt.date(2025, 9, 2),
+        stage_entered_date=dt.date(2025, 6, 1),
+    )
+    deals = [lead(41, product="Widget"), proposal, lead(39)]
+
+    findings = run_checks(
+        deals, allowed={"product": PRODUCTS, "source": ["Website", "Referral"]}
+    )
+
+    assert [(finding.row, finding.code, finding.field) for finding in findings] == [
+        (40, Code.MISSING_REQUIRED, "account"),
+        (40, Code.UNKNOWN_VALUE, "product"),
+        (40, Code.UNKNOWN_VALUE, "source"),
+        (40, Code.CLOSE_DATE_PASSED, "close_date"),
+        (40, Code.FOLLOWUP_OVERDUE, "next_step_date"),
+        (40, Code.IDLE_IN_STAGE, "stage_entered_date"),
+        (41, Code.UNKNOWN_VALUE, "product"),
+    ]
+
+
+def test_findings_of_repeated_dates_share_params() -> None:
+    due = dt.date(2025, 9, 1)
+    deals = [lead(row, next_step_date=due) for row in (50, 51)]
+
+    findings = run_checks(deals)
+
+    assert findings[0].params == {"date": "2025-09-01", "days": "8"}
+    assert findings[0].params is findings[1].params
+
+
+# reading columns
+
+
+def test_read_columns_fills_blanks_with_none() -> None:
+    deals = [lead(60, owner="Ana Lima"), lead(61, amount=5000)]
+
+    columns = read_columns(deals, ("owner", "amount"))
+
+    assert columns == {"owner": ("Ana Lima", None), "amount": (None, 5000.0)}
+
+
+def test_read_columns_of_no_deals() -> None:
+    assert read_columns([], ("owner", "amount")) == {"owner": (), "amount": ()}
