@@ -6,6 +6,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 class Severity(StrEnum):
@@ -81,18 +84,22 @@ class Finding:
         _set_params(self, {} if params is None else params)
 
 
-def _slot_setter(name: str) -> Callable[[Finding, object], None]:
-    # The __set__ of a slot's member descriptor, which a frozen class's own
-    # __setattr__ does not intercept.
-    setter: Callable[[Finding, object], None] = getattr(Finding, name).__set__
+def slot_setter(cls: type[_T], name: str) -> Callable[[_T, object], None]:
+    """Return the setter of the slot ``name`` of the slots class ``cls``.
+
+    The setter is the slot's member descriptor, which the ``__setattr__`` of a
+    frozen dataclass does not intercept, so a hand-written ``__init__`` can set
+    the fields of a frozen class that is built many times per run.
+    """
+    setter: Callable[[_T, object], None] = getattr(cls, name).__set__
     return setter
 
 
-_set_code = _slot_setter("code")
-_set_severity = _slot_setter("severity")
-_set_row = _slot_setter("row")
-_set_column = _slot_setter("column")
-_set_value = _slot_setter("value")
-_set_deal_id = _slot_setter("deal_id")
-_set_field = _slot_setter("field")
-_set_params = _slot_setter("params")
+_set_code = slot_setter(Finding, "code")
+_set_severity = slot_setter(Finding, "severity")
+_set_row = slot_setter(Finding, "row")
+_set_column = slot_setter(Finding, "column")
+_set_value = slot_setter(Finding, "value")
+_set_deal_id = slot_setter(Finding, "deal_id")
+_set_field = slot_setter(Finding, "field")
+_set_params = slot_setter(Finding, "params")
