@@ -13,7 +13,7 @@ from config.models import (
     Pipeline,
     Stage,
 )
-from rules.checks import check_deals, read_columns
+from rules.checks import CheckContext, check_deals, columns_of, group_by_stage
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue
@@ -558,16 +558,38 @@ def test_findings_of_repeated_dates_share_params() -> None:
     assert findings[0].params is findings[1].params
 
 
-# reading columns
+# grouping by stage
 
 
-def test_read_columns_fills_blanks_with_none() -> None:
-    deals = [lead(60, owner="Ana Lima"), lead(61, amount=5000)]
+def test_group_by_stage_reads_checked_fields() -> None:
+    entered = dt.date(2025, 9, 1)
+    deals = [lead(60, stage_entered_date=entered), lead(61, amount=5000), lead(62)]
+    context = CheckContext(COLUMNS, PIPELINE, {}, AS_OF)
 
-    columns = read_columns(deals, ("owner", "amount"))
+    (leads,) = group_by_stage(deals, context)
 
-    assert columns == {"owner": ("Ana Lima", None), "amount": (None, 5000.0)}
+    assert leads.deals == deals
+    assert leads.values["stage_entered_date"] == (entered, None, None)
+    assert leads.values["next_step_date"] == (NEXT_WEEK, NEXT_WEEK, NEXT_WEEK)
+    assert "amount" not in leads.values
 
 
-def test_read_columns_of_no_deals() -> None:
-    assert read_columns([], ("owner", "amount")) == {"owner": (), "amount": ()}
+def test_group_by_stage_keeps_sheet_order() -> None:
+    deals = [lead(70), build_deal(PIPELINE, 71, "D-71", "Qualified"), lead(72)]
+    context = CheckContext(COLUMNS, PIPELINE, {}, AS_OF)
+
+    groups = group_by_stage(deals, context)
+
+    assert [[deal.row for deal in group.deals] for group in groups] == [
+        [70, 72],
+        [71],
+    ]
+
+
+def test_columns_of_no_rows() -> None:
+    context = CheckContext(COLUMNS, PIPELINE, {}, AS_OF)
+    rules = context.rules_of(PIPELINE.stages[0])
+
+    columns = columns_of([], rules)
+
+    assert columns == {name: () for name in rules.fields}
