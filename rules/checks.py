@@ -129,7 +129,7 @@ class StageDeals:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Inputs every deal check needs besides the deal: columns, rules and today.
+    """Inputs every check needs besides the deals: columns, rules and today.
 
     ``headers`` maps each mapped field to its header text, and ``stage_rules``
     maps each stage name to its rules. ``allowed_fields`` contains the allowed
@@ -452,7 +452,7 @@ def _possible_checks(
     stage: Stage | None, required: tuple[str, ...], context: CheckContext
 ) -> tuple[StageCheck, ...]:
     # The checks that can find something on a deal in ``stage``. The others are
-    # left out, so the run does not call them once per deal for nothing.
+    # left out, so the run neither calls them nor reads the fields they need.
     fields = context.columns.fields
     in_open_stage = stage is not None and stage.outcome is Outcome.OPEN
     has_idle_limit = stage is not None and stage.idle_days is not None

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from config.models import FollowupPolicy
-from rules.deals import Deal
-from rules.followups import Followup, FollowupState, list_followups
+from rules.deals import Deal, ParsedValue
+from rules.followups import Followup, FollowupState, is_silenced, list_followups
 from rules.grid import CellValue
 from tests.rules.builders import AS_OF, build_deal, build_pipeline
 
@@ -188,3 +188,26 @@ def test_followups_of_one_owner_by_days_then_row() -> None:
         ("Ben Ortiz", 9),
         ("", 5),
     ]
+
+
+@pytest.mark.parametrize(
+    ("snooze_until", "acknowledged", "expected"),
+    [
+        (AS_OF, None, True),
+        (days_from_today(-1), None, False),
+        (None, True, True),
+        (None, False, False),
+        ("2099-01-01", None, False),
+    ],
+    ids=[
+        "snoozed-until-today",
+        "snooze-ended",
+        "acknowledged",
+        "not-acknowledged",
+        "snooze-not-a-date",
+    ],
+)
+def test_is_silenced_by_snooze_or_acknowledged(
+    snooze_until: ParsedValue | None, acknowledged: ParsedValue | None, expected: bool
+) -> None:
+    assert is_silenced(snooze_until, acknowledged, AS_OF) is expected
