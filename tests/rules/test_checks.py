@@ -569,8 +569,8 @@ def test_group_by_stage_reads_checked_fields() -> None:
     (leads,) = group_by_stage(deals, context)
 
     assert leads.deals == deals
-    assert leads.values["stage_entered_date"] == (entered, None, None)
-    assert leads.values["next_step_date"] == (NEXT_WEEK, NEXT_WEEK, NEXT_WEEK)
+    assert leads.values["stage_entered_date"] == [entered, None, None]
+    assert leads.values["next_step_date"] == [NEXT_WEEK, NEXT_WEEK, NEXT_WEEK]
     assert "amount" not in leads.values
 
 
@@ -592,4 +592,4 @@ def test_columns_of_no_rows() -> None:
 
     columns = columns_of([], rules)
 
-    assert columns == {name: () for name in rules.fields}
+    assert columns == {name: [] for name in rules.fields}
