@@ -278,7 +278,8 @@ def columns_of(
     After: ``{"owner": ["Ana", None], "amount": [None, 5.0]}``.
     """
     # The values come in one flat list, not a tuple per deal, because building
-    # 100k tuples made check_deals 0.03 s slower (100k rows, 2-core VM).
+    # 100k tuples took longer: check_deals took 0.23 s with them and 0.20 s
+    # without (stage timer, 100k rows, 2-core VM).
     width = len(rules.fields)
     return {name: values[index::width] for index, name in enumerate(rules.fields)}
 
