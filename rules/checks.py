@@ -11,18 +11,21 @@ import difflib
 import functools
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from config.models import ID_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value
-from rules.deals import ColumnMap, Deal
+from rules.deals import ColumnMap, Deal, ParsedValue
 from rules.findings import Code, Finding, Severity
 from rules.followups import (
+    ACKNOWLEDGED_FIELD,
     NEXT_STEP_DATE_FIELD,
+    SNOOZE_FIELD,
     FollowupState,
-    classify_followup,
-    is_followup_suppressed,
+    classify_followups,
+    is_silenced,
 )
 from rules.grid import is_blank
 
@@ -53,10 +56,6 @@ class AllowedList:
     known_texts: dict[str, bool] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
-    # The cell texts seen so far that are allowed, for a check without a call.
-    accepted_texts: set[str] = field(
-        init=False, default_factory=set, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         self.keys = {self.key_of(value): value for value in self.values}
@@ -74,8 +73,6 @@ class AllowedList:
         accepted = self.known_texts.get(text)
         if accepted is None:
             accepted = self.known_texts[text] = self.key_of(text) in self.keys
-            if accepted:
-                self.accepted_texts.add(text)
         return accepted
 
     def suggest(self, key: str) -> str | None:
@@ -93,8 +90,9 @@ class AllowedList:
         return self.suggestions[folded]
 
 
-# A check of one deal, given the rules of its stage and the run's context.
-DealCheck = Callable[[Deal, "StageRules", "CheckContext"], list[Finding]]
+# A check of the deals in one stage, given the rules of that stage and the
+# run's context. It returns its findings in the order of the deals.
+StageCheck = Callable[["StageDeals", "CheckContext"], list[Finding]]
 
 
 @dataclass(frozen=True)
@@ -103,24 +101,35 @@ class StageRules:
 
     ``stage`` is None for deals whose stage is blank or unknown. ``required``
     leaves out the ID, because ``missing-id`` reports a blank ID. It also
-    leaves out fields whose column is not on the sheet, and ``required_set``
-    contains the same fields. ``checks`` are the checks of ``DEAL_CHECKS`` that
-    can find something in this stage, in order.
+    leaves out fields whose column is not on the sheet. ``checks`` are the
+    checks of ``DEAL_CHECKS`` that can find something in this stage, in order,
+    and ``fields`` are the fields they read.
     """
 
     stage: Stage | None
     required: tuple[str, ...]
     next_step_required: bool
-    checks: tuple[DealCheck, ...]
-    required_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    checks: tuple[StageCheck, ...]
+    fields: tuple[str, ...]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "required_set", frozenset(self.required))
+
+@dataclass(frozen=True)
+class StageDeals:
+    """The deals of one stage, with the values that its checks read as columns.
+
+    ``values`` maps each field in ``rules.fields`` to the parsed value of that
+    field of each deal, in the order of ``deals``: None where the cell is blank
+    or unreadable.
+    """
+
+    rules: StageRules
+    deals: list[Deal]
+    values: dict[str, list[ParsedValue | None]]
 
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Inputs every deal check needs besides the deal: columns, rules and today.
+    """Inputs every check needs besides the deals: columns, rules and today.
 
     ``headers`` maps each mapped field to its header text, and ``stage_rules``
     maps each stage name to its rules. ``allowed_fields`` contains the allowed
@@ -190,7 +199,8 @@ class CheckContext:
         required = _required_fields(stage, self.columns)
         next_step_required = _next_step_required(stage, self.pipeline)
         checks = _possible_checks(stage, required, self)
-        return StageRules(stage, required, next_step_required, checks)
+        fields = _fields_read(checks, required, self)
+        return StageRules(stage, required, next_step_required, checks, fields)
 
 
 # The severity of each finding these checks produce.
@@ -222,12 +232,56 @@ def check_deals(
     context = CheckContext(columns, pipeline, prepare_allowed(allowed, pipeline), as_of)
     findings = find_duplicate_ids(deals, columns)
 
-    rules_of = context.rules_of
+    for stage_deals in group_by_stage(deals, context):
+        for check in stage_deals.rules.checks:
+            findings += check(stage_deals, context)
+
+    # Each check returns its findings in deal order, so a stable sort by row
+    # puts the findings of every row back in the order of DEAL_CHECKS.
+    findings.sort(key=attrgetter("row"))
+    return findings
+
+
+def group_by_stage(deals: list[Deal], context: CheckContext) -> list[StageDeals]:
+    """Return the deals of each stage, in order, with the values its checks read.
+
+    Deals with a blank or unknown stage form one group with the rules of no stage.
+    """
+    # One pass in sheet order groups the deals and reads their values. The
+    # values dicts of a large sheet do not fit in the CPU caches, so reading
+    # them field by field, or stage by stage after grouping, took 1.4 to 2.4
+    # times as long (100k deals, 2-core VM). Stages are unhashable models, so
+    # deals are grouped by the stage's identity.
+    rules_by_stage: dict[int, StageRules] = {}
+    deals_by_stage: defaultdict[int, list[Deal]] = defaultdict(list)
+    values_by_stage: defaultdict[int, list[ParsedValue | None]] = defaultdict(list)
     for deal in deals:
-        rules = rules_of(deal.stage)
-        for check in rules.checks:
-            findings += check(deal, rules, context)
-    return sorted(findings, key=lambda finding: finding.row or 0)
+        key = id(deal.stage)
+        rules = rules_by_stage.get(key)
+        if rules is None:
+            rules = rules_by_stage[key] = context.rules_of(deal.stage)
+        deals_by_stage[key].append(deal)
+        values_by_stage[key].extend(map(deal.values.get, rules.fields))
+
+    return [
+        StageDeals(rules, deals_by_stage[key], columns_of(values_by_stage[key], rules))
+        for key, rules in rules_by_stage.items()
+    ]
+
+
+def columns_of(
+    values: list[ParsedValue | None], rules: StageRules
+) -> dict[str, list[ParsedValue | None]]:
+    """Return the values of ``rules.fields`` field by field, given deal by deal.
+
+    Before, for fields ``("owner", "amount")``: ``["Ana", None, None, 5.0]``.
+    After: ``{"owner": ["Ana", None], "amount": [None, 5.0]}``.
+    """
+    # The values come in one flat list, not a tuple per deal, because building
+    # 100k tuples took longer: check_deals took 0.23 s with them and 0.20 s
+    # without (stage timer, 100k rows, 2-core VM).
+    width = len(rules.fields)
+    return {name: values[index::width] for index, name in enumerate(rules.fields)}
 
 
 def prepare_allowed(
@@ -263,120 +317,129 @@ def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
     return findings
 
 
-def check_required(
-    deal: Deal, rules: StageRules, context: CheckContext
-) -> list[Finding]:
-    """Return ``missing-required`` for each blank field the deal's stage requires.
+def check_required(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
+    """Return ``missing-required`` for each blank field the deals' stage requires.
 
     A required field that is not mapped is a definition problem and the model
     rejects it, so it is skipped here. A blank ID already has ``missing-id``.
+    A cell that is filled but unreadable has a finding from parsing instead.
     """
-    # Every field in ``values`` was parsed from a filled cell, so only the
-    # other fields can be blank. Most deals have all of them.
-    values, raw = deal.values, deal.raw
-    if values.keys() >= rules.required_set:
-        return []
-    missing = [
-        name
-        for name in rules.required
-        if name not in values and is_blank(raw.get(name))
-    ]
-    if not missing or rules.stage is None:
+    stage, deals = stage_deals.rules.stage, stage_deals.deals
+    if stage is None:
         return []
 
-    params = context.shared_params({"stage": rules.stage.name})
-    return [
-        _finding(Code.MISSING_REQUIRED, deal, context, name, params) for name in missing
-    ]
+    findings: list[Finding] = []
+    params = context.shared_params({"stage": stage.name})
+    for name in stage_deals.rules.required:
+        findings += [
+            _finding(Code.MISSING_REQUIRED, deal, context, name, params)
+            for deal, value in zip(deals, stage_deals.values[name], strict=True)
+            if value is None and is_blank(deal.raw.get(name))
+        ]
+    return findings
 
 
 def check_allowed_values(
-    deal: Deal, rules: StageRules, context: CheckContext
+    stage_deals: StageDeals, context: CheckContext
 ) -> list[Finding]:
     """Return ``unknown-value`` for each filled field whose value is not allowed.
 
     The stage field is skipped because parsing reports unknown stages itself.
     """
     findings: list[Finding] = []
-    values = deal.values
     for name, allowed in context.allowed_fields:
-        # Most cells repeat an allowed text seen on an earlier row.
-        value = values.get(name)
-        if value is None or value in allowed.accepted_texts:
+        values = stage_deals.values[name]
+        unknown = _unknown_values(set(values), name, allowed, context)
+        if not unknown:
             continue
-
-        text = value if isinstance(value, str) else display_value(value)
-        if allowed.accepts(text):
-            continue
-        params = _unknown_value_params(
-            allowed, allowed.key_of(text), context.pipeline, name
-        )
-        params = context.shared_params(params)
-        findings.append(_finding(Code.UNKNOWN_VALUE, deal, context, name, params))
+        findings += [
+            _finding(Code.UNKNOWN_VALUE, deal, context, name, unknown[value])
+            for deal, value in zip(stage_deals.deals, values, strict=True)
+            if value in unknown
+        ]
     return findings
 
 
-def check_close_date(
-    deal: Deal, rules: StageRules, context: CheckContext
-) -> list[Finding]:
-    """Return ``close-date-passed`` when an open deal's expected close is past.
+def check_close_date(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
+    """Return ``close-date-passed`` for each deal whose expected close is past.
 
-    ``rules`` must be those of an open stage: :func:`_possible_checks` runs this
-    check only there.
+    The deals must be in an open stage: :func:`_possible_checks` runs this check
+    only there.
     """
-    close_date = deal.values.get(CLOSE_DATE_FIELD)
-    if not isinstance(close_date, dt.date) or close_date >= context.as_of:
-        return []
+    as_of = context.as_of
 
-    date = context.date_text(close_date)
-    days = (context.as_of - close_date).days
-    params = _days_date_params(days, date)
-    return [
-        _finding(Code.CLOSE_DATE_PASSED, deal, context, CLOSE_DATE_FIELD, params, date)
-    ]
+    def describe(close_date: dt.date) -> tuple[Code, dict[str, str]] | None:
+        if close_date >= as_of:
+            return None
+        days = (as_of - close_date).days
+        return Code.CLOSE_DATE_PASSED, _days_date_params(
+            days, context.date_text(close_date)
+        )
+
+    close_dates = stage_deals.values[CLOSE_DATE_FIELD]
+    return _dated_findings(
+        stage_deals, close_dates, CLOSE_DATE_FIELD, describe, context
+    )
 
 
-def check_followup(
-    deal: Deal, rules: StageRules, context: CheckContext
-) -> list[Finding]:
-    """Return the follow-up finding of an open deal: overdue, due soon or missing.
+def check_followup(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
+    """Return the follow-up finding of each deal: overdue, due soon or missing.
 
-    Nothing is checked when the deal is snoozed or acknowledged. ``rules`` must
-    be those of an open stage on a sheet with a next-step date column:
+    Nothing is checked on a deal that is snoozed or acknowledged. The deals must
+    be in an open stage on a sheet with a next-step date column:
     :func:`_possible_checks` runs this check only there.
     """
-    if is_followup_suppressed(deal, context.as_of):
-        return []
+    as_of, due_dates = context.as_of, stage_deals.values[NEXT_STEP_DATE_FIELD]
+    states = classify_followups(_dates_in(due_dates), as_of, context.pipeline)
 
-    due = deal.values.get(NEXT_STEP_DATE_FIELD)
-    if not isinstance(due, dt.date):
-        return _check_next_step_present(deal, rules, context)
-    return _check_next_step_due(deal, due, context)
+    def describe(due: dt.date) -> tuple[Code, dict[str, str]] | None:
+        state = states[due]
+        if state is None:
+            return None
+        if state is FollowupState.OVERDUE:
+            code, days = Code.FOLLOWUP_OVERDUE, (as_of - due).days
+        else:
+            code, days = Code.FOLLOWUP_DUE_SOON, (due - as_of).days
+        return code, _date_days_params(context.date_text(due), days)
+
+    silenced = _silenced_positions(stage_deals, as_of)
+    unsilenced_dates = list(due_dates)
+    for position in silenced:
+        unsilenced_dates[position] = None
+    findings = _dated_findings(
+        stage_deals, unsilenced_dates, NEXT_STEP_DATE_FIELD, describe, context
+    )
+
+    # A deal gets at most one of the two findings, so joining the lists keeps
+    # the findings of each deal in order.
+    return findings + _check_next_step_present(stage_deals, silenced, context)
 
 
-def check_idle(deal: Deal, rules: StageRules, context: CheckContext) -> list[Finding]:
-    """Return ``idle-in-stage`` when a deal stayed longer than its stage allows.
+def check_idle(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
+    """Return ``idle-in-stage`` for each deal that stayed longer than allowed.
 
-    ``rules`` must be those of a stage with ``idle_days`` on a sheet with a
+    The deals must be in a stage with ``idle_days`` on a sheet with a
     stage-entered date column: :func:`_possible_checks` runs this check only
     there.
     """
-    stage = rules.stage
-    entered = deal.values.get(STAGE_ENTERED_FIELD)
-    if stage is None or stage.idle_days is None or not isinstance(entered, dt.date):
+    stage, as_of = stage_deals.rules.stage, context.as_of
+    if stage is None or stage.idle_days is None:
         return []
+    name, limit = stage.name, stage.idle_days
 
-    days, limit = (context.as_of - entered).days, stage.idle_days
-    if days <= limit:
-        return []
-    params = _idle_params(days, limit, stage.name)
-    date = context.date_text(entered)
-    return [
-        _finding(Code.IDLE_IN_STAGE, deal, context, STAGE_ENTERED_FIELD, params, date)
-    ]
+    def describe(entered: dt.date) -> tuple[Code, dict[str, str]] | None:
+        days = (as_of - entered).days
+        if days <= limit:
+            return None
+        return Code.IDLE_IN_STAGE, _idle_params(days, limit, name)
+
+    entered_dates = stage_deals.values[STAGE_ENTERED_FIELD]
+    return _dated_findings(
+        stage_deals, entered_dates, STAGE_ENTERED_FIELD, describe, context
+    )
 
 
-DEAL_CHECKS: tuple[DealCheck, ...] = (
+DEAL_CHECKS: tuple[StageCheck, ...] = (
     check_required,
     check_allowed_values,
     check_close_date,
@@ -387,13 +450,13 @@ DEAL_CHECKS: tuple[DealCheck, ...] = (
 
 def _possible_checks(
     stage: Stage | None, required: tuple[str, ...], context: CheckContext
-) -> tuple[DealCheck, ...]:
+) -> tuple[StageCheck, ...]:
     # The checks that can find something on a deal in ``stage``. The others are
-    # left out, so the run does not call them once per deal for nothing.
+    # left out, so the run neither calls them nor reads the fields they need.
     fields = context.columns.fields
     in_open_stage = stage is not None and stage.outcome is Outcome.OPEN
     has_idle_limit = stage is not None and stage.idle_days is not None
-    possible: dict[DealCheck, bool] = {
+    possible: dict[StageCheck, bool] = {
         check_required: bool(required),
         check_allowed_values: bool(context.allowed_fields),
         check_close_date: in_open_stage,
@@ -403,33 +466,124 @@ def _possible_checks(
     return tuple(check for check in DEAL_CHECKS if possible[check])
 
 
+def _fields_read(
+    checks: tuple[StageCheck, ...], required: tuple[str, ...], context: CheckContext
+) -> tuple[str, ...]:
+    # The fields that ``checks`` read from the values of a deal, without repeats.
+    fields = list(required) if check_required in checks else []
+    if check_allowed_values in checks:
+        fields += [name for name, _allowed in context.allowed_fields]
+    if check_close_date in checks:
+        fields.append(CLOSE_DATE_FIELD)
+    if check_followup in checks:
+        fields += [NEXT_STEP_DATE_FIELD, SNOOZE_FIELD, ACKNOWLEDGED_FIELD]
+    if check_idle in checks:
+        fields.append(STAGE_ENTERED_FIELD)
+    return tuple(dict.fromkeys(fields))
+
+
+def _unknown_values(
+    values: set[ParsedValue | None],
+    name: str,
+    allowed: AllowedList,
+    context: CheckContext,
+) -> dict[ParsedValue, dict[str, str]]:
+    # The params of each filled value of field ``name`` that is not allowed.
+    # The values of one field share a type, so values that are equal also
+    # display alike.
+    unknown: dict[ParsedValue, dict[str, str]] = {}
+    for value in values:
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else display_value(value)
+        if allowed.accepts(text):
+            continue
+        params = _unknown_value_params(
+            allowed, allowed.key_of(text), context.pipeline, name
+        )
+        unknown[value] = context.shared_params(params)
+    return unknown
+
+
+def _silenced_positions(stage_deals: StageDeals, as_of: dt.date) -> set[int]:
+    # The positions of the deals that are snoozed or acknowledged. Most deals
+    # are neither, so only the others cost a call.
+    values = stage_deals.values
+    marks = zip(values[SNOOZE_FIELD], values[ACKNOWLEDGED_FIELD], strict=True)
+    return {
+        position
+        for position, (snooze, ack) in enumerate(marks)
+        if (snooze is not None or ack is not None) and is_silenced(snooze, ack, as_of)
+    }
+
+
 def _check_next_step_present(
-    deal: Deal, rules: StageRules, context: CheckContext
+    stage_deals: StageDeals, silenced: set[int], context: CheckContext
 ) -> list[Finding]:
     # A filled but unreadable date already has a bad-date finding from parsing.
-    if rules.stage is None or not rules.next_step_required:
+    stage, due_dates = stage_deals.rules.stage, stage_deals.values[NEXT_STEP_DATE_FIELD]
+    if stage is None or not stage_deals.rules.next_step_required:
         return []
-    if not is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD)):
-        return []
-    params = context.shared_params({"stage": rules.stage.name})
-    return [_finding(Code.NO_NEXT_STEP, deal, context, NEXT_STEP_DATE_FIELD, params)]
+
+    undated = [
+        deal
+        for position, (deal, due) in enumerate(
+            zip(stage_deals.deals, due_dates, strict=True)
+        )
+        if not isinstance(due, dt.date)
+        and position not in silenced
+        and is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD))
+    ]
+    params = context.shared_params({"stage": stage.name})
+    return [
+        _finding(Code.NO_NEXT_STEP, deal, context, NEXT_STEP_DATE_FIELD, params)
+        for deal in undated
+    ]
 
 
-def _check_next_step_due(
-    deal: Deal, due: dt.date, context: CheckContext
+def _dates_in(values: Iterable[ParsedValue | None]) -> set[dt.date]:
+    # The distinct dates among ``values``, which repeat a few hundred dates.
+    return {value for value in set(values) if isinstance(value, dt.date)}
+
+
+def _dated_findings(
+    stage_deals: StageDeals,
+    dates: Sequence[ParsedValue | None],
+    field_name: str,
+    describe: Callable[[dt.date], tuple[Code, dict[str, str]] | None],
+    context: CheckContext,
 ) -> list[Finding]:
-    due_soon_days = context.pipeline.followups.due_soon_days
-    state = classify_followup(due, context.as_of, due_soon_days)
-    if state is None:
+    # A finding on each deal whose date in ``dates`` gets a code and params
+    # from ``describe``. It runs once per distinct date, and the findings of one
+    # date share its params and the text of its value.
+    facts: dict[ParsedValue | None, tuple[Code, Severity, str, dict[str, str]]] = {}
+    for date in _dates_in(dates):
+        described = describe(date)
+        if described is not None:
+            code, params = described
+            facts[date] = (code, SEVERITIES[code], context.date_text(date), params)
+    if not facts:
         return []
 
-    date = context.date_text(due)
-    if state is FollowupState.OVERDUE:
-        code, days = Code.FOLLOWUP_OVERDUE, (context.as_of - due).days
-    else:
-        code, days = Code.FOLLOWUP_DUE_SOON, (due - context.as_of).days
-    params = _date_days_params(date, days)
-    return [_finding(code, deal, context, NEXT_STEP_DATE_FIELD, params, date)]
+    header = context.headers[field_name]
+    findings = []
+    for deal, value in zip(stage_deals.deals, dates, strict=True):
+        fact = facts.get(value)
+        if fact is not None:
+            code, severity, text, params = fact
+            findings.append(
+                Finding(
+                    code,
+                    severity,
+                    deal.row,
+                    header,
+                    text,
+                    deal.deal_id,
+                    field_name,
+                    params,
+                )
+            )
+    return findings
 
 
 # The params of findings made from a day count, a date and a stage. They are
@@ -495,13 +649,10 @@ def _finding(
     context: CheckContext,
     field_name: str,
     params: dict[str, str],
-    date_text: str | None = None,
 ) -> Finding:
-    """Build a finding on a deal's cell.
+    """Build a finding on a deal's cell, which shows the cell's text as its value.
 
-    ``date_text`` is the ISO text of the cell's parsed date, shown as its value.
-    ``params`` come from :meth:`CheckContext.shared_params` or from a cached
-    params function such as :func:`_idle_params`.
+    ``params`` come from :meth:`CheckContext.shared_params`.
     """
     # Positional arguments, because keywords cost about a tenth more per finding
     # (measured on 85k findings).
@@ -510,7 +661,7 @@ def _finding(
         SEVERITIES[code],
         deal.row,
         context.headers[field_name],
-        date_text or _cell_text(deal, field_name),
+        _cell_text(deal, field_name),
         deal.deal_id,
         field_name,
         params,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
 
 from config.models import Outcome, Pipeline
-from rules.deals import Deal
+from rules.deals import Deal, ParsedValue
+from rules.findings import slot_setter
 
 NEXT_STEP_DATE_FIELD = "next_step_date"
 SNOOZE_FIELD = "snooze_until"
@@ -38,6 +41,42 @@ class Followup:
     days_overdue: int
     state: FollowupState
 
+    def __init__(
+        self,
+        owner: str,
+        deal_id: str | None,
+        row: int,
+        account: str | None,
+        stage: str,
+        next_step: str | None,
+        due: dt.date,
+        days_overdue: int,
+        state: FollowupState,
+    ) -> None:
+        # Written by hand, as Finding.__init__ is, because the dataclass __init__
+        # sets each field through object.__setattr__ and a 100k-row sheet has
+        # about 35k follow-ups. Keep one line per field, in order.
+        _set_owner(self, owner)
+        _set_deal_id(self, deal_id)
+        _set_row(self, row)
+        _set_account(self, account)
+        _set_stage(self, stage)
+        _set_next_step(self, next_step)
+        _set_due(self, due)
+        _set_days_overdue(self, days_overdue)
+        _set_state(self, state)
+
+
+_set_owner = slot_setter(Followup, "owner")
+_set_deal_id = slot_setter(Followup, "deal_id")
+_set_row = slot_setter(Followup, "row")
+_set_account = slot_setter(Followup, "account")
+_set_stage = slot_setter(Followup, "stage")
+_set_next_step = slot_setter(Followup, "next_step")
+_set_due = slot_setter(Followup, "due")
+_set_days_overdue = slot_setter(Followup, "days_overdue")
+_set_state = slot_setter(Followup, "state")
+
 
 def list_followups(
     deals: list[Deal], pipeline: Pipeline, as_of: dt.date
@@ -47,16 +86,34 @@ def list_followups(
     Owners come in name order with the blank owner last. Within an owner the most
     overdue step comes first. Snoozed and acknowledged deals are left out.
     """
-    due_soon_days = pipeline.followups.due_soon_days
-    followups = [
-        followup
+    # A pass with one lookup per deal finds the next-step dates. Most deals that
+    # have one are open, and a large sheet has only a few hundred distinct dates.
+    dated = [
+        (deal, due)
         for deal in deals
-        if (followup := _followup_of(deal, as_of, due_soon_days)) is not None
+        if isinstance(due := deal.values.get(NEXT_STEP_DATE_FIELD), dt.date)
+    ]
+    states = classify_followups({due for _deal, due in dated}, as_of, pipeline)
+
+    followups = [
+        _followup_of(deal, due, state, as_of)
+        for deal, due in dated
+        if (state := states[due]) is not None
+        and is_open(deal)
+        and not is_followup_suppressed(deal, as_of)
     ]
     return _sort_followups(followups)
 
 
-_OPEN = Outcome.OPEN
+def classify_followups(
+    days: Iterable[dt.date], as_of: dt.date, pipeline: Pipeline
+) -> dict[dt.date, FollowupState | None]:
+    """Return the state of a next step due on each of ``days``, as the definition sets.
+
+    None means the step is neither overdue nor due soon.
+    """
+    due_soon_days = pipeline.followups.due_soon_days
+    return {day: classify_followup(day, as_of, due_soon_days) for day in days}
 
 
 def is_open(deal: Deal) -> bool:
@@ -69,13 +126,21 @@ def is_followup_suppressed(deal: Deal, as_of: dt.date) -> bool:
 
     Either one silences the follow-up findings and list entries of that deal.
     """
-    # Read as Deal.date reads it, without the method call, because the checks
-    # and the follow-up list ask this of every open deal.
     values = deal.values
-    snooze_until = values.get(SNOOZE_FIELD)
+    return is_silenced(values.get(SNOOZE_FIELD), values.get(ACKNOWLEDGED_FIELD), as_of)
+
+
+def is_silenced(
+    snooze_until: ParsedValue | None, acknowledged: ParsedValue | None, as_of: dt.date
+) -> bool:
+    """Return True when a deal's snooze and acknowledged cells silence follow-ups.
+
+    The cells are parsed values, None when blank: a date that is ``as_of`` or
+    later in ``snooze_until``, or True in ``acknowledged``, silences them.
+    """
     if isinstance(snooze_until, dt.date) and snooze_until >= as_of:
         return True
-    return values.get(ACKNOWLEDGED_FIELD) is True
+    return acknowledged is True
 
 
 def classify_followup(
@@ -93,25 +158,19 @@ def classify_followup(
     return None
 
 
-def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | None:
-    # Values are read from ``deal.values`` directly, as Deal.date and Deal.text
-    # return them, because a method call per deal costs more.
+def _followup_of(
+    deal: Deal, due: dt.date, state: FollowupState, as_of: dt.date
+) -> Followup:
+    # Values are read from ``deal.values`` as Deal.text reads them, without a
+    # call per value. The caller checked that the deal is open.
     values = deal.values
-    due = values.get(NEXT_STEP_DATE_FIELD)
-    stage = deal.stage
-    if not isinstance(due, dt.date) or stage is None or stage.outcome is not _OPEN:
-        return None
-    if is_followup_suppressed(deal, as_of):
-        return None
-
-    state = classify_followup(due, as_of, due_soon_days)
-    if state is None:
-        return None
     owner, account, next_step = (
         values.get("owner"),
         values.get("account"),
         values.get("next_step"),
     )
+    stage = deal.stage
+    assert stage is not None
     return Followup(
         owner.strip() if isinstance(owner, str) else "",
         deal.deal_id,
@@ -126,12 +185,17 @@ def _followup_of(deal: Deal, as_of: dt.date, due_soon_days: int) -> Followup | N
 
 
 def _sort_followups(followups: list[Followup]) -> list[Followup]:
-    # Stable sorts from the last key to the first give the order by owner, then
-    # most overdue, then row, without building a key tuple per follow-up.
-    ordered = sorted(followups, key=attrgetter("row"))
-    ordered.sort(key=attrgetter("days_overdue"), reverse=True)
-    owner_orders = {owner: _owner_order(owner) for owner in {f.owner for f in ordered}}
-    ordered.sort(key=lambda followup: owner_orders[followup.owner])
+    # Stable sorts keep the row order among equal keys. Each owner's follow-ups
+    # are sorted apart, most overdue first, and the owners' lists are joined in
+    # owner order, which costs no key call per follow-up.
+    by_owner: defaultdict[str, list[Followup]] = defaultdict(list)
+    for followup in sorted(followups, key=attrgetter("row")):
+        by_owner[followup.owner].append(followup)
+
+    ordered: list[Followup] = []
+    for owner in sorted(by_owner, key=_owner_order):
+        by_owner[owner].sort(key=attrgetter("days_overdue"), reverse=True)
+        ordered += by_owner[owner]
     return ordered
 
 

@@ -13,7 +13,7 @@ from config.models import (
     Pipeline,
     Stage,
 )
-from rules.checks import check_deals
+from rules.checks import CheckContext, check_deals, columns_of, group_by_stage
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue
@@ -515,3 +515,81 @@ def test_clean_deal_has_no_findings() -> None:
     findings = run_checks([deal], allowed={"product": PRODUCTS})
 
     assert findings == []
+
+
+def test_row_findings_keep_check_order() -> None:
+    proposal = build_deal(
+        PIPELINE,
+        40,
+        "D-40",
+        "Proposal",
+        owner="Ana Lima",
+        amount=12000,
+        product="GTXPro",
+        source="Fax",
+        close_date=dt.date(2025, 9, 1),
+        next_step_date=dt.date(2025, 9, 2),
+        stage_entered_date=dt.date(2025, 6, 1),
+    )
+    deals = [lead(41, product="Widget"), proposal, lead(39)]
+
+    findings = run_checks(
+        deals, allowed={"product": PRODUCTS, "source": ["Website", "Referral"]}
+    )
+
+    assert [(finding.row, finding.code, finding.field) for finding in findings] == [
+        (40, Code.MISSING_REQUIRED, "account"),
+        (40, Code.UNKNOWN_VALUE, "product"),
+        (40, Code.UNKNOWN_VALUE, "source"),
+        (40, Code.CLOSE_DATE_PASSED, "close_date"),
+        (40, Code.FOLLOWUP_OVERDUE, "next_step_date"),
+        (40, Code.IDLE_IN_STAGE, "stage_entered_date"),
+        (41, Code.UNKNOWN_VALUE, "product"),
+    ]
+
+
+def test_findings_of_repeated_dates_share_params() -> None:
+    due = dt.date(2025, 9, 1)
+    deals = [lead(row, next_step_date=due) for row in (50, 51)]
+
+    findings = run_checks(deals)
+
+    assert findings[0].params == {"date": "2025-09-01", "days": "8"}
+    assert findings[0].params is findings[1].params
+
+
+# grouping by stage
+
+
+def test_group_by_stage_reads_checked_fields() -> None:
+    entered = dt.date(2025, 9, 1)
+    deals = [lead(60, stage_entered_date=entered), lead(61, amount=5000), lead(62)]
+    context = CheckContext(COLUMNS, PIPELINE, {}, AS_OF)
+
+    (leads,) = group_by_stage(deals, context)
+
+    assert leads.deals == deals
+    assert leads.values["stage_entered_date"] == [entered, None, None]
+    assert leads.values["next_step_date"] == [NEXT_WEEK, NEXT_WEEK, NEXT_WEEK]
+    assert "amount" not in leads.values
+
+
+def test_group_by_stage_keeps_sheet_order() -> None:
+    deals = [lead(70), build_deal(PIPELINE, 71, "D-71", "Qualified"), lead(72)]
+    context = CheckContext(COLUMNS, PIPELINE, {}, AS_OF)
+
+    groups = group_by_stage(deals, context)
+
+    assert [[deal.row for deal in group.deals] for group in groups] == [
+        [70, 72],
+        [71],
+    ]
+
+
+def test_columns_of_no_rows() -> None:
+    context = CheckContext(COLUMNS, PIPELINE, {}, AS_OF)
+    rules = context.rules_of(PIPELINE.stages[0])
+
+    columns = columns_of([], rules)
+
+    assert columns == {name: [] for name in rules.fields}

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from config.models import FollowupPolicy
-from rules.deals import Deal
-from rules.followups import Followup, FollowupState, list_followups
+from rules.deals import Deal, ParsedValue
+from rules.followups import Followup, FollowupState, is_silenced, list_followups
 from rules.grid import CellValue
 from tests.rules.builders import AS_OF, build_deal, build_pipeline
 
@@ -148,3 +149,65 @@ def test_followups_grouped_by_owner_most_overdue_first() -> None:
         ("", 5),
         ("", 9),
     ]
+
+
+def test_followup_init_sets_every_field() -> None:
+    values = {
+        field.name: f"value of {field.name}" for field in dataclasses.fields(Followup)
+    }
+
+    followup = Followup(**values)  # type: ignore[arg-type]
+
+    assert dataclasses.asdict(followup) == values
+
+
+def test_followup_rejects_assignment() -> None:
+    followup = list_followups(
+        [deal_due(5, "Ana Lima", days_from_today(-2))], PIPELINE, AS_OF
+    )[0]
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        followup.row = 6  # type: ignore[misc]
+
+
+def test_followups_of_one_owner_by_days_then_row() -> None:
+    deals = [
+        deal_due(9, "Ben Ortiz", days_from_today(-1)),
+        deal_due(8, "ana lima", days_from_today(-1)),
+        deal_due(7, "Ben Ortiz", days_from_today(-5)),
+        deal_due(6, "Ben Ortiz", days_from_today(-1)),
+        deal_due(5, None, days_from_today(-9)),
+    ]
+
+    followups = list_followups(deals, PIPELINE, AS_OF)
+
+    assert [(followup.owner, followup.row) for followup in followups] == [
+        ("ana lima", 8),
+        ("Ben Ortiz", 7),
+        ("Ben Ortiz", 6),
+        ("Ben Ortiz", 9),
+        ("", 5),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("snooze_until", "acknowledged", "expected"),
+    [
+        (AS_OF, None, True),
+        (days_from_today(-1), None, False),
+        (None, True, True),
+        (None, False, False),
+        ("2099-01-01", None, False),
+    ],
+    ids=[
+        "snoozed-until-today",
+        "snooze-ended",
+        "acknowledged",
+        "not-acknowledged",
+        "snooze-not-a-date",
+    ],
+)
+def test_is_silenced_by_snooze_or_acknowledged(
+    snooze_until: ParsedValue | None, acknowledged: ParsedValue | None, expected: bool
+) -> None:
+    assert is_silenced(snooze_until, acknowledged, AS_OF) is expected

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from rules.findings import Code, Finding, Severity
+
+
+def full_finding() -> Finding:
+    return Finding(
+        Code.UNKNOWN_VALUE,
+        Severity.ERROR,
+        7,
+        "Product",
+        "GTXPro",
+        "D-7",
+        "product",
+        {"suggestion": "GTX Pro"},
+    )
+
+
+def test_finding_init_sets_every_field() -> None:
+    values = {
+        field.name: f"value of {field.name}" for field in dataclasses.fields(Finding)
+    }
+
+    finding = Finding(**values)  # type: ignore[arg-type]
+
+    assert dataclasses.asdict(finding) == values
+
+
+def test_finding_defaults_leave_cell_unset() -> None:
+    finding = Finding(Code.MISSING_ID, Severity.ERROR, 4)
+
+    assert (finding.column, finding.value, finding.deal_id, finding.field) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert finding.params == {}
+
+
+def test_finding_default_params_not_shared() -> None:
+    first = Finding(Code.MISSING_ID, Severity.ERROR, 4)
+    second = Finding(Code.MISSING_ID, Severity.ERROR, 5)
+
+    assert first.params is not second.params
+
+
+def test_finding_rejects_assignment() -> None:
+    finding = full_finding()
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.row = 8  # type: ignore[misc]
+
+
+def test_finding_equal_by_fields() -> None:
+    assert full_finding() == full_finding()
+    assert dataclasses.replace(full_finding(), row=8) != full_finding()
+
+
+def test_finding_survives_pickle_and_replace() -> None:
+    finding = full_finding()
+
+    assert pickle.loads(pickle.dumps(finding)) == finding
+    assert dataclasses.replace(finding, row=9).row == 9
+    assert dataclasses.replace(finding, row=9).params == finding.params
