@@ -44,9 +44,10 @@ DEAL_ID_INDEX = Transition._fields.index("deal_id")
 # class runs its generated __new__ in Python, once per deal.
 _new_snapshot = partial(tuple.__new__, DealSnapshot)
 _new_transition = partial(tuple.__new__, Transition)
-# A snapshot's deal ID, and its stage.
-_DEAL_ID = itemgetter(DealSnapshot._fields.index("deal_id"))
-_STAGE = itemgetter(DealSnapshot._fields.index("stage"))
+# A snapshot's deal ID and stage, as a pair.
+_ID_AND_STAGE = itemgetter(
+    DealSnapshot._fields.index("deal_id"), DealSnapshot._fields.index("stage")
+)
 
 
 def deals_by_unique_id(deals: Sequence[Deal]) -> dict[str, Deal]:
@@ -127,15 +128,14 @@ def diff_snapshots(
     Before: previous D-1 Lead, D-2 Lead; current D-1 Qualified, D-3 Lead.
     After: D-1 Lead → Qualified, D-2 Lead → None, D-3 None → Lead.
     """
-    before_ids, before_stages = _id_and_stage_columns(previous or [])
-    now_ids, now_stages = _id_and_stage_columns(current)
-    # Deals that kept their rows and stages make no transition. Comparing whole
-    # columns finds that case in 0.02 s at 100k deals, where the dicts took 0.08 s.
-    if before_ids == now_ids and before_stages == now_stages:
+    # A snapshot equal to the previous one gives no transition. Seeing that
+    # takes 0.02 s at 100k deals, where building the dicts below took 0.08 s,
+    # and the comparison stops at the first difference otherwise.
+    if previous == current:
         return []
 
-    before = dict(zip(before_ids, before_stages, strict=True))
-    now = dict(zip(now_ids, now_stages, strict=True))
+    before = dict(map(_ID_AND_STAGE, previous or []))
+    now = dict(map(_ID_AND_STAGE, current))
     moved = [
         _new_transition((deal_id, from_stage, stage, seen_on))
         for deal_id, stage in now.items()
@@ -341,12 +341,6 @@ class _MovePolicy:
 
 def _position(stage: Stage, pipeline: Pipeline) -> int:
     return [known.name for known in pipeline.stages].index(stage.name)
-
-
-def _id_and_stage_columns(
-    snapshots: Sequence[DealSnapshot],
-) -> tuple[list[str], list[str | None]]:
-    return list(map(_DEAL_ID, snapshots)), list(map(_STAGE, snapshots))
 
 
 def _stage_label(deal: Deal) -> str | None:

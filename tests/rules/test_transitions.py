@@ -172,6 +172,14 @@ def test_diff_unchanged_sheet_gives_nothing() -> None:
     assert transitions == []
 
 
+def test_diff_equal_snapshots_give_nothing() -> None:
+    sheet = [snapshot("D-1", LEAD, 4), snapshot("D-2", None, 5)]
+
+    transitions = diff_snapshots(sheet, list(sheet), TUESDAY)
+
+    assert transitions == []
+
+
 def test_diff_same_rows_one_stage_changed() -> None:
     previous = [snapshot("D-1", LEAD, 4), snapshot("D-2", LEAD, 5)]
     current = [snapshot("D-1", LEAD, 4), snapshot("D-2", QUALIFIED, 5)]
