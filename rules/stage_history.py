@@ -89,7 +89,7 @@ def apply_history(
 
 
 def _recent(transitions: list[Transition], as_of: dt.date) -> list[Transition]:
-    # One comparison with a cutoff day per transition, in place of a subtraction:
-    # 0.007 s -> 0.005 s for 100k transitions.
+    # Each day is compared with one cutoff day instead of subtracted from as_of
+    # (0.007 s -> 0.005 s for 100k transitions).
     cutoff = as_of - dt.timedelta(days=TRANSITION_NOTICE_DAYS)
     return [transition for transition in transitions if transition.seen_on > cutoff]

@@ -31,8 +31,8 @@ from sync.state.errors import StateError
 # runs on x86-64). The output is plain zlib data, so zlib.decompress reads it too.
 COMPRESSION_LEVEL = 1
 
-# Build a named tuple from a tuple of its fields in C: calling ``_make`` runs
-# Python code once per entry: 0.023 s against 0.018 s for 100k snapshot entries.
+# Build a named tuple from a tuple of its fields in C, because ``_make`` runs
+# Python code once per entry (0.023 s against 0.018 s for 100k snapshot entries).
 _new_snapshot = partial(tuple.__new__, DealSnapshot)
 _new_transition = partial(tuple.__new__, Transition)
 
