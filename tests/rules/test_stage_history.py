@@ -41,3 +41,25 @@ def test_move_back_shown_for_notice_days(days_ago: int, expected: list[Code]) ->
     outcome = apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
 
     assert [finding.code for finding in outcome.findings] == expected
+
+
+def test_equal_snapshot_reuses_stored_one() -> None:
+    stored = [DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)]
+    history = StageHistory(previous=stored, log_started_on=AS_OF)
+    deal = build_deal(PIPELINE, 4, "D-1", "Lead")
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
+
+    assert outcome.snapshots is stored
+
+
+def test_changed_snapshot_kept() -> None:
+    stored = [DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)]
+    history = StageHistory(previous=stored, log_started_on=AS_OF)
+    deal = build_deal(PIPELINE, 5, "D-1", "Lead")
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
+
+    assert outcome.snapshots == [
+        DealSnapshot("D-1", "Lead", owner=None, amount=None, row=5)
+    ]
