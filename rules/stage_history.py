@@ -101,8 +101,9 @@ def _reuse_equal(
     """Return ``previous`` in place of an equal snapshot, else ``snapshots``.
 
     The diff and the caller's check for a snapshot to store then compare the
-    list with itself, which takes a pass over pointers (0.02 s less each at
-    100k deals), and the comparison here stops at the first difference.
+    list with itself, a pass over pointers. So an unchanged sheet of 100k deals
+    costs one 0.02 s comparison, this one, instead of two. A changed sheet ends
+    this comparison at its first difference.
     """
     if previous is not None and snapshots == previous:
         return previous
