@@ -37,7 +37,9 @@ def status_text(findings: Sequence[Finding], locale: Locale) -> str:
     problems = [item for item in findings if item.severity is not Severity.INFO]
     if not problems:
         return OK_TEXT[locale]
-    return _problem_status(problems, locale)
+    # The findings are those of one row, whatever rows they name.
+    worst = _worst_by_row([0] * len(problems), problems)[0]
+    return _problem_status(worst, len(problems), locale)
 
 
 def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
@@ -61,9 +63,7 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
     worst = _worst_by_row(rows, problems)
 
     return {
-        row: _status_line(
-            render_short(worst[row], locale), worst[row].severity, count, locale
-        )
+        row: _problem_status(worst[row], count, locale)
         for row, count in Counter(rows).items()
     }
 
@@ -83,20 +83,12 @@ def _worst_by_row(rows: list[int], problems: list[Finding]) -> dict[int, Finding
     return worst
 
 
-def _problem_status(problems: Sequence[Finding], locale: Locale) -> str:
-    """Return the status of a row with at least one error or warning."""
-    worst = _worst_problem(problems)
-    short = render_short(worst, locale)
-    return _status_line(short, worst.severity, len(problems), locale)
+def _problem_status(worst: Finding, problems: int, locale: Locale) -> str:
+    """Return the status of a row with ``problems`` errors and warnings.
 
-
-def _worst_problem(problems: Sequence[Finding]) -> Finding:
-    """Return the first error, or the first problem when none is an error."""
-    error = Severity.ERROR
-    for item in problems:
-        if item.severity is error:
-            return item
-    return problems[0]
+    ``worst`` is the problem the status shows.
+    """
+    return _status_line(render_short(worst, locale), worst.severity, problems, locale)
 
 
 # Many rows share a status, so each distinct one is assembled once.
