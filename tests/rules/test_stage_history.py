@@ -1,0 +1,65 @@
+"""Tests of applying the stage history to today's deals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rules.findings import Code
+from rules.history import DealSnapshot, Transition
+from rules.stage_history import TRANSITION_NOTICE_DAYS, StageHistory, apply_history
+from tests.rules.builders import build_columns, build_deal, build_pipeline
+
+PIPELINE = build_pipeline()
+COLUMNS = build_columns(PIPELINE)
+AS_OF = dt.date(2025, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "expected"),
+    [
+        (0, [Code.MOVED_BACK]),
+        (TRANSITION_NOTICE_DAYS - 1, [Code.MOVED_BACK]),
+        (TRANSITION_NOTICE_DAYS, []),
+    ],
+    ids=["same-day", "last-notice-day", "notice-over"],
+)
+def test_move_back_shown_for_notice_days(days_ago: int, expected: list[Code]) -> None:
+    moved_on = AS_OF - dt.timedelta(days=days_ago)
+    first_seen = moved_on - dt.timedelta(days=3)
+    deal = build_deal(PIPELINE, 4, "D-1", "Lead")
+    history = StageHistory(
+        previous=[DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)],
+        transitions=[
+            Transition("D-1", None, "Proposal", first_seen),
+            Transition("D-1", "Proposal", "Lead", moved_on),
+        ],
+        log_started_on=first_seen,
+    )
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
+
+    assert [finding.code for finding in outcome.findings] == expected
+
+
+def test_equal_snapshot_reuses_stored_one() -> None:
+    stored = [DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)]
+    history = StageHistory(previous=stored, log_started_on=AS_OF)
+    deal = build_deal(PIPELINE, 4, "D-1", "Lead")
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
+
+    assert outcome.snapshots is stored
+
+
+def test_changed_snapshot_kept() -> None:
+    stored = [DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)]
+    history = StageHistory(previous=stored, log_started_on=AS_OF)
+    deal = build_deal(PIPELINE, 5, "D-1", "Lead")
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
+
+    assert outcome.snapshots == [
+        DealSnapshot("D-1", "Lead", owner=None, amount=None, row=5)
+    ]
