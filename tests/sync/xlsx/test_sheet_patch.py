@@ -219,6 +219,11 @@ ROW_4_PATCHED = b'<row r="4"><c r="A4"><v>4</v></c>' + status("OK", b"C4") + b"<
             + status("MID", b"C3")
             + b"</row>",
         ),
+        (
+            b'<row r="3"><c r="A3" s="1"/></row>',
+            {3: "MID"},
+            b'<row r="3"><c r="A3" s="1"/>' + status("MID", b"C3") + b"</row>",
+        ),
         (b"", {3: "NEW"}, b'<row r="3">' + status("NEW", b"C3") + b"</row>"),
     ],
     ids=[
@@ -232,6 +237,7 @@ ROW_4_PATCHED = b'<row r="4"><c r="A4"><v>4</v></c>' + status("OK", b"C4") + b"<
         "r-not-first",
         "cells-without-r",
         "last-cell-without-r",
+        "self-closing-last-cell",
         "missing-row",
     ],
 )
