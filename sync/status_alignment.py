@@ -25,7 +25,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
 
 from rules.grid import CellValue, SheetGrid, is_blank
 from sync.plan import StatusWrite, WritePlan
@@ -40,7 +39,8 @@ RowCheck = Callable[[StatusWrite, int], bool]
 """A backend's own test that a write may go to a row it was aligned to."""
 
 
-class StatusTarget(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class StatusTarget:
     """A status cell to write: the row the deal is on now and the new text."""
 
     deal_id: str
