@@ -108,31 +108,31 @@ def align_status_writes(
     every other write and its row now, and a write it rejects is skipped.
     """
     rows_now = _rows_now(grid, plan)
+    cells_now = _status_cells_now(grid, plan.status_column, rows_now)
     alignment = StatusAlignment()
-    for write, row in zip(plan.status_cells, rows_now, strict=True):
-        if row is None:
-            alignment.skipped.append(skipped_name(write))
+    skipped, targets = alignment.skipped, alignment.targets
+    # This loop runs once per status write, so each test is written inline and
+    # ``==`` settles nearly every cell before the blank-aware comparisons.
+    for write, row, current in zip(plan.status_cells, rows_now, cells_now, strict=True):
+        if row is None or (
+            current != write.previous and not _cell_unchanged(write, row, current)
+        ):
+            skipped.append(skipped_name(write))
             continue
 
-        # ``==`` settles nearly every cell, so the blank-aware comparisons run
-        # only for the rest. This loop runs once per status write.
-        current = grid.cell(row, plan.status_column)
-        if current != write.previous and not _cell_unchanged(write, row, current):
-            alignment.skipped.append(skipped_name(write))
-            continue
-
-        # A planned status is rarely blank, so is_blank(write.value) usually
-        # ends the second test without looking at the current cell.
-        if current == write.value or (is_blank(write.value) and is_blank(current)):
+        # A planned status is text and rarely blank, so ``strip`` usually ends
+        # the second test without looking at the current cell.
+        value = write.value
+        if current == value or (not value.strip() and is_blank(current)):
             continue
         if row_check is not None and not row_check(write, row):
-            alignment.skipped.append(skipped_name(write))
+            skipped.append(skipped_name(write))
             continue
         if row != write.row:
             logger.debug(
                 "Deal %r moved from row %d to %d", write.deal_id, write.row, row
             )
-        alignment.targets.append(StatusTarget(write.deal_id, row, write.value))
+        targets.append(StatusTarget(write.deal_id, row, value))
     return alignment
 
 
@@ -223,6 +223,23 @@ def _row_by_content(
         return write.row
     logger.debug("Skipped status of row %d: the row changed since the read", write.row)
     return None
+
+
+def _status_cells_now(
+    grid: SheetGrid, column: int, rows: list[int | None]
+) -> list[CellValue]:
+    """Return the status cell of each row, or None where the row is None.
+
+    This is :meth:`SheetGrid.cell` written inline, because it runs once per
+    status write.
+    """
+    sheet_rows, count = grid.rows, len(grid.rows)
+    return [
+        (values[column] if column < len(values := sheet_rows[row - 1]) else None)
+        if row is not None and 0 < row <= count
+        else None
+        for row in rows
+    ]
 
 
 def _cell_unchanged(write: StatusWrite, row: int, current: CellValue) -> bool:

