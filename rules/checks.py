@@ -91,7 +91,8 @@ class AllowedList:
 
 
 # A check of the deals in one stage, given the rules of that stage and the
-# run's context. It returns its findings in the order of the deals.
+# run's context. It keeps each deal's findings in the order a check of that
+# deal alone would give, but may list them field by field, not deal by deal.
 StageCheck = Callable[["StageDeals", "CheckContext"], list[Finding]]
 
 
@@ -236,8 +237,8 @@ def check_deals(
         for check in stage_deals.rules.checks:
             findings += check(stage_deals, context)
 
-    # Each check returns its findings in deal order, so a stable sort by row
-    # puts the findings of every row back in the order of DEAL_CHECKS.
+    # A stable sort by row keeps each row's findings in the order the checks
+    # listed them, which is the order of DEAL_CHECKS after any duplicate-id.
     findings.sort(key=attrgetter("row"))
     return findings
 

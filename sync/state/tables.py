@@ -88,8 +88,12 @@ runs = sa.Table(
     sa.Column("error", sa.Text),
     # True once save_snapshot stored this run's snapshot (possibly of no deals).
     sa.Column("has_snapshot", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Migration 0001 passed the full name "ck_runs_outcome", to which the naming
+    # convention added its prefix again. A new database, built from this table,
+    # gets the same name as a migrated one.
     sa.CheckConstraint(
-        "outcome IN ('ok', 'failed', 'skipped', 'deferred')", name="outcome"
+        "outcome IN ('ok', 'failed', 'skipped', 'deferred')",
+        name=sa.schema.conv("ck_runs_ck_runs_outcome"),
     ),
     sa.Index(None, "workbook_key", "id"),
 )

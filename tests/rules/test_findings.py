@@ -68,3 +68,19 @@ def test_finding_survives_pickle_and_replace() -> None:
     assert pickle.loads(pickle.dumps(finding)) == finding
     assert dataclasses.replace(finding, row=9).row == 9
     assert dataclasses.replace(finding, row=9).params == finding.params
+
+
+def test_finding_none_params_become_empty() -> None:
+    finding = Finding(Code.MISSING_ID, Severity.ERROR, 4, params=None)
+
+    assert finding.params == {}
+
+
+def test_finding_repr_names_every_field() -> None:
+    finding = Finding(Code.MISSING_ID, Severity.ERROR, 4, deal_id="D-4")
+
+    assert repr(finding) == (
+        "Finding(code=<Code.MISSING_ID: 'missing-id'>, "
+        "severity=<Severity.ERROR: 'error'>, row=4, column=None, value=None, "
+        "deal_id='D-4', field=None, params={})"
+    )

@@ -117,7 +117,7 @@ def migrated_url(state_url: str, request: pytest.FixtureRequest, tmp_path: Path)
 
 
 def schema_of(url: str) -> dict[str, Any]:
-    """Return every table's columns, keys and indexes as the database reports them."""
+    """Return each table's columns, keys, indexes and checks from the database."""
     engine = sa.create_engine(url)
     inspector = sa.inspect(engine)
     schema = {
@@ -130,6 +130,7 @@ def schema_of(url: str) -> dict[str, Any]:
             inspector.get_foreign_keys(table),
             sorted(inspector.get_indexes(table), key=lambda index: index["name"]),
             inspector.get_unique_constraints(table),
+            inspector.get_check_constraints(table),
         )
         for table in sorted(inspector.get_table_names())
     }
