@@ -508,7 +508,7 @@ def _unknown_values(
 
 def _silenced_positions(stage_deals: StageDeals, as_of: dt.date) -> set[int]:
     # The positions of the deals that are snoozed or acknowledged. Most deals
-    # are neither, so only the others cost a call.
+    # have both cells blank, so is_silenced runs only for the others.
     values = stage_deals.values
     marks = zip(values[SNOOZE_FIELD], values[ACKNOWLEDGED_FIELD], strict=True)
     return {
@@ -526,11 +526,10 @@ def _check_next_step_present(
     if stage is None or not stage_deals.rules.next_step_required:
         return []
 
+    deals_and_dates = enumerate(zip(stage_deals.deals, due_dates, strict=True))
     undated = [
         deal
-        for position, (deal, due) in enumerate(
-            zip(stage_deals.deals, due_dates, strict=True)
-        )
+        for position, (deal, due) in deals_and_dates
         if not isinstance(due, dt.date)
         and position not in silenced
         and is_blank(deal.raw.get(NEXT_STEP_DATE_FIELD))
@@ -543,7 +542,8 @@ def _check_next_step_present(
 
 
 def _dates_in(values: Iterable[ParsedValue | None]) -> set[dt.date]:
-    # The distinct dates among ``values``, which repeat a few hundred dates.
+    # The distinct dates among ``values``. A large sheet repeats a few hundred
+    # dates, so the set is small.
     return {value for value in set(values) if isinstance(value, dt.date)}
 
 
