@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from sync.state.engine import state_url as database_url
 from sync.state.errors import StateError
 from sync.state.schema import (
     HEAD_REVISION,
@@ -100,23 +101,18 @@ def test_newer_database_is_left_alone(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def engine_url(location: str) -> str:
-    """Return the SQLAlchemy URL of a state location: a file path or a URL."""
-    return location if "://" in location else f"sqlite:///{location}"
-
-
 @pytest.fixture
 def migrated_url(state_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Return a second database on ``state_url``'s backend, built by migrations."""
     if "://" in state_url:
         url = new_postgres_database(request.getfixturevalue("postgres_server"))
     else:
-        url = engine_url(str(tmp_path / "migrated.sqlite"))
+        url = f"sqlite:///{tmp_path}/migrated.sqlite"
     command.upgrade(alembic_config(url), "head")
     return url
 
 
-def schema_of(url: str) -> dict[str, Any]:
+def schema_of(url: str | sa.URL) -> dict[str, Any]:
     """Return each table's columns, keys, indexes and checks from the database."""
     engine = sa.create_engine(url)
     inspector = sa.inspect(engine)
@@ -143,12 +139,12 @@ def test_new_database_schema_matches_migrations(
 ) -> None:
     StateStore.open(state_url).close()
 
-    assert schema_of(engine_url(state_url)) == schema_of(migrated_url)
+    assert schema_of(database_url(state_url)) == schema_of(migrated_url)
 
 
 def test_new_database_records_head_revision(state_url: str) -> None:
     StateStore.open(state_url).close()
-    engine = sa.create_engine(engine_url(state_url))
+    engine = sa.create_engine(database_url(state_url))
 
     with engine.connect() as connection:
         assert schema_revisions(connection) == [HEAD_REVISION]
