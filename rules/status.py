@@ -37,9 +37,7 @@ def status_text(findings: Sequence[Finding], locale: Locale) -> str:
     problems = [item for item in findings if item.severity is not Severity.INFO]
     if not problems:
         return OK_TEXT[locale]
-    # The findings are those of one row, whatever rows they name.
-    worst = _worst_by_row([0] * len(problems), problems)[0]
-    return _problem_status(worst, len(problems), locale)
+    return _problem_status(_worst_problem(problems), len(problems), locale)
 
 
 def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
@@ -68,8 +66,17 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
     }
 
 
+def _worst_problem(problems: Sequence[Finding]) -> Finding:
+    """Return the first error, or the first problem when none is an error."""
+    error = Severity.ERROR
+    for item in problems:
+        if item.severity is error:
+            return item
+    return problems[0]
+
+
 def _worst_by_row(rows: list[int], problems: list[Finding]) -> dict[int, Finding]:
-    """Return each row's first error, or its first problem when it has no error."""
+    """Return :func:`_worst_problem` of each row's problems, for all rows at once."""
     # Building a dict keeps the last value given for a key, so pairs given in
     # reverse order keep each row's first problem, then its first error.
     worst = dict(zip(reversed(rows), reversed(problems), strict=True))
