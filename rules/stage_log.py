@@ -34,14 +34,13 @@ from rules.history import Transition
 from rules.metrics import funnel_stages
 from rules.transitions import (
     SEEN_ON_INDEX,
+    TO_STAGE_INDEX,
     deals_by_unique_id,
     stage_column_finding,
 )
 
 # The deal ID of a transition or of a Stage log line.
 DEAL_ID = attrgetter("deal_id")
-# The stage a transition goes to.
-TO_STAGE = itemgetter(Transition._fields.index("to_stage"))
 
 
 class StageStay(NamedTuple):
@@ -355,7 +354,7 @@ def _funnel_paths(
     # Positions are looked up over whole columns in C, and only a transition
     # into a funnel stage extends a path (0.058 s -> 0.046 s, 100k transitions).
     deal_ids = list(map(DEAL_ID, by_day))
-    steps = list(map(positions.get, map(TO_STAGE, by_day)))
+    steps = list(map(positions.get, map(itemgetter(TO_STAGE_INDEX), by_day)))
 
     paths: dict[str, tuple[int, ...]] = {}
     for deal_id, position in zip(deal_ids, steps, strict=True):

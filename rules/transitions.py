@@ -39,6 +39,7 @@ AMOUNT_FIELD = "amount"
 ROW_INDEX = DealSnapshot._fields.index("row")
 SEEN_ON_INDEX = Transition._fields.index("seen_on")
 DEAL_ID_INDEX = Transition._fields.index("deal_id")
+TO_STAGE_INDEX = Transition._fields.index("to_stage")
 
 # Build a named tuple from a tuple of its fields in C, because calling the
 # class runs its generated __new__ in Python, once per deal.
