@@ -21,6 +21,18 @@ def read(
     return read_deals(grid, match_columns(grid, pipeline), pipeline)
 
 
+def read_two_leads(
+    pipeline: Pipeline, header: str, cells: tuple[CellValue, CellValue]
+) -> tuple[list[Deal], list[Finding]]:
+    """Read deals D-1 and D-2 in Lead, with ``cells`` under ``header``."""
+    return read(
+        pipeline,
+        ["Deal ID", "Stage", header],
+        ["D-1", "Lead", cells[0]],
+        ["D-2", "Lead", cells[1]],
+    )
+
+
 def codes_of(findings: list[Finding]) -> list[tuple[int | None, Code]]:
     return [(finding.row, finding.code) for finding in findings]
 
@@ -571,12 +583,7 @@ def test_equal_number_and_flag_parse_apart(
     amounts: list[float | None],
     flag_row: int,
 ) -> None:
-    deals, findings = read(
-        english_pipeline,
-        ["Deal ID", "Stage", "Amount"],
-        ["D-1", "Lead", cells[0]],
-        ["D-2", "Lead", cells[1]],
-    )
+    deals, findings = read_two_leads(english_pipeline, "Amount", cells)
 
     assert [deal.values.get("amount") for deal in deals] == amounts
     assert codes_of(findings) == [(flag_row, Code.BAD_AMOUNT)]
@@ -597,12 +604,7 @@ def test_equal_text_cells_of_two_types(
     cells: tuple[CellValue, CellValue],
     accounts: list[str],
 ) -> None:
-    deals, findings = read(
-        english_pipeline,
-        ["Deal ID", "Stage", "Account"],
-        ["D-1", "Lead", cells[0]],
-        ["D-2", "Lead", cells[1]],
-    )
+    deals, findings = read_two_leads(english_pipeline, "Account", cells)
 
     assert [deal.values["account"] for deal in deals] == accounts
     assert findings == []
