@@ -209,15 +209,37 @@ def test_empty_grid_gives_valid_sheet() -> None:
     assert "<sheetData></sheetData>" in xml
 
 
-def test_equal_numbers_and_booleans_kept_apart() -> None:
-    xml = render_tab(
-        GeneratedTab("T", [["H"], [1], [True], [1.5], [1.0]]),
-        StyleSheet(DEFAULT_STYLES, "w"),
-    ).decode()
+@pytest.mark.parametrize(
+    ("column", "expected_rows"),
+    [
+        (
+            [1, True, 1.5, 1.0],
+            [
+                '<row r="2"><c r="A2"><v>1</v></c></row>',
+                '<row r="3"><c r="A3" t="b"><v>1</v></c></row>',
+                '<row r="5"><c r="A5"><v>1</v></c></row>',
+            ],
+        ),
+        (
+            [7, 10**15, -(10**15)],
+            [
+                '<row r="2"><c r="A2"><v>7</v></c></row>',
+                '<row r="3"><c r="A3"><v>1000000000000000.0</v></c></row>',
+                '<row r="4"><c r="A4"><v>-1000000000000000.0</v></c></row>',
+            ],
+        ),
+    ],
+    ids=["equal-numbers-and-booleans-apart", "huge-integers-as-floats"],
+)
+def test_numbers_written_by_kind(
+    column: list[CellValue], expected_rows: list[str]
+) -> None:
+    grid: list[list[CellValue]] = [["H"], *([value] for value in column)]
 
-    assert '<row r="2"><c r="A2"><v>1</v></c></row>' in xml
-    assert '<row r="3"><c r="A3" t="b"><v>1</v></c></row>' in xml
-    assert '<row r="5"><c r="A5"><v>1</v></c></row>' in xml
+    xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
+
+    for row in expected_rows:
+        assert row in xml
 
 
 def test_rows_without_values_left_out() -> None:
@@ -242,25 +264,43 @@ def test_one_text_escaped_among_plain_text() -> None:
     assert '<t xml:space="preserve">_x005F_x0041_</t>' in xml
 
 
-def test_second_block_rows_numbered_in_order() -> None:
-    grid: list[list[CellValue]] = [["H"]] + [[n] for n in range(1, 5001)]
+@pytest.mark.parametrize(
+    ("top_rows", "values", "expected_rows", "row_count"),
+    [
+        (
+            [["H"]],
+            range(1, 5001),
+            [
+                '<row r="4097"><c r="A4097"><v>4096</v></c></row>',
+                '<row r="4098"><c r="A4098"><v>4097</v></c></row>',
+            ],
+            5001,
+        ),
+        (
+            [["Banner"], [], ["Row"]],
+            range(5000),
+            [
+                '<row r="4112"><c r="A4112"><v>4108</v></c></row>',
+                '<row r="4113"><c r="A4113"><v>4109</v></c></row>',
+            ],
+            5002,
+        ),
+    ],
+    ids=["header-row", "top-block"],
+)
+def test_block_rows_numbered_in_order(
+    top_rows: list[list[CellValue]],
+    values: range,
+    expected_rows: list[str],
+    row_count: int,
+) -> None:
+    grid: list[list[CellValue]] = [*top_rows, *([n] for n in values)]
 
     xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
 
-    assert '<row r="4097"><c r="A4097"><v>4096</v></c></row>' in xml
-    assert '<row r="4098"><c r="A4098"><v>4097</v></c></row>' in xml
-    assert xml.count("<row ") == 5001
-
-
-def test_huge_integers_written_as_floats() -> None:
-    xml = render_tab(
-        GeneratedTab("T", [["H"], [7], [10**15], [-(10**15)]]),
-        StyleSheet(DEFAULT_STYLES, "w"),
-    ).decode()
-
-    assert '<row r="2"><c r="A2"><v>7</v></c></row>' in xml
-    assert '<row r="3"><c r="A3"><v>1000000000000000.0</v></c></row>' in xml
-    assert '<row r="4"><c r="A4"><v>-1000000000000000.0</v></c></row>' in xml
+    for row in expected_rows:
+        assert row in xml
+    assert xml.count("<row ") == row_count
 
 
 def test_repeated_text_escaped_in_every_row() -> None:
@@ -313,13 +353,3 @@ def test_top_rows_written_as_own_block() -> None:
     assert '<row r="16"><c r="A16"><v>12</v></c></row>' in first_block
     assert '<row r="17">' not in first_block
     assert pieces[3].decode().startswith('<row r="17"><c r="A17"><v>13</v></c></row>')
-
-
-def test_rows_after_top_block_numbered_in_order() -> None:
-    grid: list[list[CellValue]] = [["Banner"], [], ["Row"], *([n] for n in range(5000))]
-
-    xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
-
-    assert '<row r="4112"><c r="A4112"><v>4108</v></c></row>' in xml
-    assert '<row r="4113"><c r="A4113"><v>4109</v></c></row>' in xml
-    assert xml.count("<row ") == 5002
