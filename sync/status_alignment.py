@@ -228,18 +228,8 @@ def _row_by_content(
 def _status_cells_now(
     grid: SheetGrid, column: int, rows: list[int | None]
 ) -> list[CellValue]:
-    """Return the status cell of each row, or None where the row is None.
-
-    This is :meth:`SheetGrid.cell` written inline, because it runs once per
-    status write.
-    """
-    sheet_rows, count = grid.rows, len(grid.rows)
-    return [
-        (values[column] if column < len(values := sheet_rows[row - 1]) else None)
-        if row is not None and 0 < row <= count
-        else None
-        for row in rows
-    ]
+    """Return the status cell of each row, or None where the row is None."""
+    return [None if row is None else grid.cell(row, column) for row in rows]
 
 
 def _cell_unchanged(write: StatusWrite, row: int, current: CellValue) -> bool:
