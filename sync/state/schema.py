@@ -126,9 +126,9 @@ def schema_revisions(connection: sa.Connection) -> list[str]:
 
 def recorded_revisions(connection: sa.Connection) -> list[str]:
     """Return the revisions in ``alembic_version``, within the caller's transaction."""
-    if not sa.inspect(connection).has_table("alembic_version"):
+    if not sa.inspect(connection).has_table(VERSION_TABLE.name):
         return []
-    query = sa.text("SELECT version_num FROM alembic_version")
+    query = sa.select(VERSION_TABLE.c.version_num)
     return [str(revision) for revision in connection.execute(query).scalars()]
 
 
