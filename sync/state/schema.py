@@ -3,7 +3,7 @@
 The migrations ship inside the package (``sync/state/migrations``), so an
 installed wheel can upgrade a database as well as a checkout can. An empty
 database gets the newest schema straight from :mod:`sync.state.tables` instead,
-which a test checks is what the migrations build. To write a
+and a test checks that it matches what the migrations build. To write a
 new migration from a checkout::
 
     from alembic import command

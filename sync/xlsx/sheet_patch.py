@@ -72,8 +72,8 @@ _NAME_ENDS = b" \t\r\n/>"
 # A cell's byte range and start tag, or an empty range and None for a new cell.
 CellSlot = tuple[int, int, bytes | None]
 
-# The style of each row's new status cell, and where the status cell it
-# replaces starts, by the row's index, for the rows that have one.
+# The style of each target row's new status cell, and for the rows that have
+# an old status cell, where that cell starts, keyed by the row's index.
 StatusSlots = tuple[list[bytes | None], dict[int, int]]
 
 # A window's row numbers, rows, the rest after them, each target row's index
@@ -190,9 +190,10 @@ class _StatusWriter:
         self.row_tag = re.compile(
             rb"<" + p + rb'row(?:\s+r\s*=\s*"(\d+)")?(?=[\s/>])([^>]*)>'
         )
-        # Matches every row start tag. Group 1 is the row number only for a tag
-        # that patch_window_rows handles: r first in double quotes, not
-        # self-closing, and no customFormat (a formatted row styles new cells).
+        # Matches every row start tag, with the row number in group 1 only for a
+        # row that patch_window_rows handles. Such a tag has r first in double
+        # quotes, is not self-closing and has no customFormat, because a
+        # formatted row gives new cells its style.
         self.row_start = re.compile(
             rb"<" + p + rb'row(?:\s+r="(\d+)"(?![^>]*customFormat)[^>/]*>)?'
         )
@@ -206,8 +207,8 @@ class _StatusWriter:
         self.cell_any = b"<" + prefix + b"c"
         self.cell_ref_open = b"<" + prefix + b'c r="'
         self.exact_open = self.cell_ref_open + self.letter
-        # The bytes of a cell start tag that give its column: <c r=" and the
-        # next 3 bytes, which contain the column letters.
+        # Length of <c r=" and the next 3 bytes, which contain the column letters
+        # of a cell reference.
         self.head_width = len(self.cell_ref_open) + 3
         self.row_extension = b"<" + prefix + b"extLst"
         self.formula_open = b"<" + prefix + b"f"
@@ -364,7 +365,7 @@ class _StatusWriter:
         self.rows_inserted = check_order
 
     def patch_window_rows(self) -> bytes | None:
-        """Return the window with the status cell of each target row at its end.
+        """Write the status cell at the end of each target row and return the window.
 
         This covers the usual runs. On a first run every row gets a status cell
         after its last cell. On later runs the status cell is the last cell of

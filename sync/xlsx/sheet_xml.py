@@ -51,7 +51,8 @@ MAX_INTEGER_TEXT = 10**15
 
 # Number of grid rows rendered together, column by column.
 ROWS_PER_BLOCK = 4096
-# Rows in the first block, which contains the headers at the top of a tab.
+# Rows at the top of a tab, the header row among them, rendered apart from the
+# large blocks.
 FIRST_BLOCK_ROWS = 16
 
 
@@ -339,8 +340,8 @@ def _blocks(row_count: int) -> Iterator[tuple[int, int]]:
 
     The first block is short because the rows at the top of a generated tab
     are table headers and blank rows, whose values differ in kind from the
-    column below them. Kept out of the large blocks, they no longer send a
-    whole block's columns through the slower path for mixed kinds.
+    column below them. Kept out of the large blocks, they do not send a whole
+    block's columns through the slower path for mixed kinds.
     """
     start = 1
     end = min(FIRST_BLOCK_ROWS, row_count)
