@@ -195,9 +195,9 @@ def _header_texts(grid: SheetGrid, header_row: int) -> list[str]:
 def _content_width(rows: Sequence[list[CellValue]]) -> int:
     """Return the number of columns up to the last non-blank cell of any row.
 
-    Columns are tested from the widest row's last one leftwards, and a test
-    ends at the column's first filled cell, so a filled last column takes a
-    few cells, not one loop step per row.
+    Columns are tested from the widest row's last one leftwards, and each test
+    stops at the column's first filled cell. So a filled last column costs a
+    few cell reads, not one loop step per row.
     """
     width = max(map(len, rows), default=0)
     while width and _is_blank_column(rows, width - 1):

@@ -291,8 +291,8 @@ def _deal_columns(
     probabilities = _numbers(values["probability"])
 
     # Numbers go in as arrays, so that pandas need not infer their type. NumPy
-    # turns None into NaN in a float array. The stage's attributes are read
-    # with ``map`` in C, because a deal has one of a few stage objects.
+    # turns None into NaN in a float array. The stages' names and outcomes are
+    # read with ``map`` and ``attrgetter``, which run in C without a Python call.
     return {
         "stage": list(map(attrgetter("name"), stages)),
         "outcome": list(
@@ -404,7 +404,7 @@ def _funnel_counts(
 
 def _breakdown(frame: pd.DataFrame, field_name: str) -> Breakdown:
     column = _group_columns([field_name])[0]
-    # A dict per group, because taking a row of the frame builds a Series.
+    # Each group's sums become a dict, because ``.loc`` of one row builds a Series.
     sums = frame.groupby(column)[_SUM_COLUMNS].sum().to_dict("index")
     keys = sorted(sums, key=lambda key: (key == "", str(key).casefold(), key))
 

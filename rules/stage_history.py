@@ -89,8 +89,8 @@ def apply_history(
 
 
 def _recent(transitions: list[Transition], as_of: dt.date) -> list[Transition]:
-    # Each day is compared with one cutoff day instead of subtracted from as_of
-    # (0.007 s -> 0.005 s for 100k transitions).
+    # Comparing each day with one cutoff date, not subtracting it from as_of,
+    # took 0.005 s instead of 0.007 s for 100k transitions.
     cutoff = as_of - dt.timedelta(days=TRANSITION_NOTICE_DAYS)
     return [transition for transition in transitions if transition.seen_on > cutoff]
 
@@ -98,12 +98,12 @@ def _recent(transitions: list[Transition], as_of: dt.date) -> list[Transition]:
 def _reuse_equal(
     previous: list[DealSnapshot] | None, snapshots: list[DealSnapshot]
 ) -> list[DealSnapshot]:
-    """Return ``previous`` in place of an equal snapshot, else ``snapshots``.
+    """Return ``previous`` when it equals ``snapshots``, else ``snapshots``.
 
-    The diff and the caller's check for a snapshot to store then compare the
-    list with itself, a pass over pointers. So an unchanged sheet of 100k deals
-    costs one 0.02 s comparison, this one, instead of two. A changed sheet ends
-    this comparison at its first difference.
+    With the stored list reused, the diff and the caller's check for a new
+    snapshot to store compare a list with itself, which is a pass over pointers.
+    So an unchanged sheet of 100k deals needs one full 0.02 s comparison, this
+    one, instead of two. On a changed sheet this one stops at the first change.
     """
     if previous is not None and snapshots == previous:
         return previous

@@ -351,8 +351,8 @@ def _funnel_paths(
     an empty path counts at no stage.
     """
     by_day = sorted(transitions, key=itemgetter(SEEN_ON_INDEX))
-    # Positions are looked up over whole columns in C, and only a transition
-    # into a funnel stage extends a path (0.058 s -> 0.046 s, 100k transitions).
+    # ``map`` reads the IDs and positions of all transitions in C, and only a
+    # move into a funnel stage extends a path: 0.046 s, not 0.058 s, for 100k.
     deal_ids = list(map(DEAL_ID, by_day))
     steps = list(map(positions.get, map(itemgetter(TO_STAGE_INDEX), by_day)))
 

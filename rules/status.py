@@ -50,8 +50,8 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
     Before: ``[WARN overdue on row 5, ERROR missing Account on row 5, INFO on
     row 6]``. After: ``{5: "ERROR: missing Account (+1 more)"}``.
     """
-    # Rows are counted, and each row's worst finding is picked, in C loops over
-    # whole columns (0.055 s for 86k findings, against 0.063 s one by one).
+    # Counter counts the rows and dict() picks each row's worst problem, mostly
+    # in C: 0.055 s for 86k findings, against 0.063 s with a loop per finding.
     info = Severity.INFO
     problems = [
         item for item in findings if item.severity is not info and item.row is not None

@@ -163,7 +163,7 @@ def test_row_statuses_equal_status_text(locale: Locale) -> None:
     assert statuses == {5: status_text(findings, locale)}
 
 
-def test_row_statuses_pick_first_problem_per_row() -> None:
+def test_row_statuses_pick_worst_problem() -> None:
     findings = [
         on_row(overdue("4"), 7),
         overdue("5"),
