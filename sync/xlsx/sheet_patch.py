@@ -303,10 +303,11 @@ class _StatusWriter:
                 "again, then run again."
             )
         self._start_window(window, end)
-        appended = self.patch_window_rows()
-        if appended is None:
+        patched: bytes | bytearray | None = self.patch_window_rows()
+        if patched is None:
             self.patch_rows()
-        self._emit(self.out if appended is None else appended, self.view[:end])
+            patched = self.out
+        self._emit(patched, self.view[:end])
 
     def _start_window(self, window: bytes, end: int) -> None:
         self.xml, self.view, self.content_end = window, memoryview(window), end
