@@ -114,7 +114,7 @@ def _changed_status_cells(
     statuses = row_statuses(findings, locale)
     ok = status_text([], locale)
     expected = [statuses.get(deal.row, ok) for deal in deals]
-    current = _status_cells_of(grid, deals, status_column)
+    current = [grid.cell(deal.row, status_column) for deal in deals]
     # On a run without changes every status matches, and the ID checks below
     # can be left out.
     if expected == current:
@@ -134,23 +134,6 @@ def _changed_status_cells(
         )
         for deal, key, value, now in zip(deals, keys, expected, current, strict=True)
         if value != now
-    ]
-
-
-def _status_cells_of(
-    grid: SheetGrid, deals: Sequence[Deal], status_column: int
-) -> list[CellValue]:
-    """Return each deal's status cell as :meth:`SheetGrid.cell` reads it.
-
-    The rows are indexed directly, because a call to ``cell`` per deal took
-    twice as long: 0.015 s against 0.008 s for 100k deals.
-    """
-    rows = grid.rows
-    count = len(rows)
-    deal_rows = [rows[deal.row - 1] if 0 < deal.row <= count else () for deal in deals]
-    return [
-        values[status_column] if status_column < len(values) else None
-        for values in deal_rows
     ]
 
 
