@@ -580,11 +580,14 @@ class _StatusWriter:
 
         ``head`` is the first ``head_width`` bytes of the tag, such as
         ``<c r="Q12``. Returns None when the tag does not start with an ``r``
-        attribute.
+        attribute or its value does not start with column letters, so the row
+        is scanned as :meth:`_scan_cells` reads such a cell.
         """
         if not head.startswith(self.cell_ref_open):
             return None
         letters = head[len(self.cell_ref_open) :].rstrip(b'0123456789"')
+        if not letters.isalpha():
+            return None
         column = self._columns.get(letters)
         if column is None:
             column = self._columns[letters] = column_index(letters.decode())

@@ -555,6 +555,25 @@ def test_disordered_rows_rejected(rows: bytes) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "reference",
+    [b"\xc3", b"", b"12", b"B 2"],
+    ids=["cut-off-character", "empty", "digits", "space"],
+)
+def test_status_after_unreadable_reference(reference: bytes) -> None:
+    last_cell = b'<c r="' + reference + b'"><v>1</v></c>'
+    rows = b'<row r="2">' + CELL_A2 + last_cell + b"</row>"
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert result == (
+        b'<row r="2">'
+        + CELL_A2
+        + last_cell
+        + b'<c r="C2" t="inlineStr"><is><t xml:space="preserve">OK</t></is></c></row>'
+    )
+
+
 def test_untouched_rows_copied_byte_for_byte() -> None:
     rows = b'<row r="1" ht="20" customHeight="1"><c r="A1" t="s"><v>9</v></c></row>\n  '
     rows += b'<row r="2">' + CELL_A2 + b"</row>"
