@@ -26,6 +26,7 @@ from rules.headers import match_columns
 from sync.atomic import find_lock_file
 from sync.run import check_generated_tab_names, read_existing_tabs
 from sync.sources.base import WorkbookSource
+from sync.sources.read_only import is_read_only_format, read_only_error
 from sync.sources.registry import open_source
 
 if TYPE_CHECKING:
@@ -156,8 +157,17 @@ def _excel_source_checks(
     opened: list[WorkbookSource] = []
     checklist.run("Workbook", lambda: _check_workbook(pipeline, location, opened))
     path = Path(location or pipeline.source.path or "")
+    # Shown only for formats pipesheet reads but cannot write, where it fails.
+    if is_read_only_format(path):
+        checklist.run("Writable", lambda: _check_writable(path), blocking=False)
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
     return opened[0] if opened else None
+
+
+def _check_writable(path: Path) -> str:
+    if is_read_only_format(path):
+        raise read_only_error(path)
+    return f"pipesheet writes {path.suffix} workbooks"
 
 
 def _check_workbook(

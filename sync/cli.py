@@ -292,7 +292,7 @@ def run(
     from sync.state.store import StateStore
 
     if no_state:
-        workbook = open_source(pipeline, source, output)
+        workbook = open_source(pipeline, source, output, writes=not dry_run)
         result = run_sync(
             pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
         )

@@ -17,9 +17,14 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def _open_excel(
-    pipeline: Pipeline, location: str | None, output: Path | None
+    pipeline: Pipeline, location: str | None, output: Path | None, writes: bool
 ) -> WorkbookSource:
     from sync.sources.excel import ExcelWorkbook
+    from sync.sources.read_only import (
+        ReadOnlyWorkbook,
+        is_read_only_format,
+        read_only_error,
+    )
 
     path = location or pipeline.source.path
     if not path:
@@ -29,11 +34,15 @@ def _open_excel(
         )
     setting = "--source" if location else "source.path"
     check_workbook_path(Path(path), setting)
+    if is_read_only_format(Path(path)):
+        if writes or output is not None:
+            raise read_only_error(Path(path))
+        return ReadOnlyWorkbook(Path(path))
     return ExcelWorkbook(Path(path), output=output)
 
 
 def _open_google_sheets(
-    pipeline: Pipeline, location: str | None, output: Path | None
+    pipeline: Pipeline, location: str | None, output: Path | None, writes: bool
 ) -> WorkbookSource:
     from sync.sources.google_sheets import GoogleSpreadsheet
 
@@ -92,7 +101,9 @@ def check_workbook_path(path: Path, setting: str) -> None:
         )
 
 
-OPENERS: dict[SourceKind, Callable[[Pipeline, str | None, Path | None], WorkbookSource]]
+OPENERS: dict[
+    SourceKind, Callable[[Pipeline, str | None, Path | None, bool], WorkbookSource]
+]
 OPENERS = {
     SourceKind.EXCEL: _open_excel,
     SourceKind.GOOGLE_SHEETS: _open_google_sheets,
@@ -100,11 +111,18 @@ OPENERS = {
 
 
 def open_source(
-    pipeline: Pipeline, location: str | None = None, output: Path | None = None
+    pipeline: Pipeline,
+    location: str | None = None,
+    output: Path | None = None,
+    *,
+    writes: bool = False,
 ) -> WorkbookSource:
     """Open the pipeline's workbook, or the one at ``location`` when given.
 
+    :param writes: whether the caller will write to the workbook; a file in a
+        format pipesheet only reads (.ods, .xls) is then refused at once.
     :raises DefinitionError: the definition's source kind has no backend here.
+    :raises UnsupportedWorkbookError: a write to a format pipesheet only reads.
     """
     kind = pipeline.source.kind
     opener = OPENERS.get(kind)
@@ -114,4 +132,4 @@ def open_source(
             f"Definition {pipeline.name!r}: source.kind {kind.value!r} is not "
             f"available in this version; available kinds: {available}."
         )
-    return opener(pipeline, location, output)
+    return opener(pipeline, location, output, writes)

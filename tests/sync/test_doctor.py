@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from tests.sync.fake_spreadsheets import (
     upload_workbook,
     write_key_file,
 )
+from tests.sync.test_read_only import FIXTURES
 
 DEALS: list[list[CellValue]] = [DEALS_HEADER, ["D-1", "Acme", "Lead", 100, None]]
 ACCOUNTS: list[list[CellValue]] = [["Account"], ["Acme"], ["Beta"]]
@@ -274,6 +276,28 @@ def test_workbook_open_in_excel_fails(starter: Path) -> None:
         "✗ Not open      Workbook 'pipeline.xlsx' is open in Excel, so a run would "
         "not write. Close it; if nobody has it open, delete the lock file "
         f"{str(starter.with_name('~$pipeline.xlsx'))!r}."
+    )
+
+
+def test_read_only_workbook_fails_writable(tmp_path: Path) -> None:
+    path = Path(shutil.copy(FIXTURES / "starter.ods", tmp_path))
+
+    result = run_doctor("b2b-en", "--source", str(path))
+
+    assert result.exit_code == 1
+    assert [line[:16] for line in lines(result)[:4]] == [
+        "✓ Definition    ",
+        "✓ Workbook      ",
+        "✗ Writable      ",
+        "✓ Not open      ",
+    ]
+    assert (
+        "'starter.ods' is an OpenDocument spreadsheet (.ods), which"
+        in (lines(result)[2])
+    )
+    assert any(
+        line.startswith("✓ Columns       all 7 required columns")
+        for line in lines(result)
     )
 
 
