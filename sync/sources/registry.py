@@ -19,12 +19,10 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 def _open_excel(
     pipeline: Pipeline, location: str | None, output: Path | None, writes: bool
 ) -> WorkbookSource:
+    from sync.sources.csv_table import CsvTable
     from sync.sources.excel import ExcelWorkbook
-    from sync.sources.read_only import (
-        ReadOnlyWorkbook,
-        is_read_only_format,
-        read_only_error,
-    )
+    from sync.sources.read_only import is_read_only_format, read_only_error
+    from sync.sources.read_only_workbook import ReadOnlyWorkbook
 
     path = location or pipeline.source.path
     if not path:
@@ -37,6 +35,8 @@ def _open_excel(
     if is_read_only_format(Path(path)):
         if writes or output is not None:
             raise read_only_error(Path(path))
+        if Path(path).suffix.lower() == ".csv":
+            return CsvTable(Path(path), pipeline.source.tab)
         return ReadOnlyWorkbook(Path(path))
     return ExcelWorkbook(Path(path), output=output)
 
@@ -120,7 +120,7 @@ def open_source(
     """Open the pipeline's workbook, or the one at ``location`` when given.
 
     :param writes: whether the caller will write to the workbook; a file in a
-        format pipesheet only reads (.ods, .xls) is then refused at once.
+        format pipesheet only reads (.ods, .xls, .csv) is then rejected at once.
     :raises DefinitionError: the definition's source kind has no backend here.
     :raises UnsupportedWorkbookError: a write to a format pipesheet only reads.
     """

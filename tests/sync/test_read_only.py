@@ -25,7 +25,7 @@ from sync.plan import WritePlan
 from sync.run import run_sync
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.excel_read_ahead import start_read_ahead, take_read_ahead
-from sync.sources.read_only import ReadOnlyWorkbook
+from sync.sources.read_only_workbook import ReadOnlyWorkbook
 from sync.sources.registry import open_source
 from sync.starter import build_starter_workbook
 
