@@ -485,9 +485,9 @@ def _progress(quiet: bool) -> Progress | None:
 def start_reading_workbook(pipeline: Pipeline, source: str | None) -> None:
     """Start parsing an Excel pipeline tab while the command imports the rest."""
     location = source or pipeline.source.path
-    # python-calamine reads every Excel-kind file but CSV.
+    # python-calamine reads every Excel-kind file but CSV and TSV text.
     excel = pipeline.source.kind is SourceKind.EXCEL
-    if excel and location and not location.lower().endswith(".csv"):
+    if excel and location and not location.lower().endswith((".csv", ".tsv")):
         start_read_ahead(Path(location), pipeline.source.tab)
 
 

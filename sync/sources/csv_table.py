@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import logging
+import re
 from pathlib import Path
 
 from config.errors import SheetLayoutError, SourceError, UnsupportedWorkbookError
@@ -32,10 +34,12 @@ logger = logging.getLogger(__name__)
 DELIMITERS = (",", ";", "\t")
 # Lines of the file looked at to choose the delimiter.
 SAMPLE_LINES = 50
+# Excel's first-line hint naming the delimiter, such as "sep=;".
+SEPARATOR_HINT = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n)")
 
 
 class CsvTable:
-    """A local .csv file read as the one tab ``tab``."""
+    """A local .csv or .tsv file read as the one tab ``tab``."""
 
     def __init__(self, path: Path, tab: str) -> None:
         self._path = path
@@ -90,20 +94,23 @@ class CsvTable:
 
     def _read_rows(self) -> list[list[CellValue]]:
         text = self._decoded_text()
-        delimiter = choose_delimiter(text)
-        reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+        # Excel writes and reads a first line "sep=;" that names the delimiter,
+        # and does not show it as a row.
+        hint = SEPARATOR_HINT.match(text)
+        if hint is not None:
+            delimiter, text = hint.group(1), text[hint.end() :]
+        else:
+            delimiter = choose_delimiter(text)
+
         try:
-            rows: list[list[CellValue]] = [
-                [cell or None for cell in row] for row in reader
-            ]
+            rows = parse_csv(text, delimiter)
         except csv.Error as error:
             raise UnsupportedWorkbookError(
-                f"Workbook {self.name!r} is not valid CSV at line "
-                f"{reader.line_num}: {error}. Open it in a spreadsheet program "
-                "and save it as CSV or .xlsx again."
+                f"Workbook {self.name!r} is not valid CSV: {error}. Open it in a "
+                "spreadsheet program and save it as CSV or .xlsx again."
             ) from error
         logger.debug("Read %d CSV rows from %s", len(rows), self.name)
-        return rows
+        return [[cell or None for cell in row] for row in rows]
 
     def _decoded_text(self) -> str:
         try:
@@ -113,6 +120,12 @@ class CsvTable:
                 f"Workbook {self.name!r} could not be read: {error}. Check that "
                 "the file is readable by the user pipesheet runs as."
             ) from error
+        if looks_like_utf16(data):
+            raise UnsupportedWorkbookError(
+                f"Workbook {self.name!r} looks like UTF-16 text without a byte "
+                "order mark, which cannot be read safely. Save it as CSV UTF-8 "
+                "(Excel: File > Save As > CSV UTF-8) or as .xlsx."
+            )
         try:
             return decode_csv(data)
         except UnicodeDecodeError as error:
@@ -128,6 +141,53 @@ class CsvTable:
                 f"the invalid byte {byte!r}. Save it as CSV UTF-8 (Excel: File > "
                 "Save As > CSV UTF-8) or as .xlsx."
             ) from error
+
+
+def parse_csv(text: str, delimiter: str) -> list[list[str]]:
+    """Split CSV text into rows of cells.
+
+    Only CR, LF and CRLF end a row, as in RFC 4180: ``str.splitlines`` would
+    also split at form feeds and Unicode line separators inside a cell. Text
+    after a closing quote, as in ``"a"b``, is kept, as spreadsheet programs do.
+
+    :raises csv.Error: if a quoted cell is never closed, naming the line where
+        its row starts, or if a cell is longer than the csv module allows.
+    """
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    row_start = 1
+    try:
+        for row in reader:
+            rows.append(row)
+            row_start = reader.line_num + 1
+    except csv.Error as error:
+        # Without a closing quote, a lenient reader would take the rest of the
+        # file as one cell, so the rows after it would vanish without an error.
+        if "unexpected end of data" in str(error):
+            raise csv.Error(
+                f"a quoted cell in the row starting on line {row_start} is never "
+                "closed, so every line after it would be read as that one cell"
+            ) from error
+        if "field larger than field limit" in str(error):
+            raise csv.Error(
+                f"a cell on line {reader.line_num} is longer than "
+                f"{csv.field_size_limit():,} characters"
+            ) from error
+        lenient = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return list(lenient)
+    return rows
+
+
+def looks_like_utf16(data: bytes) -> bool:
+    """Return whether ``data`` has no byte order mark but the zero bytes of UTF-16.
+
+    Latin text in UTF-16 has a zero byte in every other position. UTF-8 text
+    has none, except in a rare cell that contains the NUL character.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    sample = data[:4096]
+    return len(sample) >= 4 and sample.count(0) * 4 >= len(sample)
 
 
 def decode_csv(data: bytes) -> str:
@@ -150,7 +210,8 @@ def choose_delimiter(text: str) -> str:
     >>> choose_delimiter("Deal ID;Amount\\nD-1;12,5\\n")
     ';'
     """
-    sample = text.splitlines(keepends=True)[:SAMPLE_LINES]
+    lines = io.StringIO(text, newline="")
+    sample = [line for _, line in zip(range(SAMPLE_LINES), lines, strict=False)]
     best, best_score = DELIMITERS[0], 0
     for delimiter in DELIMITERS:
         try:

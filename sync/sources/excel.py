@@ -356,9 +356,9 @@ def _check_suffix(path: Path) -> None:
     if advice is not None:
         raise UnsupportedWorkbookError(f"Workbook {path.name!r} is {advice}.")
     raise UnsupportedWorkbookError(
-        f"Workbook {path.name!r} has the extension {suffix!r}; pipesheet reads "
-        "Excel workbooks (.xlsx, .xlsm). Save it as .xlsx and point source.path "
-        "at that file."
+        f"Workbook {path.name!r} has the extension {suffix!r}; pipesheet writes "
+        "Excel workbooks (.xlsx, .xlsm) and checks .ods, .xls, .csv and .tsv "
+        "files. Save it as .xlsx and point --source or source.path at that file."
     )
 
 

@@ -19,6 +19,7 @@ READ_ONLY_FORMATS = {
     ".ods": "an OpenDocument spreadsheet (.ods)",
     ".xls": "an Excel 97-2003 workbook (.xls)",
     ".csv": "a CSV file",
+    ".tsv": "a tab-separated text file (.tsv)",
 }
 
 
@@ -27,12 +28,35 @@ def is_read_only_format(path: Path) -> bool:
     return path.suffix.lower() in READ_ONLY_FORMATS
 
 
+def read_only_output_error(path: Path) -> UnsupportedWorkbookError:
+    """Return the error for ``--output`` with a file pipesheet only reads."""
+    return UnsupportedWorkbookError(
+        f"--output writes a copy of an .xlsx or .xlsm workbook with pipesheet's "
+        f"changes, but {path.name!r} is {_format_name(path)}, which pipesheet can "
+        "check but not write. Drop --output to check it, or save it as Excel "
+        "Workbook (.xlsx) first."
+    )
+
+
+def describe_read_only(path: Path) -> str:
+    """Return what pipesheet does with a file it only reads, for ``doctor``."""
+    return (
+        f"Workbook {path.name!r} is {_format_name(path)}: `pipesheet check` and "
+        "`pipesheet run --dry-run` read it, but a run cannot write its status "
+        "column and tabs. Save it as Excel Workbook (.xlsx) to run on it."
+    )
+
+
+def _format_name(path: Path) -> str:
+    return READ_ONLY_FORMATS.get(path.suffix.lower(), f"a {path.suffix} file")
+
+
 def read_only_error(path: Path) -> UnsupportedWorkbookError:
     """Return the error for a write to a file pipesheet only reads."""
-    kind = READ_ONLY_FORMATS.get(path.suffix.lower(), f"a {path.suffix} file")
     return UnsupportedWorkbookError(
-        f"Workbook {path.name!r} is {kind}, which pipesheet can check but not "
-        "write, so nothing was written. To see its findings, run `pipesheet "
-        "check` or `pipesheet run --dry-run` on it. To get the status column and "
-        "the generated tabs, save it as Excel Workbook (.xlsx) and run on that file."
+        f"Workbook {path.name!r} is {_format_name(path)}, which pipesheet can "
+        "check but not write, so nothing was written. To see its findings, run "
+        "`pipesheet check` or `pipesheet run --dry-run` on it. To get the status "
+        "column and the generated tabs, save it as Excel Workbook (.xlsx) and "
+        "run on that file."
     )

@@ -12,8 +12,11 @@ from config.errors import (
 )
 from config.models import Pipeline, SourceKind
 from sync.sources.base import WorkbookSource
+from sync.sources.read_only import READ_ONLY_FORMATS
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Text files read as one table by sync.sources.csv_table.
+TEXT_TABLE_SUFFIXES = (".csv", ".tsv")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", *READ_ONLY_FORMATS)
 
 
 def _open_excel(
@@ -21,7 +24,11 @@ def _open_excel(
 ) -> WorkbookSource:
     from sync.sources.csv_table import CsvTable
     from sync.sources.excel import ExcelWorkbook
-    from sync.sources.read_only import is_read_only_format, read_only_error
+    from sync.sources.read_only import (
+        is_read_only_format,
+        read_only_error,
+        read_only_output_error,
+    )
     from sync.sources.read_only_workbook import ReadOnlyWorkbook
 
     path = location or pipeline.source.path
@@ -33,9 +40,11 @@ def _open_excel(
     setting = "--source" if location else "source.path"
     check_workbook_path(Path(path), setting)
     if is_read_only_format(Path(path)):
-        if writes or output is not None:
+        if output is not None:
+            raise read_only_output_error(Path(path))
+        if writes:
             raise read_only_error(Path(path))
-        if Path(path).suffix.lower() == ".csv":
+        if Path(path).suffix.lower() in TEXT_TABLE_SUFFIXES:
             return CsvTable(Path(path), pipeline.source.tab)
         return ReadOnlyWorkbook(Path(path))
     return ExcelWorkbook(Path(path), output=output)
@@ -89,7 +98,7 @@ def check_workbook_path(path: Path, setting: str) -> None:
             if item.suffix.lower() in WORKBOOK_SUFFIXES
             and not item.name.startswith("~$")
         )
-        listed = ", ".join(repr(name) for name in found) or "no .xlsx or .xlsm file"
+        listed = ", ".join(repr(name) for name in found) or "no workbook file"
         raise UnsupportedWorkbookError(
             f"Workbook path {str(path)!r} from {setting} is a folder, not a file; "
             f"the folder holds {listed}. Set {setting} to the workbook file itself."

@@ -204,7 +204,7 @@ def test_delimiter_chosen(text: str, delimiter: str) -> None:
 
 
 def test_oversized_cell_named_by_line(tmp_path: Path) -> None:
-    # Python's csv module stops at a field of more than 131,072 characters, four
+    # Python's csv module stops at a cell of more than 131,072 characters, four
     # times what an Excel cell can hold.
     table = write_bytes(tmp_path, b'Deal ID,Notes\nD-1,"' + b"x" * 140_000 + b'"\n')
 
@@ -212,7 +212,99 @@ def test_oversized_cell_named_by_line(tmp_path: Path) -> None:
         table.read_tab("Deals")
 
     assert str(raised.value) == (
-        "Workbook 'deals.csv' is not valid CSV at line 2: field larger than field "
-        "limit (131072). Open it in a spreadsheet program and save it as CSV or "
-        ".xlsx again."
+        "Workbook 'deals.csv' is not valid CSV: a cell on line 2 is longer than "
+        "131,072 characters. Open it in a spreadsheet program and save it as CSV "
+        "or .xlsx again."
     )
+
+
+def test_unclosed_quote_names_row(tmp_path: Path) -> None:
+    data = b'Deal ID,Notes\nD-1,fine\nD-2,"open quote\nD-3,lost\n'
+    table = write_bytes(tmp_path, data)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        table.read_tab("Deals")
+
+    assert str(raised.value) == (
+        "Workbook 'deals.csv' is not valid CSV: a quoted cell in the row starting "
+        "on line 3 is never closed, so every line after it would be read as that "
+        "one cell. Open it in a spreadsheet program and save it as CSV or .xlsx "
+        "again."
+    )
+
+
+def test_text_after_closing_quote_kept(tmp_path: Path) -> None:
+    grid = write_bytes(tmp_path, b'Deal ID,Notes\nD-1,"a"b\n').read_tab("Deals")
+
+    assert grid.rows == [["Deal ID", "Notes"], ["D-1", "ab"]]
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\u2028", "\u2029", "\x0c", "\x85", "\x1c"],
+    ids=["line-separator", "paragraph-separator", "form-feed", "next-line", "fs"],
+)
+def test_unicode_line_breaks_stay_in_cell(tmp_path: Path, separator: str) -> None:
+    data = f"Deal ID,Notes\nD-1,a{separator}b\nD-2,c\n".encode()
+
+    grid = write_bytes(tmp_path, data).read_tab("Deals")
+
+    assert grid.rows == [["Deal ID", "Notes"], ["D-1", f"a{separator}b"], ["D-2", "c"]]
+
+
+def test_utf16_without_bom_rejected(tmp_path: Path) -> None:
+    table = write_bytes(tmp_path, "Deal ID,Owner\nD-1,Ana\n".encode("utf-16-le"))
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        table.read_tab("Deals")
+
+    assert str(raised.value) == (
+        "Workbook 'deals.csv' looks like UTF-16 text without a byte order mark, "
+        "which cannot be read safely. Save it as CSV UTF-8 (Excel: File > Save As "
+        "> CSV UTF-8) or as .xlsx."
+    )
+
+
+def test_nul_in_utf8_cell_read(tmp_path: Path) -> None:
+    data = b"Deal ID,Notes\nD-1,a\x00b\nD-2,long enough text to dilute it\n"
+
+    grid = write_bytes(tmp_path, data).read_tab("Deals")
+
+    assert grid.rows[1] == ["D-1", "a\x00b"]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"sep=;\nDeal ID;Amount\nD-1;12,5\n", ["D-1", "12,5"]),
+        (b"sep=,\r\nDeal ID,Notes\r\nD-1,a;b;c;d\r\n", ["D-1", "a;b;c;d"]),
+        (b"\xef\xbb\xbfsep=\t\nDeal ID\tAmount\nD-1\t5\n", ["D-1", "5"]),
+    ],
+    ids=["semicolon", "comma-crlf", "tab-after-bom"],
+)
+def test_separator_hint_line(tmp_path: Path, data: bytes, expected: list[str]) -> None:
+    grid = write_bytes(tmp_path, data).read_tab("Deals")
+
+    assert grid.rows[0][0] == "Deal ID"
+    assert grid.rows[1] == expected
+
+
+def test_tsv_file_read_as_table(tmp_path: Path) -> None:
+    path = tmp_path / "deals.tsv"
+    path.write_text("Deal ID\tStage\nD-1\tLead\n", encoding="utf-8")
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    source = open_source(pipeline, str(path))
+
+    assert isinstance(source, CsvTable)
+    assert source.read_tab("Deals").rows == [["Deal ID", "Stage"], ["D-1", "Lead"]]
+
+
+def test_folder_listing_names_csv(tmp_path: Path) -> None:
+    (tmp_path / "deals.csv").write_text("Deal ID\n", encoding="utf-8")
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        open_source(pipeline, str(tmp_path))
+
+    assert "the folder holds 'deals.csv'" in str(raised.value)

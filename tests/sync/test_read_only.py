@@ -90,11 +90,7 @@ def test_dry_run_writes_nothing(converted: Path) -> None:
     assert sorted(p.name for p in converted.parent.iterdir()) == [converted.name]
 
 
-@pytest.mark.parametrize(
-    "options",
-    [[], ["--no-state"], ["--output", "out.xlsx"]],
-    ids=["recorded", "no-state", "output"],
-)
+@pytest.mark.parametrize("options", [[], ["--no-state"]], ids=["recorded", "no-state"])
 def test_run_refused_before_reading(
     converted: Path, options: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,6 +109,26 @@ def test_run_refused_before_reading(
         result.stderr.replace("\n", " ")
     )
     assert converted.read_bytes() == before
+    assert not (converted.parent / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["run", "dry-run"])
+def test_output_refused_naming_option(
+    converted: Path, dry_run: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(converted.parent)
+    monkeypatch.setenv("PIPESHEET_STATE", str(converted.parent / "state.db"))
+
+    result = invoke(
+        "run", "b2b-en", "--source", converted.name, "--output", "out.xlsx", *dry_run
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.replace("\n", " ").startswith(
+        "Error: --output writes a copy of an .xlsx or .xlsm workbook with "
+        f"pipesheet's changes, but {converted.name!r} is an "
+    )
+    assert "Drop --output to check it" in result.stderr.replace("\n", " ")
     assert not (converted.parent / "out.xlsx").exists()
 
 
