@@ -22,6 +22,8 @@ from rules.text_forms import fold_text
 # as dates.
 SERIAL_EPOCH = dt.date(1899, 12, 30)
 FIRST_REAL_SERIAL = 61
+# A workbook in the 1904 date system counts from 1904-01-01, 1462 days later.
+DAYS_FROM_1900_TO_1904_SYSTEM = 1462
 
 # Dates outside these bounds are almost always numbers (amounts, counts) that a
 # date format turned into a date, not dates a sales team meant.
@@ -97,12 +99,17 @@ _WITHOUT_YEAR = (
 _DATE_ORDER_WORDS = {DateOrder.DMY: "day/month/year", DateOrder.MDY: "month/day/year"}
 
 
-def parse_date(value: CellValue, date_order: DateOrder) -> dt.date | CellProblem:
+def parse_date(
+    value: CellValue, date_order: DateOrder, *, date1904: bool = False
+) -> dt.date | CellProblem:
     """Parse a date cell, a date serial number or date text into a date.
 
     A time of day in the cell is dropped. Dates outside 1970-01-01..2200-12-31
     are problems because they are nearly always numbers shown with a date format.
+    ``date1904`` reads a serial number as days since 1904-01-01.
     """
+    if date1904 and isinstance(value, int | float) and not isinstance(value, bool):
+        value += DAYS_FROM_1900_TO_1904_SYSTEM
     parsed = _parse_any_date(value, date_order)
     if isinstance(parsed, CellProblem):
         return parsed

@@ -52,14 +52,17 @@ def parse_cell(
     return cell_parser(field_type, date_order)(value)
 
 
-def cell_parser(field_type: FieldType, date_order: DateOrder) -> CellParser:
+def cell_parser(
+    field_type: FieldType, date_order: DateOrder, *, date1904: bool = False
+) -> CellParser:
     """Return the function that parses a filled cell as ``field_type``.
 
     Unlike :func:`parse_cell`, the returned function does not check for None,
-    so callers pass only filled cells.
+    so callers pass only filled cells. ``date1904`` reads date serial numbers
+    in the 1904 date system.
     """
     if field_type is FieldType.DATE:
-        return functools.partial(parse_date, date_order=date_order)
+        return functools.partial(parse_date, date_order=date_order, date1904=date1904)
     return _PARSERS[field_type]
 
 

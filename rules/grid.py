@@ -16,12 +16,15 @@ class SheetGrid:
     """The values of one tab, row 1 of the sheet first.
 
     ``rows`` may be ragged: a row can be shorter than the header (trailing blank
-    cells left out), and trailing empty rows may be missing.
+    cells left out), and trailing empty rows may be missing. ``date1904`` is
+    true for a workbook whose date serial numbers count days from 1904-01-01
+    instead of from 1899-12-30.
     """
 
     workbook: str
     tab: str
     rows: list[list[CellValue]] = field(default_factory=list)
+    date1904: bool = False
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

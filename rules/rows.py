@@ -90,6 +90,7 @@ class _RowReader:
     width: int
     record_columns: list[int]
     blank_header_columns: list[int]
+    date1904: bool
 
 
 def read_deals(
@@ -143,6 +144,7 @@ def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _Row
         blank_header_columns=[
             i for i in range(width) if not headed[i] and i not in own
         ],
+        date1904=grid.date1904,
     )
 
 
@@ -181,7 +183,11 @@ def _parse_columns(
     fields = reader.columns.fields
     date_order = reader.pipeline.date_order
     return [
-        _parse_column(name, data[fields[name]], cell_parser(kind, date_order))
+        _parse_column(
+            name,
+            data[fields[name]],
+            cell_parser(kind, date_order, date1904=reader.date1904),
+        )
         for name, kind in reader.field_types.items()
     ]
 

@@ -26,6 +26,8 @@ from rules.headers import match_columns
 from sync.atomic import find_lock_file
 from sync.run import check_generated_tab_names, read_existing_tabs
 from sync.sources.base import WorkbookSource
+from sync.sources.csv_table import CsvTable
+from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
 
 if TYPE_CHECKING:
@@ -55,6 +57,10 @@ class Checklist:
     def __init__(self) -> None:
         self.checks: list[Check] = []
         self._blocked_by: str | None = None
+
+    def skip(self, name: str, detail: str) -> None:
+        """Record a step that does not apply to this source, saying why."""
+        self.checks.append(Check(name, Outcome.SKIPPED, detail))
 
     def run(self, name: str, step: Callable[[], str], *, blocking: bool = True) -> bool:
         """Run one step and record it; return True when it passed.
@@ -92,6 +98,13 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     )
     for field, spec in pipeline.allowed.items():
         if spec.from_tab is None:
+            continue
+        if isinstance(source, CsvTable) and not source.has_tab(spec.from_tab.tab):
+            checklist.skip(
+                f"List {field}",
+                f"{source.name} is a CSV file without tab {spec.from_tab.tab!r}, "
+                "so runs do not check these values",
+            )
             continue
         step = functools.partial(
             _check_list, source, spec.from_tab.tab, spec.from_tab.column
@@ -156,8 +169,17 @@ def _excel_source_checks(
     opened: list[WorkbookSource] = []
     checklist.run("Workbook", lambda: _check_workbook(pipeline, location, opened))
     path = Path(location or pipeline.source.path or "")
+    # Shown only for formats pipesheet reads but cannot write, where it fails.
+    if is_read_only_format(path):
+        checklist.run("Writable", lambda: _check_writable(path), blocking=False)
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
     return opened[0] if opened else None
+
+
+def _check_writable(path: Path) -> str:
+    if is_read_only_format(path):
+        raise SourceError(describe_read_only(path))
+    return f"pipesheet writes {path.suffix} workbooks"
 
 
 def _check_workbook(

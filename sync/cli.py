@@ -292,7 +292,7 @@ def run(
     from sync.state.store import StateStore
 
     if no_state:
-        workbook = open_source(pipeline, source, output)
+        workbook = open_source(pipeline, source, output, writes=not dry_run)
         result = run_sync(
             pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
         )
@@ -485,7 +485,9 @@ def _progress(quiet: bool) -> Progress | None:
 def start_reading_workbook(pipeline: Pipeline, source: str | None) -> None:
     """Start parsing an Excel pipeline tab while the command imports the rest."""
     location = source or pipeline.source.path
-    if pipeline.source.kind is SourceKind.EXCEL and location:
+    # python-calamine reads every Excel-kind file but CSV and TSV text.
+    excel = pipeline.source.kind is SourceKind.EXCEL
+    if excel and location and not location.lower().endswith((".csv", ".tsv")):
         start_read_ahead(Path(location), pipeline.source.tab)
 
 

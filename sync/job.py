@@ -252,7 +252,12 @@ def _run(
     progress: Progress | None,
     review_month: dt.date | None = None,
 ) -> RunResult:
-    source = open_source(request.pipeline, request.source_location, request.output)
+    source = open_source(
+        request.pipeline,
+        request.source_location,
+        request.output,
+        writes=not request.dry_run,
+    )
     extra_tabs: list[GeneratedTab] = []
     if review_month is not None:
         review = build_review_tab(

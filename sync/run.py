@@ -25,6 +25,7 @@ from sync.plan import GeneratedTab, WritePlan
 from sync.planner import is_generated_tab, plan_writes
 from sync.render import render_tabs
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
+from sync.sources.csv_table import CsvTable
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,9 @@ def read_allowed_lists(
 ) -> dict[str, list[str]]:
     """Return every allowed-value list of the definition, reading tabs as needed.
 
+    A CSV file has no tab but the pipeline tab, so a list read from another
+    tab is left out of its checks, with a warning.
+
     :raises SheetLayoutError: a list's tab or column does not exist.
     """
     lists: dict[str, list[str]] = {}
@@ -165,6 +169,15 @@ def read_allowed_lists(
             continue
         assert spec.from_tab is not None  # the model requires one of the two
         tab = spec.from_tab.tab
+        if isinstance(source, CsvTable) and not source.has_tab(tab):
+            logger.warning(
+                "%s is a CSV file without tab %r, so allowed.%s is not checked. "
+                "List the values in the definition to check them.",
+                source.name,
+                tab,
+                field,
+            )
+            continue
         if tab not in grids:
             check_list_tab(source, field, tab)
             grids[tab] = source.read_tab(tab)

@@ -43,6 +43,7 @@ from sync.atomic import (
     take_fingerprint,
     write_atomically,
 )
+from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
@@ -103,6 +104,7 @@ class ExcelWorkbook:
         self._backups = backups
         self._fingerprint: Fingerprint | None = None
         self._calamine: CalamineWorkbook | None = None
+        self._date1904 = False
         # Tabs read from the bytes that _fingerprint describes, by tab name.
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
@@ -147,7 +149,8 @@ class ExcelWorkbook:
         if grid is None:
             sheet = self._parsed.pop(name, None)
             rows = read_rows(workbook, name, self.name, sheet)
-            grid = self._grids[name] = SheetGrid(self.name, name, rows)
+            grid = SheetGrid(self.name, name, rows, date1904=self._date1904)
+            self._grids[name] = grid
         return grid
 
     def unchanged_generated_tabs(
@@ -232,6 +235,7 @@ class ExcelWorkbook:
         ahead = take_read_ahead(self._path)
         if ahead is not None:
             self._calamine, self._fingerprint = ahead.workbook, ahead.fingerprint
+            self._date1904 = ahead.date1904
             if ahead.tab is not None and ahead.sheet is not None:
                 self._parsed[ahead.tab] = ahead.sheet
             return ahead.workbook
@@ -239,6 +243,7 @@ class ExcelWorkbook:
         data, fingerprint = self._read_package()
         self._calamine = open_with_calamine(data, self.name)
         self._fingerprint = fingerprint
+        self._date1904 = package_uses_1904_dates(data)
         return self._calamine
 
     def _read_package(self) -> tuple[bytes, Fingerprint]:
@@ -351,9 +356,9 @@ def _check_suffix(path: Path) -> None:
     if advice is not None:
         raise UnsupportedWorkbookError(f"Workbook {path.name!r} is {advice}.")
     raise UnsupportedWorkbookError(
-        f"Workbook {path.name!r} has the extension {suffix!r}; pipesheet reads "
-        "Excel workbooks (.xlsx, .xlsm). Save it as .xlsx and point source.path "
-        "at that file."
+        f"Workbook {path.name!r} has the extension {suffix!r}; pipesheet writes "
+        "Excel workbooks (.xlsx, .xlsm) and checks .ods, .xls, .csv and .tsv "
+        "files. Save it as .xlsx and point --source or source.path at that file."
     )
 
 

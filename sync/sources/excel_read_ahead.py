@@ -19,6 +19,7 @@ from pathlib import Path
 from python_calamine import CalamineSheet, CalamineWorkbook
 
 from sync.atomic import Fingerprint, has_changed, read_with_fingerprint
+from sync.date_system import package_uses_1904_dates
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +29,15 @@ class ReadAhead:
     """A workbook file as read ahead, and the one tab parsed from it.
 
     ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed cells,
-    both None when the workbook has no such tab.
+    both None when the workbook has no such tab. ``date1904`` tells whether the
+    workbook counts date serial numbers from 1904-01-01.
     """
 
     fingerprint: Fingerprint
     workbook: CalamineWorkbook
     tab: str | None
     sheet: CalamineSheet | None
+    date1904: bool
 
 
 class _Reading:
@@ -102,4 +105,4 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     names = [name for name in workbook.sheet_names if name.casefold() == folded]
     name = tab if tab in names else next(iter(names), None)
     sheet = workbook.get_sheet_by_name(name) if name is not None else None
-    return ReadAhead(fingerprint, workbook, name, sheet)
+    return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))

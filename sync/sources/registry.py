@@ -12,14 +12,24 @@ from config.errors import (
 )
 from config.models import Pipeline, SourceKind
 from sync.sources.base import WorkbookSource
+from sync.sources.read_only import READ_ONLY_FORMATS
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Text files read as one table by sync.sources.csv_table.
+TEXT_TABLE_SUFFIXES = (".csv", ".tsv")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", *READ_ONLY_FORMATS)
 
 
 def _open_excel(
-    pipeline: Pipeline, location: str | None, output: Path | None
+    pipeline: Pipeline, location: str | None, output: Path | None, writes: bool
 ) -> WorkbookSource:
+    from sync.sources.csv_table import CsvTable
     from sync.sources.excel import ExcelWorkbook
+    from sync.sources.read_only import (
+        is_read_only_format,
+        read_only_error,
+        read_only_output_error,
+    )
+    from sync.sources.read_only_workbook import ReadOnlyWorkbook
 
     path = location or pipeline.source.path
     if not path:
@@ -29,11 +39,19 @@ def _open_excel(
         )
     setting = "--source" if location else "source.path"
     check_workbook_path(Path(path), setting)
+    if is_read_only_format(Path(path)):
+        if output is not None:
+            raise read_only_output_error(Path(path))
+        if writes:
+            raise read_only_error(Path(path))
+        if Path(path).suffix.lower() in TEXT_TABLE_SUFFIXES:
+            return CsvTable(Path(path), pipeline.source.tab)
+        return ReadOnlyWorkbook(Path(path))
     return ExcelWorkbook(Path(path), output=output)
 
 
 def _open_google_sheets(
-    pipeline: Pipeline, location: str | None, output: Path | None
+    pipeline: Pipeline, location: str | None, output: Path | None, writes: bool
 ) -> WorkbookSource:
     from sync.sources.google_sheets import GoogleSpreadsheet
 
@@ -80,7 +98,7 @@ def check_workbook_path(path: Path, setting: str) -> None:
             if item.suffix.lower() in WORKBOOK_SUFFIXES
             and not item.name.startswith("~$")
         )
-        listed = ", ".join(repr(name) for name in found) or "no .xlsx or .xlsm file"
+        listed = ", ".join(repr(name) for name in found) or "no workbook file"
         raise UnsupportedWorkbookError(
             f"Workbook path {str(path)!r} from {setting} is a folder, not a file; "
             f"the folder holds {listed}. Set {setting} to the workbook file itself."
@@ -92,7 +110,9 @@ def check_workbook_path(path: Path, setting: str) -> None:
         )
 
 
-OPENERS: dict[SourceKind, Callable[[Pipeline, str | None, Path | None], WorkbookSource]]
+OPENERS: dict[
+    SourceKind, Callable[[Pipeline, str | None, Path | None, bool], WorkbookSource]
+]
 OPENERS = {
     SourceKind.EXCEL: _open_excel,
     SourceKind.GOOGLE_SHEETS: _open_google_sheets,
@@ -100,11 +120,18 @@ OPENERS = {
 
 
 def open_source(
-    pipeline: Pipeline, location: str | None = None, output: Path | None = None
+    pipeline: Pipeline,
+    location: str | None = None,
+    output: Path | None = None,
+    *,
+    writes: bool = False,
 ) -> WorkbookSource:
     """Open the pipeline's workbook, or the one at ``location`` when given.
 
+    :param writes: whether the caller will write to the workbook; a file in a
+        format pipesheet only reads (.ods, .xls, .csv) is then rejected at once.
     :raises DefinitionError: the definition's source kind has no backend here.
+    :raises UnsupportedWorkbookError: a write to a format pipesheet only reads.
     """
     kind = pipeline.source.kind
     opener = OPENERS.get(kind)
@@ -114,4 +141,4 @@ def open_source(
             f"Definition {pipeline.name!r}: source.kind {kind.value!r} is not "
             f"available in this version; available kinds: {available}."
         )
-    return opener(pipeline, location, output)
+    return opener(pipeline, location, output, writes)

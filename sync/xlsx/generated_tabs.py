@@ -91,7 +91,9 @@ def write_generated_tabs(
                 _sibling_pattern(workbook.part, "worksheets/sheet")
             )
 
-        record = _write_tab_parts(package, content_types, styles, tab, part)
+        record = _write_tab_parts(
+            package, content_types, styles, tab, part, workbook.date1904
+        )
         if existing is None:
             existing = workbook.add_worksheet(tab.name, part)
             new_tabs.append(tab.name)
@@ -109,6 +111,7 @@ def _write_tab_parts(
     styles: StylesPart,
     tab: GeneratedTab,
     part: str,
+    date1904: bool,
 ) -> TabRecord:
     """Write a tab's sheet part and its drawing and chart, dropping unused old parts.
 
@@ -132,7 +135,7 @@ def _write_tab_parts(
         content_types.set_override(chart, CHART_TYPE)
         kept_parts |= {drawing, rels_part(drawing), chart}
 
-    sheet = _write_sheet_part(package, styles, tab, part, drawing_rel_id)
+    sheet = _write_sheet_part(package, styles, tab, part, drawing_rel_id, date1904)
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
         package.write(rels_part(part), render_relationships(sheet_rels))
@@ -149,6 +152,7 @@ def _write_sheet_part(
     tab: GeneratedTab,
     part: str,
     drawing_rel_id: str | None,
+    date1904: bool,
 ) -> NewMember:
     """Write a tab's sheet XML to ``part``, deflating it as it is rendered.
 
@@ -158,11 +162,22 @@ def _write_sheet_part(
     """
     stream = package.open_stream(part)
     write_tab(
-        tab, styles.sheet, stream.write, drawing_rel_id, workbook=package.workbook
+        tab,
+        styles.sheet,
+        stream.write,
+        drawing_rel_id,
+        workbook=package.workbook,
+        date1904=date1904,
     )
     sheet = stream.close()
     if package.may_equal_source(sheet):
-        xml = render_tab(tab, styles.sheet, drawing_rel_id, workbook=package.workbook)
+        xml = render_tab(
+            tab,
+            styles.sheet,
+            drawing_rel_id,
+            workbook=package.workbook,
+            date1904=date1904,
+        )
         package.write(part, xml)
     else:
         package.write_member(sheet)

@@ -45,6 +45,9 @@ TIME_FORMAT = 21
 # serials are one lower, because Excel counts a 29 February 1900 that never was.
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 FIRST_REAL_LEAP_SERIAL = 61
+# In the 1904 date system (``<workbookPr date1904="1"/>``, old Mac Excel's
+# default) serial day 0 is 1904-01-01 and no day is counted twice.
+EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 
 # Whole numbers of this size or more are written as a float's repr, not as digits.
 MAX_INTEGER_TEXT = 10**15
@@ -62,6 +65,7 @@ def render_tab(
     drawing_rel_id: str | None = None,
     *,
     workbook: str | None = None,
+    date1904: bool = False,
 ) -> bytearray:
     """Return the sheet XML of a generated tab, as :func:`write_tab` writes it.
 
@@ -69,7 +73,9 @@ def render_tab(
         datetime with a time zone.
     """
     xml = bytearray()
-    write_tab(tab, styles, xml.extend, drawing_rel_id, workbook=workbook)
+    write_tab(
+        tab, styles, xml.extend, drawing_rel_id, workbook=workbook, date1904=date1904
+    )
     return xml
 
 
@@ -80,6 +86,7 @@ def write_tab(
     drawing_rel_id: str | None = None,
     *,
     workbook: str | None = None,
+    date1904: bool = False,
 ) -> None:
     """Pass the sheet XML of a generated tab to ``write``, a block of rows at a time.
 
@@ -90,6 +97,7 @@ def write_tab(
     :param drawing_rel_id: the relationship id of the tab's drawing (its chart),
         or None for a tab without one.
     :param workbook: the workbook's file name, for error messages.
+    :param date1904: whether the workbook counts dates in the 1904 date system.
     :raises SourceError: for a value that cannot go into a cell, such as a
         datetime with a time zone.
     """
@@ -111,17 +119,20 @@ def write_tab(
 
     write(head.encode())
     try:
-        _SheetData(styles).render(tab.grid, write)
+        _SheetData(styles, date1904).render(tab.grid, write)
     except ValueError as error:
         place = f"Workbook {workbook!r}, generated" if workbook else "Generated"
         raise SourceError(f"{place} tab {tab.name!r}, {error}.") from error
     write(tail.encode())
 
 
-def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
+def excel_serial(
+    value: dt.date | dt.datetime | dt.time, *, date1904: bool = False
+) -> float | None:
     """Return Excel's serial number for a date, datetime or time of day.
 
-    Returns None for dates before 1900-01-01, which Excel cannot show as dates.
+    Returns None for dates before 1900-01-01 (before 1904-01-01 with
+    ``date1904``), which Excel cannot show as dates.
 
     :raises ValueError: if ``value`` carries a time zone, since Excel stores
         wall-clock times only; convert it to the business time zone first.
@@ -130,13 +141,16 @@ def excel_serial(value: dt.date | dt.datetime | dt.time) -> float | None:
         _require_naive(value.tzinfo, value)
         seconds = value.hour * 3600 + value.minute * 60 + value.second
         return (seconds + value.microsecond / 1e6) / 86400
+    epoch = EXCEL_1904_EPOCH if date1904 else EXCEL_EPOCH
     if isinstance(value, dt.datetime):
         _require_naive(value.tzinfo, value)
-        delta = value - EXCEL_EPOCH
+        delta = value - epoch
         serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
     else:
-        serial = (value - EXCEL_EPOCH.date()).days
+        serial = (value - epoch.date()).days
 
+    if date1904:
+        return serial if serial >= 0 else None
     if serial < FIRST_REAL_LEAP_SERIAL:
         serial -= 1
     return serial if serial >= 1 else None
@@ -151,8 +165,9 @@ class _SheetData:
     distinct value of a column is rendered once.
     """
 
-    def __init__(self, styles: StyleSheet) -> None:
+    def __init__(self, styles: StyleSheet, date1904: bool = False) -> None:
         self.styles = styles
+        self.date1904 = date1904
         self.letters: list[str] = []
         self.style_attributes: dict[tuple[int, bool], str] = {}
 
@@ -309,7 +324,7 @@ class _SheetData:
         return f"{self.style(0, bold)}><v>{_number_text(number)}</v></c>"
 
     def date_body(self, value: dt.date | dt.datetime | dt.time, bold: bool) -> str:
-        serial = excel_serial(value)
+        serial = excel_serial(value, date1904=self.date1904)
         if serial is None:
             return self.text_body(escape_cell_text(value.isoformat()), bold)
         if isinstance(value, dt.datetime):

@@ -68,8 +68,10 @@ class StyleSheet:
         )
         if self._section("dxfs") is None:
             self._insert_dxfs()
-        # NOTE: the match is on the markup, whitespace aside. A program that
-        # saves this dxf with other attributes or elements gets a new one added.
+        argb = _argb(fill_rgb)
+        for index, existing in enumerate(self._children("dxfs", "dxf")):
+            if _is_fill_only_dxf(existing, p, argb):
+                return index
         return self._find_or_append("dxfs", "dxf", dxf)
 
     def cell_xf_id(self, num_fmt_id: int, bold: bool = False) -> int:
@@ -184,6 +186,33 @@ def _is_plain_xf(xf: str, num_fmt_id: int, font_id: int) -> bool:
     if any(attributes.get(name, "0") != str(value) for name, value in expected.items()):
         return False
     return attributes.get("xfId", "0") == "0"
+
+
+def _is_fill_only_dxf(dxf: str, prefix: str, argb: str) -> bool:
+    """Return whether ``dxf`` only fills cells with the solid colour ``argb``.
+
+    Programs that save the workbook write the same format in several forms:
+    with or without ``patternType="solid"`` and with an equal foreground
+    colour, in any letter case. A theme or indexed colour does not match.
+    """
+    tags = re.findall(rf"</?{re.escape(prefix)}(\w+)", dxf)
+    structure = [tag for tag in tags if tag not in ("fgColor", "bgColor")]
+    if structure != ["dxf", "fill", "patternFill", "patternFill", "fill", "dxf"]:
+        return False
+    pattern = re.search(rf"<{re.escape(prefix)}patternFill\b[^>]*", dxf)
+    assert pattern is not None, "the tags above include patternFill"
+    pattern_type = dict(_ATTRIBUTE.findall(pattern.group(0))).get("patternType")
+    if pattern_type not in (None, "solid"):
+        return False
+
+    colours = re.findall(rf"<{re.escape(prefix)}(fgColor|bgColor)\b([^>]*)>", dxf)
+    found = {tag: dict(_ATTRIBUTE.findall(attributes)) for tag, attributes in colours}
+    if len(colours) != len(found) or "bgColor" not in found:
+        return False
+    return all(
+        {name: value.upper() for name, value in attributes.items()} == {"rgb": argb}
+        for attributes in found.values()
+    )
 
 
 def _with_count(start_tag: str, count: int) -> str:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 
 from config.errors import UnsupportedWorkbookError
+from sync.date_system import uses_1904_dates
 from sync.xlsx.markup import (
     escape_attribute,
     namespace_prefix,
@@ -71,7 +72,11 @@ class WorkbookParts:
         self._rels_xml = package.read_required(self._rels_part)
 
         self.relationships = parse_relationships(self._rels_xml, self.part)
-        self.sheets = _parse_sheets(self._xml, self.relationships, package.workbook)
+        root = ElementTree.fromstring(self._xml)
+        self.sheets = _parse_sheets(root, self.relationships, package.workbook)
+        # Whether the workbook counts dates from 1904-01-01 (old Mac Excel's
+        # default) instead of from 1899-12-30.
+        self.date1904 = uses_1904_dates(root)
 
     def find_sheet(self, name: str) -> SheetEntry | None:
         """Return the tab called exactly ``name``, or None."""
@@ -165,11 +170,11 @@ def _find_workbook_part(package: Package) -> str:
 
 
 def _parse_sheets(
-    xml: bytes, relationships: list[Relationship], workbook: str
+    root: ElementTree.Element, relationships: list[Relationship], workbook: str
 ) -> list[SheetEntry]:
     targets = {rel.id: rel for rel in relationships}
     sheets = []
-    for element in ElementTree.fromstring(xml).iter(f"{{{SPREADSHEET_NS}}}sheet"):
+    for element in root.iter(f"{{{SPREADSHEET_NS}}}sheet"):
         rel_id = element.get(f"{{{OFFICE_RELATIONSHIPS_NS}}}id", "")
         relationship = targets.get(rel_id)
         internal = relationship is not None and not relationship.external

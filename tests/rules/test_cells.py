@@ -5,7 +5,14 @@ import datetime as dt
 import pytest
 
 from config.models import DateOrder, FieldType
-from rules.cells import CellProblem, Reason, display_value, parse_cell, parse_text
+from rules.cells import (
+    CellProblem,
+    Reason,
+    cell_parser,
+    display_value,
+    parse_cell,
+    parse_text,
+)
 from rules.grid import CellValue
 
 SEP_9 = dt.date(2025, 9, 9)
@@ -191,6 +198,24 @@ def test_small_serial_is_not_a_date(serial: float) -> None:
     assert parse(serial, FieldType.DATE) == CellProblem(
         Reason.SERIAL_NOT_A_DATE, "not a real date (number formatted as a date?)"
     )
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"),
+    [(44447, SEP_9), (44447.75, SEP_9), (45909, dt.date(2029, 9, 10))],
+    ids=["date", "date-with-time", "1900-serial-read-as-1904"],
+)
+def test_serial_in_1904_date_system(serial: float, expected: dt.date) -> None:
+    parser = cell_parser(FieldType.DATE, DateOrder.DMY, date1904=True)
+
+    assert parser(serial) == expected
+
+
+def test_1904_date_system_leaves_date_cells() -> None:
+    parser = cell_parser(FieldType.DATE, DateOrder.DMY, date1904=True)
+
+    assert parser(SEP_9) == SEP_9
+    assert parser("2025-09-09") == SEP_9
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from tests.sync.fake_spreadsheets import (
     upload_workbook,
     write_key_file,
 )
+from tests.sync.test_read_only import FIXTURES
 
 DEALS: list[list[CellValue]] = [DEALS_HEADER, ["D-1", "Acme", "Lead", 100, None]]
 ACCOUNTS: list[list[CellValue]] = [["Account"], ["Acme"], ["Beta"]]
@@ -275,6 +277,49 @@ def test_workbook_open_in_excel_fails(starter: Path) -> None:
         "not write. Close it; if nobody has it open, delete the lock file "
         f"{str(starter.with_name('~$pipeline.xlsx'))!r}."
     )
+
+
+def test_read_only_workbook_fails_writable(tmp_path: Path) -> None:
+    path = Path(shutil.copy(FIXTURES / "starter.ods", tmp_path))
+
+    result = run_doctor("b2b-en", "--source", str(path))
+
+    assert result.exit_code == 1
+    assert [line[:16] for line in lines(result)[:4]] == [
+        "✓ Definition    ",
+        "✓ Workbook      ",
+        "✗ Writable      ",
+        "✓ Not open      ",
+    ]
+    assert lines(result)[2] == (
+        "✗ Writable      Workbook 'starter.ods' is an OpenDocument spreadsheet "
+        "(.ods): `pipesheet check` and `pipesheet run --dry-run` read it, but a run "
+        "cannot write its status column and tabs. Save it as Excel Workbook (.xlsx) "
+        "to run on it."
+    )
+    assert any(
+        line.startswith("✓ Columns       all 7 required columns")
+        for line in lines(result)
+    )
+
+
+def test_csv_lists_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        ",,\n,,\nDeal ID,Account,Owner,Stage,Amount,Expected Close,Next Step Date\n"
+        "D-1,Acme,Ana,Lead,100,2025-12-01,2025-10-01\n",
+        encoding="utf-8",
+    )
+
+    result = run_doctor("b2b-en", "--source", str(path))
+
+    assert result.exit_code == 1
+    skipped = "is a CSV file without tab 'Lists', so runs do not check these values"
+    assert lines(result)[-4:-2] == [
+        f"· List owner    deals.csv {skipped}",
+        f"· List product  deals.csv {skipped}",
+    ]
+    assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
 
 
 def test_missing_workbook_fails(tmp_path: Path) -> None:

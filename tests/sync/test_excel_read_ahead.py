@@ -9,7 +9,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from config.errors import SheetLayoutError
 from config.models import Locale
@@ -39,6 +41,20 @@ def test_read_ahead_gives_same_grid(workbook: Path) -> None:
     grid = ExcelWorkbook(workbook).read_tab("Deals")
 
     assert grid == expected
+
+
+def test_read_ahead_keeps_1904_date_system(tmp_path: Path) -> None:
+    path = tmp_path / "mac.xlsx"
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.title = "Deals"
+    book.save(path)
+    start_read_ahead(path, "Deals")
+
+    grid = ExcelWorkbook(path).read_tab("Deals")
+
+    assert take_read_ahead(path) is None
+    assert grid.date1904 is True
 
 
 def test_read_ahead_claimed_once(workbook: Path) -> None:

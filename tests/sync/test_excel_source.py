@@ -393,8 +393,9 @@ def _zip_without_workbook(path: Path) -> None:
             "Pipeline.txt",
             b"Deal ID",
             (
-                "Workbook 'Pipeline.txt' has the extension '.txt'; pipesheet reads "
-                "Excel workbooks (.xlsx, .xlsm). Save it as .xlsx and point "
+                "Workbook 'Pipeline.txt' has the extension '.txt'; pipesheet "
+                "writes Excel workbooks (.xlsx, .xlsm) and checks .ods, .xls, .csv "
+                "and .tsv files. Save it as .xlsx and point --source or "
                 "source.path at that file."
             ),
         ),

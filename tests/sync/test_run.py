@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
 
 from config.errors import SheetLayoutError
@@ -64,6 +65,26 @@ def run_once(path: Path, pipeline: Pipeline, *, dry_run: bool = False) -> RunRes
 def read_statuses(path: Path, tab: str) -> list[object]:
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(tab).to_python()
     return [row[STATUS_COLUMN] for row in rows[3:]]
+
+
+def test_1904_workbook_keeps_its_dates(tmp_path: Path) -> None:
+    path, pipeline = build_workbook(tmp_path, Locale.EN)
+    book = openpyxl.load_workbook(path)
+    book.epoch = CALENDAR_MAC_1904
+    deals = book["Deals"]
+    # Next Step Date of D-1001 as a plain number: 2025-10-01 in the 1904 system.
+    deals["L4"].value = 44469
+    deals["L4"].number_format = "General"
+    book.save(path)
+
+    result = run_once(path, pipeline)
+
+    first = next(deal for deal in result.deals if deal.deal_id == "D-1001")
+    assert first.values["next_step_date"] == dt.date(2025, 10, 1)
+    followups = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Follow-ups")
+    due_dates = [row[6] for row in followups.to_python()[3:]]
+    assert dt.date(2025, 10, 1) in due_dates
+    assert all(due.year == AS_OF.year for due in due_dates if due)
 
 
 @pytest.fixture

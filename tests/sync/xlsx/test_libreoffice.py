@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from sync.plan import BarChart, GeneratedTab
 from sync.xlsx import WorkbookEdits, patch_workbook
@@ -129,3 +131,24 @@ def test_tab_name_with_edge_apostrophe_opens(
     folder = convert(target, CSV_FILTER, tmp_path / "csv")
 
     assert csv_rows(folder / "out-Funnel.csv")[0] == ["Stage", "Deals"]
+
+
+def test_libreoffice_reads_1904_dates(tmp_path: Path) -> None:
+    source = tmp_path / "mac.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.epoch = CALENDAR_MAC_1904
+    workbook.active.title = "Deals"
+    workbook.active.append(["Deal ID", "Stage"])
+    workbook.save(source)
+    due = GeneratedTab("Follow-ups", [["Deal", "Due"], ["D-1", dt.date(2025, 9, 9)]])
+    target = tmp_path / "out.xlsx"
+    patch_workbook(
+        source,
+        target,
+        WorkbookEdits("Deals", 2, 1, "Status", {}, [due], ["Follow-ups"]),
+    )
+
+    saved = convert(target, "xlsx", tmp_path / "saved") / "out.xlsx"
+
+    cell = openpyxl.load_workbook(saved)["Follow-ups"]["B2"].value
+    assert cell == dt.datetime(2025, 9, 9)

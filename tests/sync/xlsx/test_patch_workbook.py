@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from config.errors import (
     DefinitionError,
@@ -193,6 +194,31 @@ def test_generated_tabs_read_back(fidelity: Path) -> None:
         ["D-0001", dt.date(2025, 9, 9)],
         ["D-0002", ""],
     ]
+
+
+def test_generated_dates_kept_in_1904_workbook(tmp_path: Path) -> None:
+    source = tmp_path / "mac.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.epoch = CALENDAR_MAC_1904
+    workbook.active.title = "Deals"
+    workbook.active.append(["Deal ID", "Stage"])
+    workbook.save(source)
+    edits = WorkbookEdits(
+        tab="Deals",
+        status_column=2,
+        header_row=1,
+        status_header="Status",
+        status_cells={},
+        generated_tabs=[FOLLOW_UPS],
+        owned_tab_names=["Follow-ups"],
+    )
+
+    target = patched(source, edits)
+
+    assert tab_values(target, "Follow-ups")[1] == ["D-0001", dt.date(2025, 9, 9)]
+    assert openpyxl.load_workbook(target)["Follow-ups"]["B2"].value == dt.datetime(
+        2025, 9, 9
+    )
 
 
 def test_generated_tab_replaced_in_place(fidelity: Path) -> None:

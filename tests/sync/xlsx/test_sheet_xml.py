@@ -128,6 +128,29 @@ def test_excel_serial_follows_excel_calendar(
 
 
 @pytest.mark.parametrize(
+    ("value", "serial"),
+    [
+        (dt.date(1904, 1, 1), 0),
+        (dt.date(1904, 3, 1), 60),
+        (dt.date(2025, 9, 9), 44447),
+        (dt.datetime(2025, 9, 9, 18), 44447.75),
+        (dt.date(1903, 12, 31), None),
+    ],
+    ids=["first-day", "after-real-leap-day", "recent", "evening", "too-early"],
+)
+def test_excel_serial_in_1904_date_system(value: dt.date, serial: float | None) -> None:
+    assert excel_serial(value, date1904=True) == serial
+
+
+def test_1904_tab_writes_1904_serial() -> None:
+    tab = GeneratedTab("T", [["H"], [dt.date(2025, 9, 9)]])
+
+    xml = render_tab(tab, StyleSheet(DEFAULT_STYLES, "w"), date1904=True).decode()
+
+    assert "<v>44447</v>" in xml
+
+
+@pytest.mark.parametrize(
     ("value", "cell"),
     [
         (dt.datetime(2025, 9, 9, tzinfo=dt.UTC), "A2"),

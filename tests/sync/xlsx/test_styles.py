@@ -73,6 +73,47 @@ def test_identical_dxf_reused(pink: str) -> None:
     assert styles.to_bytes() == STYLES.replace(b"DXFS", dxfs)
 
 
+@pytest.mark.parametrize(
+    "pink",
+    [
+        PINK_DXF.replace("<patternFill>", '<patternFill patternType="solid">'),
+        PINK_DXF.replace("<bgColor", '<fgColor rgb="FFFFC7CE"/><bgColor'),
+        PINK_DXF.replace("FFFFC7CE", "ffffc7ce"),
+        PINK_DXF.replace('"/>', '"></bgColor>'),
+    ],
+    ids=["solid-pattern", "foreground-too", "lower-case", "end-tag"],
+)
+def test_equivalent_dxf_reused(pink: str) -> None:
+    dxfs = f'<dxfs count="2"><dxf><font><b/></font></dxf>{pink}</dxfs>'.encode()
+    styles = style_sheet(dxfs)
+
+    dxf_id = styles.dxf_id("FFC7CE")
+
+    assert dxf_id == 1
+    assert styles.to_bytes() == STYLES.replace(b"DXFS", dxfs)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        PINK_DXF.replace("<fill>", "<font><b/></font><fill>"),
+        PINK_DXF.replace("<patternFill>", '<patternFill patternType="gray125">'),
+        PINK_DXF.replace("<bgColor", '<fgColor rgb="FF000000"/><bgColor'),
+        PINK_DXF.replace('rgb="FFFFC7CE"', 'theme="5" tint="0.6"'),
+        PINK_DXF.replace('rgb="FFFFC7CE"', 'rgb="FFFFC7CE" tint="0.5"'),
+    ],
+    ids=["bold-too", "other-pattern", "other-foreground", "theme-colour", "tinted"],
+)
+def test_different_dxf_not_reused(other: str) -> None:
+    dxfs = f'<dxfs count="1">{other}</dxfs>'.encode()
+    styles = style_sheet(dxfs)
+
+    dxf_id = styles.dxf_id("FFC7CE")
+
+    assert dxf_id == 1
+    assert styles.to_bytes().count(b"<dxf>") == 2
+
+
 def test_invalid_fill_colour_rejected() -> None:
     with pytest.raises(ValueError) as raised:
         style_sheet().dxf_id("pink")
