@@ -494,11 +494,10 @@ def read_rows(
             sheet = workbook.get_sheet_by_name(tab)
         # iter_rows starts at the first filled row and column, so it gives the
         # rows from A1 only when the data starts there, and to_python pads the
-        # other tabs. Each row from iter_rows is converted and dropped before
-        # calamine creates the next, but to_python keeps every raw cell until
-        # the end. At 100k rows those raw cells take about 70 MB, and
-        # converting into the memory just freed made the read about 0.02 s
-        # faster.
+        # other tabs. Each raw row from iter_rows is converted and freed when
+        # the next one arrives, but to_python keeps every raw cell until the
+        # end. At 100k rows those raw cells take about 70 MB, and converting
+        # into the memory just freed made the read about 0.02 s faster.
         raw_rows: Iterable[list[Any]] = (
             sheet.iter_rows()
             if sheet.start == (0, 0)
@@ -510,23 +509,24 @@ def read_rows(
 
 
 class _GridCells(dict[CellValue | timedelta, CellValue]):
-    """The grid value of each raw calamine cell, stored for texts, dates and numbers.
+    """The grid value of each raw calamine cell, stored for texts, dates and floats.
 
-    Looking a cell up here is one dict lookup in C, so only a value seen for
-    the first time, a boolean, 0, 1 and a duration cost a Python call. Equal texts
-    then share one str object, and so do equal dates. A tab repeats a few stage,
-    owner and product names and a few hundred days, so the grid is smaller and
-    later passes touch fewer objects. Measured at 100k rows, sharing texts made
-    peak memory 38 MB lower and read_deals about 15% less CPU. Sharing dates
-    saves read_deals 0.04 s, because a date hashed once and compared by
-    identity is cheap to look up in its column's parse cache.
+    Looking a cell up here is one dict lookup in C. Only a text, date or float
+    seen for the first time costs a Python call, and so do booleans, floats
+    equal to 0 or 1, datetimes, times and durations, which are never stored.
+    Equal texts then share one str object, and so do equal dates. A tab
+    repeats a few stage, owner and product names and a few hundred days, so the
+    grid is smaller and later passes touch fewer objects. Measured at 100k rows,
+    sharing texts made peak memory 38 MB lower and read_deals about 15% less
+    CPU. Sharing dates saves read_deals 0.04 s, because a date hashed once and
+    compared by identity is cheap to look up in its column's parse cache.
 
     calamine gives "" for an empty cell, so "" is stored as None. Other texts
-    stay as they are, so "00123" keeps its zeros. A whole float is stored as an
-    int, which is the value an equal int cell keeps. Floats equal to 0 or 1 are
-    not stored, because True equals 1 and False equals 0 but a boolean stays a
-    boolean. No text, date or number equals a datetime, a time or a duration,
-    so those always reach :meth:`__missing__`.
+    stay as they are, so "00123" keeps its zeros. A whole float is stored with
+    its int value, so an int cell that finds it gets the value it keeps anyway.
+    Floats equal to 0 or 1 are not stored, because True equals 1 and False
+    equals 0 but a boolean stays a boolean. No text, date or number equals a
+    datetime, a time or a duration, so those always reach :meth:`__missing__`.
     """
 
     def __init__(self) -> None:
