@@ -287,6 +287,42 @@ def test_equal_dates_share_one_object(tmp_path: Path) -> None:
     assert type(rows[1][1]) is dt.datetime
 
 
+def test_equal_numbers_keep_their_types(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Pipeline"
+    sheet.append([True, 1.0, False, 0.0, 2.5])
+    sheet.append([1.0, True, 0.0, False, 2.5])
+    workbook.save(tmp_path / "numbers.xlsx")
+
+    rows = ExcelWorkbook(tmp_path / "numbers.xlsx").read_tab("Pipeline").rows
+
+    assert [type(value) for value in rows[0]] == [bool, int, bool, int, float]
+    assert [type(value) for value in rows[1]] == [int, bool, int, bool, float]
+    assert rows == [[True, 1, False, 0, 2.5], [1, True, 0, False, 2.5]]
+
+
+def test_empty_tab_has_no_rows(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.create_sheet("Notes")
+    workbook.save(tmp_path / "empty.xlsx")
+
+    grid = ExcelWorkbook(tmp_path / "empty.xlsx").read_tab("Notes")
+
+    assert grid.rows == []
+
+
+def test_read_from_column_b_keeps_column_a(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active["B1"] = "Deal ID"
+    workbook.active["C2"] = "D-1"
+    workbook.save(tmp_path / "column-b.xlsx")
+
+    grid = ExcelWorkbook(tmp_path / "column-b.xlsx").read_tab("Sheet")
+
+    assert grid.rows == [[None, "Deal ID", None], [None, None, "D-1"]]
+
+
 def test_read_starts_at_cell_a1(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     workbook.active["C3"] = "Deal ID"
