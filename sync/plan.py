@@ -71,6 +71,12 @@ class GeneratedTab:
 
         return grid_digest(self.grid)
 
+    @property
+    def has_digest(self) -> bool:
+        """Whether :attr:`digest` has been computed, so reading it costs nothing."""
+        # functools.cached_property stores the value in the instance's __dict__.
+        return "digest" in self.__dict__
+
 
 @dataclass(frozen=True)
 class HighlightRule:

@@ -36,7 +36,7 @@ from sync.xlsx.relationships import (
 )
 from sync.xlsx.sheet_xml import render_tab, write_tab
 from sync.xlsx.styles import StylesPart
-from sync.xlsx.tab_digests import TabRecord
+from sync.xlsx.tab_digests import GridDigest, TabRecord
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 from sync.xlsx.zipcopy import NewMember
 
@@ -132,7 +132,7 @@ def _write_tab_parts(
         content_types.set_override(chart, CHART_TYPE)
         kept_parts |= {drawing, rels_part(drawing), chart}
 
-    sheet = _write_sheet_part(package, styles, tab, part, drawing_rel_id)
+    sheet, digest = _write_sheet_part(package, styles, tab, part, drawing_rel_id)
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
         package.write(rels_part(part), render_relationships(sheet_rels))
@@ -140,7 +140,7 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
-    return TabRecord(tab.digest, sheet.crc, sheet.size)
+    return TabRecord(digest, sheet.crc, sheet.size)
 
 
 def _write_sheet_part(
@@ -149,16 +149,26 @@ def _write_sheet_part(
     tab: GeneratedTab,
     part: str,
     drawing_rel_id: str | None,
-) -> NewMember:
+) -> tuple[NewMember, str]:
     """Write a tab's sheet XML to ``part``, deflating it as it is rendered.
 
     A large Problems tab is tens of megabytes of XML, never held whole. When the
     result has the size and CRC of the part it replaces, the tab is rendered
     again and compared byte for byte, so an unchanged part stays as stored.
+
+    :returns: the member written and the digest of the tab's grid, hashed while
+        the XML was rendered unless the tab had it already.
     """
+    # A run that looked for unchanged tabs has hashed the grid already.
+    digest = None if tab.has_digest else GridDigest()
     stream = package.open_stream(part)
     write_tab(
-        tab, styles.sheet, stream.write, drawing_rel_id, workbook=package.workbook
+        tab,
+        styles.sheet,
+        stream.write,
+        drawing_rel_id,
+        workbook=package.workbook,
+        digest=digest,
     )
     sheet = stream.close()
     if package.may_equal_source(sheet):
@@ -166,7 +176,7 @@ def _write_sheet_part(
         package.write(part, xml)
     else:
         package.write_member(sheet)
-    return sheet
+    return sheet, tab.digest if digest is None else digest.hexdigest()
 
 
 def _chart_part_names(

@@ -7,6 +7,7 @@ import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -19,6 +20,7 @@ from config.errors import (
 )
 from sync.plan import BarChart, GeneratedTab, HighlightRule
 from sync.xlsx import ZLIB_DEFLATER, WorkbookEdits, patch_workbook
+from sync.xlsx.tab_digests import GridDigest, grid_digest, read_tab_records
 from tests.sync.xlsx.packages import (
     FIDELITY_OWNED,
     column_values,
@@ -431,6 +433,31 @@ def test_long_tab_repatch_kept_as_stored(
 
     assert stats.members_rewritten == []
     assert raw_members(tmp_path / "second.xlsx") == raw_members(first)
+
+
+@pytest.mark.parametrize("hashed_before", [False, True], ids=["fresh", "hashed"])
+def test_tab_record_has_grid_digest(
+    xlsxwriter_workbook: Path, monkeypatch: pytest.MonkeyPatch, hashed_before: bool
+) -> None:
+    tab = replace(FOLLOW_UPS)
+    expected = grid_digest(tab.grid)
+    if hashed_before:
+        assert tab.digest == expected
+    blocks_hashed: list[int] = []
+    add_block = GridDigest.add_block
+
+    def count_block(digest: GridDigest, *args: Any, **kwargs: Any) -> None:
+        blocks_hashed.append(1)
+        add_block(digest, *args, **kwargs)
+
+    monkeypatch.setattr(GridDigest, "add_block", count_block)
+    edits = WorkbookEdits("Deals", 4, 1, None, generated_tabs=[tab])
+
+    target = patched(xlsxwriter_workbook, edits)
+
+    records = read_tab_records(read_part(target, "xl/workbook.xml").encode())
+    assert [record.digest for record in records.values()] == [expected]
+    assert len(blocks_hashed) == (0 if hashed_before else 1)
 
 
 def test_nothing_to_write_copies_workbook(xlsxwriter_workbook: Path) -> None:
