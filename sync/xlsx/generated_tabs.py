@@ -79,13 +79,16 @@ def write_generated_tabs(
     tabs_before = [sheet.name for sheet in workbook.sheets if sheet.is_worksheet]
     written = TabsWritten()
     new_tabs: list[str] = []
+    records_before = workbook.tab_records()
     records: dict[int, TabRecord] = {}
 
     for tab in tabs:
         existing = workbook.find_sheet_ignoring_case(tab.name)
         if existing is not None:
             part = _owned_sheet_part(existing, owned, package.workbook)
-            written.formulas_replaced |= _has_formulas(package.read(part))
+            record = records_before.get(workbook.sheets.index(existing))
+            if not _is_recorded_part(package, part, record):
+                written.formulas_replaced |= _has_formulas(package.read(part))
         else:
             part = package.free_name(
                 _sibling_pattern(workbook.part, "worksheets/sheet")
@@ -310,6 +313,19 @@ def _add_app_titles(
         return
     xml = package.read(properties[0])
     package.write(properties[0], add_tab_titles(xml, tabs_before, new_tabs))
+
+
+def _is_recorded_part(package: Package, part: str, record: TabRecord | None) -> bool:
+    """Return True when ``part`` has the CRC-32 and size that ``record`` stores.
+
+    Such a part is the sheet XML pipesheet wrote, which has values only, so it
+    need not be inflated to look for formulas. The Problems tab of the
+    100k-row workbook that bench/generate.py makes is 54 MB of XML.
+    """
+    member = package.stored_member(part)
+    if record is None or member is None:
+        return False
+    return (member.crc, member.size) == (record.crc, record.size)
 
 
 def _has_formulas(sheet_xml: bytes) -> bool:
