@@ -36,7 +36,7 @@ from sync.xlsx.relationships import (
 )
 from sync.xlsx.sheet_xml import render_tab, write_tab
 from sync.xlsx.styles import StylesPart
-from sync.xlsx.tab_digests import TabRecord
+from sync.xlsx.tab_digests import GridDigest, TabRecord
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 from sync.xlsx.zipcopy import NewMember
 
@@ -79,13 +79,16 @@ def write_generated_tabs(
     tabs_before = [sheet.name for sheet in workbook.sheets if sheet.is_worksheet]
     written = TabsWritten()
     new_tabs: list[str] = []
+    records_before = workbook.tab_records()
     records: dict[int, TabRecord] = {}
 
     for tab in tabs:
         existing = workbook.find_sheet_ignoring_case(tab.name)
         if existing is not None:
             part = _owned_sheet_part(existing, owned, package.workbook)
-            written.formulas_replaced |= _has_formulas(package.read(part))
+            record = records_before.get(workbook.sheets.index(existing))
+            if not _is_recorded_part(package, part, record):
+                written.formulas_replaced |= _has_formulas(package.read(part))
         else:
             part = package.free_name(
                 _sibling_pattern(workbook.part, "worksheets/sheet")
@@ -135,7 +138,9 @@ def _write_tab_parts(
         content_types.set_override(chart, CHART_TYPE)
         kept_parts |= {drawing, rels_part(drawing), chart}
 
-    sheet = _write_sheet_part(package, styles, tab, part, drawing_rel_id, date1904)
+    sheet, digest = _write_sheet_part(
+        package, styles, tab, part, drawing_rel_id, date1904
+    )
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
         package.write(rels_part(part), render_relationships(sheet_rels))
@@ -143,7 +148,7 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
-    return TabRecord(tab.digest, sheet.crc, sheet.size)
+    return TabRecord(digest, sheet.crc, sheet.size)
 
 
 def _write_sheet_part(
@@ -153,13 +158,18 @@ def _write_sheet_part(
     part: str,
     drawing_rel_id: str | None,
     date1904: bool,
-) -> NewMember:
+) -> tuple[NewMember, str]:
     """Write a tab's sheet XML to ``part``, deflating it as it is rendered.
 
     A large Problems tab is tens of megabytes of XML, never held whole. When the
     result has the size and CRC of the part it replaces, the tab is rendered
     again and compared byte for byte, so an unchanged part stays as stored.
+
+    :returns: the member written and the digest of the tab's grid, hashed while
+        the XML was rendered unless the tab had it already.
     """
+    # A run that looked for unchanged tabs has hashed the grid already.
+    digest = None if tab.has_digest else GridDigest()
     stream = package.open_stream(part)
     write_tab(
         tab,
@@ -168,6 +178,7 @@ def _write_sheet_part(
         drawing_rel_id,
         workbook=package.workbook,
         date1904=date1904,
+        digest=digest,
     )
     sheet = stream.close()
     if package.may_equal_source(sheet):
@@ -181,7 +192,7 @@ def _write_sheet_part(
         package.write(part, xml)
     else:
         package.write_member(sheet)
-    return sheet
+    return sheet, tab.digest if digest is None else digest.hexdigest()
 
 
 def _chart_part_names(
@@ -315,6 +326,19 @@ def _add_app_titles(
         return
     xml = package.read(properties[0])
     package.write(properties[0], add_tab_titles(xml, tabs_before, new_tabs))
+
+
+def _is_recorded_part(package: Package, part: str, record: TabRecord | None) -> bool:
+    """Return True when ``part`` has the CRC-32 and size that ``record`` stores.
+
+    Such a part is the sheet XML pipesheet wrote, which has values only, so it
+    need not be inflated to look for formulas. The Problems tab of the
+    100k-row workbook that bench/generate.py makes is 54 MB of XML.
+    """
+    member = package.stored_member(part)
+    if record is None or member is None:
+        return False
+    return (member.crc, member.size) == (record.crc, record.size)
 
 
 def _has_formulas(sheet_xml: bytes) -> bool:

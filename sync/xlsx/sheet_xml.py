@@ -31,6 +31,7 @@ from sync.xlsx.markup import (
     escape_cell_texts,
 )
 from sync.xlsx.styles import StyleSheet
+from sync.xlsx.tab_digests import DIGEST_ROWS, GridDigest
 
 SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -52,8 +53,9 @@ EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 # Whole numbers of this size or more are written as a float's repr, not as digits.
 MAX_INTEGER_TEXT = 10**15
 
-# Number of grid rows rendered together, column by column.
-ROWS_PER_BLOCK = 4096
+# Number of grid rows rendered together, column by column. Blocks end where
+# the digest's blocks end, so the digest can hash the same columns.
+ROWS_PER_BLOCK = DIGEST_ROWS
 # Rows at the top of a tab, the header row among them, rendered apart from the
 # large blocks.
 FIRST_BLOCK_ROWS = 16
@@ -87,6 +89,7 @@ def write_tab(
     *,
     workbook: str | None = None,
     date1904: bool = False,
+    digest: GridDigest | None = None,
 ) -> None:
     """Pass the sheet XML of a generated tab to ``write``, a block of rows at a time.
 
@@ -98,6 +101,9 @@ def write_tab(
         or None for a tab without one.
     :param workbook: the workbook's file name, for error messages.
     :param date1904: whether the workbook counts dates in the 1904 date system.
+    :param digest: a digest to add the tab's grid to while the XML is
+        rendered, with the result of
+        :func:`~sync.xlsx.tab_digests.grid_digest`.
     :raises SourceError: for a value that cannot go into a cell, such as a
         datetime with a time zone.
     """
@@ -119,7 +125,7 @@ def write_tab(
 
     write(head.encode())
     try:
-        _SheetData(styles, date1904).render(tab.grid, write)
+        _SheetData(styles, date1904).render(tab.grid, write, digest)
     except ValueError as error:
         place = f"Workbook {workbook!r}, generated" if workbook else "Generated"
         raise SourceError(f"{place} tab {tab.name!r}, {error}.") from error
@@ -172,7 +178,10 @@ class _SheetData:
         self.style_attributes: dict[tuple[int, bool], str] = {}
 
     def render(
-        self, grid: list[list[CellValue]], write: Callable[[bytes], object]
+        self,
+        grid: list[list[CellValue]],
+        write: Callable[[bytes], object],
+        digest: GridDigest | None = None,
     ) -> None:
         """Pass the rows of ``grid`` to ``write``, leaving out rows without a value.
 
@@ -180,24 +189,41 @@ class _SheetData:
         memory low, because the Problems tab of a large sheet is tens of
         megabytes of XML. Every text in a block is already in UTF-8 code units
         (see :func:`_utf8_code_units`), so Latin-1 encodes the block as UTF-8.
+
+        :param digest: a digest to add the grid to. From its second block on,
+            it hashes the columns the XML was rendered from, so those rows are
+            transposed once.
         """
-        write(self.rows(grid[:1], 1, bold=True).encode("latin-1"))
+        header = grid[:1]
+        header_columns = list(zip_longest(*header))
+        write(self.rows(header_columns, len(header), 1, bold=True).encode("latin-1"))
+        # The digest's first block covers the header and the first XML blocks.
+        if digest is not None and grid:
+            digest.add_block(grid[:DIGEST_ROWS])
         for start, end in _blocks(len(grid)):
-            write(self.rows(grid[start:end], start + 1).encode("latin-1"))
+            rows = grid[start:end]
+            columns = list(zip_longest(*rows))
+            write(self.rows(columns, len(rows), start + 1).encode("latin-1"))
+            if digest is not None and start >= DIGEST_ROWS:
+                digest.add_block(rows, columns)
 
     def rows(
-        self, values: list[list[CellValue]], first_number: int, bold: bool = False
+        self,
+        columns: list[tuple[CellValue, ...]],
+        row_count: int,
+        first_number: int,
+        bold: bool = False,
     ) -> str:
-        """Return the ``<row>`` elements of consecutive grid rows.
+        """Return the ``<row>`` elements of consecutive grid rows, given by column.
 
         Each column gives pieces, which are constant markup or lists with one
         string per row. Joining the pieces row by row builds the XML without a
         format call per cell.
         """
-        numbers = list(map(str, range(first_number, first_number + len(values))))
+        numbers = list(map(str, range(first_number, first_number + row_count)))
         pieces: list[str | list[str]] = ['<row r="', numbers, '">']
         every_row_has_cells = False
-        for index, column in enumerate(zip_longest(*values)):
+        for index, column in enumerate(columns):
             column_pieces, dense = self.column_pieces(index, numbers, column, bold)
             pieces += column_pieces
             every_row_has_cells |= dense
@@ -356,13 +382,14 @@ def _blocks(row_count: int) -> Iterator[tuple[int, int]]:
     The first block is short because the rows at the top of a generated tab
     are table headers and blank rows, whose values differ in kind from the
     column below them. Kept out of the large blocks, they do not send a whole
-    block's columns through the slower path for mixed kinds.
+    block's columns through the slower path for mixed kinds. Every later block
+    ends at a grid index that is a multiple of ``ROWS_PER_BLOCK``.
     """
     start = 1
     end = min(FIRST_BLOCK_ROWS, row_count)
     while start < row_count:
         yield start, end
-        start, end = end, min(end + ROWS_PER_BLOCK, row_count)
+        start, end = end, min(end - end % ROWS_PER_BLOCK + ROWS_PER_BLOCK, row_count)
 
 
 def _join_rows(

@@ -96,13 +96,38 @@ def grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
     give different bytes to hash. The bytes depend only on the values, not on
     the process or the platform.
     """
-    digest = hashlib.sha256()
+    digest = GridDigest()
     for start in range(0, len(grid), DIGEST_ROWS):
-        rows = grid[start : start + DIGEST_ROWS]
-        digest.update(_part(b"l", _integer_bytes(list(map(len, rows)))))
-        for column in zip_longest(*rows):
-            digest.update(_column_bytes(column))
+        digest.add_block(grid[start : start + DIGEST_ROWS])
     return digest.hexdigest()
+
+
+class GridDigest:
+    """A :func:`grid_digest` computed one block of rows at a time.
+
+    A caller that has transposed a block already passes its columns, so the
+    sheet XML and the digest of a generated tab share that work.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add_block(
+        self,
+        rows: Sequence[Sequence[CellValue]],
+        columns: Iterable[Sequence[CellValue]] | None = None,
+    ) -> None:
+        """Hash the next block of rows, ``DIGEST_ROWS`` of them unless it is the last.
+
+        :param columns: the block's columns, as ``zip_longest(*rows)`` gives them.
+        """
+        self._hash.update(_part(b"l", _integer_bytes(list(map(len, rows)))))
+        for column in zip_longest(*rows) if columns is None else columns:
+            self._hash.update(_column_bytes(column))
+
+    def hexdigest(self) -> str:
+        """Return the SHA-256 of the blocks added so far, in hexadecimal."""
+        return self._hash.hexdigest()
 
 
 def legacy_grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:

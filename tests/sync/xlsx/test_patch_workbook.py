@@ -7,6 +7,7 @@ import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -20,6 +21,8 @@ from config.errors import (
 )
 from sync.plan import BarChart, GeneratedTab, HighlightRule
 from sync.xlsx import ZLIB_DEFLATER, WorkbookEdits, patch_workbook
+from sync.xlsx.package import Package
+from sync.xlsx.tab_digests import GridDigest, grid_digest, read_tab_records
 from tests.sync.xlsx.packages import (
     FIDELITY_OWNED,
     column_values,
@@ -55,6 +58,8 @@ FUNNEL = GeneratedTab(
 FOLLOW_UPS = GeneratedTab(
     "Follow-ups", [["Deal", "Due"], ["D-0001", dt.date(2025, 9, 9)], ["D-0002", None]]
 )
+# The part a generated tab gets in the XlsxWriter workbook, after Deals and Notes.
+FOLLOW_UPS_PART = "xl/worksheets/sheet3.xml"
 HIGHLIGHT = HighlightRule('LEFT($L4,5)="ERROR"', "FFC7CE")
 
 
@@ -459,6 +464,31 @@ def test_long_tab_repatch_kept_as_stored(
     assert raw_members(tmp_path / "second.xlsx") == raw_members(first)
 
 
+@pytest.mark.parametrize("hashed_before", [False, True], ids=["fresh", "hashed"])
+def test_tab_record_has_grid_digest(
+    xlsxwriter_workbook: Path, monkeypatch: pytest.MonkeyPatch, hashed_before: bool
+) -> None:
+    tab = replace(FOLLOW_UPS)
+    expected = grid_digest(tab.grid)
+    if hashed_before:
+        assert tab.digest == expected
+    blocks_hashed: list[int] = []
+    add_block = GridDigest.add_block
+
+    def count_block(digest: GridDigest, *args: Any, **kwargs: Any) -> None:
+        blocks_hashed.append(1)
+        add_block(digest, *args, **kwargs)
+
+    monkeypatch.setattr(GridDigest, "add_block", count_block)
+    edits = WorkbookEdits("Deals", 4, 1, None, generated_tabs=[tab])
+
+    target = patched(xlsxwriter_workbook, edits)
+
+    records = read_tab_records(read_part(target, "xl/workbook.xml").encode())
+    assert [record.digest for record in records.values()] == [expected]
+    assert len(blocks_hashed) == (0 if hashed_before else 1)
+
+
 def test_nothing_to_write_copies_workbook(xlsxwriter_workbook: Path) -> None:
     edits = WorkbookEdits("Deals", 4, 1, None)
 
@@ -477,6 +507,45 @@ def test_formula_status_drops_calculation_chain(
     assert "xl/calcChain.xml" not in member_names(target)
     assert "calcChain" not in read_part(target, "xl/_rels/workbook.xml.rels")
     assert "calcChain" not in read_part(target, "[Content_Types].xml")
+
+
+def test_formula_in_owned_tab_drops_calculation_chain(
+    xlsxwriter_workbook: Path, tmp_path: Path
+) -> None:
+    first = patched(
+        xlsxwriter_workbook, WorkbookEdits("Deals", 4, 1, None, {}, [FOLLOW_UPS])
+    )
+    assert FOLLOW_UPS_PART in member_names(first)
+    source = with_calculation_chain(first, tmp_path / "chain.xlsx", FOLLOW_UPS_PART)
+    edits = WorkbookEdits("Deals", 4, 1, None, {}, [FOLLOW_UPS], ["Follow-ups"])
+
+    target = patched(source, edits, "second.xlsx")
+
+    assert "xl/calcChain.xml" not in member_names(target)
+    assert "calcChain" not in read_part(target, "xl/_rels/workbook.xml.rels")
+
+
+def test_recorded_tab_not_read_for_formulas(
+    xlsxwriter_workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = patched(
+        xlsxwriter_workbook, WorkbookEdits("Deals", 4, 1, None, {}, [FOLLOW_UPS])
+    )
+    parts_read: list[str] = []
+    read = Package.read
+
+    def record_read(package: Package, part: str) -> bytes:
+        parts_read.append(part)
+        return read(package, part)
+
+    monkeypatch.setattr(Package, "read", record_read)
+    changed = replace(FOLLOW_UPS, grid=[*FOLLOW_UPS.grid, ["D-0003", None]])
+    edits = WorkbookEdits("Deals", 4, 1, None, {}, [changed], ["Follow-ups"])
+
+    target = patched(first, edits, "second.xlsx")
+
+    assert FOLLOW_UPS_PART not in parts_read
+    assert tab_values(target, "Follow-ups")[-1] == ["D-0003", ""]
 
 
 def test_missing_pipeline_tab_reported(xlsxwriter_workbook: Path) -> None:
@@ -543,12 +612,14 @@ def test_target_same_as_source_rejected(xlsxwriter_workbook: Path) -> None:
     )
 
 
-def with_calculation_chain(source: Path, target: Path) -> Path:
-    """Copy ``source`` with a formula in E2 and a calcChain part that lists it."""
+def with_calculation_chain(
+    source: Path, target: Path, sheet: str = "xl/worksheets/sheet1.xml"
+) -> Path:
+    """Copy ``source`` with a formula in E2 of ``sheet`` and a calcChain listing it."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
         for info in original.infolist():
             content = original.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            if info.filename == sheet:
                 content = _with_formula_in_e2(content)
             elif info.filename == "xl/_rels/workbook.xml.rels":
                 content = content.replace(

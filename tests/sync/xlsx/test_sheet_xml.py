@@ -13,6 +13,7 @@ from rules.grid import CellValue
 from sync.plan import GeneratedTab
 from sync.xlsx.sheet_xml import excel_serial, render_tab, write_tab
 from sync.xlsx.styles import DEFAULT_STYLES, StyleSheet
+from sync.xlsx.tab_digests import DIGEST_ROWS, GridDigest, grid_digest
 
 
 def cells(value: CellValue) -> str:
@@ -376,3 +377,34 @@ def test_top_rows_written_as_own_block() -> None:
     assert '<row r="16"><c r="A16"><v>12</v></c></row>' in first_block
     assert '<row r="17">' not in first_block
     assert pieces[3].decode().startswith('<row r="17"><c r="A17"><v>13</v></c></row>')
+
+
+def mixed_grid(row_count: int) -> list[list[CellValue]]:
+    """Return a tab's grid with top rows and ``row_count`` rows of mixed kinds."""
+    top: list[list[CellValue]] = [["Banner"], [], ["Row", "Deal", "Due", "Note"]]
+    rows: list[list[CellValue]] = [
+        [n, f"D-{n}", dt.date(2025, 9, 1 + n % 28) if n % 3 else None, "a\x00b"]
+        if n % 5
+        else [n, None]
+        for n in range(row_count)
+    ]
+    return (top + rows)[:row_count]
+
+
+@pytest.mark.parametrize(
+    "row_count",
+    [0, 1, 17, DIGEST_ROWS, DIGEST_ROWS + 1, 2 * DIGEST_ROWS + 20],
+    ids=["empty", "banner", "top-block", "one-block", "block-and-row", "three-blocks"],
+)
+def test_digest_hashed_while_rendering(row_count: int) -> None:
+    grid = mixed_grid(row_count)
+    digest = GridDigest()
+
+    write_tab(
+        GeneratedTab("T", grid),
+        StyleSheet(DEFAULT_STYLES, "w"),
+        lambda _block: None,
+        digest=digest,
+    )
+
+    assert digest.hexdigest() == grid_digest(grid)

@@ -219,6 +219,14 @@ def test_digest_pinned_for_known_grid() -> None:
     assert legacy_grid_digest(grid) == PINNED_LEGACY_DIGEST
 
 
+def test_tab_has_digest_once_hashed() -> None:
+    tab = GeneratedTab("T", [["H"], [1, "x"]])
+
+    assert not tab.has_digest
+    assert tab.digest == grid_digest(tab.grid)
+    assert tab.has_digest
+
+
 def test_format_one_record_read_back() -> None:
     record = TabRecord("c" * 64, 0x0123ABCD, 4096, format=1)
     xml = write_tab_records(workbook_xml(), {1: record})
