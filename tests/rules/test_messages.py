@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import Locale
+from rules import messages
 from rules.cell_problem import Reason
 from rules.checks import check_deals
 from rules.findings import Code, Finding, Severity
@@ -467,3 +468,45 @@ def test_missing_id_message_names_each_row() -> None:
 
     assert messages[0].startswith("Row 4 has no Deal ID;")
     assert messages[1].startswith("Row 5 has no Deal ID;")
+
+
+def test_shared_params_keep_each_row() -> None:
+    params: dict[str, str] = {}
+    findings = [
+        Finding(
+            Code.MISSING_ID, Severity.ERROR, row, "Deal ID", None, None, "id", params
+        )
+        for row in (4, 5)
+    ]
+
+    texts = [render_message(finding, Locale.EN) for finding in findings]
+
+    assert texts[0].startswith("Row 4 has no Deal ID;")
+    assert texts[1].startswith("Row 5 has no Deal ID;")
+
+
+def test_shared_params_keep_each_value() -> None:
+    params = {"stages": "Lead, Qualified"}
+    first = Finding(
+        Code.UNKNOWN_STAGE, Severity.ERROR, 4, "Stage", "Pilot", None, "stage", params
+    )
+    second = Finding(
+        Code.UNKNOWN_STAGE, Severity.ERROR, 5, "Stage", "Demo", None, "stage", params
+    )
+
+    assert render_short(first, Locale.EN) == "unknown stage 'Pilot'"
+    assert render_short(second, Locale.EN) == "unknown stage 'Demo'"
+
+
+def test_render_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(messages, "RENDER_CACHE_SIZE", 2)
+    monkeypatch.setattr(messages, "_rendered", {})
+    findings = [
+        parse_finding(Code.UNKNOWN_STAGE, "Stage", value, stages="Lead")
+        for value in ("A", "B", "C")
+    ]
+
+    texts = [render_short(finding, Locale.EN) for finding in findings]
+
+    assert texts == ["unknown stage 'A'", "unknown stage 'B'", "unknown stage 'C'"]
+    assert len(messages._rendered) == 1
