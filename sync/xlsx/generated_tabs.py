@@ -36,7 +36,7 @@ from sync.xlsx.relationships import (
 )
 from sync.xlsx.sheet_xml import render_tab, write_tab
 from sync.xlsx.styles import StylesPart
-from sync.xlsx.tab_digests import GridDigest, TabRecord
+from sync.xlsx.tab_digests import GridDigest, TabRecord, record_digest
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 from sync.xlsx.zipcopy import NewMember
 
@@ -148,7 +148,7 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
-    return TabRecord(digest, sheet.crc, sheet.size)
+    return TabRecord(record_digest(digest, date1904), sheet.crc, sheet.size)
 
 
 def _write_sheet_part(

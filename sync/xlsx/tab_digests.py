@@ -81,11 +81,28 @@ class TabRecord:
         """Return the defined name's content: a quoted text constant."""
         return f'"pipesheet {self.format} {self.digest} {self.crc:08x} {self.size}"'
 
-    def matches(self, tab: GeneratedTab) -> bool:
-        """Return True when the record's digest is that of the tab's grid."""
+    def matches(self, tab: GeneratedTab, date1904: bool = False) -> bool:
+        """Return True when the record's digest is that of the tab's grid.
+
+        ``date1904`` is the workbook's date system now. Versions that wrote
+        format 1 wrote every date in the 1900 system, so such a record never
+        matches in a 1904 workbook.
+        """
         if self.format == LEGACY_RECORD_FORMAT:
-            return self.digest == legacy_grid_digest(tab.grid)
-        return self.digest == tab.digest
+            return not date1904 and self.digest == legacy_grid_digest(tab.grid)
+        return self.digest == record_digest(tab.digest, date1904)
+
+
+def record_digest(digest: str, date1904: bool) -> str:
+    """Return the digest a record stores for a grid written in a date system.
+
+    The same grid gives other serial numbers in a 1904 workbook, so its record
+    differs: a workbook switched to that system then gets its tabs rewritten.
+    1900-system records keep the grid's digest, as earlier versions wrote them.
+    """
+    if not date1904:
+        return digest
+    return hashlib.sha256(f"date1904 {digest}".encode()).hexdigest()
 
 
 def grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
@@ -212,7 +229,7 @@ def find_unchanged_tabs(
         if record is None or member is None:
             continue
         same_part = (member.crc, member.size) == (record.crc, record.size)
-        if same_part and record.matches(tab):
+        if same_part and record.matches(tab, workbook.date1904):
             unchanged[tab.name] = sheet.name
     return unchanged
 
