@@ -15,7 +15,7 @@ import shutil
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -30,6 +30,11 @@ from sync.atomic import write_atomically
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
+from sync.process_exit import (
+    end_after_command,
+    exit_process,
+    keep_objects_until_exit,
+)
 from sync.sources.excel_read_ahead import start_read_ahead
 
 # Checking and writing need pandas, SQLAlchemy and the rules, about 0.7 s of
@@ -55,9 +60,20 @@ stdout = Console(soft_wrap=True, markup=False)
 stderr = Console(stderr=True, soft_wrap=True, markup=False)
 
 
-def main() -> None:
-    """Run the ``pipesheet`` command line and exit with its status (0, 1 or 2)."""
-    cli()
+def main() -> NoReturn:
+    """Run the ``pipesheet`` command line and exit with its status (0, 1 or 2).
+
+    The process ends without the interpreter's teardown, see
+    :mod:`sync.process_exit`. Tests call :data:`cli` instead, which returns.
+    """
+    end_after_command()
+    try:
+        cli()
+    except SystemExit as request:
+        # The traceback still references click's frames, which hold the
+        # command's return value, so a run's result is not freed either.
+        exit_process(request.code)
+    exit_process(0)
 
 
 class WorkFailed(click.ClickException):
@@ -275,7 +291,7 @@ def run(
     no_state: bool,
     as_json: bool,
     quiet: bool,
-) -> None:
+) -> RunResult:
     """Check the pipeline tab and write the status column and generated tabs.
 
     CONFIG is a definition file or a shipped definition name (see
@@ -306,6 +322,10 @@ def run(
     if output is not None and workbook_path and not dry_run and result.report is None:
         copy_unchanged_workbook(Path(workbook_path), output)
     _print_result(result, pipeline, as_json)
+    # Click passes the result up unused; it stays referenced until main() ends
+    # the process, so its objects are never freed one by one.
+    keep_objects_until_exit()
+    return result
 
 
 @cli.command()
@@ -321,7 +341,7 @@ def check(
     as_of_date: dt.date | None,
     as_json: bool,
     quiet: bool,
-) -> None:
+) -> RunResult:
     """Validate the definition and the sheet; write nothing.
 
     Exits 1 when error-level findings exist.
@@ -338,11 +358,13 @@ def check(
         pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)
     )
     _print_result(result, pipeline, as_json)
+    keep_objects_until_exit()  # See the end of run.
     errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     if errors:
         noun = "finding" if errors == 1 else "findings"
         stderr.print(f"{errors:,} error-level {noun}.", highlight=False)
         sys.exit(1)
+    return result
 
 
 @cli.command()
