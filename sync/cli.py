@@ -22,8 +22,12 @@ from rich.console import Console
 from rich.text import Text
 
 from config.errors import PipesheetError, SourceError
-from config.loader import load_pipeline
-from config.models import Locale, Pipeline, SourceKind
+from config.loader import (
+    build_pipeline,
+    load_pipeline,
+    peek_excel_source,
+    read_definition,
+)
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
@@ -41,6 +45,7 @@ from sync.sources.excel_read_ahead import start_read_ahead
 # imports, so the commands import them when they run: ``--help`` needs none,
 # and ``run`` first starts parsing the workbook, which then overlaps them.
 if TYPE_CHECKING:
+    from config.models import Pipeline
     from sync.run import Progress, RunResult
 
 logger = logging.getLogger(__name__)
@@ -205,9 +210,33 @@ def is_shipped_name(name_or_path: str) -> bool:
 
 def resolve_definition(name_or_path: str) -> Pipeline:
     """Load a definition file, or a shipped one by name (``b2b-en``)."""
+    return load_pipeline(definition_file(name_or_path))
+
+
+def definition_file(name_or_path: str) -> Path:
+    """Return the file of a definition given as a file or a shipped name."""
     if is_shipped_name(name_or_path):
-        return load_pipeline(shipped_definition(name_or_path))
-    return load_pipeline(Path(name_or_path))
+        return shipped_definition(name_or_path)
+    return Path(name_or_path)
+
+
+def resolve_definition_reading_ahead(name_or_path: str, source: str | None) -> Pipeline:
+    """Load a definition as :func:`resolve_definition` does, reading its workbook.
+
+    Parsing the pipeline tab of an Excel workbook starts in the background as
+    soon as the YAML is read, so it overlaps validating the definition and
+    importing pydantic and the models, about 0.1 s. If the definition turns
+    out invalid, the command fails as usual and the parse is never used.
+    """
+    path = definition_file(name_or_path)
+    data = read_definition(path)
+    excel = peek_excel_source(data, path)
+    if excel is not None:
+        definition_workbook, tab = excel
+        location = source or definition_workbook
+        if location:
+            start_read_ahead(Path(location), tab)
+    return build_pipeline(data, path)
 
 
 def check_source_given(config: str, source: str | None) -> None:
@@ -298,10 +327,9 @@ def run(
     ``pipesheet definitions``). Each run is recorded in the state database,
     which gives the Stage log tab its history.
     """
-    pipeline = resolve_definition(config)
+    pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
-    start_reading_workbook(pipeline, source)
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source
@@ -323,7 +351,7 @@ def run(
         copy_unchanged_workbook(Path(workbook_path), output)
     _print_result(result, pipeline, as_json)
     # Click passes the result up unused; it stays referenced until main() ends
-    # the process, so its objects are never freed one by one.
+    # the process, so its objects are not freed one by one.
     keep_objects_until_exit()
     return result
 
@@ -346,10 +374,9 @@ def check(
 
     Exits 1 when error-level findings exist.
     """
-    pipeline = resolve_definition(config)
+    pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
-    start_reading_workbook(pipeline, source)
     from sync.run import run_sync
     from sync.sources.registry import open_source
 
@@ -386,6 +413,7 @@ def definitions() -> None:
 @as_of_option
 def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
+    from config.models import Locale
     from sync.starter import build_starter_workbook
 
     locale = Locale.ZH_CN if lang == "zh" else Locale.EN
@@ -418,6 +446,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     The run is recorded in a state database in the same folder, so the demo has
     a Stage log tab, and runs of later days show the deals' stage changes.
     """
+    from config.models import Locale
     from sync.job import RunRequest, run_recorded
     from sync.starter import build_starter_workbook
     from sync.state.store import StateStore
@@ -502,13 +531,6 @@ def _progress(quiet: bool) -> Progress | None:
     if quiet:
         return None
     return lambda message: stderr.print(f"… {message}", highlight=False)
-
-
-def start_reading_workbook(pipeline: Pipeline, source: str | None) -> None:
-    """Start parsing an Excel pipeline tab while the command imports the rest."""
-    location = source or pipeline.source.path
-    if pipeline.source.kind is SourceKind.EXCEL and location:
-        start_read_ahead(Path(location), pipeline.source.tab)
 
 
 def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
