@@ -657,6 +657,19 @@ def test_lazy_command_runs() -> None:
     assert result.stdout.startswith("Usage: pipesheet serve [OPTIONS] CONFIG...")
 
 
+def test_findings_counted_by_code() -> None:
+    write_tiny(FLAWED_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--no-state")
+
+    rows = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    start = rows.index("Findings by code")
+    assert rows[start + 4 : start + 6] == [
+        "│ unknown-stage │ error │ 1 │",
+        "│ missing-required │ error │ 1 │",
+    ]
+
+
 def test_run_reads_workbook_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     Path("team").mkdir()
     Path("team/tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
