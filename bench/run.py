@@ -22,10 +22,18 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
    (``bench/openpyxl_baseline.py``) on a fresh copy.
 
 Wall time is the job process's whole life, start-up and imports included, and
-peak memory is its ``ru_maxrss``. Each job runs under ``bench/timed_job.py``,
-which first imports what the job would import on its way and then times the
-work alone: the "imports s" and "work s" columns. The work time is the sync
-itself, without the interpreter's start-up and the imports. The output is one
+peak memory is its ``ru_maxrss``. Both come from the command as a user runs
+it: ``python -m sync run ...`` and ``python bench/openpyxl_baseline.py ...``.
+``pipesheet run`` parses the workbook in a background thread while it imports
+the modules that check and write, so its wall time is less than its imports
+plus its work.
+
+The "imports s" and "work s" columns come from a twin of each job, run just
+before it on the same files under ``bench/timed_job.py``, which first imports
+what the job would import on its way and then times the work alone. The work
+time is the sync itself, without the interpreter's start-up and the imports.
+After the twin, the job's folder and state database are put back as they
+were, so the measured job starts from the same files. The output is one
 table per size with the median, the range and the peak of the repetitions and
 the ratios to the baseline, then the log-log growth exponents of pipesheet's
 first run between consecutive sizes.
@@ -53,7 +61,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +102,8 @@ RUN_MODULES = (
     "rules.metrics",
 )
 TIMES_FILE = "job-times.json"
+# The files SQLite may keep beside a database: the write-ahead log and its index.
+STATE_JOURNALS = ("-wal", "-shm")
 
 REPORTED_PACKAGES = (
     "openpyxl",
@@ -111,7 +121,7 @@ class BenchmarkError(PipesheetError):
 
 @dataclass(frozen=True)
 class JobRun:
-    """One measured job process."""
+    """One measured job process, with the import and work times of its twin."""
 
     seconds: float
     cpu_seconds: float
@@ -181,21 +191,41 @@ def cached_workbook(out: Path, rows: int, seed: int) -> Path:
 
 def pipesheet_command(workbook: Path, *options: str) -> list[str]:
     """Return the command line of one quiet ``pipesheet run`` on ``workbook``."""
-    command = timed_job_command(RUN_MODULES, "sync.cli:main")
-    command += ["run", DEFINITION, "--source", str(workbook), "--as-of", AS_OF, "-q"]
-    return command + list(options)
+    command = [sys.executable, "-m", "sync"]
+    return command + pipesheet_arguments(workbook, *options)
+
+
+def timed_pipesheet_command(workbook: Path, *options: str) -> list[str]:
+    """Return :func:`pipesheet_command` as a job of ``bench/timed_job.py``.
+
+    The entry point is the click group, which returns to timed_job.py, and not
+    ``sync.cli:main``, which ends the process without returning.
+    """
+    command = timed_job_command(RUN_MODULES, "sync.cli:cli")
+    return command + pipesheet_arguments(workbook, *options)
+
+
+def pipesheet_arguments(workbook: Path, *options: str) -> list[str]:
+    """Return the arguments of one quiet ``pipesheet run`` on ``workbook``."""
+    arguments = ["run", DEFINITION, "--source", str(workbook), "--as-of", AS_OF]
+    return arguments + ["-q", *options]
 
 
 def baseline_command(workbook: Path) -> list[str]:
     """Return the command line of the openpyxl baseline on ``workbook``."""
+    command = [sys.executable, str(BENCH / "openpyxl_baseline.py")]
+    return command + baseline_arguments(workbook)
+
+
+def timed_baseline_command(workbook: Path) -> list[str]:
+    """Return :func:`baseline_command` as a job of ``bench/timed_job.py``."""
     command = timed_job_command(("openpyxl",), "openpyxl_baseline:main")
-    return command + [
-        str(workbook),
-        "--tab",
-        DEALS_TAB,
-        "--header-row",
-        str(HEADER_ROW),
-    ]
+    return command + baseline_arguments(workbook)
+
+
+def baseline_arguments(workbook: Path) -> list[str]:
+    """Return the arguments of the openpyxl baseline on ``workbook``."""
+    return [str(workbook), "--tab", DEALS_TAB, "--header-row", str(HEADER_ROW)]
 
 
 def timed_job_command(preload: Sequence[str], entry_point: str) -> list[str]:
@@ -205,6 +235,74 @@ def timed_job_command(preload: Sequence[str], entry_point: str) -> list[str]:
     """
     command = [sys.executable, str(BENCH / "timed_job.py"), "--times", TIMES_FILE]
     return command + ["--preload", ",".join(preload), "--", entry_point]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One benchmark job: its command, its timed twin and the files it changes.
+
+    ``folder`` contains the workbook the job reads and writes, and ``state`` is
+    pipesheet's state database (None for the baseline).
+    """
+
+    command: list[str]
+    timed_command: list[str]
+    folder: Path
+    log: Path
+    state: Path | None = None
+
+
+def measure_with_twin(job: Job) -> JobRun:
+    """Time the job's twin, put its files back, then measure the job itself.
+
+    :raises BenchmarkError: either process failed.
+    """
+    saved = save_job_files(job)
+    twin_log = job.log.with_name(f"{job.log.stem}-timed{job.log.suffix}")
+    try:
+        twin = measure_job(job.timed_command, twin_log, job.state)
+    finally:
+        restore_job_files(job, saved)
+    if not (twin_log.parent / TIMES_FILE).exists():
+        raise BenchmarkError(
+            f"Job {' '.join(job.timed_command)!r} wrote no {TIMES_FILE}; its "
+            "entry point must return to bench/timed_job.py instead of ending "
+            "the process."
+        )
+    run = measure_job(job.command, job.log, job.state)
+    return replace(
+        run, imports_seconds=twin.imports_seconds, job_seconds=twin.job_seconds
+    )
+
+
+def save_job_files(job: Job) -> Path:
+    """Copy the job's folder and state database aside and return the copy's folder.
+
+    Copies keep modification times, so the files put back look unchanged.
+    """
+    saved = job.folder.with_name(f"{job.folder.name}.saved")
+    shutil.rmtree(saved, ignore_errors=True)
+    shutil.copytree(job.folder, saved / "folder")
+    if job.state is not None and job.state.exists():
+        shutil.copy2(job.state, saved / "state")
+    return saved
+
+
+def restore_job_files(job: Job, saved: Path) -> None:
+    """Put back the folder and state database that :func:`save_job_files` copied."""
+    shutil.rmtree(job.folder)
+    (saved / "folder").rename(job.folder)
+    if job.state is not None:
+        for leftover in state_files(job.state):
+            leftover.unlink(missing_ok=True)
+        if (saved / "state").exists():
+            (saved / "state").rename(job.state)
+    shutil.rmtree(saved)
+
+
+def state_files(state: Path) -> list[Path]:
+    """Return the SQLite database file and its journal files."""
+    return [state, *(state.with_name(state.name + end) for end in STATE_JOURNALS)]
 
 
 def measure_job(command: list[str], log: Path, state: Path | None = None) -> JobRun:
@@ -314,32 +412,52 @@ def run_repetition(
 
     first = fresh_copy(source, work / "first-run")
     state = states / "first-run.sqlite"
-    run = measure_job(pipesheet_command(first), work / "first-run.log", state)
-    record(result, FIRST_RUN, run)
+    job = Job(
+        pipesheet_command(first),
+        timed_pipesheet_command(first),
+        first.parent,
+        work / "first-run.log",
+        state,
+    )
+    record(result, FIRST_RUN, measure_with_twin(job))
     check = check_first_run(first, source, result.rows, pipeline)
     result.first_run_checks.append(check)
 
+    job = replace(job, log=work / "re-run.log")
     before = fingerprint_folder(first.parent)
-    run = measure_job(pipesheet_command(first), work / "re-run.log", state)
-    record(result, RERUN, run)
+    record(result, RERUN, measure_with_twin(job))
     result.rerun_wrote_nothing.append(fingerprint_folder(first.parent) == before)
 
     history = shutil.copyfile(state, states / "re-run-check.sqlite")
-    command = pipesheet_command(first, "--dry-run")
-    run = measure_job(command, work / "re-run-check.log", history)
-    record(result, RERUN_CHECK, run)
+    job = Job(
+        pipesheet_command(first, "--dry-run"),
+        timed_pipesheet_command(first, "--dry-run"),
+        first.parent,
+        work / "re-run-check.log",
+        history,
+    )
+    record(result, RERUN_CHECK, measure_with_twin(job))
 
     dry = fresh_copy(source, work / "read-check")
     before = fingerprint_folder(dry.parent)
-    command = pipesheet_command(dry, "--dry-run")
-    state = states / "read-check.sqlite"
-    run = measure_job(command, work / "read-check.log", state)
-    record(result, READ_CHECK, run)
+    job = Job(
+        pipesheet_command(dry, "--dry-run"),
+        timed_pipesheet_command(dry, "--dry-run"),
+        dry.parent,
+        work / "read-check.log",
+        states / "read-check.sqlite",
+    )
+    record(result, READ_CHECK, measure_with_twin(job))
     result.read_check_wrote_nothing.append(fingerprint_folder(dry.parent) == before)
 
     baseline = fresh_copy(source, work / "openpyxl")
-    run = measure_job(baseline_command(baseline), work / "openpyxl.log")
-    record(result, BASELINE, run)
+    job = Job(
+        baseline_command(baseline),
+        timed_baseline_command(baseline),
+        baseline.parent,
+        work / "openpyxl.log",
+    )
+    record(result, BASELINE, measure_with_twin(job))
 
 
 def record(result: SizeResult, operation: str, run: JobRun) -> None:
@@ -584,9 +702,11 @@ def format_machine(machine: dict[str, str], startup: list[JobRun]) -> str:
         f"peak {peak_mb(startup):.0f} MB"
     )
     method = (
-        "Times are whole job processes (start-up and imports included): wall "
-        "time, and CPU s as user plus system time. Peak MB is the job's "
-        "ru_maxrss, the maximum over the repetitions."
+        "Times are whole job processes as a user runs them (start-up and imports "
+        "included): wall time, and CPU s as user plus system time. Peak MB is "
+        "the job's ru_maxrss, the maximum over the repetitions. Imports s and "
+        "work s come from a twin process of each job under bench/timed_job.py, "
+        "which imports everything before it starts the work."
     )
     return "\n".join(
         [

@@ -1,6 +1,6 @@
 """Run a job's main function in this process and record its import and work time.
 
-    python bench/timed_job.py --times t.json --preload sync.job -- sync.cli:main run ...
+    python bench/timed_job.py --times t.json --preload sync.job -- sync.cli:cli run ...
 
 imports the ``--preload`` modules and the module of the entry point, then calls
 the entry point with the arguments after it, and writes
@@ -10,9 +10,12 @@ time is the work alone: reading, checking, writing and recording. Here the work
 starts after every import. ``pipesheet run`` reads the workbook while it still
 imports, so this job time is an upper bound of its work.
 
-The entry point is ``module:function``. A function without parameters, such
-as the click command ``sync.cli:main``, reads ``sys.argv``, so that is set to
-the arguments. Any other function gets them as a list.
+The entry point is ``module:function``. A function without parameters reads
+``sys.argv``, so that is set to the arguments. Any other callable, such as
+``openpyxl_baseline:main`` or the click group ``sync.cli:cli``, gets them as a
+list. The entry point must return or raise
+``SystemExit``: ``sync.cli:main`` ends the process before the times are
+written, so it cannot be timed here.
 """
 
 from __future__ import annotations

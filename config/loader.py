@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from pydantic import ValidationError
 
 from config.errors import DefinitionError
-from config.models import Pipeline
-from config.validation import describe_validation_error
+
+# pydantic and the models take most of the loader's import time, so they are
+# imported when a definition is validated; reading YAML needs neither.
+if TYPE_CHECKING:
+    from config.models import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -66,12 +69,54 @@ def load_pipeline(path: Path) -> Pipeline:
     :raises DefinitionError: the file is missing, unreadable, not UTF-8, not
         valid YAML, or not a valid definition.
     """
-    text = _read_text(path)
-    data = _parse_yaml(text, origin=str(path))
-    pipeline = parse_pipeline(data, origin=str(path))
+    return build_pipeline(read_definition(path), path)
 
+
+def read_definition(path: Path) -> object:
+    """Read and parse a definition's YAML file without validating it.
+
+    :raises DefinitionError: the file is missing, unreadable, not UTF-8 or not
+        valid YAML.
+    """
+    return _parse_yaml(_read_text(path), origin=str(path))
+
+
+def build_pipeline(data: object, path: Path) -> Pipeline:
+    """Validate the data :func:`read_definition` read from ``path``.
+
+    Relative source paths are resolved as :func:`load_pipeline` describes.
+
+    :raises DefinitionError: the data is not a valid definition.
+    """
+    pipeline = parse_pipeline(data, origin=str(path))
     logger.debug("Loaded pipeline definition %s", path)
     return _resolve_source_paths(pipeline, path.parent)
+
+
+def peek_excel_source(data: object, path: Path) -> tuple[str | None, str] | None:
+    """Return the workbook path and tab of an Excel definition not yet validated.
+
+    This is for work that may start before :func:`build_pipeline` is done, and
+    must be redone or dropped if the definition turns out invalid. The path is
+    resolved like :func:`load_pipeline` does, and is None when the definition
+    sets none. Returns None unless ``source.tab`` is text and ``source.kind``
+    is missing or ``excel``.
+
+    >>> peek_excel_source({"source": {"path": "deals.xlsx", "tab": "Deals"}},
+    ...                   Path("/srv/pipeline.yaml"))
+    ('/srv/deals.xlsx', 'Deals')
+    """
+    source = data.get("source") if isinstance(data, dict) else None
+    if not isinstance(source, dict):
+        return None
+    # The value of config.models.SourceKind.EXCEL, which imports pydantic.
+    if source.get("kind", "excel") != "excel" or not isinstance(source.get("tab"), str):
+        return None
+
+    location = source.get("path")
+    if not isinstance(location, str) or not location.strip():
+        return None, source["tab"]
+    return _resolve_against(location, path.parent), source["tab"]
 
 
 def parse_pipeline(data: object, origin: str) -> Pipeline:
@@ -82,8 +127,12 @@ def parse_pipeline(data: object, origin: str) -> Pipeline:
     :param origin: where the data came from, shown first in every message.
     :raises DefinitionError: with one line per problem found.
     """
-    _check_top_level(data, origin)
+    from pydantic import ValidationError
 
+    from config.models import Pipeline
+    from config.validation import describe_validation_error
+
+    _check_top_level(data, origin)
     try:
         return Pipeline.model_validate(data)
     except ValidationError as error:

@@ -15,27 +15,37 @@ import shutil
 import sys
 import zoneinfo
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from config.errors import PipesheetError, SourceError
-from config.loader import load_pipeline
-from config.models import Locale, Pipeline, SourceKind
+from config.loader import (
+    build_pipeline,
+    load_pipeline,
+    peek_excel_source,
+    read_definition,
+)
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
+from sync.process_exit import (
+    end_after_command,
+    exit_process,
+    keep_objects_until_exit,
+)
 from sync.sources.excel_read_ahead import start_read_ahead
 
 # Checking and writing need pandas, SQLAlchemy and the rules, about 0.7 s of
 # imports, so the commands import them when they run: ``--help`` needs none,
 # and ``run`` first starts parsing the workbook, which then overlaps them.
 if TYPE_CHECKING:
+    from config.models import Pipeline
     from sync.run import Progress, RunResult
 
 logger = logging.getLogger(__name__)
@@ -55,9 +65,20 @@ stdout = Console(soft_wrap=True, markup=False)
 stderr = Console(stderr=True, soft_wrap=True, markup=False)
 
 
-def main() -> None:
-    """Run the ``pipesheet`` command line and exit with its status (0, 1 or 2)."""
-    cli()
+def main() -> NoReturn:
+    """Run the ``pipesheet`` command line and exit with its status (0, 1 or 2).
+
+    The process ends without the interpreter's teardown, see
+    :mod:`sync.process_exit`. Tests call :data:`cli` instead, which returns.
+    """
+    end_after_command()
+    try:
+        cli()
+    except SystemExit as request:
+        # The traceback still references click's frames, which hold the
+        # command's return value, so a run's result is not freed either.
+        exit_process(request.code)
+    exit_process(0)
 
 
 class WorkFailed(click.ClickException):
@@ -189,9 +210,34 @@ def is_shipped_name(name_or_path: str) -> bool:
 
 def resolve_definition(name_or_path: str) -> Pipeline:
     """Load a definition file, or a shipped one by name (``b2b-en``)."""
+    return load_pipeline(definition_file(name_or_path))
+
+
+def definition_file(name_or_path: str) -> Path:
+    """Return the file of a definition given as a file or a shipped name."""
     if is_shipped_name(name_or_path):
-        return load_pipeline(shipped_definition(name_or_path))
-    return load_pipeline(Path(name_or_path))
+        return shipped_definition(name_or_path)
+    return Path(name_or_path)
+
+
+def resolve_definition_reading_ahead(name_or_path: str, source: str | None) -> Pipeline:
+    """Load a definition as :func:`resolve_definition` does, reading its workbook.
+
+    Parsing the pipeline tab of an Excel workbook starts in the background as
+    soon as the YAML is read, so it overlaps validating the definition and
+    importing pydantic and the models, about 0.1 s. If the definition turns
+    out invalid, the command fails as usual and the parse is never used.
+    """
+    path = definition_file(name_or_path)
+    data = read_definition(path)
+    excel = peek_excel_source(data, path)
+    if excel is not None:
+        definition_workbook, tab = excel
+        location = source or definition_workbook
+        # python-calamine reads every Excel-kind file but CSV and TSV text.
+        if location and not location.lower().endswith((".csv", ".tsv")):
+            start_read_ahead(Path(location), tab)
+    return build_pipeline(data, path)
 
 
 def check_source_given(config: str, source: str | None) -> None:
@@ -275,17 +321,16 @@ def run(
     no_state: bool,
     as_json: bool,
     quiet: bool,
-) -> None:
+) -> RunResult:
     """Check the pipeline tab and write the status column and generated tabs.
 
     CONFIG is a definition file or a shipped definition name (see
     ``pipesheet definitions``). Each run is recorded in the state database,
     which gives the Stage log tab its history.
     """
-    pipeline = resolve_definition(config)
+    pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
-    start_reading_workbook(pipeline, source)
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source
@@ -306,6 +351,10 @@ def run(
     if output is not None and workbook_path and not dry_run and result.report is None:
         copy_unchanged_workbook(Path(workbook_path), output)
     _print_result(result, pipeline, as_json)
+    # Click passes the result up unused; it stays referenced until main() ends
+    # the process, so its objects are not freed one by one.
+    keep_objects_until_exit()
+    return result
 
 
 @cli.command()
@@ -321,15 +370,14 @@ def check(
     as_of_date: dt.date | None,
     as_json: bool,
     quiet: bool,
-) -> None:
+) -> RunResult:
     """Validate the definition and the sheet; write nothing.
 
     Exits 1 when error-level findings exist.
     """
-    pipeline = resolve_definition(config)
+    pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
-    start_reading_workbook(pipeline, source)
     from sync.run import run_sync
     from sync.sources.registry import open_source
 
@@ -338,11 +386,13 @@ def check(
         pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)
     )
     _print_result(result, pipeline, as_json)
+    keep_objects_until_exit()  # See the end of run.
     errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     if errors:
         noun = "finding" if errors == 1 else "findings"
         stderr.print(f"{errors:,} error-level {noun}.", highlight=False)
         sys.exit(1)
+    return result
 
 
 @cli.command()
@@ -364,6 +414,7 @@ def definitions() -> None:
 @as_of_option
 def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
+    from config.models import Locale
     from sync.starter import build_starter_workbook
 
     locale = Locale.ZH_CN if lang == "zh" else Locale.EN
@@ -396,6 +447,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     The run is recorded in a state database in the same folder, so the demo has
     a Stage log tab, and runs of later days show the deals' stage changes.
     """
+    from config.models import Locale
     from sync.job import RunRequest, run_recorded
     from sync.starter import build_starter_workbook
     from sync.state.store import StateStore
@@ -480,15 +532,6 @@ def _progress(quiet: bool) -> Progress | None:
     if quiet:
         return None
     return lambda message: stderr.print(f"… {message}", highlight=False)
-
-
-def start_reading_workbook(pipeline: Pipeline, source: str | None) -> None:
-    """Start parsing an Excel pipeline tab while the command imports the rest."""
-    location = source or pipeline.source.path
-    # python-calamine reads every Excel-kind file but CSV and TSV text.
-    excel = pipeline.source.kind is SourceKind.EXCEL
-    if excel and location and not location.lower().endswith((".csv", ".tsv")):
-        start_read_ahead(Path(location), pipeline.source.tab)
 
 
 def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from config.errors import PipesheetError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
+from rules.history import Transition
 from rules.stage_history import StageHistory
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
@@ -235,13 +236,15 @@ def _run_and_record(
         store.finish_run(run_id, RunOutcome.FAILED, error=repr(error))
         raise
 
+    snapshot = None
+    found: list[Transition] = []
     if result.history is not None:
         # A snapshot equal to the stored one is not stored again (100k rows
         # took 0.4 s): the next run's latest_snapshot returns the equal one.
         if result.history.snapshots != history.previous:
-            store.save_snapshot(run_id, result.history.snapshots)
-        store.record_transitions(key, run_id, result.history.new_transitions)
-    store.finish_run(run_id, RunOutcome.OK, **run_figures(result))
+            snapshot = result.history.snapshots
+        found = result.history.new_transitions
+    store.finish_ok_run(key, run_id, snapshot, found, **run_figures(result))
     digests = _send_digests(request.pipeline, store, key, result, now)
     return RecordedRun(result, run_id, digests)
 

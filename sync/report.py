@@ -12,6 +12,7 @@ import enum
 import json
 from collections import Counter
 from json.encoder import encode_basestring_ascii
+from operator import attrgetter
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -27,6 +28,11 @@ from sync.run import RunResult
 FINDINGS_SHOWN = 10
 # Values that _plain returns as they are.
 PLAIN_TYPES = frozenset({str, int, float, bool})
+# A finding's code and severity values. ``_value_`` is the attribute behind an
+# enum's ``value`` property, read here in C: counting the 86,000 findings of a
+# 100k-row run through ``.value`` took 0.04 s of the 0.05 s the summary took.
+CODE_AND_SEVERITY = attrgetter("code._value_", "severity._value_")
+SEVERITY = attrgetter("severity._value_")
 
 
 def show_result(console: Console, result: RunResult, pipeline: Pipeline) -> None:
@@ -149,7 +155,7 @@ def _codes_table(result: RunResult) -> Table:
     table.add_column("Code")
     table.add_column("Severity")
     table.add_column("Rows", justify="right")
-    counts = Counter((f.code.value, f.severity.value) for f in result.findings)
+    counts = Counter(map(CODE_AND_SEVERITY, result.findings))
     for (code, severity), count in counts.most_common():
         table.add_row(code, severity, f"{count:,}")
     return table
@@ -174,7 +180,7 @@ def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
 
 
 def _severity_counts(result: RunResult) -> dict[str, int]:
-    counts = Counter(f.severity.value for f in result.findings)
+    counts = Counter(map(SEVERITY, result.findings))
     return {severity.value: counts.get(severity.value, 0) for severity in Severity}
 
 
@@ -242,9 +248,9 @@ def _plain(value: Any) -> Any:
     # Most values are plain already; exact types leave out str and int enums.
     if value is None or type(value) in PLAIN_TYPES:
         return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = dataclasses.fields(value)
-        return {field.name: _plain(getattr(value, field.name)) for field in fields}
+    names = _dataclass_field_names(value)
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -254,3 +260,25 @@ def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+# Field names by dataclass type. None marks a type that is not a dataclass.
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _dataclass_field_names(value: Any) -> tuple[str, ...] | None:
+    """Return the field names of a dataclass instance, None for anything else.
+
+    Looking them up once per type saves ``dataclasses.fields`` on each of the
+    35,000 follow-ups of a 100k-row run.
+    """
+    kind = type(value)
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        pass
+    names = None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = tuple(field.name for field in dataclasses.fields(value))
+    _FIELD_NAMES[kind] = names
+    return names

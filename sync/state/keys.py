@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.errors import DefinitionError
-from config.models import Pipeline, SourceKind
+
+# The command line imports this module before it validates a definition, and
+# config.models brings in pydantic, so the models are imported when needed.
+if TYPE_CHECKING:
+    from config.models import Pipeline
 
 # The id in a Google Sheets URL: https://docs.google.com/spreadsheets/d/<id>/edit
 SPREADSHEET_URL_ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
@@ -26,6 +31,8 @@ def workbook_key(pipeline: Pipeline, source_location: str | None = None) -> str:
         definition's ``source.path`` or ``source.spreadsheet``.
     :raises DefinitionError: neither names a workbook.
     """
+    from config.models import SourceKind
+
     if pipeline.source.kind is SourceKind.GOOGLE_SHEETS:
         location = source_location or pipeline.source.spreadsheet
         return spreadsheet_id(_require_location(pipeline, location, "spreadsheet"))

@@ -143,20 +143,49 @@ class StateStore:
         :raises TypeError: a figure is not a :class:`RunFigures` key.
         :raises RunNotFoundError: no run has that id.
         """
-        unknown = sorted(set(figures) - FIGURE_NAMES)
-        if unknown:
-            raise TypeError(
-                f"unknown run figures {unknown}; expected some of "
-                f"{sorted(FIGURE_NAMES)}"
-            )
-
-        values: dict[str, Any] = dict(figures)
-        values["outcome"] = RunOutcome(outcome).value
-        values["finished_at"] = as_utc(now) if now else dt.datetime.now(dt.UTC)
+        values = _finish_values(outcome, now, figures)
         with self._begin() as connection:
-            updated = connection.execute(
-                sa.update(runs).where(runs.c.id == run_id).values(values)
-            ).rowcount
+            self._finish(connection, run_id, values)
+
+    def finish_ok_run(
+        self,
+        workbook_key: str,
+        run_id: int,
+        snapshot: Sequence[DealSnapshot] | None,
+        found: Sequence[Transition],
+        *,
+        now: dt.datetime | None = None,
+        **figures: Unpack[RunFigures],
+    ) -> None:
+        """Store a successful run's snapshot and transitions and record it ``ok``.
+
+        This is :meth:`save_snapshot` (unless ``snapshot`` is None),
+        :meth:`record_transitions` and :meth:`finish_run` in one transaction,
+        so one commit instead of three, and no snapshot of a run that is not
+        recorded as ``ok``.
+
+        :raises TypeError: a figure is not a :class:`RunFigures` key.
+        :raises RunNotFoundError: no run has that id.
+        :raises ValueError: the run belongs to another workbook, or ``now`` is
+            naive.
+        """
+        values = _finish_values(RunOutcome.OK, now, figures)
+        packed_snapshot = pack_snapshot(snapshot) if snapshot is not None else None
+        packed_transitions = pack_transitions(found) if found else None
+        with self._begin() as connection:
+            _check_run_workbook(connection, run_id, workbook_key, self.url)
+            if packed_snapshot is not None:
+                self._save_snapshot(connection, run_id, packed_snapshot)
+            if packed_transitions is not None:
+                _insert_transitions(connection, run_id, packed_transitions)
+            self._finish(connection, run_id, values)
+
+    def _finish(
+        self, connection: sa.Connection, run_id: int, values: dict[str, Any]
+    ) -> None:
+        updated = connection.execute(
+            sa.update(runs).where(runs.c.id == run_id).values(values)
+        ).rowcount
         if updated == 0:
             raise _run_not_found(run_id, self.url)
 
@@ -183,17 +212,22 @@ class StateStore:
         """
         packed = pack_snapshot(deals)
         with self._begin() as connection:
-            marked = connection.execute(
-                sa.update(runs).where(runs.c.id == run_id).values(has_snapshot=True)
-            ).rowcount
-            if marked == 0:
-                raise _run_not_found(run_id, self.url)
-            connection.execute(
-                sa.delete(run_snapshots).where(run_snapshots.c.run_id == run_id)
-            )
-            connection.execute(
-                sa.insert(run_snapshots).values(run_id=run_id, packed=packed)
-            )
+            self._save_snapshot(connection, run_id, packed)
+
+    def _save_snapshot(
+        self, connection: sa.Connection, run_id: int, packed: bytes
+    ) -> None:
+        marked = connection.execute(
+            sa.update(runs).where(runs.c.id == run_id).values(has_snapshot=True)
+        ).rowcount
+        if marked == 0:
+            raise _run_not_found(run_id, self.url)
+        connection.execute(
+            sa.delete(run_snapshots).where(run_snapshots.c.run_id == run_id)
+        )
+        connection.execute(
+            sa.insert(run_snapshots).values(run_id=run_id, packed=packed)
+        )
 
     def latest_snapshot(self, workbook_key: str) -> list[DealSnapshot] | None:
         """Return the snapshot of the workbook's latest successful run, by row.
@@ -244,9 +278,7 @@ class StateStore:
         with self._begin() as connection:
             _check_run_workbook(connection, run_id, workbook_key, self.url)
             if packed is not None:
-                connection.execute(
-                    sa.insert(run_transitions).values(run_id=run_id, packed=packed)
-                )
+                _insert_transitions(connection, run_id, packed)
 
     def transitions(
         self, workbook_key: str, deal_id: str | None = None
@@ -347,6 +379,26 @@ def _run_record(row: sa.Row[Any]) -> RunRecord:
         bytes_written=row.bytes_written,
         error=row.error,
     )
+
+
+def _finish_values(
+    outcome: RunOutcome | str, now: dt.datetime | None, figures: RunFigures
+) -> dict[str, Any]:
+    """Return the runs row's values of a finished run; see StateStore.finish_run."""
+    unknown = sorted(set(figures) - FIGURE_NAMES)
+    if unknown:
+        raise TypeError(
+            f"unknown run figures {unknown}; expected some of {sorted(FIGURE_NAMES)}"
+        )
+
+    values: dict[str, Any] = dict(figures)
+    values["outcome"] = RunOutcome(outcome).value
+    values["finished_at"] = as_utc(now) if now else dt.datetime.now(dt.UTC)
+    return values
+
+
+def _insert_transitions(connection: sa.Connection, run_id: int, packed: bytes) -> None:
+    connection.execute(sa.insert(run_transitions).values(run_id=run_id, packed=packed))
 
 
 def _check_run_workbook(

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,18 @@ from bench.run import (
     READ_CHECK,
     RERUN,
     RERUN_CHECK,
+    TIMES_FILE,
+    BenchmarkError,
+    Job,
+    baseline_command,
     cached_workbook,
     fingerprint_folder,
     format_table,
     growth_exponent,
+    measure_with_twin,
+    pipesheet_command,
+    timed_baseline_command,
+    timed_pipesheet_command,
 )
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -224,3 +233,120 @@ def test_format_table_aligns_columns() -> None:
         "a           1.00",
         "longer     12.50",
     ]
+
+
+def test_pipesheet_command_is_plain_run() -> None:
+    command = pipesheet_command(Path("deals.xlsx"), "--dry-run")
+
+    assert command == [
+        sys.executable,
+        "-m",
+        "sync",
+        "run",
+        "b2b-en",
+        "--source",
+        "deals.xlsx",
+        "--as-of",
+        AS_OF,
+        "-q",
+        "--dry-run",
+    ]
+
+
+def test_baseline_command_is_plain_script() -> None:
+    command = baseline_command(Path("deals.xlsx"))
+
+    assert command[1].endswith("openpyxl_baseline.py")
+    assert command[2:] == ["deals.xlsx", "--tab", "Deals", "--header-row", "3"]
+
+
+def test_timed_pipesheet_twin_same_arguments() -> None:
+    timed = timed_pipesheet_command(Path("deals.xlsx"), "--dry-run")
+
+    assert timed[1].endswith("timed_job.py")
+    # sync.cli:main would end the process before timed_job.py writes times.
+    assert timed[timed.index("--") + 1] == "sync.cli:cli"
+    assert timed[-8:] == pipesheet_command(Path("deals.xlsx"), "--dry-run")[-8:]
+
+
+def test_timed_baseline_twin_same_arguments() -> None:
+    timed = timed_baseline_command(Path("deals.xlsx"))
+
+    assert timed[timed.index("--") + 1] == "openpyxl_baseline:main"
+    assert timed[-5:] == baseline_command(Path("deals.xlsx"))[-5:]
+
+
+def python_command(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+# A twin that changes the workbook and the state database, then writes times.
+CHANGING_TWIN = (
+    "import json, pathlib\n"
+    "pathlib.Path('job/deals.xlsx').write_text('changed by the twin')\n"
+    "pathlib.Path('job/new.tmp').write_text('left by the twin')\n"
+    "pathlib.Path('state.sqlite').write_text('changed by the twin')\n"
+    f"times = {{'imports_seconds': 0.5, 'job_seconds': 1.5}}\n"
+    f"pathlib.Path('{TIMES_FILE}').write_text(json.dumps(times))\n"
+)
+# A job that records the workbook and state database it found.
+RECORDING_JOB = (
+    "import pathlib\n"
+    "found = [pathlib.Path(name).read_text() for name in ('job/deals.xlsx', "
+    "'state.sqlite')]\n"
+    "pathlib.Path('found.txt').write_text(' | '.join(found))\n"
+)
+
+
+def twin_job(folder: Path, twin: str) -> Job:
+    """Return a job in ``folder/job`` whose twin runs ``twin``."""
+    (folder / "job").mkdir()
+    (folder / "job" / "deals.xlsx").write_text("original workbook")
+    (folder / "state.sqlite").write_text("original state")
+    return Job(
+        python_command(RECORDING_JOB),
+        python_command(twin),
+        folder / "job",
+        folder / "job.log",
+        folder / "state.sqlite",
+    )
+
+
+def test_job_runs_on_files_before_twin(tmp_path: Path) -> None:
+    job = twin_job(tmp_path, CHANGING_TWIN)
+    before = fingerprint_folder(job.folder)
+
+    measure_with_twin(job)
+
+    assert (tmp_path / "found.txt").read_text() == "original workbook | original state"
+    assert fingerprint_folder(job.folder) == before
+    assert not (tmp_path / "job.saved").exists()
+
+
+def test_job_run_has_twin_times(tmp_path: Path) -> None:
+    run = measure_with_twin(twin_job(tmp_path, CHANGING_TWIN))
+
+    assert run.imports_seconds == 0.5
+    assert run.job_seconds == 1.5
+    assert run.returncode == 0
+
+
+def test_twin_without_times_rejected(tmp_path: Path) -> None:
+    job = twin_job(tmp_path, "pass")
+
+    with pytest.raises(BenchmarkError) as raised:
+        measure_with_twin(job)
+
+    assert f"wrote no {TIMES_FILE}" in str(raised.value)
+    assert not (tmp_path / "found.txt").exists()
+
+
+def test_twin_state_removed_when_none_before(tmp_path: Path) -> None:
+    job = twin_job(tmp_path, CHANGING_TWIN + "open('state.sqlite-wal', 'w')\n")
+    assert job.state is not None
+    job.state.unlink()
+
+    measure_with_twin(replace(job, command=python_command("pass")))
+
+    assert not job.state.exists()
+    assert not job.state.with_name("state.sqlite-wal").exists()

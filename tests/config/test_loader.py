@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from config.errors import DefinitionError
-from config.loader import load_pipeline, parse_pipeline
+from config.loader import (
+    build_pipeline,
+    load_pipeline,
+    parse_pipeline,
+    peek_excel_source,
+    read_definition,
+)
 
 MINIMAL_DEFINITION = """\
 name: Test pipeline
@@ -457,3 +463,59 @@ def test_control_character_rejected_with_line(tmp_path: Path) -> None:
         f"{path}, line 3: invalid YAML: the character '\\x00' is not allowed in "
         "YAML text; delete it"
     )
+
+
+DEFINITION_FILE = Path("/srv/pipelines/pipeline.yaml")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            {"path": "deals.xlsx", "tab": "Deals"},
+            ("/srv/pipelines/deals.xlsx", "Deals"),
+        ),
+        ({"path": "/data/deals.xlsx", "tab": "Deals"}, ("/data/deals.xlsx", "Deals")),
+        ({"kind": "excel", "tab": "Deals"}, (None, "Deals")),
+        ({"path": " ", "tab": "Deals"}, (None, "Deals")),
+        ({"kind": "google_sheets", "tab": "Deals"}, None),
+        ({"path": "deals.xlsx"}, None),
+        ({"path": "deals.xlsx", "tab": 7}, None),
+        ("deals.xlsx", None),
+    ],
+    ids=[
+        "relative",
+        "absolute",
+        "no-path",
+        "blank-path",
+        "google-sheets",
+        "no-tab",
+        "number-tab",
+        "source-not-mapping",
+    ],
+)
+def test_peek_excel_source(source: object, expected: object) -> None:
+    assert peek_excel_source({"source": source}, DEFINITION_FILE) == expected
+
+
+@pytest.mark.parametrize(
+    "data", [None, ["source"], "text"], ids=["empty", "list", "text"]
+)
+def test_peek_excel_source_of_non_mapping(data: object) -> None:
+    assert peek_excel_source(data, DEFINITION_FILE) is None
+
+
+def test_peek_matches_loaded_source(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(MINIMAL_DEFINITION, encoding="utf-8")
+
+    source = load_pipeline(path).source
+
+    assert peek_excel_source(read_definition(path), path) == (source.path, source.tab)
+
+
+def test_build_pipeline_equals_load(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(MINIMAL_DEFINITION, encoding="utf-8")
+
+    assert build_pipeline(read_definition(path), path) == load_pipeline(path)

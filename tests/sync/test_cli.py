@@ -657,6 +657,64 @@ def test_lazy_command_runs() -> None:
     assert result.stdout.startswith("Usage: pipesheet serve [OPTIONS] CONFIG...")
 
 
+def test_findings_counted_by_code() -> None:
+    write_tiny(FLAWED_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--no-state")
+
+    rows = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    start = rows.index("Findings by code")
+    assert rows[start + 4 : start + 6] == [
+        "│ unknown-stage │ error │ 1 │",
+        "│ missing-required │ error │ 1 │",
+    ]
+
+
+def test_run_reads_workbook_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("team").mkdir()
+    Path("team/tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
+    write_workbook(Path("team/tiny.xlsx"), CLEAN_DEALS)
+    started: list[tuple[Path, str]] = []
+    monkeypatch.setattr(
+        "sync.cli.start_read_ahead", lambda path, tab: started.append((path, tab))
+    )
+
+    result = invoke("run", "team/tiny.yaml", "--as-of", AS_OF, "--no-state")
+
+    assert result.exit_code == 0
+    assert started == [(Path("team/tiny.xlsx"), "Deals")]
+
+
+def test_read_ahead_uses_source_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tiny(CLEAN_DEALS)
+    started: list[tuple[Path, str]] = []
+    monkeypatch.setattr(
+        "sync.cli.start_read_ahead", lambda path, tab: started.append((path, tab))
+    )
+
+    result = invoke("check", "tiny.yaml", "--source", "tiny.xlsx", "--as-of", AS_OF)
+
+    assert result.exit_code == 0
+    assert started == [(Path("tiny.xlsx"), "Deals")]
+
+
+def test_cli_import_leaves_out_pydantic() -> None:
+    # The read ahead starts before the definition is validated, so the
+    # command line must not import pydantic (about 0.1 s) on its way there.
+    script = "import sys\nimport sync.cli\nprint('pydantic' in sys.modules)\n"
+    environment = {**os.environ, "PYTHONPATH": str(README.parent)}
+
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+
+    assert finished.stdout == "False\n"
+
+
 def test_help_imports_no_run_modules() -> None:
     script = (
         "import sys\n"

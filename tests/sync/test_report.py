@@ -85,3 +85,21 @@ def test_plain_turns_dataclass_into_json_values() -> None:
 
 def test_plain_enum_value_is_plain_text() -> None:
     assert type(_plain(Light.RED)) is str
+
+
+@dataclass(frozen=True)
+class Pair:
+    first: int
+    second: Item | None
+
+
+def test_plain_dataclasses_of_two_types() -> None:
+    item = Item("D-1", dt.date(2025, 9, 30), Light.RED, (), {})
+    _plain(item)
+
+    assert _plain(Pair(1, None)) == {"first": 1, "second": None}
+    assert _plain(Pair(2, item))["second"]["name"] == "D-1"
+
+
+def test_plain_leaves_dataclass_class_alone() -> None:
+    assert _plain(Item) is Item

@@ -446,3 +446,56 @@ def test_record_transitions_wrong_workbook_raises(store: StateStore) -> None:
     assert str(raised.value) == (
         f"run {run_id} belongs to workbook {WORKBOOK!r}, not {OTHER_WORKBOOK!r}"
     )
+
+
+# A successful run's snapshot, transitions and outcome in one transaction
+
+
+def test_finish_ok_run_stores_everything(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Deals", AS_OF, now=STARTED)
+
+    store.finish_ok_run(
+        WORKBOOK, run_id, FIRST_SNAPSHOT, PATH_OF_D1, now=FINISHED, deals=2
+    )
+
+    record = store.runs(WORKBOOK)[0]
+    assert record.outcome is RunOutcome.OK
+    assert record.deals == 2
+    assert record.finished_at == FINISHED
+    assert store.latest_snapshot(WORKBOOK) == FIRST_SNAPSHOT
+    assert store.transitions(WORKBOOK) == PATH_OF_D1
+
+
+def test_finish_ok_run_without_snapshot(store: StateStore) -> None:
+    snapshot_run(store, RunOutcome.OK, FIRST_SNAPSHOT)
+    run_id = store.start_run(WORKBOOK, "Deals", AS_OF, now=STARTED)
+
+    store.finish_ok_run(WORKBOOK, run_id, None, [], now=FINISHED)
+
+    assert store.runs(WORKBOOK)[0].outcome is RunOutcome.OK
+    assert store.latest_snapshot(WORKBOOK) == FIRST_SNAPSHOT
+    assert store.transitions(WORKBOOK) == []
+
+
+def test_finish_ok_run_unknown_run_raises(store: StateStore) -> None:
+    with pytest.raises(RunNotFoundError):
+        store.finish_ok_run(WORKBOOK, 99, FIRST_SNAPSHOT, PATH_OF_D1)
+
+
+def test_finish_ok_run_wrong_workbook_stores_nothing(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Deals", AS_OF)
+
+    with pytest.raises(ValueError):
+        store.finish_ok_run(OTHER_WORKBOOK, run_id, FIRST_SNAPSHOT, PATH_OF_D1)
+
+    assert store.runs(WORKBOOK)[0].outcome is None
+    assert store.latest_snapshot(WORKBOOK) is None
+
+
+def test_finish_ok_run_unknown_figure_raises(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Deals", AS_OF)
+
+    with pytest.raises(TypeError):
+        store.finish_ok_run(WORKBOOK, run_id, None, [], rows=3)  # type: ignore[call-arg]
+
+    assert store.runs(WORKBOOK)[0].outcome is None
