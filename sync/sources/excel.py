@@ -47,7 +47,7 @@ from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
-from sync.status_alignment import StatusTarget, align_status_writes
+from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
 from sync.xlsx.tab_digests import find_unchanged_tabs
@@ -205,12 +205,12 @@ class ExcelWorkbook:
         data = self._read_unchanged_package()
         grid = self._reread_tab(data, plan.tab)
         alignment = align_status_writes(grid, plan)
-        edits = workbook_edits(plan, grid.tab, alignment.targets)
+        edits = workbook_edits(plan, grid.tab, alignment)
 
         size = self._save(lambda out: _patch_into(self._path, out, edits))
         _log_skipped(alignment.skipped)
         report = WriteReport(
-            status_cells_written=len(alignment.targets),
+            status_cells_written=len(alignment.rows),
             tabs_written=[tab.name for tab in plan.tabs],
             bytes_written=size,
             requests=0,
@@ -569,20 +569,20 @@ def _unreadable(workbook_name: str, error: Exception) -> UnsupportedWorkbookErro
 
 
 def workbook_edits(
-    plan: WritePlan, tab: str, targets: Sequence[StatusTarget]
+    plan: WritePlan, tab: str, alignment: StatusAlignment
 ) -> WorkbookEdits:
     """Return the package edits of a plan whose status writes were aligned.
 
     ``tab`` is the pipeline tab's name as the workbook spells it.
     """
-    last_row = max([plan.last_row, *(target.row for target in targets)])
+    last_row = max([plan.last_row, *alignment.rows])
     highlight_range = (plan.header_row + 1, last_row, 0, plan.last_column)
     return WorkbookEdits(
         tab=tab,
         status_column=plan.status_column,
         header_row=plan.header_row,
         status_header=plan.status_header if plan.write_status_header else None,
-        status_cells={target.row: target.value for target in targets},
+        status_cells=alignment.status_cells(),
         generated_tabs=list(plan.tabs),
         owned_tab_names=list(plan.owned_tab_names),
         highlights=list(plan.highlights),

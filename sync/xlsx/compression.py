@@ -10,7 +10,9 @@ CPython 3.11's zlib on a 2-core Xeon, best of 3.
 from __future__ import annotations
 
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Protocol, cast
 
@@ -32,6 +34,10 @@ RAW_WINDOW_BITS = -15
 # 0.06 s in one call (python-isal 1.9.1, 2-core AMD EPYC).
 PIECE_BYTES = 1 << 20
 INPUT_BYTES = 1 << 16
+
+# At most this many bytes of pieces, plus the newest piece, wait for the worker
+# thread of a deflate stream.
+PENDING_BYTES = 1 << 21
 
 
 class _Compressor(Protocol):
@@ -136,7 +142,10 @@ class DeflateStream:
     """A raw deflate stream fed piece by piece, with its input's CRC-32 and size.
 
     Only the compressed bytes are kept, so a part can be deflated while it is
-    being written without ever being held whole.
+    being written without ever being held whole. A worker thread compresses
+    each piece while the caller prepares the next one, because zlib and ISA-L
+    release the GIL while they work. It takes the pieces in the order written
+    and as written, so the stream is the one a single thread would produce.
     """
 
     def __init__(self, deflater: Deflater) -> None:
@@ -144,14 +153,47 @@ class DeflateStream:
         self.payload = bytearray()
         self.crc = 0
         self.size = 0
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="pipesheet-deflate")
+        self._pending: deque[tuple[Future[bytes], int]] = deque()
+        self._pending_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Compress ``data`` and add it to the CRC-32 and size."""
-        self.payload += self._compressor.compress(data)
-        self.crc = crc32(data, self.crc)
-        self.size += len(data)
+        """Compress ``data`` and add it to the CRC-32 and size.
+
+        ``data`` is copied unless it is ``bytes``, so the caller may reuse its
+        buffer at once. When more than ``PENDING_BYTES`` wait for the worker,
+        this waits for older pieces, never for the newest one.
+        """
+        piece = data if type(data) is bytes else bytes(data)
+        self.size += len(piece)
+        self._pending.append((self._worker.submit(self._compress, piece), len(piece)))
+        self._pending_bytes += len(piece)
+        while self._pending_bytes > PENDING_BYTES and len(self._pending) > 1:
+            self._collect()
 
     def close(self) -> bytearray:
-        """End the stream and return every compressed byte."""
+        """End the stream and return every compressed byte.
+
+        :raises MemoryError: if compressing a piece ran out of memory.
+        """
+        try:
+            while self._pending:
+                self._collect()
+        finally:
+            self._worker.shutdown(cancel_futures=True)
         self.payload += self._compressor.flush()
         return self.payload
+
+    def _collect(self) -> None:
+        """Wait for the oldest pending piece and append its compressed bytes."""
+        future, size = self._pending.popleft()
+        self._pending_bytes -= size
+        self.payload += future.result()
+
+    def _compress(self, piece: bytes) -> bytes:
+        # The worker runs one piece at a time, in order, so the compressor and
+        # the CRC-32 are never used by two threads at once. The payload grows
+        # on the caller's thread instead, so glibc takes its memory from that
+        # thread's malloc arena, not from a second arena for the worker.
+        self.crc = crc32(piece, self.crc)
+        return self._compressor.compress(piece)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import mmap
 import struct
 from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import BinaryIO, TypeAlias
 
@@ -169,11 +170,31 @@ def read_member_pieces(
 ) -> Generator[bytes, None, None]:
     """Yield the uncompressed bytes of ``member`` in pieces of at most 1 MiB.
 
-    Only one piece is held at a time. The CRC is checked after the last piece,
-    so a caller must read to the end before it trusts what it wrote.
+    A worker thread inflates the next piece while the caller works on the
+    current one, so at most two pieces are held at a time. The CRC is checked
+    after the last piece, so a caller must read to the end before it trusts
+    what it wrote.
 
     :raises UnsupportedWorkbookError: as :func:`read_member` does.
     """
+    pieces = _checked_pieces(archive, member, workbook)
+    worker = ThreadPoolExecutor(1, thread_name_prefix="pipesheet-inflate")
+    try:
+        ahead = worker.submit(next, pieces, None)
+        while (piece := ahead.result()) is not None:
+            ahead = worker.submit(next, pieces, None)
+            yield piece
+    finally:
+        # shutdown waits for a piece being inflated. The generator is then idle,
+        # and closing it releases its view of the archive.
+        worker.shutdown()
+        pieces.close()
+
+
+def _checked_pieces(
+    archive: Archive, member: ZipMember, workbook: str
+) -> Generator[bytes, None, None]:
+    """Yield the uncompressed pieces of ``member``, then check its size and CRC."""
     payload = _readable_payload(archive, member, workbook)
     if member.method == STORED:
         pieces: Iterator[bytes] = (

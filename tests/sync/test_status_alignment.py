@@ -78,6 +78,29 @@ def test_moved_row_follows_id() -> None:
     assert alignment.targets == [StatusTarget("D-2", 2, "OK")]
 
 
+@pytest.mark.parametrize("read_row", [1, 5], ids=["before-data", "past-end"])
+def test_row_outside_tab_follows_id(read_row: int) -> None:
+    grid = make_grid(["D-1", None], ["D-2", None])
+
+    alignment = align_status_writes(
+        grid, make_plan(StatusWrite("D-2", read_row, "OK", None))
+    )
+
+    assert alignment.targets == [StatusTarget("D-2", 3, "OK")]
+
+
+def test_status_cells_keyed_by_row_now() -> None:
+    grid = make_grid(["D-2", None], ["D-1", None])
+    plan = make_plan(
+        StatusWrite("D-1", 2, "OK", None), StatusWrite("D-2", 3, "ERROR: x", None)
+    )
+
+    alignment = align_status_writes(grid, plan)
+
+    assert alignment.status_cells() == {3: "OK", 2: "ERROR: x"}
+    assert alignment.rows == [3, 2]
+
+
 def test_numeric_id_matches_text_id() -> None:
     grid = make_grid([1001, None])
 

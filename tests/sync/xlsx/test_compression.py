@@ -9,6 +9,7 @@ import pytest
 
 from sync.xlsx import WorkbookEdits, compression, patch_workbook
 from sync.xlsx.compression import (
+    PENDING_BYTES,
     PIECE_BYTES,
     ZLIB_DEFLATER,
     Deflater,
@@ -78,6 +79,51 @@ def test_deflate_stream_matches_content(deflater: Deflater) -> None:
     assert zlib.decompress(payload, -15) == CONTENT
     assert stream.crc == zlib.crc32(CONTENT)
     assert stream.size == len(CONTENT)
+
+
+# Pieces of many sizes, some larger than PENDING_BYTES, so that writes wait for
+# the worker both for older pieces and for none.
+PIECE_SIZES = [1, 70_000, 3 * PENDING_BYTES, 5, 400_000, PENDING_BYTES, 999]
+
+
+@pytest.mark.parametrize(
+    "deflater",
+    [Deflater("isal", 1), ZLIB_DEFLATER],
+    ids=["isal-1", "zlib-6"],
+)
+def test_deflate_stream_equals_one_thread(deflater: Deflater) -> None:
+    content = LONG_CONTENT * 8
+    pieces, start = [], 0
+    for size in PIECE_SIZES:
+        pieces.append(content[start : start + size])
+        start += size
+    stream = DeflateStream(deflater)
+    compressor = deflater.compressor()
+
+    for piece in pieces:
+        stream.write(piece)
+    payload = stream.close()
+    expected = b"".join(map(compressor.compress, pieces)) + compressor.flush()
+
+    assert payload == expected
+    assert stream.crc == zlib.crc32(content[:start])
+    assert stream.size == start
+
+
+def test_deflate_stream_copies_mutable_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first piece keeps the worker busy while the caller changes the
+    # buffer it wrote next.
+    monkeypatch.setattr(compression, "PENDING_BYTES", 1 << 30)
+    busy = bytes(range(256)) * (1 << 16)
+    buffer = bytearray(b"status " * 1000)
+    stream = DeflateStream(ZLIB_DEFLATER)
+
+    stream.write(busy)
+    stream.write(buffer)
+    buffer[:] = b"x" * len(buffer)
+    payload = stream.close()
+
+    assert zlib.decompress(payload, -15) == busy + b"status " * 1000
 
 
 def test_checksum_continues_from_value() -> None:

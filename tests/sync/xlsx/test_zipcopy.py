@@ -229,6 +229,23 @@ def test_member_read_in_pieces(tmp_path: Path, name: str) -> None:
     assert b"".join(pieces) == zipfile.ZipFile(source).read(name)
 
 
+def test_pieces_closed_early_release_archive(tmp_path: Path) -> None:
+    # Long enough to inflate in several pieces, so one is read ahead.
+    content = b"<row>" + bytes(range(256)) * 40_000 + b"</row>"
+    with zipfile.ZipFile(tmp_path / "in.zip", "w") as archive:
+        archive.writestr("a.xml", content, zipfile.ZIP_DEFLATED)
+    data = bytearray((tmp_path / "in.zip").read_bytes())
+    member = read_directory(bytes(data), "in.zip").members[0]
+    pieces = read_member_pieces(data, member, "in.zip")
+
+    first = next(pieces)
+    pieces.close()
+    data.extend(b"more")
+
+    assert content.startswith(first)
+    assert len(first) < len(content)
+
+
 def test_crc_checked_after_last_piece(tmp_path: Path) -> None:
     source = build_archive(tmp_path / "in.zip")
     data = bytearray(source.read_bytes())
