@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from json.encoder import encode_basestring_ascii
 from operator import attrgetter
+from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -23,6 +24,7 @@ from config.models import Pipeline
 from rules.findings import Severity
 from rules.messages import render_message
 from sync.run import RunResult
+from sync.sources.read_only import is_read_only_format
 
 # Findings listed under the summary for people; --json lists all of them.
 FINDINGS_SHOWN = 10
@@ -111,6 +113,10 @@ def _summary_table(result: RunResult) -> Table:
 
 def _written_text(result: RunResult) -> str:
     plan = result.plan
+    if is_read_only_format(Path(result.workbook)):
+        return (
+            f"nothing (pipesheet does not write {Path(result.workbook).suffix} files)"
+        )
     if result.dry_run:
         return (
             f"nothing (dry run; would write {len(plan.status_cells):,} status "

@@ -90,6 +90,9 @@ def test_check_command_reads_csv(
     assert result.exit_code == 1
     assert "… Checking 15 deals" in result.stderr
     assert result.stderr.endswith("2 error-level findings.\n")
+    assert "│ Written        │ nothing (pipesheet does not write .csv files) │" in (
+        result.stdout
+    )
 
 
 def test_run_rejected_before_reading(
