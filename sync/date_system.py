@@ -1,4 +1,4 @@
-"""Which date system a workbook file counts its serial numbers in.
+"""The date system in which a workbook file counts its date serial numbers.
 
 Excel for Windows counts days from 1899-12-30. Old Mac Excel counted from
 1904-01-01, and a workbook saved that way sets ``<workbookPr date1904="1"/>``

@@ -29,7 +29,7 @@ class ReadAhead:
     """A workbook file as read ahead, and the one tab parsed from it.
 
     ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed cells,
-    both None when the workbook has no such tab. ``date1904`` tells whether the
+    both None when the workbook has no such tab. ``date1904`` is true when the
     workbook counts date serial numbers from 1904-01-01.
     """
 
