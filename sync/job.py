@@ -53,6 +53,10 @@ class WorkbookLockedError(WorkbookBusyError):
     """Another pipesheet process is running on the same workbook."""
 
 
+class EarlierAsOfError(PipesheetError, ValueError):
+    """A recorded run was asked for a day before the workbook's latest recorded run."""
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """A run's request: a definition, its workbook and the day to check against."""
@@ -126,6 +130,7 @@ def record_run(
     else:
         raise _locked_error(store, key)
     try:
+        _check_as_of_order(store, key, request.as_of)
         _remove_stale_temporaries(request, key, stale_after)
         return _run_and_record(request, store, key, progress, now)
     finally:
@@ -324,6 +329,26 @@ def _remove_stale_temporaries(
             logger.warning(
                 "temporary files beside %s not removed: %s", target.name, error
             )
+
+
+def _check_as_of_order(store: StateStore, key: str, as_of: dt.date) -> None:
+    """Reject a recorded run for a day before the workbook's latest recorded run.
+
+    Stage changes are recorded in run order, and the stage log reads them as
+    happening in that order, so a run back in time would record a change
+    before ones already seen and leave the history wrong for good.
+
+    :raises EarlierAsOfError: naming both days and the options that fit.
+    """
+    latest = store.latest_as_of(key)
+    if latest is None or as_of >= latest:
+        return
+    raise EarlierAsOfError(
+        f"Workbook {key!r} was last run as of {latest}, so a run as of {as_of} "
+        "would record its stage changes out of order. Nothing was run. To look "
+        "at an earlier day, add --dry-run (nothing is recorded) or --no-state "
+        "(no history is used or kept)."
+    )
 
 
 def _locked_error(store: StateStore, key: str) -> WorkbookLockedError:

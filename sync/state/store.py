@@ -255,6 +255,17 @@ class StateStore:
         deals = unpack_snapshot(found.packed) if found.packed is not None else []
         return sorted(deals, key=itemgetter(ROW_INDEX))
 
+    def latest_as_of(self, workbook_key: str) -> dt.date | None:
+        """Return the latest day of the workbook's successful runs with a snapshot."""
+        query = sa.select(sa.func.max(runs.c.as_of)).where(
+            runs.c.workbook_key == workbook_key,
+            runs.c.outcome == RunOutcome.OK.value,
+            runs.c.has_snapshot,
+        )
+        with self._begin() as connection:
+            latest: dt.date | None = connection.execute(query).scalar_one_or_none()
+        return latest
+
     def log_started_on(self, workbook_key: str) -> dt.date | None:
         """Return the day of the workbook's first successful run with a snapshot."""
         query = sa.select(sa.func.min(runs.c.as_of)).where(

@@ -26,6 +26,7 @@ from config.shipped import shipped_definition
 from sync.atomic import TEMPORARY_SUFFIX
 from sync.job import (
     LOCK_TTL,
+    EarlierAsOfError,
     RecordedRun,
     RunRequest,
     WorkbookLockedError,
@@ -594,3 +595,39 @@ def test_sigkill_leaves_workbook_whole(
     assert again.returncode == 0, errors.decode()
     posted = sorted(request.json()["owner"] for request in receiver.requests)
     assert posted == list(OWNERS)
+
+
+def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
+    run_on(pipeline, store, dt.date(2025, 9, 30))
+    key = workbook_key(pipeline, None)
+
+    with pytest.raises(EarlierAsOfError) as raised:
+        run_on(pipeline, store, dt.date(2025, 9, 29))
+
+    assert str(raised.value) == (
+        f"Workbook {key!r} was last run as of 2025-09-30, so a run as of "
+        "2025-09-29 would record its stage changes out of order. Nothing was run. "
+        "To look at an earlier day, add --dry-run (nothing is recorded) or "
+        "--no-state (no history is used or kept)."
+    )
+    assert len(store.runs(key)) == 1
+    assert store.lock(key) is None
+
+
+@pytest.mark.parametrize(
+    ("as_of", "dry_run"),
+    [
+        (dt.date(2025, 9, 30), False),
+        (dt.date(2025, 10, 1), False),
+        (dt.date(2025, 9, 1), True),
+    ],
+    ids=["same-day", "later-day", "earlier-dry-run"],
+)
+def test_as_of_order_allows(
+    pipeline: Pipeline, store: StateStore, as_of: dt.date, dry_run: bool
+) -> None:
+    run_on(pipeline, store, dt.date(2025, 9, 30))
+
+    recorded = run_on(pipeline, store, as_of, dry_run=dry_run)
+
+    assert recorded.result.as_of == as_of
