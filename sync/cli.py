@@ -12,9 +12,11 @@ import json
 import logging
 import shlex
 import shutil
+import signal
 import sys
 import zoneinfo
 from pathlib import Path
+from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -72,6 +74,10 @@ def main() -> NoReturn:
     :mod:`sync.process_exit`. Tests call :data:`cli` instead, which returns.
     """
     end_after_command()
+    # SIGTERM (sent by timeout, systemd and cron) is handled like Ctrl-C, so
+    # the cleanup of a write in progress runs: its temporary file is removed
+    # and the workbook is left as it was. serve installs its own handler.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         cli()
     except SystemExit as request:
@@ -79,6 +85,10 @@ def main() -> NoReturn:
         # command's return value, so a run's result is not freed either.
         exit_process(request.code)
     exit_process(0)
+
+
+def _interrupt(signal_number: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
 
 
 class WorkFailed(click.ClickException):

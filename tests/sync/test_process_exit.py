@@ -182,3 +182,39 @@ def test_objects_kept_only_when_ending(tmp_path: Path) -> None:
     finished = run_python(code, cwd=tmp_path)
 
     assert finished.stdout.split() == ["True", "True"]
+
+
+def test_sigterm_during_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    workbook = build_starter_workbook(
+        tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF
+    )
+    before = workbook.read_bytes()
+    # Send SIGTERM to the process itself once the new workbook is half written.
+    patch = (
+        "import os, signal\n"
+        "import sync.sources.excel as excel\n"
+        "patch_into = excel._patch_into\n"
+        "def terminated_patch(source, out, edits):\n"
+        "    out.write(b'partial')\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    patch_into(source, out, edits)\n"
+        "excel._patch_into = terminated_patch\n"
+    )
+
+    result = run_main(
+        "run",
+        "b2b-en",
+        "--source",
+        workbook.name,
+        "--as-of",
+        AS_OF.isoformat(),
+        "--no-state",
+        "--quiet",
+        cwd=tmp_path,
+        before=patch,
+    )
+
+    assert result.returncode == 1
+    assert "Aborted!" in result.stderr
+    assert workbook.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pipeline.xlsx"]
