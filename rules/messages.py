@@ -345,6 +345,15 @@ REASONS: dict[Locale, dict[Reason, str]] = {
 }
 
 
+def counted(number: int, noun: str) -> str:
+    """Return an English count with its noun, plural unless the count is 1.
+
+    >>> counted(1, "status cell"), counted(100000, "tab")
+    ('1 status cell', '100,000 tabs')
+    """
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def render_message(finding: Finding, locale: Locale) -> str:
     """Render the full message of a finding, saying what is wrong and how to fix it.
 

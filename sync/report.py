@@ -22,7 +22,7 @@ from rich.text import Text
 
 from config.models import Pipeline
 from rules.findings import Severity
-from rules.messages import render_message
+from rules.messages import counted, render_message
 from sync.run import RunResult
 from sync.sources.read_only import is_read_only_format
 
@@ -118,19 +118,18 @@ def _written_text(result: RunResult) -> str:
             f"nothing (pipesheet does not write {Path(result.workbook).suffix} files)"
         )
     if result.dry_run:
-        return (
-            f"nothing (dry run; would write {len(plan.status_cells):,} status "
-            f"cells and {len(plan.tabs)} tabs)"
-        )
+        cells = counted(len(plan.status_cells), "status cell")
+        tabs = counted(len(plan.tabs), "tab")
+        return f"nothing (dry run; would write {cells} and {tabs})"
     if result.report is None:
         return "nothing (no changes)"
     report = result.report
     text = (
-        f"{report.status_cells_written:,} status cells, "
-        f"{len(report.tabs_written)} tabs to {report.output}"
+        f"{counted(report.status_cells_written, 'status cell')}, "
+        f"{counted(len(report.tabs_written), 'tab')} to {report.output}"
     )
     if report.skipped:
-        text += f"; {len(report.skipped)} rows skipped (moved or edited)"
+        text += f"; {counted(len(report.skipped), 'row')} skipped (moved or edited)"
     return text
 
 

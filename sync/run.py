@@ -17,6 +17,7 @@ from rules.findings import Code, Finding, Severity
 from rules.followups import Followup, list_followups
 from rules.grid import SheetGrid
 from rules.headers import match_columns
+from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics
 from rules.rows import read_deals
 from rules.stage_history import HistoryOutcome, StageHistory, apply_history
@@ -101,10 +102,9 @@ def run_sync(
 
     report = None
     if not dry_run and not plan.is_empty:
-        notify(
-            f"Writing {len(plan.status_cells):,} status cells and "
-            f"{len(plan.tabs)} tabs to {source.target_name}"
-        )
+        cells = counted(len(plan.status_cells), "status cell")
+        tab_count = counted(len(plan.tabs), "tab")
+        notify(f"Writing {cells} and {tab_count} to {source.target_name}")
         report = source.apply(plan)
 
     seconds = time.perf_counter() - started

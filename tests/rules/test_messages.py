@@ -13,6 +13,7 @@ from rules.messages import (
     MESSAGES,
     REASONS,
     SHORT_MESSAGES,
+    counted,
     render_message,
     render_short,
 )
@@ -510,3 +511,12 @@ def test_render_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert texts == ["unknown stage 'A'", "unknown stage 'B'", "unknown stage 'C'"]
     assert len(messages._rendered) == 1
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [(0, "0 status cells"), (1, "1 status cell"), (12345, "12,345 status cells")],
+    ids=["zero", "one", "many"],
+)
+def test_counted_plural_unless_one(number: int, expected: str) -> None:
+    assert counted(number, "status cell") == expected
