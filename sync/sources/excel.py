@@ -526,7 +526,10 @@ class _GridCells(dict[CellValue | timedelta, CellValue]):
     CPU. Sharing dates saves read_deals 0.04 s, because a date hashed once and
     compared by identity is cheap to look up in its column's parse cache.
 
-    calamine gives "" for an empty cell, so "" is stored as None. Other texts
+    calamine gives "" for an empty cell, so "" is stored as None.
+    NOTE: python-calamine 0.9 also gives "" for a formula error (#N/A,
+    #DIV/0!), so such a cell reads as empty and a required field reports it
+    as missing instead of naming the error. Other texts
     stay as they are, so "00123" keeps its zeros. A whole float is stored with
     its int value, so an int cell that finds it gets the value it keeps anyway.
     Floats equal to 0 or 1 are not stored, because True equals 1 and False
