@@ -258,17 +258,18 @@ class ExcelWorkbook:
             ) from error
 
     def _check_not_open(self) -> None:
-        for path in dict.fromkeys([self._path, self.target]):
-            lock = find_lock_file(path)
-            if lock is None:
-                continue
+        # Only the file written matters. With --output the workbook is only
+        # read, and the fingerprint checks catch a save in between.
+        lock = find_lock_file(self.target)
+        if lock is None:
+            return
 
-            owner = f" by {lock.owner}" if lock.owner else ""
-            raise WorkbookBusyError(
-                f"Workbook {path.name!r} is open in {lock.application}{owner}; "
-                "close it or wait, the next run retries. Nothing was written. If "
-                f"nobody has it open, delete the lock file {str(lock.path)!r}."
-            )
+        owner = f" by {lock.owner}" if lock.owner else ""
+        raise WorkbookBusyError(
+            f"Workbook {self.target.name!r} is open in {lock.application}{owner}; "
+            "close it or wait, the next run retries. Nothing was written. If "
+            f"nobody has it open, delete the lock file {str(lock.path)!r}."
+        )
 
     def _read_unchanged_package(self) -> bytes:
         data, fingerprint = self._read_package()

@@ -1130,6 +1130,31 @@ def test_libreoffice_lock_file_rejects_write(pipeline_path: Path) -> None:
     )
 
 
+def test_lock_on_source_allows_output(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    pipeline_path.with_name("~$Pipeline.xlsx").write_bytes(b"\x0aAlice Chen")
+    output = pipeline_path.with_name("copy.xlsx")
+    source = ExcelWorkbook(pipeline_path, output=output)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    report = source.apply(plan)
+
+    assert report.status_cells_written == 1
+    assert read_statuses(output)["D-001"] == "OK"
+    assert pipeline_path.read_bytes() == original
+
+
+def test_lock_on_output_rejects_write(pipeline_path: Path) -> None:
+    output = pipeline_path.with_name("copy.xlsx")
+    shutil.copy(pipeline_path, output)
+    output.with_name(".~lock.copy.xlsx#").write_text(",,laptop,04.12.2026 10:31,x;")
+    source = ExcelWorkbook(pipeline_path, output=output)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    with pytest.raises(WorkbookBusyError, match="'copy.xlsx' is open in LibreOffice"):
+        source.apply(plan)
+
+
 def test_changed_on_disk_rejects_write(pipeline_path: Path) -> None:
     source = ExcelWorkbook(pipeline_path)
     plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
