@@ -78,6 +78,10 @@ def stage_lookup(pipeline: Pipeline) -> dict[str, Stage]:
     return lookup
 
 
+# difflib similarity below which no stage is suggested for an unknown label.
+STAGE_CUTOFF = 0.6
+
+
 class StageLookup:
     """Stages by label as typed, each distinct label normalized only once.
 
@@ -88,12 +92,29 @@ class StageLookup:
     def __init__(self, pipeline: Pipeline) -> None:
         self._by_key = stage_lookup(pipeline)
         self._by_label: dict[str | None, Stage | None] = {}
+        self._suggestions: dict[str, str | None] = {}
 
     def find(self, label: str | None) -> Stage | None:
         """Return the stage whose normalized name or alias equals ``label``'s."""
         if label not in self._by_label:
             self._by_label[label] = self._by_key.get(normalize_header(label))
         return self._by_label[label]
+
+    def suggest(self, label: str) -> str | None:
+        """Return the name of the stage whose name or alias is closest to ``label``.
+
+        Returns None when nothing is close enough, by the same difflib ratio as
+        the suggestions for allowed values. ``"Qualifed"`` gives ``"Qualified"``.
+        Each distinct label is compared once, since a wrong label often fills a
+        whole column.
+        """
+        if label not in self._suggestions:
+            matches = difflib.get_close_matches(
+                normalize_header(label), list(self._by_key), n=1, cutoff=STAGE_CUTOFF
+            )
+            found = self._by_key[matches[0]].name if matches else None
+            self._suggestions[label] = found
+        return self._suggestions[label]
 
 
 def find_stage(label: object, pipeline: Pipeline) -> Stage | None:

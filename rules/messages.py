@@ -10,7 +10,8 @@ Params each code is rendered with:
 
 - ``missing-required``: ``stage`` (optional).
 - ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``.
-- ``unknown-stage``: ``stages`` (the stage names, comma-separated).
+- ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
+  (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
   ``list_tab`` and ``list_column`` (when the list comes from a tab).
 - ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
@@ -82,6 +83,10 @@ MESSAGES: Templates = {
     },
     Code.UNKNOWN_STAGE: {
         EN: (
+            (
+                "{column} {value!r} is not a stage of this pipeline; did you mean "
+                "{suggestion!r}?"
+            ),
             "{column} {value!r} is not a stage of this pipeline; use one of: {stages}.",
             (
                 "{column} {value!r} is not a stage of this pipeline; fix the spelling "
@@ -89,6 +94,7 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            "{column}“{value}”不是本漏斗的阶段，您是否想填“{suggestion}”？",
             "{column}“{value}”不是本漏斗的阶段，请改为以下之一：{stages}。",
             "{column}“{value}”不是本漏斗的阶段，请更正拼写，或在定义中添加该阶段。",
         ),
@@ -237,8 +243,16 @@ SHORT_MESSAGES: Templates = {
         ZH: ("编号与{other_rows}重复", "编号重复"),
     },
     Code.UNKNOWN_STAGE: {
-        EN: ("unknown stage {value!r}", "unknown stage"),
-        ZH: ("未知阶段“{value}”", "未知阶段"),
+        EN: (
+            "unknown stage {value!r} (did you mean {suggestion!r}?)",
+            "unknown stage {value!r}",
+            "unknown stage",
+        ),
+        ZH: (
+            "未知阶段“{value}”（是否为“{suggestion}”？）",
+            "未知阶段“{value}”",
+            "未知阶段",
+        ),
     },
     Code.UNKNOWN_VALUE: {
         EN: (

@@ -428,6 +428,9 @@ def _row_findings(
         findings.append(_finding(Code.MISSING_REQUIRED, deal, reader, STAGE_FIELD))
     elif deal.stage is None:
         params = {"stages": reader.stage_names}
+        suggestion = reader.stages.suggest(str(deal.values[STAGE_FIELD]))
+        if suggestion is not None:
+            params["suggestion"] = suggestion
         code = Code.UNKNOWN_STAGE
         findings.append(_finding(code, deal, reader, STAGE_FIELD, params))
 

@@ -520,3 +520,33 @@ def test_render_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_counted_plural_unless_one(number: int, expected: str) -> None:
     assert counted(number, "status cell") == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "message", "short"),
+    [
+        (
+            Locale.EN,
+            (
+                "Stage 'Qualifed' is not a stage of this pipeline; did you mean "
+                "'Qualified'?"
+            ),
+            "unknown stage 'Qualifed' (did you mean 'Qualified'?)",
+        ),
+        (
+            Locale.ZH_CN,
+            "Stage“Qualifed”不是本漏斗的阶段，您是否想填“Qualified”？",
+            "未知阶段“Qualifed”（是否为“Qualified”？）",
+        ),
+    ],
+    ids=LOCALE_IDS,
+)
+def test_unknown_stage_suggestion_shown(
+    locale: Locale, message: str, short: str
+) -> None:
+    finding = parse_finding(
+        Code.UNKNOWN_STAGE, "Stage", "Qualifed", stages="Lead", suggestion="Qualified"
+    )
+
+    assert render_message(finding, locale) == message
+    assert render_short(finding, locale) == short

@@ -266,8 +266,20 @@ def test_stage_matched_by_alias_and_case(english_pipeline: Pipeline) -> None:
     assert findings == []
 
 
-def test_unknown_stage_lists_stages(english_pipeline: Pipeline) -> None:
-    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], ["D-1", "Demoo"])
+@pytest.mark.parametrize(
+    ("label", "suggestion"),
+    [
+        ("Demoo", {"suggestion": "Demo"}),
+        ("Qualifed", {"suggestion": "Qualified"}),
+        ("closedwon", {"suggestion": "Closed Won"}),
+        ("Xyzzy", {}),
+    ],
+    ids=["extra-letter", "missing-letter", "no-space", "nothing-close"],
+)
+def test_unknown_stage_lists_stages(
+    english_pipeline: Pipeline, label: str, suggestion: dict[str, str]
+) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], ["D-1", label])
 
     assert deals[0].stage is None
     assert findings == [
@@ -276,12 +288,13 @@ def test_unknown_stage_lists_stages(english_pipeline: Pipeline) -> None:
             severity=Severity.ERROR,
             row=2,
             column="Stage",
-            value="Demoo",
+            value=label,
             deal_id="D-1",
             field="stage",
             params={
                 "stages": "Lead, Qualified, Demo, Proposal, Negotiation, "
-                "Closed Won, Closed Lost"
+                "Closed Won, Closed Lost",
+                **suggestion,
             },
         )
     ]
