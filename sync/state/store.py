@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -57,7 +58,9 @@ class StateStore:
         :raises StateError: the database cannot be opened or upgraded.
         """
         url = _parse_url(url_or_path)
-        if not create:
+        if create:
+            _create_private_sqlite_file(url)
+        else:
             _require_sqlite_file(url)
 
         engine = _create_engine(url)
@@ -454,6 +457,27 @@ def _create_engine(url: URL) -> sa.Engine:
             f"({error}). Install the driver, e.g. 'pip install psycopg[binary]' "
             "for postgresql+psycopg://, or use an SQLite file path."
         ) from error
+
+
+def _create_private_sqlite_file(url: URL) -> None:
+    """Create a missing SQLite file readable by its owner only.
+
+    The database keeps snapshots of every deal, so it is made as private as
+    pipesheet's backups of the workbook. SQLite gives its -wal and -shm files
+    the database file's permissions. An existing file keeps its own.
+    """
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    try:
+        descriptor = os.open(url.database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        # A missing folder or a read-only one: opening fails next with SQLite's
+        # own message, which names the database.
+        logger.debug("state database file not created ahead: %s", error)
+        return
+    os.close(descriptor)
 
 
 def _require_sqlite_file(url: URL) -> None:

@@ -499,3 +499,21 @@ def test_finish_ok_run_unknown_figure_raises(store: StateStore) -> None:
         store.finish_ok_run(WORKBOOK, run_id, None, [], rows=3)  # type: ignore[call-arg]
 
     assert store.runs(WORKBOOK)[0].outcome is None
+
+
+def test_new_sqlite_file_private(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+
+    StateStore.open(str(path)).close()
+
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_existing_sqlite_file_keeps_mode(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    StateStore.open(str(path)).close()
+    path.chmod(0o640)
+
+    StateStore.open(str(path)).close()
+
+    assert path.stat().st_mode & 0o777 == 0o640
