@@ -75,7 +75,7 @@ def main() -> NoReturn:
     """
     end_after_command()
     # SIGTERM (sent by timeout, systemd and cron) is handled like Ctrl-C, so
-    # the cleanup of a write in progress runs: its temporary file is removed
+    # the cleanup of a write in progress runs. Its temporary file is removed
     # and the workbook is left as it was. serve installs its own handler.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

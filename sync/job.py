@@ -54,7 +54,7 @@ class WorkbookLockedError(WorkbookBusyError):
 
 
 class EarlierAsOfError(PipesheetError, ValueError):
-    """A recorded run was asked for a day before the workbook's latest recorded run."""
+    """A recorded run requested for a day before the workbook's latest recorded run."""
 
 
 @dataclass(frozen=True)

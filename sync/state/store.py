@@ -473,7 +473,7 @@ def _create_private_sqlite_file(url: URL) -> None:
     except FileExistsError:
         return
     except OSError as error:
-        # A missing folder or a read-only one: opening fails next with SQLite's
+        # With a missing or read-only folder, opening fails next with SQLite's
         # own message, which names the database.
         logger.debug("state database file not created ahead: %s", error)
         return
