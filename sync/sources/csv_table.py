@@ -21,11 +21,9 @@ import logging
 import re
 from pathlib import Path
 
-from config.errors import SheetLayoutError, SourceError, UnsupportedWorkbookError
+from config.errors import SheetLayoutError, UnsupportedWorkbookError
 from rules.grid import CellValue, SheetGrid
-from sync.plan import WritePlan
-from sync.sources.base import WriteReport
-from sync.sources.read_only import read_only_error
+from sync.sources.read_only import ReadOnlyFile
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +36,13 @@ SAMPLE_LINES = 50
 SEPARATOR_HINT = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n)")
 
 
-class CsvTable:
+class CsvTable(ReadOnlyFile):
     """A local .csv or .tsv file read as the one tab ``tab``."""
 
     def __init__(self, path: Path, tab: str) -> None:
-        self._path = path
+        super().__init__(path)
         self._tab = tab
         self._grid: SheetGrid | None = None
-
-    @property
-    def name(self) -> str:
-        """Return the file name."""
-        return self._path.name
-
-    @property
-    def target_name(self) -> str:
-        """Return the file name: nothing else is ever written."""
-        return self._path.name
-
-    @property
-    def requests_made(self) -> int:
-        """Return 0: a local file costs no API requests."""
-        return 0
 
     def tab_names(self) -> list[str]:
         """Return the one tab: the pipeline tab the definition names."""
@@ -85,13 +68,6 @@ class CsvTable:
             self._grid = SheetGrid(self.name, self._tab, self._read_rows())
         return self._grid
 
-    def apply(self, plan: WritePlan) -> WriteReport:
-        """Raise: pipesheet does not write CSV files.
-
-        :raises UnsupportedWorkbookError: always.
-        """
-        raise read_only_error(self._path)
-
     def _read_rows(self) -> list[list[CellValue]]:
         text = self._decoded_text()
         # Excel writes and reads a first line "sep=;" that names the delimiter,
@@ -113,13 +89,7 @@ class CsvTable:
         return [[cell or None for cell in row] for row in rows]
 
     def _decoded_text(self) -> str:
-        try:
-            data = self._path.read_bytes()
-        except OSError as error:
-            raise SourceError(
-                f"Workbook {self.name!r} could not be read: {error}. Check that "
-                "the file is readable by the user pipesheet runs as."
-            ) from error
+        data = self._read_bytes()
         if looks_like_utf16(data):
             raise UnsupportedWorkbookError(
                 f"Workbook {self.name!r} looks like UTF-16 text without a byte "

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.errors import UnsupportedWorkbookError
+from config.errors import SourceError, UnsupportedWorkbookError
+from sync.plan import WritePlan
+from sync.sources.base import WriteReport
 
 # Format names for messages, by file extension.
 READ_ONLY_FORMATS = {
@@ -60,3 +62,48 @@ def read_only_error(path: Path) -> UnsupportedWorkbookError:
         "column and the generated tabs, save it as Excel Workbook (.xlsx) and "
         "run on that file."
     )
+
+
+class ReadOnlyFile:
+    """The parts every local file source that pipesheet only reads has in common.
+
+    :meth:`apply` raises, so only dry runs and ``check`` use such a source.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    @property
+    def name(self) -> str:
+        """Return the file name."""
+        return self._path.name
+
+    @property
+    def target_name(self) -> str:
+        """Return the file name: nothing else is ever written."""
+        return self._path.name
+
+    @property
+    def requests_made(self) -> int:
+        """Return 0: a local file costs no API requests."""
+        return 0
+
+    def apply(self, plan: WritePlan) -> WriteReport:
+        """Raise: pipesheet does not write this format.
+
+        :raises UnsupportedWorkbookError: always.
+        """
+        raise read_only_error(self._path)
+
+    def _read_bytes(self) -> bytes:
+        """Return the file's content.
+
+        :raises SourceError: if the file cannot be read.
+        """
+        try:
+            return self._path.read_bytes()
+        except OSError as error:
+            raise SourceError(
+                f"Workbook {self.name!r} could not be read: {error}. Check that "
+                "the file is readable by the user pipesheet runs as."
+            ) from error

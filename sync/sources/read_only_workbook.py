@@ -9,42 +9,21 @@ from pathlib import Path
 
 from python_calamine import CalamineSheet, CalamineWorkbook
 
-from config.errors import SourceError
 from rules.grid import SheetGrid
-from sync.plan import WritePlan
-from sync.sources.base import WriteReport
 from sync.sources.excel import open_with_calamine, read_rows, resolve_tab_name
 from sync.sources.excel_read_ahead import take_read_ahead
-from sync.sources.read_only import read_only_error
+from sync.sources.read_only import ReadOnlyFile
 
 
-class ReadOnlyWorkbook:
-    """A local .ods or .xls file whose tabs pipesheet reads and checks.
-
-    :meth:`apply` raises, so only dry runs and ``check`` use this source.
-    """
+class ReadOnlyWorkbook(ReadOnlyFile):
+    """A local .ods or .xls file whose tabs pipesheet reads and checks."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
+        super().__init__(path)
         self._calamine: CalamineWorkbook | None = None
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet] = {}
-
-    @property
-    def name(self) -> str:
-        """Return the file name."""
-        return self._path.name
-
-    @property
-    def target_name(self) -> str:
-        """Return the file name: nothing else is ever written."""
-        return self._path.name
-
-    @property
-    def requests_made(self) -> int:
-        """Return 0: a local file costs no API requests."""
-        return 0
 
     def tab_names(self) -> list[str]:
         """Return the names of all tabs in workbook order."""
@@ -63,13 +42,6 @@ class ReadOnlyWorkbook:
             grid = self._grids[name] = SheetGrid(self.name, name, rows)
         return grid
 
-    def apply(self, plan: WritePlan) -> WriteReport:
-        """Raise: pipesheet does not write this format.
-
-        :raises UnsupportedWorkbookError: always.
-        """
-        raise read_only_error(self._path)
-
     def _workbook(self) -> CalamineWorkbook:
         if self._calamine is not None:
             return self._calamine
@@ -82,12 +54,5 @@ class ReadOnlyWorkbook:
                 self._parsed[ahead.tab] = ahead.sheet
             return ahead.workbook
 
-        try:
-            data = self._path.read_bytes()
-        except OSError as error:
-            raise SourceError(
-                f"Workbook {self.name!r} could not be read: {error}. Check that "
-                "the file is readable by the user pipesheet runs as."
-            ) from error
-        self._calamine = open_with_calamine(data, self.name)
+        self._calamine = open_with_calamine(self._read_bytes(), self.name)
         return self._calamine

@@ -260,25 +260,22 @@ class StateStore:
 
     def latest_as_of(self, workbook_key: str) -> dt.date | None:
         """Return the latest day of the workbook's successful runs with a snapshot."""
-        query = sa.select(sa.func.max(runs.c.as_of)).where(
-            runs.c.workbook_key == workbook_key,
-            runs.c.outcome == RunOutcome.OK.value,
-            runs.c.has_snapshot,
-        )
-        with self._begin() as connection:
-            latest: dt.date | None = connection.execute(query).scalar_one_or_none()
-        return latest
+        return self._snapshot_run_day(workbook_key, sa.func.max)
 
     def log_started_on(self, workbook_key: str) -> dt.date | None:
         """Return the day of the workbook's first successful run with a snapshot."""
-        query = sa.select(sa.func.min(runs.c.as_of)).where(
+        return self._snapshot_run_day(workbook_key, sa.func.min)
+
+    def _snapshot_run_day(self, workbook_key: str, aggregate: Any) -> dt.date | None:
+        """Return ``aggregate`` (min or max) of the as-of days of recorded runs."""
+        query = sa.select(aggregate(runs.c.as_of)).where(
             runs.c.workbook_key == workbook_key,
             runs.c.outcome == RunOutcome.OK.value,
             runs.c.has_snapshot,
         )
         with self._begin() as connection:
-            first: dt.date | None = connection.execute(query).scalar_one_or_none()
-        return first
+            day: dt.date | None = connection.execute(query).scalar_one_or_none()
+        return day
 
     def record_transitions(
         self, workbook_key: str, run_id: int, found: Sequence[Transition]
