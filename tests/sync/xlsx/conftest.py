@@ -9,9 +9,22 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from tests.shared_data import shared_file
 from tests.sync.xlsx.packages import FIDELITY
+
+
+@pytest.fixture
+def workbook_1904(tmp_path: Path) -> Path:
+    """A workbook in the 1904 date system with a Deals tab of headers only."""
+    path = tmp_path / "mac.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.epoch = CALENDAR_MAC_1904
+    workbook.active.title = "Deals"
+    workbook.active.append(["Deal ID", "Stage"])
+    workbook.save(path)
+    return path
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from sync.plan import BarChart, GeneratedTab
 from sync.xlsx import WorkbookEdits, patch_workbook
@@ -133,17 +132,11 @@ def test_tab_name_with_edge_apostrophe_opens(
     assert csv_rows(folder / "out-Funnel.csv")[0] == ["Stage", "Deals"]
 
 
-def test_libreoffice_reads_1904_dates(tmp_path: Path) -> None:
-    source = tmp_path / "mac.xlsx"
-    workbook = openpyxl.Workbook()
-    workbook.epoch = CALENDAR_MAC_1904
-    workbook.active.title = "Deals"
-    workbook.active.append(["Deal ID", "Stage"])
-    workbook.save(source)
+def test_libreoffice_reads_1904_dates(workbook_1904: Path, tmp_path: Path) -> None:
     due = GeneratedTab("Follow-ups", [["Deal", "Due"], ["D-1", dt.date(2025, 9, 9)]])
     target = tmp_path / "out.xlsx"
     patch_workbook(
-        source,
+        workbook_1904,
         target,
         WorkbookEdits("Deals", 2, 1, "Status", {}, [due], ["Follow-ups"]),
     )

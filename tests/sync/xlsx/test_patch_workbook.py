@@ -11,7 +11,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from config.errors import (
     DefinitionError,
@@ -201,13 +200,7 @@ def test_generated_tabs_read_back(fidelity: Path) -> None:
     ]
 
 
-def test_generated_dates_kept_in_1904_workbook(tmp_path: Path) -> None:
-    source = tmp_path / "mac.xlsx"
-    workbook = openpyxl.Workbook()
-    workbook.epoch = CALENDAR_MAC_1904
-    workbook.active.title = "Deals"
-    workbook.active.append(["Deal ID", "Stage"])
-    workbook.save(source)
+def test_generated_dates_kept_in_1904_workbook(workbook_1904: Path) -> None:
     edits = WorkbookEdits(
         tab="Deals",
         status_column=2,
@@ -218,7 +211,7 @@ def test_generated_dates_kept_in_1904_workbook(tmp_path: Path) -> None:
         owned_tab_names=["Follow-ups"],
     )
 
-    target = patched(source, edits)
+    target = patched(workbook_1904, edits)
 
     assert tab_values(target, "Follow-ups")[1] == ["D-0001", dt.date(2025, 9, 9)]
     assert openpyxl.load_workbook(target)["Follow-ups"]["B2"].value == dt.datetime(
