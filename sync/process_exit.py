@@ -50,10 +50,10 @@ def keep_objects_until_exit() -> None:
 def exit_process(code: ExitCode) -> NoReturn:
     """End the process with the status ``code`` as ``sys.exit(code)`` would.
 
-    Falls back to ``sys.exit`` in three cases, so Python handles them as it
-    always does: ``code`` is not a number or None (Python prints it), a thread
-    that Python would wait for still runs, or flushing stdout or stderr fails
-    (a closed pipe).
+    Falls back to ``sys.exit``, so Python handles the case as it always does,
+    when ``code`` is not a number or None (Python prints it). It does the same
+    when a thread that Python would wait for still runs, and when flushing
+    stdout or stderr fails (a closed pipe).
     """
     status = exit_status(code)
     if status is None or threads_to_wait_for():
