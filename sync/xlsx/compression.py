@@ -184,6 +184,11 @@ class DeflateStream:
         self.payload += self._compressor.flush()
         return self.payload
 
+    def discard(self) -> None:
+        """Drop the stream after an error, ending its worker thread at once."""
+        self._pending.clear()
+        self._worker.shutdown(cancel_futures=True)
+
     def _collect(self) -> None:
         """Wait for the oldest pending piece and append its compressed bytes."""
         future, size = self._pending.popleft()

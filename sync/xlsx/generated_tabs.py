@@ -170,17 +170,17 @@ def _write_sheet_part(
     """
     # A run that looked for unchanged tabs has hashed the grid already.
     digest = None if tab.has_digest else GridDigest()
-    stream = package.open_stream(part)
-    write_tab(
-        tab,
-        styles.sheet,
-        stream.write,
-        drawing_rel_id,
-        workbook=package.workbook,
-        date1904=date1904,
-        digest=digest,
-    )
-    sheet = stream.close()
+    with package.open_stream(part) as stream:
+        write_tab(
+            tab,
+            styles.sheet,
+            stream.write,
+            drawing_rel_id,
+            workbook=package.workbook,
+            date1904=date1904,
+            digest=digest,
+        )
+        sheet = stream.close()
     if package.may_equal_source(sheet):
         xml = render_tab(
             tab,

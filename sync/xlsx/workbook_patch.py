@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,17 +21,22 @@ from sync.xlsx.cell_refs import range_ref
 from sync.xlsx.compression import Deflater, fastest_deflater
 from sync.xlsx.content_types import ContentTypes
 from sync.xlsx.edits import PatchStats, WorkbookEdits
+from sync.xlsx.forked import ForkedCall, can_fork
 from sync.xlsx.generated_tabs import write_generated_tabs
 from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
 from sync.xlsx.package import Package
 from sync.xlsx.relationships import CALC_CHAIN
-from sync.xlsx.sheet_patch import patch_status_column
+from sync.xlsx.sheet_patch import SheetPatch, patch_status_column
 from sync.xlsx.styles import StylesPart
 from sync.xlsx.tables import rename_table_headers
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.zipcopy import NewMember, ZipMember
 
 logger = logging.getLogger(__name__)
+
+# The pipeline tab's sheet is patched in a child process from this size of its
+# XML on. Smaller sheets take less time to patch than a fork costs.
+CHILD_SHEET_BYTES = 1 << 20
 
 
 class StepTimer:
@@ -116,42 +122,64 @@ def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> in
         content_types = ContentTypes(package)
         styles = StylesPart(package, workbook, content_types)
 
-    cells_written, formulas_replaced = _patch_pipeline_tab(
-        package, workbook, styles, edits, timer
-    )
-    with timer.step("generated_tabs"):
-        tabs = write_generated_tabs(
-            package,
-            workbook,
-            content_types,
-            styles,
-            edits.generated_tabs,
-            edits.owned_tab_names,
-            edits.tab,
-        )
+    patch_sheet = _pipeline_patch(package, workbook, styles, edits)
+    with _SheetPatchRun(package, patch_sheet, timer) as sheet:
+        try:
+            with timer.step("generated_tabs"):
+                tabs = write_generated_tabs(
+                    package,
+                    workbook,
+                    content_types,
+                    styles,
+                    edits.generated_tabs,
+                    edits.owned_tab_names,
+                    edits.tab,
+                )
+        except Exception:
+            sheet.raise_own_error()
+            raise
+        patch = sheet.finish()
 
     with timer.step("package_parts"):
-        if formulas_replaced or tabs.formulas_replaced:
+        if patch.formulas_replaced or tabs.formulas_replaced:
             _drop_calculation_chain(package, workbook, content_types)
         styles.save()
         content_types.save()
         workbook.save()
-    return cells_written
+    return patch.cells_written
 
 
-def _patch_pipeline_tab(
+# The outcome of patching the pipeline tab's sheet: the summary, and the new
+# member when a byte changed.
+SheetOutcome = tuple[SheetPatch, NewMember | None]
+
+UNPATCHED = SheetPatch(cells_written=0, formulas_replaced=False, changed=False)
+
+
+@dataclass(frozen=True)
+class _PipelinePatch:
+    """The pipeline tab's sheet part and the call that patches it."""
+
+    part: str
+    run: Callable[[], SheetOutcome]
+
+
+def _pipeline_patch(
     package: Package,
     workbook: WorkbookParts,
     styles: StylesPart,
     edits: WorkbookEdits,
-    timer: StepTimer,
-) -> tuple[int, bool]:
-    """Write status cells and highlights; return cells written and formula loss."""
+) -> _PipelinePatch | None:
+    """Prepare the status cells and highlights; None when there are none.
+
+    Whatever changes shared parts (styles, tables) happens here, before the
+    patch itself, which may run in a child process that cannot change them.
+    """
     texts = dict(edits.status_cells)
     if edits.status_header is not None:
         texts[edits.header_row] = edits.status_header
     if not texts and not edits.highlights:
-        return 0, False
+        return None
 
     part = _pipeline_sheet_part(workbook, edits.tab, package.workbook)
     block = _highlight_block(edits, styles) if edits.highlights else None
@@ -169,19 +197,85 @@ def _patch_pipeline_tab(
             edits.status_header,
             place,
         )
-    with timer.step("patch_sheet"):
+
+    def run() -> SheetOutcome:
         # A large tab's sheet is tens of megabytes of XML, so it is inflated,
         # patched and deflated again piece by piece, never held whole.
-        stream = package.open_stream(part)
-        # Closed on an error too: a paused generator keeps a view of the
-        # mapped file, which the package could not close while it exists.
-        with closing(package.read_pieces(part)) as pieces:
+        # The pieces are closed on an error too: a paused generator keeps a
+        # view of the mapped file, which the package could not close then.
+        with (
+            package.open_stream(part) as stream,
+            closing(package.read_pieces(part)) as pieces,
+        ):
             patch = patch_status_column(
                 pieces, edits.status_column, texts, place, stream.write, rewrite_tail
             )
-        if patch.changed:
-            package.write_member(stream.close())
-    return patch.cells_written, patch.formulas_replaced
+            return patch, stream.close() if patch.changed else None
+
+    return _PipelinePatch(part, run)
+
+
+class _SheetPatchRun:
+    """The pipeline tab's patch, run in a child process when that pays.
+
+    Without a child, the patch runs at once, so its error is raised before
+    the generated tabs are written, as it always was. With a child, the
+    generated tabs are written meanwhile; when they fail,
+    :meth:`raise_own_error` still raises the patch's error first.
+    """
+
+    def __init__(
+        self, package: Package, patch: _PipelinePatch | None, timer: StepTimer
+    ) -> None:
+        self._package = package
+        self._patch = patch
+        self._timer = timer
+        self._outcome: SheetOutcome | None = None
+        self._child: ForkedCall[SheetOutcome] | None = None
+        if patch is None:
+            self._outcome = (UNPATCHED, None)
+        elif can_fork() and _is_large(package, patch.part):
+            self._child = ForkedCall(patch.run)
+        else:
+            with timer.step("patch_sheet"):
+                self._outcome = patch.run()
+
+    def __enter__(self) -> _SheetPatchRun:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        if self._child is not None:
+            self._child.cancel()
+
+    def finish(self) -> SheetPatch:
+        """Wait for the patch, stage its member, and return its summary."""
+        with self._timer.step("patch_sheet"):
+            outcome = self._wait()
+        patch, member = outcome
+        if member is not None:
+            self._package.write_member(member)
+        return patch
+
+    def raise_own_error(self) -> None:
+        """Raise the patch's error, if it has one, in the parent process."""
+        if self._outcome is None:
+            self._wait()
+
+    def _wait(self) -> SheetOutcome:
+        if self._outcome is None:
+            assert self._patch is not None
+            if self._child is not None:
+                self._outcome = self._child.result()
+                self._child = None
+            if self._outcome is None:
+                self._outcome = self._patch.run()
+        return self._outcome
+
+
+def _is_large(package: Package, part: str) -> bool:
+    """Return True when patching ``part`` takes long enough to pay for a fork."""
+    member = package.stored_member(part)
+    return member is not None and member.size >= CHILD_SHEET_BYTES
 
 
 def _pipeline_sheet_part(workbook: WorkbookParts, tab: str, name: str) -> str:

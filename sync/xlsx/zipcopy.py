@@ -244,6 +244,15 @@ class MemberStream:
         self._template = template
         self._stream = DeflateStream(deflater)
 
+    def __enter__(self) -> MemberStream:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        # A stream left by an error would keep its worker thread until the
+        # stream is collected, and a live thread rules out forking.
+        if kind is not None:
+            self._stream.discard()
+
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Deflate the next piece of the member's content."""
         self._stream.write(data)

@@ -1,0 +1,136 @@
+"""One function run in a forked copy of the process, beside the caller's own work.
+
+A workbook write has two halves that share nothing but the source file: the
+pipeline tab's status column, streamed through the sheet XML, and the
+generated tabs. Both are Python code, so threads would take turns on the GIL;
+a forked child runs one half on the second core while the parent runs the
+other. The child starts with the parent's memory as it is, copied only where
+either process writes, so it needs no arguments sent to it. Its result comes
+back pickled through a pipe.
+
+The fork is used only on Linux, and only when no other thread runs: a thread
+holding a lock at the fork would leave that lock held for good in the child.
+Setting ``PIPESHEET_PARALLEL_WRITE`` to ``0`` turns it off.
+Anything that goes wrong in the child makes :meth:`ForkedCall.result` return
+None, and the caller then runs the function itself, which gives the same
+result or raises the error the child met, with its usual message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Set to 0 to run both halves of a write one after the other in one process.
+PARALLEL_WRITE_VARIABLE = "PIPESHEET_PARALLEL_WRITE"
+
+# The status a child ends with when its function raised or its result could
+# not be sent; the parent then runs the function itself.
+FAILED = 70
+
+
+def can_fork() -> bool:
+    """Return True when a child process may run part of a write."""
+    if os.environ.get(PARALLEL_WRITE_VARIABLE, "").strip() == "0":
+        return False
+    return (
+        sys.platform == "linux"
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+    )
+
+
+class ForkedCall(Generic[T]):
+    """``function()`` running in a forked child until :meth:`result` collects it.
+
+    Use as a context manager: leaving the block kills and reaps a child whose
+    result was not collected, so an error in the parent leaves no process
+    behind.
+    """
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            os.close(read_end)
+            os.close(write_end)
+            logger.debug("Could not fork (%s); the write runs in one process", error)
+            self._pid = 0
+            self._reader = None
+            return
+        if pid == 0:
+            os.close(read_end)
+            _run_child(function, write_end)
+        os.close(write_end)
+        self._pid = pid
+        self._reader = os.fdopen(read_end, "rb")
+
+    def __enter__(self) -> ForkedCall[T]:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.cancel()
+
+    def result(self) -> T | None:
+        """Wait for the child and return its result, or None when it failed."""
+        if self._reader is None:
+            return None
+        try:
+            data = self._reader.read()
+        finally:
+            self._reader.close()
+            self._reader = None
+        status = self._reap()
+        if status != 0 or not data:
+            logger.debug("Write child ended with status %s; running it here", status)
+            return None
+        result: T = pickle.loads(data)
+        return result
+
+    def cancel(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+
+    def _reap(self) -> int:
+        """Wait for the child to end; return its exit status (negative: signal)."""
+        pid, self._pid = self._pid, 0
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+
+def _run_child(function: Callable[[], object], write_end: int) -> None:
+    """Run ``function`` in the child, send its result, and end the child.
+
+    The child never returns into the parent's code and never runs the
+    parent's exit handlers or flushes its output buffers, which would write
+    the parent's pending output a second time.
+    """
+    status = FAILED
+    try:
+        result = function()
+        with os.fdopen(write_end, "wb") as out:
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    except BaseException as error:  # noqa: BLE001 - the parent reruns it and reports
+        logger.debug("Write child failed: %r", error)
+    finally:
+        os._exit(status)

@@ -1,0 +1,258 @@
+"""The pipeline tab patched in a forked child while the parent writes the tabs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from sync.plan import GeneratedTab
+from sync.xlsx import WorkbookEdits, forked, patch_workbook, workbook_patch
+from sync.xlsx.forked import PARALLEL_WRITE_VARIABLE, ForkedCall, can_fork
+from tests.sync.xlsx.test_patch_workbook import (
+    fidelity_edits,
+    with_long_deals_tab,
+    with_row_moved,
+)
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="the write forks a child only on Linux"
+)
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Let every sheet be patched in a child; yield the children's process ids."""
+    monkeypatch.setattr(workbook_patch, "CHILD_SHEET_BYTES", 0)
+    monkeypatch.delenv(PARALLEL_WRITE_VARIABLE, raising=False)
+    started: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", counting_fork)
+    yield started
+    for pid in started:
+        assert not _exists(pid), f"child {pid} was left behind"
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(params=["fidelity_xlsx", "fidelity_xlsm"])
+def fidelity(request: pytest.FixtureRequest) -> Path:
+    """Each fidelity workbook, copied into tmp_path."""
+    path: Path = request.getfixturevalue(request.param)
+    return path
+
+
+def in_one_process(
+    source: Path, edits: WorkbookEdits, name: str, monkeypatch: pytest.MonkeyPatch
+) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setenv(PARALLEL_WRITE_VARIABLE, "0")
+        target = source.with_name(name)
+        patch_workbook(source, target, edits)
+    return target.read_bytes()
+
+
+def test_child_output_equals_one_process_output(
+    fidelity: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = fidelity_edits()
+    expected = in_one_process(fidelity, edits, "alone.xlsx", monkeypatch)
+    assert forks == []
+
+    patch_workbook(fidelity, fidelity.with_name("forked.xlsx"), edits)
+
+    assert len(forks) == 1
+    assert fidelity.with_name("forked.xlsx").read_bytes() == expected
+
+
+def test_failed_child_rerun_in_parent(
+    fidelity_xlsx: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = fidelity_edits()
+    expected = in_one_process(fidelity_xlsx, edits, "alone.xlsx", monkeypatch)
+    parent = os.getpid()
+    patched_here: list[int] = []
+    real_patch = workbook_patch.patch_status_column
+
+    def dying_in_child(*arguments: object, **options: object) -> object:
+        if os.getpid() != parent:
+            os._exit(9)
+        patched_here.append(parent)
+        return real_patch(*arguments, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workbook_patch, "patch_status_column", dying_in_child)
+    patch_workbook(fidelity_xlsx, fidelity_xlsx.with_name("forked.xlsx"), edits)
+
+    assert len(forks) == 1
+    assert patched_here == [parent]
+    assert fidelity_xlsx.with_name("forked.xlsx").read_bytes() == expected
+
+
+def damaged_with_taken_tab(
+    workbook: Path, tmp_path: Path
+) -> tuple[Path, WorkbookEdits]:
+    """A sheet with rows out of order, and a generated tab named like a user tab."""
+    long = with_long_deals_tab(workbook, tmp_path / "long.xlsx", 300)
+    source = with_row_moved(long, tmp_path / "moved.xlsx", 30, 290)
+    notes = GeneratedTab("Notes", [["x"]])
+    texts = {row: "OK" for row in range(2, 301)}
+    return source, WorkbookEdits("Deals", 4, 1, None, texts, [notes], [])
+
+
+def test_pipeline_tab_error_raised_before_tab_error(
+    xlsxwriter_workbook: Path, tmp_path: Path, forks: list[int]
+) -> None:
+    source, edits = damaged_with_taken_tab(xlsxwriter_workbook, tmp_path)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch_workbook(source, tmp_path / "out.xlsx", edits)
+
+    assert len(forks) == 1
+    assert "tab 'Deals'" in str(raised.value)
+
+
+def test_tab_error_raised_when_child_succeeds(
+    xlsxwriter_workbook: Path, tmp_path: Path, forks: list[int]
+) -> None:
+    notes = GeneratedTab("Notes", [["x"]])
+    edits = WorkbookEdits("Deals", 4, 1, "Status", {2: "OK"}, [notes], [])
+
+    with pytest.raises(SheetLayoutError, match="already has a tab 'Notes'"):
+        patch_workbook(xlsxwriter_workbook, tmp_path / "out.xlsx", edits)
+
+    assert len(forks) == 1
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_interrupt_stops_child_without_rerun(
+    xlsxwriter_workbook: Path,
+    tmp_path: Path,
+    forks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent = os.getpid()
+    patched_here: list[int] = []
+    real_patch = workbook_patch.patch_status_column
+
+    def slow_in_child(*arguments: object, **options: object) -> object:
+        if os.getpid() == parent:
+            patched_here.append(parent)
+        else:
+            time.sleep(60)
+        return real_patch(*arguments, **options)  # type: ignore[arg-type]
+
+    def interrupted(*arguments: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workbook_patch, "patch_status_column", slow_in_child)
+    monkeypatch.setattr(workbook_patch, "write_generated_tabs", interrupted)
+    edits = WorkbookEdits("Deals", 4, 1, "Status", {2: "OK"})
+    started = time.monotonic()
+
+    with pytest.raises(KeyboardInterrupt):
+        patch_workbook(xlsxwriter_workbook, tmp_path / "out.xlsx", edits)
+
+    assert time.monotonic() - started < 30
+    assert len(forks) == 1
+    assert patched_here == []
+
+
+def test_result_comes_back() -> None:
+    with ForkedCall(lambda: {"pid": os.getpid(), "data": bytearray(3 << 20)}) as call:
+        result = call.result()
+
+    assert result is not None
+    assert result["pid"] != os.getpid()
+    assert len(result["data"]) == 3 << 20
+
+
+def failing() -> int:
+    raise ValueError("no")
+
+
+@pytest.mark.parametrize(
+    "function",
+    [failing, lambda: lambda: None, lambda: os._exit(0)],
+    ids=["raises", "unpicklable", "no-result"],
+)
+def test_failed_call_gives_none(function: Callable[[], object]) -> None:
+    with ForkedCall(function) as call:
+        assert call.result() is None
+
+
+def test_cancel_kills_and_reaps_child() -> None:
+    call = ForkedCall(lambda: time.sleep(60))
+    pid = call._pid
+    started = time.monotonic()
+
+    call.cancel()
+
+    assert time.monotonic() - started < 30
+    assert not _exists(pid)
+    assert call.result() is None
+
+
+def test_no_fork_when_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PARALLEL_WRITE_VARIABLE, raising=False)
+    assert can_fork()
+
+    monkeypatch.setenv(PARALLEL_WRITE_VARIABLE, "0")
+    assert not can_fork()
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PARALLEL_WRITE_VARIABLE, raising=False)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+    finally:
+        release.set()
+        thread.join()
+    assert can_fork()
+
+
+def test_child_never_writes_parents_pending_output() -> None:
+    code = (
+        "import sys\n"
+        "from sync.xlsx.forked import ForkedCall\n"
+        "sys.stdout.write('pending\\n')\n"
+        "with ForkedCall(lambda: 5) as call:\n"
+        "    print(call.result())\n"
+        "with ForkedCall(lambda: 1 / 0) as call:\n"
+        "    print(call.result())\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+
+    assert done.stdout == "pending\n5\nNone\n"
