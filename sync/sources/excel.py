@@ -49,6 +49,7 @@ from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.error_cells import tab_error_cells
 from sync.xlsx.package import Package
 from sync.xlsx.tab_digests import find_unchanged_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
@@ -109,6 +110,8 @@ class ExcelWorkbook:
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet] = {}
+        # The error cells of a tab parsed ahead, found with it.
+        self._scanned: dict[str, dict[tuple[int, int], str]] = {}
 
     @property
     def name(self) -> str:
@@ -149,6 +152,7 @@ class ExcelWorkbook:
         if grid is None:
             sheet = self._parsed.pop(name, None)
             rows = read_rows(workbook, name, self.name, sheet)
+            show_error_cells(rows, self._error_cells(name))
             grid = SheetGrid(self.name, name, rows, date1904=self._date1904)
             self._grids[name] = grid
         return grid
@@ -238,6 +242,7 @@ class ExcelWorkbook:
             self._date1904 = ahead.date1904
             if ahead.tab is not None and ahead.sheet is not None:
                 self._parsed[ahead.tab] = ahead.sheet
+                self._scanned[ahead.tab] = ahead.error_cells
             return ahead.workbook
 
         data, fingerprint = self._read_package()
@@ -245,6 +250,20 @@ class ExcelWorkbook:
         self._fingerprint = fingerprint
         self._date1904 = package_uses_1904_dates(data)
         return self._calamine
+
+    def _error_cells(self, tab: str) -> dict[tuple[int, int], str]:
+        """Return the cells of ``tab`` that show a formula error, by position.
+
+        They come from the bytes calamine read; a file that changed since gives
+        none, and the run's write notices the change.
+        """
+        scanned = self._scanned.pop(tab, None)
+        if scanned is not None:
+            return scanned
+        found = tab_error_cells(self._path, tab)
+        if self._fingerprint is None or has_changed(self._path, self._fingerprint):
+            return {}
+        return found
 
     def _read_package(self) -> tuple[bytes, Fingerprint]:
         try:
@@ -320,6 +339,7 @@ class ExcelWorkbook:
             self._calamine = None
             self._grids = {}
             self._parsed = {}
+            self._scanned = {}
         return size
 
 
@@ -514,6 +534,24 @@ def read_rows(
         raise _unreadable(workbook_name, error) from error
 
 
+def show_error_cells(
+    rows: list[list[CellValue]], error_cells: dict[tuple[int, int], str]
+) -> None:
+    """Put each formula error's text (``"#N/A"``) into its cell of ``rows``.
+
+    calamine reads those cells as empty; with the text, a rule names the error
+    instead of asking for a value.
+    """
+    for (row, column), text in error_cells.items():
+        if not 1 <= row <= len(rows):
+            continue
+        cells = rows[row - 1]
+        if column >= len(cells):
+            cells.extend([None] * (column + 1 - len(cells)))
+        if cells[column] is None:
+            cells[column] = text
+
+
 class _GridCells(dict[CellValue | timedelta, CellValue]):
     """The grid value of each raw calamine cell, stored for texts, dates and floats.
 
@@ -528,9 +566,8 @@ class _GridCells(dict[CellValue | timedelta, CellValue]):
     compared by identity is cheap to look up in its column's parse cache.
 
     calamine gives "" for an empty cell, so "" is stored as None.
-    NOTE: python-calamine 0.9 also gives "" for a formula error (#N/A,
-    #DIV/0!), so such a cell reads as empty and a required field reports it
-    as missing instead of naming the error. Other texts
+    python-calamine 0.9 also gives "" for a formula error (#N/A, #DIV/0!);
+    :func:`show_error_cells` puts the error's text back. Other texts
     stay as they are, so "00123" keeps its zeros. A whole float is stored with
     its int value, so an int cell that finds it gets the value it keeps anyway.
     Floats equal to 0 or 1 are not stored, because True equals 1 and False

@@ -30,7 +30,9 @@ class ReadAhead:
 
     ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed cells,
     both None when the workbook has no such tab. ``date1904`` is true when the
-    workbook counts date serial numbers from 1904-01-01.
+    workbook counts date serial numbers from 1904-01-01. ``error_cells`` holds
+    the text of each cell of the tab that shows a formula error, which calamine
+    reads as "" (:mod:`sync.xlsx.error_cells`).
     """
 
     fingerprint: Fingerprint
@@ -38,6 +40,7 @@ class ReadAhead:
     tab: str | None
     sheet: CalamineSheet | None
     date1904: bool
+    error_cells: dict[tuple[int, int], str]
 
 
 class _Reading:
@@ -104,5 +107,34 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     folded = tab.casefold()
     names = [name for name in workbook.sheet_names if name.casefold() == folded]
     name = tab if tab in names else next(iter(names), None)
-    sheet = workbook.get_sheet_by_name(name) if name is not None else None
-    return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))
+    if name is None:
+        date1904 = package_uses_1904_dates(data)
+        return ReadAhead(fingerprint, workbook, None, None, date1904, {})
+    # The XML pass that finds error cells runs beside calamine's parse: both
+    # leave the GIL while they inflate and parse.
+    scan = _ErrorScan(path, name, data)
+    sheet = workbook.get_sheet_by_name(name)
+    error_cells = scan.result()
+    date1904 = package_uses_1904_dates(data)
+    return ReadAhead(fingerprint, workbook, name, sheet, date1904, error_cells)
+
+
+class _ErrorScan:
+    """The error cells of one tab, found in a thread of their own."""
+
+    def __init__(self, path: Path, tab: str, data: bytes) -> None:
+        self._found: dict[tuple[int, int], str] = {}
+        self._thread = threading.Thread(
+            target=self._scan, args=(path, tab, data), name="error-scan", daemon=True
+        )
+        self._thread.start()
+
+    def result(self) -> dict[tuple[int, int], str]:
+        self._thread.join()
+        return self._found
+
+    def _scan(self, path: Path, tab: str, data: bytes) -> None:
+        # Imported here, off the main thread, which is busy importing the rest.
+        from sync.xlsx.error_cells import tab_error_cells
+
+        self._found = tab_error_cells(path, tab, data)
