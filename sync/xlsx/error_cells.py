@@ -118,9 +118,8 @@ def tab_error_cells(
 ) -> dict[CellPosition, str]:
     """Return the error cells of the worksheet ``tab`` (exact name) of a workbook.
 
-    A tab that is missing or not a worksheet has none. The scan only adds to
-    what calamine read, so a workbook it cannot read has none either; the
-    calamine read or the write reports that workbook's damage.
+    A tab that is missing or not a worksheet has none. So has a workbook the
+    scan cannot read: the calamine read or the write reports its damage.
 
     :param content: the file's bytes, when the caller has read them already.
     """
