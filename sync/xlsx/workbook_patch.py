@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from sync.forked import ForkedCall, can_fork
 from sync.xlsx.cell_refs import range_ref
 from sync.xlsx.compression import Deflater, fastest_deflater
 from sync.xlsx.content_types import ContentTypes
 from sync.xlsx.edits import PatchStats, WorkbookEdits
-from sync.xlsx.forked import ForkedCall, can_fork
 from sync.xlsx.generated_tabs import write_generated_tabs
 from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
 from sync.xlsx.package import Package

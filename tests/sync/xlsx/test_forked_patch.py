@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from sync import forked
+from sync.forked import PARALLEL_VARIABLE
 from sync.plan import GeneratedTab
-from sync.xlsx import WorkbookEdits, forked, patch_workbook, workbook_patch
-from sync.xlsx.forked import PARALLEL_WRITE_VARIABLE, ForkedCall, can_fork
+from sync.xlsx import WorkbookEdits, patch_workbook, workbook_patch
 from tests.sync.xlsx.test_patch_workbook import (
     fidelity_edits,
     with_long_deals_tab,
@@ -33,7 +32,7 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Let every sheet be patched in a child; yield the children's process ids."""
     monkeypatch.setattr(workbook_patch, "CHILD_SHEET_BYTES", 0)
-    monkeypatch.delenv(PARALLEL_WRITE_VARIABLE, raising=False)
+    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
     started: list[int] = []
     real_fork = os.fork
 
@@ -68,7 +67,7 @@ def in_one_process(
     source: Path, edits: WorkbookEdits, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> bytes:
     with monkeypatch.context() as patch:
-        patch.setenv(PARALLEL_WRITE_VARIABLE, "0")
+        patch.setenv(PARALLEL_VARIABLE, "0")
         target = source.with_name(name)
         patch_workbook(source, target, edits)
     return target.read_bytes()
@@ -177,82 +176,3 @@ def test_interrupt_stops_child_without_rerun(
     assert time.monotonic() - started < 30
     assert len(forks) == 1
     assert patched_here == []
-
-
-def test_result_comes_back() -> None:
-    with ForkedCall(lambda: {"pid": os.getpid(), "data": bytearray(3 << 20)}) as call:
-        result = call.result()
-
-    assert result is not None
-    assert result["pid"] != os.getpid()
-    assert len(result["data"]) == 3 << 20
-
-
-def failing() -> int:
-    raise ValueError("no")
-
-
-@pytest.mark.parametrize(
-    "function",
-    [failing, lambda: lambda: None, lambda: os._exit(0)],
-    ids=["raises", "unpicklable", "no-result"],
-)
-def test_failed_call_gives_none(function: Callable[[], object]) -> None:
-    with ForkedCall(function) as call:
-        assert call.result() is None
-
-
-def test_cancel_kills_and_reaps_child() -> None:
-    call = ForkedCall(lambda: time.sleep(60))
-    pid = call._pid
-    started = time.monotonic()
-
-    call.cancel()
-
-    assert time.monotonic() - started < 30
-    assert not _exists(pid)
-    assert call.result() is None
-
-
-def test_no_fork_when_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PARALLEL_WRITE_VARIABLE, raising=False)
-    assert can_fork()
-
-    monkeypatch.setenv(PARALLEL_WRITE_VARIABLE, "0")
-    assert not can_fork()
-
-
-def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PARALLEL_WRITE_VARIABLE, raising=False)
-    release = threading.Event()
-    thread = threading.Thread(target=release.wait)
-    thread.start()
-    try:
-        assert not can_fork()
-    finally:
-        release.set()
-        thread.join()
-    assert can_fork()
-
-
-def test_child_never_writes_parents_pending_output() -> None:
-    code = (
-        "import sys\n"
-        "from sync.xlsx.forked import ForkedCall\n"
-        "sys.stdout.write('pending\\n')\n"
-        "with ForkedCall(lambda: 5) as call:\n"
-        "    print(call.result())\n"
-        "with ForkedCall(lambda: 1 / 0) as call:\n"
-        "    print(call.result())\n"
-    )
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-
-    assert done.stdout == "pending\n5\nNone\n"

@@ -1,20 +1,19 @@
 """One function run in a forked copy of the process, beside the caller's own work.
 
-A workbook write has two halves that share nothing but the source file: the
-pipeline tab's status column, streamed through the sheet XML, and the
-generated tabs. Both are Python code, so threads would take turns on the GIL;
-a forked child runs one half on the second core while the parent runs the
-other. The child starts with the parent's memory as it is, copied only where
-either process writes, so it needs no arguments sent to it. Its result comes
-back pickled through a pipe.
+A run's Python work takes turns on the GIL, so threads would not run it on
+the second core, but a forked child does. The child starts with the parent's
+memory as it is, copied only where either process writes, so it needs no
+arguments sent to it. Its result comes back pickled through a pipe, so the
+function should return much less than it reads: the workbook write patches
+the pipeline tab's sheet in a child while the parent writes the generated
+tabs.
 
 The fork is used only on Linux, and only when no other thread runs: a thread
 holding a lock at the fork would leave that lock held for good in the child.
-Setting ``PIPESHEET_PARALLEL_WRITE`` to ``0`` turns it off.
+Setting ``PIPESHEET_PARALLEL`` to ``0`` turns it off.
 Anything that goes wrong in the child makes :meth:`ForkedCall.result` return
 None, and the caller then runs the function itself, which gives the same
-result or raises the error the child met, with its usual message.
-"""
+result or raises the error the child met, with its usual message."""
 
 from __future__ import annotations
 
@@ -31,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Set to 0 to run both halves of a write one after the other in one process.
-PARALLEL_WRITE_VARIABLE = "PIPESHEET_PARALLEL_WRITE"
+# Set to 0 to run everything in one process.
+PARALLEL_VARIABLE = "PIPESHEET_PARALLEL"
 
 # The status a child ends with when its function raised or its result could
 # not be sent; the parent then runs the function itself.
@@ -40,8 +39,8 @@ FAILED = 70
 
 
 def can_fork() -> bool:
-    """Return True when a child process may run part of a write."""
-    if os.environ.get(PARALLEL_WRITE_VARIABLE, "").strip() == "0":
+    """Return True when a child process may run part of the work."""
+    if os.environ.get(PARALLEL_VARIABLE, "").strip() == "0":
         return False
     return (
         sys.platform == "linux"

@@ -1,0 +1,108 @@
+"""Running a function in a forked copy of the process (Linux only)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sync.forked import PARALLEL_VARIABLE, ForkedCall, can_fork
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="pipesheet forks only on Linux"
+)
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_result_comes_back() -> None:
+    with ForkedCall(lambda: {"pid": os.getpid(), "data": bytearray(3 << 20)}) as call:
+        result = call.result()
+
+    assert result is not None
+    assert result["pid"] != os.getpid()
+    assert len(result["data"]) == 3 << 20
+
+
+def failing() -> int:
+    raise ValueError("no")
+
+
+@pytest.mark.parametrize(
+    "function",
+    [failing, lambda: lambda: None, lambda: os._exit(0)],
+    ids=["raises", "unpicklable", "no-result"],
+)
+def test_failed_call_gives_none(function: Callable[[], object]) -> None:
+    with ForkedCall(function) as call:
+        assert call.result() is None
+
+
+def test_cancel_kills_and_reaps_child() -> None:
+    call = ForkedCall(lambda: time.sleep(60))
+    pid = call._pid
+    started = time.monotonic()
+
+    call.cancel()
+
+    assert time.monotonic() - started < 30
+    assert not _exists(pid)
+    assert call.result() is None
+
+
+def test_no_fork_when_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
+    assert can_fork()
+
+    monkeypatch.setenv(PARALLEL_VARIABLE, "0")
+    assert not can_fork()
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+    finally:
+        release.set()
+        thread.join()
+    assert can_fork()
+
+
+def test_child_never_writes_parents_pending_output() -> None:
+    code = (
+        "import sys\n"
+        "from sync.forked import ForkedCall\n"
+        "sys.stdout.write('pending\\n')\n"
+        "with ForkedCall(lambda: 5) as call:\n"
+        "    print(call.result())\n"
+        "with ForkedCall(lambda: 1 / 0) as call:\n"
+        "    print(call.result())\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+
+    assert done.stdout == "pending\n5\nNone\n"
