@@ -168,6 +168,13 @@ class PipesheetGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # A usage error stops the command line before the --json option is
+        # read, so whether it was given is noted from the raw arguments.
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[JSON_ON_COMMAND_LINE] = "--json" in options
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -175,11 +182,23 @@ class PipesheetGroup(click.Group):
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(error)
             raise WorkFailed(str(error)) from error
+        except click.UsageError as error:
+            if ctx.meta.get(JSON_ON_COMMAND_LINE):
+                print_error_json(error)
+            raise
 
 
-def print_error_json(error: PipesheetError) -> None:
+# Key in click's Context.meta: the command line contains --json.
+JSON_ON_COMMAND_LINE = "pipesheet.json_on_command_line"
+
+
+def print_error_json(error: PipesheetError | click.UsageError) -> None:
     """Print ``{"error": {"type": ..., "message": ...}}`` to stdout."""
-    document = {"error": {"type": type(error).__name__, "message": str(error)}}
+    if isinstance(error, click.UsageError):
+        kind, message = "UsageError", error.format_message()
+    else:
+        kind, message = type(error).__name__, str(error)
+    document = {"error": {"type": kind, "message": message}}
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
     sys.stdout.write("\n")
 

@@ -49,7 +49,6 @@ def show_result(console: Console, result: RunResult, pipeline: Pipeline) -> None
 def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
     """Return the run as a JSON-ready document (findings, metrics, writes)."""
     locale = pipeline.outputs.locale
-    report = result.report
     return {
         "workbook": result.workbook,
         "tab": result.tab,
@@ -79,18 +78,33 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
             "tabs": [tab.name for tab in result.plan.tabs],
             "status_header": result.plan.write_status_header,
         },
-        "written": None
-        if report is None
-        else {
-            "status_cells": report.status_cells_written,
-            "tabs": report.tabs_written,
-            "bytes": report.bytes_written,
-            "requests": report.requests,
-            "skipped": report.skipped,
-            "output": report.output,
-        },
+        "written": _written_json(result),
         "api_requests": result.requests,
         "seconds": round(result.seconds, 3),
+    }
+
+
+def _written_json(result: RunResult) -> dict[str, Any] | None:
+    """Return what the run wrote: None on a dry run, zeros when nothing changed."""
+    if result.dry_run:
+        return None
+    report = result.report
+    if report is None:
+        return {
+            "status_cells": 0,
+            "tabs": [],
+            "bytes": 0,
+            "requests": 0,
+            "skipped": [],
+            "output": None,
+        }
+    return {
+        "status_cells": report.status_cells_written,
+        "tabs": report.tabs_written,
+        "bytes": report.bytes_written,
+        "requests": report.requests,
+        "skipped": report.skipped,
+        "output": report.output,
     }
 
 

@@ -427,8 +427,57 @@ def test_second_json_run_writes_nothing() -> None:
 
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
 
-    assert json.loads(result.stdout)["written"] is None
+    assert json.loads(result.stdout)["written"] == {
+        "status_cells": 0,
+        "tabs": [],
+        "bytes": 0,
+        "requests": 0,
+        "skipped": [],
+        "output": None,
+    }
     assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_dry_run_json_writes_none() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "--dry-run")
+
+    assert json.loads(result.stdout)["written"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "tiny.yaml", "--bogus", "--json"], "No such option '--bogus'."),
+        (["bogus", "--json"], "No such command 'bogus'."),
+        (
+            ["check", "tiny.yaml", "--json", "--as-of", "2025-02-30"],
+            (
+                "Invalid value for '--as-of': '2025-02-30' is not a date; use "
+                "YYYY-MM-DD, e.g. 2025-09-30"
+            ),
+        ),
+    ],
+    ids=["option", "command", "value"],
+)
+def test_json_usage_error_prints_error_object(args: list[str], message: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke(*args)
+
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": {"type": "UsageError", "message": message}
+    }
+    assert "Usage:" in result.stderr
+
+
+def test_usage_error_without_json_prints_nothing_to_stdout() -> None:
+    result = invoke("run", "tiny.yaml", "--bogus", "--", "--json")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
 
 
 def test_dry_run_reports_planned_counts() -> None:

@@ -142,5 +142,5 @@ def test_second_run_writes_nothing(maven_run: MavenRun) -> None:
         "-q",
     )
 
-    assert json.loads(stdout)["written"] is None
+    assert json.loads(stdout)["written"]["bytes"] == 0
     assert maven_run.path.read_bytes() == before
