@@ -254,7 +254,12 @@ def _no_path_message(store: StateStore, key: str, deal_id: str) -> str:
     nearest = difflib.get_close_matches(deal_id, known, n=1)
     if nearest:
         message += f" Did you mean {nearest[0]!r}?"
-    return message
+    # A duplicated ID is left out of every snapshot, which the reader of
+    # this message would otherwise not guess.
+    return message + (
+        " A deal is recorded only while its ID is on exactly one row, so an ID "
+        "on several rows has no changes until each row gets its own ID."
+    )
 
 
 def _workbook_label(key: str) -> str:

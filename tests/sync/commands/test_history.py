@@ -292,7 +292,9 @@ def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
     assert result.exit_code == 1
     assert result.output == (
         f"Error: No stage changes of deal 'D-1011' recorded for {str(workbook)!r}. "
-        "Did you mean 'D-1001'?\n"
+        "Did you mean 'D-1001'? A deal is recorded only while its ID is on exactly "
+        "one row, so an ID on several rows has no changes until each row gets its "
+        "own ID.\n"
     )
 
 
