@@ -383,6 +383,7 @@ def run(
     # Click passes the result up unused; it stays referenced until main() ends
     # the process, so its objects are not freed one by one.
     keep_objects_until_exit()
+    _fail_on_blockers(result)
     return result
 
 
@@ -416,6 +417,7 @@ def check(
     )
     _print_result(result, pipeline, as_json)
     keep_objects_until_exit()  # See the end of run.
+    _fail_on_blockers(result)
     errors = sum(1 for f in result.findings if f.severity is Severity.ERROR)
     if errors:
         noun = "finding" if errors == 1 else "findings"
@@ -561,6 +563,15 @@ def _progress(quiet: bool) -> Progress | None:
     if quiet:
         return None
     return lambda message: stderr.print(f"… {message}", highlight=False)
+
+
+def _fail_on_blockers(result: RunResult) -> None:
+    """Exit 1 with the first problem that would stop a real run from writing.
+
+    The result, printed before, lists them all (``blockers`` in ``--json``).
+    """
+    if result.blockers:
+        raise WorkFailed(f"{result.blockers[0]} A run would write nothing.")
 
 
 def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:

@@ -79,6 +79,7 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
             "status_header": result.plan.write_status_header,
         },
         "written": _written_json(result),
+        "blockers": list(result.blockers),
         "api_requests": result.requests,
         "seconds": round(result.seconds, 3),
     }

@@ -51,6 +51,8 @@ class RunResult:
     seconds: float
     history: HistoryOutcome | None = None
     requests: int = 0
+    # Problems that stop a real run before it writes; a dry run lists them.
+    blockers: tuple[str, ...] = ()
 
 
 @paused_cycle_collection()
@@ -97,7 +99,14 @@ def run_sync(
     )
     tabs.extend(extra_tabs)
     existing = read_generated_tabs(source, tabs)
-    check_generated_tab_names(source.name, existing)
+    blockers = generated_tab_conflicts(source.name, existing)
+    if blockers and not dry_run:
+        raise SheetLayoutError(f"{blockers[0]} Nothing was written.")
+    if blockers:
+        # A dry run still shows the findings, and plans no write to a user's tab.
+        taken = {name for name, grid in existing.items() if not is_generated_tab(grid)}
+        tabs = [tab for tab in tabs if tab.name not in taken]
+        existing = {name: existing[name] for name in existing if name not in taken}
     plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
 
     report = None
@@ -137,6 +146,7 @@ def run_sync(
         seconds=seconds,
         history=logged,
         requests=source.requests_made,
+        blockers=tuple(blockers),
     )
 
 
@@ -253,18 +263,27 @@ def read_existing_tabs(
 def check_generated_tab_names(workbook: str, existing: dict[str, SheetGrid]) -> None:
     """Check that every existing tab named like a generated tab is pipesheet's.
 
-    The writers stop at such a tab too, but only after the run has reported
-    that it is writing. Checking here lets ``check`` and dry runs report it.
-
     :param existing: tabs named like generated tabs, by generated tab name.
     :raises SheetLayoutError: naming the first tab of the user's in the way.
     """
-    for grid in existing.values():
-        if is_generated_tab(grid):
-            continue
-        raise SheetLayoutError(
-            f"Workbook {workbook!r} already has a tab {grid.tab!r} that pipesheet "
-            "did not create, so pipesheet will not overwrite it. Rename that tab, "
-            "or choose another name for the generated tab under outputs.tabs in "
-            "the pipeline definition. Nothing was written."
-        )
+    conflicts = generated_tab_conflicts(workbook, existing)
+    if conflicts:
+        raise SheetLayoutError(f"{conflicts[0]} Nothing was written.")
+
+
+def generated_tab_conflicts(workbook: str, existing: dict[str, SheetGrid]) -> list[str]:
+    """Return a message for each tab of the user's named like a generated tab.
+
+    The writers stop at such a tab too, but only after the run has reported
+    that it is writing. Checking first lets ``check`` and dry runs report it.
+
+    :param existing: tabs named like generated tabs, by generated tab name.
+    """
+    return [
+        f"Workbook {workbook!r} already has a tab {grid.tab!r} that pipesheet did "
+        "not create, so pipesheet will not overwrite it. Rename that tab, or "
+        "choose another name for the generated tab under outputs.tabs in the "
+        "pipeline definition."
+        for grid in existing.values()
+        if not is_generated_tab(grid)
+    ]

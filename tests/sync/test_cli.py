@@ -345,10 +345,16 @@ def test_bad_definition_exits_1() -> None:
     ]
 
 
+TAKEN_TAB = (
+    "Workbook 'tiny.xlsx' already has a tab 'FUNNEL' that pipesheet did not "
+    "create, so pipesheet will not overwrite it. Rename that tab, or choose "
+    "another name for the generated tab under outputs.tabs in the pipeline "
+    "definition."
+)
+
+
 @pytest.mark.parametrize(
-    "args",
-    [["run"], ["run", "--dry-run"], ["run", "--no-state"], ["check"]],
-    ids=["run", "dry-run", "no-state", "check"],
+    "args", [["run"], ["run", "--no-state"]], ids=["run", "no-state"]
 )
 def test_user_tab_named_like_generated_one(args: list[str]) -> None:
     write_tiny(CLEAN_DEALS, "FUNNEL")
@@ -360,14 +366,38 @@ def test_user_tab_named_like_generated_one(args: list[str]) -> None:
     assert result.stderr.splitlines() == [
         "… Reading tab 'Deals' of tiny.xlsx",
         "… Checking 2 deals",
-        (
-            "Error: Workbook 'tiny.xlsx' already has a tab 'FUNNEL' that pipesheet "
-            "did not create, so pipesheet will not overwrite it. Rename that tab, "
-            "or choose another name for the generated tab under outputs.tabs in "
-            "the pipeline definition. Nothing was written."
-        ),
+        f"Error: {TAKEN_TAB} Nothing was written.",
     ]
+    assert result.stdout == ""
     assert Path("tiny.xlsx").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args", [["run", "--dry-run"], ["check"]], ids=["dry-run", "check"]
+)
+def test_check_shows_findings_then_user_tab(args: list[str]) -> None:
+    write_tiny(FLAWED_DEALS, "FUNNEL")
+    before = Path("tiny.xlsx").read_bytes()
+
+    result = invoke(*args, "tiny.yaml", "--as-of", AS_OF, "-q")
+
+    assert result.exit_code == 1
+    assert "Findings by code" in result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {TAKEN_TAB} A run would write nothing."
+    )
+    assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_check_json_lists_user_tab() -> None:
+    write_tiny(FLAWED_DEALS, "FUNNEL")
+
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["blockers"] == [TAKEN_TAB]
+    assert document["findings"]
 
 
 def test_json_holds_findings_metrics_writes() -> None:

@@ -254,22 +254,33 @@ TAKEN_TAB_MESSAGE = (
 )
 
 
-@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
-def test_user_tab_named_like_generated_stops(
-    english: tuple[Path, Pipeline], dry_run: bool
-) -> None:
+def test_user_tab_named_like_generated_stops(english: tuple[Path, Pipeline]) -> None:
     path, pipeline = english
     add_user_tab(path, "funnel")
     before = path.read_bytes()
     lines: list[str] = []
 
     with pytest.raises(SheetLayoutError) as raised:
-        run_sync(
-            pipeline, ExcelWorkbook(path), AS_OF, dry_run=dry_run, progress=lines.append
-        )
+        run_sync(pipeline, ExcelWorkbook(path), AS_OF, progress=lines.append)
 
     assert str(raised.value) == TAKEN_TAB_MESSAGE
     assert lines == ["Reading tab 'Deals' of pipeline.xlsx", "Checking 15 deals"]
+    assert path.read_bytes() == before
+
+
+def test_dry_run_lists_user_tab_named_like_generated(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    add_user_tab(path, "funnel")
+    clean = run_sync(pipeline, ExcelWorkbook(path), AS_OF, dry_run=True)
+    before = path.read_bytes()
+
+    result = run_sync(pipeline, ExcelWorkbook(path), AS_OF, dry_run=True)
+
+    assert result.blockers == (TAKEN_TAB_MESSAGE.removesuffix(" Nothing was written."),)
+    assert result.findings == clean.findings
+    assert "Funnel" not in [tab.name for tab in result.plan.tabs]
     assert path.read_bytes() == before
 
 
