@@ -18,13 +18,16 @@ class SheetGrid:
     ``rows`` may be ragged: a row can be shorter than the header (trailing blank
     cells left out), and trailing empty rows may be missing. ``date1904`` is
     true for a workbook whose date serial numbers count days from 1904-01-01
-    instead of from 1899-12-30.
+    instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
+    (first row, first column, last row, last column) whose formulas use ROW()
+    or ROWS(), where the source can tell.
     """
 
     workbook: str
     tab: str
     rows: list[list[CellValue]] = field(default_factory=list)
     date1904: bool = False
+    row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

@@ -49,8 +49,8 @@ from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
-from sync.xlsx.error_cells import tab_error_cells
 from sync.xlsx.package import Package
+from sync.xlsx.sheet_scan import SheetScan, scan_tab
 from sync.xlsx.tab_digests import find_unchanged_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import patch_workbook
@@ -110,8 +110,8 @@ class ExcelWorkbook:
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet] = {}
-        # The error cells of a tab parsed ahead, found with it.
-        self._scanned: dict[str, dict[tuple[int, int], str]] = {}
+        # The scan of a tab parsed ahead, made with it.
+        self._scanned: dict[str, SheetScan] = {}
 
     @property
     def name(self) -> str:
@@ -152,8 +152,15 @@ class ExcelWorkbook:
         if grid is None:
             sheet = self._parsed.pop(name, None)
             rows = read_rows(workbook, name, self.name, sheet)
-            show_error_cells(rows, self._error_cells(name))
-            grid = SheetGrid(self.name, name, rows, date1904=self._date1904)
+            scan = self._scan(name)
+            show_error_cells(rows, scan.error_cells)
+            grid = SheetGrid(
+                self.name,
+                name,
+                rows,
+                date1904=self._date1904,
+                row_formulas=scan.row_formulas,
+            )
             self._grids[name] = grid
         return grid
 
@@ -242,7 +249,8 @@ class ExcelWorkbook:
             self._date1904 = ahead.date1904
             if ahead.tab is not None and ahead.sheet is not None:
                 self._parsed[ahead.tab] = ahead.sheet
-                self._scanned[ahead.tab] = ahead.error_cells
+                if ahead.scan is not None:
+                    self._scanned[ahead.tab] = ahead.scan
             return ahead.workbook
 
         data, fingerprint = self._read_package()
@@ -251,19 +259,19 @@ class ExcelWorkbook:
         self._date1904 = package_uses_1904_dates(data)
         return self._calamine
 
-    def _error_cells(self, tab: str) -> dict[tuple[int, int], str]:
-        """Return the cells of ``tab`` that show a formula error, by position.
+    def _scan(self, tab: str) -> SheetScan:
+        """Return what the XML of ``tab`` tells beyond calamine's values.
 
-        They come from the bytes calamine read; a file that changed since gives
-        none, and the run's write notices the change.
+        It comes from the bytes calamine read; a file that changed since gives
+        an empty scan, and the run's write notices the change.
         """
         scanned = self._scanned.pop(tab, None)
         if scanned is not None:
             return scanned
-        found = tab_error_cells(self._path, tab)
+        scan = scan_tab(self._path, tab)
         if self._fingerprint is None or has_changed(self._path, self._fingerprint):
-            return {}
-        return found
+            return SheetScan()
+        return scan
 
     def _read_package(self) -> tuple[bytes, Fingerprint]:
         try:

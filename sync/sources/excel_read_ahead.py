@@ -15,11 +15,15 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from python_calamine import CalamineSheet, CalamineWorkbook
 
 from sync.atomic import Fingerprint, has_changed, read_with_fingerprint
 from sync.date_system import package_uses_1904_dates
+
+if TYPE_CHECKING:
+    from sync.xlsx.sheet_scan import SheetScan
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +34,9 @@ class ReadAhead:
 
     ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed cells,
     both None when the workbook has no such tab. ``date1904`` is true when the
-    workbook counts date serial numbers from 1904-01-01. ``error_cells`` holds
-    the text of each cell of the tab that shows a formula error, which calamine
-    reads as "" (:mod:`sync.xlsx.error_cells`).
+    workbook counts date serial numbers from 1904-01-01. ``scan`` holds what the
+    tab's XML tells beyond calamine's values (:mod:`sync.xlsx.sheet_scan`), or
+    None when the scan failed.
     """
 
     fingerprint: Fingerprint
@@ -40,7 +44,7 @@ class ReadAhead:
     tab: str | None
     sheet: CalamineSheet | None
     date1904: bool
-    error_cells: dict[tuple[int, int], str]
+    scan: SheetScan | None
 
 
 class _Reading:
@@ -109,32 +113,32 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     name = tab if tab in names else next(iter(names), None)
     if name is None:
         date1904 = package_uses_1904_dates(data)
-        return ReadAhead(fingerprint, workbook, None, None, date1904, {})
-    # The XML pass that finds error cells runs beside calamine's parse: both
-    # leave the GIL while they inflate and parse.
-    scan = _ErrorScan(path, name, data)
+        return ReadAhead(fingerprint, workbook, None, None, date1904, None)
+    # The XML pass runs beside calamine's parse: both leave the GIL while
+    # they inflate and parse.
+    scanning = _Scanning(path, name, data)
     sheet = workbook.get_sheet_by_name(name)
-    error_cells = scan.result()
+    scan = scanning.result()
     date1904 = package_uses_1904_dates(data)
-    return ReadAhead(fingerprint, workbook, name, sheet, date1904, error_cells)
+    return ReadAhead(fingerprint, workbook, name, sheet, date1904, scan)
 
 
-class _ErrorScan:
-    """The error cells of one tab, found in a thread of their own."""
+class _Scanning:
+    """The scan of one tab's sheet XML, in a thread of its own."""
 
     def __init__(self, path: Path, tab: str, data: bytes) -> None:
-        self._found: dict[tuple[int, int], str] = {}
+        self._scan: SheetScan | None = None
         self._thread = threading.Thread(
-            target=self._scan, args=(path, tab, data), name="error-scan", daemon=True
+            target=self._run, args=(path, tab, data), name="sheet-scan", daemon=True
         )
         self._thread.start()
 
-    def result(self) -> dict[tuple[int, int], str]:
+    def result(self) -> SheetScan | None:
         self._thread.join()
-        return self._found
+        return self._scan
 
-    def _scan(self, path: Path, tab: str, data: bytes) -> None:
+    def _run(self, path: Path, tab: str, data: bytes) -> None:
         # Imported here, off the main thread, which is busy importing the rest.
-        from sync.xlsx.error_cells import tab_error_cells
+        from sync.xlsx.sheet_scan import scan_tab
 
-        self._found = tab_error_cells(path, tab, data)
+        self._scan = scan_tab(path, tab, data)

@@ -1,7 +1,8 @@
-"""Cells that show a formula error, found in sheet XML that calamine reads as empty."""
+"""What the sheet XML tells beyond calamine: formula errors and ROW() formulas."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from sync.sources.excel import ExcelWorkbook, show_error_cells
 from sync.sources.excel_read_ahead import start_read_ahead
-from sync.xlsx.error_cells import find_error_cells, tab_error_cells
+from sync.xlsx.sheet_scan import SheetScan, scan_sheet, scan_tab
 
 SHEET = (
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -17,26 +18,36 @@ SHEET = (
     b'<row r="2"><c r="A2" t="inlineStr"><is><t>say t="e"</t></is></c>'
     b'<c r="B2" s="3" t="e"><f>VLOOKUP(A2,X!A:B,2,FALSE)</f><v>#N/A</v></c>'
     b'<c r="C2" t="e"/><c r="AB2" t="e"><v>#DIV/0!</v></c></row>'
+    b'<row r="3"><c r="A3" t="str"><f>"D-"&amp;ROW()</f><v>D-3</v></c>'
+    b'<c r="B3"><f t="shared" ref="B3:B9" si="0">ROWS($B$3:B3)</f><v>1</v></c>'
+    b'<c r="C3"><f>ARROW(1)+MYROW(2)</f><v>3</v></c>'
+    b'<c r="D3" t="str"><f>"ROW("</f><v>ROW(</v></c>'
+    b'<c r="E3" t="inlineStr"><is><t>ROW(1)</t></is></c></row>'
+    b'<row r="4"><c r="B4"><f t="shared" si="0"/><v>2</v></c></row>'
     b"</sheetData></worksheet>"
 )
-EXPECTED = {(2, 1): "#N/A", (2, 27): "#DIV/0!"}
+EXPECTED = SheetScan(
+    error_cells={(2, 1): "#N/A", (2, 27): "#DIV/0!"},
+    row_formulas=[(3, 0, 3, 0), (3, 1, 9, 1)],
+)
 
 
-def test_error_cells_found() -> None:
-    assert find_error_cells([SHEET]) == EXPECTED
+def test_error_cells_and_row_formulas_found() -> None:
+    assert scan_sheet([SHEET]) == EXPECTED
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 64])
 def test_error_cells_found_across_pieces(size: int) -> None:
     pieces = [SHEET[start : start + size] for start in range(0, len(SHEET), size)]
 
-    assert find_error_cells(pieces) == EXPECTED
+    assert scan_sheet(pieces) == EXPECTED
 
 
-def test_error_cells_quoted_with_apostrophes() -> None:
-    sheet = SHEET.replace(b'"', b"'")
+def test_attributes_quoted_with_apostrophes() -> None:
+    # Only the markup's quotes change: those inside formulas are text quotes.
+    sheet = re.sub(rb'(\w)="([^"]*)"', rb"\1='\2'", SHEET)
 
-    assert find_error_cells([sheet[:150], sheet[150:]]) == EXPECTED
+    assert scan_sheet([sheet[:150], sheet[150:]]) == EXPECTED
 
 
 def test_error_cells_with_namespace_prefix() -> None:
@@ -45,13 +56,13 @@ def test_error_cells_with_namespace_prefix() -> None:
         b'<x:c r="D4" t="e"><x:v>#REF!</x:v></x:c></x:row></x:sheetData></x:worksheet>'
     )
 
-    assert find_error_cells([sheet]) == {(4, 3): "#REF!"}
+    assert scan_sheet([sheet]).error_cells == {(4, 3): "#REF!"}
 
 
 def test_cell_without_reference_skipped() -> None:
     sheet = b'<sheetData><row r="1"><c t="e"><v>#N/A</v></c></row></sheetData>'
 
-    assert find_error_cells([sheet]) == {}
+    assert scan_sheet([sheet]) == SheetScan()
 
 
 def error_workbook(path: Path) -> Path:
@@ -64,28 +75,29 @@ def error_workbook(path: Path) -> Path:
     sheet.write_formula("B3", '=VLOOKUP("x",A1:A2,1,FALSE)', None, "#N/A")
     sheet.write("C3", "Bob")
     sheet.write_formula("D3", "=1/0", None, "#DIV/0!")
+    sheet.write_formula("A4", '="D-"&ROW()', None, "D-4")
     workbook.add_worksheet("Notes").write_formula("A1", "=1/0", None, "#DIV/0!")
     workbook.close()
     return path
 
 
-def test_tab_error_cells_of_one_tab(tmp_path: Path) -> None:
+def test_tab_scanned_alone(tmp_path: Path) -> None:
     path = error_workbook(tmp_path / "errors.xlsx")
 
-    assert tab_error_cells(path, "Deals") == {(3, 1): "#N/A", (3, 3): "#DIV/0!"}
-    assert tab_error_cells(path, "Notes") == {(1, 0): "#DIV/0!"}
-    assert tab_error_cells(path, "Missing") == {}
+    assert scan_tab(path, "Deals").error_cells == {(3, 1): "#N/A", (3, 3): "#DIV/0!"}
+    assert scan_tab(path, "Notes").error_cells == {(1, 0): "#DIV/0!"}
+    assert scan_tab(path, "Missing") == SheetScan()
 
 
 def test_unreadable_workbook_has_no_error_cells(tmp_path: Path) -> None:
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a zip")
 
-    assert tab_error_cells(path, "Deals") == {}
+    assert scan_tab(path, "Deals") == SheetScan()
 
 
 @pytest.mark.parametrize("ahead", [False, True], ids=["plain", "read-ahead"])
-def test_grid_shows_error_text(tmp_path: Path, ahead: bool) -> None:
+def test_grid_shows_error_text_and_row_formulas(tmp_path: Path, ahead: bool) -> None:
     path = error_workbook(tmp_path / "errors.xlsx")
     if ahead:
         start_read_ahead(path, "Deals")
@@ -95,7 +107,9 @@ def test_grid_shows_error_text(tmp_path: Path, ahead: bool) -> None:
     assert grid.rows[1:] == [
         ["D-1", "Lead", "Ann", 100],
         ["D-2", "#N/A", "Bob", "#DIV/0!"],
+        ["D-4", None, None, None],
     ]
+    assert grid.row_formulas == [(4, 0, 4, 0)]
 
 
 def test_error_text_never_replaces_a_value() -> None:
