@@ -24,6 +24,7 @@ class Reason(StrEnum):
     DATE_NOT_NUMBER = "date-not-number"
     PERCENT_OUT_OF_RANGE = "percent-out-of-range"
     NOT_A_FLAG = "not-a-flag"
+    FORMULA_ERROR = "formula-error"
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,40 @@ def _timespec(value: dt.time) -> str:
     return "minutes" if value.second == 0 and value.microsecond == 0 else "seconds"
 
 
+# The texts a cell shows when its formula fails: Excel's and LibreOffice's in
+# .xlsx files (read from the sheet XML), and Google Sheets' (#ERROR!).
+FORMULA_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#PYTHON!",
+        "#ERROR!",
+    }
+)
+
+
+def formula_error(value: CellValue) -> CellProblem | None:
+    """Return the problem of a cell that shows a formula error, else None."""
+    if type(value) is not str or value.strip() not in FORMULA_ERRORS:
+        return None
+    return CellProblem(
+        Reason.FORMULA_ERROR, f"the cell shows the formula error {value.strip()}"
+    )
+
+
 def parse_text(value: CellValue) -> str:
     """Return a cell as text, keeping leading zeros and dropping a float's ``.0``."""
     if isinstance(value, str):

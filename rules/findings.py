@@ -38,6 +38,8 @@ class Code(StrEnum):
     STAGE_SKIPPED = "stage-skipped"
     MOVED_BACK = "moved-back"
     CONTENT_UNDER_BLANK_HEADER = "content-under-blank-header"
+    FORMULA_ERROR = "formula-error"
+    ID_FROM_ROW_NUMBER = "id-from-row-number"
 
 
 @dataclass(frozen=True, slots=True)

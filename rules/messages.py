@@ -24,6 +24,7 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
+- ``formula-error``, ``id-from-row-number``: none.
 """
 
 from __future__ import annotations
@@ -233,6 +234,32 @@ MESSAGES: Templates = {
             "没有表头的列中有内容，pipesheet 会忽略它们，请添加表头或移走这些值。",
         ),
     },
+    Code.FORMULA_ERROR: {
+        EN: (
+            (
+                "{column} shows the formula error {value}; correct the formula, "
+                "or type the value instead."
+            ),
+        ),
+        ZH: ("{column}显示公式错误 {value}，请修正公式，或直接填写数值。",),
+    },
+    Code.ID_FROM_ROW_NUMBER: {
+        EN: (
+            (
+                "{column} {value!r} is computed from the row number (ROW), so "
+                "sorting the rows gives deals each other's IDs and mixes up their "
+                "statuses and stage history. Replace the formulas with their "
+                "values: copy the column, then Paste Special > Values."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”是按行号（ROW）算出的，排序后各笔商机的编号会互换，"
+                "状态和阶段记录也会对错行。请把公式换成固定值：复制该列，"
+                "再选择性粘贴为数值。"
+            ),
+        ),
+    },
 }
 
 SHORT_MESSAGES: Templates = {
@@ -313,6 +340,14 @@ SHORT_MESSAGES: Templates = {
         EN: ("content under a blank header in {cell}", "content under a blank header"),
         ZH: ("{cell} 所在列没有表头", "有内容的列没有表头"),
     },
+    Code.FORMULA_ERROR: {
+        EN: ("{column} shows {value}",),
+        ZH: ("{column}显示 {value}",),
+    },
+    Code.ID_FROM_ROW_NUMBER: {
+        EN: ("{column} computed from the row number",),
+        ZH: ("{column}按行号计算",),
+    },
 }
 
 # Explanations of unreadable cells, by reason key. English messages prefer the
@@ -336,6 +371,7 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.DATE_NOT_NUMBER: "a date or time, not a number",
         Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
+        Reason.FORMULA_ERROR: "the cell shows a formula error; correct the formula",
     },
     ZH: {
         Reason.BLANK: "单元格为空",
@@ -355,6 +391,7 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
         Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",
+        Reason.FORMULA_ERROR: "单元格显示公式错误；请修正公式",
     },
 }
 

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline, Stage
+from rules.cell_problem import Reason
 from rules.cells import (
+    FORMULA_ERRORS,
     CellParser,
     CellProblem,
     cell_parser,
     display_value,
+    formula_error,
     parse_text,
 )
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
@@ -44,6 +47,8 @@ SEVERITIES: dict[Code, Severity] = {
     Code.BAD_PROBABILITY: Severity.ERROR,
     Code.BAD_FLAG: Severity.ERROR,
     Code.CONTENT_UNDER_BLANK_HEADER: Severity.WARNING,
+    Code.FORMULA_ERROR: Severity.ERROR,
+    Code.ID_FROM_ROW_NUMBER: Severity.ERROR,
 }
 
 # Cell types whose equal values always parse alike, so a column parses each
@@ -122,6 +127,7 @@ def read_deals(
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
+    warnings += _row_number_ids(reader, grid, first_row, deals)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
 
@@ -281,7 +287,7 @@ class _ColumnParses(dict[CellValue, ParsedEntry]):
         """Parse one cell into its entry, bypassing the cache."""
         if is_blank(cell):
             return None
-        parsed = self.parse(cell)
+        parsed = formula_error(cell) or self.parse(cell)
         if isinstance(parsed, CellProblem):
             self.has_problems = True
             return parsed
@@ -297,7 +303,13 @@ def _parse_column(
     ``[("amount", 5.0), None, ("amount", 5.0), CellProblem(...)]``.
     """
     if name == ID_FIELD:
-        return ParsedColumn(name, _parse_ids(cells), has_problems=False)
+        entries = _parse_ids(cells)
+        has_problems = not FORMULA_ERRORS.isdisjoint(
+            entry[1] for entry in entries if isinstance(entry, tuple)
+        )
+        if has_problems:
+            entries = [_id_problem(entry) for entry in entries]
+        return ParsedColumn(name, entries, has_problems)
 
     parses = _ColumnParses(name, parse)
     entries = _parse_distinct(parses, cells)
@@ -313,6 +325,13 @@ def _parse_ids(cells: Sequence[CellValue]) -> list[ParsedEntry]:
     only add work.
     """
     return [(ID_FIELD, text) if text else None for text in map(parse_text, cells)]
+
+
+def _id_problem(entry: ParsedEntry) -> ParsedEntry:
+    """Return the problem of an ID cell showing a formula error, else the entry."""
+    if isinstance(entry, tuple):
+        return formula_error(entry[1]) or entry
+    return entry
 
 
 def _parse_distinct(
@@ -422,11 +441,14 @@ def _row_findings(
     unreadable: list[tuple[str, CellProblem]],
 ) -> list[Finding]:
     findings: list[Finding] = []
-    if deal.deal_id is None:
+    # A cell showing a formula error gets that finding, not "missing".
+    failed = {name for name, problem in unreadable if problem.reason is _FAILED}
+    if deal.deal_id is None and ID_FIELD not in failed:
         findings.append(_finding(Code.MISSING_ID, deal, reader, ID_FIELD))
-    if STAGE_FIELD not in deal.values:
+    stage_failed = STAGE_FIELD in failed
+    if not stage_failed and STAGE_FIELD not in deal.values:
         findings.append(_finding(Code.MISSING_REQUIRED, deal, reader, STAGE_FIELD))
-    elif deal.stage is None:
+    elif not stage_failed and deal.stage is None:
         params = {"stages": reader.stage_names}
         suggestion = reader.stages.suggest(str(deal.values[STAGE_FIELD]))
         if suggestion is not None:
@@ -435,10 +457,50 @@ def _row_findings(
         findings.append(_finding(code, deal, reader, STAGE_FIELD, params))
 
     for name, problem in unreadable:
+        if problem.reason is _FAILED:
+            findings.append(_finding(Code.FORMULA_ERROR, deal, reader, name))
+            continue
         params = {"reason": problem.reason.value, "detail": problem.detail}
         code = PROBLEM_CODES[reader.field_types[name]]
         findings.append(_finding(code, deal, reader, name, params))
     return findings
+
+
+_FAILED = Reason.FORMULA_ERROR
+
+
+def _row_number_ids(
+    reader: _RowReader, grid: SheetGrid, first_row: int, deals: list[Deal]
+) -> list[Finding]:
+    """Return one finding when deal IDs are computed from the row number.
+
+    Such an ID (``="D-"&ROW()``) moves to another deal when rows are sorted,
+    so the run would match statuses and stage history to the wrong deals.
+    """
+    column = reader.columns.fields.get(ID_FIELD)
+    if column is None:
+        return []
+    rows = [
+        max(first, first_row)
+        for first, first_column, last, last_column in grid.row_formulas
+        if first_column <= column <= last_column and last >= first_row
+    ]
+    if not rows:
+        return []
+    row = min(rows)
+    position = bisect.bisect_left(deals, row, key=operator.attrgetter("row"))
+    deal = deals[position] if position < len(deals) else None
+    return [
+        Finding(
+            code=Code.ID_FROM_ROW_NUMBER,
+            severity=SEVERITIES[Code.ID_FROM_ROW_NUMBER],
+            row=row,
+            column=reader.columns.header_of(ID_FIELD),
+            value=display_value(grid.cell(row, column)),
+            deal_id=deal.deal_id if deal is not None and deal.row == row else None,
+            field=ID_FIELD,
+        )
+    ]
 
 
 def _finding(

@@ -104,6 +104,8 @@ PARSE_FINDINGS = {
     Code.MOVED_BACK: parse_finding(
         Code.MOVED_BACK, "Stage", "Lead", to="Lead", **{"from": "Proposal"}
     ),
+    Code.FORMULA_ERROR: parse_finding(Code.FORMULA_ERROR, "Owner", "#N/A"),
+    Code.ID_FROM_ROW_NUMBER: parse_finding(Code.ID_FROM_ROW_NUMBER, "Deal ID", "D-9"),
 }
 
 SAMPLE_FINDINGS = {**CHECK_FINDINGS, **PARSE_FINDINGS}
@@ -311,6 +313,14 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
                 "find the row again."
             ),
         ),
+        (
+            Code.FORMULA_ERROR,
+            Locale.EN,
+            (
+                "Owner shows the formula error #N/A; correct the formula, or type the "
+                "value instead."
+            ),
+        ),
     ],
     ids=[
         "unknown-stage-en",
@@ -320,6 +330,7 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
         "stage-skipped-en",
         "blank-header-en",
         "missing-id-en",
+        "formula-error-en",
     ],
 )
 def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:

@@ -634,3 +634,77 @@ def test_raw_cells_read_like_dict(english_pipeline: Pipeline) -> None:
     assert "amount" in raw
     assert "owner" not in raw
     assert raw == {"id": "D-1", "stage": "Lead", "amount": None}
+
+
+# cells computed by formulas
+
+
+def test_formula_errors_are_their_own_findings(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Owner", "Amount"],
+        ["#N/A", "Lead", "Ann", 100],
+        ["D-2", "#REF!", " #ERROR! ", "#DIV/0!"],
+        ["D-3", "Lead", "#N/A", 200],
+    )
+
+    assert codes_of(findings) == [
+        (2, Code.FORMULA_ERROR),
+        (3, Code.FORMULA_ERROR),
+        (3, Code.FORMULA_ERROR),
+        (3, Code.FORMULA_ERROR),
+        (4, Code.FORMULA_ERROR),
+    ]
+    assert [(f.column, f.value) for f in findings] == [
+        ("Deal ID", "#N/A"),
+        ("Stage", "#REF!"),
+        ("Owner", " #ERROR! "),
+        ("Amount", "#DIV/0!"),
+        ("Owner", "#N/A"),
+    ]
+    assert [deal.deal_id for deal in deals] == [None, "D-2", "D-3"]
+    assert "owner" not in deals[2].values
+    assert deals[1].stage is None
+
+
+def test_error_like_text_inside_a_value_is_kept(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Owner"],
+        ["D-1", "Lead", "#N/A team"],
+    )
+
+    assert findings == []
+    assert deals[0].values["owner"] == "#N/A team"
+
+
+def read_with_row_formulas(
+    pipeline: Pipeline, blocks: list[tuple[int, int, int, int]]
+) -> list[Finding]:
+    rows: list[list[CellValue]] = [
+        ["Pipeline"],
+        ["Deal ID", "Stage"],
+        ["D-3", "Lead"],
+        ["D-4", "Lead"],
+    ]
+    grid = SheetGrid("Pipeline.xlsx", "Deals", rows, row_formulas=blocks)
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)[1]
+
+
+def test_ids_from_row_number_flagged_once(english_pipeline: Pipeline) -> None:
+    findings = read_with_row_formulas(english_pipeline, [(1, 0, 9, 0), (4, 0, 4, 0)])
+
+    assert codes_of(findings) == [(3, Code.ID_FROM_ROW_NUMBER)]
+    assert (findings[0].column, findings[0].value) == ("Deal ID", "D-3")
+    assert findings[0].deal_id == "D-3"
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [[], [(3, 1, 4, 1)], [(1, 0, 2, 0)]],
+    ids=["none", "other-column", "above-data"],
+)
+def test_row_formulas_elsewhere_not_flagged(
+    english_pipeline: Pipeline, blocks: list[tuple[int, int, int, int]]
+) -> None:
+    assert read_with_row_formulas(english_pipeline, blocks) == []

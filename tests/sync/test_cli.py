@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import openpyxl
 import pytest
+import xlsxwriter  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
 
 from rules.grid import CellValue
@@ -814,3 +815,34 @@ def test_help_imports_no_run_modules() -> None:
     )
 
     assert finished.stdout == "[]\n"
+
+
+def write_formula_workbook(path: Path) -> None:
+    """tiny.xlsx with a #N/A amount on a won deal and IDs made with ROW()."""
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Deals")
+    sheet.write_row(0, 0, ["Deal ID", "Stage", "Amount"])
+    for row in (1, 2):
+        sheet.write_formula(row, 0, '="D-"&ROW()', None, f"D-{row + 1}")
+    sheet.write_row(1, 1, ["Lead", 100])
+    sheet.write(2, 1, "Won")
+    sheet.write_formula(2, 2, '=VLOOKUP("x",A1:A2,1,FALSE)', None, "#N/A")
+    workbook.close()
+
+
+def test_check_names_formula_error_and_row_number_ids() -> None:
+    Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
+    write_formula_workbook(Path("tiny.xlsx"))
+
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["row"], f["code"], f["value"]) for f in findings] == [
+        (2, "id-from-row-number", "D-2"),
+        (3, "formula-error", "#N/A"),
+    ]
+    assert findings[1]["message"] == (
+        "Amount shows the formula error #N/A; correct the formula, or type the "
+        "value instead."
+    )
