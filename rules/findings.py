@@ -40,6 +40,7 @@ class Code(StrEnum):
     CONTENT_UNDER_BLANK_HEADER = "content-under-blank-header"
     FORMULA_ERROR = "formula-error"
     ID_FROM_ROW_NUMBER = "id-from-row-number"
+    TOTALS_ROW = "totals-row"
 
 
 @dataclass(frozen=True, slots=True)

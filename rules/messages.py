@@ -24,7 +24,7 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
-- ``formula-error``, ``id-from-row-number``: none.
+- ``formula-error``, ``id-from-row-number``, ``totals-row``: none.
 """
 
 from __future__ import annotations
@@ -260,6 +260,21 @@ MESSAGES: Templates = {
             ),
         ),
     },
+    Code.TOTALS_ROW: {
+        EN: (
+            (
+                "Row {row} looks like a totals row ({value!r}) and has no deal ID "
+                "or stage, so pipesheet does not count it as a deal. If it is a "
+                "deal, give it an ID and a stage."
+            ),
+        ),
+        ZH: (
+            (
+                "第 {row} 行像是合计行（“{value}”），且没有编号和阶段，"
+                "pipesheet 不把它算作商机。如果它是商机，请填写编号和阶段。"
+            ),
+        ),
+    },
 }
 
 SHORT_MESSAGES: Templates = {
@@ -348,6 +363,7 @@ SHORT_MESSAGES: Templates = {
         EN: ("{column} computed from the row number",),
         ZH: ("{column}按行号计算",),
     },
+    Code.TOTALS_ROW: {EN: ("totals row, not a deal",), ZH: ("合计行，不是商机",)},
 }
 
 # Explanations of unreadable cells, by reason key. English messages prefer the

@@ -49,7 +49,27 @@ SEVERITIES: dict[Code, Severity] = {
     Code.CONTENT_UNDER_BLANK_HEADER: Severity.WARNING,
     Code.FORMULA_ERROR: Severity.ERROR,
     Code.ID_FROM_ROW_NUMBER: Severity.ERROR,
+    Code.TOTALS_ROW: Severity.INFO,
 }
+
+# Labels of a totals row, compared case-folded without a trailing colon. A row
+# with one of them and neither a deal ID nor a stage is no deal.
+TOTALS_LABELS = frozenset(
+    {
+        "total",
+        "totals",
+        "grand total",
+        "sub-total",
+        "subtotal",
+        "sum",
+        "合计",
+        "总计",
+        "小计",
+        "合計",
+        "總計",
+        "小計",
+    }
+)
 
 # Cell types whose equal values always parse alike, so a column parses each
 # distinct value of these types once. Floats, bools, datetimes and times are
@@ -124,10 +144,14 @@ def read_deals(
     data = _data_columns(rows, reader.width)
     parsed_columns = _parse_columns(reader, data)
     records = _record_indexes(reader, data, parsed_columns)
+    totals = _totals_rows(reader, data, parsed_columns, records)
+    if totals:
+        records = [index for index in records if index not in totals]
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
     warnings += _row_number_ids(reader, grid, first_row, deals)
+    warnings += _totals_notices(reader, first_row, totals)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
 
@@ -227,6 +251,55 @@ def _record_indexes(
 
     skipped = set(blank_rows)
     return [row for row in range(height) if row not in skipped]
+
+
+def _totals_rows(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    parsed_columns: list[ParsedColumn],
+    records: Sequence[int],
+) -> dict[int, str]:
+    """Return the records that are a totals row, with the label that says so.
+
+    Such a row (say "Total" under the account names and a sum under the
+    amounts) has neither a deal ID nor a stage. Counting it as a deal would
+    add an error for each and count its sum as a deal's amount.
+    """
+    entries = {column.name: column.entries for column in parsed_columns}
+    ids = entries.get(ID_FIELD)
+    stages = entries.get(STAGE_FIELD)
+    candidates = [
+        index
+        for index in records
+        if (ids is None or ids[index] is None)
+        and (stages is None or stages[index] is None)
+    ]
+    totals: dict[int, str] = {}
+    for index in candidates:
+        for column in reader.record_columns:
+            cell = data[column][index]
+            if isinstance(cell, str) and _is_totals_label(cell):
+                totals[index] = cell
+                break
+    return totals
+
+
+def _is_totals_label(text: str) -> bool:
+    return text.strip().rstrip(":：").strip().casefold() in TOTALS_LABELS
+
+
+def _totals_notices(
+    reader: _RowReader, first_row: int, totals: dict[int, str]
+) -> list[Finding]:
+    return [
+        Finding(
+            code=Code.TOTALS_ROW,
+            severity=SEVERITIES[Code.TOTALS_ROW],
+            row=first_row + index,
+            value=label,
+        )
+        for index, label in sorted(totals.items())
+    ]
 
 
 def _read_records(

@@ -708,3 +708,38 @@ def test_row_formulas_elsewhere_not_flagged(
     english_pipeline: Pipeline, blocks: list[tuple[int, int, int, int]]
 ) -> None:
     assert read_with_row_formulas(english_pipeline, blocks) == []
+
+
+@pytest.mark.parametrize("label", ["Total", " grand TOTAL: ", "合计"])
+def test_totals_row_is_no_deal(english_pipeline: Pipeline, label: str) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["D-1", "Acme", "Lead", 100],
+        ["D-2", "Birch", "Lead", 200],
+        [None, label, None, 300],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert codes_of(findings) == [(4, Code.TOTALS_ROW)]
+    assert (findings[0].severity, findings[0].value) == (Severity.INFO, label)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["D-3", "Total", None, 300],
+        [None, "Total", "Lead", 300],
+        [None, "Totality", None, 1],
+    ],
+    ids=["with-id", "with-stage", "other-word"],
+)
+def test_row_with_id_stage_or_other_word_stays_a_deal(
+    english_pipeline: Pipeline, row: list[CellValue]
+) -> None:
+    deals, findings = read(
+        english_pipeline, ["Deal ID", "Account", "Stage", "Amount"], row
+    )
+
+    assert len(deals) == 1
+    assert Code.TOTALS_ROW not in [finding.code for finding in findings]
