@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Sequence
 
 from config.models import Locale
 from rules.cell_problem import Reason
@@ -381,6 +382,36 @@ def render_message(finding: Finding, locale: Locale) -> str:
 def render_short(finding: Finding, locale: Locale) -> str:
     """Render the few words a status cell shows, such as "missing Account"."""
     return _render(_SHORT, finding, locale)
+
+
+def render_messages(findings: Sequence[Finding], locale: Locale) -> list[str]:
+    """Render the full message of each finding, as :func:`render_message` does.
+
+    Findings that differ only in their row or deal ID render alike unless a
+    template shows those, so each such group is rendered once per call.
+    """
+    # The key is that of _render without the kind and locale, kept in a dict
+    # of this call, so a repeated text costs one lookup and no function call.
+    # Its params dicts stay alive in ``findings`` while the call runs, so no
+    # other dict can take their ids.
+    texts: list[str] = []
+    append = texts.append
+    known: dict[tuple[Code, str | None, str | None, str | None, int], str] = {}
+    for finding in findings:
+        key = (
+            finding.code,
+            finding.column,
+            finding.value,
+            finding.field,
+            id(finding.params),
+        )
+        text = known.get(key)
+        if text is None:
+            text = _render(_FULL, finding, locale)
+            if not any(_shown_attributes(_FULL, finding.code, locale)):
+                known[key] = text
+        append(text)
+    return texts
 
 
 _FULL, _SHORT = "full", "short"
