@@ -17,6 +17,7 @@ from rules.messages import (
     render_message,
     render_messages,
     render_short,
+    render_shorts,
 )
 from tests.rules.builders import AS_OF, build_columns, build_deal, build_pipeline
 
@@ -536,6 +537,28 @@ def test_render_messages_as_one_by_one() -> None:
     assert texts == [render_message(finding, Locale.EN) for finding in findings]
     assert texts[0] == texts[1]
     assert texts[2] != texts[0]
+
+
+def test_render_shorts_as_one_by_one() -> None:
+    params = {"stages": "Lead, Qualified"}
+    findings = [
+        Finding(
+            Code.UNKNOWN_STAGE,
+            Severity.ERROR,
+            row,
+            "Stage",
+            value,
+            None,
+            "stage",
+            params,
+        )
+        for row, value in [(4, "Pilot"), (5, "Demo"), (6, "Pilot")]
+    ]
+
+    texts = render_shorts(findings, Locale.EN)
+
+    assert texts == ["unknown stage 'Pilot'", "unknown stage 'Demo'", texts[0]]
+    assert texts == [render_short(finding, Locale.EN) for finding in findings]
 
 
 def test_render_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
