@@ -96,8 +96,8 @@ def list_followups(
     states = classify_followups({due for _deal, due in dated}, as_of, pipeline)
 
     # is_open, is_followup_suppressed and the building of each follow-up are
-    # inlined, because this loop runs for every dated deal: 0.053 s instead of
-    # 0.065 s for the 63k dated deals of the 100k-row benchmark sheet (2-core VM).
+    # inlined, because this loop runs for each of the 63k dated deals of the
+    # 100k-row benchmark sheet. The stage took about 0.06 s instead of 0.067 s.
     followups: list[Followup] = []
     open_outcome = Outcome.OPEN
     for deal, due in dated:
