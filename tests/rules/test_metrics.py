@@ -208,6 +208,22 @@ def test_metrics_cycle_days_of_dates() -> None:
     assert metrics.closed_with_cycle == 1
 
 
+def test_metrics_count_stage_outside_definition() -> None:
+    # A deal may carry a stage that is not the definition's, as a deal built
+    # for another pipeline does. It counts as a deal but in no stage row.
+    other = Stage(name="Pilot", probability=0.5)
+    lead = build_deal(PIPELINE, 4, "D-4", "Lead", amount=100)
+    pilot = build_deal(PIPELINE, 5, "D-5", "Lead", amount=200)
+    pilot.stage = other
+
+    metrics = compute_metrics([lead, pilot], PIPELINE, AS_OF)
+
+    assert metrics.deals == 2
+    assert metrics.open_deals == 2
+    assert metrics.stages[0].deals == 1
+    assert metrics.stages[0].value == 100.0
+
+
 def test_metrics_undefined_when_nothing_closed() -> None:
     deals = [build_deal(PIPELINE, 4, "D-4", "Lead", amount=100)]
 
