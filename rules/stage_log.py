@@ -347,8 +347,8 @@ def _count_paths(
     """Count the deals of each path that :func:`_funnel_paths` returns.
 
     When no deal has two transitions, as on a log's first run, each path is
-    the one position of a deal's transition, so the positions are counted
-    without a path per deal: 0.015 s instead of 0.024 s for 100k deals
+    the one position of a deal's transition. So the positions are counted
+    without a path per deal, in 0.015 s instead of 0.024 s for 100k deals
     (2-core VM). Otherwise the deals' paths are counted.
     """
     deal_ids = list(map(DEAL_ID, transitions))

@@ -63,11 +63,12 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
     # The shown problems' words are rendered in one batch, which renders each
     # repeated text once instead of making three calls per row.
     counts = Counter(rows)
-    shown = [worst[row] for row in counts]
-    shorts = render_shorts(shown, locale)
+    shown_problems = [worst[row] for row in counts]
+    shorts = render_shorts(shown_problems, locale)
+    pairs = zip(shown_problems, shorts, strict=True)
     return {
         row: _status_line(short, item.severity, count, locale)
-        for (row, count), item, short in zip(counts.items(), shown, shorts, strict=True)
+        for (row, count), (item, short) in zip(counts.items(), pairs, strict=True)
     }
 
 
