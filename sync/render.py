@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from config.models import Locale, Pipeline
 from rules.deals import Deal
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, sort_findings
 from rules.followups import Followup, FollowupState
 from rules.grid import CellValue, SheetGrid
-from rules.messages import render_message
+from rules.messages import render_messages
 from rules.metrics import Breakdown, PipelineMetrics
 from rules.stage_history import HistoryOutcome
 from rules.stage_log import LogFunnelStage
@@ -33,8 +33,6 @@ Grid = list[list[CellValue]]
 
 # Rows 1 and 2 are the banner and a blank row; tables start on row 3.
 TABLE_START_ROW = 3
-
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def render_tabs(
@@ -245,26 +243,24 @@ def render_problems(
     labels = LABELS[locale]
     keys = ("row", "deal_id", "column", "cell_value", "severity", "code", "message")
     rows: Grid = [[banner], [], [labels[key] for key in keys]]
-    # Enum.value is a property, slower than a dict lookup, and the sort and the
-    # rows read a few values per finding, so they are looked up by member.
+    # Enum.value is a property, slower than a dict lookup, and the rows read
+    # a few values per finding, so they are looked up by member.
     severities = {item: SEVERITY_LABELS[locale][item.value] for item in Severity}
-    orders = {item: SEVERITY_ORDER[item.value] for item in Severity}
     codes = {code: code.value for code in Code}
-    ordered = sorted(
-        findings, key=lambda f: (f.row or 0, orders[f.severity], codes[f.code])
+    ordered = sort_findings(findings)
+    messages = render_messages(ordered, locale)
+    rows.extend(
+        [
+            finding.row,
+            finding.deal_id,
+            finding.column,
+            finding.value,
+            severities[finding.severity],
+            codes[finding.code],
+            message,
+        ]
+        for finding, message in zip(ordered, messages, strict=True)
     )
-    for finding in ordered:
-        rows.append(
-            [
-                finding.row,
-                finding.deal_id,
-                finding.column,
-                finding.value,
-                severities[finding.severity],
-                codes[finding.code],
-                render_message(finding, locale),
-            ]
-        )
     if not findings:
         rows.append([labels["no_problems"]])
     return GeneratedTab(name=name, grid=rows, column_widths=[6, 12, 18, 22, 10, 22, 80])

@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, sort_findings
 
 
 def full_finding() -> Finding:
@@ -84,3 +84,31 @@ def test_finding_repr_names_every_field() -> None:
         "severity=<Severity.ERROR: 'error'>, row=4, column=None, value=None, "
         "deal_id='D-4', field=None, params={})"
     )
+
+
+def test_sort_findings_row_severity_code() -> None:
+    findings = [
+        Finding(Code.FOLLOWUP_DUE_SOON, Severity.INFO, 5),
+        Finding(Code.IDLE_IN_STAGE, Severity.WARNING, 5),
+        Finding(Code.UNKNOWN_VALUE, Severity.ERROR, 5),
+        Finding(Code.MISSING_REQUIRED, Severity.ERROR, 5),
+        Finding(Code.CLOSE_DATE_PASSED, Severity.WARNING, 5),
+        Finding(Code.CONTENT_UNDER_BLANK_HEADER, Severity.WARNING, None),
+        Finding(Code.BAD_DATE, Severity.ERROR, 100_000),
+        Finding(Code.BAD_DATE, Severity.ERROR, 6),
+        Finding(Code.NO_NEXT_STEP, Severity.WARNING, 3),
+    ]
+
+    ordered = [(item.row, item.code) for item in sort_findings(findings)]
+
+    assert ordered == [
+        (None, Code.CONTENT_UNDER_BLANK_HEADER),
+        (3, Code.NO_NEXT_STEP),
+        (5, Code.MISSING_REQUIRED),
+        (5, Code.UNKNOWN_VALUE),
+        (5, Code.CLOSE_DATE_PASSED),
+        (5, Code.IDLE_IN_STAGE),
+        (5, Code.FOLLOWUP_DUE_SOON),
+        (6, Code.BAD_DATE),
+        (100_000, Code.BAD_DATE),
+    ]

@@ -15,7 +15,9 @@ from rules.messages import (
     SHORT_MESSAGES,
     counted,
     render_message,
+    render_messages,
     render_short,
+    render_shorts,
 )
 from tests.rules.builders import AS_OF, build_columns, build_deal, build_pipeline
 
@@ -509,6 +511,66 @@ def test_shared_params_keep_each_value() -> None:
 
     assert render_short(first, Locale.EN) == "unknown stage 'Pilot'"
     assert render_short(second, Locale.EN) == "unknown stage 'Demo'"
+
+
+def test_render_messages_keeps_each_row() -> None:
+    params: dict[str, str] = {}
+    findings = [
+        Finding(
+            Code.MISSING_ID, Severity.ERROR, row, "Deal ID", None, None, "id", params
+        )
+        for row in (4, 5)
+    ]
+
+    texts = render_messages(findings, Locale.EN)
+
+    assert texts[0].startswith("Row 4 has no Deal ID;")
+    assert texts[1].startswith("Row 5 has no Deal ID;")
+
+
+def test_render_messages_as_one_by_one() -> None:
+    params = {"stages": "Lead, Qualified"}
+    findings = [
+        Finding(
+            Code.UNKNOWN_STAGE,
+            Severity.ERROR,
+            row,
+            "Stage",
+            value,
+            None,
+            "stage",
+            params,
+        )
+        for row, value in [(4, "Pilot"), (5, "Pilot"), (6, "Demo")]
+    ]
+
+    texts = render_messages(findings, Locale.EN)
+
+    assert texts == [render_message(finding, Locale.EN) for finding in findings]
+    assert texts[0] == texts[1]
+    assert texts[2] != texts[0]
+
+
+def test_render_shorts_as_one_by_one() -> None:
+    params = {"stages": "Lead, Qualified"}
+    findings = [
+        Finding(
+            Code.UNKNOWN_STAGE,
+            Severity.ERROR,
+            row,
+            "Stage",
+            value,
+            None,
+            "stage",
+            params,
+        )
+        for row, value in [(4, "Pilot"), (5, "Demo"), (6, "Pilot")]
+    ]
+
+    texts = render_shorts(findings, Locale.EN)
+
+    assert texts == ["unknown stage 'Pilot'", "unknown stage 'Demo'", texts[0]]
+    assert texts == [render_short(finding, Locale.EN) for finding in findings]
 
 
 def test_render_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -182,6 +182,48 @@ def test_metrics_period_skips_closed_without_date() -> None:
     assert in_period.won == 0
 
 
+def test_metrics_cycle_days_of_datetimes() -> None:
+    # Parsing turns datetimes into dates, but a value of another source may
+    # keep its time of day: 9.5 days between the two counts as 9, as
+    # timedelta.days counts, where the calendar days differ by 10.
+    deal = build_deal(PIPELINE, 4, "D-4", "Won", amount=100)
+    deal.values["created_date"] = dt.datetime(2025, 6, 1, 18, 0)
+    deal.values["close_date"] = dt.datetime(2025, 6, 11, 6, 0)
+
+    metrics = compute_metrics([deal], PIPELINE, AS_OF)
+
+    assert metrics.average_cycle_days == 9.0
+    assert metrics.closed_with_cycle == 1
+
+
+def test_metrics_cycle_days_of_dates() -> None:
+    deal = build_deal(PIPELINE, 4, "D-4", "Won", amount=100)
+    deal.values["created_date"] = dt.date(2025, 6, 1)
+    deal.values["close_date"] = dt.date(2025, 6, 11)
+    undated = build_deal(PIPELINE, 5, "D-5", "Lost", close_date=dt.date(2025, 6, 2))
+
+    metrics = compute_metrics([deal, undated], PIPELINE, AS_OF)
+
+    assert metrics.average_cycle_days == 10.0
+    assert metrics.closed_with_cycle == 1
+
+
+def test_metrics_count_stage_outside_definition() -> None:
+    # A deal may carry a stage that is not the definition's, as a deal built
+    # for another pipeline does. It counts as a deal but in no stage row.
+    other = Stage(name="Pilot", probability=0.5)
+    lead = build_deal(PIPELINE, 4, "D-4", "Lead", amount=100)
+    pilot = build_deal(PIPELINE, 5, "D-5", "Lead", amount=200)
+    pilot.stage = other
+
+    metrics = compute_metrics([lead, pilot], PIPELINE, AS_OF)
+
+    assert metrics.deals == 2
+    assert metrics.open_deals == 2
+    assert metrics.stages[0].deals == 1
+    assert metrics.stages[0].value == 100.0
+
+
 def test_metrics_undefined_when_nothing_closed() -> None:
     deals = [build_deal(PIPELINE, 4, "D-4", "Lead", amount=100)]
 

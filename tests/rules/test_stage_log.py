@@ -421,6 +421,23 @@ def test_log_funnel_conventions(
     assert [(item.any_stage, item.strict) for item in funnel] == expected
 
 
+def test_log_funnel_of_first_run() -> None:
+    # One transition per deal, as the log's first run records.
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-2", None, PROPOSAL, day(1)),
+        Transition("D-3", None, LEAD, day(1)),
+        Transition("D-4", None, LOST, day(1)),
+        Transition("D-5", None, "Negotiaton", day(1)),
+        Transition("D-6", None, WON, day(1)),
+    ]
+
+    funnel = log_funnel(moves, PIPELINE)
+
+    expected = [(4, 2), (2, 0), (2, 0), (1, 0)]
+    assert [(item.any_stage, item.strict) for item in funnel] == expected
+
+
 def test_log_funnel_counts_disappeared_deals() -> None:
     moves = [
         Transition("D-1", None, QUALIFIED, day(2)),

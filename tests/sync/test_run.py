@@ -14,7 +14,7 @@ from config.errors import SheetLayoutError
 from config.loader import load_pipeline
 from config.models import Locale, Pipeline
 from config.shipped import shipped_definition
-from rules.findings import Code, Finding, Severity
+from rules.findings import Severity
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
 from sync.run import (
@@ -22,7 +22,6 @@ from sync.run import (
     read_allowed_lists,
     read_existing_tabs,
     run_sync,
-    sort_findings,
 )
 from sync.sources.base import WriteReport
 from sync.sources.excel import ExcelWorkbook
@@ -363,31 +362,3 @@ def test_allowed_lists_from_tab_and_inline() -> None:
     assert allowed["owner"] == ["Ana Lima", "Ben Ortiz"]
     assert allowed["product"] == ["Widget"]
     assert allowed["source"] == ["Website", "Referral", "Outbound", "Event", "Partner"]
-
-
-def test_sort_findings_row_severity_code() -> None:
-    findings = [
-        Finding(Code.FOLLOWUP_DUE_SOON, Severity.INFO, 5),
-        Finding(Code.IDLE_IN_STAGE, Severity.WARNING, 5),
-        Finding(Code.UNKNOWN_VALUE, Severity.ERROR, 5),
-        Finding(Code.MISSING_REQUIRED, Severity.ERROR, 5),
-        Finding(Code.CLOSE_DATE_PASSED, Severity.WARNING, 5),
-        Finding(Code.CONTENT_UNDER_BLANK_HEADER, Severity.WARNING, None),
-        Finding(Code.BAD_DATE, Severity.ERROR, 100_000),
-        Finding(Code.BAD_DATE, Severity.ERROR, 6),
-        Finding(Code.NO_NEXT_STEP, Severity.WARNING, 3),
-    ]
-
-    ordered = [(item.row, item.code) for item in sort_findings(findings)]
-
-    assert ordered == [
-        (None, Code.CONTENT_UNDER_BLANK_HEADER),
-        (3, Code.NO_NEXT_STEP),
-        (5, Code.MISSING_REQUIRED),
-        (5, Code.UNKNOWN_VALUE),
-        (5, Code.CLOSE_DATE_PASSED),
-        (5, Code.IDLE_IN_STAGE),
-        (5, Code.FOLLOWUP_DUE_SOON),
-        (6, Code.BAD_DATE),
-        (100_000, Code.BAD_DATE),
-    ]
