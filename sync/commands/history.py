@@ -83,7 +83,11 @@ def history(
     if not records:
         console.print(f"No runs recorded in {state}.", highlight=False)
         return
-    console.print(runs_table(records), highlight=False)
+    table = runs_table(records)
+    unlimited = console.options.update_width(1_000)
+    if console.measure(table, options=unlimited).maximum > console.width:
+        table = compact_runs_table(records)
+    console.print(table, highlight=False)
     for record in records:
         if record.error:
             outcome = record.outcome or "unfinished"
@@ -159,6 +163,47 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
             _format_count(record.warnings),
             _format_writes(record),
         )
+    return table
+
+
+def compact_runs_table(records: Sequence[RunRecord]) -> Table:
+    """Return the runs for a narrow terminal: fewer rules, shorter times.
+
+    The workbook goes into the title when every run is of the same one, and
+    a start time shows its month, day, hour and minute.
+    """
+    workbooks = {_workbook_label(record.workbook_key) for record in records}
+    single = len(workbooks) == 1
+    table = Table(
+        title=Text(f"Runs of {workbooks.pop()}") if single else None,
+        box=None,
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
+        header_style="bold underline",
+    )
+    table.add_column("Run", justify="right", no_wrap=True)
+    if not single:
+        table.add_column("Workbook", overflow="fold")
+    for name in ("As of", "Started", "Time", "Outcome"):
+        table.add_column(name, no_wrap=True)
+    for name in ("Deals", "Errors", "Warn.", "Writes"):
+        table.add_column(name, justify="right", no_wrap=name != "Writes")
+
+    for record in records:
+        cells = [
+            str(record.id),
+            record.as_of.isoformat(),
+            record.started_at.astimezone(dt.UTC).strftime("%m-%d %H:%M"),
+            _format_duration(record.seconds),
+            record.outcome.value if record.outcome else "unfinished",
+            _format_count(record.deals),
+            _format_count(record.errors),
+            _format_count(record.warnings),
+            _format_writes(record),
+        ]
+        if not single:
+            cells.insert(1, _workbook_label(record.workbook_key))
+        table.add_row(*cells)
     return table
 
 

@@ -331,3 +331,24 @@ def test_log_without_config_uses_only_workbook(tmp_path: Path) -> None:
 def test_days_in_previous_stage(days: list[int], expected: list[int | None]) -> None:
     path = [Transition("D-1", None, "Lead", dt.date(2025, 3, day)) for day in days]
     assert days_in_previous_stage(path) == expected
+
+
+def test_history_fits_narrow_terminal(state: Path) -> None:
+    result = invoke(history, ["--state", str(state)], COLUMNS="80")
+
+    lines = result.output.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "…" not in result.output
+    for text in ("2025-03-04", "03-04 07:00", "1 min 15 s", "unfinished", "skipped"):
+        assert text in result.output
+
+
+def test_history_of_one_workbook_names_it_once(state: Path, workbook: Path) -> None:
+    args = ["b2b-en", "--source", str(workbook), "--state", str(state)]
+
+    result = invoke(history, args, COLUMNS="80")
+
+    lines = result.output.splitlines()
+    assert lines[0].strip() == "Runs of pipeline.xlsx"
+    assert max(map(len, lines)) <= 80
+    assert "…" not in result.output
