@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from python_calamine import CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from sync.atomic import Fingerprint, has_changed, read_with_fingerprint
 from sync.date_system import package_uses_1904_dates
@@ -100,9 +101,49 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     :raises CalamineError: if calamine cannot parse the workbook or the tab.
     """
     data, fingerprint = read_with_fingerprint(path)
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    workbook = open_workbook_bytes(data)
     folded = tab.casefold()
     names = [name for name in workbook.sheet_names if name.casefold() == folded]
     name = tab if tab in names else next(iter(names), None)
     sheet = workbook.get_sheet_by_name(name) if name is not None else None
     return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))
+
+
+def open_workbook_bytes(data: bytes) -> CalamineWorkbook:
+    """Open workbook bytes with calamine, without it calling back into Python.
+
+    ``from_filelike`` reads its file object through Python calls, 20 for the
+    6.4 MB 100k-row benchmark workbook. Each call waits for the GIL, which the
+    main thread, busy importing modules, passes on only every 5 ms (Python's
+    switch interval). So on Linux the bytes go to an in-memory file, which
+    calamine opens by path and reads without the GIL. With a busy main thread,
+    opening took a median of 17 ms instead of 76 ms (7 runs each, 2-core VM).
+    Elsewhere, or if that fails, the bytes are read through ``from_filelike``.
+
+    :raises CalamineError: if calamine cannot parse the workbook.
+    """
+    if hasattr(os, "memfd_create"):
+        try:
+            return _open_in_memory_file(data)
+        except (OSError, CalamineError) as error:
+            logger.debug("Opening an in-memory workbook file failed: %s", error)
+    return CalamineWorkbook.from_filelike(io.BytesIO(data))
+
+
+def _open_in_memory_file(data: bytes) -> CalamineWorkbook:
+    """Open the bytes as a memfd file, which only Linux has, by its /proc path.
+
+    calamine opens the path with its own handle, which keeps the memfd alive
+    after this function closes its descriptor.
+
+    :raises OSError: if the file cannot be created or written.
+    :raises CalamineError: if calamine cannot open the path or parse the bytes.
+    """
+    descriptor = os.memfd_create("pipesheet-workbook", os.MFD_CLOEXEC)
+    try:
+        unwritten = memoryview(data)
+        while unwritten:
+            unwritten = unwritten[os.write(descriptor, unwritten) :]
+        return CalamineWorkbook.from_path(f"/proc/self/fd/{descriptor}")
+    finally:
+        os.close(descriptor)
