@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,9 @@ from config.errors import SheetLayoutError
 from config.models import Locale
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.excel_read_ahead import (
+    READ_AHEAD_SWITCH_INTERVAL,
     open_workbook_bytes,
+    short_switch_interval,
     start_read_ahead,
     take_read_ahead,
 )
@@ -156,3 +159,27 @@ def test_workbook_bytes_when_memfd_fails(
 
     assert opened.path is None
     assert opened.sheet_names == ["Deals", "Lists"]
+
+
+def test_switch_interval_restored_after_read_ahead(workbook: Path) -> None:
+    usual = sys.getswitchinterval()
+    start_read_ahead(workbook, "Deals")
+
+    take_read_ahead(workbook)
+
+    assert sys.getswitchinterval() == usual
+
+
+def test_switch_interval_kept_while_blocks_overlap() -> None:
+    usual = sys.getswitchinterval()
+    first, second = short_switch_interval(), short_switch_interval()
+
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    after_first = sys.getswitchinterval()
+    second.__exit__(None, None, None)
+    after_second = sys.getswitchinterval()
+
+    assert after_first == READ_AHEAD_SWITCH_INTERVAL
+    assert after_second == usual
