@@ -20,6 +20,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.errors import PipesheetError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
@@ -28,16 +29,19 @@ from rules.stage_history import StageHistory
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.monthly_review import build_review_tab, due_review_month
-from sync.notify.dispatch import DigestReport, send_due_digests
 from sync.plan import GeneratedTab
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
-from sync.state.digest_ledger import StateDigestLedger
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
+
+# Sending digests needs the mail and webhook clients, about 10 ms of imports
+# (``python -X importtime``), which a definition without notifications skips.
+if TYPE_CHECKING:
+    from sync.notify.dispatch import DigestReport
 
 logger = logging.getLogger(__name__)
 
@@ -295,6 +299,9 @@ def _send_digests(
     # send_due_digests logs one INFO line with the sent and failed counts.
     if pipeline.notifications is None:
         return None
+    from sync.notify.dispatch import send_due_digests
+    from sync.state.digest_ledger import StateDigestLedger
+
     ledger = StateDigestLedger(store)
     moment = now or dt.datetime.now(dt.UTC)
     # The run is already recorded as OK, so a digest error is logged, not raised.

@@ -16,6 +16,7 @@ import codecs
 import difflib
 import io
 import logging
+import threading
 import time
 import xml.etree.ElementTree as ElementTree
 import zipfile
@@ -110,8 +111,6 @@ class ExcelWorkbook:
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet] = {}
-        # The scan of a tab parsed ahead, made with it.
-        self._scanned: dict[str, SheetScan] = {}
 
     @property
     def name(self) -> str:
@@ -146,13 +145,16 @@ class ExcelWorkbook:
 
         :raises SheetLayoutError: if the workbook has no such tab.
         """
+        # The first read scans the sheet XML beside calamine's parse, which
+        # may still run in the read ahead; both leave the GIL while they work.
+        scanning = _Scanning(self._path, tab) if self._calamine is None else None
         workbook = self._read_calamine()
         name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         grid = self._grids.get(name)
         if grid is None:
             sheet = self._parsed.pop(name, None)
             rows = read_rows(workbook, name, self.name, sheet)
-            scan = self._scan(name)
+            scan = self._scan(name, scanning)
             show_error_cells(rows, scan.error_cells)
             grid = SheetGrid(
                 self.name,
@@ -249,8 +251,6 @@ class ExcelWorkbook:
             self._date1904 = ahead.date1904
             if ahead.tab is not None and ahead.sheet is not None:
                 self._parsed[ahead.tab] = ahead.sheet
-                if ahead.scan is not None:
-                    self._scanned[ahead.tab] = ahead.scan
             return ahead.workbook
 
         data, fingerprint = self._read_package()
@@ -259,16 +259,16 @@ class ExcelWorkbook:
         self._date1904 = package_uses_1904_dates(data)
         return self._calamine
 
-    def _scan(self, tab: str) -> SheetScan:
+    def _scan(self, tab: str, scanning: _Scanning | None) -> SheetScan:
         """Return what the XML of ``tab`` tells beyond calamine's values.
 
-        It comes from the bytes calamine read; a file that changed since gives
-        an empty scan, and the run's write notices the change.
+        ``scanning`` is the scan started with the read, or None. A file that
+        changed since calamine read it gives an empty scan, and the run's
+        write notices the change.
         """
-        scanned = self._scanned.pop(tab, None)
-        if scanned is not None:
-            return scanned
-        scan = scan_tab(self._path, tab)
+        scan = scanning.result() if scanning is not None else None
+        if scan is None:
+            scan = scan_tab(self._path, tab)
         if self._fingerprint is None or has_changed(self._path, self._fingerprint):
             return SheetScan()
         return scan
@@ -347,7 +347,6 @@ class ExcelWorkbook:
             self._calamine = None
             self._grids = {}
             self._parsed = {}
-            self._scanned = {}
         return size
 
 
@@ -540,6 +539,30 @@ def read_rows(
         return [list(map(convert, row)) for row in raw_rows]
     except CalamineError as error:
         raise _unreadable(workbook_name, error) from error
+
+
+class _Scanning:
+    """The sheet-XML scan of one tab, in a thread of its own."""
+
+    def __init__(self, path: Path, tab: str) -> None:
+        self._scan: SheetScan | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(path, tab), name="sheet-scan", daemon=True
+        )
+        self._thread.start()
+
+    def result(self) -> SheetScan | None:
+        """Wait for the scan; None when it raised (the caller scans again)."""
+        self._thread.join()
+        return self._scan
+
+    def _run(self, path: Path, tab: str) -> None:
+        # scan_tab handles what a workbook can do wrong; anything else leaves
+        # the scan to the caller, which reports it with the read's context.
+        try:
+            self._scan = scan_tab(path, tab)
+        except Exception as error:
+            logger.debug("Scanning tab %r of %s failed: %s", tab, path.name, error)
 
 
 def show_error_cells(

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from sync.state.engine import upsert_insert
 from sync.state.errors import StateError
 from sync.state.store import StateStore
 from sync.state.tables import as_utc, digest_items, digests_sent
@@ -127,9 +127,8 @@ def _insert_missing(
     """
     if not rows:
         return 0
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    insert = upsert_insert(connection.dialect.name)
+    if insert is not None:
         statement = insert(table).on_conflict_do_nothing()
         return max(connection.execute(statement, list(rows)).rowcount, 0)
 

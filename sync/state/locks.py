@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from sync.state.engine import upsert_insert
 from sync.state.tables import as_utc, locks
 
 logger = logging.getLogger(__name__)
@@ -120,9 +120,8 @@ def read_lock(connection: sa.Connection, workbook_key: str) -> WorkbookLock | No
 
 def _insert_if_absent(connection: sa.Connection, values: dict[str, object]) -> bool:
     """Insert the lock row unless one exists; return whether it inserted."""
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    insert = upsert_insert(connection.dialect.name)
+    if insert is not None:
         statement = (
             insert(locks)
             .values(values)

@@ -51,20 +51,12 @@ class Package:
         when it is written, and every stream from :meth:`open_stream`. Without
         it, written parts are deflated by :meth:`compress` and streams use
         :func:`fastest_deflater`.
-    :param content: the file's bytes, when the caller has read them already;
-        the file itself is then not opened.
     """
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        eager_deflater: Deflater | None = None,
-        content: bytes | None = None,
-    ) -> None:
+    def __init__(self, path: Path, *, eager_deflater: Deflater | None = None) -> None:
         self.workbook = path.name
         self._eager_deflater = eager_deflater
-        self._map: mmap.mmap | bytes = _map_file(path) if content is None else content
+        self._map = _map_file(path)
         directory = read_directory(self._map, self.workbook)
         self._members = directory.members
         self._comment = directory.comment
@@ -92,8 +84,6 @@ class Package:
         While an exception's traceback still references views into the mapping,
         it cannot close yet. It then closes when the last view is freed.
         """
-        if isinstance(self._map, bytes):
-            return
         try:
             self._map.close()
         except BufferError:

@@ -214,18 +214,17 @@ def _position(reference: re.Match[bytes]) -> CellPosition:
     return int(row), column_index(letters.decode("ascii"))
 
 
-def scan_tab(path: Path, tab: str, content: bytes | None = None) -> SheetScan:
-    """Scan the worksheet ``tab`` (exact name) of a workbook file.
+def scan_tab(path: Path, tab: str) -> SheetScan:
+    """Scan the worksheet ``tab`` of a workbook file, matched as Excel does.
 
     A tab that is missing or not a worksheet gives an empty scan. So does a
     workbook the scan cannot read: the calamine read or the write reports
     its damage.
-
-    :param content: the file's bytes, when the caller has read them already.
     """
     try:
-        with Package(path, content=content) as package:
-            sheet = WorkbookParts(package).find_sheet(tab)
+        with Package(path) as package:
+            workbook = WorkbookParts(package)
+            sheet = workbook.find_sheet(tab) or workbook.find_sheet_ignoring_case(tab)
             if sheet is None or sheet.part is None or not sheet.is_worksheet:
                 return SheetScan()
             with closing(package.read_pieces(sheet.part)) as pieces:

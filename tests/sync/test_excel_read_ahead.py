@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,13 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from config.errors import SheetLayoutError
 from config.models import Locale
 from sync.sources.excel import ExcelWorkbook
-from sync.sources.excel_read_ahead import start_read_ahead, take_read_ahead
+from sync.sources.excel_read_ahead import (
+    READ_AHEAD_SWITCH_INTERVAL,
+    open_workbook_bytes,
+    short_switch_interval,
+    start_read_ahead,
+    take_read_ahead,
+)
 from sync.starter import build_starter_workbook
 
 AS_OF = dt.date(2025, 9, 30)
@@ -118,3 +125,61 @@ def test_unreadable_file_gives_none(tmp_path: Path) -> None:
 
 def test_nothing_started_gives_none(workbook: Path) -> None:
     assert take_read_ahead(workbook) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="Linux only")
+def test_workbook_bytes_opened_as_file(workbook: Path) -> None:
+    opened = open_workbook_bytes(workbook.read_bytes())
+
+    assert opened.path is not None
+    assert opened.path.startswith("/proc/self/fd/")
+    assert opened.sheet_names == ["Deals", "Lists"]
+
+
+def test_workbook_bytes_without_memfd(
+    workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+
+    opened = open_workbook_bytes(workbook.read_bytes())
+
+    assert opened.path is None
+    assert opened.sheet_names == ["Deals", "Lists"]
+
+
+def test_workbook_bytes_when_memfd_fails(
+    workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(name: str, flags: int = 0) -> int:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(os, "memfd_create", fail, raising=False)
+
+    opened = open_workbook_bytes(workbook.read_bytes())
+
+    assert opened.path is None
+    assert opened.sheet_names == ["Deals", "Lists"]
+
+
+def test_switch_interval_restored_after_read_ahead(workbook: Path) -> None:
+    usual = sys.getswitchinterval()
+    start_read_ahead(workbook, "Deals")
+
+    take_read_ahead(workbook)
+
+    assert sys.getswitchinterval() == usual
+
+
+def test_switch_interval_kept_while_blocks_overlap() -> None:
+    usual = sys.getswitchinterval()
+    first, second = short_switch_interval(), short_switch_interval()
+
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    after_first = sys.getswitchinterval()
+    second.__exit__(None, None, None)
+    after_second = sys.getswitchinterval()
+
+    assert after_first == READ_AHEAD_SWITCH_INTERVAL
+    assert after_second == usual

@@ -631,3 +631,22 @@ def test_as_of_order_allows(
     recorded = run_on(pipeline, store, as_of, dry_run=dry_run)
 
     assert recorded.result.as_of == as_of
+
+
+def test_job_import_leaves_out_digest_sending() -> None:
+    # Only a definition with notifications sends digests; the others should
+    # not pay for importing the mail and webhook clients.
+    script = (
+        "import sys\nimport sync.job\nprint('sync.notify.dispatch' in sys.modules)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+
+    assert finished.stdout == "False\n"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+import zlib
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -70,6 +74,58 @@ def test_snapshot_document_round_trip(deals: list[DealSnapshot]) -> None:
 @pytest.mark.parametrize("moves", [MOVES, []], ids=["three moves", "no moves"])
 def test_transitions_document_round_trip(moves: list[Transition]) -> None:
     assert unpack_transitions(pack_transitions(moves)) == moves
+
+
+def json_document(rows: list[Any], fields: tuple[str, ...]) -> bytes:
+    """Return the document text as json.dumps writes it, the stored format."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    if not rows:
+        columns = [[] for _ in fields]
+    document = {"fields": list(fields), "columns": columns}
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+# Amounts whose JSON texts differ though the values are equal, or that JSON
+# has no number for.
+AMOUNTS = {
+    "plain floats": [1200.5, 99.0, 1e22],
+    "zero and minus zero": [0.0, -0.0, 5.0],
+    "int equal to float": [1.0, 1, 2.5],
+    "blank and special floats": [None, math.nan, math.inf, -math.inf],
+}
+
+
+@pytest.mark.parametrize("amounts", AMOUNTS.values(), ids=AMOUNTS.keys())
+def test_snapshot_document_text_exact(amounts: list[Any]) -> None:
+    deals = [
+        DealSnapshot(f"D-{row}", stage, owner, amount, row)
+        for row, (stage, owner, amount) in enumerate(
+            [
+                (stage, owner, amount)
+                for amount in amounts
+                for stage in ("Lead", 'Won "big"', None, "成交")
+                for owner in ("Ana", None)
+            ],
+            start=2,
+        )
+    ]
+
+    packed = pack_snapshot(deals)
+
+    assert zlib.decompress(packed) == json_document(deals, DealSnapshot._fields)
+
+
+@pytest.mark.parametrize(
+    "moves",
+    [MOVES, [Transition(f"D-{n}", None, "Lead", SEPT_1) for n in range(12)], []],
+    ids=["mixed", "repeated", "none"],
+)
+def test_transitions_document_text_exact(moves: list[Transition]) -> None:
+    dated = [move._replace(seen_on=move.seen_on.isoformat()) for move in moves]
+
+    packed = pack_transitions(moves)
+
+    assert zlib.decompress(packed) == json_document(dated, Transition._fields)
 
 
 def test_empty_snapshot_kept_as_empty(store: StateStore) -> None:

@@ -1,0 +1,55 @@
+"""Tests of the state database engine helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sync.state.engine import upsert_insert
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [("sqlite", sqlite.insert), ("postgresql", postgresql.insert)],
+    ids=["sqlite", "postgresql"],
+)
+def test_upsert_insert_of_dialect(dialect: str, expected: Callable[..., Any]) -> None:
+    assert upsert_insert(dialect) is expected
+
+
+def test_upsert_insert_of_other_database() -> None:
+    assert upsert_insert("mysql") is None
+
+
+def test_sqlite_lock_leaves_out_postgresql_dialect(tmp_path: Path) -> None:
+    # Importing the PostgreSQL dialect costs every SQLite run about 15 ms.
+    script = (
+        "import datetime as dt, sys\n"
+        "from sync.state.store import StateStore\n"
+        f"store = StateStore.open({str(tmp_path / 'state.sqlite')!r})\n"
+        "now = dt.datetime.now(dt.UTC)\n"
+        "taken = store.acquire_lock('w.xlsx', 'h:1:u', dt.timedelta(minutes=1), now)\n"
+        "store.release_lock('w.xlsx', 'h:1:u')\n"
+        "print(taken, 'sqlalchemy.dialects.postgresql' in sys.modules)\n"
+    )
+
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+
+    assert finished.stdout == "True False\n"
