@@ -151,19 +151,24 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
         table.add_column(name, justify="right")
 
     for record in records:
-        table.add_row(
-            str(record.id),
-            Text(_workbook_label(record.workbook_key)),
-            record.as_of.isoformat(),
-            _format_started(record.started_at),
-            _format_duration(record.seconds),
-            record.outcome.value if record.outcome else "unfinished",
-            _format_count(record.deals),
-            _format_count(record.errors),
-            _format_count(record.warnings),
-            _format_writes(record),
-        )
+        workbook = Text(_workbook_label(record.workbook_key))
+        started = _format_started(record.started_at)
+        table.add_row(str(record.id), workbook, *_run_cells(record, started))
     return table
+
+
+def _run_cells(record: RunRecord, started: str) -> list[str]:
+    """Return a run's cells from its as-of day on, with its start time as given."""
+    return [
+        record.as_of.isoformat(),
+        started,
+        _format_duration(record.seconds),
+        record.outcome.value if record.outcome else "unfinished",
+        _format_count(record.deals),
+        _format_count(record.errors),
+        _format_count(record.warnings),
+        _format_writes(record),
+    ]
 
 
 def compact_runs_table(records: Sequence[RunRecord]) -> Table:
@@ -190,17 +195,8 @@ def compact_runs_table(records: Sequence[RunRecord]) -> Table:
         table.add_column(name, justify="right", no_wrap=name != "Writes")
 
     for record in records:
-        cells = [
-            str(record.id),
-            record.as_of.isoformat(),
-            record.started_at.astimezone(dt.UTC).strftime("%m-%d %H:%M"),
-            _format_duration(record.seconds),
-            record.outcome.value if record.outcome else "unfinished",
-            _format_count(record.deals),
-            _format_count(record.errors),
-            _format_count(record.warnings),
-            _format_writes(record),
-        ]
+        started = record.started_at.astimezone(dt.UTC).strftime("%m-%d %H:%M")
+        cells = [str(record.id), *_run_cells(record, started)]
         if not single:
             cells.insert(1, _workbook_label(record.workbook_key))
         table.add_row(*cells)

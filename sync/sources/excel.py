@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import io
 import logging
-import threading
 import time
 import xml.etree.ElementTree as ElementTree
 import zipfile
@@ -44,6 +44,7 @@ from sync.atomic import (
     take_fingerprint,
     write_atomically,
 )
+from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
@@ -147,7 +148,11 @@ class ExcelWorkbook:
         """
         # The first read scans the sheet XML beside calamine's parse, which
         # may still run in the read ahead; both leave the GIL while they work.
-        scanning = _Scanning(self._path, tab) if self._calamine is None else None
+        scanning = None
+        if self._calamine is None:
+            scanning = BackgroundCall(
+                functools.partial(scan_tab, self._path, tab), "sheet-scan"
+            )
         workbook = self._read_calamine()
         name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         grid = self._grids.get(name)
@@ -259,7 +264,7 @@ class ExcelWorkbook:
         self._date1904 = package_uses_1904_dates(data)
         return self._calamine
 
-    def _scan(self, tab: str, scanning: _Scanning | None) -> SheetScan:
+    def _scan(self, tab: str, scanning: BackgroundCall[SheetScan] | None) -> SheetScan:
         """Return what the XML of ``tab`` tells beyond calamine's values.
 
         ``scanning`` is the scan started with the read, or None. A file that
@@ -539,30 +544,6 @@ def read_rows(
         return [list(map(convert, row)) for row in raw_rows]
     except CalamineError as error:
         raise _unreadable(workbook_name, error) from error
-
-
-class _Scanning:
-    """The sheet-XML scan of one tab, in a thread of its own."""
-
-    def __init__(self, path: Path, tab: str) -> None:
-        self._scan: SheetScan | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(path, tab), name="sheet-scan", daemon=True
-        )
-        self._thread.start()
-
-    def result(self) -> SheetScan | None:
-        """Wait for the scan; None when it raised (the caller scans again)."""
-        self._thread.join()
-        return self._scan
-
-    def _run(self, path: Path, tab: str) -> None:
-        # scan_tab handles what a workbook can do wrong; anything else leaves
-        # the scan to the caller, which reports it with the read's context.
-        try:
-            self._scan = scan_tab(path, tab)
-        except Exception as error:
-            logger.debug("Scanning tab %r of %s failed: %s", tab, path.name, error)
 
 
 def show_error_cells(

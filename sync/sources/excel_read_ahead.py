@@ -10,6 +10,7 @@ when it first reads the same file.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from sync.atomic import Fingerprint, has_changed, read_with_fingerprint
+from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
 
 logger = logging.getLogger(__name__)
@@ -53,28 +55,11 @@ class ReadAhead:
     date1904: bool
 
 
-class _Reading:
-    """One read ahead in progress; :meth:`result` waits for it to end."""
-
-    def __init__(self, path: Path, tab: str) -> None:
-        self._outcome: ReadAhead | None = None
-        self._thread = threading.Thread(
-            target=self._read, args=(path, tab), name="read-ahead", daemon=True
-        )
-        self._thread.start()
-
-    def result(self) -> ReadAhead | None:
-        self._thread.join()
-        return self._outcome
-
-    def _read(self, path: Path, tab: str) -> None:
-        try:
-            with short_switch_interval():
-                self._outcome = read_workbook_ahead(path, tab)
-        # Whatever failed here fails again, with its proper message, when the
-        # workbook is read the usual way, which is what happens without a result.
-        except Exception as error:
-            logger.debug("Reading %s ahead failed: %s", path.name, error)
+def _read_ahead(path: Path, tab: str) -> ReadAhead:
+    # Whatever fails here fails again, with its proper message, when the
+    # workbook is read the usual way, which is what happens without a result.
+    with short_switch_interval():
+        return read_workbook_ahead(path, tab)
 
 
 class _SwitchInterval:
@@ -116,7 +101,7 @@ def short_switch_interval() -> Iterator[None]:
         _switch_interval.restore()
 
 
-_readings: dict[Path, _Reading] = {}
+_readings: dict[Path, BackgroundCall[ReadAhead]] = {}
 _lock = threading.Lock()
 
 
@@ -129,7 +114,9 @@ def start_read_ahead(path: Path, tab: str) -> None:
     key = path.resolve()
     with _lock:
         if key not in _readings:
-            _readings[key] = _Reading(path, tab)
+            _readings[key] = BackgroundCall(
+                functools.partial(_read_ahead, path, tab), "read-ahead"
+            )
 
 
 def take_read_ahead(path: Path) -> ReadAhead | None:

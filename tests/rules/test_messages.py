@@ -528,9 +528,10 @@ def test_render_messages_keeps_each_row() -> None:
     assert texts[1].startswith("Row 5 has no Deal ID;")
 
 
-def test_render_messages_as_one_by_one() -> None:
+def unknown_stages(*values: str) -> list[Finding]:
+    """Return unknown-stage findings from row 4 on, sharing one params dict."""
     params = {"stages": "Lead, Qualified"}
-    findings = [
+    return [
         Finding(
             Code.UNKNOWN_STAGE,
             Severity.ERROR,
@@ -541,8 +542,12 @@ def test_render_messages_as_one_by_one() -> None:
             "stage",
             params,
         )
-        for row, value in [(4, "Pilot"), (5, "Pilot"), (6, "Demo")]
+        for row, value in enumerate(values, start=4)
     ]
+
+
+def test_render_messages_as_one_by_one() -> None:
+    findings = unknown_stages("Pilot", "Pilot", "Demo")
 
     texts = render_messages(findings, Locale.EN)
 
@@ -552,20 +557,7 @@ def test_render_messages_as_one_by_one() -> None:
 
 
 def test_render_shorts_as_one_by_one() -> None:
-    params = {"stages": "Lead, Qualified"}
-    findings = [
-        Finding(
-            Code.UNKNOWN_STAGE,
-            Severity.ERROR,
-            row,
-            "Stage",
-            value,
-            None,
-            "stage",
-            params,
-        )
-        for row, value in [(4, "Pilot"), (5, "Demo"), (6, "Pilot")]
-    ]
+    findings = unknown_stages("Pilot", "Demo", "Pilot")
 
     texts = render_shorts(findings, Locale.EN)
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from rules.grid import CellValue
 from sync.cli import LAZY_COMMANDS, cli
+from tests.python_child import python_output
 
 AS_OF = "2025-09-30"
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -782,17 +783,7 @@ def test_cli_import_leaves_out_pydantic() -> None:
     # The read ahead starts before the definition is validated, so the
     # command line must not import pydantic (about 0.1 s) on its way there.
     script = "import sys\nimport sync.cli\nprint('pydantic' in sys.modules)\n"
-    environment = {**os.environ, "PYTHONPATH": str(README.parent)}
-
-    finished = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-
-    assert finished.stdout == "False\n"
+    assert python_output(script) == "False\n"
 
 
 def test_help_imports_no_run_modules() -> None:

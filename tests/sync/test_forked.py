@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sync.forked import PARALLEL_VARIABLE, ForkedCall, can_fork
+from tests.python_child import python_output
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="pipesheet forks only on Linux"
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def _exists(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Return True while ``pid`` runs or waits to be reaped."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -60,7 +61,7 @@ def test_cancel_kills_and_reaps_child() -> None:
     call.cancel()
 
     assert time.monotonic() - started < 30
-    assert not _exists(pid)
+    assert not process_exists(pid)
     assert call.result() is None
 
 
@@ -95,14 +96,4 @@ def test_child_never_writes_parents_pending_output() -> None:
         "with ForkedCall(lambda: 1 / 0) as call:\n"
         "    print(call.result())\n"
     )
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-
-    assert done.stdout == "pending\n5\nNone\n"
+    assert python_output(code) == "pending\n5\nNone\n"

@@ -37,6 +37,7 @@ from sync.job import (
 from sync.state.keys import workbook_key
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
+from tests.python_child import python_output
 from tests.sync.notify.servers import WebhookReceiver
 from tests.sync.pipeline_files import (
     SheetDeal,
@@ -639,14 +640,4 @@ def test_job_import_leaves_out_digest_sending() -> None:
     script = (
         "import sys\nimport sync.job\nprint('sync.notify.dispatch' in sys.modules)\n"
     )
-    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-
-    finished = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-
-    assert finished.stdout == "False\n"
+    assert python_output(script) == "False\n"

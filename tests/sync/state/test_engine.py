@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +10,7 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.state.engine import upsert_insert
+from tests.python_child import python_output
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 
@@ -42,14 +40,4 @@ def test_sqlite_lock_leaves_out_postgresql_dialect(tmp_path: Path) -> None:
         "print(taken, 'sqlalchemy.dialects.postgresql' in sys.modules)\n"
     )
 
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-
-    finished = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-
-    assert finished.stdout == "True False\n"
+    assert python_output(script) == "True False\n"

@@ -15,6 +15,7 @@ from sync import forked
 from sync.forked import PARALLEL_VARIABLE
 from sync.plan import GeneratedTab
 from sync.xlsx import WorkbookEdits, patch_workbook, workbook_patch
+from tests.sync.test_forked import process_exists
 from tests.sync.xlsx.test_patch_workbook import (
     fidelity_edits,
     with_long_deals_tab,
@@ -45,15 +46,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     monkeypatch.setattr(forked.os, "fork", counting_fork)
     yield started
     for pid in started:
-        assert not _exists(pid), f"child {pid} was left behind"
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        assert not process_exists(pid), f"child {pid} was left behind"
 
 
 @pytest.fixture(params=["fidelity_xlsx", "fidelity_xlsm"])
