@@ -26,6 +26,9 @@ _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _COMMA_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
+# Amount text that needs no folding, in ASCII digits with comma groups and an
+# optional dollar sign. Full-width digits and other forms go the folding route.
+_PLAIN_AMOUNT = re.compile(r"\$?((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)")
 
 
 def parse_number(value: CellValue) -> float | CellProblem:
@@ -40,11 +43,29 @@ def parse_number(value: CellValue) -> float | CellProblem:
     # because its repr reads back as the same float.
     if type(value) is float and math.isfinite(value):
         return value
+    if type(value) is str:
+        plain = _plain_amount(value)
+        if plain is not None:
+            return plain
 
     number = _decimal_from_cell(value)
     if isinstance(number, CellProblem):
         return number
     return _finite_float(number)
+
+
+def _plain_amount(text: str) -> float | None:
+    """Return the value of ``12000``, ``12,000.50`` or ``$12,000``, else None.
+
+    Such text reads the same by the Decimal route, because float() of the
+    digits and float() of their Decimal both round to the nearest float.
+    Text in any other form, or out of float range, returns None.
+    """
+    match = _PLAIN_AMOUNT.fullmatch(text)
+    if match is None:
+        return None
+    number = float(match[1].replace(",", ""))
+    return number if math.isfinite(number) else None
 
 
 def parse_amount(value: CellValue) -> float | CellProblem:

@@ -8,7 +8,7 @@ import itertools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline, Stage
 from rules.cell_problem import Reason
@@ -87,6 +87,8 @@ _UNMIXED_TYPES = frozenset({type(None), str, dt.date})
 ParsedEntry = tuple[str, ParsedValue] | CellProblem | None
 
 _T = TypeVar("_T")
+
+_second = operator.itemgetter(1)
 
 
 @dataclass
@@ -317,9 +319,11 @@ def _read_records(
     problems = _take_problems(parsed_columns)
 
     record_rows = _padded_rows(_take(rows, records), reader.width)
-    deals = _build_deals(reader, first_row, records, record_rows, parsed_columns)
+    deals, complete = _build_deals(
+        reader, first_row, records, record_rows, parsed_columns
+    )
     findings: list[Finding] = []
-    for index in _indexes_with_findings(deals, problems):
+    for index in _indexes_with_findings(deals, problems, complete):
         findings.extend(_row_findings(reader, deals[index], problems.get(index, [])))
     return deals, findings
 
@@ -397,7 +401,15 @@ def _parse_ids(cells: Sequence[CellValue]) -> list[ParsedEntry]:
     needs a blank test of its own. IDs are meant to be unique, so a cache would
     only add work.
     """
-    return [(ID_FIELD, text) if text else None for text in map(parse_text, cells)]
+    try:
+        # parse_text returns a text cell stripped, and str.strip maps a column
+        # of texts without a Python call per cell.
+        texts = list(map(str.strip, cells))  # type: ignore[arg-type]
+    except TypeError:
+        texts = list(map(parse_text, cells))
+    if "" not in texts:
+        return list(zip(itertools.repeat(ID_FIELD), texts))
+    return [(ID_FIELD, text) if text else None for text in texts]
 
 
 def _id_problem(entry: ParsedEntry) -> ParsedEntry:
@@ -454,32 +466,44 @@ def _build_deals(
     records: Sequence[int],
     record_rows: Sequence[Sequence[CellValue]],
     parsed_columns: list[ParsedColumn],
-) -> list[Deal]:
+) -> tuple[list[Deal], bool]:
     """Build the deals from the parsed columns, each step one pass over all records.
 
+    Returns the deals and whether every one has a deal ID and a known stage.
     A deal's ``raw`` view reads its row's cells by the mapped columns' indexes.
     """
-    rows = [first_row + index for index in records]
+    rows = map(first_row.__add__, records)
     # Problems were taken out, so entries are (field, value) pairs or None.
     entry_rows = zip(*[column.entries for column in parsed_columns], strict=True)
     values = list(map(dict, map(filter, itertools.repeat(None), entry_rows)))
     raws = map(RowCells, itertools.repeat(reader.columns.fields), record_rows)
 
     entries_by_field = {column.name: column.entries for column in parsed_columns}
-    ids = _ids_of(entries_by_field.get(ID_FIELD), len(rows))
-    stage_entries = entries_by_field.get(STAGE_FIELD) or [None] * len(rows)
-    stages = map(_StageFinds(reader.stages).__getitem__, stage_entries)
-    return list(map(Deal, rows, ids, stages, raws, values))
+    ids, all_ids = _ids_of(entries_by_field.get(ID_FIELD), len(records))
+    stage_entries = entries_by_field.get(STAGE_FIELD) or [None] * len(records)
+    stage_finds = _StageFinds(reader.stages)
+    stages = list(map(stage_finds.__getitem__, stage_entries))
+    deals = list(map(Deal, rows, ids, stages, raws, values))
+    return deals, all_ids and None not in stage_finds.values()
 
 
-def _ids_of(entries: list[ParsedEntry] | None, count: int) -> list[str | None]:
-    """Return each record's deal ID from the id column's entries, None if blank."""
+def _ids_of(
+    entries: list[ParsedEntry] | None, count: int
+) -> tuple[list[str | None], bool]:
+    """Return each record's deal ID, None if blank, and whether none is blank."""
     if entries is None:
-        return [None] * count
-    return [
-        entry[1] if isinstance(entry, tuple) and isinstance(entry[1], str) else None
-        for entry in entries
-    ]
+        return [None] * count, count == 0
+    try:
+        # An id entry is a pair whose value is text (see _parse_ids), so only
+        # a blank entry, None, raises here.
+        pairs = cast("list[tuple[str, str]]", entries)
+        return list(map(_second, pairs)), True
+    except TypeError:
+        ids = [
+            entry[1] if isinstance(entry, tuple) and isinstance(entry[1], str) else None
+            for entry in entries
+        ]
+        return ids, False
 
 
 class _StageFinds(dict[ParsedEntry, Stage | None]):
@@ -497,9 +521,17 @@ class _StageFinds(dict[ParsedEntry, Stage | None]):
 
 
 def _indexes_with_findings(
-    deals: list[Deal], problems: dict[int, list[tuple[str, CellProblem]]]
+    deals: list[Deal],
+    problems: dict[int, list[tuple[str, CellProblem]]],
+    complete: bool,
 ) -> list[int]:
-    """Return the indexes of the deals that get a finding, in row order."""
+    """Return the indexes of the deals that get a finding, in row order.
+
+    ``complete`` is true when every deal has a deal ID and a known stage, so
+    only the deals with cell problems get findings.
+    """
+    if complete:
+        return sorted(problems)
     incomplete = [
         index
         for index, deal in enumerate(deals)

@@ -372,6 +372,22 @@ def test_amount_forms(value: CellValue, expected: float) -> None:
     assert parse(value, FieldType.AMOUNT) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("$96,200", 96200.0),
+        ("1,234,567.89", 1234567.89),
+        ("0.1", 0.1),
+        ("007", 7.0),
+        ("$0", 0.0),
+        ("12345678901234567890.123", 12345678901234567890.123),
+    ],
+    ids=["dollars", "groups-and-cents", "tenth", "leading-zeros", "zero", "long"],
+)
+def test_plain_amount_text_read_exactly(value: str, expected: float) -> None:
+    assert parse(value, FieldType.AMOUNT) == expected
+
+
 def test_number_type_parses_like_amount() -> None:
     assert parse("1,234", FieldType.NUMBER) == 1234.0
 
