@@ -11,9 +11,11 @@ tabs.
 The fork is used only on Linux, and only when no other thread runs: a thread
 holding a lock at the fork would leave that lock held for good in the child.
 Setting ``PIPESHEET_PARALLEL`` to ``0`` turns it off.
+
 Anything that goes wrong in the child makes :meth:`ForkedCall.result` return
 None, and the caller then runs the function itself, which gives the same
-result or raises the error the child met, with its usual message."""
+result or raises the error the child met, with its usual message.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ class ForkedCall(Generic[T]):
         except OSError as error:
             os.close(read_end)
             os.close(write_end)
-            logger.debug("Could not fork (%s); the write runs in one process", error)
+            logger.debug("Could not fork (%s); the work runs in this process", error)
             self._pid = 0
             self._reader = None
             return
@@ -92,7 +94,9 @@ class ForkedCall(Generic[T]):
             self._reader = None
         status = self._reap()
         if status != 0 or not data:
-            logger.debug("Write child ended with status %s; running it here", status)
+            logger.debug(
+                "Child process ended with status %s; its work runs here", status
+            )
             return None
         result: T = pickle.loads(data)
         return result
@@ -130,6 +134,6 @@ def _run_child(function: Callable[[], object], write_end: int) -> None:
             pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
         status = 0
     except BaseException as error:  # noqa: BLE001 - the parent reruns it and reports
-        logger.debug("Write child failed: %r", error)
+        logger.debug("Child process failed: %r", error)
     finally:
         os._exit(status)
