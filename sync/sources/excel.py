@@ -146,20 +146,23 @@ class ExcelWorkbook:
 
         :raises SheetLayoutError: if the workbook has no such tab.
         """
-        # The first read scans the sheet XML beside calamine's parse, which
-        # may still run in the read ahead; both leave the GIL while they work.
+        # The first tab read is the pipeline tab, whose sheet XML is scanned
+        # for what calamine leaves out. The scan runs beside calamine's parse,
+        # which may still run in the read ahead; both leave the GIL meanwhile.
+        # Other tabs (lists, generated tabs) are read for their values only.
         scanning = None
-        if self._calamine is None:
+        if not self._grids and self._calamine is None:
             scanning = BackgroundCall(
                 functools.partial(scan_tab, self._path, tab), "sheet-scan"
             )
+        first_read = not self._grids
         workbook = self._read_calamine()
         name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         grid = self._grids.get(name)
         if grid is None:
             sheet = self._parsed.pop(name, None)
             rows = read_rows(workbook, name, self.name, sheet)
-            scan = self._scan(name, scanning)
+            scan = self._scan(name, scanning) if first_read else SheetScan()
             show_error_cells(rows, scan.error_cells)
             grid = SheetGrid(
                 self.name,

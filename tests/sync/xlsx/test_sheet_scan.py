@@ -120,3 +120,14 @@ def test_error_text_never_replaces_a_value() -> None:
     )  # type: ignore[arg-type]
 
     assert rows == [["a", "#REF!"], ["b", None, None, "#NUM!"]]
+
+
+def test_only_first_tab_read_is_scanned(tmp_path: Path) -> None:
+    path = error_workbook(tmp_path / "errors.xlsx")
+    workbook = ExcelWorkbook(path)
+
+    deals = workbook.read_tab("Deals")
+    notes = workbook.read_tab("Notes")
+
+    assert deals.rows[2][1] == "#N/A"
+    assert notes.rows == [[None]]
