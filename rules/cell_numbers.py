@@ -73,15 +73,30 @@ def parse_amount(value: CellValue) -> float | CellProblem:
 
     A negative amount, such as ``(500)`` or ``-1,000`` typed the accounting
     way, would make the funnel and win rates by value wrong, so it is a
-    problem rather than a value.
+    problem rather than a value. So is an amount of ``TOO_LARGE_AMOUNT`` or
+    more.
     """
     amount = parse_number(value)
-    if isinstance(amount, CellProblem) or amount >= 0:
+    if isinstance(amount, CellProblem):
         return amount
-    return CellProblem(
-        Reason.NEGATIVE_AMOUNT,
-        "a deal amount cannot be negative; enter the amount as a positive number",
-    )
+    if amount < 0:
+        return CellProblem(
+            Reason.NEGATIVE_AMOUNT,
+            "a deal amount cannot be negative; enter the amount as a positive number",
+        )
+    if amount >= TOO_LARGE_AMOUNT:
+        return CellProblem(
+            Reason.AMOUNT_TOO_LARGE,
+            "an amount of 16 digits or more is no deal value (spreadsheets keep "
+            "15); check for a pasted phone or account number",
+        )
+    return amount
+
+
+# Spreadsheets keep 15 significant digits, so a 16-digit amount is not even
+# stored exactly. Such a cell holds something pasted by mistake, and one of
+# them would swamp every total by value.
+TOO_LARGE_AMOUNT = 1e15
 
 
 def _decimal_from_cell(value: CellValue) -> Decimal | CellProblem:

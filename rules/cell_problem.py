@@ -21,6 +21,7 @@ class Reason(StrEnum):
     AMBIGUOUS_SEPARATORS = "ambiguous-separators"
     NOT_FINITE = "not-finite"
     NEGATIVE_AMOUNT = "negative-amount"
+    AMOUNT_TOO_LARGE = "amount-too-large"
     DATE_NOT_NUMBER = "date-not-number"
     PERCENT_OUT_OF_RANGE = "percent-out-of-range"
     NOT_A_FLAG = "not-a-flag"

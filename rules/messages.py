@@ -385,6 +385,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.NEGATIVE_AMOUNT: (
             "a deal amount cannot be negative; enter the amount as a positive number"
         ),
+        Reason.AMOUNT_TOO_LARGE: (
+            "16 digits or more, too many for a deal value; check for a pasted "
+            "phone or account number"
+        ),
         Reason.DATE_NOT_NUMBER: "a date or time, not a number",
         Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
@@ -405,6 +409,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.NOT_FINITE: "不是有限的数字",
         Reason.NEGATIVE_AMOUNT: "成交金额不能为负数；请按正数填写金额",
+        Reason.AMOUNT_TOO_LARGE: (
+            "16 位及以上的数字不是成交金额（表格只保留 15 位）；"
+            "请检查是否误贴了电话或账号"
+        ),
         Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
         Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",

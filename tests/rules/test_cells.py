@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import DateOrder, FieldType
+from rules.cell_numbers import parse_amount
 from rules.cells import (
     CellProblem,
     Reason,
@@ -380,7 +381,7 @@ def test_amount_forms(value: CellValue, expected: float) -> None:
         ("0.1", 0.1),
         ("007", 7.0),
         ("$0", 0.0),
-        ("12345678901234567890.123", 12345678901234567890.123),
+        ("123456789012345.123", 123456789012345.123),
     ],
     ids=["dollars", "groups-and-cents", "tenth", "leading-zeros", "zero", "long"],
 )
@@ -674,3 +675,15 @@ def test_flag_problems(value: CellValue) -> None:
 )
 def test_display_value_as_user_sees_it(value: CellValue, expected: str) -> None:
     assert display_value(value) == expected
+
+
+@pytest.mark.parametrize("value", [1e15, 4.2e17, "1,000,000,000,000,000", 10**16])
+def test_sixteen_digit_amount_is_a_problem(value: CellValue) -> None:
+    parsed = parse_amount(value)
+
+    assert isinstance(parsed, CellProblem)
+    assert parsed.reason is Reason.AMOUNT_TOO_LARGE
+
+
+def test_fifteen_digit_amount_is_read() -> None:
+    assert parse_amount(999_999_999_999_999) == 999_999_999_999_999
