@@ -380,10 +380,7 @@ def _parse_column(
     ``[("amount", 5.0), None, ("amount", 5.0), CellProblem(...)]``.
     """
     if name == ID_FIELD:
-        entries = _parse_ids(cells)
-        has_problems = not FORMULA_ERRORS.isdisjoint(
-            entry[1] for entry in entries if isinstance(entry, tuple)
-        )
+        entries, has_problems = _parse_ids(cells)
         if has_problems:
             entries = [_id_problem(entry) for entry in entries]
         return ParsedColumn(name, entries, has_problems)
@@ -393,13 +390,14 @@ def _parse_column(
     return ParsedColumn(name, entries, parses.has_problems)
 
 
-def _parse_ids(cells: Sequence[CellValue]) -> list[ParsedEntry]:
-    """Return the entries of the deal ID column, parsing every cell once.
+def _parse_ids(cells: Sequence[CellValue]) -> tuple[list[ParsedEntry], bool]:
+    """Return the entries of the deal ID column, and whether one shows an error.
 
-    IDs are read as text (see :func:`_field_types`). :func:`parse_text` never
-    returns a problem, and it returns "" exactly for a blank cell, so no cell
-    needs a blank test of its own. IDs are meant to be unique, so a cache would
-    only add work.
+    IDs are read as text (see :func:`_field_types`), every cell once.
+    :func:`parse_text` returns "" exactly for a blank cell, so no cell needs a
+    blank test of its own. IDs are meant to be unique, so a cache would only
+    add work. A cell that shows a formula error (``#N/A``) is no ID; the
+    caller turns those entries into problems.
     """
     try:
         # parse_text returns a text cell stripped, and str.strip maps a column
@@ -407,9 +405,10 @@ def _parse_ids(cells: Sequence[CellValue]) -> list[ParsedEntry]:
         texts = list(map(str.strip, cells))  # type: ignore[arg-type]
     except TypeError:
         texts = list(map(parse_text, cells))
+    has_errors = not FORMULA_ERRORS.isdisjoint(texts)
     if "" not in texts:
-        return list(zip(itertools.repeat(ID_FIELD), texts))
-    return [(ID_FIELD, text) if text else None for text in texts]
+        return list(zip(itertools.repeat(ID_FIELD), texts)), has_errors
+    return [(ID_FIELD, text) if text else None for text in texts], has_errors
 
 
 def _id_problem(entry: ParsedEntry) -> ParsedEntry:
