@@ -133,12 +133,23 @@ FORMULA_ERRORS = frozenset(
 
 
 def formula_error(value: CellValue) -> CellProblem | None:
-    """Return the problem of a cell that shows a formula error, else None."""
-    if type(value) is not str or value.strip() not in FORMULA_ERRORS:
+    """Return the problem of a cell that shows a formula error, else None.
+
+    The errors are Excel's and Google's texts (``FORMULA_ERRORS``) and
+    LibreOffice's numbered ones, such as ``Err:502``, which it keeps in CSV
+    files it saves.
+    """
+    if type(value) is not str:
         return None
-    return CellProblem(
-        Reason.FORMULA_ERROR, f"the cell shows the formula error {value.strip()}"
-    )
+    text = value.strip()
+    if text not in FORMULA_ERRORS and not is_numbered_error(text):
+        return None
+    return CellProblem(Reason.FORMULA_ERROR, f"the cell shows the formula error {text}")
+
+
+def is_numbered_error(text: str) -> bool:
+    """Return True for LibreOffice's error texts: ``Err:`` and three digits."""
+    return len(text) == 7 and text.startswith("Err:") and text[4:].isdigit()
 
 
 def parse_text(value: CellValue) -> str:

@@ -252,10 +252,21 @@ MESSAGES: Templates = {
                 "statuses and stage history. Replace the formulas with their "
                 "values: copy the column, then Paste Special > Values."
             ),
+            (
+                "{column} is computed from the row number (ROW), so sorting the "
+                "rows gives deals each other's IDs and mixes up their statuses and "
+                "stage history. Replace the formulas with their values: copy the "
+                "column, then Paste Special > Values."
+            ),
         ),
         ZH: (
             (
                 "{column}“{value}”是按行号（ROW）算出的，排序后各笔商机的编号会互换，"
+                "状态和阶段记录也会对错行。请把公式换成固定值：复制该列，"
+                "再选择性粘贴为数值。"
+            ),
+            (
+                "{column}是按行号（ROW）算出的，排序后各笔商机的编号会互换，"
                 "状态和阶段记录也会对错行。请把公式换成固定值：复制该列，"
                 "再选择性粘贴为数值。"
             ),

@@ -19,6 +19,7 @@ from rules.cells import (
     cell_parser,
     display_value,
     formula_error,
+    is_numbered_error,
     parse_text,
 )
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
@@ -405,7 +406,9 @@ def _parse_ids(cells: Sequence[CellValue]) -> tuple[list[ParsedEntry], bool]:
         texts = list(map(str.strip, cells))  # type: ignore[arg-type]
     except TypeError:
         texts = list(map(parse_text, cells))
-    has_errors = not FORMULA_ERRORS.isdisjoint(texts)
+    has_errors = not FORMULA_ERRORS.isdisjoint(texts) or any(
+        map(is_numbered_error, texts)
+    )
     if "" not in texts:
         return list(zip(itertools.repeat(ID_FIELD), texts)), has_errors
     return [(ID_FIELD, text) if text else None for text in texts], has_errors
@@ -600,7 +603,7 @@ def _row_number_ids(
             severity=SEVERITIES[Code.ID_FROM_ROW_NUMBER],
             row=row,
             column=reader.columns.header_of(ID_FIELD),
-            value=display_value(grid.cell(row, column)),
+            value=display_value(grid.cell(row, column)) or None,
             deal_id=deal.deal_id if deal is not None and deal.row == row else None,
             field=ID_FIELD,
         )

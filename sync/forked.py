@@ -10,7 +10,8 @@ tabs.
 
 The fork is used only on Linux, and only when no other thread runs: a thread
 holding a lock at the fork would leave that lock held for good in the child.
-Setting ``PIPESHEET_PARALLEL`` to ``0`` turns it off.
+Setting ``PIPESHEET_PARALLEL`` to ``0`` (or ``false``, ``no``, ``off``) turns
+it off.
 
 Anything that goes wrong in the child makes :meth:`ForkedCall.result` return
 None, and the caller then runs the function itself, which gives the same
@@ -32,8 +33,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Set to 0 to run everything in one process.
+# Set to 0 (or false, no, off) to run everything in one process.
 PARALLEL_VARIABLE = "PIPESHEET_PARALLEL"
+OFF_VALUES = frozenset({"0", "00", "false", "no", "off"})
 
 # The status a child ends with when its function raised or its result could
 # not be sent; the parent then runs the function itself.
@@ -42,7 +44,7 @@ FAILED = 70
 
 def can_fork() -> bool:
     """Return True when a child process may run part of the work."""
-    if os.environ.get(PARALLEL_VARIABLE, "").strip() == "0":
+    if os.environ.get(PARALLEL_VARIABLE, "").strip().lower() in OFF_VALUES:
         return False
     return (
         sys.platform == "linux"

@@ -113,6 +113,8 @@ def log(
     key = _selected_workbook(config, source)
     from sync.state.store import StateStore
 
+    # IDs are read from the sheet trimmed, so a pasted ' D-1 ' finds D-1.
+    deal_id = deal_id.strip()
     with StateStore.open(state, create=False) as store:
         key = key or _only_workbook(store, state)
         path = store.transitions(key, deal_id)
@@ -295,11 +297,11 @@ def _no_path_message(store: StateStore, key: str, deal_id: str) -> str:
     nearest = difflib.get_close_matches(deal_id, known, n=1)
     if nearest:
         message += f" Did you mean {nearest[0]!r}?"
-    # A duplicated ID is left out of every snapshot, which the reader of
-    # this message would otherwise not guess.
+    # A duplicated ID is left out of the snapshots, which the reader of this
+    # message would otherwise not guess.
     return message + (
-        " A deal is recorded only while its ID is on exactly one row, so an ID "
-        "on several rows has no changes until each row gets its own ID."
+        f" If {deal_id!r} is in the sheet, check that it is on one row only: "
+        "a deal whose ID is on several rows is not recorded."
     )
 
 

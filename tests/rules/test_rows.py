@@ -646,6 +646,7 @@ def test_formula_errors_are_their_own_findings(english_pipeline: Pipeline) -> No
         ["#N/A", "Lead", "Ann", 100],
         ["D-2", "#REF!", " #ERROR! ", "#DIV/0!"],
         ["D-3", "Lead", "#N/A", 200],
+        ["D-4", "Lead", "Err:502", "Err:502"],
     )
 
     assert codes_of(findings) == [
@@ -654,6 +655,8 @@ def test_formula_errors_are_their_own_findings(english_pipeline: Pipeline) -> No
         (3, Code.FORMULA_ERROR),
         (3, Code.FORMULA_ERROR),
         (4, Code.FORMULA_ERROR),
+        (5, Code.FORMULA_ERROR),
+        (5, Code.FORMULA_ERROR),
     ]
     assert [(f.column, f.value) for f in findings] == [
         ("Deal ID", "#N/A"),
@@ -661,8 +664,10 @@ def test_formula_errors_are_their_own_findings(english_pipeline: Pipeline) -> No
         ("Owner", " #ERROR! "),
         ("Amount", "#DIV/0!"),
         ("Owner", "#N/A"),
+        ("Owner", "Err:502"),
+        ("Amount", "Err:502"),
     ]
-    assert [deal.deal_id for deal in deals] == [None, "D-2", "D-3"]
+    assert [deal.deal_id for deal in deals] == [None, "D-2", "D-3", "D-4"]
     assert "owner" not in deals[2].values
     assert deals[1].stage is None
 
@@ -672,10 +677,12 @@ def test_error_like_text_inside_a_value_is_kept(english_pipeline: Pipeline) -> N
         english_pipeline,
         ["Deal ID", "Stage", "Owner"],
         ["D-1", "Lead", "#N/A team"],
+        ["Err:5021", "Lead", "Err:50"],
     )
 
     assert findings == []
     assert deals[0].values["owner"] == "#N/A team"
+    assert (deals[1].deal_id, deals[1].values["owner"]) == ("Err:5021", "Err:50")
 
 
 def read_with_row_formulas(
@@ -689,6 +696,18 @@ def read_with_row_formulas(
     ]
     grid = SheetGrid("Pipeline.xlsx", "Deals", rows, row_formulas=blocks)
     return read_deals(grid, match_columns(grid, pipeline), pipeline)[1]
+
+
+def test_row_number_id_without_value_has_no_value(english_pipeline: Pipeline) -> None:
+    rows: list[list[CellValue]] = [["Deal ID", "Stage"], [None, "Lead"]]
+    grid = SheetGrid("Pipeline.xlsx", "Deals", rows, row_formulas=[(2, 0, 2, 0)])
+
+    findings = read_deals(
+        grid, match_columns(grid, english_pipeline), english_pipeline
+    )[1]
+
+    row_number = [f for f in findings if f.code is Code.ID_FROM_ROW_NUMBER]
+    assert [(f.row, f.value) for f in row_number] == [(2, None)]
 
 
 def test_ids_from_row_number_flagged_once(english_pipeline: Pipeline) -> None:

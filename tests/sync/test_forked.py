@@ -97,3 +97,12 @@ def test_child_never_writes_parents_pending_output() -> None:
         "    print(call.result())\n"
     )
     assert python_output(code) == "pending\n5\nNone\n"
+
+
+@pytest.mark.parametrize("value", ["0", "false", " OFF ", "no"])
+def test_no_fork_for_each_off_value(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(PARALLEL_VARIABLE, value)
+
+    assert not can_fork()

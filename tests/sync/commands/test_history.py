@@ -292,10 +292,18 @@ def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
     assert result.exit_code == 1
     assert result.output == (
         f"Error: No stage changes of deal 'D-1011' recorded for {str(workbook)!r}. "
-        "Did you mean 'D-1001'? A deal is recorded only while its ID is on exactly "
-        "one row, so an ID on several rows has no changes until each row gets its "
-        "own ID.\n"
+        "Did you mean 'D-1001'? If 'D-1011' is in the sheet, check that it is on "
+        "one row only: a deal whose ID is on several rows is not recorded.\n"
     )
+
+
+def test_log_trims_typed_id(state: Path, workbook: Path) -> None:
+    args = [" D-1002 ", "b2b-en", "--source", str(workbook), "--state", str(state)]
+
+    result = invoke(log, args)
+
+    assert result.exit_code == 0
+    assert "Deal D-1002 in pipeline.xlsx" in result.output
 
 
 def test_log_needs_config_for_several_workbooks(state: Path) -> None:
