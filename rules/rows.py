@@ -53,23 +53,23 @@ SEVERITIES: dict[Code, Severity] = {
     Code.TOTALS_ROW: Severity.INFO,
 }
 
-# Labels of a totals row, compared case-folded without a trailing colon. A row
-# with one of them and neither a deal ID nor a stage is no deal.
-TOTALS_LABELS = frozenset(
-    {
-        "total",
-        "totals",
-        "grand total",
-        "sub-total",
-        "subtotal",
-        "sum",
-        "合计",
-        "总计",
-        "小计",
-        "合計",
-        "總計",
-        "小計",
-    }
+# Labels of a totals row, compared case-folded without a trailing colon, and
+# the endings of the labels Excel's Data > Subtotal writes ("Ann Total",
+# "Ann 汇总"). A row without a stage whose ID, or another cell of a row without
+# an ID, is such a label is no deal.
+TOTALS_LABELS = frozenset({"total", "totals", "sum", "sub-total", "subtotal"})
+TOTALS_ENDINGS = (
+    " total",
+    " totals",
+    " subtotal",
+    "汇总",
+    "合计",
+    "总计",
+    "小计",
+    "彙總",
+    "合計",
+    "總計",
+    "小計",
 )
 
 # Cell types whose equal values always parse alike, so a column parses each
@@ -264,21 +264,27 @@ def _totals_rows(
 ) -> dict[int, str]:
     """Return the records that are a totals row, with the label that says so.
 
-    Such a row (say "Total" under the account names and a sum under the
-    amounts) has neither a deal ID nor a stage. Counting it as a deal would
-    add an error for each and count its sum as a deal's amount.
+    Such a row has no stage, and a totals label either in place of its deal ID
+    (Excel's table Total Row writes "Total" in the first column) or in another
+    cell of a row without an ID. Counting it as a deal would add errors for
+    its blank cells and count its sum as a deal's amount.
     """
     entries = {column.name: column.entries for column in parsed_columns}
     ids = entries.get(ID_FIELD)
     stages = entries.get(STAGE_FIELD)
-    candidates = [
-        index
-        for index in records
-        if (ids is None or ids[index] is None)
-        and (stages is None or stages[index] is None)
-    ]
+    if stages is not None and None not in stages:
+        return {}
     totals: dict[int, str] = {}
-    for index in candidates:
+    for index in records:
+        if stages is not None and stages[index] is not None:
+            continue
+        entry = ids[index] if ids is not None else None
+        if isinstance(entry, tuple):
+            if isinstance(entry[1], str) and _is_totals_label(entry[1]):
+                totals[index] = entry[1]
+            continue
+        if entry is not None:
+            continue
         for column in reader.record_columns:
             cell = data[column][index]
             if isinstance(cell, str) and _is_totals_label(cell):
@@ -288,7 +294,8 @@ def _totals_rows(
 
 
 def _is_totals_label(text: str) -> bool:
-    return text.strip().rstrip(":：").strip().casefold() in TOTALS_LABELS
+    folded = text.strip().rstrip(":：").strip().casefold()
+    return folded in TOTALS_LABELS or folded.endswith(TOTALS_ENDINGS)
 
 
 def _totals_notices(

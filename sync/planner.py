@@ -51,6 +51,11 @@ def plan_writes(
     status_cells = _changed_status_cells(
         grid, deals, findings, status_column, last_column, pipeline.outputs.locale
     )
+    stale = _stale_status_cells(
+        grid, deals, columns.header_row, status_column, last_column
+    )
+    if stale:
+        status_cells = sorted([*status_cells, *stale], key=lambda write: write.row)
     changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
     owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
 
@@ -135,6 +140,34 @@ def _changed_status_cells(
         for deal, key, value, now in zip(deals, keys, expected, current, strict=True)
         if value != now
     ]
+
+
+def _stale_status_cells(
+    grid: SheetGrid,
+    deals: Sequence[Deal],
+    header_row: int,
+    status_column: int,
+    last_column: int,
+) -> list[StatusWrite]:
+    """Return a write that empties each status cell on a data row with no deal.
+
+    Such a status is left from a run that read the row as a deal: the row has
+    since been cleared, or it is a totals row. Like any status of a row
+    without a unique ID, it is emptied only while the row still contains
+    the cells it was read with.
+    """
+    data_rows = range(header_row + 1, len(grid.rows) + 1)
+    if len(deals) == len(data_rows):
+        return []
+    deal_rows = {deal.row for deal in deals}
+    writes = []
+    for row in data_rows:
+        status = grid.cell(row, status_column)
+        if row in deal_rows or is_blank(status):
+            continue
+        cells = row_values(grid, row, status_column, last_column)
+        writes.append(StatusWrite("", row, "", status, cells))
+    return writes
 
 
 def _highlights(

@@ -837,3 +837,16 @@ def test_check_names_formula_error_and_row_number_ids() -> None:
         "Amount shows the formula error #N/A; correct the formula, or type the "
         "value instead."
     )
+
+
+def test_run_empties_status_of_totals_row() -> None:
+    header = ["Deal ID", "Stage", "Amount", "pipesheet status"]
+    write_tiny([header, ["D-1", "Lead", 100, "OK"], ["Total", None, 100, "ERROR: x"]])
+
+    first = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+    again = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+
+    assert json.loads(first.stdout)["written"]["status_cells"] == 1
+    sheet = openpyxl.load_workbook("tiny.xlsx")["Deals"]
+    assert [sheet.cell(row, 4).value for row in (2, 3)] == ["OK", None]
+    assert json.loads(again.stdout)["written"]["bytes"] == 0

@@ -231,6 +231,30 @@ def test_stale_status_without_id_replaced() -> None:
     ]
 
 
+def test_status_of_row_without_deal_emptied() -> None:
+    rows = [
+        [*HEADER, "pipesheet status"],
+        ["D-1", "Ana", "Lead", 100, "OK"],
+        [None, None, None, None, "OK"],
+        [None, "Total", None, 100, "ERROR: missing Deal ID"],
+        [],
+        [None, None, None, None, "  "],
+    ]
+
+    plan = plan_for(rows)
+
+    assert plan.status_cells == [
+        StatusWrite("", 3, "", previous="OK", row_values=(None, None, None, None)),
+        StatusWrite(
+            "",
+            4,
+            "",
+            previous="ERROR: missing Deal ID",
+            row_values=(None, "Total", None, 100),
+        ),
+    ]
+
+
 def test_correct_status_without_id_not_planned() -> None:
     rows = [
         [*HEADER, "pipesheet status"],
