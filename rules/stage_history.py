@@ -67,7 +67,11 @@ def apply_history(
     date column, because that column, where present, is what reps maintain.
     """
     tracked = deals_by_unique_id(deals)
-    snapshots = _reuse_equal(history.previous, snapshot_tracked(tracked))
+    current = snapshot_tracked(tracked)
+    held = _held_over(history.previous, deals, tracked)
+    if held:
+        current = sorted([*current, *held], key=lambda snapshot: snapshot.row)
+    snapshots = _reuse_equal(history.previous, current)
     new_transitions = diff_snapshots(history.previous, snapshots, as_of)
     transitions = [*history.transitions, *new_transitions]
     started_on = history.log_started_on or as_of
@@ -86,6 +90,27 @@ def apply_history(
         log_rows=log_rows,
         funnel=log_funnel(transitions, pipeline),
     )
+
+
+def _held_over(
+    previous: list[DealSnapshot] | None,
+    deals: Sequence[Deal],
+    tracked: dict[str, Deal],
+) -> list[DealSnapshot]:
+    """Return the previous snapshots of deals whose ID is now on several rows.
+
+    Such a deal cannot be told apart from its copy, so it is not tracked. Its
+    last known state is kept instead, so that a copied row left for one run
+    does not record the deal as removed and then as new.
+    """
+    if not previous or len(tracked) == len(deals):
+        return []
+    in_sheet = {deal.deal_id.strip() for deal in deals if deal.deal_id is not None}
+    return [
+        snapshot
+        for snapshot in previous
+        if snapshot.deal_id in in_sheet and snapshot.deal_id not in tracked
+    ]
 
 
 def _recent(transitions: list[Transition], as_of: dt.date) -> list[Transition]:

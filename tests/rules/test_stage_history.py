@@ -63,3 +63,22 @@ def test_changed_snapshot_kept() -> None:
     assert outcome.snapshots == [
         DealSnapshot("D-1", "Lead", owner=None, amount=None, row=5)
     ]
+
+
+def test_deal_copied_for_one_run_keeps_its_history() -> None:
+    lead = [build_deal(PIPELINE, 4, "D-5", "Lead")]
+    copied = [build_deal(PIPELINE, row, "D-5", "Lead") for row in (4, 5)]
+    proposal = [build_deal(PIPELINE, 4, "D-5", "Proposal")]
+    history = StageHistory()
+    transitions: list[Transition] = []
+
+    for day, deals in enumerate([lead, copied, proposal]):
+        seen_on = AS_OF + dt.timedelta(days=day)
+        outcome = apply_history(history, deals, COLUMNS, PIPELINE, seen_on)
+        transitions += outcome.new_transitions
+        history = StageHistory(outcome.snapshots, transitions, AS_OF)
+
+    assert [(t.from_stage, t.to_stage) for t in transitions] == [
+        (None, "Lead"),
+        ("Lead", "Proposal"),
+    ]
