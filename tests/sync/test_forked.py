@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -106,3 +107,25 @@ def test_no_fork_for_each_off_value(
     monkeypatch.setenv(PARALLEL_VARIABLE, value)
 
     assert not can_fork()
+
+
+def test_child_dies_with_killed_parent(tmp_path: Path) -> None:
+    code = (
+        "import os, time\n"
+        "from sync.forked import ForkedCall\n"
+        "call = ForkedCall(lambda: time.sleep(60))\n"
+        "print(call._pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=environment
+    ) as parent:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        parent.kill()
+    deadline = time.monotonic() + 10
+    while process_exists(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert not process_exists(child)
