@@ -53,7 +53,8 @@ _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
 _FORMULA_END = re.compile(rb"</(?:[\w.-]+:)?f>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 _ROW_FUNCTION = re.compile(rb"(?<![\w.])ROWS?\(")
-_TEXT_LITERAL = re.compile(rb'"[^"]*"')
+# Text literals and quoted sheet names, where "ROW(" is no call.
+_QUOTED = re.compile(rb""""[^"]*"|'[^']*'""")
 
 
 @dataclass
@@ -194,8 +195,9 @@ def _row_formula(buffer: bytes, hit: int, found: SheetScan) -> int | _Unfinished
 
 
 def _uses_row_function(formula: bytes) -> bool:
-    """Return True when ``formula`` calls ROW or ROWS outside its text literals."""
-    code = _TEXT_LITERAL.sub(b"", formula.replace(b"&quot;", b'"'))
+    """Return True when ``formula`` calls ROW or ROWS outside quoted text."""
+    unescaped = formula.replace(b"&quot;", b'"').replace(b"&apos;", b"'")
+    code = _QUOTED.sub(b"", unescaped)
     return _ROW_FUNCTION.search(code) is not None
 
 

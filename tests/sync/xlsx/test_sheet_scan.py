@@ -22,7 +22,8 @@ SHEET = (
     b'<c r="B3"><f t="shared" ref="B3:B9" si="0">ROWS($B$3:B3)</f><v>1</v></c>'
     b'<c r="C3"><f>ARROW(1)+MYROW(2)</f><v>3</v></c>'
     b'<c r="D3" t="str"><f>"ROW("</f><v>ROW(</v></c>'
-    b'<c r="E3" t="inlineStr"><is><t>ROW(1)</t></is></c></row>'
+    b'<c r="E3" t="inlineStr"><is><t>ROW(1)</t></is></c>'
+    b"<c r='F3'><f>'My ROW(1) sheet'!A1</f><v>1</v></c></row>"
     b'<row r="4"><c r="B4"><f t="shared" si="0"/><v>2</v></c></row>'
     b"</sheetData></worksheet>"
 )
