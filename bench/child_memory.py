@@ -4,13 +4,14 @@
 
 On Linux a run patches the pipeline tab in a forked child process (see
 ``sync/forked.py``). The child starts sharing every page with the run, so its
-resident size says little; what it adds is its private memory: the pages it
-allocated or wrote. ``ru_maxrss``, which ``bench/run.py`` reports, counts each
-process on its own, so this script samples ``/proc/PID/smaps_rollup`` of the
-run and of each child every few milliseconds and prints the peaks, in MB:
-the run's resident size and private memory, and the child's resident size,
-private memory and proportional share (PSS). The run is a first run on a
-fresh copy of the ``bench/generate.py`` workbook, as in ``bench/run.py``.
+resident size shows little of its cost. What it adds is its private memory:
+the pages it allocated or wrote. ``ru_maxrss``, which ``bench/run.py``
+reports, counts each process on its own. So this script samples
+``/proc/PID/smaps_rollup`` of the run and of each child every few
+milliseconds and prints the peaks, in MB: the run's resident size and
+private memory, and the child's resident size, private memory and
+proportional share (PSS). The run is a first run on a fresh copy of the
+``bench/generate.py`` workbook, as in ``bench/run.py``.
 """
 
 from __future__ import annotations

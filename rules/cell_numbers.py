@@ -94,7 +94,7 @@ def parse_amount(value: CellValue) -> float | CellProblem:
 
 
 # Spreadsheets keep 15 significant digits, so a 16-digit amount is not even
-# stored exactly. Such a cell holds something pasted by mistake, and one of
+# stored exactly. Such a cell contains something pasted by mistake, and one of
 # them would swamp every total by value.
 TOO_LARGE_AMOUNT = 1e15
 

@@ -262,7 +262,7 @@ def _totals_rows(
     parsed_columns: list[ParsedColumn],
     records: Sequence[int],
 ) -> dict[int, str]:
-    """Return the records that are a totals row, with the label that says so.
+    """Return the records that are a totals row, with the label that marks each.
 
     Such a row has no stage, and a totals label either in place of its deal ID
     (Excel's table Total Row writes "Total" in the first column) or in another

@@ -68,9 +68,9 @@ def apply_history(
     """
     tracked = deals_by_unique_id(deals)
     current = snapshot_tracked(tracked)
-    held = _held_over(history.previous, deals, tracked)
-    if held:
-        current = sorted([*current, *held], key=lambda snapshot: snapshot.row)
+    carried = _held_over(history.previous, deals, tracked)
+    if carried:
+        current = sorted([*current, *carried], key=lambda snapshot: snapshot.row)
     snapshots = _reuse_equal(history.previous, current)
     new_transitions = diff_snapshots(history.previous, snapshots, as_of)
     transitions = [*history.transitions, *new_transitions]
@@ -99,7 +99,7 @@ def _held_over(
 ) -> list[DealSnapshot]:
     """Return the previous snapshots of deals whose ID is now on several rows.
 
-    Such a deal cannot be told apart from its copy, so it is not tracked. Its
+    Such a deal cannot be distinguished from its copy, so it is not tracked. Its
     last known state is kept instead, so that a copied row left for one run
     does not record the deal as removed and then as new.
     """

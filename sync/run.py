@@ -104,9 +104,9 @@ def run_sync(
         raise SheetLayoutError(f"{blockers[0]} Nothing was written.")
     if blockers:
         # A dry run still shows the findings, and plans no write to a user's tab.
-        taken = {name for name, grid in existing.items() if not is_generated_tab(grid)}
-        tabs = [tab for tab in tabs if tab.name not in taken]
-        existing = {name: existing[name] for name in existing if name not in taken}
+        users = {name for name, grid in existing.items() if not is_generated_tab(grid)}
+        tabs = [tab for tab in tabs if tab.name not in users]
+        existing = {name: existing[name] for name in existing if name not in users}
     plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
 
     report = None

@@ -268,7 +268,7 @@ class ExcelWorkbook:
         return self._calamine
 
     def _scan(self, tab: str, scanning: BackgroundCall[SheetScan] | None) -> SheetScan:
-        """Return what the XML of ``tab`` tells beyond calamine's values.
+        """Return the facts of ``tab``'s XML that calamine's values leave out.
 
         ``scanning`` is the scan started with the read, or None. A file that
         changed since calamine read it gives an empty scan, and the run's

@@ -1,10 +1,10 @@
-"""What a worksheet's XML says about its cells that python-calamine does not.
+"""Facts in a worksheet's XML that python-calamine's cell values leave out.
 
 Two things, found in one pass over the sheet XML:
 
 - Cells showing a formula error. python-calamine 0.9 reads a cell whose
   formula ends in an error (``#N/A``, ``#DIV/0!``) as "", the same as an empty
-  cell, so a required field would say "fill it in" although the sheet shows
+  cell, so a required field would ask to "fill it in" although the sheet shows
   the error. The XML stores such a cell with ``t="e"`` and the error's text as
   its value.
 - Cells whose formula uses ``ROW()`` or ``ROWS()``, such as ``="D-"&ROW()``. A
@@ -115,7 +115,7 @@ def _spelling(head: bytes) -> _Spelling | None:
 
 
 def _scan(buffer: bytes, spelling: _Spelling, found: SheetScan) -> int:
-    """Record what ``buffer`` holds whole; return where the next scan starts.
+    """Record what ``buffer`` contains whole; return where the next scan starts.
 
     That is the start of the buffer's last cell, which may go on in the next
     piece, or of an earlier cell that does. Scanning a finished cell twice
@@ -151,7 +151,7 @@ class _Unfinished:
 
 
 def _error_cell(buffer: bytes, hit: int, found: SheetScan) -> int | _Unfinished:
-    """Record the error cell whose start tag holds ``hit``; return where to go on."""
+    """Record the error cell whose start tag contains ``hit``; return where to go on."""
     start = buffer.rfind(b"<", 0, hit)
     if start < 0:
         return hit + 1
@@ -174,7 +174,7 @@ def _error_cell(buffer: bytes, hit: int, found: SheetScan) -> int | _Unfinished:
 
 
 def _row_formula(buffer: bytes, hit: int, found: SheetScan) -> int | _Unfinished:
-    """Record the formula cell whose formula text holds ``hit``, if it uses ROW."""
+    """Record the formula cell whose formula text contains ``hit``, if it uses ROW."""
     formula_start = buffer.rfind(b"<", 0, hit)
     cell_start = buffer.rfind(b"<", 0, formula_start) if formula_start > 0 else -1
     if cell_start < 0:
