@@ -13,6 +13,7 @@ when the file changed on disk since it was read.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import difflib
 import functools
 import io
@@ -41,6 +42,7 @@ from sync.atomic import (
     find_lock_file,
     has_changed,
     read_with_fingerprint,
+    remove_stale_temporaries,
     take_fingerprint,
     write_atomically,
 )
@@ -60,6 +62,10 @@ from sync.xlsx.workbook_patch import patch_workbook
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm")
+
+# A temporary file of a write this old was left by a killed process: no write
+# takes that long, so removing it cannot disturb one in progress.
+STALE_TEMPORARY_AGE = dt.timedelta(minutes=30)
 
 _CONVERSION_ADVICE = {
     ".xls": (
@@ -223,6 +229,9 @@ class ExcelWorkbook:
 
         started = time.monotonic()
         self._check_not_open()
+        # A recorded run removes them under its workbook lock; this covers
+        # runs without a state database too.
+        remove_stale_temporaries(self.target, STALE_TEMPORARY_AGE)
         data = self._read_unchanged_package()
         grid = self._reread_tab(data, plan.tab)
         alignment = align_status_writes(grid, plan)

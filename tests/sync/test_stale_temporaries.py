@@ -8,10 +8,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from click.testing import CliRunner
 
+from config.models import Locale
 from sync.atomic import remove_stale_temporaries, write_atomically
+from sync.cli import cli
+from sync.starter import build_starter_workbook
 
 HOUR = dt.timedelta(hours=1)
+AS_OF = dt.date(2025, 9, 30)
 
 
 def leave_temporary(folder: Path, name: str, age: dt.timedelta) -> Path:
@@ -69,3 +74,21 @@ def test_temporary_of_real_write_matches(tmp_path: Path) -> None:
         write_atomically(target, interrupted)
     stale = leave_temporary(tmp_path, left[0].name, 2 * HOUR)
     assert remove_stale_temporaries(target, HOUR) == [stale]
+
+
+def test_write_without_state_removes_old_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    build_starter_workbook(tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF)
+    old = leave_temporary(tmp_path, ".pipeline.xlsx.a1b2c3d4.pipesheet-tmp", HOUR)
+    recent = leave_temporary(
+        tmp_path, ".pipeline.xlsx.e5f6g7h8.pipesheet-tmp", dt.timedelta(minutes=5)
+    )
+    arguments = ["run", "b2b-en", "--source", "pipeline.xlsx", "--no-state", "-q"]
+
+    result = CliRunner().invoke(cli, [*arguments, "--as-of", AS_OF.isoformat()])
+
+    assert result.exit_code == 0, result.output
+    assert not old.exists()
+    assert recent.exists()
