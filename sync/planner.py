@@ -12,7 +12,7 @@ from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
-from rules.status import STATUS_PREFIXES, row_statuses, status_text
+from rules.status import OK_TEXT, STATUS_PREFIXES, row_statuses, status_text
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.status_alignment import deal_keys, row_values, shared_keys
 
@@ -149,11 +149,13 @@ def _stale_status_cells(
     status_column: int,
     last_column: int,
 ) -> list[StatusWrite]:
-    """Return a write that empties each status cell on a data row with no deal.
+    """Return a write that empties each status pipesheet left on a row with no deal.
 
     Such a status is left from a run that read the row as a deal: the row has
-    since been cleared, or it is a totals row. Like any status of a row
-    without a unique ID, it is emptied only while the row still contains
+    since been cleared, or it is a totals row. Only a text pipesheet writes
+    (``OK``, ``ERROR: ...``, in any output language) is emptied, so a note or
+    formula typed in the column below the table stays. Like any status of a
+    row without a unique ID, it is emptied only while the row still contains
     the cells it was read with.
     """
     data_rows = range(header_row + 1, len(grid.rows) + 1)
@@ -163,11 +165,27 @@ def _stale_status_cells(
     writes = []
     for row in data_rows:
         status = grid.cell(row, status_column)
-        if row in deal_rows or is_blank(status):
+        if row in deal_rows or not _is_status_text(status):
             continue
         cells = row_values(grid, row, status_column, last_column)
         writes.append(StatusWrite("", row, "", status, cells))
     return writes
+
+
+def _is_status_text(value: CellValue) -> bool:
+    """Return True for a text a status cell gets from pipesheet."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text in STATUS_OK_TEXTS or text.startswith(STATUS_TEXT_PREFIXES)
+
+
+STATUS_OK_TEXTS = frozenset(OK_TEXT.values())
+STATUS_TEXT_PREFIXES = tuple(
+    prefix.strip()
+    for prefixes in STATUS_PREFIXES.values()
+    for prefix in prefixes.values()
+)
 
 
 def _highlights(

@@ -239,6 +239,9 @@ def test_status_of_row_without_deal_emptied() -> None:
         [None, "Total", None, 100, "ERROR: missing Deal ID"],
         [],
         [None, None, None, None, "  "],
+        [None, None, None, None, "Bob: reviewed all rows"],
+        [None, None, None, None, 3],
+        [None, None, None, None, "正常"],
     ]
 
     plan = plan_for(rows)
@@ -252,6 +255,7 @@ def test_status_of_row_without_deal_emptied() -> None:
             previous="ERROR: missing Deal ID",
             row_values=(None, "Total", None, 100),
         ),
+        StatusWrite("", 9, "", previous="正常", row_values=(None, None, None, None)),
     ]
 
 
