@@ -275,15 +275,15 @@ MESSAGES: Templates = {
     Code.TOTALS_ROW: {
         EN: (
             (
-                "Row {row} looks like a totals row ({value!r}) and has no deal ID "
-                "or stage, so pipesheet does not count it as a deal. If it is a "
-                "deal, give it an ID and a stage."
+                "Row {row} looks like a totals row ({value!r}), so pipesheet does "
+                "not count it as a deal. If it is a deal, give it its own deal ID "
+                "and a stage."
             ),
         ),
         ZH: (
             (
-                "第 {row} 行像是合计行（“{value}”），且没有编号和阶段，"
-                "pipesheet 不把它算作商机。如果它是商机，请填写编号和阶段。"
+                "第 {row} 行像是合计行（“{value}”），pipesheet 不把它算作商机。"
+                "如果它是商机，请为它填写自己的编号和阶段。"
             ),
         ),
     },

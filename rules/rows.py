@@ -54,14 +54,27 @@ SEVERITIES: dict[Code, Severity] = {
 }
 
 # Labels of a totals row, compared case-folded without a trailing colon, and
-# the endings of the labels Excel's Data > Subtotal writes ("Ann Total",
-# "Ann 汇总"). A row without a stage whose ID, or another cell of a row without
-# an ID, is such a label is no deal.
+# the endings of the labels Excel's Data > Subtotal writes for each of its
+# functions ("Ann Total", "Grand Count", "Ann 汇总").
 TOTALS_LABELS = frozenset({"total", "totals", "sum", "sub-total", "subtotal"})
-TOTALS_ENDINGS = (
-    " total",
-    " totals",
-    " subtotal",
+TOTALS_ENDINGS = tuple(
+    f" {word}"
+    for word in (
+        "total",
+        "totals",
+        "subtotal",
+        "count",
+        "average",
+        "max",
+        "min",
+        "product",
+        "stddev",
+        "stddevp",
+        "var",
+        "varp",
+    )
+)
+CHINESE_TOTALS_ENDINGS = (
     "汇总",
     "合计",
     "总计",
@@ -264,38 +277,59 @@ def _totals_rows(
 ) -> dict[int, str]:
     """Return the records that are a totals row, with the label that marks each.
 
-    Such a row has no stage, and a totals label either in place of its deal ID
-    (Excel's table Total Row writes "Total" in the first column) or in another
-    cell of a row without an ID. Counting it as a deal would add errors for
-    its blank cells and count its sum as a deal's amount.
+    In such a row the first filled cell is a totals label ("Total", "Grand
+    Total", "Ann Count", "线索 汇总"), and the deal ID and the stage are blank
+    or that label: Excel's table Total Row writes "Total" in the first column,
+    and Data > Subtotal writes "<group> Total" in the column it groups by, which
+    may be the stage. Counting such a row as a deal would add errors for its
+    blank cells and count its sum as a deal's amount.
     """
     entries = {column.name: column.entries for column in parsed_columns}
-    ids = entries.get(ID_FIELD)
-    stages = entries.get(STAGE_FIELD)
-    if stages is not None and None not in stages:
-        return {}
+    candidates = _rows_without_keys(entries.get(ID_FIELD), records)
+    candidates = _rows_without_keys(entries.get(STAGE_FIELD), candidates)
     totals: dict[int, str] = {}
-    for index in records:
-        if stages is not None and stages[index] is not None:
-            continue
-        entry = ids[index] if ids is not None else None
-        if isinstance(entry, tuple):
-            if isinstance(entry[1], str) and _is_totals_label(entry[1]):
-                totals[index] = entry[1]
-            continue
-        if entry is not None:
-            continue
-        for column in reader.record_columns:
-            cell = data[column][index]
-            if isinstance(cell, str) and _is_totals_label(cell):
-                totals[index] = cell
-                break
+    for index in candidates:
+        label = _first_filled_cell(reader, data, index)
+        if isinstance(label, str) and _is_totals_label(label):
+            totals[index] = label
     return totals
+
+
+def _rows_without_keys(
+    entries: list[ParsedEntry] | None, rows: Sequence[int]
+) -> Sequence[int]:
+    """Return the rows whose entry is blank or a text that is a totals label."""
+    if entries is None:
+        return rows
+    labels: set[ParsedEntry] = {
+        entry
+        for entry in set(entries)
+        if isinstance(entry, tuple)
+        and isinstance(entry[1], str)
+        and _is_totals_label(entry[1])
+    }
+    if not labels and None not in entries:
+        return []
+    labels.add(None)
+    return [row for row in rows if entries[row] in labels]
+
+
+def _first_filled_cell(
+    reader: _RowReader, data: list[Sequence[CellValue]], index: int
+) -> CellValue:
+    for column in reader.record_columns:
+        cell = data[column][index]
+        if not is_blank(cell):
+            return cell
+    return None
 
 
 def _is_totals_label(text: str) -> bool:
     folded = text.strip().rstrip(":：").strip().casefold()
-    return folded in TOTALS_LABELS or folded.endswith(TOTALS_ENDINGS)
+    if folded in TOTALS_LABELS or folded.endswith(TOTALS_ENDINGS):
+        return True
+    # Chinese labels are often spaced out to fill the cell: 合 计.
+    return "".join(folded.split()).endswith(CHINESE_TOTALS_ENDINGS)
 
 
 def _totals_notices(

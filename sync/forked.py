@@ -10,8 +10,8 @@ tabs.
 
 The fork is used only on Linux, and only when no other thread runs: a thread
 holding a lock at the fork would leave that lock held for good in the child.
-Setting ``PIPESHEET_PARALLEL`` to ``0`` (or ``false``, ``no``, ``off``) turns
-it off.
+Setting ``PIPESHEET_PARALLEL`` to ``0`` (or any value but ``1``, ``true``,
+``yes`` and ``on``) turns it off.
 
 Anything that goes wrong in the child makes :meth:`ForkedCall.result` return
 None, and the caller then runs the function itself, which gives the same
@@ -34,9 +34,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Set to 0 (or false, no, off) to run everything in one process.
+# Unset, empty or one of ON_VALUES lets a run fork; any other value, such as
+# 0 or off, runs everything in one process.
 PARALLEL_VARIABLE = "PIPESHEET_PARALLEL"
-OFF_VALUES = frozenset({"0", "00", "false", "no", "off"})
+ON_VALUES = frozenset({"", "1", "true", "yes", "on"})
 
 # prctl's option that sends a signal to a process when its parent ends.
 PR_SET_PDEATHSIG = 1
@@ -48,7 +49,7 @@ FAILED = 70
 
 def can_fork() -> bool:
     """Return True when a child process may run part of the work."""
-    if os.environ.get(PARALLEL_VARIABLE, "").strip().lower() in OFF_VALUES:
+    if os.environ.get(PARALLEL_VARIABLE, "").strip().lower() not in ON_VALUES:
         return False
     return (
         sys.platform == "linux"

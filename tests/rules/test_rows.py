@@ -730,32 +730,40 @@ def test_row_formulas_elsewhere_not_flagged(
 
 
 @pytest.mark.parametrize(
-    ("id_cell", "account"),
+    ("id_cell", "account", "stage"),
     [
-        (None, "Total"),
-        (None, " grand TOTAL: "),
-        (None, "合计"),
-        (None, "Ann 汇总"),
-        ("Total", None),
-        ("Grand Total:", "3 deals"),
-        ("Ann Total", None),
+        (None, "Total", None),
+        (None, " grand TOTAL: ", None),
+        (None, "合计", None),
+        (None, "合 计", None),
+        (None, "Ann 汇总", None),
+        (None, "Ana Lima Count", None),
+        (None, "Grand Average", None),
+        ("Total", None, None),
+        ("Grand Total:", "3 deals", None),
+        ("Ann Total", None, None),
+        (None, None, "Lead Total"),
+        ("Grand Total", None, "Grand Total"),
     ],
 )
 def test_totals_row_is_no_deal(
-    english_pipeline: Pipeline, id_cell: str | None, account: str | None
+    english_pipeline: Pipeline,
+    id_cell: str | None,
+    account: str | None,
+    stage: str | None,
 ) -> None:
     deals, findings = read(
         english_pipeline,
         ["Deal ID", "Account", "Stage", "Amount"],
         ["D-1", "Acme", "Lead", 100],
         ["D-2", "Birch", "Lead", 200],
-        [id_cell, account, None, 300],
+        [id_cell, account, stage, 300],
     )
 
     assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
     assert codes_of(findings) == [(4, Code.TOTALS_ROW)]
     assert findings[0].severity is Severity.INFO
-    assert findings[0].value == (id_cell or account)
+    assert findings[0].value == (id_cell or account or stage)
 
 
 @pytest.mark.parametrize(
@@ -765,14 +773,23 @@ def test_totals_row_is_no_deal(
         [None, "Total", "Lead", 300],
         ["Total", None, "Lead", 300],
         [None, "Totality", None, 1],
+        [None, "Globex", None, 12000, "Confirm order total"],
+        ["D-4", None, "Lead Total", 1],
     ],
-    ids=["with-id", "with-stage", "total-id-with-stage", "other-word"],
+    ids=[
+        "with-id",
+        "with-stage",
+        "total-id-with-stage",
+        "other-word",
+        "label-not-first",
+        "id-with-label-stage",
+    ],
 )
 def test_row_with_id_stage_or_other_word_stays_a_deal(
     english_pipeline: Pipeline, row: list[CellValue]
 ) -> None:
     deals, findings = read(
-        english_pipeline, ["Deal ID", "Account", "Stage", "Amount"], row
+        english_pipeline, ["Deal ID", "Account", "Stage", "Amount", "Notes"], row
     )
 
     assert len(deals) == 1

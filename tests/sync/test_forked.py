@@ -100,7 +100,7 @@ def test_child_never_writes_parents_pending_output() -> None:
     assert python_output(code) == "pending\n5\nNone\n"
 
 
-@pytest.mark.parametrize("value", ["0", "false", " OFF ", "no"])
+@pytest.mark.parametrize("value", ["0", "false", " OFF ", "no", "disabled", "0.0"])
 def test_no_fork_for_each_off_value(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
@@ -129,3 +129,10 @@ def test_child_dies_with_killed_parent(tmp_path: Path) -> None:
         time.sleep(0.05)
 
     assert not process_exists(child)
+
+
+@pytest.mark.parametrize("value", ["", "1", " TRUE ", "on"])
+def test_fork_for_each_on_value(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(PARALLEL_VARIABLE, value)
+
+    assert can_fork()
