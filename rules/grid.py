@@ -20,7 +20,8 @@ class SheetGrid:
     true for a workbook whose date serial numbers count days from 1904-01-01
     instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
     (first row, first column, last row, last column) whose formulas use ROW()
-    or ROWS(), where the source can tell.
+    or ROWS(), and ``total_rows`` the rows Excel tables use as their Total Row,
+    where the source can tell.
     """
 
     workbook: str
@@ -28,6 +29,7 @@ class SheetGrid:
     rows: list[list[CellValue]] = field(default_factory=list)
     date1904: bool = False
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
+    total_rows: list[int] = field(default_factory=list)
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

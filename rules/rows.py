@@ -161,6 +161,7 @@ def read_deals(
     parsed_columns = _parse_columns(reader, data)
     records = _record_indexes(reader, data, parsed_columns)
     totals = _totals_rows(reader, data, parsed_columns, records)
+    totals.update(_table_total_rows(reader, data, grid, first_row, records))
     if totals:
         records = [index for index in records if index not in totals]
 
@@ -294,6 +295,29 @@ def _totals_rows(
         if isinstance(label, str) and _is_totals_label(label):
             totals[index] = label
     return totals
+
+
+def _table_total_rows(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+) -> dict[int, str]:
+    """Return the records that an Excel table uses as its Total Row.
+
+    Its first cell may show a count or a sum instead of "Total", so the
+    table's own definition decides. The notice shows the row's first cell.
+    """
+    if not grid.total_rows:
+        return {}
+    kept = set(records)
+    indexes = [row - first_row for row in grid.total_rows if row >= first_row]
+    return {
+        index: display_value(_first_filled_cell(reader, data, index))
+        for index in indexes
+        if index in kept
+    }
 
 
 def _rows_without_stage(

@@ -176,6 +176,7 @@ class ExcelWorkbook:
                 rows,
                 date1904=self._date1904,
                 row_formulas=scan.row_formulas,
+                total_rows=scan.total_rows,
             )
             self._grids[name] = grid
         return grid

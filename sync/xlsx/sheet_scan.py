@@ -34,6 +34,7 @@ from pathlib import Path
 from config.errors import PipesheetError
 from sync.xlsx.cell_refs import column_index, parse_range_ref
 from sync.xlsx.package import Package
+from sync.xlsx.tables import table_total_rows
 from sync.xlsx.workbook_parts import WorkbookParts
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ _QUOTED = re.compile(rb""""[^"]*"|'[^']*'""")
 
 @dataclass
 class SheetScan:
-    """Error cells by position, and the blocks whose formulas use ROW or ROWS.
+    """Error cells by position, the blocks whose formulas use ROW or ROWS, and
+    the rows that Excel tables use as their Total Row.
 
     A shared formula's block is the range its first cell declares, because
     the other cells of the range store no formula text of their own.
@@ -67,6 +69,7 @@ class SheetScan:
 
     error_cells: dict[CellPosition, str] = field(default_factory=dict)
     row_formulas: list[CellBlock] = field(default_factory=list)
+    total_rows: list[int] = field(default_factory=list)
 
 
 def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
@@ -230,7 +233,9 @@ def scan_tab(path: Path, tab: str) -> SheetScan:
             if sheet is None or sheet.part is None or not sheet.is_worksheet:
                 return SheetScan()
             with closing(package.read_pieces(sheet.part)) as pieces:
-                return scan_sheet(pieces)
+                scan = scan_sheet(pieces)
+            scan.total_rows = table_total_rows(package, sheet.part)
+            return scan
     except (PipesheetError, KeyError, OSError, ElementTree.ParseError) as error:
         logger.debug("Sheet XML of %s tab %r not scanned: %s", path.name, tab, error)
         return SheetScan()

@@ -99,3 +99,34 @@ def _with_name(xml: bytes, tag: re.Match[bytes], header: str) -> bytes:
         pattern, lambda m: m.group(1) + b'"' + value + b'"', tag.group(0), count=1
     )
     return xml[: tag.start()] + renamed + xml[tag.end() :]
+
+
+_TABLE_TAG = re.compile(rb"<(?:[\w.-]+:)?table\s[^>]*>")
+_TABLE_REF = re.compile(rb"""\sref\s*=\s*["']([^"']*)["']""")
+_TOTALS_ROW_COUNT = re.compile(rb"""\stotalsRowCount\s*=\s*["'](\d+)["']""")
+
+
+def table_total_rows(package: Package, sheet_part: str) -> list[int]:
+    """Return the 1-based rows that the Excel tables of a sheet use as total rows.
+
+    A table with a Total Row has ``totalsRowCount`` in its part: that many rows
+    at the bottom of its range hold totals, whatever their first cell shows.
+    """
+    rels = rels_part(sheet_part)
+    if package.find(rels) is None:
+        return []
+    rows: list[int] = []
+    for relationship in parse_relationships(package.read(rels), sheet_part):
+        if relationship.type != TABLE or relationship.external:
+            continue
+        if package.find(relationship.target) is None:
+            continue
+        tag = _TABLE_TAG.search(package.read(relationship.target))
+        reference = _TABLE_REF.search(tag.group()) if tag else None
+        count = _TOTALS_ROW_COUNT.search(tag.group()) if tag else None
+        block = parse_range_ref(reference.group(1).decode()) if reference else None
+        if block is None or count is None:
+            continue
+        last_row = block[2]
+        rows.extend(range(last_row - int(count.group(1)) + 1, last_row + 1))
+    return rows

@@ -850,3 +850,30 @@ def test_run_empties_status_of_totals_row() -> None:
     sheet = openpyxl.load_workbook("tiny.xlsx")["Deals"]
     assert [sheet.cell(row, 4).value for row in (2, 3)] == ["OK", None]
     assert json.loads(again.stdout)["written"]["bytes"] == 0
+
+
+@pytest.mark.parametrize("first_total", ["Total", "count"], ids=["label", "count"])
+def test_table_total_row_is_no_deal(first_total: str) -> None:
+    Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
+    workbook = xlsxwriter.Workbook("tiny.xlsx")
+    sheet = workbook.add_worksheet("Deals")
+    first = (
+        {"header": "Deal ID", "total_string": "Total"}
+        if first_total == "Total"
+        else {"header": "Deal ID", "total_function": "count"}
+    )
+    columns = [
+        first,
+        {"header": "Stage"},
+        {"header": "Amount", "total_function": "sum"},
+    ]
+    data = [["D-1", "Lead", 100], ["D-2", "Won", 500]]
+    sheet.add_table(0, 0, 3, 2, {"data": data, "columns": columns, "total_row": True})
+    workbook.close()
+
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+
+    document = json.loads(result.stdout)
+    assert result.exit_code == 0, result.stdout
+    assert document["deals"] == 2
+    assert [(f["row"], f["code"]) for f in document["findings"]] == [(4, "totals-row")]
