@@ -6,8 +6,6 @@ import json
 import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -795,17 +793,7 @@ def test_help_imports_no_run_modules() -> None:
         "heavy = ['alembic', 'apscheduler', 'gspread', 'pandas', 'sqlalchemy']\n"
         "print([name for name in heavy if name in sys.modules])\n"
     )
-    environment = {**os.environ, "PYTHONPATH": str(README.parent)}
-
-    finished = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environment,
-    )
-
-    assert finished.stdout == "[]\n"
+    assert python_output(script) == "[]\n"
 
 
 def write_formula_workbook(path: Path) -> None:
