@@ -8,8 +8,8 @@ Two things, found in one pass over the sheet XML:
   the error. The XML stores such a cell with ``t="e"`` and the error's text as
   its value.
 - Cells whose formula uses ``ROW()`` or ``ROWS()``, such as ``="D-"&ROW()``. A
-  deal ID computed that way changes when the rows are sorted, so the rules
-  need to know about it; calamine gives only the formula's result.
+  deal ID computed that way changes when the rows are sorted. calamine gives
+  only the formula's result, so the rules learn of it from here.
 
 The pass looks for ``t="e"`` and ``ROW`` with ``bytes.find``. On the 60 MB
 sheet of the 100k-row benchmark workbook it took 0.05 s to inflate and

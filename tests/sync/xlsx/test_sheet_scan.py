@@ -1,4 +1,4 @@
-"""What the sheet XML tells beyond calamine: formula errors and ROW() formulas."""
+"""Facts of the sheet XML that calamine leaves out: formula errors, ROW() formulas."""
 
 from __future__ import annotations
 
