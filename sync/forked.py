@@ -79,9 +79,7 @@ class ForkedCall(Generic[T]):
             self._reader = None
             return
         if pid == 0:
-            os.close(read_end)
-            _die_with_parent(parent)
-            _run_child(function, write_end)
+            _run_child(function, parent, read_end, write_end)
         os.close(write_end)
         self._pid = pid
         self._reader = os.fdopen(read_end, "rb")
@@ -130,11 +128,11 @@ class ForkedCall(Generic[T]):
 
 
 def _die_with_parent(parent: int) -> None:
-    """Have Linux kill this child when its parent ends, even by SIGKILL.
+    """Ask Linux to kill this child when its parent ends, even by SIGKILL.
 
     Without it, a parent killed by a timeout leaves the child working until
-    its function returns. The child writes nothing but its pipe, so this only
-    saves the work.
+    its function returns. The child writes only to its pipe, so this saves
+    work and nothing else.
     """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -145,15 +143,20 @@ def _die_with_parent(parent: int) -> None:
         os._exit(FAILED)
 
 
-def _run_child(function: Callable[[], object], write_end: int) -> None:
+def _run_child(
+    function: Callable[[], object], parent: int, read_end: int, write_end: int
+) -> None:
     """Run ``function`` in the child, send its result, and end the child.
 
-    The child never returns into the parent's code and never runs the
-    parent's exit handlers or flushes its output buffers, which would write
-    the parent's pending output a second time.
+    Everything runs inside ``try`` with ``os._exit`` in ``finally``, so the
+    child never returns into the parent's code. It never runs the parent's
+    exit handlers or flushes its output buffers either, which would write the
+    parent's pending output a second time.
     """
     status = FAILED
     try:
+        os.close(read_end)
+        _die_with_parent(parent)
         result = function()
         with os.fdopen(write_end, "wb") as out:
             pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)

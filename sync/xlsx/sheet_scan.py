@@ -1,6 +1,6 @@
-"""Facts in a worksheet's XML that python-calamine's cell values leave out.
+"""Facts of a worksheet that python-calamine's cell values leave out.
 
-Two things, found in one pass over the sheet XML:
+Two of them come from one pass over the sheet XML:
 
 - Cells showing a formula error. python-calamine 0.9 reads a cell whose
   formula ends in an error (``#N/A``, ``#DIV/0!``) as "", the same as an empty
@@ -11,14 +11,17 @@ Two things, found in one pass over the sheet XML:
   deal ID computed that way changes when the rows are sorted. calamine gives
   only the formula's result, so the rules learn of it from here.
 
+The third, the rows Excel tables use as their Total Row, comes from the
+sheet's table parts (:func:`sync.xlsx.tables.table_total_rows`).
+
 The pass looks for ``t="e"`` and ``ROW`` with ``bytes.find``. On the 60 MB
 sheet of the 100k-row benchmark workbook it took 0.05 s to inflate and
 0.035 s per search (python-isal 1.9.1, 2-core AMD EPYC).
 
-Excel, LibreOffice, openpyxl and XlsxWriter write attributes as ``t="e"``;
-a writer that quotes with apostrophes is recognised by its first cell. Spaces
-around the ``=`` are valid XML that no known writer produces, and are not
-recognised.
+XlsxWriter, openpyxl and LibreOffice write the attribute as ``t="e"``. A
+writer that quotes with apostrophes is recognised by its first cell.
+NOTE: spaces around the ``=`` are valid XML but are not recognised; no
+writer tried produces them.
 """
 
 from __future__ import annotations
@@ -60,11 +63,13 @@ _QUOTED = re.compile(rb""""[^"]*"|'[^']*'""")
 
 @dataclass
 class SheetScan:
-    """Error cells by position, the blocks whose formulas use ROW or ROWS, and
-    the rows that Excel tables use as their Total Row.
+    """Facts of one worksheet: error cells, ROW formulas, table Total Rows.
 
-    A shared formula's block is the range its first cell declares, because
-    the other cells of the range store no formula text of their own.
+    ``error_cells`` maps a position to the error's text, ``row_formulas``
+    lists the blocks whose formulas use ROW or ROWS, and ``total_rows`` the
+    1-based rows Excel tables use as their Total Row. A shared formula's
+    block is the range its first cell declares, because the other cells of
+    the range store no formula text of their own.
     """
 
     error_cells: dict[CellPosition, str] = field(default_factory=dict)
@@ -73,7 +78,7 @@ class SheetScan:
 
 
 def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
-    """Return the error cells and row-number formulas of a sheet's XML.
+    """Return the error cells and ROW formulas of a sheet's XML.
 
     :param pieces: the sheet XML, split anywhere.
     """
@@ -96,14 +101,14 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
 
 @dataclass(frozen=True)
 class _Spelling:
-    """How the sheet writes a cell's start (``<c``, ``<x:c``) and its quotes."""
+    """The start of a cell's tag in the sheet (``<c``, ``<x:c``) and its quote."""
 
     cell_open: bytes
     quote: bytes
 
 
 def _spelling(head: bytes) -> _Spelling | None:
-    """Return how the sheet's first cell is written, or None before a cell."""
+    """Return the spelling of the sheet's first cell, or None before a cell."""
     cell = _START_TAG.search(head)
     if cell is None:
         return None
