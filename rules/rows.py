@@ -168,7 +168,7 @@ def read_deals(
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
     warnings += _row_number_ids(reader, grid, first_row, deals)
-    warnings += _totals_notices(reader, first_row, totals)
+    warnings += _totals_notices(first_row, totals)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
 
@@ -357,6 +357,7 @@ def _blank_or_label(entry: ParsedEntry) -> bool:
 def _first_filled_cell(
     reader: _RowReader, data: list[Sequence[CellValue]], index: int
 ) -> CellValue:
+    """Return the first non-blank cell of a row in the record columns, or None."""
     for column in reader.record_columns:
         cell = data[column][index]
         if not is_blank(cell):
@@ -368,13 +369,11 @@ def _is_totals_label(text: str) -> bool:
     folded = text.strip().rstrip(":：").strip().casefold()
     if folded in TOTALS_LABELS or folded.endswith(TOTALS_ENDINGS):
         return True
-    # Chinese labels are often spaced out to fill the cell: 合 计.
+    # Chinese labels may be spaced out to fill the cell: 合 计.
     return "".join(folded.split()).endswith(CHINESE_TOTALS_ENDINGS)
 
 
-def _totals_notices(
-    reader: _RowReader, first_row: int, totals: dict[int, str]
-) -> list[Finding]:
+def _totals_notices(first_row: int, totals: dict[int, str]) -> list[Finding]:
     return [
         Finding(
             code=Code.TOTALS_ROW,
@@ -630,7 +629,9 @@ def _row_findings(
 ) -> list[Finding]:
     findings: list[Finding] = []
     # A cell showing a formula error gets that finding, not "missing".
-    failed = {name for name, problem in unreadable if problem.reason is _FAILED}
+    failed = {
+        name for name, problem in unreadable if problem.reason is Reason.FORMULA_ERROR
+    }
     if deal.deal_id is None and ID_FIELD not in failed:
         findings.append(_finding(Code.MISSING_ID, deal, reader, ID_FIELD))
     stage_failed = STAGE_FIELD in failed
@@ -645,16 +646,13 @@ def _row_findings(
         findings.append(_finding(code, deal, reader, STAGE_FIELD, params))
 
     for name, problem in unreadable:
-        if problem.reason is _FAILED:
+        if problem.reason is Reason.FORMULA_ERROR:
             findings.append(_finding(Code.FORMULA_ERROR, deal, reader, name))
             continue
         params = {"reason": problem.reason.value, "detail": problem.detail}
         code = PROBLEM_CODES[reader.field_types[name]]
         findings.append(_finding(code, deal, reader, name, params))
     return findings
-
-
-_FAILED = Reason.FORMULA_ERROR
 
 
 def _row_number_ids(
@@ -676,8 +674,6 @@ def _row_number_ids(
     if not rows:
         return []
     row = min(rows)
-    position = bisect.bisect_left(deals, row, key=operator.attrgetter("row"))
-    deal = deals[position] if position < len(deals) else None
     return [
         Finding(
             code=Code.ID_FROM_ROW_NUMBER,
@@ -685,7 +681,7 @@ def _row_number_ids(
             row=row,
             column=reader.columns.header_of(ID_FIELD),
             value=display_value(grid.cell(row, column)) or None,
-            deal_id=deal.deal_id if deal is not None and deal.row == row else None,
+            deal_id=_deal_id_at(deals, row),
             field=ID_FIELD,
         )
     ]
