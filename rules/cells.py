@@ -107,8 +107,10 @@ def _timespec(value: dt.time) -> str:
     return "minutes" if value.second == 0 and value.microsecond == 0 else "seconds"
 
 
-# The texts a cell shows when its formula fails: Excel's and LibreOffice's in
-# .xlsx files (read from the sheet XML), and Google Sheets' (#ERROR!).
+# The texts a cell shows when its formula fails: Excel's error values, which
+# LibreOffice writes too in .xlsx files, and Google Sheets' #ERROR!.
+# NOTE: the list is not checked against Excel's documentation. An error value
+# it lacks is read as plain text.
 FORMULA_ERRORS = frozenset(
     {
         "#NULL!",

@@ -29,6 +29,16 @@ WARNING_FILL = "FFEB9C"
 XML_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+# The texts a status cell gets from pipesheet, in every output language: the
+# OK text and the starts of error and warning statuses.
+STATUS_OK_TEXTS = frozenset(OK_TEXT.values())
+STATUS_TEXT_PREFIXES = tuple(
+    prefix.strip()
+    for prefixes in STATUS_PREFIXES.values()
+    for prefix in prefixes.values()
+)
+
+
 def plan_writes(
     grid: SheetGrid,
     columns: ColumnMap,
@@ -178,14 +188,6 @@ def _is_status_text(value: CellValue) -> bool:
         return False
     text = value.strip()
     return text in STATUS_OK_TEXTS or text.startswith(STATUS_TEXT_PREFIXES)
-
-
-STATUS_OK_TEXTS = frozenset(OK_TEXT.values())
-STATUS_TEXT_PREFIXES = tuple(
-    prefix.strip()
-    for prefixes in STATUS_PREFIXES.values()
-    for prefix in prefixes.values()
-)
 
 
 def _highlights(

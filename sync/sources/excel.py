@@ -156,12 +156,12 @@ class ExcelWorkbook:
         # for what calamine leaves out. The scan runs beside calamine's parse,
         # which may still run in the read ahead; both leave the GIL meanwhile.
         # Other tabs (lists, generated tabs) are read for their values only.
+        first_read = not self._grids
         scanning = None
-        if not self._grids and self._calamine is None:
+        if first_read and self._calamine is None:
             scanning = BackgroundCall(
                 functools.partial(scan_tab, self._path, tab), "sheet-scan"
             )
-        first_read = not self._grids
         workbook = self._read_calamine()
         name = resolve_tab_name(workbook.sheet_names, tab, self.name)
         grid = self._grids.get(name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 
 from config.errors import FeatureLossError
 from sync.xlsx.cell_refs import parse_range_ref
@@ -40,21 +41,24 @@ def rename_table_headers(
     :raises FeatureLossError: if another column of that table already has the
         name, since table column names must be unique.
     """
+    for part in _table_parts(package, sheet_part):
+        xml = package.read(part)
+        renamed = _renamed_column(xml, row, column, header, place)
+        if renamed != xml:
+            package.write(part, renamed)
+            logger.debug("Renamed a column of %s to the status header", part)
+
+
+def _table_parts(package: Package, sheet_part: str) -> Iterator[str]:
+    """Yield the parts of the Excel tables on a sheet that the package contains."""
     rels = rels_part(sheet_part)
     if package.find(rels) is None:
         return
     for relationship in parse_relationships(package.read(rels), sheet_part):
         if relationship.type != TABLE or relationship.external:
             continue
-        if package.find(relationship.target) is None:
-            continue
-        xml = package.read(relationship.target)
-        renamed = _renamed_column(xml, row, column, header, place)
-        if renamed != xml:
-            package.write(relationship.target, renamed)
-            logger.debug(
-                "Renamed a column of %s to the status header", relationship.target
-            )
+        if package.find(relationship.target) is not None:
+            yield relationship.target
 
 
 def _renamed_column(
@@ -101,32 +105,22 @@ def _with_name(xml: bytes, tag: re.Match[bytes], header: str) -> bytes:
     return xml[: tag.start()] + renamed + xml[tag.end() :]
 
 
-_TABLE_TAG = re.compile(rb"<(?:[\w.-]+:)?table\s[^>]*>")
-_TABLE_REF = re.compile(rb"""\sref\s*=\s*["']([^"']*)["']""")
-_TOTALS_ROW_COUNT = re.compile(rb"""\stotalsRowCount\s*=\s*["'](\d+)["']""")
-
-
 def table_total_rows(package: Package, sheet_part: str) -> list[int]:
     """Return the 1-based rows that the Excel tables of a sheet use as total rows.
 
     A table with a Total Row has ``totalsRowCount`` in its part: that many rows
-    at the bottom of its range hold totals, whatever their first cell shows.
+    at the bottom of its range contain totals, whatever their first cell shows.
     """
-    rels = rels_part(sheet_part)
-    if package.find(rels) is None:
-        return []
     rows: list[int] = []
-    for relationship in parse_relationships(package.read(rels), sheet_part):
-        if relationship.type != TABLE or relationship.external:
+    for part in _table_parts(package, sheet_part):
+        root = _ROOT_TAG.search(package.read(part))
+        if root is None:
             continue
-        if package.find(relationship.target) is None:
+        count = attribute_value(root.group(0), b"totalsRowCount")
+        ref = attribute_value(root.group(0), b"ref")
+        corners = parse_range_ref(ref.decode()) if ref else None
+        if corners is None or count is None or not count.isdigit():
             continue
-        tag = _TABLE_TAG.search(package.read(relationship.target))
-        reference = _TABLE_REF.search(tag.group()) if tag else None
-        count = _TOTALS_ROW_COUNT.search(tag.group()) if tag else None
-        block = parse_range_ref(reference.group(1).decode()) if reference else None
-        if block is None or count is None:
-            continue
-        last_row = block[2]
-        rows.extend(range(last_row - int(count.group(1)) + 1, last_row + 1))
+        last_row = corners[2]
+        rows.extend(range(last_row - int(count) + 1, last_row + 1))
     return rows
