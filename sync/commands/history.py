@@ -297,8 +297,8 @@ def _no_path_message(store: StateStore, key: str, deal_id: str) -> str:
     nearest = difflib.get_close_matches(deal_id, known, n=1)
     if nearest:
         message += f" Did you mean {nearest[0]!r}?"
-    # A duplicated ID is left out of the snapshots, which the reader of this
-    # message would otherwise not guess.
+    # A deal whose ID is on several rows gets no snapshot of its own, which
+    # the reader of this message would otherwise not guess.
     return message + (
         f" If {deal_id!r} is in the sheet, check that it is on one row only: "
         "a deal whose ID is on several rows is not recorded."

@@ -56,8 +56,8 @@ class ReadAhead:
 
 
 def _read_ahead(path: Path, tab: str) -> ReadAhead:
-    # Whatever fails here fails again, with its proper message, when the
-    # workbook is read the usual way, which is what happens without a result.
+    # An error here leaves BackgroundCall without a result, so the workbook is
+    # read the usual way, which raises the error again with its message.
     with short_switch_interval():
         return read_workbook_ahead(path, tab)
 

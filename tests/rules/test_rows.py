@@ -672,7 +672,7 @@ def test_formula_errors_are_their_own_findings(english_pipeline: Pipeline) -> No
     assert deals[1].stage is None
 
 
-def test_error_like_text_inside_a_value_is_kept(english_pipeline: Pipeline) -> None:
+def test_error_like_text_kept(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline,
         ["Deal ID", "Stage", "Owner"],
@@ -698,7 +698,7 @@ def read_with_row_formulas(
     return read_deals(grid, match_columns(grid, pipeline), pipeline)[1]
 
 
-def test_row_number_id_without_value_has_no_value(english_pipeline: Pipeline) -> None:
+def test_row_number_id_blank_value(english_pipeline: Pipeline) -> None:
     rows: list[list[CellValue]] = [["Deal ID", "Stage"], [None, "Lead"]]
     grid = SheetGrid("Pipeline.xlsx", "Deals", rows, row_formulas=[(2, 0, 2, 0)])
 
@@ -785,7 +785,7 @@ def test_totals_row_is_no_deal(
         "id-with-label-stage",
     ],
 )
-def test_row_with_id_stage_or_other_word_stays_a_deal(
+def test_non_totals_row_stays_deal(
     english_pipeline: Pipeline, row: list[CellValue]
 ) -> None:
     deals, findings = read(

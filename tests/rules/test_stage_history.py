@@ -65,7 +65,7 @@ def test_changed_snapshot_kept() -> None:
     ]
 
 
-def test_deal_copied_for_one_run_keeps_its_history() -> None:
+def test_copied_deal_keeps_history() -> None:
     lead = [build_deal(PIPELINE, 4, "D-5", "Lead")]
     copied = [build_deal(PIPELINE, row, "D-5", "Lead") for row in (4, 5)]
     proposal = [build_deal(PIPELINE, 4, "D-5", "Proposal")]

@@ -503,7 +503,7 @@ def test_json_usage_error_prints_error_object(args: list[str], message: str) -> 
     assert "Usage:" in result.stderr
 
 
-def test_usage_error_without_json_prints_nothing_to_stdout() -> None:
+def test_usage_error_plain_stdout_empty() -> None:
     result = invoke("run", "tiny.yaml", "--bogus", "--", "--json")
 
     assert result.exit_code == 2
@@ -809,7 +809,7 @@ def write_formula_workbook(path: Path) -> None:
     workbook.close()
 
 
-def test_check_names_formula_error_and_row_number_ids() -> None:
+def test_check_formula_and_row_ids() -> None:
     Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
     write_formula_workbook(Path("tiny.xlsx"))
 

@@ -267,7 +267,7 @@ def test_user_tab_named_like_generated_stops(english: tuple[Path, Pipeline]) -> 
     assert path.read_bytes() == before
 
 
-def test_dry_run_lists_user_tab_named_like_generated(
+def test_dry_run_lists_taken_tab(
     english: tuple[Path, Pipeline],
 ) -> None:
     path, pipeline = english

@@ -351,7 +351,7 @@ def test_history_fits_narrow_terminal(state: Path) -> None:
         assert text in result.output
 
 
-def test_history_of_one_workbook_names_it_once(state: Path, workbook: Path) -> None:
+def test_history_one_workbook_title(state: Path, workbook: Path) -> None:
     args = ["b2b-en", "--source", str(workbook), "--state", str(state)]
 
     result = invoke(history, args, COLUMNS="80")

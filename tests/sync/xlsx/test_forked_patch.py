@@ -113,7 +113,7 @@ def damaged_with_taken_tab(
     return source, WorkbookEdits("Deals", 4, 1, None, texts, [notes], [])
 
 
-def test_pipeline_tab_error_raised_before_tab_error(
+def test_patch_error_raised_first(
     xlsxwriter_workbook: Path, tmp_path: Path, forks: list[int]
 ) -> None:
     source, edits = damaged_with_taken_tab(xlsxwriter_workbook, tmp_path)

@@ -98,7 +98,7 @@ def test_unreadable_workbook_has_no_error_cells(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("ahead", [False, True], ids=["plain", "read-ahead"])
-def test_grid_shows_error_text_and_row_formulas(tmp_path: Path, ahead: bool) -> None:
+def test_grid_error_text_and_formulas(tmp_path: Path, ahead: bool) -> None:
     path = error_workbook(tmp_path / "errors.xlsx")
     if ahead:
         start_read_ahead(path, "Deals")
