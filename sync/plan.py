@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from rules.grid import CellValue
+from rules.grid import CellValue, SheetGrid
 
 
 # Not frozen, because a frozen dataclass sets each field through
@@ -106,6 +106,9 @@ class WritePlan:
     tabs: list[GeneratedTab] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
     owned_tab_names: list[str] = field(default_factory=list)
+    # The pipeline tab as read for planning. A backend that re-reads the tab
+    # and gets this very grid back knows that no row moved.
+    read_grid: SheetGrid | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_empty(self) -> bool:

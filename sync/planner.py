@@ -83,6 +83,7 @@ def plan_writes(
         tabs=changed_tabs,
         highlights=_highlights(pipeline, columns.header_row + 1, status_column),
         owned_tab_names=owned,
+        read_grid=grid,
     )
 
 

@@ -122,13 +122,22 @@ def align_status_writes(
 ) -> StatusAlignment:
     """Match the plan's status writes to the rows that contain their deals now.
 
-    ``grid`` is the pipeline tab as re-read just before writing. A write whose
+    ``grid`` is the pipeline tab as re-read just before writing; when it is
+    the grid the plan was made from, the rows are not searched again. A write whose
     status cell already contains the new value needs no write and is left out
     without being counted as skipped. ``row_check``, when given, is called with
     every other write and its row now, and a write it rejects is skipped.
     """
-    rows_now = _rows_now(grid, plan)
-    cells_now = _status_cells_now(grid, plan.status_column, rows_now)
+    rows_now: list[int | None]
+    cells_now: list[CellValue]
+    if grid is plan.read_grid:
+        # The plan was made from this grid, so every deal is still on the row
+        # it was read from and every status cell holds what the plan read.
+        rows_now = [write.row for write in plan.status_cells]
+        cells_now = [write.previous for write in plan.status_cells]
+    else:
+        rows_now = _rows_now(grid, plan)
+        cells_now = _status_cells_now(grid, plan.status_column, rows_now)
     alignment = StatusAlignment()
     skipped, writes, rows = alignment.skipped, alignment.writes, alignment.rows
     # This loop runs once per status write, so each test is written inline and

@@ -20,8 +20,10 @@ from rules.checks import check_deals
 from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
 from rules.rows import read_deals
+from sync import status_alignment
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.planner import plan_writes
+from sync.status_alignment import align_status_writes
 
 AS_OF = dt.date(2025, 9, 30)
 HEADER: list[CellValue] = ["Deal ID", "Owner", "Stage", "Amount"]
@@ -386,3 +388,48 @@ def test_status_write_keeps_previous_value() -> None:
     assert plan.status_cells == [
         StatusWrite("D-1", 2, "ERROR: missing Amount", previous="OK")
     ]
+
+
+READ_GRID_ROWS: list[list[CellValue]] = [
+    [*HEADER, "pipesheet status"],
+    ["D-1", "Ana", "Lead", 100, None],
+    ["D-2", "Bo", "Won", None, "OK"],
+    ["D-2", "Bo", "Lead", 5, None],
+    [None, "Cy", "Lead", 7, "stale"],
+    [" D-4 ", "Di", "Lost", None, "OK"],
+    ["D-5", "Ed", "Lead", 9, "OK"],
+]
+
+
+def test_plan_keeps_grid_read() -> None:
+    plan = plan_for(READ_GRID_ROWS)
+
+    assert plan.read_grid is not None
+    assert plan.read_grid.rows == READ_GRID_ROWS
+
+
+def test_read_grid_aligns_like_equal_copy() -> None:
+    plan = plan_for(READ_GRID_ROWS)
+    assert plan.read_grid is not None
+    copy = SheetGrid("book.xlsx", "Deals", [list(row) for row in READ_GRID_ROWS])
+
+    same = align_status_writes(plan.read_grid, plan)
+    searched = align_status_writes(copy, plan)
+
+    assert same.targets == searched.targets
+    assert same.skipped == searched.skipped
+    assert [target.row for target in same.targets] == [2, 3, 4, 5]
+
+
+def test_read_grid_not_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = plan_for(READ_GRID_ROWS)
+    assert plan.read_grid is not None
+
+    def searched(*_args: object) -> list[int | None]:
+        raise AssertionError("rows searched again")
+
+    monkeypatch.setattr(status_alignment, "_rows_now", searched)
+    align_status_writes(plan.read_grid, plan)
+    copy = SheetGrid("book.xlsx", "Deals", READ_GRID_ROWS)
+    with pytest.raises(AssertionError, match="searched again"):
+        align_status_writes(copy, plan)
