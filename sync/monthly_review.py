@@ -19,6 +19,7 @@ from rules.review import build_monthly_review, month_before
 from rules.rows import read_deals
 from rules.stage_history import StageHistory
 from sync.plan import GeneratedTab
+from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
 from sync.sources.base import WorkbookSource
 from sync.state.ok_runs import latest_ok_day
@@ -53,8 +54,9 @@ def build_review_tab(
     costs one more parse of the tab once a month.
     """
     name = review_tab_name(pipeline.outputs.locale, first_day)
-    if name.casefold() in {tab.casefold() for tab in source.tab_names()}:
-        logger.debug("review tab %r exists in %s; left as it is", name, source.name)
+    same_name = [tab for tab in source.tab_names() if tab.casefold() == name.casefold()]
+    if same_name:
+        _log_existing_tab(source, same_name[0], first_day)
         return None
 
     grid = source.read_tab(pipeline.source.tab)
@@ -70,3 +72,24 @@ def build_review_tab(
         "monthly review workbook=%s month=%s tab=%r", source.name, first_day, name
     )
     return render_review(review, pipeline, grid.tab, as_of)
+
+
+def _log_existing_tab(source: WorkbookSource, tab: str, first_day: dt.date) -> None:
+    """Log why the review is not written when a tab already has its name.
+
+    pipesheet's own review tab is frozen, so it is left with a debug line. A
+    tab of the user's is never overwritten, and a review is due only on the
+    month's first run, so a warning says that this review is not written.
+    """
+    if is_generated_tab(source.read_tab(tab)):
+        logger.debug("review tab %r exists in %s; left as it is", tab, source.name)
+        return
+    logger.warning(
+        "Workbook %r already has a tab %r that pipesheet did not create, so the "
+        "review of %s was not written; pipesheet never overwrites a tab of yours. "
+        "Rename that tab before the first run of a month to get the review of the "
+        "month before.",
+        source.name,
+        tab,
+        f"{first_day:%Y-%m}",
+    )

@@ -379,19 +379,45 @@ def test_review_not_rewritten_later(
 
 
 def test_existing_review_tab_left_alone(
-    pipeline: Pipeline, store: StateStore, workbook: Path
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     run_on(pipeline, store, SEPTEMBER_30)
     book = openpyxl.load_workbook(workbook)
     sheet = book.create_sheet("Review 2025-09")
-    sheet["A1"] = "Monthly review kept by hand, after pipesheet's"
+    sheet["A1"] = "Monthly review kept by hand"
     book.save(workbook)
 
-    run_on(pipeline, store, OCTOBER_1)
+    with caplog.at_level(logging.WARNING, logger="sync.monthly_review"):
+        run_on(pipeline, store, OCTOBER_1)
 
-    assert read_tab(workbook, "Review 2025-09") == [
-        ["Monthly review kept by hand, after pipesheet's"]
-    ]
+    assert read_tab(workbook, "Review 2025-09") == [["Monthly review kept by hand"]]
+    [warning] = caplog.messages
+    assert "already has a tab 'Review 2025-09' that pipesheet did not create" in warning
+    assert "review of 2025-09 was not written" in warning
+    assert "Rename that tab" in warning
+
+
+def test_own_review_tab_left_quietly(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    run_on(pipeline, store, OCTOBER_1)
+    frozen = read_tab(workbook, "Review 2025-09")
+    # A new state database makes the next October run the month's first again.
+    with StateStore.open(str(tmp_path / "new-state.sqlite")) as new_store:
+        run_on(pipeline, new_store, SEPTEMBER_30)
+        with caplog.at_level(logging.WARNING, logger="sync.monthly_review"):
+            run_on(pipeline, new_store, OCTOBER_1)
+
+    assert read_tab(workbook, "Review 2025-09") == frozen
+    assert caplog.messages == []
 
 
 def test_no_review_in_log_first_month(
