@@ -20,6 +20,9 @@ from sync.status_alignment import deal_keys, row_values, shared_keys
 # first cell lacks it belongs to the user and is never overwritten.
 GENERATED_MARK = "pipesheet"
 
+# The index of XFD, the last column of an Excel sheet.
+LAST_SHEET_COLUMN = 16383
+
 ERROR_FILL = "FFC7CE"
 WARNING_FILL = "FFEB9C"
 
@@ -47,25 +50,31 @@ def plan_writes(
     tabs: Sequence[GeneratedTab],
     existing_tabs: dict[str, SheetGrid],
     pipeline: Pipeline,
+    *,
+    statuses: bool = True,
 ) -> WritePlan:
     """Compare the expected status cells and tabs with the sheet; keep the changes.
 
     ``existing_tabs`` contains the current content of every generated tab that
-    already exists in the workbook, by name.
+    already exists in the workbook, by name. With ``statuses`` false the plan
+    has no status cell, header or highlight, as when
+    :func:`status_column_problem` found the column unusable.
     """
     status_column = choose_status_column(grid, columns)
     last_column = max(status_column, len(columns.headers) - 1)
     header_text = grid.cell(columns.header_row, status_column)
-    write_header = header_text != pipeline.outputs.status_header
+    write_header = statuses and header_text != pipeline.outputs.status_header
 
-    status_cells = _changed_status_cells(
-        grid, deals, findings, status_column, last_column, pipeline.outputs.locale
-    )
-    stale = _stale_status_cells(
-        grid, deals, columns.header_row, status_column, last_column
-    )
-    if stale:
-        status_cells = sorted([*status_cells, *stale], key=lambda write: write.row)
+    status_cells: list[StatusWrite] = []
+    if statuses:
+        status_cells = _changed_status_cells(
+            grid, deals, findings, status_column, last_column, pipeline.outputs.locale
+        )
+        stale = _stale_status_cells(
+            grid, deals, columns.header_row, status_column, last_column
+        )
+        if stale:
+            status_cells = sorted([*status_cells, *stale], key=lambda write: write.row)
     changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
     owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
 
@@ -81,7 +90,9 @@ def plan_writes(
         last_column=last_column,
         status_cells=status_cells,
         tabs=changed_tabs,
-        highlights=_highlights(pipeline, columns.header_row + 1, status_column),
+        highlights=_highlights(pipeline, columns.header_row + 1, status_column)
+        if statuses
+        else [],
         owned_tab_names=owned,
         read_grid=grid,
     )
@@ -106,6 +117,64 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
                 used = index + 1
                 break
     return max(used, len(columns.headers))
+
+
+def status_column_problem(
+    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+) -> str | None:
+    """Return why statuses cannot be written to the sheet, or None when they can.
+
+    A column with the status header is pipesheet's only while the definition
+    does not read it and most of its filled cells are texts pipesheet writes.
+    So a team's own column with that header is never overwritten, while a note
+    a rep typed into pipesheet's column is replaced, as documented. Without
+    such a column, the status goes right of every filled cell, which needs a
+    free column before XFD.
+    """
+    place = f"Workbook {grid.workbook!r}, tab {grid.tab!r}"
+    header = pipeline.outputs.status_header
+    column = columns.status_column
+    if column is None:
+        column = choose_status_column(grid, columns)
+        if column <= LAST_SHEET_COLUMN:
+            return None
+        row = next(
+            number
+            for number in range(len(grid.rows), 0, -1)
+            if not is_blank(grid.cell(number, LAST_SHEET_COLUMN))
+        )
+        value = grid.cell(row, LAST_SHEET_COLUMN)
+        return (
+            f"{place}: the status column goes right of every filled cell, but cell "
+            f"XFD{row} ({value!r}) is in the last column a sheet has. Clear that "
+            f"cell, or head a free column {header!r} where the status should go."
+        )
+
+    letter = column_letter(column)
+    for field, index in columns.fields.items():
+        if index == column:
+            return (
+                f"{place}: column {letter} has the status header {header!r} and is "
+                f"also the definition's {field} column, so statuses would replace "
+                "its values. Set outputs.status_header in the definition to a "
+                "header no column has."
+            )
+
+    filled = [
+        (row, value)
+        for row in range(columns.header_row + 1, len(grid.rows) + 1)
+        if not is_blank(value := grid.cell(row, column))
+    ]
+    foreign = [(row, value) for row, value in filled if not _is_status_text(value)]
+    if not foreign or len(foreign) * 2 < len(filled):
+        return None
+    row, value = foreign[0]
+    return (
+        f"{place}: column {letter} has the status header {header!r} but contains "
+        f"values pipesheet did not write, such as {letter}{row} = {value!r}, and "
+        "pipesheet does not overwrite them. Rename that column, or set "
+        "outputs.status_header in the definition to a header no column has."
+    )
 
 
 def is_generated_tab(tab: SheetGrid) -> bool:

@@ -23,7 +23,7 @@ from rules.rows import read_deals
 from rules.stage_history import HistoryOutcome, StageHistory, apply_history
 from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
-from sync.planner import is_generated_tab, plan_writes
+from sync.planner import is_generated_tab, plan_writes, status_column_problem
 from sync.render import render_tabs
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 from sync.sources.csv_table import CsvTable
@@ -82,6 +82,7 @@ def run_sync(
     grid = source.read_tab(pipeline.source.tab)
     columns = match_columns(grid, pipeline)
     deals, findings = read_deals(grid, columns, pipeline)
+    status_problem = status_column_problem(grid, columns, pipeline)
 
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)
@@ -100,6 +101,8 @@ def run_sync(
     tabs.extend(extra_tabs)
     existing = read_generated_tabs(source, tabs)
     blockers = generated_tab_conflicts(source.name, existing)
+    if status_problem is not None:
+        blockers.insert(0, status_problem)
     if blockers and not dry_run:
         raise SheetLayoutError(f"{blockers[0]} Nothing was written.")
     if blockers:
@@ -107,7 +110,16 @@ def run_sync(
         users = {name for name, grid in existing.items() if not is_generated_tab(grid)}
         tabs = [tab for tab in tabs if tab.name not in users]
         existing = {name: existing[name] for name in existing if name not in users}
-    plan = plan_writes(grid, columns, deals, findings, tabs, existing, pipeline)
+    plan = plan_writes(
+        grid,
+        columns,
+        deals,
+        findings,
+        tabs,
+        existing,
+        pipeline,
+        statuses=status_problem is None,
+    )
 
     report = None
     if not dry_run and not plan.is_empty:

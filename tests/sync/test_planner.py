@@ -22,7 +22,7 @@ from rules.headers import match_columns
 from rules.rows import read_deals
 from sync import status_alignment
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
-from sync.planner import plan_writes
+from sync.planner import plan_writes, status_column_problem
 from sync.status_alignment import align_status_writes
 
 AS_OF = dt.date(2025, 9, 30)
@@ -433,3 +433,95 @@ def test_read_grid_not_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
     copy = SheetGrid("book.xlsx", "Deals", READ_GRID_ROWS)
     with pytest.raises(AssertionError, match="searched again"):
         align_status_writes(copy, plan)
+
+
+def status_problem(rows: list[list[CellValue]], header: str = "Status") -> str | None:
+    pipeline = build_pipeline()
+    outputs = pipeline.outputs.model_copy(update={"status_header": header})
+    pipeline = pipeline.model_copy(update={"outputs": outputs})
+    grid = SheetGrid("book.xlsx", "Deals", rows)
+    return status_column_problem(grid, match_columns(grid, pipeline), pipeline)
+
+
+def test_team_status_column_not_taken() -> None:
+    rows = [
+        [*HEADER, "Status"],
+        ["D-1", "Ana", "Lead", 100, "waiting on legal"],
+        ["D-2", "Bo", "Lead", 5, None],
+        ["D-3", "Cy", "Lead", 7, "OK"],
+    ]
+
+    assert status_problem(rows) == (
+        "Workbook 'book.xlsx', tab 'Deals': column E has the status header "
+        "'Status' but contains values pipesheet did not write, such as E2 = "
+        "'waiting on legal', and pipesheet does not overwrite them. Rename that "
+        "column, or set outputs.status_header in the definition to a header no "
+        "column has."
+    )
+
+
+def test_typed_note_in_status_column_replaced() -> None:
+    rows = [
+        [*HEADER, "Status"],
+        ["D-1", "Ana", "Lead", 100, "OK"],
+        ["D-2", "Bo", "Lead", 5, "called, will sign"],
+        ["D-3", "Cy", "Won", None, "ERROR: missing Amount"],
+    ]
+
+    assert status_problem(rows) is None
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [[None, None], ["", "  "], ["OK", "正常"]],
+    ids=["empty", "blank", "own-texts"],
+)
+def test_status_column_taken_when_own(statuses: list[CellValue]) -> None:
+    rows = [[*HEADER, "Status"], *(["D-1", "Ana", "Lead", 1, s] for s in statuses)]
+
+    assert status_problem(rows) is None
+
+
+def test_status_header_on_read_column() -> None:
+    rows = [HEADER, ["D-1", "Ana", "Lead", 100]]
+
+    assert status_problem(rows, header="Owner") == (
+        "Workbook 'book.xlsx', tab 'Deals': column B has the status header 'Owner' "
+        "and is also the definition's owner column, so statuses would replace its "
+        "values. Set outputs.status_header in the definition to a header no column "
+        "has."
+    )
+
+
+def test_status_column_past_xfd() -> None:
+    far_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * 16379, "oops"]
+    rows = [HEADER, ["D-1", "Ana", "Lead", 100], far_row, ["D-3", "Cy", "Lead", 7]]
+
+    assert status_problem(rows) == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell XFD3 ('oops') is in the last column a sheet has. "
+        "Clear that cell, or head a free column 'Status' where the status should go."
+    )
+
+
+def test_status_column_before_xfd_free() -> None:
+    near_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * 16378, "note"]
+
+    assert status_problem([HEADER, near_row]) is None
+
+
+def test_blocked_statuses_not_planned() -> None:
+    rows: list[list[CellValue]] = [
+        [*HEADER, "pipesheet status"],
+        ["D-1", "Ana", "Won", None, None],
+    ]
+    pipeline = build_pipeline()
+    grid = SheetGrid("book.xlsx", "Deals", rows)
+    columns = match_columns(grid, pipeline)
+    deals, findings = read_deals(grid, columns, pipeline)
+
+    plan = plan_writes(grid, columns, deals, findings, [], {}, pipeline, statuses=False)
+
+    assert plan.status_cells == []
+    assert plan.highlights == []
+    assert not plan.write_status_header

@@ -362,3 +362,68 @@ def test_allowed_lists_from_tab_and_inline() -> None:
     assert allowed["owner"] == ["Ana Lima", "Ben Ortiz"]
     assert allowed["product"] == ["Widget"]
     assert allowed["source"] == ["Website", "Referral", "Outbound", "Event", "Partner"]
+
+
+def with_status_header(pipeline: Pipeline, header: str) -> Pipeline:
+    outputs = pipeline.outputs.model_copy(update={"status_header": header})
+    return pipeline.model_copy(update={"outputs": outputs})
+
+
+def add_team_status_column(path: Path) -> None:
+    workbook = openpyxl.load_workbook(path)
+    deals = workbook["Deals"]
+    deals.cell(3, STATUS_COLUMN + 1, "Status")
+    deals.cell(4, STATUS_COLUMN + 1, "waiting on legal")
+    deals.cell(5, STATUS_COLUMN + 1, "call back Tuesday")
+    workbook.save(path)
+
+
+TEAM_COLUMN_MESSAGE = (
+    "Workbook 'pipeline.xlsx', tab 'Deals': column R has the status header "
+    "'Status' but contains values pipesheet did not write, such as R4 = 'waiting "
+    "on legal', and pipesheet does not overwrite them. Rename that column, or set "
+    "outputs.status_header in the definition to a header no column has."
+)
+
+
+def test_team_status_column_stops_run(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    add_team_status_column(path)
+    before = path.read_bytes()
+
+    with pytest.raises(SheetLayoutError) as raised:
+        run_once(path, with_status_header(pipeline, "Status"))
+
+    assert str(raised.value) == f"{TEAM_COLUMN_MESSAGE} Nothing was written."
+    assert path.read_bytes() == before
+
+
+def test_dry_run_lists_team_status_column(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    add_team_status_column(path)
+
+    result = run_once(path, with_status_header(pipeline, "Status"), dry_run=True)
+
+    assert result.blockers == (TEAM_COLUMN_MESSAGE,)
+    assert len(result.findings) > 0
+    assert result.plan.status_cells == []
+    assert not result.plan.write_status_header
+
+
+def test_cell_in_last_column_stops_run(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    workbook = openpyxl.load_workbook(path)
+    workbook["Deals"]["XFD6"] = "oops"
+    workbook.save(path)
+    before = path.read_bytes()
+
+    with pytest.raises(SheetLayoutError) as raised:
+        run_once(path, pipeline)
+
+    assert str(raised.value) == (
+        "Workbook 'pipeline.xlsx', tab 'Deals': the status column goes right of "
+        "every filled cell, but cell XFD6 ('oops') is in the last column a sheet "
+        "has. Clear that cell, or head a free column 'pipesheet status' where the "
+        "status should go. Nothing was written."
+    )
+    assert path.read_bytes() == before
