@@ -55,6 +55,7 @@ from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
 from sync.xlsx.sheet_scan import SheetScan, scan_tab
+from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.tab_digests import find_unchanged_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import patch_workbook
@@ -167,6 +168,8 @@ class ExcelWorkbook:
         grid = self._grids.get(name)
         if grid is None:
             sheet = self._parsed.pop(name, None)
+            if sheet is None:
+                check_sheet_size(self._path, name, self.name)
             rows = read_rows(workbook, name, self.name, sheet)
             scan = self._scan(name, scanning) if first_read else SheetScan()
             show_error_cells(rows, scan.error_cells)

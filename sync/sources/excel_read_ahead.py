@@ -138,12 +138,19 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
 
     :raises OSError: if the file cannot be read.
     :raises CalamineError: if calamine cannot parse the workbook or the tab.
+    :raises SheetLayoutError: if the tab is too large to parse.
     """
+    # Imported here, in the background thread, because the command imports
+    # this module before it starts the read ahead.
+    from sync.xlsx.sheet_size import check_sheet_size
+
     data, fingerprint = read_with_fingerprint(path)
     workbook = open_workbook_bytes(data)
     folded = tab.casefold()
     names = [name for name in workbook.sheet_names if name.casefold() == folded]
     name = tab if tab in names else next(iter(names), None)
+    if name is not None:
+        check_sheet_size(path, name, path.name)
     sheet = workbook.get_sheet_by_name(name) if name is not None else None
     return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))
 

@@ -1,0 +1,108 @@
+"""The used-range check that keeps calamine from parsing a huge sheet."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from config.errors import SheetLayoutError
+from sync.sources.excel import ExcelWorkbook
+from sync.sources.excel_read_ahead import read_workbook_ahead
+from sync.xlsx import sheet_size
+from sync.xlsx.sheet_size import check_sheet_size, sheet_dimension
+
+
+def write_deals(path: Path, rows: int, far_cell: str | None = None) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage"])
+    for number in range(rows):
+        sheet.append([f"D-{number}", "Lead"])
+    if far_cell is not None:
+        sheet[far_cell] = "oops"
+    book.save(path)
+    return path
+
+
+def rewrite_sheet(path: Path, old: bytes, new: bytes) -> None:
+    """Replace ``old`` by ``new`` in the first sheet's XML."""
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    assert old in members[part]
+    members[part] = members[part].replace(old, new)
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+def test_dimension_read_before_cells(tmp_path: Path) -> None:
+    path = write_deals(tmp_path / "deals.xlsx", 2, "XFD3")
+
+    assert sheet_dimension(path, "deals") == "A1:XFD3"
+
+
+def test_prefixed_dimension_read(tmp_path: Path) -> None:
+    path = write_deals(tmp_path / "deals.xlsx", 2)
+    rewrite_sheet(path, b"<dimension ", b'<x:dimension xmlns:x="urn:x" ')
+
+    assert sheet_dimension(path, "Deals") == "A1:B3"
+
+
+@pytest.mark.parametrize(
+    "tab", ["Missing", "Deals"], ids=["missing-tab", "no-dimension"]
+)
+def test_dimension_none_when_absent(tmp_path: Path, tab: str) -> None:
+    path = write_deals(tmp_path / "deals.xlsx", 2)
+    rewrite_sheet(path, b'<dimension ref="A1:B3" />', b"")
+
+    assert sheet_dimension(path, tab) is None
+
+
+def test_not_a_package_has_no_dimension(tmp_path: Path) -> None:
+    path = tmp_path / "deals.xlsx"
+    path.write_bytes(b"not a zip")
+
+    assert sheet_dimension(path, "Deals") is None
+
+
+def test_range_at_limit_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_deals(tmp_path / "deals.xlsx", 2)
+    monkeypatch.setattr(sheet_size, "MAX_SHEET_CELLS", 6)
+
+    check_sheet_size(path, "Deals", "deals.xlsx")
+
+
+def test_range_over_limit_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_deals(tmp_path / "deals.xlsx", 2)
+    monkeypatch.setattr(sheet_size, "MAX_SHEET_CELLS", 5)
+
+    with pytest.raises(SheetLayoutError) as raised:
+        check_sheet_size(path, "Deals", "deals.xlsx")
+
+    assert str(raised.value) == (
+        "Workbook 'deals.xlsx', tab 'Deals': its used range is A1:B3 (3 rows by 2 "
+        "columns, 6 cells), more than the 5 cells pipesheet reads. A value typed "
+        "far right of or below the table usually causes this: delete the columns "
+        "right of the table and the rows below it, save, and run again."
+    )
+
+
+def test_far_cell_stops_read_before_parse(tmp_path: Path) -> None:
+    # 2,001 rows to XFD are 32.8 million cells: calamine would allocate about
+    # a gigabyte for them, so this test would take long without the check.
+    path = write_deals(tmp_path / "deals.xlsx", 2000, "XFD3")
+
+    with pytest.raises(SheetLayoutError, match=r"used range is A1:XFD2001 \(2,001"):
+        ExcelWorkbook(path).read_tab("Deals")
+    with pytest.raises(SheetLayoutError, match="used range is A1:XFD2001"):
+        read_workbook_ahead(path, "deals")
