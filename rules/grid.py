@@ -21,7 +21,8 @@ class SheetGrid:
     instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
     (first row, first column, last row, last column) whose formulas use ROW()
     or ROWS(), and ``total_rows`` the rows Excel tables use as their Total Row,
-    where the source can tell.
+    where the source can tell. ``recorded`` is true for a tab the workbook
+    records as one pipesheet generated.
     """
 
     workbook: str
@@ -30,6 +31,7 @@ class SheetGrid:
     date1904: bool = False
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     total_rows: list[int] = field(default_factory=list)
+    recorded: bool = False
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

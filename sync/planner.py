@@ -13,12 +13,34 @@ from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.status import OK_TEXT, STATUS_PREFIXES, row_statuses, status_text
+from sync.labels import LABELS
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
+from sync.render_review import REVIEW_LABELS
 from sync.status_alignment import deal_keys, row_values, shared_keys
 
-# Every generated tab starts with a sentence containing this word. A tab whose
-# first cell lacks it belongs to the user and is never overwritten.
-GENERATED_MARK = "pipesheet"
+
+def _banner_pattern(template: str) -> re.Pattern[str]:
+    """Return a pattern for a banner's first sentence, with any text in each field.
+
+    The sentence ends at the first full stop after the first field.
+    """
+    field = re.compile(r"\{[^{}]*\}")
+    first_field = field.search(template)
+    assert first_field is not None, template
+    stops = [template.find(stop, first_field.end()) for stop in (".", "。")]
+    end = min(stop for stop in stops if stop >= 0) + 1
+    literals = field.split(template[:end])
+    return re.compile(".+".join(map(re.escape, literals)), re.DOTALL)
+
+
+# Every generated tab starts with the first sentence of one of these banners
+# in A1. A tab of the user's is never overwritten, even when its A1 mentions
+# pipesheet.
+BANNERS = tuple(
+    _banner_pattern(labels["banner"])
+    for table in (LABELS, REVIEW_LABELS)
+    for labels in table.values()
+)
 
 # The index of XFD, the last column of an Excel sheet.
 LAST_SHEET_COLUMN = 16383
@@ -178,9 +200,14 @@ def status_column_problem(
 
 
 def is_generated_tab(tab: SheetGrid) -> bool:
-    """Return True when the tab's first cell carries pipesheet's generated mark."""
+    """Return True when the workbook records the tab as pipesheet's or A1 is a banner.
+
+    The record keeps a tab pipesheet's after someone edits its banner.
+    """
+    if tab.recorded:
+        return True
     first = tab.cell(1, 0)
-    return isinstance(first, str) and GENERATED_MARK in first
+    return isinstance(first, str) and any(banner.fullmatch(first) for banner in BANNERS)
 
 
 def _changed_status_cells(

@@ -119,6 +119,8 @@ class ExcelWorkbook:
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet] = {}
+        # Folded names of the tabs the workbook records as generated ones.
+        self._recorded: set[str] | None = None
 
     @property
     def name(self) -> str:
@@ -180,9 +182,28 @@ class ExcelWorkbook:
                 date1904=self._date1904,
                 row_formulas=scan.row_formulas,
                 total_rows=scan.total_rows,
+                recorded=not first_read and name.casefold() in self._recorded_tabs(),
             )
             self._grids[name] = grid
         return grid
+
+    def _recorded_tabs(self) -> set[str]:
+        """Return the folded names of the tabs the workbook records as generated."""
+        if self._recorded is None:
+            self._recorded = set()
+            try:
+                with Package(self._path) as package:
+                    workbook = WorkbookParts(package)
+                    records = workbook.tab_records()
+            except (PipesheetError, OSError, ElementTree.ParseError) as error:
+                logger.debug("Tab records of %s not read: %s", self.name, error)
+                return self._recorded
+            self._recorded = {
+                sheet.name.casefold()
+                for index, sheet in enumerate(workbook.sheets)
+                if index in records
+            }
+        return self._recorded
 
     def unchanged_generated_tabs(
         self, tabs: Sequence[GeneratedTab]
@@ -207,7 +228,7 @@ class ExcelWorkbook:
 
         grids = {tab.name: tab.grid for tab in tabs}
         return {
-            name: SheetGrid(self.name, spelling, grids[name])
+            name: SheetGrid(self.name, spelling, grids[name], recorded=True)
             for name, spelling in unchanged.items()
         }
 
@@ -368,6 +389,7 @@ class ExcelWorkbook:
             self._calamine = None
             self._grids = {}
             self._parsed = {}
+            self._recorded = None
         return size
 
 

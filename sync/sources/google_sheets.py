@@ -242,9 +242,12 @@ class GoogleSpreadsheet:
         for title, value_range in zip(titles, value_ranges, strict=True):
             rows = rows_from_api(value_range)
             tab = info.find_tab(title)
-            if tab is not None and tab.is_generated:
+            recorded = tab is not None and tab.is_generated
+            if tab is not None and recorded:
                 rows = restore_typed_cells(rows, read_generated_types(tab))
-            self._grids[title.casefold()] = SheetGrid(info.title, title, rows)
+            self._grids[title.casefold()] = SheetGrid(
+                info.title, title, rows, recorded=recorded
+            )
         logger.info("Read tabs %s of %s", ", ".join(map(repr, titles)), info.title)
 
     def _forget_reads(self) -> None:
