@@ -260,6 +260,11 @@ class ExcelWorkbook:
         data = self._read_unchanged_package()
         grid = self._reread_tab(data, plan.tab)
         alignment = align_status_writes(grid, plan)
+        if not (alignment.rows or plan.tabs or plan.write_status_header):
+            # Every planned status was skipped: rewriting the file would only
+            # change its modification time and rotate a backup.
+            _log_skipped(alignment.skipped)
+            return WriteReport(0, [], 0, 0, alignment.skipped, str(self.target))
         edits = workbook_edits(plan, grid.tab, alignment)
 
         size = self._save(lambda out: _patch_into(self._path, out, edits))

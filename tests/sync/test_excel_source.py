@@ -751,6 +751,21 @@ def test_duplicated_id_skipped(pipeline_path: Path) -> None:
     assert report.status_cells_written == 0
 
 
+def test_all_skipped_leaves_file(pipeline_path: Path) -> None:
+    plan = make_plan(ExcelWorkbook(pipeline_path).read_tab("Pipeline"), {"D-005": "OK"})
+    edit_pipeline(pipeline_path, lambda sheet: sheet.__setitem__("A7", "D-005"))
+    before = pipeline_path.read_bytes()
+    modified = pipeline_path.stat().st_mtime_ns
+
+    report = ExcelWorkbook(pipeline_path).apply(plan)
+
+    assert report.skipped == ["D-005"]
+    assert report.bytes_written == 0
+    assert pipeline_path.read_bytes() == before
+    assert pipeline_path.stat().st_mtime_ns == modified
+    assert not (pipeline_path.parent / ".pipesheet-backups").exists()
+
+
 MISSING_ID = "ERROR: missing Deal ID"
 
 
