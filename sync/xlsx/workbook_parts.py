@@ -7,6 +7,7 @@ Excel's usual part names.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 
@@ -136,10 +137,64 @@ class WorkbookParts:
             return
         self._xml = write_tab_records(self._xml, records)
 
+    def request_full_calculation(self) -> None:
+        """Ask Excel to recalculate every formula when it next opens the workbook.
+
+        A user's formula may read a status cell or a generated tab, and its
+        saved result is stale once pipesheet rewrites them. ECMA-376 Part 1
+        (18.2.2, calcPr) has an application do a full calculation on load when
+        ``fullCalcOnLoad`` is set; Excel's saved results are shown otherwise.
+        """
+        self._xml = with_full_calculation(self._xml)
+
     def save(self) -> None:
         """Stage the workbook part and its relationships in the package."""
         self._package.write(self.part, self._xml)
         self._package.write(self._rels_part, self._rels_xml)
+
+
+# The workbook part's elements that come after calcPr, in schema order.
+_AFTER_CALCULATION = (
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
+
+
+def with_full_calculation(xml: bytes) -> bytes:
+    """Return the workbook part with ``fullCalcOnLoad="1"`` on its ``<calcPr>``.
+
+    The element is added, in its place in the schema's order, when missing.
+    """
+    prefix = root_prefix(xml)
+    name = re.escape(prefix + b"calcPr")
+    element = re.compile(rb"<" + name + rb"(?=[\s/>])[^>]*>").search(xml)
+    if element is not None:
+        tag = element.group()
+        setting = re.compile(rb"""(\sfullCalcOnLoad\s*=\s*)(["'])[^"']*\2""")
+        if setting.search(tag):
+            tag = setting.sub(rb"\g<1>\g<2>1\g<2>", tag, count=1)
+        else:
+            at = len(b"<" + prefix + b"calcPr")
+            tag = tag[:at] + b' fullCalcOnLoad="1"' + tag[at:]
+        return xml[: element.start()] + tag + xml[element.end() :]
+
+    sheets_end = max(xml.find(b"</" + prefix + b"sheets>"), 0)
+    at = xml.rindex(b"</" + prefix + b"workbook>")
+    for follower in _AFTER_CALCULATION:
+        found = re.compile(
+            rb"<" + re.escape(prefix + follower.encode()) + rb"(?=[\s/>])"
+        ).search(xml, sheets_end)
+        if found is not None:
+            at = found.start()
+            break
+    return xml[:at] + b"<" + prefix + b'calcPr fullCalcOnLoad="1"/>' + xml[at:]
 
 
 def _quote_at_end(name: str) -> bool:

@@ -145,6 +145,7 @@ def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> in
             _drop_calculation_chain(package, workbook, content_types)
         styles.save()
         content_types.save()
+        workbook.request_full_calculation()
         workbook.save()
     return patch.cells_written
 

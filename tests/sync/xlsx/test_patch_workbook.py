@@ -22,6 +22,7 @@ from sync.plan import BarChart, GeneratedTab, HighlightRule
 from sync.xlsx import ZLIB_DEFLATER, WorkbookEdits, patch_workbook
 from sync.xlsx.package import Package
 from sync.xlsx.tab_digests import GridDigest, grid_digest, read_tab_records
+from sync.xlsx.workbook_parts import with_full_calculation
 from tests.sync.xlsx.packages import (
     FIDELITY_OWNED,
     column_values,
@@ -294,6 +295,67 @@ def test_tab_registered_in_package_parts(fidelity: Path) -> None:
         ("Funnel", "4", "worksheets/sheet4.xml"),
         ("Follow-ups", "5", "worksheets/sheet5.xml"),
     ]
+
+
+def without_full_calculation(path: Path) -> None:
+    """Rewrite the workbook without openpyxl's ``fullCalcOnLoad``, as Excel saves it."""
+    with zipfile.ZipFile(path) as source:
+        members = {info: source.read(info) for info in source.infolist()}
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in members.items():
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            target.writestr(info, data)
+
+
+def test_full_calculation_requested(fidelity: Path) -> None:
+    without_full_calculation(fidelity)
+    before = read_part(fidelity, "xl/workbook.xml")
+    assert "fullCalcOnLoad" not in before
+
+    after = read_part(patched(fidelity, fidelity_edits()), "xl/workbook.xml")
+
+    [calculation] = re.findall(r"<calcPr[^>]*>", after)
+    [old_calculation] = re.findall(r"<calcPr[^>]*>", before)
+    assert 'fullCalcOnLoad="1"' in calculation
+    assert set(re.findall(r'\w+="[^"]*"', old_calculation)) <= set(
+        re.findall(r'\w+="[^"]*"', calculation)
+    )
+
+
+@pytest.mark.parametrize(
+    ("workbook", "expected"),
+    [
+        (
+            b'<workbook><sheets/><calcPr calcId="191029"/></workbook>',
+            (
+                b'<workbook><sheets/><calcPr fullCalcOnLoad="1" calcId="191029"/>'
+                b"</workbook>"
+            ),
+        ),
+        (
+            b"<workbook><sheets/><calcPr fullCalcOnLoad='0'/></workbook>",
+            b"<workbook><sheets/><calcPr fullCalcOnLoad='1'/></workbook>",
+        ),
+        (
+            b"<workbook><sheets/><definedNames/><pivotCaches/></workbook>",
+            (
+                b'<workbook><sheets/><definedNames/><calcPr fullCalcOnLoad="1"/>'
+                b"<pivotCaches/></workbook>"
+            ),
+        ),
+        (
+            b'<x:workbook xmlns:x="urn:x"><x:sheets/></x:workbook>',
+            (
+                b'<x:workbook xmlns:x="urn:x"><x:sheets/>'
+                b'<x:calcPr fullCalcOnLoad="1"/></x:workbook>'
+            ),
+        ),
+    ],
+    ids=["added", "switched-on", "element-added", "prefixed"],
+)
+def test_full_calculation_setting(workbook: bytes, expected: bytes) -> None:
+    assert with_full_calculation(workbook) == expected
 
 
 def test_tab_listed_in_app_properties(fidelity: Path) -> None:
