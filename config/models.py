@@ -22,6 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from config.cron import check_cron
+from config.tab_names import excel_tab_name_problem
+
 
 class StrictModel(BaseModel):
     """Base of every definition model: unknown keys are errors, values are frozen."""
@@ -217,6 +220,12 @@ class Outputs(StrictModel):
 class Schedule(StrictModel):
     cron: str = "0 7 * * 1-5"
     timezone: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        check_cron(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -460,6 +469,7 @@ class Pipeline(StrictModel):
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),
+            *_check_tab_names(self.outputs.tabs, self.source),
         ]
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
@@ -576,6 +586,37 @@ def _check_unique_stage_names(stages: list[Stage]) -> list[str]:
 def _label_key(label: str) -> str:
     # The same folding as header matching in rules: NFKC, spaces, case.
     return " ".join(unicodedata.normalize("NFKC", label).split()).casefold()
+
+
+def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
+    # The Excel writer rejects these names too, but only after the whole run.
+    problems: list[str] = []
+    first_users = {source.tab.casefold(): "source.tab"}
+    for key, name in tabs.model_dump().items():
+        path = f"outputs.tabs.{key}"
+        if source.kind is SourceKind.EXCEL:
+            problem = excel_tab_name_problem(name)
+        else:
+            problem = None if name.strip() else "it is empty"
+        if problem is not None:
+            problems.append(
+                f"{path}: invalid value {name!r}; the tab name cannot be used "
+                f"because {problem}. Choose another name"
+            )
+            continue
+
+        first = first_users.setdefault(name.casefold(), path)
+        if first == "source.tab":
+            problems.append(
+                f"{path}: the tab {name!r} is the pipeline tab named in source.tab, "
+                "and pipesheet never overwrites the deals; choose another name"
+            )
+        elif first != path:
+            problems.append(
+                f"{path}: the tab {name!r} is also the tab of {first} (case is "
+                "ignored), so one would overwrite the other; give each its own name"
+            )
+    return problems
 
 
 def _check_outcomes(stages: list[Stage]) -> list[str]:

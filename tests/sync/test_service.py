@@ -223,16 +223,20 @@ def test_two_definitions_of_one_workbook_rejected(tmp_path: Path) -> None:
     )
 
 
-def test_invalid_cron_rejected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("once", [[], ["--once"]], ids=["scheduled", "once"])
+def test_invalid_cron_rejected(tmp_path: Path, once: list[str]) -> None:
     definition = write_definition(tmp_path)
     text = definition.read_text(encoding="utf-8").replace('"0 7 * * *"', '"0 25 * * *"')
     definition.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
-        serve, [str(definition), "--state", str(tmp_path / "s.sqlite")]
+        serve, [str(definition), "--state", str(tmp_path / "s.sqlite"), *once]
     )
     assert result.exit_code == 1
     assert result.output.startswith(
-        f"Error: Definition {str(definition)!r}: schedule.cron '0 25 * * *' is invalid"
+        f"Error: {definition}: invalid pipeline definition (1 problem):\n"
+        "  - schedule.cron: invalid value '0 25 * * *' (Error validating "
+        "expression '25': the last value (25) is higher than the maximum value "
+        "(23)); expected five fields"
     )
 
 
