@@ -26,6 +26,25 @@ from config.cron import check_cron
 from config.tab_names import excel_tab_name_problem
 
 
+def check_not_blank(label: str) -> str:
+    """Check that a name matched against the sheet has a character other than spaces.
+
+    A blank header or stage name would match the sheet's empty cells.
+
+    :raises ValueError: when ``label`` is empty or only whitespace.
+    """
+    if label.strip():
+        return label
+    raise ValueError(
+        f"invalid value {label!r}; expected a name with at least one character "
+        "that is not a space, as written in the sheet"
+    )
+
+
+# A header, stage or tab name, compared with the sheet's text.
+Label = Annotated[str, AfterValidator(check_not_blank)]
+
+
 class StrictModel(BaseModel):
     """Base of every definition model: unknown keys are errors, values are frozen."""
 
@@ -100,7 +119,7 @@ class SourceConfig(StrictModel):
     credentials: str | None = Field(
         default=None, description="Path of a service-account JSON file."
     )
-    tab: str = Field(description="Name of the tab that contains the deals.")
+    tab: Label = Field(description="Name of the tab that contains the deals.")
     header_row: int | Literal["auto"] = Field(
         default="auto", description="1-based row of the header, or 'auto'."
     )
@@ -128,7 +147,7 @@ class SourceConfig(StrictModel):
 class ColumnSpec(StrictModel):
     """One logical field and the header texts that name it in a sheet."""
 
-    aliases: list[str] = Field(min_length=1)
+    aliases: list[Label] = Field(min_length=1)
     type: FieldType | None = Field(
         default=None, description="Parsing type; known fields have a default."
     )
@@ -140,8 +159,8 @@ class ColumnSpec(StrictModel):
 class Stage(StrictModel):
     """One stage of the pipeline, in funnel order."""
 
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
+    name: Label
+    aliases: list[Label] = Field(default_factory=list)
     probability: Annotated[float, Field(ge=0, le=1)] | None = None
     outcome: Outcome = Outcome.OPEN
     required: list[str] = Field(
@@ -175,8 +194,8 @@ class FollowupPolicy(StrictModel):
 class AllowedFromTab(StrictModel):
     """An allowed-value list read from a column of another tab of the workbook."""
 
-    tab: str
-    column: str
+    tab: Label
+    column: Label
 
 
 class AllowedValues(StrictModel):
@@ -208,7 +227,7 @@ class TabNames(StrictModel):
 
 
 class Outputs(StrictModel):
-    status_header: str = "pipesheet status"
+    status_header: Label = "pipesheet status"
     tabs: TabNames = TabNames()
     locale: Locale = Locale.EN
     highlight_rows: bool = True
