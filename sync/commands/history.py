@@ -274,7 +274,9 @@ def _selected_workbook(config: str | None, source: str | None) -> str | None:
             raise click.UsageError("--source needs CONFIG, the definition it is for.")
         return None
     # Imported here because sync.cli imports this module to register commands.
-    from sync.cli import resolve_definition
+    from sync.cli import check_source_given, resolve_definition
+
+    check_source_given(config, source)
 
     return workbook_key(resolve_definition(config), source)
 

@@ -240,6 +240,21 @@ def test_history_source_without_config_fails(state: Path) -> None:
     assert "--source needs CONFIG, the definition it is for." in result.output
 
 
+@pytest.mark.parametrize(
+    "args", [["history", "b2b-en"], ["log", "D-1001", "b2b-en"]], ids=["history", "log"]
+)
+def test_shipped_name_needs_source(state: Path, args: list[str]) -> None:
+    result = invoke(cli, [*args, "--state", str(state)])
+
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: CONFIG 'b2b-en' is a shipped definition, which names no workbook "
+        "of yours. Pass the workbook with --source PATH (for example the file "
+        "that 'pipesheet init' created), or copy the definition, set source.path "
+        "in the copy and pass the copy's file as CONFIG.\n"
+    )
+
+
 def test_history_help_names_state_default() -> None:
     result = invoke(history, ["--help"], COLUMNS="80")
     help_text = " ".join(result.output.split())
