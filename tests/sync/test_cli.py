@@ -318,6 +318,22 @@ def test_json_click_exception_prints_error_object() -> None:
     assert result.stderr == "Error: Nothing to show.\n"
 
 
+@pytest.mark.parametrize("command", ["check", "doctor"], ids=["check", "doctor"])
+def test_url_for_excel_definition_named(command: str) -> None:
+    write_tiny(CLEAN_DEALS)
+    url = "https://docs.google.com/spreadsheets/d/abc/edit"
+
+    result = invoke(command, "tiny.yaml", "--source", url)
+
+    assert result.exit_code == 1
+    assert (
+        f"--source {url!r} is a URL, but the definition's source.kind is excel, "
+        "which reads a workbook file. For a Google spreadsheet, set source.kind: "
+        "google_sheets and source.credentials in the definition; for an Excel "
+        "workbook, pass the path of its file."
+    ) in " ".join((result.stdout + result.stderr).split())
+
+
 def test_missing_workbook_names_source_path() -> None:
     Path("team").mkdir()
     Path("team/tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
