@@ -8,6 +8,7 @@ the invalid value and what is expected.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from pathlib import Path
@@ -28,6 +29,8 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TOP_LEVEL_KEYS = "name, source, columns and stages"
+# Bytes of a definition searched for the NUL bytes of UTF-16 text.
+_SAMPLE_BYTES = 4096
 
 
 class _DefinitionYamlLoader(yaml.SafeLoader):
@@ -161,6 +164,17 @@ def _read_text(path: Path) -> str:
             "check the file's permissions"
         ) from None
 
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_utf16(raw, path)
+    # Latin text in UTF-16 has a NUL byte in every other position; UTF-8 YAML
+    # has none, except a stray one that the YAML reader reports with its line.
+    sample = raw[:_SAMPLE_BYTES]
+    if len(sample) >= 4 and sample.count(0) * 4 >= len(sample):
+        raise DefinitionError(
+            f"{path}: the file looks like UTF-16 text without a byte order mark "
+            "(it contains NUL bytes); save it with UTF-8 encoding"
+        )
+
     # utf-8-sig also accepts the byte-order mark some Windows editors write.
     try:
         return raw.decode("utf-8-sig")
@@ -171,6 +185,22 @@ def _read_text(path: Path) -> str:
             f"{path}, line {line}: the file is not UTF-8 text (byte {byte!r} "
             f"at offset {error.start}); save it with UTF-8 encoding, for example "
             "by converting it from GBK or Windows-1252"
+        ) from None
+
+
+def _decode_utf16(raw: bytes, path: Path) -> str:
+    # A UTF-32 byte order mark starts with the UTF-16 one. It gets its own
+    # message, because decoding it as UTF-16 would give NUL characters.
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise DefinitionError(
+            f"{path}: the file is UTF-32 text; save it with UTF-8 encoding"
+        )
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError as error:
+        raise DefinitionError(
+            f"{path}: the file starts as UTF-16 text but is damaged at byte "
+            f"{error.start}; save it again with UTF-8 encoding"
         ) from None
 
 

@@ -22,6 +22,28 @@ from pydantic import (
     model_validator,
 )
 
+from config.cron import check_cron
+from config.tab_names import excel_tab_name_problem
+
+
+def check_not_blank(label: str) -> str:
+    """Check that a name matched against the sheet has a character other than spaces.
+
+    A blank header or stage name would match the sheet's empty cells.
+
+    :raises ValueError: when ``label`` is empty or only whitespace.
+    """
+    if label.strip():
+        return label
+    raise ValueError(
+        f"invalid value {label!r}; expected a name with at least one character "
+        "that is not a space, as written in the sheet"
+    )
+
+
+# A header, stage or tab name, compared with the sheet's text.
+Label = Annotated[str, AfterValidator(check_not_blank)]
+
 
 class StrictModel(BaseModel):
     """Base of every definition model: unknown keys are errors, values are frozen."""
@@ -97,7 +119,7 @@ class SourceConfig(StrictModel):
     credentials: str | None = Field(
         default=None, description="Path of a service-account JSON file."
     )
-    tab: str = Field(description="Name of the tab that contains the deals.")
+    tab: Label = Field(description="Name of the tab that contains the deals.")
     header_row: int | Literal["auto"] = Field(
         default="auto", description="1-based row of the header, or 'auto'."
     )
@@ -125,7 +147,7 @@ class SourceConfig(StrictModel):
 class ColumnSpec(StrictModel):
     """One logical field and the header texts that name it in a sheet."""
 
-    aliases: list[str] = Field(min_length=1)
+    aliases: list[Label] = Field(min_length=1)
     type: FieldType | None = Field(
         default=None, description="Parsing type; known fields have a default."
     )
@@ -137,8 +159,8 @@ class ColumnSpec(StrictModel):
 class Stage(StrictModel):
     """One stage of the pipeline, in funnel order."""
 
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
+    name: Label
+    aliases: list[Label] = Field(default_factory=list)
     probability: Annotated[float, Field(ge=0, le=1)] | None = None
     outcome: Outcome = Outcome.OPEN
     required: list[str] = Field(
@@ -172,8 +194,8 @@ class FollowupPolicy(StrictModel):
 class AllowedFromTab(StrictModel):
     """An allowed-value list read from a column of another tab of the workbook."""
 
-    tab: str
-    column: str
+    tab: Label
+    column: Label
 
 
 class AllowedValues(StrictModel):
@@ -205,7 +227,7 @@ class TabNames(StrictModel):
 
 
 class Outputs(StrictModel):
-    status_header: str = "pipesheet status"
+    status_header: Label = "pipesheet status"
     tabs: TabNames = TabNames()
     locale: Locale = Locale.EN
     highlight_rows: bool = True
@@ -217,6 +239,12 @@ class Outputs(StrictModel):
 class Schedule(StrictModel):
     cron: str = "0 7 * * 1-5"
     timezone: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        check_cron(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -460,6 +488,7 @@ class Pipeline(StrictModel):
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),
+            *_check_tab_names(self.outputs.tabs, self.source),
         ]
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
@@ -576,6 +605,37 @@ def _check_unique_stage_names(stages: list[Stage]) -> list[str]:
 def _label_key(label: str) -> str:
     # The same folding as header matching in rules: NFKC, spaces, case.
     return " ".join(unicodedata.normalize("NFKC", label).split()).casefold()
+
+
+def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
+    # The Excel writer rejects these names too, but only after the whole run.
+    problems: list[str] = []
+    first_users = {source.tab.casefold(): "source.tab"}
+    for key, name in tabs.model_dump().items():
+        path = f"outputs.tabs.{key}"
+        if source.kind is SourceKind.EXCEL:
+            problem = excel_tab_name_problem(name)
+        else:
+            problem = None if name.strip() else "it is empty"
+        if problem is not None:
+            problems.append(
+                f"{path}: invalid value {name!r}; the tab name cannot be used "
+                f"because {problem}. Choose another name"
+            )
+            continue
+
+        first = first_users.setdefault(name.casefold(), path)
+        if first == "source.tab":
+            problems.append(
+                f"{path}: the tab {name!r} is the pipeline tab named in source.tab, "
+                "and pipesheet never overwrites the deals; choose another name"
+            )
+        elif first != path:
+            problems.append(
+                f"{path}: the tab {name!r} is also the tab of {first} (case is "
+                "ignored), so one would overwrite the other; give each its own name"
+            )
+    return problems
 
 
 def _check_outcomes(stages: list[Stage]) -> list[str]:

@@ -95,7 +95,7 @@ def format_key_path(location: tuple[int | str, ...], data: object) -> str:
 
 def _item_name(item: object) -> str:
     name = item.get("name") if isinstance(item, dict) else None
-    return f" ({name!r})" if isinstance(name, str) and name else ""
+    return f" ({name!r})" if isinstance(name, str) and name.strip() else ""
 
 
 def _key_text(key: object, first: bool) -> str:
@@ -175,7 +175,8 @@ def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> st
     if kind == "model_type":
         return f"a mapping with the keys {', '.join(_valid_keys(location))}"
     if kind == "list_type":
-        of_text = get_args(_annotation_at(location)) == (str,)
+        items = get_args(_annotation_at(location))
+        of_text = [_strip_optional(item) for item in items] == [str]
         example = f", such as [{value!r}]" if of_text and isinstance(value, str) else ""
         return f"a list{example}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal"):

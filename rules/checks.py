@@ -646,6 +646,8 @@ def _unknown_value_params(
     if spec is not None and spec.from_tab is not None:
         params["list_tab"] = spec.from_tab.tab
         params["list_column"] = spec.from_tab.column
+    elif spec is not None:
+        params["list_key"] = f"allowed.{field_name}.values"
     return params
 
 

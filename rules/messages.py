@@ -13,7 +13,8 @@ Params each code is rendered with:
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
   (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
-  ``list_tab`` and ``list_column`` (when the list comes from a tab).
+  ``list_tab`` and ``list_column`` (when the list comes from a tab) or
+  ``list_key`` (the definition key of the list, such as ``allowed.owner.values``).
 - ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
   ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
   ``detail`` (English).
@@ -113,6 +114,14 @@ MESSAGES: Templates = {
             ),
             "{column} {value!r} is not in the allowed list; use one of: {choices}.",
             (
+                "{column} {value!r} is not in the allowed list (column {list_column!r} "
+                "of tab {list_tab!r}), which is empty; add the value to that column."
+            ),
+            (
+                "{column} {value!r} is not in the allowed list ({list_key} in the "
+                "pipeline definition), which is empty; add the value to that list."
+            ),
+            (
                 "{column} {value!r} is not in the allowed list, which is empty; add "
                 "the value to the list."
             ),
@@ -124,6 +133,14 @@ MESSAGES: Templates = {
                 "请改为以下之一：{choices}，或将其加入该列表。"
             ),
             "{column}“{value}”不在允许列表中，请改为以下之一：{choices}。",
+            (
+                "{column}“{value}”不在允许列表中（“{list_tab}”表的“{list_column}”列），"
+                "而该列为空，请将此值加入该列。"
+            ),
+            (
+                "{column}“{value}”不在允许列表中（定义中的 {list_key}），"
+                "而该列表为空，请将此值加入该列表。"
+            ),
             "{column}“{value}”不在允许列表中，而该列表为空，请将此值加入列表。",
         ),
     },

@@ -186,16 +186,24 @@ class PipesheetGroup(click.Group):
             if ctx.meta.get(JSON_ON_COMMAND_LINE):
                 print_error_json(error)
             raise
+        except WorkFailed:
+            raise  # The command printed its result, which lists the problem.
+        except click.ClickException as error:
+            if ctx.meta.get(JSON_REQUESTED):
+                print_error_json(error)
+            raise
 
 
 # Key in click's Context.meta: the command line contains --json.
 JSON_ON_COMMAND_LINE = "pipesheet.json_on_command_line"
 
 
-def print_error_json(error: PipesheetError | click.UsageError) -> None:
+def print_error_json(error: PipesheetError | click.ClickException) -> None:
     """Print ``{"error": {"type": ..., "message": ...}}`` to stdout."""
     if isinstance(error, click.UsageError):
         kind, message = "UsageError", error.format_message()
+    elif isinstance(error, click.ClickException):
+        kind, message = "Error", error.format_message()
     else:
         kind, message = type(error).__name__, str(error)
     document = {"error": {"type": kind, "message": message}}

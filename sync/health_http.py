@@ -1,18 +1,23 @@
 """Serve ``/healthz`` and ``/metrics`` of ``pipesheet serve`` over HTTP.
 
 A :class:`http.server.ThreadingHTTPServer` in a daemon thread, listening on
-127.0.0.1 unless ``--health-host`` sets another address. It serves GET only.
+127.0.0.1 unless ``--health-host`` sets another address (IPv4 or IPv6). It
+serves GET only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import http.server
+import ipaddress
 import json
 import logging
+import socket
 import threading
 from typing import Any
 
+from config.errors import PipesheetError
 from sync.health import ServiceHealth
 
 logger = logging.getLogger(__name__)
@@ -21,16 +26,32 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json"
 
 
+class HealthEndpointError(PipesheetError):
+    """The health endpoint cannot listen on the address and port it was given."""
+
+
+class _IPv6HTTPServer(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class HealthServer:
     """The HTTP endpoint of a service's :class:`ServiceHealth`.
 
+    :param host: an IPv4 or IPv6 address, or a host name that resolves to IPv4.
     :param port: the TCP port; 0 lets the system pick one (see :attr:`port`).
-    :raises OSError: the address cannot be bound, e.g. the port is in use.
+    :raises HealthEndpointError: the address cannot be bound, e.g. the port is
+        in use.
     """
 
     def __init__(self, health: ServiceHealth, host: str, port: int) -> None:
         self.health = health
-        self.server = http.server.ThreadingHTTPServer((host, port), self._handler())
+        server_class = http.server.ThreadingHTTPServer
+        if _is_ipv6(host):
+            server_class = _IPv6HTTPServer
+        try:
+            self.server = server_class((host, port), self._handler())
+        except OSError as error:
+            raise HealthEndpointError(_bind_error_message(host, port, error)) from error
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, name="pipesheet health", daemon=True
@@ -49,7 +70,8 @@ class HealthServer:
     def start(self) -> None:
         """Start serving requests in a thread of its own."""
         self.thread.start()
-        logger.info("health endpoint http://%s:%d/healthz", self.host, self.port)
+        host = f"[{self.host}]" if _is_ipv6(self.host) else self.host
+        logger.info("health endpoint http://%s:%d/healthz", host, self.port)
 
     def stop(self) -> None:
         """Stop serving requests and close the socket."""
@@ -88,3 +110,38 @@ class HealthServer:
                 logger.debug("health request %s", format % args)
 
         return Handler
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False  # A host name, resolved as IPv4 like the default server.
+
+
+def _bind_error_message(host: str, port: int, error: OSError) -> str:
+    where = f"--health-host {host!r} --health-port {port}"
+    if isinstance(error, socket.gaierror):
+        return (
+            f"The health endpoint cannot listen on {where}: {host!r} is not an "
+            "IP address or a host name this machine resolves to IPv4. Pass an "
+            "address such as 127.0.0.1 or ::1."
+        )
+    if error.errno == errno.EADDRINUSE:
+        fix = (
+            f"port {port} is in use, maybe by another pipesheet serve. Pass "
+            "another --health-port, or 0 to let the system pick a free one."
+        )
+    elif error.errno == errno.EADDRNOTAVAIL:
+        fix = (
+            f"{host!r} is not an address of this machine. Pass 127.0.0.1, ::1 "
+            "or another address this machine has."
+        )
+    elif error.errno == errno.EACCES:
+        fix = (
+            f"port {port} needs administrator rights. Pass a --health-port of "
+            "1024 or more."
+        )
+    else:
+        fix = f"{error.strerror or error}. Check --health-host and --health-port."
+    return f"The health endpoint cannot listen on {where}: {fix}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from config.cron import crontab_fields
 from config.errors import DefinitionError
 from config.loader import load_pipeline
 from config.models import Pipeline, SourceKind
@@ -26,8 +27,6 @@ from sync.state.keys import workbook_key
 INTERVAL_SAMPLE_FIRES = 8
 
 SCHEDULE_EXAMPLE = 'schedule:\n  cron: "0 7 * * 1-5"\n  timezone: Europe/Berlin'
-# Weekday numbers of standard cron: 0 (and 7) is Sunday.
-CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
@@ -146,31 +145,10 @@ def cron_trigger(expression: str, time_zone: zoneinfo.ZoneInfo) -> WallClockCron
 
     :raises ValueError: the expression is invalid.
     """
-    fields = expression.split()
-    if len(fields) == 5:
-        fields[4] = weekday_names(fields[4])
     trigger: WallClockCronTrigger = WallClockCronTrigger.from_crontab(
-        " ".join(fields), timezone=time_zone
+        crontab_fields(expression), timezone=time_zone
     )
     return trigger
-
-
-def weekday_names(field: str) -> str:
-    """Rewrite a cron weekday field with numbers as a list of day names.
-
-    >>> weekday_names("1-5")
-    'mon,tue,wed,thu,fri'
-    >>> weekday_names("0,6")
-    'sun,sat'
-
-    :raises ValueError: an item is not a weekday, a range or a step of them.
-    """
-    if field == "*" or not any(character.isdigit() for character in field):
-        return field
-    days: set[int] = set()
-    for item in field.split(","):
-        days |= _weekdays_of(item)
-    return ",".join(CRON_WEEKDAYS[day] for day in sorted(days))
 
 
 def longest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta:
@@ -278,37 +256,6 @@ def _no_schedule_error(config: str, name: str) -> DefinitionError:
         f"cannot tell when to run it. Add one, for example:\n{SCHEDULE_EXAMPLE}\n"
         "or run it once with --once."
     )
-
-
-def _weekdays_of(item: str) -> set[int]:
-    # One item of a weekday list: *, a, a-b, with an optional /step.
-    span, slash, step_text = item.partition("/")
-    step = int(step_text) if step_text.isdecimal() and int(step_text) > 0 else None
-    if slash and step is None:
-        raise ValueError(f"invalid weekday step in {item!r}")
-    if span == "*":
-        first, last = 0, 6
-    else:
-        start, dash, end = span.partition("-")
-        first = _weekday_number(start)
-        if dash:
-            last = _weekday_number(end)
-        elif step:
-            last = 7  # "3/2" means from Wednesday to the end of the week.
-        else:
-            last = first
-    if last < first:
-        raise ValueError(f"invalid weekday range {item!r}: it runs backwards")
-    return {day % 7 for day in range(first, last + 1, step or 1)}
-
-
-def _weekday_number(text: str) -> int:
-    name = text.strip().lower()
-    if name in CRON_WEEKDAYS:
-        return CRON_WEEKDAYS.index(name)
-    if name.isdecimal() and int(name) <= 7:
-        return int(name)
-    raise ValueError(f"invalid weekday {text!r}; expected 0-7 or sun-sat")
 
 
 def _wall_clock(moment: dt.datetime, time_zone: Any) -> dt.datetime:

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from rules.history import Transition
 from sync.commands.options import json_option
+from sync.state.errors import DealNotFoundError, RunNotFoundError
 from sync.state.keys import workbook_key
 from sync.state.records import RunRecord
 
@@ -119,7 +120,7 @@ def log(
         key = key or _only_workbook(store, state)
         path = store.transitions(key, deal_id)
         if not path:
-            raise click.ClickException(_no_path_message(store, key, deal_id))
+            raise DealNotFoundError(_no_path_message(store, key, deal_id))
 
     stays = days_in_previous_stage(path)
     if as_json:
@@ -273,7 +274,9 @@ def _selected_workbook(config: str | None, source: str | None) -> str | None:
             raise click.UsageError("--source needs CONFIG, the definition it is for.")
         return None
     # Imported here because sync.cli imports this module to register commands.
-    from sync.cli import resolve_definition
+    from sync.cli import check_source_given, resolve_definition
+
+    check_source_given(config, source)
 
     return workbook_key(resolve_definition(config), source)
 
@@ -283,7 +286,7 @@ def _only_workbook(store: StateStore, state: str) -> str:
     if len(keys) == 1:
         return keys[0]
     if not keys:
-        raise click.ClickException(f"No runs recorded in {state}.")
+        raise RunNotFoundError(f"No runs recorded in {state}.")
     listed = ", ".join(repr(key) for key in keys)
     raise click.UsageError(
         f"{state} contains runs of {len(keys)} workbooks ({listed}); "

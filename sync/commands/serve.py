@@ -51,7 +51,7 @@ DEFAULT_STOP_TIMEOUT = 60.0
     "--health-host",
     default="127.0.0.1",
     show_default=True,
-    help="Address the health endpoint listens on.",
+    help="Address the health endpoint listens on, IPv4 or IPv6 (such as ::1).",
 )
 @click.option(
     "--run-timeout",

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 DELIMITERS = (",", ";", "\t")
 # Lines of the file looked at to choose the delimiter.
 SAMPLE_LINES = 50
+# The first bytes of a zip package (.xlsx, .ods) and of an OLE2 file (.xls).
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"
 # Excel's first-line hint naming the delimiter, such as "sep=;".
 SEPARATOR_HINT = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n)")
 
@@ -90,6 +93,7 @@ class CsvTable(ReadOnlyFile):
 
     def _decoded_text(self) -> str:
         data = self._read_bytes()
+        _check_not_workbook(self.name, data)
         if looks_like_utf16(data):
             raise UnsupportedWorkbookError(
                 f"Workbook {self.name!r} looks like UTF-16 text without a byte "
@@ -111,6 +115,29 @@ class CsvTable(ReadOnlyFile):
                 f"the invalid byte {byte!r}. Save it as CSV UTF-8 (Excel: File > "
                 "Save As > CSV UTF-8) or as .xlsx."
             ) from error
+
+
+def _check_not_workbook(name: str, data: bytes) -> None:
+    """Reject a workbook saved or renamed with a text extension such as .csv.
+
+    :raises UnsupportedWorkbookError: the file starts with the signature of a
+        zip package (.xlsx, .ods) or of an OLE2 file (.xls, encrypted .xlsx).
+    """
+    suffix = Path(name).suffix or "no extension"
+    if data.startswith(ZIP_SIGNATURES):
+        raise UnsupportedWorkbookError(
+            f"Workbook {name!r} is an Excel workbook (a zip package, as .xlsx "
+            f"and .ods files are) with {suffix!r} as its extension, not CSV text. "
+            "Rename it to end in .xlsx (.ods if LibreOffice saved it) and point "
+            "--source or source.path at the renamed file."
+        )
+    if data.startswith(OLE_SIGNATURE):
+        raise UnsupportedWorkbookError(
+            f"Workbook {name!r} is an old Excel workbook (.xls) or a "
+            f"password-protected one with {suffix!r} as its extension, not CSV "
+            "text. Open it in Excel and save it as Excel Workbook (.xlsx) or CSV "
+            "UTF-8, then point --source or source.path at that file."
+        )
 
 
 def parse_csv(text: str, delimiter: str) -> list[list[str]]:

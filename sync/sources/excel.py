@@ -26,7 +26,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    SheetTypeEnum,
+    WorksheetNotFound,
+)
 
 from config.errors import (
     PipesheetError,
@@ -566,8 +572,10 @@ def read_rows(
     """Return a tab's cell values from A1, converted as :meth:`read_tab` describes.
 
     :param sheet: the tab already parsed, if it was.
+    :raises SheetLayoutError: if the tab is a chart, macro or dialog sheet.
     :raises UnsupportedWorkbookError: if calamine cannot parse the tab.
     """
+    _check_worksheet(workbook, tab, workbook_name)
     cells = _GridCells()
     convert = cells.__getitem__
     try:
@@ -585,8 +593,34 @@ def read_rows(
             else sheet.to_python(skip_empty_area=False)
         )
         return [list(map(convert, row)) for row in raw_rows]
+    except WorksheetNotFound as error:
+        # The tab is listed in the workbook, but its part is not in the package.
+        raise UnsupportedWorkbookError(
+            f"Workbook {workbook_name!r} is damaged: it lists the tab {tab!r}, "
+            "but the part that contains that tab's cells is missing. Open it in "
+            "Excel, which offers to repair it, and save it as Excel Workbook "
+            "(.xlsx), or restore it from a backup (pipesheet keeps some in "
+            ".pipesheet-backups/ beside it); then run again."
+        ) from error
     except CalamineError as error:
         raise _unreadable(workbook_name, error) from error
+
+
+def _check_worksheet(workbook: CalamineWorkbook, tab: str, workbook_name: str) -> None:
+    kind = next(
+        (sheet.typ for sheet in workbook.sheets_metadata if sheet.name == tab), None
+    )
+    if kind is None or kind == SheetTypeEnum.WorkSheet:
+        return
+    # calamine's sheet kinds cannot be dict keys (they are not hashable).
+    described = next(
+        (text for known, text in _SHEET_KINDS if kind == known), "not a worksheet"
+    )
+    raise SheetLayoutError(
+        f"Tab {tab!r} of workbook {workbook_name!r} is {described}, not a "
+        "worksheet, so it has no cells to read. Point the pipeline definition at "
+        "the worksheet that contains the data, or rename that sheet."
+    )
 
 
 def show_error_cells(
@@ -655,6 +689,13 @@ def _duration_text(value: timedelta) -> str:
     sign = "-" if seconds < 0 else ""
     hours, rest = divmod(abs(seconds), 3600)
     return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+_SHEET_KINDS = (
+    (SheetTypeEnum.ChartSheet, "a chart sheet"),
+    (SheetTypeEnum.MacroSheet, "a macro sheet"),
+    (SheetTypeEnum.DialogSheet, "a dialog sheet"),
+)
 
 
 def _unreadable(workbook_name: str, error: Exception) -> UnsupportedWorkbookError:

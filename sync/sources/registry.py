@@ -38,6 +38,7 @@ def _open_excel(
             "the definition or pass --source PATH."
         )
     setting = "--source" if location else "source.path"
+    _check_not_url(path, setting)
     check_workbook_path(Path(path), setting)
     if is_read_only_format(Path(path)):
         if output is not None:
@@ -72,6 +73,19 @@ def _open_google_sheets(
         spreadsheet,
         credentials=Path(credentials) if credentials else None,
         pipeline=pipeline,
+    )
+
+
+def _check_not_url(location: str, setting: str) -> None:
+    # Path() would fold the "//" of a URL, so the not-found message would show
+    # 'https:/docs.google.com/...' as a file name.
+    if "://" not in location:
+        return
+    raise DefinitionError(
+        f"{setting} {location!r} is a URL, but the definition's source.kind is "
+        "excel, which reads a workbook file. For a Google spreadsheet, set "
+        "source.kind: google_sheets and source.credentials in the definition; "
+        "for an Excel workbook, pass the path of its file."
     )
 
 

@@ -3,7 +3,8 @@
 PipesheetError
 └── StateError                      the state database cannot be used
     ├── StateNotFoundError (LookupError)   no state database at that path
-    └── RunNotFoundError (LookupError)     no run with that id
+    ├── RunNotFoundError (LookupError)     no run with that id, or no run at all
+    └── DealNotFoundError (LookupError)    no stage change recorded for that deal
 """
 
 from __future__ import annotations
@@ -20,4 +21,8 @@ class StateNotFoundError(StateError, LookupError):
 
 
 class RunNotFoundError(StateError, LookupError):
-    """The state database contains no run with the given id."""
+    """The state database contains no run with the given id, or no run at all."""
+
+
+class DealNotFoundError(StateError, LookupError):
+    """The state database contains no stage change of the given deal."""

@@ -58,6 +58,18 @@ class UnknownRevisionError(StateError):
         )
 
 
+class ForeignTablesError(StateError):
+    """A database with tables named like pipesheet's but no pipesheet revision."""
+
+    def __init__(self, tables: list[str]) -> None:
+        self.tables = tables
+        noun = "a table" if len(tables) == 1 else "tables"
+        super().__init__(
+            f"it has {noun} named {', '.join(map(repr, tables))} but no "
+            "pipesheet schema revision"
+        )
+
+
 def alembic_config(url: str | None = None) -> Config:
     """Return an Alembic configuration for the packaged migrations.
 
@@ -92,9 +104,11 @@ def upgrade_schema(connection: sa.Connection) -> None:
         recorded = recorded_revisions(connection)
         if recorded == [HEAD_REVISION]:
             return
-        if not sa.inspect(connection).get_table_names():
+        existing = sa.inspect(connection).get_table_names()
+        if not existing:
             create_schema(connection)
             return
+        _check_no_foreign_tables(recorded, existing)
 
         from alembic import command
 
@@ -130,6 +144,18 @@ def recorded_revisions(connection: sa.Connection) -> list[str]:
         return []
     query = sa.select(VERSION_TABLE.c.version_num)
     return [str(revision) for revision in connection.execute(query).scalars()]
+
+
+def _check_no_foreign_tables(recorded: list[str], existing: list[str]) -> None:
+    """Check that pipesheet's tables are not already there without its revision.
+
+    Other tables are left alone, so a shared PostgreSQL database still works.
+
+    :raises ForeignTablesError: naming the tables in the way.
+    """
+    clashing = sorted(set(existing) & set(metadata.tables))
+    if clashing and not recorded:
+        raise ForeignTablesError(clashing)
 
 
 def _check_known_revisions(config: Config, recorded: list[str]) -> None:

@@ -32,7 +32,11 @@ from sync.state.packing import (
     unpack_transitions,
 )
 from sync.state.records import RunFigures, RunOutcome, RunRecord
-from sync.state.schema import UnknownRevisionError, upgrade_schema
+from sync.state.schema import (
+    ForeignTablesError,
+    UnknownRevisionError,
+    upgrade_schema,
+)
 from sync.state.tables import as_utc, run_snapshots, run_transitions, runs
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,7 @@ class StateStore:
         :raises StateError: the database cannot be opened or upgraded.
         """
         url = _parse_url(url_or_path)
+        _reject_folder(url)
         if create:
             _create_private_sqlite_file(url)
         else:
@@ -73,6 +78,13 @@ class StateStore:
                 f"State database {_show(url)!r} was written by a newer pipesheet: "
                 f"{error}. Upgrade pipesheet, or point --state or PIPESHEET_STATE "
                 "at another database. Nothing was changed."
+            ) from error
+        except ForeignTablesError as error:
+            engine.dispose()
+            raise StateError(
+                f"{_show(url)!r} is not a pipesheet state database: {error}. "
+                "Point --state or PIPESHEET_STATE at another database (a missing "
+                "SQLite file is created). Nothing was changed."
             ) from error
         except sa.exc.SQLAlchemyError as error:
             engine.dispose()
@@ -475,6 +487,18 @@ def _create_private_sqlite_file(url: URL) -> None:
         logger.debug("state database file not created ahead: %s", error)
         return
     os.close(descriptor)
+
+
+def _reject_folder(url: URL) -> None:
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return
+    if Path(url.database).is_dir():
+        example = Path(url.database) / "pipesheet-state.sqlite"
+        raise StateError(
+            f"State database {url.database!r} is a folder, not a file. Pass "
+            f"--state or set PIPESHEET_STATE to a file path, such as "
+            f"{str(example)!r}."
+        )
 
 
 def _require_sqlite_file(url: URL) -> None:

@@ -15,6 +15,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from config.errors import DefinitionError, SheetLayoutError
+from config.tab_names import excel_tab_name_problem
 from sync.plan import GeneratedTab
 from sync.xlsx.app_properties import add_tab_titles
 from sync.xlsx.chart_xml import render_chart, render_drawing
@@ -41,12 +42,6 @@ from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 from sync.xlsx.zipcopy import NewMember
 
 logger = logging.getLogger(__name__)
-
-# Excel rejects these characters in tab names, and names over 31 characters.
-FORBIDDEN_NAME_CHARACTERS = frozenset("[]:*?/\\")
-MAX_TAB_NAME = 31
-# Excel reserves this name for its change-tracking history sheet.
-RESERVED_TAB_NAME = "history"
 
 
 @dataclass
@@ -288,7 +283,7 @@ def _check_tab_names(
 ) -> None:
     seen = {pipeline_tab.casefold(): pipeline_tab}
     for tab in tabs:
-        problem = _tab_name_problem(tab.name)
+        problem = excel_tab_name_problem(tab.name)
         if problem is None and tab.name.casefold() in seen:
             problem = f"it is the same tab as {seen[tab.name.casefold()]!r}"
         if problem is not None:
@@ -298,21 +293,6 @@ def _check_tab_names(
                 "definition's outputs."
             )
         seen[tab.name.casefold()] = tab.name
-
-
-def _tab_name_problem(name: str) -> str | None:
-    if not name.strip():
-        return "it is empty"
-    if len(name) > MAX_TAB_NAME:
-        return f"it is {len(name)} characters long and Excel allows {MAX_TAB_NAME}"
-    forbidden = sorted(set(name) & FORBIDDEN_NAME_CHARACTERS)
-    if forbidden:
-        return f"Excel does not allow {''.join(forbidden)!r} in tab names"
-    if name.startswith("'") or name.endswith("'"):
-        return "Excel does not allow an apostrophe at its start or end"
-    if name.casefold() == RESERVED_TAB_NAME:
-        return "Excel reserves it for its change history"
-    return None
 
 
 def _add_app_titles(

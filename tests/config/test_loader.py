@@ -455,6 +455,30 @@ def test_utf8_byte_order_mark_accepted(tmp_path: Path) -> None:
     assert pipeline.name == "Test pipeline"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"], ids=["le", "be"])
+def test_utf16_with_byte_order_mark_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "pipeline.yaml"
+    text = MINIMAL_DEFINITION.replace("Test pipeline", "Pipeline 商机")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path.write_bytes(data)
+
+    pipeline = load_pipeline(path)
+
+    assert pipeline.name == "Pipeline 商机"
+
+
+def test_utf16_without_bom_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_bytes(MINIMAL_DEFINITION.encode("utf-16-le"))
+
+    assert load_error(path) == (
+        f"{path}: the file looks like UTF-16 text without a byte order mark (it "
+        "contains NUL bytes); save it with UTF-8 encoding"
+    )
+
+
 def test_control_character_rejected_with_line(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.yaml"
     path.write_text("name: x\nsource:\n  tab: Deals\x00\n", encoding="utf-8")

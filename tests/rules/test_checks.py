@@ -9,6 +9,7 @@ from config.models import (
     AllowedFromTab,
     AllowedValues,
     FollowupPolicy,
+    Locale,
     Outcome,
     Pipeline,
     Stage,
@@ -17,6 +18,7 @@ from rules.checks import CheckContext, check_deals, columns_of, group_by_stage
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue
+from rules.messages import render_message
 from tests.rules.builders import AS_OF, build_columns, build_deal, build_pipeline
 
 PIPELINE = build_pipeline()
@@ -218,6 +220,40 @@ def test_unknown_value_names_list_tab() -> None:
 
     assert findings[0].params["list_tab"] == "Lists"
     assert findings[0].params["list_column"] == "Product"
+
+
+@pytest.mark.parametrize(
+    ("spec", "source"),
+    [
+        (
+            AllowedValues(values=[]),
+            (
+                "(allowed.product.values in the pipeline "
+                "definition), which is empty; add the value to that list."
+            ),
+        ),
+        (
+            AllowedValues(from_tab=AllowedFromTab(tab="Lists", column="Product")),
+            (
+                "(column 'Product' of tab 'Lists'), which is empty; add the value to "
+                "that column."
+            ),
+        ),
+    ],
+    ids=["definition-values", "tab-column"],
+)
+def test_empty_allowed_list_named(spec: AllowedValues, source: str) -> None:
+    pipeline = build_pipeline(allowed={"product": spec})
+    deal = build_deal(
+        pipeline, 10, "D-10", "Lead", product="GTX Pro", next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks([deal], pipeline=pipeline, allowed={"product": []})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert render_message(findings[0], Locale.EN) == (
+        f"Product 'GTX Pro' is not in the allowed list {source}"
+    )
 
 
 @pytest.mark.parametrize("product", [None, "  "], ids=["none", "spaces"])

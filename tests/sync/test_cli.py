@@ -15,7 +15,8 @@ import xlsxwriter  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
 
 from rules.grid import CellValue
-from sync.cli import LAZY_COMMANDS, cli
+from sync.cli import LAZY_COMMANDS, PipesheetGroup, cli
+from sync.commands.options import json_option
 from tests.python_child import python_output
 
 AS_OF = "2025-09-30"
@@ -298,6 +299,39 @@ def test_history_json_failure_prints_error_object() -> None:
     error = json.loads(result.stdout)["error"]
     assert error["type"] == "StateNotFoundError"
     assert first_line(result.stderr) == f"Error: {first_line(error['message'])}"
+
+
+def test_json_click_exception_prints_error_object() -> None:
+    group = PipesheetGroup()
+
+    @group.command()
+    @json_option
+    def fail(as_json: bool) -> None:
+        raise click.ClickException("Nothing to show.")
+
+    result = CliRunner().invoke(group, ["fail", "--json"])
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": {"type": "Error", "message": "Nothing to show."}
+    }
+    assert result.stderr == "Error: Nothing to show.\n"
+
+
+@pytest.mark.parametrize("command", ["check", "doctor"], ids=["check", "doctor"])
+def test_url_for_excel_definition_named(command: str) -> None:
+    write_tiny(CLEAN_DEALS)
+    url = "https://docs.google.com/spreadsheets/d/abc/edit"
+
+    result = invoke(command, "tiny.yaml", "--source", url)
+
+    assert result.exit_code == 1
+    assert (
+        f"--source {url!r} is a URL, but the definition's source.kind is excel, "
+        "which reads a workbook file. For a Google spreadsheet, set source.kind: "
+        "google_sheets and source.credentials in the definition; for an Excel "
+        "workbook, pass the path of its file."
+    ) in " ".join((result.stdout + result.stderr).split())
 
 
 def test_missing_workbook_names_source_path() -> None:

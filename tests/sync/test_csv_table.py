@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -265,6 +266,35 @@ def test_utf16_without_bom_rejected(tmp_path: Path) -> None:
         "Workbook 'deals.csv' looks like UTF-16 text without a byte order mark, "
         "which cannot be read safely. Save it as CSV UTF-8 (Excel: File > Save As "
         "> CSV UTF-8) or as .xlsx."
+    )
+
+
+def test_workbook_named_csv_rejected(tmp_path: Path) -> None:
+    workbook = tmp_path / "book.xlsx"
+    openpyxl_workbook = openpyxl.Workbook()
+    openpyxl_workbook.save(workbook)
+    table = write_bytes(tmp_path, workbook.read_bytes())
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        table.read_tab("Deals")
+
+    assert str(raised.value) == (
+        "Workbook 'deals.csv' is an Excel workbook (a zip package, as .xlsx and "
+        ".ods files are) with '.csv' as its extension, not CSV text. Rename it "
+        "to end in .xlsx (.ods if LibreOffice saved it) and point --source or "
+        "source.path at the renamed file."
+    )
+
+
+def test_old_workbook_named_csv_rejected(tmp_path: Path) -> None:
+    table = write_bytes(tmp_path, bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504))
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        table.read_tab("Deals")
+
+    assert str(raised.value).startswith(
+        "Workbook 'deals.csv' is an old Excel workbook (.xls) or a "
+        "password-protected one with '.csv' as its extension, not CSV text."
     )
 
 

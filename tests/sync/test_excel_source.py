@@ -240,6 +240,47 @@ def pipeline_path(tmp_path: Path) -> Path:
 # Reading
 
 
+def test_missing_sheet_part_named(tmp_path: Path) -> None:
+    path = build_pipeline_workbook(tmp_path / "pipeline.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            if name != "xl/worksheets/sheet1.xml":
+                target.writestr(name, source.read(name))
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(damaged).read_tab("Pipeline")
+
+    assert str(raised.value) == (
+        "Workbook 'damaged.xlsx' is damaged: it lists the tab 'Pipeline', but the "
+        "part that contains that tab's cells is missing. Open it in Excel, which "
+        "offers to repair it, and save it as Excel Workbook (.xlsx), or restore "
+        "it from a backup (pipesheet keeps some in .pipesheet-backups/ beside "
+        "it); then run again."
+    )
+
+
+def test_chart_sheet_as_tab_named(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    data = workbook.active
+    data.title = "Data"
+    data.append(["Deal ID", "Stage"])
+    data.append(["D-1", "Lead"])
+    chart = OpenpyxlBarChart()
+    chart.add_data(Reference(data, min_col=1, min_row=1, max_row=2))
+    workbook.create_chartsheet("Deals").add_chart(chart)
+    workbook.save(tmp_path / "charts.xlsx")
+
+    with pytest.raises(SheetLayoutError) as raised:
+        ExcelWorkbook(tmp_path / "charts.xlsx").read_tab("deals")
+
+    assert str(raised.value) == (
+        "Tab 'Deals' of workbook 'charts.xlsx' is a chart sheet, not a worksheet, "
+        "so it has no cells to read. Point the pipeline definition at the "
+        "worksheet that contains the data, or rename that sheet."
+    )
+
+
 def test_read_keeps_text_numbers_and_dates(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active

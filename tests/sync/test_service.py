@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from config.shipped import shipped_definition
 from rules.stage_log import time_in_stage
 from sync.commands.serve import serve
 from sync.health import ServiceHealth
-from sync.health_http import HealthServer
+from sync.health_http import HealthEndpointError, HealthServer
 from sync.run_process import RunSummary, run_definition
 from sync.schedules import (
     cron_trigger,
@@ -223,16 +224,20 @@ def test_two_definitions_of_one_workbook_rejected(tmp_path: Path) -> None:
     )
 
 
-def test_invalid_cron_rejected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("once", [[], ["--once"]], ids=["scheduled", "once"])
+def test_invalid_cron_rejected(tmp_path: Path, once: list[str]) -> None:
     definition = write_definition(tmp_path)
     text = definition.read_text(encoding="utf-8").replace('"0 7 * * *"', '"0 25 * * *"')
     definition.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
-        serve, [str(definition), "--state", str(tmp_path / "s.sqlite")]
+        serve, [str(definition), "--state", str(tmp_path / "s.sqlite"), *once]
     )
     assert result.exit_code == 1
     assert result.output.startswith(
-        f"Error: Definition {str(definition)!r}: schedule.cron '0 25 * * *' is invalid"
+        f"Error: {definition}: invalid pipeline definition (1 problem):\n"
+        "  - schedule.cron: invalid value '0 25 * * *' (Error validating "
+        "expression '25': the last value (25) is higher than the maximum value "
+        "(23)); expected five fields"
     )
 
 
@@ -686,7 +691,7 @@ def test_service_logs_next_run_at_start(tmp_path: Path) -> None:
 
 def fetch(url: str) -> tuple[int, str, str]:
     """Return the status, content type and body of a GET to a loopback URL."""
-    assert url.startswith("http://127.0.0.1:")
+    assert url.startswith(("http://127.0.0.1:", "http://[::1]:"))
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
             return (
@@ -879,6 +884,50 @@ def test_health_server_answers_on_loopback() -> None:
     assert metrics[:2] == (200, "text/plain; version=0.0.4; charset=utf-8")
     assert metrics[2] == health.metrics_text()
     assert missing[:2] == (404, "text/plain")
+
+
+def test_health_server_answers_on_ipv6_loopback() -> None:
+    health = ServiceHealth(dt.datetime.now(dt.UTC), dict)
+    try:
+        server = HealthServer(health, "::1", 0)
+    except HealthEndpointError as error:
+        pytest.skip(f"this machine has no IPv6 loopback: {error}")
+    server.start()
+    try:
+        status = fetch(f"http://[::1]:{server.port}/healthz")[0]
+    finally:
+        server.stop()
+    assert server.host == "::1"
+    assert status == 200
+
+
+def test_health_server_busy_port_named() -> None:
+    health = ServiceHealth(dt.datetime.now(dt.UTC), dict)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(HealthEndpointError) as raised:
+            HealthServer(health, "127.0.0.1", port)
+    assert str(raised.value) == (
+        f"The health endpoint cannot listen on --health-host '127.0.0.1' "
+        f"--health-port {port}: port {port} is in use, maybe by another "
+        "pipesheet serve. Pass another --health-port, or 0 to let the system "
+        "pick a free one."
+    )
+
+
+def test_health_server_foreign_address_named() -> None:
+    health = ServiceHealth(dt.datetime.now(dt.UTC), dict)
+    # 192.0.2.1 is reserved for documentation (RFC 5737), so this machine is not
+    # expected to have it. Binding fails locally and sends nothing.
+    with pytest.raises(HealthEndpointError) as raised:
+        HealthServer(health, "192.0.2.1", 0)
+    assert str(raised.value) == (
+        "The health endpoint cannot listen on --health-host '192.0.2.1' "
+        "--health-port 0: '192.0.2.1' is not an address of this machine. Pass "
+        "127.0.0.1, ::1 or another address this machine has."
+    )
 
 
 # The run's log line

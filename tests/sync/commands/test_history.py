@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from rules.history import Transition
+from sync.cli import cli
 from sync.commands.history import days_in_previous_stage, history, log
 from sync.state.errors import StateNotFoundError
 from sync.state.records import RunOutcome
@@ -239,6 +240,21 @@ def test_history_source_without_config_fails(state: Path) -> None:
     assert "--source needs CONFIG, the definition it is for." in result.output
 
 
+@pytest.mark.parametrize(
+    "args", [["history", "b2b-en"], ["log", "D-1001", "b2b-en"]], ids=["history", "log"]
+)
+def test_shipped_name_needs_source(state: Path, args: list[str]) -> None:
+    result = invoke(cli, [*args, "--state", str(state)])
+
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: CONFIG 'b2b-en' is a shipped definition, which names no workbook "
+        "of yours. Pass the workbook with --source PATH (for example the file "
+        "that 'pipesheet init' created), or copy the definition, set source.path "
+        "in the copy and pass the copy's file as CONFIG.\n"
+    )
+
+
 def test_history_help_names_state_default() -> None:
     result = invoke(history, ["--help"], COLUMNS="80")
     help_text = " ".join(result.output.split())
@@ -288,13 +304,49 @@ def test_log_json_shape(state: Path, workbook: Path) -> None:
 
 def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
     args = ["D-1011", "b2b-en", "--source", str(workbook), "--state", str(state)]
-    result = invoke(log, args)
+    result = invoke(cli, ["log", *args])
     assert result.exit_code == 1
-    assert result.output == (
+    assert result.stderr == (
         f"Error: No stage changes of deal 'D-1011' recorded for {str(workbook)!r}. "
         "Did you mean 'D-1001'? If 'D-1011' is in the sheet, check that it is on "
         "one row only: a deal whose ID is on several rows is not recorded.\n"
     )
+
+
+def test_log_json_unknown_deal_prints_error(state: Path, workbook: Path) -> None:
+    args = ["D-1011", "b2b-en", "--source", str(workbook), "--state", str(state)]
+
+    result = invoke(cli, ["log", *args, "--json"])
+
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "DealNotFoundError"
+    assert error["message"].startswith("No stage changes of deal 'D-1011' recorded")
+
+
+@pytest.mark.parametrize("command", ["history", "log"], ids=["history", "log"])
+def test_json_without_runs_prints_error(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "empty.sqlite"
+    StateStore.open(str(path)).close()
+    deal = ["D-1"] if command == "log" else []
+    missing = tmp_path / "missing.sqlite"
+
+    empty = invoke(cli, [command, *deal, "--state", str(path), "--json"])
+    absent = invoke(cli, [command, *deal, "--state", str(missing), "--json"])
+
+    assert absent.exit_code == 1
+    assert json.loads(absent.stdout)["error"]["type"] == "StateNotFoundError"
+    if command == "history":
+        assert empty.exit_code == 0
+        assert json.loads(empty.stdout) == {"runs": []}
+    else:
+        assert empty.exit_code == 1
+        assert json.loads(empty.stdout) == {
+            "error": {
+                "type": "RunNotFoundError",
+                "message": f"No runs recorded in {path}.",
+            }
+        }
 
 
 def test_log_trims_typed_id(state: Path, workbook: Path) -> None:

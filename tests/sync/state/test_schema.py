@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,53 @@ def test_newer_database_is_left_alone(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert schema_revisions(connection) == ["0099"]
     engine.dispose()
+
+
+def test_foreign_runs_table_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE runs (x)")
+    connection.close()
+
+    with pytest.raises(StateError) as raised:
+        StateStore.open(str(path))
+
+    assert str(raised.value) == (
+        f"{str(path)!r} is not a pipesheet state database: it has a table named "
+        "'runs' but no pipesheet schema revision. Point --state or "
+        "PIPESHEET_STATE at another database (a missing SQLite file is created). "
+        "Nothing was changed."
+    )
+
+
+def test_unrelated_tables_kept_beside_state(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (x)")
+    connection.close()
+
+    StateStore.open(str(path)).close()
+
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert schema_revisions(connection) == [HEAD_REVISION]
+        assert "notes" in sa.inspect(connection).get_table_names()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("create", [True, False], ids=["create", "existing"])
+def test_folder_as_state_rejected(tmp_path: Path, create: bool) -> None:
+    folder = tmp_path / "state.sqlite"
+    folder.mkdir()
+
+    with pytest.raises(StateError) as raised:
+        StateStore.open(str(folder), create=create)
+
+    assert str(raised.value) == (
+        f"State database {str(folder)!r} is a folder, not a file. Pass --state "
+        "or set PIPESHEET_STATE to a file path, such as "
+        f"{str(folder / 'pipesheet-state.sqlite')!r}."
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""Check the cron expression of a definition's ``schedule`` as the service reads it.
+
+``pipesheet serve`` builds its triggers with APScheduler 3, so the check uses
+APScheduler's own parser: a hand-written one could accept what the service rejects.
+"""
+
+from __future__ import annotations
+
+# Weekday numbers of standard cron: 0 (and 7) is Sunday.
+CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def check_cron(expression: str) -> None:
+    """Check that ``expression`` is a five-field cron expression the service can run.
+
+    :raises ValueError: with APScheduler's reason and an example of a valid value.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
+    except ValueError as error:
+        raise ValueError(
+            f"invalid value {expression!r} ({error}); expected five fields, "
+            'minute hour day month weekday, such as "0 7 * * 1-5" for 07:00 '
+            "on weekdays"
+        ) from None
+
+
+def crontab_fields(expression: str) -> str:
+    """Return a cron expression with its weekday numbers written as day names.
+
+    APScheduler 3's ``CronTrigger.from_crontab`` reads weekday numbers with 0
+    as Monday, unlike cron where 0 is Sunday, so numbers are rewritten first.
+
+    >>> crontab_fields("0 7 * * 1-5")
+    '0 7 * * mon,tue,wed,thu,fri'
+
+    :raises ValueError: the weekday field is invalid.
+    """
+    fields = expression.split()
+    if len(fields) == 5:
+        fields[4] = weekday_names(fields[4])
+    return " ".join(fields)
+
+
+def weekday_names(field: str) -> str:
+    """Rewrite a cron weekday field with numbers as a list of day names.
+
+    >>> weekday_names("1-5")
+    'mon,tue,wed,thu,fri'
+    >>> weekday_names("0,6")
+    'sun,sat'
+
+    :raises ValueError: an item is not a weekday, a range or a step of them.
+    """
+    if field == "*" or not any(character.isdigit() for character in field):
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        days |= _weekdays_of(item)
+    return ",".join(CRON_WEEKDAYS[day] for day in sorted(days))
+
+
+def _weekdays_of(item: str) -> set[int]:
+    # One item of a weekday list: *, a, a-b, with an optional /step.
+    span, slash, step_text = item.partition("/")
+    step = int(step_text) if step_text.isdecimal() and int(step_text) > 0 else None
+    if slash and step is None:
+        raise ValueError(f"invalid weekday step in {item!r}")
+    if span == "*":
+        first, last = 0, 6
+    else:
+        start, dash, end = span.partition("-")
+        first = _weekday_number(start)
+        if dash:
+            last = _weekday_number(end)
+        elif step:
+            last = 7  # "3/2" means from Wednesday to the end of the week.
+        else:
+            last = first
+    if last < first:
+        raise ValueError(f"invalid weekday range {item!r}: it runs backwards")
+    return {day % 7 for day in range(first, last + 1, step or 1)}
+
+
+def _weekday_number(text: str) -> int:
+    name = text.strip().lower()
+    if name in CRON_WEEKDAYS:
+        return CRON_WEEKDAYS.index(name)
+    if name.isdecimal() and int(name) <= 7:
+        return int(name)
+    raise ValueError(f"invalid weekday {text!r}; expected 0-7 or sun-sat")

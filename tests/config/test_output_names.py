@@ -1,0 +1,117 @@
+"""Tests of the tab names and schedule a definition is checked for when loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.loader import parse_pipeline
+from tests.config.test_models import definition, problems
+
+EXCEL_SOURCE = {"kind": "excel", "tab": "Deals"}
+SHEETS_SOURCE = {"kind": "google_sheets", "spreadsheet": "abc", "tab": "Deals"}
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Fun/nel:[1]", "Excel does not allow '/:[]' in tab names"),
+        (
+            "Funnel of the whole sales team 2025",
+            "it is 35 characters long and Excel allows 31",
+        ),
+        ("History", "Excel reserves it for its change history"),
+        ("'Funnel'", "Excel does not allow an apostrophe at its start or end"),
+        ("  ", "it is empty"),
+    ],
+    ids=["characters", "length", "reserved", "apostrophe", "blank"],
+)
+def test_excel_tab_name_rejected(name: str, reason: str) -> None:
+    data = definition(source=EXCEL_SOURCE, outputs={"tabs": {"funnel": name}})
+
+    assert problems(data) == [
+        (
+            f"outputs.tabs.funnel: invalid value {name!r}; the tab name cannot be "
+            f"used because {reason}. Choose another name"
+        )
+    ]
+
+
+def test_sheets_tab_name_follows_google_rules() -> None:
+    name = "Funnel/2025 of the whole sales team"
+    data = definition(source=SHEETS_SOURCE, outputs={"tabs": {"funnel": name}})
+
+    assert parse_pipeline(data, origin="team.yaml").outputs.tabs.funnel == name
+
+
+def test_sheets_blank_tab_name_rejected() -> None:
+    data = definition(source=SHEETS_SOURCE, outputs={"tabs": {"stage_log": " "}})
+
+    assert problems(data) == [
+        (
+            "outputs.tabs.stage_log: invalid value ' '; the tab name cannot be used "
+            "because it is empty. Choose another name"
+        )
+    ]
+
+
+def test_two_outputs_one_tab_rejected() -> None:
+    data = definition(outputs={"tabs": {"funnel": "problems"}})
+
+    assert problems(data) == [
+        (
+            "outputs.tabs.problems: the tab 'Problems' is also the tab of "
+            "outputs.tabs.funnel (case is ignored), so one would overwrite the "
+            "other; give each its own name"
+        )
+    ]
+
+
+def test_output_named_as_pipeline_tab_rejected() -> None:
+    data = definition(outputs={"tabs": {"definitions": "DEALS"}})
+
+    assert problems(data) == [
+        (
+            "outputs.tabs.definitions: the tab 'DEALS' is the pipeline tab named in "
+            "source.tab, and pipesheet never overwrites the deals; choose another name"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cron", "reason"),
+    [
+        (
+            "61 7 * * *",
+            (
+                "Error validating expression '61': the last value (61) is higher "
+                "than the maximum value (59)"
+            ),
+        ),
+        ("every day", "Wrong number of fields; got 2, expected 5"),
+        ("0 0 7 * * 1-5", "Wrong number of fields; got 6, expected 5"),
+        ("0 7 * * 1-9", "invalid weekday '9'; expected 0-7 or sun-sat"),
+    ],
+    ids=["minute-61", "words", "six-fields", "weekday-9"],
+)
+def test_bad_cron_rejected(cron: str, reason: str) -> None:
+    data = definition(schedule={"cron": cron})
+
+    assert problems(data) == [
+        (
+            f"schedule.cron: invalid value {cron!r} ({reason}); expected five "
+            'fields, minute hour day month weekday, such as "0 7 * * 1-5" for '
+            "07:00 on weekdays"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "cron",
+    ["0 7 * * 1-5", "30 6 * * 0,7", "*/15 8-18 * * mon-fri", "0 9 1 * *"],
+    ids=["weekdays", "sunday-numbers", "steps-and-names", "monthly"],
+)
+def test_cron_forms_accepted(cron: str) -> None:
+    pipeline = parse_pipeline(definition(schedule={"cron": cron}), origin="t.yaml")
+
+    assert pipeline.schedule is not None
+    assert pipeline.schedule.cron == cron
