@@ -14,7 +14,10 @@ import shlex
 import shutil
 import signal
 import sys
+import tempfile
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -49,6 +52,7 @@ from sync.sources.excel_read_ahead import start_read_ahead
 if TYPE_CHECKING:
     from config.models import Pipeline
     from sync.run import Progress, RunResult
+    from sync.state.store import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -371,7 +375,6 @@ def run(
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source
-    from sync.state.store import StateStore
 
     if no_state:
         workbook = open_source(pipeline, source, output, writes=not dry_run)
@@ -380,7 +383,7 @@ def run(
         )
     else:
         request = RunRequest(pipeline, as_of, source, output, dry_run)
-        with StateStore.open(state) as store:
+        with open_state(state, dry_run) as store:
             result = run_recorded(request, store, progress=_progress(quiet))
 
     # Nothing to change means nothing was written, but --output promises a file.
@@ -393,6 +396,32 @@ def run(
     keep_objects_until_exit()
     _fail_on_blockers(result)
     return result
+
+
+@contextmanager
+def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
+    """Open the state database of a run.
+
+    A dry run records nothing, so it does not create a missing SQLite file: it
+    reads an empty database made in a temporary folder instead.
+    """
+    from sync.state.errors import StateNotFoundError
+    from sync.state.store import StateStore
+
+    if not dry_run:
+        store = StateStore.open(state)
+    else:
+        try:
+            store = StateStore.open(state, create=False)
+        except StateNotFoundError:
+            with (
+                tempfile.TemporaryDirectory(prefix="pipesheet-") as folder,
+                StateStore.open(str(Path(folder) / "state.sqlite")) as empty,
+            ):
+                yield empty
+            return
+    with store:
+        yield store
 
 
 @cli.command()

@@ -555,6 +555,38 @@ def test_dry_run_reports_planned_counts() -> None:
     assert Path("tiny.xlsx").read_bytes() == before
 
 
+def test_dry_run_creates_no_state_file() -> None:
+    write_tiny(FLAWED_DEALS)
+
+    result = invoke(
+        "run", "tiny.yaml", "--as-of", AS_OF, "--dry-run", "-q", "--state", "s.sqlite"
+    )
+
+    assert result.exit_code == 0
+    assert "would write 3 status cells and 5 tabs" in result.stdout
+    assert not Path("s.sqlite").exists()
+
+
+def test_dry_run_leaves_state_unchanged() -> None:
+    write_tiny(FLAWED_DEALS)
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "s.sqlite")
+    recorded = Path("s.sqlite").read_bytes()
+
+    result = invoke(
+        "run",
+        "tiny.yaml",
+        "--as-of",
+        AS_OF,
+        "--dry-run",
+        "--json",
+        "--state",
+        "s.sqlite",
+    )
+
+    assert json.loads(result.stdout)["findings"]
+    assert Path("s.sqlite").read_bytes() == recorded
+
+
 def test_human_findings_sorted_by_row() -> None:
     rows = [
         ["Deal ID", "Stage", "Amount"],
