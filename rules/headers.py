@@ -164,14 +164,19 @@ def _find_header_row(
     grid: SheetGrid, pipeline: Pipeline, aliases: dict[str, set[str]]
 ) -> int:
     """Return the row naming id, stage and the most other fields; ties go to the top."""
-    best_row, best_count = 0, 0
+    best_row = _likely_header_row(grid, aliases)
+    if best_row is None:
+        raise SheetLayoutError(_no_header_row_message(grid, pipeline))
+    return best_row
+
+
+def _likely_header_row(grid: SheetGrid, aliases: dict[str, set[str]]) -> int | None:
+    """Return the row naming id, stage and the most other fields, or None."""
+    best_row, best_count = None, 0
     for row_number in range(1, min(AUTO_HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
         found = _fields_named(grid.rows[row_number - 1], aliases)
         if ID_FIELD in found and STAGE_FIELD in found and len(found) > best_count:
             best_row, best_count = row_number, len(found)
-
-    if best_row == 0:
-        raise SheetLayoutError(_no_header_row_message(grid, pipeline))
     return best_row
 
 
@@ -283,11 +288,21 @@ def _check_required(
         _missing_field_sentence(field, pipeline.columns[field].aliases, headers)
         for field in missing
     )
+    fix = (
+        "Rename the header in the sheet, or add the sheet's header text to the "
+        "field's aliases in the definition."
+    )
+    likely = _likely_header_row(grid, _aliases_by_field(pipeline))
+    if likely is not None and likely != header_row:
+        # source.header_row names a fixed row, and the headers have moved.
+        fix = (
+            f"Row {likely} names the id and stage columns: set source.header_row "
+            f"to {likely}, or to auto, in the definition."
+        )
     raise SheetLayoutError(
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: required columns are "
         f"missing in header row {header_row}. {problems} Headers found: "
-        f"{_listed_headers(headers)}. Rename the header in the sheet, or add the "
-        "sheet's header text to the field's aliases in the definition."
+        f"{_listed_headers(headers)}. {fix}"
     )
 
 

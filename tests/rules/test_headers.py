@@ -380,6 +380,22 @@ def test_configured_header_row_missing_stage(english_pipeline: Pipeline) -> None
     )
 
 
+def test_moved_headers_row_suggested(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Sales pipeline"], [], ["Deal ID", "Stage"], ["D-1", "Lead"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, with_header_row(english_pipeline, 2))
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': required columns are missing in "
+        "header row 2. No column for 'id' (looked for 'Deal ID', 'ID', 'Opportunity "
+        "ID'). No column "
+        "for 'stage' (looked for 'Stage', 'Deal Stage'). Headers found: none (the "
+        "row is empty). Row 3 names the id and stage columns: set "
+        "source.header_row to 3, or to auto, in the definition."
+    )
+
+
 def test_configured_header_row_past_the_end(english_pipeline: Pipeline) -> None:
     grid = deals_tab(["Deal ID", "Stage"])
 
