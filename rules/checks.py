@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from rules.followups import (
     is_silenced,
 )
 from rules.grid import is_blank
+from rules.text_forms import normalize_text
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
@@ -62,9 +62,13 @@ class AllowedList:
         self.folded = {key.casefold(): value for key, value in self.keys.items()}
 
     def key_of(self, text: str) -> str:
-        """Return ``text`` as compared: NFC, single spaces, casefolded if asked."""
+        """Return ``text`` as compared: NFKC, single spaces, casefolded if asked.
+
+        NFKC is the form stage names and headers are compared in, so that
+        ``Ａｎａ Ｌｉｍａ`` typed with full-width letters is ``Ana Lima``.
+        """
         if text not in self.known_keys:
-            key = unicodedata.normalize("NFC", " ".join(text.split()))
+            key = normalize_text(text)
             self.known_keys[text] = key.casefold() if self.ignore_case else key
         return self.known_keys[text]
 

@@ -175,8 +175,15 @@ def test_unknown_value_suggests_nearest_allowed() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["GTX Pro", "gtx pro", " GTX\u00a0 Pro ", "GTX\tPro"],
-    ids=["exact", "other-case", "nbsp-and-spaces", "tab"],
+    [
+        "GTX Pro",
+        "gtx pro",
+        " GTX\u00a0 Pro ",
+        "GTX\tPro",
+        "ＧＴＸ Ｐｒｏ",
+        "GTX\u200b Pro",
+    ],
+    ids=["exact", "other-case", "nbsp-and-spaces", "tab", "full-width", "zero-width"],
 )
 def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     findings = run_checks([lead(10, product=typed)], allowed={"product": PRODUCTS})
