@@ -26,6 +26,7 @@ Params each code is rendered with:
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
 - ``formula-error``, ``id-from-row-number``, ``totals-row``: none.
+- ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 """
 
 from __future__ import annotations
@@ -160,6 +161,21 @@ MESSAGES: Templates = {
             (
                 "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
                 "请更新日期或关闭商机。"
+            ),
+        ),
+    },
+    Code.CLOSE_BEFORE_CREATED: {
+        EN: (
+            (
+                "{column} {value} is before {created_column} {created}, but a deal "
+                "cannot close before it was created; correct one of the two dates. "
+                "Until then the deal is left out of the average cycle."
+            ),
+        ),
+        ZH: (
+            (
+                "{column} {value} 早于{created_column} {created}，商机不可能在创建前"
+                "关闭，请更正其中一个日期。更正前该商机不计入平均成交周期。"
             ),
         ),
     },
@@ -358,6 +374,10 @@ SHORT_MESSAGES: Templates = {
     Code.CLOSE_DATE_PASSED: {
         EN: ("close date passed {days_text} ago",),
         ZH: ("{column}已过 {days_text}",),
+    },
+    Code.CLOSE_BEFORE_CREATED: {
+        EN: ("{column} before {created_column}",),
+        ZH: ("{column}早于{created_column}",),
     },
     Code.FOLLOWUP_OVERDUE: {
         EN: ("follow-up {days_text} overdue",),
