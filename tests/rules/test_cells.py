@@ -332,7 +332,13 @@ def test_amount_serial_stays_a_number() -> None:
         ("+5", 5.0),
         ("1.234,56", 1234.56),
         ("EUR 1.234.567,8", 1234567.8),
-        ("1.234", 1.234),
+        ("12.5", 12.5),
+        ("12.50", 12.5),
+        ("12.5000", 12.5),
+        ("1234.567", 1234.567),
+        ("0.125", 0.125),
+        ("1,234.567", 1234.567),
+        ("12.500k", 12500.0),
         (".5", 0.5),
         ("１２，０００", 12000.0),
     ],
@@ -365,6 +371,12 @@ def test_amount_serial_stays_a_number() -> None:
         "comma-decimal",
         "comma-decimal-many-groups",
         "dot-decimal",
+        "two-decimals",
+        "four-decimals",
+        "four-digits-then-three",
+        "leading-zero",
+        "comma-then-point",
+        "point-before-k",
         "leading-dot",
         "full-width-digits",
     ],
@@ -455,6 +467,11 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         ("1,5", Reason.AMBIGUOUS_SEPARATORS),
         ("1,2345", Reason.AMBIGUOUS_SEPARATORS),
         ("1.234.567", Reason.AMBIGUOUS_SEPARATORS),
+        ("1.234", Reason.AMBIGUOUS_SEPARATORS),
+        ("12.500 €", Reason.AMBIGUOUS_SEPARATORS),
+        ("€ 250.000", Reason.AMBIGUOUS_SEPARATORS),
+        ("$12.500", Reason.AMBIGUOUS_SEPARATORS),
+        ("-12.500", Reason.AMBIGUOUS_SEPARATORS),
         ("1 234,56", Reason.AMBIGUOUS_SEPARATORS),
         ("12,34.5", Reason.AMBIGUOUS_SEPARATORS),
         ("lots", Reason.NOT_A_NUMBER),
@@ -475,6 +492,11 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         "comma-then-one-digit",
         "comma-then-four-digits",
         "dots-only",
+        "point-then-three",
+        "point-then-three-euro-after",
+        "point-then-three-euro-before",
+        "point-then-three-dollar",
+        "point-then-three-negative",
         "space-thousands-comma-decimal",
         "bad-grouping",
         "words",
@@ -494,6 +516,15 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
 )
 def test_amount_problems(value: CellValue, reason: Reason) -> None:
     assert reason_of(parse(value, FieldType.AMOUNT)) is reason
+
+
+def test_point_then_three_detail() -> None:
+    assert parse("12.500 €", FieldType.AMOUNT) == CellProblem(
+        Reason.AMBIGUOUS_SEPARATORS,
+        "cannot tell whether the point separates thousands or decimals; type "
+        "12500 or 12,500 if it separates thousands, or enter it as a number, not "
+        "text",
+    )
 
 
 def test_ambiguous_amount_detail() -> None:
