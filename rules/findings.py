@@ -42,6 +42,7 @@ class Code(StrEnum):
     ID_FROM_ROW_NUMBER = "id-from-row-number"
     TOTALS_ROW = "totals-row"
     CLOSE_BEFORE_CREATED = "close-before-created"
+    ID_NOT_TEXT = "id-not-text"
 
 
 @dataclass(frozen=True, slots=True)

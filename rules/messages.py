@@ -25,7 +25,8 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
-- ``formula-error``, ``id-from-row-number``, ``totals-row``: none.
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``:
+  none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 """
 
@@ -161,6 +162,22 @@ MESSAGES: Templates = {
             (
                 "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
                 "请更新日期或关闭商机。"
+            ),
+        ),
+    },
+    Code.ID_NOT_TEXT: {
+        EN: (
+            (
+                "{column} {value!r} is a TRUE/FALSE, date, time or decimal cell, "
+                "which programs show in different ways, so the ID is not reliable; "
+                "type it as text or a whole number, for example with the column "
+                "formatted as Text."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”是 TRUE/FALSE、日期、时间或小数单元格，不同程序显示"
+                "不同，编号因此不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
             ),
         ),
     },
@@ -374,6 +391,10 @@ SHORT_MESSAGES: Templates = {
     Code.CLOSE_DATE_PASSED: {
         EN: ("close date passed {days_text} ago",),
         ZH: ("{column}已过 {days_text}",),
+    },
+    Code.ID_NOT_TEXT: {
+        EN: ("{column} {value!r} is not text",),
+        ZH: ("{column}“{value}”不是文本",),
     },
     Code.CLOSE_BEFORE_CREATED: {
         EN: ("{column} before {created_column}",),
