@@ -3,6 +3,11 @@
 Text is read by fixed patterns only (ISO, day/month/year or month/day/year by the
 definition's ``date_order``, English month names, Chinese 年月日). Nothing is
 guessed: text that fits no pattern is a problem, and so is a date without a year.
+
+A time after the date is checked and dropped. So is an ISO 8601 zone after the
+time (``2025-10-09T23:30:00Z``, ``2025-10-09T23:30:00-05:00``): the day is the
+one written in the text, the day a person reading the cell sees, and is not
+converted to the definition's time zone.
 """
 
 from __future__ import annotations
@@ -81,9 +86,12 @@ _MONTH_NAME_DAY = re.compile(
 _CJK = re.compile(
     r"(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})[日号](?P<clock>.+)?"
 )
+# An ISO 8601 zone after a time: Z (folded to z), +02:00, -0500 or +09.
+_ZONE = r"(?:z|[+-]\d{2}(?::?\d{2})?)"
 _CLOCK = re.compile(
     r"(?P<hour>\d{1,2})(?:"
     r":(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?(?: ?(?P<meridiem>[ap]m))?"
+    rf"(?:{_ZONE})?"
     r"|[时時点](?:(?P<cjk_minute>\d{1,2})分(?:(?P<cjk_second>\d{1,2})秒)?)?"
     r")"
 )
@@ -104,8 +112,11 @@ def parse_date(
 ) -> dt.date | CellProblem:
     """Parse a date cell, a date serial number or date text into a date.
 
-    A time of day in the cell is dropped. Dates outside 1970-01-01..2200-12-31
-    are problems because they are nearly always numbers shown with a date format.
+    A time of day in the cell is dropped, with any zone after it: the day of
+    ``2025-10-09T23:30:00-05:00`` is 2025-10-09, as written, even where that
+    moment is already 2025-10-10 in the definition's time zone. Dates outside
+    1970-01-01..2200-12-31 are problems because they are nearly always numbers
+    shown with a date format.
     ``date1904`` reads a serial number as days since 1904-01-01.
     """
     if date1904 and isinstance(value, int | float) and not isinstance(value, bool):

@@ -2,7 +2,11 @@
 
 Text may carry currency marks, thousands separators and ``万``/``k`` suffixes.
 A decimal comma is accepted only where it cannot be a thousands separator
-(``1.234,56``); other mixes are problems, never guesses. A number may be
+(``1.234,56``); other mixes are problems, never guesses. So is a lone point
+before exactly three digits (``12.500``, ``€ 250.000``), which separates
+thousands in much of Europe and decimals elsewhere, unless the text settles
+it: a leading 0 (``0.125``), a comma before it (``1,234.567``) or a
+``万``/``k`` suffix (``12.500k``) make it a decimal point. A number may be
 negative, a deal amount may not.
 """
 
@@ -26,6 +30,9 @@ _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _COMMA_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
+# One point between 1-3 digits (not starting with 0) and exactly 3 digits:
+# 12.500 is 12500 where the point groups thousands and 12.5 where it is decimal.
+_POINT_THOUSANDS_OR_DECIMALS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
 # Amount text that needs no folding, in ASCII digits with comma groups and an
 # optional dollar sign. Full-width digits and other forms go the folding route.
 _PLAIN_AMOUNT = re.compile(r"\$?((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)")
@@ -37,7 +44,8 @@ def parse_number(value: CellValue) -> float | CellProblem:
     Text may carry a currency sign or code, thousands separators (comma, space,
     no-break or thin space), a leading minus or parentheses for a negative value,
     and a ``万`` (×10,000) or ``k`` (×1,000) suffix: ``(USD 1,200.50)`` is
-    -1200.5 and ``1.2万元`` is 12000.0.
+    -1200.5 and ``1.2万元`` is 12000.0. ``12.500`` is a problem, because its
+    point can separate thousands or decimals (see the module docstring).
     """
     # Fast path: a finite float comes back unchanged from the Decimal route,
     # because its repr reads back as the same float.
@@ -62,7 +70,7 @@ def _plain_amount(text: str) -> float | None:
     Text in any other form, or out of float range, returns None.
     """
     match = _PLAIN_AMOUNT.fullmatch(text)
-    if match is None:
+    if match is None or _POINT_THOUSANDS_OR_DECIMALS.fullmatch(match[1]):
         return None
     number = float(match[1].replace(",", ""))
     return number if math.isfinite(number) else None
@@ -129,6 +137,10 @@ def _decimal_from_text(text: str) -> Decimal | CellProblem:
     if body[-1:] in _MULTIPLIERS:
         multiplier = _MULTIPLIERS[body[-1]]
         body = body[:-1].strip()
+    # A count of 万 or k has no thousands groups, so there the point is
+    # decimal: 12.500k is 12500.
+    elif _POINT_THOUSANDS_OR_DECIMALS.fullmatch(body):
+        return _point_problem(body)
 
     number = _decimal_from_digits(body)
     if isinstance(number, CellProblem):
@@ -188,6 +200,16 @@ def _decimal_from_digits(body: str) -> Decimal | CellProblem:
             "type the number like 1234.56 or 1,234.56",
         )
     return _not_a_number_problem()
+
+
+def _point_problem(body: str) -> CellProblem:
+    thousands = body.replace(".", "")
+    return CellProblem(
+        Reason.AMBIGUOUS_SEPARATORS,
+        "cannot tell whether the point separates thousands or decimals; type "
+        f"{thousands} or {body.replace('.', ',')} if it separates thousands, or "
+        "enter it as a number, not text",
+    )
 
 
 def _to_decimal(digits: str) -> Decimal | CellProblem:

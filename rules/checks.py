@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +27,11 @@ from rules.followups import (
     is_silenced,
 )
 from rules.grid import is_blank
+from rules.text_forms import normalize_text
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
+CREATED_DATE_FIELD = "created_date"
 
 # difflib similarity below which an allowed value is not offered as a suggestion.
 # 'GTXPro' against 'GTX Pro' scores 0.92, 'Acme' against 'Zenith' 0.2.
@@ -62,9 +63,13 @@ class AllowedList:
         self.folded = {key.casefold(): value for key, value in self.keys.items()}
 
     def key_of(self, text: str) -> str:
-        """Return ``text`` as compared: NFC, single spaces, casefolded if asked."""
+        """Return ``text`` as compared: NFKC, single spaces, casefolded if asked.
+
+        NFKC is the form stage names and headers are compared in, so that
+        ``Ａｎａ Ｌｉｍａ`` typed with full-width letters is ``Ana Lima``.
+        """
         if text not in self.known_keys:
-            key = unicodedata.normalize("NFC", " ".join(text.split()))
+            key = normalize_text(text)
             self.known_keys[text] = key.casefold() if self.ignore_case else key
         return self.known_keys[text]
 
@@ -210,6 +215,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.MISSING_REQUIRED: Severity.ERROR,
     Code.UNKNOWN_VALUE: Severity.ERROR,
     Code.CLOSE_DATE_PASSED: Severity.WARNING,
+    Code.CLOSE_BEFORE_CREATED: Severity.ERROR,
     Code.FOLLOWUP_OVERDUE: Severity.WARNING,
     Code.FOLLOWUP_DUE_SOON: Severity.INFO,
     Code.NO_NEXT_STEP: Severity.WARNING,
@@ -383,6 +389,47 @@ def check_close_date(stage_deals: StageDeals, context: CheckContext) -> list[Fin
     )
 
 
+def check_close_before_created(
+    stage_deals: StageDeals, context: CheckContext
+) -> list[Finding]:
+    """Return ``close-before-created`` for each deal closed before it was created.
+
+    The finding is on the close date cell and names the created date, because
+    either one can be the mistyped one. The metrics leave such deals out of the
+    average cycle. The sheet must have both date columns:
+    :func:`_possible_checks` runs this check only there.
+    """
+    # Days are compared, so a date with a time of day counts as its day.
+    dates = zip(
+        stage_deals.deals,
+        stage_deals.values[CREATED_DATE_FIELD],
+        stage_deals.values[CLOSE_DATE_FIELD],
+        strict=True,
+    )
+    inverted = [
+        (deal, created)
+        for deal, created, closed in dates
+        if isinstance(created, dt.date)
+        and isinstance(closed, dt.date)
+        and closed.toordinal() < created.toordinal()
+    ]
+
+    header = context.headers[CREATED_DATE_FIELD]
+    findings: list[Finding] = []
+    for deal, created in inverted:
+        params = {"created_column": header, "created": context.date_text(created)}
+        findings.append(
+            _finding(
+                Code.CLOSE_BEFORE_CREATED,
+                deal,
+                context,
+                CLOSE_DATE_FIELD,
+                context.shared_params(params),
+            )
+        )
+    return findings
+
+
 def check_followup(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
     """Return the follow-up finding of each deal: overdue, due soon or missing.
 
@@ -443,6 +490,7 @@ def check_idle(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
 DEAL_CHECKS: tuple[StageCheck, ...] = (
     check_required,
     check_allowed_values,
+    check_close_before_created,
     check_close_date,
     check_followup,
     check_idle,
@@ -460,6 +508,9 @@ def _possible_checks(
     possible: dict[StageCheck, bool] = {
         check_required: bool(required),
         check_allowed_values: bool(context.allowed_fields),
+        check_close_before_created: (
+            CREATED_DATE_FIELD in fields and CLOSE_DATE_FIELD in fields
+        ),
         check_close_date: in_open_stage,
         check_followup: in_open_stage and NEXT_STEP_DATE_FIELD in fields,
         check_idle: has_idle_limit and STAGE_ENTERED_FIELD in fields,
@@ -474,6 +525,8 @@ def _fields_read(
     fields = list(required) if check_required in checks else []
     if check_allowed_values in checks:
         fields += [name for name, _allowed in context.allowed_fields]
+    if check_close_before_created in checks:
+        fields += [CREATED_DATE_FIELD, CLOSE_DATE_FIELD]
     if check_close_date in checks:
         fields.append(CLOSE_DATE_FIELD)
     if check_followup in checks:

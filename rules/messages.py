@@ -25,7 +25,9 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
-- ``formula-error``, ``id-from-row-number``, ``totals-row``: none.
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``:
+  none.
+- ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 """
 
 from __future__ import annotations
@@ -160,6 +162,37 @@ MESSAGES: Templates = {
             (
                 "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
                 "请更新日期或关闭商机。"
+            ),
+        ),
+    },
+    Code.ID_NOT_TEXT: {
+        EN: (
+            (
+                "{column} {value!r} is a TRUE/FALSE, date, time or decimal cell, "
+                "which programs show in different ways, so the ID is not reliable; "
+                "type it as text or a whole number, for example with the column "
+                "formatted as Text."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”是 TRUE/FALSE、日期、时间或小数单元格，不同程序显示"
+                "不同，编号因此不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
+            ),
+        ),
+    },
+    Code.CLOSE_BEFORE_CREATED: {
+        EN: (
+            (
+                "{column} {value} is before {created_column} {created}, but a deal "
+                "cannot close before it was created; correct one of the two dates. "
+                "Until then the deal is left out of the average cycle."
+            ),
+        ),
+        ZH: (
+            (
+                "{column} {value} 早于{created_column} {created}，商机不可能在创建前"
+                "关闭，请更正其中一个日期。更正前该商机不计入平均成交周期。"
             ),
         ),
     },
@@ -358,6 +391,14 @@ SHORT_MESSAGES: Templates = {
     Code.CLOSE_DATE_PASSED: {
         EN: ("close date passed {days_text} ago",),
         ZH: ("{column}已过 {days_text}",),
+    },
+    Code.ID_NOT_TEXT: {
+        EN: ("{column} {value!r} is not text",),
+        ZH: ("{column}“{value}”不是文本",),
+    },
+    Code.CLOSE_BEFORE_CREATED: {
+        EN: ("{column} before {created_column}",),
+        ZH: ("{column}早于{created_column}",),
     },
     Code.FOLLOWUP_OVERDUE: {
         EN: ("follow-up {days_text} overdue",),

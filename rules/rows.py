@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.FORMULA_ERROR: Severity.ERROR,
     Code.ID_FROM_ROW_NUMBER: Severity.ERROR,
     Code.TOTALS_ROW: Severity.INFO,
+    Code.ID_NOT_TEXT: Severity.ERROR,
 }
 
 # Labels of a totals row, compared case-folded without a trailing colon, and
@@ -168,6 +170,7 @@ def read_deals(
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
     warnings += _row_number_ids(reader, grid, first_row, deals)
+    warnings += _ids_not_text(reader, data, first_row, deals)
     warnings += _totals_notices(first_row, totals)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
@@ -685,6 +688,51 @@ def _row_number_ids(
             field=ID_FIELD,
         )
     ]
+
+
+def _ids_not_text(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    first_row: int,
+    deals: list[Deal],
+) -> list[Finding]:
+    """Return an error on each deal whose ID cell is not text or a whole number.
+
+    A TRUE/FALSE, date, time or fractional number cell is read as the text it
+    shows, which depends on the program and its settings: a float of 17
+    significant digits shows 15. A person searching for or retyping such an
+    ID can get another one, so it must be typed as text.
+    """
+    column = reader.columns.fields.get(ID_FIELD)
+    if column is None:
+        return []
+    cells = data[column]
+    # Nearly every ID column holds only text, so checking the set of its cell
+    # types first spares a Python test per cell.
+    if _TEXT_ID_TYPES.issuperset(map(type, cells)):
+        return []
+    rows = [
+        first_row + index
+        for index, cell in enumerate(cells)
+        if type(cell) not in _TEXT_ID_TYPES and not _is_whole_number(cell)
+    ]
+    if not rows:
+        return []
+
+    deals_by_row = {deal.row: deal for deal in deals}
+    return [
+        _finding(Code.ID_NOT_TEXT, deals_by_row[row], reader, ID_FIELD)
+        for row in rows
+        if row in deals_by_row
+    ]
+
+
+# Cell types of a deal ID that read back as the same text in every program.
+_TEXT_ID_TYPES = frozenset({str, int, type(None)})
+
+
+def _is_whole_number(cell: CellValue) -> bool:
+    return type(cell) is float and math.isfinite(cell) and cell.is_integer()
 
 
 def _finding(

@@ -166,7 +166,13 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
                 "overrides the stage's default; a deal without an amount adds 0."
             ),
         ),
-        ("cycle", "Mean of close date − created date over closed deals with both."),
+        (
+            "cycle",
+            (
+                "Mean of close date − created date over closed deals with both, "
+                "leaving out a close date before the created date."
+            ),
+        ),
         (
             "velocity",
             "Open deals × average won amount × win rate ÷ average cycle days.",
@@ -202,7 +208,13 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
                 "行内赢率优先于阶段默认值，无金额的商机计为 0。"
             ),
         ),
-        ("cycle", "已关闭且两项日期齐全的商机：成交日期 − 创建日期 的平均天数。"),
+        (
+            "cycle",
+            (
+                "已关闭且两项日期齐全的商机：成交日期 − 创建日期 的平均天数"
+                "（成交日期早于创建日期的商机不计入）。"
+            ),
+        ),
         ("velocity", "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数。"),
         ("unknown_stage", "阶段与定义不符的行，不计入其他指标，列在问题清单中。"),
     ],

@@ -20,6 +20,7 @@ from rules.headers import match_columns
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics
 from rules.rows import read_deals
+from rules.spellings import spell_grouped_values
 from rules.stage_history import HistoryOutcome, StageHistory, apply_history
 from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
@@ -87,6 +88,7 @@ def run_sync(
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)
     findings = findings + check_deals(deals, columns, pipeline, allowed, as_of)
+    spell_grouped_values(deals, pipeline, allowed)
     logged = None
     if history is not None:
         logged = apply_history(history, deals, columns, pipeline, as_of)

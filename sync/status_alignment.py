@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
 
+from rules.cells import parse_text
 from rules.grid import CellValue, SheetGrid, is_blank
 from sync.plan import StatusWrite, WritePlan
 
@@ -79,17 +80,18 @@ class StatusAlignment:
 def deal_key(value: CellValue) -> str | None:
     """Return the text a deal ID cell is matched by, or None for a blank cell.
 
-    Text is stripped, and whole numbers lose the ``.0`` a spreadsheet may add:
-    ``" D-7 "`` → ``"D-7"``, ``1001.0`` → ``"1001"``, ``"00123"`` stays.
+    It is the deal ID that reading the sheet gives (:func:`parse_text`), so a
+    plan's IDs and the keys of a re-read agree for every type of cell. Text is
+    stripped, and whole numbers lose the ``.0`` a spreadsheet may add:
+    ``" D-7 "`` → ``"D-7"``, ``1001.0`` → ``"1001"``, ``"00123"`` stays,
+    ``True`` → ``"TRUE"``.
     """
     # Most deal IDs are text, so text is checked first.
     if type(value) is str:
         return value.strip() or None
     if is_blank(value):
         return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return parse_text(value).strip() or None
 
 
 def deal_keys(values: Iterable[CellValue]) -> list[str | None]:

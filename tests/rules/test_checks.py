@@ -175,8 +175,15 @@ def test_unknown_value_suggests_nearest_allowed() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["GTX Pro", "gtx pro", " GTX\u00a0 Pro ", "GTX\tPro"],
-    ids=["exact", "other-case", "nbsp-and-spaces", "tab"],
+    [
+        "GTX Pro",
+        "gtx pro",
+        " GTX\u00a0 Pro ",
+        "GTX\tPro",
+        "ＧＴＸ Ｐｒｏ",
+        "GTX\u200b Pro",
+    ],
+    ids=["exact", "other-case", "nbsp-and-spaces", "tab", "full-width", "zero-width"],
 )
 def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     findings = run_checks([lead(10, product=typed)], allowed={"product": PRODUCTS})
@@ -273,6 +280,81 @@ def test_unknown_value_checks_unknown_stage_deals() -> None:
 
 def test_unknown_value_skips_stage_field() -> None:
     findings = run_checks([lead(10)], allowed={"stage": ["Qualified"]})
+
+    assert findings == []
+
+
+# close-before-created
+
+
+@pytest.mark.parametrize(
+    ("stage", "created", "close_date", "expected"),
+    [
+        ("Closed Won", dt.date(2025, 9, 5), dt.date(2025, 9, 1), [40]),
+        ("Lead", dt.date(2025, 9, 5), dt.date(2025, 9, 4), [40]),
+        (None, dt.date(2025, 9, 5), dt.date(2025, 9, 4), [40]),
+        ("Closed Won", dt.date(2025, 9, 5), dt.date(2025, 9, 5), []),
+        ("Closed Won", dt.date(2025, 9, 5), None, []),
+        ("Closed Won", None, dt.date(2025, 9, 1), []),
+    ],
+    ids=["won", "open", "unknown-stage", "same-day", "no-close", "no-created"],
+)
+def test_close_before_created_flagged(
+    stage: str | None,
+    created: dt.date | None,
+    close_date: dt.date | None,
+    expected: list[int],
+) -> None:
+    deal = build_deal(
+        PIPELINE, 40, "D-40", stage, created_date=created, close_date=close_date
+    )
+
+    findings = run_checks([deal])
+
+    rows = [f.row for f in findings if f.code is Code.CLOSE_BEFORE_CREATED]
+    assert rows == expected
+
+
+def test_close_before_created_names_both_cells() -> None:
+    deal = build_deal(
+        PIPELINE,
+        40,
+        "D-40",
+        "Closed Won",
+        amount=100,
+        created_date=dt.date(2025, 9, 30),
+        close_date=dt.date(2025, 9, 1),
+    )
+
+    findings = run_checks([deal])
+
+    assert findings == [
+        Finding(
+            code=Code.CLOSE_BEFORE_CREATED,
+            severity=Severity.ERROR,
+            row=40,
+            column="Expected Close",
+            value="2025-09-01",
+            deal_id="D-40",
+            field="close_date",
+            params={"created_column": "Created", "created": "2025-09-30"},
+        )
+    ]
+
+
+def test_close_before_created_needs_both_columns() -> None:
+    columns = build_columns(PIPELINE, missing=("created_date",))
+    deal = build_deal(
+        PIPELINE,
+        40,
+        "D-40",
+        "Closed Lost",
+        lost_reason="Price",
+        created_date=dt.date(2025, 9, 30),
+        close_date=dt.date(2025, 9, 1),
+    )
+
+    findings = run_checks([deal], columns=columns)
 
     assert findings == []
 

@@ -39,6 +39,7 @@ def findings_from_checks() -> dict[Code, Finding]:
             7,
             "D-7",
             "Lead",
+            created_date=dt.date(2025, 9, 5),
             close_date=dt.date(2025, 9, 1),
             stage_entered_date=dt.date(2025, 8, 1),
             next_step_date=dt.date(2025, 9, 30),
@@ -109,6 +110,7 @@ PARSE_FINDINGS = {
     Code.FORMULA_ERROR: parse_finding(Code.FORMULA_ERROR, "Owner", "#N/A"),
     Code.ID_FROM_ROW_NUMBER: parse_finding(Code.ID_FROM_ROW_NUMBER, "Deal ID", "D-9"),
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),
+    Code.ID_NOT_TEXT: parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE"),
 }
 
 SAMPLE_FINDINGS = {**CHECK_FINDINGS, **PARSE_FINDINGS}
@@ -121,6 +123,7 @@ def test_checks_produce_every_sample_code() -> None:
             Code.MISSING_REQUIRED,
             Code.UNKNOWN_VALUE,
             Code.CLOSE_DATE_PASSED,
+            Code.CLOSE_BEFORE_CREATED,
             Code.FOLLOWUP_OVERDUE,
             Code.FOLLOWUP_DUE_SOON,
             Code.IDLE_IN_STAGE,
@@ -223,6 +226,23 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
             ),
         ),
         (
+            Code.CLOSE_BEFORE_CREATED,
+            Locale.EN,
+            (
+                "Expected Close 2025-09-01 is before Created 2025-09-05, but a deal "
+                "cannot close before it was created; correct one of the two dates. "
+                "Until then the deal is left out of the average cycle."
+            ),
+        ),
+        (
+            Code.CLOSE_BEFORE_CREATED,
+            Locale.ZH_CN,
+            (
+                "Expected Close 2025-09-01 早于Created 2025-09-05，商机不可能在创建前"
+                "关闭，请更正其中一个日期。更正前该商机不计入平均成交周期。"
+            ),
+        ),
+        (
             Code.IDLE_IN_STAGE,
             Locale.EN,
             (
@@ -249,6 +269,8 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
         "due-soon-en",
         "due-soon-zh",
         "close-date-passed-en",
+        "close-before-created-en",
+        "close-before-created-zh",
         "idle-in-stage-en",
         "no-next-step-en",
     ],
@@ -439,6 +461,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         (Code.FOLLOWUP_OVERDUE, Locale.ZH_CN, "跟进逾期 5 天"),
         (Code.IDLE_IN_STAGE, Locale.EN, "39 days in 'Lead' (limit 14)"),
         (Code.CLOSE_DATE_PASSED, Locale.EN, "close date passed 8 days ago"),
+        (Code.CLOSE_BEFORE_CREATED, Locale.EN, "Expected Close before Created"),
+        (Code.CLOSE_BEFORE_CREATED, Locale.ZH_CN, "Expected Close早于Created"),
         (Code.NO_NEXT_STEP, Locale.EN, "no next-step date"),
     ],
     ids=[
@@ -450,6 +474,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         "overdue-zh",
         "idle-en",
         "close-date-en",
+        "close-before-created-en",
+        "close-before-created-zh",
         "no-next-step-en",
     ],
 )

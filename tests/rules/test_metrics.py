@@ -208,6 +208,32 @@ def test_metrics_cycle_days_of_dates() -> None:
     assert metrics.closed_with_cycle == 1
 
 
+@pytest.mark.parametrize(
+    "both_dates",
+    [
+        (dt.date(2025, 9, 30), dt.date(2025, 9, 1)),
+        (dt.datetime(2025, 6, 11, 18, 0), dt.datetime(2025, 6, 11, 6, 0)),
+    ],
+    ids=["dates", "same-day-datetimes"],
+)
+def test_metrics_cycle_leaves_out_inverted(both_dates: tuple[dt.date, dt.date]) -> None:
+    inverted = build_deal(PIPELINE, 4, "D-4", "Won", amount=100)
+    inverted.values["created_date"], inverted.values["close_date"] = both_dates
+    dated = build_deal(
+        PIPELINE,
+        5,
+        "D-5",
+        "Lost",
+        created_date=dt.date(2025, 6, 1),
+        close_date=dt.date(2025, 6, 21),
+    )
+
+    metrics = compute_metrics([inverted, dated], PIPELINE, AS_OF)
+
+    assert metrics.average_cycle_days == 20.0
+    assert metrics.closed_with_cycle == 1
+
+
 def test_metrics_count_stage_outside_definition() -> None:
     # A deal may carry a stage that is not the definition's, as a deal built
     # for another pipeline does. It counts as a deal but in no stage row.

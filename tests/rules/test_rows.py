@@ -234,18 +234,72 @@ def test_whitespace_id_is_missing(english_pipeline: Pipeline) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cell", "deal_id"),
-    [(0, "0"), (False, "FALSE"), (" D-7 ", "D-7")],
+    ("cell", "deal_id", "codes"),
+    [
+        (0, "0", []),
+        (False, "FALSE", [(2, Code.ID_NOT_TEXT)]),
+        (" D-7 ", "D-7", []),
+    ],
     ids=["zero", "false", "padded-text"],
 )
 def test_falsy_or_padded_id_is_kept(
-    english_pipeline: Pipeline, cell: CellValue, deal_id: str
+    english_pipeline: Pipeline,
+    cell: CellValue,
+    deal_id: str,
+    codes: list[tuple[int, Code]],
 ) -> None:
     deals, findings = read(english_pipeline, ["Deal ID", "Stage"], [cell, "Lead"])
 
     assert [deal.deal_id for deal in deals] == [deal_id]
     assert deals[0].values["id"] == deal_id
-    assert findings == []
+    assert codes_of(findings) == codes
+
+
+def test_ids_not_text_flagged(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage"],
+        [True, "Lead"],
+        [0.1 + 0.2, "Lead"],
+        [dt.time(10, 30), "Lead"],
+        [dt.date(2025, 1, 2), "Lead"],
+        [dt.datetime(2025, 1, 2, 13, 45), "Lead"],
+        [1001.0, "Lead"],
+        [2**53 + 1, "Lead"],
+        ["D-8", "Lead"],
+    )
+
+    assert [deal.deal_id for deal in deals] == [
+        "TRUE",
+        "0.3",
+        "10:30",
+        "2025-01-02",
+        "2025-01-02 13:45",
+        "1001",
+        "9007199254740993",
+        "D-8",
+    ]
+    assert codes_of(findings) == [(row, Code.ID_NOT_TEXT) for row in range(2, 7)]
+    assert findings[0] == Finding(
+        code=Code.ID_NOT_TEXT,
+        severity=Severity.ERROR,
+        row=2,
+        column="Deal ID",
+        value="TRUE",
+        deal_id="TRUE",
+        field="id",
+    )
+
+
+def test_id_not_text_skips_totals_row(english_pipeline: Pipeline) -> None:
+    _, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        [True, "Lead", 5],
+        ["Total", None, 5],
+    )
+
+    assert codes_of(findings) == [(2, Code.ID_NOT_TEXT), (3, Code.TOTALS_ROW)]
 
 
 # stages

@@ -78,6 +78,23 @@ def test_missing_list_tab_warns(
     ]
 
 
+def test_point_then_three_digits_ambiguous(tmp_path: Path) -> None:
+    _, path = starter_as_csv(tmp_path)
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    rows[3][4], rows[4][4] = "12.500", "12.5"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows(rows)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_sync(pipeline, open_source(pipeline, str(path)), AS_OF, dry_run=True)
+
+    amounts = [f for f in result.findings if f.code is Code.BAD_AMOUNT]
+    assert [(f.row, f.value, f.params["reason"]) for f in amounts] == [
+        (4, "12.500", "ambiguous-separators")
+    ]
+    assert result.deals[1].values["amount"] == 12.5
+
+
 def test_check_command_reads_csv(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

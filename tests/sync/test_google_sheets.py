@@ -1065,3 +1065,27 @@ def _definition_yaml(spreadsheet_id: str) -> str:
     pipeline: Pipeline = make_pipeline(spreadsheet_id)
     data = pipeline.model_dump(mode="json", exclude_defaults=True)
     return json.dumps(data)
+
+
+def test_ids_not_text_get_status(fake: FakeSheets) -> None:
+    # The re-read matches rows by ID, so each of these IDs must give the key
+    # the plan was made with: TRUE/FALSE, and a float of 17 significant digits.
+    rows: list[list[CellValue]] = [
+        DEALS_HEADER,
+        [True, "Acme", "Won", 1000, None],
+        [False, "Beta", "Won", 1000, None],
+        [0.1 + 0.2, "Gamma", "Won", 1000, None],
+        ["D-4", "Delta", "Won", 1000, None],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert report is not None
+    assert report.skipped == []
+    assert statuses_by_row(fake, spreadsheet_id) == [
+        "ERROR: Deal ID 'TRUE' is not text",
+        "ERROR: Deal ID 'FALSE' is not text",
+        "ERROR: Deal ID '0.3' is not text",
+        "OK",
+    ]

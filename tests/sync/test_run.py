@@ -158,6 +158,21 @@ def test_edited_cell_changes_only_its_row(english: tuple[Path, Pipeline]) -> Non
     assert read_statuses(path, "Deals") == expected
 
 
+def test_owner_spellings_grouped_as_listed(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    before = run_once(path, pipeline, dry_run=True).metrics.by_owner.groups
+    workbook = openpyxl.load_workbook(path)
+    workbook["Deals"]["C5"] = " BEN  ORTIZ"
+    workbook["Deals"]["C6"] = "chloe park"
+    workbook.save(path)
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    owners = {item.deal_id: item.owner for item in result.followups}
+    assert result.metrics.by_owner.groups == before
+    assert owners["D-1003"] == "Chloe Park"
+
+
 def clear_id_and_copy_row(path: Path) -> None:
     """Clear the Deal ID of row 5 and copy row 6 (D-1003) whole onto row 19."""
     workbook = openpyxl.load_workbook(path)

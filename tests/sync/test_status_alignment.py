@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import replace
 
 import pytest
 
+from config.models import Outcome, Stage
 from rules.grid import CellValue, SheetGrid
+from rules.headers import match_columns
+from rules.rows import read_deals
 from sync.plan import StatusWrite, WritePlan
 from sync.status_alignment import (
     StatusTarget,
@@ -16,6 +20,7 @@ from sync.status_alignment import (
     deal_keys,
     shared_keys,
 )
+from tests.rules.builders import build_pipeline
 
 
 def make_grid(*rows: list[CellValue]) -> SheetGrid:
@@ -298,7 +303,48 @@ def test_row_check_skipped_for_current_status() -> None:
 def test_deal_keys_match_deal_key() -> None:
     cells: list[CellValue] = [" D-7 ", 1001.0, None, "  ", True]
 
-    assert deal_keys(cells) == ["D-7", "1001", None, None, "True"]
+    assert deal_keys(cells) == ["D-7", "1001", None, None, "TRUE"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        True,
+        False,
+        0.1 + 0.2,
+        1 / 3,
+        -0.0,
+        1e-7,
+        2**53 + 1,
+        dt.time(10, 30),
+        dt.date(1900, 1, 1),
+        dt.datetime(2025, 1, 1),
+        dt.datetime(2025, 1, 1, 13, 45, 10),
+        " D-7 ",
+    ],
+    ids=[
+        "true",
+        "false",
+        "seventeen-digits",
+        "third",
+        "minus-zero",
+        "tiny",
+        "big-int",
+        "time",
+        "date",
+        "midnight",
+        "datetime",
+        "padded-text",
+    ],
+)
+def test_deal_key_equals_read_deal_id(cell: CellValue) -> None:
+    stages = [Stage(name="Lead"), Stage(name="Won", outcome=Outcome.WON)]
+    pipeline = build_pipeline(fields=["id", "stage"], stages=stages)
+    grid = SheetGrid("Pipeline.xlsx", "Deals", [["Deal ID", "Stage"], [cell, "Lead"]])
+
+    deals, _ = read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+    assert deal_key(cell) == deals[0].deal_id
 
 
 @pytest.mark.parametrize(

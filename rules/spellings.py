@@ -1,0 +1,85 @@
+"""One spelling per grouped value: ``ana lima`` and ``Ana Lima`` are one owner.
+
+The Funnel tab's breakdowns, the Follow-ups tab and the digests group deals by
+owner and by the ``outputs.group_by`` fields. Values that the allowed-value
+check counts as the same (case, spacing, full-width forms) must fall into one
+group there too, under one name.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from operator import attrgetter, methodcaller
+
+from config.models import Pipeline
+from rules.checks import AllowedList, prepare_allowed
+from rules.deals import Deal, ParsedValue
+
+OWNER_FIELD = "owner"
+
+
+def spell_grouped_values(
+    deals: Sequence[Deal],
+    pipeline: Pipeline,
+    allowed: Mapping[str, Collection[str]],
+) -> None:
+    """Replace each grouped text value of ``deals`` by its group's spelling.
+
+    Only ``Deal.values`` changes: ``Deal.raw`` keeps the cells as read, so run
+    this after the checks, which quote the cells as typed.
+
+    Before: owners ``Ana Lima``, `` ANA  LIMA``, ``ana lima`` with the allowed
+    list ``[Ana Lima]``. After: ``Ana Lima`` on all three deals.
+
+    :param allowed: each field's allowed values, as the checks got them.
+    """
+    lists = prepare_allowed(allowed, pipeline)
+    values_of = list(map(attrgetter("values"), deals))
+    for name in dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]):
+        counts = Counter(map(methodcaller("get", name), values_of))
+        texts = {text: count for text, count in counts.items() if type(text) is str}
+        spellings = spell_values(texts, lists.get(name))
+
+        # Most texts are spelled as shown already, and then no deal changes.
+        changed: dict[ParsedValue | None, str] = {
+            text: shown for text, shown in spellings.items() if text != shown
+        }
+        if not changed:
+            continue
+        for values in values_of:
+            shown = changed.get(values.get(name))
+            if shown is not None:
+                values[name] = shown
+
+
+def spell_values(
+    counts: Mapping[str, int], allowed: AllowedList | None
+) -> dict[str, str]:
+    """Return the spelling shown for each text of one field, given their counts.
+
+    Texts that the allowed list accepts as one of its values are shown as the
+    list spells that value. The others are grouped as the allowed-value check
+    compares them, ignoring case too, and shown as the group's most common
+    spelling, the first seen among equally common ones.
+
+    >>> counts = {"ana lima": 1, "Bo ": 1, "BO": 1, "bo": 1}
+    >>> spell_values(counts, AllowedList(["Ana Lima"], ignore_case=True))
+    {'ana lima': 'Ana Lima', 'Bo ': 'Bo', 'BO': 'Bo', 'bo': 'Bo'}
+    """
+    matcher = allowed if allowed is not None else AllowedList([], ignore_case=True)
+    spellings: dict[str, str] = {}
+    groups: dict[str, Counter[str]] = {}
+    for text, count in counts.items():
+        key = matcher.key_of(text)
+        if key in matcher.keys:
+            spellings[text] = matcher.keys[key]
+        else:
+            spelling = " ".join(text.split())
+            groups.setdefault(key.casefold(), Counter())[spelling] += count
+
+    for text in counts:
+        if text not in spellings:
+            group = groups[matcher.key_of(text).casefold()]
+            spellings[text] = group.most_common(1)[0][0]
+    return spellings

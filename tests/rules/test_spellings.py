@@ -1,0 +1,94 @@
+"""Tests of one spelling per grouped value: owners, teams and other group_by fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from config.models import AllowedValues, Outputs
+from rules.checks import AllowedList
+from rules.followups import list_followups
+from rules.metrics import compute_metrics
+from rules.spellings import spell_grouped_values, spell_values
+from tests.rules.builders import AS_OF, build_deal, build_pipeline
+
+OVERDUE = AS_OF - dt.timedelta(days=3)
+OWNERS = ["Ana Lima", "Bén"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["ana lima", " ANA  LIMA", "Ana\u00a0Lima", "Ａｎａ Ｌｉｍａ", "Ana Lima\u200b"],
+    ids=["case", "spaces", "nbsp", "full-width", "zero-width"],
+)
+def test_allowed_spelling_shown(typed: str) -> None:
+    spellings = spell_values({typed: 1}, AllowedList(OWNERS, ignore_case=True))
+
+    assert spellings == {typed: "Ana Lima"}
+
+
+def test_unlisted_values_grouped_by_most_common() -> None:
+    counts = {"chen WEI": 1, "Chen Wei": 2, " Chen  Wei ": 1, "Ana Lma": 1}
+
+    spellings = spell_values(counts, AllowedList(OWNERS, ignore_case=True))
+
+    assert spellings == {
+        "chen WEI": "Chen Wei",
+        "Chen Wei": "Chen Wei",
+        " Chen  Wei ": "Chen Wei",
+        "Ana Lma": "Ana Lma",
+    }
+
+
+def test_unlisted_tie_takes_first_seen() -> None:
+    spellings = spell_values({"east": 1, "EAST": 1, "East": 1}, None)
+
+    assert set(spellings.values()) == {"east"}
+
+
+def test_case_sensitive_list_keeps_other_case_apart() -> None:
+    counts = {"GTX Pro": 1, "gtx pro": 1}
+
+    spellings = spell_values(counts, AllowedList(["GTX Pro"], ignore_case=False))
+
+    assert spellings == {"GTX Pro": "GTX Pro", "gtx pro": "gtx pro"}
+
+
+def test_grouped_fields_respelled_raw_kept() -> None:
+    pipeline = build_pipeline(
+        outputs=Outputs(group_by=["region"]),
+        allowed={"owner": AllowedValues(values=OWNERS)},
+    )
+    deals = [
+        build_deal(pipeline, 4, "D-4", "Lead", owner="ana lima", region="EMEA"),
+        build_deal(pipeline, 5, "D-5", "Lead", owner=" ANA  LIMA", region="emea"),
+        build_deal(pipeline, 6, "D-6", "Lead", owner="Ana Lima", region="Emea "),
+        build_deal(pipeline, 7, "D-7", "Lead", owner="ben", product="gtx"),
+    ]
+
+    spell_grouped_values(deals, pipeline, {"owner": OWNERS})
+
+    assert [deal.values["owner"] for deal in deals] == ["Ana Lima"] * 3 + ["ben"]
+    assert [deal.values.get("region") for deal in deals] == ["EMEA"] * 3 + [None]
+    assert deals[1].raw["owner"] == " ANA  LIMA"
+    assert deals[3].values["product"] == "gtx"
+
+
+def test_followups_and_breakdowns_one_owner() -> None:
+    pipeline = build_pipeline(allowed={"owner": AllowedValues(values=OWNERS)})
+    typed = ["Ana Lima", "ana lima", " ANA  LIMA", "Ａｎａ Ｌｉｍａ"]
+    deals = [
+        build_deal(
+            pipeline, row, f"D-{row}", "Lead", owner=owner, next_step_date=OVERDUE
+        )
+        for row, owner in enumerate(typed, start=4)
+    ]
+
+    spell_grouped_values(deals, pipeline, {"owner": OWNERS})
+    followups = list_followups(deals, pipeline, AS_OF)
+    metrics = compute_metrics(deals, pipeline, AS_OF)
+
+    assert [item.owner for item in followups] == ["Ana Lima"] * 4
+    assert [group.group for group in metrics.by_owner.groups] == ["Ana Lima"]
+    assert metrics.by_owner.groups[0].open_deals == 4
