@@ -41,6 +41,7 @@ class Code(StrEnum):
     FORMULA_ERROR = "formula-error"
     ID_FROM_ROW_NUMBER = "id-from-row-number"
     TOTALS_ROW = "totals-row"
+    REPEATED_HEADER = "repeated-header"
     CLOSE_BEFORE_CREATED = "close-before-created"
     ID_NOT_TEXT = "id-not-text"
 

@@ -25,8 +25,8 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
-- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``:
-  none.
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``,
+  ``repeated-header``: none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 """
 
@@ -322,6 +322,21 @@ MESSAGES: Templates = {
             ),
         ),
     },
+    Code.REPEATED_HEADER: {
+        EN: (
+            (
+                "Row {row} repeats the header ({value!r}), so pipesheet does not "
+                "count it as a deal. Delete it, or move what follows it to another "
+                "tab if it starts another table."
+            ),
+        ),
+        ZH: (
+            (
+                "第 {row} 行重复了表头（“{value}”），pipesheet 不把它算作商机。"
+                "请删除该行；如果它是另一张表的开头，请把这张表移到别的工作表。"
+            ),
+        ),
+    },
     Code.TOTALS_ROW: {
         EN: (
             (
@@ -434,6 +449,10 @@ SHORT_MESSAGES: Templates = {
         ZH: ("{column}按行号计算",),
     },
     Code.TOTALS_ROW: {EN: ("totals row, not a deal",), ZH: ("合计行，不是商机",)},
+    Code.REPEATED_HEADER: {
+        EN: ("repeated header, not a deal",),
+        ZH: ("重复的表头，不是商机",),
+    },
 }
 
 # Explanations of unreadable cells, by reason key. English messages prefer the

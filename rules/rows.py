@@ -52,6 +52,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.FORMULA_ERROR: Severity.ERROR,
     Code.ID_FROM_ROW_NUMBER: Severity.ERROR,
     Code.TOTALS_ROW: Severity.INFO,
+    Code.REPEATED_HEADER: Severity.INFO,
     Code.ID_NOT_TEXT: Severity.ERROR,
 }
 
@@ -164,14 +165,16 @@ def read_deals(
     records = _record_indexes(reader, data, parsed_columns)
     totals = _totals_rows(reader, data, parsed_columns, records)
     totals.update(_table_total_rows(reader, data, grid, first_row, records))
-    if totals:
-        records = [index for index in records if index not in totals]
+    headers = _repeated_headers(reader, data, records)
+    if totals or headers:
+        records = [i for i in records if i not in totals and i not in headers]
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
     warnings += _row_number_ids(reader, grid, first_row, deals)
     warnings += _ids_not_text(reader, data, first_row, deals)
     warnings += _totals_notices(first_row, totals)
+    warnings += _row_notices(Code.REPEATED_HEADER, first_row, headers)
     # The sort is stable, so a row's cell findings stay before its warnings.
     return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
 
@@ -377,15 +380,47 @@ def _is_totals_label(text: str) -> bool:
 
 
 def _totals_notices(first_row: int, totals: dict[int, str]) -> list[Finding]:
+    return _row_notices(Code.TOTALS_ROW, first_row, totals)
+
+
+def _row_notices(code: Code, first_row: int, labels: dict[int, str]) -> list[Finding]:
+    """Return a notice for each record left out, showing its label."""
     return [
         Finding(
-            code=Code.TOTALS_ROW,
-            severity=SEVERITIES[Code.TOTALS_ROW],
-            row=first_row + index,
-            value=label,
+            code=code, severity=SEVERITIES[code], row=first_row + index, value=label
         )
-        for index, label in sorted(totals.items())
+        for index, label in sorted(labels.items())
     ]
+
+
+def _repeated_headers(
+    reader: _RowReader, data: list[Sequence[CellValue]], records: Sequence[int]
+) -> dict[int, str]:
+    """Return the records that repeat the header in the id and stage columns.
+
+    A second table pasted below the first, such as an archive of closed deals,
+    starts with such a row. The values are the row's deal ID cell.
+    """
+    fields = reader.columns.fields
+    headers = reader.columns.headers
+    columns = [fields[ID_FIELD], fields[STAGE_FIELD]]
+    keys = [normalize_header(headers[column]) for column in columns]
+    # Most ID cells are distinct deal IDs, so each distinct cell is folded once
+    # and the rows are searched only when one of them is the header.
+    ids = data[columns[0]]
+    header_ids = {
+        cell
+        for cell in set(ids)
+        if isinstance(cell, str) and normalize_header(cell) == keys[0]
+    }
+    if not header_ids:
+        return {}
+    stages = data[columns[1]]
+    return {
+        index: str(ids[index])
+        for index in records
+        if ids[index] in header_ids and normalize_header(stages[index]) == keys[1]
+    }
 
 
 def _read_records(

@@ -110,6 +110,7 @@ PARSE_FINDINGS = {
     Code.FORMULA_ERROR: parse_finding(Code.FORMULA_ERROR, "Owner", "#N/A"),
     Code.ID_FROM_ROW_NUMBER: parse_finding(Code.ID_FROM_ROW_NUMBER, "Deal ID", "D-9"),
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),
+    Code.REPEATED_HEADER: parse_finding(Code.REPEATED_HEADER, None, "Deal ID"),
     Code.ID_NOT_TEXT: parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE"),
 }
 

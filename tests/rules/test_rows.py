@@ -848,3 +848,30 @@ def test_non_totals_row_stays_deal(
 
     assert len(deals) == 1
     assert Code.TOTALS_ROW not in [finding.code for finding in findings]
+
+
+def test_repeated_header_not_a_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["D-1", "Acme", "Lead", 100],
+        [],
+        [" deal id", "Account", "STAGE ", "Amount"],
+        ["D-9", "Old Co", "Won", 50],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-9"]
+    assert codes_of(findings) == [(4, Code.REPEATED_HEADER)]
+    assert findings[0].severity is Severity.INFO
+    assert findings[0].value == " deal id"
+
+
+def test_header_text_as_id_only_is_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["Deal ID", "Acme", "Lead", 100],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["Deal ID"]
+    assert Code.REPEATED_HEADER not in [finding.code for finding in findings]
