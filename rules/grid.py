@@ -22,7 +22,8 @@ class SheetGrid:
     (first row, first column, last row, last column) whose formulas use ROW()
     or ROWS(), and ``total_rows`` the rows Excel tables use as their Total Row,
     where the source can tell. ``recorded`` is true for a tab the workbook
-    records as one pipesheet generated.
+    records as one pipesheet generated. ``merged`` lists the merged blocks of
+    cells, in the same form as ``row_formulas``, where the source can tell.
     """
 
     workbook: str
@@ -32,6 +33,7 @@ class SheetGrid:
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

@@ -125,10 +125,19 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
 
     A column is unused when no row has content in it or to its right, so notes a
     user typed beside the table under a blank header are never overwritten.
+    Nor is it inside a block merged on the header row or below, whose hidden
+    cells read as empty.
     """
     if columns.status_column is not None:
         return columns.status_column
-    used = 0
+    used = max(
+        (
+            last_column + 1
+            for _, _, last_row, last_column in grid.merged
+            if last_row >= columns.header_row
+        ),
+        default=0,
+    )
     for row in grid.rows:
         # Only cells right of ``used`` can move it, so a row no longer than
         # ``used`` is passed over and any other is read from its end down to there.

@@ -188,6 +188,7 @@ class ExcelWorkbook:
                 date1904=self._date1904,
                 row_formulas=scan.row_formulas,
                 total_rows=scan.total_rows,
+                merged=scan.merged,
                 recorded=not first_read and name.casefold() in self._recorded_tabs(),
             )
             self._grids[name] = grid

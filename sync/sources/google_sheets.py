@@ -42,6 +42,7 @@ from sync.sources.sheets_retry import (
 )
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import (
+    Rectangle,
     SpreadsheetInfo,
     quote_title,
     read_generated_types,
@@ -246,7 +247,11 @@ class GoogleSpreadsheet:
             if tab is not None and recorded:
                 rows = restore_typed_cells(rows, read_generated_types(tab))
             self._grids[title.casefold()] = SheetGrid(
-                info.title, title, rows, recorded=recorded
+                info.title,
+                title,
+                rows,
+                recorded=recorded,
+                merged=merged_blocks(tab.merges) if tab is not None else [],
             )
         logger.info("Read tabs %s of %s", ", ".join(map(repr, titles)), info.title)
 
@@ -256,6 +261,15 @@ class GoogleSpreadsheet:
         self._info = None
         self._grids.clear()
         self._prefetched = False
+
+
+def merged_blocks(merges: list[Rectangle]) -> list[tuple[int, int, int, int]]:
+    """Return merged blocks as SheetGrid keeps them: 1-based rows, inclusive ends."""
+    return [
+        (merge.start_row + 1, merge.start_column, merge.end_row, merge.end_column - 1)
+        for merge in merges
+        if merge.end_row is not None and merge.end_column is not None
+    ]
 
 
 def tabs_read_by(pipeline: Pipeline) -> list[str]:

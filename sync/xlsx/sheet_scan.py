@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ElementTree
+from collections import deque
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -54,6 +55,11 @@ _ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
 _REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _SHARED_RANGE = re.compile(rb"""\sref\s*=\s*["']([A-Za-z0-9:$]+)["']""")
 _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
+_MERGE_CELL = re.compile(
+    rb"""<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*["']([^"']+)"""
+)
+# How many of the sheet's last pieces are kept to find its merged blocks in.
+TAIL_PIECES = 2
 _FORMULA_END = re.compile(rb"</(?:[\w.-]+:)?f>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 _ROW_FUNCTION = re.compile(rb"(?<![\w.])ROWS?\(")
@@ -75,6 +81,7 @@ class SheetScan:
     error_cells: dict[CellPosition, str] = field(default_factory=dict)
     row_formulas: list[CellBlock] = field(default_factory=list)
     total_rows: list[int] = field(default_factory=list)
+    merged: list[CellBlock] = field(default_factory=list)
 
 
 def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
@@ -85,7 +92,9 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     found = SheetScan()
     spelling: _Spelling | None = None
     rest = b""
+    tail: deque[bytes] = deque(maxlen=TAIL_PIECES)
     for piece in pieces:
+        tail.append(piece)
         buffer = rest + piece if rest else piece
         if spelling is None:
             spelling = _spelling(buffer)
@@ -96,7 +105,25 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     if rest:
         _scan(rest, spelling or _Spelling(b"<c", b'"'), found)
     found.row_formulas = list(dict.fromkeys(found.row_formulas))
+    found.merged = _merged_blocks(b"".join(tail))
     return found
+
+
+def _merged_blocks(tail: bytes) -> list[CellBlock]:
+    """Return the merged blocks listed in the sheet's last pieces.
+
+    ``<mergeCells>`` follows the cells, with only small elements between. So
+    the last pieces hold it, unless those elements take megabytes.
+
+    NOTE: blocks listed before the last pieces are missed.
+
+    Cell text cannot hold a ``<mergeCell`` tag, because XML escapes its ``<``.
+    """
+    blocks = (
+        parse_range_ref(match.group(1).decode("ascii", "replace"))
+        for match in _MERGE_CELL.finditer(tail)
+    )
+    return [block for block in blocks if block is not None]
 
 
 @dataclass(frozen=True)

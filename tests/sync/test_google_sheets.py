@@ -33,9 +33,9 @@ from sync.maven import build_maven_workbook
 from sync.report import result_as_json
 from sync.run import RunResult, run_sync
 from sync.sources.excel import ExcelWorkbook
-from sync.sources.google_sheets import GoogleSpreadsheet
+from sync.sources.google_sheets import GoogleSpreadsheet, merged_blocks
 from sync.sources.sheets_auth import spreadsheet_key
-from sync.sources.sheets_state import GENERATED_TAB_KEY
+from sync.sources.sheets_state import GENERATED_TAB_KEY, Rectangle
 from tests.fake_sheets import FakeSheets, FakeSheetsServer
 from tests.fake_sheets.oauth import TOKEN_PATH, TokenServingHandler
 from tests.fake_sheets.responses_adapter import register
@@ -1089,3 +1089,9 @@ def test_ids_not_text_get_status(fake: FakeSheets) -> None:
         "ERROR: Deal ID '0.3' is not text",
         "OK",
     ]
+
+
+def test_merges_kept_as_grid_blocks() -> None:
+    merges = [Rectangle(3, 4, 8, 10), Rectangle(0, None, 0, 2)]
+
+    assert merged_blocks(merges) == [(4, 8, 4, 9)]

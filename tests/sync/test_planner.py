@@ -22,7 +22,7 @@ from rules.headers import match_columns
 from rules.rows import read_deals
 from sync import status_alignment
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
-from sync.planner import plan_writes, status_column_problem
+from sync.planner import choose_status_column, plan_writes, status_column_problem
 from sync.status_alignment import align_status_writes
 
 AS_OF = dt.date(2025, 9, 30)
@@ -525,3 +525,31 @@ def test_blocked_statuses_not_planned() -> None:
     assert plan.status_cells == []
     assert plan.highlights == []
     assert not plan.write_status_header
+
+
+def merged_grid(merged: list[tuple[int, int, int, int]]) -> SheetGrid:
+    rows: list[list[CellValue]] = [
+        ["Pipeline"],
+        [*HEADER, "Notes"],
+        ["D-1", "Ana", "Lead", 100, "call"],
+    ]
+    return SheetGrid("book.xlsx", "Deals", rows, merged=merged)
+
+
+@pytest.mark.parametrize(
+    ("merged", "expected"),
+    [
+        ([], 5),
+        ([(2, 4, 2, 5)], 6),
+        ([(3, 4, 3, 6)], 7),
+        ([(1, 0, 1, 9)], 5),
+    ],
+    ids=["none", "header-merge", "data-merge", "title-merge-above"],
+)
+def test_status_column_right_of_merges(
+    merged: list[tuple[int, int, int, int]], expected: int
+) -> None:
+    grid = merged_grid(merged)
+    columns = match_columns(grid, build_pipeline())
+
+    assert choose_status_column(grid, columns) == expected

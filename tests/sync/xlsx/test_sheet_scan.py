@@ -132,3 +132,48 @@ def test_only_first_tab_read_is_scanned(tmp_path: Path) -> None:
 
     assert deals.rows[2][1] == "#N/A"
     assert notes.rows == [[None]]
+
+
+MERGED_SHEET = (
+    b'<worksheet xmlns="urn:main"><sheetData><row r="4"><c r="I4" t="inlineStr">'
+    b"<is><t>Notes</t></is></c></row></sheetData>"
+    b'<mergeCells count="2"><mergeCell ref="I4:J4"/><mergeCell ref="A1:C2"/>'
+    b"</mergeCells><pageMargins/></worksheet>"
+)
+
+
+def test_merged_blocks_found() -> None:
+    assert scan_sheet([MERGED_SHEET]).merged == [(4, 8, 4, 9), (1, 0, 2, 2)]
+
+
+def test_merged_blocks_across_pieces() -> None:
+    end = MERGED_SHEET.index(b"</sheetData>") + 4
+    pieces = [MERGED_SHEET[:end], MERGED_SHEET[end:]]
+
+    assert scan_sheet(pieces).merged == [(4, 8, 4, 9), (1, 0, 2, 2)]
+
+
+def test_merged_blocks_before_tail_left_out() -> None:
+    # Only the last TAIL_PIECES pieces are searched for merged blocks.
+    second = MERGED_SHEET.index(b'<mergeCell ref="A1')
+    pieces = [MERGED_SHEET[:second], b"", MERGED_SHEET[second:]]
+
+    assert scan_sheet(pieces).merged == [(1, 0, 2, 2)]
+
+
+def test_merged_blocks_with_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData/><x:mergeCells>'
+        b"<x:mergeCell ref='B2:B9'/></x:mergeCells></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).merged == [(2, 1, 9, 1)]
+
+
+def test_merge_inside_cells_ignored() -> None:
+    sheet = (
+        b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+        b'&lt;mergeCell ref="A1:Z1"/&gt;</t></is></c></row></sheetData></worksheet>'
+    )
+
+    assert scan_sheet([sheet]).merged == []
