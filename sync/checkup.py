@@ -18,12 +18,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.errors import PipesheetError, SourceError
+from config.errors import PipesheetError, SheetLayoutError, SourceError
 from config.models import Pipeline, SourceKind
 from rules.allowed import read_allowed_column
-from rules.grid import SheetGrid
+from rules.deals import ColumnMap
+from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns
 from sync.atomic import find_lock_file
+from sync.planner import choose_status_column, status_column_problem
 from sync.run import check_generated_tab_names, read_existing_tabs
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
@@ -92,6 +94,11 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     checklist.run("Header row", lambda: _check_header(grids["pipeline"], pipeline))
     checklist.run(
         "Columns", lambda: _check_columns(grids["pipeline"], pipeline), blocking=False
+    )
+    checklist.run(
+        "Status",
+        lambda: _check_status_column(grids["pipeline"], pipeline),
+        blocking=False,
     )
     checklist.run(
         "Output tabs", lambda: _check_output_tabs(source, pipeline), blocking=False
@@ -221,15 +228,18 @@ def _check_tab(
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:
-    # Required columns are checked in their own step, so the header row is
-    # looked for with none required.
+    columns = _columns_without_required(grid, pipeline)
+    found = ", ".join(repr(header) for header in columns.headers if header)
+    return f"row {columns.header_row}: {found}"
+
+
+def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
+    """Map the columns as if none were required: they have a step of their own."""
     relaxed = {
         field: spec.model_copy(update={"required": False})
         for field, spec in pipeline.columns.items()
     }
-    columns = match_columns(grid, pipeline.model_copy(update={"columns": relaxed}))
-    found = ", ".join(repr(header) for header in columns.headers if header)
-    return f"row {columns.header_row}: {found}"
+    return match_columns(grid, pipeline.model_copy(update={"columns": relaxed}))
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -239,6 +249,15 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]
     return f"all {len(required)} required columns found: {', '.join(mapped)}"
+
+
+def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
+    columns = _columns_without_required(grid, pipeline)
+    problem = status_column_problem(grid, columns, pipeline)
+    if problem is not None:
+        raise SheetLayoutError(problem)
+    column = column_letter(choose_status_column(grid, columns))
+    return f"column {column}, headed {pipeline.outputs.status_header!r}"
 
 
 def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str:

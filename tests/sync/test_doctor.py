@@ -114,6 +114,7 @@ def test_ready_spreadsheet_passes_every_check(
             "✓ Columns       all 3 required columns found: id → 'Deal ID', account → "
             "'Account', stage → 'Stage'"
         ),
+        "✓ Status        column F, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
         "✓ List account  tab 'Accounts', column 'Account': 2 values",
         "",
@@ -156,6 +157,7 @@ def test_unshared_spreadsheet_says_whom_to_share_with(
         "· Tab           not checked, because access failed",
         "· Header row    not checked, because access failed",
         "· Columns       not checked, because access failed",
+        "· Status        not checked, because access failed",
         "· Output tabs   not checked, because access failed",
         "· List account  not checked, because access failed",
         "",
@@ -207,7 +209,7 @@ def test_missing_column_and_list_tab(
     result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
 
     assert result.exit_code == 1
-    assert lines(result)[5:9] == [
+    assert lines(result)[5:10] == [
         "✓ Header row    row 1: 'Deal ID', 'Stage'",
         (
             "✗ Columns       Workbook 'Pipeline', tab 'Deals': required columns are "
@@ -215,6 +217,7 @@ def test_missing_column_and_list_tab(
             "Headers found: A 'Deal ID', B 'Stage'. Rename the header in the sheet, or "
             "add the sheet's header text to the field's aliases in the definition."
         ),
+        "✓ Status        column C, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
         (
             "✗ List account  Tab 'Accounts' not found in workbook 'Pipeline'. Existing "
@@ -258,6 +261,7 @@ def test_ready_workbook_passes_every_check(starter: Path) -> None:
         "✓ Tab           ",
         "✓ Header row    ",
         "✓ Columns       ",
+        "✓ Status        ",
         "✓ Output tabs   ",
         "✓ List owner    ",
         "✓ List product  ",
@@ -346,7 +350,7 @@ def test_user_tab_named_like_output_fails(starter: Path, name: str) -> None:
     result = run_doctor("b2b-en", "--source", str(starter))
 
     assert result.exit_code == 1
-    assert lines(result)[6] == (
+    assert lines(result)[7] == (
         f"✗ Output tabs   Workbook 'pipeline.xlsx' already has a tab {name!r} that "
         "pipesheet did not create, so pipesheet will not overwrite it. Rename that "
         "tab, or choose another name for the generated tab under outputs.tabs in "
@@ -365,4 +369,21 @@ def test_tabs_of_earlier_run_pass(starter: Path) -> None:
     result = run_doctor("b2b-en", "--source", str(starter))
 
     assert result.exit_code == 0
-    assert lines(result)[6].startswith("✓ Output tabs   ")
+    assert lines(result)[7].startswith("✓ Output tabs   ")
+
+
+def test_team_status_column_fails(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    deals = workbook["Deals"]
+    deals["R3"] = "pipesheet status"
+    deals["R4"] = "waiting on legal"
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert lines(result)[6].startswith(
+        "✗ Status        Workbook 'pipeline.xlsx', tab 'Deals': column R has the "
+        "status header 'pipesheet status' but contains values pipesheet did not "
+        "write, such as R4 = 'waiting on legal'"
+    )
