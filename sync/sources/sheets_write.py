@@ -277,13 +277,12 @@ class PlanWriter:
         header_read = self.read_grid.cell(plan.header_row, plan.status_column)
         header_now = grid.cell(plan.header_row, plan.status_column)
         if not same_cell(header_read, header_now) and header_now != plan.status_header:
-            logger.warning(
-                "The status column of %s got another header during the run; no "
-                "status was written",
-                self.session.name,
-            )
-            skipped = [skipped_name(write) for write in plan.status_cells]
-            return StatusPlan([], skipped, None, column_free=False)
+            return self._no_status("the status column got another header")
+        # A column inserted or deleted during the run shifts the headers. The
+        # re-read may end before the status column, so its header alone cannot
+        # show that the column now holds another one.
+        if not self._same_row(plan.header_row, grid, plan.header_row):
+            return self._no_status("the header row changed")
 
         def is_writable(write: StatusWrite, row_now: int) -> bool:
             unchanged = self._same_row(write.row, grid, row_now)
@@ -301,6 +300,16 @@ class PlanWriter:
             alignment.targets, alignment.skipped, header, column_free=True
         )
 
+    def _no_status(self, reason: str) -> StatusPlan:
+        """Return a plan that writes no status, logging why."""
+        logger.warning(
+            "In %s, %s during the run; no status was written, the next run writes them",
+            self.session.name,
+            reason,
+        )
+        skipped = [skipped_name(write) for write in self.plan.status_cells]
+        return StatusPlan([], skipped, None, column_free=False)
+
     def _same_row(self, row_read: int, grid: SheetGrid, row_now: int) -> bool:
         """Return True when a deal's row contains the values of the first read.
 
@@ -313,6 +322,10 @@ class PlanWriter:
         )
 
     def _highlights(self, tab: TabInfo) -> list[Request]:
+        if tab.rows <= self.plan.header_row:
+            # The grid ends at the header, and Google rejects a rule on rows
+            # the grid does not have. A later run adds it with the first deal.
+            return []
         last_column = max(self.plan.last_column, self.plan.status_column)
         area = Rectangle(self.plan.header_row, None, 0, last_column + 1)
         return highlight_requests(tab, list(self.plan.highlights), area)

@@ -848,6 +848,36 @@ def test_status_column_taken_during_run(fake: FakeSheets) -> None:
     assert report.tabs_written == GENERATED_TABS
 
 
+@pytest.mark.parametrize("at", [1, 4], ids=["column-b", "column-e"])
+def test_column_inserted_in_first_run(fake: FakeSheets, deals: str, at: int) -> None:
+    columns = {
+        "sheetId": 0,
+        "dimension": "COLUMNS",
+        "startIndex": at,
+        "endIndex": at + 1,
+    }
+    edit(fake, deals, [{"insertDimension": {"range": columns}}])
+
+    report = sync(fake, deals).report
+
+    header = fake.read(deals, "Deals!A1:F1")[0]
+    assert header[5] == "Next Step Date"
+    assert "pipesheet status" not in header
+    assert fake.read(deals, "Deals!F5") == []
+    assert report is not None
+    assert report.skipped == list(STATUS_OF)
+
+
+def test_header_only_tab_written(fake: FakeSheets) -> None:
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": [DEALS_HEADER]})
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert report is not None
+    assert report.tabs_written == GENERATED_TABS
+    assert fake.spreadsheet(spreadsheet_id).sheets[0].conditional_formats == []
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
