@@ -65,6 +65,7 @@ def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
 
     fields = _map_fields(grid, header_row, headers, normalized, aliases)
     _check_required(grid, pipeline, header_row, headers, fields)
+    _check_no_deal_above(grid, pipeline, header_row, fields)
     status_column = _status_column(grid, header_row, normalized, pipeline)
     return ColumnMap(header_row, headers, fields, status_column)
 
@@ -168,6 +169,36 @@ def _find_header_row(
     if best_row is None:
         raise SheetLayoutError(_no_header_row_message(grid, pipeline))
     return best_row
+
+
+def _check_no_deal_above(
+    grid: SheetGrid, pipeline: Pipeline, header_row: int, fields: dict[str, int]
+) -> None:
+    """Check that no row above the header row looks like a deal.
+
+    A sort of the whole tab with the header row taken for data moves the
+    header below deals. Read as it is, the run would see no deal above it and
+    record every one of them as removed from the sheet.
+
+    :raises SheetLayoutError: naming the first such row and how to undo it.
+    """
+    stages = StageLookup(pipeline)
+    for number in range(1, header_row):
+        deal_id = grid.cell(number, fields[ID_FIELD])
+        stage = grid.cell(number, fields[STAGE_FIELD])
+        if (
+            is_blank(deal_id)
+            or not isinstance(stage, str)
+            or stages.find(stage) is None
+        ):
+            continue
+        raise SheetLayoutError(
+            f"Workbook {grid.workbook!r}, tab {grid.tab!r}: row {number}, above the "
+            f"header row {header_row}, looks like a deal ({display_value(deal_id)!r} "
+            f"in stage {stage!r}), so the header row was probably sorted in with "
+            "the deals. Undo that sort, or move the header row back above the "
+            "deals, then sort with the header row left out."
+        )
 
 
 def _likely_header_row(grid: SheetGrid, aliases: dict[str, set[str]]) -> int | None:

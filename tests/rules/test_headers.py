@@ -478,3 +478,33 @@ def test_find_stage_chinese_labels(
 
     assert stage is not None
     assert stage.name == expected
+
+
+def test_deal_above_header_rejected(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(
+        ["D-1", "Lead"],
+        ["D-2", "Won"],
+        [],
+        ["Deal ID", "Stage"],
+    )
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': row 1, above the header row 4, "
+        "looks like a deal ('D-1' in stage 'Lead'), so the header row was probably "
+        "sorted in with the deals. Undo that sort, or move the header row back "
+        "above the deals, then sort with the header row left out."
+    )
+
+
+def test_title_rows_above_header_accepted(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(
+        ["Pipeline 2025", "kept by sales ops"],
+        [None, "Won"],
+        ["Deal ID", "Stage"],
+        ["D-1", "Lead"],
+    )
+
+    assert match_columns(grid, english_pipeline).header_row == 3
