@@ -428,6 +428,12 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
 @config_argument
 @source_option
 @as_of_option
+@state_option
+@click.option(
+    "--no-state",
+    is_flag=True,
+    help="Read no run history: no stage log and no checks of stage changes.",
+)
 @json_option
 @quiet_option
 @paused_cycle_collection()
@@ -435,23 +441,32 @@ def check(
     config: str,
     source: str | None,
     as_of_date: dt.date | None,
+    state: str,
+    no_state: bool,
     as_json: bool,
     quiet: bool,
 ) -> RunResult:
     """Validate the definition and the sheet; write nothing.
 
-    Exits 1 when error-level findings exist.
+    Reads the run history as ``run --dry-run`` does, so it reports the same
+    findings and planned writes. Exits 1 when error-level findings exist.
     """
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
+    from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source
 
-    workbook = open_source(pipeline, source)
-    result = run_sync(
-        pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)
-    )
+    if no_state:
+        workbook = open_source(pipeline, source, writes=False)
+        result = run_sync(
+            pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)
+        )
+    else:
+        request = RunRequest(pipeline, as_of, source, None, dry_run=True)
+        with open_state(state, dry_run=True) as store:
+            result = run_recorded(request, store, progress=_progress(quiet))
     _print_result(result, pipeline, as_json)
     keep_objects_until_exit()  # See the end of run.
     _fail_on_blockers(result)

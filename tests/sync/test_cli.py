@@ -931,3 +931,16 @@ def test_table_total_row_is_no_deal(first_total: str) -> None:
     assert result.exit_code == 0, result.stdout
     assert document["deals"] == 2
     assert [(f["row"], f["code"]) for f in document["findings"]] == [(4, "totals-row")]
+
+
+def test_check_plans_as_dry_run_does() -> None:
+    write_tiny(FLAWED_DEALS)
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "s.sqlite")
+
+    checked = invoke("check", "tiny.yaml", "--json", "-q", "--state", "s.sqlite")
+    dry = invoke("run", "tiny.yaml", "--json", "-q", "--dry-run", "--state", "s.sqlite")
+
+    checked_document, dry_document = json.loads(checked.stdout), json.loads(dry.stdout)
+    assert checked_document["planned"] == dry_document["planned"]
+    assert "Stage log" in checked_document["planned"]["tabs"]
+    assert checked_document["findings"] == dry_document["findings"]
