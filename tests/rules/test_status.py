@@ -57,7 +57,7 @@ DUE_SOON = Finding(
         (
             [overdue("5"), missing("Account"), missing("Amount"), DUE_SOON],
             Locale.EN,
-            "ERROR: missing Account (+2 more)",
+            "ERROR: missing Account (+2 more problems)",
         ),
         (
             [overdue("5"), missing("Account"), missing("Amount")],
@@ -67,7 +67,7 @@ DUE_SOON = Finding(
         (
             [overdue("5"), overdue("1")],
             Locale.EN,
-            "WARN: follow-up 5 days overdue (+1 more)",
+            "WARN: follow-up 5 days overdue (+1 more problem)",
         ),
     ],
     ids=[
@@ -98,7 +98,9 @@ def test_status_text_shortened_to_limit(locale: Locale) -> None:
     assert len(text) == MAX_STATUS_LENGTH
     assert text.startswith(STATUS_PREFIXES[locale][Severity.ERROR])
     assert "…" in text
-    assert text.endswith(" (+1 more)" if locale is Locale.EN else "（另有 1 项）")
+    assert text.endswith(
+        " (+1 more problem)" if locale is Locale.EN else "（另有 1 项）"
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,7 +149,7 @@ def test_row_statuses_group_findings_by_row() -> None:
     statuses = row_statuses(findings, Locale.EN)
 
     assert statuses == {
-        5: "ERROR: missing Account (+2 more)",
+        5: "ERROR: missing Account (+2 more problems)",
         7: "WARN: follow-up 3 days overdue",
     }
 
@@ -176,9 +178,9 @@ def test_row_statuses_pick_worst_problem() -> None:
 
     statuses = row_statuses(findings, Locale.EN)
 
-    assert statuses[5] == "WARN: follow-up 5 days overdue (+1 more)"
-    assert statuses[7] == "ERROR: missing Amount (+2 more)"
-    assert statuses[9] == "WARN: follow-up 2 days overdue (+1 more)"
+    assert statuses[5] == "WARN: follow-up 5 days overdue (+1 more problem)"
+    assert statuses[7] == "ERROR: missing Amount (+2 more problems)"
+    assert statuses[9] == "WARN: follow-up 2 days overdue (+1 more problem)"
 
 
 def test_row_statuses_keep_first_row_order() -> None:

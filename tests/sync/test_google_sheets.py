@@ -773,9 +773,9 @@ def test_rows_without_unique_id_get_status(fake: FakeSheets) -> None:
         STATUS_OF["D-2"],
         STATUS_OF["D-3"],
         STATUS_OF["D-4"],
-        "ERROR: ID also on row 8 (+1 more)",
+        "ERROR: ID also on row 8 (+1 more problem)",
         "ERROR: missing Deal ID",
-        "ERROR: ID also on row 6 (+1 more)",
+        "ERROR: ID also on row 6 (+1 more problem)",
     ]
     assert report is not None
     assert report.skipped == []

@@ -194,8 +194,8 @@ def test_rows_without_unique_id_replace_old_status(
 
     statuses = read_statuses(path, "Deals")
     assert statuses[1] == "ERROR: missing Deal ID"
-    assert statuses[2] == "ERROR: ID also on row 19 (+1 more)"
-    assert statuses[15] == "ERROR: ID also on row 6 (+1 more)"
+    assert statuses[2] == "ERROR: ID also on row 19 (+1 more problem)"
+    assert statuses[15] == "ERROR: ID also on row 6 (+1 more problem)"
     assert statuses[:1] + statuses[3:15] == ENGLISH_STATUSES[:1] + ENGLISH_STATUSES[3:]
     assert result.report is not None
     assert result.report.status_cells_written == 3
