@@ -627,8 +627,22 @@ def test_every_request_has_a_timeout() -> None:
         ),
         ("1AbCdEfGhIjKlMnOpQrStUvWx_-9", "1AbCdEfGhIjKlMnOpQrStUvWx_-9"),
         ("  1AbCdEfGhIjKlMnOpQrStUvWx_-9 ", "1AbCdEfGhIjKlMnOpQrStUvWx_-9"),
+        (
+            (
+                "https://docs.google.com/spreadsheets/u/1/d/"
+                "1AbCdEfGhIjKlMnOpQrStUvWx_-9/edit?usp=sharing"
+            ),
+            "1AbCdEfGhIjKlMnOpQrStUvWx_-9",
+        ),
+        (
+            (
+                "https://docs.google.com/a/example.com/spreadsheets/d/"
+                "1AbCdEfGhIjKlMnOpQrStUvWx_-9/edit"
+            ),
+            "1AbCdEfGhIjKlMnOpQrStUvWx_-9",
+        ),
     ],
-    ids=["url", "id", "id-with-spaces"],
+    ids=["url", "id", "id-with-spaces", "second-account-url", "workspace-url"],
 )
 def test_spreadsheet_key_from_reference(reference: str, key: str) -> None:
     assert spreadsheet_key(reference) == key
@@ -643,6 +657,40 @@ def test_bad_spreadsheet_reference_rejected() -> None:
         "spreadsheet id. Copy the address from the browser while the sheet is open "
         "(https://docs.google.com/spreadsheets/d/<id>/edit) and paste it as "
         "source.spreadsheet."
+    )
+
+
+def test_published_address_rejected() -> None:
+    published = "https://docs.google.com/spreadsheets/d/e/2PACX-1vQabcdefghij/pubhtml"
+
+    with pytest.raises(DefinitionError) as raised:
+        spreadsheet_key(published)
+
+    assert str(raised.value) == (
+        f"source.spreadsheet {published!r} is the address of a copy published to "
+        "the web, which does not contain the spreadsheet id. Open the spreadsheet "
+        "itself and copy the address from the browser "
+        "(https://docs.google.com/spreadsheets/d/<id>/edit) into source.spreadsheet."
+    )
+
+
+def test_bad_source_option_named_in_error(tmp_path: Path) -> None:
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(
+        json.dumps(make_pipeline("1" + "a" * 43).model_dump(mode="json")),
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(
+        cli, ["check", str(definition), "--source", "Pipeline 2025"]
+    )
+
+    assert result.exit_code == 1
+    assert (
+        "--source 'Pipeline 2025' is neither a Google Sheets URL nor a spreadsheet "
+        "id. Copy the address from the browser while the sheet is open "
+        "(https://docs.google.com/spreadsheets/d/<id>/edit) and paste it as "
+        "--source." in result.output
     )
 
 
