@@ -32,10 +32,13 @@ from sync.cli import cli
 from sync.maven import build_maven_workbook
 from sync.report import result_as_json
 from sync.run import RunResult, run_sync
+from sync.run_process import run_definition
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.google_sheets import GoogleSpreadsheet, merged_blocks
 from sync.sources.sheets_auth import spreadsheet_key
 from sync.sources.sheets_state import GENERATED_TAB_KEY, Rectangle
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
 from tests.fake_sheets import FakeSheets, FakeSheetsServer
 from tests.fake_sheets.oauth import TOKEN_PATH, TokenServingHandler
 from tests.fake_sheets.responses_adapter import register
@@ -1107,6 +1110,38 @@ def test_cli_run_against_loopback_server(
         "values.batchGet",
         "spreadsheets.batchUpdate",
     ]
+
+
+def test_service_run_counts_reads_and_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    handler = TokenServingHandler(fake.store, fake.faults)
+    state = str(tmp_path / "state.sqlite")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(_definition_yaml(spreadsheet_id), encoding="utf-8")
+    with FakeSheetsServer(handler) as server:
+        key_file = write_key_file(
+            tmp_path / "key.json", token_uri=server.base_url + TOKEN_PATH
+        )
+        monkeypatch.setenv("PIPESHEET_SHEETS_ENDPOINT", server.base_url)
+        monkeypatch.setenv("PIPESHEET_GOOGLE_CREDENTIALS", str(key_file))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+        writing = run_definition(str(definition), None, state)
+        sent_by_writing = len(handler.requests)
+        unchanged = run_definition(str(definition), None, state)
+        sent_by_unchanged = len(handler.requests) - sent_by_writing
+
+    with StateStore.open(state) as store:
+        recorded = [run.api_requests for run in reversed(store.runs())]
+    assert writing.outcome is RunOutcome.OK
+    assert sent_by_writing == 4
+    assert writing.api_requests == sent_by_writing
+    assert sent_by_unchanged == 2
+    assert unchanged.api_requests == sent_by_unchanged
+    assert recorded == [sent_by_writing, sent_by_unchanged]
 
 
 def _definition_yaml(spreadsheet_id: str) -> str:
