@@ -42,7 +42,7 @@ from sync.service import Service, ServiceOptions, format_fields
 from sync.state.locks import WorkbookLock
 from sync.state.records import RunOutcome, RunRecord
 from sync.state.store import StateStore
-from tests.sync.notify.servers import WebhookReceiver
+from tests.sync.notify.servers import WebhookReceiver, closed_loopback_port
 from tests.sync.pipeline_files import (
     TIME_ZONE,
     SheetDeal,
@@ -729,6 +729,30 @@ def test_once_exits_zero_after_ok_run(tmp_path: Path) -> None:
         serve, [str(definition), "--once", "--state", str(state)]
     )
     assert result.exit_code == 0
+    with StateStore.open(str(state)) as store:
+        assert [run.outcome for run in store.runs()] == [RunOutcome.OK]
+
+
+def test_once_exits_one_on_unsent_digest(tmp_path: Path) -> None:
+    overdue = dt.date(2020, 1, 6)
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead", overdue)])
+    url = f"http://127.0.0.1:{closed_loopback_port()}/hook"
+    definition = write_definition(tmp_path, webhook_url=url)
+    # Hour 0 has passed at any time of day, so the digest is always due.
+    text = definition.read_text(encoding="utf-8")
+    definition.write_text(text.replace("digest_hour: 7", "digest_hour: 0"))
+    state = tmp_path / "state.sqlite"
+
+    result = CliRunner().invoke(
+        serve, [str(definition), "--once", "--state", str(state)]
+    )
+
+    assert result.exit_code == 1
+    assert (
+        "1 digests were not sent; the 'digest not sent' lines above name the "
+        "owner, channel and error. Fix the channel in notifications.channels, "
+        "or wait: the next run sends them again."
+    ) in result.stderr
     with StateStore.open(str(state)) as store:
         assert [run.outcome for run in store.runs()] == [RunOutcome.OK]
 
