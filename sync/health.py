@@ -7,7 +7,11 @@ families need no client library.
 
 A workbook is stale when its last successful run (or the service's start, if
 it has none yet) is older than twice its schedule's longest interval between
-two runs. ``/healthz`` then returns 503.
+two runs. ``/healthz`` then returns 503. The last successful run is the latest
+of this service's own and, when the service passes ``recorded_successes``, of
+those recorded in the state database by any service that shares it. Without
+that, a service whose runs are all skipped because another service holds the
+workbook's lock would report the workbook stale while it is synced on time.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sync.state.records import RunOutcome
 STALE_AFTER_INTERVALS = 2
 
 NextRunTimes = Callable[[], Mapping[str, dt.datetime | None]]
+RecordedSuccesses = Callable[[], Mapping[str, dt.datetime]]
 
 
 @dataclass
@@ -57,11 +62,20 @@ class ServiceHealth:
     :param started_at: when the service started (aware).
     :param next_run_times: returns the next run time by workbook key, read
         from the scheduler when a report is made.
+    :param recorded_successes: returns when each workbook's latest successful
+        run finished, by workbook key, as recorded by any process; called when
+        a report is made. None counts only the runs this object records.
     """
 
-    def __init__(self, started_at: dt.datetime, next_run_times: NextRunTimes) -> None:
+    def __init__(
+        self,
+        started_at: dt.datetime,
+        next_run_times: NextRunTimes,
+        recorded_successes: RecordedSuccesses | None = None,
+    ) -> None:
         self.started_at = started_at
         self.next_run_times = next_run_times
+        self.recorded_successes = recorded_successes
         self._lock = threading.Lock()
         self._workbooks: dict[str, WorkbookHealth] = {}
         self._metrics: dict[str, WorkbookMetrics] = {}
@@ -108,6 +122,7 @@ class ServiceHealth:
         run, last outcome, last success, next run and whether it is stale.
         """
         next_runs = self.next_run_times()
+        self._add_recorded_successes()
         with self._lock:
             workbooks = {
                 key: self._workbook_json(health, next_runs.get(key), now)
@@ -126,6 +141,7 @@ class ServiceHealth:
 
     def metrics_text(self) -> str:
         """Return ``/metrics`` in the Prometheus text exposition format 0.0.4."""
+        self._add_recorded_successes()
         with self._lock:
             metrics = sorted(self._metrics.items())
             last_ok = {key: h.last_ok_at for key, h in self._workbooks.items()}
@@ -168,6 +184,18 @@ class ServiceHealth:
             ),
         )
         return "\n".join(lines) + "\n"
+
+    def _add_recorded_successes(self) -> None:
+        if self.recorded_successes is None:
+            return
+        recorded = self.recorded_successes()
+        with self._lock:
+            for key, health in self._workbooks.items():
+                when = recorded.get(key)
+                if when is not None and (
+                    health.last_ok_at is None or when > health.last_ok_at
+                ):
+                    health.last_ok_at = when
 
     def _workbook_json(
         self, health: WorkbookHealth, next_run: dt.datetime | None, now: dt.datetime

@@ -302,7 +302,7 @@ def _summarise(summary: RunSummary, recorded: RecordedRun) -> RunSummary:
         workbook=result.workbook,
         deals=len(result.deals),
         findings=len(result.findings),
-        api_requests=result.report.requests if result.report else 0,
+        api_requests=result.requests,
         digests_sent=len(digests.sent) if digests else 0,
         digests_failed=len(digests.failed) if digests else 0,
     )

@@ -55,7 +55,8 @@ from sync.schedules import (
     last_fire_time,
     longest_interval,
 )
-from sync.state.ok_runs import latest_ok_start
+from sync.state.errors import StateError
+from sync.state.ok_runs import latest_ok_finishes, latest_ok_start
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
 
@@ -101,7 +102,9 @@ class Service:
         self.definitions = list(definitions)
         self.options = options
         self.started_at = dt.datetime.now(dt.UTC)
-        self.health = ServiceHealth(self.started_at, self._next_run_times)
+        self.health = ServiceHealth(
+            self.started_at, self._next_run_times, self._recorded_successes
+        )
         self.scheduler: BackgroundScheduler | None = None
         self._stop_requested = threading.Event()
         self._signals_received = 0
@@ -247,6 +250,21 @@ class Service:
             job = scheduler.get_job(definition.job_id) if scheduler else None
             times[definition.workbook_key] = job.next_run_time if job else None
         return times
+
+    def _recorded_successes(self) -> dict[str, dt.datetime]:
+        # Another service on the same state database may run the workbooks
+        # while this one's runs are skipped, so health reads its runs too.
+        keys = [definition.workbook_key for definition in self.definitions]
+        try:
+            with StateStore.open(self.options.state) as store:
+                return latest_ok_finishes(store, keys)
+        except StateError as error:
+            logger.warning(
+                "health: successful runs of other services could not be read, so "
+                "the report counts this service's runs only: %s",
+                error,
+            )
+            return {}
 
     def _on_job_event(self, event: JobEvent) -> None:
         # Called in the thread that ran the job, or in the scheduler's thread.

@@ -1,9 +1,13 @@
 """``pipesheet serve``: run definitions on their schedules, or each once.
 
 Logs go to stderr: one line when the service starts, one per job with its
-next run, and one ``key=value`` line per run. Exit codes: 0 after a stop by
-SIGTERM or SIGINT, or when ``--once`` finished without a failed run; 1 when a
-``--once`` run failed or a definition is unusable; 2 for usage errors.
+next run, and one ``key=value`` line per run.
+
+Exit codes: 0 after a stop by SIGTERM or SIGINT, or when ``--once`` finished
+without a failed run or an unsent digest. 1 when a ``--once`` run failed, a
+digest of a ``--once`` run was not sent, or a definition is unusable. 2 for
+usage errors. A cron job has no ``/healthz`` to watch, so its exit code also
+reports digests that reached no one.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ DEFAULT_STOP_TIMEOUT = 60.0
 @click.option(
     "--once",
     is_flag=True,
-    help="Run every definition once now and exit: 1 if a run failed, else 0.",
+    help="Run every definition once now and exit: 1 if a run failed or a "
+    "digest was not sent, else 0.",
 )
 @click.option(
     "--health-port",
@@ -110,7 +115,15 @@ def serve(
     except (PipesheetError, OSError) as error:
         raise click.ClickException(str(error)) from error
 
-    if any(summary.outcome is RunOutcome.FAILED for summary in summaries):
+    unsent = sum(summary.digests_failed for summary in summaries)
+    if unsent:
+        click.echo(
+            f"{unsent} digests were not sent; the 'digest not sent' lines above "
+            "name the owner, channel and error. Fix the channel in "
+            "notifications.channels, or wait: the next run sends them again.",
+            err=True,
+        )
+    if unsent or any(summary.outcome is RunOutcome.FAILED for summary in summaries):
         sys.exit(1)
 
 

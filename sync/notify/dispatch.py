@@ -223,7 +223,9 @@ def address_digests(
     digests = build_digests(*sources, result.as_of, already_sent)
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
-    _log_owners_without_contact(addressed)
+    _log_owners_without_contact(
+        addressed, manager_digest=notifications.manager_digest_to is not None
+    )
     if notifications.manager_digest_to is not None:
         sent = state.sent_items(workbook_key, TEAM_DIGEST_OWNER)
         team = build_team_digest(*sources, result.as_of, sent)
@@ -311,16 +313,36 @@ def _record(
         )
 
 
+# A team can have many owners, so the INFO line names at most this many owners
+# without a contact and counts the rest. DEBUG lists them all.
+OWNERS_NAMED = 5
+
+
 def _log_owners_without_contact(
-    addressed: list[tuple[OwnerDigest, OwnerContact | None]],
+    addressed: list[tuple[OwnerDigest, OwnerContact | None]], *, manager_digest: bool
 ) -> None:
-    # The list can be long, so the names go to DEBUG.
     missing = [digest.owner for digest, contact in addressed if contact is None]
-    if missing:
-        logger.info(
-            "digests: %d owners have no entry in notifications.owners", len(missing)
+    if not missing:
+        return
+
+    named = ", ".join(repr(owner) for owner in missing[:OWNERS_NAMED])
+    if len(missing) > OWNERS_NAMED:
+        named += f" and {len(missing) - OWNERS_NAMED} more"
+    if manager_digest:
+        fallback = "Their items still go into the manager's digest."
+    else:
+        fallback = (
+            "Until then their items reach no one, because "
+            "notifications.manager_digest_to is not set either."
         )
-        logger.debug("owners without a contact: %s", ", ".join(missing))
+    logger.info(
+        "digests: %d owners have no entry in notifications.owners and get no "
+        "digest: %s. Add them under notifications.owners in the definition. %s",
+        len(missing),
+        named,
+        fallback,
+    )
+    logger.debug("owners without a contact: %s", ", ".join(missing))
 
 
 def _error_text(error: Exception) -> str:

@@ -56,6 +56,8 @@ class GoogleSpreadsheet:
     """A Google Sheets spreadsheet that pipesheet reads tabs from and writes to.
 
     :param spreadsheet: the spreadsheet's URL or id.
+    :param setting: where ``spreadsheet`` came from, ``source.spreadsheet`` or
+        ``--source``; the message for a bad value names it.
     :param credentials: the service-account JSON key file; default the
         environment variable ``PIPESHEET_GOOGLE_CREDENTIALS``, else
         ``GOOGLE_APPLICATION_CREDENTIALS``.
@@ -85,8 +87,9 @@ class GoogleSpreadsheet:
         timeout: tuple[float, float] = (10.0, 120.0),
         clock: Clock | None = None,
         random_source: random.Random | None = None,
+        setting: str = "source.spreadsheet",
     ) -> None:
-        key = spreadsheet_key(spreadsheet)
+        key = spreadsheet_key(spreadsheet, setting)
         account: ServiceAccount | None
         if client is None:
             signed_in = load_service_account(credentials)

@@ -73,6 +73,7 @@ def _open_google_sheets(
         spreadsheet,
         credentials=Path(credentials) if credentials else None,
         pipeline=pipeline,
+        setting="--source" if location else "source.spreadsheet",
     )
 
 

@@ -26,6 +26,7 @@ from google.oauth2 import service_account
 from gspread.http_client import HTTPClient
 
 from config.errors import DefinitionError, SourceError
+from sync.state.keys import SPREADSHEET_URL_ID
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ ENDPOINT_VARIABLE = "PIPESHEET_SHEETS_ENDPOINT"
 SHEETS_BASE_URL = "https://sheets.googleapis.com"
 REQUIRED_KEYS = ("client_email", "private_key", "token_uri")
 
-_SPREADSHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+# "Publish to the web" gives .../spreadsheets/d/e/<token>/pubhtml. The token is
+# not the spreadsheet id, so the API cannot open the spreadsheet with it.
+_PUBLISHED_URL = re.compile(r"/spreadsheets/(?:u/\d+/)?d/e/")
 _SPREADSHEET_ID = re.compile(r"[A-Za-z0-9_-]{20,}")
 
 KEY_ADVICE = (
@@ -185,22 +188,33 @@ def redirected_http_client(base_url: str) -> type[HTTPClient]:
     return RedirectedHTTPClient
 
 
-def spreadsheet_key(spreadsheet: str) -> str:
+def spreadsheet_key(spreadsheet: str, setting: str = "source.spreadsheet") -> str:
     """Return the id of a spreadsheet given by its URL or its id.
 
-    ``https://docs.google.com/spreadsheets/d/1AbC.../edit#gid=0`` → ``1AbC...``.
+    ``https://docs.google.com/spreadsheets/d/1AbC.../edit#gid=0`` → ``1AbC...``,
+    and the same for ``.../spreadsheets/u/1/d/1AbC.../edit``.
 
-    :raises DefinitionError: the text is neither.
+    :param setting: where the text came from, ``--source`` or
+        ``source.spreadsheet``; the messages name it.
+    :raises DefinitionError: the text is neither, or is the address of a copy
+        published to the web.
     """
     text = spreadsheet.strip()
-    match = _SPREADSHEET_URL.search(text)
+    if _PUBLISHED_URL.search(text):
+        raise DefinitionError(
+            f"{setting} {spreadsheet!r} is the address of a copy published to the "
+            "web, which does not contain the spreadsheet id. Open the spreadsheet "
+            "itself and copy the address from the browser "
+            f"(https://docs.google.com/spreadsheets/d/<id>/edit) into {setting}."
+        )
+    match = SPREADSHEET_URL_ID.search(text)
     if match:
         return match.group(1)
     if _SPREADSHEET_ID.fullmatch(text):
         return text
     raise DefinitionError(
-        f"source.spreadsheet {spreadsheet!r} is neither a Google Sheets URL nor a "
+        f"{setting} {spreadsheet!r} is neither a Google Sheets URL nor a "
         "spreadsheet id. Copy the address from the browser while the sheet is "
         "open (https://docs.google.com/spreadsheets/d/<id>/edit) and paste it "
-        "as source.spreadsheet."
+        f"as {setting}."
     )

@@ -13,8 +13,10 @@ from config.errors import DefinitionError
 if TYPE_CHECKING:
     from config.models import Pipeline
 
-# The id in a Google Sheets URL: https://docs.google.com/spreadsheets/d/<id>/edit
-SPREADSHEET_URL_ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+# The id in a Google Sheets URL: https://docs.google.com/spreadsheets/d/<id>/edit,
+# or .../spreadsheets/u/<n>/d/<id>/edit when the browser is signed in to more
+# than one Google account (<n> is the account's position).
+SPREADSHEET_URL_ID = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 
 
 def workbook_key(pipeline: Pipeline, source_location: str | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,12 +40,42 @@ def latest_ok_start(store: StateStore, workbook_key: str) -> dt.datetime | None:
     return started
 
 
+def latest_ok_finishes(
+    store: StateStore, workbook_keys: Collection[str]
+) -> dict[str, dt.datetime]:
+    """Return when each workbook's latest run with outcome ``ok`` finished (UTC).
+
+    Every process that records runs in this database counts, so a service gets
+    the runs of another service that shares the database. Workbooks without
+    such a run are left out.
+    """
+    finished = sa.func.max(runs.c.finished_at, type_=UtcDateTime)
+    query = (
+        sa.select(runs.c.workbook_key, finished)
+        .where(
+            runs.c.workbook_key.in_(list(workbook_keys)),
+            runs.c.outcome == RunOutcome.OK.value,
+        )
+        .group_by(runs.c.workbook_key)
+    )
+    try:
+        with store.engine.begin() as connection:
+            rows = connection.execute(query).all()
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
+    return {key: when for key, when in rows if when is not None}
+
+
 def _scalar(store: StateStore, query: sa.Select[Any]) -> Any:
     try:
         with store.engine.begin() as connection:
             return connection.execute(query).scalar_one_or_none()
     except sa.exc.OperationalError as error:
-        raise StateError(
-            f"State database {store.url!r} failed: {error.orig}. Check that it "
-            "is reachable and readable, then retry."
-        ) from error
+        raise _read_error(store, error) from error
+
+
+def _read_error(store: StateStore, error: sa.exc.OperationalError) -> StateError:
+    return StateError(
+        f"State database {store.url!r} failed: {error.orig}. Check that it "
+        "is reachable and readable, then retry."
+    )

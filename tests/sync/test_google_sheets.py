@@ -32,10 +32,13 @@ from sync.cli import cli
 from sync.maven import build_maven_workbook
 from sync.report import result_as_json
 from sync.run import RunResult, run_sync
+from sync.run_process import run_definition
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.google_sheets import GoogleSpreadsheet, merged_blocks
 from sync.sources.sheets_auth import spreadsheet_key
 from sync.sources.sheets_state import GENERATED_TAB_KEY, Rectangle
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
 from tests.fake_sheets import FakeSheets, FakeSheetsServer
 from tests.fake_sheets.oauth import TOKEN_PATH, TokenServingHandler
 from tests.fake_sheets.responses_adapter import register
@@ -627,8 +630,22 @@ def test_every_request_has_a_timeout() -> None:
         ),
         ("1AbCdEfGhIjKlMnOpQrStUvWx_-9", "1AbCdEfGhIjKlMnOpQrStUvWx_-9"),
         ("  1AbCdEfGhIjKlMnOpQrStUvWx_-9 ", "1AbCdEfGhIjKlMnOpQrStUvWx_-9"),
+        (
+            (
+                "https://docs.google.com/spreadsheets/u/1/d/"
+                "1AbCdEfGhIjKlMnOpQrStUvWx_-9/edit?usp=sharing"
+            ),
+            "1AbCdEfGhIjKlMnOpQrStUvWx_-9",
+        ),
+        (
+            (
+                "https://docs.google.com/a/example.com/spreadsheets/d/"
+                "1AbCdEfGhIjKlMnOpQrStUvWx_-9/edit"
+            ),
+            "1AbCdEfGhIjKlMnOpQrStUvWx_-9",
+        ),
     ],
-    ids=["url", "id", "id-with-spaces"],
+    ids=["url", "id", "id-with-spaces", "second-account-url", "workspace-url"],
 )
 def test_spreadsheet_key_from_reference(reference: str, key: str) -> None:
     assert spreadsheet_key(reference) == key
@@ -643,6 +660,40 @@ def test_bad_spreadsheet_reference_rejected() -> None:
         "spreadsheet id. Copy the address from the browser while the sheet is open "
         "(https://docs.google.com/spreadsheets/d/<id>/edit) and paste it as "
         "source.spreadsheet."
+    )
+
+
+def test_published_address_rejected() -> None:
+    published = "https://docs.google.com/spreadsheets/d/e/2PACX-1vQabcdefghij/pubhtml"
+
+    with pytest.raises(DefinitionError) as raised:
+        spreadsheet_key(published)
+
+    assert str(raised.value) == (
+        f"source.spreadsheet {published!r} is the address of a copy published to "
+        "the web, which does not contain the spreadsheet id. Open the spreadsheet "
+        "itself and copy the address from the browser "
+        "(https://docs.google.com/spreadsheets/d/<id>/edit) into source.spreadsheet."
+    )
+
+
+def test_bad_source_option_named_in_error(tmp_path: Path) -> None:
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(
+        json.dumps(make_pipeline("1" + "a" * 43).model_dump(mode="json")),
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(
+        cli, ["check", str(definition), "--source", "Pipeline 2025"]
+    )
+
+    assert result.exit_code == 1
+    assert (
+        "--source 'Pipeline 2025' is neither a Google Sheets URL nor a spreadsheet "
+        "id. Copy the address from the browser while the sheet is open "
+        "(https://docs.google.com/spreadsheets/d/<id>/edit) and paste it as "
+        "--source." in result.output
     )
 
 
@@ -1089,6 +1140,38 @@ def test_cli_run_against_loopback_server(
         "values.batchGet",
         "spreadsheets.batchUpdate",
     ]
+
+
+def test_service_run_counts_reads_and_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    handler = TokenServingHandler(fake.store, fake.faults)
+    state = str(tmp_path / "state.sqlite")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(_definition_yaml(spreadsheet_id), encoding="utf-8")
+    with FakeSheetsServer(handler) as server:
+        key_file = write_key_file(
+            tmp_path / "key.json", token_uri=server.base_url + TOKEN_PATH
+        )
+        monkeypatch.setenv("PIPESHEET_SHEETS_ENDPOINT", server.base_url)
+        monkeypatch.setenv("PIPESHEET_GOOGLE_CREDENTIALS", str(key_file))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+        writing = run_definition(str(definition), None, state)
+        sent_by_writing = len(handler.requests)
+        unchanged = run_definition(str(definition), None, state)
+        sent_by_unchanged = len(handler.requests) - sent_by_writing
+
+    with StateStore.open(state) as store:
+        recorded = [run.api_requests for run in reversed(store.runs())]
+    assert writing.outcome is RunOutcome.OK
+    assert sent_by_writing == 4
+    assert writing.api_requests == sent_by_writing
+    assert sent_by_unchanged == 2
+    assert unchanged.api_requests == sent_by_unchanged
+    assert recorded == [sent_by_writing, sent_by_unchanged]
 
 
 def _definition_yaml(spreadsheet_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import queue
 import signal
@@ -37,11 +38,11 @@ from sync.schedules import (
     longest_interval,
     next_fire_times,
 )
-from sync.service import format_fields
+from sync.service import Service, ServiceOptions, format_fields
 from sync.state.locks import WorkbookLock
 from sync.state.records import RunOutcome, RunRecord
 from sync.state.store import StateStore
-from tests.sync.notify.servers import WebhookReceiver
+from tests.sync.notify.servers import WebhookReceiver, closed_loopback_port
 from tests.sync.pipeline_files import (
     TIME_ZONE,
     SheetDeal,
@@ -732,6 +733,30 @@ def test_once_exits_zero_after_ok_run(tmp_path: Path) -> None:
         assert [run.outcome for run in store.runs()] == [RunOutcome.OK]
 
 
+def test_once_exits_one_on_unsent_digest(tmp_path: Path) -> None:
+    overdue = dt.date(2020, 1, 6)
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead", overdue)])
+    url = f"http://127.0.0.1:{closed_loopback_port()}/hook"
+    definition = write_definition(tmp_path, webhook_url=url)
+    # Hour 0 has passed at any time of day, so the digest is always due.
+    text = definition.read_text(encoding="utf-8")
+    definition.write_text(text.replace("digest_hour: 7", "digest_hour: 0"))
+    state = tmp_path / "state.sqlite"
+
+    result = CliRunner().invoke(
+        serve, [str(definition), "--once", "--state", str(state)]
+    )
+
+    assert result.exit_code == 1
+    assert (
+        "1 digests were not sent; the 'digest not sent' lines above name the "
+        "owner, channel and error. Fix the channel in notifications.channels, "
+        "or wait: the next run sends them again."
+    ) in result.stderr
+    with StateStore.open(str(state)) as store:
+        assert [run.outcome for run in store.runs()] == [RunOutcome.OK]
+
+
 def test_once_with_health_port_is_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(serve, ["x.yaml", "--once", "--health-port", "0"])
     assert result.exit_code == 2
@@ -816,6 +841,97 @@ def test_healthz_counts_from_start_without_ok_run() -> None:
     status, body = health.healthz(STARTED + dt.timedelta(days=2, seconds=1))
     assert status == 503
     assert body["workbooks"][KEY]["last_ok_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("hours_since_recorded_ok", "expected"),
+    [(1, 200), (49, 503)],
+    ids=["recent-success", "stalled"],
+)
+def test_healthz_counts_other_service_success(
+    hours_since_recorded_ok: int, expected: int
+) -> None:
+    recorded_ok = STARTED + dt.timedelta(hours=1)
+    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN}, lambda: {KEY: recorded_ok})
+    health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
+    health.record(summary(RunOutcome.SKIPPED, recorded_ok, 0.5))
+
+    status, body = health.healthz(
+        recorded_ok + dt.timedelta(hours=hours_since_recorded_ok)
+    )
+
+    assert status == expected
+    assert body["workbooks"][KEY]["last_outcome"] == "skipped"
+    assert body["workbooks"][KEY]["last_ok_at"] == "2025-09-29T05:00:00+00:00"
+    assert (
+        f'pipesheet_last_success_timestamp_seconds{{workbook="{KEY}"}} '
+        f"{int(recorded_ok.timestamp())}" in health.metrics_text().splitlines()
+    )
+
+
+def test_healthz_keeps_own_later_success() -> None:
+    own_ok = STARTED + dt.timedelta(hours=2)
+    recorded_ok = STARTED + dt.timedelta(hours=1)
+    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN}, lambda: {KEY: recorded_ok})
+    health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
+    health.record(summary(RunOutcome.OK, own_ok, 0.0))
+
+    _, body = health.healthz(own_ok)
+
+    assert body["workbooks"][KEY]["last_ok_at"] == "2025-09-29T06:00:00+00:00"
+
+
+def test_service_health_reads_shared_state(tmp_path: Path) -> None:
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    state = str(tmp_path / "state.sqlite")
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    service = Service([scheduled], ServiceOptions(state, 60.0, 60.0))
+    key = scheduled.workbook_key
+    service.health.watch(str(definition), key, dt.timedelta(days=1), None)
+    service.health.record(
+        RunSummary(str(definition), key, RunOutcome.SKIPPED, STARTED, 0.5)
+    )
+
+    other_service_run = run_definition(str(definition), None, state)
+    status, body = service.health.healthz(
+        other_service_run.started_at + dt.timedelta(days=1)
+    )
+
+    with StateStore.open(state) as store:
+        (recorded,) = store.runs()
+    assert other_service_run.outcome is RunOutcome.OK
+    assert status == 200
+    assert body["workbooks"][key]["last_outcome"] == "skipped"
+    assert recorded.finished_at is not None
+    assert body["workbooks"][key]["last_ok_at"] == recorded.finished_at.isoformat(
+        timespec="seconds"
+    )
+
+
+def test_service_health_without_state_database(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    service = Service([scheduled], ServiceOptions(str(tmp_path), 60.0, 60.0))
+    service.health.watch(
+        str(definition), scheduled.workbook_key, dt.timedelta(days=1), None
+    )
+
+    with caplog.at_level(logging.WARNING, logger="sync.service"):
+        status, _ = service.health.healthz(service.started_at)
+
+    assert status == 200
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith(
+            "health: successful runs of other services could not be read, so the "
+            "report counts this service's runs only: "
+        )
+    )
 
 
 def test_metrics_text_exposition() -> None:

@@ -417,7 +417,32 @@ def test_owner_without_contact_gets_no_digest(
         TEAM_DIGEST_OWNER,
     ]
     assert caplog.records[0].getMessage() == (
-        "digests: 1 owners have no entry in notifications.owners"
+        "digests: 1 owners have no entry in notifications.owners and get no "
+        "digest: 'Bo Chen'. Add them under notifications.owners in the "
+        "definition. Their items still go into the manager's digest."
+    )
+
+
+def test_owners_without_contact_named_up_to_five(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    pipeline = build_team_pipeline(notifications)
+    owners = [f"Owner {number}" for number in range(1, 8)]
+    rows = SHEET_ROWS + [
+        [f"D-{10 + index}", "Acme", owner, "Lead", "Call", dt.date(2025, 9, 1)]
+        for index, owner in enumerate(owners)
+    ]
+
+    with caplog.at_level(logging.INFO, logger="sync.notify.dispatch"):
+        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert caplog.records[0].getMessage() == (
+        "digests: 7 owners have no entry in notifications.owners and get no "
+        "digest: 'Owner 1', 'Owner 2', 'Owner 3', 'Owner 4', 'Owner 5' and 2 "
+        "more. Add them under notifications.owners in the definition. Until "
+        "then their items reach no one, because notifications.manager_digest_to "
+        "is not set either."
     )
 
 

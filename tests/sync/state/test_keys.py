@@ -60,8 +60,9 @@ def test_excel_key_defaults_to_source_path(
         f"https://docs.google.com/spreadsheets/d/{SHEET_ID}/edit#gid=0",
         f"https://docs.google.com/spreadsheets/d/{SHEET_ID}",
         f"  {SHEET_ID}\n",
+        f"https://docs.google.com/spreadsheets/u/1/d/{SHEET_ID}/edit?usp=sharing",
     ],
-    ids=["id", "edit-url", "bare-url", "padded-id"],
+    ids=["id", "edit-url", "bare-url", "padded-id", "second-account-url"],
 )
 def test_google_key_is_spreadsheet_id(excel_pipeline: Pipeline, location: str) -> None:
     pipeline = google_pipeline(excel_pipeline, location)
