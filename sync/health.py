@@ -8,10 +8,12 @@ families need no client library.
 A workbook is stale when its last successful run (or the service's start, if
 it has none yet) is older than twice its schedule's longest interval between
 two runs. ``/healthz`` then returns 503. The last successful run is the latest
-of this service's own and, when the service passes ``recorded_successes``, of
-those recorded in the state database by any service that shares it. Without
-that, a service whose runs are all skipped because another service holds the
-workbook's lock would report the workbook stale while it is synced on time.
+of this service's own and of those the service passes to
+:meth:`ServiceHealth.add_recorded_successes`: the runs recorded in the state
+database by any service that shares it. Without them, a service whose runs are
+all skipped because another service holds the workbook's lock would report the
+workbook stale while it is synced on time. Answering a request reads no
+database, so a locked state database never holds up ``/healthz``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from sync.state.records import RunOutcome
 STALE_AFTER_INTERVALS = 2
 
 NextRunTimes = Callable[[], Mapping[str, dt.datetime | None]]
-RecordedSuccesses = Callable[[], Mapping[str, dt.datetime]]
 
 
 @dataclass
@@ -62,20 +63,11 @@ class ServiceHealth:
     :param started_at: when the service started (aware).
     :param next_run_times: returns the next run time by workbook key, read
         from the scheduler when a report is made.
-    :param recorded_successes: returns when each workbook's latest successful
-        run finished, by workbook key, as recorded by any process; called when
-        a report is made. None counts only the runs this object records.
     """
 
-    def __init__(
-        self,
-        started_at: dt.datetime,
-        next_run_times: NextRunTimes,
-        recorded_successes: RecordedSuccesses | None = None,
-    ) -> None:
+    def __init__(self, started_at: dt.datetime, next_run_times: NextRunTimes) -> None:
         self.started_at = started_at
         self.next_run_times = next_run_times
-        self.recorded_successes = recorded_successes
         self._lock = threading.Lock()
         self._workbooks: dict[str, WorkbookHealth] = {}
         self._metrics: dict[str, WorkbookMetrics] = {}
@@ -122,7 +114,6 @@ class ServiceHealth:
         run, last outcome, last success, next run and whether it is stale.
         """
         next_runs = self.next_run_times()
-        self._add_recorded_successes()
         with self._lock:
             workbooks = {
                 key: self._workbook_json(health, next_runs.get(key), now)
@@ -141,7 +132,6 @@ class ServiceHealth:
 
     def metrics_text(self) -> str:
         """Return ``/metrics`` in the Prometheus text exposition format 0.0.4."""
-        self._add_recorded_successes()
         with self._lock:
             metrics = sorted(self._metrics.items())
             last_ok = {key: h.last_ok_at for key, h in self._workbooks.items()}
@@ -185,10 +175,11 @@ class ServiceHealth:
         )
         return "\n".join(lines) + "\n"
 
-    def _add_recorded_successes(self) -> None:
-        if self.recorded_successes is None:
-            return
-        recorded = self.recorded_successes()
+    def add_recorded_successes(self, recorded: Mapping[str, dt.datetime]) -> None:
+        """Take when each workbook's latest successful run finished, by any process.
+
+        A workbook keeps this service's own success when that is later.
+        """
         with self._lock:
             for key, health in self._workbooks.items():
                 when = recorded.get(key)

@@ -102,9 +102,7 @@ class Service:
         self.definitions = list(definitions)
         self.options = options
         self.started_at = dt.datetime.now(dt.UTC)
-        self.health = ServiceHealth(
-            self.started_at, self._next_run_times, self._recorded_successes
-        )
+        self.health = ServiceHealth(self.started_at, self._next_run_times)
         self.scheduler: BackgroundScheduler | None = None
         self._stop_requested = threading.Event()
         self._signals_received = 0
@@ -252,8 +250,7 @@ class Service:
         return times
 
     def _recorded_successes(self) -> dict[str, dt.datetime]:
-        # Another service on the same state database may run the workbooks
-        # while this one's runs are skipped, so health reads its runs too.
+        """Return when each workbook's last successful run ended, by any service."""
         keys = [definition.workbook_key for definition in self.definitions]
         try:
             with StateStore.open(self.options.state) as store:
@@ -293,6 +290,10 @@ class Service:
 
     def _log_run(self, summary: RunSummary) -> None:
         self.health.record(summary)
+        if summary.outcome is not RunOutcome.OK:
+            # Another service on the same state database may have run the
+            # workbook; its success keeps the workbook fresh in /healthz.
+            self.health.add_recorded_successes(self._recorded_successes())
         logger.log(
             RUN_LOG_LEVELS[summary.outcome],
             "run %s",

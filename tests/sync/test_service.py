@@ -852,9 +852,10 @@ def test_healthz_counts_other_service_success(
     hours_since_recorded_ok: int, expected: int
 ) -> None:
     recorded_ok = STARTED + dt.timedelta(hours=1)
-    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN}, lambda: {KEY: recorded_ok})
+    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN})
     health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
     health.record(summary(RunOutcome.SKIPPED, recorded_ok, 0.5))
+    health.add_recorded_successes({KEY: recorded_ok})
 
     status, body = health.healthz(
         recorded_ok + dt.timedelta(hours=hours_since_recorded_ok)
@@ -872,9 +873,10 @@ def test_healthz_counts_other_service_success(
 def test_healthz_keeps_own_later_success() -> None:
     own_ok = STARTED + dt.timedelta(hours=2)
     recorded_ok = STARTED + dt.timedelta(hours=1)
-    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN}, lambda: {KEY: recorded_ok})
+    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN})
     health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
     health.record(summary(RunOutcome.OK, own_ok, 0.0))
+    health.add_recorded_successes({KEY: recorded_ok})
 
     _, body = health.healthz(own_ok)
 
@@ -889,11 +891,9 @@ def test_service_health_reads_shared_state(tmp_path: Path) -> None:
     service = Service([scheduled], ServiceOptions(state, 60.0, 60.0))
     key = scheduled.workbook_key
     service.health.watch(str(definition), key, dt.timedelta(days=1), None)
-    service.health.record(
-        RunSummary(str(definition), key, RunOutcome.SKIPPED, STARTED, 0.5)
-    )
-
     other_service_run = run_definition(str(definition), None, state)
+
+    service._log_run(RunSummary(str(definition), key, RunOutcome.SKIPPED, STARTED, 0.5))
     status, body = service.health.healthz(
         other_service_run.started_at + dt.timedelta(days=1)
     )
@@ -920,8 +920,12 @@ def test_service_health_without_state_database(
         str(definition), scheduled.workbook_key, dt.timedelta(days=1), None
     )
 
+    skipped = RunSummary(
+        str(definition), scheduled.workbook_key, RunOutcome.SKIPPED, STARTED, 0.5
+    )
     with caplog.at_level(logging.WARNING, logger="sync.service"):
-        status, _ = service.health.healthz(service.started_at)
+        service._log_run(skipped)
+    status, _ = service.health.healthz(service.started_at)
 
     assert status == 200
     assert (
