@@ -29,6 +29,9 @@ ROWS_SHOWN_WHEN_NOT_FOUND = 3
 # Similarity (difflib ratio) a header needs to be suggested for a missing column.
 NEAREST_HEADER_CUTOFF = 0.6
 
+# The fewest mapped cells a row above the header row needs to look like a deal.
+DEAL_LIKE_FIELDS = 3
+
 
 def normalize_header(text: object) -> str:
     """Return the form of a header or label that matching compares.
@@ -65,7 +68,8 @@ def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
 
     fields = _map_fields(grid, header_row, headers, normalized, aliases)
     _check_required(grid, pipeline, header_row, headers, fields)
-    _check_no_deal_above(grid, pipeline, header_row, fields)
+    if not isinstance(pipeline.source.header_row, int):
+        _check_no_deal_above(grid, pipeline, header_row, fields)
     status_column = _status_column(grid, header_row, normalized, pipeline)
     return ColumnMap(header_row, headers, fields, status_column)
 
@@ -178,11 +182,17 @@ def _check_no_deal_above(
 
     A sort of the whole tab with the header row taken for data moves the
     header below deals. Read as it is, the run would see no deal above it and
-    record every one of them as removed from the sheet.
+    record every one of them as removed from the sheet. A row counts as a deal
+    when it has a deal ID, a known stage and at least half of the mapped
+    columns (three at the least, when there are three) filled, so a filter row
+    or a count-by-stage block above the table does not. A header row set in
+    the definition is taken as it is.
 
     :raises SheetLayoutError: naming the first such row and how to undo it.
     """
     stages = StageLookup(pipeline)
+    mapped = sorted(set(fields.values()))
+    enough = min(len(mapped), max(DEAL_LIKE_FIELDS, (len(mapped) + 1) // 2))
     for number in range(1, header_row):
         deal_id = grid.cell(number, fields[ID_FIELD])
         stage = grid.cell(number, fields[STAGE_FIELD])
@@ -191,6 +201,9 @@ def _check_no_deal_above(
             or not isinstance(stage, str)
             or stages.find(stage) is None
         ):
+            continue
+        filled = sum(not is_blank(grid.cell(number, column)) for column in mapped)
+        if filled < enough:
             continue
         raise SheetLayoutError(
             f"Workbook {grid.workbook!r}, tab {grid.tab!r}: row {number}, above the "

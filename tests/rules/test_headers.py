@@ -508,3 +508,38 @@ def test_title_rows_above_header_accepted(english_pipeline: Pipeline) -> None:
     )
 
     assert match_columns(grid, english_pipeline).header_row == 3
+
+
+SORTED_IN_HEADER = ["Deal ID", "Owner", "Stage", "Amount"]
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        [["Show stage:", None, "Proposal"]],
+        [["Deals by stage", "Count"], ["Lead", 1], ["Won", 2]],
+        [["Top deal", None, "Won"]],
+    ],
+    ids=["filter-row", "count-block", "note"],
+)
+def test_block_above_header_accepted(
+    english_pipeline: Pipeline, above: list[list[CellValue]]
+) -> None:
+    grid = deals_tab(*above, [], SORTED_IN_HEADER, ["D-1", "Ana", "Lead", 100])
+
+    assert match_columns(grid, english_pipeline).header_row == len(above) + 2
+
+
+def test_sorted_in_header_with_four_columns(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["D-1", "Ana", "Lead", 100], SORTED_IN_HEADER)
+
+    with pytest.raises(SheetLayoutError, match="row 1, above the header row 2"):
+        match_columns(grid, english_pipeline)
+
+
+def test_set_header_row_taken_as_is(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["D-1", "Ana", "Lead", 100], SORTED_IN_HEADER)
+
+    columns = match_columns(grid, with_header_row(english_pipeline, 2))
+
+    assert columns.header_row == 2
