@@ -326,14 +326,18 @@ MESSAGES: Templates = {
         EN: (
             (
                 "Row {row} repeats the header ({value!r}), so pipesheet does not "
-                "count it as a deal. Delete it, or move what follows it to another "
-                "tab if it starts another table."
+                "count it as a deal. If it is the real header, below a filter or "
+                "notes, set source.header_row to {row} in the definition; if it "
+                "starts another table, move that table to another tab; else "
+                "delete the row."
             ),
         ),
         ZH: (
             (
                 "第 {row} 行重复了表头（“{value}”），pipesheet 不把它算作商机。"
-                "请删除该行；如果它是另一张表的开头，请把这张表移到别的工作表。"
+                "如果它才是真正的表头（上方是筛选条件或备注），请在定义中把 "
+                "source.header_row 设为 {row}；如果它是另一张表的开头，请把这张表"
+                "移到别的工作表；否则请删除该行。"
             ),
         ),
     },

@@ -180,7 +180,12 @@ def compute_metrics(
             int(totals["is_open"]), average_won_amount, win_rate, average_cycle_days
         ),
         by_owner=_breakdown(frame, OWNER_FIELD),
-        breakdowns=tuple(_breakdown(frame, name) for name in pipeline.outputs.group_by),
+        # The owner breakdown is always there, so group_by: [owner] adds none.
+        breakdowns=tuple(
+            _breakdown(frame, name)
+            for name in dict.fromkeys(pipeline.outputs.group_by)
+            if name != OWNER_FIELD
+        ),
     )
 
 

@@ -203,8 +203,9 @@ def status_column_problem(
     return (
         f"{place}: column {letter} has the status header {header!r} but contains "
         f"values pipesheet did not write, such as {letter}{row} = {value!r}, and "
-        "pipesheet does not overwrite them. Rename that column, or set "
-        "outputs.status_header in the definition to a header no column has."
+        "pipesheet does not overwrite them. If it is pipesheet's status column, "
+        "move those notes to a column of their own; otherwise rename that column, "
+        "or set outputs.status_header in the definition to a header no column has."
     )
 
 

@@ -333,11 +333,11 @@ def test_metrics_maven_stage_counts_win_rate() -> None:
     assert round(metrics.win_rate or 0, 4) == 0.6315
 
 
-def test_metrics_group_by_owner_twice() -> None:
-    pipeline = build_pipeline(STAGES, outputs=Outputs(group_by=["owner"]))
+def test_metrics_group_by_owner_once() -> None:
+    pipeline = build_pipeline(STAGES, outputs=Outputs(group_by=["owner", "region"]))
     deals = [build_deal(pipeline, 4, "D-4", "Lead", owner="Ana", amount=100)]
 
     metrics = compute_metrics(deals, pipeline, AS_OF)
 
-    assert metrics.breakdowns == (metrics.by_owner,)
+    assert [breakdown.field for breakdown in metrics.breakdowns] == ["region"]
     assert metrics.by_owner.groups[0].open_value == 100.0

@@ -454,9 +454,10 @@ def test_team_status_column_not_taken() -> None:
     assert status_problem(rows) == (
         "Workbook 'book.xlsx', tab 'Deals': column E has the status header "
         "'Status' but contains values pipesheet did not write, such as E2 = "
-        "'waiting on legal', and pipesheet does not overwrite them. Rename that "
-        "column, or set outputs.status_header in the definition to a header no "
-        "column has."
+        "'waiting on legal', and pipesheet does not overwrite them. If it is "
+        "pipesheet's status column, move those notes to a column of their own; "
+        "otherwise rename that column, or set outputs.status_header in the "
+        "definition to a header no column has."
     )
 
 

@@ -396,8 +396,10 @@ def add_team_status_column(path: Path) -> None:
 TEAM_COLUMN_MESSAGE = (
     "Workbook 'pipeline.xlsx', tab 'Deals': column R has the status header "
     "'Status' but contains values pipesheet did not write, such as R4 = 'waiting "
-    "on legal', and pipesheet does not overwrite them. Rename that column, or set "
-    "outputs.status_header in the definition to a header no column has."
+    "on legal', and pipesheet does not overwrite them. If it is pipesheet's "
+    "status column, move those notes to a column of their own; otherwise rename "
+    "that column, or set outputs.status_header in the definition to a header no "
+    "column has."
 )
 
 
