@@ -29,6 +29,9 @@ _MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _COMMA_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
+# Two or more points, each before three digits: a number has one decimal
+# point at most, so these group thousands, as in 1.000.000.
+_DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
 # One point between 1-3 digits (not starting with 0) and exactly 3 digits:
 # 12.500 is 12500 where the point groups thousands and 12.5 where it is decimal.
@@ -192,6 +195,8 @@ def _decimal_from_digits(body: str) -> Decimal | CellProblem:
         return _to_decimal(grouped.replace(",", ""))
     if _DOT_GROUPED_COMMA_DECIMAL.fullmatch(grouped):
         return _to_decimal(grouped.replace(".", "").replace(",", "."))
+    if _DOT_GROUPED.fullmatch(grouped):
+        return _to_decimal(grouped.replace(".", ""))
 
     if _SEPARATED_DIGITS.fullmatch(grouped):
         return CellProblem(

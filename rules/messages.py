@@ -497,7 +497,8 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",
         Reason.AMBIGUOUS_SEPARATORS: (
-            "无法判断哪个符号是千位分隔符、哪个是小数点；请写成 1234.56 或 1,234.56"
+            "无法判断分隔符是千位分隔符还是小数点；请写成不会混淆的形式，"
+            "例如 12500、12,500 或 12.5，或直接填写数字而不是文本"
         ),
         Reason.NOT_FINITE: "不是有限的数字",
         Reason.NEGATIVE_AMOUNT: "成交金额不能为负数；请按正数填写金额",
