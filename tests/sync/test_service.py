@@ -456,6 +456,21 @@ def normalised(row: list[object]) -> list[object]:
 # Service processes
 
 
+# Service processes a test started, killed after it if still running, so a
+# failed test leaves no service behind.
+STARTED_SERVICES: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def no_service_left() -> Iterator[None]:
+    yield
+    while STARTED_SERVICES:
+        process = STARTED_SERVICES.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 class ServiceProcess:
     """A ``pipesheet serve`` subprocess whose stderr lines are read as they come."""
 
@@ -471,6 +486,7 @@ class ServiceProcess:
             text=True,
             start_new_session=own_group,
         )
+        STARTED_SERVICES.append(self.process)
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
