@@ -47,7 +47,7 @@ def package_uses_1904_dates(data: bytes) -> bool:
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            part = _workbook_part(package.read("_rels/.rels"))
+            part = workbook_part_name(package.read("_rels/.rels"))
             with package.open(part) as workbook:
                 return _scan_workbook_properties(workbook)
     except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError):
@@ -55,7 +55,7 @@ def package_uses_1904_dates(data: bytes) -> bool:
         return False
 
 
-def _workbook_part(root_rels: bytes) -> str:
+def workbook_part_name(root_rels: bytes) -> str:
     """Return the workbook part's name from the package's root relationships.
 
     :raises StopIteration: if no relationship points to a workbook part.

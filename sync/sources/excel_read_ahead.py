@@ -150,7 +150,7 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     names = [name for name in workbook.sheet_names if name.casefold() == folded]
     name = tab if tab in names else next(iter(names), None)
     if name is not None:
-        check_sheet_size(path, name, path.name)
+        check_sheet_size(data, name, path.name)
     sheet = workbook.get_sheet_by_name(name) if name is not None else None
     return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))
 

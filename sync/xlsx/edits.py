@@ -51,7 +51,9 @@ class WorkbookEdits:
 
 @dataclass(frozen=True)
 class PatchStats:
-    """The members one :func:`sync.xlsx.patch_workbook` call wrote, and its timings.
+    """The members one :func:`~sync.xlsx.workbook_patch.patch_workbook` call wrote.
+
+    It also has the timings of its steps.
 
     ``members_rewritten`` lists the zip members written fresh (changed or new), in
     archive order; every other member was copied as stored. ``members_removed``

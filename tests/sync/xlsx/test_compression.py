@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.xlsx import WorkbookEdits, compression, patch_workbook
+from sync.xlsx import compression
 from sync.xlsx.compression import (
     PENDING_BYTES,
     PIECE_BYTES,
@@ -19,6 +19,8 @@ from sync.xlsx.compression import (
     inflate,
     inflate_pieces,
 )
+from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.workbook_patch import patch_workbook
 from tests.sync.xlsx.packages import column_values
 
 CONTENT = b"<row>" + "狀態 status ".encode() * 2000 + b"</row>"

@@ -14,7 +14,9 @@ from config.errors import SheetLayoutError, UnsupportedWorkbookError
 from sync import forked
 from sync.forked import PARALLEL_VARIABLE
 from sync.plan import GeneratedTab
-from sync.xlsx import WorkbookEdits, patch_workbook, workbook_patch
+from sync.xlsx import workbook_patch
+from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.workbook_patch import patch_workbook
 from tests.sync.test_forked import process_exists
 from tests.sync.xlsx.test_patch_workbook import (
     fidelity_edits,

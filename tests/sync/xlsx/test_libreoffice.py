@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 
 from sync.plan import BarChart, GeneratedTab
-from sync.xlsx import WorkbookEdits, patch_workbook
+from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.workbook_patch import patch_workbook
 from tests.sync.xlsx.packages import column_values, raw_members, tab_values
 
 pytestmark = pytest.mark.skipif(

@@ -19,10 +19,12 @@ from config.errors import (
     UnsupportedWorkbookError,
 )
 from sync.plan import BarChart, GeneratedTab, HighlightRule
-from sync.xlsx import ZLIB_DEFLATER, WorkbookEdits, patch_workbook
+from sync.xlsx.compression import ZLIB_DEFLATER
+from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
 from sync.xlsx.tab_digests import GridDigest, grid_digest, read_tab_records
 from sync.xlsx.workbook_parts import with_full_calculation
+from sync.xlsx.workbook_patch import patch_workbook
 from tests.sync.xlsx.packages import (
     FIDELITY_OWNED,
     column_values,

@@ -9,7 +9,8 @@ import pytest
 from rules.grid import CellValue
 from sync.plan import GeneratedTab
 from sync.planner import XML_ILLEGAL_CHARACTERS
-from sync.xlsx import WorkbookEdits, patch_workbook
+from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.workbook_patch import patch_workbook
 from tests.sync.xlsx.packages import column_values
 
 STATUS_COLUMN = 4
