@@ -53,7 +53,7 @@ MAX_HASHED_INTEGER = 2**63 - 1
 
 # Elements the schema puts after <definedNames> in a workbook part, for
 # inserting a missing <definedNames> in the right place.
-_AFTER_DEFINED_NAMES = (
+AFTER_DEFINED_NAMES = (
     "calcPr",
     "oleSize",
     "customWorkbookViews",
@@ -319,7 +319,7 @@ def _defined_names_place(xml: bytes, prefix: bytes) -> int:
     """Return where a new ``<definedNames>`` goes: before what follows it."""
     sheets_end = xml.find(b"</" + prefix + b"sheets>")
     start = max(sheets_end, 0)
-    for name in _AFTER_DEFINED_NAMES:
+    for name in AFTER_DEFINED_NAMES:
         element = re.compile(rb"<" + re.escape(prefix + name.encode()) + rb"(?=[\s/>])")
         found = element.search(xml, start)
         if found is not None:

@@ -34,6 +34,7 @@ from sync.xlsx.relationships import (
     remove_relationship,
 )
 from sync.xlsx.tab_digests import (
+    AFTER_DEFINED_NAMES,
     TabRecord,
     drop_tab_records,
     read_tab_records,
@@ -154,17 +155,7 @@ class WorkbookParts:
 
 
 # The workbook part's elements that come after calcPr, in schema order.
-_AFTER_CALCULATION = (
-    "oleSize",
-    "customWorkbookViews",
-    "pivotCaches",
-    "smartTagPr",
-    "smartTagTypes",
-    "webPublishing",
-    "fileRecoveryPr",
-    "webPublishObjects",
-    "extLst",
-)
+_AFTER_CALCULATION = AFTER_DEFINED_NAMES[AFTER_DEFINED_NAMES.index("calcPr") + 1 :]
 
 
 def with_full_calculation(xml: bytes) -> bytes:
