@@ -184,9 +184,9 @@ def _check_no_deal_above(
     header below deals. Read as it is, the run would see no deal above it and
     record every one of them as removed from the sheet. A row counts as a deal
     when it has a deal ID, a known stage and at least half of the mapped
-    columns (three at the least, when there are three) filled, so a filter row
-    or a count-by-stage block above the table does not. A header row set in
-    the definition is taken as it is.
+    columns filled (three at the least, when there are three). So a filter row
+    or a count-by-stage block above the table does not count. A header row set
+    in the definition is taken as it is.
 
     :raises SheetLayoutError: naming the first such row and how to undo it.
     """

@@ -405,7 +405,7 @@ def _repeated_headers(
     headers = reader.columns.headers
     columns = [fields[ID_FIELD], fields[STAGE_FIELD]]
     keys = [normalize_header(headers[column]) for column in columns]
-    # A stage column holds a few distinct labels, so those are folded, and
+    # A stage column contains a few distinct labels, so those are folded, and
     # the rows are searched only when one of them is the stage header. Folding
     # each distinct ID instead took 0.1 s at 100k rows.
     stages = data[columns[1]]

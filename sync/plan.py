@@ -106,8 +106,8 @@ class WritePlan:
     tabs: list[GeneratedTab] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
     owned_tab_names: list[str] = field(default_factory=list)
-    # The pipeline tab as read for planning. A backend that re-reads the tab
-    # and gets this very grid back knows that no row moved.
+    # The pipeline tab as read for planning. When a backend's re-read returns
+    # this very grid, no row has moved since the plan was made.
     read_grid: SheetGrid | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -134,7 +134,7 @@ def align_status_writes(
     cells_now: list[CellValue]
     if grid is plan.read_grid:
         # The plan was made from this grid, so every deal is still on the row
-        # it was read from and every status cell holds what the plan read.
+        # it was read from and every status cell contains what the plan read.
         rows_now = [write.row for write in plan.status_cells]
         cells_now = [write.previous for write in plan.status_cells]
     else:

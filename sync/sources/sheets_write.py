@@ -280,7 +280,7 @@ class PlanWriter:
             return self._no_status("the status column got another header")
         # A column inserted or deleted during the run shifts the headers. The
         # re-read may end before the status column, so its header alone cannot
-        # show that the column now holds another one.
+        # show that the column now contains another one.
         if not self._same_row(plan.header_row, grid, plan.header_row):
             return self._no_status("the header row changed")
 
