@@ -217,7 +217,7 @@ def is_generated_tab(tab: SheetGrid) -> bool:
     if tab.recorded:
         return True
     first = tab.cell(1, 0)
-    return isinstance(first, str) and any(banner.fullmatch(first) for banner in BANNERS)
+    return isinstance(first, str) and any(banner.match(first) for banner in BANNERS)
 
 
 def _changed_status_cells(

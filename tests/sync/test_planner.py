@@ -11,6 +11,7 @@ import pytest
 from config.models import (
     ColumnSpec,
     FollowupPolicy,
+    Locale,
     Outcome,
     Pipeline,
     SourceConfig,
@@ -22,7 +23,13 @@ from rules.headers import match_columns
 from rules.rows import read_deals
 from sync import status_alignment
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
-from sync.planner import choose_status_column, plan_writes, status_column_problem
+from sync.planner import (
+    choose_status_column,
+    is_generated_tab,
+    plan_writes,
+    status_column_problem,
+)
+from sync.render_review import REVIEW_LABELS
 from sync.status_alignment import align_status_writes
 
 AS_OF = dt.date(2025, 9, 30)
@@ -554,3 +561,12 @@ def test_status_column_right_of_merges(
     columns = match_columns(grid, build_pipeline())
 
     assert choose_status_column(grid, columns) == expected
+
+
+@pytest.mark.parametrize("locale", list(Locale))
+def test_review_banners_mark_generated_tabs(locale: Locale) -> None:
+    banner = REVIEW_LABELS[locale]["banner"].format(
+        month="2025-09", frozen_on="2025-10-01", tab="Deals"
+    )
+
+    assert is_generated_tab(SheetGrid("book.xlsx", "Review", [[banner]]))
