@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from rules.history import Transition
 from rules.stage_history import StageHistory
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
-from sync.monthly_review import build_review_tab, due_review_month
+from sync.monthly_review import build_review_tab, due_review_months
 from sync.plan import GeneratedTab
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
@@ -122,7 +123,9 @@ def record_run(
     """
     key = workbook_key(request.pipeline, request.source_location)
     if request.dry_run:
-        result = _run(request, load_history(store, key), progress)
+        # A dry run shows the review tabs the run would freeze, too.
+        review_months = due_review_months(store, key, request.as_of, None)
+        result = _run(request, load_history(store, key), progress, review_months)
         return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
@@ -232,9 +235,9 @@ def _run_and_record(
 ) -> RecordedRun:
     run_id = store.start_run(key, request.pipeline.source.tab, request.as_of)
     try:
-        review_month = due_review_month(store, key, request.as_of, run_id)
+        review_months = due_review_months(store, key, request.as_of, run_id)
         history = load_history(store, key)
-        result = _run(request, history, progress, review_month)
+        result = _run(request, history, progress, review_months)
     except WorkbookBusyError as error:
         store.finish_run(run_id, RunOutcome.DEFERRED, error=str(error))
         raise
@@ -262,7 +265,7 @@ def _run(
     request: RunRequest,
     history: StageHistory,
     progress: Progress | None,
-    review_month: dt.date | None = None,
+    review_months: Sequence[dt.date] = (),
 ) -> RunResult:
     source = open_source(
         request.pipeline,
@@ -271,9 +274,9 @@ def _run(
         writes=not request.dry_run,
     )
     extra_tabs: list[GeneratedTab] = []
-    if review_month is not None:
+    for month in review_months:
         review = build_review_tab(
-            source, request.pipeline, history, review_month, request.as_of
+            source, request.pipeline, history, month, request.as_of
         )
         if review is not None:
             extra_tabs.append(review)

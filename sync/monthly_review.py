@@ -28,17 +28,29 @@ from sync.state.store import StateStore
 logger = logging.getLogger(__name__)
 
 
-def due_review_month(
-    store: StateStore, workbook_key: str, as_of: dt.date, run_id: int
-) -> dt.date | None:
-    """Return the first day of the month to review, or None when none is due.
+# After a long pause, at most this many past months get a review at once.
+MAX_REVIEW_MONTHS = 12
 
-    :param run_id: the run in progress, left out of the earlier runs.
+
+def due_review_months(
+    store: StateStore, workbook_key: str, as_of: dt.date, run_id: int | None
+) -> list[dt.date]:
+    """Return the first days of the months to review, oldest first.
+
+    Each month from the one of the latest earlier successful run up to the
+    month before ``as_of`` is due, so a month without runs (a worker off over
+    the holidays) does not lose the review of the month before it.
+
+    :param run_id: the run in progress, left out of the earlier runs; None for
+        a dry run, which records no run.
     """
     previous = latest_ok_day(store, workbook_key, excluding_run=run_id)
     if previous is None or previous >= as_of.replace(day=1):
-        return None
-    return month_before(as_of)
+        return []
+    months = [month_before(as_of)]
+    while months[-1] > previous.replace(day=1) and len(months) < MAX_REVIEW_MONTHS:
+        months.append(month_before(months[-1]))
+    return months[::-1]
 
 
 def build_review_tab(

@@ -420,6 +420,33 @@ def test_own_review_tab_left_quietly(
     assert caplog.messages == []
 
 
+def test_month_without_runs_keeps_reviews(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_29)
+    write_deals(workbook, [SheetDeal("D-1", "Ana", "Qualified"), DEALS[1]])
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    run_on(pipeline, store, dt.date(2025, 11, 3))
+
+    names = tab_names(workbook)
+    assert "Review 2025-09" in names
+    assert "Review 2025-10" in names
+    september = read_tab(workbook, "Review 2025-09")
+    assert september[6][:4] == ["Lead", "open", 0, 1]
+
+
+def test_dry_run_plans_review_tab(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    recorded = run_on(pipeline, store, OCTOBER_1, dry_run=True)
+
+    assert "Review 2025-09" in [tab.name for tab in recorded.result.plan.tabs]
+    assert "Review 2025-09" not in tab_names(workbook)
+
+
 def test_no_review_in_log_first_month(
     pipeline: Pipeline, store: StateStore, workbook: Path
 ) -> None:
