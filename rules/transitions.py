@@ -222,8 +222,9 @@ def check_transitions(
     column. Given the whole log, a warning stays on the row until the deal
     moves again. Given only this run's transitions, it shows on the day of the
     move only. Runs pass the moves of the last ``TRANSITION_NOTICE_DAYS``
-    days (:mod:`rules.stage_history`), so a warning shows for that long. A deal whose stage differs from the log's latest one gets no
-    finding, because the log has no transition into that stage yet.
+    days (:mod:`rules.stage_history`), so a warning shows for that long. A
+    deal whose stage differs from the log's latest one gets no finding,
+    because the log has no transition into that stage yet.
 
     Before: D-1 moved Lead → Proposal on 2025-09-02, is still in Proposal, and
     skips are not allowed. After: ``stage-skipped`` on D-1's row with params

@@ -132,15 +132,18 @@ def log(
 
 
 def days_in_previous_stage(path: Sequence[Transition]) -> list[int | None]:
-    """Return, per transition, the days since the deal's previous transition.
+    """Return, per transition, the days the deal spent in its previous stage.
 
-    The first transition has no previous one, so its entry is None::
+    The first transition has no previous stage, and neither has a deal that
+    comes back after it left the sheet: the days between are not days in a
+    stage, so both entries are None::
 
         seen_on: 03-01 (new → Lead), 03-05 (Lead → Demo)  →  [None, 4]
     """
     stays: list[int | None] = [None]
     for before, after in zip(path, path[1:], strict=False):
-        stays.append((after.seen_on - before.seen_on).days)
+        off_sheet = before.to_stage is None
+        stays.append(None if off_sheet else (after.seen_on - before.seen_on).days)
     return stays[: len(path)]
 
 

@@ -393,6 +393,17 @@ def test_days_in_previous_stage(days: list[int], expected: list[int | None]) -> 
     assert days_in_previous_stage(path) == expected
 
 
+def test_days_off_sheet_not_a_stay() -> None:
+    path = [
+        Transition("D-1", None, "Lead", dt.date(2025, 3, 1)),
+        Transition("D-1", "Lead", "Demo", dt.date(2025, 3, 5)),
+        Transition("D-1", "Demo", None, dt.date(2025, 3, 9)),
+        Transition("D-1", None, "Demo", dt.date(2025, 3, 16)),
+    ]
+
+    assert days_in_previous_stage(path) == [None, 4, 4, None]
+
+
 def test_history_fits_narrow_terminal(state: Path) -> None:
     result = invoke(history, ["--state", str(state)], COLUMNS="80")
 
