@@ -14,7 +14,8 @@ Conventions:
   probability overrides its stage's. A deal adds 0 when it has no amount, or
   when neither its row nor its stage gives a probability.
 - Funnel: with no stage history, a deal reached its current stage and every
-  open or won stage before it. Lost deals reached the first stage. A filled
+  open or won stage before it. Lost deals reached the stage the stage log shows
+  them lost at (``lost_at``), else the first stage. A filled
   field named in a stage's ``reached_if_filled`` proves that the deal reached
   that stage, and so every stage before it.
 - Average cycle = mean of close date − created date, in days, leaving out deals
@@ -137,14 +138,18 @@ def compute_metrics(
     as_of: dt.date,
     *,
     period_start: dt.date | None = None,
+    lost_at: Mapping[str, str] | None = None,
 ) -> PipelineMetrics:
     """Compute the funnel, win rates and breakdowns of the deals on ``as_of``.
 
     Before: deals A (Lead), B (Proposal), C (Closed Won), D (Closed Lost). After:
     Lead reached by 4, Proposal by 2 and Closed Won by 1, with win rate 1 ÷ 2.
+
+    :param lost_at: the stage each lost deal was lost at, by deal ID, where the
+        stage log shows it.
     """
     known = [deal for deal in deals if deal.stage is not None]
-    frame = build_deal_frame(known, pipeline, period_start)
+    frame = build_deal_frame(known, pipeline, period_start, lost_at)
     totals = _sum_frame(frame)
 
     won_amounts = frame.loc[frame["won_closed"], "amount"].dropna()
@@ -205,7 +210,10 @@ def furthest_funnel_step(deal: Deal, funnel: list[Stage]) -> int:
 
 
 def build_deal_frame(
-    deals: list[Deal], pipeline: Pipeline, period_start: dt.date | None
+    deals: list[Deal],
+    pipeline: Pipeline,
+    period_start: dt.date | None,
+    lost_at: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Return one row per deal in a known stage, with the columns metrics sum.
 
@@ -216,7 +224,7 @@ def build_deal_frame(
     known = [deal for deal in deals if deal.stage is not None]
     group_fields = list(dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]))
     values = _field_values(known, [*_VALUE_FIELDS, *group_fields])
-    data = _deal_columns(known, values, pipeline, period_start)
+    data = _deal_columns(known, values, pipeline, period_start, lost_at)
     for name, column in zip(group_fields, _group_columns(group_fields), strict=True):
         data[column] = _group_keys(values[name])
 
@@ -247,12 +255,30 @@ class _FunnelSteps:
             if stage.reached_if_filled
         ]
 
-    def furthest(self, deals: list[Deal]) -> list[int]:
-        """Return the funnel index of the furthest stage each deal reached."""
+    def furthest(
+        self, deals: list[Deal], lost_at: Mapping[str, str] | None = None
+    ) -> list[int]:
+        """Return the funnel index of the furthest stage each deal reached.
+
+        A lost stage is not in the funnel, so a lost deal reached the stage
+        ``lost_at`` names for it, else the first one.
+        """
         steps = [
             -1 if deal.stage is None else self.positions.get(deal.stage.name, 0)
             for deal in deals
         ]
+        if lost_at:
+            lost_steps = {
+                deal_id: self.positions[stage]
+                for deal_id, stage in lost_at.items()
+                if stage in self.positions
+            }
+            steps = [
+                lost_steps.get(deal.deal_id or "", step)
+                if deal.stage is not None and deal.stage.outcome is Outcome.LOST
+                else step
+                for step, deal in zip(steps, deals, strict=True)
+            ]
         # A deal in an unknown stage reached nothing, whatever it has filled.
         for index, names in self.proofs:
             steps = [
@@ -287,6 +313,7 @@ def _deal_columns(
     values: dict[str, Sequence[ParsedValue | None]],
     pipeline: Pipeline,
     period_start: dt.date | None,
+    lost_at: Mapping[str, str] | None = None,
 ) -> dict[str, Sequence[object] | np.ndarray | pd.Categorical[str]]:
     """Return the frame's columns except the group keys, for deals in known stages.
 
@@ -313,7 +340,8 @@ def _deal_columns(
         ),
         "cycle_days": _cycle_days(values["created_date"], values["close_date"]),
         "furthest": np.array(
-            _FunnelSteps(funnel_stages(pipeline)).furthest(deals), dtype=np.int64
+            _FunnelSteps(funnel_stages(pipeline)).furthest(deals, lost_at),
+            dtype=np.int64,
         ),
         "in_period": _in_period(values["close_date"], period_start),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from config.models import Pipeline
@@ -133,3 +133,21 @@ def _reuse_equal(
     if previous is not None and snapshots == previous:
         return previous
     return snapshots
+
+
+def lost_at_stages(
+    transitions: Iterable[Transition], lost_stages: Collection[str]
+) -> dict[str, str]:
+    """Return the stage each deal was in when it was last lost, by deal ID.
+
+    Only moves from a stage into one of ``lost_stages`` count; a deal first
+    seen already lost has no known stage. ``transitions`` come oldest first.
+
+    Before: D-1 Lead → Proposal, then Proposal → Closed Lost. After:
+    ``{"D-1": "Proposal"}``.
+    """
+    lost_at: dict[str, str] = {}
+    for move in transitions:
+        if move.to_stage in lost_stages and move.from_stage is not None:
+            lost_at[move.deal_id] = move.from_stage
+    return lost_at

@@ -149,7 +149,8 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
             (
                 "Deals that reached the stage. Without stage history, a deal reached "
                 "its current stage and every open or won stage before it. A lost deal "
-                "reached the first stage, and any stage whose proof field is filled."
+                "reached the stage the stage log shows it was lost at (else the first "
+                "stage), and any stage whose proof field is filled."
             ),
         ),
         ("conversion", "Reached the next stage ÷ reached this stage × 100."),
@@ -191,7 +192,8 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
             "reached",
             (
                 "到达该阶段的商机数。没有阶段历史时，商机视为到达了当前阶段及其之前的"
-                "所有进行中或赢单阶段；丢单商机视为到达第一个阶段，以及证明字段已填写的阶段。"
+                "所有进行中或赢单阶段；丢单商机视为到达阶段日志所记录的丢单时所在阶段"
+                "（没有记录时为第一个阶段），以及证明字段已填写的阶段。"
             ),
         ),
         ("conversion", "到达下一阶段数 ÷ 到达本阶段数 × 100。"),

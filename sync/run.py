@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from config.errors import SheetLayoutError
-from config.models import Pipeline
+from config.models import Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
 from rules.deals import ColumnMap, Deal
@@ -21,7 +21,12 @@ from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics
 from rules.rows import read_deals
 from rules.spellings import spell_grouped_values
-from rules.stage_history import HistoryOutcome, StageHistory, apply_history
+from rules.stage_history import (
+    HistoryOutcome,
+    StageHistory,
+    apply_history,
+    lost_at_stages,
+)
 from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import is_generated_tab, plan_writes, status_column_problem
@@ -95,7 +100,14 @@ def run_sync(
         findings = findings + logged.findings
     findings = sort_findings(findings)
     followups = list_followups(deals, pipeline, as_of)
-    metrics = compute_metrics(deals, pipeline, as_of)
+    lost_at = None
+    if history is not None and logged is not None:
+        lost_stages = {
+            stage.name for stage in pipeline.stages if stage.outcome is Outcome.LOST
+        }
+        moves = [*history.transitions, *logged.new_transitions]
+        lost_at = lost_at_stages(moves, lost_stages)
+    metrics = compute_metrics(deals, pipeline, as_of, lost_at=lost_at)
 
     tabs = render_tabs(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged

@@ -341,3 +341,18 @@ def test_metrics_group_by_owner_once() -> None:
 
     assert [breakdown.field for breakdown in metrics.breakdowns] == ["region"]
     assert metrics.by_owner.groups[0].open_value == 100.0
+
+
+def test_lost_deal_reached_stage_lost_at() -> None:
+    deals = [
+        build_deal(PIPELINE, 2, "D-1", "Lost"),
+        build_deal(PIPELINE, 3, "D-2", "Lost"),
+        build_deal(PIPELINE, 4, "D-3", "Lead"),
+    ]
+
+    metrics = compute_metrics(deals, PIPELINE, AS_OF, lost_at={"D-1": "Proposal"})
+
+    reached = {stage.name: stage.reached for stage in metrics.stages}
+    assert reached["Lead"] == 3
+    assert reached["Proposal"] == 1
+    assert reached["Won"] == 0

@@ -8,7 +8,12 @@ import pytest
 
 from rules.findings import Code
 from rules.history import DealSnapshot, Transition
-from rules.stage_history import TRANSITION_NOTICE_DAYS, StageHistory, apply_history
+from rules.stage_history import (
+    TRANSITION_NOTICE_DAYS,
+    StageHistory,
+    apply_history,
+    lost_at_stages,
+)
 from tests.rules.builders import build_columns, build_deal, build_pipeline
 
 PIPELINE = build_pipeline()
@@ -82,3 +87,18 @@ def test_copied_deal_keeps_history() -> None:
         (None, "Lead"),
         ("Lead", "Proposal"),
     ]
+
+
+def test_lost_at_stage_from_last_loss() -> None:
+    day = dt.date(2025, 9, 1)
+    moves = [
+        Transition("D-1", None, "Lead", day),
+        Transition("D-1", "Lead", "Proposal", day),
+        Transition("D-1", "Proposal", "Lost", day),
+        Transition("D-2", None, "Lost", day),
+        Transition("D-3", "Demo", "Lost", day),
+        Transition("D-3", "Lost", "Demo", day),
+        Transition("D-3", "Demo", "Lost", day),
+    ]
+
+    assert lost_at_stages(moves, {"Lost"}) == {"D-1": "Proposal", "D-3": "Demo"}

@@ -694,3 +694,18 @@ def test_job_import_leaves_out_digest_sending() -> None:
         "import sys\nimport sync.job\nprint('sync.notify.dispatch' in sys.modules)\n"
     )
     assert python_output(script) == "False\n"
+
+
+def test_lost_deal_keeps_its_reached_stages(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    write_deals(workbook, [SheetDeal("D-1", "Ana", "Proposal"), DEALS[1]])
+    before = run_on(pipeline, store, SEPTEMBER_29).result.metrics
+    lost = SheetDeal("D-1", "Ana", "Lost", lost_reason="Price")
+    write_deals(workbook, [lost, DEALS[1]])
+
+    after = run_on(pipeline, store, SEPTEMBER_30).result.metrics
+
+    reached = {stage.name: stage.reached for stage in after.stages}
+    assert reached == {stage.name: stage.reached for stage in before.stages}
+    assert reached["Proposal"] == 1
