@@ -91,7 +91,7 @@ def _log_existing_tab(source: WorkbookSource, tab: str, first_day: dt.date) -> N
 
     pipesheet's own review tab is frozen, so it is left with a debug line. A
     tab of the user's is never overwritten, and a review is due only on the
-    month's first run, so a warning tells the user that this review is not written.
+    month's first run, so a warning reports that this review is not written.
     """
     if is_generated_tab(source.read_tab(tab)):
         logger.debug("review tab %r exists in %s; left as it is", tab, source.name)
