@@ -89,6 +89,7 @@ class DateOrder(StrEnum):
 # (for grouping or allowed-value lists); those are parsed by their declared type.
 ID_FIELD = "id"
 STAGE_FIELD = "stage"
+OWNER_FIELD = "owner"
 KNOWN_FIELD_TYPES: dict[str, FieldType] = {
     "id": FieldType.TEXT,
     "stage": FieldType.TEXT,

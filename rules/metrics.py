@@ -34,12 +34,10 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from config.models import Outcome, Pipeline, Stage
+from config.models import OWNER_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value
 from rules.deals import Deal, ParsedValue
 from rules.grid import is_blank
-
-OWNER_FIELD = "owner"
 
 # Fields whose parsed values the frame's columns are computed from.
 _VALUE_FIELDS = ["amount", "probability", "close_date", "created_date"]

@@ -12,11 +12,9 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from operator import attrgetter, methodcaller
 
-from config.models import Pipeline
+from config.models import OWNER_FIELD, Pipeline
 from rules.checks import AllowedList, prepare_allowed
 from rules.deals import Deal, ParsedValue
-
-OWNER_FIELD = "owner"
 
 
 def spell_grouped_values(
@@ -43,14 +41,14 @@ def spell_grouped_values(
 
         # Most texts are spelled as shown already, and then no deal changes.
         changed: dict[ParsedValue | None, str] = {
-            text: shown for text, shown in spellings.items() if text != shown
+            text: spelling for text, spelling in spellings.items() if text != spelling
         }
         if not changed:
             continue
         for values in values_of:
-            shown = changed.get(values.get(name))
-            if shown is not None:
-                values[name] = shown
+            spelling = changed.get(values.get(name))
+            if spelling is not None:
+                values[name] = spelling
 
 
 def spell_values(

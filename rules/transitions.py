@@ -26,14 +26,13 @@ from functools import partial
 from itertools import repeat
 from operator import itemgetter
 
-from config.models import STAGE_FIELD, Outcome, Pipeline, Stage
+from config.models import OWNER_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value, parse_text
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import is_blank
 from rules.headers import StageLookup
 from rules.history import DealSnapshot, Transition
-from rules.metrics import OWNER_FIELD
 
 AMOUNT_FIELD = "amount"
 # Positions of fields in the named tuples, for sort keys faster than attrgetter.
