@@ -1,9 +1,10 @@
-"""Freeze the previous month's review tab on the first recorded run of a month.
+"""Freeze the review tabs of past months on the first recorded run of a month.
 
-A review is due when no earlier successful run of the workbook has a day
+Reviews are due when no earlier successful run of the workbook has a day
 (``as_of``, the date in the pipeline's time zone) in this run's month. One
-must have a day before it, so that the stage log covers part of the previous
-month. The tab is written only when the workbook has no tab of that name yet.
+must have a day before it, so that the stage log covers part of the months
+reviewed: each month from that run's to the month before this one. A tab is
+written only when the workbook has no tab of that name yet.
 So a frozen review is never rewritten, even if the lost reasons on the sheet
 change later.
 """
