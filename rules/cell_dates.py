@@ -5,8 +5,8 @@ definition's ``date_order``, English month names, Chinese 年月日). Nothing is
 guessed: text that fits no pattern is a problem, and so is a date without a year.
 
 A time after the date is checked and dropped. So is an ISO 8601 zone after the
-time (``2025-10-09T23:30:00Z``, ``2025-10-09T23:30:00-05:00``): the day is the
-one written in the text, the day a person reading the cell sees, and is not
+time (``2025-10-09T23:30:00Z``, ``2025-10-09T23:30:00-05:00``). The day is the
+one written in the text, as a person reading the cell takes it, and is not
 converted to the definition's time zone.
 """
 

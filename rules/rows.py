@@ -743,7 +743,7 @@ def _ids_not_text(
     if column is None:
         return []
     cells = data[column]
-    # Nearly every ID column holds only text, so checking the set of its cell
+    # Nearly every ID column contains only text, so checking the set of its cell
     # types first spares a Python test per cell.
     if _TEXT_ID_TYPES.issuperset(map(type, cells)):
         return []

@@ -12,8 +12,8 @@ of this service's own and of those the service passes to
 :meth:`ServiceHealth.add_recorded_successes`: the runs recorded in the state
 database by any service that shares it. Without them, a service whose runs are
 all skipped because another service holds the workbook's lock would report the
-workbook stale while it is synced on time. A request is answered from memory,
-with no database read, so a locked state database never delays ``/healthz``.
+workbook stale while it is synced on time. Requests read memory, not the
+database, so a locked state database never delays ``/healthz``.
 """
 
 from __future__ import annotations

@@ -1022,7 +1022,7 @@ def test_health_server_answers_on_loopback() -> None:
     assert missing[:2] == (404, "text/plain")
 
 
-def test_health_server_answers_on_ipv6_loopback() -> None:
+def test_health_server_on_ipv6_loopback() -> None:
     health = ServiceHealth(dt.datetime.now(dt.UTC), dict)
     try:
         server = HealthServer(health, "::1", 0)
