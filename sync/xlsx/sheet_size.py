@@ -26,6 +26,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ElementTree
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -68,12 +69,20 @@ def sheet_dimension(source: Path | bytes, tab: str) -> str | None:
     file = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with zipfile.ZipFile(file) as package:
-            part = _sheet_part(package, tab)
+            part = sheet_part_name(package, tab)
             if part is None:
                 return None
             with package.open(part) as sheet:
                 return _read_dimension(sheet)
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError) as error:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        OSError,
+        ElementTree.ParseError,
+    ) as error:
+        # A damaged part is left to the calamine read, which names it.
         logger.debug("Dimension of tab %r not read: %s", tab, error)
     except StopIteration:
         logger.debug("Dimension of tab %r not read: no workbook part", tab)
@@ -104,7 +113,7 @@ def check_sheet_size(source: Path | bytes, tab: str, workbook: str) -> None:
     )
 
 
-def _sheet_part(package: zipfile.ZipFile, tab: str) -> str | None:
+def sheet_part_name(package: zipfile.ZipFile, tab: str) -> str | None:
     """Return the name of the sheet part of ``tab``, matched ignoring case."""
     workbook = workbook_part_name(package.read("_rels/.rels"))
     folded = tab.casefold()

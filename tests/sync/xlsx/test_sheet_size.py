@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from config.errors import SheetLayoutError
+from config.errors import SheetLayoutError, UnsupportedWorkbookError
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.excel_read_ahead import read_workbook_ahead
 from sync.xlsx import sheet_size
@@ -106,3 +106,33 @@ def test_far_cell_stops_read_before_parse(tmp_path: Path) -> None:
         ExcelWorkbook(path).read_tab("Deals")
     with pytest.raises(SheetLayoutError, match="used range is A1:XFD2001"):
         read_workbook_ahead(path, "deals")
+
+
+def damage_sheet_member(path: Path) -> None:
+    """Flip one byte in the middle of the first sheet's deflated XML."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    header = info.header_offset
+    name_length = int.from_bytes(data[header + 26 : header + 28], "little")
+    extra_length = int.from_bytes(data[header + 28 : header + 30], "little")
+    start = header + 30 + name_length + extra_length
+    data[start + 10] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_sheet_has_no_dimension(tmp_path: Path) -> None:
+    path = write_deals(tmp_path / "broken.xlsx", 200)
+    damage_sheet_member(path)
+
+    assert sheet_dimension(path, "Deals") is None
+
+
+def test_damaged_sheet_gets_a_message(tmp_path: Path) -> None:
+    path = write_deals(tmp_path / "broken.xlsx", 200)
+    damage_sheet_member(path)
+
+    with pytest.raises(UnsupportedWorkbookError, match="broken.xlsx") as raised:
+        ExcelWorkbook(path).read_tab("Deals")
+
+    assert "save it again" in str(raised.value)
