@@ -57,6 +57,7 @@ from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
+from sync.sources.sheet_halves import SheetHalves, join_halves
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
@@ -124,7 +125,7 @@ class ExcelWorkbook:
         # Tabs read from the bytes that _fingerprint describes, by tab name.
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
-        self._parsed: dict[str, CalamineSheet] = {}
+        self._parsed: dict[str, CalamineSheet | SheetHalves] = {}
         # Folded names of the tabs the workbook records as generated ones.
         self._recorded: set[str] | None = None
 
@@ -568,11 +569,11 @@ def read_rows(
     workbook: CalamineWorkbook,
     tab: str,
     workbook_name: str,
-    sheet: CalamineSheet | None = None,
+    sheet: CalamineSheet | SheetHalves | None = None,
 ) -> list[list[CellValue]]:
     """Return a tab's cell values from A1, converted as :meth:`read_tab` describes.
 
-    :param sheet: the tab already parsed, if it was.
+    :param sheet: the tab already parsed, whole or in halves, if it was.
     :raises SheetLayoutError: if the tab is a chart, macro or dialog sheet.
     :raises UnsupportedWorkbookError: if calamine cannot parse the tab.
     """
@@ -588,11 +589,13 @@ def read_rows(
         # the next one arrives, but to_python keeps every raw cell until the
         # end. At 100k rows those raw cells take about 70 MB, and converting
         # into the memory just freed made the read about 0.02 s faster.
-        raw_rows: Iterable[list[Any]] = (
-            sheet.iter_rows()
-            if sheet.start == (0, 0)
-            else sheet.to_python(skip_empty_area=False)
-        )
+        raw_rows: Iterable[list[Any]]
+        if isinstance(sheet, SheetHalves):
+            raw_rows = join_halves(sheet)
+        elif sheet.start == (0, 0):
+            raw_rows = sheet.iter_rows()
+        else:
+            raw_rows = sheet.to_python(skip_empty_area=False)
         return [list(map(convert, row)) for row in raw_rows]
     except WorksheetNotFound as error:
         # The tab is listed in the workbook, but its part is not in the package.

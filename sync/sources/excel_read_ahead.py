@@ -20,12 +20,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from sync.atomic import Fingerprint, has_changed, read_with_fingerprint
 from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
+
+if TYPE_CHECKING:
+    from sync.sources.sheet_halves import SheetHalves
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +47,16 @@ READ_AHEAD_SWITCH_INTERVAL = 0.0005
 class ReadAhead:
     """A workbook file as read ahead, and the one tab parsed from it.
 
-    ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed cells,
-    both None when the workbook has no such tab. ``date1904`` is true when the
-    workbook counts date serial numbers from 1904-01-01.
+    ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed
+    cells, whole or in two halves, both None when the workbook has no such tab.
+    ``date1904`` is true when the workbook counts date serial numbers from
+    1904-01-01.
     """
 
     fingerprint: Fingerprint
     workbook: CalamineWorkbook
     tab: str | None
-    sheet: CalamineSheet | None
+    sheet: CalamineSheet | SheetHalves | None
     date1904: bool
 
 
@@ -142,6 +147,7 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     """
     # Imported here, in the background thread, because the command imports
     # this module before it starts the read ahead.
+    from sync.sources.sheet_halves import parse_in_halves
     from sync.xlsx.sheet_size import check_sheet_size
 
     data, fingerprint = read_with_fingerprint(path)
@@ -149,9 +155,10 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     folded = tab.casefold()
     names = [name for name in workbook.sheet_names if name.casefold() == folded]
     name = tab if tab in names else next(iter(names), None)
+    sheet: CalamineSheet | SheetHalves | None = None
     if name is not None:
         check_sheet_size(data, name, path.name)
-    sheet = workbook.get_sheet_by_name(name) if name is not None else None
+        sheet = parse_in_halves(data, name) or workbook.get_sheet_by_name(name)
     return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))
 
 

@@ -13,6 +13,7 @@ from rules.grid import SheetGrid
 from sync.sources.excel import open_with_calamine, read_rows, resolve_tab_name
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.read_only import ReadOnlyFile
+from sync.sources.sheet_halves import SheetHalves
 
 
 class ReadOnlyWorkbook(ReadOnlyFile):
@@ -23,7 +24,7 @@ class ReadOnlyWorkbook(ReadOnlyFile):
         self._calamine: CalamineWorkbook | None = None
         self._grids: dict[str, SheetGrid] = {}
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
-        self._parsed: dict[str, CalamineSheet] = {}
+        self._parsed: dict[str, CalamineSheet | SheetHalves] = {}
 
     def tab_names(self) -> list[str]:
         """Return the names of all tabs in workbook order."""
