@@ -26,6 +26,12 @@ for any of these:
 - rows out of order, or a half without cells;
 - a platform without ``os.memfd_create``;
 - a calamine error, which the whole-sheet parse then reports.
+
+NOTE: while the halves are parsed, the sheet's XML is held in memory, and the
+two in-memory files hold it again as shared memory, which the process's peak
+RSS does not count. For the 100k-row benchmark sheet, the peak RSS after
+reading the tab went from 228 to 264 MB, below the 375 MB peak the run
+reaches later anyway.
 """
 
 from __future__ import annotations
