@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from config.cron import check_cron
+from config.known_fields import check_field_names
 from config.tab_names import excel_tab_name_problem
 
 
@@ -486,6 +487,7 @@ class Pipeline(StrictModel):
         # starts with the key path it is about.
         problems = [
             *_check_key_fields_mapped(self.columns),
+            *check_field_names(list(self.columns), KNOWN_FIELD_TYPES),
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),

@@ -1,0 +1,58 @@
+"""Check the keys under ``columns:`` against the known fields that the checks read.
+
+A definition may add fields of its own, so an unknown key cannot simply be an
+error. A key that is written like a known field, or nearly so, is almost always
+a typo, and the checks that read the known field would then be off unnoticed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.models import FieldType
+
+# Minimum similarity (difflib's ratio) of two folded names for a typo.
+# 0.85 catches a dropped or doubled letter, as in 'ownr' or 'probabilty',
+# but not custom fields such as 'state', 'country' or 'product_line'.
+TYPO_CUTOFF = 0.85
+
+
+def check_field_names(
+    fields: list[str], known_types: Mapping[str, FieldType]
+) -> list[str]:
+    """Return a problem for each key that looks like an unmapped known field.
+
+    A key matches when it equals a known field's name ignoring case, spaces,
+    dashes and underscores, or when it is a close match of one. A key near a
+    known field that is mapped too is taken as a field of the definition's own.
+    For example ``Owner`` and ``next_stepdate`` are problems unless ``owner``
+    and ``next_step_date`` are mapped as well.
+    """
+    unmapped = {_fold(known): known for known in known_types if known not in fields}
+    problems: list[str] = []
+    for field in fields:
+        if field in known_types:
+            continue
+        nearest = difflib.get_close_matches(
+            _fold(field), list(unmapped), n=1, cutoff=TYPO_CUTOFF
+        )
+        if nearest:
+            problems.append(_typo_problem(field, unmapped[nearest[0]]))
+    return problems
+
+
+def _typo_problem(field: str, known: str) -> str:
+    return (
+        f"columns.{field}: the key {field!r} looks like the known field "
+        f"{known!r}, which is not mapped. Rename the key to {known!r}, or, "
+        f"for a field of your own, choose a name less like {known!r}"
+    )
+
+
+def _fold(name: str) -> str:
+    # 'Next Step-Date' and 'next_step_date' fold to the same text.
+    return re.sub(r"[\s_-]+", "", name).casefold()

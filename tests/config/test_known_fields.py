@@ -1,0 +1,73 @@
+"""Tests for keys under ``columns:`` that look like known fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.errors import DefinitionError
+from config.loader import parse_pipeline
+
+
+def definition(columns: dict[str, object]) -> dict[str, object]:
+    return {
+        "name": "Test pipeline",
+        "source": {"tab": "Deals"},
+        "columns": {
+            "id": {"aliases": ["Deal ID"]},
+            "stage": {"aliases": ["Stage"]},
+            **columns,
+        },
+        "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
+    }
+
+
+def problems(data: dict[str, object]) -> list[str]:
+    with pytest.raises(DefinitionError) as raised:
+        parse_pipeline(data, origin="team.yaml")
+    _heading, *lines = str(raised.value).splitlines()
+    return [line.removeprefix("  - ") for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("key", "known"),
+    [
+        ("Owner", "owner"),
+        ("next_stepdate", "next_step_date"),
+        ("Next Step Date", "next_step_date"),
+        ("close-date", "close_date"),
+        ("probabilty", "probability"),
+        ("ownr", "owner"),
+    ],
+    ids=["capital", "missing-underscore", "spaces", "dash", "missing-letter", "typo"],
+)
+def test_key_like_known_field_rejected(key: str, known: str) -> None:
+    data = definition({key: {"aliases": ["Column"]}})
+
+    assert problems(data) == [
+        (
+            f"columns.{key}: the key {key!r} looks like the known field "
+            f"{known!r}, which is not mapped. Rename the key to {known!r}, or, "
+            f"for a field of your own, choose a name less like {known!r}"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["region", "state", "country", "product_line", "deal_owner", "lead_source"],
+    ids=["region", "state", "country", "product-line", "deal-owner", "lead-source"],
+)
+def test_custom_field_accepted(key: str) -> None:
+    pipeline = parse_pipeline(definition({key: {"aliases": ["Column"]}}), "team.yaml")
+
+    assert key in pipeline.columns
+
+
+def test_key_near_mapped_field_accepted() -> None:
+    data = definition(
+        {"owner": {"aliases": ["Owner"]}, "owners": {"aliases": ["Co-owners"]}}
+    )
+
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert set(pipeline.columns) == {"id", "stage", "owner", "owners"}
