@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from config.models import FieldType
+    from config.models import ColumnSpec, FieldType
 
 # Minimum similarity (difflib's ratio) of two folded names for a typo.
 # 0.85 catches a dropped or doubled letter, as in 'ownr' or 'probabilty',
@@ -42,6 +42,28 @@ def check_field_names(
         )
         if nearest:
             problems.append(_typo_problem(field, unmapped[nearest[0]]))
+    return problems
+
+
+def check_field_types(
+    columns: Mapping[str, ColumnSpec], known_types: Mapping[str, FieldType]
+) -> list[str]:
+    """Return a problem for each known field declared with a type not its own.
+
+    The checks rely on a known field's type: an ``amount`` read as
+    text would count every deal as worth 0.
+    """
+    problems: list[str] = []
+    for field, spec in columns.items():
+        expected = known_types.get(field)
+        if expected is None or spec.type is None or spec.type == expected:
+            continue
+        problems.append(
+            f"columns.{field}.type: invalid value {spec.type.value!r}; expected "
+            f"{expected.value!r}, the fixed type of the known field {field!r}. "
+            "Delete 'type', or map the column under a name of your own to read "
+            f"it as {spec.type.value!r}"
+        )
     return problems
 
 

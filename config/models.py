@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from config.cron import check_cron
-from config.known_fields import check_field_names
+from config.known_fields import check_field_names, check_field_types
 from config.tab_names import excel_tab_name_problem
 
 
@@ -151,7 +151,7 @@ class ColumnSpec(StrictModel):
 
     aliases: list[Label] = Field(min_length=1)
     type: FieldType | None = Field(
-        default=None, description="Parsing type; known fields have a default."
+        default=None, description="Parsing type; a known field's type is fixed."
     )
     required: bool = Field(
         default=False, description="The run stops if no header matches."
@@ -488,6 +488,7 @@ class Pipeline(StrictModel):
         problems = [
             *_check_key_fields_mapped(self.columns),
             *check_field_names(list(self.columns), KNOWN_FIELD_TYPES),
+            *check_field_types(self.columns, KNOWN_FIELD_TYPES),
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),

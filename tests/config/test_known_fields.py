@@ -71,3 +71,27 @@ def test_key_near_mapped_field_accepted() -> None:
     pipeline = parse_pipeline(data, origin="team.yaml")
 
     assert set(pipeline.columns) == {"id", "stage", "owner", "owners"}
+
+
+@pytest.mark.parametrize(
+    ("field", "declared", "expected"),
+    [
+        ("amount", "text", "amount"),
+        ("next_step_date", "flag", "date"),
+        ("id", "number", "text"),
+    ],
+    ids=["amount-as-text", "date-as-flag", "id-as-number"],
+)
+def test_known_field_type_override_rejected(
+    field: str, declared: str, expected: str
+) -> None:
+    data = definition({field: {"aliases": ["Column"], "type": declared}})
+
+    assert problems(data) == [
+        (
+            f"columns.{field}.type: invalid value {declared!r}; expected "
+            f"{expected!r}, the fixed type of the known field {field!r}. Delete "
+            "'type', or map the column under a name of your own to read it as "
+            f"{declared!r}"
+        )
+    ]

@@ -404,9 +404,15 @@ def test_model_errors_raise_validation_error() -> None:
     [
         ("amount", None, FieldType.AMOUNT),
         ("owner", None, FieldType.TEXT),
-        ("amount", "text", FieldType.TEXT),
+        ("amount", "amount", FieldType.AMOUNT),
+        ("region", "number", FieldType.NUMBER),
     ],
-    ids=["known-field-default", "text-field-default", "declared-type-wins"],
+    ids=[
+        "known-field-default",
+        "text-field-default",
+        "known-field-own-type",
+        "custom-field-declared",
+    ],
 )
 def test_field_type_follows_declaration(
     field: str, declared: str | None, expected: FieldType
