@@ -493,6 +493,7 @@ class Pipeline(StrictModel):
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),
             *_check_tab_names(self.outputs.tabs, self.source),
+            *_check_allowed_list_tabs(self.allowed, self.outputs.tabs),
         ]
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
@@ -638,6 +639,25 @@ def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
             problems.append(
                 f"{path}: the tab {name!r} is also the tab of {first} (case is "
                 "ignored), so one would overwrite the other; give each its own name"
+            )
+    return problems
+
+
+def _check_allowed_list_tabs(
+    allowed: dict[str, AllowedValues], tabs: TabNames
+) -> list[str]:
+    # A generated tab is rewritten on every run, so a value added to it is lost.
+    generated = {name.casefold(): key for key, name in tabs.model_dump().items()}
+    problems: list[str] = []
+    for field, spec in allowed.items():
+        tab = spec.from_tab.tab if spec.from_tab is not None else ""
+        key = generated.get(tab.casefold())
+        if key is not None:
+            problems.append(
+                f"allowed.{field}.from_tab.tab: the tab {tab!r} is the generated "
+                f"tab of outputs.tabs.{key} (case is ignored), which pipesheet "
+                "rewrites on every run; name a tab of your own that lists the "
+                "allowed values"
             )
     return problems
 
