@@ -497,6 +497,7 @@ class Pipeline(StrictModel):
         ]
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
+            problems += _check_closed_stage_options(stage, path)
             problems += _check_fields_known(
                 stage.required, self.columns, f"{path}.required"
             )
@@ -673,6 +674,31 @@ def _check_outcomes(stages: list[Stage]) -> list[str]:
     if Outcome.WON not in outcomes:
         problems.append(
             "stages: no stage has 'outcome: won'; add it to the stage of signed deals"
+        )
+    return problems
+
+
+def _check_closed_stage_options(stage: Stage, path: str) -> list[str]:
+    # The follow-up checks skip closed deals, so next_step_required would do
+    # nothing there, and idle_days would tell a rep to move a won deal forward.
+    if stage.outcome is Outcome.OPEN:
+        return []
+    options = []
+    if stage.idle_days is not None:
+        options.append("idle_days")
+    if stage.next_step_required:
+        options.append("next_step_required")
+    problems = [
+        f"{path}.{option}: this option applies to open stages only, and this "
+        f"stage has 'outcome: {stage.outcome.value}'; delete it"
+        for option in options
+    ]
+
+    if stage.outcome is Outcome.LOST and stage.reached_if_filled:
+        problems.append(
+            f"{path}.reached_if_filled: a lost stage is not a step of the funnel, "
+            "so no deal is counted as reaching it; move the fields to the open "
+            "or won stage they show a deal reached, or delete the option"
         )
     return problems
 
