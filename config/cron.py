@@ -6,25 +6,41 @@ APScheduler's own parser: a hand-written one could accept what the service rejec
 
 from __future__ import annotations
 
+import datetime as dt
+
 # Weekday numbers of standard cron: 0 (and 7) is Sunday.
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# Five cron fields repeat with the 400-year Gregorian calendar, so an
+# expression that fires at all fires within 400 years of any start. A fixed
+# start keeps the check free of the clock.
+SEARCH_START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def check_cron(expression: str) -> None:
     """Check that ``expression`` is a five-field cron expression the service can run.
 
-    :raises ValueError: with APScheduler's reason and an example of a valid value.
+    :raises ValueError: with APScheduler's reason and an example of a valid value,
+        or when no date matches the expression.
     """
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
+        trigger = CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
     except ValueError as error:
         raise ValueError(
             f"invalid value {expression!r} ({error}); expected five fields, "
             'minute hour day month weekday, such as "0 7 * * 1-5" for 07:00 '
             "on weekdays"
         ) from None
+
+    # APScheduler gives no next fire time for a date that does not exist,
+    # such as February 31, and the service would wait forever.
+    if trigger.get_next_fire_time(None, SEARCH_START) is None:
+        raise ValueError(
+            f"invalid value {expression!r}; no date matches it, so the schedule "
+            "would never run. Correct the day and month fields, such as "
+            '"0 7 28 2 *" for 07:00 on February 28'
+        )
 
 
 def crontab_fields(expression: str) -> str:
