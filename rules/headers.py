@@ -74,6 +74,24 @@ def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     return ColumnMap(header_row, headers, fields, status_column)
 
 
+def required_fields(pipeline: Pipeline) -> dict[str, list[str]]:
+    """Return the fields a run needs a column for, each with the stages requiring it.
+
+    These are ``id``, ``stage``, the fields with ``required: true`` and the
+    fields a stage lists under ``required``, in the order of ``columns``.
+    """
+    stages_by_field: dict[str, list[str]] = {}
+    for stage in pipeline.stages:
+        for field in stage.required:
+            stages_by_field.setdefault(field, []).append(stage.name)
+
+    return {
+        field: stages_by_field.get(field, [])
+        for field, spec in pipeline.columns.items()
+        if spec.required or field in (ID_FIELD, STAGE_FIELD) or field in stages_by_field
+    }
+
+
 def stage_lookup(pipeline: Pipeline) -> dict[str, Stage]:
     """Return every stage by its normalized name and normalized aliases."""
     lookup: dict[str, Stage] = {}
@@ -320,17 +338,17 @@ def _check_required(
     headers: list[str],
     fields: dict[str, int],
 ) -> None:
-    missing = [
-        field
-        for field, spec in pipeline.columns.items()
-        if field not in fields and (spec.required or field in (ID_FIELD, STAGE_FIELD))
-    ]
+    missing = {
+        field: stages
+        for field, stages in required_fields(pipeline).items()
+        if field not in fields
+    }
     if not missing:
         return
 
     problems = " ".join(
-        _missing_field_sentence(field, pipeline.columns[field].aliases, headers)
-        for field in missing
+        _missing_field_sentence(field, pipeline.columns[field].aliases, stages, headers)
+        for field, stages in missing.items()
     )
     fix = (
         "Rename the header in the sheet, or add the sheet's header text to the "
@@ -350,8 +368,14 @@ def _check_required(
     )
 
 
-def _missing_field_sentence(field: str, aliases: list[str], headers: list[str]) -> str:
+def _missing_field_sentence(
+    field: str, aliases: list[str], stages: list[str], headers: list[str]
+) -> str:
     sentence = f"No column for {field!r} (looked for {_quoted(aliases)})."
+    if len(stages) == 1:
+        sentence = f"{sentence[:-1]}, which stage {stages[0]!r} requires."
+    elif stages:
+        sentence = f"{sentence[:-1]}, which the stages {_quoted(stages)} require."
     nearest = _nearest_header(aliases, headers)
     if nearest is None:
         return sentence

@@ -23,7 +23,7 @@ from config.models import Pipeline, SourceKind
 from rules.allowed import read_allowed_column
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid, column_letter
-from rules.headers import match_columns
+from rules.headers import match_columns, required_fields
 from sync.atomic import find_lock_file
 from sync.planner import choose_status_column, status_column_problem
 from sync.run import check_generated_tab_names, read_existing_tabs
@@ -239,12 +239,14 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
         field: spec.model_copy(update={"required": False})
         for field, spec in pipeline.columns.items()
     }
-    return match_columns(grid, pipeline.model_copy(update={"columns": relaxed}))
+    stages = [stage.model_copy(update={"required": []}) for stage in pipeline.stages]
+    update = {"columns": relaxed, "stages": stages}
+    return match_columns(grid, pipeline.model_copy(update=update))
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     columns = match_columns(grid, pipeline)
-    required = [field for field, spec in pipeline.columns.items() if spec.required]
+    required = required_fields(pipeline)
     mapped = [
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]

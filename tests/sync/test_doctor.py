@@ -111,8 +111,8 @@ def test_ready_spreadsheet_passes_every_check(
             "'Next Step Date'"
         ),
         (
-            "✓ Columns       all 3 required columns found: id → 'Deal ID', account → "
-            "'Account', stage → 'Stage'"
+            "✓ Columns       all 4 required columns found: id → 'Deal ID', account → "
+            "'Account', stage → 'Stage', amount → 'Amount'"
         ),
         "✓ Status        column F, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
@@ -213,9 +213,11 @@ def test_missing_column_and_list_tab(
         "✓ Header row    row 1: 'Deal ID', 'Stage'",
         (
             "✗ Columns       Workbook 'Pipeline', tab 'Deals': required columns are "
-            "missing in header row 1. No column for 'account' (looked for 'Account'). "
-            "Headers found: A 'Deal ID', B 'Stage'. Rename the header in the sheet, or "
-            "add the sheet's header text to the field's aliases in the definition."
+            "missing in header row 1. No column for 'account' (looked for 'Account'), "
+            "which the stages 'Lead', 'Proposal' require. No column for 'amount' "
+            "(looked for 'Amount'), which stage 'Proposal' requires. Headers found: "
+            "A 'Deal ID', B 'Stage'. Rename the header in the sheet, or add the "
+            "sheet's header text to the field's aliases in the definition."
         ),
         "✓ Status        column C, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
@@ -302,7 +304,7 @@ def test_read_only_workbook_fails_writable(tmp_path: Path) -> None:
         "to run on it."
     )
     assert any(
-        line.startswith("✓ Columns       all 7 required columns")
+        line.startswith("✓ Columns       all 8 required columns")
         for line in lines(result)
     )
 
@@ -310,8 +312,8 @@ def test_read_only_workbook_fails_writable(tmp_path: Path) -> None:
 def test_csv_lists_skipped(tmp_path: Path) -> None:
     path = tmp_path / "deals.csv"
     path.write_text(
-        ",,\n,,\nDeal ID,Account,Owner,Stage,Amount,Expected Close,Next Step Date\n"
-        "D-1,Acme,Ana,Lead,100,2025-12-01,2025-10-01\n",
+        ",,\n,,\nDeal ID,Account,Owner,Stage,Amount,Expected Close,Next Step Date,"
+        "Lost Reason\nD-1,Acme,Ana,Lead,100,2025-12-01,2025-10-01,\n",
         encoding="utf-8",
     )
 
@@ -387,3 +389,59 @@ def test_team_status_column_fails(starter: Path) -> None:
         "status header 'pipesheet status' but contains values pipesheet did not "
         "write, such as R4 = 'waiting on legal'"
     )
+
+
+STAGE_NEEDS_CLOSE_DATE = """\
+name: Close dates
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  close_date: {aliases: [Close Date]}
+stages:
+  - {name: Proposal, required: [close_date], next_step_required: false}
+  - {name: Won, outcome: won}
+"""
+
+
+@pytest.mark.parametrize(
+    ("header", "columns_line"),
+    [
+        (
+            "Close Date",
+            (
+                "✓ Columns      all 3 required columns found: id → 'Deal ID', stage "
+                "→ 'Stage', close_date → 'Close Date'"
+            ),
+        ),
+        (
+            "Expected Close",
+            (
+                "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': required columns "
+                "are missing in header row 1. No column for 'close_date' (looked for "
+                "'Close Date'), which stage 'Proposal' requires. Headers found: A "
+                "'Deal ID', B 'Stage', C 'Expected Close'. Rename the header in the "
+                "sheet, or add the sheet's header text to the field's aliases in the "
+                "definition."
+            ),
+        ),
+    ],
+    ids=["found", "missing"],
+)
+def test_stage_required_column_checked(
+    tmp_path: Path, header: str, columns_line: str
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", header])
+    sheet.append(["D-1", "Proposal", None])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(STAGE_NEEDS_CLOSE_DATE, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    assert columns_line in lines(result)
+    assert result.exit_code == (0 if header == "Close Date" else 1)
