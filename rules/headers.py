@@ -354,6 +354,12 @@ def _check_required(
         "Rename the header in the sheet, or add the sheet's header text to the "
         "field's aliases in the definition."
     )
+    if any(missing.values()):
+        # A team that does not keep the column may drop the stage's rule instead.
+        fix = (
+            f"{fix} If the sheet does not keep that column, add it, or take the "
+            "field out of the stage's required list in the definition."
+        )
     likely = _likely_header_row(grid, _aliases_by_field(pipeline))
     if likely is not None and likely != header_row:
         # source.header_row names a fixed row, and the headers have moved.

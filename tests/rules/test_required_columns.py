@@ -31,7 +31,9 @@ def test_stage_required_column_missing(english_pipeline: Pipeline) -> None:
         "'Close Date'), which stage 'Proposal' requires; the nearest header is "
         "'Expected Closing' in column C. Headers found: A 'Deal ID', B 'Stage', "
         "C 'Expected Closing'. Rename the header in the sheet, or add the sheet's "
-        "header text to the field's aliases in the definition."
+        "header text to the field's aliases in the definition. If the sheet does "
+        "not keep that column, add it, or take the field out of the stage's "
+        "required list in the definition."
     )
 
 

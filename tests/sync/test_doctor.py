@@ -217,7 +217,9 @@ def test_missing_column_and_list_tab(
             "which the stages 'Lead', 'Proposal' require. No column for 'amount' "
             "(looked for 'Amount'), which stage 'Proposal' requires. Headers found: "
             "A 'Deal ID', B 'Stage'. Rename the header in the sheet, or add the "
-            "sheet's header text to the field's aliases in the definition."
+            "sheet's header text to the field's aliases in the definition. If the "
+            "sheet does not keep that column, add it, or take the field out of the "
+            "stage's required list in the definition."
         ),
         "✓ Status        column C, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
@@ -422,7 +424,8 @@ stages:
                 "'Close Date'), which stage 'Proposal' requires. Headers found: A "
                 "'Deal ID', B 'Stage', C 'Expected Close'. Rename the header in the "
                 "sheet, or add the sheet's header text to the field's aliases in the "
-                "definition."
+                "definition. If the sheet does not keep that column, add it, or take "
+                "the field out of the stage's required list in the definition."
             ),
         ),
     ],
