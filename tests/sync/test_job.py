@@ -659,10 +659,10 @@ def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
         run_on(pipeline, store, dt.date(2025, 9, 29))
 
     assert str(raised.value) == (
-        f"Workbook {key!r} was last run as of 2025-09-30, so a run as of "
-        "2025-09-29 would record its stage changes out of order. Nothing was run. "
-        "To look at an earlier day, add --dry-run (nothing is recorded) or "
-        "--no-state (no history is used or kept)."
+        f"Tab {pipeline.source.tab!r} of workbook {key!r} was last run as of "
+        "2025-09-30, so a run as of 2025-09-29 would record its stage changes out "
+        "of order. Nothing was run. To look at an earlier day, add --dry-run "
+        "(nothing is recorded) or --no-state (no history is used or kept)."
     )
     assert len(store.runs(key)) == 1
     assert store.lock(key) is None

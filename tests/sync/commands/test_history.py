@@ -307,9 +307,10 @@ def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
     result = invoke(cli, ["log", *args])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: No stage changes of deal 'D-1011' recorded for {str(workbook)!r}. "
-        "Did you mean 'D-1001'? If 'D-1011' is in the sheet, check that it is on "
-        "one row only: a deal whose ID is on several rows is not recorded.\n"
+        "Error: No stage changes of deal 'D-1011' recorded for tab 'Deals' of "
+        f"{str(workbook)!r}. Did you mean 'D-1001'? If 'D-1011' is in the sheet, "
+        "check that it is on one row only: a deal whose ID is on several rows "
+        "is not recorded.\n"
     )
 
 
