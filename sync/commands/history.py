@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,15 +79,17 @@ def history(
     with StateStore.open(state, create=False) as store:
         if selected is None:
             records = store.runs(None, limit)
+            empty = f"No runs recorded in {state}."
         else:
             records = store.runs(selected[0], limit, tab=selected[1])
+            empty = "" if records else _no_runs_message(store, state, *selected)
 
     if as_json:
         _print_json({"runs": [run_as_json(record) for record in records]})
         return
     console = Console(soft_wrap=False)
     if not records:
-        console.print(f"No runs recorded in {state}.", highlight=False)
+        console.print(Text(empty), soft_wrap=True)
         return
     table = runs_table(records)
     unlimited = console.options.update_width(1_000)
@@ -310,6 +313,28 @@ def _only_workbook_tab(store: StateStore, state: str) -> tuple[str, str]:
             f"({listed}); pass CONFIG to pick one."
         )
     return keys[0], tabs[0]
+
+
+def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
+    """Return what ``history CONFIG`` prints when the definition has no runs.
+
+    Runs made with ``--source`` are recorded under that workbook, so the
+    message lists the workbooks and tabs that do have runs.
+    """
+    message = f"No runs of tab {tab!r} of workbook {key!r} recorded in {state}."
+    other_tabs = [name for name in store.tabs(key) if name.casefold() != tab.casefold()]
+    if other_tabs:
+        listed = ", ".join(repr(name) for name in other_tabs)
+        message += f" That workbook has runs of tab {listed}."
+    others = [other for other in store.workbooks() if other != key]
+    if others:
+        listed = ", ".join(repr(other) for other in others)
+        message += (
+            f" {state} contains runs of {listed}. If the runs used another "
+            f"workbook than the definition's, pass it as --source, e.g. "
+            f"--source {shlex.quote(others[0])}."
+        )
+    return message
 
 
 def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str:
