@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from config.models import Pipeline
+from config.models import STAGE_FIELD, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
+from rules.grid import is_blank
 from rules.history import DealSnapshot, Transition
 from rules.stage_log import (
     LogFunnelStage,
@@ -67,7 +68,7 @@ def apply_history(
     date column, because that column, where present, is what reps maintain.
     """
     tracked = deals_by_unique_id(deals)
-    current = snapshot_tracked(tracked)
+    current = _keep_known_stages(history.previous, snapshot_tracked(tracked), tracked)
     carried = _held_over(history.previous, deals, tracked)
     if carried:
         current = sorted([*current, *carried], key=lambda snapshot: snapshot.row)
@@ -110,6 +111,36 @@ def _held_over(
         snapshot
         for snapshot in previous
         if snapshot.deal_id in in_sheet and snapshot.deal_id not in tracked
+    ]
+
+
+def _keep_known_stages(
+    previous: list[DealSnapshot] | None,
+    current: list[DealSnapshot],
+    tracked: dict[str, Deal],
+) -> list[DealSnapshot]:
+    """Return ``current`` with each unknown stage replaced by the last known one.
+
+    A stage cell that names no stage of the definition already has a finding
+    on its row, and is often a typo. Recording it would log two moves,
+    into the typo and back, and restart the deal's time in stage. So the deal
+    keeps the stage of the previous snapshot, or none when it is new.
+
+    Before: previous P-1 Proposal; today P-1 'Proposl'. After: P-1 Proposal.
+    """
+    unknown = {
+        deal_id
+        for deal_id, deal in tracked.items()
+        if deal.stage is None and not is_blank(deal.raw.get(STAGE_FIELD))
+    }
+    if not unknown:
+        return current
+    known = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}
+    return [
+        snapshot._replace(stage=known.get(snapshot.deal_id))
+        if snapshot.deal_id in unknown
+        else snapshot
+        for snapshot in current
     ]
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from rules.findings import Code
+from rules.grid import CellValue
 from rules.history import DealSnapshot, Transition
 from rules.stage_history import (
     TRANSITION_NOTICE_DAYS,
@@ -102,3 +103,47 @@ def test_lost_at_stage_from_last_loss() -> None:
     ]
 
     assert lost_at_stages(moves, {"Lost"}) == {"D-1": "Proposal", "D-3": "Demo"}
+
+
+# Without a stage-entered column, idle deals are found from the log.
+LOG_COLUMNS = build_columns(PIPELINE, missing=("stage_entered_date",))
+
+
+def replay(cells: list[CellValue]) -> tuple[list[Transition], list[Code]]:
+    """Apply deal D-7 with one stage cell a day; return the log and the last findings.
+
+    A cell that names no stage of the pipeline is put in the sheet as typed.
+    """
+    known = {stage.name for stage in PIPELINE.stages}
+    history = StageHistory()
+    transitions: list[Transition] = []
+    codes: list[Code] = []
+    for day, cell in enumerate(cells):
+        stage = cell if isinstance(cell, str) and cell in known else None
+        deal = build_deal(PIPELINE, 4, "D-7", stage, raw={"stage": cell})
+        seen_on = AS_OF + dt.timedelta(days=day)
+        outcome = apply_history(history, [deal], LOG_COLUMNS, PIPELINE, seen_on)
+        transitions += outcome.new_transitions
+        history = StageHistory(outcome.snapshots, transitions, AS_OF)
+        codes = [finding.code for finding in outcome.findings]
+    return transitions, codes
+
+
+@pytest.mark.parametrize("cell", ["Leed", 42], ids=["typo", "number"])
+def test_unknown_stage_is_no_move(cell: CellValue) -> None:
+    transitions, _codes = replay(["Lead", cell, "Lead"])
+    assert transitions == [Transition("D-7", None, "Lead", AS_OF)]
+
+
+@pytest.mark.parametrize("cell", ["Leed", None], ids=["typo", "blank"])
+def test_unknown_stage_keeps_stay(cell: CellValue) -> None:
+    # Lead allows 14 idle days; the deal is in Lead from day 0 to day 15.
+    _transitions, codes = replay(["Lead"] * 4 + [cell] + ["Lead"] * 11)
+    assert codes == [Code.IDLE_IN_STAGE]
+
+
+def test_new_deal_with_typo_has_no_stage() -> None:
+    transitions, _codes = replay(["Leed", "Lead"])
+    assert transitions == [
+        Transition("D-7", None, "Lead", AS_OF + dt.timedelta(days=1))
+    ]
