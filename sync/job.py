@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from config.errors import PipesheetError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
 from rules.history import Transition
-from rules.stage_history import StageHistory
+from rules.stage_history import StageHistory, with_current_stage_names
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.monthly_review import build_review_tab, due_review_months
@@ -126,7 +126,9 @@ def record_run(
     if request.dry_run:
         # A dry run shows the review tabs the run would freeze, too.
         review_months = due_review_months(store, key, request.as_of, None, tab)
-        history = load_history(store, key, tab)
+        history = with_current_stage_names(
+            load_history(store, key, tab), request.pipeline
+        )
         result = _run(request, history, progress, review_months)
         return RecordedRun(result, None, None)
 
@@ -244,7 +246,8 @@ def _run_and_record(
     run_id = store.start_run(key, tab, request.as_of)
     try:
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
-        history = load_history(store, key, tab)
+        stored = load_history(store, key, tab)
+        history = with_current_stage_names(stored, request.pipeline)
         result = _run(request, history, progress, review_months)
     except WorkbookBusyError as error:
         store.finish_run(run_id, RunOutcome.DEFERRED, error=str(error))
@@ -261,7 +264,9 @@ def _run_and_record(
     if result.history is not None:
         # A snapshot equal to the stored one is not stored again (100k rows
         # took 0.4 s): the next run's latest_snapshot returns the equal one.
-        if result.history.snapshots != history.previous:
+        # After a stage rename the stored one has the old names, so the run
+        # stores one with the new names and later runs need not rename.
+        if result.history.snapshots != stored.previous:
             snapshot = result.history.snapshots
         found = result.history.new_transitions
     store.finish_ok_run(key, run_id, snapshot, found, **run_figures(result))
