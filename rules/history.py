@@ -19,7 +19,9 @@ class DealSnapshot(NamedTuple):
     """One deal's key fields as one run saw them.
 
     ``stage`` is the canonical stage name, or the cell text as typed when it
-    matches no stage. ``amount`` is None when blank or unreadable.
+    matches no stage. A run stores the deal's last known stage in place of
+    such text, so a typo is no move. ``amount`` is None when blank or
+    unreadable.
     """
 
     deal_id: str

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
-from config.models import Pipeline
+from config.models import STAGE_FIELD, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
+from rules.grid import is_blank
+from rules.headers import StageLookup
 from rules.history import DealSnapshot, Transition
 from rules.stage_log import (
     LogFunnelStage,
@@ -19,11 +22,15 @@ from rules.stage_log import (
     times_of_log_rows,
 )
 from rules.transitions import (
+    TO_STAGE_INDEX,
     check_tracked,
     deals_by_unique_id,
     diff_snapshots,
     snapshot_tracked,
 )
+
+_STAGE_INDEX = DealSnapshot._fields.index("stage")
+_FROM_STAGE_INDEX = Transition._fields.index("from_stage")
 
 # Skips and moves back are reported for this many days after the run that
 # found them, so someone who reads the sheet weekly still finds them on the row.
@@ -54,6 +61,58 @@ class HistoryOutcome:
     funnel: list[LogFunnelStage]
 
 
+def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> StageHistory:
+    """Return the history with each stored stage as the definition now names it.
+
+    Stored names are looked up among the stage names and aliases, ignoring case
+    as the sheet's stage cells are. So a stage renamed with its old name kept as
+    an alias, or renamed only in case, keeps its deals' stays. A name that no
+    stage matches stays as stored.
+
+    Before: previous P-1 'Proposal'; the stage is now Quote, alias Proposal.
+    After: previous P-1 'Quote'.
+    """
+    previous = history.previous or []
+    names = set(map(itemgetter(_STAGE_INDEX), previous))
+    names.update(map(itemgetter(_FROM_STAGE_INDEX), history.transitions))
+    names.update(map(itemgetter(TO_STAGE_INDEX), history.transitions))
+    names.discard(None)
+
+    lookup = StageLookup(pipeline)
+    renamed: dict[str | None, str] = {}
+    for name in names:
+        stage = lookup.find(name)
+        if stage is not None and stage.name != name:
+            renamed[name] = stage.name
+    if not renamed:
+        return history
+
+    return replace(
+        history,
+        previous=None
+        if history.previous is None
+        else [_renamed_snapshot(snapshot, renamed) for snapshot in previous],
+        transitions=[_renamed_move(move, renamed) for move in history.transitions],
+    )
+
+
+def _renamed_snapshot(
+    snapshot: DealSnapshot, renamed: dict[str | None, str]
+) -> DealSnapshot:
+    if snapshot.stage not in renamed:
+        return snapshot
+    return snapshot._replace(stage=renamed[snapshot.stage])
+
+
+def _renamed_move(move: Transition, renamed: dict[str | None, str]) -> Transition:
+    if move.from_stage not in renamed and move.to_stage not in renamed:
+        return move
+    return move._replace(
+        from_stage=renamed.get(move.from_stage, move.from_stage),
+        to_stage=renamed.get(move.to_stage, move.to_stage),
+    )
+
+
 def apply_history(
     history: StageHistory,
     deals: Sequence[Deal],
@@ -67,7 +126,7 @@ def apply_history(
     date column, because that column, where present, is what reps maintain.
     """
     tracked = deals_by_unique_id(deals)
-    current = snapshot_tracked(tracked)
+    current = _keep_known_stages(history.previous, snapshot_tracked(tracked), tracked)
     carried = _held_over(history.previous, deals, tracked)
     if carried:
         current = sorted([*current, *carried], key=lambda snapshot: snapshot.row)
@@ -110,6 +169,36 @@ def _held_over(
         snapshot
         for snapshot in previous
         if snapshot.deal_id in in_sheet and snapshot.deal_id not in tracked
+    ]
+
+
+def _keep_known_stages(
+    previous: list[DealSnapshot] | None,
+    current: list[DealSnapshot],
+    tracked: dict[str, Deal],
+) -> list[DealSnapshot]:
+    """Return ``current`` with each unknown stage replaced by the last known one.
+
+    A stage cell that names no stage of the definition already has a finding
+    on its row, and is often a typo. Recording it would log two moves,
+    into the typo and back, and restart the deal's time in stage. So the deal
+    keeps the stage of the previous snapshot, or none when it is new.
+
+    Before: previous P-1 Proposal; today P-1 'Proposl'. After: P-1 Proposal.
+    """
+    unknown = {
+        deal_id
+        for deal_id, deal in tracked.items()
+        if deal.stage is None and not is_blank(deal.raw.get(STAGE_FIELD))
+    }
+    if not unknown:
+        return current
+    known = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}
+    return [
+        snapshot._replace(stage=known.get(snapshot.deal_id))
+        if snapshot.deal_id in unknown
+        else snapshot
+        for snapshot in current
     ]
 
 

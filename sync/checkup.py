@@ -26,7 +26,7 @@ from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
 from sync.atomic import find_lock_file
 from sync.planner import choose_status_column, status_column_problem
-from sync.run import check_generated_tab_names, read_existing_tabs
+from sync.run import PipelineTab, check_generated_tab_names, read_existing_tabs
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.read_only import describe_read_only, is_read_only_format
@@ -274,7 +274,9 @@ def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str
         tabs.definitions,
         tabs.stage_log,
     ]
-    check_generated_tab_names(source.name, read_existing_tabs(source, names))
+    existing = read_existing_tabs(source, names)
+    pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
+    check_generated_tab_names(source.name, existing, pipeline_tab)
     return f"no tab of yours is named {', '.join(repr(name) for name in names)}"
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from config.errors import PipesheetError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
 from rules.history import Transition
-from rules.stage_history import StageHistory
+from rules.stage_history import StageHistory, with_current_stage_names
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.monthly_review import build_review_tab, due_review_months
@@ -122,10 +122,14 @@ def record_run(
         (or deferred, when the workbook was busy).
     """
     key = workbook_key(request.pipeline, request.source_location)
+    tab = request.pipeline.source.tab
     if request.dry_run:
         # A dry run shows the review tabs the run would freeze, too.
-        review_months = due_review_months(store, key, request.as_of, None)
-        result = _run(request, load_history(store, key), progress, review_months)
+        review_months = due_review_months(store, key, request.as_of, None, tab)
+        history = with_current_stage_names(
+            load_history(store, key, tab), request.pipeline
+        )
+        result = _run(request, history, progress, review_months)
         return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
@@ -137,19 +141,24 @@ def record_run(
     else:
         raise _locked_error(store, key)
     try:
-        _check_as_of_order(store, key, request.as_of)
+        _check_as_of_order(store, key, tab, request.as_of)
         _remove_stale_temporaries(request, key, stale_after)
         return _run_and_record(request, store, key, progress, now)
     finally:
         store.release_lock(key, holder)
 
 
-def load_history(store: StateStore, key: str) -> StageHistory:
-    """Return what the state database remembers of the workbook's earlier runs."""
+def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
+    """Return what the state database remembers of earlier runs on one tab.
+
+    Each pipeline tab of a workbook has a history of its own, so two
+    definitions that read two tabs of one workbook never see each other's
+    deals. Tabs match ignoring case.
+    """
     return StageHistory(
-        previous=store.latest_snapshot(key),
-        transitions=store.transitions(key),
-        log_started_on=store.log_started_on(key),
+        previous=store.latest_snapshot(key, tab=tab),
+        transitions=store.transitions(key, tab=tab),
+        log_started_on=store.log_started_on(key, tab=tab),
     )
 
 
@@ -233,10 +242,12 @@ def _run_and_record(
     progress: Progress | None,
     now: dt.datetime | None,
 ) -> RecordedRun:
-    run_id = store.start_run(key, request.pipeline.source.tab, request.as_of)
+    tab = request.pipeline.source.tab
+    run_id = store.start_run(key, tab, request.as_of)
     try:
-        review_months = due_review_months(store, key, request.as_of, run_id)
-        history = load_history(store, key)
+        review_months = due_review_months(store, key, request.as_of, run_id, tab)
+        stored = load_history(store, key, tab)
+        history = with_current_stage_names(stored, request.pipeline)
         result = _run(request, history, progress, review_months)
     except WorkbookBusyError as error:
         store.finish_run(run_id, RunOutcome.DEFERRED, error=str(error))
@@ -253,7 +264,9 @@ def _run_and_record(
     if result.history is not None:
         # A snapshot equal to the stored one is not stored again (100k rows
         # took 0.4 s): the next run's latest_snapshot returns the equal one.
-        if result.history.snapshots != history.previous:
+        # After a stage rename the stored one has the old names, so the run
+        # stores one with the new names and later runs need not rename.
+        if result.history.snapshots != stored.previous:
             snapshot = result.history.snapshots
         found = result.history.new_transitions
     store.finish_ok_run(key, run_id, snapshot, found, **run_figures(result))
@@ -341,8 +354,8 @@ def _remove_stale_temporaries(
             )
 
 
-def _check_as_of_order(store: StateStore, key: str, as_of: dt.date) -> None:
-    """Reject a recorded run for a day before the workbook's latest recorded run.
+def _check_as_of_order(store: StateStore, key: str, tab: str, as_of: dt.date) -> None:
+    """Reject a recorded run for a day before the tab's latest recorded run.
 
     Stage changes are recorded in run order, and the stage log reads them as
     happening in that order, so a run back in time would record a change
@@ -350,14 +363,14 @@ def _check_as_of_order(store: StateStore, key: str, as_of: dt.date) -> None:
 
     :raises EarlierAsOfError: naming both days and the options that fit.
     """
-    latest = store.latest_as_of(key)
+    latest = store.latest_as_of(key, tab=tab)
     if latest is None or as_of >= latest:
         return
     raise EarlierAsOfError(
-        f"Workbook {key!r} was last run as of {latest}, so a run as of {as_of} "
-        "would record its stage changes out of order. Nothing was run. To look "
-        "at an earlier day, add --dry-run (nothing is recorded) or --no-state "
-        "(no history is used or kept)."
+        f"Tab {tab!r} of workbook {key!r} was last run as of {latest}, so a "
+        f"run as of {as_of} would record its stage changes out of order. Nothing "
+        "was run. To look at an earlier day, add --dry-run (nothing is recorded) "
+        "or --no-state (no history is used or kept)."
     )
 
 

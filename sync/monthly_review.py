@@ -34,7 +34,11 @@ MAX_REVIEW_MONTHS = 12
 
 
 def due_review_months(
-    store: StateStore, workbook_key: str, as_of: dt.date, run_id: int | None
+    store: StateStore,
+    workbook_key: str,
+    as_of: dt.date,
+    run_id: int | None,
+    tab: str | None = None,
 ) -> list[dt.date]:
     """Return the first days of the months to review, oldest first.
 
@@ -44,8 +48,9 @@ def due_review_months(
 
     :param run_id: the run in progress, left out of the earlier runs; None for
         a dry run, which records no run.
+    :param tab: count only the runs of this pipeline tab; default every tab.
     """
-    previous = latest_ok_day(store, workbook_key, excluding_run=run_id)
+    previous = latest_ok_day(store, workbook_key, tab=tab, excluding_run=run_id)
     if previous is None or previous >= as_of.replace(day=1):
         return []
     months = [month_before(as_of)]

@@ -29,7 +29,12 @@ from rules.stage_history import (
 )
 from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
-from sync.planner import is_generated_tab, plan_writes, status_column_problem
+from sync.planner import (
+    banner_source_tab,
+    is_generated_tab,
+    plan_writes,
+    status_column_problem,
+)
 from sync.render import render_tabs
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 from sync.sources.csv_table import CsvTable
@@ -114,14 +119,19 @@ def run_sync(
     )
     tabs.extend(extra_tabs)
     existing = read_generated_tabs(source, tabs)
-    blockers = generated_tab_conflicts(source.name, existing)
+    pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
+    blockers = generated_tab_conflicts(source.name, existing, pipeline_tab)
     if status_problem is not None:
         blockers.insert(0, status_problem)
     if blockers and not dry_run:
         raise SheetLayoutError(f"{blockers[0]} Nothing was written.")
     if blockers:
         # A dry run still shows the findings, and plans no write to a user's tab.
-        users = {name for name, grid in existing.items() if not is_generated_tab(grid)}
+        users = {
+            name
+            for name, grid in existing.items()
+            if not is_generated_tab(grid) or pipeline_tab.other_source(grid) is not None
+        }
         tabs = [tab for tab in tabs if tab.name not in users]
         existing = {name: existing[name] for name in existing if name not in users}
     plan = plan_writes(
@@ -261,30 +271,77 @@ def read_existing_tabs(
     return {name: source.read_tab(name) for name in names if name.casefold() in present}
 
 
-def check_generated_tab_names(workbook: str, existing: dict[str, SheetGrid]) -> None:
-    """Check that every existing tab named like a generated tab is pipesheet's.
+def check_generated_tab_names(
+    workbook: str,
+    existing: dict[str, SheetGrid],
+    pipeline_tab: PipelineTab | None = None,
+) -> None:
+    """Check that every existing tab named like a generated tab is this run's.
 
     :param existing: tabs named like generated tabs, by generated tab name.
-    :raises SheetLayoutError: naming the first tab of the user's in the way.
+    :param pipeline_tab: the pipeline tab the generated tabs are made from.
+    :raises SheetLayoutError: naming the first tab in the way.
     """
-    conflicts = generated_tab_conflicts(workbook, existing)
+    conflicts = generated_tab_conflicts(workbook, existing, pipeline_tab)
     if conflicts:
         raise SheetLayoutError(f"{conflicts[0]} Nothing was written.")
 
 
-def generated_tab_conflicts(workbook: str, existing: dict[str, SheetGrid]) -> list[str]:
-    """Return a message for each tab of the user's named like a generated tab.
+def generated_tab_conflicts(
+    workbook: str,
+    existing: dict[str, SheetGrid],
+    pipeline_tab: PipelineTab | None = None,
+) -> list[str]:
+    """Return a message for each tab named like a generated tab that is not ours.
 
-    The writers stop at such a tab too, but only after the run has reported
-    that it is writing. Checking first lets ``check`` and dry runs report it.
+    That is a tab of the user's, or, given ``pipeline_tab``, a tab whose banner
+    names another pipeline tab of the workbook as its source, so that two
+    definitions reading two tabs of one workbook never overwrite each other's
+    outputs. The writers stop at a tab of the user's too, but only after the
+    run has reported that it is writing. Checking first lets ``check`` and dry
+    runs report it.
 
     :param existing: tabs named like generated tabs, by generated tab name.
     """
-    return [
-        f"Workbook {workbook!r} already has a tab {grid.tab!r} that pipesheet did "
-        "not create, so pipesheet will not overwrite it. Rename that tab, or "
-        "choose another name for the generated tab under outputs.tabs in the "
-        "pipeline definition."
-        for grid in existing.values()
-        if not is_generated_tab(grid)
-    ]
+    conflicts = []
+    for grid in existing.values():
+        if not is_generated_tab(grid):
+            conflicts.append(
+                f"Workbook {workbook!r} already has a tab {grid.tab!r} that "
+                "pipesheet did not create, so pipesheet will not overwrite it. "
+                "Rename that tab, or choose another name for the generated tab "
+                "under outputs.tabs in the pipeline definition."
+            )
+            continue
+        made_from = pipeline_tab.other_source(grid) if pipeline_tab else None
+        if pipeline_tab is not None and made_from is not None:
+            suggested = f"{pipeline_tab.name} {grid.tab}"
+            conflicts.append(
+                f"Workbook {workbook!r} already has a tab {grid.tab!r} that "
+                f"pipesheet generated from tab {made_from!r}, so a run for tab "
+                f"{pipeline_tab.name!r} will not overwrite it. Give this "
+                "definition's generated tabs other names under outputs.tabs, "
+                f"such as {suggested!r}."
+            )
+    return conflicts
+
+
+@dataclass(frozen=True)
+class PipelineTab:
+    """The pipeline tab a run reads, and every tab name of its workbook."""
+
+    name: str
+    workbook_tabs: Sequence[str]
+
+    def other_source(self, grid: SheetGrid) -> str | None:
+        """Return the other pipeline tab that generated ``grid``, if any.
+
+        That is the tab its banner names, when that is not this tab and the
+        workbook still has it. A banner naming a tab that is gone was left by
+        an earlier name of this pipeline tab, so the run may replace it.
+        """
+        made_from = banner_source_tab(grid)
+        if made_from is None or made_from.casefold() == self.name.casefold():
+            return None
+        present = {name.casefold() for name in self.workbook_tabs}
+        return made_from if made_from.casefold() in present else None

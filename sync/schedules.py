@@ -243,8 +243,9 @@ def _check_distinct(scheduled: Sequence[ScheduledDefinition]) -> None:
         if other is not None:
             raise DefinitionError(
                 f"Definitions {other.config!r} and {definition.config!r} both sync "
-                f"workbook {definition.workbook_key!r}. The state database keeps "
-                "one stage history per workbook, so serve one of them."
+                f"workbook {definition.workbook_key!r}. pipesheet serve schedules "
+                "and reports one definition per workbook, so serve one of them "
+                "and run the other with 'pipesheet run'."
             )
         configs[definition.config] = definition
         workbooks[definition.workbook_key] = definition

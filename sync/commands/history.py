@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,20 +70,26 @@ def history(
     """List recorded runs, newest first.
 
     CONFIG (a definition file or shipped name) limits the list to its
-    workbook; without it, runs of every workbook are listed. Times are UTC.
+    workbook and tab; without it, runs of every workbook are listed. Times are
+    UTC.
     """
-    key = _selected_workbook(config, source)
+    selected = _selected_workbook(config, source)
     from sync.state.store import StateStore
 
     with StateStore.open(state, create=False) as store:
-        records = store.runs(key, limit)
+        if selected is None:
+            records = store.runs(None, limit)
+            empty = f"No runs recorded in {state}."
+        else:
+            records = store.runs(selected[0], limit, tab=selected[1])
+            empty = "" if records else _no_runs_message(store, state, *selected)
 
     if as_json:
         _print_json({"runs": [run_as_json(record) for record in records]})
         return
     console = Console(soft_wrap=False)
     if not records:
-        console.print(f"No runs recorded in {state}.", highlight=False)
+        console.print(Text(empty), soft_wrap=True)
         return
     table = runs_table(records)
     unlimited = console.options.update_width(1_000)
@@ -106,21 +113,21 @@ def log(
 ) -> None:
     """Show one deal's path through the stages, oldest change first.
 
-    CONFIG (a definition file or shipped name) picks the workbook; it may be
-    left out when the state database contains runs of only one workbook.
-    "Days in previous stage" counts from the run that first saw the deal in
-    that stage, so it can be short by the days between two runs.
+    CONFIG (a definition file or shipped name) picks the workbook and tab; it
+    may be left out when the state database contains runs of only one tab of
+    one workbook. "Days in previous stage" counts from the run that first saw
+    the deal in that stage, so it can be short by the days between two runs.
     """
-    key = _selected_workbook(config, source)
+    selected = _selected_workbook(config, source)
     from sync.state.store import StateStore
 
     # IDs are read from the sheet trimmed, so a pasted ' D-1 ' finds D-1.
     deal_id = deal_id.strip()
     with StateStore.open(state, create=False) as store:
-        key = key or _only_workbook(store, state)
-        path = store.transitions(key, deal_id)
+        key, tab = selected or _only_workbook_tab(store, state)
+        path = store.transitions(key, deal_id, tab=tab)
         if not path:
-            raise DealNotFoundError(_no_path_message(store, key, deal_id))
+            raise DealNotFoundError(_no_path_message(store, key, tab, deal_id))
 
     stays = days_in_previous_stage(path)
     if as_json:
@@ -271,7 +278,10 @@ def path_as_json(
     }
 
 
-def _selected_workbook(config: str | None, source: str | None) -> str | None:
+def _selected_workbook(
+    config: str | None, source: str | None
+) -> tuple[str, str] | None:
+    """Return the workbook key and pipeline tab of CONFIG, or None without it."""
     if config is None:
         if source is not None:
             raise click.UsageError("--source needs CONFIG, the definition it is for.")
@@ -281,25 +291,58 @@ def _selected_workbook(config: str | None, source: str | None) -> str | None:
 
     check_source_given(config, source)
 
-    return workbook_key(resolve_definition(config), source)
+    pipeline = resolve_definition(config)
+    return workbook_key(pipeline, source), pipeline.source.tab
 
 
-def _only_workbook(store: StateStore, state: str) -> str:
+def _only_workbook_tab(store: StateStore, state: str) -> tuple[str, str]:
     keys = store.workbooks()
-    if len(keys) == 1:
-        return keys[0]
     if not keys:
         raise RunNotFoundError(f"No runs recorded in {state}.")
-    listed = ", ".join(repr(key) for key in keys)
-    raise click.UsageError(
-        f"{state} contains runs of {len(keys)} workbooks ({listed}); "
-        "pass CONFIG to pick one."
+    if len(keys) > 1:
+        listed = ", ".join(repr(key) for key in keys)
+        raise click.UsageError(
+            f"{state} contains runs of {len(keys)} workbooks ({listed}); "
+            "pass CONFIG to pick one."
+        )
+    tabs = store.tabs(keys[0])
+    if len(tabs) > 1:
+        listed = ", ".join(repr(tab) for tab in tabs)
+        raise click.UsageError(
+            f"{state} contains runs of {len(tabs)} tabs of workbook {keys[0]!r} "
+            f"({listed}); pass CONFIG to pick one."
+        )
+    return keys[0], tabs[0]
+
+
+def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
+    """Return what ``history CONFIG`` prints when the definition has no runs.
+
+    Runs made with ``--source`` are recorded under that workbook, so the
+    message lists the workbooks and tabs that do have runs.
+    """
+    message = f"No runs of tab {tab!r} of workbook {key!r} recorded in {state}."
+    other_tabs = [name for name in store.tabs(key) if name.casefold() != tab.casefold()]
+    if other_tabs:
+        listed = ", ".join(repr(name) for name in other_tabs)
+        message += f" That workbook has runs of tab {listed}."
+    others = [other for other in store.workbooks() if other != key]
+    if others:
+        listed = ", ".join(repr(other) for other in others)
+        message += (
+            f" {state} contains runs of {listed}. If the runs used another "
+            f"workbook than the definition's, pass it as --source, e.g. "
+            f"--source {shlex.quote(others[0])}."
+        )
+    return message
+
+
+def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str:
+    message = (
+        f"No stage changes of deal {deal_id!r} recorded for tab {tab!r} of {key!r}."
     )
-
-
-def _no_path_message(store: StateStore, key: str, deal_id: str) -> str:
-    message = f"No stage changes of deal {deal_id!r} recorded for {key!r}."
-    known = sorted({transition.deal_id for transition in store.transitions(key)})
+    moves = store.transitions(key, tab=tab)
+    known = sorted({transition.deal_id for transition in moves})
     nearest = difflib.get_close_matches(deal_id, known, n=1)
     if nearest:
         message += f" Did you mean {nearest[0]!r}?"

@@ -26,8 +26,9 @@ def workbook_key(pipeline: Pipeline, source_location: str | None = None) -> str:
     and ``/srv/a.xlsx`` name the same workbook. The key of a Google
     spreadsheet is its id, whether given as the id or as a URL.
 
-    NOTE: the key leaves out the tab, so two definitions that read different
-    tabs of one workbook share one lock, one snapshot history and one log.
+    The key leaves out the tab: runs on two tabs of one workbook share its
+    lock, so one process writes the file at a time, while the state database
+    keeps each tab's history apart by the tab its runs record.
 
     :param source_location: the ``--source`` given to the run; default the
         definition's ``source.path`` or ``source.spreadsheet``.

@@ -10,23 +10,34 @@ import sqlalchemy as sa
 
 from sync.state.errors import StateError
 from sync.state.records import RunOutcome
-from sync.state.store import StateStore
+from sync.state.store import StateStore, runs_of_tab
 from sync.state.tables import UtcDateTime, runs
 
 
 def latest_ok_day(
-    store: StateStore, workbook_key: str, *, excluding_run: int | None = None
+    store: StateStore,
+    workbook_key: str,
+    *,
+    tab: str | None = None,
+    excluding_run: int | None = None,
 ) -> dt.date | None:
     """Return the latest ``as_of`` of the workbook's runs with outcome ``ok``.
 
+    :param tab: count only the runs of this pipeline tab, matched ignoring
+        case; default every tab of the workbook.
     :param excluding_run: a run to leave out, such as the one in progress.
     """
     query = sa.select(sa.func.max(runs.c.as_of)).where(
-        runs.c.workbook_key == workbook_key, runs.c.outcome == RunOutcome.OK.value
+        runs.c.outcome == RunOutcome.OK.value
     )
     if excluding_run is not None:
         query = query.where(runs.c.id != excluding_run)
-    day: dt.date | None = _scalar(store, query)
+    try:
+        with store.engine.begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
+            day: dt.date | None = connection.execute(query).scalar_one_or_none()
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
     return day
 
 

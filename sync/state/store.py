@@ -204,13 +204,22 @@ class StateStore:
         if updated == 0:
             raise _run_not_found(run_id, self.url)
 
-    def runs(self, workbook_key: str | None = None, limit: int = 20) -> list[RunRecord]:
-        """Return the latest ``limit`` runs, newest first, of one or all workbooks."""
-        query = sa.select(runs).order_by(runs.c.id.desc()).limit(limit)
-        if workbook_key is not None:
-            query = query.where(runs.c.workbook_key == workbook_key)
+    def runs(
+        self,
+        workbook_key: str | None = None,
+        limit: int = 20,
+        *,
+        tab: str | None = None,
+    ) -> list[RunRecord]:
+        """Return the latest ``limit`` runs, newest first, of one or all workbooks.
 
+        :param tab: keep only the runs of this pipeline tab of ``workbook_key``,
+            matched ignoring case; default every tab.
+        """
+        query = sa.select(runs).order_by(runs.c.id.desc()).limit(limit)
         with self._begin() as connection:
+            if workbook_key is not None:
+                query = query.where(runs_of_tab(connection, workbook_key, tab))
             rows = connection.execute(query).all()
         return [_run_record(row) for row in rows]
 
@@ -219,6 +228,19 @@ class StateStore:
         query = sa.select(runs.c.workbook_key).distinct().order_by(runs.c.workbook_key)
         with self._begin() as connection:
             return list(connection.execute(query).scalars())
+
+    def tabs(self, workbook_key: str) -> list[str]:
+        """Return the pipeline tabs of the workbook's runs, sorted, one per name.
+
+        Names that differ only in case are one tab, listed as its latest run
+        spelled it.
+        """
+        with self._begin() as connection:
+            recorded = _recorded_tabs(connection, workbook_key)
+        latest: dict[str, str] = {}
+        for name in recorded:
+            latest[name.casefold()] = name
+        return sorted(latest.values(), key=str.casefold)
 
     def save_snapshot(self, run_id: int, deals: Sequence[DealSnapshot]) -> None:
         """Store the run's snapshot of every deal, replacing one saved before.
@@ -244,48 +266,63 @@ class StateStore:
             sa.insert(run_snapshots).values(run_id=run_id, packed=packed)
         )
 
-    def latest_snapshot(self, workbook_key: str) -> list[DealSnapshot] | None:
+    def latest_snapshot(
+        self, workbook_key: str, *, tab: str | None = None
+    ) -> list[DealSnapshot] | None:
         """Return the snapshot of the workbook's latest successful run, by row.
 
         Only runs with outcome ``ok`` and a saved snapshot count; "latest" is
         the one started last. Returns None when no such run exists, and an
         empty list when that run saw no deals.
+
+        :param tab: count only the runs of this pipeline tab, matched ignoring
+            case; default every tab of the workbook.
         """
         latest_run = (
             sa.select(run_snapshots.c.packed)
             .select_from(runs)
             .outerjoin(run_snapshots, run_snapshots.c.run_id == runs.c.id)
-            .where(
-                runs.c.workbook_key == workbook_key,
-                runs.c.outcome == RunOutcome.OK.value,
-                runs.c.has_snapshot,
-            )
+            .where(runs.c.outcome == RunOutcome.OK.value, runs.c.has_snapshot)
             .order_by(runs.c.id.desc())
             .limit(1)
         )
         with self._begin() as connection:
+            latest_run = latest_run.where(runs_of_tab(connection, workbook_key, tab))
             found = connection.execute(latest_run).one_or_none()
         if found is None:
             return None
         deals = unpack_snapshot(found.packed) if found.packed is not None else []
         return sorted(deals, key=itemgetter(ROW_INDEX))
 
-    def latest_as_of(self, workbook_key: str) -> dt.date | None:
-        """Return the latest day of the workbook's successful runs with a snapshot."""
-        return self._snapshot_run_day(workbook_key, sa.func.max)
+    def latest_as_of(
+        self, workbook_key: str, *, tab: str | None = None
+    ) -> dt.date | None:
+        """Return the latest day of the workbook's successful runs with a snapshot.
 
-    def log_started_on(self, workbook_key: str) -> dt.date | None:
-        """Return the day of the workbook's first successful run with a snapshot."""
-        return self._snapshot_run_day(workbook_key, sa.func.min)
+        :param tab: count only the runs of this pipeline tab, matched ignoring
+            case; default every tab of the workbook.
+        """
+        return self._snapshot_run_day(workbook_key, tab, sa.func.max)
 
-    def _snapshot_run_day(self, workbook_key: str, aggregate: Any) -> dt.date | None:
+    def log_started_on(
+        self, workbook_key: str, *, tab: str | None = None
+    ) -> dt.date | None:
+        """Return the day of the workbook's first successful run with a snapshot.
+
+        :param tab: count only the runs of this pipeline tab, matched ignoring
+            case; default every tab of the workbook.
+        """
+        return self._snapshot_run_day(workbook_key, tab, sa.func.min)
+
+    def _snapshot_run_day(
+        self, workbook_key: str, tab: str | None, aggregate: Any
+    ) -> dt.date | None:
         """Return ``aggregate`` (min or max) of the as-of days of recorded runs."""
         query = sa.select(aggregate(runs.c.as_of)).where(
-            runs.c.workbook_key == workbook_key,
-            runs.c.outcome == RunOutcome.OK.value,
-            runs.c.has_snapshot,
+            runs.c.outcome == RunOutcome.OK.value, runs.c.has_snapshot
         )
         with self._begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
             day: dt.date | None = connection.execute(query).scalar_one_or_none()
         return day
 
@@ -304,7 +341,7 @@ class StateStore:
                 _insert_transitions(connection, run_id, packed)
 
     def transitions(
-        self, workbook_key: str, deal_id: str | None = None
+        self, workbook_key: str, deal_id: str | None = None, *, tab: str | None = None
     ) -> list[Transition]:
         """Return the workbook's transitions, or one deal's, oldest first.
 
@@ -312,17 +349,18 @@ class StateStore:
         runs :meth:`latest_snapshot` reads, so a run that failed after
         recording never leaves a transition that the next run finds again.
         Transitions seen on the same day keep the order they were recorded in.
+
+        :param tab: count only the runs of this pipeline tab, matched ignoring
+            case; default every tab of the workbook.
         """
         query = (
             sa.select(run_transitions.c.packed)
             .join(runs, runs.c.id == run_transitions.c.run_id)
-            .where(
-                runs.c.workbook_key == workbook_key,
-                runs.c.outcome == RunOutcome.OK.value,
-            )
+            .where(runs.c.outcome == RunOutcome.OK.value)
             .order_by(run_transitions.c.id)
         )
         with self._begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
             documents = connection.execute(query).scalars().all()
 
         found = [move for packed in documents for move in unpack_transitions(packed)]
@@ -418,6 +456,35 @@ def _finish_values(
     values["outcome"] = RunOutcome(outcome).value
     values["finished_at"] = as_utc(now) if now else dt.datetime.now(dt.UTC)
     return values
+
+
+def runs_of_tab(
+    connection: sa.Connection, workbook_key: str, tab: str | None
+) -> sa.ColumnElement[bool]:
+    """Return the condition that selects the runs of one workbook and tab.
+
+    Tabs match ignoring case, as Excel and Google Sheets name them. The
+    spellings recorded for the workbook are compared in Python, because SQL's
+    LOWER folds only ASCII letters on SQLite.
+    """
+    of_workbook = runs.c.workbook_key == workbook_key
+    if tab is None:
+        return of_workbook
+    folded = tab.casefold()
+    recorded = _recorded_tabs(connection, workbook_key)
+    spellings = [name for name in recorded if name.casefold() == folded]
+    return sa.and_(of_workbook, runs.c.tab.in_(spellings))
+
+
+def _recorded_tabs(connection: sa.Connection, workbook_key: str) -> list[str]:
+    """Return each spelling of a tab in the workbook's runs, oldest run first."""
+    query = (
+        sa.select(runs.c.tab, sa.func.max(runs.c.id).label("latest"))
+        .where(runs.c.workbook_key == workbook_key)
+        .group_by(runs.c.tab)
+        .order_by("latest")
+    )
+    return list(connection.execute(query).scalars())
 
 
 def _insert_transitions(connection: sa.Connection, run_id: int, packed: bytes) -> None:

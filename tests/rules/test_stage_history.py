@@ -6,15 +6,23 @@ import datetime as dt
 
 import pytest
 
+from config.models import Stage
 from rules.findings import Code
+from rules.grid import CellValue
 from rules.history import DealSnapshot, Transition
 from rules.stage_history import (
     TRANSITION_NOTICE_DAYS,
     StageHistory,
     apply_history,
     lost_at_stages,
+    with_current_stage_names,
 )
-from tests.rules.builders import build_columns, build_deal, build_pipeline
+from tests.rules.builders import (
+    STAGES,
+    build_columns,
+    build_deal,
+    build_pipeline,
+)
 
 PIPELINE = build_pipeline()
 COLUMNS = build_columns(PIPELINE)
@@ -102,3 +110,106 @@ def test_lost_at_stage_from_last_loss() -> None:
     ]
 
     assert lost_at_stages(moves, {"Lost"}) == {"D-1": "Proposal", "D-3": "Demo"}
+
+
+# Without a stage-entered column, idle deals are found from the log.
+LOG_COLUMNS = build_columns(PIPELINE, missing=("stage_entered_date",))
+
+
+def replay(cells: list[CellValue]) -> tuple[list[Transition], list[Code]]:
+    """Apply deal D-7 with one stage cell a day; return the log and the last findings.
+
+    A cell that names no stage of the pipeline is put in the sheet as typed.
+    """
+    known = {stage.name for stage in PIPELINE.stages}
+    history = StageHistory()
+    transitions: list[Transition] = []
+    codes: list[Code] = []
+    for day, cell in enumerate(cells):
+        stage = cell if isinstance(cell, str) and cell in known else None
+        deal = build_deal(PIPELINE, 4, "D-7", stage, raw={"stage": cell})
+        seen_on = AS_OF + dt.timedelta(days=day)
+        outcome = apply_history(history, [deal], LOG_COLUMNS, PIPELINE, seen_on)
+        transitions += outcome.new_transitions
+        history = StageHistory(outcome.snapshots, transitions, AS_OF)
+        codes = [finding.code for finding in outcome.findings]
+    return transitions, codes
+
+
+@pytest.mark.parametrize("cell", ["Leed", 42], ids=["typo", "number"])
+def test_unknown_stage_is_no_move(cell: CellValue) -> None:
+    transitions, _codes = replay(["Lead", cell, "Lead"])
+    assert transitions == [Transition("D-7", None, "Lead", AS_OF)]
+
+
+@pytest.mark.parametrize("cell", ["Leed", None], ids=["typo", "blank"])
+def test_unknown_stage_keeps_stay(cell: CellValue) -> None:
+    # Lead allows 14 idle days; the deal is in Lead from day 0 to day 15.
+    _transitions, codes = replay(["Lead"] * 4 + [cell] + ["Lead"] * 11)
+    assert codes == [Code.IDLE_IN_STAGE]
+
+
+def test_new_deal_with_typo_has_no_stage() -> None:
+    transitions, _codes = replay(["Leed", "Lead"])
+    assert transitions == [
+        Transition("D-7", None, "Lead", AS_OF + dt.timedelta(days=1))
+    ]
+
+
+def renamed_stages(name: str, aliases: list[str]) -> list[Stage]:
+    """Return the test stages with Proposal renamed to ``name``."""
+    return [
+        stage.model_copy(update={"name": name, "aliases": aliases})
+        if stage.name == "Proposal"
+        else stage
+        for stage in STAGES
+    ]
+
+
+STORED = StageHistory(
+    previous=[DealSnapshot("P-1", "Proposal", owner=None, amount=None, row=4)],
+    transitions=[
+        Transition("P-1", None, "Lead", AS_OF),
+        Transition("P-1", "Lead", "Proposal", AS_OF + dt.timedelta(days=1)),
+        Transition("P-2", None, "Negotiation", AS_OF),
+    ],
+    log_started_on=AS_OF,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "aliases"),
+    [("Quote", ["Proposal"]), ("PROPOSAL", []), ("Quote", ["proposal "])],
+    ids=["alias", "case", "alias-case"],
+)
+def test_stored_stage_takes_current_name(name: str, aliases: list[str]) -> None:
+    pipeline = build_pipeline(renamed_stages(name, aliases))
+
+    history = with_current_stage_names(STORED, pipeline)
+
+    assert history.previous == [
+        DealSnapshot("P-1", name, owner=None, amount=None, row=4)
+    ]
+    assert [(t.from_stage, t.to_stage) for t in history.transitions] == [
+        (None, "Lead"),
+        ("Lead", name),
+        (None, "Negotiation"),
+    ]
+
+
+def test_unrenamed_history_returned_as_is() -> None:
+    assert with_current_stage_names(STORED, PIPELINE) is STORED
+
+
+def test_renamed_stage_keeps_stay() -> None:
+    stages = renamed_stages("Quote", ["Proposal"])
+    pipeline = build_pipeline(stages)
+    columns = build_columns(pipeline, missing=("stage_entered_date",))
+    deal = build_deal(pipeline, 4, "P-1", "Quote", raw={"stage": "Proposal"})
+    as_of = AS_OF + dt.timedelta(days=40)
+
+    history = with_current_stage_names(STORED, pipeline)
+    outcome = apply_history(history, [deal], columns, pipeline, as_of)
+
+    assert outcome.new_transitions == []
+    assert [finding.code for finding in outcome.findings] == [Code.IDLE_IN_STAGE]

@@ -257,7 +257,7 @@ def test_changed_rerun_stores_snapshot(
     pipeline: Pipeline, store: StateStore, workbook: Path
 ) -> None:
     run_on(pipeline, store, SEPTEMBER_30)
-    write_deals(workbook, [DEALS[0], SheetDeal("D-2", "Ben", "Demo")])
+    write_deals(workbook, [DEALS[0], SheetDeal("D-2", "Ben", "Proposal")])
 
     run_on(pipeline, store, OCTOBER_1)
 
@@ -269,14 +269,14 @@ def test_change_after_unchanged_rerun_found(
 ) -> None:
     run_on(pipeline, store, SEPTEMBER_30)
     run_on(pipeline, store, OCTOBER_1)
-    write_deals(workbook, [DEALS[0], SheetDeal("D-2", "Ben", "Demo")])
+    write_deals(workbook, [DEALS[0], SheetDeal("D-2", "Ben", "Proposal")])
 
     run_on(pipeline, store, OCTOBER_2)
 
     moves = store.transitions(workbook_key(pipeline), "D-2")
     assert [(move.from_stage, move.to_stage, move.seen_on) for move in moves] == [
         (None, "Qualified", SEPTEMBER_30),
-        ("Qualified", "Demo", OCTOBER_2),
+        ("Qualified", "Proposal", OCTOBER_2),
     ]
 
 
@@ -659,10 +659,10 @@ def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
         run_on(pipeline, store, dt.date(2025, 9, 29))
 
     assert str(raised.value) == (
-        f"Workbook {key!r} was last run as of 2025-09-30, so a run as of "
-        "2025-09-29 would record its stage changes out of order. Nothing was run. "
-        "To look at an earlier day, add --dry-run (nothing is recorded) or "
-        "--no-state (no history is used or kept)."
+        f"Tab {pipeline.source.tab!r} of workbook {key!r} was last run as of "
+        "2025-09-30, so a run as of 2025-09-29 would record its stage changes out "
+        "of order. Nothing was run. To look at an earlier day, add --dry-run "
+        "(nothing is recorded) or --no-state (no history is used or kept)."
     )
     assert len(store.runs(key)) == 1
     assert store.lock(key) is None

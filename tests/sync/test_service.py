@@ -220,8 +220,9 @@ def test_two_definitions_of_one_workbook_rejected(tmp_path: Path) -> None:
         load_scheduled([str(first), str(second)], None, require_schedule=True)
     assert str(raised.value) == (
         f"Definitions {str(first)!r} and {str(second)!r} both sync workbook "
-        f"{str(tmp_path / 'pipeline.xlsx')!r}. The state database keeps one stage "
-        "history per workbook, so serve one of them."
+        f"{str(tmp_path / 'pipeline.xlsx')!r}. pipesheet serve schedules and "
+        "reports one definition per workbook, so serve one of them and run the "
+        "other with 'pipesheet run'."
     )
 
 

@@ -226,6 +226,35 @@ def test_history_of_empty_state(tmp_path: Path) -> None:
     assert result.output == f"No runs recorded in {path}.\n"
 
 
+def test_history_without_runs_lists_workbooks(
+    tmp_path: Path, state: Path, workbook: Path
+) -> None:
+    other = tmp_path / "other.xlsx"
+    args = ["b2b-en", "--source", str(other), "--state", str(state)]
+
+    result = invoke(history, args)
+
+    assert result.exit_code == 0
+    assert result.output == (
+        f"No runs of tab 'Deals' of workbook {str(other)!r} recorded in {state}. "
+        f"{state} contains runs of {str(workbook)!r}, '1AbCdEfGhIjK'. If the runs "
+        "used another workbook than the definition's, pass it as --source, e.g. "
+        f"--source {workbook}.\n"
+    )
+
+
+def test_history_without_runs_lists_tabs(state: Path, workbook: Path) -> None:
+    args = ["sales-zh", "--source", str(workbook), "--state", str(state)]
+
+    result = invoke(history, args)
+
+    assert result.exit_code == 0
+    assert result.output.startswith(
+        f"No runs of tab '商机' of workbook {str(workbook)!r} recorded in {state}. "
+        "That workbook has runs of tab 'Deals'. "
+    )
+
+
 def test_history_missing_state_fails(tmp_path: Path) -> None:
     path = tmp_path / "missing.sqlite"
     result = invoke(history, ["--state", str(path)])
@@ -307,9 +336,10 @@ def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
     result = invoke(cli, ["log", *args])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: No stage changes of deal 'D-1011' recorded for {str(workbook)!r}. "
-        "Did you mean 'D-1001'? If 'D-1011' is in the sheet, check that it is on "
-        "one row only: a deal whose ID is on several rows is not recorded.\n"
+        "Error: No stage changes of deal 'D-1011' recorded for tab 'Deals' of "
+        f"{str(workbook)!r}. Did you mean 'D-1001'? If 'D-1011' is in the sheet, "
+        "check that it is on one row only: a deal whose ID is on several rows "
+        "is not recorded.\n"
     )
 
 

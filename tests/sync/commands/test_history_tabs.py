@@ -1,0 +1,60 @@
+"""Tests of ``pipesheet history`` and ``pipesheet log`` on two tabs of one workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rules.history import Transition
+from sync.cli import cli
+from sync.state.store import StateStore
+
+AS_OF = dt.date(2025, 3, 4)
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    return tmp_path / "pipeline.xlsx"
+
+
+@pytest.fixture
+def state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database with one run on tab Deals and one on tab US."""
+    path = tmp_path / "state.sqlite"
+    with StateStore.open(str(path)) as store:
+        for tab, deal_id in (("Deals", "D-1"), ("US", "U-1")):
+            run_id = store.start_run(str(workbook), tab, AS_OF)
+            arrival = Transition(deal_id, None, "Lead", AS_OF)
+            store.finish_ok_run(str(workbook), run_id, [], [arrival])
+    return path
+
+
+def invoke(args: list[str]) -> Result:
+    return CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+
+
+def test_history_lists_runs_of_definition_tab(state: Path, workbook: Path) -> None:
+    args = ["b2b-en", "--source", str(workbook), "--state", str(state), "--json"]
+    result = invoke(["history", *args])
+    assert result.exit_code == 0
+    assert [run["tab"] for run in json.loads(result.stdout)["runs"]] == ["Deals"]
+
+
+def test_log_reads_definition_tab(state: Path, workbook: Path) -> None:
+    args = ["U-1", "b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(["log", *args])
+    assert result.exit_code == 1
+    assert "No stage changes of deal 'U-1' recorded for tab 'Deals'" in result.stderr
+
+
+def test_log_without_config_asks_for_tab(state: Path, workbook: Path) -> None:
+    result = invoke(["log", "U-1", "--state", str(state)])
+    assert result.exit_code == 2
+    assert (
+        f"contains runs of 2 tabs of workbook {str(workbook)!r} ('Deals', 'US'); "
+        "pass CONFIG to pick one."
+    ) in result.stderr
