@@ -56,7 +56,7 @@ def _values_below(grid: SheetGrid, header_row: int, index: int) -> list[str]:
 
 def _headers_seen(grid: SheetGrid) -> str:
     seen = [
-        f"{column_letter(index)}{row_number}={value!r}"
+        f"{column_letter(index)}{row_number}={display_value(value)!r}"
         for row_number, row in enumerate(grid.rows[:3], start=1)
         for index, value in enumerate(row)
         if not is_blank(value)

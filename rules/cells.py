@@ -9,6 +9,7 @@ exception, so one odd cell turns into a finding on its row and the run goes on.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import math
 from collections.abc import Callable
@@ -69,8 +70,13 @@ def cell_parser(
 def display_value(value: CellValue) -> str:
     """Return a cell as the user sees it: dates in ISO form, whole numbers without .0.
 
+    Numbers of 16 digits or more and tiny ones show in exponent form, as
+    Excel's General format shows them.
+
     >>> display_value(1001.0), display_value(dt.date(2025, 9, 9)), display_value(True)
     ('1001', '2025-09-09', 'TRUE')
+    >>> display_value(1e300), display_value(0.00001)
+    ('1E+300', '1E-05')
     """
     if value is None:
         return ""
@@ -78,19 +84,39 @@ def display_value(value: CellValue) -> str:
         return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
+    if isinstance(value, int) and abs(value) < FULL_DIGITS_BELOW:
         return str(value)
+    if isinstance(value, int):
+        return _display_large_int(value)
     if isinstance(value, float):
         return _display_float(value)
     return _display_date_or_time(value)
 
 
 def _display_float(value: float) -> str:
-    if math.isfinite(value) and value.is_integer():
+    if math.isfinite(value) and value.is_integer() and abs(value) < FULL_DIGITS_BELOW:
         return str(int(value))
 
     # Spreadsheets show at most 15 significant digits, so 0.1 + 0.2 shows as 0.3.
-    return format(value, ".15g")
+    # Very large and very small numbers get the exponent form of Excel's General
+    # format: 1E+300 and 1E-05, with a capital E, a sign and two digits or more.
+    # NOTE: tiny numbers switch below 0.0001, where Python's "g" format does.
+    # Excel's switch depends on the column width, so it can differ.
+    return format(value, ".15g").replace("e", "E")
+
+
+def _display_large_int(value: int) -> str:
+    # Decimal rounds an int of any size, even one beyond the range of a float.
+    rounded = _FIFTEEN_DIGITS.create_decimal(value).normalize(_FIFTEEN_DIGITS)
+    return format(rounded, ".15g").replace("e", "E")
+
+
+# Whole numbers below this show in full. A number of 16 digits or more shows in
+# exponent form, because spreadsheets keep only 15 significant digits of it.
+# In a cell, Excel's General format switches by the column width instead, from
+# 12 digits in a default-width column.
+FULL_DIGITS_BELOW = 1e15
+_FIFTEEN_DIGITS = decimal.Context(prec=15)
 
 
 def _display_date_or_time(value: dt.datetime | dt.date | dt.time) -> str:
@@ -155,10 +181,24 @@ def is_numbered_error(text: str) -> bool:
 
 
 def parse_text(value: CellValue) -> str:
-    """Return a cell as text, keeping leading zeros and dropping a float's ``.0``."""
+    """Return a cell as text, keeping leading zeros and dropping a float's ``.0``.
+
+    Unlike :func:`display_value`, a number keeps all its digits, so a deal ID
+    of 16 digits or more stays the ID that the run history recorded for it.
+    """
     if isinstance(value, str):
         return value.strip()
+    if type(value) is float:
+        return _float_text(value)
+    if type(value) is int:
+        return str(value)
     return display_value(value)
+
+
+def _float_text(value: float) -> str:
+    if math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return format(value, ".15g")
 
 
 _TRUE_WORDS = frozenset(

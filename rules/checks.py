@@ -7,7 +7,6 @@ did not know, so these checks look only at what parsed cleanly.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -16,6 +15,7 @@ from operator import attrgetter
 
 from config.models import ID_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value
+from rules.close_spellings import CloseSpellings
 from rules.deals import ColumnMap, Deal, ParsedValue
 from rules.findings import Code, Finding, Severity
 from rules.followups import (
@@ -33,9 +33,6 @@ STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
 CREATED_DATE_FIELD = "created_date"
 
-# difflib similarity below which an allowed value is not offered as a suggestion.
-# 'GTXPro' against 'GTX Pro' scores 0.92, 'Acme' against 'Zenith' 0.2.
-SUGGESTION_CUTOFF = 0.6
 # Allowed values quoted in a finding when no single one is close enough.
 CHOICES_SHOWN = 8
 
@@ -49,6 +46,10 @@ class AllowedList:
     keys: dict[str, str] = field(init=False)
     folded: dict[str, str] = field(init=False)
     suggestions: dict[str, str | None] = field(init=False, default_factory=dict)
+    # Built on the first suggestion, because most runs find no unknown value.
+    spellings: CloseSpellings | None = field(
+        init=False, default=None, repr=False, compare=False
+    )
     # Keys by cell text, kept because a column repeats a few values on many rows.
     known_keys: dict[str, str] = field(
         init=False, default_factory=dict, repr=False, compare=False
@@ -81,17 +82,17 @@ class AllowedList:
         return accepted
 
     def suggest(self, key: str) -> str | None:
-        """Return the allowed value nearest to ``key``, or None when none is close.
+        """Return the allowed value that ``key`` misspells, or None.
 
-        Suggestions ignore case even for a case-sensitive list, so that 'gtx pro'
-        still points at 'GTX Pro'.
+        Only a spelling variant or, in a long value, one typo counts (see
+        :mod:`rules.close_spellings`). Suggestions ignore case even for a
+        case-sensitive list, so that 'gtx pro' still points at 'GTX Pro'.
         """
         folded = key.casefold()
         if folded not in self.suggestions:
-            matches = difflib.get_close_matches(
-                folded, list(self.folded), n=1, cutoff=SUGGESTION_CUTOFF
-            )
-            self.suggestions[folded] = self.folded[matches[0]] if matches else None
+            if self.spellings is None:
+                self.spellings = CloseSpellings(self.values)
+            self.suggestions[folded] = self.spellings.nearest(folded)
         return self.suggestions[folded]
 
 

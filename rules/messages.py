@@ -107,12 +107,26 @@ MESSAGES: Templates = {
     Code.UNKNOWN_VALUE: {
         EN: (
             (
+                "{column} {value!r} is not in the allowed list (column {list_column!r} "
+                "of tab {list_tab!r}); did you mean {suggestion!r}? If not, add it "
+                "to that list."
+            ),
+            (
+                "{column} {value!r} is not in the allowed list ({list_key} in the "
+                "pipeline definition); did you mean {suggestion!r}? If not, add it "
+                "to that list."
+            ),
+            (
                 "{column} {value!r} is not in the allowed list; did you mean "
                 "{suggestion!r}?"
             ),
             (
                 "{column} {value!r} is not in the allowed list (column {list_column!r} "
                 "of tab {list_tab!r}); use one of: {choices}, or add it to that list."
+            ),
+            (
+                "{column} {value!r} is not in the allowed list ({list_key} in the "
+                "pipeline definition); use one of: {choices}, or add it to that list."
             ),
             "{column} {value!r} is not in the allowed list; use one of: {choices}.",
             (
@@ -129,9 +143,21 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            (
+                "{column}“{value}”不在允许列表中（“{list_tab}”表的“{list_column}”列），"
+                "您是否想填“{suggestion}”？如果不是，请将其加入该列表。"
+            ),
+            (
+                "{column}“{value}”不在允许列表中（定义中的 {list_key}），"
+                "您是否想填“{suggestion}”？如果不是，请将其加入该列表。"
+            ),
             "{column}“{value}”不在允许列表中，您是否想填“{suggestion}”？",
             (
                 "{column}“{value}”不在允许列表中（“{list_tab}”表的“{list_column}”列），"
+                "请改为以下之一：{choices}，或将其加入该列表。"
+            ),
+            (
+                "{column}“{value}”不在允许列表中（定义中的 {list_key}），"
                 "请改为以下之一：{choices}，或将其加入该列表。"
             ),
             "{column}“{value}”不在允许列表中，请改为以下之一：{choices}。",

@@ -697,7 +697,17 @@ def test_flag_problems(value: CellValue) -> None:
         (None, ""),
         ("  as typed ", "  as typed "),
         (1001.0, "1001"),
-        (1e20, "100000000000000000000"),
+        (999_999_999_999_999.0, "999999999999999"),
+        (1e15, "1E+15"),
+        (1e20, "1E+20"),
+        (1e300, "1E+300"),
+        (-1e300, "-1E+300"),
+        (4111111111111111.0, "4.11111111111111E+15"),
+        (10**16, "1E+16"),
+        (10**400, "1E+400"),
+        (0.0001, "0.0001"),
+        (0.00001, "1E-05"),
+        (1.5e-7, "1.5E-07"),
         (0.25, "0.25"),
         (float("nan"), "nan"),
         (45909, "45909"),
@@ -711,7 +721,17 @@ def test_flag_problems(value: CellValue) -> None:
         "blank",
         "text-untouched",
         "whole-float",
-        "large-whole-float",
+        "fifteen-digits",
+        "sixteen-digits",
+        "twenty-one-digits",
+        "huge",
+        "huge-negative",
+        "card-number",
+        "sixteen-digit-int",
+        "int-beyond-float-range",
+        "small",
+        "tiny",
+        "tiny-fraction",
         "fraction",
         "nan",
         "int",
@@ -724,6 +744,15 @@ def test_flag_problems(value: CellValue) -> None:
 )
 def test_display_value_as_user_sees_it(value: CellValue, expected: str) -> None:
     assert display_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1e20, "100000000000000000000"), (10**16, "10000000000000000")],
+    ids=["float", "int"],
+)
+def test_text_of_long_number_keeps_digits(value: CellValue, expected: str) -> None:
+    assert parse_text(value) == expected
 
 
 @pytest.mark.parametrize("value", [1e15, 4.2e17, "1,000,000,000,000,000", 10**16])

@@ -191,6 +191,62 @@ def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     assert findings == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "allowed", "suggestion"),
+    [
+        ("GTXPro", PRODUCTS, "GTX Pro"),
+        ("gtx-pro", PRODUCTS, "GTX Pro"),
+        ("G.T.X. Pro", PRODUCTS, "GTX Pro"),
+        ("Acme Inc", ["Acme, Inc.", "Beta"], "Acme, Inc."),
+        ("MG Advancd", PRODUCTS, "MG Advanced"),
+        ("MG Advnaced", PRODUCTS, "MG Advanced"),
+        ("Northwind Trader", ["Northwind Traders", "Beta"], "Northwind Traders"),
+    ],
+    ids=[
+        "space-dropped",
+        "hyphen",
+        "points",
+        "comma-and-point",
+        "long-letter-dropped",
+        "long-letters-swapped",
+        "long-letter-added",
+    ],
+)
+def test_unknown_value_suggests_spelling_variant(
+    typed: str, allowed: list[str], suggestion: str
+) -> None:
+    findings = run_checks([lead(10, product=typed)], allowed={"product": allowed})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert findings[0].params.get("suggestion") == suggestion
+
+
+@pytest.mark.parametrize(
+    ("typed", "allowed"),
+    [
+        ("Delta", ["Acme", "Beta"]),
+        ("Bela", ["Acme", "Beta"]),
+        ("Dan", ["Dana", "Ben"]),
+        ("Model 5 Plus", ["Model 3 Plus"]),
+        ("Jon Smith", ["Jan Smith", "Jon Smyth"]),
+        ("--", ["-", "Acme"]),
+    ],
+    ids=[
+        "two-edits-short",
+        "one-edit-short",
+        "one-letter-added-short",
+        "digit-differs",
+        "two-equally-close",
+        "no-letters",
+    ],
+)
+def test_unknown_value_suggests_no_other_name(typed: str, allowed: list[str]) -> None:
+    findings = run_checks([lead(10, product=typed)], allowed={"product": allowed})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert "suggestion" not in findings[0].params
+
+
 def test_unknown_value_respects_case_when_asked() -> None:
     pipeline = build_pipeline(
         allowed={"product": AllowedValues(values=PRODUCTS, ignore_case=False)}
@@ -227,6 +283,42 @@ def test_unknown_value_names_list_tab() -> None:
 
     assert findings[0].params["list_tab"] == "Lists"
     assert findings[0].params["list_column"] == "Product"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (
+            "Delta",
+            (
+                "Account 'Delta' is not in the allowed list (column 'Account' of tab "
+                "'Lists'); use one of: Acme, Beta, or add it to that list."
+            ),
+        ),
+        (
+            "BETA",
+            (
+                "Account 'BETA' is not in the allowed list (column 'Account' of tab "
+                "'Lists'); did you mean 'Beta'? If not, add it to that list."
+            ),
+        ),
+    ],
+    ids=["other-name", "other-case"],
+)
+def test_unknown_value_from_tab_message(typed: str, expected: str) -> None:
+    source = AllowedFromTab(tab="Lists", column="Account")
+    spec = AllowedValues(from_tab=source, ignore_case=False)
+    pipeline = build_pipeline(allowed={"account": spec})
+    deal = build_deal(
+        pipeline, 10, "D-10", "Lead", account=typed, next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks(
+        [deal], pipeline=pipeline, allowed={"account": ["Acme", "Beta"]}
+    )
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert render_message(findings[0], Locale.EN) == expected
 
 
 @pytest.mark.parametrize(

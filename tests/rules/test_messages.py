@@ -421,6 +421,88 @@ def test_unknown_value_names_list_tab() -> None:
     )
 
 
+LIST_TAB = {"list_tab": "Lists", "list_column": "Account"}
+LIST_KEY = {"list_key": "allowed.account.values"}
+
+
+@pytest.mark.parametrize(
+    ("params", "locale", "expected"),
+    [
+        (
+            {**LIST_TAB, "suggestion": "Acme, Inc."},
+            Locale.EN,
+            (
+                "Account 'Acme Inc' is not in the allowed list (column 'Account' of "
+                "tab 'Lists'); did you mean 'Acme, Inc.'? If not, add it to that list."
+            ),
+        ),
+        (
+            {**LIST_TAB, "suggestion": "Acme, Inc."},
+            Locale.ZH_CN,
+            (
+                "Account“Acme Inc”不在允许列表中（“Lists”表的“Account”列），"
+                "您是否想填“Acme, Inc.”？如果不是，请将其加入该列表。"
+            ),
+        ),
+        (
+            {**LIST_KEY, "suggestion": "Acme, Inc."},
+            Locale.EN,
+            (
+                "Account 'Acme Inc' is not in the allowed list "
+                "(allowed.account.values in the pipeline definition); did you mean "
+                "'Acme, Inc.'? If not, add it to that list."
+            ),
+        ),
+        (
+            {**LIST_KEY, "suggestion": "Acme, Inc."},
+            Locale.ZH_CN,
+            (
+                "Account“Acme Inc”不在允许列表中（定义中的 allowed.account.values），"
+                "您是否想填“Acme, Inc.”？如果不是，请将其加入该列表。"
+            ),
+        ),
+        (
+            LIST_KEY,
+            Locale.EN,
+            (
+                "Account 'Acme Inc' is not in the allowed list "
+                "(allowed.account.values in the pipeline definition); use one of: "
+                "Acme, Inc., Beta, or add it to that list."
+            ),
+        ),
+        (
+            LIST_KEY,
+            Locale.ZH_CN,
+            (
+                "Account“Acme Inc”不在允许列表中（定义中的 allowed.account.values），"
+                "请改为以下之一：Acme, Inc., Beta，或将其加入该列表。"
+            ),
+        ),
+    ],
+    ids=[
+        "tab-suggestion-en",
+        "tab-suggestion-zh",
+        "definition-suggestion-en",
+        "definition-suggestion-zh",
+        "definition-choices-en",
+        "definition-choices-zh",
+    ],
+)
+def test_unknown_value_names_list_and_offers_adding(
+    params: dict[str, str], locale: Locale, expected: str
+) -> None:
+    finding = parse_finding(
+        Code.UNKNOWN_VALUE,
+        "Account",
+        "Acme Inc",
+        choices="Acme, Inc., Beta",
+        choice_count="2",
+        **params,
+    )
+
+    assert render_message(finding, locale) == expected
+
+
 @pytest.mark.parametrize(
     ("days", "expected"),
     [

@@ -4,11 +4,12 @@ import datetime as dt
 
 import pytest
 
-from config.models import ColumnSpec, DateOrder, FieldType, Pipeline
+from config.models import ColumnSpec, DateOrder, FieldType, Locale, Pipeline
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
+from rules.messages import render_message
 from rules.rows import read_deals
 
 SEP_9 = dt.date(2025, 9, 9)
@@ -398,6 +399,27 @@ def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
             },
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [(1e300, "1E+300"), (10**16, "1E+16"), (4.2e17, "4.2E+17")],
+    ids=["float-1e300", "int-sixteen-digits", "float-eighteen-digits"],
+)
+def test_huge_amount_shown_in_exponent_form(
+    english_pipeline: Pipeline, amount: CellValue, shown: str
+) -> None:
+    _, findings = read(
+        english_pipeline, ["Amount", "Deal ID", "Stage"], [amount, "D-1", "Lead"]
+    )
+
+    assert codes_of(findings) == [(2, Code.BAD_AMOUNT)]
+    assert findings[0].value == shown
+    assert render_message(findings[0], Locale.EN) == (
+        f"Amount {shown!r} cannot be read: an amount of 16 digits or more is no "
+        "deal value (spreadsheets keep 15); check for a pasted phone or account "
+        "number."
+    )
 
 
 @pytest.mark.parametrize(
