@@ -464,7 +464,8 @@ def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
     )
     assert findings[2].params["detail"] == (
         "looks like a number formatted as a date "
-        "(dates must fall between 1970-01-01 and 2200-12-31)"
+        "(dates must fall between 1970-01-01 and 2200-12-31); "
+        "type the date like 2025-09-09 or use a date cell"
     )
 
 
