@@ -44,6 +44,7 @@ class Code(StrEnum):
     REPEATED_HEADER = "repeated-header"
     CLOSE_BEFORE_CREATED = "close-before-created"
     ID_NOT_TEXT = "id-not-text"
+    MIXED_CURRENCY = "mixed-currency"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ Params each code is rendered with:
 - ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``,
   ``repeated-header``: none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
+- ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
+  (the sign most amounts in the column carry).
 """
 
 from __future__ import annotations
@@ -162,6 +164,23 @@ MESSAGES: Templates = {
             (
                 "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
                 "请更新日期或关闭商机。"
+            ),
+        ),
+    },
+    Code.MIXED_CURRENCY: {
+        EN: (
+            (
+                "{column} {value!r} is in {currency}, but {main_currency} is this "
+                "column's most common currency; convert the amount to "
+                "{main_currency} or keep each currency in its own column. Until "
+                "then it is left out of the totals."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”的币种是 {currency}，而本列最常见的币种是 "
+                "{main_currency}；请换算成 {main_currency}，或把不同币种分列填写。"
+                "更正前该金额不计入合计。"
             ),
         ),
     },
@@ -414,6 +433,10 @@ SHORT_MESSAGES: Templates = {
     Code.ID_NOT_TEXT: {
         EN: ("{column} {value!r} is not text",),
         ZH: ("{column}“{value}”不是文本",),
+    },
+    Code.MIXED_CURRENCY: {
+        EN: ("{column} in {currency}, not {main_currency}",),
+        ZH: ("{column}币种 {currency} 与本列的 {main_currency} 不同",),
     },
     Code.CLOSE_BEFORE_CREATED: {
         EN: ("{column} before {created_column}",),

@@ -112,6 +112,9 @@ PARSE_FINDINGS = {
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),
     Code.REPEATED_HEADER: parse_finding(Code.REPEATED_HEADER, None, "Deal ID"),
     Code.ID_NOT_TEXT: parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE"),
+    Code.MIXED_CURRENCY: parse_finding(
+        Code.MIXED_CURRENCY, "Amount", "¥1,000,000", currency="¥", main_currency="$"
+    ),
 }
 
 SAMPLE_FINDINGS = {**CHECK_FINDINGS, **PARSE_FINDINGS}
@@ -347,6 +350,23 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
                 "value instead."
             ),
         ),
+        (
+            Code.MIXED_CURRENCY,
+            Locale.EN,
+            (
+                "Amount '¥1,000,000' is in ¥, but $ is this column's most common "
+                "currency; convert the amount to $ or keep each currency in its own "
+                "column. Until then it is left out of the totals."
+            ),
+        ),
+        (
+            Code.MIXED_CURRENCY,
+            Locale.ZH_CN,
+            (
+                "Amount“¥1,000,000”的币种是 ¥，而本列最常见的币种是 $；请换算成 $，"
+                "或把不同币种分列填写。更正前该金额不计入合计。"
+            ),
+        ),
     ],
     ids=[
         "unknown-stage-en",
@@ -357,6 +377,8 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
         "blank-header-en",
         "missing-id-en",
         "formula-error-en",
+        "mixed-currency-en",
+        "mixed-currency-zh",
     ],
 )
 def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:
