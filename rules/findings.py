@@ -45,6 +45,7 @@ class Code(StrEnum):
     CLOSE_BEFORE_CREATED = "close-before-created"
     ID_NOT_TEXT = "id-not-text"
     MIXED_CURRENCY = "mixed-currency"
+    DATE_IN_FUTURE = "date-in-future"
 
 
 @dataclass(frozen=True, slots=True)

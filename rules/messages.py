@@ -28,6 +28,8 @@ Params each code is rendered with:
 - ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``,
   ``repeated-header``: none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
+- ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
+  a won or lost deal's close date only).
 - ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
   (the sign most amounts in the column carry).
 """
@@ -165,6 +167,26 @@ MESSAGES: Templates = {
                 "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
                 "请更新日期或关闭商机。"
             ),
+        ),
+    },
+    Code.DATE_IN_FUTURE: {
+        EN: (
+            (
+                "{column} {value} is after today ({today}), but the deal is already "
+                "in the closed stage {stage!r}; correct the date. Until then the "
+                "deal is left out of the average cycle."
+            ),
+            (
+                "{column} {value} is after today ({today}), so it cannot have "
+                "happened yet; correct the date."
+            ),
+        ),
+        ZH: (
+            (
+                "{column} {value} 晚于今天（{today}），但该商机已处于关闭阶段"
+                "“{stage}”，请更正日期。更正前该商机不计入平均成交周期。"
+            ),
+            "{column} {value} 晚于今天（{today}），不可能已经发生，请更正日期。",
         ),
     },
     Code.MIXED_CURRENCY: {
@@ -433,6 +455,10 @@ SHORT_MESSAGES: Templates = {
     Code.ID_NOT_TEXT: {
         EN: ("{column} {value!r} is not text",),
         ZH: ("{column}“{value}”不是文本",),
+    },
+    Code.DATE_IN_FUTURE: {
+        EN: ("{column} after today",),
+        ZH: ("{column}晚于今天",),
     },
     Code.MIXED_CURRENCY: {
         EN: ("{column} in {currency}, not {main_currency}",),

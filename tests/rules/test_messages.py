@@ -44,6 +44,15 @@ def findings_from_checks() -> dict[Code, Finding]:
             stage_entered_date=dt.date(2025, 8, 1),
             next_step_date=dt.date(2025, 9, 30),
         ),
+        build_deal(
+            PIPELINE,
+            8,
+            "D-8",
+            "Closed Won",
+            amount=100,
+            created_date=dt.date(2025, 9, 1),
+            close_date=dt.date(2025, 9, 20),
+        ),
     ]
     findings = check_deals(deals, COLUMNS, PIPELINE, {"product": PRODUCTS}, AS_OF)
     first_of_code: dict[Code, Finding] = {}
@@ -132,6 +141,7 @@ def test_checks_produce_every_sample_code() -> None:
             Code.FOLLOWUP_DUE_SOON,
             Code.IDLE_IN_STAGE,
             Code.NO_NEXT_STEP,
+            Code.DATE_IN_FUTURE,
         ]
     )
 
@@ -247,6 +257,23 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
             ),
         ),
         (
+            Code.DATE_IN_FUTURE,
+            Locale.EN,
+            (
+                "Expected Close 2025-09-20 is after today (2025-09-09), but the deal "
+                "is already in the closed stage 'Closed Won'; correct the date. Until "
+                "then the deal is left out of the average cycle."
+            ),
+        ),
+        (
+            Code.DATE_IN_FUTURE,
+            Locale.ZH_CN,
+            (
+                "Expected Close 2025-09-20 晚于今天（2025-09-09），但该商机已处于关闭"
+                "阶段“Closed Won”，请更正日期。更正前该商机不计入平均成交周期。"
+            ),
+        ),
+        (
             Code.IDLE_IN_STAGE,
             Locale.EN,
             (
@@ -275,6 +302,8 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
         "close-date-passed-en",
         "close-before-created-en",
         "close-before-created-zh",
+        "date-in-future-closed-en",
+        "date-in-future-closed-zh",
         "idle-in-stage-en",
         "no-next-step-en",
     ],
@@ -487,6 +516,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         (Code.CLOSE_BEFORE_CREATED, Locale.EN, "Expected Close before Created"),
         (Code.CLOSE_BEFORE_CREATED, Locale.ZH_CN, "Expected Close早于Created"),
         (Code.NO_NEXT_STEP, Locale.EN, "no next-step date"),
+        (Code.DATE_IN_FUTURE, Locale.EN, "Expected Close after today"),
+        (Code.DATE_IN_FUTURE, Locale.ZH_CN, "Expected Close晚于今天"),
     ],
     ids=[
         "missing-en",
@@ -500,6 +531,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         "close-before-created-en",
         "close-before-created-zh",
         "no-next-step-en",
+        "date-in-future-en",
+        "date-in-future-zh",
     ],
 )
 def test_short_message_text(code: Code, locale: Locale, expected: str) -> None:
