@@ -116,6 +116,9 @@ def plan_writes(
         if statuses
         else [],
         owned_tab_names=owned,
+        remove_highlights=statuses
+        and not pipeline.outputs.highlight_rows
+        and grid.pipesheet_highlights,
         read_grid=grid,
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
 
@@ -377,6 +378,42 @@ def test_allowed_lists_from_tab_and_inline() -> None:
     assert allowed["owner"] == ["Ana Lima", "Ben Ortiz"]
     assert allowed["product"] == ["Widget"]
     assert allowed["source"] == ["Website", "Referral", "Outbound", "Event", "Partner"]
+
+
+def without_highlights(pipeline: Pipeline) -> Pipeline:
+    outputs = pipeline.outputs.model_copy(update={"highlight_rows": False})
+    return pipeline.model_copy(update={"outputs": outputs})
+
+
+def conditional_formulas(path: Path) -> list[str]:
+    deals = openpyxl.load_workbook(path)["Deals"]
+    return [
+        formula
+        for block in deals.conditional_formatting
+        for rule in block.rules
+        for formula in rule.formula
+    ]
+
+
+def test_highlights_off_removes_own_rules(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    workbook = openpyxl.load_workbook(path)
+    workbook["Deals"].conditional_formatting.add(
+        "E4:E18", CellIsRule(operator="greaterThan", formula=["100000"])
+    )
+    workbook.save(path)
+    run_once(path, pipeline)
+    assert len(conditional_formulas(path)) == 3
+
+    removed = run_once(path, without_highlights(pipeline))
+    before = path.read_bytes()
+    again = run_once(path, without_highlights(pipeline))
+
+    assert conditional_formulas(path) == ["100000"]
+    assert removed.report is not None
+    assert removed.report.status_cells_written == 0
+    assert again.report is None
+    assert path.read_bytes() == before
 
 
 def with_status_header(pipeline: Pipeline, header: str) -> Pipeline:
