@@ -46,6 +46,7 @@ class Code(StrEnum):
     ID_NOT_TEXT = "id-not-text"
     MIXED_CURRENCY = "mixed-currency"
     DATE_IN_FUTURE = "date-in-future"
+    OLD_STATUS_COLUMN = "old-status-column"
 
 
 @dataclass(frozen=True, slots=True)

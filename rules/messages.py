@@ -30,6 +30,8 @@ Params each code is rendered with:
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 - ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
   a won or lost deal's close date only).
+- ``old-status-column``: ``letter`` (the column's letter), ``status_header``
+  (the definition's status header).
 - ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
   (the sign most amounts in the column carry).
 """
@@ -187,6 +189,23 @@ MESSAGES: Templates = {
                 "“{stage}”，请更正日期。更正前该商机不计入平均成交周期。"
             ),
             "{column} {value} 晚于今天（{today}），不可能已经发生，请更正日期。",
+        ),
+    },
+    Code.OLD_STATUS_COLUMN: {
+        EN: (
+            (
+                "Column {letter} {column!r} contains mostly statuses pipesheet "
+                "wrote, but statuses now go to the column {status_header!r} "
+                "(outputs.status_header), so these are no longer updated; delete "
+                "column {letter}."
+            ),
+        ),
+        ZH: (
+            (
+                "第 {letter} 列“{column}”中大多是 pipesheet 写入的状态，但状态现在"
+                "写在“{status_header}”列（outputs.status_header），这些状态不会再"
+                "更新；请删除第 {letter} 列。"
+            ),
         ),
     },
     Code.MIXED_CURRENCY: {
@@ -459,6 +478,10 @@ SHORT_MESSAGES: Templates = {
     Code.DATE_IN_FUTURE: {
         EN: ("{column} after today",),
         ZH: ("{column}晚于今天",),
+    },
+    Code.OLD_STATUS_COLUMN: {
+        EN: ("earlier status column {letter}",),
+        ZH: ("旧的状态列 {letter}",),
     },
     Code.MIXED_CURRENCY: {
         EN: ("{column} in {currency}, not {main_currency}",),

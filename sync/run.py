@@ -29,7 +29,12 @@ from rules.stage_history import (
 )
 from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
-from sync.planner import is_generated_tab, plan_writes, status_column_problem
+from sync.planner import (
+    earlier_status_columns,
+    is_generated_tab,
+    plan_writes,
+    status_column_problem,
+)
 from sync.render import render_tabs
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 from sync.sources.csv_table import CsvTable
@@ -89,6 +94,7 @@ def run_sync(
     columns = match_columns(grid, pipeline)
     deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
+    findings += earlier_status_columns(grid, columns, pipeline)
 
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)

@@ -121,6 +121,13 @@ PARSE_FINDINGS = {
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),
     Code.REPEATED_HEADER: parse_finding(Code.REPEATED_HEADER, None, "Deal ID"),
     Code.ID_NOT_TEXT: parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE"),
+    Code.OLD_STATUS_COLUMN: parse_finding(
+        Code.OLD_STATUS_COLUMN,
+        "pipesheet status",
+        None,
+        letter="C",
+        status_header="Check",
+    ),
     Code.MIXED_CURRENCY: parse_finding(
         Code.MIXED_CURRENCY, "Amount", "¥1,000,000", currency="¥", main_currency="$"
     ),
@@ -380,6 +387,16 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
             ),
         ),
         (
+            Code.OLD_STATUS_COLUMN,
+            Locale.EN,
+            (
+                "Column C 'pipesheet status' contains mostly statuses pipesheet "
+                "wrote, but statuses now go to the column 'Check' "
+                "(outputs.status_header), so these are no longer updated; delete "
+                "column C."
+            ),
+        ),
+        (
             Code.MIXED_CURRENCY,
             Locale.EN,
             (
@@ -406,6 +423,7 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
         "blank-header-en",
         "missing-id-en",
         "formula-error-en",
+        "old-status-column-en",
         "mixed-currency-en",
         "mixed-currency-zh",
     ],

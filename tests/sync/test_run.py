@@ -15,7 +15,7 @@ from config.errors import SheetLayoutError
 from config.loader import load_pipeline
 from config.models import Locale, Pipeline
 from config.shipped import shipped_definition
-from rules.findings import Severity
+from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
 from sync.run import (
@@ -419,6 +419,24 @@ def test_highlights_off_removes_own_rules(english: tuple[Path, Pipeline]) -> Non
 def with_status_header(pipeline: Pipeline, header: str) -> Pipeline:
     outputs = pipeline.outputs.model_copy(update={"status_header": header})
     return pipeline.model_copy(update={"outputs": outputs})
+
+
+def test_changed_status_header_names_old_column(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    old_statuses = read_statuses(path, "Deals")
+
+    result = run_once(path, with_status_header(pipeline, "Check"))
+
+    notices = [f for f in result.findings if f.code is Code.OLD_STATUS_COLUMN]
+    assert [(f.row, f.column, f.params["letter"]) for f in notices] == [
+        (3, "pipesheet status", "R")
+    ]
+    assert notices[0].severity is Severity.INFO
+    assert read_statuses(path, "Deals") == old_statuses
+    assert result.plan.status_column == STATUS_COLUMN + 1
 
 
 def add_team_status_column(path: Path) -> None:
