@@ -104,6 +104,8 @@ _WITHOUT_YEAR = (
     ),
 )
 
+_YYYYMMDD = re.compile(r"\d{8}")
+
 _DATE_ORDER_WORDS = {DateOrder.DMY: "day/month/year", DateOrder.MDY: "month/day/year"}
 
 
@@ -116,13 +118,18 @@ def parse_date(
     ``2025-10-09T23:30:00-05:00`` is 2025-10-09, as written, even where that
     moment is already 2025-10-10 in the definition's time zone. Dates outside
     1970-01-01..2200-12-31 are problems because they are nearly always numbers
-    shown with a date format.
+    shown with a date format. A number or text such as 20261205 that reads as
+    yyyymmdd gets a problem that names that date.
     ``date1904`` reads a serial number as days since 1904-01-01.
     """
+    serial = value
     if date1904 and isinstance(value, int | float) and not isinstance(value, bool):
-        value += DAYS_FROM_1900_TO_1904_SYSTEM
-    parsed = _parse_any_date(value, date_order)
+        serial = value + DAYS_FROM_1900_TO_1904_SYSTEM
+    parsed = _parse_any_date(serial, date_order)
     if isinstance(parsed, CellProblem):
+        # The number as typed, not the shifted serial, may be a yyyymmdd date.
+        if parsed.reason is Reason.DATE_OUT_OF_RANGE and isinstance(value, int | float):
+            return _digits_problem(Reason.DATE_OUT_OF_RANGE, value) or parsed
         return parsed
     return _check_date_range(parsed)
 
@@ -145,11 +152,36 @@ def _check_date_range(date: dt.date) -> dt.date | CellProblem:
     return _out_of_range_problem()
 
 
+def _digits_problem(reason: Reason, value: CellValue) -> CellProblem | None:
+    """Build a problem that names the date ``value`` means as yyyymmdd (20261205).
+
+    Return None unless it is eight digits that make a calendar date in range.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    digits = str(value).strip()
+    if not _YYYYMMDD.fullmatch(digits):
+        return None
+
+    try:
+        date = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        return None
+    return CellProblem(
+        reason,
+        f"not a date; if it means {date} (read as yyyymmdd), type {date} "
+        "or use a date cell",
+    )
+
+
 def _out_of_range_problem() -> CellProblem:
     return CellProblem(
         Reason.DATE_OUT_OF_RANGE,
         "looks like a number formatted as a date "
-        f"(dates must fall between {EARLIEST_DATE} and {LATEST_DATE})",
+        f"(dates must fall between {EARLIEST_DATE} and {LATEST_DATE}); "
+        "type the date like 2025-09-09 or use a date cell",
     )
 
 
@@ -246,7 +278,8 @@ def _unrecognised_date(folded: str) -> CellProblem:
             Reason.YEAR_MISSING,
             "the year is missing; type the full date, such as 2025-09-09",
         )
-    return _not_a_date_problem()
+
+    return _digits_problem(Reason.NOT_A_DATE, folded) or _not_a_date_problem()
 
 
 def _not_a_date_problem() -> CellProblem:

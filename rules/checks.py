@@ -206,7 +206,7 @@ class CheckContext:
         required = _required_fields(stage, self.columns)
         next_step_required = _next_step_required(stage, self.pipeline)
         checks = _possible_checks(stage, required, self)
-        fields = _fields_read(checks, required, self)
+        fields = _fields_read(stage, checks, required, self)
         return StageRules(stage, required, next_step_required, checks, fields)
 
 
@@ -217,6 +217,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.UNKNOWN_VALUE: Severity.ERROR,
     Code.CLOSE_DATE_PASSED: Severity.WARNING,
     Code.CLOSE_BEFORE_CREATED: Severity.ERROR,
+    Code.DATE_IN_FUTURE: Severity.WARNING,
     Code.FOLLOWUP_OVERDUE: Severity.WARNING,
     Code.FOLLOWUP_DUE_SOON: Severity.INFO,
     Code.NO_NEXT_STEP: Severity.WARNING,
@@ -431,6 +432,37 @@ def check_close_before_created(
     return findings
 
 
+def check_future_dates(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
+    """Return ``date-in-future`` for each date after today that cannot be ahead.
+
+    A deal cannot have been created or have entered its stage after today, and
+    a won or lost deal cannot close after it. The finding on such a close date
+    names the stage, and the metrics leave the deal out of the average cycle.
+    An open deal's close date is the expected one, which may lie ahead.
+    """
+    as_of, today = context.as_of, context.date_text(context.as_of)
+    stage = stage_deals.rules.stage
+    closed_stage = stage.name if stage is not None and _is_closed(stage) else None
+
+    def describe_past(date: dt.date) -> tuple[Code, dict[str, str]] | None:
+        if date <= as_of:
+            return None
+        return Code.DATE_IN_FUTURE, context.shared_params({"today": today})
+
+    def describe_close(date: dt.date) -> tuple[Code, dict[str, str]] | None:
+        if date <= as_of or closed_stage is None:
+            return None
+        params = {"today": today, "stage": closed_stage}
+        return Code.DATE_IN_FUTURE, context.shared_params(params)
+
+    findings: list[Finding] = []
+    for name in _future_date_fields(stage, context):
+        describe = describe_close if name == CLOSE_DATE_FIELD else describe_past
+        dates = stage_deals.values[name]
+        findings += _dated_findings(stage_deals, dates, name, describe, context)
+    return findings
+
+
 def check_followup(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
     """Return the follow-up finding of each deal: overdue, due soon or missing.
 
@@ -492,6 +524,7 @@ DEAL_CHECKS: tuple[StageCheck, ...] = (
     check_required,
     check_allowed_values,
     check_close_before_created,
+    check_future_dates,
     check_close_date,
     check_followup,
     check_idle,
@@ -512,6 +545,7 @@ def _possible_checks(
         check_close_before_created: (
             CREATED_DATE_FIELD in fields and CLOSE_DATE_FIELD in fields
         ),
+        check_future_dates: bool(_future_date_fields(stage, context)),
         check_close_date: in_open_stage,
         check_followup: in_open_stage and NEXT_STEP_DATE_FIELD in fields,
         check_idle: has_idle_limit and STAGE_ENTERED_FIELD in fields,
@@ -520,7 +554,10 @@ def _possible_checks(
 
 
 def _fields_read(
-    checks: tuple[StageCheck, ...], required: tuple[str, ...], context: CheckContext
+    stage: Stage | None,
+    checks: tuple[StageCheck, ...],
+    required: tuple[str, ...],
+    context: CheckContext,
 ) -> tuple[str, ...]:
     # The fields that ``checks`` read from the values of a deal, without repeats.
     fields = list(required) if check_required in checks else []
@@ -528,6 +565,8 @@ def _fields_read(
         fields += [name for name, _allowed in context.allowed_fields]
     if check_close_before_created in checks:
         fields += [CREATED_DATE_FIELD, CLOSE_DATE_FIELD]
+    if check_future_dates in checks:
+        fields += _future_date_fields(stage, context)
     if check_close_date in checks:
         fields.append(CLOSE_DATE_FIELD)
     if check_followup in checks:
@@ -535,6 +574,18 @@ def _fields_read(
     if check_idle in checks:
         fields.append(STAGE_ENTERED_FIELD)
     return tuple(dict.fromkeys(fields))
+
+
+def _future_date_fields(stage: Stage | None, context: CheckContext) -> list[str]:
+    # The mapped date fields that must not be after today in ``stage``.
+    names = [CREATED_DATE_FIELD, STAGE_ENTERED_FIELD]
+    if _is_closed(stage):
+        names.append(CLOSE_DATE_FIELD)
+    return [name for name in names if name in context.columns.fields]
+
+
+def _is_closed(stage: Stage | None) -> bool:
+    return stage is not None and stage.outcome is not Outcome.OPEN
 
 
 def _unknown_values(

@@ -44,6 +44,9 @@ class Code(StrEnum):
     REPEATED_HEADER = "repeated-header"
     CLOSE_BEFORE_CREATED = "close-before-created"
     ID_NOT_TEXT = "id-not-text"
+    MIXED_CURRENCY = "mixed-currency"
+    DATE_IN_FUTURE = "date-in-future"
+    OLD_STATUS_COLUMN = "old-status-column"
 
 
 @dataclass(frozen=True, slots=True)

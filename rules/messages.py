@@ -28,6 +28,12 @@ Params each code is rendered with:
 - ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``,
   ``repeated-header``: none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
+- ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
+  a won or lost deal's close date only).
+- ``old-status-column``: ``letter`` (the column's letter), ``status_header``
+  (the definition's status header).
+- ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
+  (the sign most amounts in the column carry).
 """
 
 from __future__ import annotations
@@ -188,6 +194,60 @@ MESSAGES: Templates = {
             (
                 "{column} {date} 已过去 {days_text}，但商机仍未关闭，"
                 "请更新日期或关闭商机。"
+            ),
+        ),
+    },
+    Code.DATE_IN_FUTURE: {
+        EN: (
+            (
+                "{column} {value} is after today ({today}), but the deal is already "
+                "in the closed stage {stage!r}; correct the date. Until then the "
+                "deal is left out of the average cycle."
+            ),
+            (
+                "{column} {value} is after today ({today}), so it cannot have "
+                "happened yet; correct the date."
+            ),
+        ),
+        ZH: (
+            (
+                "{column} {value} 晚于今天（{today}），但该商机已处于关闭阶段"
+                "“{stage}”，请更正日期。更正前该商机不计入平均成交周期。"
+            ),
+            "{column} {value} 晚于今天（{today}），不可能已经发生，请更正日期。",
+        ),
+    },
+    Code.OLD_STATUS_COLUMN: {
+        EN: (
+            (
+                "Column {letter} {column!r} contains mostly statuses pipesheet "
+                "wrote, but statuses now go to the column {status_header!r} "
+                "(outputs.status_header), so these are no longer updated; delete "
+                "column {letter}."
+            ),
+        ),
+        ZH: (
+            (
+                "第 {letter} 列“{column}”中大多是 pipesheet 写入的状态，但状态现在"
+                "写在“{status_header}”列（outputs.status_header），这些状态不会再"
+                "更新；请删除第 {letter} 列。"
+            ),
+        ),
+    },
+    Code.MIXED_CURRENCY: {
+        EN: (
+            (
+                "{column} {value!r} is in {currency}, but {main_currency} is this "
+                "column's most common currency; convert the amount to "
+                "{main_currency} or keep each currency in its own column. Until "
+                "then it is left out of the totals."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”的币种是 {currency}，而本列最常见的币种是 "
+                "{main_currency}；请换算成 {main_currency}，或把不同币种分列填写。"
+                "更正前该金额不计入合计。"
             ),
         ),
     },
@@ -441,6 +501,18 @@ SHORT_MESSAGES: Templates = {
         EN: ("{column} {value!r} is not text",),
         ZH: ("{column}“{value}”不是文本",),
     },
+    Code.DATE_IN_FUTURE: {
+        EN: ("{column} after today",),
+        ZH: ("{column}晚于今天",),
+    },
+    Code.OLD_STATUS_COLUMN: {
+        EN: ("earlier status column {letter}",),
+        ZH: ("旧的状态列 {letter}",),
+    },
+    Code.MIXED_CURRENCY: {
+        EN: ("{column} in {currency}, not {main_currency}",),
+        ZH: ("{column}币种 {currency} 与本列的 {main_currency} 不同",),
+    },
     Code.CLOSE_BEFORE_CREATED: {
         EN: ("{column} before {created_column}",),
         ZH: ("{column}早于{created_column}",),
@@ -494,7 +566,9 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.YEAR_MISSING: "the year is missing; type the full date",
         Reason.IMPOSSIBLE_DATE: "not a valid calendar date",
         Reason.SERIAL_NOT_A_DATE: "a number, not a date",
-        Reason.DATE_OUT_OF_RANGE: "a number formatted as a date, out of range",
+        Reason.DATE_OUT_OF_RANGE: (
+            "a number, not a date in range; type it like 2025-09-09 or use a date cell"
+        ),
         Reason.TIME_ONLY: "a time of day without a date",
         Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
@@ -518,7 +592,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.YEAR_MISSING: "缺少年份；请填写完整日期，例如 2025-09-09",
         Reason.IMPOSSIBLE_DATE: "不是有效的日历日期；请检查年、月、日",
         Reason.SERIAL_NOT_A_DATE: "不是真正的日期（可能是设成日期格式的数字）",
-        Reason.DATE_OUT_OF_RANGE: "像是设成日期格式的数字，超出了合理的日期范围",
+        Reason.DATE_OUT_OF_RANGE: (
+            "像是设成日期格式的数字，超出了合理的日期范围；"
+            "请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
         Reason.TIME_ONLY: "只有时间，没有日期",
         Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",

@@ -19,7 +19,7 @@ Conventions:
   field named in a stage's ``reached_if_filled`` proves that the deal reached
   that stage, and so every stage before it.
 - Average cycle = mean of close date − created date, in days, leaving out deals
-  closed before they were created (the checks report those).
+  closed before they were created or after ``as_of`` (the checks report those).
 - Sales velocity = open deals × average won amount × win rate ÷ average cycle.
 """
 
@@ -147,7 +147,7 @@ def compute_metrics(
         stage log shows it.
     """
     known = [deal for deal in deals if deal.stage is not None]
-    frame = build_deal_frame(known, pipeline, period_start, lost_at)
+    frame = build_deal_frame(known, pipeline, period_start, lost_at, as_of=as_of)
     totals = _sum_frame(frame)
 
     won_amounts = frame.loc[frame["won_closed"], "amount"].dropna()
@@ -212,17 +212,19 @@ def build_deal_frame(
     pipeline: Pipeline,
     period_start: dt.date | None,
     lost_at: Mapping[str, str] | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     """Return one row per deal in a known stage, with the columns metrics sum.
 
     Amount and probability are NaN when missing. ``cycle_days`` is NaN unless
     both the created and the close date are filled, and NaN when the close date
-    is before the created date.
+    is before the created date or after ``as_of``.
     """
     known = [deal for deal in deals if deal.stage is not None]
     group_fields = list(dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]))
     values = _field_values(known, [*_VALUE_FIELDS, *group_fields])
-    data = _deal_columns(known, values, pipeline, period_start, lost_at)
+    data = _deal_columns(known, values, pipeline, period_start, lost_at, as_of)
     for name, column in zip(group_fields, _group_columns(group_fields), strict=True):
         data[column] = _group_keys(values[name])
 
@@ -312,6 +314,7 @@ def _deal_columns(
     pipeline: Pipeline,
     period_start: dt.date | None,
     lost_at: Mapping[str, str] | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, Sequence[object] | np.ndarray | pd.Categorical[str]]:
     """Return the frame's columns except the group keys, for deals in known stages.
 
@@ -336,7 +339,7 @@ def _deal_columns(
             ],
             dtype=np.float64,
         ),
-        "cycle_days": _cycle_days(values["created_date"], values["close_date"]),
+        "cycle_days": _cycle_days(values["created_date"], values["close_date"], as_of),
         "furthest": np.array(
             _FunnelSteps(funnel_stages(pipeline)).furthest(deals, lost_at),
             dtype=np.int64,
@@ -365,12 +368,16 @@ def _stage_column(
 
 
 def _cycle_days(
-    created: Sequence[ParsedValue | None], closed: Sequence[ParsedValue | None]
+    created: Sequence[ParsedValue | None],
+    closed: Sequence[ParsedValue | None],
+    as_of: dt.date | None = None,
 ) -> np.ndarray:
     """Return the days from each created date to its close date, NaN if one is missing.
 
     A close date before the created date also gives NaN, because a negative
-    cycle is a typing error that would pull the average below the truth.
+    cycle is a typing error that would pull the average below the truth. So
+    does a close date after ``as_of``, because a deal cannot have closed later
+    than today and the cycle counted to it would run too long.
 
     Few distinct dates repeat on many deals, so each date's day number is found
     once and the arrays are subtracted: 7 ms instead of 12 ms for 100k deals
@@ -380,8 +387,13 @@ def _cycle_days(
     distinct = {*created, *closed}
     if any(isinstance(value, dt.datetime) for value in distinct):
         created_dates, close_dates = _dates(created), _dates(closed)
-        days = _days_between(created_dates, close_dates)
-        return _drop_negative(np.array(days, dtype=np.float64))
+        days = np.array(_days_between(created_dates, close_dates), dtype=np.float64)
+        if as_of is not None:
+            close_days = [
+                np.nan if day is None else day.toordinal() for day in close_dates
+            ]
+            days[np.array(close_days, dtype=np.float64) > as_of.toordinal()] = np.nan
+        return _drop_negative(days)
 
     ordinals = {
         value: float(value.toordinal()) if isinstance(value, dt.date) else np.nan
@@ -390,7 +402,10 @@ def _cycle_days(
     count = len(created)
     ends = np.fromiter(map(ordinals.__getitem__, closed), np.float64, count)
     starts = np.fromiter(map(ordinals.__getitem__, created), np.float64, count)
-    return _drop_negative(ends - starts)
+    days = ends - starts
+    if as_of is not None:
+        days[ends > as_of.toordinal()] = np.nan
+    return _drop_negative(days)
 
 
 def _drop_negative(days: np.ndarray) -> np.ndarray:

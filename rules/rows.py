@@ -23,6 +23,7 @@ from rules.cells import (
     is_numbered_error,
     parse_text,
 )
+from rules.currencies import main_currency
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
@@ -54,6 +55,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.TOTALS_ROW: Severity.INFO,
     Code.REPEATED_HEADER: Severity.INFO,
     Code.ID_NOT_TEXT: Severity.ERROR,
+    Code.MIXED_CURRENCY: Severity.ERROR,
 }
 
 # Labels of a totals row, compared case-folded without a trailing colon, and
@@ -170,6 +172,7 @@ def read_deals(
         records = [i for i in records if i not in totals and i not in headers]
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
+    findings += _mixed_currency_findings(reader, data, deals)
     warnings = _blank_header_warnings(reader, data, first_row, deals)
     warnings += _row_number_ids(reader, grid, first_row, deals)
     warnings += _ids_not_text(reader, data, first_row, deals)
@@ -691,6 +694,36 @@ def _row_findings(
         params = {"reason": problem.reason.value, "detail": problem.detail}
         code = PROBLEM_CODES[reader.field_types[name]]
         findings.append(_finding(code, deal, reader, name, params))
+    return findings
+
+
+def _mixed_currency_findings(
+    reader: _RowReader, data: list[Sequence[CellValue]], deals: list[Deal]
+) -> list[Finding]:
+    """Return ``mixed-currency`` on each amount not in its column's main currency.
+
+    Such an amount is taken out of the deal's values, as an unreadable amount
+    is, so that no total adds two currencies.
+    """
+    findings: list[Finding] = []
+    for name, kind in reader.field_types.items():
+        # A test of the whole column skips the per-deal work for most columns,
+        # which have one currency or none.
+        column = data[reader.columns.fields[name]]
+        if kind is not FieldType.AMOUNT or main_currency(column) is None:
+            continue
+        readable = [deal for deal in deals if name in deal.values]
+        mixed = main_currency([deal.raw.get(name) for deal in readable])
+        if mixed is None:
+            continue
+
+        main, currencies = mixed
+        for deal, currency in zip(readable, currencies, strict=True):
+            if currency is None or currency == main:
+                continue
+            del deal.values[name]
+            params = {"currency": currency, "main_currency": main}
+            findings.append(_finding(Code.MIXED_CURRENCY, deal, reader, name, params))
     return findings
 
 

@@ -171,7 +171,7 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
             "cycle",
             (
                 "Mean of close date − created date over closed deals with both, "
-                "leaving out a close date before the created date."
+                "leaving out a close date before the created date or after today."
             ),
         ),
         (
@@ -214,7 +214,7 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
             "cycle",
             (
                 "已关闭且两项日期齐全的商机：成交日期 − 创建日期 的平均天数"
-                "（成交日期早于创建日期的商机不计入）。"
+                "（成交日期早于创建日期或晚于今天的商机不计入）。"
             ),
         ),
         ("velocity", "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数。"),

@@ -106,10 +106,18 @@ class WritePlan:
     tabs: list[GeneratedTab] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
     owned_tab_names: list[str] = field(default_factory=list)
+    # Whether to remove the highlight rules an earlier run wrote, because the
+    # definition turned highlighting off.
+    remove_highlights: bool = False
     # The pipeline tab as read for planning. When a backend's re-read returns
     # this very grid, no row has moved since the plan was made.
     read_grid: SheetGrid | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.status_cells or self.tabs or self.write_status_header)
+        return not (
+            self.status_cells
+            or self.tabs
+            or self.write_status_header
+            or self.remove_highlights
+        )

@@ -7,11 +7,11 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
-from itertools import zip_longest
+from itertools import islice, zip_longest
 
 from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
-from rules.findings import Finding, Severity
+from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.status import OK_TEXT, STATUS_PREFIXES, row_statuses, status_text
 from sync.labels import LABELS
@@ -139,6 +139,9 @@ def plan_writes(
         if statuses
         else [],
         owned_tab_names=owned,
+        remove_highlights=statuses
+        and not pipeline.outputs.highlight_rows
+        and grid.pipesheet_highlights,
         read_grid=grid,
     )
 
@@ -230,6 +233,63 @@ def status_column_problem(
         "move those notes to a column of their own; otherwise rename that column, "
         "or set outputs.status_header in the definition to a header no column has."
     )
+
+
+# How many filled cells of a column are read to rule it out as an earlier status
+# column before all of them are counted. Data columns fail within a few cells.
+STATUS_SAMPLE_CELLS = 20
+
+
+def earlier_status_columns(
+    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+) -> list[Finding]:
+    """Return an ``old-status-column`` notice for each column that held statuses.
+
+    Such a column has a header other than the status header, is not read by
+    the definition, and most of its filled cells are texts pipesheet writes,
+    as after outputs.status_header changed. pipesheet no longer updates it and
+    never deletes or clears such a column, so the notice asks the user to
+    delete it.
+    """
+    status_column = columns.status_column
+    if status_column is None:
+        status_column = choose_status_column(grid, columns)
+    mapped = set(columns.fields.values())
+    header_row = columns.header_row
+    params = {"status_header": pipeline.outputs.status_header}
+
+    notices: list[Finding] = []
+    for index, header in enumerate(columns.headers):
+        if index == status_column or index in mapped or is_blank(header):
+            continue
+        if _holds_statuses(grid, index, header_row):
+            letter = column_letter(index)
+            notices.append(
+                Finding(
+                    Code.OLD_STATUS_COLUMN,
+                    Severity.INFO,
+                    header_row,
+                    str(header),
+                    params={**params, "letter": letter},
+                )
+            )
+    return notices
+
+
+def _holds_statuses(grid: SheetGrid, column: int, header_row: int) -> bool:
+    """Return True when most filled cells below the header are status texts."""
+    rows = range(header_row + 1, len(grid.rows) + 1)
+    filled = (cell for row in rows if not is_blank(cell := grid.cell(row, column)))
+    sample = list(islice(filled, STATUS_SAMPLE_CELLS))
+    if not sample or _foreign_count(sample) * 2 >= len(sample):
+        return False
+
+    every = [*sample, *filled]
+    return _foreign_count(every) * 2 < len(every)
+
+
+def _foreign_count(cells: Sequence[CellValue]) -> int:
+    return sum(1 for cell in cells if not _is_status_text(cell))
 
 
 def is_generated_tab(tab: SheetGrid) -> bool:

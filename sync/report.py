@@ -143,6 +143,8 @@ def _written_text(result: RunResult) -> str:
         f"{counted(report.status_cells_written, 'status cell')}, "
         f"{counted(len(report.tabs_written), 'tab')} to {report.output}"
     )
+    if plan.remove_highlights:
+        text += "; highlight rules removed"
     if report.skipped:
         text += f"; {counted(len(report.skipped), 'row')} skipped (moved or edited)"
     return text

@@ -31,6 +31,7 @@ from sync.collector import paused_cycle_collection
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import (
     banner_source_tab,
+    earlier_status_columns,
     is_generated_tab,
     plan_writes,
     status_column_problem,
@@ -94,6 +95,7 @@ def run_sync(
     columns = match_columns(grid, pipeline)
     deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
+    findings += earlier_status_columns(grid, columns, pipeline)
 
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)

@@ -190,6 +190,7 @@ class ExcelWorkbook:
                 row_formulas=scan.row_formulas,
                 total_rows=scan.total_rows,
                 merged=scan.merged,
+                pipesheet_highlights=scan.pipesheet_highlights,
                 recorded=not first_read and name.casefold() in self._recorded_tabs(),
             )
             self._grids[name] = grid
@@ -268,7 +269,12 @@ class ExcelWorkbook:
         data = self._read_unchanged_package()
         grid = self._reread_tab(data, plan.tab)
         alignment = align_status_writes(grid, plan)
-        if not (alignment.rows or plan.tabs or plan.write_status_header):
+        if not (
+            alignment.rows
+            or plan.tabs
+            or plan.write_status_header
+            or plan.remove_highlights
+        ):
             # Every planned status was skipped: rewriting the file would only
             # change its modification time and rotate a backup.
             _log_skipped(alignment.skipped)
@@ -728,6 +734,7 @@ def workbook_edits(
         owned_tab_names=list(plan.owned_tab_names),
         highlights=list(plan.highlights),
         highlight_range=highlight_range if plan.highlights else None,
+        remove_highlights=plan.remove_highlights,
     )
 
 

@@ -34,6 +34,7 @@ from sync.sources.sheets_auth import (
     spreadsheet_key,
 )
 from sync.sources.sheets_cells import restore_typed_cells, rows_from_api
+from sync.sources.sheets_highlights import owned_rule_indexes
 from sync.sources.sheets_retry import (
     Clock,
     RetryPolicy,
@@ -255,6 +256,8 @@ class GoogleSpreadsheet:
                 rows,
                 recorded=recorded,
                 merged=merged_blocks(tab.merges) if tab is not None else [],
+                pipesheet_highlights=tab is not None
+                and bool(owned_rule_indexes(tab, [])),
             )
         logger.info("Read tabs %s of %s", ", ".join(map(repr, titles)), info.title)
 

@@ -21,6 +21,8 @@ class WorkbookEdits:
     status column on ``header_row`` when it is not None. ``highlight_range`` is
     ``(first_row, last_row, first_col, last_col)`` of the data that ``highlights``
     colour; each highlight formula is written for ``first_row``.
+    ``remove_highlights`` removes pipesheet's conditional formats when
+    ``highlights`` is empty.
 
     :raises ValueError: if a row or column is outside Excel's grid, or the header
         cell is also listed as a status cell.
@@ -35,6 +37,7 @@ class WorkbookEdits:
     owned_tab_names: list[str] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
     highlight_range: tuple[int, int, int, int] | None = None
+    remove_highlights: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.status_column < MAX_COLUMNS:

@@ -60,6 +60,10 @@ _EXPRESSION_TYPE = re.compile(rb"""\stype\s*=\s*["']expression["']""")
 _FORMULA = re.compile(
     rb"<(?:[\w.-]+:)?formula>(.*?)</(?:[\w.-]+:)?formula>", flags=re.DOTALL
 )
+_BLOCK = re.compile(
+    rb"<(?:[\w.-]+:)?conditionalFormatting[\s>].*?</(?:[\w.-]+:)?conditionalFormatting>",
+    flags=re.DOTALL,
+)
 _PRIORITY = re.compile(rb"""<(?:[\w.-]+:)?cfRule\b[^>]*?\spriority\s*=\s*["'](\d+)""")
 # A cell reference such as G2, $G2 or $G$2, and what a shape puts in its place.
 _CELL_REFERENCE = re.compile(r"\$?[A-Z]{1,3}\$?\d+")
@@ -86,9 +90,9 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
 
     :param tail: the worksheet XML from just after ``</sheetData>`` to its end.
     :param prefix: the namespace prefix of the worksheet's elements, with colon.
+
+    A block without rules only removes pipesheet's conditional formats.
     """
-    if not block.rules:
-        return tail
     shapes = owned_formula_shapes(block.rules)
     elements = _top_level_elements(tail, prefix)
 
@@ -104,6 +108,21 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
     first_priority = _highest_priority(remaining) + 1
     new_block = _render_block(prefix, block, block.sqref, first_priority)
     return remaining[:at] + new_block + remaining[at:]
+
+
+def has_pipesheet_highlights(xml: bytes) -> bool:
+    """Return True if ``xml`` has a conditional-format block that pipesheet wrote.
+
+    It is recognised by the status-prefix tests of every locale, the shapes the
+    planner writes. Cell text cannot hold the block's tag, because XML escapes
+    its ``<``.
+    """
+    if b"conditionalFormatting" not in xml:
+        return False
+    return any(
+        _is_pipesheets(match.group(0), _PREFIX_TEST_SHAPES)
+        for match in _BLOCK.finditer(xml)
+    )
 
 
 def owned_formula_shapes(rules: Sequence[HighlightRule]) -> frozenset[str]:

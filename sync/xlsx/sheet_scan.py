@@ -12,7 +12,8 @@ Two of them come from one pass over the sheet XML:
   only the formula's result, so the rules learn of it from here.
 
 The same pass keeps the sheet's last pieces, where ``<mergeCells>`` lists the
-merged blocks, whose hidden cells calamine reads as empty. The rows Excel
+merged blocks, whose hidden cells calamine reads as empty, and where the
+conditional formats show whether pipesheet's highlight rules are there. The rows Excel
 tables use as their Total Row come from the sheet's table parts
 (:func:`sync.xlsx.tables.table_total_rows`).
 
@@ -39,6 +40,7 @@ from pathlib import Path
 
 from config.errors import PipesheetError
 from sync.xlsx.cell_refs import column_index, parse_range_ref
+from sync.xlsx.highlights import has_pipesheet_highlights
 from sync.xlsx.package import Package
 from sync.xlsx.tables import table_total_rows
 from sync.xlsx.workbook_parts import WorkbookParts
@@ -85,6 +87,7 @@ class SheetScan:
     row_formulas: list[CellBlock] = field(default_factory=list)
     total_rows: list[int] = field(default_factory=list)
     merged: list[CellBlock] = field(default_factory=list)
+    pipesheet_highlights: bool = False
 
 
 def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
@@ -108,7 +111,10 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     if rest:
         _scan(rest, spelling or _Spelling(b"<c", b'"'), found)
     found.row_formulas = list(dict.fromkeys(found.row_formulas))
-    found.merged = _merged_blocks(b"".join(tail))
+    last_pieces = b"".join(tail)
+    found.merged = _merged_blocks(last_pieces)
+    # NOTE: like merges, highlight rules before the last pieces are missed.
+    found.pipesheet_highlights = has_pipesheet_highlights(last_pieces)
     return found
 
 

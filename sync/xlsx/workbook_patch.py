@@ -179,11 +179,15 @@ def _pipeline_patch(
     texts = dict(edits.status_cells)
     if edits.status_header is not None:
         texts[edits.header_row] = edits.status_header
-    if not texts and not edits.highlights:
+    if not texts and not edits.highlights and not edits.remove_highlights:
         return None
 
     part = _pipeline_sheet_part(workbook, edits.tab, package.workbook)
-    block = _highlight_block(edits, styles) if edits.highlights else None
+    block = None
+    if edits.highlights:
+        block = _highlight_block(edits, styles)
+    elif edits.remove_highlights:
+        block = HighlightBlock(rules=(), dxf_ids=(), sqref=None)
 
     def rewrite_tail(tail: bytes, prefix: bytes) -> bytes:
         return tail if block is None else rewrite_highlights(tail, prefix, block)

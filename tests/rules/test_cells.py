@@ -254,8 +254,47 @@ def test_date_outside_range_looks_like_number(value: CellValue) -> None:
     assert parse(value, FieldType.DATE) == CellProblem(
         Reason.DATE_OUT_OF_RANGE,
         "looks like a number formatted as a date "
-        "(dates must fall between 1970-01-01 and 2200-12-31)",
+        "(dates must fall between 1970-01-01 and 2200-12-31); "
+        "type the date like 2025-09-09 or use a date cell",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (20261205, Reason.DATE_OUT_OF_RANGE),
+        (20261205.0, Reason.DATE_OUT_OF_RANGE),
+        ("20261205", Reason.NOT_A_DATE),
+        (" 20261205 ", Reason.NOT_A_DATE),
+    ],
+    ids=["number", "float", "text", "text-with-spaces"],
+)
+def test_yyyymmdd_date_names_probable_date(value: CellValue, reason: Reason) -> None:
+    assert parse(value, FieldType.DATE) == CellProblem(
+        reason,
+        "not a date; if it means 2026-12-05 (read as yyyymmdd), type 2026-12-05 "
+        "or use a date cell",
+    )
+
+
+def test_yyyymmdd_in_1904_date_system_names_date() -> None:
+    parser = cell_parser(FieldType.DATE, DateOrder.DMY, date1904=True)
+
+    assert reason_of(parser(20261205)) is Reason.DATE_OUT_OF_RANGE
+    assert "if it means 2026-12-05" in str(parser(20261205))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [20261332, 19691231, 20261205.5, 99991231, "20261332", "2026120"],
+    ids=["no-month-13", "before-1970", "fraction", "after-2200", "text", "seven"],
+)
+def test_non_date_digits_get_general_fix(value: CellValue) -> None:
+    result = parse(value, FieldType.DATE)
+
+    assert isinstance(result, CellProblem)
+    assert "if it means" not in result.detail
+    assert "use a date cell" in result.detail
 
 
 def test_date_range_edges_are_accepted() -> None:

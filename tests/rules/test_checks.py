@@ -414,7 +414,7 @@ def test_close_before_created_names_both_cells() -> None:
         "D-40",
         "Closed Won",
         amount=100,
-        created_date=dt.date(2025, 9, 30),
+        created_date=dt.date(2025, 9, 5),
         close_date=dt.date(2025, 9, 1),
     )
 
@@ -429,7 +429,7 @@ def test_close_before_created_names_both_cells() -> None:
             value="2025-09-01",
             deal_id="D-40",
             field="close_date",
-            params={"created_column": "Created", "created": "2025-09-30"},
+            params={"created_column": "Created", "created": "2025-09-05"},
         )
     ]
 
@@ -449,6 +449,80 @@ def test_close_before_created_needs_both_columns() -> None:
     findings = run_checks([deal], columns=columns)
 
     assert findings == []
+
+
+# date-in-future
+
+
+def test_future_created_and_entered_dates_warn() -> None:
+    deal = lead(
+        8,
+        created_date=dt.date(2025, 9, 10),
+        stage_entered_date=dt.date(2025, 10, 1),
+    )
+
+    findings = run_checks([deal])
+
+    assert findings == [
+        Finding(
+            code=Code.DATE_IN_FUTURE,
+            severity=Severity.WARNING,
+            row=8,
+            column="Created",
+            value="2025-09-10",
+            deal_id="D-8",
+            field="created_date",
+            params={"today": "2025-09-09"},
+        ),
+        Finding(
+            code=Code.DATE_IN_FUTURE,
+            severity=Severity.WARNING,
+            row=8,
+            column="Stage Entered",
+            value="2025-10-01",
+            deal_id="D-8",
+            field="stage_entered_date",
+            params={"today": "2025-09-09"},
+        ),
+    ]
+    assert render_message(findings[0], Locale.EN) == (
+        "Created 2025-09-10 is after today (2025-09-09), so it cannot have happened "
+        "yet; correct the date."
+    )
+
+
+@pytest.mark.parametrize("stage", ["Closed Won", "Closed Lost"], ids=["won", "lost"])
+def test_future_close_of_closed_deal_warns(stage: str) -> None:
+    deal = build_deal(
+        PIPELINE,
+        9,
+        "D-9",
+        stage,
+        amount=100,
+        lost_reason="Price",
+        close_date=dt.date(2025, 9, 10),
+    )
+
+    findings = run_checks([deal])
+
+    assert codes_of(findings) == [(9, Code.DATE_IN_FUTURE)]
+    assert findings[0].field == "close_date"
+    assert findings[0].params == {"today": "2025-09-09", "stage": stage}
+
+
+def test_future_expected_close_of_open_deal_is_normal() -> None:
+    deal = lead(10, close_date=dt.date(2025, 12, 1))
+
+    assert run_checks([deal]) == []
+
+
+def test_dates_on_today_are_not_future() -> None:
+    closed = build_deal(
+        PIPELINE, 11, "D-11", "Closed Won", amount=100, close_date=AS_OF
+    )
+    opened = lead(12, created_date=AS_OF, stage_entered_date=AS_OF)
+
+    assert run_checks([closed, opened]) == []
 
 
 # close-date-passed

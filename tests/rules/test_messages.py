@@ -44,6 +44,15 @@ def findings_from_checks() -> dict[Code, Finding]:
             stage_entered_date=dt.date(2025, 8, 1),
             next_step_date=dt.date(2025, 9, 30),
         ),
+        build_deal(
+            PIPELINE,
+            8,
+            "D-8",
+            "Closed Won",
+            amount=100,
+            created_date=dt.date(2025, 9, 1),
+            close_date=dt.date(2025, 9, 20),
+        ),
     ]
     findings = check_deals(deals, COLUMNS, PIPELINE, {"product": PRODUCTS}, AS_OF)
     first_of_code: dict[Code, Finding] = {}
@@ -112,6 +121,16 @@ PARSE_FINDINGS = {
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),
     Code.REPEATED_HEADER: parse_finding(Code.REPEATED_HEADER, None, "Deal ID"),
     Code.ID_NOT_TEXT: parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE"),
+    Code.OLD_STATUS_COLUMN: parse_finding(
+        Code.OLD_STATUS_COLUMN,
+        "pipesheet status",
+        None,
+        letter="C",
+        status_header="Check",
+    ),
+    Code.MIXED_CURRENCY: parse_finding(
+        Code.MIXED_CURRENCY, "Amount", "¥1,000,000", currency="¥", main_currency="$"
+    ),
 }
 
 SAMPLE_FINDINGS = {**CHECK_FINDINGS, **PARSE_FINDINGS}
@@ -129,6 +148,7 @@ def test_checks_produce_every_sample_code() -> None:
             Code.FOLLOWUP_DUE_SOON,
             Code.IDLE_IN_STAGE,
             Code.NO_NEXT_STEP,
+            Code.DATE_IN_FUTURE,
         ]
     )
 
@@ -244,6 +264,23 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
             ),
         ),
         (
+            Code.DATE_IN_FUTURE,
+            Locale.EN,
+            (
+                "Expected Close 2025-09-20 is after today (2025-09-09), but the deal "
+                "is already in the closed stage 'Closed Won'; correct the date. Until "
+                "then the deal is left out of the average cycle."
+            ),
+        ),
+        (
+            Code.DATE_IN_FUTURE,
+            Locale.ZH_CN,
+            (
+                "Expected Close 2025-09-20 晚于今天（2025-09-09），但该商机已处于关闭"
+                "阶段“Closed Won”，请更正日期。更正前该商机不计入平均成交周期。"
+            ),
+        ),
+        (
             Code.IDLE_IN_STAGE,
             Locale.EN,
             (
@@ -272,6 +309,8 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
         "close-date-passed-en",
         "close-before-created-en",
         "close-before-created-zh",
+        "date-in-future-closed-en",
+        "date-in-future-closed-zh",
         "idle-in-stage-en",
         "no-next-step-en",
     ],
@@ -347,6 +386,33 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
                 "value instead."
             ),
         ),
+        (
+            Code.OLD_STATUS_COLUMN,
+            Locale.EN,
+            (
+                "Column C 'pipesheet status' contains mostly statuses pipesheet "
+                "wrote, but statuses now go to the column 'Check' "
+                "(outputs.status_header), so these are no longer updated; delete "
+                "column C."
+            ),
+        ),
+        (
+            Code.MIXED_CURRENCY,
+            Locale.EN,
+            (
+                "Amount '¥1,000,000' is in ¥, but $ is this column's most common "
+                "currency; convert the amount to $ or keep each currency in its own "
+                "column. Until then it is left out of the totals."
+            ),
+        ),
+        (
+            Code.MIXED_CURRENCY,
+            Locale.ZH_CN,
+            (
+                "Amount“¥1,000,000”的币种是 ¥，而本列最常见的币种是 $；请换算成 $，"
+                "或把不同币种分列填写。更正前该金额不计入合计。"
+            ),
+        ),
     ],
     ids=[
         "unknown-stage-en",
@@ -357,6 +423,9 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
         "blank-header-en",
         "missing-id-en",
         "formula-error-en",
+        "old-status-column-en",
+        "mixed-currency-en",
+        "mixed-currency-zh",
     ],
 )
 def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:
@@ -547,6 +616,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         (Code.CLOSE_BEFORE_CREATED, Locale.EN, "Expected Close before Created"),
         (Code.CLOSE_BEFORE_CREATED, Locale.ZH_CN, "Expected Close早于Created"),
         (Code.NO_NEXT_STEP, Locale.EN, "no next-step date"),
+        (Code.DATE_IN_FUTURE, Locale.EN, "Expected Close after today"),
+        (Code.DATE_IN_FUTURE, Locale.ZH_CN, "Expected Close晚于今天"),
     ],
     ids=[
         "missing-en",
@@ -560,6 +631,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         "close-before-created-en",
         "close-before-created-zh",
         "no-next-step-en",
+        "date-in-future-en",
+        "date-in-future-zh",
     ],
 )
 def test_short_message_text(code: Code, locale: Locale, expected: str) -> None:

@@ -234,6 +234,35 @@ def test_metrics_cycle_leaves_out_inverted(both_dates: tuple[dt.date, dt.date]) 
     assert metrics.closed_with_cycle == 1
 
 
+@pytest.mark.parametrize(
+    "both_dates",
+    [
+        (dt.date(2025, 1, 1), dt.date(2025, 9, 10)),
+        (dt.datetime(2025, 1, 1, 9, 0), dt.datetime(2025, 9, 10, 9, 0)),
+    ],
+    ids=["dates", "datetimes"],
+)
+def test_metrics_cycle_leaves_out_future_close(
+    both_dates: tuple[dt.date, dt.date],
+) -> None:
+    future = build_deal(PIPELINE, 4, "D-4", "Won", amount=100)
+    future.values["created_date"], future.values["close_date"] = both_dates
+    today = build_deal(
+        PIPELINE,
+        5,
+        "D-5",
+        "Lost",
+        created_date=dt.date(2025, 8, 30),
+        close_date=AS_OF,
+    )
+
+    metrics = compute_metrics([future, today], PIPELINE, AS_OF)
+
+    assert metrics.average_cycle_days == 10.0
+    assert metrics.closed_with_cycle == 1
+    assert metrics.won == 1
+
+
 def test_metrics_count_stage_outside_definition() -> None:
     # A deal may carry a stage that is not the definition's, as a deal built
     # for another pipeline does. It counts as a deal but in no stage row.

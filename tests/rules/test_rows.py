@@ -440,6 +440,95 @@ def test_negative_amount_is_bad_amount(
     assert findings[0].params["reason"] == "negative-amount"
 
 
+def test_mixed_currency_flags_other_currencies(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["US-1", "Won", "$1,000"],
+        ["JP-1", "Won", "¥1,000,000"],
+        ["EU-1", "Won", "1.000,00 €"],
+        ["US-2", "Won", "USD 500"],
+        ["XX-1", "Won", 700],
+    )
+
+    assert [deal.values.get("amount") for deal in deals] == [
+        1000.0,
+        None,
+        None,
+        500.0,
+        700.0,
+    ]
+    assert findings == [
+        Finding(
+            code=Code.MIXED_CURRENCY,
+            severity=Severity.ERROR,
+            row=3,
+            column="Amount",
+            value="¥1,000,000",
+            deal_id="JP-1",
+            field="amount",
+            params={"currency": "¥", "main_currency": "$"},
+        ),
+        Finding(
+            code=Code.MIXED_CURRENCY,
+            severity=Severity.ERROR,
+            row=4,
+            column="Amount",
+            value="1.000,00 €",
+            deal_id="EU-1",
+            field="amount",
+            params={"currency": "€", "main_currency": "$"},
+        ),
+    ]
+
+
+def test_mixed_currency_tie_goes_to_top_row(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["EU-1", "Lead", "€ 300"],
+        ["US-1", "Lead", "$1,000"],
+    )
+
+    assert deals[0].values["amount"] == 300.0
+    assert "amount" not in deals[1].values
+    assert codes_of(findings) == [(3, Code.MIXED_CURRENCY)]
+    assert findings[0].params == {"currency": "$", "main_currency": "€"}
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        ("$1,000", "USD 2,000", "US$ 5"),
+        ("¥1.2万", "3000元", "RMB 500", "CNY 20"),
+        ("1,000", 2000.0, "€ 300"),
+        ("1,000", 2000.0, 55),
+    ],
+    ids=["dollar-marks", "yuan-marks", "one-currency-and-none", "no-currency"],
+)
+def test_one_currency_column_has_no_finding(
+    english_pipeline: Pipeline, amounts: tuple[CellValue, ...]
+) -> None:
+    rows = [[f"D-{index}", "Lead", amount] for index, amount in enumerate(amounts)]
+
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage", "Amount"], *rows)
+
+    assert findings == []
+    assert all("amount" in deal.values for deal in deals)
+
+
+def test_unreadable_amount_keeps_bad_amount(english_pipeline: Pipeline) -> None:
+    _, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["US-1", "Lead", "$1,000"],
+        ["US-2", "Lead", "$2,000"],
+        ["EU-1", "Lead", "€ lots"],
+    )
+
+    assert codes_of(findings) == [(4, Code.BAD_AMOUNT)]
+
+
 def test_each_type_has_its_finding_code(english_pipeline: Pipeline) -> None:
     _, findings = read(
         with_seats(english_pipeline),
@@ -486,7 +575,8 @@ def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
     )
     assert findings[2].params["detail"] == (
         "looks like a number formatted as a date "
-        "(dates must fall between 1970-01-01 and 2200-12-31)"
+        "(dates must fall between 1970-01-01 and 2200-12-31); "
+        "type the date like 2025-09-09 or use a date cell"
     )
 
 

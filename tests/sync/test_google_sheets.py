@@ -340,6 +340,33 @@ def test_user_highlight_rule_kept_first(fake: FakeSheets, deals: str) -> None:
     assert rules[0]["booleanRule"]["condition"]["type"] == "TEXT_EQ"
 
 
+def test_highlights_off_removes_own_rules(fake: FakeSheets, deals: str) -> None:
+    user_rule = {
+        "ranges": [{"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 2}],
+        "booleanRule": {
+            "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "Won"}]},
+            "format": {"backgroundColor": {"green": 1}},
+        },
+    }
+    fake.batch_update(deals, [{"addConditionalFormatRule": {"rule": user_rule}}])
+    sync(fake, deals)
+    on = make_pipeline(deals)
+    off = on.model_copy(
+        update={"outputs": on.outputs.model_copy(update={"highlight_rows": False})}
+    )
+
+    removed = run_sync(off, open_spreadsheet(deals, pipeline=off), AS_OF)
+    before = len(fake.requests)
+    again = run_sync(off, open_spreadsheet(deals, pipeline=off), AS_OF)
+
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    assert [rule["booleanRule"]["condition"]["type"] for rule in rules] == ["TEXT_EQ"]
+    assert removed.plan.remove_highlights
+    assert removed.report is not None
+    assert not again.plan.remove_highlights
+    assert "spreadsheets.batchUpdate" not in operations(fake, before)
+
+
 def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     columns = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}

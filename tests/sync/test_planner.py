@@ -18,13 +18,16 @@ from config.models import (
     Stage,
 )
 from rules.checks import check_deals
+from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
 from rules.rows import read_deals
 from sync import status_alignment
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.planner import (
+    STATUS_SAMPLE_CELLS,
     choose_status_column,
+    earlier_status_columns,
     is_generated_tab,
     plan_writes,
     status_column_problem,
@@ -440,6 +443,81 @@ def test_read_grid_not_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
     copy = SheetGrid("book.xlsx", "Deals", READ_GRID_ROWS)
     with pytest.raises(AssertionError, match="searched again"):
         align_status_writes(copy, plan)
+
+
+def earlier_columns(
+    rows: list[list[CellValue]], header: str = "Check"
+) -> list[Finding]:
+    pipeline = build_pipeline()
+    outputs = pipeline.outputs.model_copy(update={"status_header": header})
+    pipeline = pipeline.model_copy(update={"outputs": outputs})
+    grid = SheetGrid("book.xlsx", "Deals", rows)
+    return earlier_status_columns(grid, match_columns(grid, pipeline), pipeline)
+
+
+def test_earlier_status_column_gets_notice() -> None:
+    rows = [
+        [*HEADER, "pipesheet status", "Check"],
+        ["D-1", "Ana", "Lead", 100, "ERROR: missing Amount", "OK"],
+        ["D-2", "Bo", "Lead", 5, "OK", "OK"],
+        ["D-3", "Cy", "Lead", 7, "call back", "OK"],
+        ["D-4", "Di", "Lead", 7, "错误：缺少金额", "OK"],
+    ]
+
+    assert earlier_columns(rows) == [
+        Finding(
+            code=Code.OLD_STATUS_COLUMN,
+            severity=Severity.INFO,
+            row=1,
+            column="pipesheet status",
+            params={"status_header": "Check", "letter": "E"},
+        )
+    ]
+
+
+def test_earlier_status_column_found_before_new_header() -> None:
+    # The first run after the change has not written the new header yet.
+    rows = [
+        [*HEADER, "pipesheet status"],
+        ["D-1", "Ana", "Lead", 100, "WARN: follow-up 2 days overdue"],
+    ]
+
+    assert [finding.params["letter"] for finding in earlier_columns(rows)] == ["E"]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["call back", "OK", "waiting on legal"],
+        ["OK", "no", "no"],
+        [None, None, None],
+    ],
+    ids=["mostly-notes", "half-status-texts", "empty"],
+)
+def test_other_columns_get_no_notice(cells: list[CellValue]) -> None:
+    rows = [[*HEADER, "Notes"]] + [["D-1", "Ana", "Lead", 100, cell] for cell in cells]
+
+    assert earlier_columns(rows) == []
+
+
+def test_current_and_mapped_columns_get_no_notice() -> None:
+    rows = [
+        [*HEADER, "Check"],
+        ["D-1", "OK", "Lead", 100, "OK"],
+        ["D-2", "OK", "Lead", 5, "ERROR: missing Amount"],
+    ]
+
+    assert earlier_columns(rows) == []
+
+
+def test_notes_after_sample_rule_out_column() -> None:
+    statuses: list[CellValue] = ["OK"] * STATUS_SAMPLE_CELLS
+    notes: list[CellValue] = ["call back"] * (STATUS_SAMPLE_CELLS + 1)
+    rows = [[*HEADER, "Notes"]] + [
+        ["D-1", "Ana", "Lead", 100, cell] for cell in [*statuses, *notes]
+    ]
+
+    assert earlier_columns(rows) == []
 
 
 def status_problem(rows: list[list[CellValue]], header: str = "Status") -> str | None:

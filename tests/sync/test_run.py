@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
 
@@ -14,7 +15,7 @@ from config.errors import SheetLayoutError
 from config.loader import load_pipeline
 from config.models import Locale, Pipeline
 from config.shipped import shipped_definition
-from rules.findings import Severity
+from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
 from sync.run import (
@@ -379,9 +380,63 @@ def test_allowed_lists_from_tab_and_inline() -> None:
     assert allowed["source"] == ["Website", "Referral", "Outbound", "Event", "Partner"]
 
 
+def without_highlights(pipeline: Pipeline) -> Pipeline:
+    outputs = pipeline.outputs.model_copy(update={"highlight_rows": False})
+    return pipeline.model_copy(update={"outputs": outputs})
+
+
+def conditional_formulas(path: Path) -> list[str]:
+    deals = openpyxl.load_workbook(path)["Deals"]
+    return [
+        formula
+        for block in deals.conditional_formatting
+        for rule in block.rules
+        for formula in rule.formula
+    ]
+
+
+def test_highlights_off_removes_own_rules(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    workbook = openpyxl.load_workbook(path)
+    workbook["Deals"].conditional_formatting.add(
+        "E4:E18", CellIsRule(operator="greaterThan", formula=["100000"])
+    )
+    workbook.save(path)
+    run_once(path, pipeline)
+    assert len(conditional_formulas(path)) == 3
+
+    removed = run_once(path, without_highlights(pipeline))
+    before = path.read_bytes()
+    again = run_once(path, without_highlights(pipeline))
+
+    assert conditional_formulas(path) == ["100000"]
+    assert removed.report is not None
+    assert removed.report.status_cells_written == 0
+    assert again.report is None
+    assert path.read_bytes() == before
+
+
 def with_status_header(pipeline: Pipeline, header: str) -> Pipeline:
     outputs = pipeline.outputs.model_copy(update={"status_header": header})
     return pipeline.model_copy(update={"outputs": outputs})
+
+
+def test_changed_status_header_names_old_column(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    old_statuses = read_statuses(path, "Deals")
+
+    result = run_once(path, with_status_header(pipeline, "Check"))
+
+    notices = [f for f in result.findings if f.code is Code.OLD_STATUS_COLUMN]
+    assert [(f.row, f.column, f.params["letter"]) for f in notices] == [
+        (3, "pipesheet status", "R")
+    ]
+    assert notices[0].severity is Severity.INFO
+    assert read_statuses(path, "Deals") == old_statuses
+    assert result.plan.status_column == STATUS_COLUMN + 1
 
 
 def add_team_status_column(path: Path) -> None:

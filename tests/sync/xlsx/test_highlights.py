@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from sync.plan import HighlightRule
-from sync.xlsx.highlights import HighlightBlock, formula_shape, rewrite_highlights
+from sync.xlsx.highlights import (
+    HighlightBlock,
+    formula_shape,
+    has_pipesheet_highlights,
+    rewrite_highlights,
+)
 
 ERROR_RULE = HighlightRule('LEFT($Q5,5)="ERROR"', "FFC7CE")
 WARNING_RULE = HighlightRule('LEFT($Q5,4)="WARN"', "FFEB9C")
@@ -146,6 +151,62 @@ def test_no_range_only_removes() -> None:
     result = rewrite_highlights(tail, b"", HighlightBlock(BLOCK.rules, [], None))
 
     assert result == USERS + CLOSE
+
+
+def test_block_without_rules_only_removes() -> None:
+    earlier = OURS.replace(b'5)="ERROR"', b'7)="ERROR: "').replace(
+        b'4)="WARN"', b'6)="WARN: "'
+    )
+    tail = MERGES + USERS + earlier + CLOSE
+
+    result = rewrite_highlights(tail, b"", HighlightBlock([], [], None))
+
+    assert result == MERGES + USERS + CLOSE
+
+
+@pytest.mark.parametrize(
+    ("xml", "expected"),
+    [
+        (
+            (
+                b'<x:conditionalFormatting sqref="A2:F9"><x:cfRule type="expression" '
+                b'dxfId="1" priority="2"><x:formula>LEFT($F2,6)="WARN: "</x:formula>'
+                b"</x:cfRule></x:conditionalFormatting>"
+            ),
+            True,
+        ),
+        (
+            MERGES
+            + USERS
+            + OURS.replace(b'"ERROR"', '"错误："'.encode()).replace(b",5)", b",3)")
+            + CLOSE,
+            False,
+        ),
+        (
+            MERGES
+            + (
+                '<conditionalFormatting sqref="A2:F9"><cfRule type="expression" '
+                'dxfId="1" priority="2"><formula>LEFT($F2,3)="错误："</formula>'
+                "</cfRule></conditionalFormatting>"
+            ).encode()
+            + CLOSE,
+            True,
+        ),
+        (MERGES + USERS + CLOSE, False),
+        (
+            (
+                b'<conditionalFormatting sqref="A2:F9"><cfRule type="expression" '
+                b'dxfId="1" priority="2"><formula>LEFT($F2,7)="ERROR: "</formula>'
+                b'</cfRule><cfRule type="expression" dxfId="2" priority="3">'
+                b"<formula>$E2&gt;100</formula></cfRule></conditionalFormatting>"
+            ),
+            False,
+        ),
+    ],
+    ids=["prefixed", "other-shape", "chinese", "user-rules", "shared-block"],
+)
+def test_pipesheet_highlights_recognised(xml: bytes, expected: bool) -> None:
+    assert has_pipesheet_highlights(xml) is expected
 
 
 def test_prefixed_worksheet_gets_prefixed_block() -> None:

@@ -177,3 +177,15 @@ def test_merge_inside_cells_ignored() -> None:
     )
 
     assert scan_sheet([sheet]).merged == []
+
+
+def test_pipesheet_highlights_found_in_tail() -> None:
+    rule = (
+        b'<conditionalFormatting sqref="A2:C9"><cfRule type="expression" dxfId="0" '
+        b'priority="1"><formula>LEFT($C2,7)="ERROR: "</formula></cfRule>'
+        b"</conditionalFormatting>"
+    )
+    sheet = MERGED_SHEET.replace(b"<pageMargins/>", rule + b"<pageMargins/>")
+
+    assert scan_sheet([sheet]).pipesheet_highlights is True
+    assert scan_sheet([MERGED_SHEET]).pipesheet_highlights is False

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from rules.currencies import currency_of, main_currency
+from rules.grid import CellValue
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("$1,000", "$"),
+        ("USD 1,200", "$"),
+        ("us$ 5", "$"),
+        ("-$1,200", "$"),
+        ("($1,200)", "$"),
+        ("1.000,00 €", "€"),
+        ("EUR 300", "€"),
+        ("£40", "£"),
+        ("gbp 40", "£"),
+        ("¥1,000,000", "¥"),
+        ("￥500", "¥"),
+        ("(1.2万元)", "¥"),
+        ("RMB 500", "¥"),
+        ("1,000", None),
+        (1000.0, None),
+        (None, None),
+    ],
+    ids=[
+        "dollar",
+        "usd",
+        "us-dollar",
+        "negative-dollar",
+        "parenthesised-dollar",
+        "euro-after",
+        "eur",
+        "pound",
+        "gbp",
+        "yen-yuan-sign",
+        "full-width-yen",
+        "yuan-character",
+        "rmb",
+        "no-mark",
+        "number",
+        "blank",
+    ],
+)
+def test_currency_of_amount(cell: CellValue, expected: str | None) -> None:
+    assert currency_of(cell) == expected
+
+
+def test_main_currency_is_most_common() -> None:
+    result = main_currency(["¥5", "$1", "$2", None, "$3"])
+
+    assert result == ("$", ["¥", "$", "$", None, "$"])
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [["$1", "USD 2", 3.0], ["1", 2.0, None], []],
+    ids=["one-currency", "no-currency", "empty"],
+)
+def test_main_currency_none_unless_mixed(cells: list[CellValue]) -> None:
+    assert main_currency(cells) is None
