@@ -752,7 +752,8 @@ def test_missing_column_stops_before_writing(fake: FakeSheets) -> None:
         "'Lead', 'Proposal' require; the nearest header is 'Amount' in column C. "
         "Headers found: A 'Deal ID', B 'Stage', C 'Amount'. Rename the header in "
         "the sheet, or add the sheet's header text to the field's aliases in the "
-        "definition."
+        "definition. If the sheet does not keep that column, add it, or take the "
+        "field out of the stage's required list in the definition."
     )
     assert "spreadsheets.batchUpdate" not in operations(fake)
 
