@@ -1,4 +1,4 @@
-"""Read amount, number and probability cells into floats.
+"""Read amount and number cells into floats.
 
 Text may carry currency marks, thousands separators and ``万``/``k`` suffixes.
 A decimal comma is accepted only where it cannot be a thousands separator
@@ -59,7 +59,7 @@ def parse_number(value: CellValue) -> float | CellProblem:
         if plain is not None:
             return plain
 
-    number = _decimal_from_cell(value)
+    number = decimal_from_cell(value)
     if isinstance(number, CellProblem):
         return number
     return _finite_float(number)
@@ -110,7 +110,8 @@ def parse_amount(value: CellValue) -> float | CellProblem:
 TOO_LARGE_AMOUNT = 1e15
 
 
-def _decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
+def decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
+    """Read a number cell exactly, or return the problem that prevents it."""
     if isinstance(value, bool):
         return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a number")
     if isinstance(value, int):
@@ -234,39 +235,4 @@ def _finite_float(number: Decimal) -> float | CellProblem:
 def _not_a_number_problem() -> CellProblem:
     return CellProblem(
         Reason.NOT_A_NUMBER, "not a number; type digits such as 12000 or 12,000.50"
-    )
-
-
-def parse_percent(value: CellValue) -> float | CellProblem:
-    """Parse a probability cell into a fraction between 0 and 1.
-
-    ``0.25``, ``"25%"`` and ``25`` all give 0.25: a number above 1 and up to 100
-    is read as a percentage.
-    """
-    # Fast path: a float fraction comes back unchanged from the Decimal route.
-    if type(value) is float and 0 <= value <= 1:
-        return value
-
-    if isinstance(value, str) and fold_text(value).endswith("%"):
-        number = _decimal_from_cell(fold_text(value)[:-1])
-        fraction = number if isinstance(number, CellProblem) else number / 100
-    else:
-        number = _decimal_from_cell(value)
-        fraction = number if isinstance(number, CellProblem) else _as_fraction(number)
-
-    if isinstance(fraction, CellProblem):
-        return fraction
-    return _check_fraction(fraction)
-
-
-def _as_fraction(number: Decimal) -> Decimal:
-    return number / 100 if 1 < number <= 100 else number
-
-
-def _check_fraction(fraction: Decimal) -> float | CellProblem:
-    if 0 <= fraction <= 1:
-        return float(fraction)
-    return CellProblem(
-        Reason.PERCENT_OUT_OF_RANGE,
-        "a probability must be between 0% and 100%, such as 25% or 0.25",
     )

@@ -17,7 +17,9 @@ Params each code is rendered with:
   ``list_key`` (the definition key of the list, such as ``allowed.owner.values``).
 - ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
   ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
-  ``detail`` (English).
+  ``detail`` (English). A ``bad-probability`` with the reason
+  ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
+  and ``points_fraction`` (0.015).
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
@@ -483,6 +485,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.DATE_NOT_NUMBER: "a date or time, not a number",
         Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
+        Reason.PERCENT_SCALE_MISMATCH: (
+            "over 100% when read as a fraction like the rest of the column; "
+            "type a fraction or add a % sign"
+        ),
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
         Reason.FORMULA_ERROR: "the cell shows a formula error; correct the formula",
     },
@@ -508,6 +514,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
         Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
+        Reason.PERCENT_SCALE_MISMATCH: (
+            "本列的赢率按小数填写（0.25 即 25%），此值即 {as_fraction}，超过 100%；"
+            "如果指 {as_points}，请填写 {points_fraction} 或 {as_points}"
+        ),
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",
         Reason.FORMULA_ERROR: "单元格显示公式错误；请修正公式",
     },
@@ -747,4 +757,7 @@ def _reason_text(params: dict[str, str], locale: Locale) -> str:
         translated = REASONS[locale][Reason(params.get("reason", ""))]
     except ValueError:
         return detail
-    return detail if locale is EN and detail else translated
+    if locale is EN and detail:
+        return detail
+    # Some texts show values of the cell, such as its reading as a percentage.
+    return translated.format_map(_Context(params)) if "{" in translated else translated
