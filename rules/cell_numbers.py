@@ -42,7 +42,15 @@ _PLAIN_AMOUNT = re.compile(r"\$?((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)
 
 
 def parse_number(value: CellValue) -> float | CellProblem:
-    """Parse an amount or number cell into a float.
+    """Parse a number cell into a float, read as :func:`read_float` reads it."""
+    number = read_float(value)
+    if isinstance(number, CellProblem):
+        return with_advice(number, "digits such as 12 or 12.5")
+    return number
+
+
+def read_float(value: CellValue) -> float | CellProblem:
+    """Read an amount or number cell into a float.
 
     Text may carry a currency sign or code, thousands separators (comma, space,
     no-break or thin space), a leading minus or parentheses for a negative value,
@@ -80,14 +88,14 @@ def _plain_amount(text: str) -> float | None:
 
 
 def parse_amount(value: CellValue) -> float | CellProblem:
-    """Parse a deal amount cell like :func:`parse_number`, rejecting negatives.
+    """Parse a deal amount cell like :func:`read_float`, rejecting negatives.
 
     A negative amount, such as ``(500)`` or ``-1,000`` typed the accounting
     way, would make the funnel and win rates by value wrong, so it is a
     problem rather than a value. So is an amount of ``TOO_LARGE_AMOUNT`` or
     more.
     """
-    amount = parse_number(value)
+    amount = read_float(value)
     if isinstance(amount, CellProblem):
         return amount
     if amount < 0:
@@ -236,3 +244,14 @@ def _not_a_number_problem() -> CellProblem:
     return CellProblem(
         Reason.NOT_A_NUMBER, "not a number; type digits such as 12000 or 12,000.50"
     )
+
+
+def with_advice(problem: CellProblem, example: str) -> CellProblem:
+    """Return ``problem`` advising ``example`` when the cell is not a number.
+
+    The reading of text advises amounts (12,000.50), which mislead where a
+    column expects another kind of number.
+    """
+    if problem.reason is Reason.NOT_A_NUMBER:
+        return CellProblem(problem.reason, f"not a number; type {example}")
+    return problem

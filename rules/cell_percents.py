@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 
-from rules.cell_numbers import decimal_from_cell
+from rules.cell_numbers import decimal_from_cell, with_advice
 from rules.cell_problem import CellProblem, Reason
 from rules.grid import CellValue
 from rules.text_forms import fold_text
@@ -88,12 +88,12 @@ def parse_percent(
     if isinstance(value, str) and fold_text(value).endswith("%"):
         number = decimal_from_cell(fold_text(value)[:-1])
         if isinstance(number, CellProblem):
-            return number
+            return _advised(number)
         return _check_fraction(number / 100)
 
     number = decimal_from_cell(value)
     if isinstance(number, CellProblem):
-        return number
+        return _advised(number)
     if scale is None:
         scale = PercentScale.FRACTION if number <= 1 else PercentScale.POINTS
     if scale is PercentScale.POINTS:
@@ -101,6 +101,20 @@ def parse_percent(
     if 1 < number <= 100:
         return _points_among_fractions(number)
     return _check_fraction(number)
+
+
+def _advised(problem: CellProblem) -> CellProblem:
+    """Return ``problem`` with a probability's example in place of an amount's."""
+    if problem.reason is Reason.AMBIGUOUS_SEPARATORS:
+        return CellProblem(
+            problem.reason,
+            "cannot tell whether a mark separates decimals or thousands; type a "
+            f"probability such as {_EXAMPLE}",
+        )
+    return with_advice(problem, f"a probability such as {_EXAMPLE}")
+
+
+_EXAMPLE = "25% or 0.25"
 
 
 def _check_fraction(fraction: Decimal) -> float | CellProblem:

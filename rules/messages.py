@@ -523,6 +523,31 @@ REASONS: dict[Locale, dict[Reason, str]] = {
     },
 }
 
+# Explanations that depend on the column's kind too, because the general ones
+# give examples of amounts. They take precedence over REASONS.
+KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
+    EN: {
+        (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): (
+            "not a number; type digits such as 12 or 12.5"
+        ),
+        (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
+            "not a number; type a probability such as 25% or 0.25"
+        ),
+        (Code.BAD_PROBABILITY, Reason.AMBIGUOUS_SEPARATORS): (
+            "unclear separators; type a probability such as 25% or 0.25"
+        ),
+    },
+    ZH: {
+        (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): "不是数字；请填写数字，例如 12 或 12.5",
+        (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
+            "不是数字；请按 25% 或 0.25 的格式填写赢率"
+        ),
+        (Code.BAD_PROBABILITY, Reason.AMBIGUOUS_SEPARATORS): (
+            "无法判断分隔符是小数点还是千位分隔符；请按 25% 或 0.25 的格式填写赢率"
+        ),
+    },
+}
+
 
 def counted(number: int, noun: str) -> str:
     """Return an English count with its noun, plural unless the count is 1.
@@ -717,7 +742,7 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
     if "rows" in params:
         derived["other_rows"] = _rows_text(params["rows"], locale)
     if "reason" in params or "detail" in params:
-        derived["detail"] = _reason_text(params, locale)
+        derived["detail"] = _reason_text(finding.code, params, locale)
     return derived
 
 
@@ -751,12 +776,13 @@ def _rows_text(rows: str, locale: Locale) -> str:
     return f"row {numbers[0]}" if len(numbers) == 1 else f"rows {', '.join(numbers)}"
 
 
-def _reason_text(params: dict[str, str], locale: Locale) -> str:
+def _reason_text(code: Code, params: dict[str, str], locale: Locale) -> str:
     detail = params.get("detail", "")
     try:
-        translated = REASONS[locale][Reason(params.get("reason", ""))]
+        reason = Reason(params.get("reason", ""))
     except ValueError:
         return detail
+    translated = KIND_REASONS[locale].get((code, reason)) or REASONS[locale][reason]
     if locale is EN and detail:
         return detail
     # Some texts show values of the cell, such as its reading as a percentage.

@@ -712,6 +712,45 @@ def test_column_scale_follows_most_numbers(
     assert choose_percent_scale(cells) is scale
 
 
+@pytest.mark.parametrize(
+    ("value", "field_type", "detail"),
+    [
+        (
+            "abc",
+            FieldType.PERCENT,
+            "not a number; type a probability such as 25% or 0.25",
+        ),
+        (
+            "x%",
+            FieldType.PERCENT,
+            "not a number; type a probability such as 25% or 0.25",
+        ),
+        (
+            "0,5",
+            FieldType.PERCENT,
+            (
+                "cannot tell whether a mark separates decimals or thousands; type a "
+                "probability such as 25% or 0.25"
+            ),
+        ),
+        ("many", FieldType.NUMBER, "not a number; type digits such as 12 or 12.5"),
+        (
+            "lots",
+            FieldType.AMOUNT,
+            "not a number; type digits such as 12000 or 12,000.50",
+        ),
+    ],
+    ids=["probability", "probability-percent", "probability-comma", "number", "amount"],
+)
+def test_unreadable_number_advice_fits_field(
+    value: CellValue, field_type: FieldType, detail: str
+) -> None:
+    problem = parse(value, field_type)
+
+    assert isinstance(problem, CellProblem)
+    assert problem.detail == detail
+
+
 # flags
 
 

@@ -427,6 +427,47 @@ def test_percent_scale_message_text(locale: Locale, expected: str) -> None:
     assert render_message(finding, locale) == expected
 
 
+@pytest.mark.parametrize(
+    ("code", "header", "reason", "expected"),
+    [
+        (
+            Code.BAD_PROBABILITY,
+            "赢率",
+            "not-a-number",
+            "赢率“abc”无法识别：不是数字；请按 25% 或 0.25 的格式填写赢率。",
+        ),
+        (
+            Code.BAD_PROBABILITY,
+            "赢率",
+            "ambiguous-separators",
+            (
+                "赢率“abc”无法识别：无法判断分隔符是小数点还是千位分隔符；"
+                "请按 25% 或 0.25 的格式填写赢率。"
+            ),
+        ),
+        (
+            Code.BAD_NUMBER,
+            "席位",
+            "not-a-number",
+            "席位“abc”无法识别：不是数字；请填写数字，例如 12 或 12.5。",
+        ),
+        (
+            Code.BAD_AMOUNT,
+            "金额",
+            "not-a-number",
+            "金额“abc”无法识别：不是数字；请填写数字，例如 12000 或 12,000.50。",
+        ),
+    ],
+    ids=["probability", "probability-separators", "number", "amount"],
+)
+def test_chinese_advice_fits_field(
+    code: Code, header: str, reason: str, expected: str
+) -> None:
+    finding = parse_finding(code, header, "abc", reason=reason, detail="English")
+
+    assert render_message(finding, Locale.ZH_CN) == expected
+
+
 def test_unknown_value_without_suggestion_lists_choices() -> None:
     finding = parse_finding(
         Code.UNKNOWN_VALUE, "Owner", "Zhang Wei", choices="Ana, Ben", choice_count="2"
