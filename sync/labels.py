@@ -63,6 +63,11 @@ LABELS: dict[Locale, dict[str, str]] = {
         "no_log": "No stage history yet.",
         "log_any": "Reached (any stage, from the log)",
         "log_strict": "Reached (every stage in order, from the log)",
+        "period_all": "all closed deals",
+        "period_days": (
+            "deals closed in the last {days} days, on or after {start} (close "
+            "date; a closed deal without one is left out)"
+        ),
     },
     Locale.ZH_CN: {
         "banner": "由 pipesheet 根据「{tab}」生成，截至 {as_of}。"
@@ -122,6 +127,11 @@ LABELS: dict[Locale, dict[str, str]] = {
         "no_log": "尚无阶段记录。",
         "log_any": "到达数（任一阶段，据阶段日志）",
         "log_strict": "到达数（依次经过各阶段，据阶段日志）",
+        "period_all": "全部已关闭商机",
+        "period_days": (
+            "最近 {days} 天内（{start} 及以后）关闭的商机（按成交日期；"
+            "没有成交日期的已关闭商机不计入）"
+        ),
     },
 }
 
@@ -141,6 +151,8 @@ SEVERITY_LABELS: dict[Locale, dict[str, str]] = {
 }
 
 # One entry per figure of the Funnel tab: its label key and how it is counted.
+# ``{closed}`` is filled with the closed deals counted: ``period_all`` or
+# ``period_days``.
 DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
     Locale.EN: [
         ("deals_now", "Deals whose Stage cell names the stage today."),
@@ -157,9 +169,9 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
         ("cumulative", "Reached this stage ÷ reached the first stage × 100."),
         (
             "win_rate",
-            "Won ÷ (won + lost) × 100 over closed deals; blank when none closed.",
+            "Won ÷ (won + lost) × 100 over {closed}; blank when none closed.",
         ),
-        ("win_rate_value", "Won amount ÷ (won + lost amount) × 100."),
+        ("win_rate_value", "Won amount ÷ (won + lost amount) × 100 over {closed}."),
         (
             "weighted",
             (
@@ -170,13 +182,16 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
         (
             "cycle",
             (
-                "Mean of close date − created date over closed deals with both, "
+                "Mean of close date − created date over {closed} with both dates, "
                 "leaving out a close date before the created date."
             ),
         ),
         (
             "velocity",
-            "Open deals × average won amount × win rate ÷ average cycle days.",
+            (
+                "Open deals × average won amount × win rate ÷ average cycle days; "
+                "the last three count {closed}."
+            ),
         ),
         (
             "unknown_stage",
@@ -200,9 +215,9 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
         ("cumulative", "到达本阶段数 ÷ 到达第一阶段数 × 100。"),
         (
             "win_rate",
-            "赢单数 ÷（赢单数 + 丢单数）× 100，仅计已关闭商机；无关闭商机时留空。",
+            "赢单数 ÷（赢单数 + 丢单数）× 100，计入{closed}；无关闭商机时留空。",
         ),
-        ("win_rate_value", "赢单金额 ÷（赢单金额 + 丢单金额）× 100。"),
+        ("win_rate_value", "赢单金额 ÷（赢单金额 + 丢单金额）× 100，计入{closed}。"),
         (
             "weighted",
             (
@@ -213,11 +228,17 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
         (
             "cycle",
             (
-                "已关闭且两项日期齐全的商机：成交日期 − 创建日期 的平均天数"
+                "{closed}中两项日期齐全者：成交日期 − 创建日期 的平均天数"
                 "（成交日期早于创建日期的商机不计入）。"
             ),
         ),
-        ("velocity", "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数。"),
+        (
+            "velocity",
+            (
+                "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数；"
+                "后三项计入{closed}。"
+            ),
+        ),
         ("unknown_stage", "阶段与定义不符的行，不计入其他指标，列在问题清单中。"),
     ],
 }

@@ -374,7 +374,7 @@ def test_bad_definition_exits_1() -> None:
         (
             "  - stagess: unknown key 'stagess'; did you mean 'stages'? Valid keys "
             "here: name, source, columns, stages, transitions, followups, allowed, "
-            "outputs, timezone, date_order, schedule, notifications"
+            "outputs, metrics, timezone, date_order, schedule, notifications"
         ),
     ]
 

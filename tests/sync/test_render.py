@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from config.models import Locale, Outcome, Outputs, Pipeline, Stage
+from config.models import (
+    Locale,
+    MetricsSettings,
+    Outcome,
+    Outputs,
+    Pipeline,
+    Stage,
+)
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
 from rules.followups import list_followups
@@ -353,8 +360,68 @@ def test_definitions_explain_each_figure() -> None:
     ]
     assert tab.grid[7] == [
         "Win rate by count %",
-        "Won ÷ (won + lost) × 100 over closed deals; blank when none closed.",
+        "Won ÷ (won + lost) × 100 over all closed deals; blank when none closed.",
     ]
+
+
+ENGLISH_PERIOD = (
+    "deals closed in the last 30 days, on or after 2025-09-01 (close date; a "
+    "closed deal without one is left out)"
+)
+CHINESE_PERIOD = (
+    "最近 30 天内（2025-09-01 及以后）关闭的商机（按成交日期；"
+    "没有成交日期的已关闭商机不计入）"
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "win_rate", "velocity"),
+    [
+        (
+            Locale.EN,
+            f"Won ÷ (won + lost) × 100 over {ENGLISH_PERIOD}; blank when none closed.",
+            (
+                "Open deals × average won amount × win rate ÷ average cycle days; "
+                f"the last three count {ENGLISH_PERIOD}."
+            ),
+        ),
+        (
+            Locale.ZH_CN,
+            (
+                f"赢单数 ÷（赢单数 + 丢单数）× 100，计入{CHINESE_PERIOD}；"
+                "无关闭商机时留空。"
+            ),
+            (
+                "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数；"
+                f"后三项计入{CHINESE_PERIOD}。"
+            ),
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_definitions_state_win_rate_period(
+    locale: Locale, win_rate: str, velocity: str
+) -> None:
+    pipeline = build_pipeline(
+        outputs=Outputs(locale=locale), metrics=MetricsSettings(win_rate_days=30)
+    )
+
+    tab = render_definitions("Definitions", BANNER, pipeline, dt.date(2025, 9, 1))
+
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    labels = {Locale.EN: ("Win rate by count %", "Sales velocity (per day)")}
+    labels[Locale.ZH_CN] = ("赢单率（按数量）%", "销售速度（每天）")
+    assert texts[labels[locale][0]] == win_rate
+    assert texts[labels[locale][1]] == velocity
+
+
+def test_definitions_without_period_count_all() -> None:
+    tab = render_definitions("Definitions", BANNER, build_pipeline())
+
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    assert texts["Win rate by value %"] == (
+        "Won amount ÷ (won + lost amount) × 100 over all closed deals."
+    )
 
 
 ENGLISH_BANNER = (
