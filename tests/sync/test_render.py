@@ -19,7 +19,8 @@ from rules.findings import Code, Finding, Severity
 from rules.followups import list_followups
 from rules.grid import CellValue, SheetGrid
 from rules.metrics import compute_metrics
-from rules.stage_log import StageLogRow
+from rules.stage_log import LogFunnelStage, StageLogRow
+from sync.labels import LABELS
 from sync.plan import BarChart, GeneratedTab
 from sync.render import (
     render_definitions,
@@ -353,15 +354,36 @@ def test_definitions_stage_table() -> None:
 def test_definitions_explain_each_figure() -> None:
     tab = render_definitions("Definitions", BANNER, build_pipeline())
 
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
     assert tab.grid[2] == ["Figure", "How it is counted"]
-    assert tab.grid[5] == [
-        "Stage conversion %",
-        "Reached the next stage ÷ reached this stage × 100.",
-    ]
-    assert tab.grid[7] == [
-        "Win rate by count %",
-        "Won ÷ (won + lost) × 100 over all closed deals; blank when none closed.",
-    ]
+    assert texts["Stage conversion %"] == (
+        "Reached the next stage ÷ reached this stage × 100; blank for the last."
+    )
+    assert texts["Win rate by count %"] == (
+        "Won ÷ (won + lost) × 100 over all closed deals; blank when none closed."
+    )
+    assert texts["Reached"].startswith("Deals that reached the stage, with or ")
+
+
+@pytest.mark.parametrize("locale", [Locale.EN, Locale.ZH_CN], ids=["en", "zh"])
+def test_definitions_cover_every_funnel_figure(locale: Locale) -> None:
+    pipeline = build_pipeline(outputs=Outputs(locale=locale))
+    metrics = compute_metrics(six_deals(pipeline), pipeline, AS_OF)
+    logged = [LogFunnelStage("Lead", Outcome.OPEN, any_stage=6, strict=5)]
+    funnel = render_funnel("Funnel", BANNER, pipeline, metrics, logged).grid
+
+    # The figures: the stage table's columns after Stage and Outcome, the
+    # headline figures under "Figure" and the two columns from the stage log.
+    labels = LABELS[locale]
+    figure_row = funnel.index([labels["figure"], labels["value"]])
+    headline = funnel[figure_row + 1 : funnel.index([], figure_row)]
+    log_header = funnel[-2]
+    figures = [*funnel[2][2:], *(row[0] for row in headline), *log_header[1:]]
+    definitions = render_definitions("Definitions", BANNER, pipeline).grid
+    explained = {row[0] for row in definitions[3:] if len(row) == 2 and row[1]}
+    assert log_header[0] == labels["stage"]
+    assert len(figures) == 21
+    assert [figure for figure in figures if figure not in explained] == []
 
 
 ENGLISH_PERIOD = (
