@@ -238,6 +238,19 @@ class Outputs(StrictModel):
     )
 
 
+class MetricsSettings(StrictModel):
+    """Settings of the figures on the Funnel tab."""
+
+    win_rate_days: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "Days up to the run's day, that day included, whose closed deals the "
+            "win rates, won and lost figures, average cycle and velocity count; "
+            "unset counts every closed deal."
+        ),
+    )
+
+
 class Schedule(StrictModel):
     cron: str = "0 7 * * 1-5"
     timezone: str | None = None
@@ -470,6 +483,7 @@ class Pipeline(StrictModel):
     followups: FollowupPolicy = FollowupPolicy()
     allowed: dict[str, AllowedValues] = Field(default_factory=dict)
     outputs: Outputs = Outputs()
+    metrics: MetricsSettings = MetricsSettings()
     timezone: str = "UTC"
     date_order: DateOrder = DateOrder.DMY
     schedule: Schedule | None = None

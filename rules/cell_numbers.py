@@ -1,4 +1,4 @@
-"""Read amount, number and probability cells into floats.
+"""Read amount and number cells into floats.
 
 Text may carry currency marks, thousands separators and ``万``/``k`` suffixes.
 A decimal comma is accepted only where it cannot be a thousands separator
@@ -42,7 +42,15 @@ _PLAIN_AMOUNT = re.compile(r"\$?((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)
 
 
 def parse_number(value: CellValue) -> float | CellProblem:
-    """Parse an amount or number cell into a float.
+    """Parse a number cell into a float, read as :func:`read_float` reads it."""
+    number = read_float(value)
+    if isinstance(number, CellProblem):
+        return with_advice(number, "digits such as 12 or 12.5")
+    return number
+
+
+def read_float(value: CellValue) -> float | CellProblem:
+    """Read an amount or number cell into a float.
 
     Text may carry a currency sign or code, thousands separators (comma, space,
     no-break or thin space), a leading minus or parentheses for a negative value,
@@ -59,7 +67,7 @@ def parse_number(value: CellValue) -> float | CellProblem:
         if plain is not None:
             return plain
 
-    number = _decimal_from_cell(value)
+    number = decimal_from_cell(value)
     if isinstance(number, CellProblem):
         return number
     return _finite_float(number)
@@ -80,14 +88,14 @@ def _plain_amount(text: str) -> float | None:
 
 
 def parse_amount(value: CellValue) -> float | CellProblem:
-    """Parse a deal amount cell like :func:`parse_number`, rejecting negatives.
+    """Parse a deal amount cell like :func:`read_float`, rejecting negatives.
 
     A negative amount, such as ``(500)`` or ``-1,000`` typed the accounting
     way, would make the funnel and win rates by value wrong, so it is a
     problem rather than a value. So is an amount of ``TOO_LARGE_AMOUNT`` or
     more.
     """
-    amount = parse_number(value)
+    amount = read_float(value)
     if isinstance(amount, CellProblem):
         return amount
     if amount < 0:
@@ -110,7 +118,8 @@ def parse_amount(value: CellValue) -> float | CellProblem:
 TOO_LARGE_AMOUNT = 1e15
 
 
-def _decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
+def decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
+    """Read a number cell exactly, or return the problem that prevents it."""
     if isinstance(value, bool):
         return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a number")
     if isinstance(value, int):
@@ -237,36 +246,12 @@ def _not_a_number_problem() -> CellProblem:
     )
 
 
-def parse_percent(value: CellValue) -> float | CellProblem:
-    """Parse a probability cell into a fraction between 0 and 1.
+def with_advice(problem: CellProblem, example: str) -> CellProblem:
+    """Return ``problem`` advising ``example`` when the cell is not a number.
 
-    ``0.25``, ``"25%"`` and ``25`` all give 0.25: a number above 1 and up to 100
-    is read as a percentage.
+    The reading of text advises amounts (12,000.50), which mislead where a
+    column expects another kind of number.
     """
-    # Fast path: a float fraction comes back unchanged from the Decimal route.
-    if type(value) is float and 0 <= value <= 1:
-        return value
-
-    if isinstance(value, str) and fold_text(value).endswith("%"):
-        number = _decimal_from_cell(fold_text(value)[:-1])
-        fraction = number if isinstance(number, CellProblem) else number / 100
-    else:
-        number = _decimal_from_cell(value)
-        fraction = number if isinstance(number, CellProblem) else _as_fraction(number)
-
-    if isinstance(fraction, CellProblem):
-        return fraction
-    return _check_fraction(fraction)
-
-
-def _as_fraction(number: Decimal) -> Decimal:
-    return number / 100 if 1 < number <= 100 else number
-
-
-def _check_fraction(fraction: Decimal) -> float | CellProblem:
-    if 0 <= fraction <= 1:
-        return float(fraction)
-    return CellProblem(
-        Reason.PERCENT_OUT_OF_RANGE,
-        "a probability must be between 0% and 100%, such as 25% or 0.25",
-    )
+    if problem.reason is Reason.NOT_A_NUMBER:
+        return CellProblem(problem.reason, f"not a number; type {example}")
+    return problem

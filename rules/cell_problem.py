@@ -24,13 +24,18 @@ class Reason(StrEnum):
     AMOUNT_TOO_LARGE = "amount-too-large"
     DATE_NOT_NUMBER = "date-not-number"
     PERCENT_OUT_OF_RANGE = "percent-out-of-range"
+    PERCENT_SCALE_MISMATCH = "percent-scale-mismatch"
     NOT_A_FLAG = "not-a-flag"
     FORMULA_ERROR = "formula-error"
 
 
 @dataclass(frozen=True)
 class CellProblem:
-    """Why a cell could not be parsed: a stable reason key and an English detail."""
+    """Why a cell could not be parsed: a stable reason key and an English detail.
+
+    ``params`` are the values a translated message shows, as (name, text) pairs.
+    """
 
     reason: Reason
     detail: str
+    params: tuple[tuple[str, str], ...] = ()

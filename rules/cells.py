@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from config.models import DateOrder, FieldType
 from rules.cell_dates import parse_date
-from rules.cell_numbers import parse_amount, parse_number, parse_percent
+from rules.cell_numbers import parse_amount, parse_number
+from rules.cell_percents import parse_percent
 from rules.cell_problem import CellProblem, Reason
 from rules.deals import ParsedValue
 from rules.grid import CellValue

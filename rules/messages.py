@@ -17,7 +17,9 @@ Params each code is rendered with:
   ``list_key`` (the definition key of the list, such as ``allowed.owner.values``).
 - ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
   ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
-  ``detail`` (English).
+  ``detail`` (English). A ``bad-probability`` with the reason
+  ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
+  and ``points_fraction`` (0.015).
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
@@ -583,6 +585,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.DATE_NOT_NUMBER: "a date or time, not a number",
         Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
+        Reason.PERCENT_SCALE_MISMATCH: (
+            "over 100% when read as a fraction like the rest of the column; "
+            "type a fraction or add a % sign"
+        ),
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
         Reason.FORMULA_ERROR: "the cell shows a formula error; correct the formula",
     },
@@ -611,8 +617,37 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
         Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
+        Reason.PERCENT_SCALE_MISMATCH: (
+            "本列的赢率按小数填写（0.25 即 25%），此值即 {as_fraction}，超过 100%；"
+            "如果指 {as_points}，请填写 {points_fraction} 或 {as_points}"
+        ),
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",
         Reason.FORMULA_ERROR: "单元格显示公式错误；请修正公式",
+    },
+}
+
+# Explanations that depend on the column's kind too, because the general ones
+# give examples of amounts. They take precedence over REASONS.
+KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
+    EN: {
+        (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): (
+            "not a number; type digits such as 12 or 12.5"
+        ),
+        (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
+            "not a number; type a probability such as 25% or 0.25"
+        ),
+        (Code.BAD_PROBABILITY, Reason.AMBIGUOUS_SEPARATORS): (
+            "unclear separators; type a probability such as 25% or 0.25"
+        ),
+    },
+    ZH: {
+        (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): "不是数字；请填写数字，例如 12 或 12.5",
+        (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
+            "不是数字；请按 25% 或 0.25 的格式填写赢率"
+        ),
+        (Code.BAD_PROBABILITY, Reason.AMBIGUOUS_SEPARATORS): (
+            "无法判断分隔符是小数点还是千位分隔符；请按 25% 或 0.25 的格式填写赢率"
+        ),
     },
 }
 
@@ -810,7 +845,7 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
     if "rows" in params:
         derived["other_rows"] = _rows_text(params["rows"], locale)
     if "reason" in params or "detail" in params:
-        derived["detail"] = _reason_text(params, locale)
+        derived["detail"] = _reason_text(finding.code, params, locale)
     return derived
 
 
@@ -844,10 +879,14 @@ def _rows_text(rows: str, locale: Locale) -> str:
     return f"row {numbers[0]}" if len(numbers) == 1 else f"rows {', '.join(numbers)}"
 
 
-def _reason_text(params: dict[str, str], locale: Locale) -> str:
+def _reason_text(code: Code, params: dict[str, str], locale: Locale) -> str:
     detail = params.get("detail", "")
     try:
-        translated = REASONS[locale][Reason(params.get("reason", ""))]
+        reason = Reason(params.get("reason", ""))
     except ValueError:
         return detail
-    return detail if locale is EN and detail else translated
+    translated = KIND_REASONS[locale].get((code, reason)) or REASONS[locale][reason]
+    if locale is EN and detail:
+        return detail
+    # Some texts show values of the cell, such as its reading as a percentage.
+    return translated.format_map(_Context(params)) if "{" in translated else translated

@@ -192,6 +192,16 @@ def compute_metrics(
     )
 
 
+def win_rate_period_start(pipeline: Pipeline, as_of: dt.date) -> dt.date | None:
+    """Return the first day of the win-rate period, or None for every closed deal.
+
+    ``metrics.win_rate_days: 30`` as of 2025-09-30 gives 2025-09-01, so the
+    period is 30 days with ``as_of`` the last of them.
+    """
+    days = pipeline.metrics.win_rate_days
+    return None if days is None else as_of - dt.timedelta(days=days - 1)
+
+
 def funnel_stages(pipeline: Pipeline) -> list[Stage]:
     """Return the open and won stages in definition order: the funnel's steps."""
     return [stage for stage in pipeline.stages if stage.outcome is not Outcome.LOST]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import math
 import operator
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline, Stage
+from rules.cell_percents import choose_percent_scale, parse_percent
 from rules.cell_problem import Reason
 from rules.cells import (
     FORMULA_ERRORS,
@@ -235,17 +237,23 @@ def _data_columns(rows: list[list[CellValue]], width: int) -> list[Sequence[Cell
 def _parse_columns(
     reader: _RowReader, data: list[Sequence[CellValue]]
 ) -> list[ParsedColumn]:
-    """Parse the cells of each mapped field, in the order of ``field_types``."""
+    """Parse the cells of each mapped field, in the order of ``field_types``.
+
+    A probability column is read on one scale, fractions or percent points,
+    chosen from its numbers by :func:`choose_percent_scale`.
+    """
     fields = reader.columns.fields
     date_order = reader.pipeline.date_order
-    return [
-        _parse_column(
-            name,
-            data[fields[name]],
-            cell_parser(kind, date_order, date1904=reader.date1904),
-        )
-        for name, kind in reader.field_types.items()
-    ]
+    columns = []
+    for name, kind in reader.field_types.items():
+        cells = data[fields[name]]
+        if kind is FieldType.PERCENT:
+            scale = choose_percent_scale(cells)
+            parse: CellParser = functools.partial(parse_percent, scale=scale)
+        else:
+            parse = cell_parser(kind, date_order, date1904=reader.date1904)
+        columns.append(_parse_column(name, cells, parse))
+    return columns
 
 
 def _record_indexes(
@@ -692,6 +700,7 @@ def _row_findings(
             findings.append(_finding(Code.FORMULA_ERROR, deal, reader, name))
             continue
         params = {"reason": problem.reason.value, "detail": problem.detail}
+        params.update(problem.params)
         code = PROBLEM_CODES[reader.field_types[name]]
         findings.append(_finding(code, deal, reader, name, params))
     return findings

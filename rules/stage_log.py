@@ -96,8 +96,9 @@ class TimeInStage:
 class LogFunnelStage:
     """One open or won stage of the funnel the stage log shows.
 
-    ``any_stage`` counts deals that were ever in this stage or a later one.
-    ``strict`` counts deals whose recorded path went through every funnel stage
+    ``any_stage`` counts deals that were ever in this stage or a later one,
+    and at the first stage also the deals only ever recorded lost. ``strict``
+    counts deals whose recorded path went through every funnel stage
     up to this one, in order.
     """
 
@@ -203,17 +204,28 @@ def log_funnel(
 ) -> list[LogFunnelStage]:
     """Count the deals of the log that reached each open and won stage, in order.
 
-    Every deal with a transition counts, the ones that later disappeared from
-    the sheet and the closed ones included. A path is the funnel stages a deal
-    was recorded in, in order, without lost and unknown stages.
-    ``any_stage`` counts paths that reach this stage or a later one. ``strict``
-    counts paths that contain the funnel's stages up to this one in order, with
-    anything between them: a move back and a second pass can make up a skipped
-    stage. So a deal first seen past the first stage, at the log's first run
-    or later, counts in ``any_stage`` only.
+    Every deal recorded in a known stage counts, the ones that later
+    disappeared from the sheet and the closed ones included. A path is the
+    funnel stages a deal was recorded in, in order, without lost and unknown
+    stages. ``any_stage`` counts paths that reach this stage or a later one,
+    so a deal first seen past the first stage, at the log's first run or
+    later, counts at every stage before it too. A deal recorded only in lost
+    stages counts at the first stage, as the funnel without history counts a
+    lost deal whose last open stage is unknown. So the first stage's
+    ``any_stage`` is every deal recorded in a known stage. ``strict`` counts
+    paths that contain the funnel's stages up to this one in order, with
+    anything between them: a move back and a second pass can make up a
+    skipped stage. A deal first seen past the first stage or lost counts in
+    ``any_stage`` only.
 
-    Before: paths Lead → Qualified, Lead → Proposal and Proposal. After: Lead
-    3 any-stage and 2 strict, Qualified 3 and 1, Proposal 2 and 0.
+    NOTE: a filled field named in a stage's ``reached_if_filled`` is not
+    applied here, because only transitions come in, so a deal first seen
+    lost counts at the first stage even where the Reached column counts it
+    further.
+
+    Before: paths Lead → Qualified, Lead → Proposal and Proposal, and a deal
+    first seen lost. After: Lead 4 any-stage and 2 strict, Qualified 3 and 1,
+    Proposal 2 and 0.
     """
     funnel = funnel_stages(pipeline)
     positions = _funnel_positions(transitions, funnel, pipeline)
@@ -226,6 +238,7 @@ def log_funnel(
     for path, deal_count in paths.items():
         furthest[max(path, default=-1)] += deal_count
         strict[_strict_reach(path)] += deal_count
+    furthest[0] += _lost_without_path(transitions, positions, pipeline)
     return [
         LogFunnelStage(
             name=stage.name,
@@ -339,6 +352,30 @@ def _funnel_positions(
         if stage is not None and stage.name in positions:
             by_label[label] = positions[stage.name]
     return by_label
+
+
+def _lost_without_path(
+    transitions: Sequence[Transition],
+    positions: dict[str | None, int],
+    pipeline: Pipeline,
+) -> int:
+    """Count the deals recorded in a lost stage and in no funnel stage."""
+    lookup = StageLookup(pipeline)
+    labels = {transition.to_stage for transition in transitions}
+    lost_labels = {
+        label
+        for label in labels
+        if (stage := lookup.find(label)) is not None and stage.outcome is Outcome.LOST
+    }
+    if not lost_labels:
+        return 0
+
+    to_stages = list(map(itemgetter(TO_STAGE_INDEX), transitions))
+    deal_ids = list(map(DEAL_ID, transitions))
+    pairs = list(zip(deal_ids, to_stages, strict=True))
+    lost = {deal_id for deal_id, label in pairs if label in lost_labels}
+    placed = {deal_id for deal_id, label in pairs if label in positions}
+    return len(lost - placed)
 
 
 def _count_paths(

@@ -63,6 +63,11 @@ LABELS: dict[Locale, dict[str, str]] = {
         "no_log": "No stage history yet.",
         "log_any": "Reached (any stage, from the log)",
         "log_strict": "Reached (every stage in order, from the log)",
+        "period_all": "all closed deals",
+        "period_days": (
+            "deals closed in the last {days} days, on or after {start} (close "
+            "date; a closed deal without one is left out)"
+        ),
     },
     Locale.ZH_CN: {
         "banner": "由 pipesheet 根据「{tab}」生成，截至 {as_of}。"
@@ -122,6 +127,11 @@ LABELS: dict[Locale, dict[str, str]] = {
         "no_log": "尚无阶段记录。",
         "log_any": "到达数（任一阶段，据阶段日志）",
         "log_strict": "到达数（依次经过各阶段，据阶段日志）",
+        "period_all": "全部已关闭商机",
+        "period_days": (
+            "最近 {days} 天内（{start} 及以后）关闭的商机（按成交日期；"
+            "没有成交日期的已关闭商机不计入）"
+        ),
     },
 }
 
@@ -141,42 +151,68 @@ SEVERITY_LABELS: dict[Locale, dict[str, str]] = {
 }
 
 # One entry per figure of the Funnel tab: its label key and how it is counted.
+# ``{closed}`` is filled with the closed deals counted: ``period_all`` or
+# ``period_days``.
 DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
     Locale.EN: [
         ("deals_now", "Deals whose Stage cell names the stage today."),
+        ("value_now", "Sum of the amounts of those deals; a blank amount adds 0."),
         (
             "reached",
             (
-                "Deals that reached the stage. Without stage history, a deal reached "
-                "its current stage and every open or won stage before it. A lost deal "
-                "reached the stage the stage log shows it was lost at (else the first "
-                "stage), and any stage whose proof field is filled."
+                "Deals that reached the stage, with or without stage history. A "
+                "deal reached its current stage and every open or won stage before "
+                "it. A lost deal reached the stage the stage log shows it was lost "
+                "at, else the first stage. A filled field that the definition's "
+                "reached_if_filled names for a stage proves that stage and every "
+                "one before it."
             ),
         ),
-        ("conversion", "Reached the next stage ÷ reached this stage × 100."),
+        (
+            "conversion",
+            "Reached the next stage ÷ reached this stage × 100; blank for the last.",
+        ),
         ("cumulative", "Reached this stage ÷ reached the first stage × 100."),
         (
-            "win_rate",
-            "Won ÷ (won + lost) × 100 over closed deals; blank when none closed.",
+            "probability",
+            "The stage's default probability from the definition; blank if unset.",
         ),
-        ("win_rate_value", "Won amount ÷ (won + lost amount) × 100."),
+        (
+            "win_rate",
+            "Won ÷ (won + lost) × 100 over {closed}; blank when none closed.",
+        ),
+        ("win_rate_value", "Won amount ÷ (won + lost amount) × 100 over {closed}."),
+        ("won", "Deals in a won stage, among {closed}."),
+        ("lost", "Deals in a lost stage, among {closed}."),
+        ("won_value", "Sum of the amounts of the won deals counted above."),
+        ("open_deals", "Deals in an open stage today."),
+        ("open_value", "Sum of the amounts of the open deals; a blank amount adds 0."),
+        ("open_without_amount", "Open deals whose Amount is blank or unreadable."),
         (
             "weighted",
             (
                 "Sum of amount × probability over open deals. A row's own probability "
-                "overrides the stage's default; a deal without an amount adds 0."
+                "overrides the stage's default; a deal without an amount or any "
+                "probability adds 0."
             ),
+        ),
+        (
+            "average_won",
+            "Mean amount of the won deals counted above that have an amount.",
         ),
         (
             "cycle",
             (
-                "Mean of close date − created date over closed deals with both, "
+                "Mean of close date − created date over {closed} with both dates, "
                 "leaving out a close date before the created date or after today."
             ),
         ),
         (
             "velocity",
-            "Open deals × average won amount × win rate ÷ average cycle days.",
+            (
+                "Open deals × average won amount × win rate ÷ average cycle days; "
+                "the last three count {closed}."
+            ),
         ),
         (
             "unknown_stage",
@@ -185,39 +221,87 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
                 "out of every other figure and listed in Problems."
             ),
         ),
+        (
+            "log_any",
+            (
+                "Deals the stage log recorded in this stage or a later one, those "
+                "that left the sheet included. At the first stage, also the deals "
+                "recorded only in a lost stage."
+            ),
+        ),
+        (
+            "log_strict",
+            (
+                "Deals the stage log recorded in every stage up to this one, in "
+                "order; a move back and a second pass can make up a skipped stage. "
+                "A deal first seen past the first stage, or lost, counts only after "
+                "it is recorded in the first stage."
+            ),
+        ),
     ],
     Locale.ZH_CN: [
         ("deals_now", "「阶段」单元格当前为该阶段的商机数。"),
+        ("value_now", "这些商机的金额之和；金额为空的计为 0。"),
         (
             "reached",
             (
-                "到达该阶段的商机数。没有阶段历史时，商机视为到达了当前阶段及其之前的"
-                "所有进行中或赢单阶段；丢单商机视为到达阶段日志所记录的丢单时所在阶段"
-                "（没有记录时为第一个阶段），以及证明字段已填写的阶段。"
+                "到达该阶段的商机数，有无阶段历史都按此计算。商机视为到达了当前阶段"
+                "及其之前的所有进行中或赢单阶段；丢单商机视为到达阶段日志所记录的"
+                "丢单时所在阶段，没有记录时为第一个阶段。定义中某阶段 reached_if_filled"
+                "所列字段已填写的商机，视为到达了该阶段及其之前的所有阶段。"
             ),
         ),
-        ("conversion", "到达下一阶段数 ÷ 到达本阶段数 × 100。"),
+        ("conversion", "到达下一阶段数 ÷ 到达本阶段数 × 100；最后一个阶段留空。"),
         ("cumulative", "到达本阶段数 ÷ 到达第一阶段数 × 100。"),
+        ("probability", "定义中该阶段的默认赢率；未设置时留空。"),
         (
             "win_rate",
-            "赢单数 ÷（赢单数 + 丢单数）× 100，仅计已关闭商机；无关闭商机时留空。",
+            "赢单数 ÷（赢单数 + 丢单数）× 100，计入{closed}；无关闭商机时留空。",
         ),
-        ("win_rate_value", "赢单金额 ÷（赢单金额 + 丢单金额）× 100。"),
+        ("win_rate_value", "赢单金额 ÷（赢单金额 + 丢单金额）× 100，计入{closed}。"),
+        ("won", "{closed}中处于赢单阶段的商机数。"),
+        ("lost", "{closed}中处于丢单阶段的商机数。"),
+        ("won_value", "上述赢单商机的金额之和。"),
+        ("open_deals", "当前处于进行中阶段的商机数。"),
+        ("open_value", "进行中商机的金额之和；金额为空的计为 0。"),
+        ("open_without_amount", "金额为空或无法识别的进行中商机数。"),
         (
             "weighted",
             (
                 "进行中商机的 金额 × 赢率 之和；"
-                "行内赢率优先于阶段默认值，无金额的商机计为 0。"
+                "行内赢率优先于阶段默认值，无金额或无赢率的商机计为 0。"
             ),
         ),
+        ("average_won", "上述赢单商机中有金额者的平均金额。"),
         (
             "cycle",
             (
-                "已关闭且两项日期齐全的商机：成交日期 − 创建日期 的平均天数"
+                "{closed}中两项日期齐全者：成交日期 − 创建日期 的平均天数"
                 "（成交日期早于创建日期或晚于今天的商机不计入）。"
             ),
         ),
-        ("velocity", "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数。"),
+        (
+            "velocity",
+            (
+                "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数；"
+                "后三项计入{closed}。"
+            ),
+        ),
         ("unknown_stage", "阶段与定义不符的行，不计入其他指标，列在问题清单中。"),
+        (
+            "log_any",
+            (
+                "阶段日志记录到处于该阶段或其后阶段的商机数，包括已从表中删除的商机；"
+                "第一个阶段还包括只记录到丢单阶段的商机。"
+            ),
+        ),
+        (
+            "log_strict",
+            (
+                "阶段日志记录到依次经过从第一个阶段到该阶段的每个阶段的商机数；"
+                "退回后再次经过可补上跳过的阶段。首次记录时已越过第一个阶段或已丢单的"
+                "商机，只有在之后被记录到第一个阶段时才计入。"
+            ),
+        ),
     ],
 }

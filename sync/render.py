@@ -57,7 +57,7 @@ def render_tabs(
         render_funnel(names.funnel, banner, pipeline, metrics, logged_funnel),
         render_followups(names.followups, banner, locale, followups),
         render_problems(names.problems, banner, locale, findings),
-        render_definitions(names.definitions, banner, pipeline),
+        render_definitions(names.definitions, banner, pipeline, metrics.period_start),
     ]
     if history is not None:
         tabs.append(render_stage_log(names.stage_log, banner, locale, history.log_rows))
@@ -266,13 +266,25 @@ def render_problems(
     return GeneratedTab(name=name, grid=rows, column_widths=[6, 12, 18, 22, 10, 22, 80])
 
 
-def render_definitions(name: str, banner: str, pipeline: Pipeline) -> GeneratedTab:
-    """Render how every figure is counted and the stages of the definition."""
+def render_definitions(
+    name: str, banner: str, pipeline: Pipeline, period_start: dt.date | None = None
+) -> GeneratedTab:
+    """Render how every figure is counted and the stages of the definition.
+
+    ``period_start`` is the first close date the win rates count, as
+    :func:`rules.metrics.win_rate_period_start` returns it.
+    """
     locale = pipeline.outputs.locale
     labels = LABELS[locale]
     outcomes = OUTCOME_LABELS[locale]
     rows: Grid = [[banner], [], [labels["figure"], labels["how_counted"]]]
-    rows.extend([labels[key], text] for key, text in DEFINITIONS[locale])
+    closed = labels["period_all"]
+    days = pipeline.metrics.win_rate_days
+    if period_start is not None and days is not None:
+        closed = labels["period_days"].format(days=days, start=period_start)
+    rows.extend(
+        [labels[key], text.format(closed=closed)] for key, text in DEFINITIONS[locale]
+    )
 
     rows.extend([[], [labels["stages_title"]]])
     rows.append(

@@ -18,7 +18,7 @@ from rules.followups import Followup, list_followups
 from rules.grid import SheetGrid
 from rules.headers import match_columns
 from rules.messages import counted
-from rules.metrics import PipelineMetrics, compute_metrics
+from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
 from rules.rows import read_deals
 from rules.spellings import spell_grouped_values
 from rules.stage_history import (
@@ -114,7 +114,10 @@ def run_sync(
         }
         moves = [*history.transitions, *logged.new_transitions]
         lost_at = lost_at_stages(moves, lost_stages)
-    metrics = compute_metrics(deals, pipeline, as_of, lost_at=lost_at)
+    period_start = win_rate_period_start(pipeline, as_of)
+    metrics = compute_metrics(
+        deals, pipeline, as_of, period_start=period_start, lost_at=lost_at
+    )
 
     tabs = render_tabs(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged

@@ -94,8 +94,8 @@ def test_unknown_top_level_key_lists_valid_keys() -> None:
     assert parse_error(data) == (
         "team.yaml: invalid pipeline definition (1 problem):\n"
         "  - email: unknown key 'email'. Valid keys here: name, source, columns, "
-        "stages, transitions, followups, allowed, outputs, timezone, date_order, "
-        "schedule, notifications"
+        "stages, transitions, followups, allowed, outputs, metrics, timezone, "
+        "date_order, schedule, notifications"
     )
 
 
@@ -189,6 +189,11 @@ def test_unknown_nested_key_suggests_nearest() -> None:
                 "you mean 'zh-CN'?"
             ),
         ),
+        (
+            ("metrics", "win_rate_days"),
+            0,
+            "metrics.win_rate_days: invalid value 0; expected a number of 1 or more",
+        ),
     ],
     ids=[
         "text-for-days",
@@ -201,6 +206,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
         "text-for-list",
         "word-for-flag",
         "misspelled-locale",
+        "zero-win-rate-days",
     ],
 )
 def test_bad_value_names_path_and_expected(

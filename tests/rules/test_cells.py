@@ -6,6 +6,7 @@ import pytest
 
 from config.models import DateOrder, FieldType
 from rules.cell_numbers import parse_amount
+from rules.cell_percents import PercentScale, choose_percent_scale, parse_percent
 from rules.cells import (
     CellProblem,
     Reason,
@@ -662,6 +663,131 @@ def test_probability_out_of_range_detail() -> None:
         Reason.PERCENT_OUT_OF_RANGE,
         "a probability must be between 0% and 100%, such as 25% or 0.25",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "scale", "expected"),
+    [
+        (1, PercentScale.FRACTION, 1.0),
+        (1, PercentScale.POINTS, 0.01),
+        (0.5, PercentScale.POINTS, 0.005),
+        ("0.5", PercentScale.POINTS, 0.005),
+        (50, PercentScale.POINTS, 0.5),
+        (0.25, PercentScale.FRACTION, 0.25),
+        ("25%", PercentScale.FRACTION, 0.25),
+        ("25%", PercentScale.POINTS, 0.25),
+    ],
+    ids=[
+        "one-among-fractions",
+        "one-among-points",
+        "half-among-points",
+        "half-text-among-points",
+        "fifty-among-points",
+        "fraction-among-fractions",
+        "percent-text-among-fractions",
+        "percent-text-among-points",
+    ],
+)
+def test_probability_read_on_column_scale(
+    value: CellValue, scale: PercentScale, expected: float
+) -> None:
+    assert parse_percent(value, scale) == expected
+
+
+def test_points_among_fractions_name_both_readings() -> None:
+    assert parse_percent(1.5, PercentScale.FRACTION) == CellProblem(
+        Reason.PERCENT_SCALE_MISMATCH,
+        "the column gives probabilities as fractions (0.25 is 25%), so 1.5 reads "
+        "as 150%, over 100%; if 1.5% is meant, type 0.015 or 1.5%",
+        params=(
+            ("as_fraction", "150%"),
+            ("as_points", "1.5%"),
+            ("points_fraction", "0.015"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "scale"),
+    [
+        (150, PercentScale.FRACTION),
+        (101, PercentScale.POINTS),
+        (-0.5, PercentScale.POINTS),
+    ],
+    ids=["over-hundred-among-fractions", "over-hundred-points", "negative-points"],
+)
+def test_probability_out_of_range_on_scale(
+    value: CellValue, scale: PercentScale
+) -> None:
+    assert reason_of(parse_percent(value, scale)) is Reason.PERCENT_OUT_OF_RANGE
+
+
+@pytest.mark.parametrize(
+    ("cells", "scale"),
+    [
+        ([0.6, 1, 1.5, 0.015], PercentScale.FRACTION),
+        ([1, 1.5, 2, 50], PercentScale.POINTS),
+        ([0, 0, 0, 50, 60], PercentScale.POINTS),
+        ([0, 0, 0, 0.5, 0.6], PercentScale.FRACTION),
+        (["0.25", "0.5", 50], PercentScale.FRACTION),
+        ([0.5, "60%", "70%", 70], PercentScale.POINTS),
+        ([True, True, 1], PercentScale.FRACTION),
+        ([None, "high", "25%"], PercentScale.POINTS),
+    ],
+    ids=[
+        "mostly-fractions",
+        "mostly-points",
+        "zeros-do-not-count",
+        "zeros-beside-fractions",
+        "number-text-counts",
+        "percent-text-does-not-count",
+        "true-is-not-one",
+        "no-numbers",
+    ],
+)
+def test_column_scale_follows_most_numbers(
+    cells: list[CellValue], scale: PercentScale
+) -> None:
+    assert choose_percent_scale(cells) is scale
+
+
+@pytest.mark.parametrize(
+    ("value", "field_type", "detail"),
+    [
+        (
+            "abc",
+            FieldType.PERCENT,
+            "not a number; type a probability such as 25% or 0.25",
+        ),
+        (
+            "x%",
+            FieldType.PERCENT,
+            "not a number; type a probability such as 25% or 0.25",
+        ),
+        (
+            "0,5",
+            FieldType.PERCENT,
+            (
+                "cannot tell whether a mark separates decimals or thousands; type a "
+                "probability such as 25% or 0.25"
+            ),
+        ),
+        ("many", FieldType.NUMBER, "not a number; type digits such as 12 or 12.5"),
+        (
+            "lots",
+            FieldType.AMOUNT,
+            "not a number; type digits such as 12000 or 12,000.50",
+        ),
+    ],
+    ids=["probability", "probability-percent", "probability-comma", "number", "amount"],
+)
+def test_unreadable_number_advice_fits_field(
+    value: CellValue, field_type: FieldType, detail: str
+) -> None:
+    problem = parse(value, field_type)
+
+    assert isinstance(problem, CellProblem)
+    assert problem.detail == detail
 
 
 # flags

@@ -459,6 +459,84 @@ def test_negative_amount_message_text(locale: Locale, expected: str) -> None:
     assert render_message(finding, locale) == expected
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            Locale.EN,
+            (
+                "Probability '1.5' cannot be read: the column gives probabilities "
+                "as fractions (0.25 is 25%), so 1.5 reads as 150%, over 100%; if "
+                "1.5% is meant, type 0.015 or 1.5%."
+            ),
+        ),
+        (
+            Locale.ZH_CN,
+            (
+                "Probability“1.5”无法识别：本列的赢率按小数填写（0.25 即 25%），"
+                "此值即 150%，超过 100%；如果指 1.5%，请填写 0.015 或 1.5%。"
+            ),
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_percent_scale_message_text(locale: Locale, expected: str) -> None:
+    finding = parse_finding(
+        Code.BAD_PROBABILITY,
+        "Probability",
+        "1.5",
+        reason="percent-scale-mismatch",
+        detail="the column gives probabilities as fractions (0.25 is 25%), so 1.5 "
+        "reads as 150%, over 100%; if 1.5% is meant, type 0.015 or 1.5%",
+        as_fraction="150%",
+        as_points="1.5%",
+        points_fraction="0.015",
+    )
+
+    assert render_message(finding, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "header", "reason", "expected"),
+    [
+        (
+            Code.BAD_PROBABILITY,
+            "赢率",
+            "not-a-number",
+            "赢率“abc”无法识别：不是数字；请按 25% 或 0.25 的格式填写赢率。",
+        ),
+        (
+            Code.BAD_PROBABILITY,
+            "赢率",
+            "ambiguous-separators",
+            (
+                "赢率“abc”无法识别：无法判断分隔符是小数点还是千位分隔符；"
+                "请按 25% 或 0.25 的格式填写赢率。"
+            ),
+        ),
+        (
+            Code.BAD_NUMBER,
+            "席位",
+            "not-a-number",
+            "席位“abc”无法识别：不是数字；请填写数字，例如 12 或 12.5。",
+        ),
+        (
+            Code.BAD_AMOUNT,
+            "金额",
+            "not-a-number",
+            "金额“abc”无法识别：不是数字；请填写数字，例如 12000 或 12,000.50。",
+        ),
+    ],
+    ids=["probability", "probability-separators", "number", "amount"],
+)
+def test_chinese_advice_fits_field(
+    code: Code, header: str, reason: str, expected: str
+) -> None:
+    finding = parse_finding(code, header, "abc", reason=reason, detail="English")
+
+    assert render_message(finding, Locale.ZH_CN) == expected
+
+
 def test_unknown_value_without_suggestion_lists_choices() -> None:
     finding = parse_finding(
         Code.UNKNOWN_VALUE, "Owner", "Zhang Wei", choices="Ana, Ben", choice_count="2"

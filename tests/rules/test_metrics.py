@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from config.models import Outcome, Outputs, Pipeline, Stage
+from config.models import MetricsSettings, Outcome, Outputs, Pipeline, Stage
 from rules.deals import Deal
 from rules.grid import CellValue
 from rules.metrics import (
@@ -13,6 +13,7 @@ from rules.metrics import (
     PipelineMetrics,
     StageMetrics,
     compute_metrics,
+    win_rate_period_start,
 )
 from tests.rules.builders import AS_OF, build_deal, build_pipeline
 
@@ -168,6 +169,17 @@ def test_metrics_period_limits_closed_deals() -> None:
     assert metrics.average_cycle_days == 40.0
     assert metrics.closed_with_cycle == 3
     assert metrics.period_start == dt.date(2025, 7, 1)
+
+
+@pytest.mark.parametrize(
+    ("days", "start"),
+    [(None, None), (1, AS_OF), (30, dt.date(2025, 8, 11))],
+    ids=["unset", "one-day", "thirty-days"],
+)
+def test_win_rate_period_ends_on_as_of(days: int | None, start: dt.date | None) -> None:
+    pipeline = build_pipeline(STAGES, metrics=MetricsSettings(win_rate_days=days))
+
+    assert win_rate_period_start(pipeline, AS_OF) == start
 
 
 def test_metrics_period_skips_closed_without_date() -> None:

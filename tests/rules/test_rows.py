@@ -554,6 +554,47 @@ def test_each_type_has_its_finding_code(english_pipeline: Pipeline) -> None:
     assert {finding.severity for finding in findings} == {Severity.ERROR}
 
 
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ([1, 1.5, 2, 50], [0.01, 0.015, 0.02, 0.5]),
+        ([0.6, 1, 0.015, "25%"], [0.6, 1.0, 0.015, 0.25]),
+    ],
+    ids=["percent-points", "fractions"],
+)
+def test_probability_column_shares_scale(
+    english_pipeline: Pipeline, cells: list[CellValue], expected: list[float]
+) -> None:
+    rows = [["D-1", "Lead", cell] for cell in cells]
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage", "Probability"], *rows)
+
+    assert [deal.values["probability"] for deal in deals] == expected
+    assert findings == []
+
+
+def test_points_among_fractions_is_finding(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Probability"],
+        ["D-1", "Lead", 0.6],
+        ["D-2", "Lead", 1],
+        ["D-3", "Lead", 1.5],
+    )
+
+    assert "probability" not in deals[2].values
+    assert codes_of(findings) == [(4, Code.BAD_PROBABILITY)]
+    assert findings[0].column == "Probability"
+    assert findings[0].value == "1.5"
+    assert findings[0].params == {
+        "reason": "percent-scale-mismatch",
+        "detail": "the column gives probabilities as fractions (0.25 is 25%), so "
+        "1.5 reads as 150%, over 100%; if 1.5% is meant, type 0.015 or 1.5%",
+        "as_fraction": "150%",
+        "as_points": "1.5%",
+        "points_fraction": "0.015",
+    }
+
+
 def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline,

@@ -392,7 +392,8 @@ def test_log_funnel_of_empty_log() -> None:
         ([LEAD, PROPOSAL, LEAD, PROPOSAL], [(1, 1), (1, 0), (1, 0), (0, 0)]),
         ([QUALIFIED, PROPOSAL, WON], [(1, 0), (1, 0), (1, 0), (1, 0)]),
         ([LEAD, QUALIFIED, LOST], [(1, 1), (1, 1), (0, 0), (0, 0)]),
-        ([LOST], [(0, 0), (0, 0), (0, 0), (0, 0)]),
+        ([LOST], [(1, 0), (0, 0), (0, 0), (0, 0)]),
+        ([LOST, LEAD], [(1, 1), (0, 0), (0, 0), (0, 0)]),
         ([LEAD, "Negotiaton", QUALIFIED], [(1, 1), (1, 1), (0, 0), (0, 0)]),
         ([LEAD, WON], [(1, 1), (1, 0), (1, 0), (1, 0)]),
     ],
@@ -403,6 +404,7 @@ def test_log_funnel_of_empty_log() -> None:
         "first-seen-past-first-stage",
         "lost-after-qualified",
         "only-lost",
+        "reopened-after-lost",
         "unknown-stage-between",
         "won-from-first",
     ],
@@ -434,8 +436,25 @@ def test_log_funnel_of_first_run() -> None:
 
     funnel = log_funnel(moves, PIPELINE)
 
-    expected = [(4, 2), (2, 0), (2, 0), (1, 0)]
+    expected = [(5, 2), (2, 0), (2, 0), (1, 0)]
     assert [(item.any_stage, item.strict) for item in funnel] == expected
+
+
+def test_log_funnel_first_stage_counts_all() -> None:
+    # Deals first seen open, won and lost all reached the first stage.
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-2", None, WON, day(1)),
+        Transition("D-3", None, LOST, day(1)),
+        Transition("D-4", None, LOST, day(2)),
+        Transition("D-4", LOST, None, day(3)),
+    ]
+
+    funnel = log_funnel(moves, PIPELINE)
+
+    assert funnel[0].any_stage == 4
+    assert funnel[0].strict == 1
+    assert [item.any_stage for item in funnel[1:]] == [1, 1, 1]
 
 
 def test_log_funnel_counts_disappeared_deals() -> None:

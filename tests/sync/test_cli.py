@@ -374,7 +374,7 @@ def test_bad_definition_exits_1() -> None:
         (
             "  - stagess: unknown key 'stagess'; did you mean 'stages'? Valid keys "
             "here: name, source, columns, stages, transitions, followups, allowed, "
-            "outputs, timezone, date_order, schedule, notifications"
+            "outputs, metrics, timezone, date_order, schedule, notifications"
         ),
     ]
 
@@ -809,10 +809,28 @@ def test_findings_counted_by_code() -> None:
 
     rows = [" ".join(line.split()) for line in result.stdout.splitlines()]
     start = rows.index("Findings by code")
+    assert rows[start + 2] == "┃ Code ┃ Severity ┃ Findings ┃ Rows ┃"
     assert rows[start + 4 : start + 6] == [
-        "│ unknown-stage │ error │ 1 │",
-        "│ missing-required │ error │ 1 │",
+        "│ unknown-stage │ error │ 1 │ 1 │",
+        "│ missing-required │ error │ 1 │ 1 │",
     ]
+
+
+def test_findings_by_code_count_rows_apart() -> None:
+    definition = TINY_DEFINITION.replace(
+        "  amount: {aliases: [Amount]}\n",
+        "  amount: {aliases: [Amount]}\n  owner: {aliases: [Owner]}\n",
+    ).replace("required: [amount]", "required: [amount, owner]")
+    Path("tiny.yaml").write_text(definition, encoding="utf-8")
+    header = ["Deal ID", "Stage", "Amount", "Owner"]
+    deals = [header, ["D-1", "Won", None, None], ["D-2", "Won", None, None]]
+    write_workbook(Path("tiny.xlsx"), [*deals, ["D-3", "Won", 5, "Ana"]])
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--no-state")
+
+    rows = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    start = rows.index("Findings by code")
+    assert rows[start + 4] == "│ missing-required │ error │ 4 │ 2 │"
 
 
 def test_run_reads_workbook_ahead(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,13 +6,21 @@ import datetime as dt
 
 import pytest
 
-from config.models import Locale, Outcome, Outputs, Pipeline, Stage
+from config.models import (
+    Locale,
+    MetricsSettings,
+    Outcome,
+    Outputs,
+    Pipeline,
+    Stage,
+)
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
 from rules.followups import list_followups
 from rules.grid import CellValue, SheetGrid
 from rules.metrics import compute_metrics
-from rules.stage_log import StageLogRow
+from rules.stage_log import LogFunnelStage, StageLogRow
+from sync.labels import LABELS
 from sync.plan import BarChart, GeneratedTab
 from sync.render import (
     render_definitions,
@@ -346,15 +354,96 @@ def test_definitions_stage_table() -> None:
 def test_definitions_explain_each_figure() -> None:
     tab = render_definitions("Definitions", BANNER, build_pipeline())
 
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
     assert tab.grid[2] == ["Figure", "How it is counted"]
-    assert tab.grid[5] == [
-        "Stage conversion %",
-        "Reached the next stage ÷ reached this stage × 100.",
-    ]
-    assert tab.grid[7] == [
-        "Win rate by count %",
-        "Won ÷ (won + lost) × 100 over closed deals; blank when none closed.",
-    ]
+    assert texts["Stage conversion %"] == (
+        "Reached the next stage ÷ reached this stage × 100; blank for the last."
+    )
+    assert texts["Win rate by count %"] == (
+        "Won ÷ (won + lost) × 100 over all closed deals; blank when none closed."
+    )
+    assert texts["Reached"].startswith("Deals that reached the stage, with or ")
+
+
+@pytest.mark.parametrize("locale", [Locale.EN, Locale.ZH_CN], ids=["en", "zh"])
+def test_definitions_cover_every_funnel_figure(locale: Locale) -> None:
+    pipeline = build_pipeline(outputs=Outputs(locale=locale))
+    metrics = compute_metrics(six_deals(pipeline), pipeline, AS_OF)
+    logged = [LogFunnelStage("Lead", Outcome.OPEN, any_stage=6, strict=5)]
+    funnel = render_funnel("Funnel", BANNER, pipeline, metrics, logged).grid
+
+    # The figures: the stage table's columns after Stage and Outcome, the
+    # headline figures under "Figure" and the two columns from the stage log.
+    labels = LABELS[locale]
+    figure_row = funnel.index([labels["figure"], labels["value"]])
+    headline = funnel[figure_row + 1 : funnel.index([], figure_row)]
+    log_header = funnel[-2]
+    figures = [*funnel[2][2:], *(row[0] for row in headline), *log_header[1:]]
+    definitions = render_definitions("Definitions", BANNER, pipeline).grid
+    explained = {row[0] for row in definitions[3:] if len(row) == 2 and row[1]}
+    assert log_header[0] == labels["stage"]
+    assert len(figures) == 21
+    assert [figure for figure in figures if figure not in explained] == []
+
+
+ENGLISH_PERIOD = (
+    "deals closed in the last 30 days, on or after 2025-09-01 (close date; a "
+    "closed deal without one is left out)"
+)
+CHINESE_PERIOD = (
+    "最近 30 天内（2025-09-01 及以后）关闭的商机（按成交日期；"
+    "没有成交日期的已关闭商机不计入）"
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "win_rate", "velocity"),
+    [
+        (
+            Locale.EN,
+            f"Won ÷ (won + lost) × 100 over {ENGLISH_PERIOD}; blank when none closed.",
+            (
+                "Open deals × average won amount × win rate ÷ average cycle days; "
+                f"the last three count {ENGLISH_PERIOD}."
+            ),
+        ),
+        (
+            Locale.ZH_CN,
+            (
+                f"赢单数 ÷（赢单数 + 丢单数）× 100，计入{CHINESE_PERIOD}；"
+                "无关闭商机时留空。"
+            ),
+            (
+                "进行中商机数 × 平均赢单金额 × 赢单率 ÷ 平均成交周期天数；"
+                f"后三项计入{CHINESE_PERIOD}。"
+            ),
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_definitions_state_win_rate_period(
+    locale: Locale, win_rate: str, velocity: str
+) -> None:
+    pipeline = build_pipeline(
+        outputs=Outputs(locale=locale), metrics=MetricsSettings(win_rate_days=30)
+    )
+
+    tab = render_definitions("Definitions", BANNER, pipeline, dt.date(2025, 9, 1))
+
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    labels = {Locale.EN: ("Win rate by count %", "Sales velocity (per day)")}
+    labels[Locale.ZH_CN] = ("赢单率（按数量）%", "销售速度（每天）")
+    assert texts[labels[locale][0]] == win_rate
+    assert texts[labels[locale][1]] == velocity
+
+
+def test_definitions_without_period_count_all() -> None:
+    tab = render_definitions("Definitions", BANNER, build_pipeline())
+
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    assert texts["Win rate by value %"] == (
+        "Won amount ÷ (won + lost amount) × 100 over all closed deals."
+    )
 
 
 ENGLISH_BANNER = (

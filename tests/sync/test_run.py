@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from config.errors import SheetLayoutError
 from config.loader import load_pipeline
-from config.models import Locale, Pipeline
+from config.models import Locale, MetricsSettings, Pipeline
 from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
@@ -240,6 +240,20 @@ def test_result_describes_the_run(english: tuple[Path, Pipeline]) -> None:
     assert len(result.deals) == 15
     assert len(result.findings) == 12
     assert len(result.followups) == 7
+
+
+def test_win_rate_days_limit_closed_deals(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    all_closed = run_once(path, pipeline, dry_run=True).metrics
+    recent = pipeline.model_copy(update={"metrics": MetricsSettings(win_rate_days=1)})
+
+    metrics = run_once(path, recent, dry_run=True).metrics
+
+    assert all_closed.period_start is None
+    assert all_closed.won + all_closed.lost > 0
+    assert metrics.period_start == AS_OF
+    assert metrics.won + metrics.lost == 0
+    assert metrics.win_rate is None
 
 
 def test_progress_lines_name_the_steps(english: tuple[Path, Pipeline]) -> None:
