@@ -25,9 +25,10 @@ from rules.transitions import (
     snapshot_tracked,
 )
 
-# Skips and moves back are reported for this many days after the run that
-# found them, so someone who reads the sheet weekly still finds them on the row.
-TRANSITION_NOTICE_DAYS = 7
+# Skips and moves back are reported for this many days, counting the day of
+# the run that found them. Eight days reach the same weekday a week later, so
+# someone who reads the sheet once a week, on any weekday, finds them on the row.
+TRANSITION_NOTICE_DAYS = 8
 
 
 @dataclass(frozen=True)
