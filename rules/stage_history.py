@@ -16,6 +16,7 @@ from rules.stage_log import (
     idle_findings_from_log,
     log_funnel,
     stage_log_rows,
+    start_stays_on_sheet_dates,
     times_of_log_rows,
 )
 from rules.transitions import (
@@ -46,13 +47,18 @@ class StageHistory:
 
 @dataclass(frozen=True)
 class HistoryOutcome:
-    """Today's snapshot, the transitions it adds and what follows from the log."""
+    """Today's snapshot, the transitions it adds and what follows from the log.
+
+    ``entered_column`` is the header of the stage-entered date column that
+    some of ``log_rows`` take their start from, or None without one.
+    """
 
     snapshots: list[DealSnapshot]
     new_transitions: list[Transition]
     findings: list[Finding]
     log_rows: list[StageLogRow]
     funnel: list[LogFunnelStage]
+    entered_column: str | None = None
 
 
 def apply_history(
@@ -77,6 +83,10 @@ def apply_history(
     transitions = [*history.transitions, *new_transitions]
     started_on = history.log_started_on or as_of
     log_rows = stage_log_rows(transitions, as_of, log_started_on=started_on)
+    entered_column = None
+    if "stage_entered_date" in columns.fields:
+        entered_column = columns.header_of("stage_entered_date")
+        start_stays_on_sheet_dates(log_rows, tracked)
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
@@ -90,6 +100,7 @@ def apply_history(
         findings=findings,
         log_rows=log_rows,
         funnel=log_funnel(transitions, pipeline),
+        entered_column=entered_column,
     )
 
 
