@@ -22,6 +22,11 @@ Conventions:
 - The *observed win rate* of an open stage is won ÷ closed over the log's
   deals that were ever in that stage and were in a won or lost stage at the
   month's end.
+- When the log began after the month's first day, the moves before it are
+  missing. Deals in a won (lost) stage at the month's end whose close date on
+  the sheet is in the month, but whose move into that stage the month's log
+  does not show, are then counted separately *by close date*, and their lost
+  reasons are counted too.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from config.models import Outcome, Pipeline, Stage
+from rules.checks import CLOSE_DATE_FIELD
 from rules.deals import Deal
 from rules.headers import normalize_header, stage_lookup
 from rules.history import Transition
@@ -87,6 +93,9 @@ class MonthlyReview:
     ``log_started_on`` is set when the log began within the month, so that
     moves before that day are missing. ``lost_not_on_sheet`` counts deals lost
     in the month that are no longer on the sheet, whose reason is unknown.
+    ``won_by_close_date`` and ``lost_by_close_date`` count the month's closed
+    deals the log missed, by their close date, and are None unless
+    ``log_started_on`` is set.
     """
 
     first_day: dt.date
@@ -100,6 +109,8 @@ class MonthlyReview:
     lost_reasons: list[LostReasonCount]
     lost_not_on_sheet: int
     win_rates: list[StageWinRate]
+    won_by_close_date: int | None = None
+    lost_by_close_date: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +172,20 @@ def build_monthly_review(
 
     won_ids = _deal_ids(item for item in in_month if _closed_as(item, Outcome.WON))
     lost_ids = _deal_ids(item for item in in_month if _closed_as(item, Outcome.LOST))
-    reasons, not_on_sheet = count_lost_reasons(lost_ids, deals)
+    late_start = log_started_on > first_day
+    won_by_date: set[str] = set()
+    lost_by_date: set[str] = set()
+    if late_start:
+        closed_in_month = _closed_in_month(stays, deals, first_day, last_day)
+        won_by_date = closed_in_month[Outcome.WON] - won_ids
+        lost_by_date = closed_in_month[Outcome.LOST] - lost_ids
+
+    reasons, not_on_sheet = count_lost_reasons(lost_ids | lost_by_date, deals)
     new_ids = _deal_ids(item for item in in_month if item.first)
     return MonthlyReview(
         first_day=first_day,
         last_day=last_day,
-        log_started_on=log_started_on if log_started_on > first_day else None,
+        log_started_on=log_started_on if late_start else None,
         stages=[
             _review_stage(stage, pipeline, in_month, ended) for stage in pipeline.stages
         ],
@@ -177,6 +196,8 @@ def build_monthly_review(
         lost_reasons=reasons,
         lost_not_on_sheet=not_on_sheet,
         win_rates=_observed_win_rates(stays, pipeline),
+        won_by_close_date=len(won_by_date) if late_start else None,
+        lost_by_close_date=len(lost_by_date) if late_start else None,
     )
 
 
@@ -203,15 +224,43 @@ def count_lost_reasons(
     return reasons, len(deal_ids - on_sheet.keys())
 
 
-def _observed_win_rates(
-    stays: Sequence[_Stay], pipeline: Pipeline
-) -> list[StageWinRate]:
-    """Return won ÷ closed per open stage over the deals that were ever in it."""
-    final_outcomes = {
+def _closed_in_month(
+    stays: Sequence[_Stay], deals: Sequence[Deal], first_day: dt.date, last_day: dt.date
+) -> dict[Outcome, set[str]]:
+    """Return the deals closed at the month's end whose close date is in the month.
+
+    The outcome is the log's at the month's end, the close date the sheet's now.
+    """
+    final_outcomes = _final_outcomes(stays)
+    closed: dict[Outcome, set[str]] = {Outcome.WON: set(), Outcome.LOST: set()}
+    for deal_id, deal in deals_by_unique_id(deals).items():
+        outcome = final_outcomes.get(deal_id)
+        close_date = deal.date(CLOSE_DATE_FIELD)
+        if outcome not in closed or close_date is None:
+            continue
+        # A datetime cell is a date too, and only its day counts.
+        if isinstance(close_date, dt.datetime):
+            close_date = close_date.date()
+        if first_day <= close_date <= last_day:
+            closed[outcome].add(deal_id)
+    return closed
+
+
+def _final_outcomes(stays: Sequence[_Stay]) -> dict[str, Outcome]:
+    # The outcome of each deal's stage at the month's end, for deals on the
+    # sheet then in a known stage.
+    return {
         item.deal_id: item.stage.outcome
         for item in stays
         if item.stay.exited is None and item.stage is not None
     }
+
+
+def _observed_win_rates(
+    stays: Sequence[_Stay], pipeline: Pipeline
+) -> list[StageWinRate]:
+    """Return won ÷ closed per open stage over the deals that were ever in it."""
+    final_outcomes = _final_outcomes(stays)
     rates: list[StageWinRate] = []
     for stage in pipeline.open_stages:
         visited = _deal_ids(item for item in stays if _in_stage(item, stage))

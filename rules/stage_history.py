@@ -19,6 +19,7 @@ from rules.stage_log import (
     idle_findings_from_log,
     log_funnel,
     stage_log_rows,
+    start_stays_on_sheet_dates,
     times_of_log_rows,
 )
 from rules.transitions import (
@@ -32,9 +33,10 @@ from rules.transitions import (
 _STAGE_INDEX = DealSnapshot._fields.index("stage")
 _FROM_STAGE_INDEX = Transition._fields.index("from_stage")
 
-# Skips and moves back are reported for this many days after the run that
-# found them, so someone who reads the sheet weekly still finds them on the row.
-TRANSITION_NOTICE_DAYS = 7
+# Skips and moves back are reported for this many days, counting the day of
+# the run that found them. Eight days reach the same weekday a week later, so
+# someone who reads the sheet once a week, on any weekday, finds them on the row.
+TRANSITION_NOTICE_DAYS = 8
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,18 @@ class StageHistory:
 
 @dataclass(frozen=True)
 class HistoryOutcome:
-    """Today's snapshot, the transitions it adds and what follows from the log."""
+    """Today's snapshot, the transitions it adds and what follows from the log.
+
+    ``entered_column`` is the header of the stage-entered date column that
+    some of ``log_rows`` take their start from, or None without one.
+    """
 
     snapshots: list[DealSnapshot]
     new_transitions: list[Transition]
     findings: list[Finding]
     log_rows: list[StageLogRow]
     funnel: list[LogFunnelStage]
+    entered_column: str | None = None
 
 
 def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> StageHistory:
@@ -135,6 +142,10 @@ def apply_history(
     transitions = [*history.transitions, *new_transitions]
     started_on = history.log_started_on or as_of
     log_rows = stage_log_rows(transitions, as_of, log_started_on=started_on)
+    entered_column = None
+    if "stage_entered_date" in columns.fields:
+        entered_column = columns.header_of("stage_entered_date")
+        start_stays_on_sheet_dates(log_rows, tracked)
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
@@ -148,6 +159,7 @@ def apply_history(
         findings=findings,
         log_rows=log_rows,
         funnel=log_funnel(transitions, pipeline),
+        entered_column=entered_column,
     )
 
 

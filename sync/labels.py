@@ -60,6 +60,8 @@ LABELS: dict[Locale, dict[str, str]] = {
         "note": "Note",
         "before_log": "in this stage before the log began; days are a minimum",
         "removed": "removed from the sheet",
+        "from_sheet": "entered as the row's '{column}' shows; first recorded on "
+        "{first_seen}",
         "no_log": "No stage history yet.",
         "log_any": "Reached (any stage, from the log)",
         "log_strict": "Reached (every stage in order, from the log)",
@@ -124,6 +126,7 @@ LABELS: dict[Locale, dict[str, str]] = {
         "note": "备注",
         "before_log": "记录开始前已在此阶段，天数为最小值",
         "removed": "已从表中删除",
+        "from_sheet": "进入日期取自该行的“{column}”；首次记录于 {first_seen}",
         "no_log": "尚无阶段记录。",
         "log_any": "到达数（任一阶段，据阶段日志）",
         "log_strict": "到达数（依次经过各阶段，据阶段日志）",

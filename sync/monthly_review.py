@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 
 from config.models import Pipeline
+from rules.checks import CLOSE_DATE_FIELD
 from rules.headers import match_columns
 from rules.review import build_monthly_review, month_before
 from rules.rows import read_deals
@@ -78,7 +79,8 @@ def build_review_tab(
         return None
 
     grid = source.read_tab(pipeline.source.tab)
-    deals, _findings = read_deals(grid, match_columns(grid, pipeline), pipeline)
+    columns = match_columns(grid, pipeline)
+    deals, _findings = read_deals(grid, columns, pipeline)
     review = build_monthly_review(
         history.transitions,
         deals,
@@ -89,7 +91,10 @@ def build_review_tab(
     logger.info(
         "monthly review workbook=%s month=%s tab=%r", source.name, first_day, name
     )
-    return render_review(review, pipeline, grid.tab, as_of)
+    close_column = None
+    if CLOSE_DATE_FIELD in columns.fields:
+        close_column = columns.header_of(CLOSE_DATE_FIELD)
+    return render_review(review, pipeline, grid.tab, as_of, close_column)
 
 
 def _log_existing_tab(source: WorkbookSource, tab: str, first_day: dt.date) -> None:

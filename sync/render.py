@@ -60,7 +60,15 @@ def render_tabs(
         render_definitions(names.definitions, banner, pipeline, metrics.period_start),
     ]
     if history is not None:
-        tabs.append(render_stage_log(names.stage_log, banner, locale, history.log_rows))
+        tabs.append(
+            render_stage_log(
+                names.stage_log,
+                banner,
+                locale,
+                history.log_rows,
+                history.entered_column,
+            )
+        )
     return tabs
 
 

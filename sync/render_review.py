@@ -47,6 +47,17 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
         "how_title": "How it is counted",
         "log_started": "The stage log began on {day}; moves before that day are "
         "not counted.",
+        "since": " since {day}, the first recorded run",
+        "won_by_date": "Won deals with '{column}' in {month} and no recorded move",
+        "lost_by_date": "Lost deals with '{column}' in {month} and no recorded move",
+        "no_lost_since": "No deal was recorded as lost since {day}, the first "
+        "recorded run.",
+        "no_lost_by_date": "No deal in a lost stage has '{column}' in {month}.",
+        "how_by_date": "Won (Lost) deals with '{column}' in {month} and no recorded "
+        "move: deals in a won (lost) stage at the month's end, by the stage log, "
+        "whose '{column}' on the sheet is in the month and whose move into that "
+        "stage the log does not show, because it came before the log began. The "
+        "Lost reason table counts them too.",
     },
     Locale.ZH_CN: {
         "tab": "月度复盘 {month}",
@@ -77,6 +88,15 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
         "closed": "计入的已关闭商机",
         "how_title": "计算方法",
         "log_started": "阶段日志始于 {day}，此前的阶段变化未计入。",
+        "since": "（自 {day} 首次记录的运行起）",
+        "won_by_date": "“{column}”在 {month} 且无阶段变化记录的赢单数",
+        "lost_by_date": "“{column}”在 {month} 且无阶段变化记录的丢单数",
+        "no_lost_since": "自 {day}（首次记录的运行）起没有记录到丢单。",
+        "no_lost_by_date": "没有处于丢单阶段且“{column}”在 {month} 的商机。",
+        "how_by_date": "“{column}”在 {month} 且无阶段变化记录的赢单数（丢单数）："
+        "月末按阶段日志处于赢单（丢单）阶段、表中“{column}”在该月、"
+        "且阶段日志未记录其进入该阶段（发生在日志开始之前）的商机。"
+        "丢单原因表也计入这些商机。",
     },
 }
 
@@ -135,12 +155,20 @@ def review_tab_name(locale: Locale, first_day: dt.date) -> str:
 
 
 def render_review(
-    review: MonthlyReview, pipeline: Pipeline, tab: str, frozen_on: dt.date
+    review: MonthlyReview,
+    pipeline: Pipeline,
+    tab: str,
+    frozen_on: dt.date,
+    close_column: str | None = None,
 ) -> GeneratedTab:
     """Render the month's funnel, figures, lost reasons and win rates as one tab.
 
     ``tab`` is the pipeline tab the review was read from, ``frozen_on`` the
-    day of the run that writes it. Before: September's review. After::
+    day of the run that writes it. ``close_column`` is the header of the
+    sheet's close date column, or None without one. When the log began within
+    the month, every figure from the log states since when it counts, and with a
+    close date column the deals closed before are counted by their close date.
+    Before: September's review. After::
 
         Monthly review of 2025-09, frozen by pipesheet on 2025-10-01 …
         (blank)
@@ -155,14 +183,21 @@ def render_review(
     banner = labels["banner"].format(month=month, frozen_on=frozen_on, tab=tab)
 
     rows: Grid = [[banner], []]
+    scope = ""
     if review.log_started_on is not None:
         rows.extend([[labels["log_started"].format(day=review.log_started_on)], []])
-    rows.extend(_funnel_rows(review, locale, month))
-    rows.extend([[], *_figure_rows(review, labels)])
-    rows.extend([[], *_lost_reason_rows(review, labels, month)])
+        scope = labels["since"].format(day=review.log_started_on)
+    by_date = _by_close_date(review, labels, month, close_column)
+
+    rows.extend(_funnel_rows(review, locale, month + scope))
+    rows.extend([[], *_figure_rows(review, labels, scope), *by_date])
+    rows.extend([[], *_lost_reason_rows(review, labels, month, close_column)])
     rows.extend([[], *_win_rate_rows(review, labels)])
     rows.extend([[], [labels["how_title"]]])
     rows.extend([line] for line in HOW_COUNTED[locale])
+    if by_date:
+        close_date_note = labels["how_by_date"].format(column=close_column, month=month)
+        rows.insert(len(rows) - 1, [close_date_note])
     return GeneratedTab(
         name=review_tab_name(locale, review.first_day),
         grid=rows,
@@ -194,26 +229,50 @@ def _funnel_rows(review: MonthlyReview, locale: Locale, month: str) -> Grid:
     return rows
 
 
-def _figure_rows(review: MonthlyReview, labels: dict[str, str]) -> Grid:
+def _figure_rows(review: MonthlyReview, labels: dict[str, str], scope: str) -> Grid:
+    # ``scope`` states since when the log counts, when it began within the month.
     return [
         [labels["figure"], labels["value"]],
-        [labels["new_deals"], review.new_deals],
-        [labels["won_deals"], review.won],
-        [labels["lost_deals"], review.lost],
-        [labels["left_deals"], review.left_sheet],
+        [labels["new_deals"] + scope, review.new_deals],
+        [labels["won_deals"] + scope, review.won],
+        [labels["lost_deals"] + scope, review.lost],
+        [labels["left_deals"] + scope, review.left_sheet],
+    ]
+
+
+def _by_close_date(
+    review: MonthlyReview, labels: dict[str, str], month: str, column: str | None
+) -> Grid:
+    """Return the figure rows of the closed deals the log missed, if counted."""
+    won, lost = review.won_by_close_date, review.lost_by_close_date
+    if column is None or won is None or lost is None:
+        return []
+    return [
+        [labels["won_by_date"].format(column=column, month=month), won],
+        [labels["lost_by_date"].format(column=column, month=month), lost],
     ]
 
 
 def _lost_reason_rows(
-    review: MonthlyReview, labels: dict[str, str], month: str
+    review: MonthlyReview, labels: dict[str, str], month: str, column: str | None
 ) -> Grid:
     rows: Grid = [[labels["lost_reason"], labels["deals"]]]
     for reason in review.lost_reasons:
         rows.append([reason.reason or labels["blank_reason"], reason.deals])
     if review.lost_not_on_sheet:
         rows.append([labels["not_on_sheet"], review.lost_not_on_sheet])
-    if not review.lost:
+    if review.lost or review.lost_by_close_date:
+        return rows
+
+    started_on = review.log_started_on
+    if started_on is None:
         rows.append([labels["no_lost"].format(month=month)])
+        return rows
+    # Moves before the log began are unknown, so the sentence states what it
+    # covers instead of claiming that no deal was lost in the whole month.
+    rows.append([labels["no_lost_since"].format(day=started_on)])
+    if column is not None:
+        rows.append([labels["no_lost_by_date"].format(column=column, month=month)])
     return rows
 
 

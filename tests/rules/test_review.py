@@ -164,6 +164,49 @@ def test_review_skips_first_run_sightings() -> None:
     assert review.log_started_on == day(9, 20)
 
 
+# The log began on 09-20 and found D-1, D-2, D-4 and D-5 already closed.
+LATE_LOG = [
+    *moves("D-1", (None, WON, day(9, 20))),
+    *moves("D-2", (None, LOST, day(9, 20))),
+    *moves("D-3", (None, PROPOSAL, day(9, 20)), (PROPOSAL, WON, day(9, 25))),
+    *moves("D-4", (None, WON, day(9, 20))),
+    *moves("D-5", (None, LOST, day(9, 20))),
+]
+LATE_DEALS = [
+    build_deal(PIPELINE, 4, "D-1", WON, close_date=day(9, 5)),
+    build_deal(
+        PIPELINE,
+        5,
+        "D-2",
+        LOST,
+        close_date=dt.datetime(2025, 9, 12, 9, 30),
+        lost_reason="Price",
+    ),
+    build_deal(PIPELINE, 6, "D-3", WON, close_date=day(9, 25)),
+    build_deal(PIPELINE, 7, "D-4", WON, close_date=day(8, 30)),
+    build_deal(PIPELINE, 8, "D-5", LOST),
+]
+
+
+def test_review_counts_unlogged_closes_by_date() -> None:
+    review = build_monthly_review(
+        LATE_LOG, LATE_DEALS, PIPELINE, SEPTEMBER, log_started_on=day(9, 20)
+    )
+
+    assert review.won == 1
+    assert review.won_by_close_date == 1
+    assert review.lost == 0
+    assert review.lost_by_close_date == 1
+    assert review.lost_reasons == [LostReasonCount("Price", 1)]
+
+
+def test_review_of_logged_month_has_no_close_counts(
+    september: MonthlyReview,
+) -> None:
+    assert september.won_by_close_date is None
+    assert september.lost_by_close_date is None
+
+
 def test_review_empty_month_has_no_rates() -> None:
     review = build_monthly_review(
         [], [], PIPELINE, SEPTEMBER, log_started_on=LOG_STARTED_ON

@@ -56,6 +56,56 @@ def test_move_back_shown_for_notice_days(days_ago: int, expected: list[Code]) ->
     assert [finding.code for finding in outcome.findings] == expected
 
 
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (dt.date(2028, 2, 9), [Code.MOVED_BACK]),
+        (dt.date(2028, 2, 10), []),
+    ],
+    ids=["same-weekday-next-week", "day-after"],
+)
+def test_move_back_shown_to_same_weekday(as_of: dt.date, expected: list[Code]) -> None:
+    # Found on Wednesday 2028-02-02, so a reader who looks on Wednesdays finds it.
+    moved_on = dt.date(2028, 2, 2)
+    deal = build_deal(PIPELINE, 4, "D-1", "Lead")
+    history = StageHistory(
+        previous=[DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)],
+        transitions=[
+            Transition("D-1", None, "Proposal", dt.date(2028, 2, 1)),
+            Transition("D-1", "Proposal", "Lead", moved_on),
+        ],
+        log_started_on=dt.date(2028, 2, 1),
+    )
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, as_of)
+
+    assert [finding.code for finding in outcome.findings] == expected
+
+
+def test_log_starts_on_stage_entered_date() -> None:
+    deal = build_deal(
+        PIPELINE, 4, "D-1", "Proposal", stage_entered_date=dt.date(2025, 7, 17)
+    )
+
+    outcome = apply_history(StageHistory(), [deal], COLUMNS, PIPELINE, AS_OF)
+
+    assert outcome.log_rows[0].entered == dt.date(2025, 7, 17)
+    assert outcome.log_rows[0].days == 75
+    assert outcome.log_rows[0].first_seen == AS_OF
+    assert outcome.entered_column == "Stage Entered"
+
+
+def test_log_without_stage_entered_column() -> None:
+    columns = build_columns(PIPELINE, missing=("stage_entered_date",))
+    deal = build_deal(PIPELINE, 4, "D-1", "Proposal")
+
+    outcome = apply_history(StageHistory(), [deal], columns, PIPELINE, AS_OF)
+
+    assert outcome.log_rows[0].entered == AS_OF
+    assert outcome.log_rows[0].first_seen is None
+    assert outcome.entered_column is None
+
+
 def test_equal_snapshot_reuses_stored_one() -> None:
     stored = [DealSnapshot("D-1", "Lead", owner=None, amount=None, row=4)]
     history = StageHistory(previous=stored, log_started_on=AS_OF)

@@ -18,6 +18,7 @@ from rules.stage_log import (
     log_funnel,
     stage_log_rows,
     stage_stays,
+    start_stays_on_sheet_dates,
     time_in_stage,
 )
 from tests.rules.builders import build_columns, build_deal, build_pipeline
@@ -522,3 +523,112 @@ def test_week_stage_log_rows() -> None:
 
 def test_stage_log_rows_of_empty_log() -> None:
     assert stage_log_rows([], SUNDAY, log_started_on=LOG_STARTED_ON) == []
+
+
+# start_stays_on_sheet_dates
+
+
+def rows_with_sheet_date(
+    moves: list[Transition], stage: str, entered: object
+) -> list[StageLogRow]:
+    """Return the Stage log rows of D-1 as of SUNDAY, its row in ``stage``."""
+    rows = stage_log_rows(moves, SUNDAY, log_started_on=LOG_STARTED_ON)
+    deal = build_deal(PIPELINE, 4, "D-1", stage, stage_entered_date=entered)
+    start_stays_on_sheet_dates(rows, {"D-1": deal})
+    return rows
+
+
+def test_first_run_stay_starts_on_sheet_date() -> None:
+    moves = [Transition("D-1", None, PROPOSAL, LOG_STARTED_ON)]
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, dt.date(2025, 8, 20))
+
+    assert rows == [
+        StageLogRow(
+            "D-1", PROPOSAL, dt.date(2025, 8, 20), None, 18, True, False, day(1)
+        )
+    ]
+
+
+def test_new_deal_stay_starts_on_sheet_datetime() -> None:
+    moves = [Transition("D-1", None, PROPOSAL, day(5))]
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, dt.datetime(2025, 9, 2, 15, 30))
+
+    assert rows == [StageLogRow("D-1", PROPOSAL, day(2), None, 5, True, False, day(5))]
+
+
+@pytest.mark.parametrize(
+    ("stage", "entered"),
+    [
+        (PROPOSAL, day(3)),
+        (PROPOSAL, day(6)),
+        (PROPOSAL, "last spring"),
+        (QUALIFIED, day(1)),
+    ],
+    ids=["same-day", "after-sighting", "not-a-date", "other-stage-on-sheet"],
+)
+def test_sheet_date_not_taken(stage: str, entered: object) -> None:
+    moves = [Transition("D-1", None, PROPOSAL, day(3))]
+
+    rows = rows_with_sheet_date(moves, stage, entered)
+
+    assert rows == [log_row("D-1", PROPOSAL, 3, None, 4)]
+
+
+def test_sheet_date_ends_previous_stay() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, day(3))
+
+    assert rows == [
+        log_row("D-1", LEAD, 1, 3, 2, known=False),
+        StageLogRow("D-1", PROPOSAL, day(3), None, 4, True, False, day(5)),
+    ]
+
+
+def test_sheet_date_before_previous_stay_ignored() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(2)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, day(1))
+
+    assert rows == [
+        log_row("D-1", LEAD, 2, 5, 3),
+        log_row("D-1", PROPOSAL, 5, None, 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entered", "expected_start"),
+    [(day(4), 4), (day(2), 6)],
+    ids=["while-off-sheet", "before-removal"],
+)
+def test_sheet_date_after_removal(entered: dt.date, expected_start: int) -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, None, day(3)),
+        Transition("D-1", None, PROPOSAL, day(6)),
+    ]
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, entered)
+
+    assert rows[0] == log_row("D-1", LEAD, 1, 3, 2, known=False, disappeared=True)
+    assert rows[1].entered == day(expected_start)
+    assert rows[1].exited is None
+
+
+def test_ended_stays_keep_recorded_dates() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, None, day(3)),
+    ]
+
+    rows = rows_with_sheet_date(moves, LEAD, dt.date(2025, 8, 1))
+
+    assert rows == [log_row("D-1", LEAD, 1, 3, 2, known=False, disappeared=True)]

@@ -21,7 +21,7 @@ import pytest
 from bench.generate import generate_pipeline
 from config.errors import SheetLayoutError
 from config.loader import load_pipeline
-from config.models import Pipeline
+from config.models import Locale, Pipeline
 from config.shipped import shipped_definition
 from sync.atomic import TEMPORARY_SUFFIX
 from sync.job import (
@@ -34,6 +34,7 @@ from sync.job import (
     record_run,
     run_recorded,
 )
+from sync.starter import build_starter_workbook
 from sync.state.keys import workbook_key
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
@@ -47,6 +48,7 @@ from tests.sync.pipeline_files import (
     write_definition,
 )
 
+SEPTEMBER_20 = dt.date(2025, 9, 20)
 SEPTEMBER_29 = dt.date(2025, 9, 29)
 SEPTEMBER_30 = dt.date(2025, 9, 30)
 OCTOBER_1 = dt.date(2025, 10, 1)
@@ -418,6 +420,34 @@ def test_own_review_tab_left_quietly(
 
     assert read_tab(workbook, "Review 2025-09") == frozen
     assert caplog.messages == []
+
+
+def test_late_review_counts_closes_by_date(tmp_path: Path, store: StateStore) -> None:
+    # The starter workbook of 09-20 has D-1014 won on 09-08 and D-1015 lost on
+    # 08-21, both before the log's first run on 09-20.
+    folder = tmp_path / "starter"
+    folder.mkdir()
+    shutil.copy(shipped_definition("b2b-en"), folder / "b2b-en.yaml")
+    build_starter_workbook(folder / "pipeline.xlsx", Locale.EN, as_of=SEPTEMBER_20)
+    pipeline = load_pipeline(folder / "b2b-en.yaml")
+    run_on(pipeline, store, SEPTEMBER_20)
+
+    run_on(pipeline, store, OCTOBER_1)
+
+    review = read_tab(folder / "pipeline.xlsx", "Review 2025-09")
+    figures = review.index(["Figure", "Value"])
+    assert review[figures + 2 : figures + 7] == [
+        ["Won deals since 2025-09-20, the first recorded run", 0],
+        ["Lost deals since 2025-09-20, the first recorded run", 0],
+        ["Deals that left the sheet since 2025-09-20, the first recorded run", 0],
+        ["Won deals with 'Expected Close' in 2025-09 and no recorded move", 1],
+        ["Lost deals with 'Expected Close' in 2025-09 and no recorded move", 0],
+    ]
+    assert review[figures + 8 : figures + 11] == [
+        ["Lost reason", "Deals"],
+        ["No deal was recorded as lost since 2025-09-20, the first recorded run."],
+        ["No deal in a lost stage has 'Expected Close' in 2025-09."],
+    ]
 
 
 def test_month_without_runs_keeps_reviews(

@@ -528,3 +528,24 @@ def test_stage_log_note_by_stay(
     tab = render_stage_log("Stage log", BANNER, Locale.EN, [stay])
 
     assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note]
+
+
+@pytest.mark.parametrize(
+    ("locale", "note"),
+    [
+        (
+            Locale.EN,
+            "entered as the row's 'Stage Entered' shows; first recorded on 2025-09-29",
+        ),
+        (Locale.ZH_CN, "进入日期取自该行的“Stage Entered”；首次记录于 2025-09-29"),
+    ],
+    ids=["en", "zh"],
+)
+def test_stage_log_note_of_sheet_start(locale: Locale, note: str) -> None:
+    stay = StageLogRow(
+        "D-1", "Lead", dt.date(2025, 9, 1), None, 29, True, False, dt.date(2025, 9, 29)
+    )
+
+    tab = render_stage_log("Stage log", BANNER, locale, [stay], "Stage Entered")
+
+    assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note]

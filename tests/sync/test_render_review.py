@@ -129,6 +129,99 @@ def test_review_tab_without_lost_deals() -> None:
     ]
 
 
+LATE_REVIEW = MonthlyReview(
+    **{
+        **REVIEW.__dict__,
+        "log_started_on": dt.date(2025, 9, 20),
+        "lost": 0,
+        "lost_reasons": [LostReasonCount("Price", 2)],
+        "lost_not_on_sheet": 0,
+        "won_by_close_date": 5,
+        "lost_by_close_date": 2,
+    }
+)
+
+
+def test_late_review_states_its_scope() -> None:
+    tab = render_review(LATE_REVIEW, PIPELINE, "Deals", FROZEN_ON, "Close Date")
+
+    assert tab.grid[4] == [
+        "Funnel of 2025-09 since 2025-09-20, the first recorded run, from the stage log"
+    ]
+    assert tab.grid[12:19] == [
+        ["Figure", "Value"],
+        ["New deals since 2025-09-20, the first recorded run", 4],
+        ["Won deals since 2025-09-20, the first recorded run", 1],
+        ["Lost deals since 2025-09-20, the first recorded run", 0],
+        ["Deals that left the sheet since 2025-09-20, the first recorded run", 1],
+        ["Won deals with 'Close Date' in 2025-09 and no recorded move", 5],
+        ["Lost deals with 'Close Date' in 2025-09 and no recorded move", 2],
+    ]
+    assert tab.grid[20:22] == [["Lost reason", "Deals"], ["Price", 2]]
+
+
+def test_late_review_explains_close_date_counts() -> None:
+    tab = render_review(LATE_REVIEW, PIPELINE, "Deals", FROZEN_ON, "Close Date")
+
+    assert tab.grid[-2] == [
+        (
+            "Won (Lost) deals with 'Close Date' in 2025-09 and no recorded move: "
+            "deals in a won (lost) stage at the month's end, by the stage log, "
+            "whose 'Close Date' on the sheet is in the month and whose move into "
+            "that stage the log does not show, because it came before the log "
+            "began. The Lost reason table counts them too."
+        )
+    ]
+
+
+NONE_RECORDED_LOST = (
+    "No deal was recorded as lost since 2025-09-20, the first recorded run."
+)
+
+
+@pytest.mark.parametrize(
+    ("close_column", "expected"),
+    [
+        (
+            "Close Date",
+            [
+                [NONE_RECORDED_LOST],
+                ["No deal in a lost stage has 'Close Date' in 2025-09."],
+            ],
+        ),
+        (
+            None,
+            [
+                [NONE_RECORDED_LOST],
+                [],
+            ],
+        ),
+    ],
+    ids=["with-close-column", "without-close-column"],
+)
+def test_late_review_without_lost_deals(
+    close_column: str | None, expected: list[list[str]]
+) -> None:
+    review = MonthlyReview(
+        **{**LATE_REVIEW.__dict__, "lost_reasons": [], "lost_by_close_date": 0}
+    )
+
+    tab = render_review(review, PIPELINE, "Deals", FROZEN_ON, close_column)
+
+    lost_header = tab.grid.index(["Lost reason", "Deals"])
+    assert tab.grid[lost_header + 1 : lost_header + 3] == expected
+    assert ["No deal was lost in 2025-09."] not in tab.grid
+
+
+def test_late_review_in_chinese() -> None:
+    pipeline = build_pipeline(outputs=Outputs(locale=Locale.ZH_CN))
+
+    tab = render_review(LATE_REVIEW, pipeline, "商机", FROZEN_ON, "预计成交日期")
+
+    assert tab.grid[14] == ["赢单数（自 2025-09-20 首次记录的运行起）", 1]
+    assert tab.grid[17] == ["“预计成交日期”在 2025-09 且无阶段变化记录的赢单数", 5]
+
+
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [(Locale.EN, "Review 2025-09"), (Locale.ZH_CN, "月度复盘 2025-09")],
