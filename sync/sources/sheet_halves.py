@@ -5,9 +5,9 @@ benchmark sheet take 0.74 s of CPU. The read ahead runs that parse while the
 main thread imports modules, and on a 2-core machine the imports end first, so
 the run waits for the parse. Here the sheet's XML is cut at a row start near
 its middle. Each half goes into a package of its own, made of the workbook's
-bytes with the sheet's member replaced by that half, stored without
-compression. calamine parses the two packages on two threads, since it does
-not hold the GIL while it parses.
+other members as stored and that half as the sheet's member, without
+compression (:mod:`sync.xlsx.zipcopy` writes it). calamine parses the two
+packages on two threads, since it does not hold the GIL while it parses.
 
 Each half keeps the XML before ``<sheetData>`` (dimension, columns, views),
 and the first half also keeps what follows ``</sheetData>``. calamine places
@@ -20,17 +20,18 @@ rows the whole sheet gives, from A1, every row as wide as the widest.
 for any of these:
 
 - a sheet under :data:`SPLIT_SHEET_BYTES` of XML;
-- a zip64 or self-extracting archive;
+- a package that zipcopy cannot read or copy: damaged, with encrypted
+  members, or one that would need zip64 records;
 - a compression method other than deflate or stored;
 - no row start with an ``r`` attribute near the middle;
 - rows out of order, or a half without cells;
 - a platform without ``os.memfd_create``;
 - a calamine error, which the whole-sheet parse then reports.
 
-NOTE: while the halves are parsed, the sheet's XML is held in memory, and the
-two in-memory files hold it again as shared memory, which the process's peak
+NOTE: while the halves are parsed, they are held in memory, and the two
+in-memory files hold them again as shared memory, which the process's peak
 RSS does not count. For the 100k-row benchmark sheet, the peak RSS after
-reading the tab went from 228 to 264 MB, below the 375 MB peak the run
+reading the tab went from 228 MB to 262-270 MB, below the 375 MB peak the run
 reaches later anyway.
 """
 
@@ -41,7 +42,6 @@ import io
 import logging
 import os
 import re
-import struct
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections.abc import Iterator
@@ -50,17 +50,26 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
+from config.errors import UnsupportedWorkbookError
 from sync.background import BackgroundCall
-from sync.xlsx.compression import crc32, inflate
+from sync.xlsx.compression import crc32
 from sync.xlsx.sheet_size import sheet_part_name
+from sync.xlsx.zipcopy import (
+    STORED,
+    NewMember,
+    ZipMember,
+    read_directory,
+    read_member,
+    write_archive,
+)
 
 logger = logging.getLogger(__name__)
 
 # Sheets with less XML than this are parsed whole. Preparing the halves of
 # the 60 MB benchmark sheet (inflating it, checking its CRC-32, finding the
-# cut) took 0.055 s of CPU. For a 4.1 MB sheet (7,000 generated deals), parse
-# and conversion took 0.043 s in halves against 0.064 s whole (best of 21);
-# for 1.2 MB, 0.018 s either way.
+# cut, copying each half into one buffer) took 0.08 s of CPU. For a 4.1 MB
+# sheet (7,000 generated deals), parse and conversion took 0.043 s in halves
+# against 0.064 s whole (best of 21). For 1.2 MB, both took 0.018 s.
 SPLIT_SHEET_BYTES = 4 << 20
 
 # How many row start tags after the middle are tried for an ``r`` attribute.
@@ -68,19 +77,6 @@ ROW_STARTS_TRIED = 64
 
 _SHEET_DATA = re.compile(rb"<([\w.-]+:)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']\d+["']""")
-
-# Zip records, as the zip format (APPNOTE) lays them out.
-_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
-_CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
-_END_RECORD = struct.Struct("<IHHHHIIH")
-_LOCAL_SIGNATURE = 0x04034B50
-_CENTRAL_SIGNATURE = 0x02014B50
-_END_SIGNATURE = 0x06054B50
-_ZIP64_LOCATOR = b"PK\x06\x07"
-_UTF8_NAME_FLAG = 0x800
-_STORED = 0
-_VERSION = 20
-_LARGEST = 0xFFFFFFFF
 
 
 @dataclass(frozen=True)
@@ -104,10 +100,10 @@ def parse_in_halves(data: bytes, tab: str) -> SheetHalves | None:
         if halves is None:
             return None
         second = BackgroundCall(
-            functools.partial(_parse_package, halves[1], tab), "sheet-half"
+            functools.partial(_parse_half, halves, halves.second, tab), "sheet-half"
         )
         try:
-            first = _parse_package(halves[0], tab)
+            first = _parse_half(halves, halves.first, tab)
         finally:
             # Waiting also when the first half failed keeps the second half's
             # parse from running on beside the whole-sheet parse that follows.
@@ -116,9 +112,8 @@ def parse_in_halves(data: bytes, tab: str) -> SheetHalves | None:
         zipfile.BadZipFile,
         KeyError,
         OSError,
-        ValueError,
-        struct.error,
         ElementTree.ParseError,
+        UnsupportedWorkbookError,
         CalamineError,
     ) as error:
         logger.debug("Tab %r not parsed in halves: %s", tab, error)
@@ -176,73 +171,41 @@ def _in_order(halves: SheetHalves) -> bool:
     )
 
 
-def _split_package(
-    data: bytes, tab: str
-) -> tuple[list[memoryview], list[memoryview]] | None:
-    """Return the pieces of the two packages, each one zip file, or None.
+@dataclass(frozen=True)
+class _Halves:
+    """The parts of the two packages: the other members, and each half."""
 
-    :raises ValueError: if the sheet's member is damaged.
+    data: bytes
+    others: list[ZipMember]
+    sheet: ZipMember
+    comment: bytes
+    first: bytes
+    second: bytes
+
+
+def _split_package(data: bytes, tab: str) -> _Halves | None:
+    """Return the members and the two halves of the sheet's XML, or None.
+
+    :raises UnsupportedWorkbookError: if the package or the sheet's member is
+        damaged.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         part = sheet_part_name(package, tab)
-        if part is None:
-            return None
-        info = package.getinfo(part)
-    if info.file_size < SPLIT_SHEET_BYTES or info.compress_type not in (
-        zipfile.ZIP_STORED,
-        zipfile.ZIP_DEFLATED,
-    ):
+    directory = read_directory(data, "workbook")
+    sheet = next((m for m in directory.members if m.name == part), None)
+    if sheet is None or sheet.size < SPLIT_SHEET_BYTES:
         return None
-    directory = _central_directory(data)
-    if directory is None:
-        return None
-    xml = _member_bytes(data, info)
+    xml = read_member(data, sheet, "workbook")
     cut = _cut(xml)
     if cut is None:
         return None
     body, middle, close = cut
     view = memoryview(xml)
-    first = [view[:middle], view[close:]]
-    second = [view[:body], view[middle:]]
-    return (
-        _package_pieces(data, directory, part, first),
-        _package_pieces(data, directory, part, second),
-    )
-
-
-def _central_directory(data: bytes) -> tuple[int, int] | None:
-    """Return the offset and size of the central directory, or None for zip64.
-
-    Returns None also for an archive with bytes before its first member (a
-    self-extracting one), whose offsets the copy would have to shift.
-    """
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 0x10000 - _END_RECORD.size))
-    if end < 0 or data[max(0, end - 20) : end].startswith(_ZIP64_LOCATOR):
-        return None
-    fields = _END_RECORD.unpack_from(data, end)
-    entries, size, offset = fields[4], fields[5], fields[6]
-    if entries == 0xFFFF or offset == _LARGEST or offset + size != end:
-        return None
-    return offset, size
-
-
-def _member_bytes(data: bytes, info: zipfile.ZipInfo) -> bytes:
-    """Return a member's uncompressed bytes, checked against its CRC-32.
-
-    :raises ValueError: if the member is damaged.
-    """
-    header = _LOCAL_HEADER.unpack_from(data, info.header_offset)
-    if header[0] != _LOCAL_SIGNATURE:
-        raise ValueError(f"no local header for {info.filename}")
-    start = info.header_offset + _LOCAL_HEADER.size + header[9] + header[10]
-    raw = data[start : start + info.compress_size]
-    if info.compress_type == zipfile.ZIP_STORED:
-        xml = raw
-    else:
-        xml = inflate(raw, info.file_size)
-    if len(xml) != info.file_size or crc32(xml) != info.CRC:
-        raise ValueError(f"member {info.filename} fails its size or CRC-32 check")
-    return xml
+    # Each half is one buffer, so the whole XML is freed before the parse.
+    first = b"".join((view[:middle], view[close:]))
+    second = b"".join((view[:body], view[middle:]))
+    others = [member for member in directory.members if member is not sheet]
+    return _Halves(data, others, sheet, directory.comment, first, second)
 
 
 def _cut(xml: bytes) -> tuple[int, int, int] | None:
@@ -273,98 +236,22 @@ def _cut(xml: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def _package_pieces(
-    data: bytes, directory: tuple[int, int], part: str, sheet: list[memoryview]
-) -> list[memoryview]:
-    """Return a zip of ``data``'s members with ``part`` replaced by ``sheet``, stored.
+def _parse_half(halves: _Halves, half: bytes, tab: str) -> CalamineSheet:
+    """Write a package with ``half`` as the sheet to an in-memory file; parse ``tab``.
 
-    The members are copied as they are, and so are their central directory
-    entries, except the one of ``part``. The new member follows the old
-    members. The old one stays in the file, but no entry points to it.
-
-    :raises ValueError: if the central directory is damaged, or the package
-        would need zip64.
-    """
-    offset, size = directory
-    length = sum(len(piece) for piece in sheet)
-    crc = 0
-    for piece in sheet:
-        crc = crc32(piece, crc)
-    name = part.encode("utf-8")
-    local, entry = _new_member_records(name, crc, length, offset)
-
-    view = memoryview(data)
-    entries_kept = [
-        view[start:end]
-        for start, end, entry_name in _central_entries(data, offset, offset + size)
-        if entry_name != name
-    ]
-    directory_start = offset + len(local) + length
-    directory_size = sum(len(piece) for piece in entries_kept) + len(entry)
-    if directory_start + directory_size >= _LARGEST:
-        raise ValueError("package with a half sheet needs zip64, not written here")
-    count = len(entries_kept) + 1
-    end_record = _END_RECORD.pack(
-        _END_SIGNATURE, 0, 0, count, count, directory_size, directory_start, 0
-    )
-    return [
-        view[:offset],
-        memoryview(local),
-        *sheet,
-        *entries_kept,
-        memoryview(entry),
-        memoryview(end_record),
-    ]
-
-
-def _new_member_records(
-    name: bytes, crc: int, length: int, offset: int
-) -> tuple[bytes, bytes]:
-    """Return the local header and central directory entry of a stored member."""
-    flags = 0 if name.isascii() else _UTF8_NAME_FLAG
-    # MS-DOS time 00:00 and date 1980-01-01, the earliest a zip entry can carry.
-    dos_time, dos_date = 0, (1 << 5) | 1
-    local = _LOCAL_HEADER.pack(
-        _LOCAL_SIGNATURE, _VERSION, flags, _STORED, dos_time, dos_date,
-        crc, length, length, len(name), 0,
-    )  # fmt: skip
-    entry = _CENTRAL_HEADER.pack(
-        _CENTRAL_SIGNATURE, _VERSION, _VERSION, flags, _STORED, dos_time, dos_date,
-        crc, length, length, len(name), 0, 0, 0, 0, 0, offset,
-    )  # fmt: skip
-    return local + name, entry + name
-
-
-def _central_entries(
-    data: bytes, start: int, end: int
-) -> Iterator[tuple[int, int, bytes]]:
-    """Yield the start, end and name of each central directory entry.
-
-    :raises ValueError: if an entry lacks its signature.
-    """
-    position = start
-    while position < end:
-        fields = _CENTRAL_HEADER.unpack_from(data, position)
-        if fields[0] != _CENTRAL_SIGNATURE:
-            raise ValueError("central directory entry without its signature")
-        name_start = position + _CENTRAL_HEADER.size
-        name_length, extra_length, comment_length = fields[10], fields[11], fields[12]
-        entry_end = name_start + name_length + extra_length + comment_length
-        yield position, entry_end, data[name_start : name_start + name_length]
-        position = entry_end
-
-
-def _parse_package(pieces: list[memoryview], tab: str) -> CalamineSheet:
-    """Write the pieces to an in-memory file and parse ``tab`` from it.
+    The package contains the other members as stored and the half without
+    compression.
 
     :raises OSError: if the file cannot be created or written.
+    :raises UnsupportedWorkbookError: if the package would need zip64.
     :raises CalamineError: if calamine cannot parse it.
     """
+    member = NewMember(halves.sheet.name, half, crc32(half), len(half), method=STORED)
     descriptor = os.memfd_create("pipesheet-sheet-half", os.MFD_CLOEXEC)
     try:
-        for piece in pieces:
-            while piece:
-                piece = piece[os.write(descriptor, piece) :]
+        with open(descriptor, "wb", closefd=False) as out:
+            entries: list[ZipMember | NewMember] = [*halves.others, member]
+            write_archive(out, halves.data, entries, halves.comment, "workbook")
         workbook = CalamineWorkbook.from_path(f"/proc/self/fd/{descriptor}")
     finally:
         os.close(descriptor)

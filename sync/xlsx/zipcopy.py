@@ -91,10 +91,11 @@ class ZipMember:
 
 @dataclass(frozen=True)
 class NewMember:
-    """A member written fresh: deflated bytes, their CRC and sizes.
+    """A member written fresh: its bytes as stored, their CRC and sizes.
 
-    A streamed member's ``payload`` is the bytearray it was deflated into, kept
-    as it is because copying it to bytes would hold it twice.
+    ``method`` is how ``payload`` is stored: deflated, or as it is. A streamed
+    member's ``payload`` is the bytearray it was deflated into, kept as it is
+    because copying it to bytes would hold it twice.
     """
 
     name: str
@@ -105,6 +106,7 @@ class NewMember:
     dos_date: int = DOS_DATE_1980
     external_attributes: int = 0
     comment: bytes = b""
+    method: int = DEFLATED
 
 
 @dataclass(frozen=True)
@@ -565,7 +567,7 @@ def _new_headers(entry: NewMember, offset: int, workbook: str) -> tuple[bytes, b
 
     common = (
         flags,
-        DEFLATED,
+        entry.method,
         entry.dos_time,
         entry.dos_date,
         entry.crc,
