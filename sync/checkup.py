@@ -42,6 +42,8 @@ class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Runs work, but something the definition sets up will not happen.
+    WARNED = "warned"
 
 
 @dataclass(frozen=True)
