@@ -42,6 +42,8 @@ class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Runs work, but something the definition sets up will not happen.
+    WARNED = "warned"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,12 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     checklist.run(
         "Output tabs", lambda: _check_output_tabs(source, pipeline), blocking=False
     )
+    if pipeline.source.kind is SourceKind.GOOGLE_SHEETS:
+        checklist.run(
+            "Protections",
+            lambda: _check_protections(source, grids["pipeline"], pipeline),
+            blocking=False,
+        )
     for field, spec in pipeline.allowed.items():
         if spec.from_tab is None:
             continue
@@ -266,18 +274,52 @@ def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str
     # A run stops before writing when one of these names is a tab of the user's.
     if source is None:
         raise SourceError("the workbook could not be opened")
+    names = _generated_tab_names(pipeline)
+    existing = read_existing_tabs(source, names)
+    pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
+    check_generated_tab_names(source.name, existing, pipeline_tab)
+    return f"no tab of yours is named {', '.join(repr(name) for name in names)}"
+
+
+def _check_protections(
+    source: WorkbookSource | None, grid: SheetGrid, pipeline: Pipeline
+) -> str:
+    # A hard protection over the status column or a generated tab fails every
+    # write, though the Edit access step passed.
+    from sync.sources.google_sheets import GoogleSpreadsheet
+    from sync.sources.sheets_protection import (
+        WriteTarget,
+        locked_protections,
+        protection_error,
+    )
+    from sync.sources.sheets_state import Rectangle
+
+    if not isinstance(source, GoogleSpreadsheet):
+        raise SourceError("the spreadsheet could not be opened")
+    columns = _columns_without_required(grid, pipeline)
+    status = choose_status_column(grid, columns)
+    area = Rectangle(columns.header_row - 1, None, status, status + 1)
+    targets = [WriteTarget(grid.tab, area)]
+    targets += [WriteTarget(name) for name in _generated_tab_names(pipeline)]
+    found = locked_protections(source.metadata(), targets)
+    if found:
+        reason = "A run would fail to write there, and write nothing."
+        raise protection_error(source.name, source.service_account_email, found, reason)
+    return (
+        f"no protection keeps the service account from column "
+        f"{column_letter(status)} of {grid.tab!r} or the generated tabs"
+    )
+
+
+def _generated_tab_names(pipeline: Pipeline) -> list[str]:
     tabs = pipeline.outputs.tabs
-    names = [
+    return [
         tabs.funnel,
         tabs.followups,
         tabs.problems,
         tabs.definitions,
         tabs.stage_log,
     ]
-    existing = read_existing_tabs(source, names)
-    pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
-    check_generated_tab_names(source.name, existing, pipeline_tab)
-    return f"no tab of yours is named {', '.join(repr(name) for name in names)}"
 
 
 def _check_list(source: WorkbookSource | None, tab: str, column: str) -> str:

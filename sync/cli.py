@@ -454,10 +454,12 @@ def check(
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
+    from sync.digest_schedule import warn_if_digests_never_due
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source
 
+    warn_if_digests_never_due(pipeline, config)
     if no_state:
         workbook = open_source(pipeline, source, writes=False)
         result = run_sync(

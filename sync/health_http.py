@@ -2,7 +2,8 @@
 
 A :class:`http.server.ThreadingHTTPServer` in a daemon thread, listening on
 127.0.0.1 unless ``--health-host`` sets another address (IPv4 or IPv6). It
-serves GET only.
+serves GET and HEAD. A HEAD request gets the status and headers a GET would
+get, without the body.
 """
 
 from __future__ import annotations
@@ -84,25 +85,31 @@ class HealthServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                self._respond(*self._build_response(), send_body=True)
+
+            def do_HEAD(self) -> None:
+                # Load balancers and uptime probes often check with HEAD.
+                self._respond(*self._build_response(), send_body=False)
+
+            def _build_response(self) -> tuple[int, str, str]:
                 path = self.path.split("?", 1)[0]
                 if path == "/healthz":
                     status, body = health.healthz(dt.datetime.now(dt.UTC))
-                    text = json.dumps(body, indent=2) + "\n"
-                    self._respond(status, JSON_CONTENT_TYPE, text)
-                elif path == "/metrics":
-                    self._respond(200, METRICS_CONTENT_TYPE, health.metrics_text())
-                else:
-                    self._respond(
-                        404, "text/plain", "Not found: use /healthz or /metrics\n"
-                    )
+                    return status, JSON_CONTENT_TYPE, json.dumps(body, indent=2) + "\n"
+                if path == "/metrics":
+                    return 200, METRICS_CONTENT_TYPE, health.metrics_text()
+                return 404, "text/plain", "Not found: use /healthz or /metrics\n"
 
-            def _respond(self, status: int, content_type: str, text: str) -> None:
+            def _respond(
+                self, status: int, content_type: str, text: str, send_body: bool
+            ) -> None:
                 body = text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if send_body:
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 # Probes hit these paths every few seconds; one line each at

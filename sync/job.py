@@ -33,6 +33,7 @@ from sync.monthly_review import build_review_tab, due_review_months
 from sync.plan import GeneratedTab
 from sync.run import Progress, RunResult, run_sync
 from sync.sources.registry import open_source
+from sync.sources.request_tally import REQUESTS_SENT
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
@@ -189,10 +190,19 @@ def holder_is_dead(holder: str) -> bool:
     return False
 
 
-def abandon_run(store: StateStore, key: str, holder: str, reason: str) -> list[int]:
+def abandon_run(
+    store: StateStore,
+    key: str,
+    holder: str,
+    reason: str,
+    api_requests: int | None = None,
+) -> list[int]:
     """Record the runs a stopped lock holder left unfinished as failed; free its lock.
 
     Nothing happens when ``holder`` no longer holds the workbook's lock.
+
+    :param api_requests: the requests the holder sent, when the caller counted
+        them; None leaves the runs' count empty.
 
     :returns: the ids of the runs recorded as failed.
     """
@@ -206,7 +216,12 @@ def abandon_run(store: StateStore, key: str, holder: str, reason: str) -> list[i
         if record.outcome is None and record.started_at >= lock.acquired_at
     ]
     for run_id in unfinished:
-        store.finish_run(run_id, RunOutcome.FAILED, error=reason)
+        if api_requests is None:
+            store.finish_run(run_id, RunOutcome.FAILED, error=reason)
+        else:
+            store.finish_run(
+                run_id, RunOutcome.FAILED, error=reason, api_requests=api_requests
+            )
     store.release_lock(key, holder)
     logger.info(
         "run abandoned workbook=%s holder=%s runs=%s reason=%s",
@@ -244,19 +259,29 @@ def _run_and_record(
 ) -> RecordedRun:
     tab = request.pipeline.source.tab
     run_id = store.start_run(key, tab, request.as_of)
+    # A failed run's source goes with the exception, so its requests are
+    # counted from the process's tally.
+    requests_before = REQUESTS_SENT.total
     try:
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
         history = with_current_stage_names(stored, request.pipeline)
         result = _run(request, history, progress, review_months)
     except WorkbookBusyError as error:
-        store.finish_run(run_id, RunOutcome.DEFERRED, error=str(error))
+        sent = REQUESTS_SENT.total - requests_before
+        store.finish_run(
+            run_id, RunOutcome.DEFERRED, error=str(error), api_requests=sent
+        )
         raise
     except PipesheetError as error:
-        store.finish_run(run_id, RunOutcome.FAILED, error=str(error))
+        sent = REQUESTS_SENT.total - requests_before
+        store.finish_run(run_id, RunOutcome.FAILED, error=str(error), api_requests=sent)
         raise
     except Exception as error:
-        store.finish_run(run_id, RunOutcome.FAILED, error=repr(error))
+        sent = REQUESTS_SENT.total - requests_before
+        store.finish_run(
+            run_id, RunOutcome.FAILED, error=repr(error), api_requests=sent
+        )
         raise
 
     snapshot = None

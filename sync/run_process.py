@@ -38,6 +38,7 @@ from sync.job import (
     record_run,
 )
 from sync.schedules import load_definition
+from sync.sources.request_tally import REQUESTS_SENT, SharedCounter
 from sync.state import keys
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
@@ -147,9 +148,12 @@ def run_workbook_job(
 
     context = multiprocessing.get_context("spawn")
     reader, writer = context.Pipe(duplex=False)
+    # The child copies its request count here as it goes, so a child killed
+    # at its deadline still reports how many requests it sent.
+    requests_sent = context.Value("q", 0, lock=False)
     child = context.Process(
         target=_run_in_child,
-        args=(config, source, state, log_level, writer),
+        args=(config, source, state, log_level, writer, requests_sent),
         name=f"pipesheet run {workbook_key}",
     )
     started = time.monotonic()
@@ -170,13 +174,15 @@ def run_workbook_job(
     )
     reason += "; the workbook is as it was before the run, or fully written"
     logger.error("run stopped workbook=%s: %s", workbook_key, reason)
-    _free_lock_of(child.pid, state, workbook_key, reason)
+    sent = int(requests_sent.value)
+    _free_lock_of(child.pid, state, workbook_key, reason, sent)
     return RunSummary(
         definition=config,
         workbook_key=workbook_key,
         outcome=RunOutcome.FAILED,
         started_at=started_at,
         seconds=time.monotonic() - started,
+        api_requests=sent,
         error=reason,
     )
 
@@ -194,6 +200,7 @@ def run_definition(
     """
     moment = now or dt.datetime.now(dt.UTC)
     started = time.perf_counter()
+    requests_before = REQUESTS_SENT.total
     summary = RunSummary(config, source or config, RunOutcome.FAILED, moment, 0.0)
     try:
         pipeline = load_definition(config)
@@ -213,11 +220,20 @@ def run_definition(
     except Exception as error:  # One bad run must never stop the service.
         logger.exception("run of %s failed unexpectedly", config)
         summary = _with_error(summary, RunOutcome.FAILED, repr(error))
+    if summary.outcome is not RunOutcome.OK:
+        # A failed run returns no result, so its requests come from the tally.
+        sent = REQUESTS_SENT.total - requests_before
+        summary = dataclasses.replace(summary, api_requests=sent)
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
 
 def _run_in_child(
-    config: str, source: str | None, state: str, log_level: int, pipe: Connection
+    config: str,
+    source: str | None,
+    state: str,
+    log_level: int,
+    pipe: Connection,
+    requests_sent: SharedCounter,
 ) -> None:
     # The service decides when its runs stop, so the signals a terminal or
     # systemd sends to the whole process group leave the run going.
@@ -225,6 +241,7 @@ def _run_in_child(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     quiet_library_loggers(log_level)
+    REQUESTS_SENT.share_with(requests_sent)
 
     summary = run_definition(config, source, state)
     try:
@@ -277,14 +294,16 @@ def _receive(reader: Connection) -> RunSummary | None:
     return None
 
 
-def _free_lock_of(pid: int | None, state: str, workbook_key: str, reason: str) -> None:
+def _free_lock_of(
+    pid: int | None, state: str, workbook_key: str, reason: str, api_requests: int
+) -> None:
     """Record the child's unfinished run as failed and free its lock, if it held it."""
     try:
         with StateStore.open(state) as store:
             lock = store.lock(workbook_key)
             holder = lock.holder if lock else None
             if holder and holder_process(holder) == (socket.gethostname(), pid):
-                abandon_run(store, workbook_key, holder, reason)
+                abandon_run(store, workbook_key, holder, reason, api_requests)
     except PipesheetError as error:
         logger.error(
             "run of %s: its lock could not be freed: %s; it expires by itself",

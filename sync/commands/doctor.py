@@ -8,6 +8,7 @@ workbook; for Google Sheets the edit-access check sends an empty
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -18,8 +19,14 @@ from config.loader import load_pipeline
 from config.models import Pipeline
 from config.shipped import shipped_definition
 from sync.checkup import Check, Outcome, run_checkup
+from sync.digest_schedule import digest_schedule_problem
 
-MARKS = {Outcome.PASSED: "✓", Outcome.FAILED: "✗", Outcome.SKIPPED: "·"}
+MARKS = {
+    Outcome.PASSED: "✓",
+    Outcome.FAILED: "✗",
+    Outcome.SKIPPED: "·",
+    Outcome.WARNED: "!",
+}
 
 
 @click.command("doctor")
@@ -44,6 +51,7 @@ def doctor(config: str, source: str | None) -> None:
     detail = f"{pipeline.name!r}, {pipeline.source.kind.value} source"
     checks = [
         Check("Definition", Outcome.PASSED, detail),
+        *_check_digest_schedule(pipeline, config),
         *run_checkup(pipeline, source),
     ]
     _print_checks(checks)
@@ -54,7 +62,22 @@ def doctor(config: str, source: str | None) -> None:
             summary = "1 check failed; fix it"
         click.echo(f"\n{summary} and run pipesheet doctor again.")
         sys.exit(1)
+    warned = sum(1 for check in checks if check.outcome is Outcome.WARNED)
+    if warned:
+        click.echo(f"\nAll checks passed, but {warned} marked ! need a look.")
+        return
     click.echo("\nAll checks passed.")
+
+
+def _check_digest_schedule(pipeline: Pipeline, config: str) -> list[Check]:
+    if pipeline.schedule is None or pipeline.notifications is None:
+        return []
+    problem = digest_schedule_problem(pipeline, config, dt.datetime.now(dt.UTC))
+    if problem is not None:
+        return [Check("Digest schedule", Outcome.WARNED, problem)]
+    hour = pipeline.notifications.digest_hour
+    detail = f"schedule.cron {pipeline.schedule.cron!r} runs at or after {hour:02d}:00"
+    return [Check("Digest schedule", Outcome.PASSED, detail)]
 
 
 def _load_definition(config: str) -> Pipeline:

@@ -19,9 +19,10 @@ import click
 
 from config.errors import PipesheetError
 from sync.commands.history import state_option
+from sync.digest_schedule import warn_if_digests_never_due
 from sync.job import LOCK_TTL
 from sync.run_process import LOG_FORMAT, quiet_library_loggers
-from sync.schedules import load_scheduled
+from sync.schedules import load_definition, load_scheduled
 from sync.service import Service, ServiceOptions
 from sync.state.engine import state_url
 from sync.state.records import RunOutcome
@@ -107,6 +108,9 @@ def serve(
     )
     try:
         definitions = load_scheduled(configs, source, require_schedule=not once)
+        for definition in definitions:
+            pipeline = load_definition(definition.config)
+            warn_if_digests_never_due(pipeline, definition.config)
         service = Service(definitions, options)
         if not once:
             service.serve_forever()

@@ -29,11 +29,14 @@ from config.models import (
 )
 from rules.digest import (
     TEAM_DIGEST_OWNER,
+    DigestItem,
     OwnerDigest,
     build_digests,
     build_team_digest,
+    collect_items,
     list_digest_owners,
 )
+from rules.messages import counted
 from sync.notify.base import DigestSender
 from sync.notify.email import EmailSender
 from sync.notify.errors import DeliveryError
@@ -128,7 +131,7 @@ def send_due_digests(
         )
     try:
         addressed = address_digests(
-            result, pipeline, notifications, state, workbook_key
+            result, pipeline, notifications, state, workbook_key, senders
         )
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
@@ -212,10 +215,15 @@ def address_digests(
     notifications: Notifications,
     state: DigestLedger,
     workbook_key: str,
+    senders: Sequence[DigestSender] = (),
 ) -> list[tuple[OwnerDigest, OwnerContact | None]]:
     """Build the run's digests, each with the contact it goes to.
 
     The manager's digest is built only when ``manager_digest_to`` is set.
+    Owners and items that no digest reaches are logged.
+
+    :param senders: the channels, to tell whether one delivers a digest whose
+        owner has no contact.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
     owners = list_digest_owners(*sources, result.as_of)
@@ -224,8 +232,12 @@ def address_digests(
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
     _log_owners_without_contact(
-        addressed, manager_digest=notifications.manager_digest_to is not None
+        addressed,
+        manager_digest=notifications.manager_digest_to is not None,
+        catch_all=any(sender.serves(None) for sender in senders),
     )
+    if notifications.manager_digest_to is None:
+        _log_items_without_owner(result, collect_items(*sources, result.as_of))
     if notifications.manager_digest_to is not None:
         sent = state.sent_items(workbook_key, TEAM_DIGEST_OWNER)
         team = build_team_digest(*sources, result.as_of, sent)
@@ -313,36 +325,76 @@ def _record(
         )
 
 
-# A team can have many owners, so the INFO line names at most this many owners
+# A team can have many owners, so a log line names at most this many owners
 # without a contact and counts the rest. DEBUG lists them all.
 OWNERS_NAMED = 5
 
 
 def _log_owners_without_contact(
-    addressed: list[tuple[OwnerDigest, OwnerContact | None]], *, manager_digest: bool
+    addressed: Sequence[tuple[OwnerDigest, OwnerContact | None]],
+    *,
+    manager_digest: bool,
+    catch_all: bool,
 ) -> None:
+    # catch_all: a channel, such as an e-mail channel with "to" addresses,
+    # delivers the digests of owners without a contact too.
     missing = [digest.owner for digest, contact in addressed if contact is None]
     if not missing:
         return
+    logger.debug("owners without a contact: %s", ", ".join(missing))
+    if catch_all:
+        return  # Their digests go to the channel's fixed addresses.
 
     named = ", ".join(repr(owner) for owner in missing[:OWNERS_NAMED])
     if len(missing) > OWNERS_NAMED:
         named += f" and {len(missing) - OWNERS_NAMED} more"
     if manager_digest:
+        level = logging.INFO
         fallback = "Their items still go into the manager's digest."
     else:
+        level = logging.WARNING
         fallback = (
             "Until then their items reach no one, because "
             "notifications.manager_digest_to is not set either."
         )
-    logger.info(
+    logger.log(
+        level,
         "digests: %d owners have no entry in notifications.owners and get no "
         "digest: %s. Add them under notifications.owners in the definition. %s",
         len(missing),
         named,
         fallback,
     )
-    logger.debug("owners without a contact: %s", ", ".join(missing))
+
+
+def _log_items_without_owner(result: RunResult, items: Sequence[DigestItem]) -> None:
+    # Items on no row (a problem with the tab itself) have no owner either. The
+    # owner column cannot fix them, so they are not counted here.
+    unowned = [item for item in items if not item.owner and item.row is not None]
+    if not unowned:
+        return
+
+    rows = counted(len({item.row for item in unowned}), "row")
+    if "owner" in result.columns.fields:
+        header = result.columns.header_of("owner")
+        where = f"on {rows} of tab {result.tab!r} in {result.workbook} with a blank "
+        where += f"{header!r} cell"
+        cause = ""
+        fix = "Fill in the owners in the sheet"
+    else:
+        where = f"on {rows} of tab {result.tab!r} in {result.workbook}"
+        cause = "the definition maps no owner column and "
+        fix = "Add columns.owner to the definition"
+    logger.warning(
+        "digests: %s (follow-ups and problems) %s %s no one, because %s"
+        "notifications.manager_digest_to is not set. %s, or set "
+        "notifications.manager_digest_to in the definition.",
+        counted(len(unowned), "digest item"),
+        where,
+        "reaches" if len(unowned) == 1 else "reach",
+        cause,
+        fix,
+    )
 
 
 def _error_text(error: Exception) -> str:

@@ -32,6 +32,7 @@ from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError
 
 from config.errors import QuotaExceededError, SourceError
+from sync.sources.request_tally import REQUESTS_SENT
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ class SheetsCaller:
                 self.counts.writes += 1
             else:
                 self.counts.reads += 1
+            REQUESTS_SENT.add_request()
 
             started = self._clock.monotonic()
             try:

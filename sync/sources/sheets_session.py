@@ -15,6 +15,7 @@ import gspread
 
 from config.errors import PipesheetError, SourceError, WorkbookNotFoundError
 from sync.sources.sheets_auth import KEY_ADVICE, ServiceAccount
+from sync.sources.sheets_protection import is_protected_cell_error, protection_error
 from sync.sources.sheets_retry import SheetsCaller, SheetsRequestError
 from sync.sources.sheets_state import (
     SPREADSHEET_FIELDS,
@@ -140,6 +141,13 @@ class SheetsSession:
                 "APIs & Services > Library in the Google Cloud console, wait a few "
                 "minutes, then run again."
             )
+        if writing and is_protected_cell_error(error):
+            email = self.account.email if self.account else None
+            reason = (
+                f'Google Sheets rejected {error.operation} ("{error.api_message}"), '
+                "so nothing was written."
+            )
+            return protection_error(self.name, email, [], reason)
         subject = account[0].upper() + account[1:]
         advice = self._share_advice()
         advice = advice[0].upper() + advice[1:]

@@ -20,7 +20,8 @@ SPREADSHEET_FIELDS = (
     "developerMetadata(metadataId,metadataKey,metadataValue),"
     "sheets(properties(sheetId,title,index,hidden,gridProperties),merges,"
     "conditionalFormats,charts(chartId),"
-    "protectedRanges(protectedRangeId,range,warningOnly,description),"
+    "protectedRanges(protectedRangeId,range,warningOnly,description,"
+    "requestingUserCanEdit),"
     "developerMetadata(metadataId,metadataKey,metadataValue))"
 )
 

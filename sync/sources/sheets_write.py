@@ -38,6 +38,12 @@ from rules.grid import CellValue, SheetGrid, is_blank
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
 from sync.sources.sheets_cells import rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
+from sync.sources.sheets_protection import (
+    WriteTarget,
+    is_protected_cell_error,
+    locked_protections,
+    protection_error,
+)
 from sync.sources.sheets_requests import (
     StatusEdits,
     TabTarget,
@@ -146,6 +152,8 @@ class PlanWriter:
                 if fresh is None:
                     return batch
             except SheetsRequestError as error:
+                if is_protected_cell_error(error):
+                    raise self._protected_error(error, fresh) from error
                 if error.status != 400 or fresh is not None:
                     raise self.session.access_error(error, writing=True) from error
                 # A chart or tab removed since the metadata read makes the whole
@@ -157,6 +165,31 @@ class PlanWriter:
                 )
                 fresh = self.session.read_metadata()
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _protected_error(
+        self, error: SheetsRequestError, fresh: SpreadsheetInfo | None
+    ) -> SourceError:
+        """Return the error naming the protections over the cells pipesheet writes."""
+        info = fresh if fresh is not None else self.read_info
+        status = Rectangle(
+            self.plan.header_row - 1,
+            None,
+            self.plan.status_column,
+            self.plan.status_column + 1,
+        )
+        targets = [WriteTarget(self.plan.tab, status)]
+        targets += [WriteTarget(tab.name) for tab in self.plan.tabs]
+        # Metadata read before the protection was added shows nothing, and
+        # then every hard protection over these cells is a suspect.
+        found = locked_protections(info, targets) or locked_protections(
+            info, targets, known_only=False
+        )
+        account = self.session.account.email if self.session.account else None
+        reason = (
+            f'Google Sheets rejected the write ("{error.api_message}"), so '
+            "nothing was written."
+        )
+        return protection_error(self.session.name, account, found, reason)
 
     def _confirm(
         self, batch: WriteBatch, error: AmbiguousWriteError, attempt: int

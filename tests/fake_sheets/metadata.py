@@ -19,6 +19,7 @@ from tests.fake_sheets.errors import invalid_argument
 from tests.fake_sheets.evaluation import Evaluator, user_entered_json
 from tests.fake_sheets.fields import Mask, parse_mask, select
 from tests.fake_sheets.formats import merged_format
+from tests.fake_sheets.protection import protections_seen_by
 from tests.fake_sheets.ranges import (
     Area,
     close_bounds,
@@ -60,7 +61,7 @@ def get_spreadsheet(call: Call, spreadsheet_id: str) -> dict[str, Any]:
     areas = [resolve(spreadsheet, text) for text in call.query.get("ranges", [])]
     with_data = call.flag("includeGridData") or _selects_data(mask)
 
-    full = spreadsheet_json(spreadsheet, areas, with_data=with_data)
+    full = spreadsheet_json(spreadsheet, areas, with_data=with_data, user=call.user)
     selected: dict[str, Any] = trim_row_data(select(full, mask))
     return selected
 
@@ -82,16 +83,24 @@ def _selects_data(mask: Mask | None) -> bool:
 
 
 def spreadsheet_json(
-    spreadsheet: Spreadsheet, areas: list[Area], *, with_data: bool
+    spreadsheet: Spreadsheet,
+    areas: list[Area],
+    *,
+    with_data: bool,
+    user: str | None = None,
 ) -> dict[str, Any]:
-    """Return the Spreadsheet resource; ``areas`` limit the tabs and the grid data."""
+    """Return the Spreadsheet resource; ``areas`` limit the tabs and the grid data.
+
+    :param user: the caller, whose permission each protected range shows; None
+        shows them as stored.
+    """
     evaluator = Evaluator(spreadsheet)
     sheets = []
     for index, sheet in enumerate(spreadsheet.sheets):
         sheet_areas = [area for area in areas if area.sheet is sheet]
         if areas and not sheet_areas:
             continue
-        rendered = sheet_json(spreadsheet, sheet, index)
+        rendered = sheet_json(spreadsheet, sheet, index, user)
         if with_data:
             rendered["data"] = [
                 grid_data(evaluator, spreadsheet, area)
@@ -137,12 +146,17 @@ def sheet_properties_json(sheet: Sheet, index: int) -> dict[str, Any]:
     return ordered
 
 
-def sheet_json(spreadsheet: Spreadsheet, sheet: Sheet, index: int) -> dict[str, Any]:
+def sheet_json(
+    spreadsheet: Spreadsheet, sheet: Sheet, index: int, user: str | None = None
+) -> dict[str, Any]:
     """Return one Sheet resource without grid data; empty object lists left out."""
     rendered: dict[str, Any] = {"properties": sheet_properties_json(sheet, index)}
+    protections = sheet.protected_ranges
+    if user is not None:
+        protections = protections_seen_by(spreadsheet, protections, user)
     objects = {
         "merges": [render_grid_range(merge) for merge in sheet.merges],
-        "protectedRanges": render_grid_ranges_within(sheet.protected_ranges),
+        "protectedRanges": render_grid_ranges_within(protections),
         "conditionalFormats": render_grid_ranges_within(sheet.conditional_formats),
         "charts": render_grid_ranges_within(sheet.charts),
         "rowGroups": [dimension_group_json(group) for group in sheet.row_groups],

@@ -6,11 +6,13 @@ protection without ``range`` bounds covers the whole tab, minus its
 ``unprotectedRanges``.
 NOTE: the API's status for writing a protected cell is not confirmed (the v3 API
 returned 400), so the fake returns 403 PERMISSION_DENIED with Google's message.
-``requestingUserCanEdit`` is stored as true and not recomputed for each caller.
+``spreadsheets.get`` shows ``requestingUserCanEdit`` for the caller, and the
+``editors`` only to a caller who may edit the range, as the API documents.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from tests.fake_sheets.errors import ApiError
@@ -25,15 +27,34 @@ PROTECTED_MESSAGE = (
 
 def check_can_edit(spreadsheet: Spreadsheet, area: Area, user: str) -> None:
     """Raise 403 if ``user`` may not change some cell of ``area``."""
-    if user == spreadsheet.owner:
-        return
     for protected in area.sheet.protected_ranges:
-        if protected.get("warningOnly"):
-            continue
-        if user in protected.get("editors", {}).get("users", []):
+        if may_edit(spreadsheet, protected, user):
             continue
         if _overlaps(protected.get("range", {}), area) and not _exempt(protected, area):
             raise ApiError(403, PROTECTED_MESSAGE)
+
+
+def may_edit(spreadsheet: Spreadsheet, protected: dict[str, Any], user: str) -> bool:
+    """Return whether ``user`` may change the cells of one protected range."""
+    return (
+        user == spreadsheet.owner
+        or bool(protected.get("warningOnly"))
+        or user in protected.get("editors", {}).get("users", [])
+    )
+
+
+def protections_seen_by(
+    spreadsheet: Spreadsheet, protections: list[dict[str, Any]], user: str
+) -> list[dict[str, Any]]:
+    """Return protected ranges as ``user`` reads them, with their own permission."""
+    seen = []
+    for protected in protections:
+        rendered = copy.deepcopy(protected)
+        rendered["requestingUserCanEdit"] = may_edit(spreadsheet, protected, user)
+        if not rendered["requestingUserCanEdit"]:
+            rendered.pop("editors", None)
+        seen.append(rendered)
+    return seen
 
 
 def _overlaps(grid_range: dict[str, Any], area: Area) -> bool:

@@ -276,3 +276,30 @@ def test_protected_ranges_omit_sheet_zero(
     assert protected["warningOnly"] is True
     assert protected["editors"] == {"users": [fake.store.default_user]}
     assert "description" not in protected
+
+
+@pytest.mark.parametrize(
+    ("editors", "can_edit"),
+    [(["rep@example.com"], False), (["rep@example.com", None], True)],
+    ids=["not-an-editor", "editor"],
+)
+def test_protected_ranges_show_caller_permission(
+    fake: FakeSheets,
+    client: Client,
+    spreadsheet_id: str,
+    editors: list[str | None],
+    can_edit: bool,
+) -> None:
+    fake.spreadsheet(spreadsheet_id).owner = "rep@example.com"
+    fake.store.share(spreadsheet_id, fake.store.default_user, "writer")
+    users = [user or fake.store.default_user for user in editors]
+    protection = {"range": {"sheetId": 0}, "editors": {"users": users}}
+    fake.batch_update(
+        spreadsheet_id, [{"addProtectedRange": {"protectedRange": protection}}]
+    )
+
+    result = _get(client, spreadsheet_id, "fields=sheets.protectedRanges")
+
+    protected = result["sheets"][0]["protectedRanges"][0]
+    assert protected["requestingUserCanEdit"] is can_edit
+    assert ("editors" in protected) is can_edit

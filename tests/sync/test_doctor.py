@@ -43,6 +43,15 @@ OUTPUT_TABS_PASSED = (
     "✓ Output tabs   no tab of yours is named 'Funnel', 'Follow-ups', 'Problems', "
     "'Definitions', 'Stage log'"
 )
+
+
+def protections_passed(column: str) -> str:
+    return (
+        f"✓ Protections   no protection keeps the service account from column "
+        f"{column} of 'Deals' or the generated tabs"
+    )
+
+
 TOKEN = {"access_token": "test-token", "expires_in": 3600, "token_type": "Bearer"}
 
 
@@ -116,6 +125,7 @@ def test_ready_spreadsheet_passes_every_check(
         ),
         "✓ Status        column F, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
+        protections_passed("F"),
         "✓ List account  tab 'Accounts', column 'Account': 2 values",
         "",
         "All checks passed.",
@@ -159,6 +169,7 @@ def test_unshared_spreadsheet_says_whom_to_share_with(
         "· Columns       not checked, because access failed",
         "· Status        not checked, because access failed",
         "· Output tabs   not checked, because access failed",
+        "· Protections   not checked, because access failed",
         "· List account  not checked, because access failed",
         "",
         "1 check failed; fix it and run pipesheet doctor again.",
@@ -209,7 +220,7 @@ def test_missing_column_and_list_tab(
     result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
 
     assert result.exit_code == 1
-    assert lines(result)[5:10] == [
+    assert lines(result)[5:11] == [
         "✓ Header row    row 1: 'Deal ID', 'Stage'",
         (
             "✗ Columns       Workbook 'Pipeline', tab 'Deals': required columns are "
@@ -223,6 +234,7 @@ def test_missing_column_and_list_tab(
         ),
         "✓ Status        column C, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
+        protections_passed("C"),
         (
             "✗ List account  Tab 'Accounts' not found in workbook 'Pipeline'. Existing "
             "tabs: 'Deals'. Fix source.tab in the pipeline definition or rename the "

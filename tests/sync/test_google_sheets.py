@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from sync.cli import cli
 from sync.maven import build_maven_workbook
 from sync.report import result_as_json
 from sync.run import RunResult, run_sync
-from sync.run_process import run_definition
+from sync.run_process import RUN_CONTROL, run_definition, run_workbook_job
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.google_sheets import GoogleSpreadsheet, merged_blocks
 from sync.sources.sheets_auth import spreadsheet_key
@@ -1201,6 +1202,89 @@ def test_service_run_counts_reads_and_writes(
     assert sent_by_unchanged == 2
     assert unchanged.api_requests == sent_by_unchanged
     assert recorded == [sent_by_writing, sent_by_unchanged]
+
+
+def test_failed_run_counts_requests_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    fake.faults.fail_when(lambda r: r.operation == "spreadsheets.batchUpdate", 400)
+    handler = TokenServingHandler(fake.store, fake.faults)
+    state = str(tmp_path / "state.sqlite")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(_definition_yaml(spreadsheet_id), encoding="utf-8")
+    with FakeSheetsServer(handler) as server:
+        serve_key_file(server.base_url, tmp_path, monkeypatch)
+        summary = run_definition(str(definition), None, state)
+        sent = len(handler.requests)
+
+    with StateStore.open(state) as store:
+        recorded = store.runs()
+    assert summary.outcome is RunOutcome.FAILED
+    assert sent > 0
+    assert summary.api_requests == sent
+    assert [run.outcome for run in recorded] == [RunOutcome.FAILED]
+    assert recorded[0].api_requests == sent
+
+
+def test_stopped_run_counts_requests_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    third_call, released = threading.Event(), threading.Event()
+
+    def hang(_store: Store) -> None:
+        third_call.set()
+        released.wait(LOOPBACK_WAIT_SECONDS)
+
+    # The run's process hangs in its third request, the re-read before the write.
+    fake.faults.before_call(3, hang)
+    handler = TokenServingHandler(fake.store, fake.faults)
+    state = str(tmp_path / "state.sqlite")
+    StateStore.open(state).close()
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(_definition_yaml(spreadsheet_id), encoding="utf-8")
+    with FakeSheetsServer(handler) as server:
+        serve_key_file(server.base_url, tmp_path, monkeypatch)
+        stopper = threading.Thread(target=stop_runs_after, args=(third_call,))
+        stopper.start()
+        try:
+            summary = run_workbook_job(
+                str(definition), None, state, spreadsheet_id, LOOPBACK_WAIT_SECONDS
+            )
+        finally:
+            stopper.join()
+            released.set()
+            RUN_CONTROL.reset()
+
+    with StateStore.open(state) as store:
+        recorded = store.runs()
+    assert summary.outcome is RunOutcome.FAILED
+    assert summary.api_requests == 3
+    assert [run.outcome for run in recorded] == [RunOutcome.FAILED]
+    assert recorded[0].api_requests == 3
+
+
+# Long enough for a run's process to import pipesheet on a busy machine.
+LOOPBACK_WAIT_SECONDS = 120.0
+
+
+def stop_runs_after(event: threading.Event) -> None:
+    """Stop the running runs at once when ``event`` is set."""
+    event.wait(LOOPBACK_WAIT_SECONDS)
+    RUN_CONTROL.request_stop(0)
+
+
+def serve_key_file(
+    base_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Point pipesheet, in this process and its children, at a loopback fake."""
+    key_file = write_key_file(folder / "key.json", token_uri=base_url + TOKEN_PATH)
+    monkeypatch.setenv("PIPESHEET_SHEETS_ENDPOINT", base_url)
+    monkeypatch.setenv("PIPESHEET_GOOGLE_CREDENTIALS", str(key_file))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
 
 
 def _definition_yaml(spreadsheet_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import logging
 import os
@@ -1021,6 +1022,45 @@ def test_health_server_answers_on_loopback() -> None:
     assert metrics[:2] == (200, "text/plain; version=0.0.4; charset=utf-8")
     assert metrics[2] == health.metrics_text()
     assert missing[:2] == (404, "text/plain")
+
+
+HEAD_HEADERS = ("Content-Type", "Content-Length")
+
+
+def request_loopback(
+    port: int, method: str, path: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Return the status, headers and body of one request to 127.0.0.1."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        headers = {name: response.getheader(name, "") for name in HEAD_HEADERS}
+        return response.status, headers, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/healthz", 200), ("/metrics?x=1", 200), ("/other", 404)],
+    ids=["healthz", "metrics", "not-found"],
+)
+def test_health_server_head_matches_get(path: str, status: int) -> None:
+    health = ServiceHealth(dt.datetime.now(dt.UTC), lambda: {KEY: NEXT_RUN})
+    health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
+    server = HealthServer(health, "127.0.0.1", 0)
+    server.start()
+    try:
+        head = request_loopback(server.port, "HEAD", path)
+        get = request_loopback(server.port, "GET", path)
+    finally:
+        server.stop()
+    assert head[0] == status
+    assert get[0] == status
+    assert head[1] == get[1]
+    assert head[1]["Content-Length"] == str(len(get[2]))
+    assert head[2] == b""
 
 
 def test_health_server_on_ipv6_loopback() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from config.models import Pipeline
 from rules.digest import TEAM_DIGEST_OWNER
+from rules.grid import CellValue
 from sync.notify.dispatch import DeliveryStatus, DigestReport, send_due_digests
 from sync.notify.email import EmailSender
 from sync.notify.ledger import InMemoryDigestLedger, SentDigest
@@ -444,6 +445,116 @@ def test_owners_without_contact_named_up_to_five(
         "then their items reach no one, because notifications.manager_digest_to "
         "is not set either."
     )
+
+
+def test_owner_without_contact_warned_without_manager(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    del notifications["owners"]["Bo Chen"]
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.INFO, logger="sync.notify"):
+        send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [record.getMessage() for record in warnings] == [
+        (
+            "digests: 1 owners have no entry in notifications.owners and get no "
+            "digest: 'Bo Chen'. Add them under notifications.owners in the "
+            "definition. Until then their items reach no one, because "
+            "notifications.manager_digest_to is not set either."
+        )
+    ]
+
+
+def test_owner_without_contact_quiet_with_email_to(
+    smtp_server: LoopbackSmtpServer,
+    client_tls: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    channel = {
+        "kind": "email",
+        "smtp_host": LOOPBACK,
+        "smtp_port": smtp_server.port,
+        "from_address": "pipesheet@example.com",
+        "to": ["sales-lead@example.com"],
+    }
+    notifications = {"owners": {}, "channels": [channel]}
+    pipeline = build_team_pipeline(notifications)
+    assert pipeline.notifications is not None
+    email = pipeline.notifications.channels[0]
+    senders = [EmailSender(email, {}, ssl_context=client_tls)]  # type: ignore[arg-type]
+
+    with caplog.at_level(logging.INFO, logger="sync.notify"):
+        report = send(
+            sync_result(pipeline), pipeline, InMemoryDigestLedger(), channels=senders
+        )
+
+    assert [delivery.owner for delivery in report.sent] == ["Ana Lima", "Bo Chen"]
+    assert "no entry in notifications.owners" not in caplog.text
+
+
+BLANK_OWNER_ROWS: list[list[CellValue]] = [
+    *SHEET_ROWS,
+    ["D-4", "Orbit", None, "Lead", "Call", dt.date(2025, 9, 1)],
+    ["D-5", None, "  ", "Qualified", "Demo", dt.date(2025, 9, 2)],
+]
+
+
+def test_blank_owner_items_warned_once(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        send(sync_result(pipeline, BLANK_OWNER_ROWS), pipeline, InMemoryDigestLedger())
+
+    # D-4 has an overdue follow-up. D-5 has one too, and a missing account.
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "digests: 3 digest items (follow-ups and problems) on 2 rows of tab "
+            "'Deals' in Team.xlsx with a blank 'Owner' cell reach no one, because "
+            "notifications.manager_digest_to is not set. Fill in the owners in "
+            "the sheet, or set notifications.manager_digest_to in the definition."
+        )
+    ]
+
+
+def test_unmapped_owner_column_warned(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    pipeline = build_team_pipeline(notifications)
+    columns = {k: v for k, v in pipeline.columns.items() if k != "owner"}
+    pipeline = pipeline.model_copy(update={"columns": columns})
+    rows = [row[:2] + row[3:] for row in SHEET_ROWS[:2]]
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "digests: 1 digest item (follow-ups and problems) on 1 row of tab "
+            "'Deals' in Team.xlsx reaches no one, because the definition maps no "
+            "owner column and notifications.manager_digest_to is not set. Add "
+            "columns.owner to the definition, or set "
+            "notifications.manager_digest_to in the definition."
+        )
+    ]
+
+
+def test_blank_owner_items_quiet_with_manager(
+    receiver: WebhookReceiver, pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        report = send(
+            sync_result(pipeline, BLANK_OWNER_ROWS), pipeline, InMemoryDigestLedger()
+        )
+
+    assert TEAM_DIGEST_OWNER in [delivery.owner for delivery in report.sent]
+    assert caplog.records == []
 
 
 class BrokenLedger(InMemoryDigestLedger):
