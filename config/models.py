@@ -429,12 +429,12 @@ Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
 class Notifications(StrictModel):
     """Daily digests: when they go out, to whom, and through which channels."""
 
-    digest_hour: int = Field(
-        default=8,
+    digest_hour: int | None = Field(
+        default=None,
         ge=0,
         le=23,
         description="Hour of the day, in the pipeline's time zone, from which "
-        "the day's digests are sent.",
+        "the day's digests are sent. Unset, the day's first run sends them.",
     )
     owners: dict[str, OwnerContact] = Field(
         default_factory=dict, description="Owner names as written in the sheet."

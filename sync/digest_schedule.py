@@ -1,8 +1,10 @@
 """Find a schedule whose runs all come before the digest hour, so no digest is sent.
 
-Digests go out only from a run at or after ``notifications.digest_hour`` in the
-definition's time zone. A run at 07:00 with the default digest hour 8 sends
-none, and nothing fails, so ``check``, ``doctor`` and ``serve`` warn instead.
+With ``notifications.digest_hour`` set, digests go out only from a run at or
+after that hour in the definition's time zone. A schedule that runs only at
+07:00 with a digest hour of 8 sends none, and nothing fails, so ``check``,
+``doctor`` and ``serve`` warn instead. Without it, the day's first run sends
+them.
 """
 
 from __future__ import annotations
@@ -39,15 +41,17 @@ def digest_schedule_problem(
     schedule, notifications = pipeline.schedule, pipeline.notifications
     if schedule is None or notifications is None:
         return None
+    hour = notifications.digest_hour
+    if hour is None:
+        return None
 
     schedule_zone = schedule.timezone or pipeline.timezone
     trigger = cron_trigger(schedule.cron, zoneinfo.ZoneInfo(schedule_zone))
     local_zone = zoneinfo.ZoneInfo(pipeline.timezone)
     latest_hour = latest_local_hour(trigger, local_zone, now)
-    if latest_hour is None or latest_hour >= notifications.digest_hour:
+    if latest_hour is None or latest_hour >= hour:
         return None
 
-    hour = notifications.digest_hour
     in_zone = "" if schedule_zone == pipeline.timezone else f" in {schedule_zone}"
     return (
         f"Definition {config!r}: schedule.cron {schedule.cron!r}{in_zone} runs "

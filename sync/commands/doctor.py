@@ -76,7 +76,12 @@ def _check_digest_schedule(pipeline: Pipeline, config: str) -> list[Check]:
     if problem is not None:
         return [Check("Digest schedule", Outcome.WARNED, problem)]
     hour = pipeline.notifications.digest_hour
-    detail = f"schedule.cron {pipeline.schedule.cron!r} runs at or after {hour:02d}:00"
+    if hour is None:
+        detail = "digests go out with the day's first run"
+    else:
+        detail = (
+            f"schedule.cron {pipeline.schedule.cron!r} runs at or after {hour:02d}:00"
+        )
     return [Check("Digest schedule", Outcome.PASSED, detail)]
 
 

@@ -188,7 +188,8 @@ def not_due_reason(
             f"the run is for {result.as_of}, not for today ({local_now.date()} "
             f"in {time_zone})"
         )
-    if local_now.hour < notifications.digest_hour:
+    hour = notifications.digest_hour
+    if hour is not None and local_now.hour < hour:
         return (
             f"digests go out from {notifications.digest_hour}:00 {time_zone}; "
             f"it is {local_now:%H:%M}"

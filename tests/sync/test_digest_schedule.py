@@ -72,11 +72,16 @@ def test_schedule_before_digest_hour_named(
 @pytest.mark.parametrize(
     ("schedule", "notifications"),
     [
-        ({"cron": "0 8 * * 1-5"}, {"channels": CHANNELS}),
+        ({"cron": "0 8 * * 1-5"}, {"digest_hour": 8, "channels": CHANNELS}),
         ({"cron": "0 7 * * *"}, {"digest_hour": 7, "channels": CHANNELS}),
-        ({"cron": "*/15 * * * *"}, {"channels": CHANNELS}),
+        ({"cron": "*/15 * * * *"}, {"digest_hour": 8, "channels": CHANNELS}),
         # 06:00 UTC is 07:00 in Berlin in winter but 08:00 in summer.
-        ({"cron": "0 6 * * *", "timezone": "UTC"}, {"channels": CHANNELS}),
+        (
+            {"cron": "0 6 * * *", "timezone": "UTC"},
+            {"digest_hour": 8, "channels": CHANNELS},
+        ),
+        # Without a digest hour the day's first run sends the digests.
+        ({"cron": "0 7 * * 1-5"}, {"channels": CHANNELS}),
         ({"cron": "0 7 * * *"}, None),
         (None, {"channels": CHANNELS}),
     ],
@@ -85,6 +90,7 @@ def test_schedule_before_digest_hour_named(
         "digest-hour-lowered",
         "all-day",
         "summer-only",
+        "no-digest-hour",
         "no-notifications",
         "no-schedule",
     ],

@@ -263,6 +263,22 @@ def test_digest_hour_in_pipeline_time_zone(
     assert (len(report.sent) == 3) is due
 
 
+def test_digest_without_hour_sent_by_first_run(receiver: WebhookReceiver) -> None:
+    notifications = team_notifications(receiver.url)
+    del notifications["digest_hour"]
+    pipeline = build_team_pipeline(notifications)
+    # 06:10 in Berlin: before any usual digest hour, and the day's first run.
+    early = dt.datetime(2025, 9, 30, 4, 10, tzinfo=dt.UTC)
+    ledger = InMemoryDigestLedger()
+
+    first = send(sync_result(pipeline), pipeline, ledger, early)
+    second = send(sync_result(pipeline), pipeline, ledger, DUE_NOW)
+
+    assert first.skipped is None
+    assert len(first.sent) == 3
+    assert second.sent == []
+
+
 def test_digest_sent_on_spring_forward_day(receiver: WebhookReceiver) -> None:
     # Berlin skips 02:00-03:00 on 2025-03-30; a digest hour of 2 still fires.
     pipeline = build_team_pipeline(team_notifications(receiver.url, digest_hour=2))
