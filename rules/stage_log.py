@@ -311,12 +311,24 @@ def start_stays_on_sheet_dates(
     12-05, with Stage Entered 09-21. After: Demo from 09-21, 75 days, start
     known, first seen 12-05.
     """
+    # The checks are inlined, without a call per row, because the loop runs
+    # once per deal.
+    find = deals.get
     for index, row in enumerate(rows):
-        deal = deals.get(row.deal_id)
-        if deal is None or row.exited is not None:
+        if row.exited is not None:
             continue
-        entered = _sheet_start(deal, row.stage)
-        if entered is None or entered >= row.entered:
+        deal = find(row.deal_id)
+        if deal is None:
+            continue
+        entered = deal.values.get(STAGE_ENTERED_FIELD)
+        if not isinstance(entered, dt.date):
+            continue
+        stage = deal.stage
+        if stage is None or stage.name != row.stage:
+            continue
+        if isinstance(entered, dt.datetime):
+            entered = entered.date()
+        if entered >= row.entered:
             continue
 
         previous = rows[index - 1] if index else None
@@ -330,17 +342,6 @@ def start_stays_on_sheet_dates(
         rows[index] = _new_row(
             (row.deal_id, row.stage, entered, None, days, True, False, row.entered)
         )
-
-
-def _sheet_start(deal: Deal, stage: str) -> dt.date | None:
-    """Return the deal's readable stage-entered date if its row is in ``stage``."""
-    entered = deal.values.get(STAGE_ENTERED_FIELD)
-    if not isinstance(entered, dt.date):
-        return None
-    if deal.stage is None or deal.stage.name != stage:
-        return None
-    # A datetime cell is a date too, and only its day counts.
-    return entered.date() if isinstance(entered, dt.datetime) else entered
 
 
 def _earliest_start(previous: StageLogRow) -> dt.date:
