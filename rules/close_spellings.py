@@ -1,16 +1,19 @@
 """Find the allowed value that a typed value misspells, if it misspells one.
 
 A suggestion leads a rep to overwrite what they typed, so it is offered only for a
-spelling variant of an allowed value. That is the same letters and digits in
-another case, spacing or punctuation (``GTXPro`` and ``gtx-pro`` for ``GTX Pro``).
-A long value may also be one typo away from it. In a short name one letter more
-often makes another name (``Dana`` and ``Dan``, ``Beta`` and ``Bela``), so short
-values get no typo suggestion, and neither does a value whose digits differ
-(``Team 2``).
+spelling variant of an allowed value. That is the same letters, digits and
+symbols in another case, spacing or joining punctuation (``GTXPro`` and
+``gtx-pro`` for ``GTX Pro``). Symbols such as ``+``, ``#`` and ``&`` are kept,
+because they tell products apart (``C++ course`` and ``C# course``). A long value
+may also be one typo away from it. In a short name one letter more often makes
+another name (``Dana`` and ``Dan``, ``Beta`` and ``Bela``), so short values get no
+typo suggestion, and neither does a value whose digits or symbols differ
+(``Team 2``, ``Team+ plan``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -20,14 +23,20 @@ from rules.text_forms import fold_text
 # 'MG Advancd' (9) gets 'MG Advanced', 'Delta' (5) never gets 'Della'.
 TYPO_MIN_LENGTH = 8
 
+# Characters that join or separate words without changing what a value names:
+# 'GTX-Pro', 'gtx_pro', 'G.T.X. Pro' and 'Acme, Inc.' spell 'GTX Pro' and 'Acme Inc'.
+_JOINING = re.compile(r"[\s\-_.,]+")
+
 
 def spelling_skeleton(text: str) -> str:
-    """Return the letters and digits of ``text`` as :func:`fold_text` folds them.
+    """Return ``text`` folded by :func:`fold_text`, without joining punctuation.
 
     >>> spelling_skeleton("GTX-Pro "), spelling_skeleton("Ａｃｍｅ, Inc.")
     ('gtxpro', 'acmeinc')
+    >>> spelling_skeleton("C++ course"), spelling_skeleton("Team+ plan")
+    ('c++course', 'team+plan')
     """
-    return "".join(character for character in fold_text(text) if character.isalnum())
+    return _JOINING.sub("", fold_text(text))
 
 
 class CloseSpellings:
@@ -68,7 +77,7 @@ class CloseSpellings:
             for length in (len(skeleton) - 1, len(skeleton), len(skeleton) + 1)
             for candidate in self.by_length.get(length, ())
             if len(candidate) >= TYPO_MIN_LENGTH
-            and _digits(candidate) == _digits(skeleton)
+            and _marks(candidate) == _marks(skeleton)
             and is_one_typo_apart(skeleton, candidate)
         ]
         return self.by_skeleton[typos[0]] if len(typos) == 1 else None
@@ -102,5 +111,6 @@ def is_one_typo_apart(first: str, second: str) -> bool:
     return replaced or swapped
 
 
-def _digits(text: str) -> str:
-    return "".join(character for character in text if character.isdigit())
+def _marks(text: str) -> str:
+    # Digits and symbols: a typo in one of them names another value.
+    return "".join(character for character in text if not character.isalpha())

@@ -41,3 +41,33 @@ def test_nearest_keeps_list_spelling() -> None:
 
     assert spellings.nearest("acme inc") == "Ａｃｍｅ, Inc."
     assert spellings.nearest("Delta") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "allowed"),
+    [
+        ("C++ course", ["C# course"]),
+        ("Team plan", ["Team+ plan"]),
+        ("Team+ plan", ["Team plan"]),
+        ("R&D package", ["RD package"]),
+    ],
+    ids=["plus-for-hash", "symbol-missing", "symbol-added", "ampersand"],
+)
+def test_nearest_keeps_symbols_apart(typed: str, allowed: list[str]) -> None:
+    assert CloseSpellings(allowed).nearest(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("c++ Course", "C++ course"),
+        ("c#-course", "C# course"),
+        ("team_plus.plan", "Team Plus Plan"),
+        ("C++ cuorse", "C++ course"),
+    ],
+    ids=["case-and-space", "dash", "underscore-and-dot", "letter-typo"],
+)
+def test_nearest_folds_joining_punctuation(typed: str, expected: str) -> None:
+    spellings = CloseSpellings(["C++ course", "C# course", "Team Plus Plan"])
+
+    assert spellings.nearest(typed) == expected
