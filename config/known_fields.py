@@ -28,20 +28,27 @@ def check_field_names(
 
     A key matches when it equals a known field's name ignoring case, spaces,
     dashes and underscores, or when it is a close match of one. A key near a
-    known field that is mapped too is taken as a field of the definition's own.
+    known field that is mapped too is taken as a field of the definition's own,
+    and so is a key that adds a separate word to a known field's words.
     For example ``Owner`` and ``next_stepdate`` are problems unless ``owner``
-    and ``next_step_date`` are mapped as well.
+    and ``next_step_date`` are mapped as well, while ``product_id`` and
+    ``accountName`` are fields of their own.
     """
-    unmapped = {_fold(known): known for known in known_types if known not in fields}
+    unmapped = [known for known in known_types if known not in fields]
     problems: list[str] = []
     for field in fields:
         if field in known_types:
             continue
+        candidates = {
+            _fold(known): known
+            for known in unmapped
+            if not _extends_words(_words(field), _words(known))
+        }
         nearest = difflib.get_close_matches(
-            _fold(field), list(unmapped), n=1, cutoff=TYPO_CUTOFF
+            _fold(field), list(candidates), n=1, cutoff=TYPO_CUTOFF
         )
         if nearest:
-            problems.append(_typo_problem(field, unmapped[nearest[0]]))
+            problems.append(_typo_problem(field, candidates[nearest[0]]))
     return problems
 
 
@@ -78,3 +85,19 @@ def _typo_problem(field: str, known: str) -> str:
 def _fold(name: str) -> str:
     # 'Next Step-Date' and 'next_step_date' fold to the same text.
     return re.sub(r"[\s_-]+", "", name).casefold()
+
+
+def _words(name: str) -> list[str]:
+    # 'productId', 'Product ID' and 'product_id' give ['product', 'id'].
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return [word.casefold() for word in re.split(r"[\s_-]+", spaced) if word]
+
+
+def _extends_words(words: list[str], known_words: list[str]) -> bool:
+    # A key that is the known field's words plus a word of its own, such as
+    # 'product_id' or 'close_date_planned', names another field, not a typo.
+    extra = len(words) - len(known_words)
+    return extra > 0 and any(
+        words[start : start + len(known_words)] == known_words
+        for start in range(extra + 1)
+    )

@@ -63,6 +63,34 @@ def test_custom_field_accepted(key: str) -> None:
     assert key in pipeline.columns
 
 
+@pytest.mark.parametrize(
+    "key",
+    ["product_id", "account_id", "owner_name", "productCode", "close date planned"],
+    ids=["product-id", "account-id", "owner-name", "camel-case", "spaced"],
+)
+def test_known_field_plus_word_accepted(key: str) -> None:
+    pipeline = parse_pipeline(definition({key: {"aliases": ["Column"]}}), "team.yaml")
+
+    assert key in pipeline.columns
+
+
+@pytest.mark.parametrize(
+    ("key", "known"),
+    [("next_step_dates", "next_step_date"), ("stage_entered", "stage_entered_date")],
+    ids=["typo-in-word", "missing-word"],
+)
+def test_known_field_plus_typo_rejected(key: str, known: str) -> None:
+    data = definition({key: {"aliases": ["Column"]}})
+
+    assert problems(data) == [
+        (
+            f"columns.{key}: the key {key!r} looks like the known field "
+            f"{known!r}, which is not mapped. Rename the key to {known!r}, or, "
+            f"for a field of your own, choose a name less like {known!r}"
+        )
+    ]
+
+
 def test_key_near_mapped_field_accepted() -> None:
     data = definition(
         {"owner": {"aliases": ["Owner"]}, "owners": {"aliases": ["Co-owners"]}}
