@@ -106,6 +106,9 @@ _WITHOUT_YEAR = (
 
 _YYYYMMDD = re.compile(r"\d{8}")
 
+# How to fix an unreadable date, for messages that have no more specific fix.
+_DATE_FIX = "type the date like 2025-09-09 or use a date cell"
+
 _DATE_ORDER_WORDS = {DateOrder.DMY: "day/month/year", DateOrder.MDY: "month/day/year"}
 
 
@@ -137,7 +140,8 @@ def parse_date(
 def _date_from_serial(serial: float) -> dt.date | CellProblem:
     if not math.isfinite(serial) or serial < FIRST_REAL_SERIAL:
         return CellProblem(
-            Reason.SERIAL_NOT_A_DATE, "not a real date (number formatted as a date?)"
+            Reason.SERIAL_NOT_A_DATE,
+            f"not a real date (number formatted as a date?); {_DATE_FIX}",
         )
 
     days = math.floor(serial)
@@ -180,14 +184,13 @@ def _out_of_range_problem() -> CellProblem:
     return CellProblem(
         Reason.DATE_OUT_OF_RANGE,
         "looks like a number formatted as a date "
-        f"(dates must fall between {EARLIEST_DATE} and {LATEST_DATE}); "
-        "type the date like 2025-09-09 or use a date cell",
+        f"(dates must fall between {EARLIEST_DATE} and {LATEST_DATE}); {_DATE_FIX}",
     )
 
 
 def _parse_any_date(value: CellValue, date_order: DateOrder) -> dt.date | CellProblem:
     if isinstance(value, bool):
-        return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a date")
+        return CellProblem(Reason.TRUE_FALSE, f"TRUE/FALSE is not a date; {_DATE_FIX}")
     if isinstance(value, dt.datetime):
         return _date_from_datetime(value)
     if isinstance(value, dt.date):
@@ -207,7 +210,7 @@ def _date_from_datetime(value: dt.datetime) -> dt.date | CellProblem:
 
 
 def _time_only_problem() -> CellProblem:
-    return CellProblem(Reason.TIME_ONLY, "a time of day without a date")
+    return CellProblem(Reason.TIME_ONLY, f"a time of day without a date; {_DATE_FIX}")
 
 
 def _date_from_text(text: str, date_order: DateOrder) -> dt.date | CellProblem:
@@ -243,7 +246,7 @@ def _date_from_day_month(
     return CellProblem(
         Reason.IMPOSSIBLE_DATE,
         f"{text.strip()!r} is not a valid date when read as {order} "
-        f"(the definition's date_order is {date_order.value!r})",
+        f"(the definition's date_order is {date_order.value!r}); {_DATE_FIX}",
     )
 
 
@@ -268,7 +271,9 @@ def _build_date(year: int, month: int, day: int, text: str) -> dt.date | CellPro
         return dt.date(year, month, day)
     except ValueError:
         return CellProblem(
-            Reason.IMPOSSIBLE_DATE, f"{text.strip()!r} is not a valid calendar date"
+            Reason.IMPOSSIBLE_DATE,
+            f"{text.strip()!r} is not a valid calendar date; "
+            "check the year, month and day",
         )
 
 

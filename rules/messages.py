@@ -566,12 +566,19 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.BLANK: "the cell is blank",
         Reason.NOT_A_DATE: "not a date; type it like 2025-09-09",
         Reason.YEAR_MISSING: "the year is missing; type the full date",
-        Reason.IMPOSSIBLE_DATE: "not a valid calendar date",
-        Reason.SERIAL_NOT_A_DATE: "a number, not a date",
+        Reason.IMPOSSIBLE_DATE: (
+            "not a valid calendar date; check the year, month and day"
+        ),
+        Reason.SERIAL_NOT_A_DATE: (
+            "a number, not a date; type the date like 2025-09-09 or use a date cell"
+        ),
         Reason.DATE_OUT_OF_RANGE: (
             "a number, not a date in range; type it like 2025-09-09 or use a date cell"
         ),
-        Reason.TIME_ONLY: "a time of day without a date",
+        Reason.TIME_ONLY: (
+            "a time of day without a date; type the date like 2025-09-09 "
+            "or use a date cell"
+        ),
         Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
         Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
@@ -597,12 +604,17 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.NOT_A_DATE: "不是日期；请使用日期单元格，或按 2025-09-09 的格式填写",
         Reason.YEAR_MISSING: "缺少年份；请填写完整日期，例如 2025-09-09",
         Reason.IMPOSSIBLE_DATE: "不是有效的日历日期；请检查年、月、日",
-        Reason.SERIAL_NOT_A_DATE: "不是真正的日期（可能是设成日期格式的数字）",
+        Reason.SERIAL_NOT_A_DATE: (
+            "不是真正的日期（可能是设成日期格式的数字）；"
+            "请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
         Reason.DATE_OUT_OF_RANGE: (
             "像是设成日期格式的数字，超出了合理的日期范围；"
             "请使用日期单元格，或按 2025-09-09 的格式填写"
         ),
-        Reason.TIME_ONLY: "只有时间，没有日期",
+        Reason.TIME_ONLY: (
+            "只有时间，没有日期；请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
         Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",
         Reason.AMBIGUOUS_SEPARATORS: (
@@ -630,6 +642,9 @@ REASONS: dict[Locale, dict[Reason, str]] = {
 # give examples of amounts. They take precedence over REASONS.
 KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
     EN: {
+        (Code.BAD_DATE, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a date; type the date like 2025-09-09 or use a date cell"
+        ),
         (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): (
             "not a number; type digits such as 12 or 12.5"
         ),
@@ -641,6 +656,9 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
         ),
     },
     ZH: {
+        (Code.BAD_DATE, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是日期；请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
         (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): "不是数字；请填写数字，例如 12 或 12.5",
         (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
             "不是数字；请按 25% 或 0.25 的格式填写赢率"

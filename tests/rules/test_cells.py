@@ -183,7 +183,8 @@ def test_impossible_date_in_configured_order() -> None:
     assert result == CellProblem(
         Reason.IMPOSSIBLE_DATE,
         "'09/13/2025' is not a valid date when read as day/month/year "
-        "(the definition's date_order is 'dmy')",
+        "(the definition's date_order is 'dmy'); "
+        "type the date like 2025-09-09 or use a date cell",
     )
 
 
@@ -210,7 +211,9 @@ def test_date_without_year_names_missing_year(value: str) -> None:
 )
 def test_small_serial_is_not_a_date(serial: float) -> None:
     assert parse(serial, FieldType.DATE) == CellProblem(
-        Reason.SERIAL_NOT_A_DATE, "not a real date (number formatted as a date?)"
+        Reason.SERIAL_NOT_A_DATE,
+        "not a real date (number formatted as a date?); "
+        "type the date like 2025-09-09 or use a date cell",
     )
 
 
@@ -348,6 +351,25 @@ def test_unreadable_date_detail() -> None:
     assert parse("soon", FieldType.DATE) == CellProblem(
         Reason.NOT_A_DATE,
         "not a date; use a date cell or type the date like 2025-09-09",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, "TRUE/FALSE is not a date; "),
+        (dt.time(9, 30), "a time of day without a date; "),
+        ("2025-02-30", "'2025-02-30' is not a valid calendar date; "),
+    ],
+    ids=["true-false", "time-only", "impossible-day"],
+)
+def test_unreadable_date_says_fix(value: object, expected: str) -> None:
+    result = parse(value, FieldType.DATE)
+
+    assert isinstance(result, CellProblem)
+    assert result.detail.startswith(expected)
+    assert result.detail.endswith(
+        ("type the date like 2025-09-09 or use a date cell", "year, month and day")
     )
 
 

@@ -876,3 +876,29 @@ def test_unknown_stage_suggestion_shown(
 
     assert render_message(finding, locale) == message
     assert render_short(finding, locale) == short
+
+
+DATE_REASONS = [
+    Reason.NOT_A_DATE,
+    Reason.YEAR_MISSING,
+    Reason.IMPOSSIBLE_DATE,
+    Reason.SERIAL_NOT_A_DATE,
+    Reason.DATE_OUT_OF_RANGE,
+    Reason.TIME_ONLY,
+    Reason.TRUE_FALSE,
+]
+DATE_FIXES = {
+    Locale.EN: ("type it", "type the", "use a date cell", "check the year"),
+    Locale.ZH_CN: ("请使用日期单元格", "请填写", "请检查"),
+}
+
+
+@pytest.mark.parametrize("locale", [Locale.EN, Locale.ZH_CN], ids=["en", "zh"])
+@pytest.mark.parametrize("reason", DATE_REASONS, ids=[r.value for r in DATE_REASONS])
+def test_unreadable_date_message_says_fix(reason: Reason, locale: Locale) -> None:
+    # No detail from the parser, as for findings kept from an earlier run.
+    finding = parse_finding(Code.BAD_DATE, "Created", "-5", reason=reason.value)
+
+    message = render_message(finding, locale)
+
+    assert any(fix in message for fix in DATE_FIXES[locale]), message

@@ -612,7 +612,8 @@ def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
         (5, "1899-12-31", "date-out-of-range"),
     ]
     assert findings[0].params["detail"] == (
-        "not a real date (number formatted as a date?)"
+        "not a real date (number formatted as a date?); "
+        "type the date like 2025-09-09 or use a date cell"
     )
     assert findings[2].params["detail"] == (
         "looks like a number formatted as a date "
