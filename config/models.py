@@ -592,7 +592,8 @@ def _check_unique_aliases(columns: dict[str, ColumnSpec]) -> list[str]:
             if owner != field:
                 problems.append(
                     f"columns.{field}.aliases: the header {alias!r} is also an "
-                    f"alias of the field {owner!r}; a header can name only one field"
+                    f"alias of the field {owner!r}; a header can name only one field, "
+                    "so delete it from one of the two"
                 )
     return problems
 
@@ -617,7 +618,7 @@ def _check_unique_stage_names(stages: list[Stage]) -> list[str]:
                 problems.append(
                     f"{path}.{key_name}: the label {label!r} is already used by "
                     f"stages[{first}] ({stages[first].name!r}); each stage name "
-                    "and alias must be unique"
+                    "and alias must be unique, so rename or delete one of them"
                 )
     return problems
 
@@ -726,11 +727,17 @@ def _check_fields_known(
             continue
         message = f"{where}: the field {field!r} is not in columns"
         nearest = difflib.get_close_matches(field, list(columns), n=1)
+        add = "Add"
         if nearest:
             message += f"; did you mean {nearest[0]!r}?"
+            add = "Otherwise add"
         else:
             message += "."
-        problems.append(f"{message} Mapped fields: {', '.join(sorted(columns))}")
+        problems.append(
+            f"{message} Mapped fields: {', '.join(sorted(columns))}. "
+            f"{add} {field!r} under columns with the header aliases of its "
+            f"column, or remove it from {where}"
+        )
     return problems
 
 

@@ -124,7 +124,8 @@ def test_stage_name_reused_as_alias_rejected() -> None:
     assert problems(data) == [
         (
             "stages[1] ('Proposal').aliases: the label ' lead ' is already used by "
-            "stages[0] ('Lead'); each stage name and alias must be unique"
+            "stages[0] ('Lead'); each stage name and alias must be unique, "
+            "so rename or delete one of them"
         )
     ]
 
@@ -141,7 +142,8 @@ def test_duplicate_stage_names_rejected() -> None:
     assert problems(data) == [
         (
             "stages[2] ('WON').name: the label 'WON' is already used by stages[0] "
-            "('Won'); each stage name and alias must be unique"
+            "('Won'); each stage name and alias must be unique, "
+            "so rename or delete one of them"
         )
     ]
 
@@ -170,7 +172,8 @@ def test_alias_repeating_own_name_rejected() -> None:
             (
                 "stages[1] ('Proposal').required: the field 'amont' is not in "
                 "columns; did you mean 'amount'? Mapped fields: amount, id, owner, "
-                "stage"
+                "stage. Otherwise add 'amont' under columns with the header aliases "
+                "of its column, or remove it from stages[1] ('Proposal').required"
             ),
         ),
         (
@@ -178,7 +181,9 @@ def test_alias_repeating_own_name_rejected() -> None:
             (
                 "stages[1] ('Proposal').reached_if_filled: the field 'amont' is not "
                 "in columns; did you mean 'amount'? Mapped fields: amount, id, owner, "
-                "stage"
+                "stage. Otherwise add 'amont' under columns with the header aliases "
+                "of its column, or remove it from "
+                "stages[1] ('Proposal').reached_if_filled"
             ),
         ),
     ],
@@ -207,7 +212,9 @@ def test_unmapped_field_without_near_match() -> None:
     assert problems(data) == [
         (
             "stages[0] ('Lead').required: the field 'close_date' is not in columns. "
-            "Mapped fields: amount, id, owner, stage"
+            "Mapped fields: amount, id, owner, stage. Add 'close_date' under "
+            "columns with the header aliases of its column, or remove it from "
+            "stages[0] ('Lead').required"
         )
     ]
 
@@ -221,11 +228,13 @@ def test_allowed_and_group_by_fields_checked() -> None:
     assert problems(data) == [
         (
             "allowed: the field 'ownr' is not in columns; did you mean 'owner'? "
-            "Mapped fields: amount, id, owner, stage"
+            "Mapped fields: amount, id, owner, stage. Otherwise add 'ownr' under "
+            "columns with the header aliases of its column, or remove it from allowed"
         ),
         (
             "outputs.group_by: the field 'region' is not in columns. Mapped fields: "
-            "amount, id, owner, stage"
+            "amount, id, owner, stage. Add 'region' under columns with the header "
+            "aliases of its column, or remove it from outputs.group_by"
         ),
     ]
 
@@ -299,7 +308,8 @@ def test_header_claimed_by_two_fields_rejected() -> None:
     assert problems(data) == [
         (
             "columns.account.aliases: the header 'OWNER' is also an alias of the field "
-            "'owner'; a header can name only one field"
+            "'owner'; a header can name only one field, "
+            "so delete it from one of the two"
         )
     ]
 
@@ -313,7 +323,8 @@ def test_full_width_header_counts_as_same() -> None:
     assert problems(data) == [
         (
             "columns.account.aliases: the header 'ＯＷＮＥＲ' is also an alias of the "
-            "field 'owner'; a header can name only one field"
+            "field 'owner'; a header can name only one field, "
+            "so delete it from one of the two"
         )
     ]
 
@@ -329,12 +340,15 @@ def test_all_reference_problems_reported_together() -> None:
     assert problems(data) == [
         (
             "stages[1] ('lead').name: the label 'lead' is already used by stages[0] "
-            "('Lead'); each stage name and alias must be unique"
+            "('Lead'); each stage name and alias must be unique, "
+            "so rename or delete one of them"
         ),
         "stages: no stage has 'outcome: won'; add it to the stage of signed deals",
         (
             "stages[0] ('Lead').required: the field 'acount' is not in columns; did "
-            "you mean 'amount'? Mapped fields: amount, id, owner, stage"
+            "you mean 'amount'? Mapped fields: amount, id, owner, stage. Otherwise "
+            "add 'acount' under columns with the header aliases of its column, or "
+            "remove it from stages[0] ('Lead').required"
         ),
     ]
 
