@@ -437,7 +437,8 @@ def check_future_dates(stage_deals: StageDeals, context: CheckContext) -> list[F
 
     A deal cannot have been created or have entered its stage after today, and
     a won or lost deal cannot close after it. The finding on such a close date
-    names the stage, and the metrics leave the deal out of the average cycle.
+    names the stage, and the metrics leave the deal out of the average cycle,
+    and out of the win rates when ``metrics.win_rate_days`` sets a period.
     An open deal's close date is the expected one, which may lie ahead.
     """
     as_of, today = context.as_of, context.date_text(context.as_of)
@@ -453,6 +454,9 @@ def check_future_dates(stage_deals: StageDeals, context: CheckContext) -> list[F
         if date <= as_of or closed_stage is None:
             return None
         params = {"today": today, "stage": closed_stage}
+        period_days = context.pipeline.metrics.win_rate_days
+        if period_days is not None:
+            params["period_days"] = str(period_days)
         return Code.DATE_IN_FUTURE, context.shared_params(params)
 
     findings: list[Finding] = []

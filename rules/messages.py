@@ -32,7 +32,8 @@ Params each code is rendered with:
   ``repeated-header``: none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 - ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
-  a won or lost deal's close date only).
+  a won or lost deal's close date only) and ``period_days`` (with ``stage``,
+  when ``metrics.win_rate_days`` is set).
 - ``old-status-column``: ``letter`` (the column's letter), ``status_header``
   (the definition's status header).
 - ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
@@ -205,6 +206,12 @@ MESSAGES: Templates = {
             (
                 "{column} {value} is after today ({today}), but the deal is already "
                 "in the closed stage {stage!r}; correct the date. Until then the "
+                "deal is left out of the average cycle and of the win rates of the "
+                "last {period_days} days."
+            ),
+            (
+                "{column} {value} is after today ({today}), but the deal is already "
+                "in the closed stage {stage!r}; correct the date. Until then the "
                 "deal is left out of the average cycle."
             ),
             (
@@ -213,6 +220,11 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            (
+                "{column} {value} 晚于今天（{today}），但该商机已处于关闭阶段"
+                "“{stage}”，请更正日期。更正前该商机不计入平均成交周期和最近 "
+                "{period_days} 天的赢率。"
+            ),
             (
                 "{column} {value} 晚于今天（{today}），但该商机已处于关闭阶段"
                 "“{stage}”，请更正日期。更正前该商机不计入平均成交周期。"

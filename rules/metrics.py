@@ -5,10 +5,13 @@ None (shown blank, never 0). Deals in an unknown stage are only counted.
 
 Conventions:
 
-- Closed in the period: won or lost with a close date on or after
-  ``period_start``, with no upper bound. Without a period start every closed
-  deal counts, with or without a close date. Won and lost counts, values, win
-  rates, the average won amount and the average cycle use only these deals.
+- Closed in the period: won or lost with a close date from ``period_start`` to
+  ``as_of``. A close date after ``as_of`` is not in the period, because the
+  deal cannot have closed yet (the checks report it). Without a period start
+  every closed deal counts, with or without a close date or with a wrong one,
+  as the Definitions tab's "all closed deals" states. Won and lost counts,
+  values, win rates, the average won amount and the average cycle use only
+  these deals.
 - Win rate = won ÷ (won + lost), by count and by amount.
 - Weighted pipeline = Σ amount × probability over open deals. A row's own
   probability overrides its stage's. A deal adds 0 when it has no amount, or
@@ -354,7 +357,7 @@ def _deal_columns(
             _FunnelSteps(funnel_stages(pipeline)).furthest(deals, lost_at),
             dtype=np.int64,
         ),
-        "in_period": _in_period(values["close_date"], period_start),
+        "in_period": _in_period(values["close_date"], period_start, as_of),
     }
 
 
@@ -424,13 +427,19 @@ def _drop_negative(days: np.ndarray) -> np.ndarray:
 
 
 def _in_period(
-    closed: Sequence[ParsedValue | None], period_start: dt.date | None
+    closed: Sequence[ParsedValue | None],
+    period_start: dt.date | None,
+    as_of: dt.date | None = None,
 ) -> np.ndarray:
     """Return for each deal whether it closed in the period (see the module doc)."""
     if period_start is None:
         return np.ones(len(closed), dtype=np.bool_)
+    period_end = dt.date.max if as_of is None else as_of
     return np.array(
-        [close is not None and close >= period_start for close in _dates(closed)],
+        [
+            close is not None and period_start <= close <= period_end
+            for close in _dates(closed)
+        ],
         dtype=np.bool_,
     )
 

@@ -10,6 +10,7 @@ from config.models import (
     AllowedValues,
     FollowupPolicy,
     Locale,
+    MetricsSettings,
     Outcome,
     Pipeline,
     Stage,
@@ -508,6 +509,34 @@ def test_future_close_of_closed_deal_warns(stage: str) -> None:
     assert codes_of(findings) == [(9, Code.DATE_IN_FUTURE)]
     assert findings[0].field == "close_date"
     assert findings[0].params == {"today": "2025-09-09", "stage": stage}
+
+
+def test_future_close_names_win_rate_period() -> None:
+    pipeline = PIPELINE.model_copy(
+        update={"metrics": MetricsSettings(win_rate_days=30)}
+    )
+    deal = build_deal(
+        pipeline,
+        9,
+        "D-9",
+        "Closed Lost",
+        lost_reason="Price",
+        close_date=dt.date(2025, 9, 10),
+    )
+
+    findings = run_checks([deal], pipeline)
+
+    assert codes_of(findings) == [(9, Code.DATE_IN_FUTURE)]
+    assert render_message(findings[0], Locale.EN) == (
+        "Expected Close 2025-09-10 is after today (2025-09-09), but the deal is "
+        "already in the closed stage 'Closed Lost'; correct the date. Until then "
+        "the deal is left out of the average cycle and of the win rates of the "
+        "last 30 days."
+    )
+    assert render_message(findings[0], Locale.ZH_CN) == (
+        "Expected Close 2025-09-10 晚于今天（2025-09-09），但该商机已处于关闭阶段"
+        "“Closed Lost”，请更正日期。更正前该商机不计入平均成交周期和最近 30 天的赢率。"
+    )
 
 
 def test_future_expected_close_of_open_deal_is_normal() -> None:

@@ -194,6 +194,26 @@ def test_metrics_period_skips_closed_without_date() -> None:
     assert in_period.won == 0
 
 
+def test_metrics_period_ends_on_as_of() -> None:
+    tomorrow = AS_OF + dt.timedelta(days=1)
+    deals = [
+        build_deal(PIPELINE, 4, "D-4", "Won", amount=100, close_date=AS_OF),
+        build_deal(
+            PIPELINE, 5, "D-5", "Lost", amount=50, owner="Ana", close_date=tomorrow
+        ),
+    ]
+
+    all_time = compute_metrics(deals, PIPELINE, AS_OF)
+    in_period = compute_metrics(deals, PIPELINE, AS_OF, period_start=AS_OF)
+
+    assert all_time.lost == 1
+    assert in_period.won == 1
+    assert in_period.lost == 0
+    assert in_period.win_rate == 1.0
+    assert in_period.win_rate_by_value == 1.0
+    assert [group.lost for group in in_period.by_owner.groups] == [0, 0]
+
+
 def test_metrics_cycle_days_of_datetimes() -> None:
     # Parsing turns datetimes into dates, but a value of another source may
     # keep its time of day: 9.5 days between the two counts as 9, as
