@@ -146,6 +146,8 @@ def _written_text(result: RunResult) -> str:
     )
     if plan.remove_highlights:
         text += "; highlight rules removed"
+    if plan.add_highlights:
+        text += "; highlight rules added"
     if report.skipped:
         text += f"; {counted(len(report.skipped), 'row')} skipped (moved or edited)"
     return text

@@ -190,7 +190,8 @@ class ExcelWorkbook:
                 row_formulas=scan.row_formulas,
                 total_rows=scan.total_rows,
                 merged=scan.merged,
-                pipesheet_highlights=scan.pipesheet_highlights,
+                # Only the first tab read is scanned.
+                pipesheet_highlights=scan.pipesheet_highlights if first_read else None,
                 recorded=not first_read and name.casefold() in self._recorded_tabs(),
             )
             self._grids[name] = grid
@@ -274,6 +275,7 @@ class ExcelWorkbook:
             or plan.tabs
             or plan.write_status_header
             or plan.remove_highlights
+            or plan.add_highlights
         ):
             # Every planned status was skipped: rewriting the file would only
             # change its modification time and rotate a backup.

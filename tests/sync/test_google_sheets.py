@@ -368,6 +368,26 @@ def test_highlights_off_removes_own_rules(fake: FakeSheets, deals: str) -> None:
     assert "spreadsheets.batchUpdate" not in operations(fake, before)
 
 
+def test_highlights_back_on_adds_rules(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    on = make_pipeline(deals)
+    off = on.model_copy(
+        update={"outputs": on.outputs.model_copy(update={"highlight_rows": False})}
+    )
+    run_sync(off, open_spreadsheet(deals, pipeline=off), AS_OF)
+
+    added = run_sync(on, open_spreadsheet(deals, pipeline=on), AS_OF)
+    before = len(fake.requests)
+    again = run_sync(on, open_spreadsheet(deals, pipeline=on), AS_OF)
+
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    assert len(rules) == 2
+    assert added.plan.add_highlights
+    assert added.report is not None
+    assert not again.plan.add_highlights
+    assert "spreadsheets.batchUpdate" not in operations(fake, before)
+
+
 def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     columns = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}

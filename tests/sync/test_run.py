@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import openpyxl
@@ -10,6 +11,7 @@ import pytest
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
+from rich.console import Console
 
 from config.errors import SheetLayoutError
 from config.loader import load_pipeline
@@ -18,6 +20,7 @@ from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
+from sync.report import show_result
 from sync.run import (
     RunResult,
     read_allowed_lists,
@@ -428,6 +431,32 @@ def test_highlights_off_removes_own_rules(english: tuple[Path, Pipeline]) -> Non
     assert removed.report.status_cells_written == 0
     assert again.report is None
     assert path.read_bytes() == before
+
+
+def test_highlights_back_on_adds_rules(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    run_once(path, without_highlights(pipeline))
+    assert conditional_formulas(path) == []
+
+    added = run_once(path, pipeline)
+    before = path.read_bytes()
+    again = run_once(path, pipeline)
+
+    assert len(conditional_formulas(path)) == 2
+    assert added.plan.add_highlights
+    assert added.report is not None
+    assert added.report.status_cells_written == 0
+    assert "; highlight rules added" in written_line(added, pipeline)
+    assert again.report is None
+    assert path.read_bytes() == before
+
+
+def written_line(result: RunResult, pipeline: Pipeline) -> str:
+    """Return the Written line of the run's report as printed for people."""
+    out = io.StringIO()
+    show_result(Console(file=out, width=200), result, pipeline)
+    return next(line for line in out.getvalue().splitlines() if "Written" in line)
 
 
 def with_status_header(pipeline: Pipeline, header: str) -> Pipeline:
