@@ -58,6 +58,10 @@ BANNERS = tuple(
     for table in (LABELS, REVIEW_LABELS)
     for labels in table.values()
 )
+# The banners of the monthly review tabs, which stay as they were frozen.
+REVIEW_BANNERS = tuple(
+    _banner_pattern(labels["banner"]) for labels in REVIEW_LABELS.values()
+)
 # The same banners, as patterns that find the pipeline tab a banner names.
 BANNER_TABS = tuple(
     (_banner_tab_pattern(labels["banner"]), "{tab!r}" in labels["banner"])

@@ -62,6 +62,15 @@ class WorkbookSource(Protocol):
 
 
 @runtime_checkable
+class RecordedTabsSource(Protocol):
+    """A source that can tell which tabs the workbook records as pipesheet's."""
+
+    def is_recorded_tab(self, tab: str) -> bool:
+        """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
+        ...
+
+
+@runtime_checkable
 class TabRecordSource(Protocol):
     """A source that records the generated tabs it writes, so reads can be skipped.
 

@@ -197,6 +197,10 @@ class ExcelWorkbook:
             self._grids[name] = grid
         return grid
 
+    def is_recorded_tab(self, tab: str) -> bool:
+        """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
+        return tab.casefold() in self._recorded_tabs()
+
     def _recorded_tabs(self) -> set[str]:
         """Return the folded names of the tabs the workbook records as generated."""
         if self._recorded is None:

@@ -28,6 +28,7 @@ from config.errors import (
 )
 from config.loader import load_pipeline
 from config.models import Pipeline, SourceKind
+from rules.findings import Code
 from rules.grid import CellValue
 from sync.cli import cli
 from sync.maven import build_maven_workbook
@@ -386,6 +387,22 @@ def test_highlights_back_on_adds_rules(fake: FakeSheets, deals: str) -> None:
     assert added.report is not None
     assert not again.plan.add_highlights
     assert "spreadsheets.batchUpdate" not in operations(fake, before)
+
+
+def test_renamed_output_tab_named_not_deleted(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    pipeline = make_pipeline(deals)
+    tabs = pipeline.outputs.tabs.model_copy(update={"funnel": "Pipeline funnel"})
+    outputs = pipeline.outputs.model_copy(update={"tabs": tabs})
+    renamed = pipeline.model_copy(update={"outputs": outputs})
+
+    result = run_sync(renamed, open_spreadsheet(deals, pipeline=renamed), AS_OF)
+
+    notices = [f for f in result.findings if f.code is Code.OLD_GENERATED_TAB]
+    titles = [sheet.title for sheet in fake.spreadsheet(deals).sheets]
+    assert [f.params for f in notices] == [{"tab": "Funnel", "source_tab": "Deals"}]
+    assert "Funnel" in titles
+    assert "Pipeline funnel" in titles
 
 
 def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:

@@ -482,6 +482,24 @@ def test_changed_status_header_names_old_column(
     assert result.plan.status_column == STATUS_COLUMN + 1
 
 
+def test_renamed_output_tab_named_not_deleted(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    tabs = pipeline.outputs.tabs.model_copy(update={"funnel": "Pipeline funnel"})
+    outputs = pipeline.outputs.model_copy(update={"tabs": tabs})
+    renamed = pipeline.model_copy(update={"outputs": outputs})
+
+    result = run_once(path, renamed)
+    again = run_once(path, renamed)
+
+    notices = [f for f in result.findings if f.code is Code.OLD_GENERATED_TAB]
+    assert [f.params for f in notices] == [{"tab": "Funnel", "source_tab": "Deals"}]
+    assert "Funnel" in openpyxl.load_workbook(path).sheetnames
+    assert again.report is None
+
+
 def add_team_status_column(path: Path) -> None:
     workbook = openpyxl.load_workbook(path)
     deals = workbook["Deals"]
