@@ -17,6 +17,8 @@ class WriteReport:
     ``skipped`` lists deal IDs whose status was not written because the row moved
     away, vanished or was edited between read and write. A row that had no
     unique ID at the read is listed as ``row:<n>``, its row number at the read.
+    ``status_header_written`` is true when the status column's header was
+    written, as after outputs.status_header changed only in case or spacing.
     """
 
     status_cells_written: int
@@ -25,6 +27,7 @@ class WriteReport:
     requests: int
     skipped: list[str]
     output: str
+    status_header_written: bool = False
 
 
 class WorkbookSource(Protocol):

@@ -296,6 +296,7 @@ class ExcelWorkbook:
             requests=0,
             skipped=alignment.skipped,
             output=str(self.target),
+            status_header_written=edits.status_header is not None,
         )
         logger.info(
             "Wrote %s: %d status cells, %d tabs, %d skipped, %d bytes in %.2f s",

@@ -225,6 +225,7 @@ class GoogleSpreadsheet:
             requests=self.requests_made - requests_before,
             skipped=batch.skipped,
             output=self.url,
+            status_header_written=batch.header_written,
         )
         _log_written(self.name, report, time.monotonic() - started)
         return report

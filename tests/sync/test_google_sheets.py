@@ -405,6 +405,21 @@ def test_renamed_output_tab_named_not_deleted(fake: FakeSheets, deals: str) -> N
     assert "Pipeline funnel" in titles
 
 
+def test_header_respelling_reported_written(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    pipeline = make_pipeline(deals)
+    header = pipeline.outputs.status_header.upper()
+    outputs = pipeline.outputs.model_copy(update={"status_header": header})
+    respelled = pipeline.model_copy(update={"outputs": outputs})
+
+    result = run_sync(respelled, open_spreadsheet(deals, pipeline=respelled), AS_OF)
+
+    assert result.report is not None
+    assert result.report.status_cells_written == 0
+    assert result.report.status_header_written
+    assert result_as_json(result, respelled)["written"]["status_header"] is True
+
+
 def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     columns = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}

@@ -20,7 +20,7 @@ from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
-from sync.report import show_result
+from sync.report import result_as_json, show_result
 from sync.run import (
     RunResult,
     read_allowed_lists,
@@ -498,6 +498,30 @@ def test_renamed_output_tab_named_not_deleted(
     assert [f.params for f in notices] == [{"tab": "Funnel", "source_tab": "Deals"}]
     assert "Funnel" in openpyxl.load_workbook(path).sheetnames
     assert again.report is None
+
+
+@pytest.mark.parametrize(
+    "header", ["Pipesheet Status", "pipesheet  status"], ids=["case", "spacing"]
+)
+def test_header_respelling_reported_written(
+    english: tuple[Path, Pipeline], header: str
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    respelled = with_status_header(pipeline, header)
+
+    preview = run_once(path, respelled, dry_run=True)
+    result = run_once(path, respelled)
+    again = run_once(path, respelled)
+
+    assert result.report is not None
+    assert result.report.status_cells_written == 0
+    assert result.report.status_header_written
+    assert "; status header written" in written_line(result, respelled)
+    assert result_as_json(result, respelled)["written"]["status_header"] is True
+    assert "0 tabs plus the status header)" in written_line(preview, respelled)
+    assert again.report is None
+    assert result_as_json(again, respelled)["written"]["status_header"] is False
 
 
 def add_team_status_column(path: Path) -> None:
