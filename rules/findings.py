@@ -47,6 +47,7 @@ class Code(StrEnum):
     MIXED_CURRENCY = "mixed-currency"
     DATE_IN_FUTURE = "date-in-future"
     OLD_STATUS_COLUMN = "old-status-column"
+    OLD_GENERATED_TAB = "old-generated-tab"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ class SheetGrid:
     records as one pipesheet generated. ``merged`` lists the merged blocks of
     cells, in the same form as ``row_formulas``, where the source can tell.
     ``pipesheet_highlights`` is true for a tab that has conditional-format rules
-    pipesheet wrote, where the source can tell.
+    pipesheet wrote, false for one without, and None where the source cannot
+    tell.
     """
 
     workbook: str
@@ -36,7 +37,7 @@ class SheetGrid:
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
-    pipesheet_highlights: bool = False
+    pipesheet_highlights: bool | None = None
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

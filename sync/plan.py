@@ -109,6 +109,9 @@ class WritePlan:
     # Whether to remove the highlight rules an earlier run wrote, because the
     # definition turned highlighting off.
     remove_highlights: bool = False
+    # Whether to write the highlight rules although no status changed, because
+    # the tab has none of pipesheet's, as after highlighting was turned back on.
+    add_highlights: bool = False
     # The pipeline tab as read for planning. When a backend's re-read returns
     # this very grid, no row has moved since the plan was made.
     read_grid: SheetGrid | None = field(default=None, repr=False, compare=False)
@@ -120,4 +123,5 @@ class WritePlan:
             or self.tabs
             or self.write_status_header
             or self.remove_highlights
+            or self.add_highlights
         )

@@ -58,6 +58,10 @@ BANNERS = tuple(
     for table in (LABELS, REVIEW_LABELS)
     for labels in table.values()
 )
+# The banners of the monthly review tabs, which stay as they were frozen.
+REVIEW_BANNERS = tuple(
+    _banner_pattern(labels["banner"]) for labels in REVIEW_LABELS.values()
+)
 # The same banners, as patterns that find the pipeline tab a banner names.
 BANNER_TABS = tuple(
     (_banner_tab_pattern(labels["banner"]), "{tab!r}" in labels["banner"])
@@ -124,6 +128,15 @@ def plan_writes(
     owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
 
     last_row = max([columns.header_row, *(deal.row for deal in deals)])
+    highlights = _highlights(pipeline, columns.header_row + 1, status_column)
+    # Rules go on data rows only, so a tab without deals gets none. A source
+    # that cannot tell whether the rules are there gets them with status writes.
+    add_highlights = (
+        statuses
+        and bool(highlights)
+        and last_row > columns.header_row
+        and grid.pipesheet_highlights is False
+    )
     return WritePlan(
         tab=grid.tab,
         header_row=columns.header_row,
@@ -135,13 +148,12 @@ def plan_writes(
         last_column=last_column,
         status_cells=status_cells,
         tabs=changed_tabs,
-        highlights=_highlights(pipeline, columns.header_row + 1, status_column)
-        if statuses
-        else [],
+        highlights=highlights if statuses else [],
         owned_tab_names=owned,
         remove_highlights=statuses
         and not pipeline.outputs.highlight_rows
-        and grid.pipesheet_highlights,
+        and grid.pipesheet_highlights is True,
+        add_highlights=add_highlights,
         read_grid=grid,
     )
 

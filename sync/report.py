@@ -99,6 +99,7 @@ def _written_json(result: RunResult) -> dict[str, Any] | None:
             "requests": 0,
             "skipped": [],
             "output": None,
+            "status_header": False,
         }
     return {
         "status_cells": report.status_cells_written,
@@ -107,6 +108,7 @@ def _written_json(result: RunResult) -> dict[str, Any] | None:
         "requests": report.requests,
         "skipped": report.skipped,
         "output": report.output,
+        "status_header": report.status_header_written,
     }
 
 
@@ -136,7 +138,8 @@ def _written_text(result: RunResult) -> str:
     if result.dry_run:
         cells = counted(len(plan.status_cells), "status cell")
         tabs = counted(len(plan.tabs), "tab")
-        return f"nothing (dry run; would write {cells} and {tabs})"
+        header = " plus the status header" if plan.write_status_header else ""
+        return f"nothing (dry run; would write {cells} and {tabs}{header})"
     if result.report is None:
         return "nothing (no changes)"
     report = result.report
@@ -144,8 +147,12 @@ def _written_text(result: RunResult) -> str:
         f"{counted(report.status_cells_written, 'status cell')}, "
         f"{counted(len(report.tabs_written), 'tab')} to {report.output}"
     )
+    if report.status_header_written:
+        text += "; status header written"
     if plan.remove_highlights:
         text += "; highlight rules removed"
+    if plan.add_highlights:
+        text += "; highlight rules added"
     if report.skipped:
         text += f"; {counted(len(report.skipped), 'row')} skipped (moved or edited)"
     return text

@@ -28,6 +28,7 @@ from rules.stage_history import (
     lost_at_stages,
 )
 from sync.collector import paused_cycle_collection
+from sync.earlier_tabs import earlier_generated_tabs
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import (
     banner_source_tab,
@@ -96,6 +97,7 @@ def run_sync(
     deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(grid, columns, pipeline)
+    findings += earlier_generated_tabs(source, pipeline, extra_tabs)
 
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)

@@ -17,6 +17,8 @@ class WriteReport:
     ``skipped`` lists deal IDs whose status was not written because the row moved
     away, vanished or was edited between read and write. A row that had no
     unique ID at the read is listed as ``row:<n>``, its row number at the read.
+    ``status_header_written`` is true when the status column's header was
+    written, as after outputs.status_header changed only in case or spacing.
     """
 
     status_cells_written: int
@@ -25,6 +27,7 @@ class WriteReport:
     requests: int
     skipped: list[str]
     output: str
+    status_header_written: bool = False
 
 
 class WorkbookSource(Protocol):
@@ -58,6 +61,15 @@ class WorkbookSource(Protocol):
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan, skipping rows that moved or changed since the read."""
+        ...
+
+
+@runtime_checkable
+class RecordedTabsSource(Protocol):
+    """A source that can tell which tabs the workbook records as pipesheet's."""
+
+    def is_recorded_tab(self, tab: str) -> bool:
+        """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
         ...
 
 

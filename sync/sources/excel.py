@@ -190,11 +190,16 @@ class ExcelWorkbook:
                 row_formulas=scan.row_formulas,
                 total_rows=scan.total_rows,
                 merged=scan.merged,
-                pipesheet_highlights=scan.pipesheet_highlights,
+                # Only the first tab read is scanned.
+                pipesheet_highlights=scan.pipesheet_highlights if first_read else None,
                 recorded=not first_read and name.casefold() in self._recorded_tabs(),
             )
             self._grids[name] = grid
         return grid
+
+    def is_recorded_tab(self, tab: str) -> bool:
+        """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
+        return tab.casefold() in self._recorded_tabs()
 
     def _recorded_tabs(self) -> set[str]:
         """Return the folded names of the tabs the workbook records as generated."""
@@ -274,6 +279,7 @@ class ExcelWorkbook:
             or plan.tabs
             or plan.write_status_header
             or plan.remove_highlights
+            or plan.add_highlights
         ):
             # Every planned status was skipped: rewriting the file would only
             # change its modification time and rotate a backup.
@@ -290,6 +296,7 @@ class ExcelWorkbook:
             requests=0,
             skipped=alignment.skipped,
             output=str(self.target),
+            status_header_written=edits.status_header is not None,
         )
         logger.info(
             "Wrote %s: %d status cells, %d tabs, %d skipped, %d bytes in %.2f s",

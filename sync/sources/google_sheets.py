@@ -225,9 +225,15 @@ class GoogleSpreadsheet:
             requests=self.requests_made - requests_before,
             skipped=batch.skipped,
             output=self.url,
+            status_header_written=batch.header_written,
         )
         _log_written(self.name, report, time.monotonic() - started)
         return report
+
+    def is_recorded_tab(self, tab: str) -> bool:
+        """Return True if the spreadsheet's metadata marks ``tab`` as generated."""
+        found = self.metadata().find_tab(tab)
+        return found is not None and found.is_generated
 
     def _pending_prefetch(self, info: SpreadsheetInfo, requested: str) -> list[str]:
         if self._prefetched:

@@ -100,6 +100,7 @@ class WriteBatch:
     tabs_written: list[str]
     skipped: list[str] = field(default_factory=list)
     body_bytes: int = 0
+    header_written: bool = False
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,7 @@ class PlanWriter:
             status_written=len(status.targets),
             tabs_written=[target.tab.name for target in tabs],
             skipped=status.skipped + skipped_tabs,
+            header_written=status.header is not None,
         )
         if edits is None and not tabs and not highlights:
             logger.info("Nothing left to write to %s after re-reading it", info.title)

@@ -12,9 +12,11 @@ Two of them come from one pass over the sheet XML:
   only the formula's result, so the rules learn of it from here.
 
 The same pass keeps the sheet's last pieces, where ``<mergeCells>`` lists the
-merged blocks, whose hidden cells calamine reads as empty, and where the
-conditional formats show whether pipesheet's highlight rules are there. The rows Excel
-tables use as their Total Row come from the sheet's table parts
+merged blocks, whose hidden cells calamine reads as empty. It also keeps all of
+the XML after ``</sheetData>``, where the conditional formats show whether
+pipesheet's highlight rules are there, because a run that missed them would
+write them again on every run. The rows Excel tables use as their Total Row
+come from the sheet's table parts
 (:func:`sync.xlsx.tables.table_total_rows`).
 
 The pass looks for ``t="e"`` and ``ROW`` with ``bytes.find``. On the 60 MB
@@ -64,6 +66,12 @@ _MERGE_CELL = re.compile(
 )
 # How many of the sheet's last pieces are kept to find its merged blocks in.
 TAIL_PIECES = 2
+# The end of the cells: ``</sheetData>``, or ``<sheetData/>`` on a sheet without
+# any. Cell text cannot hold either tag, because XML escapes its ``<``.
+_CELLS_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetData\s*/>")
+# How many bytes of a piece's end are kept, so a tag split between two pieces
+# is found.
+_CELLS_END_OVERLAP = 64
 _FORMULA_END = re.compile(rb"</(?:[\w.-]+:)?f>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 _ROW_FUNCTION = re.compile(rb"(?<![\w.])ROWS?\(")
@@ -99,8 +107,10 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     spelling: _Spelling | None = None
     rest = b""
     tail: deque[bytes] = deque(maxlen=TAIL_PIECES)
+    after_cells = _AfterCells()
     for piece in pieces:
         tail.append(piece)
+        after_cells.add(piece)
         buffer = rest + piece if rest else piece
         if spelling is None:
             spelling = _spelling(buffer)
@@ -111,11 +121,44 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     if rest:
         _scan(rest, spelling or _Spelling(b"<c", b'"'), found)
     found.row_formulas = list(dict.fromkeys(found.row_formulas))
-    last_pieces = b"".join(tail)
-    found.merged = _merged_blocks(last_pieces)
-    # NOTE: like merges, highlight rules before the last pieces are missed.
-    found.pipesheet_highlights = has_pipesheet_highlights(last_pieces)
+    found.merged = _merged_blocks(b"".join(tail))
+    found.pipesheet_highlights = has_pipesheet_highlights(after_cells.text())
     return found
+
+
+class _AfterCells:
+    """The sheet XML after its cells, collected from the pieces of the whole XML."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] | None = None
+        self._overlap = b""
+
+    def add(self, piece: bytes) -> None:
+        if self._pieces is not None:
+            self._pieces.append(piece)
+            return
+        window = self._overlap + piece
+        end = _cells_end(window)
+        if end is None:
+            self._overlap = window[-_CELLS_END_OVERLAP:]
+        else:
+            self._pieces = [window[end:]]
+
+    def text(self) -> bytes:
+        """Return the XML after the cells, or b"" when their end was not found."""
+        return b"".join(self._pieces or [])
+
+
+def _cells_end(xml: bytes) -> int | None:
+    """Return where the sheet's cells end in ``xml``, or None if not in it."""
+    position = xml.find(b"sheetData")
+    while position >= 0:
+        start = xml.rfind(b"<", 0, position)
+        end = _CELLS_END.match(xml, start) if start >= 0 else None
+        if end is not None:
+            return end.end()
+        position = xml.find(b"sheetData", position + 1)
+    return None
 
 
 def _merged_blocks(tail: bytes) -> list[CellBlock]:

@@ -498,6 +498,7 @@ def test_second_json_run_writes_nothing() -> None:
         "requests": 0,
         "skipped": [],
         "output": None,
+        "status_header": False,
     }
     assert Path("tiny.xlsx").read_bytes() == before
 
@@ -551,7 +552,9 @@ def test_dry_run_reports_planned_counts() -> None:
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--dry-run", "-q")
 
     assert result.exit_code == 0
-    assert "nothing (dry run; would write 3 status cells and 5 tabs)" in (result.stdout)
+    # The report's table wraps the Written text after "5 tabs".
+    assert "nothing (dry run; would write 3 status cells and 5 tabs" in result.stdout
+    assert "plus the status header)" in result.stdout
     assert Path("tiny.xlsx").read_bytes() == before
 
 

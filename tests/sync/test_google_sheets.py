@@ -28,6 +28,7 @@ from config.errors import (
 )
 from config.loader import load_pipeline
 from config.models import Pipeline, SourceKind
+from rules.findings import Code
 from rules.grid import CellValue
 from sync.cli import cli
 from sync.maven import build_maven_workbook
@@ -366,6 +367,57 @@ def test_highlights_off_removes_own_rules(fake: FakeSheets, deals: str) -> None:
     assert removed.report is not None
     assert not again.plan.remove_highlights
     assert "spreadsheets.batchUpdate" not in operations(fake, before)
+
+
+def test_highlights_back_on_adds_rules(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    on = make_pipeline(deals)
+    off = on.model_copy(
+        update={"outputs": on.outputs.model_copy(update={"highlight_rows": False})}
+    )
+    run_sync(off, open_spreadsheet(deals, pipeline=off), AS_OF)
+
+    added = run_sync(on, open_spreadsheet(deals, pipeline=on), AS_OF)
+    before = len(fake.requests)
+    again = run_sync(on, open_spreadsheet(deals, pipeline=on), AS_OF)
+
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    assert len(rules) == 2
+    assert added.plan.add_highlights
+    assert added.report is not None
+    assert not again.plan.add_highlights
+    assert "spreadsheets.batchUpdate" not in operations(fake, before)
+
+
+def test_renamed_output_tab_named_not_deleted(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    pipeline = make_pipeline(deals)
+    tabs = pipeline.outputs.tabs.model_copy(update={"funnel": "Pipeline funnel"})
+    outputs = pipeline.outputs.model_copy(update={"tabs": tabs})
+    renamed = pipeline.model_copy(update={"outputs": outputs})
+
+    result = run_sync(renamed, open_spreadsheet(deals, pipeline=renamed), AS_OF)
+
+    notices = [f for f in result.findings if f.code is Code.OLD_GENERATED_TAB]
+    titles = [sheet.title for sheet in fake.spreadsheet(deals).sheets]
+    assert [f.params for f in notices] == [{"tab": "Funnel", "source_tab": "Deals"}]
+    assert "Funnel" in titles
+    assert "Pipeline funnel" in titles
+
+
+def test_header_respelling_reported_written(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    pipeline = make_pipeline(deals)
+    header = pipeline.outputs.status_header.upper()
+    outputs = pipeline.outputs.model_copy(update={"status_header": header})
+    respelled = pipeline.model_copy(update={"outputs": outputs})
+
+    result = run_sync(respelled, open_spreadsheet(deals, pipeline=respelled), AS_OF)
+
+    assert result.report is not None
+    assert result.report.status_cells_written == 0
+    assert result.report.status_header_written
+    assert result_as_json(result, respelled)["written"]["status_header"] is True
 
 
 def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:

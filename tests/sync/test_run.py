@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import openpyxl
@@ -10,6 +11,7 @@ import pytest
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
+from rich.console import Console
 
 from config.errors import SheetLayoutError
 from config.loader import load_pipeline
@@ -18,6 +20,7 @@ from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from sync.plan import StatusWrite, WritePlan
+from sync.report import result_as_json, show_result
 from sync.run import (
     RunResult,
     read_allowed_lists,
@@ -430,6 +433,32 @@ def test_highlights_off_removes_own_rules(english: tuple[Path, Pipeline]) -> Non
     assert path.read_bytes() == before
 
 
+def test_highlights_back_on_adds_rules(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    run_once(path, without_highlights(pipeline))
+    assert conditional_formulas(path) == []
+
+    added = run_once(path, pipeline)
+    before = path.read_bytes()
+    again = run_once(path, pipeline)
+
+    assert len(conditional_formulas(path)) == 2
+    assert added.plan.add_highlights
+    assert added.report is not None
+    assert added.report.status_cells_written == 0
+    assert "; highlight rules added" in written_line(added, pipeline)
+    assert again.report is None
+    assert path.read_bytes() == before
+
+
+def written_line(result: RunResult, pipeline: Pipeline) -> str:
+    """Return the Written line of the run's report as printed for people."""
+    out = io.StringIO()
+    show_result(Console(file=out, width=200), result, pipeline)
+    return next(line for line in out.getvalue().splitlines() if "Written" in line)
+
+
 def with_status_header(pipeline: Pipeline, header: str) -> Pipeline:
     outputs = pipeline.outputs.model_copy(update={"status_header": header})
     return pipeline.model_copy(update={"outputs": outputs})
@@ -451,6 +480,48 @@ def test_changed_status_header_names_old_column(
     assert notices[0].severity is Severity.INFO
     assert read_statuses(path, "Deals") == old_statuses
     assert result.plan.status_column == STATUS_COLUMN + 1
+
+
+def test_renamed_output_tab_named_not_deleted(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    tabs = pipeline.outputs.tabs.model_copy(update={"funnel": "Pipeline funnel"})
+    outputs = pipeline.outputs.model_copy(update={"tabs": tabs})
+    renamed = pipeline.model_copy(update={"outputs": outputs})
+
+    result = run_once(path, renamed)
+    again = run_once(path, renamed)
+
+    notices = [f for f in result.findings if f.code is Code.OLD_GENERATED_TAB]
+    assert [f.params for f in notices] == [{"tab": "Funnel", "source_tab": "Deals"}]
+    assert "Funnel" in openpyxl.load_workbook(path).sheetnames
+    assert again.report is None
+
+
+@pytest.mark.parametrize(
+    "header", ["Pipesheet Status", "pipesheet  status"], ids=["case", "spacing"]
+)
+def test_header_respelling_reported_written(
+    english: tuple[Path, Pipeline], header: str
+) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    respelled = with_status_header(pipeline, header)
+
+    preview = run_once(path, respelled, dry_run=True)
+    result = run_once(path, respelled)
+    again = run_once(path, respelled)
+
+    assert result.report is not None
+    assert result.report.status_cells_written == 0
+    assert result.report.status_header_written
+    assert "; status header written" in written_line(result, respelled)
+    assert result_as_json(result, respelled)["written"]["status_header"] is True
+    assert "0 tabs plus the status header)" in written_line(preview, respelled)
+    assert again.report is None
+    assert result_as_json(again, respelled)["written"]["status_header"] is False
 
 
 def add_team_status_column(path: Path) -> None:

@@ -179,13 +179,59 @@ def test_merge_inside_cells_ignored() -> None:
     assert scan_sheet([sheet]).merged == []
 
 
+PIPESHEET_RULE = (
+    b'<conditionalFormatting sqref="A2:C9"><cfRule type="expression" dxfId="0" '
+    b'priority="1"><formula>LEFT($C2,7)="ERROR: "</formula></cfRule>'
+    b"</conditionalFormatting>"
+)
+
+
 def test_pipesheet_highlights_found_in_tail() -> None:
-    rule = (
-        b'<conditionalFormatting sqref="A2:C9"><cfRule type="expression" dxfId="0" '
-        b'priority="1"><formula>LEFT($C2,7)="ERROR: "</formula></cfRule>'
-        b"</conditionalFormatting>"
-    )
-    sheet = MERGED_SHEET.replace(b"<pageMargins/>", rule + b"<pageMargins/>")
+    sheet = MERGED_SHEET.replace(b"<pageMargins/>", PIPESHEET_RULE + b"<pageMargins/>")
 
     assert scan_sheet([sheet]).pipesheet_highlights is True
     assert scan_sheet([MERGED_SHEET]).pipesheet_highlights is False
+
+
+def test_pipesheet_highlights_before_long_tail() -> None:
+    # The rules sit in the first piece after the cells, and many pieces follow.
+    sheet = MERGED_SHEET.replace(b"<pageMargins/>", PIPESHEET_RULE + b"<pageMargins/>")
+    end = sheet.index(b"<pageMargins/>")
+    pieces = [sheet[:end], *[b"<!-- padding -->"] * 5, sheet[end:]]
+
+    assert scan_sheet(pieces).pipesheet_highlights is True
+
+
+@pytest.mark.parametrize(
+    "split",
+    [1, 2, 6, 11],
+    ids=["after-lt", "after-slash", "inside-name", "before-gt"],
+)
+def test_pipesheet_highlights_cells_end_split(split: int) -> None:
+    sheet = MERGED_SHEET.replace(b"<pageMargins/>", PIPESHEET_RULE + b"<pageMargins/>")
+    at = sheet.index(b"</sheetData>") + split
+    rule_at = sheet.index(b"<conditionalFormatting")
+    pieces = [sheet[:at], sheet[at:rule_at], sheet[rule_at:]]
+
+    assert scan_sheet(pieces).pipesheet_highlights is True
+
+
+def test_pipesheet_highlights_after_empty_cells() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData/>'
+        + PIPESHEET_RULE.replace(b"<", b"<x:").replace(b"<x:/", b"</x:")
+        + b"</x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).pipesheet_highlights is True
+
+
+def test_rule_text_inside_cells_ignored() -> None:
+    escaped = PIPESHEET_RULE.replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    sheet = (
+        b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+        + escaped
+        + b"</t></is></c></row></sheetData><pageMargins/></worksheet>"
+    )
+
+    assert scan_sheet([sheet]).pipesheet_highlights is False
