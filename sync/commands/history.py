@@ -126,6 +126,8 @@ def log(
     with StateStore.open(state, create=False) as store:
         key, tab = selected or _only_workbook_tab(store, state)
         path = store.transitions(key, deal_id, tab=tab)
+        if not path and not store.runs(key, 1, tab=tab):
+            raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
             raise DealNotFoundError(_no_path_message(store, key, tab, deal_id))
 
@@ -316,7 +318,7 @@ def _only_workbook_tab(store: StateStore, state: str) -> tuple[str, str]:
 
 
 def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
-    """Return what ``history CONFIG`` prints when the definition has no runs.
+    """Return what ``history`` and ``log`` print when the definition has no runs.
 
     Runs made with ``--source`` are recorded under that workbook, so the
     message lists the workbooks and tabs that do have runs.

@@ -14,6 +14,7 @@ from sync.cli import cli
 from sync.state.store import StateStore
 
 AS_OF = dt.date(2025, 3, 4)
+PIPELINES = Path(__file__).parents[3] / "config" / "pipelines"
 
 
 @pytest.fixture
@@ -58,3 +59,18 @@ def test_log_without_config_asks_for_tab(state: Path, workbook: Path) -> None:
         f"contains runs of 2 tabs of workbook {str(workbook)!r} ('Deals', 'US'); "
         "pass CONFIG to pick one."
     ) in result.stderr
+
+
+def test_log_of_tab_without_runs_names_tabs_with_runs(
+    state: Path, workbook: Path
+) -> None:
+    text = (PIPELINES / "b2b-en.yaml").read_text(encoding="utf-8")
+    west = workbook.parent / "west.yaml"
+    west.write_text(text.replace("tab: Deals", "tab: West"), encoding="utf-8")
+    args = ["D-1", str(west), "--source", str(workbook), "--state", str(state)]
+    result = invoke(["log", *args])
+    assert result.exit_code == 1
+    assert (
+        f"No runs of tab 'West' of workbook {str(workbook)!r} recorded in "
+        f"{str(state)}. That workbook has runs of tab 'Deals', 'US'."
+    ) in result.stderr.replace("\n", " ").replace("  ", " ")
