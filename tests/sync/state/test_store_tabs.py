@@ -90,3 +90,13 @@ def test_tabs_listed_once_as_last_spelled(store: StateStore) -> None:
     store.finish_run(run_id, RunOutcome.OK)
 
     assert store.tabs(WORKBOOK) == ["EU", "US"]
+
+
+def test_rename_tab_moves_history(store: StateStore) -> None:
+    ok_run(store, "EU", DECEMBER_1, EU_DEALS, EU_ARRIVAL)
+    ok_run(store, "US", DECEMBER_4, US_DEALS, US_ARRIVAL)
+
+    assert store.rename_tab(WORKBOOK, "eu", "Europe") == 1
+    assert store.tabs(WORKBOOK) == ["Europe", "US"]
+    assert store.transitions(WORKBOOK, tab="Europe") == EU_ARRIVAL
+    assert store.latest_snapshot(WORKBOOK, tab="Europe") == EU_DEALS
