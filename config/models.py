@@ -24,7 +24,7 @@ from pydantic import (
 
 from config.cron import check_cron
 from config.known_fields import check_field_names, check_field_types
-from config.tab_names import excel_tab_name_problem
+from config.tab_names import check_review_tab_name, excel_tab_name_problem
 
 
 def check_not_blank(label: str) -> str:
@@ -226,6 +226,11 @@ class TabNames(StrictModel):
     problems: str = "Problems"
     definitions: str = "Definitions"
     stage_log: str = "Stage log"
+    review: str | None = Field(
+        default=None,
+        description="Name of the monthly review tabs, where {month} stands for "
+        "the month as YYYY-MM; default the locale's, 'Review {month}' in English.",
+    )
 
 
 class Outputs(StrictModel):
@@ -507,6 +512,9 @@ class Pipeline(StrictModel):
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),
             *_check_tab_names(self.outputs.tabs, self.source),
+            *check_review_tab_name(
+                self.outputs.tabs.review, excel=self.source.kind is SourceKind.EXCEL
+            ),
             *_check_allowed_list_tabs(self.allowed, self.outputs.tabs),
         ]
         for index, stage in enumerate(self.stages):
@@ -632,7 +640,7 @@ def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
     # The Excel writer rejects these names too, but only after the whole run.
     problems: list[str] = []
     first_users = {source.tab.casefold(): "source.tab"}
-    for key, name in tabs.model_dump().items():
+    for key, name in tabs.model_dump(exclude={"review"}).items():
         path = f"outputs.tabs.{key}"
         if source.kind is SourceKind.EXCEL:
             problem = excel_tab_name_problem(name)
@@ -663,7 +671,8 @@ def _check_allowed_list_tabs(
     allowed: dict[str, AllowedValues], tabs: TabNames
 ) -> list[str]:
     # A generated tab is rewritten on every run, so a value added to it is lost.
-    generated = {name.casefold(): key for key, name in tabs.model_dump().items()}
+    named = tabs.model_dump(exclude={"review"}).items()
+    generated = {name.casefold(): key for key, name in named}
     problems: list[str] = []
     for field, spec in allowed.items():
         tab = spec.from_tab.tab if spec.from_tab is not None else ""

@@ -26,3 +26,35 @@ def excel_tab_name_problem(name: str) -> str | None:
     if name.casefold() == RESERVED_TAB_NAME:
         return "Excel reserves it for its change history"
     return None
+
+
+def check_review_tab_name(template: str | None, *, excel: bool) -> list[str]:
+    """Return the problem of ``outputs.tabs.review``, the review tabs' name, if any.
+
+    The name is a template with ``{month}`` for the month as YYYY-MM, checked
+    as the names of two months' tabs: ``Review {month}`` gives
+    ``Review 2025-11`` and ``Review 2025-12``.
+    """
+    if template is None:
+        return []
+    problem: str | None
+    try:
+        names = [template.format(month=month) for month in ("2025-11", "2025-12")]
+    except (AttributeError, IndexError, KeyError, ValueError):
+        problem = (
+            "it has braces other than {month}; write {{ and }} for a brace in the name"
+        )
+    else:
+        if names[0] == names[1]:
+            problem = "it has no {month}, so every month's review would get one name"
+        elif excel:
+            problem = excel_tab_name_problem(names[1])
+        else:
+            problem = None if names[1].strip() else "it is empty"
+    if problem is None:
+        return []
+    message = (
+        f"outputs.tabs.review: invalid value {template!r}; the tab name cannot be "
+        f"used because {problem}. Choose another name"
+    )
+    return [message]

@@ -20,8 +20,8 @@ class DealSnapshot(NamedTuple):
 
     ``stage`` is the canonical stage name, or the cell text as typed when it
     matches no stage. A run stores the deal's last known stage in place of
-    such text, so a typo is no move. ``amount`` is None when blank or
-    unreadable.
+    such text or a blank cell, so a typo or a blanked cell is no move.
+    ``amount`` is None when blank or unreadable.
     """
 
     deal_id: str

@@ -7,10 +7,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
-from config.models import STAGE_FIELD, Pipeline
+from config.models import Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
-from rules.grid import is_blank
 from rules.headers import StageLookup
 from rules.history import DealSnapshot, Transition
 from rules.stage_log import (
@@ -189,20 +188,20 @@ def _keep_known_stages(
     current: list[DealSnapshot],
     tracked: dict[str, Deal],
 ) -> list[DealSnapshot]:
-    """Return ``current`` with each unknown stage replaced by the last known one.
+    """Return ``current`` with each unknown or blank stage set to the last known.
 
     A stage cell that names no stage of the definition already has a finding
     on its row, and is often a typo. Recording it would log two moves,
-    into the typo and back, and restart the deal's time in stage. So the deal
-    keeps the stage of the previous snapshot, or none when it is new.
+    into the typo and back, and restart the deal's time in stage. A blank
+    stage cell does not show where the deal is either, and recording it as no
+    stage would make the next stage look like a new deal's first one, hiding a
+    move back. So the deal keeps the stage of the previous snapshot, or none
+    when it is new.
 
-    Before: previous P-1 Proposal; today P-1 'Proposl'. After: P-1 Proposal.
+    Before: previous P-1 Proposal; today P-1 'Proposl' or blank.
+    After: P-1 Proposal.
     """
-    unknown = {
-        deal_id
-        for deal_id, deal in tracked.items()
-        if deal.stage is None and not is_blank(deal.raw.get(STAGE_FIELD))
-    }
+    unknown = {deal_id for deal_id, deal in tracked.items() if deal.stage is None}
     if not unknown:
         return current
     known = {snapshot.deal_id: snapshot.stage for snapshot in previous or []}

@@ -121,10 +121,10 @@ def diff_snapshots(
     within one snapshot keeps only its last entry, and :func:`snapshot_deals`
     never repeats one.
 
-    A blank stage cell does not show where a deal is, so blanking a stage
-    gives no transition. Filling it again gives one from None, as for a deal
-    seen for the first time, and the stage log continues the stay when the
-    stage is the one the deal had before.
+    A snapshot without a stage gives no transition, and a stage after it
+    gives one from None, as for a deal seen for the first time. A run stores
+    such a snapshot only for a deal never seen in a stage, because it keeps a
+    known deal's last stage while the stage cell is blank or names no stage.
 
     Before: previous D-1 Lead, D-2 Lead; current D-1 Qualified, D-3 Lead.
     After: D-1 Lead → Qualified, D-2 Lead → None, D-3 None → Lead.
@@ -144,8 +144,7 @@ def diff_snapshots(
         for deal_id, stage in now.items()
         if stage is not None and stage != (from_stage := before.get(deal_id))
     ]
-    # NOTE: a deal deleted while its stage cell was blank gets no transition,
-    # so the log keeps it in its last known stage.
+    # A deal never seen in a stage and then deleted gets no transition.
     removed = [
         _new_transition((deal_id, stage, None, seen_on))
         for deal_id, stage in before.items()

@@ -39,6 +39,7 @@ from sync.atomic import write_atomically
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
+from sync.commands.rename_tab import rename_tab
 from sync.process_exit import (
     end_after_command,
     exit_process,
@@ -640,3 +641,4 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
 
 cli.add_command(history)
 cli.add_command(log)
+cli.add_command(rename_tab)

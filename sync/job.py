@@ -31,7 +31,13 @@ from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.monthly_review import build_review_tab, due_review_months
 from sync.plan import GeneratedTab
+from sync.renamed_tab import (
+    TabHistoryChoice,
+    carry_over_renamed_tab,
+    choose_history_tab,
+)
 from sync.run import Progress, RunResult, run_sync
+from sync.sources.base import WorkbookSource
 from sync.sources.registry import open_source
 from sync.sources.request_tally import REQUESTS_SENT
 from sync.state.figures import run_figures
@@ -125,12 +131,15 @@ def record_run(
     key = workbook_key(request.pipeline, request.source_location)
     tab = request.pipeline.source.tab
     if request.dry_run:
+        source = _open_source(request)
+        choice = _choose_history_tab(store, key, tab, store.tabs(key), source)
+        tab = carry_over_renamed_tab(store, key, tab, choice, dry_run=True)
         # A dry run shows the review tabs the run would freeze, too.
         review_months = due_review_months(store, key, request.as_of, None, tab)
         history = with_current_stage_names(
             load_history(store, key, tab), request.pipeline
         )
-        result = _run(request, history, progress, review_months)
+        result = _run(request, source, history, progress, review_months)
         return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
@@ -258,15 +267,22 @@ def _run_and_record(
     now: dt.datetime | None,
 ) -> RecordedRun:
     tab = request.pipeline.source.tab
+    recorded_tabs = store.tabs(key)
     run_id = store.start_run(key, tab, request.as_of)
     # A failed run's source goes with the exception, so its requests are
     # counted from the process's tally.
     requests_before = REQUESTS_SENT.total
     try:
+        source = _open_source(request)
+        choice = _choose_history_tab(store, key, tab, recorded_tabs, source)
+        carry_over_renamed_tab(store, key, tab, choice, dry_run=False)
+        if choice.renamed_from is not None:
+            # The old tab's runs may be of a later day than this run's.
+            _check_as_of_order(store, key, tab, request.as_of)
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
         history = with_current_stage_names(stored, request.pipeline)
-        result = _run(request, history, progress, review_months)
+        result = _run(request, source, history, progress, review_months)
     except WorkbookBusyError as error:
         sent = REQUESTS_SENT.total - requests_before
         store.finish_run(
@@ -299,18 +315,36 @@ def _run_and_record(
     return RecordedRun(result, run_id, digests)
 
 
-def _run(
-    request: RunRequest,
-    history: StageHistory,
-    progress: Progress | None,
-    review_months: Sequence[dt.date] = (),
-) -> RunResult:
-    source = open_source(
+def _open_source(request: RunRequest) -> WorkbookSource:
+    return open_source(
         request.pipeline,
         request.source_location,
         request.output,
         writes=not request.dry_run,
     )
+
+
+def _choose_history_tab(
+    store: StateStore,
+    key: str,
+    tab: str,
+    recorded_tabs: Sequence[str],
+    source: WorkbookSource,
+) -> TabHistoryChoice:
+    # Only a tab without runs needs the workbook's tab names. Sources read them
+    # once per run, and the sync reads them anyway.
+    if any(name.casefold() == tab.casefold() for name in recorded_tabs):
+        return TabHistoryChoice()
+    return choose_history_tab(tab, recorded_tabs, source.tab_names())
+
+
+def _run(
+    request: RunRequest,
+    source: WorkbookSource,
+    history: StageHistory,
+    progress: Progress | None,
+    review_months: Sequence[dt.date] = (),
+) -> RunResult:
     extra_tabs: list[GeneratedTab] = []
     for month in review_months:
         review = build_review_tab(

@@ -23,6 +23,7 @@ from rules.stage_history import StageHistory
 from sync.plan import GeneratedTab
 from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
+from sync.run import PipelineTab
 from sync.sources.base import WorkbookSource
 from sync.state.ok_runs import latest_ok_day
 from sync.state.store import StateStore
@@ -72,10 +73,11 @@ def build_review_tab(
     Reads the pipeline tab for the lost reasons; the run reads it again, which
     costs one more parse of the tab once a month.
     """
-    name = review_tab_name(pipeline.outputs.locale, first_day)
+    outputs = pipeline.outputs
+    name = review_tab_name(outputs.locale, first_day, outputs.tabs.review)
     same_name = [tab for tab in source.tab_names() if tab.casefold() == name.casefold()]
     if same_name:
-        _log_existing_tab(source, same_name[0], first_day)
+        _log_existing_tab(source, pipeline, same_name[0], first_day)
         return None
 
     grid = source.read_tab(pipeline.source.tab)
@@ -97,15 +99,35 @@ def build_review_tab(
     return render_review(review, pipeline, grid.tab, as_of, close_column)
 
 
-def _log_existing_tab(source: WorkbookSource, tab: str, first_day: dt.date) -> None:
+def _log_existing_tab(
+    source: WorkbookSource, pipeline: Pipeline, tab: str, first_day: dt.date
+) -> None:
     """Log why the review is not written when a tab already has its name.
 
     pipesheet's own review tab is frozen, so it is left with a debug line. A
-    tab of the user's is never overwritten, and a review is due only on the
-    month's first run, so a warning reports that this review is not written.
+    review generated from another pipeline tab, or a tab of the user's, is
+    never overwritten, and a review is due only on the month's first run, so
+    a warning reports that this review is not written.
     """
-    if is_generated_tab(source.read_tab(tab)):
-        logger.debug("review tab %r exists in %s; left as it is", tab, source.name)
+    grid = source.read_tab(tab)
+    if is_generated_tab(grid):
+        pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
+        made_from = pipeline_tab.other_source(grid)
+        if made_from is None:
+            logger.debug("review tab %r exists in %s; left as it is", tab, source.name)
+            return
+        logger.warning(
+            "Workbook %r already has a tab %r that pipesheet generated from tab "
+            "%r, so the review of %s for tab %r was not written. Give this "
+            "definition's review tabs another name under outputs.tabs.review, "
+            "such as %r.",
+            source.name,
+            tab,
+            made_from,
+            f"{first_day:%Y-%m}",
+            pipeline.source.tab,
+            f"{pipeline.source.tab} Review {{month}}",
+        )
         return
     logger.warning(
         "Workbook %r already has a tab %r that pipesheet did not create, so the "

@@ -149,9 +149,15 @@ HOW_COUNTED: dict[Locale, list[str]] = {
 }
 
 
-def review_tab_name(locale: Locale, first_day: dt.date) -> str:
-    """Return the name of the review tab of the month beginning on ``first_day``."""
-    return REVIEW_LABELS[locale]["tab"].format(month=f"{first_day:%Y-%m}")
+def review_tab_name(
+    locale: Locale, first_day: dt.date, template: str | None = None
+) -> str:
+    """Return the name of the review tab of the month beginning on ``first_day``.
+
+    :param template: ``outputs.tabs.review``; default the locale's name.
+    """
+    name = template if template is not None else REVIEW_LABELS[locale]["tab"]
+    return name.format(month=f"{first_day:%Y-%m}")
 
 
 def render_review(
@@ -199,7 +205,7 @@ def render_review(
         close_date_note = labels["how_by_date"].format(column=close_column, month=month)
         rows.insert(len(rows) - 1, [close_date_note])
     return GeneratedTab(
-        name=review_tab_name(locale, review.first_day),
+        name=review_tab_name(locale, review.first_day, pipeline.outputs.tabs.review),
         grid=rows,
         column_widths=[28, 16, 20, 22, 10, 10, 16, 14],
     )

@@ -66,6 +66,8 @@ class ScheduledDefinition:
     """A definition ``pipesheet serve`` runs, with its workbook and schedule.
 
     ``config`` is the definition file's absolute path, or a shipped name.
+    ``tab`` is its pipeline tab: only that tab's runs count as the
+    definition's runs when the service catches up and reports health.
     ``cron`` is None for a definition without ``schedule``, which only
     ``--once`` accepts. ``timezone`` is the schedule's time zone.
     """
@@ -74,6 +76,7 @@ class ScheduledDefinition:
     source: str | None
     name: str
     workbook_key: str
+    tab: str
     cron: str | None
     timezone: str
 
@@ -225,6 +228,7 @@ def _load_one(
         source=source,
         name=pipeline.name,
         workbook_key=workbook_key(pipeline, source),
+        tab=pipeline.source.tab,
         cron=schedule.cron if schedule else None,
         timezone=(schedule.timezone if schedule else None) or pipeline.timezone,
     )

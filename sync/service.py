@@ -166,7 +166,8 @@ class Service:
         now = dt.datetime.now(dt.UTC)
         with StateStore.open(self.options.state) as store:
             for definition in self.definitions:
-                last_ok = latest_ok_start(store, definition.workbook_key)
+                key = definition.workbook_key
+                last_ok = latest_ok_start(store, key, tab=definition.tab)
                 self._add_job(scheduler, definition, last_ok, now)
 
     def _add_job(
@@ -250,11 +251,11 @@ class Service:
         return times
 
     def _recorded_successes(self) -> dict[str, dt.datetime]:
-        """Return when each workbook's last successful run ended, by any service."""
-        keys = [definition.workbook_key for definition in self.definitions]
+        """Return when each definition's last successful run ended, by any process."""
+        tabs = {item.workbook_key: item.tab for item in self.definitions}
         try:
             with StateStore.open(self.options.state) as store:
-                return latest_ok_finishes(store, keys)
+                return latest_ok_finishes(store, tabs)
         except StateError as error:
             logger.warning(
                 "health: successful runs of other services could not be read, so "

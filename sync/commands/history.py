@@ -126,6 +126,8 @@ def log(
     with StateStore.open(state, create=False) as store:
         key, tab = selected or _only_workbook_tab(store, state)
         path = store.transitions(key, deal_id, tab=tab)
+        if not path and not store.runs(key, 1, tab=tab):
+            raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
             raise DealNotFoundError(_no_path_message(store, key, tab, deal_id))
 
@@ -155,19 +157,34 @@ def days_in_previous_stage(path: Sequence[Transition]) -> list[int | None]:
 
 
 def runs_table(records: Sequence[RunRecord]) -> Table:
-    """Return the table of runs ``pipesheet history`` prints."""
+    """Return the table of runs ``pipesheet history`` prints.
+
+    It has a Tab column only when the runs read more than one pipeline tab.
+    """
+    several_tabs = _has_several_tabs(records)
     table = Table()
-    for name in ("Run", "Workbook", "As of", "Started (UTC)", "Duration"):
-        table.add_column(name, justify="right" if name == "Run" else "left")
-    table.add_column("Outcome")
+    table.add_column("Run", justify="right")
+    table.add_column("Workbook")
+    if several_tabs:
+        table.add_column("Tab")
+    for name in ("As of", "Started (UTC)", "Duration", "Outcome"):
+        table.add_column(name)
     for name in ("Deals", "Errors", "Warnings", "Writes"):
         table.add_column(name, justify="right")
 
     for record in records:
-        workbook = Text(_workbook_label(record.workbook_key))
+        cells: list[str | Text] = [str(record.id)]
+        cells.append(Text(_workbook_label(record.workbook_key)))
+        if several_tabs:
+            cells.append(Text(record.tab))
         started = _format_started(record.started_at)
-        table.add_row(str(record.id), workbook, *_run_cells(record, started))
+        table.add_row(*cells, *_run_cells(record, started))
     return table
+
+
+def _has_several_tabs(records: Sequence[RunRecord]) -> bool:
+    # Tab names are matched ignoring case, as the runs of one tab are.
+    return len({record.tab.casefold() for record in records}) > 1
 
 
 def _run_cells(record: RunRecord, started: str) -> list[str]:
@@ -187,11 +204,13 @@ def _run_cells(record: RunRecord, started: str) -> list[str]:
 def compact_runs_table(records: Sequence[RunRecord]) -> Table:
     """Return the runs for a narrow terminal: fewer rules, shorter times.
 
-    The workbook goes into the title when every run is of the same one, and
-    a start time shows its month, day, hour and minute.
+    The workbook goes into the title when every run is of the same one, a Tab
+    column shows when the runs read more than one pipeline tab, and a start
+    time shows its month, day, hour and minute.
     """
     workbooks = {_workbook_label(record.workbook_key) for record in records}
     single = len(workbooks) == 1
+    several_tabs = _has_several_tabs(records)
     table = Table(
         title=Text(f"Runs of {workbooks.pop()}") if single else None,
         box=None,
@@ -202,6 +221,8 @@ def compact_runs_table(records: Sequence[RunRecord]) -> Table:
     table.add_column("Run", justify="right", no_wrap=True)
     if not single:
         table.add_column("Workbook", overflow="fold")
+    if several_tabs:
+        table.add_column("Tab", no_wrap=True)
     for name in ("As of", "Started", "Time", "Outcome"):
         table.add_column(name, no_wrap=True)
     for name in ("Deals", "Errors", "Warn.", "Writes"):
@@ -209,10 +230,12 @@ def compact_runs_table(records: Sequence[RunRecord]) -> Table:
 
     for record in records:
         started = record.started_at.astimezone(dt.UTC).strftime("%m-%d %H:%M")
-        cells = [str(record.id), *_run_cells(record, started)]
+        cells: list[str | Text] = [str(record.id)]
         if not single:
-            cells.insert(1, _workbook_label(record.workbook_key))
-        table.add_row(*cells)
+            cells.append(_workbook_label(record.workbook_key))
+        if several_tabs:
+            cells.append(Text(record.tab))
+        table.add_row(*cells, *_run_cells(record, started))
     return table
 
 
@@ -316,7 +339,7 @@ def _only_workbook_tab(store: StateStore, state: str) -> tuple[str, str]:
 
 
 def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
-    """Return what ``history CONFIG`` prints when the definition has no runs.
+    """Return what ``history`` and ``log`` print when the definition has no runs.
 
     Runs made with ``--source`` are recorded under that workbook, so the
     message lists the workbooks and tabs that do have runs.

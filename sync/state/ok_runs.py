@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -41,48 +40,48 @@ def latest_ok_day(
     return day
 
 
-def latest_ok_start(store: StateStore, workbook_key: str) -> dt.datetime | None:
-    """Return when the workbook's latest run with outcome ``ok`` started (UTC)."""
+def latest_ok_start(
+    store: StateStore, workbook_key: str, *, tab: str | None = None
+) -> dt.datetime | None:
+    """Return when the workbook's latest run with outcome ``ok`` started (UTC).
+
+    :param tab: count only the runs of this pipeline tab, matched ignoring
+        case; default every tab of the workbook.
+    """
     latest = sa.func.max(runs.c.started_at, type_=UtcDateTime)
-    query = sa.select(latest).where(
-        runs.c.workbook_key == workbook_key, runs.c.outcome == RunOutcome.OK.value
-    )
-    started: dt.datetime | None = _scalar(store, query)
+    query = sa.select(latest).where(runs.c.outcome == RunOutcome.OK.value)
+    try:
+        with store.engine.begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
+            started: dt.datetime | None = connection.execute(query).scalar_one_or_none()
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
     return started
 
 
 def latest_ok_finishes(
-    store: StateStore, workbook_keys: Collection[str]
+    store: StateStore, workbook_tabs: Mapping[str, str | None]
 ) -> dict[str, dt.datetime]:
     """Return when each workbook's latest run with outcome ``ok`` finished (UTC).
 
-    Every process that records runs in this database counts, so a service gets
-    the runs of another service that shares the database. Workbooks without
-    such a run are left out.
+    ``workbook_tabs`` maps each workbook key to the pipeline tab whose runs
+    count, or None for every tab. Every process that records runs in this
+    database counts, so a service gets the runs of another service that
+    shares the database. Workbooks without such a run are left out.
     """
     finished = sa.func.max(runs.c.finished_at, type_=UtcDateTime)
-    query = (
-        sa.select(runs.c.workbook_key, finished)
-        .where(
-            runs.c.workbook_key.in_(list(workbook_keys)),
-            runs.c.outcome == RunOutcome.OK.value,
-        )
-        .group_by(runs.c.workbook_key)
-    )
+    of_ok = sa.select(finished).where(runs.c.outcome == RunOutcome.OK.value)
+    finishes: dict[str, dt.datetime] = {}
     try:
         with store.engine.begin() as connection:
-            rows = connection.execute(query).all()
+            for key, tab in workbook_tabs.items():
+                query = of_ok.where(runs_of_tab(connection, key, tab))
+                when = connection.execute(query).scalar_one_or_none()
+                if when is not None:
+                    finishes[key] = when
     except sa.exc.OperationalError as error:
         raise _read_error(store, error) from error
-    return {key: when for key, when in rows if when is not None}
-
-
-def _scalar(store: StateStore, query: sa.Select[Any]) -> Any:
-    try:
-        with store.engine.begin() as connection:
-            return connection.execute(query).scalar_one_or_none()
-    except sa.exc.OperationalError as error:
-        raise _read_error(store, error) from error
+    return finishes
 
 
 def _read_error(store: StateStore, error: sa.exc.OperationalError) -> StateError:

@@ -242,6 +242,28 @@ class StateStore:
             latest[name.casefold()] = name
         return sorted(latest.values(), key=str.casefold)
 
+    def rename_tab(self, workbook_key: str, old: str, new: str) -> int:
+        """Record the workbook's runs of tab ``old`` as runs of tab ``new``.
+
+        The runs' snapshots and transitions go with them, so the history of a
+        renamed pipeline tab continues under its new name.
+
+        :returns: the number of runs renamed.
+        """
+        with self._begin() as connection:
+            of_old = runs_of_tab(connection, workbook_key, old)
+            renamed = connection.execute(
+                sa.update(runs).where(of_old).values(tab=new)
+            ).rowcount
+        logger.debug(
+            "runs renamed workbook=%s tab=%s->%s count=%s",
+            workbook_key,
+            old,
+            new,
+            renamed,
+        )
+        return int(renamed)
+
     def save_snapshot(self, run_id: int, deals: Sequence[DealSnapshot]) -> None:
         """Store the run's snapshot of every deal, replacing one saved before.
 

@@ -105,7 +105,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
     assert parse_error(data) == (
         "team.yaml: invalid pipeline definition (1 problem):\n"
         "  - outputs.tabs.funel: unknown key 'funel'; did you mean 'funnel'? "
-        "Valid keys here: funnel, followups, problems, definitions, stage_log"
+        "Valid keys here: funnel, followups, problems, definitions, stage_log, review"
     )
 
 

@@ -78,6 +78,44 @@ def test_output_named_as_pipeline_tab_rejected() -> None:
 
 
 @pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("Review", "it has no {month}, so every month's review would get one name"),
+        (
+            "Review {{month}}",
+            "it has no {month}, so every month's review would get one name",
+        ),
+        (
+            "Review {month} {team}",
+            "it has braces other than {month}; write {{ and }} for a brace in the name",
+        ),
+        ("Review {month}?", "Excel does not allow '?' in tab names"),
+        (
+            "Monthly review of the team {month}",
+            "it is 34 characters long and Excel allows 31",
+        ),
+    ],
+    ids=["no-month", "escaped-month", "other-field", "characters", "length"],
+)
+def test_review_tab_name_rejected(template: str, reason: str) -> None:
+    data = definition(source=EXCEL_SOURCE, outputs={"tabs": {"review": template}})
+
+    assert problems(data) == [
+        (
+            f"outputs.tabs.review: invalid value {template!r}; the tab name cannot "
+            f"be used because {reason}. Choose another name"
+        )
+    ]
+
+
+def test_review_tab_name_accepted() -> None:
+    data = definition(outputs={"tabs": {"review": "East {month} {{Review}}"}})
+
+    tabs = parse_pipeline(data, origin="team.yaml").outputs.tabs
+    assert tabs.review == "East {month} {{Review}}"
+
+
+@pytest.mark.parametrize(
     ("cron", "reason"),
     [
         (

@@ -164,6 +164,7 @@ def test_english_pipeline_lists_and_outputs() -> None:
         "problems": "Problems",
         "definitions": "Definitions",
         "stage_log": "Stage log",
+        "review": None,
     }
     assert pipeline.outputs.locale is Locale.EN
 
@@ -200,6 +201,7 @@ def test_chinese_pipeline_lists_and_outputs() -> None:
         "problems": "问题清单",
         "definitions": "指标说明",
         "stage_log": "阶段日志",
+        "review": None,
     }
     assert pipeline.outputs.locale is Locale.ZH_CN
 

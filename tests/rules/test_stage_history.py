@@ -186,7 +186,7 @@ def replay(cells: list[CellValue]) -> tuple[list[Transition], list[Code]]:
     return transitions, codes
 
 
-@pytest.mark.parametrize("cell", ["Leed", 42], ids=["typo", "number"])
+@pytest.mark.parametrize("cell", ["Leed", 42, None], ids=["typo", "number", "blank"])
 def test_unknown_stage_is_no_move(cell: CellValue) -> None:
     transitions, _codes = replay(["Lead", cell, "Lead"])
     assert transitions == [Transition("D-7", None, "Lead", AS_OF)]
@@ -197,6 +197,28 @@ def test_unknown_stage_keeps_stay(cell: CellValue) -> None:
     # Lead allows 14 idle days; the deal is in Lead from day 0 to day 15.
     _transitions, codes = replay(["Lead"] * 4 + [cell] + ["Lead"] * 11)
     assert codes == [Code.IDLE_IN_STAGE]
+
+
+@pytest.mark.parametrize("cell", ["Leed", None], ids=["typo", "blank"])
+def test_move_back_across_unknown_stage(cell: CellValue) -> None:
+    transitions, codes = replay(["Proposal", cell, "Lead"])
+    assert transitions == [
+        Transition("D-7", None, "Proposal", AS_OF),
+        Transition("D-7", "Proposal", "Lead", AS_OF + dt.timedelta(days=2)),
+    ]
+    assert Code.MOVED_BACK in codes
+
+
+def test_deal_removed_while_blank_is_removed() -> None:
+    known = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage": "Lead"})
+    blank = build_deal(PIPELINE, 4, "D-7", None, raw={"stage": None})
+    first = apply_history(StageHistory(), [known], LOG_COLUMNS, PIPELINE, AS_OF)
+    day = AS_OF + dt.timedelta(days=1)
+    history = StageHistory(first.snapshots, first.new_transitions, AS_OF)
+    second = apply_history(history, [blank], LOG_COLUMNS, PIPELINE, day)
+    history = StageHistory(second.snapshots, first.new_transitions, AS_OF)
+    third = apply_history(history, [], LOG_COLUMNS, PIPELINE, day)
+    assert third.new_transitions == [Transition("D-7", "Lead", None, day)]
 
 
 def test_new_deal_with_typo_has_no_stage() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tests.sync.pipeline_files import (
 
 SEPTEMBER_29 = dt.date(2025, 9, 29)
 SEPTEMBER_30 = dt.date(2025, 9, 30)
+OCTOBER_1 = dt.date(2025, 10, 1)
 OCTOBER_2 = dt.date(2025, 10, 2)
 OWN_NAMES = """\
 outputs:
@@ -57,11 +59,15 @@ def deals_tab(tmp_path: Path, workbook: Path) -> Pipeline:
     return load_pipeline(write_definition(tmp_path))
 
 
-def us_definition(folder: Path, *, own_names: bool = True) -> Pipeline:
+def us_definition(
+    folder: Path, *, own_names: bool = True, review: str | None = None
+) -> Pipeline:
     text = write_definition(folder).read_text(encoding="utf-8")
     text = text.replace("tab: Deals", "tab: US")
     if own_names:
         text += OWN_NAMES
+    if review is not None:
+        text += f"    review: {review}\n"
     path = folder / "us.yaml"
     path.write_text(text, encoding="utf-8")
     return load_pipeline(path)
@@ -165,3 +171,41 @@ def test_outputs_of_renamed_pipeline_tab_replaced(
     run_on(us_definition(tmp_path, own_names=False), store, SEPTEMBER_30)
 
     assert "from tab 'US'" in str(read_tab(workbook, "Funnel")[0][0])
+
+
+def test_review_name_set_per_definition(
+    tmp_path: Path, workbook: Path, deals_tab: Pipeline, store: StateStore
+) -> None:
+    us_tab = us_definition(tmp_path, review="US Review {month}")
+    for day in (SEPTEMBER_30, OCTOBER_1):
+        run_on(deals_tab, store, day)
+        run_on(us_tab, store, day)
+
+    assert "from tab 'Deals'" in str(read_tab(workbook, "Review 2025-09")[0][0])
+    assert "from tab 'US'" in str(read_tab(workbook, "US Review 2025-09")[0][0])
+
+
+def test_review_name_of_other_tab_warns(
+    deals_tab: Pipeline,
+    us_tab: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for day in (SEPTEMBER_30, OCTOBER_1):
+        run_on(deals_tab, store, day)
+        with caplog.at_level(logging.WARNING, logger="sync.monthly_review"):
+            run_on(us_tab, store, day)
+
+    review_warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "sync.monthly_review"
+    ]
+    assert review_warnings == [
+        (
+            "Workbook 'pipeline.xlsx' already has a tab 'Review 2025-09' that "
+            "pipesheet generated from tab 'Deals', so the review of 2025-09 for "
+            "tab 'US' was not written. Give this definition's review tabs another "
+            "name under outputs.tabs.review, such as 'US Review {month}'."
+        )
+    ]

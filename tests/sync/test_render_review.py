@@ -231,6 +231,11 @@ def test_review_tab_name_per_locale(locale: Locale, expected: str) -> None:
     assert review_tab_name(locale, dt.date(2025, 9, 1)) == expected
 
 
+def test_review_tab_name_from_definition() -> None:
+    name = review_tab_name(Locale.ZH_CN, dt.date(2025, 9, 1), "East {month} review")
+    assert name == "East 2025-09 review"
+
+
 def test_review_tab_in_chinese() -> None:
     pipeline = build_pipeline(outputs=Outputs(locale=Locale.ZH_CN))
     tab = render_review(REVIEW, pipeline, "商机", FROZEN_ON)

@@ -14,6 +14,7 @@ from sync.cli import cli
 from sync.state.store import StateStore
 
 AS_OF = dt.date(2025, 3, 4)
+PIPELINES = Path(__file__).parents[3] / "config" / "pipelines"
 
 
 @pytest.fixture
@@ -58,3 +59,50 @@ def test_log_without_config_asks_for_tab(state: Path, workbook: Path) -> None:
         f"contains runs of 2 tabs of workbook {str(workbook)!r} ('Deals', 'US'); "
         "pass CONFIG to pick one."
     ) in result.stderr
+
+
+def test_log_of_tab_without_runs_names_tabs_with_runs(
+    state: Path, workbook: Path
+) -> None:
+    text = (PIPELINES / "b2b-en.yaml").read_text(encoding="utf-8")
+    west = workbook.parent / "west.yaml"
+    west.write_text(text.replace("tab: Deals", "tab: West"), encoding="utf-8")
+    args = ["D-1", str(west), "--source", str(workbook), "--state", str(state)]
+    result = invoke(["log", *args])
+    assert result.exit_code == 1
+    assert (
+        f"No runs of tab 'West' of workbook {str(workbook)!r} recorded in "
+        f"{str(state)}. That workbook has runs of tab 'Deals', 'US'."
+    ) in result.stderr.replace("\n", " ").replace("  ", " ")
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """Return the cells of the header and body rows of a rich table, stripped."""
+    lines = [line.replace("┃", "│") for line in output.splitlines()]
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in lines
+        if line.startswith("│")
+    ]
+
+
+def test_history_of_two_tabs_has_tab_column(state: Path) -> None:
+    result = invoke(["history", "--state", str(state)])
+    rows = table_rows(result.stdout)
+    assert rows[0][:3] == ["Run", "Workbook", "Tab"]
+    assert [row[2] for row in rows[1:]] == ["US", "Deals"]
+
+
+def test_history_of_one_tab_has_no_tab_column(state: Path, workbook: Path) -> None:
+    args = ["b2b-en", "--source", str(workbook), "--state", str(state)]
+    result = invoke(["history", *args])
+    assert "Tab" not in table_rows(result.stdout)[0]
+
+
+def test_compact_history_of_two_tabs_has_tab_column(state: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["history", "--state", str(state)], env={"COLUMNS": "80"}
+    )
+    header, *rows = result.stdout.splitlines()[1:]
+    assert header.split()[:2] == ["Run", "Tab"]
+    assert [row.split()[1] for row in rows] == ["US", "Deals"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from rules.history import DealSnapshot, Transition
-from sync.state.ok_runs import latest_ok_day
+from sync.state.ok_runs import latest_ok_day, latest_ok_finishes, latest_ok_start
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
 
@@ -90,3 +90,24 @@ def test_tabs_listed_once_as_last_spelled(store: StateStore) -> None:
     store.finish_run(run_id, RunOutcome.OK)
 
     assert store.tabs(WORKBOOK) == ["EU", "US"]
+
+
+def test_ok_start_and_finish_kept_per_tab(store: StateStore) -> None:
+    eu_run = ok_run(store, "EU", DECEMBER_1, EU_DEALS, EU_ARRIVAL)
+    ok_run(store, "US", DECEMBER_4, US_DEALS, US_ARRIVAL)
+    (eu,) = [record for record in store.runs(WORKBOOK) if record.id == eu_run]
+
+    assert latest_ok_start(store, WORKBOOK, tab="eu") == eu.started_at
+    assert latest_ok_start(store, WORKBOOK, tab="APAC") is None
+    assert latest_ok_finishes(store, {WORKBOOK: "EU"}) == {WORKBOOK: eu.finished_at}
+    assert latest_ok_finishes(store, {WORKBOOK: "APAC"}) == {}
+
+
+def test_rename_tab_moves_history(store: StateStore) -> None:
+    ok_run(store, "EU", DECEMBER_1, EU_DEALS, EU_ARRIVAL)
+    ok_run(store, "US", DECEMBER_4, US_DEALS, US_ARRIVAL)
+
+    assert store.rename_tab(WORKBOOK, "eu", "Europe") == 1
+    assert store.tabs(WORKBOOK) == ["Europe", "US"]
+    assert store.transitions(WORKBOOK, tab="Europe") == EU_ARRIVAL
+    assert store.latest_snapshot(WORKBOOK, tab="Europe") == EU_DEALS
