@@ -36,7 +36,7 @@ def earlier_generated_tabs(
         return []
     current = [
         pipeline.source.tab,
-        *pipeline.outputs.tabs.model_dump().values(),
+        *pipeline.outputs.tabs.model_dump(exclude={"review"}).values(),
         *(tab.name for tab in extra_tabs),
     ]
     skipped = {name.casefold() for name in current}
