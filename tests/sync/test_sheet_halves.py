@@ -282,3 +282,11 @@ def test_read_ahead_grid_from_halves(starter: Path) -> None:
     grid = ExcelWorkbook(starter).read_tab("Deals")
 
     assert grid == expected
+
+
+def test_without_memfd_parses_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    # macOS and Windows have no os.memfd_create.
+    monkeypatch.delattr("os.memfd_create", raising=False)
+    data = with_sheet(base_package(), sheet_xml(table_rows(40)))
+
+    assert parse_in_halves(data, "Deals") is None
