@@ -9,6 +9,7 @@ gone from the workbook, the definition's tab is taken as that tab renamed.
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,20 @@ from dataclasses import dataclass
 from sync.state.store import StateStore
 
 logger = logging.getLogger(__name__)
+
+# The tab names that `pipesheet rename-tab` gives runs it sets aside:
+# "West (set aside)", then "West (set aside 2)" and so on.
+SET_ASIDE_NAME = re.compile(r".* \(set aside(?: \d+)?\)", re.IGNORECASE)
+
+
+def set_aside_name(tab: str, taken: Sequence[str]) -> str:
+    """Return the name for ``tab``'s set-aside runs that no tab in ``taken`` has."""
+    folded = {name.casefold() for name in taken}
+    name, number = f"{tab} (set aside)", 1
+    while name.casefold() in folded:
+        number += 1
+        name = f"{tab} (set aside {number})"
+    return name
 
 
 @dataclass(frozen=True)
@@ -41,9 +56,15 @@ def choose_history_tab(
     the one recorded tab that the workbook no longer has is the old name. With
     none or several such tabs the choice is ambiguous.
 
+    Runs set aside by `pipesheet rename-tab` are read by no run, so their tabs
+    are never taken as the old name.
+
     Before: tab Pipeline; runs of Deals; the workbook has Pipeline, Funnel.
     After: renamed_from 'Deals'.
     """
+    recorded_tabs = [
+        name for name in recorded_tabs if not SET_ASIDE_NAME.fullmatch(name)
+    ]
     folded = tab.casefold()
     if not recorded_tabs or any(name.casefold() == folded for name in recorded_tabs):
         return TabHistoryChoice()

@@ -19,9 +19,9 @@ from sync.commands.history import (
     source_option,
     state_option,
 )
+from sync.renamed_tab import set_aside_name
 from sync.state.errors import RunNotFoundError, StateError
 
-SET_ASIDE = "{tab} (set aside)"
 # Renaming takes two short transactions. The lock keeps runs out meanwhile.
 LOCK_TTL = dt.timedelta(minutes=1)
 
@@ -61,15 +61,15 @@ def rename_tab(old_tab: str, config: str, source: str | None, state: str) -> Non
                 "'pipesheet rename-tab' again when the run has finished."
             )
         try:
-            set_aside = SET_ASIDE.format(tab=tab)
+            set_aside = set_aside_name(tab, store.tabs(key))
             set_aside_count = store.rename_tab(key, tab, set_aside)
             moved = store.rename_tab(key, old_tab, tab)
         finally:
             store.release_lock(key, holder)
 
     message = (
-        f"{_runs(moved)} of tab {old_tab!r} of workbook {key!r} now count for "
-        f"tab {tab!r}."
+        f"{_runs(moved)} of tab {old_tab!r} of workbook {key!r} now "
+        f"{'counts' if moved == 1 else 'count'} for tab {tab!r}."
     )
     if set_aside_count:
         message += (

@@ -51,6 +51,13 @@ SEPTEMBER_30 = dt.date(2025, 9, 30)
             ["Pipeline"],
             TabHistoryChoice(other_tabs=("Deals", "US")),
         ),
+        ("North", ["West (set aside)"], ["North", "West"], TabHistoryChoice()),
+        (
+            "North",
+            ["Deals", "West (Set Aside 2)"],
+            ["North"],
+            TabHistoryChoice("Deals"),
+        ),
     ],
     ids=[
         "first-run",
@@ -61,6 +68,8 @@ SEPTEMBER_30 = dt.date(2025, 9, 30)
         "one-gone-one-present",
         "old-still-there",
         "two-gone",
+        "set-aside-never-taken",
+        "set-aside-left-out",
     ],
 )
 def test_choose_history_tab(

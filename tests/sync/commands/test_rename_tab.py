@@ -53,6 +53,35 @@ def test_rename_tab_moves_runs(tmp_path: Path, workbook: Path) -> None:
     assert tabs_of_runs(state, workbook) == ["Deals", "Deals"]
 
 
+def test_rename_tab_one_run_counts(tmp_path: Path, workbook: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    record_runs(state, workbook, ["Old"])
+    args = ["Old", "b2b-en", "--source", str(workbook), "--state", str(state)]
+
+    result = invoke(["rename-tab", *args])
+
+    assert result.stdout.startswith("1 run of tab 'Old' of workbook ")
+    assert "now counts for tab 'Deals'." in result.stdout
+
+
+def test_second_set_aside_gets_own_name(tmp_path: Path, workbook: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    record_runs(state, workbook, ["Old", "Deals"])
+    args = ["--source", str(workbook), "--state", str(state)]
+    invoke(["rename-tab", "Old", "b2b-en", *args])
+    record_runs(state, workbook, ["Older"])
+
+    result = invoke(["rename-tab", "Older", "b2b-en", *args])
+
+    assert result.exit_code == 0
+    assert "now listed as tab 'Deals (set aside 2)'" in result.stdout
+    assert sorted(tabs_of_runs(state, workbook)) == [
+        "Deals",
+        "Deals (set aside 2)",
+        "Deals (set aside)",
+    ]
+
+
 def test_rename_tab_sets_aside_new_tab_runs(tmp_path: Path, workbook: Path) -> None:
     state = tmp_path / "state.sqlite"
     record_runs(state, workbook, ["Old", "Deals"])
