@@ -76,14 +76,17 @@ def parse_percent(
     """Parse a probability cell into a fraction between 0 and 1.
 
     ``"25%"`` is 0.25 on either scale. A number is read on the column's
-    ``scale``: 0.25 is 0.25 among fractions and 25 is 0.25 among percent points.
-    A number between 1 and 100 among fractions, such as 1.5 (150%), is a
-    problem naming both readings, and so is one between 0 and 1 among percent
-    points, such as 0.6 (0.6% or 60%). Without a ``scale``, a number up to 1 is a
-    fraction and a larger one is percent points, as in a one-cell column.
+    ``scale``: 25 is 0.25 among percent points, and a number between 1 and 100
+    among fractions, such as 1.5 (150%), is a problem naming both readings.
+    A number strictly between 0 and 1 is a fraction on both scales: a cell
+    formatted ``0%`` that shows 60% stores 0.6, and a sales probability of
+    0.6% is not meant. Without a ``scale``, a number up to 1 is a fraction and
+    a larger one is percent points, as in a one-cell column.
     """
     # Fast path: a float fraction comes back unchanged from the Decimal route.
-    if type(value) is float and 0 <= value <= 1 and scale is not PercentScale.POINTS:
+    if type(value) is float and 0 <= value < 1:
+        return value
+    if type(value) is float and value == 1 and scale is not PercentScale.POINTS:
         return value
 
     if isinstance(value, str) and fold_text(value).endswith("%"):
@@ -98,11 +101,8 @@ def parse_percent(
     if scale is None:
         scale = PercentScale.FRACTION if number <= 1 else PercentScale.POINTS
     if scale is PercentScale.POINTS:
-        # 0 is 0% on both scales. 1 is read as 1% with no finding: a deal that
-        # is certain is usually moved to a won stage, so a 1 among points
-        # more likely means 1% than 100%.
         if 0 < number < 1:
-            return _fraction_among_points(number)
+            return float(number)
         return _check_fraction(number / 100)
     if 1 < number <= 100:
         return _points_among_fractions(number)
@@ -147,26 +147,6 @@ def _points_among_fractions(number: Decimal) -> CellProblem:
             ("as_fraction", as_fraction),
             ("as_points", as_points),
             ("points_fraction", points_fraction),
-        ),
-    )
-
-
-def _fraction_among_points(number: Decimal) -> CellProblem:
-    """Return the problem of a fraction in a column of percent points."""
-    typed = _plain(number)
-    as_points = f"{typed}%"
-    fraction_points = _plain(number * 100)
-    as_fraction = f"{fraction_points}%"
-    return CellProblem(
-        Reason.FRACTION_AMONG_POINTS,
-        "the column gives probabilities as percent points (25 is 25%), so "
-        f"{typed} reads as {as_points}, not {as_fraction}; if {as_fraction} is "
-        f"meant, type {fraction_points} or {as_fraction}, and if {as_points} is "
-        f"meant, type {as_points}",
-        params=(
-            ("as_fraction", as_fraction),
-            ("as_points", as_points),
-            ("fraction_points", fraction_points),
         ),
     )
 

@@ -19,8 +19,7 @@ Params each code is rendered with:
   ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
   ``detail`` (English). A ``bad-probability`` with the reason
   ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
-  and ``points_fraction`` (0.015). The reason ``fraction-among-points`` adds
-  ``as_points`` (0.6%), ``as_fraction`` (60%) and ``fraction_points`` (60).
+  and ``points_fraction`` (0.015).
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
@@ -630,10 +629,6 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "over 100% when read as a fraction like the rest of the column; "
             "type a fraction or add a % sign"
         ),
-        Reason.FRACTION_AMONG_POINTS: (
-            "under 1% when read as percent points like the rest of the column; "
-            "type percent points or add a % sign"
-        ),
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
         Reason.FORMULA_ERROR: "the cell shows a formula error; correct the formula",
     },
@@ -670,11 +665,6 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.PERCENT_SCALE_MISMATCH: (
             "本列的赢率按小数填写（0.25 即 25%），此值即 {as_fraction}，超过 100%；"
             "如果指 {as_points}，请填写 {points_fraction} 或 {as_points}"
-        ),
-        Reason.FRACTION_AMONG_POINTS: (
-            "本列的赢率按百分点填写（25 即 25%），此值即 {as_points}，不是 "
-            "{as_fraction}；如果指 {as_fraction}，请填写 {fraction_points} 或 "
-            "{as_fraction}；如果确指 {as_points}，请填写 {as_points}"
         ),
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",
         Reason.FORMULA_ERROR: "单元格显示公式错误；请修正公式",

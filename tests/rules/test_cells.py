@@ -692,8 +692,9 @@ def test_probability_out_of_range_detail() -> None:
     [
         (1, PercentScale.FRACTION, 1.0),
         (1, PercentScale.POINTS, 0.01),
-        (0, PercentScale.POINTS, 0.0),
-        (0.5, PercentScale.FRACTION, 0.5),
+        # A fraction keeps its reading among points: a 0% cell showing 50%.
+        (0.5, PercentScale.POINTS, 0.5),
+        ("0.5", PercentScale.POINTS, 0.5),
         (50, PercentScale.POINTS, 0.5),
         (0.25, PercentScale.FRACTION, 0.25),
         ("25%", PercentScale.FRACTION, 0.25),
@@ -702,8 +703,8 @@ def test_probability_out_of_range_detail() -> None:
     ids=[
         "one-among-fractions",
         "one-among-points",
-        "zero-among-points",
-        "half-among-fractions",
+        "half-among-points",
+        "half-text-among-points",
         "fifty-among-points",
         "fraction-among-fractions",
         "percent-text-among-fractions",
@@ -725,31 +726,6 @@ def test_points_among_fractions_name_both_readings() -> None:
             ("as_fraction", "150%"),
             ("as_points", "1.5%"),
             ("points_fraction", "0.015"),
-        ),
-    )
-
-
-@pytest.mark.parametrize(
-    "value",
-    [0.6, "0.6", 0.005],
-    ids=["number", "number-text", "half-percent"],
-)
-def test_fraction_among_points_is_problem(value: CellValue) -> None:
-    assert reason_of(parse_percent(value, PercentScale.POINTS)) is (
-        Reason.FRACTION_AMONG_POINTS
-    )
-
-
-def test_fraction_among_points_name_both_readings() -> None:
-    assert parse_percent(0.6, PercentScale.POINTS) == CellProblem(
-        Reason.FRACTION_AMONG_POINTS,
-        "the column gives probabilities as percent points (25 is 25%), so 0.6 "
-        "reads as 0.6%, not 60%; if 60% is meant, type 60 or 60%, and if 0.6% "
-        "is meant, type 0.6%",
-        params=(
-            ("as_fraction", "60%"),
-            ("as_points", "0.6%"),
-            ("fraction_points", "60"),
         ),
     )
 

@@ -522,45 +522,6 @@ def test_percent_scale_message_text(locale: Locale, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("locale", "expected"),
-    [
-        (
-            Locale.EN,
-            (
-                "Probability '0.6' cannot be read: the column gives probabilities "
-                "as percent points (25 is 25%), so 0.6 reads as 0.6%, not 60%; if "
-                "60% is meant, type 60 or 60%, and if 0.6% is meant, type 0.6%."
-            ),
-        ),
-        (
-            Locale.ZH_CN,
-            (
-                "Probability“0.6”无法识别：本列的赢率按百分点填写（25 即 25%），"
-                "此值即 0.6%，不是 60%；如果指 60%，请填写 60 或 60%；"
-                "如果确指 0.6%，请填写 0.6%。"
-            ),
-        ),
-    ],
-    ids=["en", "zh"],
-)
-def test_fraction_among_points_message_text(locale: Locale, expected: str) -> None:
-    finding = parse_finding(
-        Code.BAD_PROBABILITY,
-        "Probability",
-        "0.6",
-        reason="fraction-among-points",
-        detail="the column gives probabilities as percent points (25 is 25%), so "
-        "0.6 reads as 0.6%, not 60%; if 60% is meant, type 60 or 60%, and if 0.6% "
-        "is meant, type 0.6%",
-        as_fraction="60%",
-        as_points="0.6%",
-        fraction_points="60",
-    )
-
-    assert render_message(finding, locale) == expected
-
-
-@pytest.mark.parametrize(
     ("code", "header", "reason", "expected"),
     [
         (

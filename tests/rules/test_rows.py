@@ -595,34 +595,6 @@ def test_points_among_fractions_is_finding(english_pipeline: Pipeline) -> None:
     }
 
 
-def test_fractions_among_points_are_findings(english_pipeline: Pipeline) -> None:
-    deals, findings = read(
-        english_pipeline,
-        ["Deal ID", "Stage", "Probability"],
-        ["D-1", "Lead", 50],
-        ["D-2", "Lead", 40],
-        ["D-3", "Lead", 30],
-        ["D-4", "Lead", 0.6],
-        ["D-5", "Lead", 0],
-        ["D-6", "Lead", 1],
-    )
-
-    assert "probability" not in deals[3].values
-    assert deals[4].values["probability"] == 0.0
-    assert deals[5].values["probability"] == 0.01
-    assert codes_of(findings) == [(5, Code.BAD_PROBABILITY)]
-    assert findings[0].value == "0.6"
-    assert findings[0].params == {
-        "reason": "fraction-among-points",
-        "detail": "the column gives probabilities as percent points (25 is 25%), "
-        "so 0.6 reads as 0.6%, not 60%; if 60% is meant, type 60 or 60%, and if "
-        "0.6% is meant, type 0.6%",
-        "as_fraction": "60%",
-        "as_points": "0.6%",
-        "fraction_points": "60",
-    }
-
-
 def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline,
