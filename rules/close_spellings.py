@@ -2,13 +2,13 @@
 
 A suggestion leads a rep to overwrite what they typed, so it is offered only for a
 spelling variant of an allowed value. That is the same letters, digits and
-symbols in another case, spacing or joining punctuation (``GTXPro`` and
-``gtx-pro`` for ``GTX Pro``). Symbols such as ``+``, ``#`` and ``&`` are kept,
-because they tell products apart (``C++ course`` and ``C# course``). A long value
-may also be one typo away from it. In a short name one letter more often makes
-another name (``Dana`` and ``Dan``, ``Beta`` and ``Bela``), so short values get no
-typo suggestion, and neither does a value whose digits or symbols differ
-(``Team 2``, ``Team+ plan``).
+symbols in another case, spacing, joining punctuation, apostrophes, quotes or
+brackets (``GTXPro`` and ``gtx-pro`` for ``GTX Pro``). Symbols such as ``+``,
+``#`` and ``&`` are kept, because they tell products apart (``C++ course`` and
+``C# course``). A long value may also be one typo away from it. In a short name
+one letter more often makes another name (``Dana`` and ``Dan``, ``Beta`` and
+``Bela``), so short values get no typo suggestion, and neither does a value
+whose digits or symbols differ (``Team 2``, ``Team+ plan``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ TYPO_MIN_LENGTH = 8
 
 # Characters that join or separate words without changing what a value names:
 # 'GTX-Pro', 'gtx_pro', 'G.T.X. Pro' and 'Acme, Inc.' spell 'GTX Pro' and 'Acme Inc'.
-_JOINING = re.compile(r"[\s\-_.,]+")
+# Apostrophes and quotes count too, straight or curly as Excel's AutoCorrect
+# types them (O’Brien, O'Brien), and so do brackets: 'Partner EU' and
+# 'Partner (EU)'.
+_JOINING = re.compile(r"""[\s\-_.,'"`\u2018\u2019\u02bc\u201c\u201d()\[\]]+""")
 
 
 def spelling_skeleton(text: str) -> str:
@@ -35,6 +38,8 @@ def spelling_skeleton(text: str) -> str:
     ('gtxpro', 'acmeinc')
     >>> spelling_skeleton("C++ course"), spelling_skeleton("Team+ plan")
     ('c++course', 'team+plan')
+    >>> spelling_skeleton("Sean O\u2019Brien"), spelling_skeleton("Partner (EU)")
+    ('seanobrien', 'partnereu')
     """
     return _JOINING.sub("", fold_text(text))
 

@@ -71,3 +71,18 @@ def test_nearest_folds_joining_punctuation(typed: str, expected: str) -> None:
     spellings = CloseSpellings(["C++ course", "C# course", "Team Plus Plan"])
 
     assert spellings.nearest(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Sean O\u2019Brien referral", "Sean O'Brien referral"),
+        ("Partner EU", "Partner (EU)"),
+        ('"Acme" deal', "Acme deal"),
+    ],
+    ids=["curly-apostrophe", "brackets", "quotes"],
+)
+def test_nearest_folds_quotes_and_brackets(typed: str, expected: str) -> None:
+    spellings = CloseSpellings(["Sean O'Brien referral", "Partner (EU)", "Acme deal"])
+
+    assert spellings.nearest(typed) == expected
