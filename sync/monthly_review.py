@@ -120,13 +120,16 @@ def _log_existing_tab(
             "Workbook %r already has a tab %r that pipesheet generated from tab "
             "%r, so the review of %s for tab %r was not written. Give this "
             "definition's review tabs another name under outputs.tabs.review, "
-            "such as %r.",
+            "such as %r, before the first run of a month: a review is written "
+            "only by the first run after its month, so the review of %s stays "
+            "unwritten.",
             source.name,
             tab,
             made_from,
             f"{first_day:%Y-%m}",
             pipeline.source.tab,
             f"{pipeline.source.tab} Review {{month}}",
+            f"{first_day:%Y-%m}",
         )
         return
     logger.warning(

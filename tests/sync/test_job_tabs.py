@@ -206,6 +206,8 @@ def test_review_name_of_other_tab_warns(
             "Workbook 'pipeline.xlsx' already has a tab 'Review 2025-09' that "
             "pipesheet generated from tab 'Deals', so the review of 2025-09 for "
             "tab 'US' was not written. Give this definition's review tabs another "
-            "name under outputs.tabs.review, such as 'US Review {month}'."
+            "name under outputs.tabs.review, such as 'US Review {month}', before "
+            "the first run of a month: a review is written only by the first run "
+            "after its month, so the review of 2025-09 stays unwritten."
         )
     ]
