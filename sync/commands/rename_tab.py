@@ -19,7 +19,6 @@ from sync.commands.history import (
     source_option,
     state_option,
 )
-from sync.renamed_tab import set_aside_name
 from sync.state.errors import RunNotFoundError, StateError
 
 # Renaming takes two short transactions. The lock keeps runs out meanwhile.
@@ -48,6 +47,7 @@ def rename_tab(old_tab: str, config: str, source: str | None, state: str) -> Non
             "tab's former name."
         )
 
+    from sync.renamed_tab import set_aside_name
     from sync.state.locks import new_lock_holder
     from sync.state.store import StateStore
 
