@@ -35,7 +35,8 @@ def rename_tab(old_tab: str, config: str, source: str | None, state: str) -> Non
 
     Use it after renaming the pipeline tab (and source.tab), so the stage
     history continues under the new name. Runs that CONFIG's tab already has
-    are kept as tab "TAB (set aside)": `history` lists them, runs ignore them.
+    are kept as tab "TAB (set aside)", or "TAB (set aside 2)" and so on when
+    that name is taken: `history` lists them, runs ignore them.
     """
     selected = _selected_workbook(config, source)
     assert selected is not None  # CONFIG is a required argument.
