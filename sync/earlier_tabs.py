@@ -24,8 +24,7 @@ def earlier_generated_tabs(
     """Return an ``old-generated-tab`` notice for each tab a run no longer writes.
 
     The workbook records such a tab as pipesheet's, its banner names this
-    pipeline tab, or one the workbook no longer has, as its source, and its
-    name is not among the definition's
+    pipeline tab as its source, and its name is not among the definition's
     generated tabs or ``extra_tabs``. Monthly review tabs are left out,
     because they stay as they were frozen.
 
@@ -47,20 +46,13 @@ def earlier_generated_tabs(
         if name.casefold() not in skipped and source.is_recorded_tab(name)
     ]
 
-    # A tab generated from a pipeline tab that the workbook no longer has, as
-    # after renaming the pipeline tab, is as stale as one of this tab's.
-    sources = {pipeline.source.tab.casefold()}
-    workbook_tabs = {name.casefold() for name in source.tab_names()}
     notices = []
     for name in candidates:
         grid = source.read_tab(name)
         if not is_generated_tab(grid) or _is_review_tab(grid):
             continue
         made_from = banner_source_tab(grid)
-        if made_from is None:
-            continue
-        folded = made_from.casefold()
-        if folded not in sources and folded in workbook_tabs:
+        if made_from is None or made_from.casefold() != pipeline.source.tab.casefold():
             continue
         params = {"tab": grid.tab, "source_tab": made_from}
         notices.append(

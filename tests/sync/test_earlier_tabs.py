@@ -43,8 +43,7 @@ class RecordingWorkbook:
         return 0
 
     def tab_names(self) -> list[str]:
-        # EU is the pipeline tab of another definition.
-        return ["Deals", "EU", *self.banners]
+        return ["Deals", *self.banners]
 
     def read_tab(self, tab: str) -> SheetGrid:
         self.read.append(tab)
@@ -110,18 +109,3 @@ def test_tab_not_noticed(
     extra = [GeneratedTab("Extra", [[FROM_DEALS]])]
 
     assert earlier_generated_tabs(source, pipeline, extra) == []
-
-
-def test_tab_of_renamed_pipeline_tab_noticed(pipeline: Pipeline) -> None:
-    # The pipeline tab was renamed from Deals to Pipeline along with the funnel.
-    renamed = renamed_funnel(pipeline)
-    source_settings = renamed.source.model_copy(update={"tab": "Pipeline"})
-    renamed = renamed.model_copy(update={"source": source_settings})
-    from_old = FROM_DEALS.replace("'Deals'", "'Old deals'")
-    source = RecordingWorkbook({"Funnel": from_old}, {"Funnel"})
-
-    notices = earlier_generated_tabs(source, renamed, [])
-
-    assert [notice.params for notice in notices] == [
-        {"tab": "Funnel", "source_tab": "Old deals"}
-    ]
