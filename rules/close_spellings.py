@@ -25,10 +25,13 @@ TYPO_MIN_LENGTH = 8
 
 # Characters that join or separate words without changing what a value names:
 # 'GTX-Pro', 'gtx_pro', 'G.T.X. Pro' and 'Acme, Inc.' spell 'GTX Pro' and 'Acme Inc'.
-# Apostrophes and quotes count too, straight or curly as Excel's AutoCorrect
-# types them (O’Brien, O'Brien), and so do brackets: 'Partner EU' and
-# 'Partner (EU)'.
-_JOINING = re.compile(r"""[\s\-_.,'"`\u2018\u2019\u02bc\u201c\u201d()\[\]]+""")
+# Apostrophes and quotes count too, straight, curly, low (German) or angled
+# (guillemets) as AutoCorrect types them (O’Brien, O'Brien), and so do
+# brackets: 'Partner EU' and 'Partner (EU)'.
+_JOINING = re.compile(
+    r"""[\s\-_.,'"`\u2018\u2019\u201a\u02bc\u2032\u201c\u201d\u201e\u2033"""
+    r"""\u00ab\u00bb\u2039\u203a()\[\]]+"""
+)
 
 
 def spelling_skeleton(text: str) -> str:
@@ -49,8 +52,13 @@ class CloseSpellings:
 
     def __init__(self, values: Iterable[str]) -> None:
         self.by_skeleton: dict[str, str] = {}
+        # Skeletons of two different values ('Partner EU', 'Partner (EU)'),
+        # which leave the intended one open, so neither is suggested.
+        self.shared: set[str] = set()
         for value in values:
-            self.by_skeleton.setdefault(spelling_skeleton(value), value)
+            skeleton = spelling_skeleton(value)
+            if self.by_skeleton.setdefault(skeleton, value) != value:
+                self.shared.add(skeleton)
 
         # Skeletons by length, because a typo changes the length by one at most.
         self.by_length: dict[int, list[str]] = defaultdict(list)
@@ -67,7 +75,7 @@ class CloseSpellings:
         (True, True)
         """
         skeleton = spelling_skeleton(text)
-        if not skeleton:
+        if not skeleton or skeleton in self.shared:
             return None
         variant = self.by_skeleton.get(skeleton)
         if variant is not None:

@@ -86,3 +86,24 @@ def test_nearest_folds_quotes_and_brackets(typed: str, expected: str) -> None:
     spellings = CloseSpellings(["Sean O'Brien referral", "Partner (EU)", "Acme deal"])
 
     assert spellings.nearest(typed) == expected
+
+
+def test_values_sharing_spelling_get_no_suggestion() -> None:
+    spellings = CloseSpellings(["Partner EU", "Partner (EU)"])
+
+    assert spellings.nearest("Partner(EU)") is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Trade show \u201eBig\u201c",
+        "Trade show \u00abBig\u00bb",
+        "Trade show \u2033Big\u2033",
+    ],
+    ids=["german-quotes", "guillemets", "double-prime"],
+)
+def test_nearest_folds_other_quotes(typed: str) -> None:
+    spellings = CloseSpellings(['Trade show "Big"'])
+
+    assert spellings.nearest(typed) == 'Trade show "Big"'
