@@ -80,8 +80,10 @@ def parse_percent(
     among fractions, such as 1.5 (150%), is a problem naming both readings.
     A number strictly between 0 and 1 is a fraction on both scales: a cell
     formatted ``0%`` that shows 60% stores 0.6, and a sales probability of
-    0.6% is not meant. Without a ``scale``, a number up to 1 is a fraction and
-    a larger one is percent points, as in a one-cell column.
+    0.6% is not meant. A 1 among percent points is a problem: 1% or, in a
+    cell formatted as a percentage, 100%. Without a ``scale``, a number up to
+    1 is a fraction and a larger one is percent points, as in a one-cell
+    column.
     """
     # Fast path: a float fraction comes back unchanged from the Decimal route.
     if type(value) is float and 0 <= value < 1:
@@ -103,6 +105,8 @@ def parse_percent(
     if scale is PercentScale.POINTS:
         if 0 < number < 1:
             return float(number)
+        if number == 1:
+            return _one_among_points()
         return _check_fraction(number / 100)
     if 1 < number <= 100:
         return _points_among_fractions(number)
@@ -148,6 +152,20 @@ def _points_among_fractions(number: Decimal) -> CellProblem:
             ("as_points", as_points),
             ("points_fraction", points_fraction),
         ),
+    )
+
+
+def _one_among_points() -> CellProblem:
+    """Return the problem of a 1 in a column of percent points.
+
+    A cell formatted as a percentage that shows 100% stores 1, and pipesheet
+    does not read number formats, so 1 may mean 1% or 100%.
+    """
+    return CellProblem(
+        Reason.ONE_AMONG_POINTS,
+        "the column gives probabilities as percent points (25 is 25%), so 1 "
+        "reads as 1%, but a cell formatted as a percentage that shows 100% "
+        "stores 1 too; type 1% if 1% is meant, or 100 for 100%",
     )
 
 

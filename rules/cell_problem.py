@@ -25,6 +25,7 @@ class Reason(StrEnum):
     DATE_NOT_NUMBER = "date-not-number"
     PERCENT_OUT_OF_RANGE = "percent-out-of-range"
     PERCENT_SCALE_MISMATCH = "percent-scale-mismatch"
+    ONE_AMONG_POINTS = "one-among-points"
     NOT_A_FLAG = "not-a-flag"
     FORMULA_ERROR = "formula-error"
 

@@ -629,6 +629,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "over 100% when read as a fraction like the rest of the column; "
             "type a fraction or add a % sign"
         ),
+        Reason.ONE_AMONG_POINTS: (
+            "1% like the rest of the column, or 100% in a cell formatted as a "
+            "percentage; type 1% or 100"
+        ),
         Reason.NOT_A_FLAG: "not a yes/no value; use yes or no",
         Reason.FORMULA_ERROR: "the cell shows a formula error; correct the formula",
     },
@@ -665,6 +669,11 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.PERCENT_SCALE_MISMATCH: (
             "本列的赢率按小数填写（0.25 即 25%），此值即 {as_fraction}，超过 100%；"
             "如果指 {as_points}，请填写 {points_fraction} 或 {as_points}"
+        ),
+        Reason.ONE_AMONG_POINTS: (
+            "本列的赢率按百分数填写（25 即 25%），此值 1 即 1%，"
+            "但设为百分比格式的单元格显示 100% 时也存为 1；"
+            "如果指 1%，请填写 1%，如果指 100%，请填写 100"
         ),
         Reason.NOT_A_FLAG: "不是“是/否”值；请填写 是 或 否、TRUE 或 FALSE、x 或 ✓",
         Reason.FORMULA_ERROR: "单元格显示公式错误；请修正公式",

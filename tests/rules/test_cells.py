@@ -691,7 +691,6 @@ def test_probability_out_of_range_detail() -> None:
     ("value", "scale", "expected"),
     [
         (1, PercentScale.FRACTION, 1.0),
-        (1, PercentScale.POINTS, 0.01),
         # A fraction keeps its reading among points: a 0% cell showing 50%.
         (0.5, PercentScale.POINTS, 0.5),
         ("0.5", PercentScale.POINTS, 0.5),
@@ -702,7 +701,6 @@ def test_probability_out_of_range_detail() -> None:
     ],
     ids=[
         "one-among-fractions",
-        "one-among-points",
         "half-among-points",
         "half-text-among-points",
         "fifty-among-points",
@@ -953,3 +951,10 @@ def test_sixteen_digit_amount_is_a_problem(value: CellValue) -> None:
 
 def test_fifteen_digit_amount_is_read() -> None:
     assert parse_amount(999_999_999_999_999) == 999_999_999_999_999
+
+
+def test_one_among_points_is_problem() -> None:
+    problem = parse_percent(1, PercentScale.POINTS)
+
+    assert isinstance(problem, CellProblem)
+    assert problem.reason is Reason.ONE_AMONG_POINTS

@@ -557,7 +557,7 @@ def test_each_type_has_its_finding_code(english_pipeline: Pipeline) -> None:
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
-        ([1, 1.5, 2, 50], [0.01, 0.015, 0.02, 0.5]),
+        ([1.5, 2, 50], [0.015, 0.02, 0.5]),
         ([0.6, 1, 0.015, "25%"], [0.6, 1.0, 0.015, 0.25]),
     ],
     ids=["percent-points", "fractions"],
@@ -593,6 +593,21 @@ def test_points_among_fractions_is_finding(english_pipeline: Pipeline) -> None:
         "as_points": "1.5%",
         "points_fraction": "0.015",
     }
+
+
+def test_one_among_points_is_finding(english_pipeline: Pipeline) -> None:
+    # A cell formatted 0% that shows 100% stores 1, like a typed 1%.
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Probability"],
+        ["D-1", "Lead", 50],
+        ["D-2", "Lead", 40],
+        ["D-3", "Lead", 1],
+    )
+
+    assert "probability" not in deals[2].values
+    assert codes_of(findings) == [(4, Code.BAD_PROBABILITY)]
+    assert findings[0].params["reason"] == "one-among-points"
 
 
 def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
