@@ -222,7 +222,7 @@ def compact_runs_table(records: Sequence[RunRecord]) -> Table:
     if not single:
         table.add_column("Workbook", overflow="fold")
     if several_tabs:
-        table.add_column("Tab", no_wrap=True)
+        table.add_column("Tab", overflow="fold")
     for name in ("As of", "Started", "Time", "Outcome"):
         table.add_column(name, no_wrap=True)
     for name in ("Deals", "Errors", "Warn.", "Writes"):

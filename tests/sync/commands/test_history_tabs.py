@@ -106,3 +106,22 @@ def test_compact_history_of_two_tabs_has_tab_column(state: Path) -> None:
     header, *rows = result.stdout.splitlines()[1:]
     assert header.split()[:2] == ["Run", "Tab"]
     assert [row.split()[1] for row in rows] == ["US", "Deals"]
+
+
+def test_compact_history_wraps_long_tab(tmp_path: Path, workbook: Path) -> None:
+    path = tmp_path / "long.sqlite"
+    with StateStore.open(str(path)) as store:
+        for tab in ("Deals", "Eastern region deals (set aside)"):
+            run_id = store.start_run(str(workbook), tab, AS_OF)
+            arrival = Transition("D-1", None, "Lead", AS_OF)
+            store.finish_ok_run(str(workbook), run_id, [], [arrival])
+
+    result = CliRunner().invoke(
+        cli, ["history", "--state", str(path)], env={"COLUMNS": "80"}
+    )
+
+    header = result.stdout.splitlines()[1]
+    assert header.split() == [
+        "Run", "Tab", "As", "of", "Started", "Time", "Outcome", "Deals",
+        "Errors", "Warn.", "Writes",
+    ]  # fmt: skip
