@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,12 +32,7 @@ def latest_ok_day(
     )
     if excluding_run is not None:
         query = query.where(runs.c.id != excluding_run)
-    try:
-        with store.engine.begin() as connection:
-            query = query.where(runs_of_tab(connection, workbook_key, tab))
-            day: dt.date | None = connection.execute(query).scalar_one_or_none()
-    except sa.exc.OperationalError as error:
-        raise _read_error(store, error) from error
+    day: dt.date | None = _scalar_of_tab(store, query, workbook_key, tab)
     return day
 
 
@@ -50,12 +46,7 @@ def latest_ok_start(
     """
     latest = sa.func.max(runs.c.started_at, type_=UtcDateTime)
     query = sa.select(latest).where(runs.c.outcome == RunOutcome.OK.value)
-    try:
-        with store.engine.begin() as connection:
-            query = query.where(runs_of_tab(connection, workbook_key, tab))
-            started: dt.datetime | None = connection.execute(query).scalar_one_or_none()
-    except sa.exc.OperationalError as error:
-        raise _read_error(store, error) from error
+    started: dt.datetime | None = _scalar_of_tab(store, query, workbook_key, tab)
     return started
 
 
@@ -82,6 +73,21 @@ def latest_ok_finishes(
     except sa.exc.OperationalError as error:
         raise _read_error(store, error) from error
     return finishes
+
+
+def _scalar_of_tab(
+    store: StateStore, query: sa.Select[Any], workbook_key: str, tab: str | None
+) -> Any:
+    """Return the one value ``query`` selects over the runs of a workbook tab.
+
+    :raises StateError: if the database cannot be read.
+    """
+    try:
+        with store.engine.begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
+            return connection.execute(query).scalar_one_or_none()
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
 
 
 def _read_error(store: StateStore, error: sa.exc.OperationalError) -> StateError:
