@@ -43,7 +43,7 @@ from sync.sources.request_tally import REQUESTS_SENT
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
-from sync.state.records import RunOutcome
+from sync.state.records import RunFigures, RunOutcome
 from sync.state.store import StateStore
 
 # Sending digests needs the mail and webhook clients, about 10 ms of imports
@@ -224,13 +224,11 @@ def abandon_run(
         for record in store.runs(key, UNFINISHED_RUNS_CHECKED)
         if record.outcome is None and record.started_at >= lock.acquired_at
     ]
+    figures: RunFigures = {"error": reason}
+    if api_requests is not None:
+        figures["api_requests"] = api_requests
     for run_id in unfinished:
-        if api_requests is None:
-            store.finish_run(run_id, RunOutcome.FAILED, error=reason)
-        else:
-            store.finish_run(
-                run_id, RunOutcome.FAILED, error=reason, api_requests=api_requests
-            )
+        store.finish_run(run_id, RunOutcome.FAILED, **figures)
     store.release_lock(key, holder)
     logger.info(
         "run abandoned workbook=%s holder=%s runs=%s reason=%s",
@@ -283,21 +281,14 @@ def _run_and_record(
         stored = load_history(store, key, tab)
         history = with_current_stage_names(stored, request.pipeline)
         result = _run(request, source, history, progress, review_months)
-    except WorkbookBusyError as error:
-        sent = REQUESTS_SENT.total - requests_before
-        store.finish_run(
-            run_id, RunOutcome.DEFERRED, error=str(error), api_requests=sent
-        )
-        raise
-    except PipesheetError as error:
-        sent = REQUESTS_SENT.total - requests_before
-        store.finish_run(run_id, RunOutcome.FAILED, error=str(error), api_requests=sent)
-        raise
     except Exception as error:
+        # A busy workbook defers the run; anything else fails it. A message of
+        # pipesheet's is stored as it is, any other error with its type.
+        busy = isinstance(error, WorkbookBusyError)
+        outcome = RunOutcome.DEFERRED if busy else RunOutcome.FAILED
+        text = str(error) if isinstance(error, PipesheetError) else repr(error)
         sent = REQUESTS_SENT.total - requests_before
-        store.finish_run(
-            run_id, RunOutcome.FAILED, error=repr(error), api_requests=sent
-        )
+        store.finish_run(run_id, outcome, error=text, api_requests=sent)
         raise
 
     snapshot = None
