@@ -2,9 +2,10 @@
 
 A probability column contains fractions (0.25, which a cell formatted ``0%``
 shows as 25%) or percent points (25). :func:`choose_percent_scale` picks one
-scale per column from its numbers, so 1 is 100% in a column of fractions and
-1% in a column of percent points. Text ending in ``%`` reads
-the same in both.
+scale per column from its numbers. So 1 is 100% in a column of fractions,
+and in a column of percent points it is a problem, since a cell formatted as a
+percentage that shows 100% stores 1 too. A number between 0 and 1 is a
+fraction in both, and text ending in ``%`` reads the same in both.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 After ``outputs.tabs.funnel`` changes from "Funnel" to "Pipeline funnel", the
 run writes the new tab and no longer updates the old one, whose figures go
-stale. pipesheet never deletes a tab, so an ``old-generated-tab`` notice tells
-the user to delete it.
+stale. pipesheet never deletes a tab, so an ``old-generated-tab`` notice
+names the tab for the user to delete.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 SET_ASIDE_NAME = re.compile(r".* \(set aside(?: \d+)?\)", re.IGNORECASE)
 
 
-def set_aside_name(tab: str, taken: Sequence[str]) -> str:
-    """Return the name for ``tab``'s set-aside runs that no tab in ``taken`` has."""
-    folded = {name.casefold() for name in taken}
+def set_aside_name(tab: str, existing_tabs: Sequence[str]) -> str:
+    """Return a name for ``tab``'s set-aside runs that none of ``existing_tabs`` has."""
+    folded = {name.casefold() for name in existing_tabs}
     name, number = f"{tab} (set aside)", 1
     while name.casefold() in folded:
         number += 1

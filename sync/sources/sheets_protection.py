@@ -54,8 +54,9 @@ def locked_protections(
     """Describe the hard protections over ``targets`` that the caller may not edit.
 
     :param known_only: list only protections whose ``requestingUserCanEdit``
-        is false; with False, every hard protection over the targets is listed,
-        for when Google already reported that one of them blocked a write.
+        is false. With False, every hard protection over the targets is listed.
+        That is for when Google already reported that one of them blocked a
+        write.
     """
     found: list[str] = []
     for target in targets:

@@ -136,7 +136,7 @@ def random_sheet(seed: int) -> str:
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_random_sheets_read_the_same_in_halves(seed: int) -> None:
+def test_random_sheets_read_same(seed: int) -> None:
     data = with_sheet(base_package(), random_sheet(seed))
 
     split = halves_rows(data)
@@ -206,11 +206,10 @@ def test_table_starting_at_c5() -> None:
     assert split[4][2] == "C5"
 
 
-def test_rows_out_of_order_are_parsed_whole() -> None:
+def test_rows_out_of_order_parsed_whole() -> None:
     rows = table_rows(30)
-    rows.append(
-        rows.pop(0)
-    )  # row 1 written last: the second half reaches above the first
+    # Row 1 is written last, so the second half reaches above the first.
+    rows.append(rows.pop(0))
     data = with_sheet(base_package(), sheet_xml(rows))
 
     assert parse_in_halves(data, "Deals") is None
@@ -227,14 +226,14 @@ def test_rows_without_numbers_parse_whole() -> None:
     assert parse_in_halves(data, "Deals") is None
 
 
-def test_small_sheet_is_parsed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_sheet_parsed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sheet_halves, "SPLIT_SHEET_BYTES", 1 << 20)
     data = with_sheet(base_package(), sheet_xml(table_rows(40)))
 
     assert parse_in_halves(data, "Deals") is None
 
 
-def test_archive_with_a_prefix_is_parsed_whole() -> None:
+def test_prefixed_archive_parsed_whole() -> None:
     data = b"MZ self-extractor" + with_sheet(base_package(), sheet_xml(table_rows(40)))
 
     assert parse_in_halves(data, "Deals") is None
@@ -256,7 +255,7 @@ def test_damaged_sheet_member_parses_whole() -> None:
     assert parse_in_halves(bytes(data), "Deals") is None
 
 
-def test_missing_tab_is_parsed_whole() -> None:
+def test_missing_tab_parsed_whole() -> None:
     data = with_sheet(base_package(), sheet_xml(table_rows(40)))
 
     assert parse_in_halves(data, "Pipeline") is None

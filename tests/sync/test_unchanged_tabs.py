@@ -154,7 +154,7 @@ def test_switch_to_1904_dates_rewrites_tabs(
     rewrite = run_once(path, pipeline)
     again = run_once(path, pipeline)
 
-    # Definitions holds no dates, so reading it back finds it equal. The date
+    # Definitions contains no dates, so reading it back finds it equal. The date
     # cells of the Deals tab now read four years later, so the close dates of
     # closed deals fall after the as-of day and leave Funnel's average cycle.
     assert [tab.name for tab in rewrite.plan.tabs] == [

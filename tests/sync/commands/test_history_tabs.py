@@ -61,9 +61,7 @@ def test_log_without_config_asks_for_tab(state: Path, workbook: Path) -> None:
     ) in result.stderr
 
 
-def test_log_of_tab_without_runs_names_tabs_with_runs(
-    state: Path, workbook: Path
-) -> None:
+def test_log_of_tab_without_runs(state: Path, workbook: Path) -> None:
     text = (PIPELINES / "b2b-en.yaml").read_text(encoding="utf-8")
     west = workbook.parent / "west.yaml"
     west.write_text(text.replace("tab: Deals", "tab: West"), encoding="utf-8")
