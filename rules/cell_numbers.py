@@ -112,6 +112,13 @@ def parse_amount(value: CellValue) -> float | CellProblem:
     return amount
 
 
+# A number in a cell formatted as a date reads as a date, so the fix is the
+# cell's format.
+DATE_NOT_NUMBER_TEXT = (
+    "a date or time, not a number; if you typed a number, the cell is "
+    "formatted as a date: format it as a number"
+)
+
 # Spreadsheets keep 15 significant digits, so a 16-digit amount is not even
 # stored exactly. Such a cell contains something pasted by mistake, and one of
 # them would swamp every total by value.
@@ -127,7 +134,7 @@ def decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
     if isinstance(value, float):
         return _decimal_from_float(value)
     if isinstance(value, dt.date | dt.time):
-        return CellProblem(Reason.DATE_NOT_NUMBER, "a date or time, not a number")
+        return CellProblem(Reason.DATE_NOT_NUMBER, DATE_NOT_NUMBER_TEXT)
     return _decimal_from_text(str(value))
 
 

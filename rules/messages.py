@@ -623,7 +623,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "16 digits or more, too many for a deal value; check for a pasted "
             "phone or account number"
         ),
-        Reason.DATE_NOT_NUMBER: "a date or time, not a number",
+        Reason.DATE_NOT_NUMBER: (
+            "a date or time, not a number; if you typed a number, the cell is "
+            "formatted as a date: format it as a number"
+        ),
         Reason.PERCENT_OUT_OF_RANGE: "must be between 0% and 100%",
         Reason.PERCENT_SCALE_MISMATCH: (
             "over 100% when read as a fraction like the rest of the column; "
@@ -664,7 +667,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "16 位及以上的数字不是成交金额（表格只保留 15 位）；"
             "请检查是否误贴了电话或账号"
         ),
-        Reason.DATE_NOT_NUMBER: "是日期或时间，不是数字",
+        Reason.DATE_NOT_NUMBER: (
+            "是日期或时间，不是数字；如果输入的是数字，"
+            "说明单元格设成了日期格式，请改为数字格式"
+        ),
         Reason.PERCENT_OUT_OF_RANGE: "赢率必须在 0% 到 100% 之间，例如 25% 或 0.25",
         Reason.PERCENT_SCALE_MISMATCH: (
             "本列的赢率按小数填写（0.25 即 25%），此值即 {as_fraction}，超过 100%；"

@@ -61,7 +61,7 @@ from sync.sources.sheet_halves import SheetHalves, join_halves
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
-from sync.xlsx.sheet_scan import SheetScan, scan_tab
+from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.tab_digests import find_unchanged_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
@@ -179,9 +179,13 @@ class ExcelWorkbook:
             sheet = self._parsed.pop(name, None)
             if sheet is None:
                 check_sheet_size(self._path, name, self.name)
-            rows = read_rows(workbook, name, self.name, sheet)
-            scan = self._scan(name, scanning) if first_read else SheetScan()
+            cells = _GridCells()
+            rows = read_rows(workbook, name, self.name, sheet, cells)
+            scan = SheetScan()
+            if first_read:
+                scan = self._scan(name, scanning, negatives=cells.saw_time)
             show_error_cells(rows, scan.error_cells)
+            show_negative_numbers(rows, scan.negative_numbers)
             grid = SheetGrid(
                 self.name,
                 name,
@@ -327,16 +331,25 @@ class ExcelWorkbook:
         self._date1904 = package_uses_1904_dates(data)
         return self._calamine
 
-    def _scan(self, tab: str, scanning: BackgroundCall[SheetScan] | None) -> SheetScan:
+    def _scan(
+        self,
+        tab: str,
+        scanning: BackgroundCall[SheetScan] | None,
+        *,
+        negatives: bool,
+    ) -> SheetScan:
         """Return the facts of ``tab``'s XML that calamine's values leave out.
 
-        ``scanning`` is the scan started with the read, or None. A file that
+        ``scanning`` is the scan started with the read, or None. The negative
+        numbers are looked for only when ``negatives`` is true. A file that
         changed since calamine read it gives an empty scan, and the run's
         write notices the change.
         """
         scan = scanning.result() if scanning is not None else None
         if scan is None:
             scan = scan_tab(self._path, tab)
+        if negatives:
+            scan.negative_numbers = negative_numbers_of_tab(self._path, tab)
         if self._fingerprint is None or has_changed(self._path, self._fingerprint):
             return SheetScan()
         return scan
@@ -583,15 +596,17 @@ def read_rows(
     tab: str,
     workbook_name: str,
     sheet: CalamineSheet | SheetHalves | None = None,
+    cells: _GridCells | None = None,
 ) -> list[list[CellValue]]:
     """Return a tab's cell values from A1, converted as :meth:`read_tab` describes.
 
     :param sheet: the tab already parsed, whole or in halves, if it was.
+    :param cells: the conversion to use, which notes whether a time was read.
     :raises SheetLayoutError: if the tab is a chart, macro or dialog sheet.
     :raises UnsupportedWorkbookError: if calamine cannot parse the tab.
     """
     _check_worksheet(workbook, tab, workbook_name)
-    cells = _GridCells()
+    cells = _GridCells() if cells is None else cells
     convert = cells.__getitem__
     try:
         if sheet is None:
@@ -658,6 +673,25 @@ def show_error_cells(
             cells[column] = text
 
 
+def show_negative_numbers(
+    rows: list[list[CellValue]], numbers: dict[tuple[int, int], float]
+) -> None:
+    """Put each negative number back where calamine read it as a date or time.
+
+    calamine reads a negative number in a cell formatted as a date or time as
+    a time of day without its sign or whole part, so a message about -5 in a
+    date column would quote 00:00. A cell read as a number keeps its value.
+    """
+    for (row, column), number in numbers.items():
+        if not 1 <= row <= len(rows) or column >= len(rows[row - 1]):
+            continue
+        cells = rows[row - 1]
+        value = cells[column]
+        if value is None or type(value) in (int, float):
+            continue
+        cells[column] = int(number) if number.is_integer() else number
+
+
 class _GridCells(dict[CellValue | timedelta, CellValue]):
     """The grid value of each raw calamine cell, stored for texts, dates and floats.
 
@@ -683,6 +717,9 @@ class _GridCells(dict[CellValue | timedelta, CellValue]):
 
     def __init__(self) -> None:
         super().__init__({"": None})
+        # calamine reads a negative number in a date or time cell as a time,
+        # so only a read that met a time needs the sheet's negative numbers.
+        self.saw_time = False
 
     def __missing__(self, value: CellValue | timedelta) -> CellValue:
         if type(value) is str or type(value) is date:
@@ -697,6 +734,8 @@ class _GridCells(dict[CellValue | timedelta, CellValue]):
         # not list, so it becomes text as Excel shows it ([h]:mm:ss).
         if isinstance(value, timedelta):
             return _duration_text(value)
+        if type(value) is dt.time:
+            self.saw_time = True
         return value
 
 

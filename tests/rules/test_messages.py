@@ -6,6 +6,7 @@ import pytest
 
 from config.models import Locale
 from rules import messages
+from rules.cell_numbers import DATE_NOT_NUMBER_TEXT
 from rules.cell_problem import Reason
 from rules.checks import check_deals
 from rules.findings import Code, Finding, Severity
@@ -455,6 +456,41 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
 )
 def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:
     assert render_message(PARSE_FINDINGS[code], locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            Locale.EN,
+            (
+                "Amount '1913-09-08' cannot be read: a date or time, not a number; "
+                "if you typed a number, the cell is formatted as a date: format it "
+                "as a number."
+            ),
+        ),
+        (
+            Locale.ZH_CN,
+            (
+                "Amount“1913-09-08”无法识别：是日期或时间，不是数字；"
+                "如果输入的是数字，说明单元格设成了日期格式，请改为数字格式。"
+            ),
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_date_in_number_cell_message_names_the_format(
+    locale: Locale, expected: str
+) -> None:
+    finding = parse_finding(
+        Code.BAD_AMOUNT,
+        "Amount",
+        "1913-09-08",
+        reason="date-not-number",
+        detail=DATE_NOT_NUMBER_TEXT,
+    )
+
+    assert render_message(finding, locale) == expected
 
 
 @pytest.mark.parametrize(

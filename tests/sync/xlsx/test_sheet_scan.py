@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,7 +11,12 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from sync.sources.excel import ExcelWorkbook, show_error_cells
 from sync.sources.excel_read_ahead import start_read_ahead
-from sync.xlsx.sheet_scan import SheetScan, scan_sheet, scan_tab
+from sync.xlsx.sheet_scan import (
+    SheetScan,
+    scan_negative_numbers,
+    scan_sheet,
+    scan_tab,
+)
 
 SHEET = (
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -25,6 +31,10 @@ SHEET = (
     b'<c r="E3" t="inlineStr"><is><t>ROW(1)</t></is></c>'
     b"<c r='F3'><f>'My ROW(1) sheet'!A1</f><v>1</v></c></row>"
     b'<row r="4"><c r="B4"><f t="shared" si="0"/><v>2</v></c></row>'
+    b'<row r="5"><c r="A5" s="2"><v>-5</v></c><c r="B5" t="str"><f>"-x"</f>'
+    b'<v>-x</v></c><c r="C5" s="2" t="n"><v>-1.25</v></c>'
+    b'<c r="D5"><f>A5*2</f><v>-10</v></c><c r="E5"><v>7</v></c>'
+    b'<c r="F5" t="inlineStr"><is><t>v>-1</t></is></c></row>'
     b"</sheetData></worksheet>"
 )
 EXPECTED = SheetScan(
@@ -44,11 +54,22 @@ def test_error_cells_found_across_pieces(size: int) -> None:
     assert scan_sheet(pieces) == EXPECTED
 
 
+NEGATIVE_NUMBERS = {(5, 0): -5.0, (5, 2): -1.25, (5, 3): -10.0}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 64, len(SHEET)])
+def test_negative_numbers_found_across_pieces(size: int) -> None:
+    pieces = [SHEET[start : start + size] for start in range(0, len(SHEET), size)]
+
+    assert scan_negative_numbers(pieces) == NEGATIVE_NUMBERS
+
+
 def test_attributes_quoted_with_apostrophes() -> None:
     # Only the markup's quotes change: those inside formulas are text quotes.
     sheet = re.sub(rb'(\w)="([^"]*)"', rb"\1='\2'", SHEET)
 
     assert scan_sheet([sheet[:150], sheet[150:]]) == EXPECTED
+    assert scan_negative_numbers([sheet[:150], sheet[150:]]) == NEGATIVE_NUMBERS
 
 
 def test_error_cells_with_namespace_prefix() -> None:
@@ -58,6 +79,50 @@ def test_error_cells_with_namespace_prefix() -> None:
     )
 
     assert scan_sheet([sheet]).error_cells == {(4, 3): "#REF!"}
+
+
+def test_negative_numbers_with_namespace_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row r="2">'
+        b'<x:c r="B2" x:s="4"><x:v>-0.5</x:v></x:c></x:row></x:sheetData>'
+        b"</x:worksheet>"
+    )
+
+    assert scan_negative_numbers([sheet]) == {(2, 1): -0.5}
+
+
+def negative_dates_workbook(path: Path) -> Path:
+    """Deals whose date-formatted cells hold -5, -0.5 and -1.25, and -3 unformatted."""
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Deals")
+    as_date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    as_time = workbook.add_format({"num_format": "hh:mm"})
+    sheet.write_row(0, 0, ["Deal ID", "Next Step Date", "Amount"])
+    sheet.write_row(1, 0, ["D-1", -5, -3])
+    sheet.write_number("B2", -5, as_date)
+    sheet.write_row(2, 0, ["D-2", -0.5])
+    sheet.write_number("B3", -0.5, as_date)
+    sheet.write_row(3, 0, ["D-3", 45909])
+    sheet.write_number("B4", 45909, as_date)
+    sheet.write_number("C4", -1.25, as_time)
+    workbook.close()
+    return path
+
+
+@pytest.mark.parametrize("ahead", [False, True], ids=["plain", "read-ahead"])
+def test_negative_numbers_keep_their_value(tmp_path: Path, ahead: bool) -> None:
+    # calamine alone reads these date and time cells as 00:00, 12:00, 18:00.
+    path = negative_dates_workbook(tmp_path / "negative.xlsx")
+    if ahead:
+        start_read_ahead(path, "Deals")
+
+    grid = ExcelWorkbook(path).read_tab("Deals")
+
+    assert grid.rows[1:] == [
+        ["D-1", -5, -3],
+        ["D-2", -0.5, None],
+        ["D-3", dt.date(2025, 9, 9), -1.25],
+    ]
 
 
 def test_cell_without_reference_skipped() -> None:
