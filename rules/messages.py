@@ -101,18 +101,32 @@ MESSAGES: Templates = {
         EN: (
             (
                 "{column} {value!r} is not a stage of this pipeline; did you mean "
-                "{suggestion!r}?"
+                "{suggestion!r}? If the team writes the stage this way, add "
+                "{value!r} to that stage's aliases in the definition."
             ),
-            "{column} {value!r} is not a stage of this pipeline; use one of: {stages}.",
             (
-                "{column} {value!r} is not a stage of this pipeline; fix the spelling "
-                "or add the stage to the definition."
+                "{column} {value!r} is not a stage of this pipeline; use one of: "
+                "{stages}, or add {value!r} to a stage's aliases in the definition."
+            ),
+            (
+                "{column} {value!r} is not a stage of this pipeline; fix the "
+                "spelling, add it to a stage's aliases, or add the stage to the "
+                "definition."
             ),
         ),
         ZH: (
-            "{column}“{value}”不是本漏斗的阶段，您是否想填“{suggestion}”？",
-            "{column}“{value}”不是本漏斗的阶段，请改为以下之一：{stages}。",
-            "{column}“{value}”不是本漏斗的阶段，请更正拼写，或在定义中添加该阶段。",
+            (
+                "{column}“{value}”不是本漏斗的阶段，您是否想填“{suggestion}”？"
+                "如果团队习惯这样写，请在定义中把“{value}”加入该阶段的 aliases。"
+            ),
+            (
+                "{column}“{value}”不是本漏斗的阶段，请改为以下之一：{stages}，"
+                "或在定义中把“{value}”加入某个阶段的 aliases。"
+            ),
+            (
+                "{column}“{value}”不是本漏斗的阶段，请更正拼写，"
+                "把它加入某个阶段的 aliases，或在定义中添加该阶段。"
+            ),
         ),
     },
     Code.UNKNOWN_VALUE: {

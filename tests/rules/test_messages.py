@@ -334,7 +334,8 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
             Locale.EN,
             (
                 "Stage 'Pilot' is not a stage of this pipeline; use one of: Lead, "
-                "Qualified, Proposal."
+                "Qualified, Proposal, or add 'Pilot' to a stage's aliases in the "
+                "definition."
             ),
         ),
         (
@@ -916,13 +917,17 @@ def test_counted_plural_unless_one(number: int, expected: str) -> None:
             Locale.EN,
             (
                 "Stage 'Qualifed' is not a stage of this pipeline; did you mean "
-                "'Qualified'?"
+                "'Qualified'? If the team writes the stage this way, add 'Qualifed' "
+                "to that stage's aliases in the definition."
             ),
             "unknown stage 'Qualifed' (did you mean 'Qualified'?)",
         ),
         (
             Locale.ZH_CN,
-            "Stage“Qualifed”不是本漏斗的阶段，您是否想填“Qualified”？",
+            (
+                "Stage“Qualifed”不是本漏斗的阶段，您是否想填“Qualified”？"
+                "如果团队习惯这样写，请在定义中把“Qualifed”加入该阶段的 aliases。"
+            ),
             "未知阶段“Qualifed”（是否为“Qualified”？）",
         ),
     ],

@@ -279,7 +279,7 @@ def test_problems_by_row_then_severity() -> None:
             "unknown-stage",
             (
                 "Stage 'Demoo' is not a stage of this pipeline; use one of: Lead, "
-                "Qualified."
+                "Qualified, or add 'Demoo' to a stage's aliases in the definition."
             ),
         ],
         [
@@ -322,7 +322,10 @@ def test_problems_in_chinese() -> None:
     assert tab.grid[3][4:] == [
         "错误",
         "unknown-stage",
-        "Stage“Demoo”不是本漏斗的阶段，请改为以下之一：Lead, Qualified。",
+        (
+            "Stage“Demoo”不是本漏斗的阶段，请改为以下之一：Lead, Qualified，"
+            "或在定义中把“Demoo”加入某个阶段的 aliases。"
+        ),
     ]
     assert tab.grid[4][4:] == [
         "错误",
