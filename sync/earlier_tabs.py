@@ -8,6 +8,7 @@ names the tab for the user to delete.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from config.models import Pipeline
@@ -43,7 +44,9 @@ def earlier_generated_tabs(
     candidates = [
         name
         for name in source.tab_names()
-        if name.casefold() not in skipped and source.is_recorded_tab(name)
+        if name.casefold() not in skipped
+        and not _is_copy_of(name, skipped)
+        and source.is_recorded_tab(name)
     ]
 
     notices = []
@@ -59,6 +62,28 @@ def earlier_generated_tabs(
             Finding(Code.OLD_GENERATED_TAB, Severity.INFO, None, params=params)
         )
     return notices
+
+
+# The names spreadsheet programs give a copy of a tab: Excel "Funnel (2)",
+# LibreOffice "Funnel_2", Google Sheets "Copy of Funnel".
+_COPY_NAMES = (
+    re.compile(r"(?P<name>.+) \(\d+\)"),
+    re.compile(r"(?P<name>.+)_\d+"),
+    re.compile(r"Copy of (?P<name>.+)"),
+)
+
+
+def _is_copy_of(tab: str, names: set[str]) -> bool:
+    """Return True when ``tab`` is named as a copy of a tab in ``names`` (folded).
+
+    A manager who copies the Funnel tab to keep a snapshot made that tab on
+    purpose, so it gets no notice asking to delete it.
+    """
+    for pattern in _COPY_NAMES:
+        match = pattern.fullmatch(tab)
+        if match is not None and match["name"].casefold() in names:
+            return True
+    return False
 
 
 def _is_review_tab(grid: SheetGrid) -> bool:

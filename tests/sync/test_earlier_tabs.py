@@ -92,6 +92,9 @@ def test_renamed_output_tab_noticed(pipeline: Pipeline) -> None:
         ("Old funnel", "Funnel as the team keeps it", True),
         ("Old funnel", FROM_DEALS, False),
         ("Extra", FROM_DEALS, True),
+        ("Funnel (2)", FROM_DEALS, True),
+        ("funnel_3", FROM_DEALS, True),
+        ("Copy of Problems", FROM_DEALS, True),
     ],
     ids=[
         "current-output-tab",
@@ -100,6 +103,9 @@ def test_renamed_output_tab_noticed(pipeline: Pipeline) -> None:
         "banner-replaced",
         "not-recorded",
         "extra-tab-of-run",
+        "excel-copy",
+        "libreoffice-copy",
+        "google-copy",
     ],
 )
 def test_tab_not_noticed(
@@ -109,3 +115,12 @@ def test_tab_not_noticed(
     extra = [GeneratedTab("Extra", [[FROM_DEALS]])]
 
     assert earlier_generated_tabs(source, pipeline, extra) == []
+
+
+def test_copy_of_renamed_tab_noticed(pipeline: Pipeline) -> None:
+    # "Funnel" is no longer an output tab, so its copy is an old tab too.
+    source = RecordingWorkbook({"Funnel (2)": FROM_DEALS}, {"Funnel (2)"})
+
+    notices = earlier_generated_tabs(source, renamed_funnel(pipeline), [])
+
+    assert [notice.params["tab"] for notice in notices] == ["Funnel (2)"]
