@@ -11,7 +11,8 @@ import difflib
 import json
 import shlex
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,7 @@ def log(
         _print_json(path_as_json(key, deal_id, path, stays))
         return
     console = Console(soft_wrap=False)
-    console.print(Text(f"Deal {deal_id} in {_workbook_label(key)}"))
+    console.print(Text(f"Deal {deal_id} in {workbook_labels([key])[key]}"))
     console.print(path_table(path, stays), highlight=False)
 
 
@@ -172,9 +173,10 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
     for name in ("Deals", "Errors", "Warnings", "Writes"):
         table.add_column(name, justify="right")
 
+    labels = workbook_labels(record.workbook_key for record in records)
     for record in records:
         cells: list[str | Text] = [str(record.id)]
-        cells.append(Text(_workbook_label(record.workbook_key)))
+        cells.append(Text(labels[record.workbook_key]))
         if several_tabs:
             cells.append(Text(record.tab))
         started = _format_started(record.started_at)
@@ -208,7 +210,8 @@ def compact_runs_table(records: Sequence[RunRecord]) -> Table:
     column shows when the runs read more than one pipeline tab, and a start
     time shows its month, day, hour and minute.
     """
-    workbooks = {_workbook_label(record.workbook_key) for record in records}
+    labels = workbook_labels(record.workbook_key for record in records)
+    workbooks = set(labels.values())
     single = len(workbooks) == 1
     several_tabs = _has_several_tabs(records)
     table = Table(
@@ -232,7 +235,7 @@ def compact_runs_table(records: Sequence[RunRecord]) -> Table:
         started = record.started_at.astimezone(dt.UTC).strftime("%m-%d %H:%M")
         cells: list[str | Text] = [str(record.id)]
         if not single:
-            cells.append(_workbook_label(record.workbook_key))
+            cells.append(labels[record.workbook_key])
         if several_tabs:
             cells.append(Text(record.tab))
         table.add_row(*cells, *_run_cells(record, started))
@@ -377,9 +380,29 @@ def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str
     )
 
 
-def _workbook_label(key: str) -> str:
-    # A file's key is its absolute path; its name is enough in a table.
-    return Path(key).name if Path(key).is_absolute() else key
+def workbook_labels(keys: Iterable[str]) -> dict[str, str]:
+    """Return the text that shows each workbook key in a table.
+
+    A file's key is its absolute path, and its name is enough, unless two
+    workbooks of the table share a name (pipeline.xlsx in two team folders):
+    those show as many of their last folders as tell them apart.
+    """
+    keys = list(dict.fromkeys(keys))
+    files = [key for key in keys if Path(key).is_absolute()]
+    labels = {key: key for key in keys if key not in files}
+    depth = 1
+    while files:
+        named = {key: "/".join(Path(key).parts[-depth:]) for key in files}
+        counts = Counter(named.values())
+        unique = [key for key in files if counts[named[key]] == 1]
+        for key in unique:
+            labels[key] = named[key]
+        files = [key for key in files if key not in unique]
+        if any(depth >= len(Path(key).parts) for key in files):
+            labels.update({key: key for key in files})
+            break
+        depth += 1
+    return labels
 
 
 def _format_started(started_at: dt.datetime) -> str:

@@ -11,7 +11,12 @@ from click.testing import CliRunner, Result
 
 from rules.history import Transition
 from sync.cli import cli
-from sync.commands.history import days_in_previous_stage, history, log
+from sync.commands.history import (
+    days_in_previous_stage,
+    history,
+    log,
+    workbook_labels,
+)
 from sync.state.errors import StateNotFoundError
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
@@ -453,3 +458,41 @@ def test_history_one_workbook_title(state: Path, workbook: Path) -> None:
     assert lines[0].strip() == "Runs of pipeline.xlsx"
     assert max(map(len, lines)) <= 80
     assert "…" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["/a/pipeline.xlsx", "/b/deals.xlsx"], ["pipeline.xlsx", "deals.xlsx"]),
+        (
+            ["/x/team-a/pipeline.xlsx", "/x/team-b/pipeline.xlsx"],
+            ["team-a/pipeline.xlsx", "team-b/pipeline.xlsx"],
+        ),
+        (
+            ["/a/sales/pipeline.xlsx", "/b/sales/pipeline.xlsx", "/c/q.xlsx"],
+            ["a/sales/pipeline.xlsx", "b/sales/pipeline.xlsx", "q.xlsx"],
+        ),
+        (["google:1AbC", "/a/pipeline.xlsx"], ["google:1AbC", "pipeline.xlsx"]),
+    ],
+    ids=["distinct-names", "same-name", "same-folder-name", "google-key"],
+)
+def test_workbook_labels_tell_workbooks_apart(
+    keys: list[str], expected: list[str]
+) -> None:
+    labels = workbook_labels(keys)
+
+    assert [labels[key] for key in keys] == expected
+
+
+def test_history_shows_folders_of_same_named_workbooks(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with StateStore.open(str(path)) as store:
+        for team in ("team-a", "team-b"):
+            store.start_run(
+                str(tmp_path / team / "pipeline.xlsx"), "Deals", AS_OF, now=STARTED
+            )
+
+    result = CliRunner().invoke(history, ["--state", str(path)], env=TERMINAL)
+
+    assert "team-a/pipeline.xlsx" in result.output
+    assert "team-b/pipeline.xlsx" in result.output
