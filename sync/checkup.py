@@ -24,9 +24,10 @@ from rules.allowed import read_allowed_column
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
+from rules.messages import counted
 from sync.atomic import find_lock_file
 from sync.planner import choose_status_column, status_column_problem
-from sync.run import PipelineTab, check_generated_tab_names, read_existing_tabs
+from sync.run import PipelineTab, generated_tab_conflicts, read_existing_tabs
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.read_only import describe_read_only, is_read_only_format
@@ -277,7 +278,10 @@ def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str
     names = _generated_tab_names(pipeline)
     existing = read_existing_tabs(source, names)
     pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
-    check_generated_tab_names(source.name, existing, pipeline_tab)
+    # doctor writes nothing, so the run's "Nothing was written." is left off.
+    conflicts = generated_tab_conflicts(source.name, existing, pipeline_tab)
+    if conflicts:
+        raise SheetLayoutError(conflicts[0])
     return f"no tab of yours is named {', '.join(repr(name) for name in names)}"
 
 
@@ -327,4 +331,4 @@ def _check_list(source: WorkbookSource | None, tab: str, column: str) -> str:
         raise SourceError("the workbook could not be opened")
     grid = source.read_tab(tab)
     values = read_allowed_column(grid, column)
-    return f"tab {grid.tab!r}, column {column!r}: {len(values):,} values"
+    return f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"

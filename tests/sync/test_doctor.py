@@ -286,6 +286,20 @@ def test_ready_workbook_passes_every_check(starter: Path) -> None:
     assert lines(result)[-1] == "All checks passed."
 
 
+def test_list_of_one_value_counted_singular(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    lists = workbook["Lists"]
+    owner_column = [cell.value for cell in lists[1]].index("Owner") + 1
+    for row in range(3, lists.max_row + 1):
+        lists.cell(row=row, column=owner_column).value = None
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    owner = next(line for line in lines(result) if line.startswith("✓ List owner"))
+    assert owner.endswith("column 'Owner': 1 value")
+
+
 def test_workbook_open_in_excel_fails(starter: Path) -> None:
     starter.with_name("~$" + starter.name).write_bytes(b"")
 
@@ -370,7 +384,7 @@ def test_user_tab_named_like_output_fails(starter: Path, name: str) -> None:
         f"✗ Output tabs   Workbook 'pipeline.xlsx' already has a tab {name!r} that "
         "pipesheet did not create, so pipesheet will not overwrite it. Rename that "
         "tab, or choose another name for the generated tab under outputs.tabs in "
-        "the pipeline definition. Nothing was written."
+        "the pipeline definition."
     )
     assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
 
