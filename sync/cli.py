@@ -481,11 +481,31 @@ def check(
     return result
 
 
+# The shipped definition that the hint of ``definitions`` suggests copying.
+STARTER_DEFINITION = "b2b-en"
+
+
 @cli.command()
 def definitions() -> None:
-    """List the definitions shipped with pipesheet."""
-    for name in shipped_definitions():
-        stdout.print(name, highlight=False)
+    """List the shipped definitions and their files, to copy one as a start.
+
+    Each line is a name and the path of its YAML file. A hint on stderr shows
+    how to start a definition of your own from a copy.
+    """
+    names = shipped_definitions()
+    width = max(map(len, names), default=0)
+    for name in names:
+        path = shipped_definition(name)
+        stdout.print(f"{name:<{width}}  {path}", highlight=False)
+
+    # Quoted, so the command can be pasted into a shell even with spaces in the path.
+    starter = shlex.quote(str(shipped_definition(STARTER_DEFINITION)))
+    stderr.print(
+        f"To start your own: cp {starter} pipeline.yaml, set source.path and the "
+        "column aliases in it, then run pipesheet check pipeline.yaml. "
+        "docs/definition.md describes every key.",
+        highlight=False,
+    )
 
 
 @cli.command()

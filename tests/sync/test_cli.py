@@ -667,11 +667,37 @@ def test_read_only_workbook_not_written() -> None:
     assert Path("out.xlsx").is_file()
 
 
-def test_definitions_lists_shipped_names() -> None:
+def test_definitions_lists_names_and_files() -> None:
+    config = Path(__file__).resolve().parents[2] / "config"
+
     result = invoke("definitions")
 
     assert result.exit_code == 0
-    assert result.stdout == "b2b-en\nmaven-crm\nsales-zh\n"
+    assert result.stdout == (
+        f"b2b-en     {config / 'pipelines' / 'b2b-en.yaml'}\n"
+        f"maven-crm  {config / 'examples' / 'maven-crm.yaml'}\n"
+        f"sales-zh   {config / 'pipelines' / 'sales-zh.yaml'}\n"
+    )
+    assert result.stderr == (
+        f"To start your own: cp {config / 'pipelines' / 'b2b-en.yaml'} "
+        "pipeline.yaml, set source.path and the column aliases in it, then run "
+        "pipesheet check pipeline.yaml. docs/definition.md describes every key.\n"
+    )
+
+
+def test_definitions_hint_copy_checks() -> None:
+    # The hinted copy of b2b-en reads pipeline.xlsx beside it, as init makes it.
+    invoke("init", "pipeline.xlsx", "--as-of", AS_OF)
+    hint = invoke("definitions").stderr
+    copy_command = re.search(r"cp (.+?) pipeline\.yaml", hint)
+    assert copy_command is not None
+    source = Path(shlex.split(copy_command.group(1))[0])
+    Path("pipeline.yaml").write_bytes(source.read_bytes())
+
+    result = invoke("check", "pipeline.yaml", "--as-of", AS_OF, "--no-state", "-q")
+
+    assert result.stdout.startswith("pipeline.xlsx · Deals · as of ")
+    assert "error-level findings" in result.stderr
 
 
 @pytest.mark.parametrize(
