@@ -27,7 +27,7 @@ from rules.followups import (
     is_silenced,
 )
 from rules.grid import is_blank
-from rules.text_forms import normalize_text
+from rules.text_forms import deal_id_key, normalize_text
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
@@ -306,8 +306,12 @@ def prepare_allowed(
 
 
 def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
-    """Return a ``duplicate-id`` error on every deal whose trimmed ID another has."""
-    deal_ids = [(deal.deal_id or "").strip() for deal in deals]
+    """Return a ``duplicate-id`` error on every deal whose ID another has.
+
+    IDs compare by :func:`deal_id_key`, so a space or a direction mark pasted
+    around an ID does not make it another ID.
+    """
+    deal_ids = [deal_id_key(deal.deal_id or "") for deal in deals]
     deals_by_id: dict[str, list[Deal]] = defaultdict(list)
     # Counting takes longer than a set, so IDs are counted only when some repeat.
     blank_count = deal_ids.count("")

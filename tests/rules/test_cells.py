@@ -377,6 +377,31 @@ def test_amount_serial_stays_a_number() -> None:
     assert parse(45909, FieldType.AMOUNT) == 45909.0
 
 
+@pytest.mark.parametrize(
+    ("value", "field_type", "expected"),
+    [
+        ("2025-09-09\u200f", FieldType.DATE, SEP_9),
+        ("\u200f09/09/2025", FieldType.DATE, SEP_9),
+        ("\u202b2025-09-09\u202c", FieldType.DATE, SEP_9),
+        ("100\u200e", FieldType.AMOUNT, 100.0),
+        ("\u200f$1,200", FieldType.AMOUNT, 1200.0),
+        ("1\u00ad000", FieldType.NUMBER, 1000.0),
+    ],
+    ids=[
+        "date-rtl-mark-after",
+        "date-rtl-mark-before",
+        "date-rtl-embedding",
+        "amount-ltr-mark",
+        "amount-rtl-mark",
+        "number-soft-hyphen",
+    ],
+)
+def test_invisible_marks_ignored_in_values(
+    value: str, field_type: FieldType, expected: object
+) -> None:
+    assert parse(value, field_type) == expected
+
+
 # amounts and numbers
 
 

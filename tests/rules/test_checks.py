@@ -65,6 +65,18 @@ def test_duplicate_id_flags_every_sharing_row() -> None:
     assert findings[0].severity is Severity.ERROR
 
 
+@pytest.mark.parametrize(
+    "copy",
+    ["D-1\u200f", "\u200eD-1", "D-1\u2069", "\ufeffD-1", "D-1\u200b"],
+    ids=["rtl-mark", "ltr-mark", "isolate", "byte-order-mark", "zero-width-space"],
+)
+def test_duplicate_id_ignores_invisible_marks(copy: str) -> None:
+    findings = run_checks([lead(4, "D-1"), lead(5, copy)])
+
+    assert codes_of(findings) == [(4, Code.DUPLICATE_ID), (5, Code.DUPLICATE_ID)]
+    assert findings[1].value == copy
+
+
 def test_duplicate_id_compares_case_sensitively() -> None:
     findings = run_checks([lead(4, "D-1"), lead(5, "d-1")])
 
@@ -183,8 +195,19 @@ def test_unknown_value_suggests_nearest_allowed() -> None:
         "GTX\tPro",
         "ＧＴＸ Ｐｒｏ",
         "GTX\u200b Pro",
+        "GTX Pro\u200f",
+        "\u2067GTX Pro\u2069",
     ],
-    ids=["exact", "other-case", "nbsp-and-spaces", "tab", "full-width", "zero-width"],
+    ids=[
+        "exact",
+        "other-case",
+        "nbsp-and-spaces",
+        "tab",
+        "full-width",
+        "zero-width",
+        "rtl-mark",
+        "rtl-isolate",
+    ],
 )
 def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     findings = run_checks([lead(10, product=typed)], allowed={"product": PRODUCTS})
