@@ -446,6 +446,23 @@ def test_invisible_marks_ignored_in_values(
         ("12.500k", 12500.0),
         (".5", 0.5),
         ("１２，０００", 12000.0),
+        ("1,250", 1250.0),
+        ("1,5", 1.5),
+        ("1250,50", 1250.5),
+        ("€12,50", 12.5),
+        ("0,5", 0.5),
+        ("0,125", 0.125),
+        ("1250,500", 1250.5),
+        ("1,2345", 1.2345),
+        ("12 500,50", 12500.5),
+        ("1\u00a0234\u00a0567,8 €", 1234567.8),
+        ("2.5M", 2500000.0),
+        ("2,5 m", 2500000.0),
+        ("$5MM", 5000000.0),
+        ("€3mn", 3000000.0),
+        ("1.2bn", 1200000000.0),
+        ("3亿", 300000000.0),
+        ("12.500m", 12500000.0),
     ],
     ids=[
         "int",
@@ -486,6 +503,23 @@ def test_invisible_marks_ignored_in_values(
         "point-before-k",
         "leading-dot",
         "full-width-digits",
+        "comma-then-three-groups",
+        "comma-then-one-digit",
+        "comma-decimal-no-groups",
+        "comma-decimal-euro",
+        "zero-comma",
+        "zero-comma-three-digits",
+        "four-digits-comma-three",
+        "comma-then-four-digits",
+        "space-thousands-comma-decimal",
+        "nbsp-thousands-comma-decimal",
+        "million",
+        "million-comma-decimal",
+        "million-mm",
+        "million-mn",
+        "billion-bn",
+        "yi",
+        "point-before-m",
     ],
 )
 def test_amount_forms(value: CellValue, expected: float) -> None:
@@ -571,14 +605,13 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("1,5", Reason.AMBIGUOUS_SEPARATORS),
-        ("1,2345", Reason.AMBIGUOUS_SEPARATORS),
+        ("1,250,50", Reason.AMBIGUOUS_SEPARATORS),
+        ("1,234,5678", Reason.AMBIGUOUS_SEPARATORS),
         ("1.234", Reason.AMBIGUOUS_SEPARATORS),
         ("12.500 €", Reason.AMBIGUOUS_SEPARATORS),
         ("€ 250.000", Reason.AMBIGUOUS_SEPARATORS),
         ("$12.500", Reason.AMBIGUOUS_SEPARATORS),
         ("-12.500", Reason.AMBIGUOUS_SEPARATORS),
-        ("1 234,56", Reason.AMBIGUOUS_SEPARATORS),
         ("12,34.5", Reason.AMBIGUOUS_SEPARATORS),
         ("lots", Reason.NOT_A_NUMBER),
         ("", Reason.NOT_A_NUMBER),
@@ -587,6 +620,8 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         ("1e5", Reason.NOT_A_NUMBER),
         ("nan", Reason.NOT_A_NUMBER),
         ("12 apples", Reason.NOT_A_NUMBER),
+        ("5kk", Reason.NOT_A_NUMBER),
+        ("2.5 million", Reason.NOT_A_NUMBER),
         (True, Reason.TRUE_FALSE),
         (float("nan"), Reason.NOT_FINITE),
         (float("inf"), Reason.NOT_FINITE),
@@ -595,14 +630,13 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         (dt.time(9, 0), Reason.DATE_NOT_NUMBER),
     ],
     ids=[
-        "comma-then-one-digit",
-        "comma-then-four-digits",
+        "comma-groups-then-two-digits",
+        "comma-groups-then-four-digits",
         "point-then-three",
         "point-then-three-euro-after",
         "point-then-three-euro-before",
         "point-then-three-dollar",
         "point-then-three-negative",
-        "space-thousands-comma-decimal",
         "bad-grouping",
         "words",
         "empty",
@@ -611,6 +645,8 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         "exponent",
         "nan-text",
         "trailing-words",
+        "two-suffixes",
+        "suffix-as-word",
         "boolean",
         "nan",
         "inf",
@@ -633,7 +669,7 @@ def test_point_then_three_detail() -> None:
 
 
 def test_ambiguous_amount_detail() -> None:
-    assert parse("1,5", FieldType.AMOUNT) == CellProblem(
+    assert parse("1,250,50", FieldType.AMOUNT) == CellProblem(
         Reason.AMBIGUOUS_SEPARATORS,
         "cannot tell which mark separates thousands and which decimals; "
         "type the number like 1234.56 or 1,234.56",
@@ -811,7 +847,7 @@ def test_column_scale_follows_most_numbers(
             "not a number; type a probability such as 25% or 0.25",
         ),
         (
-            "0,5",
+            "0,5,0",
             FieldType.PERCENT,
             (
                 "cannot tell whether a mark separates decimals or thousands; type a "

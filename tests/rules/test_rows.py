@@ -379,7 +379,7 @@ def test_blank_stage_is_missing_required(english_pipeline: Pipeline) -> None:
 
 def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
     deals, findings = read(
-        english_pipeline, [" Amount ", "Deal ID", "Stage"], ["1,5", "D-1", "Lead"]
+        english_pipeline, [" Amount ", "Deal ID", "Stage"], ["1,250,50", "D-1", "Lead"]
     )
 
     assert "amount" not in deals[0].values
@@ -389,7 +389,7 @@ def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
             severity=Severity.ERROR,
             row=2,
             column=" Amount ",
-            value="1,5",
+            value="1,250,50",
             deal_id="D-1",
             field="amount",
             params={
