@@ -19,7 +19,10 @@ Params each code is rendered with:
   ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
   ``detail`` (English). A ``bad-probability`` with the reason
   ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
-  and ``points_fraction`` (0.015).
+  and ``points_fraction`` (0.015). A ``bad-date`` with the reason
+  ``two-digit-year`` adds ``full_date`` (the date as typed with a four-digit
+  year), one with ``weekday-mismatch`` adds ``date``, and one with
+  ``text-date-out-of-range`` adds ``date``, ``earliest`` and ``latest``.
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
@@ -599,6 +602,14 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.BLANK: "the cell is blank",
         Reason.NOT_A_DATE: "not a date; type it like 2025-09-09",
         Reason.YEAR_MISSING: "the year is missing; type the full date",
+        Reason.TWO_DIGIT_YEAR: (
+            "the year needs four digits; type {full_date} if that is the date, "
+            "or use a date cell"
+        ),
+        Reason.WEEKDAY_MISMATCH: (
+            "{date} falls on another weekday than the one typed; correct the date "
+            "or the weekday"
+        ),
         Reason.IMPOSSIBLE_DATE: (
             "not a valid calendar date; check the year, month and day"
         ),
@@ -607,6 +618,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.DATE_OUT_OF_RANGE: (
             "a number, not a date in range; type it like 2025-09-09 or use a date cell"
+        ),
+        Reason.TEXT_DATE_OUT_OF_RANGE: (
+            "{date} is outside the dates pipesheet reads ({earliest} to {latest}); "
+            "correct the year, or leave the cell empty if the date is not known"
         ),
         Reason.TIME_ONLY: (
             "a time of day without a date; type the date like 2025-09-09 "
@@ -643,6 +658,11 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.BLANK: "单元格为空",
         Reason.NOT_A_DATE: "不是日期；请使用日期单元格，或按 2025-09-09 的格式填写",
         Reason.YEAR_MISSING: "缺少年份；请填写完整日期，例如 2025-09-09",
+        Reason.TWO_DIGIT_YEAR: (
+            "年份需要四位数字；如果指的是 {full_date}，请填写 {full_date}，"
+            "或使用日期单元格"
+        ),
+        Reason.WEEKDAY_MISMATCH: "{date} 与填写的星期几不符；请更正日期或星期几",
         Reason.IMPOSSIBLE_DATE: "不是有效的日历日期；请检查年、月、日",
         Reason.SERIAL_NOT_A_DATE: (
             "不是真正的日期（可能是设成日期格式的数字）；"
@@ -651,6 +671,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.DATE_OUT_OF_RANGE: (
             "像是设成日期格式的数字，超出了合理的日期范围；"
             "请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
+        Reason.TEXT_DATE_OUT_OF_RANGE: (
+            "{date} 超出可读取的日期范围（{earliest} 至 {latest}）；"
+            "请更正年份，日期未知时请留空"
         ),
         Reason.TIME_ONLY: (
             "只有时间，没有日期；请使用日期单元格，或按 2025-09-09 的格式填写"

@@ -241,16 +241,14 @@ def test_1904_date_system_leaves_date_cells() -> None:
         61,
         25568,
         dt.datetime(1899, 12, 31),
-        "1969-12-31",
-        "2201-01-01",
+        dt.date(1900, 1, 1),
         1e12,
     ],
     ids=[
         "first-serial-after-leap-bug",
         "serial-1969",
         "excel-serial-one-as-datetime",
-        "text-1969",
-        "text-2201",
+        "date-cell-1900",
         "huge-serial",
     ],
 )
@@ -260,6 +258,85 @@ def test_date_outside_range_looks_like_number(value: CellValue) -> None:
         "looks like a number formatted as a date "
         "(dates must fall between 1970-01-01 and 2200-12-31); "
         "type the date like 2025-09-09 or use a date cell",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [
+        ("1969-12-31", "1969-12-31"),
+        ("2201-01-01", "2201-01-01"),
+        ("01/01/1900", "1900-01-01"),
+        ("1 Jan 1900", "1900-01-01"),
+        ("1900年1月1日", "1900-01-01"),
+    ],
+    ids=["iso-1969", "iso-2201", "slashes-1900", "month-name-1900", "chinese-1900"],
+)
+def test_typed_date_outside_range_names_range(value: str, date: str) -> None:
+    assert parse(value, FieldType.DATE) == CellProblem(
+        Reason.TEXT_DATE_OUT_OF_RANGE,
+        f"{date} is outside the dates pipesheet reads (1970-01-01 to 2200-12-31); "
+        "correct the year, or leave the cell empty if the date is not known",
+        (("date", date), ("earliest", "1970-01-01"), ("latest", "2200-12-31")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "date_order", "full_date"),
+    [
+        ("31/12/26", DateOrder.DMY, "31/12/2026"),
+        ("31.12.26", DateOrder.DMY, "31.12.2026"),
+        ("1-2-27", DateOrder.DMY, "1-2-2027"),
+        ("12/31/26", DateOrder.MDY, "12/31/2026"),
+        ("31/12/26 14:30", DateOrder.DMY, "31/12/2026"),
+        ("31-Dec-26", DateOrder.DMY, "31-Dec-2026"),
+        ("31 DEC. 26", DateOrder.DMY, "31 Dec. 2026"),
+        ("December 31, 26", DateOrder.DMY, "December 31, 2026"),
+        ("Thu 31/12/26", DateOrder.DMY, "31/12/2026"),
+    ],
+    ids=[
+        "slashes",
+        "dots",
+        "dashes-one-digit",
+        "month-first",
+        "with-time",
+        "excel-day-month-name",
+        "capital-month-dot",
+        "month-name-day",
+        "after-weekday",
+    ],
+)
+def test_two_digit_year_shows_full_year(
+    value: str, date_order: DateOrder, full_date: str
+) -> None:
+    assert parse(value, FieldType.DATE, date_order) == CellProblem(
+        Reason.TWO_DIGIT_YEAR,
+        f"the year needs four digits; type {full_date} if that is the date, "
+        "or use a date cell",
+        (("full_date", full_date),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Thursday, December 31, 2026", dt.date(2026, 12, 31)),
+        ("Thu 31 Dec 2026", dt.date(2026, 12, 31)),
+        ("thurs. 2026-12-31", dt.date(2026, 12, 31)),
+        ("Mon 07/12/2026", dt.date(2026, 12, 7)),
+        ("Monday, 7 December 2026 09:30", dt.date(2026, 12, 7)),
+    ],
+    ids=["full-names", "abbreviations", "iso", "day-month-year", "with-time"],
+)
+def test_date_after_weekday_is_read(value: str, expected: dt.date) -> None:
+    assert parse(value, FieldType.DATE) == expected
+
+
+def test_date_after_wrong_weekday_is_problem() -> None:
+    assert parse("Monday, December 31, 2026", FieldType.DATE) == CellProblem(
+        Reason.WEEKDAY_MISMATCH,
+        "2026-12-31 is a Thursday, not a Monday; correct the date or the weekday",
+        (("date", "2026-12-31"),),
     )
 
 
@@ -320,7 +397,11 @@ def test_date_range_edges_are_accepted() -> None:
         ("2025-09-09Z", Reason.NOT_A_DATE),
         ("next Tuesday", Reason.NOT_A_DATE),
         ("20250909", Reason.NOT_A_DATE),
-        ("9/9/25", Reason.NOT_A_DATE),
+        ("9/9/25", Reason.TWO_DIGIT_YEAR),
+        ("31/02/26", Reason.IMPOSSIBLE_DATE),
+        ("Thursday, December 31", Reason.YEAR_MISSING),
+        ("Thursday", Reason.NOT_A_DATE),
+        ("26-12-2026x", Reason.NOT_A_DATE),
         ("2025-09", Reason.NOT_A_DATE),
         ("12.5", Reason.NOT_A_DATE),
         (float("nan"), Reason.SERIAL_NOT_A_DATE),
@@ -338,6 +419,10 @@ def test_date_range_edges_are_accepted() -> None:
         "words",
         "compact-digits",
         "two-digit-year",
+        "two-digit-year-february-31",
+        "weekday-without-year",
+        "weekday-only",
+        "trailing-letter",
         "month-only",
         "decimal-number-text",
         "nan",

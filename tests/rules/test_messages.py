@@ -942,15 +942,24 @@ def test_unknown_stage_suggestion_shown(
 DATE_REASONS = [
     Reason.NOT_A_DATE,
     Reason.YEAR_MISSING,
+    Reason.TWO_DIGIT_YEAR,
+    Reason.WEEKDAY_MISMATCH,
     Reason.IMPOSSIBLE_DATE,
     Reason.SERIAL_NOT_A_DATE,
     Reason.DATE_OUT_OF_RANGE,
+    Reason.TEXT_DATE_OUT_OF_RANGE,
     Reason.TIME_ONLY,
     Reason.TRUE_FALSE,
 ]
 DATE_FIXES = {
-    Locale.EN: ("type it", "type the", "use a date cell", "check the year"),
-    Locale.ZH_CN: ("请使用日期单元格", "请填写", "请检查"),
+    Locale.EN: (
+        "type it",
+        "type the",
+        "use a date cell",
+        "check the year",
+        "correct the",
+    ),
+    Locale.ZH_CN: ("请使用日期单元格", "请填写", "请检查", "请更正"),
 }
 
 
@@ -963,3 +972,43 @@ def test_unreadable_date_message_says_fix(reason: Reason, locale: Locale) -> Non
     message = render_message(finding, locale)
 
     assert any(fix in message for fix in DATE_FIXES[locale]), message
+
+
+@pytest.mark.parametrize(
+    ("reason", "params", "expected"),
+    [
+        (
+            Reason.TWO_DIGIT_YEAR,
+            {"full_date": "31/12/2026"},
+            (
+                "预计成交日期“31/12/26”无法识别：年份需要四位数字；如果指的是 "
+                "31/12/2026，请填写 31/12/2026，或使用日期单元格。"
+            ),
+        ),
+        (
+            Reason.WEEKDAY_MISMATCH,
+            {"date": "2026-12-31"},
+            (
+                "预计成交日期“31/12/26”无法识别：2026-12-31 与填写的星期几不符；"
+                "请更正日期或星期几。"
+            ),
+        ),
+        (
+            Reason.TEXT_DATE_OUT_OF_RANGE,
+            {"date": "1900-01-01", "earliest": "1970-01-01", "latest": "2200-12-31"},
+            (
+                "预计成交日期“31/12/26”无法识别：1900-01-01 超出可读取的日期范围"
+                "（1970-01-01 至 2200-12-31）；请更正年份，日期未知时请留空。"
+            ),
+        ),
+    ],
+    ids=["two-digit-year", "weekday-mismatch", "text-date-out-of-range"],
+)
+def test_date_reason_shows_params_in_chinese(
+    reason: Reason, params: dict[str, str], expected: str
+) -> None:
+    finding = parse_finding(
+        Code.BAD_DATE, "预计成交日期", "31/12/26", reason=reason.value, **params
+    )
+
+    assert render_message(finding, Locale.ZH_CN) == expected
