@@ -9,7 +9,9 @@ filled is used, so a finding without a suggestion or a stage still reads well.
 Params each code is rendered with:
 
 - ``missing-required``: ``stage`` (optional).
-- ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``.
+- ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
+  ``significant_digits`` (15, only when an ID of the group is a number of 16 or
+  more digits, which Excel does not keep exactly).
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
   (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
@@ -30,8 +32,10 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
-- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``,
-  ``repeated-header``: none.
+- ``id-not-text``: ``cell_kind`` (``true-false``, ``date``, ``date-time``,
+  ``time`` or ``decimal``).
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``:
+  none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 - ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
   a won or lost deal's close date only) and ``period_days`` (with ``stage``,
@@ -90,12 +94,25 @@ MESSAGES: Templates = {
     Code.DUPLICATE_ID: {
         EN: (
             (
+                "{column} {value!r} is also used on {other_rows}. Excel keeps only "
+                "{significant_digits} significant digits of a number, so longer "
+                "numeric IDs can become equal; type such IDs as text, with a leading "
+                "apostrophe (') or in a column formatted as Text, and give each deal "
+                "its own ID."
+            ),
+            (
                 "{column} {value!r} is also used on {other_rows}; give each deal its "
                 "own ID."
             ),
             "This ID is used on more than one row; give each deal its own ID.",
         ),
         ZH: (
+            (
+                "{column}“{value}”与{other_rows}重复。Excel 只保留数字的 "
+                "{significant_digits} 位有效数字，较长的数字编号可能变成相同的值；"
+                "请以文本填写这类编号（开头加英文单引号 '，或先把该列设为文本格式），"
+                "并为每个商机使用不同的编号。"
+            ),
             "{column}“{value}”与{other_rows}重复，请为每个商机使用不同的编号。",
             "该编号在多行中重复，请为每个商机使用不同的编号。",
         ),
@@ -288,6 +305,11 @@ MESSAGES: Templates = {
     Code.ID_NOT_TEXT: {
         EN: (
             (
+                "{column} {value!r} is {cell_kind_text}, which programs show in "
+                "different ways, so the ID is not reliable; type it as text or a "
+                "whole number, for example with the column formatted as Text."
+            ),
+            (
                 "{column} {value!r} is a TRUE/FALSE, date, time or decimal cell, "
                 "which programs show in different ways, so the ID is not reliable; "
                 "type it as text or a whole number, for example with the column "
@@ -295,6 +317,10 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            (
+                "{column}“{value}”是{cell_kind_text}，不同程序显示不同，编号因此"
+                "不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
+            ),
             (
                 "{column}“{value}”是 TRUE/FALSE、日期、时间或小数单元格，不同程序显示"
                 "不同，编号因此不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
@@ -592,6 +618,24 @@ SHORT_MESSAGES: Templates = {
     Code.REPEATED_HEADER: {
         EN: ("repeated header, not a deal",),
         ZH: ("重复的表头，不是商机",),
+    },
+}
+
+# The kinds of cell an ``id-not-text`` finding names, by its ``cell_kind`` param.
+CELL_KINDS: dict[Locale, dict[str, str]] = {
+    EN: {
+        "true-false": "a TRUE/FALSE cell",
+        "date": "a date cell",
+        "date-time": "a date-and-time cell",
+        "time": "a time cell",
+        "decimal": "a decimal number",
+    },
+    ZH: {
+        "true-false": "布尔值（TRUE/FALSE）单元格",
+        "date": "日期单元格",
+        "date-time": "日期时间单元格",
+        "time": "时间单元格",
+        "decimal": "小数",
     },
 }
 
@@ -936,6 +980,9 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
         derived["other_rows"] = _rows_text(params["rows"], locale)
     if "reason" in params or "detail" in params:
         derived["detail"] = _reason_text(finding.code, params, locale)
+    if "cell_kind" in params:
+        kinds = CELL_KINDS[locale]
+        derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")
     return derived
 
 

@@ -1012,3 +1012,60 @@ def test_date_reason_shows_params_in_chinese(
     )
 
     assert render_message(finding, Locale.ZH_CN) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "en", "zh"),
+    [
+        ("true-false", "a TRUE/FALSE cell", "布尔值（TRUE/FALSE）单元格"),
+        ("date", "a date cell", "日期单元格"),
+        ("date-time", "a date-and-time cell", "日期时间单元格"),
+        ("time", "a time cell", "时间单元格"),
+        ("decimal", "a decimal number", "小数"),
+    ],
+    ids=["true-false", "date", "date-time", "time", "decimal"],
+)
+def test_id_not_text_names_cell_kind(kind: str, en: str, zh: str) -> None:
+    finding = parse_finding(Code.ID_NOT_TEXT, "Deal ID", "X", cell_kind=kind)
+
+    assert render_message(finding, Locale.EN) == (
+        f"Deal ID 'X' is {en}, which programs show in different ways, so the ID "
+        "is not reliable; type it as text or a whole number, for example with the "
+        "column formatted as Text."
+    )
+    assert render_message(finding, Locale.ZH_CN) == (
+        f"Deal ID“X”是{zh}，不同程序显示不同，编号因此不可靠；请以文本或整数填写，"
+        "例如先把该列设为文本格式。"
+    )
+
+
+def test_id_not_text_without_kind_lists_kinds() -> None:
+    finding = parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE")
+
+    assert render_message(finding, Locale.EN).startswith(
+        "Deal ID 'TRUE' is a TRUE/FALSE, date, time or decimal cell, "
+    )
+
+
+def test_duplicate_long_number_message_names_digit_limit() -> None:
+    finding = parse_finding(
+        Code.DUPLICATE_ID,
+        "Deal ID",
+        "1.23456789012346E+17",
+        rows="5",
+        count="2",
+        significant_digits="15",
+    )
+
+    assert render_message(finding, Locale.EN) == (
+        "Deal ID '1.23456789012346E+17' is also used on row 5. Excel keeps only 15 "
+        "significant digits of a number, so longer numeric IDs can become equal; "
+        "type such IDs as text, with a leading apostrophe (') or in a column "
+        "formatted as Text, and give each deal its own ID."
+    )
+    assert render_message(finding, Locale.ZH_CN) == (
+        "Deal ID“1.23456789012346E+17”与第 5 行重复。Excel 只保留数字的 15 位有效"
+        "数字，较长的数字编号可能变成相同的值；请以文本填写这类编号（开头加英文"
+        "单引号 '，或先把该列设为文本格式），并为每个商机使用不同的编号。"
+    )
+    assert render_short(finding, Locale.EN) == "ID also on row 5"

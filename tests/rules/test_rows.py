@@ -289,7 +289,24 @@ def test_ids_not_text_flagged(english_pipeline: Pipeline) -> None:
         value="TRUE",
         deal_id="TRUE",
         field="id",
+        params={"cell_kind": "true-false"},
     )
+    assert [finding.params["cell_kind"] for finding in findings] == [
+        "true-false",
+        "decimal",
+        "time",
+        "date",
+        "date-time",
+    ]
+
+
+def test_id_not_text_midnight_is_date(english_pipeline: Pipeline) -> None:
+    _, findings = read(
+        english_pipeline, ["Deal ID", "Stage"], [dt.datetime(2025, 1, 2), "Lead"]
+    )
+
+    assert codes_of(findings) == [(2, Code.ID_NOT_TEXT)]
+    assert findings[0].params == {"cell_kind": "date"}
 
 
 def test_id_not_text_skips_totals_row(english_pipeline: Pipeline) -> None:
