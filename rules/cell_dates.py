@@ -1,8 +1,10 @@
 """Read date cells: real dates, date serial numbers, and dates typed as text.
 
 Text is read by fixed patterns only (ISO, day/month/year or month/day/year by the
-definition's ``date_order``, English month names, Chinese 年月日). Nothing is
-guessed: text that fits no pattern is a problem, and so is a date without a year.
+definition's ``date_order``, English month names, Chinese 年月日), optionally after
+an English weekday (``Thursday, December 31, 2026``) that must match the date.
+Nothing is guessed: text that fits no pattern is a problem, and so is a date
+without a year or with a two-digit year, whose century is not written.
 
 A time after the date is checked and dropped. So is an ISO 8601 zone after the
 time (``2025-10-09T23:30:00Z``, ``2025-10-09T23:30:00-05:00``). The day is the
@@ -64,23 +66,61 @@ _MONTHS = {
 
 _MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
+_WEEKDAYS = {
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
+}
+# English names by date.weekday(), because strftime's %A follows the C locale.
+_WEEKDAY_NAMES = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+_WEEKDAY_BEFORE = re.compile(
+    r"(?P<weekday>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\.?,? "
+)
+
 # Whatever follows the date is kept as ``clock`` and checked by _CLOCK.
 _CLOCK_AFTER = r"(?:[ t](?P<clock>.+))?"
+# A year written last may have two digits, which a date's problem then names.
+_LAST_YEAR = r"(?P<year>\d{4}|\d{2})"
 _YEAR_FIRST = re.compile(
     r"(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
     + _CLOCK_AFTER
 )
 _YEAR_LAST = re.compile(
-    r"(?P<first>\d{1,2})(?P<sep>[-/.])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4})"
+    r"(?P<first>\d{1,2})(?P<sep>[-/.])(?P<second>\d{1,2})(?P=sep)"
+    + _LAST_YEAR
     + _CLOCK_AFTER
 )
 _DAY_MONTH_NAME = re.compile(
-    rf"(?P<day>\d{{1,2}})[ -](?P<month>{_MONTH_NAME})\.?[ -](?P<year>\d{{4}})"
+    rf"(?P<day>\d{{1,2}})[ -](?P<month>{_MONTH_NAME})\.?[ -]"
+    + _LAST_YEAR
     + _CLOCK_AFTER
 )
 _MONTH_NAME_DAY = re.compile(
     rf"(?P<month>{_MONTH_NAME})\.? (?P<day>\d{{1,2}})(?:st|nd|rd|th)?,? "
-    r"(?P<year>\d{4})" + _CLOCK_AFTER
+    + _LAST_YEAR
+    + _CLOCK_AFTER
 )
 # Chinese dates with the spaces removed: 2025年9月9日, 2025年09月09日14时30分.
 _CJK = re.compile(
@@ -120,9 +160,10 @@ def parse_date(
     A time of day in the cell is dropped, with any zone after it: the day of
     ``2025-10-09T23:30:00-05:00`` is 2025-10-09, as written, even where that
     moment is already 2025-10-10 in the definition's time zone. Dates outside
-    1970-01-01..2200-12-31 are problems because they are nearly always numbers
-    shown with a date format. A number or text such as 20261205 that reads as
-    yyyymmdd gets a problem that names that date.
+    1970-01-01..2200-12-31 are problems because date cells and numbers there are
+    nearly always numbers shown with a date format; typed text there gets a
+    problem that names the range. A number or text such as 20261205 that reads
+    as yyyymmdd gets a problem that names that date.
     ``date1904`` reads a serial number as days since 1904-01-01.
     """
     serial = value
@@ -134,6 +175,8 @@ def parse_date(
         if parsed.reason is Reason.DATE_OUT_OF_RANGE and isinstance(value, int | float):
             return _digits_problem(Reason.DATE_OUT_OF_RANGE, value) or parsed
         return parsed
+    if isinstance(value, str):
+        return _check_typed_date_range(parsed)
     return _check_date_range(parsed)
 
 
@@ -154,6 +197,27 @@ def _check_date_range(date: dt.date) -> dt.date | CellProblem:
     if EARLIEST_DATE <= date <= LATEST_DATE:
         return date
     return _out_of_range_problem()
+
+
+def _check_typed_date_range(date: dt.date) -> dt.date | CellProblem:
+    """Return a date read from text, or a problem if it is out of range.
+
+    Text was typed, not shown by a date format, so the problem names the range
+    and suggests correcting the year, as for a placeholder such as 01/01/1900.
+    """
+    if EARLIEST_DATE <= date <= LATEST_DATE:
+        return date
+    return CellProblem(
+        Reason.TEXT_DATE_OUT_OF_RANGE,
+        f"{date} is outside the dates pipesheet reads ({EARLIEST_DATE} to "
+        f"{LATEST_DATE}); correct the year, or leave the cell empty if the date "
+        "is not known",
+        (
+            ("date", date.isoformat()),
+            ("earliest", EARLIEST_DATE.isoformat()),
+            ("latest", LATEST_DATE.isoformat()),
+        ),
+    )
 
 
 def _digits_problem(reason: Reason, value: CellValue) -> CellProblem | None:
@@ -218,19 +282,76 @@ def _date_from_text(text: str, date_order: DateOrder) -> dt.date | CellProblem:
     if "年" in folded or "月" in folded:
         folded = folded.replace(" ", "")
 
+    weekday = _WEEKDAY_BEFORE.match(folded)
+    if weekday is None:
+        return _date_from_folded(folded, date_order, text)
+    date = _date_from_folded(folded[weekday.end() :], date_order, text)
+    return _check_weekday(date, _WEEKDAYS[weekday["weekday"]])
+
+
+def _date_from_folded(
+    folded: str, date_order: DateOrder, text: str
+) -> dt.date | CellProblem:
+    """Read folded date text; ``text`` is the cell as typed, for messages."""
     for pattern in (_YEAR_FIRST, _CJK, _DAY_MONTH_NAME, _MONTH_NAME_DAY):
         match = pattern.fullmatch(folded)
         if match and _is_valid_clock(match["clock"]):
             month = match["month"]
             month_number = _MONTHS[month] if month in _MONTHS else int(month)
-            return _build_date(
-                int(match["year"]), month_number, int(match["day"]), text
-            )
+            date = _build_date(_full_year(match), month_number, int(match["day"]), text)
+            return _check_four_digit_year(date, match)
 
     match = _YEAR_LAST.fullmatch(folded)
     if match and _is_valid_clock(match["clock"]):
-        return _date_from_day_month(match, date_order, text)
+        date = _date_from_day_month(match, date_order, text)
+        return _check_four_digit_year(date, match)
     return _unrecognised_date(folded)
+
+
+def _full_year(match: re.Match[str]) -> int:
+    """Return the match's year, with 2000 added to a two-digit one.
+
+    The date made with it only checks the day and month and fills the example
+    of a problem, which shows the year, so no century is taken silently.
+    """
+    year = match["year"]
+    return 2000 + int(year) if len(year) == 2 else int(year)
+
+
+def _check_four_digit_year(
+    date: dt.date | CellProblem, match: re.Match[str]
+) -> dt.date | CellProblem:
+    """Return ``date``, or a problem if the match wrote its year with two digits.
+
+    The problem shows the date as typed, up to the year, with the year in full:
+    ``31-Dec-26`` gives ``31-Dec-2026``.
+    """
+    if isinstance(date, CellProblem) or len(match["year"]) == 4:
+        return date
+
+    typed = match.string[: match.start("year")]
+    month = match.groupdict().get("month")
+    if month is not None and month in _MONTHS:
+        typed = typed.replace(month, month.title(), 1)
+    full_date = f"{typed}{date.year}"
+    return CellProblem(
+        Reason.TWO_DIGIT_YEAR,
+        f"the year needs four digits; type {full_date} if that is the date, "
+        "or use a date cell",
+        (("full_date", full_date),),
+    )
+
+
+def _check_weekday(date: dt.date | CellProblem, weekday: int) -> dt.date | CellProblem:
+    """Return ``date``, or a problem if it does not fall on the typed weekday."""
+    if isinstance(date, CellProblem) or date.weekday() == weekday:
+        return date
+    return CellProblem(
+        Reason.WEEKDAY_MISMATCH,
+        f"{date} is a {_WEEKDAY_NAMES[date.weekday()]}, not a "
+        f"{_WEEKDAY_NAMES[weekday]}; correct the date or the weekday",
+        (("date", date.isoformat()),),
+    )
 
 
 def _date_from_day_month(
@@ -238,7 +359,7 @@ def _date_from_day_month(
 ) -> dt.date | CellProblem:
     first, second = int(match["first"]), int(match["second"])
     day, month = (first, second) if date_order is DateOrder.DMY else (second, first)
-    date = _build_date(int(match["year"]), month, day, text)
+    date = _build_date(_full_year(match), month, day, text)
     if not isinstance(date, CellProblem):
         return date
 

@@ -1,13 +1,16 @@
 """Read amount and number cells into floats.
 
-Text may carry currency marks, thousands separators and ``万``/``k`` suffixes.
-A decimal comma is accepted only where it cannot be a thousands separator
-(``1.234,56``); other mixes are problems, never guesses. So is a lone point
-before exactly three digits (``12.500``, ``€ 250.000``), which separates
-thousands in much of Europe and decimals elsewhere, unless the text settles
-it: a leading 0 (``0.125``), a comma before it (``1,234.567``) or a
-``万``/``k`` suffix (``12.500k``) make it a decimal point. A number may be
-negative, a deal amount may not.
+Text may carry currency marks, thousands separators and ``万``/``亿``/``k``/``m``
+suffixes. A decimal comma is accepted only where it cannot be a thousands
+separator: after point or space groups (``1.234,56``, ``12 500,50``), after a
+0 or more than three digits (``0,125``, ``1250,500``), or before other than
+exactly three digits (``1250,5``, ``12,50``). ``1,250`` reads as 1250, because
+a comma before three digits groups thousands. Other mixes are problems, never
+guesses. So is a lone point before exactly three digits (``12.500``,
+``€ 250.000``), which separates thousands in much of Europe and decimals
+elsewhere, unless the text settles it: a leading 0 (``0.125``), a comma before
+it (``1,234.567``) or a suffix (``12.500k``) make it a decimal point. A number
+may be negative, a deal amount may not.
 """
 
 from __future__ import annotations
@@ -23,12 +26,27 @@ from rules.text_forms import fold_text
 
 _CURRENCY_CODES = ("usd", "eur", "gbp", "cny", "rmb", "us$")
 _CURRENCY_SIGNS = "$€£¥元"
-_MULTIPLIERS = {"万": Decimal(10_000), "k": Decimal(1_000)}
+# Suffixes as folded text, longest first so that ``mm`` is not read as ``m``.
+# ``mm`` and ``mn`` are the finance and press forms of million.
+_MULTIPLIERS = {
+    "mm": Decimal(10**6),
+    "mn": Decimal(10**6),
+    "bn": Decimal(10**9),
+    "万": Decimal(10**4),
+    "亿": Decimal(10**8),
+    "k": Decimal(10**3),
+    "m": Decimal(10**6),
+}
 _MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
-_COMMA_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# A leading 0 starts no thousands group, so 0,125 is left to _COMMA_DECIMAL.
+_COMMA_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
+_SPACE_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?: \d{3})+,\d+")
+# One comma that cannot group thousands. A thousands comma has one to three
+# digits before it, the first not a 0, and exactly three after it.
+_COMMA_DECIMAL = re.compile(r"0\d*,\d+|\d{4,},\d+|\d+,(?:\d{1,2}|\d{4,})")
 # Two or more points, each before three digits: a number has one decimal
 # point at most, so these group thousands, as in 1.000.000.
 _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
@@ -38,7 +56,9 @@ _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
 _POINT_THOUSANDS_OR_DECIMALS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
 # Amount text that needs no folding, in ASCII digits with comma groups and an
 # optional dollar sign. Full-width digits and other forms go the folding route.
-_PLAIN_AMOUNT = re.compile(r"\$?((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)")
+_PLAIN_AMOUNT = re.compile(
+    r"\$?((?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)"
+)
 
 
 def parse_number(value: CellValue) -> float | CellProblem:
@@ -54,9 +74,11 @@ def read_float(value: CellValue) -> float | CellProblem:
 
     Text may carry a currency sign or code, thousands separators (comma, space,
     no-break or thin space), a leading minus or parentheses for a negative value,
-    and a ``万`` (×10,000) or ``k`` (×1,000) suffix: ``(USD 1,200.50)`` is
-    -1200.5 and ``1.2万元`` is 12000.0. ``12.500`` is a problem, because its
-    point can separate thousands or decimals (see the module docstring).
+    and a ``k`` (×1,000), ``m``, ``mm`` or ``mn`` (×1,000,000), ``bn``
+    (×1,000,000,000), ``万`` (×10,000) or ``亿`` (×100,000,000) suffix in
+    either case: ``(USD 1,200.50)`` is -1200.5, ``1.2万元`` is 12000.0 and
+    ``2.5M`` is 2500000.0. ``12.500`` is a problem, because its point can
+    separate thousands or decimals (see the module docstring).
     """
     # Fast path: a finite float comes back unchanged from the Decimal route,
     # because its repr reads back as the same float.
@@ -152,19 +174,24 @@ def _decimal_from_text(text: str) -> Decimal | CellProblem:
     if body is None:
         return _not_a_number_problem()
 
-    multiplier = Decimal(1)
-    if body[-1:] in _MULTIPLIERS:
-        multiplier = _MULTIPLIERS[body[-1]]
-        body = body[:-1].strip()
-    # A count of 万 or k has no thousands groups, so there the point is
-    # decimal: 12.500k is 12500.
-    elif _POINT_THOUSANDS_OR_DECIMALS.fullmatch(body):
+    body, multiplier = _strip_multiplier(body)
+    # A count of thousands or millions has no thousands groups, so there the
+    # point is decimal: 12.500k is 12500.
+    if multiplier == 1 and _POINT_THOUSANDS_OR_DECIMALS.fullmatch(body):
         return _point_problem(body)
 
     number = _decimal_from_digits(body)
     if isinstance(number, CellProblem):
         return number
     return -number * multiplier if negative else number * multiplier
+
+
+def _strip_multiplier(body: str) -> tuple[str, Decimal]:
+    """Return ``body`` without its suffix, such as ``k`` or ``万``, and its factor."""
+    for suffix, multiplier in _MULTIPLIERS.items():
+        if body.endswith(suffix):
+            return body[: -len(suffix)].strip(), multiplier
+    return body, Decimal(1)
 
 
 def _strip_currency_and_sign(text: str) -> tuple[str | None, bool]:
@@ -205,6 +232,9 @@ def _peel_once(text: str) -> tuple[str, int]:
 
 
 def _decimal_from_digits(body: str) -> Decimal | CellProblem:
+    if _SPACE_GROUPED_COMMA_DECIMAL.fullmatch(body) or _COMMA_DECIMAL.fullmatch(body):
+        return _to_decimal(body.replace(" ", "").replace(",", "."))
+
     # A space between digit groups is a thousands separator, like a comma.
     grouped = re.sub(r"(?<=\d) (?=\d)", ",", body)
     if _PLAIN_NUMBER.fullmatch(grouped) or _COMMA_GROUPED.fullmatch(grouped):

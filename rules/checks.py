@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from rules.followups import (
     is_silenced,
 )
 from rules.grid import is_blank
-from rules.text_forms import normalize_text
+from rules.text_forms import deal_id_key, normalize_text
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
@@ -306,8 +307,12 @@ def prepare_allowed(
 
 
 def find_duplicate_ids(deals: list[Deal], columns: ColumnMap) -> list[Finding]:
-    """Return a ``duplicate-id`` error on every deal whose trimmed ID another has."""
-    deal_ids = [(deal.deal_id or "").strip() for deal in deals]
+    """Return a ``duplicate-id`` error on every deal whose ID another has.
+
+    IDs compare by :func:`deal_id_key`, so a space or a direction mark pasted
+    around an ID does not make it another ID.
+    """
+    deal_ids = [deal_id_key(deal.deal_id or "") for deal in deals]
     deals_by_id: dict[str, list[Deal]] = defaultdict(list)
     # Counting takes longer than a set, so IDs are counted only when some repeat.
     blank_count = deal_ids.count("")
@@ -726,6 +731,9 @@ def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> F
     # NOTE: each finding lists every other row of its group, so k rows sharing
     # one ID cost time and text in proportion to k squared.
     others = [str(other.row) for other in sharing if other is not deal]
+    params = {"rows": ", ".join(others), "count": str(len(sharing))}
+    if any(_is_long_number(other.raw.get(ID_FIELD)) for other in sharing):
+        params["significant_digits"] = str(SPREADSHEET_DIGITS)
     return Finding(
         code=Code.DUPLICATE_ID,
         severity=SEVERITIES[Code.DUPLICATE_ID],
@@ -734,8 +742,21 @@ def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> F
         value=_cell_text(deal, ID_FIELD),
         deal_id=deal.deal_id,
         field=ID_FIELD,
-        params={"rows": ", ".join(others), "count": str(len(sharing))},
+        params=params,
     )
+
+
+# Excel keeps 15 significant digits of a number and turns later ones into zeros
+# (its "number precision" limit), so numeric IDs of 16 or more digits that
+# differ only after the 15th become one number.
+SPREADSHEET_DIGITS = 15
+
+
+def _is_long_number(cell: object) -> bool:
+    """Return True for a number cell of more than ``SPREADSHEET_DIGITS`` digits."""
+    if isinstance(cell, bool) or not isinstance(cell, int | float):
+        return False
+    return math.isfinite(cell) and abs(cell) >= 10**SPREADSHEET_DIGITS
 
 
 def _unknown_value_params(

@@ -9,7 +9,9 @@ filled is used, so a finding without a suggestion or a stage still reads well.
 Params each code is rendered with:
 
 - ``missing-required``: ``stage`` (optional).
-- ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``.
+- ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
+  ``significant_digits`` (15, only when an ID of the group is a number of 16 or
+  more digits, which Excel does not keep exactly).
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
   (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
@@ -19,7 +21,10 @@ Params each code is rendered with:
   ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
   ``detail`` (English). A ``bad-probability`` with the reason
   ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
-  and ``points_fraction`` (0.015).
+  and ``points_fraction`` (0.015). A ``bad-date`` with the reason
+  ``two-digit-year`` adds ``full_date`` (the date as typed with a four-digit
+  year), one with ``weekday-mismatch`` adds ``date``, and one with
+  ``text-date-out-of-range`` adds ``date``, ``earliest`` and ``latest``.
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
@@ -27,8 +32,10 @@ Params each code is rendered with:
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
-- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``id-not-text``,
-  ``repeated-header``: none.
+- ``id-not-text``: ``cell_kind`` (``true-false``, ``date``, ``date-time``,
+  ``time`` or ``decimal``).
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``:
+  none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 - ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
   a won or lost deal's close date only) and ``period_days`` (with ``stage``,
@@ -87,12 +94,25 @@ MESSAGES: Templates = {
     Code.DUPLICATE_ID: {
         EN: (
             (
+                "{column} {value!r} is also used on {other_rows}. Excel keeps only "
+                "{significant_digits} significant digits of a number, so longer "
+                "numeric IDs can become equal; type such IDs as text, with a leading "
+                "apostrophe (') or in a column formatted as Text, and give each deal "
+                "its own ID."
+            ),
+            (
                 "{column} {value!r} is also used on {other_rows}; give each deal its "
                 "own ID."
             ),
             "This ID is used on more than one row; give each deal its own ID.",
         ),
         ZH: (
+            (
+                "{column}“{value}”与{other_rows}重复。Excel 只保留数字的 "
+                "{significant_digits} 位有效数字，较长的数字编号可能变成相同的值；"
+                "请以文本填写这类编号（开头加英文单引号 '，或先把该列设为文本格式），"
+                "并为每个商机使用不同的编号。"
+            ),
             "{column}“{value}”与{other_rows}重复，请为每个商机使用不同的编号。",
             "该编号在多行中重复，请为每个商机使用不同的编号。",
         ),
@@ -299,6 +319,11 @@ MESSAGES: Templates = {
     Code.ID_NOT_TEXT: {
         EN: (
             (
+                "{column} {value!r} is {cell_kind_text}, which programs show in "
+                "different ways, so the ID is not reliable; type it as text or a "
+                "whole number, for example with the column formatted as Text."
+            ),
+            (
                 "{column} {value!r} is a TRUE/FALSE, date, time or decimal cell, "
                 "which programs show in different ways, so the ID is not reliable; "
                 "type it as text or a whole number, for example with the column "
@@ -306,6 +331,10 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            (
+                "{column}“{value}”是{cell_kind_text}，不同程序显示不同，编号因此"
+                "不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
+            ),
             (
                 "{column}“{value}”是 TRUE/FALSE、日期、时间或小数单元格，不同程序显示"
                 "不同，编号因此不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
@@ -606,6 +635,24 @@ SHORT_MESSAGES: Templates = {
     },
 }
 
+# The kinds of cell an ``id-not-text`` finding names, by its ``cell_kind`` param.
+CELL_KINDS: dict[Locale, dict[str, str]] = {
+    EN: {
+        "true-false": "a TRUE/FALSE cell",
+        "date": "a date cell",
+        "date-time": "a date-and-time cell",
+        "time": "a time cell",
+        "decimal": "a decimal number",
+    },
+    ZH: {
+        "true-false": "布尔值（TRUE/FALSE）单元格",
+        "date": "日期单元格",
+        "date-time": "日期时间单元格",
+        "time": "时间单元格",
+        "decimal": "小数",
+    },
+}
+
 # Explanations of unreadable cells, by reason key. English messages prefer the
 # parser's own detail, which can be more specific.
 REASONS: dict[Locale, dict[Reason, str]] = {
@@ -613,6 +660,14 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.BLANK: "the cell is blank",
         Reason.NOT_A_DATE: "not a date; type it like 2025-09-09",
         Reason.YEAR_MISSING: "the year is missing; type the full date",
+        Reason.TWO_DIGIT_YEAR: (
+            "the year needs four digits; type {full_date} if that is the date, "
+            "or use a date cell"
+        ),
+        Reason.WEEKDAY_MISMATCH: (
+            "{date} falls on another weekday than the one typed; correct the date "
+            "or the weekday"
+        ),
         Reason.IMPOSSIBLE_DATE: (
             "not a valid calendar date; check the year, month and day"
         ),
@@ -621,6 +676,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.DATE_OUT_OF_RANGE: (
             "a number, not a date in range; type it like 2025-09-09 or use a date cell"
+        ),
+        Reason.TEXT_DATE_OUT_OF_RANGE: (
+            "{date} is outside the dates pipesheet reads ({earliest} to {latest}); "
+            "correct the year, or leave the cell empty if the date is not known"
         ),
         Reason.TIME_ONLY: (
             "a time of day without a date; type the date like 2025-09-09 "
@@ -657,6 +716,11 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.BLANK: "单元格为空",
         Reason.NOT_A_DATE: "不是日期；请使用日期单元格，或按 2025-09-09 的格式填写",
         Reason.YEAR_MISSING: "缺少年份；请填写完整日期，例如 2025-09-09",
+        Reason.TWO_DIGIT_YEAR: (
+            "年份需要四位数字；如果指的是 {full_date}，请填写 {full_date}，"
+            "或使用日期单元格"
+        ),
+        Reason.WEEKDAY_MISMATCH: "{date} 与填写的星期几不符；请更正日期或星期几",
         Reason.IMPOSSIBLE_DATE: "不是有效的日历日期；请检查年、月、日",
         Reason.SERIAL_NOT_A_DATE: (
             "不是真正的日期（可能是设成日期格式的数字）；"
@@ -665,6 +729,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.DATE_OUT_OF_RANGE: (
             "像是设成日期格式的数字，超出了合理的日期范围；"
             "请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
+        Reason.TEXT_DATE_OUT_OF_RANGE: (
+            "{date} 超出可读取的日期范围（{earliest} 至 {latest}）；"
+            "请更正年份，日期未知时请留空"
         ),
         Reason.TIME_ONLY: (
             "只有时间，没有日期；请使用日期单元格，或按 2025-09-09 的格式填写"
@@ -926,6 +994,9 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
         derived["other_rows"] = _rows_text(params["rows"], locale)
     if "reason" in params or "detail" in params:
         derived["detail"] = _reason_text(finding.code, params, locale)
+    if "cell_kind" in params:
+        kinds = CELL_KINDS[locale]
+        derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")
     return derived
 
 

@@ -799,7 +799,13 @@ def _ids_not_text(
 
     deals_by_row = {deal.row: deal for deal in deals}
     return [
-        _finding(Code.ID_NOT_TEXT, deals_by_row[row], reader, ID_FIELD)
+        _finding(
+            Code.ID_NOT_TEXT,
+            deals_by_row[row],
+            reader,
+            ID_FIELD,
+            {"cell_kind": _id_cell_kind(cells[row - first_row])},
+        )
         for row in rows
         if row in deals_by_row
     ]
@@ -807,6 +813,19 @@ def _ids_not_text(
 
 # Cell types of a deal ID that read back as the same text in every program.
 _TEXT_ID_TYPES = frozenset({str, int, type(None)})
+
+
+def _id_cell_kind(cell: CellValue) -> str:
+    """Return the ``cell_kind`` param of an ``id-not-text`` finding on ``cell``."""
+    if isinstance(cell, bool):
+        return "true-false"
+    if isinstance(cell, dt.datetime):
+        return "date" if cell.time() == dt.time() else "date-time"
+    if isinstance(cell, dt.date):
+        return "date"
+    if isinstance(cell, dt.time):
+        return "time"
+    return "decimal"
 
 
 def _is_whole_number(cell: CellValue) -> bool:

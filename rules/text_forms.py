@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 
-# Zero-width characters that arrive with text pasted from web pages and chats.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Invisible format characters that arrive with text pasted from web pages, chats
+# and right-to-left documents. They are the soft hyphen, the Arabic letter mark,
+# the zero-width space, the direction marks, embeddings, overrides and isolates,
+# the word joiner and the byte order mark. The zero-width non-joiner and joiner
+# (U+200C, U+200D) are kept because they change how Persian and Indic words are
+# written.
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+        "\u2060\u2066\u2067\u2068\u2069\ufeff",
+    )
+)
 
 
 def fold_text(text: str) -> str:
@@ -22,10 +33,23 @@ def normalize_text(text: str) -> str:
 
     NFKC turns full-width letters, digits and signs (ＩＤ, ２０２５, ￥, ％) into
     their plain forms and no-break, thin and ideographic spaces into plain
-    spaces. Zero-width spaces are dropped. Case is kept.
+    spaces. Invisible format characters, such as zero-width spaces and
+    direction marks, are dropped. Case is kept.
 
-    >>> normalize_text("\u3000Ｄｅａｌ\u00a0ID ")
+    >>> normalize_text("\u3000Ｄｅａｌ\u00a0ID\u200f ")
     'Deal ID'
     """
     normal = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
     return " ".join(normal.split())
+
+
+def deal_id_key(deal_id: str) -> str:
+    """Return a deal ID as IDs are compared: trimmed, without invisible characters.
+
+    Case and full-width forms are kept, so ``d-1`` and ``D-1`` are two IDs,
+    but ``D-1`` with a direction mark pasted after it is ``D-1``.
+    """
+    trimmed = deal_id.strip()
+    if trimmed.isascii():
+        return trimmed
+    return trimmed.translate(_INVISIBLE).strip()

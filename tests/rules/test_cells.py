@@ -241,16 +241,14 @@ def test_1904_date_system_leaves_date_cells() -> None:
         61,
         25568,
         dt.datetime(1899, 12, 31),
-        "1969-12-31",
-        "2201-01-01",
+        dt.date(1900, 1, 1),
         1e12,
     ],
     ids=[
         "first-serial-after-leap-bug",
         "serial-1969",
         "excel-serial-one-as-datetime",
-        "text-1969",
-        "text-2201",
+        "date-cell-1900",
         "huge-serial",
     ],
 )
@@ -260,6 +258,85 @@ def test_date_outside_range_looks_like_number(value: CellValue) -> None:
         "looks like a number formatted as a date "
         "(dates must fall between 1970-01-01 and 2200-12-31); "
         "type the date like 2025-09-09 or use a date cell",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [
+        ("1969-12-31", "1969-12-31"),
+        ("2201-01-01", "2201-01-01"),
+        ("01/01/1900", "1900-01-01"),
+        ("1 Jan 1900", "1900-01-01"),
+        ("1900年1月1日", "1900-01-01"),
+    ],
+    ids=["iso-1969", "iso-2201", "slashes-1900", "month-name-1900", "chinese-1900"],
+)
+def test_typed_date_outside_range_names_range(value: str, date: str) -> None:
+    assert parse(value, FieldType.DATE) == CellProblem(
+        Reason.TEXT_DATE_OUT_OF_RANGE,
+        f"{date} is outside the dates pipesheet reads (1970-01-01 to 2200-12-31); "
+        "correct the year, or leave the cell empty if the date is not known",
+        (("date", date), ("earliest", "1970-01-01"), ("latest", "2200-12-31")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "date_order", "full_date"),
+    [
+        ("31/12/26", DateOrder.DMY, "31/12/2026"),
+        ("31.12.26", DateOrder.DMY, "31.12.2026"),
+        ("1-2-27", DateOrder.DMY, "1-2-2027"),
+        ("12/31/26", DateOrder.MDY, "12/31/2026"),
+        ("31/12/26 14:30", DateOrder.DMY, "31/12/2026"),
+        ("31-Dec-26", DateOrder.DMY, "31-Dec-2026"),
+        ("31 DEC. 26", DateOrder.DMY, "31 Dec. 2026"),
+        ("December 31, 26", DateOrder.DMY, "December 31, 2026"),
+        ("Thu 31/12/26", DateOrder.DMY, "31/12/2026"),
+    ],
+    ids=[
+        "slashes",
+        "dots",
+        "dashes-one-digit",
+        "month-first",
+        "with-time",
+        "excel-day-month-name",
+        "capital-month-dot",
+        "month-name-day",
+        "after-weekday",
+    ],
+)
+def test_two_digit_year_shows_full_year(
+    value: str, date_order: DateOrder, full_date: str
+) -> None:
+    assert parse(value, FieldType.DATE, date_order) == CellProblem(
+        Reason.TWO_DIGIT_YEAR,
+        f"the year needs four digits; type {full_date} if that is the date, "
+        "or use a date cell",
+        (("full_date", full_date),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Thursday, December 31, 2026", dt.date(2026, 12, 31)),
+        ("Thu 31 Dec 2026", dt.date(2026, 12, 31)),
+        ("thurs. 2026-12-31", dt.date(2026, 12, 31)),
+        ("Mon 07/12/2026", dt.date(2026, 12, 7)),
+        ("Monday, 7 December 2026 09:30", dt.date(2026, 12, 7)),
+    ],
+    ids=["full-names", "abbreviations", "iso", "day-month-year", "with-time"],
+)
+def test_date_after_weekday_is_read(value: str, expected: dt.date) -> None:
+    assert parse(value, FieldType.DATE) == expected
+
+
+def test_date_after_wrong_weekday_is_problem() -> None:
+    assert parse("Monday, December 31, 2026", FieldType.DATE) == CellProblem(
+        Reason.WEEKDAY_MISMATCH,
+        "2026-12-31 is a Thursday, not a Monday; correct the date or the weekday",
+        (("date", "2026-12-31"),),
     )
 
 
@@ -320,7 +397,11 @@ def test_date_range_edges_are_accepted() -> None:
         ("2025-09-09Z", Reason.NOT_A_DATE),
         ("next Tuesday", Reason.NOT_A_DATE),
         ("20250909", Reason.NOT_A_DATE),
-        ("9/9/25", Reason.NOT_A_DATE),
+        ("9/9/25", Reason.TWO_DIGIT_YEAR),
+        ("31/02/26", Reason.IMPOSSIBLE_DATE),
+        ("Thursday, December 31", Reason.YEAR_MISSING),
+        ("Thursday", Reason.NOT_A_DATE),
+        ("26-12-2026x", Reason.NOT_A_DATE),
         ("2025-09", Reason.NOT_A_DATE),
         ("12.5", Reason.NOT_A_DATE),
         (float("nan"), Reason.SERIAL_NOT_A_DATE),
@@ -338,6 +419,10 @@ def test_date_range_edges_are_accepted() -> None:
         "words",
         "compact-digits",
         "two-digit-year",
+        "two-digit-year-february-31",
+        "weekday-without-year",
+        "weekday-only",
+        "trailing-letter",
         "month-only",
         "decimal-number-text",
         "nan",
@@ -375,6 +460,31 @@ def test_unreadable_date_says_fix(value: object, expected: str) -> None:
 
 def test_amount_serial_stays_a_number() -> None:
     assert parse(45909, FieldType.AMOUNT) == 45909.0
+
+
+@pytest.mark.parametrize(
+    ("value", "field_type", "expected"),
+    [
+        ("2025-09-09\u200f", FieldType.DATE, SEP_9),
+        ("\u200f09/09/2025", FieldType.DATE, SEP_9),
+        ("\u202b2025-09-09\u202c", FieldType.DATE, SEP_9),
+        ("100\u200e", FieldType.AMOUNT, 100.0),
+        ("\u200f$1,200", FieldType.AMOUNT, 1200.0),
+        ("1\u00ad000", FieldType.NUMBER, 1000.0),
+    ],
+    ids=[
+        "date-rtl-mark-after",
+        "date-rtl-mark-before",
+        "date-rtl-embedding",
+        "amount-ltr-mark",
+        "amount-rtl-mark",
+        "number-soft-hyphen",
+    ],
+)
+def test_invisible_marks_ignored_in_values(
+    value: str, field_type: FieldType, expected: object
+) -> None:
+    assert parse(value, field_type) == expected
 
 
 # amounts and numbers
@@ -421,6 +531,23 @@ def test_amount_serial_stays_a_number() -> None:
         ("12.500k", 12500.0),
         (".5", 0.5),
         ("１２，０００", 12000.0),
+        ("1,250", 1250.0),
+        ("1,5", 1.5),
+        ("1250,50", 1250.5),
+        ("€12,50", 12.5),
+        ("0,5", 0.5),
+        ("0,125", 0.125),
+        ("1250,500", 1250.5),
+        ("1,2345", 1.2345),
+        ("12 500,50", 12500.5),
+        ("1\u00a0234\u00a0567,8 €", 1234567.8),
+        ("2.5M", 2500000.0),
+        ("2,5 m", 2500000.0),
+        ("$5MM", 5000000.0),
+        ("€3mn", 3000000.0),
+        ("1.2bn", 1200000000.0),
+        ("3亿", 300000000.0),
+        ("12.500m", 12500000.0),
     ],
     ids=[
         "int",
@@ -461,6 +588,23 @@ def test_amount_serial_stays_a_number() -> None:
         "point-before-k",
         "leading-dot",
         "full-width-digits",
+        "comma-then-three-groups",
+        "comma-then-one-digit",
+        "comma-decimal-no-groups",
+        "comma-decimal-euro",
+        "zero-comma",
+        "zero-comma-three-digits",
+        "four-digits-comma-three",
+        "comma-then-four-digits",
+        "space-thousands-comma-decimal",
+        "nbsp-thousands-comma-decimal",
+        "million",
+        "million-comma-decimal",
+        "million-mm",
+        "million-mn",
+        "billion-bn",
+        "yi",
+        "point-before-m",
     ],
 )
 def test_amount_forms(value: CellValue, expected: float) -> None:
@@ -546,14 +690,13 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("1,5", Reason.AMBIGUOUS_SEPARATORS),
-        ("1,2345", Reason.AMBIGUOUS_SEPARATORS),
+        ("1,250,50", Reason.AMBIGUOUS_SEPARATORS),
+        ("1,234,5678", Reason.AMBIGUOUS_SEPARATORS),
         ("1.234", Reason.AMBIGUOUS_SEPARATORS),
         ("12.500 €", Reason.AMBIGUOUS_SEPARATORS),
         ("€ 250.000", Reason.AMBIGUOUS_SEPARATORS),
         ("$12.500", Reason.AMBIGUOUS_SEPARATORS),
         ("-12.500", Reason.AMBIGUOUS_SEPARATORS),
-        ("1 234,56", Reason.AMBIGUOUS_SEPARATORS),
         ("12,34.5", Reason.AMBIGUOUS_SEPARATORS),
         ("lots", Reason.NOT_A_NUMBER),
         ("", Reason.NOT_A_NUMBER),
@@ -562,6 +705,8 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         ("1e5", Reason.NOT_A_NUMBER),
         ("nan", Reason.NOT_A_NUMBER),
         ("12 apples", Reason.NOT_A_NUMBER),
+        ("5kk", Reason.NOT_A_NUMBER),
+        ("2.5 million", Reason.NOT_A_NUMBER),
         (True, Reason.TRUE_FALSE),
         (float("nan"), Reason.NOT_FINITE),
         (float("inf"), Reason.NOT_FINITE),
@@ -570,14 +715,13 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         (dt.time(9, 0), Reason.DATE_NOT_NUMBER),
     ],
     ids=[
-        "comma-then-one-digit",
-        "comma-then-four-digits",
+        "comma-groups-then-two-digits",
+        "comma-groups-then-four-digits",
         "point-then-three",
         "point-then-three-euro-after",
         "point-then-three-euro-before",
         "point-then-three-dollar",
         "point-then-three-negative",
-        "space-thousands-comma-decimal",
         "bad-grouping",
         "words",
         "empty",
@@ -586,6 +730,8 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         "exponent",
         "nan-text",
         "trailing-words",
+        "two-suffixes",
+        "suffix-as-word",
         "boolean",
         "nan",
         "inf",
@@ -608,7 +754,7 @@ def test_point_then_three_detail() -> None:
 
 
 def test_ambiguous_amount_detail() -> None:
-    assert parse("1,5", FieldType.AMOUNT) == CellProblem(
+    assert parse("1,250,50", FieldType.AMOUNT) == CellProblem(
         Reason.AMBIGUOUS_SEPARATORS,
         "cannot tell which mark separates thousands and which decimals; "
         "type the number like 1234.56 or 1,234.56",
@@ -786,7 +932,7 @@ def test_column_scale_follows_most_numbers(
             "not a number; type a probability such as 25% or 0.25",
         ),
         (
-            "0,5",
+            "0,5,0",
             FieldType.PERCENT,
             (
                 "cannot tell whether a mark separates decimals or thousands; type a "

@@ -65,6 +65,63 @@ def test_duplicate_id_flags_every_sharing_row() -> None:
     assert findings[0].severity is Severity.ERROR
 
 
+@pytest.mark.parametrize(
+    "copy",
+    ["D-1\u200f", "\u200eD-1", "D-1\u2069", "\ufeffD-1", "D-1\u200b"],
+    ids=["rtl-mark", "ltr-mark", "isolate", "byte-order-mark", "zero-width-space"],
+)
+def test_duplicate_id_ignores_invisible_marks(copy: str) -> None:
+    findings = run_checks([lead(4, "D-1"), lead(5, copy)])
+
+    assert codes_of(findings) == [(4, Code.DUPLICATE_ID), (5, Code.DUPLICATE_ID)]
+    assert findings[1].value == copy
+
+
+def long_number_id(row: int, cell: CellValue, deal_id: str) -> Deal:
+    """Return a Lead deal whose ID cell is ``cell``, read as ``deal_id``."""
+    return build_deal(
+        PIPELINE, row, deal_id, "Lead", raw={"id": cell}, next_step_date=NEXT_WEEK
+    )
+
+
+def test_duplicate_long_number_names_digit_limit() -> None:
+    # Two 18-digit IDs, 123456789012345678 and ...680, read as one float.
+    deals = [
+        long_number_id(row, 1.2345678901234568e17, "123456789012345696")
+        for row in (4, 5)
+    ]
+
+    findings = run_checks(deals)
+
+    assert codes_of(findings) == [(4, Code.DUPLICATE_ID), (5, Code.DUPLICATE_ID)]
+    assert findings[0].params == {
+        "rows": "5",
+        "count": "2",
+        "significant_digits": "15",
+    }
+    assert findings[1].params["significant_digits"] == "15"
+
+
+@pytest.mark.parametrize(
+    ("cell", "deal_id"),
+    [
+        ("123456789012345678", "123456789012345678"),
+        (100000000000001, "100000000000001"),
+        (999999999999999.0, "999999999999999"),
+    ],
+    ids=["eighteen-digit-text", "fifteen-digit-int", "fifteen-digit-float"],
+)
+def test_duplicate_id_digit_limit_only_long_numbers(
+    cell: CellValue, deal_id: str
+) -> None:
+    deals = [long_number_id(row, cell, deal_id) for row in (4, 5)]
+
+    findings = run_checks(deals)
+
+    assert codes_of(findings) == [(4, Code.DUPLICATE_ID), (5, Code.DUPLICATE_ID)]
+    assert "significant_digits" not in findings[0].params
+
+
 def test_duplicate_id_compares_case_sensitively() -> None:
     findings = run_checks([lead(4, "D-1"), lead(5, "d-1")])
 
@@ -183,8 +240,19 @@ def test_unknown_value_suggests_nearest_allowed() -> None:
         "GTX\tPro",
         "ＧＴＸ Ｐｒｏ",
         "GTX\u200b Pro",
+        "GTX Pro\u200f",
+        "\u2067GTX Pro\u2069",
     ],
-    ids=["exact", "other-case", "nbsp-and-spaces", "tab", "full-width", "zero-width"],
+    ids=[
+        "exact",
+        "other-case",
+        "nbsp-and-spaces",
+        "tab",
+        "full-width",
+        "zero-width",
+        "rtl-mark",
+        "rtl-isolate",
+    ],
 )
 def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     findings = run_checks([lead(10, product=typed)], allowed={"product": PRODUCTS})

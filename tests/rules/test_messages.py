@@ -947,15 +947,24 @@ def test_unknown_stage_suggestion_shown(
 DATE_REASONS = [
     Reason.NOT_A_DATE,
     Reason.YEAR_MISSING,
+    Reason.TWO_DIGIT_YEAR,
+    Reason.WEEKDAY_MISMATCH,
     Reason.IMPOSSIBLE_DATE,
     Reason.SERIAL_NOT_A_DATE,
     Reason.DATE_OUT_OF_RANGE,
+    Reason.TEXT_DATE_OUT_OF_RANGE,
     Reason.TIME_ONLY,
     Reason.TRUE_FALSE,
 ]
 DATE_FIXES = {
-    Locale.EN: ("type it", "type the", "use a date cell", "check the year"),
-    Locale.ZH_CN: ("请使用日期单元格", "请填写", "请检查"),
+    Locale.EN: (
+        "type it",
+        "type the",
+        "use a date cell",
+        "check the year",
+        "correct the",
+    ),
+    Locale.ZH_CN: ("请使用日期单元格", "请填写", "请检查", "请更正"),
 }
 
 
@@ -968,3 +977,100 @@ def test_unreadable_date_message_says_fix(reason: Reason, locale: Locale) -> Non
     message = render_message(finding, locale)
 
     assert any(fix in message for fix in DATE_FIXES[locale]), message
+
+
+@pytest.mark.parametrize(
+    ("reason", "params", "expected"),
+    [
+        (
+            Reason.TWO_DIGIT_YEAR,
+            {"full_date": "31/12/2026"},
+            (
+                "预计成交日期“31/12/26”无法识别：年份需要四位数字；如果指的是 "
+                "31/12/2026，请填写 31/12/2026，或使用日期单元格。"
+            ),
+        ),
+        (
+            Reason.WEEKDAY_MISMATCH,
+            {"date": "2026-12-31"},
+            (
+                "预计成交日期“31/12/26”无法识别：2026-12-31 与填写的星期几不符；"
+                "请更正日期或星期几。"
+            ),
+        ),
+        (
+            Reason.TEXT_DATE_OUT_OF_RANGE,
+            {"date": "1900-01-01", "earliest": "1970-01-01", "latest": "2200-12-31"},
+            (
+                "预计成交日期“31/12/26”无法识别：1900-01-01 超出可读取的日期范围"
+                "（1970-01-01 至 2200-12-31）；请更正年份，日期未知时请留空。"
+            ),
+        ),
+    ],
+    ids=["two-digit-year", "weekday-mismatch", "text-date-out-of-range"],
+)
+def test_date_reason_shows_params_in_chinese(
+    reason: Reason, params: dict[str, str], expected: str
+) -> None:
+    finding = parse_finding(
+        Code.BAD_DATE, "预计成交日期", "31/12/26", reason=reason.value, **params
+    )
+
+    assert render_message(finding, Locale.ZH_CN) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "en", "zh"),
+    [
+        ("true-false", "a TRUE/FALSE cell", "布尔值（TRUE/FALSE）单元格"),
+        ("date", "a date cell", "日期单元格"),
+        ("date-time", "a date-and-time cell", "日期时间单元格"),
+        ("time", "a time cell", "时间单元格"),
+        ("decimal", "a decimal number", "小数"),
+    ],
+    ids=["true-false", "date", "date-time", "time", "decimal"],
+)
+def test_id_not_text_names_cell_kind(kind: str, en: str, zh: str) -> None:
+    finding = parse_finding(Code.ID_NOT_TEXT, "Deal ID", "X", cell_kind=kind)
+
+    assert render_message(finding, Locale.EN) == (
+        f"Deal ID 'X' is {en}, which programs show in different ways, so the ID "
+        "is not reliable; type it as text or a whole number, for example with the "
+        "column formatted as Text."
+    )
+    assert render_message(finding, Locale.ZH_CN) == (
+        f"Deal ID“X”是{zh}，不同程序显示不同，编号因此不可靠；请以文本或整数填写，"
+        "例如先把该列设为文本格式。"
+    )
+
+
+def test_id_not_text_without_kind_lists_kinds() -> None:
+    finding = parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE")
+
+    assert render_message(finding, Locale.EN).startswith(
+        "Deal ID 'TRUE' is a TRUE/FALSE, date, time or decimal cell, "
+    )
+
+
+def test_duplicate_long_number_message_names_digit_limit() -> None:
+    finding = parse_finding(
+        Code.DUPLICATE_ID,
+        "Deal ID",
+        "1.23456789012346E+17",
+        rows="5",
+        count="2",
+        significant_digits="15",
+    )
+
+    assert render_message(finding, Locale.EN) == (
+        "Deal ID '1.23456789012346E+17' is also used on row 5. Excel keeps only 15 "
+        "significant digits of a number, so longer numeric IDs can become equal; "
+        "type such IDs as text, with a leading apostrophe (') or in a column "
+        "formatted as Text, and give each deal its own ID."
+    )
+    assert render_message(finding, Locale.ZH_CN) == (
+        "Deal ID“1.23456789012346E+17”与第 5 行重复。Excel 只保留数字的 15 位有效"
+        "数字，较长的数字编号可能变成相同的值；请以文本填写这类编号（开头加英文"
+        "单引号 '，或先把该列设为文本格式），并为每个商机使用不同的编号。"
+    )
+    assert render_short(finding, Locale.EN) == "ID also on row 5"

@@ -289,7 +289,24 @@ def test_ids_not_text_flagged(english_pipeline: Pipeline) -> None:
         value="TRUE",
         deal_id="TRUE",
         field="id",
+        params={"cell_kind": "true-false"},
     )
+    assert [finding.params["cell_kind"] for finding in findings] == [
+        "true-false",
+        "decimal",
+        "time",
+        "date",
+        "date-time",
+    ]
+
+
+def test_id_not_text_midnight_is_date(english_pipeline: Pipeline) -> None:
+    _, findings = read(
+        english_pipeline, ["Deal ID", "Stage"], [dt.datetime(2025, 1, 2), "Lead"]
+    )
+
+    assert codes_of(findings) == [(2, Code.ID_NOT_TEXT)]
+    assert findings[0].params == {"cell_kind": "date"}
 
 
 def test_id_not_text_skips_totals_row(english_pipeline: Pipeline) -> None:
@@ -379,7 +396,7 @@ def test_blank_stage_is_missing_required(english_pipeline: Pipeline) -> None:
 
 def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
     deals, findings = read(
-        english_pipeline, [" Amount ", "Deal ID", "Stage"], ["1,5", "D-1", "Lead"]
+        english_pipeline, [" Amount ", "Deal ID", "Stage"], ["1,250,50", "D-1", "Lead"]
     )
 
     assert "amount" not in deals[0].values
@@ -389,7 +406,7 @@ def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
             severity=Severity.ERROR,
             row=2,
             column=" Amount ",
-            value="1,5",
+            value="1,250,50",
             deal_id="D-1",
             field="amount",
             params={

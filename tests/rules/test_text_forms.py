@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from rules.text_forms import deal_id_key, fold_text, normalize_text
+
+INVISIBLE_MARKS = {
+    "soft-hyphen": "\u00ad",
+    "arabic-letter-mark": "\u061c",
+    "zero-width-space": "\u200b",
+    "left-to-right-mark": "\u200e",
+    "right-to-left-mark": "\u200f",
+    "left-to-right-embedding": "\u202a",
+    "right-to-left-embedding": "\u202b",
+    "pop-directional-formatting": "\u202c",
+    "left-to-right-override": "\u202d",
+    "right-to-left-override": "\u202e",
+    "word-joiner": "\u2060",
+    "left-to-right-isolate": "\u2066",
+    "right-to-left-isolate": "\u2067",
+    "first-strong-isolate": "\u2068",
+    "pop-directional-isolate": "\u2069",
+    "byte-order-mark": "\ufeff",
+}
+
+
+@pytest.mark.parametrize(
+    "mark", list(INVISIBLE_MARKS.values()), ids=list(INVISIBLE_MARKS)
+)
+def test_normalize_text_drops_invisible_mark(mark: str) -> None:
+    assert normalize_text(f"{mark}Ana Li{mark}ma{mark}") == "Ana Lima"
+
+
+@pytest.mark.parametrize(
+    "joiner", ["\u200c", "\u200d"], ids=["zero-width-non-joiner", "zero-width-joiner"]
+)
+def test_normalize_text_keeps_joiners(joiner: str) -> None:
+    # The Persian word "mikhaham" (I want) has a non-joiner after its prefix.
+    word = f"\u0645\u06cc{joiner}\u062e\u0648\u0627\u0647\u0645"
+
+    assert normalize_text(word) == word
+
+
+def test_fold_text_drops_direction_mark() -> None:
+    assert fold_text("Lead\u200f") == "lead"
+
+
+@pytest.mark.parametrize(
+    ("deal_id", "expected"),
+    [
+        (" D-1 ", "D-1"),
+        ("D-1\u200f", "D-1"),
+        ("\u200eD-1 \u200f", "D-1"),
+        ("\ufeff D-1", "D-1"),
+        ("d-1", "d-1"),
+        ("Ｄ-1", "Ｄ-1"),
+        ("\u200f", ""),
+    ],
+    ids=[
+        "spaces",
+        "mark-after",
+        "marks-around-space",
+        "byte-order-mark-then-space",
+        "case-kept",
+        "full-width-kept",
+        "only-a-mark",
+    ],
+)
+def test_deal_id_key_drops_spaces_and_marks(deal_id: str, expected: str) -> None:
+    assert deal_id_key(deal_id) == expected
