@@ -21,11 +21,10 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from rules.cell_problem import CellProblem, Reason
+from rules.currencies import MARKS_LONGEST_FIRST
 from rules.grid import CellValue
 from rules.text_forms import fold_text
 
-_CURRENCY_CODES = ("usd", "eur", "gbp", "cny", "rmb", "us$")
-_CURRENCY_SIGNS = "$€£¥元"
 # Suffixes as folded text, longest first so that ``mm`` is not read as ``m``.
 # ``mm`` and ``mn`` are the finance and press forms of million.
 _MULTIPLIERS = {
@@ -42,6 +41,10 @@ _MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 # A leading 0 starts no thousands group, so 0,125 is left to _COMMA_DECIMAL.
 _COMMA_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_APOSTROPHE_GROUP = re.compile(r"(?<=\d)['\u2019](?=\d{3}(?!\d))")
+# Indian grouping: lakhs and crores in pairs of digits before the last three,
+# as in 12,34,567.50.
+_LAKH_GROUPED = re.compile(r"[1-9]\d?(?:,\d{2})+,\d{3}(?:\.\d+)?")
 _DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
 _SPACE_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?: \d{3})+,\d+")
 # One comma that cannot group thousands. A thousands comma has one to three
@@ -219,25 +222,28 @@ def _peel_once(text: str) -> tuple[str, int]:
     if text[:1] == "+":
         return text[1:].strip(), 0
 
-    for code in _CURRENCY_CODES:
-        if text.startswith(code):
-            return text[len(code) :].strip(), 0
-        if text.endswith(code):
-            return text[: -len(code)].strip(), 0
-    if text[:1] and text[0] in _CURRENCY_SIGNS:
-        return text[1:].strip(), 0
-    if text[-1:] and text[-1] in _CURRENCY_SIGNS:
-        return text[:-1].strip(), 0
+    for mark in MARKS_LONGEST_FIRST:
+        if text.startswith(mark):
+            return text[len(mark) :].strip(), 0
+        if text.endswith(mark):
+            return text[: -len(mark)].strip(), 0
     return text, 0
 
 
 def _decimal_from_digits(body: str) -> Decimal | CellProblem:
+    # An apostrophe before three digits groups thousands in Switzerland
+    # (1'250.50), as a space does in much of Europe.
+    body = _APOSTROPHE_GROUP.sub(" ", body)
     if _SPACE_GROUPED_COMMA_DECIMAL.fullmatch(body) or _COMMA_DECIMAL.fullmatch(body):
         return _to_decimal(body.replace(" ", "").replace(",", "."))
 
     # A space between digit groups is a thousands separator, like a comma.
     grouped = re.sub(r"(?<=\d) (?=\d)", ",", body)
-    if _PLAIN_NUMBER.fullmatch(grouped) or _COMMA_GROUPED.fullmatch(grouped):
+    if (
+        _PLAIN_NUMBER.fullmatch(grouped)
+        or _COMMA_GROUPED.fullmatch(grouped)
+        or _LAKH_GROUPED.fullmatch(grouped)
+    ):
         return _to_decimal(grouped.replace(",", ""))
     if _DOT_GROUPED_COMMA_DECIMAL.fullmatch(grouped):
         return _to_decimal(grouped.replace(".", "").replace(",", "."))

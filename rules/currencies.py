@@ -1,11 +1,12 @@
 """Find amount columns whose cells carry different currency marks.
 
-The amount parser reads ``$1,000``, ``¥1,000,000`` and ``1.000,00 €`` alike as
-plain numbers, so a column that mixes them would be summed as one currency.
-Each mark belongs to one currency, which messages show by its sign. ``$``,
-``USD`` and ``US$`` are ``$``. ``€`` and ``EUR`` are ``€``, ``£`` and ``GBP``
-are ``£``, and ``¥``, ``元``, ``CNY`` and ``RMB`` are ``¥``. A cell without a
-mark, numbers included, has no currency and is never reported.
+The amount parser reads ``$1,000``, ``¥1,000,000``, ``R$ 1.000,00`` and
+``1.000,00 €`` alike as plain numbers, so a column that mixes them would be
+summed as one currency. Each mark belongs to one currency, which messages show
+by its sign (:data:`CURRENCY_MARKS`): ``$``, ``USD`` and ``US$`` are ``$``,
+and ``¥``, ``元``, ``CNY`` and ``RMB`` are ``¥`` (the yuan; ``JPY`` and ``円``
+are the yen). A cell without a mark, numbers included, has no currency and is
+never reported.
 """
 
 from __future__ import annotations
@@ -16,10 +17,66 @@ from collections.abc import Sequence
 from rules.grid import CellValue
 from rules.text_forms import fold_text
 
-# Currency codes as folded text, longest first so that ``us$`` is not read as
-# ``$``. Each maps to the sign that names its currency in messages.
-_CODE_SIGNS = {"us$": "$", "usd": "$", "eur": "€", "gbp": "£", "cny": "¥", "rmb": "¥"}
-_SIGNS = {"$": "$", "€": "€", "£": "£", "¥": "¥", "元": "¥"}
+# Currency marks as folded text, each with the sign that names its currency
+# in messages. ISO codes come with the signs people type for them. "kr" is the
+# Danish, Norwegian and Swedish crown alike.
+CURRENCY_MARKS = {
+    "$": "$",
+    "usd": "$",
+    "us$": "$",
+    "€": "€",
+    "eur": "€",
+    "£": "£",
+    "gbp": "£",
+    "¥": "¥",
+    "元": "¥",
+    "cny": "¥",
+    "rmb": "¥",
+    "jpy": "JPY",
+    "円": "JPY",
+    "r$": "R$",
+    "brl": "R$",
+    "chf": "CHF",
+    "c$": "C$",
+    "cad": "C$",
+    "a$": "A$",
+    "aud": "A$",
+    "nz$": "NZ$",
+    "nzd": "NZ$",
+    "hk$": "HK$",
+    "hkd": "HK$",
+    "s$": "S$",
+    "sgd": "S$",
+    "mx$": "MX$",
+    "mxn": "MX$",
+    "₹": "₹",
+    "inr": "₹",
+    "₩": "₩",
+    "krw": "₩",
+    "₽": "₽",
+    "rub": "₽",
+    "₺": "₺",
+    "try": "₺",
+    "₪": "₪",
+    "ils": "₪",
+    "₱": "₱",
+    "php": "₱",
+    "฿": "฿",
+    "thb": "฿",
+    "₫": "₫",
+    "vnd": "₫",
+    "zł": "zł",
+    "pln": "zł",
+    "kč": "Kč",
+    "czk": "Kč",
+    "kr": "kr",
+    "sek": "SEK",
+    "nok": "NOK",
+    "dkk": "DKK",
+    "zar": "ZAR",
+}
+# Longest first, so that ``us$`` and ``r$`` are not read as ``$``.
+MARKS_LONGEST_FIRST = sorted(CURRENCY_MARKS, key=len, reverse=True)
 # Marks that may wrap a number besides currency: signs and parentheses.
 _WRAPPERS = "+-\u2212()"
 
@@ -33,12 +90,9 @@ def currency_of(cell: CellValue) -> str | None:
     if not isinstance(cell, str):
         return None
     text = fold_text(cell).strip(_WRAPPERS + " ")
-    for code, sign in _CODE_SIGNS.items():
-        if text.startswith(code) or text.endswith(code):
-            return sign
-    for end in (text[:1], text[-1:]):
-        if end in _SIGNS:
-            return _SIGNS[end]
+    for mark in MARKS_LONGEST_FIRST:
+        if text.startswith(mark) or text.endswith(mark):
+            return CURRENCY_MARKS[mark]
     return None
 
 

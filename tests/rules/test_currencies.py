@@ -22,6 +22,12 @@ from rules.grid import CellValue
         ("￥500", "¥"),
         ("(1.2万元)", "¥"),
         ("RMB 500", "¥"),
+        ("R$ 1.000,00", "R$"),
+        ("CHF 1'000", "CHF"),
+        ("C$ 50", "C$"),
+        ("JPY 3000", "JPY"),
+        ("1 200 kr", "kr"),
+        ("₹1,20,000", "₹"),
         ("1,000", None),
         (1000.0, None),
         (None, None),
@@ -40,6 +46,12 @@ from rules.grid import CellValue
         "full-width-yen",
         "yuan-character",
         "rmb",
+        "brazilian-real-not-dollar",
+        "swiss-franc",
+        "canadian-dollar",
+        "yen-code",
+        "crowns",
+        "rupee",
         "no-mark",
         "number",
         "blank",
@@ -62,3 +74,7 @@ def test_main_currency_is_most_common() -> None:
 )
 def test_main_currency_none_unless_mixed(cells: list[CellValue]) -> None:
     assert main_currency(cells) is None
+
+
+def test_real_and_dollar_are_two_currencies() -> None:
+    assert main_currency(["R$ 5", "$5", "R$ 6"]) == ("R$", ["R$", "$", "R$"])
