@@ -346,8 +346,13 @@ def _check_required(
     if not missing:
         return
 
+    # A header another field already reads is no suggestion for this one.
+    free = [
+        "" if index in fields.values() else header
+        for index, header in enumerate(headers)
+    ]
     problems = " ".join(
-        _missing_field_sentence(field, pipeline.columns[field].aliases, stages, headers)
+        _missing_field_sentence(field, pipeline.columns[field].aliases, stages, free)
         for field, stages in missing.items()
     )
     fix = (

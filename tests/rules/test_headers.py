@@ -366,6 +366,16 @@ def test_missing_required_column_suggests_nearest(english_pipeline: Pipeline) ->
     )
 
 
+def test_nearest_header_skips_mapped_columns(english_pipeline: Pipeline) -> None:
+    # 'Account' is nearer to 'Amount' than 'Amt' is, but the account field reads it.
+    grid = deals_tab(["Deal ID", "Account", "Stage", "Amt"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, with_required(english_pipeline, "amount"))
+
+    assert "the nearest header is 'Amt' in column D." in str(error.value)
+
+
 def test_configured_header_row_missing_stage(english_pipeline: Pipeline) -> None:
     grid = deals_tab(["Deal ID", "Phase"], ["D-1", "Lead"])
 
