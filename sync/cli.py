@@ -40,6 +40,7 @@ from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
 from sync.commands.rename_tab import rename_tab
+from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
     end_after_command,
     exit_process,
@@ -307,10 +308,7 @@ def check_source_given(config: str, source: str | None) -> None:
 @click.option("-v", "--verbose", count=True, help="Log INFO (-v) or DEBUG (-vv).")
 def cli(verbose: int) -> None:
     """pipesheet keeps a team's shared deal sheet honest."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    set_up_command_logging(verbose)
 
 
 config_argument = click.argument("config", metavar="CONFIG")
@@ -653,7 +651,9 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
     from sync.report import result_as_json, show_result, write_json
 
     if as_json:
-        write_json(result_as_json(result, pipeline), sys.stdout)
+        document = result_as_json(result, pipeline)
+        document["warnings"] = list(RUN_WARNINGS.messages)
+        write_json(document, sys.stdout)
         sys.stdout.write("\n")
     else:
         show_result(stdout, result, pipeline)

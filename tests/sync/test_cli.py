@@ -462,6 +462,25 @@ def test_json_holds_findings_metrics_writes() -> None:
     ]
 
 
+def test_json_lists_run_warnings() -> None:
+    write_tiny(CLEAN_DEALS, "Review 2025-09")
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+
+    result = invoke("run", "tiny.yaml", "--as-of", "2025-10-01", "--json")
+
+    warnings = json.loads(result.stdout)["warnings"]
+    assert len(warnings) == 1
+    assert "the review of 2025-09 was not written" in warnings[0]
+
+
+def test_json_warnings_empty_without_warnings() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json")
+
+    assert json.loads(result.stdout)["warnings"] == []
+
+
 def test_progress_only_on_stderr() -> None:
     write_tiny(CLEAN_DEALS)
 

@@ -1,0 +1,82 @@
+"""How log records reach people on stderr, and the warnings ``--json`` lists.
+
+Without ``-v`` a command shows only warnings and errors, which are meant for
+the person who ran it, so they read ``Warning: ...`` without the module that
+logged them. With ``-v`` or ``-vv`` each line keeps its level and logger name
+for debugging. ``serve`` sets its own format with times and process ids.
+
+A command's warnings also go into its ``--json`` document, so a scheduled job
+that reads only stdout gets them too: :data:`RUN_WARNINGS` keeps the messages of
+the warnings logged since the command started.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import deque
+
+# The words people read before a message, by level.
+_LEVEL_WORDS = {
+    logging.WARNING: "Warning",
+    logging.ERROR: "Error",
+    logging.CRITICAL: "Error",
+}
+
+
+class PeopleFormatter(logging.Formatter):
+    """Format a record as ``Warning: message``, the way messages for people read."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        word = _LEVEL_WORDS.get(record.levelno, record.levelname.capitalize())
+        text = f"{word}: {record.getMessage()}"
+        if record.exc_info:
+            text = f"{text}\n{self.formatException(record.exc_info)}"
+        return text
+
+
+class DebugFormatter(logging.Formatter):
+    """Format a record with its level and logger name, for ``-v`` and ``-vv``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+
+# The maximum number of messages kept: ``serve`` logs warnings for days.
+MAX_MESSAGES = 1000
+
+
+class WarningCollector(logging.Handler):
+    """The messages of the warnings and errors logged since :meth:`install`."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: deque[str] = deque(maxlen=MAX_MESSAGES)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def install(self) -> None:
+        """Start collecting anew, attached to the root logger once."""
+        self.messages.clear()
+        root = logging.getLogger()
+        if self not in root.handlers:
+            root.addHandler(self)
+
+
+RUN_WARNINGS = WarningCollector()
+
+
+def set_up_command_logging(verbose: int) -> None:
+    """Log to stderr at WARNING, or INFO (``-v``) or DEBUG (``-vv``), and collect.
+
+    A process whose root logger already has handlers (a test runner's) keeps
+    them and their level, as :func:`logging.basicConfig` would.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(PeopleFormatter() if verbose == 0 else DebugFormatter())
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    RUN_WARNINGS.install()
