@@ -802,8 +802,7 @@ def test_missing_column_stops_before_writing(fake: FakeSheets) -> None:
     assert str(raised.value) == (
         "Workbook 'Pipeline', tab 'Deals': required columns are missing in header "
         "row 1. No column for 'account' (looked for 'Account'), which the stages "
-        "'Lead', 'Proposal' require; the nearest header is 'Amount' in column C. "
-        "Headers found: A 'Deal ID', B 'Stage', C 'Amount'. Rename the header in "
+        "'Lead', 'Proposal' require. Headers found: A 'Deal ID', B 'Stage', C 'Amount'. Rename the header in "
         "the sheet, or add the sheet's header text to the field's aliases in the "
         "definition. If the sheet does not keep that column, add it, or take the "
         "field out of the stage's required list in the definition."
