@@ -36,6 +36,7 @@ from config.loader import (
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
+from sync.closed_pipe import tolerate_closed_pipes
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
@@ -79,6 +80,7 @@ def main() -> NoReturn:
     :mod:`sync.process_exit`. Tests call :data:`cli` instead, which returns.
     """
     end_after_command()
+    tolerate_closed_pipes()
     # SIGTERM (sent by timeout, systemd and cron) is handled like Ctrl-C, so
     # the cleanup of a write in progress runs. Its temporary file is removed
     # and the workbook is left as it was. serve installs its own handler.
