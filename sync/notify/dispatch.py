@@ -121,7 +121,11 @@ def send_due_digests(
     local_now = local_time(now, pipeline.timezone)
     reason = not_due_reason(result, notifications, local_now, pipeline.timezone)
     if reason is not None:
-        logger.debug("digests workbook=%s not sent: %s", result.workbook, reason)
+        # A replay sends nothing although its items are overdue, which looks
+        # like a failure, so it is logged at INFO. The other reasons are routine.
+        replay = not result.dry_run and result.as_of != local_now.date()
+        level = logging.INFO if replay else logging.DEBUG
+        logger.log(level, "digests workbook=%s not sent: %s", result.workbook, reason)
         return DigestReport([], skipped=reason)
 
     senders = channels
@@ -186,7 +190,7 @@ def not_due_reason(
     if result.as_of != local_now.date():
         return (
             f"the run is for {result.as_of}, not for today ({local_now.date()} "
-            f"in {time_zone})"
+            f"in {time_zone}), and digests go out only with runs for today"
         )
     hour = notifications.digest_hour
     if hour is not None and local_now.hour < hour:

@@ -214,7 +214,10 @@ def test_snoozed_deal_left_out_of_digest(
             DUE_NOW,
             False,
             dt.date(2025, 9, 29),
-            "the run is for 2025-09-29, not for today (2025-09-30 in Europe/Berlin)",
+            (
+                "the run is for 2025-09-29, not for today (2025-09-30 in "
+                "Europe/Berlin), and digests go out only with runs for today"
+            ),
         ),
     ],
     ids=["before-digest-hour", "dry-run", "replay-of-other-day"],
@@ -234,6 +237,36 @@ def test_nothing_due_sends_nothing(
     assert report.skipped == reason
     assert report.deliveries == []
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    ("now", "dry_run", "as_of", "level"),
+    [
+        (DUE_NOW, False, dt.date(2025, 9, 29), logging.INFO),
+        (DUE_NOW, False, dt.date(2025, 10, 1), logging.INFO),
+        (DUE_NOW, True, dt.date(2025, 9, 29), logging.DEBUG),
+        (dt.datetime(2025, 9, 30, 5, 30, tzinfo=dt.UTC), False, AS_OF, logging.DEBUG),
+    ],
+    ids=["earlier-day", "later-day", "dry-run", "before-digest-hour"],
+)
+def test_skip_reason_log_level(
+    receiver: WebhookReceiver,
+    pipeline: Pipeline,
+    caplog: pytest.LogCaptureFixture,
+    now: dt.datetime,
+    dry_run: bool,
+    as_of: dt.date,
+    level: int,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sync.notify.dispatch")
+    result = sync_result(pipeline, as_of=as_of, dry_run=dry_run)
+
+    report = send(result, pipeline, InMemoryDigestLedger(), now)
+
+    records = [rec for rec in caplog.records if "not sent" in rec.getMessage()]
+    assert [record.levelno for record in records] == [level]
+    assert report.skipped is not None
+    assert records[0].getMessage().endswith(report.skipped)
 
 
 def test_definition_without_notifications_sends_nothing() -> None:
