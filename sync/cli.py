@@ -39,7 +39,11 @@ from sync.atomic import write_atomically
 from sync.closed_pipe import tolerate_closed_pipes
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
-from sync.commands.options import JSON_REQUESTED, json_option
+from sync.commands.options import (
+    JSON_REQUESTED,
+    json_option,
+    reject_state_with_no_state,
+)
 from sync.commands.rename_tab import rename_tab
 from sync.process_exit import (
     end_after_command,
@@ -372,6 +376,7 @@ def run(
     ``pipesheet definitions``). Each run is recorded in the state database,
     which gives the Stage log tab its history.
     """
+    reject_state_with_no_state(no_state)
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
@@ -454,6 +459,7 @@ def check(
     Reads the run history as ``run --dry-run`` does, so it reports the same
     findings and planned writes. Exits 1 when error-level findings exist.
     """
+    reject_state_with_no_state(no_state)
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)

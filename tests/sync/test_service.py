@@ -1122,3 +1122,44 @@ def test_health_server_foreign_address_named() -> None:
 )
 def test_format_fields_quotes_values(fields: dict[str, object], expected: str) -> None:
     assert format_fields(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("configs", "message"),
+    [
+        (
+            ["a.yaml", "a.yaml"],
+            "Error: CONFIG 'a.yaml' is given twice; give each definition once.",
+        ),
+        (
+            ["a.yaml", "./a.yaml"],
+            (
+                "Error: CONFIG './a.yaml' is given twice (also as 'a.yaml'); give "
+                "each definition once."
+            ),
+        ),
+    ],
+    ids=["same-spelling", "other-spelling"],
+)
+def test_serve_config_twice_is_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configs: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(serve, [*configs, "--once"])
+
+    assert result.exit_code == 2
+    assert result.output.endswith(f"{message}\n")
+
+
+def test_serve_source_with_two_configs_is_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        serve, ["a.yaml", "b.yaml", "--source", "book.xlsx", "--once"]
+    )
+
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: --source 'book.xlsx' names one workbook, but 2 CONFIG arguments "
+        "were given; give one CONFIG with --source, or set source.path in each "
+        "definition and leave out --source.\n"
+    )
