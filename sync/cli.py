@@ -36,9 +36,14 @@ from config.loader import (
 from config.shipped import shipped_definition, shipped_definitions
 from rules.findings import Severity
 from sync.atomic import write_atomically
+from sync.closed_pipe import tolerate_closed_pipes
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
-from sync.commands.options import JSON_REQUESTED, json_option
+from sync.commands.options import (
+    JSON_REQUESTED,
+    json_option,
+    reject_state_with_no_state,
+)
 from sync.commands.rename_tab import rename_tab
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
@@ -80,6 +85,7 @@ def main() -> NoReturn:
     :mod:`sync.process_exit`. Tests call :data:`cli` instead, which returns.
     """
     end_after_command()
+    tolerate_closed_pipes()
     # SIGTERM (sent by timeout, systemd and cron) is handled like Ctrl-C, so
     # the cleanup of a write in progress runs. Its temporary file is removed
     # and the workbook is left as it was. serve installs its own handler.
@@ -368,6 +374,7 @@ def run(
     ``pipesheet definitions``). Each run is recorded in the state database,
     which gives the Stage log tab its history.
     """
+    reject_state_with_no_state(no_state)
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
@@ -450,6 +457,7 @@ def check(
     Reads the run history as ``run --dry-run`` does, so it reports the same
     findings and planned writes. Exits 1 when error-level findings exist.
     """
+    reject_state_with_no_state(no_state)
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)

@@ -1,10 +1,11 @@
-"""Find a schedule whose runs all come before the digest hour, so no digest is sent.
+"""Find a schedule whose runs all come before the digest hour, so they send no digest.
 
 With ``notifications.digest_hour`` set, digests go out only from a run at or
 after that hour in the definition's time zone. A schedule that runs only at
-07:00 with a digest hour of 8 sends none, and nothing fails, so ``check``,
-``doctor`` and ``serve`` warn instead. Without it, the day's first run sends
-them.
+07:00 with a digest hour of 8 sends none on its own, and nothing fails, so
+``check``, ``doctor`` and ``serve`` warn instead. A run at another time (the
+catch-up run of ``serve`` at start, a manual run) still sends them. Without
+a digest hour, the day's first run sends them.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ def digest_schedule_problem(
     return (
         f"Definition {config!r}: schedule.cron {schedule.cron!r}{in_zone} runs "
         f"only before {hour:02d}:00 {pipeline.timezone}, the "
-        f"notifications.digest_hour ({hour}), so no digest is ever sent. Move "
+        f"notifications.digest_hour ({hour}), so its scheduled runs send no "
+        "digest. Only a run started at or after that hour does, such as the "
+        "catch-up run of 'pipesheet serve' at start or a 'pipesheet run'. Move "
         f"the schedule to {hour:02d}:00 or later, or set notifications.digest_hour "
         f"to {latest_hour} or lower."
     )

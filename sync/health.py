@@ -88,6 +88,21 @@ class ServiceHealth:
                 runs=dict.fromkeys(RunOutcome, 0)
             )
 
+    def move(self, old_key: str, new_key: str) -> None:
+        """Report a watched workbook's entry and counters under ``new_key``.
+
+        A definition edited while the service runs may name another workbook;
+        its job's history goes with it. A key not watched is ignored.
+        """
+        with self._lock:
+            health = self._workbooks.pop(old_key, None)
+            metrics = self._metrics.pop(old_key, None)
+            if health is None or metrics is None:
+                return
+            health.workbook_key = new_key
+            self._workbooks[new_key] = health
+            self._metrics[new_key] = metrics
+
     def record(self, summary: RunSummary) -> None:
         """Count one finished run; a workbook not watched is ignored."""
         finished_at = summary.started_at + dt.timedelta(seconds=summary.seconds)

@@ -58,7 +58,9 @@ class RunSummary:
 
     ``outcome`` is that of the runs table; a run that was not started because
     the service was stopping is ``skipped``. ``seconds`` is measured by the
-    process that ran it.
+    process that ran it. ``tab`` is the pipeline tab of the definition as the
+    run loaded it, with ``workbook_key`` its workbook, and None when the
+    definition was not loaded.
     """
 
     definition: str
@@ -74,6 +76,7 @@ class RunSummary:
     digests_sent: int = 0
     digests_failed: int = 0
     error: str | None = None
+    tab: str | None = None
 
 
 class RunControl:
@@ -163,10 +166,12 @@ def run_workbook_job(
     stopped_because = _wait_for(child, started + timeout_seconds, timeout_seconds)
     summary = _receive(reader)
     reader.close()
-    if summary is not None:
-        # Reported under the job's workbook, also when the definition failed
-        # to load in the child.
+    if summary is not None and summary.tab is None:
+        # The definition failed to load in the child, so the run names no
+        # workbook of its own and is reported under the job's.
         return dataclasses.replace(summary, workbook_key=workbook_key)
+    if summary is not None:
+        return summary  # The child's workbook, from the definition it loaded.
 
     reason = stopped_because or (
         f"the run's process ended with exit code {child.exitcode} before it "
@@ -175,6 +180,9 @@ def run_workbook_job(
     reason += "; the workbook is as it was before the run, or fully written"
     logger.error("run stopped workbook=%s: %s", workbook_key, reason)
     sent = int(requests_sent.value)
+    # NOTE: the first run after an edit of the definition's source locks the
+    # new workbook, which the service learns of only from the run's summary.
+    # Killed, that run leaves its lock to expire after the lock's lifetime.
     _free_lock_of(child.pid, state, workbook_key, reason, sent)
     return RunSummary(
         definition=config,
@@ -206,7 +214,9 @@ def run_definition(
         pipeline = load_definition(config)
         as_of = moment.astimezone(zoneinfo.ZoneInfo(pipeline.timezone)).date()
         key = keys.workbook_key(pipeline, source)
-        summary = dataclasses.replace(summary, as_of=as_of, workbook_key=key)
+        summary = dataclasses.replace(
+            summary, as_of=as_of, workbook_key=key, tab=pipeline.source.tab
+        )
         logger.info("run started workbook=%s as_of=%s", key, as_of)
         with StateStore.open(state) as store:
             recorded = record_run(RunRequest(pipeline, as_of, source), store, now=now)

@@ -24,6 +24,7 @@ whole), and the process exits. A second signal kills running runs at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -290,6 +291,7 @@ class Service:
             )
 
     def _log_run(self, summary: RunSummary) -> None:
+        summary = self._follow_workbook(summary)
         self.health.record(summary)
         if summary.outcome is not RunOutcome.OK:
             # Another service on the same state database may have run the
@@ -299,6 +301,58 @@ class Service:
             RUN_LOG_LEVELS[summary.outcome],
             "run %s",
             format_fields(_run_fields(summary)),
+        )
+
+    def _follow_workbook(self, summary: RunSummary) -> RunSummary:
+        """Take the workbook and tab of the run's definition as its job's own.
+
+        Each run loads its definition again, so an edit of its source (path,
+        spreadsheet id or tab) takes effect without a restart. The job then
+        reports, locks and catches up under the workbook that its runs use.
+        A run that did not load its definition is reported under the job's.
+        """
+        configs = [item.config for item in self.definitions]
+        if summary.definition not in configs:
+            return summary
+        index = configs.index(summary.definition)
+        definition = self.definitions[index]
+        if summary.tab is None:
+            return dataclasses.replace(summary, workbook_key=definition.workbook_key)
+
+        current = (definition.workbook_key, definition.tab)
+        if (summary.workbook_key, summary.tab) == current:
+            return summary
+        others = self.definitions[:index] + self.definitions[index + 1 :]
+        if summary.workbook_key in {item.workbook_key for item in others}:
+            logger.warning(
+                "definition=%s now syncs workbook=%s, which another definition of "
+                "this service syncs too; its runs go on being reported as "
+                "workbook=%s. Give each definition its own workbook.",
+                definition.config,
+                summary.workbook_key,
+                definition.workbook_key,
+            )
+            return dataclasses.replace(summary, workbook_key=definition.workbook_key)
+
+        self._move_job(index, summary.workbook_key, summary.tab)
+        return summary
+
+    def _move_job(self, index: int, workbook_key: str, tab: str) -> None:
+        before = self.definitions[index]
+        moved = dataclasses.replace(before, workbook_key=workbook_key, tab=tab)
+        self.definitions[index] = moved
+        self.health.move(before.workbook_key, workbook_key)
+        # A child killed at its deadline has the lock of the key in its job's
+        # args freed, so the args follow the workbook too.
+        if self.scheduler is not None and self.scheduler.get_job(moved.job_id):
+            self.scheduler.modify_job(moved.job_id, args=self._job_args(moved))
+        logger.info(
+            "definition=%s now syncs workbook=%s tab=%r, before workbook=%s tab=%r",
+            moved.config,
+            workbook_key,
+            tab,
+            before.workbook_key,
+            before.tab,
         )
 
     @contextmanager

@@ -30,6 +30,7 @@ from sync.state.records import RunRecord
 # The store brings in SQLAlchemy, which the pipesheet command line imports only
 # for the commands that open a state database.
 if TYPE_CHECKING:
+    from config.models import Pipeline
     from sync.state.store import StateStore
 
 DEFAULT_STATE = "pipesheet-state.sqlite"
@@ -119,18 +120,23 @@ def log(
     one workbook. "Days in previous stage" counts from the run that first saw
     the deal in that stage, so it can be short by the days between two runs.
     """
-    selected = _selected_workbook(config, source)
+    pipeline = _selected_definition(config, source)
     from sync.state.store import StateStore
 
     # IDs are read from the sheet trimmed, so a pasted ' D-1 ' finds D-1.
     deal_id = deal_id.strip()
     with StateStore.open(state, create=False) as store:
-        key, tab = selected or _only_workbook_tab(store, state)
+        if pipeline is None:
+            key, tab = _only_workbook_tab(store, state)
+        else:
+            key, tab = workbook_key(pipeline, source), pipeline.source.tab
         path = store.transitions(key, deal_id, tab=tab)
         if not path and not store.runs(key, 1, tab=tab):
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
             raise DealNotFoundError(_no_path_message(store, key, tab, deal_id))
+
+    path = _with_current_stage_names(path, pipeline)
 
     stays = days_in_previous_stage(path)
     if as_json:
@@ -308,6 +314,14 @@ def _selected_workbook(
     config: str | None, source: str | None
 ) -> tuple[str, str] | None:
     """Return the workbook key and pipeline tab of CONFIG, or None without it."""
+    pipeline = _selected_definition(config, source)
+    if pipeline is None:
+        return None
+    return workbook_key(pipeline, source), pipeline.source.tab
+
+
+def _selected_definition(config: str | None, source: str | None) -> Pipeline | None:
+    """Load the definition CONFIG, or return None without it."""
     if config is None:
         if source is not None:
             raise click.UsageError("--source needs CONFIG, the definition it is for.")
@@ -316,9 +330,21 @@ def _selected_workbook(
     from sync.cli import check_source_given, resolve_definition
 
     check_source_given(config, source)
+    return resolve_definition(config)
 
-    pipeline = resolve_definition(config)
-    return workbook_key(pipeline, source), pipeline.source.tab
+
+def _with_current_stage_names(
+    path: list[Transition], pipeline: Pipeline | None
+) -> list[Transition]:
+    # Runs read stored stages through the definition's names and aliases, so a
+    # stage renamed with its old name kept as an alias shows its new name here
+    # too. Without CONFIG the stored names are all there is.
+    if pipeline is None:
+        return path
+    from rules.stage_history import StageHistory, with_current_stage_names
+
+    history = StageHistory(transitions=path)
+    return with_current_stage_names(history, pipeline).transitions
 
 
 def _only_workbook_tab(store: StateStore, state: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 # Key in click's ``Context.meta``, a dict that a command's context shares with
 # its group's, so the group can still tell after a failure.
@@ -23,3 +24,20 @@ json_option = click.option(
     callback=_remember_json_request,
     help="Print JSON; on failure, an object with the error's type and message.",
 )
+
+
+def reject_state_with_no_state(no_state: bool) -> None:
+    """Reject ``--state`` typed on the command line together with ``--no-state``.
+
+    The ``PIPESHEET_STATE`` variable is set for every command of a shell, so
+    it does not conflict with ``--no-state``.
+
+    :raises click.UsageError: both options were given.
+    """
+    ctx = click.get_current_context()
+    typed = ctx.get_parameter_source("state") is ParameterSource.COMMANDLINE
+    if no_state and typed:
+        raise click.UsageError(
+            f"--no-state uses no state database, so --state {ctx.params['state']!r} "
+            "would be ignored; give one of the two options."
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -97,6 +98,7 @@ def serve(
     """
     if once and health_port is not None:
         raise click.UsageError("--health-port serves a running service, not --once.")
+    _check_configs(configs, source)
     log_level = _set_up_logging()
     options = ServiceOptions(
         state=_absolute_state(state),
@@ -129,6 +131,31 @@ def serve(
         )
     if unsent or any(summary.outcome is RunOutcome.FAILED for summary in summaries):
         sys.exit(1)
+
+
+def _check_configs(configs: tuple[str, ...], source: str | None) -> None:
+    """Reject a CONFIG given twice, and --source with more than one CONFIG.
+
+    :raises click.UsageError: either of them.
+    """
+    if source is not None and len(configs) > 1:
+        raise click.UsageError(
+            f"--source {source!r} names one workbook, but {len(configs)} CONFIG "
+            "arguments were given; give one CONFIG with --source, or set "
+            "source.path in each definition and leave out --source."
+        )
+    # By resolved path, so 'a.yaml' and './a.yaml' count as one file.
+    seen: dict[Path, str] = {}
+    for config in configs:
+        path = Path(config).resolve()
+        earlier = seen.get(path)
+        if earlier is None:
+            seen[path] = config
+            continue
+        also = "" if earlier == config else f" (also as {earlier!r})"
+        raise click.UsageError(
+            f"CONFIG {config!r} is given twice{also}; give each definition once."
+        )
 
 
 def _set_up_logging() -> int:

@@ -41,6 +41,7 @@ from sync.notify.base import DigestSender
 from sync.notify.email import EmailSender
 from sync.notify.errors import DeliveryError
 from sync.notify.ledger import DigestLedger
+from sync.notify.owner_entries import log_owners_without_entry
 from sync.notify.webhook import WebhookSender
 from sync.run import RunResult
 
@@ -121,7 +122,11 @@ def send_due_digests(
     local_now = local_time(now, pipeline.timezone)
     reason = not_due_reason(result, notifications, local_now, pipeline.timezone)
     if reason is not None:
-        logger.debug("digests workbook=%s not sent: %s", result.workbook, reason)
+        # A replay sends nothing although its items are overdue, which looks
+        # like a failure, so it is logged at INFO. The other reasons are routine.
+        replay = not result.dry_run and result.as_of != local_now.date()
+        level = logging.INFO if replay else logging.DEBUG
+        logger.log(level, "digests workbook=%s not sent: %s", result.workbook, reason)
         return DigestReport([], skipped=reason)
 
     senders = channels
@@ -131,7 +136,7 @@ def send_due_digests(
         )
     try:
         addressed = address_digests(
-            result, pipeline, notifications, state, workbook_key, senders
+            result, pipeline, notifications, state, workbook_key, senders, now
         )
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
@@ -186,7 +191,7 @@ def not_due_reason(
     if result.as_of != local_now.date():
         return (
             f"the run is for {result.as_of}, not for today ({local_now.date()} "
-            f"in {time_zone})"
+            f"in {time_zone}), and digests go out only with runs for today"
         )
     hour = notifications.digest_hour
     if hour is not None and local_now.hour < hour:
@@ -216,15 +221,17 @@ def address_digests(
     notifications: Notifications,
     state: DigestLedger,
     workbook_key: str,
-    senders: Sequence[DigestSender] = (),
+    senders: Sequence[DigestSender],
+    now: dt.datetime,
 ) -> list[tuple[OwnerDigest, OwnerContact | None]]:
     """Build the run's digests, each with the contact it goes to.
 
     The manager's digest is built only when ``manager_digest_to`` is set.
-    Owners and items that no digest reaches are logged.
+    Owners and items that no digest reaches are logged, owners once a day.
 
     :param senders: the channels, to tell whether one delivers a digest whose
         owner has no contact.
+    :param now: the current time (aware), recorded when owners are logged.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
     owners = list_digest_owners(*sources, result.as_of)
@@ -232,9 +239,14 @@ def address_digests(
     digests = build_digests(*sources, result.as_of, already_sent)
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
-    _log_owners_without_contact(
+    deal_owners = [deal.text("owner") or "" for deal in result.deals]
+    log_owners_without_entry(
         addressed,
-        manager_digest=notifications.manager_digest_to is not None,
+        notifications,
+        deal_owners,
+        state,
+        workbook_key,
+        now,
         catch_all=any(sender.serves(None) for sender in senders),
     )
     if notifications.manager_digest_to is None:
@@ -324,48 +336,6 @@ def _record(
             delivery.channel,
             _error_text(error),
         )
-
-
-# A team can have many owners, so a log line names at most this many owners
-# without a contact and counts the rest. DEBUG lists them all.
-OWNERS_NAMED = 5
-
-
-def _log_owners_without_contact(
-    addressed: Sequence[tuple[OwnerDigest, OwnerContact | None]],
-    *,
-    manager_digest: bool,
-    catch_all: bool,
-) -> None:
-    # catch_all: a channel, such as an e-mail channel with "to" addresses,
-    # delivers the digests of owners without a contact too.
-    missing = [digest.owner for digest, contact in addressed if contact is None]
-    if not missing:
-        return
-    logger.debug("owners without a contact: %s", ", ".join(missing))
-    if catch_all:
-        return  # Their digests go to the channel's fixed addresses.
-
-    named = ", ".join(repr(owner) for owner in missing[:OWNERS_NAMED])
-    if len(missing) > OWNERS_NAMED:
-        named += f" and {len(missing) - OWNERS_NAMED} more"
-    if manager_digest:
-        level = logging.INFO
-        fallback = "Their items still go into the manager's digest."
-    else:
-        level = logging.WARNING
-        fallback = (
-            "Until then their items reach no one, because "
-            "notifications.manager_digest_to is not set either."
-        )
-    logger.log(
-        level,
-        "digests: %d owners have no entry in notifications.owners and get no "
-        "digest: %s. Add them under notifications.owners in the definition. %s",
-        len(missing),
-        named,
-        fallback,
-    )
 
 
 def _log_items_without_owner(result: RunResult, items: Sequence[DigestItem]) -> None:

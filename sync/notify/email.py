@@ -76,10 +76,13 @@ class EmailSender:
         try:
             self._deliver(message, credentials)
         except (smtplib.SMTPException, OSError) as error:
+            problem = describe_smtp_error(error, self.timeout)
+            if isinstance(error, StartTlsNotOffered):
+                problem += f"; {starttls_fix(self.channel)}"
             raise DeliveryError(
                 f"channel {self.channel.id!r}: sending the digest through "
                 f"{self.channel.smtp_host}:{self.channel.smtp_port} failed: "
-                f"{describe_smtp_error(error, self.timeout)}"
+                f"{problem}"
             ) from error
 
     def _recipients(self, contact: OwnerContact | None) -> list[str]:
@@ -113,7 +116,7 @@ class EmailSender:
             timeout=self.timeout,
         ) as smtp:
             if channel.starttls:
-                smtp.starttls(context=self.ssl_context)
+                _start_tls(smtp, self.ssl_context)
             if credentials is not None:
                 smtp.login(*credentials)
 
@@ -126,6 +129,34 @@ class EmailSender:
                 channel.id,
                 len(refused),
             )
+
+
+class StartTlsNotOffered(smtplib.SMTPNotSupportedError):
+    """The server's EHLO reply lists no STARTTLS, so the channel cannot encrypt."""
+
+
+def _start_tls(smtp: smtplib.SMTP, ssl_context: ssl.SSLContext | None) -> None:
+    # smtplib raises SMTPNotSupportedError for a missing AUTH as well, so the
+    # STARTTLS case gets its own type and its own fix in the message.
+    try:
+        smtp.starttls(context=ssl_context)
+    except smtplib.SMTPNotSupportedError as error:
+        raise StartTlsNotOffered(*error.args) from error
+
+
+def starttls_fix(channel: EmailChannel) -> str:
+    """Return what to change when the channel's server does not offer STARTTLS."""
+    if channel.username_env is not None:
+        # The definition rejects 'starttls: false' with a login, so only a
+        # server with STARTTLS or dropping the login helps.
+        return (
+            "use a server that offers STARTTLS, or one that needs no login and "
+            "then remove username_env and password_env and set 'starttls: false'"
+        )
+    return (
+        "set 'starttls: false' on the channel if the server runs on the same "
+        "machine or network, or use a server that offers STARTTLS"
+    )
 
 
 def build_message(
@@ -151,7 +182,7 @@ def describe_smtp_error(error: BaseException, timeout: float) -> str:
     """Describe an SMTP or socket error in one line, without credentials."""
     if isinstance(error, TimeoutError):
         return f"timed out after {timeout:g} s"
-    if isinstance(error, smtplib.SMTPNotSupportedError):
+    if isinstance(error, StartTlsNotOffered):
         return "the server does not offer STARTTLS"
     if isinstance(error, smtplib.SMTPResponseException):
         reply = error.smtp_error

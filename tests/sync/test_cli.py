@@ -1010,3 +1010,27 @@ def test_check_plans_as_dry_run_does() -> None:
     assert checked_document["planned"] == dry_document["planned"]
     assert "Stage log" in checked_document["planned"]["tabs"]
     assert checked_document["findings"] == dry_document["findings"]
+
+
+@pytest.mark.parametrize("command", ["run", "check"], ids=["run", "check"])
+def test_no_state_with_state_rejected(command: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke(command, "tiny.yaml", "--no-state", "--state", "x.sqlite")
+
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: --no-state uses no state database, so --state 'x.sqlite' would be "
+        "ignored; give one of the two options.\n"
+    )
+    assert not Path("x.sqlite").exists()
+
+
+def test_no_state_with_state_variable_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tiny(CLEAN_DEALS)
+    monkeypatch.setenv("PIPESHEET_STATE", "x.sqlite")
+
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF, "--no-state", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert not Path("x.sqlite").exists()

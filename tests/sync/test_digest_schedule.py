@@ -63,7 +63,9 @@ def test_schedule_before_digest_hour_named(
     assert problem == (
         f"Definition 'pipeline.yaml': schedule.cron {schedule['cron']!r}{zone} "
         f"runs only before {digest_hour:02d}:00 Europe/Berlin, the "
-        f"notifications.digest_hour ({digest_hour}), so no digest is ever sent. "
+        f"notifications.digest_hour ({digest_hour}), so its scheduled runs send "
+        "no digest. Only a run started at or after that hour does, such as the "
+        "catch-up run of 'pipesheet serve' at start or a 'pipesheet run'. "
         f"Move the schedule to {digest_hour:02d}:00 or later, or set "
         f"notifications.digest_hour to {latest_hour} or lower."
     )
@@ -126,8 +128,10 @@ def test_check_warns_of_digest_hour(
     assert [record.getMessage() for record in caplog.records] == [
         (
             f"Definition {str(definition)!r}: schedule.cron '0 7 * * *' runs only "
-            "before 08:00 Europe/Berlin, the notifications.digest_hour (8), so no "
-            "digest is ever sent. Move the schedule to 08:00 or later, or set "
+            "before 08:00 Europe/Berlin, the notifications.digest_hour (8), so its "
+            "scheduled runs send no digest. Only a run started at or after that "
+            "hour does, such as the catch-up run of 'pipesheet serve' at start or "
+            "a 'pipesheet run'. Move the schedule to 08:00 or later, or set "
             "notifications.digest_hour to 7 or lower."
         )
     ]
@@ -143,7 +147,9 @@ def test_doctor_marks_digest_schedule(tmp_path: Path) -> None:
     assert lines[1] == (
         f"! Digest schedule  Definition {str(definition)!r}: schedule.cron "
         "'0 7 * * *' runs only before 08:00 Europe/Berlin, the "
-        "notifications.digest_hour (8), so no digest is ever sent. Move the "
+        "notifications.digest_hour (8), so its scheduled runs send no digest. "
+        "Only a run started at or after that hour does, such as the catch-up run "
+        "of 'pipesheet serve' at start or a 'pipesheet run'. Move the "
         "schedule to 08:00 or later, or set notifications.digest_hour to 7 or "
         "lower."
     )

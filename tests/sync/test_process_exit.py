@@ -18,6 +18,7 @@ import pytest
 from config.models import Locale
 from sync.process_exit import exit_status, flush_output
 from sync.starter import build_starter_workbook
+from tests.sync.pipeline_files import SheetDeal, write_deals, write_definition
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2025, 9, 30)
@@ -218,3 +219,84 @@ def test_sigterm_during_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert "Aborted!" in result.stderr
     assert workbook.read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["pipeline.xlsx"]
+
+
+def run_main_reader_gone(*arguments: str, cwd: Path) -> tuple[int, str]:
+    """Run ``pipesheet ARGUMENTS`` with a stdout pipe whose reader closed it first.
+
+    Returns the exit status and stderr. Every write to stdout meets a closed
+    pipe, as after ``| head -1`` has read its line.
+    """
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    code = "from sync.cli import main\nmain()\n"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=environment,
+    )
+    with child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()
+        errors = child.stderr.read()
+    return child.returncode, errors
+
+
+def test_closed_stdout_keeps_run_exit_0(tmp_path: Path) -> None:
+    workbook = build_starter_workbook(
+        tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF
+    )
+    state = tmp_path / "state.sqlite"
+    arguments = ["run", "b2b-en", "--source", workbook.name, "--state", str(state)]
+
+    status, errors = run_main_reader_gone(
+        *arguments, "--as-of", AS_OF.isoformat(), cwd=tmp_path
+    )
+
+    assert status == 0, errors
+    assert "Traceback" not in errors
+    assert "Writing " in errors
+
+
+def test_closed_stdout_keeps_clean_check_exit_0(tmp_path: Path) -> None:
+    definition = write_definition(tmp_path)
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Qualified")])
+    arguments = ["check", definition.name, "--no-state", "-q"]
+
+    status, errors = run_main_reader_gone(
+        *arguments, "--as-of", AS_OF.isoformat(), cwd=tmp_path
+    )
+
+    assert errors == ""
+    assert status == 0
+
+
+def test_closed_stdout_keeps_check_exit_1(tmp_path: Path) -> None:
+    workbook = build_starter_workbook(
+        tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF
+    )
+    arguments = ["check", "b2b-en", "--source", workbook.name, "--no-state", "-q"]
+
+    status, errors = run_main_reader_gone(
+        *arguments, "--as-of", "2026-12-31", cwd=tmp_path
+    )
+
+    assert errors.endswith("error-level findings.\n")
+    assert status == 1
+
+
+def test_closed_stdout_keeps_json_run_exit_0(tmp_path: Path) -> None:
+    workbook = build_starter_workbook(
+        tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF
+    )
+    state = tmp_path / "state.sqlite"
+    arguments = ["run", "b2b-en", "--source", workbook.name, "--state", str(state)]
+
+    status, errors = run_main_reader_gone(
+        *arguments, "--as-of", AS_OF.isoformat(), "--json", cwd=tmp_path
+    )
+
+    assert status == 0, errors
+    assert "Traceback" not in errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import http.client
 import json
@@ -1122,3 +1123,107 @@ def test_health_server_foreign_address_named() -> None:
 )
 def test_format_fields_quotes_values(fields: dict[str, object], expected: str) -> None:
     assert format_fields(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("configs", "message"),
+    [
+        (
+            ["a.yaml", "a.yaml"],
+            "Error: CONFIG 'a.yaml' is given twice; give each definition once.",
+        ),
+        (
+            ["a.yaml", "./a.yaml"],
+            (
+                "Error: CONFIG './a.yaml' is given twice (also as 'a.yaml'); give "
+                "each definition once."
+            ),
+        ),
+    ],
+    ids=["same-spelling", "other-spelling"],
+)
+def test_serve_config_twice_is_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configs: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(serve, [*configs, "--once"])
+
+    assert result.exit_code == 2
+    assert result.output.endswith(f"{message}\n")
+
+
+def test_serve_source_with_two_configs_is_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        serve, ["a.yaml", "b.yaml", "--source", "book.xlsx", "--once"]
+    )
+
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: --source 'book.xlsx' names one workbook, but 2 CONFIG arguments "
+        "were given; give one CONFIG with --source, or set source.path in each "
+        "definition and leave out --source.\n"
+    )
+
+
+def test_edited_source_path_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in ("pipeline.xlsx", "other.xlsx"):
+        write_deals(tmp_path / name, [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    state = str(tmp_path / "state.sqlite")
+    service = Service([scheduled], ServiceOptions(state, 60.0, 60.0))
+    service.health.watch(
+        str(definition), scheduled.workbook_key, dt.timedelta(days=1), None
+    )
+    write_definition(tmp_path, "other.xlsx")
+    other = scheduled.workbook_key.replace("pipeline.xlsx", "other.xlsx")
+
+    with caplog.at_level(logging.INFO, logger="sync.service"):
+        (ran,) = service.run_once()
+    _, body = service.health.healthz(service.started_at)
+
+    assert ran.outcome is RunOutcome.OK
+    assert ran.workbook_key == other
+    assert f"run workbook={other} outcome=ok" in caplog.text
+    assert list(body["workbooks"]) == [other]
+    assert service.definitions[0].workbook_key == other
+
+
+def test_unloaded_definition_keeps_job_workbook(tmp_path: Path) -> None:
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    service = Service([scheduled], ServiceOptions(str(tmp_path / "s.sqlite"), 60, 60))
+    service.health.watch(
+        str(definition), scheduled.workbook_key, dt.timedelta(days=1), None
+    )
+    definition.write_text("name: [broken\n", encoding="utf-8")
+
+    (ran,) = service.run_once()
+    _, body = service.health.healthz(service.started_at)
+
+    assert ran.outcome is RunOutcome.FAILED
+    assert ran.workbook_key == scheduled.workbook_key
+    assert body["workbooks"][scheduled.workbook_key]["last_outcome"] == "failed"
+
+
+def test_health_move_keeps_counters() -> None:
+    health = build_health()
+    health.record(summary(RunOutcome.OK, STARTED, 2.5))
+    moved = "/srv/sales/pipeline-2026.xlsx"
+
+    health.move(KEY, moved)
+    health.record(
+        dataclasses.replace(summary(RunOutcome.OK, STARTED, 1.0), workbook_key=moved)
+    )
+    _, body = health.healthz(STARTED + dt.timedelta(hours=1))
+
+    assert list(body["workbooks"]) == [moved]
+    assert body["workbooks"][moved]["definition"] == "/srv/sales/pipeline.yaml"
+    assert f'pipesheet_runs_total{{workbook="{moved}",outcome="ok"}} 2' in (
+        health.metrics_text().splitlines()
+    )
+    assert KEY not in health.metrics_text()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from config.shipped import shipped_definition
 from rules.history import Transition
 from sync.cli import cli
 from sync.commands.history import (
@@ -496,3 +497,38 @@ def test_history_shows_folders_of_same_named_workbooks(tmp_path: Path) -> None:
 
     assert "team-a/pipeline.xlsx" in result.output
     assert "team-b/pipeline.xlsx" in result.output
+
+
+def test_log_shows_renamed_stages(state: Path, tmp_path: Path) -> None:
+    # Lead is renamed with its old name as an alias; Demo only changes case.
+    text = shipped_definition("b2b-en").read_text(encoding="utf-8")
+    text = text.replace(
+        "name: Lead\n    aliases: [New,", "name: Opening\n    aliases: [lead, New,"
+    )
+    text = text.replace("  - name: Demo\n", "  - name: DEMO\n")
+    definition = tmp_path / "renamed.yaml"
+    definition.write_text(text, encoding="utf-8")
+    args = ["D-1001", str(definition), "--state", str(state)]
+
+    result = invoke(log, args)
+
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.output) == [
+        ["Seen on", "Change", "Days in previous stage"],
+        ["2025-03-01", "(new) → Opening", ""],
+        ["2025-03-05", "Opening → DEMO", "4"],
+        ["2025-03-12", "DEMO → (removed)", "7"],
+    ]
+
+
+def test_log_json_shows_renamed_stage(state: Path, tmp_path: Path) -> None:
+    text = shipped_definition("b2b-en").read_text(encoding="utf-8")
+    text = text.replace("  - name: Demo\n", "  - name: Showcase\n")
+    text = text.replace("[Demonstration]", "[Demonstration, Demo]")
+    definition = tmp_path / "renamed.yaml"
+    definition.write_text(text, encoding="utf-8")
+    args = ["D-1002", str(definition), "--state", str(state), "--json"]
+
+    result = invoke(log, args)
+
+    assert json.loads(result.output)["transitions"][0]["to_stage"] == "Showcase"

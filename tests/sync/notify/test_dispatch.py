@@ -214,7 +214,10 @@ def test_snoozed_deal_left_out_of_digest(
             DUE_NOW,
             False,
             dt.date(2025, 9, 29),
-            "the run is for 2025-09-29, not for today (2025-09-30 in Europe/Berlin)",
+            (
+                "the run is for 2025-09-29, not for today (2025-09-30 in "
+                "Europe/Berlin), and digests go out only with runs for today"
+            ),
         ),
     ],
     ids=["before-digest-hour", "dry-run", "replay-of-other-day"],
@@ -234,6 +237,36 @@ def test_nothing_due_sends_nothing(
     assert report.skipped == reason
     assert report.deliveries == []
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    ("now", "dry_run", "as_of", "level"),
+    [
+        (DUE_NOW, False, dt.date(2025, 9, 29), logging.INFO),
+        (DUE_NOW, False, dt.date(2025, 10, 1), logging.INFO),
+        (DUE_NOW, True, dt.date(2025, 9, 29), logging.DEBUG),
+        (dt.datetime(2025, 9, 30, 5, 30, tzinfo=dt.UTC), False, AS_OF, logging.DEBUG),
+    ],
+    ids=["earlier-day", "later-day", "dry-run", "before-digest-hour"],
+)
+def test_skip_reason_log_level(
+    receiver: WebhookReceiver,
+    pipeline: Pipeline,
+    caplog: pytest.LogCaptureFixture,
+    now: dt.datetime,
+    dry_run: bool,
+    as_of: dt.date,
+    level: int,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sync.notify.dispatch")
+    result = sync_result(pipeline, as_of=as_of, dry_run=dry_run)
+
+    report = send(result, pipeline, InMemoryDigestLedger(), now)
+
+    records = [rec for rec in caplog.records if "not sent" in rec.getMessage()]
+    assert [record.levelno for record in records] == [level]
+    assert report.skipped is not None
+    assert records[0].getMessage().endswith(report.skipped)
 
 
 def test_definition_without_notifications_sends_nothing() -> None:
@@ -426,7 +459,7 @@ def test_owner_without_contact_gets_no_digest(
     del notifications["owners"]["Bo Chen"]
     pipeline = build_team_pipeline(notifications)
 
-    with caplog.at_level(logging.INFO, logger="sync.notify.dispatch"):
+    with caplog.at_level(logging.INFO, logger="sync.notify"):
         report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
 
     assert [delivery.owner for delivery in report.sent] == [
@@ -434,7 +467,7 @@ def test_owner_without_contact_gets_no_digest(
         TEAM_DIGEST_OWNER,
     ]
     assert caplog.records[0].getMessage() == (
-        "digests: 1 owners have no entry in notifications.owners and get no "
+        "digests: 1 owner has no entry in notifications.owners and gets no "
         "digest: 'Bo Chen'. Add them under notifications.owners in the "
         "definition. Their items still go into the manager's digest."
     )
@@ -476,8 +509,81 @@ def test_owner_without_contact_warned_without_manager(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert [record.getMessage() for record in warnings] == [
         (
-            "digests: 1 owners have no entry in notifications.owners and get no "
+            "digests: 1 owner has no entry in notifications.owners and gets no "
             "digest: 'Bo Chen'. Add them under notifications.owners in the "
+            "definition. Until then their items reach no one, because "
+            "notifications.manager_digest_to is not set either."
+        )
+    ]
+
+
+def owner_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if "no entry in notifications.owners" in record.getMessage()
+    ]
+
+
+def test_owner_without_contact_warned_once_a_day(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    del notifications["owners"]["Bo Chen"]
+    pipeline = build_team_pipeline(notifications)
+    ledger = InMemoryDigestLedger()
+
+    with caplog.at_level(logging.INFO, logger="sync.notify"):
+        send(sync_result(pipeline), pipeline, ledger)
+        send(sync_result(pipeline), pipeline, ledger, DUE_NOW + dt.timedelta(hours=1))
+        first_day = owner_warnings(caplog)
+        caplog.clear()
+        send(sync_result(pipeline, as_of=NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    assert len(first_day) == 1
+    assert len(owner_warnings(caplog)) == 1
+
+
+def test_misspelt_owner_entry_suggested(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    notifications["owners"]["Bo Chn"] = notifications["owners"].pop("Bo Chen")
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.INFO, logger="sync.notify"):
+        send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert owner_warnings(caplog) == [
+        (
+            "digests: 1 owner has no entry in notifications.owners and gets no "
+            "digest: 'Bo Chen' (the entry 'Bo Chn' matches no owner; did you mean "
+            "'Bo Chen'?). Add them under notifications.owners in the definition, "
+            "or correct the entries named in brackets. Until then their items "
+            "reach no one, because notifications.manager_digest_to is not set "
+            "either."
+        )
+    ]
+
+
+def test_owner_entry_of_other_owner_not_suggested(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 'Bo Chen' has an entry and deals, so it is no misspelling of 'Bo Chan'.
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    pipeline = build_team_pipeline(notifications)
+    rows = [
+        *SHEET_ROWS,
+        ["D-9", "Acme", "Bo Chan", "Lead", "Call", dt.date(2025, 9, 1)],
+    ]
+
+    with caplog.at_level(logging.INFO, logger="sync.notify"):
+        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert owner_warnings(caplog) == [
+        (
+            "digests: 1 owner has no entry in notifications.owners and gets no "
+            "digest: 'Bo Chan'. Add them under notifications.owners in the "
             "definition. Until then their items reach no one, because "
             "notifications.manager_digest_to is not set either."
         )

@@ -177,7 +177,30 @@ def test_server_without_starttls_rejected(
     with pytest.raises(DeliveryError) as raised:
         sender(plain_smtp_server.port, client_tls).send(ana_digest(), ANA, NOW)
 
-    assert str(raised.value).endswith("failed: the server does not offer STARTTLS")
+    assert str(raised.value).endswith(
+        "failed: the server does not offer STARTTLS; use a server that offers "
+        "STARTTLS, or one that needs no login and then remove username_env and "
+        "password_env and set 'starttls: false'"
+    )
+    assert plain_smtp_server.mailbox.envelopes == []
+
+
+def test_server_without_starttls_fix_named(
+    plain_smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    relay = sender(
+        plain_smtp_server.port, client_tls, {}, username_env=None, password_env=None
+    )
+
+    with pytest.raises(DeliveryError) as raised:
+        relay.send(ana_digest(), ANA, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:"
+        f"{plain_smtp_server.port} failed: the server does not offer STARTTLS; "
+        "set 'starttls: false' on the channel if the server runs on the same "
+        "machine or network, or use a server that offers STARTTLS"
+    )
     assert plain_smtp_server.mailbox.envelopes == []
 
 
