@@ -1044,3 +1044,45 @@ def test_header_text_as_id_only_is_deal(english_pipeline: Pipeline) -> None:
 
     assert [deal.deal_id for deal in deals] == ["Deal ID"]
     assert Code.REPEATED_HEADER not in [finding.code for finding in findings]
+
+
+# merged cells
+
+
+def read_merged(
+    pipeline: Pipeline, merged: list[tuple[int, int, int, int]], *rows: list[CellValue]
+) -> tuple[list[Deal], list[Finding]]:
+    grid = SheetGrid("Pipeline.xlsx", "Deals", list(rows), merged=merged)
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+
+def test_merged_cells_count_for_each_row(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 1, 4, 1), (2, 2, 4, 2)],
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["D-1", "Globex", "Proposal", 1000],
+        ["D-2", None, None, 1000],
+        ["D-3", None, None, 1000],
+    )
+
+    assert findings == []
+    assert [deal.values["account"] for deal in deals] == ["Globex"] * 3
+    assert [deal.stage.name for deal in deals if deal.stage] == ["Proposal"] * 3
+    assert deals[2].raw.get("account") == "Globex"
+
+
+def test_merged_only_row_is_no_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 1, 5, 1)],
+        ["Deal ID", "Account", "Stage"],
+        ["D-1", "Globex", "Lead"],
+        ["D-2", None, "Demo"],
+        [None, None, None],
+        [],
+    )
+
+    assert [deal.row for deal in deals] == [2, 3]
+    assert deals[1].values["account"] == "Globex"
+    assert findings == []

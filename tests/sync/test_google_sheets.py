@@ -1373,3 +1373,18 @@ def test_merges_kept_as_grid_blocks() -> None:
     merges = [Rectangle(3, 4, 8, 10), Rectangle(0, None, 0, 2)]
 
     assert merged_blocks(merges) == [(4, 8, 4, 9)]
+
+
+def test_merged_account_counts_for_each_row(fake: FakeSheets, deals: str) -> None:
+    sheet_id = fake.spreadsheet(deals).sheet_by_title("Deals").sheet_id
+    cells = {"sheetId": sheet_id, "startRowIndex": 2, "endRowIndex": 4}
+    cells.update(startColumnIndex=1, endColumnIndex=2)
+    fake.batch_update(deals, [{"mergeCells": {"range": cells}}])
+
+    result = sync(fake, deals)
+
+    assert [
+        finding.row for finding in result.findings if finding.field == "account"
+    ] == []
+    assert statuses_by_id(fake, deals)["D-3"] == "OK"
+    assert fake.read(deals, "Deals!B3:B4") == [["Beta"]]

@@ -625,3 +625,47 @@ def test_status_column_right_of_merged_header(english: tuple[Path, Pipeline]) ->
     assert result.plan.status_column == STATUS_COLUMN + 1
     header = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Deals")
     assert header.to_python()[2][STATUS_COLUMN + 1] == "pipesheet status"
+
+
+def build_merged_workbook(path: Path) -> None:
+    """Write three deals of one account, Account and Owner merged down rows 2-4."""
+    workbook = openpyxl.Workbook()
+    deals = workbook.active
+    assert deals is not None
+    deals.title = "Deals"
+    deals.append(
+        ["Deal ID", "Account", "Owner", "Stage", "Amount", "Expected Close"]
+        + ["Next Step Date", "Lost Reason"]
+    )
+    for number, stage in enumerate(["Lead", "Qualified", "Demo"], start=1):
+        first = number == 1
+        deals.append(
+            [f"V-{number}", "Globex" if first else None, "Ana Lima" if first else None]
+            + [stage, 100, dt.date(2025, 12, 1), dt.date(2025, 10, 6)]
+        )
+    deals.merge_cells("B2:B4")
+    deals.merge_cells("C2:C4")
+    lists = workbook.create_sheet("Lists")
+    lists.append(["Owner", "Product"])
+    lists.append(["Ana Lima", "Starter plan"])
+    workbook.save(path)
+
+
+def test_merged_cells_count_for_each_deal(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    build_merged_workbook(path)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline)
+
+    assert [finding.code for finding in result.findings] == []
+    owners = [
+        (group.group, group.open_deals) for group in result.metrics.by_owner.groups
+    ]
+    assert owners == [("Ana Lima", 3)]
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Deals").to_python()
+    assert [row[8] for row in rows] == ["pipesheet status", "OK", "OK", "OK"]
+    assert [row[1:3] for row in rows[2:]] == [["", ""], ["", ""]]
+    merged = openpyxl.load_workbook(path)["Deals"].merged_cells.ranges
+    assert sorted(map(str, merged)) == ["B2:B4", "C2:C4"]
+    assert run_once(path, pipeline).plan.is_empty
