@@ -20,7 +20,8 @@ class SheetGrid:
     true for a workbook whose date serial numbers count days from 1904-01-01
     instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
     (first row, first column, last row, last column) whose formulas use ROW()
-    or ROWS(), and ``total_rows`` the rows Excel tables use as their Total Row,
+    or ROWS(), ``subtotal_formulas`` those whose formulas call SUBTOTAL or
+    AGGREGATE, and ``total_rows`` the rows Excel tables use as their Total Row,
     where the source can tell. ``recorded`` is true for a tab the workbook
     records as one pipesheet generated. ``merged`` lists the merged blocks of
     cells, in the same form as ``row_formulas``, where the source can tell.
@@ -34,6 +35,7 @@ class SheetGrid:
     rows: list[list[CellValue]] = field(default_factory=list)
     date1904: bool = False
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
+    subtotal_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)

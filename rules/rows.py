@@ -176,6 +176,7 @@ def read_deals(
         records = _records_with_own_cells(reader, grid, first_row, records, spread)
     totals = _totals_rows(reader, data, parsed_columns, records)
     totals.update(_table_total_rows(reader, data, grid, first_row, records))
+    totals.update(_subtotal_rows(reader, data, grid, first_row, records))
     headers = _repeated_headers(reader, data, records)
     if totals or headers:
         records = [i for i in records if i not in totals and i not in headers]
@@ -363,6 +364,34 @@ def _table_total_rows(
         for index in indexes
         if index in recorded
     }
+
+
+def _subtotal_rows(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+) -> dict[int, str]:
+    """Return the records whose filled cells all call SUBTOTAL or AGGREGATE.
+
+    Such a row sums the deals, as ``=SUBTOTAL(9,E3:E50)`` above a filtered
+    list does, although no label marks it. The notice shows its first cell.
+    """
+    if not grid.subtotal_formulas:
+        return {}
+    covered: dict[int, set[int]] = {}
+    for top, left, bottom, right in grid.subtotal_formulas:
+        for row in range(max(top, first_row), min(bottom, len(grid.rows)) + 1):
+            covered.setdefault(row - first_row, set()).update(range(left, right + 1))
+
+    totals: dict[int, str] = {}
+    for index in sorted(covered.keys() & set(records)):
+        columns = covered[index]
+        filled = [i for i in reader.record_columns if not is_blank(data[i][index])]
+        if filled and columns.issuperset(filled):
+            totals[index] = display_value(data[filled[0]][index])
+    return totals
 
 
 def _rows_without_stage(

@@ -192,6 +192,7 @@ class ExcelWorkbook:
                 rows,
                 date1904=self._date1904,
                 row_formulas=scan.row_formulas,
+                subtotal_formulas=scan.subtotal_formulas,
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 # Only the first tab read is scanned.

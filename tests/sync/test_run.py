@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter  # type: ignore[import-untyped]
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
@@ -669,3 +670,37 @@ def test_merged_cells_count_for_each_deal(tmp_path: Path) -> None:
     merged = openpyxl.load_workbook(path)["Deals"].merged_cells.ranges
     assert sorted(map(str, merged)) == ["B2:B4", "C2:C4"]
     assert run_once(path, pipeline).plan.is_empty
+
+
+def build_subtotal_workbook(path: Path, label: str | None) -> None:
+    """Write three Lead deals under a row of =SUBTOTAL(9,E3:E50), as xlsxwriter does."""
+    workbook = xlsxwriter.Workbook(str(path))
+    deals = workbook.add_worksheet("Deals")
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    deals.write_row(0, 0, ["Deal ID", "Account", "Owner", "Stage", "Amount"])
+    deals.write_row(0, 5, ["Expected Close", "Next Step Date", "Lost Reason"])
+    if label is not None:
+        deals.write(1, 1, label)
+    deals.write_formula(1, 4, "=SUBTOTAL(9,E3:E50)", None, 300)
+    for row in range(2, 5):
+        deals.write_row(row, 0, [f"T-{row}", "Acme", "Ana Lima", "Lead", 100])
+        deals.write_datetime(row, 5, dt.datetime(2025, 12, 1), dates)
+        deals.write_datetime(row, 6, dt.datetime(2025, 10, 6), dates)
+    lists = workbook.add_worksheet("Lists")
+    lists.write_column(0, 0, ["Owner", "Ana Lima"])
+    lists.write_column(0, 1, ["Product", "Starter plan"])
+    workbook.close()
+
+
+@pytest.mark.parametrize("label", [None, "Total"], ids=["no-label", "total-label"])
+def test_subtotal_row_is_not_a_deal(tmp_path: Path, label: str | None) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    build_subtotal_workbook(path, label)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [deal.deal_id for deal in result.deals] == ["T-2", "T-3", "T-4"]
+    codes = [(finding.row, finding.code) for finding in result.findings]
+    assert codes == [(2, Code.TOTALS_ROW)]
+    assert result.findings[0].value == (label or "300")
