@@ -20,6 +20,7 @@ from config.models import Locale, MetricsSettings, Pipeline
 from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
+from rules.messages import render_message
 from sync.plan import StatusWrite, WritePlan
 from sync.report import result_as_json, show_result
 from sync.run import (
@@ -704,3 +705,29 @@ def test_subtotal_row_is_not_a_deal(tmp_path: Path, label: str | None) -> None:
     codes = [(finding.row, finding.code) for finding in result.findings]
     assert codes == [(2, Code.TOTALS_ROW)]
     assert result.findings[0].value == (label or "300")
+
+
+def test_formula_blank_amount_names_cell(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    deals = workbook.add_worksheet("Deals")
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    deals.write_row(0, 0, ["Deal ID", "Account", "Owner", "Stage", "Amount", "Qty"])
+    deals.write_row(0, 6, ["Price", "Expected Close", "Next Step Date", "Lost Reason"])
+    deals.write_row(1, 0, ["Q-1", "Acme", "Ana Lima", "Proposal"])
+    deals.write_formula(1, 4, '=IF(F2="","",F2*G2)', None, "")
+    deals.write_datetime(1, 7, dt.datetime(2025, 12, 1), dates)
+    deals.write_datetime(1, 8, dt.datetime(2025, 10, 6), dates)
+    lists = workbook.add_worksheet("Lists")
+    lists.write_column(0, 0, ["Owner", "Ana Lima"])
+    lists.write_column(0, 1, ["Product", "Starter plan"])
+    workbook.close()
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [finding.code for finding in result.findings] == [Code.MISSING_REQUIRED]
+    assert render_message(result.findings[0], Locale.EN) == (
+        "Amount is required in stage 'Proposal', but the formula in E2 gives an "
+        "empty result; fill in the cells it reads, or correct the formula."
+    )

@@ -40,12 +40,16 @@ SHEET = (
     b'<c r="G6" t="str"><f>"SUBTOTAL("</f><v>SUBTOTAL(</v></c>'
     b'<c r="H6"><f t="shared" ref="H6:I6" si="1">MYSUBTOTAL(H3)</f><v>1</v></c>'
     b'<c r="I6" t="inlineStr"><is><t>AGGREGATE(1)</t></is></c></row>'
+    b'<row r="7"><c r="E7" t="str"><f>IF(F7="","",F7)</f><v></v></c>'
+    b'<c r="F7"><f t="shared" si="2"/><v></v></c><c r="G7"><v></v></c>'
+    b'<c r="H7"><f>H6</f><v/></c><c r="I7" t="str"><f>"x"</f><v>x</v></c></row>'
     b"</sheetData></worksheet>"
 )
 EXPECTED = SheetScan(
     error_cells={(2, 1): "#N/A", (2, 27): "#DIV/0!"},
     row_formulas=[(3, 0, 3, 0), (3, 1, 9, 1)],
     subtotal_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
+    empty_formula_results={(7, 4), (7, 5)},
 )
 
 
@@ -325,3 +329,13 @@ def test_subtotal_formulas_with_prefix() -> None:
     )
 
     assert scan_sheet([sheet]).subtotal_formulas == [(2, 4, 2, 4)]
+
+
+def test_empty_formula_results_with_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row r="2">'
+        b'<x:c r="E2" t="str"><x:f>IF(F2="","",F2)</x:f><x:v></x:v></x:c>'
+        b"</x:row></x:sheetData></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).empty_formula_results == {(2, 4)}
