@@ -339,3 +339,19 @@ def test_empty_formula_results_with_prefix() -> None:
     )
 
     assert scan_sheet([sheet]).empty_formula_results == {(2, 4)}
+
+
+def test_shared_formula_cells_in_later_pieces() -> None:
+    follower = b'<c r="E{row}"><f t="shared" si="0"/><v></v></c>'
+    first = (
+        b'<worksheet><sheetData><row r="2"><c r="E2"><f t="shared" ref="E2:E4" '
+        b'si="0">IF(F2="","",F2)</f><v></v></c></row>'
+    )
+    pieces = [
+        first,
+        b'<row r="3">' + follower.replace(b"{row}", b"3") + b"</row>",
+        b'<row r="4">' + follower.replace(b"{row}", b"4") + b"</row>",
+        b"</sheetData></worksheet>",
+    ]
+
+    assert scan_sheet(pieces).empty_formula_results == {(2, 4), (3, 4), (4, 4)}
