@@ -15,7 +15,7 @@ Two of them come from one pass over the sheet XML:
   totals row does, and has no label that would tell the rules so.
 - Formula cells whose saved result is empty text, such as
   ``=IF(F2="","",F2*G2)`` before F2 is filled in. calamine reads them as
-  empty, so a required field would ask to fill in a cell that holds a
+  empty, so a required field would ask to fill in a cell that contains a
   formula. Excel, LibreOffice and XlsxWriter save that result as an empty
   value element (``<v></v>``).
 
@@ -303,7 +303,7 @@ def _scan_cells(
 
 
 class _FormulaGate:
-    """Which searches a buffer needs: the formula searches only where formulas are.
+    """The searches each buffer needs: formula searches only where formulas are.
 
     A buffer starts at a cell's start, and a cell whose formula text ends past
     the buffer is scanned again with the next piece. Up to the first formula,
