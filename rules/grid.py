@@ -20,8 +20,11 @@ class SheetGrid:
     true for a workbook whose date serial numbers count days from 1904-01-01
     instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
     (first row, first column, last row, last column) whose formulas use ROW()
-    or ROWS(), and ``total_rows`` the rows Excel tables use as their Total Row,
-    where the source can tell. ``recorded`` is true for a tab the workbook
+    or ROWS(), ``subtotal_formulas`` those whose formulas call SUBTOTAL or
+    AGGREGATE, ``empty_formula_results`` the positions (1-based row, 0-based
+    column) of formula cells whose saved result is empty text, and
+    ``total_rows`` the rows Excel tables use as their Total Row, where the
+    source can tell. ``recorded`` is true for a tab the workbook
     records as one pipesheet generated. ``merged`` lists the merged blocks of
     cells, in the same form as ``row_formulas``, where the source can tell.
     ``pipesheet_highlights`` is true for a tab that has conditional-format rules
@@ -34,6 +37,8 @@ class SheetGrid:
     rows: list[list[CellValue]] = field(default_factory=list)
     date1904: bool = False
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
+    subtotal_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
+    empty_formula_results: frozenset[tuple[int, int]] = frozenset()
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)

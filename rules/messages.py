@@ -8,7 +8,8 @@ filled is used, so a finding without a suggestion or a stage still reads well.
 
 Params each code is rendered with:
 
-- ``missing-required``: ``stage`` (optional).
+- ``missing-required``: ``stage`` (optional), ``formula_cell`` (optional, the
+  cell, such as ``E2``, whose formula gives an empty result).
 - ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
   ``significant_digits`` (15, only when an ID of the group is a number of 16 or
   more digits, which Excel does not keep exactly).
@@ -70,10 +71,30 @@ _BAD_CELL: dict[Locale, tuple[str, ...]] = {
 MESSAGES: Templates = {
     Code.MISSING_REQUIRED: {
         EN: (
+            (
+                "{column} is required in stage {stage!r}, but the formula in "
+                "{formula_cell} gives an empty result; fill in the cells it reads, "
+                "or correct the formula."
+            ),
+            (
+                "{column} is required, but the formula in {formula_cell} gives an "
+                "empty result; fill in the cells it reads, or correct the formula."
+            ),
             "{column} is required in stage {stage!r}; fill it in.",
             "{column} is required; fill it in.",
         ),
-        ZH: ("阶段“{stage}”要求填写{column}，请补上。", "{column}为必填项，请补上。"),
+        ZH: (
+            (
+                "阶段“{stage}”要求填写{column}，但 {formula_cell} 中的公式结果为空，"
+                "请补上公式引用的单元格，或更正公式。"
+            ),
+            (
+                "{column}为必填项，但 {formula_cell} 中的公式结果为空，"
+                "请补上公式引用的单元格，或更正公式。"
+            ),
+            "阶段“{stage}”要求填写{column}，请补上。",
+            "{column}为必填项，请补上。",
+        ),
     },
     Code.MISSING_ID: {
         EN: (

@@ -30,6 +30,7 @@ from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
+from rules.merged_cells import SpreadRows, spread_merged_values
 
 # The finding a cell gets when it cannot be read as its column's type. Text
 # columns accept every value, so they have no entry.
@@ -160,15 +161,22 @@ def read_deals(
     A row counts as a deal when any cell under a non-blank header other than the
     status column is filled. Content under a blank header gets one
     ``content-under-blank-header`` warning per column, at its first filled row.
+    A block of merged cells counts for each row it covers
+    (:func:`spread_merged_values`), but a row whose only content is such a
+    block is no deal.
     """
     reader = _row_reader(grid, columns, pipeline)
     first_row = columns.header_row + 1
-    rows = grid.rows[first_row - 1 :]
+    spread = spread_merged_values(grid, first_row)
+    rows = spread.rows
     data = _data_columns(rows, reader.width)
     parsed_columns = _parse_columns(reader, data)
     records = _record_indexes(reader, data, parsed_columns)
+    if spread.changed:
+        records = _records_with_own_cells(reader, grid, first_row, records, spread)
     totals = _totals_rows(reader, data, parsed_columns, records)
     totals.update(_table_total_rows(reader, data, grid, first_row, records))
+    totals.update(_subtotal_rows(reader, data, grid, first_row, records))
     headers = _repeated_headers(reader, data, records)
     if totals or headers:
         records = [i for i in records if i not in totals and i not in headers]
@@ -287,6 +295,27 @@ def _record_indexes(
     return [row for row in range(height) if row not in skipped]
 
 
+def _records_with_own_cells(
+    reader: _RowReader,
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+    spread: SpreadRows,
+) -> list[int]:
+    """Return the records with a filled record cell of their own, not only merged.
+
+    A block merged down past the last deal of its group would otherwise make
+    each blank row it covers a deal without an ID or a stage.
+    """
+    columns = reader.record_columns
+    return [
+        index
+        for index in records
+        if index not in spread.changed
+        or any(not is_blank(grid.cell(first_row + index, i)) for i in columns)
+    ]
+
+
 def _totals_rows(
     reader: _RowReader,
     data: list[Sequence[CellValue]],
@@ -335,6 +364,34 @@ def _table_total_rows(
         for index in indexes
         if index in recorded
     }
+
+
+def _subtotal_rows(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+) -> dict[int, str]:
+    """Return the records whose filled cells all call SUBTOTAL or AGGREGATE.
+
+    Such a row sums the deals, as ``=SUBTOTAL(9,E3:E50)`` above a filtered
+    list does, although no label marks it. The notice shows its first cell.
+    """
+    if not grid.subtotal_formulas:
+        return {}
+    covered: dict[int, set[int]] = {}
+    for top, left, bottom, right in grid.subtotal_formulas:
+        for row in range(max(top, first_row), min(bottom, len(grid.rows)) + 1):
+            covered.setdefault(row - first_row, set()).update(range(left, right + 1))
+
+    totals: dict[int, str] = {}
+    for index in sorted(covered.keys() & set(records)):
+        columns = covered[index]
+        filled = [i for i in reader.record_columns if not is_blank(data[i][index])]
+        if filled and columns.issuperset(filled):
+            totals[index] = display_value(data[filled[0]][index])
+    return totals
 
 
 def _rows_without_stage(

@@ -15,6 +15,7 @@ from rules.checks import check_deals
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, sort_findings
 from rules.followups import Followup, list_followups
+from rules.formula_results import note_empty_formula_results
 from rules.grid import SheetGrid
 from rules.headers import match_columns
 from rules.messages import counted
@@ -102,6 +103,7 @@ def run_sync(
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)
     findings = findings + check_deals(deals, columns, pipeline, allowed, as_of)
+    findings = note_empty_formula_results(findings, grid, columns)
     spell_grouped_values(deals, pipeline, allowed)
     logged = None
     if history is not None:

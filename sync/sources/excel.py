@@ -192,6 +192,8 @@ class ExcelWorkbook:
                 rows,
                 date1904=self._date1904,
                 row_formulas=scan.row_formulas,
+                subtotal_formulas=scan.subtotal_formulas,
+                empty_formula_results=frozenset(scan.empty_formula_results),
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 # Only the first tab read is scanned.

@@ -1061,3 +1061,100 @@ def test_header_text_as_id_only_is_deal(english_pipeline: Pipeline) -> None:
 
     assert [deal.deal_id for deal in deals] == ["Deal ID"]
     assert Code.REPEATED_HEADER not in [finding.code for finding in findings]
+
+
+# merged cells
+
+
+def read_merged(
+    pipeline: Pipeline, merged: list[tuple[int, int, int, int]], *rows: list[CellValue]
+) -> tuple[list[Deal], list[Finding]]:
+    grid = SheetGrid("Pipeline.xlsx", "Deals", list(rows), merged=merged)
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+
+def test_merged_cells_count_for_each_row(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 1, 4, 1), (2, 2, 4, 2)],
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["D-1", "Globex", "Proposal", 1000],
+        ["D-2", None, None, 1000],
+        ["D-3", None, None, 1000],
+    )
+
+    assert findings == []
+    assert [deal.values["account"] for deal in deals] == ["Globex"] * 3
+    assert [deal.stage.name for deal in deals if deal.stage] == ["Proposal"] * 3
+    assert deals[2].raw.get("account") == "Globex"
+
+
+def test_merged_only_row_is_no_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 1, 5, 1)],
+        ["Deal ID", "Account", "Stage"],
+        ["D-1", "Globex", "Lead"],
+        ["D-2", None, "Demo"],
+        [None, None, None],
+        [],
+    )
+
+    assert [deal.row for deal in deals] == [2, 3]
+    assert deals[1].values["account"] == "Globex"
+    assert findings == []
+
+
+# SUBTOTAL rows
+
+
+def read_with_subtotals(
+    pipeline: Pipeline, blocks: list[tuple[int, int, int, int]], *rows: list[CellValue]
+) -> tuple[list[Deal], list[Finding]]:
+    grid = SheetGrid("Pipeline.xlsx", "Deals", list(rows), subtotal_formulas=blocks)
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "sums_row"),
+    [([(2, 3, 2, 3)], 2), ([(4, 2, 4, 3)], 4)],
+    ids=["under-header", "at-end"],
+)
+def test_subtotal_row_is_no_deal(
+    english_pipeline: Pipeline, blocks: list[tuple[int, int, int, int]], sums_row: int
+) -> None:
+    sums: list[CellValue] = [None, None, None, 300]
+    if sums_row == 4:
+        sums = [None, None, 2, 300]
+    deal_rows: list[list[CellValue]] = [
+        ["D-1", "Acme", "Lead", 100],
+        ["D-2", "Birch", "Lead", 200],
+    ]
+    rows = [*deal_rows, sums] if sums_row == 4 else [sums, *deal_rows]
+
+    deals, findings = read_with_subtotals(
+        english_pipeline, blocks, ["Deal ID", "Account", "Stage", "Amount"], *rows
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert codes_of(findings) == [(sums_row, Code.TOTALS_ROW)]
+    assert findings[0].value == str(sums[2] or sums[3])
+
+
+@pytest.mark.parametrize(
+    "row",
+    [[None, "Filtered", None, 300], ["D-3", None, None, 300]],
+    ids=["with-label", "with-id"],
+)
+def test_subtotal_with_other_cells_is_deal(
+    english_pipeline: Pipeline, row: list[CellValue]
+) -> None:
+    deals, findings = read_with_subtotals(
+        english_pipeline,
+        [(2, 3, 2, 3)],
+        ["Deal ID", "Account", "Stage", "Amount"],
+        row,
+    )
+
+    assert [deal.row for deal in deals] == [2]
+    assert Code.TOTALS_ROW not in [finding.code for finding in findings]

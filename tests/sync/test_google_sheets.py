@@ -802,7 +802,8 @@ def test_missing_column_stops_before_writing(fake: FakeSheets) -> None:
     assert str(raised.value) == (
         "Workbook 'Pipeline', tab 'Deals': required columns are missing in header "
         "row 1. No column for 'account' (looked for 'Account'), which the stages "
-        "'Lead', 'Proposal' require. Headers found: A 'Deal ID', B 'Stage', C 'Amount'. Rename the header in "
+        "'Lead', 'Proposal' require. Headers found: A 'Deal ID', B 'Stage', "
+        "C 'Amount'. Rename the header in "
         "the sheet, or add the sheet's header text to the field's aliases in the "
         "definition. If the sheet does not keep that column, add it, or take the "
         "field out of the stage's required list in the definition."
@@ -1372,3 +1373,18 @@ def test_merges_kept_as_grid_blocks() -> None:
     merges = [Rectangle(3, 4, 8, 10), Rectangle(0, None, 0, 2)]
 
     assert merged_blocks(merges) == [(4, 8, 4, 9)]
+
+
+def test_merged_account_counts_for_each_row(fake: FakeSheets, deals: str) -> None:
+    sheet_id = fake.spreadsheet(deals).sheet_by_title("Deals").sheet_id
+    cells = {"sheetId": sheet_id, "startRowIndex": 2, "endRowIndex": 4}
+    cells.update(startColumnIndex=1, endColumnIndex=2)
+    fake.batch_update(deals, [{"mergeCells": {"range": cells}}])
+
+    result = sync(fake, deals)
+
+    assert [
+        finding.row for finding in result.findings if finding.field == "account"
+    ] == []
+    assert statuses_by_id(fake, deals)["D-3"] == "OK"
+    assert fake.read(deals, "Deals!B3:B4") == [["Beta"]]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter  # type: ignore[import-untyped]
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from python_calamine import CalamineWorkbook
@@ -19,6 +20,7 @@ from config.models import Locale, MetricsSettings, Pipeline
 from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
+from rules.messages import render_message
 from sync.plan import StatusWrite, WritePlan
 from sync.report import result_as_json, show_result
 from sync.run import (
@@ -625,3 +627,107 @@ def test_status_column_right_of_merged_header(english: tuple[Path, Pipeline]) ->
     assert result.plan.status_column == STATUS_COLUMN + 1
     header = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Deals")
     assert header.to_python()[2][STATUS_COLUMN + 1] == "pipesheet status"
+
+
+def build_merged_workbook(path: Path) -> None:
+    """Write three deals of one account, Account and Owner merged down rows 2-4."""
+    workbook = openpyxl.Workbook()
+    deals = workbook.active
+    assert deals is not None
+    deals.title = "Deals"
+    deals.append(
+        ["Deal ID", "Account", "Owner", "Stage", "Amount", "Expected Close"]
+        + ["Next Step Date", "Lost Reason"]
+    )
+    for number, stage in enumerate(["Lead", "Qualified", "Demo"], start=1):
+        first = number == 1
+        deals.append(
+            [f"V-{number}", "Globex" if first else None, "Ana Lima" if first else None]
+            + [stage, 100, dt.date(2025, 12, 1), dt.date(2025, 10, 6)]
+        )
+    deals.merge_cells("B2:B4")
+    deals.merge_cells("C2:C4")
+    lists = workbook.create_sheet("Lists")
+    lists.append(["Owner", "Product"])
+    lists.append(["Ana Lima", "Starter plan"])
+    workbook.save(path)
+
+
+def test_merged_cells_count_for_each_deal(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    build_merged_workbook(path)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline)
+
+    assert [finding.code for finding in result.findings] == []
+    owners = [
+        (group.group, group.open_deals) for group in result.metrics.by_owner.groups
+    ]
+    assert owners == [("Ana Lima", 3)]
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Deals").to_python()
+    assert [row[8] for row in rows] == ["pipesheet status", "OK", "OK", "OK"]
+    assert [row[1:3] for row in rows[2:]] == [["", ""], ["", ""]]
+    merged = openpyxl.load_workbook(path)["Deals"].merged_cells.ranges
+    assert sorted(map(str, merged)) == ["B2:B4", "C2:C4"]
+    assert run_once(path, pipeline).plan.is_empty
+
+
+def build_subtotal_workbook(path: Path, label: str | None) -> None:
+    """Write three Lead deals under a row of =SUBTOTAL(9,E3:E50), as xlsxwriter does."""
+    workbook = xlsxwriter.Workbook(str(path))
+    deals = workbook.add_worksheet("Deals")
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    deals.write_row(0, 0, ["Deal ID", "Account", "Owner", "Stage", "Amount"])
+    deals.write_row(0, 5, ["Expected Close", "Next Step Date", "Lost Reason"])
+    if label is not None:
+        deals.write(1, 1, label)
+    deals.write_formula(1, 4, "=SUBTOTAL(9,E3:E50)", None, 300)
+    for row in range(2, 5):
+        deals.write_row(row, 0, [f"T-{row}", "Acme", "Ana Lima", "Lead", 100])
+        deals.write_datetime(row, 5, dt.datetime(2025, 12, 1), dates)
+        deals.write_datetime(row, 6, dt.datetime(2025, 10, 6), dates)
+    lists = workbook.add_worksheet("Lists")
+    lists.write_column(0, 0, ["Owner", "Ana Lima"])
+    lists.write_column(0, 1, ["Product", "Starter plan"])
+    workbook.close()
+
+
+@pytest.mark.parametrize("label", [None, "Total"], ids=["no-label", "total-label"])
+def test_subtotal_row_is_not_a_deal(tmp_path: Path, label: str | None) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    build_subtotal_workbook(path, label)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [deal.deal_id for deal in result.deals] == ["T-2", "T-3", "T-4"]
+    codes = [(finding.row, finding.code) for finding in result.findings]
+    assert codes == [(2, Code.TOTALS_ROW)]
+    assert result.findings[0].value == (label or "300")
+
+
+def test_formula_blank_amount_names_cell(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    deals = workbook.add_worksheet("Deals")
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    deals.write_row(0, 0, ["Deal ID", "Account", "Owner", "Stage", "Amount", "Qty"])
+    deals.write_row(0, 6, ["Price", "Expected Close", "Next Step Date", "Lost Reason"])
+    deals.write_row(1, 0, ["Q-1", "Acme", "Ana Lima", "Proposal"])
+    deals.write_formula(1, 4, '=IF(F2="","",F2*G2)', None, "")
+    deals.write_datetime(1, 7, dt.datetime(2025, 12, 1), dates)
+    deals.write_datetime(1, 8, dt.datetime(2025, 10, 6), dates)
+    lists = workbook.add_worksheet("Lists")
+    lists.write_column(0, 0, ["Owner", "Ana Lima"])
+    lists.write_column(0, 1, ["Product", "Starter plan"])
+    workbook.close()
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [finding.code for finding in result.findings] == [Code.MISSING_REQUIRED]
+    assert render_message(result.findings[0], Locale.EN) == (
+        "Amount is required in stage 'Proposal', but the formula in E2 gives an "
+        "empty result; fill in the cells it reads, or correct the formula."
+    )

@@ -35,11 +35,21 @@ SHEET = (
     b'<v>-x</v></c><c r="C5" s="2" t="n"><v>-1.25</v></c>'
     b'<c r="D5"><f>A5*2</f><v>-10</v></c><c r="E5"><v>7</v></c>'
     b'<c r="F5" t="inlineStr"><is><t>v>-1</t></is></c></row>'
+    b'<row r="6"><c r="E6"><f>SUBTOTAL(9,E3:E5)</f><v>3</v></c>'
+    b'<c r="F6"><f>2*_xlfn.AGGREGATE(9,5,F3:F5)</f><v>2</v></c>'
+    b'<c r="G6" t="str"><f>"SUBTOTAL("</f><v>SUBTOTAL(</v></c>'
+    b'<c r="H6"><f t="shared" ref="H6:I6" si="1">MYSUBTOTAL(H3)</f><v>1</v></c>'
+    b'<c r="I6" t="inlineStr"><is><t>AGGREGATE(1)</t></is></c></row>'
+    b'<row r="7"><c r="E7" t="str"><f>IF(F7="","",F7)</f><v></v></c>'
+    b'<c r="F7"><f t="shared" si="2"/><v></v></c><c r="G7"><v></v></c>'
+    b'<c r="H7"><f>H6</f><v/></c><c r="I7" t="str"><f>"x"</f><v>x</v></c></row>'
     b"</sheetData></worksheet>"
 )
 EXPECTED = SheetScan(
     error_cells={(2, 1): "#N/A", (2, 27): "#DIV/0!"},
     row_formulas=[(3, 0, 3, 0), (3, 1, 9, 1)],
+    subtotal_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
+    empty_formula_results={(7, 4), (7, 5)},
 )
 
 
@@ -300,3 +310,48 @@ def test_rule_text_inside_cells_ignored() -> None:
     )
 
     assert scan_sheet([sheet]).pipesheet_highlights is False
+
+
+def test_formula_searches_skip_pieces_without_formulas() -> None:
+    sheet = (
+        b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is>'
+        b"<t>SUBTOTAL(9,E3:E5) ROW()</t></is></c></row></sheetData></worksheet>"
+    )
+
+    assert scan_sheet([sheet]) == SheetScan()
+
+
+def test_subtotal_formulas_with_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row r="2">'
+        b'<x:c r="E2"><x:f>SUBTOTAL(109,E3:E9)</x:f><x:v>5</x:v></x:c>'
+        b"</x:row></x:sheetData></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).subtotal_formulas == [(2, 4, 2, 4)]
+
+
+def test_empty_formula_results_with_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row r="2">'
+        b'<x:c r="E2" t="str"><x:f>IF(F2="","",F2)</x:f><x:v></x:v></x:c>'
+        b"</x:row></x:sheetData></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).empty_formula_results == {(2, 4)}
+
+
+def test_shared_formula_cells_in_later_pieces() -> None:
+    follower = b'<c r="E{row}"><f t="shared" si="0"/><v></v></c>'
+    first = (
+        b'<worksheet><sheetData><row r="2"><c r="E2"><f t="shared" ref="E2:E4" '
+        b'si="0">IF(F2="","",F2)</f><v></v></c></row>'
+    )
+    pieces = [
+        first,
+        b'<row r="3">' + follower.replace(b"{row}", b"3") + b"</row>",
+        b'<row r="4">' + follower.replace(b"{row}", b"4") + b"</row>",
+        b"</sheetData></worksheet>",
+    ]
+
+    assert scan_sheet(pieces).empty_formula_results == {(2, 4), (3, 4), (4, 4)}

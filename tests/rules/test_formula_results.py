@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from config.models import Locale, Pipeline
+from rules.findings import Code, Finding, Severity
+from rules.formula_results import note_empty_formula_results
+from rules.grid import SheetGrid
+from rules.headers import match_columns
+from rules.messages import render_message
+
+GRID = SheetGrid(
+    "Pipeline.xlsx",
+    "Deals",
+    [["Deal ID", "Stage", "Account", "Amount"], ["D-1", "Proposal"], ["D-2"]],
+    empty_formula_results=frozenset({(2, 3), (3, 1)}),
+)
+
+
+def missing(row: int, field: str, column: str, **params: str) -> Finding:
+    return Finding(
+        Code.MISSING_REQUIRED, Severity.ERROR, row, column, field=field, params=params
+    )
+
+
+def test_formula_cell_named(english_pipeline: Pipeline) -> None:
+    findings = [
+        missing(2, "amount", "Amount", stage="Proposal"),
+        missing(3, "stage", "Stage"),
+    ]
+
+    noted = note_empty_formula_results(
+        findings, GRID, match_columns(GRID, english_pipeline)
+    )
+
+    assert noted[0].params == {"stage": "Proposal", "formula_cell": "D2"}
+    assert noted[1].params == {"formula_cell": "B3"}
+    assert render_message(noted[0], Locale.EN) == (
+        "Amount is required in stage 'Proposal', but the formula in D2 gives an "
+        "empty result; fill in the cells it reads, or correct the formula."
+    )
+    assert render_message(noted[1], Locale.EN) == (
+        "Stage is required, but the formula in B3 gives an empty result; fill in "
+        "the cells it reads, or correct the formula."
+    )
+    assert render_message(noted[0], Locale.ZH_CN) == (
+        "阶段“Proposal”要求填写Amount，但 D2 中的公式结果为空，"
+        "请补上公式引用的单元格，或更正公式。"
+    )
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [
+        missing(2, "account", "Account", stage="Proposal"),
+        missing(3, "amount", "Amount"),
+        Finding(Code.BAD_AMOUNT, Severity.ERROR, 2, "Amount", "x", field="amount"),
+    ],
+    ids=["other-column", "other-row", "other-code"],
+)
+def test_other_findings_unchanged(english_pipeline: Pipeline, finding: Finding) -> None:
+    columns = match_columns(GRID, english_pipeline)
+
+    assert note_empty_formula_results([finding], GRID, columns) == [finding]
