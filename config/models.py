@@ -511,6 +511,7 @@ class Pipeline(StrictModel):
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),
+            *_check_open_stages_first(self.stages),
             *_check_tab_names(self.outputs.tabs, self.source),
             *check_review_tab_name(
                 self.outputs.tabs.review, excel=self.source.kind is SourceKind.EXCEL
@@ -700,6 +701,24 @@ def _check_outcomes(stages: list[Stage]) -> list[str]:
             "stages: no stage has 'outcome: won'; add it to the stage of signed deals"
         )
     return problems
+
+
+def _check_open_stages_first(stages: list[Stage]) -> list[str]:
+    # The funnel counts a deal as having reached every stage listed before its
+    # own, so an open stage after the won stage would count its deals as won.
+    # A lost stage is no step of the funnel and may be listed anywhere.
+    won = [index for index, stage in enumerate(stages) if stage.outcome is Outcome.WON]
+    if not won:
+        return []
+    first_won = stages[won[0]]
+    return [
+        f"stages[{index}] ({stage.name!r}): this open stage is listed after the "
+        f"won stage stages[{won[0]}] ({first_won.name!r}), and the funnel counts "
+        "a deal as having reached every stage listed before its own; list every "
+        "open stage before the won stages"
+        for index, stage in enumerate(stages)
+        if index > won[0] and stage.outcome is Outcome.OPEN
+    ]
 
 
 def _check_closed_stage_options(stage: Stage, path: str) -> list[str]:
