@@ -24,6 +24,7 @@ from pydantic import (
 
 from config.cron import check_cron
 from config.known_fields import check_field_names, check_field_types
+from config.smtp_host import check_smtp_host
 from config.tab_names import check_review_tab_name, excel_tab_name_problem
 
 
@@ -367,6 +368,11 @@ class EmailChannel(StrictModel):
         default=None,
         description="Addresses that receive every digest instead of the owners.",
     )
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _check_smtp_host(cls, value: str) -> str:
+        return check_smtp_host(value)
 
     @field_validator("from_address")
     @classmethod
