@@ -92,6 +92,7 @@ class DateOrder(StrEnum):
 ID_FIELD = "id"
 STAGE_FIELD = "stage"
 OWNER_FIELD = "owner"
+PROBABILITY_FIELD = "probability"
 KNOWN_FIELD_TYPES: dict[str, FieldType] = {
     "id": FieldType.TEXT,
     "stage": FieldType.TEXT,
