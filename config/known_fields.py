@@ -26,16 +26,27 @@ def check_field_names(
 ) -> list[str]:
     """Return a problem for each key that looks like an unmapped known field.
 
+    :func:`find_field_typos` says which keys those are.
+    """
+    typos = find_field_typos(fields, known_types)
+    return [_typo_problem(field, known) for field, known in typos.items()]
+
+
+def find_field_typos(
+    fields: list[str], known_types: Mapping[str, FieldType]
+) -> dict[str, str]:
+    """Return each key that looks like an unmapped known field, with that field.
+
     A key matches when it equals a known field's name ignoring case, spaces,
     dashes and underscores, or when it is a close match of one. A key near a
     known field that is mapped too is taken as a field of the definition's own,
     and so is a key that adds a separate word to a known field's words.
-    For example ``Owner`` and ``next_stepdate`` are problems unless ``owner``
+    For example ``Owner`` and ``next_stepdate`` are typos unless ``owner``
     and ``next_step_date`` are mapped as well, while ``product_id`` and
     ``accountName`` are fields of their own.
     """
     unmapped = [known for known in known_types if known not in fields]
-    problems: list[str] = []
+    typos: dict[str, str] = {}
     for field in fields:
         if field in known_types:
             continue
@@ -48,8 +59,8 @@ def check_field_names(
             _fold(field), list(candidates), n=1, cutoff=TYPO_CUTOFF
         )
         if nearest:
-            problems.append(_typo_problem(field, candidates[nearest[0]]))
-    return problems
+            typos[field] = candidates[nearest[0]]
+    return typos
 
 
 def check_field_types(

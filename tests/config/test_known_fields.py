@@ -123,3 +123,22 @@ def test_known_field_type_override_rejected(
             f"{declared!r}"
         )
     ]
+
+
+def test_misspelled_key_reported_once() -> None:
+    # The stages, allowed lists and group_by name 'owner'; the one cause is the key.
+    data = definition({"Owner": {"aliases": ["Owner"]}})
+    data["stages"] = [
+        {"name": "Lead", "required": ["owner"]},
+        {"name": "Won", "outcome": "won", "reached_if_filled": ["owner"]},
+    ]
+    data["allowed"] = {"owner": {"values": ["Ana"]}}
+    data["outputs"] = {"group_by": ["owner"]}
+
+    assert problems(data) == [
+        (
+            "columns.Owner: the key 'Owner' looks like the known field 'owner', "
+            "which is not mapped. Rename the key to 'owner', or, for a field of "
+            "your own, choose a name less like 'owner'"
+        )
+    ]

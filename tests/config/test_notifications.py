@@ -438,3 +438,30 @@ def test_smtp_host_name_or_address_accepted(host: str) -> None:
     channel = pipeline.notifications.channels[0]
     assert isinstance(channel, EmailChannel)
     assert channel.smtp_host == host
+
+
+@pytest.mark.parametrize(
+    ("channel", "line"),
+    [
+        (
+            "email",
+            (
+                "notifications.channels[0]: invalid value 'email'; expected a "
+                "mapping whose key 'kind' is 'email' or 'webhook', such as "
+                "{kind: email, smtp_host: ..., from_address: ...}; the keys of "
+                "kind 'email' are kind, id, smtp_host, smtp_port, starttls, "
+                "from_address, username_env, password_env, to"
+            ),
+        ),
+        (
+            "chat",
+            (
+                "notifications.channels[0]: invalid value 'chat'; expected a mapping "
+                "whose key 'kind' is 'email' or 'webhook'"
+            ),
+        ),
+    ],
+    ids=["kind-name", "other-word"],
+)
+def test_channel_written_as_word_rejected(channel: str, line: str) -> None:
+    assert problem_lines({"channels": [channel]}) == [line]
