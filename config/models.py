@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from config.cron import check_cron
+from config.field_needs import check_needed_fields_mapped
 from config.known_fields import (
     check_field_names,
     check_field_types,
@@ -551,6 +552,7 @@ class Pipeline(StrictModel):
         problems += _check_fields_known(
             self.outputs.group_by, self.columns, "outputs.group_by", renamed
         )
+        problems += check_needed_fields_mapped(self, renamed)
 
         if problems:
             raise ValueError("\n".join(problems))

@@ -373,7 +373,7 @@ def _check_required(
     raise SheetLayoutError(
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: required columns are "
         f"missing in header row {header_row}. {problems} Headers found: "
-        f"{_listed_headers(headers)}. {fix}"
+        f"{listed_headers(headers)}. {fix}"
     )
 
 
@@ -385,13 +385,13 @@ def _missing_field_sentence(
         sentence = f"{sentence[:-1]}, which stage {stages[0]!r} requires."
     elif stages:
         sentence = f"{sentence[:-1]}, which the stages {_quoted(stages)} require."
-    nearest = _nearest_header(aliases, headers)
+    nearest = nearest_header(aliases, headers)
     if nearest is None:
         return sentence
     return f"{sentence[:-1]}; the nearest header is {nearest}."
 
 
-def _nearest_header(aliases: list[str], headers: list[str]) -> str | None:
+def nearest_header(aliases: list[str], headers: list[str]) -> str | None:
     """Return the header most like one of ``aliases``, with its column letter.
 
     A header that contains an alias, or is contained in one, comes first:
@@ -423,7 +423,7 @@ def _contains_either(first: str, second: str) -> bool:
     return len(shorter) > MAX_CHANCE_SUBSTRING and shorter in longer
 
 
-def _listed_headers(headers: list[str]) -> str:
+def listed_headers(headers: list[str]) -> str:
     listed = [
         f"{column_letter(index)} {header!r}"
         for index, header in enumerate(headers)

@@ -70,6 +70,12 @@ def test_closed_stage_options_accepted() -> None:
             {"name": "Lost", "outcome": "lost", "next_step_required": False},
         )
     )
+    data["columns"] = {
+        "id": {"aliases": ["Deal ID"]},
+        "stage": {"aliases": ["Stage"]},
+        "amount": {"aliases": ["Amount"]},
+        "next_step_date": {"aliases": ["Next Step Date"]},
+    }
 
     pipeline = parse_pipeline(data, origin="team.yaml")
 

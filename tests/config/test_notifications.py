@@ -48,7 +48,11 @@ def minimal_data(notifications: object) -> dict[str, object]:
     return {
         "name": "Test pipeline",
         "source": {"tab": "Deals"},
-        "columns": {"id": {"aliases": ["Deal ID"]}, "stage": {"aliases": ["Stage"]}},
+        "columns": {
+            "id": {"aliases": ["Deal ID"]},
+            "stage": {"aliases": ["Stage"]},
+            "owner": {"aliases": ["Owner"]},
+        },
         "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
         "notifications": notifications,
     }
