@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,36 +21,125 @@ if TYPE_CHECKING:
 # but not custom fields such as 'state', 'country' or 'product_line'.
 TYPO_CUTOFF = 0.85
 
+# Usual header names of known fields, written as keys. A key that is one of
+# them, such as 'follow_up_date', names the known field under another name,
+# and the checks that read the known field would be off.
+KNOWN_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "account": ("account_name", "company", "customer"),
+    "owner": ("rep", "sales_rep", "salesperson"),
+    "amount": ("deal_value", "deal_size"),
+    "probability": ("win_probability",),
+    "created_date": (
+        "created",
+        "created_on",
+        "created_at",
+        "create_date",
+        "creation_date",
+        "date_created",
+    ),
+    "close_date": (
+        "close",
+        "closing_date",
+        "closed_date",
+        "expected_close",
+        "expected_close_date",
+    ),
+    "next_step": ("next_action",),
+    "next_step_date": (
+        "follow_up_date",
+        "follow_up",
+        "next_follow_up",
+        "next_date",
+        "next_action_date",
+    ),
+    "stage_entered_date": (
+        "stage_entered",
+        "stage_date",
+        "stage_since",
+        "date_entered_stage",
+    ),
+    "snooze_until": ("snoozed_until",),
+    "lost_reason": ("reason_lost", "loss_reason"),
+}
+
+# Folded aliases shorter than this match a key only when equal to it: 'close'
+# is an alias of close_date, but 'closed' may be a field of its own.
+MIN_FUZZY_ALIAS_LENGTH = 8
+
 
 def check_field_names(
     fields: list[str], known_types: Mapping[str, FieldType]
 ) -> list[str]:
     """Return a problem for each key that looks like an unmapped known field.
 
-    A key matches when it equals a known field's name ignoring case, spaces,
-    dashes and underscores, or when it is a close match of one. A key near a
-    known field that is mapped too is taken as a field of the definition's own,
-    and so is a key that adds a separate word to a known field's words.
-    For example ``Owner`` and ``next_stepdate`` are problems unless ``owner``
-    and ``next_step_date`` are mapped as well, while ``product_id`` and
-    ``accountName`` are fields of their own.
+    :func:`find_field_typos` says which keys those are.
     """
+    return [
+        _typo_problem(field, typo.known, typo.alias)
+        for field, typo in _find_typos(fields, known_types).items()
+    ]
+
+
+def find_field_typos(
+    fields: list[str], known_types: Mapping[str, FieldType]
+) -> dict[str, str]:
+    """Return each key that looks like an unmapped known field, with that field.
+
+    A key matches when it equals a known field's name, or one of its usual
+    names in :data:`KNOWN_FIELD_ALIASES`, ignoring case, spaces, dashes and
+    underscores, or when it is a close match of one. A key near a known field
+    that is mapped too is taken as a field of the definition's own, and so is
+    a key that adds a separate word to a known field's words or alias. For
+    example ``Owner``, ``next_stepdate`` and ``follow_up_date`` are typos
+    unless ``owner`` and ``next_step_date`` are mapped as well, while
+    ``product_id``, ``accountName`` and ``created_by`` are fields of their own.
+    """
+    typos = _find_typos(fields, known_types)
+    return {field: typo.known for field, typo in typos.items()}
+
+
+@dataclass(frozen=True)
+class _Typo:
+    known: str
+    # The usual name the key matched, or None when it matched the field's name.
+    alias: str | None
+
+
+def _find_typos(
+    fields: list[str], known_types: Mapping[str, FieldType]
+) -> dict[str, _Typo]:
     unmapped = [known for known in known_types if known not in fields]
-    problems: list[str] = []
+    names = [
+        (name, _Typo(known, None if name == known else name))
+        for known in unmapped
+        for name in (known, *KNOWN_FIELD_ALIASES.get(known, ()))
+    ]
+    typos: dict[str, _Typo] = {}
     for field in fields:
         if field in known_types:
             continue
         candidates = {
-            _fold(known): known
-            for known in unmapped
-            if not _extends_words(_words(field), _words(known))
+            _fold(name): typo
+            for name, typo in names
+            if not _extends_words(_words(field), _words(name))
         }
-        nearest = difflib.get_close_matches(
-            _fold(field), list(candidates), n=1, cutoff=TYPO_CUTOFF
-        )
+        match = _nearest_name(_fold(field), candidates)
+        if match is not None:
+            typos[field] = match
+    return typos
+
+
+def _nearest_name(folded: str, candidates: dict[str, _Typo]) -> _Typo | None:
+    # A known field's own name is tried before its usual names, so 'ownr'
+    # reads as a typo of 'owner' whatever else it is near.
+    names = [text for text, typo in candidates.items() if typo.alias is None]
+    aliases = [text for text, typo in candidates.items() if typo.alias is not None]
+    fuzzy_aliases = [text for text in aliases if len(text) >= MIN_FUZZY_ALIAS_LENGTH]
+    for texts in (names, [text for text in aliases if text == folded], fuzzy_aliases):
+        nearest = difflib.get_close_matches(folded, texts, n=1, cutoff=TYPO_CUTOFF)
         if nearest:
-            problems.append(_typo_problem(field, candidates[nearest[0]]))
-    return problems
+            return candidates[nearest[0]]
+    return None
 
 
 def check_field_types(
@@ -74,11 +164,23 @@ def check_field_types(
     return problems
 
 
-def _typo_problem(field: str, known: str) -> str:
+def _typo_problem(field: str, known: str, alias: str | None) -> str:
+    if alias is None:
+        return (
+            f"columns.{field}: the key {field!r} looks like the known field "
+            f"{known!r}, which is not mapped. Rename the key to {known!r}, or, "
+            f"for a field of your own, choose a name less like {known!r}"
+        )
+    if _fold(field) == _fold(alias):
+        likeness, other_name = "is a usual name", "another name"
+    else:
+        likeness = f"looks like {alias!r}, a usual name"
+        other_name = f"a name less like {alias!r}"
     return (
-        f"columns.{field}: the key {field!r} looks like the known field "
-        f"{known!r}, which is not mapped. Rename the key to {known!r}, or, "
-        f"for a field of your own, choose a name less like {known!r}"
+        f"columns.{field}: the key {field!r} {likeness} of the known field "
+        f"{known!r}, which is not mapped, so the checks that read {known!r} "
+        f"would be off. Rename the key to {known!r}, or, for a field of your "
+        f"own, choose {other_name}"
     )
 
 

@@ -26,11 +26,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TOP_LEVEL_KEYS = "name, source, columns and stages"
 # Bytes of a definition searched for the NUL bytes of UTF-16 text.
 _SAMPLE_BYTES = 4096
+
+
+class DefinitionData(dict[object, object]):
+    """The top-level mapping of a definition read from YAML, with typed texts.
+
+    ``scalar_texts`` maps the key path of each number and true/false value to
+    its text in the file, such as ``("allowed", "code", "values", 1)`` to
+    ``"010"``. YAML reads ``010`` as 8 and ``1.10`` as 1.1, so a message that
+    says to quote such a value shows the text from the file.
+    """
+
+    scalar_texts: dict[tuple[object, ...], str]
 
 
 class _DefinitionYamlLoader(yaml.SafeLoader):
@@ -139,7 +154,8 @@ def parse_pipeline(data: object, origin: str) -> Pipeline:
     try:
         return Pipeline.model_validate(data)
     except ValidationError as error:
-        problems = describe_validation_error(error, data)
+        texts = data.scalar_texts if isinstance(data, DefinitionData) else {}
+        problems = describe_validation_error(error, data, texts)
 
     count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
     lines = "\n".join(f"  - {problem}" for problem in problems)
@@ -220,9 +236,41 @@ def _parse_yaml(text: str, origin: str) -> object:
 def _load_single_document(text: str) -> object:
     loader = _DefinitionYamlLoader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     finally:
         loader.dispose()
+    if node is None or not isinstance(data, dict):
+        return data
+
+    document = DefinitionData(data)
+    document.scalar_texts = _typed_scalar_texts(node, (), set())
+    return document
+
+
+def _typed_scalar_texts(
+    node: yaml.Node, path: tuple[object, ...], open_nodes: set[int]
+) -> dict[tuple[object, ...], str]:
+    # open_nodes stops at an alias of a node that contains itself.
+    if isinstance(node, yaml.ScalarNode):
+        typed = node.tag in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG)
+        return {path: node.value} if typed else {}
+    if id(node) in open_nodes:
+        return {}
+
+    open_nodes.add(id(node))
+    texts: dict[tuple[object, ...], str] = {}
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            texts.update(_typed_scalar_texts(item, (*path, index), open_nodes))
+    elif isinstance(node, yaml.MappingNode):
+        # Merged keys are in node.value once the mapping is constructed.
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG:
+                key_path = (*path, key_node.value)
+                texts.update(_typed_scalar_texts(value_node, key_path, open_nodes))
+    open_nodes.discard(id(node))
+    return texts
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) -> str:

@@ -23,7 +23,13 @@ from pydantic import (
 )
 
 from config.cron import check_cron
-from config.known_fields import check_field_names, check_field_types
+from config.field_needs import check_needed_fields_mapped
+from config.known_fields import (
+    check_field_names,
+    check_field_types,
+    find_field_typos,
+)
+from config.smtp_host import check_smtp_host
 from config.tab_names import check_review_tab_name, excel_tab_name_problem
 
 
@@ -91,6 +97,7 @@ class DateOrder(StrEnum):
 ID_FIELD = "id"
 STAGE_FIELD = "stage"
 OWNER_FIELD = "owner"
+PROBABILITY_FIELD = "probability"
 KNOWN_FIELD_TYPES: dict[str, FieldType] = {
     "id": FieldType.TEXT,
     "stage": FieldType.TEXT,
@@ -368,6 +375,11 @@ class EmailChannel(StrictModel):
         description="Addresses that receive every digest instead of the owners.",
     )
 
+    @field_validator("smtp_host")
+    @classmethod
+    def _check_smtp_host(cls, value: str) -> str:
+        return check_smtp_host(value)
+
     @field_validator("from_address")
     @classmethod
     def _check_from_address(cls, value: str) -> str:
@@ -511,25 +523,36 @@ class Pipeline(StrictModel):
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
             *_check_outcomes(self.stages),
+            *_check_open_stages_first(self.stages),
             *_check_tab_names(self.outputs.tabs, self.source),
             *check_review_tab_name(
                 self.outputs.tabs.review, excel=self.source.kind is SourceKind.EXCEL
             ),
             *_check_allowed_list_tabs(self.allowed, self.outputs.tabs),
+            *_check_no_allowed_stages(self.allowed),
         ]
+        # A known field whose key has a typo is reported once, at that key,
+        # not again wherever the definition names the field.
+        renamed = set(find_field_typos(list(self.columns), KNOWN_FIELD_TYPES).values())
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
             problems += _check_closed_stage_options(stage, path)
             problems += _check_fields_known(
-                stage.required, self.columns, f"{path}.required"
+                stage.required, self.columns, f"{path}.required", renamed
             )
             problems += _check_fields_known(
-                stage.reached_if_filled, self.columns, f"{path}.reached_if_filled"
+                stage.reached_if_filled,
+                self.columns,
+                f"{path}.reached_if_filled",
+                renamed,
             )
-        problems += _check_fields_known(list(self.allowed), self.columns, "allowed")
         problems += _check_fields_known(
-            self.outputs.group_by, self.columns, "outputs.group_by"
+            list(self.allowed), self.columns, "allowed", renamed
         )
+        problems += _check_fields_known(
+            self.outputs.group_by, self.columns, "outputs.group_by", renamed
+        )
+        problems += check_needed_fields_mapped(self, renamed)
 
         if problems:
             raise ValueError("\n".join(problems))
@@ -675,7 +698,9 @@ def _check_allowed_list_tabs(
     generated = {name.casefold(): key for key, name in named}
     problems: list[str] = []
     for field, spec in allowed.items():
-        tab = spec.from_tab.tab if spec.from_tab is not None else ""
+        if spec.from_tab is None:
+            continue
+        tab = spec.from_tab.tab
         key = generated.get(tab.casefold())
         if key is not None:
             problems.append(
@@ -685,6 +710,21 @@ def _check_allowed_list_tabs(
                 "allowed values"
             )
     return problems
+
+
+def _check_no_allowed_stages(allowed: dict[str, AllowedValues]) -> list[str]:
+    # The stage column is checked against the stage names and aliases, and
+    # the checks skip an allowed list for it.
+    if STAGE_FIELD not in allowed:
+        return []
+    return [
+        (
+            f"allowed.{STAGE_FIELD}: the stage column takes the names and aliases "
+            "listed under 'stages', so an allowed list for it would be ignored; "
+            "delete this entry, and add any other spelling to the 'aliases' of "
+            "its stage"
+        )
+    ]
 
 
 def _check_outcomes(stages: list[Stage]) -> list[str]:
@@ -700,6 +740,24 @@ def _check_outcomes(stages: list[Stage]) -> list[str]:
             "stages: no stage has 'outcome: won'; add it to the stage of signed deals"
         )
     return problems
+
+
+def _check_open_stages_first(stages: list[Stage]) -> list[str]:
+    # The funnel counts a deal as having reached every stage listed before its
+    # own, so an open stage after the won stage would count its deals as won.
+    # A lost stage is no step of the funnel and may be listed anywhere.
+    won = [index for index, stage in enumerate(stages) if stage.outcome is Outcome.WON]
+    if not won:
+        return []
+    first_won = stages[won[0]]
+    return [
+        f"stages[{index}] ({stage.name!r}): this open stage is listed after the "
+        f"won stage stages[{won[0]}] ({first_won.name!r}), and the funnel counts "
+        "a deal as having reached every stage listed before its own; list every "
+        "open stage before the won stages"
+        for index, stage in enumerate(stages)
+        if index > won[0] and stage.outcome is Outcome.OPEN
+    ]
 
 
 def _check_closed_stage_options(stage: Stage, path: str) -> list[str]:
@@ -728,11 +786,14 @@ def _check_closed_stage_options(stage: Stage, path: str) -> list[str]:
 
 
 def _check_fields_known(
-    fields: list[str], columns: dict[str, ColumnSpec], where: str
+    fields: list[str],
+    columns: dict[str, ColumnSpec],
+    where: str,
+    renamed: set[str],
 ) -> list[str]:
     problems: list[str] = []
     for field in fields:
-        if field in columns:
+        if field in columns or field in renamed:
             continue
         message = f"{where}: the field {field!r} is not in columns"
         nearest = difflib.get_close_matches(field, list(columns), n=1)

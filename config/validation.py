@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import types
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Literal, Union, get_args, get_origin
 
@@ -46,31 +47,43 @@ _EXPECTED = {
 }
 
 
-def describe_validation_error(error: ValidationError, data: object) -> list[str]:
+def describe_validation_error(
+    error: ValidationError,
+    data: object,
+    scalar_texts: Mapping[tuple[object, ...], str] | None = None,
+) -> list[str]:
     """Return one line per problem in ``error``, each starting with its key path.
 
     :param error: what ``Pipeline.model_validate(data)`` raised.
     :param data: the data that was validated, used to name stages in key paths.
+    :param scalar_texts: the text in the file of number and true/false values,
+        by key path, as :class:`config.loader.DefinitionData` keeps it.
     """
     lines: list[str] = []
     for details in error.errors(include_url=False):
-        lines.extend(_describe_one(details, data))
+        lines.extend(_describe_one(details, data, scalar_texts or {}))
     return lines
 
 
-def _describe_one(details: ErrorDetails, data: object) -> list[str]:
+def _describe_one(
+    details: ErrorDetails,
+    data: object,
+    scalar_texts: Mapping[tuple[object, ...], str],
+) -> list[str]:
     location = tuple(details["loc"])
     # A tag error is about the item's discriminator key, such as 'kind'.
     if details["type"] in _TAG_ERRORS:
         location += (str(details.get("ctx", {}).get("discriminator", "")).strip("'"),)
-    path = format_key_path(_without_union_tags(location), data)
+    key_path = _without_union_tags(location)
+    path = format_key_path(key_path, data)
     prefix = f"{path}: " if path else ""
 
     # A model validator reports all its problems at once, one per line.
     if details["type"] == "value_error":
         message = str(details.get("ctx", {}).get("error", details["msg"]))
         return [f"{prefix}{line}" for line in message.splitlines()]
-    return [prefix + _describe_problem(details, location)]
+    typed = scalar_texts.get(key_path)
+    return [prefix + _describe_problem(details, location, typed)]
 
 
 def format_key_path(location: tuple[int | str, ...], data: object) -> str:
@@ -104,7 +117,10 @@ def _key_text(key: object, first: bool) -> str:
     return f"[{key!r}]"
 
 
-def _describe_problem(details: ErrorDetails, location: tuple[int | str, ...]) -> str:
+def _describe_problem(
+    details: ErrorDetails, location: tuple[int | str, ...], typed: str | None
+) -> str:
+    """Describe one problem; ``typed`` is the value's text in the file, if known."""
     kind = details["type"]
     value = details["input"]
 
@@ -122,10 +138,22 @@ def _describe_problem(details: ErrorDetails, location: tuple[int | str, ...]) ->
     expected = _expected_text(details, location)
     # YAML gives None for a key written with nothing after the colon.
     value_text = "no value" if value is None else f"invalid value {_show(value)}"
+    if typed is not None:
+        value_text = f"invalid value {typed}"
+    # 'true' reads as True, which needs no telling, but 010 reads as 8.
+    if typed is not None and not isinstance(value, bool) and typed != str(value):
+        value_text += f", which YAML reads as {_show(value)}"
     problem = f"{value_text}; expected {expected}"
     if kind == "string_type" and isinstance(value, bool | int | float):
-        return f'{problem}, so put it in quotes: "{value}"'
+        return problem + _quote_advice(value, typed)
     return problem + _suggest_choice(value, location)
+
+
+def _quote_advice(value: bool | int | float, typed: str | None) -> str:
+    # YAML reads 010 as 8 and 1.10 as 1.1, so the file's own text is shown
+    # where it is known. Data from elsewhere, such as a Rules tab, has none.
+    text = str(value) if typed is None else typed
+    return f', so put it in quotes: "{text}"'
 
 
 def _describe_unknown_key(location: tuple[int | str, ...]) -> str:
@@ -177,11 +205,50 @@ def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> st
     if kind == "list_type":
         items = get_args(_annotation_at(location))
         of_text = [_strip_optional(item) for item in items] == [str]
-        example = f", such as [{value!r}]" if of_text and isinstance(value, str) else ""
-        return f"a list{example}"
+        if not (of_text and isinstance(value, str)):
+            return "a list"
+        # "Nord, Süd" is meant as two values, not one.
+        parts = [part.strip() for part in re.split(r"[,，、]", value) if part.strip()]
+        return f"a list, such as {parts!r}"
+    if kind in ("model_type", "model_attributes_type") and _union_models(
+        _annotation_at(location)
+    ):
+        return _expected_union_member(value, location)
+    if kind == "model_attributes_type":
+        return f"a mapping with the keys {', '.join(_valid_keys(location))}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         return _expected_bound(kind, context, location)
     return _EXPECTED.get(kind, details["msg"])
+
+
+def _expected_union_member(value: object, location: tuple[int | str, ...]) -> str:
+    # A tagged union such as a channel: its 'kind' picks the keys that apply.
+    annotation = _annotation_at(location)
+    tags = _union_tags(annotation)
+    tag_key = _union_tag_key(annotation)
+    text = f"a mapping whose key {tag_key!r} is " + " or ".join(map(repr, tags))
+    member = _union_member(annotation, value) if isinstance(value, str) else None
+    if member is None:
+        return text
+
+    required = [
+        name
+        for name, field in member.model_fields.items()
+        if field.is_required() and name != tag_key
+    ]
+    example = ", ".join([f"{tag_key}: {value}", *(f"{name}: ..." for name in required)])
+    return (
+        f"{text}, such as {{{example}}}; the keys of {tag_key} {value!r} are "
+        f"{', '.join(member.model_fields)}"
+    )
+
+
+def _union_tag_key(annotation: object) -> str:
+    for member in _union_models(annotation):
+        for name, field in member.model_fields.items():
+            if get_origin(field.annotation) is Literal:
+                return name
+    return "kind"
 
 
 def _expected_bound(

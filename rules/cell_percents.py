@@ -21,6 +21,19 @@ from rules.grid import CellValue
 from rules.text_forms import fold_text
 
 
+class PercentQuantity(StrEnum):
+    """The quantity a percent column contains, which its problems name."""
+
+    PROBABILITY = "probability"
+    PERCENTAGE = "percentage"
+
+
+_PLURALS = {
+    PercentQuantity.PROBABILITY: "probabilities",
+    PercentQuantity.PERCENTAGE: "percentages",
+}
+
+
 class PercentScale(StrEnum):
     """The scale of the numbers in a probability column."""
 
@@ -72,7 +85,9 @@ def _number_of(cell: CellValue) -> Decimal | None:
 
 
 def parse_percent(
-    value: CellValue, scale: PercentScale | None = None
+    value: CellValue,
+    scale: PercentScale | None = None,
+    quantity: PercentQuantity = PercentQuantity.PROBABILITY,
 ) -> float | CellProblem:
     """Parse a probability cell into a fraction between 0 and 1.
 
@@ -84,7 +99,8 @@ def parse_percent(
     0.6% is not meant. A 1 among percent points is a problem: 1% or, in a
     cell formatted as a percentage, 100%. Without a ``scale``, a number up to
     1 is a fraction and a larger one is percent points, as in a one-cell
-    column.
+    column. A problem's advice names ``quantity``, such as a percentage for a
+    discount column.
     """
     # Fast path: a float fraction comes back unchanged from the Decimal route.
     if type(value) is float and 0 <= value < 1:
@@ -95,49 +111,51 @@ def parse_percent(
     if isinstance(value, str) and fold_text(value).endswith("%"):
         number = decimal_from_cell(fold_text(value)[:-1])
         if isinstance(number, CellProblem):
-            return _advised(number)
-        return _check_fraction(number / 100)
+            return _advised(number, quantity)
+        return _check_fraction(number / 100, quantity)
 
     number = decimal_from_cell(value)
     if isinstance(number, CellProblem):
-        return _advised(number)
+        return _advised(number, quantity)
     if scale is None:
         scale = PercentScale.FRACTION if number <= 1 else PercentScale.POINTS
     if scale is PercentScale.POINTS:
         if 0 < number < 1:
             return float(number)
         if number == 1:
-            return _one_among_points()
-        return _check_fraction(number / 100)
+            return _one_among_points(quantity)
+        return _check_fraction(number / 100, quantity)
     if 1 < number <= 100:
-        return _points_among_fractions(number)
-    return _check_fraction(number)
+        return _points_among_fractions(number, quantity)
+    return _check_fraction(number, quantity)
 
 
-def _advised(problem: CellProblem) -> CellProblem:
-    """Return ``problem`` with a probability's example in place of an amount's."""
+def _advised(problem: CellProblem, quantity: PercentQuantity) -> CellProblem:
+    """Return ``problem`` with a percent's example in place of an amount's."""
     if problem.reason is Reason.AMBIGUOUS_SEPARATORS:
         return CellProblem(
             problem.reason,
             "cannot tell whether a mark separates decimals or thousands; type a "
-            f"probability such as {_EXAMPLE}",
+            f"{quantity} such as {_EXAMPLE}",
         )
-    return with_advice(problem, f"a probability such as {_EXAMPLE}")
+    return with_advice(problem, f"a {quantity} such as {_EXAMPLE}")
 
 
 _EXAMPLE = "25% or 0.25"
 
 
-def _check_fraction(fraction: Decimal) -> float | CellProblem:
+def _check_fraction(
+    fraction: Decimal, quantity: PercentQuantity
+) -> float | CellProblem:
     if 0 <= fraction <= 1:
         return float(fraction)
     return CellProblem(
         Reason.PERCENT_OUT_OF_RANGE,
-        "a probability must be between 0% and 100%, such as 25% or 0.25",
+        f"a {quantity} must be between 0% and 100%, such as 25% or 0.25",
     )
 
 
-def _points_among_fractions(number: Decimal) -> CellProblem:
+def _points_among_fractions(number: Decimal, quantity: PercentQuantity) -> CellProblem:
     """Return the problem of a percent-point number in a column of fractions."""
     typed = _plain(number)
     as_fraction = f"{_plain(number * 100)}%"
@@ -145,7 +163,7 @@ def _points_among_fractions(number: Decimal) -> CellProblem:
     points_fraction = _plain(number / 100)
     return CellProblem(
         Reason.PERCENT_SCALE_MISMATCH,
-        "the column gives probabilities as fractions (0.25 is 25%), so "
+        f"the column gives {_PLURALS[quantity]} as fractions (0.25 is 25%), so "
         f"{typed} reads as {as_fraction}, over 100%; if {as_points} is meant, "
         f"type {points_fraction} or {as_points}",
         params=(
@@ -156,7 +174,7 @@ def _points_among_fractions(number: Decimal) -> CellProblem:
     )
 
 
-def _one_among_points() -> CellProblem:
+def _one_among_points(quantity: PercentQuantity) -> CellProblem:
     """Return the problem of a 1 in a column of percent points.
 
     A cell formatted as a percentage that shows 100% stores 1, and pipesheet
@@ -164,7 +182,7 @@ def _one_among_points() -> CellProblem:
     """
     return CellProblem(
         Reason.ONE_AMONG_POINTS,
-        "the column gives probabilities as percent points (25 is 25%), so 1 "
+        f"the column gives {_PLURALS[quantity]} as percent points (25 is 25%), so 1 "
         "reads as 1%, but a cell formatted as a percentage that shows 100% "
         "stores 1 too; type 1% if 1% is meant, or 100 for 100%",
     )

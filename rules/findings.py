@@ -29,6 +29,7 @@ class Code(StrEnum):
     BAD_AMOUNT = "bad-amount"
     BAD_NUMBER = "bad-number"
     BAD_PROBABILITY = "bad-probability"
+    BAD_PERCENT = "bad-percent"
     BAD_FLAG = "bad-flag"
     CLOSE_DATE_PASSED = "close-date-passed"
     FOLLOWUP_OVERDUE = "followup-overdue"

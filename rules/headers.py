@@ -28,6 +28,9 @@ ROWS_SHOWN_WHEN_NOT_FOUND = 3
 
 # Similarity (difflib ratio) a header needs to be suggested for a missing column.
 NEAREST_HEADER_CUTOFF = 0.6
+# Length up to which a header found inside an alias (or the reverse) is taken
+# as chance, not as a sign of the same column.
+MAX_CHANCE_SUBSTRING = 2
 
 # The fewest mapped cells a row above the header row needs to look like a deal.
 DEAL_LIKE_FIELDS = 3
@@ -375,7 +378,7 @@ def _check_required(
     raise SheetLayoutError(
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: required columns are "
         f"missing in header row {header_row}. {problems} Headers found: "
-        f"{_listed_headers(headers)}. {fix}"
+        f"{listed_headers(headers)}. {fix}"
     )
 
 
@@ -387,28 +390,45 @@ def _missing_field_sentence(
         sentence = f"{sentence[:-1]}, which stage {stages[0]!r} requires."
     elif stages:
         sentence = f"{sentence[:-1]}, which the stages {_quoted(stages)} require."
-    nearest = _nearest_header(aliases, headers)
+    nearest = nearest_header(aliases, headers)
     if nearest is None:
         return sentence
     return f"{sentence[:-1]}; the nearest header is {nearest}."
 
 
-def _nearest_header(aliases: list[str], headers: list[str]) -> str | None:
-    """Return the header most like one of ``aliases``, with its column letter."""
-    best_index, best_ratio = -1, NEAREST_HEADER_CUTOFF
+def nearest_header(aliases: list[str], headers: list[str]) -> str | None:
+    """Return the header most like one of ``aliases``, with its column letter.
+
+    A header that contains an alias, or is contained in one, comes first:
+    'Verlustgrund' is nearer to the alias 'Grund' than 'Kunde' is, although
+    difflib rates 'Kunde' higher.
+    """
+    best_index = -1
+    best_score = (False, NEAREST_HEADER_CUTOFF)
     for index, header in enumerate(headers):
+        folded_header = normalize_header(header)
+        if not folded_header:
+            continue
         for alias in aliases:
-            ratio = difflib.SequenceMatcher(
-                None, normalize_header(alias), normalize_header(header)
-            ).ratio()
-            if normalize_header(header) and ratio >= best_ratio:
-                best_index, best_ratio = index, ratio
+            folded_alias = normalize_header(alias)
+            score = (
+                _contains_either(folded_alias, folded_header),
+                difflib.SequenceMatcher(None, folded_alias, folded_header).ratio(),
+            )
+            if score >= best_score:
+                best_index, best_score = index, score
     if best_index < 0:
         return None
     return f"{headers[best_index]!r} in column {column_letter(best_index)}"
 
 
-def _listed_headers(headers: list[str]) -> str:
+def _contains_either(first: str, second: str) -> bool:
+    # Two or fewer characters, such as 'ID' in 'Paid', are found by chance.
+    shorter, longer = sorted((first, second), key=len)
+    return len(shorter) > MAX_CHANCE_SUBSTRING and shorter in longer
+
+
+def listed_headers(headers: list[str]) -> str:
     listed = [
         f"{column_letter(index)} {header!r}"
         for index, header in enumerate(headers)

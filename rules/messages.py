@@ -19,8 +19,9 @@ Params each code is rendered with:
   ``list_tab`` and ``list_column`` (when the list comes from a tab) or
   ``list_key`` (the definition key of the list, such as ``allowed.owner.values``).
 - ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
-  ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason` value) and
-  ``detail`` (English). A ``bad-probability`` with the reason
+  ``bad-percent``, ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason`
+  value) and ``detail`` (English). A ``bad-probability`` or ``bad-percent`` with
+  the reason
   ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
   and ``points_fraction`` (0.015). A ``bad-date`` with the reason
   ``two-digit-year`` adds ``full_date`` (the date as typed with a four-digit
@@ -242,6 +243,7 @@ MESSAGES: Templates = {
     Code.BAD_AMOUNT: _BAD_CELL,
     Code.BAD_NUMBER: _BAD_CELL,
     Code.BAD_PROBABILITY: _BAD_CELL,
+    Code.BAD_PERCENT: _BAD_CELL,
     Code.BAD_FLAG: _BAD_CELL,
     Code.CLOSE_DATE_PASSED: {
         EN: (
@@ -584,6 +586,10 @@ SHORT_MESSAGES: Templates = {
         EN: ("{column} {value!r} is not a probability",),
         ZH: ("{column}“{value}”不是有效的赢率",),
     },
+    Code.BAD_PERCENT: {
+        EN: ("{column} {value!r} is not a percentage",),
+        ZH: ("{column}“{value}”不是有效的百分比",),
+    },
     Code.BAD_FLAG: {
         EN: ("{column} {value!r} is not yes/no",),
         ZH: ("{column}“{value}”不是“是/否”",),
@@ -805,6 +811,12 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
         (Code.BAD_PROBABILITY, Reason.AMBIGUOUS_SEPARATORS): (
             "unclear separators; type a probability such as 25% or 0.25"
         ),
+        (Code.BAD_PERCENT, Reason.NOT_A_NUMBER): (
+            "not a number; type a percentage such as 25% or 0.25"
+        ),
+        (Code.BAD_PERCENT, Reason.AMBIGUOUS_SEPARATORS): (
+            "unclear separators; type a percentage such as 25% or 0.25"
+        ),
     },
     ZH: {
         (Code.BAD_DATE, Reason.TRUE_FALSE): (
@@ -816,6 +828,24 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
         ),
         (Code.BAD_PROBABILITY, Reason.AMBIGUOUS_SEPARATORS): (
             "无法判断分隔符是小数点还是千位分隔符；请按 25% 或 0.25 的格式填写赢率"
+        ),
+        (Code.BAD_PERCENT, Reason.NOT_A_NUMBER): (
+            "不是数字；请按 25% 或 0.25 的格式填写百分比"
+        ),
+        (Code.BAD_PERCENT, Reason.AMBIGUOUS_SEPARATORS): (
+            "无法判断分隔符是小数点还是千位分隔符；请按 25% 或 0.25 的格式填写百分比"
+        ),
+        (Code.BAD_PERCENT, Reason.PERCENT_OUT_OF_RANGE): (
+            "百分比必须在 0% 到 100% 之间，例如 25% 或 0.25"
+        ),
+        (Code.BAD_PERCENT, Reason.PERCENT_SCALE_MISMATCH): (
+            "本列的百分比按小数填写（0.25 即 25%），此值即 {as_fraction}，超过 100%；"
+            "如果指 {as_points}，请填写 {points_fraction} 或 {as_points}"
+        ),
+        (Code.BAD_PERCENT, Reason.ONE_AMONG_POINTS): (
+            "本列的百分比按百分数填写（25 即 25%），此值 1 即 1%，"
+            "但设为百分比格式的单元格显示 100% 时也存为 1；"
+            "如果指 1%，请填写 1%，如果指 100%，请填写 100"
         ),
     },
 }

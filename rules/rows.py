@@ -12,8 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from config.models import ID_FIELD, STAGE_FIELD, FieldType, Pipeline, Stage
-from rules.cell_percents import choose_percent_scale, parse_percent
+from config.models import (
+    ID_FIELD,
+    PROBABILITY_FIELD,
+    STAGE_FIELD,
+    FieldType,
+    Pipeline,
+    Stage,
+)
+from rules.cell_percents import PercentQuantity, choose_percent_scale, parse_percent
 from rules.cell_problem import Reason
 from rules.cells import (
     FORMULA_ERRORS,
@@ -33,12 +40,13 @@ from rules.headers import StageLookup, normalize_header
 from rules.merged_cells import SpreadRows, spread_merged_values
 
 # The finding a cell gets when it cannot be read as its column's type. Text
-# columns accept every value, so they have no entry.
+# columns accept every value, so they have no entry. The probability field
+# gets bad-probability instead of bad-percent.
 PROBLEM_CODES: dict[FieldType, Code] = {
     FieldType.DATE: Code.BAD_DATE,
     FieldType.AMOUNT: Code.BAD_AMOUNT,
     FieldType.NUMBER: Code.BAD_NUMBER,
-    FieldType.PERCENT: Code.BAD_PROBABILITY,
+    FieldType.PERCENT: Code.BAD_PERCENT,
     FieldType.FLAG: Code.BAD_FLAG,
 }
 
@@ -51,6 +59,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.BAD_AMOUNT: Severity.ERROR,
     Code.BAD_NUMBER: Severity.ERROR,
     Code.BAD_PROBABILITY: Severity.ERROR,
+    Code.BAD_PERCENT: Severity.ERROR,
     Code.BAD_FLAG: Severity.ERROR,
     Code.CONTENT_UNDER_BLANK_HEADER: Severity.WARNING,
     Code.FORMULA_ERROR: Severity.ERROR,
@@ -257,7 +266,14 @@ def _parse_columns(
         cells = data[fields[name]]
         if kind is FieldType.PERCENT:
             scale = choose_percent_scale(cells)
-            parse: CellParser = functools.partial(parse_percent, scale=scale)
+            quantity = (
+                PercentQuantity.PROBABILITY
+                if name == PROBABILITY_FIELD
+                else PercentQuantity.PERCENTAGE
+            )
+            parse: CellParser = functools.partial(
+                parse_percent, scale=scale, quantity=quantity
+            )
         else:
             parse = cell_parser(kind, date_order, date1904=reader.date1904)
         columns.append(_parse_column(name, cells, parse))
@@ -759,6 +775,8 @@ def _row_findings(
         params = {"reason": problem.reason.value, "detail": problem.detail}
         params.update(problem.params)
         code = PROBLEM_CODES[reader.field_types[name]]
+        if name == PROBABILITY_FIELD:
+            code = Code.BAD_PROBABILITY
         findings.append(_finding(code, deal, reader, name, params))
     return findings
 

@@ -25,6 +25,10 @@ from rules.deals import ColumnMap
 from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
 from rules.messages import counted
+from rules.unfound_columns import (
+    describe_unfound_needed_columns,
+    describe_unfound_optional_columns,
+)
 from sync.atomic import find_lock_file
 from sync.planner import choose_status_column, status_column_problem
 from sync.run import PipelineTab, generated_tab_conflicts, read_existing_tabs
@@ -56,6 +60,10 @@ class Check:
     detail: str
 
 
+class CheckWarning(Exception):
+    """Raised by a step that passes, but finds that something set up will not happen."""
+
+
 class Checklist:
     """Run steps in order; after a blocking failure the later steps are skipped."""
 
@@ -84,6 +92,9 @@ class Checklist:
             if blocking:
                 self._blocked_by = name.lower()
             return False
+        except CheckWarning as warning:
+            self.checks.append(Check(name, Outcome.WARNED, str(warning)))
+            return True
         self.checks.append(Check(name, Outcome.PASSED, detail))
         return True
 
@@ -254,12 +265,22 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
+    # A missing column that an option reads fails, because the option then
+    # does nothing (runs warn too). Other missing columns are a warning.
     columns = match_columns(grid, pipeline)
+    problems = describe_unfound_needed_columns(grid, columns, pipeline)
+    if problems:
+        raise SheetLayoutError(" ".join(problems))
+
     required = required_fields(pipeline)
     mapped = [
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]
-    return f"all {len(required)} required columns found: {', '.join(mapped)}"
+    found = f"all {len(required)} required columns found: {', '.join(mapped)}"
+    unfound = describe_unfound_optional_columns(grid, columns, pipeline)
+    if unfound is not None:
+        raise CheckWarning(f"{found}. {unfound}")
+    return found
 
 
 def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:

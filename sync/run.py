@@ -28,6 +28,7 @@ from rules.stage_history import (
     apply_history,
     lost_at_stages,
 )
+from rules.unfound_columns import describe_unfound_needed_columns
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
 from sync.plan import GeneratedTab, WritePlan
@@ -95,6 +96,8 @@ def run_sync(
     notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
     grid = source.read_tab(pipeline.source.tab)
     columns = match_columns(grid, pipeline)
+    for problem in describe_unfound_needed_columns(grid, columns, pipeline):
+        logger.warning("%s", problem)
     deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(grid, columns, pipeline)

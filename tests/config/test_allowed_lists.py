@@ -55,3 +55,36 @@ def test_list_on_renamed_default_accepted() -> None:
     pipeline = parse_pipeline(data, origin="team.yaml")
 
     assert list(pipeline.allowed) == ["owner"]
+
+
+def test_list_on_empty_generated_tab_name_not_blamed() -> None:
+    # An empty tab name is a problem of outputs.tabs alone, not of lists
+    # that read no tab.
+    data = definition(
+        allowed={"owner": {"values": ["Ana"]}},
+        outputs={"tabs": {"stage_log": ""}},
+    )
+
+    assert problems(data) == [
+        (
+            "outputs.tabs.stage_log: invalid value ''; the tab name cannot be used "
+            "because it is empty. Choose another name"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [{"values": ["Lead"]}, {"from_tab": {"tab": "Lists", "column": "Stage"}}],
+    ids=["values", "from-tab"],
+)
+def test_list_for_stage_rejected(spec: dict[str, object]) -> None:
+    data = definition(allowed={"stage": spec})
+
+    assert problems(data) == [
+        (
+            "allowed.stage: the stage column takes the names and aliases listed under "
+            "'stages', so an allowed list for it would be ignored; delete this entry, "
+            "and add any other spelling to the 'aliases' of its stage"
+        )
+    ]

@@ -70,7 +70,49 @@ def test_closed_stage_options_accepted() -> None:
             {"name": "Lost", "outcome": "lost", "next_step_required": False},
         )
     )
+    data["columns"] = {
+        "id": {"aliases": ["Deal ID"]},
+        "stage": {"aliases": ["Stage"]},
+        "amount": {"aliases": ["Amount"]},
+        "next_step_date": {"aliases": ["Next Step Date"]},
+    }
 
     pipeline = parse_pipeline(data, origin="team.yaml")
 
     assert [stage.name for stage in pipeline.open_stages] == ["Lead"]
+
+
+def test_open_stage_after_won_rejected() -> None:
+    data = definition(
+        stages=stages(
+            {"name": "Lead"},
+            {"name": "Won", "outcome": "won"},
+            {"name": "Proposal"},
+            {"name": "Lost", "outcome": "lost"},
+        )
+    )
+
+    assert problems(data) == [
+        (
+            "stages[2] ('Proposal'): this open stage is listed after the won stage "
+            "stages[1] ('Won'), and the funnel counts a deal as having reached "
+            "every stage listed before its own; list every open stage before the "
+            "won stages"
+        )
+    ]
+
+
+def test_lost_stage_before_open_accepted() -> None:
+    # The funnel leaves lost stages out, so their place in the list is free.
+    data = definition(
+        stages=stages(
+            {"name": "Lead"},
+            {"name": "Lost", "outcome": "lost"},
+            {"name": "Proposal"},
+            {"name": "Won", "outcome": "won"},
+        )
+    )
+
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert [stage.name for stage in pipeline.open_stages] == ["Lead", "Proposal"]

@@ -123,3 +123,97 @@ def test_known_field_type_override_rejected(
             f"{declared!r}"
         )
     ]
+
+
+def test_misspelled_key_reported_once() -> None:
+    # The stages, allowed lists and group_by name 'owner'; the one cause is the key.
+    data = definition({"Owner": {"aliases": ["Owner"]}})
+    data["stages"] = [
+        {"name": "Lead", "required": ["owner"]},
+        {"name": "Won", "outcome": "won", "reached_if_filled": ["owner"]},
+    ]
+    data["allowed"] = {"owner": {"values": ["Ana"]}}
+    data["outputs"] = {"group_by": ["owner"]}
+
+    assert problems(data) == [
+        (
+            "columns.Owner: the key 'Owner' looks like the known field 'owner', "
+            "which is not mapped. Rename the key to 'owner', or, for a field of "
+            "your own, choose a name less like 'owner'"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "known"),
+    [
+        ("created", "created_date"),
+        ("created_on", "created_date"),
+        ("close", "close_date"),
+        ("closing_date", "close_date"),
+        ("expected_close", "close_date"),
+        ("follow_up_date", "next_step_date"),
+        ("followup_date", "next_step_date"),
+        ("Follow-up Date", "next_step_date"),
+        ("next_date", "next_step_date"),
+        ("stage_date", "stage_entered_date"),
+    ],
+    ids=[
+        "created",
+        "created-on",
+        "close",
+        "closing-date",
+        "expected-close",
+        "follow-up-date",
+        "followup-date",
+        "header-text",
+        "next-date",
+        "stage-date",
+    ],
+)
+def test_usual_name_of_known_field_rejected(key: str, known: str) -> None:
+    data = definition({key: {"aliases": ["Column"]}})
+
+    assert problems(data) == [
+        (
+            f"columns.{key}: the key {key!r} is a usual name of the known field "
+            f"{known!r}, which is not mapped, so the checks that read {known!r} "
+            f"would be off. Rename the key to {known!r}, or, for a field of your "
+            "own, choose another name"
+        )
+    ]
+
+
+def test_key_near_usual_name_rejected() -> None:
+    data = definition({"closing_dates": {"aliases": ["Column"]}})
+
+    assert problems(data) == [
+        (
+            "columns.closing_dates: the key 'closing_dates' looks like "
+            "'closing_date', a usual name of the known field 'close_date', which "
+            "is not mapped, so the checks that read 'close_date' would be off. "
+            "Rename the key to 'close_date', or, for a field of your own, choose "
+            "a name less like 'closing_date'"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["created_by", "closed", "closing_reason", "follow_up_owner"],
+    ids=["created-by", "closed", "closing-reason", "follow-up-owner"],
+)
+def test_usual_name_plus_word_accepted(key: str) -> None:
+    pipeline = parse_pipeline(definition({key: {"aliases": ["Column"]}}), "team.yaml")
+
+    assert key in pipeline.columns
+
+
+def test_usual_name_of_mapped_field_accepted() -> None:
+    data = definition(
+        {"close_date": {"aliases": ["Close"]}, "expected_close": {"aliases": ["Plan"]}}
+    )
+
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert "expected_close" in pipeline.columns

@@ -174,6 +174,14 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             ),
         ),
         (
+            ("columns", "id", "aliases"),
+            "Nr., Chance-Nr.",
+            (
+                "columns.id.aliases: invalid value 'Nr., Chance-Nr.'; expected a "
+                "list, such as ['Nr.', 'Chance-Nr.']"
+            ),
+        ),
+        (
             ("followups", "require_next_step_date"),
             "maybe",
             (
@@ -204,6 +212,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
         "empty-value",
         "header-row-zero",
         "text-for-list",
+        "comma-text-for-list",
         "word-for-flag",
         "misspelled-locale",
         "zero-win-rate-days",
@@ -549,3 +558,54 @@ def test_build_pipeline_equals_load(tmp_path: Path) -> None:
     path.write_text(MINIMAL_DEFINITION, encoding="utf-8")
 
     assert build_pipeline(read_definition(path), path) == load_pipeline(path)
+
+
+def test_unquoted_numbers_quoted_as_typed(tmp_path: Path) -> None:
+    values = "[001, 010, 1.10, 7, TRUE]"
+    text = MINIMAL_DEFINITION + f"allowed:\n  owner: {{values: {values}}}\n"
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path).splitlines()[1:] == [
+        (
+            "  - allowed.owner.values[0]: invalid value 001, which YAML reads as 1; "
+            'expected text, so put it in quotes: "001"'
+        ),
+        (
+            "  - allowed.owner.values[1]: invalid value 010, which YAML reads as 8; "
+            'expected text, so put it in quotes: "010"'
+        ),
+        (
+            "  - allowed.owner.values[2]: invalid value 1.10, which YAML reads as "
+            '1.1; expected text, so put it in quotes: "1.10"'
+        ),
+        (
+            "  - allowed.owner.values[3]: invalid value 7; expected text, so put it "
+            'in quotes: "7"'
+        ),
+        (
+            "  - allowed.owner.values[4]: invalid value TRUE; expected text, so put "
+            'it in quotes: "TRUE"'
+        ),
+    ]
+
+
+def test_typed_texts_survive_anchors_and_merges(tmp_path: Path) -> None:
+    # An alias repeats a node, and a merge key copies a mapping's entries.
+    text = MINIMAL_DEFINITION + textwrap.dedent(
+        """\
+        allowed:
+          owner: &codes {values: [010]}
+          region: *codes
+          product: {<<: *codes}
+        """
+    )
+    path = write_definition(tmp_path, text)
+
+    lines = load_error(path).splitlines()[1:]
+
+    assert [line.split(":")[0] for line in lines] == [
+        "  - allowed.owner.values[0]",
+        "  - allowed.region.values[0]",
+        "  - allowed.product.values[0]",
+    ]
+    assert all(line.endswith('put it in quotes: "010"') for line in lines)

@@ -133,15 +133,15 @@ def test_stage_name_reused_as_alias_rejected() -> None:
 def test_duplicate_stage_names_rejected() -> None:
     data = definition(
         stages=stages(
-            {"name": "Won", "outcome": "won"},
             {"name": "Lead"},
+            {"name": "Won", "outcome": "won"},
             {"name": "WON", "outcome": "won"},
         )
     )
 
     assert problems(data) == [
         (
-            "stages[2] ('WON').name: the label 'WON' is already used by stages[0] "
+            "stages[2] ('WON').name: the label 'WON' is already used by stages[1] "
             "('Won'); each stage name and alias must be unique, "
             "so rename or delete one of them"
         )

@@ -48,7 +48,11 @@ def minimal_data(notifications: object) -> dict[str, object]:
     return {
         "name": "Test pipeline",
         "source": {"tab": "Deals"},
-        "columns": {"id": {"aliases": ["Deal ID"]}, "stage": {"aliases": ["Stage"]}},
+        "columns": {
+            "id": {"aliases": ["Deal ID"]},
+            "stage": {"aliases": ["Stage"]},
+            "owner": {"aliases": ["Owner"]},
+        },
         "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
         "notifications": notifications,
     }
@@ -353,3 +357,115 @@ def test_repeated_channel_id_rejected() -> None:
             "channels[0]; give each channel its own id"
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("host", "line"),
+    [
+        (
+            "127.0.0.1:8025",
+            (
+                "invalid value '127.0.0.1:8025'; expected the SMTP server's host name "
+                "or IP address alone, without the port 8025; set smtp_host to "
+                "'127.0.0.1' and smtp_port to 8025"
+            ),
+        ),
+        (
+            "[::1]:2525",
+            (
+                "invalid value '[::1]:2525'; expected the SMTP server's host name or "
+                "IP address alone, without the port 2525; set smtp_host to '::1' and "
+                "smtp_port to 2525"
+            ),
+        ),
+        (
+            "smtp://mail.example.com:465",
+            (
+                "invalid value 'smtp://mail.example.com:465'; expected the SMTP "
+                "server's host name or IP address alone, without the scheme 'smtp://' "
+                "and the port 465; set smtp_host to 'mail.example.com' and smtp_port "
+                "to 465"
+            ),
+        ),
+        (
+            "mail.example.com/smtp",
+            (
+                "invalid value 'mail.example.com/smtp'; expected the SMTP server's "
+                "host name or IP address alone, without the path '/smtp'; set "
+                "smtp_host to 'mail.example.com'"
+            ),
+        ),
+        (
+            "mail.example.com ",
+            (
+                "invalid value 'mail.example.com '; expected the SMTP server's host "
+                "name or IP address alone, without the spaces around it; set "
+                "smtp_host to 'mail.example.com'"
+            ),
+        ),
+        (
+            "mail example.com",
+            (
+                "invalid value 'mail example.com'; expected the SMTP server's host "
+                "name or IP address alone, such as 'smtp.example.com'"
+            ),
+        ),
+    ],
+    ids=[
+        "port",
+        "bracketed-ipv6-port",
+        "scheme-and-port",
+        "path",
+        "space",
+        "space-inside",
+    ],
+)
+def test_smtp_host_with_extras_rejected(host: str, line: str) -> None:
+    notifications = {"channels": [email_channel(smtp_host=host)]}
+
+    assert problem_lines(notifications) == [
+        f"notifications.channels[0].smtp_host: {line}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["smtp.example.com", "mailhub", "smtp.example.com.", "127.0.0.1", "::1"],
+    ids=["name", "single-label", "trailing-dot", "ipv4", "ipv6"],
+)
+def test_smtp_host_name_or_address_accepted(host: str) -> None:
+    notifications = {"channels": [email_channel(smtp_host=host)]}
+
+    pipeline = parse_pipeline(minimal_data(notifications), origin="team.yaml")
+
+    assert pipeline.notifications is not None
+    channel = pipeline.notifications.channels[0]
+    assert isinstance(channel, EmailChannel)
+    assert channel.smtp_host == host
+
+
+@pytest.mark.parametrize(
+    ("channel", "line"),
+    [
+        (
+            "email",
+            (
+                "notifications.channels[0]: invalid value 'email'; expected a "
+                "mapping whose key 'kind' is 'email' or 'webhook', such as "
+                "{kind: email, smtp_host: ..., from_address: ...}; the keys of "
+                "kind 'email' are kind, id, smtp_host, smtp_port, starttls, "
+                "from_address, username_env, password_env, to"
+            ),
+        ),
+        (
+            "chat",
+            (
+                "notifications.channels[0]: invalid value 'chat'; expected a mapping "
+                "whose key 'kind' is 'email' or 'webhook'"
+            ),
+        ),
+    ],
+    ids=["kind-name", "other-word"],
+)
+def test_channel_written_as_word_rejected(channel: str, line: str) -> None:
+    assert problem_lines({"channels": [channel]}) == [line]

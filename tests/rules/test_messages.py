@@ -100,6 +100,13 @@ PARSE_FINDINGS = {
         reason="percent-out-of-range",
         detail="a probability must be between 0% and 100%, such as 25% or 0.25",
     ),
+    Code.BAD_PERCENT: parse_finding(
+        Code.BAD_PERCENT,
+        "Discount",
+        "lots",
+        reason="not-a-number",
+        detail="not a number; type a percentage such as 25% or 0.25",
+    ),
     Code.BAD_FLAG: parse_finding(
         Code.BAD_FLAG, "Acknowledged", "maybe", reason="not-a-flag", detail="no"
     ),
@@ -588,8 +595,27 @@ def test_percent_scale_message_text(locale: Locale, expected: str) -> None:
             "not-a-number",
             "金额“abc”无法识别：不是数字；请填写数字，例如 12000 或 12,000.50。",
         ),
+        (
+            Code.BAD_PERCENT,
+            "折扣",
+            "not-a-number",
+            "折扣“abc”无法识别：不是数字；请按 25% 或 0.25 的格式填写百分比。",
+        ),
+        (
+            Code.BAD_PERCENT,
+            "折扣",
+            "percent-out-of-range",
+            "折扣“abc”无法识别：百分比必须在 0% 到 100% 之间，例如 25% 或 0.25。",
+        ),
     ],
-    ids=["probability", "probability-separators", "number", "amount"],
+    ids=[
+        "probability",
+        "probability-separators",
+        "number",
+        "amount",
+        "percent",
+        "percent-range",
+    ],
 )
 def test_chinese_advice_fits_field(
     code: Code, header: str, reason: str, expected: str

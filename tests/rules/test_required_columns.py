@@ -88,3 +88,18 @@ def test_required_fields_without_stage_needs() -> None:
     )
 
     assert required_fields(pipeline) == {"id": [], "owner": [], "stage": []}
+
+
+def test_nearest_header_prefers_containing_header(english_pipeline: Pipeline) -> None:
+    pipeline = with_stage_required(english_pipeline, {"Proposal": ["close_date"]})
+    columns = dict(pipeline.columns)
+    columns["close_date"] = columns["close_date"].model_copy(
+        update={"aliases": ["Grund"]}
+    )
+    pipeline = pipeline.model_copy(update={"columns": columns})
+    grid = deals_tab(["Deal ID", "Stage", "Kunde", "Verlustgrund"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, pipeline)
+
+    assert "the nearest header is 'Verlustgrund' in column D." in str(error.value)

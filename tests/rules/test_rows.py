@@ -627,6 +627,65 @@ def test_one_among_points_is_finding(english_pipeline: Pipeline) -> None:
     assert findings[0].params["reason"] == "one-among-points"
 
 
+def with_discount(pipeline: Pipeline) -> Pipeline:
+    columns = {
+        **pipeline.columns,
+        "discount": ColumnSpec(aliases=["Discount"], type=FieldType.PERCENT),
+    }
+    return pipeline.model_copy(update={"columns": columns})
+
+
+@pytest.mark.parametrize(
+    ("cells", "detail"),
+    [
+        (["lots"], "not a number; type a percentage such as 25% or 0.25"),
+        (["150%"], "a percentage must be between 0% and 100%, such as 25% or 0.25"),
+        (
+            [0.1, 0.2, 1.5],
+            (
+                "the column gives percentages as fractions (0.25 is 25%), so 1.5 "
+                "reads as 150%, over 100%; if 1.5% is meant, type 0.015 or 1.5%"
+            ),
+        ),
+        (
+            [10, 20, 1],
+            (
+                "the column gives percentages as percent points (25 is 25%), so 1 "
+                "reads as 1%, but a cell formatted as a percentage that shows 100% "
+                "stores 1 too; type 1% if 1% is meant, or 100 for 100%"
+            ),
+        ),
+    ],
+    ids=["not-a-number", "over-100", "points-among-fractions", "one-among-points"],
+)
+def test_custom_percent_problem_names_percentage(
+    english_pipeline: Pipeline, cells: list[CellValue], detail: str
+) -> None:
+    rows = [[f"D-{index}", "Lead", cell] for index, cell in enumerate(cells, 1)]
+    pipeline = with_discount(english_pipeline)
+
+    _, findings = read(pipeline, ["Deal ID", "Stage", "Discount"], *rows)
+
+    assert [finding.code for finding in findings] == [Code.BAD_PERCENT]
+    assert findings[0].field == "discount"
+    assert findings[0].params["detail"] == detail
+    assert render_message(findings[0], Locale.EN) == (
+        f"Discount {findings[0].value!r} cannot be read: {detail}."
+    )
+
+
+def test_probability_problem_names_probability(english_pipeline: Pipeline) -> None:
+    _, findings = read(
+        english_pipeline, ["Deal ID", "Stage", "Probability"], ["D-1", "Lead", "lots"]
+    )
+
+    assert [finding.code for finding in findings] == [Code.BAD_PROBABILITY]
+    assert render_message(findings[0], Locale.EN) == (
+        "Probability 'lots' cannot be read: not a number; type a probability "
+        "such as 25% or 0.25."
+    )
+
+
 def test_serial_dates_read_and_rejected(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline,

@@ -474,3 +474,70 @@ def test_stage_required_column_checked(
 
     assert columns_line in lines(result)
     assert result.exit_code == (0 if header == "Close Date" else 1)
+
+
+WIN_RATE_PERIOD = """\
+name: Win rate period
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  close_date: {aliases: [Close Date]}
+  region: {aliases: [Territory]}
+stages:
+  - {name: Proposal, next_step_required: false}
+  - {name: Won, outcome: won}
+metrics: {win_rate_days: 90}
+"""
+
+
+@pytest.mark.parametrize(
+    ("headers", "columns_line", "exit_code"),
+    [
+        (
+            ["Deal ID", "Stage", "Closed", "Region"],
+            (
+                "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': "
+                "metrics.win_rate_days reads the field 'close_date' (looked for "
+                "'Close Date', nearest header 'Closed' in column C), which has no "
+                "column. This option counts the deals that closed in the period by "
+                "their close date, so it does nothing. Headers found: A 'Deal ID', "
+                "B 'Stage', C 'Closed', D 'Region'. Rename the header in the sheet, "
+                "or add the sheet's header text to the field's aliases in the "
+                "definition."
+            ),
+            1,
+        ),
+        (
+            ["Deal ID", "Stage", "Close Date", "Region"],
+            (
+                "! Columns      all 2 required columns found: id → 'Deal ID', stage "
+                "→ 'Stage'. Workbook 'deals.xlsx', tab 'Deals': no column for "
+                "'region' (looked for 'Territory'). Nothing that reads these fields "
+                "is checked: their allowed lists, group_by breakdowns and values. "
+                "Headers found: A 'Deal ID', B 'Stage', C 'Close Date', D 'Region'. "
+                "Rename the header in the sheet, or add the sheet's header text to "
+                "the field's aliases in the definition."
+            ),
+            0,
+        ),
+    ],
+    ids=["option-column-missing", "other-column-missing"],
+)
+def test_unfound_optional_column_reported(
+    tmp_path: Path, headers: list[str], columns_line: str, exit_code: int
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(headers)
+    sheet.append(["D-1", "Proposal", None, None])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(WIN_RATE_PERIOD, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    assert columns_line in lines(result)
+    assert result.exit_code == exit_code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from pathlib import Path
 
 import openpyxl
@@ -15,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from rich.console import Console
 
 from config.errors import SheetLayoutError
-from config.loader import load_pipeline
+from config.loader import load_pipeline, parse_pipeline
 from config.models import Locale, MetricsSettings, Pipeline
 from config.shipped import shipped_definition
 from rules.findings import Code, Severity
@@ -731,3 +732,42 @@ def test_formula_blank_amount_names_cell(tmp_path: Path) -> None:
         "Amount is required in stage 'Proposal', but the formula in E2 gives an "
         "empty result; fill in the cells it reads, or correct the formula."
     )
+
+
+def test_option_column_missing_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Closed"])
+    sheet.append(["D-1", "Won", None])
+    workbook.save(tmp_path / "deals.xlsx")
+    data = {
+        "name": "Win rate period",
+        "source": {"path": "deals.xlsx", "tab": "Deals"},
+        "columns": {
+            "id": {"aliases": ["Deal ID"]},
+            "stage": {"aliases": ["Stage"]},
+            "close_date": {"aliases": ["Close Date"]},
+        },
+        "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
+        "followups": {"require_next_step_date": False},
+        "metrics": {"win_rate_days": 90},
+    }
+    pipeline = parse_pipeline(data, origin="pipeline.yaml")
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        run_once(tmp_path / "deals.xlsx", pipeline, dry_run=True)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'deals.xlsx', tab 'Deals': metrics.win_rate_days reads the field "
+            "'close_date' (looked for 'Close Date', nearest header 'Closed' in column "
+            "C), which has no column. This option counts the deals that closed in the "
+            "period by their close date, so it does nothing. Headers found: A 'Deal "
+            "ID', B 'Stage', C 'Closed'. Rename the header in the sheet, or add the "
+            "sheet's header text to the field's aliases in the definition."
+        )
+    ]

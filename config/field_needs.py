@@ -1,0 +1,81 @@
+"""The fields that definition options read, so that an option without one is caught.
+
+An option whose field is not mapped, or whose column is not in the sheet, does
+nothing, without a message: ``metrics.win_rate_days`` without a close date counts
+no closed deal, and ``followups.require_next_step_date`` without a next-step
+date lists no follow-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.models import Pipeline
+
+_NEXT_STEP_DATE = "next_step_date"
+_CLOSE_DATE = "close_date"
+_OWNER = "owner"
+# The value of config.models.Outcome.OPEN; that module imports this one.
+_OPEN = "open"
+_FOLLOWUP_MARKS = ("snooze_until", "acknowledged")
+
+
+@dataclass(frozen=True)
+class FieldNeed:
+    """An option of a definition and the field it reads."""
+
+    option: str
+    field: str
+    # Completes the sentence "this option ...".
+    purpose: str
+
+
+def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
+    """Return the field each option set in ``pipeline`` reads, one need per option.
+
+    ``followups.require_next_step_date`` counts only when the file sets it,
+    because it is true by default, also in definitions without follow-ups.
+    """
+    asks_next_step = "asks open deals for a next-step date"
+    needs: list[FieldNeed] = []
+    followups = pipeline.followups
+    if followups.require_next_step_date and (
+        "require_next_step_date" in followups.model_fields_set
+    ):
+        option = "followups.require_next_step_date"
+        needs.append(FieldNeed(option, _NEXT_STEP_DATE, asks_next_step))
+    for index, stage in enumerate(pipeline.stages):
+        # A closed stage's next_step_required has a problem of its own.
+        if stage.next_step_required and stage.outcome == _OPEN:
+            option = f"stages[{index}] ({stage.name!r}).next_step_required"
+            needs.append(FieldNeed(option, _NEXT_STEP_DATE, asks_next_step))
+
+    if pipeline.metrics.win_rate_days is not None:
+        purpose = "counts the deals that closed in the period by their close date"
+        needs.append(FieldNeed("metrics.win_rate_days", _CLOSE_DATE, purpose))
+    for mark in _FOLLOWUP_MARKS:
+        if mark in pipeline.columns:
+            purpose = "silences the follow-ups of the next-step date column"
+            needs.append(FieldNeed(f"columns.{mark}", _NEXT_STEP_DATE, purpose))
+    if pipeline.notifications is not None and pipeline.notifications.owners:
+        purpose = "sends each owner a digest of the deals in the owner column"
+        needs.append(FieldNeed("notifications.owners", _OWNER, purpose))
+    return needs
+
+
+def check_needed_fields_mapped(pipeline: Pipeline, renamed: set[str]) -> list[str]:
+    """Return a problem for each option whose field is not under ``columns``.
+
+    :param renamed: known fields mapped under a misspelled key, which has a
+        problem of its own.
+    """
+    return [
+        f"{need.option}: this option {need.purpose}, but the field "
+        f"{need.field!r} is not mapped under columns, so it would do nothing. "
+        f"Map {need.field!r} under columns with the header aliases of its "
+        "column, or delete the option"
+        for need in find_field_needs(pipeline)
+        if need.field not in pipeline.columns and need.field not in renamed
+    ]
