@@ -26,7 +26,8 @@ class SheetGrid:
     ``total_rows`` the rows Excel tables use as their Total Row, where the
     source can tell. ``recorded`` is true for a tab the workbook
     records as one pipesheet generated. ``merged`` lists the merged blocks of
-    cells, in the same form as ``row_formulas``, where the source can tell.
+    cells, in the same form as ``row_formulas``, where the source can tell, and
+    ``hidden_columns`` the hidden column ranges (0-based first and last).
     ``pipesheet_highlights`` is true for a tab that has conditional-format rules
     pipesheet wrote, false for one without, and None where the source cannot
     tell.
@@ -42,7 +43,12 @@ class SheetGrid:
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
+
+    def is_hidden_column(self, column: int) -> bool:
+        """Return True when the 0-based ``column`` is known to be hidden."""
+        return any(first <= column <= last for first, last in self.hidden_columns)
 
     def cell(self, row: int, column: int) -> CellValue:
         """Return the value at a 1-based row and 0-based column, None past the edge."""

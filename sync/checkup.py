@@ -30,7 +30,11 @@ from rules.unfound_columns import (
     describe_unfound_optional_columns,
 )
 from sync.atomic import find_lock_file
-from sync.planner import choose_status_column, status_column_problem
+from sync.planner import (
+    choose_status_column,
+    hidden_status_column,
+    status_column_problem,
+)
 from sync.run import PipelineTab, generated_tab_conflicts, read_existing_tabs
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
@@ -288,8 +292,11 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     problem = status_column_problem(grid, columns, pipeline)
     if problem is not None:
         raise SheetLayoutError(problem)
-    column = column_letter(choose_status_column(grid, columns))
-    return f"column {column}, headed {pipeline.outputs.status_header!r}"
+    index = choose_status_column(grid, columns)
+    hidden = hidden_status_column(grid, index)
+    if hidden is not None:
+        raise CheckWarning(hidden)
+    return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
 
 
 def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str:

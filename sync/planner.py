@@ -188,6 +188,25 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
     return max(used, len(columns.headers))
 
 
+def hidden_status_column(grid: SheetGrid, status_column: int) -> str | None:
+    """Return a warning when the status column is hidden, naming the fix; else None.
+
+    Hiding the unused columns right of a table is a common tidy-up, and the
+    status column then goes into a hidden column, where nobody sees it.
+    """
+    if not grid.is_hidden_column(status_column):
+        return None
+    letter = column_letter(status_column)
+    before = column_letter(max(status_column - 1, 0))
+    after = column_letter(status_column + 1)
+    return (
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: the status column {letter} "
+        "is hidden, so nobody sees the statuses pipesheet writes there. Unhide "
+        f"column {letter}: select columns {before} to {after}, right-click a "
+        "column header and choose Unhide."
+    )
+
+
 def status_column_problem(
     grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
 ) -> str | None:

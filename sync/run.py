@@ -35,6 +35,7 @@ from sync.plan import GeneratedTab, WritePlan
 from sync.planner import (
     banner_source_tab,
     earlier_status_columns,
+    hidden_status_column,
     is_generated_tab,
     plan_writes,
     status_column_problem,
@@ -156,6 +157,10 @@ def run_sync(
         pipeline,
         statuses=status_problem is None,
     )
+
+    hidden = hidden_status_column(grid, plan.status_column)
+    if status_problem is None and hidden is not None:
+        logger.warning("%s", hidden)
 
     report = None
     if not dry_run and not plan.is_empty:

@@ -196,6 +196,7 @@ class ExcelWorkbook:
                 empty_formula_results=frozenset(scan.empty_formula_results),
                 total_rows=scan.total_rows,
                 merged=scan.merged,
+                hidden_columns=scan.hidden_columns,
                 # Only the first tab read is scanned.
                 pipesheet_highlights=scan.pipesheet_highlights if first_read else None,
                 recorded=not first_read and name.casefold() in self._recorded_tabs(),

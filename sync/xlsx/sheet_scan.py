@@ -84,6 +84,14 @@ _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
 _MERGE_CELL = re.compile(
     rb"""<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*["']([^"']+)"""
 )
+# A column range of ``<cols>`` and the attributes that matter here.
+_COLUMN = re.compile(rb"<(?:[\w.-]+:)?col\s([^>]*)>")
+_HIDDEN = re.compile(rb"""\shidden\s*=\s*["']([^"']*)["']""")
+_MIN = re.compile(rb"""\smin\s*=\s*["'](\d+)["']""")
+_MAX = re.compile(rb"""\smax\s*=\s*["'](\d+)["']""")
+# How much of the sheet's start is searched for <cols>, which comes before
+# the cells and lists each column range once.
+HEAD_BYTES = 1 << 20
 # How many of the sheet's last pieces are kept to find its merged blocks in.
 TAIL_PIECES = 2
 # The end of the cells: ``</sheetData>``, or ``<sheetData/>`` on a sheet without
@@ -127,6 +135,7 @@ class SheetScan:
     empty_formula_results: set[CellPosition] = field(default_factory=set)
     total_rows: list[int] = field(default_factory=list)
     merged: list[CellBlock] = field(default_factory=list)
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool = False
 
 
@@ -138,11 +147,22 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     found = SheetScan()
     tail: deque[bytes] = deque(maxlen=TAIL_PIECES)
     after_cells = _AfterCells()
+    # The pieces up to the start of the cells, where <cols> is.
+    head: list[bytes] = []
 
     def noted(pieces: Iterable[bytes]) -> Iterator[bytes]:
+        head_done = False
+        head_size = 0
         for piece in pieces:
             tail.append(piece)
             after_cells.add(piece)
+            if not head_done:
+                head.append(piece)
+                head_size += len(piece)
+                # Two pieces, in case the tag's name is split between them.
+                head_done = (
+                    b"sheetData" in b"".join(head[-2:]) or head_size >= HEAD_BYTES
+                )
             yield piece
 
     formula_searches = (_row_search, _subtotal_search, _empty_result_search)
@@ -150,6 +170,7 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     found.row_formulas = list(dict.fromkeys(found.row_formulas))
     found.subtotal_formulas = list(dict.fromkeys(found.subtotal_formulas))
     found.merged = _merged_blocks(b"".join(tail))
+    found.hidden_columns = _hidden_columns(b"".join(head))
     found.pipesheet_highlights = has_pipesheet_highlights(after_cells.text())
     return found
 
@@ -201,6 +222,28 @@ def _cells_end(xml: bytes) -> int | None:
             return end.end()
         position = xml.find(b"sheetData", position + 1)
     return None
+
+
+def _hidden_columns(head: bytes) -> list[tuple[int, int]]:
+    """Return the hidden columns that ``<cols>`` lists, as 0-based first and last.
+
+    ``<cols>`` comes before the cells, so ``head`` is the XML up to and
+    including the piece where ``<sheetData`` starts.
+    """
+    end = head.find(b"sheetData")
+    hidden = []
+    for match in _COLUMN.finditer(head, 0, end if end >= 0 else len(head)):
+        # The leading space lets the first attribute match like the others.
+        attributes = b" " + match.group(1)
+        flag = _HIDDEN.search(attributes)
+        first = _MIN.search(attributes)
+        last = _MAX.search(attributes)
+        if flag is None or flag.group(1) not in (b"1", b"true"):
+            continue
+        if first is None or last is None:
+            continue
+        hidden.append((int(first.group(1)) - 1, int(last.group(1)) - 1))
+    return hidden
 
 
 def _merged_blocks(tail: bytes) -> list[CellBlock]:

@@ -286,6 +286,19 @@ def test_ready_workbook_passes_every_check(starter: Path) -> None:
     assert lines(result)[-1] == "All checks passed."
 
 
+def test_hidden_status_column_warned(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    workbook["Deals"].column_dimensions.group("R", "XFD", hidden=True)
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    status = next(line for line in lines(result) if "Status" in line[:16])
+    assert status.startswith("! Status        ")
+    assert "the status column R is hidden" in status
+    assert result.exit_code == 0
+
+
 def test_list_of_one_value_counted_singular(starter: Path) -> None:
     workbook = openpyxl.load_workbook(starter)
     lists = workbook["Lists"]

@@ -771,3 +771,39 @@ def test_option_column_missing_warns(
             "sheet's header text to the field's aliases in the definition."
         )
     ]
+
+
+def hide_columns_from_status(path: Path) -> None:
+    """Hide every column from the starter's status column R to the last."""
+    book = openpyxl.load_workbook(path)
+    book["Deals"].column_dimensions.group("R", "XFD", hidden=True)
+    book.save(path)
+
+
+def test_hidden_status_column_warned(
+    english: tuple[Path, Pipeline], caplog: pytest.LogCaptureFixture
+) -> None:
+    path, pipeline = english
+    hide_columns_from_status(path)
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        run_once(path, pipeline)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'pipeline.xlsx', tab 'Deals': the status column R is hidden, "
+            "so nobody sees the statuses pipesheet writes there. Unhide column R: "
+            "select columns Q to S, right-click a column header and choose Unhide."
+        )
+    ]
+
+
+def test_visible_status_column_not_warned(
+    english: tuple[Path, Pipeline], caplog: pytest.LogCaptureFixture
+) -> None:
+    path, pipeline = english
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        run_once(path, pipeline)
+
+    assert not any("is hidden" in record.getMessage() for record in caplog.records)

@@ -355,3 +355,28 @@ def test_shared_formula_cells_in_later_pieces() -> None:
     ]
 
     assert scan_sheet(pieces).empty_formula_results == {(2, 4), (3, 4), (4, 4)}
+
+
+HIDDEN_COLUMNS_SHEET = (
+    b'<worksheet xmlns="urn:main"><cols><col min="2" max="2" width="9"/>'
+    b'<col hidden="1" min="4" max="5"/><col min="9" max="16384" hidden="true"/>'
+    b'<col min="7" max="7" hidden="0"/></cols><sheetData><row r="1">'
+    b'<c r="A1" t="inlineStr"><is><t>ID</t></is></c></row></sheetData></worksheet>'
+)
+
+
+@pytest.mark.parametrize("size", [3, 7, 40, len(HIDDEN_COLUMNS_SHEET)])
+def test_hidden_columns_found(size: int) -> None:
+    sheet = HIDDEN_COLUMNS_SHEET
+    pieces = [sheet[start : start + size] for start in range(0, len(sheet), size)]
+
+    assert scan_sheet(pieces).hidden_columns == [(3, 4), (8, 16383)]
+
+
+def test_hidden_columns_with_namespace_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:cols><x:col min="3" max="3" hidden="1"/>'
+        b"</x:cols><x:sheetData/></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).hidden_columns == [(2, 2)]
