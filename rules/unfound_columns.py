@@ -8,7 +8,7 @@ matches leaves everything that reads it inert: an allowed list, a
 from __future__ import annotations
 
 from config.field_needs import find_field_needs
-from config.models import Pipeline
+from config.models import KNOWN_FIELD_TYPES, Pipeline
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid
 from rules.headers import listed_headers, nearest_header
@@ -40,16 +40,25 @@ def describe_unfound_needed_columns(
 def describe_unfound_optional_columns(
     grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
 ) -> str | None:
-    """Return one message naming the other mapped fields without a column, if any.
+    """Return one message naming the other used fields without a column, if any.
 
-    The fields that an option reads are left out: they have
-    :func:`describe_unfound_needed_columns`.
+    A field counts as used when it has an allowed list, is in
+    ``outputs.group_by``, or is a field of the team's own (not a known field):
+    those were set up to be read. A known field the shipped definitions map
+    but the sheet does not keep (a probability or lead source column) is
+    optional, so its absence is no warning. The fields that an option reads
+    are left out too: they have :func:`describe_unfound_needed_columns`.
     """
     needed = {need.field for need in find_field_needs(pipeline)}
+    used = {
+        *pipeline.allowed,
+        *pipeline.outputs.group_by,
+        *(field for field in pipeline.columns if field not in KNOWN_FIELD_TYPES),
+    }
     unfound = [
         field
         for field in pipeline.columns
-        if field not in columns.fields and field not in needed
+        if field not in columns.fields and field not in needed and field in used
     ]
     if not unfound:
         return None

@@ -554,3 +554,35 @@ def test_unfound_optional_column_reported(
 
     assert columns_line in lines(result)
     assert result.exit_code == exit_code
+
+
+KNOWN_OPTIONAL = """\
+name: Known optional fields
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  probability: {aliases: [Probability]}
+  created_date: {aliases: [Created]}
+stages:
+  - {name: Proposal, next_step_required: false}
+  - {name: Won, outcome: won}
+"""
+
+
+def test_unfound_known_optional_column_not_reported(tmp_path: Path) -> None:
+    # Nothing in the definition reads the probability or the created date.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage"])
+    sheet.append(["D-1", "Proposal"])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(KNOWN_OPTIONAL, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    columns = next(line for line in lines(result) if "Columns" in line[:16])
+    assert columns.startswith("✓ Columns")
