@@ -43,12 +43,14 @@ class StageHistory:
     """Memory of earlier runs of one workbook, as the state database stores it.
 
     ``previous`` is the latest successful run's snapshot, and ``log_started_on``
-    is the first run's day; both are None before the first run.
+    is the first run's day; both are None before the first run. ``run_days``
+    are the distinct as-of days of the successful runs, oldest first.
     """
 
     previous: list[DealSnapshot] | None = None
     transitions: list[Transition] = field(default_factory=list)
     log_started_on: dt.date | None = None
+    run_days: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ def apply_history(
     entered_column = None
     if "stage_entered_date" in columns.fields:
         entered_column = columns.header_of("stage_entered_date")
-        start_stays_on_sheet_dates(log_rows, tracked)
+        run_days = sorted({*history.run_days, as_of})
+        start_stays_on_sheet_dates(log_rows, tracked, run_days)
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)

@@ -19,6 +19,7 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -292,7 +293,9 @@ def stage_log_rows(
 
 
 def start_stays_on_sheet_dates(
-    rows: list[StageLogRow], deals: Mapping[str, Deal]
+    rows: list[StageLogRow],
+    deals: Mapping[str, Deal],
+    run_days: Sequence[dt.date] = (),
 ) -> None:
     """Start each deal's current stay on its row's stage-entered date if earlier.
 
@@ -300,10 +303,12 @@ def start_stays_on_sheet_dates(
     So a deal already in its stage at the log's first run, or added to the
     sheet in a later stage, would show fewer days than the idle check counts
     from the row. The row's date is taken when it is a readable date, earlier than
-    the recorded start, in the stage the log shows, and not before the start
-    of the deal's previous stay, because the deal was in another stage then.
-    That previous stay, when it ended by a move, then ends on the same date.
-    ``deals`` are today's deals by ID. ``rows``, those of
+    the recorded start, in the stage the log shows, and after the last run
+    day that saw the deal in its previous stay, because the deal was in
+    another stage then. ``run_days`` are the as-of days of the recorded runs,
+    oldest first; without them, only the previous stay's first day is known
+    to be such a day. A previous stay that ended by a move then ends on the
+    row's date. ``deals`` are today's deals by ID. ``rows``, those of
     :func:`stage_log_rows` for the same day, are changed in place, because a
     copy would hold a second row per deal (12 MB at 100k deals).
 
@@ -333,7 +338,7 @@ def start_stays_on_sheet_dates(
 
         previous = rows[index - 1] if index else None
         if previous is not None and previous.deal_id == row.deal_id:
-            if entered < _earliest_start(previous):
+            if entered < _earliest_start(previous, run_days):
                 continue
             if not previous.disappeared:
                 rows[index - 1] = _end_stay_on(previous, entered)
@@ -344,12 +349,22 @@ def start_stays_on_sheet_dates(
         )
 
 
-def _earliest_start(previous: StageLogRow) -> dt.date:
-    # The deal was seen in the previous stage on the day that stay began, or
-    # was off the sheet from the day a run found it missing.
+def _earliest_start(previous: StageLogRow, run_days: Sequence[dt.date]) -> dt.date:
+    """Return the first day the stay after ``previous`` can have begun on.
+
+    A deal that left the sheet was off it from the day a run found it
+    missing. Otherwise every run from the previous stay's first day up to the
+    run that recorded the move saw the deal in the previous stage, so the
+    move came after the last of them.
+    """
     if previous.disappeared and previous.exited is not None:
         return previous.exited
-    return previous.entered
+    last_seen = previous.entered
+    if previous.exited is not None:
+        before_move = bisect_left(run_days, previous.exited)
+        if before_move:
+            last_seen = max(last_seen, run_days[before_move - 1])
+    return last_seen + dt.timedelta(days=1)
 
 
 def _end_stay_on(row: StageLogRow, exited: dt.date) -> StageLogRow:

@@ -43,6 +43,7 @@ from sync.sources.request_tally import REQUESTS_SENT
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
+from sync.state.ok_runs import ok_run_days
 from sync.state.records import RunFigures, RunOutcome
 from sync.state.store import StateStore
 
@@ -169,6 +170,7 @@ def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
         previous=store.latest_snapshot(key, tab=tab),
         transitions=store.transitions(key, tab=tab),
         log_started_on=store.log_started_on(key, tab=tab),
+        run_days=ok_run_days(store, key, tab=tab),
     )
 
 

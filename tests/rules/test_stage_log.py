@@ -529,12 +529,15 @@ def test_stage_log_rows_of_empty_log() -> None:
 
 
 def rows_with_sheet_date(
-    moves: list[Transition], stage: str, entered: object
+    moves: list[Transition],
+    stage: str,
+    entered: object,
+    run_days: tuple[dt.date, ...] = (),
 ) -> list[StageLogRow]:
     """Return the Stage log rows of D-1 as of SUNDAY, its row in ``stage``."""
     rows = stage_log_rows(moves, SUNDAY, log_started_on=LOG_STARTED_ON)
     deal = build_deal(PIPELINE, 4, "D-1", stage, stage_entered_date=entered)
-    start_stays_on_sheet_dates(rows, {"D-1": deal})
+    start_stays_on_sheet_dates(rows, {"D-1": deal}, run_days)
     return rows
 
 
@@ -602,6 +605,38 @@ def test_sheet_date_before_previous_stay_ignored() -> None:
         log_row("D-1", LEAD, 2, 5, 3),
         log_row("D-1", PROPOSAL, 5, None, 2),
     ]
+
+
+@pytest.mark.parametrize(
+    ("entered", "run_days", "expected_start"),
+    [
+        (day(2), (1, 2, 5), 5),
+        (day(3), (1, 2, 5), 3),
+        (day(3), (1, 4, 5), 5),
+        (day(1), (), 5),
+        (day(2), (), 2),
+    ],
+    ids=[
+        "on-last-sighting",
+        "after-last-sighting",
+        "before-last-sighting",
+        "on-first-day-without-runs",
+        "after-first-day-without-runs",
+    ],
+)
+def test_sheet_date_after_runs_of_previous_stay(
+    entered: dt.date, run_days: tuple[int, ...], expected_start: int
+) -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+    days = tuple(map(day, run_days))
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, entered, days)
+
+    assert rows[0].exited == day(expected_start)
+    assert rows[1].entered == day(expected_start)
 
 
 @pytest.mark.parametrize(
