@@ -303,7 +303,8 @@ def start_stays_on_sheet_dates(
     So a deal already in its stage at the log's first run, or added to the
     sheet in a later stage, would show fewer days than the idle check counts
     from the row. The row's date is taken when it is a readable date, earlier than
-    the recorded start, in the stage the log shows, and after the last run
+    the recorded start, on a row in the stage the log shows or in no known
+    stage (the history keeps the last known one), and after the last run
     day that saw the deal in its previous stay, because the deal was in
     another stage then. ``run_days`` are the as-of days of the recorded runs,
     oldest first; without them, only the previous stay's first day is known
@@ -328,8 +329,9 @@ def start_stays_on_sheet_dates(
         entered = deal.values.get(STAGE_ENTERED_FIELD)
         if not isinstance(entered, dt.date):
             continue
+        # A blank or unknown stage cell leaves the deal in the logged stage.
         stage = deal.stage
-        if stage is None or stage.name != row.stage:
+        if stage is not None and stage.name != row.stage:
             continue
         if isinstance(entered, dt.datetime):
             entered = entered.date()
