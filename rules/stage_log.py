@@ -9,7 +9,9 @@ Conventions:
   since some unknown day. That stay's ``entered`` is the first run's date and
   is marked ``entered_known=False``: its days are a lower bound ("≥").
 - The current stay counts up to ``as_of``. A stay ends on the day a run finds
-  the deal in another stage, or no longer finds it on the sheet.
+  the deal in another stage, or no longer finds it on the sheet. A deal that
+  comes back on the sheet in the stage it left in, after any absence,
+  continues that stay.
 - A sheet with a stage-entered date column can move the start of a current
   stay earlier: see :func:`start_stays_on_sheet_dates`.
 - Stages are named as the runs recorded them, so a stay in a stage the
@@ -271,15 +273,22 @@ def stage_log_rows(
     # The deal's stage after its latest transition, None before its first one
     # and while it is off the sheet. A move into that same stage continues it.
     stage: str | None = None
+    # The stage the deal left the sheet in, while it is off the sheet.
+    left_in: str | None = None
     for transition in _log_order(transitions):
         moved_id, from_stage, to_stage, seen_on = transition
         if moved_id != deal_id:
-            deal_id, stage = moved_id, None
+            deal_id, stage, left_in = moved_id, None, None
         if seen_on > as_of or to_stage == stage:
+            continue
+        if stage is None and to_stage is not None and to_stage == left_in:
+            rows[-1] = _reopen_stay(rows[-1], as_of)
+            stage, left_in = to_stage, None
             continue
 
         if stage is not None:
             rows[-1] = _end_stay(rows[-1], transition)
+        left_in = stage if to_stage is None else None
         stage = to_stage
         if stage is None:
             continue
@@ -392,6 +401,12 @@ def _end_stay(row: StageLogRow, transition: Transition) -> StageLogRow:
             row.first_seen,
         )
     )
+
+
+def _reopen_stay(row: StageLogRow, as_of: dt.date) -> StageLogRow:
+    # A deal back on the sheet in the stage it left in never left that stage
+    # as far as the runs can tell, so the stay goes on.
+    return row._replace(exited=None, days=(as_of - row.entered).days, disappeared=False)
 
 
 def _stay_of_row(row: StageLogRow) -> StageStay:

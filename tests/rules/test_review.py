@@ -237,6 +237,23 @@ def test_review_upsell_is_not_second_win() -> None:
     assert [stage.entered for stage in review.stages] == [0, 1, 1, 0]
 
 
+def test_review_deal_back_in_same_stage() -> None:
+    log = moves(
+        "D-1",
+        (None, PROPOSAL, day(8, 25)),
+        (PROPOSAL, None, day(9, 5)),
+        (None, PROPOSAL, day(9, 6)),
+    )
+    review = build_monthly_review(
+        log, [], PIPELINE, SEPTEMBER, log_started_on=LOG_STARTED_ON
+    )
+    proposal = review.stages[2]
+    assert proposal.entered == 0
+    assert proposal.left_sheet == 0
+    assert review.new_deals == 0
+    assert review.left_sheet == 0
+
+
 def test_review_ignores_unknown_stages() -> None:
     log = moves(
         "D-1",

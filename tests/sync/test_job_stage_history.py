@@ -118,3 +118,18 @@ def test_sheet_date_after_last_sighting_taken(
         ("Qualified", day(4), day(9), 5),
         ("Demo", day(9), None, 2),
     ]
+
+
+def test_fixed_id_typo_continues_stay(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    lead = ("D-2", "Lead", day(1))
+    write_rows(tmp_path, [("D-1", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-l", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(5))
+
+    write_rows(tmp_path, [("D-1", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(20))
+
+    assert stays_of(tmp_path, "D-1") == [("Proposal", day(1), None, 19)]
