@@ -133,3 +133,47 @@ def test_fixed_id_typo_continues_stay(
     run_on(pipeline, store, day(20))
 
     assert stays_of(tmp_path, "D-1") == [("Proposal", day(1), None, 19)]
+
+
+def figure(folder: Path, tab: str, name: str) -> object:
+    """Return the value of one figure of a review tab."""
+    [value] = [
+        line[1]
+        for line in read_tab(folder / "pipeline.xlsx", tab)
+        if line and line[0] == name
+    ]
+    return value
+
+
+def test_weekend_win_counts_in_its_month(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = dt.date(2027, 2, 1)
+    write_rows(tmp_path, [("D-1", "Negotiation", february)])
+    run_on(pipeline, store, february)
+    run_on(pipeline, store, dt.date(2027, 2, 26))
+    # Won on Saturday, recorded by Monday's run, the first of March.
+    write_rows(tmp_path, [("D-1", "Closed Won", dt.date(2027, 2, 27))])
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+    run_on(pipeline, store, dt.date(2027, 4, 1))
+
+    assert figure(tmp_path, "Review 2027-02", "Won deals") == 1
+    assert figure(tmp_path, "Review 2027-03", "Won deals") == 0
+
+
+def test_month_without_runs_noted_in_review(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Demo", day(2))])
+    run_on(pipeline, store, day(20))
+    write_rows(tmp_path, [("D-1", "Closed Won", dt.date(2027, 2, 10))])
+    run_on(pipeline, store, dt.date(2027, 3, 10))
+
+    review = read_tab(tmp_path / "pipeline.xlsx", "Review 2027-02")
+    assert review[2] == [
+        (
+            "No recorded run fell in 2027-02: the last run before it was on "
+            "2027-01-20, the next on 2027-03-10."
+        )
+    ]
+    assert figure(tmp_path, "Review 2027-02", "Won deals") == 1
