@@ -40,6 +40,7 @@ from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
 from sync.commands.rename_tab import rename_tab
+from sync.commands.rename_workbook import rename_workbook
 from sync.process_exit import (
     end_after_command,
     exit_process,
@@ -662,3 +663,4 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
 cli.add_command(history)
 cli.add_command(log)
 cli.add_command(rename_tab)
+cli.add_command(rename_workbook)

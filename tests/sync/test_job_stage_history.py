@@ -7,6 +7,7 @@ a Stage Entered column as a team's sheet would.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -177,3 +178,87 @@ def test_month_without_runs_noted_in_review(
         )
     ]
     assert figure(tmp_path, "Review 2027-02", "Won deals") == 1
+
+
+# A Stage log tab that the state database has no record of
+
+
+def stage_log_after_runs(
+    folder: Path, pipeline: Pipeline, store: StateStore
+) -> list[list[object]]:
+    """Record D-1's move from Lead on 01-04 to Qualified on 01-05; return the tab."""
+    write_rows(folder, [("D-1", "Lead", None)])
+    run_on(pipeline, store, day(4))
+    write_rows(folder, [("D-1", "Qualified", None)])
+    run_on(pipeline, store, day(5))
+    return read_tab(folder / "pipeline.xlsx", "Stage log")
+
+
+def test_other_state_file_keeps_stage_log(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = stage_log_after_runs(tmp_path, pipeline, store)
+    other_path = tmp_path / "other.sqlite"
+
+    with StateStore.open(str(other_path)) as other:
+        with caplog.at_level(logging.WARNING, logger="sync.job"):
+            run_on(pipeline, other, day(6))
+        snapshot = other.latest_snapshot(str(tmp_path / "pipeline.xlsx"))
+
+    assert read_tab(tmp_path / "pipeline.xlsx", "Stage log") == before
+    assert snapshot is None
+    [warning] = caplog.messages
+    workbook = str(tmp_path / "pipeline.xlsx")
+    assert warning == (
+        f"Tab 'Stage log' of workbook {workbook!r} lists stays recorded since "
+        f"2027-01-04, but state database {str(other_path)!r} has no stage "
+        "history of tab 'Deals' of that workbook. So this run neither used nor "
+        "recorded stage history, and left tab 'Stage log' as it was. Run with "
+        "the state database those runs were recorded in (--state or "
+        "PIPESHEET_STATE). To start a new stage history, delete tab 'Stage log'."
+    )
+
+
+def test_moved_workbook_warning_names_command(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = stage_log_after_runs(tmp_path, pipeline, store)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("pipeline.xlsx", "b2b-en.yaml"):
+        shutil.move(tmp_path / name, moved / name)
+    moved_pipeline = load_pipeline(moved / "b2b-en.yaml")
+
+    with caplog.at_level(logging.WARNING, logger="sync.job"):
+        run_on(moved_pipeline, store, day(6))
+
+    assert read_tab(moved / "pipeline.xlsx", "Stage log") == before
+    old, new = tmp_path / "pipeline.xlsx", moved / "pipeline.xlsx"
+    [warning] = caplog.messages
+    assert (
+        f"this database has runs of tab 'Deals' in {str(old)!r}: carry them over "
+        f"with 'pipesheet rename-workbook {old} {new}'."
+    ) in warning
+
+
+def test_same_day_stage_log_not_kept(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A run that wrote the tab but was not recorded leaves stays of its own day.
+    write_rows(tmp_path, [("D-1", "Demo", dt.date(2026, 12, 31))])
+    run_on(pipeline, store, day(4))
+
+    with StateStore.open(str(tmp_path / "other.sqlite")) as other:
+        with caplog.at_level(logging.WARNING, logger="sync.job"):
+            run_on(pipeline, other, day(4))
+
+    assert caplog.messages == []
