@@ -6,8 +6,11 @@ month's last day, and from today's deals for lost reasons.
 Conventions:
 
 - A deal *entered* a stage in the month when a stay in that stage began on a
-  day of the month. Stays the log's first run found are left out, because
-  their deals entered the stage on some earlier, unknown day.
+  day of the month, as the Stage log tab dates it: a stay dated by the row's
+  stage-entered date counts in that date's month, even when a run of the
+  next month recorded the move. Stays the log's first run found are left
+  out, because their deals entered the stage on some earlier day that the
+  log does not date.
 - A stay in an open stage that ended in the month ended one of four ways:
   *moved on* to a later open stage, *won* (to a won stage), *lost* (to a lost
   stage) or *left the sheet*. Other ends (a move back, or a move to a stage
@@ -35,15 +38,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from config.models import Outcome, Pipeline, Stage
 from rules.checks import CLOSE_DATE_FIELD
 from rules.deals import Deal
 from rules.headers import normalize_header, stage_lookup
 from rules.history import Transition
-from rules.stage_log import StageStay, stage_stays
+from rules.stage_log import DEAL_ID, StageLogRow, StageStay, stage_log_rows
 from rules.text_forms import fold_text
-from rules.transitions import deals_by_unique_id, transitions_by_deal
+from rules.transitions import deals_by_unique_id
 
 LOST_REASON_FIELD = "lost_reason"
 
@@ -95,7 +99,9 @@ class MonthlyReview:
     in the month that are no longer on the sheet, whose reason is unknown.
     ``won_by_close_date`` and ``lost_by_close_date`` count the month's closed
     deals the log missed, by their close date, and are None unless
-    ``log_started_on`` is set.
+    ``log_started_on`` is set. ``run_before`` and ``run_after`` are the days
+    of the recorded runs around the month when no recorded run fell in it,
+    and None otherwise.
     """
 
     first_day: dt.date
@@ -111,6 +117,8 @@ class MonthlyReview:
     win_rates: list[StageWinRate]
     won_by_close_date: int | None = None
     lost_by_close_date: int | None = None
+    run_before: dt.date | None = None
+    run_after: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -159,14 +167,42 @@ def build_monthly_review(
     """Count one month of the stage log: funnel, drop-off, lost reasons, win rates.
 
     ``first_day`` is the month's first day. ``deals`` are the sheet's deals
-    now, read for the lost reason of deals lost in the month.
+    now, read for the lost reason of deals lost in the month. Stays start on
+    the days runs recorded them; :func:`review_log_rows` takes them as the
+    Stage log tab dates them.
 
     Before: in September, D-1 moved Lead → Qualified on 09-03 and D-2 was lost
     from Lead on 09-10 with reason "No budget". After: Lead moved on 1, lost 1,
     drop-off 0.5; Qualified entered 1; lost reasons "No budget" 1.
     """
     last_day = last_day_of_month(first_day)
-    stays = _month_stays(transitions, pipeline, last_day, log_started_on)
+    rows = stage_log_rows(transitions, last_day, log_started_on=log_started_on)
+    return review_log_rows(
+        rows, deals, pipeline, first_day, log_started_on=log_started_on
+    )
+
+
+def review_log_rows(
+    rows: Sequence[StageLogRow],
+    deals: Sequence[Deal],
+    pipeline: Pipeline,
+    first_day: dt.date,
+    *,
+    log_started_on: dt.date,
+    run_days: Sequence[dt.date] | None = None,
+) -> MonthlyReview:
+    """Count one month of the Stage log tab's rows, as :func:`build_monthly_review`.
+
+    ``rows`` are those of :func:`rules.stage_log.stage_log_rows` for any day
+    after the month, with their starts moved to the sheet's stage-entered
+    dates where the Stage log tab moves them. Stays that begin after the
+    month are left out, and stays that end after it count as going on.
+    ``run_days`` are the as-of days of the recorded runs, oldest first; when
+    none falls in the month, the review names the runs around it. None
+    leaves that check out.
+    """
+    last_day = last_day_of_month(first_day)
+    stays = _month_stays(rows, pipeline, last_day, log_started_on)
     in_month = [item for item in stays if _entered_in(item.stay, first_day, last_day)]
     ended = [item for item in stays if _exited_in(item.stay, first_day, last_day)]
 
@@ -198,7 +234,19 @@ def build_monthly_review(
         win_rates=_observed_win_rates(stays, pipeline),
         won_by_close_date=len(won_by_date) if late_start else None,
         lost_by_close_date=len(lost_by_date) if late_start else None,
+        **_runs_around(run_days or (), first_day, last_day),
     )
+
+
+def _runs_around(
+    run_days: Sequence[dt.date], first_day: dt.date, last_day: dt.date
+) -> dict[str, dt.date | None]:
+    """Return the runs before and after a month that no recorded run fell in."""
+    before = [day for day in run_days if day < first_day]
+    after = [day for day in run_days if day > last_day]
+    if not before or len(before) + len(after) < len(run_days):
+        return {}
+    return {"run_before": before[-1], "run_after": after[0] if after else None}
 
 
 def count_lost_reasons(
@@ -273,15 +321,20 @@ def _observed_win_rates(
 
 
 def _month_stays(
-    transitions: Sequence[Transition],
+    rows: Sequence[StageLogRow],
     pipeline: Pipeline,
     last_day: dt.date,
     log_started_on: dt.date,
 ) -> list[_Stay]:
     lookup = stage_lookup(pipeline)
     stays: list[_Stay] = []
-    for deal_id, moves in transitions_by_deal(transitions, last_day).items():
-        deal_stays = stage_stays(moves, last_day, log_started_on=log_started_on)
+    for deal_id, rows_of_deal in groupby(rows, key=DEAL_ID):
+        until_month_end = [
+            _stay_until(row, last_day, log_started_on) for row in rows_of_deal
+        ]
+        deal_stays = [stay for stay in until_month_end if stay.entered <= last_day]
+        if not deal_stays:
+            continue
         stages = [lookup.get(normalize_header(stay.stage)) for stay in deal_stays]
         for index, stay in enumerate(deal_stays):
             has_next = index + 1 < len(deal_stays) and not stay.disappeared
@@ -296,6 +349,30 @@ def _month_stays(
                 )
             )
     return stays
+
+
+def _stay_until(
+    row: StageLogRow, last_day: dt.date, log_started_on: dt.date
+) -> StageStay:
+    """Return a Stage log row as the stay it was at the end of ``last_day``.
+
+    A stay the log's first run found keeps that run's day even where the
+    sheet's date moved its start, because the review leaves such stays out.
+    """
+    if row.first_seen is not None and row.first_seen == log_started_on:
+        row = row._replace(entered=row.first_seen, entered_known=False)
+    if row.exited is not None and row.exited > last_day:
+        row = row._replace(exited=None, disappeared=False)
+    days = ((row.exited or last_day) - row.entered).days
+    return StageStay(
+        row.stage,
+        row.entered,
+        row.exited,
+        days,
+        row.entered_known,
+        row.disappeared,
+        row.first_seen,
+    )
 
 
 def _review_stage(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
 from config.models import Pipeline
+from rules.checks import STAGE_ENTERED_FIELD
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
 from rules.headers import StageLookup
@@ -43,12 +44,14 @@ class StageHistory:
     """Memory of earlier runs of one workbook, as the state database stores it.
 
     ``previous`` is the latest successful run's snapshot, and ``log_started_on``
-    is the first run's day; both are None before the first run.
+    is the first run's day; both are None before the first run. ``run_days``
+    are the distinct as-of days of the successful runs, oldest first.
     """
 
     previous: list[DealSnapshot] | None = None
     transitions: list[Transition] = field(default_factory=list)
     log_started_on: dt.date | None = None
+    run_days: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,9 @@ def apply_history(
     entered_column = None
     if "stage_entered_date" in columns.fields:
         entered_column = columns.header_of("stage_entered_date")
-        start_stays_on_sheet_dates(log_rows, tracked)
+        run_days = sorted({*history.run_days, as_of})
+        dated = _rows_with_dates(deals, tracked, carried)
+        start_stays_on_sheet_dates(log_rows, dated, run_days)
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
@@ -181,6 +186,33 @@ def _held_over(
         for snapshot in previous
         if snapshot.deal_id in in_sheet and snapshot.deal_id not in tracked
     ]
+
+
+def _rows_with_dates(
+    deals: Sequence[Deal], tracked: dict[str, Deal], carried: list[DealSnapshot]
+) -> dict[str, Deal]:
+    """Return the row whose stage-entered date can date each deal's stay, by ID.
+
+    A deal whose ID is on several rows is held at its last known stage. The
+    copies in that stage, or in no known stage, date its stay when they all
+    show the same date, as a copied row does. A copy in another stage is
+    another deal given the same ID by mistake, so it is left out.
+    """
+    if not carried:
+        return tracked
+    held = {snapshot.deal_id: snapshot.stage for snapshot in carried}
+    copies: dict[str, list[Deal]] = {}
+    for deal in deals:
+        deal_id = deal.deal_id.strip() if deal.deal_id is not None else ""
+        if deal_id in held and (deal.stage is None or deal.stage.name == held[deal_id]):
+            copies.setdefault(deal_id, []).append(deal)
+
+    rows = dict(tracked)
+    for deal_id, same_stage in copies.items():
+        dates = [deal.values.get(STAGE_ENTERED_FIELD) for deal in same_stage]
+        if all(date == dates[0] for date in dates):
+            rows[deal_id] = same_stage[0]
+    return rows
 
 
 def _keep_known_stages(

@@ -9,7 +9,9 @@ Conventions:
   since some unknown day. That stay's ``entered`` is the first run's date and
   is marked ``entered_known=False``: its days are a lower bound ("≥").
 - The current stay counts up to ``as_of``. A stay ends on the day a run finds
-  the deal in another stage, or no longer finds it on the sheet.
+  the deal in another stage, or no longer finds it on the sheet. A deal that
+  comes back on the sheet in the stage it left in, after any absence,
+  continues that stay.
 - A sheet with a stage-entered date column can move the start of a current
   stay earlier: see :func:`start_stays_on_sheet_dates`.
 - Stages are named as the runs recorded them, so a stay in a stage the
@@ -19,6 +21,7 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -270,15 +273,22 @@ def stage_log_rows(
     # The deal's stage after its latest transition, None before its first one
     # and while it is off the sheet. A move into that same stage continues it.
     stage: str | None = None
+    # The stage the deal left the sheet in, while it is off the sheet.
+    left_in: str | None = None
     for transition in _log_order(transitions):
         moved_id, from_stage, to_stage, seen_on = transition
         if moved_id != deal_id:
-            deal_id, stage = moved_id, None
+            deal_id, stage, left_in = moved_id, None, None
         if seen_on > as_of or to_stage == stage:
+            continue
+        if stage is None and to_stage is not None and to_stage == left_in:
+            rows[-1] = _reopen_stay(rows[-1], as_of)
+            stage, left_in = to_stage, None
             continue
 
         if stage is not None:
             rows[-1] = _end_stay(rows[-1], transition)
+        left_in = stage if to_stage is None else None
         stage = to_stage
         if stage is None:
             continue
@@ -292,7 +302,9 @@ def stage_log_rows(
 
 
 def start_stays_on_sheet_dates(
-    rows: list[StageLogRow], deals: Mapping[str, Deal]
+    rows: list[StageLogRow],
+    deals: Mapping[str, Deal],
+    run_days: Sequence[dt.date] = (),
 ) -> None:
     """Start each deal's current stay on its row's stage-entered date if earlier.
 
@@ -300,10 +312,13 @@ def start_stays_on_sheet_dates(
     So a deal already in its stage at the log's first run, or added to the
     sheet in a later stage, would show fewer days than the idle check counts
     from the row. The row's date is taken when it is a readable date, earlier than
-    the recorded start, in the stage the log shows, and not before the start
-    of the deal's previous stay, because the deal was in another stage then.
-    That previous stay, when it ended by a move, then ends on the same date.
-    ``deals`` are today's deals by ID. ``rows``, those of
+    the recorded start, on a row in the stage the log shows or in no known
+    stage (the history keeps the last known one), and after the last run
+    day that saw the deal in its previous stay, because the deal was in
+    another stage then. ``run_days`` are the as-of days of the recorded runs,
+    oldest first; without them, only the previous stay's first day is known
+    to be such a day. A previous stay that ended by a move then ends on the
+    row's date. ``deals`` are today's deals by ID. ``rows``, those of
     :func:`stage_log_rows` for the same day, are changed in place, because a
     copy would hold a second row per deal (12 MB at 100k deals).
 
@@ -323,8 +338,9 @@ def start_stays_on_sheet_dates(
         entered = deal.values.get(STAGE_ENTERED_FIELD)
         if not isinstance(entered, dt.date):
             continue
+        # A blank or unknown stage cell leaves the deal in the logged stage.
         stage = deal.stage
-        if stage is None or stage.name != row.stage:
+        if stage is not None and stage.name != row.stage:
             continue
         if isinstance(entered, dt.datetime):
             entered = entered.date()
@@ -333,7 +349,7 @@ def start_stays_on_sheet_dates(
 
         previous = rows[index - 1] if index else None
         if previous is not None and previous.deal_id == row.deal_id:
-            if entered < _earliest_start(previous):
+            if entered < _earliest_start(previous, run_days):
                 continue
             if not previous.disappeared:
                 rows[index - 1] = _end_stay_on(previous, entered)
@@ -344,12 +360,22 @@ def start_stays_on_sheet_dates(
         )
 
 
-def _earliest_start(previous: StageLogRow) -> dt.date:
-    # The deal was seen in the previous stage on the day that stay began, or
-    # was off the sheet from the day a run found it missing.
+def _earliest_start(previous: StageLogRow, run_days: Sequence[dt.date]) -> dt.date:
+    """Return the first day the stay after ``previous`` can have begun on.
+
+    A deal that left the sheet was off it from the day a run found it
+    missing. Otherwise every run from the previous stay's first day up to the
+    run that recorded the move saw the deal in the previous stage, so the
+    move came after the last of them.
+    """
     if previous.disappeared and previous.exited is not None:
         return previous.exited
-    return previous.entered
+    last_seen = previous.entered
+    if previous.exited is not None:
+        before_move = bisect_left(run_days, previous.exited)
+        if before_move:
+            last_seen = max(last_seen, run_days[before_move - 1])
+    return last_seen + dt.timedelta(days=1)
 
 
 def _end_stay_on(row: StageLogRow, exited: dt.date) -> StageLogRow:
@@ -375,6 +401,12 @@ def _end_stay(row: StageLogRow, transition: Transition) -> StageLogRow:
             row.first_seen,
         )
     )
+
+
+def _reopen_stay(row: StageLogRow, as_of: dt.date) -> StageLogRow:
+    # A deal back on the sheet in the stage it left in never left that stage
+    # as far as the runs can tell, so the stay goes on.
+    return row._replace(exited=None, days=(as_of - row.entered).days, disappeared=False)
 
 
 def _stay_of_row(row: StageLogRow) -> StageStay:

@@ -45,6 +45,7 @@ from sync.commands.options import (
     reject_state_with_no_state,
 )
 from sync.commands.rename_tab import rename_tab
+from sync.commands.rename_workbook import rename_workbook
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
     end_after_command,
@@ -670,3 +671,4 @@ def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
 cli.add_command(history)
 cli.add_command(log)
 cli.add_command(rename_tab)
+cli.add_command(rename_workbook)

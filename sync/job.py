@@ -43,8 +43,10 @@ from sync.sources.request_tally import REQUESTS_SENT
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
+from sync.state.ok_runs import ok_run_days
 from sync.state.records import RunFigures, RunOutcome
 from sync.state.store import StateStore
+from sync.unrecorded_log import unrecorded_log_warning
 
 # Sending digests needs the mail and webhook clients, about 10 ms of imports
 # (``python -X importtime``), which a definition without notifications skips.
@@ -139,7 +141,9 @@ def record_run(
         history = with_current_stage_names(
             load_history(store, key, tab), request.pipeline
         )
-        result = _run(request, source, history, progress, review_months)
+        used = _history_to_use(request, source, store, key, history)
+        review_months = review_months if used is not None else []
+        result = _run(request, source, used, progress, review_months)
         return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
@@ -169,6 +173,7 @@ def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
         previous=store.latest_snapshot(key, tab=tab),
         transitions=store.transitions(key, tab=tab),
         log_started_on=store.log_started_on(key, tab=tab),
+        run_days=ok_run_days(store, key, tab=tab),
     )
 
 
@@ -280,7 +285,9 @@ def _run_and_record(
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
         history = with_current_stage_names(stored, request.pipeline)
-        result = _run(request, source, history, progress, review_months)
+        used = _history_to_use(request, source, store, key, history)
+        review_months = review_months if used is not None else []
+        result = _run(request, source, used, progress, review_months)
     except Exception as error:
         # A busy workbook defers the run; anything else fails it. A message of
         # pipesheet's is stored as it is, any other error with its type.
@@ -329,15 +336,42 @@ def _choose_history_tab(
     return choose_history_tab(tab, recorded_tabs, source.tab_names())
 
 
+def _history_to_use(
+    request: RunRequest,
+    source: WorkbookSource,
+    store: StateStore,
+    key: str,
+    history: StageHistory,
+) -> StageHistory | None:
+    """Return ``history``, or None when the run must leave the Stage log alone.
+
+    A tab without stage history in ``store`` whose Stage log tab lists
+    earlier stays was run with another state database, or under another
+    workbook key. Such a run uses and records no stage history, as with
+    ``--no-state``, so the next run checks again.
+    """
+    if history.log_started_on is not None:
+        return history
+    warning = unrecorded_log_warning(
+        source, request.pipeline, store, key, request.as_of
+    )
+    if warning is None:
+        return history
+    logger.warning("%s", warning)
+    return None
+
+
 def _run(
     request: RunRequest,
     source: WorkbookSource,
-    history: StageHistory,
+    history: StageHistory | None,
     progress: Progress | None,
     review_months: Sequence[dt.date] = (),
 ) -> RunResult:
     extra_tabs: list[GeneratedTab] = []
     for month in review_months:
+        # A run without stage history has no review months.
+        assert history is not None
         review = build_review_tab(
             source, request.pipeline, history, month, request.as_of
         )

@@ -17,9 +17,9 @@ import logging
 from config.models import Pipeline
 from rules.checks import CLOSE_DATE_FIELD
 from rules.headers import match_columns
-from rules.review import build_monthly_review, month_before
+from rules.review import month_before, review_log_rows
 from rules.rows import read_deals
-from rules.stage_history import StageHistory
+from rules.stage_history import StageHistory, apply_history
 from sync.plan import GeneratedTab
 from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
@@ -70,8 +70,11 @@ def build_review_tab(
 ) -> GeneratedTab | None:
     """Return the review tab of the month starting ``first_day``, unless it exists.
 
-    Reads the pipeline tab for the lost reasons; the run reads it again, which
-    costs one more parse of the tab once a month.
+    Reads the pipeline tab for the lost reasons and the stage-entered dates,
+    and applies the history to it as the run does, so that the review counts
+    the moves this run records and dates them as the Stage log tab does. The
+    run reads the tab and applies the history again, which costs one more
+    parse and diff of the tab once a month.
     """
     outputs = pipeline.outputs
     name = review_tab_name(outputs.locale, first_day, outputs.tabs.review)
@@ -83,12 +86,14 @@ def build_review_tab(
     grid = source.read_tab(pipeline.source.tab)
     columns = match_columns(grid, pipeline)
     deals, _findings = read_deals(grid, columns, pipeline)
-    review = build_monthly_review(
-        history.transitions,
+    logged = apply_history(history, deals, columns, pipeline, as_of)
+    review = review_log_rows(
+        logged.log_rows,
         deals,
         pipeline,
         first_day,
         log_started_on=history.log_started_on or as_of,
+        run_days=sorted({*history.run_days, as_of}),
     )
     logger.info(
         "monthly review workbook=%s month=%s tab=%r", source.name, first_day, name
@@ -96,7 +101,9 @@ def build_review_tab(
     close_column = None
     if CLOSE_DATE_FIELD in columns.fields:
         close_column = columns.header_of(CLOSE_DATE_FIELD)
-    return render_review(review, pipeline, grid.tab, as_of, close_column)
+    return render_review(
+        review, pipeline, grid.tab, as_of, close_column, logged.entered_column
+    )
 
 
 def _log_existing_tab(

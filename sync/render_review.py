@@ -41,12 +41,22 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
         "blank_reason": "(blank)",
         "not_on_sheet": "(no longer on the sheet)",
         "no_lost": "No deal was lost in {month}.",
+        "no_lost_no_runs": "No move into a lost stage is dated in {month}.",
         "probability": "Probability %",
         "observed": "Observed win rate %",
         "closed": "Closed deals counted",
         "how_title": "How it is counted",
         "log_started": "The stage log began on {day}; moves before that day are "
         "not counted.",
+        "no_runs": "No recorded run fell in {month}: the last run before it was "
+        "on {before}, the next on {after}.",
+        "no_runs_dated": "Moves in {month} are counted here only where the row's "
+        "'{column}' dates them in the month. Other moves, new deals and deals "
+        "that left the sheet in {month} are counted in the month of the run that "
+        "recorded them.",
+        "no_runs_undated": "Moves, new deals and deals that left the sheet in "
+        "{month} are counted in the month of the run that recorded them, so this "
+        "review shows none of them.",
         "since": " since {day}, the first recorded run",
         "won_by_date": "Won deals with '{column}' in {month} and no recorded move",
         "lost_by_date": "Lost deals with '{column}' in {month} and no recorded move",
@@ -83,11 +93,19 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
         "blank_reason": "（空白）",
         "not_on_sheet": "（已不在表中）",
         "no_lost": "{month} 没有丢单。",
+        "no_lost_no_runs": "没有日期在 {month} 的丢单。",
         "probability": "赢率 %",
         "observed": "实际赢单率 %",
         "closed": "计入的已关闭商机",
         "how_title": "计算方法",
         "log_started": "阶段日志始于 {day}，此前的阶段变化未计入。",
+        "no_runs": "{month} 没有记录的运行：此前最后一次运行在 {before}，"
+        "之后第一次在 {after}。",
+        "no_runs_dated": "{month} 的阶段变化只有在该行“{column}”的日期落在当月时"
+        "才计入本表。其他阶段变化、新增商机和从表中删除的商机计入记录它们的"
+        "运行所在的月份。",
+        "no_runs_undated": "{month} 的阶段变化、新增商机和从表中删除的商机计入"
+        "记录它们的运行所在的月份，因此本表不含这些数据。",
         "since": "（自 {day} 首次记录的运行起）",
         "won_by_date": "“{column}”在 {month} 且无阶段变化记录的赢单数",
         "lost_by_date": "“{column}”在 {month} 且无阶段变化记录的丢单数",
@@ -103,9 +121,10 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
 HOW_COUNTED: dict[Locale, list[str]] = {
     Locale.EN: [
         (
-            "Entered: deals whose move into the stage was first seen by a run in "
-            "the month. Deals already in a stage at the log's first run are not "
-            "counted."
+            "Entered: deals whose stay in the stage began in the month, as the "
+            "Stage log tab dates it: by the row's stage-entered date where the "
+            "Stage log takes it, else by the run that first saw the move. Deals "
+            "already in a stage at the log's first run are not counted."
         ),
         (
             "Moved on, Won, Lost, Left the sheet: deals that left the stage in the "
@@ -128,7 +147,8 @@ HOW_COUNTED: dict[Locale, list[str]] = {
     ],
     Locale.ZH_CN: [
         (
-            "进入：当月运行首次发现进入该阶段的商机。"
+            "进入：按阶段日志表的日期在当月进入该阶段的商机："
+            "阶段日志采用该行进入阶段日期时按该日期，否则按首次发现该变化的运行。"
             "阶段日志首次运行时已在该阶段的商机不计入。"
         ),
         (
@@ -166,12 +186,15 @@ def render_review(
     tab: str,
     frozen_on: dt.date,
     close_column: str | None = None,
+    entered_column: str | None = None,
 ) -> GeneratedTab:
     """Render the month's funnel, figures, lost reasons and win rates as one tab.
 
     ``tab`` is the pipeline tab the review was read from, ``frozen_on`` the
-    day of the run that writes it. ``close_column`` is the header of the
-    sheet's close date column, or None without one. When the log began within
+    day of the run that writes it. ``close_column`` and ``entered_column`` are
+    the headers of the sheet's close date and stage-entered date columns, or
+    None without them. The tab of a month no recorded run fell in states
+    that, and what it could not count. When the log began within
     the month, every figure from the log states since when it counts, and with a
     close date column the deals closed before are counted by their close date.
     Before: September's review. After::
@@ -189,6 +212,7 @@ def render_review(
     banner = labels["banner"].format(month=month, frozen_on=frozen_on, tab=tab)
 
     rows: Grid = [[banner], []]
+    rows.extend(_no_runs_rows(review, labels, month, entered_column))
     scope = ""
     if review.log_started_on is not None:
         rows.extend([[labels["log_started"].format(day=review.log_started_on)], []])
@@ -209,6 +233,19 @@ def render_review(
         grid=rows,
         column_widths=[28, 16, 20, 22, 10, 10, 16, 14],
     )
+
+
+def _no_runs_rows(
+    review: MonthlyReview, labels: dict[str, str], month: str, column: str | None
+) -> Grid:
+    if review.run_before is None:
+        return []
+    after = review.run_after or review.last_day
+    runs = labels["no_runs"].format(month=month, before=review.run_before, after=after)
+    if column is None:
+        return [[runs], [labels["no_runs_undated"].format(month=month)], []]
+    dated = labels["no_runs_dated"].format(month=month, column=column)
+    return [[runs], [dated], []]
 
 
 def _funnel_rows(review: MonthlyReview, locale: Locale, month: str) -> Grid:
@@ -272,7 +309,9 @@ def _lost_reason_rows(
 
     started_on = review.log_started_on
     if started_on is None:
-        rows.append([labels["no_lost"].format(month=month)])
+        # Without runs in the month, only moves dated by the sheet are known.
+        key = "no_lost" if review.run_before is None else "no_lost_no_runs"
+        rows.append([labels[key].format(month=month)])
         return rows
     # Moves before the log began are unknown, so the sentence states what it
     # covers instead of claiming that no deal was lost in the whole month.

@@ -36,6 +36,29 @@ def latest_ok_day(
     return day
 
 
+def ok_run_days(
+    store: StateStore, workbook_key: str, *, tab: str | None = None
+) -> tuple[dt.date, ...]:
+    """Return the distinct ``as_of`` days of the workbook's ``ok`` runs, oldest first.
+
+    :param tab: count only the runs of this pipeline tab, matched ignoring
+        case; default every tab of the workbook.
+    :raises StateError: if the database cannot be read.
+    """
+    query = (
+        sa.select(runs.c.as_of)
+        .where(runs.c.outcome == RunOutcome.OK.value)
+        .distinct()
+        .order_by(runs.c.as_of)
+    )
+    try:
+        with store.engine.begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
+            return tuple(connection.execute(query).scalars())
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
+
+
 def latest_ok_start(
     store: StateStore, workbook_key: str, *, tab: str | None = None
 ) -> dt.datetime | None:

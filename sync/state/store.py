@@ -264,6 +264,23 @@ class StateStore:
         )
         return int(renamed)
 
+    def rename_workbook(self, old: str, new: str) -> int:
+        """Record the runs of workbook key ``old`` as runs of workbook key ``new``.
+
+        The runs' snapshots and transitions go with them, so the history of
+        a moved or renamed workbook continues under its new key.
+
+        :returns: the number of runs renamed.
+        """
+        with self._begin() as connection:
+            renamed = connection.execute(
+                sa.update(runs)
+                .where(runs.c.workbook_key == old)
+                .values(workbook_key=new)
+            ).rowcount
+        logger.debug("runs renamed workbook=%s->%s count=%s", old, new, renamed)
+        return int(renamed)
+
     def save_snapshot(self, run_id: int, deals: Sequence[DealSnapshot]) -> None:
         """Store the run's snapshot of every deal, replacing one saved before.
 

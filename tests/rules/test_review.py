@@ -16,7 +16,9 @@ from rules.review import (
     build_monthly_review,
     last_day_of_month,
     month_before,
+    review_log_rows,
 )
+from rules.stage_log import StageLogRow
 from tests.rules.builders import build_deal, build_pipeline
 
 PIPELINE = build_pipeline()
@@ -235,6 +237,88 @@ def test_review_upsell_is_not_second_win() -> None:
     )
     assert review.won == 1
     assert [stage.entered for stage in review.stages] == [0, 1, 1, 0]
+
+
+def test_review_deal_back_in_same_stage() -> None:
+    log = moves(
+        "D-1",
+        (None, PROPOSAL, day(8, 25)),
+        (PROPOSAL, None, day(9, 5)),
+        (None, PROPOSAL, day(9, 6)),
+    )
+    review = build_monthly_review(
+        log, [], PIPELINE, SEPTEMBER, log_started_on=LOG_STARTED_ON
+    )
+    proposal = review.stages[2]
+    assert proposal.entered == 0
+    assert proposal.left_sheet == 0
+    assert review.new_deals == 0
+    assert review.left_sheet == 0
+
+
+# D-1 was won on 09-30 by its Stage Entered date; the 10-01 run recorded it.
+DATED_WIN = [
+    StageLogRow("D-1", PROPOSAL, day(8, 25), day(9, 30), 36, False),
+    StageLogRow("D-1", WON, day(9, 30), None, 1, True, False, day(10, 1)),
+]
+
+
+def test_review_counts_move_in_dated_month() -> None:
+    review = review_log_rows(
+        DATED_WIN, [], PIPELINE, SEPTEMBER, log_started_on=LOG_STARTED_ON
+    )
+
+    assert review.won == 1
+    assert review.stages[2].won == 1
+
+
+def test_review_leaves_dated_move_out_of_next_month() -> None:
+    review = review_log_rows(
+        DATED_WIN, [], PIPELINE, day(10, 1), log_started_on=LOG_STARTED_ON
+    )
+
+    assert review.won == 0
+    assert review.stages[3].entered == 0
+
+
+def test_review_stay_ending_later_goes_on() -> None:
+    rows = [StageLogRow("D-1", PROPOSAL, day(9, 2), day(10, 2), 30, True, True)]
+
+    review = review_log_rows(
+        rows, [], PIPELINE, SEPTEMBER, log_started_on=LOG_STARTED_ON
+    )
+
+    assert review.stages[2].entered == 1
+    assert review.left_sheet == 0
+
+
+def test_review_first_run_dated_stay_not_entered() -> None:
+    rows = [StageLogRow("D-1", PROPOSAL, day(9, 3), None, 27, True, False, day(9, 5))]
+
+    review = review_log_rows(rows, [], PIPELINE, SEPTEMBER, log_started_on=day(9, 5))
+
+    assert review.stages[2].entered == 0
+    assert review.new_deals == 0
+
+
+@pytest.mark.parametrize(
+    ("run_days", "expected"),
+    [
+        ((day(8, 20), day(10, 3)), (day(8, 20), day(10, 3))),
+        ((day(8, 20),), (day(8, 20), None)),
+        ((day(8, 20), day(9, 30), day(10, 3)), (None, None)),
+        ((), (None, None)),
+    ],
+    ids=["gap", "no-run-after", "run-in-month", "no-runs-given"],
+)
+def test_review_names_runs_around_gap(
+    run_days: tuple[dt.date, ...], expected: tuple[dt.date | None, ...]
+) -> None:
+    review = review_log_rows(
+        [], [], PIPELINE, SEPTEMBER, log_started_on=day(8, 20), run_days=run_days
+    )
+
+    assert (review.run_before, review.run_after) == expected
 
 
 def test_review_ignores_unknown_stages() -> None:

@@ -95,6 +95,64 @@ def test_log_starts_on_stage_entered_date() -> None:
     assert outcome.entered_column == "Stage Entered"
 
 
+ENTERED = dt.date(2025, 7, 17)
+
+
+def entered_on_second_day(rows: list[tuple[str | None, object]]) -> dt.date:
+    """Apply D-1 in Proposal, then ``rows`` (stage, stage-entered) the next day.
+
+    Return the start of D-1's current stay in the log of the second day.
+    """
+    first_day = AS_OF - dt.timedelta(days=1)
+    proposal = build_deal(PIPELINE, 4, "D-1", "Proposal", stage_entered_date=ENTERED)
+    first = apply_history(StageHistory(), [proposal], COLUMNS, PIPELINE, first_day)
+    history = StageHistory(
+        first.snapshots, first.new_transitions, first_day, run_days=(first_day,)
+    )
+    deals = [
+        build_deal(
+            PIPELINE,
+            4 + index,
+            "D-1",
+            stage,
+            raw={"stage": stage or "Proposl"},
+            stage_entered_date=entered,
+        )
+        for index, (stage, entered) in enumerate(rows)
+    ]
+
+    second = apply_history(history, deals, COLUMNS, PIPELINE, AS_OF)
+
+    [current] = [row for row in second.log_rows if row.exited is None]
+    return current.entered
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(None, ENTERED)],
+        [("Proposal", ENTERED), ("Proposal", ENTERED)],
+        [(None, ENTERED), (None, ENTERED)],
+        [("Proposal", ENTERED), ("Lead", dt.date(2025, 8, 1))],
+    ],
+    ids=["stage-typo", "copied-row", "copied-row-with-typo", "other-deal-same-id"],
+)
+def test_held_stage_keeps_sheet_date(rows: list[tuple[str | None, object]]) -> None:
+    assert entered_on_second_day(rows) == ENTERED
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("Proposal", ENTERED), ("Proposal", dt.date(2025, 8, 1))],
+        [("Lead", ENTERED), ("Lead", ENTERED)],
+    ],
+    ids=["dates-differ", "copies-in-other-stage"],
+)
+def test_differing_copies_give_no_date(rows: list[tuple[str | None, object]]) -> None:
+    assert entered_on_second_day(rows) == AS_OF - dt.timedelta(days=1)
+
+
 def test_log_without_stage_entered_column() -> None:
     columns = build_columns(PIPELINE, missing=("stage_entered_date",))
     deal = build_deal(PIPELINE, 4, "D-1", "Proposal")

@@ -124,7 +124,7 @@ def test_refilled_blank_stage_continues_stay() -> None:
     assert stays == [stay(LEAD, 1, None, 4, known=False)]
 
 
-def test_reappeared_deal_starts_known_stay() -> None:
+def test_deal_back_in_same_stage_continues_stay() -> None:
     moves = [
         Transition("D-1", None, LEAD, day(1)),
         Transition("D-1", LEAD, None, day(2)),
@@ -133,9 +133,38 @@ def test_reappeared_deal_starts_known_stay() -> None:
 
     stays = stage_stays(moves, day(5), log_started_on=LOG_STARTED_ON)
 
+    assert stays == [stay(LEAD, 1, None, 4, known=False)]
+
+
+def test_deal_back_in_same_stage_after_move() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, QUALIFIED, day(2)),
+        Transition("D-1", QUALIFIED, None, day(3)),
+        Transition("D-1", None, QUALIFIED, day(5)),
+        Transition("D-1", QUALIFIED, None, day(6)),
+    ]
+
+    stays = stage_stays(moves, day(7), log_started_on=LOG_STARTED_ON)
+
+    assert stays == [
+        stay(LEAD, 1, 2, 1, known=False),
+        stay(QUALIFIED, 2, 6, 4, disappeared=True),
+    ]
+
+
+def test_deal_back_in_other_stage_starts_stay() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, None, day(2)),
+        Transition("D-1", None, QUALIFIED, day(4)),
+    ]
+
+    stays = stage_stays(moves, day(5), log_started_on=LOG_STARTED_ON)
+
     assert stays == [
         stay(LEAD, 1, 2, 1, known=False, disappeared=True),
-        stay(LEAD, 4, None, 1),
+        stay(QUALIFIED, 4, None, 1),
     ]
 
 
@@ -529,12 +558,15 @@ def test_stage_log_rows_of_empty_log() -> None:
 
 
 def rows_with_sheet_date(
-    moves: list[Transition], stage: str, entered: object
+    moves: list[Transition],
+    stage: str,
+    entered: object,
+    run_days: tuple[dt.date, ...] = (),
 ) -> list[StageLogRow]:
     """Return the Stage log rows of D-1 as of SUNDAY, its row in ``stage``."""
     rows = stage_log_rows(moves, SUNDAY, log_started_on=LOG_STARTED_ON)
     deal = build_deal(PIPELINE, 4, "D-1", stage, stage_entered_date=entered)
-    start_stays_on_sheet_dates(rows, {"D-1": deal})
+    start_stays_on_sheet_dates(rows, {"D-1": deal}, run_days)
     return rows
 
 
@@ -605,6 +637,38 @@ def test_sheet_date_before_previous_stay_ignored() -> None:
 
 
 @pytest.mark.parametrize(
+    ("entered", "run_days", "expected_start"),
+    [
+        (day(2), (1, 2, 5), 5),
+        (day(3), (1, 2, 5), 3),
+        (day(3), (1, 4, 5), 5),
+        (day(1), (), 5),
+        (day(2), (), 2),
+    ],
+    ids=[
+        "on-last-sighting",
+        "after-last-sighting",
+        "before-last-sighting",
+        "on-first-day-without-runs",
+        "after-first-day-without-runs",
+    ],
+)
+def test_sheet_date_after_runs_of_previous_stay(
+    entered: dt.date, run_days: tuple[int, ...], expected_start: int
+) -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+    days = tuple(map(day, run_days))
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, entered, days)
+
+    assert rows[0].exited == day(expected_start)
+    assert rows[1].entered == day(expected_start)
+
+
+@pytest.mark.parametrize(
     ("entered", "expected_start"),
     [(day(4), 4), (day(2), 6)],
     ids=["while-off-sheet", "before-removal"],
@@ -621,6 +685,18 @@ def test_sheet_date_after_removal(entered: dt.date, expected_start: int) -> None
     assert rows[0] == log_row("D-1", LEAD, 1, 3, 2, known=False, disappeared=True)
     assert rows[1].entered == day(expected_start)
     assert rows[1].exited is None
+
+
+def test_sheet_date_applies_after_return() -> None:
+    moves = [
+        Transition("D-1", None, PROPOSAL, day(3)),
+        Transition("D-1", PROPOSAL, None, day(4)),
+        Transition("D-1", None, PROPOSAL, day(6)),
+    ]
+
+    rows = rows_with_sheet_date(moves, PROPOSAL, day(1))
+
+    assert rows == [StageLogRow("D-1", PROPOSAL, day(1), None, 6, True, False, day(3))]
 
 
 def test_ended_stays_keep_recorded_dates() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -247,3 +248,61 @@ def test_review_tab_in_chinese() -> None:
         )
     ]
     assert tab.grid[4] == ["Lead", "进行中", 3, 3, 0, 2, 0, 40.0]
+
+
+NO_RUNS = replace(
+    REVIEW,
+    lost=0,
+    lost_reasons=[],
+    lost_not_on_sheet=0,
+    run_before=dt.date(2025, 8, 20),
+    run_after=dt.date(2025, 10, 1),
+)
+
+
+def test_month_without_runs_noted() -> None:
+    tab = render_review(NO_RUNS, PIPELINE, "Deals", FROZEN_ON, None, "Stage Entered")
+
+    assert tab.grid[2:5] == [
+        [
+            (
+                "No recorded run fell in 2025-09: the last run before it was on "
+                "2025-08-20, the next on 2025-10-01."
+            )
+        ],
+        [
+            (
+                "Moves in 2025-09 are counted here only where the row's 'Stage "
+                "Entered' dates them in the month. Other moves, new deals and deals "
+                "that left the sheet in 2025-09 are counted in the month of the run "
+                "that recorded them."
+            )
+        ],
+        [],
+    ]
+    assert ["No move into a lost stage is dated in 2025-09."] in tab.grid
+
+
+def test_month_without_runs_or_dates() -> None:
+    tab = render_review(NO_RUNS, PIPELINE, "Deals", FROZEN_ON)
+
+    assert tab.grid[3] == [
+        (
+            "Moves, new deals and deals that left the sheet in 2025-09 are counted "
+            "in the month of the run that recorded them, so this review shows none "
+            "of them."
+        )
+    ]
+
+
+def test_month_without_runs_in_chinese() -> None:
+    pipeline = build_pipeline(outputs=Outputs(locale=Locale.ZH_CN))
+
+    tab = render_review(NO_RUNS, pipeline, "商机", FROZEN_ON, None, "进入阶段日期")
+
+    assert tab.grid[2] == [
+        (
+            "2025-09 没有记录的运行：此前最后一次运行在 2025-08-20，"
+            "之后第一次在 2025-10-01。"
+        )
+    ]

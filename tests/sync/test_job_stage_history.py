@@ -1,0 +1,264 @@
+"""Tests of the stage history that recorded runs keep, read through the workbook.
+
+The workbook is the English starter with its deals replaced, so its rows have
+a Stage Entered column as a team's sheet would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from config.loader import load_pipeline
+from config.models import Locale, Pipeline
+from config.shipped import shipped_definition
+from sync.job import RunRequest, record_run
+from sync.starter import build_starter_workbook
+from sync.state.store import StateStore
+from tests.sync.pipeline_files import read_tab
+
+HEADER_ROW = 3
+# A deal row: its ID, its stage and its Stage Entered date (None when blank).
+DealRow = tuple[str, str, dt.date | None]
+
+
+def day(number: int) -> dt.date:
+    """Return 2027-01-``number``."""
+    return dt.date(2027, 1, number)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Pipeline:
+    shutil.copy(shipped_definition("b2b-en"), tmp_path / "b2b-en.yaml")
+    build_starter_workbook(tmp_path / "pipeline.xlsx", Locale.EN, as_of=day(1))
+    return load_pipeline(tmp_path / "b2b-en.yaml")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    opened = StateStore.open(str(tmp_path / "state.sqlite"))
+    yield opened
+    opened.close()
+
+
+def write_rows(folder: Path, rows: Sequence[DealRow]) -> None:
+    """Replace the Deals tab's rows with ``rows``, other columns filled alike."""
+    path = folder / "pipeline.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["Deals"]
+    header = {cell.value: cell.column for cell in sheet[HEADER_ROW] if cell.value}
+    sheet.delete_rows(HEADER_ROW + 1, sheet.max_row)
+    for offset, (deal_id, stage, entered) in enumerate(rows, start=1):
+        values = {
+            "Deal ID": deal_id,
+            "Account": "Acme",
+            "Owner": "Ana Lima",
+            "Stage": stage,
+            "Amount": 1000,
+            "Expected Close": dt.datetime(2027, 6, 1),
+            "Next Step Date": dt.datetime(2027, 5, 1),
+            "Lost Reason": "Price",
+            "Stage Entered": None if entered is None else _midnight(entered),
+        }
+        for name, value in values.items():
+            sheet.cell(HEADER_ROW + offset, header[name]).value = value
+    book.save(path)
+
+
+def _midnight(date: dt.date) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time())
+
+
+def run_on(pipeline: Pipeline, store: StateStore, as_of: dt.date) -> None:
+    now = dt.datetime.combine(as_of, dt.time(6, 0), dt.UTC)
+    record_run(RunRequest(pipeline, as_of), store, now=now)
+
+
+def stays_of(folder: Path, deal_id: str) -> list[tuple[object, ...]]:
+    """Return the deal's Stage log lines: stage, entered, exited and days."""
+    lines = read_tab(folder / "pipeline.xlsx", "Stage log")
+    return [tuple(line[1:5]) for line in lines if line and line[0] == deal_id]
+
+
+def test_stale_sheet_date_keeps_recorded_move(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", day(4))])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-1", "Qualified", day(6))])
+    for number in (6, 7, 8):
+        run_on(pipeline, store, day(number))
+
+    # Stage Entered still shows the Qualified day, which three runs saw.
+    write_rows(tmp_path, [("D-1", "Demo", day(6))])
+    run_on(pipeline, store, day(11))
+
+    assert stays_of(tmp_path, "D-1")[1:] == [
+        ("Qualified", day(6), day(11), 5),
+        ("Demo", day(11), None, 0),
+    ]
+
+
+def test_sheet_date_after_last_sighting_taken(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Qualified", day(4))])
+    for number in (4, 6, 8):
+        run_on(pipeline, store, day(number))
+
+    write_rows(tmp_path, [("D-1", "Demo", day(9))])
+    run_on(pipeline, store, day(11))
+
+    assert stays_of(tmp_path, "D-1") == [
+        ("Qualified", day(4), day(9), 5),
+        ("Demo", day(9), None, 2),
+    ]
+
+
+def test_fixed_id_typo_continues_stay(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    lead = ("D-2", "Lead", day(1))
+    write_rows(tmp_path, [("D-1", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-l", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(5))
+
+    write_rows(tmp_path, [("D-1", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(20))
+
+    assert stays_of(tmp_path, "D-1") == [("Proposal", day(1), None, 19)]
+
+
+def figure(folder: Path, tab: str, name: str) -> object:
+    """Return the value of one figure of a review tab."""
+    [value] = [
+        line[1]
+        for line in read_tab(folder / "pipeline.xlsx", tab)
+        if line and line[0] == name
+    ]
+    return value
+
+
+def test_weekend_win_counts_in_its_month(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = dt.date(2027, 2, 1)
+    write_rows(tmp_path, [("D-1", "Negotiation", february)])
+    run_on(pipeline, store, february)
+    run_on(pipeline, store, dt.date(2027, 2, 26))
+    # Won on Saturday, recorded by Monday's run, the first of March.
+    write_rows(tmp_path, [("D-1", "Closed Won", dt.date(2027, 2, 27))])
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+    run_on(pipeline, store, dt.date(2027, 4, 1))
+
+    assert figure(tmp_path, "Review 2027-02", "Won deals") == 1
+    assert figure(tmp_path, "Review 2027-03", "Won deals") == 0
+
+
+def test_month_without_runs_noted_in_review(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Demo", day(2))])
+    run_on(pipeline, store, day(20))
+    write_rows(tmp_path, [("D-1", "Closed Won", dt.date(2027, 2, 10))])
+    run_on(pipeline, store, dt.date(2027, 3, 10))
+
+    review = read_tab(tmp_path / "pipeline.xlsx", "Review 2027-02")
+    assert review[2] == [
+        (
+            "No recorded run fell in 2027-02: the last run before it was on "
+            "2027-01-20, the next on 2027-03-10."
+        )
+    ]
+    assert figure(tmp_path, "Review 2027-02", "Won deals") == 1
+
+
+# A Stage log tab that the state database has no record of
+
+
+def stage_log_after_runs(
+    folder: Path, pipeline: Pipeline, store: StateStore
+) -> list[list[object]]:
+    """Record D-1's move from Lead on 01-04 to Qualified on 01-05; return the tab."""
+    write_rows(folder, [("D-1", "Lead", None)])
+    run_on(pipeline, store, day(4))
+    write_rows(folder, [("D-1", "Qualified", None)])
+    run_on(pipeline, store, day(5))
+    return read_tab(folder / "pipeline.xlsx", "Stage log")
+
+
+def test_other_state_file_keeps_stage_log(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = stage_log_after_runs(tmp_path, pipeline, store)
+    other_path = tmp_path / "other.sqlite"
+
+    with StateStore.open(str(other_path)) as other:
+        with caplog.at_level(logging.WARNING, logger="sync.job"):
+            run_on(pipeline, other, day(6))
+        snapshot = other.latest_snapshot(str(tmp_path / "pipeline.xlsx"))
+
+    assert read_tab(tmp_path / "pipeline.xlsx", "Stage log") == before
+    assert snapshot is None
+    [warning] = caplog.messages
+    workbook = str(tmp_path / "pipeline.xlsx")
+    assert warning == (
+        f"Tab 'Stage log' of workbook {workbook!r} lists stays recorded since "
+        f"2027-01-04, but state database {str(other_path)!r} has no stage "
+        "history of tab 'Deals' of that workbook. So this run neither used nor "
+        "recorded stage history, and left tab 'Stage log' as it was. Run with "
+        "the state database those runs were recorded in (--state or "
+        "PIPESHEET_STATE). To start a new stage history, delete tab 'Stage log'."
+    )
+
+
+def test_moved_workbook_warning_names_command(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = stage_log_after_runs(tmp_path, pipeline, store)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("pipeline.xlsx", "b2b-en.yaml"):
+        shutil.move(tmp_path / name, moved / name)
+    moved_pipeline = load_pipeline(moved / "b2b-en.yaml")
+
+    with caplog.at_level(logging.WARNING, logger="sync.job"):
+        run_on(moved_pipeline, store, day(6))
+
+    assert read_tab(moved / "pipeline.xlsx", "Stage log") == before
+    old, new = tmp_path / "pipeline.xlsx", moved / "pipeline.xlsx"
+    [warning] = caplog.messages
+    assert (
+        f"this database has runs of tab 'Deals' in {str(old)!r}: carry them over "
+        f"with 'pipesheet rename-workbook {old} {new}'."
+    ) in warning
+
+
+def test_same_day_stage_log_not_kept(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A run that wrote the tab but was not recorded leaves stays of its own day.
+    write_rows(tmp_path, [("D-1", "Demo", dt.date(2026, 12, 31))])
+    run_on(pipeline, store, day(4))
+
+    with StateStore.open(str(tmp_path / "other.sqlite")) as other:
+        with caplog.at_level(logging.WARNING, logger="sync.job"):
+            run_on(pipeline, other, day(4))
+
+    assert caplog.messages == []
