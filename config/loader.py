@@ -31,6 +31,17 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TOP_LEVEL_KEYS = "name, source, columns and stages"
 # Bytes of a definition searched for the NUL bytes of UTF-16 text.
 _SAMPLE_BYTES = 4096
+# Files that hold deals rather than a definition: the workbook and table
+# formats pipesheet reads as a source, and the Excel and Numbers formats it
+# does not read.
+WORKBOOK_SUFFIXES = frozenset(
+    {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".numbers"}
+    | {".csv", ".tsv"}
+)
+# The first bytes of a zip archive (.xlsx, .ods, .numbers) and of an OLE
+# compound file (.xls, and an .xlsx encrypted with a password). No UTF-8 YAML
+# text starts with either, so a renamed workbook is found by its content.
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", bytes.fromhex("d0cf11e0a1b11ae1"))
 
 
 class _DefinitionYamlLoader(yaml.SafeLoader):
@@ -82,6 +93,27 @@ def read_definition(path: Path) -> object:
         valid YAML.
     """
     return _parse_yaml(_read_text(path), origin=str(path))
+
+
+def is_workbook_file(path: Path) -> bool:
+    """Return True when ``path`` names a workbook or CSV file, not a definition.
+
+    The file's suffix (``.xlsx``, ``.csv``, ...) decides first. A file with
+    another suffix is a workbook when it starts like a zip archive or an OLE
+    compound file, as a renamed .xlsx or .xls does.
+    """
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    # Only a regular file is read twice safely: reading a pipe such as
+    # /dev/stdin here would take its first bytes from the definition.
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as file:
+            start = file.read(8)
+    except OSError:
+        return False  # Reading the definition reports a missing or unreadable file.
+    return start.startswith(_WORKBOOK_SIGNATURES)
 
 
 def build_pipeline(data: object, path: Path) -> Pipeline:
@@ -164,6 +196,13 @@ def _read_text(path: Path) -> str:
             "check the file's permissions"
         ) from None
 
+    if path.suffix.lower() in WORKBOOK_SUFFIXES or raw.startswith(_WORKBOOK_SIGNATURES):
+        raise DefinitionError(
+            f"{path}: this is a workbook, not a pipeline definition; give a "
+            "definition's YAML file or a shipped definition's name (see "
+            "'pipesheet definitions'), and set the workbook as source.path in "
+            "the definition or pass it with --source"
+        )
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_utf16(raw, path)
     # Latin text in UTF-16 has a NUL byte in every other position; UTF-8 YAML

@@ -29,6 +29,7 @@ from rich.text import Text
 from config.errors import PipesheetError, SourceError
 from config.loader import (
     build_pipeline,
+    is_workbook_file,
     load_pipeline,
     peek_excel_source,
     read_definition,
@@ -256,10 +257,37 @@ def resolve_definition(name_or_path: str) -> Pipeline:
 
 
 def definition_file(name_or_path: str) -> Path:
-    """Return the file of a definition given as a file or a shipped name."""
+    """Return the file of a definition given as a file or a shipped name.
+
+    :raises click.UsageError: CONFIG is a workbook or CSV file.
+    """
+    if is_workbook_file(Path(name_or_path)):
+        raise click.UsageError(_workbook_as_config_message(name_or_path))
     if is_shipped_name(name_or_path):
         return shipped_definition(name_or_path)
     return Path(name_or_path)
+
+
+# Commands whose hint repeats the command given; others suggest ``run``.
+_COMMANDS_TAKING_SOURCE = ("run", "check", "doctor")
+
+
+def _workbook_as_config_message(workbook: str) -> str:
+    context = click.get_current_context(silent=True)
+    command = context.info_name if context is not None else None
+    if command not in _COMMANDS_TAKING_SOURCE:
+        command = "run"
+    suffix = Path(workbook).suffix.lower()
+    kind = "a workbook"
+    if suffix in {".csv", ".tsv"}:
+        kind = f"a {suffix[1:].upper()} file"
+    return (
+        f"CONFIG {workbook!r} is {kind}, but CONFIG must be a pipeline "
+        "definition (a YAML file) or a shipped definition's name (see "
+        "'pipesheet definitions'). To use the shipped English definition on "
+        f"this workbook, run: pipesheet {command} {STARTER_DEFINITION} "
+        f"--source {shlex.quote(workbook)}"
+    )
 
 
 def resolve_definition_reading_ahead(name_or_path: str, source: str | None) -> Pipeline:

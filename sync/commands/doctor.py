@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from pathlib import Path
 
 import click
 
 from config.errors import PipesheetError
 from config.loader import load_pipeline
 from config.models import Pipeline
-from config.shipped import shipped_definition
 from sync.checkup import Check, Outcome, run_checkup
+from sync.cli import definition_file
 from sync.digest_schedule import digest_schedule_problem
 
 MARKS = {
@@ -86,10 +85,7 @@ def _check_digest_schedule(pipeline: Pipeline, config: str) -> list[Check]:
 
 
 def _load_definition(config: str) -> Pipeline:
-    path = Path(config)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return load_pipeline(path)
-    return load_pipeline(shipped_definition(config))
+    return load_pipeline(definition_file(config))
 
 
 def _print_checks(checks: list[Check]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from config.errors import DefinitionError
 from config.loader import (
     build_pipeline,
+    is_workbook_file,
     load_pipeline,
     parse_pipeline,
     peek_excel_source,
@@ -483,6 +484,65 @@ def test_utf16_without_bom_rejected(tmp_path: Path) -> None:
         f"{path}: the file looks like UTF-16 text without a byte order mark (it "
         "contains NUL bytes); save it with UTF-8 encoding"
     )
+
+
+WORKBOOK_AS_DEFINITION = (
+    ": this is a workbook, not a pipeline definition; give a definition's YAML "
+    "file or a shipped definition's name (see 'pipesheet definitions'), and set "
+    "the workbook as source.path in the definition or pass it with --source"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("deals.xlsx", b"PK\x03\x04 zipped parts"),
+        ("deals.csv", b"Deal ID,Stage\nD-1,Lead\n"),
+        ("renamed.yaml", b"PK\x03\x04 zipped parts"),
+        ("encrypted.yml", bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 64),
+    ],
+    ids=["xlsx", "csv", "zip-renamed", "ole-renamed"],
+)
+def test_workbook_as_definition_rejected(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    assert load_error(path) == f"{path}{WORKBOOK_AS_DEFINITION}"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("Deals.XLSX", b"", True),
+        ("deals.tsv", b"Deal ID\tStage\n", True),
+        ("book", b"PK\x03\x04", True),
+        ("book.yaml", bytes.fromhex("d0cf11e0a1b11ae1"), True),
+        ("pipeline.yaml", MINIMAL_DEFINITION.encode(), False),
+        ("missing.yaml", None, False),
+        ("folder.d", None, False),
+    ],
+    ids=[
+        "upper-case-suffix",
+        "tsv",
+        "zip-no-suffix",
+        "ole",
+        "yaml",
+        "missing",
+        "folder",
+    ],
+)
+def test_is_workbook_file(
+    tmp_path: Path, name: str, content: bytes | None, expected: bool
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    if name.endswith(".d"):
+        path.mkdir()
+
+    assert is_workbook_file(path) is expected
 
 
 def test_control_character_rejected_with_line(tmp_path: Path) -> None:

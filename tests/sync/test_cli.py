@@ -201,6 +201,57 @@ def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("args", "kind", "hint"),
+    [
+        (["run", "tiny.xlsx"], "a workbook", "pipesheet run b2b-en --source tiny.xlsx"),
+        (
+            ["check", "deals.csv"],
+            "a CSV file",
+            "pipesheet check b2b-en --source deals.csv",
+        ),
+        (
+            ["doctor", "tiny.xlsx"],
+            "a workbook",
+            "pipesheet doctor b2b-en --source tiny.xlsx",
+        ),
+        (
+            ["history", "tiny.xlsx"],
+            "a workbook",
+            "pipesheet run b2b-en --source tiny.xlsx",
+        ),
+        (
+            ["run", "renamed.yaml"],
+            "a workbook",
+            "pipesheet run b2b-en --source renamed.yaml",
+        ),
+        (
+            ["run", "my deals.xlsx"],
+            "a workbook",
+            "pipesheet run b2b-en --source 'my deals.xlsx'",
+        ),
+    ],
+    ids=["run", "csv", "doctor", "history", "renamed", "missing-quoted"],
+)
+def test_workbook_as_config_is_usage_error(
+    args: list[str], kind: str, hint: str
+) -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("deals.csv").write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
+    Path("renamed.yaml").write_bytes(Path("tiny.xlsx").read_bytes())
+
+    result = invoke(*args)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be a pipeline "
+        "definition (a YAML file) or a shipped definition's name (see 'pipesheet "
+        "definitions'). To use the shipped English definition on this workbook, "
+        f"run: {hint}"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
     "as_of", ["1900-01-01", "2199-12-31"], ids=["earliest", "latest"]
 )
 def test_as_of_range_ends_accepted(as_of: str) -> None:
