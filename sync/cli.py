@@ -39,7 +39,7 @@ from rules.findings import Severity
 from sync.atomic import write_atomically
 from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
-from sync.commands.options import JSON_REQUESTED, json_option
+from sync.commands.options import JSON_REQUESTED, json_option, reject_empty_source
 from sync.commands.rename_tab import rename_tab
 from sync.process_exit import (
     end_after_command,
@@ -345,6 +345,7 @@ config_argument = click.argument("config", metavar="CONFIG")
 source_option = click.option(
     "--source",
     metavar="PATH",
+    callback=reject_empty_source,
     help="Workbook to use instead of the definition's source.path.",
 )
 as_of_option = click.option(

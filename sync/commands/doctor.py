@@ -17,7 +17,8 @@ from config.errors import PipesheetError
 from config.loader import load_pipeline
 from config.models import Pipeline
 from sync.checkup import Check, Outcome, run_checkup
-from sync.cli import definition_file
+from sync.cli import check_source_given, definition_file
+from sync.commands.options import reject_empty_source
 from sync.digest_schedule import digest_schedule_problem
 
 MARKS = {
@@ -33,6 +34,7 @@ MARKS = {
 @click.option(
     "--source",
     metavar="PATH_OR_URL",
+    callback=reject_empty_source,
     help="Workbook file or spreadsheet URL to check instead of the definition's.",
 )
 def doctor(config: str, source: str | None) -> None:
@@ -46,6 +48,7 @@ def doctor(config: str, source: str | None) -> None:
     except PipesheetError as error:
         _print_checks([Check("Definition", Outcome.FAILED, str(error))])
         sys.exit(1)
+    check_source_given(config, source)
 
     detail = f"{pipeline.name!r}, {pipeline.source.kind.value} source"
     checks = [

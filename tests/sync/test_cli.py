@@ -252,6 +252,46 @@ def test_workbook_as_config_is_usage_error(
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "tiny.yaml", "--no-state"],
+        ["check", "b2b-en"],
+        ["doctor", "tiny.yaml"],
+        ["history", "tiny.yaml"],
+        ["log", "D-1", "tiny.yaml"],
+        ["rename-tab", "Old", "tiny.yaml"],
+        ["serve", "tiny.yaml", "--once"],
+    ],
+    ids=["run", "check", "doctor", "history", "log", "rename-tab", "serve"],
+)
+@pytest.mark.parametrize("value", ["", "  "], ids=["empty", "blank"])
+def test_empty_source_is_usage_error(args: list[str], value: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke(*args, "--source", value)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--source': the value is empty; pass the "
+        "workbook's path (check the shell variable that should contain it), or "
+        "leave --source out to use the definition's source."
+    )
+    assert result.stdout == ""
+
+
+def test_doctor_shipped_name_needs_source() -> None:
+    result = invoke("doctor", "b2b-en")
+
+    assert result.exit_code == 2
+    assert first_line(result.stderr) == "Usage: pipesheet doctor [OPTIONS] CONFIG"
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: CONFIG 'b2b-en' is a shipped definition, which names no workbook "
+        "of yours. Pass the workbook with --source PATH"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
     "as_of", ["1900-01-01", "2199-12-31"], ids=["earliest", "latest"]
 )
 def test_as_of_range_ends_accepted(as_of: str) -> None:
