@@ -508,6 +508,10 @@ def test_check_shows_findings_then_user_tab(args: list[str]) -> None:
 
     assert result.exit_code == 1
     assert "Findings by code" in result.stdout
+    assert re.search(
+        r"│ Written +│ nothing \(dry run; 1 problem stops a run before it writes\) │",
+        result.stdout,
+    )
     assert result.stderr.splitlines()[-1] == (
         f"Error: {TAKEN_TAB} A run would write nothing."
     )
@@ -523,6 +527,11 @@ def test_check_json_lists_user_tab() -> None:
     document = json.loads(result.stdout)
     assert document["blockers"] == [TAKEN_TAB]
     assert document["findings"]
+    assert document["planned"] == {
+        "status_cells": 0,
+        "tabs": [],
+        "status_header": False,
+    }
 
 
 def test_json_holds_findings_metrics_writes() -> None:
