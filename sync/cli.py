@@ -245,6 +245,25 @@ def parse_as_of(as_of: dt.date | None, pipeline: Pipeline) -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(pipeline.timezone)).date()
 
 
+def check_recorded_day(as_of: dt.date, pipeline: Pipeline) -> None:
+    """Reject a recorded run for a day after today in the definition's zone.
+
+    Recorded runs must go forward in time, so a mistyped future day would
+    make every later run for today fail.
+
+    :raises click.UsageError: ``as_of`` is after today.
+    """
+    today = parse_as_of(None, pipeline)
+    if as_of <= today:
+        return
+    raise click.UsageError(
+        f"--as-of {as_of} is after today ({today} in {pipeline.timezone}), and "
+        "a recorded run for a later day would make every run before that day "
+        "fail. Check the date, or add --dry-run or --no-state to try a future "
+        "day without recording it."
+    )
+
+
 def is_shipped_name(name_or_path: str) -> bool:
     """Return True when CONFIG names a shipped definition rather than a file."""
     path = Path(name_or_path)
@@ -402,6 +421,8 @@ def run(
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
+    if not (dry_run or no_state):
+        check_recorded_day(as_of, pipeline)
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source

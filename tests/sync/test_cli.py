@@ -302,6 +302,35 @@ def test_as_of_range_ends_accepted(as_of: str) -> None:
     assert result.exit_code == 0
 
 
+def test_future_recorded_run_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", "2199-12-31")
+
+    assert result.exit_code == 2
+    error = result.stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"Error: --as-of 2199-12-31 is after today \(\d{4}-\d{2}-\d{2} in UTC\), "
+        r"and a recorded run for a later day would make every run before that "
+        r"day fail\. Check the date, or add --dry-run or --no-state to try a "
+        r"future day without recording it\.",
+        error,
+    )
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    "option", ["--dry-run", "--no-state"], ids=["dry-run", "no-state"]
+)
+def test_future_day_without_recording(option: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", "2199-12-31", option, "-q")
+
+    assert result.exit_code == 0
+    assert "as of 2199-12-31" in result.stdout
+
+
 def test_bad_date_wins_over_bad_definition() -> None:
     result = invoke("run", "missing.yaml", "--as-of", "2025-13-01")
 
