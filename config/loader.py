@@ -31,6 +31,10 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TOP_LEVEL_KEYS = "name, source, columns and stages"
 # Bytes of a definition searched for the NUL bytes of UTF-16 text.
 _SAMPLE_BYTES = 4096
+# Keys, values and list items a definition may expand to through its aliases.
+# The shipped definitions have under 500; a long inline allowed list of some
+# thousand values stays far below it, while nested aliases can reach billions.
+MAX_EXPANDED_NODES = 100_000
 # Files that hold deals rather than a definition: the workbook and table
 # formats pipesheet reads as a source, and the Excel and Numbers formats it
 # does not read.
@@ -245,7 +249,7 @@ def _decode_utf16(raw: bytes, path: Path) -> str:
 
 def _parse_yaml(text: str, origin: str) -> object:
     try:
-        return _load_single_document(text)
+        return _load_single_document(text, origin)
     except yaml.MarkedYAMLError as error:
         raise DefinitionError(_describe_yaml_error(error, text, origin)) from None
     except yaml.reader.ReaderError as error:
@@ -256,12 +260,51 @@ def _parse_yaml(text: str, origin: str) -> object:
         ) from None
 
 
-def _load_single_document(text: str) -> object:
+def _load_single_document(text: str, origin: str) -> object:
     loader = _DefinitionYamlLoader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expanded_size(node, origin)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _check_expanded_size(root: yaml.Node, origin: str) -> None:
+    """Reject a document whose aliases expand to more than ``MAX_EXPANDED_NODES``.
+
+    The composed document shares one node per anchor, so nested aliases (a
+    "billion laughs") stay small here but would build billions of Python
+    objects. Each node's expanded size is counted once. An alias back to an
+    enclosing node (a recursive structure) counts as one node, because the
+    constructor builds it as one object.
+    """
+    sizes: dict[int, int] = {}
+
+    def expanded_size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # Seen, so a cycle back to it counts once.
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(expanded_size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                size += expanded_size(key) + expanded_size(value)
+        size = min(size, MAX_EXPANDED_NODES + 1)
+        sizes[id(node)] = size
+        return size
+
+    if expanded_size(root) > MAX_EXPANDED_NODES:
+        raise DefinitionError(
+            f"{origin}: through its aliases (*name), the definition expands to "
+            f"more than {MAX_EXPANDED_NODES:,} keys and values, far more than any "
+            "definition needs; remove the aliases that repeat other aliases and "
+            "write the values out"
+        )
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) -> str:

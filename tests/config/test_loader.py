@@ -9,6 +9,7 @@ import pytest
 
 from config.errors import DefinitionError
 from config.loader import (
+    MAX_EXPANDED_NODES,
     build_pipeline,
     is_workbook_file,
     load_pipeline,
@@ -543,6 +544,52 @@ def test_is_workbook_file(
         path.mkdir()
 
     assert is_workbook_file(path) is expected
+
+
+def nested_aliases(levels: int, repeats: int) -> str:
+    """Return YAML whose name repeats each level's alias ``repeats`` times."""
+    lines = [f"l0: &l0 [{', '.join(['x'] * repeats)}]"]
+    for level in range(1, levels):
+        items = ", ".join([f"*l{level - 1}"] * repeats)
+        lines.append(f"l{level}: &l{level} [{items}]")
+    lines.append(f"name: *l{levels - 1}")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_rejected_before_expanding(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    # 9**9 (387 million) strings once expanded, which takes gigabytes to build.
+    path.write_text(nested_aliases(levels=9, repeats=9), encoding="utf-8")
+
+    assert load_error(path) == (
+        f"{path}: through its aliases (*name), the definition expands to more "
+        f"than {MAX_EXPANDED_NODES:,} keys and values, far more than any "
+        "definition needs; remove the aliases that repeat other aliases and "
+        "write the values out"
+    )
+
+
+def test_aliases_below_cap_expand(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    # 10**4 strings plus 1,111 lists: below the cap, though far above a real
+    # definition.
+    path.write_text(nested_aliases(levels=4, repeats=10), encoding="utf-8")
+
+    data = read_definition(path)
+
+    assert isinstance(data, dict)
+    assert len(data["name"]) == 10
+    assert data["name"][0][0][0] == ["x"] * 10
+
+
+def test_recursive_alias_read_as_recursive_list(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("name: &a [x, *a]\n", encoding="utf-8")
+
+    data = read_definition(path)
+
+    assert isinstance(data, dict)
+    assert data["name"][1] is data["name"]
 
 
 def test_control_character_rejected_with_line(tmp_path: Path) -> None:
