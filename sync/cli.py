@@ -43,7 +43,9 @@ from sync.commands.options import JSON_REQUESTED, json_option, reject_empty_sour
 from sync.commands.rename_tab import rename_tab
 from sync.process_exit import (
     end_after_command,
+    end_after_output_error,
     exit_process,
+    is_output_error,
     keep_objects_until_exit,
 )
 from sync.sources.excel_read_ahead import start_read_ahead
@@ -90,6 +92,10 @@ def main() -> NoReturn:
         # The traceback still references click's frames, which hold the
         # command's return value, so a run's result is not freed either.
         exit_process(request.code)
+    except OSError as error:
+        if not is_output_error(error):
+            raise
+        end_after_output_error(error)
     exit_process(0)
 
 
@@ -189,15 +195,29 @@ class PipesheetGroup(click.Group):
                 print_error_json(error)
             raise WorkFailed(str(error)) from error
         except click.UsageError as error:
+            hinted = _with_verbose_hint(error)
             if ctx.meta.get(JSON_ON_COMMAND_LINE):
-                print_error_json(error)
-            raise
+                print_error_json(hinted)
+            raise hinted from None
         except WorkFailed:
             raise  # The command printed its result, which lists the problem.
         except click.ClickException as error:
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(error)
             raise
+
+
+def _with_verbose_hint(error: click.UsageError) -> click.UsageError:
+    """Say where -v goes when a command was given it, as only the group takes it."""
+    if not isinstance(error, click.NoSuchOption):
+        return error
+    if error.option_name not in {"-v", "--verbose"} or error.ctx is None:
+        return error
+    message = (
+        f"{error.format_message()} -v and -vv are options of pipesheet itself, "
+        f"so put them before the command: pipesheet -v {error.ctx.info_name} ..."
+    )
+    return click.NoSuchOption(error.option_name, message, ctx=error.ctx)
 
 
 # Key in click's Context.meta: the command line contains --json.
@@ -352,6 +372,7 @@ def check_source_given(config: str, source: str | None) -> None:
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("-v", "--verbose", count=True, help="Log INFO (-v) or DEBUG (-vv).")
+@click.version_option(package_name="pipesheet", prog_name="pipesheet")
 def cli(verbose: int) -> None:
     """pipesheet keeps a team's shared deal sheet honest."""
     level = logging.WARNING - 10 * min(verbose, 2)
@@ -418,6 +439,11 @@ def run(
     ``pipesheet definitions``). Each run is recorded in the state database,
     which gives the Stage log tab its history.
     """
+    if dry_run and output is not None:
+        raise click.UsageError(
+            f"--output {str(output)!r} names a file to write, but --dry-run "
+            "writes nothing; leave out one of the two options."
+        )
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
@@ -567,7 +593,15 @@ def definitions() -> None:
     show_default=True,
     help="Language of headers, stages and example rows.",
 )
-@as_of_option
+@click.option(
+    "--as-of",
+    "as_of_date",
+    metavar="DATE",
+    callback=check_as_of,
+    help="The day the example deals' dates are set around, so some are due and "
+    "some overdue on it (YYYY-MM-DD); default today in the shipped "
+    "definition's time zone.",
+)
 def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
     from config.models import Locale
@@ -581,6 +615,9 @@ def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     stdout.print(f"Created {path}", highlight=False)
     # Quoted, so the hint can be pasted into a shell even with spaces in the path.
     next_command = f"pipesheet run {definition} --source {shlex.quote(str(path))}"
+    if as_of_date is not None:
+        # The example deals are dated around that day, not around today.
+        next_command += f" --as-of {as_of_date}"
     stdout.print(f"Next: {next_command}", highlight=False)
 
 
@@ -593,7 +630,11 @@ def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     help="Folder for the demo workbook; created if missing.",
 )
 @click.option(
-    "--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the demo's headers, stages and example rows.",
 )
 @quiet_option
 def demo(folder: Path, lang: str, quiet: bool) -> None:

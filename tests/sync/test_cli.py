@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+from importlib.metadata import version
 from pathlib import Path
 
 import click
@@ -177,6 +178,30 @@ def test_check_exit_code_follows_errors(
                 "source.path in the copy and pass the copy's file as CONFIG."
             ),
         ),
+        (
+            ["run", "tiny.yaml", "--dry-run", "--output", "out.xlsx"],
+            "Usage: pipesheet run [OPTIONS] CONFIG",
+            (
+                "Error: --output 'out.xlsx' names a file to write, but --dry-run "
+                "writes nothing; leave out one of the two options."
+            ),
+        ),
+        (
+            ["run", "tiny.yaml", "-v"],
+            "Usage: pipesheet run [OPTIONS] CONFIG",
+            (
+                "Error: No such option '-v'. -v and -vv are options of pipesheet "
+                "itself, so put them before the command: pipesheet -v run ..."
+            ),
+        ),
+        (
+            ["check", "tiny.yaml", "-vv"],
+            "Usage: pipesheet check [OPTIONS] CONFIG",
+            (
+                "Error: No such option '-v'. -v and -vv are options of pipesheet "
+                "itself, so put them before the command: pipesheet -v check ..."
+            ),
+        ),
     ],
     ids=[
         "bad-date",
@@ -187,6 +212,9 @@ def test_check_exit_code_follows_errors(
         "no-config",
         "bad-lang",
         "no-source",
+        "dry-run-output",
+        "verbose-after-command",
+        "verbose-twice-after-command",
     ],
 )
 def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
@@ -832,15 +860,23 @@ def test_definitions_hint_copy_checks() -> None:
 @pytest.mark.parametrize(
     ("lang", "name", "hint"),
     [
-        ("en", "pipeline.xlsx", "pipesheet run b2b-en --source pipeline.xlsx"),
-        ("zh", "销售管道.xlsx", "pipesheet run sales-zh --source '销售管道.xlsx'"),
+        (
+            "en",
+            "pipeline.xlsx",
+            f"pipesheet run b2b-en --source pipeline.xlsx --as-of {AS_OF}",
+        ),
+        (
+            "zh",
+            "销售管道.xlsx",
+            f"pipesheet run sales-zh --source '销售管道.xlsx' --as-of {AS_OF}",
+        ),
     ],
     ids=["en", "zh"],
 )
 def test_init_then_run(lang: str, name: str, hint: str) -> None:
     created = invoke("init", name, "--lang", lang, "--as-of", AS_OF)
 
-    result = invoke(*shlex.split(hint)[1:], "--as-of", AS_OF, "--json", "-q")
+    result = invoke(*shlex.split(hint)[1:], "--json", "-q")
 
     assert created.exit_code == 0
     assert created.stdout == f"Created {name}\nNext: {hint}\n"
@@ -851,11 +887,63 @@ def test_init_then_run(lang: str, name: str, hint: str) -> None:
 
 
 def test_init_hint_quotes_path() -> None:
-    result = invoke("init", "my pipeline.xlsx", "--as-of", AS_OF)
+    result = invoke("init", "my pipeline.xlsx")
 
     assert result.stdout.splitlines()[-1] == (
         "Next: pipesheet run b2b-en --source 'my pipeline.xlsx'"
     )
+
+
+def test_init_hint_keeps_as_of() -> None:
+    result = invoke("init", "pipeline.xlsx", "--as-of", AS_OF)
+
+    assert result.stdout.splitlines()[-1] == (
+        f"Next: pipesheet run b2b-en --source pipeline.xlsx --as-of {AS_OF}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "help_text"),
+    [
+        (
+            "init",
+            "--as-of DATE",
+            (
+                "The day the example deals' dates are set around, so some are due "
+                "and some overdue on it (YYYY-MM-DD); default today in the shipped "
+                "definition's time zone."
+            ),
+        ),
+        (
+            "demo",
+            "--lang [en|zh]",
+            "Language of the demo's headers, stages and example rows. [default: en]",
+        ),
+    ],
+    ids=["init-as-of", "demo-lang"],
+)
+def test_option_help_text(command: str, option: str, help_text: str) -> None:
+    result = invoke(command, "--help")
+
+    options = " ".join(result.stdout.split())
+    assert f"{option} {help_text}" in options
+
+
+def test_version_names_package_version() -> None:
+    result = invoke("--version")
+
+    assert result.exit_code == 0
+    assert result.stdout == f"pipesheet, version {version('pipesheet')}\n"
+
+
+def test_shipped_name_matches_ignoring_case() -> None:
+    invoke("init", "pipeline.xlsx", "--as-of", AS_OF)
+
+    result = invoke(
+        "check", "B2B-EN", "--source", "pipeline.xlsx", "--as-of", AS_OF, "-q"
+    )
+
+    assert result.stdout.startswith("pipeline.xlsx · Deals · as of 2025-09-30")
 
 
 def test_init_refuses_to_overwrite() -> None:

@@ -218,3 +218,21 @@ def test_sigterm_during_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert "Aborted!" in result.stderr
     assert workbook.read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["pipeline.xlsx"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_stdout_ends_with_message(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "sys.stdout = open('/dev/full', 'w')\n"
+        "from sync.cli import main\n"
+        "main()\n"
+    )
+
+    finished = run_python(code, "definitions", cwd=tmp_path)
+
+    assert finished.returncode == 1
+    assert finished.stderr == (
+        "Error: writing the output failed: No space left on device. Send stdout "
+        "to a file or device with free space, then run the command again.\n"
+    )
