@@ -34,6 +34,21 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TOP_LEVEL_KEYS = "name, source, columns and stages"
 # Bytes of a definition searched for the NUL bytes of UTF-16 text.
 _SAMPLE_BYTES = 4096
+# Keys, values and list items a definition may expand to through its aliases.
+# The shipped definitions have under 500; a long inline allowed list of some
+# thousand values stays far below it, while nested aliases can reach billions.
+MAX_EXPANDED_NODES = 100_000
+# Files that hold deals rather than a definition: the workbook and table
+# formats pipesheet reads as a source, and the Excel and Numbers formats it
+# does not read.
+WORKBOOK_SUFFIXES = frozenset(
+    {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".numbers"}
+    | {".csv", ".tsv"}
+)
+# The first bytes of a zip archive (.xlsx, .ods, .numbers) and of an OLE
+# compound file (.xls, and an .xlsx encrypted with a password). No UTF-8 YAML
+# text starts with either, so a renamed workbook is found by its content.
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", bytes.fromhex("d0cf11e0a1b11ae1"))
 
 
 class DefinitionData(dict[object, object]):
@@ -97,6 +112,27 @@ def read_definition(path: Path) -> object:
         valid YAML.
     """
     return _parse_yaml(_read_text(path), origin=str(path))
+
+
+def is_workbook_file(path: Path) -> bool:
+    """Return True when ``path`` names a workbook or CSV file, not a definition.
+
+    The file's suffix (``.xlsx``, ``.csv``, ...) decides first. A file with
+    another suffix is a workbook when it starts like a zip archive or an OLE
+    compound file, as a renamed .xlsx or .xls does.
+    """
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    # Only a regular file is read twice safely: reading a pipe such as
+    # /dev/stdin here would take its first bytes from the definition.
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as file:
+            start = file.read(8)
+    except OSError:
+        return False  # Reading the definition reports a missing or unreadable file.
+    return start.startswith(_WORKBOOK_SIGNATURES)
 
 
 def build_pipeline(data: object, path: Path) -> Pipeline:
@@ -180,6 +216,13 @@ def _read_text(path: Path) -> str:
             "check the file's permissions"
         ) from None
 
+    if path.suffix.lower() in WORKBOOK_SUFFIXES or raw.startswith(_WORKBOOK_SIGNATURES):
+        raise DefinitionError(
+            f"{path}: this is a workbook, not a pipeline definition; give a "
+            "definition's YAML file or a shipped definition's name (see "
+            "'pipesheet definitions'), and set the workbook as source.path in "
+            "the definition or pass it with --source"
+        )
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_utf16(raw, path)
     # Latin text in UTF-16 has a NUL byte in every other position; UTF-8 YAML
@@ -222,7 +265,7 @@ def _decode_utf16(raw: bytes, path: Path) -> str:
 
 def _parse_yaml(text: str, origin: str) -> object:
     try:
-        return _load_single_document(text)
+        return _load_single_document(text, origin)
     except yaml.MarkedYAMLError as error:
         raise DefinitionError(_describe_yaml_error(error, text, origin)) from None
     except yaml.reader.ReaderError as error:
@@ -233,10 +276,12 @@ def _parse_yaml(text: str, origin: str) -> object:
         ) from None
 
 
-def _load_single_document(text: str) -> object:
+def _load_single_document(text: str, origin: str) -> object:
     loader = _DefinitionYamlLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_expanded_size(node, origin)
         data = None if node is None else loader.construct_document(node)
     finally:
         loader.dispose()
@@ -271,6 +316,41 @@ def _typed_scalar_texts(
                 texts.update(_typed_scalar_texts(value_node, key_path, open_nodes))
     open_nodes.discard(id(node))
     return texts
+
+
+def _check_expanded_size(root: yaml.Node, origin: str) -> None:
+    """Reject a document whose aliases expand to more than ``MAX_EXPANDED_NODES``.
+
+    The composed document shares one node per anchor, so nested aliases (a
+    "billion laughs") stay small here but would build billions of Python
+    objects. Each node's expanded size is counted once. An alias back to an
+    enclosing node (a recursive structure) counts as one node, because the
+    constructor builds it as one object.
+    """
+    sizes: dict[int, int] = {}
+
+    def expanded_size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # Seen, so a cycle back to it counts once.
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(expanded_size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                size += expanded_size(key) + expanded_size(value)
+        size = min(size, MAX_EXPANDED_NODES + 1)
+        sizes[id(node)] = size
+        return size
+
+    if expanded_size(root) > MAX_EXPANDED_NODES:
+        raise DefinitionError(
+            f"{origin}: through its aliases (*name), the definition expands to "
+            f"more than {MAX_EXPANDED_NODES:,} keys and values, far more than any "
+            "definition needs; remove the aliases that repeat other aliases and "
+            "write the values out"
+        )
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) -> str:

@@ -32,10 +32,12 @@ def shipped_definition(name: str) -> Path:
         is installed in a way that has no files on disk (such as a zip archive).
     """
     files = _find_shipped_files()
-    if name not in files:
+    # The shipped names are lower case, so "B2B-EN" finds b2b-en.
+    found = name if name in files else name.casefold()
+    if found not in files:
         raise DefinitionError(_describe_unknown_name(name, sorted(files)))
 
-    resource = files[name]
+    resource = files[found]
     if not isinstance(resource, Path):
         raise DefinitionError(
             f"The shipped definition {name!r} is inside {resource!r}, which is "
@@ -62,7 +64,7 @@ def _find_shipped_files() -> dict[str, Traversable]:
 
 def _describe_unknown_name(name: str, names: list[str]) -> str:
     message = f"No shipped pipeline definition is named {name!r}"
-    nearest = difflib.get_close_matches(name, names, n=1)
+    nearest = difflib.get_close_matches(name.casefold(), names, n=1)
     if nearest:
         message += f"; did you mean {nearest[0]!r}?"
     else:

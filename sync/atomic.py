@@ -36,6 +36,14 @@ TEMPORARY_SUFFIX = ".pipesheet-tmp"
 _BACKUP_STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 _BACKUP_STAMP_PATTERN = r"\d{8}T\d{12}Z"
 _HASH_CHUNK_BYTES = 1 << 20
+# The maximum file name length in bytes on Linux (NAME_MAX of ext4, XFS, Btrfs
+# and tmpfs). NTFS allows 255 UTF-16 units, and a name never has more UTF-16
+# units than UTF-8 bytes, so a name within this limit fits there too.
+NAME_MAX_BYTES = 255
+# Characters of a long name's SHA-256 that replace the part cut off it.
+_NAME_HASH_LENGTH = 12
+# The random part of a tempfile.mkstemp name is 8 characters (CPython 3.11).
+_MKSTEMP_RANDOM_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -241,7 +249,7 @@ def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Pat
 
     :returns: the files deleted.
     """
-    prefix = f".{target.name}."
+    prefix = _temporary_prefix(target)
     cutoff = dt.datetime.now(dt.UTC).timestamp() - older_than.total_seconds()
     removed: list[Path] = []
     for path in target.parent.glob(f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"):
@@ -260,9 +268,36 @@ def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Pat
     return removed
 
 
+def fitted_name(name: str, extra_bytes: int) -> str:
+    """Shorten ``name`` so that it and ``extra_bytes`` fit in NAME_MAX_BYTES.
+
+    A name that fits is returned as it is. A longer one keeps its first whole
+    characters and ends in ``~`` and a hash of the whole name, so two long
+    names that start alike stay apart::
+
+        "销" * 76 + ".xlsx", 24  →  "销" * 72 + "~" + 12 hex digits
+    """
+    room = NAME_MAX_BYTES - extra_bytes
+    if len(os.fsencode(name)) <= room:
+        return name
+
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:_NAME_HASH_LENGTH]
+    start = name
+    while start and len(os.fsencode(start)) > room - 1 - len(digest):
+        start = start[:-1]
+    return f"{start}~{digest}"
+
+
+def _temporary_prefix(target: Path) -> str:
+    # A temporary name is ".NAME." plus mkstemp's random part and the suffix,
+    # so a NAME near the limit is shortened to leave room for them.
+    extra = 2 + _MKSTEMP_RANDOM_LENGTH + len(TEMPORARY_SUFFIX)
+    return f".{fitted_name(target.name, extra)}."
+
+
 def _create_temporary_sibling(target: Path) -> Path:
     descriptor, name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX
+        dir=target.parent, prefix=_temporary_prefix(target), suffix=TEMPORARY_SUFFIX
     )
     os.close(descriptor)
     return Path(name)
@@ -331,7 +366,7 @@ def list_backups(target: Path) -> list[Path]:
         return []
 
     pattern = re.compile(
-        re.escape(target.stem + ".")
+        re.escape(_backup_stem(target) + ".")
         + _BACKUP_STAMP_PATTERN
         + re.escape(target.suffix)
         + r"\Z"
@@ -362,7 +397,14 @@ def _new_backup_path(folder: Path, target: Path) -> Path:
     moment = dt.datetime.now(dt.UTC)
     while True:
         stamp = moment.strftime(_BACKUP_STAMP_FORMAT)
-        candidate = folder / f"{target.stem}.{stamp}{target.suffix}"
+        candidate = folder / f"{_backup_stem(target)}.{stamp}{target.suffix}"
         if not candidate.exists():
             return candidate
         moment += dt.timedelta(microseconds=1)
+
+
+def _backup_stem(target: Path) -> str:
+    # A backup is named STEM.STAMP.SUFFIX, so a long STEM is shortened to fit.
+    stamp_bytes = len(dt.datetime.now(dt.UTC).strftime(_BACKUP_STAMP_FORMAT))
+    extra = 1 + stamp_bytes + len(os.fsencode(target.suffix))
+    return fitted_name(target.stem, extra)

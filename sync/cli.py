@@ -29,6 +29,7 @@ from rich.text import Text
 from config.errors import PipesheetError, SourceError
 from config.loader import (
     build_pipeline,
+    is_workbook_file,
     load_pipeline,
     peek_excel_source,
     read_definition,
@@ -42,6 +43,7 @@ from sync.commands.history import history, log, state_option
 from sync.commands.options import (
     JSON_REQUESTED,
     json_option,
+    reject_empty_source,
     reject_state_with_no_state,
 )
 from sync.commands.rename_tab import rename_tab
@@ -49,7 +51,9 @@ from sync.commands.rename_workbook import rename_workbook
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
     end_after_command,
+    end_after_output_error,
     exit_process,
+    is_output_error,
     keep_objects_until_exit,
 )
 from sync.sources.excel_read_ahead import start_read_ahead
@@ -97,6 +101,10 @@ def main() -> NoReturn:
         # The traceback still references click's frames, which hold the
         # command's return value, so a run's result is not freed either.
         exit_process(request.code)
+    except OSError as error:
+        if not is_output_error(error):
+            raise
+        end_after_output_error(error)
     exit_process(0)
 
 
@@ -196,15 +204,29 @@ class PipesheetGroup(click.Group):
                 print_error_json(error)
             raise WorkFailed(str(error)) from error
         except click.UsageError as error:
+            hinted = _with_verbose_hint(error)
             if ctx.meta.get(JSON_ON_COMMAND_LINE):
-                print_error_json(error)
-            raise
+                print_error_json(hinted)
+            raise hinted from None
         except WorkFailed:
             raise  # The command printed its result, which lists the problem.
         except click.ClickException as error:
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(error)
             raise
+
+
+def _with_verbose_hint(error: click.UsageError) -> click.UsageError:
+    """Say where -v goes when a command was given it, as only the group takes it."""
+    if not isinstance(error, click.NoSuchOption):
+        return error
+    if error.option_name not in {"-v", "--verbose"} or error.ctx is None:
+        return error
+    message = (
+        f"{error.format_message()} -v and -vv are options of pipesheet itself, "
+        f"so put them before the command: pipesheet -v {error.ctx.info_name} ..."
+    )
+    return click.NoSuchOption(error.option_name, message, ctx=error.ctx)
 
 
 # Key in click's Context.meta: the command line contains --json.
@@ -252,6 +274,25 @@ def parse_as_of(as_of: dt.date | None, pipeline: Pipeline) -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(pipeline.timezone)).date()
 
 
+def check_recorded_day(as_of: dt.date, pipeline: Pipeline) -> None:
+    """Reject a recorded run for a day after today in the definition's zone.
+
+    Recorded runs must go forward in time, so a mistyped future day would
+    make every later run for today fail.
+
+    :raises click.UsageError: ``as_of`` is after today.
+    """
+    today = parse_as_of(None, pipeline)
+    if as_of <= today:
+        return
+    raise click.UsageError(
+        f"--as-of {as_of} is after today ({today} in {pipeline.timezone}), and "
+        "a recorded run for a later day would make every run before that day "
+        "fail. Check the date, or add --dry-run or --no-state to try a future "
+        "day without recording it."
+    )
+
+
 def is_shipped_name(name_or_path: str) -> bool:
     """Return True when CONFIG names a shipped definition rather than a file."""
     path = Path(name_or_path)
@@ -264,10 +305,37 @@ def resolve_definition(name_or_path: str) -> Pipeline:
 
 
 def definition_file(name_or_path: str) -> Path:
-    """Return the file of a definition given as a file or a shipped name."""
+    """Return the file of a definition given as a file or a shipped name.
+
+    :raises click.UsageError: CONFIG is a workbook or CSV file.
+    """
+    if is_workbook_file(Path(name_or_path)):
+        raise click.UsageError(_workbook_as_config_message(name_or_path))
     if is_shipped_name(name_or_path):
         return shipped_definition(name_or_path)
     return Path(name_or_path)
+
+
+# Commands whose hint repeats the command given; others suggest ``run``.
+_COMMANDS_TAKING_SOURCE = ("run", "check", "doctor")
+
+
+def _workbook_as_config_message(workbook: str) -> str:
+    context = click.get_current_context(silent=True)
+    command = context.info_name if context is not None else None
+    if command not in _COMMANDS_TAKING_SOURCE:
+        command = "run"
+    suffix = Path(workbook).suffix.lower()
+    kind = "a workbook"
+    if suffix in {".csv", ".tsv"}:
+        kind = f"a {suffix[1:].upper()} file"
+    return (
+        f"CONFIG {workbook!r} is {kind}, but CONFIG must be a pipeline "
+        "definition (a YAML file) or a shipped definition's name (see "
+        "'pipesheet definitions'). To use the shipped English definition on "
+        f"this workbook, run: pipesheet {command} {STARTER_DEFINITION} "
+        f"--source {shlex.quote(workbook)}"
+    )
 
 
 def resolve_definition_reading_ahead(name_or_path: str, source: str | None) -> Pipeline:
@@ -313,6 +381,7 @@ def check_source_given(config: str, source: str | None) -> None:
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("-v", "--verbose", count=True, help="Log INFO (-v) or DEBUG (-vv).")
+@click.version_option(package_name="pipesheet", prog_name="pipesheet")
 def cli(verbose: int) -> None:
     """pipesheet keeps a team's shared deal sheet honest."""
     set_up_command_logging(verbose)
@@ -322,6 +391,7 @@ config_argument = click.argument("config", metavar="CONFIG")
 source_option = click.option(
     "--source",
     metavar="PATH",
+    callback=reject_empty_source,
     help="Workbook to use instead of the definition's source.path.",
 )
 as_of_option = click.option(
@@ -376,9 +446,16 @@ def run(
     which gives the Stage log tab its history.
     """
     reject_state_with_no_state(no_state)
+    if dry_run and output is not None:
+        raise click.UsageError(
+            f"--output {str(output)!r} names a file to write, but --dry-run "
+            "writes nothing; leave out one of the two options."
+        )
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     as_of = parse_as_of(as_of_date, pipeline)
+    if not (dry_run or no_state):
+        check_recorded_day(as_of, pipeline)
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
     from sync.sources.registry import open_source
@@ -524,7 +601,15 @@ def definitions() -> None:
     show_default=True,
     help="Language of headers, stages and example rows.",
 )
-@as_of_option
+@click.option(
+    "--as-of",
+    "as_of_date",
+    metavar="DATE",
+    callback=check_as_of,
+    help="The day the example deals' dates are set around, so some are due and "
+    "some overdue on it (YYYY-MM-DD); default today in the shipped "
+    "definition's time zone.",
+)
 def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
     from config.models import Locale
@@ -538,6 +623,9 @@ def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     stdout.print(f"Created {path}", highlight=False)
     # Quoted, so the hint can be pasted into a shell even with spaces in the path.
     next_command = f"pipesheet run {definition} --source {shlex.quote(str(path))}"
+    if as_of_date is not None:
+        # The example deals are dated around that day, not around today.
+        next_command += f" --as-of {as_of_date}"
     stdout.print(f"Next: {next_command}", highlight=False)
 
 
@@ -550,7 +638,11 @@ def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     help="Folder for the demo workbook; created if missing.",
 )
 @click.option(
-    "--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the demo's headers, stages and example rows.",
 )
 @quiet_option
 def demo(folder: Path, lang: str, quiet: bool) -> None:

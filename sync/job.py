@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +156,8 @@ def record_run(
     else:
         raise _locked_error(store, key)
     try:
-        _check_as_of_order(store, key, tab, request.as_of)
+        today = _today(request.pipeline, started)
+        _check_as_of_order(store, key, tab, request.as_of, today)
         _remove_stale_temporaries(request, key, stale_after)
         return _run_and_record(request, store, key, progress, now)
     finally:
@@ -281,7 +283,8 @@ def _run_and_record(
         carry_over_renamed_tab(store, key, tab, choice, dry_run=False)
         if choice.renamed_from is not None:
             # The old tab's runs may be of a later day than this run's.
-            _check_as_of_order(store, key, tab, request.as_of)
+            today = _today(request.pipeline, now or dt.datetime.now(dt.UTC))
+            _check_as_of_order(store, key, tab, request.as_of, today)
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
         history = with_current_stage_names(stored, request.pipeline)
@@ -438,24 +441,41 @@ def _remove_stale_temporaries(
             )
 
 
-def _check_as_of_order(store: StateStore, key: str, tab: str, as_of: dt.date) -> None:
+def _today(pipeline: Pipeline, now: dt.datetime) -> dt.date:
+    return now.astimezone(zoneinfo.ZoneInfo(pipeline.timezone)).date()
+
+
+def _check_as_of_order(
+    store: StateStore, key: str, tab: str, as_of: dt.date, today: dt.date
+) -> None:
     """Reject a recorded run for a day before the tab's latest recorded run.
 
     Stage changes are recorded in run order, and the stage log reads them as
     happening in that order, so a run back in time would record a change
     before ones already seen and leave the history wrong for good.
 
+    :param today: the current day in the definition's time zone. A latest run
+        after it was mistyped, and the message then explains how to go on.
     :raises EarlierAsOfError: naming both days and the options that fit.
     """
     latest = store.latest_as_of(key, tab=tab)
     if latest is None or as_of >= latest:
         return
-    raise EarlierAsOfError(
+    message = (
         f"Tab {tab!r} of workbook {key!r} was last run as of {latest}, so a "
         f"run as of {as_of} would record its stage changes out of order. Nothing "
         "was run. To look at an earlier day, add --dry-run (nothing is recorded) "
         "or --no-state (no history is used or kept)."
     )
+    if latest > today:
+        message += (
+            f" The run as of {latest} is for a day after today ({today}), so its "
+            "--as-of was probably mistyped; 'pipesheet history' lists it. "
+            "pipesheet cannot remove a recorded run. To record runs again, "
+            "move the state database aside or pass --state with a new one; "
+            "the stage history then starts empty."
+        )
+    raise EarlierAsOfError(message)
 
 
 def _locked_error(store: StateStore, key: str) -> WorkbookLockedError:

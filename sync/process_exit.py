@@ -14,6 +14,7 @@ commands themselves, in ``with`` blocks, before this point.
 from __future__ import annotations
 
 import atexit
+import errno
 import gc
 import os
 import sys
@@ -22,6 +23,12 @@ from typing import NoReturn
 
 # The type of ``SystemExit.code``, as typeshed declares it.
 ExitCode = str | int | None
+
+# Error numbers of a write that failed for want of space or a device fault.
+# Windows has no EDQUOT.
+_FAILED_WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG, errno.EIO}
+)
 
 # Whether the process ends when its command returns; see end_after_command.
 _ending_after_command = False
@@ -101,3 +108,31 @@ def flush_output() -> bool:
         except (OSError, ValueError):
             return False
     return True
+
+
+def is_output_error(error: OSError) -> bool:
+    """Return True when ``error`` is a failed write to stdout or stderr.
+
+    Such a write fails with no file name, where pipesheet's writes to files
+    either name the file or are reported as pipesheet's own errors.
+    """
+    return error.filename is None and error.errno in _FAILED_WRITE_ERRNOS
+
+
+def end_after_output_error(error: OSError) -> NoReturn:
+    """Print why writing the output failed, without a traceback, and exit 1."""
+    # Python flushes stdout again at exit and would fail a second time, so the
+    # rest goes to os.devnull instead.
+    if sys.stdout is not None:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass  # Not a real file (a test's stream); nothing is flushed at exit.
+    try:
+        sys.stderr.write(
+            f"Error: writing the output failed: {error.strerror}. Send stdout to "
+            "a file or device with free space, then run the command again.\n"
+        )
+    except OSError:
+        pass  # stderr failed too; the exit status still reports the failure.
+    exit_process(1)

@@ -74,15 +74,23 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
         ],
         "followups": [_plain(item) for item in result.followups],
         "metrics": _plain(result.metrics),
-        "planned": {
-            "status_cells": len(result.plan.status_cells),
-            "tabs": [tab.name for tab in result.plan.tabs],
-            "status_header": result.plan.write_status_header,
-        },
+        "planned": _planned_json(result),
         "written": _written_json(result),
         "blockers": list(result.blockers),
         "api_requests": result.requests,
         "seconds": round(result.seconds, 3),
+    }
+
+
+def _planned_json(result: RunResult) -> dict[str, Any]:
+    """Return what a run would write: nothing when a blocker would stop it."""
+    plan = result.plan
+    if result.blockers:
+        return {"status_cells": 0, "tabs": [], "status_header": False}
+    return {
+        "status_cells": len(plan.status_cells),
+        "tabs": [tab.name for tab in plan.tabs],
+        "status_header": plan.write_status_header,
     }
 
 
@@ -135,6 +143,10 @@ def _written_text(result: RunResult) -> str:
         return (
             f"nothing (pipesheet does not write {Path(result.workbook).suffix} files)"
         )
+    if result.dry_run and result.blockers:
+        problems = counted(len(result.blockers), "problem")
+        verb = "stops" if len(result.blockers) == 1 else "stop"
+        return f"nothing (dry run; {problems} {verb} a run before it writes)"
     if result.dry_run:
         cells = counted(len(plan.status_cells), "status cell")
         tabs = counted(len(plan.tabs), "tab")

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from pathlib import Path
 
 import click
 
 from config.errors import PipesheetError
 from config.loader import load_pipeline
 from config.models import Pipeline
-from config.shipped import shipped_definition
 from sync.checkup import Check, Outcome, run_checkup
+from sync.cli import check_source_given, definition_file
+from sync.commands.options import reject_empty_source
 from sync.digest_schedule import digest_schedule_problem
 
 MARKS = {
@@ -34,6 +34,7 @@ MARKS = {
 @click.option(
     "--source",
     metavar="PATH_OR_URL",
+    callback=reject_empty_source,
     help="Workbook file or spreadsheet URL to check instead of the definition's.",
 )
 def doctor(config: str, source: str | None) -> None:
@@ -47,6 +48,7 @@ def doctor(config: str, source: str | None) -> None:
     except PipesheetError as error:
         _print_checks([Check("Definition", Outcome.FAILED, str(error))])
         sys.exit(1)
+    check_source_given(config, source)
 
     detail = f"{pipeline.name!r}, {pipeline.source.kind.value} source"
     checks = [
@@ -86,10 +88,7 @@ def _check_digest_schedule(pipeline: Pipeline, config: str) -> list[Check]:
 
 
 def _load_definition(config: str) -> Pipeline:
-    path = Path(config)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return load_pipeline(path)
-    return load_pipeline(shipped_definition(config))
+    return load_pipeline(definition_file(config))
 
 
 def _print_checks(checks: list[Check]) -> None:

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rules.history import Transition
-from sync.commands.options import json_option
+from sync.commands.options import json_option, reject_empty_source
 from sync.state.errors import DealNotFoundError, RunNotFoundError
 from sync.state.keys import workbook_key
 from sync.state.records import RunRecord
@@ -40,6 +40,7 @@ config_argument = click.argument("config", metavar="[CONFIG]", required=False)
 source_option = click.option(
     "--source",
     metavar="PATH",
+    callback=reject_empty_source,
     help="Workbook the runs used instead of the definition's source "
     "(the --source given to 'pipesheet run').",
 )

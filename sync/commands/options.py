@@ -41,3 +41,20 @@ def reject_state_with_no_state(no_state: bool) -> None:
             f"--no-state uses no state database, so --state {ctx.params['state']!r} "
             "would be ignored; give one of the two options."
         )
+
+
+def reject_empty_source(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """Reject an empty ``--source``, as an unset shell variable passes it.
+
+    Without this check, an empty value would count as no ``--source`` in some
+    places and as a workbook path in others.
+    """
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "the value is empty; pass the workbook's path (check the shell "
+            "variable that should contain it), or leave --source out to use "
+            "the definition's source."
+        )
+    return value

@@ -20,6 +20,7 @@ import click
 
 from config.errors import PipesheetError
 from sync.commands.history import state_option
+from sync.commands.options import reject_empty_source
 from sync.digest_schedule import warn_if_digests_never_due
 from sync.job import LOCK_TTL
 from sync.run_process import LOG_FORMAT, quiet_library_loggers
@@ -37,6 +38,7 @@ DEFAULT_STOP_TIMEOUT = 60.0
 @click.option(
     "--source",
     metavar="PATH",
+    callback=reject_empty_source,
     help="Workbook to use instead of the definition's source.path; only with "
     "one CONFIG.",
 )

@@ -9,7 +9,9 @@ import pytest
 
 from config.errors import DefinitionError
 from config.loader import (
+    MAX_EXPANDED_NODES,
     build_pipeline,
+    is_workbook_file,
     load_pipeline,
     parse_pipeline,
     peek_excel_source,
@@ -492,6 +494,111 @@ def test_utf16_without_bom_rejected(tmp_path: Path) -> None:
         f"{path}: the file looks like UTF-16 text without a byte order mark (it "
         "contains NUL bytes); save it with UTF-8 encoding"
     )
+
+
+WORKBOOK_AS_DEFINITION = (
+    ": this is a workbook, not a pipeline definition; give a definition's YAML "
+    "file or a shipped definition's name (see 'pipesheet definitions'), and set "
+    "the workbook as source.path in the definition or pass it with --source"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("deals.xlsx", b"PK\x03\x04 zipped parts"),
+        ("deals.csv", b"Deal ID,Stage\nD-1,Lead\n"),
+        ("renamed.yaml", b"PK\x03\x04 zipped parts"),
+        ("encrypted.yml", bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 64),
+    ],
+    ids=["xlsx", "csv", "zip-renamed", "ole-renamed"],
+)
+def test_workbook_as_definition_rejected(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    assert load_error(path) == f"{path}{WORKBOOK_AS_DEFINITION}"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("Deals.XLSX", b"", True),
+        ("deals.tsv", b"Deal ID\tStage\n", True),
+        ("book", b"PK\x03\x04", True),
+        ("book.yaml", bytes.fromhex("d0cf11e0a1b11ae1"), True),
+        ("pipeline.yaml", MINIMAL_DEFINITION.encode(), False),
+        ("missing.yaml", None, False),
+        ("folder.d", None, False),
+    ],
+    ids=[
+        "upper-case-suffix",
+        "tsv",
+        "zip-no-suffix",
+        "ole",
+        "yaml",
+        "missing",
+        "folder",
+    ],
+)
+def test_is_workbook_file(
+    tmp_path: Path, name: str, content: bytes | None, expected: bool
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    if name.endswith(".d"):
+        path.mkdir()
+
+    assert is_workbook_file(path) is expected
+
+
+def nested_aliases(levels: int, repeats: int) -> str:
+    """Return YAML whose name repeats each level's alias ``repeats`` times."""
+    lines = [f"l0: &l0 [{', '.join(['x'] * repeats)}]"]
+    for level in range(1, levels):
+        items = ", ".join([f"*l{level - 1}"] * repeats)
+        lines.append(f"l{level}: &l{level} [{items}]")
+    lines.append(f"name: *l{levels - 1}")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_rejected_before_expanding(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    # 9**9 (387 million) strings once expanded, which takes gigabytes to build.
+    path.write_text(nested_aliases(levels=9, repeats=9), encoding="utf-8")
+
+    assert load_error(path) == (
+        f"{path}: through its aliases (*name), the definition expands to more "
+        f"than {MAX_EXPANDED_NODES:,} keys and values, far more than any "
+        "definition needs; remove the aliases that repeat other aliases and "
+        "write the values out"
+    )
+
+
+def test_aliases_below_cap_expand(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    # 10**4 strings plus 1,111 lists: below the cap, though far above a real
+    # definition.
+    path.write_text(nested_aliases(levels=4, repeats=10), encoding="utf-8")
+
+    data = read_definition(path)
+
+    assert isinstance(data, dict)
+    assert len(data["name"]) == 10
+    assert data["name"][0][0][0] == ["x"] * 10
+
+
+def test_recursive_alias_read_as_recursive_list(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("name: &a [x, *a]\n", encoding="utf-8")
+
+    data = read_definition(path)
+
+    assert isinstance(data, dict)
+    assert data["name"][1] is data["name"]
 
 
 def test_control_character_rejected_with_line(tmp_path: Path) -> None:

@@ -121,6 +121,20 @@ def test_unknown_shipped_name_lists_names() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["B2B-EN", "Sales-ZH"], ids=["upper", "mixed"])
+def test_shipped_name_ignores_case(name: str) -> None:
+    assert shipped_definition(name) == shipped_definition(name.lower())
+
+
+def test_unknown_name_in_capitals_suggests() -> None:
+    with pytest.raises(DefinitionError) as raised:
+        shipped_definition("B2B-EM")
+
+    assert str(raised.value).startswith(
+        "No shipped pipeline definition is named 'B2B-EM'; did you mean 'b2b-en'?"
+    )
+
+
 def test_english_pipeline_matches_starter_workbook() -> None:
     pipeline = load_shipped("b2b-en")
 

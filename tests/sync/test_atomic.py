@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
@@ -14,11 +15,14 @@ import pytest
 from config.errors import WorkbookReadOnlyError
 from sync.atomic import (
     BACKUP_FOLDER,
+    NAME_MAX_BYTES,
     TEMPORARY_SUFFIX,
     find_lock_file,
+    fitted_name,
     has_changed,
     list_backups,
     read_with_fingerprint,
+    remove_stale_temporaries,
     take_fingerprint,
     write_atomically,
 )
@@ -121,6 +125,74 @@ def test_backups_of_other_files_untouched(target: Path) -> None:
         write_atomically(target, write_bytes(b"version %d" % version), backups=1)
 
     assert [path.read_bytes() for path in list_backups(other)] == [b"other 1"]
+
+
+# 76 CJK characters of 3 bytes and ".xlsx": 233 bytes, a name the file system
+# accepts, but too long for ".NAME.XXXXXXXX.pipesheet-tmp".
+LONG_NAME = "销" * 76 + ".xlsx"
+
+
+def test_long_name_written_with_backup(tmp_path: Path) -> None:
+    target = tmp_path / LONG_NAME
+    target.write_bytes(b"old")
+
+    write_atomically(target, write_bytes(b"new"))
+
+    assert target.read_bytes() == b"new"
+    backups = list_backups(target)
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == b"old"
+    assert len(os.fsencode(backups[0].name)) <= NAME_MAX_BYTES
+    assert leftover_temporary_files(tmp_path) == []
+
+
+def test_long_name_temporary_fits(tmp_path: Path) -> None:
+    target = tmp_path / LONG_NAME
+    names: list[str] = []
+
+    def write(file: BinaryIO) -> None:
+        names.append(Path(file.name).name)
+        file.write(b"new")
+
+    write_atomically(target, write)
+
+    assert len(os.fsencode(names[0])) <= NAME_MAX_BYTES
+    assert names[0].endswith(TEMPORARY_SUFFIX)
+
+
+def test_long_name_stale_temporary_removed(tmp_path: Path) -> None:
+    target = tmp_path / LONG_NAME
+    left = tmp_path / f".{fitted_name(LONG_NAME, 24)}.abcd1234{TEMPORARY_SUFFIX}"
+    left.write_bytes(b"partial")
+    os.utime(left, (0, 0))
+
+    removed = remove_stale_temporaries(target, dt.timedelta(minutes=1))
+
+    assert removed == [left]
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "expected"),
+    [
+        ("Pipeline.xlsx", 24, "Pipeline.xlsx"),
+        ("a" * 231, 24, "a" * 231),
+        ("a" * 232, 24, "a" * 218 + "~"),
+        ("销" * 76 + ".xlsx", 24, "销" * 72 + "~"),
+    ],
+    ids=["short", "at-limit", "one-over", "cjk"],
+)
+def test_fitted_name_fits(name: str, extra: int, expected: str) -> None:
+    fitted = fitted_name(name, extra)
+
+    assert fitted.startswith(expected)
+    assert len(os.fsencode(fitted)) <= NAME_MAX_BYTES - extra
+
+
+def test_fitted_names_of_alike_names_differ() -> None:
+    first = fitted_name("a" * 300 + "1.xlsx", 24)
+    second = fitted_name("a" * 300 + "2.xlsx", 24)
+
+    assert first != second
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")

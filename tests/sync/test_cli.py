@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+from importlib.metadata import version
 from pathlib import Path
 
 import click
@@ -177,6 +178,30 @@ def test_check_exit_code_follows_errors(
                 "source.path in the copy and pass the copy's file as CONFIG."
             ),
         ),
+        (
+            ["run", "tiny.yaml", "--dry-run", "--output", "out.xlsx"],
+            "Usage: pipesheet run [OPTIONS] CONFIG",
+            (
+                "Error: --output 'out.xlsx' names a file to write, but --dry-run "
+                "writes nothing; leave out one of the two options."
+            ),
+        ),
+        (
+            ["run", "tiny.yaml", "-v"],
+            "Usage: pipesheet run [OPTIONS] CONFIG",
+            (
+                "Error: No such option '-v'. -v and -vv are options of pipesheet "
+                "itself, so put them before the command: pipesheet -v run ..."
+            ),
+        ),
+        (
+            ["check", "tiny.yaml", "-vv"],
+            "Usage: pipesheet check [OPTIONS] CONFIG",
+            (
+                "Error: No such option '-v'. -v and -vv are options of pipesheet "
+                "itself, so put them before the command: pipesheet -v check ..."
+            ),
+        ),
     ],
     ids=[
         "bad-date",
@@ -187,6 +212,9 @@ def test_check_exit_code_follows_errors(
         "no-config",
         "bad-lang",
         "no-source",
+        "dry-run-output",
+        "verbose-after-command",
+        "verbose-twice-after-command",
     ],
 )
 def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
@@ -201,6 +229,97 @@ def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("args", "kind", "hint"),
+    [
+        (["run", "tiny.xlsx"], "a workbook", "pipesheet run b2b-en --source tiny.xlsx"),
+        (
+            ["check", "deals.csv"],
+            "a CSV file",
+            "pipesheet check b2b-en --source deals.csv",
+        ),
+        (
+            ["doctor", "tiny.xlsx"],
+            "a workbook",
+            "pipesheet doctor b2b-en --source tiny.xlsx",
+        ),
+        (
+            ["history", "tiny.xlsx"],
+            "a workbook",
+            "pipesheet run b2b-en --source tiny.xlsx",
+        ),
+        (
+            ["run", "renamed.yaml"],
+            "a workbook",
+            "pipesheet run b2b-en --source renamed.yaml",
+        ),
+        (
+            ["run", "my deals.xlsx"],
+            "a workbook",
+            "pipesheet run b2b-en --source 'my deals.xlsx'",
+        ),
+    ],
+    ids=["run", "csv", "doctor", "history", "renamed", "missing-quoted"],
+)
+def test_workbook_as_config_is_usage_error(
+    args: list[str], kind: str, hint: str
+) -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("deals.csv").write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
+    Path("renamed.yaml").write_bytes(Path("tiny.xlsx").read_bytes())
+
+    result = invoke(*args)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be a pipeline "
+        "definition (a YAML file) or a shipped definition's name (see 'pipesheet "
+        "definitions'). To use the shipped English definition on this workbook, "
+        f"run: {hint}"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "tiny.yaml", "--no-state"],
+        ["check", "b2b-en"],
+        ["doctor", "tiny.yaml"],
+        ["history", "tiny.yaml"],
+        ["log", "D-1", "tiny.yaml"],
+        ["rename-tab", "Old", "tiny.yaml"],
+        ["serve", "tiny.yaml", "--once"],
+    ],
+    ids=["run", "check", "doctor", "history", "log", "rename-tab", "serve"],
+)
+@pytest.mark.parametrize("value", ["", "  "], ids=["empty", "blank"])
+def test_empty_source_is_usage_error(args: list[str], value: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke(*args, "--source", value)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--source': the value is empty; pass the "
+        "workbook's path (check the shell variable that should contain it), or "
+        "leave --source out to use the definition's source."
+    )
+    assert result.stdout == ""
+
+
+def test_doctor_shipped_name_needs_source() -> None:
+    result = invoke("doctor", "b2b-en")
+
+    assert result.exit_code == 2
+    assert first_line(result.stderr) == "Usage: pipesheet doctor [OPTIONS] CONFIG"
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: CONFIG 'b2b-en' is a shipped definition, which names no workbook "
+        "of yours. Pass the workbook with --source PATH"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
     "as_of", ["1900-01-01", "2199-12-31"], ids=["earliest", "latest"]
 )
 def test_as_of_range_ends_accepted(as_of: str) -> None:
@@ -209,6 +328,35 @@ def test_as_of_range_ends_accepted(as_of: str) -> None:
     result = invoke("check", "tiny.yaml", "--as-of", as_of, "-q")
 
     assert result.exit_code == 0
+
+
+def test_future_recorded_run_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", "2199-12-31")
+
+    assert result.exit_code == 2
+    error = result.stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"Error: --as-of 2199-12-31 is after today \(\d{4}-\d{2}-\d{2} in UTC\), "
+        r"and a recorded run for a later day would make every run before that "
+        r"day fail\. Check the date, or add --dry-run or --no-state to try a "
+        r"future day without recording it\.",
+        error,
+    )
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    "option", ["--dry-run", "--no-state"], ids=["dry-run", "no-state"]
+)
+def test_future_day_without_recording(option: str) -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", "2199-12-31", option, "-q")
+
+    assert result.exit_code == 0
+    assert "as of 2199-12-31" in result.stdout
 
 
 def test_bad_date_wins_over_bad_definition() -> None:
@@ -417,6 +565,10 @@ def test_check_shows_findings_then_user_tab(args: list[str]) -> None:
 
     assert result.exit_code == 1
     assert "Findings by code" in result.stdout
+    assert re.search(
+        r"│ Written +│ nothing \(dry run; 1 problem stops a run before it writes\) │",
+        result.stdout,
+    )
     assert result.stderr.splitlines()[-1] == (
         f"Error: {TAKEN_TAB} A run would write nothing."
     )
@@ -432,6 +584,11 @@ def test_check_json_lists_user_tab() -> None:
     document = json.loads(result.stdout)
     assert document["blockers"] == [TAKEN_TAB]
     assert document["findings"]
+    assert document["planned"] == {
+        "status_cells": 0,
+        "tabs": [],
+        "status_header": False,
+    }
 
 
 def test_json_holds_findings_metrics_writes() -> None:
@@ -722,15 +879,23 @@ def test_definitions_hint_copy_checks() -> None:
 @pytest.mark.parametrize(
     ("lang", "name", "hint"),
     [
-        ("en", "pipeline.xlsx", "pipesheet run b2b-en --source pipeline.xlsx"),
-        ("zh", "销售管道.xlsx", "pipesheet run sales-zh --source '销售管道.xlsx'"),
+        (
+            "en",
+            "pipeline.xlsx",
+            f"pipesheet run b2b-en --source pipeline.xlsx --as-of {AS_OF}",
+        ),
+        (
+            "zh",
+            "销售管道.xlsx",
+            f"pipesheet run sales-zh --source '销售管道.xlsx' --as-of {AS_OF}",
+        ),
     ],
     ids=["en", "zh"],
 )
 def test_init_then_run(lang: str, name: str, hint: str) -> None:
     created = invoke("init", name, "--lang", lang, "--as-of", AS_OF)
 
-    result = invoke(*shlex.split(hint)[1:], "--as-of", AS_OF, "--json", "-q")
+    result = invoke(*shlex.split(hint)[1:], "--json", "-q")
 
     assert created.exit_code == 0
     assert created.stdout == f"Created {name}\nNext: {hint}\n"
@@ -741,11 +906,63 @@ def test_init_then_run(lang: str, name: str, hint: str) -> None:
 
 
 def test_init_hint_quotes_path() -> None:
-    result = invoke("init", "my pipeline.xlsx", "--as-of", AS_OF)
+    result = invoke("init", "my pipeline.xlsx")
 
     assert result.stdout.splitlines()[-1] == (
         "Next: pipesheet run b2b-en --source 'my pipeline.xlsx'"
     )
+
+
+def test_init_hint_keeps_as_of() -> None:
+    result = invoke("init", "pipeline.xlsx", "--as-of", AS_OF)
+
+    assert result.stdout.splitlines()[-1] == (
+        f"Next: pipesheet run b2b-en --source pipeline.xlsx --as-of {AS_OF}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "help_text"),
+    [
+        (
+            "init",
+            "--as-of DATE",
+            (
+                "The day the example deals' dates are set around, so some are due "
+                "and some overdue on it (YYYY-MM-DD); default today in the shipped "
+                "definition's time zone."
+            ),
+        ),
+        (
+            "demo",
+            "--lang [en|zh]",
+            "Language of the demo's headers, stages and example rows. [default: en]",
+        ),
+    ],
+    ids=["init-as-of", "demo-lang"],
+)
+def test_option_help_text(command: str, option: str, help_text: str) -> None:
+    result = invoke(command, "--help")
+
+    options = " ".join(result.stdout.split())
+    assert f"{option} {help_text}" in options
+
+
+def test_version_names_package_version() -> None:
+    result = invoke("--version")
+
+    assert result.exit_code == 0
+    assert result.stdout == f"pipesheet, version {version('pipesheet')}\n"
+
+
+def test_shipped_name_matches_ignoring_case() -> None:
+    invoke("init", "pipeline.xlsx", "--as-of", AS_OF)
+
+    result = invoke(
+        "check", "B2B-EN", "--source", "pipeline.xlsx", "--as-of", AS_OF, "-q"
+    )
+
+    assert result.stdout.startswith("pipeline.xlsx · Deals · as of 2025-09-30")
 
 
 def test_init_refuses_to_overwrite() -> None:

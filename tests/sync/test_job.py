@@ -685,8 +685,10 @@ def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
     run_on(pipeline, store, dt.date(2025, 9, 30))
     key = workbook_key(pipeline, None)
 
+    # A day after both, so the latest run is no future day.
+    now = dt.datetime(2025, 10, 1, 5, tzinfo=dt.UTC)
     with pytest.raises(EarlierAsOfError) as raised:
-        run_on(pipeline, store, dt.date(2025, 9, 29))
+        record_run(RunRequest(pipeline, dt.date(2025, 9, 29)), store, now=now)
 
     assert str(raised.value) == (
         f"Tab {pipeline.source.tab!r} of workbook {key!r} was last run as of "
@@ -696,6 +698,24 @@ def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
     )
     assert len(store.runs(key)) == 1
     assert store.lock(key) is None
+
+
+def test_earlier_as_of_after_future_run(pipeline: Pipeline, store: StateStore) -> None:
+    # run_on runs each day at 07:00, so the future run's "today" is its day.
+    run_on(pipeline, store, dt.date(2052, 10, 1))
+    key = workbook_key(pipeline, None)
+
+    with pytest.raises(EarlierAsOfError) as raised:
+        run_on(pipeline, store, dt.date(2025, 10, 1))
+
+    assert str(raised.value).endswith(
+        "(no history is used or kept). The run as of 2052-10-01 is for a day "
+        "after today (2025-10-01), so its --as-of was probably mistyped; "
+        "'pipesheet history' lists it. pipesheet cannot remove a recorded run. "
+        "To record runs again, move the state database aside or pass --state "
+        "with a new one; the stage history then starts empty."
+    )
+    assert len(store.runs(key)) == 1
 
 
 @pytest.mark.parametrize(

@@ -300,3 +300,21 @@ def test_closed_stdout_keeps_json_run_exit_0(tmp_path: Path) -> None:
 
     assert status == 0, errors
     assert "Traceback" not in errors
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_stdout_ends_with_message(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "sys.stdout = open('/dev/full', 'w')\n"
+        "from sync.cli import main\n"
+        "main()\n"
+    )
+
+    finished = run_python(code, "definitions", cwd=tmp_path)
+
+    assert finished.returncode == 1
+    assert finished.stderr == (
+        "Error: writing the output failed: No space left on device. Send stdout "
+        "to a file or device with free space, then run the command again.\n"
+    )

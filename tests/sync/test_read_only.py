@@ -112,16 +112,13 @@ def test_run_refused_before_reading(
     assert not (converted.parent / "out.xlsx").exists()
 
 
-@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["run", "dry-run"])
 def test_output_refused_naming_option(
-    converted: Path, dry_run: list[str], monkeypatch: pytest.MonkeyPatch
+    converted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(converted.parent)
     monkeypatch.setenv("PIPESHEET_STATE", str(converted.parent / "state.db"))
 
-    result = invoke(
-        "run", "b2b-en", "--source", converted.name, "--output", "out.xlsx", *dry_run
-    )
+    result = invoke("run", "b2b-en", "--source", converted.name, "--output", "out.xlsx")
 
     assert result.exit_code == 1
     assert result.stderr.replace("\n", " ").startswith(
