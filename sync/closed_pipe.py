@@ -22,10 +22,13 @@ if TYPE_CHECKING:
 class DiscardingWhenClosed(io.RawIOBase):
     """A file descriptor's writer that drops the bytes once its pipe is closed."""
 
-    def __init__(self, descriptor: int) -> None:
+    def __init__(self, descriptor: int, owner: object = None) -> None:
         super().__init__()
         self.descriptor = descriptor
         self.pipe_closed = False
+        # The stream replaced, kept so that collecting it cannot close the
+        # descriptor when it was the descriptor's only owner.
+        self.owner = owner
 
     def writable(self) -> bool:
         return True
@@ -65,7 +68,7 @@ def _tolerant_copy(stream: TextIO) -> TextIO:
     except (OSError, ValueError):
         return stream
 
-    writer = io.BufferedWriter(DiscardingWhenClosed(descriptor))
+    writer = io.BufferedWriter(DiscardingWhenClosed(descriptor, stream))
     return io.TextIOWrapper(
         writer,
         encoding=stream.encoding,
