@@ -561,7 +561,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     definition = "sales-zh" if lang == "zh" else "b2b-en"
     pipeline = load_pipeline(shipped_definition(definition))
     as_of = parse_as_of(None, pipeline)
-    folder.mkdir(parents=True, exist_ok=True)
+    create_demo_folder(folder)
     path = folder / ("销售管道.xlsx" if lang == "zh" else "pipeline.xlsx")
     if path.exists():
         # Never replaced, because it may hold the user's edits or be their own file.
@@ -602,6 +602,21 @@ def import_maven(csv_folder: Path, path: Path) -> None:
         "--as-of 2017-12-31",
         highlight=False,
     )
+
+
+def create_demo_folder(folder: Path) -> None:
+    """Create the demo's folder and the folders above it that are missing.
+
+    :raises SourceError: naming the folder, when it cannot be created.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SourceError(
+            f"Cannot create the demo folder {str(folder)!r}: "
+            f"{error.strerror or error}. Run pipesheet demo in a folder you can "
+            "write to, or pass --folder DIR with such a folder."
+        ) from error
 
 
 def copy_unchanged_workbook(workbook: Path, output: Path) -> None:
