@@ -166,7 +166,7 @@ def write_atomically(
     *,
     backups: int = 3,
     before_replace: Callable[[], None] | None = None,
-) -> int:
+) -> int | None:
     """Write a file through a temporary sibling and rename it over ``target``.
 
     ``write`` receives the open temporary file. ``before_replace`` runs after
@@ -179,7 +179,12 @@ def write_atomically(
     was. The new file keeps the permissions, owner and group of the one it
     replaces, as far as this process may set them.
 
-    :returns: the size in bytes of the file written.
+    When ``target`` already contains exactly the new bytes, the temporary file
+    is removed and nothing else happens: no backup, no rename, and
+    ``before_replace`` does not run, so a second run writes no bytes to disk.
+
+    :returns: the size in bytes of the file written, or None when ``target``
+        already contained the same bytes.
     :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
     """
     # Replacing a symbolic link would swap the link for a file and leave the
@@ -188,7 +193,11 @@ def write_atomically(
     check_writable(target)
     temporary = _create_temporary_sibling(target)
     try:
-        size = _write_and_sync(temporary, write)
+        size = _write_and_sync(temporary, write, target)
+        if size is None:
+            temporary.unlink()
+            logger.debug("Left %s as it was: it contains the same bytes", target)
+            return None
         _copy_owner(target, temporary)
         _copy_permissions(target, temporary)
         if before_replace is not None:
@@ -268,12 +277,35 @@ def _create_temporary_sibling(target: Path) -> Path:
     return Path(name)
 
 
-def _write_and_sync(temporary: Path, write: Callable[[BinaryIO], None]) -> int:
+def _write_and_sync(
+    temporary: Path, write: Callable[[BinaryIO], None], target: Path
+) -> int | None:
+    """Write and sync the temporary file; return None if ``target`` is the same.
+
+    The bytes are compared only when the sizes are equal, and before the sync,
+    so an unchanged file costs no disk flush.
+    """
     with temporary.open("wb") as file:
         write(file)
         file.flush()
+        size = file.tell()
+        if _same_bytes(temporary, target, size):
+            return None
         os.fsync(file.fileno())
-        return file.tell()
+        return size
+
+
+def _same_bytes(written: Path, target: Path, size: int) -> bool:
+    try:
+        if target.stat().st_size != size:
+            return False
+        with written.open("rb") as new, target.open("rb") as old:
+            while chunk := new.read(_HASH_CHUNK_BYTES):
+                if chunk != old.read(len(chunk)):
+                    return False
+    except OSError:
+        return False  # A missing or unreadable target is written as usual.
+    return True
 
 
 def _copy_owner(target: Path, temporary: Path) -> None:

@@ -625,17 +625,20 @@ def copy_unchanged_workbook(workbook: Path, output: Path) -> None:
         return
     try:
         with workbook.open("rb") as original:
-            write_atomically(output, lambda copy: shutil.copyfileobj(original, copy))
+            size = write_atomically(
+                output, lambda copy: shutil.copyfileobj(original, copy)
+            )
     except OSError as error:
         raise SourceError(
             f"Workbook {workbook.name!r} needed no changes, but copying it to "
             f"{str(output)!r} failed: {error.strerror or error}. Check that the "
             "output folder exists and is writable."
         ) from error
-    stderr.print(
-        f"Nothing to change; copied {workbook} to {output} as it is.",
-        highlight=False,
-    )
+    if size is None:
+        message = f"Nothing to change; {output} already is a copy of {workbook}."
+    else:
+        message = f"Nothing to change; copied {workbook} to {output} as it is."
+    stderr.print(message, highlight=False)
 
 
 def _tab_names(pipeline: Pipeline) -> list[str]:

@@ -307,6 +307,13 @@ class ExcelWorkbook:
 
         size = self._save(lambda out: _patch_into(self._path, out, edits))
         _log_skipped(alignment.skipped)
+        if size is None:
+            # The usual re-run with --output: the source is unchanged, so the
+            # plan and the patched bytes repeat the last run's.
+            logger.info("%s already contains this result", self.target.name)
+            return WriteReport(
+                0, [], 0, 0, alignment.skipped, str(self.target), output_unchanged=True
+            )
         report = WriteReport(
             status_cells_written=len(alignment.rows),
             tabs_written=[tab.name for tab in plan.tabs],
@@ -422,7 +429,7 @@ class ExcelWorkbook:
             self._calamine = open_with_calamine(data, self.name)
         return self.read_tab(tab)
 
-    def _save(self, write: Callable[[BinaryIO], None]) -> int:
+    def _save(self, write: Callable[[BinaryIO], None]) -> int | None:
         try:
             size = write_atomically(
                 self.target,
