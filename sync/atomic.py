@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from config.errors import WorkbookReadOnlyError
+from sync.interrupts import reached_commit_point
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +206,7 @@ def write_atomically(
 
         if backups > 0 and target.exists():
             _keep_backup(target, backups)
+        reached_commit_point(target.name)
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)

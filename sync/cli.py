@@ -40,6 +40,7 @@ from sync.collector import paused_cycle_collection
 from sync.commands.history import history, log, state_option
 from sync.commands.options import JSON_REQUESTED, json_option
 from sync.commands.rename_tab import rename_tab
+from sync.interrupts import interrupts_deferred_after_commit
 from sync.process_exit import (
     end_after_command,
     exit_process,
@@ -377,21 +378,25 @@ def run(
     from sync.run import run_sync
     from sync.sources.registry import open_source
 
-    if no_state:
-        workbook = open_source(pipeline, source, output, writes=not dry_run)
-        result = run_sync(
-            pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
-        )
-    else:
-        request = RunRequest(pipeline, as_of, source, output, dry_run)
-        with open_state(state, dry_run) as store:
-            result = run_recorded(request, store, progress=_progress(quiet))
+    # Once the workbook is replaced, Ctrl-C and SIGTERM wait until the run is
+    # recorded and its result printed.
+    with interrupts_deferred_after_commit(recorded=not no_state):
+        if no_state:
+            workbook = open_source(pipeline, source, output, writes=not dry_run)
+            result = run_sync(
+                pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
+            )
+        else:
+            request = RunRequest(pipeline, as_of, source, output, dry_run)
+            with open_state(state, dry_run) as store:
+                result = run_recorded(request, store, progress=_progress(quiet))
 
-    # Nothing to change means nothing was written, but --output promises a file.
-    workbook_path = source or pipeline.source.path
-    if output is not None and workbook_path and not dry_run and result.report is None:
-        copy_unchanged_workbook(Path(workbook_path), output)
-    _print_result(result, pipeline, as_json)
+        # Nothing to change means nothing was written, but --output promises
+        # a file.
+        workbook_path = source or pipeline.source.path
+        if output and workbook_path and not dry_run and result.report is None:
+            copy_unchanged_workbook(Path(workbook_path), output)
+        _print_result(result, pipeline, as_json)
     # Click passes the result up unused; it stays referenced until main() ends
     # the process, so its objects are not freed one by one.
     keep_objects_until_exit()
@@ -575,9 +580,10 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
         stderr.print(f"Built demo workbook {path}", highlight=False)
 
     request = RunRequest(pipeline, as_of, str(path))
-    with StateStore.open(str(folder / DEMO_STATE)) as store:
-        result = run_recorded(request, store, progress=_progress(quiet))
-    _print_result(result, pipeline, as_json=False)
+    with interrupts_deferred_after_commit(recorded=True):
+        with StateStore.open(str(folder / DEMO_STATE)) as store:
+            result = run_recorded(request, store, progress=_progress(quiet))
+        _print_result(result, pipeline, as_json=False)
     stdout.print(
         f"\nOpen {path} and look at the status column of "
         f"{pipeline.source.tab!r} and the tabs "
