@@ -271,9 +271,37 @@ def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Pat
     return removed
 
 
+def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
+    """Delete the temporary files that process ``pid`` left beside ``target``.
+
+    Call it only once that process has ended: its files are deleted whatever
+    their age. Each temporary file's name contains the id of the process that
+    created it, so the files of other writers stay.
+
+    :returns: the files deleted.
+    """
+    pattern = f"{glob.escape(f'.{target.name}.{pid}.')}*{TEMPORARY_SUFFIX}"
+    removed: list[Path] = []
+    for path in target.parent.glob(pattern):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        logger.info(
+            "Removed %d temporary files the stopped process %d left beside %s",
+            len(removed),
+            pid,
+            target.name,
+        )
+    return removed
+
+
 def _create_temporary_sibling(target: Path) -> Path:
+    # The process id in the name lets remove_temporaries_of_process find the
+    # files of a writer that was killed.
     descriptor, name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX
+        dir=target.parent,
+        prefix=f".{target.name}.{os.getpid()}.",
+        suffix=TEMPORARY_SUFFIX,
     )
     os.close(descriptor)
     return Path(name)
