@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from config.errors import WorkbookReadOnlyError
+from sync.interrupts import reached_commit_point
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ NAME_MAX_BYTES = 255
 _NAME_HASH_LENGTH = 12
 # The random part of a tempfile.mkstemp name is 8 characters (CPython 3.11).
 _MKSTEMP_RANDOM_LENGTH = 8
+# The most digits a Linux process id has: pid_max is at most 4194304.
+_PID_DIGITS = 7
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def write_atomically(
     *,
     backups: int = 3,
     before_replace: Callable[[], None] | None = None,
-) -> int:
+) -> int | None:
     """Write a file through a temporary sibling and rename it over ``target``.
 
     ``write`` receives the open temporary file. ``before_replace`` runs after
@@ -187,7 +190,12 @@ def write_atomically(
     was. The new file keeps the permissions, owner and group of the one it
     replaces, as far as this process may set them.
 
-    :returns: the size in bytes of the file written.
+    When ``target`` already contains exactly the new bytes, the temporary file
+    is removed and nothing else happens: no backup, no rename, and
+    ``before_replace`` does not run, so a second run writes no bytes to disk.
+
+    :returns: the size in bytes of the file written, or None when ``target``
+        already contained the same bytes.
     :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
     """
     # Replacing a symbolic link would swap the link for a file and leave the
@@ -196,7 +204,11 @@ def write_atomically(
     check_writable(target)
     temporary = _create_temporary_sibling(target)
     try:
-        size = _write_and_sync(temporary, write)
+        size = _write_and_sync(temporary, write, target)
+        if size is None:
+            temporary.unlink()
+            logger.debug("Left %s as it was: it contains the same bytes", target)
+            return None
         _copy_owner(target, temporary)
         _copy_permissions(target, temporary)
         if before_replace is not None:
@@ -204,6 +216,7 @@ def write_atomically(
 
         if backups > 0 and target.exists():
             _keep_backup(target, backups)
+        reached_commit_point(target.name)
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -289,26 +302,79 @@ def fitted_name(name: str, extra_bytes: int) -> str:
 
 
 def _temporary_prefix(target: Path) -> str:
-    # A temporary name is ".NAME." plus mkstemp's random part and the suffix,
-    # so a NAME near the limit is shortened to leave room for them.
-    extra = 2 + _MKSTEMP_RANDOM_LENGTH + len(TEMPORARY_SUFFIX)
+    # A temporary name is ".NAME." plus the writer's process id and a dot,
+    # mkstemp's random part and the suffix, so a NAME near the limit is
+    # shortened to leave room for them.
+    extra = 3 + _PID_DIGITS + _MKSTEMP_RANDOM_LENGTH + len(TEMPORARY_SUFFIX)
     return f".{fitted_name(target.name, extra)}."
 
 
+def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
+    """Delete the temporary files that process ``pid`` left beside ``target``.
+
+    Call it only once that process has ended: its files are deleted whatever
+    their age. Each temporary file's name contains the id of the process that
+    created it, so the files of other writers stay.
+
+    :returns: the files deleted.
+    """
+    prefix = f"{_temporary_prefix(target)}{pid}."
+    pattern = f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"
+    removed: list[Path] = []
+    for path in target.parent.glob(pattern):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        logger.info(
+            "Removed %d temporary files the stopped process %d left beside %s",
+            len(removed),
+            pid,
+            target.name,
+        )
+    return removed
+
+
 def _create_temporary_sibling(target: Path) -> Path:
+    # The process id in the name lets remove_temporaries_of_process find the
+    # files of a writer that was killed.
     descriptor, name = tempfile.mkstemp(
-        dir=target.parent, prefix=_temporary_prefix(target), suffix=TEMPORARY_SUFFIX
+        dir=target.parent,
+        prefix=f"{_temporary_prefix(target)}{os.getpid()}.",
+        suffix=TEMPORARY_SUFFIX,
     )
     os.close(descriptor)
     return Path(name)
 
 
-def _write_and_sync(temporary: Path, write: Callable[[BinaryIO], None]) -> int:
+def _write_and_sync(
+    temporary: Path, write: Callable[[BinaryIO], None], target: Path
+) -> int | None:
+    """Write and sync the temporary file; return None if ``target`` is the same.
+
+    The bytes are compared only when the sizes are equal, and before the sync,
+    so an unchanged file costs no disk flush.
+    """
     with temporary.open("wb") as file:
         write(file)
         file.flush()
+        size = file.tell()
+        if _same_bytes(temporary, target, size):
+            return None
         os.fsync(file.fileno())
-        return file.tell()
+        return size
+
+
+def _same_bytes(written: Path, target: Path, size: int) -> bool:
+    try:
+        if target.stat().st_size != size:
+            return False
+        with written.open("rb") as new, target.open("rb") as old:
+            while chunk := new.read(_HASH_CHUNK_BYTES):
+                if chunk != old.read(len(chunk)):
+                    return False
+    except OSError:
+        return False  # A missing or unreadable target is written as usual.
+    return True
 
 
 def _copy_owner(target: Path, temporary: Path) -> None:

@@ -38,6 +38,7 @@ from sync.planner import (
 from sync.run import PipelineTab, generated_tab_conflicts, read_existing_tabs
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
+from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
 
@@ -223,7 +224,10 @@ def _check_workbook(
 
 
 def _check_not_open(path: Path) -> str:
-    lock = find_lock_file(path)
+    try:
+        lock = find_lock_file(path)
+    except OSError as error:
+        raise unreadable_workbook_error(path, error) from error
     if lock is None:
         return "no Excel or LibreOffice lock file beside it"
     owner = f" by {lock.owner}" if lock.owner else ""

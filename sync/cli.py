@@ -48,6 +48,7 @@ from sync.commands.options import (
 )
 from sync.commands.rename_tab import rename_tab
 from sync.commands.rename_workbook import rename_workbook
+from sync.interrupts import interrupts_deferred_after_commit
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
     end_after_command,
@@ -460,21 +461,25 @@ def run(
     from sync.run import run_sync
     from sync.sources.registry import open_source
 
-    if no_state:
-        workbook = open_source(pipeline, source, output, writes=not dry_run)
-        result = run_sync(
-            pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
-        )
-    else:
-        request = RunRequest(pipeline, as_of, source, output, dry_run)
-        with open_state(state, dry_run) as store:
-            result = run_recorded(request, store, progress=_progress(quiet))
+    # Once the workbook is replaced, Ctrl-C and SIGTERM wait until the run is
+    # recorded and its result printed.
+    with interrupts_deferred_after_commit(recorded=not no_state):
+        if no_state:
+            workbook = open_source(pipeline, source, output, writes=not dry_run)
+            result = run_sync(
+                pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
+            )
+        else:
+            request = RunRequest(pipeline, as_of, source, output, dry_run)
+            with open_state(state, dry_run) as store:
+                result = run_recorded(request, store, progress=_progress(quiet))
 
-    # Nothing to change means nothing was written, but --output promises a file.
-    workbook_path = source or pipeline.source.path
-    if output is not None and workbook_path and not dry_run and result.report is None:
-        copy_unchanged_workbook(Path(workbook_path), output)
-    _print_result(result, pipeline, as_json)
+        # Nothing to change means nothing was written, but --output promises
+        # a file.
+        workbook_path = source or pipeline.source.path
+        if output and workbook_path and not dry_run and result.report is None:
+            copy_unchanged_workbook(Path(workbook_path), output)
+        _print_result(result, pipeline, as_json)
     # Click passes the result up unused; it stays referenced until main() ends
     # the process, so its objects are not freed one by one.
     keep_objects_until_exit()
@@ -660,7 +665,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     definition = "sales-zh" if lang == "zh" else "b2b-en"
     pipeline = load_pipeline(shipped_definition(definition))
     as_of = parse_as_of(None, pipeline)
-    folder.mkdir(parents=True, exist_ok=True)
+    create_demo_folder(folder)
     path = folder / ("销售管道.xlsx" if lang == "zh" else "pipeline.xlsx")
     if path.exists():
         # Never replaced, because it may hold the user's edits or be their own file.
@@ -674,9 +679,10 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
         stderr.print(f"Built demo workbook {path}", highlight=False)
 
     request = RunRequest(pipeline, as_of, str(path))
-    with StateStore.open(str(folder / DEMO_STATE)) as store:
-        result = run_recorded(request, store, progress=_progress(quiet))
-    _print_result(result, pipeline, as_json=False)
+    with interrupts_deferred_after_commit(recorded=True):
+        with StateStore.open(str(folder / DEMO_STATE)) as store:
+            result = run_recorded(request, store, progress=_progress(quiet))
+        _print_result(result, pipeline, as_json=False)
     stdout.print(
         f"\nOpen {path} and look at the status column of "
         f"{pipeline.source.tab!r} and the tabs "
@@ -703,23 +709,41 @@ def import_maven(csv_folder: Path, path: Path) -> None:
     )
 
 
+def create_demo_folder(folder: Path) -> None:
+    """Create the demo's folder and the folders above it that are missing.
+
+    :raises SourceError: naming the folder, when it cannot be created.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SourceError(
+            f"Cannot create the demo folder {str(folder)!r}: "
+            f"{error.strerror or error}. Run pipesheet demo in a folder you can "
+            "write to, or pass --folder DIR with such a folder."
+        ) from error
+
+
 def copy_unchanged_workbook(workbook: Path, output: Path) -> None:
     """Copy a workbook that needed no changes to ``--output``, byte for byte."""
     if output.exists() and output.resolve() == workbook.resolve():
         return
     try:
         with workbook.open("rb") as original:
-            write_atomically(output, lambda copy: shutil.copyfileobj(original, copy))
+            size = write_atomically(
+                output, lambda copy: shutil.copyfileobj(original, copy)
+            )
     except OSError as error:
         raise SourceError(
             f"Workbook {workbook.name!r} needed no changes, but copying it to "
             f"{str(output)!r} failed: {error.strerror or error}. Check that the "
             "output folder exists and is writable."
         ) from error
-    stderr.print(
-        f"Nothing to change; copied {workbook} to {output} as it is.",
-        highlight=False,
-    )
+    if size is None:
+        message = f"Nothing to change; {output} already is a copy of {workbook}."
+    else:
+        message = f"Nothing to change; copied {workbook} to {output} as it is."
+    stderr.print(message, highlight=False)
 
 
 def _tab_names(pipeline: Pipeline) -> list[str]:

@@ -27,8 +27,9 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO, Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ ON_VALUES = frozenset({"", "1", "true", "yes", "on"})
 
 # prctl's option that sends a signal to a process when its parent ends.
 PR_SET_PDEATHSIG = 1
+
+# The signals that interrupt a run (Ctrl-C, and timeout, systemd or kill).
+INTERRUPTS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 # The status a child ends with when its function raised or its result could
 # not be sent; the parent then runs the function itself.
@@ -67,22 +71,35 @@ class ForkedCall(Generic[T]):
     """
 
     def __init__(self, function: Callable[[], T]) -> None:
+        self._pid = 0
+        self._reader: BinaryIO | None = None
+        try:
+            self._start(function)
+        except BaseException:
+            # A signal handled when the fork's mask is lifted raises here, and
+            # the caller's with-block never starts, so nothing else ends the child.
+            self.cancel()
+            raise
+
+    def _start(self, function: Callable[[], T]) -> None:
         read_end, write_end = os.pipe()
         parent = os.getpid()
-        try:
-            pid = os.fork()
-        except OSError as error:
-            os.close(read_end)
+        # SIGINT and SIGTERM are held until the fork is done, because a handler
+        # that runs during the fork raises in an at-fork hook, where Python
+        # prints "Exception ignored" and drops the KeyboardInterrupt.
+        with _interrupts_blocked() as mask:
+            try:
+                pid = os.fork()
+            except OSError as error:
+                os.close(read_end)
+                os.close(write_end)
+                logger.debug("Could not fork (%s); the work runs here", error)
+                return
+            if pid == 0:
+                _run_child(function, parent, read_end, write_end, mask)
             os.close(write_end)
-            logger.debug("Could not fork (%s); the work runs in this process", error)
-            self._pid = 0
-            self._reader = None
-            return
-        if pid == 0:
-            _run_child(function, parent, read_end, write_end)
-        os.close(write_end)
-        self._pid = pid
-        self._reader = os.fdopen(read_end, "rb")
+            self._pid = pid
+            self._reader = os.fdopen(read_end, "rb")
 
     def __enter__(self) -> ForkedCall[T]:
         return self
@@ -127,6 +144,31 @@ class ForkedCall(Generic[T]):
         return os.waitstatus_to_exitcode(status)
 
 
+@contextmanager
+def _interrupts_blocked() -> Iterator[set[int | signal.Signals]]:
+    """Block SIGINT and SIGTERM in this thread; yield the previous signal mask."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        yield mask
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _reset_interrupts(mask: set[int | signal.Signals]) -> None:
+    """Give the child the default action for SIGINT and SIGTERM, then unblock them.
+
+    The parent's handlers raise KeyboardInterrupt, which in the child would
+    only print a traceback. With the default action a signal sent to the
+    whole process group ends the child at once, and the parent, interrupted
+    too, stops waiting for it. A signal the parent ignores stays ignored, as
+    in the child process of ``serve``, which leaves stopping to the service.
+    """
+    for number in INTERRUPTS:
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this child when its parent ends, even by SIGKILL.
 
@@ -144,7 +186,11 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _run_child(
-    function: Callable[[], object], parent: int, read_end: int, write_end: int
+    function: Callable[[], object],
+    parent: int,
+    read_end: int,
+    write_end: int,
+    mask: set[int | signal.Signals],
 ) -> None:
     """Run ``function`` in the child, send its result, and end the child.
 
@@ -155,6 +201,7 @@ def _run_child(
     """
     status = FAILED
     try:
+        _reset_interrupts(mask)
         os.close(read_end)
         _die_with_parent(parent)
         result = function()

@@ -24,7 +24,8 @@ def check_new_workbook_path(path: Path) -> None:
 
     :param path: where the new workbook is to be written.
     :raises UnsupportedWorkbookError: the name does not end in ``.xlsx``.
-    :raises SourceError: the file exists or its folder does not.
+    :raises SourceError: the file exists, its folder does not, or a folder on
+        its path cannot be entered.
     """
     if path.suffix.lower() != WORKBOOK_SUFFIX:
         raise UnsupportedWorkbookError(
@@ -32,10 +33,14 @@ def check_new_workbook_path(path: Path) -> None:
             f"(got {path.suffix!r}). Choose a path ending in .xlsx."
         )
 
-    if path.exists():
+    try:
+        exists, folder_exists = path.exists(), path.parent.is_dir()
+    except OSError as error:
+        raise _unwritable(path, error) from error
+    if exists:
         raise SourceError(_exists_message(path))
 
-    if not path.parent.is_dir():
+    if not folder_exists:
         raise SourceError(
             f"Cannot create workbook {str(path)!r}: the folder "
             f"{str(path.parent)!r} does not exist. Create the folder or choose "
@@ -67,10 +72,7 @@ def save_new_workbook(workbook: Workbook, path: Path) -> int:
     except FileExistsError:
         raise SourceError(_exists_message(path)) from None
     except OSError as error:
-        raise SourceError(
-            f"Cannot write workbook {str(path)!r}: {error.strerror or error}. "
-            "Check that the folder is writable and has free space."
-        ) from error
+        raise _unwritable(path, error) from error
 
     logger.debug("Wrote %d bytes to %s", len(content), path)
     return len(content)
@@ -83,6 +85,13 @@ def _write_or_remove(file: io.BufferedWriter, content: bytes, path: Path) -> Non
         file.close()
         path.unlink(missing_ok=True)
         raise
+
+
+def _unwritable(path: Path, error: OSError) -> SourceError:
+    return SourceError(
+        f"Cannot write workbook {str(path)!r}: {error.strerror or error}. "
+        "Check that the folder is writable and has free space."
+    )
 
 
 def _exists_message(path: Path) -> str:

@@ -155,6 +155,8 @@ def _written_text(result: RunResult) -> str:
     if result.report is None:
         return "nothing (no changes)"
     report = result.report
+    if report.output_unchanged:
+        return f"nothing ({report.output} already contains this result)"
     text = (
         f"{counted(report.status_cells_written, 'status cell')}, "
         f"{counted(len(report.tabs_written), 'tab')} to {report.output}"

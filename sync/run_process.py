@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -27,8 +28,10 @@ import time
 import zoneinfo
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from config.errors import PipesheetError, WorkbookBusyError
+from sync.atomic import remove_temporaries_of_process
 from sync.job import (
     RecordedRun,
     RunRequest,
@@ -307,17 +310,39 @@ def _receive(reader: Connection) -> RunSummary | None:
 def _free_lock_of(
     pid: int | None, state: str, workbook_key: str, reason: str, api_requests: int
 ) -> None:
-    """Record the child's unfinished run as failed and free its lock, if it held it."""
+    """Record the child's unfinished run as failed and free its lock, if it held it.
+
+    The child's temporary files are removed first, while its lock still keeps
+    other runs from writing the workbook. The next run would take them for a
+    write in progress until they are older than the lock's time to live.
+    """
     try:
         with StateStore.open(state) as store:
             lock = store.lock(workbook_key)
             holder = lock.holder if lock else None
             if holder and holder_process(holder) == (socket.gethostname(), pid):
+                _remove_temporaries_of(pid, workbook_key)
                 abandon_run(store, workbook_key, holder, reason, api_requests)
     except PipesheetError as error:
         logger.error(
             "run of %s: its lock could not be freed: %s; it expires by itself",
             workbook_key,
+            error,
+        )
+
+
+def _remove_temporaries_of(pid: int | None, workbook_key: str) -> None:
+    # An Excel workbook's key is its absolute path; a spreadsheet's key is its
+    # id, which has no temporary files.
+    if pid is None or not os.path.isabs(workbook_key):
+        return
+    try:
+        remove_temporaries_of_process(Path(workbook_key), pid)
+    except OSError as error:
+        logger.warning(
+            "run of %s: temporary files of process %d not removed: %s",
+            workbook_key,
+            pid,
             error,
         )
 

@@ -19,6 +19,8 @@ class WriteReport:
     unique ID at the read is listed as ``row:<n>``, its row number at the read.
     ``status_header_written`` is true when the status column's header was
     written, as after outputs.status_header changed only in case or spacing.
+    ``output_unchanged`` is true when ``output`` already contained exactly the
+    bytes the write would have written, so nothing was written.
     """
 
     status_cells_written: int
@@ -28,6 +30,7 @@ class WriteReport:
     skipped: list[str]
     output: str
     status_header_written: bool = False
+    output_unchanged: bool = False
 
 
 class WorkbookSource(Protocol):

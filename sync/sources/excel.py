@@ -57,6 +57,7 @@ from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
+from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.sheet_halves import SheetHalves, join_halves
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
@@ -150,8 +151,14 @@ class ExcelWorkbook:
         return 0
 
     def tab_names(self) -> list[str]:
-        """Return the names of all tabs in workbook order."""
-        return list(self._read_calamine().sheet_names)
+        """Return the names of all tabs in workbook order.
+
+        :raises SourceError: if the file may not be read.
+        """
+        try:
+            return list(self._read_calamine().sheet_names)
+        except OSError as error:
+            raise unreadable_workbook_error(self._path, error) from error
 
     def read_tab(self, tab: str) -> SheetGrid:
         """Return the values of one tab, row 1 first.
@@ -161,7 +168,14 @@ class ExcelWorkbook:
         time and timedelta values. Formula cells give their cached results.
 
         :raises SheetLayoutError: if the workbook has no such tab.
+        :raises SourceError: if the file may not be read.
         """
+        try:
+            return self._read_tab(tab)
+        except OSError as error:
+            raise unreadable_workbook_error(self._path, error) from error
+
+    def _read_tab(self, tab: str) -> SheetGrid:
         # The first tab read is the pipeline tab, whose sheet XML is scanned
         # for what calamine leaves out. The scan runs beside calamine's parse,
         # which may still run in the read ahead; both leave the GIL meanwhile.
@@ -296,6 +310,13 @@ class ExcelWorkbook:
 
         size = self._save(lambda out: _patch_into(self._path, out, edits))
         _log_skipped(alignment.skipped)
+        if size is None:
+            # The usual re-run with --output: the source is unchanged, so the
+            # plan and the patched bytes repeat the last run's.
+            logger.info("%s already contains this result", self.target.name)
+            return WriteReport(
+                0, [], 0, 0, alignment.skipped, str(self.target), output_unchanged=True
+            )
         report = WriteReport(
             status_cells_written=len(alignment.rows),
             tabs_written=[tab.name for tab in plan.tabs],
@@ -363,15 +384,15 @@ class ExcelWorkbook:
         except FileNotFoundError as error:
             raise _not_found(self._path) from error
         except OSError as error:
-            raise SourceError(
-                f"Workbook {self.name!r} could not be read: {error}. Check that "
-                "the file is readable by the user pipesheet runs as."
-            ) from error
+            raise unreadable_workbook_error(self._path, error) from error
 
     def _check_not_open(self) -> None:
         # Only the file written matters. With --output the workbook is only
         # read, and the fingerprint checks catch a save in between.
-        lock = find_lock_file(self.target)
+        try:
+            lock = find_lock_file(self.target)
+        except OSError as error:
+            raise _unwritable(self.target, error) from error
         if lock is None:
             return
 
@@ -411,7 +432,7 @@ class ExcelWorkbook:
             self._calamine = open_with_calamine(data, self.name)
         return self.read_tab(tab)
 
-    def _save(self, write: Callable[[BinaryIO], None]) -> int:
+    def _save(self, write: Callable[[BinaryIO], None]) -> int | None:
         try:
             size = write_atomically(
                 self.target,
@@ -420,11 +441,7 @@ class ExcelWorkbook:
                 before_replace=self._check_unchanged_before_replace,
             )
         except OSError as error:
-            raise SourceError(
-                f"Workbook {self.target.name!r} could not be written: {error}. "
-                "Nothing was changed; check free space and permissions of the "
-                "folder, then run again."
-            ) from error
+            raise _unwritable(self.target, error) from error
 
         if self._output is None:
             self._fingerprint = take_fingerprint(self._path)
@@ -552,6 +569,14 @@ def _check_output(path: Path, output: Path | None) -> Path | None:
             "pass another --output path."
         )
     return output
+
+
+def _unwritable(target: Path, error: OSError) -> SourceError:
+    return SourceError(
+        f"Workbook {target.name!r} could not be written: {error}. "
+        "Nothing was changed; check free space and permissions of the "
+        "folder, then run again."
+    )
 
 
 def _not_found(path: Path) -> WorkbookNotFoundError:

@@ -128,14 +128,21 @@ def take_read_ahead(path: Path) -> ReadAhead | None:
     """Return the read ahead of ``path``, waiting for it to finish, and forget it.
 
     Returns None when no read ahead was started, when it failed, or when the
-    file changed on disk after it was read. The caller then reads the file.
+    file changed on disk after it was read or can no longer be looked at. The
+    caller then reads the file.
     """
     with _lock:
         reading = _readings.pop(path.resolve(), None)
     ahead = reading.result() if reading is not None else None
-    if ahead is None or has_changed(path, ahead.fingerprint):
+    if ahead is None:
         return None
-    return ahead
+    try:
+        changed = has_changed(path, ahead.fingerprint)
+    except OSError as error:
+        # The caller's own read of the file raises this with its message.
+        logger.debug("Read ahead of %s not used: %s", path.name, error)
+        return None
+    return None if changed else ahead
 
 
 def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:

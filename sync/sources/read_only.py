@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.errors import SourceError, UnsupportedWorkbookError
+from config.errors import UnsupportedWorkbookError
 from sync.plan import WritePlan
 from sync.sources.base import WriteReport
+from sync.sources.file_access import unreadable_workbook_error
 
 # Format names for messages, by file extension.
 READ_ONLY_FORMATS = {
@@ -103,7 +104,4 @@ class ReadOnlyFile:
         try:
             return self._path.read_bytes()
         except OSError as error:
-            raise SourceError(
-                f"Workbook {self.name!r} could not be read: {error}. Check that "
-                "the file is readable by the user pipesheet runs as."
-            ) from error
+            raise unreadable_workbook_error(self._path, error) from error

@@ -12,6 +12,7 @@ from config.errors import (
 )
 from config.models import Pipeline, SourceKind
 from sync.sources.base import WorkbookSource
+from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import READ_ONLY_FORMATS
 
 # Text files read as one table by sync.sources.csv_table.
@@ -39,16 +40,22 @@ def _open_excel(
         )
     setting = "--source" if location else "source.path"
     _check_not_url(path, setting)
-    check_workbook_path(Path(path), setting)
-    if is_read_only_format(Path(path)):
-        if output is not None:
-            raise read_only_output_error(Path(path))
-        if writes:
-            raise read_only_error(Path(path))
-        if Path(path).suffix.lower() in TEXT_TABLE_SUFFIXES:
-            return CsvTable(Path(path), pipeline.source.tab)
-        return ReadOnlyWorkbook(Path(path))
-    return ExcelWorkbook(Path(path), output=output)
+    # Opening looks at the file (stat, its first bytes, its zip directory), so
+    # a file or folder the user may not read fails here first.
+    try:
+        check_workbook_path(Path(path), setting)
+        if not is_read_only_format(Path(path)):
+            return ExcelWorkbook(Path(path), output=output)
+    except OSError as error:
+        raise unreadable_workbook_error(Path(path), error) from error
+
+    if output is not None:
+        raise read_only_output_error(Path(path))
+    if writes:
+        raise read_only_error(Path(path))
+    if Path(path).suffix.lower() in TEXT_TABLE_SUFFIXES:
+        return CsvTable(Path(path), pipeline.source.tab)
+    return ReadOnlyWorkbook(Path(path))
 
 
 def _open_google_sheets(
@@ -105,6 +112,7 @@ def check_workbook_path(path: Path, setting: str) -> None:
     :raises WorkbookNotFoundError: nothing exists at the path.
     :raises UnsupportedWorkbookError: the path is a folder; the message lists
         the workbooks in it.
+    :raises OSError: the path or its folder may not be looked at.
     """
     if path.is_dir():
         found = sorted(

@@ -35,6 +35,7 @@ from config.errors import (
     WorkbookBusyError,
 )
 from rules.grid import CellValue, SheetGrid, is_blank
+from sync.interrupts import reached_commit_point
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
 from sync.sources.sheets_cells import rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
@@ -417,6 +418,9 @@ class PlanWriter:
                 f"{MAX_REQUEST_BYTES:,}. Nothing was written. Shorten the tabs, "
                 "for example with fewer breakdowns under outputs.group_by."
             )
+        # Google may apply the request even if this process stops while it
+        # waits for the response, so an interrupt from here on is held back.
+        reached_commit_point(self.session.name)
         self.session.batch_update(BATCH_UPDATE, batch.requests, idempotent=False)
 
     def _changed(self, detail: str) -> WorkbookBusyError:

@@ -343,3 +343,27 @@ def test_excel_lock_unreadable_owner(
 
 def test_no_lock_file_found(target: Path) -> None:
     assert find_lock_file(target) is None
+
+
+def test_identical_content_left_alone(target: Path) -> None:
+    before = target.stat()
+    checks: list[str] = []
+
+    size = write_atomically(
+        target, write_bytes(b"version 1"), before_replace=lambda: checks.append("ran")
+    )
+
+    after = target.stat()
+    assert size is None
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert not (target.parent / BACKUP_FOLDER).exists()
+    assert leftover_temporary_files(target.parent) == []
+    assert checks == []
+
+
+def test_same_size_other_bytes_written(target: Path) -> None:
+    size = write_atomically(target, write_bytes(b"version 9"))
+
+    assert size == len(b"version 9")
+    assert target.read_bytes() == b"version 9"
+    assert len(list_backups(target)) == 1

@@ -136,3 +136,69 @@ def test_fork_for_each_on_value(monkeypatch: pytest.MonkeyPatch, value: str) -> 
     monkeypatch.setenv(PARALLEL_VARIABLE, value)
 
     assert can_fork()
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment
+    )
+
+
+# A signal that arrives while os.fork runs is simulated by an at-fork hook that
+# sends it, because the hooks run inside os.fork.
+INTERRUPT_PARENT_DURING_FORK = (
+    "import os, signal, time\n"
+    "from sync.forked import ForkedCall\n"
+    "os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), {signal}))\n"
+    "try:\n"
+    "    call = ForkedCall(lambda: time.sleep(60))\n"
+    "    print('not interrupted')\n"
+    "except KeyboardInterrupt:\n"
+    "    print('interrupted')\n"
+    "try:\n"
+    "    os.waitpid(-1, os.WNOHANG)\n"
+    "    print('child left')\n"
+    "except ChildProcessError:\n"
+    "    print('no child')\n"
+)
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"], ids=["sigint", "sigterm"])
+def test_interrupt_during_fork_not_lost(name: str) -> None:
+    code = (
+        "import signal\n"
+        "def interrupt(number, frame):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGTERM, interrupt)\n"
+    ) + INTERRUPT_PARENT_DURING_FORK.format(signal=f"signal.{name}")
+
+    finished = run_python(code)
+
+    assert finished.stdout == "interrupted\nno child\n"
+    assert finished.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("parent_handler", "expected"),
+    [("interrupt", "None\n"), ("signal.SIG_IGN", "5\n")],
+    ids=["handled-child-ends", "ignored-child-goes-on"],
+)
+def test_interrupt_in_child_during_fork(parent_handler: str, expected: str) -> None:
+    code = (
+        "import os, signal\n"
+        "from sync.forked import ForkedCall\n"
+        "def interrupt(number, frame):\n"
+        "    raise KeyboardInterrupt\n"
+        f"signal.signal(signal.SIGTERM, {parent_handler})\n"
+        "os.register_at_fork(\n"
+        "    after_in_child=lambda: os.kill(os.getpid(), signal.SIGTERM)\n"
+        ")\n"
+        "with ForkedCall(lambda: 5) as call:\n"
+        "    print(call.result())\n"
+    )
+
+    finished = run_python(code)
+
+    assert finished.stdout == expected
+    assert finished.stderr == ""

@@ -11,7 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from config.models import Locale
-from sync.atomic import remove_stale_temporaries, write_atomically
+from sync.atomic import (
+    remove_stale_temporaries,
+    remove_temporaries_of_process,
+    write_atomically,
+)
 from sync.cli import cli
 from sync.starter import build_starter_workbook
 
@@ -92,3 +96,42 @@ def test_write_without_state_removes_old_temporary(
     assert result.exit_code == 0, result.output
     assert not old.exists()
     assert recent.exists()
+
+
+def test_killed_process_temporaries_removed(tmp_path: Path) -> None:
+    target = tmp_path / "pipeline.xlsx"
+    killed = leave_temporary(
+        tmp_path, ".pipeline.xlsx.4242.k1l2m3n4.pipesheet-tmp", 0 * HOUR
+    )
+    other_process = leave_temporary(
+        tmp_path, ".pipeline.xlsx.42421.a1b2c3d4.pipesheet-tmp", 0 * HOUR
+    )
+    other_workbook = leave_temporary(
+        tmp_path, ".other.xlsx.4242.a1b2c3d4.pipesheet-tmp", 0 * HOUR
+    )
+
+    assert remove_temporaries_of_process(target, 4242) == [killed]
+    assert not killed.exists()
+    assert other_process.exists()
+    assert other_workbook.exists()
+
+
+def test_real_temporary_names_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "pipeline.xlsx"
+    left: list[Path] = []
+
+    def interrupted(file: BinaryIO) -> None:
+        raise KeyboardInterrupt
+
+    # A killed writer never removes its file, so the removal is skipped.
+    monkeypatch.setattr(
+        Path, "unlink", lambda path, missing_ok=False: left.append(path)
+    )
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(target, interrupted)
+    monkeypatch.undo()
+
+    assert remove_temporaries_of_process(target, os.getpid()) == left
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,106 @@
+"""Ctrl-C and SIGTERM held back once a run's write has reached its commit point.
+
+Before the commit point an interrupt aborts the run and the workbook stays as
+it was. After it (the rename over the workbook file, or the batchUpdate
+request sent to Google) the workbook already contains the run's result, so
+aborting would only leave the run unrecorded and its result unprinted. From
+there until the end of :func:`interrupts_deferred_after_commit`'s block,
+SIGINT and SIGTERM are noted instead of raised. The block then ends normally
+and logs a warning that the interrupt came too late to stop the run. When the
+block raises, the first signal noted is delivered again instead.
+
+Handlers can be changed only in the main thread, so elsewhere this does
+nothing. A signal whose handler is SIG_IGN, as in the child process of
+``serve``, stays ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass
+class _Deferral:
+    """One armed block: the handlers it replaced and the signals it held back."""
+
+    recorded: bool
+    target: str | None = None
+    replaced: dict[signal.Signals, Any] = field(default_factory=dict)
+    received: list[signal.Signals] = field(default_factory=list)
+
+    def note(self, number: int, frame: FrameType | None) -> None:
+        self.received.append(signal.Signals(number))
+
+
+_armed: _Deferral | None = None
+
+
+@contextmanager
+def interrupts_deferred_after_commit(*, recorded: bool) -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM from the write's commit point to the block's end.
+
+    Nothing changes until :func:`reached_commit_point` is called in the block.
+
+    :param recorded: whether the block records the run in the state database;
+        the warning states it.
+    """
+    global _armed
+    if threading.current_thread() is not threading.main_thread() or _armed:
+        yield
+        return
+
+    deferral = _armed = _Deferral(recorded)
+    try:
+        yield
+    except BaseException:
+        _restore(deferral)
+        if deferral.received:
+            signal.raise_signal(deferral.received[0])
+        raise
+    _restore(deferral)
+    if deferral.received:
+        logger.warning(
+            "%s arrived after %s was written, so the run finished%s.",
+            deferral.received[0].name,
+            deferral.target,
+            " and was recorded" if recorded else "",
+        )
+
+
+def reached_commit_point(target: str) -> None:
+    """Start holding back SIGINT and SIGTERM, if an armed block is running.
+
+    Call it just before the step that makes the write final, from the thread
+    that armed the block.
+
+    :param target: the workbook file or spreadsheet written, for the warning.
+    """
+    deferral = _armed
+    if deferral is None or deferral.replaced:
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    deferral.target = target
+    for number in INTERRUPTS:
+        handler = signal.getsignal(number)
+        if handler is not signal.SIG_IGN:
+            deferral.replaced[number] = signal.signal(number, deferral.note)
+
+
+def _restore(deferral: _Deferral) -> None:
+    global _armed
+    _armed = None
+    for number, handler in deferral.replaced.items():
+        signal.signal(number, handler)
