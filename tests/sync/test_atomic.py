@@ -162,7 +162,8 @@ def test_long_name_temporary_fits(tmp_path: Path) -> None:
 
 def test_long_name_stale_temporary_removed(tmp_path: Path) -> None:
     target = tmp_path / LONG_NAME
-    left = tmp_path / f".{fitted_name(LONG_NAME, 24)}.abcd1234{TEMPORARY_SUFFIX}"
+    # ".NAME." + process id (up to 7 digits) + "." + 8 random characters + suffix.
+    left = tmp_path / f".{fitted_name(LONG_NAME, 32)}.4321.abcd1234{TEMPORARY_SUFFIX}"
     left.write_bytes(b"partial")
     os.utime(left, (0, 0))
 
