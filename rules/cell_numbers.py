@@ -36,6 +36,8 @@ _MULTIPLIERS = {
     "k": Decimal(10**3),
     "m": Decimal(10**6),
 }
+# The suffixes read only in amounts: in a number field ``5 m`` may be a unit.
+_MONEY_SUFFIXES = frozenset({"mm", "mn", "bn", "亿", "m"})
 _MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
@@ -47,9 +49,11 @@ _APOSTROPHE_GROUP = re.compile(r"(?<=\d)['\u2019](?=\d{3}(?!\d))")
 _LAKH_GROUPED = re.compile(r"[1-9]\d?(?:,\d{2})+,\d{3}(?:\.\d+)?")
 _DOT_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?:\.\d{3})+,\d+")
 _SPACE_GROUPED_COMMA_DECIMAL = re.compile(r"\d{1,3}(?: \d{3})+,\d+")
-# One comma that cannot group thousands. A thousands comma has one to three
-# digits before it, the first not a 0, and exactly three after it.
-_COMMA_DECIMAL = re.compile(r"0\d*,\d+|\d{4,},\d+|\d+,(?:\d{1,2}|\d{4,})")
+# One comma that cannot group thousands: after a leading 0 or four or more
+# digits, or before one or two digits. A comma before four or more digits is
+# taken for a misplaced thousands comma ($12,5000), since amounts rarely have
+# four decimals.
+_COMMA_DECIMAL = re.compile(r"0\d*,\d+|\d{4,},\d{1,3}|\d+,\d{1,2}")
 # Two or more points, each before three digits: a number has one decimal
 # point at most, so these group thousands, as in 1.000.000.
 _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
@@ -65,14 +69,18 @@ _PLAIN_AMOUNT = re.compile(
 
 
 def parse_number(value: CellValue) -> float | CellProblem:
-    """Parse a number cell into a float, read as :func:`read_float` reads it."""
-    number = read_float(value)
+    """Parse a number cell into a float, as :func:`read_float` reads it.
+
+    A number field (seats, a count) takes no million or billion suffix: in
+    ``5 m`` the ``m`` may as well be a unit, so it is a problem there.
+    """
+    number = read_float(value, money=False)
     if isinstance(number, CellProblem):
         return with_advice(number, "digits such as 12 or 12.5")
     return number
 
 
-def read_float(value: CellValue) -> float | CellProblem:
+def read_float(value: CellValue, *, money: bool = True) -> float | CellProblem:
     """Read an amount or number cell into a float.
 
     Text may carry a currency sign or code, thousands separators (comma, space,
@@ -81,7 +89,8 @@ def read_float(value: CellValue) -> float | CellProblem:
     (×1,000,000,000), ``万`` (×10,000) or ``亿`` (×100,000,000) suffix in
     either case: ``(USD 1,200.50)`` is -1200.5, ``1.2万元`` is 12000.0 and
     ``2.5M`` is 2500000.0. ``12.500`` is a problem, because its point can
-    separate thousands or decimals (see the module docstring).
+    separate thousands or decimals (see the module docstring). With ``money``
+    false, only the ``k`` and ``万`` suffixes are read.
     """
     # Fast path: a finite float comes back unchanged from the Decimal route,
     # because its repr reads back as the same float.
@@ -92,7 +101,7 @@ def read_float(value: CellValue) -> float | CellProblem:
         if plain is not None:
             return plain
 
-    number = decimal_from_cell(value)
+    number = decimal_from_cell(value, money=money)
     if isinstance(number, CellProblem):
         return number
     return _finite_float(number)
@@ -150,8 +159,11 @@ DATE_NOT_NUMBER_TEXT = (
 TOO_LARGE_AMOUNT = 1e15
 
 
-def decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
-    """Read a number cell exactly, or return the problem that prevents it."""
+def decimal_from_cell(value: CellValue, *, money: bool = True) -> Decimal | CellProblem:
+    """Read a number cell exactly, or return the problem that prevents it.
+
+    :param money: whether text may carry million and billion suffixes.
+    """
     if isinstance(value, bool):
         return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a number")
     if isinstance(value, int):
@@ -160,7 +172,7 @@ def decimal_from_cell(value: CellValue) -> Decimal | CellProblem:
         return _decimal_from_float(value)
     if isinstance(value, dt.date | dt.time):
         return CellProblem(Reason.DATE_NOT_NUMBER, DATE_NOT_NUMBER_TEXT)
-    return _decimal_from_text(str(value))
+    return _decimal_from_text(str(value), money)
 
 
 def _decimal_from_float(value: float) -> Decimal | CellProblem:
@@ -172,12 +184,12 @@ def _decimal_from_float(value: float) -> Decimal | CellProblem:
     return Decimal(repr(value))
 
 
-def _decimal_from_text(text: str) -> Decimal | CellProblem:
+def _decimal_from_text(text: str, money: bool) -> Decimal | CellProblem:
     body, negative = _strip_currency_and_sign(fold_text(text))
     if body is None:
         return _not_a_number_problem()
 
-    body, multiplier = _strip_multiplier(body)
+    body, multiplier = _strip_multiplier(body, money)
     # A count of thousands or millions has no thousands groups, so there the
     # point is decimal: 12.500k is 12500.
     if multiplier == 1 and _POINT_THOUSANDS_OR_DECIMALS.fullmatch(body):
@@ -189,9 +201,14 @@ def _decimal_from_text(text: str) -> Decimal | CellProblem:
     return -number * multiplier if negative else number * multiplier
 
 
-def _strip_multiplier(body: str) -> tuple[str, Decimal]:
-    """Return ``body`` without its suffix, such as ``k`` or ``万``, and its factor."""
+def _strip_multiplier(body: str, money: bool) -> tuple[str, Decimal]:
+    """Return ``body`` without its suffix, such as ``k`` or ``万``, and its factor.
+
+    Without ``money``, the suffixes of :data:`_MONEY_SUFFIXES` stay on the body.
+    """
     for suffix, multiplier in _MULTIPLIERS.items():
+        if not money and suffix in _MONEY_SUFFIXES:
+            continue
         if body.endswith(suffix):
             return body[: -len(suffix)].strip(), multiplier
     return body, Decimal(1)
