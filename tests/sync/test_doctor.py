@@ -586,3 +586,37 @@ def test_unfound_known_optional_column_not_reported(tmp_path: Path) -> None:
 
     columns = next(line for line in lines(result) if "Columns" in line[:16])
     assert columns.startswith("✓ Columns")
+
+
+MAPPED_NEAR_HEADER = """\
+name: Mapped near header
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  next_step_date: {aliases: [Next Step Date]}
+  next_step: {aliases: [Next Step]}
+allowed:
+  next_step: {values: [Call, Demo]}
+stages:
+  - {name: Proposal}
+  - {name: Won, outcome: won}
+"""
+
+
+def test_unfound_column_suggests_no_mapped_header(tmp_path: Path) -> None:
+    # 'Next Step Date' is nearest to 'Next Step', but next_step_date reads it.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Next Step Date"])
+    sheet.append(["D-1", "Proposal", None])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(MAPPED_NEAR_HEADER, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    columns = next(line for line in lines(result) if "Columns" in line[:16])
+    assert "no column for 'next_step' (looked for 'Next Step')." in columns
