@@ -443,7 +443,7 @@ def run(
     """Check the pipeline tab and write the status column and generated tabs.
 
     CONFIG is a definition file or a shipped definition name (see
-    ``pipesheet definitions``). Each run is recorded in the state database,
+    'pipesheet definitions'). Each run is recorded in the state database,
     which gives the Stage log tab its history.
     """
     reject_state_with_no_state(no_state)
@@ -537,7 +537,7 @@ def check(
 ) -> RunResult:
     """Validate the definition and the sheet; write nothing.
 
-    Reads the run history as ``run --dry-run`` does, so it reports the same
+    Reads the run history as "run --dry-run" does, so it reports the same
     findings and planned writes. Exits 1 when error-level findings exist.
     """
     reject_state_with_no_state(no_state)
@@ -592,7 +592,7 @@ def definitions() -> None:
     stderr.print(
         f"To start your own: cp {starter} pipeline.yaml, set source.path and the "
         "column aliases in it, then run pipesheet check pipeline.yaml. "
-        "docs/definition.md describes every key.",
+        "docs/definition.md in pipesheet's source describes every key.",
         highlight=False,
     )
 

@@ -857,7 +857,8 @@ def test_definitions_lists_names_and_files() -> None:
     assert result.stderr == (
         f"To start your own: cp {config / 'pipelines' / 'b2b-en.yaml'} "
         "pipeline.yaml, set source.path and the column aliases in it, then run "
-        "pipesheet check pipeline.yaml. docs/definition.md describes every key.\n"
+        "pipesheet check pipeline.yaml. docs/definition.md in pipesheet's source "
+        "describes every key.\n"
     )
 
 
@@ -1251,3 +1252,15 @@ def test_no_state_with_state_variable_accepted(monkeypatch: pytest.MonkeyPatch) 
 
     assert result.exit_code == 0, result.output
     assert not Path("x.sqlite").exists()
+
+
+ALL_COMMANDS = sorted(cli.list_commands(click.Context(cli)))
+
+
+@pytest.mark.parametrize("command", ALL_COMMANDS)
+def test_help_has_no_markup_quotes(command: str) -> None:
+    # Docstrings use ``code`` quotes, which click prints as they are.
+    result = invoke(command, "--help")
+
+    assert result.exit_code == 0
+    assert "``" not in result.output
