@@ -22,6 +22,15 @@ def check_smtp_host(host: str) -> str:
     """
     if _is_ip_address(host) or _HOST_NAME.fullmatch(host):
         return host
+    if "@" in host:
+        # The value is not repeated: user:password@host would show a password.
+        raise ValueError(
+            "invalid value: it contains '@', as a user name and password "
+            "(user:password@host) or an e-mail address do; expected the SMTP "
+            "server's host name or IP address alone, such as 'smtp.example.com'. "
+            "Give the user name and password through username_env and "
+            "password_env, and an e-mail address in from_address or under owners"
+        )
 
     scheme, separator, rest = host.strip().partition("://")
     if not separator:

@@ -469,3 +469,19 @@ def test_smtp_host_name_or_address_accepted(host: str) -> None:
 )
 def test_channel_written_as_word_rejected(channel: str, line: str) -> None:
     assert problem_lines({"channels": [channel]}) == [line]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["user:secret@smtp.example.com", "mailto:ops@example.com"],
+    ids=["credentials", "mailto"],
+)
+def test_smtp_host_with_at_sign_rejected_unquoted(host: str) -> None:
+    notifications = {"channels": [email_channel(smtp_host=host)]}
+
+    [line] = problem_lines(notifications)
+
+    assert line.startswith("notifications.channels[0].smtp_host: invalid value: ")
+    assert "username_env and password_env" in line
+    assert "secret" not in line
+    assert "ops@" not in line
