@@ -37,6 +37,8 @@ CURRENCY_MARKS = {
     "r$": "R$",
     "brl": "R$",
     "chf": "CHF",
+    "sfr.": "CHF",
+    "fr.": "CHF",
     "c$": "C$",
     "cad": "C$",
     "a$": "A$",
@@ -51,6 +53,8 @@ CURRENCY_MARKS = {
     "mxn": "MX$",
     "₹": "₹",
     "inr": "₹",
+    "rs.": "₹",
+    "rs": "₹",
     "₩": "₩",
     "krw": "₩",
     "₽": "₽",
@@ -74,6 +78,13 @@ CURRENCY_MARKS = {
     "nok": "NOK",
     "dkk": "DKK",
     "zar": "ZAR",
+    "aed": "AED",
+    "rm": "RM",
+    "myr": "RM",
+    "nt$": "NT$",
+    "twd": "NT$",
+    "ft": "Ft",
+    "huf": "Ft",
 }
 # Longest first, so that ``us$`` and ``r$`` are not read as ``$``.
 MARKS_LONGEST_FIRST = sorted(CURRENCY_MARKS, key=len, reverse=True)
