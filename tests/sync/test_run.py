@@ -674,8 +674,10 @@ def test_merged_cells_count_for_each_deal(tmp_path: Path) -> None:
     assert run_once(path, pipeline).plan.is_empty
 
 
-def build_subtotal_workbook(path: Path, label: str | None) -> None:
-    """Write three Lead deals under a row of =SUBTOTAL(9,E3:E50), as xlsxwriter does."""
+def build_subtotal_workbook(
+    path: Path, label: str | None, formula: str = "=SUBTOTAL(9,E3:E50)"
+) -> None:
+    """Write three Lead deals under a row of ``formula``, as xlsxwriter does."""
     workbook = xlsxwriter.Workbook(str(path))
     deals = workbook.add_worksheet("Deals")
     dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
@@ -683,7 +685,7 @@ def build_subtotal_workbook(path: Path, label: str | None) -> None:
     deals.write_row(0, 5, ["Expected Close", "Next Step Date", "Lost Reason"])
     if label is not None:
         deals.write(1, 1, label)
-    deals.write_formula(1, 4, "=SUBTOTAL(9,E3:E50)", None, 300)
+    deals.write_formula(1, 4, formula, None, 300)
     for row in range(2, 5):
         deals.write_row(row, 0, [f"T-{row}", "Acme", "Ana Lima", "Lead", 100])
         deals.write_datetime(row, 5, dt.datetime(2025, 12, 1), dates)
@@ -694,10 +696,15 @@ def build_subtotal_workbook(path: Path, label: str | None) -> None:
     workbook.close()
 
 
+@pytest.mark.parametrize(
+    "formula", ["=SUBTOTAL(9,E3:E50)", "=SUM(E3:E50)"], ids=["subtotal", "sum"]
+)
 @pytest.mark.parametrize("label", [None, "Total"], ids=["no-label", "total-label"])
-def test_subtotal_row_is_not_a_deal(tmp_path: Path, label: str | None) -> None:
+def test_subtotal_row_is_not_a_deal(
+    tmp_path: Path, label: str | None, formula: str
+) -> None:
     path = tmp_path / "pipeline.xlsx"
-    build_subtotal_workbook(path, label)
+    build_subtotal_workbook(path, label, formula)
     pipeline = load_pipeline(shipped_definition("b2b-en"))
 
     result = run_once(path, pipeline, dry_run=True)
