@@ -1,4 +1,4 @@
-"""Point a required field's finding at the formula that left its cell empty."""
+"""Point a blank-cell finding at the formula that left its cell empty."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from rules.deals import ColumnMap
 from rules.findings import Code, Finding
 from rules.grid import SheetGrid, column_letter
 
+# The findings that ask to fill in a blank cell.
+_BLANK_CELL_CODES = frozenset(
+    {Code.MISSING_REQUIRED, Code.MISSING_ID, Code.NO_NEXT_STEP}
+)
+
 
 def note_empty_formula_results(
     findings: list[Finding], grid: SheetGrid, columns: ColumnMap
 ) -> list[Finding]:
-    """Name the cell of each ``missing-required`` whose formula gives empty text.
+    """Name the cell of each blank-cell finding whose formula gives empty text.
 
     Typing over such a cell would delete its formula, so the message asks to
     fill in what the formula reads, or to correct it. For example, a finding on
@@ -26,7 +31,7 @@ def note_empty_formula_results(
         column = columns.fields.get(finding.field or "")
         position = (finding.row, column)
         if (
-            finding.code is Code.MISSING_REQUIRED
+            finding.code in _BLANK_CELL_CODES
             and column is not None
             and position in grid.empty_formula_results
         ):

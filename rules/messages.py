@@ -8,8 +8,9 @@ filled is used, so a finding without a suggestion or a stage still reads well.
 
 Params each code is rendered with:
 
-- ``missing-required``: ``stage`` (optional), ``formula_cell`` (optional, the
-  cell, such as ``E2``, whose formula gives an empty result).
+- ``missing-required``, ``missing-id`` and ``no-next-step``: ``stage``
+  (optional), ``formula_cell`` (optional, the cell, such as ``E2``, whose
+  formula gives an empty result).
 - ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
   ``significant_digits`` (15, only when an ID of the group is a number of 16 or
   more digits, which Excel does not keep exactly).
@@ -100,12 +101,21 @@ MESSAGES: Templates = {
     Code.MISSING_ID: {
         EN: (
             (
+                "Row {row} has no {column}: the formula in {formula_cell} gives an "
+                "empty result; fill in the cells it reads, or correct the formula, "
+                "so that the deal has a unique ID."
+            ),
+            (
                 "Row {row} has no {column}; give the deal a unique ID so that "
                 "pipesheet can find the row again."
             ),
             "The row has no ID; give the deal a unique ID.",
         ),
         ZH: (
+            (
+                "第 {row} 行没有{column}：{formula_cell} 中的公式结果为空，"
+                "请补上公式引用的单元格，或更正公式，使该商机有唯一编号。"
+            ),
             (
                 "第 {row} 行没有{column}，请为该商机填写唯一编号，以便 pipesheet "
                 "再次找到这一行。"
@@ -400,12 +410,21 @@ MESSAGES: Templates = {
     Code.NO_NEXT_STEP: {
         EN: (
             (
+                "Open deal in stage {stage!r} has no {column}: the formula in "
+                "{formula_cell} gives an empty result; fill in the cells it reads, "
+                "or correct the formula."
+            ),
+            (
                 "Open deal in stage {stage!r} has no {column}; set the date of the "
                 "next step."
             ),
             "Open deal has no {column}; set the date of the next step.",
         ),
         ZH: (
+            (
+                "阶段“{stage}”的进行中商机没有{column}："
+                "{formula_cell} 中的公式结果为空，请补上公式引用的单元格，或更正公式。"
+            ),
             "阶段“{stage}”的进行中商机没有{column}，请填写下一步的日期。",
             "进行中的商机没有{column}，请填写下一步的日期。",
         ),

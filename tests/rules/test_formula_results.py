@@ -62,3 +62,37 @@ def test_other_findings_unchanged(english_pipeline: Pipeline, finding: Finding) 
     columns = match_columns(GRID, english_pipeline)
 
     assert note_empty_formula_results([finding], GRID, columns) == [finding]
+
+
+def test_formula_id_and_next_step_named(english_pipeline: Pipeline) -> None:
+    grid = SheetGrid(
+        "Pipeline.xlsx",
+        "Deals",
+        [["Deal ID", "Stage", "Next Step Date"], [None, "Proposal"], ["D-2", "Lead"]],
+        empty_formula_results=frozenset({(2, 0), (3, 2)}),
+    )
+    findings = [
+        Finding(Code.MISSING_ID, Severity.ERROR, 2, "Deal ID", field="id"),
+        Finding(
+            Code.NO_NEXT_STEP,
+            Severity.WARNING,
+            3,
+            "Next Step Date",
+            field="next_step_date",
+            params={"stage": "Lead"},
+        ),
+    ]
+
+    noted = note_empty_formula_results(
+        findings, grid, match_columns(grid, english_pipeline)
+    )
+
+    assert render_message(noted[0], Locale.EN) == (
+        "Row 2 has no Deal ID: the formula in A2 gives an empty result; fill in "
+        "the cells it reads, or correct the formula, so that the deal has a "
+        "unique ID."
+    )
+    assert render_message(noted[1], Locale.EN) == (
+        "Open deal in stage 'Lead' has no Next Step Date: the formula in C3 gives "
+        "an empty result; fill in the cells it reads, or correct the formula."
+    )
