@@ -20,8 +20,8 @@ class SheetGrid:
     true for a workbook whose date serial numbers count days from 1904-01-01
     instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
     (first row, first column, last row, last column) whose formulas use ROW()
-    or ROWS(), ``subtotal_formulas`` those whose formulas call SUBTOTAL or
-    AGGREGATE, ``empty_formula_results`` the positions (1-based row, 0-based
+    or ROWS(), ``subtotal_formulas`` those whose formulas call SUBTOTAL,
+    AGGREGATE or SUM, ``empty_formula_results`` the positions (1-based row, 0-based
     column) of formula cells whose saved result is empty text, and
     ``total_rows`` the rows Excel tables use as their Total Row, where the
     source can tell. ``recorded`` is true for a tab the workbook

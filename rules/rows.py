@@ -389,7 +389,7 @@ def _subtotal_rows(
     first_row: int,
     records: Sequence[int],
 ) -> dict[int, str]:
-    """Return the records whose filled cells all call SUBTOTAL or AGGREGATE.
+    """Return the records whose filled cells all call SUBTOTAL, AGGREGATE or SUM.
 
     Such a row sums the deals, as ``=SUBTOTAL(9,E3:E50)`` above a filtered
     list does, although no label marks it. The notice shows its first cell.

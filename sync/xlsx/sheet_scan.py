@@ -121,7 +121,7 @@ class SheetScan:
     ``error_cells`` maps a position to the error's text, ``negative_numbers``
     a position to its negative number, ``row_formulas``
     lists the blocks whose formulas use ROW or ROWS, ``subtotal_formulas``
-    those whose formulas call SUBTOTAL or AGGREGATE, ``empty_formula_results`` the
+    those whose formulas call SUBTOTAL, AGGREGATE or SUM, ``empty_formula_results`` the
     positions of formula cells whose saved result is empty, ``total_rows`` the
     1-based rows Excel tables use as their Total Row and ``merged`` the merged
     blocks. A shared formula's
