@@ -43,6 +43,15 @@ def normalize_text(text: str) -> str:
     return " ".join(normal.split())
 
 
+def drop_invisible(text: str) -> str:
+    """Return text without the invisible format characters, otherwise unchanged.
+
+    >>> drop_invisible("Ana Lima\u200f")
+    'Ana Lima'
+    """
+    return text.translate(_INVISIBLE)
+
+
 def deal_id_key(deal_id: str) -> str:
     """Return a deal ID as IDs are compared: trimmed, without invisible characters.
 

@@ -260,6 +260,19 @@ def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     assert findings == []
 
 
+def test_unknown_value_quotes_list_without_marks() -> None:
+    allowed = ["GTX Pro\u200f", "\u200eMG Advanced", "\u200f"]
+
+    findings = run_checks([lead(10, product="GTXPro")], allowed={"product": allowed})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert findings[0].params == {
+        "choices": "GTX Pro, MG Advanced",
+        "choice_count": "2",
+        "suggestion": "GTX Pro",
+    }
+
+
 @pytest.mark.parametrize(
     ("typed", "allowed", "suggestion"),
     [
