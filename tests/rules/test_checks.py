@@ -139,7 +139,11 @@ def test_duplicate_id_ignores_blank_ids() -> None:
 # missing-required
 
 
-@pytest.mark.parametrize("blank", [None, "", "   "], ids=["none", "empty", "spaces"])
+@pytest.mark.parametrize(
+    "blank",
+    [None, "", "   ", "\u200f", " \ufeff ", "\u00ad\u2066\u2069"],
+    ids=["none", "empty", "spaces", "rtl-mark", "byte-order-mark", "soft-hyphen"],
+)
 def test_missing_required_flags_blank_field(blank: str | None) -> None:
     deal = build_deal(
         PIPELINE, 8, "D-8", "Qualified", account=blank, next_step_date=NEXT_WEEK
