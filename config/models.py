@@ -519,7 +519,7 @@ class Pipeline(StrictModel):
         # starts with the key path it is about.
         problems = [
             *_check_key_fields_mapped(self.columns),
-            *check_field_names(list(self.columns), KNOWN_FIELD_TYPES),
+            *check_field_names(self.columns, KNOWN_FIELD_TYPES),
             *check_field_types(self.columns, KNOWN_FIELD_TYPES),
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
@@ -534,7 +534,7 @@ class Pipeline(StrictModel):
         ]
         # A known field whose key has a typo is reported once, at that key,
         # not again wherever the definition names the field.
-        renamed = set(find_field_typos(list(self.columns), KNOWN_FIELD_TYPES).values())
+        renamed = set(find_field_typos(self.columns, KNOWN_FIELD_TYPES).values())
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
             problems += _check_closed_stage_options(stage, path)
