@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rules.close_spellings import is_one_typo_apart
+
 if TYPE_CHECKING:
     from config.models import ColumnSpec, FieldType
 
@@ -68,7 +70,7 @@ MIN_FUZZY_ALIAS_LENGTH = 8
 
 
 def check_field_names(
-    fields: list[str], known_types: Mapping[str, FieldType]
+    columns: Mapping[str, ColumnSpec], known_types: Mapping[str, FieldType]
 ) -> list[str]:
     """Return a problem for each key that looks like an unmapped known field.
 
@@ -76,25 +78,27 @@ def check_field_names(
     """
     return [
         _typo_problem(field, typo.known, typo.alias)
-        for field, typo in _find_typos(fields, known_types).items()
+        for field, typo in _find_typos(columns, known_types).items()
     ]
 
 
 def find_field_typos(
-    fields: list[str], known_types: Mapping[str, FieldType]
+    columns: Mapping[str, ColumnSpec], known_types: Mapping[str, FieldType]
 ) -> dict[str, str]:
     """Return each key that looks like an unmapped known field, with that field.
 
     A key matches when it equals a known field's name, or one of its usual
     names in :data:`KNOWN_FIELD_ALIASES`, ignoring case, spaces, dashes and
     underscores, or when it is a close match of one. A key near a known field
-    that is mapped too is taken as a field of the definition's own, and so is
-    a key that adds a separate word to a known field's words or alias. For
-    example ``Owner``, ``next_stepdate`` and ``follow_up_date`` are typos
-    unless ``owner`` and ``next_step_date`` are mapped as well, while
-    ``product_id``, ``accountName`` and ``created_by`` are fields of their own.
+    that is mapped too is taken as a field of the definition's own. So is a
+    key that adds a separate word to a known field's words or alias, or puts
+    an unlike word in place of one of them, and a key declared with a ``type``
+    other than the known field's. For example ``Owner``, ``next_stepdate``
+    and ``follow_up_date`` are typos unless ``owner`` and ``next_step_date``
+    are mapped as well, while ``product_id``, ``accountName``, ``created_by``
+    and ``close_reason`` are fields of their own.
     """
-    typos = _find_typos(fields, known_types)
+    typos = _find_typos(columns, known_types)
     return {field: typo.known for field, typo in typos.items()}
 
 
@@ -106,22 +110,26 @@ class _Typo:
 
 
 def _find_typos(
-    fields: list[str], known_types: Mapping[str, FieldType]
+    columns: Mapping[str, ColumnSpec], known_types: Mapping[str, FieldType]
 ) -> dict[str, _Typo]:
-    unmapped = [known for known in known_types if known not in fields]
+    unmapped = [known for known in known_types if known not in columns]
     names = [
         (name, _Typo(known, None if name == known else name))
         for known in unmapped
         for name in (known, *KNOWN_FIELD_ALIASES.get(known, ()))
     ]
     typos: dict[str, _Typo] = {}
-    for field in fields:
+    for field, spec in columns.items():
         if field in known_types:
             continue
+        # A known field's type is fixed, so a key declared with another type
+        # cannot be meant as that field.
         candidates = {
             _fold(name): typo
             for name, typo in names
-            if not _extends_words(_words(field), _words(name))
+            if spec.type in (None, known_types[typo.known])
+            and not _extends_words(_words(field), _words(name))
+            and not _replaces_word(_words(field), _words(name))
         }
         match = _nearest_name(_fold(field), candidates)
         if match is not None:
@@ -193,6 +201,21 @@ def _words(name: str) -> list[str]:
     # 'productId', 'Product ID' and 'product_id' give ['product', 'id'].
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
     return [word.casefold() for word in re.split(r"[\s_-]+", spaced) if word]
+
+
+def _replaces_word(words: list[str], known_words: list[str]) -> bool:
+    # A key that has the known name's words with one of them swapped for an
+    # unlike word, such as 'close_reason' for 'lost_reason' or 'created_month'
+    # for 'created_on', names another field. A misspelt word, as in
+    # 'creatd_date', is one typo away from the word it replaces.
+    if len(words) != len(known_words) or len(words) < 2:
+        return False
+    changed = [
+        (word, known)
+        for word, known in zip(words, known_words, strict=True)
+        if word != known
+    ]
+    return len(changed) == 1 and not is_one_typo_apart(*changed[0])
 
 
 def _extends_words(words: list[str], known_words: list[str]) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -31,6 +30,7 @@ from config.known_fields import (
 )
 from config.smtp_host import check_smtp_host
 from config.tab_names import check_review_tab_name, excel_tab_name_problem
+from rules.text_forms import fold_text
 
 
 def check_not_blank(label: str) -> str:
@@ -480,7 +480,8 @@ class Notifications(StrictModel):
     def contact_of(self, owner: str) -> OwnerContact | None:
         """Return the contact of an owner named in the sheet, ignoring case and spaces.
 
-        ``" ana  LIMA"`` in the sheet finds the entry ``Ana Lima``.
+        ``" ana  LIMA"`` in the sheet finds the entry ``Ana Lima``, and so does
+        ``Ana Lima`` followed by an invisible direction mark.
         """
         key = _label_key(owner)
         for name, contact in self.owners.items():
@@ -518,7 +519,7 @@ class Pipeline(StrictModel):
         # starts with the key path it is about.
         problems = [
             *_check_key_fields_mapped(self.columns),
-            *check_field_names(list(self.columns), KNOWN_FIELD_TYPES),
+            *check_field_names(self.columns, KNOWN_FIELD_TYPES),
             *check_field_types(self.columns, KNOWN_FIELD_TYPES),
             *_check_unique_aliases(self.columns),
             *_check_unique_stage_names(self.stages),
@@ -533,7 +534,7 @@ class Pipeline(StrictModel):
         ]
         # A known field whose key has a typo is reported once, at that key,
         # not again wherever the definition names the field.
-        renamed = set(find_field_typos(list(self.columns), KNOWN_FIELD_TYPES).values())
+        renamed = set(find_field_typos(self.columns, KNOWN_FIELD_TYPES).values())
         for index, stage in enumerate(self.stages):
             path = f"stages[{index}] ({stage.name!r})"
             problems += _check_closed_stage_options(stage, path)
@@ -655,8 +656,9 @@ def _check_unique_stage_names(stages: list[Stage]) -> list[str]:
 
 
 def _label_key(label: str) -> str:
-    # The same folding as header matching in rules: NFKC, spaces, case.
-    return " ".join(unicodedata.normalize("NFKC", label).split()).casefold()
+    # The folding of header matching in rules: NFKC, spaces, case, and no
+    # invisible format characters, so labels match sheet cells the same way.
+    return fold_text(label)
 
 
 def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:

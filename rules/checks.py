@@ -28,7 +28,7 @@ from rules.followups import (
     is_silenced,
 )
 from rules.grid import is_blank
-from rules.text_forms import deal_id_key, normalize_text
+from rules.text_forms import deal_id_key, drop_invisible, normalize_text
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
@@ -40,7 +40,11 @@ CHOICES_SHOWN = 8
 
 @dataclass
 class AllowedList:
-    """One field's allowed values, normalised once per run for fast lookups."""
+    """One field's allowed values, normalised once per run for fast lookups.
+
+    ``values`` keep the list's spelling without invisible format characters,
+    because a matching cell is shown in that spelling in the outputs.
+    """
 
     values: list[str]
     ignore_case: bool
@@ -61,6 +65,8 @@ class AllowedList:
     )
 
     def __post_init__(self) -> None:
+        visible = (drop_invisible(value).strip() for value in self.values)
+        self.values = [value for value in visible if value]
         self.keys = {self.key_of(value): value for value in self.values}
         self.folded = {key.casefold(): value for key, value in self.keys.items()}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from rules.text_forms import drop_invisible
+
 # What a source hands over for one cell. Empty cells are None. Dates stay real
 # dates when the backend knows them; serial numbers stay numbers and are
 # converted by the column's declared type.
@@ -69,5 +71,15 @@ def column_letter(index: int) -> str:
 
 
 def is_blank(value: CellValue) -> bool:
-    """Return True for an empty cell or one holding only whitespace."""
-    return value is None or (isinstance(value, str) and not value.strip())
+    """Return True for an empty cell or one holding only whitespace.
+
+    Invisible format characters (see :func:`rules.text_forms.drop_invisible`)
+    count as whitespace here, because a cell holding only a byte order mark or
+    a direction mark looks empty to the person reading the sheet.
+    """
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return not text or (not text.isascii() and not drop_invisible(text).strip())

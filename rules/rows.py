@@ -38,6 +38,7 @@ from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
 from rules.merged_cells import SpreadRows, spread_merged_values
+from rules.text_forms import deal_id_key
 
 # The finding a cell gets when it cannot be read as its column's type. Text
 # columns accept every value, so they have no entry. The probability field
@@ -598,10 +599,11 @@ def _parse_ids(cells: Sequence[CellValue]) -> tuple[list[ParsedEntry], bool]:
     """Return the entries of the deal ID column, and whether one shows an error.
 
     IDs are read as text (see :func:`_field_types`), every cell once.
-    :func:`parse_text` returns "" exactly for a blank cell, so no cell needs a
-    blank test of its own. IDs are meant to be unique, so a cache would only
-    add work. A cell that shows a formula error (``#N/A``) is no ID; the
-    caller turns those entries into problems.
+    :func:`parse_text` returns "" for a blank cell, and a text left with only
+    invisible format characters becomes "" too, as :func:`is_blank` counts it
+    blank. IDs are meant to be unique, so a cache would only add work. A cell
+    that shows a formula error (``#N/A``) is no ID; the caller turns those
+    entries into problems.
     """
     try:
         # parse_text returns a text cell stripped, and str.strip maps a column
@@ -609,6 +611,8 @@ def _parse_ids(cells: Sequence[CellValue]) -> tuple[list[ParsedEntry], bool]:
         texts = list(map(str.strip, cells))  # type: ignore[arg-type]
     except TypeError:
         texts = list(map(parse_text, cells))
+    if not all(map(str.isascii, texts)):
+        texts = [text if text.isascii() or deal_id_key(text) else "" for text in texts]
     has_errors = not FORMULA_ERRORS.isdisjoint(texts) or any(
         map(is_numbered_error, texts)
     )

@@ -15,6 +15,7 @@ from operator import attrgetter, methodcaller
 from config.models import OWNER_FIELD, Pipeline
 from rules.checks import AllowedList, prepare_allowed
 from rules.deals import Deal, ParsedValue
+from rules.text_forms import drop_invisible
 
 
 def spell_grouped_values(
@@ -59,7 +60,8 @@ def spell_values(
     Texts that the allowed list accepts as one of its values are shown as the
     list spells that value. The others are grouped as the allowed-value check
     compares them, ignoring case too, and shown as the group's most common
-    spelling, the first seen among equally common ones.
+    spelling, the first seen among equally common ones. Shown spellings have
+    single spaces and no invisible format characters.
 
     >>> counts = {"ana lima": 1, "Bo ": 1, "BO": 1, "bo": 1}
     >>> spell_values(counts, AllowedList(["Ana Lima"], ignore_case=True))
@@ -73,7 +75,7 @@ def spell_values(
         if key in matcher.keys:
             spellings[text] = matcher.keys[key]
         else:
-            spelling = " ".join(text.split())
+            spelling = " ".join(drop_invisible(text).split())
             groups.setdefault(key.casefold(), Counter())[spelling] += count
 
     for text in counts:

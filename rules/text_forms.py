@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 # Invisible format characters that arrive with text pasted from web pages, chats
@@ -43,6 +44,15 @@ def normalize_text(text: str) -> str:
     return " ".join(normal.split())
 
 
+def drop_invisible(text: str) -> str:
+    """Return text without the invisible format characters, otherwise unchanged.
+
+    >>> drop_invisible("Ana Lima\u200f")
+    'Ana Lima'
+    """
+    return text.translate(_INVISIBLE)
+
+
 def deal_id_key(deal_id: str) -> str:
     """Return a deal ID as IDs are compared: trimmed, without invisible characters.
 
@@ -53,3 +63,42 @@ def deal_id_key(deal_id: str) -> str:
     if trimmed.isascii():
         return trimmed
     return trimmed.translate(_INVISIBLE).strip()
+
+
+def quote_showing_invisible(text: str) -> str:
+    """Return ``text`` quoted, with its invisible format characters named.
+
+    A message that quotes such a text with ``repr`` shows escapes (``\\ufeff``)
+    that people do not recognise, so the characters are left out of the
+    quotes and named after them, with where they are.
+
+    >>> quote_showing_invisible("A-1\ufeff")
+    "'A-1' (with an invisible U+FEFF at the end)"
+    >>> quote_showing_invisible("\u200fA\u00ad-1")
+    "'A-1' (with an invisible U+200F at the start, U+00AD after 'A')"
+    """
+    visible = drop_invisible(text)
+    if visible == text:
+        return repr(text)
+
+    runs: list[str] = []
+    visible_before = ""
+    consumed = 0
+    for is_mark, group in itertools.groupby(text, lambda char: ord(char) in _INVISIBLE):
+        chars = "".join(group)
+        consumed += len(chars)
+        if not is_mark:
+            visible_before += chars
+            continue
+        names = " ".join(f"U+{ord(char):04X}" for char in chars)
+        runs.append(f"{names} {_place(visible_before, consumed == len(text))}")
+    return f"{visible!r} (with an invisible {', '.join(runs)})"
+
+
+def _place(before: str, at_end: bool) -> str:
+    # Where a run of invisible characters sits, given the visible text before it.
+    if not before:
+        return "at the start"
+    if at_end:
+        return "at the end"
+    return f"after {before!r}"

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rules.history import Transition
+from rules.text_forms import deal_id_key, quote_showing_invisible
 from sync.commands.options import json_option, reject_empty_source
 from sync.state.errors import DealNotFoundError, RunNotFoundError
 from sync.state.keys import workbook_key
@@ -131,7 +132,7 @@ def log(
             key, tab = _only_workbook_tab(store, state)
         else:
             key, tab = workbook_key(pipeline, source), pipeline.source.tab
-        path = store.transitions(key, deal_id, tab=tab)
+        path = _deal_path(store, key, tab, deal_id)
         if not path and not store.runs(key, 1, tab=tab):
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
@@ -390,15 +391,27 @@ def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
     return message
 
 
+def _deal_path(store: StateStore, key: str, tab: str, deal_id: str) -> list[Transition]:
+    """Return the transitions of the deal ``deal_id``, compared by its ID key.
+
+    Runs record IDs as typed, so ``A-1`` followed by a byte order mark is
+    stored with the mark. :func:`deal_id_key` drops it, as the duplicate-id
+    check does, so typing ``A-1`` finds that deal.
+    """
+    typed = deal_id_key(deal_id)
+    moves = store.transitions(key, tab=tab)
+    return [move for move in moves if deal_id_key(move.deal_id) == typed]
+
+
 def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str:
     message = (
         f"No stage changes of deal {deal_id!r} recorded for tab {tab!r} of {key!r}."
     )
     moves = store.transitions(key, tab=tab)
-    known = sorted({transition.deal_id for transition in moves})
-    nearest = difflib.get_close_matches(deal_id, known, n=1)
+    known = {deal_id_key(move.deal_id): move.deal_id for move in moves}
+    nearest = difflib.get_close_matches(deal_id_key(deal_id), sorted(known), n=1)
     if nearest:
-        message += f" Did you mean {nearest[0]!r}?"
+        message += f" Did you mean {quote_showing_invisible(known[nearest[0]])}?"
     # A deal whose ID is on several rows gets no snapshot of its own, which
     # the reader of this message would otherwise not guess.
     return message + (

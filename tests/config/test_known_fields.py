@@ -217,3 +217,91 @@ def test_usual_name_of_mapped_field_accepted() -> None:
     pipeline = parse_pipeline(data, origin="team.yaml")
 
     assert "expected_close" in pipeline.columns
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["close_reason", "created_month", "Created Month", "next_call_date"],
+    ids=["close-reason", "created-month", "spaced", "next-call-date"],
+)
+def test_key_with_other_word_accepted(key: str) -> None:
+    pipeline = parse_pipeline(definition({key: {"aliases": ["Column"]}}), "team.yaml")
+
+    assert key in pipeline.columns
+
+
+@pytest.mark.parametrize(
+    ("key", "declared"),
+    [
+        ("follow_ups", "number"),
+        ("customers", "number"),
+        ("follow_up_date", "text"),
+        ("ownr", "flag"),
+    ],
+    ids=["follow-ups-number", "customers-number", "usual-name-text", "typo-flag"],
+)
+def test_key_of_other_type_accepted(key: str, declared: str) -> None:
+    data = definition({key: {"aliases": ["Column"], "type": declared}})
+
+    pipeline = parse_pipeline(data, "team.yaml")
+
+    assert key in pipeline.columns
+
+
+@pytest.mark.parametrize(
+    ("key", "declared", "known"),
+    [
+        ("creatd_date", None, "created_date"),
+        ("next_stpe_date", None, "next_step_date"),
+        ("close_data", "date", "close_date"),
+        ("lost_reasn", "text", "lost_reason"),
+    ],
+    ids=["dropped-letter", "swapped-letters", "same-type", "same-type-text"],
+)
+def test_misspelt_word_rejected(key: str, declared: str | None, known: str) -> None:
+    spec: dict[str, object] = {"aliases": ["Column"]}
+    if declared is not None:
+        spec["type"] = declared
+
+    assert problems(definition({key: spec})) == [
+        (
+            f"columns.{key}: the key {key!r} looks like the known field "
+            f"{known!r}, which is not mapped. Rename the key to {known!r}, or, "
+            f"for a field of your own, choose a name less like {known!r}"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "alias", "known"),
+    [
+        ("stage_enterd", "stage_entered", "stage_entered_date"),
+        ("follow_ups", "follow_up", "next_step_date"),
+        ("customers", "customer", "account"),
+    ],
+    ids=["stage-enterd", "follow-ups-text", "customers-text"],
+)
+def test_misspelt_usual_name_rejected(key: str, alias: str, known: str) -> None:
+    data = definition({key: {"aliases": ["Column"]}})
+
+    assert problems(data) == [
+        (
+            f"columns.{key}: the key {key!r} looks like {alias!r}, a usual name "
+            f"of the known field {known!r}, which is not mapped, so the checks "
+            f"that read {known!r} would be off. Rename the key to {known!r}, or, "
+            f"for a field of your own, choose a name less like {alias!r}"
+        )
+    ]
+
+
+def test_usual_name_of_same_type_rejected() -> None:
+    data = definition({"follow_up_date": {"aliases": ["Column"], "type": "date"}})
+
+    assert problems(data) == [
+        (
+            "columns.follow_up_date: the key 'follow_up_date' is a usual name of "
+            "the known field 'next_step_date', which is not mapped, so the checks "
+            "that read 'next_step_date' would be off. Rename the key to "
+            "'next_step_date', or, for a field of your own, choose another name"
+        )
+    ]

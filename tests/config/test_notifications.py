@@ -126,6 +126,29 @@ def test_owner_contact_found_ignoring_case_and_spaces() -> None:
 
 
 @pytest.mark.parametrize(
+    ("entry", "owner"),
+    [
+        ("Ana Lima", "Ana Lima\u200f"),
+        ("Ana Lima\u200f", "Ana Lima"),
+        ("Ana Lima", "\ufeffAna Li\u00adma"),
+    ],
+    ids=["mark-in-sheet", "mark-in-entry", "bom-and-soft-hyphen"],
+)
+def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) -> None:
+    notifications = {
+        "owners": {entry: {"email": "ana@example.com"}},
+        "channels": [email_channel()],
+    }
+    pipeline = parse_pipeline(minimal_data(notifications), origin="team.yaml")
+    assert pipeline.notifications is not None
+
+    contact = pipeline.notifications.contact_of(owner)
+
+    assert contact is not None
+    assert contact.email == "ana@example.com"
+
+
+@pytest.mark.parametrize(
     ("notifications", "line"),
     [
         (

@@ -139,7 +139,11 @@ def test_duplicate_id_ignores_blank_ids() -> None:
 # missing-required
 
 
-@pytest.mark.parametrize("blank", [None, "", "   "], ids=["none", "empty", "spaces"])
+@pytest.mark.parametrize(
+    "blank",
+    [None, "", "   ", "\u200f", " \ufeff ", "\u00ad\u2066\u2069"],
+    ids=["none", "empty", "spaces", "rtl-mark", "byte-order-mark", "soft-hyphen"],
+)
 def test_missing_required_flags_blank_field(blank: str | None) -> None:
     deal = build_deal(
         PIPELINE, 8, "D-8", "Qualified", account=blank, next_step_date=NEXT_WEEK
@@ -258,6 +262,19 @@ def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     findings = run_checks([lead(10, product=typed)], allowed={"product": PRODUCTS})
 
     assert findings == []
+
+
+def test_unknown_value_quotes_list_without_marks() -> None:
+    allowed = ["GTX Pro\u200f", "\u200eMG Advanced", "\u200f"]
+
+    findings = run_checks([lead(10, product="GTXPro")], allowed={"product": allowed})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+    assert findings[0].params == {
+        "choices": "GTX Pro, MG Advanced",
+        "choice_count": "2",
+        "suggestion": "GTX Pro",
+    }
 
 
 @pytest.mark.parametrize(

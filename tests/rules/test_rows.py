@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import ColumnSpec, DateOrder, FieldType, Locale, Pipeline
+from rules.checks import check_deals
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid
@@ -232,6 +233,45 @@ def test_whitespace_id_is_missing(english_pipeline: Pipeline) -> None:
     _, findings = read(english_pipeline, ["Deal ID", "Stage"], ["  ", "Lead"])
 
     assert codes_of(findings) == [(2, Code.MISSING_ID)]
+
+
+INVISIBLE_ONLY = ["\ufeff", "\u200f", "\u00ad", " \u200b ", "\u2066\u2069"]
+INVISIBLE_CASE_NAMES = [
+    "byte-order-mark",
+    "rtl-mark",
+    "soft-hyphen",
+    "zero-width",
+    "isolate",
+]
+
+
+@pytest.mark.parametrize("cell", INVISIBLE_ONLY, ids=INVISIBLE_CASE_NAMES)
+def test_invisible_only_id_is_missing(english_pipeline: Pipeline, cell: str) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], [cell, "Lead"])
+
+    assert deals[0].deal_id is None
+    assert codes_of(findings) == [(2, Code.MISSING_ID)]
+
+
+def test_invisible_only_ids_missing_not_duplicate(english_pipeline: Pipeline) -> None:
+    rows = [[cell, "Lead"] for cell in INVISIBLE_ONLY]
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], *rows)
+    columns = match_columns(
+        SheetGrid("Pipeline.xlsx", "Deals", [["Deal ID", "Stage"]]), english_pipeline
+    )
+
+    checked = check_deals(deals, columns, english_pipeline, {}, SEP_9)
+
+    assert codes_of(findings) == [(row, Code.MISSING_ID) for row in range(2, 7)]
+    assert checked == []
+
+
+@pytest.mark.parametrize("cell", INVISIBLE_ONLY, ids=INVISIBLE_CASE_NAMES)
+def test_invisible_only_stage_is_missing(english_pipeline: Pipeline, cell: str) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], ["D-1", cell])
+
+    assert deals[0].stage is None
+    assert codes_of(findings) == [(2, Code.MISSING_REQUIRED)]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,27 @@ def test_allowed_spelling_shown(typed: str) -> None:
     assert spellings == {typed: "Ana Lima"}
 
 
+@pytest.mark.parametrize(
+    "listed",
+    ["Ana Lima\u200f", "\ufeffAna Lima", "Ana Li\u00adma", "\u2067Ana Lima\u2069"],
+    ids=["rtl-mark", "byte-order-mark", "soft-hyphen", "isolate"],
+)
+def test_list_spelling_shown_without_invisible_marks(listed: str) -> None:
+    allowed = AllowedList([listed, "Bén"], ignore_case=True)
+
+    spellings = spell_values({"Ana Lima": 1, "ana lima": 1}, allowed)
+
+    assert spellings == {"Ana Lima": "Ana Lima", "ana lima": "Ana Lima"}
+
+
+def test_unlisted_spelling_shown_without_invisible_marks() -> None:
+    counts = {"Chen Wei\u200f": 2, "chen wei": 1}
+
+    spellings = spell_values(counts, None)
+
+    assert spellings == {"Chen Wei\u200f": "Chen Wei", "chen wei": "Chen Wei"}
+
+
 def test_unlisted_values_grouped_by_most_common() -> None:
     counts = {"chen WEI": 1, "Chen Wei": 2, " Chen  Wei ": 1, "Ana Lma": 1}
 
@@ -92,3 +113,18 @@ def test_followups_and_breakdowns_one_owner() -> None:
     assert [item.owner for item in followups] == ["Ana Lima"] * 4
     assert [group.group for group in metrics.by_owner.groups] == ["Ana Lima"]
     assert metrics.by_owner.groups[0].open_deals == 4
+
+
+def test_followups_owner_without_list_marks() -> None:
+    listed = ["Ana Lima\u200f"]
+    pipeline = build_pipeline(allowed={"owner": AllowedValues(values=listed)})
+    deal = build_deal(
+        pipeline, 4, "D-4", "Lead", owner="Ana Lima", next_step_date=OVERDUE
+    )
+
+    spell_grouped_values([deal], pipeline, {"owner": listed})
+    followups = list_followups([deal], pipeline, AS_OF)
+    metrics = compute_metrics([deal], pipeline, AS_OF)
+
+    assert [item.owner for item in followups] == ["Ana Lima"]
+    assert [group.group for group in metrics.by_owner.groups] == ["Ana Lima"]

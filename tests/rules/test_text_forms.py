@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from rules.text_forms import deal_id_key, fold_text, normalize_text
+from rules.text_forms import (
+    deal_id_key,
+    fold_text,
+    normalize_text,
+    quote_showing_invisible,
+)
 
 INVISIBLE_MARKS = {
     "soft-hyphen": "\u00ad",
@@ -68,3 +73,21 @@ def test_fold_text_drops_direction_mark() -> None:
 )
 def test_deal_id_key_drops_spaces_and_marks(deal_id: str, expected: str) -> None:
     assert deal_id_key(deal_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A-1", "'A-1'"),
+        ("A-1\ufeff", "'A-1' (with an invisible U+FEFF at the end)"),
+        ("\u200fA-1", "'A-1' (with an invisible U+200F at the start)"),
+        ("A\u00ad-1", "'A-1' (with an invisible U+00AD after 'A')"),
+        (
+            "\u2066A-1\u200e\u2069",
+            "'A-1' (with an invisible U+2066 at the start, U+200E U+2069 at the end)",
+        ),
+    ],
+    ids=["no-marks", "end", "start", "inside", "runs"],
+)
+def test_quote_showing_invisible_names_marks(text: str, expected: str) -> None:
+    assert quote_showing_invisible(text) == expected

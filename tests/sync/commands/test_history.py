@@ -349,6 +349,49 @@ def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
     )
 
 
+@pytest.fixture
+def marked_state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database whose one deal ID ends in a byte order mark."""
+    path = tmp_path / "marked.sqlite"
+    with StateStore.open(str(path)) as store:
+        run = store.start_run(str(workbook), "Deals", AS_OF, now=STARTED)
+        store.record_transitions(
+            str(workbook),
+            run,
+            [Transition("A-1\ufeff", None, "Lead", dt.date(2025, 3, 1))],
+        )
+        store.finish_run(run, RunOutcome.OK, now=STARTED)
+    return path
+
+
+def test_log_finds_id_stored_with_mark(marked_state: Path, workbook: Path) -> None:
+    args = ["A-1", "b2b-en", "--source", str(workbook), "--state", str(marked_state)]
+
+    result = invoke(cli, ["log", *args])
+
+    assert result.exit_code == 0
+    assert table_rows(result.output) == [
+        ["Seen on", "Change", "Days in previous stage"],
+        ["2025-03-01", "(new) → Lead", ""],
+    ]
+
+
+def test_log_suggestion_names_invisible_mark(
+    marked_state: Path, workbook: Path
+) -> None:
+    args = ["A-2", "b2b-en", "--source", str(workbook), "--state", str(marked_state)]
+
+    result = invoke(cli, ["log", *args])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: No stage changes of deal 'A-2' recorded for tab 'Deals' of "
+        f"{str(workbook)!r}. Did you mean 'A-1' (with an invisible U+FEFF at the "
+        "end)? If 'A-2' is in the sheet, check that it is on one row only: a deal "
+        "whose ID is on several rows is not recorded.\n"
+    )
+
+
 def test_log_json_unknown_deal_prints_error(state: Path, workbook: Path) -> None:
     args = ["D-1011", "b2b-en", "--source", str(workbook), "--state", str(state)]
 
