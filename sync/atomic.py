@@ -14,6 +14,7 @@ open.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import hashlib
 import logging
@@ -124,14 +125,25 @@ def find_lock_file(workbook: Path) -> LockFile | None:
     behind, which is why callers should say the file may be deleted by hand.
     """
     excel_lock = workbook.with_name("~$" + workbook.name)
-    if excel_lock.is_file():
+    if _is_lock_file(excel_lock):
         return LockFile(excel_lock, "Excel", _read_excel_owner(excel_lock))
 
     libreoffice_lock = workbook.with_name(f".~lock.{workbook.name}#")
-    if libreoffice_lock.is_file():
+    if _is_lock_file(libreoffice_lock):
         owner = _read_libreoffice_owner(libreoffice_lock)
         return LockFile(libreoffice_lock, "LibreOffice", owner)
     return None
+
+
+def _is_lock_file(path: Path) -> bool:
+    # A workbook name near the file system's limit leaves no room for the
+    # lock's prefix, so no program can have made that lock file.
+    try:
+        return path.is_file()
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            return False
+        raise
 
 
 def _read_excel_owner(lock: Path) -> str | None:

@@ -368,3 +368,20 @@ def test_same_size_other_bytes_written(target: Path) -> None:
     assert size == len(b"version 9")
     assert target.read_bytes() == b"version 9"
     assert len(list_backups(target)) == 1
+
+
+def test_name_at_limit_has_no_lock_file(tmp_path: Path) -> None:
+    # 255 bytes: the lock files' prefixes would make their names too long.
+    target = tmp_path / ("a" * 250 + ".xlsx")
+    target.write_bytes(b"book")
+
+    assert find_lock_file(target) is None
+
+
+def test_name_at_limit_written(tmp_path: Path) -> None:
+    target = tmp_path / ("a" * 250 + ".xlsx")
+    target.write_bytes(b"old")
+
+    write_atomically(target, lambda file: file.write(b"new"))
+
+    assert target.read_bytes() == b"new"
