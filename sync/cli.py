@@ -215,6 +215,18 @@ class PipesheetGroup(click.Group):
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(error)
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM; click then prints "Aborted!" and exits 1.
+            if ctx.meta.get(JSON_REQUESTED):
+                print_error_json(INTERRUPTED)
+            raise
+
+
+# What --json prints for a command stopped by Ctrl-C or SIGTERM.
+INTERRUPTED = click.ClickException(
+    "Interrupted by Ctrl-C or SIGTERM before the command finished. A write "
+    "that had not replaced the workbook yet left it as it was."
+)
 
 
 def _with_verbose_hint(error: click.UsageError) -> click.UsageError:

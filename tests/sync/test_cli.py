@@ -1264,3 +1264,20 @@ def test_help_has_no_markup_quotes(command: str) -> None:
 
     assert result.exit_code == 0
     assert "``" not in result.output
+
+
+def test_interrupt_prints_json_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tiny(FLAWED_DEALS)
+    before = Path("tiny.xlsx").read_bytes()
+
+    def interrupted(descriptor: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["message"].startswith(
+        "Interrupted by Ctrl-C or SIGTERM"
+    )
+    assert Path("tiny.xlsx").read_bytes() == before
