@@ -96,6 +96,9 @@ def main() -> NoReturn:
     # the cleanup of a write in progress runs. Its temporary file is removed
     # and the workbook is left as it was. serve installs its own handler.
     signal.signal(signal.SIGTERM, _interrupt)
+    # So is SIGHUP, sent when the terminal closes, unless nohup ignores it.
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
+        signal.signal(signal.SIGHUP, _interrupt)
     try:
         cli()
     except SystemExit as request:

@@ -43,8 +43,9 @@ ON_VALUES = frozenset({"", "1", "true", "yes", "on"})
 # prctl's option that sends a signal to a process when its parent ends.
 PR_SET_PDEATHSIG = 1
 
-# The signals that interrupt a run (Ctrl-C, and timeout, systemd or kill).
-INTERRUPTS = frozenset({signal.SIGINT, signal.SIGTERM})
+# The signals that interrupt a run (Ctrl-C; timeout, systemd or kill; and
+# the terminal closing).
+INTERRUPTS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 # The status a child ends with when its function raised or its result could
 # not be sent; the parent then runs the function itself.

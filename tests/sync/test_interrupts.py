@@ -30,10 +30,11 @@ def interrupt(number: int, frame: object) -> None:
 
 @pytest.fixture
 def handlers() -> Iterator[None]:
-    """Make SIGINT and SIGTERM raise Interrupted during the test."""
-    before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    """Make SIGINT, SIGTERM and SIGHUP raise Interrupted during the test."""
+    numbers = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {n: signal.getsignal(n) for n in numbers}
+    for number in numbers:
+        signal.signal(number, interrupt)
     yield
     for number, handler in before.items():
         signal.signal(number, handler)
@@ -68,6 +69,18 @@ def test_interrupt_after_commit_warns(
     assert caplog.messages == [WARNING.format(ending)]
     assert signal.getsignal(signal.SIGTERM) is interrupt
     assert signal.getsignal(signal.SIGINT) is interrupt
+
+
+@pytest.mark.usefixtures("handlers")
+def test_hangup_after_commit_held_back(caplog: pytest.LogCaptureFixture) -> None:
+    # The terminal closing sends SIGHUP, which the command line handles as SIGTERM.
+    with interrupts_deferred_after_commit(recorded=True):
+        reached_commit_point("a.xlsx")
+        signal.raise_signal(signal.SIGHUP)
+
+    assert caplog.messages == [
+        "SIGHUP arrived after a.xlsx was written, so the run finished and was recorded."
+    ]
 
 
 @pytest.mark.usefixtures("handlers")
