@@ -43,6 +43,7 @@ from sync.commands.history import history, log, state_option
 from sync.commands.options import (
     JSON_REQUESTED,
     json_option,
+    reject_empty_output,
     reject_empty_source,
     reject_state_with_no_state,
 )
@@ -433,6 +434,7 @@ quiet_option = click.option(
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=reject_empty_output,
     help="Write the result to this file and leave the source workbook as it is.",
 )
 @state_option

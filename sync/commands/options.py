@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from click.core import ParameterSource
 
@@ -56,5 +58,18 @@ def reject_empty_source(
             "the value is empty; pass the workbook's path (check the shell "
             "variable that should contain it), or leave --source out to use "
             "the definition's source."
+        )
+    return value
+
+
+def reject_empty_output(
+    ctx: click.Context, param: click.Parameter, value: Path | None
+) -> Path | None:
+    """Reject an empty ``--output``, which click reads as the current folder."""
+    if value is not None and not value.name:
+        raise click.BadParameter(
+            "the value is empty or names a folder; pass the path of the file to "
+            "write, such as result.xlsx (check the shell variable that should "
+            "contain it)."
         )
     return value

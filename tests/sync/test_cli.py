@@ -1281,3 +1281,13 @@ def test_interrupt_prints_json_error(monkeypatch: pytest.MonkeyPatch) -> None:
         "Interrupted by Ctrl-C or SIGTERM"
     )
     assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_empty_output_is_usage_error() -> None:
+    # click reads "" as the current folder, which it does not check then.
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "")
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--output': the value is empty" in result.stderr
