@@ -99,10 +99,19 @@ def _recorded_key(text: str, known: Sequence[str], state: str) -> str:
 
 
 def _new_key(text: str, old_key: str) -> str:
-    # A file's key is a resolved path, and a spreadsheet's key is its id.
-    if Path(old_key).is_absolute():
-        return _path_key(text)
-    return spreadsheet_id(text)
+    """Return NEW's key: a resolved path, which must exist, or a spreadsheet id.
+
+    :raises click.UsageError: NEW names no file, as a mistyped path does.
+    """
+    if not Path(old_key).is_absolute():
+        return spreadsheet_id(text)
+    key = _path_key(text)
+    if not Path(key).is_file():
+        raise click.UsageError(
+            f"NEW {text!r} is not a file ({key!r} not found). Move or rename the "
+            "workbook first, then pass its new path."
+        )
+    return key
 
 
 def _path_key(text: str) -> str:

@@ -24,6 +24,12 @@ def record_runs(state: Path, workbook: Path, count: int) -> None:
             store.finish_ok_run(str(workbook), run_id, [], [arrival])
 
 
+def moved_workbook(path: Path) -> None:
+    """Put a workbook file at ``path``, as moving the workbook there does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK")
+
+
 def invoke(args: list[str]) -> Result:
     return CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
 
@@ -37,6 +43,7 @@ def test_rename_workbook_moves_runs(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     old, new = tmp_path / "a" / "pipeline.xlsx", tmp_path / "b" / "pipeline.xlsx"
     record_runs(state, old, 2)
+    moved_workbook(new)
 
     result = invoke(["rename-workbook", str(old), str(new), "--state", str(state)])
 
@@ -57,6 +64,7 @@ def test_rename_workbook_sets_new_runs_aside(tmp_path: Path) -> None:
     old, new = tmp_path / "old.xlsx", tmp_path / "new.xlsx"
     record_runs(state, old, 1)
     record_runs(state, new, 1)
+    moved_workbook(new)
 
     result = invoke(["rename-workbook", str(old), str(new), "--state", str(state)])
 
@@ -74,7 +82,7 @@ def test_rename_workbook_resolves_relative_paths(
 ) -> None:
     state = tmp_path / "state.sqlite"
     record_runs(state, tmp_path / "old.xlsx", 1)
-    (tmp_path / "moved").mkdir()
+    moved_workbook(tmp_path / "moved" / "new.xlsx")
     monkeypatch.chdir(tmp_path / "moved")
 
     result = invoke(
@@ -111,3 +119,16 @@ def test_rename_workbook_spreadsheet_url(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert workbooks_of_runs(state) == ["2XyZ"]
+
+
+def test_rename_workbook_new_path_must_exist(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    old = tmp_path / "old.xlsx"
+    record_runs(state, old, 1)
+    typo = tmp_path / "nwe.xlsx"
+
+    result = invoke(["rename-workbook", str(old), str(typo), "--state", str(state)])
+
+    assert result.exit_code == 2
+    assert f"NEW {str(typo)!r} is not a file" in result.stderr
+    assert workbooks_of_runs(state) == [str(old)]
