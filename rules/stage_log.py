@@ -24,7 +24,7 @@ import datetime as dt
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import groupby
 from operator import attrgetter, itemgetter
@@ -206,6 +206,58 @@ def idle_findings_from_log(
         if deal.stage is not None and logged is not None:
             findings.extend(_idle_finding(deal, deal.stage, logged, time, columns))
     return sorted(findings, key=lambda finding: finding.row or 0)
+
+
+def idle_from_log_starts(
+    findings: Sequence[Finding],
+    deals: Sequence[Deal],
+    rows: Sequence[StageLogRow],
+    as_of: dt.date,
+) -> list[Finding]:
+    """Count ``idle-in-stage`` from the Stage log's stay where it starts later.
+
+    The row check counts from the row's stage-entered date. The Stage log
+    does not take that date when a recorded run saw the deal in another stage
+    after it, as when a rep moved the deal but left the date of the previous
+    move. Such a deal's idle days then count from the log's start of the
+    stay, so the status and the Stage log agree: the finding is dropped when
+    those days are within the limit, and states them otherwise.
+
+    Before: D-1 moved to Proposal (idle limit 14) on a run of 01-06, Stage
+    Entered still 2020-12-01, idle-in-stage of 36 days as of 01-06. After: no
+    finding, because the stay in the log starts on 01-06.
+    """
+    if not any(finding.code is Code.IDLE_IN_STAGE for finding in findings):
+        return list(findings)
+    current = {row.deal_id: row for row in rows if row.exited is None}
+    by_row = {deal.row: deal for deal in deals}
+    kept = []
+    for finding in findings:
+        deal = by_row.get(finding.row or 0)
+        row = current.get(deal.deal_id or "") if deal is not None else None
+        if finding.code is not Code.IDLE_IN_STAGE or deal is None or row is None:
+            kept.append(finding)
+            continue
+        entered = deal.values.get(STAGE_ENTERED_FIELD)
+        stage = deal.stage
+        if (
+            not isinstance(entered, dt.date)
+            or stage is None
+            or stage.idle_days is None
+            or row.stage != stage.name
+            or row.entered <= _day_of(entered)
+        ):
+            kept.append(finding)
+            continue
+        days = (as_of - row.entered).days
+        if days > stage.idle_days:
+            params = {**finding.params, "days": str(days)}
+            kept.append(replace(finding, params=params))
+    return kept
+
+
+def _day_of(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def log_funnel(

@@ -28,6 +28,7 @@ from rules.stage_history import (
     apply_history,
     lost_at_stages,
 )
+from rules.stage_log import idle_from_log_starts
 from rules.unfound_columns import describe_unfound_needed_columns
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
@@ -112,6 +113,7 @@ def run_sync(
     logged = None
     if history is not None:
         logged = apply_history(history, deals, columns, pipeline, as_of)
+        findings = idle_from_log_starts(findings, deals, logged.log_rows, as_of)
         findings = findings + logged.findings
     findings = sort_findings(findings)
     followups = list_followups(deals, pipeline, as_of)

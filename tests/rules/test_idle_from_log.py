@@ -1,0 +1,65 @@
+"""The idle check counted from the Stage log's stay where the sheet's date is stale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from config.loader import load_pipeline
+from config.models import Pipeline
+from config.shipped import shipped_definition
+from rules.deals import Deal
+from rules.findings import Code, Finding, Severity
+from rules.stage_log import StageLogRow, idle_from_log_starts
+
+AS_OF = dt.date(2021, 1, 20)
+
+
+@pytest.fixture
+def pipeline() -> Pipeline:
+    return load_pipeline(shipped_definition("b2b-en"))
+
+
+def proposal_deal(pipeline: Pipeline, entered: dt.date) -> Deal:
+    stage = next(stage for stage in pipeline.stages if stage.name == "Proposal")
+    values: dict[str, object] = {"stage_entered_date": entered}
+    return Deal(2, "D-1", stage, values=values)  # type: ignore[arg-type]
+
+
+def idle(days: int) -> Finding:
+    params = {"days": str(days), "limit": "14", "stage": "Proposal"}
+    return Finding(
+        Code.IDLE_IN_STAGE, Severity.WARNING, 2, "Stage Entered", params=params
+    )
+
+
+def stay(entered: dt.date) -> StageLogRow:
+    return StageLogRow("D-1", "Proposal", entered, None, (AS_OF - entered).days, True)
+
+
+def test_stale_date_within_limit_dropped(pipeline: Pipeline) -> None:
+    # Runs saw Demo until 01-10; the rep left Stage Entered at 2020-12-01.
+    deal = proposal_deal(pipeline, dt.date(2020, 12, 1))
+
+    kept = idle_from_log_starts([idle(50)], [deal], [stay(dt.date(2021, 1, 11))], AS_OF)
+
+    assert kept == []
+
+
+def test_stale_date_over_limit_counts_log_days(pipeline: Pipeline) -> None:
+    deal = proposal_deal(pipeline, dt.date(2020, 11, 1))
+
+    kept = idle_from_log_starts([idle(80)], [deal], [stay(dt.date(2021, 1, 1))], AS_OF)
+
+    assert [finding.params["days"] for finding in kept] == ["19"]
+
+
+def test_sheet_date_taken_by_log_kept(pipeline: Pipeline) -> None:
+    # The log took the row's date, so both count the same days.
+    entered = dt.date(2020, 12, 1)
+    deal = proposal_deal(pipeline, entered)
+
+    kept = idle_from_log_starts([idle(50)], [deal], [stay(entered)], AS_OF)
+
+    assert kept == [idle(50)]
