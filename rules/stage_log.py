@@ -231,12 +231,12 @@ def idle_from_log_starts(
         return list(findings)
     current = {row.deal_id: row for row in rows if row.exited is None}
     by_row = {deal.row: deal for deal in deals}
-    kept = []
+    remaining = []
     for finding in findings:
         deal = by_row.get(finding.row or 0)
         row = current.get(deal.deal_id or "") if deal is not None else None
         if finding.code is not Code.IDLE_IN_STAGE or deal is None or row is None:
-            kept.append(finding)
+            remaining.append(finding)
             continue
         entered = deal.values.get(STAGE_ENTERED_FIELD)
         stage = deal.stage
@@ -247,13 +247,13 @@ def idle_from_log_starts(
             or row.stage != stage.name
             or row.entered <= _day_of(entered)
         ):
-            kept.append(finding)
+            remaining.append(finding)
             continue
         days = (as_of - row.entered).days
         if days > stage.idle_days:
             params = {**finding.params, "days": str(days)}
-            kept.append(replace(finding, params=params))
-    return kept
+            remaining.append(replace(finding, params=params))
+    return remaining
 
 
 def _day_of(value: dt.date) -> dt.date:
