@@ -60,6 +60,8 @@ class HistoryOutcome:
 
     ``entered_column`` is the header of the stage-entered date column that
     some of ``log_rows`` take their start from, or None without one.
+    ``stale_entered`` holds the IDs of the deals whose stage-entered date the
+    log did not take, because a run saw the deal in its previous stage later.
     """
 
     snapshots: list[DealSnapshot]
@@ -68,6 +70,7 @@ class HistoryOutcome:
     log_rows: list[StageLogRow]
     funnel: list[LogFunnelStage]
     entered_column: str | None = None
+    stale_entered: frozenset[str] = frozenset()
 
 
 def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> StageHistory:
@@ -145,11 +148,12 @@ def apply_history(
     started_on = history.log_started_on or as_of
     log_rows = stage_log_rows(transitions, as_of, log_started_on=started_on)
     entered_column = None
+    stale: set[str] = set()
     if "stage_entered_date" in columns.fields:
         entered_column = columns.header_of("stage_entered_date")
         run_days = sorted({*history.run_days, as_of})
         dated = _rows_with_dates(deals, tracked, carried)
-        start_stays_on_sheet_dates(log_rows, dated, run_days)
+        stale = start_stays_on_sheet_dates(log_rows, dated, run_days)
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
@@ -164,6 +168,7 @@ def apply_history(
         log_rows=log_rows,
         funnel=log_funnel(transitions, pipeline),
         entered_column=entered_column,
+        stale_entered=frozenset(stale),
     )
 
 

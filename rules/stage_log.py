@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import groupby
@@ -209,28 +209,30 @@ def idle_findings_from_log(
 
 
 def idle_from_log_starts(
-    findings: Sequence[Finding],
+    findings: list[Finding],
     deals: Sequence[Deal],
     rows: Sequence[StageLogRow],
+    stale: Set[str],
     as_of: dt.date,
 ) -> list[Finding]:
-    """Count ``idle-in-stage`` from the Stage log's stay where it starts later.
+    """Count ``idle-in-stage`` from the Stage log's stay for stale sheet dates.
 
     The row check counts from the row's stage-entered date. The Stage log
     does not take that date when a recorded run saw the deal in another stage
     after it, as when a rep moved the deal but left the date of the previous
-    move. Such a deal's idle days then count from the log's start of the
-    stay, so the status and the Stage log agree: the finding is dropped when
-    those days are within the limit, and states them otherwise.
+    move: :func:`start_stays_on_sheet_dates` returns those deals' IDs as
+    ``stale``. Their idle days count from the log's start of the stay, so the
+    status and the Stage log agree: the finding is dropped when those days
+    are within the limit, and states them otherwise.
 
     Before: D-1 moved to Proposal (idle limit 14) on a run of 01-06, Stage
     Entered still 2020-12-01, idle-in-stage of 36 days as of 01-06. After: no
     finding, because the stay in the log starts on 01-06.
     """
-    if not any(finding.code is Code.IDLE_IN_STAGE for finding in findings):
-        return list(findings)
+    if not stale:
+        return findings
     current = {row.deal_id: row for row in rows if row.exited is None}
-    by_row = {deal.row: deal for deal in deals}
+    by_row = {deal.row: deal for deal in deals if deal.deal_id in stale}
     remaining = []
     for finding in findings:
         deal = by_row.get(finding.row or 0)
@@ -238,15 +240,8 @@ def idle_from_log_starts(
         if finding.code is not Code.IDLE_IN_STAGE or deal is None or row is None:
             remaining.append(finding)
             continue
-        entered = deal.values.get(STAGE_ENTERED_FIELD)
         stage = deal.stage
-        if (
-            not isinstance(entered, dt.date)
-            or stage is None
-            or stage.idle_days is None
-            or row.stage != stage.name
-            or row.entered <= _day_of(entered)
-        ):
+        if stage is None or stage.idle_days is None or row.stage != stage.name:
             remaining.append(finding)
             continue
         days = (as_of - row.entered).days
@@ -254,10 +249,6 @@ def idle_from_log_starts(
             params = {**finding.params, "days": str(days)}
             remaining.append(replace(finding, params=params))
     return remaining
-
-
-def _day_of(value: dt.date) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def log_funnel(
@@ -357,7 +348,7 @@ def start_stays_on_sheet_dates(
     rows: list[StageLogRow],
     deals: Mapping[str, Deal],
     run_days: Sequence[dt.date] = (),
-) -> None:
+) -> set[str]:
     """Start each deal's current stay on its row's stage-entered date if earlier.
 
     A run records a stay from the day it first finds the deal in the stage.
@@ -377,10 +368,14 @@ def start_stays_on_sheet_dates(
     Before: D-1 in Demo from 12-05 (the log's first run), 0 days, as of
     12-05, with Stage Entered 09-21. After: Demo from 09-21, 75 days, start
     known, first seen 12-05.
+
+    :returns: the IDs of the deals whose date was not taken because a run saw
+        the deal in its previous stage on or after it (a stale date).
     """
     # The checks are inlined, without a call per row, because the loop runs
     # once per deal.
     find = deals.get
+    stale: set[str] = set()
     for index, row in enumerate(rows):
         if row.exited is not None:
             continue
@@ -402,6 +397,7 @@ def start_stays_on_sheet_dates(
         previous = rows[index - 1] if index else None
         if previous is not None and previous.deal_id == row.deal_id:
             if entered < _earliest_start(previous, run_days):
+                stale.add(row.deal_id)
                 continue
             if not previous.disappeared:
                 rows[index - 1] = _end_stay_on(previous, entered)
@@ -410,6 +406,7 @@ def start_stays_on_sheet_dates(
         rows[index] = _new_row(
             (row.deal_id, row.stage, entered, None, days, True, False, row.entered)
         )
+    return stale
 
 
 def _earliest_start(previous: StageLogRow, run_days: Sequence[dt.date]) -> dt.date:

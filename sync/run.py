@@ -113,7 +113,9 @@ def run_sync(
     logged = None
     if history is not None:
         logged = apply_history(history, deals, columns, pipeline, as_of)
-        findings = idle_from_log_starts(findings, deals, logged.log_rows, as_of)
+        findings = idle_from_log_starts(
+            findings, deals, logged.log_rows, logged.stale_entered, as_of
+        )
         findings = findings + logged.findings
     findings = sort_findings(findings)
     followups = list_followups(deals, pipeline, as_of)

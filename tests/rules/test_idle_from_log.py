@@ -42,24 +42,28 @@ def test_stale_date_within_limit_dropped(pipeline: Pipeline) -> None:
     # Runs saw Demo until 01-10; the rep left Stage Entered at 2020-12-01.
     deal = proposal_deal(pipeline, dt.date(2020, 12, 1))
 
-    kept = idle_from_log_starts([idle(50)], [deal], [stay(dt.date(2021, 1, 11))], AS_OF)
+    remaining = idle_from_log_starts(
+        [idle(50)], [deal], [stay(dt.date(2021, 1, 11))], {"D-1"}, AS_OF
+    )
 
-    assert kept == []
+    assert remaining == []
 
 
 def test_stale_date_over_limit_counts_log_days(pipeline: Pipeline) -> None:
     deal = proposal_deal(pipeline, dt.date(2020, 11, 1))
 
-    kept = idle_from_log_starts([idle(80)], [deal], [stay(dt.date(2021, 1, 1))], AS_OF)
+    remaining = idle_from_log_starts(
+        [idle(80)], [deal], [stay(dt.date(2021, 1, 1))], {"D-1"}, AS_OF
+    )
 
-    assert [finding.params["days"] for finding in kept] == ["19"]
+    assert [finding.params["days"] for finding in remaining] == ["19"]
 
 
-def test_sheet_date_taken_by_log_kept(pipeline: Pipeline) -> None:
-    # The log took the row's date, so both count the same days.
+def test_date_not_stale_left(pipeline: Pipeline) -> None:
+    # The log took the row's date, so no deal's date is stale.
     entered = dt.date(2020, 12, 1)
     deal = proposal_deal(pipeline, entered)
 
-    kept = idle_from_log_starts([idle(50)], [deal], [stay(entered)], AS_OF)
+    remaining = idle_from_log_starts([idle(50)], [deal], [stay(entered)], set(), AS_OF)
 
-    assert kept == [idle(50)]
+    assert remaining == [idle(50)]

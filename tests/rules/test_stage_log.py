@@ -708,3 +708,21 @@ def test_ended_stays_keep_recorded_dates() -> None:
     rows = rows_with_sheet_date(moves, LEAD, dt.date(2025, 8, 1))
 
     assert rows == [log_row("D-1", LEAD, 1, 3, 2, known=False, disappeared=True)]
+
+
+@pytest.mark.parametrize(
+    ("entered", "stale"),
+    [(day(2), {"D-1"}), (day(3), set()), (day(6), set())],
+    ids=["before-last-sighting", "after-last-sighting", "after-recorded-start"],
+)
+def test_stale_sheet_dates_returned(entered: dt.date, stale: set[str]) -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+    rows = stage_log_rows(moves, SUNDAY, log_started_on=LOG_STARTED_ON)
+    deal = build_deal(PIPELINE, 4, "D-1", PROPOSAL, stage_entered_date=entered)
+
+    found = start_stays_on_sheet_dates(rows, {"D-1": deal}, (day(1), day(2), day(5)))
+
+    assert found == stale
