@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from config.errors import SheetLayoutError
 from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
@@ -349,13 +349,11 @@ def _check_required(
     if not missing:
         return
 
-    # A header another field already reads is no suggestion for this one.
-    free = [
-        "" if index in fields.values() else header
-        for index, header in enumerate(headers)
-    ]
+    taken = set(fields.values())
     problems = " ".join(
-        _missing_field_sentence(field, pipeline.columns[field].aliases, stages, free)
+        _missing_field_sentence(
+            field, pipeline.columns[field].aliases, stages, headers, taken
+        )
         for field, stages in missing.items()
     )
     fix = (
@@ -383,31 +381,38 @@ def _check_required(
 
 
 def _missing_field_sentence(
-    field: str, aliases: list[str], stages: list[str], headers: list[str]
+    field: str,
+    aliases: list[str],
+    stages: list[str],
+    headers: list[str],
+    taken: Collection[int],
 ) -> str:
     sentence = f"No column for {field!r} (looked for {_quoted(aliases)})."
     if len(stages) == 1:
         sentence = f"{sentence[:-1]}, which stage {stages[0]!r} requires."
     elif stages:
         sentence = f"{sentence[:-1]}, which the stages {_quoted(stages)} require."
-    nearest = nearest_header(aliases, headers)
+    nearest = nearest_header(aliases, headers, taken)
     if nearest is None:
         return sentence
     return f"{sentence[:-1]}; the nearest header is {nearest}."
 
 
-def nearest_header(aliases: list[str], headers: list[str]) -> str | None:
+def nearest_header(
+    aliases: list[str], headers: list[str], taken: Collection[int] = ()
+) -> str | None:
     """Return the header most like one of ``aliases``, with its column letter.
 
     A header that contains an alias, or is contained in one, comes first:
     'Verlustgrund' is nearer to the alias 'Grund' than 'Kunde' is, although
-    difflib rates 'Kunde' higher.
+    difflib rates 'Kunde' higher. The columns in ``taken``, which other
+    fields read, are no suggestion.
     """
     best_index = -1
     best_score = (False, NEAREST_HEADER_CUTOFF)
     for index, header in enumerate(headers):
         folded_header = normalize_header(header)
-        if not folded_header:
+        if not folded_header or index in taken:
             continue
         for alias in aliases:
             folded_alias = normalize_header(alias)

@@ -82,12 +82,8 @@ def _field_looked_for(field: str, columns: ColumnMap, pipeline: Pipeline) -> str
     # "'region' (looked for 'Gebiet', nearest header 'Region' in column G)"
     aliases = pipeline.columns[field].aliases
     text = f"{field!r} (looked for {', '.join(map(repr, aliases))}"
-    # A header another field reads is no suggestion for this one.
-    free = [
-        "" if index in columns.fields.values() else header
-        for index, header in enumerate(columns.headers)
-    ]
-    nearest = nearest_header(aliases, free)
+    taken = set(columns.fields.values())
+    nearest = nearest_header(aliases, columns.headers, taken)
     if nearest is not None:
         text += f", nearest header {nearest}"
     return text + ")"
