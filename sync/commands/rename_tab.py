@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from rules.messages import counted
 from sync.commands.history import (
     _no_runs_message,
     _selected_workbook,
@@ -69,16 +70,12 @@ def rename_tab(old_tab: str, config: str, source: str | None, state: str) -> Non
             store.release_lock(key, holder)
 
     message = (
-        f"{_runs(moved)} of tab {old_tab!r} of workbook {key!r} now "
+        f"{counted(moved, 'run')} of tab {old_tab!r} of workbook {key!r} now "
         f"{'counts' if moved == 1 else 'count'} for tab {tab!r}."
     )
     if set_aside_count:
         message += (
-            f" Tab {tab!r} had {_runs(set_aside_count)} of its own, now listed as tab "
-            f"{set_aside!r} and read by no run."
+            f" Tab {tab!r} had {counted(set_aside_count, 'run')} of its own, now "
+            f"listed as tab {set_aside!r} and read by no run."
         )
     Console().print(Text(message), soft_wrap=True)
-
-
-def _runs(count: int) -> str:
-    return f"{count} run" if count == 1 else f"{count} runs"

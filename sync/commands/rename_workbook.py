@@ -17,7 +17,9 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from rules.messages import counted
 from sync.commands.history import state_option
+from sync.renamed_tab import set_aside_name
 from sync.state.errors import RunNotFoundError, StateError
 from sync.state.keys import spreadsheet_id
 
@@ -66,7 +68,7 @@ def rename_workbook(old: str, new: str, state: str) -> None:
                     "was renamed. Run 'pipesheet rename-workbook' again when the "
                     "run has finished."
                 )
-            set_aside = _set_aside_key(new_key, known)
+            set_aside = set_aside_name(new_key, known)
             set_aside_count = store.rename_workbook(new_key, set_aside)
             moved = store.rename_workbook(old_key, new_key)
         finally:
@@ -74,13 +76,13 @@ def rename_workbook(old: str, new: str, state: str) -> None:
                 store.release_lock(key, holder)
 
     message = (
-        f"{_runs(moved)} of workbook {old_key!r} now "
+        f"{counted(moved, 'run')} of workbook {old_key!r} now "
         f"{'counts' if moved == 1 else 'count'} for workbook {new_key!r}."
     )
     if set_aside_count:
         message += (
-            f" Workbook {new_key!r} had {_runs(set_aside_count)} of its own, now "
-            f"listed as workbook {set_aside!r} and read by no run."
+            f" Workbook {new_key!r} had {counted(set_aside_count, 'run')} of its "
+            f"own, now listed as workbook {set_aside!r} and read by no run."
         )
     Console().print(Text(message), soft_wrap=True)
 
@@ -116,15 +118,3 @@ def _new_key(text: str, old_key: str) -> str:
 
 def _path_key(text: str) -> str:
     return str(Path(text.strip()).expanduser().resolve())
-
-
-def _set_aside_key(key: str, known: Sequence[str]) -> str:
-    name, number = f"{key} (set aside)", 1
-    while name in known:
-        number += 1
-        name = f"{key} (set aside {number})"
-    return name
-
-
-def _runs(count: int) -> str:
-    return f"{count} run" if count == 1 else f"{count} runs"
