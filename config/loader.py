@@ -56,8 +56,8 @@ class DefinitionData(dict[object, object]):
 
     ``scalar_texts`` maps the key path of each number and true/false value to
     its text in the file, such as ``("allowed", "code", "values", 1)`` to
-    ``"010"``. YAML reads ``010`` as 8 and ``1.10`` as 1.1, so a message that
-    says to quote such a value shows the text from the file.
+    ``"010"``. YAML reads ``010`` as 8 and ``1.10`` as 1.1, so a message about
+    quoting such a value shows the text from the file.
     """
 
     scalar_texts: dict[tuple[object, ...], str]

@@ -19,8 +19,8 @@ def note_empty_formula_results(
 ) -> list[Finding]:
     """Name the cell of each blank-cell finding whose formula gives empty text.
 
-    Typing over such a cell would delete its formula, so the message asks to
-    fill in what the formula reads, or to correct it. For example, a finding on
+    Typing over such a cell would delete its formula, so the message points
+    to the cells the formula reads, or to the formula itself. For example, a finding on
     Amount in row 2, where E2 holds ``=IF(F2="","",F2*G2)``, gets the param
     ``formula_cell`` ``"E2"``.
     """

@@ -359,7 +359,7 @@ def start_stays_on_sheet_dates(
     stage (the history keeps the last known one), and after the last run
     day that saw the deal in its previous stay, because the deal was in
     another stage then. ``run_days`` are the as-of days of the recorded runs,
-    oldest first; without them, only the previous stay's first day is known
+    oldest first. Without them, only the previous stay's first day is known
     to be such a day. A previous stay that ended by a move then ends on the
     row's date. ``deals`` are today's deals by ID. ``rows``, those of
     :func:`stage_log_rows` for the same day, are changed in place, because a

@@ -46,7 +46,8 @@ NAME_MAX_BYTES = 255
 _NAME_HASH_LENGTH = 12
 # The random part of a tempfile.mkstemp name is 8 characters (CPython 3.11).
 _MKSTEMP_RANDOM_LENGTH = 8
-# The most digits a Linux process id has: pid_max is at most 4194304.
+# The maximum number of digits of a Linux process id: 64-bit kernels cap
+# pid_max at 4194304 (2**22).
 _PID_DIGITS = 7
 
 

@@ -226,7 +226,7 @@ class PipesheetGroup(click.Group):
             raise
 
 
-# What --json prints for a command stopped by Ctrl-C or SIGTERM.
+# The --json error of a command stopped by Ctrl-C or SIGTERM.
 INTERRUPTED = click.ClickException(
     "Interrupted by Ctrl-C or SIGTERM before the command finished. A write "
     "that had not replaced the workbook yet left it as it was."

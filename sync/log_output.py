@@ -1,4 +1,4 @@
-"""How log records reach people on stderr, and the warnings ``--json`` lists.
+"""Log output for people on stderr, and the warnings that ``--json`` lists.
 
 Without ``-v`` a command shows only warnings and errors, which are meant for
 the person who ran it, so they read ``Warning: ...`` without the module that

@@ -192,7 +192,7 @@ def hidden_status_column(grid: SheetGrid, status_column: int) -> str | None:
     """Return a warning when the status column is hidden, naming the fix; else None.
 
     Hiding the unused columns right of a table is a common tidy-up, and the
-    status column then goes into a hidden column, where nobody sees it.
+    status column then goes into a hidden column, where it is not seen.
     """
     if not grid.is_hidden_column(status_column):
         return None

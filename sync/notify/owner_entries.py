@@ -162,7 +162,7 @@ def _note_logged(
                     set(),
                     now,
                 )
-    except Exception as error:  # The ledger must never fail the sync.
+    except Exception as error:  # The run is recorded already; only the note fails.
         logger.debug(
             "digests workbook=%s: owners without an entry not noted as logged: %s",
             workbook_key,
