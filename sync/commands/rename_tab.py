@@ -13,7 +13,6 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from rules.messages import counted
 from sync.commands.history import (
     _no_runs_message,
     _selected_workbook,
@@ -49,6 +48,7 @@ def rename_tab(old_tab: str, config: str, source: str | None, state: str) -> Non
             "tab's former name."
         )
 
+    from rules.messages import counted
     from sync.renamed_tab import set_aside_name
     from sync.state.locks import new_lock_holder
     from sync.state.store import StateStore

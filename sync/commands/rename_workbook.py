@@ -17,9 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from rules.messages import counted
 from sync.commands.history import state_option
-from sync.renamed_tab import set_aside_name
 from sync.state.errors import RunNotFoundError, StateError
 from sync.state.keys import spreadsheet_id
 
@@ -41,6 +39,8 @@ def rename_workbook(old: str, new: str, state: str) -> None:
     has are kept as workbook "NEW (set aside)", or "NEW (set aside 2)" and so
     on when that name is taken: `history` lists them, runs ignore them.
     """
+    from rules.messages import counted
+    from sync.renamed_tab import set_aside_name
     from sync.state.locks import new_lock_holder
     from sync.state.store import StateStore
 
