@@ -50,8 +50,18 @@ def call_entry_point(entry_point: Callable[..., Any], arguments: list[str]) -> i
     try:
         returned = entry_point(*arguments_given)
     except SystemExit as exit_request:
+        # The request's traceback references the command's frames and so its
+        # result. Keeping it until the time is taken leaves the freeing of
+        # that result out of the work, because the real process never frees it.
+        _kept_results.append(exit_request)
         return exit_code(exit_request.code)
+    _kept_results.append(returned)
     return exit_code(returned)
+
+
+# The values the timed call returned or raised, kept until the process ends.
+# sync.process_exit ends ``pipesheet`` without freeing its objects.
+_kept_results: list[object] = []
 
 
 def exit_code(value: object) -> int:
