@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from config.errors import WorkbookReadOnlyError
-from sync.interrupts import reached_commit_point
+from sync.interrupts import finished_write, reached_commit_point
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,7 @@ def write_atomically(
             _keep_backup(target, backups)
         reached_commit_point(target.name)
         os.replace(temporary, target)
+        finished_write()
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

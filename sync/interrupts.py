@@ -16,10 +16,11 @@ nothing. A signal whose handler is SIG_IGN, as in the child process of
 
 from __future__ import annotations
 
+import enum
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -78,14 +79,46 @@ def interrupts_deferred_after_commit(*, recorded: bool) -> Iterator[None]:
         )
 
 
+class WriteProgress(enum.IntEnum):
+    """How far a process's write has come, as :func:`follow_writes` reports it."""
+
+    NOT_FINAL = 0
+    COMMITTING = 1
+    WRITTEN = 2
+
+
+# Callbacks that follow the write of this process; see follow_writes.
+_followers: list[Callable[[WriteProgress], None]] = []
+
+
+def follow_writes(callback: Callable[[WriteProgress], None]) -> None:
+    """Call ``callback`` at the commit point of every write and once it is done.
+
+    The child process of ``serve`` reports this to the service, which then
+    lets a run that passed its deadline while it wrote finish and record.
+    """
+    _followers.append(callback)
+
+
+def _report(progress: WriteProgress) -> None:
+    for callback in _followers:
+        callback(progress)
+
+
+def finished_write() -> None:
+    """Report that the step after the commit point made the write final."""
+    _report(WriteProgress.WRITTEN)
+
+
 def reached_commit_point(target: str) -> None:
     """Start holding back SIGINT and SIGTERM, if an armed block is running.
 
     Call it just before the step that makes the write final, from the thread
-    that armed the block.
+    that armed the block, and :func:`finished_write` after that step.
 
     :param target: the workbook file or spreadsheet written, for the warning.
     """
+    _report(WriteProgress.COMMITTING)
     deferral = _armed
     if deferral is None or deferral.replaced:
         return

@@ -32,7 +32,9 @@ from pathlib import Path
 
 from config.errors import PipesheetError, WorkbookBusyError
 from sync.atomic import remove_temporaries_of_process
+from sync.interrupts import WriteProgress, follow_writes
 from sync.job import (
+    LOCK_TTL,
     RecordedRun,
     RunRequest,
     WorkbookLockedError,
@@ -50,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 # How often the parent looks at its child's deadline and at a stop request.
 WAIT_STEP_SECONDS = 0.2
+# The maximum seconds a run that timed out while writing may go on.
+RECORD_GRACE_LIMIT = 60.0
+# Seconds of the workbook lock's lifetime left unused by that extra time.
+LOCK_MARGIN_SECONDS = 10.0
 # Characters of an error message carried back to the service.
 SUMMARY_ERROR_LIMIT = 2000
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
@@ -157,16 +163,18 @@ def run_workbook_job(
     # The child copies its request count here as it goes, so a child killed
     # at its deadline still reports how many requests it sent.
     requests_sent = context.Value("q", 0, lock=False)
+    # The child notes here how far its write has come (WriteProgress).
+    progress = context.Value("b", WriteProgress.NOT_FINAL, lock=False)
     child = context.Process(
         target=_run_in_child,
-        args=(config, source, state, log_level, writer, requests_sent),
+        args=(config, source, state, log_level, writer, requests_sent, progress),
         name=f"pipesheet run {workbook_key}",
     )
     started = time.monotonic()
     child.start()
     writer.close()
 
-    stopped_because = _wait_for(child, started + timeout_seconds, timeout_seconds)
+    stopped_because = _wait_for(child, timeout_seconds, progress, workbook_key)
     summary = _receive(reader)
     reader.close()
     if summary is not None and summary.tab is None:
@@ -180,7 +188,7 @@ def run_workbook_job(
         f"the run's process ended with exit code {child.exitcode} before it "
         "reported how the run ended"
     )
-    reason += "; the workbook is as it was before the run, or fully written"
+    reason += "; " + _workbook_state(WriteProgress(progress.value))
     logger.error("run stopped workbook=%s: %s", workbook_key, reason)
     sent = int(requests_sent.value)
     # NOTE: the first run after an edit of the definition's source locks the
@@ -247,6 +255,7 @@ def _run_in_child(
     log_level: int,
     pipe: Connection,
     requests_sent: SharedCounter,
+    progress: SharedCounter,
 ) -> None:
     # The service decides when its runs stop, so the signals a terminal or
     # systemd sends to the whole process group leave the run going.
@@ -255,6 +264,7 @@ def _run_in_child(
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     quiet_library_loggers(log_level)
     REQUESTS_SENT.share_with(requests_sent)
+    follow_writes(lambda reached: setattr(progress, "value", reached))
 
     summary = run_definition(config, source, state)
     try:
@@ -276,9 +286,21 @@ def quiet_library_loggers(level: int) -> None:
 
 
 def _wait_for(
-    child: multiprocessing.process.BaseProcess, deadline: float, timeout: float
+    child: multiprocessing.process.BaseProcess,
+    timeout: float,
+    progress: SharedCounter,
+    workbook_key: str,
 ) -> str | None:
-    """Wait for the child to end; kill it and return why at a deadline."""
+    """Wait for the child to end; kill it and return why at a deadline.
+
+    A child that has begun the final step of its write when it times out gets
+    :func:`record_grace_seconds` more, once, to finish and record the run,
+    because its workbook already contains, or is about to contain, the run's
+    result. A stop of the service gives no such time: the service manager
+    may kill the whole service soon after its own stop timeout.
+    """
+    deadline = time.monotonic() + timeout
+    extended = False
     while True:
         child.join(WAIT_STEP_SECONDS)
         if child.exitcode is not None:
@@ -286,15 +308,51 @@ def _wait_for(
 
         now = time.monotonic()
         stop_deadline = RUN_CONTROL.stop_deadline
-        reason = None
-        if now >= deadline:
-            reason = f"timed out after {timeout:g} s (--run-timeout)"
-        elif stop_deadline is not None and now >= stop_deadline:
+        if stop_deadline is not None and now >= stop_deadline:
             reason = "the service was stopped before the run finished"
-        if reason is not None:
-            child.kill()
-            child.join()
-            return reason
+        elif now >= deadline:
+            reason = f"timed out after {timeout:g} s (--run-timeout)"
+            grace = record_grace_seconds(timeout)
+            writing = progress.value != WriteProgress.NOT_FINAL
+            if not extended and writing and grace > 0:
+                extended = True
+                deadline = now + grace
+                logger.warning(
+                    "run of %s %s while it wrote the workbook; it has %g s more "
+                    "to finish and record the run",
+                    workbook_key,
+                    reason,
+                    grace,
+                )
+                continue
+            if extended:
+                reason += " and the time given to record the run after the write"
+        else:
+            continue
+
+        child.kill()
+        child.join()
+        return reason
+
+
+def record_grace_seconds(timeout: float) -> float:
+    """Return the seconds a run that timed out while writing may go on.
+
+    As long again as its timeout, but at most :data:`RECORD_GRACE_LIMIT`
+    seconds, since recording takes a fraction of a run, and never so long
+    that the workbook's lock, taken when the run started, could expire.
+    """
+    lock_left = LOCK_TTL.total_seconds() - timeout - LOCK_MARGIN_SECONDS
+    return max(0.0, min(timeout, RECORD_GRACE_LIMIT, lock_left))
+
+
+def _workbook_state(progress: WriteProgress) -> str:
+    """Describe the workbook of a run stopped at ``progress``."""
+    if progress is WriteProgress.NOT_FINAL:
+        return "the workbook is as it was before the run"
+    if progress is WriteProgress.COMMITTING:
+        return "the workbook is as it was before the run, or fully written"
+    return "the workbook was fully written, but the run was not recorded"
 
 
 def _receive(reader: Connection) -> RunSummary | None:

@@ -69,7 +69,9 @@ DEFAULT_STOP_TIMEOUT = 60.0
     show_default=True,
     metavar="SECONDS",
     help="Stop a run that takes longer and record it as failed; its workbook is "
-    "left as it was or fully written. Must be below the workbook lock's "
+    "left as it was or fully written. A run that is replacing its workbook "
+    "then gets as long again (at most 60 s) to finish. Must be below the "
+    "workbook lock's "
     f"lifetime of {LOCK_TTL.total_seconds():g} s.",
 )
 @click.option(

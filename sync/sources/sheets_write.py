@@ -35,7 +35,7 @@ from config.errors import (
     WorkbookBusyError,
 )
 from rules.grid import CellValue, SheetGrid, is_blank
-from sync.interrupts import reached_commit_point
+from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
 from sync.sources.sheets_cells import rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
@@ -152,6 +152,7 @@ class PlanWriter:
             except AmbiguousWriteError as error:
                 fresh = self._confirm(batch, error, attempt)
                 if fresh is None:
+                    finished_write()  # The spreadsheet shows the batch applied.
                     return batch
             except SheetsRequestError as error:
                 if is_protected_cell_error(error):
@@ -422,6 +423,7 @@ class PlanWriter:
         # waits for the response, so an interrupt from here on is held back.
         reached_commit_point(self.session.name)
         self.session.batch_update(BATCH_UPDATE, batch.requests, idempotent=False)
+        finished_write()
 
     def _changed(self, detail: str) -> WorkbookBusyError:
         return WorkbookBusyError(

@@ -1,4 +1,4 @@
-"""The service's clean-up after it killed a run's process at its deadline."""
+"""The service's deadline for a run's process, and its clean-up after a kill."""
 
 from __future__ import annotations
 
@@ -6,9 +6,25 @@ import datetime as dt
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from sync.run_process import _free_lock_of
+import pytest
+
+from sync import interrupts, run_process
+from sync.atomic import write_atomically
+from sync.interrupts import WriteProgress
+from sync.job import LOCK_TTL
+from sync.run_process import (
+    RECORD_GRACE_LIMIT,
+    WAIT_STEP_SECONDS,
+    _free_lock_of,
+    _workbook_state,
+    record_grace_seconds,
+)
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
 
@@ -49,3 +65,149 @@ def test_killed_run_temporaries_removed(tmp_path: Path) -> None:
     with StateStore.open(state) as store:
         assert store.lock(key) is None
         assert [run.outcome for run in store.runs(key, 5)] == [RunOutcome.FAILED]
+
+
+class FakeChild:
+    """A run's process that ends at a given clock time, or only when killed."""
+
+    def __init__(self, clock: list[float], ends_at: float | None) -> None:
+        self.clock = clock
+        self.ends_at = ends_at
+        self.exitcode: int | None = None
+        self.killed_at: float | None = None
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.killed_at is not None:
+            return
+        self.clock[0] += timeout or 0.0
+        if self.ends_at is not None and self.clock[0] >= self.ends_at:
+            self.exitcode = 0
+
+    def kill(self) -> None:
+        self.killed_at = self.clock[0]
+        self.exitcode = -9
+
+
+@dataclass
+class Progress:
+    value: int
+
+
+def wait_for_child(
+    monkeypatch: pytest.MonkeyPatch,
+    progress: WriteProgress,
+    ends_at: float | None,
+    stop_after: float | None = None,
+) -> tuple[FakeChild, str | None]:
+    """Run ``_wait_for`` with a 10 s timeout on a fake child.
+
+    The clock moves as the wait goes on. ``stop_after`` requests a stop of the
+    service that gives the run that many seconds.
+    """
+    clock = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(run_process, "RUN_CONTROL", run_process.RunControl())
+    if stop_after is not None:
+        run_process.RUN_CONTROL.request_stop(stop_after)
+    child = FakeChild(clock, ends_at)
+    reason = run_process._wait_for(
+        child,  # type: ignore[arg-type]
+        10.0,
+        Progress(progress),
+        "/data/pipeline.xlsx",
+    )
+    return child, reason
+
+
+def test_unwritten_run_killed_at_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    child, reason = wait_for_child(monkeypatch, WriteProgress.NOT_FINAL, None)
+
+    # The clock moves by one wait step at a time, so the kill comes within one.
+    assert child.killed_at == pytest.approx(10.0, abs=WAIT_STEP_SECONDS)
+    assert reason == "timed out after 10 s (--run-timeout)"
+
+
+def test_writing_run_may_finish_after_deadline(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    child, reason = wait_for_child(monkeypatch, WriteProgress.COMMITTING, 14.0)
+
+    assert child.killed_at is None
+    assert reason is None
+    assert "it has 10 s more to finish and record the run" in caplog.text
+
+
+def test_writing_run_killed_after_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    child, reason = wait_for_child(monkeypatch, WriteProgress.WRITTEN, None)
+
+    assert child.killed_at == pytest.approx(20.0, abs=2 * WAIT_STEP_SECONDS)
+    assert reason == (
+        "timed out after 10 s (--run-timeout) and the time given to record the "
+        "run after the write"
+    )
+
+
+def test_record_grace_capped() -> None:
+    assert record_grace_seconds(5.0) == 5.0
+    assert record_grace_seconds(600.0) == RECORD_GRACE_LIMIT
+
+
+def test_record_grace_within_lock_lifetime() -> None:
+    timeout = LOCK_TTL.total_seconds() - 30
+
+    assert timeout + record_grace_seconds(timeout) < LOCK_TTL.total_seconds()
+    assert record_grace_seconds(LOCK_TTL.total_seconds() - 1) == 0.0
+
+
+def test_stopped_service_kills_writing_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    child, reason = wait_for_child(
+        monkeypatch, WriteProgress.WRITTEN, None, stop_after=3.0
+    )
+
+    assert child.killed_at == pytest.approx(3.0, abs=WAIT_STEP_SECONDS)
+    assert reason == "the service was stopped before the run finished"
+
+
+def test_workbook_state_follows_progress() -> None:
+    assert _workbook_state(WriteProgress.NOT_FINAL) == (
+        "the workbook is as it was before the run"
+    )
+    assert "or fully written" in _workbook_state(WriteProgress.COMMITTING)
+    assert _workbook_state(WriteProgress.WRITTEN) == (
+        "the workbook was fully written, but the run was not recorded"
+    )
+
+
+def writer(content: bytes) -> Callable[[BinaryIO], None]:
+    def write(out: BinaryIO) -> None:
+        out.write(content)
+
+    return write
+
+
+def test_atomic_write_reports_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reached: list[WriteProgress] = []
+    monkeypatch.setattr(interrupts, "_followers", [])
+    interrupts.follow_writes(reached.append)
+    target = tmp_path / "pipeline.xlsx"
+    target.write_bytes(b"old")
+
+    write_atomically(target, writer(b"new"))
+
+    assert reached == [WriteProgress.COMMITTING, WriteProgress.WRITTEN]
+
+
+def test_unchanged_write_reports_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reached: list[WriteProgress] = []
+    monkeypatch.setattr(interrupts, "_followers", [])
+    interrupts.follow_writes(reached.append)
+    target = tmp_path / "pipeline.xlsx"
+    target.write_bytes(b"same")
+
+    write_atomically(target, writer(b"same"))
+
+    assert reached == []

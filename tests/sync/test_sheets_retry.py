@@ -18,6 +18,8 @@ from gspread.exceptions import APIError
 
 from config.errors import QuotaExceededError, SourceError
 from rules.grid import CellValue
+from sync import interrupts
+from sync.interrupts import WriteProgress
 from sync.run import RunResult, run_sync
 from sync.sources.sheets_retry import (
     AmbiguousWriteError,
@@ -398,9 +400,20 @@ def test_quota_limit_waits_for_next_minute(fake: FakeSheets, deals: str) -> None
     assert operations(fake).count("spreadsheets.batchUpdate") == 1
 
 
-def test_lost_reply_of_write_is_not_resent(fake: FakeSheets, deals: str) -> None:
+def followed_writes(monkeypatch: pytest.MonkeyPatch) -> list[WriteProgress]:
+    """Return the list that receives each write progress the run reports."""
+    reached: list[WriteProgress] = []
+    monkeypatch.setattr(interrupts, "_followers", [])
+    interrupts.follow_writes(reached.append)
+    return reached
+
+
+def test_lost_reply_of_write_is_not_resent(
+    fake: FakeSheets, deals: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = FakeClock()
     fake.faults.drop_after_write(when=is_batch_update)
+    reached = followed_writes(monkeypatch)
 
     report = sync(fake, deals, clock).report
 
@@ -408,6 +421,7 @@ def test_lost_reply_of_write_is_not_resent(fake: FakeSheets, deals: str) -> None
     assert operations(fake).count("spreadsheets.batchUpdate") == 1
     assert report is not None
     assert report.status_cells_written == 2
+    assert reached == [WriteProgress.COMMITTING, WriteProgress.WRITTEN]
 
 
 def test_failed_write_is_confirmed_then_resent(fake: FakeSheets, deals: str) -> None:
@@ -431,9 +445,12 @@ def test_failed_write_is_confirmed_then_resent(fake: FakeSheets, deals: str) -> 
     ]
 
 
-def test_write_failing_every_time_writes_nothing(fake: FakeSheets, deals: str) -> None:
+def test_write_failing_every_time_writes_nothing(
+    fake: FakeSheets, deals: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = FakeClock()
     fake.faults.fail_when(is_batch_update, status=500)
+    reached = followed_writes(monkeypatch)
 
     with pytest.raises(SourceError) as raised:
         sync(fake, deals, clock)
@@ -443,6 +460,7 @@ def test_write_failing_every_time_writes_nothing(fake: FakeSheets, deals: str) -
         "a re-read shows it was not applied. Nothing was written; the next run "
         "tries again."
     )
+    assert set(reached) == {WriteProgress.COMMITTING}
     assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]
     assert fake.read(deals, "Deals") == fake.read(deals, "Deals!A1:E3")
     assert fake.spreadsheet(deals).sheets[0].column_count == 5
