@@ -1,4 +1,7 @@
-"""Point a blank-cell finding at the formula that left its cell empty."""
+"""Point a blank-cell finding at the formula that left its cell empty.
+
+Also warn of formula cells saved without a result, which read as empty.
+"""
 
 from __future__ import annotations
 
@@ -40,3 +43,43 @@ def note_empty_formula_results(
             finding = dataclasses.replace(finding, params=params)
         noted.append(finding)
     return noted
+
+
+# How many cells a warning of formulas without a saved result names.
+NAMED_CELLS = 5
+
+
+def describe_unsaved_formula_results(grid: SheetGrid, columns: ColumnMap) -> str | None:
+    """Return a warning when cells the rules read are formulas without a result.
+
+    A program that writes formulas without calculating them, such as a
+    script using openpyxl, saves no result, so the cells read as empty and
+    their rows get findings for blank values. Excel and LibreOffice save the
+    results when they save the file.
+    """
+    read = set(columns.fields.values())
+    cells = sorted(
+        (row, column)
+        for row, column in grid.unsaved_formula_results
+        if row > columns.header_row and column in read
+    )
+    if not cells:
+        return None
+    named = ", ".join(
+        f"{column_letter(column)}{row}" for row, column in cells[:NAMED_CELLS]
+    )
+    more = ", …" if len(cells) > NAMED_CELLS else ""
+    if len(cells) == 1:
+        subject = (
+            f"cell {named} contains a formula saved without its result, so it reads"
+        )
+    else:
+        subject = (
+            f"{len(cells):,} cells ({named}{more}) contain formulas saved without "
+            "their results, so they read"
+        )
+    return (
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: {subject} as empty. The "
+        "workbook was last saved by a program that does not calculate formulas. "
+        "Open it in Excel or LibreOffice, save it, and run again."
+    )

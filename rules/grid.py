@@ -24,8 +24,9 @@ class SheetGrid:
     (first row, first column, last row, last column) whose formulas use ROW()
     or ROWS(), ``subtotal_formulas`` those whose formulas call SUBTOTAL,
     AGGREGATE or SUM, ``empty_formula_results`` the positions (1-based row, 0-based
-    column) of formula cells whose saved result is empty text, and
-    ``total_rows`` the rows Excel tables use as their Total Row, where the
+    column) of formula cells whose saved result is empty text,
+    ``unsaved_formula_results`` those of formula cells saved without a result,
+    and ``total_rows`` the rows Excel tables use as their Total Row, where the
     source can tell. ``recorded`` is true for a tab the workbook
     records as one pipesheet generated. ``merged`` lists the merged blocks of
     cells, in the same form as ``row_formulas``, where the source can tell, and
@@ -42,6 +43,7 @@ class SheetGrid:
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     subtotal_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     empty_formula_results: frozenset[tuple[int, int]] = frozenset()
+    unsaved_formula_results: frozenset[tuple[int, int]] = frozenset()
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)

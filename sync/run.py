@@ -15,7 +15,10 @@ from rules.checks import check_deals
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, sort_findings
 from rules.followups import Followup, list_followups
-from rules.formula_results import note_empty_formula_results
+from rules.formula_results import (
+    describe_unsaved_formula_results,
+    note_empty_formula_results,
+)
 from rules.grid import SheetGrid
 from rules.headers import match_columns
 from rules.messages import counted
@@ -100,6 +103,9 @@ def run_sync(
     columns = match_columns(grid, pipeline)
     for problem in describe_unfound_needed_columns(grid, columns, pipeline):
         logger.warning("%s", problem)
+    unsaved = describe_unsaved_formula_results(grid, columns)
+    if unsaved is not None:
+        logger.warning("%s", unsaved)
     deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(grid, columns, pipeline)

@@ -108,16 +108,25 @@ class ExcelWorkbook:
         stays as it is.
     :param backups: how many previous versions of the written file to keep in
         ``.pipesheet-backups/`` beside it; 0 keeps none.
+    :param pipeline_tab: the tab the definition reads deals from, whose sheet
+        XML is scanned for what calamine leaves out; by default the first tab
+        read.
     :raises WorkbookNotFoundError: if ``path`` does not exist.
     :raises UnsupportedWorkbookError: if ``path`` is not a readable .xlsx or
         .xlsm workbook, or ``output`` has a different extension.
     """
 
     def __init__(
-        self, path: Path, *, output: Path | None = None, backups: int = 3
+        self,
+        path: Path,
+        *,
+        output: Path | None = None,
+        backups: int = 3,
+        pipeline_tab: str | None = None,
     ) -> None:
         check_workbook_file(path)
         self._path = path
+        self._pipeline_tab = pipeline_tab
         self._output = _check_output(path, output)
         self._backups = backups
         self._fingerprint: Fingerprint | None = None
@@ -175,14 +184,20 @@ class ExcelWorkbook:
         except OSError as error:
             raise unreadable_workbook_error(self._path, error) from error
 
+    def _is_pipeline_tab(self, tab: str) -> bool:
+        if self._pipeline_tab is None:
+            return not self._grids
+        return tab.casefold() == self._pipeline_tab.casefold()
+
     def _read_tab(self, tab: str) -> SheetGrid:
-        # The first tab read is the pipeline tab, whose sheet XML is scanned
-        # for what calamine leaves out. The scan runs beside calamine's parse,
-        # which may still run in the read ahead; both leave the GIL meanwhile.
-        # Other tabs (lists, generated tabs) are read for their values only.
-        first_read = not self._grids
+        # The pipeline tab's sheet XML is scanned for what calamine leaves
+        # out. The scan runs beside calamine's parse, which may still run in
+        # the read ahead; both leave the GIL meanwhile. Other tabs (lists,
+        # generated tabs, a Stage log read before the pipeline tab) are read
+        # for their values only.
+        pipeline_tab = self._is_pipeline_tab(tab)
         scanning = None
-        if first_read and self._calamine is None:
+        if pipeline_tab and self._calamine is None:
             scanning = BackgroundCall(
                 functools.partial(scan_tab, self._path, tab), "sheet-scan"
             )
@@ -196,7 +211,7 @@ class ExcelWorkbook:
             cells = _GridCells()
             rows = read_rows(workbook, name, self.name, sheet, cells)
             scan = SheetScan()
-            if first_read:
+            if pipeline_tab:
                 scan = self._scan(name, scanning, negatives=cells.saw_time)
             show_error_cells(rows, scan.error_cells)
             show_negative_numbers(rows, scan.negative_numbers)
@@ -208,12 +223,15 @@ class ExcelWorkbook:
                 row_formulas=scan.row_formulas,
                 subtotal_formulas=scan.subtotal_formulas,
                 empty_formula_results=frozenset(scan.empty_formula_results),
+                unsaved_formula_results=frozenset(scan.unsaved_formula_results),
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 hidden_columns=scan.hidden_columns,
-                # Only the first tab read is scanned.
-                pipesheet_highlights=scan.pipesheet_highlights if first_read else None,
-                recorded=not first_read and name.casefold() in self._recorded_tabs(),
+                # Only the pipeline tab is scanned.
+                pipesheet_highlights=(
+                    scan.pipesheet_highlights if pipeline_tab else None
+                ),
+                recorded=not pipeline_tab and name.casefold() in self._recorded_tabs(),
             )
             self._grids[name] = grid
         return grid

@@ -45,7 +45,8 @@ def _open_excel(
     try:
         check_workbook_path(Path(path), setting)
         if not is_read_only_format(Path(path)):
-            return ExcelWorkbook(Path(path), output=output)
+            tab = pipeline.source.tab
+            return ExcelWorkbook(Path(path), output=output, pipeline_tab=tab)
     except OSError as error:
         raise unreadable_workbook_error(Path(path), error) from error
 

@@ -18,6 +18,9 @@ Two of them come from one pass over the sheet XML:
   empty, so a required field would ask to fill in a cell that contains a
   formula. Excel, LibreOffice and XlsxWriter save that result as an empty
   value element (``<v></v>``).
+- Formula cells saved without any result: openpyxl writes a formula with
+  ``<v />`` after it, and other writers with no value element. Excel
+  calculates them when it opens the file, but calamine reads them as empty.
 
 The same pass keeps the sheet's last pieces, where ``<mergeCells>`` lists the
 merged blocks, whose hidden cells calamine reads as empty. It also keeps all of
@@ -50,6 +53,7 @@ writer tried produces them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -122,7 +126,9 @@ class SheetScan:
     a position to its negative number, ``row_formulas``
     lists the blocks whose formulas use ROW or ROWS, ``subtotal_formulas``
     those whose formulas call SUBTOTAL, AGGREGATE or SUM, ``empty_formula_results`` the
-    positions of formula cells whose saved result is empty, ``total_rows`` the
+    positions of formula cells whose saved result is empty,
+    ``unsaved_formula_results`` those of formula cells saved without a
+    result, ``total_rows`` the
     1-based rows Excel tables use as their Total Row and ``merged`` the merged
     blocks. A shared formula's
     block is the range its first cell declares, because the other cells of
@@ -134,6 +140,7 @@ class SheetScan:
     row_formulas: list[CellBlock] = field(default_factory=list)
     subtotal_formulas: list[CellBlock] = field(default_factory=list)
     empty_formula_results: set[CellPosition] = field(default_factory=set)
+    unsaved_formula_results: set[CellPosition] = field(default_factory=set)
     total_rows: list[int] = field(default_factory=list)
     merged: list[CellBlock] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
@@ -166,7 +173,12 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
                 )
             yield piece
 
-    formula_searches = (_row_search, _subtotal_search, _empty_result_search)
+    formula_searches = (
+        _row_search,
+        _subtotal_search,
+        _empty_result_search,
+        _unsaved_result_search,
+    )
     _scan_cells(noted(pieces), (_error_search,), found, formula_searches)
     found.row_formulas = list(dict.fromkeys(found.row_formulas))
     found.subtotal_formulas = list(dict.fromkeys(found.subtotal_formulas))
@@ -286,6 +298,23 @@ class _Spelling:
         """An empty value element, with the cells' namespace prefix."""
         prefix = self.cell_open[1:-1]
         return b"<" + prefix + b"v></" + prefix + b"v>"
+
+    @property
+    def unsaved_value_markers(self) -> tuple[bytes, ...]:
+        """The markers of a formula cell saved without a result.
+
+        They are a self-closing value element, and an element's end or a
+        self-closing tag right before the cell's end tag. Cells without a
+        formula contain them too, so each hit's cell is checked for one.
+        """
+        prefix = self.cell_open[1:-1]
+        cell_close = b"</" + prefix + b"c>"
+        return (
+            b"<" + prefix + b"v/>",
+            b"<" + prefix + b"v />",
+            b"f>" + cell_close,
+            b"/>" + cell_close,
+        )
 
 
 def _spelling(head: bytes) -> _Spelling | None:
@@ -442,24 +471,64 @@ def _empty_result_search(
     buffer: bytes, spelling: _Spelling, found: SheetScan
 ) -> Iterator[_Outcome]:
     marker = spelling.empty_value
+    cells = found.empty_formula_results
     return _search(
-        buffer, marker, lambda hit: _empty_result(buffer, hit, marker, spelling, found)
+        buffer,
+        marker,
+        lambda hit: _formula_cell_at(
+            buffer, hit, marker=marker, spelling=spelling, cells=cells
+        ),
     )
 
 
-def _empty_result(
-    buffer: bytes, hit: int, marker: bytes, spelling: _Spelling, found: SheetScan
+def _unsaved_result_search(
+    buffer: bytes, spelling: _Spelling, found: SheetScan
+) -> Iterator[_Outcome]:
+    """Find formula cells with an empty value tag (``<v />``) or none at all.
+
+    The second kind ends its formula, or its shared formula's tag, right
+    before the cell's end tag (``</f></c>``, ``si="0"/></c>``).
+    """
+    cells = found.unsaved_formula_results
+    for marker in spelling.unsaved_value_markers:
+        record = functools.partial(
+            _formula_cell_at,
+            buffer,
+            marker=marker,
+            spelling=spelling,
+            cells=cells,
+            without_value=True,
+        )
+        yield from _search(buffer, marker, record)
+
+
+def _formula_cell_at(
+    buffer: bytes,
+    hit: int,
+    *,
+    marker: bytes,
+    spelling: _Spelling,
+    cells: set[CellPosition],
+    without_value: bool = False,
 ) -> int:
-    """Record the cell of the empty value at ``hit`` if the cell has a formula."""
+    """Add to ``cells`` the cell of the ``marker`` at ``hit`` if it has a formula.
+
+    :param without_value: add it only if it has no value element with text or
+        an empty one (``<v>3</v>``, ``<v></v>``) either.
+    """
+    end = hit + len(marker)
     cell_start = buffer.rfind(spelling.cell_open, 0, hit)
     tag_end = buffer.find(b">", cell_start, hit) if cell_start >= 0 else -1
     if tag_end < 0 or not _START_TAG.match(buffer, cell_start):
-        return hit + len(marker)
+        return end
     reference = _REFERENCE.search(buffer, cell_start, tag_end)
-    formula = _FORMULA_TAG.search(buffer, tag_end, hit)
-    if reference is not None and formula is not None:
-        found.empty_formula_results.add(_position(reference))
-    return hit + len(marker)
+    formula = _FORMULA_TAG.search(buffer, tag_end, end)
+    if reference is None or formula is None:
+        return end
+    if without_value and _VALUE.search(buffer, tag_end, end) is not None:
+        return end
+    cells.add(_position(reference))
+    return end
 
 
 def _negative_search(

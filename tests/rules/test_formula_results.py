@@ -4,8 +4,11 @@ import pytest
 
 from config.models import Locale, Pipeline
 from rules.findings import Code, Finding, Severity
-from rules.formula_results import note_empty_formula_results
-from rules.grid import SheetGrid
+from rules.formula_results import (
+    describe_unsaved_formula_results,
+    note_empty_formula_results,
+)
+from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
 from rules.messages import render_message
 
@@ -96,3 +99,37 @@ def test_formula_id_and_next_step_named(english_pipeline: Pipeline) -> None:
         "Open deal in stage 'Lead' has no Next Step Date: the formula in C3 gives "
         "an empty result; fill in the cells it reads, or correct the formula."
     )
+
+
+def unsaved_grid(cells: set[tuple[int, int]]) -> SheetGrid:
+    rows: list[list[CellValue]] = [["Deal ID", "Stage", "Account", "Amount", "Notes"]]
+    rows += [[f"D-{row}", "Lead"] for row in range(2, 10)]
+    return SheetGrid(
+        "Pipeline.xlsx", "Deals", rows, unsaved_formula_results=frozenset(cells)
+    )
+
+
+def test_unsaved_formulas_warned(english_pipeline: Pipeline) -> None:
+    grid = unsaved_grid({(row, 3) for row in range(2, 9)})
+
+    warning = describe_unsaved_formula_results(
+        grid, match_columns(grid, english_pipeline)
+    )
+
+    assert warning == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': 7 cells (D2, D3, D4, D5, D6, …) "
+        "contain formulas saved without their results, so they read as empty. The "
+        "workbook was last saved by a program that does not calculate formulas. "
+        "Open it in Excel or LibreOffice, save it, and run again."
+    )
+
+
+def test_unsaved_formulas_outside_read_cells_ignored(
+    english_pipeline: Pipeline,
+) -> None:
+    # The header row and a column the definition does not read.
+    grid = unsaved_grid({(1, 3), (2, 4), (3, 4)})
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert describe_unsaved_formula_results(grid, columns) is None

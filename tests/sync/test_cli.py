@@ -630,6 +630,44 @@ def test_json_lists_run_warnings() -> None:
     assert "the review of 2025-09 was not written" in warnings[0]
 
 
+FORMULA_DEALS: list[list[CellValue]] = [
+    ["Deal ID", "Stage", "Amount"],
+    ["D-1", "Lead", "=40+60"],
+    ["D-2", "Won", 500],
+]
+UNSAVED_WARNING = (
+    "Workbook 'tiny.xlsx', tab 'Deals': cell C2 contains a formula saved without "
+    "its result, so it reads as empty. The workbook was last saved by a program "
+    "that does not calculate formulas. Open it in Excel or LibreOffice, save it, "
+    "and run again."
+)
+
+
+def test_json_warns_of_formula_without_result() -> None:
+    # openpyxl saves a formula without its result.
+    write_tiny(FORMULA_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "--dry-run")
+
+    assert json.loads(result.stdout)["warnings"] == [UNSAVED_WARNING]
+
+
+def test_pipeline_tab_scanned_after_stage_log() -> None:
+    # Without a record of the workbook's Stage log, the run reads that tab
+    # before the pipeline tab, whose formulas it must still look at.
+    write_tiny(FORMULA_DEALS)
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+
+    result = invoke(
+        "run", "tiny.yaml", "--as-of", "2025-10-01", "--state", "other.sqlite", "--json"
+    )
+
+    warnings = json.loads(result.stdout)["warnings"]
+    assert len(warnings) == 2
+    assert "lists stays recorded since" in warnings[0]
+    assert warnings[1] == UNSAVED_WARNING
+
+
 def test_json_warnings_empty_without_warnings() -> None:
     write_tiny(CLEAN_DEALS)
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
 
@@ -50,6 +51,7 @@ EXPECTED = SheetScan(
     row_formulas=[(3, 0, 3, 0), (3, 1, 9, 1)],
     subtotal_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
     empty_formula_results={(7, 4), (7, 5)},
+    unsaved_formula_results={(7, 7)},
 )
 
 
@@ -209,6 +211,23 @@ def test_only_first_tab_read_is_scanned(tmp_path: Path) -> None:
     assert notes.rows == [[None]]
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["plain", "read-ahead"])
+def test_pipeline_tab_scanned_when_read_second(tmp_path: Path, ahead: bool) -> None:
+    # A Stage log the state database has no record of is read before the
+    # pipeline tab, which must still be scanned.
+    path = error_workbook(tmp_path / "errors.xlsx")
+    if ahead:
+        start_read_ahead(path, "Deals")
+    workbook = ExcelWorkbook(path, pipeline_tab="deals")
+
+    notes = workbook.read_tab("Notes")
+    deals = workbook.read_tab("Deals")
+
+    assert notes.rows == [[None]]
+    assert deals.rows[2][1] == "#N/A"
+    assert deals.row_formulas == [(4, 0, 4, 0)]
+
+
 MERGED_SHEET = (
     b'<worksheet xmlns="urn:main"><sheetData><row r="4"><c r="I4" t="inlineStr">'
     b"<is><t>Notes</t></is></c></row></sheetData>"
@@ -329,6 +348,46 @@ def test_subtotal_formulas_with_prefix() -> None:
     )
 
     assert scan_sheet([sheet]).subtotal_formulas == [(2, 4, 2, 4)]
+
+
+def test_formulas_without_results_found() -> None:
+    sheet = (
+        b'<worksheet><sheetData><row r="2">'
+        b'<c r="A2"><f>B2*2</f><v /></c>'
+        b'<c r="B2"><f t="shared" ref="B2:B3" si="0">C2</f></c>'
+        b'<c r="C2"><f>1+1</f><v>2</v></c>'
+        b'<c r="D2" t="str"><f>""</f><v></v></c>'
+        b'<c r="E2" t="inlineStr"><is/></c><c r="F2"><v/></c></row>'
+        b'<row r="3"><c r="B3"><f t="shared" si="0"/></c>'
+        b'<c r="C3"><f t="shared" si="0"/><v>4</v></c></row>'
+        b"</sheetData></worksheet>"
+    )
+
+    assert scan_sheet([sheet]).unsaved_formula_results == {(2, 0), (2, 1), (3, 1)}
+
+
+def test_formulas_without_results_with_prefix() -> None:
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row r="2">'
+        b'<x:c r="E2"><x:f>F2</x:f><x:v/></x:c>'
+        b'<x:c r="F2"><x:f>G2</x:f></x:c>'
+        b"</x:row></x:sheetData></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).unsaved_formula_results == {(2, 4), (2, 5)}
+
+
+def test_openpyxl_formulas_without_results(tmp_path: Path) -> None:
+    path = tmp_path / "saved-by-openpyxl.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Account"])
+    sheet.append(["D-1", '="North"&"wind"'])
+    workbook.save(path)
+
+    assert scan_tab(path, "Deals").unsaved_formula_results == {(2, 1)}
 
 
 def test_empty_formula_results_with_prefix() -> None:
