@@ -185,29 +185,32 @@ def writer(content: bytes) -> Callable[[BinaryIO], None]:
     return write
 
 
-def test_atomic_write_reports_progress(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reached: list[WriteProgress] = []
+@pytest.fixture
+def reached(monkeypatch: pytest.MonkeyPatch) -> list[WriteProgress]:
+    """Return the list that receives each write progress reported."""
+    progress: list[WriteProgress] = []
     monkeypatch.setattr(interrupts, "_followers", [])
-    interrupts.follow_writes(reached.append)
+    interrupts.follow_writes(progress.append)
+    return progress
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"new", [WriteProgress.COMMITTING, WriteProgress.WRITTEN]),
+        (b"old", []),
+    ],
+    ids=["changed", "unchanged"],
+)
+def test_atomic_write_reports_progress(
+    tmp_path: Path,
+    reached: list[WriteProgress],
+    content: bytes,
+    expected: list[WriteProgress],
+) -> None:
     target = tmp_path / "pipeline.xlsx"
     target.write_bytes(b"old")
 
-    write_atomically(target, writer(b"new"))
+    write_atomically(target, writer(content))
 
-    assert reached == [WriteProgress.COMMITTING, WriteProgress.WRITTEN]
-
-
-def test_unchanged_write_reports_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reached: list[WriteProgress] = []
-    monkeypatch.setattr(interrupts, "_followers", [])
-    interrupts.follow_writes(reached.append)
-    target = tmp_path / "pipeline.xlsx"
-    target.write_bytes(b"same")
-
-    write_atomically(target, writer(b"same"))
-
-    assert reached == []
+    assert reached == expected
