@@ -157,9 +157,10 @@ def apply_history(
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
-    if "stage_entered_date" not in columns.fields:
-        times = times_of_log_rows(log_rows)
-        findings += idle_findings_from_log(deals, times, columns, pipeline)
+    undated = _without_entered_date(deals, columns)
+    if undated:
+        times = times_of_log_rows(_rows_of(log_rows, undated, len(deals)))
+        findings += idle_findings_from_log(undated, times, columns, pipeline)
 
     return HistoryOutcome(
         snapshots=snapshots,
@@ -170,6 +171,31 @@ def apply_history(
         entered_column=entered_column,
         stale_entered=frozenset(stale),
     )
+
+
+def _without_entered_date(deals: Sequence[Deal], columns: ColumnMap) -> list[Deal]:
+    """Return the deals whose idle days only the stage log can count.
+
+    Those are all deals without a stage-entered date column, else the rows
+    whose cell is blank or contains no date, where the row check counts nothing.
+    """
+    if "stage_entered_date" not in columns.fields:
+        return list(deals)
+    return [
+        deal
+        for deal in deals
+        if not isinstance(deal.values.get(STAGE_ENTERED_FIELD), dt.date)
+    ]
+
+
+def _rows_of(
+    rows: list[StageLogRow], deals: Sequence[Deal], deal_count: int
+) -> list[StageLogRow]:
+    """Return the log rows of ``deals``, a part of the ``deal_count`` deals."""
+    if len(deals) == deal_count:
+        return rows
+    ids = {deal.deal_id.strip() for deal in deals if deal.deal_id is not None}
+    return [row for row in rows if row.deal_id in ids]
 
 
 def _held_over(

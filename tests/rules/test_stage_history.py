@@ -343,3 +343,42 @@ def test_renamed_stage_keeps_stay() -> None:
 
     assert outcome.new_transitions == []
     assert [finding.code for finding in outcome.findings] == [Code.IDLE_IN_STAGE]
+
+
+@pytest.mark.parametrize(
+    "entered",
+    [None, "next week"],
+    ids=["blank", "no-date"],
+)
+def test_undated_row_idle_from_log(entered: CellValue) -> None:
+    # Lead allows 14 idle days. With the column mapped, a row without a date
+    # there is counted from the stage history, as a sheet without the column is.
+    deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": entered})
+    history = StageHistory(
+        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
+        transitions=[Transition("D-7", None, "Lead", AS_OF)],
+        log_started_on=AS_OF - dt.timedelta(days=1),
+    )
+    as_of = AS_OF + dt.timedelta(days=20)
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, as_of)
+
+    assert [finding.code for finding in outcome.findings] == [Code.IDLE_IN_STAGE]
+    assert outcome.findings[0].params["days"] == "20"
+
+
+def test_dated_row_idle_left_to_row_check() -> None:
+    deal = build_deal(
+        PIPELINE, 4, "D-7", "Lead", stage_entered_date=AS_OF + dt.timedelta(days=19)
+    )
+    history = StageHistory(
+        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
+        transitions=[Transition("D-7", None, "Lead", AS_OF)],
+        log_started_on=AS_OF - dt.timedelta(days=1),
+    )
+
+    outcome = apply_history(
+        history, [deal], COLUMNS, PIPELINE, AS_OF + dt.timedelta(days=20)
+    )
+
+    assert outcome.findings == []
