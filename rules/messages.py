@@ -31,7 +31,8 @@ Params each code is rendered with:
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
-- ``idle-in-stage``: ``days``, ``limit``, ``stage``.
+- ``idle-in-stage``: ``days``, ``limit``, ``stage``, ``since`` (optional, the day
+  the Stage log's stay began, when the row's stage-entered date was not used).
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
@@ -432,11 +433,23 @@ MESSAGES: Templates = {
     Code.IDLE_IN_STAGE: {
         EN: (
             (
+                "Deal has been in stage {stage!r} for {days_text}, since {since}, "
+                "when a run first found it there; that is more than its limit of "
+                "{limit_text}. {column} ({value}) is not used because a later run "
+                "still saw the deal in its previous stage. Move the deal forward, "
+                "close it, or correct {column}."
+            ),
+            (
                 "Deal has been in stage {stage!r} for {days_text}, more than its limit "
                 "of {limit_text}; move it forward, close it, or correct {column}."
             ),
         ),
         ZH: (
+            (
+                "商机自 {since}（运行首次在该阶段发现它）起已在阶段“{stage}”停留 "
+                "{days_text}，超过上限 {limit_text}。{column}（{value}）未被采用，"
+                "因为之后的运行仍看到该商机处于上一阶段。请推进或关闭商机，或更正{column}。"
+            ),
             (
                 "商机已在阶段“{stage}”停留 {days_text}，超过上限 {limit_text}，"
                 "请推进或关闭商机，或更正{column}。"

@@ -246,7 +246,8 @@ def idle_from_log_starts(
             continue
         days = (as_of - row.entered).days
         if days > stage.idle_days:
-            params = {**finding.params, "days": str(days)}
+            since = row.entered.isoformat()
+            params = {**finding.params, "days": str(days), "since": since}
             remaining.append(replace(finding, params=params))
     return remaining
 
