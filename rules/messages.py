@@ -32,7 +32,8 @@ Params each code is rendered with:
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
 - ``idle-in-stage``: ``days``, ``limit``, ``stage``, ``since`` (optional, the day
-  the Stage log's stay began, when the row's stage-entered date was not used).
+  the Stage log's stay began, when the row's stage-entered date was not used),
+  ``log_began`` (optional, the log's first day, when the stay began before it).
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
@@ -440,6 +441,11 @@ MESSAGES: Templates = {
                 "close it, or correct {column}."
             ),
             (
+                "Deal has been in stage {stage!r} for at least {days_text}, more than "
+                "its limit of {limit_text}: it was there when the stage log began on "
+                "{log_began}. Move it forward or close it."
+            ),
+            (
                 "Deal has been in stage {stage!r} for {days_text}, more than its limit "
                 "of {limit_text}; move it forward, close it, or correct {column}."
             ),
@@ -449,6 +455,10 @@ MESSAGES: Templates = {
                 "商机自 {since}（运行首次在该阶段发现它）起已在阶段“{stage}”停留 "
                 "{days_text}，超过上限 {limit_text}。{column}（{value}）未被采用，"
                 "因为之后的运行仍看到该商机处于上一阶段。请推进或关闭商机，或更正{column}。"
+            ),
+            (
+                "商机已在阶段“{stage}”停留至少 {days_text}，超过上限 {limit_text}："
+                "阶段日志于 {log_began} 开始记录时它已在该阶段。请推进或关闭商机。"
             ),
             (
                 "商机已在阶段“{stage}”停留 {days_text}，超过上限 {limit_text}，"

@@ -490,6 +490,10 @@ def _idle_finding(
         "limit": str(limit),
         "stage": stage.name,
     }
+    if not time.latest.entered_known:
+        # The deal was in the stage before the log's first run, so the days
+        # are a lower bound.
+        params["log_began"] = time.latest.entered.isoformat()
     severity = SEVERITIES[Code.IDLE_IN_STAGE]
     return [stage_column_finding(Code.IDLE_IN_STAGE, deal, columns, params, severity)]
 

@@ -363,6 +363,13 @@ def test_idle_first_run_stay_uses_lower_bound() -> None:
     findings = idle_findings_from_log([deal], times, COLUMNS, PIPELINE)
 
     assert [finding.params["days"] for finding in findings] == ["15"]
+    assert findings[0].params["log_began"] == LOG_STARTED_ON.isoformat()
+    assert render_message(findings[0], Locale.EN) == (
+        "Deal has been in stage 'Lead' for at least 15 days, more than its limit "
+        f"of 14 days: it was there when the stage log began on {LOG_STARTED_ON}. "
+        "Move it forward or close it."
+    )
+    assert "至少 15 天" in render_message(findings[0], Locale.ZH_CN)
 
 
 @pytest.mark.parametrize(
