@@ -42,3 +42,15 @@ class Transition(NamedTuple):
     from_stage: str | None
     to_stage: str | None
     seen_on: dt.date
+
+
+class StayEnd(NamedTuple):
+    """The move that ended one deal's stay in one stage, as its transition shows it.
+
+    ``stage`` is the transition's ``from_stage`` and ``seen_on`` its day. It
+    keys the start that the Stage log showed for the stay before the move.
+    """
+
+    deal_id: str
+    stage: str
+    seen_on: dt.date

@@ -12,7 +12,7 @@ from rules.checks import STAGE_ENTERED_FIELD
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
 from rules.headers import StageLookup
-from rules.history import DealSnapshot, Transition
+from rules.history import DealSnapshot, StayEnd, Transition
 from rules.stage_log import (
     LogFunnelStage,
     StageLogRow,
@@ -46,12 +46,18 @@ class StageHistory:
     ``previous`` is the latest successful run's snapshot, and ``log_started_on``
     is the first run's day; both are None before the first run. ``run_days``
     are the distinct as-of days of the successful runs, oldest first.
+    ``stay_starts`` are the starts that the latest run's Stage log showed for
+    current stays, by deal ID, where earlier than the day a run first found
+    the deal in the stage. ``ended_stay_starts`` are such starts of stays
+    that a recorded move ended, keyed by that move.
     """
 
     previous: list[DealSnapshot] | None = None
     transitions: list[Transition] = field(default_factory=list)
     log_started_on: dt.date | None = None
     run_days: tuple[dt.date, ...] = ()
+    stay_starts: dict[str, dt.date] = field(default_factory=dict)
+    ended_stay_starts: dict[StayEnd, dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,10 @@ class HistoryOutcome:
     some of ``log_rows`` take their start from, or None without one.
     ``stale_entered`` holds the IDs of the deals whose stage-entered date the
     log did not take, because a run saw the deal in its previous stage later.
+    ``stay_starts`` are the starts of current stays, by deal ID, to store with
+    the snapshot, as :class:`StageHistory` has them. ``ended_stay_starts`` are
+    the starts of the stays that ``new_transitions`` end, from the history's
+    ``stay_starts``, by deal ID.
     """
 
     snapshots: list[DealSnapshot]
@@ -71,6 +81,8 @@ class HistoryOutcome:
     funnel: list[LogFunnelStage]
     entered_column: str | None = None
     stale_entered: frozenset[str] = frozenset()
+    stay_starts: dict[str, dt.date] = field(default_factory=dict)
+    ended_stay_starts: dict[str, dt.date] = field(default_factory=dict)
 
 
 def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> StageHistory:
@@ -105,6 +117,10 @@ def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> Stage
         if history.previous is None
         else [_renamed_snapshot(snapshot, renamed) for snapshot in previous],
         transitions=[_renamed_move(move, renamed) for move in history.transitions],
+        ended_stay_starts={
+            stay_end._replace(stage=renamed.get(stay_end.stage, stay_end.stage)): start
+            for stay_end, start in history.ended_stay_starts.items()
+        },
     )
 
 
@@ -146,14 +162,23 @@ def apply_history(
     new_transitions = diff_snapshots(history.previous, snapshots, as_of)
     transitions = [*history.transitions, *new_transitions]
     started_on = history.log_started_on or as_of
-    log_rows = stage_log_rows(transitions, as_of, log_started_on=started_on)
+    ended_today = _ended_stay_starts(new_transitions, history.stay_starts)
+    log_rows = stage_log_rows(
+        transitions,
+        as_of,
+        log_started_on=started_on,
+        ended_stay_starts=_with_ended_today(history.ended_stay_starts, ended_today),
+    )
     entered_column = None
     stale: set[str] = set()
+    # NOTE: a sheet without the column stores no starts, so a stay that kept
+    # one while the deal was off the sheet loses it when the deal moves on.
+    stay_starts: dict[str, dt.date] = {}
     if "stage_entered_date" in columns.fields:
         entered_column = columns.header_of("stage_entered_date")
         run_days = sorted({*history.run_days, as_of})
         dated = _rows_with_dates(deals, tracked, carried)
-        stale = start_stays_on_sheet_dates(log_rows, dated, run_days)
+        stay_starts, stale = start_stays_on_sheet_dates(log_rows, dated, run_days)
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
@@ -170,6 +195,10 @@ def apply_history(
         funnel=log_funnel(transitions, pipeline),
         entered_column=entered_column,
         stale_entered=frozenset(stale),
+        stay_starts=stay_starts,
+        ended_stay_starts={
+            stay_end.deal_id: start for stay_end, start in ended_today.items()
+        },
     )
 
 
@@ -196,6 +225,37 @@ def _rows_of(
         return rows
     ids = {deal.deal_id.strip() for deal in deals if deal.deal_id is not None}
     return [row for row in rows if row.deal_id in ids]
+
+
+def _ended_stay_starts(
+    new_transitions: list[Transition], stay_starts: dict[str, dt.date]
+) -> dict[StayEnd, dt.date]:
+    """Return the previous run's start of each stay that a new transition ends.
+
+    The loop runs over the new transitions only, which an unchanged sheet
+    has none of, and not at all on a first run, which has no stored starts.
+    """
+    if not stay_starts or not new_transitions:
+        return {}
+    ended: dict[StayEnd, dt.date] = {}
+    for move in new_transitions:
+        start = stay_starts.get(move.deal_id)
+        if start is not None and move.from_stage is not None:
+            ended[StayEnd(move.deal_id, move.from_stage, move.seen_on)] = start
+    return ended
+
+
+def _with_ended_today(
+    recorded: dict[StayEnd, dt.date], today: dict[StayEnd, dt.date]
+) -> dict[StayEnd, dt.date]:
+    """Return the recorded starts and today's, the recorded one for an end in both.
+
+    Only an earlier run of the same day can have recorded the end, and its
+    start is of the stay that began before that day.
+    """
+    if not today:
+        return recorded
+    return {**today, **recorded}
 
 
 def _held_over(

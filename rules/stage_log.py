@@ -13,7 +13,9 @@ Conventions:
   comes back on the sheet in the stage it left in, after any absence,
   continues that stay.
 - A sheet with a stage-entered date column can move the start of a current
-  stay earlier: see :func:`start_stays_on_sheet_dates`.
+  stay earlier: see :func:`start_stays_on_sheet_dates`. When the stay ends,
+  it keeps the start that the last run before the move showed: see
+  :func:`stage_log_rows`.
 - Stages are named as the runs recorded them, so a stay in a stage the
   pipeline does not know keeps the cell text.
 """
@@ -35,7 +37,7 @@ from rules.checks import SEVERITIES, STAGE_ENTERED_FIELD
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding
 from rules.headers import StageLookup
-from rules.history import Transition
+from rules.history import StayEnd, Transition
 from rules.metrics import funnel_stages
 from rules.transitions import (
     SEEN_ON_INDEX,
@@ -304,13 +306,25 @@ def log_funnel(
 
 
 def stage_log_rows(
-    transitions: Sequence[Transition], as_of: dt.date, *, log_started_on: dt.date
+    transitions: Sequence[Transition],
+    as_of: dt.date,
+    *,
+    log_started_on: dt.date,
+    ended_stay_starts: Mapping[StayEnd, dt.date] | None = None,
 ) -> list[StageLogRow]:
     """List every stay of every deal, by deal ID (text order) and then by date.
 
+    ``ended_stay_starts`` are the starts that the Stage log showed for stays
+    while they went on, keyed by the move that ended each. Such a stay starts
+    there, with ``first_seen`` set, and the stay before it ends there unless
+    the deal had left the sheet. A start that is not earlier than the
+    recorded one, or not after the last day the previous stay was seen, is
+    left out.
+
     Before: D-2 None → Lead on 09-01, D-1 None → Lead on 09-01 and Lead →
     Qualified on 09-03, as of 09-04, with the log started on 09-01. After: D-1
-    Lead 09-01 to 09-03, D-1 Qualified from 09-03, D-2 Lead from 09-01.
+    Lead 09-01 to 09-03, D-1 Qualified from 09-03, D-2 Lead from 09-01. With
+    ended_stay_starts {(D-1, Lead, 09-03): 08-20}: D-1 Lead 08-20 to 09-03.
     """
     rows: list[StageLogRow] = []
     deal_id: str | None = None
@@ -332,6 +346,13 @@ def stage_log_rows(
 
         if stage is not None:
             rows[-1] = _end_stay(rows[-1], transition)
+            if ended_stay_starts and from_stage is not None:
+                stay_end = StayEnd(moved_id, from_stage, seen_on)
+                # A later stay in the same stage that ends on the same day
+                # began on that day, so the checks leave its start out.
+                start = ended_stay_starts.get(stay_end)
+                if start is not None:
+                    _start_ended_stay_on(rows, start, seen_on)
         left_in = stage if to_stage is None else None
         stage = to_stage
         if stage is None:
@@ -345,11 +366,26 @@ def stage_log_rows(
     return rows
 
 
+class SheetDateStarts(NamedTuple):
+    """The starts and stale dates that :func:`start_stays_on_sheet_dates` found.
+
+    ``stay_starts`` maps the deal ID of each current stay that begins before
+    the day a run first found the deal in the stage to that start. The start
+    is the row's date where taken, else the one that the stay kept while the
+    deal was off the sheet. ``stale`` contains the IDs of the deals whose
+    date was not taken because a run saw the deal in its previous stage on
+    or after it.
+    """
+
+    stay_starts: dict[str, dt.date]
+    stale: set[str]
+
+
 def start_stays_on_sheet_dates(
     rows: list[StageLogRow],
     deals: Mapping[str, Deal],
     run_days: Sequence[dt.date] = (),
-) -> set[str]:
+) -> SheetDateStarts:
     """Start each deal's current stay on its row's stage-entered date if earlier.
 
     A run records a stay from the day it first finds the deal in the stage.
@@ -360,26 +396,33 @@ def start_stays_on_sheet_dates(
     stage (the history keeps the last known one), and after the last run
     day that saw the deal in its previous stay, because the deal was in
     another stage then. ``run_days`` are the as-of days of the recorded runs,
-    oldest first. Without them, only the previous stay's first day is known
-    to be such a day. A previous stay that ended by a move then ends on the
-    row's date. ``deals`` are today's deals by ID. ``rows``, those of
-    :func:`stage_log_rows` for the same day, are changed in place, because a
-    copy would hold a second row per deal (12 MB at 100k deals).
+    oldest first. Without them, only the day a run first found the deal in
+    the previous stage is known to be such a day. A previous stay that ended
+    by a move then ends on the row's date. ``deals`` are today's deals by ID.
+    ``rows``, those of :func:`stage_log_rows` for the same day, are changed
+    in place, because a copy would hold a second row per deal (12 MB at 100k
+    deals).
 
     Before: D-1 in Demo from 12-05 (the log's first run), 0 days, as of
     12-05, with Stage Entered 09-21. After: Demo from 09-21, 75 days, start
     known, first seen 12-05.
 
-    :returns: the IDs of the deals whose date was not taken because a run saw
-        the deal in its previous stage on or after it (a stale date).
+    :returns: the starts of current stays and the stale dates, as
+        :class:`SheetDateStarts` describes them.
     """
     # The checks are inlined, without a call per row, because the loop runs
     # once per deal.
     find = deals.get
+    starts: dict[str, dt.date] = {}
     stale: set[str] = set()
     for index, row in enumerate(rows):
         if row.exited is not None:
             continue
+        first_seen = row.first_seen
+        if first_seen is not None:
+            starts[row.deal_id] = row.entered
+        else:
+            first_seen = row.entered
         deal = find(row.deal_id)
         if deal is None:
             continue
@@ -405,22 +448,49 @@ def start_stays_on_sheet_dates(
 
         days = row.days + (row.entered - entered).days
         rows[index] = _new_row(
-            (row.deal_id, row.stage, entered, None, days, True, False, row.entered)
+            (row.deal_id, row.stage, entered, None, days, True, False, first_seen)
         )
-    return stale
+        starts[row.deal_id] = entered
+    return SheetDateStarts(starts, stale)
+
+
+def _start_ended_stay_on(
+    rows: list[StageLogRow], start: dt.date, exited: dt.date
+) -> None:
+    """Start the last row's stay, which ended on ``exited``, on ``start``.
+
+    The stay before it ends on ``start`` too, unless the deal had left the
+    sheet. A start that :func:`start_stays_on_sheet_dates` would not take,
+    given no run days, changes nothing.
+    """
+    row = rows[-1]
+    if start >= row.entered:
+        return
+    previous = rows[-2] if len(rows) > 1 else None
+    if previous is not None and previous.deal_id == row.deal_id:
+        if start < _earliest_start(previous, ()):
+            return
+        if not previous.disappeared:
+            rows[-2] = _end_stay_on(previous, start)
+
+    first_seen = row.first_seen if row.first_seen is not None else row.entered
+    days = (exited - start).days
+    rows[-1] = row._replace(
+        entered=start, days=days, entered_known=True, first_seen=first_seen
+    )
 
 
 def _earliest_start(previous: StageLogRow, run_days: Sequence[dt.date]) -> dt.date:
     """Return the first day the stay after ``previous`` can have begun on.
 
     A deal that left the sheet was off it from the day a run found it
-    missing. Otherwise every run from the previous stay's first day up to the
-    run that recorded the move saw the deal in the previous stage, so the
-    move came after the last of them.
+    missing. Otherwise every run from the day a run first found the deal in
+    the previous stage up to the run that recorded the move saw the deal
+    there, so the move came after the last of them.
     """
     if previous.disappeared and previous.exited is not None:
         return previous.exited
-    last_seen = previous.entered
+    last_seen = previous.entered if previous.first_seen is None else previous.first_seen
     if previous.exited is not None:
         before_move = bisect_left(run_days, previous.exited)
         if before_move:

@@ -171,11 +171,15 @@ def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
     definitions that read two tabs of one workbook never see each other's
     deals. Tabs match ignoring case.
     """
+    previous, stay_starts = store.latest_snapshot_with_starts(key, tab=tab)
+    transitions, ended_stay_starts = store.transitions_with_starts(key, tab=tab)
     return StageHistory(
-        previous=store.latest_snapshot(key, tab=tab),
-        transitions=store.transitions(key, tab=tab),
+        previous=previous,
+        transitions=transitions,
         log_started_on=store.log_started_on(key, tab=tab),
         run_days=ok_run_days(store, key, tab=tab),
+        stay_starts=stay_starts,
+        ended_stay_starts=ended_stay_starts,
     )
 
 
@@ -303,15 +307,33 @@ def _run_and_record(
 
     snapshot = None
     found: list[Transition] = []
-    if result.history is not None:
+    stay_starts: dict[str, dt.date] | None = None
+    ended_stay_starts: dict[str, dt.date] | None = None
+    logged = result.history
+    if logged is not None:
         # A snapshot equal to the stored one is not stored again (100k rows
         # took 0.4 s): the next run's latest_snapshot returns the equal one.
         # After a stage rename the stored one has the old names, so the run
-        # stores one with the new names and later runs need not rename.
-        if result.history.snapshots != stored.previous:
-            snapshot = result.history.snapshots
-        found = result.history.new_transitions
-    store.finish_ok_run(key, run_id, snapshot, found, **run_figures(result))
+        # stores one with the new names and later runs need not rename. The
+        # stay starts are stored with the snapshot, so changed starts store
+        # it too, or the next run would end stays on the older starts.
+        if (
+            logged.snapshots != stored.previous
+            or logged.stay_starts != stored.stay_starts
+        ):
+            snapshot = logged.snapshots
+            stay_starts = logged.stay_starts
+        found = logged.new_transitions
+        ended_stay_starts = logged.ended_stay_starts
+    store.finish_ok_run(
+        key,
+        run_id,
+        snapshot,
+        found,
+        stay_starts=stay_starts,
+        ended_stay_starts=ended_stay_starts,
+        **run_figures(result),
+    )
     digests = _send_digests(request.pipeline, store, key, result, now)
     return RecordedRun(result, run_id, digests)
 

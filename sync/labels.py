@@ -62,6 +62,10 @@ LABELS: dict[Locale, dict[str, str]] = {
         "removed": "removed from the sheet",
         "from_sheet": "entered as the row's '{column}' shows; first recorded on "
         "{first_seen}",
+        "from_sheet_ended": "entered as the row's '{column}' showed while in this "
+        "stage; first recorded on {first_seen}",
+        "from_sheet_no_column": "entered as the row's stage-entered date showed; "
+        "first recorded on {first_seen}",
         "no_log": "No stage history yet.",
         "log_any": "Reached (any stage, from the log)",
         "log_strict": "Reached (every stage in order, from the log)",
@@ -127,6 +131,10 @@ LABELS: dict[Locale, dict[str, str]] = {
         "before_log": "记录开始前已在此阶段，天数为最小值",
         "removed": "已从表中删除",
         "from_sheet": "进入日期取自该行的“{column}”；首次记录于 {first_seen}",
+        "from_sheet_ended": "进入日期取自该行在此阶段时的“{column}”；"
+        "首次记录于 {first_seen}",
+        "from_sheet_no_column": "进入日期取自该行的阶段进入日期；"
+        "首次记录于 {first_seen}",
         "no_log": "尚无阶段记录。",
         "log_any": "到达数（任一阶段，据阶段日志）",
         "log_strict": "到达数（依次经过各阶段，据阶段日志）",

@@ -27,8 +27,8 @@ def render_stage_log(
 
     The note of a stay whose start comes from the row's stage-entered date
     names the header ``entered_column`` and the day a run first found the deal
-    in the stage. So ``entered_column`` must be given when a row has
-    ``first_seen``.
+    in the stage. An ended stay keeps such a start after the sheet lost the
+    column, so without ``entered_column`` the note names no header.
 
     Before: D-1 new in Lead on 09-01, moved to Qualified on 09-03, as of 09-04.
     After::
@@ -44,10 +44,14 @@ def render_stage_log(
 
     # Stays share few first days, so each note is built once and shared.
     @cache
-    def sheet_note(first_seen: dt.date) -> str:
-        return labels["from_sheet"].format(
-            column=entered_column, first_seen=first_seen.isoformat()
-        )
+    def sheet_note(first_seen: dt.date, ended: bool, removed: bool) -> str:
+        shown = first_seen.isoformat()
+        if entered_column is None:
+            note = labels["from_sheet_no_column"].format(first_seen=shown)
+        else:
+            key = "from_sheet_ended" if ended else "from_sheet"
+            note = labels[key].format(column=entered_column, first_seen=shown)
+        return f"{note}; {labels['removed']}" if removed else note
 
     # Rows are unpacked and the note is found by one flag at a time, because
     # attribute reads and a tuple key per row cost more. The 100k rows of the
@@ -59,7 +63,9 @@ def render_stage_log(
             entered,
             exited,
             days,
-            notes[known][removed] if seen is None else sheet_note(seen),
+            notes[known][removed]
+            if seen is None
+            else sheet_note(seen, exited is not None, removed),
         ]
         for deal_id, stage, entered, exited, days, known, removed, seen in log_rows
     )

@@ -10,19 +10,25 @@ read back in an estimated 15 % less time than one list per entry::
     {"fields": ["deal_id", "stage", ...], "columns": [["D-1", "D-2"], ...]}
 
 Dates are ISO text. Amounts are JSON numbers, which keep every float exactly.
+
+A document may have one more key, which older documents lack and older
+versions of pipesheet ignore: a snapshot's ``stay_starts`` and a transitions
+document's ``ended_stay_starts``, each a list of deal IDs and a list of days::
+
+    {"fields": [...], "columns": [...], "stay_starts": [["D-1"], ["2025-08-20"]]}
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
 from isal import isal_zlib
 
-from rules.history import DealSnapshot, Transition
+from rules.history import DealSnapshot, StayEnd, Transition
 from rules.transitions import SEEN_ON_INDEX
 from sync.state.errors import StateError
 
@@ -36,34 +42,87 @@ COMPRESSION_LEVEL = 1
 _new_snapshot = partial(tuple.__new__, DealSnapshot)
 _new_transition = partial(tuple.__new__, Transition)
 
+# The optional keys of a snapshot and of a transitions document.
+STAY_STARTS_KEY = "stay_starts"
+ENDED_STAY_STARTS_KEY = "ended_stay_starts"
 
-def pack_snapshot(deals: Sequence[DealSnapshot]) -> bytes:
-    """Pack one run's snapshot into a compressed document."""
-    return _pack(DealSnapshot._fields, _columns(deals, DealSnapshot._fields))
+
+def pack_snapshot(
+    deals: Sequence[DealSnapshot], stay_starts: Mapping[str, dt.date] | None = None
+) -> bytes:
+    """Pack one run's snapshot into a compressed document.
+
+    ``stay_starts`` are the starts of current stays that the run's Stage log
+    took from the sheet's stage-entered dates, by deal ID. None or an empty
+    mapping adds no key, so the document is as one written before the key.
+    """
+    extra = {STAY_STARTS_KEY: _pack_days(stay_starts)} if stay_starts else {}
+    return _pack(DealSnapshot._fields, _columns(deals, DealSnapshot._fields), extra)
 
 
 def unpack_snapshot(packed: bytes) -> list[DealSnapshot]:
     """Unpack the snapshot from a document written by :func:`pack_snapshot`."""
-    columns = _unpack(DealSnapshot._fields, packed)
-    return list(map(_new_snapshot, zip(*columns, strict=True)))
+    return unpack_snapshot_with_starts(packed)[0]
 
 
-def pack_transitions(found: Sequence[Transition]) -> bytes:
-    """Pack one run's transitions into a compressed document, dates as ISO text."""
+def unpack_snapshot_with_starts(
+    packed: bytes,
+) -> tuple[list[DealSnapshot], dict[str, dt.date]]:
+    """Unpack the snapshot and its stay starts, empty when the document has none."""
+    document = _unpack_document(DealSnapshot._fields, packed)
+    deals = list(map(_new_snapshot, zip(*document["columns"], strict=True)))
+    return deals, _unpack_days(document.get(STAY_STARTS_KEY))
+
+
+def pack_transitions(
+    found: Sequence[Transition], ended_stay_starts: Mapping[str, dt.date] | None = None
+) -> bytes:
+    """Pack one run's transitions into a compressed document, dates as ISO text.
+
+    ``ended_stay_starts`` are the starts that the previous run's Stage log
+    showed for the stays these transitions end, by deal ID. A run finds at
+    most one transition per deal, so the ID names the transition.
+    """
     columns = _columns(found, Transition._fields)
     days = columns[SEEN_ON_INDEX]
     texts = {day: day.isoformat() for day in set(days)}
     columns[SEEN_ON_INDEX] = [texts[day] for day in days]
-    return _pack(Transition._fields, columns)
+    extra: dict[str, Any] = {}
+    if ended_stay_starts:
+        extra[ENDED_STAY_STARTS_KEY] = _pack_days(ended_stay_starts)
+    return _pack(Transition._fields, columns, extra)
 
 
 def unpack_transitions(packed: bytes) -> list[Transition]:
     """Unpack the transitions from a document written by :func:`pack_transitions`."""
-    columns = _unpack(Transition._fields, packed)
+    return unpack_transitions_with_starts(packed)[0]
+
+
+def unpack_transitions_with_starts(
+    packed: bytes,
+) -> tuple[list[Transition], dict[StayEnd, dt.date]]:
+    """Unpack the transitions and the starts of the stays they end.
+
+    Each start is keyed by the end of its stay, taken from the deal's
+    transition in the document. A start of a deal without a transition that
+    ends a stay there is dropped. A document without starts gives none.
+    """
+    document = _unpack_document(Transition._fields, packed)
+    columns = document["columns"]
     texts = columns[SEEN_ON_INDEX]
     days = {text: dt.date.fromisoformat(text) for text in set(texts)}
     columns[SEEN_ON_INDEX] = [days[text] for text in texts]
-    return list(map(_new_transition, zip(*columns, strict=True)))
+    found = list(map(_new_transition, zip(*columns, strict=True)))
+
+    by_deal = _unpack_days(document.get(ENDED_STAY_STARTS_KEY))
+    if not by_deal:
+        return found, {}
+    ended: dict[StayEnd, dt.date] = {}
+    for move in found:
+        start = by_deal.get(move.deal_id)
+        if start is not None and move.from_stage is not None:
+            ended[StayEnd(move.deal_id, move.from_stage, move.seen_on)] = start
+    return found, ended
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], fields: Sequence[str]) -> list[list[Any]]:
@@ -73,18 +132,34 @@ def _columns(rows: Sequence[tuple[Any, ...]], fields: Sequence[str]) -> list[lis
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def _pack(fields: Sequence[str], columns: list[list[Any]]) -> bytes:
-    document = {"fields": list(fields), "columns": columns}
+def _pack_days(days: Mapping[str, dt.date]) -> list[list[str]]:
+    """Return deal IDs and their days as two lists, each distinct day formatted once."""
+    texts = {day: day.isoformat() for day in set(days.values())}
+    return [list(days), [texts[day] for day in days.values()]]
+
+
+def _unpack_days(packed: list[list[str]] | None) -> dict[str, dt.date]:
+    """Return the days that :func:`_pack_days` packed, by deal ID."""
+    if not packed:
+        return {}
+    deal_ids, texts = packed
+    days = {text: dt.date.fromisoformat(text) for text in set(texts)}
+    return dict(zip(deal_ids, map(days.__getitem__, texts), strict=True))
+
+
+def _pack(
+    fields: Sequence[str], columns: list[list[Any]], extra: Mapping[str, Any]
+) -> bytes:
+    document = {"fields": list(fields), "columns": columns, **extra}
     text = json.dumps(document, separators=(",", ":"))
     return isal_zlib.compress(text.encode(), COMPRESSION_LEVEL)
 
 
-def _unpack(fields: Sequence[str], packed: bytes) -> list[list[Any]]:
-    document = json.loads(isal_zlib.decompress(packed))
+def _unpack_document(fields: Sequence[str], packed: bytes) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(isal_zlib.decompress(packed))
     if document["fields"] != list(fields):
         raise StateError(
             f"State document has fields {document['fields']!r}, expected "
             f"{list(fields)!r}. Upgrade pipesheet to the version that wrote it."
         )
-    columns: list[list[Any]] = document["columns"]
-    return columns
+    return document

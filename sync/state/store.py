@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any, Unpack
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from rules.history import DealSnapshot, Transition
+from rules.history import DealSnapshot, StayEnd, Transition
 from rules.transitions import ROW_INDEX, SEEN_ON_INDEX
 from sync.state import locks as workbook_locks
 from sync.state.engine import create_state_engine, state_url
@@ -28,8 +28,8 @@ from sync.state.locks import WorkbookLock
 from sync.state.packing import (
     pack_snapshot,
     pack_transitions,
-    unpack_snapshot,
-    unpack_transitions,
+    unpack_snapshot_with_starts,
+    unpack_transitions_with_starts,
 )
 from sync.state.records import RunFigures, RunOutcome, RunRecord
 from sync.state.schema import (
@@ -169,6 +169,8 @@ class StateStore:
         snapshot: Sequence[DealSnapshot] | None,
         found: Sequence[Transition],
         *,
+        stay_starts: Mapping[str, dt.date] | None = None,
+        ended_stay_starts: Mapping[str, dt.date] | None = None,
         now: dt.datetime | None = None,
         **figures: Unpack[RunFigures],
     ) -> None:
@@ -177,7 +179,10 @@ class StateStore:
         This is :meth:`save_snapshot` (unless ``snapshot`` is None),
         :meth:`record_transitions` and :meth:`finish_run` in one transaction,
         so one commit instead of three, and no snapshot of a run that is not
-        recorded as ``ok``.
+        recorded as ``ok``. ``stay_starts`` go with the snapshot and
+        ``ended_stay_starts`` with the transitions: see
+        :func:`sync.state.packing.pack_snapshot` and
+        :func:`sync.state.packing.pack_transitions`.
 
         :raises TypeError: a figure is not a :class:`RunFigures` key.
         :raises RunNotFoundError: no run has that id.
@@ -185,8 +190,12 @@ class StateStore:
             naive.
         """
         values = _finish_values(RunOutcome.OK, now, figures)
-        packed_snapshot = pack_snapshot(snapshot) if snapshot is not None else None
-        packed_transitions = pack_transitions(found) if found else None
+        packed_snapshot = None
+        if snapshot is not None:
+            packed_snapshot = pack_snapshot(snapshot, stay_starts)
+        packed_transitions = None
+        if found:
+            packed_transitions = pack_transitions(found, ended_stay_starts)
         with self._begin() as connection:
             _check_run_workbook(connection, run_id, workbook_key, self.url)
             if packed_snapshot is not None:
@@ -281,12 +290,19 @@ class StateStore:
         logger.debug("runs renamed workbook=%s->%s count=%s", old, new, renamed)
         return int(renamed)
 
-    def save_snapshot(self, run_id: int, deals: Sequence[DealSnapshot]) -> None:
+    def save_snapshot(
+        self,
+        run_id: int,
+        deals: Sequence[DealSnapshot],
+        stay_starts: Mapping[str, dt.date] | None = None,
+    ) -> None:
         """Store the run's snapshot of every deal, replacing one saved before.
+
+        ``stay_starts`` are those of :func:`sync.state.packing.pack_snapshot`.
 
         :raises RunNotFoundError: no run has that id.
         """
-        packed = pack_snapshot(deals)
+        packed = pack_snapshot(deals, stay_starts)
         with self._begin() as connection:
             self._save_snapshot(connection, run_id, packed)
 
@@ -317,6 +333,16 @@ class StateStore:
         :param tab: count only the runs of this pipeline tab, matched ignoring
             case; default every tab of the workbook.
         """
+        return self.latest_snapshot_with_starts(workbook_key, tab=tab)[0]
+
+    def latest_snapshot_with_starts(
+        self, workbook_key: str, *, tab: str | None = None
+    ) -> tuple[list[DealSnapshot] | None, dict[str, dt.date]]:
+        """Return :meth:`latest_snapshot` and the stay starts stored with it.
+
+        The starts are empty without such a run, and for a snapshot stored
+        without them.
+        """
         latest_run = (
             sa.select(run_snapshots.c.packed)
             .select_from(runs)
@@ -329,9 +355,11 @@ class StateStore:
             latest_run = latest_run.where(runs_of_tab(connection, workbook_key, tab))
             found = connection.execute(latest_run).one_or_none()
         if found is None:
-            return None
-        deals = unpack_snapshot(found.packed) if found.packed is not None else []
-        return sorted(deals, key=itemgetter(ROW_INDEX))
+            return None, {}
+        if found.packed is None:
+            return [], {}
+        deals, stay_starts = unpack_snapshot_with_starts(found.packed)
+        return sorted(deals, key=itemgetter(ROW_INDEX)), stay_starts
 
     def latest_as_of(
         self, workbook_key: str, *, tab: str | None = None
@@ -392,6 +420,20 @@ class StateStore:
         :param tab: count only the runs of this pipeline tab, matched ignoring
             case; default every tab of the workbook.
         """
+        found = self.transitions_with_starts(workbook_key, tab=tab)[0]
+        if deal_id is not None:
+            found = [move for move in found if move.deal_id == deal_id]
+        return found
+
+    def transitions_with_starts(
+        self, workbook_key: str, *, tab: str | None = None
+    ) -> tuple[list[Transition], dict[StayEnd, dt.date]]:
+        """Return :meth:`transitions` and the stored starts of the stays they end.
+
+        Of two starts stored for one stay end, the first recorded is kept,
+        because a second can only come from a later run of the same day, which
+        ended a stay that began on that day.
+        """
         query = (
             sa.select(run_transitions.c.packed)
             .join(runs, runs.c.id == run_transitions.c.run_id)
@@ -402,10 +444,14 @@ class StateStore:
             query = query.where(runs_of_tab(connection, workbook_key, tab))
             documents = connection.execute(query).scalars().all()
 
-        found = [move for packed in documents for move in unpack_transitions(packed)]
-        if deal_id is not None:
-            found = [move for move in found if move.deal_id == deal_id]
-        return sorted(found, key=itemgetter(SEEN_ON_INDEX))
+        found: list[Transition] = []
+        ended_stay_starts: dict[StayEnd, dt.date] = {}
+        for packed in documents:
+            moves, starts = unpack_transitions_with_starts(packed)
+            found.extend(moves)
+            for stay_end, start in starts.items():
+                ended_stay_starts.setdefault(stay_end, start)
+        return sorted(found, key=itemgetter(SEEN_ON_INDEX)), ended_stay_starts
 
     def acquire_lock(
         self,

@@ -9,9 +9,10 @@ import pytest
 from config.models import Stage
 from rules.findings import Code
 from rules.grid import CellValue
-from rules.history import DealSnapshot, Transition
+from rules.history import DealSnapshot, StayEnd, Transition
 from rules.stage_history import (
     TRANSITION_NOTICE_DAYS,
+    HistoryOutcome,
     StageHistory,
     apply_history,
     lost_at_stages,
@@ -382,3 +383,104 @@ def test_dated_row_idle_left_to_row_check() -> None:
     )
 
     assert outcome.findings == []
+
+
+# Starts of stays kept when a move ends them
+
+FIRST_RUN = AS_OF - dt.timedelta(days=10)
+
+
+def apply_two_runs(second_stage: str, second_entered: object) -> HistoryOutcome:
+    """Apply D-1 in Lead since ENTERED on FIRST_RUN, then its row as of AS_OF."""
+    lead = build_deal(PIPELINE, 4, "D-1", "Lead", stage_entered_date=ENTERED)
+    first = apply_history(StageHistory(), [lead], COLUMNS, PIPELINE, FIRST_RUN)
+    history = StageHistory(
+        first.snapshots,
+        first.new_transitions,
+        FIRST_RUN,
+        run_days=(FIRST_RUN,),
+        stay_starts=first.stay_starts,
+    )
+    deal = build_deal(
+        PIPELINE, 4, "D-1", second_stage, stage_entered_date=second_entered
+    )
+    return apply_history(history, [deal], COLUMNS, PIPELINE, AS_OF)
+
+
+def test_first_run_returns_stay_starts() -> None:
+    deal = build_deal(PIPELINE, 4, "D-1", "Lead", stage_entered_date=ENTERED)
+
+    outcome = apply_history(StageHistory(), [deal], COLUMNS, PIPELINE, FIRST_RUN)
+
+    assert outcome.stay_starts == {"D-1": ENTERED}
+    assert outcome.ended_stay_starts == {}
+
+
+def test_move_keeps_start_of_ended_stay() -> None:
+    outcome = apply_two_runs("Proposal", AS_OF)
+
+    assert outcome.ended_stay_starts == {"D-1": ENTERED}
+    assert outcome.stay_starts == {}
+    assert [
+        (row.stage, row.entered, row.exited, row.days) for row in outcome.log_rows
+    ] == [
+        ("Lead", ENTERED, AS_OF, 75),
+        ("Proposal", AS_OF, None, 0),
+    ]
+    assert outcome.log_rows[0].first_seen == FIRST_RUN
+    assert outcome.log_rows[0].entered_known
+
+
+def test_move_with_sheet_date_ends_kept_stay() -> None:
+    proposal_entered = AS_OF - dt.timedelta(days=4)
+
+    outcome = apply_two_runs("Proposal", proposal_entered)
+
+    assert outcome.stay_starts == {"D-1": proposal_entered}
+    assert [
+        (row.stage, row.entered, row.exited, row.days) for row in outcome.log_rows
+    ] == [
+        ("Lead", ENTERED, proposal_entered, 71),
+        ("Proposal", proposal_entered, None, 4),
+    ]
+
+
+def test_removed_deal_keeps_start_of_stay() -> None:
+    lead = build_deal(PIPELINE, 4, "D-1", "Lead", stage_entered_date=ENTERED)
+    other = build_deal(PIPELINE, 5, "D-2", "Lead")
+    first = apply_history(StageHistory(), [lead, other], COLUMNS, PIPELINE, FIRST_RUN)
+    history = StageHistory(
+        first.snapshots,
+        first.new_transitions,
+        FIRST_RUN,
+        stay_starts=first.stay_starts,
+    )
+
+    outcome = apply_history(history, [other], COLUMNS, PIPELINE, AS_OF)
+
+    assert outcome.ended_stay_starts == {"D-1": ENTERED}
+    assert outcome.log_rows[0].entered == ENTERED
+    assert outcome.log_rows[0].disappeared
+
+
+def test_renamed_stage_keeps_ended_stay_start() -> None:
+    moved_on = AS_OF + dt.timedelta(days=3)
+    stored = StageHistory(
+        previous=[DealSnapshot("P-1", "Closed Won", owner=None, amount=None, row=4)],
+        transitions=[
+            Transition("P-1", None, "Proposal", AS_OF),
+            Transition("P-1", "Proposal", "Closed Won", moved_on),
+        ],
+        log_started_on=AS_OF,
+        ended_stay_starts={StayEnd("P-1", "Proposal", moved_on): ENTERED},
+    )
+    pipeline = build_pipeline(renamed_stages("Quote", ["Proposal"]))
+    columns = build_columns(pipeline)
+    deal = build_deal(pipeline, 4, "P-1", "Closed Won")
+
+    history = with_current_stage_names(stored, pipeline)
+    outcome = apply_history(history, [deal], columns, pipeline, moved_on)
+
+    assert history.ended_stay_starts == {StayEnd("P-1", "Quote", moved_on): ENTERED}
+    assert outcome.log_rows[0].stage == "Quote"
+    assert outcome.log_rows[0].entered == ENTERED

@@ -7,7 +7,7 @@ import pytest
 from config.models import Locale, Outcome, Pipeline
 from rules.checks import check_deals
 from rules.findings import Code, Severity
-from rules.history import Transition
+from rules.history import StayEnd, Transition
 from rules.messages import render_message
 from rules.stage_log import (
     LogFunnelStage,
@@ -732,4 +732,165 @@ def test_stale_sheet_dates_returned(entered: dt.date, stale: set[str]) -> None:
 
     found = start_stays_on_sheet_dates(rows, {"D-1": deal}, (day(1), day(2), day(5)))
 
-    assert found == stale
+    assert found.stale == stale
+
+
+# Stays that kept the start the Stage log showed before the move that ended them
+
+AUGUST_20 = dt.date(2025, 8, 20)
+
+
+def rows_with_ended_starts(
+    moves: list[Transition], starts: dict[StayEnd, dt.date]
+) -> list[StageLogRow]:
+    """Return the Stage log rows as of SUNDAY with the recorded starts of stays."""
+    return stage_log_rows(
+        moves, SUNDAY, log_started_on=LOG_STARTED_ON, ended_stay_starts=starts
+    )
+
+
+def test_ended_stay_keeps_recorded_start() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", LEAD, day(5)): AUGUST_20})
+
+    assert rows == [
+        StageLogRow("D-1", LEAD, AUGUST_20, day(5), 16, True, False, day(1)),
+        log_row("D-1", PROPOSAL, 5, None, 2),
+    ]
+
+
+def test_recorded_start_ends_previous_stay() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(3)),
+        Transition("D-1", PROPOSAL, WON, day(5)),
+    ]
+
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", PROPOSAL, day(5)): day(2)})
+
+    assert rows == [
+        log_row("D-1", LEAD, 1, 2, 1, known=False),
+        StageLogRow("D-1", PROPOSAL, day(2), day(5), 3, True, False, day(3)),
+        log_row("D-1", WON, 5, None, 2),
+    ]
+
+
+def test_recorded_start_of_removed_deal() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, None, day(3)),
+    ]
+
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", LEAD, day(3)): AUGUST_20})
+
+    assert rows == [
+        StageLogRow("D-1", LEAD, AUGUST_20, day(3), 14, True, True, day(1)),
+    ]
+
+
+def test_returned_deal_keeps_recorded_start() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, None, day(3)),
+        Transition("D-1", None, LEAD, day(5)),
+    ]
+
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", LEAD, day(3)): AUGUST_20})
+
+    assert rows == [
+        StageLogRow("D-1", LEAD, AUGUST_20, None, 18, True, False, day(1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stay_end", "start"),
+    [
+        (StayEnd("D-1", PROPOSAL, day(5)), day(3)),
+        (StayEnd("D-1", PROPOSAL, day(5)), day(4)),
+        (StayEnd("D-1", PROPOSAL, day(5)), day(1)),
+        (StayEnd("D-1", LEAD, day(5)), day(2)),
+        (StayEnd("D-2", PROPOSAL, day(5)), day(2)),
+    ],
+    ids=[
+        "on-recorded-start",
+        "after-recorded-start",
+        "on-previous-sighting",
+        "other-stage",
+        "other-deal",
+    ],
+)
+def test_recorded_start_not_taken(stay_end: StayEnd, start: dt.date) -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(3)),
+        Transition("D-1", PROPOSAL, WON, day(5)),
+    ]
+
+    rows = rows_with_ended_starts(moves, {stay_end: start})
+
+    assert rows == [
+        log_row("D-1", LEAD, 1, 3, 2, known=False),
+        log_row("D-1", PROPOSAL, 3, 5, 2),
+        log_row("D-1", WON, 5, None, 2),
+    ]
+
+
+def test_recorded_start_dates_one_stay() -> None:
+    # Three runs of day 5: the second stay in Lead began that day.
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+        Transition("D-1", PROPOSAL, LEAD, day(5)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", LEAD, day(5)): AUGUST_20})
+
+    assert rows == [
+        StageLogRow("D-1", LEAD, AUGUST_20, day(5), 16, True, False, day(1)),
+        log_row("D-1", PROPOSAL, 5, 5, 0),
+        log_row("D-1", LEAD, 5, 5, 0),
+        log_row("D-1", PROPOSAL, 5, None, 2),
+    ]
+
+
+def test_stale_date_after_dated_stay() -> None:
+    # The run of day 1 saw D-1 in Lead, though Lead's stay starts in August.
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+    ]
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", LEAD, day(5)): AUGUST_20})
+    entered = dt.date(2025, 8, 25)
+    deal = build_deal(PIPELINE, 4, "D-1", PROPOSAL, stage_entered_date=entered)
+
+    found = start_stays_on_sheet_dates(rows, {"D-1": deal})
+
+    assert found.stale == {"D-1"}
+    assert found.stay_starts == {}
+    assert rows[1] == log_row("D-1", PROPOSAL, 5, None, 2)
+
+
+def test_stay_starts_of_current_stays() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, None, day(3)),
+        Transition("D-1", None, LEAD, day(5)),
+        Transition("D-2", None, LEAD, day(1)),
+        Transition("D-3", None, LEAD, day(1)),
+    ]
+    rows = rows_with_ended_starts(moves, {StayEnd("D-1", LEAD, day(3)): AUGUST_20})
+    deals = {
+        "D-1": build_deal(PIPELINE, 4, "D-1", LEAD),
+        "D-2": build_deal(PIPELINE, 5, "D-2", LEAD, stage_entered_date=day(1)),
+        "D-3": build_deal(PIPELINE, 6, "D-3", LEAD, stage_entered_date=AUGUST_20),
+    }
+
+    found = start_stays_on_sheet_dates(rows, deals)
+
+    assert found.stay_starts == {"D-1": AUGUST_20, "D-3": AUGUST_20}
+    assert found.stale == set()

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
 from config.loader import load_pipeline
 from config.models import Locale, Pipeline
 from config.shipped import shipped_definition
+from sync.cli import cli
 from sync.job import RunRequest, record_run
 from sync.starter import build_starter_workbook
 from sync.state.store import StateStore
@@ -118,6 +120,102 @@ def test_sheet_date_after_last_sighting_taken(
     assert stays_of(tmp_path, "D-1") == [
         ("Qualified", day(4), day(9), 5),
         ("Demo", day(9), None, 2),
+    ]
+
+
+def stage_log_notes(folder: Path, deal_id: str) -> list[object]:
+    """Return the Note cell of each of the deal's Stage log lines."""
+    lines = read_tab(folder / "pipeline.xlsx", "Stage log")
+    return [
+        line[5] if len(line) > 5 else None for line in lines if line[:1] == [deal_id]
+    ]
+
+
+def test_ended_stay_keeps_sheet_start(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Demo", day(1))])
+    run_on(pipeline, store, day(4))
+    run_on(pipeline, store, day(6))
+    write_rows(tmp_path, [("D-1", "Proposal", day(8))])
+    run_on(pipeline, store, day(11))
+
+    assert stays_of(tmp_path, "D-1") == [
+        ("Demo", day(1), day(8), 7),
+        ("Proposal", day(8), None, 3),
+    ]
+    assert stage_log_notes(tmp_path, "D-1") == [
+        (
+            "entered as the row's 'Stage Entered' showed while in this stage; "
+            "first recorded on 2027-01-04"
+        ),
+        "entered as the row's 'Stage Entered' shows; first recorded on 2027-01-11",
+    ]
+
+    run_on(pipeline, store, day(13))
+
+    assert stays_of(tmp_path, "D-1") == [
+        ("Demo", day(1), day(8), 7),
+        ("Proposal", day(8), None, 5),
+    ]
+
+
+def test_sheet_start_stored_with_equal_snapshot(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Demo", None)])
+    run_on(pipeline, store, day(4))
+    # Only the Stage Entered date changes, so the snapshot stays equal.
+    write_rows(tmp_path, [("D-1", "Demo", day(2))])
+    run_on(pipeline, store, day(6))
+    write_rows(tmp_path, [("D-1", "Proposal", None)])
+    run_on(pipeline, store, day(11))
+
+    assert stays_of(tmp_path, "D-1") == [
+        ("Demo", day(2), day(11), 9),
+        ("Proposal", day(11), None, 0),
+    ]
+
+
+def test_dry_run_shows_ended_stay_start(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Demo", day(1))])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-1", "Proposal", day(8))])
+
+    dry = record_run(RunRequest(pipeline, day(11), dry_run=True), store).result
+
+    assert dry.history is not None
+    assert [
+        (row.stage, row.entered, row.exited, row.days) for row in dry.history.log_rows
+    ] == [
+        ("Demo", day(1), day(8), 7),
+        ("Proposal", day(8), None, 3),
+    ]
+
+
+def test_moved_workbook_keeps_sheet_start(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Demo", day(1))])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-1", "Proposal", day(8))])
+    run_on(pipeline, store, day(11))
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("pipeline.xlsx", "b2b-en.yaml"):
+        shutil.move(tmp_path / name, moved / name)
+    state = str(tmp_path / "state.sqlite")
+    args = ["rename-workbook", str(tmp_path / "pipeline.xlsx")]
+    args += [str(moved / "pipeline.xlsx"), "--state", state]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+
+    run_on(load_pipeline(moved / "b2b-en.yaml"), store, day(13))
+
+    assert stays_of(moved, "D-1") == [
+        ("Demo", day(1), day(8), 7),
+        ("Proposal", day(8), None, 5),
     ]
 
 

@@ -552,3 +552,46 @@ def test_stage_log_note_of_sheet_start(locale: Locale, note: str) -> None:
     tab = render_stage_log("Stage log", BANNER, locale, [stay], "Stage Entered")
 
     assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note]
+
+
+@pytest.mark.parametrize(
+    ("column", "disappeared", "note"),
+    [
+        (
+            "Stage Entered",
+            False,
+            (
+                "entered as the row's 'Stage Entered' showed while in this stage; "
+                "first recorded on 2025-09-20"
+            ),
+        ),
+        (
+            "Stage Entered",
+            True,
+            (
+                "entered as the row's 'Stage Entered' showed while in this stage; "
+                "first recorded on 2025-09-20; removed from the sheet"
+            ),
+        ),
+        (
+            None,
+            False,
+            (
+                "entered as the row's stage-entered date showed; first recorded on "
+                "2025-09-20"
+            ),
+        ),
+    ],
+    ids=["moved", "removed", "column-gone"],
+)
+def test_stage_log_note_of_ended_sheet_start(
+    column: str | None, disappeared: bool, note: str
+) -> None:
+    entered, exited = dt.date(2025, 9, 1), dt.date(2025, 9, 25)
+    stay = StageLogRow(
+        "D-1", "Lead", entered, exited, 24, True, disappeared, dt.date(2025, 9, 20)
+    )
+
+    tab = render_stage_log("Stage log", BANNER, Locale.EN, [stay], column)
+
+    assert tab.grid[3] == ["D-1", "Lead", entered, exited, 24, note]

@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from rules.history import DealSnapshot, Transition
+from rules.history import DealSnapshot, StayEnd, Transition
 from sync.state.packing import (
     pack_snapshot,
     pack_transitions,
     unpack_snapshot,
+    unpack_snapshot_with_starts,
     unpack_transitions,
+    unpack_transitions_with_starts,
 )
 from sync.state.records import RunOutcome
 from sync.state.schema import HEAD_REVISION, alembic_config, schema_revisions
@@ -74,6 +76,80 @@ def test_snapshot_document_round_trip(deals: list[DealSnapshot]) -> None:
 @pytest.mark.parametrize("moves", [MOVES, []], ids=["three moves", "no moves"])
 def test_transitions_document_round_trip(moves: list[Transition]) -> None:
     assert unpack_transitions(pack_transitions(moves)) == moves
+
+
+AUGUST_20 = dt.date(2025, 8, 20)
+STAY_STARTS = {"D-1": AUGUST_20, "D-2": SEPT_1, "D-3": AUGUST_20}
+
+
+def test_snapshot_document_keeps_stay_starts() -> None:
+    packed = pack_snapshot(DEALS, STAY_STARTS)
+
+    assert unpack_snapshot_with_starts(packed) == (DEALS, STAY_STARTS)
+    assert unpack_snapshot(packed) == DEALS
+
+
+def test_transitions_document_keeps_ended_stay_starts() -> None:
+    moves = [
+        Transition("D-1", "Lead", "Proposal", SEPT_2),
+        Transition("D-2", "Proposal", None, SEPT_2),
+        Transition("D-3", None, "Lead", SEPT_2),
+    ]
+    # D-3's move ends no stay, so its start has no key.
+    packed = pack_transitions(moves, STAY_STARTS)
+
+    assert unpack_transitions_with_starts(packed) == (
+        moves,
+        {
+            StayEnd("D-1", "Lead", SEPT_2): AUGUST_20,
+            StayEnd("D-2", "Proposal", SEPT_2): SEPT_1,
+        },
+    )
+    assert unpack_transitions(packed) == moves
+
+
+def test_documents_without_starts_read() -> None:
+    # Documents as the versions before stay starts wrote them.
+    snapshot = zlib.compress(json_document(DEALS, DealSnapshot._fields))
+    dated = [move._replace(seen_on=move.seen_on.isoformat()) for move in MOVES]
+    moves = zlib.compress(json_document(dated, Transition._fields))
+
+    assert unpack_snapshot_with_starts(snapshot) == (DEALS, {})
+    assert unpack_transitions_with_starts(moves) == (MOVES, {})
+
+
+def test_store_returns_stay_starts(store: StateStore) -> None:
+    first = store.start_run(WORKBOOK, "Pipeline", SEPT_1, now=STARTED)
+    store.finish_ok_run(WORKBOOK, first, DEALS, MOVES[:2], stay_starts=STAY_STARTS)
+    second = store.start_run(WORKBOOK, "Pipeline", SEPT_2, now=STARTED)
+    store.finish_ok_run(
+        WORKBOOK, second, None, MOVES[2:], ended_stay_starts={"D-2": SEPT_1}
+    )
+
+    assert store.latest_snapshot_with_starts(WORKBOOK) == (DEALS, STAY_STARTS)
+    assert store.transitions_with_starts(WORKBOOK) == (
+        MOVES,
+        {StayEnd("D-2", "Proposal", SEPT_2): SEPT_1},
+    )
+
+
+def test_renamed_tab_keeps_stay_starts(store: StateStore) -> None:
+    first = store.start_run(WORKBOOK, "Deals", SEPT_1, now=STARTED)
+    store.finish_ok_run(WORKBOOK, first, DEALS, MOVES[:2], stay_starts=STAY_STARTS)
+    second = store.start_run(WORKBOOK, "Deals", SEPT_2, now=STARTED)
+    store.finish_ok_run(
+        WORKBOOK, second, None, MOVES[2:], ended_stay_starts={"D-2": SEPT_1}
+    )
+
+    store.rename_tab(WORKBOOK, "Deals", "Pipeline")
+
+    assert store.latest_snapshot_with_starts(WORKBOOK, tab="Pipeline") == (
+        DEALS,
+        STAY_STARTS,
+    )
+    assert store.transitions_with_starts(WORKBOOK, tab="Pipeline")[1] == {
+        StayEnd("D-2", "Proposal", SEPT_2): SEPT_1
+    }
 
 
 def json_document(rows: list[Any], fields: tuple[str, ...]) -> bytes:
