@@ -1,9 +1,9 @@
 """The fields that definition options read, so that an option without one is caught.
 
 An option whose field is not mapped, or whose column is not in the sheet, does
-nothing, without a message: ``metrics.win_rate_days`` without a close date counts
-no closed deal, and ``followups.require_next_step_date`` without a next-step
-date lists no follow-up.
+nothing, so a user needs a message to notice: ``metrics.win_rate_days`` without
+a close date counts every closed deal, and ``followups.require_next_step_date``
+without a next-step date lists no follow-up.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class FieldNeed:
     field: str
     # Completes the sentence "this option ...".
     purpose: str
+    # Completes "..., so ..." for a run on a sheet without the field's column.
+    without_column: str = "it does nothing"
 
 
 def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
@@ -54,7 +56,13 @@ def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
 
     if pipeline.metrics.win_rate_days is not None:
         purpose = "counts the deals that closed in the period by their close date"
-        needs.append(FieldNeed("metrics.win_rate_days", _CLOSE_DATE, purpose))
+        every_closed = (
+            "the period is not applied: win rates, won and lost figures, the "
+            "average cycle and velocity count every closed deal, as without "
+            "the option"
+        )
+        option = "metrics.win_rate_days"
+        needs.append(FieldNeed(option, _CLOSE_DATE, purpose, every_closed))
     for mark in _FOLLOWUP_MARKS:
         if mark in pipeline.columns:
             purpose = "silences the follow-ups of the next-step date column"

@@ -22,7 +22,8 @@ def describe_unfound_needed_columns(
     Before: ``metrics.win_rate_days: 90``, and no header matches the alias
     'Close Date' of ``close_date``. After: "Workbook 'deals.xlsx', tab 'Deals':
     metrics.win_rate_days reads the field 'close_date' (looked for 'Close
-    Date'), which has no column. This option counts ... so it does nothing. ..."
+    Date'), which has no column. This option counts ..., so the period is not
+    applied: ..."
     """
     messages = []
     for need in find_field_needs(pipeline):
@@ -31,8 +32,9 @@ def describe_unfound_needed_columns(
         messages.append(
             f"Workbook {grid.workbook!r}, tab {grid.tab!r}: {need.option} reads "
             f"the field {_field_looked_for(need.field, columns, pipeline)}, "
-            f"which has no column. This option {need.purpose}, so it does "
-            f"nothing. Headers found: {listed_headers(columns.headers)}. {_FIX}"
+            f"which has no column. This option {need.purpose}, so "
+            f"{need.without_column}. Headers found: "
+            f"{listed_headers(columns.headers)}. {_FIX}"
         )
     return messages
 

@@ -132,7 +132,7 @@ def run_sync(
         }
         moves = [*history.transitions, *logged.new_transitions]
         lost_at = lost_at_stages(moves, lost_stages)
-    period_start = win_rate_period_start(pipeline, as_of)
+    period_start = win_rate_period_start(pipeline, as_of, columns)
     metrics = compute_metrics(
         deals, pipeline, as_of, period_start=period_start, lost_at=lost_at
     )

@@ -514,10 +514,11 @@ metrics: {win_rate_days: 90}
                 "metrics.win_rate_days reads the field 'close_date' (looked for "
                 "'Close Date', nearest header 'Closed' in column C), which has no "
                 "column. This option counts the deals that closed in the period by "
-                "their close date, so it does nothing. Headers found: A 'Deal ID', "
-                "B 'Stage', C 'Closed', D 'Region'. Rename the header in the sheet, "
-                "or add the sheet's header text to the field's aliases in the "
-                "definition."
+                "their close date, so the period is not applied: win rates, won and "
+                "lost figures, the average cycle and velocity count every closed "
+                "deal, as without the option. Headers found: A 'Deal ID', B 'Stage', "
+                "C 'Closed', D 'Region'. Rename the header in the sheet, or add the "
+                "sheet's header text to the field's aliases in the definition."
             ),
             1,
         ),

@@ -766,18 +766,23 @@ def test_option_column_missing_warns(
     pipeline = parse_pipeline(data, origin="pipeline.yaml")
 
     with caplog.at_level(logging.WARNING, logger="sync.run"):
-        run_once(tmp_path / "deals.xlsx", pipeline, dry_run=True)
+        result = run_once(tmp_path / "deals.xlsx", pipeline, dry_run=True)
 
     assert [record.getMessage() for record in caplog.records] == [
         (
             "Workbook 'deals.xlsx', tab 'Deals': metrics.win_rate_days reads the field "
             "'close_date' (looked for 'Close Date', nearest header 'Closed' in column "
             "C), which has no column. This option counts the deals that closed in the "
-            "period by their close date, so it does nothing. Headers found: A 'Deal "
-            "ID', B 'Stage', C 'Closed'. Rename the header in the sheet, or add the "
-            "sheet's header text to the field's aliases in the definition."
+            "period by their close date, so the period is not applied: win rates, won "
+            "and lost figures, the average cycle and velocity count every closed "
+            "deal, as without the option. Headers found: A 'Deal ID', B 'Stage', C "
+            "'Closed'. Rename the header in the sheet, or add the sheet's header text "
+            "to the field's aliases in the definition."
         )
     ]
+    assert result.metrics.period_start is None
+    assert result.metrics.won == 1
+    assert result.metrics.win_rate == 1.0
 
 
 def hide_columns_from_status(path: Path) -> None:
