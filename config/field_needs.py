@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from config.models import Pipeline
+    from config.models import Pipeline, Stage
 
 _NEXT_STEP_DATE = "next_step_date"
 _CLOSE_DATE = "close_date"
@@ -37,23 +37,26 @@ class FieldNeed:
 def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
     """Return the field each option set in ``pipeline`` reads, one need per option.
 
-    ``followups.require_next_step_date`` counts only when the file sets it,
-    because it is true by default, also in definitions without follow-ups.
+    An option that names several fields has one need per field.
+    ``followups.require_next_step_date`` and ``followups.due_soon_days``
+    count only when the file sets them, because they have defaults, also in
+    definitions without follow-ups.
     """
-    asks_next_step = "asks open deals for a next-step date"
     needs: list[FieldNeed] = []
     followups = pipeline.followups
     if followups.require_next_step_date and (
         "require_next_step_date" in followups.model_fields_set
     ):
         option = "followups.require_next_step_date"
-        needs.append(FieldNeed(option, _NEXT_STEP_DATE, asks_next_step))
+        purpose = "asks open deals for a next-step date"
+        needs.append(FieldNeed(option, _NEXT_STEP_DATE, purpose))
     for index, stage in enumerate(pipeline.stages):
-        # A closed stage's next_step_required has a problem of its own.
-        if stage.next_step_required and stage.outcome == _OPEN:
-            option = f"stages[{index}] ({stage.name!r}).next_step_required"
-            needs.append(FieldNeed(option, _NEXT_STEP_DATE, asks_next_step))
+        needs += _find_stage_needs(index, stage, pipeline)
 
+    if "due_soon_days" in followups.model_fields_set:
+        option = "followups.due_soon_days"
+        purpose = "lists the next steps due within this many days as due soon"
+        needs.append(FieldNeed(option, _NEXT_STEP_DATE, purpose))
     if pipeline.metrics.win_rate_days is not None:
         purpose = "counts the deals that closed in the period by their close date"
         every_closed = (
@@ -70,6 +73,28 @@ def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
     if pipeline.notifications is not None and pipeline.notifications.owners:
         purpose = "sends each owner a digest of the deals in the owner column"
         needs.append(FieldNeed("notifications.owners", _OWNER, purpose))
+    return needs
+
+
+def _find_stage_needs(index: int, stage: Stage, pipeline: Pipeline) -> list[FieldNeed]:
+    path = f"stages[{index}] ({stage.name!r})"
+    needs: list[FieldNeed] = []
+    # A closed stage's next_step_required has a problem of its own.
+    if stage.next_step_required and stage.outcome == _OPEN:
+        purpose = "asks open deals for a next-step date"
+        needs.append(FieldNeed(f"{path}.next_step_required", _NEXT_STEP_DATE, purpose))
+
+    # A field named here but not mapped has a problem of its own in the model.
+    for field in dict.fromkeys(stage.reached_if_filled):
+        if field not in pipeline.columns:
+            continue
+        purpose = (
+            f"counts a deal with {field!r} filled as having reached stage "
+            f"{stage.name!r} in the funnel"
+        )
+        without = "no deal counts as reaching the stage by that field"
+        option = f"{path}.reached_if_filled"
+        needs.append(FieldNeed(option, field, purpose, without))
     return needs
 
 

@@ -621,3 +621,45 @@ def test_unfound_column_suggests_no_mapped_header(tmp_path: Path) -> None:
 
     columns = next(line for line in lines(result) if "Columns" in line[:16])
     assert "no column for 'next_step' (looked for 'Next Step')." in columns
+
+
+REACHED_IF_FILLED = """\
+name: Funnel proof
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  created_date: {aliases: [Engage Date]}
+followups: {require_next_step_date: false}
+stages:
+  - {name: Prospecting}
+  - {name: Engaging, reached_if_filled: [created_date]}
+  - {name: Won, outcome: won}
+  - {name: Lost, outcome: lost}
+"""
+
+
+def test_reached_if_filled_column_missing_fails(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Engaged"])
+    sheet.append(["D-1", "Lost", dt.date(2026, 5, 1)])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(REACHED_IF_FILLED, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    assert (
+        "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': stages[1] ('Engaging')"
+        ".reached_if_filled reads the field 'created_date' (looked for 'Engage "
+        "Date', nearest header 'Engaged' in column C), which has no column. This "
+        "option counts a deal with 'created_date' filled as having reached stage "
+        "'Engaging' in the funnel, so no deal counts as reaching the stage by that "
+        "field. Headers found: A 'Deal ID', B 'Stage', C 'Engaged'. Rename the "
+        "header in the sheet, or add the sheet's header text to the field's aliases "
+        "in the definition."
+    ) in lines(result)
+    assert result.exit_code == 1
