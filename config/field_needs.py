@@ -76,6 +76,47 @@ def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
     return needs
 
 
+@dataclass(frozen=True)
+class DefaultFieldUse:
+    """A mapped field that pipesheet reads with no option set, and what then stops."""
+
+    field: str
+    # Completes "..., which ... read".
+    readers: str
+    # Completes "..., so ..." for a run on a sheet without the field's column.
+    without_column: str
+
+
+def find_default_field_uses(pipeline: Pipeline) -> list[DefaultFieldUse]:
+    """Return the mapped fields that the default checks and tabs read.
+
+    A field that an option of the definition reads is left out, because
+    :func:`find_field_needs` covers it. An unmapped field is left out too:
+    without it, the checks that read it are off by choice.
+    """
+    needed = {need.field for need in find_field_needs(pipeline)}
+    uses: list[DefaultFieldUse] = []
+    if _NEXT_STEP_DATE in pipeline.columns and _NEXT_STEP_DATE not in needed:
+        asks = pipeline.followups.require_next_step_date
+        checks = "asked for a next-step date or found" if asks else "found"
+        uses.append(
+            DefaultFieldUse(
+                _NEXT_STEP_DATE,
+                "the follow-up checks",
+                f"none runs: no open deal is {checks} overdue or due soon",
+            )
+        )
+    if _OWNER in pipeline.columns and _OWNER not in needed:
+        uses.append(
+            DefaultFieldUse(
+                _OWNER,
+                "the Follow-ups tab and the owner breakdown of the Funnel tab",
+                "they list every deal under a blank owner",
+            )
+        )
+    return uses
+
+
 def _find_stage_needs(index: int, stage: Stage, pipeline: Pipeline) -> list[FieldNeed]:
     path = f"stages[{index}] ({stage.name!r})"
     needs: list[FieldNeed] = []

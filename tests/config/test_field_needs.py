@@ -7,7 +7,12 @@ from enum import StrEnum
 
 import pytest
 
-from config.field_needs import FieldNeed, find_field_needs
+from config.field_needs import (
+    DefaultFieldUse,
+    FieldNeed,
+    find_default_field_uses,
+    find_field_needs,
+)
 from config.loader import parse_pipeline
 from config.models import Pipeline
 from tests.config.test_definition_reference import collect_keys
@@ -289,3 +294,70 @@ def test_unmapped_reached_if_filled_reported_once() -> None:
     assert [line.split(":")[0] for line in problems(data)] == [
         "stages[1] ('Demo').reached_if_filled"
     ]
+
+
+FOLLOWUP_CHECKS = "the follow-up checks"
+OWNER_READERS = "the Follow-ups tab and the owner breakdown of the Funnel tab"
+
+
+@pytest.mark.parametrize(
+    ("followups", "uses"),
+    [
+        (
+            {},
+            [
+                DefaultFieldUse(
+                    "next_step_date",
+                    FOLLOWUP_CHECKS,
+                    "none runs: no open deal is asked for a next-step date or found "
+                    "overdue or due soon",
+                ),
+                DefaultFieldUse(
+                    "owner", OWNER_READERS, "they list every deal under a blank owner"
+                ),
+            ],
+        ),
+        (
+            {"require_next_step_date": False},
+            [
+                DefaultFieldUse(
+                    "next_step_date",
+                    FOLLOWUP_CHECKS,
+                    "none runs: no open deal is found overdue or due soon",
+                ),
+                DefaultFieldUse(
+                    "owner", OWNER_READERS, "they list every deal under a blank owner"
+                ),
+            ],
+        ),
+        (
+            {"require_next_step_date": True},
+            [
+                DefaultFieldUse(
+                    "owner", OWNER_READERS, "they list every deal under a blank owner"
+                ),
+            ],
+        ),
+    ],
+    ids=["defaults", "no-next-step-asked", "set-in-file"],
+)
+def test_default_field_uses_of_mapped_fields(
+    followups: dict[str, object], uses: list[DefaultFieldUse]
+) -> None:
+    # A next-step rule set in the file is a need of its own, not a default.
+    data = definition(followups=followups)
+    data["columns"] = ALL_FIELDS
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert find_default_field_uses(pipeline) == uses
+
+
+def test_unmapped_fields_have_no_default_use() -> None:
+    data = definition()
+    data["columns"] = {
+        "id": {"aliases": ["Deal ID"]},
+        "stage": {"aliases": ["Stage"]},
+    }
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert find_default_field_uses(pipeline) == []

@@ -33,6 +33,10 @@ from sync.run import (
 from sync.sources.base import WriteReport
 from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
+from tests.sync.test_doctor import (
+    DEFAULT_COLUMN_WARNINGS,
+    write_renamed_followup_columns,
+)
 
 AS_OF = dt.date(2025, 9, 30)
 GENERATED_TABS = {
@@ -819,3 +823,19 @@ def test_visible_status_column_not_warned(
         run_once(path, pipeline)
 
     assert not any("is hidden" in record.getMessage() for record in caplog.records)
+
+
+def test_run_warns_of_default_check_columns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    definition = write_renamed_followup_columns(tmp_path)
+    pipeline = load_pipeline(definition)
+    source = ExcelWorkbook(tmp_path / "deals.xlsx")
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        result = run_sync(pipeline, source, dt.date(2026, 6, 30), dry_run=True)
+
+    assert [record.getMessage() for record in caplog.records] == (
+        DEFAULT_COLUMN_WARNINGS
+    )
+    assert result.followups == []
