@@ -51,6 +51,11 @@ def check_not_blank(label: str) -> str:
 # A header, stage or tab name, compared with the sheet's text.
 Label = Annotated[str, AfterValidator(check_not_blank)]
 
+# Maximum of the day-count options: about 100 years. A run's day is from 1900
+# to 2199, so a period this long still starts after year 1, the earliest date
+# that Python's datetime holds.
+MAX_DAYS = 36_500
+
 
 class StrictModel(BaseModel):
     """Base of every definition model: unknown keys are errors, values are frozen."""
@@ -175,7 +180,7 @@ class Stage(StrictModel):
     required: list[str] = Field(
         default_factory=list, description="Fields that must be filled in this stage."
     )
-    idle_days: Annotated[int, Field(gt=0)] | None = Field(
+    idle_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None, description="Days a deal may stay in this stage."
     )
     reached_if_filled: list[str] = Field(
@@ -196,7 +201,7 @@ class TransitionPolicy(StrictModel):
 
 
 class FollowupPolicy(StrictModel):
-    due_soon_days: Annotated[int, Field(ge=0)] = 3
+    due_soon_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 3
     require_next_step_date: bool = True
 
 
@@ -253,7 +258,7 @@ class Outputs(StrictModel):
 class MetricsSettings(StrictModel):
     """Settings of the figures on the Funnel tab."""
 
-    win_rate_days: Annotated[int, Field(ge=1)] | None = Field(
+    win_rate_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None,
         description=(
             "Days up to the run's day, that day included, whose closed deals the "

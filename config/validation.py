@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Literal, Union, get_args, get_origin
 
+import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -254,7 +255,11 @@ def _union_tag_key(annotation: object) -> str:
 def _expected_bound(
     kind: str, context: dict[str, object], location: tuple[int | str, ...]
 ) -> str:
-    if kind == "greater_than":
+    bounds = _declared_bounds(location)
+    if bounds is not None:
+        low, high = bounds
+        text = f"a number from {_number(low)} to {_number(high)}"
+    elif kind == "greater_than":
         text = f"a number greater than {_number(context['gt'])}"
     elif kind == "greater_than_equal":
         text = f"a number of {_number(context['ge'])} or more"
@@ -264,6 +269,41 @@ def _expected_bound(
     if location and location[-1] == "probability":
         text += " (a probability is a fraction: 0.25 means 25%)"
     return text
+
+
+def _declared_bounds(location: tuple[int | str, ...]) -> tuple[object, object] | None:
+    """Return the lowest and highest valid value of a key that declares both.
+
+    A message that gives the whole range saves a second try after the value
+    is fixed on one side.
+    """
+    parent = _annotation_at(location[:-1])
+    if not (location and isinstance(parent, type) and issubclass(parent, BaseModel)):
+        return None
+    field = parent.model_fields.get(str(location[-1]))
+    if field is None:
+        return None
+
+    constraints = [*field.metadata, *_annotated_constraints(field.annotation)]
+    lows = [item.ge for item in constraints if isinstance(item, annotated_types.Ge)]
+    highs = [item.le for item in constraints if isinstance(item, annotated_types.Le)]
+    if not lows or not highs:
+        return None
+    return lows[0], highs[0]
+
+
+def _annotated_constraints(annotation: object) -> list[object]:
+    # The constraints of an ``Annotated[int, Field(ge=1)]`` inside a union,
+    # which pydantic keeps on the inner Field, not on the key's own.
+    found: list[object] = []
+    arguments = get_args(annotation)
+    if get_origin(annotation) is Annotated:
+        for extra in arguments[1:]:
+            found += getattr(extra, "metadata", [])
+        arguments = arguments[:1]
+    for argument in arguments:
+        found += _annotated_constraints(argument)
+    return found
 
 
 def _suggest_choice(value: object, location: tuple[int | str, ...]) -> str:

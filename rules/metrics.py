@@ -39,11 +39,12 @@ import pandas as pd
 
 from config.models import OWNER_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value
-from rules.deals import Deal, ParsedValue
+from rules.deals import ColumnMap, Deal, ParsedValue
 from rules.grid import is_blank
 
+_CLOSE_DATE = "close_date"
 # Fields whose parsed values the frame's columns are computed from.
-_VALUE_FIELDS = ["amount", "probability", "close_date", "created_date"]
+_VALUE_FIELDS = ["amount", "probability", _CLOSE_DATE, "created_date"]
 
 # The value of each outcome, looked up because reading ``.value`` calls a
 # Python property once per deal.
@@ -195,14 +196,20 @@ def compute_metrics(
     )
 
 
-def win_rate_period_start(pipeline: Pipeline, as_of: dt.date) -> dt.date | None:
+def win_rate_period_start(
+    pipeline: Pipeline, as_of: dt.date, columns: ColumnMap | None = None
+) -> dt.date | None:
     """Return the first day of the win-rate period, or None for every closed deal.
 
     ``metrics.win_rate_days: 30`` as of 2025-09-30 gives 2025-09-01, so the
-    period is 30 days with ``as_of`` the last of them.
+    period is 30 days with ``as_of`` the last of them. When ``columns`` shows
+    no close-date column, it returns None too, because no deal could be placed
+    in a period. The run warns of the missing column.
     """
     days = pipeline.metrics.win_rate_days
-    return None if days is None else as_of - dt.timedelta(days=days - 1)
+    if days is None or (columns is not None and _CLOSE_DATE not in columns.fields):
+        return None
+    return as_of - dt.timedelta(days=days - 1)
 
 
 def funnel_stages(pipeline: Pipeline) -> list[Stage]:

@@ -2,13 +2,15 @@
 
 Only required columns stop a run. Another mapped column that no header
 matches leaves everything that reads it inert: an allowed list, a
-``group_by`` breakdown, or an option such as ``metrics.win_rate_days``.
+``group_by`` breakdown, an option such as ``metrics.win_rate_days``, or a
+check on by default such as the follow-ups of ``next_step_date``.
 """
 
 from __future__ import annotations
 
-from config.field_needs import find_field_needs
-from config.models import KNOWN_FIELD_TYPES, Pipeline
+from config.field_needs import find_default_field_uses, find_field_needs
+from config.known_fields import KNOWN_FIELD_ALIASES
+from config.models import Pipeline
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid
 from rules.headers import listed_headers, nearest_header
@@ -22,7 +24,8 @@ def describe_unfound_needed_columns(
     Before: ``metrics.win_rate_days: 90``, and no header matches the alias
     'Close Date' of ``close_date``. After: "Workbook 'deals.xlsx', tab 'Deals':
     metrics.win_rate_days reads the field 'close_date' (looked for 'Close
-    Date'), which has no column. This option counts ... so it does nothing. ..."
+    Date'), which has no column. This option counts ..., so the period is not
+    applied: ..."
     """
     messages = []
     for need in find_field_needs(pipeline):
@@ -31,34 +34,49 @@ def describe_unfound_needed_columns(
         messages.append(
             f"Workbook {grid.workbook!r}, tab {grid.tab!r}: {need.option} reads "
             f"the field {_field_looked_for(need.field, columns, pipeline)}, "
-            f"which has no column. This option {need.purpose}, so it does "
-            f"nothing. Headers found: {listed_headers(columns.headers)}. {_FIX}"
+            f"which has no column. This option {need.purpose}, so "
+            f"{need.without_column}. Headers found: "
+            f"{listed_headers(columns.headers)}. {_FIX}"
         )
     return messages
+
+
+def describe_unfound_default_columns(
+    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+) -> list[str]:
+    """Return a message for each field that default checks read and has no column.
+
+    Before: ``next_step_date`` maps 'Next Step Date', and the sheet's header
+    is 'Next step on'. After: "Workbook 'deals.xlsx', tab 'Deals': no column
+    for 'next_step_date' (looked for 'Next Step Date', nearest header 'Next
+    step on' in column D), which the follow-up checks read, so none runs: ..."
+    """
+    return [
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column for "
+        f"{_field_looked_for(use.field, columns, pipeline)}, which {use.readers} "
+        f"read, so {use.without_column}. Headers found: "
+        f"{listed_headers(columns.headers)}. {_FIX} If the sheet does not keep "
+        f"that column, delete {use.field!r} from columns."
+        for use in find_default_field_uses(pipeline)
+        if use.field not in columns.fields
+    ]
 
 
 def describe_unfound_optional_columns(
     grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
 ) -> str | None:
-    """Return one message naming the other used fields without a column, if any.
+    """Return one message naming the other mapped fields without a column, if any.
 
-    A field counts as used when it has an allowed list, is in
-    ``outputs.group_by``, or is a field of the team's own (not a known field):
-    those were set up to be read. A known field the shipped definitions map
-    but the sheet does not keep (a probability or lead source column) is
-    optional, so its absence is no warning. The fields that an option reads
-    are left out too: they have :func:`describe_unfound_needed_columns`.
+    The fields that an option or a default check reads are left out: they
+    have :func:`describe_unfound_needed_columns` and
+    :func:`describe_unfound_default_columns`.
     """
-    needed = {need.field for need in find_field_needs(pipeline)}
-    used = {
-        *pipeline.allowed,
-        *pipeline.outputs.group_by,
-        *(field for field in pipeline.columns if field not in KNOWN_FIELD_TYPES),
-    }
+    described = {need.field for need in find_field_needs(pipeline)}
+    described |= {use.field for use in find_default_field_uses(pipeline)}
     unfound = [
         field
         for field in pipeline.columns
-        if field not in columns.fields and field not in needed and field in used
+        if field not in columns.fields and field not in described
     ]
     if not unfound:
         return None
@@ -66,9 +84,9 @@ def describe_unfound_optional_columns(
     fields = ", ".join(_field_looked_for(field, columns, pipeline) for field in unfound)
     return (
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column for {fields}. "
-        "Nothing that reads these fields is checked: their allowed lists, "
-        "group_by breakdowns and values. Headers found: "
-        f"{listed_headers(columns.headers)}. {_FIX}"
+        "Without their columns, no value of these fields is checked, counted or "
+        "shown, in allowed lists, group_by breakdowns or figures. "
+        f"Headers found: {listed_headers(columns.headers)}. {_FIX}"
     )
 
 
@@ -83,7 +101,10 @@ def _field_looked_for(field: str, columns: ColumnMap, pipeline: Pipeline) -> str
     aliases = pipeline.columns[field].aliases
     text = f"{field!r} (looked for {', '.join(map(repr, aliases))}"
     taken = set(columns.fields.values())
-    nearest = nearest_header(aliases, columns.headers, taken)
+    # A usual name of a known field, such as 'Rep' for owner, is a likely
+    # header although it is spelled unlike the aliases.
+    usual = [name.replace("_", " ") for name in KNOWN_FIELD_ALIASES.get(field, ())]
+    nearest = nearest_header([*aliases, *usual], columns.headers, taken)
     if nearest is not None:
         text += f", nearest header {nearest}"
     return text + ")"

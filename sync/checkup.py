@@ -26,6 +26,7 @@ from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
 from rules.messages import counted
 from rules.unfound_columns import (
+    describe_unfound_default_columns,
     describe_unfound_needed_columns,
     describe_unfound_optional_columns,
 )
@@ -274,7 +275,8 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # A missing column that an option reads fails, because the option then
-    # does nothing (runs warn too). Other missing columns are a warning.
+    # does nothing (runs warn too). Other missing mapped columns are a
+    # warning, and runs warn of those that checks on by default read.
     columns = match_columns(grid, pipeline)
     problems = describe_unfound_needed_columns(grid, columns, pipeline)
     if problems:
@@ -285,9 +287,12 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]
     found = f"all {len(required)} required columns found: {', '.join(mapped)}"
-    unfound = describe_unfound_optional_columns(grid, columns, pipeline)
-    if unfound is not None:
-        raise CheckWarning(f"{found}. {unfound}")
+    unfound = describe_unfound_default_columns(grid, columns, pipeline)
+    optional = describe_unfound_optional_columns(grid, columns, pipeline)
+    if optional is not None:
+        unfound.append(optional)
+    if unfound:
+        raise CheckWarning(" ".join([f"{found}.", *unfound]))
     return found
 
 

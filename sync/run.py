@@ -32,7 +32,10 @@ from rules.stage_history import (
     lost_at_stages,
 )
 from rules.stage_log import idle_from_log_starts
-from rules.unfound_columns import describe_unfound_needed_columns
+from rules.unfound_columns import (
+    describe_unfound_default_columns,
+    describe_unfound_needed_columns,
+)
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
 from sync.plan import GeneratedTab, WritePlan
@@ -101,7 +104,10 @@ def run_sync(
     notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
     grid = source.read_tab(pipeline.source.tab)
     columns = match_columns(grid, pipeline)
-    for problem in describe_unfound_needed_columns(grid, columns, pipeline):
+    for problem in [
+        *describe_unfound_needed_columns(grid, columns, pipeline),
+        *describe_unfound_default_columns(grid, columns, pipeline),
+    ]:
         logger.warning("%s", problem)
     unsaved = describe_unsaved_formula_results(grid, columns)
     if unsaved is not None:
@@ -132,7 +138,7 @@ def run_sync(
         }
         moves = [*history.transitions, *logged.new_transitions]
         lost_at = lost_at_stages(moves, lost_stages)
-    period_start = win_rate_period_start(pipeline, as_of)
+    period_start = win_rate_period_start(pipeline, as_of, columns)
     metrics = compute_metrics(
         deals, pipeline, as_of, period_start=period_start, lost_at=lost_at
     )

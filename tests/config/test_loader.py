@@ -127,7 +127,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             -3,
             (
                 "stages[1] ('Proposal').idle_days: invalid value -3; expected a "
-                "number greater than 0"
+                "number from 1 to 36500"
             ),
         ),
         (
@@ -135,7 +135,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             50,
             (
                 "stages[0] ('Lead').probability: invalid value 50; expected a number "
-                "of 1 or less (a probability is a fraction: 0.25 means 25%)"
+                "from 0 to 1 (a probability is a fraction: 0.25 means 25%)"
             ),
         ),
         (
@@ -202,7 +202,31 @@ def test_unknown_nested_key_suggests_nearest() -> None:
         (
             ("metrics", "win_rate_days"),
             0,
-            "metrics.win_rate_days: invalid value 0; expected a number of 1 or more",
+            "metrics.win_rate_days: invalid value 0; expected a number from 1 to 36500",
+        ),
+        (
+            ("metrics", "win_rate_days"),
+            1_000_000,
+            (
+                "metrics.win_rate_days: invalid value 1000000; expected a number "
+                "from 1 to 36500"
+            ),
+        ),
+        (
+            ("stages", 1, "idle_days"),
+            99_999_999_999,
+            (
+                "stages[1] ('Proposal').idle_days: invalid value 99999999999; "
+                "expected a number from 1 to 36500"
+            ),
+        ),
+        (
+            ("followups", "due_soon_days"),
+            36_501,
+            (
+                "followups.due_soon_days: invalid value 36501; expected a number "
+                "from 0 to 36500"
+            ),
         ),
     ],
     ids=[
@@ -218,6 +242,9 @@ def test_unknown_nested_key_suggests_nearest() -> None:
         "word-for-flag",
         "misspelled-locale",
         "zero-win-rate-days",
+        "win-rate-days-before-year-one",
+        "idle-days-too-large",
+        "due-soon-days-too-large",
     ],
 )
 def test_bad_value_names_path_and_expected(
@@ -271,7 +298,7 @@ def test_every_problem_reported_once() -> None:
     assert parse_error(data) == (
         "team.yaml: invalid pipeline definition (3 problems):\n"
         "  - stages[0] ('Lead').idle_days: invalid value 0; expected a number "
-        "greater than 0\n"
+        "from 1 to 36500\n"
         "  - timezone: invalid value 'Mars/Base'; expected an IANA time zone name "
         "such as 'Europe/Berlin' or 'Asia/Shanghai'\n"
         "  - date_order: invalid value 'ymd'; expected 'dmy' or 'mdy'; did you "

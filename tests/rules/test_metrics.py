@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import MetricsSettings, Outcome, Outputs, Pipeline, Stage
-from rules.deals import Deal
+from rules.deals import ColumnMap, Deal
 from rules.grid import CellValue
 from rules.metrics import (
     Breakdown,
@@ -180,6 +180,27 @@ def test_win_rate_period_ends_on_as_of(days: int | None, start: dt.date | None) 
     pipeline = build_pipeline(STAGES, metrics=MetricsSettings(win_rate_days=days))
 
     assert win_rate_period_start(pipeline, AS_OF) == start
+
+
+@pytest.mark.parametrize(
+    ("headers", "start"),
+    [
+        (["Deal ID", "Stage", "Close Date"], dt.date(2025, 8, 11)),
+        (["Deal ID", "Stage"], None),
+    ],
+    ids=["close-date-column", "no-close-date-column"],
+)
+def test_win_rate_period_needs_close_column(
+    headers: list[str], start: dt.date | None
+) -> None:
+    # Without the column no deal has a close date, and a period would drop
+    # every closed deal. So the option does nothing there.
+    pipeline = build_pipeline(STAGES, metrics=MetricsSettings(win_rate_days=30))
+    field_names = ["id", "stage", "close_date"][: len(headers)]
+    fields = {name: index for index, name in enumerate(field_names)}
+    columns = ColumnMap(1, headers, fields, None)
+
+    assert win_rate_period_start(pipeline, AS_OF, columns) == start
 
 
 def test_metrics_period_skips_closed_without_date() -> None:

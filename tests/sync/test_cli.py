@@ -527,6 +527,26 @@ def test_bad_definition_exits_1() -> None:
     ]
 
 
+@pytest.mark.parametrize("days", [1_000_000, 99_999_999_999], ids=["million", "huge"])
+def test_json_win_rate_days_out_of_range(days: int) -> None:
+    # A period that long would start before year 1, which no date can hold.
+    text = TINY_DEFINITION + f"metrics: {{win_rate_days: {days}}}\n"
+    Path("tiny.yaml").write_text(text, encoding="utf-8")
+    write_workbook(Path("tiny.xlsx"), CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "--no-state")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"] == {
+        "type": "DefinitionError",
+        "message": (
+            "tiny.yaml: invalid pipeline definition (1 problem):\n"
+            f"  - metrics.win_rate_days: invalid value {days}; expected a number "
+            "from 1 to 36500"
+        ),
+    }
+
+
 TAKEN_TAB = (
     "Workbook 'tiny.xlsx' already has a tab 'FUNNEL' that pipesheet did not "
     "create, so pipesheet will not overwrite it. Rename that tab, or choose "

@@ -514,10 +514,11 @@ metrics: {win_rate_days: 90}
                 "metrics.win_rate_days reads the field 'close_date' (looked for "
                 "'Close Date', nearest header 'Closed' in column C), which has no "
                 "column. This option counts the deals that closed in the period by "
-                "their close date, so it does nothing. Headers found: A 'Deal ID', "
-                "B 'Stage', C 'Closed', D 'Region'. Rename the header in the sheet, "
-                "or add the sheet's header text to the field's aliases in the "
-                "definition."
+                "their close date, so the period is not applied: win rates, won and "
+                "lost figures, the average cycle and velocity count every closed "
+                "deal, as without the option. Headers found: A 'Deal ID', B 'Stage', "
+                "C 'Closed', D 'Region'. Rename the header in the sheet, or add the "
+                "sheet's header text to the field's aliases in the definition."
             ),
             1,
         ),
@@ -526,11 +527,12 @@ metrics: {win_rate_days: 90}
             (
                 "! Columns      all 2 required columns found: id → 'Deal ID', stage "
                 "→ 'Stage'. Workbook 'deals.xlsx', tab 'Deals': no column for "
-                "'region' (looked for 'Territory'). Nothing that reads these fields "
-                "is checked: their allowed lists, group_by breakdowns and values. "
-                "Headers found: A 'Deal ID', B 'Stage', C 'Close Date', D 'Region'. "
-                "Rename the header in the sheet, or add the sheet's header text to "
-                "the field's aliases in the definition."
+                "'region' (looked for 'Territory'). Without their columns, no value "
+                "of these fields is checked, counted or shown, in allowed lists, "
+                "group_by breakdowns or figures. Headers found: A 'Deal ID', B "
+                "'Stage', C 'Close Date', D 'Region'. Rename the header in the sheet, "
+                "or add the sheet's header text to the field's aliases in the "
+                "definition."
             ),
             0,
         ),
@@ -570,22 +572,30 @@ stages:
 """
 
 
-def test_unfound_known_optional_column_not_reported(tmp_path: Path) -> None:
-    # Nothing in the definition reads the probability or the created date.
+def test_unfound_known_optional_column_warned(tmp_path: Path) -> None:
+    # No option reads the probability or the created date, but the metrics do.
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage"])
-    sheet.append(["D-1", "Proposal"])
+    sheet.append(["Deal ID", "Stage", "Win %"])
+    sheet.append(["D-1", "Proposal", 0.5])
     workbook.save(tmp_path / "deals.xlsx")
     definition = tmp_path / "pipeline.yaml"
     definition.write_text(KNOWN_OPTIONAL, encoding="utf-8")
 
     result = run_doctor(str(definition))
 
-    columns = next(line for line in lines(result) if "Columns" in line[:16])
-    assert columns.startswith("✓ Columns")
+    assert (
+        "! Columns      all 2 required columns found: id → 'Deal ID', stage → "
+        "'Stage'. Workbook 'deals.xlsx', tab 'Deals': no column for 'probability' "
+        "(looked for 'Probability'), 'created_date' (looked for 'Created'). Without "
+        "their columns, no value of these fields is checked, counted or shown, in "
+        "allowed lists, group_by breakdowns or figures. Headers found: A 'Deal ID', "
+        "B 'Stage', C 'Win %'. Rename the header in the sheet, or add the sheet's "
+        "header text to the field's aliases in the definition."
+    ) in lines(result)
+    assert result.exit_code == 0
 
 
 MAPPED_NEAR_HEADER = """\
@@ -620,3 +630,109 @@ def test_unfound_column_suggests_no_mapped_header(tmp_path: Path) -> None:
 
     columns = next(line for line in lines(result) if "Columns" in line[:16])
     assert "no column for 'next_step' (looked for 'Next Step')." in columns
+
+
+REACHED_IF_FILLED = """\
+name: Funnel proof
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  created_date: {aliases: [Engage Date]}
+followups: {require_next_step_date: false}
+stages:
+  - {name: Prospecting}
+  - {name: Engaging, reached_if_filled: [created_date]}
+  - {name: Won, outcome: won}
+  - {name: Lost, outcome: lost}
+"""
+
+
+def test_reached_if_filled_column_missing_fails(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Engaged"])
+    sheet.append(["D-1", "Lost", dt.date(2026, 5, 1)])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(REACHED_IF_FILLED, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    assert (
+        "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': stages[1] ('Engaging')"
+        ".reached_if_filled reads the field 'created_date' (looked for 'Engage "
+        "Date', nearest header 'Engaged' in column C), which has no column. This "
+        "option counts a deal with 'created_date' filled as having reached stage "
+        "'Engaging' in the funnel, so no deal counts as reaching the stage by that "
+        "field. Headers found: A 'Deal ID', B 'Stage', C 'Engaged'. Rename the "
+        "header in the sheet, or add the sheet's header text to the field's aliases "
+        "in the definition."
+    ) in lines(result)
+    assert result.exit_code == 1
+
+
+FOLLOWUPS_BY_DEFAULT = """\
+name: Follow-ups by default
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  owner: {aliases: [Owner]}
+  next_step_date: {aliases: [Next Step Date]}
+stages:
+  - {name: Lead}
+  - {name: Won, outcome: won}
+"""
+HEADERS_FOUND = (
+    "Headers found: A 'Deal ID', B 'Stage', C 'Rep', D 'Next step on'. Rename the "
+    "header in the sheet, or add the sheet's header text to the field's aliases "
+    "in the definition."
+)
+# The warnings of a run and of doctor about the mapped columns that default
+# checks read.
+DEFAULT_COLUMN_WARNINGS = [
+    (
+        "Workbook 'deals.xlsx', tab 'Deals': no column for 'next_step_date' (looked "
+        "for 'Next Step Date', nearest header 'Next step on' in column D), which "
+        "the follow-up checks read, so none runs: no open deal is asked for a "
+        f"next-step date or found overdue or due soon. {HEADERS_FOUND} If the sheet "
+        "does not keep that column, delete 'next_step_date' from columns."
+    ),
+    (
+        "Workbook 'deals.xlsx', tab 'Deals': no column for 'owner' (looked for "
+        "'Owner', nearest header 'Rep' in column C), which the Follow-ups tab and "
+        "the owner breakdown of the Funnel tab read, so they list every deal under "
+        f"a blank owner. {HEADERS_FOUND} If the sheet does not keep that column, "
+        "delete 'owner' from columns."
+    ),
+]
+
+
+def write_renamed_followup_columns(tmp_path: Path) -> Path:
+    """Write deals.xlsx with 'Rep' and 'Next step on' headers; return the definition."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Rep", "Next step on"])
+    sheet.append(["D-1", "Lead", "Ana", "2026-06-01"])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(FOLLOWUPS_BY_DEFAULT, encoding="utf-8")
+    return definition
+
+
+def test_default_check_column_missing_warned(tmp_path: Path) -> None:
+    definition = write_renamed_followup_columns(tmp_path)
+
+    result = run_doctor(str(definition))
+
+    assert (
+        "! Columns      all 2 required columns found: id → 'Deal ID', stage → "
+        f"'Stage'. {' '.join(DEFAULT_COLUMN_WARNINGS)}"
+    ) in lines(result)
+    assert lines(result)[-1] == "All checks passed, but 1 marked ! need a look."
+    assert result.exit_code == 0

@@ -33,6 +33,10 @@ from sync.run import (
 from sync.sources.base import WriteReport
 from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
+from tests.sync.test_doctor import (
+    DEFAULT_COLUMN_WARNINGS,
+    write_renamed_followup_columns,
+)
 
 AS_OF = dt.date(2025, 9, 30)
 GENERATED_TABS = {
@@ -766,18 +770,23 @@ def test_option_column_missing_warns(
     pipeline = parse_pipeline(data, origin="pipeline.yaml")
 
     with caplog.at_level(logging.WARNING, logger="sync.run"):
-        run_once(tmp_path / "deals.xlsx", pipeline, dry_run=True)
+        result = run_once(tmp_path / "deals.xlsx", pipeline, dry_run=True)
 
     assert [record.getMessage() for record in caplog.records] == [
         (
             "Workbook 'deals.xlsx', tab 'Deals': metrics.win_rate_days reads the field "
             "'close_date' (looked for 'Close Date', nearest header 'Closed' in column "
             "C), which has no column. This option counts the deals that closed in the "
-            "period by their close date, so it does nothing. Headers found: A 'Deal "
-            "ID', B 'Stage', C 'Closed'. Rename the header in the sheet, or add the "
-            "sheet's header text to the field's aliases in the definition."
+            "period by their close date, so the period is not applied: win rates, won "
+            "and lost figures, the average cycle and velocity count every closed "
+            "deal, as without the option. Headers found: A 'Deal ID', B 'Stage', C "
+            "'Closed'. Rename the header in the sheet, or add the sheet's header text "
+            "to the field's aliases in the definition."
         )
     ]
+    assert result.metrics.period_start is None
+    assert result.metrics.won == 1
+    assert result.metrics.win_rate == 1.0
 
 
 def hide_columns_from_status(path: Path) -> None:
@@ -814,3 +823,19 @@ def test_visible_status_column_not_warned(
         run_once(path, pipeline)
 
     assert not any("is hidden" in record.getMessage() for record in caplog.records)
+
+
+def test_run_warns_of_default_check_columns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    definition = write_renamed_followup_columns(tmp_path)
+    pipeline = load_pipeline(definition)
+    source = ExcelWorkbook(tmp_path / "deals.xlsx")
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        result = run_sync(pipeline, source, dt.date(2026, 6, 30), dry_run=True)
+
+    assert [record.getMessage() for record in caplog.records] == (
+        DEFAULT_COLUMN_WARNINGS
+    )
+    assert result.followups == []
