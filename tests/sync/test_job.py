@@ -38,7 +38,7 @@ from sync.starter import build_starter_workbook
 from sync.state.keys import workbook_key
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
-from tests.python_child import python_output
+from tests.python_child import checkout_environment, python_output
 from tests.sync.notify.servers import WebhookReceiver
 from tests.sync.pipeline_files import (
     SheetDeal,
@@ -586,6 +586,7 @@ def start_pipesheet_run(
         cwd=definition.parent,
         stdout=subprocess.DEVNULL,
         stderr=errors,
+        env=checkout_environment(),
     )
 
 

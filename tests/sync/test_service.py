@@ -44,6 +44,7 @@ from sync.service import Service, ServiceOptions, format_fields
 from sync.state.locks import WorkbookLock
 from sync.state.records import RunOutcome, RunRecord
 from sync.state.store import StateStore
+from tests.python_child import checkout_environment
 from tests.sync.notify.servers import WebhookReceiver, closed_loopback_port
 from tests.sync.pipeline_files import (
     TIME_ZONE,
@@ -488,6 +489,7 @@ class ServiceProcess:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=own_group,
+            env=checkout_environment(),
         )
         STARTED_SERVICES.append(self.process)
         self.lines: list[str] = []
