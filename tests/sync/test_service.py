@@ -629,8 +629,7 @@ def test_run_timeout_stops_hung_run(
     runs, lock = recorded_runs_and_lock(state, workbook)
     assert [run.outcome for run in runs] == [RunOutcome.FAILED]
     assert runs[0].error == (
-        "timed out after 10 s (--run-timeout); the workbook is as it was before "
-        "the run"
+        "timed out after 10 s (--run-timeout); the workbook is as it was before the run"
     )
     assert workbook.read_bytes() == before
     assert lock is None
