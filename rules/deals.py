@@ -20,12 +20,16 @@ class ColumnMap:
     """Column positions of the logical fields in the pipeline tab.
 
     ``header_row`` is 1-based as the user sees it; column indexes are 0-based.
+    ``old_status_columns`` are the columns that are neither mapped nor the status
+    column but contain mostly statuses pipesheet wrote, such as the column of
+    an earlier ``outputs.status_header``.
     """
 
     header_row: int
     headers: list[str]
     fields: dict[str, int]
     status_column: int | None
+    old_status_columns: tuple[int, ...] = ()
 
     def header_of(self, field_name: str) -> str:
         """Return the header text, as written in the sheet, of a mapped field."""

@@ -17,6 +17,7 @@ from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value
 from rules.deals import ColumnMap
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.status import contains_mostly_statuses
 from rules.text_forms import fold_text
 
 # With ``header_row: auto`` the header is looked for in this many top rows, so
@@ -74,7 +75,12 @@ def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     if not isinstance(pipeline.source.header_row, int):
         _check_no_deal_above(grid, pipeline, header_row, fields)
     status_column = _status_column(grid, header_row, normalized, pipeline)
-    return ColumnMap(header_row, headers, fields, status_column)
+    known = {*fields.values(), status_column}
+    status_columns = _status_text_columns(grid, header_row, len(headers), known)
+    if status_column is None:
+        status_column = _headerless_status_column(normalized, status_columns)
+    old = tuple(index for index in status_columns if index != status_column)
+    return ColumnMap(header_row, headers, fields, status_column, old)
 
 
 def required_fields(pipeline: Pipeline) -> dict[str, list[str]]:
@@ -456,6 +462,35 @@ def _status_column(
             "Delete or rename all but one of these columns."
         )
     return matches[0] if matches else None
+
+
+def _status_text_columns(
+    grid: SheetGrid, header_row: int, width: int, known: Collection[int | None]
+) -> list[int]:
+    """Return the columns whose filled cells below the header are mostly statuses.
+
+    :param known: the mapped columns and the one with the status header, which
+        are left out without counting their cells.
+    """
+    rows = range(header_row + 1, len(grid.rows) + 1)
+    return [
+        index
+        for index in range(width)
+        if index not in known
+        and contains_mostly_statuses(grid.cell(row, index) for row in rows)
+    ]
+
+
+def _headerless_status_column(
+    normalized: list[str], status_columns: list[int]
+) -> int | None:
+    """Return the first column with statuses under a blank header, or None.
+
+    Such a column is pipesheet's status column whose header cell a user
+    cleared, so the run writes the header back instead of starting a new
+    status column and leaving the old statuses under no header.
+    """
+    return next((index for index in status_columns if not normalized[index]), None)
 
 
 def _quoted(texts: Iterable[str]) -> str:

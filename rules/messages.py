@@ -46,7 +46,8 @@ Params each code is rendered with:
   a won or lost deal's close date only) and ``period_days`` (with ``stage``,
   when ``metrics.win_rate_days`` is set).
 - ``old-status-column``: ``letter`` (the column's letter), ``status_header``
-  (the definition's status header).
+  (the definition's status header). The finding's column is None when the
+  column's header is blank.
 - ``old-generated-tab``: ``tab`` (the old generated tab), ``source_tab`` (the
   pipeline tab it was generated from). The finding has no row.
 - ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
@@ -310,12 +311,23 @@ MESSAGES: Templates = {
                 "(outputs.status_header), so these are no longer updated; delete "
                 "column {letter}."
             ),
+            (
+                "Column {letter} has no header and contains mostly statuses "
+                "pipesheet wrote, but statuses now go to the column "
+                "{status_header!r} (outputs.status_header), so these are no "
+                "longer updated; delete column {letter}."
+            ),
         ),
         ZH: (
             (
                 "第 {letter} 列“{column}”中大多是 pipesheet 写入的状态，但状态现在"
                 "写在“{status_header}”列（outputs.status_header），这些状态不会再"
                 "更新；请删除第 {letter} 列。"
+            ),
+            (
+                "第 {letter} 列没有表头，其中大多是 pipesheet 写入的状态，但状态"
+                "现在写在“{status_header}”列（outputs.status_header），这些状态"
+                "不会再更新；请删除第 {letter} 列。"
             ),
         ),
     },

@@ -169,8 +169,9 @@ def read_deals(
     ``bad-amount`` on row 4.
 
     A row counts as a deal when any cell under a non-blank header other than the
-    status column is filled. Content under a blank header gets one
-    ``content-under-blank-header`` warning per column, at its first filled row.
+    status column and the old status columns is filled. Content under a blank
+    header gets one ``content-under-blank-header`` warning per column, at its
+    first filled row.
     A block of merged cells counts for each row it covers
     (:func:`spread_merged_values`), but a row whose only content is such a
     block is no deal.
@@ -208,7 +209,9 @@ def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _Row
         index < len(columns.headers) and bool(normalize_header(columns.headers[index]))
         for index in range(width)
     ]
-    own = {columns.status_column}
+    # Statuses pipesheet wrote make no row a deal and get no finding, also in a
+    # column that pipesheet no longer writes to.
+    own = {columns.status_column, *columns.old_status_columns}
     return _RowReader(
         columns=columns,
         pipeline=pipeline,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import cast
 
 from config.models import Locale
 from rules.findings import Finding, Severity
+from rules.grid import CellValue, is_blank
 from rules.messages import render_short, render_shorts
 
 # A status with errors or warnings starts with one of these prefixes, separator
@@ -27,6 +29,20 @@ MORE_TEXT: dict[Locale, str] = {
 
 # Maximum characters of a status cell, so it stays readable in a narrow column.
 MAX_STATUS_LENGTH = 120
+
+
+# The texts a status cell gets from pipesheet, in every output language: the
+# OK text and the starts of error and warning statuses.
+STATUS_OK_TEXTS = frozenset(OK_TEXT.values())
+STATUS_TEXT_PREFIXES = tuple(
+    prefix.strip()
+    for prefixes in STATUS_PREFIXES.values()
+    for prefix in prefixes.values()
+)
+
+# How many filled cells of a column are read to rule it out as a status column
+# before all of them are counted. Data columns fail within a few cells.
+STATUS_SAMPLE_CELLS = 20
 
 
 def status_text(findings: Sequence[Finding], locale: Locale) -> str:
@@ -121,3 +137,29 @@ def _status_line(short: str, severity: Severity, problems: int, locale: Locale) 
 
 def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def is_status_text(value: CellValue) -> bool:
+    """Return True for a text a status cell gets from pipesheet."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text in STATUS_OK_TEXTS or text.startswith(STATUS_TEXT_PREFIXES)
+
+
+def contains_mostly_statuses(cells: Iterable[CellValue]) -> bool:
+    """Return True when most filled cells of a column are status texts.
+
+    Blank cells are left out, so a column without a filled cell gives False.
+    """
+    filled = (cell for cell in cells if not is_blank(cell))
+    sample = list(islice(filled, STATUS_SAMPLE_CELLS))
+    if not sample or _count_other_texts(sample) * 2 >= len(sample):
+        return False
+
+    every = [*sample, *filled]
+    return _count_other_texts(every) * 2 < len(every)
+
+
+def _count_other_texts(cells: Sequence[CellValue]) -> int:
+    return sum(1 for cell in cells if not is_status_text(cell))

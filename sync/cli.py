@@ -471,12 +471,15 @@ def run(
         )
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
+    check_output_given(pipeline, source, output)
     as_of = parse_as_of(as_of_date, pipeline)
     if not (dry_run or no_state):
         check_recorded_day(as_of, pipeline)
     from sync.job import RunRequest, run_recorded
     from sync.run import run_sync
-    from sync.sources.registry import open_source
+    from sync.sources.registry import check_source_option, open_source
+
+    check_source_option(pipeline, source)
 
     # Once the workbook is replaced, Ctrl-C and SIGTERM wait until the run is
     # recorded and its result printed.
@@ -502,6 +505,23 @@ def run(
     keep_objects_until_exit()
     _fail_on_blockers(result)
     return result
+
+
+def check_output_given(
+    pipeline: Pipeline, source: str | None, output: Path | None
+) -> None:
+    """Reject an ``--output`` that the run's source cannot be written to.
+
+    :raises click.UsageError: the source is a Google spreadsheet or a file
+        pipesheet only reads, ``output`` has another extension than the
+        workbook, or its folder does not exist.
+    """
+    from sync.sources.registry import check_output_for_source
+
+    try:
+        check_output_for_source(pipeline, source, output)
+    except PipesheetError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @contextmanager

@@ -7,13 +7,18 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
-from itertools import islice, zip_longest
+from itertools import zip_longest
 
 from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
-from rules.status import OK_TEXT, STATUS_PREFIXES, row_statuses, status_text
+from rules.status import (
+    STATUS_PREFIXES,
+    is_status_text,
+    row_statuses,
+    status_text,
+)
 from sync.labels import LABELS
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.render_review import REVIEW_LABELS
@@ -79,16 +84,6 @@ WARNING_FILL = "FFEB9C"
 # in their place, so both sides of a tab comparison replace them the same way.
 # Without that, a cell value with one would rewrite Problems on every run.
 XML_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-# The texts a status cell gets from pipesheet, in every output language: the
-# OK text and the starts of error and warning statuses.
-STATUS_OK_TEXTS = frozenset(OK_TEXT.values())
-STATUS_TEXT_PREFIXES = tuple(
-    prefix.strip()
-    for prefixes in STATUS_PREFIXES.values()
-    for prefix in prefixes.values()
-)
 
 
 def plan_writes(
@@ -253,7 +248,7 @@ def status_column_problem(
         for row in range(columns.header_row + 1, len(grid.rows) + 1)
         if not is_blank(value := grid.cell(row, column))
     ]
-    foreign = [(row, value) for row, value in filled if not _is_status_text(value)]
+    foreign = [(row, value) for row, value in filled if not is_status_text(value)]
     if not foreign or len(foreign) * 2 < len(filled):
         return None
     row, value = foreign[0]
@@ -266,61 +261,26 @@ def status_column_problem(
     )
 
 
-# How many filled cells of a column are read to rule it out as an earlier status
-# column before all of them are counted. Data columns fail within a few cells.
-STATUS_SAMPLE_CELLS = 20
-
-
-def earlier_status_columns(
-    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
-) -> list[Finding]:
+def earlier_status_columns(columns: ColumnMap, pipeline: Pipeline) -> list[Finding]:
     """Return an ``old-status-column`` notice for each column that held statuses.
 
-    Such a column has a header other than the status header, is not read by
-    the definition, and most of its filled cells are texts pipesheet writes,
-    as after outputs.status_header changed. pipesheet no longer updates it and
-    never deletes or clears such a column, so the notice asks the user to
-    delete it.
+    Such a column is not the status column, is not read by the definition,
+    and most of its filled cells are texts pipesheet writes, as after
+    outputs.status_header changed (:attr:`ColumnMap.old_status_columns`).
+    pipesheet no longer updates it and never deletes or clears such a column,
+    so the notice asks the user to delete it.
     """
-    status_column = columns.status_column
-    if status_column is None:
-        status_column = choose_status_column(grid, columns)
-    mapped = set(columns.fields.values())
-    header_row = columns.header_row
     params = {"status_header": pipeline.outputs.status_header}
-
-    notices: list[Finding] = []
-    for index, header in enumerate(columns.headers):
-        if index == status_column or index in mapped or is_blank(header):
-            continue
-        if _holds_statuses(grid, index, header_row):
-            letter = column_letter(index)
-            notices.append(
-                Finding(
-                    Code.OLD_STATUS_COLUMN,
-                    Severity.INFO,
-                    header_row,
-                    str(header),
-                    params={**params, "letter": letter},
-                )
-            )
-    return notices
-
-
-def _holds_statuses(grid: SheetGrid, column: int, header_row: int) -> bool:
-    """Return True when most filled cells below the header are status texts."""
-    rows = range(header_row + 1, len(grid.rows) + 1)
-    filled = (cell for row in rows if not is_blank(cell := grid.cell(row, column)))
-    sample = list(islice(filled, STATUS_SAMPLE_CELLS))
-    if not sample or _foreign_count(sample) * 2 >= len(sample):
-        return False
-
-    every = [*sample, *filled]
-    return _foreign_count(every) * 2 < len(every)
-
-
-def _foreign_count(cells: Sequence[CellValue]) -> int:
-    return sum(1 for cell in cells if not _is_status_text(cell))
+    return [
+        Finding(
+            Code.OLD_STATUS_COLUMN,
+            Severity.INFO,
+            columns.header_row,
+            columns.headers[index] or None,
+            params={**params, "letter": column_letter(index)},
+        )
+        for index in columns.old_status_columns
+    ]
 
 
 def is_generated_tab(tab: SheetGrid) -> bool:
@@ -419,19 +379,11 @@ def _stale_status_cells(
     writes = []
     for row in data_rows:
         status = grid.cell(row, status_column)
-        if row in deal_rows or not _is_status_text(status):
+        if row in deal_rows or not is_status_text(status):
             continue
         cells = row_values(grid, row, status_column, last_column)
         writes.append(StatusWrite("", row, "", status, cells))
     return writes
-
-
-def _is_status_text(value: CellValue) -> bool:
-    """Return True for a text a status cell gets from pipesheet."""
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    return text in STATUS_OK_TEXTS or text.startswith(STATUS_TEXT_PREFIXES)
 
 
 def _highlights(

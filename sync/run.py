@@ -114,7 +114,7 @@ def run_sync(
         logger.warning("%s", unsaved)
     deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
-    findings += earlier_status_columns(grid, columns, pipeline)
+    findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline, extra_tabs)
 
     notify(f"Checking {len(deals):,} deals")

@@ -58,6 +58,7 @@ from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
+from sync.sources.output_file import check_output_file
 from sync.sources.sheet_halves import SheetHalves, join_halves
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
@@ -127,7 +128,7 @@ class ExcelWorkbook:
         check_workbook_file(path)
         self._path = path
         self._pipeline_tab = pipeline_tab
-        self._output = _check_output(path, output)
+        self._output = check_output_file(path, output)
         self._backups = backups
         self._fingerprint: Fingerprint | None = None
         self._calamine: CalamineWorkbook | None = None
@@ -569,24 +570,6 @@ def _check_zip_package(path: Path) -> None:
             f"Workbook {path.name!r} is a zip file but not an Excel workbook (it "
             "has no xl/workbook.xml part). Point source.path at the .xlsx file."
         )
-
-
-def _check_output(path: Path, output: Path | None) -> Path | None:
-    if output is None or output.resolve() == path.resolve():
-        return None
-
-    if output.suffix.lower() != path.suffix.lower():
-        raise UnsupportedWorkbookError(
-            f"Output file {output.name!r} must have the same extension as the "
-            f"workbook {path.name!r} ({path.suffix}); Excel rejects a file whose "
-            "extension does not match its content."
-        )
-    if not output.parent.is_dir():
-        raise WorkbookNotFoundError(
-            f"Output folder {str(output.parent)!r} does not exist. Create it or "
-            "pass another --output path."
-        )
-    return output
 
 
 def _unwritable(target: Path, error: OSError) -> SourceError:

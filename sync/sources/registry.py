@@ -13,7 +13,12 @@ from config.errors import (
 from config.models import Pipeline, SourceKind
 from sync.sources.base import WorkbookSource
 from sync.sources.file_access import unreadable_workbook_error
-from sync.sources.read_only import READ_ONLY_FORMATS
+from sync.sources.output_file import check_output_file, google_output_error
+from sync.sources.read_only import (
+    READ_ONLY_FORMATS,
+    is_read_only_format,
+    read_only_output_error,
+)
 
 # Text files read as one table by sync.sources.csv_table.
 TEXT_TABLE_SUFFIXES = (".csv", ".tsv")
@@ -25,11 +30,7 @@ def _open_excel(
 ) -> WorkbookSource:
     from sync.sources.csv_table import CsvTable
     from sync.sources.excel import ExcelWorkbook
-    from sync.sources.read_only import (
-        is_read_only_format,
-        read_only_error,
-        read_only_output_error,
-    )
+    from sync.sources.read_only import read_only_error
     from sync.sources.read_only_workbook import ReadOnlyWorkbook
 
     path = location or pipeline.source.path
@@ -65,11 +66,7 @@ def _open_google_sheets(
     from sync.sources.google_sheets import GoogleSpreadsheet
 
     if output is not None:
-        raise DefinitionError(
-            "--output writes a copy of an Excel workbook, but a Google Sheets "
-            "source is written in place. Drop --output, or make a copy in Google "
-            "Sheets (File > Make a copy) and pass its address with --source."
-        )
+        raise google_output_error()
     spreadsheet = location or pipeline.source.spreadsheet
     if not spreadsheet:
         raise DefinitionError(
@@ -166,3 +163,61 @@ def open_source(
             f"available in this version; available kinds: {available}."
         )
     return opener(pipeline, location, output, writes)
+
+
+def check_output_for_source(
+    pipeline: Pipeline, location: str | None, output: Path | None
+) -> None:
+    """Check that ``output`` can receive a copy of the run's workbook.
+
+    The command line calls this before a run starts, so a wrong ``--output``
+    is a usage error and no run is recorded. Opening the source checks the
+    same again.
+
+    :param location: the workbook from ``--source``; None for the definition's.
+    :raises DefinitionError: the source is a Google spreadsheet.
+    :raises UnsupportedWorkbookError: the source is a file pipesheet only
+        reads, or ``output`` has another extension than the workbook.
+    :raises WorkbookNotFoundError: the folder of ``output`` does not exist.
+    """
+    if output is None:
+        return
+    if pipeline.source.kind is SourceKind.GOOGLE_SHEETS:
+        raise google_output_error()
+
+    path = location or pipeline.source.path
+    # Without a workbook path, opening the source fails with the message that
+    # names the missing setting.
+    if not path:
+        return
+    if is_read_only_format(Path(path)):
+        raise read_only_output_error(Path(path))
+    check_output_file(Path(path), output)
+
+
+def check_source_option(pipeline: Pipeline, location: str | None) -> None:
+    """Check that ``--source`` names a workbook, as opening it would.
+
+    The command line calls this before it opens the state database, so a
+    mistyped ``--source`` records no failed run under a workbook that does
+    not exist.
+
+    :raises DefinitionError: a URL for an Excel definition, or text that is
+        neither a Google Sheets URL nor a spreadsheet id.
+    :raises WorkbookNotFoundError: nothing exists at the path.
+    :raises UnsupportedWorkbookError: the path is a folder.
+    :raises SourceError: the path may not be looked at.
+    """
+    if location is None:
+        return
+    if pipeline.source.kind is SourceKind.GOOGLE_SHEETS:
+        from sync.sources.sheets_auth import spreadsheet_key
+
+        spreadsheet_key(location, "--source")
+        return
+
+    _check_not_url(location, "--source")
+    try:
+        check_workbook_path(Path(location), "--source")
+    except OSError as error:
+        raise unreadable_workbook_error(Path(location), error) from error

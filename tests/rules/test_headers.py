@@ -428,6 +428,52 @@ def test_status_column_absent_is_none(english_pipeline: Pipeline) -> None:
     assert columns.status_column is None
 
 
+def test_statuses_under_blank_header_are_status_column(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Deal ID", "Stage", None, "Notes"],
+        ["D-1", "Lead", "OK", "call back"],
+        ["D-2", "Lead", "ERROR: missing Amount", None],
+        ["D-3", "Lead", "WARN: follow-up 2 days overdue", None],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.status_column == 2
+    assert columns.old_status_columns == ()
+
+
+def test_blank_header_beside_status_header_is_old(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Deal ID", "Stage", None, "pipesheet status"],
+        ["D-1", "Lead", "OK", "OK"],
+        ["D-2", "Lead", "ERROR: missing Amount", "OK"],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.status_column == 3
+    assert columns.old_status_columns == (2,)
+
+
+def test_notes_under_blank_header_not_status_column(
+    english_pipeline: Pipeline,
+) -> None:
+    grid = deals_tab(
+        ["Deal ID", "Stage", None],
+        ["D-1", "Lead", "OK"],
+        ["D-2", "Lead", "call back"],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.status_column is None
+    assert columns.old_status_columns == ()
+
+
 def test_headers_cover_blank_header_content(
     english_pipeline: Pipeline,
 ) -> None:

@@ -800,6 +800,33 @@ def test_blank_header_content_warns_once(english_pipeline: Pipeline) -> None:
     ]
 
 
+def test_old_statuses_under_blank_header_no_finding(
+    english_pipeline: Pipeline,
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", None, "pipesheet status"],
+        ["D-1", "Lead", "OK", "OK"],
+        ["D-2", "Lead", "WARN: follow-up 2 days overdue", "OK"],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert findings == []
+
+
+def test_row_with_only_old_status_is_not_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Status", "pipesheet status"],
+        ["D-1", "Lead", "OK", "OK"],
+        [None, None, "ERROR: missing Amount", None],
+        ["D-3", "Lead", "OK", "OK"],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-3"]
+    assert findings == []
+
+
 def test_note_row_is_not_a_deal(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline,

@@ -1349,3 +1349,144 @@ def test_empty_output_is_usage_error() -> None:
 
     assert result.exit_code == 2
     assert "Invalid value for '--output': the value is empty" in result.stderr
+
+
+GOOGLE_DEFINITION = TINY_DEFINITION.replace(
+    "source:\n  path: tiny.xlsx\n",
+    "source:\n  kind: google_sheets\n  spreadsheet: abc123\n  credentials: key.json\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("definition", "output", "error"),
+    [
+        (
+            GOOGLE_DEFINITION,
+            "copy.xlsx",
+            (
+                "Error: --output writes a copy of an Excel workbook, but a Google "
+                "Sheets source is written in place. Drop --output, or make a copy "
+                "in Google Sheets (File > Make a copy) and pass its address with "
+                "--source."
+            ),
+        ),
+        (
+            TINY_DEFINITION,
+            "copy.ods",
+            (
+                "Error: Output file 'copy.ods' must have the same extension as the "
+                "workbook 'tiny.xlsx' (.xlsx); Excel rejects a file whose extension "
+                "does not match its content."
+            ),
+        ),
+        (
+            TINY_DEFINITION,
+            "missing/copy.xlsx",
+            (
+                "Error: Output folder 'missing' does not exist. Create it or pass "
+                "another --output path."
+            ),
+        ),
+        (
+            TINY_DEFINITION,
+            "team",
+            "Error: Invalid value for '--output': File 'team' is a directory.",
+        ),
+    ],
+    ids=["google-source", "other-extension", "missing-folder", "folder"],
+)
+def test_invalid_output_is_usage_error(
+    definition: str, output: str, error: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run that got as far as opening the spreadsheet must not reach Google.
+    monkeypatch.setenv("PIPESHEET_SHEETS_ENDPOINT", "http://127.0.0.1:9")
+    write_tiny(CLEAN_DEALS)
+    Path("tiny.yaml").write_text(definition, encoding="utf-8")
+    Path("team").mkdir()
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", output)
+
+    assert result.exit_code == 2
+    assert first_line(result.stderr) == "Usage: pipesheet run [OPTIONS] CONFIG"
+    assert result.stderr.splitlines()[-1] == error
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+def test_invalid_output_json_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "--output", "a.ods")
+
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["type"] == "UsageError"
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+def test_output_naming_source_writes_in_place() -> None:
+    write_tiny(FLAWED_DEALS)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "tiny.xlsx")
+
+    assert result.exit_code == 0
+    statuses = [row[3] for row in openpyxl.load_workbook("tiny.xlsx")["Deals"].values]
+    assert statuses[1] == "ERROR: unknown stage 'Demoo'"
+
+
+@pytest.mark.parametrize(
+    ("definition", "source", "error"),
+    [
+        (
+            TINY_DEFINITION,
+            "missing.xlsx",
+            (
+                "Error: Workbook 'missing.xlsx' from --source not found. Check "
+                "--source; a relative path is read from the folder pipesheet runs in."
+            ),
+        ),
+        (
+            TINY_DEFINITION,
+            "team",
+            (
+                "Error: Workbook path 'team' from --source is a folder, not a file; "
+                "the folder holds no workbook file. Set --source to the workbook "
+                "file itself."
+            ),
+        ),
+        (
+            TINY_DEFINITION,
+            "https://docs.google.com/spreadsheets/d/abc/edit",
+            (
+                "Error: --source 'https://docs.google.com/spreadsheets/d/abc/edit' "
+                "is a URL, but the definition's source.kind is excel, which reads a "
+                "workbook file. For a Google spreadsheet, set source.kind: "
+                "google_sheets and source.credentials in the definition; for an "
+                "Excel workbook, pass the path of its file."
+            ),
+        ),
+        (
+            GOOGLE_DEFINITION,
+            "Pipeline 2025",
+            (
+                "Error: --source 'Pipeline 2025' is neither a Google Sheets URL nor a "
+                "spreadsheet id. Copy the address from the browser while the sheet is "
+                "open (https://docs.google.com/spreadsheets/d/<id>/edit) and paste it "
+                "as --source."
+            ),
+        ),
+    ],
+    ids=["missing", "folder", "url-for-excel", "not-a-spreadsheet"],
+)
+def test_invalid_source_records_no_run(
+    definition: str, source: str, error: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run that got as far as opening the spreadsheet must not reach Google.
+    monkeypatch.setenv("PIPESHEET_SHEETS_ENDPOINT", "http://127.0.0.1:9")
+    write_tiny(CLEAN_DEALS)
+    Path("tiny.yaml").write_text(definition, encoding="utf-8")
+    Path("team").mkdir()
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--source", source)
+
+    assert result.exit_code == 1
+    assert " ".join(result.stderr.split()) == error
+    assert not Path("pipesheet-state.sqlite").exists()

@@ -21,11 +21,12 @@ from rules.checks import check_deals
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
+from rules.messages import render_message
 from rules.rows import read_deals
+from rules.status import STATUS_SAMPLE_CELLS
 from sync import status_alignment
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.planner import (
-    STATUS_SAMPLE_CELLS,
     choose_status_column,
     earlier_status_columns,
     is_generated_tab,
@@ -452,7 +453,7 @@ def earlier_columns(
     outputs = pipeline.outputs.model_copy(update={"status_header": header})
     pipeline = pipeline.model_copy(update={"outputs": outputs})
     grid = SheetGrid("book.xlsx", "Deals", rows)
-    return earlier_status_columns(grid, match_columns(grid, pipeline), pipeline)
+    return earlier_status_columns(match_columns(grid, pipeline), pipeline)
 
 
 def test_earlier_status_column_gets_notice() -> None:
@@ -473,6 +474,30 @@ def test_earlier_status_column_gets_notice() -> None:
             params={"status_header": "Check", "letter": "E"},
         )
     ]
+
+
+def test_blank_header_status_column_gets_notice() -> None:
+    rows = [
+        [*HEADER, None, "Check"],
+        ["D-1", "Ana", "Lead", 100, "ERROR: missing Amount", "OK"],
+        ["D-2", "Bo", "Lead", 5, "OK", "OK"],
+    ]
+
+    notices = earlier_columns(rows)
+
+    assert notices == [
+        Finding(
+            code=Code.OLD_STATUS_COLUMN,
+            severity=Severity.INFO,
+            row=1,
+            params={"status_header": "Check", "letter": "E"},
+        )
+    ]
+    assert render_message(notices[0], Locale.EN) == (
+        "Column E has no header and contains mostly statuses pipesheet wrote, "
+        "but statuses now go to the column 'Check' (outputs.status_header), so "
+        "these are no longer updated; delete column E."
+    )
 
 
 def test_earlier_status_column_found_before_new_header() -> None:

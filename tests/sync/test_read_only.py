@@ -120,13 +120,14 @@ def test_output_refused_naming_option(
 
     result = invoke("run", "b2b-en", "--source", converted.name, "--output", "out.xlsx")
 
-    assert result.exit_code == 1
-    assert result.stderr.replace("\n", " ").startswith(
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(
         "Error: --output writes a copy of an .xlsx or .xlsm workbook with "
         f"pipesheet's changes, but {converted.name!r} is an "
     )
     assert "Drop --output to check it" in result.stderr.replace("\n", " ")
     assert not (converted.parent / "out.xlsx").exists()
+    assert not (converted.parent / "state.db").exists()
 
 
 def test_apply_raises(converted: Path) -> None:
