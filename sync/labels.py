@@ -58,6 +58,7 @@ LABELS: dict[Locale, dict[str, str]] = {
         "exited": "Exited",
         "days": "Days",
         "note": "Note",
+        "total_days": "Total days in stage",
         "before_log": "in this stage before the log began; days are a minimum",
         "removed": "removed from the sheet",
         "from_sheet": "entered as the row's '{column}' shows; first recorded on "
@@ -128,6 +129,7 @@ LABELS: dict[Locale, dict[str, str]] = {
         "exited": "离开日期",
         "days": "天数",
         "note": "备注",
+        "total_days": "本阶段累计天数",
         "before_log": "记录开始前已在此阶段，天数为最小值",
         "removed": "已从表中删除",
         "from_sheet": "进入日期取自该行的“{column}”；首次记录于 {first_seen}",

@@ -32,6 +32,7 @@ from sync.state.records import RunRecord
 # for the commands that open a state database.
 if TYPE_CHECKING:
     from config.models import Pipeline
+    from rules.stage_log import TimeInStage
     from sync.state.store import StateStore
 
 DEFAULT_STATE = "pipesheet-state.sqlite"
@@ -121,6 +122,9 @@ def log(
     may be left out when the state database contains runs of only one tab of
     one workbook. "Days in previous stage" counts from the run that first saw
     the deal in that stage, so it can be short by the days between two runs.
+    The total days in each stage add up every stay, the current one counted up
+    to the day of the latest recorded run. A total marked ≥ is a minimum,
+    because it includes a stay that began before the first recorded run.
     """
     pipeline = _selected_definition(config, source)
     from sync.state.store import StateStore
@@ -137,16 +141,22 @@ def log(
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
             raise DealNotFoundError(_no_path_message(store, key, tab, deal_id))
+        latest_day = store.latest_as_of(key, tab=tab)
+        first_day = store.log_started_on(key, tab=tab)
 
     path = _with_current_stage_names(path, pipeline)
 
     stays = days_in_previous_stage(path)
+    as_of, totals = days_in_each_stage(path, latest_day, first_day)
     if as_json:
-        _print_json(path_as_json(key, deal_id, path, stays))
+        document = path_as_json(key, deal_id, path, stays)
+        _print_json({**document, **totals_as_json(as_of, totals)})
         return
     console = Console(soft_wrap=False)
     console.print(Text(f"Deal {deal_id} in {workbook_labels([key])[key]}"))
     console.print(path_table(path, stays), highlight=False)
+    if totals is not None:
+        console.print(totals_table(as_of, totals), highlight=False)
 
 
 def days_in_previous_stage(path: Sequence[Transition]) -> list[int | None]:
@@ -163,6 +173,57 @@ def days_in_previous_stage(path: Sequence[Transition]) -> list[int | None]:
         off_sheet = before.to_stage is None
         stays.append(None if off_sheet else (after.seen_on - before.seen_on).days)
     return stays[: len(path)]
+
+
+def days_in_each_stage(
+    path: Sequence[Transition],
+    latest_day: dt.date | None,
+    first_day: dt.date | None,
+) -> tuple[dt.date, TimeInStage | None]:
+    """Add up the deal's days in each stage over all its stays.
+
+    ``latest_day`` and ``first_day`` are the as-of days of the tab's latest and
+    first recorded runs. The current stay counts up to the latest one, and a
+    stay already going on at the first one is a lower bound, as in the Stage
+    log tab. Without recorded days the path's last and first days are used.
+
+    :returns: the day the current stay is counted up to, and the totals, or
+        None when the path has no stay.
+    """
+    from rules.stage_log import time_in_stage
+
+    last_seen = max(move.seen_on for move in path)
+    as_of = max(latest_day or last_seen, last_seen)
+    started_on = first_day or min(move.seen_on for move in path)
+    # IDs stored with and without an invisible mark are one deal here, as in
+    # the path that _deal_path found by their ID key.
+    deal_id = path[0].deal_id
+    one_deal = [move._replace(deal_id=deal_id) for move in path]
+    times = time_in_stage(one_deal, as_of, log_started_on=started_on)
+    return as_of, times.get(deal_id)
+
+
+def totals_table(as_of: dt.date, totals: TimeInStage) -> Table:
+    """Return the table of the deal's total days in each stage, minimums marked."""
+    table = Table()
+    table.add_column("Stage")
+    table.add_column(f"Total days up to {as_of.isoformat()}", justify="right")
+    for stage, days in totals.cumulative_days.items():
+        known = totals.cumulative_known[stage]
+        table.add_row(Text(stage), str(days) if known else f"≥ {days}")
+    return table
+
+
+def totals_as_json(as_of: dt.date, totals: TimeInStage | None) -> dict[str, Any]:
+    """Return the total days in each stage as JSON-ready fields of the log."""
+    stages: list[dict[str, Any]] = []
+    if totals is not None:
+        for stage, days in totals.cumulative_days.items():
+            known = totals.cumulative_known[stage]
+            stages.append(
+                {"stage": stage, "total_days": days, "lower_bound": not known}
+            )
+    return {"as_of": as_of.isoformat(), "days_in_stage": stages}
 
 
 def runs_table(records: Sequence[RunRecord]) -> Table:

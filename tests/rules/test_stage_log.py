@@ -14,6 +14,7 @@ from rules.stage_log import (
     StageLogRow,
     StageStay,
     TimeInStage,
+    cumulative_days_of_rows,
     idle_findings_from_log,
     log_funnel,
     stage_log_rows,
@@ -298,6 +299,37 @@ def test_time_in_stage_skips_deals_not_yet_seen() -> None:
     times = time_in_stage(run_week(), day(2), log_started_on=LOG_STARTED_ON)
 
     assert "D-04" not in times
+
+
+# cumulative_days_of_rows
+
+
+def test_cumulative_days_match_time_in_stage() -> None:
+    rows = stage_log_rows(run_week(), SUNDAY, log_started_on=LOG_STARTED_ON)
+
+    totals = cumulative_days_of_rows(rows)
+
+    expected = [WEEK_TIMES[row.deal_id][3][row.stage] for row in rows]
+    assert totals == expected
+
+
+def test_cumulative_days_add_two_stays() -> None:
+    rows = stage_log_rows(moves_of("D-02"), SUNDAY, log_started_on=LOG_STARTED_ON)
+
+    # Lead 1 + 2 days, Proposal 2 days + 1 day so far in the current stay.
+    assert [row.days for row in rows] == [1, 2, 2, 1]
+    assert cumulative_days_of_rows(rows) == [3, 3, 3, 3]
+
+
+def test_cumulative_days_of_single_stays() -> None:
+    moves = [move for move in run_week() if move.seen_on == LOG_STARTED_ON]
+    rows = stage_log_rows(moves, SUNDAY, log_started_on=LOG_STARTED_ON)
+
+    assert cumulative_days_of_rows(rows) == [row.days for row in rows]
+
+
+def test_cumulative_days_of_no_rows() -> None:
+    assert cumulative_days_of_rows([]) == []
 
 
 # idle-in-stage from the log

@@ -234,6 +234,45 @@ def test_fixed_id_typo_continues_stay(
     assert stays_of(tmp_path, "D-1") == [("Proposal", day(1), None, 19)]
 
 
+def test_stage_log_totals_two_stays_in_stage(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    moves = [(1, "Lead"), (2, "Proposal"), (3, "Qualified"), (7, "Proposal")]
+    for number, stage in moves:
+        write_rows(tmp_path, [("D-1", stage, day(number))])
+        run_on(pipeline, store, day(number))
+    run_on(pipeline, store, day(9))
+
+    lines = read_tab(tmp_path / "pipeline.xlsx", "Stage log")
+    assert lines[2][4:] == ["Days", "Note", "Total days in stage"]
+    assert [(line[1], line[4], line[6]) for line in lines[3:]] == [
+        ("Lead", 1, 1),
+        ("Proposal", 1, 3),
+        ("Qualified", 4, 4),
+        ("Proposal", 2, 3),
+    ]
+
+
+def test_unchanged_rerun_keeps_stage_log_totals(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    for number, stage in [(1, "Lead"), (2, "Proposal"), (3, "Qualified")]:
+        write_rows(tmp_path, [("D-1", stage, day(number))])
+        run_on(pipeline, store, day(number))
+    write_rows(tmp_path, [("D-1", "Proposal", day(7))])
+    run_on(pipeline, store, day(9))
+
+    before = (tmp_path / "pipeline.xlsx").read_bytes()
+    now = dt.datetime.combine(day(9), dt.time(7, 0), dt.UTC)
+    again = record_run(RunRequest(pipeline, day(9)), store, now=now)
+
+    # A run that changes nothing writes nothing and has no write report.
+    assert again.result.report is None
+    assert (tmp_path / "pipeline.xlsx").read_bytes() == before
+    lines = read_tab(tmp_path / "pipeline.xlsx", "Stage log")
+    assert [line[6] for line in lines[2:]] == ["Total days in stage", 1, 3, 4, 3]
+
+
 def figure(folder: Path, tab: str, name: str) -> object:
     """Return the value of one figure of a review tab."""
     [value] = [

@@ -530,7 +530,61 @@ def test_stage_log_note_by_stay(
 
     tab = render_stage_log("Stage log", BANNER, Locale.EN, [stay])
 
-    assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note]
+    assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note, 29]
+
+
+@pytest.mark.parametrize(
+    ("locale", "header"),
+    [
+        (
+            Locale.EN,
+            ["Deal ID", "Stage", "Entered", "Exited", "Days", "Note"]
+            + ["Total days in stage"],
+        ),
+        (
+            Locale.ZH_CN,
+            [
+                "商机编号",
+                "阶段",
+                "进入日期",
+                "离开日期",
+                "天数",
+                "备注",
+                "本阶段累计天数",
+            ],
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_stage_log_header(locale: Locale, header: list[CellValue]) -> None:
+    tab = render_stage_log("Stage log", BANNER, locale, [])
+
+    assert tab.grid[2] == header
+    assert len(tab.column_widths) == len(header)
+
+
+def day(number: int) -> dt.date:
+    """Return 2025-09-``number``."""
+    return dt.date(2025, 9, number)
+
+
+def test_stage_log_totals_two_stays_in_stage() -> None:
+    # As of 09-10, D-1 went Proposal → Qualified → Proposal and is in Proposal.
+    stays = [
+        StageLogRow("D-1", "Proposal", day(1), day(2), 1, True),
+        StageLogRow("D-1", "Qualified", day(2), day(7), 5, True),
+        StageLogRow("D-1", "Proposal", day(7), None, 3, True),
+        StageLogRow("D-2", "Proposal", day(9), None, 1, True),
+    ]
+
+    tab = render_stage_log("Stage log", BANNER, Locale.EN, stays)
+
+    assert [row[4:] for row in tab.grid[3:]] == [
+        [1, None, 4],
+        [5, None, 5],
+        [3, None, 4],
+        [1, None, 1],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -551,7 +605,7 @@ def test_stage_log_note_of_sheet_start(locale: Locale, note: str) -> None:
 
     tab = render_stage_log("Stage log", BANNER, locale, [stay], "Stage Entered")
 
-    assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note]
+    assert tab.grid[3] == ["D-1", "Lead", dt.date(2025, 9, 1), None, 29, note, 29]
 
 
 @pytest.mark.parametrize(
@@ -594,4 +648,4 @@ def test_stage_log_note_of_ended_sheet_start(
 
     tab = render_stage_log("Stage log", BANNER, Locale.EN, [stay], column)
 
-    assert tab.grid[3] == ["D-1", "Lead", entered, exited, 24, note]
+    assert tab.grid[3] == ["D-1", "Lead", entered, exited, 24, note, 24]

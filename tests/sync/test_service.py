@@ -322,16 +322,17 @@ EXPECTED_DIGESTS = [
     ],
 ]
 BEFORE_LOG = "in this stage before the log began; days are a minimum"
+# No deal stays in one stage twice, so each total is the row's days.
 STAGE_LOG_ON_SUNDAY = [
-    ["D-1", "Lead", dt.date(2025, 9, 29), dt.date(2025, 10, 1), 2, BEFORE_LOG],
-    ["D-1", "Qualified", dt.date(2025, 10, 1), dt.date(2025, 10, 3), 2],
-    ["D-1", "Proposal", dt.date(2025, 10, 3), dt.date(2025, 10, 5), 2],
-    ["D-1", "Won", dt.date(2025, 10, 5), None, 0],
-    ["D-2", "Lead", dt.date(2025, 9, 29), None, 6, BEFORE_LOG],
-    ["D-3", "Proposal", dt.date(2025, 9, 29), dt.date(2025, 9, 30), 1, BEFORE_LOG],
-    ["D-3", "Qualified", dt.date(2025, 9, 30), dt.date(2025, 10, 1), 1],
-    ["D-3", "Lost", dt.date(2025, 10, 1), None, 4],
-    ["D-4", "Lead", dt.date(2025, 10, 2), None, 3],
+    ["D-1", "Lead", dt.date(2025, 9, 29), dt.date(2025, 10, 1), 2, BEFORE_LOG, 2],
+    ["D-1", "Qualified", dt.date(2025, 10, 1), dt.date(2025, 10, 3), 2, None, 2],
+    ["D-1", "Proposal", dt.date(2025, 10, 3), dt.date(2025, 10, 5), 2, None, 2],
+    ["D-1", "Won", dt.date(2025, 10, 5), None, 0, None, 0],
+    ["D-2", "Lead", dt.date(2025, 9, 29), None, 6, BEFORE_LOG, 6],
+    ["D-3", "Proposal", dt.date(2025, 9, 29), dt.date(2025, 9, 30), 1, BEFORE_LOG, 1],
+    ["D-3", "Qualified", dt.date(2025, 9, 30), dt.date(2025, 10, 1), 1, None, 1],
+    ["D-3", "Lost", dt.date(2025, 10, 1), None, 4, None, 4],
+    ["D-4", "Lead", dt.date(2025, 10, 2), None, 3, None, 3],
     [
         "D-5",
         "Qualified",
@@ -339,6 +340,7 @@ STAGE_LOG_ON_SUNDAY = [
         dt.date(2025, 10, 3),
         4,
         f"{BEFORE_LOG}; removed from the sheet",
+        4,
     ],
 ]
 
@@ -403,7 +405,15 @@ def test_week_stage_log_tab(week: dict[str, object]) -> None:
     workbook = week["workbook"]
     assert isinstance(workbook, Path)
     rows = read_tab(workbook, "Stage log")
-    assert rows[2] == ["Deal ID", "Stage", "Entered", "Exited", "Days", "Note"]
+    assert rows[2] == [
+        "Deal ID",
+        "Stage",
+        "Entered",
+        "Exited",
+        "Days",
+        "Note",
+        "Total days in stage",
+    ]
     assert [normalised(row) for row in rows[3:]] == STAGE_LOG_ON_SUNDAY
 
 

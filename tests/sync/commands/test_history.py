@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from config.shipped import shipped_definition
-from rules.history import Transition
+from rules.history import DealSnapshot, Transition
 from sync.cli import cli
 from sync.commands.history import (
     days_in_previous_stage,
@@ -311,6 +311,9 @@ def test_log_shows_deal_path(state: Path, workbook: Path) -> None:
         ["2025-03-01", "(new) → Lead", ""],
         ["2025-03-05", "Lead → Demo", "4"],
         ["2025-03-12", "Demo → (removed)", "7"],
+        ["Stage", "Total days up to 2025-03-12"],
+        ["Lead", "≥ 4"],
+        ["Demo", "7"],
     ]
 
 
@@ -334,6 +337,8 @@ def test_log_json_shape(state: Path, workbook: Path) -> None:
                 "days_in_previous_stage": None,
             }
         ],
+        "as_of": "2025-03-05",
+        "days_in_stage": [{"stage": "Demo", "total_days": 0, "lower_bound": True}],
     }
 
 
@@ -373,6 +378,8 @@ def test_log_finds_id_stored_with_mark(marked_state: Path, workbook: Path) -> No
     assert table_rows(result.output) == [
         ["Seen on", "Change", "Days in previous stage"],
         ["2025-03-01", "(new) → Lead", ""],
+        ["Stage", "Total days up to 2025-03-01"],
+        ["Lead", "≥ 0"],
     ]
 
 
@@ -453,6 +460,56 @@ def test_log_without_config_uses_only_workbook(tmp_path: Path) -> None:
 
     result = invoke(log, ["D-7", "--state", str(path)])
     assert table_rows(result.output)[1] == ["2025-03-04", "(new) → Lead", ""]
+
+
+@pytest.fixture
+def stays_state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database in which D-1 went Lead, Demo, Lead and Demo.
+
+    Runs of 03-01, 03-03, 03-06 and 03-09 recorded the moves, and a run of
+    03-12 saw D-1 still in Demo. Each run saved a snapshot, as real runs do.
+    """
+    path = tmp_path / "stays.sqlite"
+    stages = {1: "Lead", 3: "Demo", 6: "Lead", 9: "Demo", 12: "Demo"}
+    with StateStore.open(str(path)) as store:
+        previous: str | None = None
+        for number, stage in stages.items():
+            as_of = dt.date(2025, 3, number)
+            now = dt.datetime.combine(as_of, dt.time(7), dt.UTC)
+            run_id = store.start_run(str(workbook), "Deals", as_of, now=now)
+            if stage != previous:
+                move = Transition("D-1", previous, stage, as_of)
+                store.record_transitions(str(workbook), run_id, [move])
+            store.save_snapshot(run_id, [DealSnapshot("D-1", stage, "Ana", 1.0, 4)])
+            store.finish_run(run_id, RunOutcome.OK, now=now)
+            previous = stage
+    return path
+
+
+def test_log_shows_stage_totals(stays_state: Path, workbook: Path) -> None:
+    args = ["D-1", "b2b-en", "--source", str(workbook), "--state", str(stays_state)]
+
+    result = invoke(log, args)
+
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.output)[5:] == [
+        ["Stage", "Total days up to 2025-03-12"],
+        ["Lead", "≥ 5"],
+        ["Demo", "6"],
+    ]
+
+
+def test_log_json_lists_stage_totals(stays_state: Path, workbook: Path) -> None:
+    args = ["D-1", "b2b-en", "--source", str(workbook), "--state", str(stays_state)]
+
+    result = invoke(log, [*args, "--json"])
+
+    document = json.loads(result.output)
+    assert document["as_of"] == "2025-03-12"
+    assert document["days_in_stage"] == [
+        {"stage": "Lead", "total_days": 5, "lower_bound": True},
+        {"stage": "Demo", "total_days": 6, "lower_bound": False},
+    ]
 
 
 # days in previous stage
@@ -561,6 +618,9 @@ def test_log_shows_renamed_stages(state: Path, tmp_path: Path) -> None:
         ["2025-03-01", "(new) → Opening", ""],
         ["2025-03-05", "Opening → DEMO", "4"],
         ["2025-03-12", "DEMO → (removed)", "7"],
+        ["Stage", "Total days up to 2025-03-12"],
+        ["Opening", "≥ 4"],
+        ["DEMO", "7"],
     ]
 
 
