@@ -118,13 +118,39 @@ def has_changed(path: Path, fingerprint: Fingerprint) -> bool:
     return not take_fingerprint(path).same_content(fingerprint)
 
 
+def written_file(target: Path) -> Path:
+    """Return the file a write of ``target`` replaces: the file a link points at.
+
+    Replacing a symbolic link would swap the link for a file and leave the
+    workbook it points at unchanged, so writes, backups and temporary files go
+    beside the link's final target. A path that is not a link is returned as it is.
+    """
+    if not target.is_symlink():
+        return target
+    # os.path.realpath, unlike Path.resolve in Python 3.11, returns a path for a
+    # link loop instead of raising RuntimeError, and the write then fails with
+    # an OSError the caller reports.
+    return Path(os.path.realpath(target))
+
+
 def find_lock_file(workbook: Path) -> LockFile | None:
-    """Return the Excel or LibreOffice lock file beside a workbook, if any.
+    """Return the Excel or LibreOffice lock file of a workbook, if any.
 
     Excel keeps ``~$<name>`` and LibreOffice ``.~lock.<name>#`` in the
     workbook's folder while the workbook is open. A crash can leave either
     behind, which is why callers should say the file may be deleted by hand.
+    For a workbook reached through a symbolic link, both the link's folder
+    and the folder of the file it points at are checked, because the
+    application may have opened either path.
     """
+    lock = _find_lock_file_beside(workbook)
+    real = written_file(workbook)
+    if lock is None and real != workbook:
+        lock = _find_lock_file_beside(real)
+    return lock
+
+
+def _find_lock_file_beside(workbook: Path) -> LockFile | None:
     excel_lock = workbook.with_name("~$" + workbook.name)
     if _is_lock_file(excel_lock):
         return LockFile(excel_lock, "Excel", _read_excel_owner(excel_lock))
@@ -211,9 +237,7 @@ def write_atomically(
         already contained the same bytes.
     :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
     """
-    # Replacing a symbolic link would swap the link for a file and leave the
-    # workbook it points at unchanged.
-    target = target.resolve() if target.is_symlink() else target
+    target = written_file(target)
     check_writable(target)
     temporary = _create_temporary_sibling(target)
     try:
@@ -276,6 +300,7 @@ def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Pat
 
     :returns: the files deleted.
     """
+    target = written_file(target)
     prefix = _temporary_prefix(target)
     cutoff = dt.datetime.now(dt.UTC).timestamp() - older_than.total_seconds()
     removed: list[Path] = []
@@ -332,6 +357,7 @@ def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
 
     :returns: the files deleted.
     """
+    target = written_file(target)
     prefix = f"{_temporary_prefix(target)}{pid}."
     pattern = f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"
     removed: list[Path] = []

@@ -346,6 +346,60 @@ def test_no_lock_file_found(target: Path) -> None:
     assert find_lock_file(target) is None
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+@pytest.mark.parametrize(
+    ("lock_name", "link_name"),
+    [
+        ("~$Pipeline.xlsx", "mine/Pipeline.xlsx"),
+        (".~lock.Pipeline.xlsx#", "mine/Pipeline.xlsx"),
+        (".~lock.Pipeline.xlsx#", "deals.xlsx"),
+    ],
+    ids=["excel-other-folder", "libreoffice-other-folder", "libreoffice-other-name"],
+)
+def test_lock_beside_link_target_found(
+    target: Path, lock_name: str, link_name: str
+) -> None:
+    lock_path = target.with_name(lock_name)
+    lock_path.write_text(",bob,laptop,04.12.2026 10:31,file:///home/bob/.config;")
+    link = target.parent / link_name
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(target)
+
+    lock = find_lock_file(link)
+
+    assert lock is not None
+    assert lock.path == lock_path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_lock_beside_link_found(target: Path) -> None:
+    link = target.parent / "mine" / "deals.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    lock_path = link.with_name(".~lock.deals.xlsx#")
+    lock_path.write_text(",bob,laptop,04.12.2026 10:31,file:///home/bob/.config;")
+
+    lock = find_lock_file(link)
+
+    assert lock is not None
+    assert lock.path == lock_path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_write_through_link_keeps_backup_beside_target(target: Path) -> None:
+    original = target.read_bytes()
+    link = target.parent / "mine" / "deals.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(target)
+
+    write_atomically(link, lambda file: file.write(b"new"), backups=1)
+
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+    assert [path.read_bytes() for path in list_backups(target)] == [original]
+    assert not (link.parent / ".pipesheet-backups").exists()
+
+
 def test_identical_content_left_alone(target: Path) -> None:
     before = target.stat()
     checks: list[str] = []

@@ -98,6 +98,38 @@ def test_write_without_state_removes_old_temporary(
     assert recent.exists()
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_old_temporary_beside_link_target_removed(tmp_path: Path) -> None:
+    real = tmp_path / "team" / "pipeline.xlsx"
+    real.parent.mkdir()
+    real.write_bytes(b"PK\x03\x04")
+    link = tmp_path / "mine" / "deals.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    stale = leave_temporary(
+        real.parent, ".pipeline.xlsx.x1y2z3w4.pipesheet-tmp", 2 * HOUR
+    )
+
+    assert remove_stale_temporaries(link, HOUR) == [stale]
+    assert not stale.exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_killed_process_temporaries_beside_link_target_removed(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "team" / "pipeline.xlsx"
+    real.parent.mkdir()
+    link = tmp_path / "deals.xlsx"
+    link.symlink_to(real)
+    killed = leave_temporary(
+        real.parent, ".pipeline.xlsx.4242.k1l2m3n4.pipesheet-tmp", 0 * HOUR
+    )
+
+    assert remove_temporaries_of_process(link, 4242) == [killed]
+    assert not killed.exists()
+
+
 def test_killed_process_temporaries_removed(tmp_path: Path) -> None:
     target = tmp_path / "pipeline.xlsx"
     killed = leave_temporary(
