@@ -162,8 +162,10 @@ def test_long_name_temporary_fits(tmp_path: Path) -> None:
 
 def test_long_name_stale_temporary_removed(tmp_path: Path) -> None:
     target = tmp_path / LONG_NAME
-    # ".NAME." + process id (up to 7 digits) + "." + 8 random characters + suffix.
-    left = tmp_path / f".{fitted_name(LONG_NAME, 32)}.4321.abcd1234{TEMPORARY_SUFFIX}"
+    # ".NAME." + process id (up to 7 digits) + "." + host tag (8 hex digits)
+    # + "." + 8 random characters + suffix.
+    name = f".{fitted_name(LONG_NAME, 41)}.4321.0123abcd.abcd1234{TEMPORARY_SUFFIX}"
+    left = tmp_path / name
     left.write_bytes(b"partial")
     os.utime(left, (0, 0))
 
