@@ -277,7 +277,8 @@ def check_writable(target: Path) -> None:
     write bit counts as read-only even when the process may write it, as root
     may, because its owner made it read-only on purpose.
 
-    :raises WorkbookReadOnlyError: if the file exists and is read-only.
+    :raises WorkbookReadOnlyError: if the file exists and is read-only, or
+        its file system is mounted read-only.
     """
     try:
         mode = target.stat().st_mode
@@ -287,10 +288,29 @@ def check_writable(target: Path) -> None:
     any_write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
     if mode & any_write_bit and os.access(target, os.W_OK):
         return
+    # os.access also fails for a writable file on a file system mounted
+    # read-only, where changing the file's mode would not help.
+    if _on_read_only_file_system(target):
+        raise WorkbookReadOnlyError(
+            f"Workbook {target.name!r} is on a read-only file system (folder "
+            f"{str(target.parent)!r}). Nothing was written. Remount it "
+            "read-write, or pass --output PATH on a writable file system."
+        )
     raise WorkbookReadOnlyError(
         f"Workbook {target.name!r} is read-only; nothing was written. Make it "
         "writable or pass --output PATH."
     )
+
+
+def _on_read_only_file_system(path: Path) -> bool:
+    # statvfs is POSIX only, so on Windows no file system counts as read-only
+    # here and the file's mode decides the message.
+    if not hasattr(os, "statvfs"):
+        return False
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Path]:

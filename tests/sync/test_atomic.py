@@ -227,6 +227,38 @@ def test_read_only_file_not_replaced(target: Path) -> None:
     assert list_backups(target) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX statvfs")
+@pytest.mark.parametrize(
+    "mode", [0o644, 0o444], ids=["writable-mode", "read-only-mode"]
+)
+def test_read_only_file_system_named(
+    target: Path, monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
+    # Stands in for a file system mounted read-only, where access() fails with
+    # EROFS whatever the file's mode.
+    target.chmod(mode)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    statvfs = os.statvfs
+    monkeypatch.setattr(os, "statvfs", lambda path: _read_only_status(statvfs(path)))
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"))
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is on a read-only file system (folder "
+        f"{str(target.parent)!r}). Nothing was written. Remount it read-write, "
+        "or pass --output PATH on a writable file system."
+    )
+    assert target.read_bytes() == b"version 1"
+    assert leftover_temporary_files(target.parent) == []
+
+
+def _read_only_status(status: os.statvfs_result) -> os.statvfs_result:
+    fields = list(status)
+    fields[8] = status.f_flag | os.ST_RDONLY  # f_flag is the ninth field.
+    return os.statvfs_result(fields)
+
+
 def test_file_without_access_not_replaced(
     target: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
