@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 from collections.abc import Callable
@@ -49,6 +50,9 @@ _MKSTEMP_RANDOM_LENGTH = 8
 # The maximum number of digits of a Linux process id: 64-bit kernels cap
 # pid_max at 4194304 (2**22).
 _PID_DIGITS = 7
+# Hex digits of the SHA-256 of the host name in a temporary file's name. A
+# hash keeps any host name, whatever its length and characters, to one size.
+_HOST_TAG_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -118,13 +122,39 @@ def has_changed(path: Path, fingerprint: Fingerprint) -> bool:
     return not take_fingerprint(path).same_content(fingerprint)
 
 
+def written_file(target: Path) -> Path:
+    """Return the file a write of ``target`` replaces: the file a link points at.
+
+    Replacing a symbolic link would swap the link for a file and leave the
+    workbook it points at unchanged, so writes, backups and temporary files go
+    beside the link's final target. A path that is not a link is returned as it is.
+    """
+    if not target.is_symlink():
+        return target
+    # os.path.realpath, unlike Path.resolve in Python 3.11, returns a path for a
+    # link loop instead of raising RuntimeError, and the write then fails with
+    # an OSError the caller reports.
+    return Path(os.path.realpath(target))
+
+
 def find_lock_file(workbook: Path) -> LockFile | None:
-    """Return the Excel or LibreOffice lock file beside a workbook, if any.
+    """Return the Excel or LibreOffice lock file of a workbook, if any.
 
     Excel keeps ``~$<name>`` and LibreOffice ``.~lock.<name>#`` in the
     workbook's folder while the workbook is open. A crash can leave either
     behind, which is why callers should say the file may be deleted by hand.
+    For a workbook reached through a symbolic link, both the link's folder
+    and the folder of the file it points at are checked, because the
+    application may have opened either path.
     """
+    lock = _find_lock_file_beside(workbook)
+    real = written_file(workbook)
+    if lock is None and real != workbook:
+        lock = _find_lock_file_beside(real)
+    return lock
+
+
+def _find_lock_file_beside(workbook: Path) -> LockFile | None:
     excel_lock = workbook.with_name("~$" + workbook.name)
     if _is_lock_file(excel_lock):
         return LockFile(excel_lock, "Excel", _read_excel_owner(excel_lock))
@@ -211,9 +241,7 @@ def write_atomically(
         already contained the same bytes.
     :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
     """
-    # Replacing a symbolic link would swap the link for a file and leave the
-    # workbook it points at unchanged.
-    target = target.resolve() if target.is_symlink() else target
+    target = written_file(target)
     check_writable(target)
     temporary = _create_temporary_sibling(target)
     try:
@@ -249,7 +277,8 @@ def check_writable(target: Path) -> None:
     write bit counts as read-only even when the process may write it, as root
     may, because its owner made it read-only on purpose.
 
-    :raises WorkbookReadOnlyError: if the file exists and is read-only.
+    :raises WorkbookReadOnlyError: if the file exists and is read-only, or
+        its file system is mounted read-only.
     """
     try:
         mode = target.stat().st_mode
@@ -259,10 +288,29 @@ def check_writable(target: Path) -> None:
     any_write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
     if mode & any_write_bit and os.access(target, os.W_OK):
         return
+    # os.access also fails for a writable file on a file system mounted
+    # read-only, where changing the file's mode would not help.
+    if _on_read_only_file_system(target):
+        raise WorkbookReadOnlyError(
+            f"Workbook {target.name!r} is on a read-only file system (folder "
+            f"{str(target.parent)!r}). Nothing was written. Remount it "
+            "read-write, or pass --output PATH on a writable file system."
+        )
     raise WorkbookReadOnlyError(
         f"Workbook {target.name!r} is read-only; nothing was written. Make it "
         "writable or pass --output PATH."
     )
+
+
+def _on_read_only_file_system(path: Path) -> bool:
+    # statvfs is POSIX only, so on Windows no file system counts as read-only
+    # here and the file's mode decides the message.
+    if not hasattr(os, "statvfs"):
+        return False
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Path]:
@@ -270,18 +318,22 @@ def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Pat
 
     :func:`write_atomically` removes its temporary file on any exception, but
     a process killed with SIGKILL (or a power cut) cannot. Only files named
-    like this module's temporaries of ``target`` and last modified more than
-    ``older_than`` ago are deleted, so a write in progress keeps its file as
-    long as it finishes within that time.
+    like this module's temporaries of ``target`` are deleted, and only when
+    the process named in the file's name no longer runs on this host, or the
+    file was last modified more than ``older_than`` ago. So a write in
+    progress on this host keeps its file, and one on another host sharing the
+    folder keeps it as long as it finishes within that time.
 
     :returns: the files deleted.
     """
+    target = written_file(target)
     prefix = _temporary_prefix(target)
     cutoff = dt.datetime.now(dt.UTC).timestamp() - older_than.total_seconds()
     removed: list[Path] = []
     for path in target.parent.glob(f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"):
+        ended = _writer_has_ended(path.name[len(prefix) :])
         try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
+            if path.is_file() and (ended or path.stat().st_mtime < cutoff):
                 path.unlink()
                 removed.append(path)
         except FileNotFoundError:
@@ -316,11 +368,58 @@ def fitted_name(name: str, extra_bytes: int) -> str:
 
 
 def _temporary_prefix(target: Path) -> str:
-    # A temporary name is ".NAME." plus the writer's process id and a dot,
-    # mkstemp's random part and the suffix, so a NAME near the limit is
-    # shortened to leave room for them.
-    extra = 3 + _PID_DIGITS + _MKSTEMP_RANDOM_LENGTH + len(TEMPORARY_SUFFIX)
+    # A temporary name is ".NAME." plus the writer's process id, a dot, its
+    # host tag, a dot, mkstemp's random part and the suffix, so a NAME near
+    # the limit is shortened to leave room for them.
+    extra = (
+        4
+        + _PID_DIGITS
+        + _HOST_TAG_LENGTH
+        + _MKSTEMP_RANDOM_LENGTH
+        + len(TEMPORARY_SUFFIX)
+    )
     return f".{fitted_name(target.name, extra)}."
+
+
+def _host_tag() -> str:
+    name = socket.gethostname().encode("utf-8", errors="replace")
+    return hashlib.sha256(name).hexdigest()[:_HOST_TAG_LENGTH]
+
+
+def _writer_has_ended(rest: str) -> bool:
+    """Return True when a temporary file's writer ran on this host and has ended.
+
+    ``rest`` is the file's name after ".NAME.": process id, host tag, random
+    part, suffix. Names without a host tag, as pipesheet wrote them before
+    it added one, and names of other hosts' writers give False.
+
+    NOTE: two containers that share a folder and a host name, but not a
+    process namespace, would see each other's writers as ended. Give each
+    container its own host name.
+    """
+    pattern = (
+        rf"(\d{{1,{_PID_DIGITS}}})\.([0-9a-f]{{{_HOST_TAG_LENGTH}}})\."
+        rf"[^.]{{{_MKSTEMP_RANDOM_LENGTH}}}{re.escape(TEMPORARY_SUFFIX)}"
+    )
+    match = re.fullmatch(pattern, rest)
+    if match is None or match.group(2) != _host_tag():
+        return False
+    return not _process_runs(int(match.group(1)))
+
+
+def _process_runs(pid: int) -> bool:
+    # On Windows os.kill calls TerminateProcess for any signal but the two
+    # console events, so 0 would end the process. Every writer there counts
+    # as running and only the age rule removes its files.
+    if os.name == "nt" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # It runs, as another user.
+    return True
 
 
 def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
@@ -332,6 +431,7 @@ def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
 
     :returns: the files deleted.
     """
+    target = written_file(target)
     prefix = f"{_temporary_prefix(target)}{pid}."
     pattern = f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"
     removed: list[Path] = []
@@ -349,11 +449,11 @@ def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
 
 
 def _create_temporary_sibling(target: Path) -> Path:
-    # The process id in the name lets remove_temporaries_of_process find the
-    # files of a writer that was killed.
+    # The process id and host tag in the name let remove_temporaries_of_process
+    # and remove_stale_temporaries find the files of a writer that was killed.
     descriptor, name = tempfile.mkstemp(
         dir=target.parent,
-        prefix=f"{_temporary_prefix(target)}{os.getpid()}.",
+        prefix=f"{_temporary_prefix(target)}{os.getpid()}.{_host_tag()}.",
         suffix=TEMPORARY_SUFFIX,
     )
     os.close(descriptor)

@@ -41,6 +41,7 @@ from sync.run import Progress, RunResult, run_sync
 from sync.sources.base import WorkbookSource
 from sync.sources.registry import open_source
 from sync.sources.request_tally import REQUESTS_SENT
+from sync.state.errors import StateError
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
@@ -66,6 +67,10 @@ UNFINISHED_RUNS_CHECKED = 10
 
 class WorkbookLockedError(WorkbookBusyError):
     """Another pipesheet process is running on the same workbook."""
+
+
+class RunNotRecordedError(StateError):
+    """The workbook was written, but the state database did not record the run."""
 
 
 class EarlierAsOfError(PipesheetError, ValueError):
@@ -109,6 +114,8 @@ def run_recorded(
     See :func:`record_run`, which also returns the run's id and digests.
 
     :raises WorkbookLockedError: another process holds the workbook's lock.
+    :raises RunNotRecordedError: the workbook was written, but the state
+        database failed to record the run.
     :raises PipesheetError: the run could not be done; it is recorded as failed
         (or deferred, when the workbook was busy).
     """
@@ -128,6 +135,8 @@ def record_run(
     :param now: the current time (aware) for the lock and the digests; the
         runs table records the real time of the start and the end.
     :raises WorkbookLockedError: another process holds the workbook's lock.
+    :raises RunNotRecordedError: the workbook was written, but the state
+        database failed to record the run.
     :raises PipesheetError: the run could not be done; it is recorded as failed
         (or deferred, when the workbook was busy).
     """
@@ -159,9 +168,27 @@ def record_run(
         today = _today(request.pipeline, started)
         _check_as_of_order(store, key, tab, request.as_of, today)
         _remove_stale_temporaries(request, key, stale_after)
-        return _run_and_record(request, store, key, progress, now)
-    finally:
+        recorded = _run_and_record(request, store, key, progress, now)
+    except BaseException:
+        _release_lock_logged(store, key, holder)
+        raise
+    _release_lock_logged(store, key, holder)
+    return recorded
+
+
+def _release_lock_logged(store: StateStore, key: str, holder: str) -> None:
+    # A lock that cannot be freed, as on a full disk, must not hide the
+    # run's own error or fail a run that was recorded. A dead holder's lock
+    # is taken over by the next run on this host at once.
+    try:
         store.release_lock(key, holder)
+    except StateError as error:
+        logger.warning(
+            "lock of workbook=%s not freed, so the next run on this host takes "
+            "it over and a run on another host waits until it expires: %s",
+            key,
+            error,
+        )
 
 
 def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
@@ -325,17 +352,44 @@ def _run_and_record(
             stay_starts = logged.stay_starts
         found = logged.new_transitions
         ended_stay_starts = logged.ended_stay_starts
-    store.finish_ok_run(
-        key,
-        run_id,
-        snapshot,
-        found,
-        stay_starts=stay_starts,
-        ended_stay_starts=ended_stay_starts,
-        **run_figures(result),
-    )
+    try:
+        store.finish_ok_run(
+            key,
+            run_id,
+            snapshot,
+            found,
+            stay_starts=stay_starts,
+            ended_stay_starts=ended_stay_starts,
+            **run_figures(result),
+        )
+    except StateError as error:
+        raise _not_recorded(store, run_id, result, error) from error
     digests = _send_digests(request.pipeline, store, key, result, now)
     return RecordedRun(result, run_id, digests)
+
+
+def _not_recorded(
+    store: StateStore, run_id: int, result: RunResult, error: StateError
+) -> StateError:
+    """Record the run as failed if the database still allows it; return the error.
+
+    finish_ok_run is one transaction, so the failed recording left no snapshot
+    or transitions of this run behind.
+    """
+    report = result.report
+    if report is None or not (report.bytes_written or report.requests):
+        return error
+
+    message = (
+        f"Workbook {report.output!r} was written, but the run was not recorded: "
+        f"{error} The next run compares the workbook with the last recorded run, "
+        "so it dates the stage changes this run found to its own day."
+    )
+    try:
+        store.finish_run(run_id, RunOutcome.FAILED, error=message)
+    except StateError as second:
+        logger.warning("run %s left without an outcome: %s", run_id, second)
+    return RunNotRecordedError(message)
 
 
 def _open_source(request: RunRequest) -> WorkbookSource:

@@ -162,8 +162,10 @@ def test_long_name_temporary_fits(tmp_path: Path) -> None:
 
 def test_long_name_stale_temporary_removed(tmp_path: Path) -> None:
     target = tmp_path / LONG_NAME
-    # ".NAME." + process id (up to 7 digits) + "." + 8 random characters + suffix.
-    left = tmp_path / f".{fitted_name(LONG_NAME, 32)}.4321.abcd1234{TEMPORARY_SUFFIX}"
+    # ".NAME." + process id (up to 7 digits) + "." + host tag (8 hex digits)
+    # + "." + 8 random characters + suffix.
+    name = f".{fitted_name(LONG_NAME, 41)}.4321.0123abcd.abcd1234{TEMPORARY_SUFFIX}"
+    left = tmp_path / name
     left.write_bytes(b"partial")
     os.utime(left, (0, 0))
 
@@ -223,6 +225,38 @@ def test_read_only_file_not_replaced(target: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o444
     assert leftover_temporary_files(target.parent) == []
     assert list_backups(target) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX statvfs")
+@pytest.mark.parametrize(
+    "mode", [0o644, 0o444], ids=["writable-mode", "read-only-mode"]
+)
+def test_read_only_file_system_named(
+    target: Path, monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
+    # Stands in for a file system mounted read-only, where access() fails with
+    # EROFS whatever the file's mode.
+    target.chmod(mode)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    statvfs = os.statvfs
+    monkeypatch.setattr(os, "statvfs", lambda path: _read_only_status(statvfs(path)))
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"))
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is on a read-only file system (folder "
+        f"{str(target.parent)!r}). Nothing was written. Remount it read-write, "
+        "or pass --output PATH on a writable file system."
+    )
+    assert target.read_bytes() == b"version 1"
+    assert leftover_temporary_files(target.parent) == []
+
+
+def _read_only_status(status: os.statvfs_result) -> os.statvfs_result:
+    fields = list(status)
+    fields[8] = status.f_flag | os.ST_RDONLY  # f_flag is the ninth field.
+    return os.statvfs_result(fields)
 
 
 def test_file_without_access_not_replaced(
@@ -344,6 +378,60 @@ def test_excel_lock_unreadable_owner(
 
 def test_no_lock_file_found(target: Path) -> None:
     assert find_lock_file(target) is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+@pytest.mark.parametrize(
+    ("lock_name", "link_name"),
+    [
+        ("~$Pipeline.xlsx", "mine/Pipeline.xlsx"),
+        (".~lock.Pipeline.xlsx#", "mine/Pipeline.xlsx"),
+        (".~lock.Pipeline.xlsx#", "deals.xlsx"),
+    ],
+    ids=["excel-other-folder", "libreoffice-other-folder", "libreoffice-other-name"],
+)
+def test_lock_beside_link_target_found(
+    target: Path, lock_name: str, link_name: str
+) -> None:
+    lock_path = target.with_name(lock_name)
+    lock_path.write_text(",bob,laptop,04.12.2026 10:31,file:///home/bob/.config;")
+    link = target.parent / link_name
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(target)
+
+    lock = find_lock_file(link)
+
+    assert lock is not None
+    assert lock.path == lock_path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_lock_beside_link_found(target: Path) -> None:
+    link = target.parent / "mine" / "deals.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    lock_path = link.with_name(".~lock.deals.xlsx#")
+    lock_path.write_text(",bob,laptop,04.12.2026 10:31,file:///home/bob/.config;")
+
+    lock = find_lock_file(link)
+
+    assert lock is not None
+    assert lock.path == lock_path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_write_through_link_keeps_backup_beside_target(target: Path) -> None:
+    original = target.read_bytes()
+    link = target.parent / "mine" / "deals.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(target)
+
+    write_atomically(link, lambda file: file.write(b"new"), backups=1)
+
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+    assert [path.read_bytes() for path in list_backups(target)] == [original]
+    assert not (link.parent / ".pipesheet-backups").exists()
 
 
 def test_identical_content_left_alone(target: Path) -> None:

@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import datetime as dt
 import logging
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -1209,6 +1210,46 @@ def test_lock_on_output_rejects_write(pipeline_path: Path) -> None:
 
     with pytest.raises(WorkbookBusyError, match="'copy.xlsx' is open in LibreOffice"):
         source.apply(plan)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_lock_beside_link_target_rejects_write(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    lock = pipeline_path.with_name(".~lock.Pipeline.xlsx#")
+    lock.write_text(",ana,laptop,04.12.2026 10:31,file:///home/ana/.config;")
+    link = pipeline_path.parent / "mine" / "Pipeline.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(pipeline_path)
+    source = ExcelWorkbook(link)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        source.apply(plan)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is open in LibreOffice by ana; close it or "
+        "wait, the next run retries. Nothing was written. If nobody has it open, "
+        f"delete the lock file {str(lock)!r}."
+    )
+    assert pipeline_path.read_bytes() == original
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_lock_beside_output_link_target_rejects_write(pipeline_path: Path) -> None:
+    real_output = pipeline_path.parent / "shared" / "copy.xlsx"
+    real_output.parent.mkdir()
+    shutil.copy(pipeline_path, real_output)
+    copied = real_output.read_bytes()
+    real_output.with_name("~$copy.xlsx").write_bytes(b"\x03Ana" + b"\x00" * 50)
+    output = pipeline_path.with_name("report.xlsx")
+    output.symlink_to(real_output)
+    source = ExcelWorkbook(pipeline_path, output=output)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    with pytest.raises(WorkbookBusyError, match="'report.xlsx' is open in Excel"):
+        source.apply(plan)
+    assert real_output.read_bytes() == copied
+    assert output.is_symlink()
 
 
 def test_changed_on_disk_rejects_write(pipeline_path: Path) -> None:

@@ -1,0 +1,169 @@
+"""Tests of a run whose workbook was written but whose recording failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from config.loader import load_pipeline
+from config.models import Pipeline
+from sync.job import RunNotRecordedError, RunRequest, record_run
+from sync.state.errors import StateError
+from sync.state.keys import workbook_key
+from sync.state.records import RunOutcome
+from sync.state.store import StateStore
+from tests.sync.pipeline_files import SheetDeal, write_deals, write_definition
+
+SEPTEMBER_30 = dt.date(2025, 9, 30)
+OCTOBER_1 = dt.date(2025, 10, 1)
+DEALS = [
+    SheetDeal("D-1", "Ana", "Lead"),
+    SheetDeal("D-2", "Ben", "Qualified", next_step=dt.date(2025, 9, 25)),
+]
+MOVED = [DEALS[0], SheetDeal("D-2", "Ben", "Proposal")]
+DISK_FULL = "database or disk is full"
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    path = tmp_path / "pipeline.xlsx"
+    write_deals(path, DEALS)
+    return path
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, workbook: Path) -> Pipeline:
+    return load_pipeline(write_definition(tmp_path))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    opened = StateStore.open(str(tmp_path / "state.sqlite"))
+    yield opened
+    opened.close()
+
+
+def run_on(pipeline: Pipeline, store: StateStore, as_of: dt.date) -> None:
+    now = dt.datetime.combine(as_of, dt.time(5, 0), dt.UTC)
+    record_run(RunRequest(pipeline, as_of), store, now=now)
+
+
+def fill_disk_at_ok_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the UPDATE that records an ``ok`` outcome, as SQLite on a full disk.
+
+    The snapshot and transitions of the run are written in the same
+    transaction just before, so the rollback must take them back too.
+    """
+    finish = StateStore._finish
+
+    def failing(
+        self: StateStore, connection: sa.Connection, run_id: int, values: Any
+    ) -> None:
+        if values["outcome"] == RunOutcome.OK.value:
+            cause = sqlite3.OperationalError(DISK_FULL)
+            raise sa.exc.OperationalError("UPDATE runs", {}, cause)
+        finish(self, connection, run_id, values)
+
+    monkeypatch.setattr(StateStore, "_finish", failing)
+
+
+def fail_lock_release(monkeypatch: pytest.MonkeyPatch, store: StateStore) -> None:
+    def failing(workbook_key: str, holder: str) -> bool:
+        raise StateError(f"State database {store.url!r} failed: {DISK_FULL}.")
+
+    monkeypatch.setattr(store, "release_lock", failing)
+
+
+def snapshot_rows(store: StateStore) -> int:
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT COUNT(*) FROM run_snapshots")
+        return int(rows.scalar_one())
+
+
+def test_failed_recording_names_written_workbook(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    write_deals(workbook, MOVED)
+    before = workbook.read_bytes()
+    fill_disk_at_ok_outcome(monkeypatch)
+
+    with pytest.raises(RunNotRecordedError) as raised:
+        run_on(pipeline, store, OCTOBER_1)
+
+    assert str(raised.value) == (
+        f"Workbook {str(workbook)!r} was written, but the run was not recorded: "
+        f"State database {store.url!r} failed: {DISK_FULL}. Check that it is "
+        "reachable and writable, then retry. The next run compares the workbook "
+        "with the last recorded run, so it dates the stage changes this run "
+        "found to its own day."
+    )
+    assert workbook.read_bytes() != before
+
+
+def test_failed_recording_stores_failed_run(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    write_deals(workbook, MOVED)
+    fill_disk_at_ok_outcome(monkeypatch)
+
+    with pytest.raises(RunNotRecordedError) as raised:
+        run_on(pipeline, store, OCTOBER_1)
+
+    key = workbook_key(pipeline)
+    runs = store.runs(key)
+    assert [run.outcome for run in runs] == [RunOutcome.FAILED, RunOutcome.OK]
+    assert runs[0].error == str(raised.value)
+    assert snapshot_rows(store) == 1
+    assert [move.to_stage for move in store.transitions(key, "D-2")] == ["Qualified"]
+    assert store.lock(key) is None
+
+
+def test_unfreed_lock_keeps_recorded_run(
+    pipeline: Pipeline,
+    store: StateStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fail_lock_release(monkeypatch, store)
+
+    with caplog.at_level(logging.WARNING, logger="sync.job"):
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    runs = store.runs(workbook_key(pipeline))
+    assert [run.outcome for run in runs] == [RunOutcome.OK]
+    expected = (
+        f"lock of workbook={workbook_key(pipeline)} not freed, so the next run on "
+        "this host takes it over and a run on another host waits until it "
+        f"expires: State database {store.url!r} failed: {DISK_FULL}."
+    )
+    assert [record.getMessage() for record in caplog.records] == [expected]
+
+
+def test_unfreed_lock_keeps_recording_error(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    write_deals(workbook, MOVED)
+    fill_disk_at_ok_outcome(monkeypatch)
+    fail_lock_release(monkeypatch, store)
+
+    with pytest.raises(RunNotRecordedError, match="was written, but the run was"):
+        run_on(pipeline, store, OCTOBER_1)
