@@ -405,7 +405,7 @@ def _highlights(
 
 def _same_tab(tab: GeneratedTab, existing_tabs: dict[str, SheetGrid]) -> bool:
     current = existing_tabs.get(tab.name)
-    if current is None or not is_generated_tab(current):
+    if current is None or current.head_only or not is_generated_tab(current):
         return False
     # A source that verified the tab still contains what pipesheet wrote
     # returns the generated grid itself, so no cell needs comparing.

@@ -276,11 +276,12 @@ def read_generated_tabs(
     """Return the current content of those generated tabs that exist, by name.
 
     A tab that a :class:`TabRecordSource` vouches for is not read: its content
-    is the generated grid itself. Every other tab is read.
+    is the generated grid itself, or differs from it, and then only its first
+    row is read. Every other tab is read.
     """
     unchanged: dict[str, SheetGrid] = {}
     if isinstance(source, TabRecordSource):
-        unchanged = source.unchanged_generated_tabs(tabs)
+        unchanged = source.written_generated_tabs(tabs)
     names = [tab.name for tab in tabs if tab.name not in unchanged]
     read = read_existing_tabs(source, names)
 

@@ -93,3 +93,14 @@ class TabRecordSource(Protocol):
         own grid, so comparing it with the tab finds them equal at once.
         """
         ...
+
+    def written_generated_tabs(
+        self, tabs: Sequence[GeneratedTab]
+    ) -> dict[str, SheetGrid]:
+        """Return the tabs the workbook contains as pipesheet last wrote them.
+
+        Those of :meth:`unchanged_generated_tabs` come as that method gives
+        them. A tab whose content differs from the one to write comes with
+        only its first row, where the banner is, and ``head_only`` set.
+        """
+        ...

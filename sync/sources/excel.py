@@ -13,6 +13,7 @@ when the file changed on disk since it was read.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -65,7 +66,8 @@ from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
 from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
-from sync.xlsx.tab_digests import find_unchanged_tabs
+from sync.xlsx.sheet_xml import first_cell_text
+from sync.xlsx.tab_digests import WrittenTab, find_written_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import patch_workbook
 
@@ -269,22 +271,50 @@ class ExcelWorkbook:
         A workbook that cannot be checked that way, or that changed on disk
         since the first read, gives no tabs; the caller then reads them all.
         """
+        written = self.written_generated_tabs(tabs)
+        return {name: grid for name, grid in written.items() if not grid.head_only}
+
+    def written_generated_tabs(
+        self, tabs: Sequence[GeneratedTab]
+    ) -> dict[str, SheetGrid]:
+        """Return the tabs the workbook contains as pipesheet last wrote them.
+
+        A tab with the record of the grid to write comes as
+        :meth:`unchanged_generated_tabs` describes. A tab with another
+        record differs from it, so only its first row is read from the sheet
+        part, for the banner that names the pipeline tab it was made from,
+        and the grid has ``head_only`` set. Reading the Follow-ups, Problems
+        and Stage log tabs of a 100k-row sheet whole took 1.7 s of a next-day
+        run (2-core machine under load). A workbook that cannot be checked
+        that way, or that changed on disk since the first read, gives no tabs.
+        """
         self._read_calamine()
+        grids = {tab.name: tab.grid for tab in tabs}
+        found: dict[str, SheetGrid] = {}
         try:
             with Package(self._path) as package:
                 workbook = WorkbookParts(package)
-                unchanged = find_unchanged_tabs(package, workbook, tabs)
+                for name, tab in find_written_tabs(package, workbook, tabs).items():
+                    grid = self._written_grid(package, tab, grids[name])
+                    if grid is not None:
+                        found[name] = grid
         except (PipesheetError, OSError, ElementTree.ParseError) as error:
             logger.debug("Generated tabs of %s not checked: %s", self.name, error)
             return {}
         if self._fingerprint is None or has_changed(self._path, self._fingerprint):
             return {}
+        return found
 
-        grids = {tab.name: tab.grid for tab in tabs}
-        return {
-            name: SheetGrid(self.name, spelling, grids[name], recorded=True)
-            for name, spelling in unchanged.items()
-        }
+    def _written_grid(
+        self, package: Package, tab: WrittenTab, grid: list[list[CellValue]]
+    ) -> SheetGrid | None:
+        if tab.same_grid:
+            return SheetGrid(self.name, tab.name, grid, recorded=True)
+        with contextlib.closing(package.read_pieces(tab.part)) as pieces:
+            banner = first_cell_text(pieces)
+        if banner is None:
+            return None
+        return SheetGrid(self.name, tab.name, [[banner]], recorded=True, head_only=True)
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan, skipping rows that moved or changed since the read.

@@ -208,18 +208,32 @@ def write_tab_records(workbook_xml: bytes, records: dict[int, TabRecord]) -> byt
     return xml[:at] + b"<" + prefix + b"definedNames>" + elements + closing + xml[at:]
 
 
-def find_unchanged_tabs(
+@dataclass(frozen=True)
+class WrittenTab:
+    """A generated tab whose sheet part is still the one pipesheet wrote.
+
+    ``name`` is the tab's name as the workbook spells it, ``part`` its sheet
+    part, and ``same_grid`` whether the record's digest is that of the grid a
+    run would write now.
+    """
+
+    name: str
+    part: str
+    same_grid: bool
+
+
+def find_written_tabs(
     package: Package, workbook: WorkbookParts, tabs: Iterable[GeneratedTab]
-) -> dict[str, str]:
-    """Return the tabs whose workbook copy is exactly what pipesheet wrote for them.
+) -> dict[str, WrittenTab]:
+    """Return the tabs whose sheet part is exactly the one pipesheet wrote.
 
     A tab counts when its sheet part has the CRC-32 and size of pipesheet's
-    record and the record's digest is that of the tab's grid, in the record's
-    format. The result maps
-    the generated tab's name to the tab's name as the workbook spells it.
+    record. The result is keyed by the generated tab's name. A tab whose
+    record's digest is not that of its grid, in the record's format, differs
+    from what the run would write, with no need to read it.
     """
     records = workbook.tab_records()
-    unchanged: dict[str, str] = {}
+    written: dict[str, WrittenTab] = {}
     for tab in tabs:
         sheet = workbook.find_sheet_ignoring_case(tab.name)
         if sheet is None or sheet.part is None:
@@ -228,10 +242,23 @@ def find_unchanged_tabs(
         member = package.stored_member(sheet.part)
         if record is None or member is None:
             continue
-        same_part = (member.crc, member.size) == (record.crc, record.size)
-        if same_part and record.matches(tab, workbook.date1904):
-            unchanged[tab.name] = sheet.name
-    return unchanged
+        if (member.crc, member.size) == (record.crc, record.size):
+            same = record.matches(tab, workbook.date1904)
+            written[tab.name] = WrittenTab(sheet.name, sheet.part, same)
+    return written
+
+
+def find_unchanged_tabs(
+    package: Package, workbook: WorkbookParts, tabs: Iterable[GeneratedTab]
+) -> dict[str, str]:
+    """Return the tabs whose workbook copy is exactly what pipesheet wrote for them.
+
+    Those are the tabs of :func:`find_written_tabs` with the same grid. The
+    result maps the generated tab's name to the tab's name as the workbook
+    spells it.
+    """
+    written = find_written_tabs(package, workbook, tabs)
+    return {name: tab.name for name, tab in written.items() if tab.same_grid}
 
 
 def _column_bytes(values: Sequence[CellValue]) -> bytes:
