@@ -30,6 +30,9 @@ READ_OPTIONS = {
     "dateTimeRenderOption": "SERIAL_NUMBER",
     "majorDimension": "ROWS",
 }
+# The same read with dates, times and durations as the cell shows them: a
+# number there that comes back as text is formatted as a date or time.
+FORMATTED_DATES_OPTIONS = {**READ_OPTIONS, "dateTimeRenderOption": "FORMATTED_STRING"}
 DISABLED_API_REASONS = ("SERVICE_DISABLED", "ACCESS_NOT_CONFIGURED")
 
 
@@ -74,13 +77,22 @@ class SheetsSession:
         self.caller.workbook = f"spreadsheet {info.title!r}"
         return info
 
-    def read_values(self, ranges: list[str], operation: str) -> list[dict[str, Any]]:
-        """Return the ValueRanges of one ``values.batchGet``, in the order asked."""
-        return self.read(operation, lambda: self.values_once(ranges))
+    def read_values(
+        self, ranges: list[str], operation: str, *, formatted_dates: bool = False
+    ) -> list[dict[str, Any]]:
+        """Return the ValueRanges of one ``values.batchGet``, in the order asked.
 
-    def values_once(self, ranges: list[str]) -> list[dict[str, Any]]:
+        :param formatted_dates: return date, time and duration cells as the text
+            they show instead of serial numbers.
+        """
+        return self.read(operation, lambda: self.values_once(ranges, formatted_dates))
+
+    def values_once(
+        self, ranges: list[str], formatted_dates: bool = False
+    ) -> list[dict[str, Any]]:
         """Send one ``values.batchGet`` without retries or error translation."""
-        answer = self._http.values_batch_get(self.key, ranges, dict(READ_OPTIONS))
+        options = FORMATTED_DATES_OPTIONS if formatted_dates else READ_OPTIONS
+        answer = self._http.values_batch_get(self.key, ranges, dict(options))
         value_ranges: list[dict[str, Any]] = answer.get("valueRanges", [])
         return value_ranges
 

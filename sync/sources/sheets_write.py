@@ -37,7 +37,7 @@ from config.errors import (
 from rules.grid import CellValue, SheetGrid, is_blank
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
-from sync.sources.sheets_cells import rows_from_api
+from sync.sources.sheets_cells import DateCells, retype_date_cells, rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
 from sync.sources.sheets_protection import (
     WriteTarget,
@@ -119,6 +119,8 @@ class PlanWriter:
 
     :param read_info: the metadata read at the start of the run.
     :param read_grid: the pipeline tab as read at the start of the run.
+    :param date_cells: the numbers of that read typed as dates and times, by
+        column, so the re-read, which gives serial numbers, compares equal.
     """
 
     def __init__(
@@ -127,11 +129,13 @@ class PlanWriter:
         plan: WritePlan,
         read_info: SpreadsheetInfo,
         read_grid: SheetGrid,
+        date_cells: DateCells | None = None,
     ) -> None:
         self.session = session
         self.plan = plan
         self.read_info = read_info
         self.read_grid = read_grid
+        self.date_cells = date_cells or {}
 
     def write(self) -> WriteBatch:
         """Re-read, build and send the batch; return what it wrote.
@@ -235,6 +239,7 @@ class PlanWriter:
 
         rows: list[list[CellValue]] = [[] for _ in range(self.plan.header_row - 1)]
         rows += rows_from_api(value_ranges[0])
+        retype_date_cells(rows, self.date_cells)
         grid = SheetGrid(info.title, pipeline_tab.title, rows)
         vanished = [name for name in existed if name not in present]
         return Snapshot(info, grid, vanished, fresh=fresh is not None)

@@ -435,6 +435,7 @@ def test_failed_write_is_confirmed_then_resent(fake: FakeSheets, deals: str) -> 
         "spreadsheets.get",
         "values.batchGet",
         "values.batchGet",
+        "values.batchGet",
         "spreadsheets.batchUpdate",
         "spreadsheets.get",
         "values.batchGet",
