@@ -137,10 +137,19 @@ class SheetsSession:
                 f"({error.api_message}). The key{path} may have been deleted or "
                 f"disabled. {KEY_ADVICE}"
             )
-        return SourceError(
+        rejected = (
             f"Google Sheets rejected {error.operation} on spreadsheet "
             f"{self.name!r}: HTTP {error.status} {error.reason}: {error.api_message}"
         )
+        if writing and error.status == 400:
+            return SourceError(
+                f"{rejected.rstrip('.')}. The write is one batch that Google "
+                "applies whole or not at all, so nothing was written. The next "
+                "run tries again. If this error repeats, run the same command "
+                "with -vv after 'pipesheet' (pipesheet -vv run ...) and report "
+                "its output with this message."
+            )
+        return SourceError(rejected)
 
     def _forbidden_error(
         self, error: SheetsRequestError, *, writing: bool
