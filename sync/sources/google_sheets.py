@@ -24,6 +24,7 @@ import gspread
 from config.errors import SourceError
 from config.models import Pipeline
 from rules.grid import CellValue, SheetGrid
+from rules.messages import counted
 from sync.plan import WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel import resolve_tab_name
@@ -55,7 +56,7 @@ from sync.sources.sheets_state import (
     quote_title,
     read_generated_types,
 )
-from sync.sources.sheets_write import PlanWriter
+from sync.sources.sheets_write import SKIPPED_TAB_PREFIX, PlanWriter
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,15 @@ class GoogleSpreadsheet:
 
     @property
     def name(self) -> str:
-        """Return the spreadsheet's title once read, else its id."""
+        """Return the spreadsheet's title, read with the metadata if not known yet.
+
+        A run reads the metadata anyway, so this costs no extra request, and
+        progress and messages name the spreadsheet as people know it.
+
+        :raises SourceError: the metadata could not be read.
+        """
+        if self._session.title is None:
+            self.metadata()
         return self._session.name
 
     @property
@@ -375,9 +384,12 @@ def _log_written(name: str, report: WriteReport, seconds: float) -> None:
         seconds,
     )
     if report.skipped:
+        tabs = sum(item.startswith(SKIPPED_TAB_PREFIX) for item in report.skipped)
+        cells = len(report.skipped) - tabs
+        counts = [counted(cells, "status cell"), counted(tabs, "tab")]
         logger.warning(
-            "Skipped %d status cells or tabs of %s that moved, vanished or were "
-            "edited since the read; the next run writes them",
-            len(report.skipped),
+            "Skipped %s of %s that changed since the read (moved, vanished or "
+            "edited). The next run writes them.",
+            " and ".join(count for count in counts if not count.startswith("0 ")),
             name,
         )

@@ -883,6 +883,33 @@ def test_row_edited_during_run_is_skipped(fake: FakeSheets, deals: str) -> None:
     assert report.skipped == ["D-1"]
 
 
+def test_skipped_status_logged_singular(
+    fake: FakeSheets, deals: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    number = len(fake.requests) + RE_READ_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!C2", [["Won"]])
+    )
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert (
+        "Skipped 1 status cell of Pipeline that changed since the read (moved, "
+        "vanished or edited). The next run writes them."
+    ) in caplog.messages
+
+
+def test_progress_names_spreadsheet_title(fake: FakeSheets, deals: str) -> None:
+    pipeline = make_pipeline(deals)
+    source = open_spreadsheet(deals, pipeline=pipeline)
+    messages: list[str] = []
+
+    run_sync(pipeline, source, AS_OF, progress=messages.append)
+
+    assert messages[0] == "Reading tab 'Deals' of Pipeline"
+
+
 # Rows 7 and 8 have no unique ID: row 7 has none, row 8 is a copy of row 6.
 DEALS_WITHOUT_UNIQUE_ID: list[list[CellValue]] = [
     *DEALS,
