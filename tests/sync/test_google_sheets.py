@@ -35,6 +35,7 @@ from sync.maven import build_maven_workbook
 from sync.report import result_as_json
 from sync.run import RunResult, run_sync
 from sync.run_process import RUN_CONTROL, run_definition, run_workbook_job
+from sync.sources import sheets_write
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.google_sheets import GoogleSpreadsheet, merged_blocks
 from sync.sources.sheets_auth import spreadsheet_key
@@ -1208,6 +1209,51 @@ def test_dates_read_back_without_churn(fake: FakeSheets, typed: str) -> None:
 
     assert result.report is None
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
+# The size of the one write request.
+
+
+def test_write_size_counts_bytes_sent(fake: FakeSheets) -> None:
+    rows = [*DEALS, ["D-6", "Foxtrot", "线索", 100, dt.date(2025, 9, 20)]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    report = sync(fake, spreadsheet_id).report
+
+    [write] = [q for q in fake.requests if q.operation == "spreadsheets.batchUpdate"]
+    assert report is not None
+    assert report.bytes_written == len(write.body)
+    assert b'": ' not in write.body
+    assert "unknown stage '线索'".encode() in write.body
+
+
+def test_too_large_write_names_largest_tabs(
+    fake: FakeSheets, deals: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheets_write, "MAX_REQUEST_BYTES", 2000)
+
+    with pytest.raises(SourceError) as raised:
+        sync(fake, deals)
+
+    message = str(raised.value)
+    assert message.startswith("The write to spreadsheet 'Pipeline' would be ")
+    assert ", so nothing was written. Its largest parts: tab 'Definitions' " in message
+    assert message.count(" bytes, ") == 3
+    assert "breakdown under outputs.group_by" in message
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
+def test_sizes_by_tab_counts_each_request() -> None:
+    requests: list[dict[str, Any]] = [
+        {"updateCells": {"range": {"sheetId": 7}, "fields": "userEnteredValue"}},
+        {"updateSheetProperties": {"properties": {"sheetId": 7}, "fields": "x"}},
+        {"createDeveloperMetadata": {"developerMetadata": {"metadataKey": "k"}}},
+    ]
+
+    sizes = sheets_write.sizes_by_tab(requests, {7: "Stage log"})
+
+    # Each request's compact JSON: 67 + 67 bytes for tab 7, 69 for the other.
+    assert sizes == {"Stage log": 134, None: 69}
 
 
 # Cells formatted as dates or times in the pipeline tab read as the Excel
