@@ -145,7 +145,9 @@ def record_run(
     if request.dry_run:
         source = _open_source(request)
         choice = _choose_history_tab(store, key, tab, store.tabs(key), source)
-        tab = carry_over_renamed_tab(store, key, tab, choice, dry_run=True)
+        tab = carry_over_renamed_tab(
+            store, key, tab, choice, dry_run=True, workbook=source.name
+        )
         # A dry run shows the review tabs the run would freeze, too.
         review_months = due_review_months(store, key, request.as_of, None, tab)
         history = with_current_stage_names(
@@ -311,7 +313,9 @@ def _run_and_record(
     try:
         source = _open_source(request)
         choice = _choose_history_tab(store, key, tab, recorded_tabs, source)
-        carry_over_renamed_tab(store, key, tab, choice, dry_run=False)
+        carry_over_renamed_tab(
+            store, key, tab, choice, dry_run=False, workbook=source.name
+        )
         if choice.renamed_from is not None:
             # The old tab's runs may be of a later day than this run's.
             today = _today(request.pipeline, now or dt.datetime.now(dt.UTC))

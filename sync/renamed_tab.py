@@ -85,6 +85,7 @@ def carry_over_renamed_tab(
     choice: TabHistoryChoice,
     *,
     dry_run: bool,
+    workbook: str | None = None,
 ) -> str:
     """Apply ``choice`` for a run of ``tab`` and return the tab to read history of.
 
@@ -92,7 +93,11 @@ def carry_over_renamed_tab(
     find them under the new name. A dry run records nothing and reads the old
     tab's history. An ambiguous choice changes nothing and logs a warning
     that explains how to carry a history over by hand.
+
+    :param workbook: the workbook's name in messages, such as a spreadsheet's
+        title; default ``key``.
     """
+    name = workbook if workbook is not None else key
     old = choice.renamed_from
     if old is not None and dry_run:
         logger.warning(
@@ -100,7 +105,7 @@ def carry_over_renamed_tab(
             "is no longer in the workbook, so this dry run reads the stage "
             "history of %r as that of %r renamed. A real run records the rename.",
             tab,
-            key,
+            name,
             old,
             old,
             tab,
@@ -113,7 +118,7 @@ def carry_over_renamed_tab(
             "is no longer in the workbook, so %r is taken as %r renamed: the runs "
             "and stage history of %r now count for %r.",
             tab,
-            key,
+            name,
             old,
             tab,
             old,
@@ -132,7 +137,7 @@ def carry_over_renamed_tab(
             "rename-tab OLD_TAB CONFIG' (e.g. 'pipesheet rename-tab %s CONFIG'). "
             "If it is a pipeline of its own, nothing needs doing.",
             tab,
-            key,
+            name,
             listed,
             tab,
             example,

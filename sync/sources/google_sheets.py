@@ -2,11 +2,12 @@
 
 A sync costs few requests. Reading takes one ``spreadsheets.get`` with a field
 mask (tabs, locale, time zone, developer metadata, protections, conditional
-formats) and one ``values.batchGet`` of every tab the run needs. Writing takes
-one ``values.batchGet`` re-reading the pipeline tab and one atomic
-``spreadsheets.batchUpdate`` carrying the status cells, the generated tabs with
-their chart, metadata and protection, and the highlight rules: four requests
-in all, and two when nothing changed. :mod:`sync.sources.sheets_write`
+formats), one ``values.batchGet`` of every tab the run needs, and one more of
+the pipeline tab that shows which numbers are formatted as dates or times.
+Writing takes one ``values.batchGet`` re-reading the pipeline tab and one
+atomic ``spreadsheets.batchUpdate`` carrying the status cells, the generated
+tabs with their chart, metadata and protection, and the highlight rules: five
+requests in all, and three when nothing changed. :mod:`sync.sources.sheets_write`
 describes how a write stays safe while people edit the sheet.
 """
 
@@ -22,7 +23,8 @@ import gspread
 
 from config.errors import SourceError
 from config.models import Pipeline
-from rules.grid import SheetGrid
+from rules.grid import CellValue, SheetGrid
+from rules.messages import counted
 from sync.plan import WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel import resolve_tab_name
@@ -33,7 +35,13 @@ from sync.sources.sheets_auth import (
     load_service_account,
     spreadsheet_key,
 )
-from sync.sources.sheets_cells import restore_typed_cells, rows_from_api
+from sync.sources.sheets_cells import (
+    DateCells,
+    date_cells_by_column,
+    restore_typed_cells,
+    rows_from_api,
+    type_date_cells,
+)
 from sync.sources.sheets_highlights import owned_rule_indexes
 from sync.sources.sheets_retry import (
     Clock,
@@ -48,7 +56,7 @@ from sync.sources.sheets_state import (
     quote_title,
     read_generated_types,
 )
-from sync.sources.sheets_write import PlanWriter
+from sync.sources.sheets_write import SKIPPED_TAB_PREFIX, PlanWriter
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +74,9 @@ class GoogleSpreadsheet:
         file, as tests do. A key file, if found, then only names the service
         account in messages.
     :param pipeline: the definition of the run; every tab it reads is fetched
-        by the first ``values.batchGet``. :meth:`prefetch` adds more.
+        by the first ``values.batchGet``. :meth:`prefetch` adds more. Its
+        ``source.tab`` is the pipeline tab, whose date and time cells are read
+        as dates and times; without a pipeline, the first tab read is.
     :param deadline_seconds: time from the first request after which no retry
         starts.
     :param timeout: connect and read timeout of each request, in seconds.
@@ -110,10 +120,22 @@ class GoogleSpreadsheet:
         self._grids: dict[str, SheetGrid] = {}
         self._prefetch = tabs_read_by(pipeline) if pipeline is not None else []
         self._prefetched = False
+        self._pipeline_tab = pipeline.source.tab if pipeline is not None else None
+        # The typed value of each number read as a date or time, by folded tab
+        # name and column, for the re-read before writing.
+        self._date_cells: dict[str, DateCells] = {}
 
     @property
     def name(self) -> str:
-        """Return the spreadsheet's title once read, else its id."""
+        """Return the spreadsheet's title, read with the metadata if not known yet.
+
+        A run reads the metadata anyway, so this costs no extra request, and
+        progress and messages name the spreadsheet as people know it.
+
+        :raises SourceError: the metadata could not be read.
+        """
+        if self._session.title is None:
+            self.metadata()
         return self._session.name
 
     @property
@@ -169,10 +191,13 @@ class GoogleSpreadsheet:
     def read_tab(self, tab: str) -> SheetGrid:
         """Return the values of one tab, row 1 first.
 
-        Empty cells are None, whole numbers ints, text stays text (``"0042"``,
-        ``"=x"``), and dates are serial numbers, which the column's type
-        converts. In a tab pipesheet generated, the cells it wrote as dates
-        read back as dates. Formula cells give their results.
+        Empty cells are None, whole numbers ints, and text stays text
+        (``"0042"``, ``"=x"``). In the pipeline tab, cells formatted as dates
+        or times are date, datetime and time values and durations are text, as
+        the Excel source gives them, which costs one more ``values.batchGet``.
+        In other tabs dates are serial numbers, except that the cells
+        pipesheet wrote as dates in a generated tab read back as dates.
+        Formula cells give their results.
 
         :raises SheetLayoutError: the spreadsheet has no such tab.
         """
@@ -214,7 +239,13 @@ class GoogleSpreadsheet:
 
         started, requests_before = time.monotonic(), self.requests_made
         read_grid = self.read_tab(plan.tab)
-        writer = PlanWriter(self._session, plan, self.metadata(), read_grid)
+        writer = PlanWriter(
+            self._session,
+            plan,
+            self.metadata(),
+            read_grid,
+            date_cells=self._date_cells.get(read_grid.tab.casefold(), {}),
+        )
         batch = writer.write()
         self._forget_reads()
 
@@ -246,9 +277,15 @@ class GoogleSpreadsheet:
                 titles.append(tab.title)
         return [title for title in titles if title.casefold() not in self._grids]
 
+    def _is_pipeline_tab(self, title: str) -> bool:
+        if self._pipeline_tab is None:
+            return not self._grids
+        return title.casefold() == self._pipeline_tab.casefold()
+
     def _load_values(self, titles: list[str]) -> None:
         info = self.metadata()
         ranges = [quote_title(title) for title in titles]
+        pipeline_tab = next(filter(self._is_pipeline_tab, titles), None)
         value_ranges = self._session.read_values(ranges, "values.batchGet")
         for title, value_range in zip(titles, value_ranges, strict=True):
             rows = rows_from_api(value_range)
@@ -256,6 +293,8 @@ class GoogleSpreadsheet:
             recorded = tab is not None and tab.is_generated
             if tab is not None and recorded:
                 rows = restore_typed_cells(rows, read_generated_types(tab))
+            elif title == pipeline_tab:
+                rows = self._type_date_cells(title, rows)
             self._grids[title.casefold()] = SheetGrid(
                 info.title,
                 title,
@@ -267,11 +306,27 @@ class GoogleSpreadsheet:
             )
         logger.info("Read tabs %s of %s", ", ".join(map(repr, titles)), info.title)
 
+    def _type_date_cells(
+        self, title: str, rows: list[list[CellValue]]
+    ) -> list[list[CellValue]]:
+        """Return the pipeline tab's rows with its date and time cells typed.
+
+        The numbers typed are kept by column, so the re-read before writing,
+        which gives serial numbers, can be compared with this read.
+        """
+        value_ranges = self._session.read_values(
+            [quote_title(title)], "values.batchGet (date cells)", formatted_dates=True
+        )
+        typed = type_date_cells(rows, rows_from_api(value_ranges[0]))
+        self._date_cells[title.casefold()] = date_cells_by_column(rows, typed)
+        return typed
+
     def _forget_reads(self) -> None:
         # After a write the cached metadata and values no longer describe the
         # spreadsheet; a later read fetches them again.
         self._info = None
         self._grids.clear()
+        self._date_cells.clear()
         self._prefetched = False
 
 
@@ -329,9 +384,12 @@ def _log_written(name: str, report: WriteReport, seconds: float) -> None:
         seconds,
     )
     if report.skipped:
+        tabs = sum(item.startswith(SKIPPED_TAB_PREFIX) for item in report.skipped)
+        cells = len(report.skipped) - tabs
+        counts = [counted(cells, "status cell"), counted(tabs, "tab")]
         logger.warning(
-            "Skipped %d status cells or tabs of %s that moved, vanished or were "
-            "edited since the read; the next run writes them",
-            len(report.skipped),
+            "Skipped %s of %s that changed since the read (moved, vanished or "
+            "edited). The next run writes them.",
+            " and ".join(count for count in counts if not count.startswith("0 ")),
             name,
         )

@@ -2,7 +2,9 @@
 
 Reading: values come from ``values.batchGet`` with ``UNFORMATTED_VALUE`` and
 ``SERIAL_NUMBER``, so text stays text (``"0042"``, ``"=x"``), numbers are JSON
-numbers, and dates are serial numbers, converted later by the column's type.
+numbers, and dates are serial numbers. In the pipeline tab, a second read with
+``FORMATTED_STRING`` shows which numbers are formatted as dates or times, and
+:func:`type_date_cells` turns them into the values the Excel source gives.
 
 Writing: every value becomes a typed ``CellData``: text a ``stringValue``
 (never parsed, so ``"=x"`` stays text), numbers a ``numberValue``, and dates
@@ -13,6 +15,7 @@ a serial ``numberValue`` with a date number format. Serials count days from
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -20,6 +23,8 @@ from typing import Any
 
 from config.errors import SourceError
 from rules.grid import CellValue, column_letter
+
+logger = logging.getLogger(__name__)
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 SECONDS_PER_DAY = 86_400
@@ -34,6 +39,8 @@ NUMBER_FORMATS = {
 }
 
 _CELL = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+# Duration text as Google formats [h]:mm:ss and similar patterns, hours past 23 too.
+_DURATION_TEXT = re.compile(r"-?[0-9]+:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
 
 
 def cell_from_api(value: Any) -> CellValue:
@@ -55,6 +62,133 @@ def rows_from_api(value_range: dict[str, Any]) -> list[list[CellValue]]:
     return [
         [cell_from_api(value) for value in row] for row in value_range.get("values", [])
     ]
+
+
+def type_date_cells(
+    serial_rows: list[list[CellValue]], formatted_rows: list[list[CellValue]]
+) -> list[list[CellValue]]:
+    """Turn the numbers a cell shows as a date, time or duration into such values.
+
+    ``formatted_rows`` is the same range read with ``FORMATTED_STRING``: a
+    number there that is text is formatted as a date or time. The values match
+    what python-calamine gives for an .xlsx cell::
+
+        46366 / "12/10/2026"          → date(2026, 12, 10)
+        46366.5 / "12/10/2026 12:00"  → datetime(2026, 12, 10, 12, 0)
+        0.5208333 / "12:30"           → time(12, 30)
+        1.5 / "36:00:00"              → "36:00:00" (a duration, as text)
+
+    A row that differs between the reads in anything but such cells was edited
+    between them, so its numbers stay numbers, and the next run types them.
+    """
+    typed = [list(row) for row in serial_rows]
+    # Equal dates share one value, as in the Excel source, so later passes
+    # compare them cheaply.
+    values: dict[tuple[float, str], CellValue] = {}
+    pairs = zip(typed, formatted_rows, strict=False)
+    for number, (row, formatted_row) in enumerate(pairs, start=1):
+        found = _date_cells_of_row(row, formatted_row)
+        if found is None:
+            logger.debug("Row %d changed between reads; its dates stay numbers", number)
+            continue
+        for column, serial, formatted in found:
+            value = values.get((serial, formatted))
+            if value is None:
+                value = values[serial, formatted] = date_cell(serial, formatted)
+            row[column] = value
+    return typed
+
+
+DateCells = dict[int, dict[float, CellValue]]
+"""The typed value of each number read as a date or time, by 0-based column."""
+
+
+def date_cells_by_column(
+    serial_rows: list[list[CellValue]], typed_rows: list[list[CellValue]]
+) -> DateCells:
+    """Return the numbers :func:`type_date_cells` typed, and their values by column."""
+    found: DateCells = {}
+    for serial_row, typed_row in zip(serial_rows, typed_rows, strict=True):
+        for column, (serial, typed) in enumerate(
+            zip(serial_row, typed_row, strict=True)
+        ):
+            if typed is not serial and _is_number(serial):
+                assert isinstance(serial, int | float)
+                found.setdefault(column, {})[float(serial)] = typed
+    return found
+
+
+def retype_date_cells(rows: list[list[CellValue]], found: DateCells) -> None:
+    """Give the numbers of a later read the values the first read typed them as.
+
+    A re-read gets serial numbers only, and a number that was a date in the
+    first read is taken to be the same date in the same column.
+    """
+    if not found:
+        return
+    for row in rows:
+        for column, typed in found.items():
+            if column < len(row) and _is_number(row[column]):
+                value = row[column]
+                assert isinstance(value, int | float)
+                row[column] = typed.get(float(value), value)
+
+
+def date_cell(serial: float, formatted: str) -> CellValue:
+    """Return the value of a number that a date or time format shows as ``formatted``.
+
+    A whole number is a date, a fraction below 1 a time of day, and any other
+    number a date and time, as python-calamine reads .xlsx date cells. A
+    duration becomes text, as the Excel source shows it. Negative numbers and
+    dates past year 9999 stay numbers, which the column's type rejects.
+    """
+    # NOTE: a duration below one day shows like a time of day (12:30:00), so
+    # it reads as a time. The Excel source gives text for it.
+    if _DURATION_TEXT.fullmatch(formatted.strip()) and not 0 <= serial < 1:
+        return duration_text(serial)
+    if serial < 0:
+        return serial
+    kind = "datetime"
+    if float(serial).is_integer():
+        kind = "date"
+    elif serial < 1:
+        kind = "time"
+    try:
+        return value_from_serial(serial, kind)
+    except OverflowError:
+        return serial
+
+
+def duration_text(serial: float) -> str:
+    """Return a duration in days as ``[h]:mm:ss`` shows it: 1.5 → ``36:00:00``."""
+    seconds = round(serial * SECONDS_PER_DAY)
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _date_cells_of_row(
+    row: list[CellValue], formatted_row: list[CellValue]
+) -> list[tuple[int, float, str]] | None:
+    """Return (column, number, formatted text) of each number a row shows as text.
+
+    Return None when the two reads of the row differ in any other cell.
+    """
+    if len(row) != len(formatted_row):
+        return None
+    found: list[tuple[int, float, str]] = []
+    for column, (value, formatted) in enumerate(zip(row, formatted_row, strict=True)):
+        if value == formatted:
+            continue
+        if not isinstance(formatted, str) or not _is_number(value):
+            return None
+        assert isinstance(value, int | float)
+        found.append((column, value, formatted))
+    return found
+
+
+def _is_number(value: CellValue) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def value_kind(value: CellValue) -> str | None:

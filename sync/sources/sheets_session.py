@@ -8,10 +8,12 @@ account's e-mail address, enable the API, or fix ``source.spreadsheet``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import gspread
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from config.errors import PipesheetError, SourceError, WorkbookNotFoundError
 from sync.sources.sheets_auth import KEY_ADVICE, ServiceAccount
@@ -30,7 +32,26 @@ READ_OPTIONS = {
     "dateTimeRenderOption": "SERIAL_NUMBER",
     "majorDimension": "ROWS",
 }
+# The same read with dates, times and durations as the cell shows them: a
+# number there that comes back as text is formatted as a date or time.
+FORMATTED_DATES_OPTIONS = {**READ_OPTIONS, "dateTimeRenderOption": "FORMATTED_STRING"}
 DISABLED_API_REASONS = ("SERVICE_DISABLED", "ACCESS_NOT_CONFIGURED")
+
+
+def encode_batch(requests: list[dict[str, Any]]) -> bytes:
+    """Return the body of a ``spreadsheets.batchUpdate`` as pipesheet sends it.
+
+    gspread 6 hands the body to requests' ``json=``, which puts a space after
+    every ``:`` and ``,`` and escapes each non-ASCII character to 6 bytes.
+    Compact UTF-8 JSON is smaller, and its length is what the write checks
+    against Google's request limit.
+    """
+    return encode_json({"requests": requests})
+
+
+def encode_json(value: object) -> bytes:
+    """Return ``value`` as compact UTF-8 JSON, as pipesheet sends request bodies."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class SheetsSession:
@@ -74,13 +95,22 @@ class SheetsSession:
         self.caller.workbook = f"spreadsheet {info.title!r}"
         return info
 
-    def read_values(self, ranges: list[str], operation: str) -> list[dict[str, Any]]:
-        """Return the ValueRanges of one ``values.batchGet``, in the order asked."""
-        return self.read(operation, lambda: self.values_once(ranges))
+    def read_values(
+        self, ranges: list[str], operation: str, *, formatted_dates: bool = False
+    ) -> list[dict[str, Any]]:
+        """Return the ValueRanges of one ``values.batchGet``, in the order asked.
 
-    def values_once(self, ranges: list[str]) -> list[dict[str, Any]]:
+        :param formatted_dates: return date, time and duration cells as the text
+            they show instead of serial numbers.
+        """
+        return self.read(operation, lambda: self.values_once(ranges, formatted_dates))
+
+    def values_once(
+        self, ranges: list[str], formatted_dates: bool = False
+    ) -> list[dict[str, Any]]:
         """Send one ``values.batchGet`` without retries or error translation."""
-        answer = self._http.values_batch_get(self.key, ranges, dict(READ_OPTIONS))
+        options = FORMATTED_DATES_OPTIONS if formatted_dates else READ_OPTIONS
+        answer = self._http.values_batch_get(self.key, ranges, dict(options))
         value_ranges: list[dict[str, Any]] = answer.get("valueRanges", [])
         return value_ranges
 
@@ -92,17 +122,25 @@ class SheetsSession:
             raise self.access_error(error, writing=False) from error
 
     def batch_update(
-        self, operation: str, requests: list[dict[str, Any]], *, idempotent: bool
+        self,
+        operation: str,
+        requests: list[dict[str, Any]],
+        *,
+        idempotent: bool,
+        body: bytes | None = None,
     ) -> None:
         """Send one ``spreadsheets.batchUpdate``; errors are left to the caller.
 
+        :param body: ``requests`` already encoded by :func:`encode_batch`.
         :raises SheetsRequestError: Google rejected the batch.
         :raises AmbiguousWriteError: the batch may or may not have been applied.
         """
-        body = {"requests": requests}
+        data = encode_batch(requests) if body is None else body
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.key
+        headers = {"Content-Type": "application/json"}
         self.caller.write(
             operation,
-            lambda: self._http.batch_update(self.key, body),
+            lambda: self._http.request("post", url, data=data, headers=headers),
             idempotent=idempotent,
         )
 
@@ -125,10 +163,19 @@ class SheetsSession:
                 f"({error.api_message}). The key{path} may have been deleted or "
                 f"disabled. {KEY_ADVICE}"
             )
-        return SourceError(
+        rejected = (
             f"Google Sheets rejected {error.operation} on spreadsheet "
             f"{self.name!r}: HTTP {error.status} {error.reason}: {error.api_message}"
         )
+        if writing and error.status == 400:
+            return SourceError(
+                f"{rejected.rstrip('.')}. The write is one batch that Google "
+                "applies whole or not at all, so nothing was written. The next "
+                "run tries again. If this error repeats, run the same command "
+                "with -vv after 'pipesheet' (pipesheet -vv run ...) and report "
+                "its output with this message."
+            )
+        return SourceError(rejected)
 
     def _forbidden_error(
         self, error: SheetsRequestError, *, writing: bool

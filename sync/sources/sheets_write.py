@@ -22,7 +22,6 @@ sent again. No batch is ever sent twice blindly.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import uuid
@@ -37,7 +36,7 @@ from config.errors import (
 from rules.grid import CellValue, SheetGrid, is_blank
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
-from sync.sources.sheets_cells import rows_from_api
+from sync.sources.sheets_cells import DateCells, retype_date_cells, rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
 from sync.sources.sheets_protection import (
     WriteTarget,
@@ -52,7 +51,7 @@ from sync.sources.sheets_requests import (
     final_cell_count,
 )
 from sync.sources.sheets_retry import AmbiguousWriteError, SheetsRequestError
-from sync.sources.sheets_session import SheetsSession
+from sync.sources.sheets_session import SheetsSession, encode_batch, encode_json
 from sync.sources.sheets_state import (
     WRITE_MARKER_KEY,
     Rectangle,
@@ -102,6 +101,8 @@ class WriteBatch:
     skipped: list[str] = field(default_factory=list)
     body_bytes: int = 0
     header_written: bool = False
+    tab_names: dict[int, str] = field(default_factory=dict)
+    """The name of each tab the requests may name by sheet id."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class PlanWriter:
 
     :param read_info: the metadata read at the start of the run.
     :param read_grid: the pipeline tab as read at the start of the run.
+    :param date_cells: the numbers of that read typed as dates and times, by
+        column, so the re-read, which gives serial numbers, compares equal.
     """
 
     def __init__(
@@ -127,11 +130,13 @@ class PlanWriter:
         plan: WritePlan,
         read_info: SpreadsheetInfo,
         read_grid: SheetGrid,
+        date_cells: DateCells | None = None,
     ) -> None:
         self.session = session
         self.plan = plan
         self.read_info = read_info
         self.read_grid = read_grid
+        self.date_cells = date_cells or {}
 
     def write(self) -> WriteBatch:
         """Re-read, build and send the batch; return what it wrote.
@@ -235,6 +240,7 @@ class PlanWriter:
 
         rows: list[list[CellValue]] = [[] for _ in range(self.plan.header_row - 1)]
         rows += rows_from_api(value_ranges[0])
+        retype_date_cells(rows, self.date_cells)
         grid = SheetGrid(info.title, pipeline_tab.title, rows)
         vanished = [name for name in existed if name not in present]
         return Snapshot(info, grid, vanished, fresh=fresh is not None)
@@ -300,6 +306,8 @@ class PlanWriter:
             tabs_written=[target.tab.name for target in tabs],
             skipped=status.skipped + skipped_tabs,
             header_written=status.header is not None,
+            tab_names={tab.sheet_id: tab.title for tab in info.tabs}
+            | {target.sheet_id: target.tab.name for target in tabs},
         )
         if edits is None and not tabs and not highlights:
             logger.info("Nothing left to write to %s after re-reading it", info.title)
@@ -410,20 +418,36 @@ class PlanWriter:
             )
 
     def _send(self, batch: WriteBatch) -> None:
-        body = json.dumps({"requests": batch.requests}, ensure_ascii=False)
-        batch.body_bytes = len(body.encode("utf-8"))
+        body = encode_batch(batch.requests)
+        batch.body_bytes = len(body)
         if batch.body_bytes > MAX_REQUEST_BYTES:
-            raise SourceError(
-                f"The write to spreadsheet {self.session.name!r} would be "
-                f"{batch.body_bytes:,} bytes, above Google's request limit of "
-                f"{MAX_REQUEST_BYTES:,}. Nothing was written. Shorten the tabs, "
-                "for example with fewer breakdowns under outputs.group_by."
-            )
+            raise self._too_large_error(batch)
         # Google may apply the request even if this process stops while it
         # waits for the response, so an interrupt from here on is held back.
         reached_commit_point(self.session.name)
-        self.session.batch_update(BATCH_UPDATE, batch.requests, idempotent=False)
+        self.session.batch_update(
+            BATCH_UPDATE, batch.requests, idempotent=False, body=body
+        )
         finished_write()
+
+    def _too_large_error(self, batch: WriteBatch) -> SourceError:
+        sizes = sizes_by_tab(batch.requests, batch.tab_names)
+        largest = sorted(sizes.items(), key=lambda item: item[1], reverse=True)[:3]
+        parts = ", ".join(
+            f"{'other requests' if name is None else f'tab {name!r}'} {size:,} bytes"
+            for name, size in largest
+        )
+        return SourceError(
+            f"The write to spreadsheet {self.session.name!r} would be "
+            f"{batch.body_bytes:,} bytes, above Google's request limit of "
+            f"{MAX_REQUEST_BYTES:,}, so nothing was written. Its largest parts: "
+            f"{parts}. Each tab grows with its rows: the pipeline tab's status "
+            "cells and the Stage log with the deals and their stage changes, the "
+            "Problems tab with the findings, and the Funnel tab with each "
+            "breakdown under outputs.group_by. Fix the most frequent findings, "
+            "drop breakdowns, or split the deals over two spreadsheets, each "
+            "with its own definition."
+        )
 
     def _changed(self, detail: str) -> WorkbookBusyError:
         return WorkbookBusyError(
@@ -494,6 +518,31 @@ def _comparable(value: CellValue) -> object:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+def sizes_by_tab(
+    requests: list[Request], tab_names: dict[int, str]
+) -> dict[str | None, int]:
+    """Return the encoded bytes of the requests that change each tab, by tab name.
+
+    Requests that name no known tab (the write marker, say) count under None.
+    """
+    sizes: dict[str | None, int] = {}
+    for request in requests:
+        sheet_id = _sheet_id_of(request)
+        name = tab_names.get(sheet_id) if sheet_id is not None else None
+        sizes[name] = sizes.get(name, 0) + len(encode_json(request))
+    return sizes
+
+
+def _sheet_id_of(request: Request) -> int | None:
+    """Return the sheet id a request changes, from its range, start or properties."""
+    payload = next(iter(request.values()))
+    for key in ("range", "start", "properties"):
+        place = payload.get(key)
+        if isinstance(place, dict) and isinstance(place.get("sheetId"), int):
+            return int(place["sheetId"])
+    return None
 
 
 def _under_merge(tab: TabInfo, row: int, column: int) -> bool:

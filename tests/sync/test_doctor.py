@@ -147,6 +147,23 @@ def test_doctor_writes_nothing(
     assert fake.read(spreadsheet_id, "Deals") == before
 
 
+def test_doctor_sends_one_write_three_reads(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Accounts": ACCOUNTS}
+    )
+
+    run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert sorted(request.operation for request in fake.requests) == [
+        "spreadsheets.batchUpdate",
+        "spreadsheets.get",
+        "values.batchGet",
+        "values.batchGet",
+    ]
+
+
 def test_unshared_spreadsheet_says_whom_to_share_with(
     fake: FakeSheets, tmp_path: Path, key_file: Path
 ) -> None:

@@ -35,6 +35,7 @@ from sync.maven import build_maven_workbook
 from sync.report import result_as_json
 from sync.run import RunResult, run_sync
 from sync.run_process import RUN_CONTROL, run_definition, run_workbook_job
+from sync.sources import sheets_write
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.google_sheets import GoogleSpreadsheet, merged_blocks
 from sync.sources.sheets_auth import spreadsheet_key
@@ -76,8 +77,10 @@ STATUS_OF = {
 }
 GENERATED_TABS = ["Funnel", "Follow-ups", "Problems", "Definitions"]
 STATUS_HEADER = "pipesheet status"
-# The run's calls, in order: metadata, values, re-read, write.
-RE_READ_CALL = 3
+# The run's calls, in order: metadata, values, date cells, re-read, write.
+RE_READ_CALL = 4
+# A run on an unchanged sheet: metadata, values, date cells, and no write.
+UNCHANGED_RUN_CALLS = ["spreadsheets.get", "values.batchGet", "values.batchGet"]
 
 
 @pytest.fixture
@@ -202,9 +205,10 @@ def test_maven_generated_tabs_match_excel(maven_runs: MavenRuns) -> None:
     assert maven_runs.sheets_tabs == maven_runs.excel_tabs
 
 
-def test_maven_first_run_takes_four_calls(maven_runs: MavenRuns) -> None:
+def test_maven_first_run_takes_five_calls(maven_runs: MavenRuns) -> None:
     assert maven_runs.first_run_calls == [
         "spreadsheets.get",
+        "values.batchGet",
         "values.batchGet",
         "values.batchGet",
         "spreadsheets.batchUpdate",
@@ -220,7 +224,7 @@ def test_maven_first_run_writes_every_status(maven_runs: MavenRuns) -> None:
 
 
 def test_maven_second_run_only_reads(maven_runs: MavenRuns) -> None:
-    assert maven_runs.second_run_calls == ["spreadsheets.get", "values.batchGet"]
+    assert maven_runs.second_run_calls == UNCHANGED_RUN_CALLS
     assert maven_runs.second_run_report is None
 
 
@@ -256,8 +260,8 @@ def test_source_counts_every_call(fake: FakeSheets, deals: str) -> None:
 
     run_sync(pipeline, source, AS_OF)
 
-    assert source.requests_made == 4
-    assert source.read_requests == 3
+    assert source.requests_made == 5
+    assert source.read_requests == 4
     assert source.write_requests == 1
 
 
@@ -268,7 +272,7 @@ def test_second_run_sends_no_write(fake: FakeSheets, deals: str) -> None:
     result = sync(fake, deals)
 
     assert result.report is None
-    assert operations(fake, before) == ["spreadsheets.get", "values.batchGet"]
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
 def test_generated_tabs_added_after_pipeline(fake: FakeSheets, deals: str) -> None:
@@ -437,6 +441,7 @@ def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> Non
     # Rules are deleted by position, so the metadata is read again first.
     assert operations(fake, before) == [
         "spreadsheets.get",
+        "values.batchGet",
         "values.batchGet",
         "values.batchGet",
         "spreadsheets.get",
@@ -879,6 +884,33 @@ def test_row_edited_during_run_is_skipped(fake: FakeSheets, deals: str) -> None:
     assert report.skipped == ["D-1"]
 
 
+def test_skipped_status_logged_singular(
+    fake: FakeSheets, deals: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    number = len(fake.requests) + RE_READ_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!C2", [["Won"]])
+    )
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert (
+        "Skipped 1 status cell of Pipeline that changed since the read (moved, "
+        "vanished or edited). The next run writes them."
+    ) in caplog.messages
+
+
+def test_progress_names_spreadsheet_title(fake: FakeSheets, deals: str) -> None:
+    pipeline = make_pipeline(deals)
+    source = open_spreadsheet(deals, pipeline=pipeline)
+    messages: list[str] = []
+
+    run_sync(pipeline, source, AS_OF, progress=messages.append)
+
+    assert messages[0] == "Reading tab 'Deals' of Pipeline"
+
+
 # Rows 7 and 8 have no unique ID: row 7 has none, row 8 is a copy of row 6.
 DEALS_WITHOUT_UNIQUE_ID: list[list[CellValue]] = [
     *DEALS,
@@ -1117,7 +1149,7 @@ def typed(fake: FakeSheets) -> str:
 def test_read_keeps_cell_types(fake: FakeSheets, typed: str) -> None:
     grid = open_spreadsheet(typed).read_tab("Deals")
 
-    assert grid.rows[1] == ["0042", "=1+1", "Lead", 20250101, 45901]
+    assert grid.rows[1] == ["0042", "=1+1", "Lead", 20250101, dt.date(2025, 9, 1)]
     assert grid.rows[2] == ["D-2", "Beta", "=A1", 500, "2025-09-20"]
 
 
@@ -1176,7 +1208,167 @@ def test_dates_read_back_without_churn(fake: FakeSheets, typed: str) -> None:
     result = sync(fake, typed)
 
     assert result.report is None
-    assert operations(fake, before) == ["spreadsheets.get", "values.batchGet"]
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
+# The size of the one write request.
+
+
+def test_write_size_counts_bytes_sent(fake: FakeSheets) -> None:
+    rows = [*DEALS, ["D-6", "Foxtrot", "线索", 100, dt.date(2025, 9, 20)]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    report = sync(fake, spreadsheet_id).report
+
+    [write] = [q for q in fake.requests if q.operation == "spreadsheets.batchUpdate"]
+    assert report is not None
+    assert report.bytes_written == len(write.body)
+    assert b'": ' not in write.body
+    assert "unknown stage '线索'".encode() in write.body
+
+
+def test_too_large_write_names_largest_tabs(
+    fake: FakeSheets, deals: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheets_write, "MAX_REQUEST_BYTES", 2000)
+
+    with pytest.raises(SourceError) as raised:
+        sync(fake, deals)
+
+    message = str(raised.value)
+    assert message.startswith("The write to spreadsheet 'Pipeline' would be ")
+    assert ", so nothing was written. Its largest parts: tab 'Definitions' " in message
+    assert message.count(" bytes, ") == 3
+    assert "breakdown under outputs.group_by" in message
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
+def test_sizes_by_tab_counts_each_request() -> None:
+    requests: list[dict[str, Any]] = [
+        {"updateCells": {"range": {"sheetId": 7}, "fields": "userEnteredValue"}},
+        {"updateSheetProperties": {"properties": {"sheetId": 7}, "fields": "x"}},
+        {"createDeveloperMetadata": {"developerMetadata": {"metadataKey": "k"}}},
+    ]
+
+    sizes = sheets_write.sizes_by_tab(requests, {7: "Stage log"})
+
+    # Each request's compact JSON: 67 + 67 bytes for tab 7, 69 for the other.
+    assert sizes == {"Stage log": 134, None: 69}
+
+
+# Cells formatted as dates or times in the pipeline tab read as the Excel
+# source reads them. fake.write types values as the Google Sheets UI does.
+
+DATE_CELL_COLUMNS = {
+    "id": {"aliases": ["Deal ID"], "type": "text", "required": True},
+    "account": {"aliases": ["Account"]},
+    "owner": {"aliases": ["Owner"]},
+    "stage": {"aliases": ["Stage"], "required": True},
+    "amount": {"aliases": ["Amount"]},
+    "close_date": {"aliases": ["Close Date"]},
+    "created_date": {"aliases": ["Created"]},
+}
+DATE_CELL_HEADER = [
+    "Deal ID",
+    "Account",
+    "Owner",
+    "Stage",
+    "Amount",
+    "Close Date",
+    "Created",
+]
+
+
+def sync_typed_row(
+    fake: FakeSheets, row: list[str], **changes: Any
+) -> tuple[str, dict[str, Any]]:
+    """Run a sheet with one deal typed as in the UI; return its id and JSON result."""
+    blank_row: list[CellValue] = [None] * len(DATE_CELL_HEADER)
+    tabs = {"Deals": [DATE_CELL_HEADER, blank_row]}
+    spreadsheet_id = upload_workbook(fake, "Pipeline", tabs)
+    fake.write(spreadsheet_id, "Deals!A2", [row])
+    pipeline = make_pipeline(spreadsheet_id, columns=DATE_CELL_COLUMNS, **changes)
+    source = open_spreadsheet(spreadsheet_id, pipeline=pipeline)
+    return spreadsheet_id, result_as_json(run_sync(pipeline, source, AS_OF), pipeline)
+
+
+def test_date_in_amount_is_bad_amount(fake: FakeSheets) -> None:
+    row = ["D-1", "Acme", "Ana Lima", "Proposal", "12/10/2026", "9/20/2025", ""]
+
+    _, document = sync_typed_row(fake, row)
+
+    [finding] = document["findings"]
+    assert finding["code"] == Code.BAD_AMOUNT.value
+    assert finding["value"] == "2026-12-10"
+    assert finding["message"] == (
+        "Amount '2026-12-10' cannot be read: a date or time, not a number; if you "
+        "typed a number, the cell is formatted as a date: format it as a number."
+    )
+    assert document["metrics"]["open_value"] == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (
+            "Owner",
+            (
+                "Owner '2026-12-10' is not in the allowed list (allowed.owner.values "
+                "in the pipeline definition); use one of: Ana Lima, or add it to "
+                "that list."
+            ),
+        ),
+        (
+            "Created",
+            (
+                "Created '12:30' cannot be read: a time of day without a date; "
+                "type the date like 2025-09-09 or use a date cell."
+            ),
+        ),
+    ],
+    ids=["date-in-owner", "time-in-created"],
+)
+def test_date_cells_named_as_shown(fake: FakeSheets, column: str, message: str) -> None:
+    row = ["D-1", "Acme", "12/10/2026", "Proposal", "500", "9/20/2025", "12:30"]
+    allowed = {"owner": {"values": ["Ana Lima"]}}
+
+    _, document = sync_typed_row(fake, row, allowed=allowed)
+
+    messages = {item["column"]: item["message"] for item in document["findings"]}
+    assert messages[column] == message
+
+
+def test_close_date_cell_reads_as_typed_text(fake: FakeSheets) -> None:
+    typed_as_date = ["D-1", "Acme", "Ana Lima", "Won", "500", "9/2/2025", "7/1/2025"]
+    typed_as_text = [
+        "D-1",
+        "Acme",
+        "Ana Lima",
+        "Won",
+        "500",
+        "'2025-09-02",
+        "'2025-07-01",
+    ]
+
+    _, from_dates = sync_typed_row(fake, typed_as_date)
+    _, from_text = sync_typed_row(fake, typed_as_text)
+
+    assert from_dates["findings"] == from_text["findings"] == []
+    assert from_dates["metrics"] == from_text["metrics"]
+    assert from_dates["metrics"]["won_value"] == 500
+
+
+def test_date_in_amount_rerun_sends_no_write(fake: FakeSheets) -> None:
+    row = ["D-1", "Acme", "Ana Lima", "Proposal", "12/10/2026", "9/20/2025", "12:30"]
+    spreadsheet_id, _ = sync_typed_row(fake, row)
+    before = len(fake.requests)
+
+    pipeline = make_pipeline(spreadsheet_id, columns=DATE_CELL_COLUMNS)
+    source = open_spreadsheet(spreadsheet_id, pipeline=pipeline)
+    result = run_sync(pipeline, source, AS_OF)
+
+    assert result.report is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
 # The real command line against the fake on a loopback server.
@@ -1220,6 +1412,7 @@ def test_cli_run_against_loopback_server(
         "spreadsheets.get",
         "values.batchGet",
         "values.batchGet",
+        "values.batchGet",
         "spreadsheets.batchUpdate",
     ]
 
@@ -1249,9 +1442,9 @@ def test_service_run_counts_reads_and_writes(
     with StateStore.open(state) as store:
         recorded = [run.api_requests for run in reversed(store.runs())]
     assert writing.outcome is RunOutcome.OK
-    assert sent_by_writing == 4
+    assert sent_by_writing == 5
     assert writing.api_requests == sent_by_writing
-    assert sent_by_unchanged == 2
+    assert sent_by_unchanged == 3
     assert unchanged.api_requests == sent_by_unchanged
     assert recorded == [sent_by_writing, sent_by_unchanged]
 

@@ -140,7 +140,7 @@ def test_renamed_tab_keeps_history(
         Transition("D-1", "Lead", "Qualified", SEPTEMBER_30),
     ]
     assert (
-        f"Tab 'Pipeline' of workbook {key!r} has no recorded runs, and tab "
+        f"Tab 'Pipeline' of workbook {workbook.name!r} has no recorded runs, and tab "
         "'Deals' has runs but is no longer in the workbook, so 'Pipeline' is "
         "taken as 'Deals' renamed: the runs and stage history of 'Deals' now "
         "count for 'Pipeline'."
@@ -200,15 +200,14 @@ def test_copied_tab_keeps_separate_history(
     with caplog.at_level(logging.WARNING):
         result = run_on(copied, store, SEPTEMBER_30, dry_run=True).result
 
-    key = workbook_key(copied)
     assert result.history is not None
     assert result.history.new_transitions == [
         Transition("D-1", None, "Lead", SEPTEMBER_30)
     ]
     assert (
-        f"Tab 'Pipeline' of workbook {key!r} has no recorded runs, so its stage "
-        "history starts with this run. The workbook has runs of tab 'Deals'. If "
-        "'Pipeline' is one of them renamed, carry that history over with "
+        f"Tab 'Pipeline' of workbook {workbook.name!r} has no recorded runs, so "
+        "its stage history starts with this run. The workbook has runs of tab "
+        "'Deals'. If 'Pipeline' is one of them renamed, carry that history over with "
         "'pipesheet rename-tab OLD_TAB CONFIG' (e.g. 'pipesheet rename-tab Deals "
         "CONFIG'). If it is a pipeline of its own, nothing needs doing."
     ) in caplog.messages

@@ -435,6 +435,7 @@ def test_failed_write_is_confirmed_then_resent(fake: FakeSheets, deals: str) -> 
         "spreadsheets.get",
         "values.batchGet",
         "values.batchGet",
+        "values.batchGet",
         "spreadsheets.batchUpdate",
         "spreadsheets.get",
         "values.batchGet",
@@ -464,3 +465,20 @@ def test_write_failing_every_time_writes_nothing(
     assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]
     assert fake.read(deals, "Deals") == fake.read(deals, "Deals!A1:E3")
     assert fake.spreadsheet(deals).sheets[0].column_count == 5
+
+
+def test_rejected_write_says_nothing_written(fake: FakeSheets, deals: str) -> None:
+    fake.faults.fail_when(is_batch_update, status=400)
+
+    with pytest.raises(SourceError) as raised:
+        sync(fake, deals, FakeClock())
+
+    assert str(raised.value) == (
+        "Google Sheets rejected spreadsheets.batchUpdate on spreadsheet 'Pipeline': "
+        "HTTP 400 INVALID_ARGUMENT: Injected error 400. The write is one batch "
+        "that Google applies whole or not at all, so nothing was written. The next "
+        "run tries again. If this error repeats, run the same command with -vv "
+        "after 'pipesheet' (pipesheet -vv run ...) and report its output with this "
+        "message."
+    )
+    assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]
