@@ -529,8 +529,10 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
     """Open the state database of a run.
 
     A dry run records nothing, so it does not create a missing SQLite file: it
-    reads an empty database made in a temporary folder instead.
+    reads an empty database made in a temporary folder instead, whose
+    ``stands_in_for`` is the missing file.
     """
+    from sync.state.engine import state_url
     from sync.state.errors import StateNotFoundError
     from sync.state.store import StateStore
 
@@ -544,6 +546,7 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
                 tempfile.TemporaryDirectory(prefix="pipesheet-") as folder,
                 StateStore.open(str(Path(folder) / "state.sqlite")) as empty,
             ):
+                empty.stands_in_for = state_url(state).database
                 yield empty
             return
     with store:
