@@ -16,6 +16,9 @@ import logging
 import sys
 from collections import deque
 
+# The format of ``serve``'s log lines and its runs': time, level, logger, process id.
+SERVICE_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+
 # The words people read before a message, by level.
 _LEVEL_WORDS = {
     logging.WARNING: "Warning",
@@ -80,3 +83,21 @@ def set_up_command_logging(verbose: int) -> None:
         root.addHandler(handler)
         root.setLevel(logging.WARNING - 10 * min(verbose, 2))
     RUN_WARNINGS.install()
+
+
+def set_up_service_logging() -> int:
+    """Log to stderr at INFO at least, with times and process ids; return the level.
+
+    ``pipesheet -v`` or ``-vv`` set up logging before this runs; a service logs
+    INFO lines (one per run) even without them.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(stream=sys.stderr)
+    for handler in root.handlers:
+        # Only the handler the command line set up; others (a test runner's)
+        # keep their format.
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setFormatter(logging.Formatter(SERVICE_LOG_FORMAT))
+    root.setLevel(min(root.level, logging.INFO))
+    return root.level

@@ -42,6 +42,7 @@ from sync.job import (
     holder_process,
     record_run,
 )
+from sync.log_output import SERVICE_LOG_FORMAT
 from sync.schedules import load_definition
 from sync.sources.request_tally import REQUESTS_SENT, SharedCounter
 from sync.state import keys
@@ -58,7 +59,6 @@ RECORD_GRACE_LIMIT = 60.0
 LOCK_MARGIN_SECONDS = 10.0
 # Characters of an error message carried back to the service.
 SUMMARY_ERROR_LIMIT = 2000
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,7 @@ def _run_in_child(
     # systemd sends to the whole process group leave the run going.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    logging.basicConfig(level=log_level, format=SERVICE_LOG_FORMAT)
     quiet_library_loggers(log_level)
     REQUESTS_SENT.share_with(requests_sent)
     follow_writes(lambda reached: setattr(progress, "value", reached))

@@ -132,21 +132,29 @@ class Service:
         :raises OSError: the health endpoint's address cannot be bound.
         """
         RUN_CONTROL.reset()
-        self.scheduler = self._build_scheduler()
-        self._add_jobs(self.scheduler)
-        health_server = self._start_health_server()
-
+        # Signals are handled from the start, so a stop while the jobs are
+        # added (which reads the state database) is as clean as a later one.
         with self._signals_handled():
-            self.scheduler.start()
-            self._log_start()
-            # A timeout keeps the wait short, so signals are handled promptly.
-            while not self._stop_requested.wait(timeout=1.0):
-                pass
-            self._stop(self.scheduler)
-
-        if health_server is not None:
-            health_server.stop()
+            self.scheduler = self._build_scheduler()
+            self._add_jobs(self.scheduler)
+            health_server = self._start_health_server()
+            try:
+                self._serve_until_stopped(self.scheduler)
+            finally:
+                if health_server is not None:
+                    health_server.stop()
         logger.info("service stopped pid=%d", os.getpid())
+
+    def _serve_until_stopped(self, scheduler: BackgroundScheduler) -> None:
+        if self._stop_requested.is_set():
+            logger.info("stopped while starting: no run was started")
+            return
+        scheduler.start()
+        self._log_start()
+        # A timeout keeps the wait short, so signals are handled promptly.
+        while not self._stop_requested.wait(timeout=1.0):
+            pass
+        self._stop(scheduler)
 
     def _build_scheduler(self) -> BackgroundScheduler:
         workers = max(1, min(len(self.definitions), MAX_PARALLEL_RUNS))
