@@ -29,12 +29,14 @@ import zoneinfo
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.errors import PipesheetError, WorkbookBusyError
 from sync.atomic import remove_temporaries_of_process
 from sync.interrupts import WriteProgress, follow_writes
 from sync.job import (
     LOCK_TTL,
+    DeferredRunError,
     RecordedRun,
     RunRequest,
     WorkbookLockedError,
@@ -48,6 +50,9 @@ from sync.sources.request_tally import REQUESTS_SENT, SharedCounter
 from sync.state import keys
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
+
+if TYPE_CHECKING:
+    from sync.notify.dispatch import DigestReport
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +239,9 @@ def run_definition(
         summary = _summarise(summary, recorded)
     except WorkbookLockedError as error:
         summary = _with_error(summary, RunOutcome.SKIPPED, str(error))
+    except DeferredRunError as error:
+        summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
+        summary = _with_digests(summary, error.digests)
     except WorkbookBusyError as error:
         summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
     except PipesheetError as error:
@@ -407,14 +415,20 @@ def _remove_temporaries_of(pid: int | None, workbook_key: str) -> None:
 
 def _summarise(summary: RunSummary, recorded: RecordedRun) -> RunSummary:
     result = recorded.result
-    digests = recorded.digests
-    return dataclasses.replace(
+    summary = dataclasses.replace(
         summary,
         outcome=RunOutcome.OK,
         workbook=result.workbook,
         deals=len(result.deals),
         findings=len(result.findings),
         api_requests=result.requests,
+    )
+    return _with_digests(summary, recorded.digests)
+
+
+def _with_digests(summary: RunSummary, digests: DigestReport | None) -> RunSummary:
+    return dataclasses.replace(
+        summary,
         digests_sent=len(digests.sent) if digests else 0,
         digests_failed=len(digests.failed) if digests else 0,
     )
