@@ -101,3 +101,23 @@ def set_up_service_logging() -> int:
             handler.setFormatter(logging.Formatter(SERVICE_LOG_FORMAT))
     root.setLevel(min(root.level, logging.INFO))
     return root.level
+
+
+def shorten_message(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary and mark the cut.
+
+    A text within the limit is returned as it is. The marker gives the number
+    of characters left out, so a reader knows the message goes on:
+    ``shorten_message("stages: missing; this key is required", 20)`` returns
+    ``"stages: missing; … (21 more characters)"``.
+    """
+    if len(text) <= limit:
+        return text
+    shortened = text[:limit]
+    if not text[limit].isspace():
+        # The limit falls inside a word, which goes unless it is the only one.
+        words = shortened.rsplit(maxsplit=1)
+        if len(words) == 2:
+            shortened = words[0]
+    shortened = shortened.rstrip()
+    return f"{shortened} … ({len(text) - len(shortened)} more characters)"

@@ -67,8 +67,6 @@ logger = logging.getLogger(__name__)
 MISFIRE_GRACE = dt.timedelta(hours=1)
 # Runs of different workbooks that may go on at once, each in its own process.
 MAX_PARALLEL_RUNS = 4
-# Characters of a run's error message in its log line.
-LOG_ERROR_LIMIT = 300
 # A deferred run (the workbook was open in Excel) is retried at the next fire
 # time; a skipped one ran in another process.
 RUN_LOG_LEVELS = {
@@ -218,6 +216,8 @@ class Service:
             definition.workbook_key,
             self.options.run_timeout,
             self.options.log_level,
+            definition.tab,
+            definition.timezone,
         ]
 
     def _start_health_server(self) -> HealthServer | None:
@@ -432,7 +432,9 @@ def _run_fields(summary: RunSummary) -> dict[str, object]:
         "definition": summary.definition,
     }
     if summary.error:
-        fields["error"] = summary.error[:LOG_ERROR_LIMIT]
+        # Whole, because a definition's problems come as a list. The run's
+        # process cut a very long message at a word boundary.
+        fields["error"] = summary.error
     return fields
 
 
