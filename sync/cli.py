@@ -10,6 +10,7 @@ import datetime as dt
 import importlib
 import json
 import logging
+import os
 import shlex
 import shutil
 import signal
@@ -114,7 +115,26 @@ def main() -> NoReturn:
 
 
 def _interrupt(signal_number: int, frame: FrameType | None) -> NoReturn:
-    raise KeyboardInterrupt
+    # The signal's name goes along, so a stop can be logged with it.
+    raise KeyboardInterrupt(signal.Signals(signal_number).name)
+
+
+def stop_service_while_starting(interrupt: KeyboardInterrupt) -> NoReturn:
+    """Log a stop of ``serve`` before it handles signals itself, and exit 0.
+
+    Until then SIGTERM and SIGINT raise ``KeyboardInterrupt`` as in any
+    command. No run has started yet, so the stop is as clean as a later one and
+    ends with the same exit status.
+    """
+    from sync.log_output import set_up_service_logging
+
+    set_up_service_logging()
+    # Ctrl-C raises KeyboardInterrupt without a name.
+    name = interrupt.args[0] if interrupt.args else signal.SIGINT.name
+    logger = logging.getLogger("sync.service")
+    logger.info("%s received while starting: stopping; no run was started", name)
+    logger.info("service stopped pid=%d", os.getpid())
+    raise SystemExit(0)
 
 
 class WorkFailed(click.ClickException):
@@ -174,7 +194,14 @@ class PipesheetGroup(click.Group):
         command = super().get_command(ctx, cmd_name)
         lazy = LAZY_COMMANDS.get(cmd_name)
         if command is None and lazy is not None:
-            command = lazy.load()
+            try:
+                command = lazy.load()
+            except KeyboardInterrupt as interrupt:
+                # Importing serve loads the scheduler and pandas, which takes
+                # a while, and systemd may stop the service meanwhile.
+                if cmd_name != "serve":
+                    raise
+                stop_service_while_starting(interrupt)
         return command
 
     def format_commands(
@@ -529,8 +556,10 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
     """Open the state database of a run.
 
     A dry run records nothing, so it does not create a missing SQLite file: it
-    reads an empty database made in a temporary folder instead.
+    reads an empty database made in a temporary folder instead, whose
+    ``stands_in_for`` is the missing file.
     """
+    from sync.state.engine import state_url
     from sync.state.errors import StateNotFoundError
     from sync.state.store import StateStore
 
@@ -544,6 +573,7 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
                 tempfile.TemporaryDirectory(prefix="pipesheet-") as folder,
                 StateStore.open(str(Path(folder) / "state.sqlite")) as empty,
             ):
+                empty.stands_in_for = state_url(state).database
                 yield empty
             return
     with store:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from config.errors import PipesheetError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
 from rules.history import Transition
+from rules.messages import counted
 from rules.stage_history import StageHistory, with_current_stage_names
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
@@ -37,7 +38,7 @@ from sync.renamed_tab import (
     carry_over_renamed_tab,
     choose_history_tab,
 )
-from sync.run import Progress, RunResult, run_sync
+from sync.run import Progress, RunResult, UnwrittenRunError, run_sync
 from sync.sources.base import WorkbookSource
 from sync.sources.registry import open_source
 from sync.sources.request_tally import REQUESTS_SENT
@@ -63,6 +64,18 @@ logger = logging.getLogger(__name__)
 LOCK_TTL = dt.timedelta(minutes=30)
 # Unfinished runs looked at when a dead holder's lock is taken over.
 UNFINISHED_RUNS_CHECKED = 10
+
+
+class DeferredRunError(WorkbookBusyError):
+    """A run deferred because its workbook was busy, after it sent the due digests.
+
+    ``digests`` is None when the definition has no notifications or sending
+    failed as a whole.
+    """
+
+    def __init__(self, message: str, digests: DigestReport | None) -> None:
+        super().__init__(message)
+        self.digests = digests
 
 
 class WorkbookLockedError(WorkbookBusyError):
@@ -326,6 +339,16 @@ def _run_and_record(
         used = _history_to_use(request, source, store, key, history)
         review_months = review_months if used is not None else []
         result = _run(request, source, used, progress, review_months)
+    except UnwrittenRunError as error:
+        # Only the write waits for the busy workbook. The digests need only
+        # the read, so a workbook left open all day still gets its digests.
+        digests = _send_digests(request.pipeline, store, key, error.result, now)
+        deferred = DeferredRunError(f"{error}{describe_digests(digests)}", digests)
+        sent = REQUESTS_SENT.total - requests_before
+        store.finish_run(
+            run_id, RunOutcome.DEFERRED, error=str(deferred), api_requests=sent
+        )
+        raise deferred from error
     except Exception as error:
         # A busy workbook defers the run; anything else fails it. A message of
         # pipesheet's is stored as it is, any other error with its type.
@@ -502,6 +525,23 @@ def _send_digests(
     if report.skipped is not None:
         logger.debug("digests workbook=%s not due: %s", key, report.skipped)
     return report
+
+
+def describe_digests(report: DigestReport | None) -> str:
+    """Return a sentence on the digests a deferred run sent, or "" when none were due.
+
+    It starts with a space, to follow the message of the busy workbook.
+    """
+    if report is None or report.skipped is not None:
+        return ""
+    sent = len(report.sent)
+    failed = len(report.failed)
+    if not sent and not failed:
+        return ""
+    text = f" The digests did not wait for the write: {counted(sent, 'digest')} sent"
+    if failed:
+        text += f", {failed} not sent (the next run retries them)"
+    return text + "."
 
 
 def _remove_stale_temporaries(

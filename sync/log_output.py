@@ -16,6 +16,9 @@ import logging
 import sys
 from collections import deque
 
+# The format of ``serve``'s log lines and its runs': time, level, logger, process id.
+SERVICE_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+
 # The words people read before a message, by level.
 _LEVEL_WORDS = {
     logging.WARNING: "Warning",
@@ -80,3 +83,41 @@ def set_up_command_logging(verbose: int) -> None:
         root.addHandler(handler)
         root.setLevel(logging.WARNING - 10 * min(verbose, 2))
     RUN_WARNINGS.install()
+
+
+def set_up_service_logging() -> int:
+    """Log to stderr at INFO at least, with times and process ids; return the level.
+
+    ``pipesheet -v`` or ``-vv`` set up logging before this runs; a service logs
+    INFO lines (one per run) even without them.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(stream=sys.stderr)
+    for handler in root.handlers:
+        # Only the handler the command line set up; others (a test runner's)
+        # keep their format.
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setFormatter(logging.Formatter(SERVICE_LOG_FORMAT))
+    root.setLevel(min(root.level, logging.INFO))
+    return root.level
+
+
+def shorten_message(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary and mark the cut.
+
+    A text within the limit is returned as it is. The marker gives the number
+    of characters left out, so a reader knows the message goes on:
+    ``shorten_message("stages: missing; this key is required", 20)`` returns
+    ``"stages: missing; … (21 more characters)"``.
+    """
+    if len(text) <= limit:
+        return text
+    shortened = text[:limit]
+    if not text[limit].isspace():
+        # The limit falls inside a word, which goes unless it is the only one.
+        words = shortened.rsplit(maxsplit=1)
+        if len(words) == 2:
+            shortened = words[0]
+    shortened = shortened.rstrip()
+    return f"{shortened} … ({len(text) - len(shortened)} more characters)"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from config.errors import SheetLayoutError
+from config.errors import SheetLayoutError, WorkbookBusyError
 from config.models import Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
@@ -78,6 +79,18 @@ class RunResult:
     blockers: tuple[str, ...] = ()
 
 
+class UnwrittenRunError(WorkbookBusyError):
+    """The run read and checked the workbook, but it was busy, so nothing was written.
+
+    ``result`` is the run's result without a write report. The day's digests
+    can still go out from it, because they need only the read.
+    """
+
+    def __init__(self, busy: WorkbookBusyError, result: RunResult) -> None:
+        super().__init__(str(busy))
+        self.result = result
+
+
 @paused_cycle_collection()
 def run_sync(
     pipeline: Pipeline,
@@ -96,6 +109,7 @@ def run_sync(
     planned after the generated tabs, like them only where their content
     differs from the workbook's.
 
+    :raises UnwrittenRunError: the workbook was busy when the run wrote.
     :raises PipesheetError: the definition, the workbook or its layout is unusable.
     """
     started = time.perf_counter()
@@ -178,14 +192,37 @@ def run_sync(
     if status_problem is None and hidden is not None:
         logger.warning("%s", hidden)
 
-    report = None
+    result = RunResult(
+        workbook=source.name,
+        tab=grid.tab,
+        as_of=as_of,
+        columns=columns,
+        deals=deals,
+        findings=findings,
+        followups=followups,
+        metrics=metrics,
+        plan=plan,
+        report=None,
+        dry_run=dry_run,
+        seconds=0.0,
+        history=logged,
+        requests=source.requests_made,
+        blockers=tuple(blockers),
+    )
     if not dry_run and not plan.is_empty:
         cells = counted(len(plan.status_cells), "status cell")
         tab_count = counted(len(plan.tabs), "tab")
         notify(f"Writing {cells} and {tab_count} to {source.target_name}")
-        report = source.apply(plan)
+        try:
+            written = source.apply(plan)
+        except WorkbookBusyError as error:
+            raise UnwrittenRunError(error, result) from error
+        result = dataclasses.replace(
+            result, report=written, requests=source.requests_made
+        )
 
     seconds = time.perf_counter() - started
+    report = result.report
     logger.info(
         "run workbook=%s tab=%s as_of=%s deals=%d findings=%d status_writes=%d "
         "tabs_written=%d requests=%d dry_run=%s seconds=%.2f",
@@ -200,23 +237,7 @@ def run_sync(
         dry_run,
         seconds,
     )
-    return RunResult(
-        workbook=source.name,
-        tab=grid.tab,
-        as_of=as_of,
-        columns=columns,
-        deals=deals,
-        findings=findings,
-        followups=followups,
-        metrics=metrics,
-        plan=plan,
-        report=report,
-        dry_run=dry_run,
-        seconds=seconds,
-        history=logged,
-        requests=source.requests_made,
-        blockers=tuple(blockers),
-    )
+    return dataclasses.replace(result, seconds=seconds)
 
 
 def read_allowed_lists(

@@ -29,12 +29,14 @@ import zoneinfo
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.errors import PipesheetError, WorkbookBusyError
 from sync.atomic import remove_temporaries_of_process
 from sync.interrupts import WriteProgress, follow_writes
 from sync.job import (
     LOCK_TTL,
+    DeferredRunError,
     RecordedRun,
     RunRequest,
     WorkbookLockedError,
@@ -42,11 +44,15 @@ from sync.job import (
     holder_process,
     record_run,
 )
+from sync.log_output import SERVICE_LOG_FORMAT, shorten_message
 from sync.schedules import load_definition
 from sync.sources.request_tally import REQUESTS_SENT, SharedCounter
 from sync.state import keys
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
+
+if TYPE_CHECKING:
+    from sync.notify.dispatch import DigestReport
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +64,6 @@ RECORD_GRACE_LIMIT = 60.0
 LOCK_MARGIN_SECONDS = 10.0
 # Characters of an error message carried back to the service.
 SUMMARY_ERROR_LIMIT = 2000
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 
 
 @dataclass(frozen=True)
@@ -134,11 +139,15 @@ def run_workbook_job(
     workbook_key: str,
     timeout_seconds: float,
     log_level: int = logging.INFO,
+    tab: str | None = None,
+    time_zone: str | None = None,
 ) -> RunSummary:
     """Run one definition in a child process; the scheduler's job function.
 
     The child is killed after ``timeout_seconds``, or at the deadline of a
-    stop request, and its run is then recorded as failed.
+    stop request, and its run is then recorded as failed. A run whose
+    definition could not be loaded is recorded as failed under
+    ``workbook_key`` and ``tab``, the workbook the job ran last.
 
     :param config: the definition file's path, or a shipped definition name.
     :param source: the workbook instead of the definition's, or None.
@@ -146,6 +155,9 @@ def run_workbook_job(
     :param workbook_key: the workbook's key in the state database, used to
         free the lock of a killed child.
     :param log_level: the level the child logs at, to stderr.
+    :param tab: the pipeline tab the job ran last; None records no run for
+        a definition that could not be loaded.
+    :param time_zone: the time zone of the day such a run is recorded for.
     """
     started_at = dt.datetime.now(dt.UTC)
     if RUN_CONTROL.stopping:
@@ -179,8 +191,11 @@ def run_workbook_job(
     reader.close()
     if summary is not None and summary.tab is None:
         # The definition failed to load in the child, so the run names no
-        # workbook of its own and is reported under the job's.
-        return dataclasses.replace(summary, workbook_key=workbook_key)
+        # workbook of its own and is reported and recorded under the job's.
+        summary = dataclasses.replace(summary, workbook_key=workbook_key)
+        if tab is not None:
+            summary = _record_unloaded_run(summary, state, tab, time_zone or "UTC")
+        return summary
     if summary is not None:
         return summary  # The child's workbook, from the definition it loaded.
 
@@ -234,6 +249,9 @@ def run_definition(
         summary = _summarise(summary, recorded)
     except WorkbookLockedError as error:
         summary = _with_error(summary, RunOutcome.SKIPPED, str(error))
+    except DeferredRunError as error:
+        summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
+        summary = _with_digests(summary, error.digests)
     except WorkbookBusyError as error:
         summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
     except PipesheetError as error:
@@ -261,7 +279,7 @@ def _run_in_child(
     # systemd sends to the whole process group leave the run going.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    logging.basicConfig(level=log_level, format=SERVICE_LOG_FORMAT)
     quiet_library_loggers(log_level)
     REQUESTS_SENT.share_with(requests_sent)
     follow_writes(lambda reached: setattr(progress, "value", reached))
@@ -365,6 +383,31 @@ def _receive(reader: Connection) -> RunSummary | None:
     return None
 
 
+def _record_unloaded_run(
+    summary: RunSummary, state: str, tab: str, time_zone: str
+) -> RunSummary:
+    """Record a run whose definition did not load as failed, so history lists it.
+
+    Returns the summary with the day it was recorded for as its ``as_of``.
+    """
+    zone = zoneinfo.ZoneInfo(time_zone)
+    as_of = summary.started_at.astimezone(zone).date()
+    try:
+        with StateStore.open(state) as store:
+            run_id = store.start_run(
+                summary.workbook_key, tab, as_of, now=summary.started_at
+            )
+            store.finish_run(run_id, RunOutcome.FAILED, error=summary.error or "")
+    except PipesheetError as error:
+        logger.error(
+            "run of %s failed and could not be recorded: %s",
+            summary.workbook_key,
+            error,
+        )
+        return summary
+    return dataclasses.replace(summary, as_of=as_of)
+
+
 def _free_lock_of(
     pid: int | None, state: str, workbook_key: str, reason: str, api_requests: int
 ) -> None:
@@ -407,14 +450,20 @@ def _remove_temporaries_of(pid: int | None, workbook_key: str) -> None:
 
 def _summarise(summary: RunSummary, recorded: RecordedRun) -> RunSummary:
     result = recorded.result
-    digests = recorded.digests
-    return dataclasses.replace(
+    summary = dataclasses.replace(
         summary,
         outcome=RunOutcome.OK,
         workbook=result.workbook,
         deals=len(result.deals),
         findings=len(result.findings),
         api_requests=result.requests,
+    )
+    return _with_digests(summary, recorded.digests)
+
+
+def _with_digests(summary: RunSummary, digests: DigestReport | None) -> RunSummary:
+    return dataclasses.replace(
+        summary,
         digests_sent=len(digests.sent) if digests else 0,
         digests_failed=len(digests.failed) if digests else 0,
     )
@@ -422,5 +471,5 @@ def _summarise(summary: RunSummary, recorded: RecordedRun) -> RunSummary:
 
 def _with_error(summary: RunSummary, outcome: RunOutcome, error: str) -> RunSummary:
     return dataclasses.replace(
-        summary, outcome=outcome, error=error[:SUMMARY_ERROR_LIMIT]
+        summary, outcome=outcome, error=shorten_message(error, SUMMARY_ERROR_LIMIT)
     )

@@ -67,8 +67,6 @@ logger = logging.getLogger(__name__)
 MISFIRE_GRACE = dt.timedelta(hours=1)
 # Runs of different workbooks that may go on at once, each in its own process.
 MAX_PARALLEL_RUNS = 4
-# Characters of a run's error message in its log line.
-LOG_ERROR_LIMIT = 300
 # A deferred run (the workbook was open in Excel) is retried at the next fire
 # time; a skipped one ran in another process.
 RUN_LOG_LEVELS = {
@@ -132,21 +130,29 @@ class Service:
         :raises OSError: the health endpoint's address cannot be bound.
         """
         RUN_CONTROL.reset()
-        self.scheduler = self._build_scheduler()
-        self._add_jobs(self.scheduler)
-        health_server = self._start_health_server()
-
+        # Signals are handled from the start, so a stop while the jobs are
+        # added (which reads the state database) is as clean as a later one.
         with self._signals_handled():
-            self.scheduler.start()
-            self._log_start()
-            # A timeout keeps the wait short, so signals are handled promptly.
-            while not self._stop_requested.wait(timeout=1.0):
-                pass
-            self._stop(self.scheduler)
-
-        if health_server is not None:
-            health_server.stop()
+            self.scheduler = self._build_scheduler()
+            self._add_jobs(self.scheduler)
+            health_server = self._start_health_server()
+            try:
+                self._serve_until_stopped(self.scheduler)
+            finally:
+                if health_server is not None:
+                    health_server.stop()
         logger.info("service stopped pid=%d", os.getpid())
+
+    def _serve_until_stopped(self, scheduler: BackgroundScheduler) -> None:
+        if self._stop_requested.is_set():
+            logger.info("stopped while starting: no run was started")
+            return
+        scheduler.start()
+        self._log_start()
+        # A timeout keeps the wait short, so signals are handled promptly.
+        while not self._stop_requested.wait(timeout=1.0):
+            pass
+        self._stop(scheduler)
 
     def _build_scheduler(self) -> BackgroundScheduler:
         workers = max(1, min(len(self.definitions), MAX_PARALLEL_RUNS))
@@ -210,6 +216,8 @@ class Service:
             definition.workbook_key,
             self.options.run_timeout,
             self.options.log_level,
+            definition.tab,
+            definition.timezone,
         ]
 
     def _start_health_server(self) -> HealthServer | None:
@@ -424,7 +432,9 @@ def _run_fields(summary: RunSummary) -> dict[str, object]:
         "definition": summary.definition,
     }
     if summary.error:
-        fields["error"] = summary.error[:LOG_ERROR_LIMIT]
+        # Whole, because a definition's problems come as a list. The run's
+        # process cut a very long message at a word boundary.
+        fields["error"] = summary.error
     return fields
 
 

@@ -47,10 +47,15 @@ def unrecorded_log_warning(
         return None
 
     tab = pipeline.source.tab
+    lacking = (
+        f"state database {store.url!r} has no stage history of tab {tab!r} of "
+        "that workbook"
+    )
+    if store.stands_in_for is not None:
+        lacking = f"there is no state database at {store.stands_in_for!r}"
     message = (
         f"Tab {grid.tab!r} of workbook {key!r} lists stays recorded since "
-        f"{earliest}, but state database {store.url!r} has no stage history "
-        f"of tab {tab!r} of that workbook. So this run neither used nor "
+        f"{earliest}, but {lacking}. So this run neither used nor "
         f"recorded stage history, and left tab {grid.tab!r} as it was. Run "
         "with the state database those runs were recorded in (--state or "
         "PIPESHEET_STATE)."

@@ -9,7 +9,9 @@ workbook; for Google Sheets the edit-access check sends an empty
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+from collections.abc import Mapping
 
 import click
 
@@ -20,6 +22,7 @@ from sync.checkup import Check, Outcome, run_checkup
 from sync.cli import check_source_given, definition_file
 from sync.commands.options import reject_empty_source
 from sync.digest_schedule import digest_schedule_problem
+from sync.notify.credentials import list_credential_variables
 
 MARKS = {
     Outcome.PASSED: "✓",
@@ -40,8 +43,9 @@ MARKS = {
 def doctor(config: str, source: str | None) -> None:
     """Check credentials, access, tab, header row and columns, and show fixes.
 
-    CONFIG is a definition file or a shipped definition name. Exits 1 when a
-    check fails.
+    CONFIG is a definition file or a shipped definition name. Each digest
+    channel's credential variables must be set in this environment. Exits 1
+    when a check fails.
     """
     try:
         pipeline = _load_definition(config)
@@ -54,6 +58,7 @@ def doctor(config: str, source: str | None) -> None:
     checks = [
         Check("Definition", Outcome.PASSED, detail),
         *_check_digest_schedule(pipeline, config),
+        *_check_channel_credentials(pipeline, os.environ),
         *run_checkup(pipeline, source),
     ]
     _print_checks(checks)
@@ -85,6 +90,43 @@ def _check_digest_schedule(pipeline: Pipeline, config: str) -> list[Check]:
             f"schedule.cron {pipeline.schedule.cron!r} runs at or after {hour:02d}:00"
         )
     return [Check("Digest schedule", Outcome.PASSED, detail)]
+
+
+def _check_channel_credentials(
+    pipeline: Pipeline, environ: Mapping[str, str]
+) -> list[Check]:
+    # The values are secrets, so only the variables' names are printed.
+    if pipeline.notifications is None:
+        return []
+    checks = []
+    for channel in pipeline.notifications.channels:
+        variables = list_credential_variables(channel)
+        if not variables:
+            continue
+        name = f"Channel {channel.id}"
+        unset = [item for item in variables if not environ.get(item[1])]
+        if not unset:
+            names = ", ".join(f"{field} {variable!r}" for field, variable in variables)
+            checks.append(Check(name, Outcome.PASSED, f"{names} set"))
+            continue
+        checks.append(Check(name, Outcome.FAILED, _describe_unset(unset)))
+    return checks
+
+
+def _describe_unset(unset: list[tuple[str, str]]) -> str:
+    named = " and ".join(f"{variable!r} ({field})" for field, variable in unset)
+    example = unset[0][1]
+    subject = f"the environment variable {named} is"
+    pronoun = "it"
+    if len(unset) > 1:
+        subject = f"the environment variables {named} are"
+        pronoun = "them"
+    return (
+        f"{subject} not set or empty, so every digest on this channel fails. Set "
+        f"{pronoun} in the environment that pipesheet runs in, such as "
+        f"`export {example}=...` in the shell or `Environment={example}=...` in "
+        "the systemd unit, and run doctor in that environment."
+    )
 
 
 def _load_definition(config: str) -> Pipeline:

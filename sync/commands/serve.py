@@ -12,18 +12,19 @@ reports digests that reached no one.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from config.errors import PipesheetError
+from sync.cli import stop_service_while_starting
 from sync.commands.history import state_option
 from sync.commands.options import reject_empty_source
 from sync.digest_schedule import warn_if_digests_never_due
 from sync.job import LOCK_TTL
-from sync.run_process import LOG_FORMAT, quiet_library_loggers
+from sync.log_output import set_up_service_logging
+from sync.run_process import quiet_library_loggers
 from sync.schedules import load_definition, load_scheduled
 from sync.service import Service, ServiceOptions
 from sync.state.engine import state_url
@@ -113,11 +114,14 @@ def serve(
         log_level=log_level,
     )
     try:
-        definitions = load_scheduled(configs, source, require_schedule=not once)
-        for definition in definitions:
-            pipeline = load_definition(definition.config)
-            warn_if_digests_never_due(pipeline, definition.config)
-        service = Service(definitions, options)
+        try:
+            definitions = load_scheduled(configs, source, require_schedule=not once)
+            for definition in definitions:
+                pipeline = load_definition(definition.config)
+                warn_if_digests_never_due(pipeline, definition.config)
+            service = Service(definitions, options)
+        except KeyboardInterrupt as interrupt:
+            stop_service_while_starting(interrupt)
         if not once:
             service.serve_forever()
             return
@@ -163,22 +167,9 @@ def _check_configs(configs: tuple[str, ...], source: str | None) -> None:
 
 
 def _set_up_logging() -> int:
-    """Log to stderr at INFO at least, with times and process ids; return the level.
-
-    ``pipesheet -v`` or ``-vv`` set up logging before this command runs; a
-    service logs INFO lines (one per run) even without them.
-    """
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(stream=sys.stderr)
-    for handler in root.handlers:
-        # Only the handler the command line set up; others (a test runner's)
-        # keep their format.
-        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
-            handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    root.setLevel(min(root.level, logging.INFO))
-    quiet_library_loggers(root.level)
-    return root.level
+    level = set_up_service_logging()
+    quiet_library_loggers(level)
+    return level
 
 
 def _absolute_state(state: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from config.models import Channel, EmailChannel
 from sync.notify.errors import MissingCredentialError
 
 
@@ -20,3 +21,16 @@ def read_credential(environ: Mapping[str, str], name: str, channel: str) -> str:
         "is empty; set it in the environment of the pipesheet service, or remove "
         "it from the channel in the definition"
     )
+
+
+def list_credential_variables(channel: Channel) -> list[tuple[str, str]]:
+    """Return the channel's credential fields with the variable each one names.
+
+    For example ``[("username_env", "SMTP_USER"), ("password_env", "SMTP_PASS")]``.
+    """
+    if isinstance(channel, EmailChannel):
+        fields = {"username_env": channel.username_env}
+        fields["password_env"] = channel.password_env
+    else:
+        fields = {"secret_env": channel.secret_env}
+    return [(field, name) for field, name in fields.items() if name is not None]

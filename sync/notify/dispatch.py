@@ -2,7 +2,9 @@
 
 A digest is due when the pipeline's digest hour has passed today in its time
 zone and the ledger has no send for that owner, channel and day. A channel that
-fails is logged and tried again on the next run; nothing here fails the sync.
+fails is logged and tried again on the next run; nothing here fails the sync. A
+channel that times out or cannot be reached is not tried again for the other
+owners of the same run, which fail with the same error.
 
 Delivery is at least once: a digest sent just before the process dies, and
 not yet recorded, is sent again after the restart.
@@ -39,7 +41,7 @@ from rules.digest import (
 from rules.messages import counted
 from sync.notify.base import DigestSender
 from sync.notify.email import EmailSender
-from sync.notify.errors import DeliveryError
+from sync.notify.errors import ChannelUnreachableError, DeliveryError
 from sync.notify.ledger import DigestLedger
 from sync.notify.owner_entries import log_owners_without_entry
 from sync.notify.webhook import WebhookSender
@@ -148,8 +150,10 @@ def send_due_digests(
         reason = f"reading sent digests failed: {_error_text(error)}"
         return DigestReport([], skipped=reason)
 
+    # Channel id to the error of its first connection failure in this run.
+    unreachable: dict[str, str] = {}
     deliveries = [
-        _deliver(sender, digest, contact, state, workbook_key, now)
+        _deliver(sender, digest, contact, state, workbook_key, now, unreachable)
         for digest, contact in addressed
         for sender in senders
         if sender.serves(contact)
@@ -266,7 +270,13 @@ def _deliver(
     state: DigestLedger,
     workbook_key: str,
     now: dt.datetime,
+    unreachable: dict[str, str],
 ) -> Delivery:
+    """Send one digest unless it was sent before or its channel is unreachable.
+
+    :param unreachable: channel ids that timed out or could not be reached
+        earlier in this run, with their error. A new connection failure is added.
+    """
     delivery = Delivery(
         owner=digest.owner,
         channel=sender.channel_id,
@@ -279,8 +289,13 @@ def _deliver(
         key = (workbook_key, digest.owner, sender.channel_id, digest.digest_date)
         if state.was_sent(*key):
             return dataclasses.replace(delivery, status=DeliveryStatus.ALREADY_SENT)
+        if sender.channel_id in unreachable:
+            return _not_tried(delivery, unreachable[sender.channel_id])
         started = time.perf_counter()
         sender.send(digest, contact, now)
+    except ChannelUnreachableError as error:
+        unreachable[sender.channel_id] = _error_text(error)
+        return _failed(delivery, error)
     except Exception as error:  # A channel must never fail the sync.
         return _failed(delivery, error)
 
@@ -309,6 +324,21 @@ def _failed(delivery: Delivery, error: Exception) -> Delivery:
     return dataclasses.replace(
         delivery, status=DeliveryStatus.FAILED, error=_error_text(error)
     )
+
+
+def _not_tried(delivery: Delivery, error: str) -> Delivery:
+    # Trying again would wait for the same timeout once per owner, which can
+    # take a run past --run-timeout. The ledger has no send, so the next run
+    # tries the channel again.
+    logger.warning(
+        "digest not sent owner=%s channel=%s kind=%s error=%s; not tried because "
+        "the channel failed earlier in this run; retrying on the next run",
+        delivery.owner,
+        delivery.channel,
+        delivery.kind,
+        error,
+    )
+    return dataclasses.replace(delivery, status=DeliveryStatus.FAILED, error=error)
 
 
 def _record(

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from config.models import EmailChannel, OwnerContact
 from rules.digest import OwnerDigest
 from sync.notify.credentials import read_credential
-from sync.notify.errors import DeliveryError
+from sync.notify.errors import ChannelUnreachableError, DeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ class EmailSender:
             problem = describe_smtp_error(error, self.timeout)
             if isinstance(error, StartTlsNotOffered):
                 problem += f"; {starttls_fix(self.channel)}"
-            raise DeliveryError(
+            failure = DeliveryError
+            if is_connection_failure(error):
+                failure = ChannelUnreachableError
+            raise failure(
                 f"channel {self.channel.id!r}: sending the digest through "
                 f"{self.channel.smtp_host}:{self.channel.smtp_port} failed: "
                 f"{problem}"
@@ -178,10 +181,34 @@ def build_message(
     return message
 
 
+def is_connection_failure(error: BaseException) -> bool:
+    """Return True when the error is about the connection, not about one digest.
+
+    A refused recipient or a rejected message concerns one digest, so the next
+    owner's digest may still go through. A timeout, a refused or dropped
+    connection, or a failed TLS handshake fails every digest of the channel.
+    """
+    connection_errors = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+    return isinstance(error, (OSError, *connection_errors))
+
+
+def is_timeout(error: BaseException) -> bool:
+    """Return True when the error is a timeout, also when smtplib wraps one.
+
+    smtplib turns a timeout while it waits for a reply into
+    ``SMTPServerDisconnected("Connection unexpectedly closed: timed out")`` and
+    keeps the ``TimeoutError`` as the exception's context.
+    """
+    if isinstance(error, TimeoutError):
+        return True
+    wrapped = isinstance(error, smtplib.SMTPServerDisconnected)
+    return wrapped and isinstance(error.__context__, TimeoutError)
+
+
 def describe_smtp_error(error: BaseException, timeout: float) -> str:
     """Describe an SMTP or socket error in one line, without credentials."""
-    if isinstance(error, TimeoutError):
-        return f"timed out after {timeout:g} s"
+    if is_timeout(error):
+        return f"timed out after {timeout:g} s without a reply from the server"
     if isinstance(error, StartTlsNotOffered):
         return "the server does not offer STARTTLS"
     if isinstance(error, smtplib.SMTPResponseException):

@@ -37,7 +37,7 @@ from typing import Any
 from config.models import OwnerContact, WebhookChannel, WebhookFormat
 from rules.digest import DigestItem, OwnerDigest
 from sync.notify.credentials import read_credential
-from sync.notify.errors import DeliveryError
+from sync.notify.errors import ChannelUnreachableError, DeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,13 @@ class WebhookSender:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response_body: bytes = response.read()
-        except (OSError, http.client.HTTPException) as error:
+        except urllib.error.HTTPError as error:
+            # The receiver responded, so the next digest may still be taken.
+            raise DeliveryError(self._failure(describe_http_error(error))) from error
+        except OSError as error:
+            failure = self._failure(describe_http_error(error))
+            raise ChannelUnreachableError(failure) from error
+        except http.client.HTTPException as error:
             raise DeliveryError(self._failure(describe_http_error(error))) from error
         return response_body.decode("utf-8", "replace")
 

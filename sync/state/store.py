@@ -50,6 +50,9 @@ class StateStore:
     def __init__(self, engine: sa.Engine) -> None:
         """Wrap an engine whose schema is up to date; prefer :meth:`open`."""
         self.engine = engine
+        # The state database that was requested but does not exist, when this
+        # store is an empty stand-in for it; messages name that path instead.
+        self.stands_in_for: str | None = None
 
     @classmethod
     def open(cls, url_or_path: str, *, create: bool = True) -> StateStore:

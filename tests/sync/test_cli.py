@@ -688,6 +688,29 @@ def test_pipeline_tab_scanned_after_stage_log() -> None:
     assert warnings[1] == UNSAVED_WARNING
 
 
+@pytest.mark.parametrize("command", ["check", "run"], ids=["check", "dry-run"])
+def test_missing_state_named_not_stand_in(command: str) -> None:
+    write_tiny(CLEAN_DEALS)
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+    dry_run = ["--dry-run"] if command == "run" else []
+
+    result = invoke(
+        command,
+        "tiny.yaml",
+        "--as-of",
+        "2025-10-01",
+        *dry_run,
+        "--json",
+        "--state",
+        "x.db",
+    )
+
+    warning = json.loads(result.stdout)["warnings"][0]
+    missing = str(Path("x.db").resolve())
+    assert f"but there is no state database at {missing!r}. So this run" in warning
+    assert "pipesheet-" not in warning
+
+
 def test_json_warnings_empty_without_warnings() -> None:
     write_tiny(CLEAN_DEALS)
 

@@ -753,3 +753,84 @@ def test_default_check_column_missing_warned(tmp_path: Path) -> None:
     ) in lines(result)
     assert lines(result)[-1] == "All checks passed, but 1 marked ! need a look."
     assert result.exit_code == 0
+
+
+# Digest channels.
+
+EMAIL_CHANNEL = """
+notifications:
+  owners:
+    Ana Lima: {email: ana.lima@example.com}
+  channels:
+    - kind: email
+      smtp_host: 127.0.0.1
+      from_address: pipesheet@example.com
+      username_env: PIPESHEET_TEST_SMTP_USER
+      password_env: PIPESHEET_TEST_SMTP_PASSWORD
+"""
+
+
+@pytest.fixture
+def email_definition(tmp_path: Path, starter: Path) -> Path:
+    definition = shipped_definition("b2b-en").read_text(encoding="utf-8")
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(definition + EMAIL_CHANNEL, encoding="utf-8")
+    return path
+
+
+def channel_line(result: Result) -> str:
+    return next(line for line in lines(result) if line[2:].startswith("Channel"))
+
+
+def test_unset_channel_variables_fail(
+    email_definition: Path, starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIPESHEET_TEST_SMTP_USER", raising=False)
+    monkeypatch.setenv("PIPESHEET_TEST_SMTP_PASSWORD", "")
+
+    result = run_doctor(str(email_definition), "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert channel_line(result) == (
+        "✗ Channel email  the environment variables 'PIPESHEET_TEST_SMTP_USER' "
+        "(username_env) and 'PIPESHEET_TEST_SMTP_PASSWORD' (password_env) are not "
+        "set or empty, so every digest on this channel fails. Set them in the "
+        "environment that pipesheet runs in, such as "
+        "`export PIPESHEET_TEST_SMTP_USER=...` in the shell or "
+        "`Environment=PIPESHEET_TEST_SMTP_USER=...` in the systemd unit, and run "
+        "doctor in that environment."
+    )
+    assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
+
+
+def test_one_unset_channel_variable_named(
+    email_definition: Path, starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPESHEET_TEST_SMTP_USER", "pipesheet")
+    monkeypatch.delenv("PIPESHEET_TEST_SMTP_PASSWORD", raising=False)
+
+    result = run_doctor(str(email_definition), "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert channel_line(result).startswith(
+        "✗ Channel email  the environment variable 'PIPESHEET_TEST_SMTP_PASSWORD' "
+        "(password_env) is not set or empty, so every digest on this channel fails. "
+        "Set it in the environment that pipesheet runs in, such as "
+        "`export PIPESHEET_TEST_SMTP_PASSWORD=...`"
+    )
+
+
+def test_set_channel_variables_pass_unprinted(
+    email_definition: Path, starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPESHEET_TEST_SMTP_USER", "user-value-7")
+    monkeypatch.setenv("PIPESHEET_TEST_SMTP_PASSWORD", "password-value-7")
+
+    result = run_doctor(str(email_definition), "--source", str(starter))
+
+    assert result.exit_code == 0
+    assert channel_line(result) == (
+        "✓ Channel email  username_env 'PIPESHEET_TEST_SMTP_USER', password_env "
+        "'PIPESHEET_TEST_SMTP_PASSWORD' set"
+    )
+    assert "value-7" not in result.output

@@ -26,6 +26,7 @@ from config.shipped import shipped_definition
 from sync.atomic import TEMPORARY_SUFFIX
 from sync.job import (
     LOCK_TTL,
+    DeferredRunError,
     EarlierAsOfError,
     RecordedRun,
     RunRequest,
@@ -34,6 +35,7 @@ from sync.job import (
     record_run,
     run_recorded,
 )
+from sync.run_process import run_definition
 from sync.starter import build_starter_workbook
 from sync.state.keys import workbook_key
 from sync.state.records import RunOutcome
@@ -531,6 +533,76 @@ def test_failing_channel_keeps_run_ok(
     assert [d.status.value for d in retried.digests.deliveries] == ["sent"]
     runs = store.runs(workbook_key(notified))
     assert [run.outcome for run in runs] == [RunOutcome.OK, RunOutcome.OK]
+
+
+def test_open_workbook_still_sends_digests(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver, workbook: Path
+) -> None:
+    workbook.with_name("~$pipeline.xlsx").write_bytes(b"\x0aAlice Chen")
+    before = workbook.read_bytes()
+
+    with pytest.raises(DeferredRunError) as raised:
+        run_on(notified, store, SEPTEMBER_30)
+
+    digests = raised.value.digests
+    assert digests is not None
+    assert [(d.owner, d.status.value) for d in digests.deliveries] == [("Ben", "sent")]
+    assert [request.json()["owner"] for request in receiver.requests] == ["Ben"]
+    assert str(raised.value).startswith("Workbook 'pipeline.xlsx' is open in Excel")
+    assert str(raised.value).endswith(
+        " The digests did not wait for the write: 1 digest sent."
+    )
+    assert workbook.read_bytes() == before
+    [run] = store.runs(workbook_key(notified))
+    assert run.outcome is RunOutcome.DEFERRED
+    assert run.error == str(raised.value)
+
+
+def test_closed_workbook_written_without_resend(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver, workbook: Path
+) -> None:
+    lock_file = workbook.with_name("~$pipeline.xlsx")
+    lock_file.write_bytes(b"\x0aAlice Chen")
+    with pytest.raises(DeferredRunError):
+        run_on(notified, store, SEPTEMBER_30)
+    lock_file.unlink()
+
+    written = run_on(notified, store, SEPTEMBER_30)
+
+    assert written.digests is not None
+    assert [d.status.value for d in written.digests.deliveries] == ["already-sent"]
+    assert len(receiver.requests) == 1
+    assert written.result.report is not None
+    runs = store.runs(workbook_key(notified))
+    assert {run.outcome for run in runs} == {RunOutcome.DEFERRED, RunOutcome.OK}
+
+
+def test_deferred_summary_counts_digests(
+    notified: Pipeline, tmp_path: Path, receiver: WebhookReceiver, workbook: Path
+) -> None:
+    workbook.with_name("~$pipeline.xlsx").write_bytes(b"\x0aAlice Chen")
+    now = dt.datetime.combine(SEPTEMBER_30, dt.time(5, 0), dt.UTC)
+    config = str(tmp_path / "pipeline.yaml")
+
+    summary = run_definition(config, None, str(tmp_path / "s.sqlite"), now=now)
+
+    assert summary.outcome is RunOutcome.DEFERRED
+    assert summary.digests_sent == 1
+    assert summary.digests_failed == 0
+
+
+def test_open_workbook_before_digest_hour_says_nothing(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver, workbook: Path
+) -> None:
+    workbook.with_name("~$pipeline.xlsx").write_bytes(b"\x0aAlice Chen")
+    # 04:00 in Berlin, before the digest hour of 7.
+    now = dt.datetime(2025, 9, 30, 2, 0, tzinfo=dt.UTC)
+
+    with pytest.raises(DeferredRunError) as raised:
+        record_run(RunRequest(notified, SEPTEMBER_30), store, now=now)
+
+    assert receiver.requests == []
+    assert "digest" not in str(raised.value)
 
 
 def test_digests_none_without_notifications(

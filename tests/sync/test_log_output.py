@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from sync.log_output import DebugFormatter, PeopleFormatter, WarningCollector
+import pytest
+
+from sync.log_output import (
+    DebugFormatter,
+    PeopleFormatter,
+    WarningCollector,
+    shorten_message,
+)
 
 
 def record(level: int, message: str) -> logging.LogRecord:
@@ -39,3 +46,32 @@ def test_collector_keeps_warnings_since_install() -> None:
         logging.getLogger().removeHandler(collector)
 
     assert list(collector.messages) == ["after install"]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("stages: missing", 20, "stages: missing"),
+        (
+            "stages: missing; this key is required",
+            20,
+            "stages: missing; … (21 more characters)",
+        ),
+        ("valid keys: date_order, schedule", 20, "valid keys: … (21 more characters)"),
+        (
+            "valid keys: date_order, schedule",
+            23,
+            "valid keys: date_order, … (9 more characters)",
+        ),
+        ("abcdefghijklmnopqrstuvwxyz", 10, "abcdefghij … (16 more characters)"),
+    ],
+    ids=[
+        "within-limit",
+        "limit-in-word",
+        "limit-in-underscored-word",
+        "limit-at-space",
+        "one-word",
+    ],
+)
+def test_shorten_message_at_word(text: str, limit: int, expected: str) -> None:
+    assert shorten_message(text, limit) == expected

@@ -30,6 +30,7 @@ from bench.generate import generate_pipeline
 from config.errors import DefinitionError
 from config.shipped import shipped_definition
 from rules.stage_log import time_in_stage
+from sync.commands.history import history
 from sync.commands.serve import serve
 from sync.health import ServiceHealth
 from sync.health_http import HealthEndpointError, HealthServer
@@ -1221,6 +1222,34 @@ def test_unloaded_definition_keeps_job_workbook(tmp_path: Path) -> None:
     assert ran.outcome is RunOutcome.FAILED
     assert ran.workbook_key == scheduled.workbook_key
     assert body["workbooks"][scheduled.workbook_key]["last_outcome"] == "failed"
+
+
+def test_unloaded_definition_run_in_history(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    state = str(tmp_path / "s.sqlite")
+    service = Service([scheduled], ServiceOptions(state, 60, 60))
+    text = definition.read_text(encoding="utf-8")
+    definition.write_text(text.replace("stages:", "stagez:"), encoding="utf-8")
+
+    with caplog.at_level(logging.INFO, logger="sync.service"):
+        (ran,) = service.run_once()
+    with StateStore.open(state) as store:
+        (run,) = store.runs(scheduled.workbook_key)
+    history_output = CliRunner().invoke(history, ["--state", state]).output
+
+    assert run.outcome is RunOutcome.FAILED
+    assert run.tab == "Deals"
+    assert run.as_of == ran.as_of
+    assert ran.error is not None
+    assert run.error == ran.error
+    assert "unknown key 'stagez'; did you mean 'stages'?" in ran.error
+    assert "Run 1 failed: " in history_output
+    assert f"outcome=failed as_of={run.as_of} " in caplog.text
+    assert ran.error.replace("\n", "\\n") in caplog.text
 
 
 def test_health_move_keeps_counters() -> None:

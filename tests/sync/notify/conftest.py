@@ -10,6 +10,7 @@ import pytest
 
 from tests.sync.notify.servers import (
     LoopbackSmtpServer,
+    SilentServer,
     WebhookReceiver,
     write_self_signed_certificate,
 )
@@ -58,6 +59,14 @@ def plain_smtp_server() -> Iterator[LoopbackSmtpServer]:
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
     server.start()
     yield server
     server.stop()

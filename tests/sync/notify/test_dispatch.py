@@ -26,6 +26,7 @@ from tests.sync.notify.samples import (
 from tests.sync.notify.servers import (
     LOOPBACK,
     LoopbackSmtpServer,
+    SilentServer,
     WebhookReceiver,
     closed_loopback_port,
 )
@@ -365,6 +366,80 @@ def test_refused_connection_reported_not_raised(receiver: WebhookReceiver) -> No
         "Connection refused"
     )
     assert [delivery.owner for delivery in report.sent] == [TEAM_DIGEST_OWNER]
+
+
+def test_silent_smtp_server_tried_once_per_run(
+    receiver: WebhookReceiver,
+    silent_server: SilentServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notifications = team_notifications(receiver.url)
+    notifications["owners"]["Ana Lima"] = {"email": "ana.lima@example.com"}
+    notifications["owners"]["Bo Chen"] = {"email": "bo.chen@example.com"}
+    notifications["channels"].append(
+        {
+            "kind": "email",
+            "smtp_host": LOOPBACK,
+            "smtp_port": silent_server.port,
+            "starttls": False,
+            "from_address": "pipesheet@example.com",
+        }
+    )
+    pipeline = build_team_pipeline(notifications)
+    assert pipeline.notifications is not None
+    email = pipeline.notifications.channels[2]
+    senders = [EmailSender(email, {}, timeout=0.2)]  # type: ignore[arg-type]
+    ledger = InMemoryDigestLedger()
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify.dispatch"):
+        first = send(sync_result(pipeline), pipeline, ledger, channels=senders)
+    retry = send(sync_result(pipeline), pipeline, ledger, channels=senders)
+
+    error = (
+        f"channel 'email': sending the digest through {LOOPBACK}:"
+        f"{silent_server.port} failed: timed out after 0.2 s without a reply from "
+        "the server"
+    )
+    assert [delivery.owner for delivery in first.failed] == ["Ana Lima", "Bo Chen"]
+    assert [delivery.error for delivery in first.failed] == [error, error]
+    assert [delivery.owner for delivery in retry.failed] == ["Ana Lima", "Bo Chen"]
+    assert len(silent_server.connections) == 2
+    assert caplog.records[1].getMessage() == (
+        f"digest not sent owner=Bo Chen channel=email kind=email error={error}; "
+        "not tried because the channel failed earlier in this run; retrying on "
+        "the next run"
+    )
+
+
+def test_http_error_does_not_stop_channel(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    receiver.responses.append((500, b"try later"))
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert deliveries_of(report) == [
+        ("Ana Lima", "team-chat", DeliveryStatus.FAILED),
+        ("Bo Chen", "team-chat", DeliveryStatus.SENT),
+        (TEAM_DIGEST_OWNER, "lead-chat", DeliveryStatus.SENT),
+    ]
+
+
+def test_refused_webhook_tried_once_per_run(receiver: WebhookReceiver) -> None:
+    closed = f"http://{LOOPBACK}:{closed_loopback_port()}"
+    notifications = team_notifications(receiver.url)
+    notifications["channels"][0]["url"] = f"{closed}/team"
+    notifications["channels"][1]["url"] = f"{closed}/lead"
+    pipeline = build_team_pipeline(notifications)
+
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    assert [delivery.owner for delivery in report.failed] == [
+        "Ana Lima",
+        "Bo Chen",
+        TEAM_DIGEST_OWNER,
+    ]
+    assert report.failed[1].error == report.failed[0].error
 
 
 def test_missing_secret_fails_only_that_channel(

@@ -13,9 +13,18 @@ import pytest
 
 from config.models import EmailChannel, Locale, OwnerContact
 from sync.notify.email import EmailSender, build_message
-from sync.notify.errors import DeliveryError, MissingCredentialError
+from sync.notify.errors import (
+    ChannelUnreachableError,
+    DeliveryError,
+    MissingCredentialError,
+)
 from tests.sync.notify.samples import ana_digest, build_team_pipeline
-from tests.sync.notify.servers import LOOPBACK, LoopbackSmtpServer, closed_loopback_port
+from tests.sync.notify.servers import (
+    LOOPBACK,
+    LoopbackSmtpServer,
+    SilentServer,
+    closed_loopback_port,
+)
 
 NOW = dt.datetime(2025, 9, 30, 6, 0, tzinfo=dt.UTC)
 ANA = OwnerContact(email="ana.lima@example.com")
@@ -250,3 +259,16 @@ def test_line_break_in_subject_folded_to_space() -> None:
     message = build_message(broken, "pipesheet@example.com", ["a@example.com"], NOW)
 
     assert message["Subject"] == "pipesheet: Ana Lima"
+
+
+def test_silent_server_reported_as_timeout(silent_server: SilentServer) -> None:
+    relay = EmailSender(email_channel(silent_server.port), CREDENTIALS, timeout=0.2)
+
+    with pytest.raises(ChannelUnreachableError) as raised:
+        relay.send(ana_digest(), ANA, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:"
+        f"{silent_server.port} failed: timed out after 0.2 s without a reply from "
+        "the server"
+    )
