@@ -16,9 +16,14 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
 3. pipesheet ``run --dry-run`` on the output of (1), with a copy of the state
    database of (1): the same reading and checking as (2) without any write,
    which (2) must not cost much more than;
-4. pipesheet ``run --dry-run`` on a fresh copy with an empty state database:
+4. pipesheet run on the output of (1) with its state database, one day later
+   (``--as-of`` :data:`NEXT_DAY`), as a daily schedule runs it: day counts
+   and dates move, so every status cell and generated tab with them is
+   rewritten. The next day is the first of a month, so the run also writes
+   the previous month's review tab, which other days do not;
+5. pipesheet ``run --dry-run`` on a fresh copy with an empty state database:
    reading and checking only, the floor under any write;
-5. the baseline: openpyxl load, one status cell set on every deal row, full save
+6. the baseline: openpyxl load, one status cell set on every deal row, full save
    (``bench/openpyxl_baseline.py``) on a fresh copy.
 
 Wall time is the job process's whole life, start-up and imports included, and
@@ -88,8 +93,11 @@ FIRST_RUN = "pipesheet first run"
 RERUN = "pipesheet re-run, no changes"
 READ_CHECK = "pipesheet read+check (--dry-run)"
 RERUN_CHECK = "pipesheet read+check of (1)'s output (--dry-run)"
+NEXT_DAY_RUN = "pipesheet run of (1)'s output, next day"
 BASELINE = "openpyxl load + set status + save"
-OPERATIONS = (FIRST_RUN, RERUN, RERUN_CHECK, READ_CHECK, BASELINE)
+OPERATIONS = (FIRST_RUN, RERUN, RERUN_CHECK, NEXT_DAY_RUN, READ_CHECK, BASELINE)
+# The as-of day of the next-day run: the day after AS_OF.
+NEXT_DAY = "2025-10-01"
 STARTUP = "pipesheet start-up (--help)"
 # Modules ``pipesheet run`` imports on its way, imported before its work is timed.
 RUN_MODULES = (
@@ -189,25 +197,27 @@ def cached_workbook(out: Path, rows: int, seed: int) -> Path:
     return path
 
 
-def pipesheet_command(workbook: Path, *options: str) -> list[str]:
+def pipesheet_command(workbook: Path, *options: str, as_of: str = AS_OF) -> list[str]:
     """Return the command line of one quiet ``pipesheet run`` on ``workbook``."""
     command = [sys.executable, "-m", "sync"]
-    return command + pipesheet_arguments(workbook, *options)
+    return command + pipesheet_arguments(workbook, *options, as_of=as_of)
 
 
-def timed_pipesheet_command(workbook: Path, *options: str) -> list[str]:
+def timed_pipesheet_command(
+    workbook: Path, *options: str, as_of: str = AS_OF
+) -> list[str]:
     """Return :func:`pipesheet_command` as a job of ``bench/timed_job.py``.
 
     The entry point is the click group, which returns to timed_job.py, and not
     ``sync.cli:main``, which ends the process without returning.
     """
     command = timed_job_command(RUN_MODULES, "sync.cli:cli")
-    return command + pipesheet_arguments(workbook, *options)
+    return command + pipesheet_arguments(workbook, *options, as_of=as_of)
 
 
-def pipesheet_arguments(workbook: Path, *options: str) -> list[str]:
+def pipesheet_arguments(workbook: Path, *options: str, as_of: str = AS_OF) -> list[str]:
     """Return the arguments of one quiet ``pipesheet run`` on ``workbook``."""
-    arguments = ["run", DEFINITION, "--source", str(workbook), "--as-of", AS_OF]
+    arguments = ["run", DEFINITION, "--source", str(workbook), "--as-of", as_of]
     return arguments + ["-q", *options]
 
 
@@ -405,7 +415,7 @@ def check_first_run(
 def run_repetition(
     result: SizeResult, source: Path, work: Path, pipeline: Pipeline
 ) -> None:
-    """Run the five operations once on ``source`` and add them to ``result``."""
+    """Run the six operations once on ``source`` and add them to ``result``."""
     states = work / "state"
     shutil.rmtree(states, ignore_errors=True)
     states.mkdir(parents=True)
@@ -437,6 +447,16 @@ def run_repetition(
         history,
     )
     record(result, RERUN_CHECK, measure_with_twin(job))
+
+    # The last job on (1)'s files, since it changes both.
+    job = Job(
+        pipesheet_command(first, as_of=NEXT_DAY),
+        timed_pipesheet_command(first, as_of=NEXT_DAY),
+        first.parent,
+        work / "next-day.log",
+        state,
+    )
+    record(result, NEXT_DAY_RUN, measure_with_twin(job))
 
     dry = fresh_copy(source, work / "read-check")
     before = fingerprint_folder(dry.parent)

@@ -24,6 +24,7 @@ from bench.run import (
     DEFAULT_SEED,
     FIRST_RUN,
     HEADER_ROW,
+    NEXT_DAY_RUN,
     OPERATIONS,
     READ_CHECK,
     RERUN,
@@ -93,8 +94,15 @@ def test_table_header_lists_columns(harness: HarnessRun) -> None:
 
 @pytest.mark.parametrize(
     "operation",
-    [FIRST_RUN, RERUN, RERUN_CHECK, READ_CHECK, BASELINE],
-    ids=["first-run", "re-run", "re-run-check", "read-check", "openpyxl-baseline"],
+    [FIRST_RUN, RERUN, RERUN_CHECK, NEXT_DAY_RUN, READ_CHECK, BASELINE],
+    ids=[
+        "first-run",
+        "re-run",
+        "re-run-check",
+        "next-day",
+        "read-check",
+        "openpyxl-baseline",
+    ],
 )
 def test_table_has_operation_row(harness: HarnessRun, operation: str) -> None:
     assert len(table_row(harness.stdout, operation)) == 9
@@ -116,6 +124,7 @@ def test_operation_names_are_expected() -> None:
         "pipesheet first run",
         "pipesheet re-run, no changes",
         "pipesheet read+check of (1)'s output (--dry-run)",
+        "pipesheet run of (1)'s output, next day",
         "pipesheet read+check (--dry-run)",
         "openpyxl load + set status + save",
     )
