@@ -43,7 +43,7 @@ from itertools import groupby
 from config.models import Outcome, Pipeline, Stage
 from rules.checks import CLOSE_DATE_FIELD
 from rules.deals import Deal
-from rules.headers import normalize_header, stage_lookup
+from rules.headers import StageLookup
 from rules.history import Transition
 from rules.stage_log import DEAL_ID, StageLogRow, StageStay, stage_log_rows
 from rules.text_forms import fold_text
@@ -326,7 +326,7 @@ def _month_stays(
     last_day: dt.date,
     log_started_on: dt.date,
 ) -> list[_Stay]:
-    lookup = stage_lookup(pipeline)
+    lookup = StageLookup(pipeline)
     stays: list[_Stay] = []
     for deal_id, rows_of_deal in groupby(rows, key=DEAL_ID):
         until_month_end = [
@@ -335,7 +335,7 @@ def _month_stays(
         deal_stays = [stay for stay in until_month_end if stay.entered <= last_day]
         if not deal_stays:
             continue
-        stages = [lookup.get(normalize_header(stay.stage)) for stay in deal_stays]
+        stages = [lookup.find(stay.stage) for stay in deal_stays]
         for index, stay in enumerate(deal_stays):
             has_next = index + 1 < len(deal_stays) and not stay.disappeared
             stays.append(
