@@ -29,7 +29,7 @@ from rules.followups import (
     FollowupState,
     is_followup_suppressed,
 )
-from rules.text_forms import fold_text
+from rules.text_forms import fold_text, owner_key
 
 # The owner key of the manager's digest, which lists every owner's items.
 # NOTE: an owner cell containing only "*" gets the same key, so that owner's
@@ -117,24 +117,29 @@ def build_digests(
     Digests come in owner order. Items that no earlier digest of that owner
     carried (their identity is not in ``already_sent[owner]``) come first.
     Deals without an owner appear only in :func:`build_team_digest`. Owners are
-    grouped ignoring case and spacing and named as their first item spells them.
+    grouped by :func:`~rules.text_forms.owner_key` and named as their first
+    item spells them.
 
     :param followups: the run's follow-ups; snoozed and acknowledged deals are
         already left out.
     :param findings: the run's findings; only errors and warnings are listed.
     :param deals: the run's deals, to find the owner of a finding's row.
-    :param already_sent: item identities of earlier digests, by owner.
+    :param already_sent: item identities of earlier digests, by owner in
+        any spelling.
     """
+    sent_by_key: dict[str, set[str]] = {}
+    for owner, identities in already_sent.items():
+        sent_by_key.setdefault(owner_key(owner), set()).update(identities)
+
     by_owner: dict[str, list[DigestItem]] = {}
     for item in collect_items(followups, findings, deals, pipeline, as_of):
         if item.owner:
-            by_owner.setdefault(fold_text(item.owner), []).append(item)
+            by_owner.setdefault(owner_key(item.owner), []).append(item)
 
     digests: list[OwnerDigest] = []
-    for _key, items in sorted(by_owner.items()):
-        owner = items[0].owner
-        sent = already_sent.get(owner, ())
-        digests.append(_build_digest(owner, items, pipeline, as_of, sent))
+    for key, items in sorted(by_owner.items()):
+        sent = sent_by_key.get(key, set())
+        digests.append(_build_digest(items[0].owner, items, pipeline, as_of, sent))
     return digests
 
 
@@ -164,12 +169,10 @@ def list_digest_owners(
     pipeline: Pipeline,
     as_of: dt.date,
 ) -> list[str]:
-    """Return the owner names :func:`build_digests` would build digests for."""
-    owners: dict[str, str] = {}
-    for item in collect_items(followups, findings, deals, pipeline, as_of):
-        if item.owner:
-            owners.setdefault(fold_text(item.owner), item.owner)
-    return list(owners.values())
+    """Return the owner keys of the digests :func:`build_digests` would build."""
+    items = collect_items(followups, findings, deals, pipeline, as_of)
+    keys = {owner_key(item.owner) for item in items if item.owner}
+    return sorted(keys)
 
 
 def collect_items(

@@ -29,6 +29,18 @@ def fold_text(text: str) -> str:
     return normalize_text(text).casefold()
 
 
+def owner_key(owner: str) -> str:
+    """Return the key by which an owner's name is matched, grouped and recorded.
+
+    Cells and ``notifications.owners`` entries that spell one owner in another
+    case or spacing get one key.
+
+    >>> owner_key(" ana  LIMA")
+    'ana lima'
+    """
+    return fold_text(owner)
+
+
 def normalize_text(text: str) -> str:
     """Return text in NFKC form with each run of whitespace as one space.
 

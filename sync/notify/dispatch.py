@@ -234,8 +234,8 @@ def address_digests(
     :param now: the current time (aware), recorded when owners are logged.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
-    owners = list_digest_owners(*sources, result.as_of)
-    already_sent = {owner: state.sent_items(workbook_key, owner) for owner in owners}
+    keys = list_digest_owners(*sources, result.as_of)
+    already_sent = {key: state.sent_items(workbook_key, key) for key in keys}
     digests = build_digests(*sources, result.as_of, already_sent)
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 

@@ -121,7 +121,7 @@ def test_sent_digest_recorded_in_ledger(
     ana = ledger.records[0]
     assert (ana.workbook_key, ana.owner, ana.channel) == (
         WORKBOOK,
-        "Ana Lima",
+        "ana lima",
         "team-chat",
     )
     assert ana.digest_date == AS_OF
@@ -153,6 +153,56 @@ def test_restart_does_not_resend(receiver: WebhookReceiver, pipeline: Pipeline) 
 
     assert report.sent == []
     assert len(receiver.requests) == 3
+
+
+def respelt_rows(first: str, second: str) -> list[list[CellValue]]:
+    """Return SHEET_ROWS with Ana Lima's two deals owned by ``first`` and ``second``."""
+    header, ana_1, ana_2, *rest = SHEET_ROWS
+    return [
+        header,
+        [*ana_1[:2], first, *ana_1[3:]],
+        [*ana_2[:2], second, *ana_2[3:]],
+        *rest,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (("ana lima", "Ana Lima"), ("Ana Lima", "ana lima")),
+        (("ana lima", "ana lima"), ("Ana Lima", "Ana Lima")),
+        (("Ana Lima", "Ana Lima"), (" ANA  LIMA", "Ana Lima")),
+    ],
+    ids=["rows-sorted", "case-retyped", "spaces-and-case"],
+)
+def test_respelt_owner_not_sent_again_same_day(
+    receiver: WebhookReceiver,
+    pipeline: Pipeline,
+    before: tuple[str, str],
+    after: tuple[str, str],
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline, respelt_rows(*before)), pipeline, ledger)
+    later = DUE_NOW + dt.timedelta(hours=1)
+
+    report = send(sync_result(pipeline, respelt_rows(*after)), pipeline, ledger, later)
+
+    assert report.sent == []
+    assert len(receiver.requests) == 3
+
+
+def test_respelt_owner_items_old_next_day(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline, respelt_rows("ana lima", "ana lima")), pipeline, ledger)
+    rows = respelt_rows("Ana Lima", "ANA LIMA")
+
+    send(sync_result(pipeline, rows, NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    ana = receiver.requests[3].json()
+    assert ana["owner"] == "Ana Lima"
+    assert [item["new"] for item in ana["items"]] == [False, False]
 
 
 def test_next_day_lists_same_items_as_old(

@@ -78,6 +78,39 @@ def test_ledger_items_of_every_digest(ledger: StateDigestLedger) -> None:
     assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b", "c"}
 
 
+def test_ledger_owner_spellings_share_record(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a"}, owner="ana lima")
+    record(ledger, {"b"}, owner=" Ana  Lima", day=TUESDAY)
+
+    assert ledger.was_sent(WORKBOOK, "ANA LIMA", "email", MONDAY)
+    assert ledger.sent_items(WORKBOOK, "Ana Lima") == {"a", "b"}
+    with ledger.store.engine.connect() as connection:
+        owners = connection.execute(sa.select(digests_sent.c.owner)).scalars()
+        assert set(owners) == {"ana lima"}
+
+
+def test_ledger_reads_rows_of_cell_spellings(ledger: StateDigestLedger) -> None:
+    # Databases written before owner keys were stored contain the cell's text.
+    row = {"workbook_key": WORKBOOK, "owner": "Ana Lima", "channel": "email"}
+    with ledger.store.engine.begin() as connection:
+        connection.execute(
+            digests_sent.insert().values(
+                **row, digest_date=MONDAY, content_hash="hash-1", sent_at=SENT_AT
+            )
+        )
+        connection.execute(
+            digest_items.insert().values(
+                workbook_key=WORKBOOK,
+                owner="Ana Lima",
+                identity="a",
+                first_sent_on=MONDAY,
+            )
+        )
+
+    assert ledger.was_sent(WORKBOOK, "ana lima", "email", MONDAY)
+    assert ledger.sent_items(WORKBOOK, "ana lima") == {"a"}
+
+
 def test_ledger_items_kept_per_owner(ledger: StateDigestLedger) -> None:
     record(ledger, {"a"})
     record(ledger, {"b"}, owner="Ben")
