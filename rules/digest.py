@@ -29,7 +29,7 @@ from rules.followups import (
     FollowupState,
     is_followup_suppressed,
 )
-from rules.text_forms import fold_text, owner_key
+from rules.text_forms import owner_key
 
 # The owner key of the manager's digest, which lists every owner's items.
 # NOTE: an owner cell containing only "*" gets the same key, so that owner's
@@ -117,8 +117,8 @@ def build_digests(
     Digests come in owner order. Items that no earlier digest of that owner
     carried (their identity is not in ``already_sent[owner]``) come first.
     Deals without an owner appear only in :func:`build_team_digest`. Owners are
-    grouped by :func:`~rules.text_forms.owner_key` and named as their first
-    item spells them.
+    grouped by :func:`~rules.text_forms.owner_key` and named as their entry in
+    ``notifications.owners`` spells them, or else as their first item does.
 
     :param followups: the run's follow-ups; snoozed and acknowledged deals are
         already left out.
@@ -139,7 +139,8 @@ def build_digests(
     digests: list[OwnerDigest] = []
     for key, items in sorted(by_owner.items()):
         sent = sent_by_key.get(key, set())
-        digests.append(_build_digest(items[0].owner, items, pipeline, as_of, sent))
+        owner = _owner_name(items[0].owner, pipeline)
+        digests.append(_build_digest(owner, items, pipeline, as_of, sent))
     return digests
 
 
@@ -213,6 +214,13 @@ def item_identity(
     due_text = due.isoformat() if due is not None else ""
     key = "\x1f".join([deal_key, code.value, field or "", due_text])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _owner_name(owner: str, pipeline: Pipeline) -> str:
+    # The entry's spelling stays the same when rows are sorted or retyped.
+    notifications = pipeline.notifications
+    entry = notifications.entry_of(owner) if notifications is not None else None
+    return owner if entry is None else entry
 
 
 def _is_listed_problem(finding: Finding, deal: Deal | None, as_of: dt.date) -> bool:
@@ -356,7 +364,7 @@ def _item_order(item: DigestItem) -> tuple[bool, int, int, bool, str, int, int]:
         kind,
         severity,
         item.owner == "",
-        fold_text(item.owner),
+        owner_key(item.owner),
         due,
         item.row or 0,
     )

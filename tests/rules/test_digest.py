@@ -304,7 +304,7 @@ def test_blank_owner_only_in_team_digest() -> None:
     owners = list_digest_owners(followups, [], deals, PIPELINE, AS_OF)
     team = build_team_digest(followups, [], deals, PIPELINE, AS_OF, set())
 
-    assert owners == ["bo chen"]
+    assert owners == ["bochen"]
     assert team is not None
     assert team.owner == TEAM_DIGEST_OWNER
     assert [item.owner for item in team.items] == ["Bo Chen", ""]

@@ -121,7 +121,7 @@ def test_sent_digest_recorded_in_ledger(
     ana = ledger.records[0]
     assert (ana.workbook_key, ana.owner, ana.channel) == (
         WORKBOOK,
-        "ana lima",
+        "analima",
         "team-chat",
     )
     assert ana.digest_date == AS_OF
@@ -196,13 +196,31 @@ def test_respelt_owner_items_old_next_day(
 ) -> None:
     ledger = InMemoryDigestLedger()
     send(sync_result(pipeline, respelt_rows("ana lima", "ana lima")), pipeline, ledger)
-    rows = respelt_rows("Ana Lima", "ANA LIMA")
+    rows = respelt_rows("ANA LIMA", "ana  lima")
 
     send(sync_result(pipeline, rows, NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
 
     ana = receiver.requests[3].json()
     assert ana["owner"] == "Ana Lima"
     assert [item["new"] for item in ana["items"]] == [False, False]
+
+
+def test_padded_chinese_owner_gets_one_digest(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    owners = {"王芳": {"webhooks": ["team-chat"]}}
+    pipeline = build_team_pipeline(
+        team_notifications(receiver.url, owners=owners, manager_digest_to=None)
+    )
+    rows = respelt_rows("王\u3000芳", "王芳")[:3]
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        report = send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert deliveries_of(report) == [("王芳", "team-chat", DeliveryStatus.SENT)]
+    [digest] = [request.json() for request in receiver.requests]
+    assert [item["deal_id"] for item in digest["items"]] == ["D-1", "D-2"]
+    assert caplog.records == []
 
 
 def test_next_day_lists_same_items_as_old(
