@@ -163,6 +163,20 @@ def build_team_digest(
     return _build_digest(TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent)
 
 
+def mark_sent_items(
+    digest: OwnerDigest, pipeline: Pipeline, already_sent: Collection[str]
+) -> OwnerDigest:
+    """Return the digest with the items in ``already_sent`` marked as not new.
+
+    The items are ordered and the bodies rendered again, as
+    :func:`build_digests` does for a digest built with ``already_sent``.
+    """
+    items = list(digest.items)
+    return _build_digest(
+        digest.owner, items, pipeline, digest.digest_date, already_sent
+    )
+
+
 def list_digest_owners(
     followups: Iterable[Followup],
     findings: Iterable[Finding],

@@ -28,13 +28,12 @@ from config.models import (
     WebhookChannel,
 )
 from rules.digest import (
-    TEAM_DIGEST_OWNER,
     DigestItem,
     OwnerDigest,
     build_digests,
     build_team_digest,
     collect_items,
-    list_digest_owners,
+    mark_sent_items,
 )
 from rules.messages import counted
 from sync.notify.base import DigestSender
@@ -138,6 +137,7 @@ def send_due_digests(
         addressed = address_digests(
             result, pipeline, notifications, state, workbook_key, senders, now
         )
+        routed = mark_per_channel(addressed, senders, pipeline, state, workbook_key)
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
             "digests workbook=%s not sent: reading sent digests failed: %s; "
@@ -150,9 +150,7 @@ def send_due_digests(
 
     deliveries = [
         _deliver(sender, digest, contact, state, workbook_key, now)
-        for digest, contact in addressed
-        for sender in senders
-        if sender.serves(contact)
+        for sender, digest, contact in routed
     ]
     report = DigestReport(deliveries)
     logger.info(
@@ -226,7 +224,9 @@ def address_digests(
 ) -> list[tuple[OwnerDigest, OwnerContact | None]]:
     """Build the run's digests, each with the contact it goes to.
 
-    The manager's digest is built only when ``manager_digest_to`` is set.
+    Every item is marked new, and :func:`mark_per_channel` then marks the
+    items each channel carried before. The manager's digest is built only when
+    ``manager_digest_to`` is set.
     Owners and items that no digest reaches are logged, owners once a day.
 
     :param senders: the channels, to tell whether one delivers a digest whose
@@ -234,9 +234,7 @@ def address_digests(
     :param now: the current time (aware), recorded when owners are logged.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
-    keys = list_digest_owners(*sources, result.as_of)
-    already_sent = {key: state.sent_items(workbook_key, key) for key in keys}
-    digests = build_digests(*sources, result.as_of, already_sent)
+    digests = build_digests(*sources, result.as_of, {})
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
     deal_owners = [deal.text("owner") or "" for deal in result.deals]
@@ -252,11 +250,33 @@ def address_digests(
     if notifications.manager_digest_to is None:
         _log_items_without_owner(result, collect_items(*sources, result.as_of))
     if notifications.manager_digest_to is not None:
-        sent = state.sent_items(workbook_key, TEAM_DIGEST_OWNER)
-        team = build_team_digest(*sources, result.as_of, sent)
+        team = build_team_digest(*sources, result.as_of, set())
         if team is not None:
             addressed.append((team, notifications.manager_digest_to))
     return addressed
+
+
+def mark_per_channel(
+    addressed: Sequence[tuple[OwnerDigest, OwnerContact | None]],
+    senders: Sequence[DigestSender],
+    pipeline: Pipeline,
+    state: DigestLedger,
+    workbook_key: str,
+) -> list[tuple[DigestSender, OwnerDigest, OwnerContact | None]]:
+    """Pair each digest with the channels that deliver it, in digest order.
+
+    Each channel's copy marks as not new the items that channel carried in the
+    owner's earlier digests. So a channel that failed before lists as new the
+    items that only the other channels carried.
+    """
+    routed: list[tuple[DigestSender, OwnerDigest, OwnerContact | None]] = []
+    for digest, contact in addressed:
+        for sender in senders:
+            if not sender.serves(contact):
+                continue
+            sent = state.sent_items(workbook_key, digest.owner, sender.channel_id)
+            routed.append((sender, mark_sent_items(digest, pipeline, sent), contact))
+    return routed
 
 
 def _deliver(

@@ -43,8 +43,8 @@ class DigestLedger(Protocol):
         """Return True when that owner's digest of that day went out on ``channel``."""
         ...
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
-        """Return the identities of the items in every digest recorded for ``owner``."""
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
+        """Return the identities of the items sent to ``owner`` on ``channel``."""
         ...
 
     def record_sent(
@@ -81,11 +81,12 @@ class InMemoryDigestLedger:
             for record in self.records
         )
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
         items: set[str] = set()
         for record in self.records:
             same_owner = owner_key(record.owner) == owner_key(owner)
-            if record.workbook_key == workbook_key and same_owner:
+            same_channel = record.channel == channel
+            if record.workbook_key == workbook_key and same_owner and same_channel:
                 items |= record.items
         return items
 

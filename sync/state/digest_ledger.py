@@ -2,7 +2,7 @@
 
 :class:`StateDigestLedger` implements :class:`sync.notify.ledger.DigestLedger`
 over two tables: ``digests_sent`` has one row per owner, channel and day, and
-``digest_items`` one row per owner and item identity ever sent. Both have a
+``digest_items`` one row per owner, channel and item identity ever sent. Both have a
 unique constraint, and rows are inserted with "do nothing on conflict", so
 recording the same send twice (say, from a process that restarted) leaves one
 row and raises nothing.
@@ -55,8 +55,11 @@ class StateDigestLedger:
             stored = connection.execute(query).scalars()
             return any(owner_key(name) == owner_key(owner) for name in stored)
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
-        """Return the identities of the items in every digest recorded for ``owner``."""
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
+        """Return the identities of the items sent to ``owner`` on ``channel``.
+
+        Items recorded before channels were (channel "") count for every channel.
+        """
         names = (
             sa.select(digest_items.c.owner)
             .distinct()
@@ -70,6 +73,7 @@ class StateDigestLedger:
             query = sa.select(digest_items.c.identity).where(
                 digest_items.c.workbook_key == workbook_key,
                 digest_items.c.owner.in_(matching),
+                digest_items.c.channel.in_([channel, ""]),
             )
             return set(connection.execute(query).scalars())
 
@@ -104,6 +108,7 @@ class StateDigestLedger:
             {
                 "workbook_key": workbook_key,
                 "owner": owner_key(owner),
+                "channel": channel,
                 "identity": identity,
                 "first_sent_on": digest_date,
             }

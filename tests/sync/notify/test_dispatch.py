@@ -419,6 +419,31 @@ def test_failing_channel_retried_next_call(
     ]
 
 
+def test_recovered_channel_lists_items_as_new(receiver: WebhookReceiver) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    notifications["owners"]["Ana Lima"] = {"webhooks": ["team-chat", "ana-chat"]}
+    notifications["channels"].append(
+        {"kind": "webhook", "id": "ana-chat", "url": f"{receiver.url}/ana"}
+    )
+    pipeline = build_team_pipeline(notifications)
+    ledger = InMemoryDigestLedger()
+    receiver.responses += [(200, b"ok"), (500, b"try later")]
+    send(sync_result(pipeline), pipeline, ledger)
+
+    send(sync_result(pipeline, as_of=NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    ana_next_day = {
+        request.path: request.json()
+        for request in receiver.requests[3:]
+        if request.json()["owner"] == "Ana Lima"
+    }
+    team_items = ana_next_day["/team"]["items"]
+    ana_items = ana_next_day["/ana"]["items"]
+    assert [item["new"] for item in team_items] == [False, False]
+    assert [item["new"] for item in ana_items] == [True, True]
+    assert "Still open:" not in ana_next_day["/ana"]["text"]
+
+
 def test_refused_connection_reported_not_raised(receiver: WebhookReceiver) -> None:
     closed = f"http://{LOOPBACK}:{closed_loopback_port()}"
     notifications = team_notifications(receiver.url)
@@ -754,9 +779,9 @@ class BrokenLedger(InMemoryDigestLedger):
         super().__init__()
         self.failing = failing
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
         self._fail_if("sent_items")
-        return super().sent_items(workbook_key, owner)
+        return super().sent_items(workbook_key, owner, channel)
 
     def record_sent(self, *args: Any, **kwargs: Any) -> None:
         self._fail_if("record_sent")
