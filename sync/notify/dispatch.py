@@ -28,19 +28,20 @@ from config.models import (
     WebhookChannel,
 )
 from rules.digest import (
-    DigestItem,
     OwnerDigest,
     build_digests,
     build_team_digest,
     collect_items,
     mark_sent_items,
 )
-from rules.messages import counted
 from sync.notify.base import DigestSender
 from sync.notify.email import EmailSender
 from sync.notify.errors import DeliveryError
 from sync.notify.ledger import DigestLedger
-from sync.notify.owner_entries import log_owners_without_entry
+from sync.notify.owner_entries import (
+    log_items_without_owner,
+    log_owners_without_entry,
+)
 from sync.notify.webhook import WebhookSender
 from sync.run import RunResult
 
@@ -248,7 +249,8 @@ def address_digests(
         catch_all=any(sender.serves(None) for sender in senders),
     )
     if notifications.manager_digest_to is None:
-        _log_items_without_owner(result, collect_items(*sources, result.as_of))
+        items = collect_items(*sources, result.as_of)
+        log_items_without_owner(result, items, state, workbook_key, now)
     if notifications.manager_digest_to is not None:
         team = build_team_digest(*sources, result.as_of, set())
         if team is not None:
@@ -356,36 +358,6 @@ def _record(
             delivery.channel,
             _error_text(error),
         )
-
-
-def _log_items_without_owner(result: RunResult, items: Sequence[DigestItem]) -> None:
-    # Items on no row (a problem with the tab itself) have no owner either. The
-    # owner column cannot fix them, so they are not counted here.
-    unowned = [item for item in items if not item.owner and item.row is not None]
-    if not unowned:
-        return
-
-    rows = counted(len({item.row for item in unowned}), "row")
-    if "owner" in result.columns.fields:
-        header = result.columns.header_of("owner")
-        where = f"on {rows} of tab {result.tab!r} in {result.workbook} with a blank "
-        where += f"{header!r} cell"
-        cause = ""
-        fix = "Fill in the owners in the sheet"
-    else:
-        where = f"on {rows} of tab {result.tab!r} in {result.workbook}"
-        cause = "the definition maps no owner column and "
-        fix = "Add columns.owner to the definition"
-    logger.warning(
-        "digests: %s (follow-ups and problems) %s %s no one, because %s"
-        "notifications.manager_digest_to is not set. %s, or set "
-        "notifications.manager_digest_to in the definition.",
-        counted(len(unowned), "digest item"),
-        where,
-        "reaches" if len(unowned) == 1 else "reach",
-        cause,
-        fix,
-    )
 
 
 def _error_text(error: Exception) -> str:

@@ -737,6 +737,26 @@ def test_blank_owner_items_warned_once(
     ]
 
 
+def test_blank_owner_items_warned_once_a_day(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    pipeline = build_team_pipeline(notifications)
+    ledger = InMemoryDigestLedger()
+    later = DUE_NOW + dt.timedelta(hours=1)
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        for now in (DUE_NOW, later):
+            send(sync_result(pipeline, BLANK_OWNER_ROWS), pipeline, ledger, now)
+        same_day = len(caplog.records)
+        next_day = sync_result(pipeline, BLANK_OWNER_ROWS, NEXT_DAY)
+        send(next_day, pipeline, ledger, NEXT_DAY_NOW)
+
+    assert same_day == 1
+    assert len(caplog.records) == 2
+    assert "with a blank 'Owner' cell reach no one" in caplog.records[1].getMessage()
+
+
 def test_unmapped_owner_column_warned(
     receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
