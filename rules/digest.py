@@ -324,7 +324,8 @@ def _build_digest(
     ]
     ordered = tuple(sorted(marked, key=_item_order))
 
-    text = render_digest(_digest_text(owner, ordered, pipeline, as_of))
+    first = not already_sent
+    text = render_digest(_digest_text(owner, ordered, pipeline, as_of, first=first))
     content = f"{text.subject}\n{text.plain}".encode()
     return OwnerDigest(
         owner=owner,
@@ -339,7 +340,12 @@ def _build_digest(
 
 
 def _digest_text(
-    owner: str, items: tuple[DigestItem, ...], pipeline: Pipeline, as_of: dt.date
+    owner: str,
+    items: tuple[DigestItem, ...],
+    pipeline: Pipeline,
+    as_of: dt.date,
+    *,
+    first: bool,
 ) -> DigestText:
     team = owner == TEAM_DIGEST_OWNER
     lines = [
@@ -363,6 +369,8 @@ def _digest_text(
         due_soon=sum(1 for item in items if item.kind is DigestItemKind.DUE_SOON),
         problems=sum(1 for item in items if item.kind is DigestItemKind.PROBLEM),
         lines=lines,
+        first=first,
+        snoozable=any(item.code in FOLLOWUP_CODES for item in items),
     )
 
 

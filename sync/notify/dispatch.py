@@ -28,6 +28,7 @@ from config.models import (
     WebhookChannel,
 )
 from rules.digest import (
+    TEAM_DIGEST_OWNER,
     OwnerDigest,
     build_digests,
     build_team_digest,
@@ -150,7 +151,7 @@ def send_due_digests(
         return DigestReport([], skipped=reason)
 
     deliveries = [
-        _deliver(sender, digest, contact, state, workbook_key, now)
+        _deliver(sender, digest, contact, state, workbook_key, now, notifications)
         for sender, digest, contact in routed
     ]
     report = DigestReport(deliveries)
@@ -288,6 +289,7 @@ def _deliver(
     state: DigestLedger,
     workbook_key: str,
     now: dt.datetime,
+    notifications: Notifications,
 ) -> Delivery:
     delivery = Delivery(
         owner=digest.owner,
@@ -306,9 +308,13 @@ def _deliver(
     except Exception as error:  # A channel must never fail the sync.
         return _failed(delivery, error)
 
+    # The owner's name as a cell spells it is logged at DEBUG only.
+    logger.debug(
+        "digest sent for owner %r on channel %s", digest.owner, delivery.channel
+    )
     logger.info(
-        "digest sent owner=%s channel=%s kind=%s items=%d new=%d seconds=%.2f",
-        digest.owner,
+        "digest sent entry=%s channel=%s kind=%s items=%d new=%d seconds=%.2f",
+        owner_entry_label(digest, notifications),
         sender.channel_id,
         sender.kind,
         len(digest.items),
@@ -317,6 +323,19 @@ def _deliver(
     )
     _record(delivery, digest, state, workbook_key, now)
     return delivery
+
+
+def owner_entry_label(digest: OwnerDigest, notifications: Notifications) -> str:
+    """Return how an INFO line names a digest's recipient: by definition content.
+
+    That is the owner's entry under ``notifications.owners`` (quoted),
+    ``manager_digest_to`` for the manager's digest, or ``none`` for an owner
+    without an entry whose digest goes to a channel's ``to`` list.
+    """
+    if digest.owner == TEAM_DIGEST_OWNER:
+        return "manager_digest_to"
+    entry = notifications.entry_of(digest.owner)
+    return "none" if entry is None else repr(entry)
 
 
 def _failed(delivery: Delivery, error: Exception) -> Delivery:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from config.models import Pipeline
-from rules.digest import TEAM_DIGEST_OWNER
+from config.models import OwnerContact, Pipeline
+from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
 from rules.grid import CellValue
 from sync.notify.dispatch import DeliveryStatus, DigestReport, send_due_digests
 from sync.notify.email import EmailSender
@@ -442,6 +442,69 @@ def test_recovered_channel_lists_items_as_new(receiver: WebhookReceiver) -> None
     assert [item["new"] for item in team_items] == [False, False]
     assert [item["new"] for item in ana_items] == [True, True]
     assert "Still open:" not in ana_next_day["/ana"]["text"]
+
+
+def sent_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (record.levelno, record.getMessage().split(" kind=")[0])
+        for record in caplog.records
+        if record.getMessage().startswith("digest sent ")
+    ]
+
+
+def test_sent_digest_logged_by_entry(
+    receiver: WebhookReceiver, pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = respelt_rows("ana lima", "ANA LIMA")
+
+    with caplog.at_level(logging.DEBUG, logger="sync.notify.dispatch"):
+        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert [line for line in sent_lines(caplog) if line[0] == logging.INFO] == [
+        (logging.INFO, "digest sent entry='Ana Lima' channel=team-chat"),
+        (logging.INFO, "digest sent entry='Bo Chen' channel=team-chat"),
+        (logging.INFO, "digest sent entry=manager_digest_to channel=lead-chat"),
+    ]
+    assert "ana lima" not in caplog.text
+    assert "ANA LIMA" not in caplog.text
+
+
+class CatchAllSender:
+    """A channel that takes every digest, as an e-mail channel with 'to' does."""
+
+    channel_id = "team-inbox"
+    kind = "test"
+
+    def serves(self, contact: OwnerContact | None) -> bool:
+        return True
+
+    def send(
+        self, digest: OwnerDigest, contact: OwnerContact | None, now: dt.datetime
+    ) -> None:
+        return None
+
+
+def test_owner_without_entry_named_at_debug_only(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    del notifications["owners"]["Bo Chen"]
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.DEBUG, logger="sync.notify.dispatch"):
+        send(
+            sync_result(pipeline),
+            pipeline,
+            InMemoryDigestLedger(),
+            channels=[CatchAllSender()],
+        )
+
+    assert sent_lines(caplog) == [
+        (logging.DEBUG, "digest sent for owner 'Ana Lima' on channel team-inbox"),
+        (logging.INFO, "digest sent entry='Ana Lima' channel=team-inbox"),
+        (logging.DEBUG, "digest sent for owner 'Bo Chen' on channel team-inbox"),
+        (logging.INFO, "digest sent entry=none channel=team-inbox"),
+    ]
 
 
 def test_refused_connection_reported_not_raised(receiver: WebhookReceiver) -> None:
