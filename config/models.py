@@ -30,7 +30,7 @@ from config.known_fields import (
 )
 from config.smtp_host import check_smtp_host
 from config.tab_names import check_review_tab_name, excel_tab_name_problem
-from rules.text_forms import fold_text
+from rules.text_forms import fold_text, owner_key
 
 
 def check_not_blank(label: str) -> str:
@@ -485,13 +485,20 @@ class Notifications(StrictModel):
     def contact_of(self, owner: str) -> OwnerContact | None:
         """Return the contact of an owner named in the sheet, ignoring case and spaces.
 
-        ``" ana  LIMA"`` in the sheet finds the entry ``Ana Lima``, and so does
-        ``Ana Lima`` followed by an invisible direction mark.
+        ``" ana  LIMA"`` in the sheet finds the entry ``Ana Lima``, and so do
+        ``Ana Lima`` followed by an invisible direction mark and ``王\u3000芳``
+        (an ideographic space) for ``王芳``. Names are compared by
+        :func:`rules.text_forms.owner_key`, as digests group owners.
         """
-        key = _label_key(owner)
-        for name, contact in self.owners.items():
-            if _label_key(name) == key:
-                return contact
+        entry = self.entry_of(owner)
+        return None if entry is None else self.owners[entry]
+
+    def entry_of(self, owner: str) -> str | None:
+        """Return the name under ``owners`` that matches an owner of the sheet."""
+        key = owner_key(owner)
+        for name in self.owners:
+            if owner_key(name) == key:
+                return name
         return None
 
 
@@ -862,7 +869,7 @@ def _check_unique_owner_names(owners: dict[str, OwnerContact]) -> list[str]:
     problems: list[str] = []
     first_names: dict[str, str] = {}
     for name in owners:
-        first = first_names.setdefault(_label_key(name), name)
+        first = first_names.setdefault(owner_key(name), name)
         if first != name:
             problems.append(
                 f"owners[{name!r}]: the name matches {first!r} (case and spaces "

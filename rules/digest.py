@@ -29,7 +29,7 @@ from rules.followups import (
     FollowupState,
     is_followup_suppressed,
 )
-from rules.text_forms import fold_text
+from rules.text_forms import owner_key
 
 # The owner key of the manager's digest, which lists every owner's items.
 # NOTE: an owner cell containing only "*" gets the same key, so that owner's
@@ -117,23 +117,29 @@ def build_digests(
     Digests come in owner order. Items that no earlier digest of that owner
     carried (their identity is not in ``already_sent[owner]``) come first.
     Deals without an owner appear only in :func:`build_team_digest`. Owners are
-    grouped ignoring case and spacing and named as their first item spells them.
+    grouped by :func:`~rules.text_forms.owner_key` and named as their entry in
+    ``notifications.owners`` spells them, or else as their first item does.
 
     :param followups: the run's follow-ups; snoozed and acknowledged deals are
         already left out.
     :param findings: the run's findings; only errors and warnings are listed.
     :param deals: the run's deals, to find the owner of a finding's row.
-    :param already_sent: item identities of earlier digests, by owner.
+    :param already_sent: item identities of earlier digests, by owner in
+        any spelling.
     """
+    sent_by_key: dict[str, set[str]] = {}
+    for owner, identities in already_sent.items():
+        sent_by_key.setdefault(owner_key(owner), set()).update(identities)
+
     by_owner: dict[str, list[DigestItem]] = {}
     for item in collect_items(followups, findings, deals, pipeline, as_of):
         if item.owner:
-            by_owner.setdefault(fold_text(item.owner), []).append(item)
+            by_owner.setdefault(owner_key(item.owner), []).append(item)
 
     digests: list[OwnerDigest] = []
-    for _key, items in sorted(by_owner.items()):
-        owner = items[0].owner
-        sent = already_sent.get(owner, ())
+    for key, items in sorted(by_owner.items()):
+        sent = sent_by_key.get(key, set())
+        owner = _owner_name(items[0].owner, pipeline)
         digests.append(_build_digest(owner, items, pipeline, as_of, sent))
     return digests
 
@@ -157,6 +163,20 @@ def build_team_digest(
     return _build_digest(TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent)
 
 
+def mark_sent_items(
+    digest: OwnerDigest, pipeline: Pipeline, already_sent: Collection[str]
+) -> OwnerDigest:
+    """Return the digest with the items in ``already_sent`` marked as not new.
+
+    The items are ordered and the bodies rendered again, as
+    :func:`build_digests` does for a digest built with ``already_sent``.
+    """
+    items = list(digest.items)
+    return _build_digest(
+        digest.owner, items, pipeline, digest.digest_date, already_sent
+    )
+
+
 def list_digest_owners(
     followups: Iterable[Followup],
     findings: Iterable[Finding],
@@ -164,12 +184,10 @@ def list_digest_owners(
     pipeline: Pipeline,
     as_of: dt.date,
 ) -> list[str]:
-    """Return the owner names :func:`build_digests` would build digests for."""
-    owners: dict[str, str] = {}
-    for item in collect_items(followups, findings, deals, pipeline, as_of):
-        if item.owner:
-            owners.setdefault(fold_text(item.owner), item.owner)
-    return list(owners.values())
+    """Return the owner keys of the digests :func:`build_digests` would build."""
+    items = collect_items(followups, findings, deals, pipeline, as_of)
+    keys = {owner_key(item.owner) for item in items if item.owner}
+    return sorted(keys)
 
 
 def collect_items(
@@ -210,6 +228,13 @@ def item_identity(
     due_text = due.isoformat() if due is not None else ""
     key = "\x1f".join([deal_key, code.value, field or "", due_text])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _owner_name(owner: str, pipeline: Pipeline) -> str:
+    # The entry's spelling stays the same when rows are sorted or retyped.
+    notifications = pipeline.notifications
+    entry = notifications.entry_of(owner) if notifications is not None else None
+    return owner if entry is None else entry
 
 
 def _is_listed_problem(finding: Finding, deal: Deal | None, as_of: dt.date) -> bool:
@@ -299,7 +324,8 @@ def _build_digest(
     ]
     ordered = tuple(sorted(marked, key=_item_order))
 
-    text = render_digest(_digest_text(owner, ordered, pipeline, as_of))
+    first = not already_sent
+    text = render_digest(_digest_text(owner, ordered, pipeline, as_of, first=first))
     content = f"{text.subject}\n{text.plain}".encode()
     return OwnerDigest(
         owner=owner,
@@ -314,7 +340,12 @@ def _build_digest(
 
 
 def _digest_text(
-    owner: str, items: tuple[DigestItem, ...], pipeline: Pipeline, as_of: dt.date
+    owner: str,
+    items: tuple[DigestItem, ...],
+    pipeline: Pipeline,
+    as_of: dt.date,
+    *,
+    first: bool,
 ) -> DigestText:
     team = owner == TEAM_DIGEST_OWNER
     lines = [
@@ -338,6 +369,8 @@ def _digest_text(
         due_soon=sum(1 for item in items if item.kind is DigestItemKind.DUE_SOON),
         problems=sum(1 for item in items if item.kind is DigestItemKind.PROBLEM),
         lines=lines,
+        first=first,
+        snoozable=any(item.code in FOLLOWUP_CODES for item in items),
     )
 
 
@@ -353,7 +386,7 @@ def _item_order(item: DigestItem) -> tuple[bool, int, int, bool, str, int, int]:
         kind,
         severity,
         item.owner == "",
-        fold_text(item.owner),
+        owner_key(item.owner),
         due,
         item.row or 0,
     )

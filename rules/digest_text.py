@@ -97,7 +97,13 @@ class DigestLine:
 
 @dataclass(frozen=True)
 class DigestText:
-    """The content of a digest before rendering; ``owner`` is None for the team."""
+    """The content of a digest before rendering; ``owner`` is None for the team.
+
+    ``first`` is True when no earlier digest to the owner is known, so no line
+    is headed as new since the last one. ``snoozable`` is True when
+    a snooze date or acknowledged mark would leave an item out of the next
+    digest, which is when the digest ends with that hint.
+    """
 
     owner: str | None
     pipeline: Pipeline
@@ -106,6 +112,8 @@ class DigestText:
     due_soon: int
     problems: int
     lines: list[DigestLine]
+    first: bool = False
+    snoozable: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,10 +191,10 @@ def _render_plain(text: DigestText) -> str:
     for is_new in (True, False):
         part = [line for line in text.lines if line.is_new is is_new]
         if part:
-            lines += ["", words["new" if is_new else "old"]]
+            lines += [""] if text.first else ["", words["new" if is_new else "old"]]
             lines += [f"- {_line_text(line, locale, short=False)}" for line in part]
 
-    hint = _hint(text.pipeline)
+    hint = _hint(text.pipeline) if text.snoozable else None
     return "\n".join([*lines, "", hint] if hint else lines) + "\n"
 
 
@@ -199,9 +207,9 @@ def _shown_in_chat(text: DigestText) -> list[str]:
     lines: list[str] = []
     for is_new in (True, False):
         part = [line for line in shown if line.is_new is is_new]
-        if part:
+        if part and not text.first:
             lines.append(words["new" if is_new else "old"])
-            lines += [_chat_line(line, locale) for line in part]
+        lines += [_chat_line(line, locale) for line in part]
 
     hidden = len(text.lines) - len(shown)
     if hidden:

@@ -29,6 +29,22 @@ def fold_text(text: str) -> str:
     return normalize_text(text).casefold()
 
 
+def owner_key(owner: str) -> str:
+    """Return the key by which an owner's name is matched, grouped and recorded.
+
+    Cells and ``notifications.owners`` entries that spell one owner in another
+    case or spacing get one key: the text as :func:`fold_text` gives it, without
+    any space. So a name padded with an ideographic space to line up with
+    longer names (``王\u3000芳``) is the name without it.
+
+    >>> owner_key(" ana  LIMA")
+    'analima'
+    >>> owner_key("王\u3000芳") == owner_key("王芳\u200b")
+    True
+    """
+    return "".join(fold_text(owner).split())
+
+
 def normalize_text(text: str) -> str:
     """Return text in NFKC form with each run of whitespace as one space.
 

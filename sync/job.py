@@ -49,7 +49,7 @@ from sync.state.locks import new_lock_holder
 from sync.state.ok_runs import ok_run_days
 from sync.state.records import RunFigures, RunOutcome
 from sync.state.store import StateStore
-from sync.unrecorded_log import unrecorded_log_warning
+from sync.unrecorded_log import STAGE_LOG_UNRECORDED, unrecorded_log_warning
 
 # Sending digests needs the mail and webhook clients, about 10 ms of imports
 # (``python -X importtime``), which a definition without notifications skips.
@@ -106,7 +106,9 @@ class RecordedRun:
     """A finished run: the sync's result, its id in the runs table, its digests.
 
     ``run_id`` is None for a dry run. ``digests`` is None for a dry run, for a
-    definition without notifications, and when sending failed as a whole.
+    definition without notifications, and when sending failed as a whole. It
+    is a report with nothing sent when the workbook's Stage log lists stays
+    that ``store`` has no record of.
     """
 
     result: RunResult
@@ -341,8 +343,12 @@ def _run_and_record(
         result = _run(request, source, used, progress, review_months)
     except UnwrittenRunError as error:
         # Only the write waits for the busy workbook. The digests need only
-        # the read, so a workbook left open all day still gets its digests.
-        digests = _send_digests(request.pipeline, store, key, error.result, now)
+        # the read, so a workbook left open all day still gets its digests,
+        # unless they were sent from another state database (see above).
+        if used is None:
+            digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
+        else:
+            digests = _send_digests(request.pipeline, store, key, error.result, now)
         deferred = DeferredRunError(f"{error}{describe_digests(digests)}", digests)
         sent = REQUESTS_SENT.total - requests_before
         store.finish_run(
@@ -391,7 +397,12 @@ def _run_and_record(
         )
     except StateError as error:
         raise _not_recorded(store, run_id, result, error) from error
-    digests = _send_digests(request.pipeline, store, key, result, now)
+    if used is None:
+        # The digests of the other database's runs are recorded only there,
+        # so this run would send them again. The logged warning states this.
+        digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
+    else:
+        digests = _send_digests(request.pipeline, store, key, result, now)
     return RecordedRun(result, run_id, digests)
 
 
@@ -454,7 +465,7 @@ def _history_to_use(
     A tab without stage history in ``store`` whose Stage log tab lists
     earlier stays was run with another state database, or under another
     workbook key. Such a run uses and records no stage history, as with
-    ``--no-state``, so the next run checks again.
+    ``--no-state``, and sends no digests, so the next run checks again.
     """
     if history.log_started_on is not None:
         return history
@@ -542,6 +553,14 @@ def describe_digests(report: DigestReport | None) -> str:
     if failed:
         text += f", {failed} not sent (the next run retries them)"
     return text + "."
+
+
+def _skipped_digests(pipeline: Pipeline, reason: str) -> DigestReport | None:
+    if pipeline.notifications is None:
+        return None
+    from sync.notify.dispatch import DigestReport
+
+    return DigestReport([], skipped=reason)
 
 
 def _remove_stale_temporaries(

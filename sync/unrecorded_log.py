@@ -4,7 +4,8 @@ The state database keeps a workbook's stage history under the workbook's key
 (its resolved path or spreadsheet id) and pipeline tab. After the workbook's
 folder is moved, the file renamed, or a run started with another state file,
 a run finds no history and would replace the Stage log tab with a new one
-that begins today. Such a run leaves the tab as it is instead, and warns.
+that begins today. Such a run leaves the tab as it is instead, sends no
+digests, and warns.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from sync.planner import banner_source_tab, is_generated_tab
 from sync.sources.base import WorkbookSource
 from sync.state.store import StateStore
 
+# The reason in the digest report of a run that found such a tab.
+STAGE_LOG_UNRECORDED = (
+    "the Stage log tab lists stays that this state database has no record of"
+)
 # The banner, a blank row and the header come before the stays.
 FIRST_STAY_ROW = 4
 ENTERED_COLUMN, EXITED_COLUMN, NOTE_COLUMN = 2, 3, 5
@@ -56,8 +61,16 @@ def unrecorded_log_warning(
     message = (
         f"Tab {grid.tab!r} of workbook {key!r} lists stays recorded since "
         f"{earliest}, but {lacking}. So this run neither used nor "
-        f"recorded stage history, and left tab {grid.tab!r} as it was. Run "
-        "with the state database those runs were recorded in (--state or "
+        f"recorded stage history, and left tab {grid.tab!r} as it was. "
+    )
+    if pipeline.notifications is not None:
+        message += (
+            "It sent no digests either, because the digests those runs sent "
+            "are recorded in their database, so sending them from this one "
+            "would repeat them. "
+        )
+    message += (
+        "Run with the state database those runs were recorded in (--state or "
         "PIPESHEET_STATE)."
     )
     others = _workbooks_with_tab(store, key, tab)

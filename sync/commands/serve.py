@@ -134,7 +134,7 @@ def serve(
         click.echo(
             f"{unsent} digests were not sent; the 'digest not sent' lines above "
             "name the owner, channel and error. Fix the channel in "
-            "notifications.channels, or wait: the next run sends them again.",
+            "notifications.channels or the key an error names; the next run retries.",
             err=True,
         )
     if unsent or any(summary.outcome is RunOutcome.FAILED for summary in summaries):

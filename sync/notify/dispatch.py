@@ -31,19 +31,20 @@ from config.models import (
 )
 from rules.digest import (
     TEAM_DIGEST_OWNER,
-    DigestItem,
     OwnerDigest,
     build_digests,
     build_team_digest,
     collect_items,
-    list_digest_owners,
+    mark_sent_items,
 )
-from rules.messages import counted
 from sync.notify.base import DigestSender
 from sync.notify.email import EmailSender
 from sync.notify.errors import ChannelUnreachableError, DeliveryError
 from sync.notify.ledger import DigestLedger
-from sync.notify.owner_entries import log_owners_without_entry
+from sync.notify.owner_entries import (
+    log_items_without_owner,
+    log_owners_without_entry,
+)
 from sync.notify.webhook import WebhookSender
 from sync.run import RunResult
 
@@ -140,6 +141,7 @@ def send_due_digests(
         addressed = address_digests(
             result, pipeline, notifications, state, workbook_key, senders, now
         )
+        routed = mark_per_channel(addressed, senders, pipeline, state, workbook_key)
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
             "digests workbook=%s not sent: reading sent digests failed: %s; "
@@ -153,10 +155,17 @@ def send_due_digests(
     # Channel id to the error of its first connection failure in this run.
     unreachable: dict[str, str] = {}
     deliveries = [
-        _deliver(sender, digest, contact, state, workbook_key, now, unreachable)
-        for digest, contact in addressed
-        for sender in senders
-        if sender.serves(contact)
+        _deliver(
+            sender,
+            digest,
+            contact,
+            state,
+            workbook_key,
+            now,
+            notifications,
+            unreachable,
+        )
+        for sender, digest, contact in routed
     ]
     report = DigestReport(deliveries)
     logger.info(
@@ -230,7 +239,9 @@ def address_digests(
 ) -> list[tuple[OwnerDigest, OwnerContact | None]]:
     """Build the run's digests, each with the contact it goes to.
 
-    The manager's digest is built only when ``manager_digest_to`` is set.
+    Every item is marked new, and :func:`mark_per_channel` then marks the
+    items each channel carried before. The manager's digest is built only when
+    ``manager_digest_to`` is set.
     Owners and items that no digest reaches are logged, owners once a day.
 
     :param senders: the channels, to tell whether one delivers a digest whose
@@ -238,9 +249,7 @@ def address_digests(
     :param now: the current time (aware), recorded when owners are logged.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
-    owners = list_digest_owners(*sources, result.as_of)
-    already_sent = {owner: state.sent_items(workbook_key, owner) for owner in owners}
-    digests = build_digests(*sources, result.as_of, already_sent)
+    digests = build_digests(*sources, result.as_of, {})
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
     deal_owners = [deal.text("owner") or "" for deal in result.deals]
@@ -254,13 +263,36 @@ def address_digests(
         catch_all=any(sender.serves(None) for sender in senders),
     )
     if notifications.manager_digest_to is None:
-        _log_items_without_owner(result, collect_items(*sources, result.as_of))
+        items = collect_items(*sources, result.as_of)
+        log_items_without_owner(result, items, state, workbook_key, now)
     if notifications.manager_digest_to is not None:
-        sent = state.sent_items(workbook_key, TEAM_DIGEST_OWNER)
-        team = build_team_digest(*sources, result.as_of, sent)
+        team = build_team_digest(*sources, result.as_of, set())
         if team is not None:
             addressed.append((team, notifications.manager_digest_to))
     return addressed
+
+
+def mark_per_channel(
+    addressed: Sequence[tuple[OwnerDigest, OwnerContact | None]],
+    senders: Sequence[DigestSender],
+    pipeline: Pipeline,
+    state: DigestLedger,
+    workbook_key: str,
+) -> list[tuple[DigestSender, OwnerDigest, OwnerContact | None]]:
+    """Pair each digest with the channels that deliver it, in digest order.
+
+    Each channel's copy marks as not new the items that channel carried in the
+    owner's earlier digests. So a channel that failed before lists as new the
+    items that only the other channels carried.
+    """
+    routed: list[tuple[DigestSender, OwnerDigest, OwnerContact | None]] = []
+    for digest, contact in addressed:
+        for sender in senders:
+            if not sender.serves(contact):
+                continue
+            sent = state.sent_items(workbook_key, digest.owner, sender.channel_id)
+            routed.append((sender, mark_sent_items(digest, pipeline, sent), contact))
+    return routed
 
 
 def _deliver(
@@ -270,6 +302,7 @@ def _deliver(
     state: DigestLedger,
     workbook_key: str,
     now: dt.datetime,
+    notifications: Notifications,
     unreachable: dict[str, str],
 ) -> Delivery:
     """Send one digest unless it was sent before or its channel is unreachable.
@@ -299,9 +332,13 @@ def _deliver(
     except Exception as error:  # A channel must never fail the sync.
         return _failed(delivery, error)
 
+    # The owner's name as a cell spells it is logged at DEBUG only.
+    logger.debug(
+        "digest sent for owner %r on channel %s", digest.owner, delivery.channel
+    )
     logger.info(
-        "digest sent owner=%s channel=%s kind=%s items=%d new=%d seconds=%.2f",
-        digest.owner,
+        "digest sent entry=%s channel=%s kind=%s items=%d new=%d seconds=%.2f",
+        owner_entry_label(digest, notifications),
         sender.channel_id,
         sender.kind,
         len(digest.items),
@@ -310,6 +347,19 @@ def _deliver(
     )
     _record(delivery, digest, state, workbook_key, now)
     return delivery
+
+
+def owner_entry_label(digest: OwnerDigest, notifications: Notifications) -> str:
+    """Return how an INFO line names a digest's recipient: by definition content.
+
+    That is the owner's entry under ``notifications.owners`` (quoted),
+    ``manager_digest_to`` for the manager's digest, or ``none`` for an owner
+    without an entry whose digest goes to a channel's ``to`` list.
+    """
+    if digest.owner == TEAM_DIGEST_OWNER:
+        return "manager_digest_to"
+    entry = notifications.entry_of(digest.owner)
+    return "none" if entry is None else repr(entry)
 
 
 def _failed(delivery: Delivery, error: Exception) -> Delivery:
@@ -366,36 +416,6 @@ def _record(
             delivery.channel,
             _error_text(error),
         )
-
-
-def _log_items_without_owner(result: RunResult, items: Sequence[DigestItem]) -> None:
-    # Items on no row (a problem with the tab itself) have no owner either. The
-    # owner column cannot fix them, so they are not counted here.
-    unowned = [item for item in items if not item.owner and item.row is not None]
-    if not unowned:
-        return
-
-    rows = counted(len({item.row for item in unowned}), "row")
-    if "owner" in result.columns.fields:
-        header = result.columns.header_of("owner")
-        where = f"on {rows} of tab {result.tab!r} in {result.workbook} with a blank "
-        where += f"{header!r} cell"
-        cause = ""
-        fix = "Fill in the owners in the sheet"
-    else:
-        where = f"on {rows} of tab {result.tab!r} in {result.workbook}"
-        cause = "the definition maps no owner column and "
-        fix = "Add columns.owner to the definition"
-    logger.warning(
-        "digests: %s (follow-ups and problems) %s %s no one, because %s"
-        "notifications.manager_digest_to is not set. %s, or set "
-        "notifications.manager_digest_to in the definition.",
-        counted(len(unowned), "digest item"),
-        where,
-        "reaches" if len(unowned) == 1 else "reach",
-        cause,
-        fix,
-    )
 
 
 def _error_text(error: Exception) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 
 from config.models import EmailChannel, OwnerContact
-from rules.digest import OwnerDigest
+from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
 from sync.notify.credentials import read_credential
 from sync.notify.errors import ChannelUnreachableError, DeliveryError
 
@@ -65,8 +65,11 @@ class EmailSender:
     ) -> None:
         """Send one digest as a plain-text e-mail.
 
-        :raises DeliveryError: the server could not be reached, refused the
-            STARTTLS upgrade, the login or a recipient, or timed out.
+        A digest that some recipients got counts as sent, and the refused
+        addresses are logged as a warning.
+
+        :raises DeliveryError: the server could not be reached, rejected the
+            STARTTLS upgrade, the login or every recipient, or timed out.
         :raises MissingCredentialError: a credential variable is not set.
         """
         recipients = self._recipients(contact)
@@ -74,11 +77,13 @@ class EmailSender:
         credentials = self._credentials()
 
         try:
-            self._deliver(message, credentials)
+            refused = self._deliver(message, credentials)
         except (smtplib.SMTPException, OSError) as error:
             problem = describe_smtp_error(error, self.timeout)
             if isinstance(error, StartTlsNotOffered):
                 problem += f"; {starttls_fix(self.channel)}"
+            if isinstance(error, smtplib.SMTPRecipientsRefused):
+                problem += f"; correct {self._recipients_key(digest)}"
             failure = DeliveryError
             if is_connection_failure(error):
                 failure = ChannelUnreachableError
@@ -87,6 +92,22 @@ class EmailSender:
                 f"{self.channel.smtp_host}:{self.channel.smtp_port} failed: "
                 f"{problem}"
             ) from error
+
+        if refused:
+            logger.warning(
+                "digest e-mail channel=%s: %s, and the others got it; correct %s",
+                self.channel.id,
+                describe_refused(refused),
+                self._recipients_key(digest),
+            )
+
+    def _recipients_key(self, digest: OwnerDigest) -> str:
+        # Where the definition sets the addresses the digest went to.
+        if self.channel.to:
+            return f"the 'to' list of channel {self.channel.id!r}"
+        if digest.owner == TEAM_DIGEST_OWNER:
+            return "notifications.manager_digest_to.email"
+        return f"notifications.owners[{digest.owner!r}].email"
 
     def _recipients(self, contact: OwnerContact | None) -> list[str]:
         if self.channel.to:
@@ -110,7 +131,11 @@ class EmailSender:
 
     def _deliver(
         self, message: EmailMessage, credentials: tuple[str, str] | None
-    ) -> None:
+    ) -> dict[str, tuple[int, bytes]]:
+        """Send the message; return the recipients the server refused.
+
+        :raises smtplib.SMTPRecipientsRefused: the server refused all of them.
+        """
         channel = self.channel
         with smtplib.SMTP(
             channel.smtp_host,
@@ -123,15 +148,7 @@ class EmailSender:
             if credentials is not None:
                 smtp.login(*credentials)
 
-            refused = smtp.send_message(message)
-        # send_message raises when every recipient is refused; some refused
-        # means some got it, which counts as sent.
-        if refused:
-            logger.warning(
-                "channel=%s refused_recipients=%d of the digest e-mail",
-                channel.id,
-                len(refused),
-            )
+            return smtp.send_message(message)
 
 
 class StartTlsNotOffered(smtplib.SMTPNotSupportedError):
@@ -216,5 +233,19 @@ def describe_smtp_error(error: BaseException, timeout: float) -> str:
         text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
         return f"the server replied {error.smtp_code} {text}"
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return f"the server refused all {len(error.recipients)} recipients"
+        return describe_refused(error.recipients)
     return f"{type(error).__name__}: {error}"
+
+
+def describe_refused(refused: Mapping[str, tuple[int, bytes | str]]) -> str:
+    """Describe the recipients a server refused, each with the server's reply.
+
+    >>> describe_refused({"a@example.com": (550, b"5.1.1 mailbox unavailable")})
+    "the server refused recipient 'a@example.com' (550 5.1.1 mailbox unavailable)"
+    """
+    replies = []
+    for address, (code, reply) in refused.items():
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+        replies.append(f"{address!r} ({code} {text})")
+    noun = "recipient" if len(replies) == 1 else "recipients"
+    return f"the server refused {noun} {', '.join(replies)}"

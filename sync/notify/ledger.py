@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from rules.text_forms import owner_key
+
 
 @dataclass(frozen=True)
 class SentDigest:
@@ -28,9 +30,11 @@ class SentDigest:
 class DigestLedger(Protocol):
     """The store of sent digests, keyed by workbook, owner, channel and day.
 
-    ``owner`` is the owner name as in the sheet, or
-    :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest. ``channel``
-    is the channel's ``id`` from the definition.
+    ``owner`` is an owner's name in any spelling, or
+    :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest. Names are
+    matched and stored by :func:`rules.text_forms.owner_key`, so the spellings
+    of one owner share one record. ``channel`` is the channel's ``id`` from the
+    definition.
     """
 
     def was_sent(
@@ -39,8 +43,8 @@ class DigestLedger(Protocol):
         """Return True when that owner's digest of that day went out on ``channel``."""
         ...
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
-        """Return the identities of the items in every digest recorded for ``owner``."""
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
+        """Return the identities of the items sent to ``owner`` on ``channel``."""
         ...
 
     def record_sent(
@@ -71,15 +75,18 @@ class InMemoryDigestLedger:
         self, workbook_key: str, owner: str, channel: str, digest_date: dt.date
     ) -> bool:
         return any(
-            (record.workbook_key, record.owner, record.channel, record.digest_date)
-            == (workbook_key, owner, channel, digest_date)
+            (record.workbook_key, record.channel, record.digest_date)
+            == (workbook_key, channel, digest_date)
+            and owner_key(record.owner) == owner_key(owner)
             for record in self.records
         )
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
         items: set[str] = set()
         for record in self.records:
-            if (record.workbook_key, record.owner) == (workbook_key, owner):
+            same_owner = owner_key(record.owner) == owner_key(owner)
+            same_channel = record.channel == channel
+            if record.workbook_key == workbook_key and same_owner and same_channel:
                 items |= record.items
         return items
 
@@ -97,7 +104,7 @@ class InMemoryDigestLedger:
             raise ValueError(f"naive sent_at {sent_at!r}; pass an aware datetime")
         record = SentDigest(
             workbook_key=workbook_key,
-            owner=owner,
+            owner=owner_key(owner),
             channel=channel,
             digest_date=digest_date,
             content_hash=content_hash,

@@ -1,9 +1,11 @@
-"""The warning about deal owners without an entry in ``notifications.owners``.
+"""The warnings about digest items that reach no one, each once a day.
 
-Such an owner gets no digest. The warning names each owner once a day, not on
-every run, because ``serve`` may run a workbook every few minutes. It also
-names an entry that matches no owner and is spelt close to the owner's name
-(``Dietr`` for ``Dieter``), which is the usual cause.
+An owner without an entry in ``notifications.owners`` gets no digest, and
+without ``manager_digest_to`` the items of deals with a blank owner cell reach
+no one. The warnings come once a day, not on every run, because ``serve`` may
+run a workbook every few minutes, and name each owner once. The owner warning
+also names an entry that matches no owner and is spelt close to the owner's
+name (``Dietr`` for ``Dieter``), which is the usual cause.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Iterable, Sequence
 
 from config.models import Notifications, OwnerContact
 from rules.close_spellings import CloseSpellings, is_one_typo_apart, spelling_skeleton
-from rules.digest import OwnerDigest
+from rules.digest import DigestItem, OwnerDigest
+from rules.messages import counted
 from sync.notify.ledger import DigestLedger
+from sync.run import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,9 @@ OWNERS_NAMED = 5
 # The ledger's channel for "this owner's missing entry was logged that day".
 # Channel ids of a definition cannot be blank, so no digest is recorded under it.
 MISSING_ENTRY_LOGGED = ""
+# The ledger's owner for "the items with a blank owner cell were logged that
+# day". Owners of digests are never blank, so no digest is recorded under it.
+BLANK_OWNER = ""
 
 
 def log_owners_without_entry(
@@ -149,22 +156,75 @@ def _note_logged(
     workbook_key: str,
     now: dt.datetime,
 ) -> None:
-    # A failure only means the owners are named again on the next run.
+    for digest in missing:
+        if digest.owner in logged:
+            _note_logged_once(
+                ledger, workbook_key, digest.owner, digest.digest_date, now
+            )
+
+
+def _note_logged_once(
+    ledger: DigestLedger,
+    workbook_key: str,
+    owner: str,
+    digest_date: dt.date,
+    now: dt.datetime,
+) -> None:
+    # A failure only means the warning is logged again on the next run.
     try:
-        for digest in missing:
-            if digest.owner in logged:
-                ledger.record_sent(
-                    workbook_key,
-                    digest.owner,
-                    MISSING_ENTRY_LOGGED,
-                    digest.digest_date,
-                    "",
-                    set(),
-                    now,
-                )
+        ledger.record_sent(
+            workbook_key, owner, MISSING_ENTRY_LOGGED, digest_date, "", set(), now
+        )
     except Exception as error:  # The run is recorded already; only the note fails.
         logger.debug(
-            "digests workbook=%s: owners without an entry not noted as logged: %s",
+            "digests workbook=%s: warning about owner %r not noted as logged: %s",
             workbook_key,
+            owner,
             error,
         )
+
+
+def log_items_without_owner(
+    result: RunResult,
+    items: Sequence[DigestItem],
+    ledger: DigestLedger,
+    workbook_key: str,
+    now: dt.datetime,
+) -> None:
+    """Warn, once a day, about digest items of deals with a blank owner cell.
+
+    Call it only when ``notifications.manager_digest_to`` is not set, because
+    otherwise the manager's digest lists these items.
+
+    :param now: the current time (aware), recorded when the warning is logged.
+    """
+    # Items on no row (a problem with the tab itself) have no owner either. The
+    # owner column cannot fix them, so they are not counted here.
+    unowned = [item for item in items if not item.owner and item.row is not None]
+    if not unowned:
+        return
+    if ledger.was_sent(workbook_key, BLANK_OWNER, MISSING_ENTRY_LOGGED, result.as_of):
+        return
+
+    rows = counted(len({item.row for item in unowned}), "row")
+    if "owner" in result.columns.fields:
+        header = result.columns.header_of("owner")
+        where = f"on {rows} of tab {result.tab!r} in {result.workbook} with a blank "
+        where += f"{header!r} cell"
+        cause = ""
+        fix = "Fill in the owners in the sheet"
+    else:
+        where = f"on {rows} of tab {result.tab!r} in {result.workbook}"
+        cause = "the definition maps no owner column and "
+        fix = "Add columns.owner to the definition"
+    logger.warning(
+        "digests: %s (follow-ups and problems) %s %s no one, because %s"
+        "notifications.manager_digest_to is not set. %s, or set "
+        "notifications.manager_digest_to in the definition.",
+        counted(len(unowned), "digest item"),
+        where,
+        "reaches" if len(unowned) == 1 else "reach",
+        cause,
+        fix,
+    )
+    _note_logged_once(ledger, workbook_key, BLANK_OWNER, result.as_of, now)

@@ -2,10 +2,15 @@
 
 :class:`StateDigestLedger` implements :class:`sync.notify.ledger.DigestLedger`
 over two tables: ``digests_sent`` has one row per owner, channel and day, and
-``digest_items`` one row per owner and item identity ever sent. Both have a
+``digest_items`` one row per owner, channel and item identity ever sent. Both have a
 unique constraint, and rows are inserted with "do nothing on conflict", so
 recording the same send twice (say, from a process that restarted) leaves one
 row and raises nothing.
+
+Rows store the owner key (:func:`rules.text_forms.owner_key`), so the
+spellings of one owner's name share one record. Databases written before keys
+were stored contain the owner cell's spelling, so reads compare the key of
+each stored owner, not the stored text.
 
 Deciding to send and recording the send are two steps (see
 :mod:`sync.notify.dispatch`). Two processes never take them at once for one
@@ -22,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rules.text_forms import owner_key
 from sync.state.engine import upsert_insert
 from sync.state.errors import StateError
 from sync.state.store import StateStore
@@ -40,22 +46,35 @@ class StateDigestLedger:
         self, workbook_key: str, owner: str, channel: str, digest_date: dt.date
     ) -> bool:
         """Return True when that owner's digest of that day went out on ``channel``."""
-        query = sa.select(digests_sent.c.id).where(
+        query = sa.select(digests_sent.c.owner).where(
             digests_sent.c.workbook_key == workbook_key,
-            digests_sent.c.owner == owner,
             digests_sent.c.channel == channel,
             digests_sent.c.digest_date == digest_date,
         )
         with self._begin() as connection:
-            return connection.execute(query.limit(1)).first() is not None
+            stored = connection.execute(query).scalars()
+            return any(owner_key(name) == owner_key(owner) for name in stored)
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
-        """Return the identities of the items in every digest recorded for ``owner``."""
-        query = sa.select(digest_items.c.identity).where(
-            digest_items.c.workbook_key == workbook_key,
-            digest_items.c.owner == owner,
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
+        """Return the identities of the items sent to ``owner`` on ``channel``.
+
+        Items recorded before channels were (channel "") count for every channel.
+        """
+        names = (
+            sa.select(digest_items.c.owner)
+            .distinct()
+            .where(digest_items.c.workbook_key == workbook_key)
         )
         with self._begin() as connection:
+            stored = connection.execute(names).scalars()
+            matching = [name for name in stored if owner_key(name) == owner_key(owner)]
+            if not matching:
+                return set()
+            query = sa.select(digest_items.c.identity).where(
+                digest_items.c.workbook_key == workbook_key,
+                digest_items.c.owner.in_(matching),
+                digest_items.c.channel.in_([channel, ""]),
+            )
             return set(connection.execute(query).scalars())
 
     def record_sent(
@@ -70,15 +89,16 @@ class StateDigestLedger:
     ) -> None:
         """Record a sent digest and its items in one transaction.
 
-        A send already recorded for that owner, channel and day is kept as it
-        is, and items recorded before keep the day they were first sent.
+        ``owner`` is stored as its owner key. A send already recorded for that
+        owner, channel and day is kept as it is, and items recorded before keep
+        the day they were first sent.
 
         :raises ValueError: ``sent_at`` is naive.
         :raises StateError: the database could not be written.
         """
         send = {
             "workbook_key": workbook_key,
-            "owner": owner,
+            "owner": owner_key(owner),
             "channel": channel,
             "digest_date": digest_date,
             "content_hash": content_hash,
@@ -87,7 +107,8 @@ class StateDigestLedger:
         item_rows = [
             {
                 "workbook_key": workbook_key,
-                "owner": owner,
+                "owner": owner_key(owner),
+                "channel": channel,
                 "identity": identity,
                 "first_sent_on": digest_date,
             }

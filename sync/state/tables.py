@@ -159,7 +159,10 @@ digest_items = sa.Table(
     sa.Column("owner", sa.String(255), nullable=False),
     # rules.digest.item_identity: a hash, so no deal ID is stored here.
     sa.Column("identity", sa.String(64), nullable=False),
-    # The digest day of the first send that carried the item.
+    # The digest day of the first send on the channel that carried the item.
     sa.Column("first_sent_on", sa.Date, nullable=False),
-    sa.UniqueConstraint("workbook_key", "owner", "identity"),
+    # The channel's id; "" for items recorded before channels were, which
+    # count as sent on every channel.
+    sa.Column("channel", sa.String(64), nullable=False, server_default=""),
+    sa.UniqueConstraint("workbook_key", "owner", "channel", "identity"),
 )

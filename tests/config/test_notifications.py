@@ -131,8 +131,18 @@ def test_owner_contact_found_ignoring_case_and_spaces() -> None:
         ("Ana Lima", "Ana Lima\u200f"),
         ("Ana Lima\u200f", "Ana Lima"),
         ("Ana Lima", "\ufeffAna Li\u00adma"),
+        ("王芳", "王\u3000芳"),
+        ("王\u3000芳", "王芳"),
+        ("王芳", "王 \u200b芳"),
     ],
-    ids=["mark-in-sheet", "mark-in-entry", "bom-and-soft-hyphen"],
+    ids=[
+        "mark-in-sheet",
+        "mark-in-entry",
+        "bom-and-soft-hyphen",
+        "ideographic-space-in-sheet",
+        "ideographic-space-in-entry",
+        "space-and-zero-width-space",
+    ],
 )
 def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) -> None:
     notifications = {
@@ -342,6 +352,18 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
             ),
         ),
         (
+            {
+                "owners": {
+                    "王芳": {"webhooks": ["team-chat"]},
+                    "王\u3000芳": {"webhooks": ["team-chat"]},
+                }
+            },
+            (
+                "notifications: owners['王\\u3000芳']: the name matches '王芳' (case "
+                "and spaces are ignored); merge the two entries"
+            ),
+        ),
+        (
             {"owners": {"Ana Lima": {}}},
             (
                 "notifications.owners['Ana Lima']: expected 'email', 'webhooks' or "
@@ -361,6 +383,7 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
         "email-channel-as-webhook",
         "email-without-email-channel",
         "owner-listed-twice",
+        "owner-listed-with-ideographic-space",
         "empty-contact",
         "name-as-email",
     ],

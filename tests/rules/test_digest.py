@@ -304,7 +304,7 @@ def test_blank_owner_only_in_team_digest() -> None:
     owners = list_digest_owners(followups, [], deals, PIPELINE, AS_OF)
     team = build_team_digest(followups, [], deals, PIPELINE, AS_OF, set())
 
-    assert owners == ["Bo Chen"]
+    assert owners == ["bochen"]
     assert team is not None
     assert team.owner == TEAM_DIGEST_OWNER
     assert [item.owner for item in team.items] == ["Bo Chen", ""]
@@ -320,7 +320,7 @@ def test_team_digest_lines_name_owners() -> None:
     assert team.subject == (
         "pipesheet: 2 overdue follow-ups for Test pipeline (2025-09-30)"
     )
-    assert team.text.splitlines()[4:6] == [
+    assert team.text.splitlines()[3:5] == [
         "- Bo Chen · D-6 · Qualified (row 6): follow-up 1 day overdue (2025-09-29)",
         "- (no owner) · D-5 · Qualified (row 5): follow-up 3 days overdue (2025-09-27)",
     ]
@@ -364,7 +364,6 @@ def test_chinese_plain_text_in_full() -> None:
         "pipesheet 摘要：张伟，Test pipeline，2025-09-30\n"
         "1 条即将到期的跟进、1 个问题。\n"
         "\n"
-        "自上次摘要以来的新事项：\n"
         "- D-5 · Qualified（第 5 行）：明天需跟进（2025-10-01）：发送报价\n"
         "- D-7 · Qualified（第 7 行）：阶段“Qualified”要求填写Account，请补上。\n"
         "\n"
@@ -376,15 +375,60 @@ def test_chinese_plain_text_in_full() -> None:
 def test_markdown_body_short_and_bold_headings() -> None:
     deals = [deal(5, "Ana Lima"), deal(7, "Ana Lima")]
     followups = [followup(5, "Ana Lima", 2)]
+    sent = {"Ana Lima": set(only_digest(followups, [], deals).identities)}
 
-    digest = only_digest(followups, [missing_account(7)], deals)
+    digest = only_digest(followups, [missing_account(7)], deals, already_sent=sent)
 
     assert digest.markdown == (
         "**pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)**\n"
         "\n"
         "**New since the last digest:**\n"
+        "- D-7 · Qualified (row 7): missing Account\n"
+        "\n"
+        "**Still open:**\n"
+        "- D-5 · Qualified (row 5): follow-up 2 days overdue (2025-09-28)"
+    )
+
+
+def test_first_digest_has_no_new_heading() -> None:
+    deals = [deal(5, "Ana Lima"), deal(7, "Ana Lima")]
+    followups = [followup(5, "Ana Lima", 2)]
+
+    digest = only_digest(followups, [missing_account(7)], deals)
+
+    assert "New since the last digest" not in digest.text
+    assert "New since the last digest" not in digest.chat_text
+    assert digest.markdown == (
+        "**pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)**\n"
+        "\n"
         "- D-5 · Qualified (row 5): follow-up 2 days overdue (2025-09-28)\n"
         "- D-7 · Qualified (row 7): missing Account"
+    )
+
+
+def test_problems_only_digest_has_no_snooze_hint() -> None:
+    deals = [deal(7, "Ana Lima")]
+
+    digest = only_digest([], [missing_account(7)], deals)
+
+    assert digest.text == (
+        "pipesheet digest for Ana Lima: Test pipeline, 2025-09-30\n"
+        "1 problem.\n"
+        "\n"
+        "- D-7 · Qualified (row 7): Account is required in stage 'Qualified'; "
+        "fill it in.\n"
+    )
+
+
+def test_no_next_step_digest_has_snooze_hint() -> None:
+    deals = [deal(7, "Ana Lima")]
+    no_step = finding(7, Code.NO_NEXT_STEP, Severity.WARNING, "next_step_date")
+
+    digest = only_digest([], [no_step], deals)
+
+    assert digest.text.endswith(
+        "To leave a deal's follow-up out of the next digest, put a date in "
+        "Snooze Until or mark Acknowledged.\n"
     )
 
 
@@ -395,7 +439,7 @@ def test_chat_body_lists_first_ten_items() -> None:
     digest = only_digest(followups, [], deals)
 
     lines = digest.chat_text.splitlines()
-    assert len(lines) == 2 + 1 + 10 + 1
+    assert len(lines) == 2 + 10 + 1
     assert lines[-1] == ("… and 2 more; see the tabs 'Follow-ups' and 'Problems'.")
     assert digest.text.count("\n- ") == 12
 
@@ -422,4 +466,4 @@ def test_deal_without_id_identified_by_row() -> None:
     assert digest.items[0].identity == item_identity(
         None, 9, Code.MISSING_REQUIRED, "account", None
     )
-    assert digest.text.splitlines()[4].startswith("- row 9 · Qualified: ")
+    assert digest.text.splitlines()[3].startswith("- row 9 · Qualified: ")

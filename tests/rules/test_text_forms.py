@@ -6,6 +6,7 @@ from rules.text_forms import (
     deal_id_key,
     fold_text,
     normalize_text,
+    owner_key,
     quote_showing_invisible,
 )
 
@@ -48,6 +49,43 @@ def test_normalize_text_keeps_joiners(joiner: str) -> None:
 
 def test_fold_text_drops_direction_mark() -> None:
     assert fold_text("Lead\u200f") == "lead"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Ana Lima",
+        "ana lima",
+        " ANA  LIMA ",
+        "AnaLima",
+        "Ana\u00a0Lima",
+        "Ana\u3000Lima",
+        "Ana\tLima\n",
+        "Ana Lima\u200f",
+        "Ａｎａ Ｌｉｍａ",
+    ],
+    ids=[
+        "entry",
+        "lower-case",
+        "padded",
+        "no-space",
+        "no-break-space",
+        "ideographic-space",
+        "tab-and-newline",
+        "direction-mark",
+        "full-width",
+    ],
+)
+def test_owner_key_ignores_case_and_spaces(spelling: str) -> None:
+    assert owner_key(spelling) == "analima"
+
+
+def test_owner_key_of_padded_chinese_name() -> None:
+    assert owner_key("王\u3000芳") == owner_key("王芳")
+
+
+def test_owner_key_keeps_other_names_apart() -> None:
+    assert owner_key("Ana Lima") != owner_key("Ana Lim")
 
 
 @pytest.mark.parametrize(

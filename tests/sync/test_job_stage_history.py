@@ -23,6 +23,8 @@ from sync.cli import cli
 from sync.job import RunRequest, record_run
 from sync.starter import build_starter_workbook
 from sync.state.store import StateStore
+from sync.unrecorded_log import STAGE_LOG_UNRECORDED
+from tests.sync.notify.servers import WebhookReceiver
 from tests.sync.pipeline_files import read_tab
 
 HEADER_ROW = 3
@@ -357,6 +359,67 @@ def test_other_state_file_keeps_stage_log(
         "the state database those runs were recorded in (--state or "
         "PIPESHEET_STATE). To start a new stage history, delete tab 'Stage log'."
     )
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+def add_digests(folder: Path, url: str) -> Pipeline:
+    """Return the folder's definition with digests for Ana Lima added."""
+    definition = folder / "b2b-en.yaml"
+    definition.write_text(
+        definition.read_text(encoding="utf-8")
+        + "notifications:\n  owners:\n    Ana Lima: {webhooks: [chat]}\n"
+        + f'  channels:\n    - {{kind: webhook, id: chat, url: "{url}/hook"}}\n',
+        encoding="utf-8",
+    )
+    return load_pipeline(definition)
+
+
+def make_followups_overdue(folder: Path) -> None:
+    path = folder / "pipeline.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["Deals"]
+    header = {cell.value: cell.column for cell in sheet[HEADER_ROW] if cell.value}
+    for row in range(HEADER_ROW + 1, sheet.max_row + 1):
+        sheet.cell(row, header["Next Step Date"]).value = _midnight(day(2))
+    book.save(path)
+
+
+def test_other_state_file_sends_no_digests(
+    tmp_path: Path,
+    pipeline: Pipeline,
+    store: StateStore,
+    receiver: WebhookReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notified = add_digests(tmp_path, receiver.url)
+    for number, stage in ((4, "Lead"), (5, "Qualified")):
+        write_rows(tmp_path, [("D-1", stage, None)])
+        make_followups_overdue(tmp_path)
+        run_on(notified, store, day(number))
+    other_path = tmp_path / "other.sqlite"
+
+    with StateStore.open(str(other_path)) as other:
+        with caplog.at_level(logging.WARNING, logger="sync.job"):
+            now = dt.datetime.combine(day(6), dt.time(6, 0), dt.UTC)
+            recorded = record_run(RunRequest(notified, day(6)), other, now=now)
+
+    assert len(receiver.requests) == 2
+    assert recorded.digests is not None
+    assert recorded.digests.deliveries == []
+    assert recorded.digests.skipped == STAGE_LOG_UNRECORDED
+    [warning] = caplog.messages
+    assert (
+        "It sent no digests either, because the digests those runs sent are "
+        "recorded in their database, so sending them from this one would "
+        "repeat them. Run with the state database"
+    ) in warning
 
 
 def test_moved_workbook_warning_names_command(

@@ -76,6 +76,21 @@ class SmtpMailbox:
     envelopes: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     secure_sessions: list[bool] = field(default_factory=list)
+    # Addresses the server rejects at RCPT, as it rejects an unknown mailbox.
+    refused: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(
         self, server: SMTP, session: Session, envelope: Envelope

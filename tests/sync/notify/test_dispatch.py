@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from config.models import Pipeline
-from rules.digest import TEAM_DIGEST_OWNER
+from config.models import OwnerContact, Pipeline
+from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
 from rules.grid import CellValue
 from sync.notify.dispatch import DeliveryStatus, DigestReport, send_due_digests
 from sync.notify.email import EmailSender
@@ -122,7 +122,7 @@ def test_sent_digest_recorded_in_ledger(
     ana = ledger.records[0]
     assert (ana.workbook_key, ana.owner, ana.channel) == (
         WORKBOOK,
-        "Ana Lima",
+        "analima",
         "team-chat",
     )
     assert ana.digest_date == AS_OF
@@ -154,6 +154,74 @@ def test_restart_does_not_resend(receiver: WebhookReceiver, pipeline: Pipeline) 
 
     assert report.sent == []
     assert len(receiver.requests) == 3
+
+
+def respelt_rows(first: str, second: str) -> list[list[CellValue]]:
+    """Return SHEET_ROWS with Ana Lima's two deals owned by ``first`` and ``second``."""
+    header, ana_1, ana_2, *rest = SHEET_ROWS
+    return [
+        header,
+        [*ana_1[:2], first, *ana_1[3:]],
+        [*ana_2[:2], second, *ana_2[3:]],
+        *rest,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (("ana lima", "Ana Lima"), ("Ana Lima", "ana lima")),
+        (("ana lima", "ana lima"), ("Ana Lima", "Ana Lima")),
+        (("Ana Lima", "Ana Lima"), (" ANA  LIMA", "Ana Lima")),
+    ],
+    ids=["rows-sorted", "case-retyped", "spaces-and-case"],
+)
+def test_respelt_owner_not_sent_again_same_day(
+    receiver: WebhookReceiver,
+    pipeline: Pipeline,
+    before: tuple[str, str],
+    after: tuple[str, str],
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline, respelt_rows(*before)), pipeline, ledger)
+    later = DUE_NOW + dt.timedelta(hours=1)
+
+    report = send(sync_result(pipeline, respelt_rows(*after)), pipeline, ledger, later)
+
+    assert report.sent == []
+    assert len(receiver.requests) == 3
+
+
+def test_respelt_owner_items_old_next_day(
+    receiver: WebhookReceiver, pipeline: Pipeline
+) -> None:
+    ledger = InMemoryDigestLedger()
+    send(sync_result(pipeline, respelt_rows("ana lima", "ana lima")), pipeline, ledger)
+    rows = respelt_rows("ANA LIMA", "ana  lima")
+
+    send(sync_result(pipeline, rows, NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    ana = receiver.requests[3].json()
+    assert ana["owner"] == "Ana Lima"
+    assert [item["new"] for item in ana["items"]] == [False, False]
+
+
+def test_padded_chinese_owner_gets_one_digest(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    owners = {"王芳": {"webhooks": ["team-chat"]}}
+    pipeline = build_team_pipeline(
+        team_notifications(receiver.url, owners=owners, manager_digest_to=None)
+    )
+    rows = respelt_rows("王\u3000芳", "王芳")[:3]
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        report = send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert deliveries_of(report) == [("王芳", "team-chat", DeliveryStatus.SENT)]
+    [digest] = [request.json() for request in receiver.requests]
+    assert [item["deal_id"] for item in digest["items"]] == ["D-1", "D-2"]
+    assert caplog.records == []
 
 
 def test_next_day_lists_same_items_as_old(
@@ -349,6 +417,94 @@ def test_failing_channel_retried_next_call(
             f"error=channel 'team-chat': posting to {LOOPBACK} failed: HTTP 500 "
             "Internal Server Error: 'try later'; retrying on the next run"
         )
+    ]
+
+
+def test_recovered_channel_lists_items_as_new(receiver: WebhookReceiver) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    notifications["owners"]["Ana Lima"] = {"webhooks": ["team-chat", "ana-chat"]}
+    notifications["channels"].append(
+        {"kind": "webhook", "id": "ana-chat", "url": f"{receiver.url}/ana"}
+    )
+    pipeline = build_team_pipeline(notifications)
+    ledger = InMemoryDigestLedger()
+    receiver.responses += [(200, b"ok"), (500, b"try later")]
+    send(sync_result(pipeline), pipeline, ledger)
+
+    send(sync_result(pipeline, as_of=NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
+
+    ana_next_day = {
+        request.path: request.json()
+        for request in receiver.requests[3:]
+        if request.json()["owner"] == "Ana Lima"
+    }
+    team_items = ana_next_day["/team"]["items"]
+    ana_items = ana_next_day["/ana"]["items"]
+    assert [item["new"] for item in team_items] == [False, False]
+    assert [item["new"] for item in ana_items] == [True, True]
+    assert "Still open:" not in ana_next_day["/ana"]["text"]
+
+
+def sent_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (record.levelno, record.getMessage().split(" kind=")[0])
+        for record in caplog.records
+        if record.getMessage().startswith("digest sent ")
+    ]
+
+
+def test_sent_digest_logged_by_entry(
+    receiver: WebhookReceiver, pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = respelt_rows("ana lima", "ANA LIMA")
+
+    with caplog.at_level(logging.DEBUG, logger="sync.notify.dispatch"):
+        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    assert [line for line in sent_lines(caplog) if line[0] == logging.INFO] == [
+        (logging.INFO, "digest sent entry='Ana Lima' channel=team-chat"),
+        (logging.INFO, "digest sent entry='Bo Chen' channel=team-chat"),
+        (logging.INFO, "digest sent entry=manager_digest_to channel=lead-chat"),
+    ]
+    assert "ana lima" not in caplog.text
+    assert "ANA LIMA" not in caplog.text
+
+
+class CatchAllSender:
+    """A channel that takes every digest, as an e-mail channel with 'to' does."""
+
+    channel_id = "team-inbox"
+    kind = "test"
+
+    def serves(self, contact: OwnerContact | None) -> bool:
+        return True
+
+    def send(
+        self, digest: OwnerDigest, contact: OwnerContact | None, now: dt.datetime
+    ) -> None:
+        return None
+
+
+def test_owner_without_entry_named_at_debug_only(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    del notifications["owners"]["Bo Chen"]
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.DEBUG, logger="sync.notify.dispatch"):
+        send(
+            sync_result(pipeline),
+            pipeline,
+            InMemoryDigestLedger(),
+            channels=[CatchAllSender()],
+        )
+
+    assert sent_lines(caplog) == [
+        (logging.DEBUG, "digest sent for owner 'Ana Lima' on channel team-inbox"),
+        (logging.INFO, "digest sent entry='Ana Lima' channel=team-inbox"),
+        (logging.DEBUG, "digest sent for owner 'Bo Chen' on channel team-inbox"),
+        (logging.INFO, "digest sent entry=none channel=team-inbox"),
     ]
 
 
@@ -719,6 +875,26 @@ def test_blank_owner_items_warned_once(
     ]
 
 
+def test_blank_owner_items_warned_once_a_day(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    pipeline = build_team_pipeline(notifications)
+    ledger = InMemoryDigestLedger()
+    later = DUE_NOW + dt.timedelta(hours=1)
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify"):
+        for now in (DUE_NOW, later):
+            send(sync_result(pipeline, BLANK_OWNER_ROWS), pipeline, ledger, now)
+        same_day = len(caplog.records)
+        next_day = sync_result(pipeline, BLANK_OWNER_ROWS, NEXT_DAY)
+        send(next_day, pipeline, ledger, NEXT_DAY_NOW)
+
+    assert same_day == 1
+    assert len(caplog.records) == 2
+    assert "with a blank 'Owner' cell reach no one" in caplog.records[1].getMessage()
+
+
 def test_unmapped_owner_column_warned(
     receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -761,9 +937,9 @@ class BrokenLedger(InMemoryDigestLedger):
         super().__init__()
         self.failing = failing
 
-    def sent_items(self, workbook_key: str, owner: str) -> set[str]:
+    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
         self._fail_if("sent_items")
-        return super().sent_items(workbook_key, owner)
+        return super().sent_items(workbook_key, owner, channel)
 
     def record_sent(self, *args: Any, **kwargs: Any) -> None:
         self._fail_if("record_sent")

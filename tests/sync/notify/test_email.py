@@ -6,12 +6,14 @@ import dataclasses
 import datetime as dt
 import email
 import email.policy
+import logging
 import ssl
 from email.message import EmailMessage
 
 import pytest
 
 from config.models import EmailChannel, Locale, OwnerContact
+from rules.digest import TEAM_DIGEST_OWNER
 from sync.notify.email import EmailSender, build_message
 from sync.notify.errors import (
     ChannelUnreachableError,
@@ -239,6 +241,53 @@ def test_plain_smtp_without_login_when_configured(
 
     assert plain_smtp_server.mailbox.secure_sessions == [False]
     assert plain_smtp_server.mailbox.logins == []
+
+
+@pytest.mark.parametrize(
+    ("owner", "key"),
+    [
+        ("Ana Lima", "notifications.owners['Ana Lima'].email"),
+        (TEAM_DIGEST_OWNER, "notifications.manager_digest_to.email"),
+    ],
+    ids=["owner", "manager"],
+)
+def test_refused_address_named_with_key(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext, owner: str, key: str
+) -> None:
+    smtp_server.mailbox.refused = {"ana.lima@example.com"}
+    digest = dataclasses.replace(ana_digest(), owner=owner)
+
+    with pytest.raises(DeliveryError) as raised:
+        sender(smtp_server.port, client_tls).send(digest, ANA, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:{smtp_server.port} "
+        "failed: the server refused recipient 'ana.lima@example.com' (550 5.1.1 "
+        f"mailbox unavailable); correct {key}"
+    )
+    assert smtp_server.mailbox.envelopes == []
+
+
+def test_refused_to_address_logged(
+    smtp_server: LoopbackSmtpServer,
+    client_tls: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    smtp_server.mailbox.refused = {"nobody.team@example.com"}
+    to = ["nobody.team@example.com", "sales@example.com"]
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify.email"):
+        sender(smtp_server.port, client_tls, to=to).send(ana_digest(), None, NOW)
+
+    assert smtp_server.mailbox.envelopes[0].rcpt_tos == ["sales@example.com"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "sync.notify.email"]
+    assert warnings == [
+        (
+            "digest e-mail channel=email: the server refused recipient "
+            "'nobody.team@example.com' (550 5.1.1 mailbox unavailable), and the "
+            "others got it; correct the 'to' list of channel 'email'"
+        )
+    ]
 
 
 def test_refused_connection_reported() -> None:

@@ -25,14 +25,12 @@ CONTACT = OwnerContact(webhooks=["team-chat"])
 CHAT_TEXT = (
     "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)\n"
     "\n"
-    "New since the last digest:\n"
     "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
     "Send pricing"
 )
 MARKDOWN = (
     "**pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)**\n"
     "\n"
-    "**New since the last digest:**\n"
     "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
     "Send pricing"
 )

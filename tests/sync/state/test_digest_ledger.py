@@ -75,21 +75,58 @@ def test_ledger_send_is_keyed_exactly(
 def test_ledger_items_of_every_digest(ledger: StateDigestLedger) -> None:
     record(ledger, {"a", "b"})
     record(ledger, {"b", "c"}, day=TUESDAY)
-    assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b", "c"}
+    assert ledger.sent_items(WORKBOOK, "Ana", "email") == {"a", "b", "c"}
+
+
+def test_ledger_owner_spellings_share_record(ledger: StateDigestLedger) -> None:
+    record(ledger, {"a"}, owner="ana lima")
+    record(ledger, {"b"}, owner=" Ana  Lima", day=TUESDAY)
+
+    assert ledger.was_sent(WORKBOOK, "ANA LIMA", "email", MONDAY)
+    assert ledger.sent_items(WORKBOOK, "Ana Lima", "email") == {"a", "b"}
+    with ledger.store.engine.connect() as connection:
+        owners = connection.execute(sa.select(digests_sent.c.owner)).scalars()
+        assert set(owners) == {"analima"}
+
+
+def test_ledger_reads_rows_of_cell_spellings(ledger: StateDigestLedger) -> None:
+    # Databases written before owner keys were stored contain the cell's text.
+    row = {"workbook_key": WORKBOOK, "owner": "Ana Lima", "channel": "email"}
+    with ledger.store.engine.begin() as connection:
+        connection.execute(
+            digests_sent.insert().values(
+                **row, digest_date=MONDAY, content_hash="hash-1", sent_at=SENT_AT
+            )
+        )
+        connection.execute(
+            digest_items.insert().values(
+                workbook_key=WORKBOOK,
+                owner="Ana Lima",
+                identity="a",
+                first_sent_on=MONDAY,
+            )
+        )
+
+    assert ledger.was_sent(WORKBOOK, "ana lima", "email", MONDAY)
+    assert ledger.sent_items(WORKBOOK, "ana lima", "email") == {"a"}
+    # Their items were recorded without a channel, so they count for every one.
+    assert ledger.sent_items(WORKBOOK, "ana lima", "team-chat") == {"a"}
 
 
 def test_ledger_items_kept_per_owner(ledger: StateDigestLedger) -> None:
     record(ledger, {"a"})
     record(ledger, {"b"}, owner="Ben")
     record(ledger, {"c"}, workbook=OTHER_WORKBOOK)
-    assert ledger.sent_items(WORKBOOK, "Ana") == {"a"}
+    assert ledger.sent_items(WORKBOOK, "Ana", "email") == {"a"}
 
 
-def test_ledger_items_shared_across_channels(ledger: StateDigestLedger) -> None:
+def test_ledger_items_kept_per_channel(ledger: StateDigestLedger) -> None:
     record(ledger, {"a"}, channel="email")
     record(ledger, {"a", "b"}, channel="team-chat")
-    assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b"}
-    assert count_rows(ledger.store, digest_items) == 2
+    assert ledger.sent_items(WORKBOOK, "Ana", "email") == {"a"}
+    assert ledger.sent_items(WORKBOOK, "Ana", "team-chat") == {"a", "b"}
+    assert ledger.sent_items(WORKBOOK, "Ana", "slack") == set()
+    assert count_rows(ledger.store, digest_items) == 3
 
 
 def test_ledger_second_record_same_day_kept_once(
@@ -98,7 +135,7 @@ def test_ledger_second_record_same_day_kept_once(
     record(ledger, {"a"})
     record(ledger, {"a", "b"})
     assert count_rows(ledger.store, digests_sent) == 1
-    assert ledger.sent_items(WORKBOOK, "Ana") == {"a", "b"}
+    assert ledger.sent_items(WORKBOOK, "Ana", "email") == {"a", "b"}
 
 
 def test_ledger_item_keeps_first_send_day(ledger: StateDigestLedger) -> None:
@@ -112,7 +149,7 @@ def test_ledger_item_keeps_first_send_day(ledger: StateDigestLedger) -> None:
 def test_ledger_digest_without_items(ledger: StateDigestLedger) -> None:
     record(ledger, set())
     assert ledger.was_sent(WORKBOOK, "Ana", "email", MONDAY)
-    assert ledger.sent_items(WORKBOOK, "Ana") == set()
+    assert ledger.sent_items(WORKBOOK, "Ana", "email") == set()
 
 
 def test_ledger_rejects_naive_send_time(ledger: StateDigestLedger) -> None:
@@ -129,7 +166,7 @@ def test_ledger_survives_reopened_database(state_url: str) -> None:
     with StateStore.open(state_url) as second:
         reopened = StateDigestLedger(second)
         assert reopened.was_sent(WORKBOOK, "Ana", "email", MONDAY)
-        assert reopened.sent_items(WORKBOOK, "Ana") == {"a"}
+        assert reopened.sent_items(WORKBOOK, "Ana", "email") == {"a"}
 
 
 def test_digest_items_migration_downgrades(store: StateStore) -> None:
@@ -140,6 +177,39 @@ def test_digest_items_migration_downgrades(store: StateStore) -> None:
     assert "digests_sent" in tables
 
 
+def test_channel_migration_keeps_items_for_every_channel(state_url: str) -> None:
+    with StateStore.open(state_url) as first:
+        url = first.engine.url.render_as_string(hide_password=False)
+        command.downgrade(alembic_config(url), "0003")
+        with first.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO digest_items (workbook_key, owner, identity, "
+                    "first_sent_on) VALUES (:workbook, 'Ana', 'a', :day)"
+                ),
+                {"workbook": WORKBOOK, "day": MONDAY},
+            )
+    with StateStore.open(state_url) as second:
+        ledger = StateDigestLedger(second)
+        record(ledger, {"a", "b"}, channel="team-chat", day=TUESDAY)
+
+        assert ledger.sent_items(WORKBOOK, "Ana", "email") == {"a"}
+        assert ledger.sent_items(WORKBOOK, "Ana", "team-chat") == {"a", "b"}
+
+
+def test_channel_migration_downgrades(store: StateStore) -> None:
+    ledger = StateDigestLedger(store)
+    record(ledger, {"a"}, channel="email")
+    record(ledger, {"a"}, channel="team-chat")
+    url = store.engine.url.render_as_string(hide_password=False)
+
+    command.downgrade(alembic_config(url), "0003")
+
+    columns = sa.inspect(store.engine).get_columns("digest_items")
+    assert "channel" not in [column["name"] for column in columns]
+    assert count_rows(store, digest_items) == 1
+
+
 def test_digest_items_migration_upgrades_from_first(state_url: str) -> None:
     with StateStore.open(state_url) as first:
         url = first.engine.url.render_as_string(hide_password=False)
@@ -147,4 +217,4 @@ def test_digest_items_migration_upgrades_from_first(state_url: str) -> None:
     with StateStore.open(state_url) as second:
         assert "digest_items" in sa.inspect(second.engine).get_table_names()
         record(StateDigestLedger(second), {"a"})
-        assert StateDigestLedger(second).sent_items(WORKBOOK, "Ana") == {"a"}
+        assert StateDigestLedger(second).sent_items(WORKBOOK, "Ana", "email") == {"a"}
