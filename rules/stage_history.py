@@ -182,7 +182,7 @@ def apply_history(
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
-    undated = _without_entered_date(deals, columns)
+    undated = _without_entered_date(deals, columns, as_of)
     if undated:
         times = times_of_log_rows(_rows_of(log_rows, undated, len(deals)))
         findings += idle_findings_from_log(undated, times, columns, pipeline)
@@ -202,19 +202,25 @@ def apply_history(
     )
 
 
-def _without_entered_date(deals: Sequence[Deal], columns: ColumnMap) -> list[Deal]:
+def _without_entered_date(
+    deals: Sequence[Deal], columns: ColumnMap, as_of: dt.date
+) -> list[Deal]:
     """Return the deals whose idle days only the stage log can count.
 
     Those are all deals without a stage-entered date column, else the rows
-    whose cell is blank or contains no date, where the row check counts nothing.
+    whose cell is blank, contains no date or a date after ``as_of``, where the
+    row check counts nothing.
     """
     if "stage_entered_date" not in columns.fields:
         return list(deals)
-    return [
-        deal
-        for deal in deals
-        if not isinstance(deal.values.get(STAGE_ENTERED_FIELD), dt.date)
-    ]
+    undated = []
+    for deal in deals:
+        entered = deal.values.get(STAGE_ENTERED_FIELD)
+        if isinstance(entered, dt.datetime):
+            entered = entered.date()
+        if not isinstance(entered, dt.date) or entered > as_of:
+            undated.append(deal)
+    return undated
 
 
 def _rows_of(

@@ -368,6 +368,23 @@ def test_undated_row_idle_from_log(entered: CellValue) -> None:
     assert outcome.findings[0].params["days"] == "20"
 
 
+def test_future_dated_row_idle_from_log() -> None:
+    # A date after the as-of day is not used by the row check either.
+    as_of = AS_OF + dt.timedelta(days=20)
+    deal = build_deal(
+        PIPELINE, 4, "D-7", "Lead", stage_entered_date=as_of + dt.timedelta(days=30)
+    )
+    history = StageHistory(
+        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
+        transitions=[Transition("D-7", None, "Lead", AS_OF)],
+        log_started_on=AS_OF - dt.timedelta(days=1),
+    )
+
+    outcome = apply_history(history, [deal], COLUMNS, PIPELINE, as_of)
+
+    assert [finding.code for finding in outcome.findings] == [Code.IDLE_IN_STAGE]
+
+
 def test_dated_row_idle_left_to_row_check() -> None:
     deal = build_deal(
         PIPELINE, 4, "D-7", "Lead", stage_entered_date=AS_OF + dt.timedelta(days=19)
