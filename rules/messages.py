@@ -2,9 +2,10 @@
 
 A template is filled from the finding's fields (``row``, ``column``, ``value``,
 ``deal_id``, ``field``), its ``params`` and a few fields derived from them
-(``days_text``, ``limit_text``, ``due_when``, ``other_rows``, ``detail``). Each
-code has a list of templates per locale: the first one whose fields are all
-filled is used, so a finding without a suggestion or a stage still reads well.
+(``days_text``, ``limit_text``, ``due_when``, ``other_rows``, ``detail``,
+``at_least``). Each code has a list of templates per locale: the first one
+whose fields are all filled is used, so a finding without a suggestion or a
+stage still reads well.
 
 Params each code is rendered with:
 
@@ -33,7 +34,9 @@ Params each code is rendered with:
 - ``no-next-step``: ``stage``.
 - ``idle-in-stage``: ``days``, ``limit``, ``stage``, ``since`` (optional, the day
   the Stage log's stay began, when the row's stage-entered date was not used),
-  ``log_began`` (optional, the log's first day, when the stay began before it).
+  ``log_began`` (optional, the log's first day, when the stay began before it),
+  ``entered_column`` (optional, the stage-entered header, when its cell gave no
+  date) and ``first_found`` (optional, the stay's start then, when known).
 - ``stage-skipped``: ``from``, ``to``, ``skipped`` (optional).
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
@@ -453,6 +456,18 @@ MESSAGES: Templates = {
                 "close it, or correct {column}."
             ),
             (
+                "Deal has been in stage {stage!r} for {days_text}, since {first_found} "
+                "by the Stage log, more than its limit of {limit_text}. "
+                "{entered_column} has no date to count from: fill in the day the deal "
+                "entered the stage, or move the deal forward or close it."
+            ),
+            (
+                "Deal has been in stage {stage!r} for at least {days_text}, more than "
+                "its limit of {limit_text}: it was there when the stage log began on "
+                "{log_began}. {entered_column} has no date to count from: fill in the "
+                "day the deal entered the stage, or move the deal forward or close it."
+            ),
+            (
                 "Deal has been in stage {stage!r} for at least {days_text}, more than "
                 "its limit of {limit_text}: it was there when the stage log began on "
                 "{log_began}. Move it forward or close it."
@@ -467,6 +482,16 @@ MESSAGES: Templates = {
                 "商机自 {since}（运行首次在该阶段发现它）起已在阶段“{stage}”停留 "
                 "{days_text}，超过上限 {limit_text}。{column}（{value}）未被采用，"
                 "因为之后的运行仍看到该商机处于上一阶段。请推进或关闭商机，或更正{column}。"
+            ),
+            (
+                "按阶段日志，商机自 {first_found} 起已在阶段“{stage}”停留 {days_text}，"
+                "超过上限 {limit_text}。{entered_column}没有可用于计算的日期："
+                "请填写商机进入该阶段的日期，或推进、关闭商机。"
+            ),
+            (
+                "商机已在阶段“{stage}”停留至少 {days_text}，超过上限 {limit_text}："
+                "阶段日志于 {log_began} 开始记录时它已在该阶段。{entered_column}没有"
+                "可用于计算的日期：请填写商机进入该阶段的日期，或推进、关闭商机。"
             ),
             (
                 "商机已在阶段“{stage}”停留至少 {days_text}，超过上限 {limit_text}："
@@ -686,8 +711,14 @@ SHORT_MESSAGES: Templates = {
     },
     Code.NO_NEXT_STEP: {EN: ("no next-step date",), ZH: ("没有下一步日期",)},
     Code.IDLE_IN_STAGE: {
-        EN: ("{days_text} in {stage!r} (limit {limit})",),
-        ZH: ("在“{stage}”停留 {days_text}（上限 {limit}）",),
+        EN: (
+            "{at_least}{days_text} in {stage!r} (limit {limit})",
+            "{days_text} in {stage!r} (limit {limit})",
+        ),
+        ZH: (
+            "在“{stage}”停留{at_least}{days_text}（上限 {limit}）",
+            "在“{stage}”停留 {days_text}（上限 {limit}）",
+        ),
     },
     Code.STAGE_SKIPPED: {
         EN: ("skipped {skipped}", "skipped stages to {to!r}"),
@@ -1102,6 +1133,9 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
     if "cell_kind" in params:
         kinds = CELL_KINDS[locale]
         derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")
+    if "log_began" in params:
+        # The days of a stay that began before the stage log are a lower bound.
+        derived["at_least"] = "至少 " if locale is Locale.ZH_CN else "at least "
     return derived
 
 

@@ -591,6 +591,11 @@ def _idle_finding(
         # The deal was in the stage before the log's first run, so the days
         # are a lower bound.
         params["log_began"] = time.latest.entered.isoformat()
+    if STAGE_ENTERED_FIELD in columns.fields:
+        # The row's cell gave no date to count from, so the message asks for one.
+        params["entered_column"] = columns.header_of(STAGE_ENTERED_FIELD)
+        if time.latest.entered_known:
+            params["first_found"] = time.latest.entered.isoformat()
     severity = SEVERITIES[Code.IDLE_IN_STAGE]
     return [stage_column_finding(Code.IDLE_IN_STAGE, deal, columns, params, severity)]
 

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from config.models import Stage
+from config.models import Locale, Stage
 from rules.findings import Code
 from rules.grid import CellValue
 from rules.history import DealSnapshot, StayEnd, Transition
+from rules.messages import render_message, render_short
 from rules.stage_history import (
     TRANSITION_NOTICE_DAYS,
     HistoryOutcome,
@@ -501,3 +502,46 @@ def test_renamed_stage_keeps_ended_stay_start() -> None:
     assert history.ended_stay_starts == {StayEnd("P-1", "Quote", moved_on): ENTERED}
     assert outcome.log_rows[0].stage == "Quote"
     assert outcome.log_rows[0].entered == ENTERED
+
+
+def test_undated_row_idle_message_asks_for_date() -> None:
+    deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": None})
+    history = StageHistory(
+        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
+        transitions=[
+            Transition("D-7", None, "Qualified", AS_OF - dt.timedelta(days=3)),
+            Transition("D-7", "Qualified", "Lead", AS_OF),
+        ],
+        log_started_on=AS_OF - dt.timedelta(days=3),
+    )
+
+    outcome = apply_history(
+        history, [deal], COLUMNS, PIPELINE, AS_OF + dt.timedelta(days=20)
+    )
+
+    [idle] = outcome.findings
+    assert render_message(idle, Locale.EN) == (
+        f"Deal has been in stage 'Lead' for 20 days, since {AS_OF} by the Stage "
+        "log, more than its limit of 14 days. Stage Entered has no date to count "
+        "from: fill in the day the deal entered the stage, or move the deal "
+        "forward or close it."
+    )
+    assert render_short(idle, Locale.EN) == "20 days in 'Lead' (limit 14)"
+
+
+def test_first_run_stay_status_says_at_least() -> None:
+    deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": None})
+    history = StageHistory(
+        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
+        transitions=[Transition("D-7", None, "Lead", AS_OF)],
+        log_started_on=AS_OF,
+    )
+
+    outcome = apply_history(
+        history, [deal], COLUMNS, PIPELINE, AS_OF + dt.timedelta(days=20)
+    )
+
+    [idle] = outcome.findings
+    assert render_short(idle, Locale.EN) == "at least 20 days in 'Lead' (limit 14)"
+    assert render_short(idle, Locale.ZH_CN) == "在“Lead”停留至少 20 天（上限 14）"
+    assert "Stage Entered has no date to count from" in render_message(idle, Locale.EN)
