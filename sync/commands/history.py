@@ -127,6 +127,7 @@ def log(
     because it includes a stay that began before the first recorded run.
     """
     pipeline = _selected_definition(config, source)
+    from sync.state.ok_runs import ok_run_days
     from sync.state.store import StateStore
 
     # IDs are read from the sheet trimmed, so a pasted ' D-1 ' finds D-1.
@@ -141,7 +142,10 @@ def log(
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
             raise DealNotFoundError(_no_path_message(store, key, tab, deal_id))
-        latest_day = store.latest_as_of(key, tab=tab)
+        # The latest ok run counts, also one that stored no new snapshot
+        # because the sheet had not changed since the run before.
+        run_days = ok_run_days(store, key, tab=tab)
+        latest_day = run_days[-1] if run_days else None
         first_day = store.log_started_on(key, tab=tab)
 
     path = _with_current_stage_names(path, pipeline)

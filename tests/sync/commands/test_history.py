@@ -378,8 +378,9 @@ def test_log_finds_id_stored_with_mark(marked_state: Path, workbook: Path) -> No
     assert table_rows(result.output) == [
         ["Seen on", "Change", "Days in previous stage"],
         ["2025-03-01", "(new) → Lead", ""],
-        ["Stage", "Total days up to 2025-03-01"],
-        ["Lead", "≥ 0"],
+        # The run's day, which the run recorded without a snapshot.
+        ["Stage", "Total days up to 2025-03-04"],
+        ["Lead", "≥ 3"],
     ]
 
 
@@ -510,6 +511,29 @@ def test_log_json_lists_stage_totals(stays_state: Path, workbook: Path) -> None:
         {"stage": "Lead", "total_days": 5, "lower_bound": True},
         {"stage": "Demo", "total_days": 6, "lower_bound": False},
     ]
+
+
+def test_log_totals_reach_run_without_snapshot(
+    stays_state: Path, workbook: Path
+) -> None:
+    # A run on an unchanged sheet stores no snapshot, but the deal was in its
+    # stage on that day too.
+    with StateStore.open(str(stays_state)) as store:
+        as_of = dt.date(2025, 3, 20)
+        now = dt.datetime.combine(as_of, dt.time(7), dt.UTC)
+        run_id = store.start_run(str(workbook), "Deals", as_of, now=now)
+        store.finish_run(run_id, RunOutcome.OK, now=now)
+    args = ["D-1", "b2b-en", "--source", str(workbook), "--state", str(stays_state)]
+
+    result = invoke(log, [*args, "--json"])
+
+    document = json.loads(result.output)
+    assert document["as_of"] == "2025-03-20"
+    assert document["days_in_stage"][1] == {
+        "stage": "Demo",
+        "total_days": 14,
+        "lower_bound": False,
+    }
 
 
 # days in previous stage
