@@ -21,9 +21,11 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
    and dates move, so every status cell and generated tab with them is
    rewritten. The next day is the first of a month, so the run also writes
    the previous month's review tab, which other days do not;
-5. pipesheet ``run --dry-run`` on a fresh copy with an empty state database:
+5. the same again one more day later (:data:`DAY_AFTER`), a day like most:
+   no review is due;
+6. pipesheet ``run --dry-run`` on a fresh copy with an empty state database:
    reading and checking only, the floor under any write;
-6. the baseline: openpyxl load, one status cell set on every deal row, full save
+7. the baseline: openpyxl load, one status cell set on every deal row, full save
    (``bench/openpyxl_baseline.py``) on a fresh copy.
 
 Wall time is the job process's whole life, start-up and imports included, and
@@ -94,10 +96,20 @@ RERUN = "pipesheet re-run, no changes"
 READ_CHECK = "pipesheet read+check (--dry-run)"
 RERUN_CHECK = "pipesheet read+check of (1)'s output (--dry-run)"
 NEXT_DAY_RUN = "pipesheet run of (1)'s output, next day"
+DAY_AFTER_RUN = "pipesheet run of (4)'s output, next day"
 BASELINE = "openpyxl load + set status + save"
-OPERATIONS = (FIRST_RUN, RERUN, RERUN_CHECK, NEXT_DAY_RUN, READ_CHECK, BASELINE)
-# The as-of day of the next-day run: the day after AS_OF.
+OPERATIONS = (
+    FIRST_RUN,
+    RERUN,
+    RERUN_CHECK,
+    NEXT_DAY_RUN,
+    DAY_AFTER_RUN,
+    READ_CHECK,
+    BASELINE,
+)
+# The as-of days of the next-day runs: the first and second days after AS_OF.
 NEXT_DAY = "2025-10-01"
+DAY_AFTER = "2025-10-02"
 STARTUP = "pipesheet start-up (--help)"
 # Modules ``pipesheet run`` imports on its way, imported before its work is timed.
 RUN_MODULES = (
@@ -415,7 +427,7 @@ def check_first_run(
 def run_repetition(
     result: SizeResult, source: Path, work: Path, pipeline: Pipeline
 ) -> None:
-    """Run the six operations once on ``source`` and add them to ``result``."""
+    """Run the seven operations once on ``source`` and add them to ``result``."""
     states = work / "state"
     shutil.rmtree(states, ignore_errors=True)
     states.mkdir(parents=True)
@@ -448,7 +460,7 @@ def run_repetition(
     )
     record(result, RERUN_CHECK, measure_with_twin(job))
 
-    # The last job on (1)'s files, since it changes both.
+    # The last jobs on (1)'s files, since they change both.
     job = Job(
         pipesheet_command(first, as_of=NEXT_DAY),
         timed_pipesheet_command(first, as_of=NEXT_DAY),
@@ -457,6 +469,14 @@ def run_repetition(
         state,
     )
     record(result, NEXT_DAY_RUN, measure_with_twin(job))
+    job = Job(
+        pipesheet_command(first, as_of=DAY_AFTER),
+        timed_pipesheet_command(first, as_of=DAY_AFTER),
+        first.parent,
+        work / "day-after.log",
+        state,
+    )
+    record(result, DAY_AFTER_RUN, measure_with_twin(job))
 
     dry = fresh_copy(source, work / "read-check")
     before = fingerprint_folder(dry.parent)

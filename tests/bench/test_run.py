@@ -20,6 +20,7 @@ from bench import generate
 from bench.run import (
     AS_OF,
     BASELINE,
+    DAY_AFTER_RUN,
     DEALS_TAB,
     DEFAULT_SEED,
     FIRST_RUN,
@@ -94,12 +95,13 @@ def test_table_header_lists_columns(harness: HarnessRun) -> None:
 
 @pytest.mark.parametrize(
     "operation",
-    [FIRST_RUN, RERUN, RERUN_CHECK, NEXT_DAY_RUN, READ_CHECK, BASELINE],
+    [FIRST_RUN, RERUN, RERUN_CHECK, NEXT_DAY_RUN, DAY_AFTER_RUN, READ_CHECK, BASELINE],
     ids=[
         "first-run",
         "re-run",
         "re-run-check",
         "next-day",
+        "day-after",
         "read-check",
         "openpyxl-baseline",
     ],
@@ -125,6 +127,7 @@ def test_operation_names_are_expected() -> None:
         "pipesheet re-run, no changes",
         "pipesheet read+check of (1)'s output (--dry-run)",
         "pipesheet run of (1)'s output, next day",
+        "pipesheet run of (4)'s output, next day",
         "pipesheet read+check (--dry-run)",
         "openpyxl load + set status + save",
     )
