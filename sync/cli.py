@@ -540,8 +540,9 @@ def check_output_given(
     """Reject an ``--output`` that the run's source cannot be written to.
 
     :raises click.UsageError: the source is a Google spreadsheet or a file
-        pipesheet only reads, ``output`` has another extension than the
-        workbook, or its folder does not exist.
+        pipesheet only reads, or ``output`` has another extension than the
+        workbook. Also when the folder that ``output`` (or a link there)
+        writes into is missing, read-only or on a read-only file system.
     """
     from sync.sources.registry import check_output_for_source
 
