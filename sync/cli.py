@@ -558,7 +558,8 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
 
     A dry run records nothing, so it does not create a missing SQLite file: it
     reads an empty database made in a temporary folder instead, whose
-    ``stands_in_for`` is the missing file.
+    ``stands_in_for`` is the missing file. It opens an existing file
+    read-only, so the file may be on a read-only file system.
     """
     from sync.state.engine import state_url
     from sync.state.errors import StateNotFoundError
@@ -568,7 +569,7 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
         store = StateStore.open(state)
     else:
         try:
-            store = StateStore.open(state, create=False)
+            store = StateStore.open_for_reading(state)
         except StateNotFoundError:
             with (
                 tempfile.TemporaryDirectory(prefix="pipesheet-") as folder,

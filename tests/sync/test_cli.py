@@ -828,6 +828,44 @@ def test_dry_run_creates_no_state_file() -> None:
     assert not Path("s.sqlite").exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "tiny.yaml", "--as-of", AS_OF, "-q"],
+        ["run", "tiny.yaml", "--as-of", AS_OF, "--dry-run", "-q"],
+        ["history"],
+    ],
+    ids=["check", "dry-run", "history"],
+)
+def test_reading_commands_write_no_state(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a read-only file system, which root cannot write either:
+    # access() fails for the folder, and SQLite cannot create the -shm file
+    # that opening a WAL database for writing needs.
+    write_tiny(CLEAN_DEALS)
+    Path("db").mkdir()
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "db/s.sqlite")
+    recorded = Path("db/s.sqlite").read_bytes()
+    folder = Path("db").resolve()
+    (folder / "s.sqlite-shm").mkdir()
+    access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode: Path(path).resolve() != folder and access(path, mode),
+    )
+
+    result = invoke(*command, "--state", "db/s.sqlite")
+
+    assert result.exit_code == 0, result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "s.sqlite",
+        "s.sqlite-shm",
+    ]
+    assert Path("db/s.sqlite").read_bytes() == recorded
+
+
 def test_dry_run_leaves_state_unchanged() -> None:
     write_tiny(FLAWED_DEALS)
     invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "s.sqlite")
