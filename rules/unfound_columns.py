@@ -36,7 +36,8 @@ def describe_unfound_needed_columns(
             f"the field {_field_looked_for(need.field, columns, pipeline)}, "
             f"which has no column. This option {need.purpose}, so "
             f"{need.without_column}. Headers found: "
-            f"{listed_headers(columns.headers)}. {_FIX}"
+            f"{listed_headers(columns.headers)}. {_FIX} If the sheet does not "
+            f"keep that column, delete {need.option} from the definition."
         )
     return messages
 
@@ -86,7 +87,8 @@ def describe_unfound_optional_columns(
         f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column for {fields}. "
         "Without their columns, no value of these fields is checked, counted or "
         "shown, in allowed lists, group_by breakdowns or figures. "
-        f"Headers found: {listed_headers(columns.headers)}. {_FIX}"
+        f"Headers found: {listed_headers(columns.headers)}. {_FIX} If the sheet "
+        "does not keep one of these columns, delete its field from columns."
     )
 
 

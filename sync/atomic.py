@@ -278,11 +278,13 @@ def check_writable(target: Path) -> None:
     may, because its owner made it read-only on purpose.
 
     :raises WorkbookReadOnlyError: if the file exists and is read-only, or
-        its file system is mounted read-only.
+        its folder's file system is mounted read-only.
     """
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
+        if _on_read_only_file_system(target.parent):
+            raise read_only_file_system_error(target) from None
         return
 
     any_write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
@@ -291,14 +293,21 @@ def check_writable(target: Path) -> None:
     # os.access also fails for a writable file on a file system mounted
     # read-only, where changing the file's mode would not help.
     if _on_read_only_file_system(target):
-        raise WorkbookReadOnlyError(
-            f"Workbook {target.name!r} is on a read-only file system (folder "
-            f"{str(target.parent)!r}). Nothing was written. Remount it "
-            "read-write, or pass --output PATH on a writable file system."
-        )
+        raise read_only_file_system_error(target)
     raise WorkbookReadOnlyError(
         f"Workbook {target.name!r} is read-only; nothing was written. Make it "
         "writable or pass --output PATH."
+    )
+
+
+def read_only_file_system_error(target: Path) -> WorkbookReadOnlyError:
+    """Return the error for writing ``target`` on a file system mounted read-only."""
+    # The absolute folder, because "folder '.'" does not say what to remount.
+    folder = os.path.abspath(target.parent)
+    return WorkbookReadOnlyError(
+        f"Workbook {target.name!r} is on a read-only file system (folder "
+        f"{folder!r}). Nothing was written. Remount it "
+        "read-write, or pass --output PATH on a writable file system."
     )
 
 

@@ -276,21 +276,22 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # A missing column that an option reads fails, because the option then
     # does nothing (runs warn too). Other missing mapped columns are a
-    # warning, and runs warn of those that checks on by default read.
+    # warning, and runs warn of those that checks on by default read. A
+    # failure lists the warnings too, so that one doctor run names them all.
     columns = match_columns(grid, pipeline)
     problems = describe_unfound_needed_columns(grid, columns, pipeline)
+    unfound = describe_unfound_default_columns(grid, columns, pipeline)
+    optional = describe_unfound_optional_columns(grid, columns, pipeline)
+    if optional is not None:
+        unfound.append(optional)
     if problems:
-        raise SheetLayoutError(" ".join(problems))
+        raise SheetLayoutError(" ".join([*problems, *unfound]))
 
     required = required_fields(pipeline)
     mapped = [
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]
     found = f"all {len(required)} required columns found: {', '.join(mapped)}"
-    unfound = describe_unfound_default_columns(grid, columns, pipeline)
-    optional = describe_unfound_optional_columns(grid, columns, pipeline)
-    if optional is not None:
-        unfound.append(optional)
     if unfound:
         raise CheckWarning(" ".join([f"{found}.", *unfound]))
     return found

@@ -540,8 +540,9 @@ def check_output_given(
     """Reject an ``--output`` that the run's source cannot be written to.
 
     :raises click.UsageError: the source is a Google spreadsheet or a file
-        pipesheet only reads, ``output`` has another extension than the
-        workbook, or its folder does not exist.
+        pipesheet only reads, or ``output`` has another extension than the
+        workbook. Also when the folder that ``output`` (or a link there)
+        writes into is missing, read-only or on a read-only file system.
     """
     from sync.sources.registry import check_output_for_source
 
@@ -557,7 +558,8 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
 
     A dry run records nothing, so it does not create a missing SQLite file: it
     reads an empty database made in a temporary folder instead, whose
-    ``stands_in_for`` is the missing file.
+    ``stands_in_for`` is the missing file. It opens an existing file
+    read-only, so the file may be on a read-only file system.
     """
     from sync.state.engine import state_url
     from sync.state.errors import StateNotFoundError
@@ -567,7 +569,7 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
         store = StateStore.open(state)
     else:
         try:
-            store = StateStore.open(state, create=False)
+            store = StateStore.open_for_reading(state)
         except StateNotFoundError:
             with (
                 tempfile.TemporaryDirectory(prefix="pipesheet-") as folder,

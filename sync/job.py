@@ -187,24 +187,29 @@ def record_run(
         _remove_stale_temporaries(request, key, stale_after)
         recorded = _run_and_record(request, store, key, progress, now)
     except BaseException:
-        _release_lock_logged(store, key, holder)
+        _release_lock_logged(store, key, holder, started + LOCK_TTL)
         raise
-    _release_lock_logged(store, key, holder)
+    _release_lock_logged(store, key, holder, started + LOCK_TTL)
     return recorded
 
 
-def _release_lock_logged(store: StateStore, key: str, holder: str) -> None:
+def _release_lock_logged(
+    store: StateStore, key: str, holder: str, expires_at: dt.datetime
+) -> None:
     # A lock that cannot be freed, as on a full disk, must not hide the
     # run's own error or fail a run that was recorded. A dead holder's lock
-    # is taken over by the next run on this host at once.
+    # is taken over by the next run on this host at once. Both ways of
+    # taking the lock set its expiry to the run's start plus LOCK_TTL.
     try:
         store.release_lock(key, holder)
     except StateError as error:
         logger.warning(
-            "lock of workbook=%s not freed, so the next run on this host takes "
-            "it over and a run on another host waits until it expires: %s",
+            "Workbook %r stays locked, because its lock could not be freed: %s "
+            "The next run on this host takes the lock over, but a run on "
+            "another host waits until the lock expires at %s.",
             key,
             error,
+            expires_at.isoformat(timespec="seconds"),
         )
 
 
@@ -418,16 +423,25 @@ def _not_recorded(
     if report is None or not (report.bytes_written or report.requests):
         return error
 
-    message = (
-        f"Workbook {report.output!r} was written, but the run was not recorded: "
-        f"{error} The next run compares the workbook with the last recorded run, "
-        "so it dates the stage changes this run found to its own day."
-    )
+    message = _describe_not_recorded(report.output, error, RunOutcome.FAILED.value)
     try:
         store.finish_run(run_id, RunOutcome.FAILED, error=message)
     except StateError as second:
         logger.warning("run %s left without an outcome: %s", run_id, second)
+        return RunNotRecordedError(
+            _describe_not_recorded(report.output, error, "unfinished")
+        )
     return RunNotRecordedError(message)
+
+
+def _describe_not_recorded(output: str, error: StateError, listed_as: str) -> str:
+    # ``listed_as`` is the outcome that ``pipesheet history`` shows for the run.
+    return (
+        f"Workbook {output!r} was written, but the run's result was not "
+        f"recorded, and history lists the run as {listed_as}: {error} The next "
+        "run compares the workbook with the last recorded run, so it dates the "
+        "stage changes this run found to its own day."
+    )
 
 
 def _open_source(request: RunRequest) -> WorkbookSource:

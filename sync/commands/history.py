@@ -81,7 +81,7 @@ def history(
     selected = _selected_workbook(config, source)
     from sync.state.store import StateStore
 
-    with StateStore.open(state, create=False) as store:
+    with StateStore.open_for_reading(state) as store:
         if selected is None:
             records = store.runs(None, limit)
             empty = f"No runs recorded in {state}."
@@ -132,7 +132,7 @@ def log(
 
     # IDs are read from the sheet trimmed, so a pasted ' D-1 ' finds D-1.
     deal_id = deal_id.strip()
-    with StateStore.open(state, create=False) as store:
+    with StateStore.open_for_reading(state) as store:
         if pipeline is None:
             key, tab = _only_workbook_tab(store, state)
         else:

@@ -16,6 +16,7 @@ import codecs
 import contextlib
 import datetime as dt
 import difflib
+import errno
 import functools
 import io
 import logging
@@ -48,6 +49,7 @@ from sync.atomic import (
     Fingerprint,
     find_lock_file,
     has_changed,
+    read_only_file_system_error,
     read_with_fingerprint,
     remove_stale_temporaries,
     take_fingerprint,
@@ -603,6 +605,9 @@ def _check_zip_package(path: Path) -> None:
 
 
 def _unwritable(target: Path, error: OSError) -> SourceError:
+    # The file system can be remounted read-only after check_writable passed.
+    if error.errno == errno.EROFS:
+        return read_only_file_system_error(target)
     return SourceError(
         f"Workbook {target.name!r} could not be written: {error}. "
         "Nothing was changed; check free space and permissions of the "

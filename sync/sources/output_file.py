@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from config.errors import (
     DefinitionError,
     UnsupportedWorkbookError,
     WorkbookNotFoundError,
+    WorkbookReadOnlyError,
 )
+from sync.atomic import check_writable, written_file
 
 
 def google_output_error() -> DefinitionError:
@@ -26,7 +29,10 @@ def check_output_file(workbook: Path, output: Path | None) -> Path | None:
     An ``output`` that is the workbook itself means writing in place.
 
     :raises UnsupportedWorkbookError: ``output`` has another extension.
-    :raises WorkbookNotFoundError: the folder of ``output`` does not exist.
+    :raises WorkbookNotFoundError: the folder of ``output`` does not exist, or
+        ``output`` is a symbolic link into a folder that does not exist.
+    :raises WorkbookReadOnlyError: ``output`` or its folder is read-only, or
+        on a file system mounted read-only.
     """
     if output is None or output.resolve() == workbook.resolve():
         return None
@@ -42,4 +48,25 @@ def check_output_file(workbook: Path, output: Path | None) -> Path | None:
             f"Output folder {str(output.parent)!r} does not exist. Create it or "
             "pass another --output path."
         )
+    _check_output_writable(output)
     return output
+
+
+def _check_output_writable(output: Path) -> None:
+    # A write replaces the file that a symbolic link points at, so the folder
+    # of that file must exist and be writable, not the link's.
+    written = written_file(output)
+    if not written.parent.is_dir():
+        raise WorkbookNotFoundError(
+            f"Output file {str(output)!r} is a symbolic link to "
+            f"{str(written)!r}, whose folder does not exist. Point the link at "
+            "an existing folder or pass another --output path."
+        )
+
+    check_writable(written)
+    if not os.access(written.parent, os.W_OK):
+        raise WorkbookReadOnlyError(
+            f"Output folder {str(written.parent)!r} is not writable, so the "
+            f"output file {written.name!r} cannot be created there. Make the "
+            "folder writable or pass another --output path."
+        )

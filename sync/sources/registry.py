@@ -179,6 +179,7 @@ def check_output_for_source(
     :raises UnsupportedWorkbookError: the source is a file pipesheet only
         reads, or ``output`` has another extension than the workbook.
     :raises WorkbookNotFoundError: the folder of ``output`` does not exist.
+    :raises WorkbookReadOnlyError: ``output`` cannot be written there.
     """
     if output is None:
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -31,6 +32,7 @@ from sync.state.packing import (
     unpack_snapshot_with_starts,
     unpack_transitions_with_starts,
 )
+from sync.state.read_only import create_read_only_engine, is_schema_current
 from sync.state.records import RunFigures, RunOutcome, RunRecord
 from sync.state.schema import (
     ForeignTablesError,
@@ -99,6 +101,55 @@ class StateStore:
 
         logger.debug("state database %s open", _show(url))
         return cls(engine)
+
+    @classmethod
+    def open_for_reading(cls, url_or_path: str) -> StateStore:
+        """Open an existing state database for a command that records nothing.
+
+        An SQLite file with the current schema is opened read-only, so it
+        may sit on a read-only file system. Any other database is opened
+        as :meth:`open` with ``create=False`` does, which upgrades its schema.
+
+        :raises StateNotFoundError: no SQLite file exists at the path.
+        :raises StateError: the database cannot be opened, or needs a schema
+            upgrade that fails.
+        """
+        url = _parse_url(url_or_path)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return cls.open(url_or_path, create=False)
+        _reject_folder(url)
+        _require_sqlite_file(url)
+
+        engine = create_read_only_engine(url)
+        try:
+            with engine.connect() as connection:
+                current = is_schema_current(connection)
+        except sa.exc.SQLAlchemyError as error:
+            engine.dispose()
+            raise StateError(
+                f"State database {_show(url)!r} could not be opened for reading: "
+                f"{_first_line(error)}. Check --state or PIPESHEET_STATE and that "
+                "the file is readable."
+            ) from error
+        if current:
+            logger.debug("state database %s open read-only", _show(url))
+            return cls(engine)
+
+        engine.dispose()
+        try:
+            return cls.open(url_or_path, create=False)
+        except StateError as error:
+            cause = error.__cause__
+            # A newer or foreign schema has its own message; only a failed
+            # upgrade, as on a read-only file, is reworded.
+            if not isinstance(cause, sa.exc.SQLAlchemyError):
+                raise
+            raise StateError(
+                f"State database {_show(url)!r} needs a schema upgrade for this "
+                f"pipesheet version, but the upgrade failed: {_first_line(cause)}. "
+                "Make the database writable and run the command again, which "
+                "upgrades it once, or use the pipesheet version that wrote it."
+            ) from error
 
     @property
     def url(self) -> str:
@@ -668,6 +719,9 @@ def _require_sqlite_file(url: URL) -> None:
 
 def _show(url: URL) -> str:
     if url.get_backend_name() == "sqlite" and url.database:
+        # A read-only engine names its file as an SQLite URI, "file:/path".
+        if url.query.get("uri") == "true":
+            return urllib.parse.unquote(url.database.removeprefix("file:"))
         return url.database
     return url.render_as_string(hide_password=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -827,6 +828,44 @@ def test_dry_run_creates_no_state_file() -> None:
     assert not Path("s.sqlite").exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "tiny.yaml", "--as-of", AS_OF, "-q"],
+        ["run", "tiny.yaml", "--as-of", AS_OF, "--dry-run", "-q"],
+        ["history"],
+    ],
+    ids=["check", "dry-run", "history"],
+)
+def test_reading_commands_write_no_state(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a read-only file system, which root cannot write either:
+    # access() fails for the folder, and SQLite cannot create the -shm file
+    # that opening a WAL database for writing needs.
+    write_tiny(CLEAN_DEALS)
+    Path("db").mkdir()
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "db/s.sqlite")
+    recorded = Path("db/s.sqlite").read_bytes()
+    folder = Path("db").resolve()
+    (folder / "s.sqlite-shm").mkdir()
+    access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode: Path(path).resolve() != folder and access(path, mode),
+    )
+
+    result = invoke(*command, "--state", "db/s.sqlite")
+
+    assert result.exit_code == 0, result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "s.sqlite",
+        "s.sqlite-shm",
+    ]
+    assert Path("db/s.sqlite").read_bytes() == recorded
+
+
 def test_dry_run_leaves_state_unchanged() -> None:
     write_tiny(FLAWED_DEALS)
     invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "s.sqlite")
@@ -1433,6 +1472,98 @@ def test_invalid_output_is_usage_error(
     assert first_line(result.stderr) == "Usage: pipesheet run [OPTIONS] CONFIG"
     assert result.stderr.splitlines()[-1] == error
     assert not Path("pipesheet-state.sqlite").exists()
+
+
+def test_dangling_output_link_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("dangling.xlsx").symlink_to("nowhere/copy.xlsx")
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "dangling.xlsx")
+
+    target = Path("nowhere/copy.xlsx").resolve()
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Output file 'dangling.xlsx' is a symbolic link to "
+        f"{str(target)!r}, whose folder does not exist. Point the link at an "
+        "existing folder or pass another --output path."
+    )
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX statvfs")
+def test_output_on_read_only_file_system_is_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Stands in for a file system mounted read-only at the folder 'mounted'.
+    write_tiny(CLEAN_DEALS)
+    mounted = Path("mounted").resolve()
+    mounted.mkdir()
+    statvfs = os.statvfs
+
+    def read_only_under_mount(path: str | Path) -> os.statvfs_result:
+        status = statvfs(path)
+        if not Path(path).resolve().is_relative_to(mounted):
+            return status
+        fields = list(status)
+        fields[8] = status.f_flag | os.ST_RDONLY  # f_flag is the ninth field.
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", read_only_under_mount)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "mounted/c.xlsx")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Workbook 'c.xlsx' is on a read-only file system (folder "
+        f"{str(mounted)!r}). Nothing was written. Remount it read-write, or pass "
+        "--output PATH on a writable file system."
+    )
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+def test_output_in_unwritable_folder_is_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Root may write any folder, so access() stands in for a folder without
+    # the write permission.
+    write_tiny(CLEAN_DEALS)
+    locked = Path("locked").resolve()
+    locked.mkdir()
+    access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode: Path(path).resolve() != locked and access(path, mode),
+    )
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "locked/c.xlsx")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Output folder 'locked' is not writable, so the output "
+        "file 'c.xlsx' cannot be created there. Make the folder writable or pass "
+        "another --output path."
+    )
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+def test_output_remounted_read_only_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file system remounted read-only after the checks fails the rename.
+    write_tiny(CLEAN_DEALS)
+
+    def reject_rename(source: object, target: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(target))
+
+    monkeypatch.setattr(os, "replace", reject_rename)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "c.xlsx")
+
+    assert result.exit_code == 1
+    assert (
+        f"Error: Workbook 'c.xlsx' is on a read-only file system (folder "
+        f"{str(Path.cwd())!r}). Nothing was written."
+    ) in result.stderr
+    assert not Path("c.xlsx").exists()
 
 
 def test_invalid_output_json_is_usage_error() -> None:

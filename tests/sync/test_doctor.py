@@ -535,7 +535,16 @@ metrics: {win_rate_days: 90}
                 "lost figures, the average cycle and velocity count every closed "
                 "deal, as without the option. Headers found: A 'Deal ID', B 'Stage', "
                 "C 'Closed', D 'Region'. Rename the header in the sheet, or add the "
-                "sheet's header text to the field's aliases in the definition."
+                "sheet's header text to the field's aliases in the definition. If "
+                "the sheet does not keep that column, delete metrics.win_rate_days "
+                "from the definition. Workbook 'deals.xlsx', tab 'Deals': no column "
+                "for 'region' (looked for 'Territory'). Without their columns, no "
+                "value of these fields is checked, counted or shown, in allowed "
+                "lists, group_by breakdowns or figures. Headers found: A 'Deal ID', "
+                "B 'Stage', C 'Closed', D 'Region'. Rename the header in the sheet, "
+                "or add the sheet's header text to the field's aliases in the "
+                "definition. If the sheet does not keep one of these columns, delete "
+                "its field from columns."
             ),
             1,
         ),
@@ -549,7 +558,8 @@ metrics: {win_rate_days: 90}
                 "group_by breakdowns or figures. Headers found: A 'Deal ID', B "
                 "'Stage', C 'Close Date', D 'Region'. Rename the header in the sheet, "
                 "or add the sheet's header text to the field's aliases in the "
-                "definition."
+                "definition. If the sheet does not keep one of these columns, delete "
+                "its field from columns."
             ),
             0,
         ),
@@ -610,7 +620,8 @@ def test_unfound_known_optional_column_warned(tmp_path: Path) -> None:
         "their columns, no value of these fields is checked, counted or shown, in "
         "allowed lists, group_by breakdowns or figures. Headers found: A 'Deal ID', "
         "B 'Stage', C 'Win %'. Rename the header in the sheet, or add the sheet's "
-        "header text to the field's aliases in the definition."
+        "header text to the field's aliases in the definition. If the sheet does "
+        "not keep one of these columns, delete its field from columns."
     ) in lines(result)
     assert result.exit_code == 0
 
@@ -686,7 +697,8 @@ def test_reached_if_filled_column_missing_fails(tmp_path: Path) -> None:
         "'Engaging' in the funnel, so no deal counts as reaching the stage by that "
         "field. Headers found: A 'Deal ID', B 'Stage', C 'Engaged'. Rename the "
         "header in the sheet, or add the sheet's header text to the field's aliases "
-        "in the definition."
+        "in the definition. If the sheet does not keep that column, delete "
+        "stages[1] ('Engaging').reached_if_filled from the definition."
     ) in lines(result)
     assert result.exit_code == 1
 
@@ -753,6 +765,29 @@ def test_default_check_column_missing_warned(tmp_path: Path) -> None:
     ) in lines(result)
     assert lines(result)[-1] == "All checks passed, but 1 marked ! need a look."
     assert result.exit_code == 0
+
+
+def test_failed_columns_check_lists_warnings(tmp_path: Path) -> None:
+    # The option's column fails the check; the default checks' columns that
+    # a run warns of are listed in the same detail, not hidden behind it.
+    definition = write_renamed_followup_columns(tmp_path)
+    text = definition.read_text(encoding="utf-8")
+    text = text.replace("stages:", "  close_date: {aliases: [Close Date]}\nstages:")
+    definition.write_text(text + "metrics: {win_rate_days: 30}\n", encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    columns = next(line for line in lines(result) if "Columns" in line[:16])
+    assert columns.startswith(
+        "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': metrics.win_rate_days "
+        "reads the field 'close_date' (looked for 'Close Date'), which has no column."
+    )
+    assert (
+        f"{HEADERS_FOUND} If the sheet does not keep that column, delete "
+        "metrics.win_rate_days from the definition."
+    ) in columns
+    assert columns.endswith(" ".join(DEFAULT_COLUMN_WARNINGS))
+    assert result.exit_code == 1
 
 
 # Digest channels.

@@ -781,7 +781,8 @@ def test_option_column_missing_warns(
             "and lost figures, the average cycle and velocity count every closed "
             "deal, as without the option. Headers found: A 'Deal ID', B 'Stage', C "
             "'Closed'. Rename the header in the sheet, or add the sheet's header text "
-            "to the field's aliases in the definition."
+            "to the field's aliases in the definition. If the sheet does not keep "
+            "that column, delete metrics.win_rate_days from the definition."
         )
     ]
     assert result.metrics.period_start is None

@@ -102,8 +102,9 @@ def test_failed_recording_names_written_workbook(
         run_on(pipeline, store, OCTOBER_1)
 
     assert str(raised.value) == (
-        f"Workbook {str(workbook)!r} was written, but the run was not recorded: "
-        f"State database {store.url!r} failed: {DISK_FULL}. Check that it is "
+        f"Workbook {str(workbook)!r} was written, but the run's result was not "
+        "recorded, and history lists the run as failed: State database "
+        f"{store.url!r} failed: {DISK_FULL}. Check that it is "
         "reachable and writable, then retry. The next run compares the workbook "
         "with the last recorded run, so it dates the stage changes this run "
         "found to its own day."
@@ -146,10 +147,12 @@ def test_unfreed_lock_keeps_recorded_run(
 
     runs = store.runs(workbook_key(pipeline))
     assert [run.outcome for run in runs] == [RunOutcome.OK]
+    # The run started at 05:00 UTC and the lock lasts 30 minutes.
     expected = (
-        f"lock of workbook={workbook_key(pipeline)} not freed, so the next run on "
-        "this host takes it over and a run on another host waits until it "
-        f"expires: State database {store.url!r} failed: {DISK_FULL}."
+        f"Workbook {workbook_key(pipeline)!r} stays locked, because its lock could "
+        f"not be freed: State database {store.url!r} failed: {DISK_FULL}. The next "
+        "run on this host takes the lock over, but a run on another host waits "
+        "until the lock expires at 2025-09-30T05:30:00+00:00."
     )
     assert [record.getMessage() for record in caplog.records] == [expected]
 
@@ -165,5 +168,31 @@ def test_unfreed_lock_keeps_recording_error(
     fill_disk_at_ok_outcome(monkeypatch)
     fail_lock_release(monkeypatch, store)
 
-    with pytest.raises(RunNotRecordedError, match="was written, but the run was"):
+    with pytest.raises(RunNotRecordedError, match="history lists the run as failed"):
         run_on(pipeline, store, OCTOBER_1)
+
+
+def test_unrecorded_failure_listed_unfinished(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # When the failed outcome cannot be stored either, history shows no outcome.
+    run_on(pipeline, store, SEPTEMBER_30)
+    write_deals(workbook, MOVED)
+
+    def failing(
+        self: StateStore, connection: sa.Connection, run_id: int, values: Any
+    ) -> None:
+        cause = sqlite3.OperationalError(DISK_FULL)
+        raise sa.exc.OperationalError("UPDATE runs", {}, cause)
+
+    monkeypatch.setattr(StateStore, "_finish", failing)
+
+    with pytest.raises(RunNotRecordedError) as raised:
+        run_on(pipeline, store, OCTOBER_1)
+
+    assert "history lists the run as unfinished: State database" in str(raised.value)
+    runs = store.runs(workbook_key(pipeline))
+    assert [run.outcome for run in runs] == [None, RunOutcome.OK]
