@@ -461,22 +461,18 @@ def run_repetition(
     record(result, RERUN_CHECK, measure_with_twin(job))
 
     # The last jobs on (1)'s files, since they change both.
-    job = Job(
-        pipesheet_command(first, as_of=NEXT_DAY),
-        timed_pipesheet_command(first, as_of=NEXT_DAY),
-        first.parent,
-        work / "next-day.log",
-        state,
-    )
-    record(result, NEXT_DAY_RUN, measure_with_twin(job))
-    job = Job(
-        pipesheet_command(first, as_of=DAY_AFTER),
-        timed_pipesheet_command(first, as_of=DAY_AFTER),
-        first.parent,
-        work / "day-after.log",
-        state,
-    )
-    record(result, DAY_AFTER_RUN, measure_with_twin(job))
+    for operation, day, log in (
+        (NEXT_DAY_RUN, NEXT_DAY, "next-day.log"),
+        (DAY_AFTER_RUN, DAY_AFTER, "day-after.log"),
+    ):
+        job = Job(
+            pipesheet_command(first, as_of=day),
+            timed_pipesheet_command(first, as_of=day),
+            first.parent,
+            work / log,
+            state,
+        )
+        record(result, operation, measure_with_twin(job))
 
     dry = fresh_copy(source, work / "read-check")
     before = fingerprint_folder(dry.parent)

@@ -347,6 +347,15 @@ def test_renamed_stage_keeps_stay() -> None:
     assert [finding.code for finding in outcome.findings] == [Code.IDLE_IN_STAGE]
 
 
+def in_lead_since(day: dt.date, *, log_started_on: dt.date) -> StageHistory:
+    """Return a history in which deal D-7 (row 4) has been in Lead since ``day``."""
+    return StageHistory(
+        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
+        transitions=[Transition("D-7", None, "Lead", day)],
+        log_started_on=log_started_on,
+    )
+
+
 @pytest.mark.parametrize(
     "entered",
     [None, "next week"],
@@ -356,11 +365,7 @@ def test_undated_row_idle_from_log(entered: CellValue) -> None:
     # Lead allows 14 idle days. With the column mapped, a row without a date
     # there is counted from the stage history, as a sheet without the column is.
     deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": entered})
-    history = StageHistory(
-        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
-        transitions=[Transition("D-7", None, "Lead", AS_OF)],
-        log_started_on=AS_OF - dt.timedelta(days=1),
-    )
+    history = in_lead_since(AS_OF, log_started_on=AS_OF - dt.timedelta(days=1))
     as_of = AS_OF + dt.timedelta(days=20)
 
     outcome = apply_history(history, [deal], COLUMNS, PIPELINE, as_of)
@@ -375,11 +380,7 @@ def test_future_dated_row_idle_from_log() -> None:
     deal = build_deal(
         PIPELINE, 4, "D-7", "Lead", stage_entered_date=as_of + dt.timedelta(days=30)
     )
-    history = StageHistory(
-        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
-        transitions=[Transition("D-7", None, "Lead", AS_OF)],
-        log_started_on=AS_OF - dt.timedelta(days=1),
-    )
+    history = in_lead_since(AS_OF, log_started_on=AS_OF - dt.timedelta(days=1))
 
     outcome = apply_history(history, [deal], COLUMNS, PIPELINE, as_of)
 
@@ -390,11 +391,7 @@ def test_dated_row_idle_left_to_row_check() -> None:
     deal = build_deal(
         PIPELINE, 4, "D-7", "Lead", stage_entered_date=AS_OF + dt.timedelta(days=19)
     )
-    history = StageHistory(
-        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
-        transitions=[Transition("D-7", None, "Lead", AS_OF)],
-        log_started_on=AS_OF - dt.timedelta(days=1),
-    )
+    history = in_lead_since(AS_OF, log_started_on=AS_OF - dt.timedelta(days=1))
 
     outcome = apply_history(
         history, [deal], COLUMNS, PIPELINE, AS_OF + dt.timedelta(days=20)
@@ -531,11 +528,7 @@ def test_undated_row_idle_message_asks_for_date() -> None:
 
 def test_first_run_stay_status_says_at_least() -> None:
     deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": None})
-    history = StageHistory(
-        previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
-        transitions=[Transition("D-7", None, "Lead", AS_OF)],
-        log_started_on=AS_OF,
-    )
+    history = in_lead_since(AS_OF, log_started_on=AS_OF)
 
     outcome = apply_history(
         history, [deal], COLUMNS, PIPELINE, AS_OF + dt.timedelta(days=20)
