@@ -592,7 +592,7 @@ def _idle_finding(
         # are a lower bound.
         params["log_began"] = time.latest.entered.isoformat()
     if STAGE_ENTERED_FIELD in columns.fields:
-        # The row's cell gave no date to count from, so the message asks for one.
+        # The row's cell gave no date to count from, so the message requests one.
         params["entered_column"] = columns.header_of(STAGE_ENTERED_FIELD)
         if time.latest.entered_known:
             params["first_found"] = time.latest.entered.isoformat()
