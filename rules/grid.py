@@ -49,8 +49,8 @@ class SheetGrid:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
-    # True when ``rows`` holds only the tab's first row, because the source
-    # knows the rest differs from what a run would write there.
+    # True when ``rows`` contains only the tab's first row, because the source
+    # found that the rest differs from what a run would write there.
     head_only: bool = False
 
     def is_hidden_column(self, column: int) -> bool:

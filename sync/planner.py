@@ -268,7 +268,7 @@ def earlier_status_columns(columns: ColumnMap, pipeline: Pipeline) -> list[Findi
     and most of its filled cells are texts pipesheet writes, as after
     outputs.status_header changed (:attr:`ColumnMap.old_status_columns`).
     pipesheet no longer updates it and never deletes or clears such a column,
-    so the notice asks the user to delete it.
+    so the notice tells the user to delete it.
     """
     params = {"status_header": pipeline.outputs.status_header}
     return [

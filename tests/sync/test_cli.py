@@ -1491,7 +1491,7 @@ def test_dangling_output_link_is_usage_error() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX statvfs")
-def test_output_on_read_only_file_system_is_usage_error(
+def test_output_read_only_file_system_usage_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Stands in for a file system mounted read-only at the folder 'mounted'.
@@ -1524,7 +1524,7 @@ def test_output_on_read_only_file_system_is_usage_error(
 def test_output_in_unwritable_folder_is_usage_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Root may write any folder, so access() stands in for a folder without
+    # Root may write any folder, so access() plays the part of a folder without
     # the write permission.
     write_tiny(CLEAN_DEALS)
     locked = Path("locked").resolve()
