@@ -501,7 +501,7 @@ def test_renamed_stage_keeps_ended_stay_start() -> None:
     assert outcome.log_rows[0].entered == ENTERED
 
 
-def test_undated_row_idle_message_asks_for_date() -> None:
+def test_undated_idle_message_requests_date() -> None:
     deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": None})
     history = StageHistory(
         previous=[DealSnapshot("D-7", "Lead", None, None, 4)],
@@ -526,7 +526,7 @@ def test_undated_row_idle_message_asks_for_date() -> None:
     assert render_short(idle, Locale.EN) == "20 days in 'Lead' (limit 14)"
 
 
-def test_first_run_stay_status_says_at_least() -> None:
+def test_first_run_stay_status_at_least() -> None:
     deal = build_deal(PIPELINE, 4, "D-7", "Lead", raw={"stage_entered_date": None})
     history = in_lead_since(AS_OF, log_started_on=AS_OF)
 
