@@ -6,6 +6,7 @@ Also warn of formula cells saved without a result, which read as empty.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 from rules.deals import ColumnMap
 from rules.findings import Code, Finding
@@ -20,48 +21,58 @@ _BLANK_CELL_CODES = frozenset(
 def note_empty_formula_results(
     findings: list[Finding], grid: SheetGrid, columns: ColumnMap
 ) -> list[Finding]:
-    """Name the cell of each blank-cell finding whose formula gives empty text.
+    """Name the cell of each blank-cell finding whose formula left it empty.
 
     Typing over such a cell would delete its formula, so the message points
-    to the cells the formula reads, or to the formula itself. For example, a finding on
-    Amount in row 2, where E2 holds ``=IF(F2="","",F2*G2)``, gets the param
-    ``formula_cell`` ``"E2"``.
+    to the cells the formula reads, or to the formula itself. For example, a
+    finding on Amount in row 2, where E2 holds ``=IF(F2="","",F2*G2)``, gets
+    the param ``formula_cell`` ``"E2"``. Where E2's formula was saved without
+    a result, the param is ``unsaved_cell``, and the message tells the user to
+    save the workbook in a program that calculates formulas.
     """
-    if not grid.empty_formula_results:
+    if not grid.empty_formula_results and not grid.unsaved_formula_results:
         return findings
     noted = []
     for finding in findings:
         column = columns.fields.get(finding.field or "")
-        position = (finding.row, column)
-        if (
-            finding.code in _BLANK_CELL_CODES
-            and column is not None
-            and position in grid.empty_formula_results
-        ):
-            cell = f"{column_letter(column)}{finding.row}"
-            params = {**finding.params, "formula_cell": cell}
-            finding = dataclasses.replace(finding, params=params)
+        if finding.code in _BLANK_CELL_CODES and column is not None:
+            finding = _name_formula_cell(finding, grid, column)
         noted.append(finding)
     return noted
+
+
+def _name_formula_cell(finding: Finding, grid: SheetGrid, column: int) -> Finding:
+    position = (finding.row, column)
+    if position in grid.unsaved_formula_results:
+        param = "unsaved_cell"
+    elif position in grid.empty_formula_results:
+        param = "formula_cell"
+    else:
+        return finding
+    cell = f"{column_letter(column)}{finding.row}"
+    return dataclasses.replace(finding, params={**finding.params, param: cell})
 
 
 # How many cells a warning of formulas without a saved result names.
 NAMED_CELLS = 5
 
 
-def describe_unsaved_formula_results(grid: SheetGrid, columns: ColumnMap) -> str | None:
+def describe_unsaved_formula_results(
+    grid: SheetGrid, columns: ColumnMap, deal_rows: Collection[int]
+) -> str | None:
     """Return a warning when cells the rules read are formulas without a result.
 
     A program that writes formulas without calculating them, such as a
     script using openpyxl, saves no result, so the cells read as empty and
     their rows get findings for blank values. Excel and LibreOffice save the
-    results when they save the file.
+    results when they save the file. Only cells on ``deal_rows`` count, so
+    the formulas of a totals row, which the rules do not read, are left out.
     """
     read = set(columns.fields.values())
     cells = sorted(
         (row, column)
         for row, column in grid.unsaved_formula_results
-        if row > columns.header_row and column in read
+        if row in deal_rows and column in read
     )
     if not cells:
         return None

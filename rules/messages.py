@@ -11,7 +11,8 @@ Params each code is rendered with:
 
 - ``missing-required``, ``missing-id`` and ``no-next-step``: ``stage``
   (optional), ``formula_cell`` (optional, the cell, such as ``E2``, whose
-  formula gives an empty result).
+  formula gives an empty result) or ``unsaved_cell`` (optional, the cell
+  whose formula was saved without a result).
 - ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
   ``significant_digits`` (15, only when an ID of the group is a number of 16 or
   more digits, which Excel does not keep exactly).
@@ -81,6 +82,16 @@ MESSAGES: Templates = {
         EN: (
             (
                 "{column} is required in stage {stage!r}, but the formula in "
+                "{unsaved_cell} was saved without its result; open the workbook in "
+                "Excel or LibreOffice, save it, and run again."
+            ),
+            (
+                "{column} is required, but the formula in {unsaved_cell} was saved "
+                "without its result; open the workbook in Excel or LibreOffice, save "
+                "it, and run again."
+            ),
+            (
+                "{column} is required in stage {stage!r}, but the formula in "
                 "{formula_cell} gives an empty result; fill in the cells it reads, "
                 "or correct the formula."
             ),
@@ -92,6 +103,14 @@ MESSAGES: Templates = {
             "{column} is required; fill it in.",
         ),
         ZH: (
+            (
+                "阶段“{stage}”要求填写{column}，但 {unsaved_cell} 中的公式保存时"
+                "没有计算结果；请在 Excel 或 LibreOffice 中打开并保存工作簿，再运行。"
+            ),
+            (
+                "{column}为必填项，但 {unsaved_cell} 中的公式保存时没有计算结果；"
+                "请在 Excel 或 LibreOffice 中打开并保存工作簿，再运行。"
+            ),
             (
                 "阶段“{stage}”要求填写{column}，但 {formula_cell} 中的公式结果为空，"
                 "请补上公式引用的单元格，或更正公式。"
@@ -107,6 +126,11 @@ MESSAGES: Templates = {
     Code.MISSING_ID: {
         EN: (
             (
+                "Row {row} has no {column}: the formula in {unsaved_cell} was saved "
+                "without its result; open the workbook in Excel or LibreOffice, save "
+                "it, and run again."
+            ),
+            (
                 "Row {row} has no {column}: the formula in {formula_cell} gives an "
                 "empty result; fill in the cells it reads, or correct the formula, "
                 "so that the deal has a unique ID."
@@ -118,6 +142,10 @@ MESSAGES: Templates = {
             "The row has no ID; give the deal a unique ID.",
         ),
         ZH: (
+            (
+                "第 {row} 行没有{column}：{unsaved_cell} 中的公式保存时没有计算结果；"
+                "请在 Excel 或 LibreOffice 中打开并保存工作簿，再运行。"
+            ),
             (
                 "第 {row} 行没有{column}：{formula_cell} 中的公式结果为空，"
                 "请补上公式引用的单元格，或更正公式，使该商机有唯一编号。"
@@ -428,6 +456,11 @@ MESSAGES: Templates = {
         EN: (
             (
                 "Open deal in stage {stage!r} has no {column}: the formula in "
+                "{unsaved_cell} was saved without its result; open the workbook in "
+                "Excel or LibreOffice, save it, and run again."
+            ),
+            (
+                "Open deal in stage {stage!r} has no {column}: the formula in "
                 "{formula_cell} gives an empty result; fill in the cells it reads, "
                 "or correct the formula."
             ),
@@ -438,6 +471,11 @@ MESSAGES: Templates = {
             "Open deal has no {column}; set the date of the next step.",
         ),
         ZH: (
+            (
+                "阶段“{stage}”的进行中商机没有{column}：{unsaved_cell} 中的公式"
+                "保存时没有计算结果；"
+                "请在 Excel 或 LibreOffice 中打开并保存工作簿，再运行。"
+            ),
             (
                 "阶段“{stage}”的进行中商机没有{column}："
                 "{formula_cell} 中的公式结果为空，请补上公式引用的单元格，或更正公式。"

@@ -123,10 +123,12 @@ def run_sync(
         *describe_unfound_default_columns(grid, columns, pipeline),
     ]:
         logger.warning("%s", problem)
-    unsaved = describe_unsaved_formula_results(grid, columns)
+    deals, findings = read_deals(grid, columns, pipeline)
+    unsaved = describe_unsaved_formula_results(
+        grid, columns, {deal.row for deal in deals}
+    )
     if unsaved is not None:
         logger.warning("%s", unsaved)
-    deals, findings = read_deals(grid, columns, pipeline)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline, extra_tabs)

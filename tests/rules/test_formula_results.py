@@ -101,6 +101,10 @@ def test_formula_id_and_next_step_named(english_pipeline: Pipeline) -> None:
     )
 
 
+# The rows of unsaved_grid's deals.
+DEAL_ROWS = range(2, 10)
+
+
 def unsaved_grid(cells: set[tuple[int, int]]) -> SheetGrid:
     rows: list[list[CellValue]] = [["Deal ID", "Stage", "Account", "Amount", "Notes"]]
     rows += [[f"D-{row}", "Lead"] for row in range(2, 10)]
@@ -113,7 +117,7 @@ def test_unsaved_formulas_warned(english_pipeline: Pipeline) -> None:
     grid = unsaved_grid({(row, 3) for row in range(2, 9)})
 
     warning = describe_unsaved_formula_results(
-        grid, match_columns(grid, english_pipeline)
+        grid, match_columns(grid, english_pipeline), DEAL_ROWS
     )
 
     assert warning == (
@@ -132,4 +136,63 @@ def test_unsaved_formulas_outside_read_cells_ignored(
 
     columns = match_columns(grid, english_pipeline)
 
-    assert describe_unsaved_formula_results(grid, columns) is None
+    assert describe_unsaved_formula_results(grid, columns, DEAL_ROWS) is None
+
+
+def test_unsaved_formulas_off_deal_rows_ignored(english_pipeline: Pipeline) -> None:
+    # Row 9 is a totals row: the rules do not read it, so its formulas
+    # change nothing.
+    grid = unsaved_grid({(9, 3)})
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert describe_unsaved_formula_results(grid, columns, range(2, 9)) is None
+
+
+def test_unsaved_formula_cell_named(english_pipeline: Pipeline) -> None:
+    grid = SheetGrid(
+        "Pipeline.xlsx",
+        "Deals",
+        [["Deal ID", "Stage", "Next Step Date", "Amount"], [None, "Lead"]],
+        unsaved_formula_results=frozenset({(2, 0), (2, 2), (2, 3)}),
+    )
+    findings = [
+        Finding(Code.MISSING_ID, Severity.ERROR, 2, "Deal ID", field="id"),
+        Finding(
+            Code.NO_NEXT_STEP,
+            Severity.WARNING,
+            2,
+            "Next Step Date",
+            field="next_step_date",
+            params={"stage": "Lead"},
+        ),
+        missing(2, "amount", "Amount", stage="Lead"),
+    ]
+
+    noted = note_empty_formula_results(
+        findings, grid, match_columns(grid, english_pipeline)
+    )
+
+    assert [finding.params.get("unsaved_cell") for finding in noted] == [
+        "A2",
+        "C2",
+        "D2",
+    ]
+    assert render_message(noted[0], Locale.EN) == (
+        "Row 2 has no Deal ID: the formula in A2 was saved without its result; "
+        "open the workbook in Excel or LibreOffice, save it, and run again."
+    )
+    assert render_message(noted[1], Locale.EN) == (
+        "Open deal in stage 'Lead' has no Next Step Date: the formula in C2 was "
+        "saved without its result; open the workbook in Excel or LibreOffice, "
+        "save it, and run again."
+    )
+    assert render_message(noted[2], Locale.EN) == (
+        "Amount is required in stage 'Lead', but the formula in D2 was saved "
+        "without its result; open the workbook in Excel or LibreOffice, save it, "
+        "and run again."
+    )
+    assert render_message(noted[2], Locale.ZH_CN) == (
+        "阶段“Lead”要求填写Amount，但 D2 中的公式保存时没有计算结果；"
+        "请在 Excel 或 LibreOffice 中打开并保存工作簿，再运行。"
+    )
