@@ -174,7 +174,8 @@ def read_deals(
     first filled row.
     A block of merged cells counts for each row it covers
     (:func:`spread_merged_values`), but a row whose only content is such a
-    block is no deal.
+    block is no deal, and neither is a second header row that header cells
+    merged down cover.
     """
     reader = _row_reader(grid, columns, pipeline)
     first_row = columns.header_row + 1
@@ -189,8 +190,10 @@ def read_deals(
     totals.update(_table_total_rows(reader, data, grid, first_row, records))
     totals.update(_subtotal_rows(reader, data, grid, first_row, records))
     headers = _repeated_headers(reader, data, records)
-    if totals or headers:
-        records = [i for i in records if i not in totals and i not in headers]
+    in_header = _rows_in_merged_header(reader, data, grid, records)
+    if totals or headers or in_header:
+        skipped = totals.keys() | headers.keys() | in_header
+        records = [i for i in records if i not in skipped]
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     findings += _mixed_currency_findings(reader, data, deals)
@@ -509,6 +512,36 @@ def _repeated_headers(
         index: str(ids[index])
         for index in records
         if stages[index] in header_stages and normalize_header(ids[index]) == keys[0]
+    }
+
+
+def _rows_in_merged_header(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    records: Sequence[int],
+) -> set[int]:
+    """Return the records that header cells merged down cover, with no ID or stage.
+
+    A header of two rows merges most header cells down over the second row,
+    whose other cells name sub-columns, such as ``USD`` and ``EUR`` under a
+    merged ``Amount``. That row is part of the header, not a deal. A row
+    with a deal ID or a stage stays a deal, whatever merge covers it.
+    """
+    header_row = reader.columns.header_row
+    bottom = max(
+        (last for top, _left, last, _right in grid.merged if top == header_row),
+        default=header_row,
+    )
+    if bottom == header_row:
+        return set()
+    fields = reader.columns.fields
+    ids, stages = data[fields[ID_FIELD]], data[fields[STAGE_FIELD]]
+    last_index = bottom - header_row - 1
+    return {
+        index
+        for index in records
+        if index <= last_index and is_blank(ids[index]) and is_blank(stages[index])
     }
 
 

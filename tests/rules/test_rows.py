@@ -1231,6 +1231,35 @@ def test_merged_only_row_is_no_deal(english_pipeline: Pipeline) -> None:
     assert findings == []
 
 
+def test_second_header_row_is_no_deal(english_pipeline: Pipeline) -> None:
+    # Deal ID and Stage merged down over row 2, Amount merged across D1:E1
+    # with the currencies below it.
+    deals, findings = read_merged(
+        english_pipeline,
+        [(1, 0, 2, 0), (1, 1, 2, 1), (1, 2, 2, 2), (1, 3, 1, 4)],
+        ["Deal ID", "Account", "Stage", "Amount", None],
+        [None, None, None, "USD", "EUR"],
+        ["D-1", "Globex", "Lead", 1000],
+    )
+
+    assert [deal.row for deal in deals] == [3]
+    assert [finding.code for finding in findings] == [Code.CONTENT_UNDER_BLANK_HEADER]
+    assert findings[0].params["cell"] == "E2"
+
+
+def test_row_with_id_under_header_merge_is_deal(english_pipeline: Pipeline) -> None:
+    # A header cell merged far down does not hide the deals it covers.
+    deals, _ = read_merged(
+        english_pipeline,
+        [(1, 1, 3, 1)],
+        ["Deal ID", "Account", "Stage"],
+        ["D-1", None, "Lead"],
+        ["D-2", None, "Demo"],
+    )
+
+    assert [deal.row for deal in deals] == [2, 3]
+
+
 # SUBTOTAL rows
 
 
