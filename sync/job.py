@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.errors import PipesheetError, WorkbookBusyError
+from config.errors import PipesheetError, QuotaExceededError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
 from rules.history import Transition
 from rules.messages import counted
@@ -361,10 +361,11 @@ def _run_and_record(
         )
         raise deferred from error
     except Exception as error:
-        # A busy workbook defers the run; anything else fails it. A message of
+        # A busy workbook or Google's quota defers the run, because the next
+        # run can do the same work; anything else fails it. A message of
         # pipesheet's is stored as it is, any other error with its type.
-        busy = isinstance(error, WorkbookBusyError)
-        outcome = RunOutcome.DEFERRED if busy else RunOutcome.FAILED
+        later = isinstance(error, WorkbookBusyError | QuotaExceededError)
+        outcome = RunOutcome.DEFERRED if later else RunOutcome.FAILED
         text = str(error) if isinstance(error, PipesheetError) else repr(error)
         sent = REQUESTS_SENT.total - requests_before
         store.finish_run(run_id, outcome, error=text, api_requests=sent)

@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.errors import PipesheetError, WorkbookBusyError
+from config.errors import PipesheetError, QuotaExceededError, WorkbookBusyError
 from sync.atomic import remove_temporaries_of_process
 from sync.interrupts import WriteProgress, follow_writes
 from sync.job import (
@@ -252,7 +252,7 @@ def run_definition(
     except DeferredRunError as error:
         summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
         summary = _with_digests(summary, error.digests)
-    except WorkbookBusyError as error:
+    except (WorkbookBusyError, QuotaExceededError) as error:
         summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
     except PipesheetError as error:
         summary = _with_error(summary, RunOutcome.FAILED, str(error))

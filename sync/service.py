@@ -67,8 +67,8 @@ logger = logging.getLogger(__name__)
 MISFIRE_GRACE = dt.timedelta(hours=1)
 # Runs of different workbooks that may go on at once, each in its own process.
 MAX_PARALLEL_RUNS = 4
-# A deferred run (the workbook was open in Excel) is retried at the next fire
-# time; a skipped one ran in another process.
+# A deferred run (the workbook was open in Excel, or Google's quota ran out)
+# is retried at the next fire time. A skipped one ran in another process.
 RUN_LOG_LEVELS = {
     RunOutcome.OK: logging.INFO,
     RunOutcome.SKIPPED: logging.INFO,

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from bench.generate import generate_pipeline
-from config.errors import SheetLayoutError
+from config.errors import QuotaExceededError, SheetLayoutError
 from config.loader import load_pipeline
 from config.models import Locale, Pipeline
 from config.shipped import shipped_definition
@@ -36,6 +36,7 @@ from sync.job import (
     run_recorded,
 )
 from sync.run_process import run_definition
+from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
 from sync.state.keys import workbook_key
 from sync.state.records import RunOutcome
@@ -589,6 +590,41 @@ def test_deferred_summary_counts_digests(
     assert summary.outcome is RunOutcome.DEFERRED
     assert summary.digests_sent == 1
     assert summary.digests_failed == 0
+
+
+def reject_for_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every tab read fail as when Google's quota stays exhausted."""
+
+    def read_tab(_source: ExcelWorkbook, _tab: str) -> None:
+        raise QuotaExceededError("Google Sheets kept rejecting requests for quota.")
+
+    monkeypatch.setattr(ExcelWorkbook, "read_tab", read_tab)
+
+
+def test_quota_exhausted_run_deferred(
+    pipeline: Pipeline, store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reject_for_quota(monkeypatch)
+
+    with pytest.raises(QuotaExceededError):
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    [run] = store.runs(workbook_key(pipeline))
+    assert run.outcome is RunOutcome.DEFERRED
+    assert run.error == "Google Sheets kept rejecting requests for quota."
+
+
+def test_quota_exhausted_summary_deferred(
+    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reject_for_quota(monkeypatch)
+    now = dt.datetime.combine(SEPTEMBER_30, dt.time(5, 0), dt.UTC)
+    config = str(tmp_path / "pipeline.yaml")
+
+    summary = run_definition(config, None, str(tmp_path / "s.sqlite"), now=now)
+
+    assert summary.outcome is RunOutcome.DEFERRED
+    assert summary.error == "Google Sheets kept rejecting requests for quota."
 
 
 def test_open_workbook_before_digest_hour_says_nothing(
