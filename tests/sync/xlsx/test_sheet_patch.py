@@ -283,6 +283,26 @@ def test_row_among_appended_rows_patched_alone(
     assert result == ROW_2_PATCHED + expected + ROW_4_PATCHED
 
 
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            ROW_2 + b"\n  " + ROW_4 + b"\n",
+            ROW_2_PATCHED + b"\n  " + ROW_4_PATCHED + b"\n",
+        ),
+        (
+            ROW_2 + ROW_4 + b'<row r="5"/>',
+            ROW_2_PATCHED + ROW_4_PATCHED + b'<row r="5"/>',
+        ),
+    ],
+    ids=["whitespace-between-rows", "self-closing-last-row"],
+)
+def test_spaced_and_self_closing_rows_patched(rows: bytes, expected: bytes) -> None:
+    result = patched_rows(sheet(rows), {2: "OK", 4: "OK"})
+
+    assert result == expected
+
+
 def test_missing_rows_inserted_in_row_order() -> None:
     rows = b'<row r="2">' + CELL_A2 + b'</row><row r="4"><c r="A4"><v>1</v></c></row>'
 
