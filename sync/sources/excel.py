@@ -194,15 +194,19 @@ class ExcelWorkbook:
             return not self._grids
         return tab.casefold() == self._pipeline_tab.casefold()
 
+    def _has_grid(self, tab: str) -> bool:
+        folded = tab.casefold()
+        return any(name.casefold() == folded for name in self._grids)
+
     def _read_tab(self, tab: str) -> SheetGrid:
         # The pipeline tab's sheet XML is scanned for what calamine leaves
         # out. The scan runs beside calamine's parse, which may still run in
-        # the read ahead; both leave the GIL meanwhile. Other tabs (lists,
-        # generated tabs, a Stage log read before the pipeline tab) are read
-        # for their values only.
+        # the read ahead, and beside the conversion of calamine's rows. Other
+        # tabs (lists, generated tabs, a Stage log read before the pipeline
+        # tab) are read for their values only.
         pipeline_tab = self._is_pipeline_tab(tab)
         scanning = None
-        if pipeline_tab and self._calamine is None:
+        if pipeline_tab and not self._has_grid(tab):
             scanning = BackgroundCall(
                 functools.partial(scan_tab, self._path, tab), "sheet-scan"
             )

@@ -1,4 +1,4 @@
-"""Parsing the pipeline tab in a background thread, then using it or not."""
+"""Parsing and scanning the pipeline tab in background threads, and using the result."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from config.errors import SheetLayoutError
 from config.models import Locale
+from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.excel_read_ahead import (
     READ_AHEAD_SWITCH_INTERVAL,
@@ -25,6 +26,7 @@ from sync.sources.excel_read_ahead import (
     take_read_ahead,
 )
 from sync.starter import build_starter_workbook
+from sync.xlsx.sheet_scan import SheetScan, scan_tab
 
 AS_OF = dt.date(2025, 9, 30)
 
@@ -93,6 +95,44 @@ def test_missing_tab_reported_as_usual(workbook: Path) -> None:
     assert str(raised.value).startswith(
         "Tab 'Pipeline' not found in workbook 'pipeline.xlsx'. Existing tabs: "
     )
+
+
+def record_scan_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make each sheet scan record the name of the thread it runs in."""
+    threads: list[str] = []
+
+    def scan(path: Path, tab: str) -> SheetScan:
+        threads.append(threading.current_thread().name)
+        return scan_tab(path, tab)
+
+    monkeypatch.setattr(excel, "scan_tab", scan)
+    return threads
+
+
+def test_scan_in_background_after_tab_names(
+    workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = record_scan_threads(monkeypatch)
+    start_read_ahead(workbook, "Deals")
+    source = ExcelWorkbook(workbook, pipeline_tab="Deals")
+
+    source.tab_names()
+    source.read_tab("Deals")
+
+    assert threads == ["sheet-scan"]
+
+
+def test_scan_not_repeated_on_second_read(
+    workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = record_scan_threads(monkeypatch)
+    source = ExcelWorkbook(workbook, pipeline_tab="Deals")
+
+    first = source.read_tab("Deals")
+    second = source.read_tab("deals")
+
+    assert second is first
+    assert threads == ["sheet-scan"]
 
 
 def wait_for_read_ahead() -> None:
