@@ -253,7 +253,7 @@ def _check_tab(
         raise SourceError("the workbook could not be opened")
     grid = source.read_tab(pipeline.source.tab)
     grids["pipeline"] = grid
-    return f"{grid.tab!r} with {len(grid.rows):,} rows"
+    return f"{grid.tab!r} with {counted(len(grid.rows), 'row')}"
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:

@@ -214,6 +214,18 @@ def test_view_only_access_fails_edit_check(
     assert lines(result)[4] == "✓ Tab           'Deals' with 2 rows"
 
 
+def test_tab_of_one_row_counted_singular(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": [DEALS_HEADER], "Accounts": ACCOUNTS}
+    )
+
+    result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert lines(result)[4] == "✓ Tab           'Deals' with 1 row"
+
+
 def test_missing_key_file_skips_the_rest(fake: FakeSheets, tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     definition = write_definition(tmp_path, "1" + "a" * 43, missing)
