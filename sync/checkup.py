@@ -36,7 +36,12 @@ from sync.planner import (
     hidden_status_column,
     status_column_problem,
 )
-from sync.run import PipelineTab, generated_tab_conflicts, read_existing_tabs
+from sync.run import (
+    PipelineTab,
+    check_list_tab,
+    generated_tab_conflicts,
+    read_existing_tabs,
+)
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
@@ -140,7 +145,7 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
             )
             continue
         step = functools.partial(
-            _check_list, source, spec.from_tab.tab, spec.from_tab.column
+            _check_list, source, field, spec.from_tab.tab, spec.from_tab.column
         )
         checklist.run(f"List {field}", step, blocking=False)
     return checklist.checks
@@ -364,9 +369,12 @@ def _generated_tab_names(pipeline: Pipeline) -> list[str]:
     ]
 
 
-def _check_list(source: WorkbookSource | None, tab: str, column: str) -> str:
+def _check_list(
+    source: WorkbookSource | None, field: str, tab: str, column: str
+) -> str:
     if source is None:
         raise SourceError("the workbook could not be opened")
+    check_list_tab(source, field, tab)
     grid = source.read_tab(tab)
     values = read_allowed_column(grid, column)
     return f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"

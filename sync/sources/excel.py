@@ -636,6 +636,9 @@ def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
 def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
     """Return the workbook's spelling of a tab name, ignoring case as Excel does.
 
+    The error tells the user to fix ``source.tab``, so code that reads another
+    tab, such as an allowed-value list's, checks first that the tab exists.
+
     :raises SheetLayoutError: naming the existing tabs and the nearest match.
     """
     if tab in names:

@@ -265,9 +265,10 @@ def test_missing_column_and_list_tab(
         OUTPUT_TABS_PASSED,
         protections_passed("C"),
         (
-            "✗ List account  Tab 'Accounts' not found in workbook 'Pipeline'. Existing "
-            "tabs: 'Deals'. Fix source.tab in the pipeline definition or rename the "
-            "tab."
+            "✗ List account  Workbook 'Pipeline' has no tab 'Accounts', which "
+            "allowed.account.from_tab names as the list of allowed values. Existing "
+            "tabs: 'Deals'. Add the tab, or fix allowed.account.from_tab.tab in the "
+            "definition."
         ),
     ]
     assert (
