@@ -377,4 +377,12 @@ def _check_list(
     check_list_tab(source, field, tab)
     grid = source.read_tab(tab)
     values = read_allowed_column(grid, column)
-    return f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"
+    found = f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"
+    if not values:
+        raise CheckWarning(
+            f"{found}. The list is empty, so runs report each filled cell of field "
+            f"{field!r} as not in the allowed list. Add the allowed values under "
+            f"column {column!r} of tab {grid.tab!r}, or delete allowed.{field} from "
+            "the definition."
+        )
+    return found

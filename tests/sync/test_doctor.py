@@ -343,6 +343,26 @@ def test_list_of_one_value_counted_singular(starter: Path) -> None:
     assert owner.endswith("column 'Owner': 1 value")
 
 
+def test_empty_list_warned(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    lists = workbook["Lists"]
+    product_column = [cell.value for cell in lists[1]].index("Product") + 1
+    for row in range(2, lists.max_row + 1):
+        lists.cell(row=row, column=product_column).value = None
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    product = next(line for line in lines(result) if "List product" in line)
+    assert product == (
+        "! List product  tab 'Lists', column 'Product': 0 values. The list is "
+        "empty, so runs report each filled cell of field 'product' as not in the "
+        "allowed list. Add the allowed values under column 'Product' of tab "
+        "'Lists', or delete allowed.product from the definition."
+    )
+    assert result.exit_code == 0
+
+
 def test_workbook_open_in_excel_fails(starter: Path) -> None:
     starter.with_name("~$" + starter.name).write_bytes(b"")
 
