@@ -57,7 +57,8 @@ def normalize_header(text: object) -> str:
 def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     """Locate the header row and map each logical field to its column.
 
-    ``headers`` in the result contains the header text as written in the sheet.
+    ``headers`` in the result contains the header text as written in the sheet,
+    with each run of whitespace (line breaks included) as one space and trimmed.
     It covers every column up to the last one with content at or below the
     header row, so a column of notes under a blank header gets ``""``.
 
@@ -285,8 +286,11 @@ def _row_contents(grid: SheetGrid, row_number: int) -> str:
 
 
 def _header_texts(grid: SheetGrid, header_row: int) -> list[str]:
+    # Line breaks and runs of spaces are collapsed, because messages, status
+    # cells and JSON show these texts on one line.
     width = _content_width(grid.rows[header_row - 1 :])
-    return [display_value(grid.cell(header_row, index)) for index in range(width)]
+    cells = [grid.cell(header_row, index) for index in range(width)]
+    return [" ".join(display_value(cell).split()) for cell in cells]
 
 
 def _content_width(rows: Sequence[list[CellValue]]) -> int:

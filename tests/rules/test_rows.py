@@ -445,7 +445,7 @@ def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
             code=Code.BAD_AMOUNT,
             severity=Severity.ERROR,
             row=2,
-            column=" Amount ",
+            column="Amount",
             value="1,250,50",
             deal_id="D-1",
             field="amount",
