@@ -63,6 +63,7 @@ from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
 from sync.sources.sheet_halves import SheetHalves, join_halves
+from sync.sources.zip_documents import describe_zip_document
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
@@ -590,18 +591,16 @@ def _check_zip_package(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as package:
             names = set(package.namelist())
+            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                return
+            kind = describe_zip_document(package, names, path.suffix)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise UnsupportedWorkbookError(
             f"Workbook {path.name!r} is not a valid {path.suffix} file: its zip "
             f"package is damaged ({error}), perhaps by an interrupted copy. "
             "Restore it from a backup or save it again from Excel."
         ) from error
-
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-        raise UnsupportedWorkbookError(
-            f"Workbook {path.name!r} is a zip file but not an Excel workbook (it "
-            "has no xl/workbook.xml part). Point source.path at the .xlsx file."
-        )
+    raise UnsupportedWorkbookError(f"Workbook {path.name!r} is {kind}.")
 
 
 def _unwritable(target: Path, error: OSError) -> SourceError:
@@ -636,8 +635,8 @@ def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
 def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
     """Return the workbook's spelling of a tab name, ignoring case as Excel does.
 
-    The error tells the user to fix ``source.tab``, so code that reads another
-    tab, such as an allowed-value list's, checks first that the tab exists.
+    The error names ``source.tab`` as the setting to fix, so code that reads
+    another tab, such as an allowed-value list's, checks first that it exists.
 
     :raises SheetLayoutError: naming the existing tabs and the nearest match.
     """
