@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 from collections.abc import Collection, Iterable, Sequence
 
+from config.close_matches import closest_value
 from config.errors import SheetLayoutError
 from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value
@@ -124,6 +125,7 @@ class StageLookup:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self._by_key = stage_lookup(pipeline)
+        self._names_by_key = {key: stage.name for key, stage in self._by_key.items()}
         self._by_label: dict[str | None, Stage | None] = {}
         self._suggestions: dict[str, str | None] = {}
 
@@ -136,17 +138,16 @@ class StageLookup:
     def suggest(self, label: str) -> str | None:
         """Return the name of the stage whose name or alias is closest to ``label``.
 
-        Returns None when nothing is close enough, by the same difflib ratio as
-        the suggestions for allowed values. ``"Qualifed"`` gives ``"Qualified"``.
-        Each distinct label is compared once, since a wrong label often fills a
-        whole column.
+        Returns None when nothing is close enough, or when two stages are about
+        as close, as ``"Closed"`` is to Closed Won and Closed Lost (see
+        :func:`~config.close_matches.closest_value`). ``"Qualifed"`` gives
+        ``"Qualified"``. Each distinct label is compared once, since a wrong
+        label often fills a whole column.
         """
         if label not in self._suggestions:
-            matches = difflib.get_close_matches(
-                normalize_header(label), list(self._by_key), n=1, cutoff=STAGE_CUTOFF
+            self._suggestions[label] = closest_value(
+                normalize_header(label), self._names_by_key, STAGE_CUTOFF
             )
-            found = self._by_key[matches[0]].name if matches else None
-            self._suggestions[label] = found
         return self._suggestions[label]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as dt
-import difflib
 import errno
 import functools
 import io
@@ -36,6 +35,7 @@ from python_calamine import (
     WorksheetNotFound,
 )
 
+from config.close_matches import closest_value
 from config.errors import (
     PipesheetError,
     SheetLayoutError,
@@ -648,8 +648,8 @@ def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
 
     listed = ", ".join(repr(name) for name in names) or "none"
     folded = {name.casefold(): name for name in names}
-    nearest = difflib.get_close_matches(tab.casefold(), list(folded), n=1)
-    hint = f" Did you mean {folded[nearest[0]]!r}?" if nearest else ""
+    nearest = closest_value(tab.casefold(), folded)
+    hint = f" Did you mean {nearest!r}?" if nearest is not None else ""
     raise SheetLayoutError(
         f"Tab {tab!r} not found in workbook {workbook_name!r}. Existing tabs: "
         f"{listed}.{hint} Fix source.tab in the pipeline definition or rename "
