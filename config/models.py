@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.close_matches import closest_match
 from config.cron import check_cron
 from config.field_needs import check_needed_fields_mapped
 from config.known_fields import (
@@ -611,6 +612,9 @@ def _nearest_time_zone(name: str) -> str | None:
     if name.strip().casefold() in by_casefold:
         return by_casefold[name.strip().casefold()]
 
+    # Many zones share a city or region part ('Pacific' is near 'US/Pacific'
+    # and 'Pacific/Yap'), so the closest zone is named even when others are
+    # about as close.
     nearest = difflib.get_close_matches(name, sorted(known), n=1)
     return nearest[0] if nearest else None
 
@@ -810,10 +814,10 @@ def _check_fields_known(
         if field in columns or field in renamed:
             continue
         message = f"{where}: the field {field!r} is not in columns"
-        nearest = difflib.get_close_matches(field, list(columns), n=1)
+        nearest = closest_match(field, columns)
         add = "Add"
-        if nearest:
-            message += f"; did you mean {nearest[0]!r}?"
+        if nearest is not None:
+            message += f"; did you mean {nearest!r}?"
             add = "Otherwise add"
         else:
             message += "."
@@ -887,9 +891,9 @@ def _check_contact_channels(
         if webhook in webhook_ids:
             continue
         message = f"{path}.webhooks: {webhook!r} is not the id of a webhook channel"
-        nearest = difflib.get_close_matches(webhook, webhook_ids, n=1)
-        if nearest:
-            message += f"; did you mean {nearest[0]!r}?"
+        nearest = closest_match(webhook, webhook_ids)
+        if nearest is not None:
+            message += f"; did you mean {nearest!r}?"
         elif webhook_ids:
             message += f"; webhook channels: {', '.join(webhook_ids)}"
         else:

@@ -7,11 +7,11 @@ starter definitions and ``config/examples/*.yaml`` fit sample data sets.
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from config.close_matches import closest_match
 from config.errors import DefinitionError
 
 _PACKAGE = "config"
@@ -64,9 +64,9 @@ def _find_shipped_files() -> dict[str, Traversable]:
 
 def _describe_unknown_name(name: str, names: list[str]) -> str:
     message = f"No shipped pipeline definition is named {name!r}"
-    nearest = difflib.get_close_matches(name.casefold(), names, n=1)
-    if nearest:
-        message += f"; did you mean {nearest[0]!r}?"
+    nearest = closest_match(name.casefold(), names)
+    if nearest is not None:
+        message += f"; did you mean {nearest!r}?"
     else:
         message += "."
     return (

@@ -14,7 +14,6 @@ After::
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from config.close_matches import closest_match
 from config.models import Pipeline
 
 # Location parts pydantic adds for the key of a dict entry, not for its value.
@@ -160,11 +160,11 @@ def _quote_advice(value: bool | int | float, typed: str | None) -> str:
 def _describe_unknown_key(location: tuple[int | str, ...]) -> str:
     key = location[-1]
     valid = _valid_keys(location[:-1])
-    nearest = difflib.get_close_matches(str(key), valid, n=1)
+    nearest = closest_match(str(key), valid)
 
     problem = f"unknown key {key!r}"
-    if nearest:
-        problem += f"; did you mean {nearest[0]!r}?"
+    if nearest is not None:
+        problem += f"; did you mean {nearest!r}?"
     else:
         problem += "."
     if valid:
@@ -180,8 +180,8 @@ def _describe_union_tag(details: ErrorDetails, location: tuple[int | str, ...]) 
 
     value = details.get("ctx", {}).get("tag")
     problem = f"invalid value {_show(value)}; expected {expected}"
-    nearest = difflib.get_close_matches(str(value), tags, n=1)
-    return problem + (f"; did you mean {nearest[0]!r}?" if nearest else "")
+    nearest = closest_match(str(value), tags)
+    return problem + (f"; did you mean {nearest!r}?" if nearest is not None else "")
 
 
 def _describe_too_short(details: ErrorDetails) -> str:
@@ -309,9 +309,9 @@ def _annotated_constraints(annotation: object) -> list[object]:
 def _suggest_choice(value: object, location: tuple[int | str, ...]) -> str:
     choices = _choices_at(location)
     if isinstance(value, str) and choices:
-        nearest = difflib.get_close_matches(value, choices, n=1)
-        if nearest:
-            return f"; did you mean {nearest[0]!r}?"
+        nearest = closest_match(value, choices)
+        if nearest is not None:
+            return f"; did you mean {nearest!r}?"
     return ""
 
 

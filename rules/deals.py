@@ -32,7 +32,7 @@ class ColumnMap:
     old_status_columns: tuple[int, ...] = ()
 
     def header_of(self, field_name: str) -> str:
-        """Return the header text, as written in the sheet, of a mapped field."""
+        """Return the header text of a mapped field, its whitespace collapsed."""
         return self.headers[self.fields[field_name]]
 
 

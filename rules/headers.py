@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 from collections.abc import Collection, Iterable, Sequence
 
+from config.close_matches import closest_value
 from config.errors import SheetLayoutError
 from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value
@@ -57,7 +58,8 @@ def normalize_header(text: object) -> str:
 def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     """Locate the header row and map each logical field to its column.
 
-    ``headers`` in the result contains the header text as written in the sheet.
+    ``headers`` in the result contains the header text as written in the sheet,
+    with each run of whitespace (line breaks included) as one space and trimmed.
     It covers every column up to the last one with content at or below the
     header row, so a column of notes under a blank header gets ``""``.
 
@@ -123,6 +125,7 @@ class StageLookup:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self._by_key = stage_lookup(pipeline)
+        self._names_by_key = {key: stage.name for key, stage in self._by_key.items()}
         self._by_label: dict[str | None, Stage | None] = {}
         self._suggestions: dict[str, str | None] = {}
 
@@ -135,17 +138,16 @@ class StageLookup:
     def suggest(self, label: str) -> str | None:
         """Return the name of the stage whose name or alias is closest to ``label``.
 
-        Returns None when nothing is close enough, by the same difflib ratio as
-        the suggestions for allowed values. ``"Qualifed"`` gives ``"Qualified"``.
-        Each distinct label is compared once, since a wrong label often fills a
-        whole column.
+        Returns None when nothing is close enough, or when two stages are about
+        as close, as ``"Closed"`` is to Closed Won and Closed Lost (see
+        :func:`~config.close_matches.closest_value`). ``"Qualifed"`` gives
+        ``"Qualified"``. Each distinct label is compared once, since a wrong
+        label often fills a whole column.
         """
         if label not in self._suggestions:
-            matches = difflib.get_close_matches(
-                normalize_header(label), list(self._by_key), n=1, cutoff=STAGE_CUTOFF
+            self._suggestions[label] = closest_value(
+                normalize_header(label), self._names_by_key, STAGE_CUTOFF
             )
-            found = self._by_key[matches[0]].name if matches else None
-            self._suggestions[label] = found
         return self._suggestions[label]
 
 
@@ -285,8 +287,11 @@ def _row_contents(grid: SheetGrid, row_number: int) -> str:
 
 
 def _header_texts(grid: SheetGrid, header_row: int) -> list[str]:
+    # Line breaks and runs of spaces are collapsed, because messages, status
+    # cells and JSON show these texts on one line.
     width = _content_width(grid.rows[header_row - 1 :])
-    return [display_value(grid.cell(header_row, index)) for index in range(width)]
+    cells = [grid.cell(header_row, index) for index in range(width)]
+    return [" ".join(display_value(cell).split()) for cell in cells]
 
 
 def _content_width(rows: Sequence[list[CellValue]]) -> int:

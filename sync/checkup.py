@@ -36,7 +36,12 @@ from sync.planner import (
     hidden_status_column,
     status_column_problem,
 )
-from sync.run import PipelineTab, generated_tab_conflicts, read_existing_tabs
+from sync.run import (
+    PipelineTab,
+    check_list_tab,
+    generated_tab_conflicts,
+    read_existing_tabs,
+)
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
@@ -140,7 +145,7 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
             )
             continue
         step = functools.partial(
-            _check_list, source, spec.from_tab.tab, spec.from_tab.column
+            _check_list, source, field, spec.from_tab.tab, spec.from_tab.column
         )
         checklist.run(f"List {field}", step, blocking=False)
     return checklist.checks
@@ -253,7 +258,7 @@ def _check_tab(
         raise SourceError("the workbook could not be opened")
     grid = source.read_tab(pipeline.source.tab)
     grids["pipeline"] = grid
-    return f"{grid.tab!r} with {len(grid.rows):,} rows"
+    return f"{grid.tab!r} with {counted(len(grid.rows), 'row')}"
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -364,9 +369,20 @@ def _generated_tab_names(pipeline: Pipeline) -> list[str]:
     ]
 
 
-def _check_list(source: WorkbookSource | None, tab: str, column: str) -> str:
+def _check_list(
+    source: WorkbookSource | None, field: str, tab: str, column: str
+) -> str:
     if source is None:
         raise SourceError("the workbook could not be opened")
+    check_list_tab(source, field, tab)
     grid = source.read_tab(tab)
     values = read_allowed_column(grid, column)
-    return f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"
+    found = f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"
+    if not values:
+        raise CheckWarning(
+            f"{found}. The list is empty, so runs report each filled cell of field "
+            f"{field!r} as not in the allowed list. Add the allowed values under "
+            f"column {column!r} of tab {grid.tab!r}, or delete allowed.{field} from "
+            "the definition."
+        )
+    return found

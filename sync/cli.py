@@ -767,10 +767,12 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def import_maven(csv_folder: Path, path: Path) -> None:
     """Turn the Maven CRM CSV files into a workbook as a team would keep it."""
+    from rules.messages import counted
     from sync.maven import build_maven_workbook
 
     summary = build_maven_workbook(csv_folder, path)
-    stdout.print(f"Wrote {summary.rows_written:,} deals to {path}", highlight=False)
+    deals = counted(summary.rows_written, "deal")
+    stdout.print(f"Wrote {deals} to {path}", highlight=False)
     stdout.print(
         f"Next: pipesheet run maven-crm --source {shlex.quote(str(path))} "
         "--as-of 2017-12-31",

@@ -217,10 +217,16 @@ def _codes_table(result: RunResult) -> Table:
 
 def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
     shown = result.findings[:FINDINGS_SHOWN]
-    table = Table(
-        title=f"First {len(shown)} of {len(result.findings):,} findings "
-        "(all of them are in the Problems tab and in --json)"
-    )
+    if len(shown) < len(result.findings):
+        title = (
+            f"First {len(shown)} of {len(result.findings):,} findings "
+            "(all of them are in the Problems tab and in --json)"
+        )
+    else:
+        title = (
+            f"{counted(len(shown), 'finding')} (also in the Problems tab and in --json)"
+        )
+    table = Table(title=title)
     table.add_column("Row", justify="right")
     table.add_column("Column")
     table.add_column("Message")

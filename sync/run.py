@@ -133,7 +133,7 @@ def run_sync(
     findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline, extra_tabs)
 
-    notify(f"Checking {len(deals):,} deals")
+    notify(f"Checking {counted(len(deals), 'deal')}")
     allowed = read_allowed_lists(source, pipeline)
     findings = findings + check_deals(deals, columns, pipeline, allowed, as_of)
     findings = note_empty_formula_results(findings, grid, columns)

@@ -7,7 +7,6 @@ variable, else ``pipesheet-state.sqlite`` in the current folder.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import shlex
 import sys
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from config.close_matches import closest_value
 from rules.history import Transition
 from rules.text_forms import deal_id_key, quote_showing_invisible
 from sync.commands.options import json_option, reject_empty_source
@@ -474,9 +474,9 @@ def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str
     )
     moves = store.transitions(key, tab=tab)
     known = {deal_id_key(move.deal_id): move.deal_id for move in moves}
-    nearest = difflib.get_close_matches(deal_id_key(deal_id), sorted(known), n=1)
-    if nearest:
-        message += f" Did you mean {quote_showing_invisible(known[nearest[0]])}?"
+    nearest = closest_value(deal_id_key(deal_id), known)
+    if nearest is not None:
+        message += f" Did you mean {quote_showing_invisible(nearest)}?"
     # A deal whose ID is on several rows gets no snapshot of its own, which
     # the reader of this message would otherwise not guess.
     return message + (

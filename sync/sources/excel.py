@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as dt
-import difflib
 import errno
 import functools
 import io
@@ -36,6 +35,7 @@ from python_calamine import (
     WorksheetNotFound,
 )
 
+from config.close_matches import closest_value
 from config.errors import (
     PipesheetError,
     SheetLayoutError,
@@ -63,6 +63,7 @@ from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
 from sync.sources.sheet_halves import SheetHalves, join_halves
+from sync.sources.zip_documents import describe_zip_document
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
@@ -594,18 +595,16 @@ def _check_zip_package(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as package:
             names = set(package.namelist())
+            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                return
+            kind = describe_zip_document(package, names, path.suffix)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise UnsupportedWorkbookError(
             f"Workbook {path.name!r} is not a valid {path.suffix} file: its zip "
             f"package is damaged ({error}), perhaps by an interrupted copy. "
             "Restore it from a backup or save it again from Excel."
         ) from error
-
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-        raise UnsupportedWorkbookError(
-            f"Workbook {path.name!r} is a zip file but not an Excel workbook (it "
-            "has no xl/workbook.xml part). Point source.path at the .xlsx file."
-        )
+    raise UnsupportedWorkbookError(f"Workbook {path.name!r} is {kind}.")
 
 
 def _unwritable(target: Path, error: OSError) -> SourceError:
@@ -640,6 +639,9 @@ def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
 def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
     """Return the workbook's spelling of a tab name, ignoring case as Excel does.
 
+    The error names ``source.tab`` as the setting to fix, so code that reads
+    another tab, such as an allowed-value list's, checks first that it exists.
+
     :raises SheetLayoutError: naming the existing tabs and the nearest match.
     """
     if tab in names:
@@ -650,8 +652,8 @@ def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
 
     listed = ", ".join(repr(name) for name in names) or "none"
     folded = {name.casefold(): name for name in names}
-    nearest = difflib.get_close_matches(tab.casefold(), list(folded), n=1)
-    hint = f" Did you mean {folded[nearest[0]]!r}?" if nearest else ""
+    nearest = closest_value(tab.casefold(), folded)
+    hint = f" Did you mean {nearest!r}?" if nearest is not None else ""
     raise SheetLayoutError(
         f"Tab {tab!r} not found in workbook {workbook_name!r}. Existing tabs: "
         f"{listed}.{hint} Fix source.tab in the pipeline definition or rename "

@@ -150,7 +150,7 @@ def test_banner_row_and_renamed_header(
 
     assert columns.header_row == 2
     assert columns.fields["next_step_date"] == 2
-    assert columns.header_of("next_step_date") == "next step date "
+    assert columns.header_of("next_step_date") == "next step date"
 
 
 def test_header_search_stops_at_row_thirty(
@@ -231,12 +231,17 @@ def test_headers_match_despite_spaces_and_nbsp(english_pipeline: Pipeline) -> No
 
     assert columns.fields == {"id": 0, "stage": 1, "next_step_date": 2}
     assert columns.status_column == 3
-    assert columns.headers == [
-        "Deal\u00a0ID",
-        " Stage",
-        "Next Step Date ",
-        "pipesheet\u00a0status",
-    ]
+    assert columns.headers == ["Deal ID", "Stage", "Next Step Date", "pipesheet status"]
+
+
+def test_header_line_break_shown_as_space(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal\nID", "Stage", "Amount\r\n ($)"], ["", "Lead", 100])
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.fields == {"id": 0, "stage": 1}
+    assert columns.headers == ["Deal ID", "Stage", "Amount ($)"]
+    assert columns.header_of("id") == "Deal ID"
 
 
 def test_full_width_headers_match(english_pipeline: Pipeline) -> None:

@@ -384,9 +384,20 @@ def test_stage_matched_by_alias_and_case(english_pipeline: Pipeline) -> None:
         ("Demoo", {"suggestion": "Demo"}),
         ("Qualifed", {"suggestion": "Qualified"}),
         ("closedwon", {"suggestion": "Closed Won"}),
+        ("Closed Won (signed)", {"suggestion": "Closed Won"}),
         ("Xyzzy", {}),
+        ("Closed", {}),
+        ("Close", {}),
     ],
-    ids=["extra-letter", "missing-letter", "no-space", "nothing-close"],
+    ids=[
+        "extra-letter",
+        "missing-letter",
+        "no-space",
+        "extra-words",
+        "nothing-close",
+        "as-close-to-won-and-lost",
+        "prefix-of-won-and-lost",
+    ],
 )
 def test_unknown_stage_lists_stages(
     english_pipeline: Pipeline, label: str, suggestion: dict[str, str]
@@ -445,7 +456,7 @@ def test_bad_amount_finding_shows_cell(english_pipeline: Pipeline) -> None:
             code=Code.BAD_AMOUNT,
             severity=Severity.ERROR,
             row=2,
-            column=" Amount ",
+            column="Amount",
             value="1,250,50",
             deal_id="D-1",
             field="amount",

@@ -214,6 +214,18 @@ def test_view_only_access_fails_edit_check(
     assert lines(result)[4] == "✓ Tab           'Deals' with 2 rows"
 
 
+def test_tab_of_one_row_counted_singular(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": [DEALS_HEADER], "Accounts": ACCOUNTS}
+    )
+
+    result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert lines(result)[4] == "✓ Tab           'Deals' with 1 row"
+
+
 def test_missing_key_file_skips_the_rest(fake: FakeSheets, tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     definition = write_definition(tmp_path, "1" + "a" * 43, missing)
@@ -253,9 +265,10 @@ def test_missing_column_and_list_tab(
         OUTPUT_TABS_PASSED,
         protections_passed("C"),
         (
-            "✗ List account  Tab 'Accounts' not found in workbook 'Pipeline'. Existing "
-            "tabs: 'Deals'. Fix source.tab in the pipeline definition or rename the "
-            "tab."
+            "✗ List account  Workbook 'Pipeline' has no tab 'Accounts', which "
+            "allowed.account.from_tab names as the list of allowed values. Existing "
+            "tabs: 'Deals'. Add the tab, or fix allowed.account.from_tab.tab in the "
+            "definition."
         ),
     ]
     assert (
@@ -328,6 +341,26 @@ def test_list_of_one_value_counted_singular(starter: Path) -> None:
 
     owner = next(line for line in lines(result) if line.startswith("✓ List owner"))
     assert owner.endswith("column 'Owner': 1 value")
+
+
+def test_empty_list_warned(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    lists = workbook["Lists"]
+    product_column = [cell.value for cell in lists[1]].index("Product") + 1
+    for row in range(2, lists.max_row + 1):
+        lists.cell(row=row, column=product_column).value = None
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    product = next(line for line in lines(result) if "List product" in line)
+    assert product == (
+        "! List product  tab 'Lists', column 'Product': 0 values. The list is "
+        "empty, so runs report each filled cell of field 'product' as not in the "
+        "allowed list. Add the allowed values under column 'Product' of tab "
+        "'Lists', or delete allowed.product from the definition."
+    )
+    assert result.exit_code == 0
 
 
 def test_workbook_open_in_excel_fails(starter: Path) -> None:

@@ -424,11 +424,6 @@ def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
 # Opening
 
 
-def _zip_without_workbook(path: Path) -> None:
-    with zipfile.ZipFile(path, "w") as package:
-        package.writestr("word/document.xml", "<w/>")
-
-
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
@@ -550,16 +545,89 @@ def test_unsupported_file_rejected(
     assert str(raised.value) == expected
 
 
-def test_zip_without_workbook_rejected(tmp_path: Path) -> None:
+ODS_MEDIA_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+ODS_RENAMED = (
+    "is an OpenDocument spreadsheet (.ods) with the extension .xlsx. Open it in "
+    "LibreOffice Calc and use File > Save As > Excel 2007-365 (.xlsx), or rename "
+    "it to .ods, which pipesheet checks but does not write."
+)
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        (
+            {"mimetype": ODS_MEDIA_TYPE, "content.xml": "<office:document-content/>"},
+            ODS_RENAMED,
+        ),
+        (
+            {"mimetype": f"{ODS_MEDIA_TYPE}-template", "content.xml": "<o/>"},
+            ODS_RENAMED,
+        ),
+        (
+            {"Index/Document.iwa": "", "Metadata/Properties.plist": ""},
+            (
+                "is an Apple Numbers (or other iWork) file with the extension "
+                ".xlsx. In Numbers use File > Export To > Excel and choose the .xlsx "
+                "format."
+            ),
+        ),
+        (
+            {"[Content_Types].xml": "<Types/>", "word/document.xml": "<w/>"},
+            (
+                "is a Word document (.docx), not a workbook. Point --source or "
+                "source.path at the pipeline's workbook."
+            ),
+        ),
+        (
+            {"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": ""},
+            (
+                "is an OpenDocument text document (.odt), not a workbook. Point "
+                "--source or source.path at the pipeline's workbook."
+            ),
+        ),
+        (
+            {"notes.txt": "", "Q3/Pipeline.xlsx": "PK"},
+            (
+                "is a zip archive that contains 'Q3/Pipeline.xlsx'. Extract that "
+                "workbook and point --source or source.path at it."
+            ),
+        ),
+        (
+            {"notes.txt": "call Bob"},
+            (
+                "is a zip file but not an Excel workbook (it has no xl/workbook.xml "
+                "part). Point --source or source.path at the pipeline's workbook, or "
+                "save the sheet as Excel Workbook (.xlsx)."
+            ),
+        ),
+    ],
+    ids=["ods", "ods-template", "numbers", "docx", "odt", "zip-of-xlsx", "other-zip"],
+)
+def test_zip_without_workbook_named(
+    tmp_path: Path, members: dict[str, str], expected: str
+) -> None:
     path = tmp_path / "Pipeline.xlsx"
-    _zip_without_workbook(path)
+    with zipfile.ZipFile(path, "w") as package:
+        for name, text in members.items():
+            package.writestr(name, text)
 
     with pytest.raises(UnsupportedWorkbookError) as raised:
         ExcelWorkbook(path)
 
-    assert str(raised.value) == (
-        "Workbook 'Pipeline.xlsx' is a zip file but not an Excel workbook (it has "
-        "no xl/workbook.xml part). Point source.path at the .xlsx file."
+    assert str(raised.value) == f"Workbook 'Pipeline.xlsx' {expected}"
+
+
+def test_ods_from_libreoffice_renamed_named(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "starter.ods", path)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value).startswith(
+        "Workbook 'Pipeline.xlsx' is an OpenDocument spreadsheet (.ods) with the "
+        "extension .xlsx."
     )
 
 

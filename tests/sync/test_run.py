@@ -279,6 +279,32 @@ def test_progress_lines_name_the_steps(english: tuple[Path, Pipeline]) -> None:
     ]
 
 
+def keep_first_deal(path: Path) -> None:
+    """Delete every deal row of the starter's Deals tab but the first (row 4)."""
+    workbook = openpyxl.load_workbook(path)
+    deals = workbook["Deals"]
+    deals.delete_rows(5, deals.max_row - 4)
+    workbook.save(path)
+
+
+def test_one_deal_counted_in_singular(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    keep_first_deal(path)
+    lines: list[str] = []
+
+    result = run_sync(pipeline, ExcelWorkbook(path), AS_OF, progress=lines.append)
+    out = io.StringIO()
+    show_result(Console(file=out, width=200), result, pipeline)
+
+    assert lines == [
+        "Reading tab 'Deals' of pipeline.xlsx",
+        "Checking 1 deal",
+        "Writing 1 status cell and 4 tabs to pipeline.xlsx",
+    ]
+    assert len(result.findings) == 1
+    assert "1 finding (also in the Problems tab and in --json)" in out.getvalue()
+
+
 def add_user_tab(path: Path, name: str) -> None:
     workbook = openpyxl.load_workbook(path)
     workbook.create_sheet(name)["A1"] = "Q3 targets by region"
