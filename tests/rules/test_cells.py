@@ -178,14 +178,60 @@ def test_numeric_date_follows_date_order(
 
 
 def test_impossible_date_in_configured_order() -> None:
-    result = parse("09/13/2025", FieldType.DATE, DateOrder.DMY)
+    result = parse("31/13/2025", FieldType.DATE, DateOrder.DMY)
 
     assert result == CellProblem(
         Reason.IMPOSSIBLE_DATE,
-        "'09/13/2025' is not a valid date when read as day/month/year "
+        "'31/13/2025' is not a valid date when read as day/month/year "
         "(the definition's date_order is 'dmy'); "
         "type the date like 2025-09-09 or use a date cell",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "date_order", "expected"),
+    [
+        (
+            "09/13/2025",
+            DateOrder.DMY,
+            CellProblem(
+                Reason.DATE_ORDER_MISMATCH,
+                "'09/13/2025' is not a valid date when read as day/month/year "
+                "(the definition's date_order is 'dmy'), but it is 2025-09-13 "
+                "when read as month/day/year. If the sheet's dates are written "
+                "month first, set date_order: mdy in the definition, or else "
+                "type 2025-09-13 or use a date cell",
+                (
+                    ("date", "2025-09-13"),
+                    ("date_order", "dmy"),
+                    ("suggested_date_order", "mdy"),
+                ),
+            ),
+        ),
+        (
+            " 31/12/2026 ",
+            DateOrder.MDY,
+            CellProblem(
+                Reason.DATE_ORDER_MISMATCH,
+                "'31/12/2026' is not a valid date when read as month/day/year "
+                "(the definition's date_order is 'mdy'), but it is 2026-12-31 "
+                "when read as day/month/year. If the sheet's dates are written "
+                "day first, set date_order: dmy in the definition, or else "
+                "type 2026-12-31 or use a date cell",
+                (
+                    ("date", "2026-12-31"),
+                    ("date_order", "mdy"),
+                    ("suggested_date_order", "dmy"),
+                ),
+            ),
+        ),
+    ],
+    ids=["month-first-under-dmy", "day-first-under-mdy"],
+)
+def test_date_of_other_order_names_setting(
+    value: str, date_order: DateOrder, expected: CellProblem
+) -> None:
+    assert parse(value, FieldType.DATE, date_order) == expected
 
 
 def test_chinese_date_missing_year_detail() -> None:
