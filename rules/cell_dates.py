@@ -403,6 +403,42 @@ def _date_order_problem(
     )
 
 
+def day_month_readings(value: CellValue) -> dict[DateOrder, dt.date] | None:
+    """Return the dates that numeric text with the year last makes in each order.
+
+    Return None unless ``value`` is such text (``12/07/2026``, with an
+    optional weekday before it and time after it), because date_order reads
+    no other form. An order whose reading is no calendar date, or falls on
+    another weekday than the one typed, is left out.
+
+    >>> day_month_readings("12/31/2026")
+    {<DateOrder.MDY: 'mdy'>: datetime.date(2026, 12, 31)}
+    """
+    if type(value) is not str:
+        return None
+    folded = fold_text(value)
+    weekday = _WEEKDAY_BEFORE.match(folded)
+    if weekday is not None:
+        folded = folded[weekday.end() :]
+    match = _YEAR_LAST.fullmatch(folded)
+    if match is None or not _is_valid_clock(match["clock"]):
+        return None
+
+    first, second = int(match["first"]), int(match["second"])
+    readings: dict[DateOrder, dt.date] = {}
+    for order, (day, month) in (
+        (DateOrder.DMY, (first, second)),
+        (DateOrder.MDY, (second, first)),
+    ):
+        try:
+            date = dt.date(_full_year(match), month, day)
+        except ValueError:
+            continue
+        if weekday is None or date.weekday() == _WEEKDAYS[weekday["weekday"]]:
+            readings[order] = date
+    return readings
+
+
 def _is_valid_clock(clock: str | None) -> bool:
     """Return True when ``clock`` is absent or a time such as 14:30 or 14时30分."""
     if clock is None:

@@ -13,6 +13,10 @@ from config.errors import SheetLayoutError, WorkbookBusyError
 from config.models import Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
+from rules.date_order_conflicts import (
+    date_order_mismatch_fields,
+    describe_date_order_conflicts,
+)
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, sort_findings
 from rules.followups import Followup, list_followups
@@ -127,6 +131,12 @@ def run_sync(
     if unsaved is not None:
         logger.warning("%s", unsaved)
     deals, findings = read_deals(grid, columns, pipeline)
+    mismatched = date_order_mismatch_fields(findings)
+    if mismatched:
+        for conflict in describe_date_order_conflicts(
+            grid, columns, pipeline, mismatched
+        ):
+            logger.warning("%s", conflict)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline, extra_tabs)

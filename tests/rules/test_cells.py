@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import DateOrder, FieldType
+from rules.cell_dates import day_month_readings
 from rules.cell_numbers import parse_amount
 from rules.cell_percents import PercentScale, choose_percent_scale, parse_percent
 from rules.cells import (
@@ -232,6 +233,38 @@ def test_date_of_other_order_names_setting(
     value: str, date_order: DateOrder, expected: CellProblem
 ) -> None:
     assert parse(value, FieldType.DATE, date_order) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12/31/2026", {DateOrder.MDY: dt.date(2026, 12, 31)}),
+        ("31/12/2026", {DateOrder.DMY: dt.date(2026, 12, 31)}),
+        (
+            "12/07/2026",
+            {DateOrder.DMY: dt.date(2026, 7, 12), DateOrder.MDY: dt.date(2026, 12, 7)},
+        ),
+        ("Monday 12/07/2026 9:30", {DateOrder.MDY: dt.date(2026, 12, 7)}),
+        ("31/13/2026", {}),
+        ("2026-12-07", None),
+        ("7 Dec 2026", None),
+        (dt.date(2026, 12, 7), None),
+    ],
+    ids=[
+        "month-first",
+        "day-first",
+        "either",
+        "weekday-decides",
+        "neither",
+        "iso",
+        "month-name",
+        "date-cell",
+    ],
+)
+def test_day_month_readings_by_order(
+    value: CellValue, expected: dict[DateOrder, dt.date] | None
+) -> None:
+    assert day_month_readings(value) == expected
 
 
 def test_chinese_date_missing_year_detail() -> None:
