@@ -28,7 +28,7 @@ from rules.grid import SheetGrid
 from rules.headers import match_columns
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
-from rules.rows import read_deals
+from rules.rows import read_deal_rows
 from rules.spellings import spell_grouped_values
 from rules.stage_history import (
     HistoryOutcome,
@@ -130,7 +130,8 @@ def run_sync(
     unsaved = describe_unsaved_formula_results(grid, columns)
     if unsaved is not None:
         logger.warning("%s", unsaved)
-    deals, findings = read_deals(grid, columns, pipeline)
+    deal_rows = read_deal_rows(grid, columns, pipeline)
+    deals, findings = deal_rows.deals, deal_rows.findings
     mismatched = date_order_mismatch_fields(findings)
     if mismatched:
         for conflict in describe_date_order_conflicts(
@@ -143,7 +144,14 @@ def run_sync(
 
     notify(f"Checking {len(deals):,} deals")
     allowed = read_allowed_lists(source, pipeline)
-    findings = findings + check_deals(deals, columns, pipeline, allowed, as_of)
+    findings = findings + check_deals(
+        deals,
+        columns,
+        pipeline,
+        allowed,
+        as_of,
+        text_date_fields=deal_rows.text_date_fields,
+    )
     findings = note_empty_formula_results(findings, grid, columns)
     spell_grouped_values(deals, pipeline, allowed)
     logged = None

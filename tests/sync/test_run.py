@@ -814,7 +814,9 @@ def test_month_first_text_dates_warned_once(
     pipeline = load_pipeline(shipped_definition("b2b-en"))
 
     with caplog.at_level(logging.WARNING, logger="sync.run"):
-        run_sync(pipeline, ExcelWorkbook(path), dt.date(2026, 12, 5), dry_run=True)
+        result = run_sync(
+            pipeline, ExcelWorkbook(path), dt.date(2026, 12, 5), dry_run=True
+        )
 
     warnings = [
         record.getMessage()
@@ -831,6 +833,16 @@ def test_month_first_text_dates_warned_once(
             "month first, set date_order: mdy in the definition. The setting "
             "applies to every date column of the tab."
         )
+    ]
+    date_findings = [
+        (finding.row, finding.code, finding.value)
+        for finding in result.findings
+        if finding.field in ("close_date", "next_step_date")
+    ]
+    assert date_findings == [
+        (2, Code.BAD_DATE, "12/31/2026"),
+        (2, Code.FOLLOWUP_OVERDUE, "12/07/2026 (read as 2026-07-12)"),
+        (3, Code.FOLLOWUP_OVERDUE, "12/04/2026 (read as 2026-04-12)"),
     ]
 
 
