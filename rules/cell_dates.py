@@ -150,6 +150,9 @@ _YYYYMMDD = re.compile(r"\d{8}")
 _DATE_FIX = "type the date like 2025-09-09 or use a date cell"
 
 _DATE_ORDER_WORDS = {DateOrder.DMY: "day/month/year", DateOrder.MDY: "month/day/year"}
+# Which number comes first in each order, for messages, and the other order.
+FIRST_NUMBER_WORDS = {DateOrder.DMY: "day first", DateOrder.MDY: "month first"}
+OTHER_DATE_ORDER = {DateOrder.DMY: DateOrder.MDY, DateOrder.MDY: DateOrder.DMY}
 
 
 def parse_date(
@@ -363,12 +366,77 @@ def _date_from_day_month(
     if not isinstance(date, CellProblem):
         return date
 
+    other_order = OTHER_DATE_ORDER[date_order]
+    other_date = _build_date(_full_year(match), day, month, text)
+    if not isinstance(other_date, CellProblem):
+        return _date_order_problem(text, date_order, other_order, other_date)
     order = _DATE_ORDER_WORDS[date_order]
     return CellProblem(
         Reason.IMPOSSIBLE_DATE,
         f"{text.strip()!r} is not a valid date when read as {order} "
         f"(the definition's date_order is {date_order.value!r}); {_DATE_FIX}",
     )
+
+
+def _date_order_problem(
+    text: str, date_order: DateOrder, other_order: DateOrder, other_date: dt.date
+) -> CellProblem:
+    """Build the problem of text that is a date only in the other day/month order.
+
+    Text such as ``12/31/2026`` under ``date_order: dmy`` suggests that the
+    sheet is written month first, so the problem names the setting that
+    reads it.
+    """
+    return CellProblem(
+        Reason.DATE_ORDER_MISMATCH,
+        f"{text.strip()!r} is not a valid date when read as "
+        f"{_DATE_ORDER_WORDS[date_order]} (the definition's date_order is "
+        f"{date_order.value!r}), but it is {other_date} when read as "
+        f"{_DATE_ORDER_WORDS[other_order]}. If the sheet's dates are written "
+        f"{FIRST_NUMBER_WORDS[other_order]}, set date_order: {other_order.value} "
+        f"in the definition, or else type {other_date} or use a date cell",
+        (
+            ("date", other_date.isoformat()),
+            ("date_order", date_order.value),
+            ("suggested_date_order", other_order.value),
+        ),
+    )
+
+
+def day_month_readings(value: CellValue) -> dict[DateOrder, dt.date] | None:
+    """Return the dates that numeric text with the year last makes in each order.
+
+    Return None unless ``value`` is such text (``12/07/2026``, with an
+    optional weekday before it and time after it), because date_order reads
+    no other form. An order whose reading is no calendar date, or falls on
+    another weekday than the one typed, is left out.
+
+    >>> day_month_readings("12/31/2026")
+    {<DateOrder.MDY: 'mdy'>: datetime.date(2026, 12, 31)}
+    """
+    if type(value) is not str:
+        return None
+    folded = fold_text(value)
+    weekday = _WEEKDAY_BEFORE.match(folded)
+    if weekday is not None:
+        folded = folded[weekday.end() :]
+    match = _YEAR_LAST.fullmatch(folded)
+    if match is None or not _is_valid_clock(match["clock"]):
+        return None
+
+    first, second = int(match["first"]), int(match["second"])
+    readings: dict[DateOrder, dt.date] = {}
+    for order, (day, month) in (
+        (DateOrder.DMY, (first, second)),
+        (DateOrder.MDY, (second, first)),
+    ):
+        try:
+            date = dt.date(_full_year(match), month, day)
+        except ValueError:
+            continue
+        if weekday is None or date.weekday() == _WEEKDAYS[weekday["weekday"]]:
+            readings[order] = date
+    return readings
 
 
 def _is_valid_clock(clock: str | None) -> bool:

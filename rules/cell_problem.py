@@ -15,6 +15,7 @@ class Reason(StrEnum):
     TWO_DIGIT_YEAR = "two-digit-year"
     WEEKDAY_MISMATCH = "weekday-mismatch"
     IMPOSSIBLE_DATE = "impossible-date"
+    DATE_ORDER_MISMATCH = "date-order-mismatch"
     SERIAL_NOT_A_DATE = "serial-not-a-date"
     DATE_OUT_OF_RANGE = "date-out-of-range"
     TEXT_DATE_OUT_OF_RANGE = "text-date-out-of-range"

@@ -147,13 +147,16 @@ class CheckContext:
 
     ``headers`` maps each mapped field to its header text, and ``stage_rules``
     maps each stage name to its rules. ``allowed_fields`` contains the allowed
-    lists of mapped fields other than the stage.
+    lists of mapped fields other than the stage. ``text_date_fields`` are the
+    date fields with a cell typed as text. When they are None (unknown), every
+    date finding reads its cell.
     """
 
     columns: ColumnMap
     pipeline: Pipeline
     allowed: dict[str, AllowedList]
     as_of: dt.date
+    text_date_fields: Collection[str] | None = None
     headers: dict[str, str] = field(init=False, repr=False, compare=False)
     stage_rules: dict[str, StageRules] = field(init=False, repr=False, compare=False)
     unstaged_rules: StageRules = field(init=False, repr=False, compare=False)
@@ -201,6 +204,11 @@ class CheckContext:
             text = self._date_texts[day] = day.isoformat()
         return text
 
+    def may_have_text_dates(self, field_name: str) -> bool:
+        """Return True unless the field is known to have no date typed as text."""
+        fields = self.text_date_fields
+        return fields is None or field_name in fields
+
     def shared_params(self, params: dict[str, str]) -> dict[str, str]:
         """Return the params dict of an earlier equal finding, or ``params``.
 
@@ -238,14 +246,24 @@ def check_deals(
     pipeline: Pipeline,
     allowed: Mapping[str, Collection[str]],
     as_of: dt.date,
+    *,
+    text_date_fields: Collection[str] | None = None,
 ) -> list[Finding]:
     """Check every deal against the stage rules and return the findings by row.
 
     ``allowed`` maps a field to its allowed values, already read from the
     definition or from a list tab. Within a row, findings keep the order of
-    ``DEAL_CHECKS``, after any ``duplicate-id``.
+    ``DEAL_CHECKS``, after any ``duplicate-id``. ``text_date_fields`` are the
+    date fields with a cell typed as text (:class:`rules.rows.DealRows`).
+    Date findings of other fields then skip reading their cells.
     """
-    context = CheckContext(columns, pipeline, prepare_allowed(allowed, pipeline), as_of)
+    context = CheckContext(
+        columns,
+        pipeline,
+        prepare_allowed(allowed, pipeline),
+        as_of,
+        text_date_fields,
+    )
     findings = find_duplicate_ids(deals, columns)
 
     for stage_deals in group_by_stage(deals, context):
@@ -692,11 +710,17 @@ def _dated_findings(
         return []
 
     header = context.headers[field_name]
+    may_have_text = context.may_have_text_dates(field_name)
     findings = []
     for deal, value in zip(stage_deals.deals, dates, strict=True):
         fact = facts.get(value)
         if fact is not None:
             code, severity, text, params = fact
+            if may_have_text:
+                # A date typed as text shows as typed, with the day read.
+                cell = deal.raw.get(field_name)
+                if type(cell) is str:
+                    text = _typed_date_text(cell, text)
             findings.append(
                 Finding(
                     code,
@@ -831,7 +855,20 @@ def _next_step_required(stage: Stage | None, pipeline: Pipeline) -> bool:
 def _cell_text(deal: Deal, field_name: str) -> str | None:
     # A parsed date reads better than the serial number or datetime behind it.
     parsed = deal.values.get(field_name)
-    if isinstance(parsed, dt.date):
-        return parsed.isoformat()
     raw = deal.raw.get(field_name, parsed)
+    if isinstance(parsed, dt.date):
+        day = parsed.isoformat()
+        return _typed_date_text(raw, day) if isinstance(raw, str) else day
     return None if is_blank(raw) else display_value(raw)
+
+
+@functools.lru_cache(maxsize=PARAMS_CACHE_SIZE)
+def _typed_date_text(typed: str, day: str) -> str:
+    """Return the value of a finding on a date typed as text: the text and its day.
+
+    ``12/07/2026`` read as 2026-07-12 gives ``12/07/2026 (read as 2026-07-12)``,
+    so the value shows what the cell contains and the day it was read as.
+    Text that is the ISO day already gives the day alone.
+    """
+    text = typed.strip()
+    return day if text == day else f"{text} (read as {day})"

@@ -28,8 +28,11 @@ Params each code is rendered with:
   ``percent-scale-mismatch`` adds ``as_fraction`` (150%), ``as_points`` (1.5%)
   and ``points_fraction`` (0.015). A ``bad-date`` with the reason
   ``two-digit-year`` adds ``full_date`` (the date as typed with a four-digit
-  year), one with ``weekday-mismatch`` adds ``date``, and one with
-  ``text-date-out-of-range`` adds ``date``, ``earliest`` and ``latest``.
+  year), one with ``weekday-mismatch`` adds ``date``, one with
+  ``text-date-out-of-range`` adds ``date``, ``earliest`` and ``latest``, and
+  one with ``date-order-mismatch`` adds ``date`` (the date read in the other
+  day/month order), ``date_order`` (the definition's, ``dmy`` or ``mdy``) and
+  ``suggested_date_order`` (the other).
 - ``close-date-passed``, ``followup-overdue``: ``days`` (since), ``date``.
 - ``followup-due-soon``: ``days`` (until), ``date``.
 - ``no-next-step``: ``stage``.
@@ -688,8 +691,14 @@ SHORT_MESSAGES: Templates = {
         ),
     },
     Code.BAD_DATE: {
-        EN: ("{column} {value!r} is not a date",),
-        ZH: ("{column}“{value}”不是有效日期",),
+        EN: (
+            "{column} {value!r} is not {date_order_words}",
+            "{column} {value!r} is not a date",
+        ),
+        ZH: (
+            "{column}“{value}”不是{date_order_words}格式",
+            "{column}“{value}”不是有效日期",
+        ),
     },
     Code.BAD_AMOUNT: {
         EN: ("{column} {value!r} is not an amount",),
@@ -821,6 +830,13 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         Reason.IMPOSSIBLE_DATE: (
             "not a valid calendar date; check the year, month and day"
         ),
+        Reason.DATE_ORDER_MISMATCH: (
+            "not a valid date when read as {date_order_words} (the definition's "
+            "date_order is {date_order!r}), but it is {date} when read as "
+            "{suggested_order_words}. If the sheet's dates are written that way, "
+            "set date_order: {suggested_date_order} in the definition, or else "
+            "type {date} or use a date cell"
+        ),
         Reason.SERIAL_NOT_A_DATE: (
             "a number, not a date; type the date like 2025-09-09 or use a date cell"
         ),
@@ -872,6 +888,12 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.WEEKDAY_MISMATCH: "{date} 与填写的星期几不符；请更正日期或星期几",
         Reason.IMPOSSIBLE_DATE: "不是有效的日历日期；请检查年、月、日",
+        Reason.DATE_ORDER_MISMATCH: (
+            "按{date_order_words}读取不是有效日期（定义的 date_order 为 "
+            "{date_order}），按{suggested_order_words}读取则为 {date}。"
+            "如果表中的日期按{suggested_order_words}填写，请在定义中设置 "
+            "date_order: {suggested_date_order}，否则请填写 {date} 或使用日期单元格"
+        ),
         Reason.SERIAL_NOT_A_DATE: (
             "不是真正的日期（可能是设成日期格式的数字）；"
             "请使用日期单元格，或按 2025-09-09 的格式填写"
@@ -1166,8 +1188,13 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
         derived["limit_text"] = _days_text(params["limit"], locale)
     if "rows" in params:
         derived["other_rows"] = _rows_text(params["rows"], locale)
+    if "date_order" in params:
+        derived["date_order_words"] = _order_words(params["date_order"], locale)
+    if "suggested_date_order" in params:
+        suggested = params["suggested_date_order"]
+        derived["suggested_order_words"] = _order_words(suggested, locale)
     if "reason" in params or "detail" in params:
-        derived["detail"] = _reason_text(finding.code, params, locale)
+        derived["detail"] = _reason_text(finding.code, {**params, **derived}, locale)
     if "cell_kind" in params:
         kinds = CELL_KINDS[locale]
         derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")
@@ -1196,6 +1223,17 @@ def _due_when(days: str, locale: Locale) -> str:
     if days in _DUE_WORDS[locale]:
         return _DUE_WORDS[locale][days]
     return f"{days} 天后" if locale is ZH else f"in {days} days"
+
+
+# The day/month orders of date_order, in the words of each locale.
+_ORDER_WORDS = {
+    EN: {"dmy": "day/month/year", "mdy": "month/day/year"},
+    ZH: {"dmy": "日/月/年", "mdy": "月/日/年"},
+}
+
+
+def _order_words(date_order: str, locale: Locale) -> str:
+    return _ORDER_WORDS[locale].get(date_order, date_order)
 
 
 def _rows_text(rows: str, locale: Locale) -> str:

@@ -9,7 +9,7 @@ import itertools
 import math
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from config.models import (
@@ -150,11 +150,34 @@ class _RowReader:
     record_columns: list[int]
     blank_header_columns: list[int]
     date1904: bool
+    text_date_fields: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class DealRows:
+    """The deals of the pipeline tab and the findings that reading them gave.
+
+    ``text_date_fields`` are the date fields with a cell typed as text, such
+    as ``12/07/2026``, whose findings show that text.
+    """
+
+    deals: list[Deal]
+    findings: list[Finding]
+    text_date_fields: frozenset[str]
 
 
 def read_deals(
     grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
 ) -> tuple[list[Deal], list[Finding]]:
+    """Read every data row below the header into a deal, with cell findings.
+
+    See :func:`read_deal_rows`, which also returns the date fields with text.
+    """
+    rows = read_deal_rows(grid, columns, pipeline)
+    return rows.deals, rows.findings
+
+
+def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> DealRows:
     """Read every data row below the header into a deal, with cell findings.
 
     Before (header in row 1)::
@@ -203,7 +226,8 @@ def read_deals(
     warnings += _totals_notices(first_row, totals)
     warnings += _row_notices(Code.REPEATED_HEADER, first_row, headers)
     # The sort is stable, so a row's cell findings stay before its warnings.
-    return deals, sorted([*findings, *warnings], key=lambda item: item.row or 0)
+    findings = sorted([*findings, *warnings], key=lambda item: item.row or 0)
+    return DealRows(deals, findings, frozenset(reader.text_date_fields))
 
 
 def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _RowReader:
@@ -281,10 +305,31 @@ def _parse_columns(
             parse: CellParser = functools.partial(
                 parse_percent, scale=scale, quantity=quantity
             )
+        elif kind is FieldType.DATE:
+            date_parser = cell_parser(kind, date_order, date1904=reader.date1904)
+            parse = _RecordingDateParser(name, date_parser, reader.text_date_fields)
         else:
             parse = cell_parser(kind, date_order, date1904=reader.date1904)
         columns.append(_parse_column(name, cells, parse))
     return columns
+
+
+@dataclass(frozen=True)
+class _RecordingDateParser:
+    """A date column's parser that adds its field to ``found`` on a text cell.
+
+    Columns parse each distinct cell once, so this costs one call per
+    distinct date, not one per row.
+    """
+
+    name: str
+    parse: CellParser
+    found: set[str]
+
+    def __call__(self, cell: CellValue) -> ParsedValue | CellProblem:
+        if type(cell) is str:
+            self.found.add(self.name)
+        return self.parse(cell)
 
 
 def _record_indexes(

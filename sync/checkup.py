@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from config.errors import PipesheetError, SheetLayoutError, SourceError
 from config.models import Pipeline, SourceKind
 from rules.allowed import read_allowed_column
+from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
@@ -281,24 +282,26 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # A missing column that an option reads fails, because the option then
     # does nothing (runs warn too). Other missing mapped columns are a
-    # warning, and runs warn of those that checks on by default read. A
-    # failure lists the warnings too, so that one doctor run names them all.
+    # warning, and runs warn of those that checks on by default read. So is
+    # a date column whose text dates contradict date_order. A failure lists
+    # the warnings too, so that one doctor run names them all.
     columns = match_columns(grid, pipeline)
     problems = describe_unfound_needed_columns(grid, columns, pipeline)
-    unfound = describe_unfound_default_columns(grid, columns, pipeline)
+    warnings = describe_unfound_default_columns(grid, columns, pipeline)
     optional = describe_unfound_optional_columns(grid, columns, pipeline)
     if optional is not None:
-        unfound.append(optional)
+        warnings.append(optional)
+    warnings += describe_date_order_conflicts(grid, columns, pipeline)
     if problems:
-        raise SheetLayoutError(" ".join([*problems, *unfound]))
+        raise SheetLayoutError(" ".join([*problems, *warnings]))
 
     required = required_fields(pipeline)
     mapped = [
         f"{field} → {columns.headers[columns.fields[field]]!r}" for field in required
     ]
     found = f"all {len(required)} required columns found: {', '.join(mapped)}"
-    if unfound:
-        raise CheckWarning(" ".join([f"{found}.", *unfound]))
+    if warnings:
+        raise CheckWarning(" ".join([f"{found}.", *warnings]))
     return found
 
 

@@ -13,6 +13,10 @@ from config.errors import SheetLayoutError, WorkbookBusyError
 from config.models import Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
+from rules.date_order_conflicts import (
+    date_order_mismatch_fields,
+    describe_date_order_conflicts,
+)
 from rules.deals import ColumnMap, Deal
 from rules.findings import Finding, sort_findings
 from rules.followups import Followup, list_followups
@@ -24,7 +28,7 @@ from rules.grid import SheetGrid
 from rules.headers import match_columns
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
-from rules.rows import read_deals
+from rules.rows import read_deal_rows
 from rules.spellings import spell_grouped_values
 from rules.stage_history import (
     HistoryOutcome,
@@ -123,19 +127,33 @@ def run_sync(
         *describe_unfound_default_columns(grid, columns, pipeline),
     ]:
         logger.warning("%s", problem)
-    deals, findings = read_deals(grid, columns, pipeline)
+    deal_rows = read_deal_rows(grid, columns, pipeline)
+    deals, findings = deal_rows.deals, deal_rows.findings
     unsaved = describe_unsaved_formula_results(
         grid, columns, {deal.row for deal in deals}
     )
     if unsaved is not None:
         logger.warning("%s", unsaved)
+    mismatched = date_order_mismatch_fields(findings)
+    if mismatched:
+        for conflict in describe_date_order_conflicts(
+            grid, columns, pipeline, mismatched
+        ):
+            logger.warning("%s", conflict)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline, extra_tabs)
 
     notify(f"Checking {counted(len(deals), 'deal')}")
     allowed = read_allowed_lists(source, pipeline)
-    findings = findings + check_deals(deals, columns, pipeline, allowed, as_of)
+    findings = findings + check_deals(
+        deals,
+        columns,
+        pipeline,
+        allowed,
+        as_of,
+        text_date_fields=deal_rows.text_date_fields,
+    )
     findings = note_empty_formula_results(findings, grid, columns)
     spell_grouped_values(deals, pipeline, allowed)
     logged = None

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from config.models import DateOrder, FieldType
+from rules.cell_dates import day_month_readings
 from rules.cell_numbers import parse_amount
 from rules.cell_percents import PercentScale, choose_percent_scale, parse_percent
 from rules.cells import (
@@ -178,14 +179,92 @@ def test_numeric_date_follows_date_order(
 
 
 def test_impossible_date_in_configured_order() -> None:
-    result = parse("09/13/2025", FieldType.DATE, DateOrder.DMY)
+    result = parse("31/13/2025", FieldType.DATE, DateOrder.DMY)
 
     assert result == CellProblem(
         Reason.IMPOSSIBLE_DATE,
-        "'09/13/2025' is not a valid date when read as day/month/year "
+        "'31/13/2025' is not a valid date when read as day/month/year "
         "(the definition's date_order is 'dmy'); "
         "type the date like 2025-09-09 or use a date cell",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "date_order", "expected"),
+    [
+        (
+            "09/13/2025",
+            DateOrder.DMY,
+            CellProblem(
+                Reason.DATE_ORDER_MISMATCH,
+                "'09/13/2025' is not a valid date when read as day/month/year "
+                "(the definition's date_order is 'dmy'), but it is 2025-09-13 "
+                "when read as month/day/year. If the sheet's dates are written "
+                "month first, set date_order: mdy in the definition, or else "
+                "type 2025-09-13 or use a date cell",
+                (
+                    ("date", "2025-09-13"),
+                    ("date_order", "dmy"),
+                    ("suggested_date_order", "mdy"),
+                ),
+            ),
+        ),
+        (
+            " 31/12/2026 ",
+            DateOrder.MDY,
+            CellProblem(
+                Reason.DATE_ORDER_MISMATCH,
+                "'31/12/2026' is not a valid date when read as month/day/year "
+                "(the definition's date_order is 'mdy'), but it is 2026-12-31 "
+                "when read as day/month/year. If the sheet's dates are written "
+                "day first, set date_order: dmy in the definition, or else "
+                "type 2026-12-31 or use a date cell",
+                (
+                    ("date", "2026-12-31"),
+                    ("date_order", "mdy"),
+                    ("suggested_date_order", "dmy"),
+                ),
+            ),
+        ),
+    ],
+    ids=["month-first-under-dmy", "day-first-under-mdy"],
+)
+def test_date_of_other_order_names_setting(
+    value: str, date_order: DateOrder, expected: CellProblem
+) -> None:
+    assert parse(value, FieldType.DATE, date_order) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12/31/2026", {DateOrder.MDY: dt.date(2026, 12, 31)}),
+        ("31/12/2026", {DateOrder.DMY: dt.date(2026, 12, 31)}),
+        (
+            "12/07/2026",
+            {DateOrder.DMY: dt.date(2026, 7, 12), DateOrder.MDY: dt.date(2026, 12, 7)},
+        ),
+        ("Monday 12/07/2026 9:30", {DateOrder.MDY: dt.date(2026, 12, 7)}),
+        ("31/13/2026", {}),
+        ("2026-12-07", None),
+        ("7 Dec 2026", None),
+        (dt.date(2026, 12, 7), None),
+    ],
+    ids=[
+        "month-first",
+        "day-first",
+        "either",
+        "weekday-decides",
+        "neither",
+        "iso",
+        "month-name",
+        "date-cell",
+    ],
+)
+def test_day_month_readings_by_order(
+    value: CellValue, expected: dict[DateOrder, dt.date] | None
+) -> None:
+    assert day_month_readings(value) == expected
 
 
 def test_chinese_date_missing_year_detail() -> None:

@@ -683,6 +683,72 @@ def test_close_date_passed_skips_closed_deal() -> None:
     assert findings == []
 
 
+# values of findings on dates typed as text
+
+
+def overdue_lead(typed: CellValue) -> Deal:
+    """Return a Lead deal whose next-step cell ``typed`` was read as 2026-07-12."""
+    return build_deal(
+        PIPELINE,
+        12,
+        "D-12",
+        "Lead",
+        next_step_date=dt.date(2026, 7, 12),
+        raw={"next_step_date": typed},
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("12/07/2026", "12/07/2026 (read as 2026-07-12)"),
+        (" 12/07/2026 ", "12/07/2026 (read as 2026-07-12)"),
+        ("2026-07-12", "2026-07-12"),
+        (dt.datetime(2026, 7, 12, 9, 30), "2026-07-12"),
+    ],
+    ids=["day-month-text", "spaces-around", "iso-text", "date-cell"],
+)
+def test_date_finding_shows_typed_text(typed: CellValue, expected: str) -> None:
+    findings = check_deals(
+        [overdue_lead(typed)], COLUMNS, PIPELINE, {}, dt.date(2026, 12, 5)
+    )
+
+    assert codes_of(findings) == [(12, Code.FOLLOWUP_OVERDUE)]
+    assert findings[0].value == expected
+    assert findings[0].params["date"] == "2026-07-12"
+
+
+def test_date_finding_skips_cells_of_fields_without_text() -> None:
+    findings = check_deals(
+        [overdue_lead("12/07/2026")],
+        COLUMNS,
+        PIPELINE,
+        {},
+        dt.date(2026, 12, 5),
+        text_date_fields=frozenset({"close_date"}),
+    )
+
+    assert findings[0].value == "2026-07-12"
+
+
+def test_close_before_created_shows_typed_close_date() -> None:
+    deal = build_deal(
+        PIPELINE,
+        12,
+        "D-12",
+        "Closed Won",
+        amount=5000,
+        created_date=dt.date(2025, 8, 1),
+        close_date=dt.date(2025, 7, 3),
+        raw={"close_date": "03/07/2025"},
+    )
+
+    findings = run_checks([deal])
+
+    assert codes_of(findings) == [(12, Code.CLOSE_BEFORE_CREATED)]
+    assert findings[0].value == "03/07/2025 (read as 2025-07-03)"
+
+
 # follow-ups
 
 

@@ -976,6 +976,7 @@ DATE_REASONS = [
     Reason.TWO_DIGIT_YEAR,
     Reason.WEEKDAY_MISMATCH,
     Reason.IMPOSSIBLE_DATE,
+    Reason.DATE_ORDER_MISMATCH,
     Reason.SERIAL_NOT_A_DATE,
     Reason.DATE_OUT_OF_RANGE,
     Reason.TEXT_DATE_OUT_OF_RANGE,
@@ -1043,6 +1044,64 @@ def test_date_reason_shows_params_in_chinese(
     )
 
     assert render_message(finding, Locale.ZH_CN) == expected
+
+
+DATE_ORDER_PARAMS = {
+    "reason": Reason.DATE_ORDER_MISMATCH.value,
+    "date": "2026-12-31",
+    "date_order": "dmy",
+    "suggested_date_order": "mdy",
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            Locale.EN,
+            (
+                "Expected Close '12/31/2026' cannot be read: not a valid date when "
+                "read as day/month/year (the definition's date_order is 'dmy'), but "
+                "it is 2026-12-31 when read as month/day/year. If the sheet's dates "
+                "are written that way, set date_order: mdy in the definition, or "
+                "else type 2026-12-31 or use a date cell."
+            ),
+        ),
+        (
+            Locale.ZH_CN,
+            (
+                "Expected Close“12/31/2026”无法识别：按日/月/年读取不是有效日期"
+                "（定义的 date_order 为 dmy），按月/日/年读取则为 2026-12-31。"
+                "如果表中的日期按月/日/年填写，请在定义中设置 date_order: mdy，"
+                "否则请填写 2026-12-31 或使用日期单元格。"
+            ),
+        ),
+    ],
+    ids=LOCALE_IDS,
+)
+def test_date_order_mismatch_names_setting(locale: Locale, expected: str) -> None:
+    # No detail from the parser, so the English text is the translation too.
+    finding = parse_finding(
+        Code.BAD_DATE, "Expected Close", "12/31/2026", **DATE_ORDER_PARAMS
+    )
+
+    assert render_message(finding, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (Locale.EN, "Expected Close '12/31/2026' is not day/month/year"),
+        (Locale.ZH_CN, "Expected Close“12/31/2026”不是日/月/年格式"),
+    ],
+    ids=LOCALE_IDS,
+)
+def test_date_order_mismatch_status_names_order(locale: Locale, expected: str) -> None:
+    finding = parse_finding(
+        Code.BAD_DATE, "Expected Close", "12/31/2026", **DATE_ORDER_PARAMS
+    )
+
+    assert render_short(finding, locale) == expected
 
 
 @pytest.mark.parametrize(

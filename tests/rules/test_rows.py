@@ -11,7 +11,7 @@ from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
 from rules.messages import render_message
-from rules.rows import read_deals
+from rules.rows import read_deal_rows, read_deals
 
 SEP_9 = dt.date(2025, 9, 9)
 
@@ -784,6 +784,24 @@ def test_date_order_comes_from_pipeline(english_pipeline: Pipeline) -> None:
     deals, _ = read(american, header, ["D-1", "Lead", "03/04/2025"])
 
     assert deals[0].values["next_step_date"] == dt.date(2025, 3, 4)
+
+
+def test_deal_rows_name_fields_with_text_dates(english_pipeline: Pipeline) -> None:
+    grid = SheetGrid(
+        workbook="Pipeline.xlsx",
+        tab="Deals",
+        rows=[
+            ["Deal ID", "Stage", "Created", "Expected Close", "Next Step Date"],
+            ["D-1", "Lead", SEP_9, SEP_9, "12/07/2026"],
+            ["D-2", "Lead", SEP_9, "not yet", SEP_9],
+        ],
+    )
+
+    rows = read_deal_rows(grid, match_columns(grid, english_pipeline), english_pipeline)
+
+    assert rows.text_date_fields == frozenset({"close_date", "next_step_date"})
+    assert [deal.row for deal in rows.deals] == [2, 3]
+    assert codes_of(rows.findings) == [(3, Code.BAD_DATE)]
 
 
 # blank headers

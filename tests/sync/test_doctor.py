@@ -329,6 +329,26 @@ def test_hidden_status_column_warned(starter: Path) -> None:
     assert result.exit_code == 0
 
 
+def test_month_first_text_dates_warned(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    deals = workbook["Deals"]
+    close_column = [cell.value for cell in deals[3]].index("Expected Close") + 1
+    deals.cell(row=4, column=close_column).value = "12/31/2026"
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    columns = next(line for line in lines(result) if line.startswith("! Columns"))
+    assert columns.endswith(
+        "Workbook 'pipeline.xlsx', tab 'Deals', column 'Expected Close': the text "
+        "date J4 '12/31/2026' is valid only when read month first, but the "
+        "definition's date_order is 'dmy'. If the sheet's dates are written month "
+        "first, set date_order: mdy in the definition. The setting applies to "
+        "every date column of the tab."
+    )
+    assert result.exit_code == 0
+
+
 def test_list_of_one_value_counted_singular(starter: Path) -> None:
     workbook = openpyxl.load_workbook(starter)
     lists = workbook["Lists"]

@@ -816,6 +816,62 @@ def test_option_column_missing_warns(
     assert result.metrics.win_rate == 1.0
 
 
+def build_month_first_workbook(path: Path) -> Path:
+    """Save a tab whose dates are typed as text, month first, as a US team types."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(
+        ["Deal ID", "Account", "Owner", "Stage", "Amount", "Expected Close"]
+        + ["Next Step Date", "Lost Reason"]
+    )
+    sheet.append(["U-1", "Globex", "Ana", "Demo", 1000, "12/31/2026", "12/07/2026"])
+    sheet.append(["U-2", "Initech", "Ana", "Demo", 2000, "01/10/2027", "12/04/2026"])
+    workbook.create_sheet("Lists").append(["Owner", "Product"])
+    workbook.save(path)
+    return path
+
+
+def test_month_first_text_dates_warned_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = build_month_first_workbook(tmp_path / "pipeline.xlsx")
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        result = run_sync(
+            pipeline, ExcelWorkbook(path), dt.date(2026, 12, 5), dry_run=True
+        )
+
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if "date_order" in record.getMessage()
+    ]
+    assert warnings == [
+        (
+            "Workbook 'pipeline.xlsx', tab 'Deals', column 'Expected Close': the "
+            "text date F2 '12/31/2026' is valid only when read month first, but "
+            "the definition's date_order is 'dmy'. Its dates that read either "
+            "way (1 in the column), such as F3 '01/10/2027', are read day first "
+            "(as 2027-10-01) and may be wrong. If the sheet's dates are written "
+            "month first, set date_order: mdy in the definition. The setting "
+            "applies to every date column of the tab."
+        )
+    ]
+    date_findings = [
+        (finding.row, finding.code, finding.value)
+        for finding in result.findings
+        if finding.field in ("close_date", "next_step_date")
+    ]
+    assert date_findings == [
+        (2, Code.BAD_DATE, "12/31/2026"),
+        (2, Code.FOLLOWUP_OVERDUE, "12/07/2026 (read as 2026-07-12)"),
+        (3, Code.FOLLOWUP_OVERDUE, "12/04/2026 (read as 2026-04-12)"),
+    ]
+
+
 def hide_columns_from_status(path: Path) -> None:
     """Hide every column from the starter's status column R to the last."""
     book = openpyxl.load_workbook(path)
