@@ -166,11 +166,14 @@ INTERRUPT_PARENT_DURING_FORK = (
 
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"], ids=["sigint", "sigterm"])
 def test_interrupt_during_fork_not_lost(name: str) -> None:
+    # Python leaves SIGINT ignored when it starts ignored, as in a job that
+    # a non-interactive shell put in the background, so the child sets both.
     code = (
         "import signal\n"
         "def interrupt(number, frame):\n"
         "    raise KeyboardInterrupt\n"
         "signal.signal(signal.SIGTERM, interrupt)\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
     ) + INTERRUPT_PARENT_DURING_FORK.format(signal=f"signal.{name}")
 
     finished = run_python(code)
