@@ -49,6 +49,7 @@ from sync.planner import (
     status_column_problem,
 )
 from sync.render import render_tabs
+from sync.sheet_time_zone import describe_time_zone_mismatch
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 from sync.sources.csv_table import CsvTable
 
@@ -123,6 +124,9 @@ def run_sync(
         *describe_unfound_default_columns(grid, columns, pipeline),
     ]:
         logger.warning("%s", problem)
+    zone_problem = describe_time_zone_mismatch(source, pipeline, as_of)
+    if zone_problem is not None:
+        logger.warning("%s", zone_problem)
     deals, findings = read_deals(grid, columns, pipeline)
     unsaved = describe_unsaved_formula_results(
         grid, columns, {deal.row for deal in deals}

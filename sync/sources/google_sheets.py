@@ -180,6 +180,10 @@ class GoogleSpreadsheet:
             self._info = self._session.read_metadata()
         return self._info
 
+    def time_zone(self) -> str:
+        """Return the spreadsheet's time zone setting, read with the metadata."""
+        return self.metadata().time_zone
+
     def prefetch(self, tabs: Iterable[str]) -> None:
         """Add tabs to read in the first values.batchGet; missing ones are skipped."""
         self._prefetch.extend(tab for tab in tabs if tab not in self._prefetch)
