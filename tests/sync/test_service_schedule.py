@@ -1,11 +1,15 @@
-"""How ``pipesheet serve`` treats a run timeout that outlasts the gap between runs."""
+"""How ``pipesheet serve`` treats late runs and a run timeout that outlasts the gap."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync.schedules import (
     ScheduledDefinition,
@@ -13,10 +17,12 @@ from sync.schedules import (
     cron_trigger,
     shortest_interval,
 )
-from sync.service import Service, ServiceOptions
+from sync.service import MISFIRE_GRACE, Service, ServiceOptions
 from tests.sync.pipeline_files import TIME_ZONE
 
 NOW = dt.datetime(2025, 9, 1, 6, 0, tzinfo=dt.UTC)
+# Long enough for a started scheduler to run or drop a job on a busy machine.
+EVENT_WAIT_SECONDS = 20
 
 
 def scheduled(cron: str) -> ScheduledDefinition:
@@ -87,3 +93,42 @@ def test_timeout_within_gap_not_warned(
     cron: str, run_timeout: float, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert start_up_warnings(cron, run_timeout, caplog) == []
+
+
+@pytest.fixture
+def scheduler() -> Iterator[BackgroundScheduler]:
+    """The scheduler ``serve`` builds, started, with its job event listener."""
+    service = Service([], ServiceOptions("state.sqlite", 60, 60))
+    started = service._build_scheduler()
+    started.start()
+    yield started
+    started.shutdown(wait=False)
+
+
+def test_late_run_within_grace_runs(scheduler: BackgroundScheduler) -> None:
+    ran = threading.Event()
+    late = dt.datetime.now(dt.UTC) - MISFIRE_GRACE / 2
+
+    scheduler.add_job(ran.set, "date", run_date=late, id="late")
+
+    assert ran.wait(EVENT_WAIT_SECONDS)
+
+
+def test_run_beyond_grace_logged_missed(
+    scheduler: BackgroundScheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran = threading.Event()
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) - 2 * MISFIRE_GRACE
+    expected = (
+        f"job late missed its run at {due} by more than 1:00:00; it runs at the "
+        "next fire time"
+    )
+
+    with caplog.at_level(logging.WARNING, logger="sync.service"):
+        scheduler.add_job(ran.set, "date", run_date=due, id="late")
+        deadline = time.monotonic() + EVENT_WAIT_SECONDS
+        while expected not in caplog.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert expected in caplog.messages
+    assert not ran.is_set()
