@@ -114,6 +114,7 @@ class GoogleSpreadsheet:
             policy=RetryPolicy(deadline_seconds=deadline_seconds),
             clock=clock,
             random_source=random_source,
+            account_email=account.email if account is not None else None,
         )
         self._session = SheetsSession(key, client, caller, account)
         self._info: SpreadsheetInfo | None = None
