@@ -10,7 +10,7 @@ import difflib
 import re
 import zoneinfo
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -526,6 +526,25 @@ class Pipeline(StrictModel):
         check_time_zone(value)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _take_schedule_time_zone(cls, data: Any) -> Any:
+        # Without a top-level timezone, the schedule's zone is the zone of the
+        # day too, so a run at 07:00 in Taipei checks the Taipei day. An
+        # invalid schedule.timezone is left for that key's own error.
+        if not isinstance(data, dict) or "timezone" in data:
+            return data
+        schedule = data.get("schedule")
+        if isinstance(schedule, Schedule):
+            zone = schedule.timezone
+        elif isinstance(schedule, dict):
+            zone = schedule.get("timezone")
+        else:
+            zone = None
+        if not isinstance(zone, str) or not is_time_zone(zone):
+            return data
+        return {**data, "timezone": zone}
+
     @model_validator(mode="after")
     def _check_references(self) -> Pipeline:
         # Collect every problem, so a user fixes them in one pass. Each line
@@ -584,17 +603,23 @@ class Pipeline(StrictModel):
         return [stage for stage in self.stages if stage.outcome is Outcome.OPEN]
 
 
+def is_time_zone(name: str) -> bool:
+    """Return True if ``name`` is in this system's IANA time zone database."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of the zone database, such as "Asia", is not a zone.
+        return False
+    return True
+
+
 def check_time_zone(name: str) -> None:
     """Check that ``name`` is in this system's IANA time zone database.
 
     :raises ValueError: with the nearest known name when there is one.
     """
-    try:
-        zoneinfo.ZoneInfo(name)
+    if is_time_zone(name):
         return
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        # OSError: a folder of the zone database, such as "Asia", is not a zone.
-        pass
 
     message = (
         f"invalid value {name!r}; expected an IANA time zone name such as "

@@ -10,6 +10,7 @@ file and its lock file, then the same tab, column and name steps.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from sync.run import (
     generated_tab_conflicts,
     read_existing_tabs,
 )
+from sync.sheet_time_zone import describe_time_zone_mismatch
 from sync.sources.base import WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
@@ -191,10 +193,15 @@ def _check_access(
     info = source.metadata()
     opened.append(source)
     tabs = "1 tab" if len(info.tabs) == 1 else f"{len(info.tabs)} tabs"
-    return (
+    detail = (
         f"spreadsheet {info.title!r} ({tabs}, locale {info.locale}, "
         f"time zone {info.time_zone})"
     )
+    today = dt.datetime.now(dt.UTC).date()
+    zone_problem = describe_time_zone_mismatch(source, pipeline, today)
+    if zone_problem is not None:
+        raise CheckWarning(f"{detail}. {zone_problem}")
+    return detail
 
 
 def _check_edit_access(source: GoogleSpreadsheet) -> str:

@@ -53,6 +53,7 @@ from sync.planner import (
     status_column_problem,
 )
 from sync.render import render_tabs
+from sync.sheet_time_zone import describe_time_zone_mismatch
 from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 from sync.sources.csv_table import CsvTable
 
@@ -127,6 +128,9 @@ def run_sync(
         *describe_unfound_default_columns(grid, columns, pipeline),
     ]:
         logger.warning("%s", problem)
+    zone_problem = describe_time_zone_mismatch(source, pipeline, as_of)
+    if zone_problem is not None:
+        logger.warning("%s", zone_problem)
     deal_rows = read_deal_rows(grid, columns, pipeline)
     deals, findings = deal_rows.deals, deal_rows.findings
     unsaved = describe_unsaved_formula_results(

@@ -25,6 +25,9 @@ from sync.state.keys import workbook_key
 # Fire times looked at to find a trigger's longest gap between two runs:
 # enough to cover a week of a daily or weekday schedule.
 INTERVAL_SAMPLE_FIRES = 8
+# Fire times looked at to find a trigger's shortest gap. They cover more than
+# a day of an hourly schedule and a month of a twice-daily one.
+SHORTEST_GAP_SAMPLE_FIRES = 64
 
 SCHEDULE_EXAMPLE = 'schedule:\n  cron: "0 7 * * 1-5"\n  timezone: Europe/Berlin'
 
@@ -162,6 +165,20 @@ def longest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta:
     fires = next_fire_times(trigger, now, INTERVAL_SAMPLE_FIRES)
     gaps = [later - earlier for earlier, later in zip(fires, fires[1:], strict=False)]
     return max(gaps, default=dt.timedelta(days=1))
+
+
+def shortest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta | None:
+    """Return the shortest gap between the trigger's next fire times after ``now``.
+
+    A ``*/5`` schedule gives 5 minutes, ``0 7,13 * * 1-5`` 6 hours. A trigger
+    with fewer than two fire times left gives None.
+
+    NOTE: only the next :data:`SHORTEST_GAP_SAMPLE_FIRES` fire times are
+    looked at, so a shorter gap that first comes after them is not found.
+    """
+    fires = next_fire_times(trigger, now, SHORTEST_GAP_SAMPLE_FIRES)
+    gaps = [later - earlier for earlier, later in zip(fires, fires[1:], strict=False)]
+    return min(gaps, default=None)
 
 
 def last_fire_time(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None:

@@ -46,6 +46,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from sync.health import ServiceHealth
 from sync.health_http import HealthServer
@@ -55,6 +56,7 @@ from sync.schedules import (
     build_trigger,
     last_fire_time,
     longest_interval,
+    shortest_interval,
 )
 from sync.state.errors import StateError
 from sync.state.ok_runs import latest_ok_finishes, latest_ok_start
@@ -206,6 +208,28 @@ class Service:
         )
         interval = longest_interval(trigger, now)
         self.health.watch(definition.config, definition.workbook_key, interval, last_ok)
+        self._warn_if_timeout_skips_runs(definition, trigger, now)
+
+    def _warn_if_timeout_skips_runs(
+        self, definition: ScheduledDefinition, trigger: CronTrigger, now: dt.datetime
+    ) -> None:
+        # A run still going at the next fire time makes the scheduler skip that
+        # run (max_instances=1), so a hung run may take the runs due before its
+        # timeout with it.
+        gap = shortest_interval(trigger, now)
+        timeout = self.options.run_timeout
+        if gap is None or timeout < gap.total_seconds():
+            return
+        logger.warning(
+            "workbook=%s: --run-timeout %g s is not shorter than the %g s between "
+            "runs of cron %r, so a hung run makes the scheduler skip the runs due "
+            "before it is stopped. Pass a --run-timeout below %g s to keep them.",
+            definition.workbook_key,
+            timeout,
+            gap.total_seconds(),
+            definition.cron,
+            gap.total_seconds(),
+        )
 
     def _job_args(self, definition: ScheduledDefinition) -> list[Any]:
         # Plain data only: the job builds its definition, source and store.

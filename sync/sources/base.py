@@ -77,6 +77,15 @@ class RecordedTabsSource(Protocol):
 
 
 @runtime_checkable
+class TimeZoneSource(Protocol):
+    """A source whose workbook names its own time zone, as a Google spreadsheet does."""
+
+    def time_zone(self) -> str:
+        """Return the workbook's IANA time zone name, or "" when it names none."""
+        ...
+
+
+@runtime_checkable
 class TabRecordSource(Protocol):
     """A source that records the generated tabs it writes, so reads can be skipped.
 

@@ -114,6 +114,7 @@ class GoogleSpreadsheet:
             policy=RetryPolicy(deadline_seconds=deadline_seconds),
             clock=clock,
             random_source=random_source,
+            account_email=account.email if account is not None else None,
         )
         self._session = SheetsSession(key, client, caller, account)
         self._info: SpreadsheetInfo | None = None
@@ -179,6 +180,10 @@ class GoogleSpreadsheet:
         if self._info is None:
             self._info = self._session.read_metadata()
         return self._info
+
+    def time_zone(self) -> str:
+        """Return the spreadsheet's time zone setting, read with the metadata."""
+        return self.metadata().time_zone
 
     def prefetch(self, tabs: Iterable[str]) -> None:
         """Add tabs to read in the first values.batchGet; missing ones are skipped."""

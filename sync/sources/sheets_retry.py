@@ -40,6 +40,7 @@ T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 QUOTA_STATUS = 429
+INTERNAL_ERROR_STATUS = 500
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -97,6 +98,8 @@ class Failure:
     quota: bool
     maybe_applied: bool
     retry_after: float | None = None
+    # The HTTP status of Google's response, or None when no response came.
+    status: int | None = None
 
 
 class SheetsRequestError(SourceError):
@@ -146,6 +149,8 @@ class SheetsCaller:
     :param workbook: how messages name the spreadsheet; update it once the
         title is known.
     :param random_source: source of the jitter; tests pass a seeded one.
+    :param account_email: the service account's e-mail address, which the
+        error after a run of 500s names, or None when it is not known.
     """
 
     def __init__(
@@ -155,8 +160,10 @@ class SheetsCaller:
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
         random_source: random.Random | None = None,
+        account_email: str | None = None,
     ) -> None:
         self.workbook = workbook
+        self.account_email = account_email
         self.policy = policy or RetryPolicy()
         self.counts = RequestCounts()
         self._clock = clock or SystemClock()
@@ -259,11 +266,29 @@ class SheetsCaller:
                 "written; the next run picks up. If this repeats, run pipesheet "
                 "less often or give each worker its own service account."
             )
-        return SourceError(
+        message = (
             f"Google Sheets did not complete {operation} on {self.workbook} after "
             f"{attempts} attempts within the {waited:.0f} s retry deadline (last "
             f"failure: {failure.reason}). Nothing more was written; the next run "
             "retries. Check the network, or https://www.google.com/appsstatus."
+        )
+        if failure.status == INTERNAL_ERROR_STATUS:
+            message += " " + self._lost_access_hint()
+        return SourceError(message)
+
+    def _lost_access_hint(self) -> str:
+        # A user report (burnash/gspread#714, 2019) shows Google returning
+        # 500, not 403, after a shared drive made the service account a Viewer.
+        account = (
+            f"the service account {self.account_email}"
+            if self.account_email
+            else "the service account (client_email in its JSON key file)"
+        )
+        return (
+            f"A 500 on every attempt can also mean that {account} lost its "
+            "access or became a Viewer, also through a shared drive's members. "
+            "Check that the spreadsheet's Share dialog still lists it as Editor; "
+            "'pipesheet doctor' prints that address and tests access."
         )
 
 
@@ -312,6 +337,7 @@ def _classify_api_error(operation: str, error: APIError) -> Failure:
         quota=status == QUOTA_STATUS,
         maybe_applied=status != QUOTA_STATUS,
         retry_after=_retry_after(error.response, body),
+        status=status,
     )
 
 

@@ -112,6 +112,22 @@ def test_known_time_zones_accepted() -> None:
     assert pipeline.timezone == "Asia/Shanghai"
 
 
+def test_schedule_time_zone_sets_day_zone() -> None:
+    data = definition(schedule={"cron": "0 7 * * *", "timezone": "Asia/Taipei"})
+
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert pipeline.timezone == "Asia/Taipei"
+
+
+def test_default_time_zone_without_schedule_zone() -> None:
+    data = definition(schedule={"cron": "0 7 * * *"})
+
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert pipeline.timezone == "UTC"
+
+
 def test_stage_name_reused_as_alias_rejected() -> None:
     data = definition(
         stages=stages(

@@ -132,6 +132,29 @@ def test_ready_spreadsheet_passes_every_check(
     ]
 
 
+def test_spreadsheet_time_zone_warned(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Accounts": ACCOUNTS}
+    )
+    properties = {"properties": {"timeZone": "Asia/Taipei"}, "fields": "timeZone"}
+    fake.batch_update(spreadsheet_id, [{"updateSpreadsheetProperties": properties}])
+
+    result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert result.exit_code == 0
+    assert lines(result)[2] == (
+        "! Access        spreadsheet 'Pipeline' (2 tabs, locale en_US, time zone "
+        "Asia/Taipei). Spreadsheet 'Pipeline' is set to the time zone Asia/Taipei, "
+        "but the definition sets no timezone, so runs count days in UTC. For 8 "
+        "hours of each day a run checks a different day than the spreadsheet's "
+        "today. Add 'timezone: Asia/Taipei' to the definition, or 'timezone: UTC' "
+        "to keep UTC without this warning."
+    )
+    assert lines(result)[3] == f"✓ Edit access   {SERVICE_ACCOUNT} may edit it"
+
+
 def test_doctor_writes_nothing(
     fake: FakeSheets, tmp_path: Path, key_file: Path
 ) -> None:

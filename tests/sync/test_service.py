@@ -373,6 +373,25 @@ def week(tmp_path: Path, receiver: WebhookReceiver) -> dict[str, object]:
     }
 
 
+def test_scheduled_run_checks_schedule_zone_day(tmp_path: Path) -> None:
+    definition = write_definition(tmp_path)
+    text = definition.read_text(encoding="utf-8")
+    text = text.replace(f"timezone: {TIME_ZONE}\n", "")
+    text = text.replace(
+        'cron: "0 7 * * *"', 'cron: "0 7 * * *"\n  timezone: Asia/Taipei'
+    )
+    definition.write_text(text, encoding="utf-8")
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Qualified")])
+    # 07:00 on 10 September in Taipei is 23:00 UTC on 9 September.
+    fire = dt.datetime(2025, 9, 9, 23, 0, tzinfo=dt.UTC)
+
+    summary = run_definition(
+        str(definition), None, str(tmp_path / "state.sqlite"), now=fire
+    )
+
+    assert summary.as_of == dt.date(2025, 9, 10)
+
+
 def digest_items(payload: dict[str, object]) -> tuple[str, list[tuple[str, str, bool]]]:
     items = payload["items"]
     assert isinstance(items, list)

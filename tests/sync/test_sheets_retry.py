@@ -10,6 +10,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,10 +33,12 @@ from tests.fake_sheets import FakeSheets
 from tests.fake_sheets.exchange import ApiRequest
 from tests.sync.fake_spreadsheets import (
     DEALS_HEADER,
+    SERVICE_ACCOUNT,
     FakeClock,
     make_pipeline,
     open_spreadsheet,
     upload_workbook,
+    write_key_file,
 )
 
 AS_OF = dt.date(2025, 9, 10)
@@ -202,6 +205,40 @@ def test_server_errors_past_deadline_raise() -> None:
         "https://www.google.com/appsstatus."
     )
     assert clock.sleeps == [1.0, 2.0, 4.0]
+
+
+SERVER_ERRORS_MESSAGE = (
+    "Google Sheets did not complete spreadsheets.get on spreadsheet 'Pipeline' "
+    "after 4 attempts within the 10 s retry deadline (last failure: HTTP 500 X). "
+    "Nothing more was written; the next run retries. Check the network, or "
+    "https://www.google.com/appsstatus. A 500 on every attempt can also mean "
+    "that {account} lost its access or became a Viewer, also through a shared "
+    "drive's members. Check that the spreadsheet's Share dialog still lists it "
+    "as Editor; 'pipesheet doctor' prints that address and tests access."
+)
+
+
+def test_internal_errors_name_lost_access() -> None:
+    caller = make_caller(FakeClock(), deadline_seconds=10.0)
+    errors = [api_error(500) for _ in range(20)]
+
+    with pytest.raises(SourceError) as raised:
+        caller.read("spreadsheets.get", failing(*errors))
+
+    account = "the service account (client_email in its JSON key file)"
+    assert str(raised.value) == SERVER_ERRORS_MESSAGE.format(account=account)
+
+
+def test_internal_errors_name_account_email() -> None:
+    caller = make_caller(FakeClock(), deadline_seconds=10.0)
+    caller.account_email = "sync@team.iam.gserviceaccount.com"
+    errors = [api_error(500) for _ in range(20)]
+
+    with pytest.raises(SourceError) as raised:
+        caller.read("spreadsheets.get", failing(*errors))
+
+    account = "the service account sync@team.iam.gserviceaccount.com"
+    assert str(raised.value) == SERVER_ERRORS_MESSAGE.format(account=account)
 
 
 def test_attempts_are_bounded() -> None:
@@ -387,6 +424,25 @@ def test_429_storm_ends_run_before_writing(fake: FakeSheets, deals: str) -> None
     assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]
     assert "spreadsheets.batchUpdate" not in operations(fake)
     assert clock.now - 1000.0 <= 180.0
+
+
+def test_internal_error_storm_names_key_account(
+    fake: FakeSheets, deals: str, tmp_path: Path
+) -> None:
+    fake.faults.fail_when(lambda _request: True, status=500)
+    key_file = write_key_file(tmp_path / "key.json")
+    pipeline = make_pipeline(deals)
+    source = open_spreadsheet(
+        deals, key_file=key_file, pipeline=pipeline, clock=FakeClock()
+    )
+
+    with pytest.raises(SourceError) as raised:
+        run_sync(pipeline, source, AS_OF)
+
+    assert f"can also mean that the service account {SERVICE_ACCOUNT} lost" in str(
+        raised.value
+    )
+    assert "spreadsheets.batchUpdate" not in operations(fake)
 
 
 def test_quota_limit_waits_for_next_minute(fake: FakeSheets, deals: str) -> None:
