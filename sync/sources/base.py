@@ -75,6 +75,14 @@ class RecordedTabsSource(Protocol):
         """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
         ...
 
+    def is_renamed_tab(self, tab: str) -> bool:
+        """Return True if the workbook records ``tab`` under another name.
+
+        pipesheet writes each generated tab under its own name, so such a tab
+        was renamed by a person since.
+        """
+        ...
+
 
 @runtime_checkable
 class TabRecordSource(Protocol):

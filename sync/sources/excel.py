@@ -69,7 +69,7 @@ from sync.xlsx.package import Package
 from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.sheet_xml import first_cell_text
-from sync.xlsx.tab_digests import WrittenTab, find_written_tabs
+from sync.xlsx.tab_digests import TabRecord, WrittenTab, find_written_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import patch_workbook
 
@@ -142,7 +142,7 @@ class ExcelWorkbook:
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet | SheetHalves] = {}
         # Folded names of the tabs the workbook records as generated ones.
-        self._recorded: set[str] | None = None
+        self._recorded: dict[str, TabRecord] | None = None
 
     @property
     def name(self) -> str:
@@ -245,10 +245,18 @@ class ExcelWorkbook:
         """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
         return tab.casefold() in self._recorded_tabs()
 
-    def _recorded_tabs(self) -> set[str]:
-        """Return the folded names of the tabs the workbook records as generated."""
+    def is_renamed_tab(self, tab: str) -> bool:
+        """Return True if ``tab``'s record shows it was written under another name."""
+        record = self._recorded_tabs().get(tab.casefold())
+        return record is not None and record.names_other_tab(tab)
+
+    def _recorded_tabs(self) -> dict[str, TabRecord]:
+        """Return the records of the tabs the workbook records as generated.
+
+        Keys are the tabs' folded names.
+        """
         if self._recorded is None:
-            self._recorded = set()
+            self._recorded = {}
             try:
                 with Package(self._path) as package:
                     workbook = WorkbookParts(package)
@@ -257,7 +265,7 @@ class ExcelWorkbook:
                 logger.debug("Tab records of %s not read: %s", self.name, error)
                 return self._recorded
             self._recorded = {
-                sheet.name.casefold()
+                sheet.name.casefold(): records[index]
                 for index, sheet in enumerate(workbook.sheets)
                 if index in records
             }

@@ -15,6 +15,13 @@ tab is unchanged. Excel and LibreOffice rewrite every part when they save a
 workbook, so after a person saves it the record no longer matches and the tab
 is read and compared cell by cell, as it is without a record.
 
+A record may end with a name key, the first 16 hexadecimal digits of the
+SHA-256 of the tab's name (case-folded) when pipesheet wrote it. A tab whose
+name no longer gives that key was renamed by a person after pipesheet wrote
+it, because pipesheet writes each generated tab under its ``outputs.tabs``
+name. Records without the key, from earlier versions, say nothing about
+renames.
+
 Records of format 1, which earlier versions wrote, hash the ``repr`` of the
 grid's rows. Format 2 hashes the grid column by column, which takes a fraction
 of the time. A format 1 record is still checked with its own digest, so a
@@ -65,21 +72,36 @@ AFTER_DEFINED_NAMES = (
     "webPublishObjects",
     "extLst",
 )
-_RECORD_VALUE = re.compile(rb'"pipesheet ([12]) ([0-9a-f]{64}) ([0-9a-f]{8}) (\d+)"')
+_RECORD_VALUE = re.compile(
+    rb'"pipesheet ([12]) ([0-9a-f]{64}) ([0-9a-f]{8}) (\d+)(?: ([0-9a-f]{16}))?"'
+)
+# Hexadecimal digits of a tab name's SHA-256 that a record keeps.
+NAME_KEY_LENGTH = 16
 
 
 @dataclass(frozen=True)
 class TabRecord:
-    """A record of one written generated tab: its grid's digest and its sheet part."""
+    """A record of one written generated tab: its grid's digest and its sheet part.
+
+    ``name_key`` is :func:`tab_name_key` of the name the tab was written
+    under, or None in a record from a version that did not store it.
+    """
 
     digest: str
     crc: int
     size: int
     format: int = RECORD_FORMAT
+    name_key: str | None = None
 
     def to_value(self) -> str:
         """Return the defined name's content: a quoted text constant."""
-        return f'"pipesheet {self.format} {self.digest} {self.crc:08x} {self.size}"'
+        name_key = f" {self.name_key}" if self.name_key is not None else ""
+        fields = f"{self.format} {self.digest} {self.crc:08x} {self.size}{name_key}"
+        return f'"pipesheet {fields}"'
+
+    def names_other_tab(self, tab: str) -> bool:
+        """Return True when the record shows the tab was written under another name."""
+        return self.name_key is not None and self.name_key != tab_name_key(tab)
 
     def matches(self, tab: GeneratedTab, date1904: bool = False) -> bool:
         """Return True when the record's digest is that of the tab's grid.
@@ -91,6 +113,11 @@ class TabRecord:
         if self.format == LEGACY_RECORD_FORMAT:
             return not date1904 and self.digest == legacy_grid_digest(tab.grid)
         return self.digest == record_digest(tab.digest, date1904)
+
+
+def tab_name_key(tab: str) -> str:
+    """Return the key a record stores for a tab's name, ignoring case as Excel does."""
+    return hashlib.sha256(tab.casefold().encode("utf-8")).hexdigest()[:NAME_KEY_LENGTH]
 
 
 def record_digest(digest: str, date1904: bool) -> str:
@@ -169,8 +196,14 @@ def read_tab_records(workbook_xml: bytes) -> dict[int, TabRecord]:
         position = _record_position(start_tag)
         match = _RECORD_VALUE.fullmatch(content.strip())
         if position is not None and match is not None:
-            version, digest, crc, size = match.groups()
-            record = TabRecord(digest.decode(), int(crc, 16), int(size), int(version))
+            version, digest, crc, size, name_key = match.groups()
+            record = TabRecord(
+                digest.decode(),
+                int(crc, 16),
+                int(size),
+                int(version),
+                name_key.decode() if name_key is not None else None,
+            )
             records[position] = record
     return records
 

@@ -24,6 +24,7 @@ from sync.xlsx.tab_digests import (
     grid_digest,
     legacy_grid_digest,
     read_tab_records,
+    tab_name_key,
     write_tab_records,
 )
 
@@ -233,6 +234,23 @@ def test_format_one_record_read_back() -> None:
 
     assert b'"pipesheet 1 ' in xml
     assert read_tab_records(xml) == {1: record}
+
+
+def test_record_name_key_read_back() -> None:
+    record = TabRecord("c" * 64, 0x0123ABCD, 4096, name_key=tab_name_key("Funnel"))
+    xml = write_tab_records(workbook_xml(), {1: record})
+
+    assert read_tab_records(xml) == {1: record}
+    assert not record.names_other_tab("FUNNEL")
+    assert record.names_other_tab("Funnel Q4 snapshot")
+
+
+def test_record_without_name_key_names_no_other_tab() -> None:
+    record = TabRecord("c" * 64, 0x0123ABCD, 4096)
+    xml = write_tab_records(workbook_xml(), {1: record})
+
+    assert read_tab_records(xml)[1].name_key is None
+    assert not record.names_other_tab("Funnel Q4 snapshot")
 
 
 def test_format_one_record_matches_repr_digest() -> None:
