@@ -27,7 +27,9 @@ def earlier_generated_tabs(
     The workbook records such a tab as pipesheet's, its banner names this
     pipeline tab as its source, and its name is not among the definition's
     generated tabs or ``extra_tabs``. Monthly review tabs are left out,
-    because they stay as they were frozen.
+    because they stay as they were frozen. So is a tab renamed since
+    pipesheet wrote it, such as "Funnel" renamed to "Funnel Q4 snapshot",
+    because a person keeps that tab on purpose.
 
     NOTE: only tabs the workbook records are read, so that a run does not read
     every tab of the user's. A tab from a version of pipesheet that wrote no
@@ -47,6 +49,7 @@ def earlier_generated_tabs(
         if name.casefold() not in skipped
         and not _is_copy_of(name, skipped)
         and source.is_recorded_tab(name)
+        and not source.is_renamed_tab(name)
     ]
 
     notices = []

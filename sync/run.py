@@ -43,6 +43,7 @@ from rules.unfound_columns import (
 )
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
+from sync.edited_tabs import describe_edited_tabs, find_edited_tabs
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import (
     banner_source_tab,
@@ -215,6 +216,10 @@ def run_sync(
     hidden = hidden_status_column(grid, plan.status_column)
     if status_problem is None and hidden is not None:
         logger.warning("%s", hidden)
+    # With --output the edits stay in the source workbook, so nothing is lost.
+    edited = []
+    if source.target_name == source.name:
+        edited = find_edited_tabs(source, plan.tabs, existing)
 
     result = RunResult(
         workbook=source.name,
@@ -244,6 +249,14 @@ def run_sync(
         result = dataclasses.replace(
             result, report=written, requests=source.requests_made
         )
+        if edited and written.tabs_written:
+            warning = describe_edited_tabs(
+                source.name, edited, written=True, backup=written.backup
+            )
+            logger.warning("%s", warning)
+    elif edited:
+        warning = describe_edited_tabs(source.name, edited, written=False, backup=None)
+        logger.warning("%s", warning)
 
     seconds = time.perf_counter() - started
     report = result.report

@@ -20,7 +20,8 @@ class WriteReport:
     ``status_header_written`` is true when the status column's header was
     written, as after outputs.status_header changed only in case or spacing.
     ``output_unchanged`` is true when ``output`` already contained exactly the
-    bytes the write would have written, so nothing was written.
+    bytes the write would have written, so nothing was written. ``backup`` is
+    the copy of ``output`` as it was before the write, when the write kept one.
     """
 
     status_cells_written: int
@@ -31,6 +32,7 @@ class WriteReport:
     output: str
     status_header_written: bool = False
     output_unchanged: bool = False
+    backup: str | None = None
 
 
 class WorkbookSource(Protocol):
@@ -73,6 +75,26 @@ class RecordedTabsSource(Protocol):
 
     def is_recorded_tab(self, tab: str) -> bool:
         """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
+        ...
+
+    def is_renamed_tab(self, tab: str) -> bool:
+        """Return True if the workbook records ``tab`` under another name.
+
+        pipesheet writes each generated tab under its own name, so such a tab
+        was renamed by a person since.
+        """
+        ...
+
+
+@runtime_checkable
+class EditedTabsSource(Protocol):
+    """A source that can tell generated tabs edited since pipesheet wrote them."""
+
+    def edited_generated_tabs(self, grids: Sequence[SheetGrid]) -> list[str]:
+        """Return the names of the tabs whose content differs from what was written.
+
+        :param grids: generated tabs read whole from the workbook.
+        """
         ...
 
 

@@ -49,6 +49,7 @@ from sync.atomic import (
     Fingerprint,
     find_lock_file,
     has_changed,
+    list_backups,
     read_only_file_system_error,
     read_with_fingerprint,
     remove_stale_temporaries,
@@ -70,7 +71,7 @@ from sync.xlsx.package import Package
 from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.sheet_xml import first_cell_text
-from sync.xlsx.tab_digests import WrittenTab, find_written_tabs
+from sync.xlsx.tab_digests import TabRecord, WrittenTab, find_written_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import patch_workbook
 
@@ -135,6 +136,7 @@ class ExcelWorkbook:
         self._pipeline_tab = pipeline_tab
         self._output = check_output_file(path, output)
         self._backups = backups
+        self._backup: Path | None = None
         self._fingerprint: Fingerprint | None = None
         self._calamine: CalamineWorkbook | None = None
         self._date1904 = False
@@ -143,7 +145,7 @@ class ExcelWorkbook:
         # A tab parsed ahead (sync.sources.excel_read_ahead) but not yet read.
         self._parsed: dict[str, CalamineSheet | SheetHalves] = {}
         # Folded names of the tabs the workbook records as generated ones.
-        self._recorded: set[str] | None = None
+        self._recorded: dict[str, TabRecord] | None = None
 
     @property
     def name(self) -> str:
@@ -250,10 +252,37 @@ class ExcelWorkbook:
         """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
         return tab.casefold() in self._recorded_tabs()
 
-    def _recorded_tabs(self) -> set[str]:
-        """Return the folded names of the tabs the workbook records as generated."""
+    def edited_generated_tabs(self, grids: Sequence[SheetGrid]) -> list[str]:
+        """Return the names of the tabs whose content differs from what was written.
+
+        Each grid, read whole from the workbook, is compared with the record of
+        the grid pipesheet last wrote to that tab (:mod:`sync.xlsx.tab_digests`),
+        as a spreadsheet shows both. A tab saved again by Excel or LibreOffice
+        without a change is not edited. A tab whose record is missing or of an
+        earlier version cannot be checked, so it is left out.
+        """
+        records = self._recorded_tabs()
+        edited = []
+        for grid in grids:
+            record = records.get(grid.tab.casefold())
+            if record is not None and not record.matches_shown(
+                grid.rows, self._date1904
+            ):
+                edited.append(grid.tab)
+        return edited
+
+    def is_renamed_tab(self, tab: str) -> bool:
+        """Return True if ``tab``'s record shows it was written under another name."""
+        record = self._recorded_tabs().get(tab.casefold())
+        return record is not None and record.names_other_tab(tab)
+
+    def _recorded_tabs(self) -> dict[str, TabRecord]:
+        """Return the records of the tabs the workbook records as generated.
+
+        Keys are the tabs' folded names.
+        """
         if self._recorded is None:
-            self._recorded = set()
+            self._recorded = {}
             try:
                 with Package(self._path) as package:
                     workbook = WorkbookParts(package)
@@ -262,7 +291,7 @@ class ExcelWorkbook:
                 logger.debug("Tab records of %s not read: %s", self.name, error)
                 return self._recorded
             self._recorded = {
-                sheet.name.casefold()
+                sheet.name.casefold(): records[index]
                 for index, sheet in enumerate(workbook.sheets)
                 if index in records
             }
@@ -381,6 +410,7 @@ class ExcelWorkbook:
             skipped=alignment.skipped,
             output=str(self.target),
             status_header_written=edits.status_header is not None,
+            backup=str(self._backup) if self._backup is not None else None,
         )
         logger.info(
             "Wrote %s: %d status cells, %d tabs, %d skipped, %d bytes in %.2f s",
@@ -489,6 +519,7 @@ class ExcelWorkbook:
         return self.read_tab(tab)
 
     def _save(self, write: Callable[[BinaryIO], None]) -> int | None:
+        replaced = self._backups > 0 and self.target.exists()
         try:
             size = write_atomically(
                 self.target,
@@ -498,6 +529,9 @@ class ExcelWorkbook:
             )
         except OSError as error:
             raise _unwritable(self.target, error) from error
+        # write_atomically kept the replaced file as the newest backup.
+        backups = list_backups(self.target) if replaced and size is not None else []
+        self._backup = backups[0] if backups else None
 
         if self._output is None:
             self._fingerprint = take_fingerprint(self._path)

@@ -271,6 +271,12 @@ class GoogleSpreadsheet:
         found = self.metadata().find_tab(tab)
         return found is not None and found.is_generated
 
+    def is_renamed_tab(self, tab: str) -> bool:
+        """Return False: the metadata does not keep the name a tab was written under."""
+        # TODO: store the written name in the generated-tab metadata, so that a
+        # renamed tab gets no old-generated-tab notice in Google Sheets either.
+        return False
+
     def _pending_prefetch(self, info: SpreadsheetInfo, requested: str) -> list[str]:
         if self._prefetched:
             return []

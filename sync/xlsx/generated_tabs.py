@@ -37,7 +37,12 @@ from sync.xlsx.relationships import (
 )
 from sync.xlsx.sheet_xml import render_tab, write_tab
 from sync.xlsx.styles import StylesPart
-from sync.xlsx.tab_digests import GridDigest, TabRecord, record_digest
+from sync.xlsx.tab_digests import (
+    GridDigest,
+    TabRecord,
+    record_digest,
+    tab_name_key,
+)
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
 from sync.xlsx.zipcopy import NewMember
 
@@ -143,7 +148,12 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
-    return TabRecord(record_digest(digest, date1904), sheet.crc, sheet.size)
+    return TabRecord(
+        record_digest(digest, date1904),
+        sheet.crc,
+        sheet.size,
+        name_key=tab_name_key(tab.name),
+    )
 
 
 def _write_sheet_part(

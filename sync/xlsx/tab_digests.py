@@ -15,9 +15,22 @@ tab is unchanged. Excel and LibreOffice rewrite every part when they save a
 workbook, so after a person saves it the record no longer matches and the tab
 is read and compared cell by cell, as it is without a record.
 
+A record may end with a name key, the first 16 hexadecimal digits of the
+SHA-256 of the tab's name (case-folded) when pipesheet wrote it. A tab whose
+name no longer gives that key was renamed by a person after pipesheet wrote
+it, because pipesheet writes each generated tab under its ``outputs.tabs``
+name. Records without the key, from earlier versions, say nothing about
+renames.
+
+Format 3 hashes the grid as a spreadsheet shows it, column by column: a
+whole float is hashed as the integer it shows, an empty text as an empty cell,
+and a row's trailing empty cells not at all. A tab that Excel or LibreOffice
+saved again therefore reads back with the digest of its record, and a tab
+whose read content has another digest was edited since pipesheet wrote it.
+
 Records of format 1, which earlier versions wrote, hash the ``repr`` of the
-grid's rows. Format 2 hashes the grid column by column, which takes a fraction
-of the time. A format 1 record is still checked with its own digest, so a
+grid's rows, and those of format 2 hash its values with their Python types,
+column by column. Such a record is still checked with its own digest, so a
 workbook written by an earlier version is not rewritten for the new format.
 """
 
@@ -25,17 +38,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import numbers
 import operator
 import re
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import compress, repeat, zip_longest
 from typing import TYPE_CHECKING, cast
 
 from rules.grid import CellValue
 from sync.plan import GeneratedTab
+from sync.planner import XML_ILLEGAL_CHARACTERS
 from sync.xlsx.markup import attribute_value, root_prefix
 
 if TYPE_CHECKING:
@@ -43,13 +60,21 @@ if TYPE_CHECKING:
     from sync.xlsx.workbook_parts import WorkbookParts
 
 RECORD_NAME = "_pipesheet_tab"
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
+TYPED_RECORD_FORMAT = 2
 LEGACY_RECORD_FORMAT = 1
-# Rows of a grid hashed per update of its digest, in formats 2 and 1.
+# Rows of a grid hashed per update of its digest, in formats 3, 2 and 1.
 DIGEST_ROWS = 4096
 LEGACY_DIGEST_ROWS = 1000
 # Integers up to this size are hashed as 8-byte values, larger ones as their repr.
 MAX_HASHED_INTEGER = 2**63 - 1
+# Whole floats up to this size are hashed as the integers a reader returns.
+MAX_EXACT_FLOAT_INTEGER = 2**53
+# Decimal places a number is compared to, as the planner compares tabs, so a
+# number saved again with fewer digits still has the digest of its record.
+SHOWN_DECIMALS = 9
+# Value types that a spreadsheet shows and a reader returns unchanged.
+SHOWN_AS_IS = frozenset({type(None), int, bool, dt.date})
 
 # Elements the schema puts after <definedNames> in a workbook part, for
 # inserting a missing <definedNames> in the right place.
@@ -65,21 +90,39 @@ AFTER_DEFINED_NAMES = (
     "webPublishObjects",
     "extLst",
 )
-_RECORD_VALUE = re.compile(rb'"pipesheet ([12]) ([0-9a-f]{64}) ([0-9a-f]{8}) (\d+)"')
+# The characters of XML_ILLEGAL_CHARACTERS but NUL, which joins a column's texts,
+# as UTF-8 bytes. No other character's UTF-8 encoding contains these bytes.
+_ILLEGAL_BYTES_BESIDE_NUL = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_RECORD_VALUE = re.compile(
+    rb'"pipesheet ([123]) ([0-9a-f]{64}) ([0-9a-f]{8}) (\d+)(?: ([0-9a-f]{16}))?"'
+)
+# Hexadecimal digits of a tab name's SHA-256 that a record keeps.
+NAME_KEY_LENGTH = 16
 
 
 @dataclass(frozen=True)
 class TabRecord:
-    """A record of one written generated tab: its grid's digest and its sheet part."""
+    """A record of one written generated tab: its grid's digest and its sheet part.
+
+    ``name_key`` is :func:`tab_name_key` of the name the tab was written
+    under, or None in a record from a version that did not store it.
+    """
 
     digest: str
     crc: int
     size: int
     format: int = RECORD_FORMAT
+    name_key: str | None = None
 
     def to_value(self) -> str:
         """Return the defined name's content: a quoted text constant."""
-        return f'"pipesheet {self.format} {self.digest} {self.crc:08x} {self.size}"'
+        name_key = f" {self.name_key}" if self.name_key is not None else ""
+        fields = f"{self.format} {self.digest} {self.crc:08x} {self.size}{name_key}"
+        return f'"pipesheet {fields}"'
+
+    def names_other_tab(self, tab: str) -> bool:
+        """Return True when the record shows the tab was written under another name."""
+        return self.name_key is not None and self.name_key != tab_name_key(tab)
 
     def matches(self, tab: GeneratedTab, date1904: bool = False) -> bool:
         """Return True when the record's digest is that of the tab's grid.
@@ -90,7 +133,26 @@ class TabRecord:
         """
         if self.format == LEGACY_RECORD_FORMAT:
             return not date1904 and self.digest == legacy_grid_digest(tab.grid)
+        if self.format == TYPED_RECORD_FORMAT:
+            digest = typed_grid_digest(tab.grid)
+            return self.digest == record_digest(digest, date1904)
         return self.digest == record_digest(tab.digest, date1904)
+
+    def matches_shown(
+        self, rows: Sequence[Sequence[CellValue]], date1904: bool
+    ) -> bool:
+        """Return True when a tab read back shows the grid this record was written for.
+
+        A record of a format before 3 cannot tell, so it matches every grid.
+        """
+        if self.format < RECORD_FORMAT:
+            return True
+        return self.digest == record_digest(grid_digest(rows), date1904)
+
+
+def tab_name_key(tab: str) -> str:
+    """Return the key a record stores for a tab's name, ignoring case as Excel does."""
+    return hashlib.sha256(tab.casefold().encode("utf-8")).hexdigest()[:NAME_KEY_LENGTH]
 
 
 def record_digest(digest: str, date1904: bool) -> str:
@@ -106,12 +168,14 @@ def record_digest(digest: str, date1904: bool) -> str:
 
 
 def grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
-    """Return the SHA-256 of a generated tab's grid, types included.
+    """Return the SHA-256 of a grid as a spreadsheet shows it (format 3).
 
-    Each block of rows is hashed as the lengths of its rows, then its columns.
-    Every part hashed starts with its kind and byte length, so different grids
-    give different bytes to hash. The bytes depend only on the values, not on
-    the process or the platform.
+    A generated tab's grid and the same tab read back from the workbook give
+    the same digest. Each block of rows is hashed as its number, then its
+    columns, each without its trailing empty cells. A block without a value is
+    left out. Every part hashed starts with its kind and byte length, so
+    grids that show different values give different bytes to hash. The bytes
+    depend only on the values, not on the process or the platform.
     """
     digest = GridDigest()
     for start in range(0, len(grid), DIGEST_ROWS):
@@ -128,6 +192,7 @@ class GridDigest:
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
+        self._blocks = 0
 
     def add_block(
         self,
@@ -138,13 +203,38 @@ class GridDigest:
 
         :param columns: the block's columns, as ``zip_longest(*rows)`` gives them.
         """
-        self._hash.update(_part(b"l", _integer_bytes(list(map(len, rows)))))
-        for column in zip_longest(*rows) if columns is None else columns:
-            self._hash.update(_column_bytes(column))
+        number = self._blocks
+        self._blocks += 1
+        parts = [
+            _shown_column_bytes(column)
+            for column in (zip_longest(*rows) if columns is None else columns)
+        ]
+        while parts and parts[-1] is None:
+            parts.pop()
+        if not parts:
+            return
+
+        self._hash.update(_part(b"b", _integer_bytes([number])))
+        for part in parts:
+            self._hash.update(_part(b"e", b"") if part is None else part)
 
     def hexdigest(self) -> str:
         """Return the SHA-256 of the blocks added so far, in hexadecimal."""
         return self._hash.hexdigest()
+
+
+def typed_grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
+    """Return the digest of a grid that format 2 records store, types included.
+
+    Each block of rows is hashed as the lengths of its rows, then its columns.
+    """
+    digest = hashlib.sha256()
+    for start in range(0, len(grid), DIGEST_ROWS):
+        rows = grid[start : start + DIGEST_ROWS]
+        digest.update(_part(b"l", _integer_bytes(list(map(len, rows)))))
+        for column in zip_longest(*rows):
+            digest.update(_column_bytes(column))
+    return digest.hexdigest()
 
 
 def legacy_grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
@@ -169,8 +259,14 @@ def read_tab_records(workbook_xml: bytes) -> dict[int, TabRecord]:
         position = _record_position(start_tag)
         match = _RECORD_VALUE.fullmatch(content.strip())
         if position is not None and match is not None:
-            version, digest, crc, size = match.groups()
-            record = TabRecord(digest.decode(), int(crc, 16), int(size), int(version))
+            version, digest, crc, size, name_key = match.groups()
+            record = TabRecord(
+                digest.decode(),
+                int(crc, 16),
+                int(size),
+                int(version),
+                name_key.decode() if name_key is not None else None,
+            )
             records[position] = record
     return records
 
@@ -259,6 +355,77 @@ def find_unchanged_tabs(
     """
     written = find_written_tabs(package, workbook, tabs)
     return {name: tab.name for name, tab in written.items() if tab.same_grid}
+
+
+def _shown_column_bytes(values: Sequence[CellValue]) -> bytes | None:
+    """Return the bytes hashed for a column as it is shown, or None if it is empty.
+
+    Before: ``(1.0, "", "a\x01", None)``. After: the bytes of ``(1, None,
+    "a\ufffd")``, as a reader returns the cells written for the first.
+    """
+    try:
+        text = "\x00".join(values)  # type: ignore[arg-type]
+    except TypeError:
+        if not _shown_as_is(values):
+            values = list(map(_shown_value, values))
+    else:
+        encoded = text.encode("utf-8", "surrogatepass")
+        if "" not in values and _are_plain_texts(encoded, len(values)):
+            return _part(b"s", encoded)
+        values = list(map(_shown_value, values))
+
+    end = len(values)
+    while end and values[end - 1] is None:
+        end -= 1
+    if end == 0:
+        return None
+    return _column_bytes(values if end == len(values) else values[:end])
+
+
+def _shown_as_is(values: Sequence[CellValue]) -> bool:
+    """Return True when a column of more than text is shown as its values are."""
+    kinds = set(map(type, values))
+    if kinds <= SHOWN_AS_IS:
+        return True
+    if kinds - SHOWN_AS_IS != {str} or "" in values:
+        return False
+    if kinds == {str, type(None)}:
+        texts = list(filter(None, values))
+    else:
+        texts = [value for value in values if type(value) is str]
+    encoded = "\x00".join(cast(list[str], texts)).encode("utf-8", "surrogatepass")
+    return _are_plain_texts(encoded, len(texts))
+
+
+def _are_plain_texts(encoded: bytes, count: int) -> bool:
+    """Return True when texts joined by NULs have no NUL or XML-illegal character.
+
+    The sheet XML contains such texts as they are. ``count`` is the number of
+    texts joined.
+    """
+    # Without a NUL in the texts, only the NULs between them are in ``encoded``.
+    if encoded.count(b"\x00") != count - 1:
+        return False
+    return len(encoded.translate(None, _ILLEGAL_BYTES_BESIDE_NUL)) == len(encoded)
+
+
+def _shown_value(value: CellValue) -> CellValue:
+    """Return a cell value as a reader returns it from the cell written for it."""
+    if isinstance(value, str):
+        return XML_ILLEGAL_CHARACTERS.sub("\ufffd", value) if value else None
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else value
+    if isinstance(value, float | Decimal | numbers.Real):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        number = round(number, SHOWN_DECIMALS)
+        if number.is_integer() and abs(number) < MAX_EXACT_FLOAT_INTEGER:
+            return int(number)
+        return number
+    return value
 
 
 def _column_bytes(values: Sequence[CellValue]) -> bytes:

@@ -25,9 +25,15 @@ REVIEW = (
 class RecordingWorkbook:
     """A workbook in memory whose records name some tabs as pipesheet's."""
 
-    def __init__(self, banners: dict[str, str], recorded: set[str]) -> None:
+    def __init__(
+        self,
+        banners: dict[str, str],
+        recorded: set[str],
+        renamed: frozenset[str] = frozenset(),
+    ) -> None:
         self.banners = banners
         self.recorded = recorded
+        self.renamed = renamed
         self.read: list[str] = []
 
     @property
@@ -52,6 +58,9 @@ class RecordingWorkbook:
 
     def is_recorded_tab(self, tab: str) -> bool:
         return tab in self.recorded
+
+    def is_renamed_tab(self, tab: str) -> bool:
+        return tab in self.renamed
 
     def apply(self, plan: WritePlan) -> WriteReport:
         raise AssertionError("these tests write nothing")
@@ -124,3 +133,10 @@ def test_copy_of_renamed_tab_noticed(pipeline: Pipeline) -> None:
     notices = earlier_generated_tabs(source, renamed_funnel(pipeline), [])
 
     assert [notice.params["tab"] for notice in notices] == ["Funnel (2)"]
+
+
+def test_tab_renamed_by_user_not_noticed(pipeline: Pipeline) -> None:
+    snapshot = "Funnel Q4 snapshot"
+    source = RecordingWorkbook({snapshot: FROM_DEALS}, {snapshot}, {snapshot})
+
+    assert earlier_generated_tabs(source, pipeline, []) == []

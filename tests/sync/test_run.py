@@ -533,6 +533,23 @@ def test_renamed_output_tab_named_not_deleted(
     assert again.report is None
 
 
+def test_tab_renamed_by_user_not_noticed(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    run_once(path, pipeline)
+    book = openpyxl.load_workbook(path)
+    book["Funnel"].title = "Funnel Q4 snapshot"
+    book.save(path)
+
+    result = run_once(path, pipeline)
+    again = run_once(path, pipeline)
+
+    codes = {f.code for f in [*result.findings, *again.findings]}
+    assert Code.OLD_GENERATED_TAB not in codes
+    names = openpyxl.load_workbook(path).sheetnames
+    assert "Funnel Q4 snapshot" in names
+    assert "Funnel" in names
+
+
 @pytest.mark.parametrize(
     "header", ["Pipesheet Status", "pipesheet  status"], ids=["case", "spacing"]
 )

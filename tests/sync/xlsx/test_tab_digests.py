@@ -24,6 +24,8 @@ from sync.xlsx.tab_digests import (
     grid_digest,
     legacy_grid_digest,
     read_tab_records,
+    tab_name_key,
+    typed_grid_digest,
     write_tab_records,
 )
 
@@ -31,8 +33,9 @@ AS_OF = dt.date(2025, 9, 30)
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FIRST = TabRecord("a" * 64, 0x0123ABCD, 4096)
 SECOND = TabRecord("b" * 64, 0xFFFFFFFF, 7)
-# Digests of the grid in test_digest_pinned_for_known_grid, in formats 2 and 1.
-PINNED_DIGEST = "e719a59fb6cde1d7ee79daeaea46ab0939b85ff363f6e4ada3b4b5d0bccdfc22"
+# Digests of the grid in test_digest_pinned_for_known_grid, in formats 3, 2 and 1.
+PINNED_DIGEST = "642a89241514190342edfb70fcda23f14dca1fa5c40af1024653911974ec4fbd"
+PINNED_TYPED_DIGEST = "e719a59fb6cde1d7ee79daeaea46ab0939b85ff363f6e4ada3b4b5d0bccdfc22"
 PINNED_LEGACY_DIGEST = (
     "8bec44a3b3ea4d6b9e663eda28c95400047cd857bb2b1aa21cd6b611558c181a"
 )
@@ -61,7 +64,7 @@ def test_record_written_as_hidden_tab_name() -> None:
 
     assert (
         '<definedNames><definedName name="_pipesheet_tab" localSheetId="1" '
-        f'hidden="1">"pipesheet 2 {"a" * 64} 0123abcd 4096"</definedName>'
+        f'hidden="1">"pipesheet 3 {"a" * 64} 0123abcd 4096"</definedName>'
         "</definedNames></workbook>"
     ) in xml
 
@@ -134,7 +137,7 @@ def test_prefixed_workbook_part_gets_prefixed_names() -> None:
     [
         '"pipesheet 1 short 0123abcd 1"',
         "Problems!$A$1",
-        f'"pipesheet 3 {"a" * 64} 0123abcd 1"',
+        f'"pipesheet 4 {"a" * 64} 0123abcd 1"',
     ],
     ids=["short-digest", "cell-reference", "other-format"],
 )
@@ -167,8 +170,50 @@ def test_no_records_leave_part_unchanged() -> None:
     ],
     ids=["int-float", "int-text", "int-bool", "none-empty", "date-text", "date-time"],
 )
-def test_digest_tells_types_apart(first: CellValue, second: CellValue) -> None:
+def test_typed_digest_tells_types_apart(first: CellValue, second: CellValue) -> None:
+    assert typed_grid_digest([["H"], [first]]) != typed_grid_digest([["H"], [second]])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (1, "1"),
+        (1, True),
+        (dt.date(2025, 9, 30), "2025-09-30"),
+        (dt.date(2025, 9, 30), dt.datetime(2025, 9, 30, 12)),
+        (0.5, 1),
+    ],
+    ids=["int-text", "int-bool", "date-text", "date-noon", "fraction-integer"],
+)
+def test_digest_tells_shown_values_apart(first: CellValue, second: CellValue) -> None:
     assert grid_digest([["H"], [first]]) != grid_digest([["H"], [second]])
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ([["H"], [1.0]], [["H"], [1]]),
+        ([["H"], [""]], [["H"], [None]]),
+        ([["H"], [dt.datetime(2025, 9, 30)]], [["H"], [dt.date(2025, 9, 30)]]),
+        ([["H"], [0.1 + 0.2]], [["H"], [0.3]]),
+        ([["H"], ["a\x01b"]], [["H"], ["a\ufffdb"]]),
+        ([["H"], [], ["x"]], [["H", None], [None, None], ["x", None]]),
+        ([["H"], ["x"]], [["H"], ["x"], [None], [None]]),
+    ],
+    ids=[
+        "whole-float",
+        "empty-text",
+        "midnight",
+        "fifteen-digits",
+        "control-character",
+        "padded-rows",
+        "empty-rows-below",
+    ],
+)
+def test_digest_same_for_tab_read_back(
+    written: list[list[CellValue]], read: list[list[CellValue]]
+) -> None:
+    assert grid_digest(written) == grid_digest(read)
 
 
 def test_digest_same_for_equal_grids() -> None:
@@ -182,7 +227,6 @@ def test_digest_same_for_equal_grids() -> None:
     [
         ([["a\x00", "b"]], [["a", "\x00b"]]),
         ([["a", "b"]], [["a\x00b"]]),
-        ([["H"], [None]], [["H"], []]),
         ([[1], [None]], [[None], [1]]),
         ([[2**70]], [[2**70 + 1]]),
         ([[dt.date(2025, 9, 30)]], [[dt.date(2025, 10, 1)]]),
@@ -191,7 +235,6 @@ def test_digest_same_for_equal_grids() -> None:
     ids=[
         "nul-moved",
         "nul-joined",
-        "none-missing",
         "empty-moved",
         "huge-integer",
         "next-day",
@@ -216,6 +259,7 @@ def test_digest_pinned_for_known_grid() -> None:
     ]
 
     assert grid_digest(grid) == PINNED_DIGEST
+    assert typed_grid_digest(grid) == PINNED_TYPED_DIGEST
     assert legacy_grid_digest(grid) == PINNED_LEGACY_DIGEST
 
 
@@ -235,6 +279,23 @@ def test_format_one_record_read_back() -> None:
     assert read_tab_records(xml) == {1: record}
 
 
+def test_record_name_key_read_back() -> None:
+    record = TabRecord("c" * 64, 0x0123ABCD, 4096, name_key=tab_name_key("Funnel"))
+    xml = write_tab_records(workbook_xml(), {1: record})
+
+    assert read_tab_records(xml) == {1: record}
+    assert not record.names_other_tab("FUNNEL")
+    assert record.names_other_tab("Funnel Q4 snapshot")
+
+
+def test_record_without_name_key_names_no_other_tab() -> None:
+    record = TabRecord("c" * 64, 0x0123ABCD, 4096)
+    xml = write_tab_records(workbook_xml(), {1: record})
+
+    assert read_tab_records(xml)[1].name_key is None
+    assert not record.names_other_tab("Funnel Q4 snapshot")
+
+
 def test_format_one_record_matches_repr_digest() -> None:
     tab = GeneratedTab("T", [["H"], [1, "x", dt.date(2025, 9, 30)]])
 
@@ -243,11 +304,19 @@ def test_format_one_record_matches_repr_digest() -> None:
     assert TabRecord(grid_digest(tab.grid), 0, 0).matches(tab)
 
 
-def test_format_one_records_still_honoured(tmp_path: Path) -> None:
+def test_format_two_record_matches_typed_digest() -> None:
+    tab = GeneratedTab("T", [["H"], [1.0, "x", dt.date(2025, 9, 30)]])
+
+    assert TabRecord(typed_grid_digest(tab.grid), 0, 0, format=2).matches(tab)
+    assert not TabRecord(typed_grid_digest(tab.grid), 0, 0).matches(tab)
+
+
+@pytest.mark.parametrize("earlier_format", [1, 2], ids=["format-1", "format-2"])
+def test_earlier_records_still_honoured(tmp_path: Path, earlier_format: int) -> None:
     pipeline = load_pipeline(shipped_definition("b2b-en"))
     path = build_starter_workbook(tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF)
     tabs = run_sync(pipeline, ExcelWorkbook(path), AS_OF).plan.tabs
-    record_as_format_one(path, tabs)
+    record_in_earlier_format(path, tabs, earlier_format)
 
     rerun = run_sync(pipeline, ExcelWorkbook(path), AS_OF)
 
@@ -255,22 +324,29 @@ def test_format_one_records_still_honoured(tmp_path: Path) -> None:
     assert rerun.plan.tabs == []
 
 
-def record_as_format_one(path: Path, tabs: list[GeneratedTab]) -> None:
+def record_in_earlier_format(
+    path: Path, tabs: list[GeneratedTab], earlier_format: int
+) -> None:
     """Rewrite the records of ``tabs`` as an earlier version wrote them."""
     edited = path.with_name("edited.xlsx")
     with zipfile.ZipFile(path) as original, zipfile.ZipFile(edited, "w") as copy:
         for info in original.infolist():
             content = original.read(info)
             if info.filename == "xl/workbook.xml":
-                content = with_format_one_records(content, tabs)
+                content = with_earlier_records(content, tabs, earlier_format)
             copy.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED)
     shutil.move(edited, path)
 
 
-def with_format_one_records(workbook: bytes, tabs: list[GeneratedTab]) -> bytes:
+def with_earlier_records(
+    workbook: bytes, tabs: list[GeneratedTab], earlier_format: int
+) -> bytes:
+    digests = {1: legacy_grid_digest, 2: typed_grid_digest}
     for tab in tabs:
-        new = f"pipesheet 2 {grid_digest(tab.grid)} ".encode()
-        old = f"pipesheet 1 {legacy_grid_digest(tab.grid)} ".encode()
+        new = f"pipesheet 3 {grid_digest(tab.grid)} ".encode()
+        old = (
+            f"pipesheet {earlier_format} {digests[earlier_format](tab.grid)} ".encode()
+        )
         assert new in workbook
         workbook = workbook.replace(new, old)
     return workbook
