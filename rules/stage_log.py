@@ -137,6 +137,11 @@ class StageLogRow(NamedTuple):
 # Build a Stage log line from a tuple of its fields in C, because calling the
 # class runs its __new__ in Python, once per stay.
 _new_row = partial(tuple.__new__, StageLogRow)
+# Fields of a Stage log line, for ``map`` to read a column without a Python loop.
+_STAGE, _ENTERED, _EXITED, _FIRST_SEEN = (
+    itemgetter(StageLogRow._fields.index(name))
+    for name in ("stage", "entered", "exited", "first_seen")
+)
 
 
 def stage_stays(
@@ -437,48 +442,144 @@ def start_stays_on_sheet_dates(
     :returns: the starts of current stays and the stale dates, as
         :class:`SheetDateStarts` describes them.
     """
-    # The checks are inlined, without a call per row, because the loop runs
-    # once per deal.
-    find = deals.get
-    starts: dict[str, dt.date] = {}
+    deal_ids = list(map(DEAL_ID, rows))
+    is_current = _current_stays(rows)
+    kept = _kept_starts(rows, is_current)
+    dates = _earlier_sheet_dates(rows, is_current, deal_ids, deals)
+
+    # Only a row after a row of the same deal has a previous stay to check and
+    # end. The other rows, all of them on a log's first run, take their dates
+    # first, without those checks. A later row reads and changes only the row
+    # before it, which is final by then, so the result is that of one pass.
+    later = _later_stay_rows(deal_ids)
+    for index in [index for index in dates if index not in later] if later else dates:
+        rows[index] = _started_on(rows[index], dates[index])
     stale: set[str] = set()
-    for index, row in enumerate(rows):
-        if row.exited is not None:
-            continue
-        first_seen = row.first_seen
-        if first_seen is not None:
-            starts[row.deal_id] = row.entered
-        else:
-            first_seen = row.entered
-        deal = find(row.deal_id)
-        if deal is None:
-            continue
-        entered = deal.values.get(STAGE_ENTERED_FIELD)
-        if not isinstance(entered, dt.date):
-            continue
-        # A blank or unknown stage cell leaves the deal in the logged stage.
-        stage = deal.stage
-        if stage is not None and stage.name != row.stage:
-            continue
-        if isinstance(entered, dt.datetime):
-            entered = entered.date()
-        if entered >= row.entered:
-            continue
+    for index in sorted(later.intersection(dates)):
+        if not _start_later_stay(rows, index, dates[index], run_days, stale):
+            del dates[index]
+    return SheetDateStarts(_starts_by_deal(deal_ids, kept, dates), stale)
 
-        previous = rows[index - 1] if index else None
-        if previous is not None and previous.deal_id == row.deal_id:
-            if entered < _earliest_start(previous, run_days):
-                stale.add(row.deal_id)
-                continue
-            if not previous.disappeared:
-                rows[index - 1] = _end_stay_on(previous, entered)
 
-        days = row.days + (row.entered - entered).days
-        rows[index] = _new_row(
-            (row.deal_id, row.stage, entered, None, days, True, False, first_seen)
+def _starts_by_deal(
+    deal_ids: list[str], kept: dict[int, dt.date], started: dict[int, dt.date]
+) -> dict[str, dt.date]:
+    """Return the starts of current stays by deal ID, in row order.
+
+    ``started`` are the starts taken from the sheet, by row index in row
+    order, and ``kept`` those of other current stays that kept one.
+    """
+    starts = started
+    if kept:
+        merged = {**kept, **started}
+        starts = {index: merged[index] for index in sorted(merged)}
+    # Each current stay is the last row of its deal, so each ID comes once.
+    return dict(zip(map(deal_ids.__getitem__, starts), starts.values(), strict=True))
+
+
+def _current_stays(rows: list[StageLogRow]) -> list[bool]:
+    """Return, per row, whether the row is a current stay, which has no end."""
+    return [exited is None for exited in map(_EXITED, rows)]
+
+
+def _kept_starts(rows: list[StageLogRow], is_current: list[bool]) -> dict[int, dt.date]:
+    """Return the start of each current stay that kept one, by row index.
+
+    Such a stay has a ``first_seen`` day, because it kept the start that the
+    Stage log showed for it before its deal left the sheet.
+    """
+    first_seen = list(map(_FIRST_SEEN, rows))
+    if first_seen.count(None) == len(first_seen):
+        return {}
+    return {
+        index: rows[index].entered
+        for index, (seen, current) in enumerate(
+            zip(first_seen, is_current, strict=True)
         )
-        starts[row.deal_id] = entered
-    return SheetDateStarts(starts, stale)
+        if current and seen is not None
+    }
+
+
+def _later_stay_rows(deal_ids: list[str]) -> set[int]:
+    """Return the indexes of the rows that follow a row of the same deal."""
+    # ``any`` compares the IDs in C, so a log with one row per deal needs no set.
+    if not any(map(eq, deal_ids[1:], deal_ids)):
+        return set()
+    pairs = enumerate(map(eq, deal_ids[1:], deal_ids), start=1)
+    return {index for index, same in pairs if same}
+
+
+def _earlier_sheet_dates(
+    rows: list[StageLogRow],
+    is_current: list[bool],
+    deal_ids: list[str],
+    deals: Mapping[str, Deal],
+) -> dict[int, dt.date]:
+    """Return the stage-entered dates that may start current stays, by row index.
+
+    A row's date is its deal's readable stage-entered date, where that is
+    earlier than the stay's start and the deal's row is in the logged stage or
+    in no known stage. A blank or unknown stage cell leaves the deal in the
+    logged stage.
+    """
+    found = list(map(deals.get, deal_ids))
+    values = [
+        None if deal is None else deal.values.get(STAGE_ENTERED_FIELD) for deal in found
+    ]
+    # A sheet has few distinct dates, so each distinct value is checked once.
+    as_date = {value: _date_of_value(value) for value in set(values)}
+    dates = map(as_date.__getitem__, values)
+    columns = zip(
+        dates, is_current, map(_ENTERED, rows), map(_STAGE, rows), found, strict=True
+    )
+    return {
+        index: date
+        for index, (date, current, start, stage, deal) in enumerate(columns)
+        if date is not None
+        and current
+        and date < start
+        and deal is not None
+        and (deal.stage is None or deal.stage.name == stage)
+    }
+
+
+def _date_of_value(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _start_later_stay(
+    rows: list[StageLogRow],
+    index: int,
+    entered: dt.date,
+    run_days: Sequence[dt.date],
+    stale: set[str],
+) -> bool:
+    """Start a deal's stay after its first on ``entered``, unless that is stale.
+
+    The stay before it ends on ``entered`` too, unless the deal had left the
+    sheet. A date before the first day the stay can have begun on adds the
+    deal's ID to ``stale`` instead, and the result is False.
+    """
+    row = rows[index]
+    previous = rows[index - 1]
+    if entered < _earliest_start(previous, run_days):
+        stale.add(row.deal_id)
+        return False
+    if not previous.disappeared:
+        rows[index - 1] = _end_stay_on(previous, entered)
+    rows[index] = _started_on(row, entered)
+    return True
+
+
+def _started_on(row: StageLogRow, entered: dt.date) -> StageLogRow:
+    """Return the current stay ``row`` started on the earlier day ``entered``."""
+    deal_id, stage, start, _, days, _, _, first_seen = row
+    days += (start - entered).days
+    if first_seen is None:
+        first_seen = start
+    return _new_row((deal_id, stage, entered, None, days, True, False, first_seen))
 
 
 def _start_ended_stay_on(

@@ -926,3 +926,32 @@ def test_stay_starts_of_current_stays() -> None:
 
     assert found.stay_starts == {"D-1": AUGUST_20, "D-3": AUGUST_20}
     assert found.stale == set()
+
+
+def test_stay_starts_in_row_order() -> None:
+    # D-1's dated stay follows another, D-2 kept its start while off the
+    # sheet and D-3 has one row, so each start comes from another step.
+    moves = [
+        Transition("D-1", None, LEAD, day(1)),
+        Transition("D-1", LEAD, PROPOSAL, day(5)),
+        Transition("D-2", None, LEAD, day(1)),
+        Transition("D-2", LEAD, None, day(3)),
+        Transition("D-2", None, LEAD, day(5)),
+        Transition("D-3", None, LEAD, day(1)),
+    ]
+    rows = rows_with_ended_starts(moves, {StayEnd("D-2", LEAD, day(3)): AUGUST_20})
+    deals = {
+        "D-1": build_deal(PIPELINE, 4, "D-1", PROPOSAL, stage_entered_date=day(4)),
+        "D-2": build_deal(PIPELINE, 5, "D-2", LEAD),
+        "D-3": build_deal(PIPELINE, 6, "D-3", LEAD, stage_entered_date=AUGUST_20),
+    }
+
+    found = start_stays_on_sheet_dates(rows, deals)
+
+    assert list(found.stay_starts.items()) == [
+        ("D-1", day(4)),
+        ("D-2", AUGUST_20),
+        ("D-3", AUGUST_20),
+    ]
+    assert found.stale == set()
+    assert rows[0] == log_row("D-1", LEAD, 1, 4, 3, known=False)
