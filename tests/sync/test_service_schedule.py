@@ -102,6 +102,11 @@ def scheduler() -> Iterator[BackgroundScheduler]:
     started = service._build_scheduler()
     started.start()
     yield started
+    # The scheduler thread removes a date job after running or missing it.
+    # Stopped before that, it raises JobLookupError in its thread.
+    deadline = time.monotonic() + EVENT_WAIT_SECONDS
+    while started.get_jobs() and time.monotonic() < deadline:
+        time.sleep(0.01)
     started.shutdown(wait=False)
 
 
