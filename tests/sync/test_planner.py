@@ -583,6 +583,37 @@ def test_typed_note_in_status_column_replaced() -> None:
 
 
 @pytest.mark.parametrize(
+    ("cells", "taken"),
+    [
+        (["call back", "OK", "OK", "call back", "OK"], True),
+        (["call back", "OK", "call back"], False),
+        ([None, "OK", None, "call back", "  "], False),
+    ],
+    ids=["statuses-outnumber", "repeated-note-outnumbers", "blanks-not-counted"],
+)
+def test_status_column_counts_every_cell(cells: list[CellValue], taken: bool) -> None:
+    rows = [[*HEADER, "Status"], *(["D-1", "Ana", "Lead", 1, cell] for cell in cells)]
+
+    assert (status_problem(rows) is None) is taken
+
+
+def test_status_column_names_first_foreign_cell() -> None:
+    rows = [
+        [*HEADER, "Status"],
+        ["D-1", "Ana", "Lead", 100],
+        ["D-2", "Bo", "Lead", 5, "OK"],
+        ["D-3", "Cy", "Lead", 7, 1],
+        ["D-4", "Di", "Lead", 8, "call back"],
+        ["D-5", "Ed", "Lead", 9, True],
+    ]
+
+    problem = status_problem(rows)
+
+    assert problem is not None
+    assert "such as E4 = 1, and pipesheet" in problem
+
+
+@pytest.mark.parametrize(
     "statuses",
     [[None, None], ["", "  "], ["OK", "正常"]],
     ids=["empty", "blank", "own-texts"],

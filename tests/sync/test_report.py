@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from sync.report import _plain, write_json
+from rules.findings import Code, Finding, Severity
+from sync.report import _code_counts, _plain, write_json
 
 FINDING = {
     "code": "bad-date",
@@ -103,3 +104,42 @@ def test_plain_dataclasses_of_two_types() -> None:
 
 def test_plain_leaves_dataclass_class_alone() -> None:
     assert _plain(Item) is Item
+
+
+OLD_TAB = (Code.OLD_GENERATED_TAB.value, Severity.INFO.value)
+MISSING = (Code.MISSING_REQUIRED.value, Severity.ERROR.value)
+
+
+def old_tab(row: int | None) -> Finding:
+    return Finding(Code.OLD_GENERATED_TAB, Severity.INFO, row)
+
+
+def missing(row: int) -> Finding:
+    return Finding(Code.MISSING_REQUIRED, Severity.ERROR, row)
+
+
+@pytest.mark.parametrize(
+    ("findings", "expected_rows"),
+    [
+        ([old_tab(None), old_tab(None), old_tab(4), missing(4)], {OLD_TAB: 1}),
+        ([old_tab(None), missing(4), missing(4), missing(5)], {MISSING: 2}),
+        ([old_tab(None)], {OLD_TAB: 0}),
+    ],
+    ids=["rowless-on-unique-rows", "rowless-beside-repeated-row", "only-rowless"],
+)
+def test_code_counts_leave_out_rowless(
+    findings: list[Finding], expected_rows: dict[tuple[str, str], int]
+) -> None:
+    counts, rows = _code_counts(findings)
+
+    assert sum(counts.values()) == len(findings)
+    for key, expected in expected_rows.items():
+        assert rows[key] == expected
+
+
+def test_code_counts_count_findings_per_code() -> None:
+    findings = [missing(4), missing(4), old_tab(None), missing(7)]
+
+    counts, _rows = _code_counts(findings)
+
+    assert counts == {MISSING: 3, OLD_TAB: 1}
