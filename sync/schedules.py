@@ -7,6 +7,7 @@ weekday) and a time zone, by default the definition's own ``timezone``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,8 +164,7 @@ def longest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta:
     A weekday schedule gives 3 days (Friday to Monday), a daily one 1 day.
     """
     fires = next_fire_times(trigger, now, INTERVAL_SAMPLE_FIRES)
-    gaps = [later - earlier for earlier, later in zip(fires, fires[1:], strict=False)]
-    return max(gaps, default=dt.timedelta(days=1))
+    return max(_gaps(fires), default=dt.timedelta(days=1))
 
 
 def shortest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta | None:
@@ -177,8 +177,18 @@ def shortest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta | 
     looked at, so a shorter gap that first comes after them is not found.
     """
     fires = next_fire_times(trigger, now, SHORTEST_GAP_SAMPLE_FIRES)
-    gaps = [later - earlier for earlier, later in zip(fires, fires[1:], strict=False)]
-    return min(gaps, default=None)
+    return min(_gaps(fires), default=None)
+
+
+def _gaps(fires: list[dt.datetime]) -> list[dt.timedelta]:
+    """Return the real time between consecutive fire times.
+
+    Python subtracts two datetimes of one time zone as wall-clock times, so
+    across a daylight saving change ``*/30`` would give 90 minutes or a
+    negative gap. The times are subtracted in UTC.
+    """
+    instants = [fire.astimezone(dt.UTC) for fire in fires]
+    return [later - earlier for earlier, later in itertools.pairwise(instants)]
 
 
 def last_fire_time(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import zoneinfo
 from collections.abc import Iterator
 
 import pytest
@@ -62,6 +63,14 @@ def test_shortest_interval_of_trigger(cron: str, expected: dt.timedelta) -> None
     trigger = build_trigger(scheduled(cron))
 
     assert shortest_interval(trigger, NOW) == expected
+
+
+def test_shortest_interval_across_clock_change() -> None:
+    # Berlin's clocks go back from 03:00 to 02:00 on 2026-10-25.
+    trigger = cron_trigger("*/30 * * * *", zoneinfo.ZoneInfo("Europe/Berlin"))
+    now = dt.datetime(2026, 10, 24, 12, 0, tzinfo=dt.UTC)
+
+    assert shortest_interval(trigger, now) == dt.timedelta(minutes=30)
 
 
 def test_shortest_interval_of_ended_trigger() -> None:
