@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 from config.models import ID_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
+from rules.cell_dates import day_month_readings
 from rules.cells import display_value
 from rules.close_spellings import CloseSpellings
 from rules.deals import ColumnMap, Deal, ParsedValue
@@ -864,11 +865,15 @@ def _cell_text(deal: Deal, field_name: str) -> str | None:
 
 @functools.lru_cache(maxsize=PARAMS_CACHE_SIZE)
 def _typed_date_text(typed: str, day: str) -> str:
-    """Return the value of a finding on a date typed as text: the text and its day.
+    """Return the value of a finding on a date typed as text.
 
-    ``12/07/2026`` read as 2026-07-12 gives ``12/07/2026 (read as 2026-07-12)``,
-    so the value shows what the cell contains and the day it was read as.
-    Text that is the ISO day already gives the day alone.
+    Text that reads as two days, one per day/month order, gives the text and
+    the day it was read as: ``12/07/2026`` read as 2026-07-12 gives
+    ``12/07/2026 → 2026-07-12``, so the value shows what the cell contains.
+    The arrow needs no translation. Any other text gives the day alone,
+    because it cannot be read another way.
     """
-    text = typed.strip()
-    return day if text == day else f"{text} (read as {day})"
+    readings = day_month_readings(typed)
+    if readings is None or len(set(readings.values())) < 2:
+        return day
+    return f"{typed.strip()} → {day}"

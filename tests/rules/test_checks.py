@@ -701,12 +701,21 @@ def overdue_lead(typed: CellValue) -> Deal:
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("12/07/2026", "12/07/2026 (read as 2026-07-12)"),
-        (" 12/07/2026 ", "12/07/2026 (read as 2026-07-12)"),
+        ("12/07/2026", "12/07/2026 → 2026-07-12"),
+        (" 12/07/2026 ", "12/07/2026 → 2026-07-12"),
         ("2026-07-12", "2026-07-12"),
+        ("12.7.2026 10:30", "12.7.2026 10:30 → 2026-07-12"),
+        ("Jul 12, 2026", "2026-07-12"),
         (dt.datetime(2026, 7, 12, 9, 30), "2026-07-12"),
     ],
-    ids=["day-month-text", "spaces-around", "iso-text", "date-cell"],
+    ids=[
+        "day-month-text",
+        "spaces-around",
+        "iso-text",
+        "dotted-with-time",
+        "month-name",
+        "date-cell",
+    ],
 )
 def test_date_finding_shows_typed_text(typed: CellValue, expected: str) -> None:
     findings = check_deals(
@@ -746,7 +755,7 @@ def test_close_before_created_shows_typed_close_date() -> None:
     findings = run_checks([deal])
 
     assert codes_of(findings) == [(12, Code.CLOSE_BEFORE_CREATED)]
-    assert findings[0].value == "03/07/2025 (read as 2025-07-03)"
+    assert findings[0].value == "03/07/2025 → 2025-07-03"
 
 
 # follow-ups

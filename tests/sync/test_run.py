@@ -884,8 +884,8 @@ def test_month_first_text_dates_warned_once(
     ]
     assert date_findings == [
         (2, Code.BAD_DATE, "12/31/2026"),
-        (2, Code.FOLLOWUP_OVERDUE, "12/07/2026 (read as 2026-07-12)"),
-        (3, Code.FOLLOWUP_OVERDUE, "12/04/2026 (read as 2026-04-12)"),
+        (2, Code.FOLLOWUP_OVERDUE, "12/07/2026 → 2026-07-12"),
+        (3, Code.FOLLOWUP_OVERDUE, "12/04/2026 → 2026-04-12"),
     ]
 
 
