@@ -8,7 +8,7 @@ import functools
 import itertools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -220,7 +220,7 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     findings += _mixed_currency_findings(reader, data, deals)
-    warnings = _blank_header_warnings(reader, data, first_row, deals)
+    warnings = _blank_header_warnings(reader, data, first_row, deals, in_header)
     warnings += _row_number_ids(reader, grid, first_row, deals)
     warnings += _ids_not_text(reader, data, first_row, deals)
     warnings += _totals_notices(first_row, totals)
@@ -566,28 +566,50 @@ def _rows_in_merged_header(
     grid: SheetGrid,
     records: Sequence[int],
 ) -> set[int]:
-    """Return the records that header cells merged down cover, with no ID or stage.
+    """Return the records that continue a header with merged cells.
 
-    A header of two rows merges most header cells down over the second row,
-    whose other cells name sub-columns, such as ``USD`` and ``EUR`` under a
-    merged ``Amount``. That row is part of the header, not a deal. A row
-    with a deal ID or a stage stays a deal, whatever merge covers it.
+    A header of two rows merges header cells across the columns of a group,
+    such as ``Amount`` over E1:F1 with ``USD`` and ``EUR`` below, and often
+    merges the other header cells down over the second row. A row below the
+    header counts as its continuation when it has no deal ID and no stage,
+    and each of its filled cells is text under a header cell merged across
+    columns, or inside one merged down to that row. A row with a deal ID or
+    a stage stays a deal, whatever merge covers it.
     """
     header_row = reader.columns.header_row
-    bottom = max(
-        (last for top, _left, last, _right in grid.merged if top == header_row),
-        default=header_row,
-    )
-    if bottom == header_row:
+    merges = [block for block in grid.merged if block[0] == header_row]
+    if not merges:
         return set()
+    bottom = max(header_row + 1, *(last for _top, _left, last, _right in merges))
     fields = reader.columns.fields
     ids, stages = data[fields[ID_FIELD]], data[fields[STAGE_FIELD]]
-    last_index = bottom - header_row - 1
-    return {
-        index
-        for index in records
-        if index <= last_index and is_blank(ids[index]) and is_blank(stages[index])
-    }
+    continued = set()
+    for index in records:
+        row = header_row + 1 + index
+        if row > bottom:
+            break
+        if not is_blank(ids[index]) or not is_blank(stages[index]):
+            continue
+        filled = [
+            column for column in range(len(data)) if not is_blank(data[column][index])
+        ]
+        if all(
+            isinstance(data[column][index], str)
+            and _under_header_merge(merges, row, column)
+            for column in filled
+        ):
+            continued.add(index)
+    return continued
+
+
+def _under_header_merge(
+    merges: Sequence[tuple[int, int, int, int]], row: int, column: int
+) -> bool:
+    """Return True when a header merge spans ``column`` across, or ``row`` down."""
+    return any(
+        left <= column <= right and (right > left or last >= row)
+        for _top, left, last, right in merges
+    )
 
 
 def _read_records(
@@ -1017,11 +1039,16 @@ def _blank_header_warnings(
     data: list[Sequence[CellValue]],
     first_row: int,
     deals: list[Deal],
+    header_rows: Collection[int] = (),
 ) -> list[Finding]:
-    """Return a warning at the first filled cell of each column with a blank header."""
+    """Return a warning at the first filled cell of each column with a blank header.
+
+    Cells on ``header_rows``, which continue the header, are passed over, so
+    a sub-column's label such as ``EUR`` is not the cell the warning names.
+    """
     findings: list[Finding] = []
     for index in reader.blank_header_columns:
-        found = _first_filled(data[index])
+        found = _first_filled(data[index], header_rows)
         if found is None:
             continue
 
@@ -1048,5 +1075,14 @@ def _deal_id_at(deals: list[Deal], row_number: int) -> str | None:
     return None
 
 
-def _first_filled(cells: Sequence[CellValue]) -> int | None:
-    return next((row for row, cell in enumerate(cells) if not is_blank(cell)), None)
+def _first_filled(
+    cells: Sequence[CellValue], skipped: Collection[int] = ()
+) -> int | None:
+    return next(
+        (
+            row
+            for row, cell in enumerate(cells)
+            if not is_blank(cell) and row not in skipped
+        ),
+        None,
+    )

@@ -1260,20 +1260,44 @@ def test_merged_only_row_is_no_deal(english_pipeline: Pipeline) -> None:
     assert findings == []
 
 
-def test_second_header_row_is_no_deal(english_pipeline: Pipeline) -> None:
-    # Deal ID and Stage merged down over row 2, Amount merged across D1:E1
-    # with the currencies below it.
+@pytest.mark.parametrize(
+    "merged",
+    [
+        [(1, 0, 2, 0), (1, 1, 2, 1), (1, 2, 2, 2), (1, 3, 1, 4)],
+        [(1, 3, 1, 4)],
+    ],
+    ids=["merged-down-and-across", "across-only"],
+)
+def test_second_header_row_is_no_deal(
+    english_pipeline: Pipeline, merged: list[tuple[int, int, int, int]]
+) -> None:
+    # Amount merged across D1:E1 with the currencies below it, and maybe
+    # Deal ID, Account and Stage merged down over row 2.
     deals, findings = read_merged(
         english_pipeline,
-        [(1, 0, 2, 0), (1, 1, 2, 1), (1, 2, 2, 2), (1, 3, 1, 4)],
+        merged,
         ["Deal ID", "Account", "Stage", "Amount", None],
         [None, None, None, "USD", "EUR"],
         ["D-1", "Globex", "Lead", 1000],
+        ["D-2", "Initech", "Lead", None, 2000],
     )
 
-    assert [deal.row for deal in deals] == [3]
+    assert [deal.row for deal in deals] == [3, 4]
     assert [finding.code for finding in findings] == [Code.CONTENT_UNDER_BLANK_HEADER]
-    assert findings[0].params["cell"] == "E2"
+    assert findings[0].params["cell"] == "E4"
+
+
+def test_text_row_beside_header_merge_is_deal(english_pipeline: Pipeline) -> None:
+    # Account is not under the merged Amount cell, so row 2 is an
+    # unfinished deal, not part of the header.
+    deals, _ = read_merged(
+        english_pipeline,
+        [(1, 3, 1, 4)],
+        ["Deal ID", "Account", "Stage", "Amount", None],
+        [None, "Globex", None, "USD", "EUR"],
+    )
+
+    assert [deal.row for deal in deals] == [2]
 
 
 def test_row_with_id_under_header_merge_is_deal(english_pipeline: Pipeline) -> None:
