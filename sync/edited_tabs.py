@@ -40,28 +40,36 @@ def find_edited_tabs(
 def describe_edited_tabs(
     workbook: str, tabs: Sequence[str], *, written: bool, backup: str | None
 ) -> str:
-    """Return the warning for generated tabs edited since pipesheet wrote them.
+    """Return the warning for generated tabs changed since pipesheet wrote them.
+
+    A tab whose rows were only sorted is changed too, because its record
+    keeps the digest of the rows in the order they were written.
 
     :param written: whether the run replaced the tabs, or only would replace them.
     :param backup: the copy of the workbook from before the write, if one was kept.
     """
     quoted = [repr(tab) for tab in tabs]
     if len(quoted) == 1:
-        edited = f"generated tab {quoted[0]} was edited since pipesheet wrote it"
+        changed = f"generated tab {quoted[0]} was changed since pipesheet wrote it"
+        them = "it"
     else:
         names = f"{', '.join(quoted[:-1])} and {quoted[-1]}"
-        edited = f"generated tabs {names} were edited since pipesheet wrote them"
-    rewritten = "pipesheet rewrites its generated tabs on every run, so"
+        changed = f"generated tabs {names} were changed since pipesheet wrote them"
+        them = "them"
+    advice = (
+        "pipesheet rewrites its generated tabs on every run, so keep notes on a "
+        "tab of your own; a sort lasts until the next run."
+    )
     if not written:
         return (
-            f"Workbook {workbook!r}: {edited}, and a run will replace those edits. "
-            f"{rewritten} copy your notes to a tab of your own."
+            f"Workbook {workbook!r}: {changed} (edited or sorted), and a run "
+            f"will replace {them}. {advice}"
         )
     if backup is None:
-        backup_note = "No backup of the edited version was kept."
+        backup_note = "No backup of the changed version was kept."
     else:
-        backup_note = f"The edited version is kept in {backup}."
+        backup_note = f"The changed version is kept in {backup}."
     return (
-        f"Workbook {workbook!r}: {edited}, and this run replaced those edits. "
-        f"{backup_note} {rewritten} keep notes on a tab of your own."
+        f"Workbook {workbook!r}: {changed} (edited or sorted), and this run "
+        f"replaced {them}. {backup_note} {advice}"
     )

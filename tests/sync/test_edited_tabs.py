@@ -86,9 +86,10 @@ def test_edited_tabs_named_with_backup(
     assert edit_warnings(caplog) == [
         (
             "Workbook 'pipeline.xlsx': generated tabs 'Funnel' and 'Follow-ups' "
-            "were edited since pipesheet wrote them, and this run replaced those "
-            f"edits. The edited version is kept in {backup}. pipesheet rewrites "
-            "its generated tabs on every run, so keep notes on a tab of your own."
+            "were changed since pipesheet wrote them (edited or sorted), and this "
+            f"run replaced them. The changed version is kept in {backup}. "
+            "pipesheet rewrites its generated tabs on every run, so keep notes on "
+            "a tab of your own; a sort lasts until the next run."
         )
     ]
     kept_row = openpyxl.load_workbook(backup)["Follow-ups"][3]
@@ -107,9 +108,10 @@ def test_edited_tabs_named_before_dry_run(
     assert edit_warnings(caplog) == [
         (
             "Workbook 'pipeline.xlsx': generated tabs 'Funnel' and 'Follow-ups' "
-            "were edited since pipesheet wrote them, and a run will replace those "
-            "edits. pipesheet rewrites its generated tabs on every run, so copy "
-            "your notes to a tab of your own."
+            "were changed since pipesheet wrote them (edited or sorted), and a run "
+            "will replace them. pipesheet rewrites its generated tabs on every "
+            "run, so keep notes on a tab of your own; a sort lasts until the next "
+            "run."
         )
     ]
 
@@ -157,8 +159,9 @@ def test_edited_tab_message_without_backup() -> None:
     message = describe_edited_tabs("a.xlsx", ["Funnel"], written=True, backup=None)
 
     assert message == (
-        "Workbook 'a.xlsx': generated tab 'Funnel' was edited since pipesheet "
-        "wrote it, and this run replaced those edits. No backup of the edited "
-        "version was kept. pipesheet rewrites its generated tabs on every run, "
-        "so keep notes on a tab of your own."
+        "Workbook 'a.xlsx': generated tab 'Funnel' was changed since pipesheet "
+        "wrote it (edited or sorted), and this run replaced it. No backup of the "
+        "changed version was kept. pipesheet rewrites its generated tabs on "
+        "every run, so keep notes on a tab of your own; a sort lasts until the "
+        "next run."
     )
