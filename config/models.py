@@ -15,11 +15,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from config.close_matches import closest_match
 from config.cron import check_cron
@@ -56,6 +58,38 @@ Label = Annotated[str, AfterValidator(check_not_blank)]
 # to 2199, so a period this long still starts after year 1, the earliest date
 # that Python's datetime holds.
 MAX_DAYS = 36_500
+
+
+def yaml_text(value: object) -> str:
+    """Return the text of a definition value as YAML writes it: ``true``, ``null``.
+
+    ``false`` too. Other values get :func:`repr`, so text keeps its quotes.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return repr(value)
+
+
+def _reject_true_false_as_whole_number(value: object) -> object:
+    # Pydantic reads true as 1 and false as 0 for number keys, so
+    # 'idle_days: true' would become one day without a word.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "expected a whole number")
+    return value
+
+
+def _reject_true_false_as_number(value: object) -> object:
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "expected a number")
+    return value
+
+
+# The types of every number key: like int and float, but true and false are
+# errors instead of 1 and 0.
+WholeNumber = Annotated[int, BeforeValidator(_reject_true_false_as_whole_number)]
+Number = Annotated[float, BeforeValidator(_reject_true_false_as_number)]
 
 
 class StrictModel(BaseModel):
@@ -154,7 +188,7 @@ class SourceConfig(StrictModel):
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         raise ValueError(
-            f"invalid value {value!r}; expected the row number of the header "
+            f"invalid value {yaml_text(value)}; expected the row number of the header "
             "(1 for the first row) or 'auto' to find it"
         )
 
@@ -176,12 +210,12 @@ class Stage(StrictModel):
 
     name: Label
     aliases: list[Label] = Field(default_factory=list)
-    probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    probability: Annotated[Number, Field(ge=0, le=1)] | None = None
     outcome: Outcome = Outcome.OPEN
     required: list[str] = Field(
         default_factory=list, description="Fields that must be filled in this stage."
     )
-    idle_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+    idle_days: Annotated[WholeNumber, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None, description="Days a deal may stay in this stage."
     )
     reached_if_filled: list[str] = Field(
@@ -202,7 +236,7 @@ class TransitionPolicy(StrictModel):
 
 
 class FollowupPolicy(StrictModel):
-    due_soon_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 3
+    due_soon_days: Annotated[WholeNumber, Field(ge=0, le=MAX_DAYS)] = 3
     require_next_step_date: bool = True
 
 
@@ -259,7 +293,7 @@ class Outputs(StrictModel):
 class MetricsSettings(StrictModel):
     """Settings of the figures on the Funnel tab."""
 
-    win_rate_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+    win_rate_days: Annotated[WholeNumber, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None,
         description=(
             "Days up to the run's day, that day included, whose closed deals the "
@@ -371,7 +405,7 @@ class EmailChannel(StrictModel):
     kind: Literal["email"]
     id: ChannelId = "email"
     smtp_host: str = Field(min_length=1)
-    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_port: WholeNumber = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     from_address: str
     username_env: EnvironmentName | None = None
@@ -452,7 +486,7 @@ Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
 class Notifications(StrictModel):
     """Daily digests: when they go out, to whom, and through which channels."""
 
-    digest_hour: int | None = Field(
+    digest_hour: WholeNumber | None = Field(
         default=None,
         ge=0,
         le=23,

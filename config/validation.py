@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from config.close_matches import closest_match
-from config.models import Pipeline
+from config.models import Pipeline, yaml_text
 
 # Location parts pydantic adds for the key of a dict entry, not for its value.
 _DICT_KEY_PART = "[key]"
@@ -219,7 +219,11 @@ def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> st
         return f"a mapping with the keys {', '.join(_valid_keys(location))}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         return _expected_bound(kind, context, location)
-    return _EXPECTED.get(kind, details["msg"])
+    expected = _EXPECTED.get(kind, details["msg"])
+    bounds = _declared_bounds(location)
+    if kind in ("int_type", "float_type") and bounds is not None:
+        expected += f" from {_number(bounds[0])} to {_number(bounds[1])}"
+    return expected
 
 
 def _expected_union_member(value: object, location: tuple[int | str, ...]) -> str:
@@ -417,7 +421,7 @@ def _number(value: object) -> str:
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    text = yaml_text(value)
     if len(text) > _MAX_VALUE_WIDTH:
         return text[: _MAX_VALUE_WIDTH - 3] + "..."
     return text
