@@ -31,8 +31,9 @@ from config.known_fields import (
     check_field_types,
     find_field_typos,
 )
-from config.smtp_host import check_smtp_host
+from config.smtp_host import check_smtp_host, is_host_name
 from config.tab_names import check_review_tab_name, excel_tab_name_problem
+from config.webhook_url import check_webhook_url
 from rules.text_forms import fold_text, owner_key
 
 
@@ -463,12 +464,7 @@ class WebhookChannel(StrictModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(
-                f"invalid value {value!r}; expected an http:// or https:// URL, "
-                "as the chat app shows it when you add the bot"
-            )
-        return value
+        return check_webhook_url(value)
 
     @model_validator(mode="after")
     def _check_secret_format(self) -> WebhookChannel:
@@ -894,16 +890,11 @@ def check_email_address(address: str) -> None:
     The check is loose on purpose, because the SMTP server decides what it
     accepts. It catches a name or a URL typed into the wrong key.
 
-    :raises ValueError: the text has no single ``@`` between a name and a host.
+    :raises ValueError: the text has no single ``@`` between a name and a host
+        name, such as ``example.com``.
     """
     name, at, host = address.partition("@")
-    if (
-        at
-        and name
-        and host
-        and "@" not in host
-        and not any(c.isspace() for c in address)
-    ):
+    if at and name and is_host_name(host) and not any(c.isspace() for c in address):
         return
     raise ValueError(
         f"invalid e-mail address {address!r}; expected an address such as "
