@@ -55,6 +55,23 @@ def check_not_blank(label: str) -> str:
 # A header, stage or tab name, compared with the sheet's text.
 Label = Annotated[str, AfterValidator(check_not_blank)]
 
+
+def check_text_not_blank(text: str) -> str:
+    """Check that a text key has a character other than spaces.
+
+    :raises ValueError: when ``text`` is empty or only whitespace.
+    """
+    if text.strip():
+        return text
+    raise ValueError(
+        f"invalid value {text!r}; expected text with at least one character "
+        "that is not a space"
+    )
+
+
+# A name, path or id that means nothing when blank.
+NonBlankText = Annotated[str, AfterValidator(check_text_not_blank)]
+
 # Maximum of the day-count options: about 100 years. A run's day is from 1900
 # to 2199, so a period this long still starts after year 1, the earliest date
 # that Python's datetime holds.
@@ -162,11 +179,11 @@ class SourceConfig(StrictModel):
     """Location of the pipeline table."""
 
     kind: SourceKind = SourceKind.EXCEL
-    path: str | None = None
-    spreadsheet: str | None = Field(
+    path: NonBlankText | None = None
+    spreadsheet: NonBlankText | None = Field(
         default=None, description="Google spreadsheet URL or id."
     )
-    credentials: str | None = Field(
+    credentials: NonBlankText | None = Field(
         default=None, description="Path of a service-account JSON file."
     )
     tab: Label = Field(description="Name of the tab that contains the deals.")
@@ -249,7 +266,7 @@ class AllowedFromTab(StrictModel):
 
 
 class AllowedValues(StrictModel):
-    values: list[str] | None = None
+    values: Annotated[list[str], Field(min_length=1)] | None = None
     from_tab: AllowedFromTab | None = None
     ignore_case: bool = True
 
@@ -536,7 +553,7 @@ class Notifications(StrictModel):
 class Pipeline(StrictModel):
     """A complete pipeline definition."""
 
-    name: str
+    name: NonBlankText
     source: SourceConfig
     columns: dict[str, ColumnSpec]
     stages: list[Stage] = Field(min_length=2)
