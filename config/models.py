@@ -762,7 +762,7 @@ def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
         if problem is not None:
             problems.append(
                 f"{path}: invalid value {name!r}; the tab name cannot be used "
-                f"because {problem}. Choose another name"
+                f"because {problem}. Choose another name."
             )
             continue
 

@@ -31,7 +31,7 @@ def test_excel_tab_name_rejected(name: str, reason: str) -> None:
     assert problems(data) == [
         (
             f"outputs.tabs.funnel: invalid value {name!r}; the tab name cannot be "
-            f"used because {reason}. Choose another name"
+            f"used because {reason}. Choose another name."
         )
     ]
 
@@ -49,7 +49,7 @@ def test_sheets_blank_tab_name_rejected() -> None:
     assert problems(data) == [
         (
             "outputs.tabs.stage_log: invalid value ' '; the tab name cannot be used "
-            "because it is empty. Choose another name"
+            "because it is empty. Choose another name."
         )
     ]
 
@@ -103,7 +103,7 @@ def test_review_tab_name_rejected(template: str, reason: str) -> None:
     assert problems(data) == [
         (
             f"outputs.tabs.review: invalid value {template!r}; the tab name cannot "
-            f"be used because {reason}. Choose another name"
+            f"be used because {reason}. Choose another name."
         )
     ]
 
