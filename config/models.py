@@ -36,6 +36,19 @@ from config.tab_names import check_review_tab_name, excel_tab_name_problem
 from config.webhook_url import check_webhook_url
 from rules.text_forms import fold_text, owner_key
 
+# A mapping key that a key path writes after a dot, such as 'owners.Ana'.
+_PLAIN_KEY = re.compile(r"^[\w-]+$")
+
+
+def key_path_part(key: object) -> str:
+    """Return a mapping key as a key path writes it after its parent.
+
+    ``Ana`` gives ``.Ana``, and ``Ana Lima`` gives ``['Ana Lima']``.
+    """
+    if isinstance(key, str) and _PLAIN_KEY.match(key):
+        return f".{key}"
+    return f"[{key!r}]"
+
 
 def check_not_blank(label: str) -> str:
     """Check that a name matched against the sheet has a character other than spaces.
@@ -520,7 +533,10 @@ class Notifications(StrictModel):
             *_check_unique_channel_ids(self.channels),
             *_check_unique_owner_names(self.owners),
         ]
-        contacts = [(f"owners[{name!r}]", c) for name, c in self.owners.items()]
+        contacts = [
+            (f"owners{key_path_part(name)}", contact)
+            for name, contact in self.owners.items()
+        ]
         if self.manager_digest_to is not None:
             contacts.append(("manager_digest_to", self.manager_digest_to))
         for path, contact in contacts:
@@ -943,8 +959,8 @@ def _check_unique_owner_names(owners: dict[str, OwnerContact]) -> list[str]:
         first = first_names.setdefault(owner_key(name), name)
         if first != name:
             problems.append(
-                f"owners[{name!r}]: the name matches {first!r} (case and spaces "
-                "are ignored); merge the two entries"
+                f"owners{key_path_part(name)}: the name matches {first!r} (case "
+                "and spaces are ignored); merge the two entries"
             )
     return problems
 

@@ -360,21 +360,21 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
         (
             {"owners": {"Ana Lima": {"webhooks": ["team-caht"]}}},
             (
-                "notifications: owners['Ana Lima'].webhooks: 'team-caht' is not the id "
+                "notifications.owners['Ana Lima'].webhooks: 'team-caht' is not the id "
                 "of a webhook channel; did you mean 'team-chat'?"
             ),
         ),
         (
             {"manager_digest_to": {"webhooks": ["email"]}},
             (
-                "notifications: manager_digest_to.webhooks: 'email' is not the id of a "
+                "notifications.manager_digest_to.webhooks: 'email' is not the id of a "
                 "webhook channel; webhook channels: team-chat"
             ),
         ),
         (
             {"owners": {"Ana Lima": {"email": "ana@example.com"}}},
             (
-                "notifications: owners['Ana Lima'].email: no channel sends e-mail; add "
+                "notifications.owners['Ana Lima'].email: no channel sends e-mail; add "
                 "a channel with 'kind: email' or delete the address"
             ),
         ),
@@ -386,7 +386,7 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 }
             },
             (
-                "notifications: owners['ana  lima']: the name matches 'Ana Lima' (case "
+                "notifications.owners['ana  lima']: the name matches 'Ana Lima' (case "
                 "and spaces are ignored); merge the two entries"
             ),
         ),
@@ -398,7 +398,7 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 }
             },
             (
-                "notifications: owners['王\\u3000芳']: the name matches '王芳' (case "
+                "notifications.owners['王\\u3000芳']: the name matches '王芳' (case "
                 "and spaces are ignored); merge the two entries"
             ),
         ),
@@ -432,6 +432,20 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 "'ana.lima@example.com'"
             ),
         ),
+        (
+            {"owners": {"Ana": {"webhooks": ["team-caht"]}}},
+            (
+                "notifications.owners.Ana.webhooks: 'team-caht' is not the id of a "
+                "webhook channel; did you mean 'team-chat'?"
+            ),
+        ),
+        (
+            {"owners": {"Ana": {"email": "Ana"}}},
+            (
+                "notifications.owners.Ana.email: invalid e-mail address 'Ana'; "
+                "expected an address such as 'ana.lima@example.com'"
+            ),
+        ),
     ],
     ids=[
         "misspelled-webhook-id",
@@ -443,6 +457,8 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
         "name-as-email",
         "url-after-at-sign",
         "comma-after-address",
+        "plain-owner-webhook",
+        "plain-owner-email",
     ],
 )
 def test_invalid_contact_rejected(changes: dict[str, object], line: str) -> None:
@@ -456,7 +472,7 @@ def test_repeated_channel_id_rejected() -> None:
 
     assert problem_lines({"channels": channels}) == [
         (
-            "notifications: channels[1].id: the id 'team-chat' is already used by "
+            "notifications.channels[1].id: the id 'team-chat' is already used by "
             "channels[0]; give each channel its own id"
         )
     ]
