@@ -426,9 +426,11 @@ def _check_top_level(data: object, origin: str) -> None:
             f"the keys {_TOP_LEVEL_KEYS}, so remove the leading '- '"
         )
     if not isinstance(data, dict):
+        from config.models import yaml_text
+
         raise DefinitionError(
-            f"{origin}: the top level is the single value {data!r}; expected a "
-            f"mapping with at least the keys {_TOP_LEVEL_KEYS}"
+            f"{origin}: the top level is the single value {yaml_text(data)}; "
+            f"expected a mapping with at least the keys {_TOP_LEVEL_KEYS}"
         )
 
 

@@ -465,6 +465,13 @@ def test_top_level_text_rejected() -> None:
     )
 
 
+def test_top_level_true_shown_as_yaml() -> None:
+    assert parse_error(True) == (
+        "team.yaml: the top level is the single value true; expected a "
+        "mapping with at least the keys name, source, columns and stages"
+    )
+
+
 def test_missing_file_names_path(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.yaml"
 
