@@ -50,6 +50,16 @@ _EXPECTED = {
 }
 
 
+# Errors of a value that is not a number, for which a key's range is added.
+_NUMBER_ERRORS = (
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+)
+
+
 def describe_validation_error(
     error: ValidationError,
     data: object,
@@ -170,7 +180,9 @@ def _describe_problem(
 def _quote_advice(value: bool | int | float, typed: str | None) -> str:
     # YAML reads 010 as 8 and 1.10 as 1.1, so the file's own text is shown
     # where it is known. Data from elsewhere, such as a Rules tab, has none.
-    text = str(value) if typed is None else typed
+    text = yaml_text(value) if isinstance(value, bool) else str(value)
+    if typed is not None:
+        text = typed
     return f', so put it in quotes: "{text}"'
 
 
@@ -238,7 +250,7 @@ def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> st
         return _expected_bound(kind, context, location)
     expected = _EXPECTED.get(kind, details["msg"])
     bounds = _declared_bounds(location)
-    if kind in ("int_type", "float_type") and bounds is not None:
+    if kind in _NUMBER_ERRORS and bounds is not None:
         expected += f" from {_number(bounds[0])} to {_number(bounds[1])}"
     return expected
 

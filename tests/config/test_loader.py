@@ -119,7 +119,15 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             "ten",
             (
                 "stages[1] ('Proposal').idle_days: invalid value 'ten'; expected a "
-                "whole number"
+                "whole number from 1 to 36500"
+            ),
+        ),
+        (
+            ("source", "tab"),
+            True,
+            (
+                "source.tab: invalid value true; expected text, so put it in quotes: "
+                '"true"'
             ),
         ),
         (
@@ -231,6 +239,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
     ],
     ids=[
         "text-for-days",
+        "true-for-text",
         "negative-days",
         "percent-for-probability",
         "misspelled-outcome",
