@@ -956,6 +956,14 @@ def _check_unique_owner_names(owners: dict[str, OwnerContact]) -> list[str]:
     problems: list[str] = []
     first_names: dict[str, str] = {}
     for name in owners:
+        if not owner_key(name):
+            # A blank name would match the deals whose owner cell is empty.
+            problems.append(
+                f"owners{key_path_part(name)}: invalid owner name {name!r}; "
+                "expected the name as the owner column writes it, with at least "
+                "one character that is not a space"
+            )
+            continue
         first = first_names.setdefault(owner_key(name), name)
         if first != name:
             problems.append(

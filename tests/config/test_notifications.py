@@ -446,6 +446,14 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 "expected an address such as 'ana.lima@example.com'"
             ),
         ),
+        (
+            {"owners": {" ": {"webhooks": ["team-chat"]}}},
+            (
+                "notifications.owners[' ']: invalid owner name ' '; expected the "
+                "name as the owner column writes it, with at least one character "
+                "that is not a space"
+            ),
+        ),
     ],
     ids=[
         "misspelled-webhook-id",
@@ -459,6 +467,7 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
         "comma-after-address",
         "plain-owner-webhook",
         "plain-owner-email",
+        "blank-owner-name",
     ],
 )
 def test_invalid_contact_rejected(changes: dict[str, object], line: str) -> None:
