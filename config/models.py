@@ -92,9 +92,10 @@ MAX_DAYS = 36_500
 
 
 def yaml_text(value: object) -> str:
-    """Return the text of a definition value as YAML writes it: ``true``, ``null``.
+    """Return a definition value as YAML writes it, such as ``true`` or ``null``.
 
-    ``false`` too. Other values get :func:`repr`, so text keeps its quotes.
+    Values other than true, false and null get :func:`repr`, so text keeps its
+    quotes.
     """
     if isinstance(value, bool):
         return "true" if value else "false"
