@@ -16,22 +16,32 @@ CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 SEARCH_START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
+# The first four cron fields, as APScheduler names them, with the value that
+# messages expect.
+CRON_FIELDS = (
+    ("minute", "a minute from 0 to 59"),
+    ("hour", "an hour from 0 to 23"),
+    ("day", "a day from 1 to 31"),
+    ("month", "a month from 1 to 12"),
+)
+CRON_FORMAT = (
+    "A cron expression has five fields, minute hour day month weekday, such as "
+    '"0 7 * * 1-5" for 07:00 on weekdays'
+)
+
+
 def check_cron(expression: str) -> None:
     """Check that ``expression`` is a five-field cron expression the service can run.
 
-    :raises ValueError: with APScheduler's reason and an example of a valid value,
-        or when no date matches the expression.
+    :raises ValueError: naming the field that is invalid and its range, or
+        when no date matches the expression.
     """
     from apscheduler.triggers.cron import CronTrigger
 
-    try:
-        trigger = CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
-    except ValueError as error:
-        raise ValueError(
-            f"invalid value {expression!r} ({error}); expected five fields, "
-            'minute hour day month weekday, such as "0 7 * * 1-5" for 07:00 '
-            "on weekdays"
-        ) from None
+    reason = _cron_problem(expression)
+    if reason is not None:
+        raise ValueError(f"invalid value {expression!r}; {reason}. {CRON_FORMAT}")
+    trigger = CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
 
     # APScheduler gives no next fire time for a date that does not exist,
     # such as February 31, and the service would wait forever.
@@ -41,6 +51,35 @@ def check_cron(expression: str) -> None:
             "would never run. Correct the day and month fields, such as "
             '"0 7 28 2 *" for 07:00 on February 28'
         )
+
+
+def _cron_problem(expression: str) -> str | None:
+    """Return why APScheduler rejects a cron expression, or None if it accepts it.
+
+    APScheduler's messages name the value but not its field, such as "the
+    last value (60) is higher than the maximum value (59)", so each field is
+    tried alone to find the invalid one.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expression.split()
+    if len(fields) != 5:
+        return f"it has {len(fields)} fields"
+    for (name, expected), field in zip(CRON_FIELDS, fields, strict=False):
+        try:
+            CronTrigger(**{name: field})
+        except ValueError:
+            return f"the {name} field {field!r} is invalid; expected {expected}"
+
+    # Only the weekday field is left to be invalid.
+    try:
+        CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
+    except ValueError:
+        return (
+            f"the weekday field {fields[4]!r} is invalid; expected a weekday from "
+            "0 to 7 (0 and 7 are Sunday) or from sun to sat"
+        )
+    return None
 
 
 def crontab_fields(expression: str) -> str:

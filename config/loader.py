@@ -366,10 +366,59 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) ->
         if error.context_mark is not None:
             where = f" (from line {error.context_mark.line + 1})"
         problem = f"{error.context}{where}: {problem.removeprefix('but ')}"
+    line, column = mark.line, mark.column
+    hint = _yaml_hint(problem)
 
-    heading = f"{origin}, line {mark.line + 1}, column {mark.column + 1}"
-    snippet = _point_at(text, mark.line, mark.column)
-    return f"{heading}: invalid YAML: {problem}.\n{snippet}\n{_yaml_hint(problem)}"
+    # PyYAML finds an unclosed quote or a key without ': ' lines later, so
+    # the message points at the line to fix instead.
+    opening_quote = _unclosed_quote(error, text)
+    if opening_quote is not None:
+        line, column = opening_quote
+        problem = (
+            "the text in quotes that starts here is not closed, so YAML read on "
+            f"to line {mark.line + 1} and found an error there"
+        )
+        hint = "Add the closing quote where the text ends."
+    elif error.context == _KEY_WITHOUT_COLON and error.context_mark is not None:
+        line, column = error.context_mark.line, error.context_mark.column
+        problem = f"{error.context}: {error.problem}"
+        hint = (
+            "Put a space after the ':' of each key, such as 'tab: Deals', or put "
+            "text that contains ':' in quotes."
+        )
+
+    heading = f"{origin}, line {line + 1}, column {column + 1}"
+    snippet = _point_at(text, line, column)
+    return f"{heading}: invalid YAML: {problem}.\n{snippet}\n{hint}"
+
+
+def _unclosed_quote(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int] | None:
+    """Return the line and column of a quote that opens a text never closed.
+
+    PyYAML reports such a quote as an error in a quoted scalar at the end of
+    the file, or as an error after the next quote, which it reads as the
+    closing one. The second case is looked for with double quotes only.
+
+    NOTE: a line above with one ``"`` inside single quotes, such as
+    ``'5" screen'``, can be taken for the opening quote of such an error.
+    """
+    if error.context == _QUOTED_TEXT and error.context_mark is not None:
+        return error.context_mark.line, error.context_mark.column
+    mark = error.problem_mark
+    if mark is None:
+        return None
+
+    # No line between the opening quote and the one that closed the text
+    # contains a quote, so the opening line is the nearest one above that does.
+    lines = text.splitlines()
+    problem_line = lines[mark.line] if mark.line < len(lines) else ""
+    if '"' not in problem_line[: mark.column]:
+        return None
+    for index in range(mark.line - 1, -1, -1):
+        count = lines[index].count('"') - lines[index].count('\\"')
+        if count:
+            return (index, lines[index].rindex('"')) if count % 2 else None
+    return None
 
 
 def _point_at(text: str, line: int, column: int) -> str:
@@ -378,6 +427,11 @@ def _point_at(text: str, line: int, column: int) -> str:
     # Keep tabs under tabs so the caret lines up with the character it marks.
     padding = "".join("\t" if char == "\t" else " " for char in source_line[:column])
     return f"    {source_line}\n    {padding}^"
+
+
+# PyYAML's contexts of an unclosed quote and of a key without ': '.
+_QUOTED_TEXT = "while scanning a quoted scalar"
+_KEY_WITHOUT_COLON = "while scanning a simple key"
 
 
 def _yaml_hint(problem: str) -> str:
@@ -426,9 +480,11 @@ def _check_top_level(data: object, origin: str) -> None:
             f"the keys {_TOP_LEVEL_KEYS}, so remove the leading '- '"
         )
     if not isinstance(data, dict):
+        from config.models import yaml_text
+
         raise DefinitionError(
-            f"{origin}: the top level is the single value {data!r}; expected a "
-            f"mapping with at least the keys {_TOP_LEVEL_KEYS}"
+            f"{origin}: the top level is the single value {yaml_text(data)}; "
+            f"expected a mapping with at least the keys {_TOP_LEVEL_KEYS}"
         )
 
 

@@ -15,11 +15,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from config.close_matches import closest_match
 from config.cron import check_cron
@@ -29,9 +31,23 @@ from config.known_fields import (
     check_field_types,
     find_field_typos,
 )
-from config.smtp_host import check_smtp_host
+from config.smtp_host import check_smtp_host, is_host_name
 from config.tab_names import check_review_tab_name, excel_tab_name_problem
+from config.webhook_url import check_webhook_url
 from rules.text_forms import fold_text, owner_key
+
+# A mapping key that a key path writes after a dot, such as 'owners.Ana'.
+_PLAIN_KEY = re.compile(r"^[\w-]+$")
+
+
+def key_path_part(key: object) -> str:
+    """Return a mapping key as a key path writes it after its parent.
+
+    ``Ana`` gives ``.Ana``, and ``Ana Lima`` gives ``['Ana Lima']``.
+    """
+    if isinstance(key, str) and _PLAIN_KEY.match(key):
+        return f".{key}"
+    return f"[{key!r}]"
 
 
 def check_not_blank(label: str) -> str:
@@ -52,10 +68,60 @@ def check_not_blank(label: str) -> str:
 # A header, stage or tab name, compared with the sheet's text.
 Label = Annotated[str, AfterValidator(check_not_blank)]
 
+
+def check_text_not_blank(text: str) -> str:
+    """Check that a text key has a character other than spaces.
+
+    :raises ValueError: when ``text`` is empty or only whitespace.
+    """
+    if text.strip():
+        return text
+    raise ValueError(
+        f"invalid value {text!r}; expected text with at least one character "
+        "that is not a space"
+    )
+
+
+# A name, path or id that means nothing when blank.
+NonBlankText = Annotated[str, AfterValidator(check_text_not_blank)]
+
 # Maximum of the day-count options: about 100 years. A run's day is from 1900
 # to 2199, so a period this long still starts after year 1, the earliest date
 # that Python's datetime holds.
 MAX_DAYS = 36_500
+
+
+def yaml_text(value: object) -> str:
+    """Return a definition value as YAML writes it, such as ``true`` or ``null``.
+
+    Values other than true, false and null get :func:`repr`, so text keeps its
+    quotes.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return repr(value)
+
+
+def _reject_true_false_as_whole_number(value: object) -> object:
+    # Pydantic reads true as 1 and false as 0 for number keys, so
+    # 'idle_days: true' would become one day without a word.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "expected a whole number")
+    return value
+
+
+def _reject_true_false_as_number(value: object) -> object:
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "expected a number")
+    return value
+
+
+# The types of every number key: like int and float, but true and false are
+# errors instead of 1 and 0.
+WholeNumber = Annotated[int, BeforeValidator(_reject_true_false_as_whole_number)]
+Number = Annotated[float, BeforeValidator(_reject_true_false_as_number)]
 
 
 class StrictModel(BaseModel):
@@ -127,11 +193,11 @@ class SourceConfig(StrictModel):
     """Location of the pipeline table."""
 
     kind: SourceKind = SourceKind.EXCEL
-    path: str | None = None
-    spreadsheet: str | None = Field(
+    path: NonBlankText | None = None
+    spreadsheet: NonBlankText | None = Field(
         default=None, description="Google spreadsheet URL or id."
     )
-    credentials: str | None = Field(
+    credentials: NonBlankText | None = Field(
         default=None, description="Path of a service-account JSON file."
     )
     tab: Label = Field(description="Name of the tab that contains the deals.")
@@ -154,7 +220,7 @@ class SourceConfig(StrictModel):
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         raise ValueError(
-            f"invalid value {value!r}; expected the row number of the header "
+            f"invalid value {yaml_text(value)}; expected the row number of the header "
             "(1 for the first row) or 'auto' to find it"
         )
 
@@ -176,12 +242,12 @@ class Stage(StrictModel):
 
     name: Label
     aliases: list[Label] = Field(default_factory=list)
-    probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    probability: Annotated[Number, Field(ge=0, le=1)] | None = None
     outcome: Outcome = Outcome.OPEN
     required: list[str] = Field(
         default_factory=list, description="Fields that must be filled in this stage."
     )
-    idle_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+    idle_days: Annotated[WholeNumber, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None, description="Days a deal may stay in this stage."
     )
     reached_if_filled: list[str] = Field(
@@ -202,7 +268,7 @@ class TransitionPolicy(StrictModel):
 
 
 class FollowupPolicy(StrictModel):
-    due_soon_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 3
+    due_soon_days: Annotated[WholeNumber, Field(ge=0, le=MAX_DAYS)] = 3
     require_next_step_date: bool = True
 
 
@@ -214,7 +280,7 @@ class AllowedFromTab(StrictModel):
 
 
 class AllowedValues(StrictModel):
-    values: list[str] | None = None
+    values: Annotated[list[str], Field(min_length=1)] | None = None
     from_tab: AllowedFromTab | None = None
     ignore_case: bool = True
 
@@ -259,7 +325,7 @@ class Outputs(StrictModel):
 class MetricsSettings(StrictModel):
     """Settings of the figures on the Funnel tab."""
 
-    win_rate_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = Field(
+    win_rate_days: Annotated[WholeNumber, Field(ge=1, le=MAX_DAYS)] | None = Field(
         default=None,
         description=(
             "Days up to the run's day, that day included, whose closed deals the "
@@ -371,7 +437,7 @@ class EmailChannel(StrictModel):
     kind: Literal["email"]
     id: ChannelId = "email"
     smtp_host: str = Field(min_length=1)
-    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_port: WholeNumber = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     from_address: str
     username_env: EnvironmentName | None = None
@@ -429,12 +495,7 @@ class WebhookChannel(StrictModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(
-                f"invalid value {value!r}; expected an http:// or https:// URL, "
-                "as the chat app shows it when you add the bot"
-            )
-        return value
+        return check_webhook_url(value)
 
     @model_validator(mode="after")
     def _check_secret_format(self) -> WebhookChannel:
@@ -452,7 +513,7 @@ Channel = Annotated[EmailChannel | WebhookChannel, Field(discriminator="kind")]
 class Notifications(StrictModel):
     """Daily digests: when they go out, to whom, and through which channels."""
 
-    digest_hour: int | None = Field(
+    digest_hour: WholeNumber | None = Field(
         default=None,
         ge=0,
         le=23,
@@ -473,7 +534,10 @@ class Notifications(StrictModel):
             *_check_unique_channel_ids(self.channels),
             *_check_unique_owner_names(self.owners),
         ]
-        contacts = [(f"owners[{name!r}]", c) for name, c in self.owners.items()]
+        contacts = [
+            (f"owners{key_path_part(name)}", contact)
+            for name, contact in self.owners.items()
+        ]
         if self.manager_digest_to is not None:
             contacts.append(("manager_digest_to", self.manager_digest_to))
         for path, contact in contacts:
@@ -506,7 +570,7 @@ class Notifications(StrictModel):
 class Pipeline(StrictModel):
     """A complete pipeline definition."""
 
-    name: str
+    name: NonBlankText
     source: SourceConfig
     columns: dict[str, ColumnSpec]
     stages: list[Stage] = Field(min_length=2)
@@ -715,7 +779,7 @@ def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
         if problem is not None:
             problems.append(
                 f"{path}: invalid value {name!r}; the tab name cannot be used "
-                f"because {problem}. Choose another name"
+                f"because {problem}. Choose another name."
             )
             continue
 
@@ -860,16 +924,11 @@ def check_email_address(address: str) -> None:
     The check is loose on purpose, because the SMTP server decides what it
     accepts. It catches a name or a URL typed into the wrong key.
 
-    :raises ValueError: the text has no single ``@`` between a name and a host.
+    :raises ValueError: the text has no single ``@`` between a name and a host
+        name, such as ``example.com``.
     """
     name, at, host = address.partition("@")
-    if (
-        at
-        and name
-        and host
-        and "@" not in host
-        and not any(c.isspace() for c in address)
-    ):
+    if at and name and is_host_name(host) and not any(c.isspace() for c in address):
         return
     raise ValueError(
         f"invalid e-mail address {address!r}; expected an address such as "
@@ -898,11 +957,19 @@ def _check_unique_owner_names(owners: dict[str, OwnerContact]) -> list[str]:
     problems: list[str] = []
     first_names: dict[str, str] = {}
     for name in owners:
+        if not owner_key(name):
+            # A blank name would match the deals whose owner cell is empty.
+            problems.append(
+                f"owners{key_path_part(name)}: invalid owner name {name!r}; "
+                "expected the name as the owner column writes it, with at least "
+                "one character that is not a space"
+            )
+            continue
         first = first_names.setdefault(owner_key(name), name)
         if first != name:
             problems.append(
-                f"owners[{name!r}]: the name matches {first!r} (case and spaces "
-                "are ignored); merge the two entries"
+                f"owners{key_path_part(name)}: the name matches {first!r} (case "
+                "and spaces are ignored); merge the two entries"
             )
     return problems
 

@@ -58,6 +58,11 @@ def check_smtp_host(host: str) -> str:
     )
 
 
+def is_host_name(text: str) -> bool:
+    """Return True if ``text`` is a host name, in the form of :data:`_HOST_NAME`."""
+    return _HOST_NAME.fullmatch(text) is not None
+
+
 def _split_port(text: str) -> tuple[str, str]:
     # '[::1]:2525' and 'mail.example.com:2525' give the port; a bare IPv6
     # address such as '::1' has colons but no port.

@@ -55,6 +55,6 @@ def check_review_tab_name(template: str | None, *, excel: bool) -> list[str]:
         return []
     message = (
         f"outputs.tabs.review: invalid value {template!r}; the tab name cannot be "
-        f"used because {problem}. Choose another name"
+        f"used because {problem}. Choose another name."
     )
     return [message]

@@ -25,13 +25,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from config.close_matches import closest_match
-from config.models import Pipeline
+from config.models import Pipeline, key_path_part, yaml_text
 
 # Location parts pydantic adds for the key of a dict entry, not for its value.
 _DICT_KEY_PART = "[key]"
 # Errors of a tagged union (``Field(discriminator=...)``) whose tag key is bad.
 _TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
-_PLAIN_KEY = re.compile(r"^[\w-]+$")
+# The key path that starts a line of a model validator's message, relative to
+# the model: "owners['Ana Lima'].webhooks: ..." or "channels[1].id: ...".
+_RELATIVE_PATH = re.compile(r"(\w+)(?:\[[^\]]*\]|\.[\w-]+)*:")
 _MAX_VALUE_WIDTH = 60
 
 # The expected value for each pydantic error type, worded for someone editing YAML.
@@ -46,6 +48,16 @@ _EXPECTED = {
     "string_type": "text",
     "dict_type": "a mapping of keys to values",
 }
+
+
+# Errors of a value that is not a number, for which a key's range is added.
+_NUMBER_ERRORS = (
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+)
 
 
 def describe_validation_error(
@@ -82,9 +94,25 @@ def _describe_one(
     # A model validator reports all its problems at once, one per line.
     if details["type"] == "value_error":
         message = str(details.get("ctx", {}).get("error", details["msg"]))
-        return [f"{prefix}{line}" for line in message.splitlines()]
+        keys = _valid_keys(key_path)
+        return [_prefix_line(path, line, keys) for line in message.splitlines()]
     typed = scalar_texts.get(key_path)
     return [prefix + _describe_problem(details, location, typed)]
+
+
+def _prefix_line(path: str, line: str, keys: list[str]) -> str:
+    """Put the key path of a model before one line of its validator's message.
+
+    A line that starts with a key of the model continues the path, so
+    ``owners.Ana.webhooks: ...`` under ``notifications`` reads
+    ``notifications.owners.Ana.webhooks: ...``, as a key's own errors do.
+    """
+    if not path:
+        return line
+    relative = _RELATIVE_PATH.match(line)
+    if relative is not None and relative.group(1) in keys:
+        return f"{path}.{line}"
+    return f"{path}: {line}"
 
 
 def format_key_path(location: tuple[int | str, ...], data: object) -> str:
@@ -113,9 +141,8 @@ def _item_name(item: object) -> str:
 
 
 def _key_text(key: object, first: bool) -> str:
-    if isinstance(key, str) and _PLAIN_KEY.match(key):
-        return key if first else f".{key}"
-    return f"[{key!r}]"
+    text = key_path_part(key)
+    return text.removeprefix(".") if first else text
 
 
 def _describe_problem(
@@ -153,7 +180,9 @@ def _describe_problem(
 def _quote_advice(value: bool | int | float, typed: str | None) -> str:
     # YAML reads 010 as 8 and 1.10 as 1.1, so the file's own text is shown
     # where it is known. Data from elsewhere, such as a Rules tab, has none.
-    text = str(value) if typed is None else typed
+    text = yaml_text(value) if isinstance(value, bool) else str(value)
+    if typed is not None:
+        text = typed
     return f', so put it in quotes: "{text}"'
 
 
@@ -219,7 +248,11 @@ def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> st
         return f"a mapping with the keys {', '.join(_valid_keys(location))}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         return _expected_bound(kind, context, location)
-    return _EXPECTED.get(kind, details["msg"])
+    expected = _EXPECTED.get(kind, details["msg"])
+    bounds = _declared_bounds(location)
+    if kind in _NUMBER_ERRORS and bounds is not None:
+        expected += f" from {_number(bounds[0])} to {_number(bounds[1])}"
+    return expected
 
 
 def _expected_union_member(value: object, location: tuple[int | str, ...]) -> str:
@@ -417,7 +450,7 @@ def _number(value: object) -> str:
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    text = yaml_text(value)
     if len(text) > _MAX_VALUE_WIDTH:
         return text[: _MAX_VALUE_WIDTH - 3] + "..."
     return text

@@ -512,6 +512,7 @@ def run(
     # recorded and its result printed.
     with interrupts_deferred_after_commit(recorded=not no_state):
         if no_state:
+            warn_of_transitions_without_state(pipeline)
             workbook = open_source(pipeline, source, output, writes=not dry_run)
             result = run_sync(
                 pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
@@ -532,6 +533,23 @@ def run(
     keep_objects_until_exit()
     _fail_on_blockers(result)
     return result
+
+
+def warn_of_transitions_without_state(pipeline: Pipeline) -> None:
+    """Warn that ``--no-state`` skips the stage-change checks the definition sets.
+
+    Those checks compare each deal's stage with the one recorded by the last
+    run, so without the state database they do not run.
+    """
+    if "transitions" not in pipeline.model_fields_set:
+        return
+    logger.warning(
+        "transitions: --no-state reads no run history, so the checks of stage "
+        "changes that this key sets (allow_skips, allow_moves_back) do not run. "
+        "They and the %r tab need the state database; leave out --no-state to "
+        "run them.",
+        pipeline.outputs.tabs.stage_log,
+    )
 
 
 def check_output_given(
@@ -620,6 +638,7 @@ def check(
 
     warn_if_digests_never_due(pipeline, config)
     if no_state:
+        warn_of_transitions_without_state(pipeline)
         workbook = open_source(pipeline, source, writes=False)
         result = run_sync(
             pipeline, workbook, as_of, dry_run=True, progress=_progress(quiet)

@@ -104,7 +104,7 @@ def _read_key_file(path: Path, origin: str) -> Any:
     except FileNotFoundError:
         raise SourceError(
             f"Google credentials file {str(path)!r} (from {origin}) not found. "
-            f"Check {origin}; {KEY_ADVICE}"
+            f"Check {origin}. {KEY_ADVICE}"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise SourceError(

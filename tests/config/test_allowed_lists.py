@@ -68,7 +68,7 @@ def test_list_on_empty_generated_tab_name_not_blamed() -> None:
     assert problems(data) == [
         (
             "outputs.tabs.stage_log: invalid value ''; the tab name cannot be used "
-            "because it is empty. Choose another name"
+            "because it is empty. Choose another name."
         )
     ]
 

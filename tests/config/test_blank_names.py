@@ -53,3 +53,38 @@ def test_blank_stage_names_rejected() -> None:
         f"stages[0].name: invalid value '\\t'; {BLANK_EXPECTED}",
         f"stages[1] ('Proposal').aliases[0]: invalid value ''; {BLANK_EXPECTED}",
     ]
+
+
+TEXT_EXPECTED = "expected text with at least one character that is not a space"
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ({"name": ""}, f"name: invalid value ''; {TEXT_EXPECTED}"),
+        ({"name": "   "}, f"name: invalid value '   '; {TEXT_EXPECTED}"),
+        (
+            {"source": {"tab": "Deals", "path": ""}},
+            f"source.path: invalid value ''; {TEXT_EXPECTED}",
+        ),
+        (
+            {"source": {"tab": "Deals", "spreadsheet": " "}},
+            f"source.spreadsheet: invalid value ' '; {TEXT_EXPECTED}",
+        ),
+        (
+            {"source": {"tab": "Deals", "credentials": ""}},
+            f"source.credentials: invalid value ''; {TEXT_EXPECTED}",
+        ),
+    ],
+    ids=["empty-name", "spaces-name", "source-path", "spreadsheet", "credentials"],
+)
+def test_blank_text_rejected(changes: dict[str, object], line: str) -> None:
+    assert problems(definition(**changes)) == [line]
+
+
+def test_empty_allowed_list_rejected() -> None:
+    data = definition(allowed={"owner": {"values": []}})
+
+    assert problems(data) == [
+        "allowed.owner.values: has 0 items; expected at least 1 item"
+    ]

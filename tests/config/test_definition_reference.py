@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 import re
 import typing
 from pathlib import Path
 
+import pytest
+import yaml
 from pydantic import BaseModel
 
-from config.loader import load_pipeline
+from config.loader import load_pipeline, parse_pipeline
 from config.models import KNOWN_FIELD_TYPES, Pipeline
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -117,3 +120,124 @@ def test_readme_links_reference() -> None:
     readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 
     assert "(docs/definition.md)" in readme
+
+
+# An entry's example: "Example: `key: value`", possibly across a line break.
+ENTRY_WITH_BODY = re.compile(
+    r"^- `([^`]+)`:(.*?)(?=^- |^#|\Z)", re.MULTILINE | re.DOTALL
+)
+EXAMPLE = re.compile(r"Example:\s+`([^`]+)`")
+
+# Key paths whose example is valid only together with other keys.
+EXAMPLE_PARTNERS: dict[str, dict[str, object]] = {
+    "notifications.channels[].secret_env": {"format": "feishu"},
+    "notifications.channels[].username_env": {"password_env": "SMTP_PASSWORD"},
+    "notifications.channels[].password_env": {"username_env": "SMTP_USER"},
+    "source.kind": {"spreadsheet": "1AbC"},
+}
+# A valid definition with an item in every list and mapping, where each
+# documented example replaces one value. The first column is a field of the
+# team's own, whose type any example may set.
+FULL_DEFINITION: dict[str, object] = {
+    "name": "Test pipeline",
+    "source": {"tab": "Deals"},
+    "columns": {
+        "region": {"aliases": ["Region"]},
+        "id": {"aliases": ["Deal ID"]},
+        "stage": {"aliases": ["Stage"]},
+        "owner": {"aliases": ["Owner"]},
+        "amount": {"aliases": ["Value"]},
+        "product": {"aliases": ["Product"]},
+        "created_date": {"aliases": ["Created"]},
+        "next_step_date": {"aliases": ["Next step date"]},
+        "close_date": {"aliases": ["Close date"]},
+    },
+    "stages": [
+        {"name": "Lead", "idle_days": 14},
+        {"name": "Won", "outcome": "won"},
+    ],
+    "allowed": {
+        "region": {"values": ["North"]},
+        "owner": {"from_tab": {"tab": "Lists", "column": "Owner"}},
+    },
+    "notifications": {
+        "owners": {"Ana Lima": {"email": "ana@example.com"}},
+        "channels": [
+            {
+                "kind": "email",
+                "smtp_host": "smtp.example.com",
+                "from_address": "pipesheet@example.com",
+            },
+            {
+                "kind": "webhook",
+                "id": "team-chat",
+                "url": "https://example.com/h",
+                "format": "generic",
+            },
+        ],
+    },
+}
+
+
+def documented_examples() -> list[tuple[str, str]]:
+    """Return each reference entry's key path and its one-key example."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    found = []
+    for path, body in ENTRY_WITH_BODY.findall(text):
+        example = EXAMPLE.search(body)
+        if example is not None:
+            found.append((path, " ".join(example.group(1).split())))
+    return found
+
+
+def example_target(
+    data: dict[str, typing.Any], path: str, keys: set[str]
+) -> typing.Any:
+    """Return the mapping of ``data`` that contains the key ``path`` names.
+
+    In a list or a mapping of chosen keys, that is the first item with one of
+    ``keys``, such as the e-mail channel for ``smtp_port``, else the first.
+    """
+    node: typing.Any = data
+    for part in path.split(".")[:-1]:
+        name = part.removesuffix("[]")
+        if name.startswith("<"):
+            node = _first_with_keys(list(node.values()), keys)
+        else:
+            node = node.setdefault(name, {})
+        if part.endswith("[]"):
+            node = _first_with_keys(node, keys)
+    return node
+
+
+def _first_with_keys(items: list[typing.Any], keys: set[str]) -> typing.Any:
+    for item in items:
+        # A nested key, such as the tab of from_tab, counts for the item too.
+        nested = [value for value in item.values() if isinstance(value, dict)]
+        if any(keys & set(mapping) for mapping in [item, *nested]):
+            return item
+    return items[0]
+
+
+def test_documented_examples_found() -> None:
+    examples = dict(documented_examples())
+
+    assert examples["outputs.tabs.stage_log"].startswith("stage_log: ")
+    assert examples["stages[].idle_days"] == "idle_days: 14"
+    assert len(examples) > 40
+
+
+@pytest.mark.parametrize(
+    ("path", "example"), documented_examples(), ids=lambda value: str(value)
+)
+def test_documented_example_loads(path: str, example: str) -> None:
+    written = yaml.safe_load(example)
+    assert isinstance(written, dict)
+    key = path.split(".")[-1].removesuffix("[]")
+    assert list(written) == [key]
+    data = copy.deepcopy(FULL_DEFINITION)
+    partners = EXAMPLE_PARTNERS.get(path, {})
+    target = example_target(data, path, {key, *partners})
+    target.update(partners, **written)
+
+    parse_pipeline(data, origin="definition.md")

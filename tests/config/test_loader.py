@@ -119,7 +119,15 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             "ten",
             (
                 "stages[1] ('Proposal').idle_days: invalid value 'ten'; expected a "
-                "whole number"
+                "whole number from 1 to 36500"
+            ),
+        ),
+        (
+            ("source", "tab"),
+            True,
+            (
+                "source.tab: invalid value true; expected text, so put it in quotes: "
+                '"true"'
             ),
         ),
         (
@@ -231,6 +239,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
     ],
     ids=[
         "text-for-days",
+        "true-for-text",
         "negative-days",
         "percent-for-probability",
         "misspelled-outcome",
@@ -398,6 +407,52 @@ def test_unclosed_list_names_its_start(tmp_path: Path) -> None:
     )
 
 
+UNCLOSED_QUOTE_HINT = "Add the closing quote where the text ends."
+
+
+def test_unclosed_quote_named_at_its_line(tmp_path: Path) -> None:
+    # The next quote, on line 7, closes the text, so PyYAML fails there.
+    text = MINIMAL_DEFINITION.replace(
+        "name: Test pipeline", 'name: "Test pipeline'
+    ).replace("[Deal ID]", '["Deal ID"]')
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 1, column 7: invalid YAML: the text in quotes that starts "
+        "here is not closed, so YAML read on to line 7 and found an error "
+        "there.\n"
+        '    name: "Test pipeline\n'
+        "          ^\n" + UNCLOSED_QUOTE_HINT
+    )
+
+
+def test_unclosed_quote_at_end_named_at_its_line(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace("[Owner]", '["Owner]')
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 11, column 15: invalid YAML: the text in quotes that "
+        "starts here is not closed, so YAML read on to line 18 and found an "
+        "error there.\n"
+        '        aliases: ["Owner]\n'
+        "                  ^\n" + UNCLOSED_QUOTE_HINT
+    )
+
+
+def test_key_without_space_named_at_its_line(tmp_path: Path) -> None:
+    text = MINIMAL_DEFINITION.replace("  tab: Deals", "  tab:Deals")
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 4, column 3: invalid YAML: while scanning a simple key: "
+        "could not find expected ':'.\n"
+        "      tab:Deals\n"
+        "      ^\n"
+        "Put a space after the ':' of each key, such as 'tab: Deals', or put "
+        "text that contains ':' in quotes."
+    )
+
+
 def test_repeated_key_rejected_with_both_lines(tmp_path: Path) -> None:
     text = MINIMAL_DEFINITION.replace(
         "    idle_days: 14\n", "    idle_days: 14\n    idle_days: 30\n"
@@ -461,6 +516,13 @@ def test_top_level_list_rejected(tmp_path: Path) -> None:
 def test_top_level_text_rejected() -> None:
     assert parse_error("pipeline.xlsx") == (
         "team.yaml: the top level is the single value 'pipeline.xlsx'; expected a "
+        "mapping with at least the keys name, source, columns and stages"
+    )
+
+
+def test_top_level_true_shown_as_yaml() -> None:
+    assert parse_error(True) == (
+        "team.yaml: the top level is the single value true; expected a "
         "mapping with at least the keys name, source, columns and stages"
     )
 

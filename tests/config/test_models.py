@@ -383,16 +383,16 @@ def test_header_row_forms_accepted(written: object, stored: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "written",
-    [True, 0, -1, 2.5, "first"],
+    ("written", "shown"),
+    [(True, "true"), (0, "0"), (-1, "-1"), (2.5, "2.5"), ("first", "'first'")],
     ids=["boolean", "zero", "negative", "fraction", "word"],
 )
-def test_header_row_bad_forms_rejected(written: object) -> None:
+def test_header_row_bad_forms_rejected(written: object, shown: str) -> None:
     data = definition(source={"tab": "Deals", "header_row": written})
 
     assert problems(data) == [
         (
-            f"source.header_row: invalid value {written!r}; expected the row number "
+            f"source.header_row: invalid value {shown}; expected the row number "
             "of the header (1 for the first row) or 'auto' to find it"
         )
     ]

@@ -221,6 +221,41 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
             ),
         ),
         (
+            {"channels": [webhook_channel(url="https://")]},
+            (
+                "notifications.channels[0].url: invalid value 'https://'; the host "
+                "is missing after the scheme. Copy the whole URL again from the "
+                "chat app, such as 'https://hooks.example.com/T1/B2'"
+            ),
+        ),
+        (
+            {"channels": [webhook_channel(url="http://127.0.0.1:99999/hook")]},
+            (
+                "notifications.channels[0].url: invalid value "
+                "'http://127.0.0.1:99999/hook'; the port after the host is not a "
+                "number from 1 to 65535. Copy the whole URL again from the chat "
+                "app, such as 'https://hooks.example.com/T1/B2'"
+            ),
+        ),
+        (
+            {"channels": [webhook_channel(url="https://hooks.example.com:x/T1")]},
+            (
+                "notifications.channels[0].url: invalid value "
+                "'https://hooks.example.com:x/T1'; the port after the host is not a "
+                "number from 1 to 65535. Copy the whole URL again from the chat "
+                "app, such as 'https://hooks.example.com/T1/B2'"
+            ),
+        ),
+        (
+            {"channels": [webhook_channel(url="https://hooks.example.com/T1 B2")]},
+            (
+                "notifications.channels[0].url: invalid value "
+                "'https://hooks.example.com/T1 B2'; the URL contains a space or line "
+                "break, which a URL cannot contain. Copy the whole URL again from "
+                "the chat app, such as 'https://hooks.example.com/T1/B2'"
+            ),
+        ),
+        (
             {"channels": []},
             "notifications.channels: has 0 items; expected at least 1 item",
         ),
@@ -234,6 +269,10 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
         "missing-kind",
         "unknown-format",
         "url-without-scheme",
+        "url-without-host",
+        "url-port-out-of-range",
+        "url-port-not-number",
+        "url-with-space",
         "no-channels",
     ],
 )
@@ -321,21 +360,21 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
         (
             {"owners": {"Ana Lima": {"webhooks": ["team-caht"]}}},
             (
-                "notifications: owners['Ana Lima'].webhooks: 'team-caht' is not the id "
+                "notifications.owners['Ana Lima'].webhooks: 'team-caht' is not the id "
                 "of a webhook channel; did you mean 'team-chat'?"
             ),
         ),
         (
             {"manager_digest_to": {"webhooks": ["email"]}},
             (
-                "notifications: manager_digest_to.webhooks: 'email' is not the id of a "
+                "notifications.manager_digest_to.webhooks: 'email' is not the id of a "
                 "webhook channel; webhook channels: team-chat"
             ),
         ),
         (
             {"owners": {"Ana Lima": {"email": "ana@example.com"}}},
             (
-                "notifications: owners['Ana Lima'].email: no channel sends e-mail; add "
+                "notifications.owners['Ana Lima'].email: no channel sends e-mail; add "
                 "a channel with 'kind: email' or delete the address"
             ),
         ),
@@ -347,7 +386,7 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 }
             },
             (
-                "notifications: owners['ana  lima']: the name matches 'Ana Lima' (case "
+                "notifications.owners['ana  lima']: the name matches 'Ana Lima' (case "
                 "and spaces are ignored); merge the two entries"
             ),
         ),
@@ -359,7 +398,7 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 }
             },
             (
-                "notifications: owners['王\\u3000芳']: the name matches '王芳' (case "
+                "notifications.owners['王\\u3000芳']: the name matches '王芳' (case "
                 "and spaces are ignored); merge the two entries"
             ),
         ),
@@ -377,6 +416,44 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
                 "'Ana Lima'; expected an address such as 'ana.lima@example.com'"
             ),
         ),
+        (
+            {"owners": {"Ana Lima": {"email": "ana.lima@https://example.com"}}},
+            (
+                "notifications.owners['Ana Lima'].email: invalid e-mail address "
+                "'ana.lima@https://example.com'; expected an address such as "
+                "'ana.lima@example.com'"
+            ),
+        ),
+        (
+            {"owners": {"Ana Lima": {"email": "ana.lima@example.com,"}}},
+            (
+                "notifications.owners['Ana Lima'].email: invalid e-mail address "
+                "'ana.lima@example.com,'; expected an address such as "
+                "'ana.lima@example.com'"
+            ),
+        ),
+        (
+            {"owners": {"Ana": {"webhooks": ["team-caht"]}}},
+            (
+                "notifications.owners.Ana.webhooks: 'team-caht' is not the id of a "
+                "webhook channel; did you mean 'team-chat'?"
+            ),
+        ),
+        (
+            {"owners": {"Ana": {"email": "Ana"}}},
+            (
+                "notifications.owners.Ana.email: invalid e-mail address 'Ana'; "
+                "expected an address such as 'ana.lima@example.com'"
+            ),
+        ),
+        (
+            {"owners": {" ": {"webhooks": ["team-chat"]}}},
+            (
+                "notifications.owners[' ']: invalid owner name ' '; expected the "
+                "name as the owner column writes it, with at least one character "
+                "that is not a space"
+            ),
+        ),
     ],
     ids=[
         "misspelled-webhook-id",
@@ -386,6 +463,11 @@ def test_invalid_channel_rejected(channel: dict[str, object], line: str) -> None
         "owner-listed-with-ideographic-space",
         "empty-contact",
         "name-as-email",
+        "url-after-at-sign",
+        "comma-after-address",
+        "plain-owner-webhook",
+        "plain-owner-email",
+        "blank-owner-name",
     ],
 )
 def test_invalid_contact_rejected(changes: dict[str, object], line: str) -> None:
@@ -399,7 +481,7 @@ def test_repeated_channel_id_rejected() -> None:
 
     assert problem_lines({"channels": channels}) == [
         (
-            "notifications: channels[1].id: the id 'team-chat' is already used by "
+            "notifications.channels[1].id: the id 'team-chat' is already used by "
             "channels[0]; give each channel its own id"
         )
     ]
@@ -531,3 +613,24 @@ def test_smtp_host_with_at_sign_rejected_unquoted(host: str) -> None:
     assert "username_env and password_env" in line
     assert "secret" not in line
     assert "ops@" not in line
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/T1/B2",
+        "https://oapi.dingtalk.com/robot/send?access_token=abc",
+        "http://127.0.0.1:8080/hook",
+        "http://[::1]:8080/hook",
+    ],
+    ids=["slack", "query", "ip-with-port", "ipv6-with-port"],
+)
+def test_webhook_url_accepted(url: str) -> None:
+    pipeline = parse_pipeline(
+        minimal_data({"channels": [webhook_channel(url=url)]}), origin="team.yaml"
+    )
+
+    assert pipeline.notifications is not None
+    assert pipeline.notifications.channels[0] == WebhookChannel(
+        kind="webhook", id="team-chat", url=url
+    )

@@ -31,7 +31,7 @@ def test_excel_tab_name_rejected(name: str, reason: str) -> None:
     assert problems(data) == [
         (
             f"outputs.tabs.funnel: invalid value {name!r}; the tab name cannot be "
-            f"used because {reason}. Choose another name"
+            f"used because {reason}. Choose another name."
         )
     ]
 
@@ -49,7 +49,7 @@ def test_sheets_blank_tab_name_rejected() -> None:
     assert problems(data) == [
         (
             "outputs.tabs.stage_log: invalid value ' '; the tab name cannot be used "
-            "because it is empty. Choose another name"
+            "because it is empty. Choose another name."
         )
     ]
 
@@ -103,7 +103,7 @@ def test_review_tab_name_rejected(template: str, reason: str) -> None:
     assert problems(data) == [
         (
             f"outputs.tabs.review: invalid value {template!r}; the tab name cannot "
-            f"be used because {reason}. Choose another name"
+            f"be used because {reason}. Choose another name."
         )
     ]
 
@@ -120,25 +120,52 @@ def test_review_tab_name_accepted() -> None:
     [
         (
             "61 7 * * *",
+            "the minute field '61' is invalid; expected a minute from 0 to 59",
+        ),
+        ("0 25 * * *", "the hour field '25' is invalid; expected an hour from 0 to 23"),
+        ("0 7 0 * *", "the day field '0' is invalid; expected a day from 1 to 31"),
+        (
+            "0 7 * 13 *",
+            "the month field '13' is invalid; expected a month from 1 to 12",
+        ),
+        ("every day", "it has 2 fields"),
+        ("0 7 * *", "it has 4 fields"),
+        ("0 0 7 * * 1-5", "it has 6 fields"),
+        (
+            "0 7 * * 1-9",
             (
-                "Error validating expression '61': the last value (61) is higher "
-                "than the maximum value (59)"
+                "the weekday field '1-9' is invalid; expected a weekday from 0 to 7 "
+                "(0 and 7 are Sunday) or from sun to sat"
             ),
         ),
-        ("every day", "Wrong number of fields; got 2, expected 5"),
-        ("0 0 7 * * 1-5", "Wrong number of fields; got 6, expected 5"),
-        ("0 7 * * 1-9", "invalid weekday '9'; expected 0-7 or sun-sat"),
+        (
+            "0 7 * * mon-xyz",
+            (
+                "the weekday field 'mon-xyz' is invalid; expected a weekday from 0 "
+                "to 7 (0 and 7 are Sunday) or from sun to sat"
+            ),
+        ),
     ],
-    ids=["minute-61", "words", "six-fields", "weekday-9"],
+    ids=[
+        "minute-61",
+        "hour-25",
+        "day-0",
+        "month-13",
+        "words",
+        "four-fields",
+        "six-fields",
+        "weekday-9",
+        "weekday-name",
+    ],
 )
 def test_bad_cron_rejected(cron: str, reason: str) -> None:
     data = definition(schedule={"cron": cron})
 
     assert problems(data) == [
         (
-            f"schedule.cron: invalid value {cron!r} ({reason}); expected five "
-            'fields, minute hour day month weekday, such as "0 7 * * 1-5" for '
-            "07:00 on weekdays"
+            f"schedule.cron: invalid value {cron!r}; {reason}. A cron expression "
+            "has five fields, minute hour day month weekday, such as "
+            '"0 7 * * 1-5" for 07:00 on weekdays'
         )
     ]
 

@@ -1644,3 +1644,32 @@ def test_invalid_source_records_no_run(
     assert result.exit_code == 1
     assert " ".join(result.stderr.split()) == error
     assert not Path("pipesheet-state.sqlite").exists()
+
+
+NO_STATE_TRANSITIONS_WARNING = (
+    "transitions: --no-state reads no run history, so the checks of stage "
+    "changes that this key sets (allow_skips, allow_moves_back) do not run. "
+    "They and the 'Stage log' tab need the state database; leave out "
+    "--no-state to run them."
+)
+
+
+@pytest.mark.parametrize(
+    "args", [["run", "--dry-run"], ["check"]], ids=["run", "check"]
+)
+def test_no_state_warns_of_transitions(args: list[str]) -> None:
+    write_tiny(CLEAN_DEALS)
+    text = TINY_DEFINITION + "transitions: {allow_skips: false}\n"
+    Path("tiny.yaml").write_text(text, encoding="utf-8")
+
+    result = invoke(*args, "tiny.yaml", "--as-of", AS_OF, "--no-state", "--json")
+
+    assert json.loads(result.stdout)["warnings"] == [NO_STATE_TRANSITIONS_WARNING]
+
+
+def test_no_state_without_transitions_quiet() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF, "--no-state", "--json")
+
+    assert json.loads(result.stdout)["warnings"] == []

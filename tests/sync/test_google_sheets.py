@@ -635,7 +635,7 @@ KEY_ADVICE = (
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, "not found. Check source.credentials; " + KEY_ADVICE),
+        (None, "not found. Check source.credentials. " + KEY_ADVICE),
         (
             "{not json",
             "is not valid JSON (Expecting property name enclosed in "

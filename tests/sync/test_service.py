@@ -241,9 +241,8 @@ def test_invalid_cron_rejected(tmp_path: Path, once: list[str]) -> None:
     assert result.exit_code == 1
     assert result.output.startswith(
         f"Error: {definition}: invalid pipeline definition (1 problem):\n"
-        "  - schedule.cron: invalid value '0 25 * * *' (Error validating "
-        "expression '25': the last value (25) is higher than the maximum value "
-        "(23)); expected five fields"
+        "  - schedule.cron: invalid value '0 25 * * *'; the hour field '25' is "
+        "invalid; expected an hour from 0 to 23. A cron expression has five fields"
     )
 
 
