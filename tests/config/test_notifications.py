@@ -215,7 +215,7 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
         (
             {"channels": [webhook_channel(url="hooks.example.com/T1")]},
             (
-                "notifications.channels[0].url: invalid value 'hooks.example.com/T1'; "
+                "notifications.channels[0].url: invalid value 'hooks.example.com/…'; "
                 "expected an http:// or https:// URL, as the chat app shows it when "
                 "you add the bot"
             ),
@@ -232,7 +232,7 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
             {"channels": [webhook_channel(url="http://127.0.0.1:99999/hook")]},
             (
                 "notifications.channels[0].url: invalid value "
-                "'http://127.0.0.1:99999/hook'; the port after the host is not a "
+                "'http://127.0.0.1:99999/…'; the port after the host is not a "
                 "number from 1 to 65535. Copy the whole URL again from the chat "
                 "app, such as 'https://hooks.example.com/T1/B2'"
             ),
@@ -241,7 +241,7 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
             {"channels": [webhook_channel(url="https://hooks.example.com:x/T1")]},
             (
                 "notifications.channels[0].url: invalid value "
-                "'https://hooks.example.com:x/T1'; the port after the host is not a "
+                "'https://hooks.example.com:x/…'; the port after the host is not a "
                 "number from 1 to 65535. Copy the whole URL again from the chat "
                 "app, such as 'https://hooks.example.com/T1/B2'"
             ),
@@ -250,7 +250,7 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
             {"channels": [webhook_channel(url="https://hooks.example.com/T1 B2")]},
             (
                 "notifications.channels[0].url: invalid value "
-                "'https://hooks.example.com/T1 B2'; the URL contains a space or line "
+                "'https://hooks.example.com/…'; the URL contains a space or line "
                 "break, which a URL cannot contain. Copy the whole URL again from "
                 "the chat app, such as 'https://hooks.example.com/T1/B2'"
             ),
@@ -634,3 +634,12 @@ def test_webhook_url_accepted(url: str) -> None:
     assert pipeline.notifications.channels[0] == WebhookChannel(
         kind="webhook", id="team-chat", url=url
     )
+
+
+def test_rejected_webhook_url_hides_token() -> None:
+    url = "https://oapi.example.com/robot/send?access_token=s3cret x"
+
+    [line] = problem_lines({"channels": [webhook_channel(url=url)]})
+
+    assert "s3cret" not in line
+    assert "'https://oapi.example.com/…'" in line
