@@ -444,6 +444,7 @@ class EmailChannel(StrictModel):
     password_env: EnvironmentName | None = None
     to: list[str] | None = Field(
         default=None,
+        min_length=1,
         description="Addresses that receive every digest instead of the owners.",
     )
 

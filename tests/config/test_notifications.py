@@ -643,3 +643,11 @@ def test_rejected_webhook_url_hides_token() -> None:
 
     assert "s3cret" not in line
     assert "'https://oapi.example.com/…'" in line
+
+
+def test_empty_recipient_list_rejected() -> None:
+    lines = problem_lines({"channels": [email_channel(to=[])]})
+
+    assert lines == [
+        "notifications.channels[0].to: has 0 items; expected at least 1 item"
+    ]
