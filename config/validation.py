@@ -291,7 +291,8 @@ def _expected_bound(
     bounds = _declared_bounds(location)
     if bounds is not None:
         low, high = bounds
-        text = f"a number from {_number(low)} to {_number(high)}"
+        noun = _number_noun(location)
+        text = f"{noun} from {_number(low)} to {_number(high)}"
     elif kind == "greater_than":
         text = f"a number greater than {_number(context['gt'])}"
     elif kind == "greater_than_equal":
@@ -302,6 +303,15 @@ def _expected_bound(
     if location and location[-1] == "probability":
         text += " (a probability is a fraction: 0.25 means 25%)"
     return text
+
+
+def _number_noun(location: tuple[int | str, ...]) -> str:
+    """Return "a whole number" for an integer key, as its type error says.
+
+    Any other key gets "a number".
+    """
+    is_integer = _strip_optional(_annotation_at(location)) is int
+    return "a whole number" if is_integer else "a number"
 
 
 def _declared_bounds(location: tuple[int | str, ...]) -> tuple[object, object] | None:

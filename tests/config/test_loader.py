@@ -135,7 +135,7 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             -3,
             (
                 "stages[1] ('Proposal').idle_days: invalid value -3; expected a "
-                "number from 1 to 36500"
+                "whole number from 1 to 36500"
             ),
         ),
         (
@@ -210,14 +210,17 @@ def test_unknown_nested_key_suggests_nearest() -> None:
         (
             ("metrics", "win_rate_days"),
             0,
-            "metrics.win_rate_days: invalid value 0; expected a number from 1 to 36500",
+            (
+                "metrics.win_rate_days: invalid value 0; expected a whole number "
+                "from 1 to 36500"
+            ),
         ),
         (
             ("metrics", "win_rate_days"),
             1_000_000,
             (
-                "metrics.win_rate_days: invalid value 1000000; expected a number "
-                "from 1 to 36500"
+                "metrics.win_rate_days: invalid value 1000000; expected a whole "
+                "number from 1 to 36500"
             ),
         ),
         (
@@ -225,14 +228,14 @@ def test_unknown_nested_key_suggests_nearest() -> None:
             99_999_999_999,
             (
                 "stages[1] ('Proposal').idle_days: invalid value 99999999999; "
-                "expected a number from 1 to 36500"
+                "expected a whole number from 1 to 36500"
             ),
         ),
         (
             ("followups", "due_soon_days"),
             36_501,
             (
-                "followups.due_soon_days: invalid value 36501; expected a number "
+                "followups.due_soon_days: invalid value 36501; expected a whole number "
                 "from 0 to 36500"
             ),
         ),
@@ -306,8 +309,8 @@ def test_every_problem_reported_once() -> None:
 
     assert parse_error(data) == (
         "team.yaml: invalid pipeline definition (3 problems):\n"
-        "  - stages[0] ('Lead').idle_days: invalid value 0; expected a number "
-        "from 1 to 36500\n"
+        "  - stages[0] ('Lead').idle_days: invalid value 0; expected a whole "
+        "number from 1 to 36500\n"
         "  - timezone: invalid value 'Mars/Base'; expected an IANA time zone name "
         "such as 'Europe/Berlin' or 'Asia/Shanghai'\n"
         "  - date_order: invalid value 'ymd'; expected 'dmy' or 'mdy'; did you "

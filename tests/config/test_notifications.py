@@ -164,8 +164,8 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
         (
             {"digest_hour": 24, "channels": [email_channel()]},
             (
-                "notifications.digest_hour: invalid value 24; expected a number "
-                "from 0 to 23"
+                "notifications.digest_hour: invalid value 24; expected a whole "
+                "number from 0 to 23"
             ),
         ),
         (

@@ -542,8 +542,8 @@ def test_json_win_rate_days_out_of_range(days: int) -> None:
         "type": "DefinitionError",
         "message": (
             "tiny.yaml: invalid pipeline definition (1 problem):\n"
-            f"  - metrics.win_rate_days: invalid value {days}; expected a number "
-            "from 1 to 36500"
+            f"  - metrics.win_rate_days: invalid value {days}; expected a whole "
+            "number from 1 to 36500"
         ),
     }
 
