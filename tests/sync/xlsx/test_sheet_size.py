@@ -108,6 +108,46 @@ def test_far_cell_stops_read_before_parse(tmp_path: Path) -> None:
         read_workbook_ahead(path, "deals")
 
 
+@pytest.mark.parametrize(
+    "dimension",
+    [b"", b'<dimension ref="A1" />'],
+    ids=["no-dimension", "single-cell-dimension"],
+)
+def test_far_value_found_without_dimension(tmp_path: Path, dimension: bytes) -> None:
+    path = write_deals(tmp_path / "deals.xlsx", 2000, "XFD3")
+    rewrite_sheet(path, b'<dimension ref="A1:XFD2001" />', dimension)
+
+    with pytest.raises(SheetLayoutError) as raised:
+        read_workbook_ahead(path, "Deals")
+
+    assert str(raised.value) == (
+        "Workbook 'deals.xlsx', tab 'Deals': its filled cells reach row 2,001 and "
+        "column XFD (2,001 rows by 16,384 columns, 32,784,384 cells), more than "
+        "the 25,000,000 cells pipesheet reads. A value typed far right of or below "
+        "the table usually causes this: delete the columns right of the table and "
+        "the rows below it, save, and run again."
+    )
+
+
+def test_range_of_formatting_only_accepted(tmp_path: Path) -> None:
+    # The far corner holds a style and no value, as a formatted empty cell.
+    path = write_deals(tmp_path / "deals.xlsx", 2)
+    rewrite_sheet(
+        path,
+        b'<dimension ref="A1:B3" />',
+        b'<dimension ref="A1:XFD1048576" />',
+    )
+    rewrite_sheet(
+        path,
+        b"</sheetData>",
+        b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>',
+    )
+
+    check_sheet_size(path, "Deals", "deals.xlsx")
+
+    assert ExcelWorkbook(path).read_tab("Deals").rows[1] == ["D-0", "Lead"]
+
+
 def damage_sheet_member(path: Path) -> None:
     """Flip one byte in the middle of the first sheet's deflated XML."""
     data = bytearray(path.read_bytes())
