@@ -19,7 +19,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.errors import PipesheetError, SheetLayoutError, SourceError
+from config.errors import (
+    PipesheetError,
+    SheetLayoutError,
+    SourceError,
+    UnsupportedWorkbookError,
+)
 from config.models import Pipeline, SourceKind
 from rules.allowed import read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
@@ -215,8 +220,10 @@ def _excel_source_checks(
     opened: list[WorkbookSource] = []
     checklist.run("Workbook", lambda: _check_workbook(pipeline, location, opened))
     path = Path(location or pipeline.source.path or "")
-    # Shown only for formats pipesheet reads but cannot write, where it fails.
-    if is_read_only_format(path):
+    # Shown only where it fails: for formats pipesheet reads but cannot write,
+    # and for packages whose parts its writer rejects (Strict Open XML).
+    writer_rejects = bool(opened) and _unwritable_package(path) is not None
+    if is_read_only_format(path) or writer_rejects:
         checklist.run("Writable", lambda: _check_writable(path), blocking=False)
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
     return opened[0] if opened else None
@@ -225,7 +232,29 @@ def _excel_source_checks(
 def _check_writable(path: Path) -> str:
     if is_read_only_format(path):
         raise SourceError(describe_read_only(path))
+    problem = _unwritable_package(path)
+    if problem is not None:
+        raise problem
     return f"pipesheet writes {path.suffix} workbooks"
+
+
+def _unwritable_package(path: Path) -> UnsupportedWorkbookError | None:
+    """Return the error the writer would raise on the workbook's package parts.
+
+    The reader accepts some packages that the writer rejects, such as Strict
+    Open XML. A file that cannot be opened at all is left to the Workbook step.
+    """
+    from sync.xlsx.package import Package
+    from sync.xlsx.workbook_parts import WorkbookParts
+
+    try:
+        with Package(path) as package:
+            WorkbookParts(package)
+    except UnsupportedWorkbookError as error:
+        return error
+    except (OSError, PipesheetError) as error:
+        logger.debug("Package parts of %s not checked: %s", path, error)
+    return None
 
 
 def _check_workbook(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sync.commands.doctor import doctor
 from sync.run import run_sync
 from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
+from sync.xlsx.relationships import OFFICE_DOCUMENT, STRICT_OFFICE_DOCUMENT
 from tests.fake_sheets import FakeSheets
 from tests.sync.fake_spreadsheets import (
     DEALS_HEADER,
@@ -317,6 +319,32 @@ def starter(tmp_path: Path) -> Path:
     return build_starter_workbook(
         tmp_path / "pipeline.xlsx", Locale.EN, as_of=dt.date(2025, 9, 30)
     )
+
+
+def save_as_strict(path: Path) -> None:
+    """Mark the package's workbook part as Strict Open XML, as Excel's save does."""
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    members["_rels/.rels"] = members["_rels/.rels"].replace(
+        OFFICE_DOCUMENT.encode(), STRICT_OFFICE_DOCUMENT.encode()
+    )
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+def test_strict_workbook_not_writable(starter: Path) -> None:
+    save_as_strict(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert lines(result)[2] == (
+        "✗ Writable      Workbook 'pipeline.xlsx' is saved as Strict Open XML, "
+        "which pipesheet does not write. Save it as an Excel Workbook (.xlsx) in "
+        "Excel."
+    )
+    assert lines(result)[4].startswith("✓ Tab           ")
 
 
 def test_ready_workbook_passes_every_check(starter: Path) -> None:
