@@ -667,7 +667,29 @@ def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except CalamineError as error:
+        empty = _empty_xml_parts(data)
+        if empty:
+            raise UnsupportedWorkbookError(
+                f"Workbook {workbook_name!r} is damaged: its part {empty[0]!r} is "
+                "empty (0 bytes), so it cannot be read as it is. Open it in "
+                "Excel, which offers to repair it, and save it as Excel Workbook "
+                "(.xlsx), or restore it from a backup (pipesheet keeps some in "
+                ".pipesheet-backups/ beside it); then run again."
+            ) from error
         raise _unreadable(workbook_name, error) from error
+
+
+def _empty_xml_parts(data: bytes) -> list[str]:
+    """Return the names of the package's XML parts that are empty, if any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return [
+                info.filename
+                for info in package.infolist()
+                if info.file_size == 0 and info.filename.endswith((".xml", ".rels"))
+            ]
+    except (zipfile.BadZipFile, OSError):
+        return []
 
 
 def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:

@@ -631,6 +631,34 @@ def test_ods_from_libreoffice_renamed_named(tmp_path: Path) -> None:
     )
 
 
+def test_empty_shared_strings_part_named(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage"])
+    sheet.append(["D-1", "Lead"])
+    book.save(tmp_path / "saved.xlsx")
+    with zipfile.ZipFile(tmp_path / "saved.xlsx") as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    members["xl/sharedStrings.xml"] = b""
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path).read_tab("Deals")
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is damaged: its part 'xl/sharedStrings.xml' is "
+        "empty (0 bytes), so it cannot be read as it is. Open it in Excel, which "
+        "offers to repair it, and save it as Excel Workbook (.xlsx), or restore "
+        "it from a backup (pipesheet keeps some in .pipesheet-backups/ beside "
+        "it); then run again."
+    )
+
+
 def test_unparseable_workbook_part_rejected(tmp_path: Path) -> None:
     path = tmp_path / "Pipeline.xlsx"
     with zipfile.ZipFile(path, "w") as package:
