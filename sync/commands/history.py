@@ -81,13 +81,16 @@ def history(
     selected = _selected_workbook(config, source)
     from sync.state.store import StateStore
 
+    # One run more than listed tells whether the list leaves runs out.
     with StateStore.open_for_reading(state) as store:
         if selected is None:
-            records = store.runs(None, limit)
+            records = store.runs(None, limit + 1)
             empty = f"No runs recorded in {state}."
         else:
-            records = store.runs(selected[0], limit, tab=selected[1])
+            records = store.runs(selected[0], limit + 1, tab=selected[1])
             empty = "" if records else _no_runs_message(store, state, *selected)
+    more = len(records) > limit
+    records = records[:limit]
 
     if as_json:
         _print_json({"runs": [run_as_json(record) for record in records]})
@@ -105,6 +108,12 @@ def history(
         if record.error:
             outcome = record.outcome or "unfinished"
             console.print(Text(f"Run {record.id} {outcome}: {record.error}"))
+    if more:
+        click.echo(
+            f"Only the latest {limit} runs are listed; pass --limit with a larger "
+            "number to see earlier ones.",
+            err=True,
+        )
 
 
 @click.command("log")

@@ -169,7 +169,17 @@ def test_history_prints_run_errors(state: Path) -> None:
 
 def test_history_limit_keeps_newest(state: Path) -> None:
     result = invoke(history, ["--state", str(state), "--limit", "2"])
-    assert [row[0] for row in table_rows(result.output)[1:]] == ["4", "3"]
+    assert [row[0] for row in table_rows(result.stdout)[1:]] == ["4", "3"]
+    assert result.stderr == (
+        "Only the latest 2 runs are listed; pass --limit with a larger number to "
+        "see earlier ones.\n"
+    )
+
+
+def test_history_all_runs_listed_without_note(state: Path) -> None:
+    result = invoke(history, ["--state", str(state), "--limit", "4"])
+    assert [row[0] for row in table_rows(result.stdout)[1:]] == ["4", "3", "2", "1"]
+    assert result.stderr == ""
 
 
 def test_history_config_selects_workbook(state: Path, workbook: Path) -> None:
