@@ -34,8 +34,9 @@ import re
 import xml.etree.ElementTree as ElementTree
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from config.errors import SheetLayoutError
 from rules.grid import column_letter
@@ -43,6 +44,8 @@ from sync.date_system import SPREADSHEET_NS, workbook_part_name
 from sync.xlsx.cell_refs import column_index, parse_range_ref
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # A cell in calamine's block takes an estimated 32 bytes, so 25 million cells
 # take about 800 MB before a single Python value exists. The 100k-row
@@ -82,27 +85,7 @@ def sheet_dimension(source: Path | bytes, tab: str) -> str | None:
     case. None also stands for a tab that is missing and for a file that cannot
     be read as a package: the calamine read reports those.
     """
-    file = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
-        with zipfile.ZipFile(file) as package:
-            part = sheet_part_name(package, tab)
-            if part is None:
-                return None
-            with package.open(part) as sheet:
-                return _read_dimension(sheet)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        KeyError,
-        OSError,
-        ElementTree.ParseError,
-    ) as error:
-        # A damaged part is left to the calamine read, which names it.
-        logger.debug("Dimension of tab %r not read: %s", tab, error)
-    except StopIteration:
-        logger.debug("Dimension of tab %r not read: no workbook part", tab)
-    return None
+    return _read_sheet_part(source, tab, _read_dimension)
 
 
 def check_sheet_size(source: Path | bytes, tab: str, workbook: str) -> None:
@@ -140,6 +123,16 @@ def filled_extent(source: Path | bytes, tab: str) -> tuple[int, int] | None:
     None stands for a tab without such cells, a missing tab and a package that
     cannot be read, which the calamine read reports.
     """
+    return _read_sheet_part(source, tab, _scan_filled_extent)
+
+
+def _read_sheet_part(
+    source: Path | bytes, tab: str, read: Callable[[IO[bytes]], T | None]
+) -> T | None:
+    """Return what ``read`` finds in the sheet part of ``tab``, or None.
+
+    None also stands for a missing tab and a package that cannot be read.
+    """
     file = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with zipfile.ZipFile(file) as package:
@@ -147,7 +140,7 @@ def filled_extent(source: Path | bytes, tab: str) -> tuple[int, int] | None:
             if part is None:
                 return None
             with package.open(part) as sheet:
-                return _scan_filled_extent(sheet)
+                return read(sheet)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -156,9 +149,10 @@ def filled_extent(source: Path | bytes, tab: str) -> tuple[int, int] | None:
         OSError,
         ElementTree.ParseError,
     ) as error:
-        logger.debug("Cells of tab %r not scanned: %s", tab, error)
+        # A damaged part is left to the calamine read, which names it.
+        logger.debug("Sheet part of tab %r not read: %s", tab, error)
     except StopIteration:
-        logger.debug("Cells of tab %r not scanned: no workbook part", tab)
+        logger.debug("Sheet part of tab %r not read: no workbook part", tab)
     return None
 
 
