@@ -263,7 +263,7 @@ def _parse_any_date(value: CellValue, date_order: DateOrder) -> dt.date | CellPr
     if isinstance(value, dt.date):
         return value
     if isinstance(value, dt.time):
-        return _time_only_problem()
+        return _zero_problem() if value == dt.time() else _time_only_problem()
     if isinstance(value, int | float):
         return _date_from_serial(value)
     return _date_from_text(str(value), date_order)
@@ -272,12 +272,23 @@ def _parse_any_date(value: CellValue, date_order: DateOrder) -> dt.date | CellPr
 def _date_from_datetime(value: dt.datetime) -> dt.date | CellProblem:
     # A serial below 1 converted with the 1899-12-30 epoch is a time on that day.
     if value.date() == SERIAL_EPOCH:
-        return _time_only_problem()
+        return _zero_problem() if value.time() == dt.time() else _time_only_problem()
     return value.date()
 
 
 def _time_only_problem() -> CellProblem:
     return CellProblem(Reason.TIME_ONLY, f"a time of day without a date; {_DATE_FIX}")
+
+
+def _zero_problem() -> CellProblem:
+    # A date cell holding 0 reads as midnight on no day. A formula saved with
+    # a made-up result of 0 (XlsxWriter does so) reads the same.
+    return CellProblem(
+        Reason.ZERO_DATE,
+        "the cell holds 0, which a date format shows as 00:00. If it holds a "
+        "formula, the formula's saved result is 0, so check the cells it reads; "
+        f"otherwise {_DATE_FIX}",
+    )
 
 
 def _date_from_text(text: str, date_order: DateOrder) -> dt.date | CellProblem:

@@ -20,6 +20,7 @@ class Reason(StrEnum):
     DATE_OUT_OF_RANGE = "date-out-of-range"
     TEXT_DATE_OUT_OF_RANGE = "text-date-out-of-range"
     TIME_ONLY = "time-only"
+    ZERO_DATE = "zero-date"
     TRUE_FALSE = "true-false"
     NOT_A_NUMBER = "not-a-number"
     AMBIGUOUS_SEPARATORS = "ambiguous-separators"

@@ -851,6 +851,11 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "a time of day without a date; type the date like 2025-09-09 "
             "or use a date cell"
         ),
+        Reason.ZERO_DATE: (
+            "the cell holds 0, which a date format shows as 00:00. If it holds a "
+            "formula, the formula's saved result is 0, so check the cells it "
+            "reads; otherwise type the date like 2025-09-09 or use a date cell"
+        ),
         Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
         Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
@@ -908,6 +913,10 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.TIME_ONLY: (
             "只有时间，没有日期；请使用日期单元格，或按 2025-09-09 的格式填写"
+        ),
+        Reason.ZERO_DATE: (
+            "单元格的值为 0，日期格式显示为 00:00。如果是公式，其保存的结果为 0，"
+            "请检查公式引用的单元格；否则请使用日期单元格，或按 2025-09-09 的格式填写"
         ),
         Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",

@@ -1214,3 +1214,26 @@ def test_number_field_takes_no_million_suffix(value: str) -> None:
 
 def test_number_field_keeps_thousands_suffix() -> None:
     assert parse("5k", FieldType.NUMBER) == 5000.0
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (dt.time(0, 0), Reason.ZERO_DATE),
+        (dt.datetime(1899, 12, 30), Reason.ZERO_DATE),
+        (dt.time(9, 30), Reason.TIME_ONLY),
+        (dt.datetime(1899, 12, 30, 9, 30), Reason.TIME_ONLY),
+    ],
+    ids=["zero-time", "zero-datetime", "time", "time-on-epoch"],
+)
+def test_zero_in_date_cell_named(value: CellValue, reason: Reason) -> None:
+    assert reason_of(parse(value, FieldType.DATE)) is reason
+
+
+def test_zero_date_detail() -> None:
+    assert parse(dt.time(0, 0), FieldType.DATE) == CellProblem(
+        Reason.ZERO_DATE,
+        "the cell holds 0, which a date format shows as 00:00. If it holds a "
+        "formula, the formula's saved result is 0, so check the cells it reads; "
+        "otherwise type the date like 2025-09-09 or use a date cell",
+    )
