@@ -1,7 +1,8 @@
 """``pipesheet doctor CONFIG``: check that a definition's workbook is ready to sync.
 
 Prints one line per check, ✓ passed, ✗ failed (with what to fix) or · not
-checked, and exits 1 when any check failed. Nothing is written to the
+checked, or with ``--json`` the same checks as a JSON object, and exits 1
+when any check failed. Nothing is written to the
 workbook; for Google Sheets the edit-access check sends an empty
 ``batchUpdate``, which changes nothing.
 """
@@ -9,6 +10,7 @@ workbook; for Google Sheets the edit-access check sends an empty
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -20,7 +22,7 @@ from config.loader import load_pipeline
 from config.models import Pipeline
 from sync.checkup import Check, Outcome, run_checkup
 from sync.cli import check_source_given, definition_file
-from sync.commands.options import reject_empty_source
+from sync.commands.options import json_option, reject_empty_source
 from sync.digest_schedule import digest_schedule_problem
 from sync.notify.credentials import list_credential_variables
 
@@ -40,17 +42,19 @@ MARKS = {
     callback=reject_empty_source,
     help="Workbook file or spreadsheet URL to check instead of the definition's.",
 )
-def doctor(config: str, source: str | None) -> None:
+@json_option
+def doctor(config: str, source: str | None, as_json: bool) -> None:
     """Check credentials, access, tab, header row and columns, and show fixes.
 
     CONFIG is a definition file or a shipped definition name. Each digest
     channel's credential variables must be set in this environment. Exits 1
     when a check fails.
     """
+    show = _print_checks_json if as_json else _print_checks
     try:
         pipeline = _load_definition(config)
     except PipesheetError as error:
-        _print_checks([Check("Definition", Outcome.FAILED, str(error))])
+        show([Check("Definition", Outcome.FAILED, str(error))])
         sys.exit(1)
     check_source_given(config, source)
 
@@ -61,8 +65,10 @@ def doctor(config: str, source: str | None) -> None:
         *_check_channel_credentials(pipeline, os.environ),
         *run_checkup(pipeline, source),
     ]
-    _print_checks(checks)
+    show(checks)
     failed = sum(1 for check in checks if check.outcome is Outcome.FAILED)
+    if as_json:
+        sys.exit(1 if failed else 0)
     if failed:
         summary = f"{failed} checks failed; fix them"
         if failed == 1:
@@ -131,6 +137,18 @@ def _describe_unset(unset: list[tuple[str, str]]) -> str:
 
 def _load_definition(config: str) -> Pipeline:
     return load_pipeline(definition_file(config))
+
+
+def _print_checks_json(checks: list[Check]) -> None:
+    """Print the checks as ``{"passed": ..., "checks": [...]}`` for scripts."""
+    document = {
+        "passed": all(check.outcome is not Outcome.FAILED for check in checks),
+        "checks": [
+            {"name": check.name, "outcome": check.outcome.value, "detail": check.detail}
+            for check in checks
+        ],
+    }
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def _print_checks(checks: list[Check]) -> None:

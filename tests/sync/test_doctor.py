@@ -347,6 +347,38 @@ def test_strict_workbook_not_writable(starter: Path) -> None:
     assert lines(result)[4].startswith("✓ Tab           ")
 
 
+def test_json_lists_checks(starter: Path) -> None:
+    result = run_doctor("b2b-en", "--source", str(starter), "--json")
+
+    document = json.loads(result.output)
+    assert result.exit_code == 0
+    assert document["passed"] is True
+    assert [check["name"] for check in document["checks"]][:3] == [
+        "Definition",
+        "Workbook",
+        "Not open",
+    ]
+    assert {check["outcome"] for check in document["checks"]} == {"passed"}
+
+
+def test_json_failed_check_exits_one(starter: Path) -> None:
+    save_as_strict(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--json")
+
+    document = json.loads(result.output)
+    assert result.exit_code == 1
+    assert document["passed"] is False
+    assert document["checks"][2] == {
+        "name": "Writable",
+        "outcome": "failed",
+        "detail": (
+            "Workbook 'pipeline.xlsx' is saved as Strict Open XML, which pipesheet "
+            "does not write. Save it as an Excel Workbook (.xlsx) in Excel."
+        ),
+    }
+
+
 def test_ready_workbook_passes_every_check(starter: Path) -> None:
     result = run_doctor("b2b-en", "--source", str(starter))
 
