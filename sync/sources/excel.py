@@ -60,6 +60,7 @@ from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
+from sync.sources.compound_files import CompoundKind, compound_file_kind
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
@@ -590,6 +591,21 @@ def _check_signature(path: Path, head: bytes) -> None:
             "some in .pipesheet-backups/ beside it) or save it again from Excel."
         )
     if head.startswith(_OLE_SIGNATURE):
+        compound = compound_file_kind(path)
+        if compound is CompoundKind.ENCRYPTED:
+            raise UnsupportedWorkbookError(
+                f"Workbook {path.name!r} is password-protected (encrypted), so "
+                "pipesheet cannot read it. Remove the password in Excel (File > "
+                "Info > Protect Workbook > Encrypt with Password, clear it), save, "
+                "and run again."
+            )
+        if compound is CompoundKind.OLD_EXCEL:
+            raise UnsupportedWorkbookError(
+                f"Workbook {path.name!r} is an old Excel workbook (.xls) with the "
+                f"extension {path.suffix}. Save it as Excel Workbook (.xlsx) in "
+                "Excel to have it checked and written, or rename it to .xls, "
+                "which pipesheet checks but does not write."
+            )
         raise UnsupportedWorkbookError(
             f"Workbook {path.name!r} is not an .xlsx package: it is either "
             "password-protected (encrypted) or an old .xls workbook renamed to "

@@ -631,6 +631,40 @@ def test_ods_from_libreoffice_renamed_named(tmp_path: Path) -> None:
     )
 
 
+def test_renamed_xls_named(tmp_path: Path) -> None:
+    path = tmp_path / "Pipeline.xlsx"
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "starter.xls", path)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is an old Excel workbook (.xls) with the "
+        "extension .xlsx. Save it as Excel Workbook (.xlsx) in Excel to have it "
+        "checked and written, or rename it to .xls, which pipesheet checks but "
+        "does not write."
+    )
+
+
+def test_encrypted_workbook_named(tmp_path: Path) -> None:
+    # A compound file whose directory lists the stream of an encrypted package.
+    path = tmp_path / "Pipeline.xlsx"
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 504
+        + "EncryptedPackage".encode("utf-16-le")
+    )
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is password-protected (encrypted), so pipesheet "
+        "cannot read it. Remove the password in Excel (File > Info > Protect "
+        "Workbook > Encrypt with Password, clear it), save, and run again."
+    )
+
+
 def test_empty_shared_strings_part_named(tmp_path: Path) -> None:
     path = tmp_path / "Pipeline.xlsx"
     book = openpyxl.Workbook()
