@@ -306,7 +306,7 @@ def _expected_bound(
 
 
 def _number_noun(location: tuple[int | str, ...]) -> str:
-    """Return "a whole number" for an integer key, as its type error says.
+    """Return "a whole number" for an integer key, the words of its type error.
 
     Any other key gets "a number".
     """

@@ -27,8 +27,8 @@ def note_empty_formula_results(
     to the cells the formula reads, or to the formula itself. For example, a
     finding on Amount in row 2, where E2 holds ``=IF(F2="","",F2*G2)``, gets
     the param ``formula_cell`` ``"E2"``. Where E2's formula was saved without
-    a result, the param is ``unsaved_cell``, and the message tells the user to
-    save the workbook in a program that calculates formulas.
+    a result, the param is ``unsaved_cell``. Its message names a fix: saving
+    the workbook in a program that calculates formulas.
     """
     if not grid.empty_formula_results and not grid.unsaved_formula_results:
         return findings

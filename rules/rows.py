@@ -571,10 +571,10 @@ def _rows_in_merged_header(
     A header of two rows merges header cells across the columns of a group,
     such as ``Amount`` over E1:F1 with ``USD`` and ``EUR`` below, and often
     merges the other header cells down over the second row. A row below the
-    header counts as its continuation when it has no deal ID and no stage,
-    and each of its filled cells is text under a header cell merged across
-    columns, or inside one merged down to that row. A row with a deal ID or
-    a stage stays a deal, whatever merge covers it.
+    header without a deal ID and a stage continues the header when each of
+    its filled cells is text. Each such cell must lie under a header cell
+    merged across columns, or inside one merged down to that row. A row with
+    a deal ID or a stage stays a deal, whatever merge covers it.
     """
     header_row = reader.columns.header_row
     merges = [block for block in grid.merged if block[0] == header_row]

@@ -81,7 +81,7 @@ def history(
     selected = _selected_workbook(config, source)
     from sync.state.store import StateStore
 
-    # One run more than listed tells whether the list leaves runs out.
+    # Reading one run more than listed shows whether the list leaves runs out.
     with StateStore.open_for_reading(state) as store:
         if selected is None:
             records = store.runs(None, limit + 1)
