@@ -52,6 +52,12 @@ T = TypeVar("T")
 # benchmark sheet has 1.7 million cells.
 MAX_SHEET_CELLS = 25_000_000
 
+# The end of both too-large messages: the usual cause and how to fix it.
+_SHRINK_ADVICE = (
+    "A value typed far right of or below the table usually causes this: delete "
+    "the columns right of the table and the rows below it, save, and run again."
+)
+
 # How much of a sheet's XML is read at a time while looking for its dimension.
 READ_BYTES = 1 << 16
 
@@ -111,9 +117,7 @@ def check_sheet_size(source: Path | bytes, tab: str, workbook: str) -> None:
     raise SheetLayoutError(
         f"Workbook {workbook!r}, tab {tab!r}: its used range is {dimension} "
         f"({rows:,} rows by {columns:,} columns, {rows * columns:,} cells), more "
-        f"than the {MAX_SHEET_CELLS:,} cells pipesheet reads. A value typed far "
-        "right of or below the table usually causes this: delete the columns "
-        "right of the table and the rows below it, save, and run again."
+        f"than the {MAX_SHEET_CELLS:,} cells pipesheet reads. {_SHRINK_ADVICE}"
     )
 
 
@@ -166,9 +170,7 @@ def _check_filled_extent(source: Path | bytes, tab: str, workbook: str) -> None:
         f"Workbook {workbook!r}, tab {tab!r}: its filled cells reach row "
         f"{last_row:,} and column {column_letter(last_column)} ({last_row:,} rows "
         f"by {columns:,} columns, {last_row * columns:,} cells), more than the "
-        f"{MAX_SHEET_CELLS:,} cells pipesheet reads. A value typed far right of "
-        "or below the table usually causes this: delete the columns right of "
-        "the table and the rows below it, save, and run again."
+        f"{MAX_SHEET_CELLS:,} cells pipesheet reads. {_SHRINK_ADVICE}"
     )
 
 
