@@ -150,7 +150,7 @@ _YYYYMMDD = re.compile(r"\d{8}")
 _DATE_FIX = "type the date like 2025-09-09 or use a date cell"
 
 _DATE_ORDER_WORDS = {DateOrder.DMY: "day/month/year", DateOrder.MDY: "month/day/year"}
-# Which number comes first in each order, for messages, and the other order.
+# The number each order puts first, in words for messages, and the other order.
 FIRST_NUMBER_WORDS = {DateOrder.DMY: "day first", DateOrder.MDY: "month first"}
 OTHER_DATE_ORDER = {DateOrder.DMY: DateOrder.MDY, DateOrder.MDY: DateOrder.DMY}
 

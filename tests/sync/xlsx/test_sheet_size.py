@@ -130,7 +130,7 @@ def test_far_value_found_without_dimension(tmp_path: Path, dimension: bytes) -> 
 
 
 def test_range_of_formatting_only_accepted(tmp_path: Path) -> None:
-    # The far corner holds a style and no value, as a formatted empty cell.
+    # The far corner contains a style and no value, as a formatted empty cell.
     path = write_deals(tmp_path / "deals.xlsx", 2)
     rewrite_sheet(
         path,
