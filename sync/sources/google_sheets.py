@@ -55,6 +55,7 @@ from sync.sources.sheets_state import (
     SpreadsheetInfo,
     quote_title,
     read_generated_types,
+    read_written_name,
 )
 from sync.sources.sheets_write import SKIPPED_TAB_PREFIX, PlanWriter
 
@@ -272,10 +273,15 @@ class GoogleSpreadsheet:
         return found is not None and found.is_generated
 
     def is_renamed_tab(self, tab: str) -> bool:
-        """Return False: the metadata does not keep the name a tab was written under."""
-        # TODO: store the written name in the generated-tab metadata, so that a
-        # renamed tab gets no old-generated-tab notice in Google Sheets either.
-        return False
+        """Return True if ``tab``'s metadata shows it was written under another name.
+
+        Tabs last written by a version that recorded no name give False.
+        """
+        found = self.metadata().find_tab(tab)
+        if found is None:
+            return False
+        written = read_written_name(found)
+        return written is not None and written.casefold() != found.title.casefold()
 
     def _pending_prefetch(self, info: SpreadsheetInfo, requested: str) -> list[str]:
         if self._prefetched:

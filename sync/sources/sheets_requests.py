@@ -24,6 +24,7 @@ from sync.sources.sheets_cells import cell_data, parse_cell, typed_positions
 from sync.sources.sheets_state import (
     GENERATED_TAB_KEY,
     WRITE_MARKER_KEY,
+    WRITTEN_NAME,
     SpreadsheetInfo,
     TabInfo,
     grid_range,
@@ -326,13 +327,17 @@ def _chart_spec(sheet_id: int, chart: BarChart | None) -> dict[str, Any] | None:
 
 
 def generated_tab_value(tab: GeneratedTab) -> str:
-    """Return the metadata value recording where the tab contains dates and times.
+    """Return the metadata value recording the tab's name and its dates and times.
 
-    Too many positions to record give ``{}``: the tab then reads back as plain
-    numbers and is rewritten on every run instead of being compared.
+    The name tells a tab a person renamed since the write. Too many positions
+    to record leave them out: the tab then reads back as plain numbers and is
+    rewritten on every run instead of being compared.
     """
-    value = json.dumps(typed_positions(tab.grid), separators=(",", ":"), sort_keys=True)
-    return value if len(value) <= MAX_METADATA_VALUE else "{}"
+    recorded: dict[str, object] = {**typed_positions(tab.grid), WRITTEN_NAME: tab.name}
+    value = json.dumps(recorded, separators=(",", ":"), sort_keys=True)
+    if len(value) <= MAX_METADATA_VALUE:
+        return value
+    return json.dumps({WRITTEN_NAME: tab.name}, separators=(",", ":"))
 
 
 def _metadata_requests(target: TabTarget) -> list[Request]:

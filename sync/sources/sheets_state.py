@@ -28,6 +28,13 @@ SPREADSHEET_FIELDS = (
 GENERATED_TAB_KEY = "pipesheet:generated-tab"
 """Developer metadata key on every tab pipesheet generated."""
 
+WRITTEN_NAME = "name"
+"""Key of the tab's name in the generated-tab metadata value (a JSON object).
+
+Every other key names a cell type and holds a list of ranges, so this one,
+holding text, cannot be taken for one.
+"""
+
 WRITE_MARKER_KEY = "pipesheet:last-write"
 """Spreadsheet-level developer metadata key whose value names pipesheet's last write."""
 
@@ -230,9 +237,28 @@ def a1_rows(title: str, first_row: int, last_column: int) -> str:
 def read_generated_types(tab: TabInfo) -> dict[str, list[str]]:
     """Return the typed cells recorded in a generated tab's metadata, by type.
 
-    The value is JSON such as ``{"date": ["G4:G9"]}``; anything else gives an
-    empty result, so the tab is compared as plain numbers and rewritten.
+    The value is JSON such as ``{"date": ["G4:G9"], "name": "Funnel"}``;
+    anything else gives an empty result, so the tab is compared as plain
+    numbers and rewritten.
     """
+    return {
+        str(kind): [str(item) for item in ranges]
+        for kind, ranges in _generated_tab_record(tab).items()
+        if isinstance(ranges, list)
+    }
+
+
+def read_written_name(tab: TabInfo) -> str | None:
+    """Return the name pipesheet last wrote the generated tab under, if recorded.
+
+    Versions before the name was recorded give None, as does a value that is
+    not the expected JSON.
+    """
+    name = _generated_tab_record(tab).get(WRITTEN_NAME)
+    return name if isinstance(name, str) else None
+
+
+def _generated_tab_record(tab: TabInfo) -> dict[str, Any]:
     entry = tab.find_metadata(GENERATED_TAB_KEY)
     if entry is None:
         return {}
@@ -240,10 +266,4 @@ def read_generated_types(tab: TabInfo) -> dict[str, list[str]]:
         recorded = json.loads(entry.value or "{}")
     except ValueError:
         return {}
-    if not isinstance(recorded, dict):
-        return {}
-    return {
-        str(kind): [str(item) for item in ranges]
-        for kind, ranges in recorded.items()
-        if isinstance(ranges, list)
-    }
+    return recorded if isinstance(recorded, dict) else {}

@@ -409,6 +409,45 @@ def test_renamed_output_tab_named_not_deleted(fake: FakeSheets, deals: str) -> N
     assert "Pipeline funnel" in titles
 
 
+def test_tab_renamed_by_a_person_gets_no_old_tab_notice(
+    fake: FakeSheets, deals: str
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    funnel.properties["title"] = "Funnel Q3 snapshot"
+
+    result = sync(fake, deals, LATER)
+
+    notices = [f for f in result.findings if f.code is Code.OLD_GENERATED_TAB]
+    titles = [sheet.title for sheet in fake.spreadsheet(deals).sheets]
+    assert notices == []
+    assert "Funnel Q3 snapshot" in titles
+    assert "Funnel" in titles
+
+
+def test_renamed_tab_without_recorded_name_gets_old_tab_notice(
+    fake: FakeSheets, deals: str
+) -> None:
+    # Tabs written by a version that recorded no name cannot be told from a
+    # tab the definition no longer names, so the notice stays.
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    funnel.properties["title"] = "Funnel Q3 snapshot"
+    for item in fake.spreadsheet(deals).developer_metadata:
+        on_funnel = item["location"].get("sheetId") == funnel.sheet_id
+        if on_funnel and item["metadataKey"] == GENERATED_TAB_KEY:
+            item["metadataValue"] = "{}"
+
+    result = sync(fake, deals, LATER)
+
+    notices = [f for f in result.findings if f.code is Code.OLD_GENERATED_TAB]
+    assert [f.params for f in notices] == [
+        {"tab": "Funnel Q3 snapshot", "source_tab": "Deals"}
+    ]
+
+
 def test_header_respelling_reported_written(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     pipeline = make_pipeline(deals)
