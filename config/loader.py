@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from config.errors import DefinitionError
+from config.file_signatures import OLE_SIGNATURE
 
 # pydantic and the models take most of the loader's import time, so they are
 # imported when a definition is validated; reading YAML needs neither.
@@ -48,7 +49,7 @@ WORKBOOK_SUFFIXES = frozenset(
 # The first bytes of a zip archive (.xlsx, .ods, .numbers) and of an OLE
 # compound file (.xls, and an .xlsx encrypted with a password). No UTF-8 YAML
 # text starts with either, so a renamed workbook is found by its content.
-_WORKBOOK_SIGNATURES = (b"PK\x03\x04", bytes.fromhex("d0cf11e0a1b11ae1"))
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", OLE_SIGNATURE)
 
 
 class DefinitionData(dict[object, object]):
