@@ -68,7 +68,8 @@ class CsvTable(ReadOnlyFile):
                 "as .xlsx to keep its other tabs."
             )
         if self._grid is None:
-            self._grid = SheetGrid(self.name, self._tab, self._read_rows())
+            rows = self._read_rows()
+            self._grid = SheetGrid(self.name, self._tab, rows, has_tabs=False)
         return self._grid
 
     def _read_rows(self) -> list[list[CellValue]]:
