@@ -128,10 +128,39 @@ def test_empty_file_names_file(tmp_path: Path) -> None:
     )
 
 
-def test_missing_column_warning_names_file(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("table", "start", "end"),
+    [
+        (
+            HEADER.replace("Next Step Date,", "Next On,") + "D-1,Lead,Ana,,Ana\n",
+            (
+                "File 'deals.csv': no column for 'next_step_date' (looked for 'Next "
+                "Step Date', nearest header 'Next On' in column D), which "
+            ),
+            (
+                "If the sheet does not keep that column, delete 'next_step_date' "
+                "from columns."
+            ),
+        ),
+        (
+            # Only month first reads 10/13/2025, and the definition sets dmy.
+            HEADER + "D-1,Lead,Ana,10/13/2025,Ana\n",
+            (
+                "File 'deals.csv', column 'Next Step Date': the text date D2 "
+                "'10/13/2025' is valid only when read month first, "
+            ),
+            "The setting applies to every date column of the file.",
+        ),
+    ],
+    ids=["missing-column", "date-order"],
+)
+def test_warning_names_file(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    table: str,
+    start: str,
+    end: str,
 ) -> None:
-    table = HEADER.replace("Next Step Date,", "Next On,") + "D-1,Lead,Ana,,Ana\n"
     pipeline = write_files(tmp_path, table)
 
     with caplog.at_level(logging.WARNING):
@@ -139,28 +168,8 @@ def test_missing_column_warning_names_file(
 
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 1
-    assert messages[0].startswith(
-        "File 'deals.csv': no column for 'next_step_date' (looked for 'Next Step "
-        "Date', nearest header 'Next On' in column D), which "
-    )
-
-
-def test_date_order_warning_names_file(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    # Only month first reads 10/13/2025, and the definition sets dmy.
-    pipeline = write_files(tmp_path, HEADER + "D-1,Lead,Ana,10/13/2025,Ana\n")
-
-    with caplog.at_level(logging.WARNING):
-        dry_run(tmp_path, pipeline)
-
-    messages = [record.getMessage() for record in caplog.records]
-    assert len(messages) == 1
-    assert messages[0].startswith(
-        "File 'deals.csv', column 'Next Step Date': the text date D2 '10/13/2025' "
-        "is valid only when read month first, "
-    )
-    assert messages[0].endswith("The setting applies to every date column of the file.")
+    assert messages[0].startswith(start)
+    assert messages[0].endswith(end)
 
 
 def test_status_blocker_names_file(tmp_path: Path) -> None:
