@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import yaml
 
 from config.errors import DefinitionError
+from config.file_signatures import OLE_SIGNATURE
+from config.unclosed_quotes import find_unclosed_quote
 
 # pydantic and the models take most of the loader's import time, so they are
 # imported when a definition is validated; reading YAML needs neither.
@@ -48,7 +50,7 @@ WORKBOOK_SUFFIXES = frozenset(
 # The first bytes of a zip archive (.xlsx, .ods, .numbers) and of an OLE
 # compound file (.xls, and an .xlsx encrypted with a password). No UTF-8 YAML
 # text starts with either, so a renamed workbook is found by its content.
-_WORKBOOK_SIGNATURES = (b"PK\x03\x04", bytes.fromhex("d0cf11e0a1b11ae1"))
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", OLE_SIGNATURE)
 
 
 class DefinitionData(dict[object, object]):
@@ -371,7 +373,7 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) ->
 
     # PyYAML finds an unclosed quote or a key without ': ' lines later, so
     # the message points at the line to fix instead.
-    opening_quote = _unclosed_quote(error, text)
+    opening_quote = find_unclosed_quote(error, text)
     if opening_quote is not None:
         line, column = opening_quote
         problem = (
@@ -392,35 +394,6 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str, origin: str) ->
     return f"{heading}: invalid YAML: {problem}.\n{snippet}\n{hint}"
 
 
-def _unclosed_quote(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int] | None:
-    """Return the line and column of a quote that opens a text never closed.
-
-    PyYAML reports such a quote as an error in a quoted scalar at the end of
-    the file, or as an error after the next quote, which it reads as the
-    closing one. The second case is looked for with double quotes only.
-
-    NOTE: a line above with one ``"`` inside single quotes, such as
-    ``'5" screen'``, can be taken for the opening quote of such an error.
-    """
-    if error.context == _QUOTED_TEXT and error.context_mark is not None:
-        return error.context_mark.line, error.context_mark.column
-    mark = error.problem_mark
-    if mark is None:
-        return None
-
-    # No line between the opening quote and the one that closed the text
-    # contains a quote, so the opening line is the nearest one above that does.
-    lines = text.splitlines()
-    problem_line = lines[mark.line] if mark.line < len(lines) else ""
-    if '"' not in problem_line[: mark.column]:
-        return None
-    for index in range(mark.line - 1, -1, -1):
-        count = lines[index].count('"') - lines[index].count('\\"')
-        if count:
-            return (index, lines[index].rindex('"')) if count % 2 else None
-    return None
-
-
 def _point_at(text: str, line: int, column: int) -> str:
     lines = text.splitlines()
     source_line = lines[line] if line < len(lines) else ""
@@ -429,8 +402,7 @@ def _point_at(text: str, line: int, column: int) -> str:
     return f"    {source_line}\n    {padding}^"
 
 
-# PyYAML's contexts of an unclosed quote and of a key without ': '.
-_QUOTED_TEXT = "while scanning a quoted scalar"
+# PyYAML's context of a key without ': '.
 _KEY_WITHOUT_COLON = "while scanning a simple key"
 
 

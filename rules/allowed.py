@@ -33,7 +33,7 @@ def read_allowed_column(grid: SheetGrid, column: str) -> list[str]:
             if not is_blank(value) and normalize_header(value) == header:
                 return _values_below(grid, row_number, index)
     raise SheetLayoutError(
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column headed "
+        f"{grid.describe_location()}: no column headed "
         f"{column!r} in the first {HEADER_SEARCH_ROWS} rows, so its allowed "
         f"values cannot be read. Headers found: {_headers_seen(grid)}. "
         "Add the column or fix 'from_tab.column' in the definition."

@@ -150,7 +150,8 @@ class CheckContext:
     maps each stage name to its rules. ``allowed_fields`` contains the allowed
     lists of mapped fields other than the stage. ``text_date_fields`` are the
     date fields with a cell typed as text. When they are None (unknown), every
-    date finding reads its cell.
+    date finding reads its cell. ``has_tabs`` is false for deals read from a
+    source without tabs, such as a CSV file, whose findings then name no tab.
     """
 
     columns: ColumnMap
@@ -158,6 +159,7 @@ class CheckContext:
     allowed: dict[str, AllowedList]
     as_of: dt.date
     text_date_fields: Collection[str] | None = None
+    has_tabs: bool = True
     headers: dict[str, str] = field(init=False, repr=False, compare=False)
     stage_rules: dict[str, StageRules] = field(init=False, repr=False, compare=False)
     unstaged_rules: StageRules = field(init=False, repr=False, compare=False)
@@ -249,6 +251,7 @@ def check_deals(
     as_of: dt.date,
     *,
     text_date_fields: Collection[str] | None = None,
+    has_tabs: bool = True,
 ) -> list[Finding]:
     """Check every deal against the stage rules and return the findings by row.
 
@@ -256,7 +259,8 @@ def check_deals(
     definition or from a list tab. Within a row, findings keep the order of
     ``DEAL_CHECKS``, after any ``duplicate-id``. ``text_date_fields`` are the
     date fields with a cell typed as text (:class:`rules.rows.DealRows`).
-    Date findings of other fields then skip reading their cells.
+    Date findings of other fields then skip reading their cells. ``has_tabs``
+    is false for deals read from a source without tabs, such as a CSV file.
     """
     context = CheckContext(
         columns,
@@ -264,6 +268,7 @@ def check_deals(
         prepare_allowed(allowed, pipeline),
         as_of,
         text_date_fields,
+        has_tabs,
     )
     findings = find_duplicate_ids(deals, columns)
 
@@ -638,9 +643,7 @@ def _unknown_values(
         text = value if isinstance(value, str) else display_value(value)
         if allowed.accepts(text):
             continue
-        params = _unknown_value_params(
-            allowed, allowed.key_of(text), context.pipeline, name
-        )
+        params = _unknown_value_params(allowed, allowed.key_of(text), context, name)
         unknown[value] = context.shared_params(params)
     return unknown
 
@@ -791,7 +794,7 @@ def _is_long_number(cell: object) -> bool:
 
 
 def _unknown_value_params(
-    allowed: AllowedList, key: str, pipeline: Pipeline, field_name: str
+    allowed: AllowedList, key: str, context: CheckContext, field_name: str
 ) -> dict[str, str]:
     quoted = allowed.values[:CHOICES_SHOWN]
     more = ", …" if len(allowed.values) > len(quoted) else ""
@@ -803,9 +806,11 @@ def _unknown_value_params(
     if suggestion is not None:
         params["suggestion"] = suggestion
 
-    spec = pipeline.allowed.get(field_name)
+    spec = context.pipeline.allowed.get(field_name)
     if spec is not None and spec.from_tab is not None:
-        params["list_tab"] = spec.from_tab.tab
+        # A source without tabs reads such a list from its one table.
+        if context.has_tabs:
+            params["list_tab"] = spec.from_tab.tab
         params["list_column"] = spec.from_tab.column
     elif spec is not None:
         params["list_key"] = f"allowed.{field_name}.values"

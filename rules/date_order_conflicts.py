@@ -64,6 +64,7 @@ def describe_date_order_conflicts(
     date_order: mdy in the definition, ..."
     """
     setting = pipeline.date_order
+    scope = "tab" if grid.has_tabs else "file"
     rows = grid.rows[columns.header_row :]
     messages = []
     for name, index in sorted(columns.fields.items(), key=operator.itemgetter(1)):
@@ -78,11 +79,11 @@ def describe_date_order_conflicts(
 
         location = _CellLocation(cells, columns.header_row + 1, index)
         messages.append(
-            f"Workbook {grid.workbook!r}, tab {grid.tab!r}, column "
+            f"{grid.describe_location()}, column "
             f"{columns.headers[index]!r}: "
             f"{_describe_other_order(evidence, location, setting)}"
             f"{_describe_either_order(evidence, location, setting)}"
-            f"{_describe_fix(setting)}"
+            f"{_describe_fix(setting, scope)}"
         )
     return messages
 
@@ -171,10 +172,11 @@ def _describe_either_order(
     )
 
 
-def _describe_fix(setting: DateOrder) -> str:
+def _describe_fix(setting: DateOrder, scope: str) -> str:
+    # ``scope`` names what the grid is: a "tab", or a "file" without tabs.
     other = OTHER_DATE_ORDER[setting]
     return (
         f" If the sheet's dates are written {FIRST_NUMBER_WORDS[other]}, set "
         f"date_order: {other.value} in the definition. The setting applies to "
-        "every date column of the tab."
+        f"every date column of the {scope}."
     )

@@ -90,7 +90,7 @@ def describe_unsaved_formula_results(
             "their results, so they read"
         )
     return (
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: {subject} as empty. The "
+        f"{grid.describe_location()}: {subject} as empty. The "
         "workbook was last saved by a program that does not calculate formulas. "
         "Open it in Excel or LibreOffice, save it, and run again."
     )

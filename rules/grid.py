@@ -52,6 +52,19 @@ class SheetGrid:
     # True when ``rows`` contains only the tab's first row, because the source
     # found that the rest differs from what a run would write there.
     head_only: bool = False
+    # False for a source that is one table without tabs, such as a CSV file,
+    # whose messages then name the file only.
+    has_tabs: bool = True
+
+    def describe_location(self) -> str:
+        """Return the start of a message about this grid, naming where it is.
+
+        "Workbook 'deals.xlsx', tab 'Deals'", or "File 'deals.csv'" for a
+        source without tabs.
+        """
+        if not self.has_tabs:
+            return f"File {self.workbook!r}"
+        return f"Workbook {self.workbook!r}, tab {self.tab!r}"
 
     def is_hidden_column(self, column: int) -> bool:
         """Return True when the 0-based ``column`` is known to be hidden."""

@@ -177,11 +177,19 @@ def _check_not_empty(grid: SheetGrid, pipeline: Pipeline) -> None:
 
     id_header = pipeline.columns[ID_FIELD].aliases[0]
     stage_header = pipeline.columns[STAGE_FIELD].aliases[0]
+    fill = (
+        f"add a header row that names the id and stage columns (such as "
+        f"{id_header!r} and {stage_header!r}) with one deal per row below it"
+    )
+    if not grid.has_tabs:
+        raise SheetLayoutError(
+            f"File {grid.workbook!r} is empty: {fill}, or point --source or "
+            "source.path at the file that contains the deals."
+        )
     raise SheetLayoutError(
-        f"Tab {grid.tab!r} of workbook {grid.workbook!r} is empty: add a header "
-        f"row that names the id and stage columns (such as {id_header!r} and "
-        f"{stage_header!r}) with one deal per row below it, or point source.tab in "
-        "the pipeline definition at the tab that contains the deals."
+        f"Tab {grid.tab!r} of workbook {grid.workbook!r} is empty: {fill}, or "
+        "point source.tab in the pipeline definition at the tab that contains "
+        "the deals."
     )
 
 
@@ -235,7 +243,7 @@ def _check_no_deal_above(
         if filled < enough:
             continue
         raise SheetLayoutError(
-            f"Workbook {grid.workbook!r}, tab {grid.tab!r}: row {number}, above the "
+            f"{grid.describe_location()}: row {number}, above the "
             f"header row {header_row}, looks like a deal ({display_value(deal_id)!r} "
             f"in stage {stage!r}), so the header row was probably sorted in with "
             "the deals. Undo that sort, or move the header row back above the "
@@ -268,7 +276,7 @@ def _no_header_row_message(grid: SheetGrid, pipeline: Pipeline) -> str:
         for row_number in range(1, ROWS_SHOWN_WHEN_NOT_FOUND + 1)
     )
     return (
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no header row found in the "
+        f"{grid.describe_location()}: no header row found in the "
         f"first {AUTO_HEADER_SEARCH_ROWS} rows. The header row must name both the "
         f"id and the stage column; looked for {looked_for}. In the sheet, {rows_text}. "
         "Rename those headers to one of the aliases, add the sheet's header texts "
@@ -337,7 +345,7 @@ def _ambiguous_message(
         f"{headers[index]!r} in column {column_letter(index)}" for index in matches
     )
     return (
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: the field {field!r} matches "
+        f"{grid.describe_location()}: the field {field!r} matches "
         f"more than one column in header row {header_row}: {columns}. pipesheet "
         "does not pick one or edit headers. Rename one of these headers in the "
         f"sheet, or change the aliases of {field!r} in the definition so that only "
@@ -385,7 +393,7 @@ def _check_required(
             f"to {likely}, or to auto, in the definition."
         )
     raise SheetLayoutError(
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: required columns are "
+        f"{grid.describe_location()}: required columns are "
         f"missing in header row {header_row}. {problems} Headers found: "
         f"{listed_headers(headers)}. {fix}"
     )
@@ -461,7 +469,7 @@ def _status_column(
     if len(matches) > 1:
         letters = " and ".join(column_letter(index) for index in matches)
         raise SheetLayoutError(
-            f"Workbook {grid.workbook!r}, tab {grid.tab!r}: the status header "
+            f"{grid.describe_location()}: the status header "
             f"{pipeline.outputs.status_header!r} appears in columns {letters} of "
             f"header row {header_row}, so pipesheet cannot tell where to write. "
             "Delete or rename all but one of these columns."

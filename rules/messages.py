@@ -19,7 +19,8 @@ Params each code is rendered with:
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
   (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
-  ``list_tab`` and ``list_column`` (when the list comes from a tab) or
+  ``list_column`` and ``list_tab`` (when the list comes from a tab, and
+  ``list_tab`` only when the source has tabs, which a CSV file has not) or
   ``list_key`` (the definition key of the list, such as ``allowed.owner.values``).
 - ``bad-date``, ``bad-amount``, ``bad-number``, ``bad-probability``,
   ``bad-percent``, ``bad-flag``: ``reason`` (a :class:`rules.cell_problem.Reason`
@@ -226,6 +227,11 @@ MESSAGES: Templates = {
                 "to that list."
             ),
             (
+                "{column} {value!r} is not in the allowed list (column {list_column!r} "
+                "of the file); did you mean {suggestion!r}? If not, add it to that "
+                "list."
+            ),
+            (
                 "{column} {value!r} is not in the allowed list ({list_key} in the "
                 "pipeline definition); did you mean {suggestion!r}? If not, add it "
                 "to that list."
@@ -239,6 +245,10 @@ MESSAGES: Templates = {
                 "of tab {list_tab!r}); use one of: {choices}, or add it to that list."
             ),
             (
+                "{column} {value!r} is not in the allowed list (column {list_column!r} "
+                "of the file); use one of: {choices}, or add it to that list."
+            ),
+            (
                 "{column} {value!r} is not in the allowed list ({list_key} in the "
                 "pipeline definition); use one of: {choices}, or add it to that list."
             ),
@@ -246,6 +256,10 @@ MESSAGES: Templates = {
             (
                 "{column} {value!r} is not in the allowed list (column {list_column!r} "
                 "of tab {list_tab!r}), which is empty; add the value to that column."
+            ),
+            (
+                "{column} {value!r} is not in the allowed list (column {list_column!r} "
+                "of the file), which is empty; add the value to that column."
             ),
             (
                 "{column} {value!r} is not in the allowed list ({list_key} in the "
@@ -262,6 +276,10 @@ MESSAGES: Templates = {
                 "您是否想填“{suggestion}”？如果不是，请将其加入该列表。"
             ),
             (
+                "{column}“{value}”不在允许列表中（本文件的“{list_column}”列），"
+                "您是否想填“{suggestion}”？如果不是，请将其加入该列表。"
+            ),
+            (
                 "{column}“{value}”不在允许列表中（定义中的 {list_key}），"
                 "您是否想填“{suggestion}”？如果不是，请将其加入该列表。"
             ),
@@ -271,12 +289,20 @@ MESSAGES: Templates = {
                 "请改为以下之一：{choices}，或将其加入该列表。"
             ),
             (
+                "{column}“{value}”不在允许列表中（本文件的“{list_column}”列），"
+                "请改为以下之一：{choices}，或将其加入该列表。"
+            ),
+            (
                 "{column}“{value}”不在允许列表中（定义中的 {list_key}），"
                 "请改为以下之一：{choices}，或将其加入该列表。"
             ),
             "{column}“{value}”不在允许列表中，请改为以下之一：{choices}。",
             (
                 "{column}“{value}”不在允许列表中（“{list_tab}”表的“{list_column}”列），"
+                "而该列为空，请将此值加入该列。"
+            ),
+            (
+                "{column}“{value}”不在允许列表中（本文件的“{list_column}”列），"
                 "而该列为空，请将此值加入该列。"
             ),
             (

@@ -32,7 +32,7 @@ def describe_unfound_needed_columns(
         if need.field in columns.fields or need.field not in pipeline.columns:
             continue
         messages.append(
-            f"Workbook {grid.workbook!r}, tab {grid.tab!r}: {need.option} reads "
+            f"{grid.describe_location()}: {need.option} reads "
             f"the field {_field_looked_for(need.field, columns, pipeline)}, "
             f"which has no column. This option {need.purpose}, so "
             f"{need.without_column}. Headers found: "
@@ -53,7 +53,7 @@ def describe_unfound_default_columns(
     step on' in column D), which the follow-up checks read, so none runs: ..."
     """
     return [
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column for "
+        f"{grid.describe_location()}: no column for "
         f"{_field_looked_for(use.field, columns, pipeline)}, which {use.readers} "
         f"read, so {use.without_column}. Headers found: "
         f"{listed_headers(columns.headers)}. {_FIX} If the sheet does not keep "
@@ -84,7 +84,7 @@ def describe_unfound_optional_columns(
 
     fields = ", ".join(_field_looked_for(field, columns, pipeline) for field in unfound)
     return (
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: no column for {fields}. "
+        f"{grid.describe_location()}: no column for {fields}. "
         "Without their columns, no value of these fields is checked, counted or "
         "shown, in allowed lists, group_by breakdowns or figures. "
         f"Headers found: {listed_headers(columns.headers)}. {_FIX} If the sheet "

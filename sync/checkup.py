@@ -262,6 +262,8 @@ def _check_workbook(
 ) -> str:
     source = open_source(pipeline, location)
     opened.append(source)
+    if isinstance(source, CsvTable):
+        return f"{source.name} (one table, without tabs)"
     count = len(source.tab_names())
     return f"{source.name} ({count} tab{'' if count == 1 else 's'})"
 
@@ -295,7 +297,8 @@ def _check_tab(
         raise SourceError("the workbook could not be opened")
     grid = source.read_tab(pipeline.source.tab)
     grids["pipeline"] = grid
-    return f"{grid.tab!r} with {counted(len(grid.rows), 'row')}"
+    rows = counted(len(grid.rows), "row")
+    return f"{grid.tab!r} with {rows}" if grid.has_tabs else rows
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -416,12 +419,15 @@ def _check_list(
     check_list_tab(source, field, tab)
     grid = source.read_tab(tab)
     values = read_allowed_column(grid, column)
-    found = f"tab {grid.tab!r}, column {column!r}: {counted(len(values), 'value')}"
+    found = f"column {column!r}: {counted(len(values), 'value')}"
+    place = f"column {column!r}"
+    if grid.has_tabs:
+        found = f"tab {grid.tab!r}, {found}"
+        place = f"column {column!r} of tab {grid.tab!r}"
     if not values:
         raise CheckWarning(
             f"{found}. The list is empty, so runs report each filled cell of field "
             f"{field!r} as not in the allowed list. Add the allowed values under "
-            f"column {column!r} of tab {grid.tab!r}, or delete allowed.{field} from "
-            "the definition."
+            f"{place}, or delete allowed.{field} from the definition."
         )
     return found

@@ -196,7 +196,7 @@ def hidden_status_column(grid: SheetGrid, status_column: int) -> str | None:
     before = column_letter(max(status_column - 1, 0))
     after = column_letter(status_column + 1)
     return (
-        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: the status column {letter} "
+        f"{grid.describe_location()}: the status column {letter} "
         "is hidden, so nobody sees the statuses pipesheet writes there. Unhide "
         f"column {letter}: select columns {before} to {after}, right-click a "
         "column header and choose Unhide."
@@ -215,7 +215,7 @@ def status_column_problem(
     such a column, the status goes right of every filled cell, which needs a
     free column before XFD.
     """
-    place = f"Workbook {grid.workbook!r}, tab {grid.tab!r}"
+    place = grid.describe_location()
     header = pipeline.outputs.status_header
     column = columns.status_column
     if column is None:

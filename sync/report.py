@@ -137,8 +137,9 @@ def _written_json(result: RunResult) -> dict[str, Any] | None:
 
 
 def _summary_table(result: RunResult) -> Table:
+    place = f"{result.workbook} · {result.tab}" if result.has_tabs else result.workbook
     table = Table(
-        title=Text(f"{result.workbook} · {result.tab} · as of {result.as_of}"),
+        title=Text(f"{place} · as of {result.as_of}"),
         show_header=False,
     )
     table.add_column("")
@@ -256,15 +257,15 @@ def _code_counts(
 
 def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
     shown = result.findings[:FINDINGS_SHOWN]
+    # A source without tabs, such as a CSV file, never gets a Problems tab.
+    where = "the Problems tab and in --json" if result.has_tabs else "--json"
     if len(shown) < len(result.findings):
         title = (
             f"First {len(shown)} of {len(result.findings):,} findings "
-            "(all of them are in the Problems tab and in --json)"
+            f"(all of them are in {where})"
         )
     else:
-        title = (
-            f"{counted(len(shown), 'finding')} (also in the Problems tab and in --json)"
-        )
+        title = f"{counted(len(shown), 'finding')} (also in {where})"
     table = Table(title=title)
     table.add_column("Row", justify="right")
     table.add_column("Column")

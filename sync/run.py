@@ -83,6 +83,8 @@ class RunResult:
     requests: int = 0
     # Problems that stop a real run before it writes; a dry run lists them.
     blockers: tuple[str, ...] = ()
+    # False for a source without tabs, such as a CSV file.
+    has_tabs: bool = True
 
 
 class UnwrittenRunError(WorkbookBusyError):
@@ -121,7 +123,10 @@ def run_sync(
     started = time.perf_counter()
     notify = progress or (lambda _message: None)
 
-    notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
+    if isinstance(source, CsvTable):
+        notify(f"Reading {source.name}")
+    else:
+        notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
     grid = source.read_tab(pipeline.source.tab)
     columns = match_columns(grid, pipeline)
     for problem in [
@@ -160,6 +165,7 @@ def run_sync(
         allowed,
         as_of,
         text_date_fields=deal_rows.text_date_fields,
+        has_tabs=grid.has_tabs,
     )
     findings = note_empty_formula_results(findings, grid, columns)
     spell_grouped_values(deals, pipeline, allowed)
@@ -239,6 +245,7 @@ def run_sync(
         history=logged,
         requests=source.requests_made,
         blockers=tuple(blockers),
+        has_tabs=grid.has_tabs,
     )
     if not dry_run and not plan.is_empty:
         cells = counted(len(plan.status_cells), "status cell")

@@ -449,7 +449,16 @@ def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
     Runs made with ``--source`` are recorded under that workbook, so the
     message lists the workbooks and tabs that do have runs.
     """
-    message = f"No runs of tab {tab!r} of workbook {key!r} recorded in {state}."
+    from sync.sources.registry import TEXT_TABLE_SUFFIXES
+
+    if Path(key).suffix.lower() in TEXT_TABLE_SUFFIXES:
+        # A run that would write a CSV or TSV file is rejected before it starts.
+        message = (
+            f"No runs of file {key!r} recorded in {state}: pipesheet checks CSV "
+            "and TSV files but does not run on them, so it records no runs."
+        )
+    else:
+        message = f"No runs of tab {tab!r} of workbook {key!r} recorded in {state}."
     other_tabs = [name for name in store.tabs(key) if name.casefold() != tab.casefold()]
     if other_tabs:
         listed = ", ".join(repr(name) for name in other_tabs)

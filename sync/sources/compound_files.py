@@ -14,8 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-# The first bytes of every compound file.
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+from config.file_signatures import OLE_SIGNATURE
 
 # A larger file is not searched: its kind stays unknown.
 MAX_SEARCHED_BYTES = 64 << 20

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from config.file_signatures import OLE_SIGNATURE
 from rules.grid import CellValue, SheetGrid
 from sync.sources.read_only import ReadOnlyFile
 
@@ -32,9 +33,8 @@ logger = logging.getLogger(__name__)
 DELIMITERS = (",", ";", "\t")
 # Lines of the file looked at to choose the delimiter.
 SAMPLE_LINES = 50
-# The first bytes of a zip package (.xlsx, .ods) and of an OLE2 file (.xls).
+# The first bytes of a zip package (.xlsx, .ods).
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"
 # Excel's first-line hint naming the delimiter, such as "sep=;".
 SEPARATOR_HINT = re.compile(r"sep=([^\r\n])(?:\r\n|\r|\n)")
 
@@ -68,7 +68,8 @@ class CsvTable(ReadOnlyFile):
                 "as .xlsx to keep its other tabs."
             )
         if self._grid is None:
-            self._grid = SheetGrid(self.name, self._tab, self._read_rows())
+            rows = self._read_rows()
+            self._grid = SheetGrid(self.name, self._tab, rows, has_tabs=False)
         return self._grid
 
     def _read_rows(self) -> list[list[CellValue]]:

@@ -44,6 +44,7 @@ from config.errors import (
     WorkbookBusyError,
     WorkbookNotFoundError,
 )
+from config.file_signatures import OLE_SIGNATURE
 from rules.grid import CellValue, SheetGrid
 from sync.atomic import (
     Fingerprint,
@@ -104,7 +105,6 @@ _CONVERSION_ADVICE = {
 }
 
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
-_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -590,7 +590,7 @@ def _check_signature(path: Path, head: bytes) -> None:
             "interrupted copy or save. Restore it from a backup (pipesheet keeps "
             "some in .pipesheet-backups/ beside it) or save it again from Excel."
         )
-    if head.startswith(_OLE_SIGNATURE):
+    if head.startswith(OLE_SIGNATURE):
         compound = compound_file_kind(path)
         if compound is CompoundKind.ENCRYPTED:
             raise UnsupportedWorkbookError(

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
+from config.file_signatures import OLE_SIGNATURE
 from sync.xlsx.compression import Deflater, crc32, fastest_deflater, inflate
 from sync.xlsx.zipcopy import (
     MemberStream,
@@ -29,9 +30,6 @@ from sync.xlsx.zipcopy import (
 )
 
 logger = logging.getLogger(__name__)
-
-# Compound-file signature: a password-protected workbook or a legacy .xls file.
-OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 
 # Staged parts at least this large are deflated as soon as they are written, so
 # a patch keeps them compressed rather than every big sheet inflated at once.

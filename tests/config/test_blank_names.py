@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from config.loader import parse_pipeline
 from tests.config.test_models import definition, problems
 
 BLANK_EXPECTED = (
@@ -88,3 +89,13 @@ def test_empty_allowed_list_rejected() -> None:
     assert problems(data) == [
         "allowed.owner.values: has 0 items; expected at least 1 item"
     ]
+
+
+def test_blank_allowed_values_accepted() -> None:
+    # The checks drop blank and invisible values, so this list reaches them
+    # empty, and each unknown-value finding states that the list is empty.
+    data = definition(allowed={"owner": {"values": [" ", "\u200b"]}})
+
+    pipeline = parse_pipeline(data, "pipeline.yaml")
+
+    assert pipeline.allowed["owner"].values == [" ", "\u200b"]

@@ -442,6 +442,62 @@ def test_unclosed_quote_at_end_named_at_its_line(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("opening_line", "changed_line"),
+    [
+        ("name: 'Test pipeline", ("tab: Deals", "tab: Deals")),
+        ("name: 'Bob''s pipeline", ("tab: Deals", "tab: Deals")),
+        # Inside the text, '' is an escaped quote, not the closing one.
+        ("name: 'Test pipeline", ("tab: Deals", "tab: Bob''s")),
+    ],
+    ids=["plain", "escape-on-opening-line", "escape-inside-text"],
+)
+def test_unclosed_single_quote_named_at_its_line(
+    tmp_path: Path, opening_line: str, changed_line: tuple[str, str]
+) -> None:
+    # The quote that opens 'Deal ID' on line 7 closes the text.
+    text = (
+        MINIMAL_DEFINITION.replace("name: Test pipeline", opening_line)
+        .replace(*changed_line)
+        .replace("[Deal ID]", "['Deal ID']")
+    )
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 1, column 7: invalid YAML: the text in quotes that starts "
+        "here is not closed, so YAML read on to line 7 and found an error "
+        "there.\n"
+        f"    {opening_line}\n"
+        "          ^\n" + UNCLOSED_QUOTE_HINT
+    )
+
+
+@pytest.mark.parametrize(
+    ("line_above", "error_line"),
+    [
+        ("path: '5\" screen'", 'tab: "Deals" extra'),
+        ("path: Bob's deals.xlsx", "tab: 'Deals' extra"),
+        ("path: pipeline.xlsx  # the team's copy", "tab: 'Deals' extra"),
+    ],
+    ids=["double-in-single-quotes", "apostrophe-in-text", "apostrophe-in-comment"],
+)
+def test_closed_quotes_not_named_unclosed(
+    tmp_path: Path, line_above: str, error_line: str
+) -> None:
+    text = MINIMAL_DEFINITION.replace("path: pipeline.xlsx", line_above).replace(
+        "tab: Deals", error_line
+    )
+    path = write_definition(tmp_path, text)
+
+    assert load_error(path) == (
+        f"{path}, line 4, column 16: invalid YAML: while parsing a block mapping "
+        "(from line 3): expected <block end>, but found '<scalar>'.\n"
+        f"      {error_line}\n"
+        "                   ^\n"
+        "Check the indentation and the quotes around that spot."
+    )
+
+
 def test_key_without_space_named_at_its_line(tmp_path: Path) -> None:
     text = MINIMAL_DEFINITION.replace("  tab: Deals", "  tab:Deals")
     path = write_definition(tmp_path, text)

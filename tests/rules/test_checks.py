@@ -407,28 +407,39 @@ def test_unknown_value_from_tab_message(typed: str, expected: str) -> None:
     assert render_message(findings[0], Locale.EN) == expected
 
 
-# A definition's own list cannot be empty, because the loader rejects
-# 'values: []', so only a tab's column can give an empty list.
+# The loader rejects 'values: []' but accepts a definition's list whose items
+# are all blank, which is empty once the checks drop blank and invisible text.
 @pytest.mark.parametrize(
-    ("spec", "source"),
+    ("spec", "listed", "source"),
     [
         (
             AllowedValues(from_tab=AllowedFromTab(tab="Lists", column="Product")),
+            [],
             (
                 "(column 'Product' of tab 'Lists'), which is empty; add the value to "
                 "that column."
             ),
         ),
+        (
+            AllowedValues(values=["  ", "\u200b"]),
+            ["  ", "\u200b"],
+            (
+                "(allowed.product.values in the pipeline definition), which is "
+                "empty; add the value to that list."
+            ),
+        ),
     ],
-    ids=["tab-column"],
+    ids=["tab-column", "blank-definition-values"],
 )
-def test_empty_allowed_list_named(spec: AllowedValues, source: str) -> None:
+def test_empty_allowed_list_named(
+    spec: AllowedValues, listed: list[str], source: str
+) -> None:
     pipeline = build_pipeline(allowed={"product": spec})
     deal = build_deal(
         pipeline, 10, "D-10", "Lead", product="GTX Pro", next_step_date=NEXT_WEEK
     )
 
-    findings = run_checks([deal], pipeline=pipeline, allowed={"product": []})
+    findings = run_checks([deal], pipeline=pipeline, allowed={"product": listed})
 
     assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
     assert render_message(findings[0], Locale.EN) == (

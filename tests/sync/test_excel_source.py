@@ -511,6 +511,16 @@ def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
             ),
         ),
         (
+            # Only the first half of the compound-file signature.
+            "Pipeline.xlsx",
+            b"\xd0\xcf\x11\xe0" + b"\x00" * 60,
+            (
+                "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains data "
+                "that is not a zip package. Open it in Excel or LibreOffice and save "
+                "it as Excel Workbook (.xlsx)."
+            ),
+        ),
+        (
             "Pipeline.xlsx",
             b"PK\x03\x04" + b"\x00" * 60,
             (
@@ -530,6 +540,7 @@ def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
         "csv-renamed-xlsx",
         "binary-garbage",
         "encrypted",
+        "half-compound-signature",
         "corrupt-zip",
     ],
 )

@@ -259,6 +259,21 @@ def test_history_without_runs_lists_workbooks(
     )
 
 
+def test_history_of_csv_names_file(tmp_path: Path, state: Path, workbook: Path) -> None:
+    table = tmp_path / "deals.csv"
+    table.write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
+    args = ["b2b-en", "--source", str(table), "--state", str(state)]
+
+    result = invoke(history, args)
+
+    assert result.exit_code == 0
+    assert result.output.startswith(
+        f"No runs of file {str(table)!r} recorded in {state}: pipesheet checks "
+        "CSV and TSV files but does not run on them, so it records no runs. "
+        f"{state} contains runs of {str(workbook)!r}, "
+    )
+
+
 def test_history_without_runs_lists_tabs(state: Path, workbook: Path) -> None:
     args = ["sales-zh", "--source", str(workbook), "--state", str(state)]
 
