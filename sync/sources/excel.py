@@ -72,6 +72,7 @@ from sync.status_range import oversized_status_column
 from sync.xlsx import sheet_size
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
+from sync.xlsx.sheet_rows import check_sheet_rows
 from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.sheet_xml import first_cell_text
@@ -251,6 +252,20 @@ class ExcelWorkbook:
             )
             self._grids[name] = grid
         return grid
+
+    def check_tab_rows(self, tab: str) -> None:
+        """Stream the rows of ``tab`` as :meth:`apply` does, writing nothing.
+
+        ``tab`` is the name as the workbook spells it, as in a grid it returned.
+
+        :raises UnsupportedWorkbookError: if the write would reject the rows,
+            such as rows out of order or a row number listed twice.
+        :raises SourceError: if the file may not be read.
+        """
+        try:
+            check_sheet_rows(self._path, tab)
+        except OSError as error:
+            raise unreadable_workbook_error(self._path, error) from error
 
     def is_recorded_tab(self, tab: str) -> bool:
         """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
