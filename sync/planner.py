@@ -24,6 +24,7 @@ from sync.labels import LABELS
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.render_review import REVIEW_LABELS
 from sync.status_alignment import deal_keys, row_values, shared_keys
+from sync.status_range import oversized_status_column
 
 
 def _banner_pattern(template: str) -> re.Pattern[str]:
@@ -213,7 +214,8 @@ def status_column_problem(
     So a team's own column with that header is never overwritten, while a note
     a rep typed into pipesheet's column is replaced, as documented. Without
     such a column, the status goes right of every filled cell, which needs a
-    free column before XFD.
+    free column before XFD and room under the source's cell limit
+    (:func:`sync.status_range.oversized_status_column`).
     """
     place = grid.describe_location()
     header = pipeline.outputs.status_header
@@ -221,7 +223,7 @@ def status_column_problem(
     if column is None:
         column = choose_status_column(grid, columns)
         if column <= LAST_SHEET_COLUMN:
-            return None
+            return oversized_status_column(grid, column, header)
         row = next(
             number
             for number in range(len(grid.rows), 0, -1)
