@@ -366,11 +366,16 @@ def _shown_column_bytes(values: Sequence[CellValue]) -> tuple[bytes, ...] | None
     bytes come in pieces to hash one after the other, so a column of long
     texts is not copied to join its kind and length to it.
     """
+    # The value types of a column with more than text that is hashed as it is,
+    # kept so that they are found once.
+    kinds: set[type] | None = None
     try:
         text = "\x00".join(values)  # type: ignore[arg-type]
     except TypeError:
-        if not _shown_as_is(values):
+        kinds = set(map(type, values))
+        if not _shown_as_is(values, kinds):
             values = list(map(_shown_value, values))
+            kinds = None
     else:
         encoded = text.encode("utf-8", "surrogatepass")
         if "" not in values and _are_plain_texts(encoded, len(values)):
@@ -385,12 +390,18 @@ def _shown_column_bytes(values: Sequence[CellValue]) -> tuple[bytes, ...] | None
             return None
         while values[end - 1] is None:
             end -= 1
-    return (_column_bytes(values if end == len(values) else values[:end]),)
+    if end < len(values):
+        return (_column_bytes(values[:end]),)
+    if kinds is not None:
+        return (_typed_column_bytes(values, kinds),)
+    return (_column_bytes(values),)
 
 
-def _shown_as_is(values: Sequence[CellValue]) -> bool:
-    """Return True when a column of more than text is shown as its values are."""
-    kinds = set(map(type, values))
+def _shown_as_is(values: Sequence[CellValue], kinds: set[type]) -> bool:
+    """Return True when a column of more than text is shown as its values are.
+
+    :param kinds: the types of ``values``.
+    """
     if kinds <= SHOWN_AS_IS:
         return True
     if kinds - SHOWN_AS_IS != {str} or "" in values:
@@ -454,9 +465,15 @@ def _column_bytes(values: Sequence[CellValue]) -> bytes:
     return _part(b"t", lengths + text.encode("utf-8", "surrogatepass"))
 
 
-def _typed_column_bytes(values: Sequence[CellValue]) -> bytes:
-    """Return the bytes hashed for a column with a value other than text."""
-    kinds = set(map(type, values))
+def _typed_column_bytes(
+    values: Sequence[CellValue], kinds: set[type] | None = None
+) -> bytes:
+    """Return the bytes hashed for a column with a value other than text.
+
+    :param kinds: the types of ``values``, when the caller has them.
+    """
+    if kinds is None:
+        kinds = set(map(type, values))
     if type(None) in kinds and len(kinds) > 1:
         present = list(map(operator.is_not, values, repeat(None)))
         values = list(compress(values, present))
