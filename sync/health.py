@@ -154,7 +154,11 @@ class ServiceHealth:
             }
         stale = any(entry["stale"] for entry in workbooks.values())
         failing = any(entry["digests_failing"] for entry in workbooks.values())
-        status = "stale" if stale else "digests_failing" if failing else "ok"
+        status = "ok"
+        if failing:
+            status = "digests_failing"
+        if stale:
+            status = "stale"
 
         upcoming = [when for when in next_runs.values() if when is not None]
         body = {
