@@ -336,10 +336,10 @@ def _wait_for(
                 extended = True
                 deadline = now + grace
                 logger.warning(
-                    "run of %s %s while it wrote the workbook; it has %g s more "
-                    "to finish and record the run",
+                    "run of %s %s %s; it has %g s more to finish and record the run",
                     workbook_key,
                     reason,
+                    _step_at_deadline(WriteProgress(progress.value)),
                     grace,
                 )
                 continue
@@ -362,6 +362,14 @@ def record_grace_seconds(timeout: float) -> float:
     """
     lock_left = LOCK_TTL.total_seconds() - timeout - LOCK_MARGIN_SECONDS
     return max(0.0, min(timeout, RECORD_GRACE_LIMIT, lock_left))
+
+
+def _step_at_deadline(progress: WriteProgress) -> str:
+    # Once the workbook is written, the run records itself and then sends the
+    # day's digests, and the write progress does not tell those two apart.
+    if progress is WriteProgress.COMMITTING:
+        return "while it wrote the workbook"
+    return "after it wrote the workbook, while it recorded the run or sent digests"
 
 
 def _workbook_state(progress: WriteProgress) -> str:

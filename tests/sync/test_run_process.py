@@ -134,7 +134,26 @@ def test_writing_run_may_finish_after_deadline(
 
     assert child.killed_at is None
     assert reason is None
-    assert "it has 10 s more to finish and record the run" in caplog.text
+    assert caplog.messages == [
+        (
+            "run of /data/pipeline.xlsx timed out after 10 s (--run-timeout) while it "
+            "wrote the workbook; it has 10 s more to finish and record the run"
+        )
+    ]
+
+
+def test_written_run_timeout_names_step(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    wait_for_child(monkeypatch, WriteProgress.WRITTEN, 14.0)
+
+    assert caplog.messages == [
+        (
+            "run of /data/pipeline.xlsx timed out after 10 s (--run-timeout) after it "
+            "wrote the workbook, while it recorded the run or sent digests; it has "
+            "10 s more to finish and record the run"
+        )
+    ]
 
 
 def test_writing_run_killed_after_grace(monkeypatch: pytest.MonkeyPatch) -> None:
