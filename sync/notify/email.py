@@ -94,7 +94,7 @@ class EmailSender:
                 problem += f"; {starttls_fix(self.channel)}"
             if isinstance(error, smtplib.SMTPRecipientsRefused):
                 problem += f"; correct {self._recipients_key(digest)}"
-            if is_size_rejection(error):
+            if isinstance(error, OverSizeLimit) or is_size_rejection(error):
                 problem += "; raise the server's message size limit"
             failure = classify_smtp_error(error)
             raise failure(

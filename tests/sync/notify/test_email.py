@@ -406,7 +406,8 @@ def test_message_over_announced_size_not_sent(
     assert str(raised.value) == (
         f"channel 'email': sending the digest through {LOOPBACK}:{server.port} "
         f"failed: the digest e-mail is {size[1]} bytes, over the limit of 300 "
-        "bytes that the server announces (EHLO SIZE)"
+        "bytes that the server announces (EHLO SIZE); raise the server's message "
+        "size limit"
     )
     assert server.mailbox.envelopes == []
 
