@@ -292,15 +292,41 @@ def _run_in_child(
     pipe.close()
 
 
+class RepeatedSchedulerWarning(logging.Filter):
+    """Drops APScheduler's warnings that the service logs in its own words.
+
+    Those are a run skipped because the previous one is still going, and a run
+    missed by more than the grace time. The prefixes are APScheduler 3.11's
+    message formats.
+    """
+
+    PREFIXES = (
+        'Execution of job "%s" skipped: maximum number of running instances',
+        'Run time of job "%s" was missed by',
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            isinstance(record.msg, str) and record.msg.startswith(self.PREFIXES)
+        )
+
+
+REPEATED_SCHEDULER_WARNING = RepeatedSchedulerWarning()
+
+
 def quiet_library_loggers(level: int) -> None:
     """Keep APScheduler's and Alembic's INFO lines out of the service's log.
 
     Both log several lines per run that repeat the service's own lines, so
-    they show only when the service logs at DEBUG.
+    they show only when the service logs at DEBUG. APScheduler's warnings of
+    skipped and missed runs are dropped, because the service logs each once.
     """
     library_level = logging.DEBUG if level <= logging.DEBUG else logging.WARNING
     for name in ("apscheduler", "alembic"):
         logging.getLogger(name).setLevel(library_level)
+    # The scheduler's own logger, and that of the "default" executor.
+    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(name).addFilter(REPEATED_SCHEDULER_WARNING)
 
 
 def _wait_for(
@@ -336,10 +362,10 @@ def _wait_for(
                 extended = True
                 deadline = now + grace
                 logger.warning(
-                    "run of %s %s while it wrote the workbook; it has %g s more "
-                    "to finish and record the run",
+                    "run of %s %s %s; it has %g s more to finish and record the run",
                     workbook_key,
                     reason,
+                    _step_at_deadline(WriteProgress(progress.value)),
                     grace,
                 )
                 continue
@@ -362,6 +388,14 @@ def record_grace_seconds(timeout: float) -> float:
     """
     lock_left = LOCK_TTL.total_seconds() - timeout - LOCK_MARGIN_SECONDS
     return max(0.0, min(timeout, RECORD_GRACE_LIMIT, lock_left))
+
+
+def _step_at_deadline(progress: WriteProgress) -> str:
+    # Once the workbook is written, the run records itself and then sends the
+    # day's digests, and the write progress does not tell those two apart.
+    if progress is WriteProgress.COMMITTING:
+        return "while it wrote the workbook"
+    return "after it wrote the workbook, while it recorded the run or sent digests"
 
 
 def _workbook_state(progress: WriteProgress) -> str:

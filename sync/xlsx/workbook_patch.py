@@ -395,12 +395,16 @@ def _reject_same_file(source: Path, target: Path | BinaryIO) -> None:
 def _log_patch(
     source: Path, edits: WorkbookEdits, stats: PatchStats, cells_written: int
 ) -> None:
+    # The count includes the header cell when the run renames the header, so
+    # it can be one more than the "Wrote" line's count of deal rows.
+    header = " (with the status header)" if edits.status_header is not None else ""
     logger.info(
-        "Patched workbook %s tab %s: %d status cells, %d generated tabs, "
+        "Patched workbook %s tab %s: %d status cells%s, %d generated tabs, "
         "%d members rewritten, %d copied, %d bytes in %.2f s (%s)",
         source.name,
         edits.tab,
         cells_written,
+        header,
         len(edits.generated_tabs),
         len(stats.members_rewritten),
         stats.members_copied_raw,

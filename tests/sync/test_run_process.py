@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync import interrupts, run_process
 from sync.atomic import write_atomically
@@ -134,7 +137,26 @@ def test_writing_run_may_finish_after_deadline(
 
     assert child.killed_at is None
     assert reason is None
-    assert "it has 10 s more to finish and record the run" in caplog.text
+    assert caplog.messages == [
+        (
+            "run of /data/pipeline.xlsx timed out after 10 s (--run-timeout) while it "
+            "wrote the workbook; it has 10 s more to finish and record the run"
+        )
+    ]
+
+
+def test_written_run_timeout_names_step(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    wait_for_child(monkeypatch, WriteProgress.WRITTEN, 14.0)
+
+    assert caplog.messages == [
+        (
+            "run of /data/pipeline.xlsx timed out after 10 s (--run-timeout) after it "
+            "wrote the workbook, while it recorded the run or sent digests; it has "
+            "10 s more to finish and record the run"
+        )
+    ]
 
 
 def test_writing_run_killed_after_grace(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,3 +236,57 @@ def test_atomic_write_reports_progress(
     write_atomically(target, writer(content))
 
     assert reached == expected
+
+
+@pytest.fixture
+def scheduler_loggers() -> Iterator[None]:
+    """Restore the levels and filters that quiet_library_loggers sets."""
+    names = ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default")
+    saved = {
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).filters))
+        for name in names
+    }
+    yield
+    for name, (level, filters) in saved.items():
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).filters = filters
+
+
+def test_overlap_warning_of_apscheduler_dropped(
+    scheduler_loggers: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A job still running at its next fire time, as a run that outlasts
+    # its cron gap; APScheduler then skips the due run and warns.
+    release = threading.Event()
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    scheduler.add_job(
+        release.wait,
+        "interval",
+        seconds=1,
+        max_instances=1,
+        next_run_time=dt.datetime.now(dt.UTC),
+    )
+    run_process.quiet_library_loggers(logging.INFO)
+
+    with caplog.at_level(logging.WARNING):
+        scheduler.start()
+        time.sleep(1.5)
+        release.set()
+        scheduler.shutdown()
+
+    assert [record.name for record in caplog.records] == []
+
+
+def test_other_apscheduler_warnings_kept(
+    scheduler_loggers: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_process.quiet_library_loggers(logging.INFO)
+
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("apscheduler.scheduler").warning(
+            "Error getting due jobs from job store %r: %s", "default", "locked"
+        )
+
+    assert caplog.messages == [
+        "Error getting due jobs from job store 'default': locked"
+    ]
