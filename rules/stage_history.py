@@ -164,14 +164,14 @@ def apply_history(
     transitions = [*history.transitions, *new_transitions]
     ended_today = _ended_stay_starts(new_transitions, history.stay_starts)
     # Today's sheet dates, not the stored starts, start today's current stays.
-    today = replace(
+    with_today = replace(
         history,
         transitions=transitions,
         log_started_on=history.log_started_on or as_of,
         stay_starts={},
         ended_stay_starts=_with_ended_today(history.ended_stay_starts, ended_today),
     )
-    log_rows = recorded_stays(today, as_of)
+    log_rows = recorded_stays(with_today, as_of)
     entered_column = None
     stale: set[str] = set()
     # NOTE: a sheet without the column stores no starts, so a stay that kept
