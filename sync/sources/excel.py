@@ -61,6 +61,7 @@ from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
+from sync.sources.changed_reads import damage_checked_for_changes
 from sync.sources.compound_files import CompoundKind, compound_file_kind
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
@@ -177,7 +178,8 @@ class ExcelWorkbook:
         :raises SourceError: if the file may not be read.
         """
         try:
-            return list(self._read_calamine().sheet_names)
+            with self._damage_checked():
+                return list(self._read_calamine().sheet_names)
         except OSError as error:
             raise unreadable_workbook_error(self._path, error) from error
 
@@ -192,9 +194,14 @@ class ExcelWorkbook:
         :raises SourceError: if the file may not be read.
         """
         try:
-            return self._read_tab(tab)
+            with self._damage_checked():
+                return self._read_tab(tab)
         except OSError as error:
             raise unreadable_workbook_error(self._path, error) from error
+
+    def _damage_checked(self) -> contextlib.AbstractContextManager[None]:
+        """Report a package that looked damaged as changed, if it changed meanwhile."""
+        return damage_checked_for_changes(self._path, lambda: self._fingerprint)
 
     def _is_pipeline_tab(self, tab: str) -> bool:
         if self._pipeline_tab is None:
@@ -391,7 +398,10 @@ class ExcelWorkbook:
         if plan.is_empty:
             logger.info("No changes to write to %s", self.target.name)
             return WriteReport(0, [], 0, 0, [], str(self.target))
+        with self._damage_checked():
+            return self._apply(plan)
 
+    def _apply(self, plan: WritePlan) -> WriteReport:
         started = time.monotonic()
         self._check_not_open()
         # A recorded run removes them under its workbook lock; this covers

@@ -287,6 +287,13 @@ class StateStore:
             rows = connection.execute(query).all()
         return [_run_record(row) for row in rows]
 
+    def run(self, run_id: int) -> RunRecord | None:
+        """Return the run with id ``run_id``, or None when there is none."""
+        query = sa.select(runs).where(runs.c.id == run_id)
+        with self._begin() as connection:
+            row = connection.execute(query).one_or_none()
+        return None if row is None else _run_record(row)
+
     def workbooks(self) -> list[str]:
         """Return the keys of every workbook that has runs, sorted."""
         query = sa.select(runs.c.workbook_key).distinct().order_by(runs.c.workbook_key)
