@@ -215,12 +215,14 @@ def parse_pipeline(data: object, origin: str) -> Pipeline:
     from pydantic import ValidationError
 
     from config.models import Pipeline
-    from config.validation import describe_validation_error
 
     _check_top_level(data, origin)
     try:
         return Pipeline.model_validate(data)
     except ValidationError as error:
+        # Imported only here, because a valid definition never needs it.
+        from config.validation import describe_validation_error
+
         texts = data.scalar_texts if isinstance(data, DefinitionData) else {}
         problems = describe_validation_error(error, data, texts)
 
@@ -311,7 +313,7 @@ def _load_single_document(text: str, origin: str) -> object:
     """Parse a definition's only YAML document, with libyaml when PyYAML has it.
 
     libyaml words its errors differently ("mapping values are not allowed in
-    this context" where the pure-Python parser says "... here"), while
+    this context" where the pure-Python parser writes "... here"), while
     ``_yaml_hint`` matches the pure-Python wording. So on any failure, whatever
     the exception, the text is parsed again by the pure-Python parser, which
     raises the error that is reported.

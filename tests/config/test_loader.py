@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -941,3 +943,20 @@ def test_repeated_key_rejected_without_libyaml(
         "    ^\n"
         "Keep one of the two entries and delete the other."
     )
+
+
+def test_valid_definition_skips_error_module(tmp_path: Path) -> None:
+    path = write_definition(tmp_path, MINIMAL_DEFINITION)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from config.loader import load_pipeline\n"
+        f"load_pipeline(Path({str(path)!r}))\n"
+        "print('config.validation' in sys.modules)\n"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert loaded.stdout == "False\n"
