@@ -712,6 +712,37 @@ def test_missing_state_named_not_stand_in(command: str) -> None:
     assert "pipesheet-" not in warning
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "tiny.yaml", "--as-of", AS_OF],
+        ["run", "tiny.yaml", "--as-of", AS_OF, "--dry-run"],
+        ["check", "tiny.yaml", "--as-of", AS_OF],
+        ["history"],
+    ],
+    ids=["run", "dry-run", "check", "history"],
+)
+def test_unreachable_state_is_json_error(command: list[str]) -> None:
+    # A symbolic link loop stands in for a folder the user may not enter:
+    # both fail in stat with an OSError, and root cannot be denied access.
+    write_tiny(CLEAN_DEALS)
+    Path("loop.sqlite").symlink_to("loop.sqlite")
+
+    result = invoke(*command, "--state", "loop.sqlite", "--json")
+
+    path = str(Path("loop.sqlite").absolute())
+    message = (
+        f"State database {path!r} could not be opened: Too many levels of "
+        "symbolic links. Check the path, or point --state or PIPESHEET_STATE at "
+        "another path."
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": {"type": "StateError", "message": message}
+    }
+    assert result.stderr.endswith(f"Error: {message}\n")
+
+
 def test_json_warnings_empty_without_warnings() -> None:
     write_tiny(CLEAN_DEALS)
 
