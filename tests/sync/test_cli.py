@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from rules.grid import CellValue
 from sync.cli import LAZY_COMMANDS, PipesheetGroup, cli
 from sync.commands.options import json_option
+from tests.fifo_files import released_fifo
 from tests.python_child import python_output
 
 AS_OF = "2025-09-30"
@@ -306,6 +307,19 @@ def test_empty_source_is_usage_error(args: list[str], value: str) -> None:
         "leave --source out to use the definition's source."
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["run", "check", "doctor"])
+def test_fifo_definition_rejected(command: str) -> None:
+    with released_fifo(Path("pipeline.yaml")):
+        result = invoke(command, "pipeline.yaml")
+
+    assert result.exit_code == 1
+    message = (
+        "pipeline.yaml: is a FIFO (named pipe), not a regular file; give the "
+        "path of the definition's YAML file"
+    )
+    assert message in result.stdout + result.stderr
 
 
 def test_doctor_shipped_name_needs_source() -> None:
