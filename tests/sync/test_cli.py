@@ -322,6 +322,20 @@ def test_fifo_definition_rejected(command: str) -> None:
     assert message in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("command", ["run", "check", "doctor"])
+def test_fifo_source_named_with_option(command: str) -> None:
+    with released_fifo(Path("deals.xlsx")):
+        result = invoke(command, "b2b-en", "--source", "deals.xlsx")
+
+    assert result.exit_code == 1
+    message = (
+        "Workbook path 'deals.xlsx' from --source is a FIFO (named pipe), not a "
+        "regular file, so pipesheet does not open it. Set --source to the "
+        "workbook file itself."
+    )
+    assert message in result.stdout + result.stderr
+
+
 def test_doctor_shipped_name_needs_source() -> None:
     result = invoke("doctor", "b2b-en")
 
@@ -1516,6 +1530,22 @@ def test_invalid_output_is_usage_error(
     assert result.exit_code == 2
     assert first_line(result.stderr) == "Usage: pipesheet run [OPTIONS] CONFIG"
     assert result.stderr.splitlines()[-1] == error
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+def test_fifo_output_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    with released_fifo(Path("copy.xlsx")):
+        result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "copy.xlsx")
+
+        assert Path("copy.xlsx").is_fifo()
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: File 'copy.xlsx' is a FIFO (named pipe), not a regular file, so "
+        "pipesheet does not replace it with a workbook; nothing was written. "
+        "Pass the path of a workbook file."
+    )
     assert not Path("pipesheet-state.sqlite").exists()
 
 
