@@ -191,6 +191,7 @@ def check_output_for_source(
         reads, or ``output`` has another extension than the workbook.
     :raises WorkbookNotFoundError: the folder of ``output`` does not exist.
     :raises WorkbookReadOnlyError: ``output`` cannot be written there.
+    :raises SourceError: ``output`` is the workbook itself.
     """
     if output is None:
         return

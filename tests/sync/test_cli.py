@@ -1651,14 +1651,29 @@ def test_invalid_output_json_is_usage_error() -> None:
     assert not Path("pipesheet-state.sqlite").exists()
 
 
-def test_output_naming_source_writes_in_place() -> None:
+@pytest.mark.parametrize(
+    "output",
+    ["tiny.xlsx", "./tiny.xlsx", "absolute", "link.xlsx", "hard-link.xlsx"],
+)
+def test_output_naming_source_is_usage_error(output: str) -> None:
     write_tiny(FLAWED_DEALS)
+    Path("link.xlsx").symlink_to("tiny.xlsx")
+    os.link("tiny.xlsx", "hard-link.xlsx")
+    if output == "absolute":
+        output = str(Path("tiny.xlsx").absolute())
+    before = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "tiny.xlsx")
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", output, "--json")
 
-    assert result.exit_code == 0
-    statuses = [row[3] for row in openpyxl.load_workbook("tiny.xlsx")["Deals"].values]
-    assert statuses[1] == "ERROR: unknown stage 'Demoo'"
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["message"] == (
+        f"--output {str(Path(output))!r} names the workbook 'tiny.xlsx' itself, "
+        "but --output writes a copy and leaves the workbook as it is. Leave out "
+        "--output to write the workbook in place, or pass another path for the "
+        "copy."
+    )
+    assert Path("tiny.xlsx").read_bytes() == before
+    assert not Path("pipesheet-state.sqlite").exists()
 
 
 @pytest.mark.parametrize(
