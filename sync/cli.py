@@ -434,9 +434,11 @@ def cli(verbose: int) -> None:
 config_argument = click.argument("config", metavar="CONFIG")
 source_option = click.option(
     "--source",
-    metavar="PATH",
+    metavar="PATH_OR_URL",
     callback=reject_empty_source,
-    help="Workbook to use instead of the definition's source.path.",
+    help="Workbook file to use instead of the definition's source.path, or for "
+    "a Google Sheets definition a spreadsheet URL or id to use instead of "
+    "source.spreadsheet.",
 )
 as_of_option = click.option(
     "--as-of",

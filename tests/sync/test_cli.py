@@ -1118,8 +1118,20 @@ def test_init_hint_keeps_as_of() -> None:
             "--lang [en|zh]",
             "Language of the demo's headers, stages and example rows. [default: en]",
         ),
+        *[
+            (
+                command,
+                "--source PATH_OR_URL",
+                (
+                    "Workbook file to use instead of the definition's "
+                    "source.path, or for a Google Sheets definition a "
+                    "spreadsheet URL or id to use instead of source.spreadsheet."
+                ),
+            )
+            for command in ("run", "check")
+        ],
     ],
-    ids=["init-as-of", "demo-lang"],
+    ids=["init-as-of", "demo-lang", "run-source", "check-source"],
 )
 def test_option_help_text(command: str, option: str, help_text: str) -> None:
     result = invoke(command, "--help")
