@@ -692,7 +692,11 @@ UNSAVED_WARNING = (
 )
 
 
-def test_json_warns_of_formula_without_result() -> None:
+def test_json_warns_of_formula_without_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The default state database, missing in a new folder, gets no warning.
+    monkeypatch.delenv("PIPESHEET_STATE")
     # openpyxl saves a formula without its result.
     write_tiny(FORMULA_DEALS)
 
@@ -734,10 +738,52 @@ def test_missing_state_named_not_stand_in(command: str) -> None:
         "x.db",
     )
 
-    warning = json.loads(result.stdout)["warnings"][0]
+    warning = json.loads(result.stdout)["warnings"][1]
     missing = str(Path("x.db").resolve())
     assert f"but there is no state database at {missing!r}. So this run" in warning
     assert "pipesheet-" not in warning
+
+
+@pytest.mark.parametrize("command", ["check", "run"], ids=["check", "dry-run"])
+@pytest.mark.parametrize("setting", ["--state", "PIPESHEET_STATE"])
+def test_missing_state_warned(
+    command: str, setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tiny(CLEAN_DEALS)
+    dry_run = ["--dry-run"] if command == "run" else []
+    if setting == "--state":
+        state = ["--state", "typo.sqlite"]
+    else:
+        state = []
+        monkeypatch.setenv("PIPESHEET_STATE", "typo.sqlite")
+
+    result = invoke(command, "tiny.yaml", "--as-of", AS_OF, *dry_run, *state, "--json")
+
+    missing = str(Path("typo.sqlite").resolve())
+    assert result.exit_code == 0
+    warning = (
+        f"No state database at {missing!r} (from {setting}), so this "
+        "command read no run history and shows the deals as a first run would. "
+        "Check the path for a typo. Only a run without --dry-run creates the "
+        "database."
+    )
+    assert json.loads(result.stdout)["warnings"] == [warning]
+    assert not Path("typo.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "run"], ids=["check", "dry-run"])
+def test_missing_default_state_not_warned(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIPESHEET_STATE")
+    write_tiny(CLEAN_DEALS)
+    dry_run = ["--dry-run"] if command == "run" else []
+
+    result = invoke(command, "tiny.yaml", "--as-of", AS_OF, *dry_run, "--json")
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["warnings"] == []
+    assert not Path("pipesheet-state.sqlite").exists()
 
 
 @pytest.mark.parametrize(
@@ -751,7 +797,7 @@ def test_missing_state_named_not_stand_in(command: str) -> None:
     ids=["run", "dry-run", "check", "history"],
 )
 def test_unreachable_state_is_json_error(command: list[str]) -> None:
-    # A symbolic link loop stands in for a folder the user may not enter:
+    # A symbolic link loop replaces a folder the user may not enter, because
     # both fail in stat with an OSError, and root cannot be denied access.
     write_tiny(CLEAN_DEALS)
     Path("loop.sqlite").symlink_to("loop.sqlite")
