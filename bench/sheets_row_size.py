@@ -16,12 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
-from rules.grid import CellValue
-from sync.run import run_sync
-from sync.sources.sheets_write import MAX_REQUEST_BYTES, sizes_by_tab
-from tests.fake_sheets import FakeSheets
-from tests.sync.fake_spreadsheets import (
+# Installing pipesheet installs config, rules and sync but not tests, which
+# contains the fake Sheets API. "python bench/<script>.py" puts only bench/ on
+# sys.path, so the checkout is added.
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from rules.grid import CellValue  # noqa: E402
+from sync.run import run_sync  # noqa: E402
+from sync.sources.sheets_write import MAX_REQUEST_BYTES, sizes_by_tab  # noqa: E402
+from tests.fake_sheets import FakeSheets  # noqa: E402
+from tests.sync.fake_spreadsheets import (  # noqa: E402
     DEALS_HEADER,
     make_pipeline,
     open_spreadsheet,

@@ -16,16 +16,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-from config.loader import load_pipeline
-from config.models import SourceKind
-from rules.stage_history import StageHistory
-from sync.maven import build_maven_workbook
-from sync.run import run_sync
-from sync.sources.excel import ExcelWorkbook
-from sync.sources.sheets_write import sizes_by_tab
-from tests.fake_sheets import FakeSheets
-from tests.shared_data import MAVEN_FOLDER
-from tests.sync.fake_spreadsheets import open_spreadsheet, upload_workbook
+# Installing pipesheet installs config, rules and sync but not tests, which
+# contains the fake Sheets API. "python bench/<script>.py" puts only bench/ on
+# sys.path, so the checkout is added.
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from config.loader import load_pipeline  # noqa: E402
+from config.models import SourceKind  # noqa: E402
+from rules.stage_history import StageHistory  # noqa: E402
+from sync.maven import build_maven_workbook  # noqa: E402
+from sync.run import run_sync  # noqa: E402
+from sync.sources.excel import ExcelWorkbook  # noqa: E402
+from sync.sources.sheets_write import sizes_by_tab  # noqa: E402
+from tests.fake_sheets import FakeSheets  # noqa: E402
+from tests.shared_data import MAVEN_FOLDER  # noqa: E402
+from tests.sync.fake_spreadsheets import open_spreadsheet, upload_workbook  # noqa: E402
 
 AS_OF = dt.date(2017, 12, 31)
 DEFINITION = Path(__file__).resolve().parents[1] / "config/examples/maven-crm.yaml"

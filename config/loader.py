@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from config.errors import DefinitionError
+from config.file_kinds import non_regular_kind
 from config.file_signatures import OLE_SIGNATURE
 from config.unclosed_quotes import find_unclosed_quote
 
@@ -233,6 +234,12 @@ def parse_pipeline(data: object, origin: str) -> Pipeline:
 
 def _read_text(path: Path) -> str:
     try:
+        kind = non_regular_kind(path)
+        if kind is not None and kind != "a folder":
+            raise DefinitionError(
+                f"{path}: is {kind}, not a regular file; give the path of the "
+                "definition's YAML file"
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DefinitionError(

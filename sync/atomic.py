@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from config.errors import WorkbookReadOnlyError
+from config.errors import UnsupportedWorkbookError, WorkbookReadOnlyError
+from config.file_kinds import file_kind
 from sync.interrupts import finished_write, reached_commit_point
 
 logger = logging.getLogger(__name__)
@@ -279,6 +280,8 @@ def check_writable(target: Path) -> None:
 
     :raises WorkbookReadOnlyError: if the file exists and is read-only, or
         its folder's file system is mounted read-only.
+    :raises UnsupportedWorkbookError: if the path is a folder, a FIFO, a
+        socket or a device, which a rename would replace with a file.
     """
     try:
         mode = target.stat().st_mode
@@ -286,6 +289,14 @@ def check_writable(target: Path) -> None:
         if _on_read_only_file_system(target.parent):
             raise read_only_file_system_error(target) from None
         return
+
+    kind = file_kind(mode)
+    if kind is not None:
+        raise UnsupportedWorkbookError(
+            f"File {str(target)!r} is {kind}, not a regular file, so pipesheet does "
+            "not replace it with a workbook; nothing was written. Pass the path "
+            "of a workbook file."
+        )
 
     any_write_bit = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
     if mode & any_write_bit and os.access(target, os.W_OK):

@@ -406,9 +406,11 @@ def cli(verbose: int) -> None:
 config_argument = click.argument("config", metavar="CONFIG")
 source_option = click.option(
     "--source",
-    metavar="PATH",
+    metavar="PATH_OR_URL",
     callback=reject_empty_source,
-    help="Workbook to use instead of the definition's source.path.",
+    help="Workbook file to use instead of the definition's source.path, or for "
+    "a Google Sheets definition a spreadsheet URL or id to use instead of "
+    "source.spreadsheet.",
 )
 as_of_option = click.option(
     "--as-of",
@@ -561,6 +563,7 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
         try:
             store = StateStore.open_for_reading(state)
         except StateNotFoundError:
+            warn_of_missing_state(state)
             with (
                 tempfile.TemporaryDirectory(prefix="pipesheet-") as folder,
                 StateStore.open(str(Path(folder) / "state.sqlite")) as empty,
@@ -570,6 +573,31 @@ def open_state(state: str, dry_run: bool) -> Iterator[StateStore]:
             return
     with store:
         yield store
+
+
+def warn_of_missing_state(state: str) -> None:
+    """Warn that the state database a command was given does not exist.
+
+    A mistyped path would otherwise show a run without history, as if none
+    were recorded. The default path gets no warning, because it is missing
+    until the first recorded run in a folder.
+    """
+    from sync.state.engine import state_url
+
+    given_by = click.get_current_context().get_parameter_source("state")
+    if given_by is click.core.ParameterSource.COMMANDLINE:
+        setting = "--state"
+    elif given_by is click.core.ParameterSource.ENVIRONMENT:
+        setting = "PIPESHEET_STATE"
+    else:
+        return
+    logger.warning(
+        "No state database at %r (from %s), so this command read no run "
+        "history and shows the deals as a first run would. Check the path for "
+        "a typo. Only a run without --dry-run creates the database.",
+        state_url(state).database,
+        setting,
+    )
 
 
 @cli.command()

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from config.errors import SourceError
+from config.file_kinds import non_regular_kind
 from sync.new_workbook import check_new_workbook_path, save_new_workbook
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,12 @@ def read_csv_table(folder: Path, file: str, columns: Sequence[str]) -> CsvTable:
     """
     path = folder / file
     try:
+        kind = non_regular_kind(path)
+        if kind is not None:
+            raise SourceError(
+                f"CSV file {str(path)!r} is {kind}, not a regular file. Put the "
+                "Maven CRM CSV file itself into that folder."
+            )
         with path.open(encoding="utf-8-sig", newline="") as stream:
             reader = csv.DictReader(stream)
             header = list(reader.fieldnames or [])

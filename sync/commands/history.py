@@ -43,7 +43,7 @@ BLANK = "—"
 config_argument = click.argument("config", metavar="[CONFIG]", required=False)
 source_option = click.option(
     "--source",
-    metavar="PATH",
+    metavar="PATH_OR_URL",
     callback=reject_empty_source,
     help="Workbook the runs used instead of the definition's source "
     "(the --source given to 'pipesheet run').",

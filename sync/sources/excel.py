@@ -44,6 +44,7 @@ from config.errors import (
     WorkbookBusyError,
     WorkbookNotFoundError,
 )
+from config.file_kinds import non_regular_kind
 from config.file_signatures import OLE_SIGNATURE
 from rules.grid import CellValue, SheetGrid
 from sync.atomic import (
@@ -584,12 +585,13 @@ def check_workbook_file(path: Path) -> None:
         or encrypted.
     """
     _check_suffix(path)
-    if not path.exists():
+    kind = non_regular_kind(path)
+    if kind is None and not path.exists():
         raise _not_found(path)
-    if not path.is_file():
+    if kind is not None:
         raise UnsupportedWorkbookError(
-            f"Workbook path {str(path)!r} is a folder, not a file. Point "
-            "source.path in the pipeline definition at the .xlsx file."
+            f"Workbook path {str(path)!r} is {kind}, not a regular file. Point "
+            "--source or source.path in the pipeline definition at the .xlsx file."
         )
 
     with path.open("rb") as file:

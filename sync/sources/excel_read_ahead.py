@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
+from config.file_kinds import non_regular_kind
 from sync.atomic import Fingerprint, has_changed, read_with_fingerprint
 from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
@@ -114,8 +115,15 @@ def start_read_ahead(path: Path, tab: str) -> None:
     """Start reading ``path`` and parsing ``tab`` in a background thread.
 
     A second call for the same file while the first result is unclaimed does
-    nothing.
+    nothing, and neither does a call for a path that is not a regular file:
+    reading a FIFO would block the thread until a writer comes. Opening the
+    workbook later reports such a path.
     """
+    try:
+        if non_regular_kind(path) is not None:
+            return
+    except OSError:
+        return
     key = path.resolve()
     with _lock:
         if key not in _readings:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from config.errors import (
     DefinitionError,
+    SourceError,
     UnsupportedWorkbookError,
     WorkbookNotFoundError,
     WorkbookReadOnlyError,
@@ -26,16 +27,24 @@ def google_output_error() -> DefinitionError:
 def check_output_file(workbook: Path, output: Path | None) -> Path | None:
     """Return the file to write instead of ``workbook``, or None for in place.
 
-    An ``output`` that is the workbook itself means writing in place.
-
+    :raises SourceError: ``output`` is the workbook itself, by the same path,
+        a symbolic link or a hard link, because ``--output`` promises to leave
+        the workbook as it is.
     :raises UnsupportedWorkbookError: ``output`` has another extension.
     :raises WorkbookNotFoundError: the folder of ``output`` does not exist, or
         ``output`` is a symbolic link into a folder that does not exist.
     :raises WorkbookReadOnlyError: ``output`` or its folder is read-only, or
         on a file system mounted read-only.
     """
-    if output is None or output.resolve() == workbook.resolve():
+    if output is None:
         return None
+    if is_same_file(workbook, output):
+        raise SourceError(
+            f"--output {str(output)!r} names the workbook {str(workbook)!r} "
+            "itself, but --output writes a copy and leaves the workbook as it "
+            "is. Leave out --output to write the workbook in place, or pass "
+            "another path for the copy."
+        )
 
     if output.suffix.lower() != workbook.suffix.lower():
         raise UnsupportedWorkbookError(
@@ -50,6 +59,18 @@ def check_output_file(workbook: Path, output: Path | None) -> Path | None:
         )
     _check_output_writable(output)
     return output
+
+
+def is_same_file(workbook: Path, output: Path) -> bool:
+    """Return True when both paths name one file, after links are followed."""
+    # os.path.realpath, unlike Path.resolve in Python 3.11, does not raise for
+    # a symbolic link loop.
+    if os.path.realpath(workbook) == os.path.realpath(output):
+        return True
+    try:
+        return os.path.samefile(workbook, output)
+    except OSError:
+        return False  # Either file is missing, so they differ.
 
 
 def _check_output_writable(output: Path) -> None:

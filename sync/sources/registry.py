@@ -10,6 +10,7 @@ from config.errors import (
     UnsupportedWorkbookError,
     WorkbookNotFoundError,
 )
+from config.file_kinds import non_regular_kind
 from config.models import Pipeline, SourceKind
 from sync.sources.base import WorkbookSource
 from sync.sources.file_access import unreadable_workbook_error
@@ -105,13 +106,16 @@ RELATIVE_TO = {
 
 
 def check_workbook_path(path: Path, setting: str) -> None:
-    """Check that a workbook path names an existing file, not a folder.
+    """Check that a workbook path names an existing regular file.
+
+    A FIFO, socket or device is rejected before anything opens it, because
+    opening a FIFO waits for a writer and a device may never end.
 
     :param setting: where the path came from, ``--source`` or ``source.path``;
         the messages name it, so the user knows which one to fix.
     :raises WorkbookNotFoundError: nothing exists at the path.
-    :raises UnsupportedWorkbookError: the path is a folder; the message lists
-        the workbooks in it.
+    :raises UnsupportedWorkbookError: the path is a folder, for which the
+        message lists the workbooks in it, or another file that is not regular.
     :raises OSError: the path or its folder may not be looked at.
     """
     if path.is_dir():
@@ -126,10 +130,17 @@ def check_workbook_path(path: Path, setting: str) -> None:
             f"Workbook path {str(path)!r} from {setting} is a folder, not a file; "
             f"the folder holds {listed}. Set {setting} to the workbook file itself."
         )
-    if not path.exists():
+    kind = non_regular_kind(path)
+    if kind is None and not path.exists():
         raise WorkbookNotFoundError(
             f"Workbook {str(path)!r} from {setting} not found. Check {setting}; "
             f"a relative path is read from {RELATIVE_TO[setting]}."
+        )
+    if kind is not None:
+        raise UnsupportedWorkbookError(
+            f"Workbook path {str(path)!r} from {setting} is {kind}, not a "
+            f"regular file, so pipesheet does not open it. Set {setting} to the "
+            "workbook file itself."
         )
 
 
@@ -182,6 +193,7 @@ def check_output_for_source(
         reads, or ``output`` has another extension than the workbook.
     :raises WorkbookNotFoundError: the folder of ``output`` does not exist.
     :raises WorkbookReadOnlyError: ``output`` cannot be written there.
+    :raises SourceError: ``output`` is the workbook itself.
     """
     if output is None:
         return

@@ -26,6 +26,7 @@ from google.oauth2 import service_account
 from gspread.http_client import HTTPClient
 
 from config.errors import DefinitionError, SourceError
+from config.file_kinds import non_regular_kind
 from sync.state.keys import SPREADSHEET_URL_ID
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,12 @@ def load_service_account(configured: Path | None) -> ServiceAccount:
 
 def _read_key_file(path: Path, origin: str) -> Any:
     try:
+        kind = non_regular_kind(path)
+        if kind is not None:
+            raise SourceError(
+                f"Google credentials file {str(path)!r} (from {origin}) is "
+                f"{kind}, not a regular file. Check {origin}. {KEY_ADVICE}"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SourceError(

@@ -9,6 +9,7 @@ write lock at its start and cannot fail half-way with "database is locked".
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -37,8 +38,11 @@ def state_url(url_or_path: str) -> URL:
     """
     if "://" in url_or_path:
         return make_url(url_or_path)
-    path = Path(url_or_path).expanduser().resolve()
-    return URL.create("sqlite+pysqlite", database=str(path))
+    # os.path.realpath, unlike Path.resolve in Python 3.11, returns a path for
+    # a symbolic link loop instead of raising RuntimeError. Opening the file
+    # then fails with the operating system's message.
+    path = os.path.realpath(Path(url_or_path).expanduser())
+    return URL.create("sqlite+pysqlite", database=path)
 
 
 def create_state_engine(url: URL) -> sa.Engine:

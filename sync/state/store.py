@@ -7,6 +7,7 @@ the same database; each method is one short transaction.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import urllib.parse
@@ -20,8 +21,10 @@ from typing import Any, Unpack
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from config.file_kinds import file_kind
 from rules.history import DealSnapshot, StayEnd, Transition
 from rules.transitions import ROW_INDEX, SEEN_ON_INDEX
+from sync.sources.file_access import running_user
 from sync.state import locks as workbook_locks
 from sync.state.engine import create_state_engine, state_url
 from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
@@ -67,12 +70,7 @@ class StateStore:
         :raises StateError: the database cannot be opened or upgraded.
         """
         url = _parse_url(url_or_path)
-        _reject_folder(url)
-        if create:
-            _require_parent_folder(url)
-            _create_private_sqlite_file(url)
-        else:
-            _require_sqlite_file(url)
+        _check_sqlite_file(url, create=create)
 
         engine = _create_engine(url)
         try:
@@ -118,8 +116,7 @@ class StateStore:
         url = _parse_url(url_or_path)
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return cls.open(url_or_path, create=False)
-        _reject_folder(url)
-        _require_sqlite_file(url)
+        _check_sqlite_file(url, create=False)
 
         engine = create_read_only_engine(url)
         try:
@@ -682,63 +679,92 @@ def _create_engine(url: URL) -> sa.Engine:
         ) from error
 
 
-def _create_private_sqlite_file(url: URL) -> None:
+def _check_sqlite_file(url: URL, *, create: bool) -> None:
+    """Check the file of an SQLite state database before SQLite opens it.
+
+    SQLite reports a missing folder, a folder that may not be entered and a
+    path through a file all as "unable to open database file", and it blocks
+    on a FIFO. So the file is looked at first, and a message shows the
+    operating system's reason.
+
+    :param create: create a missing file; when False, raise instead.
+    :raises StateNotFoundError: no file exists at the path and ``create`` is
+        False.
+    :raises StateError: the path is a folder or not a regular file, or it
+        cannot be looked at or created.
+    """
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = url.database
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not create:
+            raise StateNotFoundError(
+                f"No state database at {path!r}. Pass --state PATH or set "
+                "PIPESHEET_STATE to the database that runs are recorded in."
+            ) from None
+        _create_private_sqlite_file(path)
+        return
+    except OSError as error:
+        raise _unreachable_file_error(path, error, "opened") from error
+
+    kind = file_kind(mode)
+    if kind == "a folder":
+        example = Path(path) / "pipesheet-state.sqlite"
+        raise StateError(
+            f"State database {path!r} is a folder, not a file. Pass "
+            f"--state or set PIPESHEET_STATE to a file path, such as "
+            f"{str(example)!r}."
+        )
+    if kind is not None:
+        raise StateError(
+            f"State database {path!r} is {kind}, not a regular file, so SQLite "
+            "cannot keep a database in it. Pass --state or set PIPESHEET_STATE "
+            "to the path of an SQLite file (a missing one is created)."
+        )
+
+
+def _create_private_sqlite_file(path: str) -> None:
     """Create a missing SQLite file readable by its owner only.
 
     The database keeps snapshots of every deal, so it is made as private as
     pipesheet's backups of the workbook. SQLite gives its -wal and -shm files
-    the database file's permissions. An existing file keeps its own.
+    the database file's permissions.
+
+    :raises StateError: the file cannot be created, naming the reason.
     """
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return
     try:
-        descriptor = os.open(url.database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        return
+        return  # Another process created it meanwhile.
     except OSError as error:
-        # With a missing or read-only folder, opening fails next with SQLite's
-        # own message, which names the database.
-        logger.debug("state database file not created ahead: %s", error)
-        return
+        raise _unreachable_file_error(path, error, "created") from error
     os.close(descriptor)
 
 
-def _reject_folder(url: URL) -> None:
-    if url.get_backend_name() != "sqlite" or not url.database:
-        return
-    if Path(url.database).is_dir():
-        example = Path(url.database) / "pipesheet-state.sqlite"
-        raise StateError(
-            f"State database {url.database!r} is a folder, not a file. Pass "
-            f"--state or set PIPESHEET_STATE to a file path, such as "
-            f"{str(example)!r}."
+def _unreachable_file_error(path: str, error: OSError, verb: str) -> StateError:
+    """Return the error for an SQLite file that the operating system denied."""
+    reason = error.strerror or str(error)
+    folder = str(Path(path).parent)
+    if error.errno in (errno.EACCES, errno.EPERM):
+        fix = (
+            f"Give the user pipesheet runs as ({running_user()}) access to "
+            "each folder on the path"
         )
-
-
-def _require_parent_folder(url: URL) -> None:
-    # SQLite creates a missing file but not its folder, and says only "unable
-    # to open database file" then. A "file:" URI is left to SQLite.
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return
-    if url.query.get("uri") == "true":
-        return
-    folder = Path(url.database).parent
-    if not folder.is_dir():
-        raise StateError(
-            f"State database {url.database!r} cannot be created, because the "
-            f"folder {str(folder)!r} does not exist. Create the folder, or pass "
-            "--state or set PIPESHEET_STATE to a file in an existing folder."
-        )
-
-
-def _require_sqlite_file(url: URL) -> None:
-    if url.get_backend_name() != "sqlite" or not url.database:
-        return
-    if not Path(url.database).is_file():
-        raise StateNotFoundError(
-            f"No state database at {url.database!r}. Pass --state PATH or set "
-            "PIPESHEET_STATE to the database that runs are recorded in."
-        )
+        if verb == "created":
+            fix += f" and write access to {folder!r}"
+        fix += ", or"
+    elif error.errno == errno.ENOENT:
+        fix = f"The folder {folder!r} does not exist. Create it, or"
+    elif error.errno == errno.ENOTDIR:
+        fix = "A part of the path before the file name is not a folder. Fix it, or"
+    else:
+        fix = "Check the path, or"
+    return StateError(
+        f"State database {path!r} could not be {verb}: {reason}. {fix} point "
+        "--state or PIPESHEET_STATE at another path."
+    )
 
 
 def _show(url: URL) -> str:

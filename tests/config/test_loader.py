@@ -21,6 +21,7 @@ from config.loader import (
     peek_excel_source,
     read_definition,
 )
+from tests.fifo_files import released_fifo
 
 MINIMAL_DEFINITION = """\
 name: Test pipeline
@@ -595,6 +596,16 @@ def test_missing_file_names_path(tmp_path: Path) -> None:
 
     assert load_error(path) == (
         f"{path}: pipeline definition file not found; check the path or create the file"
+    )
+
+
+def test_fifo_instead_of_file_rejected(tmp_path: Path) -> None:
+    with released_fifo(tmp_path / "pipeline.yaml") as path:
+        message = load_error(path)
+
+    assert message == (
+        f"{path}: is a FIFO (named pipe), not a regular file; give the path of "
+        "the definition's YAML file"
     )
 
 

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import pytest
 
-from config.errors import WorkbookReadOnlyError
+from config.errors import UnsupportedWorkbookError, WorkbookReadOnlyError
 from sync.atomic import (
     BACKUP_FOLDER,
     NAME_MAX_BYTES,
@@ -26,6 +26,7 @@ from sync.atomic import (
     take_fingerprint,
     write_atomically,
 )
+from tests.fifo_files import released_fifo
 
 
 def write_bytes(content: bytes) -> Callable[[BinaryIO], None]:
@@ -225,6 +226,25 @@ def test_read_only_file_not_replaced(target: Path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o444
     assert leftover_temporary_files(target.parent) == []
     assert list_backups(target) == []
+
+
+def test_fifo_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "copy.xlsx"
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(fifo.name)
+
+    with released_fifo(fifo):
+        with pytest.raises(UnsupportedWorkbookError) as raised:
+            write_atomically(link, write_bytes(b"version 2"))
+
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert str(raised.value) == (
+        f"File {str(fifo)!r} is a FIFO (named pipe), not a regular file, so "
+        "pipesheet does not replace it with a workbook; nothing was written. "
+        "Pass the path of a workbook file."
+    )
+    assert leftover_temporary_files(tmp_path) == []
+    assert not (tmp_path / BACKUP_FOLDER).exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX statvfs")

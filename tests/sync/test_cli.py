@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 from rules.grid import CellValue
 from sync.cli import LAZY_COMMANDS, PipesheetGroup, cli
 from sync.commands.options import json_option
+from tests.fifo_files import released_fifo
 from tests.python_child import python_output
 
 AS_OF = "2025-09-30"
@@ -307,6 +308,33 @@ def test_empty_source_is_usage_error(args: list[str], value: str) -> None:
         "leave --source out to use the definition's source."
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["run", "check", "doctor"])
+def test_fifo_definition_rejected(command: str) -> None:
+    with released_fifo(Path("pipeline.yaml")):
+        result = invoke(command, "pipeline.yaml")
+
+    assert result.exit_code == 1
+    message = (
+        "pipeline.yaml: is a FIFO (named pipe), not a regular file; give the "
+        "path of the definition's YAML file"
+    )
+    assert message in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "check", "doctor"])
+def test_fifo_source_named_with_option(command: str) -> None:
+    with released_fifo(Path("deals.xlsx")):
+        result = invoke(command, "b2b-en", "--source", "deals.xlsx")
+
+    assert result.exit_code == 1
+    message = (
+        "Workbook path 'deals.xlsx' from --source is a FIFO (named pipe), not a "
+        "regular file, so pipesheet does not open it. Set --source to the "
+        "workbook file itself."
+    )
+    assert message in result.stdout + result.stderr
 
 
 def test_doctor_shipped_name_needs_source() -> None:
@@ -665,7 +693,11 @@ UNSAVED_WARNING = (
 )
 
 
-def test_json_warns_of_formula_without_result() -> None:
+def test_json_warns_of_formula_without_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The default state database, missing in a new folder, gets no warning.
+    monkeypatch.delenv("PIPESHEET_STATE")
     # openpyxl saves a formula without its result.
     write_tiny(FORMULA_DEALS)
 
@@ -707,10 +739,83 @@ def test_missing_state_named_not_stand_in(command: str) -> None:
         "x.db",
     )
 
-    warning = json.loads(result.stdout)["warnings"][0]
+    warning = json.loads(result.stdout)["warnings"][1]
     missing = str(Path("x.db").resolve())
     assert f"but there is no state database at {missing!r}. So this run" in warning
     assert "pipesheet-" not in warning
+
+
+@pytest.mark.parametrize("command", ["check", "run"], ids=["check", "dry-run"])
+@pytest.mark.parametrize("setting", ["--state", "PIPESHEET_STATE"])
+def test_missing_state_warned(
+    command: str, setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tiny(CLEAN_DEALS)
+    dry_run = ["--dry-run"] if command == "run" else []
+    if setting == "--state":
+        state = ["--state", "typo.sqlite"]
+    else:
+        state = []
+        monkeypatch.setenv("PIPESHEET_STATE", "typo.sqlite")
+
+    result = invoke(command, "tiny.yaml", "--as-of", AS_OF, *dry_run, *state, "--json")
+
+    missing = str(Path("typo.sqlite").resolve())
+    assert result.exit_code == 0
+    warning = (
+        f"No state database at {missing!r} (from {setting}), so this "
+        "command read no run history and shows the deals as a first run would. "
+        "Check the path for a typo. Only a run without --dry-run creates the "
+        "database."
+    )
+    assert json.loads(result.stdout)["warnings"] == [warning]
+    assert not Path("typo.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "run"], ids=["check", "dry-run"])
+def test_missing_default_state_not_warned(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIPESHEET_STATE")
+    write_tiny(CLEAN_DEALS)
+    dry_run = ["--dry-run"] if command == "run" else []
+
+    result = invoke(command, "tiny.yaml", "--as-of", AS_OF, *dry_run, "--json")
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["warnings"] == []
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "tiny.yaml", "--as-of", AS_OF],
+        ["run", "tiny.yaml", "--as-of", AS_OF, "--dry-run"],
+        ["check", "tiny.yaml", "--as-of", AS_OF],
+        ["history"],
+    ],
+    ids=["run", "dry-run", "check", "history"],
+)
+def test_unreachable_state_is_json_error(command: list[str]) -> None:
+    # A symbolic link loop replaces a folder the user may not enter, because
+    # both fail in stat with an OSError, and root cannot be denied access.
+    write_tiny(CLEAN_DEALS)
+    Path("loop.sqlite").symlink_to("loop.sqlite")
+
+    result = invoke(*command, "--state", "loop.sqlite", "--json")
+
+    path = str(Path("loop.sqlite").absolute())
+    message = (
+        f"State database {path!r} could not be opened: Too many levels of "
+        "symbolic links. Check the path, or point --state or PIPESHEET_STATE at "
+        "another path."
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": {"type": "StateError", "message": message}
+    }
+    assert result.stderr.endswith(f"Error: {message}\n")
 
 
 def test_json_warnings_empty_without_warnings() -> None:
@@ -1071,8 +1176,20 @@ def test_init_hint_keeps_as_of() -> None:
             "--lang [en|zh]",
             "Language of the demo's headers, stages and example rows. [default: en]",
         ),
+        *[
+            (
+                command,
+                "--source PATH_OR_URL",
+                (
+                    "Workbook file to use instead of the definition's "
+                    "source.path, or for a Google Sheets definition a "
+                    "spreadsheet URL or id to use instead of source.spreadsheet."
+                ),
+            )
+            for command in ("run", "check")
+        ],
     ],
-    ids=["init-as-of", "demo-lang"],
+    ids=["init-as-of", "demo-lang", "run-source", "check-source"],
 )
 def test_option_help_text(command: str, option: str, help_text: str) -> None:
     result = invoke(command, "--help")
@@ -1486,6 +1603,22 @@ def test_invalid_output_is_usage_error(
     assert not Path("pipesheet-state.sqlite").exists()
 
 
+def test_fifo_output_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+
+    with released_fifo(Path("copy.xlsx")):
+        result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "copy.xlsx")
+
+        assert Path("copy.xlsx").is_fifo()
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: File 'copy.xlsx' is a FIFO (named pipe), not a regular file, so "
+        "pipesheet does not replace it with a workbook; nothing was written. "
+        "Pass the path of a workbook file."
+    )
+    assert not Path("pipesheet-state.sqlite").exists()
+
+
 def test_dangling_output_link_is_usage_error() -> None:
     write_tiny(CLEAN_DEALS)
     Path("dangling.xlsx").symlink_to("nowhere/copy.xlsx")
@@ -1588,14 +1721,29 @@ def test_invalid_output_json_is_usage_error() -> None:
     assert not Path("pipesheet-state.sqlite").exists()
 
 
-def test_output_naming_source_writes_in_place() -> None:
+@pytest.mark.parametrize(
+    "output",
+    ["tiny.xlsx", "./tiny.xlsx", "absolute", "link.xlsx", "hard-link.xlsx"],
+)
+def test_output_naming_source_is_usage_error(output: str) -> None:
     write_tiny(FLAWED_DEALS)
+    Path("link.xlsx").symlink_to("tiny.xlsx")
+    os.link("tiny.xlsx", "hard-link.xlsx")
+    if output == "absolute":
+        output = str(Path("tiny.xlsx").absolute())
+    before = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "tiny.xlsx")
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", output, "--json")
 
-    assert result.exit_code == 0
-    statuses = [row[3] for row in openpyxl.load_workbook("tiny.xlsx")["Deals"].values]
-    assert statuses[1] == "ERROR: unknown stage 'Demoo'"
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["message"] == (
+        f"--output {str(Path(output))!r} names the workbook 'tiny.xlsx' itself, "
+        "but --output writes a copy and leaves the workbook as it is. Leave out "
+        "--output to write the workbook in place, or pass another path for the "
+        "copy."
+    )
+    assert Path("tiny.xlsx").read_bytes() == before
+    assert not Path("pipesheet-state.sqlite").exists()
 
 
 @pytest.mark.parametrize(

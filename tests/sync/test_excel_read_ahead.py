@@ -27,6 +27,7 @@ from sync.sources.excel_read_ahead import (
 )
 from sync.starter import build_starter_workbook
 from sync.xlsx.sheet_scan import SheetScan, scan_tab
+from tests.fifo_files import released_fifo
 
 AS_OF = dt.date(2025, 9, 30)
 
@@ -161,6 +162,15 @@ def test_unreadable_file_gives_none(tmp_path: Path) -> None:
     start_read_ahead(path, "Deals")
 
     assert take_read_ahead(path) is None
+
+
+def test_fifo_not_read_ahead(tmp_path: Path) -> None:
+    with released_fifo(tmp_path / "fifo.xlsx") as path:
+        start_read_ahead(path, "Deals")
+        started = [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+        assert take_read_ahead(path) is None
+    assert started == []
 
 
 def test_nothing_started_gives_none(workbook: Path) -> None:

@@ -36,6 +36,7 @@ from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WriteP
 from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
 from sync.xlsx.edits import WorkbookEdits
+from tests.fifo_files import released_fifo
 from tests.shared_data import XLSX_RESEARCH as RESEARCH
 from tests.shared_data import shared_file
 from tests.sync.xlsx.packages import raw_members
@@ -740,8 +741,20 @@ def test_folder_rejected(tmp_path: Path) -> None:
         ExcelWorkbook(path)
 
     assert str(raised.value) == (
-        f"Workbook path {str(path)!r} is a folder, not a file. Point source.path "
-        "in the pipeline definition at the .xlsx file."
+        f"Workbook path {str(path)!r} is a folder, not a regular file. Point "
+        "--source or source.path in the pipeline definition at the .xlsx file."
+    )
+
+
+def test_fifo_named_as_fifo(tmp_path: Path) -> None:
+    with released_fifo(tmp_path / "Pipeline.xlsx") as path:
+        with pytest.raises(UnsupportedWorkbookError) as raised:
+            ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        f"Workbook path {str(path)!r} is a FIFO (named pipe), not a regular "
+        "file. Point --source or source.path in the pipeline definition at the "
+        ".xlsx file."
     )
 
 

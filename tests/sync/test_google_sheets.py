@@ -46,6 +46,7 @@ from tests.fake_sheets import FakeSheets, FakeSheetsServer
 from tests.fake_sheets.oauth import TOKEN_PATH, TokenServingHandler
 from tests.fake_sheets.responses_adapter import register
 from tests.fake_sheets.store import Store
+from tests.fifo_files import released_fifo
 from tests.shared_data import MAVEN_FOLDER
 from tests.sync.fake_spreadsheets import (
     DEALS_HEADER,
@@ -706,6 +707,18 @@ def test_bad_key_file_is_named(
     assert str(raised.value) == (
         f"Google credentials file {str(key_file)!r} (from source.credentials) "
         + problem
+    )
+
+
+def test_fifo_key_file_is_named(tmp_path: Path) -> None:
+    with released_fifo(tmp_path / "key.json") as key_file:
+        with pytest.raises(SourceError) as raised:
+            GoogleSpreadsheet("1" + "a" * 43, credentials=key_file)
+
+    assert str(raised.value) == (
+        f"Google credentials file {str(key_file)!r} (from source.credentials) is "
+        "a FIFO (named pipe), not a regular file. Check source.credentials. "
+        + KEY_ADVICE
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from config.errors import SourceError
 from sync.maven import MavenSummary, build_maven_workbook
+from tests.fifo_files import released_fifo
 from tests.shared_data import MAVEN_FOLDER, requires_shared
 
 DEALS_HEADER = (
@@ -346,6 +347,18 @@ def test_missing_csv_file_named(tmp_path: Path, tiny_folder: Path) -> None:
         f"CSV file 'sales_teams.csv' not found in {str(tiny_folder)!r}. Put the "
         "Maven CRM files sales_pipeline.csv, sales_teams.csv, products.csv and "
         "accounts.csv, unchanged, into that folder."
+    )
+
+
+def test_fifo_csv_file_named(tmp_path: Path, tiny_folder: Path) -> None:
+    (tiny_folder / "sales_teams.csv").unlink()
+    with released_fifo(tiny_folder / "sales_teams.csv") as fifo:
+        with pytest.raises(SourceError) as raised:
+            build_maven_workbook(tiny_folder, tmp_path / "out.xlsx")
+
+    assert str(raised.value) == (
+        f"CSV file {str(fifo)!r} is a FIFO (named pipe), not a regular file. Put "
+        "the Maven CRM CSV file itself into that folder."
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -145,11 +147,108 @@ def test_open_missing_folder_raises(tmp_path: Path) -> None:
     with pytest.raises(StateError) as raised:
         StateStore.open(str(path))
     assert str(raised.value) == (
-        f"State database {str(path)!r} cannot be created, because the folder "
-        f"{str(path.parent)!r} does not exist. Create the folder, or pass "
-        "--state or set PIPESHEET_STATE to a file in an existing folder."
+        f"State database {str(path)!r} could not be created: No such file or "
+        f"directory. The folder {str(path.parent)!r} does not exist. Create it, "
+        "or point --state or PIPESHEET_STATE at another path."
     )
     assert not path.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "open_store",
+    [StateStore.open, StateStore.open_for_reading],
+    ids=["open", "open-for-reading"],
+)
+def test_open_path_through_file_names_reason(
+    tmp_path: Path, open_store: Callable[[str], StateStore]
+) -> None:
+    (tmp_path / "deals.xlsx").write_bytes(b"")
+    path = tmp_path / "deals.xlsx" / "state.sqlite"
+
+    with pytest.raises(StateError) as raised:
+        open_store(str(path))
+
+    assert type(raised.value) is StateError
+    assert str(raised.value) == (
+        f"State database {str(path)!r} could not be opened: Not a directory. "
+        "A part of the path before the file name is not a folder. Fix it, or "
+        "point --state or PIPESHEET_STATE at another path."
+    )
+
+
+@pytest.mark.parametrize(
+    "open_store",
+    [StateStore.open, StateStore.open_for_reading],
+    ids=["open", "open-for-reading"],
+)
+def test_open_link_loop_names_reason(
+    tmp_path: Path, open_store: Callable[[str], StateStore]
+) -> None:
+    path = tmp_path / "state.sqlite"
+    path.symlink_to(path.name)
+
+    with pytest.raises(StateError) as raised:
+        open_store(str(path))
+
+    assert str(raised.value) == (
+        f"State database {str(path)!r} could not be opened: Too many levels of "
+        "symbolic links. Check the path, or point --state or PIPESHEET_STATE at "
+        "another path."
+    )
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root enters any folder whatever its mode bits",
+)
+@pytest.mark.parametrize(
+    "open_store",
+    [StateStore.open, StateStore.open_for_reading],
+    ids=["open", "open-for-reading"],
+)
+def test_open_in_closed_folder_names_reason(
+    tmp_path: Path, open_store: Callable[[str], StateStore]
+) -> None:
+    folder = tmp_path / "closed"
+    folder.mkdir()
+    path = folder / "state.sqlite"
+    folder.chmod(0)
+
+    try:
+        with pytest.raises(StateError) as raised:
+            open_store(str(path))
+    finally:
+        folder.chmod(0o700)
+
+    assert str(raised.value).startswith(
+        f"State database {str(path)!r} could not be opened: Permission denied. "
+        "Give the user pipesheet runs as ("
+    )
+    assert str(raised.value).endswith(
+        ") access to each folder on the path, or point --state or "
+        "PIPESHEET_STATE at another path."
+    )
+
+
+@pytest.mark.parametrize(
+    "open_store",
+    [StateStore.open, StateStore.open_for_reading],
+    ids=["open", "open-for-reading"],
+)
+def test_open_rejects_fifo(
+    tmp_path: Path, open_store: Callable[[str], StateStore]
+) -> None:
+    path = tmp_path / "state.sqlite"
+    os.mkfifo(path)
+
+    with pytest.raises(StateError) as raised:
+        open_store(str(path))
+
+    assert str(raised.value) == (
+        f"State database {str(path)!r} is a FIFO (named pipe), not a regular "
+        "file, so SQLite cannot keep a database in it. Pass --state or set "
+        "PIPESHEET_STATE to the path of an SQLite file (a missing one is created)."
+    )
 
 
 @pytest.mark.parametrize(
