@@ -45,7 +45,7 @@ from sync.state.store import StateStore
 from tests.fake_sheets import FakeSheets, FakeSheetsServer
 from tests.fake_sheets.oauth import TOKEN_PATH, TokenServingHandler
 from tests.fake_sheets.responses_adapter import register
-from tests.fake_sheets.store import Store
+from tests.fake_sheets.store import Sheet, Store
 from tests.fifo_files import released_fifo
 from tests.shared_data import MAVEN_FOLDER
 from tests.sync.fake_spreadsheets import (
@@ -414,9 +414,7 @@ def test_tab_renamed_by_a_person_gets_no_old_tab_notice(
     fake: FakeSheets, deals: str
 ) -> None:
     sync(fake, deals)
-    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
-    assert funnel is not None
-    funnel.properties["title"] = "Funnel Q3 snapshot"
+    rename_funnel(fake, deals)
 
     result = sync(fake, deals, LATER)
 
@@ -433,9 +431,7 @@ def test_renamed_tab_without_recorded_name_gets_old_tab_notice(
     # Tabs written by a version that recorded no name cannot be told from a
     # tab the definition no longer names, so the notice stays.
     sync(fake, deals)
-    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
-    assert funnel is not None
-    funnel.properties["title"] = "Funnel Q3 snapshot"
+    funnel = rename_funnel(fake, deals)
     for item in fake.spreadsheet(deals).developer_metadata:
         on_funnel = item["location"].get("sheetId") == funnel.sheet_id
         if on_funnel and item["metadataKey"] == GENERATED_TAB_KEY:
@@ -447,6 +443,14 @@ def test_renamed_tab_without_recorded_name_gets_old_tab_notice(
     assert [f.params for f in notices] == [
         {"tab": "Funnel Q3 snapshot", "source_tab": "Deals"}
     ]
+
+
+def rename_funnel(fake: FakeSheets, spreadsheet_id: str) -> Sheet:
+    """Rename the generated Funnel tab as a person keeping a snapshot would."""
+    funnel = fake.spreadsheet(spreadsheet_id).sheet_by_title("Funnel")
+    assert funnel is not None
+    funnel.properties["title"] = "Funnel Q3 snapshot"
+    return funnel
 
 
 def test_header_respelling_reported_written(fake: FakeSheets, deals: str) -> None:
