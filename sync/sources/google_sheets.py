@@ -250,7 +250,7 @@ class GoogleSpreadsheet:
             plan,
             self.metadata(),
             read_grid,
-            date_cells=self._date_cells.get(read_grid.tab.casefold(), {}),
+            date_cells=self._date_cells.get(read_grid.tab.casefold()),
         )
         batch = writer.write()
         self._forget_reads()

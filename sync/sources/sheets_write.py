@@ -120,8 +120,8 @@ class PlanWriter:
 
     :param read_info: the metadata read at the start of the run.
     :param read_grid: the pipeline tab as read at the start of the run.
-    :param date_cells: the numbers of that read typed as dates and times, by
-        column, so the re-read, which gives serial numbers, compares equal.
+    :param date_cells: the numbers of that read typed as dates and times, so
+        the re-read, which gives serial numbers, compares equal.
     """
 
     def __init__(
@@ -136,7 +136,7 @@ class PlanWriter:
         self.plan = plan
         self.read_info = read_info
         self.read_grid = read_grid
-        self.date_cells = date_cells or {}
+        self.date_cells = date_cells or DateCells()
 
     def write(self) -> WriteBatch:
         """Re-read, build and send the batch; return what it wrote.

@@ -1410,6 +1410,27 @@ def test_date_in_amount_rerun_sends_no_write(fake: FakeSheets) -> None:
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
+def test_plain_number_beside_equal_date_gets_status(fake: FakeSheets) -> None:
+    # "Paste values only" of a date leaves its serial number without a format:
+    # 45920 is 2025-09-20.
+    rows: list[list[CellValue]] = [
+        DEALS_HEADER,
+        ["D-1", "Acme", "Lead", 1000, dt.date(2025, 9, 20)],
+        ["D-2", "Beta", "Lead", 2000, 45920],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    first = sync(fake, spreadsheet_id).report
+    before = len(fake.requests)
+    second = sync(fake, spreadsheet_id).report
+
+    assert first is not None
+    assert first.skipped == []
+    assert statuses_by_id(fake, spreadsheet_id) == {"D-1": "OK", "D-2": "OK"}
+    assert second is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
 # The real command line against the fake on a loopback server.
 
 
