@@ -499,6 +499,7 @@ def test_failed_write_is_confirmed_then_resent(fake: FakeSheets, deals: str) -> 
         "spreadsheets.get",
         "values.batchGet",
         "spreadsheets.batchUpdate",
+        "values.batchGet",
     ]
 
 
