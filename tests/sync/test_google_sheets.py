@@ -610,11 +610,30 @@ def test_rejected_key_names_key_file(tmp_path: Path) -> None:
         with pytest.raises(SourceError) as raised:
             source.tab_names()
 
-    assert str(raised.value).startswith(
+    assert str(raised.value) == (
         f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
-        "(('invalid_grant: Invalid JWT Signature.'"
+        "(invalid_grant: Invalid JWT Signature.). "
+        f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
     )
-    assert str(raised.value).endswith(
+
+
+def test_rejected_token_shows_google_message(tmp_path: Path) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = fake.create("Pipeline")
+    key_file = write_key_file(tmp_path / "key.json")
+    message = "Request had invalid authentication credentials."
+    rejection = {
+        "error": {"code": 401, "message": message, "status": "UNAUTHENTICATED"}
+    }
+    with fake.responses() as mock:
+        mock.add("POST", TOKEN_URI, json=rejection, status=401)
+        source = GoogleSpreadsheet(spreadsheet_id, credentials=key_file)
+        with pytest.raises(SourceError) as raised:
+            source.tab_names()
+
+    assert str(raised.value) == (
+        f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
+        f"(HTTP 401 UNAUTHENTICATED: {message}). "
         f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
     )
 
