@@ -24,6 +24,7 @@ from typing import Any
 
 from config.errors import SourceError
 from rules.grid import CellValue, column_letter
+from sync.cell_text import fit_cell_text
 
 logger = logging.getLogger(__name__)
 
@@ -295,7 +296,8 @@ def cell_data(
     """Return the CellData that writes ``value`` with its type kept.
 
     Blank text, NaN and infinities give an empty cell, as they have no cell
-    form. Text longer than Google's cell limit is cut to the limit.
+    form. Text longer than Google's cell limit is cut to the limit, ending in
+    a count of the characters left out.
 
     :raises SourceError: a date and time with a time zone, which a cell
         cannot store.
@@ -320,7 +322,9 @@ def _entered_value(value: CellValue, tab: str, position: str) -> dict[str, Any] 
     if value is None:
         return None
     if isinstance(value, str):
-        return {"stringValue": value[:MAX_CELL_CHARACTERS]} if value.strip() else None
+        if not value.strip():
+            return None
+        return {"stringValue": fit_cell_text(value, MAX_CELL_CHARACTERS)}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int | float):

@@ -1582,6 +1582,27 @@ def test_plain_number_beside_equal_date_gets_status(fake: FakeSheets) -> None:
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
+def test_long_message_rerun_sends_no_write(fake: FakeSheets) -> None:
+    # The unknown-stage message quotes the 30,000-character value, so it is
+    # longer than a cell holds.
+    rows: list[list[CellValue]] = [
+        DEALS_HEADER,
+        ["D-1", "Acme", "x" * 30_000, 1000, None],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    sync(fake, spreadsheet_id)
+    before = len(fake.requests)
+    second = sync(fake, spreadsheet_id).report
+
+    problems = fake.read(spreadsheet_id, "Problems")
+    messages = [row[6] for row in problems[3:]]
+    assert second is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+    assert any(message.endswith(" more characters)") for message in messages)
+    assert max(map(len, messages)) == 32_767
+
+
 # The real command line against the fake on a loopback server.
 
 
