@@ -42,6 +42,8 @@ T = TypeVar("T")
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 QUOTA_STATUS = 429
 INTERNAL_ERROR_STATUS = 500
+CREDENTIALS_REJECTED = "CREDENTIALS_REJECTED"
+"""The reason of a :class:`SheetsRequestError` for a token request refused."""
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -319,7 +321,7 @@ def classify_failure(operation: str, error: Exception) -> Failure:
         reason = f"token request failed: {error}"
         return Failure(reason, quota=False, maybe_applied=False)
     raise SheetsRequestError(
-        operation, 401, token_rejection(error), "CREDENTIALS_REJECTED"
+        operation, 401, token_rejection(error), CREDENTIALS_REJECTED
     ) from error
 
 

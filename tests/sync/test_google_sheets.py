@@ -612,7 +612,8 @@ def test_rejected_key_names_key_file(tmp_path: Path) -> None:
 
     assert str(raised.value) == (
         f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
-        "(invalid_grant: Invalid JWT Signature.). "
+        "at its token endpoint oauth2.googleapis.com (invalid_grant: Invalid JWT "
+        "Signature.). "
         f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
     )
 
@@ -633,7 +634,8 @@ def test_rejected_token_shows_google_message(tmp_path: Path) -> None:
 
     assert str(raised.value) == (
         f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
-        f"(HTTP 401 UNAUTHENTICATED: {message}). "
+        f"at its token endpoint oauth2.googleapis.com (HTTP 401 UNAUTHENTICATED: "
+        f"{message}). "
         f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
     )
 
