@@ -110,7 +110,7 @@ class StatusCheck:
         self.tab = tab
         self.written = written
         self.date_cells = date_cells
-        self._before = _columns_of(before, plan)
+        self.before = before
         keys = [target.deal_id for target in written]
         shared = shared_keys(list(keys))
         self._planned = {
@@ -228,6 +228,11 @@ class StatusCheck:
             return None
         row = self._before.row_of(key)
         return self._before.status(row) if row is not None else None
+
+    @cached_property
+    def _before(self) -> _Columns:
+        """The ID and status columns just before the write, built at first use."""
+        return _columns_of(self.before, self.plan)
 
     def _send(self, fixes: list[StatusTarget]) -> None:
         plan = self.plan
