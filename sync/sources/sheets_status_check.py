@@ -256,8 +256,9 @@ class StatusCheck:
         place = f"tab {self.tab.title!r} of spreadsheet {self.session.name!r}"
         if result.fixed_rows:
             logger.warning(
-                "Rows of %s moved while pipesheet wrote their statuses, so it "
-                "rewrote the status cells of %s to follow their deals.",
+                "Rows of %s moved or got other deal IDs while pipesheet wrote "
+                "their statuses, so it rewrote or cleared the status cells of %s "
+                "to keep each status on its own deal's row.",
                 place,
                 _row_list(result.fixed_rows),
             )

@@ -1003,9 +1003,10 @@ def test_moved_rows_warning_names_rows(
         sync(fake, deals)
 
     assert (
-        "Rows of tab 'Deals' of spreadsheet 'Pipeline' moved while pipesheet "
-        "wrote their statuses, so it rewrote the status cells of rows 3, 4, 5 "
-        "and 6 to follow their deals."
+        "Rows of tab 'Deals' of spreadsheet 'Pipeline' moved or got other deal "
+        "IDs while pipesheet wrote their statuses, so it rewrote or cleared the "
+        "status cells of rows 3, 4, 5 and 6 to keep each status on its own deal's "
+        "row."
     ) in caplog.messages
 
 
@@ -1030,6 +1031,18 @@ def test_note_typed_after_misplaced_write_kept(
         "(column F) may show another deal's status, because those rows changed "
         "again while pipesheet wrote them. The next run corrects them."
     ) in caplog.messages
+
+
+def test_id_changed_during_write_cleared(fake: FakeSheets, deals: str) -> None:
+    number = len(fake.requests) + WRITE_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!A3", [["D-2b"]])
+    )
+
+    sync(fake, deals)
+
+    assert status_column(fake, deals)[1] == ["D-2b", ""]
+    assert statuses_by_id(fake, deals)["D-3"] == STATUS_OF["D-3"]
 
 
 def test_rows_moved_after_write_left_alone(fake: FakeSheets, deals: str) -> None:
