@@ -33,7 +33,9 @@ class SheetGrid:
     ``hidden_columns`` the hidden column ranges (0-based first and last).
     ``pipesheet_highlights`` is true for a tab that has conditional-format rules
     pipesheet wrote, false for one without, and None where the source cannot
-    tell.
+    tell. ``cell_limit`` is the maximum number of cells, counted from A1 to the
+    last filled row and column, that the source reads from a tab, and None
+    where it sets no limit.
     """
 
     workbook: str
@@ -49,6 +51,7 @@ class SheetGrid:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
+    cell_limit: int | None = None
     # True when ``rows`` contains only the tab's first row, because the source
     # found that the rest differs from what a run would write there.
     head_only: bool = False

@@ -20,6 +20,7 @@ from rules.stage_log import (
     log_funnel,
     stage_log_rows,
     start_stays_on_sheet_dates,
+    start_stays_on_stored_starts,
     times_of_log_rows,
 )
 from rules.transitions import (
@@ -161,14 +162,16 @@ def apply_history(
     snapshots = _reuse_equal(history.previous, current)
     new_transitions = diff_snapshots(history.previous, snapshots, as_of)
     transitions = [*history.transitions, *new_transitions]
-    started_on = history.log_started_on or as_of
     ended_today = _ended_stay_starts(new_transitions, history.stay_starts)
-    log_rows = stage_log_rows(
-        transitions,
-        as_of,
-        log_started_on=started_on,
+    # Today's sheet dates, not the stored starts, start today's current stays.
+    with_today = replace(
+        history,
+        transitions=transitions,
+        log_started_on=history.log_started_on or as_of,
+        stay_starts={},
         ended_stay_starts=_with_ended_today(history.ended_stay_starts, ended_today),
     )
+    log_rows = recorded_stays(with_today, as_of)
     entered_column = None
     stale: set[str] = set()
     # NOTE: a sheet without the column stores no starts, so a stay that kept
@@ -200,6 +203,29 @@ def apply_history(
             stay_end.deal_id: start for stay_end, start in ended_today.items()
         },
     )
+
+
+def recorded_stays(history: StageHistory, as_of: dt.date) -> list[StageLogRow]:
+    """List the stays of the Stage log tab that the history's runs wrote.
+
+    A stay that a move ended starts where the Stage log showed it on the last
+    run before the move, and a current stay where the latest run showed it.
+    So ``pipesheet log`` counts the days of each stay as the tab does, without
+    reading the workbook. The rows are those of
+    :func:`rules.stage_log.stage_log_rows`, counted up to ``as_of``.
+
+    Before: D-1 new in Lead on 12-01, Lead → Qualified on 12-02, with the
+    start 11-29 (the row's stage-entered date) stored for the ended Lead stay.
+    After: Lead 11-29 to 12-02, 3 days, and Qualified from 12-02.
+    """
+    rows = stage_log_rows(
+        history.transitions,
+        as_of,
+        log_started_on=history.log_started_on or as_of,
+        ended_stay_starts=history.ended_stay_starts,
+    )
+    start_stays_on_stored_starts(rows, history.stay_starts)
+    return rows
 
 
 def _without_entered_date(

@@ -461,6 +461,37 @@ def start_stays_on_sheet_dates(
     return SheetDateStarts(_starts_by_deal(deal_ids, kept, dates), stale)
 
 
+def start_stays_on_stored_starts(
+    rows: list[StageLogRow], stay_starts: Mapping[str, dt.date]
+) -> None:
+    """Start each current stay on the start a recorded run stored for it, if earlier.
+
+    ``stay_starts`` are those that :func:`start_stays_on_sheet_dates` returned
+    on the run that stored them, so each passed its checks then and needs no
+    workbook now. As there, the stay before ends on the start too, unless the
+    deal had left the sheet. ``rows``, those of :func:`stage_log_rows`, are
+    changed in place.
+
+    Before: D-1 in Lead from 12-01 (the log's first run), 1 day as of 12-02,
+    with the stored start 11-29. After: Lead from 11-29, 3 days, start known,
+    first seen 12-01.
+    """
+    if not stay_starts:
+        return
+    for index, row in enumerate(rows):
+        start = stay_starts.get(row.deal_id)
+        if start is None or row.exited is not None or start >= row.entered:
+            continue
+        previous = rows[index - 1] if index else None
+        if (
+            previous is not None
+            and previous.deal_id == row.deal_id
+            and not previous.disappeared
+        ):
+            rows[index - 1] = _end_stay_on(previous, start)
+        rows[index] = _started_on(row, start)
+
+
 def _starts_by_deal(
     deal_ids: list[str], kept: dict[int, dt.date], started: dict[int, dt.date]
 ) -> dict[str, dt.date]:

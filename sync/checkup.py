@@ -46,11 +46,12 @@ from sync.planner import (
 from sync.run import (
     PipelineTab,
     check_list_tab,
+    describe_rejected_rows,
     generated_tab_conflicts,
     read_existing_tabs,
 )
 from sync.sheet_time_zone import describe_time_zone_mismatch
-from sync.sources.base import WorkbookSource
+from sync.sources.base import RowCheckSource, WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import describe_read_only, is_read_only_format
@@ -124,6 +125,12 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     source = SOURCE_CHECKS[pipeline.source.kind](checklist, pipeline, location)
     grids: dict[str, SheetGrid] = {}
     checklist.run("Tab", lambda: _check_tab(source, pipeline, grids))
+    if isinstance(source, RowCheckSource):
+        checklist.run(
+            "Row order",
+            lambda: _check_row_order(source, grids["pipeline"]),
+            blocking=False,
+        )
     checklist.run("Header row", lambda: _check_header(grids["pipeline"], pipeline))
     checklist.run(
         "Columns", lambda: _check_columns(grids["pipeline"], pipeline), blocking=False
@@ -299,6 +306,14 @@ def _check_tab(
     grids["pipeline"] = grid
     rows = counted(len(grid.rows), "row")
     return f"{grid.tab!r} with {rows}" if grid.has_tabs else rows
+
+
+def _check_row_order(source: WorkbookSource, grid: SheetGrid) -> str:
+    # A run finds these only while it writes, after it checked every deal.
+    problems = describe_rejected_rows(source, grid.tab)
+    if problems:
+        raise UnsupportedWorkbookError(problems[0])
+    return "each row of the sheet is listed once, in ascending order"
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:

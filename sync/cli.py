@@ -10,17 +10,14 @@ import datetime as dt
 import importlib
 import json
 import logging
-import os
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -50,6 +47,7 @@ from sync.commands.options import (
 )
 from sync.commands.rename_tab import rename_tab
 from sync.commands.rename_workbook import rename_workbook
+from sync.entry_point import install_interrupt_handlers, stop_service_while_starting
 from sync.interrupts import interrupts_deferred_after_commit
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
@@ -81,9 +79,11 @@ LATEST_AS_OF = dt.date(2199, 12, 31)
 DEMO_STATE = "pipesheet-state.sqlite"
 
 # Markup is off because workbook, tab and cell texts may contain "[...]", which
-# rich would read as style tags (and "[/]" makes it raise).
-stdout = Console(soft_wrap=True, markup=False)
-stderr = Console(stderr=True, soft_wrap=True, markup=False)
+# rich would read as style tags (and "[/]" makes it raise). Emoji codes are off
+# for the same reason: rich would show a file named ":fire:.xlsx" as "🔥.xlsx".
+# Without them rich also skips importing its table of emoji codes, about 2 ms.
+stdout = Console(soft_wrap=True, markup=False, emoji=False)
+stderr = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 def main() -> NoReturn:
@@ -94,13 +94,8 @@ def main() -> NoReturn:
     """
     end_after_command()
     tolerate_closed_pipes()
-    # SIGTERM (sent by timeout, systemd and cron) is handled like Ctrl-C, so
-    # the cleanup of a write in progress runs. Its temporary file is removed
-    # and the workbook is left as it was. serve installs its own handler.
-    signal.signal(signal.SIGTERM, _interrupt)
-    # So is SIGHUP, sent when the terminal closes, unless nohup ignores it.
-    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
-        signal.signal(signal.SIGHUP, _interrupt)
+    # Again, for callers that start here rather than at sync.entry_point.
+    install_interrupt_handlers()
     try:
         cli()
     except SystemExit as request:
@@ -112,29 +107,6 @@ def main() -> NoReturn:
             raise
         end_after_output_error(error)
     exit_process(0)
-
-
-def _interrupt(signal_number: int, frame: FrameType | None) -> NoReturn:
-    # The signal's name goes along, so a stop can be logged with it.
-    raise KeyboardInterrupt(signal.Signals(signal_number).name)
-
-
-def stop_service_while_starting(interrupt: KeyboardInterrupt) -> NoReturn:
-    """Log a stop of ``serve`` before it handles signals itself, and exit 0.
-
-    Until then SIGTERM and SIGINT raise ``KeyboardInterrupt`` as in any
-    command. No run has started yet, so the stop is as clean as a later one and
-    ends with the same exit status.
-    """
-    from sync.log_output import set_up_service_logging
-
-    set_up_service_logging()
-    # Ctrl-C raises KeyboardInterrupt without a name.
-    name = interrupt.args[0] if interrupt.args else signal.SIGINT.name
-    logger = logging.getLogger("sync.service")
-    logger.info("%s received while starting: stopping; no run was started", name)
-    logger.info("service stopped pid=%d", os.getpid())
-    raise SystemExit(0)
 
 
 class WorkFailed(click.ClickException):

@@ -2,7 +2,7 @@
 
 :class:`ServiceHealth` collects each run's summary. It returns the bodies of
 ``/healthz`` (JSON, status 200 or 503) and ``/metrics`` (Prometheus text
-exposition format 0.0.4). The format is written here, because five metric
+exposition format 0.0.4). The format is written here, because six metric
 families need no client library.
 
 A workbook is stale when its last successful run (or the service's start, if
@@ -14,6 +14,11 @@ database by any service that shares it. Without them, a service whose runs are
 all skipped because another service holds the workbook's lock would report the
 workbook stale while it is synced on time. Requests read memory, not the
 database, so a locked state database never delays ``/healthz``.
+
+A workbook's digests are failing when the latest of its runs that sent or
+tried to send a digest had a digest fail. ``/healthz`` then reports the status
+``digests_failing`` with HTTP 200, not 503: the sync is fine, and restarting
+the service, as a probe on 503 may do, does not mend a channel.
 """
 
 from __future__ import annotations
@@ -44,6 +49,10 @@ class WorkbookHealth:
     last_run_at: dt.datetime | None = None
     last_outcome: RunOutcome | None = None
     last_ok_at: dt.datetime | None = None
+    # The latest run that sent or tried to send a digest: its end and counts.
+    last_digests_at: dt.datetime | None = None
+    last_digests_sent: int = 0
+    last_digests_failed: int = 0
 
 
 @dataclass
@@ -55,6 +64,8 @@ class WorkbookMetrics:
     duration_count: int = 0
     rows: int | None = None
     api_requests: int = 0
+    digests_sent: int = 0
+    digests_failed: int = 0
 
 
 class ServiceHealth:
@@ -120,13 +131,20 @@ class ServiceHealth:
             metrics.duration_sum += summary.seconds
             metrics.duration_count += 1
             metrics.api_requests += summary.api_requests
+            if summary.digests_sent or summary.digests_failed:
+                health.last_digests_at = finished_at
+                health.last_digests_sent = summary.digests_sent
+                health.last_digests_failed = summary.digests_failed
+            metrics.digests_sent += summary.digests_sent
+            metrics.digests_failed += summary.digests_failed
 
     def healthz(self, now: dt.datetime) -> tuple[int, dict[str, Any]]:
         """Return the HTTP status (200 or 503) and the JSON body of ``/healthz``.
 
-        Body: ``status`` ("ok" or "stale"), ``pid``, ``started_at``, the
-        earliest ``next_run_at``, and per workbook key its definition, last
-        run, last outcome, last success, next run and whether it is stale.
+        Body: ``status`` ("ok", "digests_failing" or "stale", which wins),
+        ``pid``, ``started_at``, the earliest ``next_run_at``, and per workbook
+        key its definition, last run, last outcome, last success, next run,
+        whether it is stale, and the counts of its latest run with digests.
         """
         next_runs = self.next_run_times()
         with self._lock:
@@ -135,9 +153,16 @@ class ServiceHealth:
                 for key, health in sorted(self._workbooks.items())
             }
         stale = any(entry["stale"] for entry in workbooks.values())
+        failing = any(entry["digests_failing"] for entry in workbooks.values())
+        status = "ok"
+        if failing:
+            status = "digests_failing"
+        if stale:
+            status = "stale"
+
         upcoming = [when for when in next_runs.values() if when is not None]
         body = {
-            "status": "stale" if stale else "ok",
+            "status": status,
             "pid": os.getpid(),
             "started_at": _iso(self.started_at),
             "next_run_at": _iso(min(upcoming)) if upcoming else None,
@@ -159,6 +184,19 @@ class ServiceHealth:
                 (f'workbook="{_label(key)}",outcome="{outcome.value}"', count)
                 for key, entry in metrics
                 for outcome, count in entry.runs.items()
+            ),
+        )
+        lines += _family(
+            "pipesheet_digests_total",
+            "counter",
+            "Digests sent or failed since the service started, by workbook and status.",
+            (
+                (f'workbook="{_label(key)}",status="{status}"', count)
+                for key, entry in metrics
+                for status, count in (
+                    ("sent", entry.digests_sent),
+                    ("failed", entry.digests_failed),
+                )
             ),
         )
         lines += _duration_family(metrics)
@@ -216,6 +254,10 @@ class ServiceHealth:
             "next_run_at": _iso(next_run),
             "max_age_seconds": max_age.total_seconds(),
             "stale": now - reference > max_age,
+            "last_digests_at": _iso(health.last_digests_at),
+            "last_digests_sent": health.last_digests_sent,
+            "last_digests_failed": health.last_digests_failed,
+            "digests_failing": health.last_digests_failed > 0,
         }
 
 

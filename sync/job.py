@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,11 +144,14 @@ def record_run(
     *,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    on_run_started: Callable[[int], None] | None = None,
 ) -> RecordedRun:
     """Run one sync under the workbook's lock, record it and send due digests.
 
     :param now: the current time (aware) for the lock and the digests; the
         runs table records the real time of the start and the end.
+    :param on_run_started: called with the run's id in the runs table as soon
+        as the run is recorded as started. A dry run records none.
     :raises WorkbookLockedError: another process holds the workbook's lock.
     :raises RunNotRecordedError: the workbook was written, but the state
         database failed to record the run.
@@ -185,7 +188,7 @@ def record_run(
         today = _today(request.pipeline, started)
         _check_as_of_order(store, key, tab, request.as_of, today)
         _remove_stale_temporaries(request, key, stale_after)
-        recorded = _run_and_record(request, store, key, progress, now)
+        recorded = _run_and_record(request, store, key, progress, now, on_run_started)
     except BaseException:
         _release_lock_logged(store, key, holder, started + LOCK_TTL)
         raise
@@ -323,10 +326,13 @@ def _run_and_record(
     key: str,
     progress: Progress | None,
     now: dt.datetime | None,
+    on_run_started: Callable[[int], None] | None = None,
 ) -> RecordedRun:
     tab = request.pipeline.source.tab
     recorded_tabs = store.tabs(key)
     run_id = store.start_run(key, tab, request.as_of)
+    if on_run_started is not None:
+        on_run_started(run_id)
     # A failed run's source goes with the exception, so its requests are
     # counted from the process's tally.
     requests_before = REQUESTS_SENT.total

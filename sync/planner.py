@@ -8,7 +8,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import zip_longest
+from itertools import compress, repeat, zip_longest
+from operator import attrgetter, itemgetter, ne
+from typing import cast
 
 from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
@@ -24,6 +26,7 @@ from sync.labels import LABELS
 from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.render_review import REVIEW_LABELS
 from sync.status_alignment import deal_keys, row_values, shared_keys
+from sync.status_range import oversized_status_column
 
 
 def _banner_pattern(template: str) -> re.Pattern[str]:
@@ -213,7 +216,8 @@ def status_column_problem(
     So a team's own column with that header is never overwritten, while a note
     a rep typed into pipesheet's column is replaced, as documented. Without
     such a column, the status goes right of every filled cell, which needs a
-    free column before XFD.
+    free column before XFD and room under the source's cell limit
+    (:func:`sync.status_range.oversized_status_column`).
     """
     place = grid.describe_location()
     header = pipeline.outputs.status_header
@@ -221,7 +225,7 @@ def status_column_problem(
     if column is None:
         column = choose_status_column(grid, columns)
         if column <= LAST_SHEET_COLUMN:
-            return None
+            return oversized_status_column(grid, column, header)
         row = next(
             number
             for number in range(len(grid.rows), 0, -1)
@@ -356,27 +360,62 @@ def _changed_status_cells(
     """
     statuses = row_statuses(findings, locale)
     ok = status_text([], locale)
-    expected = [statuses.get(deal.row, ok) for deal in deals]
-    current = [grid.cell(deal.row, status_column) for deal in deals]
+    rows = list(map(attrgetter("row"), deals))
+    expected = list(map(statuses.get, rows, repeat(ok)))
+    current = _column_cells(grid, rows, status_column)
     # On a run without changes every status matches, and the ID checks below
     # can be left out.
     if expected == current:
         return []
 
-    keys = deal_keys([deal.deal_id for deal in deals])
+    keys = deal_keys(map(attrgetter("deal_id"), deals))
     shared = shared_keys(keys)
+    changed = list(map(ne, expected, current))
+    if None not in keys and not shared:
+        # Every row is found by its unique ID, so no write needs the row's cells.
+        return list(
+            map(
+                StatusWrite,
+                compress(cast(list[str], keys), changed),
+                compress(rows, changed),
+                compress(expected, changed),
+                compress(current, changed),
+            )
+        )
     return [
-        StatusWrite(key, deal.row, value, now)
+        StatusWrite(key, row, value, now)
         if key is not None and key not in shared
         else StatusWrite(
             key or "",
-            deal.row,
+            row,
             value,
             now,
-            row_values(grid, deal.row, status_column, last_column),
+            row_values(grid, row, status_column, last_column),
         )
-        for deal, key, value, now in zip(deals, keys, expected, current, strict=True)
-        if value != now
+        for key, row, value, now in compress(
+            zip(keys, rows, expected, current, strict=True), changed
+        )
+    ]
+
+
+def _column_cells(grid: SheetGrid, rows: list[int], column: int) -> list[CellValue]:
+    """Return the cells of one column on the given rows, as :meth:`SheetGrid.cell` does.
+
+    A first run's status column is past the end of every row, and a later
+    run's is inside every row, so both cases take no call per row.
+    """
+    sheet_rows = grid.rows
+    if rows and (min(rows) < 1 or max(rows) > len(sheet_rows)):
+        return [grid.cell(row, column) for row in rows]
+    deal_rows = [sheet_rows[row - 1] for row in rows]
+    widths = list(map(len, deal_rows))
+    if not deal_rows or max(widths) <= column:
+        return [None] * len(deal_rows)
+    if min(widths) > column:
+        return list(map(itemgetter(column), deal_rows))
+    return [
+        values[column] if width > column else None
+        for values, width in zip(deal_rows, widths, strict=True)
     ]
 
 

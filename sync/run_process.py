@@ -5,8 +5,10 @@ a read of a stalled network drive would keep its workbook's lock and could
 still write the workbook long after its deadline. A child process is killed
 for real (SIGKILL). The workbook is then left whole, because every write
 renames a complete temporary file over it (:func:`sync.atomic.write_atomically`).
-The parent records the run as failed and frees the lock at once, so the next
-run does not wait for the lock to expire.
+The parent then reads the run from the state database. A run recorded as
+ended before the kill is reported as recorded. Otherwise the parent records
+the run as failed and frees the lock at once, so the next run does not wait
+for the lock to expire.
 
 The child is started with the ``spawn`` method: a fresh interpreter that
 shares no threads, locks or database connections with the service. It gets
@@ -26,6 +28,7 @@ import socket
 import threading
 import time
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -48,7 +51,7 @@ from sync.log_output import SERVICE_LOG_FORMAT, shorten_message
 from sync.schedules import load_definition
 from sync.sources.request_tally import REQUESTS_SENT, SharedCounter
 from sync.state import keys
-from sync.state.records import RunOutcome
+from sync.state.records import RunOutcome, RunRecord
 from sync.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -177,9 +180,19 @@ def run_workbook_job(
     requests_sent = context.Value("q", 0, lock=False)
     # The child notes here how far its write has come (WriteProgress).
     progress = context.Value("b", WriteProgress.NOT_FINAL, lock=False)
+    # The child notes here the id of its run in the runs table, 0 before it
+    # has one, so that the service can look the run up after killing it.
+    run_id = context.Value("q", 0, lock=False)
     child = context.Process(
         target=_run_in_child,
-        args=(config, source, state, log_level, writer, requests_sent, progress),
+        args=(
+            config,
+            source,
+            state,
+            log_level,
+            writer,
+            ChildShares(requests_sent, progress, run_id),
+        ),
         name=f"pipesheet run {workbook_key}",
     )
     started = time.monotonic()
@@ -203,9 +216,16 @@ def run_workbook_job(
         f"the run's process ended with exit code {child.exitcode} before it "
         "reported how the run ended"
     )
+    sent = int(requests_sent.value)
+    finished = _finished_run(state, int(run_id.value), workbook_key)
+    if finished is not None:
+        # The run recorded how it ended before the process was stopped, so
+        # the runs table is right and only the lock may be left to free.
+        _free_lock_of(child.pid, state, workbook_key, reason, sent)
+        return _recorded_summary(config, finished, started_at, reason, sent)
+
     reason += "; " + _workbook_state(WriteProgress(progress.value))
     logger.error("run stopped workbook=%s: %s", workbook_key, reason)
-    sent = int(requests_sent.value)
     # NOTE: the first run after an edit of the definition's source locks the
     # new workbook, which the service learns of only from the run's summary.
     # Killed, that run leaves its lock to expire after the lock's lifetime.
@@ -222,7 +242,12 @@ def run_workbook_job(
 
 
 def run_definition(
-    config: str, source: str | None, state: str, *, now: dt.datetime | None = None
+    config: str,
+    source: str | None,
+    state: str,
+    *,
+    now: dt.datetime | None = None,
+    on_run_started: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Load a definition and run it, recorded, for today in its time zone.
 
@@ -231,6 +256,8 @@ def run_definition(
 
     :param now: the current time (aware); "today" is its date in the
         definition's time zone.
+    :param on_run_started: called with the run's id in the runs table once
+        the run is recorded as started.
     """
     moment = now or dt.datetime.now(dt.UTC)
     started = time.perf_counter()
@@ -245,7 +272,12 @@ def run_definition(
         )
         logger.info("run started workbook=%s as_of=%s", key, as_of)
         with StateStore.open(state) as store:
-            recorded = record_run(RunRequest(pipeline, as_of, source), store, now=now)
+            recorded = record_run(
+                RunRequest(pipeline, as_of, source),
+                store,
+                now=now,
+                on_run_started=on_run_started,
+            )
         summary = _summarise(summary, recorded)
     except WorkbookLockedError as error:
         summary = _with_error(summary, RunOutcome.SKIPPED, str(error))
@@ -266,14 +298,27 @@ def run_definition(
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class ChildShares:
+    """Shared values that a run's process writes and the service reads.
+
+    ``requests_sent`` counts the run's requests, ``progress`` is how far its
+    write has come (:class:`WriteProgress`), and ``run_id`` is its id in the
+    runs table, 0 until the run is recorded as started.
+    """
+
+    requests_sent: SharedCounter
+    progress: SharedCounter
+    run_id: SharedCounter
+
+
 def _run_in_child(
     config: str,
     source: str | None,
     state: str,
     log_level: int,
     pipe: Connection,
-    requests_sent: SharedCounter,
-    progress: SharedCounter,
+    shares: ChildShares,
 ) -> None:
     # The service decides when its runs stop, so the signals a terminal or
     # systemd sends to the whole process group leave the run going.
@@ -281,10 +326,15 @@ def _run_in_child(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format=SERVICE_LOG_FORMAT)
     quiet_library_loggers(log_level)
-    REQUESTS_SENT.share_with(requests_sent)
-    follow_writes(lambda reached: setattr(progress, "value", reached))
+    REQUESTS_SENT.share_with(shares.requests_sent)
+    follow_writes(lambda reached: setattr(shares.progress, "value", reached))
 
-    summary = run_definition(config, source, state)
+    summary = run_definition(
+        config,
+        source,
+        state,
+        on_run_started=lambda run_id: setattr(shares.run_id, "value", run_id),
+    )
     try:
         pipe.send(summary)
     except OSError:
@@ -292,15 +342,41 @@ def _run_in_child(
     pipe.close()
 
 
+class RepeatedSchedulerWarning(logging.Filter):
+    """Drops APScheduler's warnings that the service logs in its own words.
+
+    Those are a run skipped because the previous one is still going, and a run
+    missed by more than the grace time. The prefixes are APScheduler 3.11's
+    message formats.
+    """
+
+    PREFIXES = (
+        'Execution of job "%s" skipped: maximum number of running instances',
+        'Run time of job "%s" was missed by',
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            isinstance(record.msg, str) and record.msg.startswith(self.PREFIXES)
+        )
+
+
+REPEATED_SCHEDULER_WARNING = RepeatedSchedulerWarning()
+
+
 def quiet_library_loggers(level: int) -> None:
     """Keep APScheduler's and Alembic's INFO lines out of the service's log.
 
     Both log several lines per run that repeat the service's own lines, so
-    they show only when the service logs at DEBUG.
+    they show only when the service logs at DEBUG. APScheduler's warnings of
+    skipped and missed runs are dropped, because the service logs each once.
     """
     library_level = logging.DEBUG if level <= logging.DEBUG else logging.WARNING
     for name in ("apscheduler", "alembic"):
         logging.getLogger(name).setLevel(library_level)
+    # The scheduler's own logger, and that of the "default" executor.
+    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(name).addFilter(REPEATED_SCHEDULER_WARNING)
 
 
 def _wait_for(
@@ -336,10 +412,10 @@ def _wait_for(
                 extended = True
                 deadline = now + grace
                 logger.warning(
-                    "run of %s %s while it wrote the workbook; it has %g s more "
-                    "to finish and record the run",
+                    "run of %s %s %s; it has %g s more to finish and record the run",
                     workbook_key,
                     reason,
+                    _step_at_deadline(WriteProgress(progress.value)),
                     grace,
                 )
                 continue
@@ -364,6 +440,14 @@ def record_grace_seconds(timeout: float) -> float:
     return max(0.0, min(timeout, RECORD_GRACE_LIMIT, lock_left))
 
 
+def _step_at_deadline(progress: WriteProgress) -> str:
+    # Once the workbook is written, the run records itself and then sends the
+    # day's digests, and the write progress does not tell those two apart.
+    if progress is WriteProgress.COMMITTING:
+        return "while it wrote the workbook"
+    return "after it wrote the workbook, while it recorded the run or sent digests"
+
+
 def _workbook_state(progress: WriteProgress) -> str:
     """Describe the workbook of a run stopped at ``progress``."""
     if progress is WriteProgress.NOT_FINAL:
@@ -371,6 +455,74 @@ def _workbook_state(progress: WriteProgress) -> str:
     if progress is WriteProgress.COMMITTING:
         return "the workbook is as it was before the run, or fully written"
     return "the workbook was fully written, but the run was not recorded"
+
+
+def _finished_run(state: str, run_id: int, workbook_key: str) -> RunRecord | None:
+    """Return the run ``run_id`` if the runs table records how it ended.
+
+    ``run_id`` 0 stands for a process stopped before it recorded a run. A
+    database that cannot be read gives None too, and the caller then reports
+    the run as stopped before it was recorded.
+    """
+    if run_id == 0:
+        return None
+    try:
+        with StateStore.open(state) as store:
+            found = store.run(run_id)
+    except PipesheetError as error:
+        logger.error(
+            "run %d of %s: the state database could not be read to see whether "
+            "the run was recorded: %s",
+            run_id,
+            workbook_key,
+            error,
+        )
+        return None
+    if found is None or found.outcome is None:
+        return None
+    return found
+
+
+def _recorded_summary(
+    config: str,
+    record: RunRecord,
+    started_at: dt.datetime,
+    reason: str,
+    api_requests: int,
+) -> RunSummary:
+    """Describe a run that was recorded as ended before its process was stopped.
+
+    Any digest that the process had not sent by then was not sent, and the
+    summary counts none as sent, because only the process knew.
+    """
+    outcome = record.outcome or RunOutcome.FAILED
+    note = (
+        f"the run was recorded as {outcome.value}, then its process was stopped "
+        f"before it reported back ({reason}). Any digest it had not sent by then "
+        "was not sent"
+    )
+    logger.warning("run stopped workbook=%s: %s", record.workbook_key, note)
+    if record.error:
+        note = f"{record.error} ({note})"
+    findings = sum(
+        count or 0 for count in (record.errors, record.warnings, record.infos)
+    )
+    seconds = record.seconds
+    if seconds is None:
+        seconds = (dt.datetime.now(dt.UTC) - started_at).total_seconds()
+    return RunSummary(
+        definition=config,
+        workbook_key=record.workbook_key,
+        outcome=outcome,
+        started_at=started_at,
+        seconds=seconds,
+        as_of=record.as_of,
+        deals=record.deals or 0,
+        findings=findings,
+        api_requests=api_requests,
+        error=shorten_message(note, SUMMARY_ERROR_LIMIT),
+        tab=record.tab,
+    )
 
 
 def _receive(reader: Connection) -> RunSummary | None:

@@ -12,6 +12,7 @@ import shlex
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,8 @@ from sync.state.records import RunRecord
 # for the commands that open a state database.
 if TYPE_CHECKING:
     from config.models import Pipeline
-    from rules.stage_log import TimeInStage
+    from rules.stage_history import StageHistory
+    from rules.stage_log import StageLogRow, TimeInStage
     from sync.state.store import StateStore
 
 DEFAULT_STATE = "pipesheet-state.sqlite"
@@ -129,11 +131,13 @@ def log(
 
     CONFIG (a definition file or shipped name) picks the workbook and tab; it
     may be left out when the state database contains runs of only one tab of
-    one workbook. "Days in previous stage" counts from the run that first saw
-    the deal in that stage, so it can be short by the days between two runs.
-    The total days in each stage add up every stay, the current one counted up
-    to the day of the latest recorded run. A total marked ≥ is a minimum,
-    because it includes a stay that began before the first recorded run.
+    one workbook. The stays and their days are those of the Stage log tab
+    that the latest recorded run wrote. A stay starts on the row's
+    stage-entered date where that tab took it, else on the day a run first
+    saw the deal in the stage. The current stay counts up to the day of the
+    latest recorded run. The total days in each stage add up every stay. A
+    figure marked ≥ is a minimum, because it includes a stay that began
+    before the first recorded run.
     """
     pipeline = _selected_definition(config, source)
     from sync.state.ok_runs import ok_run_days
@@ -146,7 +150,8 @@ def log(
             key, tab = _only_workbook_tab(store, state)
         else:
             key, tab = workbook_key(pipeline, source), pipeline.source.tab
-        path = _deal_path(store, key, tab, deal_id)
+        deal_history = _deal_history(store, key, tab, deal_id)
+        path = deal_history.transitions
         if not path and not store.runs(key, 1, tab=tab):
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
         if not path:
@@ -155,65 +160,146 @@ def log(
         # because the sheet had not changed since the run before.
         run_days = ok_run_days(store, key, tab=tab)
         latest_day = run_days[-1] if run_days else None
-        first_day = store.log_started_on(key, tab=tab)
 
-    path = _with_current_stage_names(path, pipeline)
-
-    stays = days_in_previous_stage(path)
-    as_of, totals = days_in_each_stage(path, latest_day, first_day)
+    deal_history = _with_current_stage_names(deal_history, pipeline)
+    path = deal_history.transitions
+    as_of, rows = deal_stays(deal_history, latest_day)
+    stays = days_in_previous_stage(path, rows)
+    totals = _totals_of(rows)
     if as_json:
         document = path_as_json(key, deal_id, path, stays)
+        document["stays"] = stays_as_json(rows)
         _print_json({**document, **totals_as_json(as_of, totals)})
         return
     console = Console(soft_wrap=False)
     console.print(Text(f"Deal {deal_id} in {workbook_labels([key])[key]}"))
     console.print(path_table(path, stays), highlight=False)
+    if rows:
+        console.print(stays_table(rows), highlight=False)
     if totals is not None:
         console.print(totals_table(as_of, totals), highlight=False)
 
 
-def days_in_previous_stage(path: Sequence[Transition]) -> list[int | None]:
+def deal_stays(
+    deal_history: StageHistory, latest_day: dt.date | None
+) -> tuple[dt.date, list[StageLogRow]]:
+    """List one deal's stays as the Stage log tab shows them.
+
+    ``deal_history`` contains the deal's transitions and stored starts, and
+    ``latest_day`` is the as-of day of the tab's latest recorded run. The
+    current stay counts up to that day, and a stay already going on at the
+    first recorded run is a lower bound, as in the Stage log tab. Without
+    recorded days the path's last and first days are used.
+
+    :returns: the day the current stay is counted up to, and the stays.
+    """
+    from rules.stage_history import recorded_stays
+
+    path = deal_history.transitions
+    last_seen = max(move.seen_on for move in path)
+    as_of = max(latest_day or last_seen, last_seen)
+    started_on = deal_history.log_started_on or min(move.seen_on for move in path)
+    dated = replace(deal_history, log_started_on=started_on)
+    return as_of, recorded_stays(dated, as_of)
+
+
+def days_in_previous_stage(
+    path: Sequence[Transition], rows: Sequence[StageLogRow]
+) -> list[int | None]:
     """Return, per transition, the days the deal spent in its previous stage.
 
-    The first transition has no previous stage, and neither has a deal that
-    comes back after it left the sheet: the days between are not days in a
-    stage, so both entries are None::
+    Those are the days of the stay in ``rows`` (from :func:`deal_stays`) that
+    the transition ended. The first transition has no previous stage, and
+    neither has a deal that comes back after it left the sheet: the days
+    between are not days in a stage, so both entries are None. A deal that
+    comes back in the stage it left in continues that stay, so its removal
+    ends none, and the entry counts from the stay's start to the removal::
 
         seen_on: 03-01 (new → Lead), 03-05 (Lead → Demo)  →  [None, 4]
     """
-    stays: list[int | None] = [None]
-    for before, after in zip(path, path[1:], strict=False):
-        off_sheet = before.to_stage is None
-        stays.append(None if off_sheet else (after.seen_on - before.seen_on).days)
-    return stays[: len(path)]
+    ends = _stay_ends(rows)
+    stays: list[int | None] = []
+    for move in path:
+        if move.from_stage is None:
+            stays.append(None)
+            continue
+
+        ended = ends.get((move.from_stage, move.seen_on))
+        if ended:
+            stays.append(ended.pop(0))
+        else:
+            stays.append(_days_into_stay(rows, move))
+    return stays
 
 
-def days_in_each_stage(
-    path: Sequence[Transition],
-    latest_day: dt.date | None,
-    first_day: dt.date | None,
-) -> tuple[dt.date, TimeInStage | None]:
-    """Add up the deal's days in each stage over all its stays.
+def _stay_ends(rows: Sequence[StageLogRow]) -> dict[tuple[str, dt.date], list[int]]:
+    """Return the days of each ended stay, by its stage and the day of its move.
 
-    ``latest_day`` and ``first_day`` are the as-of days of the tab's latest and
-    first recorded runs. The current stay counts up to the latest one, and a
-    stay already going on at the first one is a lower bound, as in the Stage
-    log tab. Without recorded days the path's last and first days are used.
-
-    :returns: the day the current stay is counted up to, and the totals, or
-        None when the path has no stay.
+    A stay that a move ended can end earlier in the log, on the next stay's
+    start from the row's stage-entered date. That next stay's ``first_seen``
+    is then the day of the move.
     """
-    from rules.stage_log import time_in_stage
+    ends: dict[tuple[str, dt.date], list[int]] = {}
+    for row, after in zip(rows, [*rows[1:], None], strict=True):
+        if row.exited is None:
+            continue
+        moved_on = row.exited
+        if not row.disappeared and after is not None:
+            moved_on = after.entered if after.first_seen is None else after.first_seen
+        ends.setdefault((row.stage, moved_on), []).append(row.days)
+    return ends
 
-    last_seen = max(move.seen_on for move in path)
-    as_of = max(latest_day or last_seen, last_seen)
-    started_on = first_day or min(move.seen_on for move in path)
-    # IDs stored with and without an invisible mark are one deal here, as in
-    # the path that _deal_path found by their ID key.
-    deal_id = path[0].deal_id
-    one_deal = [move._replace(deal_id=deal_id) for move in path]
-    times = time_in_stage(one_deal, as_of, log_started_on=started_on)
-    return as_of, times.get(deal_id)
+
+def _days_into_stay(rows: Sequence[StageLogRow], move: Transition) -> int | None:
+    """Return the days from the start of the stay ``move`` left to ``move``."""
+    started = [
+        row.entered
+        for row in rows
+        if row.stage == move.from_stage and row.entered <= move.seen_on
+    ]
+    return (move.seen_on - started[-1]).days if started else None
+
+
+def _totals_of(rows: Sequence[StageLogRow]) -> TimeInStage | None:
+    """Return the deal's total days in each stage, or None without a stay."""
+    from rules.stage_log import times_of_log_rows
+
+    times = times_of_log_rows(rows)
+    return next(iter(times.values()), None)
+
+
+def stays_table(rows: Sequence[StageLogRow]) -> Table:
+    """Return the table of the deal's stays, as the Stage log tab lists them."""
+    table = Table()
+    table.add_column("Stage")
+    table.add_column("Entered")
+    table.add_column("Exited")
+    table.add_column("Days", justify="right")
+    for row in rows:
+        exited = "" if row.exited is None else row.exited.isoformat()
+        if row.disappeared:
+            exited += " (removed)"
+        days = str(row.days) if row.entered_known else f"≥ {row.days}"
+        table.add_row(Text(row.stage), row.entered.isoformat(), exited, days)
+    return table
+
+
+def stays_as_json(rows: Sequence[StageLogRow]) -> list[dict[str, Any]]:
+    """Return the deal's stays as JSON-ready documents."""
+    return [
+        {
+            "stage": row.stage,
+            "entered": row.entered.isoformat(),
+            "exited": None if row.exited is None else row.exited.isoformat(),
+            "days": row.days,
+            "lower_bound": not row.entered_known,
+            "removed": row.disappeared,
+            "first_seen": None
+            if row.first_seen is None
+            else row.first_seen.isoformat(),
+        }
+        for row in rows
+    ]
 
 
 def totals_table(as_of: dt.date, totals: TimeInStage) -> Table:
@@ -410,17 +496,16 @@ def _selected_definition(config: str | None, source: str | None) -> Pipeline | N
 
 
 def _with_current_stage_names(
-    path: list[Transition], pipeline: Pipeline | None
-) -> list[Transition]:
+    deal_history: StageHistory, pipeline: Pipeline | None
+) -> StageHistory:
     # Runs read stored stages through the definition's names and aliases, so a
     # stage renamed with its old name kept as an alias shows its new name here
     # too. Without CONFIG the stored names are all there is.
     if pipeline is None:
-        return path
-    from rules.stage_history import StageHistory, with_current_stage_names
+        return deal_history
+    from rules.stage_history import with_current_stage_names
 
-    history = StageHistory(transitions=path)
-    return with_current_stage_names(history, pipeline).transitions
+    return with_current_stage_names(deal_history, pipeline)
 
 
 def _only_workbook_tab(store: StateStore, state: str) -> tuple[str, str]:
@@ -474,16 +559,40 @@ def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
     return message
 
 
-def _deal_path(store: StateStore, key: str, tab: str, deal_id: str) -> list[Transition]:
-    """Return the transitions of the deal ``deal_id``, compared by its ID key.
+def _deal_history(store: StateStore, key: str, tab: str, deal_id: str) -> StageHistory:
+    """Return the transitions and stored stay starts of the deal ``deal_id``.
 
     Runs record IDs as typed, so ``A-1`` followed by a byte order mark is
-    stored with the mark. :func:`deal_id_key` drops it, as the duplicate-id
-    check does, so typing ``A-1`` finds that deal.
+    stored with the mark. IDs are compared by :func:`deal_id_key`, which drops
+    it, as the duplicate-id check does, so typing ``A-1`` finds that deal. IDs
+    stored with and without such a mark are one deal here, under the ID of
+    its first transition.
     """
+    from rules.stage_history import StageHistory
+
     typed = deal_id_key(deal_id)
-    moves = store.transitions(key, tab=tab)
-    return [move for move in moves if deal_id_key(move.deal_id) == typed]
+    moves, ended_starts = store.transitions_with_starts(key, tab=tab)
+    path = [move for move in moves if deal_id_key(move.deal_id) == typed]
+    if not path:
+        return StageHistory()
+
+    one_id = path[0].deal_id
+    _, stay_starts = store.latest_snapshot_with_starts(key, tab=tab)
+    current_starts = [
+        start
+        for stored_id, start in stay_starts.items()
+        if deal_id_key(stored_id) == typed
+    ]
+    return StageHistory(
+        transitions=[move._replace(deal_id=one_id) for move in path],
+        log_started_on=store.log_started_on(key, tab=tab),
+        stay_starts={one_id: current_starts[0]} if current_starts else {},
+        ended_stay_starts={
+            stay_end._replace(deal_id=one_id): start
+            for stay_end, start in ended_starts.items()
+            if deal_id_key(stay_end.deal_id) == typed
+        },
+    )
 
 
 def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str:

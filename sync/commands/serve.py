@@ -18,10 +18,10 @@ from pathlib import Path
 import click
 
 from config.errors import PipesheetError
-from sync.cli import stop_service_while_starting
 from sync.commands.history import state_option
 from sync.commands.options import reject_empty_source
 from sync.digest_schedule import warn_if_digests_never_due
+from sync.entry_point import stop_service_while_starting
 from sync.job import LOCK_TTL
 from sync.log_output import set_up_service_logging
 from sync.run_process import quiet_library_loggers

@@ -3,8 +3,9 @@
 A digest is due when the pipeline's digest hour has passed today in its time
 zone and the ledger has no send for that owner, channel and day. A channel that
 fails is logged and tried again on the next run; nothing here fails the sync. A
-channel that times out or cannot be reached is not tried again for the other
-owners of the same run, which fail with the same error.
+channel that times out, cannot be reached or rejects the login is not tried
+again for the other owners of the same run, which fail with the same error. A
+refused recipient or a rejected message fails that one digest only.
 
 Delivery is at least once: a digest sent just before the process dies, and
 not yet recorded, is sent again after the restart.
@@ -39,7 +40,11 @@ from rules.digest import (
 )
 from sync.notify.base import DigestSender
 from sync.notify.email import EmailSender
-from sync.notify.errors import ChannelUnreachableError, DeliveryError
+from sync.notify.errors import (
+    ChannelFailedError,
+    DeliveryError,
+    DigestRejectedError,
+)
 from sync.notify.ledger import DigestLedger
 from sync.notify.owner_entries import (
     log_items_without_owner,
@@ -307,8 +312,9 @@ def _deliver(
 ) -> Delivery:
     """Send one digest unless it was sent before or its channel is unreachable.
 
-    :param unreachable: channel ids that timed out or could not be reached
-        earlier in this run, with their error. A new connection failure is added.
+    :param unreachable: channel ids that failed for every digest earlier in
+        this run (timed out, could not be reached, rejected the login), with
+        their error. A new channel failure is added.
     """
     delivery = Delivery(
         owner=digest.owner,
@@ -318,27 +324,29 @@ def _deliver(
         items=len(digest.items),
         status=DeliveryStatus.SENT,
     )
+    # Log lines name the definition's entry; the owner's name as a cell spells
+    # it is logged at DEBUG only.
+    entry = owner_entry_label(digest, notifications)
     try:
         key = (workbook_key, digest.owner, sender.channel_id, digest.digest_date)
         if state.was_sent(*key):
             return dataclasses.replace(delivery, status=DeliveryStatus.ALREADY_SENT)
         if sender.channel_id in unreachable:
-            return _not_tried(delivery, unreachable[sender.channel_id])
+            return _not_tried(delivery, entry, unreachable[sender.channel_id])
         started = time.perf_counter()
         sender.send(digest, contact, now)
-    except ChannelUnreachableError as error:
+    except ChannelFailedError as error:
         unreachable[sender.channel_id] = _error_text(error)
-        return _failed(delivery, error)
+        return _failed(delivery, entry, error)
     except Exception as error:  # A channel must never fail the sync.
-        return _failed(delivery, error)
+        return _failed(delivery, entry, error)
 
-    # The owner's name as a cell spells it is logged at DEBUG only.
     logger.debug(
         "digest sent for owner %r on channel %s", digest.owner, delivery.channel
     )
     logger.info(
         "digest sent entry=%s channel=%s kind=%s items=%d new=%d seconds=%.2f",
-        owner_entry_label(digest, notifications),
+        entry,
         sender.channel_id,
         sender.kind,
         len(digest.items),
@@ -362,28 +370,39 @@ def owner_entry_label(digest: OwnerDigest, notifications: Notifications) -> str:
     return "none" if entry is None else repr(entry)
 
 
-def _failed(delivery: Delivery, error: Exception) -> Delivery:
+def _failed(delivery: Delivery, entry: str, error: Exception) -> Delivery:
+    # A permanent rejection comes back on the next run unless someone acts, so
+    # the log line does not promise that trying again helps.
+    logger.debug(
+        "digest not sent for owner %r on channel %s", delivery.owner, delivery.channel
+    )
+    next_run = "retrying on the next run"
+    if isinstance(error, DigestRejectedError):
+        next_run = "the next run tries again and fails the same way until it is fixed"
     logger.warning(
-        "digest not sent owner=%s channel=%s kind=%s error=%s; retrying on the "
-        "next run",
-        delivery.owner,
+        "digest not sent entry=%s channel=%s kind=%s error=%s; %s",
+        entry,
         delivery.channel,
         delivery.kind,
         _error_text(error),
+        next_run,
     )
     return dataclasses.replace(
         delivery, status=DeliveryStatus.FAILED, error=_error_text(error)
     )
 
 
-def _not_tried(delivery: Delivery, error: str) -> Delivery:
+def _not_tried(delivery: Delivery, entry: str, error: str) -> Delivery:
     # Trying again would wait for the same timeout once per owner, which can
     # take a run past --run-timeout. The ledger has no send, so the next run
     # tries the channel again.
+    logger.debug(
+        "digest not sent for owner %r on channel %s", delivery.owner, delivery.channel
+    )
     logger.warning(
-        "digest not sent owner=%s channel=%s kind=%s error=%s; not tried because "
+        "digest not sent entry=%s channel=%s kind=%s error=%s; not tried because "
         "the channel failed earlier in this run; retrying on the next run",
-        delivery.owner,
+        entry,
         delivery.channel,
         delivery.kind,
         error,

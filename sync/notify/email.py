@@ -13,7 +13,12 @@ from email.message import EmailMessage
 from config.models import EmailChannel, OwnerContact
 from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
 from sync.notify.credentials import read_credential
-from sync.notify.errors import ChannelUnreachableError, DeliveryError
+from sync.notify.errors import (
+    ChannelFailedError,
+    ChannelUnreachableError,
+    DeliveryError,
+    DigestRejectedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +73,13 @@ class EmailSender:
         A digest that some recipients got counts as sent, and the refused
         addresses are logged as a warning.
 
-        :raises DeliveryError: the server could not be reached, rejected the
-            STARTTLS upgrade, the login or every recipient, or timed out.
+        :raises ChannelUnreachableError: the server could not be reached,
+            dropped the connection or timed out.
+        :raises ChannelFailedError: the server rejected the STARTTLS upgrade,
+            the login or the sender address.
+        :raises DigestRejectedError: the server rejected every recipient or
+            the message (5xx), or the message is over its size limit.
+        :raises DeliveryError: the server replied with a temporary (4xx) error.
         :raises MissingCredentialError: a credential variable is not set.
         """
         recipients = self._recipients(contact)
@@ -84,9 +94,9 @@ class EmailSender:
                 problem += f"; {starttls_fix(self.channel)}"
             if isinstance(error, smtplib.SMTPRecipientsRefused):
                 problem += f"; correct {self._recipients_key(digest)}"
-            failure = DeliveryError
-            if is_connection_failure(error):
-                failure = ChannelUnreachableError
+            if isinstance(error, OverSizeLimit) or is_size_rejection(error):
+                problem += "; raise the server's message size limit"
+            failure = classify_smtp_error(error)
             raise failure(
                 f"channel {self.channel.id!r}: sending the digest through "
                 f"{self.channel.smtp_host}:{self.channel.smtp_port} failed: "
@@ -148,11 +158,34 @@ class EmailSender:
             if credentials is not None:
                 smtp.login(*credentials)
 
+            check_size_limit(smtp, message)
             return smtp.send_message(message)
 
 
 class StartTlsNotOffered(smtplib.SMTPNotSupportedError):
     """The server's EHLO reply lists no STARTTLS, so the channel cannot encrypt."""
+
+
+class OverSizeLimit(smtplib.SMTPException):
+    """The message is larger than the SIZE limit in the server's EHLO reply."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"message of {size} bytes over the limit of {limit}")
+        self.size = size
+        self.limit = limit
+
+
+def check_size_limit(smtp: smtplib.SMTP, message: EmailMessage) -> None:
+    """Raise before sending when the server announced a smaller SIZE (RFC 1870).
+
+    :raises OverSizeLimit: the message is larger than the announced limit.
+    """
+    announced = smtp.esmtp_features.get("size", "").strip()
+    # "SIZE" without a number, or "SIZE 0", announces no fixed limit.
+    limit = int(announced) if announced.isdigit() else 0
+    size = len(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+    if limit and size > limit:
+        raise OverSizeLimit(size, limit)
 
 
 def _start_tls(smtp: smtplib.SMTP, ssl_context: ssl.SSLContext | None) -> None:
@@ -198,15 +231,61 @@ def build_message(
     return message
 
 
-def is_connection_failure(error: BaseException) -> bool:
-    """Return True when the error is about the connection, not about one digest.
+def classify_smtp_error(error: BaseException) -> type[DeliveryError]:
+    """Return the delivery error an SMTP or socket error becomes.
 
-    A refused recipient or a rejected message concerns one digest, so the next
-    owner's digest may still go through. A timeout, a refused or dropped
-    connection, or a failed TLS handshake fails every digest of the channel.
+    ``smtplib.SMTPException`` subclasses ``OSError``, so the SMTP classes are
+    checked before the socket errors. A rejected login or a missing STARTTLS
+    fails every digest of the channel. A permanent (5xx) reply about one
+    message or its recipients fails that digest only, so the next owner's
+    digest may still go through.
     """
-    connection_errors = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
-    return isinstance(error, (OSError, *connection_errors))
+    if is_connection_failure(error):
+        return ChannelUnreachableError
+    if isinstance(error, (smtplib.SMTPAuthenticationError, StartTlsNotOffered)):
+        return ChannelFailedError
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        # The server offers no AUTH, so no login on this channel can work.
+        return ChannelFailedError
+    if isinstance(error, OverSizeLimit) or is_size_rejection(error):
+        return DigestRejectedError
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        # Every digest of the channel has the same From address.
+        return ChannelFailedError
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        permanent = all(code >= 500 for code in codes)
+        return DigestRejectedError if permanent else DeliveryError
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500:
+        return DigestRejectedError
+    return DeliveryError
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Return True when the connection failed, not the server's reply to a digest.
+
+    That is a timeout, a refused or dropped connection, a failed TLS handshake,
+    or a greeting or EHLO the server rejected. It fails every digest of the
+    channel. Other SMTP errors, although subclasses of ``OSError``, are replies.
+    """
+    connection_errors = (
+        smtplib.SMTPConnectError,
+        smtplib.SMTPServerDisconnected,
+        smtplib.SMTPHeloError,
+    )
+    if isinstance(error, connection_errors):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def is_size_rejection(error: BaseException) -> bool:
+    """Return True for reply 552 to MAIL or DATA: the message is too large.
+
+    RFC 5321 names 552 "exceeded storage allocation", and RFC 1870 uses it at
+    MAIL for a SIZE over the server's limit.
+    """
+    replies = (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+    return isinstance(error, replies) and error.smtp_code == 552
 
 
 def is_timeout(error: BaseException) -> bool:
@@ -228,6 +307,11 @@ def describe_smtp_error(error: BaseException, timeout: float) -> str:
         return f"timed out after {timeout:g} s without a reply from the server"
     if isinstance(error, StartTlsNotOffered):
         return "the server does not offer STARTTLS"
+    if isinstance(error, OverSizeLimit):
+        return (
+            f"the digest e-mail is {error.size} bytes, over the limit of "
+            f"{error.limit} bytes that the server announces (EHLO SIZE)"
+        )
     if isinstance(error, smtplib.SMTPResponseException):
         reply = error.smtp_error
         text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply

@@ -2,8 +2,13 @@
 
     PipesheetError
     └── DeliveryError                     a channel did not take a digest
-        ├── ChannelUnreachableError       the channel's server could not be
+        ├── ChannelFailedError            every later digest on the channel
+        │   │                             would fail the same way in this run
+        │   └── ChannelUnreachableError   the channel's server could not be
         │                                 reached or timed out
+        ├── DigestRejectedError           the server rejected this digest for
+        │                                 good; sent again unchanged, it fails
+        │                                 again
         └── MissingCredentialError (LookupError)
                                           an environment variable named in the
                                           definition is not set
@@ -21,11 +26,30 @@ class DeliveryError(PipesheetError):
     """A digest could not be delivered through one channel."""
 
 
-class ChannelUnreachableError(DeliveryError):
+class ChannelFailedError(DeliveryError):
+    """The channel failed in a way that every later digest on it would repeat.
+
+    Examples are a server that rejects the login or the STARTTLS upgrade. The
+    dispatcher does not try the channel again in the same run, because each try
+    would cost another round trip, and repeated failed logins can get the
+    account locked.
+    """
+
+
+class ChannelUnreachableError(ChannelFailedError):
     """The channel's server could not be reached, dropped the connection or timed out.
 
     Every other digest on that channel would wait and fail the same way, so the
     dispatcher does not try the channel again in the same run.
+    """
+
+
+class DigestRejectedError(DeliveryError):
+    """The server rejected this digest with a permanent reply (an SMTP 5xx code).
+
+    Examples are a refused recipient address and a message over the server's
+    size limit. The next run sends the digest again, and it fails the same way
+    until the definition or the server changes.
     """
 
 

@@ -99,6 +99,19 @@ class EditedTabsSource(Protocol):
 
 
 @runtime_checkable
+class RowCheckSource(Protocol):
+    """A source whose write streams a tab's rows and rejects some layouts of them."""
+
+    def check_tab_rows(self, tab: str) -> None:
+        """Raise the error a write would raise on the rows of ``tab``, writing nothing.
+
+        :raises UnsupportedWorkbookError: naming the workbook, the tab and the
+            rows, and how to fix them.
+        """
+        ...
+
+
+@runtime_checkable
 class TimeZoneSource(Protocol):
     """A source whose workbook names its own time zone, as a Google spreadsheet does."""
 

@@ -61,6 +61,7 @@ from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
+from sync.sources.changed_reads import damage_checked_for_changes
 from sync.sources.compound_files import CompoundKind, compound_file_kind
 from sync.sources.excel_read_ahead import take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
@@ -68,8 +69,11 @@ from sync.sources.output_file import check_output_file
 from sync.sources.sheet_halves import SheetHalves, join_halves
 from sync.sources.zip_documents import describe_zip_document
 from sync.status_alignment import StatusAlignment, align_status_writes
+from sync.status_range import oversized_status_column
+from sync.xlsx import sheet_size
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
+from sync.xlsx.sheet_rows import check_sheet_rows
 from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.sheet_xml import first_cell_text
@@ -174,7 +178,8 @@ class ExcelWorkbook:
         :raises SourceError: if the file may not be read.
         """
         try:
-            return list(self._read_calamine().sheet_names)
+            with self._damage_checked():
+                return list(self._read_calamine().sheet_names)
         except OSError as error:
             raise unreadable_workbook_error(self._path, error) from error
 
@@ -189,9 +194,14 @@ class ExcelWorkbook:
         :raises SourceError: if the file may not be read.
         """
         try:
-            return self._read_tab(tab)
+            with self._damage_checked():
+                return self._read_tab(tab)
         except OSError as error:
             raise unreadable_workbook_error(self._path, error) from error
+
+    def _damage_checked(self) -> contextlib.AbstractContextManager[None]:
+        """Report a package that looked damaged as changed, if it changed meanwhile."""
+        return damage_checked_for_changes(self._path, lambda: self._fingerprint)
 
     def _is_pipeline_tab(self, tab: str) -> bool:
         if self._pipeline_tab is None:
@@ -245,9 +255,24 @@ class ExcelWorkbook:
                     scan.pipesheet_highlights if pipeline_tab else None
                 ),
                 recorded=not pipeline_tab and name.casefold() in self._recorded_tabs(),
+                cell_limit=sheet_size.MAX_SHEET_CELLS,
             )
             self._grids[name] = grid
         return grid
+
+    def check_tab_rows(self, tab: str) -> None:
+        """Stream the rows of ``tab`` as :meth:`apply` does, writing nothing.
+
+        ``tab`` is the name as the workbook spells it, as in a grid it returned.
+
+        :raises UnsupportedWorkbookError: if the write would reject the rows,
+            such as rows out of order or a row number listed twice.
+        :raises SourceError: if the file may not be read.
+        """
+        try:
+            check_sheet_rows(self._path, tab)
+        except OSError as error:
+            raise unreadable_workbook_error(self._path, error) from error
 
     def is_recorded_tab(self, tab: str) -> bool:
         """Return True if the workbook records ``tab`` as a tab pipesheet generated."""
@@ -363,8 +388,9 @@ class ExcelWorkbook:
             LibreOffice, or changed on disk since it was read.
         :raises FeatureLossError: if a status cell anchors a shared formula, or
             the status header would repeat a column name of an Excel table.
-        :raises SheetLayoutError: if the pipeline tab is missing, or a generated
-            tab's name is taken by a tab of the user's.
+        :raises SheetLayoutError: if the pipeline tab is missing, a generated
+            tab's name is taken by a tab of the user's, or the status column
+            would widen the pipeline tab past the cells the next run reads.
         :raises DefinitionError: if a generated tab's name is invalid in Excel.
         :raises SourceError: if the file cannot be written, or a generated tab
             contains a value that cannot go into a cell.
@@ -372,7 +398,10 @@ class ExcelWorkbook:
         if plan.is_empty:
             logger.info("No changes to write to %s", self.target.name)
             return WriteReport(0, [], 0, 0, [], str(self.target))
+        with self._damage_checked():
+            return self._apply(plan)
 
+    def _apply(self, plan: WritePlan) -> WriteReport:
         started = time.monotonic()
         self._check_not_open()
         # A recorded run removes them under its workbook lock; this covers
@@ -392,6 +421,7 @@ class ExcelWorkbook:
             # change its modification time and rotate a backup.
             _log_skipped(alignment.skipped)
             return WriteReport(0, [], 0, 0, alignment.skipped, str(self.target))
+        _check_room_for_statuses(grid, plan, alignment)
         edits = workbook_edits(plan, grid.tab, alignment)
 
         size = self._save(lambda out: _patch_into(self._path, out, edits))
@@ -924,6 +954,21 @@ def workbook_edits(
         highlight_range=highlight_range if plan.highlights else None,
         remove_highlights=plan.remove_highlights,
     )
+
+
+def _check_room_for_statuses(
+    grid: SheetGrid, plan: WritePlan, alignment: StatusAlignment
+) -> None:
+    """Reject status writes that would leave a tab too large for the next read.
+
+    A run plans no statuses for such a tab (:func:`sync.run.run_sync` stops
+    first), so this guards plans made any other way, before the file changes.
+    """
+    if not (alignment.rows or plan.write_status_header):
+        return
+    problem = oversized_status_column(grid, plan.status_column, plan.status_header)
+    if problem is not None:
+        raise SheetLayoutError(f"{problem} Nothing was written.")
 
 
 def _patch_into(source: Path, out: BinaryIO, edits: WorkbookEdits) -> None:

@@ -31,7 +31,6 @@ def _open_excel(
     from sync.sources.csv_table import CsvTable
     from sync.sources.excel import ExcelWorkbook
     from sync.sources.read_only import read_only_error
-    from sync.sources.read_only_workbook import ReadOnlyWorkbook
 
     path = location or pipeline.source.path
     if not path:
@@ -57,6 +56,9 @@ def _open_excel(
         raise read_only_error(Path(path))
     if Path(path).suffix.lower() in TEXT_TABLE_SUFFIXES:
         return CsvTable(Path(path), pipeline.source.tab)
+
+    from sync.sources.read_only_workbook import ReadOnlyWorkbook
+
     return ReadOnlyWorkbook(Path(path))
 
 

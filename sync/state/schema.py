@@ -123,8 +123,11 @@ def create_schema(connection: sa.Connection) -> None:
 
     Running every migration gives the same tables but takes several times
     longer: 0.5 s against 0.07 s on SQLite, measured on a loaded machine.
+    The caller has found no table in the database, within the transaction
+    that holds the migration lock, so no table is looked up before it is
+    created.
     """
-    metadata.create_all(connection)
+    metadata.create_all(connection, checkfirst=False)
     VERSION_TABLE.create(connection)
     connection.execute(VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
 

@@ -69,6 +69,7 @@ class StateStore:
         url = _parse_url(url_or_path)
         _reject_folder(url)
         if create:
+            _require_parent_folder(url)
             _create_private_sqlite_file(url)
         else:
             _require_sqlite_file(url)
@@ -285,6 +286,13 @@ class StateStore:
                 query = query.where(runs_of_tab(connection, workbook_key, tab))
             rows = connection.execute(query).all()
         return [_run_record(row) for row in rows]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        """Return the run with id ``run_id``, or None when there is none."""
+        query = sa.select(runs).where(runs.c.id == run_id)
+        with self._begin() as connection:
+            row = connection.execute(query).one_or_none()
+        return None if row is None else _run_record(row)
 
     def workbooks(self) -> list[str]:
         """Return the keys of every workbook that has runs, sorted."""
@@ -704,6 +712,22 @@ def _reject_folder(url: URL) -> None:
             f"State database {url.database!r} is a folder, not a file. Pass "
             f"--state or set PIPESHEET_STATE to a file path, such as "
             f"{str(example)!r}."
+        )
+
+
+def _require_parent_folder(url: URL) -> None:
+    # SQLite creates a missing file but not its folder, and says only "unable
+    # to open database file" then. A "file:" URI is left to SQLite.
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if url.query.get("uri") == "true":
+        return
+    folder = Path(url.database).parent
+    if not folder.is_dir():
+        raise StateError(
+            f"State database {url.database!r} cannot be created, because the "
+            f"folder {str(folder)!r} does not exist. Create the folder, or pass "
+            "--state or set PIPESHEET_STATE to a file in an existing folder."
         )
 
 

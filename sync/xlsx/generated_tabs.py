@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from config.errors import DefinitionError, SheetLayoutError
@@ -48,6 +49,10 @@ from sync.xlsx.zipcopy import NewMember
 
 logger = logging.getLogger(__name__)
 
+# A call that returns the grid digest of each generated tab that had none
+# when the writing started, by tab name. It may wait for another process.
+GridDigests = Callable[[], dict[str, str]]
+
 
 @dataclass
 class TabsWritten:
@@ -65,9 +70,15 @@ def write_generated_tabs(
     tabs: list[GeneratedTab],
     owned_tab_names: list[str],
     pipeline_tab: str,
+    *,
+    grid_digests: GridDigests | None = None,
 ) -> TabsWritten:
     """Write every generated tab, replacing owned ones in place.
 
+    :param grid_digests: the digests of the tabs' grids, for their records,
+        when another process computes them. It is called once, after every
+        sheet part is written. Without it, each grid is hashed while its
+        sheet XML is rendered.
     :raises DefinitionError: if a tab name is not a valid Excel tab name, is used
         twice, or is the pipeline tab.
     :raises SheetLayoutError: if the workbook already has a tab of that name that
@@ -80,7 +91,7 @@ def write_generated_tabs(
     written = TabsWritten()
     new_tabs: list[str] = []
     records_before = workbook.tab_records()
-    records: dict[int, TabRecord] = {}
+    sheets: list[tuple[int, GeneratedTab, NewMember, str | None]] = []
 
     for tab in tabs:
         existing = workbook.find_sheet_ignoring_case(tab.name)
@@ -94,15 +105,28 @@ def write_generated_tabs(
                 _sibling_pattern(workbook.part, "worksheets/sheet")
             )
 
-        record = _write_tab_parts(
-            package, content_types, styles, tab, part, workbook.date1904
+        sheet, digest = _write_tab_parts(
+            package,
+            content_types,
+            styles,
+            tab,
+            part,
+            workbook.date1904,
+            hash_grid=grid_digests is None,
         )
         if existing is None:
             existing = workbook.add_worksheet(tab.name, part)
             new_tabs.append(tab.name)
-        records[workbook.sheets.index(existing)] = record
+        sheets.append((workbook.sheets.index(existing), tab, sheet, digest))
         written.names.append(tab.name)
 
+    digests = grid_digests() if grid_digests is not None else {}
+    records = {
+        position: _tab_record(
+            tab, sheet, digests[tab.name] if digest is None else digest, workbook
+        )
+        for position, tab, sheet, digest in sheets
+    }
     workbook.set_tab_records(records)
     _add_app_titles(package, tabs_before, new_tabs)
     return written
@@ -115,10 +139,13 @@ def _write_tab_parts(
     tab: GeneratedTab,
     part: str,
     date1904: bool,
-) -> TabRecord:
+    *,
+    hash_grid: bool,
+) -> tuple[NewMember, str | None]:
     """Write a tab's sheet part and its drawing and chart, dropping unused old parts.
 
-    :returns: the record a later run compares the tab with.
+    :returns: the sheet part's member and the digest of the tab's grid, or
+        None for the digest when ``hash_grid`` is false and the tab had none.
     """
     old_parts = _parts_below(package, part)
     kept_parts = {part}
@@ -139,7 +166,7 @@ def _write_tab_parts(
         kept_parts |= {drawing, rels_part(drawing), chart}
 
     sheet, digest = _write_sheet_part(
-        package, styles, tab, part, drawing_rel_id, date1904
+        package, styles, tab, part, drawing_rel_id, date1904, hash_grid
     )
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
@@ -148,8 +175,15 @@ def _write_tab_parts(
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
+    return sheet, digest
+
+
+def _tab_record(
+    tab: GeneratedTab, sheet: NewMember, digest: str, workbook: WorkbookParts
+) -> TabRecord:
+    """Return the record a later run compares the tab with."""
     return TabRecord(
-        record_digest(digest, date1904),
+        record_digest(digest, workbook.date1904),
         sheet.crc,
         sheet.size,
         name_key=tab_name_key(tab.name),
@@ -163,7 +197,8 @@ def _write_sheet_part(
     part: str,
     drawing_rel_id: str | None,
     date1904: bool,
-) -> tuple[NewMember, str]:
+    hash_grid: bool,
+) -> tuple[NewMember, str | None]:
     """Write a tab's sheet XML to ``part``, deflating it as it is rendered.
 
     A large Problems tab is tens of megabytes of XML, never held whole. When the
@@ -171,10 +206,11 @@ def _write_sheet_part(
     again and compared byte for byte, so an unchanged part stays as stored.
 
     :returns: the member written and the digest of the tab's grid, hashed while
-        the XML was rendered unless the tab had it already.
+        the XML was rendered unless the tab had it already. The digest is None
+        when the tab had none and ``hash_grid`` is false.
     """
     # A run that looked for unchanged tabs has hashed the grid already.
-    digest = None if tab.has_digest else GridDigest()
+    digest = GridDigest() if hash_grid and not tab.has_digest else None
     with package.open_stream(part) as stream:
         write_tab(
             tab,
@@ -197,7 +233,9 @@ def _write_sheet_part(
         package.write(part, xml)
     else:
         package.write_member(sheet)
-    return sheet, tab.digest if digest is None else digest.hexdigest()
+    if digest is not None:
+        return sheet, digest.hexdigest()
+    return sheet, tab.digest if tab.has_digest else None
 
 
 def _chart_part_names(

@@ -54,6 +54,9 @@ EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 
 # Whole numbers of this size or more are written as a float's repr, not as digits.
 MAX_INTEGER_TEXT = 10**15
+# Number of values at the top of an integer column that decide whether its
+# values repeat enough to convert each distinct value once.
+INTEGER_SAMPLE_SIZE = 256
 
 # Number of grid rows rendered together, column by column. Blocks end where
 # the digest's blocks end, so the digest can hash the same columns.
@@ -253,11 +256,11 @@ class _SheetData:
             return [], False
         if kinds == {int} and _written_as_integers(cast(tuple[int, ...], values)):
             head = f'"{self.style(0, bold)}><v>'
-            texts = list(map(str, values))
+            texts = _integer_texts(cast(tuple[int, ...], values))
             return [opening, numbers, head, texts, "</v></c>"], True
 
         try:
-            bodies = self.column_bodies(values, bold)
+            bodies = self.column_bodies(values, bold, kinds)
         except ValueError as error:
             number = numbers[self.first_rejected(values, bold)]
             raise ValueError(f"cell {self.letter(index)}{number}: {error}") from error
@@ -269,15 +272,22 @@ class _SheetData:
         ]
         return [cells], False
 
-    def column_bodies(self, values: tuple[CellValue, ...], bold: bool) -> list[str]:
+    def column_bodies(
+        self,
+        values: tuple[CellValue, ...],
+        bold: bool,
+        kinds: set[type] | None = None,
+    ) -> list[str]:
         """Return what follows each cell's reference: attributes, value, end tag.
 
+        :param kinds: the types of ``values``, when the caller has them.
         :raises ValueError: for a value that cannot go into a cell.
         """
+        if kinds is None:
+            kinds = set(map(type, values))
         # 1, 1.0 and True are equal dict keys but True is written as a boolean,
         # so a column with more than one non-text type keys each value by type.
-        kinds = set(map(type, values)) - {str, type(None)}
-        typed = len(kinds) > 1
+        typed = len(kinds - {str, type(None)}) > 1
         keys: Sequence[object] = (
             list(zip(map(type, values), values, strict=True)) if typed else values
         )
@@ -479,6 +489,22 @@ def _utf8_code_units(text: str) -> str:
 def _written_as_integers(numbers: tuple[int, ...]) -> bool:
     """Return True when :func:`_number_text` gives ``str(number)`` for every number."""
     return -MAX_INTEGER_TEXT < min(numbers) and max(numbers) < MAX_INTEGER_TEXT
+
+
+def _integer_texts(integers: tuple[int, ...]) -> list[str]:
+    """Return ``str`` of each integer, converting a repeated value once.
+
+    Columns of day counts repeat a few dozen values on thousands of rows, where
+    a lookup is faster than a conversion. Columns of row numbers repeat few, so
+    a sample of the first values decides.
+    """
+    sample = integers[:INTEGER_SAMPLE_SIZE]
+    if len(set(sample)) * 2 > len(sample):
+        return list(map(str, integers))
+    distinct: dict[int, str | None] = dict.fromkeys(integers)
+    for integer in distinct:
+        distinct[integer] = str(integer)
+    return list(map(distinct.__getitem__, integers))  # type: ignore[arg-type]
 
 
 def _number_text(number: int | float) -> str:

@@ -90,9 +90,9 @@ AFTER_DEFINED_NAMES = (
     "webPublishObjects",
     "extLst",
 )
-# The characters of XML_ILLEGAL_CHARACTERS but NUL, which joins a column's texts,
-# as UTF-8 bytes. No other character's UTF-8 encoding contains these bytes.
-_ILLEGAL_BYTES_BESIDE_NUL = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# The characters of XML_ILLEGAL_CHARACTERS, NUL among them, as UTF-8 bytes. No
+# other character's UTF-8 encoding contains these bytes.
+_XML_ILLEGAL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _RECORD_VALUE = re.compile(
     rb'"pipesheet ([123]) ([0-9a-f]{64}) ([0-9a-f]{8}) (\d+)(?: ([0-9a-f]{16}))?"'
 )
@@ -216,7 +216,8 @@ class GridDigest:
 
         self._hash.update(_part(b"b", _integer_bytes([number])))
         for part in parts:
-            self._hash.update(_part(b"e", b"") if part is None else part)
+            for piece in (_part(b"e", b""),) if part is None else part:
+                self._hash.update(piece)
 
     def hexdigest(self) -> str:
         """Return the SHA-256 of the blocks added so far, in hexadecimal."""
@@ -357,34 +358,50 @@ def find_unchanged_tabs(
     return {name: tab.name for name, tab in written.items() if tab.same_grid}
 
 
-def _shown_column_bytes(values: Sequence[CellValue]) -> bytes | None:
+def _shown_column_bytes(values: Sequence[CellValue]) -> tuple[bytes, ...] | None:
     """Return the bytes hashed for a column as it is shown, or None if it is empty.
 
     Before: ``(1.0, "", "a\x01", None)``. After: the bytes of ``(1, None,
-    "a\ufffd")``, as a reader returns the cells written for the first.
+    "a\ufffd")``, as a reader returns the cells written for the first. The
+    bytes come in pieces to hash one after the other, so a column of long
+    texts is not copied to join its kind and length to it.
     """
+    # The value types of a column with more than text that is hashed as it is,
+    # kept so that they are found once.
+    kinds: set[type] | None = None
     try:
         text = "\x00".join(values)  # type: ignore[arg-type]
     except TypeError:
-        if not _shown_as_is(values):
+        kinds = set(map(type, values))
+        if not _shown_as_is(values, kinds):
             values = list(map(_shown_value, values))
+            kinds = None
     else:
         encoded = text.encode("utf-8", "surrogatepass")
         if "" not in values and _are_plain_texts(encoded, len(values)):
-            return _part(b"s", encoded)
+            return _part_head(b"s", encoded), encoded
         values = list(map(_shown_value, values))
 
     end = len(values)
-    while end and values[end - 1] is None:
-        end -= 1
-    if end == 0:
-        return None
-    return _column_bytes(values if end == len(values) else values[:end])
+    if end and values[-1] is None:
+        # A whole block of a column is often empty, such as the Exited column
+        # of a first run's Stage log, and counting is faster than the loop.
+        if values.count(None) == end:
+            return None
+        while values[end - 1] is None:
+            end -= 1
+    if end < len(values):
+        return (_column_bytes(values[:end]),)
+    if kinds is not None:
+        return (_typed_column_bytes(values, kinds),)
+    return (_column_bytes(values),)
 
 
-def _shown_as_is(values: Sequence[CellValue]) -> bool:
-    """Return True when a column of more than text is shown as its values are."""
-    kinds = set(map(type, values))
+def _shown_as_is(values: Sequence[CellValue], kinds: set[type]) -> bool:
+    """Return True when a column of more than text is shown as its values are.
+
+    :param kinds: the types of ``values``.
+    """
     if kinds <= SHOWN_AS_IS:
         return True
     if kinds - SHOWN_AS_IS != {str} or "" in values:
@@ -403,10 +420,10 @@ def _are_plain_texts(encoded: bytes, count: int) -> bool:
     The sheet XML contains such texts as they are. ``count`` is the number of
     texts joined.
     """
-    # Without a NUL in the texts, only the NULs between them are in ``encoded``.
-    if encoded.count(b"\x00") != count - 1:
-        return False
-    return len(encoded.translate(None, _ILLEGAL_BYTES_BESIDE_NUL)) == len(encoded)
+    # The NULs between the texts are ``count - 1`` of the bytes deleted, so
+    # deleting no other byte means the texts have no NUL or illegal character.
+    legal = encoded.translate(None, _XML_ILLEGAL_BYTES)
+    return len(encoded) - len(legal) == count - 1
 
 
 def _shown_value(value: CellValue) -> CellValue:
@@ -448,9 +465,15 @@ def _column_bytes(values: Sequence[CellValue]) -> bytes:
     return _part(b"t", lengths + text.encode("utf-8", "surrogatepass"))
 
 
-def _typed_column_bytes(values: Sequence[CellValue]) -> bytes:
-    """Return the bytes hashed for a column with a value other than text."""
-    kinds = set(map(type, values))
+def _typed_column_bytes(
+    values: Sequence[CellValue], kinds: set[type] | None = None
+) -> bytes:
+    """Return the bytes hashed for a column with a value other than text.
+
+    :param kinds: the types of ``values``, when the caller has them.
+    """
+    if kinds is None:
+        kinds = set(map(type, values))
     if type(None) in kinds and len(kinds) > 1:
         present = list(map(operator.is_not, values, repeat(None)))
         values = list(compress(values, present))
@@ -477,7 +500,12 @@ def _integer_bytes(integers: Sequence[int]) -> bytes:
 
 def _part(kind: bytes, content: bytes) -> bytes:
     """Return ``content`` after its kind and its length in bytes."""
-    return kind + len(content).to_bytes(8, "little") + content
+    return _part_head(kind, content) + content
+
+
+def _part_head(kind: bytes, content: bytes) -> bytes:
+    """Return the kind and the length in bytes that :func:`_part` puts first."""
+    return kind + len(content).to_bytes(8, "little")
 
 
 def _defined_names(xml: bytes) -> Iterable[tuple[bytes, bytes]]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
+from config import loader
 from config.errors import DefinitionError
 from config.loader import (
     MAX_EXPANDED_NODES,
@@ -864,3 +868,95 @@ def test_typed_texts_survive_anchors_and_merges(tmp_path: Path) -> None:
         "  - allowed.product.values[0]",
     ]
     assert all(line.endswith('put it in quotes: "010"') for line in lines)
+
+
+# Documents on which libyaml and the pure-Python parser must build the same
+# data and the same scalar texts.
+SAME_DATA_DOCUMENTS = {
+    "booleans": "a: [true, True, FALSE, yes, No, on, OFF, y, n]\n",
+    "numbers": "a: [010, 0o10, 0x1F, 1.10, 1e3, .inf, -.Inf, .nan, 1_000, +5]\n",
+    "dates": "a: 2025-09-09\nb: 2025-09-09 10:00:00\n",
+    "nulls": "a: ~\nb: null\nc:\nd: ''\n",
+    "anchors": "base: &b {x: 1, y: [a, b]}\nc: *b\nd:\n  <<: *b\n  x: 2\n",
+    "block-texts": "a: |\n  one\n  two\nb: >-\n  folded\n  text\n",
+    "quoted": "'a: b': \"tab\\there\"\nc: 'it''s'\n",
+    "chinese": "阶段: [线索收集, 客户筛选]\n说明: 试用 → 谈判\n",
+    "top-level-list": "- a\n- b\n",
+    "scalar": "just text\n",
+    "empty": "# nothing\n",
+}
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml")
+@pytest.mark.parametrize(
+    "text", SAME_DATA_DOCUMENTS.values(), ids=SAME_DATA_DOCUMENTS.keys()
+)
+def test_libyaml_builds_same_data(text: str) -> None:
+    fast = loader._load_document_with(loader._LIBYAML_LOADER, text, "team.yaml")
+    pure = loader._load_document_with(loader._DefinitionYamlLoader, text, "team.yaml")
+
+    assert fast == pure
+    assert type(fast) is type(pure)
+    assert getattr(fast, "scalar_texts", None) == getattr(pure, "scalar_texts", None)
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml")
+def test_valid_definition_parsed_by_libyaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(_loader: object) -> None:
+        raise AssertionError("the pure-Python parser ran")
+
+    monkeypatch.setattr(loader._DefinitionYamlLoader, "get_single_node", fail)
+
+    data = read_definition(write_definition(tmp_path, MINIMAL_DEFINITION))
+
+    assert isinstance(data, dict)
+    assert data["name"] == "Test pipeline"
+
+
+def test_definition_read_without_libyaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "_LIBYAML_LOADER", None)
+    text = MINIMAL_DEFINITION + (
+        "allowed:\n  owner:\n    values: [Yes, Off]\n"
+        "followups:\n  require_next_step_date: false\n"
+    )
+
+    pipeline = load_pipeline(write_definition(tmp_path, text))
+
+    assert pipeline.allowed["owner"].values == ["Yes", "Off"]
+    assert pipeline.followups.require_next_step_date is False
+
+
+def test_repeated_key_rejected_without_libyaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "_LIBYAML_LOADER", None)
+    path = write_definition(tmp_path, "name: a\nname: b\n")
+
+    assert load_error(path) == (
+        f"{path}, line 2, column 1: invalid YAML: the key 'name' appears twice "
+        "in one mapping, first on line 1.\n"
+        "    name: b\n"
+        "    ^\n"
+        "Keep one of the two entries and delete the other."
+    )
+
+
+def test_valid_definition_skips_error_module(tmp_path: Path) -> None:
+    path = write_definition(tmp_path, MINIMAL_DEFINITION)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from config.loader import load_pipeline\n"
+        f"load_pipeline(Path({str(path)!r}))\n"
+        "print('config.validation' in sys.modules)\n"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert loaded.stdout == "False\n"

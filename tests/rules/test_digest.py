@@ -18,6 +18,7 @@ from rules.digest import (
     item_identity,
     list_digest_owners,
 )
+from rules.digest_text import EMAIL_SECTION_ITEM_LIMIT
 from rules.findings import Code, Finding, Severity
 from rules.followups import Followup, FollowupState
 from rules.grid import CellValue
@@ -442,6 +443,33 @@ def test_chat_body_lists_first_ten_items() -> None:
     assert len(lines) == 2 + 10 + 1
     assert lines[-1] == ("… and 2 more; see the tabs 'Follow-ups' and 'Problems'.")
     assert digest.text.count("\n- ") == 12
+
+
+def test_email_sections_capped_at_limit() -> None:
+    rows = range(5, 5 + EMAIL_SECTION_ITEM_LIMIT + 3)
+    deals = [deal(row, "Ana Lima") for row in rows]
+    old_followups = [followup(row, "Ana Lima", row) for row in rows]
+    sent = {"Ana Lima": set(only_digest(old_followups, [], deals).identities)}
+    problems = [missing_account(row) for row in rows]
+
+    digest = only_digest(old_followups, problems, deals, already_sent=sent)
+
+    lines = digest.text.splitlines()
+    more = "… and 3 more; see the tabs 'Follow-ups' and 'Problems'."
+    assert digest.text.count("\n- ") == 2 * EMAIL_SECTION_ITEM_LIMIT
+    assert lines.count(more) == 2
+    assert lines[lines.index("Still open:") - 2] == more
+    assert lines[1] == "103 overdue follow-ups, 103 problems."
+
+
+def test_chinese_email_section_capped() -> None:
+    rows = range(5, 5 + EMAIL_SECTION_ITEM_LIMIT + 1)
+    deals = [deal(row, "张伟") for row in rows]
+
+    digest = only_digest([], [missing_account(row) for row in rows], deals, ZH_PIPELINE)
+
+    assert digest.text.count("\n- ") == EMAIL_SECTION_ITEM_LIMIT
+    assert digest.text.endswith("\n……另有 1 项，请查看“Follow-ups”和“Problems”表。\n")
 
 
 def test_content_hash_follows_content() -> None:

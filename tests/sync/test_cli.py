@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 from importlib.metadata import version
 from pathlib import Path
 
@@ -718,6 +719,17 @@ def test_json_warnings_empty_without_warnings() -> None:
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json")
 
     assert json.loads(result.stdout)["warnings"] == []
+
+
+def test_emoji_code_in_name_printed_as_is() -> None:
+    write_tiny(CLEAN_DEALS)
+    shutil.copy("tiny.xlsx", ":fire:.xlsx")
+
+    result = invoke("run", "tiny.yaml", "--source", ":fire:.xlsx", "--as-of", AS_OF)
+
+    assert result.exit_code == 0
+    assert first_line(result.stderr) == "… Reading tab 'Deals' of :fire:.xlsx"
+    assert ":fire:.xlsx · Deals" in result.stdout
 
 
 def test_progress_only_on_stderr() -> None:

@@ -388,6 +388,7 @@ def test_ready_workbook_passes_every_check(starter: Path) -> None:
         "✓ Workbook      ",
         "✓ Not open      ",
         "✓ Tab           ",
+        "✓ Row order     ",
         "✓ Header row    ",
         "✓ Columns       ",
         "✓ Status        ",
@@ -546,7 +547,7 @@ def test_user_tab_named_like_output_fails(starter: Path, name: str) -> None:
     result = run_doctor("b2b-en", "--source", str(starter))
 
     assert result.exit_code == 1
-    assert lines(result)[7] == (
+    assert lines(result)[8] == (
         f"✗ Output tabs   Workbook 'pipeline.xlsx' already has a tab {name!r} that "
         "pipesheet did not create, so pipesheet will not overwrite it. Rename that "
         "tab, or choose another name for the generated tab under outputs.tabs in "
@@ -565,7 +566,7 @@ def test_tabs_of_earlier_run_pass(starter: Path) -> None:
     result = run_doctor("b2b-en", "--source", str(starter))
 
     assert result.exit_code == 0
-    assert lines(result)[7].startswith("✓ Output tabs   ")
+    assert lines(result)[8].startswith("✓ Output tabs   ")
 
 
 def test_team_status_column_fails(starter: Path) -> None:
@@ -578,7 +579,7 @@ def test_team_status_column_fails(starter: Path) -> None:
     result = run_doctor("b2b-en", "--source", str(starter))
 
     assert result.exit_code == 1
-    assert lines(result)[6].startswith(
+    assert lines(result)[7].startswith(
         "✗ Status        Workbook 'pipeline.xlsx', tab 'Deals': column R has the "
         "status header 'pipesheet status' but contains values pipesheet did not "
         "write, such as R4 = 'waiting on legal'"

@@ -10,7 +10,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import openpyxl
 import pytest
@@ -31,9 +31,11 @@ from config.errors import (
     WorkbookNotFoundError,
 )
 from rules.grid import CellValue, SheetGrid
-from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, list_backups
+from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, Fingerprint, list_backups
 from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WritePlan
+from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
+from sync.xlsx.edits import WorkbookEdits
 from tests.shared_data import XLSX_RESEARCH as RESEARCH
 from tests.shared_data import shared_file
 from tests.sync.xlsx.packages import raw_members
@@ -1407,6 +1409,89 @@ def test_changed_on_disk_rejects_write(pipeline_path: Path) -> None:
         "re-reads it. Nothing was written."
     )
     assert pipeline_path.read_bytes() == edited
+
+
+CHANGED_WHILE_READ = (
+    "Workbook 'Pipeline.xlsx' changed on disk while it was read, so what was "
+    "read looked damaged. Nothing was written. Run again to read the saved file."
+)
+
+
+def saved_edit(path: Path) -> bytes:
+    """Return the bytes of ``path`` with a rep's edit saved, leaving it as it is."""
+    original = path.read_bytes()
+    edit_pipeline(path, lambda sheet: sheet.cell(2, 2, "Qualified"))
+    edited = path.read_bytes()
+    path.write_bytes(original)
+    return edited
+
+
+def test_read_during_rewrite_not_damaged(
+    pipeline_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = saved_edit(pipeline_path)
+    real_read = excel.read_with_fingerprint
+
+    def read_during_copy(path: Path) -> tuple[bytes, Fingerprint]:
+        # The read gets the first half of the file, then the copy over it ends.
+        data, fingerprint = real_read(path)
+        path.write_bytes(edited)
+        return data[: len(data) // 2], fingerprint
+
+    monkeypatch.setattr(excel, "read_with_fingerprint", read_during_copy)
+    source = ExcelWorkbook(pipeline_path)
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        source.read_tab("Pipeline")
+
+    assert str(raised.value) == CHANGED_WHILE_READ
+    assert pipeline_path.read_bytes() == edited
+
+
+def test_write_during_rewrite_not_damaged(
+    pipeline_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = saved_edit(pipeline_path)
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+    real_patch = excel._patch_into
+
+    def patch_during_copy(path: Path, out: BinaryIO, edits: WorkbookEdits) -> None:
+        # ``cp`` has cut the file and written half of it when the patch reads.
+        with path.open("r+b") as file:
+            file.truncate(0)
+            file.write(edited[: len(edited) // 2])
+        try:
+            real_patch(path, out, edits)
+        finally:
+            path.write_bytes(edited)
+
+    monkeypatch.setattr(excel, "_patch_into", patch_during_copy)
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        source.apply(plan)
+
+    assert str(raised.value) == CHANGED_WHILE_READ
+    assert pipeline_path.read_bytes() == edited
+
+
+def test_damaged_unchanged_file_named_damaged(
+    pipeline_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = excel.read_with_fingerprint
+
+    def read_cut_short(path: Path) -> tuple[bytes, Fingerprint]:
+        data, fingerprint = real_read(path)
+        return data[: len(data) // 2], fingerprint
+
+    monkeypatch.setattr(excel, "read_with_fingerprint", read_cut_short)
+    source = ExcelWorkbook(pipeline_path)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        source.read_tab("Pipeline")
+
+    assert not isinstance(raised.value, WorkbookBusyError)
+    assert "changed on disk" not in str(raised.value)
 
 
 # Members pipesheet does not own

@@ -7,10 +7,12 @@ a Stage Entered column as a team's sheet would.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -195,6 +197,62 @@ def test_dry_run_shows_ended_stay_start(
         ("Demo", day(1), day(8), 7),
         ("Proposal", day(8), None, 3),
     ]
+
+
+def logged_stays(folder: Path, deal_id: str) -> dict[str, Any]:
+    """Return ``pipesheet log DEAL_ID --json`` of the runs recorded so far."""
+    args = ["log", deal_id, str(folder / "b2b-en.yaml"), "--json"]
+    args += ["--state", str(folder / "state.sqlite")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.output)
+    return document
+
+
+def test_log_counts_stays_as_stage_log(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    # Both stays start on the sheet's date, before the runs first saw them.
+    write_rows(tmp_path, [("D-1", "Demo", day(1))])
+    run_on(pipeline, store, day(4))
+    run_on(pipeline, store, day(6))
+    write_rows(tmp_path, [("D-1", "Proposal", day(8))])
+    run_on(pipeline, store, day(11))
+
+    logged = logged_stays(tmp_path, "D-1")
+
+    tab = stays_of(tmp_path, "D-1")
+    assert tab == [("Demo", day(1), day(8), 7), ("Proposal", day(8), None, 3)]
+    days = [move["days_in_previous_stage"] for move in logged["transitions"]]
+    assert days == [None, 7]
+    assert logged["days_in_stage"] == [
+        {"stage": "Demo", "total_days": 7, "lower_bound": False},
+        {"stage": "Proposal", "total_days": 3, "lower_bound": False},
+    ]
+    stays = [
+        (stay["stage"], stay["entered"], stay["exited"], stay["days"])
+        for stay in logged["stays"]
+    ]
+    assert stays == [
+        ("Demo", "2027-01-01", "2027-01-08", 7),
+        ("Proposal", "2027-01-08", None, 3),
+    ]
+
+
+def test_log_counts_first_stay_from_sheet(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", day(1))])
+    run_on(pipeline, store, day(3))
+
+    logged = logged_stays(tmp_path, "D-1")
+
+    assert stays_of(tmp_path, "D-1") == [("Lead", day(1), None, 2)]
+    assert logged["days_in_stage"] == [
+        {"stage": "Lead", "total_days": 2, "lower_bound": False}
+    ]
+    assert logged["stays"][0]["entered"] == "2027-01-01"
+    assert logged["stays"][0]["first_seen"] == "2027-01-03"
 
 
 def test_moved_workbook_keeps_sheet_start(

@@ -191,6 +191,47 @@ def test_duplicate_and_missing_ids_planned() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            [[*HEADER, "pipesheet status"], ["D-1", "Ana", "Lead", 100, "OK"]],
+            [],
+        ),
+        (
+            [[*HEADER, "pipesheet status"], ["D-1", "Ana", "Lead", 100, "WARN: x"]],
+            [("D-1", 2, "OK", "WARN: x")],
+        ),
+        (
+            [[*HEADER, "pipesheet status"], ["D-1", "Ana", "Lead", 100]],
+            [("D-1", 2, "OK", None)],
+        ),
+        (
+            [
+                [*HEADER, "pipesheet status"],
+                ["D-1", "Ana", "Lead", 100, "OK"],
+                ["D-2", "Ben", "Lead", 100],
+                ["D-3", "Ben", "Lead"],
+                ["D-4", "Ana", "Lead", 100, "ERROR: old"],
+            ],
+            [
+                ("D-2", 3, "OK", None),
+                ("D-3", 4, "OK", None),
+                ("D-4", 5, "OK", "ERROR: old"),
+            ],
+        ),
+    ],
+    ids=["status-in-every-row", "status-changed", "status-past-row-end", "ragged"],
+)
+def test_status_cells_of_ragged_rows(
+    rows: list[list[CellValue]], expected: list[tuple[str, int, str, CellValue]]
+) -> None:
+    plan = plan_for(rows)
+
+    assert statuses(plan) == expected
+    assert all(write.row_values is None for write in plan.status_cells)
+
+
 def test_blank_ids_leave_other_ids_unique() -> None:
     rows = [
         HEADER,

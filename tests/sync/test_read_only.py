@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +161,22 @@ def test_damaged_file_named_in_error(tmp_path: Path) -> None:
         UnsupportedWorkbookError, match="'broken.ods' could not be read"
     ):
         ReadOnlyWorkbook(path).tab_names()
+
+
+def test_xlsx_source_skips_read_only_module(tmp_path: Path) -> None:
+    xlsx = build_starter_workbook(tmp_path / "starter.xlsx", Locale.EN, as_of=AS_OF)
+    script = (
+        "import sys\n"
+        "from config.loader import load_pipeline\n"
+        "from config.shipped import shipped_definition\n"
+        "from sync.sources.registry import open_source\n"
+        "pipeline = load_pipeline(shipped_definition('b2b-en'))\n"
+        f"open_source(pipeline, {str(xlsx)!r}, None, writes=True)\n"
+        "print('sync.sources.read_only_workbook' in sys.modules)\n"
+    )
+
+    opened = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert opened.stdout == "False\n"

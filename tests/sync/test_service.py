@@ -836,7 +836,13 @@ def build_health() -> ServiceHealth:
     return health
 
 
-def summary(outcome: RunOutcome, started: dt.datetime, seconds: float) -> RunSummary:
+def summary(
+    outcome: RunOutcome,
+    started: dt.datetime,
+    seconds: float,
+    digests_sent: int = 0,
+    digests_failed: int = 0,
+) -> RunSummary:
     return RunSummary(
         definition="/srv/sales/pipeline.yaml",
         workbook_key=KEY,
@@ -845,6 +851,8 @@ def summary(outcome: RunOutcome, started: dt.datetime, seconds: float) -> RunSum
         seconds=seconds,
         deals=120,
         api_requests=3,
+        digests_sent=digests_sent,
+        digests_failed=digests_failed,
     )
 
 
@@ -867,9 +875,56 @@ def test_healthz_reports_workbook() -> None:
                 "next_run_at": "2025-09-30T05:00:00+00:00",
                 "max_age_seconds": 172800.0,
                 "stale": False,
+                "last_digests_at": None,
+                "last_digests_sent": 0,
+                "last_digests_failed": 0,
+                "digests_failing": False,
             }
         },
     }
+
+
+def test_healthz_reports_failing_digests() -> None:
+    health = build_health()
+    run_at = STARTED + dt.timedelta(hours=1)
+    health.record(summary(RunOutcome.OK, run_at, 2.0, digests_failed=2))
+    health.record(summary(RunOutcome.OK, run_at + dt.timedelta(hours=1), 2.0))
+
+    status, body = health.healthz(run_at + dt.timedelta(hours=2))
+
+    workbook = body["workbooks"][KEY]
+    assert status == 200
+    assert body["status"] == "digests_failing"
+    assert workbook["digests_failing"] is True
+    assert workbook["last_digests_failed"] == 2
+    assert workbook["last_digests_sent"] == 0
+    assert workbook["last_digests_at"] == "2025-09-29T05:00:02+00:00"
+
+
+def test_healthz_ok_after_digests_sent() -> None:
+    health = build_health()
+    run_at = STARTED + dt.timedelta(hours=1)
+    health.record(summary(RunOutcome.OK, run_at, 0.0, digests_failed=2))
+    health.record(
+        summary(RunOutcome.OK, run_at + dt.timedelta(hours=1), 0.0, digests_sent=2)
+    )
+
+    status, body = health.healthz(run_at + dt.timedelta(hours=2))
+
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["workbooks"][KEY]["last_digests_sent"] == 2
+    assert body["workbooks"][KEY]["last_digests_failed"] == 0
+
+
+def test_healthz_stale_wins_over_digests() -> None:
+    health = build_health()
+    health.record(summary(RunOutcome.FAILED, STARTED, 0.0, digests_failed=1))
+
+    status, body = health.healthz(STARTED + dt.timedelta(days=3))
+
+    assert status == 503
+    assert body["status"] == "stale"
 
 
 @pytest.mark.parametrize(
@@ -991,8 +1046,9 @@ def test_service_health_without_state_database(
 
 def test_metrics_text_exposition() -> None:
     health = build_health()
-    health.record(summary(RunOutcome.OK, STARTED, 2.5))
-    health.record(summary(RunOutcome.SKIPPED, STARTED + dt.timedelta(hours=1), 0.25))
+    health.record(summary(RunOutcome.OK, STARTED, 2.5, digests_sent=2))
+    health.record(summary(RunOutcome.OK, STARTED + dt.timedelta(hours=1), 0.0, 1, 1))
+    health.record(summary(RunOutcome.SKIPPED, STARTED + dt.timedelta(hours=2), 0.25))
     label = f'workbook="{KEY}"'
     assert health.metrics_text().splitlines() == [
         (
@@ -1000,14 +1056,21 @@ def test_metrics_text_exposition() -> None:
             "workbook and outcome."
         ),
         "# TYPE pipesheet_runs_total counter",
-        f'pipesheet_runs_total{{{label},outcome="ok"}} 1',
+        f'pipesheet_runs_total{{{label},outcome="ok"}} 2',
         f'pipesheet_runs_total{{{label},outcome="failed"}} 0',
         f'pipesheet_runs_total{{{label},outcome="skipped"}} 1',
         f'pipesheet_runs_total{{{label},outcome="deferred"}} 0',
+        (
+            "# HELP pipesheet_digests_total Digests sent or failed since the service "
+            "started, by workbook and status."
+        ),
+        "# TYPE pipesheet_digests_total counter",
+        f'pipesheet_digests_total{{{label},status="sent"}} 3',
+        f'pipesheet_digests_total{{{label},status="failed"}} 1',
         "# HELP pipesheet_run_duration_seconds Duration of runs, by workbook.",
         "# TYPE pipesheet_run_duration_seconds summary",
         f"pipesheet_run_duration_seconds_sum{{{label}}} 2.75",
-        f"pipesheet_run_duration_seconds_count{{{label}}} 2",
+        f"pipesheet_run_duration_seconds_count{{{label}}} 3",
         (
             "# HELP pipesheet_rows Deals (rows) read by the latest successful run, by "
             "workbook."
@@ -1019,7 +1082,7 @@ def test_metrics_text_exposition() -> None:
             "(0 for Excel files), by workbook."
         ),
         "# TYPE pipesheet_api_requests_total counter",
-        f"pipesheet_api_requests_total{{{label}}} 6",
+        f"pipesheet_api_requests_total{{{label}}} 9",
         (
             "# HELP pipesheet_last_success_timestamp_seconds Unix time of the latest "
             "successful run, by workbook."
@@ -1027,7 +1090,7 @@ def test_metrics_text_exposition() -> None:
         "# TYPE pipesheet_last_success_timestamp_seconds gauge",
         (
             f"pipesheet_last_success_timestamp_seconds{{{label}}} "
-            f"{(STARTED + dt.timedelta(seconds=2.5)).timestamp()!r}"
+            f"{int((STARTED + dt.timedelta(hours=1)).timestamp())}"
         ),
     ]
 

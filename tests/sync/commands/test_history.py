@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from config.shipped import shipped_definition
-from rules.history import DealSnapshot, Transition
+from rules.history import DealSnapshot, StayEnd, Transition
+from rules.stage_history import StageHistory
 from sync.cli import cli
 from sync.commands.history import (
     days_in_previous_stage,
+    deal_stays,
     history,
     log,
     workbook_labels,
@@ -336,6 +339,9 @@ def test_log_shows_deal_path(state: Path, workbook: Path) -> None:
         ["2025-03-01", "(new) → Lead", ""],
         ["2025-03-05", "Lead → Demo", "4"],
         ["2025-03-12", "Demo → (removed)", "7"],
+        ["Stage", "Entered", "Exited", "Days"],
+        ["Lead", "2025-03-01", "2025-03-05", "≥ 4"],
+        ["Demo", "2025-03-05", "2025-03-12 (removed)", "7"],
         ["Stage", "Total days up to 2025-03-12"],
         ["Lead", "≥ 4"],
         ["Demo", "7"],
@@ -360,6 +366,17 @@ def test_log_json_shape(state: Path, workbook: Path) -> None:
                 "from_stage": None,
                 "to_stage": "Demo",
                 "days_in_previous_stage": None,
+            }
+        ],
+        "stays": [
+            {
+                "stage": "Demo",
+                "entered": "2025-03-05",
+                "exited": None,
+                "days": 0,
+                "lower_bound": True,
+                "removed": False,
+                "first_seen": None,
             }
         ],
         "as_of": "2025-03-05",
@@ -403,6 +420,8 @@ def test_log_finds_id_stored_with_mark(marked_state: Path, workbook: Path) -> No
     assert table_rows(result.output) == [
         ["Seen on", "Change", "Days in previous stage"],
         ["2025-03-01", "(new) → Lead", ""],
+        ["Stage", "Entered", "Exited", "Days"],
+        ["Lead", "2025-03-01", "", "≥ 3"],
         # The run's day, which the run recorded without a snapshot.
         ["Stage", "Total days up to 2025-03-04"],
         ["Lead", "≥ 3"],
@@ -518,7 +537,7 @@ def test_log_shows_stage_totals(stays_state: Path, workbook: Path) -> None:
     result = invoke(log, args)
 
     assert result.exit_code == 0, result.output
-    assert table_rows(result.output)[5:] == [
+    assert table_rows(result.output)[10:] == [
         ["Stage", "Total days up to 2025-03-12"],
         ["Lead", "≥ 5"],
         ["Demo", "6"],
@@ -564,29 +583,80 @@ def test_log_totals_reach_run_without_snapshot(
 # days in previous stage
 
 
+def move(from_stage: str | None, to_stage: str | None, number: int) -> Transition:
+    return Transition("D-1", from_stage, to_stage, dt.date(2025, 3, number))
+
+
+def days_of(
+    path: list[Transition], history: StageHistory | None = None
+) -> list[int | None]:
+    """Return the days in previous stage of ``path``, given ``history``'s starts."""
+    deal_history = replace(history or StageHistory(), transitions=path)
+    _, rows = deal_stays(deal_history, None)
+    return days_in_previous_stage(path, rows)
+
+
 @pytest.mark.parametrize(
-    ("days", "expected"),
+    ("path", "expected"),
     [
-        ([], []),
-        ([1], [None]),
-        ([1, 5, 5], [None, 4, 0]),
+        ([move(None, "Lead", 1)], [None]),
+        (
+            [
+                move(None, "Lead", 1),
+                move("Lead", "Demo", 5),
+                move("Demo", "Proposal", 5),
+            ],
+            [None, 4, 0],
+        ),
+        (
+            [
+                move(None, "Lead", 1),
+                move("Lead", "Demo", 5),
+                move("Demo", None, 9),
+                move(None, "Demo", 16),
+            ],
+            [None, 4, 4, None],
+        ),
+        (
+            [
+                move(None, "Lead", 1),
+                move("Lead", None, 4),
+                move(None, "Lead", 8),
+                move("Lead", "Demo", 10),
+            ],
+            [None, 3, None, 9],
+        ),
     ],
-    ids=["no-transitions", "first-seen-only", "same-day-move"],
+    ids=[
+        "first-seen-only",
+        "same-day-move",
+        "back-in-other-stage",
+        "back-in-same-stage",
+    ],
 )
-def test_days_in_previous_stage(days: list[int], expected: list[int | None]) -> None:
-    path = [Transition("D-1", None, "Lead", dt.date(2025, 3, day)) for day in days]
-    assert days_in_previous_stage(path) == expected
+def test_days_in_previous_stage(
+    path: list[Transition], expected: list[int | None]
+) -> None:
+    assert days_of(path) == expected
 
 
-def test_days_off_sheet_not_a_stay() -> None:
-    path = [
-        Transition("D-1", None, "Lead", dt.date(2025, 3, 1)),
-        Transition("D-1", "Lead", "Demo", dt.date(2025, 3, 5)),
-        Transition("D-1", "Demo", None, dt.date(2025, 3, 9)),
-        Transition("D-1", None, "Demo", dt.date(2025, 3, 16)),
-    ]
+def test_days_from_stored_start_of_ended_stay() -> None:
+    path = [move(None, "Lead", 1), move("Lead", "Demo", 5)]
+    ended = {StayEnd("D-1", "Lead", dt.date(2025, 3, 5)): dt.date(2025, 2, 20)}
 
-    assert days_in_previous_stage(path) == [None, 4, 4, None]
+    days = days_of(path, StageHistory(ended_stay_starts=ended))
+
+    assert days == [None, 13]
+
+
+def test_days_end_on_stored_start_of_current_stay() -> None:
+    # The sheet dated the move into Demo 03-03, before the run that saw it.
+    path = [move(None, "Lead", 1), move("Lead", "Demo", 5)]
+    history = StageHistory(stay_starts={"D-1": dt.date(2025, 3, 3)})
+
+    days = days_of(path, history)
+
+    assert days == [None, 2]
 
 
 def test_history_fits_narrow_terminal(state: Path) -> None:
@@ -667,6 +737,9 @@ def test_log_shows_renamed_stages(state: Path, tmp_path: Path) -> None:
         ["2025-03-01", "(new) → Opening", ""],
         ["2025-03-05", "Opening → DEMO", "4"],
         ["2025-03-12", "DEMO → (removed)", "7"],
+        ["Stage", "Entered", "Exited", "Days"],
+        ["Opening", "2025-03-01", "2025-03-05", "≥ 4"],
+        ["DEMO", "2025-03-05", "2025-03-12 (removed)", "7"],
         ["Stage", "Total days up to 2025-03-12"],
         ["Opening", "≥ 4"],
         ["DEMO", "7"],

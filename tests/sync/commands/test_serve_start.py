@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import logging
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,10 +22,12 @@ from click.testing import CliRunner, Result
 
 import sync.cli
 import sync.commands.serve
+import sync.entry_point
 import sync.service
 from sync.cli import cli
 from tests.sync.pipeline_files import write_definition
 
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STOP_LINES = [
     "SIGTERM received while starting: stopping; no run was started",
     "service stopped pid=",
@@ -33,7 +37,7 @@ STOP_LINES = [
 @pytest.fixture(autouse=True)
 def entry_point_handler() -> Iterator[None]:
     """Handle SIGTERM as ``pipesheet``'s ``main`` does, then restore the handler."""
-    previous = signal.signal(signal.SIGTERM, sync.cli._interrupt)
+    previous = signal.signal(signal.SIGTERM, sync.entry_point.interrupt)
     yield
     signal.signal(signal.SIGTERM, previous)
 
@@ -120,3 +124,62 @@ def test_sigterm_while_adding_jobs_stops(
     assert "stopped while starting: no run was started" in lines
     assert lines[-1].startswith("service stopped pid=")
     assert not any(line.startswith("service started") for line in lines)
+
+
+# Runs the console script that pyproject.toml declares. SIGNAL is raised when
+# the script imports sync.cli, as when systemd stops the service within the
+# first 0.1 s. Only that import is hooked, so the script's handlers decide.
+# Python's own SIGINT handler is set, because a child of a background shell
+# job inherits SIGINT ignored.
+EARLY_SIGNAL_SCRIPT = """
+import builtins, signal, sys, tomllib
+signal.signal(signal.SIGINT, signal.default_int_handler)
+scripts = tomllib.load(open("pyproject.toml", "rb"))["project"]["scripts"]
+module, attribute = scripts["pipesheet"].split(":")
+early_signal = getattr(signal, sys.argv[1])
+real_import = builtins.__import__
+def hooked_import(name, *args, **kwargs):
+    if name == "sync.cli" and "sync.cli" not in sys.modules:
+        signal.raise_signal(early_signal)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = hooked_import
+sys.argv = ["pipesheet", *sys.argv[2:]]
+exec(f"from {module} import {attribute} as entry")
+entry()
+"""
+
+
+def run_with_early_signal(
+    name: str, *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", EARLY_SIGNAL_SCRIPT, name, *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"], ids=["sigterm", "sigint"])
+def test_signal_while_loading_stops_serve(name: str) -> None:
+    result = run_with_early_signal(name, "serve", "pipeline.yaml")
+
+    lines = result.stderr.splitlines()
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 2
+    assert lines[0].endswith(
+        f"INFO sync.service[{lines[0].split('[')[1].split(']')[0]}]: "
+        f"{name} received while starting: stopping; no run was started"
+    )
+    assert " INFO sync.service[" in lines[1]
+    assert "]: service stopped pid=" in lines[1]
+
+
+def test_signal_while_loading_aborts_run() -> None:
+    result = run_with_early_signal("SIGTERM", "-v", "run", "pipeline.yaml")
+
+    assert result.returncode == 1
+    assert result.stderr == "\nAborted!\n"

@@ -78,6 +78,9 @@ class SmtpMailbox:
     secure_sessions: list[bool] = field(default_factory=list)
     # Addresses the server rejects at RCPT, as it rejects an unknown mailbox.
     refused: set[str] = field(default_factory=set)
+    # Bytes of a message above which DATA is rejected with 552, as a relay
+    # does that announces no SIZE limit; None accepts any size.
+    max_data_bytes: int | None = None
 
     async def handle_RCPT(
         self,
@@ -95,6 +98,9 @@ class SmtpMailbox:
     async def handle_DATA(
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
+        content = envelope.original_content or b""
+        if self.max_data_bytes is not None and len(content) > self.max_data_bytes:
+            return "552 5.3.4 Message size exceeds fixed limit"
         self.envelopes.append(envelope)
         self.secure_sessions.append(session.ssl is not None)
         return "250 Message accepted for delivery"
@@ -108,8 +114,11 @@ class LoopbackSmtpServer:
         tls_context: ssl.SSLContext | None,
         user: str = "pipesheet",
         password: str = "s3cret-pass",
+        size_limit: int = 33_554_432,
     ) -> None:
+        """Prepare the server; ``size_limit`` is the SIZE its EHLO announces."""
         self.mailbox = SmtpMailbox()
+        self.size_limit = size_limit
         self.tls_context = tls_context
         self.user = user
         self.password = password
@@ -145,6 +154,7 @@ class LoopbackSmtpServer:
             require_starttls=with_tls,
             authenticator=self._authenticate,
             auth_require_tls=with_tls,
+            data_size_limit=self.size_limit,
         )
 
     def _authenticate(

@@ -12,6 +12,7 @@ import pytest
 from config.models import OwnerContact, Pipeline
 from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
 from rules.grid import CellValue
+from sync.notify.base import DigestSender
 from sync.notify.dispatch import DeliveryStatus, DigestReport, send_due_digests
 from sync.notify.email import EmailSender
 from sync.notify.ledger import InMemoryDigestLedger, SentDigest
@@ -413,7 +414,7 @@ def test_failing_channel_retried_next_call(
     ]
     assert [record.getMessage() for record in caplog.records] == [
         (
-            "digest not sent owner=Ana Lima channel=team-chat kind=webhook/generic "
+            "digest not sent entry='Ana Lima' channel=team-chat kind=webhook/generic "
             f"error=channel 'team-chat': posting to {LOOPBACK} failed: HTTP 500 "
             "Internal Server Error: 'try later'; retrying on the next run"
         )
@@ -561,10 +562,96 @@ def test_silent_smtp_server_tried_once_per_run(
     assert [delivery.owner for delivery in retry.failed] == ["Ana Lima", "Bo Chen"]
     assert len(silent_server.connections) == 2
     assert caplog.records[1].getMessage() == (
-        f"digest not sent owner=Bo Chen channel=email kind=email error={error}; "
+        f"digest not sent entry='Bo Chen' channel=email kind=email error={error}; "
         "not tried because the channel failed earlier in this run; retrying on "
         "the next run"
     )
+
+
+def email_notifications(receiver_url: str, smtp_port: int) -> dict[str, Any]:
+    notifications = team_notifications(receiver_url, manager_digest_to=None)
+    notifications["owners"]["Ana Lima"] = {"email": "ana.lima@example.com"}
+    notifications["owners"]["Bo Chen"] = {"email": "bo.chen@example.com"}
+    notifications["channels"] = [
+        {
+            "kind": "email",
+            "smtp_host": LOOPBACK,
+            "smtp_port": smtp_port,
+            "from_address": "pipesheet@example.com",
+            "username_env": "SMTP_USER",
+            "password_env": "SMTP_PASSWORD",
+        }
+    ]
+    return notifications
+
+
+def email_senders(pipeline: Pipeline, tls: ssl.SSLContext) -> list[DigestSender]:
+    assert pipeline.notifications is not None
+    (channel,) = pipeline.notifications.channels
+    environ = {"SMTP_USER": "pipesheet", "SMTP_PASSWORD": "s3cret-pass"}
+    return [EmailSender(channel, environ, ssl_context=tls)]  # type: ignore[arg-type]
+
+
+def test_refused_address_does_not_stop_channel(
+    receiver: WebhookReceiver,
+    smtp_server: LoopbackSmtpServer,
+    client_tls: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    smtp_server.mailbox.refused = {"ana.lima@example.com"}
+    pipeline = build_team_pipeline(email_notifications(receiver.url, smtp_server.port))
+    senders = email_senders(pipeline, client_tls)
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify.dispatch"):
+        report = send(
+            sync_result(pipeline), pipeline, InMemoryDigestLedger(), channels=senders
+        )
+
+    assert deliveries_of(report) == [
+        ("Ana Lima", "email", DeliveryStatus.FAILED),
+        ("Bo Chen", "email", DeliveryStatus.SENT),
+    ]
+    assert smtp_server.mailbox.envelopes[0].rcpt_tos == ["bo.chen@example.com"]
+    assert [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "sync.notify.dispatch"
+    ] == [
+        (
+            "digest not sent entry='Ana Lima' channel=email kind=email "
+            "error=channel 'email': sending the digest through "
+            f"{LOOPBACK}:{smtp_server.port} failed: the server refused recipient "
+            "'ana.lima@example.com' (550 5.1.1 mailbox unavailable); correct "
+            "notifications.owners['Ana Lima'].email; the next run tries again and "
+            "fails the same way until it is fixed"
+        )
+    ]
+
+
+def test_wrong_password_tried_once_per_run(
+    receiver: WebhookReceiver,
+    smtp_server: LoopbackSmtpServer,
+    client_tls: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    smtp_server.password = "changed-pass"
+    pipeline = build_team_pipeline(email_notifications(receiver.url, smtp_server.port))
+    senders = email_senders(pipeline, client_tls)
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify.dispatch"):
+        report = send(
+            sync_result(pipeline), pipeline, InMemoryDigestLedger(), channels=senders
+        )
+
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "sync.notify.dispatch"
+    ]
+    assert [delivery.owner for delivery in report.failed] == ["Ana Lima", "Bo Chen"]
+    assert len(warnings) == 2
+    assert "535 5.7.8 Authentication credentials invalid" in warnings[1]
+    assert "not tried because the channel failed earlier" in warnings[1]
 
 
 def test_http_error_does_not_stop_channel(

@@ -7,17 +7,22 @@ import datetime as dt
 import email
 import email.policy
 import logging
+import re
+import smtplib
 import ssl
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
 from config.models import EmailChannel, Locale, OwnerContact
-from rules.digest import TEAM_DIGEST_OWNER
-from sync.notify.email import EmailSender, build_message
+from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
+from sync.notify.email import EmailSender, build_message, classify_smtp_error
 from sync.notify.errors import (
+    ChannelFailedError,
     ChannelUnreachableError,
     DeliveryError,
+    DigestRejectedError,
     MissingCredentialError,
 )
 from tests.sync.notify.samples import ana_digest, build_team_pipeline
@@ -265,6 +270,7 @@ def test_refused_address_named_with_key(
         "failed: the server refused recipient 'ana.lima@example.com' (550 5.1.1 "
         f"mailbox unavailable); correct {key}"
     )
+    assert type(raised.value) is DigestRejectedError
     assert smtp_server.mailbox.envelopes == []
 
 
@@ -321,3 +327,116 @@ def test_silent_server_reported_as_timeout(silent_server: SilentServer) -> None:
         f"{silent_server.port} failed: timed out after 0.2 s without a reply from "
         "the server"
     )
+
+
+def test_wrong_password_fails_channel(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    environ = CREDENTIALS | {"SMTP_PASSWORD": "wrong-pass"}
+
+    with pytest.raises(DeliveryError) as raised:
+        sender(smtp_server.port, client_tls, environ).send(ana_digest(), ANA, NOW)
+
+    assert type(raised.value) is ChannelFailedError
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), ChannelUnreachableError),
+        (TimeoutError("timed out"), ChannelUnreachableError),
+        (ssl.SSLCertVerificationError("bad certificate"), ChannelUnreachableError),
+        (smtplib.SMTPServerDisconnected("closed"), ChannelUnreachableError),
+        (smtplib.SMTPConnectError(554, b"no service"), ChannelUnreachableError),
+        (smtplib.SMTPHeloError(501, b"bad name"), ChannelUnreachableError),
+        (smtplib.SMTPAuthenticationError(535, b"bad login"), ChannelFailedError),
+        (smtplib.SMTPNotSupportedError("no AUTH"), ChannelFailedError),
+        (smtplib.SMTPSenderRefused(553, b"not yours", "p@x.test"), ChannelFailedError),
+        (smtplib.SMTPSenderRefused(552, b"too big", "p@x.test"), DigestRejectedError),
+        (
+            smtplib.SMTPRecipientsRefused({"a@x.test": (550, b"unknown")}),
+            DigestRejectedError,
+        ),
+        (
+            smtplib.SMTPRecipientsRefused({"a@x.test": (450, b"try later")}),
+            DeliveryError,
+        ),
+        (smtplib.SMTPDataError(552, b"too big"), DigestRejectedError),
+        (smtplib.SMTPDataError(554, b"spam"), DigestRejectedError),
+        (smtplib.SMTPDataError(451, b"try later"), DeliveryError),
+    ],
+    ids=[
+        "refused-connection",
+        "timeout",
+        "tls-certificate",
+        "disconnected",
+        "greeting-554",
+        "helo-501",
+        "login-535",
+        "no-auth",
+        "sender-553",
+        "sender-552",
+        "recipient-550",
+        "recipient-450",
+        "data-552",
+        "data-554",
+        "data-451",
+    ],
+)
+def test_smtp_error_classified(
+    error: BaseException, expected: type[DeliveryError]
+) -> None:
+    assert classify_smtp_error(error) is expected
+
+
+def test_message_over_announced_size_not_sent(
+    certificate: tuple[Path, Path], client_tls: ssl.SSLContext
+) -> None:
+    server = small_smtp_server(certificate, size_limit=300)
+    digest = ana_digest()
+
+    with pytest.raises(DigestRejectedError) as raised:
+        sender(server.port, client_tls).send(digest, ANA, NOW)
+    server.stop()
+
+    # The Message-ID has a random part, so the size varies by a few bytes.
+    size = re.search(r"e-mail is (\d+) bytes", str(raised.value))
+    assert size is not None
+    assert abs(int(size[1]) - message_size(digest)) < 10
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:{server.port} "
+        f"failed: the digest e-mail is {size[1]} bytes, over the limit of 300 "
+        "bytes that the server announces (EHLO SIZE); raise the server's message "
+        "size limit"
+    )
+    assert server.mailbox.envelopes == []
+
+
+def test_size_rejection_at_data_names_fix(
+    smtp_server: LoopbackSmtpServer, client_tls: ssl.SSLContext
+) -> None:
+    smtp_server.mailbox.max_data_bytes = 100
+
+    with pytest.raises(DigestRejectedError) as raised:
+        sender(smtp_server.port, client_tls).send(ana_digest(), ANA, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'email': sending the digest through {LOOPBACK}:{smtp_server.port} "
+        "failed: the server replied 552 5.3.4 Message size exceeds fixed limit; "
+        "raise the server's message size limit"
+    )
+
+
+def small_smtp_server(
+    certificate: tuple[Path, Path], size_limit: int
+) -> LoopbackSmtpServer:
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(*certificate)
+    server = LoopbackSmtpServer(server_tls, size_limit=size_limit)
+    server.start()
+    return server
+
+
+def message_size(digest: OwnerDigest) -> int:
+    message = build_message(digest, "pipesheet@example.com", [ANA.email or ""], NOW)
+    return len(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))

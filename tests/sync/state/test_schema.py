@@ -199,6 +199,28 @@ def test_new_database_records_head_revision(state_url: str) -> None:
     engine.dispose()
 
 
+def test_new_database_tables_not_looked_up(tmp_path: Path) -> None:
+    statements: list[str] = []
+
+    def record(*arguments: Any) -> None:
+        statements.append(arguments[2])
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        StateStore.open(str(tmp_path / "state.sqlite")).close()
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    lookups = [
+        statement
+        for statement in statements
+        if "table_info" in statement
+        and any(f'"{name}"' in statement for name in metadata.tables)
+    ]
+
+    assert any(statement.startswith("\nCREATE TABLE runs") for statement in statements)
+    assert lookups == []
+
+
 def test_migrations_build_tables_schema(migrated_url: str) -> None:
     engine = sa.create_engine(migrated_url)
 

@@ -145,10 +145,11 @@ def test_open_missing_folder_raises(tmp_path: Path) -> None:
     with pytest.raises(StateError) as raised:
         StateStore.open(str(path))
     assert str(raised.value) == (
-        f"State database {str(path)!r} could not be opened or upgraded: "
-        "unable to open database file. Check --state or PIPESHEET_STATE and "
-        "that the database is reachable and writable."
+        f"State database {str(path)!r} cannot be created, because the folder "
+        f"{str(path.parent)!r} does not exist. Create the folder, or pass "
+        "--state or set PIPESHEET_STATE to a file in an existing folder."
     )
+    assert not path.parent.exists()
 
 
 @pytest.mark.parametrize(

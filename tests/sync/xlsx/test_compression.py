@@ -128,6 +128,21 @@ def test_deflate_stream_copies_mutable_pieces(monkeypatch: pytest.MonkeyPatch) -
     assert zlib.decompress(payload, -15) == busy + b"status " * 1000
 
 
+def test_small_part_deflated_without_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    def submit(*_arguments: object, **_keywords: object) -> None:
+        raise AssertionError("a piece was handed to the worker thread")
+
+    monkeypatch.setattr(compression.ThreadPoolExecutor, "submit", submit)
+    stream = DeflateStream(ZLIB_DEFLATER)
+
+    for start in range(0, len(CONTENT), 1000):
+        stream.write(CONTENT[start : start + 1000])
+    payload = stream.close()
+
+    assert zlib.decompress(payload, -15) == CONTENT
+    assert stream.crc == zlib.crc32(CONTENT)
+
+
 def test_checksum_continues_from_value() -> None:
     assert crc32(CONTENT[100:], crc32(CONTENT[:100])) == zlib.crc32(CONTENT)
 

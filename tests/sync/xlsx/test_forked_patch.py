@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sync.forked import PARALLEL_VARIABLE
 from sync.plan import GeneratedTab
 from sync.xlsx import workbook_patch
 from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.tab_digests import GridDigest
 from sync.xlsx.workbook_patch import patch_workbook
 from tests.sync.test_forked import process_exists
 from tests.sync.xlsx.test_patch_workbook import (
@@ -79,6 +81,28 @@ def test_child_output_equals_one_process_output(
 
     assert len(forks) == 1
     assert fidelity.with_name("forked.xlsx").read_bytes() == expected
+
+
+def test_child_hashes_tab_grids(
+    fidelity_xlsx: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Copies of the shared tabs, so no earlier test has cached their digests.
+    tabs = [replace(tab) for tab in fidelity_edits().generated_tabs]
+    edits = fidelity_edits(generated_tabs=tabs)
+    expected = in_one_process(fidelity_xlsx, edits, "alone.xlsx", monkeypatch)
+    hashed_here: list[int] = []
+    real_add_block = GridDigest.add_block
+
+    def counting_add_block(digest: GridDigest, *arguments: object) -> None:
+        hashed_here.append(os.getpid())
+        real_add_block(digest, *arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GridDigest, "add_block", counting_add_block)
+    patch_workbook(fidelity_xlsx, fidelity_xlsx.with_name("forked.xlsx"), edits)
+
+    assert len(forks) == 1
+    assert hashed_here == []
+    assert fidelity_xlsx.with_name("forked.xlsx").read_bytes() == expected
 
 
 def test_failed_child_rerun_in_parent(
@@ -157,7 +181,7 @@ def test_interrupt_stops_child_without_rerun(
             time.sleep(60)
         return real_patch(*arguments, **options)  # type: ignore[arg-type]
 
-    def interrupted(*arguments: object) -> None:
+    def interrupted(*arguments: object, **options: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(workbook_patch, "patch_status_column", slow_in_child)

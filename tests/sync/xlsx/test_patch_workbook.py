@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import zipfile
 from dataclasses import replace
@@ -201,6 +202,19 @@ def test_generated_tabs_read_back(fidelity: Path) -> None:
         ["D-0001", dt.date(2025, 9, 9)],
         ["D-0002", ""],
     ]
+
+
+def test_patch_log_counts_status_header(
+    fidelity_xlsx: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="sync.xlsx.workbook_patch"):
+        patched(fidelity_xlsx, fidelity_edits())
+
+    (line,) = caplog.messages
+    assert line.startswith(
+        f"Patched workbook {fidelity_xlsx.name} tab Deals: 21 status cells (with "
+        "the status header), 2 generated tabs, "
+    )
 
 
 def test_generated_dates_kept_in_1904_workbook(workbook_1904: Path) -> None:

@@ -525,8 +525,9 @@ def test_shared_formula_anchor_rejected() -> None:
             b"<row r='3'></row><row r='2'></row>",
             (
                 "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 2 "
-                "comes after "
-                "row 3). Open the workbook in Excel and save it again, then run again."
+                "comes after row 3, but rows must be in ascending order). Open the "
+                "workbook in Excel or LibreOffice and save it again, which writes the "
+                "rows in order, then run again."
             ),
         ),
         (
@@ -569,10 +570,58 @@ def test_disordered_rows_rejected(rows: bytes) -> None:
     with pytest.raises(UnsupportedWorkbookError) as raised:
         patch(sheet(rows), {2: "OK", 3: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
 
-    assert str(raised.value) == (
-        "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 3 comes "
-        "after row 4). Open the workbook in Excel and save it again, then run again."
-    )
+    assert str(raised.value) == ROWS_OUT_OF_ORDER
+
+
+ROWS_OUT_OF_ORDER = (
+    "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 3 comes after "
+    "row 4, but rows must be in ascending order). Open the workbook in Excel or "
+    "LibreOffice and save it again, which writes the rows in order, then run again."
+)
+ROW_TWICE = (
+    "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 3 appears "
+    "twice). LibreOffice keeps only the second of the two rows 3 when it opens the "
+    "workbook. Open the workbook in Excel or LibreOffice, save it again, check that "
+    "no deal is missing, then run again."
+)
+
+
+def numbered_rows(*numbers: int) -> bytes:
+    """Return one row per number, each with a value in column A."""
+    row = b'<row r="%d"><c r="A%d"><v>1</v></c></row>'
+    return b"".join(row % (number, number) for number in numbers)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (numbered_rows(1, 2, 4, 3, 5), ROWS_OUT_OF_ORDER),
+        (numbered_rows(1, 2, 3, 3, 4), ROW_TWICE),
+        (
+            b'<row r="2"></row><row r="4" customFormat="1"/><row r="3"/>',
+            ROWS_OUT_OF_ORDER,
+        ),
+        (b'<row r="2"></row><row ht="15"></row><row r="3"/>', ROW_TWICE),
+    ],
+    ids=["out-of-order", "duplicate", "self-closing-rows", "row-without-number"],
+)
+@pytest.mark.parametrize("piece_size", [7, 1 << 16], ids=["small-pieces", "one-piece"])
+def test_rows_after_last_status_checked(
+    rows: bytes, message: str, piece_size: int
+) -> None:
+    pieces = split(sheet(rows), piece_size)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(pieces, {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == message
+
+
+def test_rows_checked_without_status_cells() -> None:
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(sheet(numbered_rows(1, 3, 3)), {}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == ROW_TWICE
 
 
 @pytest.mark.parametrize(
@@ -681,23 +730,35 @@ def test_row_longer_than_pieces_patched() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rows", "problem"),
+    ("rows", "message"),
     [
-        (b'<row r="5"></row><row r="3"></row>', "row 3 comes after row 5"),
-        (b"<row r='2'><c r='A2'><v>1</v></c>", "row 2 is not closed"),
+        (
+            b'<row r="5"></row><row r="3"></row>',
+            (
+                "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 3 "
+                "comes after row 5, but rows must be in ascending order). Open the "
+                "workbook in Excel or LibreOffice and save it again, which writes the "
+                "rows in order, then run again."
+            ),
+        ),
+        (
+            b"<row r='2'><c r='A2'><v>1</v></c>",
+            (
+                "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 2 is "
+                "not closed). Open the workbook in Excel and save it again, then run "
+                "again."
+            ),
+        ),
     ],
     ids=["rows-out-of-order", "unclosed-row"],
 )
-def test_damage_found_across_pieces(rows: bytes, problem: str) -> None:
+def test_damage_found_across_pieces(rows: bytes, message: str) -> None:
     pieces = split(sheet(rows), 5)
 
     with pytest.raises(UnsupportedWorkbookError) as raised:
         patch(pieces, {2: "OK", 9: "END"}, "Workbook 'w.xlsx', tab 'Deals'")
 
-    assert str(raised.value) == (
-        f"Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged ({problem}). "
-        "Open the workbook in Excel and save it again, then run again."
-    )
+    assert str(raised.value) == message
 
 
 COMMENTED = sheet(b'<row r="1"></row><row r="2"></row><!-- x --><row r="3"></row>')

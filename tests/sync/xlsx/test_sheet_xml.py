@@ -266,6 +266,20 @@ def test_numbers_written_by_kind(
         assert row in xml
 
 
+@pytest.mark.parametrize(
+    "column",
+    [[row % 7 - 3 for row in range(300)], list(range(-150, 150))],
+    ids=["repeated-integers", "distinct-integers"],
+)
+def test_integer_column_written_as_digits(column: list[int]) -> None:
+    grid: list[list[CellValue]] = [["H"], *([value] for value in column)]
+
+    xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
+
+    for row, value in enumerate(column, start=2):
+        assert f'<row r="{row}"><c r="A{row}"><v>{value}</v></c></row>' in xml
+
+
 def test_rows_without_values_left_out() -> None:
     xml = render_tab(
         GeneratedTab("T", [["H"], [None, ""], [], ["x"]]),

@@ -39,6 +39,10 @@ PINNED_TYPED_DIGEST = "e719a59fb6cde1d7ee79daeaea46ab0939b85ff363f6e4ada3b4b5d0b
 PINNED_LEGACY_DIGEST = (
     "8bec44a3b3ea4d6b9e663eda28c95400047cd857bb2b1aa21cd6b611558c181a"
 )
+# Digest of the grid in test_digest_pinned_for_empty_column, in format 3.
+PINNED_EMPTY_COLUMN_DIGEST = (
+    "674e14cc41505743366bf668940d1f15fbea0131a643407a6f6c12f5d3cfd3f8"
+)
 
 
 def workbook_xml(after_sheets: str = "", prefix: str = "") -> bytes:
@@ -199,6 +203,7 @@ def test_digest_tells_shown_values_apart(first: CellValue, second: CellValue) ->
         ([["H"], ["a\x01b"]], [["H"], ["a\ufffdb"]]),
         ([["H"], [], ["x"]], [["H", None], [None, None], ["x", None]]),
         ([["H"], ["x"]], [["H"], ["x"], [None], [None]]),
+        ([["a", "", "b"], ["c", "", "d"]], [["a", None, "b"], ["c", None, "d"]]),
     ],
     ids=[
         "whole-float",
@@ -208,6 +213,7 @@ def test_digest_tells_shown_values_apart(first: CellValue, second: CellValue) ->
         "control-character",
         "padded-rows",
         "empty-rows-below",
+        "empty-middle-column",
     ],
 )
 def test_digest_same_for_tab_read_back(
@@ -231,6 +237,7 @@ def test_digest_same_for_equal_grids() -> None:
         ([[2**70]], [[2**70 + 1]]),
         ([[dt.date(2025, 9, 30)]], [[dt.date(2025, 10, 1)]]),
         ([["H"], ["x"]], [["H", "x"]]),
+        ([["a\x01", "b"]], [["a", "\x01b"]]),
     ],
     ids=[
         "nul-moved",
@@ -239,6 +246,7 @@ def test_digest_same_for_equal_grids() -> None:
         "huge-integer",
         "next-day",
         "row-break",
+        "control-character-moved",
     ],
 )
 def test_digest_tells_grids_apart(
@@ -261,6 +269,19 @@ def test_digest_pinned_for_known_grid() -> None:
     assert grid_digest(grid) == PINNED_DIGEST
     assert typed_grid_digest(grid) == PINNED_TYPED_DIGEST
     assert legacy_grid_digest(grid) == PINNED_LEGACY_DIGEST
+
+
+def test_digest_pinned_for_empty_column() -> None:
+    # Columns with no value and columns of text with a control character
+    # are hashed by their own paths, which must keep the bytes they hash.
+    grid: list[list[CellValue]] = [
+        ["Deal ID", None, "Note", None],
+        ["D-1", None, "moved\x01"],
+        ["D-2", None, None, None],
+        ["D-3", None, "ok"],
+    ]
+
+    assert grid_digest(grid) == PINNED_EMPTY_COLUMN_DIGEST
 
 
 def test_tab_has_digest_once_hashed() -> None:
