@@ -41,6 +41,7 @@ from rules.unfound_columns import (
     describe_unfound_default_columns,
     describe_unfound_needed_columns,
 )
+from sync.cell_text import fit_tab_texts
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
 from sync.edited_tabs import describe_edited_tabs, find_edited_tabs
@@ -199,6 +200,7 @@ def run_sync(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged
     )
     tabs.extend(extra_tabs)
+    tabs = [fit_tab_texts(tab) for tab in tabs]
     existing = read_generated_tabs(source, tabs)
     pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
     blockers = generated_tab_conflicts(source.name, existing, pipeline_tab)

@@ -6,8 +6,10 @@ formats), one ``values.batchGet`` of every tab the run needs, and one more of
 the pipeline tab that shows which numbers are formatted as dates or times.
 Writing takes one ``values.batchGet`` re-reading the pipeline tab and one
 atomic ``spreadsheets.batchUpdate`` carrying the status cells, the generated
-tabs with their chart, metadata and protection, and the highlight rules: five
-requests in all, and three when nothing changed. :mod:`sync.sources.sheets_write`
+tabs with their chart, metadata and protection, and the highlight rules. A
+write that set status cells is followed by one ``values.batchGet`` checking
+that they are on their deals' rows: six requests in all, five when only tabs
+changed and three when nothing changed. :mod:`sync.sources.sheets_write`
 describes how a write stays safe while people edit the sheet.
 """
 
@@ -250,7 +252,7 @@ class GoogleSpreadsheet:
             plan,
             self.metadata(),
             read_grid,
-            date_cells=self._date_cells.get(read_grid.tab.casefold(), {}),
+            date_cells=self._date_cells.get(read_grid.tab.casefold()),
         )
         batch = writer.write()
         self._forget_reads()

@@ -19,10 +19,12 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from config.errors import SourceError
 from rules.grid import CellValue, column_letter
+from sync.cell_text import fit_cell_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,39 +101,92 @@ def type_date_cells(
     return typed
 
 
-DateCells = dict[int, dict[float, CellValue]]
-"""The typed value of each number read as a date or time, by 0-based column."""
+@dataclass
+class DateCells:
+    """The numbers the first read typed as dates or times, for a later re-read.
+
+    ``by_value`` maps each 0-based column to the typed value of each number
+    that column showed only one way. A number that the column also showed
+    another way, such as a plain number pasted beside a date of the same day,
+    is in ``by_position`` instead: the number and its typed value by 0-based
+    (row, column) of the first read.
+    """
+
+    by_value: dict[int, dict[float, CellValue]] = field(default_factory=dict)
+    by_position: dict[tuple[int, int], tuple[float, CellValue]] = field(
+        default_factory=dict
+    )
 
 
 def date_cells_by_column(
     serial_rows: list[list[CellValue]], typed_rows: list[list[CellValue]]
 ) -> DateCells:
-    """Return the numbers :func:`type_date_cells` typed, and their values by column."""
-    found: DateCells = {}
-    for serial_row, typed_row in zip(serial_rows, typed_rows, strict=True):
+    """Return the numbers :func:`type_date_cells` typed, and their values.
+
+    Before: column B contains 46366 shown as a date on row 1 and 46367 shown as
+    a date on row 2. After: ``by_value`` is ``{1: {46366.0: date(2026, 12, 10),
+    46367.0: date(2026, 12, 11)}}``. With a plain 46366 on row 3 too, 46366 is
+    kept by position instead: ``by_position`` is ``{(0, 1): (46366.0,
+    date(2026, 12, 10))}``.
+    """
+    plain: dict[int, set[float]] = {}
+    found = DateCells()
+    for row_index, (serial_row, typed_row) in enumerate(
+        zip(serial_rows, typed_rows, strict=True)
+    ):
         for column, (serial, typed) in enumerate(
             zip(serial_row, typed_row, strict=True)
         ):
-            if typed is not serial and _is_number(serial):
-                assert isinstance(serial, int | float)
-                found.setdefault(column, {})[float(serial)] = typed
+            if not _is_number(serial):
+                continue
+            assert isinstance(serial, int | float)
+            if typed is serial:
+                plain.setdefault(column, set()).add(float(serial))
+            else:
+                found.by_position[row_index, column] = (float(serial), typed)
+
+    # A number typed one way everywhere in its column is found by value, which
+    # also finds it on a row that moved since the first read.
+    typed_ways: dict[tuple[int, float], set[object]] = {}
+    for (_, column), (serial, typed) in found.by_position.items():
+        typed_ways.setdefault((column, serial), set()).add(_hashable(typed))
+    for (row_index, column), (serial, typed) in list(found.by_position.items()):
+        ways = typed_ways[column, serial]
+        if len(ways) == 1 and serial not in plain.get(column, set()):
+            found.by_value.setdefault(column, {})[serial] = typed
+            del found.by_position[row_index, column]
     return found
+
+
+def _hashable(value: CellValue) -> object:
+    return (type(value).__name__, value)
 
 
 def retype_date_cells(rows: list[list[CellValue]], found: DateCells) -> None:
     """Give the numbers of a later read the values the first read typed them as.
 
-    A re-read gets serial numbers only, and a number that was a date in the
-    first read is taken to be the same date in the same column.
+    A re-read gets serial numbers only. A number that the first read typed the
+    same way everywhere in its column gets that value on any row. A number the
+    column also showed otherwise is typed only at the cell where the first read
+    typed it, so a plain number equal to a date elsewhere stays a number.
+    ``rows`` start at row 1, as the first read's rows do.
     """
-    if not found:
+    # NOTE: a row that moved between the reads and contains such a number found
+    # by position compares as changed, so its status waits for the next run.
+    if not found.by_value and not found.by_position:
         return
-    for row in rows:
-        for column, typed in found.items():
+    for column, typed_values in found.by_value.items():
+        for row in rows:
             if column < len(row) and _is_number(row[column]):
                 value = row[column]
                 assert isinstance(value, int | float)
-                row[column] = typed.get(float(value), value)
+                row[column] = typed_values.get(float(value), value)
+
+    for (row_index, column), (serial, typed) in found.by_position.items():
+        row = rows[row_index] if row_index < len(rows) else []
+        value = row[column] if column < len(row) else None
+        if _is_number(value) and value == serial:
+            row[column] = typed
 
 
 def date_cell(serial: float, formatted: str) -> CellValue:
@@ -241,7 +296,8 @@ def cell_data(
     """Return the CellData that writes ``value`` with its type kept.
 
     Blank text, NaN and infinities give an empty cell, as they have no cell
-    form. Text longer than Google's cell limit is cut to the limit.
+    form. Text longer than Google's cell limit is cut to the limit, ending in
+    a count of the characters left out.
 
     :raises SourceError: a date and time with a time zone, which a cell
         cannot store.
@@ -266,7 +322,9 @@ def _entered_value(value: CellValue, tab: str, position: str) -> dict[str, Any] 
     if value is None:
         return None
     if isinstance(value, str):
-        return {"stringValue": value[:MAX_CELL_CHARACTERS]} if value.strip() else None
+        if not value.strip():
+            return None
+        return {"stringValue": fit_cell_text(value, MAX_CELL_CHARACTERS)}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int | float):

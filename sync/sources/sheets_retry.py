@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from google.auth import exceptions as auth_exceptions
@@ -41,6 +42,8 @@ T = TypeVar("T")
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 QUOTA_STATUS = 429
 INTERNAL_ERROR_STATUS = 500
+CREDENTIALS_REJECTED = "CREDENTIALS_REJECTED"
+"""The reason of a :class:`SheetsRequestError` for a token request refused."""
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -306,7 +309,8 @@ def classify_failure(operation: str, error: Exception) -> Failure:
     if isinstance(error, requests.exceptions.Timeout):
         return Failure("no answer before the timeout", quota=False, maybe_applied=True)
     if isinstance(error, requests.RequestException):
-        return Failure(f"connection failed: {error}", quota=False, maybe_applied=True)
+        reason = connection_failure(error)
+        return Failure(reason, quota=False, maybe_applied=True)
     if isinstance(error, auth_exceptions.TransportError):
         # The access-token request failed, so the API request was not sent.
         reason = f"token request failed: {error}"
@@ -317,8 +321,67 @@ def classify_failure(operation: str, error: Exception) -> Failure:
         reason = f"token request failed: {error}"
         return Failure(reason, quota=False, maybe_applied=False)
     raise SheetsRequestError(
-        operation, 401, str(error), "CREDENTIALS_REJECTED"
+        operation, 401, token_rejection(error), CREDENTIALS_REJECTED
     ) from error
+
+
+def connection_failure(error: requests.RequestException) -> str:
+    """Return a short reason for a failed connection: the host and the cause.
+
+    requests puts the whole URL, field mask included, and the wrapped urllib3
+    errors into its message. This keeps the host and the operating system's
+    reason, such as ``connection to 127.0.0.1:9 failed: Connection refused``.
+    """
+    host = "the server"
+    url = error.request.url if error.request is not None else None
+    if isinstance(url, str):
+        parts = urlsplit(url)
+        if parts.hostname:
+            host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    cause = _os_error_text(error) or type(error).__name__
+    return f"connection to {host} failed: {cause}"
+
+
+def _os_error_text(error: BaseException) -> str | None:
+    """Return the ``strerror`` of the OSError under a requests error, if any."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        strerror = getattr(current, "strerror", None)
+        if isinstance(current, OSError) and isinstance(strerror, str) and strerror:
+            return strerror
+        pending.extend(current.args)
+        pending += [getattr(current, "reason", None), current.__cause__]
+        pending.append(current.__context__)
+    return None
+
+
+def token_rejection(error: Exception) -> str:
+    """Return the token endpoint's error response as one readable line.
+
+    google-auth raises ``RefreshError(text, response_body)``, whose ``str`` is
+    the tuple of both. An OAuth error body gives ``invalid_grant: Invalid JWT
+    Signature.``; a Google API error body gives ``HTTP 401 UNAUTHENTICATED:
+    Request had invalid authentication credentials.``.
+    """
+    body = error.args[1] if len(error.args) > 1 else None
+    found = body.get("error") if isinstance(body, dict) else None
+    if isinstance(found, dict):
+        status = " ".join(
+            str(part) for part in (found.get("code"), found.get("status")) if part
+        )
+        message = str(found.get("message") or "").strip()
+        prefix = f"HTTP {status}" if status else "error"
+        return f"{prefix}: {message}" if message else prefix
+    if isinstance(found, str) and found:
+        description = body.get("error_description") if isinstance(body, dict) else None
+        return f"{found}: {description}" if description else found
+    first = error.args[0] if error.args else error
+    return str(first)
 
 
 def _classify_api_error(operation: str, error: APIError) -> Failure:

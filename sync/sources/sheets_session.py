@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import gspread
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
@@ -18,7 +19,11 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 from config.errors import PipesheetError, SourceError, WorkbookNotFoundError
 from sync.sources.sheets_auth import KEY_ADVICE, ServiceAccount
 from sync.sources.sheets_protection import is_protected_cell_error, protection_error
-from sync.sources.sheets_retry import SheetsCaller, SheetsRequestError
+from sync.sources.sheets_retry import (
+    CREDENTIALS_REJECTED,
+    SheetsCaller,
+    SheetsRequestError,
+)
 from sync.sources.sheets_state import (
     SPREADSHEET_FIELDS,
     SpreadsheetInfo,
@@ -159,9 +164,9 @@ class SheetsSession:
         if error.status == 401:
             path = f" in {str(self.account.path)!r}" if self.account else ""
             return SourceError(
-                f"Google rejected the credentials of {self._account_name()} "
-                f"({error.api_message}). The key{path} may have been deleted or "
-                f"disabled. {KEY_ADVICE}"
+                f"Google rejected the credentials of {self._account_name()}"
+                f"{self._token_host(error)} ({error.api_message}). The key{path} "
+                f"may have been deleted or disabled. {KEY_ADVICE}"
             )
         rejected = (
             f"Google Sheets rejected {error.operation} on spreadsheet "
@@ -207,6 +212,17 @@ class SheetsSession:
             f"{subject} has no access to spreadsheet {self.key!r} (HTTP 403 "
             f"{error.reason} from Google). {advice}, then run again."
         )
+
+    def _token_host(self, error: SheetsRequestError) -> str:
+        """Return " at <host>" for the key file's token endpoint, if it refused.
+
+        A 401 from the Sheets API itself names no host, because the request
+        went to the spreadsheet's own server.
+        """
+        if error.reason != CREDENTIALS_REJECTED or self.account is None:
+            return ""
+        host = urlsplit(str(self.account.info.get("token_uri", ""))).netloc
+        return f" at its token endpoint {host}" if host else ""
 
     def _account_name(self) -> str:
         if self.account is None:

@@ -12,7 +12,11 @@ matched to its deal by ID:
   recreated until the next run, so a user's deletion is never undone silently;
 - a pipeline tab renamed or deleted during the run stops the write.
 
-Everything then goes out in one atomic ``spreadsheets.batchUpdate``. The batch
+Everything then goes out in one atomic ``spreadsheets.batchUpdate``. A row
+that moves after the re-read and before the write still gets another deal's
+status, because Google writes by position, so
+:mod:`sync.sources.sheets_status_check` reads the ID column afterwards and puts
+such statuses back on their deals' rows. The batch
 also sets a write marker (spreadsheet developer metadata) to a fresh token. If
 the batch fails in a way that leaves open whether Google applied it, the
 marker is read back. Finding the token proves that the batch was applied. Its
@@ -60,6 +64,7 @@ from sync.sources.sheets_state import (
     a1_rows,
     quote_title,
 )
+from sync.sources.sheets_status_check import StatusCheck
 from sync.status_alignment import StatusTarget, align_status_writes, skipped_name
 
 logger = logging.getLogger(__name__)
@@ -103,6 +108,10 @@ class WriteBatch:
     header_written: bool = False
     tab_names: dict[int, str] = field(default_factory=dict)
     """The name of each tab the requests may name by sheet id."""
+    status_targets: list[StatusTarget] = field(default_factory=list)
+    pipeline_tab: TabInfo | None = None
+    before: SheetGrid | None = None
+    """The pipeline tab as re-read just before the write."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +129,8 @@ class PlanWriter:
 
     :param read_info: the metadata read at the start of the run.
     :param read_grid: the pipeline tab as read at the start of the run.
-    :param date_cells: the numbers of that read typed as dates and times, by
-        column, so the re-read, which gives serial numbers, compares equal.
+    :param date_cells: the numbers of that read typed as dates and times, so
+        the re-read, which gives serial numbers, compares equal.
     """
 
     def __init__(
@@ -136,7 +145,7 @@ class PlanWriter:
         self.plan = plan
         self.read_info = read_info
         self.read_grid = read_grid
-        self.date_cells = date_cells or {}
+        self.date_cells = date_cells or DateCells()
 
     def write(self) -> WriteBatch:
         """Re-read, build and send the batch; return what it wrote.
@@ -153,12 +162,11 @@ class PlanWriter:
                 return batch
             try:
                 self._send(batch)
-                return batch
             except AmbiguousWriteError as error:
                 fresh = self._confirm(batch, error, attempt)
-                if fresh is None:
-                    finished_write()  # The spreadsheet shows the batch applied.
-                    return batch
+                if fresh is not None:
+                    continue
+                finished_write()  # The spreadsheet shows the batch applied.
             except SheetsRequestError as error:
                 if is_protected_cell_error(error):
                     raise self._protected_error(error, fresh) from error
@@ -172,7 +180,29 @@ class PlanWriter:
                     error,
                 )
                 fresh = self.session.read_metadata()
+                continue
+            self._check_statuses(batch)
+            return batch
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _check_statuses(self, batch: WriteBatch) -> None:
+        """Rewrite statuses that a row moved during the write put on other deals.
+
+        It costs one read after every write that set status cells, and a
+        write and a read more for each round of rewrites.
+        """
+        if not batch.status_targets:
+            return
+        assert batch.pipeline_tab is not None and batch.before is not None
+        check = StatusCheck(
+            self.session,
+            self.plan,
+            batch.pipeline_tab,
+            batch.before,
+            batch.status_targets,
+            self.date_cells,
+        )
+        check.run()
 
     def _protected_error(
         self, error: SheetsRequestError, fresh: SpreadsheetInfo | None
@@ -308,6 +338,9 @@ class PlanWriter:
             header_written=status.header is not None,
             tab_names={tab.sheet_id: tab.title for tab in info.tabs}
             | {target.sheet_id: target.tab.name for target in tabs},
+            status_targets=status.targets,
+            pipeline_tab=pipeline_tab,
+            before=snapshot.grid,
         )
         if edits is None and not tabs and not highlights:
             logger.info("Nothing left to write to %s after re-reading it", info.title)

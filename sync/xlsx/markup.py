@@ -12,8 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 
-# Excel's specifications limit a cell to 32,767 characters of text.
-MAX_CELL_TEXT = 32_767
+from sync.cell_text import MAX_CELL_TEXT, fit_cell_text
 
 # Characters XML 1.0 cannot carry. Tab, line feed and carriage return are valid.
 _INVALID = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
@@ -188,8 +187,8 @@ def attribute_value(start_tag: bytes, name: bytes) -> bytes | None:
 
 
 def limit_cell_text(text: str) -> str:
-    """Cut ``text`` to the 32,767 characters a cell can hold."""
-    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT]
+    """Cut ``text`` to the 32,767 characters a cell can hold, marking the cut."""
+    return text if len(text) <= MAX_CELL_TEXT else fit_cell_text(text, MAX_CELL_TEXT)
 
 
 def _encode_character(match: re.Match[str]) -> str:

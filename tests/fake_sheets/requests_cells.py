@@ -17,6 +17,7 @@ from tests.fake_sheets.protection import check_can_edit
 from tests.fake_sheets.ranges import Area, close_bounds
 from tests.fake_sheets.requests_sheets import check_cell_limit, request_mask
 from tests.fake_sheets.store import Cell, Sheet
+from tests.fake_sheets.values import MAX_CELL_CHARACTERS
 
 _VALUE_KINDS = ("stringValue", "numberValue", "boolValue", "formulaValue", "errorValue")
 _KNOWN_CELL_FIELDS = ("userEnteredValue", "userEnteredFormat", "note", "dataValidation")
@@ -66,6 +67,13 @@ def _checked_value(value: Any) -> dict[str, Any] | None:
     if not kinds:
         return None
     kind = kinds[0]
+    if kind == "stringValue" and len(str(value[kind])) > MAX_CELL_CHARACTERS:
+        # NOTE: the recorded message is that of values.update; the batchUpdate
+        # form is taken to carry the same text after its request prefix.
+        raise RequestProblem(
+            f"Your input contains more than the maximum of {MAX_CELL_CHARACTERS} "
+            "characters in a single cell."
+        )
     if kind == "numberValue":
         return {kind: float(value[kind])}
     if kind == "formulaValue" and not str(value[kind]).startswith("="):

@@ -126,8 +126,27 @@ def test_add_sheet_then_fill_in_batch(
                 "updated, but none was specified."
             ),
         ),
+        (
+            {
+                "updateCells": {
+                    "range": _grid((0, 1), (0, 1)),
+                    "rows": [
+                        {
+                            "values": [
+                                {"userEnteredValue": {"stringValue": "x" * 50_001}}
+                            ]
+                        }
+                    ],
+                    "fields": "userEnteredValue",
+                }
+            },
+            (
+                "Invalid requests[0].updateCells: Your input contains more than the "
+                "maximum of 50000 characters in a single cell."
+            ),
+        ),
     ],
-    ids=["duplicate-title", "unknown-sheet", "past-grid", "no-fields"],
+    ids=["duplicate-title", "unknown-sheet", "past-grid", "no-fields", "long-text"],
 )
 def test_invalid_request_names_itself(
     client: Client, spreadsheet_id: str, request_body: dict[str, Any], message: str

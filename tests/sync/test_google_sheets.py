@@ -78,8 +78,10 @@ STATUS_OF = {
 }
 GENERATED_TABS = ["Funnel", "Follow-ups", "Problems", "Definitions"]
 STATUS_HEADER = "pipesheet status"
-# The run's calls, in order: metadata, values, date cells, re-read, write.
+# The run's calls, in order: metadata, values, date cells, re-read, write,
+# and the check that each status written is on its deal's row.
 RE_READ_CALL = 4
+WRITE_CALL = 5
 # A run on an unchanged sheet: metadata, values, date cells, and no write.
 UNCHANGED_RUN_CALLS = ["spreadsheets.get", "values.batchGet", "values.batchGet"]
 
@@ -206,13 +208,14 @@ def test_maven_generated_tabs_match_excel(maven_runs: MavenRuns) -> None:
     assert maven_runs.sheets_tabs == maven_runs.excel_tabs
 
 
-def test_maven_first_run_takes_five_calls(maven_runs: MavenRuns) -> None:
+def test_maven_first_run_takes_six_calls(maven_runs: MavenRuns) -> None:
     assert maven_runs.first_run_calls == [
         "spreadsheets.get",
         "values.batchGet",
         "values.batchGet",
         "values.batchGet",
         "spreadsheets.batchUpdate",
+        "values.batchGet",
     ]
 
 
@@ -221,7 +224,8 @@ def test_maven_first_run_writes_every_status(maven_runs: MavenRuns) -> None:
 
     assert written["status_cells"] == 8800
     assert written["tabs"] == GENERATED_TABS
-    assert written["requests"] == 2
+    # The re-read, the write, and the check that each status is on its row.
+    assert written["requests"] == 3
 
 
 def test_maven_second_run_only_reads(maven_runs: MavenRuns) -> None:
@@ -250,7 +254,7 @@ def test_run_report_counts_write_calls(fake: FakeSheets, deals: str) -> None:
     assert report is not None
     assert report.status_cells_written == 5
     assert report.tabs_written == GENERATED_TABS
-    assert report.requests == 2
+    assert report.requests == 3
     assert report.skipped == []
     assert report.output == f"https://docs.google.com/spreadsheets/d/{deals}/edit"
 
@@ -261,8 +265,8 @@ def test_source_counts_every_call(fake: FakeSheets, deals: str) -> None:
 
     run_sync(pipeline, source, AS_OF)
 
-    assert source.requests_made == 5
-    assert source.read_requests == 4
+    assert source.requests_made == 6
+    assert source.read_requests == 5
     assert source.write_requests == 1
 
 
@@ -490,6 +494,7 @@ def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> Non
         "values.batchGet",
         "spreadsheets.get",
         "spreadsheets.batchUpdate",
+        "values.batchGet",
     ]
 
 
@@ -610,11 +615,32 @@ def test_rejected_key_names_key_file(tmp_path: Path) -> None:
         with pytest.raises(SourceError) as raised:
             source.tab_names()
 
-    assert str(raised.value).startswith(
+    assert str(raised.value) == (
         f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
-        "(('invalid_grant: Invalid JWT Signature.'"
+        "at its token endpoint oauth2.googleapis.com (invalid_grant: Invalid JWT "
+        "Signature.). "
+        f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
     )
-    assert str(raised.value).endswith(
+
+
+def test_rejected_token_shows_google_message(tmp_path: Path) -> None:
+    fake = FakeSheets()
+    spreadsheet_id = fake.create("Pipeline")
+    key_file = write_key_file(tmp_path / "key.json")
+    message = "Request had invalid authentication credentials."
+    rejection = {
+        "error": {"code": 401, "message": message, "status": "UNAUTHENTICATED"}
+    }
+    with fake.responses() as mock:
+        mock.add("POST", TOKEN_URI, json=rejection, status=401)
+        source = GoogleSpreadsheet(spreadsheet_id, credentials=key_file)
+        with pytest.raises(SourceError) as raised:
+            source.tab_names()
+
+    assert str(raised.value) == (
+        f"Google rejected the credentials of the service account {SERVICE_ACCOUNT!r} "
+        f"at its token endpoint oauth2.googleapis.com (HTTP 401 UNAUTHENTICATED: "
+        f"{message}). "
         f"The key in {str(key_file)!r} may have been deleted or disabled. " + KEY_ADVICE
     )
 
@@ -910,6 +936,146 @@ def test_moved_rows_get_their_own_status(
     assert statuses_by_id(fake, deals) == expected
     assert report is not None
     assert report.skipped == skipped
+
+
+def status_column(fake: FakeSheets, spreadsheet_id: str) -> list[list[Any]]:
+    """Return column A and the status column F of each row below the header.
+
+    Rows after the last filled one are left out.
+    """
+    rows = fake.read(spreadsheet_id, "Deals")[1:]
+    pairs = [[row[0] if row else "", row[5] if len(row) > 5 else ""] for row in rows]
+    while pairs and pairs[-1] == ["", ""]:
+        pairs.pop()
+    return pairs
+
+
+def edit_before_write(
+    fake: FakeSheets, spreadsheet_id: str, requests: list[dict[str, Any]]
+) -> None:
+    """Make the fake apply batchUpdate requests after the re-read, before the write.
+
+    The tab gets five empty rows first, so a deleted row leaves the write
+    inside the grid, as in a real sheet with room below the table.
+    """
+    rows = {"sheetId": 0, "dimension": "ROWS", "length": 5}
+    fake.batch_update(spreadsheet_id, [{"appendDimension": rows}])
+
+    def mutate(_store: Store) -> None:
+        fake.batch_update(spreadsheet_id, requests)
+
+    fake.faults.before_call(len(fake.requests) + WRITE_CALL, mutate)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            sort_descending,
+            [[deal, STATUS_OF[deal]] for deal in ("D-5", "D-4", "D-3", "D-2", "D-1")],
+        ),
+        (
+            insert_rows,
+            [["", ""], ["", ""]] + [[deal, STATUS_OF[deal]] for deal in STATUS_OF],
+        ),
+        (
+            delete_d2,
+            [[deal, STATUS_OF[deal]] for deal in ("D-1", "D-3", "D-4", "D-5")],
+        ),
+    ],
+    ids=["sort", "insert", "delete"],
+)
+def test_rows_moved_during_write_get_fixed(
+    fake: FakeSheets,
+    deals: str,
+    change: Callable[[str], list[dict[str, Any]]],
+    expected: list[list[Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    edit_before_write(fake, deals, change(deals))
+    before = len(fake.requests)
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert status_column(fake, deals) == expected
+    assert operations(fake, before)[4:] == [
+        "spreadsheets.batchUpdate",
+        "values.batchGet",
+        "spreadsheets.batchUpdate",
+        "values.batchGet",
+    ]
+    assert any(
+        message.startswith("Rows of tab 'Deals' of spreadsheet 'Pipeline' moved ")
+        for message in caplog.messages
+    )
+
+
+def test_moved_rows_warning_names_rows(
+    fake: FakeSheets, deals: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    edit_before_write(fake, deals, delete_d2(deals))
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert (
+        "Rows of tab 'Deals' of spreadsheet 'Pipeline' moved or got other deal "
+        "IDs while pipesheet wrote their statuses, so it rewrote or cleared the "
+        "status cells of rows 3, 4, 5 and 6 to keep each status on its own deal's "
+        "row."
+    ) in caplog.messages
+
+
+def test_note_typed_after_misplaced_write_kept(
+    fake: FakeSheets, deals: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    edit_before_write(fake, deals, sort_descending(deals))
+    # Someone types into a cell that got another deal's status, just after
+    # the write and before the check reads it.
+    number = len(fake.requests) + WRITE_CALL + 1
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!F2", [["Call Monday"]])
+    )
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert status_column(fake, deals)[0] == ["D-5", "Call Monday"]
+    assert statuses_by_id(fake, deals)["D-1"] == STATUS_OF["D-1"]
+    assert (
+        "The status cells of row 2 of tab 'Deals' of spreadsheet 'Pipeline' "
+        "(column F) may show another deal's status, because those rows changed "
+        "again while pipesheet wrote them. The next run corrects them."
+    ) in caplog.messages
+
+
+def test_id_changed_during_write_cleared(fake: FakeSheets, deals: str) -> None:
+    number = len(fake.requests) + WRITE_CALL
+    fake.faults.before_call(
+        number, lambda _store: fake.write(deals, "Deals!A3", [["D-2b"]])
+    )
+
+    sync(fake, deals)
+
+    assert status_column(fake, deals)[1] == ["D-2b", ""]
+    assert statuses_by_id(fake, deals)["D-3"] == STATUS_OF["D-3"]
+
+
+def test_rows_moved_after_write_left_alone(fake: FakeSheets, deals: str) -> None:
+    number = len(fake.requests) + WRITE_CALL + 1
+    fake.faults.before_call(
+        number, lambda _store: fake.batch_update(deals, sort_descending(deals))
+    )
+    before = len(fake.requests)
+
+    sync(fake, deals)
+
+    assert statuses_by_id(fake, deals) == STATUS_OF
+    assert operations(fake, before)[4:] == [
+        "spreadsheets.batchUpdate",
+        "values.batchGet",
+    ]
 
 
 def test_status_typed_by_person_is_kept(fake: FakeSheets, deals: str) -> None:
@@ -1427,6 +1593,48 @@ def test_date_in_amount_rerun_sends_no_write(fake: FakeSheets) -> None:
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
+def test_plain_number_beside_equal_date_gets_status(fake: FakeSheets) -> None:
+    # "Paste values only" of a date leaves its serial number without a format:
+    # 45920 is 2025-09-20.
+    rows: list[list[CellValue]] = [
+        DEALS_HEADER,
+        ["D-1", "Acme", "Lead", 1000, dt.date(2025, 9, 20)],
+        ["D-2", "Beta", "Lead", 2000, 45920],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    first = sync(fake, spreadsheet_id).report
+    before = len(fake.requests)
+    second = sync(fake, spreadsheet_id).report
+
+    assert first is not None
+    assert first.skipped == []
+    assert statuses_by_id(fake, spreadsheet_id) == {"D-1": "OK", "D-2": "OK"}
+    assert second is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
+def test_long_message_rerun_sends_no_write(fake: FakeSheets) -> None:
+    # The unknown-stage message quotes the 30,000-character value, so it is
+    # longer than a cell holds.
+    rows: list[list[CellValue]] = [
+        DEALS_HEADER,
+        ["D-1", "Acme", "x" * 30_000, 1000, None],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    sync(fake, spreadsheet_id)
+    before = len(fake.requests)
+    second = sync(fake, spreadsheet_id).report
+
+    problems = fake.read(spreadsheet_id, "Problems")
+    messages = [row[6] for row in problems[3:]]
+    assert second is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+    assert any(message.endswith(" more characters)") for message in messages)
+    assert max(map(len, messages)) == 32_767
+
+
 # The real command line against the fake on a loopback server.
 
 
@@ -1460,7 +1668,7 @@ def test_cli_run_against_loopback_server(
 
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["written"]["requests"] == 2
+    assert document["written"]["requests"] == 3
     assert document["written"]["status_cells"] == 5
     assert statuses_by_id(fake, spreadsheet_id) == STATUS_OF
     assert set(fake.store.tokens.values()) == {SERVICE_ACCOUNT}
@@ -1470,6 +1678,7 @@ def test_cli_run_against_loopback_server(
         "values.batchGet",
         "values.batchGet",
         "spreadsheets.batchUpdate",
+        "values.batchGet",
     ]
 
 
@@ -1498,7 +1707,7 @@ def test_service_run_counts_reads_and_writes(
     with StateStore.open(state) as store:
         recorded = [run.api_requests for run in reversed(store.runs())]
     assert writing.outcome is RunOutcome.OK
-    assert sent_by_writing == 5
+    assert sent_by_writing == 6
     assert writing.api_requests == sent_by_writing
     assert sent_by_unchanged == 3
     assert unchanged.api_requests == sent_by_unchanged

@@ -90,3 +90,27 @@ def test_equal_dates_share_one_value() -> None:
 
     assert typed[0][1] == dt.date(2026, 12, 10)
     assert typed[0][1] is typed[1][1]
+
+
+def test_plain_number_beside_equal_date_stays_number() -> None:
+    serial_rows: list[list[CellValue]] = [["D-1", 46366], ["D-2", 46366]]
+    typed = type_date_cells(serial_rows, [["D-1", "12/10/2026"], ["D-2", 46366]])
+    reread: list[list[CellValue]] = [["D-1", 46366], ["D-2", 46366]]
+
+    retype_date_cells(reread, date_cells_by_column(serial_rows, typed))
+
+    assert reread[0] == ["D-1", dt.date(2026, 12, 10)]
+    assert reread[1] == ["D-2", 46366]
+
+
+def test_date_shown_two_ways_typed_by_position() -> None:
+    serial_rows: list[list[CellValue]] = [["D-1", 46366.5], ["D-2", 46366.5]]
+    typed = type_date_cells(
+        serial_rows, [["D-1", "12/10/2026 12:00"], ["D-2", "36:00:00"]]
+    )
+    reread: list[list[CellValue]] = [["D-1", 46366.5], ["D-2", 46366.5]]
+
+    retype_date_cells(reread, date_cells_by_column(serial_rows, typed))
+
+    assert reread[0] == ["D-1", dt.datetime(2026, 12, 10, 12, 0)]
+    assert reread[1] == ["D-2", typed[1][1]]

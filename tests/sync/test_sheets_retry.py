@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import random
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,35 @@ def test_connection_error_on_read_is_retried() -> None:
     assert caller.counts.reads == 2
 
 
+def refused_connection() -> tuple[int, requests.RequestException]:
+    """Return a loopback port nothing listens on, and requests' error for it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v4/spreadsheets/x?fields=" + "sheets%2C" * 80
+    try:
+        requests.get(url, timeout=5)
+    except requests.RequestException as error:
+        return port, error
+    raise AssertionError(f"port {port} answered")
+
+
+def test_unreachable_server_named_by_host() -> None:
+    port, error = refused_connection()
+    caller = make_caller(FakeClock(), max_attempts=2)
+
+    with pytest.raises(SourceError) as raised:
+        caller.read("spreadsheets.get", failing(error, error))
+
+    assert str(raised.value) == (
+        "Google Sheets did not complete spreadsheets.get on spreadsheet 'Pipeline' "
+        "after 2 attempts within the 180 s retry deadline (last failure: "
+        f"connection to 127.0.0.1:{port} failed: Connection refused). Nothing "
+        "more was written; the next run retries. Check the network, or "
+        "https://www.google.com/appsstatus."
+    )
+
+
 def test_each_retry_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     caller = make_caller(FakeClock())
 
@@ -499,6 +529,7 @@ def test_failed_write_is_confirmed_then_resent(fake: FakeSheets, deals: str) -> 
         "spreadsheets.get",
         "values.batchGet",
         "spreadsheets.batchUpdate",
+        "values.batchGet",
     ]
 
 

@@ -1,0 +1,69 @@
+"""Text cut to fit one spreadsheet cell, with a count of what was left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sync.cell_text import MAX_CELL_TEXT, fit_cell_text, fit_tab_texts
+from sync.plan import GeneratedTab
+from tests.sync.test_cli import AS_OF, invoke, write_tiny
+
+
+@pytest.mark.parametrize(
+    ("length", "limit", "kept", "mark"),
+    [
+        (40_000, 32_767, 32_742, "… (7,258 more characters)"),
+        (32_768, 32_767, 32_745, "… (23 more characters)"),
+        (60_000, 50_000, 49_974, "… (10,026 more characters)"),
+    ],
+    ids=["excel", "one-over", "google"],
+)
+def test_long_text_cut_to_limit(length: int, limit: int, kept: int, mark: str) -> None:
+    cut = fit_cell_text("x" * length, limit)
+
+    assert len(cut) == limit
+    assert cut == "x" * kept + mark
+
+
+def test_text_at_limit_kept() -> None:
+    text = "x" * MAX_CELL_TEXT
+
+    assert fit_cell_text(text) is text
+
+
+def test_tab_without_long_text_kept() -> None:
+    tab = GeneratedTab("Problems", [["banner"], [1, "short", None]])
+
+    assert fit_tab_texts(tab) is tab
+
+
+def test_tab_long_text_cut() -> None:
+    tab = GeneratedTab("Problems", [["banner"], [1, "x" * 40_000, None]])
+
+    grid = fit_tab_texts(tab).grid
+
+    assert grid[0] == ["banner"]
+    assert grid[1][0] == 1
+    assert grid[1][1] == "x" * 32_742 + "… (7,258 more characters)"
+    assert grid[1][2] is None
+
+
+def test_excel_problems_message_cut_with_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_tiny([["Deal ID", "Stage", "Amount"], ["D-1", "x" * 30_000, 100]])
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF)
+
+    assert result.exit_code == 0
+    workbook = openpyxl.load_workbook("tiny.xlsx", read_only=True)
+    problems = list(workbook["Problems"].iter_rows(min_row=4, values_only=True))
+    workbook.close()
+    message = problems[0][6]
+    assert isinstance(message, str)
+    assert len(message) == MAX_CELL_TEXT
+    assert message.endswith(" more characters)")
