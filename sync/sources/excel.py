@@ -425,7 +425,9 @@ class ExcelWorkbook:
         _check_room_for_statuses(grid, plan, alignment)
         edits = workbook_edits(plan, grid.tab, alignment)
 
-        size = self._save(lambda out: _patch_into(self._path, out, edits))
+        # The patch reads the bytes the fingerprint was checked on, not the
+        # file again, which another program may have changed since.
+        size = self._save(lambda out: _patch_into(self._path, out, edits, data))
         _log_skipped(alignment.skipped)
         if size is None:
             # The usual re-run with --output: the source is unchanged, so the
@@ -973,8 +975,8 @@ def _check_room_for_statuses(
         raise SheetLayoutError(f"{problem} Nothing was written.")
 
 
-def _patch_into(source: Path, out: BinaryIO, edits: WorkbookEdits) -> None:
-    patch_workbook(source, out, edits)
+def _patch_into(source: Path, out: BinaryIO, edits: WorkbookEdits, data: bytes) -> None:
+    patch_workbook(source, out, edits, data=data)
 
 
 def _log_skipped(skipped: list[str]) -> None:

@@ -8,7 +8,6 @@ here do too.
 from __future__ import annotations
 
 import logging
-import mmap
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -42,19 +41,31 @@ Staged = bytes | bytearray | NewMember
 class Package:
     """The members of one workbook file and the parts to change, add or remove.
 
-    Use as a context manager: the source file stays memory-mapped until the
-    block ends and is never written to.
+    Use as a context manager. The source file is read whole into memory and
+    never written to. It is not memory-mapped: a file that another program
+    truncates while it is mapped (``cp`` over it rewrites it in place) ends
+    the process with SIGBUS when a page past the new end is read.
 
     :param eager_deflater: deflates every part of ``EAGER_DEFLATE_BYTES`` or more
         when it is written, and every stream from :meth:`open_stream`. Without
         it, written parts are deflated by :meth:`compress` and streams use
         :func:`fastest_deflater`.
+    :param data: the file's bytes when the caller has read them already, such
+        as a write that checked them against the bytes its run read; ``path``
+        then only names the workbook.
     """
 
-    def __init__(self, path: Path, *, eager_deflater: Deflater | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        eager_deflater: Deflater | None = None,
+        data: bytes | None = None,
+    ) -> None:
         self.workbook = path.name
         self._eager_deflater = eager_deflater
-        self._map = _map_file(path)
+        self._map: bytes = _read_file(path) if data is None else data
+        _check_head(self._map, path)
         directory = read_directory(self._map, self.workbook)
         self._members = directory.members
         self._comment = directory.comment
@@ -77,17 +88,12 @@ class Package:
         self.close()
 
     def close(self) -> None:
-        """Release the mapping of the source file.
+        """Drop the package's reference to the source file's bytes.
 
-        While an exception's traceback still references views into the mapping,
-        it cannot close yet. It then closes when the last view is freed.
+        Views into them that an exception's traceback still holds keep them
+        until the last view is freed.
         """
-        try:
-            self._map.close()
-        except BufferError:
-            logger.debug(
-                "Source mapping of %s still in use; left to close later", self.workbook
-            )
+        self._map = b""
 
     def find(self, part: str) -> str | None:
         """Return the stored spelling of ``part`` if the package has it, else None."""
@@ -309,24 +315,26 @@ class Package:
         return True
 
 
-def _map_file(path: Path) -> mmap.mmap:
+def _read_file(path: Path) -> bytes:
     try:
-        with path.open("rb") as file:
-            head = file.read(len(OLE_SIGNATURE))
-            if head == OLE_SIGNATURE:
-                raise UnsupportedWorkbookError(
-                    f"Workbook {path.name!r} is password-protected or a legacy .xls "
-                    "file. Remove the password (or save it as .xlsx) in Excel, then "
-                    "run again."
-                )
-            if not head:
-                raise UnsupportedWorkbookError(
-                    f"Workbook {path.name!r} is empty (0 bytes). Restore it from a "
-                    "backup or save it again from Excel."
-                )
-            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        return path.read_bytes()
     except FileNotFoundError as error:
         raise WorkbookNotFoundError(
             f"Workbook {str(path)!r} does not exist. Check the source path in the "
             "pipeline definition."
         ) from error
+
+
+def _check_head(data: bytes, path: Path) -> None:
+    head = data[: len(OLE_SIGNATURE)]
+    if head == OLE_SIGNATURE:
+        raise UnsupportedWorkbookError(
+            f"Workbook {path.name!r} is password-protected or a legacy .xls "
+            "file. Remove the password (or save it as .xlsx) in Excel, then "
+            "run again."
+        )
+    if not head:
+        raise UnsupportedWorkbookError(
+            f"Workbook {path.name!r} is empty (0 bytes). Restore it from a "
+            "backup or save it again from Excel."
+        )

@@ -64,6 +64,7 @@ def patch_workbook(
     edits: WorkbookEdits,
     *,
     deflater: Deflater | None = None,
+    data: bytes | None = None,
 ) -> PatchStats:
     """Write ``source`` with ``edits`` applied to ``target``; never modify ``source``.
 
@@ -76,6 +77,8 @@ def patch_workbook(
 
     :param deflater: the compressor for rewritten members; by default ISA-L when
         python-isal is installed, else zlib.
+    :param data: the bytes of ``source`` as the caller read and checked them;
+        by default the file is read.
     :raises SheetLayoutError: if the pipeline tab is missing or not a worksheet,
         or a generated tab would overwrite a tab pipesheet does not own.
     :raises DefinitionError: if a generated tab name is not a valid tab name.
@@ -90,7 +93,7 @@ def patch_workbook(
     deflater = deflater or fastest_deflater()
     timer = StepTimer()
     with timer.step("read_directory"):
-        package = Package(source, eager_deflater=deflater)
+        package = Package(source, eager_deflater=deflater, data=data)
 
     with package:
         try:

@@ -13,7 +13,6 @@ read as long as their values fit the classic 32-bit fields.
 
 from __future__ import annotations
 
-import mmap
 import struct
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +50,7 @@ FLAG_UTF8_NAME = 0x0800
 FLAG_MASKED_DIRECTORY = 0x2000
 
 # The source archive: the whole file, mapped or read into memory.
-Archive: TypeAlias = bytes | memoryview | mmap.mmap
+Archive: TypeAlias = bytes | memoryview
 
 MAX_32 = 0xFFFFFFFF
 MAX_16 = 0xFFFF
@@ -214,7 +213,6 @@ def _checked_pieces(
     except ValueError as error:
         raise _damaged(member, workbook, error) from error
     _check_crc(member, size, crc, workbook)
-    _release_pages(archive, member.offset, member.end)
 
 
 def deflate_member(
@@ -492,19 +490,6 @@ def _with_span_ends(members: list[ZipMember], directory_offset: int) -> list[Zip
     starts = sorted(member.offset for member in members)
     following = dict(zip(starts, [*starts[1:], directory_offset], strict=True))
     return [replace(member, end=following[member.offset]) for member in members]
-
-
-def _release_pages(archive: Archive, start: int, stop: int) -> None:
-    """Drop the pages of ``archive[start:stop]`` from the process's memory.
-
-    When ``archive`` is a memory-mapped file, the pages it has read count in the
-    process's resident memory until the mapping closes, about 6 MB for the
-    sheet of a 100k-row tab. The kernel keeps them in its page cache, and a
-    later read maps them back, so this only frees memory nothing uses.
-    """
-    if isinstance(archive, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        first = start - start % mmap.PAGESIZE
-        archive.madvise(mmap.MADV_DONTNEED, first, stop - first)
 
 
 def _readable_payload(archive: Archive, member: ZipMember, workbook: str) -> memoryview:

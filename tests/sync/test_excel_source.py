@@ -1276,7 +1276,7 @@ def test_failed_save_keeps_original(
     source = ExcelWorkbook(pipeline_path)
     plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
 
-    def patch_halfway(source: Path, target: Any, edits: Any) -> None:
+    def patch_halfway(source: Path, target: Any, edits: Any, **options: Any) -> None:
         target.write(b"PK\x03\x04 half a workbook")
         raise OSError(28, "No space left on device")
 
@@ -1469,13 +1469,15 @@ def test_write_during_rewrite_not_damaged(
     plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
     real_patch = excel._patch_into
 
-    def patch_during_copy(path: Path, out: BinaryIO, edits: WorkbookEdits) -> None:
-        # ``cp`` has cut the file and written half of it when the patch reads.
+    def patch_during_copy(
+        path: Path, out: BinaryIO, edits: WorkbookEdits, data: bytes
+    ) -> None:
+        # ``cp`` has cut the file and written half of it when the patch starts.
         with path.open("r+b") as file:
             file.truncate(0)
             file.write(edited[: len(edited) // 2])
         try:
-            real_patch(path, out, edits)
+            real_patch(path, out, edits, data)
         finally:
             path.write_bytes(edited)
 
@@ -1484,7 +1486,12 @@ def test_write_during_rewrite_not_damaged(
     with pytest.raises(WorkbookBusyError) as raised:
         source.apply(plan)
 
-    assert str(raised.value) == CHANGED_WHILE_READ
+    # The patch works on the bytes the write checked, so the half-written
+    # file is never read; the check before the rename finds the change.
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' changed on disk since it was read; the next run "
+        "re-reads it. Nothing was written."
+    )
     assert pipeline_path.read_bytes() == edited
 
 

@@ -11,6 +11,7 @@ import pytest
 from sync.xlsx.compression import ZLIB_DEFLATER
 from sync.xlsx.package import EAGER_DEFLATE_BYTES, Package
 from sync.xlsx.zipcopy import MemberStream
+from tests.python_child import python_output
 
 LARGE = b"<sheetData>" + b"<row/>" * (EAGER_DEFLATE_BYTES // 6) + b"</sheetData>"
 
@@ -211,3 +212,27 @@ def test_stream_of_removed_part_not_source(archive: Path) -> None:
         package.remove("xl/worksheets/sheet1.xml")
 
         assert streamed(package, "xl/worksheets/sheet1.xml", b"<old/>") is False
+
+
+def test_file_cut_while_open_still_read(archive: Path) -> None:
+    # A memory-mapped source ended the process with SIGBUS here, so the
+    # check runs in a child process and looks at how it ended.
+    code = f"""
+from pathlib import Path
+from sync.xlsx.package import Package
+path = Path({str(archive)!r})
+with Package(path) as package:
+    path.write_bytes(b"")
+    print(package.read("xl/styles.xml").decode())
+"""
+    assert python_output(code) == "<styles/>\n"
+
+
+def test_given_bytes_read_instead_of_file(archive: Path, tmp_path: Path) -> None:
+    data = archive.read_bytes()
+    archive.write_bytes(b"not a zip any more")
+
+    with Package(tmp_path / "book.xlsx", data=data) as package:
+        styles = package.read("xl/styles.xml")
+
+    assert styles == b"<styles/>"
