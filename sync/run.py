@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from config.errors import SheetLayoutError, UnsupportedWorkbookError, WorkbookBusyError
+from config.errors import SheetLayoutError, WorkbookBusyError
 from config.models import Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
@@ -56,12 +56,7 @@ from sync.planner import (
 )
 from sync.render import render_tabs
 from sync.sheet_time_zone import describe_time_zone_mismatch
-from sync.sources.base import (
-    RowCheckSource,
-    TabRecordSource,
-    WorkbookSource,
-    WriteReport,
-)
+from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
 from sync.sources.csv_table import CsvTable
 
 logger = logging.getLogger(__name__)
@@ -206,8 +201,6 @@ def run_sync(
     blockers = generated_tab_conflicts(source.name, existing, pipeline_tab)
     if status_problem is not None:
         blockers.insert(0, status_problem)
-    if dry_run:
-        blockers += describe_rejected_rows(source, grid.tab)
     if blockers and not dry_run:
         raise SheetLayoutError(f"{blockers[0]} Nothing was written.")
     if blockers:
@@ -434,22 +427,6 @@ def generated_tab_conflicts(
                 f"such as {suggested!r}."
             )
     return conflicts
-
-
-def describe_rejected_rows(source: WorkbookSource, tab: str) -> list[str]:
-    """Return the error a write would raise on the rows of ``tab``, if any.
-
-    Rows out of order or numbered twice are found only by streaming the sheet,
-    as the Excel writer does. A run's write raises that error itself, so only
-    dry runs and ``doctor`` stream the rows for it.
-    """
-    if not isinstance(source, RowCheckSource):
-        return []
-    try:
-        source.check_tab_rows(tab)
-    except UnsupportedWorkbookError as error:
-        return [str(error)]
-    return []
 
 
 @dataclass(frozen=True)
