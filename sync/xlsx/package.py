@@ -7,7 +7,10 @@ here do too.
 
 from __future__ import annotations
 
+import io
 import logging
+import mmap
+import os
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,10 +21,13 @@ from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
 from config.file_signatures import OLE_SIGNATURE
 from sync.xlsx.compression import Deflater, crc32, fastest_deflater, inflate
 from sync.xlsx.zipcopy import (
+    END_SEARCH_SPAN,
     MemberStream,
     NewMember,
+    ZipDirectory,
     ZipMember,
     deflate_member,
+    directory_offset,
     read_directory,
     read_member,
     read_member_pieces,
@@ -41,10 +47,13 @@ Staged = bytes | bytearray | NewMember
 class Package:
     """The members of one workbook file and the parts to change, add or remove.
 
-    Use as a context manager. The source file is read whole into memory and
-    never written to. It is not memory-mapped: a file that another program
-    truncates while it is mapped (``cp`` over it rewrites it in place) ends
-    the process with SIGBUS when a page past the new end is read.
+    Use as a context manager. The source file is never written to, and it is
+    not memory-mapped: a file that another program truncates while it is
+    mapped (``cp`` over it rewrites it in place) ends the process with SIGBUS
+    when a page past the new end is read. Its central directory and each
+    member a caller reads are copied into anonymous memory as they are
+    needed (:class:`_SourceBytes`), so looking up a few small parts of a
+    large workbook does not hold the whole file.
 
     :param eager_deflater: deflates every part of ``EAGER_DEFLATE_BYTES`` or more
         when it is written, and every stream from :meth:`open_stream`. Without
@@ -64,9 +73,13 @@ class Package:
     ) -> None:
         self.workbook = path.name
         self._eager_deflater = eager_deflater
-        self._map: bytes = _read_file(path) if data is None else data
-        _check_head(self._map, path)
-        directory = read_directory(self._map, self.workbook)
+        self._source = _SourceBytes(path, data)
+        self._map = self._source.buffer
+        try:
+            directory = self._source.directory(self.workbook)
+        except BaseException:
+            self._source.close()
+            raise
         self._members = directory.members
         self._comment = directory.comment
 
@@ -88,11 +101,12 @@ class Package:
         self.close()
 
     def close(self) -> None:
-        """Drop the package's reference to the source file's bytes.
+        """Close the source file and drop the package's copy of its bytes.
 
-        Views into them that an exception's traceback still holds keep them
-        until the last view is freed.
+        Views into them that an exception's traceback still references keep
+        them until the last view is freed.
         """
+        self._source.close()
         self._map = b""
 
     def find(self, part: str) -> str | None:
@@ -149,6 +163,7 @@ class Package:
         if name in self._added or name in self._changed or name in self._originals:
             return (piece for piece in [self.read(name)])
         member = self._by_key[name.lower()]
+        self._source.load(member)
         return read_member_pieces(self._map, member, self.workbook)
 
     def read_required(self, part: str) -> bytes:
@@ -261,6 +276,9 @@ class Package:
 
     def save(self, out: BinaryIO, entries: list[ZipMember | NewMember]) -> int:
         """Write the new package to ``out``; return the number of bytes written."""
+        for entry in entries:
+            if isinstance(entry, ZipMember):
+                self._source.load(entry)
         return write_archive(out, self._map, entries, self._comment, self.workbook)
 
     def _staged(
@@ -287,7 +305,9 @@ class Package:
         """
         content = self._originals.get(name)
         if content is None:
-            content = read_member(self._map, self._by_key[name.lower()], self.workbook)
+            member = self._by_key[name.lower()]
+            self._source.load(member)
+            content = read_member(self._map, member, self.workbook)
             if len(content) < EAGER_DEFLATE_BYTES:
                 self._originals[name] = content
         return content
@@ -307,6 +327,7 @@ class Package:
             return False
 
         offset = 0
+        self._source.load(member)
         with memoryview(content) as view:
             for piece in read_member_pieces(self._map, member, self.workbook):
                 if view[offset : offset + len(piece)] != piece:
@@ -315,14 +336,97 @@ class Package:
         return True
 
 
-def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as error:
-        raise WorkbookNotFoundError(
-            f"Workbook {str(path)!r} does not exist. Check the source path in the "
-            "pipeline definition."
-        ) from error
+class _SourceBytes:
+    """The bytes of a workbook file, copied from the file as they are needed.
+
+    ``buffer`` has the file's size. Without ``data``, it is anonymous memory
+    (pages nothing wrote to take no memory), and :meth:`load` copies a
+    member's span into it with a positioned read before the member is read.
+    With ``data``, the bytes a caller read already, every span is there.
+    """
+
+    def __init__(self, path: Path, data: bytes | None) -> None:
+        self._path = path
+        self._file: io.BufferedReader | None = None
+        self._loaded: set[int] = set()
+        if data is not None:
+            _check_head(data, path)
+            self.buffer: bytes | mmap.mmap = data
+            return
+        try:
+            self._file = path.open("rb")
+        except FileNotFoundError as error:
+            raise WorkbookNotFoundError(
+                f"Workbook {str(path)!r} does not exist. Check the source path in "
+                "the pipeline definition."
+            ) from error
+        try:
+            _check_head(self._file.read(len(OLE_SIGNATURE)), path)
+            size = os.fstat(self._file.fileno()).st_size
+            self.buffer = mmap.mmap(-1, size)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def directory(self, workbook: str) -> ZipDirectory:
+        """Read the central directory, copying only it and the end record.
+
+        :raises UnsupportedWorkbookError: if the bytes are not a usable zip archive.
+        """
+        if self._file is not None:
+            size = len(self.buffer)
+            self._copy(max(0, size - END_SEARCH_SPAN), size)
+            try:
+                start = directory_offset(self.buffer, workbook)
+            except UnsupportedWorkbookError:
+                # Zip64 records may lie before the span read; the whole file
+                # lets read_directory report what is wrong, or read them.
+                start = 0
+            self._copy(min(start, size), size)
+        return read_directory(self.buffer, workbook)
+
+    def load(self, member: ZipMember) -> None:
+        """Copy ``member``'s span of the file into the buffer, once."""
+        if self._file is not None and member.offset not in self._loaded:
+            self._copy(member.offset, member.end)
+            self._loaded.add(member.offset)
+
+    def _copy(self, start: int, stop: int) -> None:
+        # A file cut short since it was opened leaves zeros, which fail the
+        # zip and CRC checks as a damaged file does.
+        assert self._file is not None and isinstance(self.buffer, mmap.mmap)
+        # Positioned reads, because a forked writer child shares the file's
+        # offset with its parent.
+        descriptor = self._file.fileno()
+        with memoryview(self.buffer) as view, view[start:stop] as target:
+            done = 0
+            while done < len(target):
+                count = _read_at(descriptor, target[done:], start + done)
+                if not count:
+                    break
+                done += count
+
+    def close(self) -> None:
+        """Close the file and free the buffer unless views into it remain."""
+        if self._file is not None:
+            self._file.close()
+        if isinstance(self.buffer, mmap.mmap):
+            try:
+                self.buffer.close()
+            except BufferError:
+                logger.debug("Copy of %s still in use; freed later", self._path.name)
+
+
+def _read_at(descriptor: int, target: memoryview, offset: int) -> int:
+    """Read into ``target`` from ``offset`` of the file; return the bytes read."""
+    if hasattr(os, "preadv"):
+        return os.preadv(descriptor, [target], offset)
+    # Windows has no positioned reads, and no fork whose child shares the
+    # file's offset.
+    os.lseek(descriptor, offset, os.SEEK_SET)
+    piece = os.read(descriptor, len(target))
+    target[: len(piece)] = piece
+    return len(piece)
 
 
 def _check_head(data: bytes, path: Path) -> None:

@@ -13,6 +13,7 @@ read as long as their values fit the classic 32-bit fields.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +51,7 @@ FLAG_UTF8_NAME = 0x0800
 FLAG_MASKED_DIRECTORY = 0x2000
 
 # The source archive: the whole file, mapped or read into memory.
-Archive: TypeAlias = bytes | memoryview
+Archive: TypeAlias = bytes | memoryview | mmap.mmap
 
 MAX_32 = 0xFFFFFFFF
 MAX_16 = 0xFFFF
@@ -134,6 +135,19 @@ def read_directory(archive: Archive, workbook: str) -> ZipDirectory:
     if any(m.offset + LOCAL_HEADER.size > directory_offset for m in members):
         raise _corrupt(workbook, "a member starts inside the central directory")
     return ZipDirectory(_with_span_ends(members, directory_offset), comment)
+
+
+def directory_offset(archive: Archive, workbook: str) -> int:
+    """Return where the central directory of ``archive`` starts.
+
+    Only the last ``END_SEARCH_SPAN`` bytes of ``archive`` are read, and zip64
+    records before them.
+
+    :raises UnsupportedWorkbookError: if the bytes are not a usable zip archive.
+    """
+    data = memoryview(archive)
+    end_at = _find_end_record(data, workbook)
+    return _read_end_record(data, end_at, workbook)[2]
 
 
 def member_payload(archive: Archive, member: ZipMember, workbook: str) -> memoryview:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from sync.xlsx import package as package_module
 from sync.xlsx.compression import ZLIB_DEFLATER
 from sync.xlsx.package import EAGER_DEFLATE_BYTES, Package
 from sync.xlsx.zipcopy import MemberStream
@@ -236,3 +238,27 @@ def test_given_bytes_read_instead_of_file(archive: Path, tmp_path: Path) -> None
         styles = package.read("xl/styles.xml")
 
     assert styles == b"<styles/>"
+
+
+def test_small_part_read_without_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "large.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", os.urandom(4 << 20))
+        archive.writestr("xl/styles.xml", b"<styles/>", zipfile.ZIP_DEFLATED)
+    real_read_at = package_module._read_at
+    read_sizes: list[int] = []
+
+    def counted_read_at(descriptor: int, target: memoryview, offset: int) -> int:
+        count = real_read_at(descriptor, target, offset)
+        read_sizes.append(count)
+        return count
+
+    monkeypatch.setattr(package_module, "_read_at", counted_read_at)
+
+    with Package(path) as package:
+        styles = package.read("xl/styles.xml")
+
+    assert styles == b"<styles/>"
+    assert sum(read_sizes) < 100_000
