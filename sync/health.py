@@ -138,6 +138,17 @@ class ServiceHealth:
             metrics.digests_sent += summary.digests_sent
             metrics.digests_failed += summary.digests_failed
 
+    def count_skipped_fire(self, workbook_key: str) -> None:
+        """Count a scheduled run left out because the workbook's previous run still ran.
+
+        It is counted as a skipped run. No run ended, so the workbook's last
+        run and outcome stay as they were.
+        """
+        with self._lock:
+            metrics = self._metrics.get(workbook_key)
+            if metrics is not None:
+                metrics.runs[RunOutcome.SKIPPED] += 1
+
     def healthz(self, now: dt.datetime) -> tuple[int, dict[str, Any]]:
         """Return the HTTP status (200 or 503) and the JSON body of ``/healthz``.
 
@@ -179,7 +190,8 @@ class ServiceHealth:
         lines += _family(
             "pipesheet_runs_total",
             "counter",
-            "Runs finished since the service started, by workbook and outcome.",
+            "Runs finished or skipped since the service started, by workbook and "
+            "outcome.",
             (
                 (f'workbook="{_label(key)}",outcome="{outcome.value}"', count)
                 for key, entry in metrics

@@ -321,6 +321,9 @@ class Service:
                 "skipped",
                 event.job_id,
             )
+            for definition in self.definitions:
+                if definition.job_id == event.job_id:
+                    self.health.count_skipped_fire(definition.workbook_key)
 
     def _log_run(self, summary: RunSummary) -> None:
         summary = self._follow_workbook(summary)

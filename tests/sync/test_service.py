@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.triggers.cron import CronTrigger
 from click.testing import CliRunner
 
@@ -1044,6 +1045,30 @@ def test_service_health_without_state_database(
     )
 
 
+def test_overlapping_fire_counted_skipped(tmp_path: Path) -> None:
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    service = Service([scheduled], ServiceOptions(str(tmp_path), 60.0, 60.0))
+    service.health.watch(
+        str(definition), scheduled.workbook_key, dt.timedelta(days=1), None
+    )
+    service.health.record(
+        RunSummary(str(definition), scheduled.workbook_key, RunOutcome.OK, STARTED, 1.0)
+    )
+    overlap = JobSubmissionEvent(
+        EVENT_JOB_MAX_INSTANCES, scheduled.job_id, "default", [STARTED]
+    )
+
+    service._on_job_event(overlap)
+
+    label = f'workbook="{scheduled.workbook_key}"'
+    _, body = service.health.healthz(STARTED)
+    metrics = service.health.metrics_text().splitlines()
+    assert f'pipesheet_runs_total{{{label},outcome="skipped"}} 1' in metrics
+    assert body["workbooks"][scheduled.workbook_key]["last_outcome"] == "ok"
+
+
 def test_metrics_text_exposition() -> None:
     health = build_health()
     health.record(summary(RunOutcome.OK, STARTED, 2.5, digests_sent=2))
@@ -1052,8 +1077,8 @@ def test_metrics_text_exposition() -> None:
     label = f'workbook="{KEY}"'
     assert health.metrics_text().splitlines() == [
         (
-            "# HELP pipesheet_runs_total Runs finished since the service started, by "
-            "workbook and outcome."
+            "# HELP pipesheet_runs_total Runs finished or skipped since the service "
+            "started, by workbook and outcome."
         ),
         "# TYPE pipesheet_runs_total counter",
         f'pipesheet_runs_total{{{label},outcome="ok"}} 2',
