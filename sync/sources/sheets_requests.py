@@ -329,7 +329,7 @@ def _chart_spec(sheet_id: int, chart: BarChart | None) -> dict[str, Any] | None:
 def generated_tab_value(tab: GeneratedTab) -> str:
     """Return the metadata value recording the tab's name and its dates and times.
 
-    The name tells a tab a person renamed since the write. Too many positions
+    The name shows whether a person renamed the tab since the write. Too many positions
     to record leave them out: the tab then reads back as plain numbers and is
     rewritten on every run instead of being compared.
     """

@@ -31,8 +31,8 @@ GENERATED_TAB_KEY = "pipesheet:generated-tab"
 WRITTEN_NAME = "name"
 """Key of the tab's name in the generated-tab metadata value (a JSON object).
 
-Every other key names a cell type and holds a list of ranges, so this one,
-holding text, cannot be taken for one.
+Every other key names a cell type and maps to a list of ranges, so this
+one, whose value is text, cannot be taken for one.
 """
 
 WRITE_MARKER_KEY = "pipesheet:last-write"

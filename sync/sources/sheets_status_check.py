@@ -199,21 +199,21 @@ class StatusCheck:
         unsettled: list[int] = []
         for row in dict.fromkeys(rows):
             key = now.key(row)
-            wanted = self._wanted(key)
+            correct = self._correct_status(key)
             current = now.status(row)
-            if _same(current, wanted):
+            if _same(current, correct):
                 continue
             if row in written_at:
                 expected: CellValue = written_at[row].value
             else:
                 expected = self._status_before(key)
             if _same(current, expected):
-                fixes.append(StatusTarget(key or "", row, wanted))
+                fixes.append(StatusTarget(key or "", row, correct))
             else:
                 unsettled.append(row)
         return fixes, unsettled
 
-    def _wanted(self, key: str | None) -> str:
+    def _correct_status(self, key: str | None) -> str:
         """Return the status a deal's row should show; "" for an unknown deal."""
         if key is None:
             return ""

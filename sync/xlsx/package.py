@@ -374,15 +374,16 @@ class _SourceBytes:
         :raises UnsupportedWorkbookError: if the bytes are not a usable zip archive.
         """
         if self._file is not None:
-            size = len(self.buffer)
-            self._copy(max(0, size - END_SEARCH_SPAN), size)
+            tail = max(0, len(self.buffer) - END_SEARCH_SPAN)
+            self._copy(tail, len(self.buffer))
             try:
                 start = directory_offset(self.buffer, workbook)
             except UnsupportedWorkbookError:
-                # Zip64 records may lie before the span read; the whole file
-                # lets read_directory report what is wrong, or read them.
+                # Zip64 records may lie before the span read, so the whole file
+                # is copied for read_directory to read them or name the damage.
                 start = 0
-            self._copy(min(start, size), size)
+            if start < tail:
+                self._copy(start, tail)
         return read_directory(self.buffer, workbook)
 
     def load(self, member: ZipMember) -> None:

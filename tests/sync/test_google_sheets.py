@@ -414,9 +414,7 @@ def test_renamed_output_tab_named_not_deleted(fake: FakeSheets, deals: str) -> N
     assert "Pipeline funnel" in titles
 
 
-def test_tab_renamed_by_a_person_gets_no_old_tab_notice(
-    fake: FakeSheets, deals: str
-) -> None:
+def test_renamed_tab_gets_no_notice(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     rename_funnel(fake, deals)
 
@@ -429,11 +427,9 @@ def test_tab_renamed_by_a_person_gets_no_old_tab_notice(
     assert "Funnel" in titles
 
 
-def test_renamed_tab_without_recorded_name_gets_old_tab_notice(
-    fake: FakeSheets, deals: str
-) -> None:
-    # Tabs written by a version that recorded no name cannot be told from a
-    # tab the definition no longer names, so the notice stays.
+def test_renamed_unrecorded_tab_gets_notice(fake: FakeSheets, deals: str) -> None:
+    # A tab written by a version that recorded no name looks like a tab the
+    # definition no longer names, so the notice stays.
     sync(fake, deals)
     funnel = rename_funnel(fake, deals)
     for item in fake.spreadsheet(deals).developer_metadata:
