@@ -156,7 +156,7 @@ class EmailSender:
             if channel.starttls:
                 _start_tls(smtp, self.ssl_context)
             if credentials is not None:
-                smtp.login(*credentials)
+                _log_in(smtp, credentials)
 
             check_size_limit(smtp, message)
             return smtp.send_message(message)
@@ -164,6 +164,10 @@ class EmailSender:
 
 class StartTlsNotOffered(smtplib.SMTPNotSupportedError):
     """The server's EHLO reply lists no STARTTLS, so the channel cannot encrypt."""
+
+
+class AuthNotOffered(smtplib.SMTPNotSupportedError):
+    """The server's EHLO reply lists no AUTH, so no login on the channel can work."""
 
 
 class OverSizeLimit(smtplib.SMTPException):
@@ -183,8 +187,10 @@ def check_size_limit(smtp: smtplib.SMTP, message: EmailMessage) -> None:
     announced = smtp.esmtp_features.get("size", "").strip()
     # "SIZE" without a number, or "SIZE 0", announces no fixed limit.
     limit = int(announced) if announced.isdigit() else 0
+    if not limit:
+        return
     size = len(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
-    if limit and size > limit:
+    if size > limit:
         raise OverSizeLimit(size, limit)
 
 
@@ -195,6 +201,15 @@ def _start_tls(smtp: smtplib.SMTP, ssl_context: ssl.SSLContext | None) -> None:
         smtp.starttls(context=ssl_context)
     except smtplib.SMTPNotSupportedError as error:
         raise StartTlsNotOffered(*error.args) from error
+
+
+def _log_in(smtp: smtplib.SMTP, credentials: tuple[str, str]) -> None:
+    # send_message raises SMTPNotSupportedError too, for a non-ASCII address
+    # on a server without SMTPUTF8, which fails one digest, not the channel.
+    try:
+        smtp.login(*credentials)
+    except smtplib.SMTPNotSupportedError as error:
+        raise AuthNotOffered(*error.args) from error
 
 
 def starttls_fix(channel: EmailChannel) -> str:
@@ -242,11 +257,17 @@ def classify_smtp_error(error: BaseException) -> type[DeliveryError]:
     """
     if is_connection_failure(error):
         return ChannelUnreachableError
-    if isinstance(error, (smtplib.SMTPAuthenticationError, StartTlsNotOffered)):
+    channel_errors = (
+        smtplib.SMTPAuthenticationError,
+        StartTlsNotOffered,
+        AuthNotOffered,
+    )
+    if isinstance(error, channel_errors):
         return ChannelFailedError
     if isinstance(error, smtplib.SMTPNotSupportedError):
-        # The server offers no AUTH, so no login on this channel can work.
-        return ChannelFailedError
+        # Raised by send_message for a non-ASCII address on a server without
+        # SMTPUTF8: other owners' digests may still go through.
+        return DigestRejectedError
     if isinstance(error, OverSizeLimit) or is_size_rejection(error):
         return DigestRejectedError
     if isinstance(error, smtplib.SMTPSenderRefused):

@@ -17,7 +17,13 @@ import pytest
 
 from config.models import EmailChannel, Locale, OwnerContact
 from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
-from sync.notify.email import EmailSender, build_message, classify_smtp_error
+from sync.notify import email as email_sender
+from sync.notify.email import (
+    AuthNotOffered,
+    EmailSender,
+    build_message,
+    classify_smtp_error,
+)
 from sync.notify.errors import (
     ChannelFailedError,
     ChannelUnreachableError,
@@ -350,7 +356,8 @@ def test_wrong_password_fails_channel(
         (smtplib.SMTPConnectError(554, b"no service"), ChannelUnreachableError),
         (smtplib.SMTPHeloError(501, b"bad name"), ChannelUnreachableError),
         (smtplib.SMTPAuthenticationError(535, b"bad login"), ChannelFailedError),
-        (smtplib.SMTPNotSupportedError("no AUTH"), ChannelFailedError),
+        (AuthNotOffered("no AUTH"), ChannelFailedError),
+        (smtplib.SMTPNotSupportedError("no SMTPUTF8"), DigestRejectedError),
         (smtplib.SMTPSenderRefused(553, b"not yours", "p@x.test"), ChannelFailedError),
         (smtplib.SMTPSenderRefused(552, b"too big", "p@x.test"), DigestRejectedError),
         (
@@ -374,6 +381,7 @@ def test_wrong_password_fails_channel(
         "helo-501",
         "login-535",
         "no-auth",
+        "no-smtputf8",
         "sender-553",
         "sender-552",
         "recipient-550",
@@ -440,3 +448,14 @@ def small_smtp_server(
 def message_size(digest: OwnerDigest) -> int:
     message = build_message(digest, "pipesheet@example.com", [ANA.email or ""], NOW)
     return len(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+
+
+def test_login_without_auth_fails_channel() -> None:
+    # A connected server whose EHLO reply listed no extension.
+    smtp = smtplib.SMTP()
+    smtp.ehlo_resp = b"mail.example.test"
+
+    with pytest.raises(AuthNotOffered) as raised:
+        email_sender._log_in(smtp, ("user", "secret"))
+
+    assert classify_smtp_error(raised.value) is ChannelFailedError
