@@ -57,6 +57,7 @@ from sync.atomic import (
     remove_stale_temporaries,
     take_fingerprint,
     write_atomically,
+    written_file,
 )
 from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
@@ -563,8 +564,10 @@ class ExcelWorkbook:
             )
         except OSError as error:
             raise _unwritable(self.target, error) from error
-        # write_atomically kept the replaced file as the newest backup.
-        backups = list_backups(self.target) if replaced and size is not None else []
+        # write_atomically kept the replaced file as the newest backup, beside
+        # the file a link points at.
+        replaced_file = written_file(self.target)
+        backups = list_backups(replaced_file) if replaced and size is not None else []
         self._backup = backups[0] if backups else None
 
         if self._output is None:

@@ -1391,6 +1391,22 @@ def test_lock_beside_link_target_rejects_write(pipeline_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
+def test_backup_of_linked_workbook_reported(pipeline_path: Path) -> None:
+    original = pipeline_path.read_bytes()
+    link = pipeline_path.parent / "mine" / "Pipeline link.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(pipeline_path)
+    source = ExcelWorkbook(link)
+    plan = make_plan(source.read_tab("Pipeline"), {"D-001": "OK"})
+
+    report = source.apply(plan)
+
+    assert report.backup is not None
+    assert Path(report.backup).parent == pipeline_path.parent / BACKUP_FOLDER
+    assert Path(report.backup).read_bytes() == original
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges")
 def test_lock_beside_output_link_target_rejects_write(pipeline_path: Path) -> None:
     real_output = pipeline_path.parent / "shared" / "copy.xlsx"
     real_output.parent.mkdir()
