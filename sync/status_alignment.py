@@ -285,7 +285,7 @@ def _status_cells_now(
 
 
 def _cell_unchanged(write: StatusWrite, row: int, current: CellValue) -> bool:
-    if _same_value(current, write.previous):
+    if same_cell_value(current, write.previous):
         return True
     logger.debug(
         "Skipped status of deal %r on row %d: the cell changed from %r to %r",
@@ -297,5 +297,6 @@ def _cell_unchanged(write: StatusWrite, row: int, current: CellValue) -> bool:
     return False
 
 
-def _same_value(current: CellValue, expected: CellValue) -> bool:
+def same_cell_value(current: CellValue, expected: CellValue) -> bool:
+    """Return True when two cell values are equal or both blank."""
     return current == expected or (is_blank(current) and is_blank(expected))

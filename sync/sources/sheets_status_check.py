@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from config.errors import SourceError
-from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.grid import CellValue, SheetGrid, column_letter
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import WritePlan
 from sync.sources.sheets_cells import DateCells, retype_date_cells, rows_from_api
@@ -33,7 +33,13 @@ from sync.sources.sheets_requests import StatusEdits, status_requests
 from sync.sources.sheets_retry import AmbiguousWriteError
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import TabInfo, quote_title
-from sync.status_alignment import StatusTarget, deal_key, deal_keys, shared_keys
+from sync.status_alignment import (
+    StatusTarget,
+    deal_key,
+    deal_keys,
+    same_cell_value,
+    shared_keys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -201,13 +207,13 @@ class StatusCheck:
             key = now.key(row)
             correct = self._correct_status(key)
             current = now.status(row)
-            if _same(current, correct):
+            if same_cell_value(current, correct):
                 continue
             if row in written_at:
                 expected: CellValue = written_at[row].value
             else:
                 expected = self._status_before(key)
-            if _same(current, expected):
+            if same_cell_value(current, expected):
                 fixes.append(StatusTarget(key or "", row, correct))
             else:
                 unsettled.append(row)
@@ -290,10 +296,6 @@ def _columns_of(grid: SheetGrid, plan: WritePlan) -> _Columns:
 def _column_range(title: str, column: int, first_row: int) -> str:
     letter = column_letter(column)
     return f"{quote_title(title)}!{letter}{first_row}:{letter}"
-
-
-def _same(current: CellValue, expected: CellValue) -> bool:
-    return current == expected or (is_blank(current) and is_blank(expected))
 
 
 def _row_list(rows: list[int]) -> str:
