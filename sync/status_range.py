@@ -59,8 +59,8 @@ def _farthest_cell(grid: SheetGrid, status_column: int) -> tuple[str, CellValue]
     Only columns left of ``status_column`` are searched.
     """
     for column in range(status_column - 1, -1, -1):
-        for number, values in enumerate(grid.rows, start=1):
-            value = values[column] if column < len(values) else None
+        for number in range(1, len(grid.rows) + 1):
+            value = grid.cell(number, column)
             if not is_blank(value):
                 return f"{column_letter(column)}{number}", value
     return None
