@@ -495,7 +495,8 @@ def _recorded_summary(
     Any digest that the process had not sent by then was not sent, and the
     summary counts none as sent, because only the process knew.
     """
-    outcome = record.outcome or RunOutcome.FAILED
+    outcome = record.outcome
+    assert outcome is not None  # _finished_run returns ended runs only
     note = (
         f"the run was recorded as {outcome.value}, then its process was stopped "
         f"before it reported back ({reason}). Any digest it had not sent by then "
