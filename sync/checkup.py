@@ -228,19 +228,27 @@ def _excel_source_checks(
     path = Path(location or pipeline.source.path or "")
     # Shown only where it fails: for formats pipesheet reads but cannot write,
     # and for packages whose parts its writer rejects (Strict Open XML).
-    writer_rejects = bool(opened) and _unwritable_package(path) is not None
-    if is_read_only_format(path) or writer_rejects:
-        checklist.run("Writable", lambda: _check_writable(path), blocking=False)
+    read_only = is_read_only_format(path)
+    rejected = None
+    if opened and not read_only:
+        rejected = _unwritable_package(path)
+    if read_only or rejected is not None:
+        checklist.run(
+            "Writable", lambda: _check_writable(path, rejected), blocking=False
+        )
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
     return opened[0] if opened else None
 
 
-def _check_writable(path: Path) -> str:
+def _check_writable(path: Path, rejected: UnsupportedWorkbookError | None) -> str:
+    """Fail with why pipesheet cannot write ``path``.
+
+    ``rejected`` is the writer's error on the package's parts, found before.
+    """
     if is_read_only_format(path):
         raise SourceError(describe_read_only(path))
-    problem = _unwritable_package(path)
-    if problem is not None:
-        raise problem
+    if rejected is not None:
+        raise rejected
     return f"pipesheet writes {path.suffix} workbooks"
 
 
