@@ -423,12 +423,18 @@ class StateStore:
     def latest_as_of(
         self, workbook_key: str, *, tab: str | None = None
     ) -> dt.date | None:
-        """Return the latest day of the workbook's successful runs with a snapshot.
+        """Return the latest day of the workbook's successful runs.
+
+        A run that found no stage change stores no snapshot, but it saw the
+        sheet on its day all the same, so it counts here.
 
         :param tab: count only the runs of this pipeline tab, matched ignoring
             case; default every tab of the workbook.
         """
-        return self._snapshot_run_day(workbook_key, tab, sa.func.max)
+        query = sa.select(sa.func.max(runs.c.as_of)).where(
+            runs.c.outcome == RunOutcome.OK.value
+        )
+        return self._run_day(workbook_key, tab, query)
 
     def log_started_on(
         self, workbook_key: str, *, tab: str | None = None
@@ -438,15 +444,15 @@ class StateStore:
         :param tab: count only the runs of this pipeline tab, matched ignoring
             case; default every tab of the workbook.
         """
-        return self._snapshot_run_day(workbook_key, tab, sa.func.min)
-
-    def _snapshot_run_day(
-        self, workbook_key: str, tab: str | None, aggregate: Any
-    ) -> dt.date | None:
-        """Return ``aggregate`` (min or max) of the as-of days of recorded runs."""
-        query = sa.select(aggregate(runs.c.as_of)).where(
+        query = sa.select(sa.func.min(runs.c.as_of)).where(
             runs.c.outcome == RunOutcome.OK.value, runs.c.has_snapshot
         )
+        return self._run_day(workbook_key, tab, query)
+
+    def _run_day(
+        self, workbook_key: str, tab: str | None, query: sa.Select[Any]
+    ) -> dt.date | None:
+        """Return the day ``query`` selects from the runs of the workbook's tab."""
         with self._begin() as connection:
             query = query.where(runs_of_tab(connection, workbook_key, tab))
             day: dt.date | None = connection.execute(query).scalar_one_or_none()

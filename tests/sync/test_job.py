@@ -818,6 +818,22 @@ def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
     assert store.lock(key) is None
 
 
+def test_earlier_as_of_rejected_after_a_run_that_found_no_change(
+    pipeline: Pipeline, store: StateStore
+) -> None:
+    # The second run sees the same stages, so it stores no snapshot of its
+    # own; it still saw the sheet on 10-02, so a 10-01 run comes too late.
+    run_on(pipeline, store, dt.date(2025, 9, 30))
+    run_on(pipeline, store, dt.date(2025, 10, 2))
+    key = workbook_key(pipeline, None)
+
+    with pytest.raises(EarlierAsOfError) as raised:
+        run_on(pipeline, store, dt.date(2025, 10, 1))
+
+    assert "was last run as of 2025-10-02" in str(raised.value)
+    assert len(store.runs(key)) == 2
+
+
 def test_earlier_as_of_after_future_run(pipeline: Pipeline, store: StateStore) -> None:
     # run_on runs each day at 07:00, so the future run's "today" is its day.
     run_on(pipeline, store, dt.date(2052, 10, 1))
