@@ -48,7 +48,7 @@ from sync.commands.options import (
 from sync.commands.rename_tab import rename_tab
 from sync.commands.rename_workbook import rename_workbook
 from sync.entry_point import install_interrupt_handlers, stop_service_while_starting
-from sync.interrupts import interrupts_deferred_after_commit
+from sync.interrupts import interrupts_deferred_after_commit, signal_name
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
     end_after_command,
@@ -218,18 +218,22 @@ class PipesheetGroup(click.Group):
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(error)
             raise
-        except KeyboardInterrupt:
-            # Ctrl-C or SIGTERM; click then prints "Aborted!" and exits 1.
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C, SIGTERM or SIGHUP. A run's write past its commit point
+            # holds them back (sync.interrupts), so one that gets here wrote
+            # nothing.
+            stopped = interrupted_error(interrupt)
             if ctx.meta.get(JSON_REQUESTED):
-                print_error_json(INTERRUPTED)
-            raise
+                print_error_json(stopped)
+            raise stopped from None
 
 
-# The --json error of a command stopped by Ctrl-C or SIGTERM.
-INTERRUPTED = click.ClickException(
-    "Interrupted by Ctrl-C or SIGTERM before the command finished. A write "
-    "that had not replaced the workbook yet left it as it was."
-)
+def interrupted_error(interrupt: KeyboardInterrupt) -> click.ClickException:
+    """Return the error of a command stopped by a signal, naming the signal."""
+    return click.ClickException(
+        f"Stopped by {signal_name(interrupt)} before the command finished. A write "
+        "that had not replaced the workbook yet left it as it was."
+    )
 
 
 def _with_verbose_hint(error: click.UsageError) -> click.UsageError:

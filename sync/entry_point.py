@@ -6,8 +6,8 @@ handlers, a SIGTERM in that time ends the process with status
 143 and no log line, and a Ctrl-C prints a traceback. So this module imports
 nothing slow and installs the handlers first. A signal while the command line
 loads stops ``serve`` as a signal while it starts does: a log line and exit
-status 0. Other commands end as click ends them on Ctrl-C: "Aborted!" and
-exit status 1.
+status 0. Other commands stop with a sentence naming the signal and exit
+status 1, as they do for a signal later on.
 
 NOTE: a signal before this module runs, while Python itself starts (a few
 milliseconds), still gets Python's default handling.
@@ -56,7 +56,13 @@ def stop_while_loading(
     """Stop after a signal that came while the command line was imported."""
     if requested_command(arguments) == "serve":
         stop_service_while_starting(interrupt)
-    print("\nAborted!", file=sys.stderr)
+    from sync.interrupts import signal_name
+
+    print(
+        f"Stopped by {signal_name(interrupt)} before the command started; "
+        "nothing was done.",
+        file=sys.stderr,
+    )
     raise SystemExit(1)
 
 

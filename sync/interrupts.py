@@ -31,6 +31,13 @@ logger = logging.getLogger(__name__)
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def signal_name(interrupt: KeyboardInterrupt) -> str:
+    """Name the signal that raised ``interrupt``: Ctrl-C raises it without one."""
+    if interrupt.args:
+        return str(interrupt.args[0])
+    return "Ctrl-C (SIGINT)"
+
+
 @dataclass
 class _Deferral:
     """One armed block: the handlers it replaced and the signals it held back."""

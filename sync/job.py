@@ -31,6 +31,7 @@ from rules.messages import counted
 from rules.stage_history import StageHistory, with_current_stage_names
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
+from sync.interrupts import signal_name
 from sync.monthly_review import build_review_tab, due_review_months
 from sync.plan import GeneratedTab
 from sync.renamed_tab import (
@@ -376,6 +377,11 @@ def _run_and_record(
         sent = REQUESTS_SENT.total - requests_before
         store.finish_run(run_id, outcome, error=text, api_requests=sent)
         raise
+    except KeyboardInterrupt as interrupt:
+        _record_interrupted(
+            store, run_id, interrupt, REQUESTS_SENT.total - requests_before
+        )
+        raise
 
     snapshot = None
     found: list[Transition] = []
@@ -416,6 +422,25 @@ def _run_and_record(
     else:
         digests = _send_digests(request.pipeline, store, key, result, now)
     return RecordedRun(result, run_id, digests)
+
+
+def _record_interrupted(
+    store: StateStore, run_id: int, interrupt: KeyboardInterrupt, sent: int
+) -> None:
+    """Record a run stopped by a signal as failed, so history shows it ended.
+
+    A write past its commit point holds signals back until the run is
+    recorded (sync.interrupts), so a run stopped here left the workbook as it
+    was.
+    """
+    error = (
+        f"Stopped by {signal_name(interrupt)} before its write replaced the "
+        "workbook, which was left as it was."
+    )
+    try:
+        store.finish_run(run_id, RunOutcome.FAILED, error=error, api_requests=sent)
+    except StateError as failed:
+        logger.warning("run %s left without an outcome: %s", run_id, failed)
 
 
 def _not_recorded(

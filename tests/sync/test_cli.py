@@ -1527,7 +1527,7 @@ def test_interrupt_prints_json_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"]["message"].startswith(
-        "Interrupted by Ctrl-C or SIGTERM"
+        "Stopped by Ctrl-C (SIGINT) before the command finished."
     )
     assert Path("tiny.xlsx").read_bytes() == before
 

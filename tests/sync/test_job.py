@@ -614,6 +614,33 @@ def test_quota_exhausted_run_deferred(
     assert run.error == "Google Sheets kept rejecting requests for quota."
 
 
+def test_interrupted_run_recorded_as_failed(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = workbook.read_bytes()
+
+    def stopped_read(_source: ExcelWorkbook, _tab: str) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(ExcelWorkbook, "read_tab", stopped_read)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    key = workbook_key(pipeline)
+    [run] = store.runs(key)
+    assert run.outcome is RunOutcome.FAILED
+    assert run.error == (
+        "Stopped by SIGTERM before its write replaced the workbook, which was "
+        "left as it was."
+    )
+    assert store.lock(key) is None
+    assert workbook.read_bytes() == before
+
+
 def test_quota_exhausted_summary_deferred(
     pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

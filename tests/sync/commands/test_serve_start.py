@@ -182,4 +182,6 @@ def test_signal_while_loading_aborts_run() -> None:
     result = run_with_early_signal("SIGTERM", "-v", "run", "pipeline.yaml")
 
     assert result.returncode == 1
-    assert result.stderr == "\nAborted!\n"
+    assert result.stderr == (
+        "Stopped by SIGTERM before the command started; nothing was done.\n"
+    )
