@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from rules.grid import CellValue
 from sync.cell_text import MAX_CELL_TEXT, fit_cell_text, fit_tab_texts
 from sync.plan import GeneratedTab
 from tests.sync.test_cli import AS_OF, invoke, write_tiny
@@ -67,3 +68,32 @@ def test_excel_problems_message_cut_with_mark(
     assert isinstance(message, str)
     assert len(message) == MAX_CELL_TEXT
     assert message.endswith(" more characters)")
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["short", "x" * 40_000, "short"],
+        [None, "x" * 40_000, ""],
+        [7, "x" * 40_000, 2.5],
+    ],
+    ids=["texts", "texts-and-blanks", "texts-and-numbers"],
+)
+def test_tab_long_text_cut_in_any_column(column: list[CellValue]) -> None:
+    rows: list[list[CellValue]] = [["banner"], *([1, value] for value in column)]
+
+    grid = fit_tab_texts(GeneratedTab("Problems", rows)).grid
+
+    assert grid[2][1] == "x" * 32_742 + "… (7,258 more characters)"
+    assert grid[1][1] == column[0]
+    assert grid[3][1] == column[2]
+
+
+def test_tab_many_rows_long_text_cut() -> None:
+    rows: list[list[CellValue]] = [[row, "short"] for row in range(2_000)]
+    rows[1_500][1] = "x" * 40_000
+
+    grid = fit_tab_texts(GeneratedTab("Problems", rows)).grid
+
+    assert grid[1_500][1] == "x" * 32_742 + "… (7,258 more characters)"
+    assert grid[1_499][1] == "short"
