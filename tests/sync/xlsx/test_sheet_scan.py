@@ -310,6 +310,43 @@ def test_pipesheet_highlights_cells_end_split(split: int) -> None:
     assert scan_sheet(pieces).pipesheet_highlights is True
 
 
+@pytest.mark.parametrize(
+    "split",
+    [1, 3, 4],
+    ids=["after-lt", "inside-name", "before-space"],
+)
+def test_pipesheet_highlights_row_start_split(split: int) -> None:
+    sheet = MERGED_SHEET.replace(b"<pageMargins/>", PIPESHEET_RULE + b"<pageMargins/>")
+    at = sheet.rindex(b"<row") + split
+    pieces = [sheet[:at], sheet[at:]]
+
+    assert scan_sheet(pieces).pipesheet_highlights is True
+
+
+def test_pipesheet_highlights_before_row_breaks() -> None:
+    sheet = MERGED_SHEET.replace(
+        b"<pageMargins/>",
+        PIPESHEET_RULE
+        + b'<pageMargins/><rowBreaks count="1"><brk id="9"/></rowBreaks>',
+    )
+
+    assert scan_sheet([sheet]).pipesheet_highlights is True
+
+
+def test_pipesheet_highlights_after_prefixed_rows() -> None:
+    rule = PIPESHEET_RULE.replace(b"<", b"<x:").replace(b"<x:/", b"</x:")
+    sheet = (
+        b'<x:worksheet xmlns:x="urn:x"><x:sheetData><x:row r="1">'
+        b'<x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData>'
+        + rule
+        + b"</x:worksheet>"
+    )
+    at = sheet.index(b"</x:sheetData>")
+    pieces = [sheet[:at], sheet[at:]]
+
+    assert scan_sheet(pieces).pipesheet_highlights is True
+
+
 def test_pipesheet_highlights_after_empty_cells() -> None:
     sheet = (
         b'<x:worksheet xmlns:x="urn:x"><x:sheetData/>'
