@@ -29,6 +29,7 @@ from config.models import Pipeline, SourceKind
 from rules.allowed import read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
+from rules.far_rows import describe_far_rows
 from rules.grid import SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
 from rules.messages import counted
@@ -312,7 +313,11 @@ def _check_tab(
     grid = source.read_tab(pipeline.source.tab)
     grids["pipeline"] = grid
     rows = counted(len(grid.rows), "row")
-    return f"{grid.tab!r} with {rows}" if grid.has_tabs else rows
+    found = f"{grid.tab!r} with {rows}" if grid.has_tabs else rows
+    far_rows = describe_far_rows(grid)
+    if far_rows is not None:
+        raise CheckWarning(f"{found}. {far_rows}")
+    return found
 
 
 def _check_row_order(source: WorkbookSource, grid: SheetGrid) -> str:

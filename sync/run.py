@@ -18,6 +18,7 @@ from rules.date_order_conflicts import (
     describe_date_order_conflicts,
 )
 from rules.deals import ColumnMap, Deal
+from rules.far_rows import describe_far_rows
 from rules.findings import Finding, sort_findings
 from rules.followups import Followup, list_followups
 from rules.formula_results import (
@@ -138,6 +139,9 @@ def run_sync(
     zone_problem = describe_time_zone_mismatch(source, pipeline, as_of)
     if zone_problem is not None:
         logger.warning("%s", zone_problem)
+    far_rows = describe_far_rows(grid, columns.status_column)
+    if far_rows is not None:
+        logger.warning("%s", far_rows)
     deal_rows = read_deal_rows(grid, columns, pipeline)
     deals, findings = deal_rows.deals, deal_rows.findings
     if grid.unsaved_formula_results:

@@ -337,6 +337,33 @@ def test_fifo_source_named_with_option(command: str) -> None:
     assert message in result.stdout + result.stderr
 
 
+FAR_CELL = "Workbook 'tiny.xlsx', tab 'Deals': cell B20000 ('oops') lies"
+
+
+def write_tiny_with_far_cell() -> None:
+    write_tiny(CLEAN_DEALS)
+    book = openpyxl.load_workbook("tiny.xlsx")
+    book["Deals"]["B20000"] = "oops"
+    book.save("tiny.xlsx")
+
+
+def test_run_warns_of_far_stray_cell() -> None:
+    write_tiny_with_far_cell()
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--no-state", "--json")
+
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert warning.startswith(FAR_CELL)
+
+
+def test_doctor_warns_of_far_stray_cell() -> None:
+    write_tiny_with_far_cell()
+
+    result = invoke("doctor", "tiny.yaml")
+
+    assert FAR_CELL in result.output.replace("\n", " ")
+
+
 def test_doctor_shipped_name_needs_source() -> None:
     result = invoke("doctor", "b2b-en")
 
