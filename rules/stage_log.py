@@ -242,6 +242,41 @@ def idle_findings_from_log(
     return sorted(findings, key=lambda finding: finding.row or 0)
 
 
+def rows_of_idle_deals(
+    rows: Sequence[StageLogRow], pipeline: Pipeline
+) -> list[StageLogRow]:
+    """Return every row of the deals whose current stay is past its stage's limit.
+
+    Only those deals can be idle, so :func:`idle_findings_from_log` needs
+    their time in stage alone. The limit is the ``idle_days`` of the open
+    stage that the stay's stage label names. ``rows`` are those of
+    :func:`stage_log_rows`, and the result keeps their order.
+
+    Before: D-1 in Demo (idle limit 14) for 20 days after 3 days in Lead, and
+    D-2 in Demo for 5 days. After: both rows of D-1.
+    """
+    lookup = StageLookup(pipeline)
+    limits: dict[str, int] = {}
+    for label in set(map(_STAGE, rows)):
+        stage = lookup.find(label)
+        if stage is not None and stage.outcome is Outcome.OPEN:
+            if stage.idle_days is not None:
+                limits[label] = stage.idle_days
+    if not limits:
+        return []
+
+    idle = {
+        row.deal_id
+        for row in rows
+        if row.exited is None
+        and (limit := limits.get(row.stage)) is not None
+        and row.days > limit
+    }
+    if not idle:
+        return []
+    return [row for row in rows if row.deal_id in idle]
+
+
 def idle_from_log_starts(
     findings: list[Finding],
     deals: Sequence[Deal],

@@ -17,6 +17,7 @@ from rules.stage_log import (
     cumulative_days_of_rows,
     idle_findings_from_log,
     log_funnel,
+    rows_of_idle_deals,
     stage_log_rows,
     stage_stays,
     start_stays_on_sheet_dates,
@@ -431,6 +432,42 @@ def test_idle_from_log_skips_gone_deal() -> None:
     findings = idle_findings_from_log([deleted_row_back], times, COLUMNS, PIPELINE)
 
     assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected_ids"),
+    [(day(17), []), (day(18), ["D-04"])],
+    ids=["at-limit", "one-day-over"],
+)
+def test_rows_of_idle_deals_past_limit(as_of: dt.date, expected_ids: list[str]) -> None:
+    rows = stage_log_rows(run_week(), as_of, log_started_on=LOG_STARTED_ON)
+
+    idle_rows = rows_of_idle_deals(rows, PIPELINE)
+
+    assert sorted({row.deal_id for row in idle_rows}) == expected_ids
+    assert idle_rows == [row for row in rows if row.deal_id in expected_ids]
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [WON, LOST, QUALIFIED, "Negotiaton"],
+    ids=["won", "lost", "stage-without-limit", "unknown-stage"],
+)
+def test_rows_of_idle_deals_skips_stage(stage: str) -> None:
+    moves = [Transition("D-1", None, stage, day(2))]
+    rows = stage_log_rows(moves, dt.date(2025, 12, 31), log_started_on=day(1))
+
+    assert rows_of_idle_deals(rows, PIPELINE) == []
+
+
+def test_rows_of_idle_deals_skips_ended_stay() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(2)),
+        Transition("D-1", LEAD, None, day(30)),
+    ]
+    rows = stage_log_rows(moves, dt.date(2025, 12, 31), log_started_on=day(1))
+
+    assert rows_of_idle_deals(rows, PIPELINE) == []
 
 
 # log_funnel
