@@ -215,7 +215,7 @@ def cumulative_days_of_rows(rows: Sequence[StageLogRow]) -> list[int]:
 
 def idle_findings_from_log(
     deals: Sequence[Deal],
-    times: Mapping[str, TimeInStage],
+    stays: Mapping[str, StageLogRow],
     columns: ColumnMap,
     pipeline: Pipeline,
 ) -> list[Finding]:
@@ -227,33 +227,33 @@ def idle_findings_from_log(
     stage's ``idle_days``. The params are those of the row check, and the
     finding points at the stage column. A first-run stay's days are a lower
     bound, so such a deal may have been idle longer than ``days`` shows.
-    ``times`` is :func:`time_in_stage` of the same day.
+    ``stays`` maps deal IDs to current stays of :func:`stage_log_rows` on
+    the same day, either all of them or those that :func:`idle_stays` returns.
     """
     lookup = StageLookup(pipeline)
     findings: list[Finding] = []
     for deal_id, deal in deals_by_unique_id(deals).items():
-        time = times.get(deal_id)
-        if time is None or time.current_stage is None:
+        stay = stays.get(deal_id)
+        if stay is None:
             continue
 
-        logged = lookup.find(time.current_stage)
+        logged = lookup.find(stay.stage)
         if deal.stage is not None and logged is not None:
-            findings.extend(_idle_finding(deal, deal.stage, logged, time, columns))
+            findings.extend(_idle_finding(deal, deal.stage, logged, stay, columns))
     return sorted(findings, key=lambda finding: finding.row or 0)
 
 
-def rows_of_idle_deals(
+def idle_stays(
     rows: Sequence[StageLogRow], pipeline: Pipeline
-) -> list[StageLogRow]:
-    """Return every row of the deals whose current stay is past its stage's limit.
+) -> dict[str, StageLogRow]:
+    """Return the current stays longer than their stage's idle limit, by deal ID.
 
     Only those deals can be idle, so :func:`idle_findings_from_log` needs
-    their time in stage alone. The limit is the ``idle_days`` of the open
-    stage that the stay's stage label names. ``rows`` are those of
-    :func:`stage_log_rows`, and the result keeps their order.
+    no other stay. The limit is the ``idle_days`` of the open stage that the
+    stay's stage label names. ``rows`` are those of :func:`stage_log_rows`.
 
     Before: D-1 in Demo (idle limit 14) for 20 days after 3 days in Lead, and
-    D-2 in Demo for 5 days. After: both rows of D-1.
+    D-2 in Demo for 5 days. After: D-1's stay in Demo.
     """
     lookup = StageLookup(pipeline)
     limits: dict[str, int] = {}
@@ -263,18 +263,15 @@ def rows_of_idle_deals(
             if stage.idle_days is not None:
                 limits[label] = stage.idle_days
     if not limits:
-        return []
+        return {}
 
-    idle = {
-        row.deal_id
+    return {
+        row.deal_id: row
         for row in rows
         if row.exited is None
         and (limit := limits.get(row.stage)) is not None
         and row.days > limit
     }
-    if not idle:
-        return []
-    return [row for row in rows if row.deal_id in idle]
 
 
 def idle_from_log_starts(
@@ -742,31 +739,31 @@ def _time_in_stage(deal_id: str, stays: list[StageStay]) -> TimeInStage:
 
 
 def _idle_finding(
-    deal: Deal, stage: Stage, logged: Stage, time: TimeInStage, columns: ColumnMap
+    deal: Deal, stage: Stage, logged: Stage, stay: StageLogRow, columns: ColumnMap
 ) -> list[Finding]:
     # When the sheet shows another stage than the log, the logged stay is not
     # the deal's current one.
     limit = stage.idle_days
     if logged.name != stage.name or stage.outcome is not Outcome.OPEN:
         return []
-    if limit is None or time.latest_stay_days <= limit:
+    if limit is None or stay.days <= limit:
         return []
 
     # The same params as the row check that reads a stage-entered date column.
     params = {
-        "days": str(time.latest_stay_days),
+        "days": str(stay.days),
         "limit": str(limit),
         "stage": stage.name,
     }
-    if not time.latest.entered_known:
+    if not stay.entered_known:
         # The deal was in the stage before the log's first run, so the days
         # are a lower bound.
-        params["log_began"] = time.latest.entered.isoformat()
+        params["log_began"] = stay.entered.isoformat()
     if STAGE_ENTERED_FIELD in columns.fields:
         # The row's cell gave no date to count from, so the message requests one.
         params["entered_column"] = columns.header_of(STAGE_ENTERED_FIELD)
-        if time.latest.entered_known:
-            params["first_found"] = time.latest.entered.isoformat()
+        if stay.entered_known:
+            params["first_found"] = stay.entered.isoformat()
     severity = SEVERITIES[Code.IDLE_IN_STAGE]
     return [stage_column_finding(Code.IDLE_IN_STAGE, deal, columns, params, severity)]
 
