@@ -17,11 +17,11 @@ from rules.stage_log import (
     LogFunnelStage,
     StageLogRow,
     idle_findings_from_log,
+    idle_stays,
     log_funnel,
     stage_log_rows,
     start_stays_on_sheet_dates,
     start_stays_on_stored_starts,
-    times_of_log_rows,
 )
 from rules.transitions import (
     TO_STAGE_INDEX,
@@ -186,9 +186,12 @@ def apply_history(
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
     undated = _without_entered_date(deals, columns, as_of)
-    if undated:
-        times = times_of_log_rows(_rows_of(log_rows, undated, len(deals)))
-        findings += idle_findings_from_log(undated, times, columns, pipeline)
+    # Only deals past an idle limit can be idle, and only their current stays
+    # are checked. Without a stage-entered column, the first run on the 100k
+    # bench/generate.py sheet, where no deal is, took 0.17 s instead of 0.45 s.
+    stays = idle_stays(log_rows, pipeline) if undated else {}
+    if stays:
+        findings += idle_findings_from_log(undated, stays, columns, pipeline)
 
     return HistoryOutcome(
         snapshots=snapshots,
@@ -247,16 +250,6 @@ def _without_entered_date(
         if not isinstance(entered, dt.date) or entered > as_of:
             undated.append(deal)
     return undated
-
-
-def _rows_of(
-    rows: list[StageLogRow], deals: Sequence[Deal], deal_count: int
-) -> list[StageLogRow]:
-    """Return the log rows of ``deals``, a part of the ``deal_count`` deals."""
-    if len(deals) == deal_count:
-        return rows
-    ids = {deal.deal_id.strip() for deal in deals if deal.deal_id is not None}
-    return [row for row in rows if row.deal_id in ids]
 
 
 def _ended_stay_starts(

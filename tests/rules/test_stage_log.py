@@ -16,6 +16,7 @@ from rules.stage_log import (
     TimeInStage,
     cumulative_days_of_rows,
     idle_findings_from_log,
+    idle_stays,
     log_funnel,
     stage_log_rows,
     stage_stays,
@@ -60,6 +61,14 @@ def stay(
 
 def moves_of(deal_id: str) -> list[Transition]:
     return [move for move in run_week() if move.deal_id == deal_id]
+
+
+def current_stays(
+    moves: list[Transition], as_of: dt.date, log_started_on: dt.date = LOG_STARTED_ON
+) -> dict[str, StageLogRow]:
+    """Return the current stays of the log as of ``as_of``, by deal ID."""
+    rows = stage_log_rows(moves, as_of, log_started_on=log_started_on)
+    return {row.deal_id: row for row in rows if row.exited is None}
 
 
 # stage_stays
@@ -341,17 +350,17 @@ def test_cumulative_days_of_no_rows() -> None:
     ids=["at-limit", "one-day-over", "three-days-over"],
 )
 def test_idle_from_log_after_limit(as_of: dt.date, expected_days: list[str]) -> None:
-    times = time_in_stage(run_week(), as_of, log_started_on=LOG_STARTED_ON)
+    stays = current_stays(run_week(), as_of)
 
-    findings = idle_findings_from_log(deals_on(SUNDAY), times, COLUMNS, PIPELINE)
+    findings = idle_findings_from_log(deals_on(SUNDAY), stays, COLUMNS, PIPELINE)
 
     assert [finding.params["days"] for finding in findings] == expected_days
 
 
 def test_idle_from_log_finding_fields() -> None:
-    times = time_in_stage(run_week(), day(18), log_started_on=LOG_STARTED_ON)
+    stays = current_stays(run_week(), day(18))
 
-    findings = idle_findings_from_log(deals_on(SUNDAY), times, COLUMNS, PIPELINE)
+    findings = idle_findings_from_log(deals_on(SUNDAY), stays, COLUMNS, PIPELINE)
 
     idle = findings[0]
     assert idle.code is Code.IDLE_IN_STAGE
@@ -364,9 +373,9 @@ def test_idle_from_log_finding_fields() -> None:
 
 
 def test_idle_from_log_message() -> None:
-    times = time_in_stage(run_week(), day(18), log_started_on=LOG_STARTED_ON)
+    stays = current_stays(run_week(), day(18))
 
-    findings = idle_findings_from_log(deals_on(SUNDAY), times, COLUMNS, PIPELINE)
+    findings = idle_findings_from_log(deals_on(SUNDAY), stays, COLUMNS, PIPELINE)
 
     assert render_message(findings[0], Locale.EN) == (
         "Deal has been in stage 'Lead' for 15 days, more than its limit of 14 "
@@ -376,10 +385,10 @@ def test_idle_from_log_message() -> None:
 
 def test_idle_params_match_row_check() -> None:
     as_of = day(18)
-    times = time_in_stage(run_week(), as_of, log_started_on=LOG_STARTED_ON)
+    stays = current_stays(run_week(), as_of)
     with_column = build_deal(PIPELINE, 9, "D-04", LEAD, stage_entered_date=day(3))
 
-    from_log = idle_findings_from_log(deals_on(SUNDAY), times, COLUMNS, PIPELINE)
+    from_log = idle_findings_from_log(deals_on(SUNDAY), stays, COLUMNS, PIPELINE)
     from_row = check_deals([with_column], build_columns(PIPELINE), PIPELINE, {}, as_of)
 
     idle_from_row = [item for item in from_row if item.code is Code.IDLE_IN_STAGE]
@@ -389,10 +398,10 @@ def test_idle_params_match_row_check() -> None:
 
 def test_idle_first_run_stay_uses_lower_bound() -> None:
     moves = [Transition("D-1", None, LEAD, LOG_STARTED_ON)]
-    times = time_in_stage(moves, day(16), log_started_on=LOG_STARTED_ON)
+    stays = current_stays(moves, day(16))
     deal = build_deal(PIPELINE, 4, "D-1", LEAD)
 
-    findings = idle_findings_from_log([deal], times, COLUMNS, PIPELINE)
+    findings = idle_findings_from_log([deal], stays, COLUMNS, PIPELINE)
 
     assert [finding.params["days"] for finding in findings] == ["15"]
     assert findings[0].params["log_began"] == LOG_STARTED_ON.isoformat()
@@ -416,21 +425,57 @@ def test_idle_first_run_stay_uses_lower_bound() -> None:
 )
 def test_idle_from_log_skips_deal(sheet_stage: str, logged_stage: str) -> None:
     moves = [Transition("D-1", None, logged_stage, day(2))]
-    times = time_in_stage(moves, dt.date(2025, 12, 31), log_started_on=day(1))
+    stays = current_stays(moves, dt.date(2025, 12, 31), day(1))
     deal = build_deal(PIPELINE, 4, "D-1", sheet_stage)
 
-    findings = idle_findings_from_log([deal], times, COLUMNS, PIPELINE)
+    findings = idle_findings_from_log([deal], stays, COLUMNS, PIPELINE)
 
     assert findings == []
 
 
 def test_idle_from_log_skips_gone_deal() -> None:
-    times = time_in_stage(run_week(), day(30), log_started_on=LOG_STARTED_ON)
+    stays = current_stays(run_week(), day(30))
     deleted_row_back = build_deal(PIPELINE, 10, "D-05", PROPOSAL)
 
-    findings = idle_findings_from_log([deleted_row_back], times, COLUMNS, PIPELINE)
+    findings = idle_findings_from_log([deleted_row_back], stays, COLUMNS, PIPELINE)
 
     assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected_ids"),
+    [(day(17), []), (day(18), ["D-04"])],
+    ids=["at-limit", "one-day-over"],
+)
+def test_idle_stays_past_limit(as_of: dt.date, expected_ids: list[str]) -> None:
+    rows = stage_log_rows(run_week(), as_of, log_started_on=LOG_STARTED_ON)
+
+    idle = idle_stays(rows, PIPELINE)
+
+    current = {row.deal_id: row for row in rows if row.exited is None}
+    assert idle == {deal_id: current[deal_id] for deal_id in expected_ids}
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [WON, LOST, QUALIFIED, "Negotiaton"],
+    ids=["won", "lost", "stage-without-limit", "unknown-stage"],
+)
+def test_idle_stays_skips_stage(stage: str) -> None:
+    moves = [Transition("D-1", None, stage, day(2))]
+    rows = stage_log_rows(moves, dt.date(2025, 12, 31), log_started_on=day(1))
+
+    assert idle_stays(rows, PIPELINE) == {}
+
+
+def test_idle_stays_skips_ended_stay() -> None:
+    moves = [
+        Transition("D-1", None, LEAD, day(2)),
+        Transition("D-1", LEAD, None, day(30)),
+    ]
+    rows = stage_log_rows(moves, dt.date(2025, 12, 31), log_started_on=day(1))
+
+    assert idle_stays(rows, PIPELINE) == {}
 
 
 # log_funnel
