@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rules.findings import Code, Finding, Severity
-from sync.report import _code_counts, _plain, write_json
+from sync.report import _code_counts, _plain, _severity_totals, write_json
 
 FINDING = {
     "code": "bad-date",
@@ -143,3 +143,13 @@ def test_code_counts_count_findings_per_code() -> None:
     counts, _rows = _code_counts(findings)
 
     assert counts == {MISSING: 3, OLD_TAB: 1}
+
+
+def test_severity_totals_sum_code_counts() -> None:
+    findings = [missing(4), missing(4), old_tab(None), missing(7)]
+    counts, _rows = _code_counts(findings)
+
+    totals = _severity_totals(counts)
+
+    assert totals == {"error": 3, "warning": 0, "info": 1}
+    assert list(totals) == [severity.value for severity in Severity]
