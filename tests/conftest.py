@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,17 @@ def no_stop_request() -> None:
     from sync.run_process import RUN_CONTROL
 
     RUN_CONTROL.reset()
+
+
+@pytest.fixture(autouse=True)
+def root_log_level_kept() -> Iterator[None]:
+    """Put back the root logger's level that a command of the test changed.
+
+    ``serve`` lowers it to INFO for its log, as a service process does for
+    the rest of its life. Left so, a later test that collects the warnings of
+    a run would collect its INFO lines too.
+    """
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
