@@ -9,24 +9,20 @@ names the tab for the user to delete.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from config.models import Pipeline
 from rules.findings import Code, Finding, Severity
 from rules.grid import SheetGrid
-from sync.plan import GeneratedTab
 from sync.planner import REVIEW_BANNERS, banner_source_tab, is_generated_tab
 from sync.sources.base import RecordedTabsSource, WorkbookSource
 
 
-def earlier_generated_tabs(
-    source: WorkbookSource, pipeline: Pipeline, extra_tabs: Sequence[GeneratedTab]
-) -> list[Finding]:
+def earlier_generated_tabs(source: WorkbookSource, pipeline: Pipeline) -> list[Finding]:
     """Return an ``old-generated-tab`` notice for each tab a run no longer writes.
 
     The workbook records such a tab as pipesheet's, its banner names this
     pipeline tab as its source, and its name is not among the definition's
-    generated tabs or ``extra_tabs``. Monthly review tabs are left out,
+    generated tabs. Monthly review tabs are left out,
     because they stay as they were frozen. So is a tab renamed since
     pipesheet wrote it, such as "Funnel" renamed to "Funnel Q4 snapshot",
     because a person keeps that tab on purpose.
@@ -40,7 +36,6 @@ def earlier_generated_tabs(
     current = [
         pipeline.source.tab,
         *pipeline.outputs.tabs.model_dump(exclude={"review"}).values(),
-        *(tab.name for tab in extra_tabs),
     ]
     skipped = {name.casefold() for name in current}
     candidates = [

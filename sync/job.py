@@ -32,8 +32,7 @@ from rules.stage_history import StageHistory, with_current_stage_names
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.interrupts import signal_name
-from sync.monthly_review import build_review_tab, due_review_months
-from sync.plan import GeneratedTab
+from sync.monthly_review import due_review_months, review_tabs
 from sync.renamed_tab import (
     TabHistoryChoice,
     carry_over_renamed_tab,
@@ -531,15 +530,13 @@ def _run(
     progress: Progress | None,
     review_months: Sequence[dt.date] = (),
 ) -> RunResult:
-    extra_tabs: list[GeneratedTab] = []
-    for month in review_months:
+    reviews = None
+    if review_months:
         # A run without stage history has no review months.
         assert history is not None
-        review = build_review_tab(
-            source, request.pipeline, history, month, request.as_of
+        reviews = review_tabs(
+            source, request.pipeline, history, review_months, request.as_of
         )
-        if review is not None:
-            extra_tabs.append(review)
 
     return run_sync(
         request.pipeline,
@@ -548,7 +545,7 @@ def _run(
         dry_run=request.dry_run,
         progress=progress,
         history=history,
-        extra_tabs=extra_tabs,
+        history_tabs=reviews,
     )
 
 

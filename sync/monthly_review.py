@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from config.models import Pipeline
 from rules.checks import CLOSE_DATE_FIELD
-from rules.headers import match_columns
+from rules.deals import ColumnMap, Deal
+from rules.grid import SheetGrid
 from rules.review import month_before, review_log_rows
-from rules.rows import read_deals
-from rules.stage_history import StageHistory, apply_history
+from rules.stage_history import HistoryOutcome, StageHistory
 from sync.plan import GeneratedTab
 from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
-from sync.run import PipelineTab
+from sync.run import HistoryTabs, PipelineTab
 from sync.sources.base import WorkbookSource
 from sync.state.ok_runs import latest_ok_day
 from sync.state.store import StateStore
@@ -61,49 +62,73 @@ def due_review_months(
     return months[::-1]
 
 
-def build_review_tab(
+def review_tabs(
     source: WorkbookSource,
     pipeline: Pipeline,
     history: StageHistory,
-    first_day: dt.date,
+    months: Sequence[dt.date],
     as_of: dt.date,
-) -> GeneratedTab | None:
-    """Return the review tab of the month starting ``first_day``, unless it exists.
+) -> HistoryTabs | None:
+    """Return what builds the review tabs of ``months`` in the run, if any is due.
 
-    Reads the pipeline tab for the lost reasons and the stage-entered dates,
-    and applies the history to it as the run does, so that the review counts
-    the moves this run records and dates them as the Stage log tab does. The
-    run reads the tab and applies the history again, which costs one more
-    parse and diff of the tab once a month.
+    ``months`` are the first days of the months to review. A month whose tab
+    exists already is left out (and logged). The run calls the result after
+    it applied the history to its deals, so the review counts the moves this
+    run records and dates them as the Stage log tab does.
     """
-    outputs = pipeline.outputs
-    name = review_tab_name(outputs.locale, first_day, outputs.tabs.review)
-    same_name = [tab for tab in source.tab_names() if tab.casefold() == name.casefold()]
-    if same_name:
-        _log_existing_tab(source, pipeline, same_name[0], first_day)
+    names = {}
+    for first_day in months:
+        name = review_tab_name(
+            pipeline.outputs.locale, first_day, pipeline.outputs.tabs.review
+        )
+        same_name = [
+            tab for tab in source.tab_names() if tab.casefold() == name.casefold()
+        ]
+        if same_name:
+            _log_existing_tab(source, pipeline, same_name[0], first_day)
+        else:
+            names[first_day] = name
+    if not names:
         return None
 
-    grid = source.read_tab(pipeline.source.tab)
-    columns = match_columns(grid, pipeline)
-    deals, _findings = read_deals(grid, columns, pipeline)
-    logged = apply_history(history, deals, columns, pipeline, as_of)
-    review = review_log_rows(
-        logged.log_rows,
-        deals,
-        pipeline,
-        first_day,
-        log_started_on=history.log_started_on or as_of,
-        run_days=sorted({*history.run_days, as_of}),
-    )
-    logger.info(
-        "monthly review workbook=%s month=%s tab=%r", source.name, first_day, name
-    )
-    close_column = None
-    if CLOSE_DATE_FIELD in columns.fields:
-        close_column = columns.header_of(CLOSE_DATE_FIELD)
-    return render_review(
-        review, pipeline, grid.tab, as_of, close_column, logged.entered_column
-    )
+    def build(
+        grid: SheetGrid,
+        columns: ColumnMap,
+        deals: Sequence[Deal],
+        logged: HistoryOutcome,
+    ) -> list[GeneratedTab]:
+        close_column = None
+        if CLOSE_DATE_FIELD in columns.fields:
+            close_column = columns.header_of(CLOSE_DATE_FIELD)
+        tabs = []
+        for first_day, name in names.items():
+            review = review_log_rows(
+                logged.log_rows,
+                deals,
+                pipeline,
+                first_day,
+                log_started_on=history.log_started_on or as_of,
+                run_days=sorted({*history.run_days, as_of}),
+            )
+            logger.info(
+                "monthly review workbook=%s month=%s tab=%r",
+                source.name,
+                first_day,
+                name,
+            )
+            tabs.append(
+                render_review(
+                    review,
+                    pipeline,
+                    grid.tab,
+                    as_of,
+                    close_column,
+                    logged.entered_column,
+                )
+            )
+        return tabs
+
+    return build
 
 
 def _log_existing_tab(

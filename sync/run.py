@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from config.errors import SheetLayoutError, WorkbookBusyError
 from config.models import Outcome, Pipeline
@@ -101,6 +102,20 @@ class UnwrittenRunError(WorkbookBusyError):
         self.result = result
 
 
+class HistoryTabs(Protocol):
+    """Builds tabs from a run's deals and the stage history applied to them."""
+
+    def __call__(
+        self,
+        grid: SheetGrid,
+        columns: ColumnMap,
+        deals: Sequence[Deal],
+        logged: HistoryOutcome,
+    ) -> list[GeneratedTab]:
+        """Return the tabs, given the pipeline tab's grid, columns and deals."""
+        ...
+
+
 @paused_cycle_collection()
 def run_sync(
     pipeline: Pipeline,
@@ -110,14 +125,15 @@ def run_sync(
     dry_run: bool = False,
     progress: Progress | None = None,
     history: StageHistory | None = None,
-    extra_tabs: Sequence[GeneratedTab] = (),
+    history_tabs: HistoryTabs | None = None,
 ) -> RunResult:
     """Run one sync of ``source`` against ``pipeline`` for the day ``as_of``.
 
     With ``history`` (from the state database) the run also finds stage
-    transitions, checks them and writes the Stage log tab. ``extra_tabs`` are
-    planned after the generated tabs, like them only where their content
-    differs from the workbook's.
+    transitions, checks them and writes the Stage log tab. ``history_tabs``
+    then builds more tabs, such as the monthly reviews, from the run's deals
+    and the history applied to them; they are planned after the generated
+    tabs, like them only where their content differs from the workbook's.
 
     :raises UnwrittenRunError: the workbook was busy when the run wrote.
     :raises PipesheetError: the definition, the workbook or its layout is unusable.
@@ -159,7 +175,7 @@ def run_sync(
             logger.warning("%s", conflict)
     status_problem = status_column_problem(grid, columns, pipeline)
     findings += earlier_status_columns(columns, pipeline)
-    findings += earlier_generated_tabs(source, pipeline, extra_tabs)
+    findings += earlier_generated_tabs(source, pipeline)
 
     notify(f"Checking {counted(len(deals), 'deal')}")
     allowed = read_allowed_lists(source, pipeline)
@@ -175,8 +191,11 @@ def run_sync(
     findings = note_empty_formula_results(findings, grid, columns)
     spell_grouped_values(deals, pipeline, allowed)
     logged = None
+    extra_tabs: list[GeneratedTab] = []
     if history is not None:
         logged = apply_history(history, deals, columns, pipeline, as_of)
+        if history_tabs is not None:
+            extra_tabs = history_tabs(grid, columns, deals, logged)
         findings = idle_from_log_starts(
             findings, deals, logged.log_rows, logged.stale_entered, as_of
         )

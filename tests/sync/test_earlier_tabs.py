@@ -8,7 +8,7 @@ from config.shipped import shipped_definition
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from sync.earlier_tabs import earlier_generated_tabs
-from sync.plan import GeneratedTab, WritePlan
+from sync.plan import WritePlan
 from sync.sources.base import WriteReport
 
 FROM_DEALS = (
@@ -83,7 +83,7 @@ def test_renamed_output_tab_noticed(pipeline: Pipeline) -> None:
         {"Funnel", "Pipeline funnel"},
     )
 
-    notices = earlier_generated_tabs(source, renamed_funnel(pipeline), [])
+    notices = earlier_generated_tabs(source, renamed_funnel(pipeline))
 
     assert [(f.code, f.severity, f.row) for f in notices] == [
         (Code.OLD_GENERATED_TAB, Severity.INFO, None)
@@ -100,7 +100,6 @@ def test_renamed_output_tab_noticed(pipeline: Pipeline) -> None:
         ("Review 2026-11", REVIEW, True),
         ("Old funnel", "Funnel as the team keeps it", True),
         ("Old funnel", FROM_DEALS, False),
-        ("Extra", FROM_DEALS, True),
         ("Funnel (2)", FROM_DEALS, True),
         ("funnel_3", FROM_DEALS, True),
         ("Copy of Problems", FROM_DEALS, True),
@@ -111,7 +110,6 @@ def test_renamed_output_tab_noticed(pipeline: Pipeline) -> None:
         "monthly-review",
         "banner-replaced",
         "not-recorded",
-        "extra-tab-of-run",
         "excel-copy",
         "libreoffice-copy",
         "google-copy",
@@ -121,16 +119,15 @@ def test_tab_not_noticed(
     pipeline: Pipeline, tab: str, banner: str, recorded: bool
 ) -> None:
     source = RecordingWorkbook({tab: banner}, {tab} if recorded else set())
-    extra = [GeneratedTab("Extra", [[FROM_DEALS]])]
 
-    assert earlier_generated_tabs(source, pipeline, extra) == []
+    assert earlier_generated_tabs(source, pipeline) == []
 
 
 def test_copy_of_renamed_tab_noticed(pipeline: Pipeline) -> None:
     # "Funnel" is no longer an output tab, so its copy is an old tab too.
     source = RecordingWorkbook({"Funnel (2)": FROM_DEALS}, {"Funnel (2)"})
 
-    notices = earlier_generated_tabs(source, renamed_funnel(pipeline), [])
+    notices = earlier_generated_tabs(source, renamed_funnel(pipeline))
 
     assert [notice.params["tab"] for notice in notices] == ["Funnel (2)"]
 
@@ -139,4 +136,4 @@ def test_tab_renamed_by_user_not_noticed(pipeline: Pipeline) -> None:
     snapshot = "Funnel Q4 snapshot"
     source = RecordingWorkbook({snapshot: FROM_DEALS}, {snapshot}, {snapshot})
 
-    assert earlier_generated_tabs(source, pipeline, []) == []
+    assert earlier_generated_tabs(source, pipeline) == []
