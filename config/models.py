@@ -32,7 +32,7 @@ from config.known_fields import (
     find_field_typos,
 )
 from config.smtp_host import check_smtp_host, is_host_name
-from config.tab_names import check_review_tab_name, excel_tab_name_problem
+from config.tab_names import check_review_tab_name, tab_name_problem
 from config.webhook_url import check_webhook_url
 from rules.text_forms import fold_text, owner_key
 
@@ -773,10 +773,7 @@ def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
     first_users = {source.tab.casefold(): "source.tab"}
     for key, name in tabs.model_dump(exclude={"review"}).items():
         path = f"outputs.tabs.{key}"
-        if source.kind is SourceKind.EXCEL:
-            problem = excel_tab_name_problem(name)
-        else:
-            problem = None if name.strip() else "it is empty"
+        problem = tab_name_problem(name, excel=source.kind is SourceKind.EXCEL)
         if problem is not None:
             problems.append(
                 f"{path}: invalid value {name!r}; the tab name cannot be used "

@@ -28,6 +28,25 @@ def excel_tab_name_problem(name: str) -> str | None:
     return None
 
 
+def tab_name_problem(name: str, *, excel: bool) -> str | None:
+    """Return why a definition may not name a tab ``name``, or None if it may.
+
+    Excel's rules apply to an Excel workbook. In either kind a name may not
+    start or end with a space: a spreadsheet accepts it, but the tab then
+    looks like one named without the spaces. The reason completes the
+    sentence "... cannot be used because ...".
+    """
+    if not name.strip():
+        return "it is empty"
+    problem = excel_tab_name_problem(name) if excel else None
+    if problem is None and name != name.strip():
+        problem = (
+            f"it starts or ends with a space, so it looks like {name.strip()!r} "
+            "but is another tab"
+        )
+    return problem
+
+
 def check_review_tab_name(template: str | None, *, excel: bool) -> list[str]:
     """Return the problem of ``outputs.tabs.review``, the review tabs' name, if any.
 
@@ -47,10 +66,8 @@ def check_review_tab_name(template: str | None, *, excel: bool) -> list[str]:
     else:
         if names[0] == names[1]:
             problem = "it has no {month}, so every month's review would get one name"
-        elif excel:
-            problem = excel_tab_name_problem(names[1])
         else:
-            problem = None if names[1].strip() else "it is empty"
+            problem = tab_name_problem(names[1], excel=excel)
     if problem is None:
         return []
     message = (

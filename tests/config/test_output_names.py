@@ -54,6 +54,21 @@ def test_sheets_blank_tab_name_rejected() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "source", [EXCEL_SOURCE, SHEETS_SOURCE], ids=["excel", "sheets"]
+)
+def test_tab_name_with_outer_spaces_rejected(source: dict[str, str]) -> None:
+    data = definition(source=source, outputs={"tabs": {"funnel": "  Funnel "}})
+
+    assert problems(data) == [
+        (
+            "outputs.tabs.funnel: invalid value '  Funnel '; the tab name cannot be "
+            "used because it starts or ends with a space, so it looks like 'Funnel' "
+            "but is another tab. Choose another name."
+        )
+    ]
+
+
 def test_two_outputs_one_tab_rejected() -> None:
     data = definition(outputs={"tabs": {"funnel": "problems"}})
 
@@ -94,8 +109,20 @@ def test_output_named_as_pipeline_tab_rejected() -> None:
             "Monthly review of the team {month}",
             "it is 34 characters long and Excel allows 31",
         ),
+        (
+            "Review {month} ",
+            "it starts or ends with a space, so it looks like 'Review 2025-12' but "
+            "is another tab",
+        ),
     ],
-    ids=["no-month", "escaped-month", "other-field", "characters", "length"],
+    ids=[
+        "no-month",
+        "escaped-month",
+        "other-field",
+        "characters",
+        "length",
+        "outer-space",
+    ],
 )
 def test_review_tab_name_rejected(template: str, reason: str) -> None:
     data = definition(source=EXCEL_SOURCE, outputs={"tabs": {"review": template}})
