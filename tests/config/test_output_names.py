@@ -111,8 +111,10 @@ def test_output_named_as_pipeline_tab_rejected() -> None:
         ),
         (
             "Review {month} ",
-            "it starts or ends with a space, so it looks like 'Review 2025-12' but "
-            "is another tab",
+            (
+                "it starts or ends with a space, so it looks like 'Review 2025-12' "
+                "but is another tab"
+            ),
         ),
     ],
     ids=[
