@@ -31,7 +31,8 @@ jobs, every one in a fresh process started through ``bench/measure.py``:
 Wall time is the job process's whole life, start-up and imports included
 (from cached bytecode, as an installed package imports: see
 :func:`keep_compiled_modules`), and peak memory is its ``ru_maxrss``. Both
-come from the command as a user runs it: ``python -m sync run ...`` and ``python bench/openpyxl_baseline.py ...``.
+come from the command as a user runs it: ``python -m sync run ...`` and
+``python bench/openpyxl_baseline.py ...``.
 ``pipesheet run`` parses the workbook in a background thread while it imports
 the modules that check and write, so its wall time is less than its imports
 plus its work.
