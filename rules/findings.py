@@ -49,6 +49,7 @@ class Code(StrEnum):
     DATE_IN_FUTURE = "date-in-future"
     OLD_STATUS_COLUMN = "old-status-column"
     OLD_GENERATED_TAB = "old-generated-tab"
+    LOOKALIKE_ID = "lookalike-id"
 
 
 @dataclass(frozen=True, slots=True)

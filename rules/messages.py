@@ -16,6 +16,8 @@ Params each code is rendered with:
 - ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
   ``significant_digits`` (15, only when an ID of the group is a number of 16 or
   more digits, which Excel does not keep exactly).
+- ``lookalike-id``: ``rows`` (the rows of the IDs it looks like, "6, 7"),
+  ``others`` (those IDs, quoted and comma-separated).
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
   (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
@@ -185,6 +187,32 @@ MESSAGES: Templates = {
             ),
             "{column}“{value}”与{other_rows}重复，请为每个商机使用不同的编号。",
             "该编号在多行中重复，请为每个商机使用不同的编号。",
+        ),
+    },
+    Code.LOOKALIKE_ID: {
+        EN: (
+            (
+                "{column} {value!r} looks like {others} on {other_rows}: they "
+                "differ only in case, character width or the kind of dash, so "
+                "pipesheet counts them as separate deals, each with its own stage "
+                "history. If they are one deal, type its ID the same way; if not, "
+                "give them IDs that differ more."
+            ),
+            (
+                "This ID differs from another row's only in case, character width "
+                "or the kind of dash; type one deal's ID the same way everywhere."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”与{other_rows}的{others}只差大小写、全角半角或"
+                "连字符，pipesheet 会把它们当作不同的商机，分别记录阶段历史。"
+                "如果是同一个商机，请用相同的写法填写编号；如果不是，请使用区别更明显的编号。"
+            ),
+            (
+                "该编号与另一行的编号只差大小写、全角半角或连字符；同一个商机的编号"
+                "请始终用相同的写法。"
+            ),
         ),
     },
     Code.UNKNOWN_STAGE: {
@@ -693,6 +721,10 @@ SHORT_MESSAGES: Templates = {
     Code.DUPLICATE_ID: {
         EN: ("ID also on {other_rows}", "duplicate ID"),
         ZH: ("编号与{other_rows}重复", "编号重复"),
+    },
+    Code.LOOKALIKE_ID: {
+        EN: ("ID looks like {others} on {other_rows}", "ID looks like another"),
+        ZH: ("编号与{other_rows}的{others}相似", "编号与另一行相似"),
     },
     Code.UNKNOWN_STAGE: {
         EN: (

@@ -122,10 +122,41 @@ def test_duplicate_id_digit_limit_only_long_numbers(
     assert "significant_digits" not in findings[0].params
 
 
-def test_duplicate_id_compares_case_sensitively() -> None:
-    findings = run_checks([lead(4, "D-1"), lead(5, "d-1")])
+def test_ids_differing_in_case_are_lookalikes_not_duplicates() -> None:
+    findings = run_checks([lead(4, "D-1"), lead(5, "d-1"), lead(6, "D-2")])
 
-    assert findings == []
+    assert codes_of(findings) == [(4, Code.LOOKALIKE_ID), (5, Code.LOOKALIKE_ID)]
+    assert findings[0].severity is Severity.WARNING
+    assert render_message(findings[0], Locale.EN) == (
+        "Deal ID 'D-1' looks like 'd-1' on row 5: they differ only in case, "
+        "character width or the kind of dash, so pipesheet counts them as "
+        "separate deals, each with its own stage history. If they are one deal, "
+        "type its ID the same way; if not, give them IDs that differ more."
+    )
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    ["\uff24-1", "D\u20101", "D\u2013 1", "d - 1"],
+    ids=["full-width", "unicode-hyphen", "en-dash-space", "spaces"],
+)
+def test_lookalike_ids_beyond_case(lookalike: str) -> None:
+    findings = run_checks([lead(4, "D-1"), lead(5, lookalike), lead(6, "D-1")])
+
+    lookalikes = [f for f in findings if f.code is Code.LOOKALIKE_ID]
+    assert [f.row for f in lookalikes] == [4, 5, 6]
+    assert lookalikes[1].params == {"rows": "4, 6", "others": "'D-1'"}
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["D-1", "D-2", "D-10"], ["d-1", "d-2"], ["A 1", "A 2"], ["Ａ-1", "Ａ-2"]],
+    ids=["upper", "lower", "spaces", "full-width"],
+)
+def test_distinct_ids_are_no_lookalikes(ids: list[str]) -> None:
+    deals = [lead(row, deal_id) for row, deal_id in enumerate(ids, start=4)]
+
+    assert run_checks(deals) == []
 
 
 def test_duplicate_id_ignores_blank_ids() -> None:

@@ -54,6 +54,7 @@ def findings_from_checks() -> dict[Code, Finding]:
             created_date=dt.date(2025, 9, 1),
             close_date=dt.date(2025, 9, 20),
         ),
+        build_deal(PIPELINE, 9, "d-6", "Lead", next_step_date=dt.date(2025, 9, 11)),
     ]
     findings = check_deals(deals, COLUMNS, PIPELINE, {"product": PRODUCTS}, AS_OF)
     first_of_code: dict[Code, Finding] = {}
@@ -154,6 +155,7 @@ def test_checks_produce_every_sample_code() -> None:
     assert sorted(CHECK_FINDINGS) == sorted(
         [
             Code.DUPLICATE_ID,
+            Code.LOOKALIKE_ID,
             Code.MISSING_REQUIRED,
             Code.UNKNOWN_VALUE,
             Code.CLOSE_DATE_PASSED,
@@ -771,6 +773,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         (Code.MISSING_REQUIRED, Locale.ZH_CN, "缺少Account"),
         (Code.DUPLICATE_ID, Locale.EN, "ID also on row 5"),
         (Code.DUPLICATE_ID, Locale.ZH_CN, "编号与第 5 行重复"),
+        (Code.LOOKALIKE_ID, Locale.EN, "ID looks like 'd-6' on row 9"),
+        (Code.LOOKALIKE_ID, Locale.ZH_CN, "编号与第 9 行的'd-6'相似"),
         (
             Code.UNKNOWN_VALUE,
             Locale.EN,
@@ -790,6 +794,8 @@ def test_short_overdue_wording(days: str, expected: str) -> None:
         "missing-zh",
         "duplicate-en",
         "duplicate-zh",
+        "lookalike-en",
+        "lookalike-zh",
         "unknown-value-en",
         "overdue-zh",
         "idle-en",
