@@ -140,6 +140,10 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
         lambda: _check_status_column(grids["pipeline"], pipeline),
         blocking=False,
     )
+    # Shown only where cells lie far below the data, like the Writable step.
+    far_rows = _far_rows(grids.get("pipeline"), pipeline)
+    if far_rows is not None:
+        checklist.run("Far cells", lambda: _warn(far_rows), blocking=False)
     checklist.run(
         "Output tabs", lambda: _check_output_tabs(source, pipeline), blocking=False
     )
@@ -313,11 +317,7 @@ def _check_tab(
     grid = source.read_tab(pipeline.source.tab)
     grids["pipeline"] = grid
     rows = counted(len(grid.rows), "row")
-    found = f"{grid.tab!r} with {rows}" if grid.has_tabs else rows
-    far_rows = describe_far_rows(grid)
-    if far_rows is not None:
-        raise CheckWarning(f"{found}. {far_rows}")
-    return found
+    return f"{grid.tab!r} with {rows}" if grid.has_tabs else rows
 
 
 def _check_row_order(source: WorkbookSource, grid: SheetGrid) -> str:
@@ -382,6 +382,22 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if hidden is not None:
         raise CheckWarning(hidden)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
+
+
+def _far_rows(grid: SheetGrid | None, pipeline: Pipeline) -> str | None:
+    """Return the run's warning about cells far below the data, if it has one."""
+    if grid is None:
+        return None
+    try:
+        status_column = _columns_without_required(grid, pipeline).status_column
+    except PipesheetError:
+        status_column = None
+    # doctor passes no count of filled rows, so every row is read.
+    return describe_far_rows(grid, 0, status_column)
+
+
+def _warn(warning: str) -> str:
+    raise CheckWarning(warning)
 
 
 def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str:

@@ -155,11 +155,13 @@ def run_sync(
     zone_problem = describe_time_zone_mismatch(source, pipeline, as_of)
     if zone_problem is not None:
         logger.warning("%s", zone_problem)
-    far_rows = describe_far_rows(grid, columns.status_column)
-    if far_rows is not None:
-        logger.warning("%s", far_rows)
     deal_rows = read_deal_rows(grid, columns, pipeline)
     deals, findings = deal_rows.deals, deal_rows.findings
+    far_rows = describe_far_rows(
+        grid, columns.header_row + len(deals), columns.status_column
+    )
+    if far_rows is not None:
+        logger.warning("%s", far_rows)
     if grid.unsaved_formula_results:
         # Only such a sheet needs the set of deal rows, 100,000 at 100k rows.
         unsaved = describe_unsaved_formula_results(

@@ -8,60 +8,95 @@ DEALS: list[list[CellValue]] = [
     ["D-1", "Lead", 100],
     ["D-2", "Won", 200],
 ]
+EMPTY: list[CellValue] = [None, None, None]
 
 
-def grid_with(rows: list[list[CellValue]]) -> SheetGrid:
+def grid_with(*blocks: tuple[int, list[CellValue]]) -> SheetGrid:
+    """Return the deals, then for each block ``gap`` empty rows and one row."""
+    rows = list(DEALS)
+    for gap, row in blocks:
+        rows += [list(EMPTY) for _ in range(gap)]
+        rows.append(row)
     return SheetGrid("s.xlsx", "Deals", rows)
 
 
-def far_rows(gap: int, last: list[CellValue]) -> list[list[CellValue]]:
-    """Return the deals, ``gap`` empty rows as a reader gives them, then ``last``."""
-    return [*DEALS, *([None, None, None] for _ in range(gap)), last]
+def test_far_cell_named_with_data_end_and_cells_read() -> None:
+    grid = grid_with((FAR_GAP_ROWS, [None, None, "oops"]))
 
-
-def test_far_cell_named_with_gap_and_cells_read() -> None:
-    grid = grid_with(far_rows(FAR_GAP_ROWS, [None, None, "oops"]))
-
-    assert describe_far_rows(grid) == (
-        "Workbook 's.xlsx', tab 'Deals': cell C10004 ('oops') lies 10,000 empty "
-        "rows below row 3, the last row above with a value. Each run reads every "
-        "row down to row 10,004 (about 30,012 cells), which makes runs slow and "
-        "uses much memory. Clear the cells below the data that the team does not "
-        "need."
+    assert describe_far_rows(grid, 3) == (
+        "Workbook 's.xlsx', tab 'Deals': cell C10004 ('oops') lies far below the "
+        "data, which ends at row 3. Each run reads every row down to row 10,004 "
+        "(about 30,012 cells), which makes runs slow and uses much memory. Clear "
+        "the cells below the data that the team does not need."
     )
 
 
 def test_shorter_gap_passed_over() -> None:
-    grid = grid_with(far_rows(FAR_GAP_ROWS - 1, [None, None, "oops"]))
+    grid = grid_with((FAR_GAP_ROWS - 1, [None, None, "oops"]))
 
-    assert describe_far_rows(grid) is None
+    assert describe_far_rows(grid, 0) is None
+
+
+def test_grid_with_too_few_empty_rows_not_read() -> None:
+    grid = grid_with((FAR_GAP_ROWS, [None, None, "oops"]))
+
+    # Counted so, the grid has fewer empty rows than a far gap takes.
+    assert describe_far_rows(grid, 5) is None
 
 
 def test_tab_without_gap_passed_over() -> None:
-    assert describe_far_rows(grid_with(DEALS)) is None
+    assert describe_far_rows(grid_with(), 0) is None
 
 
-def test_empty_text_is_no_value() -> None:
-    grid = grid_with(far_rows(FAR_GAP_ROWS, ["", None, ""]))
+def test_two_far_cells_near_each_other_both_named() -> None:
+    grid = grid_with((3 * FAR_GAP_ROWS, ["x", None, None]), (100, [None, "y", None]))
 
-    assert describe_far_rows(grid) is None
+    warning = describe_far_rows(grid, 3)
 
-
-def test_status_cell_is_pipesheets_own() -> None:
-    only_status = grid_with(far_rows(FAR_GAP_ROWS, [None, None, "OK"]))
-    with_value = grid_with(far_rows(FAR_GAP_ROWS, ["x", None, "OK"]))
-
-    assert describe_far_rows(only_status, status_column=2) is None
-    warning = describe_far_rows(with_value, status_column=2)
     assert warning is not None
-    assert "cell A10004 ('x') lies" in warning
+    assert "cells A30004 ('x'), B30105 ('y') lie far below the data, which ends " in (
+        warning
+    )
+    assert "at row 3." in warning
+
+
+def test_far_cell_after_another_far_cell_ends_no_data() -> None:
+    grid = grid_with((FAR_GAP_ROWS, ["x", None, None]), (3 * FAR_GAP_ROWS, ["y"]))
+
+    warning = describe_far_rows(grid, 3)
+
+    assert warning is not None
+    assert "cells A10004 ('x'), A40005 ('y') lie far below the data, which ends " in (
+        warning
+    )
+
+
+def test_empty_text_stretches_the_range_too() -> None:
+    grid = grid_with((FAR_GAP_ROWS, ["", None, None]))
+
+    warning = describe_far_rows(grid, 3)
+
+    assert warning is not None
+    assert "cell A10004 (empty text) lies far below" in warning
+
+
+def test_status_cell_named_only_alone_in_its_row() -> None:
+    only_status = grid_with((FAR_GAP_ROWS, [None, None, "oops"]))
+    with_value = grid_with((FAR_GAP_ROWS, ["x", None, "ERROR: missing Stage"]))
+
+    alone = describe_far_rows(only_status, 3, status_column=2)
+    beside = describe_far_rows(with_value, 3, status_column=2)
+
+    assert alone is not None
+    assert "cell C10004 ('oops') lies" in alone
+    assert beside is not None
+    assert "cell A10004 ('x') lies" in beside
 
 
 def test_many_far_cells_counted() -> None:
-    row: list[CellValue] = ["a", "b", "c", "d", "e"]
-    grid = grid_with(far_rows(FAR_GAP_ROWS, row))
+    grid = grid_with((FAR_GAP_ROWS, ["a", "b", "c", "d", "e"]))
 
-    warning = describe_far_rows(grid)
+    warning = describe_far_rows(grid, 3)
 
     assert warning is not None
     assert "cells A10004 ('a'), B10004 ('b'), C10004 ('c') and 2 more lie" in warning
