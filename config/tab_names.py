@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rules.text_forms import drop_invisible
+
 # Excel rejects these characters in tab names, and names over 31 characters.
 FORBIDDEN_NAME_CHARACTERS = frozenset("[]:*?/\\")
 MAX_TAB_NAME = 31
@@ -32,19 +34,28 @@ def tab_name_problem(name: str, *, excel: bool) -> str | None:
     """Return why a definition may not name a tab ``name``, or None if it may.
 
     Excel's rules apply to an Excel workbook. In either kind a name may not
-    start or end with a space: a spreadsheet accepts it, but the tab then
-    looks like one named without the spaces. The reason completes the
+    start or end with a space or hold an invisible character (a zero-width
+    space, say): a spreadsheet accepts it, but the tab then looks like one
+    named without them. The reason completes the
     sentence "... cannot be used because ...".
     """
     if not name.strip():
         return "it is empty"
     problem = excel_tab_name_problem(name) if excel else None
-    if problem is None and name != name.strip():
-        problem = (
+    if problem is not None:
+        return problem
+    if name != name.strip():
+        return (
             f"it starts or ends with a space, so it looks like {name.strip()!r} "
             "but is another tab"
         )
-    return problem
+    visible = drop_invisible(name)
+    if visible != name:
+        return (
+            "it holds invisible characters, so it looks like "
+            f"{visible.strip()!r} but is another tab"
+        )
+    return None
 
 
 def check_review_tab_name(template: str | None, *, excel: bool) -> list[str]:

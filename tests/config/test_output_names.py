@@ -69,6 +69,18 @@ def test_tab_name_with_outer_spaces_rejected(source: dict[str, str]) -> None:
     ]
 
 
+def test_tab_name_with_invisible_character_rejected() -> None:
+    data = definition(outputs={"tabs": {"problems": "Problems\u200b"}})
+
+    assert problems(data) == [
+        (
+            "outputs.tabs.problems: invalid value 'Problems\\u200b'; the tab name "
+            "cannot be used because it holds invisible characters, so it looks like "
+            "'Problems' but is another tab. Choose another name."
+        )
+    ]
+
+
 def test_two_outputs_one_tab_rejected() -> None:
     data = definition(outputs={"tabs": {"funnel": "problems"}})
 
