@@ -537,6 +537,8 @@ def _run(
         reviews = review_tabs(
             source, request.pipeline, history, review_months, request.as_of
         )
+        if reviews is not None and request.output is not None and not request.dry_run:
+            _warn_review_in_output(source, request.output, review_months)
 
     return run_sync(
         request.pipeline,
@@ -546,6 +548,25 @@ def _run(
         progress=progress,
         history=history,
         history_tabs=reviews,
+    )
+
+
+def _warn_review_in_output(
+    source: WorkbookSource, output: Path, months: Sequence[dt.date]
+) -> None:
+    """Warn that the due reviews go into the --output file, not the workbook."""
+    # A review is written by the first recorded run after its month only, and
+    # this run is recorded as a run of the workbook.
+    listed = ", ".join(f"{month:%Y-%m}" for month in months)
+    logger.warning(
+        "The review of %s goes into %s, which this run writes, and not into "
+        "%s: a month's review is written only by the first recorded run after "
+        "the month. To keep the review in %s, copy its tab over from %s.",
+        listed,
+        output.name,
+        source.name,
+        source.name,
+        output.name,
     )
 
 

@@ -211,3 +211,28 @@ def test_review_name_of_other_tab_warns(
             "after its month, so the review of 2025-09 stays unwritten."
         )
     ]
+
+
+def test_review_written_to_output_warns(
+    deals_tab: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run_on(deals_tab, store, SEPTEMBER_30)
+    copy = workbook.with_name("copy.xlsx")
+    now = dt.datetime.combine(OCTOBER_1, dt.time(5, 0), dt.UTC)
+
+    with caplog.at_level(logging.WARNING, logger="sync.job"):
+        record_run(RunRequest(deals_tab, OCTOBER_1, output=copy), store, now=now)
+
+    assert "Review 2025-09" in openpyxl.load_workbook(copy).sheetnames
+    warnings = [r.getMessage() for r in caplog.records if r.name == "sync.job"]
+    assert warnings == [
+        (
+            "The review of 2025-09 goes into copy.xlsx, which this run writes, and "
+            "not into pipeline.xlsx: a month's review is written only by the first "
+            "recorded run after the month. To keep the review in pipeline.xlsx, "
+            "copy its tab over from copy.xlsx."
+        )
+    ]
