@@ -6,7 +6,7 @@ tab's used range to that row. A reader then gets every row down to it: a
 same sheet without it 0.55 s and 115 MB (2-core VM). The empty rows between
 add no deals, so a warning naming the cells is what shows the team what to
 clear. A cell holding empty text (a formula whose result is "") stretches
-the range too, so it counts as a cell with a value here.
+the range too, though it reads as an empty cell.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def describe_far_rows(
     pipesheet writes, is named only on a row without other values.
 
     Before: a 6-deal sheet with ``x`` in B30000 and ``y`` in B40000. After:
-    "Workbook 's.xlsx', tab 'Deals': cells B30000 ('x') and B40000 ('y') lie
+    "Workbook 's.xlsx', tab 'Deals': cells B30000 ('x'), B40000 ('y') lie
     far below the data, which ends at row 7. ..."
     """
     rows = grid.rows
@@ -48,6 +48,11 @@ def describe_far_rows(
         for number, values in enumerate(rows, start=1)
         if values.count(None) < len(values)
     ]
+    if filled and filled[-1] < len(rows):
+        # The reader returns rows down to the last cell it read, but shows
+        # empty text as an empty cell (a style alone returns no row), so an
+        # empty last row has such a cell: the range ends there.
+        filled.append(len(rows))
     gaps = zip(filled, filled[1:], strict=False)
     long_gap = next((pair for pair in gaps if _empty_rows(pair) >= FAR_GAP_ROWS), None)
     if long_gap is None:
@@ -55,25 +60,44 @@ def describe_far_rows(
     data_end, first_far = long_gap
 
     far_rows = [number for number in filled if number >= first_far]
+    last = far_rows[-1]
+    width = max(
+        len(rows[data_end - 1]), *(len(rows[number - 1]) for number in far_rows)
+    )
+    return (
+        f"{grid.describe_location()}: {_far_cells(grid, far_rows, status_column)} "
+        f"far below the data, which ends at row {data_end:,}. Each run reads every "
+        f"row down to row {last:,} (about {last * width:,} cells), which makes runs "
+        "slow and uses much memory. Clear the cells below the data that the team "
+        "does not need."
+    )
+
+
+def _far_cells(grid: SheetGrid, far_rows: list[int], status_column: int | None) -> str:
+    """Name the far cells as a sentence's subject: "cells B9 ('x'), B12 ('y') lie".
+
+    A far row without a value is the tab's last row, where a cell holds empty
+    text, which the reader reads as an empty cell.
+    """
     cells = [
         cell
         for number in far_rows
         for cell in _named_cells(grid, number, status_column)
     ]
-    named = ", ".join(cells[:NAMED_CELLS])
-    if len(cells) > NAMED_CELLS:
-        named += f" and {len(cells) - NAMED_CELLS:,} more"
-    last = far_rows[-1]
-    width = max(
-        len(rows[data_end - 1]), *(len(rows[number - 1]) for number in far_rows)
-    )
-    subject = f"cell {named} lies" if len(cells) == 1 else f"cells {named} lie"
-    return (
-        f"{grid.describe_location()}: {subject} far below the data, which ends "
-        f"at row {data_end:,}. Each run reads every row down to row {last:,} "
-        f"(about {last * width:,} cells), which makes runs slow and uses much "
-        "memory. Clear the cells below the data that the team does not need."
-    )
+    parts = []
+    if cells:
+        named = ", ".join(cells[:NAMED_CELLS])
+        if len(cells) > NAMED_CELLS:
+            named += f" and {len(cells) - NAMED_CELLS:,} more"
+        parts.append(f"cell {named}" if len(cells) == 1 else f"cells {named}")
+    last_values = grid.rows[far_rows[-1] - 1]
+    if last_values.count(None) == len(last_values):
+        parts.append(
+            f"a cell with empty text in row {far_rows[-1]:,} (such as a formula "
+            'giving "")'
+        )
+    one = len(parts) == 1 and len(cells) <= 1
+    return f"{' and '.join(parts)} {'lies' if one else 'lie'}"
 
 
 def _empty_rows(pair: tuple[int, int]) -> int:
@@ -89,13 +113,12 @@ def _named_cells(grid: SheetGrid, row: int, status_column: int | None) -> list[s
         for column, value in enumerate(values)
         if value is not None and column != status_column
     }
-    if not named and status_column is not None:
-        named = {status_column: values[status_column]}
+    if not named and status_column is not None and status_column < len(values):
+        # A status cell is named only alone: beside other values it is the
+        # status pipesheet wrote on a far row that is a deal.
+        status = values[status_column]
+        if status is not None:
+            named[status_column] = status
     return [
-        f"{column_letter(column)}{row} ({_shown(value)})"
-        for column, value in named.items()
+        f"{column_letter(column)}{row} ({value!r})" for column, value in named.items()
     ]
-
-
-def _shown(value: CellValue) -> str:
-    return "empty text" if value == "" else repr(value)

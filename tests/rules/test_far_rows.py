@@ -72,12 +72,29 @@ def test_far_cell_after_another_far_cell_ends_no_data() -> None:
 
 
 def test_empty_text_stretches_the_range_too() -> None:
-    grid = grid_with((FAR_GAP_ROWS, ["", None, None]))
+    # The reader reads empty text as an empty cell, so the range ends in an
+    # empty row.
+    grid = grid_with((FAR_GAP_ROWS, list(EMPTY)))
 
     warning = describe_far_rows(grid, 3)
 
     assert warning is not None
-    assert "cell A10004 (empty text) lies far below" in warning
+    assert (
+        'a cell with empty text in row 10,004 (such as a formula giving "") '
+        "lies far below the data, which ends at row 3." in warning
+    )
+
+
+def test_far_cell_and_empty_text_below_it() -> None:
+    grid = grid_with((FAR_GAP_ROWS, ["x", None, None]), (5, list(EMPTY)))
+
+    warning = describe_far_rows(grid, 3)
+
+    assert warning is not None
+    assert (
+        "cell A10004 ('x') and a cell with empty text in row 10,010 (such as a "
+        'formula giving "") lie far below' in warning
+    )
 
 
 def test_status_cell_named_only_alone_in_its_row() -> None:
