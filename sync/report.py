@@ -171,6 +171,8 @@ def _written_text(result: RunResult) -> str:
     if result.dry_run:
         cells = counted(len(plan.status_cells), "status cell")
         tabs = counted(len(plan.tabs), "tab")
+        if plan.tabs:
+            tabs += f" ({', '.join(tab.name for tab in plan.tabs)})"
         header = " plus the status header" if plan.write_status_header else ""
         return f"nothing (dry run; would write {cells} and {tabs}{header})"
     if result.report is None:
