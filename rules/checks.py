@@ -417,17 +417,7 @@ def _lookalike_findings(
             "others": ", ".join(map(repr, others)),
         }
         findings += [
-            Finding(
-                code=Code.LOOKALIKE_ID,
-                severity=SEVERITIES[Code.LOOKALIKE_ID],
-                row=deal.row,
-                column=columns.header_of(ID_FIELD),
-                value=_cell_text(deal, ID_FIELD),
-                deal_id=deal.deal_id,
-                field=ID_FIELD,
-                params=params,
-            )
-            for deal in sharing
+            _id_finding(Code.LOOKALIKE_ID, deal, columns, params) for deal in sharing
         ]
     return findings
 
@@ -850,9 +840,16 @@ def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> F
     params = {"rows": ", ".join(others), "count": str(len(sharing))}
     if any(_is_long_number(other.raw.get(ID_FIELD)) for other in sharing):
         params["significant_digits"] = str(SPREADSHEET_DIGITS)
+    return _id_finding(Code.DUPLICATE_ID, deal, columns, params)
+
+
+def _id_finding(
+    code: Code, deal: Deal, columns: ColumnMap, params: dict[str, str]
+) -> Finding:
+    """Return a finding of ``code`` on the deal's ID cell."""
     return Finding(
-        code=Code.DUPLICATE_ID,
-        severity=SEVERITIES[Code.DUPLICATE_ID],
+        code=code,
+        severity=SEVERITIES[code],
         row=deal.row,
         column=columns.header_of(ID_FIELD),
         value=_cell_text(deal, ID_FIELD),
