@@ -76,8 +76,8 @@ def describe_far_rows(
 def _far_cells(grid: SheetGrid, far_rows: list[int], status_column: int | None) -> str:
     """Name the far cells as a sentence's subject: "cells B9 ('x'), B12 ('y') lie".
 
-    A far row without a value is the tab's last row, where a cell holds empty
-    text, which the reader reads as an empty cell.
+    A far row without a value is the tab's last row, whose cell contains empty
+    text that the reader returns as an empty cell.
     """
     cells = [
         cell
@@ -96,8 +96,8 @@ def _far_cells(grid: SheetGrid, far_rows: list[int], status_column: int | None) 
             f"a cell with empty text in row {far_rows[-1]:,} (such as a formula "
             'giving "")'
         )
-    one = len(parts) == 1 and len(cells) <= 1
-    return f"{' and '.join(parts)} {'lies' if one else 'lie'}"
+    singular = len(parts) == 1 and len(cells) <= 1
+    return f"{' and '.join(parts)} {'lies' if singular else 'lie'}"
 
 
 def _empty_rows(pair: tuple[int, int]) -> int:

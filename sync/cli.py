@@ -220,8 +220,7 @@ class PipesheetGroup(click.Group):
             raise
         except KeyboardInterrupt as interrupt:
             # Ctrl-C, SIGTERM or SIGHUP. A run's write past its commit point
-            # holds them back (sync.interrupts), so one that gets here wrote
-            # nothing.
+            # defers them (sync.interrupts), so one that gets here wrote nothing.
             stopped = interrupted_error(interrupt)
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(stopped)

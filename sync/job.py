@@ -428,9 +428,8 @@ def _record_interrupted(
 ) -> None:
     """Record a run stopped by a signal as failed, so history shows it ended.
 
-    A write past its commit point holds signals back until the run is
-    recorded (sync.interrupts), so a run stopped here left the workbook as it
-    was.
+    A write past its commit point defers signals until the run is recorded
+    (sync.interrupts), so a run stopped here left the workbook as it was.
     """
     error = (
         f"Stopped by {signal_name(interrupt)} before its write replaced the "

@@ -103,7 +103,7 @@ class UnwrittenRunError(WorkbookBusyError):
 
 
 class HistoryTabs(Protocol):
-    """Builds tabs from a run's deals and the stage history applied to them."""
+    """A builder of tabs from a run's deals and the stage history applied to them."""
 
     def __call__(
         self,

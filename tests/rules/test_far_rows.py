@@ -20,7 +20,7 @@ def grid_with(*blocks: tuple[int, list[CellValue]]) -> SheetGrid:
     return SheetGrid("s.xlsx", "Deals", rows)
 
 
-def test_far_cell_named_with_data_end_and_cells_read() -> None:
+def test_far_cell_named() -> None:
     grid = grid_with((FAR_GAP_ROWS, [None, None, "oops"]))
 
     assert describe_far_rows(grid, 3) == (
@@ -60,7 +60,7 @@ def test_two_far_cells_near_each_other_both_named() -> None:
     assert "at row 3." in warning
 
 
-def test_far_cell_after_another_far_cell_ends_no_data() -> None:
+def test_second_far_cell_not_data_end() -> None:
     grid = grid_with((FAR_GAP_ROWS, ["x", None, None]), (3 * FAR_GAP_ROWS, ["y"]))
 
     warning = describe_far_rows(grid, 3)

@@ -845,11 +845,11 @@ def test_earlier_as_of_rejected(pipeline: Pipeline, store: StateStore) -> None:
     assert store.lock(key) is None
 
 
-def test_earlier_as_of_rejected_after_a_run_that_found_no_change(
+def test_earlier_as_of_after_quiet_run_rejected(
     pipeline: Pipeline, store: StateStore
 ) -> None:
-    # The second run sees the same stages, so it stores no snapshot of its
-    # own; it still saw the sheet on 10-02, so a 10-01 run comes too late.
+    # The second run finds the same stages, so it stores no snapshot. It still
+    # read the sheet on 10-02, so a run as of 10-01 comes too late.
     run_on(pipeline, store, dt.date(2025, 9, 30))
     run_on(pipeline, store, dt.date(2025, 10, 2))
     key = workbook_key(pipeline, None)
