@@ -533,11 +533,11 @@ def _run(
     if review_months:
         # A run without stage history has no review months.
         assert history is not None
+        # A dry run writes no review, into --output or elsewhere.
+        output = None if request.dry_run else request.output
         reviews = review_tabs(
-            source, request.pipeline, history, review_months, request.as_of
+            source, request.pipeline, history, review_months, request.as_of, output
         )
-        if reviews is not None and request.output is not None and not request.dry_run:
-            _warn_review_in_output(source, request.output, review_months)
 
     return run_sync(
         request.pipeline,
@@ -547,25 +547,6 @@ def _run(
         progress=progress,
         history=history,
         history_tabs=reviews,
-    )
-
-
-def _warn_review_in_output(
-    source: WorkbookSource, output: Path, months: Sequence[dt.date]
-) -> None:
-    """Warn that the due reviews go into the --output file, not the workbook."""
-    # A review is written by the first recorded run after its month only, and
-    # this run is recorded as a run of the workbook.
-    listed = ", ".join(f"{month:%Y-%m}" for month in months)
-    logger.warning(
-        "The review of %s goes into %s, which this run writes, and not into "
-        "%s: a month's review is written only by the first recorded run after "
-        "the month. To keep the review in %s, copy its tab over from %s.",
-        listed,
-        output.name,
-        source.name,
-        source.name,
-        output.name,
     )
 
 

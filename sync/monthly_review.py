@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from config.models import Pipeline
 from rules.checks import CLOSE_DATE_FIELD
@@ -68,13 +69,16 @@ def review_tabs(
     history: StageHistory,
     months: Sequence[dt.date],
     as_of: dt.date,
+    output: Path | None = None,
 ) -> HistoryTabs | None:
     """Return what builds the review tabs of ``months`` in the run, if any is due.
 
     ``months`` are the first days of the months to review. A month whose tab
     exists already is left out (and logged). The run calls the result after
     it applied the history to its deals, so the review counts the moves this
-    run records and dates them as the Stage log tab does.
+    run records and dates them as the Stage log tab does. ``output`` is the
+    file the run writes instead of the workbook, if any: the reviews then go
+    there, with a warning.
     """
     names = {}
     for first_day in months:
@@ -90,6 +94,8 @@ def review_tabs(
             names[first_day] = name
     if not names:
         return None
+    if output is not None:
+        _warn_review_in_output(source, output, list(names))
 
     def build(
         grid: SheetGrid,
@@ -129,6 +135,25 @@ def review_tabs(
         return tabs
 
     return build
+
+
+def _warn_review_in_output(
+    source: WorkbookSource, output: Path, months: Sequence[dt.date]
+) -> None:
+    """Warn that the due reviews go into the --output file, not the workbook."""
+    # A review is written by the first recorded run after its month only, and
+    # this run is recorded as a run of the workbook.
+    listed = ", ".join(f"{month:%Y-%m}" for month in months)
+    logger.warning(
+        "The review of %s goes into %s, which this run writes, and not into "
+        "%s: a month's review is written only by the first recorded run after "
+        "the month. To keep the review in %s, copy its tab over from %s.",
+        listed,
+        output.name,
+        source.name,
+        source.name,
+        output.name,
+    )
 
 
 def _log_existing_tab(

@@ -223,11 +223,13 @@ def test_review_written_to_output_warns(
     copy = workbook.with_name("copy.xlsx")
     now = dt.datetime.combine(OCTOBER_1, dt.time(5, 0), dt.UTC)
 
-    with caplog.at_level(logging.WARNING, logger="sync.job"):
+    with caplog.at_level(logging.WARNING, logger="sync.monthly_review"):
         record_run(RunRequest(deals_tab, OCTOBER_1, output=copy), store, now=now)
 
     assert "Review 2025-09" in openpyxl.load_workbook(copy).sheetnames
-    warnings = [r.getMessage() for r in caplog.records if r.name == "sync.job"]
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name == "sync.monthly_review"
+    ]
     assert warnings == [
         (
             "The review of 2025-09 goes into copy.xlsx, which this run writes, and "
