@@ -169,7 +169,7 @@ def align_status_writes(
 
 
 @dataclass
-class _IdIndex:
+class IdIndex:
     """The deal ID key of every data row of a re-read tab, and the shared keys."""
 
     first_row: int
@@ -212,7 +212,7 @@ class _IdIndex:
         return dict(zip(self.keys, itertools.count(self.first_row)))
 
 
-def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> _IdIndex:
+def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> IdIndex:
     first_row = plan.header_row + 1
     column = plan.id_column
     cells = [
@@ -220,7 +220,7 @@ def _index_rows_by_id(grid: SheetGrid, plan: WritePlan) -> _IdIndex:
         for values in grid.rows[first_row - 1 :]
     ]
     keys = deal_keys(cells)
-    return _IdIndex(first_row, keys, shared_keys(keys))
+    return IdIndex(first_row, keys, shared_keys(keys))
 
 
 def shared_keys(keys: list[str | None]) -> set[str]:
@@ -241,7 +241,7 @@ def _rows_now(grid: SheetGrid, plan: WritePlan) -> list[int | None]:
     rows: list[int | None] = []
     append = rows.append
     # This loop runs once per write. Most deals are still on the row they were
-    # read from, so that test is inlined here, and _IdIndex.unique_row handles
+    # read from, so that test is inlined here, and IdIndex.unique_row handles
     # every other write.
     for write in plan.status_cells:
         if write.row_values is not None:

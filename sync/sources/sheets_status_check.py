@@ -34,6 +34,7 @@ from sync.sources.sheets_retry import AmbiguousWriteError
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import TabInfo, quote_title
 from sync.status_alignment import (
+    IdIndex,
     StatusTarget,
     deal_key,
     deal_keys,
@@ -61,35 +62,27 @@ class StatusCheckResult:
 class _Columns:
     """The ID and status column of the data rows, as read at one moment."""
 
-    first_row: int
-    keys: list[str | None]
+    ids: IdIndex
     statuses: list[CellValue]
-
-    @cached_property
-    def shared(self) -> set[str]:
-        return shared_keys(self.keys)
-
-    @cached_property
-    def rows_by_key(self) -> dict[str | None, int]:
-        return {key: self.first_row + index for index, key in enumerate(self.keys)}
 
     def raw_key(self, row: int) -> str | None:
         """Return the deal ID key on ``row``, shared or not; None for a blank ID."""
-        index = row - self.first_row
-        return self.keys[index] if 0 <= index < len(self.keys) else None
+        keys = self.ids.keys
+        index = row - self.ids.first_row
+        return keys[index] if 0 <= index < len(keys) else None
 
     def key(self, row: int) -> str | None:
         """Return the deal ID key on ``row``, or None for a blank or shared ID."""
         key = self.raw_key(row)
-        return None if key in self.shared else key
+        return None if key in self.ids.shared else key
 
     def status(self, row: int) -> CellValue:
-        index = row - self.first_row
+        index = row - self.ids.first_row
         return self.statuses[index] if 0 <= index < len(self.statuses) else None
 
     def row_of(self, key: str) -> int | None:
         """Return the one row containing ``key``, or None for none or several."""
-        return None if key in self.shared else self.rows_by_key.get(key)
+        return None if key in self.ids.shared else self.ids.last_rows.get(key)
 
 
 class StatusCheck:
@@ -179,7 +172,7 @@ class StatusCheck:
             rows.append(row)
         retype_date_cells(rows, self.date_cells)
         keys = deal_keys(row[plan.id_column] for row in rows[first_row - 1 :])
-        return _Columns(first_row, keys, statuses)
+        return _Columns(IdIndex(first_row, keys, shared_keys(keys)), statuses)
 
     def _fixes(
         self, last_write: list[StatusTarget], now: _Columns
@@ -290,7 +283,7 @@ def _columns_of(grid: SheetGrid, plan: WritePlan) -> _Columns:
         row[plan.status_column] if plan.status_column < len(row) else None
         for row in rows
     ]
-    return _Columns(first_row, keys, statuses)
+    return _Columns(IdIndex(first_row, keys, shared_keys(keys)), statuses)
 
 
 def _column_range(title: str, column: int, first_row: int) -> str:
