@@ -1404,3 +1404,22 @@ def test_row_lengths_read_alike(
     ]
     assert [deal.raw.get("source") for deal in deals] == [None, None]
     assert findings == []
+
+
+@pytest.mark.parametrize(
+    "stage", ["Lead", True, 1.5], ids=["text-stages", "true-stage", "number-stage"]
+)
+def test_totals_row_below_stage_kinds(
+    english_pipeline: Pipeline, stage: CellValue
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["D-1", "Lead", 5],
+        ["D-2", stage, 5],
+        ["Total", None, 10],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert (4, Code.TOTALS_ROW) in codes_of(findings)
+    assert [finding.value for finding in findings if finding.row == 4] == ["Total"]
