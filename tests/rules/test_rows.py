@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -1366,3 +1367,59 @@ def test_subtotal_with_other_cells_is_deal(
 
     assert [deal.row for deal in deals] == [2]
     assert Code.TOTALS_ROW not in [finding.code for finding in findings]
+
+
+def test_amounts_with_fractions_and_zeros(english_pipeline: Pipeline) -> None:
+    cells: list[CellValue] = [0, -0.0, 0.25, 0.25]
+    rows = [[f"D-{index}", "Lead", cell] for index, cell in enumerate(cells)]
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage", "Amount"], *rows)
+    amounts = [deal.values["amount"] for deal in deals]
+
+    assert amounts == [0.0, 0.0, 0.25, 0.25]
+    assert findings == []
+    # -0.0 equals the 0 above it, but it is parsed as a cell of its own.
+    assert math.copysign(1.0, amounts[0]) == 1.0
+    assert math.copysign(1.0, amounts[1]) == -1.0
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["D-1", "Lead", None, None], ["D-2", "Lead", 5, None]],
+        [["D-1", "Lead"], ["D-2", "Lead", 5]],
+    ],
+    ids=["rows-of-one-length", "short-rows"],
+)
+def test_row_lengths_read_alike(
+    english_pipeline: Pipeline, rows: list[list[CellValue]]
+) -> None:
+    deals, findings = read(
+        english_pipeline, ["Deal ID", "Stage", "Amount", "Lead Source"], *rows
+    )
+
+    assert [(deal.row, deal.deal_id) for deal in deals] == [(2, "D-1"), (3, "D-2")]
+    assert [dict(deal.values) for deal in deals] == [
+        {"id": "D-1", "stage": "Lead"},
+        {"id": "D-2", "stage": "Lead", "amount": 5.0},
+    ]
+    assert [deal.raw.get("source") for deal in deals] == [None, None]
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    "stage", ["Lead", True, 1.5], ids=["text-stages", "true-stage", "number-stage"]
+)
+def test_totals_row_below_stage_kinds(
+    english_pipeline: Pipeline, stage: CellValue
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Amount"],
+        ["D-1", "Lead", 5],
+        ["D-2", stage, 5],
+        ["Total", None, 10],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert (4, Code.TOTALS_ROW) in codes_of(findings)
+    assert [finding.value for finding in findings if finding.row == 4] == ["Total"]
