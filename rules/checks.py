@@ -12,7 +12,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_, lt
 
 from config.models import ID_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cell_dates import day_month_readings
@@ -447,10 +448,12 @@ def check_required(stage_deals: StageDeals, context: CheckContext) -> list[Findi
     findings: list[Finding] = []
     params = context.shared_params({"stage": stage.name})
     for name in stage_deals.rules.required:
+        # Few values are missing, so ``compress`` picks those deals in C.
+        missing = map(is_, stage_deals.values[name], repeat(None))
         findings += [
             _finding(Code.MISSING_REQUIRED, deal, context, name, params)
-            for deal, value in zip(deals, stage_deals.values[name], strict=True)
-            if value is None and is_blank(deal.raw.get(name))
+            for deal in compress(deals, missing)
+            if is_blank(deal.raw.get(name))
         ]
     return findings
 
@@ -468,10 +471,14 @@ def check_allowed_values(
         unknown = _unknown_values(set(values), name, allowed, context)
         if not unknown:
             continue
+        # Few values are unknown, so ``compress`` picks those deals in C.
+        found = compress(
+            zip(stage_deals.deals, values, strict=True),
+            map(unknown.__contains__, values),
+        )
         findings += [
             _finding(Code.UNKNOWN_VALUE, deal, context, name, unknown[value])
-            for deal, value in zip(stage_deals.deals, values, strict=True)
-            if value in unknown
+            for deal, value in found
         ]
     return findings
 
@@ -508,24 +515,25 @@ def check_close_before_created(
     average cycle. The sheet must have both date columns:
     :func:`_possible_checks` runs this check only there.
     """
-    # Days are compared, so a date with a time of day counts as its day.
-    dates = zip(
-        stage_deals.deals,
-        stage_deals.values[CREATED_DATE_FIELD],
-        stage_deals.values[CLOSE_DATE_FIELD],
-        strict=True,
+    # Days are compared, so a date with a time of day counts as its day. A
+    # sheet repeats few dates, so each distinct value is turned into a day
+    # number once, and ``map`` compares the days in C. A value that is no
+    # date gets a day number that compares as not inverted.
+    created_dates = stage_deals.values[CREATED_DATE_FIELD]
+    close_dates = stage_deals.values[CLOSE_DATE_FIELD]
+    created_days = _day_numbers(created_dates, -math.inf)
+    close_days = _day_numbers(close_dates, math.inf)
+    is_inverted = map(
+        lt,
+        map(close_days.__getitem__, close_dates),
+        map(created_days.__getitem__, created_dates),
     )
-    inverted = [
-        (deal, created)
-        for deal, created, closed in dates
-        if isinstance(created, dt.date)
-        and isinstance(closed, dt.date)
-        and closed.toordinal() < created.toordinal()
-    ]
+    inverted = compress(zip(stage_deals.deals, created_dates, strict=True), is_inverted)
 
     header = context.headers[CREATED_DATE_FIELD]
     findings: list[Finding] = []
     for deal, created in inverted:
+        assert isinstance(created, dt.date)
         params = {"created_column": header, "created": context.date_text(created)}
         findings.append(
             _finding(
@@ -537,6 +545,16 @@ def check_close_before_created(
             )
         )
     return findings
+
+
+def _day_numbers(
+    values: list[ParsedValue | None], other: float
+) -> dict[ParsedValue | None, float]:
+    """Return the day number of each distinct date in ``values``, else ``other``."""
+    return {
+        value: value.toordinal() if isinstance(value, dt.date) else other
+        for value in set(values)
+    }
 
 
 def check_future_dates(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:
@@ -704,11 +722,11 @@ def _unknown_values(
     name: str,
     allowed: AllowedList,
     context: CheckContext,
-) -> dict[ParsedValue, dict[str, str]]:
+) -> dict[ParsedValue | None, dict[str, str]]:
     # The params of each filled value of field ``name`` that is not allowed.
     # The values of one field share a type, so values that are equal also
-    # display alike.
-    unknown: dict[ParsedValue, dict[str, str]] = {}
+    # display alike. The keys leave out None, the value of a blank cell.
+    unknown: dict[ParsedValue | None, dict[str, str]] = {}
     for value in values:
         if value is None:
             continue
@@ -787,28 +805,31 @@ def _dated_findings(
 
     header = context.headers[field_name]
     may_have_text = context.may_have_text_dates(field_name)
+    # ``compress`` picks the deals with a finding in C, so the loop runs once
+    # per finding, not once per deal.
+    found = compress(
+        zip(stage_deals.deals, dates, strict=True), map(facts.__contains__, dates)
+    )
     findings = []
-    for deal, value in zip(stage_deals.deals, dates, strict=True):
-        fact = facts.get(value)
-        if fact is not None:
-            code, severity, text, params = fact
-            if may_have_text:
-                # A date typed as text shows as typed, with the day read.
-                cell = deal.raw.get(field_name)
-                if type(cell) is str:
-                    text = _typed_date_text(cell, text)
-            findings.append(
-                Finding(
-                    code,
-                    severity,
-                    deal.row,
-                    header,
-                    text,
-                    deal.deal_id,
-                    field_name,
-                    params,
-                )
+    for deal, value in found:
+        code, severity, text, params = facts[value]
+        if may_have_text:
+            # A date typed as text shows as typed, with the day read.
+            cell = deal.raw.get(field_name)
+            if type(cell) is str:
+                text = _typed_date_text(cell, text)
+        findings.append(
+            Finding(
+                code,
+                severity,
+                deal.row,
+                header,
+                text,
+                deal.deal_id,
+                field_name,
+                params,
             )
+        )
     return findings
 
 

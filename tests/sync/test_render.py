@@ -334,6 +334,29 @@ def test_problems_in_chinese() -> None:
     ]
 
 
+def test_problems_in_given_order() -> None:
+    # A run passes its findings sorted, so in_order keeps them as they come.
+    findings = problem_findings()
+
+    tab = render_problems("Problems", BANNER, Locale.EN, findings, in_order=True)
+
+    row_codes = [(row[0], row[5]) for row in tab.grid[3:]]
+    assert row_codes == [(finding.row, finding.code.value) for finding in findings]
+
+
+def test_run_tabs_keep_finding_order() -> None:
+    pipeline = build_pipeline()
+    metrics = compute_metrics([], pipeline, AS_OF)
+    grid = SheetGrid("book.xlsx", "Deals", [])
+    findings = problem_findings()
+
+    tabs = render_tabs(pipeline, grid, [], findings, [], metrics, AS_OF)
+
+    problems = next(tab for tab in tabs if tab.name == "Problems")
+    row_codes = [(row[0], row[5]) for row in problems.grid[3:]]
+    assert row_codes == [(finding.row, finding.code.value) for finding in findings]
+
+
 def test_problems_empty_says_so() -> None:
     tab = render_problems("Problems", BANNER, Locale.EN, [])
 
