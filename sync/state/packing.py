@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from isal import isal_zlib
 
@@ -54,6 +54,32 @@ _SAMPLE_SIZE = 1000
 # The optional keys of a snapshot and of a transitions document.
 STAY_STARTS_KEY = "stay_starts"
 ENDED_STAY_STARTS_KEY = "ended_stay_starts"
+
+
+class PackedHistory(NamedTuple):
+    """A run's snapshot and transitions documents, None where it stores none."""
+
+    snapshot: bytes | None
+    transitions: bytes | None
+
+
+def pack_history(
+    snapshot: Sequence[DealSnapshot] | None,
+    found: Sequence[Transition],
+    stay_starts: Mapping[str, dt.date] | None = None,
+    ended_stay_starts: Mapping[str, dt.date] | None = None,
+) -> PackedHistory:
+    """Pack what a run stores: its snapshot unless None, its transitions if any.
+
+    See :func:`pack_snapshot` and :func:`pack_transitions` for the starts.
+    """
+    packed_snapshot = None
+    if snapshot is not None:
+        packed_snapshot = pack_snapshot(snapshot, stay_starts)
+    packed_transitions = None
+    if found:
+        packed_transitions = pack_transitions(found, ended_stay_starts)
+    return PackedHistory(packed_snapshot, packed_transitions)
 
 
 def pack_snapshot(

@@ -14,6 +14,8 @@ from alembic import command
 
 from rules.history import DealSnapshot, StayEnd, Transition
 from sync.state.packing import (
+    PackedHistory,
+    pack_history,
     pack_snapshot,
     pack_transitions,
     unpack_snapshot,
@@ -332,3 +334,20 @@ def test_long_snapshot_document_text_exact(amounts: list[Any]) -> None:
     packed = pack_snapshot(deals)
 
     assert zlib.decompress(packed) == json_document(deals, DealSnapshot._fields)
+
+
+def test_store_takes_packed_history(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Pipeline", SEPT_1, now=STARTED)
+    packed = pack_history(DEALS, MOVES[:2], STAY_STARTS)
+
+    store.finish_packed_ok_run(WORKBOOK, run_id, packed, deals=3, now=STARTED)
+
+    [run] = store.runs(WORKBOOK)
+    assert run.outcome is RunOutcome.OK
+    assert run.deals == 3
+    assert store.latest_snapshot_with_starts(WORKBOOK) == (DEALS, STAY_STARTS)
+    assert store.transitions(WORKBOOK) == MOVES[:2]
+
+
+def test_packed_history_without_snapshot() -> None:
+    assert pack_history(None, []) == PackedHistory(None, None)
