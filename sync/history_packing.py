@@ -7,15 +7,25 @@ workbook. So a child forked then (see :mod:`sync.forked`) packs them on the
 second core, and the parent takes the documents when it records the run. When
 the child could not start or failed, the parent packs them itself, so the
 documents are the same either way.
+
+The child writes the documents to an unnamed temporary file and sends back
+only their sizes. Through the pipe, 1.8 MB of documents take about thirty
+64 KiB turns between the two processes, which on a busy machine took 40 to
+100 ms of the parent's wall time.
 """
 
 from __future__ import annotations
 
+import logging
+import tempfile
 from functools import partial
+from typing import IO
 
 from rules.stage_history import HistoryOutcome, StageHistory
 from sync.forked import ForkedCall, can_fork
 from sync.state.packing import PackedHistory, pack_history
+
+logger = logging.getLogger(__name__)
 
 
 class HistoryPacking:
@@ -30,7 +40,8 @@ class HistoryPacking:
         # once it has loaded it.
         self.stored = StageHistory()
         self._logged: HistoryOutcome | None = None
-        self._call: ForkedCall[PackedHistory] | None = None
+        self._call: ForkedCall[DocumentSizes] | None = None
+        self._file: IO[bytes] | None = None
 
     def __enter__(self) -> HistoryPacking:
         return self
@@ -42,8 +53,18 @@ class HistoryPacking:
         """Start packing ``logged`` in a child process, if this process may fork."""
         self.cancel()
         self._logged = logged
-        if can_fork() and _has_much_to_pack(logged, self.stored):
-            self._call = ForkedCall(partial(history_to_store, logged, self.stored))
+        if not (can_fork() and _has_much_to_pack(logged, self.stored)):
+            return
+        try:
+            self._file = tempfile.TemporaryFile()
+        except OSError as error:
+            logger.debug(
+                "No temporary file for the packed history (%s), so it is packed here",
+                error,
+            )
+            return
+        pack = partial(_pack_into, self._file, logged, self.stored)
+        self._call = ForkedCall(pack)
 
     def result(self, logged: HistoryOutcome | None) -> PackedHistory:
         """Return the documents to store for the run's history ``logged``.
@@ -53,13 +74,17 @@ class HistoryPacking:
         """
         if logged is None:
             return PackedHistory(None, None)
-        call, self._call = self._call, None
-        if call is not None and logged is self._logged:
-            packed = call.result()
-            if packed is not None:
-                return packed
-        elif call is not None:
-            call.cancel()
+        # After call.result() the child is reaped, and cancel() only closes
+        # the file.
+        call = self._call
+        try:
+            if call is not None and logged is self._logged:
+                sizes = call.result()
+                packed = None if sizes is None else self._read_documents(sizes)
+                if packed is not None:
+                    return packed
+        finally:
+            self.cancel()
         return history_to_store(logged, self.stored)
 
     def cancel(self) -> None:
@@ -67,6 +92,41 @@ class HistoryPacking:
         call, self._call = self._call, None
         if call is not None:
             call.cancel()
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()
+
+    def _read_documents(self, sizes: DocumentSizes) -> PackedHistory | None:
+        """Read the documents the child wrote, or return None if some are short."""
+        assert self._file is not None
+        self._file.seek(0)
+        documents = []
+        for size in sizes:
+            document = None if size is None else self._file.read(size)
+            if document is not None and len(document) != size:
+                return None
+            documents.append(document)
+        return PackedHistory(*documents)
+
+
+# The sizes of the snapshot and transitions documents, None where there is none.
+DocumentSizes = tuple[int | None, int | None]
+
+
+def _pack_into(
+    file: IO[bytes], logged: HistoryOutcome, stored: StageHistory
+) -> DocumentSizes:
+    """Write the documents to store one after the other, and return their sizes."""
+    packed = history_to_store(logged, stored)
+    for document in packed:
+        if document is not None:
+            file.write(document)
+    file.flush()
+    snapshot, transitions = packed
+    return (
+        None if snapshot is None else len(snapshot),
+        None if transitions is None else len(transitions),
+    )
 
 
 def history_to_store(logged: HistoryOutcome, stored: StageHistory) -> PackedHistory:

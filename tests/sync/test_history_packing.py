@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -18,7 +18,7 @@ from rules.history import DealSnapshot, Transition
 from rules.stage_history import HistoryOutcome, StageHistory
 from sync import forked, history_packing
 from sync.forked import PARALLEL_VARIABLE
-from sync.history_packing import HistoryPacking, history_to_store
+from sync.history_packing import DocumentSizes, HistoryPacking, history_to_store
 from sync.job import RunRequest, record_run
 from sync.sources.excel import ExcelWorkbook
 from sync.state.keys import workbook_key
@@ -113,6 +113,45 @@ def test_failed_child_packed_in_parent(
 
     assert len(forks) == 1
     assert packed == expected
+
+
+def test_short_documents_packed_in_parent(
+    forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged = outcome(DEALS, ARRIVALS)
+
+    def write_too_little(
+        file: IO[bytes], logged: HistoryOutcome, stored: StageHistory
+    ) -> DocumentSizes:
+        file.write(b"x")
+        return (2, None)
+
+    monkeypatch.setattr(history_packing, "_pack_into", write_too_little)
+
+    with HistoryPacking() as packing:
+        packing.start(logged)
+        packed = packing.result(logged)
+
+    assert len(forks) == 1
+    assert packed == history_to_store(logged, FIRST_RUN)
+
+
+def test_no_temporary_file_packed_without_fork(
+    forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged = outcome(DEALS, ARRIVALS)
+
+    def no_space() -> IO[bytes]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(history_packing.tempfile, "TemporaryFile", no_space)
+
+    with HistoryPacking() as packing:
+        packing.start(logged)
+        packed = packing.result(logged)
+
+    assert forks == []
+    assert packed == history_to_store(logged, FIRST_RUN)
 
 
 def test_unchanged_snapshot_packed_without_fork(forks: list[int]) -> None:
