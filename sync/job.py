@@ -26,19 +26,26 @@ from typing import TYPE_CHECKING
 
 from config.errors import PipesheetError, QuotaExceededError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
-from rules.history import Transition
+from rules.deals import ColumnMap, Deal
+from rules.grid import SheetGrid
 from rules.messages import counted
-from rules.stage_history import StageHistory, with_current_stage_names
+from rules.stage_history import (
+    HistoryOutcome,
+    StageHistory,
+    with_current_stage_names,
+)
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
+from sync.history_packing import HistoryPacking
 from sync.interrupts import signal_name
 from sync.monthly_review import due_review_months, review_tabs
+from sync.plan import GeneratedTab
 from sync.renamed_tab import (
     TabHistoryChoice,
     carry_over_renamed_tab,
     choose_history_tab,
 )
-from sync.run import Progress, RunResult, UnwrittenRunError, run_sync
+from sync.run import HistoryTabs, Progress, RunResult, UnwrittenRunError, run_sync
 from sync.sources.base import WorkbookSource
 from sync.sources.registry import open_source
 from sync.sources.request_tally import REQUESTS_SENT
@@ -328,6 +335,19 @@ def _run_and_record(
     now: dt.datetime | None,
     on_run_started: Callable[[int], None] | None = None,
 ) -> RecordedRun:
+    with HistoryPacking() as packing:
+        return _record_run(request, store, key, progress, now, packing, on_run_started)
+
+
+def _record_run(
+    request: RunRequest,
+    store: StateStore,
+    key: str,
+    progress: Progress | None,
+    now: dt.datetime | None,
+    packing: HistoryPacking,
+    on_run_started: Callable[[int], None] | None = None,
+) -> RecordedRun:
     tab = request.pipeline.source.tab
     recorded_tabs = store.tabs(key)
     run_id = store.start_run(key, tab, request.as_of)
@@ -348,10 +368,11 @@ def _run_and_record(
             _check_as_of_order(store, key, tab, request.as_of, today)
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
+        packing.stored = stored
         history = with_current_stage_names(stored, request.pipeline)
         used = _history_to_use(request, source, store, key, history)
         review_months = review_months if used is not None else []
-        result = _run(request, source, used, progress, review_months)
+        result = _run(request, source, used, progress, review_months, packing)
     except UnwrittenRunError as error:
         # Only the write waits for the busy workbook. The digests need only
         # the read, so a workbook left open all day still gets its digests,
@@ -382,35 +403,9 @@ def _run_and_record(
         )
         raise
 
-    snapshot = None
-    found: list[Transition] = []
-    stay_starts: dict[str, dt.date] | None = None
-    ended_stay_starts: dict[str, dt.date] | None = None
-    logged = result.history
-    if logged is not None:
-        # A snapshot equal to the stored one is not stored again (100k rows
-        # took 0.4 s): the next run's latest_snapshot returns the equal one.
-        # After a stage rename the stored one has the old names, so the run
-        # stores one with the new names and later runs need not rename. The
-        # stay starts are stored with the snapshot, so changed starts store
-        # it too, or the next run would end stays on the older starts.
-        if (
-            logged.snapshots != stored.previous
-            or logged.stay_starts != stored.stay_starts
-        ):
-            snapshot = logged.snapshots
-            stay_starts = logged.stay_starts
-        found = logged.new_transitions
-        ended_stay_starts = logged.ended_stay_starts
     try:
-        store.finish_ok_run(
-            key,
-            run_id,
-            snapshot,
-            found,
-            stay_starts=stay_starts,
-            ended_stay_starts=ended_stay_starts,
-            **run_figures(result),
+        store.finish_packed_ok_run(
+            key, run_id, packing.result(result.history), **run_figures(result)
         )
     except StateError as error:
         raise _not_recorded(store, run_id, result, error) from error
@@ -528,6 +523,7 @@ def _run(
     history: StageHistory | None,
     progress: Progress | None,
     review_months: Sequence[dt.date] = (),
+    packing: HistoryPacking | None = None,
 ) -> RunResult:
     reviews = None
     if review_months:
@@ -539,6 +535,9 @@ def _run(
             source, request.pipeline, history, review_months, request.as_of, output
         )
 
+    history_tabs = reviews
+    if packing is not None and history is not None:
+        history_tabs = _packing_started(packing, reviews)
     return run_sync(
         request.pipeline,
         source,
@@ -546,8 +545,32 @@ def _run(
         dry_run=request.dry_run,
         progress=progress,
         history=history,
-        history_tabs=reviews,
+        history_tabs=history_tabs,
     )
+
+
+def _packing_started(
+    packing: HistoryPacking, reviews: HistoryTabs | None
+) -> HistoryTabs:
+    """Wrap ``reviews`` so that the run's history starts packing before they are built.
+
+    run_sync calls ``history_tabs`` right after it has applied the history
+    to the deals, the first moment the documents to store are known. Without
+    reviews, the wrapper builds no tab.
+    """
+
+    def build(
+        grid: SheetGrid,
+        columns: ColumnMap,
+        deals: Sequence[Deal],
+        logged: HistoryOutcome,
+    ) -> list[GeneratedTab]:
+        packing.start(logged)
+        if reviews is None:
+            return []
+        return reviews(grid, columns, deals, logged)
+
+    return build
 
 
 def _send_digests(

@@ -24,7 +24,8 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from isal import isal_zlib
 
@@ -42,9 +43,43 @@ COMPRESSION_LEVEL = 1
 _new_snapshot = partial(tuple.__new__, DealSnapshot)
 _new_transition = partial(tuple.__new__, Transition)
 
+# The separators of json.dumps without spaces.
+_SEPARATORS = (",", ":")
+
+# A column is encoded value by value when, in its first _SAMPLE_SIZE values,
+# each distinct value appears _MIN_REPEATS times on average, or more.
+_MIN_REPEATS = 4
+_SAMPLE_SIZE = 1000
+
 # The optional keys of a snapshot and of a transitions document.
 STAY_STARTS_KEY = "stay_starts"
 ENDED_STAY_STARTS_KEY = "ended_stay_starts"
+
+
+class PackedHistory(NamedTuple):
+    """A run's snapshot and transitions documents, None where it stores none."""
+
+    snapshot: bytes | None
+    transitions: bytes | None
+
+
+def pack_history(
+    snapshot: Sequence[DealSnapshot] | None,
+    found: Sequence[Transition],
+    stay_starts: Mapping[str, dt.date] | None = None,
+    ended_stay_starts: Mapping[str, dt.date] | None = None,
+) -> PackedHistory:
+    """Pack what a run stores: its snapshot unless None, its transitions if any.
+
+    See :func:`pack_snapshot` and :func:`pack_transitions` for the starts.
+    """
+    packed_snapshot = None
+    if snapshot is not None:
+        packed_snapshot = pack_snapshot(snapshot, stay_starts)
+    packed_transitions = None
+    if found:
+        packed_transitions = pack_transitions(found, ended_stay_starts)
+    return PackedHistory(packed_snapshot, packed_transitions)
 
 
 def pack_snapshot(
@@ -87,7 +122,7 @@ def pack_transitions(
     days = columns[SEEN_ON_INDEX]
     texts = {day: day.isoformat() for day in set(days)}
     columns[SEEN_ON_INDEX] = [texts[day] for day in days]
-    extra: dict[str, Any] = {}
+    extra: dict[str, list[list[str]]] = {}
     if ended_stay_starts:
         extra[ENDED_STAY_STARTS_KEY] = _pack_days(ended_stay_starts)
     return _pack(Transition._fields, columns, extra)
@@ -127,9 +162,10 @@ def unpack_transitions_with_starts(
 
 def _columns(rows: Sequence[tuple[Any, ...]], fields: Sequence[str]) -> list[list[Any]]:
     """Return the rows as one list per field, each list empty when there are no rows."""
-    if not rows:
-        return [[] for _ in fields]
-    return [list(column) for column in zip(*rows, strict=True)]
+    # One pass per field, because ``zip(*rows)`` makes one iterator per row and
+    # took about four times as long on 100k snapshot entries (2-core AMD EPYC,
+    # CPython 3.11).
+    return [list(map(itemgetter(index), rows)) for index in range(len(fields))]
 
 
 def _pack_days(days: Mapping[str, dt.date]) -> list[list[str]]:
@@ -148,11 +184,47 @@ def _unpack_days(packed: list[list[str]] | None) -> dict[str, dt.date]:
 
 
 def _pack(
-    fields: Sequence[str], columns: list[list[Any]], extra: Mapping[str, Any]
+    fields: Sequence[str],
+    columns: list[list[Any]],
+    extra: Mapping[str, list[list[Any]]],
 ) -> bytes:
-    document = {"fields": list(fields), "columns": columns, **extra}
-    text = json.dumps(document, separators=(",", ":"))
-    return isal_zlib.compress(text.encode(), COMPRESSION_LEVEL)
+    # The text is what json.dumps(document, separators=_SEPARATORS) writes for
+    # {"fields": fields, "columns": columns, **extra}, built column by column.
+    parts = ['{"fields":', _dumps(list(fields)), ',"columns":', _dump_columns(columns)]
+    for key, value in extra.items():
+        parts += [",", _dumps(key), ":", _dump_columns(value)]
+    parts.append("}")
+    return isal_zlib.compress("".join(parts).encode(), COMPRESSION_LEVEL)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=_SEPARATORS)
+
+
+def _dump_columns(columns: list[list[Any]]) -> str:
+    return "[" + ",".join(map(_dump_column, columns)) + "]"
+
+
+def _dump_column(column: list[Any]) -> str:
+    """Return the text json.dumps writes for the column, encoding repeated values once.
+
+    Stages, owners, amounts and days repeat. On 100k snapshot entries, encoding
+    each of their distinct values once took about half the time of
+    ``json.dumps`` on the whole column (2-core AMD EPYC, CPython 3.11).
+    """
+    # A sample of the column decides, because a set of 100k distinct deal IDs
+    # takes about 5 ms to build.
+    sample = column[:_SAMPLE_SIZE]
+    if len(set(sample)) * _MIN_REPEATS > len(sample):
+        return _dumps(column)
+    # Equal values are one key of a dict, but json writes 1, 1.0 and True
+    # differently, and 0.0 and -0.0 too.
+    numbers = set(map(type, column)) & {bool, int, float}
+    distinct = set(column)
+    if len(numbers) > 1 or 0 in distinct:
+        return _dumps(column)
+    texts = {value: _dumps(value) for value in distinct}
+    return "[" + ",".join(map(texts.__getitem__, column)) + "]"
 
 
 def _unpack_document(fields: Sequence[str], packed: bytes) -> dict[str, Any]:

@@ -30,6 +30,8 @@ from sync.state.engine import create_state_engine, state_url
 from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
 from sync.state.locks import WorkbookLock
 from sync.state.packing import (
+    PackedHistory,
+    pack_history,
     pack_snapshot,
     pack_transitions,
     unpack_snapshot_with_starts,
@@ -241,19 +243,34 @@ class StateStore:
         :raises ValueError: the run belongs to another workbook, or ``now`` is
             naive.
         """
+        packed = pack_history(snapshot, found, stay_starts, ended_stay_starts)
+        self.finish_packed_ok_run(workbook_key, run_id, packed, now=now, **figures)
+
+    def finish_packed_ok_run(
+        self,
+        workbook_key: str,
+        run_id: int,
+        packed: PackedHistory,
+        *,
+        now: dt.datetime | None = None,
+        **figures: Unpack[RunFigures],
+    ) -> None:
+        """Do :meth:`finish_ok_run` with the documents packed already.
+
+        ``packed`` is what :func:`sync.state.packing.pack_history` returns.
+
+        :raises TypeError: a figure is not a :class:`RunFigures` key.
+        :raises RunNotFoundError: no run has that id.
+        :raises ValueError: the run belongs to another workbook, or ``now`` is
+            naive.
+        """
         values = _finish_values(RunOutcome.OK, now, figures)
-        packed_snapshot = None
-        if snapshot is not None:
-            packed_snapshot = pack_snapshot(snapshot, stay_starts)
-        packed_transitions = None
-        if found:
-            packed_transitions = pack_transitions(found, ended_stay_starts)
         with self._begin() as connection:
             _check_run_workbook(connection, run_id, workbook_key, self.url)
-            if packed_snapshot is not None:
-                self._save_snapshot(connection, run_id, packed_snapshot)
-            if packed_transitions is not None:
-                _insert_transitions(connection, run_id, packed_transitions)
+            if packed.snapshot is not None:
+                self._save_snapshot(connection, run_id, packed.snapshot)
+            if packed.transitions is not None:
+                _insert_transitions(connection, run_id, packed.transitions)
             self._finish(connection, run_id, values)
 
     def _finish(

@@ -14,6 +14,8 @@ from alembic import command
 
 from rules.history import DealSnapshot, StayEnd, Transition
 from sync.state.packing import (
+    PackedHistory,
+    pack_history,
     pack_snapshot,
     pack_transitions,
     unpack_snapshot,
@@ -295,3 +297,57 @@ def insert_old_rows(store: StateStore) -> None:
                 run_id=2, workbook_key=WORKBOOK, **MOVES[2]._asdict()
             )
         )
+
+
+def test_snapshot_document_text_exact_with_starts() -> None:
+    deals = [DealSnapshot(f"D-{row}", "Lead", "Ana", 10.0, row) for row in range(2, 30)]
+    starts = {deal.deal_id: (AUGUST_20, SEPT_1)[deal.row % 2] for deal in deals}
+    document = json.loads(json_document(deals, DealSnapshot._fields))
+    document["stay_starts"] = [
+        list(starts),
+        [day.isoformat() for day in starts.values()],
+    ]
+
+    packed = pack_snapshot(deals, starts)
+
+    assert (
+        zlib.decompress(packed) == json.dumps(document, separators=(",", ":")).encode()
+    )
+
+
+# An int among equal floats after the first thousand amounts, past the sample
+# that decides whether a column's values repeat.
+LATE_INT = [*([1.0] * 1500), 1, *([1.0] * 10)]
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [LATE_INT, [*([None] * 1200), *map(float, range(1200))]],
+    ids=["late int", "late distinct"],
+)
+def test_long_snapshot_document_text_exact(amounts: list[Any]) -> None:
+    deals = [
+        DealSnapshot(f"D-{row}", "Lead", None, amount, row)
+        for row, amount in enumerate(amounts, start=2)
+    ]
+
+    packed = pack_snapshot(deals)
+
+    assert zlib.decompress(packed) == json_document(deals, DealSnapshot._fields)
+
+
+def test_store_takes_packed_history(store: StateStore) -> None:
+    run_id = store.start_run(WORKBOOK, "Pipeline", SEPT_1, now=STARTED)
+    packed = pack_history(DEALS, MOVES[:2], STAY_STARTS)
+
+    store.finish_packed_ok_run(WORKBOOK, run_id, packed, deals=3, now=STARTED)
+
+    [run] = store.runs(WORKBOOK)
+    assert run.outcome is RunOutcome.OK
+    assert run.deals == 3
+    assert store.latest_snapshot_with_starts(WORKBOOK) == (DEALS, STAY_STARTS)
+    assert store.transitions(WORKBOOK) == MOVES[:2]
+
+
+def test_packed_history_without_snapshot() -> None:
+    assert pack_history(None, []) == PackedHistory(None, None)
