@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from config.errors import PipesheetError, SheetLayoutError, UnsupportedWorkbookError
 from sync.forked import ForkedCall, can_fork
 from sync.plan import GeneratedTab
 from sync.xlsx.cell_refs import range_ref
@@ -65,6 +65,7 @@ def patch_workbook(
     *,
     deflater: Deflater | None = None,
     data: bytes | None = None,
+    early: EarlySheetPatch | None = None,
 ) -> PatchStats:
     """Write ``source`` with ``edits`` applied to ``target``; never modify ``source``.
 
@@ -79,6 +80,10 @@ def patch_workbook(
         python-isal is installed, else zlib.
     :param data: the bytes of ``source`` as the caller read and checked them;
         by default the file is read.
+    :param early: the pipeline tab's patch that :func:`start_sheet_patch`
+        started from the same bytes. Its result is used when it was started
+        with the same status and highlight edits and compressor; otherwise it is
+        cancelled and the tab is patched here.
     :raises SheetLayoutError: if the pipeline tab is missing or not a worksheet,
         or a generated tab would overwrite a tab pipesheet does not own.
     :raises DefinitionError: if a generated tab name is not a valid tab name.
@@ -91,13 +96,18 @@ def patch_workbook(
     """
     _reject_same_file(source, target)
     deflater = deflater or fastest_deflater()
+    early_child = None
+    if early is not None and early.fits(edits, deflater):
+        early_child = early.child
+    elif early is not None:
+        early.child.cancel()
     timer = StepTimer()
     with timer.step("read_directory"):
         package = Package(source, eager_deflater=deflater, data=data)
 
     with package:
         try:
-            cells_written = _apply_edits(package, edits, timer)
+            cells_written = _apply_edits(package, edits, timer, early_child)
         except ElementTree.ParseError as error:
             raise UnsupportedWorkbookError(
                 f"Workbook {source.name!r} has a damaged XML part ({error}). Open it "
@@ -120,8 +130,17 @@ def patch_workbook(
     return stats
 
 
-def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> int:
-    """Stage every owned part's new content; return the status cells written."""
+def _apply_edits(
+    package: Package,
+    edits: WorkbookEdits,
+    timer: StepTimer,
+    early_child: ForkedCall[ChildOutcome] | None = None,
+) -> int:
+    """Stage every owned part's new content; return the status cells written.
+
+    ``early_child`` is a child already patching the pipeline tab's sheet with
+    ``edits``, from the same bytes as ``package``.
+    """
     with timer.step("read_parts"):
         workbook = WorkbookParts(package)
         content_types = ContentTypes(package)
@@ -129,7 +148,7 @@ def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> in
 
     patch_sheet = _pipeline_patch(package, workbook, styles, edits)
     unhashed = [tab for tab in edits.generated_tabs if not tab.has_digest]
-    with _SheetPatchRun(package, patch_sheet, timer, unhashed) as sheet:
+    with _SheetPatchRun(package, patch_sheet, timer, unhashed, early_child) as sheet:
         try:
             with timer.step("generated_tabs"):
                 tabs = write_generated_tabs(
@@ -161,8 +180,8 @@ def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> in
 # member when a byte changed.
 SheetOutcome = tuple[SheetPatch, NewMember | None]
 # The result a child process returns: the patch's outcome, and the digests of
-# the generated tabs' grids by tab name.
-ChildOutcome = tuple[SheetOutcome, dict[str, str]]
+# the generated tabs' grids by tab name, or None from a child that hashed none.
+ChildOutcome = tuple[SheetOutcome, dict[str, str] | None]
 
 UNPATCHED = SheetPatch(cells_written=0, formulas_replaced=False, changed=False)
 
@@ -242,7 +261,8 @@ class _SheetPatchRun:
     without a digest, because it finishes the patch well before the parent
     finishes writing the tabs. On the first run of the 100k-row workbook that
     bench/generate.py makes, that took about 0.1 s of CPU out of the parent
-    (thread time, 2-core VM).
+    (thread time, 2-core VM). When ``early_child`` patched the sheet before
+    the write began, a second child hashes them alone.
     """
 
     def __init__(
@@ -251,6 +271,7 @@ class _SheetPatchRun:
         patch: _PipelinePatch | None,
         timer: StepTimer,
         unhashed: list[GeneratedTab],
+        early_child: ForkedCall[ChildOutcome] | None = None,
     ) -> None:
         self._package = package
         self._patch = patch
@@ -259,8 +280,15 @@ class _SheetPatchRun:
         self._outcome: SheetOutcome | None = None
         self._digests: dict[str, str] | None = None
         self._child: ForkedCall[ChildOutcome] | None = None
+        self._digest_child: ForkedCall[dict[str, str]] | None = None
         if patch is None:
+            if early_child is not None:
+                early_child.cancel()
             self._outcome = (UNPATCHED, None)
+        elif early_child is not None:
+            self._child = early_child
+            if unhashed and can_fork():
+                self._digest_child = ForkedCall(lambda: _grid_digests(unhashed))
         elif can_fork() and _is_large(package, patch.part):
             run = patch.run
             self._child = ForkedCall(lambda: (run(), _grid_digests(unhashed)))
@@ -274,18 +302,24 @@ class _SheetPatchRun:
     def __exit__(self, *exception: object) -> None:
         if self._child is not None:
             self._child.cancel()
+        if self._digest_child is not None:
+            self._digest_child.cancel()
 
     @property
     def hashes_grids(self) -> bool:
         """Whether a child process hashes the generated tabs' grids."""
-        return self._child is not None
+        return self._child is not None or self._digest_child is not None
 
     def grid_digests(self) -> dict[str, str]:
-        """Wait for the child and return the digests of the ``unhashed`` tabs.
+        """Wait for the children and return the digests of the ``unhashed`` tabs.
 
         The wait is part of the caller's step, so it is not timed again.
         """
-        self._wait()
+        if self._digest_child is not None:
+            self._digests = self._digest_child.result()
+            self._digest_child = None
+        if self._digests is None:
+            self._wait()
         if self._digests is None:
             self._digests = _grid_digests(self._unhashed)
         return self._digests
@@ -311,10 +345,99 @@ class _SheetPatchRun:
                 child_outcome = self._child.result()
                 self._child = None
                 if child_outcome is not None:
-                    self._outcome, self._digests = child_outcome
+                    self._outcome, digests = child_outcome
+                    if digests is not None:
+                        self._digests = digests
             if self._outcome is None:
                 self._outcome = self._patch.run()
         return self._outcome
+
+
+@dataclass(frozen=True)
+class EarlySheetPatch:
+    """The pipeline tab's patch running in a child before the write begins.
+
+    ``edits`` are the edits the child applies, of which only the status
+    cells, the status header and the highlights matter; ``deflater`` is the
+    name of the compressor it uses.
+    """
+
+    edits: WorkbookEdits
+    deflater: str
+    child: ForkedCall[ChildOutcome]
+
+    def fits(self, edits: WorkbookEdits, deflater: Deflater) -> bool:
+        """Return True when the child's patch is the one ``edits`` ask for."""
+        mine = self.edits
+        return (
+            deflater.name == self.deflater
+            and edits.tab == mine.tab
+            and edits.status_column == mine.status_column
+            and edits.header_row == mine.header_row
+            and edits.status_header == mine.status_header
+            and (
+                edits.status_cells is mine.status_cells
+                or edits.status_cells == mine.status_cells
+            )
+            and edits.highlights == mine.highlights
+            and edits.highlight_range == mine.highlight_range
+            and edits.remove_highlights == mine.remove_highlights
+        )
+
+    def cancel(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        self.child.cancel()
+
+
+def start_sheet_patch(
+    source: Path, data: bytes, edits: WorkbookEdits
+) -> EarlySheetPatch | None:
+    """Start patching the pipeline tab's sheet in a child process, ahead of the write.
+
+    A run calls this once the status cells are known, so the patch runs on
+    another core while the run still computes and plans the generated tabs.
+    Pass the result to :func:`patch_workbook` with the same ``data``, or
+    cancel it. Returns None, and starts nothing, when the process may not
+    fork, the edits change nothing in the sheet, or the sheet is smaller than
+    ``CHILD_SHEET_BYTES``. Errors are left to the write, which patches the
+    sheet again and raises them.
+
+    :param data: the bytes of ``source`` as the caller read and checked them.
+    """
+    if not can_fork() or not _edits_sheet(edits):
+        return None
+    try:
+        with Package(source, data=data) as package:
+            part = _pipeline_sheet_part(WorkbookParts(package), edits.tab, source.name)
+            large = _is_large(package, part)
+    except (PipesheetError, OSError, ElementTree.ParseError) as error:
+        logger.debug("Pipeline tab not patched ahead: %s", error)
+        return None
+    if not large:
+        return None
+
+    deflater = fastest_deflater()
+
+    def patch() -> ChildOutcome:
+        with Package(source, eager_deflater=deflater, data=data) as package:
+            workbook = WorkbookParts(package)
+            content_types = ContentTypes(package)
+            styles = StylesPart(package, workbook, content_types)
+            sheet = _pipeline_patch(package, workbook, styles, edits)
+            assert sheet is not None
+            return sheet.run(), None
+
+    return EarlySheetPatch(edits, deflater.name, ForkedCall(patch))
+
+
+def _edits_sheet(edits: WorkbookEdits) -> bool:
+    """Return True when ``edits`` change the pipeline tab's sheet part."""
+    return bool(
+        edits.status_cells
+        or edits.status_header is not None
+        or edits.highlights
+        or edits.remove_highlights
+    )
 
 
 def _grid_digests(tabs: list[GeneratedTab]) -> dict[str, str]:
