@@ -53,12 +53,18 @@ from sync.planner import (
     earlier_status_columns,
     hidden_status_column,
     is_generated_tab,
+    plan_statuses,
     plan_writes,
     status_column_problem,
 )
 from sync.render import render_tabs
 from sync.sheet_time_zone import describe_time_zone_mismatch
-from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
+from sync.sources.base import (
+    EarlyWriteSource,
+    TabRecordSource,
+    WorkbookSource,
+    WriteReport,
+)
 from sync.sources.csv_table import CsvTable
 
 logger = logging.getLogger(__name__)
@@ -138,6 +144,33 @@ def run_sync(
     :raises UnwrittenRunError: the workbook was busy when the run wrote.
     :raises PipesheetError: the definition, the workbook or its layout is unusable.
     """
+    try:
+        return _run_sync(
+            pipeline,
+            source,
+            as_of,
+            dry_run=dry_run,
+            progress=progress,
+            history=history,
+            history_tabs=history_tabs,
+        )
+    finally:
+        # A run that stops between the start of the status write and the
+        # write itself leaves no work running.
+        if isinstance(source, EarlyWriteSource):
+            source.cancel_write()
+
+
+def _run_sync(
+    pipeline: Pipeline,
+    source: WorkbookSource,
+    as_of: dt.date,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+    history: StageHistory | None,
+    history_tabs: HistoryTabs | None,
+) -> RunResult:
     started = time.perf_counter()
     notify = progress or (lambda _message: None)
 
@@ -203,6 +236,14 @@ def run_sync(
         )
         findings = findings + logged.findings
     findings = sort_findings(findings)
+    statuses = status_problem is None
+    status_plan = plan_statuses(
+        grid, columns, deals, findings, pipeline, statuses=statuses
+    )
+    if statuses and not dry_run and isinstance(source, EarlyWriteSource):
+        # The findings are final, so the status cells can be written while
+        # the generated tabs are made.
+        source.start_write(status_plan)
     followups = list_followups(deals, pipeline, as_of)
     lost_at = None
     if history is not None and logged is not None:
@@ -245,7 +286,8 @@ def run_sync(
         tabs,
         existing,
         pipeline,
-        statuses=status_problem is None,
+        statuses=statuses,
+        status_plan=status_plan,
     )
 
     hidden = hidden_status_column(grid, plan.status_column)
