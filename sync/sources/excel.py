@@ -422,9 +422,9 @@ class ExcelWorkbook:
         """Start patching the status cells of ``plan`` in a child process.
 
         ``plan`` needs only its status cells, header and highlights. The patch
-        starts from the bytes the tabs were read from, and :meth:`apply` uses
-        it when its own plan has the same status writes and the file on disk
-        still has those bytes; otherwise it is cancelled. Nothing starts when
+        starts from the bytes the tabs were read from. :meth:`apply` uses it
+        when its own plan has the same status writes and the file on disk
+        still has those bytes, and cancels it otherwise. Nothing starts when
         :func:`~sync.xlsx.workbook_patch.start_sheet_patch` declines, as on a
         small tab or without ``fork``.
         """
@@ -496,8 +496,8 @@ class ExcelWorkbook:
         if early is None:
             edits = workbook_edits(plan, grid.tab, alignment)
         else:
-            # The child's edits with this plan's tabs, so the patch sees the
-            # very edits it was started with.
+            # The child's edits with this plan's tabs, so patch_workbook
+            # compares the child's status cells with themselves.
             early_patch = early.patch
             edits = dataclasses.replace(
                 early_patch.edits,

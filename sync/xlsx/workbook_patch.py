@@ -357,9 +357,9 @@ class _SheetPatchRun:
 class EarlySheetPatch:
     """The pipeline tab's patch running in a child before the write begins.
 
-    ``edits`` are the edits the child applies, of which only the status
-    cells, the status header and the highlights matter; ``deflater`` is the
-    name of the compressor it uses.
+    ``edits`` are the edits the child applies. Only their status cells,
+    status header and highlights matter to it. ``deflater`` is the name of
+    the compressor it uses.
     """
 
     edits: WorkbookEdits
