@@ -236,14 +236,6 @@ def _run_sync(
         )
         findings = findings + logged.findings
     findings = sort_findings(findings)
-    statuses = status_problem is None
-    status_plan = plan_statuses(
-        grid, columns, deals, findings, pipeline, statuses=statuses
-    )
-    if statuses and not dry_run and isinstance(source, EarlyWriteSource):
-        # The findings are final, so the status cells can be written while
-        # the generated tabs are made.
-        source.start_write(status_plan)
     followups = list_followups(deals, pipeline, as_of)
     lost_at = None
     if history is not None and logged is not None:
@@ -262,6 +254,16 @@ def _run_sync(
     )
     tabs.extend(extra_tabs)
     tabs = [fit_tab_texts(tab) for tab in tabs]
+    statuses = status_problem is None
+    status_plan = plan_statuses(
+        grid, columns, deals, findings, pipeline, statuses=statuses
+    )
+    if statuses and not dry_run and isinstance(source, EarlyWriteSource):
+        # The status cells can be written while the run reads and plans the
+        # generated tabs. Starting it before the tabs are made would let the
+        # source's child run longer, but the run would then pay for copying
+        # the memory pages of deals it reads while the child shares them.
+        source.start_write(status_plan, tabs)
     existing = read_generated_tabs(source, tabs)
     pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
     blockers = generated_tab_conflicts(source.name, existing, pipeline_tab)

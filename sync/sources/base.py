@@ -158,10 +158,12 @@ class EarlyWriteSource(Protocol):
     with :meth:`cancel_write`, so no work started ahead outlives it.
     """
 
-    def start_write(self, plan: WritePlan) -> None:
+    def start_write(self, plan: WritePlan, tabs: Sequence[GeneratedTab]) -> None:
         """Start writing the status cells, header and highlights of ``plan``.
 
-        ``plan`` has no generated tabs. The work becomes part of the next
+        ``plan`` has no generated tabs. ``tabs`` are the run's generated tabs
+        as made, before they are compared with the workbook's, for work the
+        write can do on them ahead. The work becomes part of the next
         :meth:`WorkbookSource.apply` whose plan has the same status writes,
         and is dropped otherwise.
         """

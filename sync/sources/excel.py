@@ -418,10 +418,13 @@ class ExcelWorkbook:
         finally:
             self.cancel_write()
 
-    def start_write(self, plan: WritePlan) -> None:
+    def start_write(self, plan: WritePlan, tabs: Sequence[GeneratedTab]) -> None:
         """Start patching the status cells of ``plan`` in a child process.
 
-        ``plan`` needs only its status cells, header and highlights. The patch
+        ``plan`` needs only its status cells, header and highlights. The child
+        also hashes the grids of those ``tabs`` that have no digest yet and
+        no record in the workbook, whose digests the read of the generated
+        tabs leaves out. The patch
         starts from the bytes the tabs were read from. :meth:`apply` uses it
         when its own plan has the same status writes and the file on disk
         still has those bytes, and cancels it otherwise. Nothing starts when
@@ -439,7 +442,12 @@ class ExcelWorkbook:
             # apply raises it again, at the usual point of the run.
             logger.debug("Status cells not patched ahead: %s", error)
             return
-        patch = start_sheet_patch(self._path, self._data, edits)
+        unhashed = [
+            tab
+            for tab in tabs
+            if not tab.has_digest and not self.is_recorded_tab(tab.name)
+        ]
+        patch = start_sheet_patch(self._path, self._data, edits, unhashed)
         if patch is not None:
             self._early = _EarlyWrite(plan, grid, alignment, patch)
 

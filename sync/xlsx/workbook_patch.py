@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,8 +180,8 @@ def _apply_edits(
 # member when a byte changed.
 SheetOutcome = tuple[SheetPatch, NewMember | None]
 # The result a child process returns: the patch's outcome, and the digests of
-# the generated tabs' grids by tab name, or None from a child that hashed none.
-ChildOutcome = tuple[SheetOutcome, dict[str, str] | None]
+# the generated tabs' grids by tab name.
+ChildOutcome = tuple[SheetOutcome, dict[str, str]]
 
 UNPATCHED = SheetPatch(cells_written=0, formulas_replaced=False, changed=False)
 
@@ -261,8 +261,9 @@ class _SheetPatchRun:
     without a digest, because it finishes the patch well before the parent
     finishes writing the tabs. On the first run of the 100k-row workbook that
     bench/generate.py makes, that took about 0.1 s of CPU out of the parent
-    (thread time, 2-core VM). When ``early_child`` patched the sheet before
-    the write began, a second child hashes them alone.
+    (thread time, 2-core VM). ``early_child`` is a child that
+    :func:`start_sheet_patch` started before the write, which hashed the tabs
+    it was given. The parent hashes any other tab of ``unhashed`` itself.
     """
 
     def __init__(
@@ -280,15 +281,12 @@ class _SheetPatchRun:
         self._outcome: SheetOutcome | None = None
         self._digests: dict[str, str] | None = None
         self._child: ForkedCall[ChildOutcome] | None = None
-        self._digest_child: ForkedCall[dict[str, str]] | None = None
         if patch is None:
             if early_child is not None:
                 early_child.cancel()
             self._outcome = (UNPATCHED, None)
         elif early_child is not None:
             self._child = early_child
-            if unhashed and can_fork():
-                self._digest_child = ForkedCall(lambda: _grid_digests(unhashed))
         elif can_fork() and _is_large(package, patch.part):
             run = patch.run
             self._child = ForkedCall(lambda: (run(), _grid_digests(unhashed)))
@@ -302,26 +300,21 @@ class _SheetPatchRun:
     def __exit__(self, *exception: object) -> None:
         if self._child is not None:
             self._child.cancel()
-        if self._digest_child is not None:
-            self._digest_child.cancel()
 
     @property
     def hashes_grids(self) -> bool:
         """Whether a child process hashes the generated tabs' grids."""
-        return self._child is not None or self._digest_child is not None
+        return self._child is not None
 
     def grid_digests(self) -> dict[str, str]:
-        """Wait for the children and return the digests of the ``unhashed`` tabs.
+        """Wait for the child and return the digests of the ``unhashed`` tabs.
 
         The wait is part of the caller's step, so it is not timed again.
         """
-        if self._digest_child is not None:
-            self._digests = self._digest_child.result()
-            self._digest_child = None
-        if self._digests is None:
-            self._wait()
-        if self._digests is None:
-            self._digests = _grid_digests(self._unhashed)
+        self._wait()
+        digests = self._digests or {}
+        missing = [tab for tab in self._unhashed if tab.name not in digests]
+        self._digests = {**digests, **_grid_digests(missing)}
         return self._digests
 
     def finish(self) -> SheetPatch:
@@ -345,9 +338,7 @@ class _SheetPatchRun:
                 child_outcome = self._child.result()
                 self._child = None
                 if child_outcome is not None:
-                    self._outcome, digests = child_outcome
-                    if digests is not None:
-                        self._digests = digests
+                    self._outcome, self._digests = child_outcome
             if self._outcome is None:
                 self._outcome = self._patch.run()
         return self._outcome
@@ -390,17 +381,21 @@ class EarlySheetPatch:
 
 
 def start_sheet_patch(
-    source: Path, data: bytes, edits: WorkbookEdits
+    source: Path,
+    data: bytes,
+    edits: WorkbookEdits,
+    unhashed: Sequence[GeneratedTab] = (),
 ) -> EarlySheetPatch | None:
     """Start patching the pipeline tab's sheet in a child process, ahead of the write.
 
-    A run calls this once the status cells are known, so the patch runs on
-    another core while the run still computes and plans the generated tabs.
-    Pass the result to :func:`patch_workbook` with the same ``data``, or
-    cancel it. Returns None, and starts nothing, when the process may not
-    fork, the edits change nothing in the sheet, or the sheet is smaller than
-    ``CHILD_SHEET_BYTES``. Errors are left to the write, which patches the
-    sheet again and raises them.
+    A run calls this once its tabs are made, so the patch runs on another
+    core while the run still reads and plans the generated tabs. The child
+    then hashes the grids of ``unhashed``. Pass the result to
+    :func:`patch_workbook` with the same ``data``, or cancel it. Returns
+    None, and starts nothing, when the process may not fork, the edits change
+    nothing in the sheet, or the sheet is smaller than ``CHILD_SHEET_BYTES``.
+    Errors are left to the write, which patches the sheet again and raises
+    them.
 
     :param data: the bytes of ``source`` as the caller read and checked them.
     """
@@ -425,7 +420,8 @@ def start_sheet_patch(
             styles = StylesPart(package, workbook, content_types)
             sheet = _pipeline_patch(package, workbook, styles, edits)
             assert sheet is not None
-            return sheet.run(), None
+            outcome = sheet.run()
+        return outcome, _grid_digests(unhashed)
 
     return EarlySheetPatch(edits, deflater.name, ForkedCall(patch))
 
@@ -440,7 +436,7 @@ def _edits_sheet(edits: WorkbookEdits) -> bool:
     )
 
 
-def _grid_digests(tabs: list[GeneratedTab]) -> dict[str, str]:
+def _grid_digests(tabs: Sequence[GeneratedTab]) -> dict[str, str]:
     return {tab.name: grid_digest(tab.grid) for tab in tabs}
 
 

@@ -132,11 +132,11 @@ def test_stopped_run_kills_patch(
             time.sleep(60)
         return real_patch(*arguments, **options)  # type: ignore[arg-type]
 
-    def failing_render(*arguments: object, **options: object) -> None:
+    def failing_read(*arguments: object, **options: object) -> None:
         raise error
 
     monkeypatch.setattr(workbook_patch, "patch_status_column", slow_in_child)
-    monkeypatch.setattr(run, "render_tabs", failing_render)
+    monkeypatch.setattr(run, "read_generated_tabs", failing_read)
     started = time.monotonic()
 
     with pytest.raises(error):
@@ -192,7 +192,7 @@ def test_changed_workbook_not_overwritten(tmp_path: Path, forks: list[int]) -> N
     source = ExcelWorkbook(path)
     grid = source.read_tab("Pipeline")
     plan = make_plan(grid, {"D-001": "OK"}, read_grid=grid)
-    source.start_write(plan)
+    source.start_write(plan, [])
     path.write_bytes(edited)
 
     with pytest.raises(WorkbookBusyError, match="changed on disk"):
@@ -206,7 +206,7 @@ def test_other_plan_drops_early_patch(tmp_path: Path, forks: list[int]) -> None:
     path = build_pipeline_workbook(tmp_path / "pipeline.xlsx")
     source = ExcelWorkbook(path)
     grid = source.read_tab("Pipeline")
-    source.start_write(make_plan(grid, {"D-001": "OK"}, read_grid=grid))
+    source.start_write(make_plan(grid, {"D-001": "OK"}, read_grid=grid), [])
     plan = make_plan(grid, {"D-002": "ERROR: missing Amount"}, read_grid=grid)
 
     source.apply(plan)

@@ -216,18 +216,43 @@ def test_early_patch_output_equals_one_process_output(
             patched_here.append(parent)
         return real_patch(*arguments, **options)  # type: ignore[arg-type]
 
+    real_add_block = GridDigest.add_block
+    hashed_here: list[int] = []
+
+    def counting_add_block(digest: GridDigest, *arguments: object) -> None:
+        hashed_here.append(os.getpid())
+        real_add_block(digest, *arguments)  # type: ignore[arg-type]
+
     monkeypatch.setattr(workbook_patch, "patch_status_column", counting_patch)
+    monkeypatch.setattr(GridDigest, "add_block", counting_add_block)
     data = fidelity.read_bytes()
-    early = workbook_patch.start_sheet_patch(fidelity, data, edits)
+    early = workbook_patch.start_sheet_patch(
+        fidelity, data, edits, edits.generated_tabs
+    )
 
     assert early is not None
-    assert len(forks) == 1
     target = fidelity.with_name("early.xlsx")
     patch_workbook(fidelity, target, edits, data=data, early=early)
 
-    # The second child hashes the generated tabs' grids.
-    assert len(forks) == 2
+    assert len(forks) == 1
     assert patched_here == []
+    assert hashed_here == []
+    assert target.read_bytes() == expected
+
+
+def test_tabs_left_to_parent_hashed_there(
+    fidelity_xlsx: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = fidelity_edits(generated_tabs=hashed_tabs())
+    expected = in_one_process(fidelity_xlsx, edits, "alone.xlsx", monkeypatch)
+    edits = fidelity_edits(generated_tabs=hashed_tabs())
+    data = fidelity_xlsx.read_bytes()
+    early = workbook_patch.start_sheet_patch(fidelity_xlsx, data, edits, [])
+
+    target = fidelity_xlsx.with_name("early.xlsx")
+    patch_workbook(fidelity_xlsx, target, edits, data=data, early=early)
+
+    assert len(forks) == 1
     assert target.read_bytes() == expected
 
 
