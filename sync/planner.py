@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -100,13 +101,39 @@ def plan_writes(
     pipeline: Pipeline,
     *,
     statuses: bool = True,
+    status_plan: WritePlan | None = None,
 ) -> WritePlan:
     """Compare the expected status cells and tabs with the sheet; keep the changes.
 
     ``existing_tabs`` contains the current content of every generated tab that
     already exists in the workbook, by name. With ``statuses`` false the plan
     has no status cell, header or highlight, as when
-    :func:`status_column_problem` found the column unusable.
+    :func:`status_column_problem` found the column unusable. ``status_plan``
+    is what :func:`plan_statuses` returned for the same arguments, when the
+    caller planned the status cells first.
+    """
+    if status_plan is None:
+        status_plan = plan_statuses(
+            grid, columns, deals, findings, pipeline, statuses=statuses
+        )
+    changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
+    owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
+    return dataclasses.replace(status_plan, tabs=changed_tabs, owned_tab_names=owned)
+
+
+def plan_statuses(
+    grid: SheetGrid,
+    columns: ColumnMap,
+    deals: Sequence[Deal],
+    findings: Sequence[Finding],
+    pipeline: Pipeline,
+    *,
+    statuses: bool = True,
+) -> WritePlan:
+    """Plan the status cells, header and highlights; the plan has no tabs.
+
+    A run plans them as soon as its findings are final, so a source can start
+    writing them while the generated tabs are still being made.
     """
     status_column = choose_status_column(grid, columns)
     last_column = max(status_column, len(columns.headers) - 1)
@@ -123,8 +150,6 @@ def plan_writes(
         )
         if stale:
             status_cells = sorted([*status_cells, *stale], key=lambda write: write.row)
-    changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
-    owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
 
     last_row = max([columns.header_row, *(deal.row for deal in deals)])
     highlights = _highlights(pipeline, columns.header_row + 1, status_column)
@@ -146,9 +171,7 @@ def plan_writes(
         last_row=last_row,
         last_column=last_column,
         status_cells=status_cells,
-        tabs=changed_tabs,
         highlights=highlights if statuses else [],
-        owned_tab_names=owned,
         remove_highlights=statuses
         and not pipeline.outputs.highlight_rows
         and grid.pipesheet_highlights is True,

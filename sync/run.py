@@ -53,12 +53,18 @@ from sync.planner import (
     earlier_status_columns,
     hidden_status_column,
     is_generated_tab,
+    plan_statuses,
     plan_writes,
     status_column_problem,
 )
 from sync.render import render_tabs
 from sync.sheet_time_zone import describe_time_zone_mismatch
-from sync.sources.base import TabRecordSource, WorkbookSource, WriteReport
+from sync.sources.base import (
+    EarlyWriteSource,
+    TabRecordSource,
+    WorkbookSource,
+    WriteReport,
+)
 from sync.sources.csv_table import CsvTable
 
 logger = logging.getLogger(__name__)
@@ -138,6 +144,33 @@ def run_sync(
     :raises UnwrittenRunError: the workbook was busy when the run wrote.
     :raises PipesheetError: the definition, the workbook or its layout is unusable.
     """
+    try:
+        return _run_sync(
+            pipeline,
+            source,
+            as_of,
+            dry_run=dry_run,
+            progress=progress,
+            history=history,
+            history_tabs=history_tabs,
+        )
+    finally:
+        # A run that stops between the start of the status write and the
+        # write itself leaves no work running.
+        if isinstance(source, EarlyWriteSource):
+            source.cancel_write()
+
+
+def _run_sync(
+    pipeline: Pipeline,
+    source: WorkbookSource,
+    as_of: dt.date,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+    history: StageHistory | None,
+    history_tabs: HistoryTabs | None,
+) -> RunResult:
     started = time.perf_counter()
     notify = progress or (lambda _message: None)
 
@@ -221,6 +254,17 @@ def run_sync(
     )
     tabs.extend(extra_tabs)
     tabs = [fit_tab_texts(tab) for tab in tabs]
+    statuses = status_problem is None
+    status_plan = plan_statuses(
+        grid, columns, deals, findings, pipeline, statuses=statuses
+    )
+    if statuses and not dry_run and isinstance(source, EarlyWriteSource):
+        # The source can write the status cells while the run reads and plans
+        # the generated tabs. Starting before the tabs are made cost the run
+        # about 0.06 s of CPU on the 100k-row benchmark (2-core VM), because
+        # making them reads every deal, and each memory page a forked child
+        # still shares is copied when the run touches it.
+        source.start_write(status_plan, tabs)
     existing = read_generated_tabs(source, tabs)
     pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
     blockers = generated_tab_conflicts(source.name, existing, pipeline_tab)
@@ -245,7 +289,8 @@ def run_sync(
         tabs,
         existing,
         pipeline,
-        statuses=status_problem is None,
+        statuses=statuses,
+        status_plan=status_plan,
     )
 
     hidden = hidden_status_column(grid, plan.status_column)

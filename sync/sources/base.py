@@ -148,3 +148,27 @@ class TabRecordSource(Protocol):
         only its first row, where the banner is, and ``head_only`` set.
         """
         ...
+
+
+@runtime_checkable
+class EarlyWriteSource(Protocol):
+    """A source that can start writing the status cells before the plan is complete.
+
+    Implementing this is optional. A run that calls :meth:`start_write` ends
+    with :meth:`cancel_write`, so no work started ahead outlives it.
+    """
+
+    def start_write(self, plan: WritePlan, tabs: Sequence[GeneratedTab]) -> None:
+        """Start writing the status cells, header and highlights of ``plan``.
+
+        ``plan`` has no generated tabs. ``tabs`` are the run's generated tabs
+        as made, before they are compared with the workbook's, for work the
+        write can do on them ahead. The work becomes part of the next
+        :meth:`WorkbookSource.apply` whose plan has the same status writes,
+        and is dropped otherwise.
+        """
+        ...
+
+    def cancel_write(self) -> None:
+        """Stop and drop the work :meth:`start_write` started, if any."""
+        ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import functools
@@ -23,6 +24,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -81,7 +83,11 @@ from sync.xlsx.sheet_size import check_sheet_size
 from sync.xlsx.sheet_xml import first_cell_text
 from sync.xlsx.tab_digests import TabRecord, WrittenTab, find_written_tabs
 from sync.xlsx.workbook_parts import WorkbookParts
-from sync.xlsx.workbook_patch import patch_workbook
+from sync.xlsx.workbook_patch import (
+    EarlySheetPatch,
+    patch_workbook,
+    start_sheet_patch,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +151,8 @@ class ExcelWorkbook:
         self._backups = backups
         self._backup: Path | None = None
         self._fingerprint: Fingerprint | None = None
+        # The file's content that _fingerprint describes, while it is known.
+        self._data: bytes | None = None
         self._calamine: CalamineWorkbook | None = None
         self._date1904 = False
         # Tabs read from the bytes that _fingerprint describes, by tab name.
@@ -153,6 +161,8 @@ class ExcelWorkbook:
         self._parsed: dict[str, CalamineSheet | SheetHalves] = {}
         # Folded names of the tabs the workbook records as generated ones.
         self._recorded: dict[str, TabRecord] | None = None
+        # The pipeline tab's patch that start_write began, until apply uses it.
+        self._early: _EarlyWrite | None = None
 
     @property
     def name(self) -> str:
@@ -399,10 +409,71 @@ class ExcelWorkbook:
             contains a value that cannot go into a cell.
         """
         if plan.is_empty:
+            self.cancel_write()
             logger.info("No changes to write to %s", self.target.name)
             return WriteReport(0, [], 0, 0, [], str(self.target))
-        with self._damage_checked():
-            return self._apply(plan)
+        try:
+            with self._damage_checked():
+                return self._apply(plan)
+        finally:
+            self.cancel_write()
+
+    def start_write(self, plan: WritePlan, tabs: Sequence[GeneratedTab]) -> None:
+        """Start patching the status cells of ``plan`` in a child process.
+
+        ``plan`` needs only its status cells, header and highlights. The child
+        also hashes the grids of those ``tabs`` that have no digest yet and
+        no record in the workbook, whose digests the read of the generated
+        tabs leaves out. The patch
+        starts from the bytes the tabs were read from. :meth:`apply` uses it
+        when its own plan has the same status writes and the file on disk
+        still has those bytes, and cancels it otherwise. Nothing starts when
+        :func:`~sync.xlsx.workbook_patch.start_sheet_patch` declines, as on a
+        small tab or without ``fork``.
+        """
+        self.cancel_write()
+        grid = self._grids.get(plan.tab)
+        if self._data is None or grid is None or plan.read_grid is not grid:
+            return
+        alignment = align_status_writes(grid, plan)
+        try:
+            edits = workbook_edits(plan, grid.tab, alignment)
+        except ValueError as error:
+            # apply raises it again, at the usual point of the run.
+            logger.debug("Status cells not patched ahead: %s", error)
+            return
+        unhashed = [
+            tab
+            for tab in tabs
+            if not tab.has_digest and not self.is_recorded_tab(tab.name)
+        ]
+        patch = start_sheet_patch(self._path, self._data, edits, unhashed)
+        if patch is not None:
+            self._early = _EarlyWrite(plan, grid, alignment, patch)
+
+    def cancel_write(self) -> None:
+        """Stop the patch :meth:`start_write` started, if it still runs."""
+        early, self._early = self._early, None
+        if early is not None:
+            early.patch.cancel()
+
+    def _early_write(self, plan: WritePlan, grid: SheetGrid) -> _EarlyWrite | None:
+        """Return the patch :meth:`start_write` started, if it fits this write.
+
+        It fits when ``grid`` is the very grid it aligned its writes with,
+        which the re-read returns only while the file has the bytes it was
+        read from, and when ``plan`` has the same status writes.
+        """
+        early = self._early
+        if early is None:
+            return None
+        same_statuses = dataclasses.replace(
+            early.plan, tabs=plan.tabs, owned_tab_names=plan.owned_tab_names
+        )
+        if grid is early.grid and plan == same_statuses:
+            return early
+        self.cancel_write()
+        return None
 
     def _apply(self, plan: WritePlan) -> WriteReport:
         started = time.monotonic()
@@ -412,7 +483,11 @@ class ExcelWorkbook:
         remove_stale_temporaries(self.target, STALE_TEMPORARY_AGE)
         data = self._read_unchanged_package()
         grid = self._reread_tab(data, plan.tab)
-        alignment = align_status_writes(grid, plan)
+        early = self._early_write(plan, grid)
+        if early is not None:
+            alignment = early.alignment
+        else:
+            alignment = align_status_writes(grid, plan)
         if not (
             alignment.rows
             or plan.tabs
@@ -425,11 +500,24 @@ class ExcelWorkbook:
             _log_skipped(alignment.skipped)
             return WriteReport(0, [], 0, 0, alignment.skipped, str(self.target))
         _check_room_for_statuses(grid, plan, alignment)
-        edits = workbook_edits(plan, grid.tab, alignment)
+        early_patch = None
+        if early is None:
+            edits = workbook_edits(plan, grid.tab, alignment)
+        else:
+            # The child's edits with this plan's tabs, so patch_workbook
+            # compares the child's status cells with themselves.
+            early_patch = early.patch
+            edits = dataclasses.replace(
+                early_patch.edits,
+                generated_tabs=list(plan.tabs),
+                owned_tab_names=list(plan.owned_tab_names),
+            )
 
         # The patch reads the bytes the fingerprint was checked on, not the
         # file again, which another program may have changed since.
-        size = self._save(lambda out: _patch_into(self._path, out, edits, data))
+        size = self._save(
+            lambda out: _patch_into(self._path, out, edits, data, early_patch)
+        )
         _log_skipped(alignment.skipped)
         if size is None:
             # The usual re-run with --output: the source is unchanged, so the
@@ -466,6 +554,7 @@ class ExcelWorkbook:
         ahead = take_read_ahead(self._path)
         if ahead is not None:
             self._calamine, self._fingerprint = ahead.workbook, ahead.fingerprint
+            self._data = ahead.data
             self._date1904 = ahead.date1904
             if ahead.tab is not None and ahead.sheet is not None:
                 self._parsed[ahead.tab] = ahead.sheet
@@ -474,6 +563,7 @@ class ExcelWorkbook:
         data, fingerprint = self._read_package()
         self._calamine = open_with_calamine(data, self.name)
         self._fingerprint = fingerprint
+        self._data = data
         self._date1904 = package_uses_1904_dates(data)
         return self._calamine
 
@@ -573,6 +663,7 @@ class ExcelWorkbook:
 
         if self._output is None:
             self._fingerprint = take_fingerprint(self._path)
+            self._data = None
             self._calamine = None
             self._grids = {}
             self._parsed = {}
@@ -992,8 +1083,24 @@ def _check_room_for_statuses(
         raise SheetLayoutError(f"{problem} Nothing was written.")
 
 
-def _patch_into(source: Path, out: BinaryIO, edits: WorkbookEdits, data: bytes) -> None:
-    patch_workbook(source, out, edits, data=data)
+def _patch_into(
+    source: Path,
+    out: BinaryIO,
+    edits: WorkbookEdits,
+    data: bytes,
+    early: EarlySheetPatch | None,
+) -> None:
+    patch_workbook(source, out, edits, data=data, early=early)
+
+
+@dataclass(frozen=True)
+class _EarlyWrite:
+    """A pipeline tab's patch started before the write, and what it started from."""
+
+    plan: WritePlan
+    grid: SheetGrid
+    alignment: StatusAlignment
+    patch: EarlySheetPatch
 
 
 def _log_skipped(skipped: list[str]) -> None:

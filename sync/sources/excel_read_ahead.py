@@ -51,7 +51,7 @@ class ReadAhead:
     ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed
     cells, whole or in two halves, both None when the workbook has no such tab.
     ``date1904`` is true when the workbook counts date serial numbers from
-    1904-01-01.
+    1904-01-01. ``data`` is the file's content that ``fingerprint`` describes.
     """
 
     fingerprint: Fingerprint
@@ -59,6 +59,7 @@ class ReadAhead:
     tab: str | None
     sheet: CalamineSheet | SheetHalves | None
     date1904: bool
+    data: bytes
 
 
 def _read_ahead(path: Path, tab: str) -> ReadAhead:
@@ -174,7 +175,8 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     if name is not None:
         check_sheet_size(data, name, path.name)
         sheet = parse_in_halves(data, name) or workbook.get_sheet_by_name(name)
-    return ReadAhead(fingerprint, workbook, name, sheet, package_uses_1904_dates(data))
+    date1904 = package_uses_1904_dates(data)
+    return ReadAhead(fingerprint, workbook, name, sheet, date1904, data)
 
 
 def open_workbook_bytes(data: bytes) -> CalamineWorkbook:

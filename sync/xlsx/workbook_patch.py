@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from config.errors import SheetLayoutError, UnsupportedWorkbookError
+from config.errors import PipesheetError, SheetLayoutError, UnsupportedWorkbookError
 from sync.forked import ForkedCall, can_fork
 from sync.plan import GeneratedTab
 from sync.xlsx.cell_refs import range_ref
@@ -65,6 +65,7 @@ def patch_workbook(
     *,
     deflater: Deflater | None = None,
     data: bytes | None = None,
+    early: EarlySheetPatch | None = None,
 ) -> PatchStats:
     """Write ``source`` with ``edits`` applied to ``target``; never modify ``source``.
 
@@ -79,6 +80,10 @@ def patch_workbook(
         python-isal is installed, else zlib.
     :param data: the bytes of ``source`` as the caller read and checked them;
         by default the file is read.
+    :param early: the pipeline tab's patch that :func:`start_sheet_patch`
+        started from the same bytes. Its result is used when it was started
+        with the same status and highlight edits and compressor; otherwise it is
+        cancelled and the tab is patched here.
     :raises SheetLayoutError: if the pipeline tab is missing or not a worksheet,
         or a generated tab would overwrite a tab pipesheet does not own.
     :raises DefinitionError: if a generated tab name is not a valid tab name.
@@ -91,13 +96,18 @@ def patch_workbook(
     """
     _reject_same_file(source, target)
     deflater = deflater or fastest_deflater()
+    early_child = None
+    if early is not None and early.fits(edits, deflater):
+        early_child = early.child
+    elif early is not None:
+        early.child.cancel()
     timer = StepTimer()
     with timer.step("read_directory"):
         package = Package(source, eager_deflater=deflater, data=data)
 
     with package:
         try:
-            cells_written = _apply_edits(package, edits, timer)
+            cells_written = _apply_edits(package, edits, timer, early_child)
         except ElementTree.ParseError as error:
             raise UnsupportedWorkbookError(
                 f"Workbook {source.name!r} has a damaged XML part ({error}). Open it "
@@ -120,8 +130,17 @@ def patch_workbook(
     return stats
 
 
-def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> int:
-    """Stage every owned part's new content; return the status cells written."""
+def _apply_edits(
+    package: Package,
+    edits: WorkbookEdits,
+    timer: StepTimer,
+    early_child: ForkedCall[ChildOutcome] | None = None,
+) -> int:
+    """Stage every owned part's new content; return the status cells written.
+
+    ``early_child`` is a child already patching the pipeline tab's sheet with
+    ``edits``, from the same bytes as ``package``.
+    """
     with timer.step("read_parts"):
         workbook = WorkbookParts(package)
         content_types = ContentTypes(package)
@@ -129,7 +148,7 @@ def _apply_edits(package: Package, edits: WorkbookEdits, timer: StepTimer) -> in
 
     patch_sheet = _pipeline_patch(package, workbook, styles, edits)
     unhashed = [tab for tab in edits.generated_tabs if not tab.has_digest]
-    with _SheetPatchRun(package, patch_sheet, timer, unhashed) as sheet:
+    with _SheetPatchRun(package, patch_sheet, timer, unhashed, early_child) as sheet:
         try:
             with timer.step("generated_tabs"):
                 tabs = write_generated_tabs(
@@ -242,7 +261,9 @@ class _SheetPatchRun:
     without a digest, because it finishes the patch well before the parent
     finishes writing the tabs. On the first run of the 100k-row workbook that
     bench/generate.py makes, that took about 0.1 s of CPU out of the parent
-    (thread time, 2-core VM).
+    (thread time, 2-core VM). ``early_child`` is a child that
+    :func:`start_sheet_patch` started before the write, which hashed the tabs
+    it was given. The parent hashes any other tab of ``unhashed`` itself.
     """
 
     def __init__(
@@ -251,6 +272,7 @@ class _SheetPatchRun:
         patch: _PipelinePatch | None,
         timer: StepTimer,
         unhashed: list[GeneratedTab],
+        early_child: ForkedCall[ChildOutcome] | None = None,
     ) -> None:
         self._package = package
         self._patch = patch
@@ -260,7 +282,11 @@ class _SheetPatchRun:
         self._digests: dict[str, str] | None = None
         self._child: ForkedCall[ChildOutcome] | None = None
         if patch is None:
+            if early_child is not None:
+                early_child.cancel()
             self._outcome = (UNPATCHED, None)
+        elif early_child is not None:
+            self._child = early_child
         elif can_fork() and _is_large(package, patch.part):
             run = patch.run
             self._child = ForkedCall(lambda: (run(), _grid_digests(unhashed)))
@@ -286,8 +312,9 @@ class _SheetPatchRun:
         The wait is part of the caller's step, so it is not timed again.
         """
         self._wait()
-        if self._digests is None:
-            self._digests = _grid_digests(self._unhashed)
+        digests = self._digests or {}
+        missing = [tab for tab in self._unhashed if tab.name not in digests]
+        self._digests = {**digests, **_grid_digests(missing)}
         return self._digests
 
     def finish(self) -> SheetPatch:
@@ -317,7 +344,99 @@ class _SheetPatchRun:
         return self._outcome
 
 
-def _grid_digests(tabs: list[GeneratedTab]) -> dict[str, str]:
+@dataclass(frozen=True)
+class EarlySheetPatch:
+    """The pipeline tab's patch running in a child before the write begins.
+
+    ``edits`` are the edits the child applies. Only their status cells,
+    status header and highlights matter to it. ``deflater`` is the name of
+    the compressor it uses.
+    """
+
+    edits: WorkbookEdits
+    deflater: str
+    child: ForkedCall[ChildOutcome]
+
+    def fits(self, edits: WorkbookEdits, deflater: Deflater) -> bool:
+        """Return True when the child's patch is the one ``edits`` ask for."""
+        mine = self.edits
+        return (
+            deflater.name == self.deflater
+            and edits.tab == mine.tab
+            and edits.status_column == mine.status_column
+            and edits.header_row == mine.header_row
+            and edits.status_header == mine.status_header
+            and (
+                edits.status_cells is mine.status_cells
+                or edits.status_cells == mine.status_cells
+            )
+            and edits.highlights == mine.highlights
+            and edits.highlight_range == mine.highlight_range
+            and edits.remove_highlights == mine.remove_highlights
+        )
+
+    def cancel(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        self.child.cancel()
+
+
+def start_sheet_patch(
+    source: Path,
+    data: bytes,
+    edits: WorkbookEdits,
+    unhashed: Sequence[GeneratedTab] = (),
+) -> EarlySheetPatch | None:
+    """Start patching the pipeline tab's sheet in a child process, ahead of the write.
+
+    A run calls this once its tabs are made, so the patch runs on another
+    core while the run still reads and plans the generated tabs. The child
+    then hashes the grids of ``unhashed``. Pass the result to
+    :func:`patch_workbook` with the same ``data``, or cancel it. Returns
+    None, and starts nothing, when the process may not fork, the edits change
+    nothing in the sheet, or the sheet is smaller than ``CHILD_SHEET_BYTES``.
+    Errors are left to the write, which patches the sheet again and raises
+    them.
+
+    :param data: the bytes of ``source`` as the caller read and checked them.
+    """
+    if not can_fork() or not _edits_sheet(edits):
+        return None
+    try:
+        with Package(source, data=data) as package:
+            part = _pipeline_sheet_part(WorkbookParts(package), edits.tab, source.name)
+            large = _is_large(package, part)
+    except (PipesheetError, OSError, ElementTree.ParseError) as error:
+        logger.debug("Pipeline tab not patched ahead: %s", error)
+        return None
+    if not large:
+        return None
+
+    deflater = fastest_deflater()
+
+    def patch() -> ChildOutcome:
+        with Package(source, eager_deflater=deflater, data=data) as package:
+            workbook = WorkbookParts(package)
+            content_types = ContentTypes(package)
+            styles = StylesPart(package, workbook, content_types)
+            sheet = _pipeline_patch(package, workbook, styles, edits)
+            assert sheet is not None
+            outcome = sheet.run()
+        return outcome, _grid_digests(unhashed)
+
+    return EarlySheetPatch(edits, deflater.name, ForkedCall(patch))
+
+
+def _edits_sheet(edits: WorkbookEdits) -> bool:
+    """Return True when ``edits`` change the pipeline tab's sheet part."""
+    return bool(
+        edits.status_cells
+        or edits.status_header is not None
+        or edits.highlights
+        or edits.remove_highlights
+    )
+
+
+def _grid_digests(tabs: Sequence[GeneratedTab]) -> dict[str, str]:
     return {tab.name: grid_digest(tab.grid) for tab in tabs}
 
 

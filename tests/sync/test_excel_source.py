@@ -36,6 +36,7 @@ from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WriteP
 from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
 from sync.xlsx.edits import WorkbookEdits
+from sync.xlsx.workbook_patch import EarlySheetPatch
 from tests.fifo_files import released_fifo
 from tests.shared_data import XLSX_RESEARCH as RESEARCH
 from tests.shared_data import shared_file
@@ -1486,14 +1487,18 @@ def test_write_during_rewrite_not_damaged(
     real_patch = excel._patch_into
 
     def patch_during_copy(
-        path: Path, out: BinaryIO, edits: WorkbookEdits, data: bytes
+        path: Path,
+        out: BinaryIO,
+        edits: WorkbookEdits,
+        data: bytes,
+        early: EarlySheetPatch | None,
     ) -> None:
         # ``cp`` has cut the file and written half of it when the patch starts.
         with path.open("r+b") as file:
             file.truncate(0)
             file.write(edited[: len(edited) // 2])
         try:
-            real_patch(path, out, edits, data)
+            real_patch(path, out, edits, data, early)
         finally:
             path.write_bytes(edited)
 

@@ -195,3 +195,116 @@ def test_interrupt_stops_child_without_rerun(
     assert time.monotonic() - started < 30
     assert len(forks) == 1
     assert patched_here == []
+
+
+def hashed_tabs() -> list[GeneratedTab]:
+    """Copies of the fidelity tabs, so no earlier test has cached their digests."""
+    return [replace(tab) for tab in fidelity_edits().generated_tabs]
+
+
+def test_early_patch_output_equals_one_process_output(
+    fidelity: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = fidelity_edits(generated_tabs=hashed_tabs())
+    expected = in_one_process(fidelity, edits, "alone.xlsx", monkeypatch)
+    parent = os.getpid()
+    patched_here: list[int] = []
+    real_patch = workbook_patch.patch_status_column
+
+    def counting_patch(*arguments: object, **options: object) -> object:
+        if os.getpid() == parent:
+            patched_here.append(parent)
+        return real_patch(*arguments, **options)  # type: ignore[arg-type]
+
+    real_add_block = GridDigest.add_block
+    hashed_here: list[int] = []
+
+    def counting_add_block(digest: GridDigest, *arguments: object) -> None:
+        hashed_here.append(os.getpid())
+        real_add_block(digest, *arguments)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workbook_patch, "patch_status_column", counting_patch)
+    monkeypatch.setattr(GridDigest, "add_block", counting_add_block)
+    data = fidelity.read_bytes()
+    early = workbook_patch.start_sheet_patch(
+        fidelity, data, edits, edits.generated_tabs
+    )
+
+    assert early is not None
+    target = fidelity.with_name("early.xlsx")
+    patch_workbook(fidelity, target, edits, data=data, early=early)
+
+    assert len(forks) == 1
+    assert patched_here == []
+    assert hashed_here == []
+    assert target.read_bytes() == expected
+
+
+def test_tabs_left_to_parent_hashed_there(
+    fidelity_xlsx: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = fidelity_edits(generated_tabs=hashed_tabs())
+    expected = in_one_process(fidelity_xlsx, edits, "alone.xlsx", monkeypatch)
+    edits = fidelity_edits(generated_tabs=hashed_tabs())
+    data = fidelity_xlsx.read_bytes()
+    early = workbook_patch.start_sheet_patch(fidelity_xlsx, data, edits, [])
+
+    target = fidelity_xlsx.with_name("early.xlsx")
+    patch_workbook(fidelity_xlsx, target, edits, data=data, early=early)
+
+    assert len(forks) == 1
+    assert target.read_bytes() == expected
+
+
+def test_early_patch_of_other_edits_dropped(
+    fidelity_xlsx: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = fidelity_edits()
+    expected = in_one_process(fidelity_xlsx, edits, "alone.xlsx", monkeypatch)
+    other = fidelity_edits(status_cells={4: "ERROR: planned earlier"})
+    data = fidelity_xlsx.read_bytes()
+    early = workbook_patch.start_sheet_patch(fidelity_xlsx, data, other)
+
+    assert early is not None
+    target = fidelity_xlsx.with_name("early.xlsx")
+    patch_workbook(fidelity_xlsx, target, edits, data=data, early=early)
+
+    assert target.read_bytes() == expected
+
+
+def test_early_patch_error_raised_first(
+    xlsxwriter_workbook: Path, tmp_path: Path, forks: list[int]
+) -> None:
+    source, edits = damaged_with_taken_tab(xlsxwriter_workbook, tmp_path)
+    data = source.read_bytes()
+    early = workbook_patch.start_sheet_patch(source, data, edits)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch_workbook(source, tmp_path / "out.xlsx", edits, data=data, early=early)
+
+    assert early is not None
+    assert "tab 'Deals'" in str(raised.value)
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_small_sheet_not_patched_early(
+    fidelity_xlsx: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
+    data = fidelity_xlsx.read_bytes()
+
+    early = workbook_patch.start_sheet_patch(fidelity_xlsx, data, fidelity_edits())
+
+    assert early is None
+
+
+def test_no_early_patch_without_fork(
+    fidelity_xlsx: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workbook_patch, "can_fork", lambda: False)
+    data = fidelity_xlsx.read_bytes()
+
+    early = workbook_patch.start_sheet_patch(fidelity_xlsx, data, fidelity_edits())
+
+    assert early is None
+    assert forks == []
