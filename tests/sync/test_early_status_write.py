@@ -7,14 +7,13 @@ import shutil
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from config.errors import WorkbookBusyError
 from config.models import Locale, Pipeline
-from sync import forked, run
+from sync import run
 from sync.forked import PARALLEL_VARIABLE
 from sync.run import run_sync
 from sync.sources import excel
@@ -28,7 +27,6 @@ from tests.sync.test_excel_source import (
     read_statuses,
     saved_edit,
 )
-from tests.sync.test_forked import process_exists
 from tests.sync.test_run import AS_OF, build_workbook
 
 pytestmark = pytest.mark.skipif(
@@ -37,23 +35,10 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Let every sheet be patched in a child; yield the children's process ids."""
+def forks(forks: list[int], monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Let every sheet be patched in a child; return the children's process ids."""
     monkeypatch.setattr(workbook_patch, "CHILD_SHEET_BYTES", 0)
-    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
-    started: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", counting_fork)
-    yield started
-    for pid in started:
-        assert not process_exists(pid), f"child {pid} was left behind"
+    return forks
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from config.loader import load_pipeline
 from config.models import Pipeline
 from rules.history import DealSnapshot, Transition
 from rules.stage_history import HistoryOutcome, StageHistory
-from sync import forked, history_packing
-from sync.forked import PARALLEL_VARIABLE
+from sync import history_packing
 from sync.history_packing import DocumentSizes, HistoryPacking, history_to_store
 from sync.job import RunRequest, record_run
 from sync.sources.excel import ExcelWorkbook
@@ -26,7 +25,6 @@ from sync.state.packing import PackedHistory, unpack_snapshot, unpack_transition
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore
 from tests.sync.pipeline_files import SheetDeal, write_deals, write_definition
-from tests.sync.test_forked import process_exists
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="pipesheet forks only on Linux"
@@ -36,25 +34,6 @@ SEPTEMBER_30 = dt.date(2025, 9, 30)
 DEALS = [DealSnapshot(f"D-{n}", "Lead", "Ana", 100.0 * n, n + 1) for n in range(40)]
 ARRIVALS = [Transition(deal.deal_id, None, "Lead", SEPTEMBER_30) for deal in DEALS]
 FIRST_RUN = StageHistory()
-
-
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Count the forked children, and fail if one is left running or unreaped."""
-    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
-    started: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", counting_fork)
-    yield started
-    for pid in started:
-        assert not process_exists(pid), f"child {pid} was left behind"
 
 
 def outcome(

@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from config.errors import SheetLayoutError, UnsupportedWorkbookError
-from sync import forked
 from sync.forked import PARALLEL_VARIABLE
 from sync.plan import GeneratedTab
 from sync.xlsx import workbook_patch
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.tab_digests import GridDigest
 from sync.xlsx.workbook_patch import patch_workbook
-from tests.sync.test_forked import process_exists
 from tests.sync.xlsx.test_patch_workbook import (
     fidelity_edits,
     with_long_deals_tab,
@@ -34,23 +31,10 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Let every sheet be patched in a child; yield the children's process ids."""
+def forks(forks: list[int], monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Let every sheet be patched in a child; return the children's process ids."""
     monkeypatch.setattr(workbook_patch, "CHILD_SHEET_BYTES", 0)
-    monkeypatch.delenv(PARALLEL_VARIABLE, raising=False)
-    started: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
-
-    monkeypatch.setattr(forked.os, "fork", counting_fork)
-    yield started
-    for pid in started:
-        assert not process_exists(pid), f"child {pid} was left behind"
+    return forks
 
 
 @pytest.fixture(params=["fidelity_xlsx", "fidelity_xlsm"])
