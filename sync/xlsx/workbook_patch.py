@@ -205,11 +205,11 @@ def _pipeline_patch(
     Whatever changes shared parts (styles, tables) happens here, before the
     patch itself, which may run in a child process that cannot change them.
     """
+    if not _edits_sheet(edits):
+        return None
     texts = dict(edits.status_cells)
     if edits.status_header is not None:
         texts[edits.header_row] = edits.status_header
-    if not texts and not edits.highlights and not edits.remove_highlights:
-        return None
 
     part = _pipeline_sheet_part(workbook, edits.tab, package.workbook)
     block = None
