@@ -8,6 +8,8 @@ check on by default such as the follow-ups of ``next_step_date``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from config.field_needs import find_default_field_uses, find_field_needs
 from config.known_fields import KNOWN_FIELD_ALIASES
 from config.models import Pipeline
@@ -17,7 +19,10 @@ from rules.headers import listed_headers, nearest_header
 
 
 def describe_unfound_needed_columns(
-    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+    grid: SheetGrid,
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    described: Collection[str] = (),
 ) -> list[str]:
     """Return a message for each option whose field has no column in the sheet.
 
@@ -26,10 +31,14 @@ def describe_unfound_needed_columns(
     metrics.win_rate_days reads the field 'close_date' (looked for 'Close
     Date'), which has no column. This option counts ..., so the period is not
     applied: ..."
+
+    Fields in ``described`` are left out, because another message names them.
     """
     messages = []
     for need in find_field_needs(pipeline):
         if need.field in columns.fields or need.field not in pipeline.columns:
+            continue
+        if need.field in described:
             continue
         messages.append(
             f"{grid.describe_location()}: {need.option} reads "
@@ -43,7 +52,10 @@ def describe_unfound_needed_columns(
 
 
 def describe_unfound_default_columns(
-    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+    grid: SheetGrid,
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    described: Collection[str] = (),
 ) -> list[str]:
     """Return a message for each field that default checks read and has no column.
 
@@ -51,6 +63,8 @@ def describe_unfound_default_columns(
     is 'Next step on'. After: "Workbook 'deals.xlsx', tab 'Deals': no column
     for 'next_step_date' (looked for 'Next Step Date', nearest header 'Next
     step on' in column D), which the follow-up checks read, so none runs: ..."
+
+    Fields in ``described`` are left out, because another message names them.
     """
     return [
         f"{grid.describe_location()}: no column for "
@@ -59,25 +73,29 @@ def describe_unfound_default_columns(
         f"{listed_headers(columns.headers)}. {_FIX} If the sheet does not keep "
         f"that column, delete {use.field!r} from columns."
         for use in find_default_field_uses(pipeline)
-        if use.field not in columns.fields
+        if use.field not in columns.fields and use.field not in described
     ]
 
 
 def describe_unfound_optional_columns(
-    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+    grid: SheetGrid,
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    described: Collection[str] = (),
 ) -> str | None:
     """Return one message naming the other mapped fields without a column, if any.
 
     The fields that an option or a default check reads are left out: they
     have :func:`describe_unfound_needed_columns` and
-    :func:`describe_unfound_default_columns`.
+    :func:`describe_unfound_default_columns`, and so are those in ``described``.
     """
-    described = {need.field for need in find_field_needs(pipeline)}
-    described |= {use.field for use in find_default_field_uses(pipeline)}
+    skipped = {need.field for need in find_field_needs(pipeline)}
+    skipped |= {use.field for use in find_default_field_uses(pipeline)}
+    skipped |= set(described)
     unfound = [
         field
         for field in pipeline.columns
-        if field not in columns.fields and field not in described
+        if field not in columns.fields and field not in skipped
     ]
     if not unfound:
         return None

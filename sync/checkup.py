@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -352,12 +352,16 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # warning, and runs warn of those that checks on by default read. So is
     # a date column whose text dates contradict date_order. A failure lists
     # the warnings too, so that one doctor run names them all.
-    columns = match_columns(grid, pipeline)
-    problems = describe_unfound_needed_columns(grid, columns, pipeline)
-    warnings = describe_unfound_default_columns(grid, columns, pipeline)
-    optional = describe_unfound_optional_columns(grid, columns, pipeline)
-    if optional is not None:
-        warnings.append(optional)
+    try:
+        columns = match_columns(grid, pipeline)
+    except SheetLayoutError as error:
+        # The error names the missing required columns only. The other
+        # missing columns are added, so that one doctor run names them all.
+        others = _unfound_beside_required(grid, pipeline)
+        if not others:
+            raise
+        raise SheetLayoutError(" ".join([str(error), *others])) from error
+    problems, warnings = _unfound_columns(grid, columns, pipeline)
     warnings += describe_date_order_conflicts(grid, columns, pipeline)
     if problems:
         raise SheetLayoutError(" ".join([*problems, *warnings]))
@@ -370,6 +374,36 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     if warnings:
         raise CheckWarning(" ".join([f"{found}.", *warnings]))
     return found
+
+
+def _unfound_columns(
+    grid: SheetGrid,
+    columns: ColumnMap,
+    pipeline: Pipeline,
+    described: Collection[str] = (),
+) -> tuple[list[str], list[str]]:
+    """Return the messages about missing mapped columns: failures, then warnings."""
+    problems = describe_unfound_needed_columns(grid, columns, pipeline, described)
+    warnings = describe_unfound_default_columns(grid, columns, pipeline, described)
+    optional = describe_unfound_optional_columns(grid, columns, pipeline, described)
+    if optional is not None:
+        warnings.append(optional)
+    return problems, warnings
+
+
+def _unfound_beside_required(grid: SheetGrid, pipeline: Pipeline) -> list[str]:
+    """Describe the missing columns that are not required, when some required are.
+
+    Returns nothing when the header row cannot be found without the required
+    columns either.
+    """
+    try:
+        columns = _columns_without_required(grid, pipeline)
+    except PipesheetError:
+        return []
+    required = required_fields(pipeline)
+    problems, warnings = _unfound_columns(grid, columns, pipeline, required)
+    return [*problems, *warnings]
 
 
 def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:

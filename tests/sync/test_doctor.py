@@ -927,6 +927,46 @@ def test_failed_columns_check_lists_warnings(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+REQUIRED_AND_OPTIONAL = """\
+name: Required and optional
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  amount: {aliases: [Amount]}
+  region: {aliases: [Territory]}
+stages:
+  - {name: Lead, required: [amount], next_step_required: false}
+  - {name: Won, outcome: won}
+"""
+
+
+def test_missing_required_column_lists_others(tmp_path: Path) -> None:
+    # The required column's error used to stop the check before the other
+    # missing columns were looked at, so each doctor run named one more.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Owner"])
+    sheet.append(["D-1", "Lead", "Ana"])
+    workbook.save(tmp_path / "deals.xlsx")
+    definition = tmp_path / "pipeline.yaml"
+    definition.write_text(REQUIRED_AND_OPTIONAL, encoding="utf-8")
+
+    result = run_doctor(str(definition))
+
+    columns = next(line for line in lines(result) if "Columns" in line[:16])
+    assert columns.startswith(
+        "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': required columns are "
+        "missing in header row 1. No column for 'amount' (looked for 'Amount'), "
+        "which stage 'Lead' requires."
+    )
+    assert "no column for 'region' (looked for 'Territory')." in columns
+    assert columns.count("'amount'") == 1
+    assert result.exit_code == 1
+
+
 # Digest channels.
 
 EMAIL_CHANNEL = """
