@@ -148,7 +148,9 @@ def _summary_table(result: RunResult, counts: dict[str, int]) -> Table:
         show_header=False,
     )
     table.add_column("")
-    table.add_column("", justify="right")
+    # Folded, not cut, because a path or a text without spaces (Chinese) can
+    # be wider than the terminal, and the cut would hide its end.
+    table.add_column("", justify="right", overflow="fold")
     table.add_row("Deals", f"{len(result.deals):,}")
     table.add_row("Errors", f"{counts['error']:,}")
     table.add_row("Warnings", f"{counts['warning']:,}")
@@ -199,7 +201,10 @@ def _funnel_table(result: RunResult) -> Table:
     metrics = result.metrics
     table = Table(title="Funnel")
     for name in ("Stage", "Deals now", "Value now", "Reached", "Conversion"):
-        table.add_column(name, justify="left" if name == "Stage" else "right")
+        if name == "Stage":
+            table.add_column(name, overflow="fold")
+        else:
+            table.add_column(name, justify="right")
     for stage in metrics.stages:
         table.add_row(
             Text(stage.name),
@@ -276,8 +281,8 @@ def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
         title = f"{counted(len(shown), 'finding')} (also in {where})"
     table = Table(title=title)
     table.add_column("Row", justify="right")
-    table.add_column("Column")
-    table.add_column("Message")
+    table.add_column("Column", overflow="fold")
+    table.add_column("Message", overflow="fold")
     for finding in shown:
         table.add_row(
             "" if finding.row is None else str(finding.row),

@@ -271,7 +271,7 @@ def _totals_of(rows: Sequence[StageLogRow]) -> TimeInStage | None:
 def stays_table(rows: Sequence[StageLogRow]) -> Table:
     """Return the table of the deal's stays, as the Stage log tab lists them."""
     table = Table()
-    table.add_column("Stage")
+    table.add_column("Stage", overflow="fold")
     table.add_column("Entered")
     table.add_column("Exited")
     table.add_column("Days", justify="right")
@@ -305,7 +305,7 @@ def stays_as_json(rows: Sequence[StageLogRow]) -> list[dict[str, Any]]:
 def totals_table(as_of: dt.date, totals: TimeInStage) -> Table:
     """Return the table of the deal's total days in each stage, minimums marked."""
     table = Table()
-    table.add_column("Stage")
+    table.add_column("Stage", overflow="fold")
     table.add_column(f"Total days up to {as_of.isoformat()}", justify="right")
     for stage, days in totals.cumulative_days.items():
         known = totals.cumulative_known[stage]
@@ -333,9 +333,9 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
     several_tabs = _has_several_tabs(records)
     table = Table()
     table.add_column("Run", justify="right")
-    table.add_column("Workbook")
+    table.add_column("Workbook", overflow="fold")
     if several_tabs:
-        table.add_column("Tab")
+        table.add_column("Tab", overflow="fold")
     for name in ("As of", "Started (UTC)", "Duration", "Outcome"):
         table.add_column(name)
     for name in ("Deals", "Errors", "Warnings", "Writes"):
@@ -414,7 +414,7 @@ def path_table(path: Sequence[Transition], stays: Sequence[int | None]) -> Table
     """Return the table of one deal's transitions ``pipesheet log`` prints."""
     table = Table()
     table.add_column("Seen on")
-    table.add_column("Change")
+    table.add_column("Change", overflow="fold")
     table.add_column("Days in previous stage", justify="right")
     for transition, days in zip(path, stays, strict=True):
         table.add_row(

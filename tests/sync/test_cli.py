@@ -1863,3 +1863,30 @@ def test_no_state_without_transitions_quiet() -> None:
     result = invoke("check", "tiny.yaml", "--as-of", AS_OF, "--no-state", "--json")
 
     assert json.loads(result.stdout)["warnings"] == []
+
+
+def without_table_marks(text: str) -> str:
+    """Drop a Rich table's borders and all white space, so wrapped lines join up."""
+    for mark in "│┃┏┓┗┛┡┩└┘┌┐━─╇┳┻┯┷╈":
+        text = text.replace(mark, "")
+    return "".join(text.split())
+
+
+def test_chinese_messages_folded_not_cut(tmp_path: Path) -> None:
+    # A Chinese message has no spaces to wrap at. Rich cut such a message at
+    # the column's width, so the table lost the end of it: the fix.
+    runner = CliRunner()
+    workbook = tmp_path / "zh.xlsx"
+    made = runner.invoke(cli, ["init", str(workbook), "--lang", "zh"])
+    assert made.exit_code == 0, made.output
+    check = ["check", "sales-zh", "--source", str(workbook), "--no-state"]
+    check += ["--as-of", AS_OF]
+
+    table = runner.invoke(cli, check, env={"COLUMNS": "80"})
+    document = runner.invoke(cli, [*check, "--json"])
+
+    messages = [item["message"] for item in json.loads(document.stdout)["findings"]]
+    assert messages
+    shown = without_table_marks(table.stdout)
+    for message in messages[:10]:
+        assert without_table_marks(message) in shown, message
