@@ -906,7 +906,13 @@ def read_rows(
             ".pipesheet-backups/ beside it); then run again."
         ) from error
     except CalamineError as error:
-        raise _unreadable(workbook_name, error) from error
+        raise UnsupportedWorkbookError(
+            f"Workbook {workbook_name!r} could not be read: the cells of tab "
+            f"{tab!r} are damaged ({error}). Open it in Excel, which offers to "
+            "repair it, and save it as Excel Workbook (.xlsx), or restore it from "
+            "a backup (pipesheet keeps some in .pipesheet-backups/ beside it); "
+            "then run again."
+        ) from error
 
 
 def _check_worksheet(workbook: CalamineWorkbook, tab: str, workbook_name: str) -> None:

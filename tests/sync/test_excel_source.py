@@ -265,6 +265,31 @@ def test_missing_sheet_part_named(tmp_path: Path) -> None:
     )
 
 
+def test_truncated_sheet_part_names_tab(tmp_path: Path) -> None:
+    path = build_pipeline_workbook(tmp_path / "pipeline.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(name, data)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(damaged).read_tab("Pipeline")
+
+    message = str(raised.value)
+    assert message.startswith(
+        "Workbook 'damaged.xlsx' could not be read: the cells of tab 'Pipeline' "
+        "are damaged ("
+    )
+    assert message.endswith(
+        "). Open it in Excel, which offers to repair it, and save it as Excel "
+        "Workbook (.xlsx), or restore it from a backup (pipesheet keeps some in "
+        ".pipesheet-backups/ beside it); then run again."
+    )
+
+
 def test_chart_sheet_as_tab_named(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     data = workbook.active
