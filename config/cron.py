@@ -24,6 +24,17 @@ CRON_FIELDS = (
     ("day", "a day from 1 to 31"),
     ("month", "a month from 1 to 12"),
 )
+# The shorthands of Vixie cron, which APScheduler's from_crontab rejects, with
+# the five fields each stands for.
+CRON_SHORTHANDS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 CRON_FORMAT = (
     "A cron expression has five fields, minute hour day month weekday, such as "
     '"0 7 * * 1-5" for 07:00 on weekdays'
@@ -63,6 +74,11 @@ def _cron_problem(expression: str) -> str | None:
     from apscheduler.triggers.cron import CronTrigger
 
     fields = expression.split()
+    shorthand = CRON_SHORTHANDS.get(expression.strip().casefold())
+    if shorthand is not None:
+        return f'pipesheet does not read cron shorthands; write "{shorthand}" instead'
+    if len(fields) == 1:
+        return "it has 1 field"
     if len(fields) != 5:
         return f"it has {len(fields)} fields"
     for (name, expected), field in zip(CRON_FIELDS, fields, strict=False):

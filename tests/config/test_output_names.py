@@ -170,6 +170,15 @@ def test_review_tab_name_accepted() -> None:
             "the month field '13' is invalid; expected a month from 1 to 12",
         ),
         ("every day", "it has 2 fields"),
+        ("daily", "it has 1 field"),
+        (
+            "@daily",
+            'pipesheet does not read cron shorthands; write "0 0 * * *" instead',
+        ),
+        (
+            "@Weekly",
+            'pipesheet does not read cron shorthands; write "0 0 * * 0" instead',
+        ),
         ("0 7 * *", "it has 4 fields"),
         ("0 0 7 * * 1-5", "it has 6 fields"),
         (
@@ -193,6 +202,9 @@ def test_review_tab_name_accepted() -> None:
         "day-0",
         "month-13",
         "words",
+        "one-word",
+        "daily-shorthand",
+        "weekly-shorthand",
         "four-fields",
         "six-fields",
         "weekday-9",
