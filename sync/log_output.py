@@ -12,6 +12,7 @@ the warnings logged since the command started.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from collections import deque
@@ -36,6 +37,23 @@ class PeopleFormatter(logging.Formatter):
         if record.exc_info:
             text = f"{text}\n{self.formatException(record.exc_info)}"
         return text
+
+
+class ServiceFormatter(logging.Formatter):
+    """Format a record as :data:`SERVICE_LOG_FORMAT`, its time with the UTC offset.
+
+    The service's schedules name their own time zones, so a local time without
+    its offset could not be compared with a run's next fire time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(SERVICE_LOG_FORMAT)
+
+    def formatTime(  # noqa: N802 (logging.Formatter's name)
+        self, record: logging.LogRecord, datefmt: str | None = None
+    ) -> str:
+        local = dt.datetime.fromtimestamp(record.created).astimezone()
+        return local.isoformat(sep=" ", timespec="milliseconds")
 
 
 class DebugFormatter(logging.Formatter):
@@ -98,7 +116,7 @@ def set_up_service_logging() -> int:
         # Only the handler the command line set up; others (a test runner's)
         # keep their format.
         if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
-            handler.setFormatter(logging.Formatter(SERVICE_LOG_FORMAT))
+            handler.setFormatter(ServiceFormatter())
     root.setLevel(min(root.level, logging.INFO))
     return root.level
 

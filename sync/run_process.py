@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import zoneinfo
@@ -47,7 +48,7 @@ from sync.job import (
     holder_process,
     record_run,
 )
-from sync.log_output import SERVICE_LOG_FORMAT, shorten_message
+from sync.log_output import ServiceFormatter, shorten_message
 from sync.schedules import load_definition
 from sync.sources.request_tally import REQUESTS_SENT, SharedCounter
 from sync.state import keys
@@ -324,7 +325,9 @@ def _run_in_child(
     # systemd sends to the whole process group leave the run going.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(level=log_level, format=SERVICE_LOG_FORMAT)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(ServiceFormatter())
+    logging.basicConfig(level=log_level, handlers=[handler])
     quiet_library_loggers(log_level)
     REQUESTS_SENT.share_with(shares.requests_sent)
     follow_writes(lambda reached: setattr(shares.progress, "value", reached))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
 
 import pytest
 
 from sync.log_output import (
     DebugFormatter,
     PeopleFormatter,
+    ServiceFormatter,
     WarningCollector,
     shorten_message,
 )
@@ -31,6 +34,34 @@ def test_debug_lines_name_level_and_logger() -> None:
     line = DebugFormatter().format(record(logging.INFO, "run workbook=a.xlsx"))
 
     assert line == "INFO sync.renamed_tab: run workbook=a.xlsx"
+
+
+@pytest.mark.parametrize(
+    ("zone", "offset"),
+    [("America/New_York", "-05:00"), ("Asia/Shanghai", "+08:00"), ("UTC", "+00:00")],
+)
+def test_service_time_has_utc_offset(
+    monkeypatch: pytest.MonkeyPatch, zone: str, offset: str
+) -> None:
+    # A service's schedules name their own zones; a local time without its
+    # offset could not be compared with them.
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        line = record(logging.INFO, "service started")
+        line.created = 1764979200.25  # 2025-12-06 00:00:00.250 UTC
+        line.process = os.getpid()
+
+        text = ServiceFormatter().format(line)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    local = {"-05:00": "2025-12-05 19:00", "+08:00": "2025-12-06 08:00"}
+    expected_time = f"{local.get(offset, '2025-12-06 00:00')}:00.250{offset}"
+    assert (
+        text == f"{expected_time} INFO sync.renamed_tab[{os.getpid()}]: service started"
+    )
 
 
 def test_collector_keeps_warnings_since_install() -> None:
