@@ -1874,11 +1874,11 @@ def without_table_marks(text: str) -> str:
 
 def test_chinese_messages_folded_not_cut(tmp_path: Path) -> None:
     # A Chinese message has no spaces to wrap at. Rich cut such a message at
-    # the column's width, so the table lost the end of it: the fix.
+    # the column's width, so the table lost the end of it, where the fix is.
     runner = CliRunner()
     workbook = tmp_path / "zh.xlsx"
-    made = runner.invoke(cli, ["init", str(workbook), "--lang", "zh"])
-    assert made.exit_code == 0, made.output
+    created = runner.invoke(cli, ["init", str(workbook), "--lang", "zh"])
+    assert created.exit_code == 0, created.output
     check = ["check", "sales-zh", "--source", str(workbook), "--no-state"]
     check += ["--as-of", AS_OF]
 
@@ -1887,6 +1887,6 @@ def test_chinese_messages_folded_not_cut(tmp_path: Path) -> None:
 
     messages = [item["message"] for item in json.loads(document.stdout)["findings"]]
     assert messages
-    shown = without_table_marks(table.stdout)
+    table_text = without_table_marks(table.stdout)
     for message in messages[:10]:
-        assert without_table_marks(message) in shown, message
+        assert without_table_marks(message) in table_text, message
