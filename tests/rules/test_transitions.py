@@ -210,6 +210,50 @@ def test_diff_orders_by_deal_id() -> None:
 @pytest.mark.parametrize(
     ("previous", "current", "expected"),
     [
+        (
+            [snapshot("D-2", LEAD, 4)],
+            [snapshot("D-2", QUALIFIED, 4), snapshot("D-1", LEAD, 5)],
+            [
+                Transition("D-1", None, LEAD, day(2)),
+                Transition("D-2", LEAD, QUALIFIED, day(2)),
+            ],
+        ),
+        (
+            [snapshot("D-1", LEAD, 4), snapshot("D-2", LEAD, 5)],
+            [snapshot("D-2", LEAD, 4)],
+            [Transition("D-1", LEAD, None, day(2))],
+        ),
+        (
+            [snapshot("D-1", LEAD, 4), snapshot("D-1", WON, 5)],
+            [snapshot("D-1", WON, 4), snapshot("D-1", WON, 5)],
+            [],
+        ),
+        (
+            [snapshot("D-1", LEAD, 4), snapshot("D-1", WON, 5)],
+            [snapshot("D-1", LEAD, 4), snapshot("D-1", LEAD, 5)],
+            [Transition("D-1", WON, LEAD, day(2))],
+        ),
+    ],
+    ids=[
+        "row-added-below",
+        "row-deleted",
+        "repeated-id-same-last-stage",
+        "repeated-id-last-stage-changed",
+    ],
+)
+def test_diff_row_changes_and_repeated_ids(
+    previous: list[DealSnapshot],
+    current: list[DealSnapshot],
+    expected: list[Transition],
+) -> None:
+    transitions = diff_snapshots(previous, current, day(2))
+
+    assert transitions == expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "expected"),
+    [
         ([snapshot("D-1", LEAD)], [snapshot("D-1", None)], []),
         (
             [snapshot("D-1", None)],
