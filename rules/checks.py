@@ -286,6 +286,11 @@ def check_deals(
     return findings
 
 
+# The list methods that group_by_stage adds a stage's deals and values with.
+_AddDeal = Callable[[Deal], None]
+_AddValues = Callable[[Iterable["ParsedValue | None"]], None]
+
+
 def group_by_stage(deals: list[Deal], context: CheckContext) -> list[StageDeals]:
     """Return the deals of each stage, in order, with the values its checks read.
 
@@ -297,15 +302,23 @@ def group_by_stage(deals: list[Deal], context: CheckContext) -> list[StageDeals]
     # times as long (100k deals, 2-core VM). Stages are unhashable models, so
     # deals are grouped by the stage's identity.
     rules_by_stage: dict[int, StageRules] = {}
-    deals_by_stage: defaultdict[int, list[Deal]] = defaultdict(list)
-    values_by_stage: defaultdict[int, list[ParsedValue | None]] = defaultdict(list)
+    deals_by_stage: dict[int, list[Deal]] = {}
+    values_by_stage: dict[int, list[ParsedValue | None]] = {}
+    # One lookup per deal finds the stage's list methods and fields, which
+    # saved 3 of 57 ms at 100k deals (2-core VM) against three lookups.
+    appenders: dict[int, tuple[_AddDeal, _AddValues, tuple[str, ...]]] = {}
     for deal in deals:
         key = id(deal.stage)
-        rules = rules_by_stage.get(key)
-        if rules is None:
+        appender = appenders.get(key)
+        if appender is None:
             rules = rules_by_stage[key] = context.rules_of(deal.stage)
-        deals_by_stage[key].append(deal)
-        values_by_stage[key].extend(map(deal.values.get, rules.fields))
+            grouped_deals = deals_by_stage[key] = []
+            grouped_values = values_by_stage[key] = []
+            appender = (grouped_deals.append, grouped_values.extend, rules.fields)
+            appenders[key] = appender
+        add_deal, add_values, fields = appender
+        add_deal(deal)
+        add_values(map(deal.values.get, fields))
 
     return [
         StageDeals(rules, deals_by_stage[key], columns_of(values_by_stage[key], rules))

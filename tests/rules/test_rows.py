@@ -1068,6 +1068,19 @@ def test_formula_errors_are_their_own_findings(english_pipeline: Pipeline) -> No
     assert deals[1].stage is None
 
 
+def test_numbered_error_in_id_column(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage"],
+        ["D-1", "Lead"],
+        ["Err:502", "Lead"],
+    )
+
+    assert codes_of(findings) == [(3, Code.FORMULA_ERROR)]
+    assert (findings[0].column, findings[0].value) == ("Deal ID", "Err:502")
+    assert [deal.deal_id for deal in deals] == ["D-1", None]
+
+
 def test_error_like_text_kept(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline,
