@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +284,13 @@ def test_missing_column_and_list_tab(
             "A 'Deal ID', B 'Stage'. Rename the header in the sheet, or add the "
             "sheet's header text to the field's aliases in the definition. If the "
             "sheet does not keep that column, add it, or take the field out of the "
-            "stage's required list in the definition."
+            "stage's required list in the definition. Workbook 'Pipeline', tab "
+            "'Deals': no column for 'next_step_date' (looked for 'Next Step Date'), "
+            "which the follow-up checks read, so none runs: no open deal is found "
+            "overdue or due soon. Headers found: A 'Deal ID', B 'Stage'. Rename the "
+            "header in the sheet, or add the sheet's header text to the field's "
+            "aliases in the definition. If the sheet does not keep that column, "
+            "delete 'next_step_date' from columns."
         ),
         "✓ Status        column C, headed 'pipesheet status'",
         OUTPUT_TABS_PASSED,
@@ -319,6 +325,22 @@ def starter(tmp_path: Path) -> Path:
     return build_starter_workbook(
         tmp_path / "pipeline.xlsx", Locale.EN, as_of=dt.date(2025, 9, 30)
     )
+
+
+def write_deals_and_definition(
+    folder: Path, rows: Sequence[Sequence[CellValue]], definition_text: str
+) -> Path:
+    """Write ``rows`` as tab Deals of deals.xlsx and the definition beside it."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    for row in rows:
+        sheet.append(row)
+    workbook.save(folder / "deals.xlsx")
+    definition = folder / "pipeline.yaml"
+    definition.write_text(definition_text, encoding="utf-8")
+    return definition
 
 
 def save_as_strict(path: Path) -> None:
@@ -627,15 +649,11 @@ stages:
 def test_stage_required_column_checked(
     tmp_path: Path, header: str, columns_line: str
 ) -> None:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", header])
-    sheet.append(["D-1", "Proposal", None])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(STAGE_NEEDS_CLOSE_DATE, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path,
+        [["Deal ID", "Stage", header], ["D-1", "Proposal", None]],
+        STAGE_NEEDS_CLOSE_DATE,
+    )
 
     result = run_doctor(str(definition))
 
@@ -706,15 +724,9 @@ metrics: {win_rate_days: 90}
 def test_unfound_optional_column_reported(
     tmp_path: Path, headers: list[str], columns_line: str, exit_code: int
 ) -> None:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(headers)
-    sheet.append(["D-1", "Proposal", None, None])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(WIN_RATE_PERIOD, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path, [headers, ["D-1", "Proposal", None, None]], WIN_RATE_PERIOD
+    )
 
     result = run_doctor(str(definition))
 
@@ -738,15 +750,11 @@ stages:
 
 def test_unfound_known_optional_column_warned(tmp_path: Path) -> None:
     # No option reads the probability or the created date, but the metrics do.
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Win %"])
-    sheet.append(["D-1", "Proposal", 0.5])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(KNOWN_OPTIONAL, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path,
+        [["Deal ID", "Stage", "Win %"], ["D-1", "Proposal", 0.5]],
+        KNOWN_OPTIONAL,
+    )
 
     result = run_doctor(str(definition))
 
@@ -781,15 +789,11 @@ stages:
 
 def test_unfound_column_suggests_no_mapped_header(tmp_path: Path) -> None:
     # 'Next Step Date' is nearest to 'Next Step', but next_step_date reads it.
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Next Step Date"])
-    sheet.append(["D-1", "Proposal", None])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(MAPPED_NEAR_HEADER, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path,
+        [["Deal ID", "Stage", "Next Step Date"], ["D-1", "Proposal", None]],
+        MAPPED_NEAR_HEADER,
+    )
 
     result = run_doctor(str(definition))
 
@@ -814,15 +818,11 @@ stages:
 
 
 def test_reached_if_filled_column_missing_fails(tmp_path: Path) -> None:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Engaged"])
-    sheet.append(["D-1", "Lost", dt.date(2026, 5, 1)])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(REACHED_IF_FILLED, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path,
+        [["Deal ID", "Stage", "Engaged"], ["D-1", "Lost", dt.date(2026, 5, 1)]],
+        REACHED_IF_FILLED,
+    )
 
     result = run_doctor(str(definition))
 
@@ -879,15 +879,14 @@ DEFAULT_COLUMN_WARNINGS = [
 
 def write_renamed_followup_columns(tmp_path: Path) -> Path:
     """Write deals.xlsx with 'Rep' and 'Next step on' headers; return the definition."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Rep", "Next step on"])
-    sheet.append(["D-1", "Lead", "Ana", "2026-06-01"])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(FOLLOWUPS_BY_DEFAULT, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path,
+        [
+            ["Deal ID", "Stage", "Rep", "Next step on"],
+            ["D-1", "Lead", "Ana", "2026-06-01"],
+        ],
+        FOLLOWUPS_BY_DEFAULT,
+    )
     return definition
 
 
@@ -944,15 +943,11 @@ stages:
 def test_missing_required_column_lists_others(tmp_path: Path) -> None:
     # The required column's error used to stop the check before the other
     # missing columns were looked at, so each doctor run named one more.
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Owner"])
-    sheet.append(["D-1", "Lead", "Ana"])
-    workbook.save(tmp_path / "deals.xlsx")
-    definition = tmp_path / "pipeline.yaml"
-    definition.write_text(REQUIRED_AND_OPTIONAL, encoding="utf-8")
+    definition = write_deals_and_definition(
+        tmp_path,
+        [["Deal ID", "Stage", "Owner"], ["D-1", "Lead", "Ana"]],
+        REQUIRED_AND_OPTIONAL,
+    )
 
     result = run_doctor(str(definition))
 
