@@ -175,4 +175,5 @@ def test_damaged_sheet_gets_a_message(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedWorkbookError, match="broken.xlsx") as raised:
         ExcelWorkbook(path).read_tab("Deals")
 
-    assert "save it again" in str(raised.value)
+    assert "the cells of tab 'Deals' are damaged" in str(raised.value)
+    assert "Open it in Excel, which offers to repair it" in str(raised.value)
