@@ -55,13 +55,17 @@ def normalize_header(text: object) -> str:
     return fold_text(str(text))
 
 
-def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
+def match_columns(
+    grid: SheetGrid, pipeline: Pipeline, *, check_required: bool = True
+) -> ColumnMap:
     """Locate the header row and map each logical field to its column.
 
     ``headers`` in the result contains the header text as written in the sheet,
     with each run of whitespace (line breaks included) as one space and trimmed.
     It covers every column up to the last one with content at or below the
     header row, so a column of notes under a blank header gets ``""``.
+    With ``check_required`` false, a required field without a column is left
+    out of the map instead of raising, so a caller can describe the others.
 
     :raises SheetLayoutError: no header row is found, a required field has no
         column, a field matches two columns, or the status header appears twice.
@@ -73,7 +77,8 @@ def match_columns(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     normalized = [normalize_header(header) for header in headers]
 
     fields = _map_fields(grid, header_row, headers, normalized, aliases)
-    _check_required(grid, pipeline, header_row, headers, fields)
+    if check_required:
+        _check_required(grid, pipeline, header_row, headers, fields)
     if not isinstance(pipeline.source.header_row, int):
         _check_no_deal_above(grid, pipeline, header_row, fields)
     status_column = _status_column(grid, header_row, normalized, pipeline)

@@ -392,17 +392,20 @@ def _unfound_columns(
 
 
 def _unfound_beside_required(grid: SheetGrid, pipeline: Pipeline) -> list[str]:
-    """Describe the missing columns that are not required, when some required are.
+    """Describe what else the Columns check finds when required columns are missing.
 
-    Returns nothing when the header row cannot be found without the required
-    columns either.
+    These are the other missing mapped columns and the date columns whose
+    text dates contradict ``date_order``. Returns nothing when the header row
+    cannot be found without the required columns, as with ``header_row: auto``
+    and no ID column.
     """
     try:
-        columns = _columns_without_required(grid, pipeline)
+        columns = match_columns(grid, pipeline, check_required=False)
     except PipesheetError:
         return []
     required = required_fields(pipeline)
     problems, warnings = _unfound_columns(grid, columns, pipeline, required)
+    warnings += describe_date_order_conflicts(grid, columns, pipeline)
     return [*problems, *warnings]
 
 

@@ -962,6 +962,27 @@ def test_missing_required_column_lists_others(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_missing_required_column_keeps_date_order_warning(starter: Path) -> None:
+    # With every required column found, the Columns check warns that the
+    # text dates in 'Expected Close' are month first. A missing required
+    # column must not hide that warning from the same doctor run.
+    workbook = openpyxl.load_workbook(starter)
+    deals = workbook["Deals"]
+    headers = [cell.value for cell in deals[3]]
+    close_column = headers.index("Expected Close") + 1
+    deals.cell(row=4, column=close_column).value = "12/31/2026"
+    deals.cell(row=3, column=headers.index("Account") + 1).value = "Client"
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    columns = next(line for line in lines(result) if "Columns" in line[:16])
+    assert columns.startswith("✗ Columns")
+    assert "No column for 'account'" in columns
+    assert "valid only when read month first" in columns
+    assert result.exit_code == 1
+
+
 # Digest channels.
 
 EMAIL_CHANNEL = """
