@@ -906,12 +906,15 @@ def read_rows(
             ".pipesheet-backups/ beside it); then run again."
         ) from error
     except CalamineError as error:
+        # calamine's text quotes the damaged XML, which may hold cell values,
+        # so it goes to the debug log only.
+        logger.debug("calamine could not parse tab %r: %s", tab, error)
         raise UnsupportedWorkbookError(
             f"Workbook {workbook_name!r} could not be read: the cells of tab "
-            f"{tab!r} are damaged ({error}). Open it in Excel, which offers to "
-            "repair it, and save it as Excel Workbook (.xlsx), or restore it from "
-            "a backup (pipesheet keeps some in .pipesheet-backups/ beside it); "
-            "then run again."
+            f"{tab!r} are damaged. Open it in Excel, which offers to repair it, "
+            "and save it as Excel Workbook (.xlsx), or restore it from a backup "
+            "(pipesheet keeps some in .pipesheet-backups/ beside it); then run "
+            "again."
         ) from error
 
 
