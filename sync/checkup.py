@@ -330,20 +330,20 @@ def _check_row_order(source: WorkbookSource, grid: SheetGrid) -> str:
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:
+    # A missing column, the ID or stage column included, is the Columns
+    # step's to name.
     columns = _columns_without_required(grid, pipeline)
     found = ", ".join(repr(header) for header in columns.headers if header)
     return f"row {columns.header_row}: {found}"
 
 
 def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
-    """Map the columns as if none were required: they have a step of their own."""
-    relaxed = {
-        field: spec.model_copy(update={"required": False})
-        for field, spec in pipeline.columns.items()
-    }
-    stages = [stage.model_copy(update={"required": []}) for stage in pipeline.stages]
-    update = {"columns": relaxed, "stages": stages}
-    return match_columns(grid, pipeline.model_copy(update=update))
+    """Map the columns as if none were required: they have a step of their own.
+
+    With ``header_row: auto`` the header row is still found by its ID and
+    stage columns, so a sheet without them raises.
+    """
+    return match_columns(grid, pipeline, check_required=False)
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -400,7 +400,7 @@ def _unfound_beside_required(grid: SheetGrid, pipeline: Pipeline) -> list[str]:
     and no ID column.
     """
     try:
-        columns = match_columns(grid, pipeline, check_required=False)
+        columns = _columns_without_required(grid, pipeline)
     except PipesheetError:
         return []
     required = required_fields(pipeline)

@@ -983,6 +983,38 @@ def test_missing_required_column_keeps_date_order_warning(starter: Path) -> None
     assert result.exit_code == 1
 
 
+FIXED_HEADER_ROW = """\
+name: Fixed header row
+source: {path: deals.xlsx, tab: Deals, header_row: 1}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  amount: {aliases: [Amount], required: true}
+  region: {aliases: [Territory]}
+stages:
+  - {name: Lead, next_step_required: false}
+  - {name: Won, outcome: won}
+"""
+
+
+def test_fixed_header_row_without_id_lists_others(tmp_path: Path) -> None:
+    # A fixed header_row is known without the ID column, so the Header row
+    # step passes and the Columns step names every missing column at once.
+    definition = write_deals_and_definition(
+        tmp_path, [["Stage", "Owner"], ["Lead", "Ana"]], FIXED_HEADER_ROW
+    )
+
+    result = run_doctor(str(definition))
+
+    assert "✓ Header row   row 1: 'Stage', 'Owner'" in lines(result)
+    columns = next(line for line in lines(result) if "Columns" in line[:16])
+    assert "No column for 'id' (looked for 'Deal ID')." in columns
+    assert "No column for 'amount' (looked for 'Amount')." in columns
+    assert "no column for 'region' (looked for 'Territory')" in columns
+    assert "✓ Status       column C, headed 'pipesheet status'" in lines(result)
+    assert result.exit_code == 1
+
+
 # Digest channels.
 
 EMAIL_CHANNEL = """
