@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 # How long an SQLite writer waits for another process's write to finish.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+# The pause between tries to switch a locked database to WAL.
+WAL_RETRY_SECONDS = 0.05
 
 
 def state_url(url_or_path: str) -> URL:
@@ -85,9 +89,31 @@ def _configure_sqlite_connection(
     # every one instead, DDL included.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def switch_to_wal(
+    cursor: sqlite3.Cursor, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Set the database's journal mode to WAL, retrying while it is locked.
+
+    Switching needs an exclusive lock. When several processes created one new
+    database at once, the pragma failed with "database is locked" in
+    one of them, although the connection's busy timeout was 30 s (SQLite
+    3.40.1, 2-core VM, in one of about eight full test runs). So it is
+    retried here for up to the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            sleep(WAL_RETRY_SECONDS)
 
 
 def _begin_immediate(connection: sa.Connection) -> None:

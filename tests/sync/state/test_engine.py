@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sync.state.engine import upsert_insert
+from sync.state.engine import switch_to_wal, upsert_insert
 from tests.python_child import python_output
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -41,3 +42,36 @@ def test_sqlite_lock_leaves_out_postgresql_dialect(tmp_path: Path) -> None:
     )
 
     assert python_output(script) == "True False\n"
+
+
+class LockedCursor:
+    """A cursor whose first ``failures`` statements raise ``message``."""
+
+    def __init__(self, failures: int, message: str) -> None:
+        self.failures = failures
+        self.message = message
+        self.statements: list[str] = []
+
+    def execute(self, statement: str) -> None:
+        self.statements.append(statement)
+        if len(self.statements) <= self.failures:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_wal_switch_retried_while_locked() -> None:
+    cursor = LockedCursor(2, "database is locked")
+    pauses: list[float] = []
+
+    switch_to_wal(cursor, pauses.append)  # type: ignore[arg-type]
+
+    assert cursor.statements == ["PRAGMA journal_mode=WAL"] * 3
+    assert len(pauses) == 2
+
+
+def test_wal_switch_other_error_raised() -> None:
+    cursor = LockedCursor(1, "disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        switch_to_wal(cursor, lambda _seconds: None)  # type: ignore[arg-type]
+
+    assert cursor.statements == ["PRAGMA journal_mode=WAL"]
