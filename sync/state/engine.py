@@ -104,6 +104,8 @@ def switch_to_wal(
     one of them, although the connection's busy timeout was 30 s (SQLite
     3.40.1, 2-core VM, in one of about eight full test runs). So it is
     retried here for up to the busy timeout.
+
+    NOTE: why the busy timeout did not cover the switch there is not known.
     """
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
     while True:
