@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from sync import forked
 from sync.forked import PARALLEL_VARIABLE
+from sync.state.store import StateStore
 from tests.sync.test_forked import process_exists
 
 
@@ -29,3 +31,11 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield started
     for pid in started:
         assert not process_exists(pid), f"child {pid} was left behind"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    """Open a new SQLite state database in ``tmp_path`` and close it after the test."""
+    opened = StateStore.open(str(tmp_path / "state.sqlite"))
+    yield opened
+    opened.close()

@@ -6,7 +6,7 @@ import datetime as dt
 import errno
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -179,13 +179,6 @@ def test_no_history_packs_nothing(forks: list[int]) -> None:
 def pipeline(tmp_path: Path) -> Pipeline:
     write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
     return load_pipeline(write_definition(tmp_path))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
 
 
 @pytest.mark.parametrize(

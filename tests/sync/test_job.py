@@ -85,13 +85,6 @@ def pipeline(tmp_path: Path, workbook: Path) -> Pipeline:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     server = WebhookReceiver()
     server.start()

@@ -46,13 +46,6 @@ def pipeline(tmp_path: Path) -> Pipeline:
     return load_pipeline(tmp_path / "b2b-en.yaml")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
-
-
 def write_rows(folder: Path, rows: Sequence[DealRow]) -> None:
     """Replace the Deals tab's rows with ``rows``, other columns filled alike."""
     path = folder / "pipeline.xlsx"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from tests.sync.pipeline_files import SheetDeal, write_deals, write_definition
 
 SEPTEMBER_29 = dt.date(2025, 9, 29)
 OCTOBER_6 = dt.date(2025, 10, 6)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
 
 
 def renamed_definition(folder: Path, stage: str) -> Pipeline:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -76,13 +75,6 @@ def us_definition(
 @pytest.fixture
 def us_tab(tmp_path: Path, workbook: Path) -> Pipeline:
     return us_definition(tmp_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
 
 
 def run_on(pipeline: Pipeline, store: StateStore, as_of: dt.date) -> RecordedRun:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -88,13 +87,6 @@ def workbook(tmp_path: Path) -> Path:
 @pytest.fixture
 def deals_tab(tmp_path: Path, workbook: Path) -> Pipeline:
     return load_pipeline(write_definition(tmp_path))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
 
 
 def run_on(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,6 @@ def workbook(tmp_path: Path) -> Path:
 @pytest.fixture
 def pipeline(tmp_path: Path, workbook: Path) -> Pipeline:
     return load_pipeline(write_definition(tmp_path))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore.open(str(tmp_path / "state.sqlite"))
-    yield opened
-    opened.close()
 
 
 def run_on(pipeline: Pipeline, store: StateStore, as_of: dt.date) -> None:
