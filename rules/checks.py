@@ -286,7 +286,8 @@ def check_deals(
     return findings
 
 
-# The list methods that group_by_stage adds a stage's deals and values with.
+# Types of the bound list methods that add a stage's deals and values in
+# group_by_stage.
 _AddDeal = Callable[[Deal], None]
 _AddValues = Callable[[Iterable["ParsedValue | None"]], None]
 

@@ -330,8 +330,8 @@ def _check_row_order(source: WorkbookSource, grid: SheetGrid) -> str:
 
 
 def _check_header(grid: SheetGrid, pipeline: Pipeline) -> str:
-    # A missing column, the ID or stage column included, is the Columns
-    # step's to name.
+    # The Columns step names the missing columns, the ID and stage columns
+    # included.
     columns = _columns_without_required(grid, pipeline)
     found = ", ".join(repr(header) for header in columns.headers if header)
     return f"row {columns.header_row}: {found}"

@@ -906,8 +906,8 @@ def read_rows(
             ".pipesheet-backups/ beside it); then run again."
         ) from error
     except CalamineError as error:
-        # calamine's text quotes the damaged XML, which may hold cell values,
-        # so it goes to the debug log only.
+        # calamine's text quotes the damaged XML, which may contain cell
+        # values, so it goes to the debug log only.
         logger.debug("calamine could not parse tab %r: %s", tab, error)
         raise UnsupportedWorkbookError(
             f"Workbook {workbook_name!r} could not be read: the cells of tab "

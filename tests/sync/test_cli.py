@@ -1873,8 +1873,8 @@ def without_table_marks(text: str) -> str:
 
 
 def test_chinese_messages_folded_not_cut(tmp_path: Path) -> None:
-    # A Chinese message has no spaces to wrap at. Rich cut such a message at
-    # the column's width, so the table lost the end of it, where the fix is.
+    # A Chinese message has no spaces to wrap at, so a cut at the column's
+    # width would lose the end of the message, where the fix is.
     runner = CliRunner()
     workbook = tmp_path / "zh.xlsx"
     created = runner.invoke(cli, ["init", str(workbook), "--lang", "zh"])

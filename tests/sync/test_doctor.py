@@ -941,8 +941,8 @@ stages:
 
 
 def test_missing_required_column_lists_others(tmp_path: Path) -> None:
-    # The required column's error used to stop the check before the other
-    # missing columns were looked at, so each doctor run named one more.
+    # A missing required column must not hide the other missing columns
+    # from the same doctor run.
     definition = write_deals_and_definition(
         tmp_path,
         [["Deal ID", "Stage", "Owner"], ["D-1", "Lead", "Ana"]],

@@ -43,8 +43,8 @@ def test_debug_lines_name_level_and_logger() -> None:
 def test_service_time_has_utc_offset(
     monkeypatch: pytest.MonkeyPatch, zone: str, offset: str
 ) -> None:
-    # A service's schedules name their own zones; a local time without its
-    # offset could not be compared with them.
+    # A service's schedules name their own time zones, so a local time
+    # without its offset could not be compared with them.
     monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
