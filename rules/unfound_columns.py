@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from config.field_needs import find_default_field_uses, find_field_needs
+from config.field_needs import FieldNeed, find_default_field_uses, find_field_needs
 from config.known_fields import KNOWN_FIELD_ALIASES
 from config.models import Pipeline
 from rules.deals import ColumnMap
@@ -24,7 +24,7 @@ def describe_unfound_needed_columns(
     pipeline: Pipeline,
     described: Collection[str] = (),
 ) -> list[str]:
-    """Return a message for each option whose field has no column in the sheet.
+    """Return a message for each field that options read and the sheet lacks.
 
     Before: ``metrics.win_rate_days: 90``, and no header matches the alias
     'Close Date' of ``close_date``. After: "Workbook 'deals.xlsx', tab 'Deals':
@@ -32,21 +32,37 @@ def describe_unfound_needed_columns(
     Date'), which has no column. This option counts ..., so the period is not
     applied: ..."
 
+    A field that several options read gets one message naming them all.
     Fields in ``described`` are left out, because another message names them.
     """
-    messages = []
+    needs_by_field: dict[str, list[FieldNeed]] = {}
     for need in find_field_needs(pipeline):
         if need.field in columns.fields or need.field not in pipeline.columns:
             continue
-        if need.field in described:
+        if need.field not in described:
+            needs_by_field.setdefault(need.field, []).append(need)
+    messages = []
+    for field, needs in needs_by_field.items():
+        looked_for = _field_looked_for(field, columns, pipeline)
+        headers = f"Headers found: {listed_headers(columns.headers)}. {_FIX}"
+        if len(needs) == 1:
+            need = needs[0]
+            messages.append(
+                f"{grid.describe_location()}: {need.option} reads the field "
+                f"{looked_for}, which has no column. This option {need.purpose}, "
+                f"so {need.without_column}. {headers} If the sheet does not keep "
+                f"that column, delete {need.option} from the definition."
+            )
             continue
+        effects = " ".join(
+            f"{need.option} {need.purpose}, so {need.without_column}." for need in needs
+        )
+        options = ", ".join(need.option for need in needs)
         messages.append(
-            f"{grid.describe_location()}: {need.option} reads "
-            f"the field {_field_looked_for(need.field, columns, pipeline)}, "
-            f"which has no column. This option {need.purpose}, so "
-            f"{need.without_column}. Headers found: "
-            f"{listed_headers(columns.headers)}. {_FIX} If the sheet does not "
-            f"keep that column, delete {need.option} from the definition."
+            f"{grid.describe_location()}: {len(needs)} options read the field "
+            f"{looked_for}, which has no column. {effects} {headers} If the sheet "
+            f"does not keep that column, delete these options from the "
+            f"definition: {options}."
         )
     return messages
 

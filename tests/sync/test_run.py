@@ -833,6 +833,51 @@ def test_option_column_missing_warns(
     assert result.metrics.win_rate == 1.0
 
 
+def test_options_reading_one_missing_column_warn_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage", "Snooze Until"])
+    sheet.append(["D-1", "Lead", None])
+    workbook.save(tmp_path / "deals.xlsx")
+    data = {
+        "name": "Follow-up options",
+        "source": {"path": "deals.xlsx", "tab": "Deals"},
+        "columns": {
+            "id": {"aliases": ["Deal ID"]},
+            "stage": {"aliases": ["Stage"]},
+            "next_step_date": {"aliases": ["Next Step Date"]},
+            "snooze_until": {"aliases": ["Snooze Until"]},
+        },
+        "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
+        "followups": {"require_next_step_date": True, "due_soon_days": 3},
+    }
+    pipeline = parse_pipeline(data, origin="pipeline.yaml")
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        run_once(tmp_path / "deals.xlsx", pipeline, dry_run=True)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'deals.xlsx', tab 'Deals': 3 options read the field "
+            "'next_step_date' (looked for 'Next Step Date'), which has no column. "
+            "followups.require_next_step_date asks open deals for a next-step "
+            "date, so it does nothing. followups.due_soon_days lists the next "
+            "steps due within this many days as due soon, so it does nothing. "
+            "columns.snooze_until silences the follow-ups of the next-step date "
+            "column, so it does nothing. Headers found: A 'Deal ID', B 'Stage', "
+            "C 'Snooze Until'. Rename the header in the sheet, or add the sheet's "
+            "header text to the field's aliases in the definition. If the sheet "
+            "does not keep that column, delete these options from the "
+            "definition: followups.require_next_step_date, "
+            "followups.due_soon_days, columns.snooze_until."
+        )
+    ]
+
+
 def build_month_first_workbook(path: Path) -> Path:
     """Save a tab whose dates are typed as text, month first, as a US team types."""
     workbook = openpyxl.Workbook()
