@@ -58,7 +58,7 @@ def doctor(config: str, source: str | None, as_json: bool) -> None:
         sys.exit(1)
     check_source_given(config, source)
 
-    detail = f"{pipeline.name!r}, {pipeline.source.kind.value} source"
+    detail = f"{pipeline.name!r}, source.kind {pipeline.source.kind.value}"
     checks = [
         Check("Definition", Outcome.PASSED, detail),
         *_check_digest_schedule(pipeline, config),

@@ -106,7 +106,7 @@ def test_ready_spreadsheet_passes_every_check(
 
     assert result.exit_code == 0
     assert lines(result) == [
-        "✓ Definition    'Test pipeline', google_sheets source",
+        "✓ Definition    'Test pipeline', source.kind google_sheets",
         (
             f"✓ Credentials   key file {str(key_file)!r} (from source.credentials) for "
             f"the service account {SERVICE_ACCOUNT}"
