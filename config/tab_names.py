@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from rules.text_forms import drop_invisible
 
-# Excel rejects these characters in tab names, and names over 31 characters.
+# Excel rejects these characters in tab names, and names over 31 UTF-16 code units.
 FORBIDDEN_NAME_CHARACTERS = frozenset("[]:*?/\\")
 MAX_TAB_NAME = 31
 # Excel reserves this name for its change-tracking history sheet.
 RESERVED_TAB_NAME = "history"
+
+
+def excel_text_length(text: str) -> int:
+    """Return the length of ``text`` as Excel counts it, in UTF-16 code units.
+
+    Excel keeps text as UTF-16, so a character beyond U+FFFF, such as most
+    emoji, takes two units of a name's 31.
+    """
+    return len(text.encode("utf-16-le")) // 2
 
 
 def excel_tab_name_problem(name: str) -> str | None:
@@ -18,8 +27,17 @@ def excel_tab_name_problem(name: str) -> str | None:
     """
     if not name.strip():
         return "it is empty"
-    if len(name) > MAX_TAB_NAME:
-        return f"it is {len(name)} characters long and Excel allows {MAX_TAB_NAME}"
+    length = excel_text_length(name)
+    if length > MAX_TAB_NAME:
+        counted_as = ""
+        if length != len(name):
+            counted_as = (
+                " (Excel counts an emoji or other character beyond U+FFFF as two)"
+            )
+        return (
+            f"it is {length} characters long{counted_as} and Excel allows "
+            f"{MAX_TAB_NAME}"
+        )
     forbidden = sorted(set(name) & FORBIDDEN_NAME_CHARACTERS)
     if forbidden:
         return f"Excel does not allow {''.join(forbidden)!r} in tab names"

@@ -19,11 +19,18 @@ SHEETS_SOURCE = {"kind": "google_sheets", "spreadsheet": "abc", "tab": "Deals"}
             "Funnel of the whole sales team 2025",
             "it is 35 characters long and Excel allows 31",
         ),
+        (
+            "F" * 30 + "\U0001f4c8",
+            (
+                "it is 32 characters long (Excel counts an emoji or other "
+                "character beyond U+FFFF as two) and Excel allows 31"
+            ),
+        ),
         ("History", "Excel reserves it for its change history"),
         ("'Funnel'", "Excel does not allow an apostrophe at its start or end"),
         ("  ", "it is empty"),
     ],
-    ids=["characters", "length", "reserved", "apostrophe", "blank"],
+    ids=["characters", "length", "emoji-length", "reserved", "apostrophe", "blank"],
 )
 def test_excel_tab_name_rejected(name: str, reason: str) -> None:
     data = definition(source=EXCEL_SOURCE, outputs={"tabs": {"funnel": name}})
