@@ -124,7 +124,7 @@ class CurrencyMix(NamedTuple):
 
 
 def find_currency_mix(cells: Sequence[CellValue]) -> CurrencyMix | None:
-    """Return each cell's currency and the most common one, if cells carry two.
+    """Return the cells' currencies and the most common one, if they mix two or more.
 
     Returns None when the cells carry one currency or none. The result depends
     only on how many cells carry each currency, so sorting the rows changes no
