@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from rules.grid import CellValue
 from rules.text_forms import fold_text
@@ -107,14 +108,32 @@ def currency_of(cell: CellValue) -> str | None:
     return None
 
 
-def main_currency(cells: Sequence[CellValue]) -> tuple[str, list[str | None]] | None:
-    """Return a column's most common currency and each cell's, if it mixes two.
+class CurrencyMix(NamedTuple):
+    """The currencies of an amount column whose cells carry two or more.
 
-    A tie goes to the currency of the topmost cell among the tied ones. Returns
-    None when the cells carry one currency or none.
+    ``main`` is the most common currency, or None when two or more are equally
+    common. Then ``tied`` lists those currencies in sign order, each carried by
+    ``tied_count`` cells. ``currencies`` is each cell's currency, None without
+    a mark.
+    """
 
-    >>> main_currency(["$5", "¥700", 3.0, "USD 2"])
-    ('$', ['$', '¥', None, '$'])
+    main: str | None
+    tied: tuple[str, ...]
+    tied_count: int
+    currencies: list[str | None]
+
+
+def find_currency_mix(cells: Sequence[CellValue]) -> CurrencyMix | None:
+    """Return the cells' currencies and the most common one, if they mix two or more.
+
+    Returns None when the cells carry one currency or none. The result depends
+    only on how many cells carry each currency, so sorting the rows changes no
+    more than the order of ``currencies``.
+
+    >>> find_currency_mix(["$5", "¥700", 3.0, "USD 2"])
+    CurrencyMix(main='$', tied=(), tied_count=0, currencies=['$', '¥', None, '$'])
+    >>> find_currency_mix(["€5", "$700"]).tied
+    ('$', '€')
     """
     # Each distinct text is read once, and a column with fewer than two
     # currencies is done before any per-cell work. filter runs in C, so a column
@@ -125,7 +144,9 @@ def main_currency(cells: Sequence[CellValue]) -> tuple[str, list[str | None]] | 
         return None
 
     currencies = [signs.get(cell) if isinstance(cell, str) else None for cell in cells]
-    # Counter keeps first-seen order, and most_common is stable, so ties go
-    # to the currency seen first.
     counts = Counter(currency for currency in currencies if currency is not None)
-    return counts.most_common(1)[0][0], currencies
+    top_count = max(counts.values())
+    top = sorted(currency for currency, count in counts.items() if count == top_count)
+    if len(top) == 1:
+        return CurrencyMix(top[0], (), 0, currencies)
+    return CurrencyMix(None, tuple(top), top_count, currencies)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -118,7 +119,8 @@ def build_digests(
     carried (their identity is not in ``already_sent[owner]``) come first.
     Deals without an owner appear only in :func:`build_team_digest`. Owners are
     grouped by :func:`~rules.text_forms.owner_key` and named as their entry in
-    ``notifications.owners`` spells them, or else as their first item does.
+    ``notifications.owners`` spells them, or else as most of their items do
+    (the first spelling in code point order among equally common ones).
 
     :param followups: the run's follow-ups; snoozed and acknowledged deals are
         already left out.
@@ -139,7 +141,7 @@ def build_digests(
     digests: list[OwnerDigest] = []
     for key, items in sorted(by_owner.items()):
         sent = sent_by_key.get(key, set())
-        owner = _owner_name(items[0].owner, pipeline)
+        owner = _owner_name([item.owner for item in items], pipeline)
         digests.append(_build_digest(owner, items, pipeline, as_of, sent))
     return digests
 
@@ -230,8 +232,12 @@ def item_identity(
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _owner_name(owner: str, pipeline: Pipeline) -> str:
-    # The entry's spelling stays the same when rows are sorted or retyped.
+def _owner_name(spellings: list[str], pipeline: Pipeline) -> str:
+    # The entry's spelling stays the same when rows are sorted or retyped. So
+    # does the most common spelling, because a tie goes to the first in code
+    # point order.
+    counts = Counter(spellings)
+    owner = min(counts, key=lambda spelling: (-counts[spelling], spelling))
     notifications = pipeline.notifications
     entry = notifications.entry_of(owner) if notifications is not None else None
     return owner if entry is None else entry

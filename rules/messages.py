@@ -60,8 +60,10 @@ Params each code is rendered with:
   column's header is blank.
 - ``old-generated-tab``: ``tab`` (the old generated tab), ``source_tab`` (the
   pipeline tab it was generated from). The finding has no row.
-- ``mixed-currency``: ``currency`` (the cell's currency sign), ``main_currency``
-  (the sign most amounts in the column carry).
+- ``mixed-currency``: ``currency`` (the cell's currency sign) and either
+  ``main_currency`` (the sign most amounts in the column carry) or, when two or
+  more signs are equally common, ``tied_currencies`` (those signs, "$, €") and
+  ``tied_count`` (the amounts each carries).
 """
 
 from __future__ import annotations
@@ -442,12 +444,24 @@ MESSAGES: Templates = {
                 "{main_currency} or keep each currency in its own column. Until "
                 "then it is left out of the totals."
             ),
+            (
+                "{column} {value!r} is in {currency}, but this column has no most "
+                "common currency, because {tied_text} are equally common "
+                "({tied_amounts} each). Convert the amounts to one currency or "
+                "keep each currency in its own column. Until then every amount "
+                "with a currency mark in this column is left out of the totals."
+            ),
         ),
         ZH: (
             (
                 "{column}“{value}”的币种是 {currency}，而本列最常见的币种是 "
                 "{main_currency}；请换算成 {main_currency}，或把不同币种分列填写。"
                 "更正前该金额不计入合计。"
+            ),
+            (
+                "{column}“{value}”的币种是 {currency}，而本列没有最常见的币种，"
+                "因为 {tied_text} 各有 {tied_count} 个金额；请把金额换算成同一币种，"
+                "或把不同币种分列填写。更正前本列带币种标记的金额都不计入合计。"
             ),
         ),
     },
@@ -799,8 +813,14 @@ SHORT_MESSAGES: Templates = {
         ZH: ("旧的生成表“{tab}”",),
     },
     Code.MIXED_CURRENCY: {
-        EN: ("{column} in {currency}, not {main_currency}",),
-        ZH: ("{column}币种 {currency} 与本列的 {main_currency} 不同",),
+        EN: (
+            "{column} in {currency}, not {main_currency}",
+            "{column} in {currency}, no most common currency",
+        ),
+        ZH: (
+            "{column}币种 {currency} 与本列的 {main_currency} 不同",
+            "{column}币种 {currency}，本列没有最常见的币种",
+        ),
     },
     Code.CLOSE_BEFORE_CREATED: {
         EN: ("{column} before {created_column}",),
@@ -1265,6 +1285,10 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
     if "cell_kind" in params:
         kinds = CELL_KINDS[locale]
         derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")
+    if "tied_currencies" in params:
+        derived["tied_text"] = _listed_text(params["tied_currencies"], locale)
+    if "tied_count" in params:
+        derived["tied_amounts"] = counted(int(params["tied_count"]), "amount")
     if "log_began" in params:
         # The days of a stay that began before the stage log are a lower bound.
         derived["at_least"] = "至少 " if locale is Locale.ZH_CN else "at least "
@@ -1310,6 +1334,16 @@ def _rows_text(rows: str, locale: Locale) -> str:
     if locale is ZH:
         return f"第 {'、'.join(numbers)} 行"
     return f"row {numbers[0]}" if len(numbers) == 1 else f"rows {', '.join(numbers)}"
+
+
+def _listed_text(items: str, locale: Locale) -> str:
+    # "$, €, £" becomes "$, € and £", or "$、€、£" in Chinese.
+    names = [name.strip() for name in items.split(",") if name.strip()]
+    if locale is ZH:
+        return "、".join(names)
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _reason_text(code: Code, params: dict[str, str], locale: Locale) -> str:

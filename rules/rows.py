@@ -32,7 +32,7 @@ from rules.cells import (
     is_numbered_error,
     parse_text,
 )
-from rules.currencies import main_currency
+from rules.currencies import CurrencyMix, find_currency_mix
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
@@ -929,28 +929,39 @@ def _mixed_currency_findings(
     """Return ``mixed-currency`` on each amount not in its column's main currency.
 
     Such an amount is taken out of the deal's values, as an unreadable amount
-    is, so that no total adds two currencies.
+    is, so that no total adds two currencies. A column whose most common
+    currencies tie has no main currency, so each of its amounts with a mark
+    is taken out, whatever the order of the rows.
     """
     findings: list[Finding] = []
     for name, kind in reader.field_types.items():
         # A test of the whole column skips the per-deal work for most columns,
         # which have one currency or none.
         column = data[reader.columns.fields[name]]
-        if kind is not FieldType.AMOUNT or main_currency(column) is None:
+        if kind is not FieldType.AMOUNT or find_currency_mix(column) is None:
             continue
         readable = [deal for deal in deals if name in deal.values]
-        mixed = main_currency([deal.raw.get(name) for deal in readable])
-        if mixed is None:
+        mix = find_currency_mix([deal.raw.get(name) for deal in readable])
+        if mix is None:
             continue
 
-        main, currencies = mixed
-        for deal, currency in zip(readable, currencies, strict=True):
-            if currency is None or currency == main:
+        for deal, currency in zip(readable, mix.currencies, strict=True):
+            if currency is None or currency == mix.main:
                 continue
             del deal.values[name]
-            params = {"currency": currency, "main_currency": main}
+            params = _mixed_currency_params(mix, currency)
             findings.append(_finding(Code.MIXED_CURRENCY, deal, reader, name, params))
     return findings
+
+
+def _mixed_currency_params(mix: CurrencyMix, currency: str) -> dict[str, str]:
+    if mix.main is not None:
+        return {"currency": currency, "main_currency": mix.main}
+    return {
+        "currency": currency,
+        "tied_currencies": ", ".join(mix.tied),
+        "tied_count": str(mix.tied_count),
+    }
 
 
 def _row_number_ids(

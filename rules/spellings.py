@@ -60,12 +60,14 @@ def spell_values(
     Texts that the allowed list accepts as one of its values are shown as the
     list spells that value. The others are grouped as the allowed-value check
     compares them, ignoring case too, and shown as the group's most common
-    spelling, the first seen among equally common ones. Shown spellings have
-    single spaces and no invisible format characters.
+    spelling, the first in code point order among equally common ones
+    (``EMEA``, then ``Emea``, then ``emea``), so sorting the rows does not
+    rename a group. Shown spellings have single spaces and no invisible
+    format characters.
 
     >>> counts = {"ana lima": 1, "Bo ": 1, "BO": 1, "bo": 1}
     >>> spell_values(counts, AllowedList(["Ana Lima"], ignore_case=True))
-    {'ana lima': 'Ana Lima', 'Bo ': 'Bo', 'BO': 'Bo', 'bo': 'Bo'}
+    {'ana lima': 'Ana Lima', 'Bo ': 'BO', 'BO': 'BO', 'bo': 'BO'}
     """
     matcher = allowed if allowed is not None else AllowedList([], ignore_case=True)
     spellings: dict[str, str] = {}
@@ -81,5 +83,5 @@ def spell_values(
     for text in counts:
         if text not in spellings:
             group = groups[matcher.key_of(text).casefold()]
-            spellings[text] = group.most_common(1)[0][0]
+            spellings[text] = min(group, key=lambda name: (-group[name], name))
     return spellings

@@ -169,7 +169,13 @@ SEVERITY_LABELS: dict[Locale, dict[str, str]] = {
 DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
     Locale.EN: [
         ("deals_now", "Deals whose Stage cell names the stage today."),
-        ("value_now", "Sum of the amounts of those deals; a blank amount adds 0."),
+        (
+            "value_now",
+            (
+                "Sum of the amounts of those deals; a blank amount, or one left out "
+                "for its currency (see Problems), adds 0."
+            ),
+        ),
         (
             "reached",
             (
@@ -194,13 +200,37 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
             "win_rate",
             "Won ÷ (won + lost) × 100 over {closed}; blank when none closed.",
         ),
-        ("win_rate_value", "Won amount ÷ (won + lost amount) × 100 over {closed}."),
+        (
+            "win_rate_value",
+            (
+                "Won amount ÷ (won + lost amount) × 100 over {closed}, without "
+                "amounts left out for their currency (see Problems)."
+            ),
+        ),
         ("won", "Deals in a won stage, among {closed}."),
         ("lost", "Deals in a lost stage, among {closed}."),
-        ("won_value", "Sum of the amounts of the won deals counted above."),
+        (
+            "won_value",
+            (
+                "Sum of the amounts of the won deals counted above, without amounts "
+                "left out for their currency (see Problems)."
+            ),
+        ),
         ("open_deals", "Deals in an open stage today."),
-        ("open_value", "Sum of the amounts of the open deals; a blank amount adds 0."),
-        ("open_without_amount", "Open deals whose Amount is blank or unreadable."),
+        (
+            "open_value",
+            (
+                "Sum of the amounts of the open deals; a blank amount, or one left "
+                "out for its currency (see Problems), adds 0."
+            ),
+        ),
+        (
+            "open_without_amount",
+            (
+                "Open deals whose Amount is blank, unreadable or left out for its "
+                "currency."
+            ),
+        ),
         (
             "weighted",
             (
@@ -254,7 +284,10 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
     ],
     Locale.ZH_CN: [
         ("deals_now", "「阶段」单元格当前为该阶段的商机数。"),
-        ("value_now", "这些商机的金额之和；金额为空的计为 0。"),
+        (
+            "value_now",
+            "这些商机的金额之和；金额为空或因币种不计入（见问题清单）的计为 0。",
+        ),
         (
             "reached",
             (
@@ -271,13 +304,22 @@ DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
             "win_rate",
             "赢单数 ÷（赢单数 + 丢单数）× 100，计入{closed}；无关闭商机时留空。",
         ),
-        ("win_rate_value", "赢单金额 ÷（赢单金额 + 丢单金额）× 100，计入{closed}。"),
+        (
+            "win_rate_value",
+            (
+                "赢单金额 ÷（赢单金额 + 丢单金额）× 100，计入{closed}；"
+                "不含因币种不计入的金额（见问题清单）。"
+            ),
+        ),
         ("won", "{closed}中处于赢单阶段的商机数。"),
         ("lost", "{closed}中处于丢单阶段的商机数。"),
-        ("won_value", "上述赢单商机的金额之和。"),
+        ("won_value", "上述赢单商机的金额之和，不含因币种不计入的金额（见问题清单）。"),
         ("open_deals", "当前处于进行中阶段的商机数。"),
-        ("open_value", "进行中商机的金额之和；金额为空的计为 0。"),
-        ("open_without_amount", "金额为空或无法识别的进行中商机数。"),
+        (
+            "open_value",
+            "进行中商机的金额之和；金额为空或因币种不计入（见问题清单）的计为 0。",
+        ),
+        ("open_without_amount", "金额为空、无法识别或因币种不计入的进行中商机数。"),
         (
             "weighted",
             (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.currencies import currency_of, main_currency
+from rules.currencies import CurrencyMix, currency_of, find_currency_mix
 from rules.grid import CellValue
 
 
@@ -73,10 +73,10 @@ def test_currency_of_amount(cell: CellValue, expected: str | None) -> None:
     assert currency_of(cell) == expected
 
 
-def test_main_currency_is_most_common() -> None:
-    result = main_currency(["¥5", "$1", "$2", None, "$3"])
+def test_currency_mix_has_most_common() -> None:
+    mix = find_currency_mix(["¥5", "$1", "$2", None, "$3"])
 
-    assert result == ("$", ["¥", "$", "$", None, "$"])
+    assert mix == CurrencyMix("$", (), 0, ["¥", "$", "$", None, "$"])
 
 
 @pytest.mark.parametrize(
@@ -84,9 +84,28 @@ def test_main_currency_is_most_common() -> None:
     [["$1", "USD 2", 3.0], ["1", 2.0, None], []],
     ids=["one-currency", "no-currency", "empty"],
 )
-def test_main_currency_none_unless_mixed(cells: list[CellValue]) -> None:
-    assert main_currency(cells) is None
+def test_currency_mix_none_unless_mixed(cells: list[CellValue]) -> None:
+    assert find_currency_mix(cells) is None
 
 
 def test_real_and_dollar_are_two_currencies() -> None:
-    assert main_currency(["R$ 5", "$5", "R$ 6"]) == ("R$", ["R$", "$", "R$"])
+    mix = find_currency_mix(["R$ 5", "$5", "R$ 6"])
+
+    assert mix == CurrencyMix("R$", (), 0, ["R$", "$", "R$"])
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["€5", "$5", "£5", "EUR 6", "USD 6"],
+        ["USD 6", "£5", "EUR 6", "$5", "€5"],
+    ],
+    ids=["euro-first", "dollar-first"],
+)
+def test_currency_tie_has_no_main(cells: list[CellValue]) -> None:
+    mix = find_currency_mix(cells)
+
+    assert mix is not None
+    assert mix.main is None
+    assert mix.tied == ("$", "€")
+    assert mix.tied_count == 2

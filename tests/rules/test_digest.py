@@ -298,6 +298,18 @@ def test_owner_spellings_share_one_digest() -> None:
     assert [item.row for item in digest.items] == [5, 6]
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["as-typed", "reversed"])
+def test_owner_spelling_same_when_rows_sorted(reverse: bool) -> None:
+    deals = [deal(5, "AnaLima"), deal(6, "Ana Lima")]
+    followups = [followup(5, "AnaLima", 3), followup(6, "Ana Lima", 3)]
+    if reverse:
+        followups.reverse()
+
+    digest = only_digest(followups, [], deals)
+
+    assert digest.owner == "Ana Lima"
+
+
 def test_blank_owner_only_in_team_digest() -> None:
     deals = [deal(5, None), deal(6, "Bo Chen")]
     followups = [followup(5, "", 3), followup(6, "Bo Chen", 1)]

@@ -469,6 +469,65 @@ def test_parse_message_text(code: Code, locale: Locale, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("tied", "count", "locale", "message", "short"),
+    [
+        (
+            "$, €",
+            "1",
+            Locale.EN,
+            (
+                "Amount '£5' is in £, but this column has no most common currency, "
+                "because $ and € are equally common (1 amount each). Convert the "
+                "amounts to one currency or keep each currency in its own column. "
+                "Until then every amount with a currency mark in this column is "
+                "left out of the totals."
+            ),
+            "Amount in £, no most common currency",
+        ),
+        (
+            "$, €, ¥",
+            "3",
+            Locale.EN,
+            (
+                "Amount '£5' is in £, but this column has no most common currency, "
+                "because $, € and ¥ are equally common (3 amounts each). Convert "
+                "the amounts to one currency or keep each currency in its own "
+                "column. Until then every amount with a currency mark in this "
+                "column is left out of the totals."
+            ),
+            "Amount in £, no most common currency",
+        ),
+        (
+            "$, €",
+            "2",
+            Locale.ZH_CN,
+            (
+                "Amount“£5”的币种是 £，而本列没有最常见的币种，因为 $、€ 各有 2 个"
+                "金额；请把金额换算成同一币种，或把不同币种分列填写。更正前本列带"
+                "币种标记的金额都不计入合计。"
+            ),
+            "Amount币种 £，本列没有最常见的币种",
+        ),
+    ],
+    ids=["two-en", "three-en", "two-zh"],
+)
+def test_mixed_currency_tie_text(
+    tied: str, count: str, locale: Locale, message: str, short: str
+) -> None:
+    finding = parse_finding(
+        Code.MIXED_CURRENCY,
+        "Amount",
+        "£5",
+        currency="£",
+        tied_currencies=tied,
+        tied_count=count,
+    )
+
+    assert render_message(finding, locale) == message
+    assert render_short(finding, locale) == short
+
+
+@pytest.mark.parametrize(
     ("locale", "expected"),
     [
         (

@@ -551,18 +551,64 @@ def test_mixed_currency_flags_other_currencies(english_pipeline: Pipeline) -> No
     ]
 
 
-def test_mixed_currency_tie_goes_to_top_row(english_pipeline: Pipeline) -> None:
-    deals, findings = read(
-        english_pipeline,
-        ["Deal ID", "Stage", "Amount"],
-        ["EU-1", "Lead", "€ 300"],
-        ["US-1", "Lead", "$1,000"],
-    )
+def read_by_deal(
+    pipeline: Pipeline, *rows: list[CellValue]
+) -> tuple[dict[str | None, object], dict[str | None, list[tuple[Code, object]]]]:
+    """Read deals under Deal ID, Stage and Amount, keyed by ID to compare orders."""
+    deals, findings = read(pipeline, ["Deal ID", "Stage", "Amount"], *rows)
+    amounts = {deal.deal_id: deal.values.get("amount") for deal in deals}
+    by_deal: dict[str | None, list[tuple[Code, object]]] = {}
+    for finding in findings:
+        entry = (finding.code, sorted(finding.params.items()))
+        by_deal.setdefault(finding.deal_id, []).append(entry)
+    return amounts, by_deal
 
-    assert deals[0].values["amount"] == 300.0
-    assert "amount" not in deals[1].values
-    assert codes_of(findings) == [(3, Code.MIXED_CURRENCY)]
-    assert findings[0].params == {"currency": "$", "main_currency": "€"}
+
+TIED_ROWS = [["US-1", "Won", "$100"], ["EU-1", "Lost", "€100"], ["XX-1", "Lead", 50]]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [TIED_ROWS, TIED_ROWS[::-1]],
+    ids=["dollar-first", "euro-first"],
+)
+def test_mixed_currency_tie_flags_every_mark(
+    english_pipeline: Pipeline, rows: list[list[CellValue]]
+) -> None:
+    amounts, by_deal = read_by_deal(english_pipeline, *rows)
+
+    assert amounts == {"US-1": None, "EU-1": None, "XX-1": 50.0}
+    tied = [("tied_count", "1"), ("tied_currencies", "$, €")]
+    assert by_deal == {
+        "US-1": [(Code.MIXED_CURRENCY, [("currency", "$"), *tied])],
+        "EU-1": [(Code.MIXED_CURRENCY, [("currency", "€"), *tied])],
+    }
+
+
+def test_mixed_currency_same_in_any_row_order(english_pipeline: Pipeline) -> None:
+    rows = [
+        ["D-1", "Won", "$100"],
+        ["D-2", "Lost", "€200"],
+        ["D-3", "Won", "£300"],
+        ["D-4", "Lead", "USD 400"],
+        ["D-5", "Lead", "EUR 500"],
+        ["D-6", "Lead", 600],
+    ]
+
+    read_as_typed = read_by_deal(english_pipeline, *rows)
+    read_sorted = read_by_deal(english_pipeline, *sorted(rows, key=str))
+    read_reversed = read_by_deal(english_pipeline, *rows[::-1])
+
+    assert read_as_typed[0] == {
+        "D-1": None,
+        "D-2": None,
+        "D-3": None,
+        "D-4": None,
+        "D-5": None,
+        "D-6": 600.0,
+    }
+    assert read_sorted == read_as_typed
+    assert read_reversed == read_as_typed
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -62,10 +63,38 @@ def test_unlisted_values_grouped_by_most_common() -> None:
     }
 
 
-def test_unlisted_tie_takes_first_seen() -> None:
-    spellings = spell_values({"east": 1, "EAST": 1, "East": 1}, None)
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        (["east", "EAST", "East"], "EAST"),
+        (["ana lima", "Ana Lima"], "Ana Lima"),
+        (["Emea ", "emea"], "Emea"),
+    ],
+    ids=["capitals-first", "capital-first", "spaces-dropped"],
+)
+def test_unlisted_tie_same_in_any_order(typed: list[str], shown: str) -> None:
+    for order in itertools.permutations(typed):
+        spellings = spell_values(dict.fromkeys(order, 1), None)
 
-    assert set(spellings.values()) == {"east"}
+        assert set(spellings.values()) == {shown}, order
+
+
+def test_grouped_owner_same_when_rows_sorted() -> None:
+    pipeline = build_pipeline()
+    typed = [("D-4", "ana lima", "Lead"), ("D-5", "Ana Lima", "Closed Won")]
+    names_by_order = []
+    for rows in (typed, typed[::-1]):
+        deals = [
+            build_deal(pipeline, row, deal_id, stage, owner=owner, amount=100)
+            for row, (deal_id, owner, stage) in enumerate(rows, start=4)
+        ]
+
+        spell_grouped_values(deals, pipeline, {})
+        metrics = compute_metrics(deals, pipeline, AS_OF)
+
+        names_by_order.append([group.group for group in metrics.by_owner.groups])
+
+    assert names_by_order == [["Ana Lima"], ["Ana Lima"]]
 
 
 def test_case_sensitive_list_keeps_other_case_apart() -> None:

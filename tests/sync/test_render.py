@@ -468,8 +468,37 @@ def test_definitions_without_period_count_all() -> None:
 
     texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
     assert texts["Win rate by value %"] == (
-        "Won amount ÷ (won + lost amount) × 100 over all closed deals."
+        "Won amount ÷ (won + lost amount) × 100 over all closed deals, without "
+        "amounts left out for their currency (see Problems)."
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "labels", "left_out"),
+    [
+        (
+            Locale.EN,
+            ["Value now", "Won value", "Win rate by value %", "Open value"],
+            "currency (see Problems)",
+        ),
+        (
+            Locale.ZH_CN,
+            ["当前金额", "赢单金额", "赢单率（按金额）%", "进行中金额"],
+            "因币种不计入",
+        ),
+    ],
+    ids=["en", "zh"],
+)
+def test_definitions_name_currency_left_out(
+    locale: Locale, labels: list[str], left_out: str
+) -> None:
+    pipeline = build_pipeline(outputs=Outputs(locale=locale))
+
+    tab = render_definitions("Definitions", BANNER, pipeline)
+
+    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    for label in labels:
+        assert left_out in texts[label], label
 
 
 ENGLISH_BANNER = (
