@@ -558,7 +558,7 @@ def _repeated_headers(
     or a second export, starts with such a row, and it may name the columns
     by other aliases (``ID`` in the header, ``Deal ID`` below). Its stage
     cell is a header text, its deal ID cell a header text or blank, and
-    enough of its other cells are header texts (:func:`_is_header_row`). The
+    enough of its filled mapped cells are (:func:`_is_header_row`). The
     label is the row's deal ID cell, or its stage cell when the ID is blank.
     """
     header_texts = _header_texts_by_column(reader)
