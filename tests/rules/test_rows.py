@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from config.models import ColumnSpec, DateOrder, FieldType, Locale, Pipeline
+from config.models import ColumnSpec, DateOrder, FieldType, Locale, Pipeline, Stage
 from rules.checks import check_deals
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
@@ -1265,6 +1265,93 @@ def test_repeated_header_not_a_deal(english_pipeline: Pipeline) -> None:
     assert codes_of(findings) == [(4, Code.REPEATED_HEADER)]
     assert findings[0].severity is Severity.INFO
     assert findings[0].value == " deal id"
+
+
+def test_header_aliases_below_header_not_a_deal(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["ID", "Stage", "Rep", "Deal Value"],
+        ["Deal ID", "Deal Stage", "Owner", "Amount"],
+        ["D-1", "Lead", "Ana", 100],
+        ["D-2", "Won", "Ben", 200],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert codes_of(findings) == [(2, Code.REPEATED_HEADER)]
+    assert findings[0].value == "Deal ID"
+
+
+@pytest.mark.parametrize(
+    ("row", "label"),
+    [
+        (
+            ["Opportunity ID", "deal  stage", "Sales Rep", "Deal Value"],
+            "Opportunity ID",
+        ),
+        (["ID", "Stage", None, None], "ID"),
+        ([None, "Stage", "Owner", "Amount"], "Stage"),
+        (["Deal ID", "Stage", "Owner", "Amount (EUR)"], "Deal ID"),
+    ],
+    ids=["other-aliases", "id-and-stage-only", "blank-id", "one-header-unknown"],
+)
+def test_header_row_after_deals_not_a_deal(
+    english_pipeline: Pipeline, row: list[CellValue], label: str
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Owner", "Amount"],
+        ["D-1", "Lead", "Ana", 100],
+        row,
+        ["D-9", "Won", "Ben", 50],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-9"]
+    assert codes_of(findings) == [(3, Code.REPEATED_HEADER)]
+    assert findings[0].value == label
+
+
+def with_stage_named_like_column(pipeline: Pipeline) -> Pipeline:
+    """Add the stage column alias ``Pipeline`` and a stage of that name."""
+    columns = {
+        **pipeline.columns,
+        "stage": ColumnSpec(aliases=["Stage", "Pipeline"]),
+    }
+    stages = [Stage(name="Pipeline", probability=0.1), *pipeline.stages]
+    return pipeline.model_copy(update={"columns": columns, "stages": stages})
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["D-7", "Acme", "Pipeline", "Ana"],
+        ["D-7", None, "Pipeline", None],
+        ["D-7", "Company", "Pipeline", None],
+        ["D-7", "Company", "Pipeline", "Ana"],
+        ["D-7", "Company", "Pipeline", "Owner"],
+        ["Deal ID", "Acme", "Stage", "Ana"],
+        [None, None, "Stage", None],
+    ],
+    ids=[
+        "stage-named-like-column",
+        "one-of-two",
+        "two-of-three",
+        "two-of-four",
+        "real-id-three-of-four",
+        "id-and-stage-with-data",
+        "stage-only",
+    ],
+)
+def test_deal_with_header_texts_stays_deal(
+    english_pipeline: Pipeline, row: list[CellValue]
+) -> None:
+    deals, findings = read(
+        with_stage_named_like_column(english_pipeline),
+        ["Deal ID", "Account", "Stage", "Owner"],
+        row,
+    )
+
+    assert len(deals) == 1
+    assert Code.REPEATED_HEADER not in [finding.code for finding in findings]
 
 
 def test_header_text_as_id_only_is_deal(english_pipeline: Pipeline) -> None:
