@@ -240,11 +240,15 @@ def write_atomically(
 
     :returns: the size in bytes of the file written, or None when ``target``
         already contained the same bytes.
-    :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
+    :raises WorkbookReadOnlyError: if ``target`` exists and is read-only, or
+        its folder does not let this process create a file.
     """
     target = written_file(target)
     check_writable(target)
-    temporary = _create_temporary_sibling(target)
+    try:
+        temporary = _create_temporary_sibling(target)
+    except PermissionError as error:
+        raise unwritable_folder_error(target) from error
     try:
         size = _write_and_sync(temporary, write, target)
         if size is None:
@@ -319,6 +323,22 @@ def read_only_file_system_error(target: Path) -> WorkbookReadOnlyError:
         f"Workbook {target.name!r} is on a read-only file system (folder "
         f"{folder!r}). Nothing was written. Remount it "
         "read-write, or pass --output PATH on a writable file system."
+    )
+
+
+def unwritable_folder_error(target: Path) -> WorkbookReadOnlyError:
+    """Return the error for a folder in which ``target``'s temporary file fails.
+
+    A folder without write permission gives EACCES. One marked immutable or
+    append-only (``chattr +i``, ``chattr +a``) gives EPERM, even to root.
+    """
+    folder = os.path.abspath(target.parent)
+    return WorkbookReadOnlyError(
+        f"Folder {folder!r} of workbook {target.name!r} is not writable. "
+        "pipesheet writes the new workbook to a temporary file in that folder "
+        "and renames it over the old one, so it needs to create files there. "
+        "Nothing was written. Make the folder writable, or pass --output PATH "
+        "in a writable folder."
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -277,6 +279,53 @@ def _read_only_status(status: os.statvfs_result) -> os.statvfs_result:
     fields = list(status)
     fields[8] = status.f_flag | os.ST_RDONLY  # f_flag is the ninth field.
     return os.statvfs_result(fields)
+
+
+def unwritable_folder_message(target: Path) -> str:
+    return (
+        f"Folder {str(target.parent)!r} of workbook 'Pipeline.xlsx' is not "
+        "writable. pipesheet writes the new workbook to a temporary file in that "
+        "folder and renames it over the old one, so it needs to create files "
+        "there. Nothing was written. Make the folder writable, or pass --output "
+        "PATH in a writable folder."
+    )
+
+
+@pytest.mark.parametrize(
+    "code", [errno.EACCES, errno.EPERM], ids=["no-write-permission", "immutable"]
+)
+def test_unwritable_folder_named(
+    target: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    # Root creates files in a folder of mode 555, so the refusal is faked:
+    # EACCES as for a folder without write permission, EPERM as for one
+    # marked immutable with chattr +i.
+    def denied(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(code, os.strerror(code), str(target.parent))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"))
+
+    assert str(raised.value) == unwritable_folder_message(target)
+    assert target.read_bytes() == b"version 1"
+
+
+@pytest.mark.skipif(
+    os.name == "nt" or os.geteuid() == 0,
+    reason="POSIX folder permissions, which root bypasses",
+)
+def test_read_only_folder_named(target: Path) -> None:
+    target.parent.chmod(0o555)
+    try:
+        with pytest.raises(WorkbookReadOnlyError) as raised:
+            write_atomically(target, write_bytes(b"version 2"))
+    finally:
+        target.parent.chmod(0o755)
+
+    assert str(raised.value) == unwritable_folder_message(target)
+    assert target.read_bytes() == b"version 1"
 
 
 def test_file_without_access_not_replaced(
