@@ -329,8 +329,12 @@ def read_only_file_system_error(target: Path) -> WorkbookReadOnlyError:
 def unwritable_folder_error(target: Path) -> WorkbookReadOnlyError:
     """Return the error for a folder in which ``target``'s temporary file fails.
 
-    A folder without write permission gives EACCES. One marked immutable or
-    append-only (``chattr +i``, ``chattr +a``) gives EPERM, even to root.
+    A folder without write permission gives EACCES. One marked immutable
+    (``chattr +i``) gives EPERM, even to root.
+
+    NOTE: a folder where the file can be created but not renamed over the
+    workbook, such as one marked append-only (``chattr +a``), still fails
+    with the OSError of :func:`os.replace`.
     """
     folder = os.path.abspath(target.parent)
     return WorkbookReadOnlyError(

@@ -39,6 +39,7 @@ from rules.unfound_columns import (
     describe_unfound_optional_columns,
 )
 from sync.atomic import find_lock_file
+from sync.hard_links import count_other_names, describe_hard_links
 from sync.planner import (
     choose_status_column,
     hidden_status_column,
@@ -242,6 +243,11 @@ def _excel_source_checks(
             "Writable", lambda: _check_writable(path, rejected), blocking=False
         )
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
+    # Shown only for a workbook with other hard links, like the Writable step.
+    other_names = count_other_names(path) if opened else 0
+    if other_names:
+        warning = describe_hard_links(path, other_names)
+        checklist.run("Hard links", lambda: _warn(warning), blocking=False)
     return opened[0] if opened else None
 
 
