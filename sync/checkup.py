@@ -57,6 +57,7 @@ from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
+from sync.status_drawings import covered_status_column
 
 if TYPE_CHECKING:
     from sync.sources.google_sheets import GoogleSpreadsheet
@@ -424,6 +425,12 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     hidden = hidden_status_column(grid, index)
     if hidden is not None:
         raise CheckWarning(hidden)
+    # Without the deals, the status cells are taken to reach the last row.
+    rows = (columns.header_row, max(len(grid.rows), columns.header_row))
+    header = pipeline.outputs.status_header
+    covered = covered_status_column(grid, index, rows, header)
+    if covered is not None:
+        raise CheckWarning(covered)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
 
 

@@ -264,6 +264,7 @@ class ExcelWorkbook:
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 hidden_columns=scan.hidden_columns,
+                drawings=scan.drawings,
                 # Only the pipeline tab is scanned.
                 pipesheet_highlights=(
                     scan.pipesheet_highlights if pipeline_tab else None
