@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import logging
 import os
 import re
 import stat
@@ -326,6 +327,78 @@ def test_read_only_folder_named(target: Path) -> None:
 
     assert str(raised.value) == unwritable_folder_message(target)
     assert target.read_bytes() == b"version 1"
+
+
+UNREPLACEABLE_MESSAGE = (
+    "does not allow replacing workbook 'Pipeline.xlsx'. pipesheet writes the "
+    "new workbook to a temporary file in that folder and renames it over the "
+    "old one, which a folder with the sticky bit (mode +t) allows only the "
+    "workbook's owner, and an append-only folder allows nobody. Nothing was "
+    "written. Run pipesheet as the workbook's owner, or pass --output PATH in "
+    "another folder."
+)
+
+
+def denied_for_temporaries(function: Callable[..., None]) -> Callable[..., None]:
+    """Return ``function`` raising EPERM for temporary files, as chattr +a does."""
+
+    def guarded(path: str | Path, *args: object, **kwargs: object) -> None:
+        if os.fspath(path).endswith(TEMPORARY_SUFFIX):
+            raise PermissionError(errno.EPERM, "Operation not permitted", path)
+        function(path, *args, **kwargs)
+
+    return guarded
+
+
+def test_rejected_rename_names_folder(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a sticky folder and a workbook of another owner.
+    monkeypatch.setattr(os, "replace", denied_for_temporaries(os.replace))
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"), backups=0)
+
+    folder = str(target.parent)
+    assert str(raised.value) == f"Folder {folder!r} {UNREPLACEABLE_MESSAGE}"
+    assert target.read_bytes() == b"version 1"
+    assert leftover_temporary_files(target.parent) == []
+
+
+def test_kept_temporary_does_not_hide_error(
+    target: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Stands in for an append-only folder: no rename and no removal.
+    monkeypatch.setattr(os, "replace", denied_for_temporaries(os.replace))
+    monkeypatch.setattr(os, "unlink", denied_for_temporaries(os.unlink))
+
+    with caplog.at_level(logging.WARNING, logger="sync.atomic"):
+        with pytest.raises(WorkbookReadOnlyError) as raised:
+            write_atomically(target, write_bytes(b"version 2"), backups=0)
+
+    [temporary] = leftover_temporary_files(target.parent)
+    assert UNREPLACEABLE_MESSAGE in str(raised.value)
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            f"Temporary file {temporary} could not be removed: Operation not "
+            "permitted. It contains the deal data, so delete it once the folder "
+            "allows it."
+        )
+    ]
+
+
+def test_stale_temporary_kept_if_denied(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = target.parent / f".{target.name}.99999.0000aaaa.abcdefgh{TEMPORARY_SUFFIX}"
+    stale.write_bytes(b"old")
+    os.utime(stale, (0, 0))
+    monkeypatch.setattr(os, "unlink", denied_for_temporaries(os.unlink))
+
+    removed = remove_stale_temporaries(target, dt.timedelta(0))
+
+    assert removed == []
+    assert stale.exists()
 
 
 def test_file_without_access_not_replaced(
