@@ -24,6 +24,7 @@ import logging
 import math
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from sync.xlsx.relationships import DRAWING, parse_relationships, rels_part
 logger = logging.getLogger(__name__)
 
 _XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _CHART_URI = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 # English Metric Units: 914,400 per inch, 9,525 per pixel at 96 dpi.
 EMU_PER_PIXEL = 9525
@@ -130,7 +132,7 @@ def drawing_blocks(
     root = ElementTree.fromstring(package.read(drawing))
     sizes: _SheetSizes | None = None
     blocks = []
-    for anchor in root:
+    for anchor in _anchors(root):
         tag = anchor.tag.removeprefix(_XDR)
         if tag == "twoCellAnchor":
             block = _two_cell_block(anchor)
@@ -143,6 +145,21 @@ def drawing_blocks(
         if block is not None:
             blocks.append(block)
     return blocks
+
+
+def _anchors(root: ElementTree.Element) -> Iterator[ElementTree.Element]:
+    """Yield the anchors of a drawing, also those in mc:AlternateContent.
+
+    NOTE: of an AlternateContent only the first branch (a Choice) is read,
+    on the assumption that its Fallback places the object at the same cells.
+    """
+    for element in root:
+        if element.tag != f"{_MC}AlternateContent":
+            yield element
+            continue
+        branch = next(iter(element), None)
+        if branch is not None:
+            yield from branch
 
 
 def _drawing_part(package: Package, sheet_part: str, drawing_id: str) -> str | None:
@@ -247,7 +264,7 @@ def _whole_number(text: str | None) -> int | None:
         number = int((text or "").strip())
     except ValueError:
         return None
-    # Offsets may be negative in files of some writers; they count as 0.
+    # A negative offset or index counts as 0, the sheet's edge.
     return max(number, 0)
 
 

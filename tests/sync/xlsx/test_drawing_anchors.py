@@ -127,6 +127,27 @@ def test_absolute_anchor_estimated(tmp_path: Path) -> None:
     ]
 
 
+def test_alternate_content_anchor_read(tmp_path: Path) -> None:
+    path = write_chart_workbook(tmp_path / "chart.xlsx")
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    anchor = (
+        "<xdr:twoCellAnchor>"
+        + marker("from", 6, 0, 0, 0)
+        + marker("to", 8, 0, 5, 0)
+        + SHAPE
+        + "</xdr:twoCellAnchor>"
+    )
+    wrapped = (
+        f'<mc:AlternateContent xmlns:mc="{mc}"><mc:Choice Requires="a14">'
+        f"{anchor}</mc:Choice><mc:Fallback/></mc:AlternateContent>"
+    )
+    replace_part(path, DRAWING_PART, drawing_xml(wrapped))
+
+    assert scan_tab(path, "Deals").drawings == [
+        DrawingBlock("shape", "Note", 1, 6, 5, 7)
+    ]
+
+
 def test_drawing_without_sheet_element_not_read(tmp_path: Path) -> None:
     # The relationship alone places nothing: only <drawing r:id> in the
     # sheet shows the drawing.
