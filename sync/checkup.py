@@ -244,8 +244,9 @@ def _excel_source_checks(
             "Writable", lambda: _check_writable(path, rejected), blocking=False
         )
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
-    # Shown only for a workbook with other hard links, like the Writable step.
-    other_names = count_other_names(path) if opened else 0
+    # Shown only for a written workbook with other hard links, like the
+    # Writable step.
+    other_names = count_other_names(path) if opened and not read_only else 0
     if other_names:
         warning = describe_hard_links(path, other_names)
         checklist.run("Hard links", lambda: _warn(warning), blocking=False)

@@ -113,3 +113,15 @@ def test_doctor_warns_of_hard_link(team: Path) -> None:
         "outcome": "warned",
         "detail": TWO_LINKS_WARNING,
     } in checks
+
+
+def test_doctor_skips_unwritten_csv(tmp_path: Path) -> None:
+    # pipesheet never writes a CSV file, so its hard links stay together.
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
+    os.link(deals, tmp_path / "copy.csv")
+
+    result = invoke("doctor", "b2b-en", "--source", str(deals), "--json")
+
+    names = [check["name"] for check in json.loads(result.stdout)["checks"]]
+    assert "Hard links" not in names
