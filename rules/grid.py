@@ -14,6 +14,26 @@ CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
 
 @dataclass(frozen=True)
+class DrawingBlock:
+    """A drawing object and the block of cells it lies over.
+
+    ``kind`` is the object's kind ("chart", "picture", "shape"), ``name``
+    its name in the workbook ("Chart 1"), or "" without one.
+    ``first_row`` and ``last_row`` are 1-based, the columns 0-based.
+    ``estimated`` is true when the block comes from sizes in EMUs and the
+    estimated column widths and row heights, not from two anchor cells.
+    """
+
+    kind: str
+    name: str
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
 class SheetGrid:
     """The values of one tab, row 1 of the sheet first.
 
@@ -50,6 +70,8 @@ class SheetGrid:
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
+    # Charts, pictures and shapes over the tab's cells, where the source can tell.
+    drawings: list[DrawingBlock] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
     cell_limit: int | None = None
     # True when ``rows`` contains only the tab's first row, because the source

@@ -240,11 +240,16 @@ def write_atomically(
 
     :returns: the size in bytes of the file written, or None when ``target``
         already contained the same bytes.
-    :raises WorkbookReadOnlyError: if ``target`` exists and is read-only.
+    :raises WorkbookReadOnlyError: if ``target`` exists and is read-only, or
+        its folder does not let this process create a file or rename one
+        over ``target``.
     """
     target = written_file(target)
     check_writable(target)
-    temporary = _create_temporary_sibling(target)
+    try:
+        temporary = _create_temporary_sibling(target)
+    except PermissionError as error:
+        raise unwritable_folder_error(target) from error
     try:
         size = _write_and_sync(temporary, write, target)
         if size is None:
@@ -259,10 +264,13 @@ def write_atomically(
         if backups > 0 and target.exists():
             _keep_backup(target, backups)
         reached_commit_point(target.name)
-        os.replace(temporary, target)
+        try:
+            os.replace(temporary, target)
+        except PermissionError as error:
+            raise unreplaceable_file_error(target) from error
         finished_write()
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _remove_temporary(temporary)
         raise
 
     _sync_folder(target.parent)
@@ -322,6 +330,60 @@ def read_only_file_system_error(target: Path) -> WorkbookReadOnlyError:
     )
 
 
+def unwritable_folder_error(target: Path) -> WorkbookReadOnlyError:
+    """Return the error for a folder in which ``target``'s temporary file fails.
+
+    A folder without write permission gives EACCES. One marked immutable
+    (``chattr +i``) gives EPERM, even to root.
+
+    """
+    folder = os.path.abspath(target.parent)
+    return WorkbookReadOnlyError(
+        f"Folder {folder!r} of workbook {target.name!r} is not writable. "
+        "pipesheet writes the new workbook to a temporary file in that folder "
+        "and renames it over the old one, so it needs to create files there. "
+        "Nothing was written. Make the folder writable, or pass --output PATH "
+        "in a writable folder."
+    )
+
+
+def unreplaceable_file_error(target: Path) -> WorkbookReadOnlyError:
+    """Return the error for a folder that rejects the rename over ``target``.
+
+    A folder with the sticky bit (mode +t, as /tmp has) lets only the owner
+    of a file, or of the folder, rename another file over it, even when the
+    file is writable by others. A folder marked append-only (``chattr +a``)
+    lets files be created there but not replaced.
+    """
+    folder = os.path.abspath(target.parent)
+    return WorkbookReadOnlyError(
+        f"Folder {folder!r} does not allow replacing workbook {target.name!r}. "
+        "pipesheet writes the new workbook to a temporary file in that folder "
+        "and renames it over the old one, which a folder with the sticky bit "
+        "(mode +t) allows only the workbook's owner, and an append-only folder "
+        "allows nobody. Nothing was written. Run pipesheet as the workbook's "
+        "owner, or pass --output PATH in another folder."
+    )
+
+
+def _remove_temporary(temporary: Path) -> None:
+    # An append-only folder rejects the removal too, and that error would
+    # hide the one that ended the write.
+    try:
+        temporary.unlink(missing_ok=True)
+    except OSError as error:
+        _log_unremoved(temporary, error)
+
+
+def _log_unremoved(temporary: Path, error: OSError) -> None:
+    logger.warning(
+        "Temporary file %s could not be removed: %s. It contains the deal data, "
+        "so delete it once the folder allows it.",
+        temporary,
+        error.strerror or error,
+    )
+
+
 def _on_read_only_file_system(path: Path) -> bool:
     # statvfs is POSIX only, so on Windows no file system counts as read-only
     # here and the file's mode decides the message.
@@ -358,6 +420,9 @@ def remove_stale_temporaries(target: Path, older_than: dt.timedelta) -> list[Pat
                 removed.append(path)
         except FileNotFoundError:
             continue  # Another process removed it first.
+        except PermissionError as error:
+            # An append-only folder keeps them, and they do not stop a write.
+            _log_unremoved(path, error)
     if removed:
         logger.info(
             "Removed %d temporary files a stopped write of %s left behind",
@@ -456,7 +521,11 @@ def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
     pattern = f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}"
     removed: list[Path] = []
     for path in target.parent.glob(pattern):
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except PermissionError as error:
+            _log_unremoved(path, error)
+            continue
         removed.append(path)
     if removed:
         logger.info(

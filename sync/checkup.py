@@ -39,6 +39,7 @@ from rules.unfound_columns import (
     describe_unfound_optional_columns,
 )
 from sync.atomic import find_lock_file
+from sync.hard_links import count_other_names, describe_hard_links
 from sync.planner import (
     choose_status_column,
     hidden_status_column,
@@ -56,6 +57,7 @@ from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
+from sync.status_drawings import covered_status_column
 
 if TYPE_CHECKING:
     from sync.sources.google_sheets import GoogleSpreadsheet
@@ -242,6 +244,12 @@ def _excel_source_checks(
             "Writable", lambda: _check_writable(path, rejected), blocking=False
         )
     checklist.run("Not open", lambda: _check_not_open(path), blocking=False)
+    # Shown only for a written workbook with other hard links, like the
+    # Writable step.
+    other_names = count_other_names(path) if opened and not read_only else 0
+    if other_names:
+        warning = describe_hard_links(path, other_names)
+        checklist.run("Hard links", lambda: _warn(warning), blocking=False)
     return opened[0] if opened else None
 
 
@@ -418,6 +426,12 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     hidden = hidden_status_column(grid, index)
     if hidden is not None:
         raise CheckWarning(hidden)
+    # Without the deals, the status cells are taken to reach the last row.
+    rows = (columns.header_row, max(len(grid.rows), columns.header_row))
+    header = pipeline.outputs.status_header
+    covered = covered_status_column(grid, index, rows, header)
+    if covered is not None:
+        raise CheckWarning(covered)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
 
 

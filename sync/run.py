@@ -66,6 +66,7 @@ from sync.sources.base import (
     WriteReport,
 )
 from sync.sources.csv_table import CsvTable
+from sync.status_drawings import covered_status_column
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +297,14 @@ def _run_sync(
     hidden = hidden_status_column(grid, plan.status_column)
     if status_problem is None and hidden is not None:
         logger.warning("%s", hidden)
+    covered = covered_status_column(
+        grid,
+        plan.status_column,
+        (plan.header_row, plan.last_row),
+        pipeline.outputs.status_header,
+    )
+    if status_problem is None and covered is not None:
+        logger.warning("%s", covered)
     # A run with --output leaves the source workbook and its edits as they are.
     edited = []
     if source.target_name == source.name:

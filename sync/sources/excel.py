@@ -63,6 +63,7 @@ from sync.atomic import (
 )
 from sync.background import BackgroundCall
 from sync.date_system import package_uses_1904_dates
+from sync.hard_links import count_other_names, describe_hard_links
 from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.changed_reads import damage_checked_for_changes
@@ -263,6 +264,7 @@ class ExcelWorkbook:
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 hidden_columns=scan.hidden_columns,
+                drawings=scan.drawings,
                 # Only the pipeline tab is scanned.
                 pipesheet_highlights=(
                     scan.pipesheet_highlights if pipeline_tab else None
@@ -646,6 +648,8 @@ class ExcelWorkbook:
 
     def _save(self, write: Callable[[BinaryIO], None]) -> int | None:
         replaced = self._backups > 0 and self.target.exists()
+        # Counted before the rename, which takes the written name off the file.
+        other_names = count_other_names(self.target)
         try:
             size = write_atomically(
                 self.target,
@@ -660,6 +664,8 @@ class ExcelWorkbook:
         replaced_file = written_file(self.target)
         backups = list_backups(replaced_file) if replaced and size is not None else []
         self._backup = backups[0] if backups else None
+        if other_names and size is not None:
+            logger.warning("%s", describe_hard_links(self.target, other_names))
 
         if self._output is None:
             self._fingerprint = take_fingerprint(self._path)

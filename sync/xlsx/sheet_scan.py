@@ -66,7 +66,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from config.errors import PipesheetError
+from rules.grid import DrawingBlock
 from sync.xlsx.cell_refs import column_index, parse_range_ref
+from sync.xlsx.drawing_anchors import drawing_blocks, sheet_drawing_id
 from sync.xlsx.highlights import has_pipesheet_highlights
 from sync.xlsx.package import Package
 from sync.xlsx.tables import table_total_rows
@@ -144,6 +146,9 @@ class SheetScan:
     merged: list[CellBlock] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool = False
+    # The relationship id of the sheet's <drawing>, and the objects it places.
+    drawing_id: str | None = None
+    drawings: list[DrawingBlock] = field(default_factory=list)
 
 
 def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
@@ -183,7 +188,9 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     found.subtotal_formulas = list(dict.fromkeys(found.subtotal_formulas))
     found.merged = _merged_blocks(b"".join(tail))
     found.hidden_columns = _hidden_columns(b"".join(head))
-    found.pipesheet_highlights = has_pipesheet_highlights(after_cells.text())
+    after = after_cells.text()
+    found.pipesheet_highlights = has_pipesheet_highlights(after)
+    found.drawing_id = sheet_drawing_id(after)
     return found
 
 
@@ -678,9 +685,21 @@ def scan_tab(path: Path, tab: str) -> SheetScan:
         with closing(package.read_pieces(part)) as pieces:
             scan = scan_sheet(pieces)
         scan.total_rows = table_total_rows(package, part)
+        if scan.drawing_id is not None:
+            scan.drawings = _read_drawings(package, part, scan.drawing_id)
         return scan
 
     return _read_sheet(path, tab, scan) or SheetScan()
+
+
+def _read_drawings(package: Package, part: str, drawing_id: str) -> list[DrawingBlock]:
+    # A drawing that cannot be read costs only the warning about objects
+    # over the status column, so it does not drop the rest of the scan.
+    try:
+        return drawing_blocks(package, part, drawing_id)
+    except (PipesheetError, KeyError, OSError, ElementTree.ParseError) as error:
+        logger.debug("Drawing %s of %s not read: %s", drawing_id, part, error)
+        return []
 
 
 def negative_numbers_of_tab(path: Path, tab: str) -> dict[CellPosition, float]:

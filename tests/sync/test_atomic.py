@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import logging
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -277,6 +280,125 @@ def _read_only_status(status: os.statvfs_result) -> os.statvfs_result:
     fields = list(status)
     fields[8] = status.f_flag | os.ST_RDONLY  # f_flag is the ninth field.
     return os.statvfs_result(fields)
+
+
+def unwritable_folder_message(target: Path) -> str:
+    return (
+        f"Folder {str(target.parent)!r} of workbook 'Pipeline.xlsx' is not "
+        "writable. pipesheet writes the new workbook to a temporary file in that "
+        "folder and renames it over the old one, so it needs to create files "
+        "there. Nothing was written. Make the folder writable, or pass --output "
+        "PATH in a writable folder."
+    )
+
+
+@pytest.mark.parametrize(
+    "code", [errno.EACCES, errno.EPERM], ids=["no-write-permission", "immutable"]
+)
+def test_unwritable_folder_named(
+    target: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    # Root creates files in a folder of mode 555, so the refusal is faked:
+    # EACCES as for a folder without write permission, EPERM as for one
+    # marked immutable with chattr +i.
+    def denied(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(code, os.strerror(code), str(target.parent))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"))
+
+    assert str(raised.value) == unwritable_folder_message(target)
+    assert target.read_bytes() == b"version 1"
+
+
+@pytest.mark.skipif(
+    os.name == "nt" or os.geteuid() == 0,
+    reason="POSIX folder permissions, which root bypasses",
+)
+def test_read_only_folder_named(target: Path) -> None:
+    target.parent.chmod(0o555)
+    try:
+        with pytest.raises(WorkbookReadOnlyError) as raised:
+            write_atomically(target, write_bytes(b"version 2"))
+    finally:
+        target.parent.chmod(0o755)
+
+    assert str(raised.value) == unwritable_folder_message(target)
+    assert target.read_bytes() == b"version 1"
+
+
+UNREPLACEABLE_MESSAGE = (
+    "does not allow replacing workbook 'Pipeline.xlsx'. pipesheet writes the "
+    "new workbook to a temporary file in that folder and renames it over the "
+    "old one, which a folder with the sticky bit (mode +t) allows only the "
+    "workbook's owner, and an append-only folder allows nobody. Nothing was "
+    "written. Run pipesheet as the workbook's owner, or pass --output PATH in "
+    "another folder."
+)
+
+
+def denied_for_temporaries(function: Callable[..., None]) -> Callable[..., None]:
+    """Return ``function`` raising EPERM for temporary files, as chattr +a does."""
+
+    def guarded(path: str | Path, *args: object, **kwargs: object) -> None:
+        if os.fspath(path).endswith(TEMPORARY_SUFFIX):
+            raise PermissionError(errno.EPERM, "Operation not permitted", path)
+        function(path, *args, **kwargs)
+
+    return guarded
+
+
+def test_rejected_rename_names_folder(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a sticky folder and a workbook of another owner.
+    monkeypatch.setattr(os, "replace", denied_for_temporaries(os.replace))
+
+    with pytest.raises(WorkbookReadOnlyError) as raised:
+        write_atomically(target, write_bytes(b"version 2"), backups=0)
+
+    folder = str(target.parent)
+    assert str(raised.value) == f"Folder {folder!r} {UNREPLACEABLE_MESSAGE}"
+    assert target.read_bytes() == b"version 1"
+    assert leftover_temporary_files(target.parent) == []
+
+
+def test_kept_temporary_does_not_hide_error(
+    target: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Stands in for an append-only folder: no rename and no removal.
+    monkeypatch.setattr(os, "replace", denied_for_temporaries(os.replace))
+    monkeypatch.setattr(os, "unlink", denied_for_temporaries(os.unlink))
+
+    with caplog.at_level(logging.WARNING, logger="sync.atomic"):
+        with pytest.raises(WorkbookReadOnlyError) as raised:
+            write_atomically(target, write_bytes(b"version 2"), backups=0)
+
+    [temporary] = leftover_temporary_files(target.parent)
+    assert UNREPLACEABLE_MESSAGE in str(raised.value)
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            f"Temporary file {temporary} could not be removed: Operation not "
+            "permitted. It contains the deal data, so delete it once the folder "
+            "allows it."
+        )
+    ]
+
+
+def test_stale_temporary_kept_if_denied(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = target.parent / f".{target.name}.99999.0000aaaa.abcdefgh{TEMPORARY_SUFFIX}"
+    stale.write_bytes(b"old")
+    os.utime(stale, (0, 0))
+    monkeypatch.setattr(os, "unlink", denied_for_temporaries(os.unlink))
+
+    removed = remove_stale_temporaries(target, dt.timedelta(0))
+
+    assert removed == []
+    assert stale.exists()
 
 
 def test_file_without_access_not_replaced(
