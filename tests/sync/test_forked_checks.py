@@ -68,7 +68,7 @@ def checks_of(deals: list[Deal]) -> partial[list[Finding]]:
 
 
 def in_child_only(checks: partial[list[Finding]]) -> partial[list[Finding]]:
-    """Return ``checks`` as run in the child; in the parent it raises."""
+    """Return ``checks`` wrapped to run only in the child. In the parent they raise."""
     parent = os.getpid()
 
     def child_checks() -> list[Finding]:
