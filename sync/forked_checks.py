@@ -110,9 +110,10 @@ class ForkedChecks:
             raise
 
     def _take_findings(self) -> list[Finding] | None:
-        # The findings the child wrote, or None when it failed or wrote too few
-        # bytes.
-        assert self._call is not None and self._file is not None
+        # The findings the child wrote, or None when it failed, wrote too few
+        # bytes, or was ended by cancel().
+        if self._call is None or self._file is None:
+            return None
         size = self._call.result()
         if size is None:
             return None

@@ -232,6 +232,18 @@ def test_untaken_findings_end_child(forks: list[int]) -> None:
     assert len(forks) == 1
 
 
+@pytest.mark.usefixtures("few_deals_fork")
+def test_cancelled_child_checked_in_parent(forks: list[int]) -> None:
+    deals = build_deals()
+
+    with ForkedChecks(checks_of(deals), len(deals)) as checks:
+        checks.cancel()
+        findings = checks.findings([])
+
+    assert len(forks) == 1
+    assert findings == checks_of(deals)()
+
+
 # Packing
 
 
