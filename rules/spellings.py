@@ -9,8 +9,10 @@ group there too, under one name.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from operator import attrgetter, methodcaller
+from typing import NamedTuple
 
 from config.models import OWNER_FIELD, Pipeline
 from rules.checks import AllowedList, prepare_allowed
@@ -18,21 +20,32 @@ from rules.deals import Deal, ParsedValue
 from rules.text_forms import drop_invisible
 
 
+class Respelling(NamedTuple):
+    """One grouped value that :func:`spell_grouped_values` replaced on one deal."""
+
+    values: dict[str, ParsedValue]
+    field: str
+    typed: str
+    spelling: str
+
+
 def spell_grouped_values(
     deals: Sequence[Deal],
     pipeline: Pipeline,
     allowed: Mapping[str, Collection[str]],
-) -> None:
+) -> list[Respelling]:
     """Replace each grouped text value of ``deals`` by its group's spelling.
 
     Only ``Deal.values`` changes: ``Deal.raw`` keeps the cells as read, so run
-    this after the checks, which quote the cells as typed.
+    this after the checks, which quote the cells as typed. Return the
+    replaced values, so that :func:`typed_spellings` can put them back.
 
     Before: owners ``Ana Lima``, `` ANA  LIMA``, ``ana lima`` with the allowed
     list ``[Ana Lima]``. After: ``Ana Lima`` on all three deals.
 
     :param allowed: each field's allowed values, as the checks got them.
     """
+    respelled: list[Respelling] = []
     lists = prepare_allowed(allowed, pipeline)
     values_of = list(map(attrgetter("values"), deals))
     for name in dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]):
@@ -47,9 +60,30 @@ def spell_grouped_values(
         if not changed:
             continue
         for values in values_of:
-            spelling = changed.get(values.get(name))
+            typed = values.get(name)
+            spelling = changed.get(typed)
             if spelling is not None:
+                assert isinstance(typed, str)  # only texts are in ``changed``
                 values[name] = spelling
+                respelled.append(Respelling(values, name, typed, spelling))
+    return respelled
+
+
+@contextmanager
+def typed_spellings(respelled: Sequence[Respelling]) -> Iterator[None]:
+    """Put the typed values back in the deals while the block runs.
+
+    Code that must see the deals as they were before
+    :func:`spell_grouped_values`, such as the checks, runs in the block. On
+    leaving it, the deals get their group's spellings again.
+    """
+    for values, name, typed, _spelling in respelled:
+        values[name] = typed
+    try:
+        yield
+    finally:
+        for values, name, _typed, spelling in respelled:
+            values[name] = spelling
 
 
 def spell_values(

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from config.errors import SheetLayoutError, WorkbookBusyError
@@ -47,6 +48,7 @@ from sync.cell_text import fit_tab_texts
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
 from sync.edited_tabs import describe_edited_tabs, find_edited_tabs
+from sync.forked_checks import ForkedChecks
 from sync.plan import GeneratedTab, WritePlan
 from sync.planner import (
     banner_source_tab,
@@ -215,7 +217,8 @@ def _run_sync(
 
     notify(f"Checking {counted(len(deals), 'deal')}")
     allowed = read_allowed_lists(source, pipeline)
-    findings = findings + check_deals(
+    checks = partial(
+        check_deals,
         deals,
         columns,
         pipeline,
@@ -224,31 +227,37 @@ def _run_sync(
         text_date_fields=deal_rows.text_date_fields,
         has_tabs=grid.has_tabs,
     )
+    # On a large sheet a child runs the checks while this process goes on up
+    # to the metrics, none of which needs the findings.
+    with ForkedChecks(checks, len(deals)) as forked_checks:
+        respelled = spell_grouped_values(deals, pipeline, allowed)
+        logged = None
+        extra_tabs: list[GeneratedTab] = []
+        if history is not None:
+            logged = apply_history(history, deals, columns, pipeline, as_of)
+            if history_tabs is not None:
+                extra_tabs = history_tabs(grid, columns, deals, logged)
+        followups = list_followups(deals, pipeline, as_of)
+        lost_at = None
+        if history is not None and logged is not None:
+            lost_stages = {
+                stage.name for stage in pipeline.stages if stage.outcome is Outcome.LOST
+            }
+            moves = [*history.transitions, *logged.new_transitions]
+            lost_at = lost_at_stages(moves, lost_stages)
+        period_start = win_rate_period_start(pipeline, as_of, columns)
+        metrics = compute_metrics(
+            deals, pipeline, as_of, period_start=period_start, lost_at=lost_at
+        )
+        findings = findings + forked_checks.findings(respelled)
+
     findings = note_empty_formula_results(findings, grid, columns)
-    spell_grouped_values(deals, pipeline, allowed)
-    logged = None
-    extra_tabs: list[GeneratedTab] = []
-    if history is not None:
-        logged = apply_history(history, deals, columns, pipeline, as_of)
-        if history_tabs is not None:
-            extra_tabs = history_tabs(grid, columns, deals, logged)
+    if logged is not None:
         findings = idle_from_log_starts(
             findings, deals, logged.log_rows, logged.stale_entered, as_of
         )
         findings = findings + logged.findings
     findings = sort_findings(findings)
-    followups = list_followups(deals, pipeline, as_of)
-    lost_at = None
-    if history is not None and logged is not None:
-        lost_stages = {
-            stage.name for stage in pipeline.stages if stage.outcome is Outcome.LOST
-        }
-        moves = [*history.transitions, *logged.new_transitions]
-        lost_at = lost_at_stages(moves, lost_stages)
-    period_start = win_rate_period_start(pipeline, as_of, columns)
-    metrics = compute_metrics(
-        deals, pipeline, as_of, period_start=period_start, lost_at=lost_at
-    )
 
     tabs = render_tabs(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged

@@ -11,7 +11,12 @@ from config.models import AllowedValues, Outputs
 from rules.checks import AllowedList
 from rules.followups import list_followups
 from rules.metrics import compute_metrics
-from rules.spellings import spell_grouped_values, spell_values
+from rules.spellings import (
+    Respelling,
+    spell_grouped_values,
+    spell_values,
+    typed_spellings,
+)
 from tests.rules.builders import AS_OF, build_deal, build_pipeline
 
 OVERDUE = AS_OF - dt.timedelta(days=3)
@@ -123,6 +128,32 @@ def test_grouped_fields_respelled_raw_kept() -> None:
     assert [deal.values.get("region") for deal in deals] == ["EMEA"] * 3 + [None]
     assert deals[1].raw["owner"] == " ANA  LIMA"
     assert deals[3].values["product"] == "gtx"
+
+
+def test_respellings_list_replaced_values() -> None:
+    pipeline = build_pipeline(allowed={"owner": AllowedValues(values=OWNERS)})
+    deals = [
+        build_deal(pipeline, 4, "D-4", "Lead", owner="Ana Lima"),
+        build_deal(pipeline, 5, "D-5", "Lead", owner="ana lima"),
+    ]
+
+    respelled = spell_grouped_values(deals, pipeline, {"owner": OWNERS})
+
+    assert respelled == [
+        Respelling(deals[1].values, "owner", "ana lima", "Ana Lima"),
+    ]
+
+
+def test_typed_spellings_back_in_block() -> None:
+    pipeline = build_pipeline(allowed={"owner": AllowedValues(values=OWNERS)})
+    deal = build_deal(pipeline, 4, "D-4", "Lead", owner=" ANA  LIMA")
+    respelled = spell_grouped_values([deal], pipeline, {"owner": OWNERS})
+
+    with typed_spellings(respelled):
+        inside = deal.values["owner"]
+
+    assert inside == " ANA  LIMA"
+    assert deal.values["owner"] == "Ana Lima"
 
 
 def test_followups_and_breakdowns_one_owner() -> None:
