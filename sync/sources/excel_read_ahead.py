@@ -163,7 +163,7 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     """
     # Imported here, in the background thread, because the command imports
     # this module before it starts the read ahead.
-    from sync.sources.sheet_halves import parse_in_halves
+    from sync.sources.sheet_halves import start_parse_in_halves
     from sync.xlsx.sheet_size import check_sheet_size
 
     data, fingerprint = read_with_fingerprint(path)
@@ -174,7 +174,7 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     sheet: CalamineSheet | SheetHalves | None = None
     if name is not None:
         check_sheet_size(data, name, path.name)
-        sheet = parse_in_halves(data, name) or workbook.get_sheet_by_name(name)
+        sheet = start_parse_in_halves(data, name) or workbook.get_sheet_by_name(name)
     date1904 = package_uses_1904_dates(data)
     return ReadAhead(fingerprint, workbook, name, sheet, date1904, data)
 
