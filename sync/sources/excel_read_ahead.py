@@ -48,8 +48,9 @@ READ_AHEAD_SWITCH_INTERVAL = 0.0005
 class ReadAhead:
     """A workbook file as read ahead, and the one tab parsed from it.
 
-    ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed
-    cells, whole or in two halves, both None when the workbook has no such tab.
+    ``tab`` is the workbook's spelling of the tab and ``sheet`` its cells,
+    parsed whole or in two halves that may still be parsing, both None when
+    the workbook has no such tab.
     ``date1904`` is true when the workbook counts date serial numbers from
     1904-01-01. ``data`` is the file's content that ``fingerprint`` describes.
     """
