@@ -71,7 +71,7 @@ from sync.sources.compound_files import CompoundKind, compound_file_kind
 from sync.sources.excel_read_ahead import short_switch_interval, take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
-from sync.sources.sheet_halves import SheetHalves, join_halves
+from sync.sources.sheet_halves import SheetHalves
 from sync.sources.zip_documents import describe_zip_document
 from sync.status_alignment import StatusAlignment, align_status_writes
 from sync.status_range import oversized_status_column
@@ -894,10 +894,13 @@ def read_rows(
         # the next one arrives, but to_python keeps every raw cell until the
         # end. At 100k rows those raw cells take about 70 MB, and converting
         # into the memory just freed made the read about 0.02 s faster.
-        raw_rows: Iterable[list[Any]]
         if isinstance(sheet, SheetHalves):
-            raw_rows = join_halves(sheet)
-        elif sheet.start == (0, 0):
+            rows = sheet.join(convert)
+            if rows is not None:
+                return rows
+            sheet = workbook.get_sheet_by_name(tab)
+        raw_rows: Iterable[list[Any]]
+        if sheet.start == (0, 0):
             raw_rows = sheet.iter_rows()
         else:
             raw_rows = sheet.to_python(skip_empty_area=False)

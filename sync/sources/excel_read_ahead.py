@@ -48,8 +48,9 @@ READ_AHEAD_SWITCH_INTERVAL = 0.0005
 class ReadAhead:
     """A workbook file as read ahead, and the one tab parsed from it.
 
-    ``tab`` is the workbook's spelling of the tab and ``sheet`` its parsed
-    cells, whole or in two halves, both None when the workbook has no such tab.
+    ``tab`` is the workbook's spelling of the tab and ``sheet`` its cells,
+    parsed whole or in two halves that may still be parsing, both None when
+    the workbook has no such tab.
     ``date1904`` is true when the workbook counts date serial numbers from
     1904-01-01. ``data`` is the file's content that ``fingerprint`` describes.
     """
@@ -163,7 +164,7 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     """
     # Imported here, in the background thread, because the command imports
     # this module before it starts the read ahead.
-    from sync.sources.sheet_halves import parse_in_halves
+    from sync.sources.sheet_halves import start_parse_in_halves
     from sync.xlsx.sheet_size import check_sheet_size
 
     data, fingerprint = read_with_fingerprint(path)
@@ -174,7 +175,7 @@ def read_workbook_ahead(path: Path, tab: str) -> ReadAhead:
     sheet: CalamineSheet | SheetHalves | None = None
     if name is not None:
         check_sheet_size(data, name, path.name)
-        sheet = parse_in_halves(data, name) or workbook.get_sheet_by_name(name)
+        sheet = start_parse_in_halves(data, name) or workbook.get_sheet_by_name(name)
     date1904 = package_uses_1904_dates(data)
     return ReadAhead(fingerprint, workbook, name, sheet, date1904, data)
 

@@ -13,19 +13,25 @@ Each half keeps the XML before ``<sheetData>`` (dimension, columns, views),
 and the first half also keeps what follows ``</sheetData>``. calamine places
 a cell by its reference, and a row without an ``r`` attribute one row below
 the row before it. So the cut is made at a row that has one, and each half
-puts every cell where the whole sheet would. :func:`join_halves` gives the
-rows the whole sheet gives, from A1, every row as wide as the widest.
+puts every cell where the whole sheet would. :meth:`SheetHalves.join` gives
+the rows the whole sheet gives, from A1, every row as wide as the widest. It
+converts the rows of the half whose parse ends first while the other half is
+still parsing, so that conversion runs beside the parse.
 
-:func:`parse_in_halves` returns None, and the caller parses the whole sheet,
-for any of these:
+:func:`start_parse_in_halves` returns None, and the caller parses the whole
+sheet, for any of these:
 
 - a sheet under :data:`SPLIT_SHEET_BYTES` of XML;
-- a package that zipcopy cannot read or copy: damaged, with encrypted
-  members, or one that would need zip64 records;
+- a package that zipcopy cannot read: damaged, or with encrypted members;
 - a compression method other than deflate or stored;
 - no row start with an ``r`` attribute near the middle;
+- a platform without ``os.memfd_create``.
+
+:meth:`SheetHalves.join` returns None after both parses have ended, and the
+caller then parses the whole sheet, for any of these:
+
 - rows out of order, or a half without cells;
-- a platform without ``os.memfd_create``;
+- a half's package that would need zip64 records;
 - a calamine error, which the whole-sheet parse then reports.
 
 NOTE: while the halves are parsed, they are held in memory, and the two
@@ -37,21 +43,22 @@ reaches later anyway.
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import os
+import queue
 import re
+import threading
 import xml.etree.ElementTree as ElementTree
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from config.errors import UnsupportedWorkbookError
-from sync.background import BackgroundCall
+from sync.sources.excel_read_ahead import short_switch_interval
 from sync.xlsx.compression import crc32
 from sync.xlsx.sheet_size import sheet_part_name
 from sync.xlsx.zipcopy import (
@@ -64,6 +71,8 @@ from sync.xlsx.zipcopy import (
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Sheets with less XML than this are parsed whole. Preparing the halves of
 # the 60 MB benchmark sheet (inflating it, checking its CRC-32, finding the
@@ -79,112 +88,181 @@ _SHEET_DATA = re.compile(rb"<([\w.-]+:)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']\d+["']""")
 
 
-@dataclass(frozen=True)
 class SheetHalves:
-    """A sheet parsed as two halves. ``second`` starts below the end of ``first``."""
+    """A sheet whose two halves are parsed on two threads of their own.
 
-    first: CalamineSheet
-    second: CalamineSheet
+    :func:`start_parse_in_halves` starts the threads, and :meth:`join` waits
+    for them and returns the whole sheet's rows.
+    """
+
+    def __init__(
+        self, package: _Package, first: bytes, second: bytes, tab: str
+    ) -> None:
+        self._tab = tab
+        self._sheets: list[CalamineSheet | None] = [None, None]
+        # Each thread puts its half's index here when its parse ends, with or
+        # without a sheet.
+        self._ended: queue.SimpleQueue[int] = queue.SimpleQueue()
+        # The XML of a half is passed to its thread only, which drops it when
+        # its parse ends.
+        for index, xml in enumerate((first, second)):
+            threading.Thread(
+                target=self._parse,
+                args=(index, package, xml),
+                name="sheet-half",
+                daemon=True,
+            ).start()
+
+    def join(self, convert: Callable[[Any], T]) -> list[list[T]] | None:
+        """Convert each half's rows once its parse ends, and return the sheet's rows.
+
+        The half whose parse ends first is converted first, while the other
+        one is still parsing. Each of calamine's cells becomes ``convert(cell)``.
+        The rows start at A1 and are as wide as the widest, and a cell that no
+        half reaches is ``convert("")``, as calamine gives an empty cell.
+
+        Returns None, after both parses have ended, if a half failed, has no
+        cells, or starts above the end of the first half. The caller then
+        parses the whole sheet. Call this once.
+        """
+        converted: list[list[list[T]]] = [[], []]
+        usable = True
+        for _ in range(2):
+            index = self._ended.get()
+            sheet = self._sheets[index]
+            if sheet is None or sheet.start is None:
+                # Waiting for the other half too keeps its parse from running
+                # beside the whole-sheet parse that follows.
+                usable = False
+            elif usable:
+                converted[index] = _convert_half(sheet, index, convert)
+        first, second = self._sheets
+        if (
+            not usable
+            or first is None
+            or second is None
+            or not _in_order(first, second)
+        ):
+            logger.debug(
+                "Tab %r not parsed in halves: a half failed, is empty or is out "
+                "of order",
+                self._tab,
+            )
+            return None
+        return _join_rows(first, second, converted, convert(""))
+
+    def _parse(self, index: int, package: _Package, xml: bytes) -> None:
+        try:
+            with short_switch_interval():
+                self._sheets[index] = _parse_half(package, xml, self._tab)
+        except Exception as error:
+            # join then gives None, and the whole-sheet parse raises any error
+            # again with its own message, as BackgroundCall's callers do.
+            logger.debug(
+                "Half %d of tab %r not parsed: %s", index + 1, self._tab, error
+            )
+        finally:
+            self._ended.put(index)
 
 
-def parse_in_halves(data: bytes, tab: str) -> SheetHalves | None:
-    """Parse worksheet ``tab`` of the workbook ``data`` as two halves at once.
+def start_parse_in_halves(data: bytes, tab: str) -> SheetHalves | None:
+    """Start parsing worksheet ``tab`` of the workbook ``data`` as two halves.
 
-    Returns None when the sheet should be parsed whole, as the module's
-    docstring lists, also for a damaged package.
+    Returns None when the sheet should be parsed whole because it cannot be
+    split, as the module's docstring lists, also for a damaged package.
     """
     if not hasattr(os, "memfd_create"):
         return None
     try:
-        halves = _split_package(data, tab)
-        if halves is None:
-            return None
-        second = BackgroundCall(
-            functools.partial(_parse_half, halves, halves.second, tab), "sheet-half"
-        )
-        try:
-            first = _parse_half(halves, halves.first, tab)
-        finally:
-            # Waiting also when the first half failed keeps the second half's
-            # parse from running on beside the whole-sheet parse that follows.
-            second_sheet = second.result()
+        split = _split_package(data, tab)
     except (
         zipfile.BadZipFile,
         KeyError,
         OSError,
         ElementTree.ParseError,
         UnsupportedWorkbookError,
-        CalamineError,
     ) as error:
         logger.debug("Tab %r not parsed in halves: %s", tab, error)
         return None
     except StopIteration:
         logger.debug("Tab %r not parsed in halves: no workbook part", tab)
         return None
-    if second_sheet is None:
-        logger.debug("Tab %r not parsed in halves: the second half failed", tab)
+    if split is None:
         return None
-    parsed = SheetHalves(first, second_sheet)
-    if not _in_order(parsed):
-        logger.debug(
-            "Tab %r not parsed in halves: a half is empty or out of order", tab
-        )
-        return None
-    return parsed
+    package, first, second = split
+    return SheetHalves(package, first, second, tab)
 
 
-def join_halves(halves: SheetHalves) -> Iterator[list[Any]]:
-    """Yield the raw rows of the whole sheet from A1, each as wide as the widest.
+def _convert_half(
+    sheet: CalamineSheet, index: int, convert: Callable[[Any], T]
+) -> list[list[T]]:
+    """Convert the rows of the first half from A1, or of the second from its start row.
 
-    An empty cell is ``""``, as calamine gives it.
+    Neither is padded on the right. The second half's rows are padded on the
+    left to column A.
     """
-    first, second = halves.first, halves.second
+    if index == 0:
+        rows = (
+            sheet.iter_rows()
+            if sheet.start == (0, 0)
+            else sheet.to_python(skip_empty_area=False)
+        )
+        return [list(map(convert, row)) for row in rows]
+    assert sheet.start is not None
+    left = [""] * sheet.start[1]
+    rows = sheet.to_python(skip_empty_area=True)
+    if left:
+        return [list(map(convert, left + row)) for row in rows]
+    return [list(map(convert, row)) for row in rows]
+
+
+def _join_rows(
+    first: CalamineSheet,
+    second: CalamineSheet,
+    converted: list[list[list[T]]],
+    empty: T,
+) -> list[list[T]]:
+    """Pad the converted rows of both halves to one width, with empty rows between."""
     first_end, second_start, second_end = first.end, second.start, second.end
     assert first_end is not None and second_start is not None
     assert second_end is not None
     width = max(first_end[1], second_end[1]) + 1
 
-    first_rows = (
-        first.iter_rows()
-        if first.start == (0, 0)
-        else first.to_python(skip_empty_area=False)
-    )
-    right = [""] * (width - first_end[1] - 1)
-    for row in first_rows:
-        yield row + right if right else row
+    for rows, end in zip(converted, (first_end, second_end), strict=True):
+        right = [empty] * (width - end[1] - 1)
+        if right:
+            for row in rows:
+                row.extend(right)
+    first_rows, second_rows = converted
     for _ in range(second_start[0] - first_end[0] - 1):
-        yield [""] * width
-    left = [""] * second_start[1]
-    right = [""] * (width - second_end[1] - 1)
-    for row in second.to_python(skip_empty_area=True):
-        yield left + row + right if left or right else row
+        first_rows.append([empty] * width)
+    first_rows.extend(second_rows)
+    return first_rows
 
 
-def _in_order(halves: SheetHalves) -> bool:
-    first_end, second_start = halves.first.end, halves.second.start
+def _in_order(first: CalamineSheet, second: CalamineSheet) -> bool:
+    first_end, second_start = first.end, second.start
     return (
-        halves.first.start is not None
+        first.start is not None
         and first_end is not None
         and second_start is not None
-        and halves.second.end is not None
+        and second.end is not None
         and first_end[0] < second_start[0]
     )
 
 
 @dataclass(frozen=True)
-class _Halves:
-    """The parts of the two packages: the other members, and each half."""
+class _Package:
+    """The workbook's members other than the sheet, which each half's package copies."""
 
     data: bytes
     others: list[ZipMember]
     sheet: ZipMember
     comment: bytes
-    first: bytes
-    second: bytes
 
 
-def _split_package(data: bytes, tab: str) -> _Halves | None:
-    """Return the members and the two halves of the sheet's XML, or None.
+def _split_package(data: bytes, tab: str) -> tuple[_Package, bytes, bytes] | None:
+    """Return the other members and the two halves of the sheet's XML, or None.
 
     :raises UnsupportedWorkbookError: if the package or the sheet's member is
         damaged.
@@ -205,7 +283,7 @@ def _split_package(data: bytes, tab: str) -> _Halves | None:
     first = b"".join((view[:middle], view[close:]))
     second = b"".join((view[:body], view[middle:]))
     others = [member for member in directory.members if member is not sheet]
-    return _Halves(data, others, sheet, directory.comment, first, second)
+    return _Package(data, others, sheet, directory.comment), first, second
 
 
 def _cut(xml: bytes) -> tuple[int, int, int] | None:
@@ -236,7 +314,7 @@ def _cut(xml: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def _parse_half(halves: _Halves, half: bytes, tab: str) -> CalamineSheet:
+def _parse_half(package: _Package, half: bytes, tab: str) -> CalamineSheet:
     """Write a package with ``half`` as the sheet to an in-memory file; parse ``tab``.
 
     The package contains the other members as stored and the half without
@@ -246,12 +324,12 @@ def _parse_half(halves: _Halves, half: bytes, tab: str) -> CalamineSheet:
     :raises UnsupportedWorkbookError: if the package would need zip64.
     :raises CalamineError: if calamine cannot parse it.
     """
-    member = NewMember(halves.sheet.name, half, crc32(half), len(half), method=STORED)
+    member = NewMember(package.sheet.name, half, crc32(half), len(half), method=STORED)
     descriptor = os.memfd_create("pipesheet-sheet-half", os.MFD_CLOEXEC)
     try:
         with open(descriptor, "wb", closefd=False) as out:
-            entries: list[ZipMember | NewMember] = [*halves.others, member]
-            write_archive(out, halves.data, entries, halves.comment, "workbook")
+            entries: list[ZipMember | NewMember] = [*package.others, member]
+            write_archive(out, package.data, entries, package.comment, "workbook")
         workbook = CalamineWorkbook.from_path(f"/proc/self/fd/{descriptor}")
     finally:
         os.close(descriptor)

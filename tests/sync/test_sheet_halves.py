@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from config.models import Locale
 from rules.grid import CellValue
 from sync.sources import sheet_halves
 from sync.sources.excel import ExcelWorkbook, read_rows
 from sync.sources.excel_read_ahead import start_read_ahead, take_read_ahead
-from sync.sources.sheet_halves import SheetHalves, parse_in_halves
+from sync.sources.sheet_halves import SheetHalves, start_parse_in_halves
 from sync.starter import build_starter_workbook
 
 SHEET_PART = "xl/worksheets/sheet1.xml"
@@ -63,11 +65,25 @@ def whole_rows(data: bytes) -> list[list[CellValue]]:
 
 
 def halves_rows(data: bytes) -> list[list[CellValue]] | None:
-    halves = parse_in_halves(data, "Deals")
+    halves = start_parse_in_halves(data, "Deals")
     if halves is None:
         return None
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     return read_rows(workbook, "Deals", "book.xlsx", halves)
+
+
+def whole_raw_rows(data: bytes) -> list[list[Any]]:
+    """Return calamine's cells of the whole sheet from A1, as calamine gives them."""
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return workbook.get_sheet_by_name("Deals").to_python(skip_empty_area=False)
+
+
+def joined_rows(data: bytes) -> list[list[Any]] | None:
+    """Return the joined halves' cells unconverted, or None if not both usable."""
+    halves = start_parse_in_halves(data, "Deals")
+    if halves is None:
+        return None
+    return halves.join(lambda cell: cell)
 
 
 def cell_xml(reference: str | None, value: object, prefix: str = "") -> str:
@@ -139,16 +155,17 @@ def random_sheet(seed: int) -> str:
 def test_random_sheets_read_same(seed: int) -> None:
     data = with_sheet(base_package(), random_sheet(seed))
 
-    split = halves_rows(data)
+    joined = joined_rows(data)
 
-    if split is not None:
-        assert split == whole_rows(data)
+    if joined is not None:
+        assert joined == whole_raw_rows(data)
+        assert halves_rows(data) == whole_rows(data)
 
 
 def test_most_random_sheets_are_split() -> None:
     # Guards the test above against passing because nothing is ever split.
     split = sum(
-        halves_rows(with_sheet(base_package(), random_sheet(seed))) is not None
+        joined_rows(with_sheet(base_package(), random_sheet(seed))) is not None
         for seed in range(60)
     )
 
@@ -188,6 +205,97 @@ def test_second_half_wider_and_shifted() -> None:
     assert all(len(row) == 6 for row in split)
 
 
+def hold_half(
+    monkeypatch: pytest.MonkeyPatch, marker: bytes, release: threading.Event
+) -> list[bool]:
+    """Hold the parse of the half whose XML contains ``marker`` until ``release``.
+
+    Returns a list that gets True if ``release`` was set within 10 s, or False
+    if the half went on after that timeout.
+    """
+    released: list[bool] = []
+    parse_half = sheet_halves._parse_half
+
+    def held_parse_half(*arguments: Any) -> Any:
+        if any(isinstance(value, bytes) and marker in value for value in arguments):
+            released.append(release.wait(10))
+        return parse_half(*arguments)
+
+    monkeypatch.setattr(sheet_halves, "_parse_half", held_parse_half)
+    return released
+
+
+def converting_until(cell: str, seen: threading.Event) -> Any:
+    """Return a conversion that keeps each cell and sets ``seen`` at ``cell``."""
+
+    def convert(value: Any) -> Any:
+        if value == cell:
+            seen.set()
+        return value
+
+    return convert
+
+
+def test_first_half_converted_while_second_parses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = with_sheet(base_package(), sheet_xml(table_rows(40)))
+    first_converted = threading.Event()
+    released = hold_half(monkeypatch, b"v40-0", first_converted)
+
+    halves = start_parse_in_halves(data, "Deals")
+    assert halves is not None
+    rows = halves.join(converting_until("v1-0", first_converted))
+
+    assert released == [True]
+    assert rows == whole_raw_rows(data)
+
+
+def test_second_half_converted_while_first_parses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = with_sheet(base_package(), sheet_xml(table_rows(40)))
+    second_converted = threading.Event()
+    released = hold_half(monkeypatch, b"v1-0", second_converted)
+
+    halves = start_parse_in_halves(data, "Deals")
+    assert halves is not None
+    rows = halves.join(converting_until("v40-0", second_converted))
+
+    assert released == [True]
+    assert rows == whole_raw_rows(data)
+
+
+def test_failed_half_parses_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = with_sheet(base_package(), sheet_xml(table_rows(40)))
+    parse_half = sheet_halves._parse_half
+    parses: list[bytes] = []
+
+    def failing_second_half(package: Any, half: bytes, tab: str) -> Any:
+        parses.append(half)
+        if b"v40-0" in half:
+            raise CalamineError("damaged half")
+        return parse_half(package, half, tab)
+
+    monkeypatch.setattr(sheet_halves, "_parse_half", failing_second_half)
+
+    assert joined_rows(data) is None
+    assert halves_rows(data) == whole_rows(data)
+    # Each of the two reads parsed both halves before the whole sheet.
+    assert len(parses) == 4
+
+
+def test_half_without_cells_parses_whole() -> None:
+    # The spaces put the middle of the XML among the rows without cells.
+    empty_rows = [f'<row r="{number}"{" " * 400}/>' for number in range(1, 41)]
+    rows = empty_rows + table_rows(40, start=41)
+    data = with_sheet(base_package(), sheet_xml(rows))
+
+    assert joined_rows(data) is None
+    assert halves_rows(data) == whole_rows(data)
+    assert whole_rows(data)[40][0] == "v41-0"
+
+
 def test_table_starting_at_c5() -> None:
     rows = [
         f'<row r="{number}">'
@@ -212,7 +320,8 @@ def test_rows_out_of_order_parsed_whole() -> None:
     rows.append(rows.pop(0))
     data = with_sheet(base_package(), sheet_xml(rows))
 
-    assert parse_in_halves(data, "Deals") is None
+    assert joined_rows(data) is None
+    assert halves_rows(data) == whole_rows(data)
     assert whole_rows(data)[0][0] == "v1-0"
 
 
@@ -223,20 +332,20 @@ def test_rows_without_numbers_parse_whole() -> None:
     ]
     data = with_sheet(base_package(), sheet_xml(rows))
 
-    assert parse_in_halves(data, "Deals") is None
+    assert start_parse_in_halves(data, "Deals") is None
 
 
 def test_small_sheet_parsed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sheet_halves, "SPLIT_SHEET_BYTES", 1 << 20)
     data = with_sheet(base_package(), sheet_xml(table_rows(40)))
 
-    assert parse_in_halves(data, "Deals") is None
+    assert start_parse_in_halves(data, "Deals") is None
 
 
 def test_prefixed_archive_parsed_whole() -> None:
     data = b"MZ self-extractor" + with_sheet(base_package(), sheet_xml(table_rows(40)))
 
-    assert parse_in_halves(data, "Deals") is None
+    assert start_parse_in_halves(data, "Deals") is None
 
 
 def test_damaged_sheet_member_parses_whole() -> None:
@@ -252,13 +361,13 @@ def test_damaged_sheet_member_parses_whole() -> None:
     start = info.header_offset + 30 + name_length + extra_length
     data[start + info.compress_size // 2] ^= 0xFF
 
-    assert parse_in_halves(bytes(data), "Deals") is None
+    assert start_parse_in_halves(bytes(data), "Deals") is None
 
 
 def test_missing_tab_parsed_whole() -> None:
     data = with_sheet(base_package(), sheet_xml(table_rows(40)))
 
-    assert parse_in_halves(data, "Pipeline") is None
+    assert start_parse_in_halves(data, "Pipeline") is None
 
 
 @pytest.fixture
@@ -283,9 +392,28 @@ def test_read_ahead_grid_from_halves(starter: Path) -> None:
     assert grid == expected
 
 
+def test_read_ahead_taken_while_halves_parse(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = ExcelWorkbook(starter).read_tab("Deals")
+    read_ahead_taken = threading.Event()
+    released = hold_half(monkeypatch, b"<sheetData", read_ahead_taken)
+
+    start_read_ahead(starter, "Deals")
+    ahead = take_read_ahead(starter)
+    read_ahead_taken.set()
+    assert ahead is not None
+    assert isinstance(ahead.sheet, SheetHalves)
+    workbook = ahead.workbook
+    rows = read_rows(workbook, "Deals", starter.name, ahead.sheet)
+
+    assert released == [True, True]
+    assert rows == [list(row) for row in expected.rows]
+
+
 def test_without_memfd_parses_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     # macOS and Windows have no os.memfd_create.
     monkeypatch.delattr("os.memfd_create", raising=False)
     data = with_sheet(base_package(), sheet_xml(table_rows(40)))
 
-    assert parse_in_halves(data, "Deals") is None
+    assert start_parse_in_halves(data, "Deals") is None
