@@ -1314,6 +1314,45 @@ def test_command_documented_in_readme(command: str) -> None:
     assert f"pipesheet {command}" in text
 
 
+def readme_command_row(command: str) -> str:
+    """Return the README command table's row for ``command``."""
+    text = README.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `pipesheet ")]
+    for row in rows:
+        if row.split("`")[1].split()[1] == command:
+            return row
+    raise AssertionError(f"README has no table row for {command!r}")
+
+
+@pytest.mark.parametrize("command", cli.list_commands(click.Context(cli)))
+def test_readme_row_lists_every_option(command: str) -> None:
+    loaded = cli.get_command(click.Context(cli), command)
+    assert loaded is not None
+    row = readme_command_row(command)
+    options = [
+        max(param.opts, key=len)
+        for param in loaded.params
+        if isinstance(param, click.Option) and param.name != "help"
+    ]
+
+    missing = [option for option in options if option not in row]
+
+    assert missing == []
+
+
+def test_readme_lists_group_options() -> None:
+    text = README.read_text(encoding="utf-8")
+    options = [
+        max(param.opts, key=len)
+        for param in cli.params
+        if isinstance(param, click.Option) and param.name != "help"
+    ]
+
+    missing = [option for option in options if option not in text]
+
+    assert missing == []
+
+
 # Start-up
 
 
