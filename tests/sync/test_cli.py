@@ -18,6 +18,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
 
 from rules.grid import CellValue
+from sync import atomic
 from sync.cli import LAZY_COMMANDS, PipesheetGroup, cli
 from sync.commands.options import json_option
 from tests.fifo_files import released_fifo
@@ -1063,7 +1064,7 @@ def test_output_leaves_source_unchanged() -> None:
     write_tiny(FLAWED_DEALS)
     before = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx")
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
 
     assert result.exit_code == 0
     assert Path("tiny.xlsx").read_bytes() == before
@@ -1081,7 +1082,7 @@ def test_output_written_when_nothing_changed() -> None:
     invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
     synced = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx")
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
 
     assert result.exit_code == 0
     assert Path("out.xlsx").read_bytes() == synced
@@ -1595,10 +1596,71 @@ def test_interrupt_prints_json_error(monkeypatch: pytest.MonkeyPatch) -> None:
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json")
 
     assert result.exit_code == 1
-    assert json.loads(result.stdout)["error"]["message"].startswith(
-        "Stopped by Ctrl-C (SIGINT) before the command finished."
+    assert json.loads(result.stdout)["error"]["message"] == (
+        "Stopped by Ctrl-C (SIGINT) before the command finished. Workbook "
+        "'tiny.xlsx' was left as it was."
     )
     assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_interrupt_after_write_says_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stands in for a signal held back at the commit point and delivered
+    # again because an error followed the write.
+    write_tiny(FLAWED_DEALS)
+    before = Path("tiny.xlsx").read_bytes()
+
+    def interrupted(folder: Path) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(atomic, "_sync_folder", interrupted)
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Stopped by SIGTERM after workbook 'out.xlsx' was written, so it "
+        "contains this run's result, but the command did not finish.\n"
+    )
+    assert Path("out.xlsx").exists()
+    assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_interrupt_during_replace_says_unsure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_tiny(FLAWED_DEALS)
+    replace = os.replace
+
+    def interrupted_replace(source: str, target: str) -> None:
+        if str(target).endswith("tiny.xlsx"):
+            raise KeyboardInterrupt("SIGTERM")
+        replace(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted_replace)
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Stopped by SIGTERM while the write to workbook 'tiny.xlsx' was "
+        "being completed, so it may or may not contain this run's result. Run "
+        "again to make sure it does.\n"
+    )
+
+
+def test_interrupt_of_check_names_no_workbook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_tiny(FLAWED_DEALS)
+
+    def interrupted(*arguments: object, **options: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sync.job.run_recorded", interrupted)
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Stopped by Ctrl-C (SIGINT) before the command finished.\n"
+    )
 
 
 def test_empty_output_is_usage_error() -> None:
