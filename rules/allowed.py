@@ -35,7 +35,7 @@ def read_allowed_column(grid: SheetGrid, column: str) -> list[str]:
     raise SheetLayoutError(
         f"{grid.describe_location()}: no column headed "
         f"{column!r} in the first {HEADER_SEARCH_ROWS} rows, so its allowed "
-        f"values cannot be read. Headers found: {_headers_seen(grid)}. "
+        f"values cannot be read. {_likely_header_row(grid)} "
         "Add the column or fix 'from_tab.column' in the definition."
     )
 
@@ -54,11 +54,26 @@ def _values_below(grid: SheetGrid, header_row: int, index: int) -> list[str]:
     return values
 
 
-def _headers_seen(grid: SheetGrid) -> str:
-    seen = [
-        f"{column_letter(index)}{row_number}={display_value(value)!r}"
-        for row_number, row in enumerate(grid.rows[:3], start=1)
-        for index, value in enumerate(row)
+def _likely_header_row(grid: SheetGrid) -> str:
+    """Describe the searched row with the most filled cells, the likely header row.
+
+    A title above the header has fewer cells, and so does a list below it that
+    is shorter than its neighbors. The first of equally full rows is taken.
+    """
+    searched = grid.rows[:HEADER_SEARCH_ROWS]
+    counts = [sum(not is_blank(value) for value in row) for row in searched]
+    if not any(counts):
+        return f"The first {HEADER_SEARCH_ROWS} rows are empty."
+
+    index = counts.index(max(counts))
+    row_number = index + 1
+    cells = [
+        f"{column_letter(column)}{row_number}={display_value(value)!r}"
+        for column, value in enumerate(searched[index])
         if not is_blank(value)
     ]
-    return ", ".join(seen[:12]) or "none (the tab is empty)"
+    more = f" and {len(cells) - 12} more" if len(cells) > 12 else ""
+    return (
+        f"Row {row_number}, the one with the most filled cells, has "
+        f"{', '.join(cells[:12])}{more}."
+    )

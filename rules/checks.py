@@ -875,6 +875,11 @@ def _duplicate_finding(deal: Deal, sharing: list[Deal], columns: ColumnMap) -> F
     params = {"rows": ", ".join(others), "count": str(len(sharing))}
     if any(_is_long_number(other.raw.get(ID_FIELD)) for other in sharing):
         params["significant_digits"] = str(SPREADSHEET_DIGITS)
+    # The cell shows such a number in exponent form, but the deal is known by
+    # all its digits, so the message gives both.
+    displayed_id = _cell_text(deal, ID_FIELD)
+    if _is_long_number(deal.raw.get(ID_FIELD)) and displayed_id != deal.deal_id:
+        params["full_number"] = deal.deal_id or ""
     return _id_finding(Code.DUPLICATE_ID, deal, columns, params)
 
 

@@ -15,7 +15,9 @@ Params each code is rendered with:
   whose formula was saved without a result).
 - ``duplicate-id``: ``rows`` (the other rows, "6, 7"), ``count``,
   ``significant_digits`` (15, only when an ID of the group is a number of 16 or
-  more digits, which Excel does not keep exactly).
+  more digits, which Excel does not keep exactly), ``full_number`` (only when
+  this deal's ID is such a number and shows in exponent form: all its digits,
+  as the finding's ``deal_id`` has them).
 - ``lookalike-id``: ``rows`` (the rows of the IDs it looks like, "6, 7"),
   ``others`` (those IDs, quoted and comma-separated).
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
@@ -168,6 +170,13 @@ MESSAGES: Templates = {
     Code.DUPLICATE_ID: {
         EN: (
             (
+                "{column} {value!r} (the number {full_number}) is also used on "
+                "{other_rows}. Excel keeps only {significant_digits} significant "
+                "digits of a number, so longer numeric IDs can become equal; type "
+                "such IDs as text, with a leading apostrophe (') or in a column "
+                "formatted as Text, and give each deal its own ID."
+            ),
+            (
                 "{column} {value!r} is also used on {other_rows}. Excel keeps only "
                 "{significant_digits} significant digits of a number, so longer "
                 "numeric IDs can become equal; type such IDs as text, with a leading "
@@ -181,6 +190,12 @@ MESSAGES: Templates = {
             "This ID is used on more than one row; give each deal its own ID.",
         ),
         ZH: (
+            (
+                "{column}“{value}”（数字 {full_number}）与{other_rows}重复。"
+                "Excel 只保留数字的 {significant_digits} 位有效数字，较长的数字编号"
+                "可能变成相同的值；请以文本填写这类编号（开头加英文单引号 '，或先把"
+                "该列设为文本格式），并为每个商机使用不同的编号。"
+            ),
             (
                 "{column}“{value}”与{other_rows}重复。Excel 只保留数字的 "
                 "{significant_digits} 位有效数字，较长的数字编号可能变成相同的值；"

@@ -48,7 +48,12 @@ from sync.commands.options import (
 from sync.commands.rename_tab import rename_tab
 from sync.commands.rename_workbook import rename_workbook
 from sync.entry_point import install_interrupt_handlers, stop_service_while_starting
-from sync.interrupts import interrupts_deferred_after_commit, signal_name
+from sync.interrupts import (
+    WriteProgress,
+    interrupts_deferred_after_commit,
+    last_write,
+    signal_name,
+)
 from sync.log_output import RUN_WARNINGS, set_up_command_logging
 from sync.process_exit import (
     end_after_command,
@@ -221,17 +226,44 @@ class PipesheetGroup(click.Group):
         except KeyboardInterrupt as interrupt:
             # Ctrl-C, SIGTERM or SIGHUP. A run's write past its commit point
             # defers them (sync.interrupts), so one that gets here wrote nothing.
-            stopped = interrupted_error(interrupt)
+            stopped = interrupted_error(interrupt, ctx.meta.get(WORKBOOK_TO_WRITE))
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(stopped)
             raise stopped from None
 
 
-def interrupted_error(interrupt: KeyboardInterrupt) -> click.ClickException:
-    """Return the error of a command stopped by a signal, naming the signal."""
+def interrupted_error(
+    interrupt: KeyboardInterrupt, workbook: str | None = None
+) -> click.ClickException:
+    """Return the error of a command stopped by a signal, naming the signal.
+
+    The message states whether the workbook was written. A signal after a
+    write's commit point is held back until the run ends (sync.interrupts), so
+    one gets here after a write only if an error followed the write or the
+    signal came after the run's block ended.
+
+    :param workbook: the workbook the command writes, or None for a command
+        that writes none in place.
+    """
+    stopped = f"Stopped by {signal_name(interrupt)}"
+    if workbook is None:
+        return click.ClickException(f"{stopped} before the command finished.")
+
+    write = last_write()
+    if write is not None and write.progress is WriteProgress.WRITTEN:
+        return click.ClickException(
+            f"{stopped} after workbook {write.target!r} was written, so it contains "
+            "this run's result, but the command did not finish."
+        )
+    if write is not None:
+        return click.ClickException(
+            f"{stopped} while the write to workbook {write.target!r} was being "
+            "completed, so it may or may not contain this run's result. Run "
+            "again to make sure it does."
+        )
     return click.ClickException(
-        f"Stopped by {signal_name(interrupt)} before the command finished. A write "
-        "that had not replaced the workbook yet left it as it was."
+        f"{stopped} before the command finished. Workbook {workbook!r} was left "
+        "as it was."
     )
 
 
@@ -250,6 +282,8 @@ def _with_verbose_hint(error: click.UsageError) -> click.UsageError:
 
 # Key in click's Context.meta: the command line contains --json.
 JSON_ON_COMMAND_LINE = "pipesheet.json_on_command_line"
+# The workbook a command writes in place, named if a signal stops the command.
+WORKBOOK_TO_WRITE = "pipesheet.workbook_to_write"
 
 
 def print_error_json(error: PipesheetError | click.ClickException) -> None:
@@ -484,6 +518,9 @@ def run(
     from sync.sources.registry import check_source_option, open_source
 
     check_source_option(pipeline, source)
+    click.get_current_context().meta[WORKBOOK_TO_WRITE] = _workbook_name(
+        pipeline, source, output
+    )
 
     # Once the workbook is replaced, Ctrl-C and SIGTERM wait until the run is
     # recorded and its result printed.
@@ -510,6 +547,16 @@ def run(
     keep_objects_until_exit()
     _fail_on_blockers(result)
     return result
+
+
+def _workbook_name(pipeline: Pipeline, source: str | None, output: Path | None) -> str:
+    """Return the name of the workbook file or spreadsheet that a run writes."""
+    if output is not None:
+        return output.name
+    location = source or pipeline.source.path or pipeline.source.spreadsheet or ""
+    if pipeline.source.spreadsheet is not None or "://" in location:
+        return location
+    return Path(location).name
 
 
 def warn_of_transitions_without_state(pipeline: Pipeline) -> None:
@@ -770,6 +817,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
         stderr.print(f"Built demo workbook {path}", highlight=False)
 
     request = RunRequest(pipeline, as_of, str(path))
+    click.get_current_context().meta[WORKBOOK_TO_WRITE] = path.name
     with interrupts_deferred_after_commit(recorded=True):
         with StateStore.open(str(folder / DEMO_STATE)) as store:
             result = run_recorded(request, store, progress=_progress(quiet))

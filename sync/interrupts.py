@@ -63,7 +63,8 @@ def interrupts_deferred_after_commit(*, recorded: bool) -> Iterator[None]:
     :param recorded: whether the block records the run in the state database;
         the warning states it.
     """
-    global _armed
+    global _armed, _last_write
+    _last_write = None
     if threading.current_thread() is not threading.main_thread() or _armed:
         yield
         return
@@ -98,6 +99,25 @@ class WriteProgress(enum.IntEnum):
 _followers: list[Callable[[WriteProgress], None]] = []
 
 
+@dataclass(frozen=True)
+class LastWrite:
+    """The workbook whose write last reached its commit point, and how far it got."""
+
+    target: str
+    progress: WriteProgress
+
+
+_last_write: LastWrite | None = None
+
+
+def last_write() -> LastWrite | None:
+    """Return the write that reached its commit point in the latest armed block.
+
+    :func:`interrupts_deferred_after_commit` clears it when a block starts.
+    """
+    return _last_write
+
+
 def follow_writes(callback: Callable[[WriteProgress], None]) -> None:
     """Call ``callback`` at the commit point of every write and once it is done.
 
@@ -114,6 +134,9 @@ def _report(progress: WriteProgress) -> None:
 
 def finished_write() -> None:
     """Report that the step after the commit point made the write final."""
+    global _last_write
+    if _last_write is not None:
+        _last_write = LastWrite(_last_write.target, WriteProgress.WRITTEN)
     _report(WriteProgress.WRITTEN)
 
 
@@ -125,6 +148,8 @@ def reached_commit_point(target: str) -> None:
 
     :param target: the workbook file or spreadsheet written, for the warning.
     """
+    global _last_write
+    _last_write = LastWrite(target, WriteProgress.COMMITTING)
     _report(WriteProgress.COMMITTING)
     deferral = _armed
     if deferral is None or deferral.replaced:

@@ -691,5 +691,6 @@ def _locked_error(store: StateStore, key: str) -> WorkbookLockedError:
     logger.info("run skipped: workbook=%s locked by %s", key, holder)
     return WorkbookLockedError(
         f"Workbook {key!r} is being synced by {holder} (lock held until "
-        f"{until}). This run was skipped; the next run will try again."
+        f"{until}). This run was skipped. Run again after that run ends (a "
+        "scheduled run retries by itself)."
     )

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -30,6 +31,9 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from config.errors import SourceError
 from config.file_kinds import non_regular_kind
 from sync.new_workbook import check_new_workbook_path, save_new_workbook
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +131,9 @@ def build_maven_workbook(csv_folder: Path, path: Path) -> MavenSummary:
     :param path: the .xlsx file to create, which must not exist yet.
     :returns: the counts of what was written.
     :raises SourceError: a CSV file or one of its columns is missing or
-        unreadable, or the workbook file exists or cannot be written.
+        unreadable, a line of one is invalid CSV or has another number of
+        fields than its header, or the workbook file exists or cannot be
+        written.
     """
     check_new_workbook_path(path)
     pipeline = read_csv_table(csv_folder, PIPELINE_CSV, PIPELINE_COLUMNS)
@@ -170,7 +176,8 @@ def build_maven_workbook(csv_folder: Path, path: Path) -> MavenSummary:
 def read_csv_table(folder: Path, file: str, columns: Sequence[str]) -> CsvTable:
     """Read one CSV file of the data set, checking that it has ``columns``.
 
-    :raises SourceError: the file is missing or unreadable, or lacks a column.
+    :raises SourceError: the file is missing or unreadable, lacks a column, or
+        has a line that is invalid CSV or not as many fields as the header.
     """
     path = folder / file
     try:
@@ -181,17 +188,17 @@ def read_csv_table(folder: Path, file: str, columns: Sequence[str]) -> CsvTable:
                 "Maven CRM CSV file itself into that folder."
             )
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            reader = csv.DictReader(stream)
-            header = list(reader.fieldnames or [])
+            reader = csv.reader(stream, strict=True)
+            header = _next_row(path, reader) or []
             _check_columns(path, header, columns)
-            rows = [_blank_to_none(row, header) for row in reader]
+            rows = _read_rows(path, reader, header)
     except FileNotFoundError:
         raise SourceError(
             f"CSV file {file!r} not found in {str(folder)!r}. Put the Maven CRM "
             "files sales_pipeline.csv, sales_teams.csv, products.csv and "
             "accounts.csv, unchanged, into that folder."
         ) from None
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+    except (OSError, UnicodeDecodeError) as error:
         raise SourceError(
             f"Cannot read CSV file {str(path)!r}: {error}. Save it as UTF-8 CSV "
             "and try again."
@@ -211,16 +218,59 @@ def _check_columns(path: Path, header: list[str], columns: Sequence[str]) -> Non
             )
 
 
-def _blank_to_none(
-    row: dict[str | None, str | list[str] | None], header: list[str]
-) -> dict[str, str | None]:
-    # DictReader gives None for the missing cells of a short row and puts the
-    # extra cells of a long row under the key None, which is dropped here.
-    values: dict[str, str | None] = {}
-    for column in header:
-        value = row.get(column)
-        values[column] = value if isinstance(value, str) and value.strip() else None
-    return values
+def _read_rows(
+    path: Path, reader: Reader, header: list[str]
+) -> list[dict[str, str | None]]:
+    """Read the rows after the header, rejecting any line that is not a full row.
+
+    A file cut off during a copy ends with a short row, and a hand edit can
+    leave a row short or long. Blank lines are skipped.
+
+    :raises SourceError: a line is not valid CSV or its field count differs
+        from the header's.
+    """
+    rows: list[dict[str, str | None]] = []
+    while True:
+        # A quoted field can span lines, so a row is named by its first line.
+        first_line = reader.line_num + 1
+        fields = _next_row(path, reader)
+        if fields is None:
+            return rows
+        if fields:
+            _check_field_count(path, first_line, fields, header)
+            rows.append(_blank_to_none(fields, header))
+
+
+def _next_row(path: Path, reader: Reader) -> list[str] | None:
+    """Return the next row's fields, or None at the end of the file."""
+    try:
+        return next(reader, None)
+    except csv.Error as error:
+        raise SourceError(
+            f"CSV file {str(path)!r} is invalid at line {reader.line_num}: "
+            f"{error}. Use the file as published, or fix that line."
+        ) from error
+
+
+def _check_field_count(
+    path: Path, line: int, fields: list[str], header: list[str]
+) -> None:
+    if len(fields) == len(header):
+        return
+    text = ",".join(fields)
+    excerpt = text if len(text) <= 80 else text[:77] + "..."
+    raise SourceError(
+        f"CSV file {str(path)!r} line {line} has {len(fields)} fields, but the "
+        f"header has {len(header)}: {excerpt!r}. The file may have been cut off "
+        "during a copy or edited. Use the file as published, or fix that line."
+    )
+
+
+def _blank_to_none(fields: list[str], header: list[str]) -> dict[str, str | None]:
+    return {
+        column: value if value.strip() else None
+        for column, value in zip(header, fields, strict=True)
+    }
 
 
 def _team_members(teams: CsvTable) -> dict[str, TeamMember]:

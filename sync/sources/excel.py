@@ -613,8 +613,9 @@ class ExcelWorkbook:
         owner = f" by {lock.owner}" if lock.owner else ""
         raise WorkbookBusyError(
             f"Workbook {self.target.name!r} is open in {lock.application}{owner}; "
-            "close it or wait, the next run retries. Nothing was written. If "
-            f"nobody has it open, delete the lock file {str(lock.path)!r}."
+            "close it and run again (a scheduled run retries by itself). Nothing "
+            "was written. If nobody has it open, delete the lock file "
+            f"{str(lock.path)!r}."
         )
 
     def _read_unchanged_package(self) -> bytes:
@@ -635,8 +636,9 @@ class ExcelWorkbook:
 
     def _changed_error(self) -> WorkbookBusyError:
         return WorkbookBusyError(
-            f"Workbook {self.name!r} changed on disk since it was read; the next "
-            "run re-reads it. Nothing was written."
+            f"Workbook {self.name!r} changed on disk since it was read. Nothing "
+            "was written. Run again to read it anew (a scheduled run retries by "
+            "itself)."
         )
 
     def _reread_tab(self, data: bytes, tab: str) -> SheetGrid:

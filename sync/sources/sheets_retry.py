@@ -266,14 +266,16 @@ class SheetsCaller:
                 f"Google Sheets kept rejecting requests to {self.workbook} for "
                 f"quota ({failure.reason}) after {attempts} attempts of {operation} "
                 f"within the {waited:.0f} s retry deadline. Nothing more was "
-                "written; the next run picks up. If this repeats, run pipesheet "
-                "less often or give each worker its own service account."
+                "written. Run again (a scheduled run retries by itself). If this "
+                "repeats, run pipesheet less often or give each worker its own "
+                "service account."
             )
         message = (
             f"Google Sheets did not complete {operation} on {self.workbook} after "
             f"{attempts} attempts within the {waited:.0f} s retry deadline (last "
-            f"failure: {failure.reason}). Nothing more was written; the next run "
-            "retries. Check the network, or https://www.google.com/appsstatus."
+            f"failure: {failure.reason}). Nothing more was written. Run again (a "
+            "scheduled run retries by itself). Check the network, or "
+            "https://www.google.com/appsstatus."
         )
         if failure.status == INTERNAL_ERROR_STATUS:
             message += " " + self._lost_access_hint()

@@ -242,7 +242,7 @@ class PlanWriter:
             raise SourceError(
                 f"Writing to spreadsheet {fresh.title!r} failed {attempt} times "
                 f"({error.failure.reason}), and a re-read shows it was not applied. "
-                "Nothing was written; the next run tries again."
+                "Nothing was written. Run again (a scheduled run retries by itself)."
             ) from error
         self.session.caller.wait_before_retry(BATCH_UPDATE, error.failure, attempt)
         return fresh
@@ -485,7 +485,8 @@ class PlanWriter:
     def _changed(self, detail: str) -> WorkbookBusyError:
         return WorkbookBusyError(
             f"Spreadsheet {self.session.name!r} changed while pipesheet was writing "
-            f"({detail}). Nothing was written; the next run reads it again."
+            f"({detail}). Nothing was written. Run again to read it anew (a "
+            "scheduled run retries by itself)."
         )
 
 

@@ -134,7 +134,8 @@ class StateDigestLedger:
             raise StateError(
                 f"State database {self.store.url!r} failed while reading or "
                 f"recording sent digests: {error.orig}. Check that it is "
-                "reachable and writable; the next run retries."
+                "reachable and writable, then run again (a scheduled run retries by "
+                "itself)."
             ) from error
 
 

@@ -27,7 +27,46 @@ def test_missing_list_column_quotes_headers_as_shown() -> None:
 
     assert str(raised.value) == (
         "Workbook 'Pipeline.xlsx', tab 'Lists': no column headed 'Product' in the "
-        "first 10 rows, so its allowed values cannot be read. Headers found: "
-        "A1='Owner', B1='2025', C1='1E+300'. Add the column or fix "
-        "'from_tab.column' in the definition."
+        "first 10 rows, so its allowed values cannot be read. Row 1, the one with "
+        "the most filled cells, has A1='Owner', B1='2025', C1='1E+300'. Add the "
+        "column or fix 'from_tab.column' in the definition."
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "listed"),
+    [
+        (
+            [["Stage", "Owner"], ["Lead", "Ana Lima"], [None, "Ben Ortiz"]],
+            "Row 1, the one with the most filled cells, has A1='Stage', B1='Owner'.",
+        ),
+        (
+            [["Lists"], [], ["Stage", "Owner"], ["Lead", "Ana Lima"]],
+            "Row 3, the one with the most filled cells, has A3='Stage', B3='Owner'.",
+        ),
+        ([[], [None, " "]], "The first 10 rows are empty."),
+        (
+            [[f"Column {number}" for number in range(14)]],
+            (
+                "Row 1, the one with the most filled cells, has A1='Column 0', "
+                "B1='Column 1', C1='Column 2', D1='Column 3', E1='Column 4', "
+                "F1='Column 5', G1='Column 6', H1='Column 7', I1='Column 8', "
+                "J1='Column 9', K1='Column 10', L1='Column 11' and 2 more."
+            ),
+        ),
+    ],
+    ids=["data-below-header", "title-above-header", "empty-tab", "wide-header"],
+)
+def test_missing_list_column_lists_header_row(
+    rows: list[list[object]], listed: str
+) -> None:
+    grid = SheetGrid(workbook="Pipeline.xlsx", tab="Lists", rows=rows)
+
+    with pytest.raises(SheetLayoutError) as raised:
+        read_allowed_column(grid, "Product")
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Lists': no column headed 'Product' in the "
+        f"first 10 rows, so its allowed values cannot be read. {listed} Add the "
+        "column or fix 'from_tab.column' in the definition."
     )

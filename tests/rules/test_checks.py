@@ -98,8 +98,26 @@ def test_duplicate_long_number_names_digit_limit() -> None:
         "rows": "5",
         "count": "2",
         "significant_digits": "15",
+        "full_number": "123456789012345696",
     }
+    assert findings[0].value == "1.23456789012346E+17"
+    assert findings[0].deal_id == "123456789012345696"
     assert findings[1].params["significant_digits"] == "15"
+
+
+def test_duplicate_text_id_has_no_full_number() -> None:
+    # The text cell shows the same digits as its ID, and only the number cell
+    # shows in exponent form.
+    deals = [
+        long_number_id(4, "123456789012345696", "123456789012345696"),
+        long_number_id(5, 1.2345678901234568e17, "123456789012345696"),
+    ]
+
+    findings = run_checks(deals)
+
+    assert codes_of(findings) == [(4, Code.DUPLICATE_ID), (5, Code.DUPLICATE_ID)]
+    assert "full_number" not in findings[0].params
+    assert findings[1].params["full_number"] == "123456789012345696"
 
 
 @pytest.mark.parametrize(

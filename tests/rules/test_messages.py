@@ -1224,3 +1224,29 @@ def test_duplicate_long_number_message_names_digit_limit() -> None:
         "单引号 '，或先把该列设为文本格式），并为每个商机使用不同的编号。"
     )
     assert render_short(finding, Locale.EN) == "ID also on row 5"
+
+
+def test_duplicate_long_number_message_gives_all_digits() -> None:
+    finding = parse_finding(
+        Code.DUPLICATE_ID,
+        "Deal ID",
+        "1.23456789012346E+19",
+        rows="3",
+        count="2",
+        significant_digits="15",
+        full_number="12345678901234569216",
+    )
+
+    assert render_message(finding, Locale.EN) == (
+        "Deal ID '1.23456789012346E+19' (the number 12345678901234569216) is also "
+        "used on row 3. Excel keeps only 15 significant digits of a number, so "
+        "longer numeric IDs can become equal; type such IDs as text, with a "
+        "leading apostrophe (') or in a column formatted as Text, and give each "
+        "deal its own ID."
+    )
+    assert render_message(finding, Locale.ZH_CN) == (
+        "Deal ID“1.23456789012346E+19”（数字 12345678901234569216）与第 3 行重复。"
+        "Excel 只保留数字的 15 位有效数字，较长的数字编号可能变成相同的值；请以"
+        "文本填写这类编号（开头加英文单引号 '，或先把该列设为文本格式），并为每个"
+        "商机使用不同的编号。"
+    )

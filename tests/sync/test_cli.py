@@ -18,6 +18,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
 
 from rules.grid import CellValue
+from sync import atomic
 from sync.cli import LAZY_COMMANDS, PipesheetGroup, cli
 from sync.commands.options import json_option
 from tests.fifo_files import released_fifo
@@ -1063,7 +1064,7 @@ def test_output_leaves_source_unchanged() -> None:
     write_tiny(FLAWED_DEALS)
     before = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx")
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
 
     assert result.exit_code == 0
     assert Path("tiny.xlsx").read_bytes() == before
@@ -1081,7 +1082,7 @@ def test_output_written_when_nothing_changed() -> None:
     invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
     synced = Path("tiny.xlsx").read_bytes()
 
-    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx")
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
 
     assert result.exit_code == 0
     assert Path("out.xlsx").read_bytes() == synced
@@ -1312,6 +1313,45 @@ def test_command_documented_in_readme(command: str) -> None:
     text = README.read_text(encoding="utf-8")
 
     assert f"pipesheet {command}" in text
+
+
+def readme_command_row(command: str) -> str:
+    """Return the README command table's row for ``command``."""
+    text = README.read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `pipesheet ")]
+    for row in rows:
+        if row.split("`")[1].split()[1] == command:
+            return row
+    raise AssertionError(f"README has no table row for {command!r}")
+
+
+@pytest.mark.parametrize("command", cli.list_commands(click.Context(cli)))
+def test_readme_row_lists_every_option(command: str) -> None:
+    loaded = cli.get_command(click.Context(cli), command)
+    assert loaded is not None
+    row = readme_command_row(command)
+    options = [
+        max(param.opts, key=len)
+        for param in loaded.params
+        if isinstance(param, click.Option) and param.name != "help"
+    ]
+
+    missing = [option for option in options if option not in row]
+
+    assert missing == []
+
+
+def test_readme_lists_group_options() -> None:
+    text = README.read_text(encoding="utf-8")
+    options = [
+        max(param.opts, key=len)
+        for param in cli.params
+        if isinstance(param, click.Option) and param.name != "help"
+    ]
+
+    missing = [option for option in options if option not in text]
+
+    assert missing == []
 
 
 # Start-up
@@ -1556,10 +1596,71 @@ def test_interrupt_prints_json_error(monkeypatch: pytest.MonkeyPatch) -> None:
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json")
 
     assert result.exit_code == 1
-    assert json.loads(result.stdout)["error"]["message"].startswith(
-        "Stopped by Ctrl-C (SIGINT) before the command finished."
+    assert json.loads(result.stdout)["error"]["message"] == (
+        "Stopped by Ctrl-C (SIGINT) before the command finished. Workbook "
+        "'tiny.xlsx' was left as it was."
     )
     assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_interrupt_after_write_says_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stands in for a signal held back at the commit point and delivered
+    # again because an error followed the write.
+    write_tiny(FLAWED_DEALS)
+    before = Path("tiny.xlsx").read_bytes()
+
+    def interrupted(folder: Path) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(atomic, "_sync_folder", interrupted)
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Stopped by SIGTERM after workbook 'out.xlsx' was written, so it "
+        "contains this run's result, but the command did not finish.\n"
+    )
+    assert Path("out.xlsx").exists()
+    assert Path("tiny.xlsx").read_bytes() == before
+
+
+def test_interrupt_during_replace_says_unsure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_tiny(FLAWED_DEALS)
+    replace = os.replace
+
+    def interrupted_replace(source: str, target: str) -> None:
+        if str(target).endswith("tiny.xlsx"):
+            raise KeyboardInterrupt("SIGTERM")
+        replace(source, target)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted_replace)
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Stopped by SIGTERM while the write to workbook 'tiny.xlsx' was "
+        "being completed, so it may or may not contain this run's result. Run "
+        "again to make sure it does.\n"
+    )
+
+
+def test_interrupt_of_check_names_no_workbook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_tiny(FLAWED_DEALS)
+
+    def interrupted(*arguments: object, **options: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sync.job.run_recorded", interrupted)
+    result = invoke("check", "tiny.yaml", "--as-of", AS_OF)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Stopped by Ctrl-C (SIGINT) before the command finished.\n"
+    )
 
 
 def test_empty_output_is_usage_error() -> None:

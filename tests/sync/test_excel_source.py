@@ -1345,9 +1345,9 @@ def test_excel_lock_file_rejects_write(pipeline_path: Path) -> None:
         source.apply(plan)
 
     assert str(raised.value) == (
-        "Workbook 'Pipeline.xlsx' is open in Excel by Alice Chen; close it or "
-        "wait, the next run retries. Nothing was written. If nobody has it open, "
-        f"delete the lock file {str(lock)!r}."
+        "Workbook 'Pipeline.xlsx' is open in Excel by Alice Chen; close it and "
+        "run again (a scheduled run retries by itself). Nothing was written. If "
+        f"nobody has it open, delete the lock file {str(lock)!r}."
     )
     assert pipeline_path.read_bytes() == original
 
@@ -1362,7 +1362,7 @@ def test_libreoffice_lock_file_rejects_write(pipeline_path: Path) -> None:
         source.apply(plan)
 
     assert str(raised.value).startswith(
-        "Workbook 'Pipeline.xlsx' is open in LibreOffice; close it or wait"
+        "Workbook 'Pipeline.xlsx' is open in LibreOffice; close it and run again"
     )
 
 
@@ -1406,9 +1406,9 @@ def test_lock_beside_link_target_rejects_write(pipeline_path: Path) -> None:
         source.apply(plan)
 
     assert str(raised.value) == (
-        "Workbook 'Pipeline.xlsx' is open in LibreOffice by ana; close it or "
-        "wait, the next run retries. Nothing was written. If nobody has it open, "
-        f"delete the lock file {str(lock)!r}."
+        "Workbook 'Pipeline.xlsx' is open in LibreOffice by ana; close it and "
+        "run again (a scheduled run retries by itself). Nothing was written. If "
+        f"nobody has it open, delete the lock file {str(lock)!r}."
     )
     assert pipeline_path.read_bytes() == original
 
@@ -1457,8 +1457,8 @@ def test_changed_on_disk_rejects_write(pipeline_path: Path) -> None:
         source.apply(plan)
 
     assert str(raised.value) == (
-        "Workbook 'Pipeline.xlsx' changed on disk since it was read; the next run "
-        "re-reads it. Nothing was written."
+        "Workbook 'Pipeline.xlsx' changed on disk since it was read. Nothing was "
+        "written. Run again to read it anew (a scheduled run retries by itself)."
     )
     assert pipeline_path.read_bytes() == edited
 
@@ -1532,8 +1532,8 @@ def test_write_during_rewrite_not_damaged(
     # The patch works on the bytes the write checked, so the half-written
     # file is never read; the check before the rename finds the change.
     assert str(raised.value) == (
-        "Workbook 'Pipeline.xlsx' changed on disk since it was read; the next run "
-        "re-reads it. Nothing was written."
+        "Workbook 'Pipeline.xlsx' changed on disk since it was read. Nothing was "
+        "written. Run again to read it anew (a scheduled run retries by itself)."
     )
     assert pipeline_path.read_bytes() == edited
 

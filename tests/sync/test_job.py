@@ -128,8 +128,8 @@ def test_locked_workbook_raises_and_writes_nothing(
 
     assert str(raised.value) == (
         f"Workbook {key!r} is being synced by {OTHER_HOLDER} (lock held until "
-        "2025-09-30T05:30:00+00:00). This run was skipped; the next run will try "
-        "again."
+        "2025-09-30T05:30:00+00:00). This run was skipped. Run again after that "
+        "run ends (a scheduled run retries by itself)."
     )
     assert workbook.read_bytes() == before
     assert store.runs(key) == []

@@ -372,6 +372,80 @@ def test_non_utf8_csv_rejected(tmp_path: Path, tiny_folder: Path) -> None:
     assert str(raised.value).endswith("Save it as UTF-8 CSV and try again.")
 
 
+PIPELINE_HEADER = (
+    "opportunity_id,sales_agent,product,account,deal_stage,engage_date,"
+    "close_date,close_value"
+)
+
+
+def test_cut_off_row_names_line(tmp_path: Path, tiny_folder: Path) -> None:
+    path = tiny_folder / "sales_pipeline.csv"
+    path.write_text(
+        f"{PIPELINE_HEADER}\nA1,Ana Lima,GTX Pro,Acme,Won,2017-01-05,2017-02-10,1\n"
+        "A2,Ana Lima,GTX Pro,Acme,Won,2017-1",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(SourceError) as raised:
+        build_maven_workbook(tiny_folder, tmp_path / "out.xlsx")
+
+    assert str(raised.value) == (
+        f"CSV file {str(path)!r} line 3 has 6 fields, but the header has 8: "
+        "'A2,Ana Lima,GTX Pro,Acme,Won,2017-1'. The file may have been cut off "
+        "during a copy or edited. Use the file as published, or fix that line."
+    )
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("file", "lines", "start"),
+    [
+        (
+            "sales_teams.csv",
+            ["sales_agent,manager,regional_office", "Ana Lima,Cara Diaz,West,extra"],
+            "line 2 has 4 fields, but the header has 3: ",
+        ),
+        (
+            "products.csv",
+            ["product,series,sales_price", "", "", "GTX Pro,GTX"],
+            "line 4 has 2 fields, but the header has 3: ",
+        ),
+        (
+            "accounts.csv",
+            ["account,sector", '"Acme,technology'],
+            "is invalid at line 2: unexpected end of data. ",
+        ),
+        (
+            "products.csv",
+            ["product,series,sales_price", '"GTX" Pro,GTX,4821'],
+            "is invalid at line 2: ',' expected after '\"'. ",
+        ),
+        (
+            "sales_pipeline.csv",
+            [PIPELINE_HEADER, 'A1,"Ana\nLima",GTX Pro,Acme,Won,,'],
+            "line 2 has 7 fields, but the header has 8: ",
+        ),
+    ],
+    ids=[
+        "long-row",
+        "short-after-blanks",
+        "unclosed-quote",
+        "text-after-quote",
+        "multi-line-row",
+    ],
+)
+def test_malformed_line_names_file_and_line(
+    tmp_path: Path, tiny_folder: Path, file: str, lines: list[str], start: str
+) -> None:
+    write_csv(tiny_folder, file, lines)
+
+    with pytest.raises(SourceError) as raised:
+        build_maven_workbook(tiny_folder, tmp_path / "out.xlsx")
+
+    assert str(raised.value).startswith(f"CSV file {str(tiny_folder / file)!r} {start}")
+    assert str(raised.value).endswith("Use the file as published, or fix that line.")
+
+
 def test_existing_workbook_not_overwritten(tmp_path: Path, tiny_folder: Path) -> None:
     path = tmp_path / "out.xlsx"
     path.write_bytes(b"keep me")

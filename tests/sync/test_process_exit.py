@@ -217,8 +217,8 @@ def test_sigterm_during_write_leaves_no_temporary_file(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert result.stderr.endswith(
-        "Error: Stopped by SIGTERM before the command finished. A write that had "
-        "not replaced the workbook yet left it as it was.\n"
+        "Error: Stopped by SIGTERM before the command finished. Workbook "
+        "'pipeline.xlsx' was left as it was.\n"
     )
     assert workbook.read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["pipeline.xlsx"]

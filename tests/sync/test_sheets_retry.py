@@ -184,9 +184,9 @@ def test_quota_past_deadline_raises_quota_error() -> None:
     assert str(raised.value) == (
         "Google Sheets kept rejecting requests to spreadsheet 'Pipeline' for quota "
         "(HTTP 429 X) after 6 attempts of values.batchGet within the 60 s retry "
-        "deadline. Nothing more was written; the next run picks up. If this "
-        "repeats, run pipesheet less often or give each worker its own service "
-        "account."
+        "deadline. Nothing more was written. Run again (a scheduled run retries "
+        "by itself). If this repeats, run pipesheet less often or give each "
+        "worker its own service account."
     )
     assert sum(clock.sleeps) <= 60.0
 
@@ -202,7 +202,8 @@ def test_server_errors_past_deadline_raise() -> None:
     assert str(raised.value) == (
         "Google Sheets did not complete spreadsheets.get on spreadsheet 'Pipeline' "
         "after 4 attempts within the 10 s retry deadline (last failure: HTTP 503 "
-        "X). Nothing more was written; the next run retries. Check the network, or "
+        "X). Nothing more was written. Run again (a scheduled run retries by "
+        "itself). Check the network, or "
         "https://www.google.com/appsstatus."
     )
     assert clock.sleeps == [1.0, 2.0, 4.0]
@@ -211,7 +212,8 @@ def test_server_errors_past_deadline_raise() -> None:
 SERVER_ERRORS_MESSAGE = (
     "Google Sheets did not complete spreadsheets.get on spreadsheet 'Pipeline' "
     "after 4 attempts within the 10 s retry deadline (last failure: HTTP 500 X). "
-    "Nothing more was written; the next run retries. Check the network, or "
+    "Nothing more was written. Run again (a scheduled run retries by itself). "
+    "Check the network, or "
     "https://www.google.com/appsstatus. A 500 on every attempt can also mean "
     "that {account} lost its access or became a Viewer, also through a shared "
     "drive's members. Check that the spreadsheet's Share dialog still lists it "
@@ -360,7 +362,8 @@ def test_unreachable_server_named_by_host() -> None:
         "Google Sheets did not complete spreadsheets.get on spreadsheet 'Pipeline' "
         "after 2 attempts within the 180 s retry deadline (last failure: "
         f"connection to 127.0.0.1:{port} failed: Connection refused). Nothing "
-        "more was written; the next run retries. Check the network, or "
+        "more was written. Run again (a scheduled run retries by itself). Check "
+        "the network, or "
         "https://www.google.com/appsstatus."
     )
 
@@ -545,8 +548,8 @@ def test_write_failing_every_time_writes_nothing(
 
     assert str(raised.value) == (
         "Writing to spreadsheet 'Pipeline' failed 3 times (HTTP 500 INTERNAL), and "
-        "a re-read shows it was not applied. Nothing was written; the next run "
-        "tries again."
+        "a re-read shows it was not applied. Nothing was written. Run again (a "
+        "scheduled run retries by itself)."
     )
     assert set(reached) == {WriteProgress.COMMITTING}
     assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]

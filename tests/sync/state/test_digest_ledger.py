@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from sync.state.digest_ledger import StateDigestLedger
+from sync.state.errors import StateError
 from sync.state.schema import alembic_config
 from sync.state.store import StateStore
 from sync.state.tables import digest_items, digests_sent
@@ -218,3 +220,19 @@ def test_digest_items_migration_upgrades_from_first(state_url: str) -> None:
         assert "digest_items" in sa.inspect(second.engine).get_table_names()
         record(StateDigestLedger(second), {"a"})
         assert StateDigestLedger(second).sent_items(WORKBOOK, "Ana", "email") == {"a"}
+
+
+def test_ledger_failure_asks_for_rerun(tmp_path: Path) -> None:
+    database = tmp_path / "state.sqlite"
+    StateStore.open(str(database)).close()
+
+    with (
+        StateStore.open_for_reading(str(database)) as store,
+        pytest.raises(StateError) as raised,
+    ):
+        record(StateDigestLedger(store), {"D-1"})
+
+    assert str(raised.value).endswith(
+        "attempt to write a readonly database. Check that it is reachable and "
+        "writable, then run again (a scheduled run retries by itself)."
+    )

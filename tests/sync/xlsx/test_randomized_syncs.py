@@ -294,8 +294,8 @@ def check_save_during_sync_stops_write(
         raised = str(error)
 
     changed = (
-        f"Workbook {syncer.path.name!r} changed on disk since it was read; the next "
-        "run re-reads it. Nothing was written."
+        f"Workbook {syncer.path.name!r} changed on disk since it was read. Nothing "
+        "was written. Run again to read it anew (a scheduled run retries by itself)."
     )
     if edited:
         assert raised == changed, context
