@@ -247,7 +247,7 @@ def write_atomically(
     target = written_file(target)
     check_writable(target)
     try:
-        temporary = _create_temporary_sibling(target)
+        temporary = create_temporary_sibling(target)
     except PermissionError as error:
         raise unwritable_folder_error(target) from error
     try:
@@ -273,7 +273,7 @@ def write_atomically(
         _remove_temporary(temporary)
         raise
 
-    _sync_folder(target.parent)
+    sync_folder(target.parent)
     logger.debug("Replaced %s (%d bytes)", target, size)
     return size
 
@@ -537,7 +537,8 @@ def remove_temporaries_of_process(target: Path, pid: int) -> list[Path]:
     return removed
 
 
-def _create_temporary_sibling(target: Path) -> Path:
+def create_temporary_sibling(target: Path) -> Path:
+    """Create an empty temporary file beside ``target`` and return its path."""
     # The process id and host tag in the name let remove_temporaries_of_process
     # and remove_stale_temporaries find the files of a writer that was killed.
     descriptor, name = tempfile.mkstemp(
@@ -612,8 +613,9 @@ def _current_umask() -> int:
     return mask
 
 
-def _sync_folder(folder: Path) -> None:
-    # Makes the rename itself durable. Windows cannot open a folder for fsync.
+def sync_folder(folder: Path) -> None:
+    """Flush ``folder``'s entries to disk, so that a rename in it survives a crash."""
+    # Windows cannot open a folder for fsync.
     if os.name == "nt":
         return
     descriptor = os.open(folder, os.O_RDONLY)

@@ -6,17 +6,26 @@ file the user may have edited, so both are written with exclusive creation.
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
+import os
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from config.errors import SourceError, UnsupportedWorkbookError
+from sync.atomic import create_temporary_sibling, sync_folder
 
 logger = logging.getLogger(__name__)
 
 WORKBOOK_SUFFIX = ".xlsx"
+
+# The errors of os.link on a file system that has no hard links (FAT, some
+# network shares and FUSE file systems).
+NO_HARD_LINK_ERRORS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+)
 
 
 def check_new_workbook_path(path: Path) -> None:
@@ -51,10 +60,11 @@ def check_new_workbook_path(path: Path) -> None:
 def save_new_workbook(workbook: Workbook, path: Path) -> int:
     """Write ``workbook`` to ``path``, raising SourceError if the file exists.
 
-    The workbook is serialised in memory first and the file is opened with
-    exclusive creation, so an existing file is never replaced, even one created
-    after :func:`check_new_workbook_path` ran. A failed write removes the partial
-    file.
+    The workbook is serialised in memory first, written to a temporary file,
+    and then given its name by a hard link, which fails when the name is
+    taken. So an existing file is never replaced, even one created after
+    :func:`check_new_workbook_path` ran, and the file appears whole or not at
+    all (see :func:`_create_exclusively`).
 
     :param workbook: an openpyxl workbook, normal or write-only, not yet saved.
     :param path: the file to create.
@@ -67,8 +77,7 @@ def save_new_workbook(workbook: Workbook, path: Path) -> int:
     content = buffer.getvalue()
 
     try:
-        with path.open("xb") as file:
-            _write_or_remove(file, content, path)
+        _create_exclusively(path, content)
     except FileExistsError:
         raise SourceError(_exists_message(path)) from None
     except OSError as error:
@@ -78,13 +87,57 @@ def save_new_workbook(workbook: Workbook, path: Path) -> int:
     return len(content)
 
 
-def _write_or_remove(file: io.BufferedWriter, content: bytes, path: Path) -> None:
+def _create_exclusively(path: Path, content: bytes) -> None:
+    """Give ``content`` the name ``path`` whole or not at all.
+
+    The bytes go to a temporary file beside ``path`` and are synced, and a
+    hard link then gives them the name. The link fails when the name is
+    taken, so no file is ever replaced. A crash or Ctrl-C leaves no partial
+    workbook under the name. At worst it leaves a temporary file, which the
+    next run on ``path`` removes (see
+    :func:`sync.atomic.remove_stale_temporaries`). A file system without hard
+    links gets the bytes written into a new file under the name, which is
+    removed if the write fails.
+
+    :raises FileExistsError: if ``path`` exists.
+    :raises OSError: if the file cannot be written.
+    """
+    temporary = create_temporary_sibling(path)
     try:
-        file.write(content)
-    except OSError:
-        file.close()
-        path.unlink(missing_ok=True)
-        raise
+        with temporary.open("wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise
+        except OSError as error:
+            if error.errno not in NO_HARD_LINK_ERRORS:
+                raise
+            logger.debug(
+                "No hard link in %s (%s), so the file is written directly",
+                path.parent,
+                error,
+            )
+            _write_new_file(path, content)
+    finally:
+        temporary.unlink(missing_ok=True)
+    sync_folder(path.parent)
+
+
+def _write_new_file(path: Path, content: bytes) -> None:
+    # Exclusive creation keeps a file another program created meanwhile. The
+    # partial file of a failed or interrupted write is removed.
+    with path.open("xb") as file:
+        try:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        except BaseException:
+            file.close()
+            path.unlink(missing_ok=True)
+            raise
 
 
 def _unwritable(path: Path, error: OSError) -> SourceError:

@@ -1612,7 +1612,7 @@ def test_interrupt_after_write_says_written(monkeypatch: pytest.MonkeyPatch) -> 
     def interrupted(folder: Path) -> None:
         raise KeyboardInterrupt("SIGTERM")
 
-    monkeypatch.setattr(atomic, "_sync_folder", interrupted)
+    monkeypatch.setattr(atomic, "sync_folder", interrupted)
     result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "out.xlsx", "-q")
 
     assert result.exit_code == 1
