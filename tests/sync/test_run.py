@@ -788,16 +788,23 @@ def test_formula_blank_amount_names_cell(tmp_path: Path) -> None:
     )
 
 
-def test_option_column_missing_warns(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def save_deals_tab(path: Path, header: list[str], row: list[object]) -> None:
+    """Save a workbook whose tab 'Deals' has ``header`` and one deal row."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Closed"])
-    sheet.append(["D-1", "Won", None])
-    workbook.save(tmp_path / "deals.xlsx")
+    sheet.append(header)
+    sheet.append(row)
+    workbook.save(path)
+
+
+def test_option_column_missing_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    save_deals_tab(
+        tmp_path / "deals.xlsx", ["Deal ID", "Stage", "Closed"], ["D-1", "Won", None]
+    )
     data = {
         "name": "Win rate period",
         "source": {"path": "deals.xlsx", "tab": "Deals"},
@@ -836,13 +843,11 @@ def test_option_column_missing_warns(
 def test_options_reading_one_missing_column_warn_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "Deals"
-    sheet.append(["Deal ID", "Stage", "Snooze Until"])
-    sheet.append(["D-1", "Lead", None])
-    workbook.save(tmp_path / "deals.xlsx")
+    save_deals_tab(
+        tmp_path / "deals.xlsx",
+        ["Deal ID", "Stage", "Snooze Until"],
+        ["D-1", "Lead", None],
+    )
     data = {
         "name": "Follow-up options",
         "source": {"path": "deals.xlsx", "tab": "Deals"},
