@@ -26,10 +26,12 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import BinaryIO, Generic, TypeVar
+from functools import partial
+from typing import IO, BinaryIO, Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,57 @@ class ForkedCall(Generic[T]):
         pid, self._pid = self._pid, 0
         _, status = os.waitpid(pid, 0)
         return os.waitstatus_to_exitcode(status)
+
+
+class ForkedFileCall(Generic[T]):
+    """``function(file)`` in a forked child that writes its output to ``file``.
+
+    ``file`` is an unnamed temporary file that both processes share. A child
+    that writes megabytes there and returns only their sizes through the pipe
+    spares the parent many small reads from the pipe. Use as a context
+    manager, as :class:`ForkedCall`: leaving the block ends the child and
+    closes the file.
+
+    :raises OSError: if the temporary file cannot be created.
+    """
+
+    def __init__(self, function: Callable[[IO[bytes]], T]) -> None:
+        self._file: IO[bytes] | None = tempfile.TemporaryFile()
+        self._call: ForkedCall[T] | None = None
+        try:
+            self._call = ForkedCall(partial(function, self._file))
+        except BaseException:
+            self.cancel()
+            raise
+
+    def __enter__(self) -> ForkedFileCall[T]:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.cancel()
+
+    def result(self) -> tuple[T, IO[bytes]] | None:
+        """Wait for the child and return its result and the file, rewound.
+
+        Returns None when the child failed or was cancelled. The file stays
+        open until :meth:`cancel`.
+        """
+        if self._call is None or self._file is None:
+            return None
+        returned = self._call.result()
+        if returned is None:
+            return None
+        self._file.seek(0)
+        return returned, self._file
+
+    def cancel(self) -> None:
+        """End the child, if one runs, and close the file."""
+        call, self._call = self._call, None
+        if call is not None:
+            call.cancel()
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()
 
 
 @contextmanager

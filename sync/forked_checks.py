@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import tempfile
 from array import array
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -28,7 +27,7 @@ from typing import IO, NamedTuple
 
 from rules.findings import Code, Finding, Severity
 from rules.spellings import Respelling, typed_spellings
-from sync.forked import ForkedCall, can_fork
+from sync.forked import ForkedFileCall, can_fork
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +52,7 @@ class ForkedChecks:
     def __init__(self, checks: Checks, deal_count: int) -> None:
         self._checks = checks
         self._findings: list[Finding] | None = None
-        self._call: ForkedCall[int] | None = None
-        self._file: IO[bytes] | None = None
+        self._call: ForkedFileCall[int] | None = None
         if can_fork() and deal_count >= MIN_FORKED_DEALS:
             self._start()
         if self._call is None:
@@ -90,35 +88,26 @@ class ForkedChecks:
         call, self._call = self._call, None
         if call is not None:
             call.cancel()
-        file, self._file = self._file, None
-        if file is not None:
-            file.close()
 
     def _start(self) -> None:
         try:
-            self._file = tempfile.TemporaryFile()
+            self._call = ForkedFileCall(partial(_check_into, checks=self._checks))
         except OSError as error:
             logger.debug(
                 "The deals are checked here, because no temporary file opened: %s",
                 error,
             )
-            return
-        try:
-            self._call = ForkedCall(partial(_check_into, self._file, self._checks))
-        except BaseException:
-            self.cancel()
-            raise
 
     def _take_findings(self) -> list[Finding] | None:
         # The findings the child wrote, or None when it failed, wrote too few
         # bytes, or was ended by cancel().
-        if self._call is None or self._file is None:
+        if self._call is None:
             return None
-        size = self._call.result()
-        if size is None:
+        written = self._call.result()
+        if written is None:
             return None
-        self._file.seek(0)
-        data = self._file.read(size)
+        size, file = written
+        data = file.read(size)
         if len(data) != size:
             logger.debug("The child wrote %d of %d bytes of findings", len(data), size)
             return None

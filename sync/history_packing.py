@@ -17,12 +17,11 @@ only their sizes. Through the pipe, 1.8 MB of documents take about thirty
 from __future__ import annotations
 
 import logging
-import tempfile
 from functools import partial
 from typing import IO
 
 from rules.stage_history import HistoryOutcome, StageHistory
-from sync.forked import ForkedCall, can_fork
+from sync.forked import ForkedFileCall, can_fork
 from sync.state.packing import PackedHistory, pack_history
 
 logger = logging.getLogger(__name__)
@@ -40,8 +39,7 @@ class HistoryPacking:
         # once it has loaded it.
         self.stored = StageHistory()
         self._logged: HistoryOutcome | None = None
-        self._call: ForkedCall[DocumentSizes] | None = None
-        self._file: IO[bytes] | None = None
+        self._call: ForkedFileCall[DocumentSizes] | None = None
 
     def __enter__(self) -> HistoryPacking:
         return self
@@ -55,16 +53,14 @@ class HistoryPacking:
         self._logged = logged
         if not (can_fork() and _has_much_to_pack(logged, self.stored)):
             return
+        pack = partial(_pack_into, logged=logged, stored=self.stored)
         try:
-            self._file = tempfile.TemporaryFile()
+            self._call = ForkedFileCall(pack)
         except OSError as error:
             logger.debug(
                 "No temporary file for the packed history (%s), so it is packed here",
                 error,
             )
-            return
-        pack = partial(_pack_into, self._file, logged, self.stored)
-        self._call = ForkedCall(pack)
 
     def result(self, logged: HistoryOutcome | None) -> PackedHistory:
         """Return the documents to store for the run's history ``logged``.
@@ -74,13 +70,11 @@ class HistoryPacking:
         """
         if logged is None:
             return PackedHistory(None, None)
-        # After call.result() the child is reaped, and cancel() only closes
-        # the file.
         call = self._call
         try:
             if call is not None and logged is self._logged:
-                sizes = call.result()
-                packed = None if sizes is None else self._read_documents(sizes)
+                written = call.result()
+                packed = None if written is None else _read_documents(*written)
                 if packed is not None:
                     return packed
         finally:
@@ -92,21 +86,17 @@ class HistoryPacking:
         call, self._call = self._call, None
         if call is not None:
             call.cancel()
-        file, self._file = self._file, None
-        if file is not None:
-            file.close()
 
-    def _read_documents(self, sizes: DocumentSizes) -> PackedHistory | None:
-        """Read the documents the child wrote, or return None if some are short."""
-        assert self._file is not None
-        self._file.seek(0)
-        documents = []
-        for size in sizes:
-            document = None if size is None else self._file.read(size)
-            if document is not None and len(document) != size:
-                return None
-            documents.append(document)
-        return PackedHistory(*documents)
+
+def _read_documents(sizes: DocumentSizes, file: IO[bytes]) -> PackedHistory | None:
+    """Read the documents the child wrote, or return None if some are short."""
+    documents = []
+    for size in sizes:
+        document = None if size is None else file.read(size)
+        if document is not None and len(document) != size:
+            return None
+        documents.append(document)
+    return PackedHistory(*documents)
 
 
 # The sizes of the snapshot and transitions documents, None where there is none.

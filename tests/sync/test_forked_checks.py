@@ -20,7 +20,7 @@ from rules.checks import check_deals
 from rules.deals import Deal
 from rules.findings import Code, Finding, Severity
 from rules.spellings import spell_grouped_values
-from sync import forked_checks
+from sync import forked, forked_checks
 from sync.forked import PARALLEL_VARIABLE
 from sync.forked_checks import ForkedChecks, pack_findings, unpack_findings
 from sync.run import RunResult, run_sync
@@ -212,7 +212,7 @@ def test_no_temporary_file_checks_without_fork(
     def no_space() -> IO[bytes]:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(forked_checks.tempfile, "TemporaryFile", no_space)
+    monkeypatch.setattr(forked.tempfile, "TemporaryFile", no_space)
     deals = build_deals()
 
     with ForkedChecks(checks_of(deals), len(deals)) as checks:

@@ -16,7 +16,7 @@ from config.loader import load_pipeline
 from config.models import Pipeline
 from rules.history import DealSnapshot, Transition
 from rules.stage_history import HistoryOutcome, StageHistory
-from sync import history_packing
+from sync import forked, history_packing
 from sync.history_packing import DocumentSizes, HistoryPacking, history_to_store
 from sync.job import RunRequest, record_run
 from sync.sources.excel import ExcelWorkbook
@@ -123,7 +123,7 @@ def test_no_temporary_file_packed_without_fork(
     def no_space() -> IO[bytes]:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(history_packing.tempfile, "TemporaryFile", no_space)
+    monkeypatch.setattr(forked.tempfile, "TemporaryFile", no_space)
 
     with HistoryPacking() as packing:
         packing.start(logged)
