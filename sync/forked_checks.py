@@ -31,10 +31,10 @@ from sync.forked import ForkedFileCall, can_fork
 
 logger = logging.getLogger(__name__)
 
-# Minimum number of deals for which the checks run in a child. With the
+# Minimum number of deals for which the checks run in a child. On the
 # benchmark workbooks (bench/generate.py, 2-core VM, medians of 10 runs on a
 # loaded machine), the child saved the parent 0.003 s of CPU at 10k rows and
-# 0.03 s at 30k, so a smaller sheet is checked in the parent.
+# 0.03 s at 30k. So a smaller sheet is checked in the parent.
 # NOTE: 20,000 is a guess between those two measured sizes.
 MIN_FORKED_DEALS = 20_000
 

@@ -1,8 +1,8 @@
 """A warning when charts, pictures or shapes lie over the status column.
 
 The status column goes right of every filled cell, where a chart beside the
-table often sits. A drawing object covers the cells under it, so nobody sees
-the statuses there.
+table often sits. A drawing object covers the cells under it, so the statuses
+there are hidden from anyone reading the sheet.
 """
 
 from __future__ import annotations

@@ -252,11 +252,11 @@ def _pair(
 ) -> tuple[int, int] | None:
     if element is None:
         return None
-    one = _whole_number(element.get(first))
-    two = _whole_number(element.get(second))
-    if one is None or two is None:
+    first_value = _whole_number(element.get(first))
+    second_value = _whole_number(element.get(second))
+    if first_value is None or second_value is None:
         return None
-    return one, two
+    return first_value, second_value
 
 
 def _whole_number(text: str | None) -> int | None:

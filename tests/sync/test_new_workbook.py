@@ -36,7 +36,7 @@ def interrupt_on_call(number: int) -> object:
     return fsync
 
 
-def refuse_link(source: object, target: object) -> None:
+def link_not_supported(source: object, target: object) -> None:
     raise OSError(errno.EPERM, "Operation not permitted")
 
 
@@ -85,7 +85,7 @@ def test_folder_without_hard_links_gets_file_written_directly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "pipeline.xlsx"
-    monkeypatch.setattr(new_workbook.os, "link", refuse_link)
+    monkeypatch.setattr(new_workbook.os, "link", link_not_supported)
 
     size = save_new_workbook(small_workbook(), path)
 
@@ -98,7 +98,7 @@ def test_interrupted_direct_write_removes_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "pipeline.xlsx"
-    monkeypatch.setattr(new_workbook.os, "link", refuse_link)
+    monkeypatch.setattr(new_workbook.os, "link", link_not_supported)
     # The first sync is the temporary file's, the second the direct write's.
     monkeypatch.setattr(new_workbook.os, "fsync", interrupt_on_call(2))
 
