@@ -1,0 +1,53 @@
+"""The console script's set-up before the command line loads."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import pytest
+
+from sync import entry_point
+
+
+def test_blas_threads_default_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+
+    entry_point.use_one_blas_thread()
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+
+
+def test_blas_threads_user_value_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+
+    entry_point.use_one_blas_thread()
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+def test_blas_threads_set_before_cli_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # OpenBLAS reads the variable when numpy loads it, which can happen
+    # while the command line loads, so main must set it first.
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setattr(entry_point, "install_interrupt_handlers", lambda: None)
+    seen: list[str | None] = []
+
+    def run_command_line() -> None:
+        raise SystemExit(0)
+
+    class LoadingCli(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            seen.append(os.environ.get("OPENBLAS_NUM_THREADS"))
+            return run_command_line
+
+    monkeypatch.setitem(sys.modules, "sync.cli", LoadingCli("sync.cli"))
+
+    with pytest.raises(SystemExit):
+        entry_point.main()
+
+    assert seen
+    assert set(seen) == {"1"}
