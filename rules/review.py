@@ -41,14 +41,12 @@ from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import (
     and_,
-    attrgetter,
     eq,
     ge,
     is_,
     is_not,
     itemgetter,
     le,
-    methodcaller,
     not_,
     or_,
 )
@@ -65,8 +63,6 @@ from rules.transitions import deals_by_unique_id
 
 LOST_REASON_FIELD = "lost_reason"
 
-# The parsed cells of a deal, by field.
-_VALUES = attrgetter("values")
 # Fields of a Stage log line, for ``map`` to read a column without a Python loop.
 _STAGE, _ENTERED, _EXITED, _ENTERED_KNOWN, _DISAPPEARED, _FIRST_SEEN = (
     itemgetter(StageLogRow._fields.index(name))
@@ -324,7 +320,7 @@ def _count_lost_reasons(
     each distinct cell value is read and folded once.
     """
     listed = sorted(deal_ids & on_sheet.keys())
-    values = _field_values(map(on_sheet.__getitem__, listed), LOST_REASON_FIELD)
+    values = _field_values(on_sheet, listed, LOST_REASON_FIELD)
     reason_of = {
         value: (value if isinstance(value, str) else "").strip()
         for value in set(values)
@@ -353,20 +349,28 @@ def _closed_in_month(
     The outcome is the log's at the month's end, the close date the sheet's now.
     Each distinct close date is checked once.
     """
-    closed: dict[Outcome, set[str]] = {Outcome.WON: set(), Outcome.LOST: set()}
-    is_closed = map(closed.__contains__, final_outcomes.values())
+    # Every outcome that is not open is won or lost. Comparing identities
+    # calls no Python code, where hashing an enum member does.
+    is_closed = map(is_not, final_outcomes.values(), repeat(Outcome.OPEN))
     closed_ids = list(compress(final_outcomes, is_closed))
     listed = list(compress(closed_ids, map(on_sheet.__contains__, closed_ids)))
-    dates = _field_values(map(on_sheet.__getitem__, listed), CLOSE_DATE_FIELD)
+    dates = _field_values(on_sheet, listed, CLOSE_DATE_FIELD)
     in_month = {value for value in set(dates) if _is_day_in(value, first_day, last_day)}
+    won: set[str] = set()
+    lost: set[str] = set()
     for deal_id in compress(listed, map(in_month.__contains__, dates)):
-        closed[final_outcomes[deal_id]].add(deal_id)
-    return closed
+        if final_outcomes[deal_id] is Outcome.WON:
+            won.add(deal_id)
+        else:
+            lost.add(deal_id)
+    return {Outcome.WON: won, Outcome.LOST: lost}
 
 
-def _field_values(deals: Iterable[Deal], field_name: str) -> list[object]:
+def _field_values(
+    on_sheet: Mapping[str, Deal], deal_ids: Iterable[str], field_name: str
+) -> list[object]:
     """Return the parsed value of one field of each deal, None where blank."""
-    return list(map(methodcaller("get", field_name), map(_VALUES, deals)))
+    return [on_sheet[deal_id].values.get(field_name) for deal_id in deal_ids]
 
 
 def _is_day_in(value: object, first_day: dt.date, last_day: dt.date) -> bool:
