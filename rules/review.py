@@ -410,9 +410,10 @@ def _month_log(
     leaves such stays out. A stay that ended after ``last_day`` goes on, and
     one that began after it is left out. Each column is read with ``map`` in
     C, and only the stays that began or ended in the month become a
-    :class:`_Stay`. With that, :func:`review_log_rows` took 0.16 s of CPU
-    instead of 0.61 s with a stay object per row, on the 2025-10-01 run of
-    the 100k-row benchmark sheet (bench/generate.py, 2-core AMD EPYC).
+    :class:`_Stay`. With that, :func:`review_log_rows` took 0.17 s of CPU
+    instead of 0.64 s with a stay object per row, best of 7, on the
+    2025-10-01 run of the 100k-row benchmark sheet (bench/generate.py,
+    2-core AMD EPYC).
     """
     found_first = list(map(eq, map(_FIRST_SEEN, rows), repeat(log_started_on)))
     begun = _begun_by(rows, found_first, log_started_on, last_day)
