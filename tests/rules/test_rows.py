@@ -90,6 +90,13 @@ def test_empty_grid_rows_are_not_deals(english_pipeline: Pipeline) -> None:
     assert findings == []
 
 
+def test_rows_without_cells_are_not_deals(english_pipeline: Pipeline) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], [], [])
+
+    assert deals == []
+    assert findings == []
+
+
 def test_status_only_row_is_skipped(english_pipeline: Pipeline) -> None:
     deals, _ = read(
         english_pipeline,
