@@ -113,6 +113,24 @@ def test_owner_digest_lists_their_items(
     ]
 
 
+def test_digest_greets_owner_as_sheet_spells(receiver: WebhookReceiver) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    notifications["owners"] = {
+        "ana  lima": {"webhooks": ["team-chat"]},
+        "BO CHEN": {"webhooks": ["team-chat"]},
+    }
+    pipeline = build_team_pipeline(notifications)
+
+    send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    ana, bo = (request.json() for request in receiver.requests)
+    assert ana["subject"] == (
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+    )
+    assert ana["text"].startswith("pipesheet digest for Ana Lima: Team pipeline")
+    assert bo["subject"] == "pipesheet: 1 follow-up due soon for Bo Chen (2025-09-30)"
+
+
 def test_sent_digest_recorded_in_ledger(
     receiver: WebhookReceiver, pipeline: Pipeline
 ) -> None:
