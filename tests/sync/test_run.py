@@ -1074,3 +1074,31 @@ def test_run_warns_of_default_check_columns(
         DEFAULT_COLUMN_WARNINGS
     )
     assert result.followups == []
+
+
+def test_long_numeric_id_lost_digits(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    deals = workbook.add_worksheet("Deals")
+    deals.write_row(0, 0, ["Deal ID", "Stage"])
+    deals.write_row(1, 0, [12345678901234567890, "Lead"])
+    deals.write_row(2, 0, [123456789012345, "Lead"])
+    workbook.close()
+    data = {
+        "name": "Long IDs",
+        "source": {"path": "pipeline.xlsx", "tab": "Deals"},
+        "columns": {"id": {"aliases": ["Deal ID"]}, "stage": {"aliases": ["Stage"]}},
+        "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
+        "followups": {"require_next_step_date": False},
+    }
+    pipeline = parse_pipeline(data, origin="pipeline.yaml")
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [(f.code, f.row) for f in result.findings] == [(Code.ID_NOT_TEXT, 2)]
+    assert render_message(result.findings[0], Locale.EN) == (
+        "Deal ID '1.23456789012346E+19' is a number of 20 digits, more than the 15 "
+        "significant digits that spreadsheets keep, so digits of the ID are lost, "
+        "and the cell reads as 12345678901234569216; type the full ID as text, for "
+        "example with the column formatted as Text."
+    )
