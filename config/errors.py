@@ -3,6 +3,7 @@
     PipesheetError
     ├── DefinitionError (ValueError)      unusable pipeline definition
     ├── SheetLayoutError (LookupError)    tab, header or required column not found
+    │   └── AllowedListNotFoundError      the tab or column of an allowed list
     └── SourceError                       the workbook cannot be read or written
         ├── WorkbookNotFoundError (LookupError)
         ├── UnsupportedWorkbookError (ValueError)
@@ -28,6 +29,10 @@ class DefinitionError(PipesheetError, ValueError):
 
 class SheetLayoutError(PipesheetError, LookupError):
     """The workbook lacks a tab, header or required column the definition needs."""
+
+
+class AllowedListNotFoundError(SheetLayoutError):
+    """The tab or column that an allowed-value list is read from does not exist."""
 
 
 class SourceError(PipesheetError):

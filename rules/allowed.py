@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.errors import SheetLayoutError
+from config.errors import AllowedListNotFoundError
 from config.models import AllowedValues
 from rules.cells import display_value
 from rules.grid import SheetGrid, column_letter, is_blank
@@ -13,8 +13,10 @@ from rules.headers import normalize_header
 HEADER_SEARCH_ROWS = 10
 
 
-def read_allowed_column(grid: SheetGrid, column: str) -> list[str]:
+def read_allowed_column(grid: SheetGrid, column: str, field: str) -> list[str]:
     """Return the filled values under the header ``column`` of a list tab.
+
+    ``field`` is the field the list is for, named in the error.
 
     Before (tab ``Lists``)::
 
@@ -25,18 +27,19 @@ def read_allowed_column(grid: SheetGrid, column: str) -> list[str]:
 
     After, for ``column="Owner"``: ``["Ana Lima", "Ben Ortiz", "Chen Wei"]``.
 
-    :raises SheetLayoutError: no header cell equals ``column``.
+    :raises AllowedListNotFoundError: no header cell equals ``column``.
     """
     header = normalize_header(column)
     for row_number in range(1, min(HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
         for index, value in enumerate(grid.rows[row_number - 1]):
             if not is_blank(value) and normalize_header(value) == header:
                 return _values_below(grid, row_number, index)
-    raise SheetLayoutError(
-        f"{grid.describe_location()}: no column headed "
-        f"{column!r} in the first {HEADER_SEARCH_ROWS} rows, so its allowed "
-        f"values cannot be read. {_likely_header_row(grid)} "
-        "Add the column or fix 'from_tab.column' in the definition."
+    raise AllowedListNotFoundError(
+        f"{grid.describe_location()}: no column headed {column!r} in the first "
+        f"{HEADER_SEARCH_ROWS} rows, so the allowed values of {field!r} cannot be "
+        f"read and runs do not check them. {_likely_header_row(grid)} Add the "
+        f"column, fix allowed.{field}.from_tab.column, or delete allowed.{field} "
+        "from the definition."
     )
 
 

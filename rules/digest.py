@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -82,8 +82,11 @@ class DigestItem:
 class OwnerDigest:
     """One owner's digest for one day, with its items and rendered bodies.
 
-    ``text`` is the full plain-text body (e-mail), ``chat_text`` and
-    ``markdown`` are shortened bodies for chat webhooks. ``content_hash`` is
+    ``owner`` names the owner as their entry under ``notifications.owners``
+    spells them, or else as most of their rows do. The subject and bodies
+    greet the owner as most of their rows spell them. ``text`` is the full
+    plain-text body (e-mail), ``chat_text`` and ``markdown`` are shortened
+    bodies for chat webhooks. ``content_hash`` is
     the SHA-256 of subject and text, so equal digests have equal hashes.
     """
 
@@ -236,11 +239,30 @@ def _owner_name(spellings: list[str], pipeline: Pipeline) -> str:
     # The entry's spelling stays the same when rows are sorted or retyped. So
     # does the most common spelling, because a tie goes to the first in code
     # point order.
-    counts = Counter(spellings)
-    owner = min(counts, key=lambda spelling: (-counts[spelling], spelling))
+    owner = _most_common_spelling(spellings)
     notifications = pipeline.notifications
     entry = notifications.entry_of(owner) if notifications is not None else None
     return owner if entry is None else entry
+
+
+def _most_common_spelling(spellings: list[str]) -> str:
+    counts = Counter(spellings)
+    return min(counts, key=lambda spelling: (-counts[spelling], spelling))
+
+
+def _greeted_name(owner: str, items: Sequence[DigestItem]) -> str:
+    """Return the name a digest greets, spelled as most of its rows spell it.
+
+    Before: the entry ``ana  lima`` under ``notifications.owners``, and rows
+    that spell the owner ``Ana Lima``. After: ``Ana Lima``, because the team
+    reads that spelling in the sheet. Runs of spaces become one space.
+    """
+    if owner == TEAM_DIGEST_OWNER:
+        return owner
+    spellings = [item.owner for item in items if item.owner]
+    if not spellings:
+        return owner
+    return " ".join(_most_common_spelling(spellings).split())
 
 
 def _is_listed_problem(finding: Finding, deal: Deal | None, as_of: dt.date) -> bool:
@@ -331,7 +353,8 @@ def _build_digest(
     ordered = tuple(sorted(marked, key=_item_order))
 
     first = not already_sent
-    text = render_digest(_digest_text(owner, ordered, pipeline, as_of, first=first))
+    greeted = _greeted_name(owner, ordered)
+    text = render_digest(_digest_text(greeted, ordered, pipeline, as_of, first=first))
     content = f"{text.subject}\n{text.plain}".encode()
     return OwnerDigest(
         owner=owner,

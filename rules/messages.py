@@ -50,7 +50,9 @@ Params each code is rendered with:
 - ``moved-back``: ``from``, ``to``.
 - ``content-under-blank-header``: ``column`` (a letter), ``cell``.
 - ``id-not-text``: ``cell_kind`` (``true-false``, ``date``, ``date-time``,
-  ``time`` or ``decimal``).
+  ``time``, ``decimal`` or ``long-number``). A ``long-number`` adds
+  ``digit_count`` (the digits of the ID as read), ``significant_digits`` (15)
+  and ``full_number`` (the ID as read).
 - ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``:
   none.
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
@@ -483,6 +485,13 @@ MESSAGES: Templates = {
     Code.ID_NOT_TEXT: {
         EN: (
             (
+                "{column} {value!r} is a number of {digit_count} digits, more than "
+                "the {significant_digits} significant digits that spreadsheets "
+                "keep, so digits of the ID are lost, and the cell reads as "
+                "{full_number}; type the full ID as text, for example with the "
+                "column formatted as Text."
+            ),
+            (
                 "{column} {value!r} is {cell_kind_text}, which programs show in "
                 "different ways, so the ID is not reliable; type it as text or a "
                 "whole number, for example with the column formatted as Text."
@@ -495,6 +504,11 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            (
+                "{column}“{value}”是 {digit_count} 位数字，超过电子表格保留的 "
+                "{significant_digits} 位有效数字，编号的部分数字已丢失，单元格读作 "
+                "{full_number}；请以文本填写完整编号，例如先把该列设为文本格式。"
+            ),
             (
                 "{column}“{value}”是{cell_kind_text}，不同程序显示不同，编号因此"
                 "不可靠；请以文本或整数填写，例如先把该列设为文本格式。"
@@ -895,6 +909,7 @@ CELL_KINDS: dict[Locale, dict[str, str]] = {
         "date-time": "a date-and-time cell",
         "time": "a time cell",
         "decimal": "a decimal number",
+        "long-number": "a number of more than 15 digits",
     },
     ZH: {
         "true-false": "布尔值（TRUE/FALSE）单元格",
@@ -902,6 +917,7 @@ CELL_KINDS: dict[Locale, dict[str, str]] = {
         "date-time": "日期时间单元格",
         "time": "时间单元格",
         "decimal": "小数",
+        "long-number": "超过 15 位的数字",
     },
 }
 

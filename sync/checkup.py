@@ -155,8 +155,16 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
             lambda: _check_protections(source, grids["pipeline"], pipeline),
             blocking=False,
         )
+    unread_fields = _fields_without_column(grids.get("pipeline"), pipeline)
     for field, spec in pipeline.allowed.items():
         if spec.from_tab is None:
+            continue
+        if field in unread_fields:
+            checklist.skip(
+                f"List {field}",
+                f"the pipeline tab has no column for {field!r}, so runs do not "
+                "read this list",
+            )
             continue
         if isinstance(source, CsvTable) and not source.has_tab(spec.from_tab.tab):
             checklist.skip(
@@ -506,6 +514,21 @@ def _generated_tab_names(pipeline: Pipeline) -> list[str]:
     ]
 
 
+def _fields_without_column(grid: SheetGrid | None, pipeline: Pipeline) -> set[str]:
+    """Return the mapped fields that have no column in the pipeline tab.
+
+    Returns nothing when the tab or its header row could not be read, because
+    earlier steps report that.
+    """
+    if grid is None:
+        return set()
+    try:
+        columns = _columns_without_required(grid, pipeline)
+    except PipesheetError:
+        return set()
+    return {field for field in pipeline.columns if field not in columns.fields}
+
+
 def _check_list(
     source: WorkbookSource | None, field: str, tab: str, column: str
 ) -> str:
@@ -513,7 +536,7 @@ def _check_list(
         raise SourceError("the workbook could not be opened")
     check_list_tab(source, field, tab)
     grid = source.read_tab(tab)
-    values = read_allowed_column(grid, column)
+    values = read_allowed_column(grid, column, field)
     found = f"column {column!r}: {counted(len(values), 'value')}"
     place = f"column {column!r}"
     if grid.has_tabs:

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from config.errors import SheetLayoutError, WorkbookBusyError
+from config.errors import (
+    AllowedListNotFoundError,
+    SheetLayoutError,
+    WorkbookBusyError,
+)
 from config.models import Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
@@ -216,7 +220,7 @@ def _run_sync(
     findings += earlier_generated_tabs(source, pipeline)
 
     notify(f"Checking {counted(len(deals), 'deal')}")
-    allowed = read_allowed_lists(source, pipeline)
+    allowed = read_allowed_lists(source, pipeline, columns)
     checks = partial(
         check_deals,
         deals,
@@ -377,18 +381,23 @@ def _run_sync(
 
 
 def read_allowed_lists(
-    source: WorkbookSource, pipeline: Pipeline
+    source: WorkbookSource, pipeline: Pipeline, columns: ColumnMap
 ) -> dict[str, list[str]]:
-    """Return every allowed-value list of the definition, reading tabs as needed.
+    """Return the allowed-value lists the run checks, reading tabs as needed.
 
-    A CSV file has no tab but the pipeline tab, so a list read from another
-    tab is left out of its checks, with a warning.
-
-    :raises SheetLayoutError: a list's tab or column does not exist.
+    A list for a field without a column in the pipeline tab is not read,
+    because no value of that field is checked. A list whose tab or column is
+    missing, or that a CSV file cannot hold, is left out of the checks with a
+    warning, and the run still checks everything else and writes the statuses.
     """
     lists: dict[str, list[str]] = {}
     grids: dict[str, SheetGrid] = {}
     for field, spec in pipeline.allowed.items():
+        if field not in columns.fields:
+            logger.debug(
+                "allowed.%s is not read because its field has no column", field
+            )
+            continue
         inline = allowed_inline(spec)
         if inline is not None:
             lists[field] = inline
@@ -404,26 +413,31 @@ def read_allowed_lists(
                 field,
             )
             continue
-        if tab not in grids:
-            check_list_tab(source, field, tab)
-            grids[tab] = source.read_tab(tab)
-        lists[field] = read_allowed_column(grids[tab], spec.from_tab.column)
+        try:
+            if tab not in grids:
+                check_list_tab(source, field, tab)
+                grids[tab] = source.read_tab(tab)
+            lists[field] = read_allowed_column(grids[tab], spec.from_tab.column, field)
+        except AllowedListNotFoundError as error:
+            logger.warning("%s", error)
     return lists
 
 
 def check_list_tab(source: WorkbookSource, field: str, tab: str) -> None:
     """Check that the tab an allowed-value list is read from exists.
 
-    :raises SheetLayoutError: naming the list's setting and the existing tabs.
+    :raises AllowedListNotFoundError: naming the list's setting and the tabs.
     """
     names = source.tab_names()
     if tab.casefold() in {name.casefold() for name in names}:
         return
     listed = ", ".join(repr(name) for name in names)
-    raise SheetLayoutError(
+    raise AllowedListNotFoundError(
         f"Workbook {source.name!r} has no tab {tab!r}, which allowed.{field}."
-        f"from_tab names as the list of allowed values. Existing tabs: {listed}. "
-        f"Add the tab, or fix allowed.{field}.from_tab.tab in the definition."
+        f"from_tab names as the list of allowed values, so runs do not check the "
+        f"values of {field!r}. Existing tabs: {listed}. Add the tab, fix "
+        f"allowed.{field}.from_tab.tab, or delete allowed.{field} from the "
+        "definition."
     )
 
 

@@ -21,7 +21,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from config.close_matches import closest_value
 from rules.history import Transition
 from rules.text_forms import deal_id_key, quote_showing_invisible
 from sync.commands.options import json_option, reject_empty_source
@@ -600,8 +599,7 @@ def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str
         f"No stage changes of deal {deal_id!r} recorded for tab {tab!r} of {key!r}."
     )
     moves = store.transitions(key, tab=tab)
-    known = {deal_id_key(move.deal_id): move.deal_id for move in moves}
-    nearest = closest_value(deal_id_key(deal_id), known)
+    nearest = close_deal_id(deal_id, {move.deal_id for move in moves})
     if nearest is not None:
         message += f" Did you mean {quote_showing_invisible(nearest)}?"
     # A deal whose ID is on several rows gets no snapshot of its own, which
@@ -610,6 +608,39 @@ def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str
         f" If {deal_id!r} is in the sheet, check that it is on one row only: "
         "a deal whose ID is on several rows is not recorded."
     )
+
+
+# Characters an ID needs, joining punctuation left out, before one typo in it
+# is suggested as a fix. In '1001' one typo changes a quarter of the ID and
+# easily gives another real ID, such as '1011' or '1000'.
+ID_TYPO_MIN_LENGTH = 5
+
+
+def close_deal_id(typed: str, recorded: Iterable[str]) -> str | None:
+    """Return the one recorded deal ID that ``typed`` misspells, or None.
+
+    Before: ``d100234`` or ``D-102034``, with ``D-100234`` recorded. After:
+    ``D-100234``. A misspelling differs in case, width, spaces or joining
+    punctuation only. An ID of 5 characters or more, joining punctuation left
+    out, may also differ by one typo: a character added, dropped or replaced,
+    or two neighbours swapped. Two such IDs leave the intended one open, so neither is
+    suggested, and ``1001`` gets no suggestion of ``00123``.
+    """
+    from rules.close_spellings import is_one_typo_apart, spelling_skeleton
+
+    skeleton = spelling_skeleton(typed)
+    by_skeleton: dict[str, set[str]] = {}
+    for deal_id in recorded:
+        by_skeleton.setdefault(spelling_skeleton(deal_id), set()).add(deal_id)
+    variants = by_skeleton.get(skeleton, set())
+    if not variants and len(skeleton) >= ID_TYPO_MIN_LENGTH:
+        variants = {
+            deal_id
+            for other, deal_ids in by_skeleton.items()
+            if is_one_typo_apart(skeleton, other)
+            for deal_id in deal_ids
+        }
+    return next(iter(variants)) if len(variants) == 1 else None
 
 
 def workbook_labels(keys: Iterable[str]) -> dict[str, str]:

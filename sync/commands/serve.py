@@ -131,10 +131,11 @@ def serve(
 
     unsent = sum(summary.digests_failed for summary in summaries)
     if unsent:
+        digests = "1 digest was" if unsent == 1 else f"{unsent} digests were"
         click.echo(
-            f"{unsent} digests were not sent; the 'digest not sent' lines above "
-            "name the owner, channel and error. Fix the channel in "
-            "notifications.channels or the key an error names; the next run retries.",
+            f"{digests} not sent. The warnings above name each digest's entry, "
+            "channel and error. Fix the channel in notifications.channels or the "
+            "key an error names, and the next run sends them again.",
             err=True,
         )
     if unsent or any(summary.outcome is RunOutcome.FAILED for summary in summaries):

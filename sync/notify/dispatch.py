@@ -149,8 +149,8 @@ def send_due_digests(
         routed = mark_per_channel(addressed, senders, pipeline, state, workbook_key)
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
-            "digests workbook=%s not sent: reading sent digests failed: %s; "
-            "retrying on the next run",
+            "No digest of workbook %r was sent, because reading the record of sent "
+            "digests in the state database failed: %s. The next run tries again.",
             result.workbook,
             _error_text(error),
         )
@@ -353,7 +353,7 @@ def _deliver(
         sum(1 for item in digest.items if item.is_new),
         time.perf_counter() - started,
     )
-    _record(delivery, digest, state, workbook_key, now)
+    _record(delivery, digest, entry, state, workbook_key, now)
     return delivery
 
 
@@ -372,21 +372,17 @@ def owner_entry_label(digest: OwnerDigest, notifications: Notifications) -> str:
 
 def _failed(delivery: Delivery, entry: str, error: Exception) -> Delivery:
     # A permanent rejection comes back on the next run unless someone acts, so
-    # the log line does not promise that trying again helps.
+    # the message does not promise that trying again helps.
     logger.debug(
         "digest not sent for owner %r on channel %s", delivery.owner, delivery.channel
     )
-    next_run = "retrying on the next run"
+    next_run = "The next run sends it again."
     if isinstance(error, DigestRejectedError):
-        next_run = "the next run tries again and fails the same way until it is fixed"
-    logger.warning(
-        "digest not sent entry=%s channel=%s kind=%s error=%s; %s",
-        entry,
-        delivery.channel,
-        delivery.kind,
-        _error_text(error),
-        next_run,
-    )
+        next_run = (
+            "The next run tries again, and it fails the same way until this is fixed."
+        )
+    reason = _reason_sentence(_error_text(error), delivery.channel)
+    logger.warning("%s %s %s", _unsent_digest(delivery, entry), reason, next_run)
     return dataclasses.replace(
         delivery, status=DeliveryStatus.FAILED, error=_error_text(error)
     )
@@ -400,19 +396,63 @@ def _not_tried(delivery: Delivery, entry: str, error: str) -> Delivery:
         "digest not sent for owner %r on channel %s", delivery.owner, delivery.channel
     )
     logger.warning(
-        "digest not sent entry=%s channel=%s kind=%s error=%s; not tried because "
-        "the channel failed earlier in this run; retrying on the next run",
-        entry,
-        delivery.channel,
-        delivery.kind,
-        error,
+        "%s It was not tried, because the channel failed for an earlier digest of "
+        "this run. %s The next run sends it again.",
+        _unsent_digest(delivery, entry),
+        _reason_sentence(error, delivery.channel),
     )
     return dataclasses.replace(delivery, status=DeliveryStatus.FAILED, error=error)
+
+
+def _unsent_digest(delivery: Delivery, entry: str) -> str:
+    """Describe an unsent digest for people: its day, recipient and channel.
+
+    The recipient is named by the definition's entry, because log lines above
+    DEBUG leave out cell contents such as the owner cell. Example: "The digest
+    of 2026-12-06 (4 items) for 'ana  lima' in notifications.owners was not
+    sent through e-mail channel 'email'."
+    """
+    recipient = _recipient(entry)
+    items = "1 item" if delivery.items == 1 else f"{delivery.items} items"
+    return (
+        f"The digest of {delivery.digest_date} ({items}) for {recipient} was not sent "
+        f"through {_channel_kind(delivery.kind)} channel {delivery.channel!r}."
+    )
+
+
+def _recipient(entry: str) -> str:
+    # The entry as owner_entry_label returns it, in words for a sentence.
+    if entry == "manager_digest_to":
+        return "the manager (notifications.manager_digest_to)"
+    if entry == "none":
+        return "an owner without an entry in notifications.owners"
+    return f"{entry} in notifications.owners"
+
+
+def _channel_kind(kind: str) -> str:
+    # "email" and "webhook/slack" in words for a sentence: "e-mail", "slack webhook".
+    if kind == "email":
+        return "e-mail"
+    category, _, webhook_format = kind.partition("/")
+    return f"{webhook_format} {category}" if webhook_format else kind
+
+
+def _reason_sentence(error: str, channel: str) -> str:
+    """Return a delivery error as a sentence, without the channel it names first.
+
+    Before: "channel 'email': sending the digest through 127.0.0.1:25 failed: the
+    connection was refused". After: "Sending the digest through 127.0.0.1:25
+    failed: the connection was refused."
+    """
+    text = error.removeprefix(f"channel {channel!r}: ")
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else f"{text}."
 
 
 def _record(
     delivery: Delivery,
     digest: OwnerDigest,
+    entry: str,
     state: DigestLedger,
     workbook_key: str,
     now: dt.datetime,
@@ -429,9 +469,10 @@ def _record(
         )
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
-            "digest sent but not recorded owner=%s channel=%s error=%s; it may be "
-            "sent again on the next run",
-            delivery.owner,
+            "The digest of %s for %s was sent through channel %r, but recording it "
+            "in the state database failed: %s. The next run may send it again.",
+            delivery.digest_date,
+            _recipient(entry),
             delivery.channel,
             _error_text(error),
         )

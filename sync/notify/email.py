@@ -6,6 +6,7 @@ import datetime as dt
 import email.utils
 import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -19,6 +20,7 @@ from sync.notify.errors import (
     DeliveryError,
     DigestRejectedError,
 )
+from sync.notify.network_errors import describe_network_error
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +341,13 @@ def describe_smtp_error(error: BaseException, timeout: float) -> str:
         return f"the server replied {error.smtp_code} {text}"
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return describe_refused(error.recipients)
-    return f"{type(error).__name__}: {error}"
+    plain = describe_network_error(error)
+    if isinstance(error, ConnectionRefusedError | socket.gaierror):
+        plain = (
+            f"{plain}; check smtp_host and smtp_port of the channel, and that the "
+            "mail server runs"
+        )
+    return plain or f"{type(error).__name__}: {error}"
 
 
 def describe_refused(refused: Mapping[str, tuple[int, bytes | str]]) -> str:

@@ -28,6 +28,7 @@ import hmac
 import http.client
 import json
 import logging
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +39,7 @@ from config.models import OwnerContact, WebhookChannel, WebhookFormat
 from rules.digest import DigestItem, OwnerDigest
 from sync.notify.credentials import read_credential
 from sync.notify.errors import ChannelUnreachableError, DeliveryError
+from sync.notify.network_errors import describe_network_error
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +243,11 @@ def describe_http_error(error: BaseException) -> str:
             body = error.read().decode("utf-8", "replace")[:RESPONSE_QUOTE_LIMIT]
         return f"HTTP {error.code} {error.reason}: {body!r}"
     if isinstance(error, urllib.error.URLError):
-        return f"{error.reason}"
+        reason = error.reason
+        plain = describe_network_error(reason) if isinstance(reason, OSError) else None
+        if isinstance(reason, ConnectionRefusedError | socket.gaierror):
+            plain = f"{plain}; check the channel's url, and that the receiver runs"
+        return plain or f"{reason}"
     if isinstance(error, TimeoutError):
         return "timed out"
     return f"{type(error).__name__}: {error}"

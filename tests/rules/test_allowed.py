@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import SheetLayoutError
+from config.errors import AllowedListNotFoundError
 from rules.allowed import read_allowed_column
 from rules.grid import SheetGrid
 
@@ -14,7 +14,7 @@ def test_list_column_read_below_header() -> None:
         rows=[["Owner", "Product"], ["Ana", 2025.0], [None, "GTX Pro"]],
     )
 
-    assert read_allowed_column(grid, "Product") == ["2025", "GTX Pro"]
+    assert read_allowed_column(grid, "Product", "product") == ["2025", "GTX Pro"]
 
 
 def test_missing_list_column_quotes_headers_as_shown() -> None:
@@ -22,14 +22,16 @@ def test_missing_list_column_quotes_headers_as_shown() -> None:
         workbook="Pipeline.xlsx", tab="Lists", rows=[["Owner", 2025.0, 1e300]]
     )
 
-    with pytest.raises(SheetLayoutError) as raised:
-        read_allowed_column(grid, "Product")
+    with pytest.raises(AllowedListNotFoundError) as raised:
+        read_allowed_column(grid, "Product", "product")
 
     assert str(raised.value) == (
         "Workbook 'Pipeline.xlsx', tab 'Lists': no column headed 'Product' in the "
-        "first 10 rows, so its allowed values cannot be read. Row 1, the one with "
-        "the most filled cells, has A1='Owner', B1='2025', C1='1E+300'. Add the "
-        "column or fix 'from_tab.column' in the definition."
+        "first 10 rows, so the allowed values of 'product' cannot be read and runs "
+        "do not check them. Row 1, the one with the most filled cells, has "
+        "A1='Owner', B1='2025', C1='1E+300'. Add the column, fix "
+        "allowed.product.from_tab.column, or delete allowed.product from the "
+        "definition."
     )
 
 
@@ -62,11 +64,13 @@ def test_missing_list_column_lists_header_row(
 ) -> None:
     grid = SheetGrid(workbook="Pipeline.xlsx", tab="Lists", rows=rows)
 
-    with pytest.raises(SheetLayoutError) as raised:
-        read_allowed_column(grid, "Product")
+    with pytest.raises(AllowedListNotFoundError) as raised:
+        read_allowed_column(grid, "Product", "product")
 
     assert str(raised.value) == (
         "Workbook 'Pipeline.xlsx', tab 'Lists': no column headed 'Product' in the "
-        f"first 10 rows, so its allowed values cannot be read. {listed} Add the "
-        "column or fix 'from_tab.column' in the definition."
+        "first 10 rows, so the allowed values of 'product' cannot be read and runs "
+        f"do not check them. {listed} Add the column, fix "
+        "allowed.product.from_tab.column, or delete allowed.product from the "
+        "definition."
     )

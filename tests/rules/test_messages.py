@@ -1177,8 +1177,9 @@ def test_date_order_mismatch_status_names_order(locale: Locale, expected: str) -
         ("date-time", "a date-and-time cell", "日期时间单元格"),
         ("time", "a time cell", "时间单元格"),
         ("decimal", "a decimal number", "小数"),
+        ("long-number", "a number of more than 15 digits", "超过 15 位的数字"),
     ],
-    ids=["true-false", "date", "date-time", "time", "decimal"],
+    ids=["true-false", "date", "date-time", "time", "decimal", "long-number"],
 )
 def test_id_not_text_names_cell_kind(kind: str, en: str, zh: str) -> None:
     finding = parse_finding(Code.ID_NOT_TEXT, "Deal ID", "X", cell_kind=kind)
@@ -1191,6 +1192,33 @@ def test_id_not_text_names_cell_kind(kind: str, en: str, zh: str) -> None:
     assert render_message(finding, Locale.ZH_CN) == (
         f"Deal ID“X”是{zh}，不同程序显示不同，编号因此不可靠；请以文本或整数填写，"
         "例如先把该列设为文本格式。"
+    )
+
+
+def test_id_lost_digits_message() -> None:
+    finding = parse_finding(
+        Code.ID_NOT_TEXT,
+        "Deal ID",
+        "1.23456789012346E+19",
+        cell_kind="long-number",
+        digit_count="20",
+        significant_digits="15",
+        full_number="12345678901234569216",
+    )
+
+    assert render_message(finding, Locale.EN) == (
+        "Deal ID '1.23456789012346E+19' is a number of 20 digits, more than the 15 "
+        "significant digits that spreadsheets keep, so digits of the ID are lost, "
+        "and the cell reads as 12345678901234569216; type the full ID as text, for "
+        "example with the column formatted as Text."
+    )
+    assert render_message(finding, Locale.ZH_CN) == (
+        "Deal ID“1.23456789012346E+19”是 20 位数字，超过电子表格保留的 15 位有效"
+        "数字，编号的部分数字已丢失，单元格读作 12345678901234569216；请以文本填写"
+        "完整编号，例如先把该列设为文本格式。"
+    )
+    assert render_short(finding, Locale.EN) == (
+        "Deal ID '1.23456789012346E+19' is not text"
     )
 
 

@@ -328,7 +328,10 @@ def test_ids_not_text_flagged(english_pipeline: Pipeline) -> None:
         "9007199254740993",
         "D-8",
     ]
-    assert codes_of(findings) == [(row, Code.ID_NOT_TEXT) for row in range(2, 7)]
+    assert codes_of(findings) == [
+        *[(row, Code.ID_NOT_TEXT) for row in range(2, 7)],
+        (8, Code.ID_NOT_TEXT),
+    ]
     assert findings[0] == Finding(
         code=Code.ID_NOT_TEXT,
         severity=Severity.ERROR,
@@ -345,7 +348,44 @@ def test_ids_not_text_flagged(english_pipeline: Pipeline) -> None:
         "time",
         "date",
         "date-time",
+        "long-number",
     ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "deal_id", "digits"),
+    [
+        (12345678901234569216, "12345678901234569216", "20"),
+        (1.234567890123457e19, "12345678901234569216", "20"),
+        (-(2**53) - 1, "-9007199254740993", "16"),
+        (1234567890123456, "1234567890123456", "16"),
+    ],
+    ids=["int-from-float", "float", "negative-int", "sixteen-digits"],
+)
+def test_long_number_id_lost_digits(
+    english_pipeline: Pipeline, cell: CellValue, deal_id: str, digits: str
+) -> None:
+    deals, findings = read(english_pipeline, ["Deal ID", "Stage"], [cell, "Lead"])
+
+    assert [deal.deal_id for deal in deals] == [deal_id]
+    assert codes_of(findings) == [(2, Code.ID_NOT_TEXT)]
+    assert findings[0].params == {
+        "cell_kind": "long-number",
+        "digit_count": digits,
+        "significant_digits": "15",
+        "full_number": deal_id,
+    }
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [123456789012345, 1234567890123450000, 1.23456789012345e18, 10**20],
+    ids=["fifteen-digits", "trailing-zeros", "float-trailing-zeros", "power-of-ten"],
+)
+def test_long_number_id_kept_whole(english_pipeline: Pipeline, cell: CellValue) -> None:
+    _, findings = read(english_pipeline, ["Deal ID", "Stage"], [cell, "Lead"])
+
+    assert findings == []
 
 
 def test_id_not_text_midnight_is_date(english_pipeline: Pipeline) -> None:

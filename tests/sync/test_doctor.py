@@ -296,15 +296,11 @@ def test_missing_column_and_list_tab(
         OUTPUT_TABS_PASSED,
         protections_passed("C"),
         (
-            "✗ List account  Workbook 'Pipeline' has no tab 'Accounts', which "
-            "allowed.account.from_tab names as the list of allowed values. Existing "
-            "tabs: 'Deals'. Add the tab, or fix allowed.account.from_tab.tab in the "
-            "definition."
+            "· List account  the pipeline tab has no column for 'account', so runs "
+            "do not read this list"
         ),
     ]
-    assert (
-        lines(result)[-1] == "2 checks failed; fix them and run pipesheet doctor again."
-    )
+    assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
 
 
 def test_unreadable_definition_fails_first(tmp_path: Path) -> None:
@@ -540,7 +536,10 @@ def test_csv_lists_skipped(tmp_path: Path) -> None:
     skipped = "is a CSV file without tab 'Lists', so runs do not check these values"
     assert lines(result)[-4:-2] == [
         f"· List owner    deals.csv {skipped}",
-        f"· List product  deals.csv {skipped}",
+        (
+            "· List product  the pipeline tab has no column for 'product', so runs "
+            "do not read this list"
+        ),
     ]
     assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
 
@@ -1094,3 +1093,50 @@ def test_set_channel_variables_pass_unprinted(
         "'PIPESHEET_TEST_SMTP_PASSWORD' set"
     )
     assert "value-7" not in result.output
+
+
+def save_pipeline_with_owner_list(path: Path, header: list[str]) -> None:
+    workbook = openpyxl.Workbook()
+    deals = workbook.active
+    assert deals is not None
+    deals.title = "Deals"
+    deals.append(header)
+    deals.append(["N1", "Acme", "Ana Lima", "Demo", 100, dt.datetime(2027, 1, 1)])
+    lists = workbook.create_sheet("Lists")
+    lists.append(["Owner"])
+    lists.append(["Ana Lima"])
+    workbook.save(path)
+
+
+OWNER_LIST_HEADER = ["Deal ID", "Account", "Owner", "Stage", "Amount"]
+
+
+def test_list_of_absent_column_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    save_pipeline_with_owner_list(path, [*OWNER_LIST_HEADER, "Expected Close"])
+
+    result = run_doctor("b2b-en", "--source", str(path))
+
+    assert lines(result)[-4:-2] == [
+        "✓ List owner    tab 'Lists', column 'Owner': 1 value",
+        (
+            "· List product  the pipeline tab has no column for 'product', so runs "
+            "do not read this list"
+        ),
+    ]
+
+
+def test_missing_list_column_fails(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    save_pipeline_with_owner_list(path, [*OWNER_LIST_HEADER, "Product"])
+
+    result = run_doctor("b2b-en", "--source", str(path))
+
+    assert result.exit_code == 1
+    assert lines(result)[-3] == (
+        "✗ List product  Workbook 'pipeline.xlsx', tab 'Lists': no column headed "
+        "'Product' in the first 10 rows, so the allowed values of 'product' cannot "
+        "be read and runs do not check them. Row 1, the one with the most filled "
+        "cells, has A1='Owner'. Add the column, fix allowed.product.from_tab.column, "
+        "or delete allowed.product from the definition."
+    )

@@ -19,6 +19,7 @@ from config.errors import SheetLayoutError
 from config.loader import load_pipeline, parse_pipeline
 from config.models import Locale, MetricsSettings, Pipeline
 from config.shipped import shipped_definition
+from rules.deals import ColumnMap
 from rules.findings import Code, Severity
 from rules.grid import CellValue, SheetGrid
 from rules.messages import render_message
@@ -400,18 +401,100 @@ def test_existing_tabs_matched_ignoring_case() -> None:
     assert existing == {"Funnel": SheetGrid("memory.xlsx", "FUNNEL", generated)}
 
 
-def test_allowed_list_tab_missing() -> None:
+def test_allowed_list_tab_missing_warns(caplog: pytest.LogCaptureFixture) -> None:
     pipeline = load_pipeline(shipped_definition("b2b-en"))
     source = MemoryWorkbook({"Deals": [], "Notes": []})
+    columns = ColumnMap(1, ["Deal ID", "Owner"], {"id": 0, "owner": 1}, None)
 
-    with pytest.raises(SheetLayoutError) as raised:
-        read_allowed_lists(source, pipeline)
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        allowed = read_allowed_lists(source, pipeline, columns)
 
-    assert str(raised.value) == (
-        "Workbook 'memory.xlsx' has no tab 'Lists', which allowed.owner.from_tab "
-        "names as the list of allowed values. Existing tabs: 'Deals', 'Notes'. "
-        "Add the tab, or fix allowed.owner.from_tab.tab in the definition."
-    )
+    assert allowed == {}
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'memory.xlsx' has no tab 'Lists', which allowed.owner.from_tab "
+            "names as the list of allowed values, so runs do not check the values "
+            "of 'owner'. Existing tabs: 'Deals', 'Notes'. Add the tab, fix "
+            "allowed.owner.from_tab.tab, or delete allowed.owner from the definition."
+        )
+    ]
+
+
+def save_owner_list_workbook(path: Path, header: list[str], row: list[object]) -> None:
+    """Save tab 'Deals' with ``header`` and one row, and tab 'Lists' with owners."""
+    workbook = openpyxl.Workbook()
+    deals = workbook.active
+    assert deals is not None
+    deals.title = "Deals"
+    deals.append(header)
+    deals.append(row)
+    lists = workbook.create_sheet("Lists")
+    lists.append(["Owner"])
+    lists.append(["Ana Lima"])
+    workbook.save(path)
+
+
+DEAL_HEADER = [
+    "Deal ID",
+    "Account",
+    "Owner",
+    "Stage",
+    "Amount",
+    "Expected Close",
+    "Next Step Date",
+    "Lost Reason",
+]
+DEAL_ROW: list[object] = [
+    "N1",
+    "Acme",
+    "Ben Ortiz",
+    "Demo",
+    100,
+    dt.datetime(2025, 12, 1),
+    dt.datetime(2025, 10, 8),
+    None,
+]
+
+
+def test_list_of_absent_column_not_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    save_owner_list_workbook(path, DEAL_HEADER, DEAL_ROW)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    with caplog.at_level(logging.WARNING):
+        result = run_once(path, pipeline)
+
+    assert caplog.records == []
+    assert result.report is not None
+    unknown = [f for f in result.findings if f.code is Code.UNKNOWN_VALUE]
+    assert [(f.field, f.value) for f in unknown] == [("owner", "Ben Ortiz")]
+
+
+def test_missing_list_column_warns_and_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    header = [*DEAL_HEADER, "Product"]
+    save_owner_list_workbook(path, header, [*DEAL_ROW, "Widget"])
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    with caplog.at_level(logging.WARNING):
+        result = run_once(path, pipeline)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'pipeline.xlsx', tab 'Lists': no column headed 'Product' in "
+            "the first 10 rows, so the allowed values of 'product' cannot be read "
+            "and runs do not check them. Row 1, the one with the most filled cells, "
+            "has A1='Owner'. Add the column, fix allowed.product.from_tab.column, "
+            "or delete allowed.product from the definition."
+        )
+    ]
+    assert result.report is not None
+    unknown = [f for f in result.findings if f.code is Code.UNKNOWN_VALUE]
+    assert [(f.field, f.value) for f in unknown] == [("owner", "Ben Ortiz")]
 
 
 def test_allowed_lists_from_tab_and_inline() -> None:
@@ -423,7 +506,9 @@ def test_allowed_lists_from_tab_and_inline() -> None:
     ]
     source = MemoryWorkbook({"Deals": [], "lists": lists})
 
-    allowed = read_allowed_lists(source, pipeline)
+    fields = {"owner": 0, "product": 1, "source": 2}
+    columns = ColumnMap(1, ["Owner", "Product", "Lead Source"], fields, None)
+    allowed = read_allowed_lists(source, pipeline, columns)
 
     assert allowed["owner"] == ["Ana Lima", "Ben Ortiz"]
     assert allowed["product"] == ["Widget"]
@@ -989,3 +1074,31 @@ def test_run_warns_of_default_check_columns(
         DEFAULT_COLUMN_WARNINGS
     )
     assert result.followups == []
+
+
+def test_long_numeric_id_lost_digits(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    deals = workbook.add_worksheet("Deals")
+    deals.write_row(0, 0, ["Deal ID", "Stage"])
+    deals.write_row(1, 0, [12345678901234567890, "Lead"])
+    deals.write_row(2, 0, [123456789012345, "Lead"])
+    workbook.close()
+    data = {
+        "name": "Long IDs",
+        "source": {"path": "pipeline.xlsx", "tab": "Deals"},
+        "columns": {"id": {"aliases": ["Deal ID"]}, "stage": {"aliases": ["Stage"]}},
+        "stages": [{"name": "Lead"}, {"name": "Won", "outcome": "won"}],
+        "followups": {"require_next_step_date": False},
+    }
+    pipeline = parse_pipeline(data, origin="pipeline.yaml")
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [(f.code, f.row) for f in result.findings] == [(Code.ID_NOT_TEXT, 2)]
+    assert render_message(result.findings[0], Locale.EN) == (
+        "Deal ID '1.23456789012346E+19' is a number of 20 digits, more than the 15 "
+        "significant digits that spreadsheets keep, so digits of the ID are lost, "
+        "and the cell reads as 12345678901234569216; type the full ID as text, for "
+        "example with the column formatted as Text."
+    )

@@ -801,9 +801,9 @@ def test_once_exits_one_on_unsent_digest(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert (
-        "1 digests were not sent; the 'digest not sent' lines above name the "
-        "owner, channel and error. Fix the channel in notifications.channels "
-        "or the key an error names; the next run retries."
+        "1 digest was not sent. The warnings above name each digest's entry, "
+        "channel and error. Fix the channel in notifications.channels or the key "
+        "an error names, and the next run sends them again."
     ) in result.stderr
     with StateStore.open(str(state)) as store:
         assert [run.outcome for run in store.runs()] == [RunOutcome.OK]

@@ -431,16 +431,69 @@ def test_log_finds_id_stored_with_mark(marked_state: Path, workbook: Path) -> No
 def test_log_suggestion_names_invisible_mark(
     marked_state: Path, workbook: Path
 ) -> None:
-    args = ["A-2", "b2b-en", "--source", str(workbook), "--state", str(marked_state)]
+    args = ["a 1", "b2b-en", "--source", str(workbook), "--state", str(marked_state)]
 
     result = invoke(cli, ["log", *args])
 
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: No stage changes of deal 'A-2' recorded for tab 'Deals' of "
+        "Error: No stage changes of deal 'a 1' recorded for tab 'Deals' of "
         f"{str(workbook)!r}. Did you mean 'A-1' (with an invisible U+FEFF at the "
-        "end)? If 'A-2' is in the sheet, check that it is on one row only: a deal "
+        "end)? If 'a 1' is in the sheet, check that it is on one row only: a deal "
         "whose ID is on several rows is not recorded.\n"
+    )
+
+
+@pytest.fixture
+def numbered_state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database of five deals with short and long IDs."""
+    path = tmp_path / "numbered.sqlite"
+    deal_ids = ["00123", "2002", "2003", "A-7", "D-100234"]
+    with StateStore.open(str(path)) as store:
+        run = store.start_run(str(workbook), "Deals", AS_OF, now=STARTED)
+        moves = [
+            Transition(deal_id, None, "Lead", dt.date(2025, 3, 1))
+            for deal_id in deal_ids
+        ]
+        store.record_transitions(str(workbook), run, moves)
+        store.finish_run(run, RunOutcome.OK, now=STARTED)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        ("1001", ""),
+        ("2004", ""),
+        ("A-8", ""),
+        ("0123", ""),
+        ("D-102034", " Did you mean 'D-100234'?"),
+        ("d100234", " Did you mean 'D-100234'?"),
+        ("a7", " Did you mean 'A-7'?"),
+    ],
+    ids=[
+        "far-id",
+        "typo-of-two-ids",
+        "typo-of-short-id",
+        "dropped-zero-of-short-id",
+        "swapped-digits",
+        "case-and-dash",
+        "short-id-without-dash",
+    ],
+)
+def test_log_suggests_only_close_ids(
+    numbered_state: Path, workbook: Path, typed: str, suggestion: str
+) -> None:
+    args = [typed, "b2b-en", "--source", str(workbook), "--state", str(numbered_state)]
+
+    result = invoke(cli, ["log", *args])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: No stage changes of deal {typed!r} recorded for tab 'Deals' of "
+        f"{str(workbook)!r}.{suggestion} If {typed!r} is in the sheet, check that "
+        "it is on one row only: a deal whose ID is on several rows is not "
+        "recorded.\n"
     )
 
 

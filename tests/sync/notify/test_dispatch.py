@@ -113,6 +113,24 @@ def test_owner_digest_lists_their_items(
     ]
 
 
+def test_digest_greets_owner_as_sheet_spells(receiver: WebhookReceiver) -> None:
+    notifications = team_notifications(receiver.url, manager_digest_to=None)
+    notifications["owners"] = {
+        "ana  lima": {"webhooks": ["team-chat"]},
+        "BO CHEN": {"webhooks": ["team-chat"]},
+    }
+    pipeline = build_team_pipeline(notifications)
+
+    send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    ana, bo = (request.json() for request in receiver.requests)
+    assert ana["subject"] == (
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+    )
+    assert ana["text"].startswith("pipesheet digest for Ana Lima: Team pipeline")
+    assert bo["subject"] == "pipesheet: 1 follow-up due soon for Bo Chen (2025-09-30)"
+
+
 def test_sent_digest_recorded_in_ledger(
     receiver: WebhookReceiver, pipeline: Pipeline
 ) -> None:
@@ -414,9 +432,10 @@ def test_failing_channel_retried_next_call(
     ]
     assert [record.getMessage() for record in caplog.records] == [
         (
-            "digest not sent entry='Ana Lima' channel=team-chat kind=webhook/generic "
-            f"error=channel 'team-chat': posting to {LOOPBACK} failed: HTTP 500 "
-            "Internal Server Error: 'try later'; retrying on the next run"
+            "The digest of 2025-09-30 (2 items) for 'Ana Lima' in "
+            "notifications.owners was not sent through generic webhook channel "
+            f"'team-chat'. Posting to {LOOPBACK} failed: HTTP 500 Internal Server "
+            "Error: 'try later'. The next run sends it again."
         )
     ]
 
@@ -519,8 +538,9 @@ def test_refused_connection_reported_not_raised(receiver: WebhookReceiver) -> No
 
     assert [delivery.owner for delivery in report.failed] == ["Ana Lima", "Bo Chen"]
     assert report.failed[0].error == (
-        f"channel 'team-chat': posting to {LOOPBACK} failed: [Errno 111] "
-        "Connection refused"
+        f"channel 'team-chat': posting to {LOOPBACK} failed: the connection was "
+        "refused, so no server listens at that address and port; check the "
+        "channel's url, and that the receiver runs"
     )
     assert [delivery.owner for delivery in report.sent] == [TEAM_DIGEST_OWNER]
 
@@ -562,10 +582,57 @@ def test_silent_smtp_server_tried_once_per_run(
     assert [delivery.owner for delivery in retry.failed] == ["Ana Lima", "Bo Chen"]
     assert len(silent_server.connections) == 2
     assert caplog.records[1].getMessage() == (
-        f"digest not sent entry='Bo Chen' channel=email kind=email error={error}; "
-        "not tried because the channel failed earlier in this run; retrying on "
-        "the next run"
+        "The digest of 2025-09-30 (1 item) for 'Bo Chen' in notifications.owners "
+        "was not sent through e-mail channel 'email'. It was not tried, because "
+        "the channel failed for an earlier digest of this run. Sending the digest "
+        f"through {LOOPBACK}:{silent_server.port} failed: timed out after 0.2 s "
+        "without a reply from the server. The next run sends it again."
     )
+
+
+def test_refused_smtp_connection_warned_as_sentence(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = closed_loopback_port()
+    notifications = team_notifications(receiver.url)
+    notifications["owners"] = {"ana  lima": {"email": "ana.lima@example.com"}}
+    notifications["manager_digest_to"] = {"email": "lead@example.com"}
+    notifications["channels"] = [
+        {
+            "kind": "email",
+            "smtp_host": LOOPBACK,
+            "smtp_port": port,
+            "starttls": False,
+            "from_address": "pipesheet@example.com",
+        }
+    ]
+    pipeline = build_team_pipeline(notifications)
+
+    with caplog.at_level(logging.WARNING, logger="sync.notify.dispatch"):
+        report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+
+    refused = (
+        f"Sending the digest through {LOOPBACK}:{port} failed: the connection was "
+        "refused, so no server listens at that address and port; check smtp_host "
+        "and smtp_port of the channel, and that the mail server runs."
+    )
+    assert [delivery.owner for delivery in report.failed] == [
+        "ana  lima",
+        TEAM_DIGEST_OWNER,
+    ]
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "The digest of 2025-09-30 (2 items) for 'ana  lima' in "
+            "notifications.owners was not sent through e-mail channel 'email'. "
+            f"{refused} The next run sends it again."
+        ),
+        (
+            "The digest of 2025-09-30 (3 items) for the manager "
+            "(notifications.manager_digest_to) was not sent through e-mail channel "
+            "'email'. It was not tried, because the channel failed for an earlier "
+            f"digest of this run. {refused} The next run sends it again."
+        ),
+    ]
 
 
 def email_notifications(receiver_url: str, smtp_port: int) -> dict[str, Any]:
@@ -618,12 +685,12 @@ def test_refused_address_does_not_stop_channel(
         if record.name == "sync.notify.dispatch"
     ] == [
         (
-            "digest not sent entry='Ana Lima' channel=email kind=email "
-            "error=channel 'email': sending the digest through "
-            f"{LOOPBACK}:{smtp_server.port} failed: the server refused recipient "
-            "'ana.lima@example.com' (550 5.1.1 mailbox unavailable); correct "
-            "notifications.owners['Ana Lima'].email; the next run tries again and "
-            "fails the same way until it is fixed"
+            "The digest of 2025-09-30 (2 items) for 'Ana Lima' in "
+            "notifications.owners was not sent through e-mail channel 'email'. "
+            f"Sending the digest through {LOOPBACK}:{smtp_server.port} failed: the "
+            "server refused recipient 'ana.lima@example.com' (550 5.1.1 mailbox "
+            "unavailable); correct notifications.owners['Ana Lima'].email. The next "
+            "run tries again, and it fails the same way until this is fixed."
         )
     ]
 
@@ -651,7 +718,7 @@ def test_wrong_password_tried_once_per_run(
     assert [delivery.owner for delivery in report.failed] == ["Ana Lima", "Bo Chen"]
     assert len(warnings) == 2
     assert "535 5.7.8 Authentication credentials invalid" in warnings[1]
-    assert "not tried because the channel failed earlier" in warnings[1]
+    assert "It was not tried, because the channel failed" in warnings[1]
 
 
 def test_http_error_does_not_stop_channel(
@@ -1038,13 +1105,21 @@ class BrokenLedger(InMemoryDigestLedger):
 
 
 def test_unreadable_ledger_sends_nothing(
-    receiver: WebhookReceiver, pipeline: Pipeline
+    receiver: WebhookReceiver, pipeline: Pipeline, caplog: pytest.LogCaptureFixture
 ) -> None:
-    report = send(sync_result(pipeline), pipeline, BrokenLedger("sent_items"))
+    with caplog.at_level(logging.ERROR, logger="sync.notify.dispatch"):
+        report = send(sync_result(pipeline), pipeline, BrokenLedger("sent_items"))
 
     assert report.skipped == (
         "reading sent digests failed: ConnectionError: database is locked"
     )
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "No digest of workbook 'Team.xlsx' was sent, because reading the record "
+            "of sent digests in the state database failed: ConnectionError: "
+            "database is locked. The next run tries again."
+        )
+    ]
     assert receiver.requests == []
 
 
@@ -1056,9 +1131,10 @@ def test_unrecorded_send_logged_as_error(
 
     assert len(report.sent) == 3
     assert caplog.records[0].getMessage() == (
-        "digest sent but not recorded owner=Ana Lima channel=team-chat "
-        "error=ConnectionError: database is locked; it may be sent again on the "
-        "next run"
+        "The digest of 2025-09-30 for 'Ana Lima' in notifications.owners was sent "
+        "through channel 'team-chat', but recording it in the state database "
+        "failed: ConnectionError: database is locked. The next run may send it "
+        "again."
     )
 
 

@@ -270,8 +270,9 @@ def test_refused_connection_reported() -> None:
         sender.send(ana_digest(), CONTACT, NOW)
 
     assert str(raised.value) == (
-        f"channel 'team-chat': posting to {LOOPBACK} failed: [Errno 111] "
-        "Connection refused"
+        f"channel 'team-chat': posting to {LOOPBACK} failed: the connection was "
+        "refused, so no server listens at that address and port; check the "
+        "channel's url, and that the receiver runs"
     )
 
 
