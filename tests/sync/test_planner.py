@@ -738,6 +738,34 @@ def test_status_column_right_of_merges(
     assert choose_status_column(grid, columns) == expected
 
 
+@pytest.mark.parametrize(
+    ("status_header", "status_column", "write_header"),
+    [("pipesheet status", 3, False), ("Status", 4, True)],
+    ids=["status-header", "other-header"],
+)
+def test_status_header_merged_down_from_above(
+    status_header: str, status_column: int, write_header: bool
+) -> None:
+    # Deal ID and the status header merged down over rows 1-2, Deal across
+    # B1:C1 over Stage and Amount, so row 2 is the header row.
+    rows: list[list[CellValue]] = [
+        ["Deal ID", "Deal", None, status_header],
+        [None, "Stage", "Amount", None],
+        ["D-1", "Lead", 100, "OK"],
+    ]
+    merged = [(1, 0, 2, 0), (1, 1, 1, 2), (1, 3, 2, 3)]
+    grid = SheetGrid("book.xlsx", "Deals", rows, merged=merged)
+    pipeline = build_pipeline()
+    columns = match_columns(grid, pipeline)
+    deals, findings = read_deals(grid, columns, pipeline)
+
+    plan = plan_writes(grid, columns, deals, findings, [], {}, pipeline)
+
+    assert columns.header_row == 2
+    assert plan.status_column == status_column
+    assert plan.write_status_header is write_header
+
+
 @pytest.mark.parametrize("locale", list(Locale))
 def test_review_banners_mark_generated_tabs(locale: Locale) -> None:
     banner = REVIEW_LABELS[locale]["banner"].format(
