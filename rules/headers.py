@@ -18,7 +18,11 @@ from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value
 from rules.deals import ColumnMap
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
-from rules.merged_cells import read_header_row, read_header_rows
+from rules.merged_cells import (
+    read_header_row,
+    read_header_rows,
+    read_upper_header_row,
+)
 from rules.split_header import describe_split_header
 from rules.status import contains_mostly_statuses
 from rules.text_forms import fold_text
@@ -590,16 +594,38 @@ def _status_column(
     grid: SheetGrid, header_row: int, normalized: list[str], pipeline: Pipeline
 ) -> int | None:
     status_key = normalize_header(pipeline.outputs.status_header)
+    row = header_row
     matches = [index for index, text in enumerate(normalized) if text == status_key]
+    if not matches:
+        row = header_row - 1
+        matches = _status_headers_above(grid, header_row, normalized, status_key)
     if len(matches) > 1:
         letters = " and ".join(column_letter(index) for index in matches)
         raise SheetLayoutError(
             f"{grid.describe_location()}: the status header "
             f"{pipeline.outputs.status_header!r} appears in columns {letters} of "
-            f"header row {header_row}, so pipesheet cannot tell where to write. "
+            f"header row {row}, so pipesheet cannot tell where to write. "
             "Delete or rename all but one of these columns."
         )
     return matches[0] if matches else None
+
+
+def _status_headers_above(
+    grid: SheetGrid, header_row: int, normalized: list[str], status_key: str
+) -> list[int]:
+    """Return the columns with the status header in the upper row of a two-row header.
+
+    Only status headers over a blank header cell count. A run that took the
+    upper row for the header row wrote the status header there, as runs did
+    before the lower row was read through merges.
+    """
+    upper = read_upper_header_row(grid, header_row)
+    return [
+        index
+        for index, cell in enumerate(upper)
+        if normalize_header(cell) == status_key
+        and (index >= len(normalized) or not normalized[index])
+    ]
 
 
 def _status_text_columns(

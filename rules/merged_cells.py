@@ -100,3 +100,18 @@ def read_header_row(grid: SheetGrid, row: int) -> list[CellValue]:
     """
     rows = read_header_rows(grid, row)
     return rows[row - 1] if len(rows) >= row else []
+
+
+def read_upper_header_row(grid: SheetGrid, header_row: int) -> list[CellValue]:
+    """Return the row above ``header_row`` when it is the upper row of the header.
+
+    It is when a block merged down from it covers the header row, as in a
+    header over two rows. Otherwise, and for header row 1, returns ``[]``.
+    """
+    upper_row = header_row - 1
+    if not any(
+        top == upper_row and bottom >= header_row
+        for top, _left, bottom, _right in grid.merged
+    ):
+        return []
+    return read_header_row(grid, upper_row)

@@ -780,3 +780,30 @@ def test_id_and_stage_on_two_rows(english_pipeline: Pipeline) -> None:
         "or merge the two cells (A1:A2). pipesheet reads merged cells in .xlsx and "
         ".xlsm files and in Google Sheets, not in .ods and .xls files."
     )
+
+
+def test_status_header_in_upper_row(english_pipeline: Pipeline) -> None:
+    # An earlier run that took row 1 for the header row wrote the status
+    # header into J1, over the blank J2.
+    rows = [[*GROUP_TITLES, "pipesheet status"], GROUPED_COLUMNS, TWO_ROW_DEAL]
+    grid = SheetGrid("Pipeline.xlsx", "Deals", rows, merged=TWO_ROW_MERGES)
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 2
+    assert columns.status_column == 9
+
+
+def test_status_header_above_unmerged_header(english_pipeline: Pipeline) -> None:
+    # No block is merged down from row 1, so row 1 is no part of the header.
+    rows = [
+        [*GROUP_TITLES, "pipesheet status"],
+        [*TWO_ROW_HEADERS, None],
+        TWO_ROW_DEAL,
+    ]
+    grid = SheetGrid("Pipeline.xlsx", "Deals", rows, merged=TWO_ROW_MERGES[4:6])
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 2
+    assert columns.status_column is None

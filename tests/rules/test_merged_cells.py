@@ -4,6 +4,7 @@ from rules.grid import CellValue, SheetGrid
 from rules.merged_cells import (
     read_header_row,
     read_header_rows,
+    read_upper_header_row,
     spread_merged_values,
 )
 
@@ -123,3 +124,17 @@ def test_header_blank_block_changes_nothing() -> None:
     header = read_header_rows(grid_of(rows, [(1, 0, 2, 0)]), 2)
 
     assert header == rows
+
+
+def test_upper_header_row_needs_block_merged_down() -> None:
+    rows: list[list[CellValue]] = [
+        ["Deal ID", "Deal", None, "Notes"],
+        [None, "Stage", "Amount"],
+    ]
+
+    across = grid_of(rows, [(1, 1, 1, 2)])
+    down = grid_of(rows, [(1, 1, 1, 2), (1, 0, 2, 0)])
+
+    assert read_upper_header_row(across, 2) == []
+    assert read_upper_header_row(down, 2) == rows[0]
+    assert read_upper_header_row(down, 1) == []

@@ -738,22 +738,31 @@ def test_status_column_right_of_merges(
     assert choose_status_column(grid, columns) == expected
 
 
+# Deal ID merged down over rows 1-2 and Deal across B1:C1 over Stage and
+# Amount, so row 2 is the header row.
+TWO_ROW_MERGES = [(1, 0, 2, 0), (1, 1, 1, 2)]
+
+
 @pytest.mark.parametrize(
-    ("status_header", "status_column", "write_header"),
-    [("pipesheet status", 3, False), ("Status", 4, True)],
-    ids=["status-header", "other-header"],
+    ("status_header", "merged", "status_column", "write_header"),
+    [
+        ("pipesheet status", [*TWO_ROW_MERGES, (1, 3, 2, 3)], 3, False),
+        ("pipesheet status", TWO_ROW_MERGES, 3, False),
+        ("Status", [*TWO_ROW_MERGES, (1, 3, 2, 3)], 4, True),
+    ],
+    ids=["merged-down", "over-blank-cell", "other-header"],
 )
-def test_status_header_merged_down_from_above(
-    status_header: str, status_column: int, write_header: bool
+def test_status_header_in_upper_row(
+    status_header: str,
+    merged: list[tuple[int, int, int, int]],
+    status_column: int,
+    write_header: bool,
 ) -> None:
-    # Deal ID and the status header merged down over rows 1-2, Deal across
-    # B1:C1 over Stage and Amount, so row 2 is the header row.
     rows: list[list[CellValue]] = [
         ["Deal ID", "Deal", None, status_header],
         [None, "Stage", "Amount", None],
         ["D-1", "Lead", 100, "OK"],
     ]
-    merged = [(1, 0, 2, 0), (1, 1, 1, 2), (1, 3, 2, 3)]
     grid = SheetGrid("book.xlsx", "Deals", rows, merged=merged)
     pipeline = build_pipeline()
     columns = match_columns(grid, pipeline)

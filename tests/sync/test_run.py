@@ -781,6 +781,32 @@ def test_two_row_merged_header(tmp_path: Path) -> None:
     assert run_once(path, pipeline).plan.is_empty
 
 
+def test_status_header_kept_in_upper_row(tmp_path: Path) -> None:
+    # An earlier run that took row 1 for the header row wrote the status
+    # header into J1 and the statuses below it.
+    path = tmp_path / "pipeline.xlsx"
+    build_two_row_header_workbook(path)
+    workbook = openpyxl.load_workbook(path)
+    for cell, value in (("J1", "pipesheet status"), ("J3", "OK"), ("J4", "OK")):
+        workbook["Deals"][cell] = value
+    workbook.save(path)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline)
+
+    assert result.columns.header_row == 2
+    assert result.plan.status_column == 9
+    assert not result.plan.write_status_header
+    assert result.plan.status_cells == []
+    after = openpyxl.load_workbook(path)["Deals"]
+    assert [after.cell(row, 10).value for row in range(1, 5)] == [
+        "pipesheet status",
+        None,
+        "OK",
+        "OK",
+    ]
+
+
 def build_subtotal_workbook(
     path: Path, label: str | None, formula: str = "=SUBTOTAL(9,E3:E50)"
 ) -> None:
