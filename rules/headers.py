@@ -18,6 +18,12 @@ from config.models import ID_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value
 from rules.deals import ColumnMap
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.merged_cells import (
+    read_header_row,
+    read_header_rows,
+    read_upper_header_row,
+)
+from rules.split_header import describe_split_header
 from rules.status import contains_mostly_statuses
 from rules.text_forms import fold_text
 
@@ -62,6 +68,9 @@ def match_columns(
 
     ``headers`` in the result contains the header text as written in the sheet,
     with each run of whitespace (line breaks included) as one space and trimmed.
+    A header cell inside a block merged down from a row above reads as the
+    block's value (:func:`~rules.merged_cells.read_header_rows`), so the lower
+    row of a two-row header can name every column.
     It covers every column up to the last one with content at or below the
     header row, so a column of notes under a blank header gets ``""``.
     With ``check_required`` false, a required field without a column is left
@@ -73,12 +82,12 @@ def match_columns(
     _check_not_empty(grid, pipeline)
     aliases = _aliases_by_field(pipeline)
     header_row = _header_row(grid, pipeline, aliases)
-    headers = _header_texts(grid, header_row)
+    headers = _header_texts(grid, header_row, read_header_row(grid, header_row))
     normalized = [normalize_header(header) for header in headers]
 
     fields = _map_fields(grid, header_row, headers, normalized, aliases)
     if check_required:
-        _check_required(grid, pipeline, header_row, headers, fields)
+        _check_required(grid, pipeline, header_row, headers, fields, aliases)
     if not isinstance(pipeline.source.header_row, int):
         _check_no_deal_above(grid, pipeline, header_row, fields)
     status_column = _status_column(grid, header_row, normalized, pipeline)
@@ -213,7 +222,7 @@ def _find_header_row(
     """Return the row naming id, stage and the most other fields; ties go to the top."""
     best_row = _likely_header_row(grid, aliases)
     if best_row is None:
-        raise SheetLayoutError(_no_header_row_message(grid, pipeline))
+        raise SheetLayoutError(_no_header_row_message(grid, pipeline, aliases))
     return best_row
 
 
@@ -257,21 +266,28 @@ def _check_no_deal_above(
 
 
 def _likely_header_row(grid: SheetGrid, aliases: dict[str, set[str]]) -> int | None:
-    """Return the row naming id, stage and the most other fields, or None."""
+    """Return the row naming id, stage and the most other fields, or None.
+
+    Rows are read through merges, so of a two-row header whose single
+    columns are merged down, the lower row names the most fields.
+    """
     best_row, best_count = None, 0
-    for row_number in range(1, min(AUTO_HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
-        found = _fields_named(grid.rows[row_number - 1], aliases)
+    rows = read_header_rows(grid, AUTO_HEADER_SEARCH_ROWS)
+    for row_number, cells in enumerate(rows, start=1):
+        found = _fields_named(cells, aliases)
         if ID_FIELD in found and STAGE_FIELD in found and len(found) > best_count:
             best_row, best_count = row_number, len(found)
     return best_row
 
 
-def _fields_named(cells: list[CellValue], aliases: dict[str, set[str]]) -> set[str]:
+def _fields_named(cells: Sequence[CellValue], aliases: dict[str, set[str]]) -> set[str]:
     texts = {normalize_header(cell) for cell in cells if not is_blank(cell)}
     return {field for field, names in aliases.items() if names & texts}
 
 
-def _no_header_row_message(grid: SheetGrid, pipeline: Pipeline) -> str:
+def _no_header_row_message(
+    grid: SheetGrid, pipeline: Pipeline, aliases: dict[str, set[str]]
+) -> str:
     looked_for = "; ".join(
         f"{field}: {_quoted(pipeline.columns[field].aliases)}"
         for field in (ID_FIELD, STAGE_FIELD)
@@ -280,13 +296,41 @@ def _no_header_row_message(grid: SheetGrid, pipeline: Pipeline) -> str:
         f"row {row_number} contains {_row_contents(grid, row_number)}"
         for row_number in range(1, ROWS_SHOWN_WHEN_NOT_FOUND + 1)
     )
+    fix = _split_id_and_stage(grid, aliases) or (
+        "Rename those headers to one of the aliases, add the sheet's header texts "
+        "to the aliases in the definition, or set source.header_row."
+    )
     return (
         f"{grid.describe_location()}: no header row found in the "
         f"first {AUTO_HEADER_SEARCH_ROWS} rows. The header row must name both the "
         f"id and the stage column; looked for {looked_for}. In the sheet, {rows_text}. "
-        "Rename those headers to one of the aliases, add the sheet's header texts "
-        "to the aliases in the definition, or set source.header_row."
+        f"{fix}"
     )
+
+
+def _split_id_and_stage(grid: SheetGrid, aliases: dict[str, set[str]]) -> str | None:
+    """Describe two adjacent rows of which one names the id and the other the stage.
+
+    Returns None when no two rows do, or when the lower row has a name below
+    each name of the upper row.
+    """
+    rows = read_header_rows(grid, AUTO_HEADER_SEARCH_ROWS)
+    for upper_row in range(1, len(rows)):
+        upper, lower = rows[upper_row - 1], rows[upper_row]
+        upper_fields = _fields_named(upper, aliases)
+        lower_fields = _fields_named(lower, aliases)
+        if not {ID_FIELD, STAGE_FIELD} <= upper_fields | lower_fields:
+            continue
+        fix = describe_split_header(upper_row, upper, lower, set_header_row=False)
+        if fix is None:
+            continue
+        id_row = upper_row if ID_FIELD in upper_fields else upper_row + 1
+        stage_row = upper_row if STAGE_FIELD in upper_fields else upper_row + 1
+        return (
+            f"Row {id_row} names the id column and row {stage_row} the stage "
+            f"column. {fix}"
+        )
+    return None
 
 
 def _row_contents(grid: SheetGrid, row_number: int) -> str:
@@ -299,11 +343,19 @@ def _row_contents(grid: SheetGrid, row_number: int) -> str:
     return ", ".join(cells) if cells else "nothing"
 
 
-def _header_texts(grid: SheetGrid, header_row: int) -> list[str]:
+def _header_texts(
+    grid: SheetGrid, header_row: int, header_cells: list[CellValue]
+) -> list[str]:
     # Line breaks and runs of spaces are collapsed, because messages, status
     # cells and JSON show these texts on one line.
-    width = _content_width(grid.rows[header_row - 1 :])
-    cells = [grid.cell(header_row, index) for index in range(width)]
+    rows = grid.rows[header_row - 1 :]
+    if rows:
+        rows[0] = header_cells
+    width = _content_width(rows)
+    cells = [
+        header_cells[index] if index < len(header_cells) else None
+        for index in range(width)
+    ]
     return [" ".join(display_value(cell).split()) for cell in cells]
 
 
@@ -364,11 +416,11 @@ def _check_required(
     header_row: int,
     headers: list[str],
     fields: dict[str, int],
+    aliases: dict[str, set[str]],
 ) -> None:
+    required = required_fields(pipeline)
     missing = {
-        field: stages
-        for field, stages in required_fields(pipeline).items()
-        if field not in fields
+        field: stages for field, stages in required.items() if field not in fields
     }
     if not missing:
         return
@@ -381,27 +433,99 @@ def _check_required(
         for field, stages in missing.items()
     )
     fix = (
-        "Rename the header in the sheet, or add the sheet's header text to the "
-        "field's aliases in the definition."
+        _moved_header_fix(grid, header_row, set(required) - set(missing), aliases)
+        or _split_header_fix(grid, pipeline, header_row, set(missing), aliases)
+        or _rename_fix(missing)
     )
-    if any(missing.values()):
-        # A team that does not keep the column may drop the stage's rule instead.
-        fix = (
-            f"{fix} If the sheet does not keep that column, add it, or take the "
-            "field out of the stage's required list in the definition."
-        )
-    likely = _likely_header_row(grid, _aliases_by_field(pipeline))
-    if likely is not None and likely != header_row:
-        # source.header_row names a fixed row, and the headers have moved.
-        fix = (
-            f"Row {likely} names the id and stage columns: set source.header_row "
-            f"to {likely}, or to auto, in the definition."
-        )
     raise SheetLayoutError(
         f"{grid.describe_location()}: required columns are "
         f"missing in header row {header_row}. {problems} Headers found: "
         f"{listed_headers(headers)}. {fix}"
     )
+
+
+def _rename_fix(missing: dict[str, list[str]]) -> str:
+    fix = (
+        "Rename the header in the sheet, or add the sheet's header text to the "
+        "field's aliases in the definition."
+    )
+    if not any(missing.values()):
+        return fix
+    # A team that does not keep the column may drop the stage's rule instead.
+    return (
+        f"{fix} If the sheet does not keep that column, add it, or take the "
+        "field out of the stage's required list in the definition."
+    )
+
+
+def _moved_header_fix(
+    grid: SheetGrid,
+    header_row: int,
+    found: set[str],
+    aliases: dict[str, set[str]],
+) -> str | None:
+    """Return the fix that sets source.header_row to the row auto finds, or None.
+
+    The headers may have moved since source.header_row was set. ``found``
+    contains the required fields the set row names. A row that lacks one of
+    them is no fix, because the run would then stop over that field.
+    """
+    likely = _likely_header_row(grid, aliases)
+    if likely is None or likely == header_row:
+        return None
+    named = _fields_named(read_header_row(grid, likely), aliases)
+    if not found <= named:
+        return None
+    return (
+        f"Row {likely} names the id and stage columns: set source.header_row "
+        f"to {likely}, or to auto, in the definition."
+    )
+
+
+def _split_header_fix(
+    grid: SheetGrid,
+    pipeline: Pipeline,
+    header_row: int,
+    missing: set[str],
+    aliases: dict[str, set[str]],
+) -> str | None:
+    """Describe how to join the header row and a row beside it naming missing fields.
+
+    Of the rows above and below the header row, the one naming more of the
+    missing fields is taken, the row below on a tie.
+    """
+    rows = read_header_rows(grid, header_row + 1)
+    if len(rows) < header_row:
+        return None
+    neighbours = [
+        (len(_fields_named(rows[row - 1], aliases) & missing), row)
+        for row in (header_row - 1, header_row + 1)
+        if 1 <= row <= len(rows)
+    ]
+    count, row = max(neighbours, default=(0, 0))
+    if not count:
+        return None
+
+    named = [
+        index
+        for index, cell in enumerate(rows[row - 1])
+        if any(normalize_header(cell) in aliases[field] for field in missing)
+    ]
+    upper_row = min(row, header_row)
+    lower_row = upper_row + 1
+    fix = describe_split_header(
+        upper_row,
+        rows[upper_row - 1],
+        rows[lower_row - 1],
+        set_header_row=pipeline.source.header_row not in (lower_row, "auto"),
+    )
+    if fix is None:
+        return None
+    found = ", ".join(
+        f"{display_value(rows[row - 1][index])!r} in {column_letter(index)}{row}"
+        for index in named
+    )
+    return f"Row {row} names {found}. {fix}"
 
 
 def _missing_field_sentence(
@@ -470,16 +594,38 @@ def _status_column(
     grid: SheetGrid, header_row: int, normalized: list[str], pipeline: Pipeline
 ) -> int | None:
     status_key = normalize_header(pipeline.outputs.status_header)
+    row = header_row
     matches = [index for index, text in enumerate(normalized) if text == status_key]
+    if not matches:
+        row = header_row - 1
+        matches = _status_headers_above(grid, header_row, normalized, status_key)
     if len(matches) > 1:
         letters = " and ".join(column_letter(index) for index in matches)
         raise SheetLayoutError(
             f"{grid.describe_location()}: the status header "
             f"{pipeline.outputs.status_header!r} appears in columns {letters} of "
-            f"header row {header_row}, so pipesheet cannot tell where to write. "
+            f"header row {row}, so pipesheet cannot tell where to write. "
             "Delete or rename all but one of these columns."
         )
     return matches[0] if matches else None
+
+
+def _status_headers_above(
+    grid: SheetGrid, header_row: int, normalized: list[str], status_key: str
+) -> list[int]:
+    """Return the columns with the status header in the upper row of a two-row header.
+
+    Only status headers over a blank header cell count. A run that took the
+    upper row for the header row wrote the status header there, as runs did
+    before the lower row was read through merges.
+    """
+    upper = read_upper_header_row(grid, header_row)
+    return [
+        index
+        for index, cell in enumerate(upper)
+        if normalize_header(cell) == status_key
+        and (index >= len(normalized) or not normalized[index])
+    ]
 
 
 def _status_text_columns(

@@ -17,6 +17,7 @@ from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.merged_cells import read_header_row, read_upper_header_row
 from rules.status import (
     STATUS_PREFIXES,
     is_status_text,
@@ -137,7 +138,7 @@ def plan_statuses(
     """
     status_column = choose_status_column(grid, columns)
     last_column = max(status_column, len(columns.headers) - 1)
-    header_text = grid.cell(columns.header_row, status_column)
+    header_text = _status_header_cell(grid, columns.header_row, status_column)
     write_header = statuses and header_text != pipeline.outputs.status_header
 
     status_cells: list[StatusWrite] = []
@@ -178,6 +179,24 @@ def plan_statuses(
         add_highlights=add_highlights,
         read_grid=grid,
     )
+
+
+def _status_header_cell(grid: SheetGrid, header_row: int, column: int) -> CellValue:
+    """Return the header the status column shows, read through merges.
+
+    A header cell hidden under a block merged down over it shows the block's
+    value, and a header written into it would stay hidden. A blank header
+    cell of a two-row header shows the upper row's cell, where an earlier
+    run may have written the status header.
+    """
+    for cells in (
+        read_header_row(grid, header_row),
+        read_upper_header_row(grid, header_row),
+    ):
+        value = cells[column] if column < len(cells) else None
+        if not is_blank(value):
+            return value
+    return None
 
 
 def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:

@@ -606,3 +606,204 @@ def test_set_header_row_taken_as_is(english_pipeline: Pipeline) -> None:
     columns = match_columns(grid, with_header_row(english_pipeline, 2))
 
     assert columns.header_row == 2
+
+
+# headers over two rows
+
+# Deal ID, Account, Owner, Stage and Lost Reason name one column each, and
+# the group titles Deal and Dates have the names of their columns below them.
+GROUP_TITLES: list[CellValue] = [
+    "Deal ID",
+    "Account",
+    "Owner",
+    "Stage",
+    "Deal",
+    None,
+    "Dates",
+    None,
+    "Lost Reason",
+]
+GROUPED_COLUMNS: list[CellValue] = [
+    None,
+    None,
+    None,
+    None,
+    "Amount",
+    "Probability",
+    "Expected Close",
+    "Next Step Date",
+]
+TWO_ROW_DEAL: list[CellValue] = ["M1", "Acme", "Ana Lima", "Demo", 1000, 0.4]
+# Each single-column header merged down over rows 1-2 (A, B, C, D, I), each
+# group title across its columns (E1:F1, G1:H1).
+TWO_ROW_MERGES = [
+    (1, 0, 2, 0),
+    (1, 1, 2, 1),
+    (1, 2, 2, 2),
+    (1, 3, 2, 3),
+    (1, 4, 1, 5),
+    (1, 6, 1, 7),
+    (1, 8, 2, 8),
+]
+TWO_ROW_HEADERS = [
+    "Deal ID",
+    "Account",
+    "Owner",
+    "Stage",
+    "Amount",
+    "Probability",
+    "Expected Close",
+    "Next Step Date",
+    "Lost Reason",
+]
+JOIN_ROWS_1_AND_2 = (
+    "The header is split over rows 1 and 2, but pipesheet reads the column names "
+    "from one row. Make row 2 name every column: type each name of row 1 that has "
+    "an empty cell below it into that cell (A2 'Deal ID', B2 'Account', C2 "
+    "'Owner', D2 'Stage', I2 'Lost Reason'), or merge the two cells (A1:A2, "
+    "B1:B2, C1:C2, D1:D2, I1:I2). pipesheet reads merged cells in .xlsx and .xlsm "
+    "files and in Google Sheets, not in .ods and .xls files."
+)
+
+
+def two_row_tab(merged: list[tuple[int, int, int, int]]) -> SheetGrid:
+    rows = [GROUP_TITLES, GROUPED_COLUMNS, TWO_ROW_DEAL]
+    return SheetGrid("Pipeline.xlsx", "Deals", rows, merged=merged)
+
+
+@pytest.mark.parametrize("header_row", ["auto", 2], ids=["auto", "set-to-2"])
+def test_merged_two_row_header_read_from_row_2(
+    english_pipeline: Pipeline, header_row: int | str
+) -> None:
+    source = SourceConfig(tab="Deals", header_row=header_row)
+    pipeline = english_pipeline.model_copy(update={"source": source})
+
+    columns = match_columns(two_row_tab(TWO_ROW_MERGES), pipeline)
+
+    assert columns.header_row == 2
+    assert columns.headers == TWO_ROW_HEADERS
+    assert columns.fields == {
+        "id": 0,
+        "account": 1,
+        "owner": 2,
+        "stage": 3,
+        "amount": 4,
+        "probability": 5,
+        "close_date": 6,
+        "next_step_date": 7,
+        "lost_reason": 8,
+    }
+    assert columns.status_column is None
+
+
+def test_merged_two_row_header_set_to_row_1(english_pipeline: Pipeline) -> None:
+    pipeline = with_header_row(with_required(english_pipeline, "amount"), 1)
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab(TWO_ROW_MERGES), pipeline)
+
+    assert str(error.value).endswith(
+        "Row 2 names the id and stage columns: set source.header_row to 2, or to "
+        "auto, in the definition."
+    )
+
+
+def test_group_title_with_units_stays_header(english_pipeline: Pipeline) -> None:
+    # Amount merged across C1:D1 with the currencies below it: row 2 names
+    # fewer fields than row 1, which stays the header.
+    grid = SheetGrid(
+        "Pipeline.xlsx",
+        "Deals",
+        [["Deal ID", "Stage", "Amount", None], [None, None, "USD", "EUR"]],
+        merged=[(1, 0, 2, 0), (1, 1, 2, 1), (1, 2, 1, 3)],
+    )
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 1
+    assert columns.fields == {"id": 0, "stage": 1, "amount": 2}
+
+
+def test_split_header_auto_asks_to_join(english_pipeline: Pipeline) -> None:
+    pipeline = with_required(english_pipeline, "amount")
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab([]), pipeline)
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': required columns are missing in "
+        "header row 1. No column for 'amount' (looked for 'Amount', 'Deal Value'); "
+        "the nearest header is 'Deal' in column E. Headers found: A 'Deal ID', B "
+        "'Account', C 'Owner', D 'Stage', E 'Deal', G 'Dates', I 'Lost Reason'. Row "
+        f"2 names 'Amount' in E2. {JOIN_ROWS_1_AND_2}"
+    )
+
+
+def test_split_header_set_to_lower_row(english_pipeline: Pipeline) -> None:
+    pipeline = with_header_row(with_required(english_pipeline, "amount"), 2)
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab([]), pipeline)
+
+    assert str(error.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Deals': required columns are missing in "
+        "header row 2. No column for 'id' (looked for 'Deal ID', 'ID', 'Opportunity "
+        "ID'). No column for 'stage' (looked for 'Stage', 'Deal Stage'). Headers "
+        "found: E 'Amount', F 'Probability', G 'Expected Close', H 'Next Step "
+        f"Date'. Row 1 names 'Deal ID' in A1, 'Stage' in D1. {JOIN_ROWS_1_AND_2}"
+    )
+
+
+def test_split_header_set_to_upper_row(english_pipeline: Pipeline) -> None:
+    pipeline = with_header_row(with_required(english_pipeline, "amount"), 1)
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab([]), pipeline)
+
+    assert str(error.value).endswith(
+        f"Row 2 names 'Amount' in E2. {JOIN_ROWS_1_AND_2} Then set "
+        "source.header_row to 2 in the definition."
+    )
+
+
+def test_id_and_stage_on_two_rows(english_pipeline: Pipeline) -> None:
+    grid = deals_tab(["Deal ID", "Deal", None], [None, "Stage", "Amount"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert str(error.value).endswith(
+        "row 3 contains nothing. Row 1 names the id column and row 2 the stage "
+        "column. The header is split over rows 1 and 2, but pipesheet reads the "
+        "column names from one row. Make row 2 name every column: type each name "
+        "of row 1 that has an empty cell below it into that cell (A2 'Deal ID'), "
+        "or merge the two cells (A1:A2). pipesheet reads merged cells in .xlsx and "
+        ".xlsm files and in Google Sheets, not in .ods and .xls files."
+    )
+
+
+def test_status_header_in_upper_row(english_pipeline: Pipeline) -> None:
+    # An earlier run that took row 1 for the header row wrote the status
+    # header into J1, over the blank J2.
+    rows = [[*GROUP_TITLES, "pipesheet status"], GROUPED_COLUMNS, TWO_ROW_DEAL]
+    grid = SheetGrid("Pipeline.xlsx", "Deals", rows, merged=TWO_ROW_MERGES)
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 2
+    assert columns.status_column == 9
+
+
+def test_status_header_above_unmerged_header(english_pipeline: Pipeline) -> None:
+    # No block is merged down from row 1, so row 1 is no part of the header.
+    rows = [
+        [*GROUP_TITLES, "pipesheet status"],
+        [*TWO_ROW_HEADERS, None],
+        TWO_ROW_DEAL,
+    ]
+    grid = SheetGrid("Pipeline.xlsx", "Deals", rows, merged=TWO_ROW_MERGES[4:6])
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 2
+    assert columns.status_column is None

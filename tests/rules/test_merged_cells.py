@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from rules.grid import CellValue, SheetGrid
-from rules.merged_cells import spread_merged_values
+from rules.merged_cells import (
+    read_header_row,
+    read_header_rows,
+    read_upper_header_row,
+    spread_merged_values,
+)
 
 Block = tuple[int, int, int, int]
 
@@ -67,3 +72,69 @@ def test_blank_block_and_rows_past_grid() -> None:
 
     assert spread.rows == rows[1:]
     assert spread.changed == frozenset()
+
+
+# header rows
+
+
+def test_header_cell_reads_block_merged_down() -> None:
+    # Deal ID merged over A1:A2, Deal over B1:C1 with its two columns below.
+    rows: list[list[CellValue]] = [
+        ["Deal ID", "Deal", None],
+        [None, "Amount", "Probability"],
+        ["D-1", 100, 0.4],
+    ]
+
+    header = read_header_rows(grid_of(rows, [(1, 0, 2, 0), (1, 1, 1, 2)]), 2)
+
+    assert header == [
+        ["Deal ID", "Deal", None],
+        ["Deal ID", "Amount", "Probability"],
+    ]
+    assert rows[1] == [None, "Amount", "Probability"]
+
+
+def test_header_wide_block_fills_first_column() -> None:
+    rows: list[list[CellValue]] = [["Deal ID", None, "Stage"], [None, None, None]]
+
+    header = read_header_row(grid_of(rows, [(1, 0, 2, 1)]), 2)
+
+    assert header == ["Deal ID", None, None]
+
+
+def test_header_short_row_gets_block_value() -> None:
+    rows: list[list[CellValue]] = [["Title", None, "Notes"], ["Deal ID"]]
+
+    header = read_header_row(grid_of(rows, [(1, 2, 2, 2)]), 2)
+
+    assert header == ["Deal ID", None, "Notes"]
+
+
+def test_header_rows_end_at_last_row() -> None:
+    rows: list[list[CellValue]] = [["Deal ID"], [None], [None]]
+    grid = grid_of(rows, [(1, 0, 3, 0), (3, 0, 4, 0)])
+
+    assert read_header_rows(grid, 2) == [["Deal ID"], ["Deal ID"]]
+    assert read_header_row(grid, 5) == []
+
+
+def test_header_blank_block_changes_nothing() -> None:
+    rows: list[list[CellValue]] = [[" ", "Stage"], ["Deal ID", None]]
+
+    header = read_header_rows(grid_of(rows, [(1, 0, 2, 0)]), 2)
+
+    assert header == rows
+
+
+def test_upper_header_row_needs_block_merged_down() -> None:
+    rows: list[list[CellValue]] = [
+        ["Deal ID", "Deal", None, "Notes"],
+        [None, "Stage", "Amount"],
+    ]
+
+    across = grid_of(rows, [(1, 1, 1, 2)])
+    down = grid_of(rows, [(1, 1, 1, 2), (1, 0, 2, 0)])
+
+    assert read_upper_header_row(across, 2) == []
+    assert read_upper_header_row(down, 2) == rows[0]
+    assert read_upper_header_row(down, 1) == []

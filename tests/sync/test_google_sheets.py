@@ -1829,6 +1829,45 @@ def test_merges_kept_as_grid_blocks() -> None:
     assert merged_blocks(merges) == [(4, 8, 4, 9)]
 
 
+def test_two_row_merged_header(fake: FakeSheets) -> None:
+    # Deal ID, Account and Stage merged down over rows 1-2, and the group
+    # title Deal across D1:E1 over Amount and Next Step Date.
+    top: list[CellValue] = ["Deal ID", "Account", "Stage", "Deal", None]
+    below: list[CellValue] = [None, None, None, "Amount", "Next Step Date"]
+    rows = [top, below, *DEALS[1:]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    sheet_id = fake.spreadsheet(spreadsheet_id).sheet_by_title("Deals").sheet_id
+    blocks = [(0, 2, 0, 1), (0, 2, 1, 2), (0, 2, 2, 3), (0, 1, 3, 5)]
+    merges = [
+        {
+            "mergeCells": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": first_row,
+                    "endRowIndex": end_row,
+                    "startColumnIndex": first_column,
+                    "endColumnIndex": end_column,
+                }
+            }
+        }
+        for first_row, end_row, first_column, end_column in blocks
+    ]
+    fake.batch_update(spreadsheet_id, merges)
+
+    result = sync(fake, spreadsheet_id)
+
+    assert result.columns.header_row == 2
+    rows = fake.read(spreadsheet_id, "Deals")
+    assert rows[:2] == [
+        ["Deal ID", "Account", "Stage", "Deal"],
+        ["", "", "", "Amount", "Next Step Date", STATUS_HEADER],
+    ]
+    assert {row[0]: row[5] for row in rows[2:]} == STATUS_OF
+    before = len(fake.requests)
+    sync(fake, spreadsheet_id)
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
 def test_merged_account_counts_for_each_row(fake: FakeSheets, deals: str) -> None:
     sheet_id = fake.spreadsheet(deals).sheet_by_title("Deals").sheet_id
     cells = {"sheetId": sheet_id, "startRowIndex": 2, "endRowIndex": 4}

@@ -738,6 +738,43 @@ def test_status_column_right_of_merges(
     assert choose_status_column(grid, columns) == expected
 
 
+# Deal ID merged down over rows 1-2 and Deal across B1:C1 over Stage and
+# Amount, so row 2 is the header row.
+TWO_ROW_MERGES = [(1, 0, 2, 0), (1, 1, 1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("status_header", "merged", "status_column", "write_header"),
+    [
+        ("pipesheet status", [*TWO_ROW_MERGES, (1, 3, 2, 3)], 3, False),
+        ("pipesheet status", TWO_ROW_MERGES, 3, False),
+        ("Status", [*TWO_ROW_MERGES, (1, 3, 2, 3)], 4, True),
+    ],
+    ids=["merged-down", "over-blank-cell", "other-header"],
+)
+def test_status_header_in_upper_row(
+    status_header: str,
+    merged: list[tuple[int, int, int, int]],
+    status_column: int,
+    write_header: bool,
+) -> None:
+    rows: list[list[CellValue]] = [
+        ["Deal ID", "Deal", None, status_header],
+        [None, "Stage", "Amount", None],
+        ["D-1", "Lead", 100, "OK"],
+    ]
+    grid = SheetGrid("book.xlsx", "Deals", rows, merged=merged)
+    pipeline = build_pipeline()
+    columns = match_columns(grid, pipeline)
+    deals, findings = read_deals(grid, columns, pipeline)
+
+    plan = plan_writes(grid, columns, deals, findings, [], {}, pipeline)
+
+    assert columns.header_row == 2
+    assert plan.status_column == status_column
+    assert plan.write_status_header is write_header
+
+
 @pytest.mark.parametrize("locale", list(Locale))
 def test_review_banners_mark_generated_tabs(locale: Locale) -> None:
     banner = REVIEW_LABELS[locale]["banner"].format(

@@ -806,6 +806,92 @@ def test_merged_cells_count_for_each_deal(tmp_path: Path) -> None:
     assert run_once(path, pipeline).plan.is_empty
 
 
+def build_two_row_header_workbook(path: Path) -> None:
+    """Write a header over rows 1-2: group titles across, single columns merged down."""
+    workbook = openpyxl.Workbook()
+    deals = workbook.active
+    assert deals is not None
+    deals.title = "Deals"
+    deals.append(
+        ["Deal ID", "Account", "Owner", "Stage", "Deal", None, "Dates", None]
+        + ["Lost Reason"]
+    )
+    deals.append(
+        [None, None, None, None, "Amount", "Probability", "Expected Close"]
+        + ["Next Step Date"]
+    )
+    for column in "ABCDI":
+        deals.merge_cells(f"{column}1:{column}2")
+    deals.merge_cells("E1:F1")
+    deals.merge_cells("G1:H1")
+    deals.append(
+        ["M1", "Acme", "Ana Lima", "Demo", 1000, 0.4, dt.date(2025, 11, 1)]
+        + [dt.date(2025, 10, 20)]
+    )
+    deals.append(
+        ["M2", "Beta", "Ana Lima", "Closed Lost", 500, None, dt.date(2025, 9, 1)]
+        + [None, "Price"]
+    )
+    lists = workbook.create_sheet("Lists")
+    lists.append(["Owner", "Product"])
+    lists.append(["Ana Lima", "Starter plan"])
+    workbook.save(path)
+
+
+def test_two_row_merged_header(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    build_two_row_header_workbook(path)
+    before = openpyxl.load_workbook(path)["Deals"]
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline)
+
+    assert result.columns.header_row == 2
+    assert [deal.deal_id for deal in result.deals] == ["M1", "M2"]
+    assert [finding.code for finding in result.findings] == []
+    after = openpyxl.load_workbook(path)["Deals"]
+    assert after.max_column == 10
+    assert [after.cell(row, 10).value for row in range(1, 5)] == [
+        None,
+        "pipesheet status",
+        "OK",
+        "OK",
+    ]
+    assert [[cell.value for cell in row] for row in after.iter_rows(max_col=9)] == [
+        [cell.value for cell in row] for row in before.iter_rows(max_col=9)
+    ]
+    assert sorted(map(str, after.merged_cells.ranges)) == sorted(
+        map(str, before.merged_cells.ranges)
+    )
+    assert run_once(path, pipeline).plan.is_empty
+
+
+def test_status_header_kept_in_upper_row(tmp_path: Path) -> None:
+    # An earlier run that took row 1 for the header row wrote the status
+    # header into J1 and the statuses below it.
+    path = tmp_path / "pipeline.xlsx"
+    build_two_row_header_workbook(path)
+    workbook = openpyxl.load_workbook(path)
+    for cell, value in (("J1", "pipesheet status"), ("J3", "OK"), ("J4", "OK")):
+        workbook["Deals"][cell] = value
+    workbook.save(path)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline)
+
+    assert result.columns.header_row == 2
+    assert result.plan.status_column == 9
+    assert not result.plan.write_status_header
+    assert result.plan.status_cells == []
+    after = openpyxl.load_workbook(path)["Deals"]
+    assert [after.cell(row, 10).value for row in range(1, 5)] == [
+        "pipesheet status",
+        None,
+        "OK",
+        "OK",
+    ]
+
+
 def build_subtotal_workbook(
     path: Path, label: str | None, formula: str = "=SUBTOTAL(9,E3:E50)"
 ) -> None:
