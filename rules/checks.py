@@ -30,7 +30,12 @@ from rules.followups import (
     is_silenced,
 )
 from rules.grid import is_blank
-from rules.text_forms import deal_id_key, drop_invisible, fold_text, normalize_text
+from rules.text_forms import (
+    deal_id_key,
+    drop_invisible,
+    lookalike_id_key,
+    normalize_text,
+)
 
 STAGE_ENTERED_FIELD = "stage_entered_date"
 CLOSE_DATE_FIELD = "close_date"
@@ -404,14 +409,14 @@ def find_lookalike_ids(
             return []
         folded = set(map(str.lower, distinct))
     else:
-        folded = set(map(_lookalike_key, distinct))
+        folded = set(map(lookalike_id_key, distinct))
     if len(folded) == len(distinct):
         return []
 
     spellings: defaultdict[str, dict[str, list[Deal]]] = defaultdict(dict)
     for deal_id, deal in zip(deal_ids, deals, strict=True):
         if deal_id:
-            spellings[_lookalike_key(deal_id)].setdefault(deal_id, []).append(deal)
+            spellings[lookalike_id_key(deal_id)].setdefault(deal_id, []).append(deal)
     findings = []
     for group in spellings.values():
         if len(group) > 1:
@@ -435,17 +440,6 @@ def _lookalike_findings(
             _id_finding(Code.LOOKALIKE_ID, deal, columns, params) for deal in sharing
         ]
     return findings
-
-
-# Dashes that look like the ASCII hyphen-minus in an ID.
-_DASHES = str.maketrans(
-    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe58\ufe63", "-")
-)
-
-
-def _lookalike_key(deal_id: str) -> str:
-    """Return ``deal_id`` as people read it: ``Ａ‐1`` and ``a-1`` give ``a-1``."""
-    return "".join(fold_text(deal_id).translate(_DASHES).split())
 
 
 def check_required(stage_deals: StageDeals, context: CheckContext) -> list[Finding]:

@@ -50,6 +50,7 @@ class Code(StrEnum):
     OLD_STATUS_COLUMN = "old-status-column"
     OLD_GENERATED_TAB = "old-generated-tab"
     LOOKALIKE_ID = "lookalike-id"
+    RETYPED_ID = "retyped-id"
 
 
 @dataclass(frozen=True, slots=True)

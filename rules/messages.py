@@ -20,6 +20,8 @@ Params each code is rendered with:
   as the finding's ``deal_id`` has them).
 - ``lookalike-id``: ``rows`` (the rows of the IDs it looks like, "6, 7"),
   ``others`` (those IDs, quoted and comma-separated).
+- ``retyped-id``: ``old_id`` (the deal's ID as earlier runs saw it), ``date``
+  (the day of the run that found the ID retyped).
 - ``unknown-stage``: ``stages`` (the stage names, comma-separated), ``suggestion``
   (optional, the closest stage name).
 - ``unknown-value``: ``suggestion`` (optional), ``choices``, ``choice_count``,
@@ -231,6 +233,34 @@ MESSAGES: Templates = {
             (
                 "该编号与另一行的编号只差大小写、全角半角或连字符；同一个商机的编号"
                 "请始终用相同的写法。"
+            ),
+        ),
+    },
+    Code.RETYPED_ID: {
+        EN: (
+            (
+                "{column} {value!r} was typed {old_id!r} before the run of {date}. "
+                "pipesheet treats them as one deal whose ID was retyped and keeps its "
+                "stage history under {value!r}. If this row is another deal, give it "
+                "an ID that differs from {old_id!r} in more than case, character "
+                "width, dashes or spaces."
+            ),
+            (
+                "This deal's ID was typed {old_id!r} before the run of {date}, and "
+                "pipesheet keeps its stage history under the new ID. If this row is "
+                "another deal, give it an ID that differs more."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”在 {date} 的运行之前写作“{old_id}”。pipesheet "
+                "把它们当作同一个商机的编号改写，阶段历史记在“{value}”下。"
+                "如果这一行是另一个商机，请使用与“{old_id}”区别更明显的编号，"
+                "而不只是大小写、全角半角、连字符或空格不同。"
+            ),
+            (
+                "该商机的编号在 {date} 的运行之前写作“{old_id}”，阶段历史记在新编号下。"
+                "如果这一行是另一个商机，请使用区别更明显的编号。"
             ),
         ),
     },
@@ -768,6 +798,10 @@ SHORT_MESSAGES: Templates = {
     Code.LOOKALIKE_ID: {
         EN: ("ID looks like {others} on {other_rows}", "ID looks like another"),
         ZH: ("编号与{other_rows}的{others}相似", "编号与另一行相似"),
+    },
+    Code.RETYPED_ID: {
+        EN: ("ID was {old_id!r} before {date}",),
+        ZH: ("编号在 {date} 前为“{old_id}”",),
     },
     Code.UNKNOWN_STAGE: {
         EN: (

@@ -13,6 +13,12 @@ from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
 from rules.headers import StageLookup
 from rules.history import DealSnapshot, StayEnd, Transition
+from rules.retyped_ids import (
+    RetypedId,
+    merge_retyped_ids,
+    rekey_ended_stay_starts,
+    retyped_id_findings,
+)
 from rules.stage_log import (
     LogFunnelStage,
     StageLogRow,
@@ -72,7 +78,9 @@ class HistoryOutcome:
     ``stay_starts`` are the starts of current stays, by deal ID, to store with
     the snapshot, as :class:`StageHistory` has them. ``ended_stay_starts`` are
     the starts of the stays that ``new_transitions`` end, from the history's
-    ``stay_starts``, by deal ID.
+    ``stay_starts``, by deal ID. ``transitions`` are the whole log's,
+    ``new_transitions`` included, with retyped IDs merged as
+    :func:`with_retyped_ids` merges them.
     """
 
     snapshots: list[DealSnapshot]
@@ -84,6 +92,7 @@ class HistoryOutcome:
     stale_entered: frozenset[str] = frozenset()
     stay_starts: dict[str, dt.date] = field(default_factory=dict)
     ended_stay_starts: dict[str, dt.date] = field(default_factory=dict)
+    transitions: list[Transition] = field(default_factory=list)
 
 
 def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> StageHistory:
@@ -171,6 +180,8 @@ def apply_history(
         stay_starts={},
         ended_stay_starts=_with_ended_today(history.ended_stay_starts, ended_today),
     )
+    with_today, retyped = with_retyped_ids(with_today)
+    transitions = with_today.transitions
     log_rows = recorded_stays(with_today, as_of)
     entered_column = None
     stale: set[str] = set()
@@ -185,6 +196,9 @@ def apply_history(
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
+    if retyped:
+        notice_cutoff = as_of - dt.timedelta(days=TRANSITION_NOTICE_DAYS)
+        findings += retyped_id_findings(retyped, tracked, columns, notice_cutoff)
     undated = _without_entered_date(deals, columns, as_of)
     # Only deals past an idle limit can be idle, and only their current stays
     # are checked. Without a stage-entered column, the first run on the 100k
@@ -205,7 +219,30 @@ def apply_history(
         ended_stay_starts={
             stay_end.deal_id: start for stay_end, start in ended_today.items()
         },
+        transitions=transitions,
     )
+
+
+def with_retyped_ids(history: StageHistory) -> tuple[StageHistory, list[RetypedId]]:
+    """Return the history with each retyped deal under its new ID, and the retypes.
+
+    The log records a deal whose ID was retyped in another case, width or
+    spacing as one ID that left the sheet and another that arrived, and
+    :mod:`rules.retyped_ids` reads such a pair back as one deal. The stored
+    starts of the stays it ended move to the new ID too.
+
+    Before: A-2 won on 12-01, A-2 removed and a-2 new in Closed Won on 12-02.
+    After: a-2 won on 12-01, and the retype of A-2 as a-2 on 12-02.
+    """
+    transitions, retyped = merge_retyped_ids(history.transitions)
+    if not retyped:
+        return history, []
+    merged = replace(
+        history,
+        transitions=transitions,
+        ended_stay_starts=rekey_ended_stay_starts(history.ended_stay_starts, retyped),
+    )
+    return merged, retyped
 
 
 def recorded_stays(history: StageHistory, as_of: dt.date) -> list[StageLogRow]:

@@ -81,6 +81,20 @@ def deal_id_key(deal_id: str) -> str:
     return trimmed.translate(_INVISIBLE).strip()
 
 
+# Dashes that look like the ASCII hyphen-minus in an ID.
+_DASHES = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe58\ufe63", "-")
+)
+
+
+def lookalike_id_key(deal_id: str) -> str:
+    """Return ``deal_id`` as people read it: ``Ａ‐1`` and ``a-1`` give ``a-1``.
+
+    Case, character width, the kind of dash and every space are left out.
+    """
+    return "".join(fold_text(deal_id).translate(_DASHES).split())
+
+
 def quote_showing_invisible(text: str) -> str:
     """Return ``text`` quoted, with its invisible format characters named.
 

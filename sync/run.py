@@ -247,8 +247,7 @@ def _run_sync(
             lost_stages = {
                 stage.name for stage in pipeline.stages if stage.outcome is Outcome.LOST
             }
-            moves = [*history.transitions, *logged.new_transitions]
-            lost_at = lost_at_stages(moves, lost_stages)
+            lost_at = lost_at_stages(logged.transitions, lost_stages)
         period_start = win_rate_period_start(pipeline, as_of, columns)
         metrics = compute_metrics(
             deals, pipeline, as_of, period_start=period_start, lost_at=lost_at

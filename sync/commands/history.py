@@ -32,6 +32,7 @@ from sync.state.records import RunRecord
 # for the commands that open a state database.
 if TYPE_CHECKING:
     from config.models import Pipeline
+    from rules.retyped_ids import RetypedId
     from rules.stage_history import StageHistory
     from rules.stage_log import StageLogRow, TimeInStage
     from sync.state.store import StateStore
@@ -149,7 +150,7 @@ def log(
             key, tab = _only_workbook_tab(store, state)
         else:
             key, tab = workbook_key(pipeline, source), pipeline.source.tab
-        deal_history = _deal_history(store, key, tab, deal_id)
+        deal_id, deal_history, retyped = _deal_history(store, key, tab, deal_id)
         path = deal_history.transitions
         if not path and not store.runs(key, 1, tab=tab):
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
@@ -167,11 +168,22 @@ def log(
     totals = _totals_of(rows)
     if as_json:
         document = path_as_json(key, deal_id, path, stays)
+        document["retyped_ids"] = [
+            {"old_id": old_id, "new_id": new_id, "seen_on": seen_on.isoformat()}
+            for old_id, new_id, seen_on in retyped
+        ]
         document["stays"] = stays_as_json(rows)
         _print_json({**document, **totals_as_json(as_of, totals)})
         return
     console = Console(soft_wrap=False)
     console.print(Text(f"Deal {deal_id} in {workbook_labels([key])[key]}"))
+    for old_id, _, seen_on in retyped:
+        console.print(
+            Text(
+                f"Its ID was {quote_showing_invisible(old_id)} before the run of "
+                f"{seen_on.isoformat()}."
+            )
+        )
     console.print(path_table(path, stays), highlight=False)
     if rows:
         console.print(stays_table(rows), highlight=False)
@@ -558,22 +570,38 @@ def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
     return message
 
 
-def _deal_history(store: StateStore, key: str, tab: str, deal_id: str) -> StageHistory:
+def _deal_history(
+    store: StateStore, key: str, tab: str, deal_id: str
+) -> tuple[str, StageHistory, list[RetypedId]]:
     """Return the transitions and stored stay starts of the deal ``deal_id``.
 
     Runs record IDs as typed, so ``A-1`` followed by a byte order mark is
     stored with the mark. IDs are compared by :func:`deal_id_key`, which drops
     it, as the duplicate-id check does, so typing ``A-1`` finds that deal. IDs
     stored with and without such a mark are one deal here, under the ID of
-    its first transition.
+    its first transition. A deal whose ID was retyped (see
+    :mod:`rules.retyped_ids`) has the transitions of its earlier IDs too, and
+    typing an earlier ID finds it.
+
+    :returns: the deal's ID, its history, and the retypes that led to that
+        ID, oldest first.
     """
-    from rules.stage_history import StageHistory
+    from rules.retyped_ids import latest_id_of, retypes_of
+    from rules.stage_history import StageHistory, with_retyped_ids
 
     typed = deal_id_key(deal_id)
     moves, ended_starts = store.transitions_with_starts(key, tab=tab)
+    stored = StageHistory(transitions=moves, ended_stay_starts=ended_starts)
+    merged, retyped = with_retyped_ids(stored)
+    moves, ended_starts = merged.transitions, merged.ended_stay_starts
     path = [move for move in moves if deal_id_key(move.deal_id) == typed]
+    earlier_ids = [old for old, _, _ in retyped if deal_id_key(old) == typed]
+    if not path and earlier_ids:
+        deal_id = latest_id_of(earlier_ids[-1], retyped)
+        typed = deal_id_key(deal_id)
+        path = [move for move in moves if deal_id_key(move.deal_id) == typed]
     if not path:
-        return StageHistory()
+        return deal_id, StageHistory(), []
 
     one_id = path[0].deal_id
     _, stay_starts = store.latest_snapshot_with_starts(key, tab=tab)
@@ -582,7 +610,7 @@ def _deal_history(store: StateStore, key: str, tab: str, deal_id: str) -> StageH
         for stored_id, start in stay_starts.items()
         if deal_id_key(stored_id) == typed
     ]
-    return StageHistory(
+    deal_history = StageHistory(
         transitions=[move._replace(deal_id=one_id) for move in path],
         log_started_on=store.log_started_on(key, tab=tab),
         stay_starts={one_id: current_starts[0]} if current_starts else {},
@@ -592,6 +620,7 @@ def _deal_history(store: StateStore, key: str, tab: str, deal_id: str) -> StageH
             if deal_id_key(stay_end.deal_id) == typed
         },
     )
+    return deal_id, deal_history, retypes_of(one_id, retyped)
 
 
 def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str:

@@ -125,6 +125,9 @@ PARSE_FINDINGS = {
     Code.MOVED_BACK: parse_finding(
         Code.MOVED_BACK, "Stage", "Lead", to="Lead", **{"from": "Proposal"}
     ),
+    Code.RETYPED_ID: parse_finding(
+        Code.RETYPED_ID, "Deal ID", "d-9", old_id="D-9", date="2025-09-09"
+    ),
     Code.FORMULA_ERROR: parse_finding(Code.FORMULA_ERROR, "Owner", "#N/A"),
     Code.ID_FROM_ROW_NUMBER: parse_finding(Code.ID_FROM_ROW_NUMBER, "Deal ID", "D-9"),
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),

@@ -538,3 +538,116 @@ def test_first_run_stay_status_at_least() -> None:
     assert render_short(idle, Locale.EN) == "at least 20 days in 'Lead' (limit 14)"
     assert render_short(idle, Locale.ZH_CN) == "在“Lead”停留至少 20 天（上限 14）"
     assert "Stage Entered has no date to count from" in render_message(idle, Locale.EN)
+
+
+# Deal IDs retyped in another case, width or spacing between two runs
+
+RETYPED_ON = AS_OF + dt.timedelta(days=1)
+
+
+def apply_retyped(
+    new_id: str, today: dt.date = RETYPED_ON, stage: str = "Closed Won"
+) -> HistoryOutcome:
+    """Apply A-2, won on AS_OF after a run in Lead, and B-7, as of ``today``.
+
+    On ``today`` the sheet shows A-2's row, row 5, with the ID ``new_id``
+    in ``stage``.
+    """
+    first_seen = AS_OF - dt.timedelta(days=5)
+    history = StageHistory(
+        previous=[
+            DealSnapshot("A-2", "Closed Won", owner=None, amount=None, row=5),
+            DealSnapshot("B-7", "Lead", owner=None, amount=None, row=6),
+        ],
+        transitions=[
+            Transition("A-2", None, "Lead", first_seen),
+            Transition("B-7", None, "Lead", first_seen),
+            Transition("A-2", "Lead", "Closed Won", AS_OF),
+        ],
+        log_started_on=first_seen,
+        run_days=(first_seen, AS_OF),
+    )
+    deals = [
+        build_deal(PIPELINE, 5, new_id, stage),
+        build_deal(PIPELINE, 6, "B-7", "Lead"),
+    ]
+    if today > RETYPED_ON:
+        # The run of RETYPED_ON recorded the retype.
+        retyped = apply_history(history, deals, COLUMNS, PIPELINE, RETYPED_ON)
+        history = StageHistory(
+            previous=retyped.snapshots,
+            transitions=[*history.transitions, *retyped.new_transitions],
+            log_started_on=first_seen,
+            run_days=(first_seen, AS_OF, RETYPED_ON),
+        )
+    return apply_history(history, deals, COLUMNS, PIPELINE, today)
+
+
+def test_retyped_id_keeps_stage_history() -> None:
+    outcome = apply_retyped("a-2")
+
+    assert [(row.deal_id, row.stage, row.exited) for row in outcome.log_rows] == [
+        ("B-7", "Lead", None),
+        ("a-2", "Lead", AS_OF),
+        ("a-2", "Closed Won", None),
+    ]
+    assert [(stage.name, stage.any_stage) for stage in outcome.funnel] == [
+        ("Lead", 2),
+        ("Qualified", 1),
+        ("Proposal", 1),
+        ("Closed Won", 1),
+    ]
+
+
+def test_retyped_id_records_what_runs_saw() -> None:
+    outcome = apply_retyped("a-2")
+
+    assert outcome.new_transitions == [
+        Transition("A-2", "Closed Won", None, RETYPED_ON),
+        Transition("a-2", None, "Closed Won", RETYPED_ON),
+    ]
+
+
+def test_retyped_id_warning() -> None:
+    outcome = apply_retyped("Ａ-2")
+
+    finding = outcome.findings[0]
+    assert finding.code is Code.RETYPED_ID
+    assert (finding.row, finding.column, finding.value) == (5, "Deal ID", "Ａ-2")
+    assert finding.params == {"old_id": "A-2", "date": RETYPED_ON.isoformat()}
+    assert render_message(finding, Locale.EN) == (
+        "Deal ID 'Ａ-2' was typed 'A-2' before the run of 2025-10-01. pipesheet "
+        "treats them as one deal whose ID was retyped and keeps its stage history "
+        "under 'Ａ-2'. If this row is another deal, give it an ID that differs "
+        "from 'A-2' in more than case, character width, dashes or spaces."
+    )
+    assert render_short(finding, Locale.EN) == "ID was 'A-2' before 2025-10-01"
+
+
+def test_retyped_id_with_stage_change() -> None:
+    outcome = apply_retyped("a-2", stage="Closed Lost")
+
+    assert [(row.stage, row.exited) for row in outcome.log_rows[1:]] == [
+        ("Lead", AS_OF),
+        ("Closed Won", RETYPED_ON),
+        ("Closed Lost", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("days_after", "expected"),
+    [
+        (TRANSITION_NOTICE_DAYS - 1, [Code.RETYPED_ID]),
+        (TRANSITION_NOTICE_DAYS, []),
+    ],
+    ids=["last-notice-day", "notice-over"],
+)
+def test_retyped_id_warning_for_notice_days(
+    days_after: int, expected: list[Code]
+) -> None:
+    today = RETYPED_ON + dt.timedelta(days=days_after)
+
+    outcome = apply_retyped("a-2", today)
+
+    assert [finding.code for finding in outcome.findings] == expected
+    assert [row.deal_id for row in outcome.log_rows] == ["B-7", "a-2", "a-2"]

@@ -513,3 +513,31 @@ def test_same_day_stage_log_not_kept(
             run_on(pipeline, other, day(4))
 
     assert caplog.messages == []
+
+
+def test_retyped_id_keeps_stays(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    lead = ("D-2", "Lead", day(1))
+    write_rows(tmp_path, [("D-1", "Proposal", day(1)), lead])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-1", "Closed Lost", day(5)), lead])
+    run_on(pipeline, store, day(5))
+
+    write_rows(tmp_path, [("d-1", "Closed Lost", day(5)), lead])
+    run_on(pipeline, store, day(6))
+
+    assert stays_of(tmp_path, "D-1") == []
+    assert stays_of(tmp_path, "d-1") == [
+        ("Proposal", day(1), day(5), 4),
+        ("Closed Lost", day(5), None, 1),
+    ]
+    problems = read_tab(tmp_path / "pipeline.xlsx", "Problems")
+    assert [line[:2] for line in problems if "retyped-id" in line] == [[4, "d-1"]]
+    funnel = read_tab(tmp_path / "pipeline.xlsx", "Funnel")
+    reached = {line[0]: line[4] for line in funnel if len(line) == 8}
+    from_log = {line[0]: line[1] for line in funnel if len(line) == 3}
+    # D-1 was lost from Proposal, so it reached Proposal under either ID.
+    assert reached["Proposal"] == 1
+    assert from_log["Lead"] == 2
+    assert from_log["Proposal"] == 1

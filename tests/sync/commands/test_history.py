@@ -368,6 +368,7 @@ def test_log_json_shape(state: Path, workbook: Path) -> None:
                 "days_in_previous_stage": None,
             }
         ],
+        "retyped_ids": [],
         "stays": [
             {
                 "stage": "Demo",
@@ -810,3 +811,67 @@ def test_log_json_shows_renamed_stage(state: Path, tmp_path: Path) -> None:
     result = invoke(log, args)
 
     assert json.loads(result.output)["transitions"][0]["to_stage"] == "Showcase"
+
+
+# a deal ID retyped in another case
+
+
+@pytest.fixture
+def retyped_state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database in which A-2 was won, then retyped as a-2."""
+    path = tmp_path / "retyped.sqlite"
+    moves = {
+        1: [
+            Transition("A-2", None, "Lead", dt.date(2025, 3, 1)),
+            Transition("B-7", None, "Lead", dt.date(2025, 3, 1)),
+        ],
+        4: [Transition("A-2", "Lead", "Closed Won", dt.date(2025, 3, 4))],
+        6: [
+            Transition("A-2", "Closed Won", None, dt.date(2025, 3, 6)),
+            Transition("a-2", None, "Closed Won", dt.date(2025, 3, 6)),
+        ],
+    }
+    with StateStore.open(str(path)) as store:
+        for number, found in moves.items():
+            as_of = dt.date(2025, 3, number)
+            now = dt.datetime.combine(as_of, dt.time(7), dt.UTC)
+            run_id = store.start_run(str(workbook), "Deals", as_of, now=now)
+            store.record_transitions(str(workbook), run_id, found)
+            store.finish_run(run_id, RunOutcome.OK, now=now)
+    return path
+
+
+@pytest.mark.parametrize("deal_id", ["a-2", "A-2"], ids=["new-id", "old-id"])
+def test_log_follows_retyped_id(
+    retyped_state: Path, workbook: Path, deal_id: str
+) -> None:
+    args = [deal_id, "b2b-en", "--source", str(workbook)]
+
+    result = invoke(log, [*args, "--state", str(retyped_state)])
+
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        "Deal a-2 in pipeline.xlsx",
+        "Its ID was 'A-2' before the run of 2025-03-06.",
+    ]
+    assert table_rows(result.output)[:7] == [
+        ["Seen on", "Change", "Days in previous stage"],
+        ["2025-03-01", "(new) → Lead", ""],
+        ["2025-03-04", "Lead → Closed Won", "3"],
+        ["Stage", "Entered", "Exited", "Days"],
+        ["Lead", "2025-03-01", "2025-03-04", "≥ 3"],
+        ["Closed Won", "2025-03-04", "", "2"],
+        ["Stage", "Total days up to 2025-03-06"],
+    ]
+
+
+def test_log_json_lists_retyped_ids(retyped_state: Path, workbook: Path) -> None:
+    args = ["a-2", "b2b-en", "--source", str(workbook), "--state", str(retyped_state)]
+
+    result = invoke(log, [*args, "--json"])
+
+    document = json.loads(result.output)
+    assert document["deal_id"] == "a-2"
+    assert document["retyped_ids"] == [
+        {"old_id": "A-2", "new_id": "a-2", "seen_on": "2025-03-06"}
+    ]
