@@ -81,8 +81,12 @@ from sync.xlsx.package import Package
 from sync.xlsx.sheet_rows import check_sheet_rows
 from sync.xlsx.sheet_scan import SheetScan, negative_numbers_of_tab, scan_tab
 from sync.xlsx.sheet_size import check_sheet_size
-from sync.xlsx.sheet_xml import first_cell_text
-from sync.xlsx.tab_digests import TabRecord, WrittenTab, find_written_tabs
+from sync.xlsx.tab_digests import (
+    TabRecord,
+    WrittenTab,
+    find_written_tabs,
+    tabs_hashed_when_found,
+)
 from sync.xlsx.workbook_parts import WorkbookParts
 from sync.xlsx.workbook_patch import (
     EarlySheetPatch,
@@ -372,7 +376,7 @@ class ExcelWorkbook:
             with Package(self._path) as package:
                 workbook = WorkbookParts(package)
                 for name, tab in find_written_tabs(package, workbook, tabs).items():
-                    grid = self._written_grid(package, tab, grids[name])
+                    grid = self._written_grid(tab, grids[name])
                     if grid is not None:
                         found[name] = grid
         except (PipesheetError, OSError, ElementTree.ParseError) as error:
@@ -383,15 +387,15 @@ class ExcelWorkbook:
         return found
 
     def _written_grid(
-        self, package: Package, tab: WrittenTab, grid: list[list[CellValue]]
+        self, tab: WrittenTab, grid: list[list[CellValue]]
     ) -> SheetGrid | None:
         if tab.same_grid:
             return SheetGrid(self.name, tab.name, grid, recorded=True)
-        with contextlib.closing(package.read_pieces(tab.part)) as pieces:
-            banner = first_cell_text(pieces)
-        if banner is None:
+        if tab.banner is None:
             return None
-        return SheetGrid(self.name, tab.name, [[banner]], recorded=True, head_only=True)
+        return SheetGrid(
+            self.name, tab.name, [[tab.banner]], recorded=True, head_only=True
+        )
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan, skipping rows that moved or changed since the read.
@@ -425,8 +429,8 @@ class ExcelWorkbook:
 
         ``plan`` needs only its status cells, header and highlights. The child
         also hashes the grids of those ``tabs`` that have no digest yet and
-        no record in the workbook, whose digests the read of the generated
-        tabs leaves out. The patch
+        that the read of the generated tabs does not hash either (see
+        :func:`~sync.xlsx.tab_digests.tabs_hashed_when_found`). The patch
         starts from the bytes the tabs were read from. :meth:`apply` uses it
         when its own plan has the same status writes and the file on disk
         still has those bytes, and cancels it otherwise. Nothing starts when
@@ -444,14 +448,28 @@ class ExcelWorkbook:
             # apply raises it again, at the usual point of the run.
             logger.debug("Status cells not patched ahead: %s", error)
             return
+        hashed_when_read = self._tabs_hashed_when_read(tabs)
         unhashed = [
             tab
             for tab in tabs
-            if not tab.has_digest and not self.is_recorded_tab(tab.name)
+            if not tab.has_digest and tab.name not in hashed_when_read
         ]
         patch = start_sheet_patch(self._path, self._data, edits, unhashed)
         if patch is not None:
             self._early = _EarlyWrite(plan, grid, alignment, patch)
+
+    def _tabs_hashed_when_read(self, tabs: Sequence[GeneratedTab]) -> set[str]:
+        """Return the names of the tabs whose grids the read of written tabs hashes.
+
+        That read is :meth:`written_generated_tabs`. A workbook whose records
+        cannot be checked gives none, because that read then hashes none.
+        """
+        try:
+            with Package(self._path, data=self._data) as package:
+                return tabs_hashed_when_found(package, WorkbookParts(package), tabs)
+        except (PipesheetError, OSError, ElementTree.ParseError) as error:
+            logger.debug("Generated tabs of %s not checked: %s", self.name, error)
+            return set()
 
     def cancel_write(self) -> None:
         """Stop the patch :meth:`start_write` started, if it still runs."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sys
@@ -15,6 +16,7 @@ from config.errors import WorkbookBusyError
 from config.models import Locale, Pipeline
 from sync import run
 from sync.forked import PARALLEL_VARIABLE
+from sync.plan import GeneratedTab
 from sync.run import run_sync
 from sync.sources import excel
 from sync.sources.base import EarlyWriteSource
@@ -169,6 +171,36 @@ def test_output_run_patched_early(
     assert fitting == [True]
     assert path.read_bytes() == before
     assert member_checksums(output) == member_checksums(alone)
+
+
+def test_child_hashes_tabs_of_earlier_day(
+    english: tuple[Path, Pipeline],
+    forks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path, pipeline = english
+    run_sync(pipeline, ExcelWorkbook(path), AS_OF)
+    next_day = AS_OF + dt.timedelta(days=1)
+    alone = Path(shutil.copy(path, path.with_name("alone.xlsx")))
+    with monkeypatch.context() as patch:
+        patch.setenv(PARALLEL_VARIABLE, "0")
+        run_sync(pipeline, ExcelWorkbook(alone), next_day)
+    forks.clear()
+    hashed_in_child: list[str] = []
+    real_start = excel.start_sheet_patch
+
+    def recording_start(
+        source: Path, data: bytes, edits: object, unhashed: list[GeneratedTab]
+    ) -> object:
+        hashed_in_child.extend(tab.name for tab in unhashed)
+        return real_start(source, data, edits, unhashed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(excel, "start_sheet_patch", recording_start)
+    result = run_sync(pipeline, ExcelWorkbook(path), next_day)
+
+    assert sorted(hashed_in_child) == sorted(tab.name for tab in result.plan.tabs)
+    assert len(forks) >= 1
+    assert member_checksums(path) == member_checksums(alone)
 
 
 def test_changed_workbook_not_overwritten(tmp_path: Path, forks: list[int]) -> None:

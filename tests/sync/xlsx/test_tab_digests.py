@@ -18,16 +18,21 @@ from sync.plan import GeneratedTab
 from sync.run import run_sync
 from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
+from sync.xlsx.package import Package
 from sync.xlsx.tab_digests import (
     TabRecord,
     drop_tab_records,
+    find_written_tabs,
     grid_digest,
     legacy_grid_digest,
     read_tab_records,
+    shows_other_banner,
     tab_name_key,
+    tabs_hashed_when_found,
     typed_grid_digest,
     write_tab_records,
 )
+from sync.xlsx.workbook_parts import WorkbookParts
 
 AS_OF = dt.date(2025, 9, 30)
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -371,3 +376,75 @@ def with_earlier_records(
         assert new in workbook
         workbook = workbook.replace(new, old)
     return workbook
+
+
+@pytest.mark.parametrize(
+    ("first", "banner", "expected"),
+    [
+        ("as of 2025-09-30", "as of 2025-09-30", False),
+        ("as of 2025-10-01", "as of 2025-09-30", True),
+        ("as of 2025-10-01", None, False),
+        ("Tom & Jerry", "Tom and Jerry", False),
+        ("", "as of 2025-09-30", False),
+        (42, "42", False),
+    ],
+    ids=["same", "other-day", "unread", "escaped", "empty", "number"],
+)
+def test_other_banner_shown(
+    first: CellValue, banner: str | None, expected: bool
+) -> None:
+    tab = GeneratedTab("Problems", [[first], [], ["Row"]])
+
+    assert shows_other_banner(tab, banner) is expected
+
+
+def test_empty_tab_shows_no_other_banner() -> None:
+    assert not shows_other_banner(GeneratedTab("Problems", []), "as of 2025-09-30")
+
+
+def written_starter(tmp_path: Path) -> tuple[Path, list[GeneratedTab]]:
+    """Return a starter workbook after a run on AS_OF, and the tabs it wrote."""
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+    path = build_starter_workbook(tmp_path / "pipeline.xlsx", Locale.EN, as_of=AS_OF)
+    return path, run_sync(pipeline, ExcelWorkbook(path), AS_OF).plan.tabs
+
+
+def next_day_tabs(tabs: list[GeneratedTab]) -> list[GeneratedTab]:
+    """Return copies of ``tabs`` whose banners name the next day."""
+    next_day = (AS_OF + dt.timedelta(days=1)).isoformat()
+    copies = []
+    for tab in tabs:
+        banner = str(tab.grid[0][0]).replace(AS_OF.isoformat(), next_day)
+        grid = [[banner], *tab.grid[1:]]
+        copies.append(GeneratedTab(tab.name, grid, tab.chart, tab.column_widths))
+    return copies
+
+
+def test_tab_of_earlier_day_found_unhashed(tmp_path: Path) -> None:
+    path, tabs = written_starter(tmp_path)
+    later = next_day_tabs(tabs)
+
+    with Package(path) as package:
+        workbook = WorkbookParts(package)
+        found = find_written_tabs(package, workbook, later)
+        hashed = tabs_hashed_when_found(package, workbook, later)
+
+    assert sorted(found) == sorted(tab.name for tab in tabs)
+    assert [tab.same_grid for tab in found.values()] == [False] * len(tabs)
+    assert [tab.banner for tab in found.values()] == [t.grid[0][0] for t in tabs]
+    assert [tab.has_digest for tab in later] == [False] * len(tabs)
+    assert hashed == set()
+
+
+def test_tab_of_same_day_found_hashed(tmp_path: Path) -> None:
+    path, tabs = written_starter(tmp_path)
+    again = [GeneratedTab(t.name, t.grid, t.chart, t.column_widths) for t in tabs]
+
+    with Package(path) as package:
+        workbook = WorkbookParts(package)
+        found = find_written_tabs(package, workbook, again)
+        hashed = tabs_hashed_when_found(package, workbook, again)
+
+    assert [tab.same_grid for tab in found.values()] == [True] * len(tabs)
+    assert [tab.has_digest for tab in again] == [True] * len(tabs)
+    assert hashed == {tab.name for tab in tabs}
