@@ -181,6 +181,7 @@ def record_run(
         used = _history_to_use(request, source, store, key, history)
         review_months = review_months if used is not None else []
         result = _run(request, source, used, progress, review_months)
+        _warn_owner_entries(request.pipeline, result)
         return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
@@ -377,6 +378,7 @@ def _record_run(
         # Only the write waits for the busy workbook. The digests need only
         # the read, so a workbook left open all day still gets its digests,
         # unless they were sent from another state database (see above).
+        _warn_owner_entries(request.pipeline, error.result)
         if used is None:
             digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
         else:
@@ -409,6 +411,7 @@ def _record_run(
         )
     except StateError as error:
         raise _not_recorded(store, run_id, result, error) from error
+    _warn_owner_entries(request.pipeline, result)
     if used is None:
         # The digests of the other database's runs are recorded only there,
         # so this run would send them again. The logged warning states this.
@@ -571,6 +574,14 @@ def _packing_started(
         return reviews(grid, columns, deals, logged)
 
     return build
+
+
+def _warn_owner_entries(pipeline: Pipeline, result: RunResult) -> None:
+    if pipeline.notifications is None:
+        return
+    from sync.notify.owner_entries import warn_owner_entries
+
+    warn_owner_entries(result, pipeline.notifications)
 
 
 def _send_digests(
