@@ -65,6 +65,8 @@ class Delivery:
 
     ``owner`` is :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest.
     ``error`` is the reason of a failure, free of credentials and webhook URLs.
+    ``tried`` is false for a failure not tried, because the channel failed for
+    an earlier digest of the same run.
     """
 
     owner: str
@@ -74,6 +76,7 @@ class Delivery:
     items: int
     status: DeliveryStatus
     error: str | None = None
+    tried: bool = True
 
 
 @dataclass(frozen=True)
@@ -386,7 +389,9 @@ def _not_tried(delivery: Delivery, entry: str, error: str) -> Delivery:
         _unsent_digest(delivery, entry),
         _reason_sentence(error, delivery.channel),
     )
-    return dataclasses.replace(delivery, status=DeliveryStatus.FAILED, error=error)
+    return dataclasses.replace(
+        delivery, status=DeliveryStatus.FAILED, error=error, tried=False
+    )
 
 
 def _unsent_digest(delivery: Delivery, entry: str) -> str:
