@@ -76,12 +76,16 @@ UNFINISHED_RUNS_CHECKED = 10
 class DeferredRunError(WorkbookBusyError):
     """A run deferred because its workbook was busy, after it sent the due digests.
 
-    ``digests`` is None when the definition has no notifications or sending
-    failed as a whole.
+    ``result`` is the run's unwritten result, with the deals and findings it
+    read. ``digests`` is None when the definition has no notifications or
+    sending failed as a whole.
     """
 
-    def __init__(self, message: str, digests: DigestReport | None) -> None:
+    def __init__(
+        self, message: str, result: RunResult, digests: DigestReport | None
+    ) -> None:
         super().__init__(message)
+        self.result = result
         self.digests = digests
 
 
@@ -383,7 +387,9 @@ def _record_run(
             digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
         else:
             digests = _send_digests(request.pipeline, store, key, error.result, now)
-        deferred = DeferredRunError(f"{error}{describe_digests(digests)}", digests)
+        deferred = DeferredRunError(
+            f"{error}{describe_digests(digests)}", error.result, digests
+        )
         sent = REQUESTS_SENT.total - requests_before
         store.finish_run(
             run_id, RunOutcome.DEFERRED, error=str(deferred), api_requests=sent
