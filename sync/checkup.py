@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,7 +31,7 @@ from rules.allowed import read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
-from rules.grid import SheetGrid, column_letter
+from rules.grid import CellValue, SheetGrid, column_letter
 from rules.headers import match_columns, required_fields
 from rules.messages import counted
 from rules.unfound_columns import (
@@ -142,6 +143,13 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
         lambda: _check_status_column(grids["pipeline"], pipeline),
         blocking=False,
     )
+    notifications = pipeline.notifications
+    if notifications is not None and notifications.owners:
+        checklist.run(
+            "Owner entries",
+            lambda: _check_owner_entries(grids["pipeline"], pipeline),
+            blocking=False,
+        )
     # Shown only where cells lie far below the data, like the Writable step.
     far_rows = _far_rows(grids.get("pipeline"), pipeline)
     if far_rows is not None:
@@ -441,6 +449,34 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if covered is not None:
         raise CheckWarning(covered)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
+
+
+def _check_owner_entries(grid: SheetGrid, pipeline: Pipeline) -> str:
+    # Runs warn the same, from the owners of their deals. Here a deal row is a
+    # row below the header with an ID.
+    from sync.notify.owner_entries import describe_owner_entries
+
+    assert pipeline.notifications is not None, "called only with notifications"
+    columns = _columns_without_required(grid, pipeline)
+    owner_cells: Counter[CellValue] = Counter()
+    owner_column = columns.fields.get("owner")
+    id_column = columns.fields.get("id")
+    if owner_column is not None and id_column is not None:
+        owner_cells.update(
+            row[owner_column] if owner_column < len(row) else None
+            for row in grid.rows[columns.header_row :]
+            if id_column < len(row) and row[id_column] not in (None, "")
+        )
+    message = describe_owner_entries(
+        pipeline.notifications,
+        owner_cells.items(),
+        tab=grid.tab,
+        workbook=grid.workbook,
+        owner_header=None if owner_column is None else columns.headers[owner_column],
+    )
+    if message is not None:
+        raise CheckWarning(message)
+    return "every owner on the tab has an entry, and every entry has deals"
 
 
 def _far_rows(grid: SheetGrid | None, pipeline: Pipeline) -> str | None:

@@ -69,6 +69,7 @@ from sync.sources.excel_read_ahead import start_read_ahead
 # and ``run`` first starts parsing the workbook, which then overlaps them.
 if TYPE_CHECKING:
     from config.models import Pipeline
+    from sync.notify.dispatch import DigestReport
     from sync.run import Progress, RunResult
     from sync.state.store import StateStore
 
@@ -513,7 +514,7 @@ def run(
     as_of = parse_as_of(as_of_date, pipeline)
     if not (dry_run or no_state):
         check_recorded_day(as_of, pipeline)
-    from sync.job import RunRequest, run_recorded
+    from sync.job import RunRequest, record_run
     from sync.run import run_sync
     from sync.sources.registry import check_source_option, open_source
 
@@ -525,6 +526,7 @@ def run(
     # Once the workbook is replaced, Ctrl-C and SIGTERM wait until the run is
     # recorded and its result printed.
     with interrupts_deferred_after_commit(recorded=not no_state):
+        digests = None
         if no_state:
             warn_of_transitions_without_state(pipeline)
             workbook = open_source(pipeline, source, output, writes=not dry_run)
@@ -534,14 +536,16 @@ def run(
         else:
             request = RunRequest(pipeline, as_of, source, output, dry_run)
             with open_state(state, dry_run) as store:
-                result = run_recorded(request, store, progress=_progress(quiet))
+                recorded = record_run(request, store, progress=_progress(quiet))
+            result = recorded.result
+            digests = recorded.digests
 
         # Nothing to change means nothing was written, but --output promises
         # a file.
         workbook_path = source or pipeline.source.path
         if output and workbook_path and not dry_run and result.report is None:
             copy_unchanged_workbook(Path(workbook_path), output)
-        _print_result(result, pipeline, as_json)
+        _print_result(result, pipeline, as_json, digests)
     # Click passes the result up unused; it stays referenced until main() ends
     # the process, so its objects are not freed one by one.
     keep_objects_until_exit()
@@ -913,16 +917,37 @@ def _fail_on_blockers(result: RunResult) -> None:
         raise WorkFailed(f"{result.blockers[0]} A run would write nothing.")
 
 
-def _print_result(result: RunResult, pipeline: Pipeline, as_json: bool) -> None:
+def _print_result(
+    result: RunResult,
+    pipeline: Pipeline,
+    as_json: bool,
+    digests: DigestReport | None = None,
+) -> None:
+    """Print the run's result; ``--json`` adds its warnings and digests.
+
+    ``digests`` is null in the JSON when none were tried: on a dry run, with
+    ``--no-state`` and without ``notifications`` in the definition.
+    """
     from sync.report import result_as_json, show_result, write_json
 
     if as_json:
         document = result_as_json(result, pipeline)
         document["warnings"] = list(RUN_WARNINGS.messages)
+        document["digests"] = _digests_json(digests, pipeline)
         write_json(document, sys.stdout)
         sys.stdout.write("\n")
     else:
         show_result(stdout, result, pipeline)
+
+
+def _digests_json(
+    digests: DigestReport | None, pipeline: Pipeline
+) -> dict[str, Any] | None:
+    if digests is None or pipeline.notifications is None:
+        return None
+    from sync.notify.report_json import digests_as_json
+
+    return digests_as_json(digests, pipeline.notifications)
 
 
 cli.add_command(history)

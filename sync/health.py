@@ -49,6 +49,8 @@ class WorkbookHealth:
     last_run_at: dt.datetime | None = None
     last_outcome: RunOutcome | None = None
     last_ok_at: dt.datetime | None = None
+    # The error of the latest run, None when it succeeded.
+    last_error: str | None = None
     # The latest run that sent or tried to send a digest: its end and counts.
     last_digests_at: dt.datetime | None = None
     last_digests_sent: int = 0
@@ -124,6 +126,7 @@ class ServiceHealth:
                 return
             health.last_run_at = finished_at
             health.last_outcome = summary.outcome
+            health.last_error = summary.error or None
             if summary.outcome is RunOutcome.OK:
                 health.last_ok_at = finished_at
                 metrics.rows = summary.deals
@@ -154,8 +157,10 @@ class ServiceHealth:
 
         Body: ``status`` ("ok", "digests_failing" or "stale", which wins),
         ``pid``, ``started_at``, the earliest ``next_run_at``, and per workbook
-        key its definition, last run, last outcome, last success, next run,
-        whether it is stale, and the counts of its latest run with digests.
+        key its definition, last run, last outcome and error, last success,
+        next run, whether it is stale, and the counts of its latest run with
+        digests. A stale workbook whose last run was deferred has a ``hint``
+        on what to do instead of restarting the service.
         """
         next_runs = self.next_run_times()
         with self._lock:
@@ -258,6 +263,7 @@ class ServiceHealth:
     ) -> dict[str, Any]:
         reference = health.last_ok_at or self.started_at
         max_age = STALE_AFTER_INTERVALS * health.interval
+        stale = now - reference > max_age
         return {
             "definition": health.definition,
             "last_run_at": _iso(health.last_run_at),
@@ -265,12 +271,32 @@ class ServiceHealth:
             "last_ok_at": _iso(health.last_ok_at),
             "next_run_at": _iso(next_run),
             "max_age_seconds": max_age.total_seconds(),
-            "stale": now - reference > max_age,
+            "stale": stale,
+            "last_error": health.last_error,
+            "hint": _stale_hint(health) if stale else None,
             "last_digests_at": _iso(health.last_digests_at),
             "last_digests_sent": health.last_digests_sent,
             "last_digests_failed": health.last_digests_failed,
             "digests_failing": health.last_digests_failed > 0,
         }
+
+
+def _stale_hint(health: WorkbookHealth) -> str | None:
+    """Say why restarting the service does not mend a workbook whose runs wait.
+
+    A deferred run waits for something outside the service, such as a lock
+    file of Excel or LibreOffice that a crash left behind, so the next runs
+    stay deferred after a restart too.
+    """
+    if health.last_outcome is not RunOutcome.DEFERRED:
+        return None
+    return (
+        "The runs are deferred, and a restart of the service does not change "
+        "that: they wait until the cause in last_error is gone. For a workbook "
+        "open in Excel or LibreOffice, close it. If nobody has it open, delete "
+        "the lock file that last_error names, and the next scheduled run syncs "
+        "the workbook."
+    )
 
 
 def _duration_family(metrics: list[tuple[str, WorkbookMetrics]]) -> list[str]:

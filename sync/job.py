@@ -76,12 +76,16 @@ UNFINISHED_RUNS_CHECKED = 10
 class DeferredRunError(WorkbookBusyError):
     """A run deferred because its workbook was busy, after it sent the due digests.
 
-    ``digests`` is None when the definition has no notifications or sending
-    failed as a whole.
+    ``result`` is the run's unwritten result, with the deals and findings it
+    read. ``digests`` is None when the definition has no notifications or
+    sending failed as a whole.
     """
 
-    def __init__(self, message: str, digests: DigestReport | None) -> None:
+    def __init__(
+        self, message: str, result: RunResult, digests: DigestReport | None
+    ) -> None:
         super().__init__(message)
+        self.result = result
         self.digests = digests
 
 
@@ -181,6 +185,7 @@ def record_run(
         used = _history_to_use(request, source, store, key, history)
         review_months = review_months if used is not None else []
         result = _run(request, source, used, progress, review_months)
+        _warn_owner_entries(request.pipeline, result)
         return RecordedRun(result, None, None)
 
     holder = new_lock_holder()
@@ -377,11 +382,14 @@ def _record_run(
         # Only the write waits for the busy workbook. The digests need only
         # the read, so a workbook left open all day still gets its digests,
         # unless they were sent from another state database (see above).
+        _warn_owner_entries(request.pipeline, error.result)
         if used is None:
             digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
         else:
             digests = _send_digests(request.pipeline, store, key, error.result, now)
-        deferred = DeferredRunError(f"{error}{describe_digests(digests)}", digests)
+        deferred = DeferredRunError(
+            f"{error}{describe_digests(digests)}", error.result, digests
+        )
         sent = REQUESTS_SENT.total - requests_before
         store.finish_run(
             run_id, RunOutcome.DEFERRED, error=str(deferred), api_requests=sent
@@ -409,6 +417,7 @@ def _record_run(
         )
     except StateError as error:
         raise _not_recorded(store, run_id, result, error) from error
+    _warn_owner_entries(request.pipeline, result)
     if used is None:
         # The digests of the other database's runs are recorded only there,
         # so this run would send them again. The logged warning states this.
@@ -571,6 +580,14 @@ def _packing_started(
         return reviews(grid, columns, deals, logged)
 
     return build
+
+
+def _warn_owner_entries(pipeline: Pipeline, result: RunResult) -> None:
+    if pipeline.notifications is None:
+        return
+    from sync.notify.owner_entries import warn_owner_entries
+
+    warn_owner_entries(result, pipeline.notifications)
 
 
 def _send_digests(

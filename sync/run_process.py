@@ -57,6 +57,7 @@ from sync.state.store import StateStore
 
 if TYPE_CHECKING:
     from sync.notify.dispatch import DigestReport
+    from sync.run import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -284,6 +285,7 @@ def run_definition(
         summary = _with_error(summary, RunOutcome.SKIPPED, str(error))
     except DeferredRunError as error:
         summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
+        summary = _with_counts(summary, error.result)
         summary = _with_digests(summary, error.digests)
     except (WorkbookBusyError, QuotaExceededError) as error:
         summary = _with_error(summary, RunOutcome.DEFERRED, str(error))
@@ -610,11 +612,16 @@ def _summarise(summary: RunSummary, recorded: RecordedRun) -> RunSummary:
         summary,
         outcome=RunOutcome.OK,
         workbook=result.workbook,
-        deals=len(result.deals),
-        findings=len(result.findings),
         api_requests=result.requests,
     )
-    return _with_digests(summary, recorded.digests)
+    return _with_digests(_with_counts(summary, result), recorded.digests)
+
+
+def _with_counts(summary: RunSummary, result: RunResult) -> RunSummary:
+    # A deferred run read and checked the sheet too, so it has these counts.
+    return dataclasses.replace(
+        summary, deals=len(result.deals), findings=len(result.findings)
+    )
 
 
 def _with_digests(summary: RunSummary, digests: DigestReport | None) -> RunSummary:

@@ -46,10 +46,7 @@ from sync.notify.errors import (
     DigestRejectedError,
 )
 from sync.notify.ledger import DigestLedger
-from sync.notify.owner_entries import (
-    log_items_without_owner,
-    log_owners_without_entry,
-)
+from sync.notify.owner_entries import log_items_without_owner
 from sync.notify.webhook import WebhookSender
 from sync.run import RunResult
 
@@ -68,6 +65,8 @@ class Delivery:
 
     ``owner`` is :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest.
     ``error`` is the reason of a failure, free of credentials and webhook URLs.
+    ``tried`` is false for a failure not tried, because the channel failed for
+    an earlier digest of the same run.
     """
 
     owner: str
@@ -77,6 +76,7 @@ class Delivery:
     items: int
     status: DeliveryStatus
     error: str | None = None
+    tried: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def send_due_digests(
         )
     try:
         addressed = address_digests(
-            result, pipeline, notifications, state, workbook_key, senders, now
+            result, pipeline, notifications, state, workbook_key, now
         )
         routed = mark_per_channel(addressed, senders, pipeline, state, workbook_key)
     except Exception as error:  # The ledger must never fail the sync.
@@ -239,34 +239,22 @@ def address_digests(
     notifications: Notifications,
     state: DigestLedger,
     workbook_key: str,
-    senders: Sequence[DigestSender],
     now: dt.datetime,
 ) -> list[tuple[OwnerDigest, OwnerContact | None]]:
     """Build the run's digests, each with the contact it goes to.
 
     Every item is marked new, and :func:`mark_per_channel` then marks the
     items each channel carried before. The manager's digest is built only when
-    ``manager_digest_to`` is set.
-    Owners and items that no digest reaches are logged, owners once a day.
+    ``manager_digest_to`` is set. Items that no digest reaches are logged
+    once a day. The owners without an entry are logged on every run, by
+    :func:`sync.notify.owner_entries.warn_owner_entries`.
 
-    :param senders: the channels, to tell whether one delivers a digest whose
-        owner has no contact.
-    :param now: the current time (aware), recorded when owners are logged.
+    :param now: the current time (aware), recorded when the items are logged.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
     digests = build_digests(*sources, result.as_of, {})
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
-    deal_owners = [deal.text("owner") or "" for deal in result.deals]
-    log_owners_without_entry(
-        addressed,
-        notifications,
-        deal_owners,
-        state,
-        workbook_key,
-        now,
-        catch_all=any(sender.serves(None) for sender in senders),
-    )
     if notifications.manager_digest_to is None:
         items = collect_items(*sources, result.as_of)
         log_items_without_owner(result, items, state, workbook_key, now)
@@ -401,7 +389,9 @@ def _not_tried(delivery: Delivery, entry: str, error: str) -> Delivery:
         _unsent_digest(delivery, entry),
         _reason_sentence(error, delivery.channel),
     )
-    return dataclasses.replace(delivery, status=DeliveryStatus.FAILED, error=error)
+    return dataclasses.replace(
+        delivery, status=DeliveryStatus.FAILED, error=error, tried=False
+    )
 
 
 def _unsent_digest(delivery: Delivery, entry: str) -> str:

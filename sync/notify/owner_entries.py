@@ -1,88 +1,193 @@
-"""The warnings about digest items that reach no one, each once a day.
+"""The warnings about digests that reach no one.
 
-An owner without an entry in ``notifications.owners`` gets no digest, and
-without ``manager_digest_to`` the items of deals with a blank owner cell reach
-no one. The warnings come once a day, not on every run, because ``serve`` may
-run a workbook every few minutes, and name each owner once. The owner warning
-also names an entry that matches no owner and is spelt close to the owner's
-name (``Dietr`` for ``Dieter``), which is the usual cause.
+An owner without an entry in ``notifications.owners`` gets no digest of their
+own. That warning comes on every run, in one line for all owners, and also
+names the entries that match no owner, one of which may be the owner's old or
+misspelt name (``Dietr`` for ``Dieter``). Without ``manager_digest_to`` the
+items of deals with a blank owner cell reach no one. That warning comes once a
+day, because ``serve`` may run a workbook every few minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from config.models import Notifications, OwnerContact
+from config.models import EmailChannel, Notifications
 from rules.close_spellings import CloseSpellings, is_one_typo_apart, spelling_skeleton
-from rules.digest import DigestItem, OwnerDigest
+from rules.digest import DigestItem
 from rules.messages import counted
+from rules.text_forms import owner_key
 from sync.notify.ledger import DigestLedger
 from sync.run import RunResult
 
 logger = logging.getLogger(__name__)
 
 # A team can have many owners, so a log line names at most this many owners
-# without a contact and counts the rest. DEBUG lists them all.
+# without an entry, and as many entries without deals, and counts the rest.
 OWNERS_NAMED = 5
 
-# The ledger's channel for "this owner's missing entry was logged that day".
-# Channel ids of a definition cannot be blank, so no digest is recorded under it.
+# The ledger's channel for "this warning was logged that day". Channel ids of
+# a definition cannot be blank, so no digest is recorded under it.
 MISSING_ENTRY_LOGGED = ""
 # The ledger's owner for "the items with a blank owner cell were logged that
 # day". Owners of digests are never blank, so no digest is recorded under it.
 BLANK_OWNER = ""
 
 
-def log_owners_without_entry(
-    addressed: Sequence[tuple[OwnerDigest, OwnerContact | None]],
-    notifications: Notifications,
-    deal_owners: Iterable[str],
-    ledger: DigestLedger,
-    workbook_key: str,
-    now: dt.datetime,
-    *,
-    catch_all: bool,
-) -> None:
-    """Log the owners of digests without a contact, each once a day.
+def warn_owner_entries(result: RunResult, notifications: Notifications) -> None:
+    """Log, on every run, owners without an entry and entries without deals.
 
-    :param deal_owners: the owner cells of the run's deals, to find entries
-        that match no owner.
-    :param catch_all: a channel, such as an e-mail channel with "to"
-        addresses, delivers the digests of owners without a contact too.
+    Each run logs it again, unlike the warning about blank owner cells, because
+    a renamed owner otherwise stops getting digests without notice. Nothing is
+    logged when ``notifications.owners`` is empty: then no owner gets a digest
+    of their own by design.
     """
-    missing = [digest for digest, contact in addressed if contact is None]
-    if not missing:
+    if not notifications.owners:
         return
-    logger.debug("owners without a contact: %s", ", ".join(d.owner for d in missing))
-    if catch_all:
-        return  # Their digests go to the channel's fixed addresses.
+    if "owner" in result.columns.fields:
+        owner_cells = Counter(deal.values.get("owner") for deal in result.deals)
+        header = result.columns.header_of("owner")
+    else:
+        owner_cells = Counter()
+        header = None
+    message = describe_owner_entries(
+        notifications,
+        owner_cells.items(),
+        tab=result.tab,
+        workbook=result.workbook,
+        owner_header=header,
+    )
+    if message is not None:
+        logger.warning("%s", message)
 
-    unlogged = [
-        digest.owner
-        for digest in missing
-        if not ledger.was_sent(
-            workbook_key, digest.owner, MISSING_ENTRY_LOGGED, digest.digest_date
+
+def describe_owner_entries(
+    notifications: Notifications,
+    owner_cells: Iterable[tuple[object, int]],
+    *,
+    tab: str,
+    workbook: str,
+    owner_header: str | None,
+) -> str | None:
+    """Describe the sheet's owners without an entry and the entries without deals.
+
+    Returns one message for all of them, or None when every owner has an
+    entry and every entry has deals. Spellings that differ only in case and
+    spacing are one owner, as :meth:`Notifications.contact_of` matches them.
+
+    :param owner_cells: pairs of an owner cell value and its number of deal
+        rows. Blank and non-text values are left out.
+    :param owner_header: the header of the owner column, None when the
+        definition maps none.
+    """
+    rows_by_key, spellings_by_key = _group_owner_cells(owner_cells)
+    entry_keys = {owner_key(name) for name in notifications.owners}
+    missing = [key for key in spellings_by_key if key not in entry_keys]
+    unused = [
+        name for name in notifications.owners if owner_key(name) not in rows_by_key
+    ]
+    if not missing and not unused:
+        return None
+
+    sentences = []
+    if missing:
+        owners = [spellings_by_key[key][0] for key in missing]
+        suggestions = suggest_entries(owners, unused)
+        named = [
+            _named_owner(spellings_by_key[key], rows_by_key[key], suggestions)
+            for key in missing
+        ]
+        if len(missing) == 1:
+            subject = f"1 owner of tab {tab!r} in {workbook} has"
+            effect = "gets no digest of its own"
+        else:
+            subject = f"{len(missing):,} owners of tab {tab!r} in {workbook} have"
+            effect = "get no digest of their own"
+        sentences.append(
+            f"{subject} no entry in notifications.owners and {effect}: "
+            f"{_listed(named)}."
         )
-    ]
-    if not unlogged:
-        return
-    suggestions = suggest_entries(unlogged, unused_entries(notifications, deal_owners))
-    _log_missing(unlogged, suggestions, manager_digest=notifications.manager_digest_to)
-    _note_logged(missing, unlogged, ledger, workbook_key, now)
+    if unused:
+        if len(unused) == 1:
+            subject = "1 entry in notifications.owners matches"
+        else:
+            subject = f"{len(unused):,} entries in notifications.owners match"
+        entries = [repr(name) for name in unused]
+        sentences.append(
+            f"{subject} no owner with deals on the tab: {_listed(entries)}."
+        )
+    if owner_header is None:
+        sentences.append(
+            "The definition maps no owner column, so no deal has an owner: add "
+            "columns.owner to the definition."
+        )
+    else:
+        sentences.append(
+            "Add each owner under notifications.owners as column "
+            f"{owner_header!r} spells the name (case and spaces do not matter), "
+            "and rename or remove the entries that match no owner."
+        )
+    if missing:
+        sentences.append(_fallback(notifications))
+    return "digests: " + " ".join(sentences)
 
 
-def unused_entries(
-    notifications: Notifications, deal_owners: Iterable[str]
-) -> list[str]:
-    """Return the names under ``notifications.owners`` that match no deal owner."""
-    used = {id(notifications.contact_of(owner)) for owner in deal_owners}
-    return [
-        name
-        for name, contact in notifications.owners.items()
-        if id(contact) not in used
-    ]
+def _group_owner_cells(
+    owner_cells: Iterable[tuple[object, int]],
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Return the rows and the spellings of each owner, by :func:`owner_key`."""
+    rows_by_key: dict[str, int] = {}
+    spellings_by_key: dict[str, list[str]] = {}
+    for value, rows in owner_cells:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        key = owner_key(value)
+        rows_by_key[key] = rows_by_key.get(key, 0) + rows
+        spellings_by_key.setdefault(key, []).append(value)
+    return rows_by_key, spellings_by_key
+
+
+def _named_owner(
+    spellings: Sequence[str], rows: int, suggestions: dict[str, str]
+) -> str:
+    """Name an owner in all spellings, with the rows and a misspelt entry if any.
+
+    >>> _named_owner(["Robert", "robert "], 6, {"Robert": "Robrt"})
+    "'Robert' or 'robert ' (6 rows; the entry 'Robrt' may be meant for it)"
+    """
+    named = " or ".join(repr(spelling) for spelling in spellings)
+    details = counted(rows, "row")
+    entry = suggestions.get(spellings[0])
+    if entry is not None:
+        details += f"; the entry {entry!r} may be meant for it"
+    return f"{named} ({details})"
+
+
+def _listed(names: Sequence[str]) -> str:
+    listed = ", ".join(names[:OWNERS_NAMED])
+    if len(names) > OWNERS_NAMED:
+        listed += f" and {len(names) - OWNERS_NAMED:,} more"
+    return listed
+
+
+def _fallback(notifications: Notifications) -> str:
+    if notifications.manager_digest_to is not None:
+        return "Until then their items go only into the manager's digest."
+    if any(
+        isinstance(channel, EmailChannel) and channel.to
+        for channel in notifications.channels
+    ):
+        return (
+            "Until then their digests go only to the 'to' addresses of the "
+            "e-mail channels."
+        )
+    return (
+        "Until then their items reach no one, because "
+        "notifications.manager_digest_to is not set either."
+    )
 
 
 def suggest_entries(owners: Sequence[str], entries: Sequence[str]) -> dict[str, str]:
@@ -111,56 +216,6 @@ def suggest_entries(owners: Sequence[str], entries: Sequence[str]) -> dict[str, 
         elif len(typos) == 1:
             suggestions[owner] = typos[0]
     return suggestions
-
-
-def _log_missing(
-    owners: Sequence[str],
-    suggestions: dict[str, str],
-    *,
-    manager_digest: OwnerContact | None,
-) -> None:
-    named = ", ".join(_named(owner, suggestions) for owner in owners[:OWNERS_NAMED])
-    if len(owners) > OWNERS_NAMED:
-        named += f" and {len(owners) - OWNERS_NAMED} more"
-    count = (
-        "1 owner has no entry in notifications.owners and gets"
-        if len(owners) == 1
-        else f"{len(owners)} owners have no entry in notifications.owners and get"
-    )
-    fix = "Add them under notifications.owners in the definition"
-    if suggestions:
-        fix += ", or correct the entries named in brackets"
-    if manager_digest is not None:
-        level = logging.INFO
-        fallback = "Their items still go into the manager's digest."
-    else:
-        level = logging.WARNING
-        fallback = (
-            "Until then their items reach no one, because "
-            "notifications.manager_digest_to is not set either."
-        )
-    logger.log(level, "digests: %s no digest: %s. %s. %s", count, named, fix, fallback)
-
-
-def _named(owner: str, suggestions: dict[str, str]) -> str:
-    entry = suggestions.get(owner)
-    if entry is None:
-        return repr(owner)
-    return f"{owner!r} (the entry {entry!r} matches no owner; did you mean {owner!r}?)"
-
-
-def _note_logged(
-    missing: Sequence[OwnerDigest],
-    logged: Sequence[str],
-    ledger: DigestLedger,
-    workbook_key: str,
-    now: dt.datetime,
-) -> None:
-    for digest in missing:
-        if digest.owner in logged:
-            _note_logged_once(
-                ledger, workbook_key, digest.owner, digest.digest_date, now
-            )
 
 
 def _note_logged_once(

@@ -25,6 +25,10 @@ STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.style
 _AFTER_DXFS = ("tableStyles", "colors", "extLst")
 _HEX_COLOUR = re.compile(r"#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
 _ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*["']([^"']*)["']""")
+# Font properties that are on unless ``val`` switches them off.
+_SWITCH_PROPERTIES = frozenset(
+    ("b", "i", "strike", "condense", "extend", "outline", "shadow")
+)
 
 DEFAULT_STYLES = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -104,8 +108,14 @@ class StyleSheet:
         if not fonts:
             raise self._missing("fonts")
         default = fonts[0]
-        if re.search(rf"<{self.prefix}b\s*/>", default):
+        default_meaning = _font_meaning(default, self.prefix)
+        if "b" in default_meaning:
             return 0
+        bold_meaning = {**default_meaning, "b": ()}
+        for index, font in enumerate(fonts):
+            if _font_meaning(font, self.prefix) == bold_meaning:
+                return index
+
         start_tag_end = default.index(">") + 1
         if default[start_tag_end - 2] == "/":
             bold = f"<{self.prefix}font><{self.prefix}b/></{self.prefix}font>"
@@ -213,6 +223,32 @@ def _is_fill_only_dxf(dxf: str, prefix: str, argb: str) -> bool:
         {name: value.upper() for name, value in attributes.items()} == {"rgb": argb}
         for attributes in found.values()
     )
+
+
+def _font_meaning(font: str, prefix: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Return a font's properties in a form that ignores how a program wrote them.
+
+    Excel writes ``<b/>`` and openpyxl writes ``<b val="1" />``, in another
+    order of properties, for the same bold font. A property that is switched
+    off, such as ``<b val="0"/>``, is left out.
+
+    >>> _font_meaning('<font><sz val="11"/><b/></font>', "")
+    {'sz': (('val', '11'),), 'b': ()}
+    """
+    meaning: dict[str, tuple[tuple[str, str], ...]] = {}
+    pattern = rf"<{re.escape(prefix)}(\w+)\b([^>]*?)/?>"
+    for tag, attributes in re.findall(pattern, font):
+        if tag == "font":
+            continue
+        values = {name: value for name, value in _ATTRIBUTE.findall(attributes)}
+        if tag in _SWITCH_PROPERTIES:
+            switch = values.pop("val", "1").strip().lower()
+            if switch in ("0", "false"):
+                continue
+        if "rgb" in values:
+            values["rgb"] = values["rgb"].upper()
+        meaning[tag] = tuple(sorted(values.items()))
+    return meaning
 
 
 def _with_count(start_tag: str, count: int) -> str:

@@ -105,9 +105,14 @@ def test_schedule_reaching_digest_hour_passes(
     assert digest_schedule_problem(pipeline, "pipeline.yaml", NOW) is None
 
 
+# A deal of each owner under notifications.owners, so that doctor's Owner
+# entries check passes.
+TEAM_DEALS = [SheetDeal("D-1", "Ana", "Lead"), SheetDeal("D-2", "Ben", "Lead")]
+
+
 def early_definition(tmp_path: Path) -> Path:
     """Write a definition that runs at 07:00 and sends digests from 08:00."""
-    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    write_deals(tmp_path / "pipeline.xlsx", TEAM_DEALS)
     definition = write_definition(tmp_path, webhook_url=HOOK_URL)
     text = definition.read_text(encoding="utf-8")
     definition.write_text(text.replace("digest_hour: 7", "digest_hour: 8"))
@@ -157,7 +162,7 @@ def test_doctor_marks_digest_schedule(tmp_path: Path) -> None:
 
 
 def test_doctor_passes_digest_schedule(tmp_path: Path) -> None:
-    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    write_deals(tmp_path / "pipeline.xlsx", TEAM_DEALS)
     definition = write_definition(tmp_path, webhook_url=HOOK_URL)
 
     result = CliRunner().invoke(cli, ["doctor", str(definition)])

@@ -35,6 +35,7 @@ from sync.job import (
     record_run,
     run_recorded,
 )
+from sync.run import run_sync
 from sync.run_process import run_definition
 from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
@@ -583,6 +584,23 @@ def test_deferred_summary_counts_digests(
     assert summary.outcome is RunOutcome.DEFERRED
     assert summary.digests_sent == 1
     assert summary.digests_failed == 0
+
+
+def test_deferred_summary_counts_deals(
+    notified: Pipeline, tmp_path: Path, receiver: WebhookReceiver, workbook: Path
+) -> None:
+    # The deferred run read and checked the sheet, so its log line counts both.
+    expected = run_sync(notified, ExcelWorkbook(workbook), SEPTEMBER_30, dry_run=True)
+    workbook.with_name("~$pipeline.xlsx").write_bytes(b"\x0aAlice Chen")
+    now = dt.datetime.combine(SEPTEMBER_30, dt.time(5, 0), dt.UTC)
+    config = str(tmp_path / "pipeline.yaml")
+
+    summary = run_definition(config, None, str(tmp_path / "s.sqlite"), now=now)
+
+    assert summary.outcome is RunOutcome.DEFERRED
+    assert summary.deals == len(expected.deals)
+    assert summary.deals > 0
+    assert summary.findings == len(expected.findings)
 
 
 def reject_for_quota(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -876,6 +876,8 @@ def test_healthz_reports_workbook() -> None:
                 "next_run_at": "2025-09-30T05:00:00+00:00",
                 "max_age_seconds": 172800.0,
                 "stale": False,
+                "last_error": None,
+                "hint": None,
                 "last_digests_at": None,
                 "last_digests_sent": 0,
                 "last_digests_failed": 0,
@@ -926,6 +928,47 @@ def test_healthz_stale_wins_over_digests() -> None:
 
     assert status == 503
     assert body["status"] == "stale"
+
+
+LOCK_FILE_ERROR = (
+    "Workbook 'pipeline.xlsx' is open in LibreOffice by someone else; close it "
+    "and run again (a scheduled run retries by itself). Nothing was written. If "
+    "nobody has it open, delete the lock file '/srv/sales/.~lock.pipeline.xlsx#'."
+)
+
+
+def test_healthz_stale_deferred_runs_explained() -> None:
+    # A lock file left behind defers every run, and a restart does not help.
+    health = build_health()
+    deferred = summary(RunOutcome.DEFERRED, STARTED + dt.timedelta(days=2), 1.0)
+    health.record(dataclasses.replace(deferred, error=LOCK_FILE_ERROR))
+
+    status, body = health.healthz(STARTED + dt.timedelta(days=3))
+
+    workbook = body["workbooks"][KEY]
+    assert status == 503
+    assert body["status"] == "stale"
+    assert workbook["last_outcome"] == "deferred"
+    assert workbook["last_error"] == LOCK_FILE_ERROR
+    assert workbook["hint"] == (
+        "The runs are deferred, and a restart of the service does not change "
+        "that: they wait until the cause in last_error is gone. For a workbook "
+        "open in Excel or LibreOffice, close it. If nobody has it open, delete "
+        "the lock file that last_error names, and the next scheduled run syncs "
+        "the workbook."
+    )
+
+
+def test_healthz_stale_failed_runs_no_hint() -> None:
+    health = build_health()
+    failed = summary(RunOutcome.FAILED, STARTED + dt.timedelta(days=2), 1.0)
+    health.record(dataclasses.replace(failed, error="no tab 'Deals'"))
+
+    status, body = health.healthz(STARTED + dt.timedelta(days=3))
+
+    assert status == 503
+    assert body["workbooks"][KEY]["last_error"] == "no tab 'Deals'"
+    assert body["workbooks"][KEY]["hint"] is None
 
 
 @pytest.mark.parametrize(

@@ -837,141 +837,17 @@ def test_email_and_webhook_channels_together(
     assert "s3cret-pass" not in caplog.text
 
 
-def test_owner_without_contact_gets_no_digest(
-    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_owner_without_contact_gets_no_digest(receiver: WebhookReceiver) -> None:
+    # tests/sync/notify/test_owner_entries.py tests the warning of every run.
     notifications = team_notifications(receiver.url)
     del notifications["owners"]["Bo Chen"]
     pipeline = build_team_pipeline(notifications)
 
-    with caplog.at_level(logging.INFO, logger="sync.notify"):
-        report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
+    report = send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
 
     assert [delivery.owner for delivery in report.sent] == [
         "Ana Lima",
         TEAM_DIGEST_OWNER,
-    ]
-    assert caplog.records[0].getMessage() == (
-        "digests: 1 owner has no entry in notifications.owners and gets no "
-        "digest: 'Bo Chen'. Add them under notifications.owners in the "
-        "definition. Their items still go into the manager's digest."
-    )
-
-
-def test_owners_without_contact_named_up_to_five(
-    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
-) -> None:
-    notifications = team_notifications(receiver.url, manager_digest_to=None)
-    pipeline = build_team_pipeline(notifications)
-    owners = [f"Owner {number}" for number in range(1, 8)]
-    rows = SHEET_ROWS + [
-        [f"D-{10 + index}", "Acme", owner, "Lead", "Call", dt.date(2025, 9, 1)]
-        for index, owner in enumerate(owners)
-    ]
-
-    with caplog.at_level(logging.INFO, logger="sync.notify.dispatch"):
-        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
-
-    assert caplog.records[0].getMessage() == (
-        "digests: 7 owners have no entry in notifications.owners and get no "
-        "digest: 'Owner 1', 'Owner 2', 'Owner 3', 'Owner 4', 'Owner 5' and 2 "
-        "more. Add them under notifications.owners in the definition. Until "
-        "then their items reach no one, because notifications.manager_digest_to "
-        "is not set either."
-    )
-
-
-def test_owner_without_contact_warned_without_manager(
-    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
-) -> None:
-    notifications = team_notifications(receiver.url, manager_digest_to=None)
-    del notifications["owners"]["Bo Chen"]
-    pipeline = build_team_pipeline(notifications)
-
-    with caplog.at_level(logging.INFO, logger="sync.notify"):
-        send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
-
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert [record.getMessage() for record in warnings] == [
-        (
-            "digests: 1 owner has no entry in notifications.owners and gets no "
-            "digest: 'Bo Chen'. Add them under notifications.owners in the "
-            "definition. Until then their items reach no one, because "
-            "notifications.manager_digest_to is not set either."
-        )
-    ]
-
-
-def owner_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        record.getMessage()
-        for record in caplog.records
-        if "no entry in notifications.owners" in record.getMessage()
-    ]
-
-
-def test_owner_without_contact_warned_once_a_day(
-    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
-) -> None:
-    notifications = team_notifications(receiver.url, manager_digest_to=None)
-    del notifications["owners"]["Bo Chen"]
-    pipeline = build_team_pipeline(notifications)
-    ledger = InMemoryDigestLedger()
-
-    with caplog.at_level(logging.INFO, logger="sync.notify"):
-        send(sync_result(pipeline), pipeline, ledger)
-        send(sync_result(pipeline), pipeline, ledger, DUE_NOW + dt.timedelta(hours=1))
-        first_day = owner_warnings(caplog)
-        caplog.clear()
-        send(sync_result(pipeline, as_of=NEXT_DAY), pipeline, ledger, NEXT_DAY_NOW)
-
-    assert len(first_day) == 1
-    assert len(owner_warnings(caplog)) == 1
-
-
-def test_misspelt_owner_entry_suggested(
-    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
-) -> None:
-    notifications = team_notifications(receiver.url, manager_digest_to=None)
-    notifications["owners"]["Bo Chn"] = notifications["owners"].pop("Bo Chen")
-    pipeline = build_team_pipeline(notifications)
-
-    with caplog.at_level(logging.INFO, logger="sync.notify"):
-        send(sync_result(pipeline), pipeline, InMemoryDigestLedger())
-
-    assert owner_warnings(caplog) == [
-        (
-            "digests: 1 owner has no entry in notifications.owners and gets no "
-            "digest: 'Bo Chen' (the entry 'Bo Chn' matches no owner; did you mean "
-            "'Bo Chen'?). Add them under notifications.owners in the definition, "
-            "or correct the entries named in brackets. Until then their items "
-            "reach no one, because notifications.manager_digest_to is not set "
-            "either."
-        )
-    ]
-
-
-def test_owner_entry_of_other_owner_not_suggested(
-    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
-) -> None:
-    # 'Bo Chen' has an entry and deals, so it is no misspelling of 'Bo Chan'.
-    notifications = team_notifications(receiver.url, manager_digest_to=None)
-    pipeline = build_team_pipeline(notifications)
-    rows = [
-        *SHEET_ROWS,
-        ["D-9", "Acme", "Bo Chan", "Lead", "Call", dt.date(2025, 9, 1)],
-    ]
-
-    with caplog.at_level(logging.INFO, logger="sync.notify"):
-        send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
-
-    assert owner_warnings(caplog) == [
-        (
-            "digests: 1 owner has no entry in notifications.owners and gets no "
-            "digest: 'Bo Chan'. Add them under notifications.owners in the "
-            "definition. Until then their items reach no one, because "
-            "notifications.manager_digest_to is not set either."
-        )
     ]
 
 

@@ -156,6 +156,30 @@ def test_bold_header_format_adds_font_once() -> None:
     assert '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>' in styles.text
 
 
+@pytest.mark.parametrize(
+    ("bold_font", "expected_id"),
+    [
+        ('<font><name val="Calibri" /><b val="1" /><sz val="11" /></font>', 2),
+        ('<font><b val="true"/><sz val="11"/><name val="Calibri"/></font>', 2),
+        ('<font><b val="0"/><sz val="11"/><name val="Calibri"/></font>', 3),
+        ('<font><b/><sz val="12"/><name val="Calibri"/></font>', 3),
+    ],
+    ids=["openpyxl-form", "true", "switched-off", "other-size"],
+)
+def test_bold_font_found_by_meaning(bold_font: str, expected_id: int) -> None:
+    styles = StyleSheet(
+        STYLES.replace(b"DXFS", b"")
+        .replace(b'<fonts count="2">', b'<fonts count="3">')
+        .replace(b"</font></fonts>", b"</font>" + bold_font.encode() + b"</fonts>"),
+        "w.xlsx",
+    )
+
+    styles.cell_xf_id(0, bold=True)
+
+    assert f'fontId="{expected_id}"' in styles.text
+    assert f'<fonts count="{expected_id + 1}">' in styles.text
+
+
 def test_default_format_needs_no_entry() -> None:
     styles = style_sheet()
 
