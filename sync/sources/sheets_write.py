@@ -201,8 +201,15 @@ class PlanWriter:
             batch.before,
             batch.status_targets,
             self.date_cells,
+            self.plan.status_header if batch.header_written else None,
         )
-        check.run()
+        if check.run().columns_moved:
+            # The statuses went into another column and were taken back.
+            batch.status_written = 0
+            batch.header_written = False
+            batch.skipped = [
+                skipped_name(write) for write in self.plan.status_cells
+            ] + [name for name in batch.skipped if name.startswith(SKIPPED_TAB_PREFIX)]
 
     def _protected_error(
         self, error: SheetsRequestError, fresh: SpreadsheetInfo | None
@@ -252,7 +259,9 @@ class PlanWriter:
         pipeline_tab = self._pipeline_tab(info)
         existed = self._generated_at_read()
         present = [name for name in existed if info.find_tab(name)]
-        last_column = max(0, min(self.plan.last_column, pipeline_tab.columns - 1))
+        # One column past the last one read, so that after a column deleted
+        # during the write the check knows the cells the statuses landed on.
+        last_column = max(0, min(self.plan.last_column + 1, pipeline_tab.columns - 1))
         ranges = [a1_rows(pipeline_tab.title, self.plan.header_row, last_column)]
         ranges += [f"{quote_title(name)}!A1" for name in present]
 
