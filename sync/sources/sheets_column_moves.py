@@ -6,8 +6,8 @@ the statuses into a neighbouring column, which is the user's. After the
 write, the header row read again shows this: the ID and status headers are no
 longer where the re-read had them. Then nothing may be corrected by position.
 The column the writes landed in is matched to a column of the re-read by its
-header and its other cells, and each written cell that still contains what
-pipesheet wrote gets back the value it had just before the write::
+header and its other cells. Each written cell that still contains what
+pipesheet wrote then gets back the value it had just before the write::
 
     re-read            column A inserted          after the repair
     F "Notes"  G "st"  G "Notes"  H "st"          G "Notes"  H "st"
@@ -47,7 +47,7 @@ CELLS_NAMED = 10
 
 @dataclass(frozen=True)
 class ColumnLayout:
-    """Where the columns of the re-read are now, by the header row read after a write.
+    """The positions of the re-read's columns now, by the header row read after a write.
 
     ``now_of`` maps a column index of the re-read to its index now; a column
     missing from it was deleted or could not be matched. ``before_of`` maps
@@ -61,7 +61,7 @@ class ColumnLayout:
 
 @dataclass
 class RepairResult:
-    """What the repair of a misplaced status write did, cell by cell (A1 names)."""
+    """The cells a repair of a misplaced status write put back or left, by A1 name."""
 
     landed_column: int
     status_now: int | None
@@ -220,7 +220,7 @@ class ColumnMoveRepair:
         ``result.left_over``. Each other column now is paired with a
         column of the re-read with the same cells. The landed column is then
         one of the columns left over, and must show its cells on every row
-        pipesheet did not write. The change in the grid's column count tells
+        pipesheet did not write. The change in the grid's column count shows
         whether columns were inserted, so that a column left over can only
         be the landed one, or deleted, so that the columns left over are the
         deleted ones. Columns with equal cells are interchangeable, because
@@ -368,6 +368,22 @@ class ColumnMoveRepair:
         finally:
             finished_write()
 
+    def log_failure(self, written: list[StatusTarget], error: SourceError) -> None:
+        """Warn that the statuses went into another column and stay there."""
+        letter = column_letter(self.plan.status_column)
+        cells = [f"{letter}{target.row}" for target in written]
+        logger.warning(
+            "Columns of tab %r of spreadsheet %r were inserted or deleted while "
+            "pipesheet wrote the statuses, so the statuses went into cells %s, "
+            "which may belong to another column now. Putting back their values "
+            "failed (%s). Check those cells and restore them from File > Version "
+            "history, from the version before this run.",
+            self.tab.title,
+            self.session.name,
+            _cell_span(cells),
+            error,
+        )
+
     def log(self, result: RepairResult) -> None:
         """Warn what moved, which cells were written and put back, and what is left."""
         place = f"tab {self.tab.title!r} of spreadsheet {self.session.name!r}"
@@ -447,9 +463,9 @@ def _plain(value: HeaderCell) -> CellValue:
 
 def _cell_span(cells: Sequence[str]) -> str:
     names = list(cells)
-    shown = names[:CELLS_NAMED]
-    rest = len(names) - len(shown)
-    return ", ".join(shown) + (f" and {rest} more" if rest else "")
+    named = names[:CELLS_NAMED]
+    rest = len(names) - len(named)
+    return ", ".join(named) + (f" and {rest} more" if rest else "")
 
 
 def _cell_values(cells: dict[str, CellValue]) -> str:

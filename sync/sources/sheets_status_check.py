@@ -143,10 +143,7 @@ class StatusCheck:
                 # is undone the same way. Only the first write set the header.
                 if self.columns.moved(now.headers):
                     moved = True
-                    repair = self.columns.repair(
-                        now.headers, last_write, wrote_header=round_number == 0
-                    )
-                    self.columns.log(repair)
+                    self._repair(now.headers, last_write, round_number == 0)
                     break
                 fixes, changed = self._fixes(last_write, now)
                 unsettled.update(changed)
@@ -169,6 +166,16 @@ class StatusCheck:
         result = StatusCheckResult(sorted(fixed), sorted(unsettled), moved)
         self._log(result)
         return result
+
+    def _repair(
+        self, headers: list[CellValue], written: list[StatusTarget], first: bool
+    ) -> None:
+        try:
+            result = self.columns.repair(headers, written, wrote_header=first)
+        except SourceError as error:
+            self.columns.log_failure(written, error)
+            return
+        self.columns.log(result)
 
     def _read(self) -> _Columns:
         plan = self.plan

@@ -303,3 +303,33 @@ def test_layout_matches_retyped_header() -> None:
     layout = column_layout(["ID", "Notes", "Status"], ["ID", "Remarks", "Status"])
 
     assert layout.now_of == {0: 0, 1: 1, 2: 2}
+
+
+def test_failed_repair_names_cells(
+    fake: FakeSheets, caplog: pytest.LogCaptureFixture
+) -> None:
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": ROWS})
+    sync(fake, spreadsheet_id, FIRST_DAY)
+    change_before_write(fake, spreadsheet_id, insert_column(0))
+    # The read of the grid size that the repair needs fails.
+    fake.faults.before_call(
+        len(fake.requests) + WRITE_CALL,
+        lambda _store: fake.faults.fail_when(
+            lambda request: request.operation == "spreadsheets.get", 403
+        ),
+    )
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, spreadsheet_id, NEXT_DAY)
+
+    warnings = [
+        message
+        for message in caplog.messages
+        if "Putting back their values failed" in message
+    ]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "Columns of tab 'Deals' of spreadsheet 'Pipeline' were inserted or "
+        "deleted while pipesheet wrote the statuses, so the statuses went into "
+        "cells H2, H3, which may belong to another column now."
+    )
