@@ -259,9 +259,7 @@ class PlanWriter:
         pipeline_tab = self._pipeline_tab(info)
         existed = self._generated_at_read()
         present = [name for name in existed if info.find_tab(name)]
-        # One column past the last one read, so that after a column deleted
-        # during the write the check has the cells the statuses landed on.
-        last_column = max(0, min(self.plan.last_column + 1, pipeline_tab.columns - 1))
+        last_column = max(0, min(self.plan.last_column, pipeline_tab.columns - 1))
         ranges = [a1_rows(pipeline_tab.title, self.plan.header_row, last_column)]
         ranges += [f"{quote_title(name)}!A1" for name in present]
 

@@ -333,3 +333,20 @@ def test_failed_repair_names_cells(
         "deleted while pipesheet wrote the statuses, so the statuses went into "
         "cells H2, H3, which may belong to another column now."
     )
+
+
+def test_headerless_column_right_of_status(fake: FakeSheets) -> None:
+    # Column I has values but no header. Deleting Notes moves it under the
+    # status writes, and its values come back.
+    rows = [
+        [*row[: NOTES + 2], None if index == 0 else f"y{index}"]
+        for index, row in enumerate(ROWS)
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    sync(fake, spreadsheet_id, FIRST_DAY)
+    seen = change_before_write(fake, spreadsheet_id, delete_column(NOTES))
+
+    sync(fake, spreadsheet_id, NEXT_DAY)
+
+    assert outside_status(read_tab(fake, spreadsheet_id)) == outside_status(seen[0])
+    assert fake.read(spreadsheet_id, "Deals!H2:H3") == [["y1"], ["y2"]]
