@@ -252,16 +252,15 @@ class ColumnMoveRepair:
             if self._same_cells(landed_cells, before, open_rows)
         ]
         added = now.columns - columns_before
-        if added > 0 and not left:
-            # Every column of the re-read is elsewhere: the landed one is new.
+        if (added > 0 and not left) or (added < 0 and len(left) <= -added):
+            # Every column of the re-read is elsewhere, or the columns left
+            # over are the deleted ones. So the landed column is new, or came
+            # from right of the columns read, and was blank.
             fitting = [None] if blank else []
-        elif added < 0 and len(left) <= -added:
-            # The columns left over are the deleted ones. The landed column
-            # came from right of the columns read, which are blank.
-            fitting = [None] if blank else []
-        elif added == 0 and not left and blank:
+        elif not fitting and blank:
+            # A column of the re-read with other cells cannot be under a blank
+            # one, so it is a new column, one appended, or one from the right.
             fitting = [None]
-
         values = {
             tuple(
                 _key(self._entered(row, before) if before is not None else None)

@@ -350,3 +350,22 @@ def test_headerless_column_right_of_status(fake: FakeSheets) -> None:
 
     assert outside_status(read_tab(fake, spreadsheet_id)) == outside_status(seen[0])
     assert fake.read(spreadsheet_id, "Deals!H2:H3") == [["y1"], ["y2"]]
+
+
+def test_columns_appended_and_notes_deleted(fake: FakeSheets) -> None:
+    # The status column is the last one, and the grid gains columns while
+    # losing Notes, so the statuses go into the blank column right of it.
+    rows = [row[: NOTES + 2] for row in ROWS]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    sync(fake, spreadsheet_id, FIRST_DAY)
+    appended = {"sheetId": 0, "dimension": "COLUMNS", "length": 3}
+    seen = change_before_write(
+        fake,
+        spreadsheet_id,
+        [{"appendDimension": appended}, *delete_column(NOTES)],
+    )
+
+    sync(fake, spreadsheet_id, NEXT_DAY)
+
+    assert outside_status(read_tab(fake, spreadsheet_id)) == outside_status(seen[0])
+    assert fake.read(spreadsheet_id, "Deals!H1:H5") == []
