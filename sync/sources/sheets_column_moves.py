@@ -213,35 +213,37 @@ class ColumnMoveRepair:
     def _source_column(
         self, now: _TabNow, written: set[int], result: RepairResult
     ) -> tuple[bool, int | None]:
-        """Return whether it is certain which column of the re-read the landed one is,
-        and that column: None for a column inserted during the write.
+        """Return whether the landed column's origin is certain, and the origin.
 
-        When it is not certain, the headers of the candidates go into
-        ``result.left_over``. Each other column now is paired with a
-        column of the re-read with the same cells. The landed column is then
-        one of the columns left over, and must show its cells on every row
-        pipesheet did not write. The change in the grid's column count shows
-        whether columns were inserted, so that a column left over can only
-        be the landed one, or deleted, so that the columns left over are the
-        deleted ones. Columns with equal cells are interchangeable, because
-        either gives the same values back.
+        The origin is the column of the re-read the landed column is now, or
+        None for a blank column (new, or from right of the columns read).
+        Each other column now is paired with a column of the re-read with the
+        same cells. The landed column is then one of the columns left over,
+        and must show its cells on every row pipesheet did not write. The
+        change in the grid's column count shows whether columns were
+        inserted, so that a column left over can only be the landed one, or
+        deleted, so that the columns left over are the deleted ones. Columns
+        with equal cells are interchangeable, because either gives the same
+        values back. When the origin is not certain, the headers of the
+        columns left over go into ``result.left_over``.
         """
         plan = self.plan
         landed = plan.status_column
         last_row = max(now.last_row, len(self.before.rows))
         rows = range(plan.header_row, last_row + 1)
         columns_before = self._columns_before()
-        left = list(range(min(columns_before, plan.last_column + 2)))
+        read = range(min(columns_before, plan.last_column + 2))
+        by_cells: dict[tuple[Hashable, ...], list[int]] = {}
+        for before in read:
+            cells = tuple(_key(self._entered(row, before)) for row in rows)
+            by_cells.setdefault(cells, []).append(before)
         for column in range(now.columns):
             if column == landed:
                 continue
-            cells = [now.cell(row, column) for row in rows]
-            match = next(
-                (before for before in left if self._same_cells(cells, before, rows)),
-                None,
-            )
-            if match is not None:
-                left.remove(match)
+            same = by_cells.get(tuple(_key(now.cell(row, column)) for row in rows))
+            if same:
+                same.pop(0)
+        left = sorted(before for columns in by_cells.values() for before in columns)
 
         open_rows = [row for row in rows if row not in written]
         landed_cells = [now.cell(row, landed) for row in open_rows]
