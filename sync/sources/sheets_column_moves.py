@@ -342,17 +342,32 @@ class ColumnMoveRepair:
         return _TabNow(first_row, rows_from_api(value_ranges[0]), tab.columns)
 
     def _send(self, column: int, restores: dict[int, CellValue]) -> None:
+        # Consecutive rows go into one updateCells, as the status writes do,
+        # so the batch stays about as large as the write it undoes.
         requests = []
-        for row, value in sorted(restores.items()):
-            position = f"{column_letter(column)}{row}"
-            data = cell_data(value, tab=self.tab.title, position=position)
-            entered = {"userEnteredValue": data["userEnteredValue"]} if data else {}
-            area = grid_range(self.tab.sheet_id, row - 1, row, column, column + 1)
+        runs: list[list[int]] = []
+        for row in sorted(restores):
+            if runs and runs[-1][-1] == row - 1:
+                runs[-1].append(row)
+            else:
+                runs.append([row])
+        for run in runs:
+            cells = []
+            for row in run:
+                position = f"{column_letter(column)}{row}"
+                data = cell_data(restores[row], tab=self.tab.title, position=position)
+                entered = data.get("userEnteredValue")
+                cells.append(
+                    {"values": [{"userEnteredValue": entered} if entered else {}]}
+                )
+            area = grid_range(
+                self.tab.sheet_id, run[0] - 1, run[-1], column, column + 1
+            )
             requests.append(
                 {
                     "updateCells": {
                         "range": area,
-                        "rows": [{"values": [entered]}],
+                        "rows": cells,
                         "fields": "userEnteredValue",
                     }
                 }
