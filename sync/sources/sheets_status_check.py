@@ -16,6 +16,11 @@ A cell is rewritten only while it contains what pipesheet wrote there, or for
 a row it did not write, the deal's status before the write. A cell someone
 typed into since is left alone. A written row whose deal is unknown (a row
 inserted during the run, or a blank row after a delete) is cleared.
+
+The same read takes the header row. When it shows that the ID or status
+column moved, nothing is rewritten by position:
+:mod:`sync.sources.sheets_column_moves` puts back the cells the statuses
+went into instead.
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ class StatusCheckResult:
     unsettled_rows: list[int]
     columns_moved: bool = False
     """True when the ID or status column moved during the write, so the
-    statuses landed in another column and were taken back."""
+    statuses went into another column and the cells they went into got their
+    values back where that was certain."""
 
 
 @dataclass
