@@ -16,12 +16,17 @@ A cell is rewritten only while it contains what pipesheet wrote there, or for
 a row it did not write, the deal's status before the write. A cell someone
 typed into since is left alone. A written row whose deal is unknown (a row
 inserted during the run, or a blank row after a delete) is cleared.
+
+The same read takes the header row. When it shows that the ID or status
+column moved, nothing is rewritten by position:
+:mod:`sync.sources.sheets_column_moves` puts back the cells the statuses
+went into instead.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from config.errors import SourceError
@@ -29,6 +34,7 @@ from rules.grid import CellValue, SheetGrid, column_letter
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import WritePlan
 from sync.sources.sheets_cells import DateCells, retype_date_cells, rows_from_api
+from sync.sources.sheets_column_moves import ColumnMoveRepair
 from sync.sources.sheets_requests import StatusEdits, status_requests
 from sync.sources.sheets_retry import AmbiguousWriteError
 from sync.sources.sheets_session import SheetsSession
@@ -56,6 +62,10 @@ class StatusCheckResult:
 
     fixed_rows: list[int]
     unsettled_rows: list[int]
+    columns_moved: bool = False
+    """True when the ID or status column moved during the write, so the
+    statuses went into another column and the cells they went into got their
+    values back where that was certain."""
 
 
 @dataclass
@@ -64,6 +74,7 @@ class _Columns:
 
     ids: IdIndex
     statuses: list[CellValue]
+    headers: list[CellValue] = field(default_factory=list)
 
     def raw_key(self, row: int) -> str | None:
         """Return the deal ID key on ``row``, shared or not; None for a blank ID."""
@@ -93,6 +104,7 @@ class StatusCheck:
     :param written: the status cells the write set, rows as of the write.
     :param date_cells: the first read's date cells, so ID cells read as serial
         numbers give the same keys.
+    :param header: the status header the write set, or None.
     """
 
     def __init__(
@@ -103,6 +115,7 @@ class StatusCheck:
         before: SheetGrid,
         written: list[StatusTarget],
         date_cells: DateCells,
+        header: str | None = None,
     ) -> None:
         self.session = session
         self.plan = plan
@@ -110,6 +123,7 @@ class StatusCheck:
         self.written = written
         self.date_cells = date_cells
         self.before = before
+        self.columns = ColumnMoveRepair(session, plan, tab, before, header, date_cells)
         keys = [target.deal_id for target in written]
         shared = shared_keys(list(keys))
         self._planned = {
@@ -127,9 +141,17 @@ class StatusCheck:
         fixed: set[int] = set()
         unsettled: set[int] = set()
         last_write = self.written
+        moved = False
         try:
             for round_number in range(MAX_FIX_ROUNDS + 1):
-                fixes, changed = self._fixes(last_write, self._read())
+                now = self._read()
+                # A fix is written by position too, so a column moved before it
+                # is undone the same way. Only the first write set the header.
+                if self.columns.moved(now.headers):
+                    moved = True
+                    self._repair(now.headers, last_write, round_number == 0)
+                    break
+                fixes, changed = self._fixes(last_write, now)
                 unsettled.update(changed)
                 if not fixes:
                     break
@@ -147,9 +169,19 @@ class StatusCheck:
                 self.session.name,
                 error,
             )
-        result = StatusCheckResult(sorted(fixed), sorted(unsettled))
+        result = StatusCheckResult(sorted(fixed), sorted(unsettled), moved)
         self._log(result)
         return result
+
+    def _repair(
+        self, headers: list[CellValue], written: list[StatusTarget], first: bool
+    ) -> None:
+        try:
+            result = self.columns.repair(headers, written, wrote_header=first)
+        except SourceError as error:
+            self.columns.log_failure(written, error)
+            return
+        self.columns.log(result)
 
     def _read(self) -> _Columns:
         plan = self.plan
@@ -157,8 +189,11 @@ class StatusCheck:
         ranges = [
             _column_range(self.tab.title, plan.id_column, first_row),
             _column_range(self.tab.title, plan.status_column, first_row),
+            self.columns.header_range(),
         ]
         value_ranges = self.session.read_values(ranges, "values.batchGet (check)")
+        header_rows = rows_from_api(value_ranges[2])
+        headers = list(header_rows[0]) if header_rows else []
         ids = [row[0] if row else None for row in rows_from_api(value_ranges[0])]
         statuses = [row[0] if row else None for row in rows_from_api(value_ranges[1])]
 
@@ -172,7 +207,7 @@ class StatusCheck:
             rows.append(row)
         retype_date_cells(rows, self.date_cells)
         keys = deal_keys(row[plan.id_column] for row in rows[first_row - 1 :])
-        return _Columns(IdIndex(first_row, keys, shared_keys(keys)), statuses)
+        return _Columns(IdIndex(first_row, keys, shared_keys(keys)), statuses, headers)
 
     def _fixes(
         self, last_write: list[StatusTarget], now: _Columns

@@ -16,7 +16,9 @@ Everything then goes out in one atomic ``spreadsheets.batchUpdate``. A row
 that moves after the re-read and before the write still gets another deal's
 status, because Google writes by position, so
 :mod:`sync.sources.sheets_status_check` reads the ID column afterwards and puts
-such statuses back on their deals' rows. The batch
+such statuses back on their deals' rows. A column inserted or deleted in that
+moment puts the statuses into another column, and that check puts back the
+values those cells had. The batch
 also sets a write marker (spreadsheet developer metadata) to a fresh token. If
 the batch fails in a way that leaves open whether Google applied it, the
 marker is read back. Finding the token proves that the batch was applied. Its
@@ -201,8 +203,15 @@ class PlanWriter:
             batch.before,
             batch.status_targets,
             self.date_cells,
+            self.plan.status_header if batch.header_written else None,
         )
-        check.run()
+        if check.run().columns_moved:
+            # The statuses went into another column, so none counts as written.
+            batch.status_written = 0
+            batch.header_written = False
+            batch.skipped = [
+                skipped_name(write) for write in self.plan.status_cells
+            ] + [name for name in batch.skipped if name.startswith(SKIPPED_TAB_PREFIX)]
 
     def _protected_error(
         self, error: SheetsRequestError, fresh: SpreadsheetInfo | None
