@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 WORKBOOK_SUFFIX = ".xlsx"
 
+# The mode open() gives a new file before the umask takes bits away.
+NEW_FILE_MODE = 0o666
+
 # The errors of os.link on a file system that has no hard links (FAT, some
 # network shares and FUSE file systems).
 NO_HARD_LINK_ERRORS = frozenset(
@@ -108,6 +111,9 @@ def _create_exclusively(path: Path, content: bytes) -> None:
             file.write(content)
             file.flush()
             os.fsync(file.fileno())
+        # The temporary file is readable by its owner only. The workbook gets
+        # the mode of any new file under the umask, so a team can read it.
+        os.chmod(temporary, NEW_FILE_MODE & ~current_umask())
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -124,6 +130,15 @@ def _create_exclusively(path: Path, content: bytes) -> None:
     finally:
         temporary.unlink(missing_ok=True)
     sync_folder(path.parent)
+
+
+def current_umask() -> int:
+    """Return the process's file mode creation mask."""
+    # The mask can only be read by setting it, so it is set back at once. The
+    # commands that create workbooks start no thread that creates files.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_new_file(path: Path, content: bytes) -> None:

@@ -50,6 +50,19 @@ def test_new_workbook_created_whole(tmp_path: Path) -> None:
     assert sorted(tmp_path.iterdir()) == [path]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_new_workbook_mode_follows_umask(tmp_path: Path, umask: int) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    previous = os.umask(umask)
+    try:
+        save_new_workbook(small_workbook(), path)
+    finally:
+        os.umask(previous)
+
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_interrupted_write_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
