@@ -60,6 +60,19 @@ def due_review_months(
     months = [month_before(as_of)]
     while months[-1] > previous.replace(day=1) and len(months) < MAX_REVIEW_MONTHS:
         months.append(month_before(months[-1]))
+    if months[-1] > previous.replace(day=1):
+        first_skipped = previous.replace(day=1)
+        last_skipped = month_before(months[-1])
+        logger.warning(
+            "No run was recorded from %s until this run of %s, so only the last "
+            "%d months get a review tab. The months %s to %s get none, and "
+            "pipesheet does not add them later.",
+            previous,
+            as_of,
+            MAX_REVIEW_MONTHS,
+            first_skipped.strftime("%Y-%m"),
+            last_skipped.strftime("%Y-%m"),
+        )
     return months[::-1]
 
 

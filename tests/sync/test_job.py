@@ -472,6 +472,29 @@ def test_month_without_runs_keeps_reviews(
     assert september[6][:4] == ["Lead", "open", 0, 1]
 
 
+def test_reviews_past_twelve_months_warned(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    with caplog.at_level(logging.WARNING):
+        run_on(pipeline, store, dt.date(2026, 11, 3))
+
+    names = tab_names(workbook)
+    assert "Review 2025-10" not in names
+    assert "Review 2025-11" in names
+    assert "Review 2026-10" in names
+    warnings = [record.getMessage() for record in caplog.records]
+    assert any(
+        "only the last 12 months get a review tab" in message
+        and "The months 2025-09 to 2025-10 get none" in message
+        for message in warnings
+    )
+
+
 def test_dry_run_plans_review_tab(
     pipeline: Pipeline, store: StateStore, workbook: Path
 ) -> None:
