@@ -84,7 +84,7 @@ class OwnerDigest:
 
     ``owner`` names the owner as their entry under ``notifications.owners``
     spells them, or else as most of their rows do. The subject and bodies
-    greet the owner as most of their rows spell them. ``text`` is the full
+    greet the owner as ``greeted``: as most of their rows spell them. ``text`` is the full
     plain-text body (e-mail), ``chat_text`` and ``markdown`` are shortened
     bodies for chat webhooks. ``content_hash`` is
     the SHA-256 of subject and text, so equal digests have equal hashes.
@@ -98,6 +98,7 @@ class OwnerDigest:
     chat_text: str
     markdown: str
     content_hash: str
+    greeted: str = ""
 
     @property
     def identities(self) -> frozenset[str]:
@@ -365,6 +366,7 @@ def _build_digest(
         chat_text=text.chat,
         markdown=text.markdown,
         content_hash=hashlib.sha256(content).hexdigest(),
+        greeted=greeted,
     )
 
 

@@ -66,7 +66,8 @@ class Delivery:
     ``owner`` is :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest.
     ``error`` is the reason of a failure, free of credentials and webhook URLs.
     ``tried`` is false for a failure not tried, because the channel failed for
-    an earlier digest of the same run.
+    an earlier digest of the same run. ``greeted`` is the owner's name as the
+    digest spells it, as most of their rows do.
     """
 
     owner: str
@@ -77,6 +78,7 @@ class Delivery:
     status: DeliveryStatus
     error: str | None = None
     tried: bool = True
+    greeted: str = ""
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,7 @@ def _deliver(
         digest_date=digest.digest_date,
         items=len(digest.items),
         status=DeliveryStatus.SENT,
+        greeted=digest.greeted,
     )
     # Log lines name the definition's entry; the owner's name as a cell spells
     # it is logged at DEBUG only.

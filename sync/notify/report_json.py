@@ -39,7 +39,7 @@ def _delivery_json(delivery: Delivery, notifications: Notifications) -> dict[str
         owner = None
         entry: str | None = MANAGER_ENTRY
     else:
-        owner = delivery.owner
+        owner = delivery.greeted or delivery.owner
         entry = notifications.entry_of(delivery.owner)
     return {
         "owner": owner,

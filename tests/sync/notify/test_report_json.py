@@ -103,3 +103,17 @@ def test_json_digests_null_without_notifications(
 
     assert document["digests"] is None
     assert "warnings" in document
+
+
+def test_json_owner_spelled_as_sheet(
+    team_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    definition = team_folder / "pipeline.yaml"
+    text = definition.read_text(encoding="utf-8")
+    definition.write_text(text.replace("    Ana: {", "    ana: {"), encoding="utf-8")
+
+    document = run_json(team_folder, monkeypatch)
+
+    first = document["digests"]["deliveries"][0]
+    assert first["owner"] == "Ana"
+    assert first["entry"] == "ana"
