@@ -84,9 +84,9 @@ class OwnerDigest:
 
     ``owner`` names the owner as their entry under ``notifications.owners``
     spells them, or else as most of their rows do. The subject and bodies
-    greet the owner as ``greeted``: as most of their rows spell them. ``text`` is the full
-    plain-text body (e-mail), ``chat_text`` and ``markdown`` are shortened
-    bodies for chat webhooks. ``content_hash`` is
+    greet the owner as ``greeted``: as most of their rows spell them.
+    ``text`` is the full plain-text body (e-mail), ``chat_text`` and
+    ``markdown`` are shortened bodies for chat webhooks. ``content_hash`` is
     the SHA-256 of subject and text, so equal digests have equal hashes.
     """
 
