@@ -50,10 +50,10 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
         "not counted.",
         "no_runs": "No recorded run fell in {month}: the last run before it was "
         "on {before}, the next on {after}.",
-        "no_runs_dated": "Moves in {month} are counted here only where the row's "
-        "'{column}' dates them in the month. Other moves, new deals and deals "
-        "that left the sheet in {month} are counted in the month of the run that "
-        "recorded them.",
+        "no_runs_dated": "Moves and new deals in {month} are counted here only "
+        "where the row's '{column}' dates them in the month. Other moves and new "
+        "deals, and deals that left the sheet in {month}, are counted in the "
+        "month of the run that recorded them.",
         "no_runs_undated": "Moves, new deals and deals that left the sheet in "
         "{month} are counted in the month of the run that recorded them, so this "
         "review shows none of them.",
@@ -101,9 +101,9 @@ REVIEW_LABELS: dict[Locale, dict[str, str]] = {
         "log_started": "阶段日志始于 {day}，此前的阶段变化未计入。",
         "no_runs": "{month} 没有记录的运行：此前最后一次运行在 {before}，"
         "之后第一次在 {after}。",
-        "no_runs_dated": "{month} 的阶段变化只有在该行“{column}”的日期落在当月时"
-        "才计入本表。其他阶段变化、新增商机和从表中删除的商机计入记录它们的"
-        "运行所在的月份。",
+        "no_runs_dated": "{month} 的阶段变化和新增商机只有在该行“{column}”的日期"
+        "落在当月时才计入本表。其他阶段变化和新增商机，以及从表中删除的商机，"
+        "计入记录它们的运行所在的月份。",
         "no_runs_undated": "{month} 的阶段变化、新增商机和从表中删除的商机计入"
         "记录它们的运行所在的月份，因此本表不含这些数据。",
         "since": "（自 {day} 首次记录的运行起）",

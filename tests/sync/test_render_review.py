@@ -272,10 +272,10 @@ def test_month_without_runs_noted() -> None:
         ],
         [
             (
-                "Moves in 2025-09 are counted here only where the row's 'Stage "
-                "Entered' dates them in the month. Other moves, new deals and deals "
-                "that left the sheet in 2025-09 are counted in the month of the run "
-                "that recorded them."
+                "Moves and new deals in 2025-09 are counted here only where the "
+                "row's 'Stage Entered' dates them in the month. Other moves and new "
+                "deals, and deals that left the sheet in 2025-09, are counted in "
+                "the month of the run that recorded them."
             )
         ],
         [],
