@@ -278,7 +278,9 @@ def write_atomically(
     return size
 
 
-def check_writable(target: Path) -> None:
+def check_writable(
+    target: Path, *, read_only_advice: str = "Make it writable or pass --output PATH."
+) -> None:
     """Check that an existing file may be replaced; a missing file may be created.
 
     :func:`os.replace` needs only a writable folder, so without this check a
@@ -286,6 +288,7 @@ def check_writable(target: Path) -> None:
     write bit counts as read-only even when the process may write it, as root
     may, because its owner made it read-only on purpose.
 
+    :param read_only_advice: the message's advice for a read-only file.
     :raises WorkbookReadOnlyError: if the file exists and is read-only, or
         its folder's file system is mounted read-only.
     :raises UnsupportedWorkbookError: if the path is a folder, a FIFO, a
@@ -314,8 +317,8 @@ def check_writable(target: Path) -> None:
     if _on_read_only_file_system(target):
         raise read_only_file_system_error(target)
     raise WorkbookReadOnlyError(
-        f"Workbook {target.name!r} is read-only; nothing was written. Make it "
-        "writable or pass --output PATH."
+        f"Workbook {target.name!r} is read-only; nothing was written. "
+        f"{read_only_advice}"
     )
 
 

@@ -52,6 +52,11 @@ def check_output_file(workbook: Path, output: Path | None) -> Path | None:
             f"workbook {workbook.name!r} ({workbook.suffix}); Excel rejects a file "
             "whose extension does not match its content."
         )
+    if output.parent.exists() and not output.parent.is_dir():
+        raise WorkbookNotFoundError(
+            f"Output path {str(output)!r} goes through {str(output.parent)!r}, "
+            "which is a file, not a folder. Pass an --output path in a folder."
+        )
     if not output.parent.is_dir():
         raise WorkbookNotFoundError(
             f"Output folder {str(output.parent)!r} does not exist. Create it or "
@@ -84,7 +89,10 @@ def _check_output_writable(output: Path) -> None:
             "an existing folder or pass another --output path."
         )
 
-    check_writable(written)
+    check_writable(
+        written,
+        read_only_advice="Make it writable, or pass another --output path.",
+    )
     if not os.access(written.parent, os.W_OK):
         raise WorkbookReadOnlyError(
             f"Output folder {str(written.parent)!r} is not writable, so the "

@@ -1823,6 +1823,33 @@ def test_output_in_unwritable_folder_is_usage_error(
     assert not Path("pipesheet-state.sqlite").exists()
 
 
+def test_output_under_a_file_is_usage_error() -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("afile").write_text("not a folder", encoding="utf-8")
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "afile/c.xlsx")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Output path 'afile/c.xlsx' goes through 'afile', which is a "
+        "file, not a folder. Pass an --output path in a folder."
+    )
+
+
+def test_read_only_output_file_names_output() -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("c.xlsx").write_bytes(Path("tiny.xlsx").read_bytes())
+    Path("c.xlsx").chmod(0o444)
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--output", "c.xlsx")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Workbook 'c.xlsx' is read-only; nothing was written. Make it "
+        "writable, or pass another --output path."
+    )
+
+
 def test_output_remounted_read_only_named(monkeypatch: pytest.MonkeyPatch) -> None:
     # A file system remounted read-only after the checks fails the rename.
     write_tiny(CLEAN_DEALS)
