@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
@@ -13,6 +14,7 @@ from rules.deals import ColumnMap, Deal
 from rules.findings import Finding
 from rules.headers import StageLookup
 from rules.history import DealSnapshot, StayEnd, Transition
+from rules.messages import counted
 from rules.retyped_ids import (
     RetypedId,
     merge_retyped_ids,
@@ -131,6 +133,37 @@ def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> Stage
             stay_end._replace(stage=renamed.get(stay_end.stage, stay_end.stage)): start
             for stay_end, start in history.ended_stay_starts.items()
         },
+    )
+
+
+def describe_unknown_recorded_stages(
+    history: StageHistory, pipeline: Pipeline
+) -> str | None:
+    """Return a warning naming the last recorded run's stages the definition lacks.
+
+    Such a stage was renamed without keeping its old name in ``aliases``, or
+    removed. Its deals' next stage counts as a move, so a renamed stage's
+    deals would start their stays again. None when every stage is known.
+
+    Before: the last run saw 3 deals in 'Proposal', and the definition now
+    names it 'Quote' without an alias. After: a warning naming 'Proposal'
+    (3 deals) and the alias to add.
+    """
+    stages = list(map(itemgetter(_STAGE_INDEX), history.previous or ()))
+    lookup = StageLookup(pipeline)
+    unknown = sorted(name for name in set(stages) if name and lookup.find(name) is None)
+    if not unknown:
+        return None
+    counts = Counter(stages)
+    listed = ", ".join(
+        f"{name!r} ({counted(counts[name], 'deal')})" for name in unknown
+    )
+    return (
+        f"The last recorded run saw deals in stages that the definition no "
+        f"longer names: {listed}. If a stage was renamed, add its old name to "
+        "the aliases of the new stage in the definition. Otherwise the Stage "
+        "log records its deals as moved to the new name, and their time in "
+        "stage starts again."
     )
 
 

@@ -32,6 +32,7 @@ from rules.messages import counted
 from rules.stage_history import (
     HistoryOutcome,
     StageHistory,
+    describe_unknown_recorded_stages,
     with_current_stage_names,
 )
 from sync.atomic import remove_stale_temporaries
@@ -182,6 +183,7 @@ def record_run(
         history = with_current_stage_names(
             load_history(store, key, tab), request.pipeline
         )
+        _warn_unknown_recorded_stages(history, request.pipeline)
         used = _history_to_use(request, source, store, key, history)
         review_months = review_months if used is not None else []
         result = _run(request, source, used, progress, review_months)
@@ -375,6 +377,7 @@ def _record_run(
         stored = load_history(store, key, tab)
         packing.stored = stored
         history = with_current_stage_names(stored, request.pipeline)
+        _warn_unknown_recorded_stages(history, request.pipeline)
         used = _history_to_use(request, source, store, key, history)
         review_months = review_months if used is not None else []
         result = _run(request, source, used, progress, review_months, packing)
@@ -580,6 +583,12 @@ def _packing_started(
         return reviews(grid, columns, deals, logged)
 
     return build
+
+
+def _warn_unknown_recorded_stages(history: StageHistory, pipeline: Pipeline) -> None:
+    warning = describe_unknown_recorded_stages(history, pipeline)
+    if warning is not None:
+        logger.warning("%s", warning)
 
 
 def _warn_owner_entries(pipeline: Pipeline, result: RunResult) -> None:

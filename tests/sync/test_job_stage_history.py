@@ -541,3 +541,42 @@ def test_retyped_id_keeps_stays(
     assert reached["Proposal"] == 1
     assert from_log["Lead"] == 2
     assert from_log["Proposal"] == 1
+
+
+def renamed_proposal(folder: Path, *, keep_alias: bool) -> Pipeline:
+    """Rename stage Proposal to Offer in the folder's definition and load it."""
+    path = folder / "b2b-en.yaml"
+    text = path.read_text(encoding="utf-8")
+    aliases = "[Proposal, Proposal Sent, Quote]" if keep_alias else "[Quote]"
+    text = text.replace(
+        "  - name: Proposal\n    aliases: [Proposal Sent, Quote]",
+        f"  - name: Offer\n    aliases: {aliases}",
+    )
+    path.write_text(text, encoding="utf-8")
+    return load_pipeline(path)
+
+
+@pytest.mark.parametrize("keep_alias", [False, True])
+def test_stage_renamed_without_alias_warned(
+    pipeline: Pipeline,
+    store: StateStore,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    keep_alias: bool,
+) -> None:
+    write_rows(tmp_path, [("D-1", "Proposal", day(1)), ("D-2", "Lead", day(1))])
+    run_on(pipeline, store, day(2))
+    renamed = renamed_proposal(tmp_path, keep_alias=keep_alias)
+    write_rows(tmp_path, [("D-1", "Offer", day(1)), ("D-2", "Lead", day(1))])
+
+    with caplog.at_level(logging.WARNING):
+        run_on(renamed, store, day(3))
+
+    warnings = [record.getMessage() for record in caplog.records]
+    named = [message for message in warnings if "no longer names" in message]
+    if keep_alias:
+        assert named == []
+    else:
+        assert len(named) == 1
+        assert "'Proposal' (1 deal)" in named[0]
+        assert "add its old name to the aliases of the new stage" in named[0]
