@@ -1157,6 +1157,18 @@ def counted(number: int, noun: str) -> str:
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
+def first_and_more(names: Sequence[str], limit: int) -> str:
+    """Return the first ``limit`` names joined by commas, and a count of the rest.
+
+    >>> first_and_more(["G2", "G3", "G4"], 2)
+    'G2, G3 and 1 more'
+    """
+    listed = ", ".join(names[:limit])
+    if len(names) > limit:
+        listed += f" and {len(names) - limit:,} more"
+    return listed
+
+
 def render_message(finding: Finding, locale: Locale) -> str:
     """Render the full message of a finding, saying what is wrong and how to fix it.
 

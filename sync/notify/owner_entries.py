@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from config.models import EmailChannel, Notifications
 from rules.close_spellings import CloseSpellings, is_one_typo_apart, spelling_skeleton
 from rules.digest import DigestItem
-from rules.messages import counted
+from rules.messages import counted, first_and_more
 from rules.text_forms import owner_key
 from sync.notify.ledger import DigestLedger
 from sync.run import RunResult
@@ -167,10 +167,7 @@ def _named_owner(
 
 
 def _listed(names: Sequence[str]) -> str:
-    listed = ", ".join(names[:OWNERS_NAMED])
-    if len(names) > OWNERS_NAMED:
-        listed += f" and {len(names) - OWNERS_NAMED:,} more"
-    return listed
+    return first_and_more(names, OWNERS_NAMED)
 
 
 def _fallback(notifications: Notifications) -> str:

@@ -27,6 +27,7 @@ from functools import cached_property
 
 from config.errors import SourceError
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.messages import first_and_more
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import WritePlan
 from sync.sources.sheets_cells import (
@@ -49,14 +50,19 @@ CELLS_NAMED = 10
 class ColumnLayout:
     """The positions of the re-read's columns now, by the header row read after a write.
 
-    ``now_of`` maps a column index of the re-read to its index now; a column
-    missing from it was deleted or could not be matched. ``before_of`` maps
-    the other way; a column missing from it was inserted or could not be
-    matched.
+    ``now_of`` maps a column index of the re-read to its index now. A column
+    missing from it was deleted or could not be matched.
     """
 
     now_of: dict[int, int]
-    before_of: dict[int, int]
+
+    @property
+    def before_of(self) -> dict[int, int]:
+        """Map a column index now to its index in the re-read.
+
+        A column missing from it was inserted or could not be matched.
+        """
+        return {now: before for before, now in self.now_of.items()}
 
 
 @dataclass
@@ -79,8 +85,8 @@ class _Written:
 HeaderCell = CellValue | _Written
 
 
-def header_key(value: HeaderCell) -> Hashable:
-    """Return a header cell as compared between reads (1 equals 1.0, blanks equal)."""
+def cell_key(value: HeaderCell) -> Hashable:
+    """Return a cell as compared between reads (1 equals 1.0, blanks equal)."""
     if isinstance(value, _Written):
         return value
     if is_blank(value):
@@ -99,8 +105,8 @@ def column_layout(
     keeps its length matches cell for cell (a header someone retyped). This is
     the alignment of :class:`difflib.SequenceMatcher`.
     """
-    before = [header_key(value) for value in before_headers]
-    now = [header_key(value) for value in now_headers]
+    before = [cell_key(value) for value in before_headers]
+    now = [cell_key(value) for value in now_headers]
     width = max(len(before), len(now))
     before += [None] * (width - len(before))
     now += [None] * (width - len(now))
@@ -113,7 +119,7 @@ def column_layout(
         ):
             for offset in range(last - first):
                 now_of[first + offset] = first_now + offset
-    return ColumnLayout(now_of, {now: before for before, now in now_of.items()})
+    return ColumnLayout(now_of)
 
 
 class ColumnMoveRepair:
@@ -149,7 +155,7 @@ class ColumnMoveRepair:
         now = self._now_headers(header_row, self.header is not None)
         before = self._before_headers()
         if all(
-            header_key(before[column]) == header_key(now[column])
+            cell_key(before[column]) == cell_key(now[column])
             for column in range(min(len(before), len(now)))
             if not isinstance(now[column], _Written)
         ):
@@ -235,12 +241,12 @@ class ColumnMoveRepair:
         read = range(min(columns_before, plan.last_column + 2))
         by_cells: dict[tuple[Hashable, ...], list[int]] = {}
         for before in read:
-            cells = tuple(_key(self._entered(row, before)) for row in rows)
+            cells = tuple(cell_key(self._entered(row, before)) for row in rows)
             by_cells.setdefault(cells, []).append(before)
         for column in range(now.columns):
             if column == landed:
                 continue
-            same = by_cells.get(tuple(_key(now.cell(row, column)) for row in rows))
+            same = by_cells.get(tuple(cell_key(now.cell(row, column)) for row in rows))
             if same:
                 same.pop(0)
         left = sorted(before for columns in by_cells.values() for before in columns)
@@ -265,7 +271,7 @@ class ColumnMoveRepair:
             fitting = [None]
         values = {
             tuple(
-                _key(self._entered(row, before) if before is not None else None)
+                cell_key(self._entered(row, before) if before is not None else None)
                 for row in sorted(written)
             )
             for before in fitting
@@ -286,7 +292,7 @@ class ColumnMoveRepair:
         self, cells: Sequence[CellValue], before: int, rows: Sequence[int]
     ) -> bool:
         return all(
-            _key(value) == _key(self._entered(row, before))
+            cell_key(value) == cell_key(self._entered(row, before))
             for value, row in zip(cells, rows, strict=True)
         )
 
@@ -300,12 +306,12 @@ class ColumnMoveRepair:
         """The serial number of each cell of the re-read typed as a date or time."""
         found: dict[tuple[int, int], CellValue] = {}
         by_value = {
-            column: {_key(typed): serial for serial, typed in values.items()}
+            column: {cell_key(typed): serial for serial, typed in values.items()}
             for column, values in self.date_cells.by_value.items()
         }
         for row_index, row in enumerate(self.before.rows):
             for column, value in enumerate(row):
-                serial = by_value.get(column, {}).get(_key(value))
+                serial = by_value.get(column, {}).get(cell_key(value))
                 if serial is not None and not isinstance(value, int | float):
                     found[row_index, column] = serial
         for (row_index, column), (serial, typed) in self.date_cells.by_position.items():
@@ -468,20 +474,12 @@ class _TabNow:
         return cells[column] if column < len(cells) else None
 
 
-def _key(value: CellValue) -> Hashable:
-    """Return a cell value as compared between reads (1 equals 1.0, blanks equal)."""
-    return header_key(value)
-
-
 def _plain(value: HeaderCell) -> CellValue:
     return None if isinstance(value, _Written) else value
 
 
 def _cell_span(cells: Sequence[str]) -> str:
-    names = list(cells)
-    named = names[:CELLS_NAMED]
-    rest = len(names) - len(named)
-    return ", ".join(named) + (f" and {rest} more" if rest else "")
+    return first_and_more(cells, CELLS_NAMED)
 
 
 def _cell_values(cells: dict[str, CellValue]) -> str:
