@@ -419,8 +419,8 @@ class ColumnMoveRepair:
         logger.warning(
             "Columns of %s were inserted or deleted while pipesheet wrote the "
             "statuses, so the statuses went into column %s, which is no longer "
-            "the status column (%s). No status was written; the next run writes "
-            "them into the status column.",
+            "the status column (%s). No status was written, and the next run "
+            "writes them into the status column.",
             place,
             landed,
             where,

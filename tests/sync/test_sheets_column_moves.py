@@ -223,8 +223,8 @@ def test_moved_column_warning_names_cells(
         "Columns of tab 'Deals' of spreadsheet 'Pipeline' were inserted or "
         "deleted while pipesheet wrote the statuses, so the statuses went into "
         "column H, which is no longer the status column (the status column is "
-        "now column I). No status was written; the next run writes them into "
-        "the status column."
+        "now column I). No status was written, and the next run writes them "
+        "into the status column."
     ) in caplog.messages
     assert (
         "pipesheet put back the values that cells H2, H3 of tab 'Deals' of "
