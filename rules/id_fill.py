@@ -1,0 +1,149 @@
+"""New IDs for the deal rows whose ID cell is blank, when the definition asks for them.
+
+With ``columns.id.fill: {prefix: D-, digits: 4}``, a deal row with a blank ID
+cell gets the next number after the highest ``D-`` number on the sheet and in
+the run history::
+
+    Deal ID | Stage           Deal ID | Stage
+    D-0007  | Lead            D-0007  | Lead
+            | Proposal   →    D-0010  | Proposal     (D-0009 was deleted,
+    D-0008  | Demo            D-0008  | Demo          but the history has it)
+
+Pure: the caller reads the sheet and the history and writes the cells.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from config.models import IdFill
+from rules.deals import ColumnMap, Deal
+from rules.grid import CellValue, SheetGrid, is_blank
+from rules.stage_history import StageHistory
+
+_NUMBER = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class FilledId:
+    """A new ID for the blank ID cell of the deal on ``row`` (1-based)."""
+
+    row: int
+    deal_id: str
+
+
+def plan_id_fills(
+    grid: SheetGrid,
+    columns: ColumnMap,
+    deals: Sequence[Deal],
+    fill: IdFill,
+    used_ids: Iterable[str],
+) -> list[FilledId]:
+    """Return a new ID for each deal whose ID cell is blank, top row first.
+
+    A deal is a row with some cell filled (see :func:`rules.rows.read_deal_rows`),
+    so a fully blank row gets no ID. An ID cell that holds a formula (its
+    result is blank) or lies inside a merged block is left alone, because
+    writing a value there would destroy the formula or the merge.
+
+    :param used_ids: IDs that the run history has, so that the ID of a deal
+        deleted from the sheet is never given again. The IDs of the sheet's
+        own rows are read from ``grid``.
+    """
+    column = columns.fields["id"]
+    blank = [
+        deal.row
+        for deal in deals
+        if not deal.deal_id and _is_fillable(grid, deal.row, column)
+    ]
+    if not blank:
+        return []
+
+    sheet_ids = [
+        grid.cell(row, column)
+        for row in range(columns.header_row + 1, len(grid.rows) + 1)
+    ]
+    number = highest_id_number([*map(_text, sheet_ids), *used_ids], fill.prefix)
+    fills = []
+    for row in blank:
+        number += 1
+        fills.append(FilledId(row, format_id(fill, number)))
+    return fills
+
+
+def highest_id_number(ids: Iterable[str | None], prefix: str) -> int:
+    """Return the highest number after ``prefix`` among ``ids``, or 0 for none.
+
+    The prefix matches ignoring case and the spaces around an ID, and only
+    digits may follow it: ``D-0042`` and ``d-42`` give 42, ``D-42a`` gives
+    nothing.
+    """
+    folded = prefix.casefold()
+    highest = 0
+    for deal_id in ids:
+        if deal_id is None:
+            continue
+        text = deal_id.strip()
+        if not text[: len(prefix)].casefold() == folded:
+            continue
+        digits = text[len(prefix) :]
+        if _NUMBER.fullmatch(digits):
+            highest = max(highest, int(digits))
+    return highest
+
+
+def format_id(fill: IdFill, number: int) -> str:
+    """Return the ID with ``number`` padded to the configured digits.
+
+    >>> format_id(IdFill(prefix="D-", digits=4), 42)
+    'D-0042'
+    """
+    return f"{fill.prefix}{number:0{fill.digits}d}"
+
+
+def history_deal_ids(history: StageHistory | None) -> set[str]:
+    """Return every deal ID of the latest snapshot and of the recorded stage changes.
+
+    A deal that appeared or disappeared has a stage change with it, so this
+    covers every deal that a recorded run saw.
+    """
+    if history is None:
+        return set()
+    ids = {transition.deal_id for transition in history.transitions}
+    ids.update(snapshot.deal_id for snapshot in history.previous or [])
+    return ids
+
+
+def grid_with_ids(grid: SheetGrid, column: int, fills: Sequence[FilledId]) -> SheetGrid:
+    """Return a copy of ``grid`` whose ID cells on the filled rows contain the new IDs.
+
+    Only the filled rows are copied. ``grid`` itself is left as it is, because
+    the write compares the sheet with it.
+    """
+    rows = list(grid.rows)
+    for fill in fills:
+        cells = list(rows[fill.row - 1])
+        if len(cells) <= column:
+            cells.extend([None] * (column + 1 - len(cells)))
+        cells[column] = fill.deal_id
+        rows[fill.row - 1] = cells
+    return dataclasses.replace(grid, rows=rows)
+
+
+def _is_fillable(grid: SheetGrid, row: int, column: int) -> bool:
+    if not is_blank(grid.cell(row, column)):
+        return False
+    formulas = grid.empty_formula_results | grid.unsaved_formula_results
+    if (row, column) in formulas:
+        return False
+    return not any(
+        top <= row <= bottom and left <= column <= right
+        for top, left, bottom, right in grid.merged
+    )
+
+
+def _text(value: CellValue) -> str | None:
+    return value if isinstance(value, str) else None
