@@ -233,7 +233,7 @@ MAX_ID_DIGITS = 12
 
 
 def check_id_prefix(prefix: str) -> str:
-    """Check that a filled ID's prefix can be told apart from the number after it.
+    """Check that a filled ID's prefix stays apart from the number after it.
 
     :raises ValueError: when the prefix is blank, has spaces at either end,
         ends with a digit, starts with ``=`` or is too long.
@@ -258,7 +258,7 @@ def check_id_prefix(prefix: str) -> str:
 
 
 class IdFill(StrictModel):
-    """How a run fills the blank ID cell of a deal row: a prefix and a number.
+    """The form of the IDs a run writes into blank ID cells: a prefix and a number.
 
     With ``prefix: D-`` and ``digits: 4`` the IDs are ``D-0001``, ``D-0002``
     and so on, each one more than the highest number with that prefix on the

@@ -1,4 +1,4 @@
-"""New IDs for the deal rows whose ID cell is blank, when the definition asks for them.
+"""New IDs for the deal rows whose ID cell is blank, when the definition sets ``fill``.
 
 With ``columns.id.fill: {prefix: D-, digits: 4}``, a deal row with a blank ID
 cell gets the next number after the highest ``D-`` number on the sheet and in

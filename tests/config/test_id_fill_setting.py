@@ -1,4 +1,4 @@
-"""Tests of the columns.id.fill setting: what a definition may say, as users see it."""
+"""Tests of the columns.id.fill setting: accepted values and error messages."""
 
 from __future__ import annotations
 
