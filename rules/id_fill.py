@@ -54,10 +54,11 @@ def plan_id_fills(
         own rows are read from ``grid``.
     """
     column = columns.fields["id"]
+    formulas = grid.empty_formula_results | grid.unsaved_formula_results
     blank = [
         deal.row
         for deal in deals
-        if not deal.deal_id and _is_fillable(grid, deal.row, column)
+        if not deal.deal_id and _is_fillable(grid, deal.row, column, formulas)
     ]
     if not blank:
         return []
@@ -133,10 +134,11 @@ def grid_with_ids(grid: SheetGrid, column: int, fills: Sequence[FilledId]) -> Sh
     return dataclasses.replace(grid, rows=rows)
 
 
-def _is_fillable(grid: SheetGrid, row: int, column: int) -> bool:
+def _is_fillable(
+    grid: SheetGrid, row: int, column: int, formulas: frozenset[tuple[int, int]]
+) -> bool:
     if not is_blank(grid.cell(row, column)):
         return False
-    formulas = grid.empty_formula_results | grid.unsaved_formula_results
     if (row, column) in formulas:
         return False
     return not any(

@@ -73,6 +73,7 @@ from sync.sources.base import (
     WriteReport,
 )
 from sync.sources.csv_table import CsvTable
+from sync.sources.read_only import ReadOnlyFile
 from sync.status_drawings import covered_status_column
 
 logger = logging.getLogger(__name__)
@@ -200,7 +201,11 @@ def _run_sync(
     # The sheet as read, which the write compares with the sheet then. With
     # new IDs, ``grid`` becomes the sheet as it will be after the write.
     read_grid = grid
-    id_fills = plan_id_fills_of(grid, columns, deal_rows.deals, pipeline, history)
+    id_fills: list[FilledId] = []
+    # A file pipesheet only reads cannot get the IDs, so its rows keep their
+    # missing-id errors.
+    if not isinstance(source, ReadOnlyFile):
+        id_fills = plan_id_fills_of(grid, columns, deal_rows.deals, pipeline, history)
     if id_fills:
         grid = grid_with_ids(grid, columns.fields[ID_FIELD], id_fills)
         deal_rows = read_deal_rows(grid, columns, pipeline)

@@ -24,6 +24,7 @@ from rules.grid import CellValue
 from sync.job import RunRequest, record_run
 from sync.report import result_as_json, show_result
 from sync.run import RunResult, run_sync
+from sync.sources.csv_table import CsvTable
 from sync.sources.excel import ExcelWorkbook
 from sync.starter import build_starter_workbook
 from sync.state.store import StateStore
@@ -363,3 +364,20 @@ def test_plain_run_reports_no_new_ids(blanked: Path, plain: Pipeline) -> None:
 
     assert "new_ids" not in result_as_json(result, plain)
     assert "New IDs" not in summary_of(result, plain)
+
+
+def test_csv_file_keeps_missing_id(tmp_path: Path, filling: Pipeline) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "Deal ID,Account,Owner,Stage,Amount,Expected Close,Next Step Date,"
+        "Lost Reason\n"
+        "D-0001,Acme,Ana Lima,Lead,100,2025-12-01,2025-10-01,\n"
+        ",Beta,Ben Ortiz,Lead,200,2025-12-01,2025-10-01,\n",
+        encoding="utf-8",
+    )
+
+    result = run_sync(filling, CsvTable(path, "Deals"), AS_OF, dry_run=True)
+
+    assert result.plan.id_cells == []
+    missing = [f.row for f in result.findings if f.code is Code.MISSING_ID]
+    assert missing == [3]
