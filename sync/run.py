@@ -418,7 +418,7 @@ def plan_id_fills_of(
         return []
     fills = plan_id_fills(grid, columns, deals, fill, history_deal_ids(history))
     if fills:
-        logger.info(
+        logger.debug(
             "%d deal rows of tab %s have a blank ID and get a new one",
             len(fills),
             grid.tab,
