@@ -33,7 +33,13 @@ from rules.formula_results import (
 )
 from rules.grid import SheetGrid
 from rules.headers import match_columns
-from rules.id_fill import FilledId, grid_with_ids, history_deal_ids, plan_id_fills
+from rules.id_fill import (
+    FilledId,
+    grid_with_ids,
+    history_deal_ids,
+    plan_id_fills,
+    with_filled_ids,
+)
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
 from rules.rows import read_deal_rows
@@ -208,7 +214,7 @@ def _run_sync(
         id_fills = plan_id_fills_of(grid, columns, deal_rows.deals, pipeline, history)
     if id_fills:
         grid = grid_with_ids(grid, columns.fields[ID_FIELD], id_fills)
-        deal_rows = read_deal_rows(grid, columns, pipeline)
+        deal_rows = with_filled_ids(deal_rows, columns, grid, id_fills)
     deals, findings = deal_rows.deals, deal_rows.findings
     far_rows = describe_far_rows(
         grid, columns.header_row + len(deals), columns.status_column

@@ -17,6 +17,7 @@ from rules.id_fill import (
     highest_id_number,
     history_deal_ids,
     plan_id_fills,
+    with_filled_ids,
 )
 from rules.rows import read_deal_rows
 from rules.stage_history import StageHistory
@@ -144,3 +145,52 @@ def test_grid_with_ids_leaves_read_grid() -> None:
     assert filled.rows == [HEADER, ["D-0002", "Acme"], ["D-1", "B"]]
     assert grid.rows[1] == [None, "Acme"]
     assert filled.rows[2] is grid.rows[2]
+
+
+RICH_HEADER: list[CellValue] = [
+    "Deal ID",
+    "Account",
+    "Stage",
+    "Amount",
+    "Probability",
+    "Expected Close",
+    "",
+    "pipesheet status",
+]
+# Rows with blank IDs among findings of many kinds: cell problems, an unknown
+# and a blank stage, content under a blank header, mixed currencies, a
+# duplicate ID, an ID typed as a number, a totals row and a blank row.
+RICH_ROWS: list[list[CellValue]] = [
+    ["D-0001", "Acme", "Lead", 1000, 0.2, dt.date(2025, 10, 1)],
+    [None, "Beta", "Demoo", "lots", 0.5, "end of Q4"],
+    [None, "Gamma", None, "$1,200", 25, dt.date(2025, 11, 1), "note"],
+    ["D-0001", "Delta", "Won", "€900", None, None],
+    [None, "Epsilon", "Proposal", "¥3000", 2, dt.date(2025, 12, 1)],
+    [17, "Zeta", "Lost", 10, 1.5, "2025-13-01"],
+    [None, None, None, None, None, None, None, "ERROR: missing Deal ID"],
+    ["   ", "Eta", "Qualified", None, None, None, None, "ERROR: missing Deal ID"],
+    [None, "Total", None, 15200],
+]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [RICH_ROWS, [list(row) for row in reversed(RICH_ROWS)]],
+    ids=["as-written", "reversed"],
+)
+def test_filled_rows_read_as_second_read(
+    english_pipeline: Pipeline, rows: list[list[CellValue]]
+) -> None:
+    grid = SheetGrid("Pipeline.xlsx", "Deals", [RICH_HEADER, *rows])
+    columns = match_columns(grid, english_pipeline)
+    first = read_deal_rows(grid, columns, english_pipeline)
+    fills = plan_id_fills(grid, columns, first.deals, FILL, ())
+    filled = grid_with_ids(grid, columns.fields["id"], fills)
+
+    patched = with_filled_ids(first, columns, filled, fills)
+
+    second = read_deal_rows(filled, columns, english_pipeline)
+    assert len(fills) == 4
+    assert patched.deals == second.deals
+    assert patched.findings == second.findings
+    assert patched.text_date_fields == second.text_date_fields

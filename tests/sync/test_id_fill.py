@@ -381,3 +381,29 @@ def test_csv_file_keeps_missing_id(tmp_path: Path, filling: Pipeline) -> None:
     assert result.plan.id_cells == []
     missing = [f.row for f in result.findings if f.code is Code.MISSING_ID]
     assert missing == [3]
+
+
+def test_filled_run_equals_typed_ids(
+    blanked: Path, filling: Pipeline, tmp_path: Path
+) -> None:
+    typed = tmp_path / "typed.xlsx"
+    shutil.copy(blanked, typed)
+
+    def type_ids(sheet: Any) -> None:
+        sheet.cell(5, 1).value = "D-1016"
+        sheet.cell(9, 1).value = "D-1017"
+
+    edit_deals(typed, type_ids)
+
+    filled = run_once(blanked, filling, dry_run=True)
+    by_hand = run_once(typed, filling, dry_run=True)
+
+    assert filled.plan.id_cells != []
+    assert by_hand.plan.id_cells == []
+    assert [deal.deal_id for deal in filled.deals] == [
+        deal.deal_id for deal in by_hand.deals
+    ]
+    assert filled.findings == by_hand.findings
+    assert [tab.grid for tab in filled.plan.tabs] == [
+        tab.grid for tab in by_hand.plan.tabs
+    ]
