@@ -820,7 +820,14 @@ def definitions() -> None:
     "some overdue on it (YYYY-MM-DD); default today in the shipped "
     "definition's time zone.",
 )
-def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
+@click.option(
+    "--rules-tab",
+    is_flag=True,
+    help="Add a Rules tab (规则 with --lang zh) that restates the shipped "
+    "definition, so the workbook itself can be CONFIG and the team edits the "
+    "stages and settings there.",
+)
+def init(path: Path, lang: str, as_of_date: dt.date | None, rules_tab: bool) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
     from config.models import Locale
     from sync.starter import build_starter_workbook
@@ -829,10 +836,19 @@ def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     definition = "sales-zh" if lang == "zh" else "b2b-en"
     pipeline = load_pipeline(shipped_definition(definition))
     as_of = parse_as_of(as_of_date, pipeline)
-    build_starter_workbook(path, locale, as_of=as_of)
+    rules = None
+    if rules_tab:
+        from config.rules_tab import RULES_TAB_NAMES
+        from config.rules_tab_rows import rules_tab_rows
+
+        tab_name = RULES_TAB_NAMES[1 if lang == "zh" else 0]
+        rules = (tab_name, rules_tab_rows(pipeline, definition, locale))
+    build_starter_workbook(path, locale, as_of=as_of, rules=rules)
     stdout.print(f"Created {path}", highlight=False)
     # Quoted, so the hint can be pasted into a shell even with spaces in the path.
     next_command = f"pipesheet run {definition} --source {shlex.quote(str(path))}"
+    if rules_tab:
+        next_command = f"pipesheet run {shlex.quote(str(path))}"
     if as_of_date is not None:
         # The example deals are dated around that day, not around today.
         next_command += f" --as-of {as_of_date}"
