@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
-from config.close_matches import closest_match
+from config.close_matches import closest_value
 from config.errors import DefinitionError
 from rules.cells import display_value, parse_flag
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
@@ -181,6 +181,8 @@ class _BlockStart:
     row: int
     # The block's columns by their 0-based position in the sheet.
     columns: dict[int, TabCell]
+    # Positions of header cells that name no column, reported once.
+    unknown: frozenset[int] = frozenset()
 
 
 def read_rules_tab(grid: SheetGrid) -> RulesTab:
@@ -273,19 +275,21 @@ def _block_start(
             return None
 
     columns: dict[int, TabCell] = {}
+    unknown: set[int] = set()
     for index, cell in filled:
         column = block.column_for(_text(cell))
         if column is None:
             problems.append(_unknown_header(block, number, index, cell))
+            unknown.add(index)
             continue
         columns[index] = TabCell(number, index, column.key, cell)
-    return _BlockStart(block, number, columns)
+    return _BlockStart(block, number, columns, frozenset(unknown))
 
 
 def _unknown_header(block: Block, row: int, column: int, cell: CellValue) -> str:
     text = _text(cell)
     headers = [column.headers[0] for column in block.columns]
-    nearest = closest_match(header_key(text), {header_key(h): h for h in headers})
+    nearest = closest_value(header_key(text), {header_key(h): h for h in headers})
     hint = f"Did you mean {nearest!r}? " if nearest is not None else ""
     return (
         f"row {row}, column {column_letter(column)}: {text!r} is not a column of "
@@ -302,8 +306,8 @@ def _text_above_blocks(number: int, cells: list[CellValue]) -> str:
     names = {
         header_key(block.first.headers[0]): block.first.headers[0] for block in BLOCKS
     }
-    nearest = closest_match(header_key(text), names)
-    hint = f"; did you mean {nearest!r}?" if nearest is not None else ""
+    nearest = closest_value(header_key(text), names)
+    hint = f"; did you mean {nearest!r}?" if nearest is not None else "."
     return (
         f"row {number}, column {column_letter(index)}: {text!r} is above the "
         f"first table{hint} Each table starts with a header row whose first cell "
@@ -330,6 +334,8 @@ def _row_cells(
         if is_blank(value):
             continue
         header = start.columns.get(index)
+        if index in start.unknown:
+            continue
         if header is None:
             problems.append(
                 f"row {number}, column {column_letter(index)}: the cell holds "
@@ -345,6 +351,12 @@ def _header_text(header: TabCell) -> str:
     return normalize_text(_text(header.value))
 
 
+def _header_cell(start: _BlockStart) -> TabCell:
+    """Return the first header cell of a block, as problems with the table name it."""
+    first = start.columns[min(start.columns)]
+    return TabCell(first.row, first.column, _header_text(first), first.value)
+
+
 def _missing_first_cell(start: _BlockStart, number: int) -> str:
     first = start.block.first.headers[0]
     return (
@@ -356,7 +368,7 @@ def _missing_first_cell(start: _BlockStart, number: int) -> str:
 def _read_settings(
     start: _BlockStart, rows: list[tuple[int, list[CellValue]]], rules: RulesTab
 ) -> list[str]:
-    from config.rules_tab_settings import setting_value
+    from config.rules_tab_settings import setting_key_problem, setting_value
 
     problems: list[str] = []
     for number, cells in rows:
@@ -374,6 +386,8 @@ def _read_settings(
 
         path = tuple(part.strip() for part in key.split("."))
         problem = _setting_path_problem(path, key)
+        if problem is None:
+            problem = setting_key_problem(path)
         if problem is None and path in rules.key_cells:
             first = rules.key_cells[path].row
             problem = f"the setting {key!r} is also on row {first}; delete one"
@@ -423,7 +437,7 @@ def _read_stages(
 ) -> list[str]:
     problems: list[str] = []
     stages: list[dict[str, object]] = []
-    rules.cells[("stages",)] = start.columns[min(start.columns)]
+    rules.cells[("stages",)] = _header_cell(start)
     for number, cells in rows:
         found = _row_cells(start, number, cells, problems)
         if "name" not in found:
@@ -443,7 +457,7 @@ def _read_fields(
 ) -> list[str]:
     problems: list[str] = []
     columns: dict[str, object] = {}
-    rules.cells[("columns",)] = start.columns[min(start.columns)]
+    rules.cells[("columns",)] = _header_cell(start)
     for number, cells in rows:
         found = _row_cells(start, number, cells, problems)
         field_cell = found.pop("field", None)

@@ -85,7 +85,8 @@ def validate_with_rules_tab(
 
         lines = describe_validation_error(error, data)
 
-    problems = [_locate(line, rules, base_origin) for line in lines]
+    located = sorted(_locate(line, rules, base_origin) for line in lines)
+    problems = [text for _, text in located]
     count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
     listed = "\n".join(f"  - {problem}" for problem in problems)
     raise DefinitionError(
@@ -94,18 +95,35 @@ def validate_with_rules_tab(
     )
 
 
-def _locate(line: str, rules: RulesTab, base_origin: str) -> str:
-    """Put the cell a problem is about before its text."""
+# Where a problem without a cell sorts: after every row of the tab.
+_NO_CELL = (1 << 31, 0)
+
+
+def _locate(
+    line: str, rules: RulesTab, base_origin: str
+) -> tuple[tuple[int, int], str]:
+    """Put the cell a problem is about before its text; return its sort key too."""
     match = _PATH.match(line)
     if match is None:
-        return f"{_mention_rows(line, rules)} (in {base_origin})"
+        return _NO_CELL, f"{_mention_rows(line, rules)} (in {base_origin})"
     location = parse_key_path(match.group("path"))
     problem = _mention_rows(line[match.end() :], rules)
     unknown_key = problem.startswith("unknown key")
     cell = _cell_of(location, rules, unknown_key)
     if cell is None:
-        return f"{match.group('path')}: {problem} (in {base_origin})"
-    return f"{cell.describe()}{_subject(location, rules)}: {problem}"
+        return _NO_CELL, f"{match.group('path')}: {problem} (in {base_origin})"
+    if location[-1:] == ("probability",):
+        problem += _percent_hint(cell)
+    text = f"{cell.describe()}{_subject(location, rules)}: {problem}"
+    return (cell.row, cell.column), text
+
+
+def _percent_hint(cell: TabCell) -> str:
+    # 50 in a probability cell is meant as 50%, which a cell holds as 0.5.
+    value = cell.value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
+        return f"; write {_cell_text(cell)}% for {_cell_text(cell)} percent"
+    return ""
 
 
 def _subject(location: tuple[object, ...], rules: RulesTab) -> str:

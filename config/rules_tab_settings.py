@@ -18,26 +18,32 @@ from config.validation import declared_type_at
 from rules.grid import CellValue, is_blank
 
 
-def setting_value(path: tuple[str, ...], value: CellValue) -> tuple[object, str | None]:
-    """Return the definition value of a setting's cell, or a problem with the key.
-
-    A blank cell gives None, which clears a key that may be unset.
-
-    :returns: the value and None, or None and a problem for a key that holds a
-        group of settings or a list of them rather than one value.
-    """
+def setting_key_problem(path: tuple[str, ...]) -> str | None:
+    """Return the problem of a setting key that names a group of settings, or None."""
     declared = declared_type_at(path)
     if isinstance(declared, type) and issubclass(declared, BaseModel):
         first = next(iter(declared.model_fields))
-        return None, (
+        return (
             f"{'.'.join(path)!r} is a group of settings; name one of its keys in "
             f"the Setting cell, such as '{'.'.join(path)}.{first}'"
         )
     if get_origin(declared) is dict:
-        return None, (
+        return (
             f"{'.'.join(path)!r} holds one entry per name; name the entry and its "
             f"key in the Setting cell, such as '{'.'.join(path)}.NAME.KEY'"
         )
+    return None
+
+
+def setting_value(path: tuple[str, ...], value: CellValue) -> tuple[object, str | None]:
+    """Return the definition value of a setting's cell, or a problem with it.
+
+    A blank cell gives None, which clears a key that may be unset.
+
+    :returns: the value and None, or None and a problem for a list key whose
+        items are groups of settings, which no cell can hold.
+    """
+    declared = declared_type_at(path)
     if is_blank(value):
         return None, None
     if get_origin(declared) is list:
