@@ -386,7 +386,8 @@ def _read_settings(
 
         path = tuple(part.strip() for part in key.split("."))
         problem = _setting_path_problem(path, key)
-        if problem is None:
+        # A blank value clears a group of settings, such as a from_tab list.
+        if problem is None and not is_blank(value_cell.value):
             problem = setting_key_problem(path)
         if problem is None and path in rules.key_cells:
             first = rules.key_cells[path].row
