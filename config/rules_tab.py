@@ -37,6 +37,8 @@ from rules.text_forms import fold_text, normalize_text
 
 # The tab names pipesheet looks for when the workbook itself is CONFIG.
 RULES_TAB_NAMES = ("Rules", "规则")
+# The suffixes of the workbook files whose Rules tab pipesheet reads.
+RULES_TAB_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 # The setting that names the definition a workbook's Rules tab is laid over.
 BASED_ON = "based_on"
 # Settings the tab may not change, because the tab is read from that source.

@@ -422,18 +422,23 @@ def _workbook_as_config_message(workbook: str) -> str:
     kind = "a workbook"
     if suffix in {".csv", ".tsv"}:
         kind = f"a {suffix[1:].upper()} file"
-    rules_tab = ""
+    choices = (
+        "a pipeline definition (a YAML file) or a shipped definition's name (see "
+        "'pipesheet definitions')"
+    )
     if kind == "a workbook":
-        rules_tab = (
-            " or a workbook with a 'Rules' tab (see 'pipesheet init --rules-tab')"
+        choices = (
+            "a pipeline definition (a YAML file), a shipped definition's name (see "
+            "'pipesheet definitions') or a workbook with a 'Rules' tab (see "
+            "'pipesheet init --rules-tab')"
         )
-    if kind == "a workbook" and Path(workbook).is_file():
-        rules_tab += ", and this one has none"
+    from config.rules_tab import RULES_TAB_SUFFIXES
+
+    if suffix in RULES_TAB_SUFFIXES and Path(workbook).is_file():
+        choices += ", and this workbook has no 'Rules' tab"
     return (
-        f"CONFIG {workbook!r} is {kind}, but CONFIG must be a pipeline "
-        "definition (a YAML file), a shipped definition's name (see "
-        f"'pipesheet definitions'){rules_tab}. To use the shipped English "
-        f"definition on this workbook, run: pipesheet {command} "
+        f"CONFIG {workbook!r} is {kind}, but CONFIG must be {choices}. To use the "
+        f"shipped English definition on this workbook, run: pipesheet {command} "
         f"{STARTER_DEFINITION} --source {shlex.quote(workbook)}"
     )
 

@@ -20,11 +20,16 @@ from config.loader import (
     read_definition,
     resolve_source_paths,
 )
-from config.rules_tab import RULES_TAB_NAMES, RulesTab, read_rules_tab
+from config.rules_tab import (
+    RULES_TAB_NAMES,
+    RULES_TAB_SUFFIXES,
+    RulesTab,
+    read_rules_tab,
+)
 from config.rules_tab_problems import lay_over, validate_with_rules_tab
 from config.shipped import shipped_definition
 from rules.cells import display_value
-from sync.sources.registry import TEXT_TABLE_SUFFIXES, open_source
+from sync.sources.registry import open_source
 
 if TYPE_CHECKING:
     from config.models import Pipeline
@@ -83,12 +88,13 @@ def load_workbook_definition(workbook: Path) -> Pipeline | None:
     relative to the workbook's folder), and the pipeline tab is the one that
     definition names unless the tab sets ``source.tab``.
 
-    :returns: None when the file is missing, is CSV or TSV text, or has no
-        tab named as :data:`RULES_TAB_NAMES` lists.
+    :returns: None when the file is missing, its suffix is not one of
+        :data:`RULES_TAB_SUFFIXES` (such as a CSV file or a workbook renamed to
+        .yaml), or it has no tab named as :data:`RULES_TAB_NAMES` lists.
     :raises DefinitionError: the tab or its base definition is invalid.
     :raises SourceError: the workbook cannot be read.
     """
-    if workbook.suffix.lower() in TEXT_TABLE_SUFFIXES or not workbook.is_file():
+    if workbook.suffix.lower() not in RULES_TAB_SUFFIXES or not workbook.is_file():
         return None
     default_path = shipped_definition(DEFAULT_BASE)
     default = build_pipeline(read_definition(default_path), default_path)
