@@ -124,7 +124,6 @@ FIELDS = Block(
         Column("type", ("Type", "类型"), CellKind.LOWER_TEXT),
         NOTES,
     ),
-    required=("aliases",),
 )
 BLOCKS = (SETTINGS, STAGES, FIELDS)
 
