@@ -347,6 +347,7 @@ def test_google_definition_takes_stages_from_tab(
     tabs = {"Deals": GOOGLE_DEALS, "Rules": TEAM_RULES}
     spreadsheet_id = upload_workbook(fake, "Pipeline", tabs)
     path = google_definition(tmp_path, spreadsheet_id, rules_tab=True)
+    before = len(fake.requests)
 
     pipeline = lay_rules_tab_over(
         read_definition(path), path, load_pipeline(path), None
@@ -354,7 +355,11 @@ def test_google_definition_takes_stages_from_tab(
 
     assert [stage.name for stage in pipeline.stages] == ["Pitch", "Signed", "Dropped"]
     assert pipeline.stages[0].probability == 0.2
-    assert any("Rules" in item for item in batch_get_ranges(fake))
+    assert [request.operation for request in fake.requests[before:]] == [
+        "spreadsheets.get",
+        "values.batchGet",
+    ]
+    assert batch_get_ranges(fake) == ["'Rules'"]
 
 
 def test_google_definition_without_tab_reads_nothing(
