@@ -1,8 +1,8 @@
 """Read the blocks of a ``Rules`` tab into settings laid over a definition.
 
 A ``Rules`` tab (``规则`` in a Chinese workbook) contains up to three blocks,
-each starting with a header row; blank rows between blocks are ignored, and
-header texts are matched ignoring case, spaces and underscores::
+each starting with a header row. Blank rows between blocks are ignored, and
+header texts are matched ignoring case, spaces, underscores and hyphens::
 
     Setting                 | Value
     based_on                | b2b-en
@@ -23,15 +23,22 @@ that field's headers. :mod:`config.rules_tab_problems` validates the result.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from enum import Enum
 
 from config.close_matches import closest_value
 from config.errors import DefinitionError
-from rules.cells import display_value, parse_flag
+from config.rules_tab_layout import (
+    BLOCKS,
+    FIELDS,
+    NOTES,
+    SETTINGS,
+    STAGES,
+    Block,
+    cell_text,
+    convert_cell,
+    header_key,
+)
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.text_forms import fold_text, normalize_text
 
@@ -43,98 +50,6 @@ RULES_TAB_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 BASED_ON = "based_on"
 # Settings the tab may not change, because the tab is read from that source.
 SOURCE_ONLY_KEYS = ("kind", "path", "spreadsheet", "credentials", "rules_tab")
-# Separators of the items in a list cell: commas (also the full-width and
-# enumeration commas of Chinese text) and line breaks typed with Alt+Enter.
-_LIST_SEPARATORS = re.compile(r"[,，、\n]")
-
-
-class CellKind(Enum):
-    """How the text of a cell becomes a definition value."""
-
-    TEXT = "text"
-    LIST = "list"
-    FLAG = "flag"
-    NUMBER = "number"
-    PERCENT = "percent"
-    LOWER_TEXT = "lower text"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of a block: its definition key, header texts and cell kind."""
-
-    key: str
-    headers: tuple[str, ...]
-    kind: CellKind = CellKind.TEXT
-
-
-@dataclass(frozen=True)
-class Block:
-    """A kind of block: its name, first column, and the other columns it takes."""
-
-    name: str
-    columns: tuple[Column, ...]
-    required: tuple[str, ...] = ()
-
-    @property
-    def first(self) -> Column:
-        return self.columns[0]
-
-    def column_for(self, header: str) -> Column | None:
-        """Return the column a header text names, or None."""
-        wanted = header_key(header)
-        for column in self.columns:
-            if any(header_key(text) == wanted for text in column.headers):
-                return column
-        return None
-
-
-NOTES = Column("notes", ("Notes", "Note", "Comment", "备注", "说明"))
-SETTINGS = Block(
-    "Setting",
-    (
-        Column("setting", ("Setting", "设置", "设置项")),
-        Column("value", ("Value", "值", "取值")),
-        NOTES,
-    ),
-    required=("value",),
-)
-STAGES = Block(
-    "Stage",
-    (
-        Column("name", ("Stage", "阶段", "阶段名称")),
-        Column("aliases", ("Aliases", "别名"), CellKind.LIST),
-        Column("probability", ("Probability", "概率", "赢率"), CellKind.PERCENT),
-        Column("required", ("Required", "Required fields", "必填"), CellKind.LIST),
-        Column("idle_days", ("Idle days", "停留天数"), CellKind.NUMBER),
-        Column("outcome", ("Outcome", "结果"), CellKind.LOWER_TEXT),
-        Column("reached_if_filled", ("Reached if filled", "已填即到达"), CellKind.LIST),
-        Column(
-            "next_step_required", ("Next step required", "需要下一步"), CellKind.FLAG
-        ),
-        NOTES,
-    ),
-)
-FIELDS = Block(
-    "Field",
-    (
-        Column("field", ("Field", "字段")),
-        Column("aliases", ("Headers", "Aliases", "表头"), CellKind.LIST),
-        Column("required", ("Required", "必填"), CellKind.FLAG),
-        Column("type", ("Type", "类型"), CellKind.LOWER_TEXT),
-        NOTES,
-    ),
-)
-BLOCKS = (SETTINGS, STAGES, FIELDS)
-
-
-def header_key(text: str) -> str:
-    """Return a header text without case, spaces, underscores and hyphens.
-
-    >>> header_key("Idle_days"), header_key(" idle Days ")
-    ('idledays', 'idledays')
-    """
-    return re.sub(r"[\s_-]", "", fold_text(text))
 
 
 @dataclass(frozen=True)
@@ -158,9 +73,9 @@ class RulesTab:
 
     ``overlay`` is laid over the base definition's data by :func:`lay_over`.
     ``cells`` maps key paths, such as ``("stages", 2, "idle_days")`` or
-    ``("followups", "due_soon_days")``, to the cell holding the value;
-    ``key_cells`` maps the key path of each setting to the cell naming it.
-    ``stage_rows`` maps a stage's index to the row it is on.
+    ``("followups", "due_soon_days")``, to the cell of the value. ``key_cells``
+    maps the key path of each setting to the cell naming it, and
+    ``stage_rows`` maps a stage's index to its row.
     """
 
     workbook: str
@@ -262,7 +177,7 @@ def _block_start(
     filled = [(index, cell) for index, cell in enumerate(cells) if not is_blank(cell)]
     first_index, first = filled[0]
     block = next(
-        (item for item in BLOCKS if item.column_for(_text(first)) is item.first),
+        (item for item in BLOCKS if item.column_for(cell_text(first)) is item.first),
         None,
     )
     if block is None:
@@ -270,7 +185,7 @@ def _block_start(
     # A field is named "stage", so in a Field table only a row whose second
     # cell is a column header too starts a new block.
     if current is not None and current.block is FIELDS:
-        second = _text(filled[1][1]) if len(filled) > 1 else ""
+        second = cell_text(filled[1][1]) if len(filled) > 1 else ""
         column = block.column_for(second)
         if column is None or column is block.first:
             return None
@@ -278,7 +193,7 @@ def _block_start(
     columns: dict[int, TabCell] = {}
     unknown: set[int] = set()
     for index, cell in filled:
-        column = block.column_for(_text(cell))
+        column = block.column_for(cell_text(cell))
         if column is None:
             problems.append(_unknown_header(block, number, index, cell))
             unknown.add(index)
@@ -288,7 +203,7 @@ def _block_start(
 
 
 def _unknown_header(block: Block, row: int, column: int, cell: CellValue) -> str:
-    text = _text(cell)
+    text = cell_text(cell)
     headers = [column.headers[0] for column in block.columns]
     nearest = closest_value(header_key(text), {header_key(h): h for h in headers})
     hint = f"Did you mean {nearest!r}? " if nearest is not None else ""
@@ -303,7 +218,7 @@ def _text_above_blocks(number: int, cells: list[CellValue]) -> str:
     index, first = next(
         (index, cell) for index, cell in enumerate(cells) if not is_blank(cell)
     )
-    text = _text(first)
+    text = cell_text(first)
     names = {
         header_key(block.first.headers[0]): block.first.headers[0] for block in BLOCKS
     }
@@ -349,7 +264,7 @@ def _row_cells(
 
 
 def _header_text(header: TabCell) -> str:
-    return normalize_text(_text(header.value))
+    return normalize_text(cell_text(header.value))
 
 
 def _header_cell(start: _BlockStart) -> TabCell:
@@ -379,7 +294,7 @@ def _read_settings(
             if set(found) - {"notes"}:
                 problems.append(_missing_first_cell(start, number))
             continue
-        key = _text(key_cell.value).strip()
+        key = cell_text(key_cell.value).strip()
         value_cell = found.get("value") or TabCell(number, -1, "Value", None)
         if key == BASED_ON:
             rules.based_on = value_cell
@@ -467,7 +382,9 @@ def _read_fields(
             if set(found) - {"notes"}:
                 problems.append(_missing_first_cell(start, number))
             continue
-        name = "_".join(fold_text(_text(field_cell.value)).replace("-", " ").split())
+        name = "_".join(
+            fold_text(cell_text(field_cell.value)).replace("-", " ").split()
+        )
         if name in columns:
             problems.append(
                 f"{field_cell.describe()}: the field {name!r} has two rows; delete one"
@@ -497,54 +414,5 @@ def _row_values(
     return values
 
 
-def convert_cell(value: CellValue, kind: CellKind) -> object:
-    """Return a filled cell as the definition value of a column of ``kind``.
-
-    A value that does not convert is returned as it is, so that validation
-    reports it with what the key expects.
-
-    >>> convert_cell("New, Prospect", CellKind.LIST)
-    ['New', 'Prospect']
-    >>> convert_cell("5%", CellKind.PERCENT)
-    0.05
-    """
-    if kind is CellKind.LIST:
-        return split_list(value)
-    if kind is CellKind.FLAG:
-        flag = parse_flag(value)
-        return flag if isinstance(flag, bool) else _text(value)
-    if kind is CellKind.PERCENT:
-        return _fraction(value)
-    if kind is CellKind.NUMBER:
-        return value if isinstance(value, int | float) else _text(value).strip()
-    if kind is CellKind.LOWER_TEXT:
-        return _text(value).strip().casefold()
-    return _text(value).strip()
-
-
-def split_list(value: CellValue) -> list[str]:
-    """Return the items of a list cell, split at commas and line breaks."""
-    return [
-        item.strip() for item in _LIST_SEPARATORS.split(_text(value)) if item.strip()
-    ]
-
-
-def _fraction(value: CellValue) -> object:
-    # A cell formatted as a percentage already holds the fraction: 5% is 0.05.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    text = normalize_text(_text(value))
-    if not text.endswith("%"):
-        return text
-    try:
-        return float(Decimal(text.removesuffix("%").strip()) / 100)
-    except InvalidOperation:
-        return text
-
-
-def _text(value: CellValue) -> str:
-    return display_value(value)
-
-
 def _shown(value: CellValue) -> str:
-    return repr(_text(value))
+    return repr(cell_text(value))

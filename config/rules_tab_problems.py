@@ -95,7 +95,7 @@ def validate_with_rules_tab(
     )
 
 
-# Where a problem without a cell sorts: after every row of the tab.
+# The sort key of a problem without a cell, which puts it after every row.
 _NO_CELL = (1 << 31, 0)
 
 
@@ -119,7 +119,7 @@ def _locate(
 
 
 def _percent_hint(cell: TabCell) -> str:
-    # 50 in a probability cell is meant as 50%, which a cell holds as 0.5.
+    # 50 in a probability cell is meant as 50%, which a cell stores as 0.5.
     value = cell.value
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
         return f"; write {_cell_text(cell)}% for {_cell_text(cell)} percent"

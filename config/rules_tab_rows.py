@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from config.models import Locale, Outcome, Pipeline, Stage
-from config.rules_tab import BASED_ON, FIELDS, SETTINGS, STAGES, Block
+from config.rules_tab import BASED_ON
+from config.rules_tab_layout import FIELDS, SETTINGS, STAGES, Block
 from rules.grid import CellValue
 
 # The keys the Setting table lists, beside based_on: those a team changes most.

@@ -13,7 +13,7 @@ from typing import get_args, get_origin
 
 from pydantic import BaseModel
 
-from config.rules_tab import CellKind, convert_cell, split_list
+from config.rules_tab_layout import CellKind, convert_cell, split_list
 from config.validation import declared_type_at
 from rules.grid import CellValue, is_blank
 

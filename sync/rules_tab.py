@@ -83,10 +83,10 @@ def lay_rules_tab_over(
 def load_workbook_definition(workbook: Path) -> Pipeline | None:
     """Return the definition that a workbook given as CONFIG carries in a Rules tab.
 
-    The workbook is the source, its Rules tab is laid over the definition
-    that the tab's based_on setting names (a shipped name, or a YAML file
-    relative to the workbook's folder), and the pipeline tab is the one that
-    definition names unless the tab sets ``source.tab``.
+    The workbook is the source. Its Rules tab is laid over the definition
+    that the tab's based_on setting names: a shipped name, or a YAML file
+    relative to the workbook's folder. The deals are on the tab that this
+    definition names, unless the Rules tab sets ``source.tab``.
 
     :returns: None when the file is missing, its suffix is not one of
         :data:`RULES_TAB_SUFFIXES` (such as a CSV file or a workbook renamed to
