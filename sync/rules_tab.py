@@ -109,9 +109,11 @@ def load_workbook_definition(workbook: Path) -> Pipeline | None:
     base = build_pipeline(data, base_path)
     assert isinstance(data, dict)  # build_pipeline rejects any other data.
     data = {**data, "source": _workbook_source(base, workbook, tab)}
+    # The workbook's path is kept as given, and the source has no other path
+    # to resolve against the base's folder.
     laid_over = validate_with_rules_tab(lay_over(data, rules), rules, str(base_path))
     logger.info("Laid %s over definition %s", rules.describe_location(), base_path)
-    return resolve_source_paths(laid_over, base_path.parent)
+    return laid_over
 
 
 def find_rules_tab(tabs: list[str]) -> str | None:
@@ -123,7 +125,7 @@ def find_rules_tab(tabs: list[str]) -> str | None:
 def _workbook_source(base: Pipeline, workbook: Path, tab: str) -> dict[str, object]:
     return {
         "kind": "excel",
-        "path": str(workbook.absolute()),
+        "path": str(workbook),
         "tab": base.source.tab,
         "header_row": base.source.header_row,
         "rules_tab": tab,
