@@ -2,7 +2,7 @@
 
 Each table is a :class:`Block` whose first column names the table, such as
 ``Stage``. Its other columns are matched by header text, ignoring case,
-spaces, underscores and hyphens, and each column's :class:`CellKind` says
+spaces, underscores and hyphens, and each column's :class:`CellKind` sets
 how its cells become definition values.
 """
 
@@ -159,6 +159,5 @@ def _fraction(value: CellValue) -> object:
 
 
 def cell_text(value: CellValue) -> str:
-    """Return a cell as text, with whole numbers as Excel shows them (``2025``)."""
     """Return a cell as text, numbers as Excel shows them (``2025``, not ``2025.0``)."""
     return display_value(value)

@@ -172,7 +172,7 @@ def test_chinese_headers_and_yes_no_words() -> None:
     assert pipeline.columns["owner"].required is True
 
 
-def test_field_named_stage_is_a_row_not_a_table() -> None:
+def test_field_row_named_stage() -> None:
     rows: list[list[CellValue]] = [["Field", "Headers"], ["stage", "Phase"]]
 
     assert laid_over(rows).columns["stage"].aliases == ["Phase"]
