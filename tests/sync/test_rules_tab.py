@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,6 +119,25 @@ def test_yaml_definition_takes_stages_from_named_tab() -> None:
     # The YAML's stages alone would make Pitch and Signed unknown.
     assert "unknown-stage" not in codes(document)
     assert document["deals"] == 2
+
+
+def test_based_on_ignored_under_yaml_warns(caplog: pytest.LogCaptureFixture) -> None:
+    rules = [*TEAM_RULES[:2], ["based_on", "sales-zh"], *TEAM_RULES[2:]]
+    write_team_workbook(Path("team.xlsx"), rules)
+    Path("team.yaml").write_text(DEFINITION, encoding="utf-8")
+
+    with caplog.at_level(logging.WARNING, logger="sync.rules_tab"):
+        pipeline = load_definition("team.yaml")
+
+    assert [stage.name for stage in pipeline.stages] == ["Pitch", "Signed", "Dropped"]
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'team.xlsx', tab 'Rules', row 3, column B (Value): based_on "
+            "'sales-zh' is not used, because the definition team.yaml names this tab "
+            "and is the base it is laid over. Delete the based_on row, or run the "
+            "workbook itself as CONFIG to use it."
+        )
+    ]
 
 
 def test_workbook_as_config_runs_and_writes_itself() -> None:
