@@ -273,12 +273,22 @@ def test_workbook_as_config_is_usage_error(
 
     result = invoke(*args)
 
+    choices = (
+        "a pipeline definition (a YAML file) or a shipped definition's name (see "
+        "'pipesheet definitions')"
+    )
+    if kind == "a workbook":
+        choices = (
+            "a pipeline definition (a YAML file), a shipped definition's name (see "
+            "'pipesheet definitions') or a workbook with a 'Rules' tab (see "
+            "'pipesheet init --rules-tab')"
+        )
+    if args[1] == "tiny.xlsx":
+        choices += ", and this workbook has no 'Rules' tab"
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be a pipeline "
-        "definition (a YAML file) or a shipped definition's name (see 'pipesheet "
-        "definitions'). To use the shipped English definition on this workbook, "
-        f"run: {hint}"
+        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be {choices}. To "
+        f"use the shipped English definition on this workbook, run: {hint}"
     )
     assert result.stdout == ""
 
