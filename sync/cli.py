@@ -373,11 +373,20 @@ def workbook_definition(name_or_path: str) -> Pipeline | None:
 
     :raises click.UsageError: CONFIG is a workbook without a Rules tab, or a
         CSV file.
+    :raises SourceError: CONFIG names a workbook file that does not exist.
     """
     path = Path(name_or_path)
     if not is_workbook_file(path):
         return None
+    from config.rules_tab import RULES_TAB_SUFFIXES
     from sync.rules_tab import load_workbook_definition
+
+    if path.suffix.lower() in RULES_TAB_SUFFIXES and not path.exists():
+        raise SourceError(
+            f"{name_or_path}: workbook not found; check the path, or give a "
+            "pipeline definition (a YAML file) or a shipped definition's name "
+            "as CONFIG"
+        )
 
     pipeline = load_workbook_definition(path)
     if pipeline is None:
