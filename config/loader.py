@@ -176,7 +176,7 @@ def build_pipeline(data: object, path: Path) -> Pipeline:
     """
     pipeline = parse_pipeline(data, origin=str(path))
     logger.debug("Loaded pipeline definition %s", path)
-    return _resolve_source_paths(pipeline, path.parent)
+    return resolve_source_paths(pipeline, path.parent)
 
 
 def peek_excel_source(data: object, path: Path) -> tuple[str | None, str] | None:
@@ -205,6 +205,16 @@ def peek_excel_source(data: object, path: Path) -> tuple[str | None, str] | None
     return _resolve_against(location, path.parent), source["tab"]
 
 
+def names_rules_tab(data: object) -> bool:
+    """Return True when definition data not yet validated sets ``source.rules_tab``.
+
+    >>> names_rules_tab({"source": {"tab": "Deals", "rules_tab": "Rules"}})
+    True
+    """
+    source = data.get("source") if isinstance(data, dict) else None
+    return isinstance(source, dict) and source.get("rules_tab") is not None
+
+
 def parse_pipeline(data: object, origin: str) -> Pipeline:
     """Validate already-loaded definition data into a :class:`Pipeline`.
 
@@ -217,7 +227,7 @@ def parse_pipeline(data: object, origin: str) -> Pipeline:
 
     from config.models import Pipeline
 
-    _check_top_level(data, origin)
+    check_top_level(data, origin)
     try:
         return Pipeline.model_validate(data)
     except ValidationError as error:
@@ -499,7 +509,12 @@ def _reject_repeated_keys(
         first_lines[key] = key_node.start_mark.line + 1
 
 
-def _check_top_level(data: object, origin: str) -> None:
+def check_top_level(data: object, origin: str) -> None:
+    """Check that definition data is a mapping, as YAML or a Rules tab gives it.
+
+    :raises DefinitionError: naming ``origin``, for empty data or a list or
+        single value at the top level.
+    """
     if data is None:
         raise DefinitionError(
             f"{origin}: the definition is empty (or only comments); expected a "
@@ -519,7 +534,8 @@ def _check_top_level(data: object, origin: str) -> None:
         )
 
 
-def _resolve_source_paths(pipeline: Pipeline, folder: Path) -> Pipeline:
+def resolve_source_paths(pipeline: Pipeline, folder: Path) -> Pipeline:
+    """Resolve a relative ``source.path`` and ``source.credentials`` in ``folder``."""
     source = pipeline.source
     update: dict[str, str] = {}
     for key in ("path", "credentials"):

@@ -204,6 +204,12 @@ class SourceConfig(StrictModel):
     header_row: int | Literal["auto"] = Field(
         default="auto", description="1-based row of the header, or 'auto'."
     )
+    rules_tab: Label | None = Field(
+        default=None,
+        description="Name of a tab of the same workbook whose settings, stage "
+        "table and field table are laid over this definition; pipesheet only "
+        "reads it.",
+    )
 
     @field_validator("header_row", mode="before")
     @classmethod
@@ -848,8 +854,10 @@ def _label_key(label: str) -> str:
 
 def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
     # The Excel writer rejects these names too, but only after the whole run.
-    problems: list[str] = []
+    problems = _check_rules_tab_name(source)
     first_users = {source.tab.casefold(): "source.tab"}
+    if source.rules_tab is not None:
+        first_users.setdefault(source.rules_tab.casefold(), "source.rules_tab")
     for key, name in tabs.model_dump(exclude={"review"}).items():
         path = f"outputs.tabs.{key}"
         problem = tab_name_problem(name, excel=source.kind is SourceKind.EXCEL)
@@ -866,12 +874,30 @@ def _check_tab_names(tabs: TabNames, source: SourceConfig) -> list[str]:
                 f"{path}: the tab {name!r} is the pipeline tab named in source.tab, "
                 "and pipesheet never overwrites the deals; choose another name"
             )
+        elif first == "source.rules_tab":
+            problems.append(
+                f"{path}: the tab {name!r} is the Rules tab named in "
+                "source.rules_tab, which pipesheet only reads; choose another name"
+            )
         elif first != path:
             problems.append(
                 f"{path}: the tab {name!r} is also the tab of {first} (case is "
                 "ignored), so one would overwrite the other; give each its own name"
             )
     return problems
+
+
+def _check_rules_tab_name(source: SourceConfig) -> list[str]:
+    rules_tab = source.rules_tab
+    if rules_tab is None or rules_tab.casefold() != source.tab.casefold():
+        return []
+    return [
+        (
+            f"source.rules_tab: the tab {rules_tab!r} is the pipeline tab named in "
+            "source.tab (case is ignored); name the tab that contains the settings "
+            "and stage table, such as 'Rules'"
+        )
+    ]
 
 
 def _check_allowed_list_tabs(

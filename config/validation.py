@@ -372,6 +372,15 @@ def _choices_at(location: tuple[int | str, ...]) -> list[str]:
     return []
 
 
+def declared_type_at(location: tuple[int | str, ...]) -> object:
+    """Return the type a definition declares at a key path, without Optional.
+
+    ``("followups", "due_soon_days")`` gives ``int``, and a path that names no
+    key gives None.
+    """
+    return _annotation_at(location)
+
+
 def _annotation_at(location: tuple[int | str, ...]) -> object:
     """Return the declared type at a location, or None when it cannot be followed."""
     annotation: object = Pipeline

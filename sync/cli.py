@@ -29,6 +29,7 @@ from config.loader import (
     build_pipeline,
     is_workbook_file,
     load_pipeline,
+    names_rules_tab,
     peek_excel_source,
     read_definition,
 )
@@ -353,9 +354,56 @@ def is_shipped_name(name_or_path: str) -> bool:
     return not (path.exists() or path.suffix in {".yaml", ".yml"})
 
 
-def resolve_definition(name_or_path: str) -> Pipeline:
-    """Load a definition file, or a shipped one by name (``b2b-en``)."""
-    return load_pipeline(definition_file(name_or_path))
+def resolve_definition(name_or_path: str, source: str | None = None) -> Pipeline:
+    """Load a definition file, or a shipped one by name (``b2b-en``).
+
+    A workbook with a Rules tab is a definition too, and so is a definition
+    with the Rules tab of its workbook laid over it: see :mod:`sync.rules_tab`.
+    """
+    workbook = workbook_definition(name_or_path)
+    if workbook is not None:
+        return workbook
+    path = definition_file(name_or_path)
+    data = read_definition(path)
+    return _with_rules_tab(data, path, build_pipeline(data, path), source)
+
+
+def workbook_definition(name_or_path: str) -> Pipeline | None:
+    """Return the definition of a workbook CONFIG's Rules tab, or None for a file.
+
+    :raises click.UsageError: CONFIG is a workbook without a Rules tab, or a
+        CSV file.
+    :raises SourceError: CONFIG names a workbook file that does not exist.
+    """
+    path = Path(name_or_path)
+    if not is_workbook_file(path):
+        return None
+    from config.rules_tab import RULES_TAB_SUFFIXES
+    from sync.rules_tab import load_workbook_definition
+
+    if path.suffix.lower() in RULES_TAB_SUFFIXES and not path.exists():
+        raise SourceError(
+            f"{name_or_path}: workbook not found; check the path, or give a "
+            "pipeline definition (a YAML file) or a shipped definition's name "
+            "as CONFIG"
+        )
+
+    pipeline = load_workbook_definition(path)
+    if pipeline is None:
+        raise click.UsageError(_workbook_as_config_message(name_or_path))
+    return pipeline
+
+
+def _with_rules_tab(
+    data: object, path: Path, pipeline: Pipeline, source: str | None
+) -> Pipeline:
+    # Imported only for a definition that names a Rules tab, so the others
+    # import no workbook backend here.
+    if pipeline.source.rules_tab is None:
+        return pipeline
+    from sync.rules_tab import lay_rules_tab_over
+
+    return lay_rules_tab_over(data, path, pipeline, source)
 
 
 def definition_file(name_or_path: str) -> Path:
@@ -383,12 +431,24 @@ def _workbook_as_config_message(workbook: str) -> str:
     kind = "a workbook"
     if suffix in {".csv", ".tsv"}:
         kind = f"a {suffix[1:].upper()} file"
+    choices = (
+        "a pipeline definition (a YAML file) or a shipped definition's name (see "
+        "'pipesheet definitions')"
+    )
+    if kind == "a workbook":
+        choices = (
+            "a pipeline definition (a YAML file), a shipped definition's name (see "
+            "'pipesheet definitions') or a workbook with a 'Rules' tab (see "
+            "'pipesheet init --rules-tab')"
+        )
+    from config.rules_tab import RULES_TAB_SUFFIXES
+
+    if suffix in RULES_TAB_SUFFIXES and Path(workbook).is_file():
+        choices += ", and this workbook has no 'Rules' tab"
     return (
-        f"CONFIG {workbook!r} is {kind}, but CONFIG must be a pipeline "
-        "definition (a YAML file) or a shipped definition's name (see "
-        "'pipesheet definitions'). To use the shipped English definition on "
-        f"this workbook, run: pipesheet {command} {STARTER_DEFINITION} "
-        f"--source {shlex.quote(workbook)}"
+        f"CONFIG {workbook!r} is {kind}, but CONFIG must be {choices}. To use the "
+        f"shipped English definition on this workbook, run: pipesheet {command} "
+        f"{STARTER_DEFINITION} --source {shlex.quote(workbook)}"
     )
 
 
@@ -400,16 +460,33 @@ def resolve_definition_reading_ahead(name_or_path: str, source: str | None) -> P
     importing pydantic and the models, about 0.1 s. If the definition turns
     out invalid, the command fails as usual and the parse is never used.
     """
+    workbook = workbook_definition(name_or_path)
+    if workbook is not None:
+        _read_ahead(workbook.source.path, workbook.source.tab, source)
+        return workbook
+
     path = definition_file(name_or_path)
     data = read_definition(path)
     excel = peek_excel_source(data, path)
+    # A read ahead started before the Rules tab is read would be taken by
+    # that read, so a definition that names the tab starts it afterwards.
+    if excel is not None and not names_rules_tab(data):
+        _read_ahead(*excel, source)
+    pipeline = build_pipeline(data, path)
+    if pipeline.source.rules_tab is None:
+        return pipeline
+
+    pipeline = _with_rules_tab(data, path, pipeline, source)
     if excel is not None:
-        definition_workbook, tab = excel
-        location = source or definition_workbook
-        # python-calamine reads every Excel-kind file but CSV and TSV text.
-        if location and not location.lower().endswith((".csv", ".tsv")):
-            start_read_ahead(Path(location), tab)
-    return build_pipeline(data, path)
+        _read_ahead(pipeline.source.path, pipeline.source.tab, source)
+    return pipeline
+
+
+def _read_ahead(definition_workbook: str | None, tab: str, source: str | None) -> None:
+    location = source or definition_workbook
+    # python-calamine reads every Excel-kind file but CSV and TSV text.
+    if location and not location.lower().endswith((".csv", ".tsv")):
+        start_read_ahead(Path(location), tab)
 
 
 def check_source_given(config: str, source: str | None) -> None:
@@ -765,7 +842,14 @@ def definitions() -> None:
     "some overdue on it (YYYY-MM-DD); default today in the shipped "
     "definition's time zone.",
 )
-def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
+@click.option(
+    "--rules-tab",
+    is_flag=True,
+    help="Add a Rules tab (规则 with --lang zh) that restates the shipped "
+    "definition, so the workbook itself can be CONFIG and the team edits the "
+    "stages and settings there.",
+)
+def init(path: Path, lang: str, as_of_date: dt.date | None, rules_tab: bool) -> None:
     """Create a starter workbook with dropdowns, date checks and example deals."""
     from config.models import Locale
     from sync.starter import build_starter_workbook
@@ -774,10 +858,19 @@ def init(path: Path, lang: str, as_of_date: dt.date | None) -> None:
     definition = "sales-zh" if lang == "zh" else "b2b-en"
     pipeline = load_pipeline(shipped_definition(definition))
     as_of = parse_as_of(as_of_date, pipeline)
-    build_starter_workbook(path, locale, as_of=as_of)
+    rules = None
+    if rules_tab:
+        from config.rules_tab import RULES_TAB_NAMES
+        from config.rules_tab_rows import rules_tab_rows
+
+        tab_name = RULES_TAB_NAMES[1 if lang == "zh" else 0]
+        rules = (tab_name, rules_tab_rows(pipeline, definition, locale))
+    build_starter_workbook(path, locale, as_of=as_of, rules=rules)
     stdout.print(f"Created {path}", highlight=False)
     # Quoted, so the hint can be pasted into a shell even with spaces in the path.
     next_command = f"pipesheet run {definition} --source {shlex.quote(str(path))}"
+    if rules_tab:
+        next_command = f"pipesheet run {shlex.quote(str(path))}"
     if as_of_date is not None:
         # The example deals are dated around that day, not around today.
         next_command += f" --as-of {as_of_date}"

@@ -266,7 +266,7 @@ def run_definition(
     requests_before = REQUESTS_SENT.total
     summary = RunSummary(config, source or config, RunOutcome.FAILED, moment, 0.0)
     try:
-        pipeline = load_definition(config)
+        pipeline = load_definition(config, source)
         as_of = moment.astimezone(zoneinfo.ZoneInfo(pipeline.timezone)).date()
         key = keys.workbook_key(pipeline, source)
         summary = dataclasses.replace(

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from config.cron import crontab_fields
 from config.errors import DefinitionError
-from config.loader import load_pipeline
+from config.loader import build_pipeline, is_workbook_file, read_definition
 from config.models import Pipeline, SourceKind
 from config.shipped import shipped_definition
 from sync.state.keys import workbook_key
@@ -90,16 +90,28 @@ class ScheduledDefinition:
         return self.config
 
 
-def load_definition(config: str) -> Pipeline:
+def load_definition(config: str, source: str | None = None) -> Pipeline:
     """Load a definition file, or a shipped definition by name (``b2b-en``).
 
+    A Rules tab is laid over the definition as :mod:`sync.rules_tab` describes,
+    read anew on each call, so each scheduled run uses the tab as it is then.
+
+    :param source: the workbook from ``--source``, whose Rules tab is read.
     :raises DefinitionError: the file is missing or invalid, or no shipped
         definition has that name.
     """
+    from sync.rules_tab import lay_rules_tab_over, load_workbook_definition
+
     path = Path(config)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return load_pipeline(path)
-    return load_pipeline(shipped_definition(config))
+    if is_workbook_file(path):
+        # A workbook without a Rules tab gets the loader's message.
+        workbook = load_workbook_definition(path)
+        if workbook is not None:
+            return workbook
+    if not (path.exists() or path.suffix in {".yaml", ".yml"}):
+        path = shipped_definition(config)
+    data = read_definition(path)
+    return lay_rules_tab_over(data, path, build_pipeline(data, path), source)
 
 
 def load_scheduled(
@@ -243,7 +255,7 @@ def _load_one(
             "of yours. Pass the workbook with --source PATH, or copy the "
             "definition, set source.path and schedule in the copy and pass it."
         )
-    pipeline = load_definition(config)
+    pipeline = load_definition(config, source)
     if require_schedule and pipeline.schedule is None:
         raise _no_schedule_error(config, pipeline.name)
 

@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from config.models import Locale
+from config.rules_tab_rows import RulesTabRows
 from rules.grid import CellValue
 from sync.new_workbook import check_new_workbook_path, save_new_workbook
 from sync.starter_examples import chinese_example_deals, english_example_deals
@@ -270,7 +271,13 @@ EXAMPLE_DEALS: dict[Locale, Callable[[dt.date], list[dict[str, CellValue]]]] = {
 }
 
 
-def build_starter_workbook(path: Path, locale: Locale, *, as_of: dt.date) -> Path:
+def build_starter_workbook(
+    path: Path,
+    locale: Locale,
+    *,
+    as_of: dt.date,
+    rules: tuple[str, RulesTabRows] | None = None,
+) -> Path:
     """Create a starter pipeline workbook with example deals dated around ``as_of``.
 
     A run of the shipped definition on ``as_of`` flags the common problems in
@@ -281,6 +288,7 @@ def build_starter_workbook(path: Path, locale: Locale, *, as_of: dt.date) -> Pat
     :param path: the .xlsx file to create, which must not exist yet.
     :param locale: ``Locale.EN`` for Deals/Lists, ``Locale.ZH_CN`` for 商机/选项.
     :param as_of: the day the example dates are relative to.
+    :param rules: the name and rows of a Rules tab to add after the other tabs.
     :returns: ``path``.
     :raises SourceError: the file exists, its folder is missing or it cannot be
         written.
@@ -295,6 +303,10 @@ def build_starter_workbook(path: Path, locale: Locale, *, as_of: dt.date) -> Pat
     _fill_deals_tab(deals_sheet, layout, deals)
     _add_validations(deals_sheet, layout)
     _fill_lists_tab(workbook.create_sheet(layout.lists_tab), layout)
+    if rules is not None:
+        from sync.starter_rules import fill_rules_tab
+
+        fill_rules_tab(workbook.create_sheet(rules[0]), rules[1])
 
     size = save_new_workbook(workbook, path)
     logger.info(

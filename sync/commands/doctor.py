@@ -18,10 +18,9 @@ from collections.abc import Mapping
 import click
 
 from config.errors import PipesheetError
-from config.loader import load_pipeline
 from config.models import Pipeline
 from sync.checkup import Check, Outcome, run_checkup
-from sync.cli import check_source_given, definition_file
+from sync.cli import check_source_given, resolve_definition
 from sync.commands.options import json_option, reject_empty_source
 from sync.digest_schedule import digest_schedule_problem
 from sync.notify.credentials import list_credential_variables
@@ -46,19 +45,22 @@ MARKS = {
 def doctor(config: str, source: str | None, as_json: bool) -> None:
     """Check credentials, access, tab, header row and columns, and show fixes.
 
-    CONFIG is a definition file or a shipped definition name. Each digest
+    CONFIG is a definition file, a shipped definition name or a workbook
+    with a Rules tab; a Rules tab is checked with the definition. Each digest
     channel's credential variables must be set in this environment. Exits 1
     when a check fails.
     """
     show = _print_checks_json if as_json else _print_checks
     try:
-        pipeline = _load_definition(config)
+        pipeline = resolve_definition(config, source)
     except PipesheetError as error:
         show([Check("Definition", Outcome.FAILED, str(error))])
         sys.exit(1)
     check_source_given(config, source)
 
     detail = f"{pipeline.name!r}, source.kind {pipeline.source.kind.value}"
+    if pipeline.source.rules_tab is not None:
+        detail += f", with tab {pipeline.source.rules_tab!r} laid over it"
     checks = [
         Check("Definition", Outcome.PASSED, detail),
         *_check_digest_schedule(pipeline, config),
@@ -133,10 +135,6 @@ def _describe_unset(unset: list[tuple[str, str]]) -> str:
         f"`export {example}=...` in the shell or `Environment={example}=...` in "
         "the systemd unit, and run doctor in that environment."
     )
-
-
-def _load_definition(config: str) -> Pipeline:
-    return load_pipeline(definition_file(config))
 
 
 def _print_checks_json(checks: list[Check]) -> None:

@@ -503,7 +503,7 @@ def _selected_definition(config: str | None, source: str | None) -> Pipeline | N
     from sync.cli import check_source_given, resolve_definition
 
     check_source_given(config, source)
-    return resolve_definition(config)
+    return resolve_definition(config, source)
 
 
 def _with_current_stage_names(

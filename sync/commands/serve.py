@@ -117,7 +117,7 @@ def serve(
         try:
             definitions = load_scheduled(configs, source, require_schedule=not once)
             for definition in definitions:
-                pipeline = load_definition(definition.config)
+                pipeline = load_definition(definition.config, definition.source)
                 warn_if_digests_never_due(pipeline, definition.config)
             service = Service(definitions, options)
         except KeyboardInterrupt as interrupt:

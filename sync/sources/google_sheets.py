@@ -286,7 +286,9 @@ class GoogleSpreadsheet:
         return written is not None and written.casefold() != found.title.casefold()
 
     def _pending_prefetch(self, info: SpreadsheetInfo, requested: str) -> list[str]:
-        if self._prefetched:
+        # A tab the run does not read, such as a Rules tab read before the
+        # run, is read alone, so the run's tabs are not read for nothing.
+        if self._prefetched or not self._is_read_by_run(requested):
             return []
         self._prefetched = True
         titles: list[str] = []
@@ -295,6 +297,12 @@ class GoogleSpreadsheet:
             if tab is not None and tab.title not in titles and tab.title != requested:
                 titles.append(tab.title)
         return [title for title in titles if title.casefold() not in self._grids]
+
+    def _is_read_by_run(self, title: str) -> bool:
+        folded = title.casefold()
+        return self._is_pipeline_tab(title) or any(
+            name.casefold() == folded for name in self._prefetch
+        )
 
     def _is_pipeline_tab(self, title: str) -> bool:
         if self._pipeline_tab is None:

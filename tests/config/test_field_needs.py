@@ -169,7 +169,7 @@ KEYS_READING_NO_FIELD = {
     "columns.<field>.fill.digits",
     *("name", "timezone", "date_order"),
     *("source.kind", "source.path", "source.spreadsheet", "source.credentials"),
-    *("source.tab", "source.header_row"),
+    *("source.tab", "source.header_row", "source.rules_tab"),
     *("stages[].name", "stages[].aliases", "stages[].outcome"),
     # A stage's probability is used for a deal whose probability cell is blank.
     "stages[].probability",

@@ -294,7 +294,7 @@ def test_section_given_as_text_lists_its_keys() -> None:
     assert parse_error(data) == (
         "team.yaml: invalid pipeline definition (1 problem):\n"
         "  - source: invalid value 'pipeline.xlsx'; expected a mapping with the "
-        "keys kind, path, spreadsheet, credentials, tab, header_row"
+        "keys kind, path, spreadsheet, credentials, tab, header_row, rules_tab"
     )
 
 

@@ -262,7 +262,7 @@ def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
             "pipesheet run b2b-en --source 'my deals.xlsx'",
         ),
     ],
-    ids=["run", "csv", "doctor", "history", "renamed", "missing-quoted"],
+    ids=["run", "csv", "doctor", "history", "renamed", "quoted"],
 )
 def test_workbook_as_config_is_usage_error(
     args: list[str], kind: str, hint: str
@@ -270,17 +270,49 @@ def test_workbook_as_config_is_usage_error(
     write_tiny(CLEAN_DEALS)
     Path("deals.csv").write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
     Path("renamed.yaml").write_bytes(Path("tiny.xlsx").read_bytes())
+    Path("my deals.xlsx").write_bytes(Path("tiny.xlsx").read_bytes())
 
     result = invoke(*args)
 
+    choices = (
+        "a pipeline definition (a YAML file) or a shipped definition's name (see "
+        "'pipesheet definitions')"
+    )
+    if kind == "a workbook":
+        choices = (
+            "a pipeline definition (a YAML file), a shipped definition's name (see "
+            "'pipesheet definitions') or a workbook with a 'Rules' tab (see "
+            "'pipesheet init --rules-tab')"
+        )
+    if args[1].endswith(".xlsx"):
+        choices += ", and this workbook has no 'Rules' tab"
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be a pipeline "
-        "definition (a YAML file) or a shipped definition's name (see 'pipesheet "
-        "definitions'). To use the shipped English definition on this workbook, "
-        f"run: {hint}"
+        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be {choices}. To "
+        f"use the shipped English definition on this workbook, run: {hint}"
     )
     assert result.stdout == ""
+
+
+MISSING_WORKBOOK = (
+    "my deals.xlsx: workbook not found; check the path, or give a pipeline "
+    "definition (a YAML file) or a shipped definition's name as CONFIG"
+)
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_missing_workbook_as_config_is_not_found(command: str) -> None:
+    result = invoke(command, "my deals.xlsx")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: {MISSING_WORKBOOK}"
+
+
+def test_doctor_names_missing_workbook_as_config() -> None:
+    result = invoke("doctor", "my deals.xlsx")
+
+    assert result.exit_code == 1
+    assert f"✗ Definition  {MISSING_WORKBOOK}" in result.stdout
 
 
 @pytest.mark.parametrize(
