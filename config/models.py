@@ -231,6 +231,56 @@ class SourceConfig(StrictModel):
         )
 
 
+# The longest prefix of a filled ID. An ID is matched as text, so a longer
+# prefix only makes the cell harder to read.
+MAX_ID_PREFIX_LENGTH = 20
+# At most 12 digits, so the number of a filled ID stays below 10**12.
+MAX_ID_DIGITS = 12
+
+
+def check_id_prefix(prefix: str) -> str:
+    """Check that a filled ID's prefix stays apart from the number after it.
+
+    :raises ValueError: when the prefix is blank, has spaces at either end,
+        ends with a digit, starts with ``=`` or is too long.
+    """
+    problem = None
+    if not prefix.strip():
+        problem = "it is blank"
+    elif prefix != prefix.strip():
+        problem = "it starts or ends with a space, which a deal ID loses"
+    elif prefix[-1].isdecimal():
+        problem = "it ends with a digit, which would run into the number"
+    elif prefix.startswith("="):
+        problem = "it starts with '=', so a spreadsheet would read a formula"
+    elif len(prefix) > MAX_ID_PREFIX_LENGTH:
+        problem = f"it is longer than {MAX_ID_PREFIX_LENGTH} characters"
+    if problem is None:
+        return prefix
+    raise ValueError(
+        f"invalid value {prefix!r}; the prefix of filled IDs cannot be used "
+        f"because {problem}. Use letters and a separator, such as 'D-'"
+    )
+
+
+class IdFill(StrictModel):
+    """The form of the IDs a run writes into blank ID cells: a prefix and a number.
+
+    With ``prefix: D-`` and ``digits: 4`` the IDs are ``D-0001``, ``D-0002``
+    and so on, each one more than the highest number with that prefix on the
+    sheet and in the run history.
+    """
+
+    prefix: Annotated[str, AfterValidator(check_id_prefix)] = Field(
+        description="Text before the number, such as 'D-'."
+    )
+    digits: Annotated[WholeNumber, Field(ge=1, le=MAX_ID_DIGITS)] = Field(
+        default=4,
+        description="Digits the number is padded to with zeros; a larger "
+        "number gets more digits.",
+    )
+
+
 class ColumnSpec(StrictModel):
     """One logical field and the header texts that name it in a sheet."""
 
@@ -240,6 +290,11 @@ class ColumnSpec(StrictModel):
     )
     required: bool = Field(
         default=False, description="The run stops if no header matches."
+    )
+    fill: IdFill | None = Field(
+        default=None,
+        description="Only under columns.id: fill the blank ID cell of each "
+        "deal row with a new ID; unset leaves blank IDs as they are.",
     )
 
 
@@ -634,6 +689,7 @@ class Pipeline(StrictModel):
             ),
             *_check_allowed_list_tabs(self.allowed, self.outputs.tabs),
             *_check_no_allowed_stages(self.allowed),
+            *_check_id_fill(self.columns, self.source),
         ]
         # A known field whose key has a typo is reported once, at that key,
         # not again wherever the definition names the field.
@@ -723,6 +779,29 @@ def _check_key_fields_mapped(columns: dict[str, ColumnSpec]) -> list[str]:
         for field, example in examples.items()
         if field not in columns
     ]
+
+
+def _check_id_fill(columns: dict[str, ColumnSpec], source: SourceConfig) -> list[str]:
+    problems = [
+        f"columns{key_path_part(field)}.fill: only the {ID_FIELD!r} column can be "
+        f"filled; move 'fill' under columns.{ID_FIELD} or delete it"
+        for field, spec in columns.items()
+        if field != ID_FIELD and spec.fill is not None
+    ]
+    id_spec = columns.get(ID_FIELD)
+    # TODO: fill blank IDs in Google Sheets too, through the same batch as the
+    # status cells. Until then the setting is rejected there.
+    if (
+        id_spec is not None
+        and id_spec.fill is not None
+        and source.kind is SourceKind.GOOGLE_SHEETS
+    ):
+        problems.append(
+            f"columns.{ID_FIELD}.fill: filling blank IDs works only for Excel "
+            "workbooks (source.kind: excel) for now, and this definition reads "
+            "Google Sheets; delete 'fill' and type the missing IDs in the sheet"
+        )
+    return problems
 
 
 def _check_unique_aliases(columns: dict[str, ColumnSpec]) -> list[str]:

@@ -588,6 +588,14 @@ def run(
     pipeline = resolve_definition_reading_ahead(config, source)
     check_source_given(config, source)
     check_output_given(pipeline, source, output)
+    if output is not None and pipeline.columns["id"].fill is not None:
+        # The workbook keeps its blank IDs, so every run would number them anew.
+        raise click.UsageError(
+            f"--output {str(output)!r} leaves the workbook as it is, but "
+            "columns.id.fill writes new IDs into its blank ID cells, and each run "
+            "would give those rows new numbers again. Leave out --output to fill "
+            "the IDs in place, or delete 'fill' from the definition."
+        )
     as_of = parse_as_of(as_of_date, pipeline)
     if not (dry_run or no_state):
         check_recorded_day(as_of, pipeline)

@@ -36,6 +36,21 @@ class StatusWrite:
 
 
 @dataclass(frozen=True)
+class IdWrite:
+    """A new ID for a blank ID cell, written only where the row is unchanged.
+
+    ``row`` is where the row was when the sheet was read, and ``row_values``
+    its cells as read from column A to the plan's ``last_column``, without the
+    status cell and with the ID cell blank. The ID is written only at ``row``,
+    and only while that row still contains exactly these values.
+    """
+
+    deal_id: str
+    row: int
+    row_values: tuple[CellValue, ...]
+
+
+@dataclass(frozen=True)
 class BarChart:
     """A bar chart placed on a generated tab, over a block of that tab's cells.
 
@@ -103,6 +118,8 @@ class WritePlan:
     last_row: int
     last_column: int
     status_cells: list[StatusWrite] = field(default_factory=list)
+    # New IDs for blank ID cells, when the definition fills them.
+    id_cells: list[IdWrite] = field(default_factory=list)
     tabs: list[GeneratedTab] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
     owned_tab_names: list[str] = field(default_factory=list)
@@ -120,6 +137,7 @@ class WritePlan:
     def is_empty(self) -> bool:
         return not (
             self.status_cells
+            or self.id_cells
             or self.tabs
             or self.write_status_header
             or self.remove_highlights

@@ -17,6 +17,7 @@ from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.id_fill import FilledId
 from rules.merged_cells import read_header_row, read_upper_header_row
 from rules.status import (
     STATUS_PREFIXES,
@@ -25,7 +26,7 @@ from rules.status import (
     status_text,
 )
 from sync.labels import LABELS
-from sync.plan import GeneratedTab, HighlightRule, StatusWrite, WritePlan
+from sync.plan import GeneratedTab, HighlightRule, IdWrite, StatusWrite, WritePlan
 from sync.render_review import REVIEW_LABELS
 from sync.status_alignment import deal_keys, row_values, shared_keys
 from sync.status_range import oversized_status_column
@@ -103,6 +104,7 @@ def plan_writes(
     *,
     statuses: bool = True,
     status_plan: WritePlan | None = None,
+    id_fills: Sequence[FilledId] = (),
 ) -> WritePlan:
     """Compare the expected status cells and tabs with the sheet; keep the changes.
 
@@ -115,7 +117,13 @@ def plan_writes(
     """
     if status_plan is None:
         status_plan = plan_statuses(
-            grid, columns, deals, findings, pipeline, statuses=statuses
+            grid,
+            columns,
+            deals,
+            findings,
+            pipeline,
+            statuses=statuses,
+            id_fills=id_fills,
         )
     changed_tabs = [tab for tab in tabs if not _same_tab(tab, existing_tabs)]
     owned = [name for name, tab in existing_tabs.items() if is_generated_tab(tab)]
@@ -130,11 +138,17 @@ def plan_statuses(
     pipeline: Pipeline,
     *,
     statuses: bool = True,
+    id_fills: Sequence[FilledId] = (),
 ) -> WritePlan:
-    """Plan the status cells, header and highlights; the plan has no tabs.
+    """Plan the status cells, header, highlights and new IDs; the plan has no tabs.
 
     A run plans them as soon as its findings are final, so a source can start
     writing them while the generated tabs are still being made.
+
+    ``id_fills`` are new IDs for blank ID cells. ``grid`` is then the sheet as
+    read, with those cells blank, and ``deals`` carry the new IDs. The status
+    of a filled row is found by the row's content, as its new ID is, because
+    the sheet does not contain that ID until the write.
     """
     status_column = choose_status_column(grid, columns)
     last_column = max(status_column, len(columns.headers) - 1)
@@ -142,9 +156,16 @@ def plan_statuses(
     write_header = statuses and header_text != pipeline.outputs.status_header
 
     status_cells: list[StatusWrite] = []
+    filled_rows = frozenset(fill.row for fill in id_fills)
     if statuses:
         status_cells = _changed_status_cells(
-            grid, deals, findings, status_column, last_column, pipeline.outputs.locale
+            grid,
+            deals,
+            findings,
+            status_column,
+            last_column,
+            pipeline.outputs.locale,
+            filled_rows=filled_rows,
         )
         stale = _stale_status_cells(
             grid, deals, columns.header_row, status_column, last_column
@@ -172,6 +193,14 @@ def plan_statuses(
         last_row=last_row,
         last_column=last_column,
         status_cells=status_cells,
+        id_cells=[
+            IdWrite(
+                fill.deal_id,
+                fill.row,
+                row_values(grid, fill.row, status_column, last_column),
+            )
+            for fill in id_fills
+        ],
         highlights=highlights if statuses else [],
         remove_highlights=statuses
         and not pipeline.outputs.highlight_rows
@@ -394,11 +423,14 @@ def _changed_status_cells(
     status_column: int,
     last_column: int,
     locale: Locale,
+    *,
+    filled_rows: frozenset[int] = frozenset(),
 ) -> list[StatusWrite]:
     """Return a write for every deal row whose status cell is not what it should be.
 
     A row with a unique ID is found again by that ID at write time. A row whose
-    ID is blank or shared carries its cells as read, so it is found by content.
+    ID is blank or shared, or among ``filled_rows`` (its ID is new), carries
+    its cells as read, so it is found by content.
     """
     statuses = row_statuses(findings, locale)
     ok = status_text([], locale)
@@ -413,7 +445,7 @@ def _changed_status_cells(
     keys = deal_keys(map(attrgetter("deal_id"), deals))
     shared = shared_keys(keys)
     changed = list(map(ne, expected, current))
-    if None not in keys and not shared:
+    if None not in keys and not shared and not filled_rows:
         # Every row is found by its unique ID, so no write needs the row's cells.
         return list(
             map(
@@ -426,7 +458,7 @@ def _changed_status_cells(
         )
     return [
         StatusWrite(key, row, value, now)
-        if key is not None and key not in shared
+        if key is not None and key not in shared and row not in filled_rows
         else StatusWrite(
             key or "",
             row,

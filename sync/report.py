@@ -20,14 +20,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from config.models import Locale, Pipeline
+from config.models import ID_FIELD, Locale, Pipeline
 from rules.findings import Finding, Severity
-from rules.messages import counted, render_message, render_messages
+from rules.messages import counted, first_and_more, render_message, render_messages
 from sync.run import RunResult
 from sync.sources.read_only import is_read_only_format
 
 # Findings listed under the summary for people; --json lists all of them.
 FINDINGS_SHOWN = 10
+# New IDs listed in the summary for people; --json lists all of them.
+NEW_IDS_SHOWN = 5
 # Values that _plain returns as they are.
 PLAIN_TYPES = frozenset({str, int, float, bool})
 # A finding's code and severity values, and its row. ``_value_`` is the
@@ -57,7 +59,7 @@ def show_result(console: Console, result: RunResult, pipeline: Pipeline) -> None
 def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
     """Return the run as a JSON-ready document (findings, metrics, writes)."""
     locale = pipeline.outputs.locale
-    return {
+    document = {
         "workbook": result.workbook,
         "tab": result.tab,
         "as_of": result.as_of.isoformat(),
@@ -74,6 +76,28 @@ def result_as_json(result: RunResult, pipeline: Pipeline) -> dict[str, Any]:
         "blockers": list(result.blockers),
         "api_requests": result.requests,
         "seconds": round(result.seconds, 3),
+    }
+    if pipeline.columns[ID_FIELD].fill is not None:
+        document["new_ids"] = _new_ids_json(result)
+    return document
+
+
+def _new_ids_json(result: RunResult) -> dict[str, Any]:
+    """Return the new IDs planned for blank ID cells, and those written or skipped.
+
+    ``written`` and ``skipped_rows`` are None on a dry run.
+    """
+    planned = [] if result.blockers else result.plan.id_cells
+    report = result.report
+    written: list[str] | None = None
+    skipped: list[int] | None = None
+    if not result.dry_run:
+        written = list(report.ids_filled) if report is not None else []
+        skipped = list(report.id_rows_skipped) if report is not None else []
+    return {
+        "planned": [{"row": write.row, "id": write.deal_id} for write in planned],
+        "written": written,
+        "skipped_rows": skipped,
     }
 
 
@@ -157,7 +181,44 @@ def _summary_table(result: RunResult, counts: dict[str, int]) -> Table:
     table.add_row("Notices", f"{counts['info']:,}")
     table.add_row("Follow-ups due", f"{len(result.followups):,}")
     table.add_row("Written", Text(_written_text(result)))
+    new_ids = _new_ids_text(result)
+    if new_ids is not None:
+        table.add_row("New IDs", Text(new_ids))
     return table
+
+
+def _new_ids_text(result: RunResult) -> str | None:
+    """Return the summary line of the new IDs, or None when the run plans none.
+
+    Rows are as read, so they name the rows whose blank ID cell gets the ID.
+    """
+    planned = result.plan.id_cells
+    if not planned or result.blockers or is_read_only_format(Path(result.workbook)):
+        return None
+    if result.dry_run:
+        listed = [f"{write.deal_id} (row {write.row})" for write in planned]
+        return f"would write {len(planned):,}: {first_and_more(listed, NEW_IDS_SHOWN)}"
+
+    report = result.report
+    if report is None:
+        return None
+    skipped = set(report.id_rows_skipped)
+    listed = [
+        f"{write.deal_id} (row {write.row})"
+        for write in planned
+        if write.row not in skipped
+    ]
+    text = f"{len(listed):,} written"
+    if listed:
+        text += f": {first_and_more(listed, NEW_IDS_SHOWN)}"
+    if skipped:
+        rows = [str(row) for row in report.id_rows_skipped]
+        text += (
+            f"; {counted(len(rows), 'row')} left blank because the row changed "
+            f"since the read (rows {first_and_more(rows, NEW_IDS_SHOWN)}); the "
+            "next run tries again"
+        )
+    return text
 
 
 def _written_text(result: RunResult) -> str:

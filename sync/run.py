@@ -16,7 +16,7 @@ from config.errors import (
     SheetLayoutError,
     WorkbookBusyError,
 )
-from config.models import Outcome, Pipeline
+from config.models import ID_FIELD, Outcome, Pipeline
 from rules.allowed import allowed_inline, read_allowed_column
 from rules.checks import check_deals
 from rules.date_order_conflicts import (
@@ -33,6 +33,13 @@ from rules.formula_results import (
 )
 from rules.grid import SheetGrid
 from rules.headers import match_columns
+from rules.id_fill import (
+    FilledId,
+    grid_with_ids,
+    history_deal_ids,
+    plan_id_fills,
+    with_filled_ids,
+)
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
 from rules.rows import read_deal_rows
@@ -72,6 +79,7 @@ from sync.sources.base import (
     WriteReport,
 )
 from sync.sources.csv_table import CsvTable
+from sync.sources.read_only import ReadOnlyFile
 from sync.status_drawings import covered_status_column
 
 logger = logging.getLogger(__name__)
@@ -196,6 +204,17 @@ def _run_sync(
     if zone_problem is not None:
         logger.warning("%s", zone_problem)
     deal_rows = read_deal_rows(grid, columns, pipeline)
+    # The sheet as read, which the write compares with the sheet then. With
+    # new IDs, ``grid`` becomes the sheet as it will be after the write.
+    read_grid = grid
+    id_fills: list[FilledId] = []
+    # A file pipesheet only reads cannot get the IDs, so its rows keep their
+    # missing-id errors.
+    if not isinstance(source, ReadOnlyFile):
+        id_fills = plan_id_fills_of(grid, columns, deal_rows.deals, pipeline, history)
+    if id_fills:
+        grid = grid_with_ids(grid, columns.fields[ID_FIELD], id_fills)
+        deal_rows = with_filled_ids(deal_rows, columns, grid, id_fills)
     deals, findings = deal_rows.deals, deal_rows.findings
     far_rows = describe_far_rows(
         grid, columns.header_row + len(deals), columns.status_column
@@ -269,7 +288,13 @@ def _run_sync(
     tabs = [fit_tab_texts(tab) for tab in tabs]
     statuses = status_problem is None
     status_plan = plan_statuses(
-        grid, columns, deals, findings, pipeline, statuses=statuses
+        read_grid,
+        columns,
+        deals,
+        findings,
+        pipeline,
+        statuses=statuses,
+        id_fills=id_fills,
     )
     if statuses and not dry_run and isinstance(source, EarlyWriteSource):
         # The source can write the status cells while the run reads and plans
@@ -295,7 +320,7 @@ def _run_sync(
         tabs = [tab for tab in tabs if tab.name not in users]
         existing = {name: existing[name] for name in existing if name not in users}
     plan = plan_writes(
-        grid,
+        read_grid,
         columns,
         deals,
         findings,
@@ -343,6 +368,8 @@ def _run_sync(
     if not dry_run and not plan.is_empty:
         cells = counted(len(plan.status_cells), "status cell")
         tab_count = counted(len(plan.tabs), "tab")
+        if plan.id_cells:
+            cells += f", {counted(len(plan.id_cells), 'new ID')}"
         notify(f"Writing {cells} and {tab_count} to {source.target_name}")
         try:
             written = source.apply(plan)
@@ -377,6 +404,32 @@ def _run_sync(
         seconds,
     )
     return dataclasses.replace(result, seconds=seconds)
+
+
+def plan_id_fills_of(
+    grid: SheetGrid,
+    columns: ColumnMap,
+    deals: Sequence[Deal],
+    pipeline: Pipeline,
+    history: StageHistory | None,
+) -> list[FilledId]:
+    """Return the new IDs for blank ID cells, when the definition fills them.
+
+    Without ``columns.id.fill`` this returns none and costs nothing. Without
+    ``history`` (``--no-state``) only the sheet's IDs are known, so the ID of
+    a deal deleted from the sheet may be given again.
+    """
+    fill = pipeline.columns[ID_FIELD].fill
+    if fill is None or ID_FIELD not in columns.fields:
+        return []
+    fills = plan_id_fills(grid, columns, deals, fill, history_deal_ids(history))
+    if fills:
+        logger.debug(
+            "%d deal rows of tab %s have a blank ID and get a new one",
+            len(fills),
+            grid.tab,
+        )
+    return fills
 
 
 def read_allowed_lists(

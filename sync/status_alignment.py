@@ -29,7 +29,7 @@ from operator import attrgetter
 
 from rules.cells import parse_text
 from rules.grid import CellValue, SheetGrid, is_blank
-from sync.plan import StatusWrite, WritePlan
+from sync.plan import IdWrite, StatusWrite, WritePlan
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,41 @@ def align_status_writes(
         writes.append(write)
         rows.append(row)
     return alignment
+
+
+@dataclass
+class IdAlignment:
+    """The planned new IDs that still apply, by row, and the rows skipped."""
+
+    cells: dict[int, str] = field(default_factory=dict)
+    skipped_rows: list[int] = field(default_factory=list)
+
+
+def align_id_writes(grid: SheetGrid, plan: WritePlan) -> IdAlignment:
+    """Keep each new ID whose row still contains exactly the cells it was read with.
+
+    ``grid`` is the pipeline tab as re-read just before writing. A row that
+    was sorted away, edited, or given an ID by someone since the read no
+    longer matches, so its ID is skipped, and never written onto another row.
+    The row's status is found by the same content, so it is skipped with it.
+    """
+    alignment = IdAlignment()
+    for write in plan.id_cells:
+        if grid is plan.read_grid or _has_read_values(grid, plan, write):
+            alignment.cells[write.row] = write.deal_id
+        else:
+            logger.debug(
+                "Skipped new ID %r of row %d: the row changed since the read",
+                write.deal_id,
+                write.row,
+            )
+            alignment.skipped_rows.append(write.row)
+    return alignment
+
+
+def _has_read_values(grid: SheetGrid, plan: WritePlan, write: IdWrite) -> bool:
+    now = row_values(grid, write.row, plan.status_column, plan.last_column)
+    return list(map(deal_key, now)) == list(map(deal_key, write.row_values))
 
 
 @dataclass

@@ -22,6 +22,9 @@ class WriteReport:
     ``output_unchanged`` is true when ``output`` already contained exactly the
     bytes the write would have written, so nothing was written. ``backup`` is
     the copy of ``output`` as it was before the write, when the write kept one.
+    ``ids_filled`` are the new IDs written into blank ID cells, and
+    ``id_rows_skipped`` the rows (as read) whose new ID was not written
+    because the row changed since the read.
     """
 
     status_cells_written: int
@@ -33,6 +36,8 @@ class WriteReport:
     status_header_written: bool = False
     output_unchanged: bool = False
     backup: str | None = None
+    ids_filled: tuple[str, ...] = ()
+    id_rows_skipped: tuple[int, ...] = ()
 
 
 class WorkbookSource(Protocol):

@@ -73,7 +73,12 @@ from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
 from sync.sources.sheet_halves import SheetHalves
 from sync.sources.zip_documents import describe_zip_document
-from sync.status_alignment import StatusAlignment, align_status_writes
+from sync.status_alignment import (
+    IdAlignment,
+    StatusAlignment,
+    align_id_writes,
+    align_status_writes,
+)
 from sync.status_range import oversized_status_column
 from sync.xlsx import sheet_size
 from sync.xlsx.edits import WorkbookEdits
@@ -441,6 +446,10 @@ class ExcelWorkbook:
         grid = self._grids.get(plan.tab)
         if self._data is None or grid is None or plan.read_grid is not grid:
             return
+        if plan.id_cells:
+            # New IDs are patched with the statuses in apply, which is rare
+            # enough not to need the early start.
+            return
         alignment = align_status_writes(grid, plan)
         try:
             edits = workbook_edits(plan, grid.tab, alignment)
@@ -508,8 +517,10 @@ class ExcelWorkbook:
             alignment = early.alignment
         else:
             alignment = align_status_writes(grid, plan)
+        ids = align_id_writes(grid, plan)
         if not (
             alignment.rows
+            or ids.cells
             or plan.tabs
             or plan.write_status_header
             or plan.remove_highlights
@@ -518,11 +529,19 @@ class ExcelWorkbook:
             # Every planned status was skipped: rewriting the file would only
             # change its modification time and rotate a backup.
             _log_skipped(alignment.skipped)
-            return WriteReport(0, [], 0, 0, alignment.skipped, str(self.target))
+            return WriteReport(
+                0,
+                [],
+                0,
+                0,
+                alignment.skipped,
+                str(self.target),
+                id_rows_skipped=tuple(ids.skipped_rows),
+            )
         _check_room_for_statuses(grid, plan, alignment)
         early_patch = None
         if early is None:
-            edits = workbook_edits(plan, grid.tab, alignment)
+            edits = workbook_edits(plan, grid.tab, alignment, ids)
         else:
             # The child's edits with this plan's tabs, so patch_workbook
             # compares the child's status cells with themselves.
@@ -544,7 +563,14 @@ class ExcelWorkbook:
             # plan and the patched bytes repeat the last run's.
             logger.info("%s already contains this result", self.target.name)
             return WriteReport(
-                0, [], 0, 0, alignment.skipped, str(self.target), output_unchanged=True
+                0,
+                [],
+                0,
+                0,
+                alignment.skipped,
+                str(self.target),
+                output_unchanged=True,
+                id_rows_skipped=tuple(ids.skipped_rows),
             )
         report = WriteReport(
             status_cells_written=len(alignment.rows),
@@ -555,7 +581,16 @@ class ExcelWorkbook:
             output=str(self.target),
             status_header_written=edits.status_header is not None,
             backup=str(self._backup) if self._backup is not None else None,
+            ids_filled=tuple(ids.cells.values()),
+            id_rows_skipped=tuple(ids.skipped_rows),
         )
+        if plan.id_cells:
+            logger.info(
+                "Wrote %s: %d new IDs, %d skipped",
+                self.target.name,
+                len(report.ids_filled),
+                len(report.id_rows_skipped),
+            )
         logger.info(
             "Wrote %s: %d status cells, %d tabs, %d skipped, %d bytes in %.2f s",
             self.target.name,
@@ -1084,11 +1119,15 @@ def _unreadable(workbook_name: str, error: Exception) -> UnsupportedWorkbookErro
 
 
 def workbook_edits(
-    plan: WritePlan, tab: str, alignment: StatusAlignment
+    plan: WritePlan,
+    tab: str,
+    alignment: StatusAlignment,
+    ids: IdAlignment | None = None,
 ) -> WorkbookEdits:
     """Return the package edits of a plan whose status writes were aligned.
 
-    ``tab`` is the pipeline tab's name as the workbook spells it.
+    ``tab`` is the pipeline tab's name as the workbook spells it. ``ids`` are
+    the plan's new IDs that still apply.
     """
     last_row = max([plan.last_row, *alignment.rows])
     highlight_range = (plan.header_row + 1, last_row, 0, plan.last_column)
@@ -1103,6 +1142,8 @@ def workbook_edits(
         highlights=list(plan.highlights),
         highlight_range=highlight_range if plan.highlights else None,
         remove_highlights=plan.remove_highlights,
+        id_column=plan.id_column,
+        id_cells=dict(ids.cells) if ids is not None else {},
     )
 
 

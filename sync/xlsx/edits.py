@@ -22,7 +22,8 @@ class WorkbookEdits:
     ``(first_row, last_row, first_col, last_col)`` of the data that ``highlights``
     colour; each highlight formula is written for ``first_row``.
     ``remove_highlights`` removes pipesheet's conditional formats when
-    ``highlights`` is empty.
+    ``highlights`` is empty. ``id_cells`` maps a row to the new ID that its
+    blank cell in ``id_column`` gets.
 
     :raises ValueError: if a row or column is outside Excel's grid, or the header
         cell is also listed as a status cell.
@@ -38,6 +39,8 @@ class WorkbookEdits:
     highlights: list[HighlightRule] = field(default_factory=list)
     highlight_range: tuple[int, int, int, int] | None = None
     remove_highlights: bool = False
+    id_column: int = 0
+    id_cells: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0 <= self.status_column < MAX_COLUMNS:
@@ -51,11 +54,24 @@ class WorkbookEdits:
             or max(last_row, self.header_row) > MAX_ROWS
         ):
             raise ValueError(f"a status row is outside 1..{MAX_ROWS}")
+        if self.id_cells:
+            self._check_id_cells()
 
         if self.status_header is not None and self.header_row in self.status_cells:
             raise ValueError(
                 f"row {self.header_row} is both the header row and a status cell"
             )
+
+    def _check_id_cells(self) -> None:
+        if (
+            not 0 <= self.id_column < MAX_COLUMNS
+            or self.id_column == self.status_column
+        ):
+            raise ValueError(
+                f"id_column {self.id_column!r} is outside A..XFD or the status column"
+            )
+        if min(self.id_cells) <= self.header_row or max(self.id_cells) > MAX_ROWS:
+            raise ValueError(f"an ID row is outside {self.header_row + 1}..{MAX_ROWS}")
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ parts that list tabs and parts, and writes the new archive to ``target``.
 
 from __future__ import annotations
 
+import functools
 import logging
+import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,12 +243,57 @@ def _pipeline_patch(
             package.open_stream(part) as stream,
             closing(package.read_pieces(part)) as pieces,
         ):
-            patch = patch_status_column(
-                pieces, edits.status_column, texts, place, stream.write, rewrite_tail
-            )
+            if edits.id_cells:
+                patch = _patch_ids_then_statuses(
+                    pieces, edits, texts, place, stream.write, rewrite_tail
+                )
+            else:
+                patch = patch_status_column(
+                    pieces,
+                    edits.status_column,
+                    texts,
+                    place,
+                    stream.write,
+                    rewrite_tail,
+                )
             return patch, stream.close() if patch.changed else None
 
     return _PipelinePatch(part, run)
+
+
+# The pieces in which the ID pass's output is read back for the status pass.
+SPOOLED_PIECE = 1 << 20
+
+
+def _patch_ids_then_statuses(
+    pieces: Iterable[bytes],
+    edits: WorkbookEdits,
+    texts: dict[int, str],
+    place: str,
+    write: Callable[[bytes | bytearray], object],
+    rewrite_tail: Callable[[bytes, bytes], bytes],
+) -> SheetPatch:
+    """Write the new IDs into the ID column, then the status cells, in two passes.
+
+    Each pass is the status column's streaming patch, given one column. The
+    first pass goes to a temporary file, so the sheet XML is still never
+    held whole in memory. An ID replaces a blank cell in place, keeping its
+    style, or is inserted in column order, as a status cell is.
+    """
+    with tempfile.TemporaryFile() as spool:
+        ids = patch_status_column(
+            pieces, edits.id_column, edits.id_cells, place, spool.write
+        )
+        spool.seek(0)
+        spooled = iter(functools.partial(spool.read, SPOOLED_PIECE), b"")
+        statuses = patch_status_column(
+            spooled, edits.status_column, texts, place, write, rewrite_tail
+        )
+    return SheetPatch(
+        cells_written=statuses.cells_written,
+        formulas_replaced=ids.formulas_replaced or statuses.formulas_replaced,
+        changed=ids.changed or statuses.changed,
+    )
 
 
 class _SheetPatchRun:
@@ -430,6 +477,7 @@ def _edits_sheet(edits: WorkbookEdits) -> bool:
     """Return True when ``edits`` change the pipeline tab's sheet part."""
     return bool(
         edits.status_cells
+        or edits.id_cells
         or edits.status_header is not None
         or edits.highlights
         or edits.remove_highlights

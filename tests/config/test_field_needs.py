@@ -164,6 +164,9 @@ KEYS_READING_NO_FIELD = {
     # fields read the next-step date, as
     # test_followup_mark_without_next_step_date_rejected checks.
     *("columns.<field>.aliases", "columns.<field>.type"),
+    # fill writes into the id column, which every run needs anyway.
+    *("columns.<field>.fill", "columns.<field>.fill.prefix"),
+    "columns.<field>.fill.digits",
     *("name", "timezone", "date_order"),
     *("source.kind", "source.path", "source.spreadsheet", "source.credentials"),
     *("source.tab", "source.header_row", "source.rules_tab"),

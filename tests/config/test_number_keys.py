@@ -23,7 +23,7 @@ FULL_DEFINITION: dict[str, object] = {
     "name": "Test pipeline",
     "source": {"tab": "Deals", "header_row": 1},
     "columns": {
-        "id": {"aliases": ["Deal ID"]},
+        "id": {"aliases": ["Deal ID"], "fill": {"prefix": "D-", "digits": 4}},
         "stage": {"aliases": ["Stage"]},
         "owner": {"aliases": ["Owner"]},
         "region": {"aliases": ["Region"]},
@@ -77,8 +77,16 @@ def _walk_type(annotation: object, data: object, path: Path) -> Iterator[Path]:
     elif origin in (typing.Union, types.UnionType, typing.Annotated):
         members = arguments[:1] if origin is typing.Annotated else arguments
         for member in members:
+            # An optional section left out, such as a column's fill, has no
+            # key to set.
+            if data is None and _is_model(member) and type(None) in arguments:
+                continue
             if _tag_matches(member, data):
                 yield from _walk_type(member, data, path)
+
+
+def _is_model(member: object) -> bool:
+    return isinstance(member, type) and issubclass(member, BaseModel)
 
 
 def _tag_matches(member: object, data: object) -> bool:
