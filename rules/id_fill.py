@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from config.models import ID_FIELD, IdFill
@@ -107,17 +107,17 @@ def format_id(fill: IdFill, number: int) -> str:
     return f"{fill.prefix}{number:0{fill.digits}d}"
 
 
-def history_deal_ids(history: StageHistory | None) -> set[str]:
-    """Return every deal ID of the latest snapshot and of the recorded stage changes.
+def history_deal_ids(history: StageHistory | None) -> Iterator[str]:
+    """Yield every deal ID of the latest snapshot and of the recorded stage changes.
 
     A deal that appeared or disappeared has a stage change with it, so this
-    covers every deal that a recorded run saw.
+    covers every deal that a recorded run saw. The IDs are yielded lazily: a
+    run whose sheet has no blank ID never walks the history.
     """
     if history is None:
-        return set()
-    ids = {transition.deal_id for transition in history.transitions}
-    ids.update(snapshot.deal_id for snapshot in history.previous or [])
-    return ids
+        return
+    yield from (transition.deal_id for transition in history.transitions)
+    yield from (snapshot.deal_id for snapshot in history.previous or [])
 
 
 def grid_with_ids(grid: SheetGrid, column: int, fills: Sequence[FilledId]) -> SheetGrid:
