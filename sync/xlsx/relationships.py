@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from sync.xlsx.markup import attribute_value, escape_attribute, unescape
 from sync.xlsx.part_outline import (
@@ -86,8 +86,15 @@ def parse_relationships(xml: bytes, source_part: str) -> list[Relationship]:
 
 
 def resolve_target(source_part: str, target: str) -> str:
-    """Return the part name a relative or absolute target URI points to."""
-    path = unquote(target.split("#", 1)[0])
+    """Return the part name a relative or absolute target URI points to.
+
+    Percent-encoding stays, because ECMA-376 Part 2 (9.2.3) maps a part name to
+    its zip item name by removing the leading slash only: the target
+    ``deal%20sheet.xml`` is the zip item ``xl/worksheets/deal%20sheet.xml``.
+    :meth:`~sync.xlsx.package.Package.find` also finds the decoded name, which
+    some producers store instead.
+    """
+    path = target.split("#", 1)[0]
     if path.startswith("/"):
         return posixpath.normpath(path[1:])
     return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), path))

@@ -341,9 +341,14 @@ class StylesPart:
         if self._sheet is None:
             return
         if self._part is None:
-            self._part = posixpath.join(
-                posixpath.dirname(self._workbook.part), "styles.xml"
-            )
+            folder = posixpath.dirname(self._workbook.part)
+            self._part = posixpath.join(folder, "styles.xml")
+            # A member of that name that the workbook does not relate to is
+            # not pipesheet's to overwrite.
+            if self._package.find(self._part) is not None:
+                self._part = self._package.free_name(
+                    posixpath.join(folder, "styles{}.xml")
+                )
             self._workbook.add_relationship(STYLES, self._part)
         if self._content_types.content_type(self._part) != STYLES_TYPE:
             self._content_types.set_override(self._part, STYLES_TYPE)
