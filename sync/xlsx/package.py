@@ -271,6 +271,15 @@ class Package:
     def _is_used(self, part: str) -> bool:
         return self.find(part) is not None or self.find(rels_part(part)) is not None
 
+    def staged_contents(self) -> Iterator[tuple[str, bytes | bytearray]]:
+        """Yield each changed or added part held as content, not deflated yet.
+
+        Parts deflated as they were written, such as large sheets, are left out.
+        """
+        for name, staged in [*self._changed.items(), *self._added.items()]:
+            if not isinstance(staged, NewMember):
+                yield name, staged
+
     @property
     def removed(self) -> list[str]:
         """The source members left out of the new package, in archive order."""
