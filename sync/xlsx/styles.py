@@ -310,7 +310,13 @@ def _squeeze(element: str) -> str:
 
 
 class StylesPart:
-    """The workbook's styles part, loaded on first use and created if missing."""
+    """The workbook's styles part, loaded on first use and created if missing.
+
+    A workbook without a styles relationship whose folder has a
+    ``styles.xml`` gets that part related and extended, not replaced:
+    openpyxl 3.1 reads ``xl/styles.xml`` by its name, relationship or not,
+    so it shows those styles already.
+    """
 
     def __init__(
         self, package: Package, workbook: WorkbookParts, content_types: ContentTypes
@@ -319,6 +325,7 @@ class StylesPart:
         self._workbook = workbook
         self._content_types = content_types
         self._part: str | None = None
+        self._related = False
         self._sheet: StyleSheet | None = None
 
     @property
@@ -326,29 +333,22 @@ class StylesPart:
         """The style sheet to look formats up in and add them to."""
         if self._sheet is None:
             related = self._workbook.related(STYLES)
-            self._part = related[0].target if related else None
-            if self._part is not None and self._package.find(self._part) is not None:
+            self._related = bool(related)
+            folder = posixpath.dirname(self._workbook.part)
+            self._part = related[0].target if related else f"{folder}/styles.xml"
+            self._part = self._part.lstrip("/")
+            if self._package.find(self._part) is not None:
                 xml = self._package.read(self._part)
             else:
                 xml = DEFAULT_STYLES
-            self._sheet = StyleSheet(
-                xml, self._package.workbook, self._part or "xl/styles.xml"
-            )
+            self._sheet = StyleSheet(xml, self._package.workbook, self._part)
         return self._sheet
 
     def save(self) -> None:
         """Stage the styles part if it was used, registering it if it is new."""
-        if self._sheet is None:
+        if self._sheet is None or self._part is None:
             return
-        if self._part is None:
-            folder = posixpath.dirname(self._workbook.part)
-            self._part = posixpath.join(folder, "styles.xml")
-            # A member of that name that the workbook does not relate to is
-            # not pipesheet's to overwrite.
-            if self._package.find(self._part) is not None:
-                self._part = self._package.free_name(
-                    posixpath.join(folder, "styles{}.xml")
-                )
+        if not self._related:
             self._workbook.add_relationship(STYLES, self._part)
         if self._content_types.content_type(self._part) != STYLES_TYPE:
             self._content_types.set_override(self._part, STYLES_TYPE)
