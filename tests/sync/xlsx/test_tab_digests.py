@@ -472,6 +472,7 @@ def test_record_replaced_in_any_spelling(names: str) -> None:
     assert read_tab_records(xml) == {1: SECOND}
     assert xml.count(b'name="_pipesheet_tab"') == 1
     assert b'name="Ids"' in xml
+    assert xml.count(b"definedNames") == 2, "one <definedNames> element"
 
 
 def test_names_added_before_spaced_workbook_end() -> None:
