@@ -261,7 +261,7 @@ class Package:
         A name counts as used when its relationships part exists too, even if
         the part itself is gone: pipesheet never overwrites a member it did not
         write, and a leftover ``.rels`` part would relate the new part to
-        parts it knows nothing of.
+        parts that pipesheet did not choose.
         """
         number = 1
         while self._is_used(pattern.format(number)):

@@ -1,4 +1,4 @@
-"""Where the elements of a small package part start and end, for editing it as text.
+"""Element spans of a small package part: where each starts and ends, for text edits.
 
 pipesheet edits the workbook part, the content types, the relationships parts
 and the styles part as text, so every byte it does not own stays as stored. To

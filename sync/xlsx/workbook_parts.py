@@ -202,12 +202,11 @@ def _first_child_of(
     outline: PartOutline, parent: ElementSpan, names: tuple[str, ...]
 ) -> ElementSpan | None:
     """Return the first child of ``parent`` with one of ``names`` (main namespace)."""
-    wanted = set(names)
     return next(
         (
             child
             for child in outline.children(parent)
-            if child.namespace == SPREADSHEET_NS and child.name in wanted
+            if child.namespace == SPREADSHEET_NS and child.name in names
         ),
         None,
     )

@@ -132,3 +132,11 @@ def test_editing_part_names_workbook_and_part() -> None:
         "written. Open the workbook in Excel and save it again as an Excel "
         "Workbook (.xlsx), then run again."
     )
+
+
+def test_byte_order_mark_counted() -> None:
+    xml = b'\xef\xbb\xbf<?xml version="1.0"?>\n<a xmlns="urn:main"><b/></a>'
+
+    outline = PartOutline(xml)
+
+    assert xml[outline.root.start : outline.root.end] == b'<a xmlns="urn:main"><b/></a>'

@@ -1,11 +1,12 @@
 """patch_workbook on hand-built packages in layouts that XML and OPC allow.
 
 Each package is the smallest workbook with a Deals tab, written as zip members
-of XML text, with one quirk that some producer writes: white space before ">"
-in end tags, a prefix declared on an inner element, a default namespace
-redeclared there, a comment before the root, content types without a "rels"
-default, a percent-encoded part name, or a leftover ``.rels`` part. A patch
-gives a package that openpyxl and calamine open, or a clear rejection.
+of XML text. Each has one quirk that some producer writes: white space before
+">" in end tags, a prefix declared on an inner element, a default namespace
+redeclared there, or a comment before the root. Others are content types
+without a "rels" default, a percent-encoded part name, or a leftover ``.rels``
+part. A patch gives a package that openpyxl and calamine open, or a clear
+rejection.
 """
 
 from __future__ import annotations
@@ -357,8 +358,10 @@ def test_layout_keeps_other_members(
 
     before = raw_members(source)
     after = raw_members(target)
-    kept = [name for name in before if name not in OWNED]
-    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+    unowned = [name for name in before if name not in OWNED]
+    assert {name: after[name] for name in unowned} == {
+        name: before[name] for name in unowned
+    }
 
 
 def test_layout_second_run_unchanged(tmp_path: Path) -> None:
