@@ -448,3 +448,39 @@ def test_unrelated_styles_part_extended(tmp_path: Path) -> None:
     assert f'Type="{OFFICE}/styles" Target="styles.xml"' in workbook_rels
     assert '<cellStyle name="Normal" xfId="0" builtinId="0"/>' in styles
     assert 'rgb="FFFFC7CE"' in styles
+
+
+def table_in_default_namespace(parts: dict[str, str]) -> None:
+    names = ["Deal ID", "Stage", "Owner", "Amount", "Old status"]
+    columns = "".join(
+        f'<tableColumn id="{number}" name="{name}"/>'
+        for number, name in enumerate(names, start=1)
+    )
+    parts["xl/tables/table1.xml"] = (
+        f'{DECLARATION}<!-- <table ref="A9:B9"> --><x:table xmlns:x="{MAIN}" id="1" '
+        'name="Deals" displayName="Deals" ref="A1:E5">'
+        f'<tableColumns xmlns="{MAIN}" count="5">{columns}</tableColumns >'
+        "</x:table >"
+    )
+    parts["xl/worksheets/_rels/sheet1.xml.rels"] = relationships_xml(
+        ("rId1", "table", "../tables/table1.xml")
+    )
+    table_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>",
+        f'<Override PartName="/xl/tables/table1.xml" ContentType="{table_type}"/>'
+        "</Types>",
+    )
+
+
+def test_table_column_renamed_any_spelling(tmp_path: Path) -> None:
+    source = build(tmp_path / "in.xlsx", table_in_default_namespace)
+    target = tmp_path / "out.xlsx"
+
+    patch_workbook(source, target, edits())
+
+    with zipfile.ZipFile(target) as archive:
+        table = archive.read("xl/tables/table1.xml").decode()
+    assert '<tableColumn id="5" name="Status"/>' in table
+    assert "Old status" not in table
+    assert '<!-- <table ref="A9:B9"> -->' in table
