@@ -119,10 +119,6 @@ class WorkbookParts:
         the positions that defined names and the active tab refer to are kept.
         """
         sheet_id = max((sheet.sheet_id for sheet in self.sheets), default=0) + 1
-        # The workbook part is checked first, so a part pipesheet cannot edit
-        # leaves no relationship behind.
-        with editing_part(self._package.workbook, self.part):
-            PartOutline(self._xml)
         rel_id = self.add_relationship(WORKSHEET, part)
         with editing_part(self._package.workbook, self.part):
             self._xml = _insert_sheet_element(self._xml, name, sheet_id, rel_id)
