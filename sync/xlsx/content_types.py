@@ -7,11 +7,18 @@ entry. Entries are edited as text so the rest of the part keeps its bytes.
 from __future__ import annotations
 
 import posixpath
-import re
 import xml.etree.ElementTree as ElementTree
 
-from sync.xlsx.markup import escape_attribute, root_prefix
+from sync.xlsx.markup import attribute_value, escape_attribute, unescape
 from sync.xlsx.package import Package
+from sync.xlsx.part_outline import (
+    ElementSpan,
+    PartOutline,
+    append_child,
+    editing_part,
+    remove_elements,
+    start_tag,
+)
 
 CONTENT_TYPES_PART = "[Content_Types].xml"
 CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -30,7 +37,6 @@ class ContentTypes:
     def __init__(self, package: Package) -> None:
         self._package = package
         self._xml = package.read_required(CONTENT_TYPES_PART)
-        self._prefix = root_prefix(self._xml)
 
         root = ElementTree.fromstring(self._xml)
         self._defaults = {
@@ -56,7 +62,7 @@ class ContentTypes:
             return
         self.remove_override(part)
         element = (
-            f'<{self._prefix.decode()}Override PartName="/{escape_attribute(part)}" '
+            f'Override PartName="/{escape_attribute(part)}" '
             f'ContentType="{escape_attribute(content_type)}"/>'
         )
         self._insert(element.encode())
@@ -66,9 +72,8 @@ class ContentTypes:
         """Add a ``Default`` entry for ``extension`` unless one exists."""
         if extension.lower() in self._defaults:
             return
-        prefix = self._prefix.decode()
         element = (
-            f'<{prefix}Default Extension="{escape_attribute(extension)}" '
+            f'Default Extension="{escape_attribute(extension)}" '
             f'ContentType="{escape_attribute(content_type)}"/>'
         )
         self._insert(element.encode())
@@ -78,23 +83,31 @@ class ContentTypes:
         """Remove the ``Override`` entry of ``part`` if there is one."""
         if self._overrides.pop(f"/{part}".lower(), None) is None:
             return
-        prefix = re.escape(self._prefix)
-        pattern = (
-            rb"<"
-            + prefix
-            + rb"Override\b[^>]*?\sPartName\s*=\s*[\"']/"
-            + re.escape(part.encode())
-            + rb"[\"'][^>]*?(?:/>|>\s*</"
-            + prefix
-            + rb"Override>)"
-        )
-        self._xml = re.sub(pattern, b"", self._xml, count=1, flags=re.IGNORECASE)
+        with editing_part(self._package.workbook, CONTENT_TYPES_PART):
+            outline = PartOutline(self._xml, max_depth=1)
+            root = outline.require_root(CONTENT_TYPES_NS, "Types")
+            entries = [
+                entry
+                for entry in outline.children(root)
+                if self._is_override_of(entry, part)
+            ]
+        self._xml = remove_elements(self._xml, entries)
 
     def save(self) -> None:
         """Stage the part in the package (unchanged text stays as stored)."""
         self._package.write(CONTENT_TYPES_PART, self._xml)
 
+    def _is_override_of(self, entry: ElementSpan, part: str) -> bool:
+        if (entry.namespace, entry.name) != (CONTENT_TYPES_NS, "Override"):
+            return False
+        name = attribute_value(start_tag(self._xml, entry), b"PartName")
+        if name is None:
+            return False
+        return unescape(name.decode("utf-8", "replace")).lower() == f"/{part}".lower()
+
     def _insert(self, element: bytes) -> None:
-        closing = b"</" + self._prefix + b"Types>"
-        at = self._xml.rfind(closing)
-        self._xml = self._xml[:at] + element + self._xml[at:]
+        """Append an entry, given without its "<", last in the ``<Types>`` root."""
+        with editing_part(self._package.workbook, CONTENT_TYPES_PART):
+            outline = PartOutline(self._xml, max_depth=0)
+            root = outline.require_root(CONTENT_TYPES_NS, "Types")
+        self._xml = append_child(self._xml, root, b"<" + root.prefix + element)

@@ -23,6 +23,7 @@ from sync.xlsx.chart_xml import render_chart, render_drawing
 from sync.xlsx.content_types import (
     CHART_TYPE,
     DRAWING_TYPE,
+    RELATIONSHIPS_TYPE,
     WORKSHEET_TYPE,
     ContentTypes,
 )
@@ -159,7 +160,7 @@ def _write_tab_parts(
         chart_rel = ("rId1", CHART, relative_target(drawing, chart))
 
         package.write(drawing, render_drawing(tab.chart, "rId1"))
-        package.write(rels_part(drawing), render_relationships([chart_rel]))
+        _write_relationships(package, content_types, drawing, [chart_rel])
         package.write(chart, render_chart(tab, tab.chart))
         content_types.set_override(drawing, DRAWING_TYPE)
         content_types.set_override(chart, CHART_TYPE)
@@ -170,12 +171,30 @@ def _write_tab_parts(
     )
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
-        package.write(rels_part(part), render_relationships(sheet_rels))
+        _write_relationships(package, content_types, part, sheet_rels)
         kept_parts.add(rels_part(part))
     _remove_unused(
         package, content_types, [p for p in old_parts if p not in kept_parts]
     )
     return sheet, digest
+
+
+def _write_relationships(
+    package: Package,
+    content_types: ContentTypes,
+    part: str,
+    relationships: list[tuple[str, str, str]],
+) -> None:
+    """Write the ``.rels`` part of ``part``, making sure it has a content type.
+
+    ECMA-376 Part 2 lets a package give every part an ``Override`` and have
+    no ``Default`` for the "rels" extension. A new relationships part then
+    needs a ``Default`` entry, or it would have no content type at all.
+    """
+    rels = rels_part(part)
+    package.write(rels, render_relationships(relationships))
+    if content_types.content_type(rels) is None:
+        content_types.ensure_default("rels", RELATIONSHIPS_TYPE)
 
 
 def _tab_record(

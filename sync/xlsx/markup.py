@@ -156,24 +156,6 @@ def root_prefix(xml: bytes) -> bytes:
     return match.group(1) + b":"
 
 
-def root_start_tag(xml: bytes) -> bytes:
-    """Return the start tag of a part's root element, attributes included."""
-    match = _ROOT_ELEMENT.search(xml, 0, 4096)
-    if match is None:
-        return b""
-    end = xml.find(b">", match.end())
-    return xml[match.start() : end + 1]
-
-
-def namespace_prefix(start_tag: bytes, namespace: str) -> str | None:
-    """Return the prefix ``start_tag`` declares for ``namespace``, or None."""
-    pattern = (
-        rb"xmlns:([\w.-]+)\s*=\s*[\"']" + re.escape(namespace.encode()) + rb"[\"']"
-    )
-    match = re.search(pattern, start_tag)
-    return match.group(1).decode() if match else None
-
-
 def attribute_value(start_tag: bytes, name: bytes) -> bytes | None:
     """Return the raw value of attribute ``name`` in ``start_tag``, or None.
 

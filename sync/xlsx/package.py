@@ -16,10 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
+from urllib.parse import unquote
 
 from config.errors import UnsupportedWorkbookError, WorkbookNotFoundError
 from config.file_signatures import OLE_SIGNATURE
 from sync.xlsx.compression import Deflater, crc32, fastest_deflater, inflate
+from sync.xlsx.relationships import rels_part
 from sync.xlsx.zipcopy import (
     END_SEARCH_SPAN,
     MemberStream,
@@ -110,8 +112,13 @@ class Package:
         self._map = b""
 
     def find(self, part: str) -> str | None:
-        """Return the stored spelling of ``part`` if the package has it, else None."""
-        key = part.lower()
+        """Return the stored spelling of ``part`` if the package has it, else None.
+
+        A part name with percent-encoding, such as ``xl/deal%20sheet.xml``, is
+        stored under that name. Some producers store the decoded name
+        (``xl/deal sheet.xml``) instead, so that is found when the first is not.
+        """
+        key = self._key(part)
         if key in self._removed:
             return None
         for name in self._added:
@@ -122,7 +129,17 @@ class Package:
 
     def stored_member(self, part: str) -> ZipMember | None:
         """Return the source archive's directory entry of ``part``, or None."""
-        return self._by_key.get(part.lower())
+        return self._by_key.get(self._key(part))
+
+    def _key(self, part: str) -> str:
+        """Return the lookup key of ``part``: decoded only when only that is stored."""
+        key = part.lower()
+        if "%" not in key or key in self._by_key:
+            return key
+        decoded = unquote(key)
+        if decoded in self._by_key:
+            return decoded
+        return key
 
     def part_names(self) -> Iterator[str]:
         """Yield every part name the new package will hold, in archive order."""
@@ -239,11 +256,29 @@ class Package:
             self._removed.add(name.lower())
 
     def free_name(self, pattern: str) -> str:
-        """Return the first unused part name from ``pattern`` (``"x/sheet{}.xml"``)."""
+        """Return the first unused part name from ``pattern`` (``"x/sheet{}.xml"``).
+
+        A name counts as used when its relationships part exists too, even if
+        the part itself is gone: pipesheet never overwrites a member it did not
+        write, and a leftover ``.rels`` part would relate the new part to
+        parts that pipesheet did not choose.
+        """
         number = 1
-        while self.find(pattern.format(number)) is not None:
+        while self._is_used(pattern.format(number)):
             number += 1
         return pattern.format(number)
+
+    def _is_used(self, part: str) -> bool:
+        return self.find(part) is not None or self.find(rels_part(part)) is not None
+
+    def staged_contents(self) -> Iterator[tuple[str, bytes | bytearray]]:
+        """Yield each changed or added part held as content, not deflated yet.
+
+        Parts deflated as they were written, such as large sheets, are left out.
+        """
+        for name, staged in [*self._changed.items(), *self._added.items()]:
+            if not isinstance(staged, NewMember):
+                yield name, staged
 
     @property
     def removed(self) -> list[str]:
@@ -292,9 +327,10 @@ class Package:
     def _writable_name(self, part: str) -> str | None:
         """Return the stored spelling of ``part``, taking back a removed member."""
         name = self.find(part)
-        if name is None and part.lower() in self._by_key:
-            self._removed.discard(part.lower())
-            name = self._by_key[part.lower()].name
+        key = self._key(part)
+        if name is None and key in self._by_key:
+            self._removed.discard(key)
+            name = self._by_key[key].name
         return name
 
     def _original(self, name: str) -> bytes:

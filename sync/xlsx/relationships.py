@@ -11,9 +11,15 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from sync.xlsx.markup import escape_attribute, root_prefix
+from sync.xlsx.markup import attribute_value, escape_attribute, unescape
+from sync.xlsx.part_outline import (
+    PartOutline,
+    append_child,
+    remove_elements,
+    start_tag,
+)
 
 PACKAGE_RELATIONSHIPS_NS = (
     "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -80,8 +86,15 @@ def parse_relationships(xml: bytes, source_part: str) -> list[Relationship]:
 
 
 def resolve_target(source_part: str, target: str) -> str:
-    """Return the part name a relative or absolute target URI points to."""
-    path = unquote(target.split("#", 1)[0])
+    """Return the part name a relative or absolute target URI points to.
+
+    Percent-encoding stays, because ECMA-376 Part 2 (9.2.3) maps a part name to
+    its zip item name by removing the leading slash only: the target
+    ``deal%20sheet.xml`` is the zip item ``xl/worksheets/deal%20sheet.xml``.
+    :meth:`~sync.xlsx.package.Package.find` also finds the decoded name, which
+    some producers store instead.
+    """
+    path = target.split("#", 1)[0]
     if path.startswith("/"):
         return posixpath.normpath(path[1:])
     return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), path))
@@ -100,41 +113,38 @@ def next_relationship_id(existing: Iterable[str]) -> str:
 
 
 def add_relationship(xml: bytes, rel_id: str, rel_type: str, target: str) -> bytes:
-    """Insert one relationship before the closing tag of a ``.rels`` part."""
-    prefix = root_prefix(xml)
+    """Append one relationship to a ``.rels`` part's ``<Relationships>`` root.
+
+    :raises PartLayoutError: if the part has no such root or is not well-formed.
+    """
+    outline = PartOutline(xml, max_depth=0)
+    root = outline.require_root(PACKAGE_RELATIONSHIPS_NS, "Relationships")
     element = (
-        f'<{prefix.decode()}Relationship Id="{escape_attribute(rel_id)}" '
+        f'<{root.prefix.decode()}Relationship Id="{escape_attribute(rel_id)}" '
         f'Type="{escape_attribute(rel_type)}" Target="{escape_attribute(target)}"/>'
     ).encode()
-    closing = b"</" + prefix + b"Relationships>"
-    at = xml.rfind(closing)
-    if at >= 0:
-        return xml[:at] + element + xml[at:]
-
-    # An empty part may close its root in the start tag: <Relationships .../>.
-    empty_root = re.search(rb"<" + re.escape(prefix) + rb"Relationships\b[^>]*?/>", xml)
-    if empty_root is None:
-        raise ValueError("the relationships part has no Relationships root")
-    opened = empty_root.group(0)[:-2] + b">"
-    return (
-        xml[: empty_root.start()] + opened + element + closing + xml[empty_root.end() :]
-    )
+    return append_child(xml, root, element)
 
 
 def remove_relationship(xml: bytes, rel_id: str) -> bytes:
-    """Remove the relationship with ``rel_id`` from a ``.rels`` part (if present)."""
-    prefix = re.escape(root_prefix(xml))
-    quoted_id = re.escape(rel_id.encode())
-    pattern = (
-        rb"<"
-        + prefix
-        + rb"Relationship\b[^>]*?\sId\s*=\s*[\"']"
-        + quoted_id
-        + rb"[\"'][^>]*?(?:/>|>\s*</"
-        + prefix
-        + rb"Relationship>)"
-    )
-    return re.sub(pattern, b"", xml, count=1)
+    """Remove the relationship with ``rel_id`` from a ``.rels`` part (if present).
+
+    :raises PartLayoutError: if the part has no such root or is not well-formed.
+    """
+    outline = PartOutline(xml, max_depth=1)
+    root = outline.require_root(PACKAGE_RELATIONSHIPS_NS, "Relationships")
+    removed = [
+        element
+        for element in outline.children(root)
+        if element.namespace == PACKAGE_RELATIONSHIPS_NS
+        and element.name == "Relationship"
+        and _unescaped(attribute_value(start_tag(xml, element), b"Id")) == rel_id
+    ]
+    return remove_elements(xml, removed[:1])
+
+
+def _unescaped(value: bytes | None) -> str | None:
+    return None if value is None else unescape(value.decode("utf-8", "replace"))
 
 
 def render_relationships(relationships: Iterable[tuple[str, str, str]]) -> bytes:

@@ -14,11 +14,19 @@ import re
 
 from config.errors import UnsupportedWorkbookError
 from sync.xlsx.content_types import ContentTypes
-from sync.xlsx.markup import root_prefix
 from sync.xlsx.package import Package
+from sync.xlsx.part_outline import (
+    ElementSpan,
+    PartOutline,
+    append_child,
+    editing_part,
+    insert_before,
+    start_tag,
+)
 from sync.xlsx.relationships import STYLES
 from sync.xlsx.workbook_parts import WorkbookParts
 
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 
 # Collections that the schema puts after dxfs, for inserting a missing <dxfs>.
@@ -46,18 +54,29 @@ DEFAULT_STYLES = (
 
 
 class StyleSheet:
-    """A styles part as text, with lookups that append what is missing."""
+    """A styles part as text, with lookups that append what is missing.
 
-    def __init__(self, xml: bytes, workbook: str) -> None:
+    Each collection is found through :class:`PartOutline`, and what is added to
+    it takes the prefix the collection is written with.
+    """
+
+    def __init__(self, xml: bytes, workbook: str, part: str = "xl/styles.xml") -> None:
         self.workbook = workbook
+        self.part = part
         try:
-            self.text = xml.decode("utf-8")
+            xml.decode("utf-8")
         except UnicodeDecodeError as error:
             raise UnsupportedWorkbookError(
                 f"Workbook {workbook!r} has a styles part that is not UTF-8. Open it "
                 "in Excel and save it again, then run again."
             ) from error
-        self.prefix = root_prefix(xml).decode()
+        self.xml = xml
+        self._outline: PartOutline | None = None
+
+    @property
+    def text(self) -> str:
+        """The part's content as text."""
+        return self.xml.decode("utf-8")
 
     def dxf_id(self, fill_rgb: str) -> int:
         """Return the index of a dxf that fills cells with ``fill_rgb``.
@@ -65,16 +84,16 @@ class StyleSheet:
         :param fill_rgb: ``"FFC7CE"``, ``"#FFC7CE"`` or with alpha ``"FFFFC7CE"``.
         :raises ValueError: if ``fill_rgb`` is not a hex colour.
         """
-        p = self.prefix
-        dxf = (
-            f"<{p}dxf><{p}fill><{p}patternFill><{p}bgColor "
-            f'rgb="{_argb(fill_rgb)}"/></{p}patternFill></{p}fill></{p}dxf>'
-        )
+        argb = _argb(fill_rgb)
         if self._section("dxfs") is None:
             self._insert_dxfs()
-        argb = _argb(fill_rgb)
-        for index, existing in enumerate(self._children("dxfs", "dxf")):
-            if _is_fill_only_dxf(existing, p, argb):
+        p = self._child_prefix("dxfs")
+        dxf = (
+            f"<{p}dxf><{p}fill><{p}patternFill><{p}bgColor "
+            f'rgb="{argb}"/></{p}patternFill></{p}fill></{p}dxf>'
+        )
+        for index, (existing, prefix) in enumerate(self._children("dxfs", "dxf")):
+            if _is_fill_only_dxf(existing, prefix, argb):
                 return index
         return self._find_or_append("dxfs", "dxf", dxf)
 
@@ -87,91 +106,116 @@ class StyleSheet:
         font_id = self._bold_font_id() if bold else 0
         if num_fmt_id == 0 and font_id == 0:
             return 0
-        for index, xf in enumerate(self._children("cellXfs", "xf")):
+        for index, (xf, _) in enumerate(self._children("cellXfs", "xf")):
             if _is_plain_xf(xf, num_fmt_id, font_id):
                 return index
 
         applied = ' applyNumberFormat="1"' if num_fmt_id else ""
         applied += ' applyFont="1"' if font_id else ""
         xf = (
-            f'<{self.prefix}xf numFmtId="{num_fmt_id}" fontId="{font_id}" fillId="0" '
-            f'borderId="0" xfId="0"{applied}/>'
+            f'<{self._child_prefix("cellXfs")}xf numFmtId="{num_fmt_id}" '
+            f'fontId="{font_id}" fillId="0" borderId="0" xfId="0"{applied}/>'
         )
         return self._find_or_append("cellXfs", "xf", xf)
 
     def to_bytes(self) -> bytes:
         """Return the part's content."""
-        return self.text.encode("utf-8")
+        return self.xml
 
     def _bold_font_id(self) -> int:
         fonts = self._children("fonts", "font")
         if not fonts:
             raise self._missing("fonts")
-        default = fonts[0]
-        default_meaning = _font_meaning(default, self.prefix)
+        default, prefix = fonts[0]
+        default_meaning = _font_meaning(default, prefix)
         if "b" in default_meaning:
             return 0
         bold_meaning = {**default_meaning, "b": ()}
-        for index, font in enumerate(fonts):
-            if _font_meaning(font, self.prefix) == bold_meaning:
+        for index, (font, font_prefix) in enumerate(fonts):
+            if _font_meaning(font, font_prefix) == bold_meaning:
                 return index
 
         start_tag_end = default.index(">") + 1
         if default[start_tag_end - 2] == "/":
-            bold = f"<{self.prefix}font><{self.prefix}b/></{self.prefix}font>"
+            p = self._child_prefix("fonts")
+            bold = f"<{p}font><{p}b/></{p}font>"
         else:
-            bold = (
-                default[:start_tag_end] + f"<{self.prefix}b/>" + default[start_tag_end:]
-            )
+            bold = default[:start_tag_end] + f"<{prefix}b/>" + default[start_tag_end:]
         return self._find_or_append("fonts", "font", bold)
 
     def _find_or_append(self, collection: str, child: str, element: str) -> int:
         children = self._children(collection, child)
         expected = _squeeze(element)
-        for index, existing in enumerate(children):
+        for index, (existing, _) in enumerate(children):
             if _squeeze(existing) == expected:
                 return index
         self._append(collection, element, len(children) + 1)
         return len(children)
 
-    def _section(self, name: str) -> re.Match[str] | None:
-        p = re.escape(self.prefix)
-        pattern = rf"<{p}{name}(?=[\s/>])[^>]*?(?:/>|>(.*?)</{p}{name}>)"
-        return re.search(pattern, self.text, flags=re.DOTALL)
+    def _outlined(self) -> PartOutline:
+        if self._outline is None:
+            with editing_part(self.workbook, self.part):
+                self._outline = PartOutline(self.xml, max_depth=2)
+                self._outline.require_root(SPREADSHEET_NS, "styleSheet")
+        return self._outline
 
-    def _children(self, collection: str, child: str) -> list[str]:
+    def _set_xml(self, xml: bytes) -> None:
+        self.xml = xml
+        self._outline = None
+
+    def _section(self, name: str) -> ElementSpan | None:
+        outline = self._outlined()
+        return outline.find_child(outline.root, SPREADSHEET_NS, name)
+
+    def _child_prefix(self, collection: str) -> str:
+        """Return the prefix a new child of ``collection`` is written with."""
         section = self._section(collection)
         if section is None:
             raise self._missing(collection)
-        p = re.escape(self.prefix)
-        pattern = rf"<{p}{child}(?=[\s/>])[^>]*?(?:/>|>.*?</{p}{child}>)"
-        return re.findall(pattern, section.group(1) or "", flags=re.DOTALL)
+        return section.prefix.decode()
+
+    def _children(self, collection: str, child: str) -> list[tuple[str, str]]:
+        """Return the text and prefix of each ``child`` element of ``collection``."""
+        section = self._section(collection)
+        if section is None:
+            raise self._missing(collection)
+        return [
+            (self.xml[element.start : element.end].decode(), element.prefix.decode())
+            for element in self._outlined().children(section)
+            if (element.namespace, element.name) == (SPREADSHEET_NS, child)
+        ]
 
     def _append(self, collection: str, element: str, count: int) -> None:
         section = self._section(collection)
         assert section is not None, "callers read the collection first"
-        start_tag = re.match(r"<[^>]*?(/?)>", section.group(0))
-        assert start_tag is not None
-        opening = start_tag.group(0).removesuffix(">").removesuffix("/").rstrip()
+        opening = start_tag(self.xml, section).decode()
+        opening = opening.removesuffix(">").removesuffix("/").rstrip()
         opening = _with_count(opening, count) + ">"
+        if section.is_empty_tag:
+            closing = f"</{section.qualified_name.decode()}>"
+        else:
+            closing = self.xml[section.content_end : section.end].decode()
 
-        closing = f"</{self.prefix}{collection}>"
-        content = section.group(1) or ""
-        replacement = opening + content + element + closing
-        self.text = (
-            self.text[: section.start()] + replacement + self.text[section.end() :]
-        )
+        content = self.xml[section.content_start : section.content_end]
+        replacement = opening.encode() + content + element.encode() + closing.encode()
+        self._set_xml(self.xml[: section.start] + replacement + self.xml[section.end :])
 
     def _insert_dxfs(self) -> None:
-        empty = f'<{self.prefix}dxfs count="0"/>'
-        for name in _AFTER_DXFS:
-            section = self._section(name)
-            if section is not None:
-                at = section.start()
-                break
+        outline = self._outlined()
+        root = outline.root
+        empty = b'<%sdxfs count="0"/>' % root.prefix
+        follower = next(
+            (
+                child
+                for child in outline.children(root)
+                if child.namespace == SPREADSHEET_NS and child.name in _AFTER_DXFS
+            ),
+            None,
+        )
+        if follower is not None:
+            self._set_xml(insert_before(self.xml, follower, empty))
         else:
-            at = self.text.rindex(f"</{self.prefix}styleSheet>")
-        self.text = self.text[:at] + empty + self.text[at:]
+            self._set_xml(append_child(self.xml, root, empty))
 
     def _missing(self, collection: str) -> UnsupportedWorkbookError:
         return UnsupportedWorkbookError(
@@ -266,7 +310,13 @@ def _squeeze(element: str) -> str:
 
 
 class StylesPart:
-    """The workbook's styles part, loaded on first use and created if missing."""
+    """The workbook's styles part, loaded on first use and created if missing.
+
+    A workbook without a styles relationship whose folder has a
+    ``styles.xml`` gets that part related and extended, not replaced:
+    openpyxl 3.1 reads ``xl/styles.xml`` by its name, relationship or not,
+    so it shows those styles already.
+    """
 
     def __init__(
         self, package: Package, workbook: WorkbookParts, content_types: ContentTypes
@@ -275,6 +325,7 @@ class StylesPart:
         self._workbook = workbook
         self._content_types = content_types
         self._part: str | None = None
+        self._related = False
         self._sheet: StyleSheet | None = None
 
     @property
@@ -282,22 +333,22 @@ class StylesPart:
         """The style sheet to look formats up in and add them to."""
         if self._sheet is None:
             related = self._workbook.related(STYLES)
-            self._part = related[0].target if related else None
-            if self._part is not None and self._package.find(self._part) is not None:
+            self._related = bool(related)
+            folder = posixpath.dirname(self._workbook.part)
+            self._part = related[0].target if related else f"{folder}/styles.xml"
+            self._part = self._part.lstrip("/")
+            if self._package.find(self._part) is not None:
                 xml = self._package.read(self._part)
             else:
                 xml = DEFAULT_STYLES
-            self._sheet = StyleSheet(xml, self._package.workbook)
+            self._sheet = StyleSheet(xml, self._package.workbook, self._part)
         return self._sheet
 
     def save(self) -> None:
         """Stage the styles part if it was used, registering it if it is new."""
-        if self._sheet is None:
+        if self._sheet is None or self._part is None:
             return
-        if self._part is None:
-            self._part = posixpath.join(
-                posixpath.dirname(self._workbook.part), "styles.xml"
-            )
+        if not self._related:
             self._workbook.add_relationship(STYLES, self._part)
         if self._content_types.content_type(self._part) != STYLES_TYPE:
             self._content_types.set_override(self._part, STYLES_TYPE)

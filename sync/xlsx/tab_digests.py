@@ -55,7 +55,16 @@ from rules.grid import CellValue
 from sync.plan import GeneratedTab
 from sync.planner import XML_ILLEGAL_CHARACTERS
 from sync.xlsx.first_cell import first_cell_text
-from sync.xlsx.markup import attribute_value, escape_cell_text, root_prefix
+from sync.xlsx.markup import attribute_value, escape_cell_text
+from sync.xlsx.part_outline import (
+    ElementSpan,
+    PartLayoutError,
+    PartOutline,
+    append_child,
+    insert_before,
+    remove_elements,
+    start_tag,
+)
 
 if TYPE_CHECKING:
     from sync.xlsx.package import Package
@@ -78,6 +87,7 @@ SHOWN_DECIMALS = 9
 # Value types that a spreadsheet shows and a reader returns unchanged.
 SHOWN_AS_IS = frozenset({type(None), int, bool, dt.date})
 
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # Elements the schema puts after <definedNames> in a workbook part, for
 # inserting a missing <definedNames> in the right place.
 AFTER_DEFINED_NAMES = (
@@ -256,10 +266,18 @@ def legacy_grid_digest(grid: Sequence[Sequence[CellValue]]) -> str:
 
 
 def read_tab_records(workbook_xml: bytes) -> dict[int, TabRecord]:
-    """Return pipesheet's records in a workbook part, by tab position (0-based)."""
+    """Return pipesheet's records in a workbook part, by tab position (0-based).
+
+    A part that :class:`PartOutline` cannot read has no records, so its
+    generated tabs are read and compared.
+    """
     records: dict[int, TabRecord] = {}
-    for start_tag, content in _defined_names(workbook_xml):
-        position = _record_position(start_tag)
+    try:
+        defined_names = list(_defined_names(workbook_xml))
+    except PartLayoutError:
+        return records
+    for tag, content in defined_names:
+        position = _record_position(tag)
         match = _RECORD_VALUE.fullmatch(content.strip())
         if position is not None and match is not None:
             version, digest, crc, size, name_key = match.groups()
@@ -275,8 +293,11 @@ def read_tab_records(workbook_xml: bytes) -> dict[int, TabRecord]:
 
 
 def drop_tab_records(workbook_xml: bytes, positions: Iterable[int]) -> bytes:
-    """Return the workbook part without pipesheet's records of these tabs."""
-    return _without_records(workbook_xml, root_prefix(workbook_xml), set(positions))
+    """Return the workbook part without pipesheet's records of these tabs.
+
+    :raises PartLayoutError: if the part is not well-formed XML.
+    """
+    return _without_records(workbook_xml, set(positions))
 
 
 def write_tab_records(workbook_xml: bytes, records: dict[int, TabRecord]) -> bytes:
@@ -284,27 +305,36 @@ def write_tab_records(workbook_xml: bytes, records: dict[int, TabRecord]) -> byt
 
     A record replaces pipesheet's earlier record of the same tab; every other
     defined name stays as it is.
+
+    :raises PartLayoutError: if the part is not well-formed XML.
     """
     if not records:
         return workbook_xml
-    prefix = root_prefix(workbook_xml)
-    xml = _without_records(workbook_xml, prefix, set(records))
+    xml = _without_records(workbook_xml, set(records))
+    outline = PartOutline(xml, max_depth=1)
+    root = outline.root
+    names = outline.find_child(root, SPREADSHEET_NS, "definedNames")
+    prefix = root.prefix if names is None else names.prefix
     elements = b"".join(
         b'<%sdefinedName name="%s" localSheetId="%d" hidden="1">%s</%sdefinedName>'
         % (prefix, RECORD_NAME.encode(), position, record.to_value().encode(), prefix)
         for position, record in sorted(records.items())
     )
+    if names is not None:
+        return append_child(xml, names, elements)
 
-    closing = b"</" + prefix + b"definedNames>"
-    at = xml.find(closing)
-    if at >= 0:
-        return xml[:at] + elements + xml[at:]
-    empty = re.search(rb"<" + re.escape(prefix) + rb"definedNames\s*/>", xml)
-    if empty is not None:
-        opened = b"<" + prefix + b"definedNames>" + elements + closing
-        return xml[: empty.start()] + opened + xml[empty.end() :]
-    at = _defined_names_place(xml, prefix)
-    return xml[:at] + b"<" + prefix + b"definedNames>" + elements + closing + xml[at:]
+    block = b"<%sdefinedNames>%s</%sdefinedNames>" % (prefix, elements, prefix)
+    follower = next(
+        (
+            child
+            for child in outline.children(root)
+            if child.namespace == SPREADSHEET_NS and child.name in AFTER_DEFINED_NAMES
+        ),
+        None,
+    )
+    if follower is not None:
+        return insert_before(xml, follower, block)
+    return append_child(xml, root, block)
 
 
 @dataclass(frozen=True)
@@ -569,10 +599,21 @@ def _part_head(kind: bytes, content: bytes) -> bytes:
 
 def _defined_names(xml: bytes) -> Iterable[tuple[bytes, bytes]]:
     """Yield the start tag and the content of every ``<definedName>``."""
-    prefix = re.escape(root_prefix(xml))
-    pattern = rb"(<" + prefix + rb"definedName(?=[\s>])[^>]*(?<!/)>)(.*?)</" + prefix
-    for match in re.finditer(pattern + rb"definedName>", xml, flags=re.DOTALL):
-        yield match.group(1), match.group(2)
+    for element in _defined_name_elements(xml):
+        yield start_tag(xml, element), xml[element.content_start : element.content_end]
+
+
+def _defined_name_elements(xml: bytes) -> list[ElementSpan]:
+    """Return the ``<definedName>`` elements in the workbook's ``<definedNames>``."""
+    outline = PartOutline(xml, max_depth=2)
+    names = outline.find_child(outline.root, SPREADSHEET_NS, "definedNames")
+    if names is None:
+        return []
+    return [
+        element
+        for element in outline.children(names)
+        if (element.namespace, element.name) == (SPREADSHEET_NS, "definedName")
+    ]
 
 
 def _record_position(start_tag: bytes) -> int | None:
@@ -583,26 +624,10 @@ def _record_position(start_tag: bytes) -> int | None:
     return int(position) if position is not None and position.isdigit() else None
 
 
-def _without_records(xml: bytes, prefix: bytes, positions: set[int]) -> bytes:
-    p = re.escape(prefix)
-    start_tag = rb"<" + p + rb"definedName(?=[\s>])[^>]*(?<!/)>"
-    pattern = start_tag + rb".*?</" + p + rb"definedName>"
-
-    def keep_unless_replaced(match: re.Match[bytes]) -> bytes:
-        start_tag = match.group(0)[: match.group(0).index(b">") + 1]
-        replaced = _record_position(start_tag) in positions
-        return b"" if replaced else match.group(0)
-
-    return re.sub(pattern, keep_unless_replaced, xml, flags=re.DOTALL)
-
-
-def _defined_names_place(xml: bytes, prefix: bytes) -> int:
-    """Return where a new ``<definedNames>`` goes: before what follows it."""
-    sheets_end = xml.find(b"</" + prefix + b"sheets>")
-    start = max(sheets_end, 0)
-    for name in AFTER_DEFINED_NAMES:
-        element = re.compile(rb"<" + re.escape(prefix + name.encode()) + rb"(?=[\s/>])")
-        found = element.search(xml, start)
-        if found is not None:
-            return found.start()
-    return xml.rindex(b"</" + prefix + b"workbook>")
+def _without_records(xml: bytes, positions: set[int]) -> bytes:
+    replaced = [
+        element
+        for element in _defined_name_elements(xml)
+        if _record_position(start_tag(xml, element)) in positions
+    ]
+    return remove_elements(xml, replaced)

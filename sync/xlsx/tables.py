@@ -17,8 +17,14 @@ from collections.abc import Iterator
 
 from config.errors import FeatureLossError
 from sync.xlsx.cell_refs import parse_range_ref
-from sync.xlsx.markup import attribute_value, escape_attribute, root_prefix, unescape
+from sync.xlsx.markup import attribute_value, escape_attribute, unescape
 from sync.xlsx.package import Package
+from sync.xlsx.part_outline import (
+    ElementSpan,
+    PartLayoutError,
+    PartOutline,
+    start_tag,
+)
 from sync.xlsx.relationships import (
     OFFICE_RELATIONSHIPS_NS,
     parse_relationships,
@@ -29,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 TABLE = OFFICE_RELATIONSHIPS_NS + "/table"
 
-_ROOT_TAG = re.compile(rb"<(?:[\w.-]+:)?table(?=[\s>])[^>]*>")
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def rename_table_headers(
@@ -64,10 +70,13 @@ def _table_parts(package: Package, sheet_part: str) -> Iterator[str]:
 def _renamed_column(
     xml: bytes, row: int, column: int, header: str, place: str
 ) -> bytes:
-    root = _ROOT_TAG.search(xml)
-    if root is None or attribute_value(root.group(0), b"headerRowCount") == b"0":
+    outline = _outline(xml, place)
+    if outline is None:
         return xml
-    ref = attribute_value(root.group(0), b"ref")
+    root_tag = start_tag(xml, outline.root)
+    if attribute_value(root_tag, b"headerRowCount") == b"0":
+        return xml
+    ref = attribute_value(root_tag, b"ref")
     corners = parse_range_ref(ref.decode()) if ref else None
     if corners is None:
         return xml
@@ -75,14 +84,16 @@ def _renamed_column(
     first_row, first_column, _, last_column = corners
     if row != first_row or not first_column <= column <= last_column:
         return xml
-    prefix = re.escape(root_prefix(xml))
-    columns = list(re.finditer(rb"<" + prefix + rb"tableColumn(?=[\s/>])[^>]*>", xml))
+    container = outline.find_child(outline.root, SPREADSHEET_NS, "tableColumns")
+    columns = [] if container is None else list(outline.children(container))
+    columns = [c for c in columns if c.namespace == SPREADSHEET_NS]
+    columns = [c for c in columns if c.name == "tableColumn"]
     index = column - first_column
     if index >= len(columns):
         return xml
 
     names = [
-        unescape((attribute_value(c.group(0), b"name") or b"").decode())
+        unescape((attribute_value(start_tag(xml, c), b"name") or b"").decode())
         for c in columns
     ]
     if names[index] == header:
@@ -96,13 +107,23 @@ def _renamed_column(
     return _with_name(xml, columns[index], header)
 
 
-def _with_name(xml: bytes, tag: re.Match[bytes], header: str) -> bytes:
+def _outline(xml: bytes, place: str) -> PartOutline | None:
+    """Return the outline of a table part, or None when it is not a table."""
+    try:
+        outline = PartOutline(xml, max_depth=2)
+        outline.require_root(SPREADSHEET_NS, "table")
+    except PartLayoutError as error:
+        logger.debug("%s: table part skipped because %s", place, error)
+        return None
+    return outline
+
+
+def _with_name(xml: bytes, column: ElementSpan, header: str) -> bytes:
     value = escape_attribute(header).encode()
     pattern = rb"""(\sname\s*=\s*)(["'])[^"']*\2"""
-    renamed = re.sub(
-        pattern, lambda m: m.group(1) + b'"' + value + b'"', tag.group(0), count=1
-    )
-    return xml[: tag.start()] + renamed + xml[tag.end() :]
+    tag = start_tag(xml, column)
+    renamed = re.sub(pattern, lambda m: m.group(1) + b'"' + value + b'"', tag, count=1)
+    return xml[: column.start] + renamed + xml[column.content_start :]
 
 
 def table_total_rows(package: Package, sheet_part: str) -> list[int]:
@@ -113,11 +134,13 @@ def table_total_rows(package: Package, sheet_part: str) -> list[int]:
     """
     rows: list[int] = []
     for part in _table_parts(package, sheet_part):
-        root = _ROOT_TAG.search(package.read(part))
-        if root is None:
+        xml = package.read(part)
+        outline = _outline(xml, part)
+        if outline is None:
             continue
-        count = attribute_value(root.group(0), b"totalsRowCount")
-        ref = attribute_value(root.group(0), b"ref")
+        root_tag = start_tag(xml, outline.root)
+        count = attribute_value(root_tag, b"totalsRowCount")
+        ref = attribute_value(root_tag, b"ref")
         corners = parse_range_ref(ref.decode()) if ref else None
         if corners is None or count is None or not count.isdigit():
             continue

@@ -13,13 +13,17 @@ from dataclasses import dataclass
 
 from config.errors import UnsupportedWorkbookError
 from sync.date_system import uses_1904_dates
-from sync.xlsx.markup import (
-    escape_attribute,
-    namespace_prefix,
-    root_prefix,
-    root_start_tag,
-)
+from sync.xlsx.markup import escape_attribute
 from sync.xlsx.package import Package
+from sync.xlsx.part_outline import (
+    ElementSpan,
+    PartLayoutError,
+    PartOutline,
+    append_child,
+    editing_part,
+    insert_before,
+    start_tag,
+)
 from sync.xlsx.relationships import (
     OFFICE_DOCUMENT,
     OFFICE_RELATIONSHIPS_NS,
@@ -97,13 +101,15 @@ class WorkbookParts:
         """Relate the workbook to ``part``; return the new relationship id."""
         rel_id = next_relationship_id(rel.id for rel in self.relationships)
         target = relative_target(self.part, part)
-        self._rels_xml = add_relationship(self._rels_xml, rel_id, rel_type, target)
+        with editing_part(self._package.workbook, self._rels_part):
+            self._rels_xml = add_relationship(self._rels_xml, rel_id, rel_type, target)
         self.relationships.append(Relationship(rel_id, rel_type, part))
         return rel_id
 
     def remove_relationship(self, relationship: Relationship) -> None:
         """Drop ``relationship`` from the workbook's relationships part."""
-        self._rels_xml = remove_relationship(self._rels_xml, relationship.id)
+        with editing_part(self._package.workbook, self._rels_part):
+            self._rels_xml = remove_relationship(self._rels_xml, relationship.id)
         self.relationships.remove(relationship)
 
     def add_worksheet(self, name: str, part: str) -> SheetEntry:
@@ -112,9 +118,10 @@ class WorkbookParts:
         The tab gets the next free ``sheetId`` and goes last in the tab order, so
         the positions that defined names and the active tab refer to are kept.
         """
-        rel_id = self.add_relationship(WORKSHEET, part)
         sheet_id = max((sheet.sheet_id for sheet in self.sheets), default=0) + 1
-        self._xml = _insert_sheet_element(self._xml, name, sheet_id, rel_id)
+        rel_id = self.add_relationship(WORKSHEET, part)
+        with editing_part(self._package.workbook, self.part):
+            self._xml = _insert_sheet_element(self._xml, name, sheet_id, rel_id)
 
         entry = SheetEntry(name, sheet_id, rel_id, part, WORKSHEET)
         self.sheets.append(entry)
@@ -133,10 +140,11 @@ class WorkbookParts:
         Such a workbook keeps no records, so later runs read its generated tabs
         to compare them.
         """
-        if any(_quote_at_end(sheet.name) for sheet in self.sheets):
-            self._xml = drop_tab_records(self._xml, range(len(self.sheets)))
-            return
-        self._xml = write_tab_records(self._xml, records)
+        with editing_part(self._package.workbook, self.part):
+            if any(_quote_at_end(sheet.name) for sheet in self.sheets):
+                self._xml = drop_tab_records(self._xml, range(len(self.sheets)))
+                return
+            self._xml = write_tab_records(self._xml, records)
 
     def request_full_calculation(self) -> None:
         """Ask Excel to recalculate every formula when it next opens the workbook.
@@ -146,7 +154,8 @@ class WorkbookParts:
         (18.2.2, calcPr) has an application do a full calculation on load when
         ``fullCalcOnLoad`` is set; Excel's saved results are shown otherwise.
         """
-        self._xml = with_full_calculation(self._xml)
+        with editing_part(self._package.workbook, self.part):
+            self._xml = with_full_calculation(self._xml)
 
     def save(self) -> None:
         """Stage the workbook part and its relationships in the package."""
@@ -162,30 +171,41 @@ def with_full_calculation(xml: bytes) -> bytes:
     """Return the workbook part with ``fullCalcOnLoad="1"`` on its ``<calcPr>``.
 
     The element is added, in its place in the schema's order, when missing.
+
+    :raises PartLayoutError: if the part has no ``<workbook>`` root.
     """
-    prefix = root_prefix(xml)
-    name = re.escape(prefix + b"calcPr")
-    element = re.compile(rb"<" + name + rb"(?=[\s/>])[^>]*>").search(xml)
+    outline = PartOutline(xml, max_depth=1)
+    root = outline.require_root(SPREADSHEET_NS, "workbook")
+    element = outline.find_child(root, SPREADSHEET_NS, "calcPr")
     if element is not None:
-        tag = element.group()
+        tag = start_tag(xml, element)
         setting = re.compile(rb"""(\sfullCalcOnLoad\s*=\s*)(["'])[^"']*\2""")
         if setting.search(tag):
             tag = setting.sub(rb"\g<1>\g<2>1\g<2>", tag, count=1)
         else:
-            at = len(b"<" + prefix + b"calcPr")
+            at = len(b"<" + element.qualified_name)
             tag = tag[:at] + b' fullCalcOnLoad="1"' + tag[at:]
-        return xml[: element.start()] + tag + xml[element.end() :]
+        return xml[: element.start] + tag + xml[element.content_start :]
 
-    sheets_end = max(xml.find(b"</" + prefix + b"sheets>"), 0)
-    at = xml.rindex(b"</" + prefix + b"workbook>")
-    for follower in _AFTER_CALCULATION:
-        found = re.compile(
-            rb"<" + re.escape(prefix + follower.encode()) + rb"(?=[\s/>])"
-        ).search(xml, sheets_end)
-        if found is not None:
-            at = found.start()
-            break
-    return xml[:at] + b"<" + prefix + b'calcPr fullCalcOnLoad="1"/>' + xml[at:]
+    calculation = b"<" + root.prefix + b'calcPr fullCalcOnLoad="1"/>'
+    follower = _first_child_of(outline, root, _AFTER_CALCULATION)
+    if follower is not None:
+        return insert_before(xml, follower, calculation)
+    return append_child(xml, root, calculation)
+
+
+def _first_child_of(
+    outline: PartOutline, parent: ElementSpan, names: tuple[str, ...]
+) -> ElementSpan | None:
+    """Return the first child of ``parent`` with one of ``names`` (main namespace)."""
+    return next(
+        (
+            child
+            for child in outline.children(parent)
+            if child.namespace == SPREADSHEET_NS and child.name in names
+        ),
+        None,
+    )
 
 
 def _quote_at_end(name: str) -> bool:
@@ -243,14 +263,24 @@ def _parse_sheets(
 
 
 def _insert_sheet_element(xml: bytes, name: str, sheet_id: int, rel_id: str) -> bytes:
-    prefix = root_prefix(xml)
-    rel_prefix = namespace_prefix(root_start_tag(xml), OFFICE_RELATIONSHIPS_NS)
+    """Return the workbook part with a ``<sheet>`` added last in ``<sheets>``.
+
+    The element takes the prefix that ``<sheets>`` is written with, and the
+    relationships namespace's prefix in scope there, declaring its own when
+    there is none.
+
+    :raises PartLayoutError: if the part has no ``<sheets>`` in its root.
+    """
+    outline = PartOutline(xml, max_depth=1)
+    root = outline.require_root(SPREADSHEET_NS, "workbook")
+    sheets = outline.find_child(root, SPREADSHEET_NS, "sheets")
+    if sheets is None:
+        raise PartLayoutError("its <workbook> element has no <sheets> element")
+
+    rel_prefix = sheets.prefix_for(OFFICE_RELATIONSHIPS_NS)
     declaration = "" if rel_prefix else f' xmlns:pr="{OFFICE_RELATIONSHIPS_NS}"'
     element = (
-        f'<{prefix.decode()}sheet{declaration} name="{escape_attribute(name)}" '
-        f'sheetId="{sheet_id}" {rel_prefix or "pr"}:id="{rel_id}"/>'
+        f'<{sheets.prefix.decode()}sheet{declaration} name="{escape_attribute(name)}" '
+        f'sheetId="{sheet_id}" {(rel_prefix or b"pr:").decode()}id="{rel_id}"/>'
     ).encode()
-
-    closing = b"</" + prefix + b"sheets>"
-    at = xml.find(closing)
-    return xml[:at] + element + xml[at:]
+    return append_child(xml, sheets, element)

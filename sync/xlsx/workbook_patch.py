@@ -17,6 +17,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from xml.parsers import expat
 
 from config.errors import PipesheetError, SheetLayoutError, UnsupportedWorkbookError
 from sync.forked import ForkedCall, can_fork
@@ -175,7 +176,33 @@ def _apply_edits(
         content_types.save()
         workbook.request_full_calculation()
         workbook.save()
+    with timer.step("check_parts"):
+        _check_staged_xml(package)
     return patch.cells_written
+
+
+def _check_staged_xml(package: Package) -> None:
+    """Reject the write if a changed XML part is not well-formed.
+
+    pipesheet edits package parts as text. This last check keeps an edit that
+    went wrong in a layout no test met from reaching the file. Parts deflated
+    while they were written (sheets and generated tabs) are not checked: they
+    are tens of megabytes on a large workbook.
+
+    :raises UnsupportedWorkbookError: naming the workbook and the part.
+    """
+    for name, content in package.staged_contents():
+        if not name.lower().endswith((".xml", ".rels")):
+            continue
+        try:
+            expat.ParserCreate().Parse(bytes(content), True)
+        except expat.ExpatError as error:
+            raise UnsupportedWorkbookError(
+                f"Workbook {package.workbook!r}: pipesheet's edit of the part "
+                f"{name!r} is not well-formed XML ({error}), so nothing was "
+                "written. Open the workbook in Excel and save it again, then run "
+                "again, and report this if it happens again."
+            ) from error
 
 
 # The outcome of patching the pipeline tab's sheet: the summary, and the new

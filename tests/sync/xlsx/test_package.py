@@ -262,3 +262,27 @@ def test_small_part_read_without_whole_file(
 
     assert styles == b"<styles/>"
     assert sum(read_sizes) < 100_000
+
+
+def test_percent_encoded_name_found(tmp_path: Path) -> None:
+    path = tmp_path / "names.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/deal%20sheet.xml", b"<encoded/>")
+        archive.writestr("xl/other sheet.xml", b"<decoded/>")
+
+    with Package(path) as package:
+        assert package.read("xl/deal%20sheet.xml") == b"<encoded/>"
+        assert package.read("xl/other%20sheet.xml") == b"<decoded/>"
+        assert package.find("xl/deal sheet.xml") is None
+
+
+def test_free_name_skips_leftover_rels(tmp_path: Path) -> None:
+    path = tmp_path / "names.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<worksheet/>")
+        archive.writestr("xl/worksheets/_rels/sheet2.xml.rels", b"<Relationships/>")
+
+    with Package(path) as package:
+        assert package.free_name("xl/worksheets/sheet{}.xml") == (
+            "xl/worksheets/sheet3.xml"
+        )

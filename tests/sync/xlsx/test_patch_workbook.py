@@ -339,36 +339,63 @@ def test_full_calculation_requested(fidelity: Path) -> None:
     )
 
 
+MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+MAIN_X = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
 @pytest.mark.parametrize(
     ("workbook", "expected"),
     [
         (
-            b'<workbook><sheets/><calcPr calcId="191029"/></workbook>',
+            b'<workbook %s><sheets/><calcPr calcId="191029"/></workbook>' % MAIN,
             (
-                b'<workbook><sheets/><calcPr fullCalcOnLoad="1" calcId="191029"/>'
-                b"</workbook>"
+                b'<workbook %s><sheets/><calcPr fullCalcOnLoad="1" calcId="191029"/>'
+                b"</workbook>" % MAIN
             ),
         ),
         (
-            b"<workbook><sheets/><calcPr fullCalcOnLoad='0'/></workbook>",
-            b"<workbook><sheets/><calcPr fullCalcOnLoad='1'/></workbook>",
+            b"<workbook %s><sheets/><calcPr fullCalcOnLoad='0'/></workbook>" % MAIN,
+            b"<workbook %s><sheets/><calcPr fullCalcOnLoad='1'/></workbook>" % MAIN,
         ),
         (
-            b"<workbook><sheets/><definedNames/><pivotCaches/></workbook>",
+            b"<workbook %s><sheets/><definedNames/><pivotCaches/></workbook>" % MAIN,
             (
-                b'<workbook><sheets/><definedNames/><calcPr fullCalcOnLoad="1"/>'
-                b"<pivotCaches/></workbook>"
+                b'<workbook %s><sheets/><definedNames/><calcPr fullCalcOnLoad="1"/>'
+                b"<pivotCaches/></workbook>" % MAIN
             ),
         ),
         (
-            b'<x:workbook xmlns:x="urn:x"><x:sheets/></x:workbook>',
+            b"<x:workbook %s><x:sheets/></x:workbook>" % MAIN_X,
             (
-                b'<x:workbook xmlns:x="urn:x"><x:sheets/>'
-                b'<x:calcPr fullCalcOnLoad="1"/></x:workbook>'
+                b"<x:workbook %s><x:sheets/>"
+                b'<x:calcPr fullCalcOnLoad="1"/></x:workbook>' % MAIN_X
             ),
+        ),
+        (
+            b"<workbook %s><sheets></sheets ><calcPr /></workbook >" % MAIN,
+            b'<workbook %s><sheets></sheets ><calcPr fullCalcOnLoad="1" /></workbook >'
+            % MAIN,
+        ),
+        (
+            b"<workbook %s><sheets></sheets ></workbook >" % MAIN,
+            b'<workbook %s><sheets></sheets ><calcPr fullCalcOnLoad="1"/></workbook >'
+            % MAIN,
+        ),
+        (
+            b"<x:workbook %s><x:sheets/><extLst %s/></x:workbook>" % (MAIN_X, MAIN),
+            b'<x:workbook %s><x:sheets/><x:calcPr fullCalcOnLoad="1"/><extLst %s/>'
+            b"</x:workbook>" % (MAIN_X, MAIN),
         ),
     ],
-    ids=["added", "switched-on", "element-added", "prefixed"],
+    ids=[
+        "added",
+        "switched-on",
+        "element-added",
+        "prefixed",
+        "end-tags-with-space",
+        "added-before-end-tag-with-space",
+        "follower-in-default-namespace",
+    ],
 )
 def test_full_calculation_setting(workbook: bytes, expected: bytes) -> None:
     assert with_full_calculation(workbook) == expected

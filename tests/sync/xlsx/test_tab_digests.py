@@ -448,3 +448,38 @@ def test_tab_of_same_day_found_hashed(tmp_path: Path) -> None:
     assert [tab.same_grid for tab in found.values()] == [True] * len(tabs)
     assert [tab.has_digest for tab in again] == [True] * len(tabs)
     assert hashed == {tab.name for tab in tabs}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        (
+            '<definedNames><definedName name="Ids">Deals!$A$2</definedName>'
+            "</definedNames >"
+        ),
+        (
+            f'<n:definedNames xmlns:n="{MAIN_NS}"><n:definedName name="Ids">Deals!$A$2'
+            "</n:definedName></n:definedNames>"
+        ),
+    ],
+    ids=["end-tag-with-space", "inner-prefix"],
+)
+def test_record_replaced_in_any_spelling(names: str) -> None:
+    xml = write_tab_records(workbook_xml(names), {1: FIRST})
+
+    xml = write_tab_records(xml, {1: SECOND})
+
+    assert read_tab_records(xml) == {1: SECOND}
+    assert xml.count(b'name="_pipesheet_tab"') == 1
+    assert b'name="Ids"' in xml
+    assert xml.count(b"definedNames") == 2, "one <definedNames> element"
+
+
+def test_names_added_before_spaced_workbook_end() -> None:
+    xml = workbook_xml().replace(b"</sheets>", b"</sheets >")
+    xml = xml.replace(b"</workbook>", b"</workbook >")
+
+    written = write_tab_records(xml, {1: FIRST})
+
+    assert written.endswith(b"</definedNames></workbook >")
+    assert read_tab_records(written) == {1: FIRST}
