@@ -1,4 +1,4 @@
-"""Checks of an .xlsx package made before its tabs are read, and reasons it is not.
+"""Checks of an .xlsx package before its tabs are read, and why calamine fails on one.
 
 python-calamine, which reads the tabs, opens some packages that a run then
 rejects, and reads them differently: of a member listed twice it reads one
@@ -8,10 +8,10 @@ bytes of the workbook part, so ``check``, dry runs and runs stop alike.
 
 When calamine cannot open a package, or reads a tab as empty or missing,
 its error text often names no cause ("Cannot detect file format"). The
-``describe_*`` functions look for the causes met in practice: a compression
+``describe_*`` functions look for the causes known to pipesheet: a compression
 method other than Deflate, parts encoded as UTF-16, an Excel 4.0 macro sheet,
-and a relationship target with ``..`` segments. They run only after such a
-failure.
+a workbook part at a name calamine does not try, and a relationship target
+with ``..`` segments or %-escapes. They run only after such a failure.
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ _WORKBOOK_PARTS_FOUND = ("xl/workbook.xml", "workbook.xml", "xl/workbook.bin")
 # besides the workbook part and the relationships.
 _PARTS_READ = ("/worksheet", "/chartsheet", "/dialogsheet", "/styles", "/sharedStrings")
 
-# Zip compression methods by number (PKWARE APPNOTE 4.4.5). Excel writes
-# Deflate (8), and python-calamine 0.9 reads only that and Stored (0).
+# Zip compression methods by number (PKWARE APPNOTE 4.4.5). The writer reads
+# only Stored (0) and Deflate (8) members (sync.xlsx.zipcopy), and
+# python-calamine 0.9.1 failed on bzip2 (12) ones. Other methods were not tried.
 _READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _METHOD_NAMES = {
     9: "Deflate64",
@@ -92,7 +93,7 @@ _UNREADABLE_MEMBER = (
 # Bytes of a part read to see how it is encoded and what its root element is.
 _HEAD_BYTES = 4096
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_ROOT_NAME = re.compile(rb"<(?:([\w.-]+):)?[\w.-]+")
+_ROOT_NAME = re.compile(rb"<(?:([\w.-]+):)?([\w.-]+)")
 
 _FORMATS = {
     ".xlsx": "Excel Workbook (.xlsx)",
@@ -102,10 +103,11 @@ _FORMATS = {
 
 @dataclass(frozen=True)
 class _WorkbookPart:
-    """The workbook part the root relationships name, and whether it is Strict."""
+    """The workbook part, whether it is Strict Open XML, and its first bytes."""
 
     name: str
     strict: bool
+    head: bytes
 
 
 def check_package(package: zipfile.ZipFile, workbook: str) -> bool:
@@ -130,8 +132,8 @@ def check_package(package: zipfile.ZipFile, workbook: str) -> bool:
         return False
     if part.strict:
         raise strict_open_xml_error(workbook)
-    if part.name.lower().endswith(".xml"):
-        _check_workbook_head(_read_head(package, part.name), part.name, workbook)
+    if not part.name.lower().endswith(".bin"):
+        _check_workbook_head(part.head, part.name, workbook)
     return True
 
 
@@ -158,10 +160,10 @@ def describe_unreadable_package(data: bytes, workbook: str) -> str | None:
 
 
 def describe_unread_tab(path: str, tab: str, workbook: str) -> str | None:
-    """Return why calamine read ``tab`` as missing or empty, if it is not.
+    """Return why calamine read ``tab`` as missing or empty, if the cause is known.
 
-    A sheet part encoded as UTF-16 reads as empty, and a relationship target
-    with ``.`` or ``..`` segments as missing.
+    A sheet part encoded as UTF-16 reads as empty, and one whose relationship
+    target has ``.`` or ``..`` segments or %-escapes reads as missing.
 
     :param path: the workbook file.
     :returns: a message naming the workbook and tab, or None when neither
@@ -243,8 +245,9 @@ def _workbook_part(
 ) -> _WorkbookPart | None:
     """Find the workbook part as the packaging rules do: by the root relationship.
 
-    Packages without a usable root relationships part fall back to the usual
-    names, which calamine also tries.
+    The target must be a binary part or have a ``workbook`` root element, so a
+    Word or PowerPoint file renamed to .xlsx is not taken for a workbook.
+    Packages without such a relationship fall back to the names Excel uses.
     """
     relationships = names.get("_rels/.rels")
     if relationships is not None:
@@ -252,13 +255,23 @@ def _workbook_part(
             strict = _OFFICE_DOCUMENTS.get(element.get("Type", ""))
             if element.tag != _PACKAGE_RELATIONSHIP or strict is None:
                 continue
-            target = _resolve("", element.get("Target", ""))
-            if target.lower() in names:
-                return _WorkbookPart(names[target.lower()], strict)
+            name = names.get(_resolve("", element.get("Target", "")).lower())
+            if name is None:
+                continue
+            head = _read_head(package, name)
+            if name.lower().endswith(".bin") or _has_workbook_root(head):
+                return _WorkbookPart(name, strict, head)
     for usual in ("xl/workbook.xml", "xl/workbook.bin"):
         if usual in names:
-            return _WorkbookPart(names[usual], False)
+            return _WorkbookPart(names[usual], False, _read_head(package, usual))
     return None
+
+
+def _has_workbook_root(head: bytes) -> bool:
+    if _is_utf16(head):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    name = _ROOT_NAME.match(root_start_tag(head))
+    return name is not None and name.group(2) == b"workbook"
 
 
 def _check_workbook_head(head: bytes, part: str, workbook: str) -> None:

@@ -128,7 +128,7 @@ def read_error(path: Path) -> str:
     ],
     ids=["same-name", "name-differing-in-case"],
 )
-def test_member_listed_twice_rejected_before_read(
+def test_member_listed_twice_rejected(
     tmp_path: Path, repeated: str, reason: str
 ) -> None:
     # calamine would read one of the two sheets silently.
@@ -172,7 +172,7 @@ def strict_by_namespace() -> dict[str, str | bytes]:
     [strict_by_relationship(), strict_by_namespace()],
     ids=["strict-relationship", "strict-namespace"],
 )
-def test_strict_open_xml_rejected_before_read(
+def test_strict_open_xml_rejected(
     tmp_path: Path, parts: dict[str, str | bytes]
 ) -> None:
     path = write_package(tmp_path / "Pipeline.xlsx", parts)
@@ -233,7 +233,7 @@ def test_utf16_sheet_named_not_called_empty(tmp_path: Path) -> None:
 
 
 def test_utf16_part_calamine_skips_still_read(tmp_path: Path) -> None:
-    # Custom XML parts (SharePoint metadata) are often UTF-16; nothing reads them.
+    # Neither calamine nor the writer reads a custom XML part, which may be UTF-16.
     parts: dict[str, str | bytes] = dict(one_tab_parts())
     parts["customXml/item1.xml"] = utf16(f"{DECLARATION}<properties/>")
     path = write_package(tmp_path / "Pipeline.xlsx", parts)
@@ -321,7 +321,7 @@ def test_bzip2_members_named(tmp_path: Path) -> None:
     )
 
 
-def test_unknown_failure_of_xlsm_keeps_macros_in_advice(tmp_path: Path) -> None:
+def test_xlsm_fallback_advice_keeps_macros(tmp_path: Path) -> None:
     path = tmp_path / "Pipeline.xlsm"
     with zipfile.ZipFile(path, "w") as package:
         package.writestr("xl/workbook.xml", "not xml at all")
@@ -368,4 +368,26 @@ def test_workbook_part_calamine_cannot_find_named(tmp_path: Path) -> None:
         "'workbook.xml'. Open "
         "the workbook in Excel or LibreOffice Calc and save it as Excel Workbook "
         "(.xlsx), which stores it there, then run again."
+    )
+
+
+def test_word_document_with_relationships_named(tmp_path: Path) -> None:
+    # Its root relationship is an officeDocument too, but not to a workbook.
+    parts: dict[str, str | bytes] = {
+        "_rels/.rels": relationships(
+            ("rId1", f"{RELATIONSHIPS}/officeDocument", "word/document.xml")
+        ),
+        "word/document.xml": (
+            f"{DECLARATION}<w:document xmlns:w="
+            '"http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+        ),
+    }
+    path = write_package(tmp_path / "Pipeline.xlsx", parts)
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ExcelWorkbook(path)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx' is a Word document (.docx), not a workbook. "
+        "Point --source or source.path at the pipeline's workbook."
     )
