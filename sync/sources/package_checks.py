@@ -8,10 +8,11 @@ bytes of the workbook part, so ``check``, dry runs and runs stop alike.
 
 When calamine cannot open a package, or reads a tab as empty or missing,
 its error text often names no cause ("Cannot detect file format"). The
-``describe_*`` functions look for the causes known to pipesheet: a compression
-method other than Deflate, parts encoded as UTF-16, an Excel 4.0 macro sheet,
-a workbook part at a name calamine does not try, and a relationship target
-with ``..`` segments or %-escapes. They run only after such a failure.
+``describe_*`` functions run only after such a failure, and look for the
+causes known to pipesheet. These are a compression method other than
+Deflate, parts encoded as UTF-16 and an Excel 4.0 macro sheet. So are a
+workbook part at a name calamine does not try, and a relationship target
+with ``..`` segments or %-escapes.
 """
 
 from __future__ import annotations
@@ -231,12 +232,13 @@ def _describe_tab(package: zipfile.ZipFile, tab: str, workbook: str) -> str | No
         unresolved.append("its %-escapes")
     if not unresolved:
         return None
+    advice = _resave(workbook, libreoffice="%" not in target)
     return (
         f"Workbook {workbook!r} could not be read: its workbook part finds the "
         f"cells of tab {tab!r} at {target!r}. That path is valid, but "
         f"pipesheet's reader (python-calamine) does not resolve "
-        f"{' or '.join(unresolved)} to the part {sheet!r}. {_resave(workbook)}, "
-        "which writes plain paths, then run again."
+        f"{' or '.join(unresolved)} to the part {sheet!r}. {advice}, which "
+        "writes plain paths, then run again."
     )
 
 
@@ -380,11 +382,15 @@ def save_as_format(workbook: str) -> str:
     return _FORMATS.get(suffix, _FORMATS[".xlsx"])
 
 
-def _resave(workbook: str) -> str:
-    return (
-        "Open the workbook in Excel or LibreOffice Calc and save it as "
-        f"{save_as_format(workbook)}"
-    )
+def _resave(workbook: str, *, libreoffice: bool = True) -> str:
+    """Return how to save the workbook again, as the start of a sentence.
+
+    :param libreoffice: whether LibreOffice Calc opens the case. Calc 7.4
+        opened UTF-16 parts and '..' targets, but not %-escaped targets or a
+        workbook part at another name.
+    """
+    programs = "Excel or LibreOffice Calc" if libreoffice else "Excel"
+    return f"Open the workbook in {programs} and save it as {save_as_format(workbook)}"
 
 
 def _compression_message(member: zipfile.ZipInfo, workbook: str) -> str:
@@ -404,8 +410,8 @@ def _workbook_place_message(part: str, workbook: str) -> str:
         f"Workbook {workbook!r} could not be read: its workbook part is {part!r}. "
         "The file format allows any name, but pipesheet's reader "
         "(python-calamine) finds a workbook part only at 'xl/workbook.xml' or "
-        "'workbook.xml'. "
-        f"{_resave(workbook)}, which stores it there, then run again."
+        f"'workbook.xml'. {_resave(workbook, libreoffice=False)}, which stores "
+        "it there, then run again."
     )
 
 

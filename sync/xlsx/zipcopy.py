@@ -502,8 +502,8 @@ def reject_duplicate_members(
     """Reject an archive that lists one part twice, or two members at one offset.
 
     Part names are compared ignoring ASCII case, as the packaging rules
-    compare them. Readers differ in which copy they take, so no copy can be
-    trusted.
+    compare them. python-calamine 0.9 reads one of the copies without a
+    warning, so no copy can be trusted.
 
     :param names: the member names, in directory order.
     :param offsets: the offsets of the members' local headers.

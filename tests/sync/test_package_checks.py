@@ -244,26 +244,26 @@ def test_utf16_part_calamine_skips_still_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("target", "unresolved"),
+    ("target", "unresolved", "libreoffice"),
     [
-        ("worksheets/../worksheets/sheet1.xml", "its '.' or '..' segments"),
-        ("./worksheets/sheet1.xml", "its '.' or '..' segments"),
-        ("worksheets/sheet%31.xml", "its %-escapes"),
+        ("worksheets/../worksheets/sheet1.xml", "its '.' or '..' segments", True),
+        ("./worksheets/sheet1.xml", "its '.' or '..' segments", True),
+        ("worksheets/sheet%31.xml", "its %-escapes", False),
     ],
     ids=["dot-dot", "dot", "percent-escape"],
 )
 def test_target_calamine_cannot_follow_named(
-    tmp_path: Path, target: str, unresolved: str
+    tmp_path: Path, target: str, unresolved: str, libreoffice: bool
 ) -> None:
     path = write_package(tmp_path / "Pipeline.xlsx", dict(one_tab_parts(target)))
+    programs = "Excel or LibreOffice Calc" if libreoffice else "Excel"
 
     assert read_error(path) == (
         "Workbook 'Pipeline.xlsx' could not be read: its workbook part finds the "
         f"cells of tab 'Deals' at {target!r}. That path is valid, but pipesheet's "
         f"reader (python-calamine) does not resolve {unresolved} to the part "
-        "'xl/worksheets/sheet1.xml'. Open the workbook in Excel or LibreOffice Calc "
-        "and save it as Excel Workbook (.xlsx), which writes plain paths, then run "
-        "again."
+        f"'xl/worksheets/sheet1.xml'. Open the workbook in {programs} and save it "
+        "as Excel Workbook (.xlsx), which writes plain paths, then run again."
     )
 
 
@@ -365,8 +365,7 @@ def test_workbook_part_calamine_cannot_find_named(tmp_path: Path) -> None:
         "Workbook 'Pipeline.xlsx' could not be read: its workbook part is "
         "'main/book.xml'. The file format allows any name, but pipesheet's reader "
         "(python-calamine) finds a workbook part only at 'xl/workbook.xml' or "
-        "'workbook.xml'. Open "
-        "the workbook in Excel or LibreOffice Calc and save it as Excel Workbook "
+        "'workbook.xml'. Open the workbook in Excel and save it as Excel Workbook "
         "(.xlsx), which stores it there, then run again."
     )
 
