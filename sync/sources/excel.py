@@ -76,6 +76,7 @@ from sync.sources.package_checks import (
     describe_unread_tab,
     describe_unreadable_package,
     save_as_format,
+    with_plain_targets,
 )
 from sync.sources.sheet_halves import SheetHalves
 from sync.sources.zip_documents import describe_zip_document
@@ -301,6 +302,9 @@ class ExcelWorkbook:
         try:
             rows = read_rows(workbook, tab, self.name, sheet, cells)
         except UnsupportedWorkbookError as error:
+            rows_found = self._read_with_plain_targets(tab, cells)
+            if rows_found is not None:
+                return rows_found
             described = describe_unread_tab(str(self._path), tab, self.name)
             if described is None:
                 raise
@@ -309,6 +313,26 @@ class ExcelWorkbook:
             described = describe_unread_tab(str(self._path), tab, self.name)
             if described is not None:
                 raise UnsupportedWorkbookError(described)
+        return rows
+
+    def _read_with_plain_targets(
+        self, tab: str, cells: _GridCells
+    ) -> list[list[CellValue]] | None:
+        """Read ``tab`` from a copy whose targets calamine can follow, if one helps.
+
+        The copy is read for every later tab too. Returns None when no target
+        needed it or the tab still cannot be read.
+        """
+        plain = with_plain_targets(self._data) if self._data is not None else None
+        if plain is None:
+            return None
+        workbook = open_with_calamine(plain, self.name)
+        try:
+            rows = read_rows(workbook, tab, self.name, None, cells)
+        except UnsupportedWorkbookError:
+            return None
+        logger.info("Read %s from a copy with plain part names", self.name)
+        self._calamine = workbook
         return rows
 
     def check_tab_rows(self, tab: str) -> None:

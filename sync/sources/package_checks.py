@@ -10,13 +10,15 @@ When calamine cannot open a package, or reads a tab as empty or missing,
 its error text often names no cause ("Cannot detect file format"). The
 ``describe_*`` functions run only after such a failure, and look for the
 causes known to pipesheet. These are a compression method other than
-Deflate, parts encoded as UTF-16 and an Excel 4.0 macro sheet. So are a
-workbook part at a name calamine does not try, and a relationship target
-with ``..`` segments or %-escapes.
+Deflate, parts encoded as UTF-16, an Excel 4.0 macro sheet and a workbook
+part at a name calamine does not try. A tab whose relationship target has
+``..`` segments or %-escapes is read from a copy of the package with plain
+targets (:func:`with_plain_targets`), and named only if that fails too.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import posixpath
 import re
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from config.errors import UnsupportedWorkbookError
-from sync.xlsx.markup import root_start_tag
+from sync.xlsx.markup import escape_attribute, root_start_tag
 from sync.xlsx.zipcopy import reject_duplicate_members
 
 _PACKAGE_RELATIONSHIP = (
@@ -94,6 +96,10 @@ _UNREADABLE_MEMBER = (
 # Bytes of a part read to see how it is encoded and what its root element is.
 _HEAD_BYTES = 4096
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A Target attribute of a relationship, with its quote in groups 1 and 3.
+# External targets (hyperlinks) have no part behind them, so a target that
+# names no part is left as it is.
+_RELATIONSHIP_TARGET = re.compile(rb"""(\sTarget\s*=\s*["'])([^"']*)(["'])""")
 _ROOT_NAME = re.compile(rb"<(?:([\w.-]+):)?([\w.-]+)")
 
 _FORMATS = {
@@ -177,6 +183,70 @@ def describe_unread_tab(path: str, tab: str, workbook: str) -> str | None:
         return None
 
 
+def with_plain_targets(data: bytes) -> bytes | None:
+    """Return a copy of the package whose tabs' targets calamine can follow.
+
+    python-calamine 0.9.1 reads a tab whose target has ``.`` or ``..``
+    segments or %-escapes as missing, although the packaging rules resolve
+    such a target to a part name. The copy lists each such tab by its part name
+    (``/xl/worksheets/sheet1.xml``). Every member is inflated and deflated
+    again, so this runs only after calamine missed a tab.
+
+    :returns: the copy, or None when no target needs it or ``data`` is not a
+        readable zip file.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return _with_plain_targets(package)
+    except (KeyError, zipfile.BadZipFile, *_UNREADABLE_MEMBER):
+        return None
+
+
+def _with_plain_targets(package: zipfile.ZipFile) -> bytes | None:
+    names = {member.filename.lower(): member.filename for member in package.infolist()}
+    part = _workbook_part(package, names)
+    if part is None:
+        return None
+    relationships_part = names.get(_relationships_part(part.name).lower())
+    if relationships_part is None:
+        return None
+    xml = package.read(relationships_part)
+    plain = _RELATIONSHIP_TARGET.sub(
+        lambda match: _plain_target(match, part.name, names), xml
+    )
+    if plain == xml:
+        return None
+
+    copy = io.BytesIO()
+    with zipfile.ZipFile(copy, "w") as target:
+        for member in package.infolist():
+            content = plain if member.filename == relationships_part else None
+            data = content or package.read(member)
+            target.writestr(
+                member, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1
+            )
+    return copy.getvalue()
+
+
+def _plain_target(
+    match: re.Match[bytes], workbook_part: str, names: Mapping[str, str]
+) -> bytes:
+    """Return a Target attribute naming its part plainly, if calamine needs that."""
+    target = html.unescape(match.group(2).decode("utf-8", "replace"))
+    if not _needs_plain_target(target):
+        return match.group(0)
+    resolved = _resolve(workbook_part, unquote(target))
+    part = names.get(resolved.lower())
+    if part is None:
+        return match.group(0)
+    return match.group(1) + escape_attribute("/" + part).encode() + match.group(3)
+
+
+def _needs_plain_target(target: str) -> bool:
+    segments = target.split("/")
+    return "%" in target or "." in segments or ".." in segments
+
+
 def _describe_package(package: zipfile.ZipFile, workbook: str) -> str | None:
     names = {member.filename.lower(): member.filename for member in package.infolist()}
     part = _workbook_part(package, names)
@@ -226,7 +296,7 @@ def _describe_tab(package: zipfile.ZipFile, tab: str, workbook: str) -> str | No
         return _utf16_message(sheet, workbook)
 
     unresolved = []
-    if any(segment in (".", "..") for segment in target.split("/")):
+    if "." in target.split("/") or ".." in target.split("/"):
         unresolved.append("its '.' or '..' segments")
     if "%" in target:
         unresolved.append("its %-escapes")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from config.errors import UnsupportedWorkbookError
+from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -243,18 +244,49 @@ def test_utf16_part_calamine_skips_still_read(tmp_path: Path) -> None:
     assert grid.rows == [["Deal ID", "Stage"], ["D-1", "Lead"]]
 
 
+TARGETS_CALAMINE_MISSES = [
+    ("worksheets/../worksheets/sheet1.xml", "its '.' or '..' segments", True),
+    ("./worksheets/sheet1.xml", "its '.' or '..' segments", True),
+    ("worksheets/sheet%31.xml", "its %-escapes", False),
+]
+TARGET_IDS = ["dot-dot", "dot", "percent-escape"]
+
+
 @pytest.mark.parametrize(
-    ("target", "unresolved", "libreoffice"),
-    [
-        ("worksheets/../worksheets/sheet1.xml", "its '.' or '..' segments", True),
-        ("./worksheets/sheet1.xml", "its '.' or '..' segments", True),
-        ("worksheets/sheet%31.xml", "its %-escapes", False),
-    ],
-    ids=["dot-dot", "dot", "percent-escape"],
+    ("target", "unresolved", "libreoffice"), TARGETS_CALAMINE_MISSES, ids=TARGET_IDS
 )
-def test_target_calamine_cannot_follow_named(
+def test_target_calamine_misses_read(
     tmp_path: Path, target: str, unresolved: str, libreoffice: bool
 ) -> None:
+    # The packaging rules resolve these targets to part names, calamine does not.
+    parts: dict[str, str | bytes] = dict(one_tab_parts(target))
+    parts["xl/workbook.xml"] = workbook_xml(("Deals", "rId1"), ("Notes", "rId2"))
+    parts["xl/_rels/workbook.xml.rels"] = relationships(
+        ("rId1", f"{RELATIONSHIPS}/worksheet", target),
+        ("rId2", f"{RELATIONSHIPS}/worksheet", "worksheets/sheet2.xml"),
+    )
+    parts["xl/worksheets/sheet2.xml"] = SHEET.replace("D-1", "note")
+    workbook = ExcelWorkbook(write_package(tmp_path / "Pipeline.xlsx", parts))
+
+    deals = workbook.read_tab("Deals")
+    notes = workbook.read_tab("Notes")
+
+    assert deals.rows == [["Deal ID", "Stage"], ["D-1", "Lead"]]
+    assert notes.rows == [["Deal ID", "Stage"], ["note", "Lead"]]
+
+
+@pytest.mark.parametrize(
+    ("target", "unresolved", "libreoffice"), TARGETS_CALAMINE_MISSES, ids=TARGET_IDS
+)
+def test_target_calamine_misses_named(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+    unresolved: str,
+    libreoffice: bool,
+) -> None:
+    # Should the copy with plain targets not help, the message names the cause.
+    monkeypatch.setattr(excel, "with_plain_targets", lambda data: None)
     path = write_package(tmp_path / "Pipeline.xlsx", dict(one_tab_parts(target)))
     programs = "Excel or LibreOffice Calc" if libreoffice else "Excel"
 
