@@ -250,7 +250,8 @@ def _excel_source_checks(
     checklist.run("Workbook", lambda: _check_workbook(pipeline, location, opened))
     path = Path(location or pipeline.source.path or "")
     # Shown only where it fails: for formats pipesheet reads but cannot write,
-    # and for packages whose parts its writer rejects (Strict Open XML).
+    # and for packages whose parts its writer rejects. (Strict Open XML fails
+    # the Workbook step already, as it fails check and dry runs.)
     read_only = is_read_only_format(path)
     rejected = None
     if opened and not read_only:
@@ -284,8 +285,8 @@ def _check_writable(path: Path, rejected: UnsupportedWorkbookError | None) -> st
 def _unwritable_package(path: Path) -> UnsupportedWorkbookError | None:
     """Return the error the writer would raise on the workbook's package parts.
 
-    The reader accepts some packages that the writer rejects, such as Strict
-    Open XML. A file that cannot be opened at all is left to the Workbook step.
+    The reader accepts some packages that the writer rejects. A file that
+    cannot be opened at all is left to the Workbook step.
     """
     from sync.xlsx.package import Package
     from sync.xlsx.workbook_parts import WorkbookParts

@@ -71,6 +71,13 @@ from sync.sources.compound_files import CompoundKind, compound_file_kind
 from sync.sources.excel_read_ahead import short_switch_interval, take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
+from sync.sources.package_checks import (
+    check_package,
+    describe_unread_tab,
+    describe_unreadable_package,
+    save_as_format,
+    with_plain_targets,
+)
 from sync.sources.sheet_halves import SheetHalves
 from sync.sources.zip_documents import describe_zip_document
 from sync.status_alignment import (
@@ -255,7 +262,7 @@ class ExcelWorkbook:
             if sheet is None:
                 check_sheet_size(self._path, name, self.name)
             cells = _GridCells()
-            rows = read_rows(workbook, name, self.name, sheet, cells)
+            rows = self._read_rows(workbook, name, sheet, cells)
             scan = SheetScan()
             if pipeline_tab:
                 scan = self._scan(name, scanning, negatives=cells.saw_time)
@@ -283,6 +290,55 @@ class ExcelWorkbook:
             )
             self._grids[name] = grid
         return grid
+
+    def _read_rows(
+        self,
+        workbook: CalamineWorkbook,
+        tab: str,
+        sheet: CalamineSheet | SheetHalves | None,
+        cells: _GridCells,
+    ) -> list[list[CellValue]]:
+        """Read a tab as :func:`read_rows` does, naming the cause of a missing tab.
+
+        calamine reads a tab as missing or empty when it cannot find or decode
+        its part, so those rare cases are looked into before a message blames
+        the workbook or the tab.
+        """
+        try:
+            rows = read_rows(workbook, tab, self.name, sheet, cells)
+        except UnsupportedWorkbookError as error:
+            rows_found = self._read_with_plain_targets(tab, cells)
+            if rows_found is not None:
+                return rows_found
+            described = describe_unread_tab(str(self._path), tab, self.name)
+            if described is None:
+                raise
+            raise UnsupportedWorkbookError(described) from error
+        if not rows:
+            described = describe_unread_tab(str(self._path), tab, self.name)
+            if described is not None:
+                raise UnsupportedWorkbookError(described)
+        return rows
+
+    def _read_with_plain_targets(
+        self, tab: str, cells: _GridCells
+    ) -> list[list[CellValue]] | None:
+        """Read ``tab`` from a copy whose targets calamine can follow, if one helps.
+
+        The copy is read for every later tab too. Returns None when no target
+        needed it or the tab still cannot be read.
+        """
+        plain = with_plain_targets(self._data) if self._data is not None else None
+        if plain is None:
+            return None
+        workbook = open_with_calamine(plain, self.name)
+        try:
+            rows = read_rows(workbook, tab, self.name, None, cells)
+        except UnsupportedWorkbookError:
+            return None
+        logger.info("Read %s from a copy with plain part names", self.name)
+        self._calamine = workbook
+        return rows
 
     def check_tab_rows(self, tab: str) -> None:
         """Stream the rows of ``tab`` as :meth:`apply` does, writing nothing.
@@ -834,10 +890,9 @@ def _looks_like_text(path: Path) -> bool:
 def _check_zip_package(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as package:
-            names = set(package.namelist())
-            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            if check_package(package, path.name):
                 return
-            kind = describe_zip_document(package, names, path.suffix)
+            kind = describe_zip_document(package, set(package.namelist()), path.suffix)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise UnsupportedWorkbookError(
             f"Workbook {path.name!r} is not a valid {path.suffix} file: its zip "
@@ -873,6 +928,9 @@ def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except CalamineError as error:
+        described = describe_unreadable_package(data, workbook_name)
+        if described is not None:
+            raise UnsupportedWorkbookError(described) from error
         empty = _empty_xml_parts(data)
         if empty:
             raise UnsupportedWorkbookError(
@@ -1114,7 +1172,7 @@ _SHEET_KINDS = (
 def _unreadable(workbook_name: str, error: Exception) -> UnsupportedWorkbookError:
     return UnsupportedWorkbookError(
         f"Workbook {workbook_name!r} could not be read: {error}. Open it in Excel, "
-        "save it again as Excel Workbook (.xlsx) and run again."
+        f"save it again as {save_as_format(workbook_name)} and run again."
     )
 
 

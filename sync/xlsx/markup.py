@@ -39,6 +39,12 @@ _SAFE_UTF8_BYTES = bytes(
 _ROOT_ELEMENT = re.compile(
     rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)(?=[\s/>])"
 )
+# What may come before the root element: white space, the XML declaration and
+# other processing instructions, comments and a document type declaration.
+# A comment may contain text that looks like a start tag (<!-- <x:worksheet> -->).
+_PROLOG_ITEM = re.compile(
+    rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.DOTALL
+)
 
 
 def escape_markup(text: str) -> str:
@@ -150,10 +156,35 @@ def root_prefix(xml: bytes) -> bytes:
     write ``<x:worksheet xmlns:x=...>``. Every element pipesheet adds to such a
     part must then carry the same prefix.
     """
-    match = _ROOT_ELEMENT.search(xml, 0, 4096)
+    match = _root_element(xml)
     if match is None or match.group(1) is None:
         return b""
     return match.group(1) + b":"
+
+
+def root_start_tag(xml: bytes) -> bytes:
+    """Return the start tag of a part's root element, attributes included."""
+    match = _root_element(xml)
+    if match is None:
+        return b""
+    end = xml.find(b">", match.end())
+    return xml[match.start() : end + 1]
+
+
+def _root_element(xml: bytes) -> re.Match[bytes] | None:
+    """Find the root element's start tag in the 4 KB after the prolog.
+
+    Returns None when ``xml`` ends inside the prolog, such as a piece of a
+    part cut in the middle of a comment.
+    """
+    position = 3 if xml.startswith(b"\xef\xbb\xbf") else 0
+    item = _PROLOG_ITEM.match(xml, position)
+    while item is not None and item.end() > position:
+        position = item.end()
+        item = _PROLOG_ITEM.match(xml, position)
+    if xml.startswith((b"<!", b"<?"), position):
+        return None
+    return _ROOT_ELEMENT.search(xml, position, position + 4096)
 
 
 def attribute_value(start_tag: bytes, name: bytes) -> bytes | None:

@@ -64,6 +64,7 @@ _COLUMN_SPEC = re.compile(rb"<(?:[\w.-]+:)?col(?=[\s/>])([^>]*)>")
 _COLUMN_MIN = re.compile(rb"""\smin\s*=\s*["'](\d+)["']""")
 _COLUMN_MAX = re.compile(rb"""\smax\s*=\s*["'](\d+)["']""")
 _COLUMN_STYLE = re.compile(rb"""\sstyle\s*=\s*["'](\d+)["']""")
+_SHEET_DATA_OPEN = re.compile(rb"<(?:([\w.-]+):)?sheetData(?=[\s/>])[^>]*>")
 _DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["']([^"']*)["']""")
 
 # The bytes that may follow an element name in a start tag.
@@ -226,13 +227,15 @@ class _StatusWriter:
 
     def _find_sheet_data(self) -> re.Match[bytes]:
         # The root element comes before <sheetData>, so once the start tag is in
-        # the window, so is the root element that gives the prefix.
+        # the window, so is the root element that gives the tail's prefix. The
+        # rows take the prefix of <sheetData>, which may differ: a producer can
+        # write <x:worksheet> with <sheetData xmlns="...main">.
         source = self.source
         while True:
-            self.prefix = root_prefix(source.window)
-            opening = rb"<" + re.escape(self.prefix) + rb"sheetData(?=[\s/>])[^>]*>"
-            match = re.search(opening, source.window)
+            match = _SHEET_DATA_OPEN.search(source.window)
             if match is not None:
+                self.root_prefix = root_prefix(source.window)
+                self.prefix = match.group(1) + b":" if match.group(1) else b""
                 return match
             if not source.extend():
                 raise self._damaged("it has no <sheetData> element")
@@ -277,7 +280,7 @@ class _StatusWriter:
         rest = self.source.read_rest()
         tail = rest if self.self_closing else rest[len(self.close_tag) :]
         if rewrite_tail is not None:
-            tail = rewrite_tail(tail, self.prefix)
+            tail = rewrite_tail(tail, self.root_prefix)
         self._emit(rows + self.close_tag + tail, rest)
 
     def _last_row_start(self, window: bytes) -> int:

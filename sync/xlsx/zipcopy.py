@@ -492,10 +492,36 @@ def _split_zip64_extra(extra: bytes) -> tuple[list[int], bytes]:
 
 
 def _reject_duplicates(members: list[ZipMember], workbook: str) -> None:
-    names = [member.name.lower() for member in members]
-    if len(set(names)) != len(names):
-        raise _corrupt(workbook, "it lists the same member name twice")
-    offsets = [member.offset for member in members]
+    names = [member.name for member in members]
+    reject_duplicate_members(names, [member.offset for member in members], workbook)
+
+
+def reject_duplicate_members(
+    names: Sequence[str], offsets: Sequence[int], workbook: str
+) -> None:
+    """Reject an archive that lists one part twice, or two members at one offset.
+
+    Part names are compared ignoring ASCII case, as the packaging rules
+    compare them. python-calamine 0.9 reads one of the copies without a
+    warning, so no copy can be trusted.
+
+    :param names: the member names, in directory order.
+    :param offsets: the offsets of the members' local headers.
+    :raises UnsupportedWorkbookError: naming the repeated member.
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        earlier = seen.get(name.lower())
+        if earlier is None:
+            seen[name.lower()] = name
+            continue
+        if earlier == name:
+            raise _corrupt(workbook, f"it lists the member {name!r} twice")
+        raise _corrupt(
+            workbook,
+            f"it lists the members {earlier!r} and {name!r}, whose names "
+            "differ only in case, so they name the same part",
+        )
     if len(set(offsets)) != len(offsets):
         raise _corrupt(workbook, "two of its members share the same bytes")
 

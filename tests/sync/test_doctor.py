@@ -351,18 +351,19 @@ def save_as_strict(path: Path) -> None:
             target.writestr(name, data)
 
 
-def test_strict_workbook_not_writable(starter: Path) -> None:
+def test_strict_workbook_rejected_as_by_run(starter: Path) -> None:
+    # The Workbook step gives the run's message, as check and dry runs do.
     save_as_strict(starter)
 
     result = run_doctor("b2b-en", "--source", str(starter))
 
     assert result.exit_code == 1
-    assert lines(result)[2] == (
-        "✗ Writable      Workbook 'pipeline.xlsx' is saved as Strict Open XML, "
+    assert lines(result)[1] == (
+        "✗ Workbook      Workbook 'pipeline.xlsx' is saved as Strict Open XML, "
         "which pipesheet does not write. Save it as an Excel Workbook (.xlsx) in "
         "Excel."
     )
-    assert lines(result)[4].startswith("✓ Tab           ")
+    assert lines(result)[3] == "· Tab           not checked, because workbook failed"
 
 
 def test_json_lists_checks(starter: Path) -> None:
@@ -387,8 +388,8 @@ def test_json_failed_check_exits_one(starter: Path) -> None:
     document = json.loads(result.output)
     assert result.exit_code == 1
     assert document["passed"] is False
-    assert document["checks"][2] == {
-        "name": "Writable",
+    assert document["checks"][1] == {
+        "name": "Workbook",
         "outcome": "failed",
         "detail": (
             "Workbook 'pipeline.xlsx' is saved as Strict Open XML, which pipesheet "

@@ -9,7 +9,12 @@ from sync.xlsx.markup import (
     escape_cell_texts,
     escape_text,
     replace_invalid_characters,
+    root_prefix,
+    root_start_tag,
 )
+
+MAIN = b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 @pytest.mark.parametrize(
@@ -95,3 +100,46 @@ def test_plain_column_returned_unchanged() -> None:
     texts = ["plain", "ellipsis …", "한국어", "_ x", "tab\tline\n"]
 
     assert escape_cell_texts(texts) is texts
+
+
+@pytest.mark.parametrize(
+    ("xml", "prefix"),
+    [
+        (DECLARATION + b"<worksheet xmlns=" + MAIN + b"><sheetData/></worksheet>", b""),
+        (DECLARATION + b"<x:worksheet xmlns:x=" + MAIN + b"/>", b"x:"),
+        (
+            DECLARATION + b"<!-- <x:worksheet> --><worksheet xmlns=" + MAIN + b"/>",
+            b"",
+        ),
+        (
+            DECLARATION
+            + b"<?producer <y:note>?>\n<!-- a --><!-- <x:b> -->"
+            + b"<s:worksheet xmlns:s="
+            + MAIN
+            + b"/>",
+            b"s:",
+        ),
+        (
+            b"\xef\xbb\xbf<!DOCTYPE worksheet [<!ENTITY a '<x:c>'>]>"
+            b"<worksheet xmlns=" + MAIN + b"/>",
+            b"",
+        ),
+        (DECLARATION + b"<!-- cut before its end <x:worksheet", b""),
+    ],
+    ids=[
+        "default-namespace",
+        "prefixed",
+        "comment-with-prefixed-tag",
+        "processing-instruction-and-comments",
+        "bom-and-doctype",
+        "unfinished-comment",
+    ],
+)
+def test_root_prefix_after_prolog(xml: bytes, prefix: bytes) -> None:
+    assert root_prefix(xml) == prefix
+
+
+def test_root_start_tag_after_comment() -> None:
+    xml = DECLARATION + b"<!-- <x:worksheet a='1'> --><worksheet xmlns=" + MAIN + b">"
+
+    assert root_start_tag(xml) == b"<worksheet xmlns=" + MAIN + b">"

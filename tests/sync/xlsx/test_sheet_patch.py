@@ -839,3 +839,49 @@ def test_tail_rewrite_gets_root_prefix() -> None:
     patch(xml, {}, rewrite_tail=lambda tail, prefix: prefixes.append(prefix) or tail)
 
     assert prefixes == [b"x:"]
+
+
+MAIN_NAMESPACE = b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def test_sheet_data_redeclaring_default_namespace() -> None:
+    # <x:worksheet> with <sheetData xmlns="...main">: the rows take no prefix,
+    # and the elements after </sheetData> take the root's.
+    xml = (
+        b"<x:worksheet xmlns:x="
+        + MAIN_NAMESPACE
+        + b"><sheetData xmlns="
+        + MAIN_NAMESPACE
+        + b'><row r="2"><c r="A2"><v>1</v></c></row></sheetData>'
+        + b"<x:pageMargins/></x:worksheet>"
+    )
+    prefixes: list[bytes] = []
+
+    result, _ = patch(
+        xml,
+        {2: "OK", 3: "NEW"},
+        rewrite_tail=lambda tail, prefix: prefixes.append(prefix) or tail,
+    )
+
+    assert result == (
+        b"<x:worksheet xmlns:x="
+        + MAIN_NAMESPACE
+        + b"><sheetData xmlns="
+        + MAIN_NAMESPACE
+        + b'><row r="2"><c r="A2"><v>1</v></c>'
+        + status("OK")
+        + b'</row><row r="3">'
+        + status("NEW", b"C3")
+        + b"</row></sheetData><x:pageMargins/></x:worksheet>"
+    )
+    assert prefixes == [b"x:"]
+
+
+def test_prefixed_tag_in_comment_before_root() -> None:
+    xml = sheet(b'<row r="2"><c r="A2"><v>1</v></c></row>').replace(
+        b"?>\n", b"?>\n<!-- <x:worksheet> -->"
+    )
+
+    result = patched_rows(xml, {2: "OK"})
+
+    assert result == b'<row r="2"><c r="A2"><v>1</v></c>' + status("OK") + b"</row>"
