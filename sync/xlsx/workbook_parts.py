@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from config.errors import UnsupportedWorkbookError
 from sync.date_system import uses_1904_dates
+from sync.sources.package_checks import strict_open_xml_error
 from sync.xlsx.markup import escape_attribute
 from sync.xlsx.package import Package
 from sync.xlsx.part_outline import (
@@ -216,10 +217,7 @@ def _find_workbook_part(package: Package) -> str:
     root_relationships = parse_relationships(package.read_required("_rels/.rels"), "")
     types = {rel.type: rel for rel in root_relationships if not rel.external}
     if STRICT_OFFICE_DOCUMENT in types:
-        raise UnsupportedWorkbookError(
-            f"Workbook {package.workbook!r} is saved as Strict Open XML, which "
-            "pipesheet does not write. Save it as an Excel Workbook (.xlsx) in Excel."
-        )
+        raise strict_open_xml_error(package.workbook)
 
     document = types.get(OFFICE_DOCUMENT)
     if document is None or package.find(document.target) is None:
