@@ -23,7 +23,7 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
@@ -280,26 +280,34 @@ def idle_from_log_starts(
     rows: Sequence[StageLogRow],
     stale: Set[str],
     as_of: dt.date,
+    kept: Set[str] = frozenset(),
+    entered_column: str | None = None,
 ) -> list[Finding]:
-    """Count ``idle-in-stage`` from the Stage log's stay for stale sheet dates.
+    """Count ``idle-in-stage`` from the Stage log's stay where it skips the sheet date.
 
     The row check counts from the row's stage-entered date. The Stage log
     does not take that date when a recorded run saw the deal in another stage
     after it, as when a rep moved the deal but left the date of the previous
     move: :func:`start_stays_on_sheet_dates` returns those deals' IDs as
-    ``stale``. Their idle days count from the log's start of the stay, so the
-    status and the Stage log agree: the finding is dropped when those days
-    are within the limit, and states them otherwise.
+    ``stale``. Nor does it when it keeps a start that an earlier run showed:
+    :func:`keep_shown_starts` returns those deals' IDs as ``kept``. Their idle
+    days count from the log's start of the stay, so the status and the Stage
+    log agree: the finding is dropped when those days are within the limit,
+    and states them otherwise. A kept deal that the row check found within
+    its limit gets a finding on the ``entered_column`` cell when the log's
+    days are past it.
 
     Before: D-1 moved to Proposal (idle limit 14) on a run of 01-06, Stage
     Entered still 2020-12-01, idle-in-stage of 36 days as of 01-06. After: no
     finding, because the stay in the log starts on 01-06.
     """
-    if not stale:
+    if not stale and not kept:
         return findings
     current = {row.deal_id: row for row in rows if row.exited is None}
-    by_row = {deal.row: deal for deal in deals if deal.deal_id in stale}
+    logged = stale | kept
+    by_row = {deal.row: deal for deal in deals if deal.deal_id in logged}
     remaining = []
+    found: set[str] = set()
     for finding in findings:
         deal = by_row.get(finding.row or 0)
         row = current.get(deal.deal_id or "") if deal is not None else None
@@ -310,12 +318,61 @@ def idle_from_log_starts(
         if stage is None or stage.idle_days is None or row.stage != stage.name:
             remaining.append(finding)
             continue
+        found.add(row.deal_id)
         days = (as_of - row.entered).days
         if days > stage.idle_days:
-            since = row.entered.isoformat()
-            params = {**finding.params, "days": str(days), "since": since}
+            since = "kept_since" if row.deal_id in kept else "since"
+            params = {
+                **finding.params,
+                "days": str(days),
+                since: row.entered.isoformat(),
+            }
             remaining.append(replace(finding, params=params))
+    if entered_column is not None:
+        unflagged = [deal for deal in by_row.values() if deal.deal_id in kept - found]
+        remaining += _kept_idle_findings(unflagged, current, as_of, entered_column)
     return remaining
+
+
+def _kept_idle_findings(
+    deals: Sequence[Deal],
+    current: Mapping[str, StageLogRow],
+    as_of: dt.date,
+    entered_column: str,
+) -> list[Finding]:
+    """Return ``idle-in-stage`` for deals past their limit by a kept log start.
+
+    The finding is the row check's, on the stage-entered cell, with the days
+    counted from the start that the Stage log kept.
+    """
+    findings = []
+    for deal in deals:
+        stage, row = deal.stage, current.get(deal.deal_id or "")
+        entered = _date_of_value(deal.values.get(STAGE_ENTERED_FIELD))
+        if stage is None or stage.idle_days is None or row is None or entered is None:
+            continue
+        days = (as_of - row.entered).days
+        if row.stage != stage.name or entered > as_of or days <= stage.idle_days:
+            continue
+        params = {
+            "days": str(days),
+            "limit": str(stage.idle_days),
+            "stage": stage.name,
+            "kept_since": row.entered.isoformat(),
+        }
+        findings.append(
+            Finding(
+                Code.IDLE_IN_STAGE,
+                SEVERITIES[Code.IDLE_IN_STAGE],
+                deal.row,
+                entered_column,
+                entered.isoformat(),
+                deal.deal_id,
+                STAGE_ENTERED_FIELD,
+                params,
+            )
+        )
+    return findings
 
 
 def log_funnel(
@@ -531,6 +588,77 @@ def start_stays_on_stored_starts(
         ):
             rows[index - 1] = _end_stay_on(previous, start)
         rows[index] = _started_on(row, start)
+
+
+def keep_shown_starts(
+    rows: list[StageLogRow],
+    before: Sequence[StageLogRow],
+    shown: Mapping[str, dt.date],
+    starts: dict[str, dt.date],
+    *,
+    last_run: dt.date | None,
+    as_of: dt.date,
+    log_started_on: dt.date,
+) -> set[str]:
+    """Keep the start that the last run showed for a current stay where needed.
+
+    :func:`start_stays_on_sheet_dates` starts current stays on today's
+    stage-entered dates, so an edit of that cell after a run can move a start
+    that the Stage log already showed. Two such starts are history and stay:
+
+    - that of a stay after a move recorded before today, because it is also
+      the day the stay before it ended;
+    - a start that is, or would move to, a day before the month of
+      ``last_run``, because that month's review and those before it are
+      written: the deal would count as new or as entering the stage in two
+      reviews, or in none.
+
+    A stay the log's first run found is counted by no review, so it follows
+    the sheet. ``before`` are the rows as they were before the sheet dates,
+    ``shown`` the starts stored by the last run, and ``starts`` those that
+    :func:`start_stays_on_sheet_dates` returned. ``rows`` and ``starts`` are
+    changed in place. Only the deals whose start differs from the stored one
+    are visited, so an unchanged sheet costs one comparison of two dicts.
+    Returns the IDs of the deals whose start was kept.
+
+    Before: D-1 Lead 10-01 to 10-06 and Demo from 10-06 (the row's date) on
+    the run of 10-07; on 10-08 the row shows 10-08. After: the same stays,
+    where the sheet alone gives Demo from 10-07 and Lead ending 10-07.
+    """
+    if starts == shown:
+        return set()
+    kept: set[str] = set()
+    changed = sorted({deal_id for deal_id, _ in starts.items() ^ shown.items()})
+    deal_ids = list(map(DEAL_ID, rows))
+    frozen_before = last_run.replace(day=1) if last_run is not None else None
+    for deal_id in changed:
+        index = bisect_right(deal_ids, deal_id) - 1
+        if index < 0 or deal_ids[index] != deal_id:
+            continue
+        row = before[index]
+        first_found = row.entered if row.first_seen is None else row.first_seen
+        if row.exited is not None or first_found >= as_of:
+            continue
+        old = min(shown.get(deal_id, row.entered), row.entered)
+        if rows[index].entered == old:
+            continue
+        has_previous = index > 0 and deal_ids[index - 1] == deal_id
+        previous = before[index - 1] if has_previous else None
+        if previous is None or previous.disappeared:
+            if previous is None and first_found == log_started_on:
+                continue
+            new = rows[index].entered
+            if frozen_before is None or min(old, new) >= frozen_before:
+                continue
+        rows[index] = row if old == row.entered else _started_on(row, old)
+        if previous is not None and not previous.disappeared:
+            rows[index - 1] = _end_stay_on(previous, old)
+        if old < first_found:
+            starts[deal_id] = old
+        else:
+            starts.pop(deal_id, None)
+        kept.add(deal_id)
+    return kept
 
 
 def _starts_by_deal(

@@ -88,3 +88,46 @@ def test_date_not_stale_left(pipeline: Pipeline) -> None:
     remaining = idle_from_log_starts([idle(50)], [deal], [stay(entered)], set(), AS_OF)
 
     assert remaining == [idle(50)]
+
+
+def test_kept_start_past_limit_adds_finding(pipeline: Pipeline) -> None:
+    # The Stage log keeps 01-01; the rep retyped Stage Entered to 01-10.
+    deal = proposal_deal(pipeline, dt.date(2021, 1, 10))
+
+    remaining = idle_from_log_starts(
+        [],
+        [deal],
+        [stay(dt.date(2021, 1, 1))],
+        set(),
+        AS_OF,
+        kept={"D-1"},
+        entered_column="Stage Entered",
+    )
+
+    assert [finding.params["days"] for finding in remaining] == ["19"]
+    assert remaining[0].column == "Stage Entered"
+    assert remaining[0].value == "2021-01-10"
+    assert render_message(remaining[0], Locale.EN) == (
+        "Deal has been in stage 'Proposal' for 19 days, since 2021-01-01 as an "
+        "earlier run's Stage log showed it, more than its limit of 14 days. Stage "
+        "Entered (2021-01-10) is not used, because the Stage log keeps a start it "
+        "has shown. Move the deal forward or close it."
+    )
+    assert "2021-01-01" in render_message(remaining[0], Locale.ZH_CN)
+
+
+def test_kept_start_within_limit_drops_finding(pipeline: Pipeline) -> None:
+    # The Stage log keeps 01-11; the rep retyped Stage Entered to 2020-12-01.
+    deal = proposal_deal(pipeline, dt.date(2020, 12, 1))
+
+    remaining = idle_from_log_starts(
+        [idle(50)],
+        [deal],
+        [stay(dt.date(2021, 1, 11))],
+        set(),
+        AS_OF,
+        kept={"D-1"},
+        entered_column="Stage Entered",
+    )
+
+    assert remaining == []

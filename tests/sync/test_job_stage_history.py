@@ -580,3 +580,111 @@ def test_stage_renamed_without_alias_warned(
         assert len(named) == 1
         assert "'Proposal' (1 deal)" in named[0]
         assert "add its old name to the aliases of the new stage" in named[0]
+
+
+# Starts that a run showed, and later edits of Stage Entered
+
+
+def test_ended_stay_keeps_end_after_sheet_date_retyped(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", day(1))])
+    run_on(pipeline, store, day(5))
+    write_rows(tmp_path, [("D-1", "Demo", day(6))])
+    run_on(pipeline, store, day(7))
+    # The rep retypes Stage Entered, the stage unchanged.
+    write_rows(tmp_path, [("D-1", "Demo", day(8))])
+    run_on(pipeline, store, day(8))
+
+    shown = [("Lead", day(1), day(6), 5), ("Demo", day(6), None, 2)]
+    assert stays_of(tmp_path, "D-1") == shown
+    showed = "entered as the row's 'Stage Entered' showed while in this stage"
+    assert stage_log_notes(tmp_path, "D-1") == [
+        f"{showed}; first recorded on 2027-01-05",
+        f"{showed}; first recorded on 2027-01-07",
+    ]
+    stays = [
+        (stay["stage"], stay["entered"], stay["exited"], stay["days"])
+        for stay in logged_stays(tmp_path, "D-1")["stays"]
+    ]
+    assert stays == [
+        ("Lead", "2027-01-01", "2027-01-06", 5),
+        ("Demo", "2027-01-06", None, 2),
+    ]
+
+
+def test_deal_new_in_one_review_after_sheet_date_retyped(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = dt.date(2027, 2, 1)
+    write_rows(tmp_path, [("D-1", "Lead", day(20))])
+    run_on(pipeline, store, day(28))
+    write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", day(30))])
+    run_on(pipeline, store, february)
+    # The rep retypes D-2's Stage Entered after January's review is written.
+    write_rows(
+        tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", dt.date(2027, 2, 2))]
+    )
+    run_on(pipeline, store, dt.date(2027, 2, 2))
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+
+    january = "New deals since 2027-01-28, the first recorded run"
+    assert figure(tmp_path, "Review 2027-01", january) == 1
+    assert figure(tmp_path, "Review 2027-02", "New deals") == 0
+    assert stays_of(tmp_path, "D-2") == [("Lead", day(30), None, 30)]
+
+
+def test_deal_new_in_one_review_after_earlier_sheet_date(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = dt.date(2027, 2, 1)
+    write_rows(tmp_path, [("D-1", "Lead", day(20))])
+    run_on(pipeline, store, day(28))
+    write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", february)])
+    run_on(pipeline, store, february)
+    # January's review is written without D-2; then its date moves into January.
+    write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", day(30))])
+    run_on(pipeline, store, dt.date(2027, 2, 2))
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+
+    january = "New deals since 2027-01-28, the first recorded run"
+    assert figure(tmp_path, "Review 2027-01", january) == 0
+    assert figure(tmp_path, "Review 2027-02", "New deals") == 1
+
+
+def test_sheet_date_retyped_within_open_month_taken(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", None)])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-1", "Lead", None), ("D-2", "Lead", day(6))])
+    run_on(pipeline, store, day(8))
+    write_rows(tmp_path, [("D-1", "Lead", None), ("D-2", "Lead", day(10))])
+    run_on(pipeline, store, day(10))
+
+    assert stays_of(tmp_path, "D-2") == [("Lead", day(8), None, 2)]
+
+
+def idle_days_of(folder: Path, row: int) -> str | None:
+    """Return the idle days of the run's idle-in-stage finding on a row, if any."""
+    problems = read_tab(folder / "pipeline.xlsx", "Problems")
+    texts = [str(cell) for line in problems if row in line for cell in line]
+    found = [text for text in texts if "Deal has been in stage" in text]
+    return found[0] if found else None
+
+
+def test_idle_counts_from_kept_start(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", day(1))])
+    run_on(pipeline, store, day(3))
+    write_rows(tmp_path, [("D-1", "Proposal", day(4))])
+    run_on(pipeline, store, day(5))
+    # Retyped after the move was recorded, Stage Entered no longer dates it.
+    write_rows(tmp_path, [("D-1", "Proposal", day(10))])
+    run_on(pipeline, store, day(20))
+
+    assert stays_of(tmp_path, "D-1")[1] == ("Proposal", day(4), None, 16)
+    message = idle_days_of(tmp_path, HEADER_ROW + 1)
+    assert message is not None
+    assert "for 16 days, since 2027-01-04" in message
