@@ -665,6 +665,32 @@ def test_sheet_date_retyped_within_open_month_taken(
     assert stays_of(tmp_path, "D-2") == [("Lead", day(8), None, 2)]
 
 
+def win_rate_line(folder: Path, tab: str, stage: str) -> list[object]:
+    """Return a review's observed win rate %, closed and won deals of a stage."""
+    lines = read_tab(folder / "pipeline.xlsx", tab)
+    [line] = [line[2:5] for line in lines if line[:1] == [stage] and line[1] != "open"]
+    return line
+
+
+def test_removed_closed_deal_keeps_outcome_in_win_rate(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    negotiation = [("A", "Negotiation", day(20)), ("B", "Negotiation", day(20))]
+    write_rows(tmp_path, negotiation)
+    run_on(pipeline, store, day(27))
+    closed = [("A", "Closed Won", day(28)), ("B", "Closed Lost", day(28))]
+    write_rows(tmp_path, closed)
+    run_on(pipeline, store, day(28))
+    run_on(pipeline, store, dt.date(2027, 2, 1))
+    # The won deal A is archived off the sheet.
+    write_rows(tmp_path, closed[1:])
+    run_on(pipeline, store, dt.date(2027, 2, 2))
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+
+    assert win_rate_line(tmp_path, "Review 2027-01", "Negotiation") == [50, 2, 1]
+    assert win_rate_line(tmp_path, "Review 2027-02", "Negotiation") == [50, 2, 1]
+
+
 def idle_days_of(folder: Path, row: int) -> str | None:
     """Return the idle days of the run's idle-in-stage finding on a row, if any."""
     problems = read_tab(folder / "pipeline.xlsx", "Problems")
