@@ -32,7 +32,8 @@ def render_stage_log(
     in the stage. An ended stay keeps such a start after the sheet lost the
     column, so without ``entered_column`` the note names no header. The
     current stays of the deals in ``kept`` kept a start that the row's date
-    no longer gives, so their note says the row showed it, as for an ended stay.
+    no longer gives, so their note names the date as one the row showed, as
+    for an ended stay.
 
     Before: D-1 new in Lead on 09-01, moved to Qualified on 09-03, as of 09-04.
     After::

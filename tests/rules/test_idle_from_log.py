@@ -91,7 +91,7 @@ def test_date_not_stale_left(pipeline: Pipeline) -> None:
 
 
 def test_kept_start_past_limit_adds_finding(pipeline: Pipeline) -> None:
-    # The Stage log keeps 01-01; the rep retyped Stage Entered to 01-10.
+    # The Stage log keeps 01-01, and the rep retyped Stage Entered to 01-10.
     deal = proposal_deal(pipeline, dt.date(2021, 1, 10))
 
     remaining = idle_from_log_starts(
@@ -117,7 +117,7 @@ def test_kept_start_past_limit_adds_finding(pipeline: Pipeline) -> None:
 
 
 def test_kept_start_within_limit_drops_finding(pipeline: Pipeline) -> None:
-    # The Stage log keeps 01-11; the rep retyped Stage Entered to 2020-12-01.
+    # The Stage log keeps 01-11, and the rep retyped Stage Entered to 2020-12-01.
     deal = proposal_deal(pipeline, dt.date(2020, 12, 1))
 
     remaining = idle_from_log_starts(

@@ -585,7 +585,7 @@ def test_stage_renamed_without_alias_warned(
 # Starts that a run showed, and later edits of Stage Entered
 
 
-def test_ended_stay_keeps_end_after_sheet_date_retyped(
+def test_ended_stay_keeps_end_after_retype(
     tmp_path: Path, pipeline: Pipeline, store: StateStore
 ) -> None:
     write_rows(tmp_path, [("D-1", "Lead", day(1))])
@@ -596,8 +596,8 @@ def test_ended_stay_keeps_end_after_sheet_date_retyped(
     write_rows(tmp_path, [("D-1", "Demo", day(8))])
     run_on(pipeline, store, day(8))
 
-    shown = [("Lead", day(1), day(6), 5), ("Demo", day(6), None, 2)]
-    assert stays_of(tmp_path, "D-1") == shown
+    expected = [("Lead", day(1), day(6), 5), ("Demo", day(6), None, 2)]
+    assert stays_of(tmp_path, "D-1") == expected
     showed = "entered as the row's 'Stage Entered' showed while in this stage"
     assert stage_log_notes(tmp_path, "D-1") == [
         f"{showed}; first recorded on 2027-01-05",
@@ -613,7 +613,7 @@ def test_ended_stay_keeps_end_after_sheet_date_retyped(
     ]
 
 
-def test_deal_new_in_one_review_after_sheet_date_retyped(
+def test_new_deal_counted_once_after_retype(
     tmp_path: Path, pipeline: Pipeline, store: StateStore
 ) -> None:
     february = dt.date(2027, 2, 1)
@@ -634,7 +634,7 @@ def test_deal_new_in_one_review_after_sheet_date_retyped(
     assert stays_of(tmp_path, "D-2") == [("Lead", day(30), None, 30)]
 
 
-def test_deal_new_in_one_review_after_earlier_sheet_date(
+def test_new_deal_counted_once_after_earlier_date(
     tmp_path: Path, pipeline: Pipeline, store: StateStore
 ) -> None:
     february = dt.date(2027, 2, 1)
@@ -642,7 +642,7 @@ def test_deal_new_in_one_review_after_earlier_sheet_date(
     run_on(pipeline, store, day(28))
     write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", february)])
     run_on(pipeline, store, february)
-    # January's review is written without D-2; then its date moves into January.
+    # January's review is written without D-2. Then its date moves into January.
     write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", day(30))])
     run_on(pipeline, store, dt.date(2027, 2, 2))
     run_on(pipeline, store, dt.date(2027, 3, 1))
@@ -652,7 +652,7 @@ def test_deal_new_in_one_review_after_earlier_sheet_date(
     assert figure(tmp_path, "Review 2027-02", "New deals") == 1
 
 
-def test_sheet_date_retyped_within_open_month_taken(
+def test_retype_within_open_month_taken(
     tmp_path: Path, pipeline: Pipeline, store: StateStore
 ) -> None:
     write_rows(tmp_path, [("D-1", "Lead", None)])
@@ -672,7 +672,7 @@ def win_rate_line(folder: Path, tab: str, stage: str) -> list[object]:
     return line
 
 
-def test_removed_closed_deal_keeps_outcome_in_win_rate(
+def test_archived_won_deal_in_win_rate(
     tmp_path: Path, pipeline: Pipeline, store: StateStore
 ) -> None:
     negotiation = [("A", "Negotiation", day(20)), ("B", "Negotiation", day(20))]
@@ -691,8 +691,8 @@ def test_removed_closed_deal_keeps_outcome_in_win_rate(
     assert win_rate_line(tmp_path, "Review 2027-02", "Negotiation") == [50, 2, 1]
 
 
-def idle_days_of(folder: Path, row: int) -> str | None:
-    """Return the idle days of the run's idle-in-stage finding on a row, if any."""
+def idle_message_of(folder: Path, row: int) -> str | None:
+    """Return the Problems tab's idle-in-stage message of a row, if any."""
     problems = read_tab(folder / "pipeline.xlsx", "Problems")
     texts = [str(cell) for line in problems if row in line for cell in line]
     found = [text for text in texts if "Deal has been in stage" in text]
@@ -711,6 +711,6 @@ def test_idle_counts_from_kept_start(
     run_on(pipeline, store, day(20))
 
     assert stays_of(tmp_path, "D-1")[1] == ("Proposal", day(4), None, 16)
-    message = idle_days_of(tmp_path, HEADER_ROW + 1)
+    message = idle_message_of(tmp_path, HEADER_ROW + 1)
     assert message is not None
     assert "for 16 days, since 2027-01-04" in message
