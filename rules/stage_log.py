@@ -604,7 +604,7 @@ def keep_shown_starts(
 
     :func:`start_stays_on_sheet_dates` starts current stays on today's
     stage-entered dates, so an edit of that cell after a run can move a start
-    that the Stage log already showed. Two such starts are history and stay:
+    that the Stage log already showed. Two kinds of such starts stay as shown:
 
     - that of a stay after a move recorded before today, because it is also
       the day the stay before it ended;
@@ -625,12 +625,13 @@ def keep_shown_starts(
     the run of 10-07; on 10-08 the row shows 10-08. After: the same stays,
     where the sheet alone gives Demo from 10-07 and Lead ending 10-07.
     """
-    if starts == shown:
+    # On the log's first run every stay begins today, so no start was shown.
+    if last_run is None or starts == shown:
         return set()
     kept: set[str] = set()
     changed = sorted({deal_id for deal_id, _ in starts.items() ^ shown.items()})
     deal_ids = list(map(DEAL_ID, rows))
-    frozen_before = last_run.replace(day=1) if last_run is not None else None
+    frozen_before = last_run.replace(day=1)
     for deal_id in changed:
         index = bisect_right(deal_ids, deal_id) - 1
         if index < 0 or deal_ids[index] != deal_id:
@@ -647,8 +648,7 @@ def keep_shown_starts(
         if previous is None or previous.disappeared:
             if previous is None and first_found == log_started_on:
                 continue
-            new = rows[index].entered
-            if frozen_before is None or min(old, new) >= frozen_before:
+            if min(old, rows[index].entered) >= frozen_before:
                 continue
         rows[index] = row if old == row.entered else _started_on(row, old)
         if previous is not None and not previous.disappeared:
