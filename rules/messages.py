@@ -45,8 +45,6 @@ Params each code is rendered with:
 - ``no-next-step``: ``stage``.
 - ``idle-in-stage``: ``days``, ``limit``, ``stage``, ``since`` (optional, the day
   the Stage log's stay began, when the row's stage-entered date was not used),
-  ``kept_since`` (optional, the start the Stage log kept from an earlier run,
-  when the row's date no longer gives it),
   ``log_began`` (optional, the log's first day, when the stay began before it),
   ``entered_column`` (optional, the stage-entered header, when its cell gave no
   date) and ``first_found`` (optional, the stay's start then, when known).
@@ -619,12 +617,6 @@ MESSAGES: Templates = {
     Code.IDLE_IN_STAGE: {
         EN: (
             (
-                "Deal has been in stage {stage!r} for {days_text}, since {kept_since} "
-                "as an earlier run's Stage log showed it, more than its limit of "
-                "{limit_text}. {column} ({value}) is not used, because the Stage log "
-                "keeps a start it has shown. Move the deal forward or close it."
-            ),
-            (
                 "Deal has been in stage {stage!r} for {days_text}, since {since}, "
                 "when a run first found it there; that is more than its limit of "
                 "{limit_text}. {column} ({value}) is not used because a later run "
@@ -654,11 +646,6 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
-            (
-                "按之前运行的阶段日志，商机自 {kept_since} 起已在阶段“{stage}”停留 "
-                "{days_text}，超过上限 {limit_text}。{column}（{value}）未被采用，"
-                "因为阶段日志保留已显示过的开始日期。请推进或关闭商机。"
-            ),
             (
                 "商机自 {since}（运行首次在该阶段发现它）起已在阶段“{stage}”停留 "
                 "{days_text}，超过上限 {limit_text}。{column}（{value}）未被采用，"

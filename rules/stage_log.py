@@ -280,34 +280,26 @@ def idle_from_log_starts(
     rows: Sequence[StageLogRow],
     stale: Set[str],
     as_of: dt.date,
-    kept: Set[str] = frozenset(),
-    entered_column: str | None = None,
 ) -> list[Finding]:
-    """Count ``idle-in-stage`` from the Stage log's stay where it skips the sheet date.
+    """Count ``idle-in-stage`` from the Stage log's stay for stale sheet dates.
 
     The row check counts from the row's stage-entered date. The Stage log
     does not take that date when a recorded run saw the deal in another stage
     after it, as when a rep moved the deal but left the date of the previous
     move: :func:`start_stays_on_sheet_dates` returns those deals' IDs as
-    ``stale``. Nor does it when it keeps a start that an earlier run showed:
-    :func:`keep_shown_starts` returns those deals' IDs as ``kept``. Their idle
-    days count from the log's start of the stay, so the status and the Stage
-    log agree: the finding is dropped when those days are within the limit,
-    and states them otherwise. A kept deal that the row check found within
-    its limit gets a finding on the ``entered_column`` cell when the log's
-    days are past it.
+    ``stale``. Their idle days count from the log's start of the stay, so the
+    status and the Stage log agree: the finding is dropped when those days
+    are within the limit, and states them otherwise.
 
     Before: D-1 moved to Proposal (idle limit 14) on a run of 01-06, Stage
     Entered still 2020-12-01, idle-in-stage of 36 days as of 01-06. After: no
     finding, because the stay in the log starts on 01-06.
     """
-    if not stale and not kept:
+    if not stale:
         return findings
     current = {row.deal_id: row for row in rows if row.exited is None}
-    logged = stale | kept
-    by_row = {deal.row: deal for deal in deals if deal.deal_id in logged}
+    by_row = {deal.row: deal for deal in deals if deal.deal_id in stale}
     remaining = []
-    found: set[str] = set()
     for finding in findings:
         deal = by_row.get(finding.row or 0)
         row = current.get(deal.deal_id or "") if deal is not None else None
@@ -318,61 +310,12 @@ def idle_from_log_starts(
         if stage is None or stage.idle_days is None or row.stage != stage.name:
             remaining.append(finding)
             continue
-        found.add(row.deal_id)
         days = (as_of - row.entered).days
         if days > stage.idle_days:
-            since = "kept_since" if row.deal_id in kept else "since"
-            params = {
-                **finding.params,
-                "days": str(days),
-                since: row.entered.isoformat(),
-            }
+            since = row.entered.isoformat()
+            params = {**finding.params, "days": str(days), "since": since}
             remaining.append(replace(finding, params=params))
-    if entered_column is not None:
-        unflagged = [deal for deal in by_row.values() if deal.deal_id in kept - found]
-        remaining += _kept_idle_findings(unflagged, current, as_of, entered_column)
     return remaining
-
-
-def _kept_idle_findings(
-    deals: Sequence[Deal],
-    current: Mapping[str, StageLogRow],
-    as_of: dt.date,
-    entered_column: str,
-) -> list[Finding]:
-    """Return ``idle-in-stage`` for deals past their limit by a kept log start.
-
-    The finding is the row check's, on the stage-entered cell, with the days
-    counted from the start that the Stage log kept.
-    """
-    findings = []
-    for deal in deals:
-        stage, row = deal.stage, current.get(deal.deal_id or "")
-        entered = _date_of_value(deal.values.get(STAGE_ENTERED_FIELD))
-        if stage is None or stage.idle_days is None or row is None or entered is None:
-            continue
-        days = (as_of - row.entered).days
-        if row.stage != stage.name or entered > as_of or days <= stage.idle_days:
-            continue
-        params = {
-            "days": str(days),
-            "limit": str(stage.idle_days),
-            "stage": stage.name,
-            "kept_since": row.entered.isoformat(),
-        }
-        findings.append(
-            Finding(
-                Code.IDLE_IN_STAGE,
-                SEVERITIES[Code.IDLE_IN_STAGE],
-                deal.row,
-                entered_column,
-                entered.isoformat(),
-                deal.deal_id,
-                STAGE_ENTERED_FIELD,
-                params,
-            )
-        )
-    return findings
 
 
 def log_funnel(

@@ -257,13 +257,7 @@ def _run_sync(
     findings = note_empty_formula_results(findings, grid, columns)
     if logged is not None:
         findings = idle_from_log_starts(
-            findings,
-            deals,
-            logged.log_rows,
-            logged.stale_entered,
-            as_of,
-            kept=logged.kept_entered,
-            entered_column=logged.entered_column,
+            findings, deals, logged.log_rows, logged.stale_entered, as_of
         )
         findings = findings + logged.findings
     findings = sort_findings(findings)

@@ -699,18 +699,17 @@ def idle_message_of(folder: Path, row: int) -> str | None:
     return found[0] if found else None
 
 
-def test_idle_counts_from_kept_start(
+def test_idle_counts_from_row_after_retype(
     tmp_path: Path, pipeline: Pipeline, store: StateStore
 ) -> None:
     write_rows(tmp_path, [("D-1", "Lead", day(1))])
     run_on(pipeline, store, day(3))
     write_rows(tmp_path, [("D-1", "Proposal", day(4))])
     run_on(pipeline, store, day(5))
-    # Retyped after the move was recorded, Stage Entered no longer dates it.
+    # Runs may have missed a move back and forth, so the row's date can be
+    # right where the Stage log keeps the start it showed.
     write_rows(tmp_path, [("D-1", "Proposal", day(10))])
     run_on(pipeline, store, day(20))
 
     assert stays_of(tmp_path, "D-1")[1] == ("Proposal", day(4), None, 16)
-    message = idle_message_of(tmp_path, HEADER_ROW + 1)
-    assert message is not None
-    assert "for 16 days, since 2027-01-04" in message
+    assert idle_message_of(tmp_path, HEADER_ROW + 1) is None
