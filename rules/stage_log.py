@@ -551,10 +551,10 @@ def keep_shown_starts(
 
     - that of a stay after a move recorded before today, because it is also
       the day the stay before it ended;
-    - a start that is, or would move to, a day before the month of
-      ``last_run``, because that month's review and those before it are
-      written: the deal would count as new or as entering the stage in two
-      reviews, or in none.
+    - a start that is, or would move to, a day in a month whose review is
+      written: from the month of ``log_started_on`` up to the month before
+      that of ``last_run``. The deal would count as new or as entering the
+      stage in two reviews, or in none.
 
     A stay the log's first run found is counted by no review, so it follows
     the sheet. ``before`` are the rows as they were before the sheet dates,
@@ -574,7 +574,11 @@ def keep_shown_starts(
     kept: set[str] = set()
     changed = sorted({deal_id for deal_id, _ in starts.items() ^ shown.items()})
     deal_ids = list(map(DEAL_ID, rows))
-    frozen_before = last_run.replace(day=1)
+    # The months whose review a run up to ``last_run`` wrote.
+    reviewed_from, reviewed_before = (
+        log_started_on.replace(day=1),
+        last_run.replace(day=1),
+    )
     for deal_id in changed:
         index = bisect_right(deal_ids, deal_id) - 1
         if index < 0 or deal_ids[index] != deal_id:
@@ -591,7 +595,8 @@ def keep_shown_starts(
         if previous is None or previous.disappeared:
             if previous is None and first_found == log_started_on:
                 continue
-            if min(old, rows[index].entered) >= frozen_before:
+            new = rows[index].entered
+            if not any(reviewed_from <= day < reviewed_before for day in (old, new)):
                 continue
         rows[index] = row if old == row.entered else _started_on(row, old)
         if previous is not None and not previous.disappeared:

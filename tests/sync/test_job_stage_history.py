@@ -665,6 +665,22 @@ def test_retype_within_open_month_taken(
     assert stays_of(tmp_path, "D-2") == [("Lead", day(8), None, 2)]
 
 
+def test_date_typo_before_log_fixed(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = [("D-1", "Lead", day(20)), ("D-2", "Lead", dt.date(2026, 2, 2))]
+    write_rows(tmp_path, february[:1])
+    run_on(pipeline, store, day(28))
+    write_rows(tmp_path, february)
+    run_on(pipeline, store, dt.date(2027, 2, 3))
+    run_on(pipeline, store, dt.date(2027, 2, 5))
+    # The year is fixed. No review counted the stay, so its start can move.
+    write_rows(tmp_path, [february[0], ("D-2", "Lead", dt.date(2027, 2, 2))])
+    run_on(pipeline, store, dt.date(2027, 2, 6))
+
+    assert stays_of(tmp_path, "D-2") == [("Lead", dt.date(2027, 2, 2), None, 4)]
+
+
 def win_rate_line(folder: Path, tab: str, stage: str) -> list[object]:
     """Return a review's observed win rate %, closed and won deals of a stage."""
     lines = read_tab(folder / "pipeline.xlsx", tab)
