@@ -312,6 +312,9 @@ def idle_from_log_starts(
             continue
         days = (as_of - row.entered).days
         if days > stage.idle_days:
+            # NOTE: the message calls this the day a run first found the deal
+            # in the stage, but a start that keep_shown_starts kept can be an
+            # earlier row date that the Stage log showed.
             since = row.entered.isoformat()
             params = {**finding.params, "days": str(days), "since": since}
             remaining.append(replace(finding, params=params))
