@@ -24,7 +24,8 @@ Conventions:
   a stage of another outcome, so an upsell after a win is not a second win.
 - The *observed win rate* of an open stage is won ÷ closed over the log's
   deals that were ever in that stage and were in a won or lost stage at the
-  month's end.
+  month's end. A deal no longer on the sheet then is in the stage it was
+  last recorded in, so a won deal archived off the sheet still counts.
 - When the log began after the month's first day, the moves before it are
   missing. Deals in a won (lost) stage at the month's end whose close date on
   the sheet is in the month, but whose move into that stage the month's log
@@ -171,7 +172,8 @@ class _MonthLog:
 
     ``entered`` are the stays that began in the month with a known start, and
     ``ended`` those that ended in it. ``final_outcomes`` are the outcomes of
-    the deals on the sheet at the month's end in a known stage, by deal ID.
+    the deals in a known stage at the month's end, by deal ID, with a deal
+    that left the sheet in the stage it was last recorded in.
     ``deal_ids`` and ``stage_names`` are columns of every stay that began by
     the month's end, with None for a stage the definition does not know.
     """
@@ -433,8 +435,12 @@ def _month_log(
         map({label: stage.outcome for label, stage in known.items()}.get, labels)
     )
     in_known_stage = map(is_not, outcomes, repeat(None))
+    # A deal that left the sheet keeps the stage it was last recorded in, so a
+    # won deal archived off the sheet still counts as won. A later stay of the
+    # same deal comes after it and replaces it in the dict.
+    last_known = map(or_, ends.current, ends.disappeared)
     final = compress(
-        zip(deal_ids, outcomes, strict=True), map(and_, ends.current, in_known_stage)
+        zip(deal_ids, outcomes, strict=True), map(and_, last_known, in_known_stage)
     )
     return _MonthLog(
         entered=_stays_at(entered, deal_ids, stages, ends.disappeared),

@@ -26,6 +26,7 @@ from rules.stage_log import (
     StageLogRow,
     idle_findings_from_log,
     idle_stays,
+    keep_shown_starts,
     log_funnel,
     stage_log_rows,
     start_stays_on_sheet_dates,
@@ -77,6 +78,8 @@ class HistoryOutcome:
     some of ``log_rows`` take their start from, or None without one.
     ``stale_entered`` holds the IDs of the deals whose stage-entered date the
     log did not take, because a run saw the deal in its previous stage later.
+    ``kept_entered`` holds those of the deals whose current stay kept the start
+    that an earlier run showed, which the row's date no longer gives.
     ``stay_starts`` are the starts of current stays, by deal ID, to store with
     the snapshot, as :class:`StageHistory` has them. ``ended_stay_starts`` are
     the starts of the stays that ``new_transitions`` end, from the history's
@@ -92,6 +95,7 @@ class HistoryOutcome:
     funnel: list[LogFunnelStage]
     entered_column: str | None = None
     stale_entered: frozenset[str] = frozenset()
+    kept_entered: frozenset[str] = frozenset()
     stay_starts: dict[str, dt.date] = field(default_factory=dict)
     ended_stay_starts: dict[str, dt.date] = field(default_factory=dict)
     transitions: list[Transition] = field(default_factory=list)
@@ -218,6 +222,7 @@ def apply_history(
     log_rows = recorded_stays(with_today, as_of)
     entered_column = None
     stale: set[str] = set()
+    kept: set[str] = set()
     # NOTE: a sheet without the column stores no starts, so a stay that kept
     # one while the deal was off the sheet loses it when the deal moves on.
     stay_starts: dict[str, dt.date] = {}
@@ -225,7 +230,17 @@ def apply_history(
         entered_column = columns.header_of("stage_entered_date")
         run_days = sorted({*history.run_days, as_of})
         dated = _rows_with_dates(deals, tracked, carried)
+        before = list(log_rows)
         stay_starts, stale = start_stays_on_sheet_dates(log_rows, dated, run_days)
+        kept = keep_shown_starts(
+            log_rows,
+            before,
+            history.stay_starts,
+            stay_starts,
+            last_run=_last_run_day(history.run_days, as_of),
+            as_of=as_of,
+            log_started_on=with_today.log_started_on or as_of,
+        )
 
     recent = _recent(transitions, as_of)
     findings = check_tracked(recent, tracked, columns, pipeline, as_of)
@@ -248,6 +263,7 @@ def apply_history(
         funnel=log_funnel(transitions, pipeline),
         entered_column=entered_column,
         stale_entered=frozenset(stale),
+        kept_entered=frozenset(kept),
         stay_starts=stay_starts,
         ended_stay_starts={
             stay_end.deal_id: start for stay_end, start in ended_today.items()
@@ -299,6 +315,12 @@ def recorded_stays(history: StageHistory, as_of: dt.date) -> list[StageLogRow]:
     )
     start_stays_on_stored_starts(rows, history.stay_starts)
     return rows
+
+
+def _last_run_day(run_days: Sequence[dt.date], as_of: dt.date) -> dt.date | None:
+    """Return the latest recorded run day up to ``as_of``, or None without one."""
+    earlier = [day for day in run_days if day <= as_of]
+    return earlier[-1] if earlier else None
 
 
 def _without_entered_date(

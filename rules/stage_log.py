@@ -23,7 +23,7 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
@@ -312,6 +312,9 @@ def idle_from_log_starts(
             continue
         days = (as_of - row.entered).days
         if days > stage.idle_days:
+            # NOTE: the message calls this the day a run first found the deal
+            # in the stage, but a start that keep_shown_starts kept can be an
+            # earlier row date that the Stage log showed.
             since = row.entered.isoformat()
             params = {**finding.params, "days": str(days), "since": since}
             remaining.append(replace(finding, params=params))
@@ -531,6 +534,82 @@ def start_stays_on_stored_starts(
         ):
             rows[index - 1] = _end_stay_on(previous, start)
         rows[index] = _started_on(row, start)
+
+
+def keep_shown_starts(
+    rows: list[StageLogRow],
+    before: Sequence[StageLogRow],
+    shown: Mapping[str, dt.date],
+    starts: dict[str, dt.date],
+    *,
+    last_run: dt.date | None,
+    as_of: dt.date,
+    log_started_on: dt.date,
+) -> set[str]:
+    """Keep the start that the last run showed for a current stay where needed.
+
+    :func:`start_stays_on_sheet_dates` starts current stays on today's
+    stage-entered dates, so an edit of that cell after a run can move a start
+    that the Stage log already showed. Two kinds of such starts stay as shown:
+
+    - that of a stay after a move recorded before today, because it is also
+      the day the stay before it ended;
+    - a start that is, or would move to, a day in a month whose review is
+      written: from the month of ``log_started_on`` up to the month before
+      that of ``last_run``. The deal would count as new or as entering the
+      stage in two reviews, or in none.
+
+    A stay the log's first run found is counted by no review, so it follows
+    the sheet. ``before`` are the rows as they were before the sheet dates,
+    ``shown`` the starts stored by the last run, and ``starts`` those that
+    :func:`start_stays_on_sheet_dates` returned. ``rows`` and ``starts`` are
+    changed in place. Only the deals whose start differs from the stored one
+    are visited, so an unchanged sheet costs one comparison of two dicts.
+    Returns the IDs of the deals whose start was kept.
+
+    Before: D-1 Lead 10-01 to 10-06 and Demo from 10-06 (the row's date) on
+    the run of 10-07; on 10-08 the row shows 10-08. After: the same stays,
+    where the sheet alone gives Demo from 10-07 and Lead ending 10-07.
+    """
+    # On the log's first run every stay begins today, so no start was shown.
+    if last_run is None or starts == shown:
+        return set()
+    kept: set[str] = set()
+    changed = sorted({deal_id for deal_id, _ in starts.items() ^ shown.items()})
+    deal_ids = list(map(DEAL_ID, rows))
+    # The months whose review a run up to ``last_run`` wrote.
+    reviewed_from, reviewed_before = (
+        log_started_on.replace(day=1),
+        last_run.replace(day=1),
+    )
+    for deal_id in changed:
+        index = bisect_right(deal_ids, deal_id) - 1
+        if index < 0 or deal_ids[index] != deal_id:
+            continue
+        row = before[index]
+        first_found = row.entered if row.first_seen is None else row.first_seen
+        if row.exited is not None or first_found >= as_of:
+            continue
+        old = min(shown.get(deal_id, row.entered), row.entered)
+        if rows[index].entered == old:
+            continue
+        has_previous = index > 0 and deal_ids[index - 1] == deal_id
+        previous = before[index - 1] if has_previous else None
+        if previous is None or previous.disappeared:
+            if previous is None and first_found == log_started_on:
+                continue
+            new = rows[index].entered
+            if not any(reviewed_from <= day < reviewed_before for day in (old, new)):
+                continue
+        rows[index] = row if old == row.entered else _started_on(row, old)
+        if previous is not None and not previous.disappeared:
+            rows[index - 1] = _end_stay_on(previous, old)
+        if old < first_found:
+            starts[deal_id] = old
+        else:
+            starts.pop(deal_id, None)
+        kept.add(deal_id)
+    return kept
 
 
 def _starts_by_deal(

@@ -69,6 +69,7 @@ def render_tabs(
                 locale,
                 history.log_rows,
                 history.entered_column,
+                history.kept_entered,
             )
         )
     return tabs

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence, Set
 from functools import cache
 from itertools import product
 
@@ -22,13 +23,17 @@ def render_stage_log(
     locale: Locale,
     log_rows: Sequence[StageLogRow],
     entered_column: str | None = None,
+    kept: Set[str] = frozenset(),
 ) -> GeneratedTab:
     """Render one line per stay of a deal in a stage, by deal and then by date.
 
     The note of a stay whose start comes from the row's stage-entered date
     names the header ``entered_column`` and the day a run first found the deal
     in the stage. An ended stay keeps such a start after the sheet lost the
-    column, so without ``entered_column`` the note names no header.
+    column, so without ``entered_column`` the note names no header. The
+    current stays of the deals in ``kept`` kept a start that the row's date
+    no longer gives, so their note names the date as one the row showed, as
+    for an ended stay.
 
     Before: D-1 new in Lead on 09-01, moved to Qualified on 09-03, as of 09-04.
     After::
@@ -77,10 +82,33 @@ def render_stage_log(
             log_rows, totals, strict=True
         )
     )
+    if kept:
+        _note_kept_starts(rows, log_rows, kept, sheet_note)
     if not log_rows:
         rows.append([labels["no_log"]])
     widths: list[float] = [14, 20, 12, 12, 8, 40, 12]
     return GeneratedTab(name=name, grid=rows, column_widths=widths)
+
+
+def _note_kept_starts(
+    rows: Grid,
+    log_rows: Sequence[StageLogRow],
+    kept: Set[str],
+    sheet_note: Callable[[dt.date, bool, bool], str],
+) -> None:
+    """Give each kept current stay the note of a start the row showed before.
+
+    ``log_rows`` are in deal ID order, each deal's current stay last, and
+    ``rows`` has a line per log row after its three heading lines.
+    """
+    deal_ids = [row.deal_id for row in log_rows]
+    for deal_id in kept:
+        index = bisect_right(deal_ids, deal_id) - 1
+        if index < 0 or deal_ids[index] != deal_id:
+            continue
+        row = log_rows[index]
+        if row.exited is None and row.first_seen is not None:
+            rows[index + 3][5] = sheet_note(row.first_seen, True, False)
 
 
 def _stay_notes(labels: dict[str, str]) -> dict[bool, dict[bool, str | None]]:

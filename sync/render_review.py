@@ -140,8 +140,9 @@ HOW_COUNTED: dict[Locale, list[str]] = {
         ),
         (
             "Observed win rate %: won ÷ (won + lost) over the log's deals that "
-            "were ever in the stage and were closed at the month's end. Blank "
-            "when none."
+            "were ever in the stage and were closed at the month's end. A deal "
+            "removed from the sheet counts in the stage it was last recorded in, "
+            "so an archived won deal still counts as won. Blank when none."
         ),
         "Every count is of distinct deals.",
     ],
@@ -162,7 +163,8 @@ HOW_COUNTED: dict[Locale, list[str]] = {
         "丢单原因：当月丢单商机的丢单原因单元格，以写入本表时表中的内容为准。",
         (
             "实际赢单率 %：日志中曾在该阶段、且在月末已关闭的商机中，"
-            "赢单 ÷（赢单 + 丢单）。无此类商机时为空白。"
+            "赢单 ÷（赢单 + 丢单）。已从表中删除的商机按其最后记录的阶段计入，"
+            "因此归档的赢单仍计为赢单。无此类商机时为空白。"
         ),
         "所有计数均为不重复的商机数。",
     ],

@@ -580,3 +580,152 @@ def test_stage_renamed_without_alias_warned(
         assert len(named) == 1
         assert "'Proposal' (1 deal)" in named[0]
         assert "add its old name to the aliases of the new stage" in named[0]
+
+
+# Starts that a run showed, and later edits of Stage Entered
+
+
+def test_ended_stay_keeps_end_after_retype(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", day(1))])
+    run_on(pipeline, store, day(5))
+    write_rows(tmp_path, [("D-1", "Demo", day(6))])
+    run_on(pipeline, store, day(7))
+    # The rep retypes Stage Entered, the stage unchanged.
+    write_rows(tmp_path, [("D-1", "Demo", day(8))])
+    run_on(pipeline, store, day(8))
+
+    expected = [("Lead", day(1), day(6), 5), ("Demo", day(6), None, 2)]
+    assert stays_of(tmp_path, "D-1") == expected
+    showed = "entered as the row's 'Stage Entered' showed while in this stage"
+    assert stage_log_notes(tmp_path, "D-1") == [
+        f"{showed}; first recorded on 2027-01-05",
+        f"{showed}; first recorded on 2027-01-07",
+    ]
+    stays = [
+        (stay["stage"], stay["entered"], stay["exited"], stay["days"])
+        for stay in logged_stays(tmp_path, "D-1")["stays"]
+    ]
+    assert stays == [
+        ("Lead", "2027-01-01", "2027-01-06", 5),
+        ("Demo", "2027-01-06", None, 2),
+    ]
+
+
+def test_new_deal_counted_once_after_retype(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = dt.date(2027, 2, 1)
+    write_rows(tmp_path, [("D-1", "Lead", day(20))])
+    run_on(pipeline, store, day(28))
+    write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", day(30))])
+    run_on(pipeline, store, february)
+    # The rep retypes D-2's Stage Entered after January's review is written.
+    write_rows(
+        tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", dt.date(2027, 2, 2))]
+    )
+    run_on(pipeline, store, dt.date(2027, 2, 2))
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+
+    january = "New deals since 2027-01-28, the first recorded run"
+    assert figure(tmp_path, "Review 2027-01", january) == 1
+    assert figure(tmp_path, "Review 2027-02", "New deals") == 0
+    assert stays_of(tmp_path, "D-2") == [("Lead", day(30), None, 30)]
+
+
+def test_new_deal_counted_once_after_earlier_date(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = dt.date(2027, 2, 1)
+    write_rows(tmp_path, [("D-1", "Lead", day(20))])
+    run_on(pipeline, store, day(28))
+    write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", february)])
+    run_on(pipeline, store, february)
+    # January's review is written without D-2. Then its date moves into January.
+    write_rows(tmp_path, [("D-1", "Lead", day(20)), ("D-2", "Lead", day(30))])
+    run_on(pipeline, store, dt.date(2027, 2, 2))
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+
+    january = "New deals since 2027-01-28, the first recorded run"
+    assert figure(tmp_path, "Review 2027-01", january) == 0
+    assert figure(tmp_path, "Review 2027-02", "New deals") == 1
+
+
+def test_retype_within_open_month_taken(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", None)])
+    run_on(pipeline, store, day(4))
+    write_rows(tmp_path, [("D-1", "Lead", None), ("D-2", "Lead", day(6))])
+    run_on(pipeline, store, day(8))
+    write_rows(tmp_path, [("D-1", "Lead", None), ("D-2", "Lead", day(10))])
+    run_on(pipeline, store, day(10))
+
+    assert stays_of(tmp_path, "D-2") == [("Lead", day(8), None, 2)]
+
+
+def test_date_typo_before_log_fixed(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    february = [("D-1", "Lead", day(20)), ("D-2", "Lead", dt.date(2026, 2, 2))]
+    write_rows(tmp_path, february[:1])
+    run_on(pipeline, store, day(28))
+    write_rows(tmp_path, february)
+    run_on(pipeline, store, dt.date(2027, 2, 3))
+    run_on(pipeline, store, dt.date(2027, 2, 5))
+    # The year is fixed. No review counted the stay, so its start can move.
+    write_rows(tmp_path, [february[0], ("D-2", "Lead", dt.date(2027, 2, 2))])
+    run_on(pipeline, store, dt.date(2027, 2, 6))
+
+    assert stays_of(tmp_path, "D-2") == [("Lead", dt.date(2027, 2, 2), None, 4)]
+
+
+def win_rate_line(folder: Path, tab: str, stage: str) -> list[object]:
+    """Return a review's observed win rate %, closed and won deals of a stage."""
+    lines = read_tab(folder / "pipeline.xlsx", tab)
+    [line] = [line[2:5] for line in lines if line[:1] == [stage] and line[1] != "open"]
+    return line
+
+
+def test_archived_won_deal_in_win_rate(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    negotiation = [("A", "Negotiation", day(20)), ("B", "Negotiation", day(20))]
+    write_rows(tmp_path, negotiation)
+    run_on(pipeline, store, day(27))
+    closed = [("A", "Closed Won", day(28)), ("B", "Closed Lost", day(28))]
+    write_rows(tmp_path, closed)
+    run_on(pipeline, store, day(28))
+    run_on(pipeline, store, dt.date(2027, 2, 1))
+    # The won deal A is archived off the sheet.
+    write_rows(tmp_path, closed[1:])
+    run_on(pipeline, store, dt.date(2027, 2, 2))
+    run_on(pipeline, store, dt.date(2027, 3, 1))
+
+    assert win_rate_line(tmp_path, "Review 2027-01", "Negotiation") == [50, 2, 1]
+    assert win_rate_line(tmp_path, "Review 2027-02", "Negotiation") == [50, 2, 1]
+
+
+def idle_message_of(folder: Path, row: int) -> str | None:
+    """Return the Problems tab's idle-in-stage message of a row, if any."""
+    problems = read_tab(folder / "pipeline.xlsx", "Problems")
+    texts = [str(cell) for line in problems if row in line for cell in line]
+    found = [text for text in texts if "Deal has been in stage" in text]
+    return found[0] if found else None
+
+
+def test_idle_counts_from_row_after_retype(
+    tmp_path: Path, pipeline: Pipeline, store: StateStore
+) -> None:
+    write_rows(tmp_path, [("D-1", "Lead", day(1))])
+    run_on(pipeline, store, day(3))
+    write_rows(tmp_path, [("D-1", "Proposal", day(4))])
+    run_on(pipeline, store, day(5))
+    # Runs may have missed a move back and forth, so the row's date can be
+    # right where the Stage log keeps the start it showed.
+    write_rows(tmp_path, [("D-1", "Proposal", day(10))])
+    run_on(pipeline, store, day(20))
+
+    assert stays_of(tmp_path, "D-1")[1] == ("Proposal", day(4), None, 16)
+    assert idle_message_of(tmp_path, HEADER_ROW + 1) is None
