@@ -75,9 +75,9 @@ from sync.sources.package_checks import (
     check_package,
     describe_unread_tab,
     describe_unreadable_package,
-    save_as_format,
     with_plain_targets,
 )
+from sync.sources.package_messages import save_as_format
 from sync.sources.sheet_halves import SheetHalves
 from sync.sources.zip_documents import describe_zip_document
 from sync.status_alignment import (

@@ -30,6 +30,14 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from config.errors import UnsupportedWorkbookError
+from sync.sources.package_messages import (
+    compression_message,
+    macro_sheet_message,
+    resave,
+    strict_open_xml_error,
+    utf16_message,
+    workbook_place_message,
+)
 from sync.xlsx.markup import escape_attribute, root_start_tag
 from sync.xlsx.zipcopy import reject_duplicate_members
 
@@ -72,14 +80,6 @@ _PARTS_READ = ("/worksheet", "/chartsheet", "/dialogsheet", "/styles", "/sharedS
 # only Stored (0) and Deflate (8) members (sync.xlsx.zipcopy), and
 # python-calamine 0.9.1 failed on bzip2 (12) ones. Other methods were not tried.
 _READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_METHOD_NAMES = {
-    9: "Deflate64",
-    12: "bzip2",
-    14: "LZMA",
-    93: "Zstandard",
-    95: "XZ",
-    98: "PPMd",
-}
 
 # zipfile raises these for a member it cannot inflate: NotImplementedError
 # for an unknown method, RuntimeError for an encrypted member, zlib.error and
@@ -101,11 +101,6 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # names no part is left as it is.
 _RELATIONSHIP_TARGET = re.compile(rb"""(\sTarget\s*=\s*["'])([^"']*)(["'])""")
 _ROOT_NAME = re.compile(rb"<(?:([\w.-]+):)?([\w.-]+)")
-
-_FORMATS = {
-    ".xlsx": "Excel Workbook (.xlsx)",
-    ".xlsm": "Excel Macro-Enabled Workbook (.xlsm)",
-}
 
 
 @dataclass(frozen=True)
@@ -142,14 +137,6 @@ def check_package(package: zipfile.ZipFile, workbook: str) -> bool:
     if not part.name.lower().endswith(".bin"):
         _check_workbook_head(part.head, part.name, workbook)
     return True
-
-
-def strict_open_xml_error(workbook: str) -> UnsupportedWorkbookError:
-    """Return the error for a workbook saved as Strict Open XML."""
-    return UnsupportedWorkbookError(
-        f"Workbook {workbook!r} is saved as Strict Open XML, which pipesheet does "
-        "not write. Save it as an Excel Workbook (.xlsx) in Excel."
-    )
 
 
 def describe_unreadable_package(data: bytes, workbook: str) -> str | None:
@@ -257,15 +244,15 @@ def _describe_package(package: zipfile.ZipFile, workbook: str) -> str | None:
     for name in read_parts:
         member = package.getinfo(name)
         if member.compress_type not in _READABLE_METHODS:
-            return _compression_message(member, workbook)
+            return compression_message(member, workbook)
     if part.name.lower() not in _WORKBOOK_PARTS_FOUND:
-        return _workbook_place_message(part.name, workbook)
+        return workbook_place_message(part.name, workbook)
     for name in read_parts:
         if _is_utf16(_read_head(package, name)):
-            return _utf16_message(name, workbook)
+            return utf16_message(name, workbook)
     for tab, kind in _sheet_kinds(package, part.name):
         if kind in _MACRO_SHEETS:
-            return _macro_sheet_message(tab, _MACRO_SHEETS[kind], workbook)
+            return macro_sheet_message(tab, _MACRO_SHEETS[kind], workbook)
     return None
 
 
@@ -293,7 +280,7 @@ def _describe_tab(package: zipfile.ZipFile, tab: str, workbook: str) -> str | No
     if sheet is None:
         return None
     if _is_utf16(_read_head(package, sheet)):
-        return _utf16_message(sheet, workbook)
+        return utf16_message(sheet, workbook)
 
     unresolved = []
     if "." in target.split("/") or ".." in target.split("/"):
@@ -302,7 +289,7 @@ def _describe_tab(package: zipfile.ZipFile, tab: str, workbook: str) -> str | No
         unresolved.append("its %-escapes")
     if not unresolved:
         return None
-    advice = _resave(workbook, libreoffice="%" not in target)
+    advice = resave(workbook, libreoffice="%" not in target)
     return (
         f"Workbook {workbook!r} could not be read: its workbook part finds the "
         f"cells of tab {tab!r} at {target!r}. That path is valid, but "
@@ -348,7 +335,7 @@ def _has_workbook_root(head: bytes) -> bool:
 
 def _check_workbook_head(head: bytes, part: str, workbook: str) -> None:
     if _is_utf16(head):
-        raise UnsupportedWorkbookError(_utf16_message(part, workbook))
+        raise UnsupportedWorkbookError(utf16_message(part, workbook))
     if _root_namespace(head) == _STRICT_MAIN:
         raise strict_open_xml_error(workbook)
 
@@ -444,62 +431,3 @@ def _parse(xml: bytes) -> ElementTree.Element:
 def _is_utf16(head: bytes) -> bool:
     # Without a byte order mark, UTF-16 text starts with "<" and a zero byte.
     return head.startswith((*_UTF16_BOMS, b"<\x00", b"\x00<"))
-
-
-def save_as_format(workbook: str) -> str:
-    """Return the Excel file type to save ``workbook`` as, keeping its macros."""
-    suffix = posixpath.splitext(workbook)[1].lower()
-    return _FORMATS.get(suffix, _FORMATS[".xlsx"])
-
-
-def _resave(workbook: str, *, libreoffice: bool = True) -> str:
-    """Return how to save the workbook again, as the start of a sentence.
-
-    :param libreoffice: whether LibreOffice Calc opens the case. Calc 7.4
-        opened UTF-16 parts and '..' targets, but not %-escaped targets or a
-        workbook part at another name.
-    """
-    programs = "Excel or LibreOffice Calc" if libreoffice else "Excel"
-    return f"Open the workbook in {programs} and save it as {save_as_format(workbook)}"
-
-
-def _compression_message(member: zipfile.ZipInfo, workbook: str) -> str:
-    method = _METHOD_NAMES.get(member.compress_type, "an unknown method")
-    return (
-        f"Workbook {workbook!r} could not be read: its member {member.filename!r} "
-        f"is compressed with {method} (zip method {member.compress_type}), and "
-        "pipesheet reads only the Deflate method that Excel writes. The file was "
-        "probably zipped again by an archive tool. Zip the extracted parts again "
-        "with the Deflate method, or save the workbook again from the program "
-        f"that made it, as {save_as_format(workbook)}."
-    )
-
-
-def _workbook_place_message(part: str, workbook: str) -> str:
-    return (
-        f"Workbook {workbook!r} could not be read: its workbook part is {part!r}. "
-        "The file format allows any name, but pipesheet's reader "
-        "(python-calamine) finds a workbook part only at 'xl/workbook.xml' or "
-        f"'workbook.xml'. {_resave(workbook, libreoffice=False)}, which stores "
-        "it there, then run again."
-    )
-
-
-def _utf16_message(part: str, workbook: str) -> str:
-    return (
-        f"Workbook {workbook!r} could not be read: its part {part!r} is encoded "
-        "as UTF-16. The file format allows that, but pipesheet's reader "
-        f"(python-calamine) reads only UTF-8 parts. {_resave(workbook)}, "
-        "which stores every part as UTF-8, then run again."
-    )
-
-
-def _macro_sheet_message(tab: str, kind: str, workbook: str) -> str:
-    return (
-        f"Workbook {workbook!r} could not be read: its tab {tab!r} is {kind}, a "
-        "sheet type that pipesheet's reader (python-calamine) does not open, and "
-        "then it reads no tab at all. Nothing was written: the workbook and its "
-        "macros are unchanged. Keep the deals in a workbook without Excel 4.0 "
-        "macro sheets, or delete that sheet in Excel if its macros are no "
-        "longer used, then run again."
-    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from config.errors import UnsupportedWorkbookError
 from sync.date_system import uses_1904_dates
-from sync.sources.package_checks import strict_open_xml_error
+from sync.sources.package_messages import strict_open_xml_error
 from sync.xlsx.markup import escape_attribute
 from sync.xlsx.package import Package
 from sync.xlsx.part_outline import (
