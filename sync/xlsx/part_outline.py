@@ -17,7 +17,7 @@ content ends where ``</sheets >`` starts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from xml.parsers import expat
@@ -227,6 +227,33 @@ def append_child(xml: bytes, parent: ElementSpan, element: bytes) -> bytes:
 def insert_before(xml: bytes, sibling: ElementSpan, element: bytes) -> bytes:
     """Return ``xml`` with ``element`` just before ``sibling``."""
     return xml[: sibling.start] + element + xml[sibling.start :]
+
+
+def insert_in_order(
+    xml: bytes,
+    outline: PartOutline,
+    parent: ElementSpan,
+    element: bytes,
+    namespace: str,
+    followers: Collection[str],
+) -> bytes:
+    """Return ``xml`` with ``element`` as a child of ``parent``, in schema order.
+
+    The schema fixes the order of a part's children, so ``element`` goes just
+    before the first child of ``parent`` in ``namespace`` whose name is one of
+    ``followers`` (those the schema puts after it), or last when none is there.
+    """
+    follower = next(
+        (
+            child
+            for child in outline.children(parent)
+            if child.namespace == namespace and child.name in followers
+        ),
+        None,
+    )
+    if follower is not None:
+        return insert_before(xml, follower, element)
+    return append_child(xml, parent, element)
 
 
 def remove_elements(xml: bytes, elements: list[ElementSpan]) -> bytes:

@@ -18,9 +18,8 @@ from sync.xlsx.package import Package
 from sync.xlsx.part_outline import (
     ElementSpan,
     PartOutline,
-    append_child,
     editing_part,
-    insert_before,
+    insert_in_order,
     start_tag,
 )
 from sync.xlsx.relationships import STYLES
@@ -204,18 +203,9 @@ class StyleSheet:
         outline = self._outlined()
         root = outline.root
         empty = b'<%sdxfs count="0"/>' % root.prefix
-        follower = next(
-            (
-                child
-                for child in outline.children(root)
-                if child.namespace == SPREADSHEET_NS and child.name in _AFTER_DXFS
-            ),
-            None,
+        self._set_xml(
+            insert_in_order(self.xml, outline, root, empty, SPREADSHEET_NS, _AFTER_DXFS)
         )
-        if follower is not None:
-            self._set_xml(insert_before(self.xml, follower, empty))
-        else:
-            self._set_xml(append_child(self.xml, root, empty))
 
     def _missing(self, collection: str) -> UnsupportedWorkbookError:
         return UnsupportedWorkbookError(

@@ -61,7 +61,7 @@ from sync.xlsx.part_outline import (
     PartLayoutError,
     PartOutline,
     append_child,
-    insert_before,
+    insert_in_order,
     remove_elements,
     start_tag,
 )
@@ -324,17 +324,9 @@ def write_tab_records(workbook_xml: bytes, records: dict[int, TabRecord]) -> byt
         return append_child(xml, names, elements)
 
     block = b"<%sdefinedNames>%s</%sdefinedNames>" % (prefix, elements, prefix)
-    follower = next(
-        (
-            child
-            for child in outline.children(root)
-            if child.namespace == SPREADSHEET_NS and child.name in AFTER_DEFINED_NAMES
-        ),
-        None,
+    return insert_in_order(
+        xml, outline, root, block, SPREADSHEET_NS, AFTER_DEFINED_NAMES
     )
-    if follower is not None:
-        return insert_before(xml, follower, block)
-    return append_child(xml, root, block)
 
 
 @dataclass(frozen=True)

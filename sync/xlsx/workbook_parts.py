@@ -17,12 +17,11 @@ from sync.sources.package_messages import strict_open_xml_error
 from sync.xlsx.markup import escape_attribute
 from sync.xlsx.package import Package
 from sync.xlsx.part_outline import (
-    ElementSpan,
     PartLayoutError,
     PartOutline,
     append_child,
     editing_part,
-    insert_before,
+    insert_in_order,
     start_tag,
 )
 from sync.xlsx.relationships import (
@@ -189,23 +188,8 @@ def with_full_calculation(xml: bytes) -> bytes:
         return xml[: element.start] + tag + xml[element.content_start :]
 
     calculation = b"<" + root.prefix + b'calcPr fullCalcOnLoad="1"/>'
-    follower = _first_child_of(outline, root, _AFTER_CALCULATION)
-    if follower is not None:
-        return insert_before(xml, follower, calculation)
-    return append_child(xml, root, calculation)
-
-
-def _first_child_of(
-    outline: PartOutline, parent: ElementSpan, names: tuple[str, ...]
-) -> ElementSpan | None:
-    """Return the first child of ``parent`` with one of ``names`` (main namespace)."""
-    return next(
-        (
-            child
-            for child in outline.children(parent)
-            if child.namespace == SPREADSHEET_NS and child.name in names
-        ),
-        None,
+    return insert_in_order(
+        xml, outline, root, calculation, SPREADSHEET_NS, _AFTER_CALCULATION
     )
 
 
