@@ -24,7 +24,7 @@ that field's headers. :mod:`config.rules_tab_problems` validates the result.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from config.close_matches import closest_value
 from config.errors import DefinitionError
@@ -40,6 +40,7 @@ from config.rules_tab_layout import (
     header_key,
 )
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.merged_cells import read_header_rows
 from rules.text_forms import fold_text, normalize_text
 
 # The tab names pipesheet looks for when the workbook itself is CONFIG.
@@ -62,8 +63,13 @@ class TabCell:
     value: CellValue
 
     def describe(self) -> str:
-        """Return ``row 4, column B (Value)``, the cell as a message names it."""
-        where = f"row {self.row}, column {column_letter(self.column)}"
+        """Return ``row 4, column B (Value)``, the cell as a message names it.
+
+        A cell of a column the table lacks (column -1) is named by its row.
+        """
+        where = f"row {self.row}"
+        if self.column >= 0:
+            where += f", column {column_letter(self.column)}"
         return f"{where} ({self.header})" if self.header else where
 
 
@@ -101,6 +107,21 @@ class _BlockStart:
     unknown: frozenset[int] = frozenset()
 
 
+def _unsaved_formula_problems(grid: SheetGrid) -> list[str]:
+    """Name each formula cell saved without its result, which reads as blank.
+
+    A blank cell in a table is a setting left out, so such a formula would
+    drop its setting without a word.
+    """
+    return [
+        f"row {row}, column {column_letter(column)}: the cell holds a formula "
+        "saved without its result (a script or a program that does not "
+        "calculate wrote it); open the workbook in Excel or LibreOffice and "
+        "save it, or type the value"
+        for row, column in sorted(grid.unsaved_formula_results)
+    ]
+
+
 def read_rules_tab(grid: SheetGrid) -> RulesTab:
     """Read the blocks of a Rules tab, without validating their values.
 
@@ -109,7 +130,10 @@ def read_rules_tab(grid: SheetGrid) -> RulesTab:
         block given twice, or a row without its first cell.
     """
     rules = RulesTab(grid.workbook, grid.tab)
-    problems: list[str] = []
+    problems = _unsaved_formula_problems(grid)
+    # A cell merged down over several rows, such as one idle limit for two
+    # stages, shows its value on each of them.
+    grid = replace(grid, rows=read_header_rows(grid, len(grid.rows)))
     seen: dict[str, int] = {}
     for start, rows in _split_blocks(grid, problems):
         first_row = seen.setdefault(start.block.name, start.row)
@@ -281,6 +305,14 @@ def _missing_first_cell(start: _BlockStart, number: int) -> str:
     )
 
 
+def _position_of(start: _BlockStart, key: str) -> int:
+    """Return the 0-based sheet column of the block's column ``key``, or -1."""
+    return next(
+        (position for position, cell in start.columns.items() if cell.header == key),
+        -1,
+    )
+
+
 def _read_settings(
     start: _BlockStart, rows: list[tuple[int, list[CellValue]]], rules: RulesTab
 ) -> list[str]:
@@ -295,7 +327,9 @@ def _read_settings(
                 problems.append(_missing_first_cell(start, number))
             continue
         key = cell_text(key_cell.value).strip()
-        value_cell = found.get("value") or TabCell(number, -1, "Value", None)
+        value_cell = found.get("value") or TabCell(
+            number, _position_of(start, "value"), "Value", None
+        )
         if key == BASED_ON:
             rules.based_on = value_cell
             continue

@@ -33,6 +33,7 @@ from sync.sources.registry import open_source
 
 if TYPE_CHECKING:
     from config.models import Pipeline
+    from rules.grid import SheetGrid
     from sync.sources.base import WorkbookSource
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,7 @@ def lay_rules_tab_over(
     if tab is None or not isinstance(data, dict):
         return pipeline
 
-    workbook = open_source(pipeline, location, writes=False)
-    rules = read_rules_tab(workbook.read_tab(_existing_tab(workbook, tab)))
+    rules = read_rules_tab(_read_rules_grid(pipeline, location, tab))
     if rules.based_on is not None:
         logger.warning(
             "%s, %s: based_on %r is not used, because the definition %s names "
@@ -99,11 +99,11 @@ def load_workbook_definition(workbook: Path) -> Pipeline | None:
     default_path = shipped_definition(DEFAULT_BASE)
     default = build_pipeline(read_definition(default_path), default_path)
     opened = open_source(default, str(workbook), writes=False)
-    tab = find_rules_tab(opened.tab_names())
+    tab = find_rules_tab(opened.tab_names(), workbook.name)
     if tab is None:
         return None
 
-    rules = read_rules_tab(opened.read_tab(tab))
+    rules = read_rules_tab(_read_rules_grid(default, str(workbook), tab))
     base_path = _base_definition_file(rules, workbook)
     data = read_definition(base_path)
     base = build_pipeline(data, base_path)
@@ -116,10 +116,39 @@ def load_workbook_definition(workbook: Path) -> Pipeline | None:
     return laid_over
 
 
-def find_rules_tab(tabs: list[str]) -> str | None:
-    """Return the workbook's spelling of its Rules tab, ignoring case, or None."""
+def _read_rules_grid(pipeline: Pipeline, location: str | None, tab: str) -> SheetGrid:
+    """Read the Rules tab ``tab`` as a run reads its pipeline tab.
+
+    A workbook source looks for what the cell values leave out, such as
+    blocks of merged cells and formulas saved without a result, only in the
+    pipeline tab. So the tab is read through a source whose pipeline tab it
+    is: a stage limit merged over two rows then applies to both, and a
+    formula without a result is named instead of read as a blank setting.
+    """
+    source = pipeline.source.model_copy(update={"tab": tab})
+    reader = open_source(
+        pipeline.model_copy(update={"source": source}), location, writes=False
+    )
+    return reader.read_tab(_existing_tab(reader, tab))
+
+
+def find_rules_tab(tabs: list[str], workbook: str) -> str | None:
+    """Return the workbook's spelling of its Rules tab, ignoring case, or None.
+
+    :raises SheetLayoutError: the workbook has more than one such tab (such
+        as ``Rules`` and ``规则``, or ``Rules`` and ``rules ``), since the
+        settings of all but one would be ignored without a word.
+    """
     wanted = {name.casefold() for name in RULES_TAB_NAMES}
-    return next((tab for tab in tabs if tab.strip().casefold() in wanted), None)
+    found = [tab for tab in tabs if tab.strip().casefold() in wanted]
+    if len(found) > 1:
+        names = ", ".join(repr(tab) for tab in found)
+        raise SheetLayoutError(
+            f"Workbook {workbook!r} has {len(found)} tabs that can hold its "
+            f"rules: {names}. pipesheet reads one Rules tab; move the settings "
+            "into one of them and delete or rename the others."
+        )
+    return found[0] if found else None
 
 
 def _workbook_source(base: Pipeline, workbook: Path, tab: str) -> dict[str, object]:

@@ -223,6 +223,14 @@ LAYOUT = "Rules tab"
             ),
         ),
         (
+            [["Setting", "Value"], ["followups.require_next_step_date", None]],
+            "pipeline definition",
+            (
+                "row 2, column B (Value), setting "
+                "'followups.require_next_step_date': no value; expected true or false"
+            ),
+        ),
+        (
             [["Setting", "Value"], ["timezone", "Europe/Berln"]],
             "pipeline definition",
             (
@@ -395,6 +403,7 @@ LAYOUT = "Rules tab"
     ids=[
         "misspelt-setting",
         "setting-not-a-number",
+        "blank-value",
         "time-zone",
         "probability-points",
         "idle-days-text",

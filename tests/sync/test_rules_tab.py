@@ -180,6 +180,55 @@ def test_chinese_rules_tab_name_is_found() -> None:
     assert [stage.name for stage in pipeline.stages] == ["Pitch", "Signed", "Dropped"]
 
 
+@pytest.mark.parametrize("second", ["规则", "rules "])
+def test_two_rules_tabs_stop_the_run(second: str) -> None:
+    path = write_team_workbook(Path("team.xlsx"))
+    workbook = openpyxl.load_workbook(path)
+    workbook.create_sheet(second).append(["Setting", "Value"])
+    workbook.save(path)
+
+    result = invoke("check", "team.xlsx", "--no-state", "--as-of", AS_OF)
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: Workbook 'team.xlsx' has 2 tabs that can hold its rules: 'Rules', "
+        f"{second!r}. pipesheet reads one Rules tab; move the settings into one "
+        "of them and delete or rename the others."
+    )
+
+
+def test_stage_cell_merged_down_applies_to_each_stage() -> None:
+    rules = [*WORKBOOK_RULES]
+    rules[3] = ["Stage", "Probability", "Required", "Outcome", "Idle days"]
+    rules[4] = ["Pitch", "20%", None, None, 7]
+    rules.insert(5, ["Demo", "30%", None, None, None])
+    path = write_team_workbook(Path("team.xlsx"), rules)
+    workbook = openpyxl.load_workbook(path)
+    workbook["Rules"].merge_cells("E5:E6")
+    workbook.save(path)
+
+    pipeline = load_workbook_definition(path)
+
+    assert pipeline is not None
+    idle = {stage.name: stage.idle_days for stage in pipeline.stages}
+    assert idle == {"Pitch": 7, "Demo": 7, "Signed": None, "Dropped": None}
+
+
+def test_formula_without_result_in_stage_table_is_reported() -> None:
+    rules = [*WORKBOOK_RULES]
+    rules[4] = ["Pitch", "=1/5", None, None]
+    write_team_workbook(Path("team.xlsx"), rules)
+
+    result = invoke("check", "team.xlsx", "--no-state", "--as-of", AS_OF)
+
+    assert result.exit_code == 1
+    assert (
+        "  - row 5, column B: the cell holds a formula saved without its result "
+        "(a script or a program that does not calculate wrote it); open the "
+        "workbook in Excel or LibreOffice and save it, or type the value"
+    ) in result.stderr.splitlines()
+
+
 def test_based_on_names_shipped_definition() -> None:
     rules = [["Setting", "Value"], ["based_on", "sales-zh"], ["source.tab", "Deals"]]
     write_team_workbook(Path("team.xlsx"), rules)
@@ -375,11 +424,13 @@ def test_google_definition_takes_stages_from_tab(
 
     assert [stage.name for stage in pipeline.stages] == ["Pitch", "Signed", "Dropped"]
     assert pipeline.stages[0].probability == 0.2
+    # The tab is read as a pipeline tab is: its values, then its formulas.
     assert [request.operation for request in fake.requests[before:]] == [
         "spreadsheets.get",
         "values.batchGet",
+        "values.batchGet",
     ]
-    assert batch_get_ranges(fake) == ["'Rules'"]
+    assert batch_get_ranges(fake) == ["'Rules'", "'Rules'"]
 
 
 def test_google_definition_without_tab_reads_nothing(
