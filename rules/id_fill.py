@@ -47,7 +47,9 @@ def plan_id_fills(
     """Return a new ID for each deal whose ID cell is blank, top row first.
 
     A deal is a row with some cell filled (see :func:`rules.rows.read_deal_rows`),
-    so a fully blank row gets no ID. An ID cell that holds a formula (its
+    but only one with a cell of a mapped field other than the ID filled gets
+    an ID: a fully blank row, or one with only a note in an unmapped column,
+    gets none. An ID cell that holds a formula (its
     result is blank) or lies inside a merged block is left alone, because
     writing a value there would destroy the formula or the merge.
 
@@ -60,7 +62,9 @@ def plan_id_fills(
     blank = [
         deal.row
         for deal in deals
-        if not deal.deal_id and _is_fillable(grid, deal.row, column, formulas)
+        if not deal.deal_id
+        and _has_deal_cells(deal)
+        and _is_fillable(grid, deal.row, column, formulas)
     ]
     if not blank:
         return []
@@ -180,6 +184,17 @@ def _with_deal_id(finding: Finding, new_ids: dict[int, str]) -> Finding:
     if deal_id is None:
         return finding
     return dataclasses.replace(finding, deal_id=deal_id)
+
+
+def _has_deal_cells(deal: Deal) -> bool:
+    """Return whether a mapped cell other than the ID is filled.
+
+    A row that holds only a note in a column the definition does not map is
+    not a deal to number, although it is read as a row with its findings.
+    """
+    return any(
+        name != ID_FIELD and not is_blank(value) for name, value in deal.raw.items()
+    )
 
 
 def _is_fillable(

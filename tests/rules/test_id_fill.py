@@ -23,7 +23,7 @@ from rules.rows import read_deal_rows
 from rules.stage_history import StageHistory
 
 FILL = IdFill(prefix="D-", digits=4)
-HEADER: list[CellValue] = ["Deal ID", "Account", "Stage", "pipesheet status"]
+HEADER: list[CellValue] = ["Deal ID", "Account", "Stage", "pipesheet status", "Notes"]
 
 
 def fills_of(
@@ -89,6 +89,19 @@ def test_blank_row_gets_no_id(english_pipeline: Pipeline) -> None:
     )
 
     assert fills == [FilledId(5, "D-0002")]
+
+
+def test_row_with_only_a_note_gets_no_id(english_pipeline: Pipeline) -> None:
+    fills = fills_of(
+        english_pipeline,
+        [
+            ["D-0001", "Acme", "Lead"],
+            [None, None, None, None, "call back next year"],
+            [None, "Beta", None, None, "new"],
+        ],
+    )
+
+    assert fills == [FilledId(4, "D-0002")]
 
 
 def test_history_ids_not_given_again(english_pipeline: Pipeline) -> None:
