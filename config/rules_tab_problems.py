@@ -120,9 +120,16 @@ def _locate(
 
 def _percent_hint(cell: TabCell) -> str:
     # 50 in a probability cell is meant as 50%, which a cell stores as 0.5.
+    # Typed as text, "50" is the same mistake.
     value = cell.value
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return ""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
-        return f"; write {_cell_text(cell)}% for {_cell_text(cell)} percent"
+        text = _cell_text(cell).strip()
+        return f"; write {text}% for {text} percent"
     return ""
 
 

@@ -240,6 +240,15 @@ LAYOUT = "Rules tab"
             ),
         ),
         (
+            [["Stage", "Probability", "Outcome"], ["Lead", "40"], ["Won", 1, "won"]],
+            "pipeline definition",
+            (
+                "row 2, column B (Probability), stage 'Lead': invalid value '40'; "
+                "expected a number from 0 to 1 (a probability is a fraction: 0.25 "
+                "means 25%); write 40% for 40 percent"
+            ),
+        ),
+        (
             [["Stage", "Probability", "Outcome"], ["Lead", 50], ["Won", 1, "won"]],
             "pipeline definition",
             (
@@ -405,6 +414,7 @@ LAYOUT = "Rules tab"
         "setting-not-a-number",
         "blank-value",
         "time-zone",
+        "probability-points-text",
         "probability-points",
         "idle-days-text",
         "outcome",
