@@ -98,7 +98,10 @@ def _renamed_column(
     ]
     if names[index] == header:
         return xml
-    if header.casefold() in (name.casefold() for name in names):
+    # The column renamed may differ from the header in case only, which is
+    # no clash: Excel leaves that after a user retypes the header.
+    others = names[:index] + names[index + 1 :]
+    if header.casefold() in (name.casefold() for name in others):
         raise FeatureLossError(
             f"{place}: the status header {header!r} is already the name of another "
             "column of the Excel table there, and table column names must be unique. "
@@ -120,9 +123,16 @@ def _outline(xml: bytes, place: str) -> PartOutline | None:
 
 def _with_name(xml: bytes, column: ElementSpan, header: str) -> bytes:
     value = escape_attribute(header).encode()
-    pattern = rb"""(\sname\s*=\s*)(["'])[^"']*\2"""
+    # A value in double quotes may contain single quotes and the other way
+    # round, as in name="Ann's notes".
+    pattern = rb"""(\sname\s*=\s*)(?:"[^"]*"|'[^']*')"""
     tag = start_tag(xml, column)
-    renamed = re.sub(pattern, lambda m: m.group(1) + b'"' + value + b'"', tag, count=1)
+    renamed, count = re.subn(
+        pattern, lambda m: m.group(1) + b'"' + value + b'"', tag, count=1
+    )
+    if count == 0:
+        at = len(b"<" + column.qualified_name)
+        renamed = tag[:at] + b' name="' + value + b'"' + tag[at:]
     return xml[: column.start] + renamed + xml[column.content_start :]
 
 
