@@ -46,9 +46,9 @@ def plan_id_fills(
 ) -> list[FilledId]:
     """Return a new ID for each deal whose ID cell is blank, top row first.
 
-    A deal is a row with some cell filled (see :func:`rules.rows.read_deal_rows`),
-    but only one with a cell of a mapped field other than the ID filled gets
-    an ID: a fully blank row, or one with only a note in an unmapped column,
+    A deal is a row with some cell filled (see :func:`rules.rows.read_deal_rows`).
+    Only a row with a filled cell of a mapped field other than the ID gets
+    an ID. A fully blank row, or one with only a note in an unmapped column,
     gets none. An ID cell that holds a formula (its
     result is blank) or lies inside a merged block is left alone, because
     writing a value there would destroy the formula or the merge.
