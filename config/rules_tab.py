@@ -75,7 +75,7 @@ class TabCell:
 
 @dataclass
 class RulesTab:
-    """What a Rules tab sets, and the cell each key path was read from.
+    """The settings of a Rules tab, and the cell each key path was read from.
 
     ``overlay`` is laid over the base definition's data by :func:`lay_over`.
     ``cells`` maps key paths, such as ``("stages", 2, "idle_days")`` or

@@ -49,7 +49,7 @@ def plan_id_fills(
     A deal is a row with some cell filled (see :func:`rules.rows.read_deal_rows`).
     Only a row with a filled cell of a mapped field other than the ID gets
     an ID. A fully blank row, or one with only a note in an unmapped column,
-    gets none. An ID cell that holds a formula (its
+    gets none. An ID cell that contains a formula (its
     result is blank) or lies inside a merged block is left alone, because
     writing a value there would destroy the formula or the merge.
 

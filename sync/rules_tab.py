@@ -139,8 +139,8 @@ def find_rules_tab(tabs: list[str], workbook: str) -> str | None:
         as ``Rules`` and ``规则``, or ``Rules`` and ``rules ``), since the
         settings of all but one would be ignored without a word.
     """
-    wanted = {name.casefold() for name in RULES_TAB_NAMES}
-    found = [tab for tab in tabs if tab.strip().casefold() in wanted]
+    rules_tab_names = {name.casefold() for name in RULES_TAB_NAMES}
+    found = [tab for tab in tabs if tab.strip().casefold() in rules_tab_names]
     if len(found) > 1:
         names = ", ".join(repr(tab) for tab in found)
         raise SheetLayoutError(

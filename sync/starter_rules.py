@@ -8,7 +8,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from config.rules_tab_rows import RulesTabRows
 from sync.starter import HEADER_FILL, HEADER_FONT
 
-# Widths of the Rules tab's columns, in characters: the first holds setting
+# Widths of the Rules tab's columns, in characters. The first contains setting
 # keys such as followups.require_next_step_date, the second lists of headers.
 _COLUMN_WIDTHS = (34, 44, 14, 40, 12, 10, 20, 20)
 

@@ -1,7 +1,7 @@
 """Messages for .xlsx packages that pipesheet's reader or writer cannot handle.
 
-Each names the workbook and the cause, and says how to save the workbook so
-that it can be read. The advice keeps an .xlsm an .xlsm, so that saving again
+Each names the workbook and the cause, and explains how to save the workbook
+so that it can be read. The advice keeps an .xlsm an .xlsm, so that saving again
 keeps its macros.
 """
 

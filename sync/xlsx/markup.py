@@ -39,8 +39,8 @@ _SAFE_UTF8_BYTES = bytes(
 _ROOT_ELEMENT = re.compile(
     rb"<(?![?!])(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)(?=[\s/>])"
 )
-# What may come before the root element: white space, the XML declaration and
-# other processing instructions, comments and a document type declaration.
+# The items allowed before the root element: white space, the XML declaration
+# and other processing instructions, comments and a document type declaration.
 # A comment may contain text that looks like a start tag (<!-- <x:worksheet> -->).
 _PROLOG_ITEM = re.compile(
     rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.DOTALL

@@ -258,10 +258,10 @@ class Package:
     def free_name(self, pattern: str) -> str:
         """Return the first unused part name from ``pattern`` (``"x/sheet{}.xml"``).
 
-        A name counts as used when its relationships part exists too, even if
-        the part itself is gone: pipesheet never overwrites a member it did not
-        write, and a leftover ``.rels`` part would relate the new part to
-        parts that pipesheet did not choose.
+        A name counts as used when its relationships part exists, even if the
+        part itself is gone. pipesheet never overwrites a member it did not
+        write, and a leftover ``.rels`` part would relate the new part to parts
+        that pipesheet did not choose.
         """
         number = 1
         while self._is_used(pattern.format(number)):
