@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import io
-import posixpath
 import re
 import xml.etree.ElementTree as ElementTree
 import zipfile
@@ -39,6 +38,7 @@ from sync.sources.package_messages import (
     workbook_place_message,
 )
 from sync.xlsx.markup import escape_attribute, root_start_tag
+from sync.xlsx.relationships import rels_part, resolve_target
 from sync.xlsx.zipcopy import reject_duplicate_members
 
 _PACKAGE_RELATIONSHIP = (
@@ -194,7 +194,7 @@ def _with_plain_targets(package: zipfile.ZipFile) -> bytes | None:
     part = _workbook_part(package, names)
     if part is None:
         return None
-    relationships_part = names.get(_relationships_part(part.name).lower())
+    relationships_part = names.get(rels_part(part.name).lower())
     if relationships_part is None:
         return None
     xml = package.read(relationships_part)
@@ -222,7 +222,7 @@ def _plain_target(
     target = html.unescape(match.group(2).decode("utf-8", "replace"))
     if not _needs_plain_target(target):
         return match.group(0)
-    resolved = _resolve(workbook_part, unquote(target))
+    resolved = resolve_target(workbook_part, unquote(target))
     part = names.get(resolved.lower())
     if part is None:
         return match.group(0)
@@ -260,10 +260,10 @@ def _parts_read(
     package: zipfile.ZipFile, names: Mapping[str, str], workbook_part: str
 ) -> list[str]:
     """Return the member names of the parts calamine reads to open a workbook."""
-    candidates = ["_rels/.rels", workbook_part, _relationships_part(workbook_part)]
+    candidates = ["_rels/.rels", workbook_part, rels_part(workbook_part)]
     for kind, target in _relationships(package, workbook_part).values():
         if kind.endswith(_PARTS_READ):
-            candidates.append(_resolve(workbook_part, target))
+            candidates.append(resolve_target(workbook_part, target))
     return [names[name.lower()] for name in candidates if name.lower() in names]
 
 
@@ -275,7 +275,7 @@ def _describe_tab(package: zipfile.ZipFile, tab: str, workbook: str) -> str | No
     target = _sheet_target(package, part.name, tab)
     if target is None:
         return None
-    resolved = _resolve(part.name, target)
+    resolved = resolve_target(part.name, target)
     sheet = names.get(resolved.lower()) or names.get(unquote(resolved).lower())
     if sheet is None:
         return None
@@ -314,7 +314,7 @@ def _workbook_part(
             strict = _OFFICE_DOCUMENTS.get(element.get("Type", ""))
             if element.tag != _PACKAGE_RELATIONSHIP or strict is None:
                 continue
-            name = names.get(_resolve("", element.get("Target", "")).lower())
+            name = names.get(resolve_target("", element.get("Target", "")).lower())
             if name is None:
                 continue
             head = _read_head(package, name)
@@ -382,7 +382,7 @@ def _sheet_target(package: zipfile.ZipFile, workbook_part: str, tab: str) -> str
 def _relationships(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     """Return each relationship's type and target as written, by its id."""
     relationships = {}
-    for element in _parse(_read(package, _relationships_part(part))):
+    for element in _parse(_read(package, rels_part(part))):
         if element.get("TargetMode") == "External":
             continue
         relationships[element.get("Id", "")] = (
@@ -390,18 +390,6 @@ def _relationships(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
             element.get("Target", ""),
         )
     return relationships
-
-
-def _relationships_part(part: str) -> str:
-    folder, file_name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", f"{file_name}.rels")
-
-
-def _resolve(source_part: str, target: str) -> str:
-    """Return the part name a relationship target points to, without a ``/``."""
-    if target.startswith("/"):
-        return posixpath.normpath(target[1:])
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
 
 
 def _read(package: zipfile.ZipFile, name: str) -> bytes:
