@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.close_matches import closest_value
 from rules.text_forms import drop_invisible
 
 # Excel rejects these characters in tab names, and names over 31 UTF-16 code units.
@@ -104,3 +105,22 @@ def check_review_tab_name(template: str | None, *, excel: bool) -> list[str]:
         f"used because {problem}. Choose another name."
     )
     return [message]
+
+
+def find_tab_name(names: list[str], tab: str) -> str | None:
+    """Return the workbook's spelling of tab ``tab``, ignoring case as Excel does.
+
+    Returns None when no tab of ``names`` has that name.
+    """
+    if tab in names:
+        return tab
+    folded = tab.casefold()
+    return next((name for name in names if name.casefold() == folded), None)
+
+
+def existing_tabs_hint(names: list[str], tab: str) -> str:
+    """Return "Existing tabs: ..." with the nearest name to a tab not found."""
+    listed = ", ".join(repr(name) for name in names) or "none"
+    nearest = closest_value(tab.casefold(), {name.casefold(): name for name in names})
+    hint = f" Did you mean {nearest!r}?" if nearest is not None else ""
+    return f"Existing tabs: {listed}.{hint}"

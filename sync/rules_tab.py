@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.close_matches import closest_value
 from config.errors import DefinitionError, SheetLayoutError
 from config.loader import (
     build_pipeline,
@@ -28,6 +27,7 @@ from config.rules_tab import (
 )
 from config.rules_tab_problems import lay_over, validate_with_rules_tab
 from config.shipped import shipped_definition
+from config.tab_names import existing_tabs_hint, find_tab_name
 from rules.cells import display_value
 from sync.sources.registry import open_source
 
@@ -167,18 +167,14 @@ def _existing_tab(workbook: WorkbookSource, tab: str) -> str:
     :raises SheetLayoutError: naming the existing tabs and the nearest one.
     """
     names = workbook.tab_names()
-    for name in names:
-        if name.casefold() == tab.casefold():
-            return name
-
-    listed = ", ".join(repr(name) for name in names) or "none"
-    nearest = closest_value(tab.casefold(), {name.casefold(): name for name in names})
-    hint = f" Did you mean {nearest!r}?" if nearest is not None else ""
+    name = find_tab_name(names, tab)
+    if name is not None:
+        return name
     raise SheetLayoutError(
         f"Tab {tab!r} named in source.rules_tab not found in workbook "
-        f"{workbook.name!r}. Existing tabs: {listed}.{hint} Fix source.rules_tab "
-        "in the pipeline definition, or add a tab of that name with the settings "
-        "and stage table."
+        f"{workbook.name!r}. {existing_tabs_hint(names, tab)} Fix "
+        "source.rules_tab in the pipeline definition, or add a tab of that name "
+        "with the settings and stage table."
     )
 
 

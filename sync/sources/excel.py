@@ -37,7 +37,6 @@ from python_calamine import (
     WorksheetNotFound,
 )
 
-from config.close_matches import closest_value
 from config.errors import (
     PipesheetError,
     SheetLayoutError,
@@ -48,6 +47,7 @@ from config.errors import (
 )
 from config.file_kinds import non_regular_kind
 from config.file_signatures import OLE_SIGNATURE
+from config.tab_names import existing_tabs_hint, find_tab_name
 from rules.grid import CellValue, SheetGrid
 from sync.atomic import (
     Fingerprint,
@@ -964,20 +964,13 @@ def resolve_tab_name(names: list[str], tab: str, workbook_name: str) -> str:
 
     :raises SheetLayoutError: naming the existing tabs and the nearest match.
     """
-    if tab in names:
-        return tab
-    for name in names:
-        if name.casefold() == tab.casefold():
-            return name
-
-    listed = ", ".join(repr(name) for name in names) or "none"
-    folded = {name.casefold(): name for name in names}
-    nearest = closest_value(tab.casefold(), folded)
-    hint = f" Did you mean {nearest!r}?" if nearest is not None else ""
+    name = find_tab_name(names, tab)
+    if name is not None:
+        return name
     raise SheetLayoutError(
-        f"Tab {tab!r} not found in workbook {workbook_name!r}. Existing tabs: "
-        f"{listed}.{hint} Fix source.tab in the pipeline definition or rename "
-        "the tab."
+        f"Tab {tab!r} not found in workbook {workbook_name!r}. "
+        f"{existing_tabs_hint(names, tab)} Fix source.tab in the pipeline "
+        "definition or rename the tab."
     )
 
 
