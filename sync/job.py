@@ -55,6 +55,7 @@ from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
 from sync.state.ok_runs import ok_run_days
+from sync.state.packing import SharedTexts
 from sync.state.records import RunFigures, RunOutcome
 from sync.state.store import StateStore
 from sync.unrecorded_log import STAGE_LOG_UNRECORDED, unrecorded_log_warning
@@ -237,8 +238,13 @@ def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
     definitions that read two tabs of one workbook never see each other's
     deals. Tabs match ignoring case.
     """
-    previous, stay_starts = store.latest_snapshot_with_starts(key, tab=tab)
-    transitions, ended_stay_starts = store.transitions_with_starts(key, tab=tab)
+    # One deal's ID and stages in the snapshot and the transitions become one
+    # object each, which takes about half the memory of separate copies.
+    texts: SharedTexts = {}
+    previous, stay_starts = store.latest_snapshot_with_starts(key, tab=tab, texts=texts)
+    transitions, ended_stay_starts = store.transitions_with_starts(
+        key, tab=tab, texts=texts
+    )
     return StageHistory(
         previous=previous,
         transitions=transitions,

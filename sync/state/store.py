@@ -31,6 +31,7 @@ from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
 from sync.state.locks import WorkbookLock
 from sync.state.packing import (
     PackedHistory,
+    SharedTexts,
     pack_history,
     pack_snapshot,
     pack_transitions,
@@ -412,12 +413,18 @@ class StateStore:
         return self.latest_snapshot_with_starts(workbook_key, tab=tab)[0]
 
     def latest_snapshot_with_starts(
-        self, workbook_key: str, *, tab: str | None = None
+        self,
+        workbook_key: str,
+        *,
+        tab: str | None = None,
+        texts: SharedTexts | None = None,
     ) -> tuple[list[DealSnapshot] | None, dict[str, dt.date]]:
         """Return :meth:`latest_snapshot` and the stay starts stored with it.
 
         The starts are empty without such a run, and for a snapshot stored
         without them.
+
+        :param texts: texts to share with other documents read with it.
         """
         latest_run = (
             sa.select(run_snapshots.c.packed)
@@ -434,7 +441,7 @@ class StateStore:
             return None, {}
         if found.packed is None:
             return [], {}
-        deals, stay_starts = unpack_snapshot_with_starts(found.packed)
+        deals, stay_starts = unpack_snapshot_with_starts(found.packed, texts)
         return sorted(deals, key=itemgetter(ROW_INDEX)), stay_starts
 
     def latest_as_of(
@@ -508,13 +515,19 @@ class StateStore:
         return found
 
     def transitions_with_starts(
-        self, workbook_key: str, *, tab: str | None = None
+        self,
+        workbook_key: str,
+        *,
+        tab: str | None = None,
+        texts: SharedTexts | None = None,
     ) -> tuple[list[Transition], dict[StayEnd, dt.date]]:
         """Return :meth:`transitions` and the stored starts of the stays they end.
 
         Of two starts stored for one stay end, the first recorded is kept,
         because a second can only come from a later run of the same day, which
         ended a stay that began on that day.
+
+        :param texts: texts to share with other documents read with it.
         """
         query = (
             sa.select(run_transitions.c.packed)
@@ -528,8 +541,9 @@ class StateStore:
 
         found: list[Transition] = []
         ended_stay_starts: dict[StayEnd, dt.date] = {}
+        texts = {} if texts is None else texts
         for packed in documents:
-            moves, starts = unpack_transitions_with_starts(packed)
+            moves, starts = unpack_transitions_with_starts(packed, texts)
             found.extend(moves)
             for stay_end, start in starts.items():
                 ended_stay_starts.setdefault(stay_end, start)

@@ -135,6 +135,33 @@ def test_store_returns_stay_starts(store: StateStore) -> None:
     )
 
 
+def test_history_read_shares_equal_texts(store: StateStore) -> None:
+    # Each unpacked value is a new object unless shared, and a 100k-row
+    # sheet's history keeps every deal ID three times.
+    first = store.start_run(WORKBOOK, "Pipeline", SEPT_1, now=STARTED)
+    store.finish_ok_run(WORKBOOK, first, DEALS, MOVES[:2], stay_starts=STAY_STARTS)
+    second = store.start_run(WORKBOOK, "Pipeline", SEPT_2, now=STARTED)
+    store.finish_ok_run(
+        WORKBOOK, second, DEALS, MOVES[2:], ended_stay_starts={"D-2": SEPT_1}
+    )
+    texts: dict[str, str] = {}
+
+    deals, starts = store.latest_snapshot_with_starts(WORKBOOK, texts=texts)
+    moves, ended = store.transitions_with_starts(WORKBOOK, texts=texts)
+
+    assert deals is not None
+    assert (deals, moves) == (DEALS, MOVES)
+    by_id = {deal.deal_id: deal for deal in deals}
+    for deal_id in starts:
+        assert deal_id is by_id[deal_id].deal_id
+    for move in moves:
+        assert move.deal_id is by_id[move.deal_id].deal_id
+    first_move, second_move = (move for move in moves if move.deal_id == "D-2")
+    assert second_move.from_stage is first_move.to_stage
+    assert [stay_end.deal_id for stay_end in ended] == ["D-2"]
+    assert next(iter(ended)).deal_id is by_id["D-2"].deal_id
+
+
 def test_renamed_tab_keeps_stay_starts(store: StateStore) -> None:
     first = store.start_run(WORKBOOK, "Deals", SEPT_1, now=STARTED)
     store.finish_ok_run(WORKBOOK, first, DEALS, MOVES[:2], stay_starts=STAY_STARTS)
