@@ -1035,32 +1035,39 @@ def _mixed_currency_params(mix: CurrencyMix, currency: str) -> dict[str, str]:
 def _row_number_ids(
     reader: _RowReader, grid: SheetGrid, first_row: int, deals: list[Deal]
 ) -> list[Finding]:
-    """Return one finding when deal IDs are computed from the row number.
+    """Return a finding on each deal whose ID is computed from the row number.
 
     Such an ID (``="D-"&ROW()``) moves to another deal when rows are sorted,
     so the run would match statuses and stage history to the wrong deals.
+    Each such deal gets the error, so that its status shows it.
     """
     column = reader.columns.fields.get(ID_FIELD)
     if column is None:
         return []
-    rows = [
-        max(first, first_row)
+    blocks = [
+        (max(first, first_row), last)
         for first, first_column, last, last_column in grid.row_formulas
         if first_column <= column <= last_column and last >= first_row
     ]
-    if not rows:
+    if not blocks:
         return []
-    row = min(rows)
+    deal_rows = [deal.row for deal in deals]
+    rows = [
+        row for row in deal_rows if any(first <= row <= last for first, last in blocks)
+    ]
+    header = reader.columns.header_of(ID_FIELD)
+    severity = SEVERITIES[Code.ID_FROM_ROW_NUMBER]
     return [
         Finding(
             code=Code.ID_FROM_ROW_NUMBER,
-            severity=SEVERITIES[Code.ID_FROM_ROW_NUMBER],
+            severity=severity,
             row=row,
-            column=reader.columns.header_of(ID_FIELD),
+            column=header,
             value=display_value(grid.cell(row, column)) or None,
             deal_id=_deal_id_at(deals, row),
             field=ID_FIELD,
         )
+        for row in rows
     ]
 
 

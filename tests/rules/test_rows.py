@@ -1212,12 +1212,25 @@ def test_row_number_id_blank_value(english_pipeline: Pipeline) -> None:
     assert [(f.row, f.value) for f in row_number] == [(2, None)]
 
 
-def test_ids_from_row_number_flagged_once(english_pipeline: Pipeline) -> None:
+def test_ids_from_row_number_each_deal(english_pipeline: Pipeline) -> None:
+    # A block reaching past the last deal and a block inside another give
+    # each deal one finding.
     findings = read_with_row_formulas(english_pipeline, [(1, 0, 9, 0), (4, 0, 4, 0)])
 
-    assert codes_of(findings) == [(3, Code.ID_FROM_ROW_NUMBER)]
-    assert (findings[0].column, findings[0].value) == ("Deal ID", "D-3")
-    assert findings[0].deal_id == "D-3"
+    assert codes_of(findings) == [
+        (3, Code.ID_FROM_ROW_NUMBER),
+        (4, Code.ID_FROM_ROW_NUMBER),
+    ]
+    assert [(f.column, f.value, f.deal_id) for f in findings] == [
+        ("Deal ID", "D-3", "D-3"),
+        ("Deal ID", "D-4", "D-4"),
+    ]
+
+
+def test_id_from_row_number_one_row(english_pipeline: Pipeline) -> None:
+    findings = read_with_row_formulas(english_pipeline, [(4, 0, 4, 0)])
+
+    assert codes_of(findings) == [(4, Code.ID_FROM_ROW_NUMBER)]
 
 
 @pytest.mark.parametrize(

@@ -1521,6 +1521,7 @@ def test_check_formula_and_row_ids() -> None:
     assert [(f["row"], f["code"], f["value"]) for f in findings] == [
         (2, "id-from-row-number", "D-2"),
         (3, "formula-error", "#N/A"),
+        (3, "id-from-row-number", "D-3"),
     ]
     assert findings[1]["message"] == (
         "Amount shows the formula error #N/A; correct the formula, or type the "
