@@ -52,16 +52,44 @@ def check_cron(expression: str) -> None:
     reason = _cron_problem(expression)
     if reason is not None:
         raise ValueError(f"invalid value {expression!r}; {reason}. {CRON_FORMAT}")
-    trigger = CronTrigger.from_crontab(crontab_fields(expression), timezone="UTC")
+    triggers = [
+        CronTrigger.from_crontab(crontab_fields(alternative), timezone="UTC")
+        for alternative in day_alternatives(expression)
+    ]
 
     # APScheduler gives no next fire time for a date that does not exist,
     # such as February 31, and the service would wait forever.
-    if trigger.get_next_fire_time(None, SEARCH_START) is None:
+    if all(
+        trigger.get_next_fire_time(None, SEARCH_START) is None for trigger in triggers
+    ):
         raise ValueError(
             f"invalid value {expression!r}; no date matches it, so the schedule "
             "would never run. Correct the day and month fields, such as "
             '"0 7 28 2 *" for 07:00 on February 28'
         )
+
+
+def day_alternatives(expression: str) -> list[str]:
+    """Return the expressions whose fire times together are those of ``expression``.
+
+    In cron, when the day and weekday fields are both restricted (neither
+    starts with ``*``), a day matches when either field matches it:
+    ``0 7 1,15 * 1`` runs on the 1st, the 15th and every Monday. APScheduler
+    matches both, so such an expression becomes two, one per field.
+
+    >>> day_alternatives("0 7 1,15 * 1")
+    ['0 7 1,15 * *', '0 7 * * 1']
+    >>> day_alternatives("0 7 */2 * 1-5")
+    ['0 7 */2 * 1-5']
+    """
+    fields = expression.split()
+    if len(fields) != 5 or fields[2].startswith("*") or fields[4].startswith("*"):
+        return [expression]
+    minute, hour, day, month, weekday = fields
+    return [
+        " ".join((minute, hour, day, month, "*")),
+        " ".join((minute, hour, "*", month, weekday)),
+    ]
 
 
 def _cron_problem(expression: str) -> str | None:

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import zoneinfo
 
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
 from config.models import Pipeline
 from sync.schedules import cron_trigger
@@ -81,7 +81,7 @@ def warn_if_digests_never_due(
 
 
 def latest_local_hour(
-    trigger: CronTrigger, local_zone: zoneinfo.ZoneInfo, now: dt.datetime
+    trigger: BaseTrigger, local_zone: zoneinfo.ZoneInfo, now: dt.datetime
 ) -> int | None:
     """Return the latest hour of the day, in ``local_zone``, at which the trigger fires.
 
@@ -99,7 +99,7 @@ def latest_local_hour(
 
 
 def _local_hours(
-    trigger: CronTrigger,
+    trigger: BaseTrigger,
     local_zone: zoneinfo.ZoneInfo,
     start: dt.datetime,
     end: dt.datetime,

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from config.cron import crontab_fields
+from config.cron import crontab_fields, day_alternatives
 from config.errors import DefinitionError
 from config.loader import build_pipeline, is_workbook_file, read_definition
 from config.models import Pipeline, SourceKind
@@ -135,7 +137,7 @@ def load_scheduled(
     return scheduled
 
 
-def build_trigger(definition: ScheduledDefinition) -> WallClockCronTrigger:
+def build_trigger(definition: ScheduledDefinition) -> BaseTrigger:
     """Return the cron trigger of a definition's schedule.
 
     :raises DefinitionError: the definition has no schedule, or its cron
@@ -154,23 +156,33 @@ def build_trigger(definition: ScheduledDefinition) -> WallClockCronTrigger:
         ) from error
 
 
-def cron_trigger(expression: str, time_zone: zoneinfo.ZoneInfo) -> WallClockCronTrigger:
+def cron_trigger(expression: str, time_zone: zoneinfo.ZoneInfo) -> BaseTrigger:
     """Return the trigger of a standard five-field cron expression in ``time_zone``.
 
     APScheduler 3's ``CronTrigger.from_crontab`` reads weekday numbers with 0
     as Monday, unlike cron where 0 is Sunday (agronholm/apscheduler#286, not
     fixable in 3.x). The weekday field is rewritten as day names first, so
-    ``1-5`` means Monday to Friday as in a crontab.
+    ``1-5`` means Monday to Friday as in a crontab. An expression that
+    restricts both the day and the weekday fires when either matches, as in
+    cron (see :func:`~config.cron.day_alternatives`).
 
     :raises ValueError: the expression is invalid.
     """
-    trigger: WallClockCronTrigger = WallClockCronTrigger.from_crontab(
-        crontab_fields(expression), timezone=time_zone
-    )
-    return trigger
+    triggers: list[WallClockCronTrigger] = [
+        WallClockCronTrigger.from_crontab(
+            crontab_fields(alternative), timezone=time_zone
+        )
+        for alternative in day_alternatives(expression)
+    ]
+    if len(triggers) == 1:
+        return triggers[0]
+    # OrTrigger fires at the earliest next fire time of its triggers, once
+    # when both give the same time.
+    either: BaseTrigger = OrTrigger(triggers)
+    return either
 
 
-def longest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta:
+def longest_interval(trigger: BaseTrigger, now: dt.datetime) -> dt.timedelta:
     """Return the longest gap between the trigger's next fire times after ``now``.
 
     A weekday schedule gives 3 days (Friday to Monday), a daily one 1 day.
@@ -179,7 +191,7 @@ def longest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta:
     return max(_gaps(fires), default=dt.timedelta(days=1))
 
 
-def shortest_interval(trigger: CronTrigger, now: dt.datetime) -> dt.timedelta | None:
+def shortest_interval(trigger: BaseTrigger, now: dt.datetime) -> dt.timedelta | None:
     """Return the shortest gap between the trigger's next fire times after ``now``.
 
     A ``*/5`` schedule gives 5 minutes, ``0 7,13 * * 1-5`` 6 hours. A trigger
@@ -203,7 +215,7 @@ def _gaps(fires: list[dt.datetime]) -> list[dt.timedelta]:
     return [later - earlier for earlier, later in itertools.pairwise(instants)]
 
 
-def last_fire_time(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None:
+def last_fire_time(trigger: BaseTrigger, now: dt.datetime) -> dt.datetime | None:
     """Return the trigger's latest fire time at or before ``now``, if any.
 
     Searches back two of the trigger's longest intervals, which contain at
@@ -217,7 +229,7 @@ def last_fire_time(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None
 
 
 def next_fire_times(
-    trigger: CronTrigger,
+    trigger: BaseTrigger,
     now: dt.datetime,
     count: int | None,
     *,

@@ -46,7 +46,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
 from sync.health import ServiceHealth
 from sync.health_http import HealthServer
@@ -211,7 +211,7 @@ class Service:
         self._warn_if_timeout_skips_runs(definition, trigger, now)
 
     def _warn_if_timeout_skips_runs(
-        self, definition: ScheduledDefinition, trigger: CronTrigger, now: dt.datetime
+        self, definition: ScheduledDefinition, trigger: BaseTrigger, now: dt.datetime
     ) -> None:
         # A run still going at the next fire time makes the scheduler skip that
         # run (max_instances=1), so a hung run may take the runs due before its

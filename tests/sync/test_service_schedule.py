@@ -16,6 +16,7 @@ from sync.schedules import (
     ScheduledDefinition,
     build_trigger,
     cron_trigger,
+    next_fire_times,
     shortest_interval,
 )
 from sync.service import MISFIRE_GRACE, Service, ServiceOptions
@@ -63,6 +64,43 @@ def test_shortest_interval_of_trigger(cron: str, expected: dt.timedelta) -> None
     trigger = build_trigger(scheduled(cron))
 
     assert shortest_interval(trigger, NOW) == expected
+
+
+def fire_days(cron: str, count: int) -> list[dt.date]:
+    """Return the days of the next ``count`` fire times from Sunday 2026-12-06."""
+    now = dt.datetime(2026, 12, 6, 0, 0, tzinfo=dt.UTC)
+    fires = next_fire_times(cron_trigger(cron, zoneinfo.ZoneInfo("UTC")), now, count)
+    return [fire.date() for fire in fires]
+
+
+def test_day_or_weekday_fires_on_either() -> None:
+    # As in cron, the 1st, the 15th and every Monday.
+    assert fire_days("0 7 1,15 * 1", 7) == [
+        dt.date(2026, 12, 7),
+        dt.date(2026, 12, 14),
+        dt.date(2026, 12, 15),
+        dt.date(2026, 12, 21),
+        dt.date(2026, 12, 28),
+        dt.date(2027, 1, 1),
+        dt.date(2027, 1, 4),
+    ]
+
+
+def test_day_and_weekday_same_day_fires_once() -> None:
+    # 2027-03-01 is a Monday and the 1st.
+    days = fire_days("0 7 1 * 1", 20)
+
+    assert days.count(dt.date(2027, 3, 1)) == 1
+
+
+def test_starred_day_step_needs_both() -> None:
+    # A field that starts with * is not restricted, so both must match:
+    # Mondays on an odd day of the month.
+    assert fire_days("0 7 */2 * 1", 3) == [
+        dt.date(2026, 12, 7),
+        dt.date(2026, 12, 21),
+        dt.date(2027, 1, 11),
+    ]
 
 
 def test_shortest_interval_across_clock_change() -> None:
