@@ -730,8 +730,41 @@ class Pipeline(StrictModel):
         return [stage for stage in self.stages if stage.outcome is Outcome.OPEN]
 
 
+# Names in the zone database that are no place's zone: "localtime" is the
+# zone this machine is set to, "Factory" means none, and "posixrules" holds
+# rules for TZ strings.
+NOT_PLACE_ZONES = frozenset({"localtime", "factory", "posixrules"})
+# Folders of the zone database that repeat it: "posix/" holds the same zones,
+# and "right/" holds them counting leap seconds, which computer clocks do not.
+COPY_FOLDERS = ("posix/", "right/")
+# Abbreviations people write for a zone, which are not zone names, with the
+# zones each most often means.
+ZONE_ABBREVIATIONS = {
+    "cst": ("America/Chicago", "Asia/Shanghai"),
+    "cdt": ("America/Chicago",),
+    "edt": ("America/New_York",),
+    "pst": ("America/Los_Angeles",),
+    "pdt": ("America/Los_Angeles",),
+    "mdt": ("America/Denver",),
+    "akst": ("America/Anchorage",),
+    "bst": ("Europe/London",),
+    "cest": ("Europe/Berlin",),
+    "ist": ("Asia/Kolkata", "Europe/Dublin"),
+    "jst": ("Asia/Tokyo",),
+    "kst": ("Asia/Seoul",),
+    "hkt": ("Asia/Hong_Kong",),
+    "sgt": ("Asia/Singapore",),
+    "aest": ("Australia/Sydney",),
+    "aedt": ("Australia/Sydney",),
+    "nzst": ("Pacific/Auckland",),
+}
+
+
 def is_time_zone(name: str) -> bool:
-    """Return True if ``name`` is in this system's IANA time zone database."""
+    """Return True if ``name`` is a place's zone in this system's IANA database."""
+    folded = name.strip().casefold()
+    if folded in NOT_PLACE_ZONES or folded.startswith(COPY_FOLDERS):
+        return False
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
@@ -741,7 +774,7 @@ def is_time_zone(name: str) -> bool:
 
 
 def check_time_zone(name: str) -> None:
-    """Check that ``name`` is in this system's IANA time zone database.
+    """Check that ``name`` is a place's zone in this system's IANA database.
 
     :raises ValueError: with the nearest known name when there is one.
     """
@@ -752,17 +785,30 @@ def check_time_zone(name: str) -> None:
         f"invalid value {name!r}; expected an IANA time zone name such as "
         "'Europe/Berlin' or 'Asia/Shanghai'"
     )
+    folded = name.strip().casefold()
+    if folded == "localtime":
+        message += (
+            ", because 'localtime' is whatever zone the machine running pipesheet "
+            "is set to, which can differ from the team's"
+        )
+    abbreviated = ZONE_ABBREVIATIONS.get(folded)
     nearest = _nearest_time_zone(name)
-    if nearest:
+    if abbreviated:
+        named = " or ".join(repr(zone) for zone in abbreviated)
+        message += f"; {name!r} is an abbreviation, did you mean {named}?"
+    elif nearest:
         message += f"; did you mean {nearest!r}?"
     raise ValueError(message)
 
 
 def _nearest_time_zone(name: str) -> str | None:
-    known = zoneinfo.available_timezones()
+    known = {zone for zone in zoneinfo.available_timezones() if is_time_zone(zone)}
     by_casefold = {zone.casefold(): zone for zone in known}
-    if name.strip().casefold() in by_casefold:
-        return by_casefold[name.strip().casefold()]
+    folded = name.strip().casefold()
+    for folder in COPY_FOLDERS:
+        folded = folded.removeprefix(folder)
+    if folded in by_casefold:
+        return by_casefold[folded]
 
     # Many zones share a city or region part ('Pacific' is near 'US/Pacific'
     # and 'Pacific/Yap'), so the closest zone is named even when others are

@@ -83,8 +83,49 @@ def test_valid_definition_accepted() -> None:
                 "name such as 'Europe/Berlin' or 'Asia/Shanghai'"
             ),
         ),
+        (
+            "localtime",
+            (
+                "timezone: invalid value 'localtime'; expected an IANA time zone "
+                "name such as 'Europe/Berlin' or 'Asia/Shanghai', because "
+                "'localtime' is whatever zone the machine running pipesheet is set "
+                "to, which can differ from the team's"
+            ),
+        ),
+        (
+            "Factory",
+            (
+                "timezone: invalid value 'Factory'; expected an IANA time zone name "
+                "such as 'Europe/Berlin' or 'Asia/Shanghai'"
+            ),
+        ),
+        (
+            "right/Asia/Taipei",
+            (
+                "timezone: invalid value 'right/Asia/Taipei'; expected an IANA time "
+                "zone name such as 'Europe/Berlin' or 'Asia/Shanghai'; did you mean "
+                "'Asia/Taipei'?"
+            ),
+        ),
+        (
+            "CST",
+            (
+                "timezone: invalid value 'CST'; expected an IANA time zone name such "
+                "as 'Europe/Berlin' or 'Asia/Shanghai'; 'CST' is an abbreviation, "
+                "did you mean 'America/Chicago' or 'Asia/Shanghai'?"
+            ),
+        ),
     ],
-    ids=["misspelled", "wrong-case", "zone-folder", "path-outside"],
+    ids=[
+        "misspelled",
+        "wrong-case",
+        "zone-folder",
+        "path-outside",
+        "machine-zone",
+        "no-place",
+        "leap-second-copy",
+        "abbreviation",
+    ],
 )
 def test_bad_time_zone_rejected(name: str, line: str) -> None:
     assert problems(definition(timezone=name)) == [line]
