@@ -731,11 +731,12 @@ class Pipeline(StrictModel):
 
 
 # Names in the zone database that are no place's zone: "localtime" is the
-# zone this machine is set to, "Factory" means none, and "posixrules" holds
-# rules for TZ strings.
+# zone this machine is set to, "Factory" means none, and "posixrules"
+# contains rules for TZ strings.
 NOT_PLACE_ZONES = frozenset({"localtime", "factory", "posixrules"})
-# Folders of the zone database that repeat it: "posix/" holds the same zones,
-# and "right/" holds them counting leap seconds, which computer clocks do not.
+# Folders of the zone database that repeat it: "posix/" contains the same
+# zones, and "right/" contains them counting leap seconds, which computer
+# clocks do not.
 COPY_FOLDERS = ("posix/", "right/")
 # Abbreviations people write for a zone, which are not zone names, with the
 # zones each most often means.
