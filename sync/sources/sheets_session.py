@@ -168,6 +168,16 @@ class SheetsSession:
                 f"{self._token_host(error)} ({error.api_message}). The key{path} "
                 f"may have been deleted or disabled. {KEY_ADVICE}"
             )
+        if _is_office_file_error(error):
+            return SourceError(
+                f"Spreadsheet {self.key!r} is a file stored in Google Drive, such as "
+                "an .xlsx uploaded without conversion, not a Google Sheets "
+                f"spreadsheet (HTTP 400 {error.reason} from Google: "
+                f"{error.api_message}). Open it in Google Sheets, choose File > "
+                "Save as Google Sheets, and put the new spreadsheet's address in "
+                "source.spreadsheet. Or download it (File > Download > Microsoft "
+                "Excel) and set source to {kind: excel, path: <the file>}."
+            )
         rejected = (
             f"Google Sheets rejected {error.operation} on spreadsheet "
             f"{self.name!r}: HTTP {error.status} {error.reason}: {error.api_message}"
@@ -239,3 +249,17 @@ class SheetsSession:
             f"share the spreadsheet with {self.account.email} as Editor (Share "
             "button in Google Sheets)"
         )
+
+
+# Google's message when a spreadsheet id names a Drive file that the Sheets
+# API cannot open, such as an uploaded .xlsx kept in Office format.
+OFFICE_FILE_MESSAGE = "not supported for this document"
+
+
+def _is_office_file_error(error: SheetsRequestError) -> bool:
+    """Return True if Google rejected the id as a Drive file, not a spreadsheet."""
+    return (
+        error.status == 400
+        and error.reason == "FAILED_PRECONDITION"
+        and OFFICE_FILE_MESSAGE in error.api_message.casefold()
+    )

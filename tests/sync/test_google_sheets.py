@@ -691,6 +691,30 @@ def test_disabled_api_says_to_enable_it(tmp_path: Path) -> None:
     )
 
 
+def test_office_file_in_drive_says_to_convert(fake: FakeSheets) -> None:
+    # Google's answer when the id names an .xlsx stored in Drive.
+    spreadsheet_id = fake.create("Pipeline")
+    message = "This operation is not supported for this document"
+    body = {"error": {"code": 400, "message": message, "status": "FAILED_PRECONDITION"}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        url = f"https://sheets.googleapis.com/v4/spreadsheets/{spreadsheet_id}"
+        mock.add("GET", url, json=body, status=400)
+        register(mock, fake.handler)
+        source = open_spreadsheet(spreadsheet_id)
+        with pytest.raises(SourceError) as raised:
+            source.tab_names()
+
+    assert str(raised.value) == (
+        f"Spreadsheet {spreadsheet_id!r} is a file stored in Google Drive, such as "
+        "an .xlsx uploaded without conversion, not a Google Sheets spreadsheet "
+        f"(HTTP 400 FAILED_PRECONDITION from Google: {message}). Open it in Google "
+        "Sheets, choose File > Save as Google Sheets, and put the new "
+        "spreadsheet's address in source.spreadsheet. Or download it (File > "
+        "Download > Microsoft Excel) and set source to {kind: excel, path: <the "
+        "file>}."
+    )
+
+
 KEY_ADVICE = (
     "In the Google Cloud console open IAM & Admin > Service accounts, choose the "
     "account, then Keys > Add key > Create new key > JSON, and point "
