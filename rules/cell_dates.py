@@ -122,13 +122,35 @@ _MONTH_NAME_DAY = re.compile(
     + _LAST_YEAR
     + _CLOCK_AFTER
 )
-# Chinese dates with the spaces removed: 2025年9月9日, 2025年09月09日14时30分.
+# Weekdays written after a Chinese or Japanese date, Monday as 0: the
+# Chinese numerals of 星期二 or （二）, and the Japanese day signs of 火曜日 or
+# （火）. 日 is Sunday in both.
+_CJK_WEEKDAYS = {
+    **{sign: day for day, sign in enumerate("一二三四五六日")},
+    "天": 6,
+    **{sign: day for day, sign in enumerate("月火水木金土")},
+}
+# Chinese and Japanese dates with the spaces removed: 2025年9月9日,
+# 2025年09月09日14时30分, 2025年9月9日（二）, 2025年9月9日星期二 下午2:30.
 _CJK = re.compile(
-    r"(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})[日号](?P<clock>.+)?"
+    r"(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})[日号]"
+    r"(?:\((?P<sign>[一二三四五六日天月火水木金土])\)"
+    r"|(?:星期|礼拜|禮拜|周|週)(?P<numeral>[一二三四五六日天])"
+    r"|(?P<day_sign>[月火水木金土日])曜日?)?"
+    r"(?P<clock>.+)?"
+)
+# Era years that Chinese and Japanese dates count from, and the year before
+# each era's first: 民國114年 and 令和7年 are 2025. 元年 is an era's first year.
+_ERA_OFFSETS = {"民國": 1911, "民国": 1911, "令和": 2018, "平成": 1988, "昭和": 1925}
+_ERA_YEAR = re.compile(
+    r"(?P<era>" + "|".join(_ERA_OFFSETS) + r")(?P<year>\d{1,3}|元)年"
 )
 # An ISO 8601 zone after a time: Z (folded to z), +02:00, -0500 or +09.
 _ZONE = r"(?:z|[+-]\d{2}(?::?\d{2})?)"
 _CLOCK = re.compile(
+    # Chinese and Japanese words for morning, afternoon and evening before
+    # the time: 下午2:30, 午後2時30分.
+    r"(?P<half_day>上午|下午|早上|中午|晚上|凌晨|午前|午後)?"
     r"(?P<hour>\d{1,2})(?:"
     r":(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?(?: ?(?P<meridiem>[ap]m))?"
     rf"(?:{_ZONE})?"
@@ -294,7 +316,7 @@ def _zero_problem() -> CellProblem:
 def _date_from_text(text: str, date_order: DateOrder) -> dt.date | CellProblem:
     folded = fold_text(text)
     if "年" in folded or "月" in folded:
-        folded = folded.replace(" ", "")
+        folded = _ERA_YEAR.sub(_western_year, folded.replace(" ", ""), count=1)
 
     weekday = _WEEKDAY_BEFORE.match(folded)
     if weekday is None:
@@ -313,6 +335,8 @@ def _date_from_folded(
             month = match["month"]
             month_number = _MONTHS[month] if month in _MONTHS else int(month)
             date = _build_date(_full_year(match), month_number, int(match["day"]), text)
+            if pattern is _CJK:
+                date = _check_cjk_weekday(date, match)
             return _check_four_digit_year(date, match)
 
     match = _YEAR_LAST.fullmatch(folded)
@@ -354,6 +378,22 @@ def _check_four_digit_year(
         "or use a date cell",
         (("full_date", full_date),),
     )
+
+
+def _western_year(match: re.Match[str]) -> str:
+    """Return an era year (民國114年) as the year it is (2025年)."""
+    year = 1 if match["year"] == "元" else int(match["year"])
+    return f"{_ERA_OFFSETS[match['era']] + year}年"
+
+
+def _check_cjk_weekday(
+    date: dt.date | CellProblem, match: re.Match[str]
+) -> dt.date | CellProblem:
+    """Return ``date``, or a problem if a weekday typed after it differs."""
+    sign = match["sign"] or match["numeral"] or match["day_sign"]
+    if sign is None:
+        return date
+    return _check_weekday(date, _CJK_WEEKDAYS[sign])
 
 
 def _check_weekday(date: dt.date | CellProblem, weekday: int) -> dt.date | CellProblem:

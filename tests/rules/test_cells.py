@@ -124,6 +124,14 @@ def test_blank_cell_is_a_problem() -> None:
         "2025年9月9号",
         "２０２５／９／９",
         "9/9/2025 2:30 PM",
+        "2025年9月9日 下午2:30",
+        "2025年9月9日（二）",
+        "2025年 9月 9日 星期二",
+        "2025年9月9日 週二 上午10点",
+        "民國114年9月9日",
+        "令和7年9月9日",
+        "2025年9月9日(火)",
+        "2025年9月9日 火曜日 午後2時30分",
     ],
     ids=[
         "date-cell",
@@ -156,6 +164,14 @@ def test_blank_cell_is_a_problem() -> None:
         "chinese-hao",
         "full-width-digits",
         "twelve-hour-clock",
+        "chinese-afternoon",
+        "chinese-weekday-in-brackets",
+        "chinese-weekday-word",
+        "chinese-weekday-and-morning",
+        "minguo-era",
+        "reiwa-era",
+        "japanese-weekday-in-brackets",
+        "japanese-weekday-and-afternoon",
     ],
 )
 def test_date_forms_read_as_same_day(value: CellValue) -> None:
@@ -409,6 +425,14 @@ def test_two_digit_year_shows_full_year(
 )
 def test_date_after_weekday_is_read(value: str, expected: dt.date) -> None:
     assert parse(value, FieldType.DATE) == expected
+
+
+def test_chinese_date_wrong_weekday_is_problem() -> None:
+    assert parse("2025年9月9日（三）", FieldType.DATE) == CellProblem(
+        Reason.WEEKDAY_MISMATCH,
+        "2025-09-09 is a Tuesday, not a Wednesday; correct the date or the weekday",
+        (("date", "2025-09-09"),),
+    )
 
 
 def test_date_after_wrong_weekday_is_problem() -> None:
