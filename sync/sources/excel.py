@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
 from python_calamine import (
@@ -46,7 +46,7 @@ from config.errors import (
     WorkbookNotFoundError,
 )
 from config.file_kinds import non_regular_kind
-from config.file_signatures import OLE_SIGNATURE
+from config.file_signatures import OLE_SIGNATURE, text_document_kind
 from config.tab_names import existing_tabs_hint, find_tab_name
 from rules.grid import CellValue, SheetGrid
 from sync.atomic import (
@@ -864,12 +864,22 @@ def _check_signature(path: Path, head: bytes) -> None:
 
     kind = "data that is not a zip package"
     if _looks_like_text(path):
-        kind = "plain text, perhaps a CSV file renamed"
+        kind = _text_kind(path) or "plain text, perhaps a CSV file renamed"
     raise UnsupportedWorkbookError(
         f"Workbook {path.name!r} is not a valid {path.suffix} file: it contains "
         f"{kind}. Open it in Excel or LibreOffice and save it as Excel Workbook "
         "(.xlsx)."
     )
+
+
+def _text_kind(path: Path) -> str | None:
+    """Return the kind of text document the file is, as :func:`text_document_kind`."""
+    with path.open("rb") as file:
+        head = file.read(4096)
+    kind = text_document_kind(head)
+    if kind is None:
+        return None
+    return f"{kind}, as some programs export under a workbook's name"
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -939,6 +949,14 @@ def open_with_calamine(data: bytes, workbook_name: str) -> CalamineWorkbook:
                 "Excel, which offers to repair it, and save it as Excel Workbook "
                 "(.xlsx), or restore it from a backup (pipesheet keeps some in "
                 ".pipesheet-backups/ beside it); then run again."
+            ) from error
+        kind = text_document_kind(data[:4096])
+        if kind is not None:
+            raise UnsupportedWorkbookError(
+                f"Workbook {workbook_name!r} is not a valid "
+                f"{PurePath(workbook_name).suffix} file: it contains {kind}, as "
+                "some programs export under a workbook's name. Open it in Excel "
+                "or LibreOffice and save it as Excel Workbook (.xlsx)."
             ) from error
         raise _unreadable(workbook_name, error) from error
 

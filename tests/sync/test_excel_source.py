@@ -35,6 +35,7 @@ from sync.atomic import BACKUP_FOLDER, TEMPORARY_SUFFIX, Fingerprint, list_backu
 from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WritePlan
 from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
+from sync.sources.read_only_workbook import ReadOnlyWorkbook
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.workbook_patch import EarlySheetPatch
 from tests.fifo_files import released_fifo
@@ -518,6 +519,26 @@ def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
         ),
         (
             "Pipeline.xlsx",
+            b"\xef\xbb\xbf<html><body><table><tr><td>Deal ID</td></tr></table>",
+            (
+                "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains an "
+                "HTML table, as some programs export under a workbook's name. Open "
+                "it in Excel or LibreOffice and save it as Excel Workbook (.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
+            b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            (
+                "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains an "
+                "Excel 2003 XML spreadsheet, as some programs export under a "
+                "workbook's name. Open it in Excel or LibreOffice and save it as "
+                "Excel Workbook (.xlsx)."
+            ),
+        ),
+        (
+            "Pipeline.xlsx",
             b"\x00\x01\x02\x03\xfe\xff" * 20,
             (
                 "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains data "
@@ -564,6 +585,8 @@ def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
         "other-extension",
         "empty-file",
         "csv-renamed-xlsx",
+        "html-renamed-xlsx",
+        "xml-spreadsheet-renamed-xlsx",
         "binary-garbage",
         "encrypted",
         "half-compound-signature",
@@ -580,6 +603,21 @@ def test_unsupported_file_rejected(
         ExcelWorkbook(path)
 
     assert str(raised.value) == expected
+
+
+def test_html_named_xls_rejected(tmp_path: Path) -> None:
+    # Web applications export an HTML table as a .xls download.
+    path = tmp_path / "Export.xls"
+    path.write_bytes(b"<!DOCTYPE html>\n<html><table><tr><td>Deal ID</td></tr>")
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        ReadOnlyWorkbook(path).tab_names()
+
+    assert str(raised.value) == (
+        "Workbook 'Export.xls' is not a valid .xls file: it contains an HTML "
+        "table, as some programs export under a workbook's name. Open it in Excel "
+        "or LibreOffice and save it as Excel Workbook (.xlsx)."
+    )
 
 
 ODS_MEDIA_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
