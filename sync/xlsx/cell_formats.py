@@ -4,7 +4,7 @@ pipesheet reuses a plain cell format it added on an earlier run: one with a
 number format and a font and nothing else. Other programs write the same
 format in other forms when they save the workbook. LibreOffice 7.4, for one,
 writes every number format as a custom one (``General`` as id 164, built-in
-date 14 as ``m/d/yyyy``), adds default ``alignment`` and ``protection``
+date 14 as ``m/d/yyyy`` in English (USA)), adds default ``alignment`` and ``protection``
 children and ``apply…="false"`` attributes, and renumbers fonts. The checks
 here compare what those forms mean, so such a format is found again.
 
@@ -20,20 +20,26 @@ from collections.abc import Mapping
 
 from sync.xlsx.markup import unescape
 
-ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _TAG = re.compile(r"<(/?)(?:[\w.-]+:)?([\w.-]+)\b([^>]*?)(/?)>")
 
-# Format codes that mean the same as a built-in number format that pipesheet
-# writes: the code ECMA-376 Part 1 (18.8.30) gives for the id, and the code
-# Excel shows and LibreOffice 7.4 (en-US) writes for it. Codes are compared in
-# lower case without the backslashes and quotes that mark literal characters.
-# NOTE: LibreOffice in another locale may write that locale's short date for
-# id 14 (not checked); a run then adds a new date format once per save.
-_BUILT_IN_CODES: dict[int, frozenset[str]] = {
-    0: frozenset({"general"}),
-    14: frozenset({"mm-dd-yy", "m/d/yyyy"}),
-    21: frozenset({"h:mm:ss"}),
-    22: frozenset({"m/d/yy h:mm", "m/d/yyyy h:mm"}),
+# Custom format codes that mean the same as a built-in number format that
+# pipesheet writes, compared in lower case without the backslashes and quotes
+# that mark literal characters. Each id's code in ECMA-376 Part 1 (18.8.30)
+# counts, and so do the codes LibreOffice 7.4 writes for the id. It writes
+# the language's short date with slashes for 14 (``m/d/yyyy`` in English
+# (USA), ``dd/mm/yyyy`` in German, ``yyyy/mm/dd`` in Japanese), the time
+# with ``h`` or ``hh`` for 21, and both for 22. Such a custom date can show
+# differently from the built-in one when the workbook is opened in another
+# language, because only the built-in one follows the language.
+_SHORT_DATE = (
+    r"(?:d{1,2}/m{1,2}/(?:yy){1,2}|m{1,2}/d{1,2}/(?:yy){1,2}|(?:yy){1,2}/m{1,2}/d{1,2})"
+)
+_BUILT_IN_CODES: dict[int, re.Pattern[str]] = {
+    0: re.compile("general"),
+    14: re.compile(f"mm-dd-yy|{_SHORT_DATE}"),
+    21: re.compile("h{1,2}:mm:ss"),
+    22: re.compile(f"{_SHORT_DATE} h{{1,2}}:mm"),
 }
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
@@ -73,7 +79,7 @@ def attributes_of(tag: str) -> dict[str, str]:
     """Return the attributes of a start tag, their values unescaped."""
     return {
         name: unescape(double if double or not single else single)
-        for name, double, single in ATTRIBUTE.findall(tag)
+        for name, double, single in _ATTRIBUTE.findall(tag)
     }
 
 
@@ -134,7 +140,8 @@ def means_number_format(
     code = codes.get(num_fmt_id)
     if code is None:
         return False
-    return normalised_code(code) in _BUILT_IN_CODES.get(built_in_id, frozenset())
+    pattern = _BUILT_IN_CODES.get(built_in_id)
+    return pattern is not None and pattern.fullmatch(normalised_code(code)) is not None
 
 
 def normalised_code(code: str) -> str:

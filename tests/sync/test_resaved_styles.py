@@ -36,6 +36,15 @@ COLLECTIONS = ("cellXfs", "fonts", "fills", "dxfs")
 # The starter workbook's pipeline tab, as openpyxl and LibreOffice name it.
 PIPELINE_SHEET = "xl/worksheets/sheet1.xml"
 STATUS_COLUMN = "R"
+# A LibreOffice profile setting that sets the language of the locale used
+# for number formats, as Tools > Options > Languages and Locales sets it.
+LANGUAGE_SETTING = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+    '<item oor:path="/org.openoffice.Setup/L10N">'
+    '<prop oor:name="ooSetupSystemLocale" oor:op="fuse">'
+    "<value>{language}</value></prop></item></oor:items>"
+)
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed; install libreoffice-calc-nogui",
@@ -63,8 +72,14 @@ def resave_with_openpyxl(path: Path) -> None:
     book.save(path)
 
 
-def resave_with_libreoffice(path: Path) -> None:
-    folder = convert(path, "xlsx", path.parent / "libreoffice")
+def resave_with_libreoffice(path: Path, language: str | None = None) -> None:
+    """Save ``path`` in LibreOffice, set to ``language`` (a tag like ``de-DE``)."""
+    folder = path.parent / "libreoffice"
+    settings = folder / "profile" / "user" / "registrymodifications.xcu"
+    if language is not None and not settings.exists():
+        settings.parent.mkdir(parents=True)
+        settings.write_text(LANGUAGE_SETTING.format(language=language))
+    convert(path, "xlsx", folder)
     shutil.move(folder / path.name, path)
 
 
@@ -116,7 +131,10 @@ def test_resaved_workbook_keeps_style_count(tmp_path: Path) -> None:
 
 
 @needs_libreoffice
-def test_libreoffice_saves_and_runs_reach_fixed_point(tmp_path: Path) -> None:
+@pytest.mark.parametrize("language", [None, "de-DE"], ids=["default", "german"])
+def test_libreoffice_saves_and_runs_reach_fixed_point(
+    tmp_path: Path, language: str | None
+) -> None:
     pipeline = load_pipeline(shipped_definition("b2b-en"))
     saved = build_starter_workbook(tmp_path / "saved.xlsx", Locale.EN, as_of=AS_OF)
     (tmp_path / "unsaved").mkdir()
@@ -127,7 +145,7 @@ def test_libreoffice_saves_and_runs_reach_fixed_point(tmp_path: Path) -> None:
 
     counts_after_runs = []
     for day in range(1, 4):
-        resave_with_libreoffice(saved)
+        resave_with_libreoffice(saved, language)
         counts = style_counts(saved)
         before = saved.stat()
 

@@ -306,8 +306,25 @@ def test_changed_date_format_not_reused(change: str, replacement: str) -> None:
     assert '<cellXfs count="5">' in styles.text
 
 
-def test_day_first_date_not_taken_for_built_in_date() -> None:
-    xml = LIBREOFFICE_STYLES.replace('formatCode="m/d/yyyy"', 'formatCode="d/m/yyyy"')
+@pytest.mark.parametrize(
+    "code",
+    ["dd/mm/yyyy", "d/m/yyyy", "yyyy/mm/dd", "mm-dd-yy"],
+    ids=["german", "brazilian", "japanese", "standard"],
+)
+def test_short_date_of_other_language_reused(code: str) -> None:
+    xml = LIBREOFFICE_STYLES.replace('formatCode="m/d/yyyy"', f'formatCode="{code}"')
+    styles = StyleSheet(xml.encode(), "w.xlsx")
+
+    assert styles.cell_xf_id(14) == 3
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["d-mmm-yy", "mm/yyyy", "dd/mm/yyyy hh:mm", "dd.mm.yyyy"],
+    ids=["month-name", "no-day", "with-time", "dotted"],
+)
+def test_other_date_not_taken_for_built_in_date(code: str) -> None:
+    xml = LIBREOFFICE_STYLES.replace('formatCode="m/d/yyyy"', f'formatCode="{code}"')
     styles = StyleSheet(xml.encode(), "w.xlsx")
 
     assert styles.cell_xf_id(14) == 4
