@@ -1,4 +1,4 @@
-"""What a cell format (``xf``) in the styles part means, whatever program wrote it.
+"""The meaning of a cell format (``xf``) in the styles part, whoever wrote it.
 
 pipesheet reuses a plain cell format it added on an earlier run: one with a
 number format and a font and nothing else. Other programs write the same
@@ -43,7 +43,7 @@ _BUILT_IN_CODES: dict[int, re.Pattern[str]] = {
 }
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
-# Attributes of a cell format that say which parts of it apply, plus the two
+# Attributes of a cell format that mark which parts of it apply, plus the two
 # flags that are off in a plain format. None of them changes how a plain
 # format shows a value when it is off.
 _APPLY_ATTRIBUTES = frozenset(

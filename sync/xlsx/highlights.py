@@ -15,6 +15,8 @@ status-prefix tests of every locale: ``LEFT(ref,n)="prefix"`` for each prefix in
 block written before the locale changed is recognised too. Such blocks are
 removed and one new block with every highlight rule is added, so a run replaces
 its rules instead of stacking copies, whatever range they covered before.
+One block that already colours as the new one would, in whatever form another
+program saved it, is kept as it is instead, so the sheet's bytes stay the same.
 
 The new block goes after the sheet's other conditional formats, at the place the
 worksheet schema gives them: after ``mergeCells`` and ``phoneticPr``, before
@@ -65,7 +67,8 @@ _BLOCK = re.compile(
     flags=re.DOTALL,
 )
 _PRIORITY = re.compile(rb"""<(?:[\w.-]+:)?cfRule\b[^>]*?\spriority\s*=\s*["'](\d+)""")
-# A cfRule element's attributes and content; pipesheet's rules are never empty.
+# A cfRule element with its attributes and content. pipesheet writes no empty
+# rule, so a self-closing one makes the counts differ and the block not match.
 _RULE = re.compile(
     rb"<(?:[\w.-]+:)?cfRule(?=[\s>])([^>]*?)>(.*?)</(?:[\w.-]+:)?cfRule>",
     flags=re.DOTALL,
@@ -146,8 +149,9 @@ def means_block(existing: bytes, block: HighlightBlock, other_priority: int) -> 
     """Return True if a conditionalFormatting element colours as ``block`` would.
 
     It must cover the same ranges and have ``block``'s rules in order, with
-    the same formulas and dxf ids and priorities below ``other_priority``,
-    the highest priority of the sheet's other rules. Attribute order, quoting,
+    the same formulas and dxf ids. Their priority numbers must be above
+    ``other_priority``, the highest number among the sheet's other rules, so
+    those rules still take precedence. Attribute order, quoting,
     escaping and the attributes that expression rules ignore (LibreOffice
     7.4 writes ``aboveAverage="0"`` and ``text=""``, for one) do not matter.
     """

@@ -161,7 +161,7 @@ def test_libreoffice_saves_and_runs_reach_fixed_point(
         counts_after_runs.append(style_counts(saved))
 
     # LibreOffice 7.4 adds one cell format of its own on the second save of
-    # a workbook, with or without a run in between; after that none.
+    # a workbook, with or without a run in between. Later saves add none.
     assert counts_after_runs[2] == counts_after_runs[1]
 
 
