@@ -15,6 +15,8 @@ status-prefix tests of every locale: ``LEFT(ref,n)="prefix"`` for each prefix in
 block written before the locale changed is recognised too. Such blocks are
 removed and one new block with every highlight rule is added, so a run replaces
 its rules instead of stacking copies, whatever range they covered before.
+One block that already colours as the new one would, in whatever form another
+program saved it, is kept as it is instead, so the sheet's bytes stay the same.
 
 The new block goes after the sheet's other conditional formats, at the place the
 worksheet schema gives them: after ``mergeCells`` and ``phoneticPr``, before
@@ -65,6 +67,32 @@ _BLOCK = re.compile(
     flags=re.DOTALL,
 )
 _PRIORITY = re.compile(rb"""<(?:[\w.-]+:)?cfRule\b[^>]*?\spriority\s*=\s*["'](\d+)""")
+# A cfRule element with its attributes and content. pipesheet writes no empty
+# rule, so a self-closing one makes the counts differ and the block not match.
+_RULE = re.compile(
+    rb"<(?:[\w.-]+:)?cfRule(?=[\s>])([^>]*?)>(.*?)</(?:[\w.-]+:)?cfRule>",
+    flags=re.DOTALL,
+)
+_TAG_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# The attributes an expression rule may have. The schema gives the ones after
+# stopIfTrue to other rule types, so an expression rule ignores them.
+_EXPRESSION_ATTRIBUTES = frozenset(
+    {
+        "type",
+        "dxfId",
+        "priority",
+        "stopIfTrue",
+        "aboveAverage",
+        "percent",
+        "bottom",
+        "operator",
+        "text",
+        "timePeriod",
+        "rank",
+        "stdDev",
+        "equalAverage",
+    }
+)
 # A cell reference such as G2, $G2 or $G$2, and what a shape puts in its place.
 _CELL_REFERENCE = re.compile(r"\$?[A-Z]{1,3}\$?\d+")
 _REFERENCE_PLACEHOLDER = "{ref}"
@@ -91,23 +119,69 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
     :param tail: the worksheet XML from just after ``</sheetData>`` to its end.
     :param prefix: the namespace prefix of the worksheet's elements, with colon.
 
-    A block without rules only removes pipesheet's conditional formats.
+    A block without rules only removes pipesheet's conditional formats. When
+    the sheet already has one block of pipesheet's that means the same as
+    ``block``, in whatever form another program wrote it, ``tail`` is
+    returned unchanged, so the sheet is not rewritten for it.
     """
     shapes = owned_formula_shapes(block.rules)
     elements = _top_level_elements(tail, prefix)
 
     remaining = tail
+    owned: list[bytes] = []
     for start, end, name in reversed(elements):
         ours = _is_pipesheets(tail[start:end], shapes)
         if name == "conditionalFormatting" and ours:
             remaining = remaining[:start] + remaining[end:]
+            owned.append(tail[start:end])
     if block.sqref is None:
         return remaining
+    if len(owned) == 1 and means_block(owned[0], block, _highest_priority(remaining)):
+        return tail
 
     at = _insertion_point(_top_level_elements(remaining, prefix))
     first_priority = _highest_priority(remaining) + 1
     new_block = _render_block(prefix, block, block.sqref, first_priority)
     return remaining[:at] + new_block + remaining[at:]
+
+
+def means_block(existing: bytes, block: HighlightBlock, other_priority: int) -> bool:
+    """Return True if a conditionalFormatting element colours as ``block`` would.
+
+    It must cover the same ranges and have ``block``'s rules in order, with
+    the same formulas and dxf ids. Their priority numbers must be above
+    ``other_priority``, the highest number among the sheet's other rules, so
+    those rules still take precedence. Attribute order, quoting,
+    escaping and the attributes that expression rules ignore (LibreOffice
+    7.4 writes ``aboveAverage="0"`` and ``text=""``, for one) do not matter.
+    """
+    opening = _START_TAG.match(existing)
+    assert opening is not None, "callers pass a whole conditionalFormatting element"
+    attributes = _tag_attributes(opening.group(0))
+    if set(attributes) != {"sqref"} or block.sqref is None:
+        return False
+    if _range_set(attributes["sqref"]) != _range_set(block.sqref):
+        return False
+
+    rules = _RULE.findall(existing)
+    if len(rules) != len(block.rules) or len(_RULE_TAG.findall(existing)) != len(rules):
+        return False
+    priority = other_priority
+    for (rule_attributes, body), rule, dxf_id in zip(
+        rules, block.rules, block.dxf_ids, strict=True
+    ):
+        found = _tag_attributes(rule_attributes)
+        if not _is_plain_expression(found, dxf_id):
+            return False
+        if int(found["priority"]) <= priority:
+            return False
+        priority = int(found["priority"])
+        formulas = _FORMULA.findall(body)
+        if len(formulas) != 1 or _FORMULA.sub(b"", body).strip():
+            return False
+        if unescape(formulas[0].decode()).strip() != rule.formula.strip():
+            return False
+    return True
 
 
 def has_pipesheet_highlights(xml: bytes) -> bool:
@@ -138,6 +212,31 @@ def owned_formula_shapes(rules: Sequence[HighlightRule]) -> frozenset[str]:
 def formula_shape(formula: str) -> str:
     """Return ``formula`` stripped, with each cell reference replaced by ``{ref}``."""
     return _CELL_REFERENCE.sub(_REFERENCE_PLACEHOLDER, formula.strip())
+
+
+def _tag_attributes(tag: bytes) -> dict[str, str]:
+    return {
+        name.decode(): unescape((double or single).decode())
+        for name, double, single in _TAG_ATTRIBUTE.findall(tag)
+    }
+
+
+def _range_set(sqref: str) -> frozenset[str]:
+    """Return the ranges of a space-separated ``sqref``, upper case, without ``$``."""
+    return frozenset(sqref.replace("$", "").upper().split())
+
+
+def _is_plain_expression(attributes: dict[str, str], dxf_id: int) -> bool:
+    """Return True if rule ``attributes`` are an expression with ``dxf_id`` alone."""
+    if attributes.get("type") != "expression":
+        return False
+    if attributes.get("dxfId", "").strip() != str(dxf_id):
+        return False
+    if not attributes.get("priority", "").strip().isdigit():
+        return False
+    if attributes.get("stopIfTrue", "0").strip().lower() not in ("0", "false"):
+        return False
+    return set(attributes) <= _EXPRESSION_ATTRIBUTES
 
 
 def _top_level_elements(tail: bytes, prefix: bytes) -> list[tuple[int, int, str]]:

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 
 from config.errors import UnsupportedWorkbookError
+from sync.xlsx.cell_formats import (
+    is_empty_border,
+    is_empty_fill,
+    means_number_format,
+    number_format_codes,
+    plain_format_indexes,
+)
 from sync.xlsx.content_types import ContentTypes
 from sync.xlsx.package import Package
 from sync.xlsx.part_outline import (
@@ -99,14 +107,16 @@ class StyleSheet:
     def cell_xf_id(self, num_fmt_id: int, bold: bool = False) -> int:
         """Return the index of a plain cell format with a number format and weight.
 
-        An existing format with the same number format and font, default fill,
-        border and parent style, and no alignment or protection, is reused.
+        An existing format with the same number format and font, no fill or
+        border, the default parent style, and default alignment and protection
+        is reused, in whatever form another program wrote it.
         """
         font_id = self._bold_font_id() if bold else 0
         if num_fmt_id == 0 and font_id == 0:
             return 0
+        matches = self._plain_format_check(num_fmt_id, font_id)
         for index, (xf, _) in enumerate(self._children("cellXfs", "xf")):
-            if _is_plain_xf(xf, num_fmt_id, font_id):
+            if matches(xf):
                 return index
 
         applied = ' applyNumberFormat="1"' if num_fmt_id else ""
@@ -120,6 +130,42 @@ class StyleSheet:
     def to_bytes(self) -> bytes:
         """Return the part's content."""
         return self.xml
+
+    def _plain_format_check(
+        self, num_fmt_id: int, font_id: int
+    ) -> Callable[[str], bool]:
+        """Return a check of whether an ``xf`` is a plain format with these ids.
+
+        The fonts, fills, borders and custom number formats are read once here,
+        so the check compares what each index refers to, not the index.
+        """
+        num_fmts = self._optional_children("numFmts", "numFmt")
+        codes = number_format_codes([num_fmt for num_fmt, _ in num_fmts])
+        fonts = [_font_meaning(font, p) for font, p in self._children("fonts", "font")]
+        fills = [
+            is_empty_fill(fill) for fill, _ in self._optional_children("fills", "fill")
+        ]
+        borders = [
+            is_empty_border(border)
+            for border, _ in self._optional_children("borders", "border")
+        ]
+        font = fonts[font_id] if font_id < len(fonts) else None
+
+        def matches(xf: str) -> bool:
+            indexes = plain_format_indexes(xf)
+            if indexes is None or indexes["xfId"] != 0:
+                return False
+            if not means_number_format(indexes["numFmtId"], num_fmt_id, codes):
+                return False
+            fill, border = indexes["fillId"], indexes["borderId"]
+            return (
+                indexes["fontId"] < len(fonts)
+                and fonts[indexes["fontId"]] == font
+                and (fill == 0 or (fill < len(fills) and fills[fill]))
+                and (border == 0 or (border < len(borders) and borders[border]))
+            )
+
+        return matches
 
     def _bold_font_id(self) -> int:
         fonts = self._children("fonts", "font")
@@ -184,6 +230,12 @@ class StyleSheet:
             if (element.namespace, element.name) == (SPREADSHEET_NS, child)
         ]
 
+    def _optional_children(self, collection: str, child: str) -> list[tuple[str, str]]:
+        """Return the ``child`` elements of ``collection``, none if it is missing."""
+        if self._section(collection) is None:
+            return []
+        return self._children(collection, child)
+
     def _append(self, collection: str, element: str, count: int) -> None:
         section = self._section(collection)
         assert section is not None, "callers read the collection first"
@@ -220,16 +272,6 @@ def _argb(fill_rgb: str) -> str:
         raise ValueError(f"fill colour {fill_rgb!r} is not a hex colour like 'FFC7CE'")
     digits = match.group(1).upper()
     return digits if len(digits) == 8 else "FF" + digits
-
-
-def _is_plain_xf(xf: str, num_fmt_id: int, font_id: int) -> bool:
-    if not xf.rstrip().endswith("/>") or xf.count("<") != 1:
-        return False
-    attributes: dict[str, str] = dict(_ATTRIBUTE.findall(xf))
-    expected = {"numFmtId": num_fmt_id, "fontId": font_id, "fillId": 0, "borderId": 0}
-    if any(attributes.get(name, "0") != str(value) for name, value in expected.items()):
-        return False
-    return attributes.get("xfId", "0") == "0"
 
 
 def _is_fill_only_dxf(dxf: str, prefix: str, argb: str) -> bool:

@@ -299,3 +299,79 @@ def test_block_of_other_shape_kept(formula: bytes) -> None:
 )
 def test_formula_shape_hides_references(formula: str, shape: str) -> None:
     assert formula_shape(formula) == shape
+
+
+# BLOCK as openpyxl 3.1 saves it (priority before dxfId) and as LibreOffice 7.4
+# saves it (attributes expression rules ignore, quotes escaped, renumbered).
+OPENPYXL_FORM = (
+    b'<conditionalFormatting sqref="A5:Q99"><cfRule type="expression" '
+    b'priority="4" dxfId="7"><formula>LEFT($Q5,5)="ERROR"</formula></cfRule>'
+    b'<cfRule type="expression" priority="5" dxfId="8"><formula>LEFT($Q5,4)="WARN"'
+    b"</formula></cfRule></conditionalFormatting>"
+)
+LIBREOFFICE_FORM = (
+    b'<conditionalFormatting sqref="A5:Q99"><cfRule type="expression" '
+    b'priority="5" aboveAverage="0" equalAverage="0" bottom="0" percent="0" '
+    b'rank="0" text="" dxfId="7"><formula>LEFT($Q5,5)=&quot;ERROR&quot;</formula>'
+    b'</cfRule><cfRule type="expression" priority="6" aboveAverage="0" '
+    b'equalAverage="0" bottom="0" percent="0" rank="0" text="" dxfId="8">'
+    b"<formula>LEFT($Q5,4)=&quot;WARN&quot;</formula></cfRule>"
+    b"</conditionalFormatting>"
+)
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        OPENPYXL_FORM,
+        LIBREOFFICE_FORM,
+        OPENPYXL_FORM.replace(b'"A5:Q99"', b'"$A$5:$Q$99"'),
+        OPENPYXL_FORM.replace(b"priority", b"stopIfTrue='0' priority"),
+    ],
+    ids=["openpyxl", "libreoffice", "absolute-range", "stop-if-true-off"],
+)
+def test_equal_block_in_other_form_kept(saved: bytes) -> None:
+    tail = MERGES + USERS + saved + VALIDATIONS + CLOSE
+
+    assert rewrite_highlights(tail, b"", BLOCK) == tail
+
+
+@pytest.mark.parametrize(
+    ("change", "replacement"),
+    [
+        (b'sqref="A5:Q99"', b'sqref="A5:Q98"'),
+        (b'dxfId="8"', b'dxfId="9"'),
+        (b'priority="4"', b'priority="3"'),
+        (b'priority="5"', b'priority="2"'),
+        (b'priority="4"', b'priority="4" stopIfTrue="1"'),
+        (b'sqref="A5:Q99"', b'sqref="A5:Q99" pivot="1"'),
+        (b"LEFT($Q5,4)", b"LEFT($P5,4)"),
+        (b'4)="WARN"', b'5)="ERROR"'),
+    ],
+    ids=[
+        "other-range",
+        "other-dxf",
+        "not-below-user-rule",
+        "rules-swapped",
+        "stop-if-true",
+        "pivot",
+        "other-column",
+        "repeated-rule",
+    ],
+)
+def test_changed_block_replaced(change: bytes, replacement: bytes) -> None:
+    saved = OPENPYXL_FORM.replace(change, replacement)
+    assert saved != OPENPYXL_FORM
+    tail = MERGES + USERS + saved + VALIDATIONS + CLOSE
+
+    result = rewrite_highlights(tail, b"", BLOCK)
+
+    assert result == MERGES + USERS + OURS + VALIDATIONS + CLOSE
+
+
+def test_repeated_block_replaced() -> None:
+    tail = MERGES + USERS + OPENPYXL_FORM + OPENPYXL_FORM + VALIDATIONS + CLOSE
+
+    result = rewrite_highlights(tail, b"", BLOCK)
+
+    assert result == MERGES + USERS + OURS + VALIDATIONS + CLOSE

@@ -209,3 +209,122 @@ def test_prefixed_style_sheet_gets_prefixed_entries() -> None:
         '<x:dxfs count="1"><x:dxf><x:fill><x:patternFill><x:bgColor rgb="FFFFC7CE"/>'
         "</x:patternFill></x:fill></x:dxf></x:dxfs></x:styleSheet>" in styles.text
     )
+
+
+# The form LibreOffice 7.4 saves pipesheet's formats in: General and date 14 as
+# custom number formats, an equal copy of the default font, a border with
+# diagonal flags, and default alignment, protection and apply attributes.
+LIBREOFFICE_DEFAULTS = (
+    '<alignment horizontal="general" vertical="bottom" textRotation="0" '
+    'wrapText="false" indent="0" shrinkToFit="false"/>'
+    '<protection locked="true" hidden="false"/>'
+)
+LIBREOFFICE_DATE_XF = (
+    '<xf numFmtId="166" fontId="1" fillId="0" borderId="0" xfId="0" '
+    f'applyFont="false" applyProtection="false">{LIBREOFFICE_DEFAULTS}</xf>'
+)
+LIBREOFFICE_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="General"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy\\-mm\\-dd"/>'
+    '<numFmt numFmtId="166" formatCode="m/d/yyyy"/></numFmts>'
+    '<fonts count="3"><font><sz val="11"/><name val="Calibri"/><charset val="1"/>'
+    '</font><font><sz val="11"/><name val="Calibri"/><charset val="1"/></font>'
+    '<font><b val="true"/><sz val="11"/><name val="Calibri"/><charset val="1"/>'
+    "</font></fonts>"
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border diagonalUp="false" diagonalDown="false"><left/>'
+    "<right/><top/><bottom/><diagonal/></border></borders>"
+    '<cellStyleXfs count="1"><xf numFmtId="164" fontId="0" fillId="0" '
+    'borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="4"><xf numFmtId="164" fontId="0" fillId="0" borderId="0" '
+    f'xfId="0" applyFont="false">{LIBREOFFICE_DEFAULTS}</xf>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
+    f'applyFont="false" applyAlignment="true">{LIBREOFFICE_DEFAULTS}</xf>'
+    '<xf numFmtId="164" fontId="2" fillId="0" borderId="0" xfId="0" '
+    f'applyFont="true" applyAlignment="false">{LIBREOFFICE_DEFAULTS}</xf>'
+    f"{LIBREOFFICE_DATE_XF}</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+    '</cellStyles><dxfs count="0"/></styleSheet>'
+)
+
+
+def test_libreoffice_saved_formats_reused() -> None:
+    styles = StyleSheet(LIBREOFFICE_STYLES.encode(), "w.xlsx")
+
+    date_xf = styles.cell_xf_id(14)
+    bold_xf = styles.cell_xf_id(0, bold=True)
+
+    assert (date_xf, bold_xf) == (3, 2)
+    assert styles.text == LIBREOFFICE_STYLES
+
+
+@pytest.mark.parametrize(
+    ("number_format", "expected_id"),
+    [(21, 4), (22, 4), (0, 0)],
+    ids=["time", "date-and-time", "general"],
+)
+def test_other_built_in_format_not_taken_for_date(
+    number_format: int, expected_id: int
+) -> None:
+    styles = StyleSheet(LIBREOFFICE_STYLES.encode(), "w.xlsx")
+
+    assert styles.cell_xf_id(number_format) == expected_id
+
+
+@pytest.mark.parametrize(
+    ("change", "replacement"),
+    [
+        ('horizontal="general"', 'horizontal="left"'),
+        ('wrapText="false"', 'wrapText="true"'),
+        ('locked="true"', 'locked="false"'),
+        ('applyProtection="false"', 'applyProtection="false" quotePrefix="true"'),
+        ('fontId="1"', 'fontId="2"'),
+        ('fillId="0"', 'fillId="1"'),
+        ('numFmtId="166"', 'numFmtId="165"'),
+        ("<protection", "<extLst/><protection"),
+    ],
+    ids=[
+        "left-aligned",
+        "wrapped",
+        "unlocked",
+        "quote-prefix",
+        "bold",
+        "patterned-fill",
+        "iso-date",
+        "extension-list",
+    ],
+)
+def test_changed_date_format_not_reused(change: str, replacement: str) -> None:
+    changed = LIBREOFFICE_DATE_XF.replace(change, replacement)
+    xml = LIBREOFFICE_STYLES.replace(LIBREOFFICE_DATE_XF, changed)
+    styles = StyleSheet(xml.encode(), "w.xlsx")
+
+    assert styles.cell_xf_id(14) == 4
+    assert '<cellXfs count="5">' in styles.text
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["dd/mm/yyyy", "d/m/yyyy", "yyyy/mm/dd", "mm-dd-yy"],
+    ids=["german", "brazilian", "japanese", "standard"],
+)
+def test_short_date_of_other_language_reused(code: str) -> None:
+    xml = LIBREOFFICE_STYLES.replace('formatCode="m/d/yyyy"', f'formatCode="{code}"')
+    styles = StyleSheet(xml.encode(), "w.xlsx")
+
+    assert styles.cell_xf_id(14) == 3
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["d-mmm-yy", "mm/yyyy", "dd/mm/yyyy hh:mm", "dd.mm.yyyy"],
+    ids=["month-name", "no-day", "with-time", "dotted"],
+)
+def test_other_date_not_taken_for_built_in_date(code: str) -> None:
+    xml = LIBREOFFICE_STYLES.replace('formatCode="m/d/yyyy"', f'formatCode="{code}"')
+    styles = StyleSheet(xml.encode(), "w.xlsx")
+
+    assert styles.cell_xf_id(14) == 4
