@@ -11,7 +11,10 @@ exactly, so a replaced character would rewrite the cell on every run.
 
 Usually the status cell is each row's last cell or belongs after it. Then a
 whole window of rows is split at ``</row>`` and joined again with the new cells.
-A window with any other row is scanned row by row.
+A window with any other row, or with a comment, CDATA section or processing
+instruction, is scanned row by row. Rows and cells are searched for in a copy
+of the window with those blanked (:mod:`sync.xlsx.sheet_source`), so their
+text is never read as a row or cell, and is copied unchanged.
 
 Before and after, for the status column Q::
 
@@ -25,9 +28,10 @@ and the rest is kept for the next window. A 100k-row sheet is about 60 MB of
 XML, and this way neither it nor its patched copy is ever held whole.
 
 The scan understands rows and cells with or without an ``r`` attribute,
-self-closing rows, single or double quotes, and a namespace prefix on the
-elements. The ``spans`` hint of a row is left as it is, because the format makes
-it an optional optimisation that readers must not rely on.
+self-closing rows, single or double quotes, a namespace prefix on the
+elements, and white space before the ``>`` of an end tag (``</row >``). The
+``spans`` hint of a row is left as it is, because the format makes it an
+optional optimisation that readers must not rely on.
 
 NOTE: a status cell inside the range of another cell's array formula (or spill
 range) is not detected. It is replaced like any other cell.
@@ -118,8 +122,8 @@ def patch_status_column(
     :param rewrite_tail: edits the XML after ``</sheetData>`` (conditional
         formatting lives there) in the same pass. It receives that XML and the
         root element's namespace prefix.
-    :raises UnsupportedWorkbookError: if the sheet data is missing, damaged, out
-        of order, or contains comments or CDATA.
+    :raises UnsupportedWorkbookError: if the sheet data is missing, damaged or
+        out of order.
     :raises FeatureLossError: if a status cell anchors a shared formula.
     """
     writer = _StatusWriter(SheetSource(pieces), column, texts, place, write)

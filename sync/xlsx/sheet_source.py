@@ -17,6 +17,7 @@ which are rare in sheet XML, and the copy is then the window itself. On the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # The start and end of each kind of markup whose text is blanked.
 _MARKUP = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
@@ -27,10 +28,27 @@ _MARKUP = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 _MARK_CHECKS = 64
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """Markup that the window ends inside.
+
+    ``closer`` ends an open comment, CDATA section or instruction, and is
+    searched for from ``start`` on. When it is None, the window ends inside
+    the start of the markup (``<!-``), which is read again from ``start``.
+    """
+
+    start: int
+    closer: bytes | None = None
+
+    def moved(self, count: int) -> _Pending:
+        """Return the same markup after the window's first ``count`` bytes went."""
+        return _Pending(max(self.start - count, 0), self.closer)
+
+
 class SheetSource:
     """The source XML read piece by piece, holding only the part not yet written.
 
-    ``window`` holds the XML read and not yet written. ``masked`` is the same
+    ``window`` contains the XML read and not yet written. ``masked`` is the same
     bytes with every comment, CDATA section and processing instruction
     replaced by spaces, and is ``window`` itself when the window has none.
     """
@@ -39,9 +57,7 @@ class SheetSource:
         self._pieces = iter(pieces)
         self.window = b""
         self.masked = b""
-        # Where blanking starts again when the next piece arrives: the start
-        # of markup that is not closed yet, or None.
-        self._resume: int | None = None
+        self._pending: _Pending | None = None
         # The end of the window's last blanked range, or 0 when none is left.
         self._blanked_end = 0
 
@@ -52,20 +68,21 @@ class SheetSource:
             return False
         start = len(self.window)
         self.window += piece
-        if self._resume is None and not _may_contain_markup(self.window, start):
+        pending = self._pending
+        if pending is None and not _may_contain_markup(self.window, start):
             if self._blanked_end:
                 self.masked += piece
             else:
                 self.masked = self.window
             return True
 
-        if self._resume is not None:
-            start = self._resume
-        elif self.window[start - 1 : start] == b"<":
+        if pending is not None and pending.closer is None:
+            start = pending.start
+        elif pending is None and self.window[start - 1 : start] == b"<":
             # The piece before ended with the markup's "<", which no blanked
             # range ends with.
             start -= 1
-        self._blank_from(start)
+        self._blank_from(start, pending)
         return True
 
     def advance(self, count: int) -> None:
@@ -81,20 +98,19 @@ class SheetSource:
             return
 
         self.masked = self.masked[count:]
-        if self._resume is not None:
-            self._resume = max(self._resume - count, 0)
+        if self._pending is not None:
+            self._pending = self._pending.moved(count)
         self._blanked_end = max(self._blanked_end - count, 0)
-        if self._resume is None and not self._blanked_end:
+        if self._pending is None and not self._blanked_end:
             self.masked = self.window
 
     def read_rest(self) -> bytes:
         """Return the window followed by every remaining piece."""
         return b"".join([self.window, *self._pieces])
 
-    def _blank_from(self, start: int) -> None:
+    def _blank_from(self, start: int, pending: _Pending | None) -> None:
         """Blank the markup of ``window[start:]`` in ``masked``."""
-        blanked, resume, blanked_end = _blank_markup(self.window, start)
-        self._resume = resume
+        blanked, self._pending, blanked_end = _blank_markup(self.window, start, pending)
         self._blanked_end = max(self._blanked_end, blanked_end)
         if self._blanked_end:
             self.masked = self.masked[:start] + blanked
@@ -122,33 +138,70 @@ def _may_contain_markup(xml: bytes, start: int) -> bool:
     return False
 
 
-def _blank_markup(xml: bytes, start: int) -> tuple[bytes, int | None, int]:
+def _blank_markup(
+    xml: bytes, start: int, pending: _Pending | None
+) -> tuple[bytes, _Pending | None, int]:
     """Return ``xml[start:]`` with comments, CDATA and instructions blanked.
 
-    Also returns where the markup that the bytes end inside starts (None
-    when they end outside markup), and the end of the last blanked range (0
-    when nothing was blanked).
+    Also returns the markup that ``xml`` ends inside, if any, and the end of
+    the last blanked range (0 when nothing was blanked). When ``pending`` has
+    a closer, ``xml[start:]`` begins inside that open markup.
     """
     out = bytearray(xml[start:])
-    position = start
     blanked_end = 0
+    position = start
+    if pending is not None and pending.closer is not None:
+        position = _blank_until(xml, out, start, start, pending.closer, pending.start)
+        blanked_end = len(xml) if position < 0 else position
+        if position < 0:
+            return (
+                bytes(out),
+                _still_open(xml, pending.closer, pending.start),
+                blanked_end,
+            )
+
     while (opening := _next_markup(xml, position)) >= 0:
         kind = _markup_kind(xml, opening)
         if kind is None:
             position = opening + 2
             continue
         if not kind:
-            return bytes(out), opening, blanked_end
+            return bytes(out), _Pending(opening), blanked_end
 
         opener, closer = kind
-        close = xml.find(closer, opening + len(opener))
-        end = len(xml) if close < 0 else close + len(closer)
-        out[opening - start : end - start] = b" " * (end - opening)
-        blanked_end = end
-        if close < 0:
-            return bytes(out), opening, blanked_end
-        position = end
+        search_from = opening + len(opener)
+        position = _blank_until(xml, out, start, opening, closer, search_from)
+        blanked_end = len(xml) if position < 0 else position
+        if position < 0:
+            return bytes(out), _still_open(xml, closer, search_from), blanked_end
     return bytes(out), None, blanked_end
+
+
+def _blank_until(
+    xml: bytes,
+    out: bytearray,
+    start: int,
+    opening: int,
+    closer: bytes,
+    search_from: int,
+) -> int:
+    """Blank the markup from ``opening`` to the end of its ``closer`` in ``out``.
+
+    ``out`` contains ``xml[start:]``. Returns where the markup ends, or -1 when
+    ``xml`` ends before its closer, after blanking up to the end of ``xml``.
+    """
+    close = xml.find(closer, search_from)
+    end = len(xml) if close < 0 else close + len(closer)
+    out[opening - start : end - start] = b" " * (end - opening)
+    return -1 if close < 0 else end
+
+
+def _still_open(xml: bytes, closer: bytes, search_from: int) -> _Pending:
+    """Return the open markup that ``xml`` ends inside, searched from ``search_from``.
+
+    The closer may start in the last bytes of ``xml`` and end in the next piece.
+    """
+    return _Pending(max(len(xml) - len(closer) + 1, search_from), closer)
 
 
 def _next_markup(xml: bytes, position: int) -> int:
