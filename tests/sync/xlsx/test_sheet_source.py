@@ -73,3 +73,15 @@ def test_long_comment_blanked_piece_by_piece() -> None:
 
     assert source.masked == blanked(xml)
     assert source.masked.count(b"<row") == 1
+
+
+@pytest.mark.parametrize(
+    "after", [b"<!-- x -->", b"<?pi?>", b""], ids=["comment", "instruction", "none"]
+)
+def test_markup_found_among_many_marks(after: bytes) -> None:
+    xml = b"<row r='1'><c><is><t>" + b"Why?!" * 400 + b"</t></is></c>" + after
+
+    source = read_all([xml])
+
+    assert source.masked == blanked(xml)
+    assert (source.masked is source.window) == (not after)
