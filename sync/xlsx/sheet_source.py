@@ -95,13 +95,13 @@ class SheetSource:
         """
         identical = self.masked is self.window
         self.window = self.window[count:]
+        if self._pending is not None:
+            self._pending = self._pending.moved(count)
         if identical:
             self.masked = self.window
             return
 
         self.masked = self.masked[count:]
-        if self._pending is not None:
-            self._pending = self._pending.moved(count)
         self._blanked_end = max(self._blanked_end - count, 0)
         if self._pending is None and not self._blanked_end:
             self.masked = self.window

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Callable
 
 import pytest
@@ -1013,3 +1015,70 @@ def test_prefixed_tag_in_comment_before_root() -> None:
     result = patched_rows(xml, {2: "OK"})
 
     assert result == b'<row r="2"><c r="A2"><v>1</v></c>' + status("OK") + b"</row>"
+
+
+# Markup inserted by add_random_markup, each with a unique MARK number.
+INSERTED = re.compile(
+    rb"<!--MARK\d+.*?-->|<\?MARK\d+.*?\?>|<!\[CDATA\[MARK\d+.*?\]\]>", re.DOTALL
+)
+SPACED_END_TAG = re.compile(rb"</(row|c|sheetData)\s+>")
+
+
+def random_sheet(rng: random.Random) -> bytes:
+    """Return a worksheet with random rows, some with a status cell in column C."""
+    rows = []
+    for number in sorted(rng.sample(range(1, 30), rng.randint(1, 12))):
+        cells = []
+        for letter in sorted(rng.sample("ABCDE", rng.randint(0, 4))):
+            text = rng.choice([b"x", b"Why?", b"a!b", b"OK"])
+            cells.append(
+                b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>'
+                % (letter.encode(), number, text)
+            )
+        rows.append(b'<row r="%d">%s</row>' % (number, b"".join(cells)))
+    return sheet(b"".join(rows), dimension=b"A1:E29")
+
+
+def add_random_markup(xml: bytes, rng: random.Random) -> bytes:
+    """Insert comments, instructions and CDATA that look like rows and cells.
+
+    Markup goes before tags inside the sheet data and into cell text, and
+    some end tags get white space before their ">".
+    """
+    start = xml.index(b"<sheetData>") + len(b"<sheetData>")
+    end = xml.index(b"</sheetData>")
+    spots = [m.start() for m in re.finditer(rb"<", xml[start:end])]
+    texts = [m.start() + 3 for m in re.finditer(rb"<t>", xml[start:end])]
+    inserts: list[tuple[int, bytes]] = []
+    for number, spot in enumerate(rng.sample(spots, min(len(spots), 4))):
+        fake = b'<row r="%d"><c r="C%d"><v>1</v></c></row>' % (number + 3, number + 3)
+        markup = rng.choice([b"<!--MARK%d %s -->", b"<?MARK%d %s ?>"])
+        inserts.append((start + spot, markup % (number, fake)))
+    for number, spot in enumerate(rng.sample(texts, min(len(texts), 2))):
+        inserts.append((start + spot, b"<![CDATA[MARK%d </c></row>]]>" % (number + 9)))
+    for spot, markup in sorted(inserts, reverse=True):
+        xml = xml[:spot] + markup + xml[spot:]
+    return re.sub(
+        rb"</(row|c|sheetData)>",
+        lambda m: m.group(0) if rng.random() < 0.5 else b"</%s \n>" % m.group(1),
+        xml,
+    )
+
+
+def test_random_markup_patched_like_plain_sheet() -> None:
+    rng = random.Random(20261206)
+    wrong = []
+    for case in range(300):
+        plain = random_sheet(rng)
+        marked = add_random_markup(plain, rng)
+        texts = {row: rng.choice(["OK", "WARN: late", ""]) for row in range(1, 31)}
+        texts = {row: text for row, text in texts.items() if rng.random() < 0.6}
+        piece_bytes = rng.choice([1, 7, 50, 1 << 16])
+
+        expected = patched(plain, texts)
+        result = patched(split(marked, piece_bytes), texts)
+
+        unmarked = SPACED_END_TAG.sub(rb"</\1>", INSERTED.sub(b"", result))
+        if unmarked != expected:
+            wrong.append(case)
+    assert wrong == []

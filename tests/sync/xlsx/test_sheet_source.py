@@ -85,3 +85,14 @@ def test_markup_found_among_many_marks(after: bytes) -> None:
 
     assert source.masked == blanked(xml)
     assert (source.masked is source.window) == (not after)
+
+
+def test_markup_start_kept_across_advance() -> None:
+    first = b"<row r='1'></row><row r='2'><c><is><t><![CD"
+    source = SheetSource([first, b"ATA[</c></row>]]></t></is></c></row>"])
+    source.extend()
+
+    source.advance(first.index(b"<row r='2'"))
+    source.extend()
+
+    assert source.masked == blanked(source.window)
