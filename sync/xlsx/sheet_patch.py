@@ -11,7 +11,10 @@ exactly, so a replaced character would rewrite the cell on every run.
 
 Usually the status cell is each row's last cell or belongs after it. Then a
 whole window of rows is split at ``</row>`` and joined again with the new cells.
-A window with any other row is scanned row by row.
+A window with any other row, or with a comment, CDATA section or processing
+instruction, is scanned row by row. Rows and cells are searched for in a copy
+of the window with those blanked (:mod:`sync.xlsx.sheet_source`), so their
+text is never read as a row or cell, and is copied unchanged.
 
 Before and after, for the status column Q::
 
@@ -25,9 +28,10 @@ and the rest is kept for the next window. A 100k-row sheet is about 60 MB of
 XML, and this way neither it nor its patched copy is ever held whole.
 
 The scan understands rows and cells with or without an ``r`` attribute,
-self-closing rows, single or double quotes, and a namespace prefix on the
-elements. The ``spans`` hint of a row is left as it is, because the format makes
-it an optional optimisation that readers must not rely on.
+self-closing rows, single or double quotes, a namespace prefix on the
+elements, and white space before the ``>`` of an end tag (``</row >``). The
+``spans`` hint of a row is left as it is, because the format makes it an
+optional optimisation that readers must not rely on.
 
 NOTE: a status cell inside the range of another cell's array formula (or spill
 range) is not detected. It is replaced like any other cell.
@@ -53,6 +57,7 @@ from sync.xlsx.markup import (
     limit_cell_text,
     root_prefix,
 )
+from sync.xlsx.sheet_source import SheetSource
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +74,9 @@ _DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["']([^"']*)["'
 
 # The bytes that may follow an element name in a start tag.
 _NAME_ENDS = b" \t\r\n/>"
+# The white space XML allows inside a tag, and the byte that ends a tag.
+_WHITE_SPACE = b" \t\r\n"
+_GREATER_THAN = ord(">")
 
 # A cell's byte range and start tag, or an empty range and None for a new cell.
 CellSlot = tuple[int, int, bytes | None]
@@ -114,39 +122,15 @@ def patch_status_column(
     :param rewrite_tail: edits the XML after ``</sheetData>`` (conditional
         formatting lives there) in the same pass. It receives that XML and the
         root element's namespace prefix.
-    :raises UnsupportedWorkbookError: if the sheet data is missing, damaged, out
-        of order, or contains comments or CDATA.
+    :raises UnsupportedWorkbookError: if the sheet data is missing, damaged or
+        out of order.
     :raises FeatureLossError: if a status cell anchors a shared formula.
     """
-    writer = _StatusWriter(_SheetSource(pieces), column, texts, place, write)
+    writer = _StatusWriter(SheetSource(pieces), column, texts, place, write)
     writer.write_head()
     writer.write_rows()
     writer.write_tail(rewrite_tail)
     return SheetPatch(writer.cells_written, writer.formulas_replaced, writer.changed)
-
-
-class _SheetSource:
-    """The source XML read piece by piece, holding only the part not yet written."""
-
-    def __init__(self, pieces: Iterable[bytes]) -> None:
-        self._pieces = iter(pieces)
-        self.window = b""
-
-    def extend(self) -> bool:
-        """Append the next piece to the window, or return False after the last one."""
-        piece = next(self._pieces, None)
-        if piece is None:
-            return False
-        self.window += piece
-        return True
-
-    def advance(self, count: int) -> None:
-        """Drop the first ``count`` bytes of the window, which are written."""
-        self.window = self.window[count:]
-
-    def read_rest(self) -> bytes:
-        """Return the window followed by every remaining piece."""
-        return b"".join([self.window, *self._pieces])
 
 
 class _StatusWriter:
@@ -159,7 +143,7 @@ class _StatusWriter:
 
     def __init__(
         self,
-        source: _SheetSource,
+        source: SheetSource,
         column: int,
         texts: Mapping[int, str],
         place: str,
@@ -174,9 +158,9 @@ class _StatusWriter:
         self.targets = sorted(texts)
         self._locate_sheet_data()
 
-        head = source.window[: self.data_open.start()]
+        head = source.masked[: self.data_open.start()]
         self.column_style = _column_style(head, column)
-        self._start_window(b"", 0)
+        self._start_window(b"", b"", 0)
         self.index = self.previous = 0
         self.rows_inserted = False
         self.cells_written = 0
@@ -203,7 +187,11 @@ class _StatusWriter:
 
         self.row_open = b"<" + prefix + b"row"
         self.row_close = b"</" + prefix + b"row>"
+        # An end tag may have white space before its ">" (</row >), so the
+        # searches for one look for its start and then check the next byte.
+        self.row_end_start = self.row_close[:-1]
         self.cell_close = b"</" + prefix + b"c>"
+        self.cell_end_start = self.cell_close[:-1]
         self.cell_open = b"<" + prefix + b"c "
         self.cell_any = b"<" + prefix + b"c"
         self.cell_ref_open = b"<" + prefix + b'c r="'
@@ -219,6 +207,7 @@ class _StatusWriter:
         self.data_open = self._find_sheet_data()
         self._compile_patterns()
         self.close_tag = b"</" + self.prefix + b"sheetData>"
+        self.close_tag_start = self.close_tag[:-1]
         self.self_closing = self.data_open.group(0).endswith(b"/>")
         if self.self_closing:
             self.open_tag = self.data_open.group(0)[:-2].rstrip() + b">"
@@ -232,7 +221,7 @@ class _StatusWriter:
         # write <x:worksheet> with <sheetData xmlns="...main">.
         source = self.source
         while True:
-            match = _SHEET_DATA_OPEN.search(source.window)
+            match = _SHEET_DATA_OPEN.search(source.masked)
             if match is not None:
                 self.root_prefix = root_prefix(source.window)
                 self.prefix = match.group(1) + b":" if match.group(1) else b""
@@ -246,6 +235,7 @@ class _StatusWriter:
         window, data_open = self.source.window, self.data_open
         head = _grow_dimension(
             window[: data_open.start()],
+            self.source.masked[: data_open.start()],
             min(rows, default=0),
             max(rows, default=0),
             self.column,
@@ -260,16 +250,16 @@ class _StatusWriter:
         """
         source = self.source
         while not self.self_closing:
-            window = source.window
-            end = window.find(self.close_tag)
+            window, masked = source.window, source.masked
+            end = self._close_tag_position(masked)
             if end >= 0:
-                self._patch_window(window, end)
+                self._patch_window(window, masked, end)
                 source.advance(end)
                 return
 
-            cut = self._last_row_start(window)
+            cut = self._last_row_start(masked)
             if cut > 0:
-                self._patch_window(window, cut)
+                self._patch_window(window, masked, cut)
                 source.advance(cut)
             if not source.extend():
                 raise self._damaged("<sheetData> is not closed")
@@ -278,10 +268,26 @@ class _StatusWriter:
         """Write the rows after the last one, ``</sheetData>`` and the rest."""
         rows = b"".join([self._new_row(row) for row in self.targets[self.index :]])
         rest = self.source.read_rest()
-        tail = rest if self.self_closing else rest[len(self.close_tag) :]
+        # The window starts at </sheetData>, kept as the source writes it.
+        close_end = 0 if self.self_closing else rest.index(b">") + 1
+        close_tag = rest[:close_end] if close_end else self.close_tag
+        tail = rest[close_end:]
         if rewrite_tail is not None:
             tail = rewrite_tail(tail, self.root_prefix)
-        self._emit(rows + self.close_tag + tail, rest)
+        self._emit(rows + close_tag + tail, rest)
+
+    def _close_tag_position(self, masked: bytes) -> int:
+        """Return where ``</sheetData>`` starts in ``masked``, or -1 if not whole in it.
+
+        White space may come before its ``>``.
+        """
+        start = masked.find(self.close_tag_start)
+        while start >= 0:
+            tag_end = _end_tag_end(masked, start + len(self.close_tag_start))
+            if tag_end is not None:
+                return start if tag_end > 0 else -1
+            start = masked.find(self.close_tag_start, start + 1)
+        return -1
 
     def _last_row_start(self, window: bytes) -> int:
         """Return where the window's last row start tag begins, or 0 if none does.
@@ -297,23 +303,24 @@ class _StatusWriter:
                 return start
         return 0
 
-    def _patch_window(self, window: bytes, end: int) -> None:
-        """Patch and write the rows in ``window[:end]``."""
-        if _has_declarations(window, 0, end):
-            raise UnsupportedWorkbookError(
-                f"{self.place}: the sheet data contains XML comments or CDATA, which "
-                "pipesheet does not edit. Open the workbook in Excel and save it "
-                "again, then run again."
-            )
-        self._start_window(window, end)
-        patched: bytes | bytearray | None = self.patch_window_rows()
+    def _patch_window(self, window: bytes, masked: bytes, end: int) -> None:
+        """Patch and write the rows in ``window[:end]``.
+
+        The rows and cells are found in ``masked`` and copied from ``window``.
+        A window with blanked comments or CDATA is patched row by row, because
+        :meth:`patch_window_rows` builds its output from the searched bytes.
+        """
+        self._start_window(window, masked, end)
+        patched: bytes | bytearray | None = None
+        if masked is window:
+            patched = self.patch_window_rows()
         if patched is None:
             self.patch_rows()
             patched = self.out
         self._emit(patched, self.view[:end])
 
-    def _start_window(self, window: bytes, end: int) -> None:
-        self.xml, self.view, self.content_end = window, memoryview(window), end
+    def _start_window(self, window: bytes, masked: bytes, end: int) -> None:
+        self.xml, self.view, self.content_end = masked, memoryview(window), end
         self.out = bytearray()
 
     def _emit(self, piece: bytes | bytearray, source: bytes | memoryview) -> None:
@@ -331,7 +338,7 @@ class _StatusWriter:
         out, targets = self.out, self.targets
         xml, view, end = self.xml, self.view, self.content_end
         match_at, search, find = self.row_tag.match, self.row_tag.search, xml.find
-        row_close = self.row_close
+        row_end_start, close_length = self.row_end_start, len(self.row_close)
         copied = position = 0
         index, previous = self.index, self.previous
         # Once a row was inserted, every later row is checked for order: a row
@@ -355,10 +362,12 @@ class _StatusWriter:
 
             close = position = match.end()
             if not match.group(2).endswith(b"/"):
-                close = find(row_close, close, end)
+                close = find(row_end_start, close, end)
                 if close < 0:
                     raise self._damaged(f"row {number} is not closed")
-                position = close + len(row_close)
+                position = close + close_length
+                if xml[position - 1] != _GREATER_THAN:
+                    close, position = self._row_end(close, number)
             if index < len(targets) and targets[index] == number:
                 copied = self._patch_row(copied, match, close, number)
                 index += 1
@@ -368,6 +377,23 @@ class _StatusWriter:
         self.index = index
         self.previous = self._check_row_order(position, previous)
         self.rows_inserted = check_order
+
+    def _row_end(self, close: int, number: int) -> tuple[int, int]:
+        """Return where the end tag of row ``number`` starts and ends.
+
+        This is the rare end tag that is not ``</row>``: one with white space
+        before its ``>``, or an element whose name only starts with ``row``,
+        which is skipped. ``close`` is where the first such candidate starts.
+        """
+        name_length = len(self.row_end_start)
+        while close >= 0:
+            tag_end = _end_tag_end(self.xml, close + name_length, self.content_end)
+            if tag_end is not None:
+                if tag_end < 0:
+                    break
+                return close, tag_end
+            close = self.xml.find(self.row_end_start, close + 1, self.content_end)
+        raise self._damaged(f"row {number} is not closed")
 
     def _check_row_order(self, start: int, previous: int) -> int:
         """Check the order of the window's rows from ``start`` on; return the last.
@@ -411,7 +437,7 @@ class _StatusWriter:
         This covers the usual runs. On a first run every row gets a status cell
         after its last cell. On later runs the status cell is the last cell of
         each row and is replaced, and rows whose status stays are copied. The
-        window is split at ``</row>`` and joined again with the new cells. For
+        window is split at ``</row`` and joined again with the new cells. For
         the 60 MB sheet of a 100k-row tab this took 0.21 s of CPU on a first run
         and 0.25 s on a run changing 53k statuses, against 0.37 s and 0.39 s
         for :meth:`patch_rows` (2-core Xeon, CPython 3.11, a busy machine).
@@ -437,7 +463,7 @@ class _StatusWriter:
         self.index += len(targets)
         self.previous = numbers[-1]
         row_cells = _place_cells(cells, positions, len(rows))
-        return _join_rows(rows, row_cells, self.row_close, rest)
+        return _join_rows(rows, row_cells, self.row_end_start, rest)
 
     def _window_cells(
         self, targets: list[int], styles: list[bytes | None]
@@ -499,19 +525,24 @@ class _StatusWriter:
         Returns None when a row start tag is not one :meth:`patch_window_rows`
         handles, or the rows are not in order after the last row written.
 
-        Each row must contain one row start tag, ending at the row's first
-        ``>``. Only these heads of the rows are searched, not the whole window,
-        which saves a pass over the sheet's XML. Rows cannot contain rows, so
-        only damaged XML could hide a row start tag after a row's head.
+        The window is split at each ``</row``, so every row but the first
+        starts with the ``>`` that ends the end tag before it, and the rest
+        starts with the last one's. Each row must contain one row start tag,
+        ending at the row's first ``>`` after that. Only these heads of the
+        rows are searched, not the whole window, which saves a pass over the
+        sheet's XML. Rows cannot contain rows, so only damaged XML could hide a
+        row start tag after a row's head. An end tag with white space before
+        its ``>`` (``</row >``) leaves a head without a row start tag, so such
+        a window goes to :meth:`patch_rows`.
         """
-        rows = self.xml[:end].split(self.row_close)
+        rows = self.xml[:end].split(self.row_end_start)
         rest = rows.pop()
         if not rows or self.row_open in rest:
             return None
-        # A head ends at its row's first ">", so no match spans two heads. One
-        # match and one "<row" in every head mean each match is its head's only
-        # row start tag.
-        heads = b"".join([row[: row.find(b">") + 1] for row in rows])
+        # A head ends at its row's first ">" after the end tag's, so no match
+        # spans two heads. One match and one "<row" in every head mean each
+        # match is its head's only row start tag.
+        heads = b"".join([row[: row.find(b">", 1) + 1] for row in rows])
         found = self.window_row_tag.findall(heads)
         if len(found) != len(rows) or heads.count(self.row_open) != len(rows):
             return None
@@ -700,12 +731,22 @@ class _StatusWriter:
         return start, self._cell_end(tag), tag.group(0)
 
     def _cell_end(self, tag: re.Match[bytes]) -> int:
+        """Return where the cell whose start tag is ``tag`` ends.
+
+        Its end tag may have white space before the ``>`` (``</c >``).
+        """
         if tag.group(1).endswith(b"/"):
             return tag.end()
-        close = self.xml.find(self.cell_close, tag.end(), self.content_end)
-        if close < 0:
-            raise self._damaged("a cell is not closed")
-        return close + len(self.cell_close)
+        xml, name_length = self.xml, len(self.cell_end_start)
+        close = xml.find(self.cell_end_start, tag.end(), self.content_end)
+        while close >= 0:
+            tag_end = _end_tag_end(xml, close + name_length, self.content_end)
+            if tag_end is not None:
+                if tag_end < 0:
+                    break
+                return tag_end
+            close = xml.find(self.cell_end_start, close + 1, self.content_end)
+        raise self._damaged("a cell is not closed")
 
     def _cells_end(self, position: int, close: int) -> int:
         # A row may end with <extLst>, which must stay after its cells.
@@ -806,7 +847,11 @@ def _place_cells(cells: list[bytes], positions: list[int], count: int) -> list[b
 def _join_rows(
     rows: list[bytes], cells: list[bytes], row_close: bytes, rest: bytes
 ) -> bytes:
-    """Return each row followed by its cell and ``row_close``, then ``rest``."""
+    """Return each row followed by its cell and ``row_close``, then ``rest``.
+
+    ``row_close`` is the end tag's start (``</row``), because each row after
+    the first, and ``rest``, start with the ``>`` that ends it.
+    """
     count = len(rows)
     pieces = [rest] * (3 * count + 1)
     pieces[0 : 3 * count : 3] = rows
@@ -815,21 +860,21 @@ def _join_rows(
     return b"".join(pieces)
 
 
-def _has_declarations(xml: bytes, start: int, end: int) -> bool:
-    """Return True if ``<!`` (a comment or CDATA) occurs in ``xml[start:end]``.
+def _end_tag_end(xml: bytes, name_end: int, stop: int | None = None) -> int | None:
+    """Return where an end tag whose name ends at ``name_end`` ends.
 
-    Comments and CDATA could hide text that looks like rows or cells. Searching
-    for the rare ``!`` first is several times faster than searching for ``<!``
-    directly, since ``<`` starts every tag.
+    XML allows white space between the name and the ``>``. Returns -1 when
+    ``xml[:stop]`` ends first, and None when another byte follows, because
+    the name goes on (``</rows>`` when ``</row`` was searched for).
     """
-    position = xml.find(b"!", start, end)
-    for _ in range(64):
-        if position < 0:
-            return False
-        if position > start and xml[position - 1] == ord("<"):
-            return True
-        position = xml.find(b"!", position + 1, end)
-    return xml.find(b"<!", start, end) >= 0
+    limit = len(xml) if stop is None else stop
+    for position in range(name_end, limit):
+        byte = xml[position]
+        if byte == _GREATER_THAN:
+            return position + 1
+        if byte not in _WHITE_SPACE:
+            return None
+    return -1
 
 
 def _column_style(head: bytes, column: int) -> bytes | None:
@@ -845,12 +890,15 @@ def _column_style(head: bytes, column: int) -> bytes | None:
     return None
 
 
-def _grow_dimension(head: bytes, first_row: int, last_row: int, column: int) -> bytes:
+def _grow_dimension(
+    head: bytes, masked_head: bytes, first_row: int, last_row: int, column: int
+) -> bytes:
     """Grow ``<dimension ref>`` to cover rows ``first_row``-``last_row`` (never shrink).
 
-    Cells left without a value (empty status text) do not count.
+    Cells left without a value (empty status text) do not count. The element
+    is found in ``masked_head``, ``head`` with its comments blanked.
     """
-    match = _DIMENSION.search(head)
+    match = _DIMENSION.search(masked_head)
     current = parse_range_ref(match.group(1).decode()) if match else None
     if match is None or current is None or not first_row:
         return head

@@ -1,8 +1,8 @@
 """A pass of the status-column patch over a worksheet that writes nothing.
 
 The patch streams the pipeline tab's sheet XML and rejects what it cannot edit
-safely: rows out of order or numbered twice, an unclosed row, XML comments or
-CDATA in the sheet data (:func:`sync.xlsx.sheet_patch.patch_status_column`).
+safely: rows out of order or numbered twice, or an unclosed row or comment
+(:func:`sync.xlsx.sheet_patch.patch_status_column`).
 calamine reads such a sheet without an error, and keeps only one of two rows
 with the same number. ``pipesheet doctor`` streams the sheet the same way
 and discards the output, so it reports the writer's own message before a run

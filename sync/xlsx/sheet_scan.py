@@ -49,6 +49,11 @@ XlsxWriter, openpyxl and LibreOffice write the attribute as ``t="e"``. A
 writer that quotes with apostrophes is recognised by its first cell.
 NOTE: spaces around the ``=`` are valid XML but are not recognised; no
 writer tried produces them.
+
+NOTE: unlike the status-column patch (:mod:`sync.xlsx.sheet_source`), these
+searches read the text of comments and CDATA sections as markup, so a
+commented-out error cell is recorded. They also miss a formula or cell whose
+end tag has white space before its ``>`` (``</f >``, ``</c >``).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ of XML text. Each has one quirk that some producer writes: white space before
 ">" in end tags, a prefix declared on an inner element, a default namespace
 redeclared there, or a comment before the root. Others are content types
 without a "rels" default, a percent-encoded part name, or a leftover ``.rels``
-part. A patch gives a package that openpyxl and calamine open, or a clear
-rejection.
+part. In the pipeline tab's sheet data, XML allows white space in end tags
+and comments, CDATA sections and processing instructions. A patch gives a
+package that openpyxl and calamine open, or a clear rejection.
 """
 
 from __future__ import annotations
@@ -250,6 +251,29 @@ def leftover_drawing_relationships(parts: dict[str, str]) -> None:
     )
 
 
+def end_tag_space_sheet(parts: dict[str, str]) -> None:
+    xml = re.sub(r"</(row|sheetData|worksheet)>", "</\\1\n  >", sheet_xml())
+    xml = re.sub(r"</(c|is)>", "</\\1 >", xml)
+    parts["xl/worksheets/sheet1.xml"] = xml.replace("</t>", "</t\t>")
+
+
+# Markup inside the sheet data whose text looks like rows and status cells,
+# by the text it goes before.
+SHEET_MARKUP = {
+    '<row r="2">': '<!-- <row r="2"><c r="E2"><v>9</v></c></row> -->',
+    "Ann</t>": '<![CDATA[</t></is></c><c r="E3">]]>',
+    '<row r="4">': '<?producer <row r="4"><c r="E4"/> ?>',
+    "</sheetData>": "<!-- </sheetData> -->",
+}
+
+
+def markup_in_sheet_data(parts: dict[str, str]) -> None:
+    xml = sheet_xml()
+    for text, markup in SHEET_MARKUP.items():
+        xml = xml.replace(text, markup + text)
+    parts["xl/worksheets/sheet1.xml"] = xml
+
+
 def unrelated_styles_member(parts: dict[str, str]) -> None:
     parts["xl/_rels/workbook.xml.rels"] = relationships_xml(
         ("rId1", "worksheet", "worksheets/sheet1.xml")
@@ -268,6 +292,12 @@ LAYOUTS: dict[str, Callable[[dict[str, str]], None]] = {
     "leftover-sheet-relationships": leftover_sheet_relationships,
     "leftover-drawing-relationships": leftover_drawing_relationships,
     "unrelated-styles-member": unrelated_styles_member,
+    "end-tag-space-sheet": end_tag_space_sheet,
+    "markup-in-sheet-data": markup_in_sheet_data,
+}
+SHEET_LAYOUTS = {
+    "end-tag-space-sheet": end_tag_space_sheet,
+    "markup-in-sheet-data": markup_in_sheet_data,
 }
 
 
@@ -364,8 +394,15 @@ def test_layout_keeps_other_members(
     }
 
 
-def test_layout_second_run_unchanged(tmp_path: Path) -> None:
-    source = build(tmp_path / "in.xlsx", end_tag_space_every_package_part)
+@pytest.mark.parametrize(
+    "layout",
+    [end_tag_space_every_package_part, *SHEET_LAYOUTS.values()],
+    ids=["end-tag-space-every-package-part", *SHEET_LAYOUTS],
+)
+def test_layout_second_run_unchanged(
+    tmp_path: Path, layout: Callable[[dict[str, str]], None]
+) -> None:
+    source = build(tmp_path / "in.xlsx", layout)
     first = tmp_path / "first.xlsx"
     second = tmp_path / "second.xlsx"
 
@@ -373,6 +410,40 @@ def test_layout_second_run_unchanged(tmp_path: Path) -> None:
     stats = patch_workbook(first, second, edits())
 
     assert stats.members_rewritten == []
+
+
+def statuses_by_id(rows: list[list[object]]) -> dict[str, str]:
+    """Return the status column's value by the deal ID in column A."""
+    return {str(row[0]): str(row[4]) for row in rows[1:]}
+
+
+@pytest.mark.parametrize("layout", SHEET_LAYOUTS.values(), ids=SHEET_LAYOUTS.keys())
+def test_sheet_layout_status_on_id_row(
+    tmp_path: Path, layout: Callable[[dict[str, str]], None]
+) -> None:
+    target = tmp_path / "out.xlsx"
+
+    patch_workbook(build(tmp_path / "in.xlsx", layout), target, edits())
+
+    expected = {"D-1": "OK", "D-2": "ERROR: Owner is missing", "D-3": "OK"}
+    expected["D-4"] = "ERROR: unknown stage"
+    sheet = CalamineWorkbook.from_path(str(target)).get_sheet_by_name("Deals")
+    assert statuses_by_id(sheet.to_python()) == expected
+    loaded = openpyxl.load_workbook(target)["Deals"]
+    rows = [list(row) for row in loaded.iter_rows(values_only=True)]
+    assert statuses_by_id(rows) == expected
+
+
+def test_sheet_markup_kept(tmp_path: Path) -> None:
+    target = tmp_path / "out.xlsx"
+
+    patch_workbook(build(tmp_path / "in.xlsx", markup_in_sheet_data), target, edits())
+
+    with zipfile.ZipFile(target) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    for text, markup in SHEET_MARKUP.items():
+        assert markup + text in sheet
+    assert sheet.count("<row ") == sheet_xml().count("<row ") + 2
 
 
 def test_leftover_relationships_not_attached(tmp_path: Path) -> None:

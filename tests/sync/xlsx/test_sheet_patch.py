@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Callable
 
 import pytest
@@ -531,14 +533,6 @@ def test_shared_formula_anchor_rejected() -> None:
             ),
         ),
         (
-            b"<!-- note --><row r='2'></row>",
-            (
-                "Workbook 'w.xlsx', tab 'Deals': the sheet data contains XML "
-                "comments or CDATA, which pipesheet does not edit. Open the workbook "
-                "in Excel and save it again, then run again."
-            ),
-        ),
-        (
             b"<row r='2'><c r='A2'><v>1</v></c>",
             (
                 "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (row 2 is "
@@ -547,7 +541,7 @@ def test_shared_formula_anchor_rejected() -> None:
             ),
         ),
     ],
-    ids=["rows-out-of-order", "comment", "unclosed-row"],
+    ids=["rows-out-of-order", "unclosed-row"],
 )
 def test_unusable_sheet_data_rejected(rows: bytes, message: str) -> None:
     with pytest.raises(UnsupportedWorkbookError) as raised:
@@ -761,26 +755,162 @@ def test_damage_found_across_pieces(rows: bytes, message: str) -> None:
     assert str(raised.value) == message
 
 
-COMMENTED = sheet(b'<row r="1"></row><row r="2"></row><!-- x --><row r="3"></row>')
+# Markup whose text looks like rows and cells, at the places XML allows it.
+MARKUP_ROWS = (
+    b'<!-- <row r="2"><c r="C2"><v>9</v></c></row> -->'
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[</c></row><row r="2">'
+    b"<c r='C1'>]]></t></is></c><?keep <row r=\"3\"> ?></row>"
+    b'<row r="2"><c r="A2"><v>1</v><!-- </c><c r="C2"> --></c>'
+    b'<c r="C2"><v>0</v></c></row>'
+    b"<![CDATA[</sheetData>]]><!---->"
+)
+MARKUP_RESULT = sheet(
+    b'<!-- <row r="2"><c r="C2"><v>9</v></c></row> -->'
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[</c></row><row r="2">'
+    b"<c r='C1'>]]></t></is></c><?keep <row r=\"3\"> ?>"
+    + status("One", b"C1")
+    + b'</row><row r="2"><c r="A2"><v>1</v><!-- </c><c r="C2"> --></c>'
+    + status("Two")
+    + b"</row>"
+    + b"<![CDATA[</sheetData>]]><!---->"
+    + b'<row r="4">'
+    + status("Four", b"C4")
+    + b"</row>",
+    dimension=b"A1:D4",
+)
+MARKUP_TEXTS = {1: "One", 2: "Two", 4: "Four"}
+
+
+def test_markup_text_never_read_as_rows() -> None:
+    assert patched(sheet(MARKUP_ROWS), MARKUP_TEXTS) == MARKUP_RESULT
+
+
+def test_markup_split_anywhere_gives_same_xml() -> None:
+    xml = sheet(MARKUP_ROWS)
+
+    wrong = [
+        cut
+        for cut in range(1, len(xml))
+        if patched([xml[:cut], xml[cut:]], MARKUP_TEXTS) != MARKUP_RESULT
+    ]
+
+    assert wrong == []
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 3, 16], ids=lambda n: f"{n}-byte")
+def test_markup_in_small_pieces(piece_bytes: int) -> None:
+    pieces = split(sheet(MARKUP_ROWS), piece_bytes)
+
+    assert patched(pieces, MARKUP_TEXTS) == MARKUP_RESULT
+
+
+def test_markup_only_sheet_unchanged() -> None:
+    xml = sheet(MARKUP_ROWS.replace(b'<c r="C2"><v>0</v></c>', status("Two")))
+    xml = xml.replace(b"<?keep", status("One", b"C1") + b"<?keep")
+
+    result, summary = patch(xml, {1: "One", 2: "Two"})
+
+    assert result == xml
+    assert not summary.changed
+
+
+def test_status_cell_with_comment_replaced() -> None:
+    rows = b'<row r="2">' + CELL_A2 + b'<c r="C2"><!-- old --><v>3</v></c></row>'
+
+    result = patched_rows(sheet(rows), {2: "OK"})
+
+    assert result == b'<row r="2">' + CELL_A2 + status("OK") + b"</row>"
+
+
+def test_unclosed_comment_rejected() -> None:
+    xml = sheet(b'<row r="2"></row><!-- <row r="3"></row>')
+
+    with pytest.raises(UnsupportedWorkbookError) as raised:
+        patch(split(xml, 8), {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value) == (
+        "Workbook 'w.xlsx', tab 'Deals': the sheet part is damaged (<sheetData> is "
+        "not closed). Open the workbook in Excel and save it again, then run again."
+    )
+
+
+# End tags with white space before their ">", which XML allows.
+SPACED_ROWS = (
+    b'<row r="1"><c r="A1"><v>1</v\n></c ><c r="B1"><v>2</v></c\t></row >'
+    b'<row r="2"><c r="A2"><v>1</v></c><c r="C2"><v>0</v></c \r\n></row\n>'
+    b'<row r="3"><c r="A3"><v>1</v></c ><c r="C3"><v>0</v></c><c r="D3"><v>4</v>'
+    b"</c></row>"
+)
+SPACED_RESULT = (
+    b'<row r="1"><c r="A1"><v>1</v\n></c ><c r="B1"><v>2</v></c\t>'
+    + status("One", b"C1")
+    + b'</row ><row r="2"><c r="A2"><v>1</v></c>'
+    + status("Two")
+    + b'</row\n><row r="3"><c r="A3"><v>1</v></c >'
+    + status("Three", b"C3")
+    + b'<c r="D3"><v>4</v></c></row><row r="5">'
+    + status("Five", b"C5")
+    + b"</row>"
+)
+SPACED_TEXTS = {1: "One", 2: "Two", 3: "Three", 5: "Five"}
+
+
+def spaced_sheet(rows: bytes) -> bytes:
+    """Return a worksheet whose ``</sheetData>`` has white space before its ``>``."""
+    return sheet(rows).replace(b"</sheetData>", b"</sheetData\n  >")
+
+
+def test_spaced_end_tags_patched() -> None:
+    result = patched(spaced_sheet(SPACED_ROWS), SPACED_TEXTS)
+
+    assert result == spaced_sheet(SPACED_RESULT).replace(b"A1:D3", b"A1:D5")
+
+
+def test_spaced_end_tags_split_anywhere() -> None:
+    xml = spaced_sheet(SPACED_ROWS)
+    expected = spaced_sheet(SPACED_RESULT).replace(b"A1:D3", b"A1:D5")
+
+    wrong = [
+        cut
+        for cut in range(1, len(xml))
+        if patched([xml[:cut], xml[cut:]], SPACED_TEXTS) != expected
+    ]
+
+    assert wrong == []
 
 
 @pytest.mark.parametrize(
-    "pieces",
-    [
-        [COMMENTED[: COMMENTED.index(b"!--")], COMMENTED[COMMENTED.index(b"!--") :]],
-        split(COMMENTED, 16),
-    ],
-    ids=["split-after-less-than", "after-last-status-row"],
+    "close",
+    [b"</row >", b"</row\n>", b"</row\t\r\n>"],
+    ids=["space", "newline", "mixed"],
 )
-def test_comment_in_later_window_rejected(pieces: list[bytes]) -> None:
-    with pytest.raises(UnsupportedWorkbookError) as raised:
-        patch(pieces, {1: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+def test_spaced_row_end_on_fast_path(close: bytes) -> None:
+    # Rows as XlsxWriter writes them, which patch_window_rows handles, but one
+    # ends in a spaced tag, so its cells must not be read as the next row's.
+    rows = numbered_rows(1, 2, 3, 4).replace(b"</row>", close, 1)
 
-    assert str(raised.value) == (
-        "Workbook 'w.xlsx', tab 'Deals': the sheet data contains XML comments or "
-        "CDATA, which pipesheet does not edit. Open the workbook in Excel and save "
-        "it again, then run again."
+    result = patched_rows(sheet(rows), {1: "A", 2: "B", 3: "C", 4: "D"})
+
+    assert result == (
+        b'<row r="1"><c r="A1"><v>1</v></c>'
+        + status("A", b"C1")
+        + close
+        + b"".join(
+            b'<row r="%d"><c r="A%d"><v>1</v></c>' % (n, n)
+            + status(text, b"C%d" % n)
+            + b"</row>"
+            for n, text in ((2, "B"), (3, "C"), (4, "D"))
+        )
     )
+
+
+def test_spaced_end_tags_unchanged_sheet() -> None:
+    xml = spaced_sheet(SPACED_RESULT).replace(b"A1:D3", b"A1:D5")
+
+    result, summary = patch(xml, SPACED_TEXTS)
+
+    assert result == xml
+    assert not summary.changed
 
 
 @pytest.mark.parametrize(
@@ -885,3 +1015,70 @@ def test_prefixed_tag_in_comment_before_root() -> None:
     result = patched_rows(xml, {2: "OK"})
 
     assert result == b'<row r="2"><c r="A2"><v>1</v></c>' + status("OK") + b"</row>"
+
+
+# Markup inserted by add_random_markup, each with a unique MARK number.
+INSERTED = re.compile(
+    rb"<!--MARK\d+.*?-->|<\?MARK\d+.*?\?>|<!\[CDATA\[MARK\d+.*?\]\]>", re.DOTALL
+)
+SPACED_END_TAG = re.compile(rb"</(row|c|sheetData)\s+>")
+
+
+def random_sheet(rng: random.Random) -> bytes:
+    """Return a worksheet with random rows, some with a status cell in column C."""
+    rows = []
+    for number in sorted(rng.sample(range(1, 30), rng.randint(1, 12))):
+        cells = []
+        for letter in sorted(rng.sample("ABCDE", rng.randint(0, 4))):
+            text = rng.choice([b"x", b"Why?", b"a!b", b"OK"])
+            cells.append(
+                b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>'
+                % (letter.encode(), number, text)
+            )
+        rows.append(b'<row r="%d">%s</row>' % (number, b"".join(cells)))
+    return sheet(b"".join(rows), dimension=b"A1:E29")
+
+
+def add_random_markup(xml: bytes, rng: random.Random) -> bytes:
+    """Insert comments, instructions and CDATA that look like rows and cells.
+
+    Markup goes before tags inside the sheet data and into cell text, and
+    some end tags get white space before their ">".
+    """
+    start = xml.index(b"<sheetData>") + len(b"<sheetData>")
+    end = xml.index(b"</sheetData>")
+    spots = [m.start() for m in re.finditer(rb"<", xml[start:end])]
+    texts = [m.start() + 3 for m in re.finditer(rb"<t>", xml[start:end])]
+    inserts: list[tuple[int, bytes]] = []
+    for number, spot in enumerate(rng.sample(spots, min(len(spots), 4))):
+        fake = b'<row r="%d"><c r="C%d"><v>1</v></c></row>' % (number + 3, number + 3)
+        markup = rng.choice([b"<!--MARK%d %s -->", b"<?MARK%d %s ?>"])
+        inserts.append((start + spot, markup % (number, fake)))
+    for number, spot in enumerate(rng.sample(texts, min(len(texts), 2))):
+        inserts.append((start + spot, b"<![CDATA[MARK%d </c></row>]]>" % (number + 9)))
+    for spot, markup in sorted(inserts, reverse=True):
+        xml = xml[:spot] + markup + xml[spot:]
+    return re.sub(
+        rb"</(row|c|sheetData)>",
+        lambda m: m.group(0) if rng.random() < 0.5 else b"</%s \n>" % m.group(1),
+        xml,
+    )
+
+
+def test_random_markup_patched_like_plain_sheet() -> None:
+    rng = random.Random(20261206)
+    wrong = []
+    for case in range(300):
+        plain = random_sheet(rng)
+        marked = add_random_markup(plain, rng)
+        texts = {row: rng.choice(["OK", "WARN: late", ""]) for row in range(1, 31)}
+        texts = {row: text for row, text in texts.items() if rng.random() < 0.6}
+        piece_bytes = rng.choice([1, 7, 50, 1 << 16])
+
+        expected = patched(plain, texts)
+        result = patched(split(marked, piece_bytes), texts)
+
+        unmarked = SPACED_END_TAG.sub(rb"</\1>", INSERTED.sub(b"", result))
+        if unmarked != expected:
+            wrong.append(case)
+    assert wrong == []
