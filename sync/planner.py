@@ -281,7 +281,7 @@ def status_column_problem(
     grid: SheetGrid,
     columns: ColumnMap,
     pipeline: Pipeline,
-    deal_rows: Sequence[int] | None = None,
+    deals: Sequence[Deal] | None = None,
 ) -> str | None:
     """Return why statuses cannot be written to the sheet, or None when they can.
 
@@ -291,9 +291,8 @@ def status_column_problem(
     overwritten, while a note a rep typed into pipesheet's column is replaced,
     as documented. Cells on other rows, such as a count of the errors in a
     table's Total Row or under the table, are never written and do not count.
-    ``deal_rows`` are the 1-based rows of the deals; without them, the rows
-    below the header with a filled cell outside the status column count,
-    except the Total Rows of Excel tables. Without
+    Without ``deals``, the rows below the header with a filled cell outside
+    the status column count, except the Total Rows of Excel tables. Without
     such a column, the status goes right of every filled cell, which needs a
     free column before XFD and room under the source's cell limit
     (:func:`sync.status_range.oversized_status_column`).
@@ -327,8 +326,10 @@ def status_column_problem(
                 "header no column has."
             )
 
-    if deal_rows is None:
+    if deals is None:
         deal_rows = _rows_with_content(grid, columns.header_row, column)
+    else:
+        deal_rows = [deal.row for deal in deals]
     rows = grid.rows
     cells = [
         rows[row - 1][column] if column < len(rows[row - 1]) else None

@@ -681,8 +681,11 @@ def test_status_count_rows_not_counted() -> None:
     grid = SheetGrid("book.xlsx", "Deals", rows, total_rows=[4])
     columns = match_columns(grid, pipeline)
 
+    deals, _ = read_deals(grid, columns, pipeline)
+
+    assert [deal.row for deal in deals] == [2, 3]
     assert status_column_problem(grid, columns, pipeline) is None
-    assert status_column_problem(grid, columns, pipeline, [2, 3]) is None
+    assert status_column_problem(grid, columns, pipeline, deals) is None
 
 
 def test_status_column_reads_only_deal_rows() -> None:
@@ -698,7 +701,10 @@ def test_status_column_reads_only_deal_rows() -> None:
     grid = SheetGrid("book.xlsx", "Deals", rows)
     columns = match_columns(grid, pipeline)
 
-    problem = status_column_problem(grid, columns, pipeline, [2, 4])
+    deals, _ = read_deals(grid, columns, pipeline)
+    deals = [deal for deal in deals if deal.row != 3]
+
+    problem = status_column_problem(grid, columns, pipeline, deals)
 
     assert problem is not None
     assert "such as E4 = 'call back', and" in problem
