@@ -43,7 +43,8 @@ class SheetGrid:
     instead of from 1899-12-30. ``row_formulas`` lists the blocks of cells
     (first row, first column, last row, last column) whose formulas use ROW()
     or ROWS(), ``subtotal_formulas`` those whose formulas call SUBTOTAL,
-    AGGREGATE or SUM, ``empty_formula_results`` the positions (1-based row, 0-based
+    AGGREGATE or SUM, ``aggregate_formulas`` those whose formulas call
+    SUBTOTAL or AGGREGATE, ``empty_formula_results`` the positions (1-based row, 0-based
     column) of formula cells whose saved result is empty text,
     ``unsaved_formula_results`` those of formula cells saved without a result,
     and ``total_rows`` the rows Excel tables use as their Total Row, where the
@@ -64,6 +65,7 @@ class SheetGrid:
     date1904: bool = False
     row_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     subtotal_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
+    aggregate_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     empty_formula_results: frozenset[tuple[int, int]] = frozenset()
     unsaved_formula_results: frozenset[tuple[int, int]] = frozenset()
     total_rows: list[int] = field(default_factory=list)

@@ -267,6 +267,12 @@ MESSAGES: Templates = {
     Code.UNKNOWN_STAGE: {
         EN: (
             (
+                "{column} {totals_label!r} is not a stage of this pipeline but the "
+                "label of a totals or subtotal row, and such a row has no deal ID "
+                "of its own. If this row is one, clear its deal ID cell; if it is "
+                "a deal, type its stage, one of: {stages}."
+            ),
+            (
                 "{column} {value!r} is not a stage of this pipeline; did you mean "
                 "{suggestion!r}? If the team writes the stage this way, add "
                 "{value!r} to that stage's aliases in the definition."
@@ -282,6 +288,11 @@ MESSAGES: Templates = {
             ),
         ),
         ZH: (
+            (
+                "{column}“{totals_label}”不是本漏斗的阶段，而是合计行或小计行的标签，"
+                "这种行没有自己的商机编号。如果这一行是合计行，请清空它的编号单元格；"
+                "如果它是商机，请填写它的阶段：{stages}之一。"
+            ),
             (
                 "{column}“{value}”不是本漏斗的阶段，您是否想填“{suggestion}”？"
                 "如果团队习惯这样写，请在定义中把“{value}”加入该阶段的 aliases。"

@@ -39,6 +39,7 @@ from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
 from rules.merged_cells import SpreadRows, spread_merged_values
 from rules.text_forms import deal_id_key
+from rules.totals_labels import ends_with_totals_word, is_totals_label
 
 # The finding a cell gets when it cannot be read as its column's type. Text
 # columns accept every value, so they have no entry. The probability field
@@ -70,38 +71,6 @@ SEVERITIES: dict[Code, Severity] = {
     Code.ID_NOT_TEXT: Severity.ERROR,
     Code.MIXED_CURRENCY: Severity.ERROR,
 }
-
-# Labels of a totals row, compared case-folded without a trailing colon, and
-# the endings of the labels Excel's Data > Subtotal writes for each of its
-# functions ("Ann Total", "Grand Count", "Ann 汇总").
-TOTALS_LABELS = frozenset({"total", "totals", "sum", "sub-total", "subtotal"})
-TOTALS_ENDINGS = tuple(
-    f" {word}"
-    for word in (
-        "total",
-        "totals",
-        "subtotal",
-        "count",
-        "average",
-        "max",
-        "min",
-        "product",
-        "stddev",
-        "stddevp",
-        "var",
-        "varp",
-    )
-)
-CHINESE_TOTALS_ENDINGS = (
-    "汇总",
-    "合计",
-    "总计",
-    "小计",
-    "彙總",
-    "合計",
-    "總計",
-    "小計",
-)
 
 # The number of filled mapped cells that must be header texts of their columns
 # for a row below the header to count as another header row. A row with only
@@ -222,6 +191,8 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     totals = _totals_rows(reader, data, parsed_columns, records)
     totals.update(_table_total_rows(reader, data, grid, first_row, records))
     totals.update(_subtotal_rows(reader, data, grid, first_row, records))
+    for index, label in _aggregate_rows(reader, data, grid, first_row, records).items():
+        totals.setdefault(index, label)
     headers = _repeated_headers(reader, data, records)
     in_header = _rows_in_merged_header(reader, data, grid, records)
     if totals or headers or in_header:
@@ -425,23 +396,75 @@ def _totals_rows(
     """Return the records that are a totals row, with the label that marks each.
 
     In such a row the first filled cell is a totals label ("Total", "Grand
-    Total", "Ann Count", "线索 汇总"), and the deal ID and the stage are blank
-    or that label: Excel's table Total Row writes "Total" in the first column,
-    and Data > Subtotal writes "<group> Total" in the column it groups by, which
-    may be the stage. Counting such a row as a deal would add errors for its
-    blank cells and count its sum as a deal's amount.
+    Total", "Ann Count", "线索 汇总", "Total (USD)"), and the deal ID and the
+    stage are blank or that label: Excel's table Total Row writes "Total" in
+    the first column, and Data > Subtotal writes "<group> Total" in the column
+    it groups by, which may be the stage. A label with its totals word before
+    other words, such as "Total EMEA", counts only in a row that also contains a
+    number, because it may name a company (:mod:`rules.totals_labels`).
+    Counting such a row as a deal would add errors for its blank cells and
+    count its sum as a deal's amount.
     """
     entries = {column.name: column.entries for column in parsed_columns}
     ids = entries.get(ID_FIELD)
     stages = next((c for c in parsed_columns if c.name == STAGE_FIELD), None)
     totals: dict[int, str] = {}
-    for index in _rows_without_stage(stages, records):
+    for index in _rows_without_stage(reader.stages, stages, records):
         if ids is not None and not _blank_or_label(ids[index]):
+            counted = _numeric_id_label(reader, data, index, stages)
+            if counted is not None:
+                totals[index] = counted
             continue
-        label = _first_filled_cell(reader, data, index)
-        if isinstance(label, str) and _is_totals_label(label):
-            totals[index] = label
+        first = _first_filled_cell(reader, data, index)
+        if not isinstance(first, str) or not is_totals_label(first):
+            continue
+        if ends_with_totals_word(first) or _holds_number(reader, data, index):
+            totals[index] = first
     return totals
+
+
+def _numeric_id_label(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    index: int,
+    stages: ParsedColumn | None,
+) -> str | None:
+    """Return the stage cell's label of a Data > Subtotal row that counts the IDs.
+
+    Grouped by stage with Count on the ID column, Excel writes "Lead Count" in
+    the stage cell and the number of IDs in the ID cell, and nothing else.
+    Where the source does not read formulas (.ods, .xls), that count reads as
+    a numeric ID. So a row is taken as such a row when its ID is a number, its
+    stage ends with a totals word and its other cells contain no text.
+    """
+    entry = stages.entries[index] if stages is not None else None
+    if not isinstance(entry, tuple) or not isinstance(entry[1], str):
+        return None
+    if not ends_with_totals_word(entry[1]):
+        return None
+    id_cell = data[reader.columns.fields[ID_FIELD]][index]
+    if not isinstance(id_cell, (int, float)) or isinstance(id_cell, bool):
+        return None
+    label_columns = {
+        reader.columns.fields[ID_FIELD],
+        reader.columns.fields[STAGE_FIELD],
+    }
+    for column in reader.record_columns:
+        cell = data[column][index]
+        if column not in label_columns and isinstance(cell, str) and not is_blank(cell):
+            return None
+    return entry[1]
+
+
+def _holds_number(
+    reader: _RowReader, data: list[Sequence[CellValue]], index: int
+) -> bool:
+    """Return True when a record cell of the row is a number, not a TRUE/FALSE."""
+    for column in reader.record_columns:
+        cell = data[column][index]
+        if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+            return True
+    return False
 
 
 def _table_total_rows(
@@ -495,10 +518,60 @@ def _subtotal_rows(
     return totals
 
 
+def _aggregate_rows(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+) -> dict[int, str]:
+    """Return the records with a SUBTOTAL or AGGREGATE formula and no ID of their own.
+
+    Excel's Data > Subtotal writes such a row under each group: a label such
+    as "Lead Count" in the column it groups by, and SUBTOTAL formulas in the
+    columns it adds up or counts, the ID column among them when it counts the
+    IDs. Whatever the label and function, the row is no deal. A row whose ID
+    cell contains an ID without such a formula stays a deal, as one that numbers
+    the visible rows with ``=SUBTOTAL(3,$A$2:A2)`` does. The notice shows the
+    row's first text without such a formula, else its first cell.
+    """
+    if not grid.aggregate_formulas:
+        return {}
+    covered: dict[int, set[int]] = {}
+    for top, left, bottom, right in grid.aggregate_formulas:
+        for row in range(max(top, first_row), min(bottom, len(grid.rows)) + 1):
+            covered.setdefault(row - first_row, set()).update(range(left, right + 1))
+
+    id_column = reader.columns.fields.get(ID_FIELD)
+    totals: dict[int, str] = {}
+    for index in sorted(covered.keys() & set(records)):
+        columns = covered[index]
+        if columns.isdisjoint(reader.record_columns):
+            continue
+        if id_column is not None and id_column not in columns:
+            id_cell = data[id_column][index]
+            if not is_blank(id_cell) and not (
+                isinstance(id_cell, str) and is_totals_label(id_cell)
+            ):
+                continue
+        totals[index] = _subtotal_label(reader, data, index, columns)
+    return totals
+
+
+def _subtotal_label(
+    reader: _RowReader, data: list[Sequence[CellValue]], index: int, formulas: set[int]
+) -> str:
+    for column in reader.record_columns:
+        cell = data[column][index]
+        if column not in formulas and isinstance(cell, str) and not is_blank(cell):
+            return cell
+    return display_value(_first_filled_cell(reader, data, index))
+
+
 def _rows_without_stage(
-    column: ParsedColumn | None, records: Sequence[int]
+    lookup: StageLookup, column: ParsedColumn | None, records: Sequence[int]
 ) -> Sequence[int]:
-    """Return the records whose stage is blank or a totals label.
+    """Return the records whose stage is blank or a totals label, not a stage.
 
     Each distinct stage cell has one shared entry, so the entries are compared
     by identity. Hashing the entries instead made read_deals 0.06 s slower at
@@ -513,7 +586,11 @@ def _rows_without_stage(
     distinct = column.distinct
     if distinct is None:
         distinct = dict(zip(map(id, stages), stages, strict=True)).values()
-    matching = {id(entry) for entry in distinct if _blank_or_label(entry)}
+    matching = {
+        id(entry)
+        for entry in distinct
+        if _blank_or_label(entry) and not _is_stage(lookup, entry)
+    }
     if not matching:
         return []
     flags = map(matching.__contains__, map(id, stages))
@@ -530,8 +607,17 @@ def _blank_or_label(entry: ParsedEntry) -> bool:
     return (
         isinstance(entry, tuple)
         and isinstance(entry[1], str)
-        and _is_totals_label(entry[1])
+        and is_totals_label(entry[1])
     )
+
+
+def _is_stage(lookup: StageLookup, entry: ParsedEntry) -> bool:
+    """Return True for a stage entry that names a stage of the pipeline.
+
+    A stage or alias such as "Sum up" contains a totals word, but a row in
+    that stage is a deal.
+    """
+    return isinstance(entry, tuple) and lookup.find(str(entry[1])) is not None
 
 
 def _first_filled_cell(
@@ -543,14 +629,6 @@ def _first_filled_cell(
         if not is_blank(cell):
             return cell
     return None
-
-
-def _is_totals_label(text: str) -> bool:
-    folded = text.strip().rstrip(":：").strip().casefold()
-    if folded in TOTALS_LABELS or folded.endswith(TOTALS_ENDINGS):
-        return True
-    # Chinese labels may be spaced out to fill the cell: 合 计.
-    return "".join(folded.split()).endswith(CHINESE_TOTALS_ENDINGS)
 
 
 def _totals_notices(first_row: int, totals: dict[int, str]) -> list[Finding]:
@@ -972,8 +1050,12 @@ def _row_findings(
         findings.append(_finding(Code.MISSING_REQUIRED, deal, reader, STAGE_FIELD))
     elif not stage_failed and deal.stage is None:
         params = {"stages": reader.stage_names}
-        suggestion = reader.stages.suggest(str(deal.values[STAGE_FIELD]))
-        if suggestion is not None:
+        label = str(deal.values[STAGE_FIELD])
+        suggestion = reader.stages.suggest(label)
+        # An alias for a totals label would make every such row a deal.
+        if is_totals_label(label):
+            params["totals_label"] = label
+        elif suggestion is not None:
             params["suggestion"] = suggestion
         code = Code.UNKNOWN_STAGE
         findings.append(_finding(code, deal, reader, STAGE_FIELD, params))

@@ -234,7 +234,7 @@ def _run_sync(
             grid, columns, pipeline, mismatched
         ):
             logger.warning("%s", conflict)
-    status_problem = status_column_problem(grid, columns, pipeline)
+    status_problem = status_column_problem(grid, columns, pipeline, deals)
     findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline)
 

@@ -275,6 +275,7 @@ class ExcelWorkbook:
                 date1904=self._date1904,
                 row_formulas=scan.row_formulas,
                 subtotal_formulas=scan.subtotal_formulas,
+                aggregate_formulas=scan.aggregate_formulas,
                 empty_formula_results=frozenset(scan.empty_formula_results),
                 unsaved_formula_results=frozenset(scan.unsaved_formula_results),
                 total_rows=scan.total_rows,

@@ -12,7 +12,10 @@ Two of them come from one pass over the sheet XML:
   only the formula's result, so the rules learn of it from here.
 - Cells whose formula calls ``SUBTOTAL``, ``AGGREGATE`` or ``SUM``, such as
   ``=SUBTOTAL(9,E3:E50)``. A row of nothing but those sums the deals, as a
-  totals row does, and has no label that would tell the rules so.
+  totals row does, and has no label that would tell the rules so. Those that
+  call ``SUBTOTAL`` or ``AGGREGATE`` are also listed apart: Excel's Data >
+  Subtotal writes them, also into the ID column when it counts the IDs, and
+  a deal's own cells seldom use them.
 - Formula cells whose saved result is empty text, such as
   ``=IF(F2="","",F2*G2)`` before F2 is filled in. calamine reads them as
   empty, so a required field would ask to fill in a cell that contains a
@@ -120,6 +123,7 @@ _ROW_FUNCTION = re.compile(rb"(?<![\w.])ROWS?\(")
 # Excel stores functions added in Excel 2010 or later, AGGREGATE among them,
 # with the prefix "_xlfn.".
 _SUBTOTAL_FUNCTION = re.compile(rb"(?<![\w.])(?:_xlfn\.)?(?:SUBTOTAL|AGGREGATE|SUM)\(")
+_AGGREGATE_FUNCTION = re.compile(rb"(?<![\w.])(?:_xlfn\.)?(?:SUBTOTAL|AGGREGATE)\(")
 # Text literals and quoted sheet names, where "ROW(" is no call.
 _QUOTED = re.compile(rb""""[^"]*"|'[^']*'""")
 
@@ -131,7 +135,8 @@ class SheetScan:
     ``error_cells`` maps a position to the error's text, ``negative_numbers``
     a position to its negative number, ``row_formulas``
     lists the blocks whose formulas use ROW or ROWS, ``subtotal_formulas``
-    those whose formulas call SUBTOTAL, AGGREGATE or SUM, ``empty_formula_results`` the
+    those whose formulas call SUBTOTAL, AGGREGATE or SUM, ``aggregate_formulas``
+    those whose formulas call SUBTOTAL or AGGREGATE, ``empty_formula_results`` the
     positions of formula cells whose saved result is empty,
     ``unsaved_formula_results`` those of formula cells saved without a
     result, ``total_rows`` the
@@ -145,6 +150,7 @@ class SheetScan:
     negative_numbers: dict[CellPosition, float] = field(default_factory=dict)
     row_formulas: list[CellBlock] = field(default_factory=list)
     subtotal_formulas: list[CellBlock] = field(default_factory=list)
+    aggregate_formulas: list[CellBlock] = field(default_factory=list)
     empty_formula_results: set[CellPosition] = field(default_factory=set)
     unsaved_formula_results: set[CellPosition] = field(default_factory=set)
     total_rows: list[int] = field(default_factory=list)
@@ -185,12 +191,14 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     formula_searches = (
         _row_search,
         _subtotal_search,
+        _aggregate_search,
         _empty_result_search,
         _unsaved_result_search,
     )
     _scan_cells(noted(pieces), (_error_search,), found, formula_searches)
     found.row_formulas = list(dict.fromkeys(found.row_formulas))
     found.subtotal_formulas = list(dict.fromkeys(found.subtotal_formulas))
+    found.aggregate_formulas = list(dict.fromkeys(found.aggregate_formulas))
     found.merged = _merged_blocks(b"".join(tail))
     found.hidden_columns = _hidden_columns(b"".join(head))
     after = after_cells.text()
@@ -493,6 +501,17 @@ def _subtotal_search(
     yield from _search(buffer, b"SUM(", record)
 
 
+def _aggregate_search(
+    buffer: bytes, spelling: _Spelling, found: SheetScan
+) -> Iterator[_Outcome]:
+    def record(hit: int) -> _Outcome:
+        blocks = found.aggregate_formulas
+        return _formula_cell(buffer, hit, _calls_aggregate, blocks)
+
+    yield from _search(buffer, b"SUBTOTAL(", record)
+    yield from _search(buffer, b"AGGREGATE(", record)
+
+
 def _empty_result_search(
     buffer: bytes, spelling: _Spelling, found: SheetScan
 ) -> Iterator[_Outcome]:
@@ -653,6 +672,11 @@ def _uses_row_function(formula: bytes) -> bool:
 def _calls_subtotal(formula: bytes) -> bool:
     """Return True when ``formula`` calls SUBTOTAL, AGGREGATE or SUM, not in text."""
     return _SUBTOTAL_FUNCTION.search(_formula_code(formula)) is not None
+
+
+def _calls_aggregate(formula: bytes) -> bool:
+    """Return True when ``formula`` calls SUBTOTAL or AGGREGATE, not in text."""
+    return _AGGREGATE_FUNCTION.search(_formula_code(formula)) is not None
 
 
 def _formula_code(formula: bytes) -> bytes:

@@ -1629,3 +1629,173 @@ def test_totals_row_below_stage_kinds(
     assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
     assert (4, Code.TOTALS_ROW) in codes_of(findings)
     assert [finding.value for finding in findings if finding.row == 4] == ["Total"]
+
+
+# Totals labels by their words
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Total (USD)", "Total EMEA", "Σ", "Gesamt", "Summe", "Totaal", "Somme", "合计"],
+)
+@pytest.mark.parametrize("column", [0, 1], ids=["in-id", "in-account"])
+def test_totals_word_label_is_no_deal(
+    english_pipeline: Pipeline, label: str, column: int
+) -> None:
+    totals: list[CellValue] = [None, None, None, 300]
+    totals[column] = label
+
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["D-1", "Acme", "Lead", 100],
+        ["D-2", "Birch", "Lead", 200],
+        totals,
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2"]
+    assert codes_of(findings) == [(4, Code.TOTALS_ROW)]
+    assert findings[0].value == label
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["TG-1", "Total Gym Supplies", None, 300],
+        [None, "Total Gym Supplies", None, None],
+        ["SUM-2024-001", "Acme", None, 300],
+        [None, "Total Gym Supplies", "Lead", 300],
+    ],
+    ids=["with-id", "without-number", "id-with-word", "with-stage"],
+)
+def test_company_named_total_stays_deal(
+    english_pipeline: Pipeline, row: list[CellValue]
+) -> None:
+    deals, findings = read(
+        english_pipeline, ["Deal ID", "Account", "Stage", "Amount"], row
+    )
+
+    assert len(deals) == 1
+    assert Code.TOTALS_ROW not in [finding.code for finding in findings]
+
+
+def test_stage_with_totals_word_stays_deal(english_pipeline: Pipeline) -> None:
+    stages = [*english_pipeline.stages, Stage(name="Sum up", probability=0.9)]
+    pipeline = english_pipeline.model_copy(update={"stages": stages})
+
+    deals, findings = read(
+        pipeline, ["Deal ID", "Stage", "Amount"], [None, "Sum up", 300]
+    )
+
+    assert [deal.stage.name if deal.stage else None for deal in deals] == ["Sum up"]
+    assert Code.TOTALS_ROW not in [finding.code for finding in findings]
+
+
+# Data > Subtotal rows with SUBTOTAL or AGGREGATE formulas
+
+
+def read_with_aggregates(
+    pipeline: Pipeline, blocks: list[tuple[int, int, int, int]], *rows: list[CellValue]
+) -> tuple[list[Deal], list[Finding]]:
+    grid = SheetGrid(
+        "Pipeline.xlsx",
+        "Deals",
+        list(rows),
+        subtotal_formulas=blocks,
+        aggregate_formulas=blocks,
+    )
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+
+@pytest.mark.parametrize(
+    "function", ["Count", "Total", "Average", "Max", "Min", "CountA", "Zählen"]
+)
+@pytest.mark.parametrize("ids", [["S-1", "S-2"], [1, 2]], ids=["text-ids", "numbers"])
+def test_subtotal_counting_ids_is_no_deal(
+    english_pipeline: Pipeline, function: str, ids: list[CellValue]
+) -> None:
+    # The SUBTOTAL in A4 counts the two IDs, and A7 all four: 2 and 4 are
+    # numeric IDs of real deals too.
+    deals, findings = read_with_aggregates(
+        english_pipeline,
+        [(4, 0, 4, 0), (7, 0, 7, 0)],
+        ["Deal ID", "Account", "Stage", "Amount"],
+        [ids[0], "Acme", "Lead", 100],
+        [ids[1], "Birch", "Lead", 200],
+        [2, None, f"Lead {function}", None],
+        [3, "Cobalt", "Demo", 300],
+        [4, "Dune", "Demo", 400],
+        [4, None, f"Grand {function}", None],
+    )
+
+    assert [deal.row for deal in deals] == [2, 3, 5, 6]
+    assert codes_of(findings) == [(4, Code.TOTALS_ROW), (7, Code.TOTALS_ROW)]
+    assert [finding.value for finding in findings] == [
+        f"Lead {function}",
+        f"Grand {function}",
+    ]
+
+
+def test_visible_row_numbers_keep_deals(english_pipeline: Pipeline) -> None:
+    deals, findings = read_with_aggregates(
+        english_pipeline,
+        [(2, 3, 4, 3)],
+        ["Deal ID", "Account", "Stage", "Row"],
+        ["D-1", "Acme", "Lead", 1],
+        ["D-2", "Birch", "Lead", 2],
+        ["D-3", "Cobalt", "Demo", 3],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2", "D-3"]
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("row", "is_deal"),
+    [
+        ([2, None, "Lead Count", None], False),
+        ([2, None, "Lead Count", 300], False),
+        ([2, "Acme", "Lead Count", 300], True),
+        (["S-2", None, "Lead Count", None], True),
+        ([2, None, "Total EMEA", 300], True),
+    ],
+    ids=["count", "count-and-sum", "with-account", "text-id", "label-not-last"],
+)
+def test_counted_ids_without_formulas(
+    english_pipeline: Pipeline, row: list[CellValue], is_deal: bool
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        [1, "Acme", "Lead", 100],
+        row,
+    )
+
+    assert len(deals) == (2 if is_deal else 1)
+    assert ((3, Code.TOTALS_ROW) in codes_of(findings)) is not is_deal
+
+
+@pytest.mark.parametrize("locale", [Locale.EN, Locale.ZH_CN])
+def test_totals_label_stage_not_aliased(
+    english_pipeline: Pipeline, locale: Locale
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["S-2", None, "Closed Won Count", 2],
+    )
+
+    assert len(deals) == 1
+    [finding] = findings
+    assert finding.code is Code.UNKNOWN_STAGE
+    message = render_message(finding, locale)
+    assert "Closed Won Count" in message
+    assert "alias" not in message
+    if locale is Locale.EN:
+        assert message == (
+            "Stage 'Closed Won Count' is not a stage of this pipeline but the "
+            "label of a totals or subtotal row, and such a row has no deal ID "
+            "of its own. If this row is one, clear its deal ID cell; if it is "
+            "a deal, type its stage, one of: Lead, Qualified, Demo, Proposal, "
+            "Negotiation, Closed Won, Closed Lost."
+        )

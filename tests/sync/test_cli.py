@@ -1569,6 +1569,51 @@ def test_table_total_row_is_no_deal(first_total: str) -> None:
     assert [(f["row"], f["code"]) for f in document["findings"]] == [(4, "totals-row")]
 
 
+def write_table_with_status_column(counter: str) -> None:
+    """Write tiny.xlsx: a table with an empty status column and a status count.
+
+    ``counter`` "total-row" counts the errors in the table's Total Row and
+    "below" in a cell two rows under the table.
+    """
+    Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
+    workbook = xlsxwriter.Workbook("tiny.xlsx")
+    sheet = workbook.add_worksheet("Deals")
+    count = '=COUNTIF([pipesheet status],"ERROR*")'
+    status: dict[str, object] = {"header": "pipesheet status"}
+    if counter == "total-row":
+        status.update(total_function=count, total_value=0)
+    columns = [
+        {"header": "Deal ID", "total_string": "Total"},
+        {"header": "Stage"},
+        {"header": "Amount", "total_function": "sum"},
+        status,
+    ]
+    data = [["D-1", "Lead", 100, None], ["D-2", "Won", None, None]]
+    sheet.add_table(0, 0, 3, 3, {"data": data, "columns": columns, "total_row": True})
+    if counter == "below":
+        sheet.write("D6", "Errors:")
+        sheet.write_formula("D7", '=COUNTIF(D2:D3,"ERROR*")', None, 0)
+    workbook.close()
+
+
+@pytest.mark.parametrize("counter", ["total-row", "below"])
+def test_status_count_in_empty_status_column_kept(counter: str) -> None:
+    write_table_with_status_column(counter)
+
+    first = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+    again = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["written"]["status_cells"] == 2
+    sheet = openpyxl.load_workbook("tiny.xlsx")["Deals"]
+    assert sheet["D2"].value == "OK"
+    assert str(sheet["D3"].value).startswith("ERROR: ")
+    formula = "D4" if counter == "total-row" else "D7"
+    assert str(sheet[formula].value).startswith("=")
+    assert "COUNTIF(" in str(sheet[formula].value)
+    assert json.loads(again.stdout)["written"]["bytes"] == 0
+
+
 def test_check_plans_as_dry_run_does() -> None:
     write_tiny(FLAWED_DEALS)
     invoke("run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "s.sqlite")

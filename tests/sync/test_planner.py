@@ -665,6 +665,51 @@ def test_status_column_taken_when_own(statuses: list[CellValue]) -> None:
     assert status_problem(rows) is None
 
 
+def test_status_count_rows_not_counted() -> None:
+    rows = [
+        [*HEADER, "Status"],
+        ["D-1", "Ana", "Lead", 100],
+        ["D-2", "Bo", "Lead", 5],
+        ["Total", None, None, 105, 0],
+        [],
+        [None, None, None, None, "Errors:"],
+        [None, None, None, None, 0],
+    ]
+    pipeline = build_pipeline()
+    outputs = pipeline.outputs.model_copy(update={"status_header": "Status"})
+    pipeline = pipeline.model_copy(update={"outputs": outputs})
+    grid = SheetGrid("book.xlsx", "Deals", rows, total_rows=[4])
+    columns = match_columns(grid, pipeline)
+
+    deals, _ = read_deals(grid, columns, pipeline)
+
+    assert [deal.row for deal in deals] == [2, 3]
+    assert status_column_problem(grid, columns, pipeline) is None
+    assert status_column_problem(grid, columns, pipeline, deals) is None
+
+
+def test_status_column_reads_only_deal_rows() -> None:
+    rows = [
+        [*HEADER, "Status"],
+        ["D-1", "Ana", "Lead", 100, "OK"],
+        ["Total", None, None, 100, "call back"],
+        ["D-2", "Bo", "Lead", 5, "call back"],
+    ]
+    pipeline = build_pipeline()
+    outputs = pipeline.outputs.model_copy(update={"status_header": "Status"})
+    pipeline = pipeline.model_copy(update={"outputs": outputs})
+    grid = SheetGrid("book.xlsx", "Deals", rows)
+    columns = match_columns(grid, pipeline)
+
+    deals, _ = read_deals(grid, columns, pipeline)
+    deals = [deal for deal in deals if deal.row != 3]
+
+    problem = status_column_problem(grid, columns, pipeline, deals)
+
+    assert problem is not None
+    assert "such as E4 = 'call back', and" in problem
+
+
 def test_status_header_on_read_column() -> None:
     rows = [HEADER, ["D-1", "Ana", "Lead", 100]]
 

@@ -933,6 +933,58 @@ def test_subtotal_row_is_not_a_deal(
     assert result.findings[0].value == (label or "300")
 
 
+def build_count_subtotal_workbook(path: Path) -> None:
+    """Write Data > Subtotal's layout: by Stage, Count on the numeric Deal ID.
+
+    Each group of two deals ends in a "<stage> Count" row whose ID cell counts
+    the group's IDs, and "Grand Count" counts all six.
+    """
+    workbook = xlsxwriter.Workbook(str(path))
+    deals = workbook.add_worksheet("Deals")
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    deals.write_row(0, 0, ["Deal ID", "Account", "Owner", "Stage", "Amount"])
+    deals.write_row(0, 5, ["Expected Close", "Next Step Date", "Lost Reason"])
+    row, number = 1, 0
+    for stage in ("Lead", "Demo", "Closed Won"):
+        top = row
+        for _ in range(2):
+            number += 1
+            deals.write_row(row, 0, [number, f"Acct {number}", "Ana Lima", stage])
+            deals.write(row, 4, 1000 * number)
+            deals.write_datetime(row, 5, dt.datetime(2025, 12, 1), dates)
+            deals.write_datetime(row, 6, dt.datetime(2025, 10, 6), dates)
+            row += 1
+        deals.write(row, 3, f"{stage} Count")
+        deals.write_formula(row, 0, f"=SUBTOTAL(3,A{top + 1}:A{row})", None, 2)
+        row += 1
+    deals.write(row, 3, "Grand Count")
+    deals.write_formula(row, 0, f"=SUBTOTAL(3,A2:A{row})", None, 6)
+    lists = workbook.add_worksheet("Lists")
+    lists.write_column(0, 0, ["Owner", "Ana Lima"])
+    lists.write_column(0, 1, ["Product", "Starter plan"])
+    workbook.close()
+
+
+def test_subtotal_count_of_ids_is_no_deal(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.xlsx"
+    build_count_subtotal_workbook(path)
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+
+    result = run_once(path, pipeline, dry_run=True)
+
+    assert [deal.deal_id for deal in result.deals] == ["1", "2", "3", "4", "5", "6"]
+    codes = {finding.code for finding in result.findings}
+    assert not codes & {Code.DUPLICATE_ID, Code.UNKNOWN_STAGE}
+    totals = [f for f in result.findings if f.code is Code.TOTALS_ROW]
+    assert [finding.row for finding in totals] == [4, 7, 10, 11]
+    assert [finding.value for finding in totals] == [
+        "Lead Count",
+        "Demo Count",
+        "Closed Won Count",
+        "Grand Count",
+    ]
+
+
 def test_formula_blank_amount_names_cell(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.xlsx"
     workbook = xlsxwriter.Workbook(str(path))

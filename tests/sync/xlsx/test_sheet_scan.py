@@ -50,6 +50,7 @@ EXPECTED = SheetScan(
     error_cells={(2, 1): "#N/A", (2, 27): "#DIV/0!"},
     row_formulas=[(3, 0, 3, 0), (3, 1, 9, 1)],
     subtotal_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
+    aggregate_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
     empty_formula_results={(7, 4), (7, 5)},
     unsaved_formula_results={(7, 7)},
 )
@@ -385,6 +386,22 @@ def test_subtotal_formulas_with_prefix() -> None:
     )
 
     assert scan_sheet([sheet]).subtotal_formulas == [(2, 4, 2, 4)]
+
+
+def test_aggregate_formulas_leave_out_sum() -> None:
+    sheet = (
+        b'<worksheet><sheetData><row r="2">'
+        b'<c r="A2"><f>SUBTOTAL(3,A3:A9)</f><v>7</v></c>'
+        b'<c r="B2"><f>SUM(B3:B9)</f><v>5</v></c>'
+        b'<c r="C2"><f>_xlfn.AGGREGATE(4,5,C3:C9)</f><v>2</v></c>'
+        b'<c r="D2"><f t="shared" ref="D2:D4" si="0">SUBTOTAL(9,D3)</f><v>1</v></c>'
+        b"</row></sheetData></worksheet>"
+    )
+
+    scan = scan_sheet([sheet])
+
+    assert scan.aggregate_formulas == [(2, 0, 2, 0), (2, 3, 4, 3), (2, 2, 2, 2)]
+    assert (2, 1, 2, 1) in scan.subtotal_formulas
 
 
 def test_formulas_without_results_found() -> None:
