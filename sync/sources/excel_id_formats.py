@@ -67,7 +67,7 @@ def show_formatted_ids(
 
 
 def _has_whole_numbers(rows: list[list[CellValue]], column: int) -> bool:
-    """Return True when a cell of ``column`` holds a whole number (an int)."""
+    """Return True when a cell of ``column`` contains a whole number (an int)."""
     try:
         types = set(map(type, map(itemgetter(column), rows)))
     except IndexError:

@@ -13,11 +13,12 @@ front or literal text around it are rendered here:
   ``+``, ``(``, ``)``, space and a few more);
 - colours (``[Red]``), which change no text.
 
-A format with a decimal point, a thousands separator, a percent sign, an
-exponent, a fraction, a date or time code, a condition (``[<100]``), a
-currency or locale tag (``[$€-407]``), a fill (``*``), a space the width of
-a character (``_``) or an ``@`` in a number section gets None, and the cell
-keeps the reading of its bare number.
+Any other format gets None, and the cell keeps the reading of its bare
+number. Among them are formats with a decimal point, a thousands separator,
+a percent sign, an exponent, a fraction or a date or time code. So are
+conditions (``[<100]``), currency or locale tags (``[$€-407]``), fills
+(``*``), spaces the width of a character (``_``) and an ``@`` in a number
+section.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def whole_number_text(code: str) -> WholeNumberText | None:
 
 
 def _split_sections(code: str) -> list[str] | None:
-    """Split a format at each ``;`` outside quotes; None for an unclosed quote."""
+    """Split a format at each ``;`` outside quotes; an open quote gives None."""
     sections = []
     start = 0
     index = 0
