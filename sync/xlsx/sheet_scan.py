@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from config.errors import PipesheetError
-from rules.grid import DrawingBlock
+from rules.grid import DrawingBlock, column_letter
 from sync.xlsx.cell_refs import column_index, parse_range_ref
 from sync.xlsx.drawing_anchors import drawing_blocks, sheet_drawing_id
 from sync.xlsx.highlights import has_pipesheet_highlights
@@ -223,6 +223,11 @@ def scan_column_styles(
     :param column: the 0-based column.
     """
     found: dict[int, int] = {}
+    letters = column_letter(column).encode("ascii")
+    # The row of a reference in the column, such as 12 of r="A12".
+    reference = re.compile(
+        rb"""\sr\s*=\s*["']""" + letters + rb"""(\d+)["']""", re.IGNORECASE
+    )
 
     def search(
         buffer: bytes, spelling: _Spelling, _found: SheetScan
@@ -230,7 +235,7 @@ def scan_column_styles(
         for style in styles:
             marker = b"s=" + spelling.quote + str(style).encode() + spelling.quote
             record = functools.partial(
-                _styled_cell, buffer, spelling, column, style, found
+                _styled_cell, buffer, spelling, reference, style, found
             )
             yield from _search(buffer, marker, record)
 
@@ -241,12 +246,16 @@ def scan_column_styles(
 def _styled_cell(
     buffer: bytes,
     spelling: _Spelling,
-    column: int,
+    reference: re.Pattern[bytes],
     style: int,
     found: dict[int, int],
     hit: int,
 ) -> int | _Unfinished:
-    """Record the row of the cell whose start tag has the style at ``hit``."""
+    """Record the row of the cell whose start tag has the style at ``hit``.
+
+    ``reference`` matches the cell references of the column, and only such
+    a cell is recorded.
+    """
     start = buffer.rfind(spelling.cell_open, 0, hit)
     if start < 0 or not _START_TAG.match(buffer, start):
         return hit + 1
@@ -256,11 +265,9 @@ def _styled_cell(
     # A space before the attribute, so that ``ss="5"`` is no match.
     if tag_end < hit or buffer[hit - 1 : hit] not in (b" ", b"\t", b"\n", b"\r"):
         return hit + 1
-    reference = _REFERENCE.search(buffer, start, tag_end)
-    if reference is not None:
-        row, cell_column = _position(reference)
-        if cell_column == column:
-            found[row] = style
+    in_column = reference.search(buffer, start, tag_end)
+    if in_column is not None:
+        found[int(in_column.group(1))] = style
     return tag_end + 1
 
 
