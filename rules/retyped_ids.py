@@ -36,6 +36,9 @@ from rules.history import StayEnd, Transition
 from rules.text_forms import lookalike_id_key
 
 _DEAL_ID, _FROM_STAGE, _TO_STAGE, _SEEN_ON = map(itemgetter, range(4))
+# Past this many dropped transitions the merged log is filtered, not deleted
+# from: deleting moves the list's tail each time.
+_DELETES_BEFORE_COPY = 64
 
 
 class RetypedId(NamedTuple):
@@ -88,6 +91,14 @@ def merge_retyped_ids(transitions: list[Transition]) -> RetypedLog:
             dropped.append(index)
         else:
             merged[index] = move
+    if len(dropped) > _DELETES_BEFORE_COPY:
+        # Each deletion moves the rest of the list, so many of them are
+        # quadratic. A mask filters the list in one pass in C instead.
+        kept = bytearray(b"\x01") * len(merged)
+        for index in dropped:
+            kept[index] = 0
+        return RetypedLog(list(compress(merged, kept)), retyped)
+
     # Two per retype, each deleted in C, where a filter would copy the list.
     for index in reversed(dropped):
         del merged[index]
@@ -222,51 +233,76 @@ def _merge_confirmed(
     :func:`_removals_and_arrivals`. An ID is new when ``moves``, with the
     earlier retypes merged, have no transition of it before the arrival. So
     an ID retyped back to its first spelling is new again.
+
+    Each pair looks only at the positions of its two IDs, so a sheet whose
+    thousands of IDs were all retyped on one day merges in linear time.
     """
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for index, move in enumerate(moves):
+        if move is not None:
+            positions[move.deal_id].append(index)
+
     retyped: list[RetypedId] = []
     for removal, arrival in pairs:
-        earlier = [
-            move
-            for move in moves
-            if move is not None
-            and move.deal_id == arrival.deal_id
-            and move.seen_on <= arrival.seen_on
-        ]
-        if not earlier or earlier[0] != arrival or removal.deal_id == arrival.deal_id:
+        first = _first_move(moves, positions[arrival.deal_id], arrival.seen_on)
+        if first is None or first != arrival or removal.deal_id == arrival.deal_id:
             continue
         retype = RetypedId(removal.deal_id, arrival.deal_id, arrival.seen_on)
-        _merge_one(moves, retype)
+        _merge_one(moves, positions, retype)
         retyped.append(retype)
     return retyped
 
 
-def _merge_one(moves: list[Transition | None], retype: RetypedId) -> None:
+def _first_move(
+    moves: list[Transition | None], positions: list[int], seen_on: dt.date
+) -> Transition | None:
+    """Return the first of the moves at ``positions`` seen on or before ``seen_on``."""
+    for index in positions:
+        move = moves[index]
+        if move is not None and move.seen_on <= seen_on:
+            return move
+    return None
+
+
+def _merge_one(
+    moves: list[Transition | None],
+    positions: defaultdict[str, list[int]],
+    retype: RetypedId,
+) -> None:
     """Merge one retype into ``moves`` in place, setting dropped entries to None.
 
     The old ID's transitions up to the retype's day get the new ID. Its
     removal on that day and the new ID's arrival are dropped, or the later
     of the two becomes a move between their stages. A retype whose removal
-    or arrival is missing changes nothing.
+    or arrival is missing changes nothing. ``positions`` lists the indexes
+    of each deal ID's transitions in ``moves``, and follows the renames.
     """
     old_id, new_id, seen_on = retype
     renamed: list[tuple[int, Transition]] = []
     removal: tuple[int, Transition] | None = None
     arrival: tuple[int, Transition] | None = None
-    for index, move in enumerate(moves):
+    for index in positions[old_id]:
+        move = moves[index]
         if move is None or move.seen_on > seen_on:
             continue
-        if move.deal_id == old_id:
-            renamed.append((index, move))
-            if move.seen_on == seen_on and move.to_stage is None:
-                removal = index, move
-        elif move.deal_id == new_id and arrival is None:
-            if move.seen_on == seen_on and move.from_stage is None:
-                arrival = index, move
+        renamed.append((index, move))
+        if move.seen_on == seen_on and move.to_stage is None:
+            removal = index, move
+    for index in positions[new_id]:
+        move = moves[index]
+        if move is None or move.seen_on > seen_on:
+            continue
+        if move.seen_on == seen_on and move.from_stage is None:
+            arrival = index, move
+            break
     if removal is None or arrival is None:
         return
 
     for index, move in renamed:
         moves[index] = move._replace(deal_id=new_id)
+    moved = {index for index, _ in renamed}
+    positions[old_id] = [index for index in positions[old_id] if index not in moved]
+    positions[new_id] = sorted([*positions[new_id], *moved])
     (removal_index, removed), (arrival_index, arrived) = removal, arrival
     moves[removal_index] = moves[arrival_index] = None
     if removed.from_stage != arrived.to_stage:
