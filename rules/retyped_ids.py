@@ -11,6 +11,12 @@ the match is unambiguous:
 - no other ID with that key left the sheet or arrived on that day,
 - and the new ID was never on the sheet before, else it came back.
 
+A bare number and the same number with zeros in front or text around it
+(``42`` and ``D-0042`` or ``00042``) make such a pair too, when one of them
+is bare. pipesheet reads a number in an Excel ID cell as its number format
+shows it, where earlier versions read the bare number, so the first run
+after the update finds the ID changed.
+
 The old ID's transitions up to that day then count as the new ID's, and the
 pair is dropped, or read as one move when the stage changed too. The log
 keeps the pair as the runs saw it, so every read finds the retype again.
@@ -21,10 +27,11 @@ IDs on the sheet at the same time stay separate deals, each with a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import compress, groupby, repeat
-from operator import is_, itemgetter
+from operator import is_, itemgetter, methodcaller, not_, or_
 from typing import NamedTuple
 
 from config.models import ID_FIELD
@@ -36,6 +43,10 @@ from rules.history import StayEnd, Transition
 from rules.text_forms import lookalike_id_key
 
 _DEAL_ID, _FROM_STAGE, _TO_STAGE, _SEEN_ON = map(itemgetter, range(4))
+# A bare number as a number cell reads (no leading zero), and a number with
+# zeros in front or text around it, as a number format shows it.
+_BARE_NUMBER = re.compile(r"0|[1-9][0-9]*")
+_SHOWN_NUMBER = re.compile(r"[^0-9]*?0*([0-9]+)[^0-9]*")
 # Past this many dropped transitions the merged log is filtered, not deleted
 # from: deleting moves the list's tail each time.
 _DELETES_BEFORE_COPY = 64
@@ -216,11 +227,97 @@ def _removals_and_arrivals(
         compress(zip(arrivals, arrival_keys, strict=True), matching)
     )
     paired = removed.keys() & arrived.keys()
-    return [
+    pairs = [
         (removed[day_and_key][0], arrived[day_and_key][0])
         for day_and_key in sorted(paired)
         if len(removed[day_and_key]) == 1 and len(arrived[day_and_key]) == 1
     ]
+    number_pairs = _shown_number_pairs(removals, arrivals, pairs)
+    if not number_pairs:
+        return pairs
+    return sorted([*pairs, *number_pairs], key=lambda pair: pair[1].seen_on)
+
+
+def _shown_number_pairs(
+    removals: list[Transition],
+    arrivals: list[Transition],
+    pairs: list[tuple[Transition, Transition]],
+) -> list[tuple[Transition, Transition]]:
+    """Return the pairs of a bare number and the same number as a format shows it.
+
+    Before: ``42`` removed and ``D-0042`` arrived on one day. After: that
+    pair. Each pair is alone on its day: one removal and one arrival of that
+    number, one of them bare and the other not. Transitions already in
+    ``pairs`` are left out.
+    """
+    taken = {id(move) for pair in pairs for move in pair}
+    removed = _by_day_and_number(move for move in removals if id(move) not in taken)
+    if not removed:
+        return []
+
+    candidates = _candidate_arrivals(arrivals, removed)
+    arrived = _by_day_and_number(move for move in candidates if id(move) not in taken)
+    found = []
+    for (seen_on, number, bare), moves in removed.items():
+        matches = arrived.get((seen_on, number, not bare), [])
+        if len(moves) == 1 and len(matches) == 1:
+            found.append((moves[0], matches[0]))
+    return found
+
+
+def _candidate_arrivals(
+    arrivals: list[Transition],
+    removed: Mapping[tuple[dt.date, int, bool], list[Transition]],
+) -> Iterator[Transition]:
+    """Return the arrivals that may pair with a number in ``removed``.
+
+    A day's arrivals can be all of a sheet's deals, and most cannot pair.
+    On a day when only shown numbers left, only their bare numbers can
+    pair. On a day when only bare numbers left, only IDs that are not
+    digits alone or that start with a zero can show them. These tests run
+    in C.
+    """
+    left: defaultdict[dt.date, set[bool]] = defaultdict(set)
+    # The bare forms of the shown numbers that left each day.
+    bare_forms: defaultdict[dt.date, set[str]] = defaultdict(set)
+    for seen_on, number, bare in removed:
+        left[seen_on].add(bare)
+        if not bare:
+            bare_forms[seen_on].add(str(number))
+    for seen_on, day_moves in groupby(arrivals, key=_SEEN_ON):
+        kinds = left.get(seen_on)
+        if not kinds:
+            continue
+        moves = list(day_moves)
+        ids = list(map(_DEAL_ID, moves))
+        if kinds == {False}:
+            yield from compress(moves, map(bare_forms[seen_on].__contains__, ids))
+        elif kinds == {True}:
+            digits_only = map(str.isdigit, ids)
+            leading_zero = map(methodcaller("startswith", "0"), ids)
+            yield from compress(moves, map(or_, map(not_, digits_only), leading_zero))
+        else:
+            yield from moves
+
+
+def _by_day_and_number(
+    moves: Iterable[Transition],
+) -> dict[tuple[dt.date, int, bool], list[Transition]]:
+    """Group transitions by day, the number in their deal ID and whether it is bare.
+
+    A deal ID with one run of digits is grouped, such as ``42`` (bare) and
+    ``D-0042`` or ``00042`` (not bare), both under 42. Other IDs are left out.
+    """
+    grouped: defaultdict[tuple[dt.date, int, bool], list[Transition]]
+    grouped = defaultdict(list)
+    for move in moves:
+        deal_id = move.deal_id
+        shown = _SHOWN_NUMBER.fullmatch(deal_id) if deal_id.isascii() else None
+        if shown is None:
+            continue
+        bare = _BARE_NUMBER.fullmatch(deal_id) is not None
+        grouped[move.seen_on, int(shown.group(1)), bare].append(move)
+    return grouped
 
 
 def _merge_confirmed(

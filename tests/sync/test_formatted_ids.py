@@ -180,3 +180,18 @@ def test_id_retyped_as_shown_text_keeps_history() -> None:
     assert result.exit_code == 0
     changes = re.findall(r"│ (\d{4}-\d\d-\d\d) │ ([^│]*?)\s+│", result.stdout)
     assert changes[:2] == [("2025-09-29", "(new) → Lead"), ("2025-09-30", "Lead → Won")]
+
+
+def test_format_added_later_keeps_history() -> None:
+    # Earlier versions read 42 with this format as "42", as any version
+    # reads it without the format.
+    write_deals([(42, "Lead", 100, None)])
+    invoke("run", "tiny.yaml", "--as-of", "2025-09-29", "--state", "state.sqlite")
+    write_deals([(42, "Won", 100, '"D-"0000')])
+    invoke("run", "tiny.yaml", "--as-of", AS_OF, "--state", "state.sqlite")
+
+    result = invoke("log", "D-0042", "tiny.yaml", "--state", "state.sqlite")
+
+    assert result.exit_code == 0
+    changes = re.findall(r"│ (\d{4}-\d\d-\d\d) │ ([^│]*?)\s+│", result.stdout)
+    assert changes[:2] == [("2025-09-29", "(new) → Lead"), ("2025-09-30", "Lead → Won")]
