@@ -125,14 +125,22 @@ def rekey_ended_stay_starts(
     of the new ID. ``retyped`` are those of :func:`merge_retyped_ids`.
     """
     rekeyed = dict(ended_stay_starts)
+    if not retyped:
+        return rekeyed
+    # Each deal's stay ends, in the dict's order, so that each retype looks
+    # at its old ID's only. A dict keeps them once and in order.
+    by_deal: defaultdict[str, dict[StayEnd, None]] = defaultdict(dict)
+    for stay_end in rekeyed:
+        by_deal[stay_end.deal_id][stay_end] = None
     for old_id, new_id, seen_on in retyped:
-        moved = [
-            stay_end
-            for stay_end in rekeyed
-            if stay_end.deal_id == old_id and stay_end.seen_on <= seen_on
-        ]
+        ends = by_deal[old_id]
+        moved = [stay_end for stay_end in ends if stay_end.seen_on <= seen_on]
         for stay_end in moved:
-            rekeyed[stay_end._replace(deal_id=new_id)] = rekeyed.pop(stay_end)
+            del ends[stay_end]
+            new_end = stay_end._replace(deal_id=new_id)
+            rekeyed[new_end] = rekeyed.pop(stay_end)
+            # A key already in the dict keeps its place there, as here.
+            by_deal[new_id].setdefault(new_end, None)
     return rekeyed
 
 
