@@ -243,7 +243,7 @@ MESSAGES: Templates = {
                 "pipesheet treats them as one deal whose ID was retyped and keeps its "
                 "stage history under {value!r}. If this row is another deal, give it "
                 "an ID that differs from {old_id!r} in more than case, character "
-                "width, dashes or spaces."
+                "width, dashes, spaces or the zeros and text around its number."
             ),
             (
                 "This deal's ID was typed {old_id!r} before the run of {date}, and "
@@ -256,7 +256,7 @@ MESSAGES: Templates = {
                 "{column}“{value}”在 {date} 的运行之前写作“{old_id}”。pipesheet "
                 "把它们当作同一个商机的编号改写，阶段历史记在“{value}”下。"
                 "如果这一行是另一个商机，请使用与“{old_id}”区别更明显的编号，"
-                "而不只是大小写、全角半角、连字符或空格不同。"
+                "而不只是大小写、全角半角、连字符、空格或数字前后的零和文字不同。"
             ),
             (
                 "该商机的编号在 {date} 的运行之前写作“{old_id}”，阶段历史记在新编号下。"

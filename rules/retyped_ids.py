@@ -11,6 +11,12 @@ the match is unambiguous:
 - no other ID with that key left the sheet or arrived on that day,
 - and the new ID was never on the sheet before, else it came back.
 
+A bare number and the same number with zeros in front or text around it
+(``42`` and ``D-0042`` or ``00042``) make such a pair too, when one of them
+is bare. pipesheet reads a number in an Excel ID cell as its number format
+shows it, where earlier versions read the bare number, so the first run
+after the update finds the ID changed.
+
 The old ID's transitions up to that day then count as the new ID's, and the
 pair is dropped, or read as one move when the stage changed too. The log
 keeps the pair as the runs saw it, so every read finds the retype again.
@@ -21,10 +27,11 @@ IDs on the sheet at the same time stay separate deals, each with a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import compress, groupby, repeat
-from operator import is_, itemgetter
+from operator import is_, itemgetter, methodcaller, not_, or_
 from typing import NamedTuple
 
 from config.models import ID_FIELD
@@ -36,6 +43,13 @@ from rules.history import StayEnd, Transition
 from rules.text_forms import lookalike_id_key
 
 _DEAL_ID, _FROM_STAGE, _TO_STAGE, _SEEN_ON = map(itemgetter, range(4))
+# A bare number as a number cell reads (no leading zero), and a number with
+# zeros in front or text around it, as a number format shows it.
+_BARE_NUMBER = re.compile(r"0|[1-9][0-9]*")
+_SHOWN_NUMBER = re.compile(r"[^0-9]*?0*([0-9]+)[^0-9]*")
+# Past this many dropped transitions the merged log is filtered, not deleted
+# from: deleting moves the list's tail each time.
+_DELETES_BEFORE_COPY = 64
 
 
 class RetypedId(NamedTuple):
@@ -88,6 +102,14 @@ def merge_retyped_ids(transitions: list[Transition]) -> RetypedLog:
             dropped.append(index)
         else:
             merged[index] = move
+    if len(dropped) > _DELETES_BEFORE_COPY:
+        # Each deletion moves the rest of the list, so many of them are
+        # quadratic. A mask filters the list in one pass in C instead.
+        kept = bytearray(b"\x01") * len(merged)
+        for index in dropped:
+            kept[index] = 0
+        return RetypedLog(list(compress(merged, kept)), retyped)
+
     # Two per retype, each deleted in C, where a filter would copy the list.
     for index in reversed(dropped):
         del merged[index]
@@ -103,14 +125,22 @@ def rekey_ended_stay_starts(
     of the new ID. ``retyped`` are those of :func:`merge_retyped_ids`.
     """
     rekeyed = dict(ended_stay_starts)
+    if not retyped:
+        return rekeyed
+    # Each deal's stay ends, in the dict's order, so that each retype looks
+    # at its old ID's only. A dict keeps them once and in order.
+    by_deal: defaultdict[str, dict[StayEnd, None]] = defaultdict(dict)
+    for stay_end in rekeyed:
+        by_deal[stay_end.deal_id][stay_end] = None
     for old_id, new_id, seen_on in retyped:
-        moved = [
-            stay_end
-            for stay_end in rekeyed
-            if stay_end.deal_id == old_id and stay_end.seen_on <= seen_on
-        ]
+        ends = by_deal[old_id]
+        moved = [stay_end for stay_end in ends if stay_end.seen_on <= seen_on]
         for stay_end in moved:
-            rekeyed[stay_end._replace(deal_id=new_id)] = rekeyed.pop(stay_end)
+            del ends[stay_end]
+            new_end = stay_end._replace(deal_id=new_id)
+            rekeyed[new_end] = rekeyed.pop(stay_end)
+            # A key already in the dict keeps its place there, as here.
+            by_deal[new_id].setdefault(new_end, None)
     return rekeyed
 
 
@@ -205,11 +235,97 @@ def _removals_and_arrivals(
         compress(zip(arrivals, arrival_keys, strict=True), matching)
     )
     paired = removed.keys() & arrived.keys()
-    return [
+    pairs = [
         (removed[day_and_key][0], arrived[day_and_key][0])
         for day_and_key in sorted(paired)
         if len(removed[day_and_key]) == 1 and len(arrived[day_and_key]) == 1
     ]
+    number_pairs = _shown_number_pairs(removals, arrivals, pairs)
+    if not number_pairs:
+        return pairs
+    return sorted([*pairs, *number_pairs], key=lambda pair: pair[1].seen_on)
+
+
+def _shown_number_pairs(
+    removals: list[Transition],
+    arrivals: list[Transition],
+    pairs: list[tuple[Transition, Transition]],
+) -> list[tuple[Transition, Transition]]:
+    """Return the pairs of a bare number and the same number as a format shows it.
+
+    Before: ``42`` removed and ``D-0042`` arrived on one day. After: that
+    pair. Each pair is alone on its day: one removal and one arrival of that
+    number, one of them bare and the other not. Transitions already in
+    ``pairs`` are left out.
+    """
+    taken = {id(move) for pair in pairs for move in pair}
+    removed = _by_day_and_number(move for move in removals if id(move) not in taken)
+    if not removed:
+        return []
+
+    candidates = _candidate_arrivals(arrivals, removed)
+    arrived = _by_day_and_number(move for move in candidates if id(move) not in taken)
+    found = []
+    for (seen_on, number, bare), moves in removed.items():
+        matches = arrived.get((seen_on, number, not bare), [])
+        if len(moves) == 1 and len(matches) == 1:
+            found.append((moves[0], matches[0]))
+    return found
+
+
+def _candidate_arrivals(
+    arrivals: list[Transition],
+    removed: Mapping[tuple[dt.date, int, bool], list[Transition]],
+) -> Iterator[Transition]:
+    """Return the arrivals that may pair with a number in ``removed``.
+
+    A day's arrivals can be all of a sheet's deals, and most cannot pair.
+    On a day when only shown numbers left, only their bare numbers can
+    pair. On a day when only bare numbers left, only IDs that are not
+    digits alone or that start with a zero can show them. These tests run
+    in C.
+    """
+    left: defaultdict[dt.date, set[bool]] = defaultdict(set)
+    # The bare forms of the shown numbers that left each day.
+    bare_forms: defaultdict[dt.date, set[str]] = defaultdict(set)
+    for seen_on, number, bare in removed:
+        left[seen_on].add(bare)
+        if not bare:
+            bare_forms[seen_on].add(str(number))
+    for seen_on, day_moves in groupby(arrivals, key=_SEEN_ON):
+        kinds = left.get(seen_on)
+        if not kinds:
+            continue
+        moves = list(day_moves)
+        ids = list(map(_DEAL_ID, moves))
+        if kinds == {False}:
+            yield from compress(moves, map(bare_forms[seen_on].__contains__, ids))
+        elif kinds == {True}:
+            digits_only = map(str.isdigit, ids)
+            leading_zero = map(methodcaller("startswith", "0"), ids)
+            yield from compress(moves, map(or_, map(not_, digits_only), leading_zero))
+        else:
+            yield from moves
+
+
+def _by_day_and_number(
+    moves: Iterable[Transition],
+) -> dict[tuple[dt.date, int, bool], list[Transition]]:
+    """Group transitions by day, the number in their deal ID and whether it is bare.
+
+    A deal ID with one run of digits is grouped, such as ``42`` (bare) and
+    ``D-0042`` or ``00042`` (not bare), both under 42. Other IDs are left out.
+    """
+    grouped: defaultdict[tuple[dt.date, int, bool], list[Transition]]
+    grouped = defaultdict(list)
+    for move in moves:
+        deal_id = move.deal_id
+        shown = _SHOWN_NUMBER.fullmatch(deal_id) if deal_id.isascii() else None
+        if shown is None:
+            continue
+        bare = _BARE_NUMBER.fullmatch(deal_id) is not None
+        grouped[move.seen_on, int(shown.group(1)), bare].append(move)
+    return grouped
 
 
 def _merge_confirmed(
@@ -222,51 +338,76 @@ def _merge_confirmed(
     :func:`_removals_and_arrivals`. An ID is new when ``moves``, with the
     earlier retypes merged, have no transition of it before the arrival. So
     an ID retyped back to its first spelling is new again.
+
+    Each pair looks only at the positions of its two IDs, so a sheet whose
+    thousands of IDs were all retyped on one day merges in linear time.
     """
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for index, move in enumerate(moves):
+        if move is not None:
+            positions[move.deal_id].append(index)
+
     retyped: list[RetypedId] = []
     for removal, arrival in pairs:
-        earlier = [
-            move
-            for move in moves
-            if move is not None
-            and move.deal_id == arrival.deal_id
-            and move.seen_on <= arrival.seen_on
-        ]
-        if not earlier or earlier[0] != arrival or removal.deal_id == arrival.deal_id:
+        first = _first_move(moves, positions[arrival.deal_id], arrival.seen_on)
+        if first is None or first != arrival or removal.deal_id == arrival.deal_id:
             continue
         retype = RetypedId(removal.deal_id, arrival.deal_id, arrival.seen_on)
-        _merge_one(moves, retype)
+        _merge_one(moves, positions, retype)
         retyped.append(retype)
     return retyped
 
 
-def _merge_one(moves: list[Transition | None], retype: RetypedId) -> None:
+def _first_move(
+    moves: list[Transition | None], positions: list[int], seen_on: dt.date
+) -> Transition | None:
+    """Return the first of the moves at ``positions`` seen on or before ``seen_on``."""
+    for index in positions:
+        move = moves[index]
+        if move is not None and move.seen_on <= seen_on:
+            return move
+    return None
+
+
+def _merge_one(
+    moves: list[Transition | None],
+    positions: defaultdict[str, list[int]],
+    retype: RetypedId,
+) -> None:
     """Merge one retype into ``moves`` in place, setting dropped entries to None.
 
     The old ID's transitions up to the retype's day get the new ID. Its
     removal on that day and the new ID's arrival are dropped, or the later
     of the two becomes a move between their stages. A retype whose removal
-    or arrival is missing changes nothing.
+    or arrival is missing changes nothing. ``positions`` lists the indexes
+    of each deal ID's transitions in ``moves``, and follows the renames.
     """
     old_id, new_id, seen_on = retype
     renamed: list[tuple[int, Transition]] = []
     removal: tuple[int, Transition] | None = None
     arrival: tuple[int, Transition] | None = None
-    for index, move in enumerate(moves):
+    for index in positions[old_id]:
+        move = moves[index]
         if move is None or move.seen_on > seen_on:
             continue
-        if move.deal_id == old_id:
-            renamed.append((index, move))
-            if move.seen_on == seen_on and move.to_stage is None:
-                removal = index, move
-        elif move.deal_id == new_id and arrival is None:
-            if move.seen_on == seen_on and move.from_stage is None:
-                arrival = index, move
+        renamed.append((index, move))
+        if move.seen_on == seen_on and move.to_stage is None:
+            removal = index, move
+    for index in positions[new_id]:
+        move = moves[index]
+        if move is None or move.seen_on > seen_on:
+            continue
+        if move.seen_on == seen_on and move.from_stage is None:
+            arrival = index, move
+            break
     if removal is None or arrival is None:
         return
 
     for index, move in renamed:
         moves[index] = move._replace(deal_id=new_id)
+    moved = {index for index, _ in renamed}
+    positions[old_id] = [index for index in positions[old_id] if index not in moved]
+    positions[new_id] = sorted([*positions[new_id], *moved])
     (removal_index, removed), (arrival_index, arrived) = removal, arrival
     moves[removal_index] = moves[arrival_index] = None
     if removed.from_stage != arrived.to_stage:

@@ -74,6 +74,7 @@ from sync.render import render_tabs
 from sync.sheet_time_zone import describe_time_zone_mismatch
 from sync.sources.base import (
     EarlyWriteSource,
+    ShownIdSource,
     TabRecordSource,
     WorkbookSource,
     WriteReport,
@@ -195,6 +196,8 @@ def _run_sync(
         notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
     grid = source.read_tab(pipeline.source.tab)
     columns = match_columns(grid, pipeline)
+    if isinstance(source, ShownIdSource) and ID_FIELD in columns.fields:
+        source.read_ids_as_shown(grid, columns.fields[ID_FIELD])
     for problem in [
         *describe_unfound_needed_columns(grid, columns, pipeline),
         *describe_unfound_default_columns(grid, columns, pipeline),

@@ -177,3 +177,21 @@ class EarlyWriteSource(Protocol):
     def cancel_write(self) -> None:
         """Stop and drop the work :meth:`start_write` started, if any."""
         ...
+
+
+@runtime_checkable
+class ShownIdSource(Protocol):
+    """A source whose ID cells may hold numbers that a number format shows as text.
+
+    Implementing this is optional: the deal IDs of a source without it are
+    the values its reads give.
+    """
+
+    def read_ids_as_shown(self, grid: SheetGrid, column: int) -> None:
+        """Put into ``grid`` the text each number of the ID ``column`` shows.
+
+        ``grid`` is a tab this source read, and is changed in place, so a
+        later read of the same bytes gives it unchanged. Later reads of the
+        tab read that column the same way.
+        """
+        ...

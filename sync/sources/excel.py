@@ -68,6 +68,7 @@ from sync.plan import GeneratedTab, WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.changed_reads import damage_checked_for_changes
 from sync.sources.compound_files import CompoundKind, compound_file_kind
+from sync.sources.excel_id_formats import show_formatted_ids
 from sync.sources.excel_read_ahead import short_switch_interval, take_read_ahead
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.output_file import check_output_file
@@ -180,6 +181,8 @@ class ExcelWorkbook:
         self._recorded: dict[str, TabRecord] | None = None
         # The pipeline tab's patch that start_write began, until apply uses it.
         self._early: _EarlyWrite | None = None
+        # The folded tab name and 0-based column of the deal IDs, once known.
+        self._id_column: tuple[str, int] | None = None
 
     @property
     def name(self) -> str:
@@ -268,6 +271,10 @@ class ExcelWorkbook:
                 scan = self._scan(name, scanning, negatives=cells.saw_time)
             show_error_cells(rows, scan.error_cells)
             show_negative_numbers(rows, scan.negative_numbers)
+            if self._id_column is not None and self._id_column[0] == name.casefold():
+                show_formatted_ids(
+                    self._path, self._data, name, rows, self._id_column[1]
+                )
             grid = SheetGrid(
                 self.name,
                 name,
@@ -291,6 +298,17 @@ class ExcelWorkbook:
             )
             self._grids[name] = grid
         return grid
+
+    def read_ids_as_shown(self, grid: SheetGrid, column: int) -> None:
+        """Read the numbers of the ID ``column`` as the text their format shows.
+
+        See :mod:`sync.sources.excel_id_formats`.
+        """
+        known = (grid.tab.casefold(), column)
+        if self._id_column == known:
+            return
+        self._id_column = known
+        show_formatted_ids(self._path, self._data, grid.tab, grid.rows, column)
 
     def _read_rows(
         self,

@@ -67,14 +67,14 @@ import math
 import re
 import xml.etree.ElementTree as ElementTree
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from config.errors import PipesheetError
-from rules.grid import DrawingBlock
+from rules.grid import DrawingBlock, column_letter
 from sync.xlsx.cell_refs import column_index, parse_range_ref
 from sync.xlsx.drawing_anchors import drawing_blocks, sheet_drawing_id
 from sync.xlsx.highlights import has_pipesheet_highlights
@@ -219,6 +219,69 @@ def scan_negative_numbers(pieces: Iterable[bytes]) -> dict[CellPosition, float]:
     found = SheetScan()
     _scan_cells(pieces, (_negative_search,), found)
     return found.negative_numbers
+
+
+def scan_column_styles(
+    pieces: Iterable[bytes], column: int, styles: Collection[int]
+) -> dict[int, int]:
+    """Return the style of each cell of ``column`` that has one of ``styles``.
+
+    The result maps a 1-based row to the cell's ``s`` attribute, an index
+    into the styles part's ``<cellXfs>``. Only the cells with those styles are
+    looked at: each style's attribute (``s="5"``) is one search per piece,
+    and a hit outside a cell's start tag, such as a row's style, is passed
+    over.
+
+    :param pieces: the sheet XML, split anywhere.
+    :param column: the 0-based column.
+    """
+    found: dict[int, int] = {}
+    letters = column_letter(column).encode("ascii")
+    # The row of a reference in the column, such as 12 of r="A12".
+    reference = re.compile(
+        rb"""\sr\s*=\s*["']""" + letters + rb"""(\d+)["']""", re.IGNORECASE
+    )
+
+    def search(
+        buffer: bytes, spelling: _Spelling, _found: SheetScan
+    ) -> Iterator[_Outcome]:
+        for style in styles:
+            marker = b"s=" + spelling.quote + str(style).encode() + spelling.quote
+            record = functools.partial(
+                _styled_cell, buffer, spelling, reference, style, found
+            )
+            yield from _search(buffer, marker, record)
+
+    _scan_cells(pieces, (search,), SheetScan())
+    return found
+
+
+def _styled_cell(
+    buffer: bytes,
+    spelling: _Spelling,
+    reference: re.Pattern[bytes],
+    style: int,
+    found: dict[int, int],
+    hit: int,
+) -> int | _Unfinished:
+    """Record the row of the cell whose start tag has the style at ``hit``.
+
+    ``reference`` matches the cell references of the column, and only such
+    a cell is recorded.
+    """
+    start = buffer.rfind(spelling.cell_open, 0, hit)
+    if start < 0 or not _START_TAG.match(buffer, start):
+        return hit + 1
+    tag_end = buffer.find(b">", start)
+    if tag_end < 0:
+        return _Unfinished(start)
+    # A space before the attribute, so that ``ss="5"`` is no match.
+    if tag_end < hit or buffer[hit - 1 : hit] not in (b" ", b"\t", b"\n", b"\r"):
+        return hit + 1
+    in_column = reference.search(buffer, start, tag_end)
+    if in_column is not None:
+        found[int(in_column.group(1))] = style
+    return tag_end + 1
 
 
 class _AfterCells:
@@ -741,15 +804,38 @@ def negative_numbers_of_tab(path: Path, tab: str) -> dict[CellPosition, float]:
     return _read_sheet(path, tab, scan) or {}
 
 
+def column_styles_of_tab(
+    path: Path,
+    tab: str,
+    column: int,
+    styles: Collection[int],
+    data: bytes | None = None,
+) -> dict[int, int]:
+    """Return the styles of a column's cells in ``tab``, read as in scan_tab.
+
+    See :func:`scan_column_styles`. ``data`` is the workbook's bytes, when the
+    caller has them, so that the styles come from the bytes it read.
+    """
+
+    def scan(package: Package, part: str) -> dict[int, int]:
+        with closing(package.read_pieces(part)) as pieces:
+            return scan_column_styles(pieces, column, styles)
+
+    return _read_sheet(path, tab, scan, data) or {}
+
+
 _Found = TypeVar("_Found")
 
 
 def _read_sheet(
-    path: Path, tab: str, scan: Callable[[Package, str], _Found]
+    path: Path,
+    tab: str,
+    scan: Callable[[Package, str], _Found],
+    data: bytes | None = None,
 ) -> _Found | None:
     """Return ``scan`` of the sheet part of ``tab``; None if it cannot be read."""
     try:
-        with Package(path) as package:
+        with Package(path, data=data) as package:
             workbook = WorkbookParts(package)
             sheet = workbook.find_sheet(tab) or workbook.find_sheet_ignoring_case(tab)
             if sheet is None or sheet.part is None or not sheet.is_worksheet:

@@ -42,8 +42,21 @@ def retyped_log(old_id: str, new_id: str) -> list[Transition]:
         ("A-2", "Ａ-２"),
         ("A-2", "A\u20102"),
         ("客户-2", "客户 -2"),
+        ("42", "D-0042"),
+        ("123", "00123"),
+        ("D-0042", "42"),
     ],
-    ids=["case", "case-with-dash", "spaces", "full-width", "unicode-dash", "chinese"],
+    ids=[
+        "case",
+        "case-with-dash",
+        "spaces",
+        "full-width",
+        "unicode-dash",
+        "chinese",
+        "number-given-prefix",
+        "number-given-zeros",
+        "number-lost-prefix",
+    ],
 )
 def test_retyped_id_found(old_id: str, new_id: str) -> None:
     found = merge_retyped_ids(retyped_log(old_id, new_id)).retyped
@@ -93,6 +106,27 @@ def test_retyped_id_found(old_id: str, new_id: str) -> None:
             Transition("A2", None, WON, day(1)),
             Transition("a2", None, WON, day(1)),
         ],
+        [
+            Transition("42", None, WON, day(1)),
+            Transition("42", WON, None, day(2)),
+            Transition("D-0042", None, WON, day(2)),
+            Transition("Q-42", None, LEAD, day(2)),
+        ],
+        [
+            Transition("A-42", None, WON, day(1)),
+            Transition("A-42", WON, None, day(2)),
+            Transition("D-0042", None, WON, day(2)),
+        ],
+        [
+            Transition("42", None, WON, day(1)),
+            Transition("42", WON, None, day(2)),
+            Transition("D-0043", None, WON, day(2)),
+        ],
+        [
+            Transition("42", None, WON, day(1)),
+            Transition("42", WON, None, day(2)),
+            Transition("2025-42", None, WON, day(2)),
+        ],
     ],
     ids=[
         "on-another-day",
@@ -102,6 +136,10 @@ def test_retyped_id_found(old_id: str, new_id: str) -> None:
         "two-added",
         "added-id-seen-before",
         "both-on-sheet",
+        "two-numbers-added",
+        "neither-number-bare",
+        "other-number",
+        "two-digit-runs",
     ],
 )
 def test_retyped_id_not_found(log: list[Transition]) -> None:
@@ -226,3 +264,21 @@ def test_retypes_of_deal(deal_id: str, expected: list[int]) -> None:
 )
 def test_latest_id_of_deal(deal_id: str, expected: str) -> None:
     assert latest_id_of(deal_id, CHAIN) == expected
+
+
+def test_many_retypes_on_one_day() -> None:
+    count = 100
+    log = [Transition(f"a-{i}", None, LEAD, day(1)) for i in range(count)]
+    log += [Transition(f"a-{i}", LEAD, None, day(2)) for i in range(count)]
+    log += [Transition(f"A-{i}", None, WON, day(2)) for i in range(count)]
+
+    merged = merge_retyped_ids(log)
+
+    assert len(merged.retyped) == count
+    assert merged.transitions[:2] == [
+        Transition("A-0", None, LEAD, day(1)),
+        Transition("A-1", None, LEAD, day(1)),
+    ]
+    assert merged.transitions[count:] == [
+        Transition(f"A-{i}", LEAD, WON, day(2)) for i in range(count)
+    ]

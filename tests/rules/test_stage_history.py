@@ -619,7 +619,8 @@ def test_retyped_id_warning() -> None:
         "Deal ID 'Ａ-2' was typed 'A-2' before the run of 2025-10-01. pipesheet "
         "treats them as one deal whose ID was retyped and keeps its stage history "
         "under 'Ａ-2'. If this row is another deal, give it an ID that differs "
-        "from 'A-2' in more than case, character width, dashes or spaces."
+        "from 'A-2' in more than case, character width, dashes, spaces or the "
+        "zeros and text around its number."
     )
     assert render_short(finding, Locale.EN) == "ID was 'A-2' before 2025-10-01"
 
