@@ -528,8 +528,10 @@ def test_read_after_write_keeps_values(pipeline_path: Path) -> None:
         ),
         (
             "Pipeline.xlsx",
-            b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
-            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            (
+                b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+                b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+            ),
             (
                 "Workbook 'Pipeline.xlsx' is not a valid .xlsx file: it contains an "
                 "Excel 2003 XML spreadsheet, as some programs export under a "
