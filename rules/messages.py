@@ -55,8 +55,10 @@ Params each code is rendered with:
   ``time``, ``decimal`` or ``long-number``). A ``long-number`` adds
   ``digit_count`` (the digits of the ID as read), ``significant_digits`` (15)
   and ``full_number`` (the ID as read).
-- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``:
-  none.
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``,
+  ``section-heading``: none.
+- ``merged-amount``: ``cells`` (the merged block, ``E2:E4``), ``count`` (the
+  deals it covers) and ``first_row`` (the row of the deal it is counted on).
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 - ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
   a won or lost deal's close date only) and ``period_days`` (with ``stage``,
@@ -786,6 +788,45 @@ MESSAGES: Templates = {
             ),
         ),
     },
+    Code.SECTION_HEADING: {
+        EN: (
+            (
+                "Row {row} looks like a section heading ({value!r}) above a group "
+                "of deals, so pipesheet does not count it as a deal. If it is a "
+                "deal, give it its own deal ID and a stage."
+            ),
+        ),
+        ZH: (
+            (
+                "第 {row} 行像是一组商机上方的分组标题（“{value}”），pipesheet "
+                "不把它算作商机。如果它是商机，请为它填写自己的编号和阶段。"
+            ),
+        ),
+    },
+    Code.MERGED_AMOUNT: {
+        EN: (
+            (
+                "{column} {value} is merged over {cells}, which covers {count} "
+                "deals, so pipesheet counts it once, on row {first_row}. Unmerge "
+                "{cells} and give each deal its own amount."
+            ),
+            (
+                "{column} is merged over the rows of {count} deals, so pipesheet "
+                "counts it once. Unmerge it and give each deal its own amount."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”合并了 {cells}，覆盖 {count} 笔商机，pipesheet "
+                "只在第 {first_row} 行计算一次。请取消合并 {cells}，"
+                "为每笔商机填写各自的金额。"
+            ),
+            (
+                "{column}合并覆盖了 {count} 笔商机，pipesheet 只计算一次。"
+                "请取消合并，为每笔商机填写各自的金额。"
+            ),
+        ),
+    },
 }
 
 SHORT_MESSAGES: Templates = {
@@ -932,6 +973,14 @@ SHORT_MESSAGES: Templates = {
     Code.REPEATED_HEADER: {
         EN: ("repeated header, not a deal",),
         ZH: ("重复的表头，不是商机",),
+    },
+    Code.SECTION_HEADING: {
+        EN: ("section heading, not a deal",),
+        ZH: ("分组标题，不是商机",),
+    },
+    Code.MERGED_AMOUNT: {
+        EN: ("{column} merged over {count} deals ({cells})", "{column} merged"),
+        ZH: ("{column}合并覆盖 {count} 笔商机（{cells}）", "{column}被合并"),
     },
 }
 
