@@ -455,10 +455,9 @@ def _join_continuation_rows(
         for name, kind in reader.field_types.items()
         if kind is not FieldType.TEXT
     }
-    status_columns = {
-        reader.columns.status_column,
-        *reader.columns.old_status_columns,
-    }
+    status_columns = set(reader.columns.old_status_columns)
+    if reader.columns.status_column is not None:
+        status_columns.add(reader.columns.status_column)
     joined = join_continuation_rows(
         grid, first_row, rows, id_column, first_value_columns, status_columns
     )

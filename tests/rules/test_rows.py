@@ -1566,13 +1566,18 @@ def test_merged_amount_counts_once(english_pipeline: Pipeline) -> None:
 
 def test_merged_amount_adds_no_missing_required(english_pipeline: Pipeline) -> None:
     stages = [
-        stage.model_copy(update={"required": ["amount"]}) for stage in english_pipeline.stages
+        stage.model_copy(update={"required": ["amount"]})
+        for stage in english_pipeline.stages
     ]
     pipeline = english_pipeline.model_copy(update={"stages": stages})
     grid = SheetGrid(
         "Pipeline.xlsx",
         "Deals",
-        [["Deal ID", "Stage", "Amount"], ["C-1", "Proposal", 9000], ["C-2", "Proposal"]],
+        [
+            ["Deal ID", "Stage", "Amount"],
+            ["C-1", "Proposal", 9000],
+            ["C-2", "Proposal"],
+        ],
         merged=[(2, 2, 3, 2)],
     )
     columns = match_columns(grid, pipeline)
