@@ -139,7 +139,7 @@ def join_continuation_rows(
 
     ``rows`` are the data rows with merged values spread. Continuation rows
     read their own cells from ``grid``, because a value spread over them
-    repeats the first row's. ``changed`` holds the continuation rows.
+    repeats the first row's. ``changed`` contains the indexes of the continuation rows.
 
     Before, with Deal ID merged over A2:A3 and the header in row 1::
 

@@ -479,8 +479,8 @@ def _section_headings(
     has a stage or is another heading. A label in the deal ID column could
     also be a deal with only its ID typed, which must keep its findings. So
     it heads a group only when it is merged across two or more columns, or
-    when it has no digit and the ID of the group's first deal has one:
-    ``EMEA`` above ``D-1`` is a heading, ``D-7`` above ``D-8`` is a deal.
+    when it has no digit and the ID of the group's first deal has one.
+    ``EMEA`` above ``D-1`` is a heading, and ``D-7`` above ``D-8`` a deal.
     """
     stages = next((c for c in parsed_columns if c.name == STAGE_FIELD), None)
     if stages is None:

@@ -1528,7 +1528,7 @@ def test_deal_over_two_rows_is_one_deal(english_pipeline: Pipeline) -> None:
 
 
 def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
-    # A date, unlike a text, is not joined: the deal's first filled one counts.
+    # A date, unlike a text, is not joined, so the deal's first date counts.
     deals, _ = read_merged(
         english_pipeline,
         [(2, 0, 3, 0)],

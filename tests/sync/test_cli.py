@@ -1541,7 +1541,7 @@ def test_run_empties_status_of_totals_row() -> None:
     assert json.loads(again.stdout)["written"]["bytes"] == 0
 
 
-def test_run_writes_status_on_first_row_of_merged_deal() -> None:
+def test_run_merged_deal_status_row() -> None:
     # Each deal takes two rows, its ID and stage merged down over both, with
     # a second line of notes. Row 3 contains a status an earlier version wrote.
     Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
