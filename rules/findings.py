@@ -53,6 +53,7 @@ class Code(StrEnum):
     RETYPED_ID = "retyped-id"
     SECTION_HEADING = "section-heading"
     MERGED_AMOUNT = "merged-amount"
+    CONTINUATION_VALUE = "continuation-value"
 
 
 @dataclass(frozen=True, slots=True)

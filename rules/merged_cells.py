@@ -118,6 +118,32 @@ def read_upper_header_row(grid: SheetGrid, header_row: int) -> list[CellValue]:
     return read_header_row(grid, upper_row)
 
 
+@dataclass(frozen=True)
+class UnreadCell:
+    """A cell of a continuation row that its deal does not read.
+
+    ``row`` and ``column`` (1-based row, 0-based column) locate the cell, and
+    ``deal_row`` is the first row of its deal.
+    """
+
+    deal_row: int
+    row: int
+    column: int
+    value: CellValue
+
+
+@dataclass(frozen=True)
+class JoinedRows:
+    """The data rows with each deal's continuation rows joined into its first row.
+
+    ``continued`` contains the indexes of the emptied continuation rows.
+    """
+
+    rows: list[list[CellValue]]
+    continued: frozenset[int]
+    unread: list[UnreadCell]
+
+
 def join_continuation_rows(
     grid: SheetGrid,
     first_row: int,
@@ -125,7 +151,7 @@ def join_continuation_rows(
     id_column: int,
     first_value_columns: Collection[int],
     skipped_columns: Collection[int],
-) -> SpreadRows:
+) -> JoinedRows:
     """Join the rows of each deal whose ID cell is merged down into its first row.
 
     A deal written over two or more rows merges its ID cell down over them,
@@ -134,12 +160,14 @@ def join_continuation_rows(
     own, and its own cells go into the deal's first row. A text cell is
     joined to a filled one above it with a line break. A cell of a
     ``first_value_columns`` column (dates, amounts, numbers) only fills a
-    blank one above it, so the first filled value counts. Cells of
+    blank one above it, so the first filled value counts. Such a cell that
+    differs from the value above it, or a text under a filled cell that is
+    not text, is not read and is listed in ``unread``. Cells of
     ``skipped_columns`` (the status columns) are left where they are.
 
     ``rows`` are the data rows with merged values spread. Continuation rows
     read their own cells from ``grid``, because a value spread over them
-    repeats the first row's. ``changed`` contains the indexes of the continuation rows.
+    repeats the first row's.
 
     Before, with Deal ID merged over A2:A3 and the header in row 1::
 
@@ -155,10 +183,11 @@ def join_continuation_rows(
         )
     ]
     if not blocks:
-        return SpreadRows(rows, frozenset())
+        return JoinedRows(rows, frozenset(), [])
 
     joined = list(rows)
     continued: set[int] = set()
+    unread: list[UnreadCell] = []
     for top, bottom in blocks:
         first = top - first_row
         if first >= len(rows):
@@ -181,13 +210,15 @@ def join_continuation_rows(
                     and isinstance(cell, str)
                 ):
                     deal_row[column] = f"{above}\n{cell}"
+                elif cell != above:
+                    unread.append(UnreadCell(top, row, column, cell))
             joined[index] = [
                 cell if column in skipped_columns else None
                 for column, cell in enumerate(rows[index])
             ]
             continued.add(index)
         joined[first] = deal_row
-    return SpreadRows(joined, frozenset(continued))
+    return JoinedRows(joined, frozenset(continued), unread)
 
 
 def merged_down_blocks(

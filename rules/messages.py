@@ -57,6 +57,8 @@ Params each code is rendered with:
   and ``full_number`` (the ID as read).
 - ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``,
   ``section-heading``: none.
+- ``continuation-value``: ``cell`` (the cell of a deal's continuation row
+  that is not read, ``F3``).
 - ``merged-amount``: ``cells`` (the merged block, ``E2:E4``), ``count`` (the
   deals it covers) and ``first_row`` (the row of the deal it is counted on).
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
@@ -827,6 +829,32 @@ MESSAGES: Templates = {
             ),
         ),
     },
+    Code.CONTINUATION_VALUE: {
+        EN: (
+            (
+                "{cell} contains {value!r}, but its row continues the deal on row "
+                "{row}, whose {column} is already filled, so pipesheet does not "
+                "read it. Move the value into row {row}, or clear {cell}."
+            ),
+            (
+                "{cell} contains {value!r}, but its row continues the deal on row "
+                "{row}, whose cell in that column is already filled, so pipesheet "
+                "does not read it. Move the value into row {row}, or clear {cell}."
+            ),
+        ),
+        ZH: (
+            (
+                "{cell} 的值为“{value}”，但这一行是第 {row} 行商机的续行，"
+                "该商机的{column}已经填写，pipesheet 不读取它。"
+                "请把该值移到第 {row} 行，或清空 {cell}。"
+            ),
+            (
+                "{cell} 的值为“{value}”，但这一行是第 {row} 行商机的续行，"
+                "该商机在这一列已经填写，pipesheet 不读取它。"
+                "请把该值移到第 {row} 行，或清空 {cell}。"
+            ),
+        ),
+    },
 }
 
 SHORT_MESSAGES: Templates = {
@@ -977,6 +1005,10 @@ SHORT_MESSAGES: Templates = {
     Code.SECTION_HEADING: {
         EN: ("section heading, not a deal",),
         ZH: ("分组标题，不是商机",),
+    },
+    Code.CONTINUATION_VALUE: {
+        EN: ("{cell} not read: row continues this deal", "continuation cell not read"),
+        ZH: ("未读取 {cell}：该行是本商机的续行", "未读取续行的单元格"),
     },
     Code.MERGED_AMOUNT: {
         EN: ("{column} merged over {count} deals ({cells})", "{column} merged"),

@@ -39,6 +39,7 @@ from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
 from rules.merged_cells import (
     SpreadRows,
+    UnreadCell,
     join_continuation_rows,
     merged_down_blocks,
     spread_merged_values,
@@ -74,6 +75,7 @@ SEVERITIES: dict[Code, Severity] = {
     Code.REPEATED_HEADER: Severity.INFO,
     Code.SECTION_HEADING: Severity.INFO,
     Code.MERGED_AMOUNT: Severity.ERROR,
+    Code.CONTINUATION_VALUE: Severity.WARNING,
     Code.ID_NOT_TEXT: Severity.ERROR,
     Code.MIXED_CURRENCY: Severity.ERROR,
 }
@@ -225,8 +227,9 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     first_row = columns.header_row + 1
     spread = spread_merged_values(grid, first_row)
     rows = spread.rows
+    unread: list[UnreadCell] = []
     if grid.merged:
-        rows = _join_continuation_rows(reader, grid, first_row, rows)
+        rows, unread = _join_continuation_rows(reader, grid, first_row, rows)
     data = _data_columns(rows, reader.width)
     parsed_columns = _parse_columns(reader, data)
     records = _record_indexes(reader, data, parsed_columns)
@@ -249,6 +252,7 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
     findings += _shared_amount_findings(reader, first_row, deals, shared_amounts)
+    findings += _unread_cell_findings(reader, deals, unread)
     findings += _mixed_currency_findings(reader, data, deals)
     warnings = _blank_header_warnings(reader, data, first_row, deals, in_header)
     warnings += _row_number_ids(reader, grid, first_row, deals)
@@ -439,7 +443,7 @@ def _records_with_own_cells(
 
 def _join_continuation_rows(
     reader: _RowReader, grid: SheetGrid, first_row: int, rows: list[list[CellValue]]
-) -> list[list[CellValue]]:
+) -> tuple[list[list[CellValue]], list[UnreadCell]]:
     """Join each deal written over rows with its ID merged down into one row.
 
     Text fields are joined line by line, and a date, amount, number, percent
@@ -449,7 +453,7 @@ def _join_continuation_rows(
     fields = reader.columns.fields
     id_column = fields.get(ID_FIELD)
     if id_column is None:
-        return rows
+        return rows, []
     first_value_columns = {
         fields[name]
         for name, kind in reader.field_types.items()
@@ -461,7 +465,37 @@ def _join_continuation_rows(
     joined = join_continuation_rows(
         grid, first_row, rows, id_column, first_value_columns, status_columns
     )
-    return joined.rows
+    return joined.rows, joined.unread
+
+
+def _unread_cell_findings(
+    reader: _RowReader, deals: list[Deal], unread: list[UnreadCell]
+) -> list[Finding]:
+    """Return ``continuation-value`` on each deal with a continuation cell not read."""
+    if not unread:
+        return []
+    deals_by_row = {deal.row: deal for deal in deals}
+    headers = reader.columns.headers
+    fields_by_column = {column: name for name, column in reader.columns.fields.items()}
+    findings: list[Finding] = []
+    for cell in unread:
+        deal = deals_by_row.get(cell.deal_row)
+        if deal is None:
+            continue
+        header = headers[cell.column] if cell.column < len(headers) else None
+        findings.append(
+            Finding(
+                code=Code.CONTINUATION_VALUE,
+                severity=SEVERITIES[Code.CONTINUATION_VALUE],
+                row=deal.row,
+                column=display_value(header) or None,
+                value=display_value(cell.value),
+                deal_id=deal.deal_id,
+                field=fields_by_column.get(cell.column),
+                params={"cell": f"{column_letter(cell.column)}{cell.row}"},
+            )
+        )
+    return findings
 
 
 def _section_headings(

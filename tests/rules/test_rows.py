@@ -1529,7 +1529,7 @@ def test_deal_over_two_rows_is_one_deal(english_pipeline: Pipeline) -> None:
 
 def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
     # A date, unlike a text, is not joined, so the deal's first date counts.
-    deals, _ = read_merged(
+    deals, findings = read_merged(
         english_pipeline,
         [(2, 0, 3, 0)],
         ["Deal ID", "Stage", "Next Step Date"],
@@ -1539,6 +1539,10 @@ def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
 
     assert [deal.row for deal in deals] == [2]
     assert deals[0].values["next_step_date"] == dt.date(2026, 12, 3)
+    assert codes_of(findings) == [(2, Code.CONTINUATION_VALUE)]
+    assert findings[0].params == {"cell": "C3"}
+    assert findings[0].column == "Next Step Date"
+    assert findings[0].field == "next_step_date"
 
 
 def test_merged_amount_counts_once(english_pipeline: Pipeline) -> None:
