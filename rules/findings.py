@@ -51,6 +51,9 @@ class Code(StrEnum):
     OLD_GENERATED_TAB = "old-generated-tab"
     LOOKALIKE_ID = "lookalike-id"
     RETYPED_ID = "retyped-id"
+    SECTION_HEADING = "section-heading"
+    MERGED_AMOUNT = "merged-amount"
+    CONTINUATION_VALUE = "continuation-value"
 
 
 @dataclass(frozen=True, slots=True)

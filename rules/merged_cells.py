@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from rules.grid import CellValue, SheetGrid, is_blank
@@ -115,3 +116,123 @@ def read_upper_header_row(grid: SheetGrid, header_row: int) -> list[CellValue]:
     ):
         return []
     return read_header_row(grid, upper_row)
+
+
+@dataclass(frozen=True)
+class UnreadCell:
+    """A cell of a continuation row that its deal does not read.
+
+    ``row`` and ``column`` (1-based row, 0-based column) locate the cell, and
+    ``deal_row`` is the first row of its deal.
+    """
+
+    deal_row: int
+    row: int
+    column: int
+    value: CellValue
+
+
+@dataclass(frozen=True)
+class JoinedRows:
+    """The data rows with each deal's continuation rows joined into its first row.
+
+    ``continued`` contains the indexes of the emptied continuation rows.
+    """
+
+    rows: list[list[CellValue]]
+    continued: frozenset[int]
+    unread: list[UnreadCell]
+
+
+def join_continuation_rows(
+    grid: SheetGrid,
+    first_row: int,
+    rows: list[list[CellValue]],
+    id_column: int,
+    first_value_columns: Collection[int],
+    skipped_columns: Collection[int],
+) -> JoinedRows:
+    """Join the rows of each deal whose ID cell is merged down into its first row.
+
+    A deal written over two or more rows merges its ID cell down over them,
+    and the rows below its first one continue it, such as a second line of
+    Next Step. Each such continuation row is emptied, so it is no deal of its
+    own, and its own cells go into the deal's first row. A text cell is
+    joined to a filled one above it with a line break. A cell of a
+    ``first_value_columns`` column (dates, amounts, numbers) only fills a
+    blank one above it, so the first filled value counts. Such a cell that
+    differs from the value above it, or a text under a filled cell that is
+    not text, is not read and is listed in ``unread``. Cells of
+    ``skipped_columns`` (the status columns) are left where they are.
+
+    ``rows`` are the data rows with merged values spread. Continuation rows
+    read their own cells from ``grid``, because a value spread over them
+    repeats the first row's.
+
+    Before, with Deal ID merged over A2:A3 and the header in row 1::
+
+        P-1 | Call the buyer
+            | then send the contract
+
+    After: ``[["P-1", "Call the buyer\\nthen send the contract"], [None, None]]``.
+    """
+    blocks = [
+        (top, bottom)
+        for top, _left, bottom, _right in merged_down_blocks(
+            grid, first_row, (id_column,)
+        )
+    ]
+    if not blocks:
+        return JoinedRows(rows, frozenset(), [])
+
+    joined = list(rows)
+    continued: set[int] = set()
+    unread: list[UnreadCell] = []
+    for top, bottom in blocks:
+        first = top - first_row
+        if first >= len(rows):
+            continue
+        deal_row = list(rows[first])
+        for row in range(top + 1, min(bottom, first_row + len(rows) - 1) + 1):
+            index = row - first_row
+            own = grid.rows[row - 1] if row <= len(grid.rows) else []
+            for column, cell in enumerate(own):
+                if column in skipped_columns or is_blank(cell):
+                    continue
+                if len(deal_row) <= column:
+                    deal_row.extend([None] * (column + 1 - len(deal_row)))
+                above = deal_row[column]
+                if is_blank(above):
+                    deal_row[column] = cell
+                elif (
+                    column not in first_value_columns
+                    and isinstance(above, str)
+                    and isinstance(cell, str)
+                ):
+                    deal_row[column] = f"{above}\n{cell}"
+                elif cell != above:
+                    unread.append(UnreadCell(top, row, column, cell))
+            joined[index] = [
+                cell if column in skipped_columns else None
+                for column, cell in enumerate(rows[index])
+            ]
+            continued.add(index)
+        joined[first] = deal_row
+    return JoinedRows(joined, frozenset(continued), unread)
+
+
+def merged_down_blocks(
+    grid: SheetGrid, first_row: int, columns: Collection[int]
+) -> list[tuple[int, int, int, int]]:
+    """Return the blocks below the header whose first column is one of ``columns``.
+
+    Only blocks merged down over two or more rows, with a value, are returned.
+    """
+    return [
+        (top, left, bottom, right)
+        for top, left, bottom, right in grid.merged
+        if left in columns
+        and top >= first_row
+        and bottom > top
+        and not is_blank(grid.cell(top, left))
+    ]

@@ -55,8 +55,12 @@ Params each code is rendered with:
   ``time``, ``decimal`` or ``long-number``). A ``long-number`` adds
   ``digit_count`` (the digits of the ID as read), ``significant_digits`` (15)
   and ``full_number`` (the ID as read).
-- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``:
-  none.
+- ``formula-error``, ``id-from-row-number``, ``totals-row``, ``repeated-header``,
+  ``section-heading``: none.
+- ``continuation-value``: ``cell`` (the cell of a deal's continuation row
+  that is not read, ``F3``).
+- ``merged-amount``: ``cells`` (the merged block, ``E2:E4``), ``count`` (the
+  deals it covers) and ``first_row`` (the row of the deal it is counted on).
 - ``close-before-created``: ``created_column`` (its header), ``created`` (the date).
 - ``date-in-future``: ``today`` (the run's date), ``stage`` (the closed stage, on
   a won or lost deal's close date only) and ``period_days`` (with ``stage``,
@@ -797,6 +801,71 @@ MESSAGES: Templates = {
             ),
         ),
     },
+    Code.SECTION_HEADING: {
+        EN: (
+            (
+                "Row {row} looks like a section heading ({value!r}) above a group "
+                "of deals, so pipesheet does not count it as a deal. If it is a "
+                "deal, give it its own deal ID and a stage."
+            ),
+        ),
+        ZH: (
+            (
+                "第 {row} 行像是一组商机上方的分组标题（“{value}”），pipesheet "
+                "不把它算作商机。如果它是商机，请为它填写自己的编号和阶段。"
+            ),
+        ),
+    },
+    Code.MERGED_AMOUNT: {
+        EN: (
+            (
+                "{column} {value} is merged over {cells}, which covers {count} "
+                "deals, so pipesheet counts it once, on row {first_row}. Unmerge "
+                "{cells} and give each deal its own amount."
+            ),
+            (
+                "{column} is merged over the rows of {count} deals, so pipesheet "
+                "counts it once. Unmerge it and give each deal its own amount."
+            ),
+        ),
+        ZH: (
+            (
+                "{column}“{value}”合并了 {cells}，覆盖 {count} 笔商机，pipesheet "
+                "只在第 {first_row} 行计算一次。请取消合并 {cells}，"
+                "为每笔商机填写各自的金额。"
+            ),
+            (
+                "{column}合并覆盖了 {count} 笔商机，pipesheet 只计算一次。"
+                "请取消合并，为每笔商机填写各自的金额。"
+            ),
+        ),
+    },
+    Code.CONTINUATION_VALUE: {
+        EN: (
+            (
+                "{cell} contains {value!r}, but its row continues the deal on row "
+                "{row}, whose {column} is already filled, so pipesheet does not "
+                "read it. Move the value into row {row}, or clear {cell}."
+            ),
+            (
+                "{cell} contains {value!r}, but its row continues the deal on row "
+                "{row}, whose cell in that column is already filled, so pipesheet "
+                "does not read it. Move the value into row {row}, or clear {cell}."
+            ),
+        ),
+        ZH: (
+            (
+                "{cell} 的值为“{value}”，但这一行是第 {row} 行商机的续行，"
+                "该商机的{column}已经填写，pipesheet 不读取它。"
+                "请把该值移到第 {row} 行，或清空 {cell}。"
+            ),
+            (
+                "{cell} 的值为“{value}”，但这一行是第 {row} 行商机的续行，"
+                "该商机在这一列已经填写，pipesheet 不读取它。"
+                "请把该值移到第 {row} 行，或清空 {cell}。"
+            ),
+        ),
+    },
 }
 
 SHORT_MESSAGES: Templates = {
@@ -943,6 +1012,18 @@ SHORT_MESSAGES: Templates = {
     Code.REPEATED_HEADER: {
         EN: ("repeated header, not a deal",),
         ZH: ("重复的表头，不是商机",),
+    },
+    Code.SECTION_HEADING: {
+        EN: ("section heading, not a deal",),
+        ZH: ("分组标题，不是商机",),
+    },
+    Code.CONTINUATION_VALUE: {
+        EN: ("{cell} not read: row continues this deal", "continuation cell not read"),
+        ZH: ("未读取 {cell}：该行是本商机的续行", "未读取续行的单元格"),
+    },
+    Code.MERGED_AMOUNT: {
+        EN: ("{column} merged over {count} deals ({cells})", "{column} merged"),
+        ZH: ("{column}合并覆盖 {count} 笔商机（{cells}）", "{column}被合并"),
     },
 }
 

@@ -37,7 +37,13 @@ from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
-from rules.merged_cells import SpreadRows, spread_merged_values
+from rules.merged_cells import (
+    SpreadRows,
+    UnreadCell,
+    join_continuation_rows,
+    merged_down_blocks,
+    spread_merged_values,
+)
 from rules.text_forms import deal_id_key
 from rules.totals_labels import ends_with_totals_word, is_totals_label
 
@@ -68,6 +74,9 @@ SEVERITIES: dict[Code, Severity] = {
     Code.ID_FROM_ROW_NUMBER: Severity.ERROR,
     Code.TOTALS_ROW: Severity.INFO,
     Code.REPEATED_HEADER: Severity.INFO,
+    Code.SECTION_HEADING: Severity.INFO,
+    Code.MERGED_AMOUNT: Severity.ERROR,
+    Code.CONTINUATION_VALUE: Severity.WARNING,
     Code.ID_NOT_TEXT: Severity.ERROR,
     Code.MIXED_CURRENCY: Severity.ERROR,
 }
@@ -177,12 +186,19 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     A block of merged cells counts for each row it covers
     (:func:`spread_merged_values`), but a row whose only content is such a
     block is no deal, and neither is a second header row that header cells
-    merged down cover.
+    merged down cover. Rows that one deal ID cell is merged down over are one
+    deal (:func:`join_continuation_rows`). An amount merged down over the rows
+    of several deals counts once, on the first of them, and each of them gets
+    ``merged-amount``. A row whose only content is a text label above a group
+    of deals is a section heading (:func:`_section_headings`), no deal.
     """
     reader = _row_reader(grid, columns, pipeline)
     first_row = columns.header_row + 1
     spread = spread_merged_values(grid, first_row)
     rows = spread.rows
+    unread: list[UnreadCell] = []
+    if grid.merged:
+        rows, unread = _join_continuation_rows(reader, grid, first_row, rows)
     data = _data_columns(rows, reader.width)
     parsed_columns = _parse_columns(reader, data)
     records = _record_indexes(reader, data, parsed_columns)
@@ -198,14 +214,23 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     if totals or headers or in_header:
         skipped = totals.keys() | headers.keys() | in_header
         records = [i for i in records if i not in skipped]
+    headings = _section_headings(reader, data, grid, first_row, records, parsed_columns)
+    if headings:
+        records = [i for i in records if i not in headings]
+    shared_amounts = _shared_merged_amounts(
+        reader, grid, first_row, records, parsed_columns
+    )
 
     deals, findings = _read_records(reader, first_row, rows, records, parsed_columns)
+    findings += _shared_amount_findings(reader, first_row, deals, shared_amounts)
+    findings += _unread_cell_findings(reader, deals, unread)
     findings += _mixed_currency_findings(reader, data, deals)
     warnings = _blank_header_warnings(reader, data, first_row, deals, in_header)
     warnings += _row_number_ids(reader, grid, first_row, deals)
     warnings += _ids_not_text(reader, data, first_row, deals)
     warnings += _totals_notices(first_row, totals)
     warnings += _row_notices(Code.REPEATED_HEADER, first_row, headers)
+    warnings += _row_notices(Code.SECTION_HEADING, first_row, headings)
     # The sort is stable, so a row's cell findings stay before its warnings.
     findings = sorted([*findings, *warnings], key=lambda item: item.row or 0)
     return DealRows(deals, findings, frozenset(reader.text_date_fields))
@@ -385,6 +410,223 @@ def _records_with_own_cells(
         if index not in spread.changed
         or any(not is_blank(grid.cell(first_row + index, i)) for i in columns)
     ]
+
+
+def _join_continuation_rows(
+    reader: _RowReader, grid: SheetGrid, first_row: int, rows: list[list[CellValue]]
+) -> tuple[list[list[CellValue]], list[UnreadCell]]:
+    """Join each deal written over rows with its ID merged down into one row.
+
+    Text fields are joined line by line, and a date, amount, number, percent
+    or flag field takes its first filled value (see
+    :func:`join_continuation_rows`).
+    """
+    fields = reader.columns.fields
+    id_column = fields.get(ID_FIELD)
+    if id_column is None:
+        return rows, []
+    first_value_columns = {
+        fields[name]
+        for name, kind in reader.field_types.items()
+        if kind is not FieldType.TEXT
+    }
+    status_columns = set(reader.columns.old_status_columns)
+    if reader.columns.status_column is not None:
+        status_columns.add(reader.columns.status_column)
+    joined = join_continuation_rows(
+        grid, first_row, rows, id_column, first_value_columns, status_columns
+    )
+    return joined.rows, joined.unread
+
+
+def _unread_cell_findings(
+    reader: _RowReader, deals: list[Deal], unread: list[UnreadCell]
+) -> list[Finding]:
+    """Return ``continuation-value`` on each deal with a continuation cell not read."""
+    if not unread:
+        return []
+    deals_by_row = {deal.row: deal for deal in deals}
+    headers = reader.columns.headers
+    fields_by_column = {column: name for name, column in reader.columns.fields.items()}
+    findings: list[Finding] = []
+    for cell in unread:
+        deal = deals_by_row.get(cell.deal_row)
+        if deal is None:
+            continue
+        header = headers[cell.column] if cell.column < len(headers) else None
+        findings.append(
+            Finding(
+                code=Code.CONTINUATION_VALUE,
+                severity=SEVERITIES[Code.CONTINUATION_VALUE],
+                row=deal.row,
+                column=display_value(header) or None,
+                value=display_value(cell.value),
+                deal_id=deal.deal_id,
+                field=fields_by_column.get(cell.column),
+                params={"cell": f"{column_letter(cell.column)}{cell.row}"},
+            )
+        )
+    return findings
+
+
+def _section_headings(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+    parsed_columns: list[ParsedColumn],
+) -> dict[int, str]:
+    """Return the records that head a group of deals, each with its label.
+
+    A team often puts a row such as ``EMEA`` above each group. Such a row
+    contains one text cell and nothing else, and the next record below it
+    has a stage or is another heading. A label in the deal ID column could
+    also be a deal with only its ID typed, which must keep its findings. So
+    it heads a group only when it is merged across two or more columns, or
+    when it has no digit and the ID of the group's first deal has one.
+    ``EMEA`` above ``D-1`` is a heading, and ``D-7`` above ``D-8`` a deal.
+    """
+    stages = next((c for c in parsed_columns if c.name == STAGE_FIELD), None)
+    if stages is None:
+        return {}
+    # Only rows without a stage can be headings, and a sheet has few of them.
+    candidates = _rows_without_stage(stages, records)
+    if not candidates:
+        return {}
+    columns = [*reader.record_columns, *reader.blank_header_columns]
+    id_column = reader.columns.fields.get(ID_FIELD)
+    headings: dict[int, str] = {}
+    group_deals: dict[int, int] = {}
+    for index in reversed(candidates):
+        label = _only_text_cell(data, columns, index)
+        position = bisect.bisect_right(records, index)
+        if label is None or position >= len(records):
+            continue
+        below = records[position]
+        if below in headings:
+            deal = group_deals[below]
+        elif stages.entries[below] is not None:
+            deal = below
+        else:
+            continue
+        column, text = label
+        if column == id_column and not _merged_across(grid, first_row + index, column):
+            deal_id = data[column][deal]
+            if _has_digit(text) or not _has_digit(display_value(deal_id)):
+                continue
+        headings[index] = text
+        group_deals[index] = deal
+    return headings
+
+
+def _only_text_cell(
+    data: list[Sequence[CellValue]], columns: Sequence[int], index: int
+) -> tuple[int, str] | None:
+    """Return the column and text of a row's only filled cell, if it is text."""
+    found: tuple[int, str] | None = None
+    for column in columns:
+        cell = data[column][index]
+        if is_blank(cell):
+            continue
+        if found is not None or not isinstance(cell, str):
+            return None
+        found = column, cell.strip()
+    return found
+
+
+def _merged_across(grid: SheetGrid, row: int, column: int) -> bool:
+    """Return True when the cell is the top-left of a block two or more columns wide."""
+    return any(
+        top == row and left == column and right > left
+        for top, left, _bottom, right in grid.merged
+    )
+
+
+def _has_digit(text: str) -> bool:
+    return any(character.isdigit() for character in text)
+
+
+@dataclass(frozen=True)
+class _SharedAmount:
+    """An amount merged down over the rows of several deals.
+
+    ``block`` is the merged block (first row, first column, last row, last
+    column) and ``covered`` the indexes of the records it covers.
+    """
+
+    name: str
+    block: tuple[int, int, int, int]
+    covered: list[int]
+
+
+def _shared_merged_amounts(
+    reader: _RowReader,
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+    parsed_columns: list[ParsedColumn],
+) -> list[_SharedAmount]:
+    """Return the amounts merged down over several deals, counting each once.
+
+    A merged block's value is spread over each row it covers, which is right
+    for a grouping column such as Owner but would add a merged amount once
+    per deal. So the amount stays on the first deal the block covers, and
+    the others read as having no amount. Their raw cell keeps the value, so
+    a stage that requires an amount adds no ``missing-required``.
+    """
+    if not grid.merged:
+        return []
+    fields = reader.columns.fields
+    amount_columns = {
+        fields[name]: name
+        for name, kind in reader.field_types.items()
+        if kind is FieldType.AMOUNT
+    }
+    blocks = merged_down_blocks(grid, first_row, amount_columns)
+    if not blocks:
+        return []
+    entries = {column.name: column.entries for column in parsed_columns}
+    shared: list[_SharedAmount] = []
+    for block in blocks:
+        top, left, bottom, _right = block
+        low = bisect.bisect_left(records, top - first_row)
+        high = bisect.bisect_right(records, bottom - first_row)
+        covered = list(records[low:high])
+        if len(covered) < 2:
+            continue
+        name = amount_columns[left]
+        for index in covered[1:]:
+            entries[name][index] = None
+        shared.append(_SharedAmount(name, block, covered))
+    return shared
+
+
+def _shared_amount_findings(
+    reader: _RowReader,
+    first_row: int,
+    deals: list[Deal],
+    shared: list[_SharedAmount],
+) -> list[Finding]:
+    """Return ``merged-amount`` on each deal that a shared merged amount covers."""
+    if not shared:
+        return []
+    deals_by_row = {deal.row: deal for deal in deals}
+    findings: list[Finding] = []
+    for amount in shared:
+        top, left, bottom, right = amount.block
+        rows = [first_row + index for index in amount.covered]
+        params = {
+            "cells": f"{column_letter(left)}{top}:{column_letter(right)}{bottom}",
+            "count": str(len(rows)),
+            "first_row": str(rows[0]),
+        }
+        findings += [
+            _finding(Code.MERGED_AMOUNT, deals_by_row[row], reader, amount.name, params)
+            for row in rows
+            if row in deals_by_row
+        ]
+    return findings
 
 
 def _totals_rows(

@@ -132,6 +132,13 @@ PARSE_FINDINGS = {
     Code.ID_FROM_ROW_NUMBER: parse_finding(Code.ID_FROM_ROW_NUMBER, "Deal ID", "D-9"),
     Code.TOTALS_ROW: parse_finding(Code.TOTALS_ROW, None, "Total"),
     Code.REPEATED_HEADER: parse_finding(Code.REPEATED_HEADER, None, "Deal ID"),
+    Code.SECTION_HEADING: parse_finding(Code.SECTION_HEADING, None, "EMEA"),
+    Code.MERGED_AMOUNT: parse_finding(
+        Code.MERGED_AMOUNT, "Amount", "9000", cells="E2:E4", count="3", first_row="2"
+    ),
+    Code.CONTINUATION_VALUE: parse_finding(
+        Code.CONTINUATION_VALUE, "Next Step Date", "2026-12-09", cell="E3"
+    ),
     Code.ID_NOT_TEXT: parse_finding(Code.ID_NOT_TEXT, "Deal ID", "TRUE"),
     Code.OLD_STATUS_COLUMN: parse_finding(
         Code.OLD_STATUS_COLUMN,

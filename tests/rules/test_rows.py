@@ -1520,6 +1520,183 @@ def test_row_with_id_under_header_merge_is_deal(english_pipeline: Pipeline) -> N
     assert [deal.row for deal in deals] == [2, 3]
 
 
+def test_deal_over_two_rows_is_one_deal(english_pipeline: Pipeline) -> None:
+    # Deal ID, Stage and Amount merged down over rows 2:3 and 4:5, with a
+    # second line of Next Step on each second row.
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 0, 3, 0), (2, 1, 3, 1), (2, 2, 3, 2), (4, 0, 5, 0), (4, 1, 5, 1)],
+        ["Deal ID", "Stage", "Amount", "Next Step", "Next Step Date"],
+        ["P-1", "Demo", 1000, "Call the buyer", dt.datetime(2026, 12, 3)],
+        [None, None, None, "then send the contract"],
+        ["P-2", "Proposal", 2000, "Send the quote"],
+        [None, None, None, None, dt.datetime(2026, 12, 9)],
+    )
+
+    assert [deal.row for deal in deals] == [2, 4]
+    assert [deal.values["amount"] for deal in deals] == [1000.0, 2000.0]
+    assert deals[0].values["next_step"] == "Call the buyer\nthen send the contract"
+    assert deals[1].values["next_step_date"] == dt.date(2026, 12, 9)
+    assert findings == []
+
+
+def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
+    # A date, unlike a text, is not joined, so the deal's first date counts.
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 0, 3, 0)],
+        ["Deal ID", "Stage", "Next Step Date"],
+        ["P-1", "Demo", dt.datetime(2026, 12, 3)],
+        [None, None, dt.datetime(2026, 12, 9)],
+    )
+
+    assert [deal.row for deal in deals] == [2]
+    assert deals[0].values["next_step_date"] == dt.date(2026, 12, 3)
+    assert codes_of(findings) == [(2, Code.CONTINUATION_VALUE)]
+    assert findings[0].params == {"cell": "C3"}
+    assert findings[0].column == "Next Step Date"
+    assert findings[0].field == "next_step_date"
+
+
+def test_merged_amount_counts_once(english_pipeline: Pipeline) -> None:
+    # One contract amount merged down over three line-item deals.
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 2, 4, 2)],
+        ["Deal ID", "Stage", "Amount", "Owner"],
+        ["C-1", "Proposal", 9000, "Ana"],
+        ["C-2", "Proposal", None, "Ana"],
+        ["C-3", "Proposal", None, "Ana"],
+    )
+
+    assert [deal.values.get("amount") for deal in deals] == [9000.0, None, None]
+    assert codes_of(findings) == [
+        (2, Code.MERGED_AMOUNT),
+        (3, Code.MERGED_AMOUNT),
+        (4, Code.MERGED_AMOUNT),
+    ]
+    assert findings[1].value == "9000"
+    assert findings[1].params == {"cells": "C2:C4", "count": "3", "first_row": "2"}
+    message = render_message(findings[1], Locale.EN)
+    assert "Unmerge C2:C4 and give each deal its own amount" in message
+
+
+def test_merged_amount_adds_no_missing_required(english_pipeline: Pipeline) -> None:
+    stages = [
+        stage.model_copy(update={"required": ["amount"]})
+        for stage in english_pipeline.stages
+    ]
+    pipeline = english_pipeline.model_copy(update={"stages": stages})
+    grid = SheetGrid(
+        "Pipeline.xlsx",
+        "Deals",
+        [
+            ["Deal ID", "Stage", "Amount"],
+            ["C-1", "Proposal", 9000],
+            ["C-2", "Proposal"],
+        ],
+        merged=[(2, 2, 3, 2)],
+    )
+    columns = match_columns(grid, pipeline)
+    deals, findings = read_deals(grid, columns, pipeline)
+
+    checked = check_deals(deals, columns, pipeline, {}, SEP_9)
+
+    assert Code.MISSING_REQUIRED not in [finding.code for finding in checked]
+    assert codes_of(findings) == [(2, Code.MERGED_AMOUNT), (3, Code.MERGED_AMOUNT)]
+
+
+def test_merged_owner_still_fills_down(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 3, 3, 3)],
+        ["Deal ID", "Stage", "Amount", "Owner"],
+        ["C-1", "Proposal", 100, "Ana"],
+        ["C-2", "Proposal", 200, None],
+    )
+
+    assert [deal.values["owner"] for deal in deals] == ["Ana", "Ana"]
+    assert findings == []
+
+
+# section headings
+
+
+@pytest.mark.parametrize(
+    "merged", [[(2, 0, 2, 3), (5, 0, 5, 3)], []], ids=["merged-across", "plain"]
+)
+def test_section_label_row_is_no_deal(
+    english_pipeline: Pipeline, merged: list[tuple[int, int, int, int]]
+) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        merged,
+        ["Deal ID", "Account", "Stage", "Amount"],
+        ["EMEA"],
+        ["D-1", "Acme", "Lead", 100],
+        ["D-2", "Beta", "Lead", 200],
+        ["APAC"],
+        ["D-3", "Gamma", "Lead", 300],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1", "D-2", "D-3"]
+    assert codes_of(findings) == [(2, Code.SECTION_HEADING), (5, Code.SECTION_HEADING)]
+    assert findings[0].value == "EMEA"
+
+
+def test_section_label_in_account_column(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [],
+        ["Deal ID", "Account", "Stage"],
+        [None, "Partners"],
+        ["D-1", "Acme", "Lead"],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1"]
+    assert codes_of(findings) == [(2, Code.SECTION_HEADING)]
+
+
+def test_nested_section_labels(english_pipeline: Pipeline) -> None:
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 0, 2, 2)],
+        ["Deal ID", "Account", "Stage"],
+        ["EMEA"],
+        ["Germany"],
+        ["D-1", "Acme", "Lead"],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1"]
+    assert codes_of(findings) == [(2, Code.SECTION_HEADING), (3, Code.SECTION_HEADING)]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # A deal with only its ID typed, above another deal.
+        [["D-7"], ["D-8", "Acme", "Lead"]],
+        # A label like an ID of a sheet whose IDs have no digits.
+        [["EMEA"], ["ACME", "Acme", "Lead"]],
+        # A label with nothing below it.
+        [["D-1", "Acme", "Lead"], ["EMEA"]],
+        # A label above a row without a stage.
+        [[None, "Partners"], ["D-1", "Acme"]],
+    ],
+    ids=["id-only", "ids-without-digits", "last-row", "no-stage-below"],
+)
+def test_label_row_stays_deal(
+    english_pipeline: Pipeline, rows: list[list[CellValue]]
+) -> None:
+    deals, findings = read_merged(
+        english_pipeline, [], ["Deal ID", "Account", "Stage"], *rows
+    )
+
+    assert len(deals) == 2
+    assert Code.SECTION_HEADING not in [finding.code for finding in findings]
+    assert Code.MISSING_REQUIRED in [finding.code for finding in findings]
+
+
 # SUBTOTAL rows
 
 

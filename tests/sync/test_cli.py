@@ -1542,6 +1542,36 @@ def test_run_empties_status_of_totals_row() -> None:
     assert json.loads(again.stdout)["written"]["bytes"] == 0
 
 
+def test_run_merged_deal_status_row() -> None:
+    # Each deal takes two rows, its ID and stage merged down over both, with
+    # a second line of notes. Row 3 contains a status an earlier version wrote.
+    Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
+    write_workbook(
+        Path("tiny.xlsx"),
+        [
+            ["Deal ID", "Stage", "Amount", "Notes", "pipesheet status"],
+            ["D-1", "Lead", 100, "Call Ana", None],
+            [None, None, None, "then send the quote", "ERROR: ID also on row 2"],
+            ["D-2", "Won", 500, "Signed", None],
+            [None, None, None, "by mail", None],
+        ],
+        "Deals",
+    )
+    book = openpyxl.load_workbook("tiny.xlsx")
+    for cells in ("A2:A3", "B2:B3", "A4:A5", "B4:B5"):
+        book["Deals"].merge_cells(cells)
+    book.save("tiny.xlsx")
+
+    first = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+    again = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json", "-q")
+
+    assert json.loads(first.stdout)["deals"] == 2
+    assert json.loads(first.stdout)["findings"] == []
+    sheet = openpyxl.load_workbook("tiny.xlsx")["Deals"]
+    assert [sheet.cell(row, 5).value for row in range(2, 6)] == ["OK", None, "OK", None]
+    assert json.loads(again.stdout)["written"]["bytes"] == 0
+
+
 @pytest.mark.parametrize("first_total", ["Total", "count"], ids=["label", "count"])
 def test_table_total_row_is_no_deal(first_total: str) -> None:
     Path("tiny.yaml").write_text(TINY_DEFINITION, encoding="utf-8")
