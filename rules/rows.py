@@ -491,7 +491,7 @@ def _section_headings(
     if stages is None:
         return {}
     # Only rows without a stage can be headings, and a sheet has few of them.
-    candidates = _rows_without_stage(stages, records)
+    candidates = _rows_without_stage(reader.stages, stages, records)
     if not candidates:
         return {}
     columns = [*reader.record_columns, *reader.blank_header_columns]
