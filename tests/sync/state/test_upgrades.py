@@ -1,0 +1,89 @@
+"""Tests of a schema upgrade by a command that records runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from sync.atomic import list_backups
+from sync.state.errors import StateError
+from sync.state.records import RunOutcome
+from sync.state.schema import HEAD_REVISION, alembic_config
+from sync.state.store import StateStore
+from sync.state.upgrades import STATE_BACKUPS
+from tests.sync.state.test_store import WORKBOOK, finished_run
+
+
+@pytest.fixture
+def older(tmp_path: Path) -> Path:
+    """A state database with one run, one revision behind the newest."""
+    database = tmp_path / "state.sqlite"
+    with StateStore.open(str(database)) as store:
+        finished_run(store, RunOutcome.OK)
+    command.downgrade(alembic_config(f"sqlite:///{database}"), "-1")
+    return database
+
+
+def file_revisions(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT version_num FROM alembic_version")
+        return [row[0] for row in rows]
+
+
+def test_upgrade_keeps_old_database(older: Path) -> None:
+    [old] = file_revisions(older)
+
+    StateStore.open(str(older)).close()
+
+    [backup] = list_backups(older)
+    assert file_revisions(backup) == [old]
+    assert file_revisions(older) == [HEAD_REVISION]
+    with StateStore.open_for_reading(str(backup)) as store:
+        assert len(store.runs(WORKBOOK)) == 1
+
+
+def test_upgrade_announced(older: Path, caplog: pytest.LogCaptureFixture) -> None:
+    [old] = file_revisions(older)
+
+    StateStore.open(str(older)).close()
+
+    [backup] = list_backups(older)
+    assert (
+        f"Upgrading state database {str(older)!r} from schema revision {old!r} "
+        f"to {HEAD_REVISION!r}. pipesheet versions that predate revision "
+        f"{HEAD_REVISION!r} cannot open it afterwards. The database as it was "
+        f"is kept in {str(backup)!r}"
+    ) in caplog.text
+
+
+def test_current_database_not_copied(older: Path) -> None:
+    StateStore.open(str(older)).close()
+    StateStore.open(str(older)).close()
+
+    assert len(list_backups(older)) == 1
+
+
+def test_upgrade_backups_bounded(older: Path) -> None:
+    for _ in range(STATE_BACKUPS + 2):
+        StateStore.open(str(older)).close()
+        command.downgrade(alembic_config(f"sqlite:///{older}"), "-1")
+
+    assert len(list_backups(older)) == STATE_BACKUPS
+
+
+def test_failed_backup_stops_upgrade(older: Path) -> None:
+    [old] = file_revisions(older)
+    (older.parent / ".pipesheet-backups").write_text("a file, not a folder")
+
+    with pytest.raises(StateError) as raised:
+        StateStore.open(str(older))
+
+    assert str(raised.value).startswith(
+        f"State database {str(older)!r} needs a schema upgrade for this "
+        "pipesheet version, but keeping a copy of it from before the upgrade "
+        "failed:"
+    )
+    assert file_revisions(older) == [old]
