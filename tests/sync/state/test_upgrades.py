@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from alembic import command
 
+from rules.history import DealSnapshot
 from sync.atomic import list_backups
 from sync.state.errors import StateError
 from sync.state.records import RunOutcome
 from sync.state.schema import HEAD_REVISION, alembic_config
 from sync.state.store import StateStore
 from sync.state.upgrades import STATE_BACKUPS
-from tests.sync.state.test_store import WORKBOOK, finished_run
+from tests.sync.state.test_store import WORKBOOK, finished_run, snapshot_run
 
 
 @pytest.fixture
@@ -87,3 +88,18 @@ def test_failed_backup_stops_upgrade(older: Path) -> None:
         "failed:"
     )
     assert file_revisions(older) == [old]
+
+
+def test_reviewed_through_migration_keeps_snapshots(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    deals = [DealSnapshot("D-1", "Lead", "Ana", 100.0, 2)]
+    with StateStore.open(str(path)) as store:
+        snapshot_run(store, RunOutcome.OK, deals)
+    command.downgrade(alembic_config(f"sqlite:///{path}"), "0004")
+
+    with StateStore.open(str(path)) as store:
+        assert store.latest_snapshot(WORKBOOK) == deals
+        [run] = store.runs(WORKBOOK)
+    with sqlite3.connect(path) as connection:
+        [reviewed] = connection.execute("SELECT reviewed_through FROM runs")
+    assert reviewed == (None,)
