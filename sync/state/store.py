@@ -195,7 +195,7 @@ class StateStore:
     def url(self) -> str:
         """Return the database URL with any password hidden.
 
-        For a store that reads a temporary copy, this is the copied database.
+        For a store that reads a temporary copy, this is the database it copied.
         """
         return self.copy_of or _show(self.engine.url)
 

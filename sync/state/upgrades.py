@@ -1,6 +1,6 @@
 """Schema upgrades of a state database that keep the old one recoverable.
 
-A command that records a run upgrades the schema once, says so on stderr and,
+A command that records a run upgrades the schema once, logs a warning and,
 for an SQLite file, first keeps a copy of the file in the backup folder beside
 it, bounded as the workbook backups are. A command that only reads upgrades a
 temporary copy instead and leaves the database as it was, because pipesheet
@@ -54,30 +54,30 @@ def keep_and_announce_upgrade(connection: sa.Connection, recorded: list[str]) ->
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)
         backup = _keep_sqlite_backup(connection, path)
-        shown = str(path)
-        kept = (
+        database = str(path)
+        recovery = (
             f"The database as it was is kept in {str(backup)!r}; to go back to "
             "an older pipesheet, copy that file over it."
         )
     else:
-        shown = url.render_as_string(hide_password=True)
-        kept = (
+        database = url.render_as_string(hide_password=True)
+        recovery = (
             "pipesheet keeps no copy of a database at a URL, so going back to "
             "an older pipesheet needs a backup of your own from before this run."
         )
     logger.warning(
         "Upgrading state database %r from %s to %r. pipesheet versions that "
         "predate revision %r cannot open it afterwards. %s",
-        shown,
+        database,
         describe_revisions(recorded),
         HEAD_REVISION,
         HEAD_REVISION,
-        kept,
+        recovery,
     )
 
 
 def _keep_sqlite_backup(connection: sa.Connection, path: Path) -> Path:
-    """Copy the database through ``connection`` into the backup folder."""
+    """Copy the SQLite file at ``path`` into the backup folder and return the copy."""
     from sync.atomic import new_backup_path, remove_old_backups
 
     # SQLite's backup API rejects a source connection that is in a write
