@@ -89,18 +89,6 @@ def test_reading_older_schema_warns(
     ) in caplog.text
 
 
-def test_reading_read_only_older_file(path: Path) -> None:
-    downgrade_one_revision(path)
-    path.chmod(0o444)
-    path.parent.chmod(0o555)
-    try:
-        with StateStore.open_for_reading(str(path)) as store:
-            assert len(store.runs(WORKBOOK)) == 1
-    finally:
-        path.parent.chmod(0o755)
-        path.chmod(0o644)
-
-
 def test_reading_newer_schema_rejected(path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999'")

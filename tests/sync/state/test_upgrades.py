@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 
 from rules.history import DealSnapshot
@@ -15,6 +16,7 @@ from sync.state.records import RunOutcome
 from sync.state.schema import HEAD_REVISION, alembic_config
 from sync.state.store import StateStore
 from sync.state.upgrades import STATE_BACKUPS
+from tests.sync.state.conftest import new_postgres_database
 from tests.sync.state.test_store import WORKBOOK, finished_run, snapshot_run
 
 
@@ -103,3 +105,45 @@ def test_reviewed_through_migration_keeps_snapshots(tmp_path: Path) -> None:
     with sqlite3.connect(path) as connection:
         [reviewed] = connection.execute("SELECT reviewed_through FROM runs")
     assert reviewed == (None,)
+
+
+def url_revisions(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = sa.text("SELECT version_num FROM alembic_version")
+            return list(connection.execute(query).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def older_url(postgres_server: str) -> str:
+    """A PostgreSQL state database one revision behind the newest."""
+    url = new_postgres_database(postgres_server)
+    with StateStore.open(url) as store:
+        finished_run(store, RunOutcome.OK)
+    command.downgrade(alembic_config(url), "-1")
+    return url
+
+
+def test_reading_older_url_rejected(older_url: str) -> None:
+    [old] = url_revisions(older_url)
+
+    with pytest.raises(StateError) as raised:
+        StateStore.open_for_reading(older_url)
+
+    assert f"has schema revision {old!r}, older than this pipesheet's" in str(
+        raised.value
+    )
+    assert "Back the database up, then run 'pipesheet run CONFIG'" in str(raised.value)
+    assert url_revisions(older_url) == [old]
+
+
+def test_url_upgrade_says_to_back_up(
+    older_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    StateStore.open(older_url).close()
+
+    assert url_revisions(older_url) == [HEAD_REVISION]
+    assert "pipesheet keeps no copy of a database at a URL" in caplog.text
