@@ -649,10 +649,22 @@ def list_backups(target: Path) -> list[Path]:
     return sorted(found, key=lambda path: path.name, reverse=True)
 
 
-def _keep_backup(target: Path, backups: int) -> None:
+def new_backup_path(target: Path) -> Path:
+    """Return a free path for a new backup of ``target``, creating its folder."""
     folder = backup_folder(target)
     folder.mkdir(exist_ok=True)
-    backup = _new_backup_path(folder, target)
+    return _new_backup_path(folder, target)
+
+
+def remove_old_backups(target: Path, backups: int) -> None:
+    """Delete all but the newest ``backups`` backups of ``target``."""
+    for old in list_backups(target)[backups:]:
+        old.unlink(missing_ok=True)
+        logger.debug("Removed old backup %s", old)
+
+
+def _keep_backup(target: Path, backups: int) -> None:
+    backup = new_backup_path(target)
 
     # A hard link keeps the old version without copying it. The rename that
     # follows gives the target a new inode, so the link stays the old file.
@@ -661,10 +673,7 @@ def _keep_backup(target: Path, backups: int) -> None:
     except OSError:
         shutil.copy2(target, backup)
     logger.debug("Kept backup %s", backup)
-
-    for old in list_backups(target)[backups:]:
-        old.unlink(missing_ok=True)
-        logger.debug("Removed old backup %s", old)
+    remove_old_backups(target, backups)
 
 
 def _new_backup_path(folder: Path, target: Path) -> Path:

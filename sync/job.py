@@ -29,6 +29,7 @@ from config.models import Pipeline, SourceKind
 from rules.deals import ColumnMap, Deal
 from rules.grid import SheetGrid
 from rules.messages import counted
+from rules.review import month_before
 from rules.stage_history import (
     HistoryOutcome,
     StageHistory,
@@ -420,9 +421,13 @@ def _record_run(
         )
         raise
 
+    figures = run_figures(result)
+    if used is not None:
+        # The run wrote the due reviews, or found their tabs written.
+        figures["reviewed_through"] = month_before(request.as_of)
     try:
         store.finish_packed_ok_run(
-            key, run_id, packing.result(result.history), **run_figures(result)
+            key, run_id, packing.result(result.history), **figures
         )
     except StateError as error:
         raise _not_recorded(store, run_id, result, error) from error

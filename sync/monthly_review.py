@@ -1,9 +1,10 @@
 """Freeze the review tabs of past months on the first recorded run of a month.
 
-Reviews are due when no earlier successful run of the workbook has a day
-(``as_of``, the date in the pipeline's time zone) in this run's month. One
-must have a day before it, so that the stage log covers part of the months
-reviewed: each month from that run's to the month before this one. A tab is
+Each successful run records the last month it reviewed. Reviews are due for
+the months after the last one an earlier run recorded, up to the month
+before this run's day (``as_of``, the date in the pipeline's time zone). An
+earlier run must exist, so that the stage log covers part of the months
+reviewed. A tab is
 written only when the workbook has no tab of that name yet.
 So a frozen review is never rewritten, even if the lost reasons on the sheet
 change later.
@@ -27,7 +28,7 @@ from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
 from sync.run import HistoryTabs, PipelineTab
 from sync.sources.base import WorkbookSource
-from sync.state.ok_runs import latest_ok_day
+from sync.state.ok_runs import review_coverage
 from sync.state.store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -46,34 +47,54 @@ def due_review_months(
 ) -> list[dt.date]:
     """Return the first days of the months to review, oldest first.
 
-    Each month from the one of the latest earlier successful run up to the
-    month before ``as_of`` is due, so a month without runs (a worker off over
-    the holidays) does not lose the review of the month before it.
+    Each month after the last one that an earlier successful run recorded as
+    reviewed, up to the month before ``as_of``, is due. So a month without
+    runs (a worker off over the holidays) does not lose the review of the
+    month before it, and neither does a month whose first run was made by a
+    pipesheet version that wrote no reviews. A month before the first run's
+    month is never due, because the stage log does not cover it.
 
     :param run_id: the run in progress, left out of the earlier runs; None for
         a dry run, which records no run.
     :param tab: count only the runs of this pipeline tab; default every tab.
     """
-    previous = latest_ok_day(store, workbook_key, tab=tab, excluding_run=run_id)
-    if previous is None or previous >= as_of.replace(day=1):
+    coverage = review_coverage(store, workbook_key, tab=tab, excluding_run=run_id)
+    if coverage.first_day is None:
+        return []
+    reviewed = [month_before(coverage.first_day)]
+    if coverage.reviewed_through is not None:
+        reviewed.append(coverage.reviewed_through)
+    if coverage.latest_unrecorded_day is not None:
+        # A run recorded before runs recorded their reviews may have been the
+        # first of its month without writing the month before's review, so
+        # only the months before that one count as reviewed. Trusting no
+        # such run would make every month since the first run due at once.
+        reviewed.append(month_before(month_before(coverage.latest_unrecorded_day)))
+    last_reviewed = max(reviewed)
+    if last_reviewed >= month_before(as_of):
         return []
     months = [month_before(as_of)]
-    while months[-1] > previous.replace(day=1) and len(months) < MAX_REVIEW_MONTHS:
+    while months[-1] > next_month(last_reviewed) and len(months) < MAX_REVIEW_MONTHS:
         months.append(month_before(months[-1]))
-    if months[-1] > previous.replace(day=1):
-        first_skipped = previous.replace(day=1)
+    if months[-1] > next_month(last_reviewed):
+        first_skipped = next_month(last_reviewed)
         last_skipped = month_before(months[-1])
         logger.warning(
-            "No run was recorded from %s until this run of %s, so only the last "
-            "%d months get a review tab. The months %s to %s get none, and "
-            "pipesheet does not add them later.",
-            previous,
+            "No review was recorded after the one of %s until this run of %s, "
+            "so only the last %d months get a review tab. The months %s to %s "
+            "get none, and pipesheet does not add them later.",
+            last_reviewed.strftime("%Y-%m"),
             as_of,
             MAX_REVIEW_MONTHS,
             first_skipped.strftime("%Y-%m"),
             last_skipped.strftime("%Y-%m"),
         )
     return months[::-1]
+
+
+def next_month(first_day: dt.date) -> dt.date:
+    """Return the first day of the month after ``first_day``'s month."""
+    return (first_day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def review_tabs(

@@ -21,6 +21,7 @@ from config.errors import PipesheetError
 from config.models import Pipeline
 from sync.checkup import Check, Outcome, run_checkup
 from sync.cli import check_source_given, resolve_definition
+from sync.commands.history import state_option
 from sync.commands.options import json_option, reject_empty_source
 from sync.digest_schedule import digest_schedule_problem
 from sync.notify.credentials import list_credential_variables
@@ -41,14 +42,16 @@ MARKS = {
     callback=reject_empty_source,
     help="Workbook file or spreadsheet URL to check instead of the definition's.",
 )
+@state_option
 @json_option
-def doctor(config: str, source: str | None, as_json: bool) -> None:
+def doctor(config: str, source: str | None, state: str, as_json: bool) -> None:
     """Check credentials, access, tab, header row and columns, and show fixes.
 
     CONFIG is a definition file, a shipped definition name or a workbook
     with a Rules tab; a Rules tab is checked with the definition. Each digest
-    channel's credential variables must be set in this environment. Exits 1
-    when a check fails.
+    channel's credential variables must be set in this environment. The state
+    database is checked when it exists, and is never changed. Exits 1 when a
+    check fails.
     """
     show = _print_checks_json if as_json else _print_checks
     try:
@@ -66,6 +69,7 @@ def doctor(config: str, source: str | None, as_json: bool) -> None:
         *_check_digest_schedule(pipeline, config),
         *_check_channel_credentials(pipeline, os.environ),
         *run_checkup(pipeline, source),
+        *_check_state_database(state),
     ]
     show(checks)
     failed = sum(1 for check in checks if check.outcome is Outcome.FAILED)
@@ -98,6 +102,54 @@ def _check_digest_schedule(pipeline: Pipeline, config: str) -> list[Check]:
             f"schedule.cron {pipeline.schedule.cron!r} runs at or after {hour:02d}:00"
         )
     return [Check("Digest schedule", Outcome.PASSED, detail)]
+
+
+def _check_state_database(state: str) -> list[Check]:
+    """Check that a run can open the state database, and whether it upgrades it.
+
+    A missing SQLite file gets no line, because the first run creates it.
+    """
+    from sync.state.errors import StateError
+    from sync.state.schema import HEAD_REVISION
+    from sync.state.store import StateStore
+    from sync.state.upgrades import STATE_BACKUPS, describe_revisions
+
+    name = "State database"
+    try:
+        revisions = StateStore.read_revisions(state)
+    except StateError as error:
+        return [Check(name, Outcome.FAILED, str(error))]
+    if revisions is None:
+        return []
+    shown = _shown_state(state)
+    if revisions in ([HEAD_REVISION], []):
+        return [
+            Check(name, Outcome.PASSED, f"{shown!r}, schema revision {HEAD_REVISION!r}")
+        ]
+    if "://" in state:
+        kept = (
+            "Back the database up first, because pipesheet copies no database at a URL."
+        )
+    else:
+        kept = (
+            "It first keeps a copy of the file in the folder "
+            f"'.pipesheet-backups' beside it, {STATE_BACKUPS} copies at most."
+        )
+    detail = (
+        f"{shown!r} has {describe_revisions(revisions)}, and the next run "
+        f"upgrades it to {HEAD_REVISION!r}. pipesheet versions that predate "
+        f"revision {HEAD_REVISION!r} cannot open it afterwards. {kept}"
+    )
+    return [Check(name, Outcome.WARNED, detail)]
+
+
+def _shown_state(state: str) -> str:
+    from sync.state.engine import state_url
+
+    url = state_url(state)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
 
 
 def _check_channel_credentials(

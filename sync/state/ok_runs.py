@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -34,6 +34,52 @@ def latest_ok_day(
         query = query.where(runs.c.id != excluding_run)
     day: dt.date | None = _scalar_of_tab(store, query, workbook_key, tab)
     return day
+
+
+class ReviewCoverage(NamedTuple):
+    """What a workbook's ``ok`` runs record of the monthly reviews.
+
+    ``first_day`` is the earliest ``as_of`` of any of them. ``reviewed_through``
+    is the latest month that a run recorded as reviewed, and
+    ``latest_unrecorded_day`` the latest ``as_of`` of a run that recorded
+    none, such as a run by a pipesheet version without reviews. Each is None
+    when no run has one.
+    """
+
+    first_day: dt.date | None
+    reviewed_through: dt.date | None
+    latest_unrecorded_day: dt.date | None
+
+
+def review_coverage(
+    store: StateStore,
+    workbook_key: str,
+    *,
+    tab: str | None = None,
+    excluding_run: int | None = None,
+) -> ReviewCoverage:
+    """Return what the workbook's ``ok`` runs record of the monthly reviews.
+
+    :param tab: count only the runs of this pipeline tab, matched ignoring
+        case; default every tab of the workbook.
+    :param excluding_run: a run to leave out, such as the one in progress.
+    :raises StateError: if the database cannot be read.
+    """
+    unrecorded_day = sa.case((runs.c.reviewed_through.is_(None), runs.c.as_of))
+    query = sa.select(
+        sa.func.min(runs.c.as_of),
+        sa.func.max(runs.c.reviewed_through),
+        sa.func.max(unrecorded_day),
+    ).where(runs.c.outcome == RunOutcome.OK.value)
+    if excluding_run is not None:
+        query = query.where(runs.c.id != excluding_run)
+    try:
+        with store.engine.begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
+            row = connection.execute(query).one()
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
+    return ReviewCoverage(*row)
 
 
 def ok_run_days(

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from sync.state.engine import create_state_engine
-from sync.state.schema import HEAD_REVISION, recorded_revisions
 
 
 def create_read_only_engine(url: URL) -> sa.Engine:
@@ -40,9 +39,3 @@ def create_read_only_engine(url: URL) -> sa.Engine:
     database = f"file:{urllib.parse.quote(str(path))}"
     uri = URL.create("sqlite+pysqlite", database=database, query=query)
     return create_state_engine(uri)
-
-
-def is_schema_current(connection: sa.Connection) -> bool:
-    """Return True when the database's schema is the one this pipesheet writes."""
-    with connection.begin():
-        return recorded_revisions(connection) == [HEAD_REVISION]

@@ -23,6 +23,8 @@ class RunFigures(TypedDict, total=False):
     """The counts a finished run reports; a run that stopped early has fewer.
 
     ``errors``, ``warnings`` and ``infos`` count findings by severity.
+    ``reviewed_through`` is the first day of the last month whose review the
+    run wrote or found written.
     """
 
     deals: int
@@ -34,6 +36,7 @@ class RunFigures(TypedDict, total=False):
     api_requests: int
     bytes_written: int
     error: str
+    reviewed_through: dt.date
 
 
 @dataclass(frozen=True)

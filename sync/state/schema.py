@@ -16,6 +16,7 @@ new migration from a checkout::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision. A database already at it needs no upgrade,
 # and then Alembic, which takes about 0.1 s to import, is not imported. A test
 # checks that this is the head of the migrations folder.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 # Any fixed number: PostgreSQL sessions that take this advisory lock migrate
 # one at a time, so two processes opening a new database never race.
@@ -86,8 +87,17 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade_schema(connection: sa.Connection) -> None:
+def upgrade_schema(
+    connection: sa.Connection,
+    on_upgrade: Callable[[sa.Connection, list[str]], None] | None = None,
+) -> None:
     """Run every pending migration on ``connection`` and commit.
+
+    ``on_upgrade`` is called with the connection and the recorded revisions
+    just before the first migration runs, within the transaction that holds
+    the lock, so it can keep a copy of the database that no other process
+    changes meanwhile. It is not called for a database at ``HEAD_REVISION``
+    or a new one.
 
     The caller must not be in a transaction. On SQLite the migration transaction
     takes the write lock when it begins (see :mod:`sync.state.engine`); on
@@ -114,6 +124,8 @@ def upgrade_schema(connection: sa.Connection) -> None:
 
         config = alembic_config()
         _check_known_revisions(config, recorded)
+        if on_upgrade is not None:
+            on_upgrade(connection, recorded)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -147,6 +159,25 @@ def recorded_revisions(connection: sa.Connection) -> list[str]:
         return []
     query = sa.select(VERSION_TABLE.c.version_num)
     return [str(revision) for revision in connection.execute(query).scalars()]
+
+
+def check_readable_revisions(connection: sa.Connection) -> list[str]:
+    """Return the recorded revisions after checking that this pipesheet knows them.
+
+    It only reads, within the caller's transaction, so a command that must
+    not change the database can find out whether it needs an upgrade.
+
+    :raises ForeignTablesError: pipesheet's tables exist without a revision.
+    :raises UnknownRevisionError: a newer pipesheet wrote the database.
+    """
+    recorded = recorded_revisions(connection)
+    if recorded == [HEAD_REVISION]:
+        return recorded
+    existing = sa.inspect(connection).get_table_names()
+    if existing:
+        _check_no_foreign_tables(recorded, existing)
+        _check_known_revisions(alembic_config(), recorded)
+    return recorded
 
 
 def _check_no_foreign_tables(recorded: list[str], existing: list[str]) -> None:

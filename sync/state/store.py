@@ -10,8 +10,9 @@ import datetime as dt
 import errno
 import logging
 import os
+import shutil
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -38,14 +39,21 @@ from sync.state.packing import (
     unpack_snapshot_with_starts,
     unpack_transitions_with_starts,
 )
-from sync.state.read_only import create_read_only_engine, is_schema_current
+from sync.state.read_only import create_read_only_engine
 from sync.state.records import RunFigures, RunOutcome, RunRecord
 from sync.state.schema import (
+    HEAD_REVISION,
     ForeignTablesError,
     UnknownRevisionError,
+    check_readable_revisions,
     upgrade_schema,
 )
 from sync.state.tables import as_utc, run_snapshots, run_transitions, runs
+from sync.state.upgrades import (
+    copy_for_reading,
+    describe_revisions,
+    keep_and_announce_upgrade,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +69,9 @@ class StateStore:
         # The state database that was requested but does not exist, when this
         # store is an empty stand-in for it; messages name that path instead.
         self.stands_in_for: str | None = None
+        # The database that this store reads a temporary upgraded copy of,
+        # whose folder close() deletes; see open_for_reading.
+        self.copy_of: str | None = None
 
     @classmethod
     def open(cls, url_or_path: str, *, create: bool = True) -> StateStore:
@@ -74,25 +85,25 @@ class StateStore:
         """
         url = _parse_url(url_or_path)
         _check_sqlite_file(url, create=create)
+        return cls._open_upgraded(url, keep_and_announce_upgrade)
 
+    @classmethod
+    def _open_upgraded(
+        cls,
+        url: URL,
+        on_upgrade: Callable[[sa.Connection, list[str]], None] | None,
+    ) -> StateStore:
+        """Open the database at ``url`` and bring its schema up to date."""
         engine = _create_engine(url)
         try:
             with engine.connect() as connection:
-                upgrade_schema(connection)
-        except UnknownRevisionError as error:
+                upgrade_schema(connection, on_upgrade)
+        except (UnknownRevisionError, ForeignTablesError) as error:
             engine.dispose()
-            raise StateError(
-                f"State database {_show(url)!r} was written by a newer pipesheet: "
-                f"{error}. Upgrade pipesheet, or point --state or PIPESHEET_STATE "
-                "at another database. Nothing was changed."
-            ) from error
-        except ForeignTablesError as error:
+            raise schema_error(_show(url), error) from error
+        except StateError:
             engine.dispose()
-            raise StateError(
-                f"{_show(url)!r} is not a pipesheet state database: {error}. "
-                "Point --state or PIPESHEET_STATE at another database (a missing "
-                "SQLite file is created). Nothing was changed."
-            ) from error
+            raise
         except sa.exc.SQLAlchemyError as error:
             engine.dispose()
             raise StateError(
@@ -108,58 +119,91 @@ class StateStore:
     def open_for_reading(cls, url_or_path: str) -> StateStore:
         """Open an existing state database for a command that records nothing.
 
-        An SQLite file with the current schema is opened read-only, so it
-        may sit on a read-only file system. Any other database is opened
-        as :meth:`open` with ``create=False`` does, which upgrades its schema.
+        The database is never changed. An SQLite file with the current schema
+        is opened read-only, so it may sit on a read-only file system. An
+        SQLite file with an older schema is copied to a temporary folder,
+        whose copy is upgraded and read instead, with a warning.
 
         :raises StateNotFoundError: no SQLite file exists at the path.
-        :raises StateError: the database cannot be opened, or needs a schema
-            upgrade that fails.
+        :raises StateError: the database cannot be opened or read, a newer
+            pipesheet wrote it, or it is at a URL and has an older schema.
         """
         url = _parse_url(url_or_path)
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return cls.open(url_or_path, create=False)
-        _check_sqlite_file(url, create=False)
-
-        engine = create_read_only_engine(url)
-        try:
-            with engine.connect() as connection:
-                current = is_schema_current(connection)
-        except sa.exc.SQLAlchemyError as error:
+        engine, recorded = _open_checked(url)
+        if recorded == [HEAD_REVISION]:
+            logger.debug("state database %s open for reading", _show(url))
+            return cls(engine)
+        if not _is_sqlite_file(url):
             engine.dispose()
             raise StateError(
-                f"State database {_show(url)!r} could not be opened for reading: "
-                f"{_first_line(error)}. Check --state or PIPESHEET_STATE and that "
-                "the file is readable."
-            ) from error
-        if current:
-            logger.debug("state database %s open read-only", _show(url))
-            return cls(engine)
+                f"State database {_show(url)!r} has "
+                f"{describe_revisions(recorded)}, older than this pipesheet's "
+                f"{HEAD_REVISION!r}, and this command does not change it. Back "
+                "the database up, then run 'pipesheet run CONFIG' without "
+                "--dry-run once, which upgrades it; pipesheet versions that "
+                f"predate revision {HEAD_REVISION!r} cannot open it afterwards."
+            )
+        return cls._open_upgraded_copy(engine, url, recorded)
 
-        engine.dispose()
+    @staticmethod
+    def read_revisions(url_or_path: str) -> list[str] | None:
+        """Return the schema revisions recorded in a database, changing nothing.
+
+        Returns None when no SQLite file exists at the path, and no revision
+        for an empty database.
+
+        :raises StateError: the database cannot be read, a newer pipesheet
+            wrote it, or it is not a pipesheet database; the message is the
+            one a run gives.
+        """
+        url = _parse_url(url_or_path)
         try:
-            return cls.open(url_or_path, create=False)
-        except StateError as error:
-            cause = error.__cause__
-            # A newer or foreign schema has its own message; only a failed
-            # upgrade, as on a read-only file, is reworded.
-            if not isinstance(cause, sa.exc.SQLAlchemyError):
-                raise
-            raise StateError(
-                f"State database {_show(url)!r} needs a schema upgrade for this "
-                f"pipesheet version, but the upgrade failed: {_first_line(cause)}. "
-                "Make the database writable and run the command again, which "
-                "upgrades it once, or use the pipesheet version that wrote it."
-            ) from error
+            engine, recorded = _open_checked(url)
+        except StateNotFoundError:
+            return None
+        engine.dispose()
+        return recorded
+
+    @classmethod
+    def _open_upgraded_copy(
+        cls, engine: sa.Engine, url: URL, recorded: list[str]
+    ) -> StateStore:
+        """Read an upgraded temporary copy of the SQLite file ``engine`` reads."""
+        original = _show(url)
+        try:
+            copy = copy_for_reading(engine, Path(original))
+        finally:
+            engine.dispose()
+        try:
+            store = cls._open_upgraded(_parse_url(str(copy)), None)
+        except BaseException:
+            shutil.rmtree(copy.parent, ignore_errors=True)
+            raise
+        store.copy_of = original
+        logger.warning(
+            "State database %r has %s, older than this pipesheet's %r, so this "
+            "command read an upgraded copy and left the database unchanged. The "
+            "next run without --dry-run upgrades it and keeps a copy of the old "
+            "file.",
+            original,
+            describe_revisions(recorded),
+            HEAD_REVISION,
+        )
+        return store
 
     @property
     def url(self) -> str:
-        """Return the database URL with any password hidden."""
-        return _show(self.engine.url)
+        """Return the database URL with any password hidden.
+
+        For a store that reads a temporary copy, this is the database it copied.
+        """
+        return self.copy_of or _show(self.engine.url)
 
     def close(self) -> None:
         """Close every pooled connection; the store is unusable afterwards."""
         self.engine.dispose()
+        if self.copy_of is not None and self.engine.url.database:
+            shutil.rmtree(Path(self.engine.url.database).parent, ignore_errors=True)
 
     def __enter__(self) -> StateStore:
         return self
@@ -690,6 +734,61 @@ def _run_not_found(run_id: int, database: str) -> RunNotFoundError:
     return RunNotFoundError(
         f"State database {database!r} has no run {run_id}; "
         "pass an id returned by start_run."
+    )
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (
+        None,
+        "",
+        ":memory:",
+    )
+
+
+def _open_checked(url: URL) -> tuple[sa.Engine, list[str]]:
+    """Open ``url`` without changing it and return its checked revisions.
+
+    An SQLite file is opened read-only.
+
+    :raises StateNotFoundError: no SQLite file exists at the path.
+    :raises StateError: the database cannot be read, a newer pipesheet wrote
+        it, or it is not a pipesheet database.
+    """
+    if _is_sqlite_file(url):
+        _check_sqlite_file(url, create=False)
+        engine = create_read_only_engine(url)
+    else:
+        engine = _create_engine(url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            recorded = check_readable_revisions(connection)
+    except (UnknownRevisionError, ForeignTablesError) as error:
+        engine.dispose()
+        raise schema_error(_show(url), error) from error
+    except sa.exc.SQLAlchemyError as error:
+        engine.dispose()
+        raise StateError(
+            f"State database {_show(url)!r} could not be opened for reading: "
+            f"{_first_line(error)}. Check --state or PIPESHEET_STATE and that "
+            "the database is readable."
+        ) from error
+    return engine, recorded
+
+
+def schema_error(
+    shown: str, error: UnknownRevisionError | ForeignTablesError
+) -> StateError:
+    """Return the message for a database this pipesheet must not open."""
+    if isinstance(error, UnknownRevisionError):
+        return StateError(
+            f"State database {shown!r} was written by a newer pipesheet: "
+            f"{error}. Upgrade pipesheet, or point --state or PIPESHEET_STATE "
+            "at another database. Nothing was changed."
+        )
+    return StateError(
+        f"{shown!r} is not a pipesheet state database: {error}. "
+        "Point --state or PIPESHEET_STATE at another database (a missing "
+        "SQLite file is created). Nothing was changed."
     )
 
 

@@ -88,6 +88,10 @@ runs = sa.Table(
     sa.Column("error", sa.Text),
     # True once save_snapshot stored this run's snapshot (possibly of no deals).
     sa.Column("has_snapshot", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The first day of the last month whose review the run wrote, planned or
+    # found written; NULL for a run recorded before revision 0005, and for
+    # a run that read no stage log and so reviewed nothing.
+    sa.Column("reviewed_through", sa.Date),
     # Migration 0001 passed the full name "ck_runs_outcome", to which the naming
     # convention added its prefix again. A new database, built from this table,
     # gets the same name as a migrated one.

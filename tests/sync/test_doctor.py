@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -1141,3 +1142,82 @@ def test_missing_list_column_fails(tmp_path: Path) -> None:
         "cells, has A1='Owner'. Add the column, fix allowed.product.from_tab.column, "
         "or delete allowed.product from the definition."
     )
+
+
+# State database.
+
+
+def older_state(folder: Path) -> Path:
+    """Return a state database one schema revision behind the newest."""
+    from alembic import command
+
+    from sync.state.schema import alembic_config
+    from sync.state.store import StateStore
+
+    path = folder / "state.sqlite"
+    StateStore.open(str(path)).close()
+    command.downgrade(alembic_config(f"sqlite:///{path}"), "-1")
+    return path
+
+
+def state_revisions(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT version_num FROM alembic_version")
+        return [row[0] for row in rows]
+
+
+def test_current_state_database_passes(starter: Path, tmp_path: Path) -> None:
+    from sync.state.schema import HEAD_REVISION
+    from sync.state.store import StateStore
+
+    path = tmp_path / "state.sqlite"
+    StateStore.open(str(path)).close()
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 0
+    assert (
+        f"✓ State database  {str(path)!r}, schema revision {HEAD_REVISION!r}"
+    ) in lines(result)
+
+
+def test_older_state_database_noticed(starter: Path, tmp_path: Path) -> None:
+    from sync.state.schema import HEAD_REVISION
+
+    path = older_state(tmp_path)
+    [old] = state_revisions(path)
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 0
+    assert (
+        f"! State database  {str(path)!r} has schema revision {old!r}, and the "
+        f"next run upgrades it to {HEAD_REVISION!r}. pipesheet versions that "
+        f"predate revision {HEAD_REVISION!r} cannot open it afterwards."
+    ) in result.output
+    assert state_revisions(path) == [old]
+
+
+def test_newer_state_database_fails(starter: Path, tmp_path: Path) -> None:
+    path = older_state(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 1
+    assert (
+        f"✗ State database  State database {str(path)!r} was written by a newer "
+        "pipesheet: it has schema revision '9999'"
+    ) in result.output
+    assert state_revisions(path) == ["9999"]
+
+
+def test_missing_state_database_unlisted(starter: Path, tmp_path: Path) -> None:
+    path = tmp_path / "none.sqlite"
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 0
+    assert "State database" not in result.output
+    assert not path.exists()

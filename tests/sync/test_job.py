@@ -495,6 +495,63 @@ def test_reviews_past_twelve_months_warned(
     )
 
 
+def forget_reviews(store: StateStore, workbook: Path) -> None:
+    """Make the runs and workbook look as a version without reviews left them."""
+    import sqlalchemy as sa
+
+    from sync.state.tables import runs
+
+    with store.engine.begin() as connection:
+        connection.execute(sa.update(runs).values(reviewed_through=None))
+    book = openpyxl.load_workbook(workbook)
+    for name in book.sheetnames:
+        if name.startswith("Review "):
+            del book[name]
+    book.save(workbook)
+
+
+def test_review_after_run_without_reviews(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    run_on(pipeline, store, OCTOBER_1)
+    forget_reviews(store, workbook)
+
+    run_on(pipeline, store, OCTOBER_2)
+
+    assert "Review 2025-09" in tab_names(workbook)
+
+
+def test_old_runs_leave_one_month_due(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    for day in (dt.date(2025, 6, 30), dt.date(2025, 7, 15), dt.date(2025, 8, 15)):
+        run_on(pipeline, store, day)
+    run_on(pipeline, store, OCTOBER_1)
+    forget_reviews(store, workbook)
+
+    run_on(pipeline, store, OCTOBER_2)
+
+    reviews = [name for name in tab_names(workbook) if name.startswith("Review ")]
+    assert reviews == ["Review 2025-09"]
+
+
+def test_reviewed_month_recorded(
+    pipeline: Pipeline, store: StateStore, workbook: Path
+) -> None:
+    import sqlalchemy as sa
+
+    from sync.state.tables import runs
+
+    run_on(pipeline, store, SEPTEMBER_30)
+    run_on(pipeline, store, OCTOBER_1)
+
+    with store.engine.begin() as connection:
+        query = sa.select(runs.c.reviewed_through).order_by(runs.c.id)
+        recorded = list(connection.execute(query).scalars())
+    assert recorded == [dt.date(2025, 8, 1), dt.date(2025, 9, 1)]
+
+
 def test_dry_run_plans_review_tab(
     pipeline: Pipeline, store: StateStore, workbook: Path
 ) -> None:

@@ -6,10 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from alembic import command
 
-from sync.state import store as state_store
 from sync.state.errors import StateError
 from sync.state.records import RunOutcome
 from sync.state.schema import HEAD_REVISION, alembic_config, recorded_revisions
@@ -54,33 +52,65 @@ def test_reading_store_rejects_writes(path: Path) -> None:
     )
 
 
-def test_reading_upgrades_older_schema(path: Path) -> None:
+def file_revisions(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT version_num FROM alembic_version")
+        return [row[0] for row in rows]
+
+
+def test_reading_older_schema_reads_copy(path: Path) -> None:
     downgrade_one_revision(path)
+    before = path.read_bytes()
 
     with StateStore.open_for_reading(str(path)) as store:
         assert read_revisions(store) == [HEAD_REVISION]
         assert len(store.runs(WORKBOOK)) == 1
+        assert store.url == str(path)
+        copy = Path(store.engine.url.database or "")
+
+    assert file_revisions(path) != [HEAD_REVISION]
+    assert path.read_bytes() == before
+    assert not copy.parent.exists()
 
 
-def test_failed_upgrade_for_reading_named(
-    path: Path, monkeypatch: pytest.MonkeyPatch
+def test_reading_older_schema_warns(
+    path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Stands in for an older database on a read-only file system, where the
-    # upgrade's first write fails.
     downgrade_one_revision(path)
+    [old] = file_revisions(path)
 
-    def reject_write(connection: sa.Connection) -> None:
-        cause = sqlite3.OperationalError("attempt to write a readonly database")
-        raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, cause)
+    with StateStore.open_for_reading(str(path)):
+        pass
 
-    monkeypatch.setattr(state_store, "upgrade_schema", reject_write)
+    assert (
+        f"State database {str(path)!r} has schema revision {old!r}, older than "
+        f"this pipesheet's {HEAD_REVISION!r}, so this command read an upgraded "
+        "copy and left the database unchanged."
+    ) in caplog.text
+
+
+def test_reading_newer_schema_rejected(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    before = path.read_bytes()
 
     with pytest.raises(StateError) as raised:
         StateStore.open_for_reading(str(path))
 
-    assert str(raised.value) == (
-        f"State database {str(path)!r} needs a schema upgrade for this pipesheet "
-        "version, but the upgrade failed: attempt to write a readonly database. "
-        "Make the database writable and run the command again, which upgrades "
-        "it once, or use the pipesheet version that wrote it."
+    assert str(raised.value).startswith(
+        f"State database {str(path)!r} was written by a newer pipesheet: it has "
+        "schema revision '9999'"
     )
+    assert path.read_bytes() == before
+
+
+def test_read_revisions_changes_nothing(path: Path) -> None:
+    downgrade_one_revision(path)
+    [old] = file_revisions(path)
+
+    assert StateStore.read_revisions(str(path)) == [old]
+    assert file_revisions(path) == [old]
+
+
+def test_read_revisions_of_missing_file(tmp_path: Path) -> None:
+    assert StateStore.read_revisions(str(tmp_path / "none.sqlite")) is None
