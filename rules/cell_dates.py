@@ -130,27 +130,41 @@ _CJK_WEEKDAYS = {
     "天": 6,
     **{sign: day for day, sign in enumerate("月火水木金土")},
 }
+# A weekday written with a Chinese or Japanese date, in brackets or not:
+# 星期二, （星期二）, 周二, （二）, 火曜日, （火曜日）, （火）. It is taken out of the
+# text before the date is read, and then checked against the date.
+_CJK_WEEKDAY = re.compile(
+    r"\(?(?:星期|礼拜|禮拜|周|週)(?P<numeral>[一二三四五六日天])\)?"
+    r"|\((?P<sign>[一二三四五六日天月火水木金土])(?:曜日?)?\)"
+    r"|(?P<day_sign>[月火水木金土日])曜日?"
+)
 # Chinese and Japanese dates with the spaces removed: 2025年9月9日,
-# 2025年09月09日14时30分, 2025年9月9日（二）, 2025年9月9日星期二 下午2:30.
+# 2025年09月09日14时30分, 2025年9月9日下午2:30.
 _CJK = re.compile(
-    r"(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})[日号]"
-    r"(?:\((?P<sign>[一二三四五六日天月火水木金土])\)"
-    r"|(?:星期|礼拜|禮拜|周|週)(?P<numeral>[一二三四五六日天])"
-    r"|(?P<day_sign>[月火水木金土日])曜日?)?"
-    r"(?P<clock>.+)?"
+    r"(?P<year>\d{4})年(?P<month>\d{1,2})月(?P<day>\d{1,2})[日号](?: ?(?P<clock>.+))?"
 )
 # Era years that Chinese and Japanese dates count from, and the year before
 # each era's first: 民國114年 and 令和7年 are 2025. 元年 is an era's first year.
-_ERA_OFFSETS = {"民國": 1911, "民国": 1911, "令和": 2018, "平成": 1988, "昭和": 1925}
+_ERA_OFFSETS = {
+    "中華民國": 1911,
+    "中华民国": 1911,
+    "民國": 1911,
+    "民国": 1911,
+    "令和": 2018,
+    "平成": 1988,
+    "昭和": 1925,
+}
 _ERA_YEAR = re.compile(
     r"(?P<era>" + "|".join(_ERA_OFFSETS) + r")(?P<year>\d{1,3}|元)年"
 )
+# A year of three digits is a Minguo year as Taiwan writes dates: 115年 is 2026.
+_MINGUO_YEAR = re.compile(r"(?<!\d)(?P<year>\d{3})年")
 # An ISO 8601 zone after a time: Z (folded to z), +02:00, -0500 or +09.
 _ZONE = r"(?:z|[+-]\d{2}(?::?\d{2})?)"
 _CLOCK = re.compile(
     # Chinese and Japanese words for morning, afternoon and evening before
     # the time: 下午2:30, 午後2時30分.
-    r"(?P<half_day>上午|下午|早上|中午|晚上|凌晨|午前|午後)?"
+    r"(?:(?P<half_day>上午|下午|早上|中午|晚上|凌晨|午前|午後) ?)?"
     r"(?P<hour>\d{1,2})(?:"
     r":(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?(?: ?(?P<meridiem>[ap]m))?"
     rf"(?:{_ZONE})?"
@@ -317,7 +331,20 @@ def _date_from_text(text: str, date_order: DateOrder) -> dt.date | CellProblem:
     folded = fold_text(text)
     if "年" in folded or "月" in folded:
         folded = _ERA_YEAR.sub(_western_year, folded.replace(" ", ""), count=1)
+        folded = _MINGUO_YEAR.sub(_western_year, folded, count=1)
 
+    cjk_weekday = _CJK_WEEKDAY.search(folded)
+    if cjk_weekday is not None:
+        rest = folded[: cjk_weekday.start()] + " " + folded[cjk_weekday.end() :]
+        date = _date_from_text_only(" ".join(rest.split()), date_order, text)
+        return _check_cjk_weekday(date, cjk_weekday)
+    return _date_from_text_only(folded, date_order, text)
+
+
+def _date_from_text_only(
+    folded: str, date_order: DateOrder, text: str
+) -> dt.date | CellProblem:
+    """Read folded date text that may start with an English weekday."""
     weekday = _WEEKDAY_BEFORE.match(folded)
     if weekday is None:
         return _date_from_folded(folded, date_order, text)
@@ -335,8 +362,6 @@ def _date_from_folded(
             month = match["month"]
             month_number = _MONTHS[month] if month in _MONTHS else int(month)
             date = _build_date(_full_year(match), month_number, int(match["day"]), text)
-            if pattern is _CJK:
-                date = _check_cjk_weekday(date, match)
             return _check_four_digit_year(date, match)
 
     match = _YEAR_LAST.fullmatch(folded)
@@ -381,9 +406,10 @@ def _check_four_digit_year(
 
 
 def _western_year(match: re.Match[str]) -> str:
-    """Return an era year (民國114年) as the year it is (2025年)."""
+    """Return an era year (民國114年, 115年) as the year it is (2025年, 2026年)."""
     year = 1 if match["year"] == "元" else int(match["year"])
-    return f"{_ERA_OFFSETS[match['era']] + year}年"
+    era = match.groupdict().get("era")
+    return f"{_ERA_OFFSETS[era or '民國'] + year}年"
 
 
 def _check_cjk_weekday(

@@ -132,6 +132,14 @@ def test_blank_cell_is_a_problem() -> None:
         "令和7年9月9日",
         "2025年9月9日(火)",
         "2025年9月9日 火曜日 午後2時30分",
+        "2025年9月9日（星期二）",
+        "2025年9月9日（周二）",
+        "2025年9月9日（火曜日）",
+        "2025/9/9（火）",
+        "2025-09-09 周二",
+        "2025/9/9 下午 03:00:00",
+        "114年9月9日",
+        "中華民國114年9月9日",
     ],
     ids=[
         "date-cell",
@@ -172,6 +180,14 @@ def test_blank_cell_is_a_problem() -> None:
         "reiwa-era",
         "japanese-weekday-in-brackets",
         "japanese-weekday-and-afternoon",
+        "chinese-weekday-word-in-brackets",
+        "chinese-short-weekday-in-brackets",
+        "japanese-weekday-word-in-brackets",
+        "year-first-japanese-weekday",
+        "iso-chinese-weekday",
+        "year-first-spaced-afternoon",
+        "minguo-year-without-era",
+        "minguo-full-era",
     ],
 )
 def test_date_forms_read_as_same_day(value: CellValue) -> None:
@@ -427,8 +443,9 @@ def test_date_after_weekday_is_read(value: str, expected: dt.date) -> None:
     assert parse(value, FieldType.DATE) == expected
 
 
-def test_chinese_date_wrong_weekday_is_problem() -> None:
-    assert parse("2025年9月9日（三）", FieldType.DATE) == CellProblem(
+@pytest.mark.parametrize("value", ["2025年9月9日（三）", "2025-09-09 周三"])
+def test_chinese_date_wrong_weekday_is_problem(value: str) -> None:
+    assert parse(value, FieldType.DATE) == CellProblem(
         Reason.WEEKDAY_MISMATCH,
         "2025-09-09 is a Tuesday, not a Wednesday; correct the date or the weekday",
         (("date", "2025-09-09"),),
