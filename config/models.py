@@ -759,6 +759,34 @@ ZONE_ABBREVIATIONS = {
     "aedt": ("Australia/Sydney",),
     "nzst": ("Pacific/Auckland",),
 }
+# Names that are no zone in the IANA database but name one: cities that
+# share another city's zone, and Windows' zone names.
+ZONE_OTHER_NAMES = {
+    "z": "UTC",
+    "asia/beijing": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai",
+    "asia/mumbai": "Asia/Kolkata",
+    "asia/new_delhi": "Asia/Kolkata",
+    "china standard time": "Asia/Shanghai",
+    "taipei standard time": "Asia/Taipei",
+    "tokyo standard time": "Asia/Tokyo",
+    "korea standard time": "Asia/Seoul",
+    "singapore standard time": "Asia/Singapore",
+    "india standard time": "Asia/Kolkata",
+    "gmt standard time": "Europe/London",
+    "w. europe standard time": "Europe/Berlin",
+    "central europe standard time": "Europe/Budapest",
+    "romance standard time": "Europe/Paris",
+    "eastern standard time": "America/New_York",
+    "central standard time": "America/Chicago",
+    "mountain standard time": "America/Denver",
+    "pacific standard time": "America/Los_Angeles",
+    "aus eastern standard time": "Australia/Sydney",
+}
+# A fixed offset from UTC: UTC+8, GMT-05:00, +0530.
+_UTC_OFFSET = re.compile(
+    r"(?:utc|gmt)? ?(?P<sign>[+-]) ?(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?"
+)
 
 
 def is_time_zone(name: str) -> bool:
@@ -793,13 +821,40 @@ def check_time_zone(name: str) -> None:
             "is set to, which can differ from the team's"
         )
     abbreviated = ZONE_ABBREVIATIONS.get(folded)
-    nearest = _nearest_time_zone(name)
+    other_name = ZONE_OTHER_NAMES.get(folded)
+    offset_zone = _offset_zone(folded)
     if abbreviated:
         named = " or ".join(repr(zone) for zone in abbreviated)
         message += f"; {name!r} is an abbreviation, did you mean {named}?"
-    elif nearest:
-        message += f"; did you mean {nearest!r}?"
+    elif other_name:
+        message += f"; did you mean {other_name!r}?"
+    elif offset_zone:
+        message += (
+            "; write the zone of a city at that offset, such as 'Asia/Shanghai' "
+            f"or 'America/New_York', which follows its daylight saving changes, "
+            f"or {offset_zone!r} for the fixed offset (Etc zones count the other "
+            "way round)"
+        )
+    else:
+        nearest = _nearest_time_zone(name)
+        if nearest:
+            message += f"; did you mean {nearest!r}?"
     raise ValueError(message)
+
+
+def _offset_zone(folded: str) -> str | None:
+    """Return the Etc zone of a whole-hour offset such as ``utc+8``, if any.
+
+    The Etc zones count the other way round: UTC+8 is ``Etc/GMT-8``.
+    """
+    match = _UTC_OFFSET.fullmatch(folded.strip())
+    if match is None or int(match["minutes"] or 0) != 0:
+        return None
+    hours = int(match["hours"])
+    if hours == 0:
+        return "UTC"
+    zone = f"Etc/GMT{'-' if match['sign'] == '+' else '+'}{hours}"
+    return zone if is_time_zone(zone) else None
 
 
 def _nearest_time_zone(name: str) -> str | None:

@@ -115,6 +115,39 @@ def test_valid_definition_accepted() -> None:
                 "did you mean 'America/Chicago' or 'Asia/Shanghai'?"
             ),
         ),
+        (
+            "UTC+8",
+            (
+                "timezone: invalid value 'UTC+8'; expected an IANA time zone name "
+                "such as 'Europe/Berlin' or 'Asia/Shanghai'; write the zone of a city "
+                "at that offset, such as 'Asia/Shanghai' or 'America/New_York', which "
+                "follows its daylight saving changes, or 'Etc/GMT-8' for the fixed "
+                "offset (Etc zones count the other way round)"
+            ),
+        ),
+        (
+            "Z",
+            (
+                "timezone: invalid value 'Z'; expected an IANA time zone name such "
+                "as 'Europe/Berlin' or 'Asia/Shanghai'; did you mean 'UTC'?"
+            ),
+        ),
+        (
+            "Asia/Beijing",
+            (
+                "timezone: invalid value 'Asia/Beijing'; expected an IANA time zone "
+                "name such as 'Europe/Berlin' or 'Asia/Shanghai'; did you mean "
+                "'Asia/Shanghai'?"
+            ),
+        ),
+        (
+            "China Standard Time",
+            (
+                "timezone: invalid value 'China Standard Time'; expected an IANA "
+                "time zone name such as 'Europe/Berlin' or 'Asia/Shanghai'; did you "
+                "mean 'Asia/Shanghai'?"
+            ),
+        ),
     ],
     ids=[
         "misspelled",
@@ -125,6 +158,10 @@ def test_valid_definition_accepted() -> None:
         "no-place",
         "leap-second-copy",
         "abbreviation",
+        "utc-offset",
+        "zulu",
+        "city-sharing-a-zone",
+        "windows-name",
     ],
 )
 def test_bad_time_zone_rejected(name: str, line: str) -> None:
