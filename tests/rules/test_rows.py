@@ -1540,6 +1540,24 @@ def test_deal_over_two_rows_is_one_deal(english_pipeline: Pipeline) -> None:
     assert findings == []
 
 
+def test_deal_over_two_rows_with_blank_merged_id(english_pipeline: Pipeline) -> None:
+    # Deal ID merged down over A2:A3 with no ID typed in yet: row 3 holds
+    # only a second line of Next Step, and is no section heading.
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 0, 3, 0)],
+        ["Deal ID", "Stage", "Amount", "Next Step"],
+        [None, "Demo", 1000, "Call the buyer"],
+        [None, None, None, "then send the contract"],
+        ["P-2", "Lead", 500, "Mail"],
+    )
+
+    assert [deal.row for deal in deals] == [2, 4]
+    assert deals[0].deal_id is None
+    assert deals[0].values["next_step"] == "Call the buyer\nthen send the contract"
+    assert codes_of(findings) == [(2, Code.MISSING_ID)]
+
+
 def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
     # A date, unlike a text, is not joined, so the deal's first date counts.
     deals, findings = read_merged(
