@@ -156,8 +156,10 @@ def join_continuation_rows(
 
     A deal written over two or more rows merges its ID cell down over them,
     and the rows below its first one continue it, such as a second line of
-    Next Step. Each such continuation row is emptied, so it is no deal of its
-    own, and its own cells go into the deal's first row. A text cell is
+    Next Step. This holds whether or not the merged ID cell has a value: a
+    deal with a blank merged ID is still one deal, which keeps its missing
+    ID. Each such continuation row is emptied, so it is no deal of its own,
+    and its own cells go into the deal's first row. A text cell is
     joined to a filled one above it with a line break. A cell of a
     ``first_value_columns`` column (dates, amounts, numbers) only fills a
     blank one above it, so the first filled value counts. Such a cell that
@@ -179,7 +181,7 @@ def join_continuation_rows(
     blocks = [
         (top, bottom)
         for top, _left, bottom, _right in merged_down_blocks(
-            grid, first_row, (id_column,)
+            grid, first_row, (id_column,), blank_too=True
         )
     ]
     if not blocks:
@@ -222,11 +224,16 @@ def join_continuation_rows(
 
 
 def merged_down_blocks(
-    grid: SheetGrid, first_row: int, columns: Collection[int]
+    grid: SheetGrid,
+    first_row: int,
+    columns: Collection[int],
+    *,
+    blank_too: bool = False,
 ) -> list[tuple[int, int, int, int]]:
     """Return the blocks below the header whose first column is one of ``columns``.
 
-    Only blocks merged down over two or more rows, with a value, are returned.
+    Only blocks merged down over two or more rows are returned, and only those
+    with a value unless ``blank_too`` is set.
     """
     return [
         (top, left, bottom, right)
@@ -234,5 +241,5 @@ def merged_down_blocks(
         if left in columns
         and top >= first_row
         and bottom > top
-        and not is_blank(grid.cell(top, left))
+        and (blank_too or not is_blank(grid.cell(top, left)))
     ]

@@ -7,6 +7,14 @@ Total", "Lead Count", "Grand Average"). A label whose last word is one of
 these marks a totals row by itself. A label with a totals word elsewhere
 ("Total EMEA", "Total Gym Supplies") may be a company's name, so the rows
 read it as a totals label only in a row that also contains a number.
+
+Excel's Data > Subtotal writes these words in the language of Excel's
+interface: "Ann 集計" and "総計" in Japanese, "Ann Итог" and "Общий итог" in
+Russian, "Ann Anzahl" in German. A pasted copy, or an .xls or .ods file
+whose formulas are not read, keeps only these labels to mark the row.
+
+NOTE: the localized function names below were not checked against each
+language version of Excel, so a label that version writes may be missing.
 """
 
 from __future__ import annotations
@@ -16,9 +24,11 @@ import re
 
 # Totals words, case-folded: English, German, Dutch, French, Italian,
 # Spanish, Portuguese, the Nordic languages, Polish, Czech, Finnish and
-# Russian, and the summation signs. German Excel's Data > Subtotal writes
-# "Ergebnis" and "Gesamtergebnis". A word is compared whole, so "Totality"
-# and "Summit" are no totals words.
+# Russian, Turkish, and the summation signs. Excel's Data > Subtotal writes
+# "Ergebnis" and "Gesamtergebnis" in German, "Итог" and "Общий итог" in
+# Russian, "Toplam" in Turkish, and "Totalsumma", "Hovedtotal", "Totalsum"
+# and "Kokonaissumma" as the grand total in the Nordic languages. A word is
+# compared whole, so "Totality" and "Summit" are no totals words.
 TOTALS_WORDS = frozenset(
     {
         "total",
@@ -59,6 +69,12 @@ TOTALS_WORDS = frozenset(
         "razem",
         "celkem",
         "součet",
+        "totalsumma",
+        "hovedtotal",
+        "totalsum",
+        "kokonaissumma",
+        "toplam",
+        "итог",
         "итого",
         "всего",
         "сумма",
@@ -67,11 +83,15 @@ TOTALS_WORDS = frozenset(
     }
 )
 
-# The names Excel's Data > Subtotal gives its functions in its labels. They
-# mark a label only as its last word after another word, as in "Ann Count",
-# because "Max" or "Count" alone is more likely a name.
+# The names Excel's Data > Subtotal gives its functions (Count, Average,
+# Max, Min, Product, StdDev, Var) in its labels, in the languages of
+# TOTALS_WORDS, and LibreOffice's "Result". They mark a label only as its
+# last word after another word, as in "Ann Count" or "Ann Cuenta", because
+# "Max" or "Cuenta Bancaria SA" is more likely a name. Italian "Media" is
+# left out, because a company such as "Acme Media" ends with it.
 SUBTOTAL_FUNCTION_WORDS = frozenset(
     {
+        # English
         "count",
         "average",
         "max",
@@ -79,8 +99,82 @@ SUBTOTAL_FUNCTION_WORDS = frozenset(
         "product",
         "stddev",
         "stddevp",
+        "stdev",
+        "stdevp",
         "var",
         "varp",
+        "result",
+        # German
+        "anzahl",
+        "mittelwert",
+        "produkt",
+        "stabw",
+        "stabwn",
+        "stdabw",
+        "stdabwn",
+        "varianz",
+        "varianzen",
+        # Dutch
+        "aantal",
+        "gemiddelde",
+        # French
+        "nombre",
+        "moyenne",
+        "produit",
+        "ecartype",
+        "écartype",
+        "ecartypep",
+        "écartypep",
+        # Italian
+        "conteggio",
+        "prodotto",
+        # Spanish and Portuguese
+        "cuenta",
+        "promedio",
+        "máx",
+        "mín",
+        "producto",
+        "desvest",
+        "desvestp",
+        "contagem",
+        "média",
+        "produto",
+        "desvpad",
+        "desvpadp",
+        # Nordic languages and Finnish
+        "antal",
+        "antall",
+        "medel",
+        "middel",
+        "gennemsnit",
+        "gjennomsnitt",
+        "varians",
+        "määrä",
+        "keskiarvo",
+        "keskihajonta",
+        "varianssi",
+        # Polish and Czech
+        "licznik",
+        "liczba",
+        "średnia",
+        "iloczyn",
+        "wariancja",
+        "počet",
+        "průměr",
+        "součin",
+        "rozptyl",
+        # Russian
+        "количество",
+        "среднее",
+        "максимум",
+        "минимум",
+        "произведение",
+        "отклонение",
+        "дисперсия",
+        # Turkish
+        "ortalama",
+        "çarpım",
+        "varyans",
     }
 )
 
@@ -96,9 +190,45 @@ CJK_TOTALS_WORDS = (
     "總計",
     "小計",
     "総計",
+    "集計",
+    "求和",
+    "加總",
     "합계",
     "소계",
     "총계",
+    "요약",
+)
+
+# Chinese, Japanese and Korean names of the Data > Subtotal functions. Like
+# SUBTOTAL_FUNCTION_WORDS, one marks a label only at its end after other
+# text, as in "Ann 平均值" or "全体の平均".
+CJK_FUNCTION_WORDS = (
+    "计数",
+    "計數",
+    "個数",
+    "个数",
+    "개수",
+    "平均",
+    "平均值",
+    "平均値",
+    "평균",
+    "最大",
+    "最大值",
+    "最大値",
+    "최대값",
+    "最小",
+    "最小值",
+    "最小値",
+    "최소값",
+    "乘积",
+    "乘積",
+    "标准偏差",
+    "標準偏差",
+    "標準差",
+    "方差",
+    "分散",
+    "變異數",
+    "분산",
 )
 
 # The separators between a label's words. Hyphens stay inside a word, so an
@@ -117,7 +247,7 @@ def is_totals_label(text: str) -> bool:
     words = _label_words(text)
     if any(word in TOTALS_WORDS for word in words):
         return True
-    if len(words) > 1 and words[-1] in SUBTOTAL_FUNCTION_WORDS:
+    if _ends_with_function_word(words):
         return True
     joined = "".join(words)
     return any(word in joined for word in CJK_TOTALS_WORDS)
@@ -135,11 +265,20 @@ def ends_with_totals_word(text: str) -> bool:
     words = _label_words(text)
     if not words:
         return False
-    last = words[-1]
-    if last in TOTALS_WORDS or (len(words) > 1 and last in SUBTOTAL_FUNCTION_WORDS):
+    if words[-1] in TOTALS_WORDS or _ends_with_function_word(words):
         return True
     # Chinese labels may be spaced out to fill the cell: 合 计.
     return "".join(words).endswith(CJK_TOTALS_WORDS)
+
+
+def _ends_with_function_word(words: list[str]) -> bool:
+    """Return True when a Subtotal function name ends the label after other text."""
+    if len(words) > 1 and words[-1] in SUBTOTAL_FUNCTION_WORDS:
+        return True
+    joined = "".join(words)
+    return any(
+        joined.endswith(word) and len(joined) > len(word) for word in CJK_FUNCTION_WORDS
+    )
 
 
 def _label_words(text: str) -> list[str]:

@@ -1540,6 +1540,24 @@ def test_deal_over_two_rows_is_one_deal(english_pipeline: Pipeline) -> None:
     assert findings == []
 
 
+def test_blank_merged_id_joins_rows(english_pipeline: Pipeline) -> None:
+    # Deal ID merged down over A2:A3 with no ID typed in yet. Row 3 contains
+    # only a second line of Next Step, and is no section heading.
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 0, 3, 0)],
+        ["Deal ID", "Stage", "Amount", "Next Step"],
+        [None, "Demo", 1000, "Call the buyer"],
+        [None, None, None, "then send the contract"],
+        ["P-2", "Lead", 500, "Mail"],
+    )
+
+    assert [deal.row for deal in deals] == [2, 4]
+    assert deals[0].deal_id is None
+    assert deals[0].values["next_step"] == "Call the buyer\nthen send the contract"
+    assert codes_of(findings) == [(2, Code.MISSING_ID)]
+
+
 def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
     # A date, unlike a text, is not joined, so the deal's first date counts.
     deals, findings = read_merged(
@@ -1835,6 +1853,68 @@ def test_totals_word_label_is_no_deal(
     assert findings[0].value == label
 
 
+# The labels Excel's Data > Subtotal writes in other languages, pasted as
+# values with the group's sum: the function name after the group, or the
+# grand total.
+SUBTOTAL_LABELS = [
+    "Ann 集計",
+    "総計",
+    "Ann 平均",
+    "Ann 個数",
+    "全体の平均",
+    "Ann Итог",
+    "Общий итог",
+    "Ann Количество",
+    "Ann 计数",
+    "Ann 平均值",
+    "Ann 最大值",
+    "Ann 求和",
+    "Ann Anzahl",
+    "Ann Mittelwert",
+    "Ann Moyenne",
+    "Ann Nombre",
+    "Ann Promedio",
+    "Ann Cuenta",
+    "Ann Máx",
+    "요약",
+    "Ann 평균",
+    "Toplam",
+    "Genel Toplam",
+    "Totalsumma",
+    "Ann Antal",
+    "Ann Result",
+]
+
+
+@pytest.mark.parametrize("label", SUBTOTAL_LABELS)
+def test_subtotal_label_in_other_language(
+    english_pipeline: Pipeline, label: str
+) -> None:
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Owner", "Stage", "Amount"],
+        ["D-1", "Acme", "Ann", "Lead", 100],
+        [None, None, label, None, 100],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1"]
+    assert codes_of(findings) == [(3, Code.TOTALS_ROW)]
+
+
+@pytest.mark.parametrize("label", SUBTOTAL_LABELS)
+def test_subtotal_label_without_number(english_pipeline: Pipeline, label: str) -> None:
+    # A count or average of a text column may leave no number in the row.
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Account", "Owner", "Stage", "Amount"],
+        ["D-1", "Acme", "Ann", "Lead", 100],
+        [None, None, label, None, None],
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1"]
+    assert codes_of(findings) == [(3, Code.TOTALS_ROW)]
+
+
 @pytest.mark.parametrize(
     "row",
     [
@@ -1842,8 +1922,21 @@ def test_totals_word_label_is_no_deal(
         [None, "Total Gym Supplies", None, None],
         ["SUM-2024-001", "Acme", None, 300],
         [None, "Total Gym Supplies", "Lead", 300],
+        [None, "Cuenta Bancaria SA", "Lead", 300],
+        [None, "Cuenta Bancaria SA", None, 300],
+        [None, "Acme Media", None, 300],
+        [None, "平均", None, 300],
     ],
-    ids=["with-id", "without-number", "id-with-word", "with-stage"],
+    ids=[
+        "with-id",
+        "without-number",
+        "id-with-word",
+        "with-stage",
+        "function-word-first-with-stage",
+        "function-word-first",
+        "italian-average-word",
+        "function-word-alone",
+    ],
 )
 def test_company_named_total_stays_deal(
     english_pipeline: Pipeline, row: list[CellValue]

@@ -292,6 +292,26 @@ def test_missing_id_cell_inserted_in_order(tmp_path: Path, filling: Pipeline) ->
     assert id_column(path)[1] == "D-1016"
 
 
+@pytest.mark.parametrize("label", ["Ana Lima 集計", "Ana Lima Итог", "Ana Lima Count"])
+def test_subtotal_row_gets_no_id(blanked: Path, filling: Pipeline, label: str) -> None:
+    # A Data > Subtotal row pasted as values below the deals: a label in the
+    # Owner column and a sum in Amount, with a blank ID cell.
+    def add_subtotal_row(sheet: Any) -> None:
+        sheet.cell(19, 3).value = label
+        sheet.cell(19, 5).value = 4000
+
+    edit_deals(blanked, add_subtotal_row)
+
+    result = run_once(blanked, filling)
+
+    assert result.report is not None
+    assert result.report.ids_filled == ("D-1016", "D-1017")
+    assert deals_rows(blanked)[18][0] in ("", None)
+    assert (19, Code.TOTALS_ROW) in {
+        (finding.row, finding.code) for finding in result.findings
+    }
+
+
 def test_deleted_deal_id_not_reused(
     tmp_path: Path, filling: Pipeline, store: StateStore
 ) -> None:
