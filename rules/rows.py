@@ -14,6 +14,7 @@ from typing import TypeVar, cast
 
 from config.models import (
     ID_FIELD,
+    OWNER_FIELD,
     PROBABILITY_FIELD,
     STAGE_FIELD,
     FieldType,
@@ -417,9 +418,11 @@ def _join_continuation_rows(
 ) -> tuple[list[list[CellValue]], list[UnreadCell]]:
     """Join each deal written over rows with its ID merged down into one row.
 
-    Text fields are joined line by line, and a date, amount, number, percent
-    or flag field takes its first filled value (see
-    :func:`join_continuation_rows`).
+    Text fields are joined line by line. The stage, the owner and a date,
+    amount, number, percent or flag field take their first filled value
+    (see :func:`join_continuation_rows`), because a deal has one of each: a
+    second stage below the first gets a ``continuation-value`` warning that
+    names its cell, where joining would make an unknown stage.
     """
     fields = reader.columns.fields
     id_column = fields.get(ID_FIELD)
@@ -428,7 +431,7 @@ def _join_continuation_rows(
     first_value_columns = {
         fields[name]
         for name, kind in reader.field_types.items()
-        if kind is not FieldType.TEXT
+        if kind is not FieldType.TEXT or name in (STAGE_FIELD, OWNER_FIELD)
     }
     status_columns = set(reader.columns.old_status_columns)
     if reader.columns.status_column is not None:

@@ -1576,6 +1576,27 @@ def test_continuation_row_keeps_first_date(english_pipeline: Pipeline) -> None:
     assert findings[0].field == "next_step_date"
 
 
+def test_continuation_row_keeps_first_stage(english_pipeline: Pipeline) -> None:
+    # Joined, the two stages would read as the unknown stage "Demo\nProposal".
+    deals, findings = read_merged(
+        english_pipeline,
+        [(2, 0, 3, 0)],
+        ["Deal ID", "Stage", "Owner", "Next Step"],
+        ["P-1", "Demo", "Ana", "Call"],
+        [None, "Proposal", "Ben", "then quote"],
+    )
+
+    assert [deal.row for deal in deals] == [2]
+    assert deals[0].values["stage"] == "Demo"
+    assert deals[0].values["owner"] == "Ana"
+    assert deals[0].values["next_step"] == "Call\nthen quote"
+    assert codes_of(findings) == [
+        (2, Code.CONTINUATION_VALUE),
+        (2, Code.CONTINUATION_VALUE),
+    ]
+    assert [finding.params for finding in findings] == [{"cell": "B3"}, {"cell": "C3"}]
+
+
 def test_merged_amount_counts_once(english_pipeline: Pipeline) -> None:
     # One contract amount merged down over three line-item deals.
     deals, findings = read_merged(
