@@ -22,7 +22,8 @@ from sync.state.read_only import file_uri_path, read_only_query
 from sync.state.schema import VERSION_TABLE, ForeignTablesError
 
 # Tables that every pipesheet schema revision has. A file whose tables lack
-# one of them belongs to another program.
+# one of them belongs to another program, unless its only table is
+# alembic_version, as after a downgrade to the base revision.
 PIPESHEET_MARKER_TABLES = frozenset({VERSION_TABLE.name, "runs"})
 
 
@@ -55,7 +56,8 @@ def check_sqlite_contents(path: str, *, writing: bool) -> None:
             "Pass --state or set PIPESHEET_STATE to the database your runs use, "
             "or run 'pipesheet run CONFIG' first to create it."
         )
-    if not PIPESHEET_MARKER_TABLES <= set(tables):
+    names = set(tables)
+    if names != {VERSION_TABLE.name} and not PIPESHEET_MARKER_TABLES <= names:
         raise ForeignTablesError(sorted(tables))
 
 
