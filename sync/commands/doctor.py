@@ -122,7 +122,16 @@ def _check_state_database(state: str) -> list[Check]:
     if revisions is None:
         return []
     shown = _shown_state(state)
-    if revisions in ([HEAD_REVISION], []):
+    if not revisions:
+        return [
+            Check(
+                name,
+                Outcome.PASSED,
+                f"{shown!r} is empty, so no run has been recorded in it yet. The "
+                "next run creates pipesheet's tables in it.",
+            )
+        ]
+    if revisions == [HEAD_REVISION]:
         return [
             Check(name, Outcome.PASSED, f"{shown!r}, schema revision {HEAD_REVISION!r}")
         ]

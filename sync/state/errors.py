@@ -3,6 +3,7 @@
 PipesheetError
 └── StateError                      the state database cannot be used
     ├── StateNotFoundError (LookupError)   no state database at that path
+    ├── EmptyStateError                    an empty file, with no run to read
     ├── RunNotFoundError (LookupError)     no run with that id, or no run at all
     └── DealNotFoundError (LookupError)    no stage change recorded for that deal
 """
@@ -18,6 +19,10 @@ class StateError(PipesheetError):
 
 class StateNotFoundError(StateError, LookupError):
     """No state database exists at the given path."""
+
+
+class EmptyStateError(StateError):
+    """The SQLite file given as the state database is empty, so no run is in it."""
 
 
 class RunNotFoundError(StateError, LookupError):

@@ -29,13 +29,23 @@ def create_read_only_engine(url: URL) -> sa.Engine:
     changes.
     """
     assert url.database, "a read-only engine needs an SQLite file"
-    query = {"mode": "ro", "uri": "true"}
     path = Path(url.database)
+    query = {**read_only_query(path), "uri": "true"}
+    uri = URL.create("sqlite+pysqlite", database=file_uri_path(path), query=query)
+    return create_state_engine(uri)
+
+
+def read_only_query(path: Path) -> dict[str, str]:
+    """Return the SQLite URI parameters that open ``path`` read-only, as above."""
+    query = {"mode": "ro"}
     wal = path.with_name(path.name + "-wal")
     if not os.access(path.parent, os.W_OK) and not wal.exists():
         query["immutable"] = "1"
+    return query
+
+
+def file_uri_path(path: Path) -> str:
+    """Return ``path`` as the part of an SQLite URI before its parameters."""
     # A '?' or '#' in the path would end the URI's path part, so the path is
     # percent-encoded. SQLite decodes the escapes.
-    database = f"file:{urllib.parse.quote(str(path))}"
-    uri = URL.create("sqlite+pysqlite", database=database, query=query)
-    return create_state_engine(uri)
+    return f"file:{urllib.parse.quote(str(path))}"

@@ -60,14 +60,23 @@ class UnknownRevisionError(StateError):
 
 
 class ForeignTablesError(StateError):
-    """A database with tables named like pipesheet's but no pipesheet revision."""
+    """A database that another program made, in which pipesheet's tables must not go.
+
+    It has tables named like pipesheet's but no pipesheet revision, or it is
+    an SQLite file with tables that pipesheet did not create.
+    """
+
+    # How many of the tables the message names.
+    NAMED_TABLES = 3
 
     def __init__(self, tables: list[str]) -> None:
         self.tables = tables
         noun = "a table" if len(tables) == 1 else "tables"
+        names = ", ".join(map(repr, tables[: self.NAMED_TABLES]))
+        if len(tables) > self.NAMED_TABLES:
+            names += f" and {len(tables) - self.NAMED_TABLES} more"
         super().__init__(
-            f"it has {noun} named {', '.join(map(repr, tables))} but no "
-            "pipesheet schema revision"
+            f"it has {noun} named {names} but no pipesheet schema revision"
         )
 
 

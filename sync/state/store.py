@@ -28,7 +28,12 @@ from rules.transitions import ROW_INDEX, SEEN_ON_INDEX
 from sync.sources.file_access import running_user
 from sync.state import locks as workbook_locks
 from sync.state.engine import create_state_engine, state_url
-from sync.state.errors import RunNotFoundError, StateError, StateNotFoundError
+from sync.state.errors import (
+    EmptyStateError,
+    RunNotFoundError,
+    StateError,
+    StateNotFoundError,
+)
 from sync.state.locks import WorkbookLock
 from sync.state.packing import (
     PackedHistory,
@@ -48,6 +53,7 @@ from sync.state.schema import (
     check_readable_revisions,
     upgrade_schema,
 )
+from sync.state.sqlite_contents import check_sqlite_contents
 from sync.state.tables import as_utc, run_snapshots, run_transitions, runs
 from sync.state.upgrades import (
     copy_for_reading,
@@ -85,6 +91,7 @@ class StateStore:
         """
         url = _parse_url(url_or_path)
         _check_sqlite_file(url, create=create)
+        _check_contents(url, writing=True)
         return cls._open_upgraded(url, keep_and_announce_upgrade)
 
     @classmethod
@@ -161,6 +168,8 @@ class StateStore:
             engine, recorded = _open_checked(url)
         except StateNotFoundError:
             return None
+        except EmptyStateError:
+            return []
         engine.dispose()
         return recorded
 
@@ -756,6 +765,7 @@ def _open_checked(url: URL) -> tuple[sa.Engine, list[str]]:
     """
     if _is_sqlite_file(url):
         _check_sqlite_file(url, create=False)
+        _check_contents(url, writing=False)
         engine = create_read_only_engine(url)
     else:
         engine = _create_engine(url)
@@ -775,6 +785,21 @@ def _open_checked(url: URL) -> tuple[sa.Engine, list[str]]:
     return engine, recorded
 
 
+def _check_contents(url: URL, *, writing: bool) -> None:
+    """Check that an existing SQLite file is pipesheet's, before an engine opens it.
+
+    :raises EmptyStateError: the file is empty and ``writing`` is False.
+    :raises StateError: the file is another program's or not a database.
+    """
+    if not _is_sqlite_file(url):
+        return
+    assert url.database is not None
+    try:
+        check_sqlite_contents(url.database, writing=writing)
+    except ForeignTablesError as error:
+        raise schema_error(url.database, error) from error
+
+
 def schema_error(
     shown: str, error: UnknownRevisionError | ForeignTablesError
 ) -> StateError:
@@ -787,8 +812,8 @@ def schema_error(
         )
     return StateError(
         f"{shown!r} is not a pipesheet state database: {error}. "
-        "Point --state or PIPESHEET_STATE at another database (a missing "
-        "SQLite file is created). Nothing was changed."
+        "Pass --state or set PIPESHEET_STATE to the database your runs use, "
+        "or to a new path, which a run creates. Nothing was changed."
     )
 
 

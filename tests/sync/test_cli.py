@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 from importlib.metadata import version
 from pathlib import Path
 
@@ -1044,6 +1045,81 @@ def test_reading_commands_write_no_state(
         "s.sqlite-shm",
     ]
     assert Path("db/s.sqlite").read_bytes() == recorded
+
+
+READING_COMMANDS = pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "tiny.yaml", "--as-of", AS_OF, "-q"],
+        ["run", "tiny.yaml", "--as-of", AS_OF, "--dry-run", "-q"],
+        ["history"],
+    ],
+    ids=["check", "dry-run", "history"],
+)
+
+
+@READING_COMMANDS
+def test_reading_commands_name_empty_state(command: list[str]) -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("empty.sqlite").touch()
+    path = str(Path("empty.sqlite").resolve())
+
+    result = invoke(*command, "--state", "empty.sqlite")
+
+    assert result.exit_code == 1
+    assert (
+        f"State database {path!r} is empty: no run has been recorded in it."
+    ) in result.stderr
+    assert Path("empty.sqlite").stat().st_size == 0
+
+
+@READING_COMMANDS
+def test_reading_commands_name_foreign_state(command: list[str]) -> None:
+    write_tiny(CLEAN_DEALS)
+    with sqlite3.connect("other.sqlite") as connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER)")
+    connection.close()
+    path = str(Path("other.sqlite").resolve())
+
+    result = invoke(*command, "--state", "other.sqlite")
+
+    assert result.exit_code == 1
+    assert (
+        f"{path!r} is not a pipesheet state database: it has a table named "
+        "'contacts' but no pipesheet schema revision."
+    ) in result.stderr
+
+
+def test_run_keeps_out_of_foreign_state() -> None:
+    write_tiny(CLEAN_DEALS)
+    with sqlite3.connect("other.sqlite") as connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER)")
+    connection.close()
+    before = Path("other.sqlite").read_bytes()
+    workbook = Path("tiny.xlsx").read_bytes()
+
+    result = invoke(
+        "run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "other.sqlite"
+    )
+
+    assert result.exit_code == 1
+    assert "is not a pipesheet state database" in result.stderr
+    assert Path("other.sqlite").read_bytes() == before
+    assert Path("tiny.xlsx").read_bytes() == workbook
+
+
+def test_run_turns_empty_file_into_state() -> None:
+    write_tiny(CLEAN_DEALS)
+    Path("empty.sqlite").touch()
+
+    first = invoke(
+        "run", "tiny.yaml", "--as-of", AS_OF, "-q", "--state", "empty.sqlite"
+    )
+    history = invoke("history", "--state", "empty.sqlite")
+
+    assert first.exit_code == 0, first.stderr
+    assert history.exit_code == 0, history.stderr
+    assert "tiny.xlsx" in history.stdout
 
 
 def test_dry_run_leaves_state_unchanged() -> None:

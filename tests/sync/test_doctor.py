@@ -1221,3 +1221,32 @@ def test_missing_state_database_unlisted(starter: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "State database" not in result.output
     assert not path.exists()
+
+
+def test_empty_state_database_passes(starter: Path, tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite"
+    path.touch()
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 0
+    assert (
+        f"✓ State database  {str(path)!r} is empty, so no run has been recorded "
+        "in it yet. The next run creates pipesheet's tables in it."
+    ) in lines(result)
+    assert path.stat().st_size == 0
+
+
+def test_foreign_state_database_fails(starter: Path, tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER)")
+    connection.close()
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 1
+    assert (
+        f"✗ State database  {str(path)!r} is not a pipesheet state database: it "
+        "has a table named 'contacts' but no pipesheet schema revision."
+    ) in result.output

@@ -113,24 +113,27 @@ def test_foreign_runs_table_rejected(tmp_path: Path) -> None:
 
     assert str(raised.value) == (
         f"{str(path)!r} is not a pipesheet state database: it has a table named "
-        "'runs' but no pipesheet schema revision. Point --state or "
-        "PIPESHEET_STATE at another database (a missing SQLite file is created). "
-        "Nothing was changed."
+        "'runs' but no pipesheet schema revision. Pass --state or set "
+        "PIPESHEET_STATE to the database your runs use, or to a new path, which "
+        "a run creates. Nothing was changed."
     )
 
 
-def test_unrelated_tables_kept_beside_state(tmp_path: Path) -> None:
+def test_unrelated_sqlite_tables_rejected(tmp_path: Path) -> None:
+    # An SQLite file is one program's database, so pipesheet's tables do not
+    # go beside another program's.
     path = tmp_path / "shared.sqlite"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE notes (x)")
     connection.close()
 
-    StateStore.open(str(path)).close()
+    with pytest.raises(StateError, match="it has a table named 'notes'"):
+        StateStore.open(str(path))
 
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
-        assert schema_revisions(connection) == [HEAD_REVISION]
-        assert "notes" in sa.inspect(connection).get_table_names()
+        assert schema_revisions(connection) == []
+        assert sa.inspect(connection).get_table_names() == ["notes"]
     engine.dispose()
 
 
