@@ -191,7 +191,6 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     formula_searches = (
         _row_search,
         _subtotal_search,
-        _aggregate_search,
         _empty_result_search,
         _unsaved_result_search,
     )
@@ -555,24 +554,24 @@ def _row_search(
 def _subtotal_search(
     buffer: bytes, spelling: _Spelling, found: SheetScan
 ) -> Iterator[_Outcome]:
-    def record(hit: int) -> _Outcome:
-        blocks = found.subtotal_formulas
-        return _formula_cell(buffer, hit, _calls_subtotal, blocks)
+    """Record the cells whose formulas call SUBTOTAL, AGGREGATE or SUM.
 
-    yield from _search(buffer, b"SUBTOTAL(", record)
-    yield from _search(buffer, b"AGGREGATE(", record)
-    yield from _search(buffer, b"SUM(", record)
+    A SUBTOTAL or AGGREGATE cell goes to both ``subtotal_formulas`` and
+    ``aggregate_formulas``, so the sheet is searched once for each name.
+    """
 
+    def record_sum(hit: int) -> _Outcome:
+        return _formula_cell(buffer, hit, _calls_subtotal, found.subtotal_formulas)
 
-def _aggregate_search(
-    buffer: bytes, spelling: _Spelling, found: SheetScan
-) -> Iterator[_Outcome]:
-    def record(hit: int) -> _Outcome:
-        blocks = found.aggregate_formulas
-        return _formula_cell(buffer, hit, _calls_aggregate, blocks)
+    def record_aggregate(hit: int) -> _Outcome:
+        outcome = record_sum(hit)
+        if not isinstance(outcome, _Unfinished):
+            _formula_cell(buffer, hit, _calls_aggregate, found.aggregate_formulas)
+        return outcome
 
-    yield from _search(buffer, b"SUBTOTAL(", record)
-    yield from _search(buffer, b"AGGREGATE(", record)
+    yield from _search(buffer, b"SUBTOTAL(", record_aggregate)
+    yield from _search(buffer, b"AGGREGATE(", record_aggregate)
+    yield from _search(buffer, b"SUM(", record_sum)
 
 
 def _empty_result_search(
