@@ -156,7 +156,7 @@ def join_continuation_rows(
 
     A deal written over two or more rows merges its ID cell down over them,
     and the rows below its first one continue it, such as a second line of
-    Next Step. This holds whether or not the merged ID cell has a value: a
+    Next Step. This applies whether or not the merged ID cell has a value: a
     deal with a blank merged ID is still one deal, which keeps its missing
     ID. Each such continuation row is emptied, so it is no deal of its own,
     and its own cells go into the deal's first row. A text cell is

@@ -420,8 +420,8 @@ def _join_continuation_rows(
 
     Text fields are joined line by line. The stage, the owner and a date,
     amount, number, percent or flag field take their first filled value
-    (see :func:`join_continuation_rows`), because a deal has one of each: a
-    second stage below the first gets a ``continuation-value`` warning that
+    (see :func:`join_continuation_rows`), because a deal has one of each. So
+    a second stage below the first gets a ``continuation-value`` warning that
     names its cell, where joining would make an unknown stage.
     """
     fields = reader.columns.fields

@@ -37,7 +37,7 @@ def latest_ok_day(
 
 
 class ReviewCoverage(NamedTuple):
-    """What a workbook's ``ok`` runs record of the monthly reviews.
+    """The monthly reviews that a workbook's ``ok`` runs recorded.
 
     ``first_day`` is the earliest ``as_of`` of any of them. ``reviewed_through``
     is the latest month that a run recorded as reviewed, and

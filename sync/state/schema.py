@@ -171,7 +171,7 @@ def recorded_revisions(connection: sa.Connection) -> list[str]:
 
 
 def check_readable_revisions(connection: sa.Connection) -> list[str]:
-    """Return the recorded revisions after checking that this pipesheet knows them.
+    """Return the recorded revisions after checking that this pipesheet has them.
 
     It only reads, within the caller's transaction, so a command that must
     not change the database can find out whether it needs an upgrade.

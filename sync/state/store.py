@@ -160,7 +160,7 @@ class StateStore:
         for an empty database.
 
         :raises StateError: the database cannot be read, a newer pipesheet
-            wrote it, or it is not a pipesheet database; the message is the
+            wrote it, or it is not a pipesheet database. The message is the
             one a run gives.
         """
         url = _parse_url(url_or_path)

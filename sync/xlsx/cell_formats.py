@@ -1,4 +1,4 @@
-"""The meaning of a cell format (``xf``) in the styles part, whoever wrote it.
+"""The meaning of a cell format (``xf``) in the styles part, in any program's form.
 
 pipesheet reuses a plain cell format it added on an earlier run: one with a
 number format and a font and nothing else. Other programs write the same

@@ -692,7 +692,7 @@ def test_disabled_api_says_to_enable_it(tmp_path: Path) -> None:
 
 
 def test_office_file_in_drive_says_to_convert(fake: FakeSheets) -> None:
-    # Google's answer when the id names an .xlsx stored in Drive.
+    # Google's response when the id names an .xlsx stored in Drive.
     spreadsheet_id = fake.create("Pipeline")
     message = "This operation is not supported for this document"
     body = {"error": {"code": 400, "message": message, "status": "FAILED_PRECONDITION"}}
