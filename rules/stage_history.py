@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from config.models import Pipeline
 from rules.checks import STAGE_ENTERED_FIELD
@@ -124,13 +124,20 @@ def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> Stage
         stage = lookup.find(name)
         if stage is not None and stage.name != name:
             renamed[name] = stage.name
+    return with_renamed_stages(history, renamed)
+
+
+def with_renamed_stages(
+    history: StageHistory, renamed: dict[str | None, str]
+) -> StageHistory:
+    """Return the history with each stage in ``renamed`` under its new name."""
     if not renamed:
         return history
-
+    previous = history.previous
     return replace(
         history,
         previous=None
-        if history.previous is None
+        if previous is None
         else [_renamed_snapshot(snapshot, renamed) for snapshot in previous],
         transitions=[_renamed_move(move, renamed) for move in history.transitions],
         ended_stay_starts={
@@ -138,6 +145,51 @@ def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> Stage
             for stay_end, start in history.ended_stay_starts.items()
         },
     )
+
+
+def renames_seen_in_runs(
+    transitions: Sequence[Transition], snapshot: Sequence[DealSnapshot] | None
+) -> dict[str | None, str]:
+    """Return the stage renames that the recorded runs show, old name to new name.
+
+    A run reads the stored stages through the definition's names and aliases.
+    After a stage was renamed with its old name kept as an alias, a deal's
+    next move therefore starts from the new name, while its move before ends
+    in the old one, and the next stored snapshot has the new name. Each such
+    break in a deal's path is one rename. Where a name was renamed more than
+    once, the latest rename counts, and renames are followed to the name the
+    latest runs use. A stage renamed back to an earlier name keeps its stored
+    names. A rename while no deal was in the stage leaves no break, so it is
+    not found.
+    """
+    latest: dict[str, tuple[dt.date, str]] = {}
+
+    def note(old: str | None, new: str | None, day: dt.date) -> None:
+        if old is None or new is None or old == new:
+            return
+        if old not in latest or latest[old][0] <= day:
+            latest[old] = (day, new)
+
+    last_moves: dict[str, Transition] = {}
+    for move in sorted(transitions, key=attrgetter("seen_on")):
+        before = last_moves.get(move.deal_id)
+        if before is not None:
+            note(before.to_stage, move.from_stage, move.seen_on)
+        last_moves[move.deal_id] = move
+    for deal in snapshot or ():
+        before = last_moves.get(deal.deal_id)
+        if before is not None:
+            note(before.to_stage, deal.stage, dt.date.max)
+
+    renamed: dict[str | None, str] = {}
+    for old, (_, new) in latest.items():
+        seen = {old}
+        while new in latest and new not in seen:
+            seen.add(new)
+            new = latest[new][1]
+        if new != old:
+            renamed[old] = new
+    return renamed
 
 
 def describe_unknown_recorded_stages(

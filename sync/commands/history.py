@@ -137,7 +137,9 @@ def log(
     saw the deal in the stage. The current stay counts up to the day of the
     latest recorded run. The total days in each stage add up every stay. A
     figure marked ≥ is a minimum, because it includes a stay that began
-    before the first recorded run.
+    before the first recorded run. A stage renamed with its old name kept as
+    an alias shows its new name. Without CONFIG that name comes from the runs
+    after the rename, so pass CONFIG when no deal was in the stage then.
     """
     pipeline = _selected_definition(config, source)
     from sync.state.ok_runs import ok_run_days
@@ -150,7 +152,9 @@ def log(
             key, tab = _only_workbook_tab(store, state)
         else:
             key, tab = workbook_key(pipeline, source), pipeline.source.tab
-        deal_id, deal_history, retyped = _deal_history(store, key, tab, deal_id)
+        deal_id, deal_history, retyped = _deal_history(
+            store, key, tab, deal_id, renames_from_runs=pipeline is None
+        )
         path = deal_history.transitions
         if not path and not store.runs(key, 1, tab=tab):
             raise RunNotFoundError(_no_runs_message(store, state, key, tab))
@@ -511,7 +515,7 @@ def _with_current_stage_names(
 ) -> StageHistory:
     # Runs read stored stages through the definition's names and aliases, so a
     # stage renamed with its old name kept as an alias shows its new name here
-    # too. Without CONFIG the stored names are all there is.
+    # too. Without CONFIG, _deal_history gave the renames the runs show.
     if pipeline is None:
         return deal_history
     from rules.stage_history import with_current_stage_names
@@ -571,7 +575,12 @@ def _no_runs_message(store: StateStore, state: str, key: str, tab: str) -> str:
 
 
 def _deal_history(
-    store: StateStore, key: str, tab: str, deal_id: str
+    store: StateStore,
+    key: str,
+    tab: str,
+    deal_id: str,
+    *,
+    renames_from_runs: bool = False,
 ) -> tuple[str, StageHistory, list[RetypedId]]:
     """Return the transitions and stored stay starts of the deal ``deal_id``.
 
@@ -581,13 +590,20 @@ def _deal_history(
     stored with and without such a mark are one deal here, under the ID of
     its first transition. A deal whose ID was retyped (see
     :mod:`rules.retyped_ids`) has the transitions of its earlier IDs too, and
-    typing an earlier ID finds it.
+    typing an earlier ID finds it. With ``renames_from_runs``, the stages that
+    the recorded runs show renamed (see
+    :func:`~rules.stage_history.renames_seen_in_runs`) have their new names.
 
     :returns: the deal's ID, its history, and the retypes that led to that
         ID, oldest first.
     """
     from rules.retyped_ids import latest_id_of, retypes_of
-    from rules.stage_history import StageHistory, with_retyped_ids
+    from rules.stage_history import (
+        StageHistory,
+        renames_seen_in_runs,
+        with_renamed_stages,
+        with_retyped_ids,
+    )
 
     typed = deal_id_key(deal_id)
     moves, ended_starts = store.transitions_with_starts(key, tab=tab)
@@ -604,7 +620,7 @@ def _deal_history(
         return deal_id, StageHistory(), []
 
     one_id = path[0].deal_id
-    _, stay_starts = store.latest_snapshot_with_starts(key, tab=tab)
+    snapshot, stay_starts = store.latest_snapshot_with_starts(key, tab=tab)
     current_starts = [
         start
         for stored_id, start in stay_starts.items()
@@ -620,6 +636,9 @@ def _deal_history(
             if deal_id_key(stay_end.deal_id) == typed
         },
     )
+    if renames_from_runs:
+        renamed = renames_seen_in_runs(moves, snapshot)
+        deal_history = with_renamed_stages(deal_history, renamed)
     return deal_id, deal_history, retypes_of(one_id, retyped)
 
 

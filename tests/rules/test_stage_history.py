@@ -17,6 +17,7 @@ from rules.stage_history import (
     StageHistory,
     apply_history,
     lost_at_stages,
+    renames_seen_in_runs,
     with_current_stage_names,
 )
 from tests.rules.builders import (
@@ -652,3 +653,63 @@ def test_retyped_id_warning_for_notice_days(
 
     assert [finding.code for finding in outcome.findings] == expected
     assert [row.deal_id for row in outcome.log_rows] == ["B-7", "a-2", "a-2"]
+
+
+# renames the recorded runs show
+
+
+def day(number: int) -> dt.date:
+    return dt.date(2026, 11, number)
+
+
+def test_runs_show_no_rename_without_breaks() -> None:
+    moves = [
+        Transition("D-1", None, "Lead", day(2)),
+        Transition("D-1", "Lead", "Demo", day(3)),
+        Transition("D-1", "Demo", None, day(4)),
+        Transition("D-1", None, "Proposal", day(5)),
+    ]
+    snapshot = [DealSnapshot("D-1", "Proposal", None, None, 4)]
+
+    assert renames_seen_in_runs(moves, snapshot) == {}
+
+
+def test_runs_show_rename_by_next_move() -> None:
+    moves = [
+        Transition("D-1", "Lead", "Qualified", day(3)),
+        Transition("D-1", "Qualifying", "Demo", day(10)),
+    ]
+
+    assert renames_seen_in_runs(moves, None) == {"Qualified": "Qualifying"}
+
+
+def test_runs_show_rename_by_snapshot() -> None:
+    moves = [Transition("D-2", "Lead", "Qualified", day(3))]
+    snapshot = [DealSnapshot("D-2", "Qualifying", None, None, 5)]
+
+    assert renames_seen_in_runs(moves, snapshot) == {"Qualified": "Qualifying"}
+
+
+def test_runs_show_renames_followed_to_latest() -> None:
+    moves = [
+        Transition("D-1", "Lead", "Qualified", day(3)),
+        Transition("D-1", "Qualifying", "Demo", day(10)),
+        Transition("D-2", "Lead", "Qualifying", day(11)),
+        Transition("D-2", "Qualification", "Demo", day(20)),
+    ]
+
+    assert renames_seen_in_runs(moves, None) == {
+        "Qualified": "Qualification",
+        "Qualifying": "Qualification",
+    }
+
+
+def test_runs_show_no_rename_back_and_forth() -> None:
+    moves = [
+        Transition("D-1", "Lead", "Demo", day(3)),
+        Transition("D-1", "Showcase", "Proposal", day(10)),
+        Transition("D-2", "Lead", "Showcase", day(11)),
+        Transition("D-2", "Demo", "Proposal", day(20)),
+    ]
+
+    assert renames_seen_in_runs(moves, None) == {}

@@ -813,6 +813,61 @@ def test_log_json_shows_renamed_stage(state: Path, tmp_path: Path) -> None:
     assert json.loads(result.output)["transitions"][0]["to_stage"] == "Showcase"
 
 
+@pytest.fixture
+def renamed_state(tmp_path: Path, workbook: Path) -> Path:
+    """Build a state database in which Qualified was renamed Qualifying.
+
+    D-1 moved Lead -> Qualified on 03-03. After the rename, with the old name
+    kept as an alias, the run of 03-10 read the stored stage as Qualifying and
+    recorded D-1's move to Demo from there. D-2 sat in Qualified through the
+    rename, so only its snapshot shows the new name.
+    """
+    path = tmp_path / "renamed.sqlite"
+    runs = {
+        1: ([("D-1", None, "Lead"), ("D-2", None, "Lead")], "Lead", "Lead"),
+        3: ([("D-1", "Lead", "Qualified"), ("D-2", "Lead", "Qualified")],)
+        + ("Qualified", "Qualified"),
+        10: ([("D-1", "Qualifying", "Demo")], "Demo", "Qualifying"),
+    }
+    with StateStore.open(str(path)) as store:
+        for number, (moves, first, second) in runs.items():
+            as_of = dt.date(2025, 3, number)
+            now = dt.datetime.combine(as_of, dt.time(7), dt.UTC)
+            run_id = store.start_run(str(workbook), "Deals", as_of, now=now)
+            found = [Transition(*found_move, as_of) for found_move in moves]
+            store.record_transitions(str(workbook), run_id, found)
+            snapshot = [
+                DealSnapshot("D-1", first, "Ana", 1.0, 4),
+                DealSnapshot("D-2", second, "Ana", 1.0, 5),
+            ]
+            store.save_snapshot(run_id, snapshot)
+            store.finish_run(run_id, RunOutcome.OK, now=now)
+    return path
+
+
+def test_log_without_config_follows_rename(renamed_state: Path) -> None:
+    result = invoke(log, ["D-1", "--state", str(renamed_state)])
+
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.output)[:4] == [
+        ["Seen on", "Change", "Days in previous stage"],
+        ["2025-03-01", "(new) → Lead", ""],
+        ["2025-03-03", "Lead → Qualifying", "2"],
+        ["2025-03-10", "Qualifying → Demo", "7"],
+    ]
+
+
+def test_log_without_config_renames_current_stay(renamed_state: Path) -> None:
+    result = invoke(log, ["D-2", "--state", str(renamed_state), "--json"])
+
+    document = json.loads(result.output)
+    assert document["transitions"][1]["to_stage"] == "Qualifying"
+    assert [stay["stage"] for stay in document["days_in_stage"]] == [
+        "Lead",
+        "Qualifying",
+    ]
+
+
 # a deal ID retyped in another case
 
 
