@@ -51,7 +51,8 @@ class WorkbookHealth:
     last_ok_at: dt.datetime | None = None
     # The error of the latest run, None when it succeeded.
     last_error: str | None = None
-    # The latest run that sent or tried to send a digest: its end and counts.
+    # This service's latest run that sent or tried to send a digest: its end and
+    # counts. The state database records no failed digests, so a restart clears them.
     last_digests_at: dt.datetime | None = None
     last_digests_sent: int = 0
     last_digests_failed: int = 0
