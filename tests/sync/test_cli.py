@@ -699,6 +699,7 @@ def test_check_json_lists_user_tab() -> None:
         "status_cells": 0,
         "tabs": [],
         "status_header": False,
+        "reason": "1 problem stops a run before it writes",
     }
 
 
