@@ -130,7 +130,7 @@ def _planned_json(result: RunResult) -> dict[str, Any]:
     """Return what a run would write, and why nothing when nothing is written.
 
     Nothing is planned for a format pipesheet only reads, or when a blocker
-    would stop the run. ``reason`` then says which, as the summary's Written
+    would stop the run. ``reason`` then names which, as the summary's Written
     line does, and is None otherwise.
     """
     reason = _not_written_reason(result)
