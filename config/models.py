@@ -6,9 +6,7 @@ A definition is data only. Loading it (YAML or a ``Rules`` tab) lives in
 
 from __future__ import annotations
 
-import difflib
 import re
-import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -33,6 +31,7 @@ from config.known_fields import (
 )
 from config.smtp_host import check_smtp_host, is_host_name
 from config.tab_names import check_review_tab_name, tab_name_problem
+from config.time_zones import check_time_zone, is_time_zone
 from config.webhook_url import check_webhook_url
 from rules.text_forms import fold_text, owner_key
 
@@ -728,149 +727,6 @@ class Pipeline(StrictModel):
     @property
     def open_stages(self) -> list[Stage]:
         return [stage for stage in self.stages if stage.outcome is Outcome.OPEN]
-
-
-# Names in the zone database that are no place's zone: "localtime" is the
-# zone this machine is set to, "Factory" means none, and "posixrules"
-# contains rules for TZ strings.
-NOT_PLACE_ZONES = frozenset({"localtime", "factory", "posixrules"})
-# Folders of the zone database that repeat it: "posix/" contains the same
-# zones, and "right/" contains them counting leap seconds, which computer
-# clocks do not.
-COPY_FOLDERS = ("posix/", "right/")
-# Abbreviations people write for a zone, which are not zone names, with the
-# zones each most often means.
-ZONE_ABBREVIATIONS = {
-    "cst": ("America/Chicago", "Asia/Shanghai"),
-    "cdt": ("America/Chicago",),
-    "edt": ("America/New_York",),
-    "pst": ("America/Los_Angeles",),
-    "pdt": ("America/Los_Angeles",),
-    "mdt": ("America/Denver",),
-    "akst": ("America/Anchorage",),
-    "bst": ("Europe/London",),
-    "cest": ("Europe/Berlin",),
-    "ist": ("Asia/Kolkata", "Europe/Dublin"),
-    "jst": ("Asia/Tokyo",),
-    "kst": ("Asia/Seoul",),
-    "hkt": ("Asia/Hong_Kong",),
-    "sgt": ("Asia/Singapore",),
-    "aest": ("Australia/Sydney",),
-    "aedt": ("Australia/Sydney",),
-    "nzst": ("Pacific/Auckland",),
-}
-# Names that are no zone in the IANA database but name one: cities that
-# share another city's zone, and Windows' zone names.
-ZONE_OTHER_NAMES = {
-    "z": "UTC",
-    "asia/beijing": "Asia/Shanghai",
-    "beijing": "Asia/Shanghai",
-    "asia/mumbai": "Asia/Kolkata",
-    "asia/new_delhi": "Asia/Kolkata",
-    "china standard time": "Asia/Shanghai",
-    "taipei standard time": "Asia/Taipei",
-    "tokyo standard time": "Asia/Tokyo",
-    "korea standard time": "Asia/Seoul",
-    "singapore standard time": "Asia/Singapore",
-    "india standard time": "Asia/Kolkata",
-    "gmt standard time": "Europe/London",
-    "w. europe standard time": "Europe/Berlin",
-    "central europe standard time": "Europe/Budapest",
-    "romance standard time": "Europe/Paris",
-    "eastern standard time": "America/New_York",
-    "central standard time": "America/Chicago",
-    "mountain standard time": "America/Denver",
-    "pacific standard time": "America/Los_Angeles",
-    "aus eastern standard time": "Australia/Sydney",
-}
-# A fixed offset from UTC: UTC+8, GMT-05:00, +0530.
-_UTC_OFFSET = re.compile(
-    r"(?:utc|gmt)? ?(?P<sign>[+-]) ?(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?"
-)
-
-
-def is_time_zone(name: str) -> bool:
-    """Return True if ``name`` is a place's zone in this system's IANA database."""
-    folded = name.strip().casefold()
-    if folded in NOT_PLACE_ZONES or folded.startswith(COPY_FOLDERS):
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        # OSError: a folder of the zone database, such as "Asia", is not a zone.
-        return False
-    return True
-
-
-def check_time_zone(name: str) -> None:
-    """Check that ``name`` is a place's zone in this system's IANA database.
-
-    :raises ValueError: with the nearest known name when there is one.
-    """
-    if is_time_zone(name):
-        return
-
-    message = (
-        f"invalid value {name!r}; expected an IANA time zone name such as "
-        "'Europe/Berlin' or 'Asia/Shanghai'"
-    )
-    folded = name.strip().casefold()
-    if folded == "localtime":
-        message += (
-            ", because 'localtime' is whatever zone the machine running pipesheet "
-            "is set to, which can differ from the team's"
-        )
-    abbreviated = ZONE_ABBREVIATIONS.get(folded)
-    other_name = ZONE_OTHER_NAMES.get(folded)
-    offset_zone = _offset_zone(folded)
-    if abbreviated:
-        named = " or ".join(repr(zone) for zone in abbreviated)
-        message += f"; {name!r} is an abbreviation, did you mean {named}?"
-    elif other_name:
-        message += f"; did you mean {other_name!r}?"
-    elif offset_zone:
-        message += (
-            "; write the zone of a city at that offset, such as 'Asia/Shanghai' "
-            f"or 'America/New_York', which follows its daylight saving changes, "
-            f"or {offset_zone!r} for the fixed offset (Etc zones count the other "
-            "way round)"
-        )
-    else:
-        nearest = _nearest_time_zone(name)
-        if nearest:
-            message += f"; did you mean {nearest!r}?"
-    raise ValueError(message)
-
-
-def _offset_zone(folded: str) -> str | None:
-    """Return the Etc zone of a whole-hour offset such as ``utc+8``, if any.
-
-    The Etc zones count the other way round: UTC+8 is ``Etc/GMT-8``.
-    """
-    match = _UTC_OFFSET.fullmatch(folded.strip())
-    if match is None or int(match["minutes"] or 0) != 0:
-        return None
-    hours = int(match["hours"])
-    if hours == 0:
-        return "UTC"
-    zone = f"Etc/GMT{'-' if match['sign'] == '+' else '+'}{hours}"
-    return zone if is_time_zone(zone) else None
-
-
-def _nearest_time_zone(name: str) -> str | None:
-    known = {zone for zone in zoneinfo.available_timezones() if is_time_zone(zone)}
-    by_casefold = {zone.casefold(): zone for zone in known}
-    folded = name.strip().casefold()
-    for folder in COPY_FOLDERS:
-        folded = folded.removeprefix(folder)
-    if folded in by_casefold:
-        return by_casefold[folded]
-
-    # Many zones share a city or region part ('Pacific' is near 'US/Pacific'
-    # and 'Pacific/Yap'), so the closest zone is named even when others are
-    # about as close.
-    nearest = difflib.get_close_matches(name, sorted(known), n=1)
-    return nearest[0] if nearest else None
 
 
 def _check_key_fields_mapped(columns: dict[str, ColumnSpec]) -> list[str]:

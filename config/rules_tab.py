@@ -81,7 +81,9 @@ class RulesTab:
     ``cells`` maps key paths, such as ``("stages", 2, "idle_days")`` or
     ``("followups", "due_soon_days")``, to the cell of the value. ``key_cells``
     maps the key path of each setting to the cell naming it, and
-    ``stage_rows`` maps a stage's index to its row.
+    ``stage_rows`` maps a stage's index to its row. ``cleared`` lists the key
+    paths of the settings whose blank value unsets them, which
+    :func:`lay_over` does instead of laying a value over.
     """
 
     workbook: str
@@ -90,6 +92,7 @@ class RulesTab:
     cells: dict[tuple[object, ...], TabCell] = field(default_factory=dict)
     key_cells: dict[tuple[object, ...], TabCell] = field(default_factory=dict)
     stage_rows: dict[int, int] = field(default_factory=dict)
+    cleared: list[tuple[str, ...]] = field(default_factory=list)
     based_on: TabCell | None = None
 
     def describe_location(self) -> str:
@@ -316,7 +319,11 @@ def _position_of(start: _BlockStart, key: str) -> int:
 def _read_settings(
     start: _BlockStart, rows: list[tuple[int, list[CellValue]]], rules: RulesTab
 ) -> list[str]:
-    from config.rules_tab_settings import setting_key_problem, setting_value
+    from config.rules_tab_settings import (
+        may_be_unset,
+        setting_key_problem,
+        setting_value,
+    )
 
     problems: list[str] = []
     for number, cells in rows:
@@ -349,7 +356,12 @@ def _read_settings(
         if problem is not None:
             problems.append(f"{value_cell.describe()}: setting {key!r}: {problem}")
             continue
-        _put(rules.overlay, path, value)
+        # A blank value of a key that must have one is laid over, so that
+        # validation names its cell.
+        if is_blank(value_cell.value) and may_be_unset(path):
+            rules.cleared.append(path)
+        else:
+            _put(rules.overlay, path, value)
         rules.cells[path] = value_cell
         rules.key_cells[path] = key_cell
     return problems

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_origin
 
 from config.errors import DefinitionError
 from config.rules_tab import RulesTab, TabCell
@@ -47,11 +47,40 @@ def lay_over(base: dict[object, object], rules: RulesTab) -> dict[object, object
 
     Settings replace the keys they name, the Stage table replaces the stages,
     and each Field row replaces that field's headers, and its required flag
-    and type where the row gives them.
+    and type where the row gives them. A setting in ``rules.cleared`` is
+    unset: an entry such as ``allowed.owner`` is removed, and a key such as
+    ``metrics.win_rate_days`` becomes None. An entry left with nothing set,
+    such as ``allowed.owner`` after its only source ``from_tab`` is cleared,
+    is removed too.
     """
     merged = copy.deepcopy(dict(base))
     _merge_into(merged, rules.overlay)
+    for path in rules.cleared:
+        _unset(merged, path)
     return merged
+
+
+def _unset(data: dict[object, object], path: tuple[str, ...]) -> None:
+    from config.rules_tab_settings import holds_only_defaults
+    from config.validation import declared_type_at
+
+    # A group the data does not have is left out, not added just to unset a key.
+    groups = [data]
+    for part in path[:-1]:
+        child = groups[-1].get(part)
+        if not isinstance(child, dict):
+            return
+        groups.append(child)
+    parent = groups[-1]
+    if get_origin(declared_type_at(path[:-1])) is dict:
+        parent.pop(path[-1], None)
+        return
+
+    parent[path[-1]] = None
+    if len(path) < 3 or get_origin(declared_type_at(path[:-2])) is not dict:
+        return
+    if holds_only_defaults(path[:-1], parent):
+        groups[-2].pop(path[-2], None)
 
 
 def _merge_into(target: dict[object, object], overlay: dict[str, object]) -> None:

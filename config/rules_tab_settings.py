@@ -35,6 +35,38 @@ def setting_key_problem(path: tuple[str, ...]) -> str | None:
     return None
 
 
+def may_be_unset(path: tuple[str, ...]) -> bool:
+    """Return True when a blank value unsets the setting at ``path``.
+
+    Such a setting is an entry of a dict, such as ``allowed.owner``, or a key
+    whose default is None, such as ``metrics.win_rate_days`` or
+    ``allowed.owner.from_tab``.
+    """
+    parent = declared_type_at(path[:-1])
+    if get_origin(parent) is dict:
+        return True
+    if not isinstance(parent, type) or not issubclass(parent, BaseModel):
+        return False
+    field = parent.model_fields.get(path[-1])
+    return field is not None and not field.is_required() and field.default is None
+
+
+def holds_only_defaults(path: tuple[str, ...], entry: dict[object, object]) -> bool:
+    """Return True when each key of ``entry``, the group at ``path``, is unset.
+
+    A key counts as unset when it is None or its default value, so
+    ``{"from_tab": None, "ignore_case": True}`` at ``allowed.owner`` is.
+    """
+    declared = declared_type_at(path)
+    if not isinstance(declared, type) or not issubclass(declared, BaseModel):
+        return False
+    fields = declared.model_fields
+    return all(
+        value is None or (key in fields and value == fields[str(key)].default)
+        for key, value in entry.items()
+    )
+
+
 def setting_value(path: tuple[str, ...], value: CellValue) -> tuple[object, str | None]:
     """Return the definition value of a setting's cell, or a problem with it.
 

@@ -13,10 +13,14 @@ from rules.headers import normalize_header
 HEADER_SEARCH_ROWS = 10
 
 
-def read_allowed_column(grid: SheetGrid, column: str, field: str) -> list[str]:
+def read_allowed_column(
+    grid: SheetGrid, column: str, field: str, rules_tab: str | None = None
+) -> list[str]:
     """Return the filled values under the header ``column`` of a list tab.
 
-    ``field`` is the field the list is for, named in the error.
+    ``field`` is the field the list is for, named in the error, and
+    ``rules_tab`` the Rules tab laid over the definition, if any, whose
+    settings the error names as the fix.
 
     Before (tab ``Lists``)::
 
@@ -37,10 +41,30 @@ def read_allowed_column(grid: SheetGrid, column: str, field: str) -> list[str]:
     raise AllowedListNotFoundError(
         f"{grid.describe_location()}: no column headed {column!r} in the first "
         f"{HEADER_SEARCH_ROWS} rows, so the allowed values of {field!r} cannot be "
-        f"read and runs do not check them. {_likely_header_row(grid)} Add the "
-        f"column, fix allowed.{field}.from_tab.column, or delete allowed.{field} "
-        "from the definition."
+        f"read and runs do not check them. {_likely_header_row(grid)} "
+        f"{list_fix('Add the column', field, 'column', rules_tab)}"
     )
+
+
+def list_fix(first: str, field: str, key: str | None, rules_tab: str | None) -> str:
+    """Return the fixes for an allowed list whose tab or column is wrong or empty.
+
+    ``first`` is the fix in the workbook, such as 'Add the tab', and ``key``
+    the from_tab key (``tab`` or ``column``) to correct, if any. With a
+    ``rules_tab`` the other fixes are settings of that tab, because its base
+    may be a shipped definition that the team does not edit.
+    """
+    if rules_tab is None:
+        fixes = [first, f"delete allowed.{field} from the definition"]
+        if key is not None:
+            fixes.insert(1, f"fix allowed.{field}.from_tab.{key}")
+        return f"{', '.join(fixes[:-1])}, or {fixes[-1]}."
+    setting = f"allowed.{field}.from_tab.{key}"
+    named = "name of the tab that has" if key == "tab" else "header of the column with"
+    fixes = [f"the setting allowed.{field} with a blank value to stop checking it"]
+    if key is not None:
+        fixes.insert(0, f"the setting {setting} with the {named} the list")
+    return f"{first}. Or add to tab {rules_tab!r} {', or '.join(fixes)}."
 
 
 def allowed_inline(spec: AllowedValues) -> list[str] | None:

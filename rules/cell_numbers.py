@@ -21,7 +21,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from rules.cell_problem import CellProblem, Reason
-from rules.currencies import MARKS_LONGEST_FIRST
+from rules.currencies import leading_mark, trailing_mark
 from rules.grid import CellValue
 from rules.text_forms import fold_text
 
@@ -58,6 +58,10 @@ _COMMA_DECIMAL = re.compile(r"0\d*,\d+|\d{4,},\d{1,3}|\d+,\d{1,2}")
 # point at most, so these group thousands, as in 1.000.000.
 _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
+# From an amount text's first digit to its last one.
+_DIGITS_SPAN = re.compile(r"\d(?:.*\d)?", re.DOTALL)
+# Spaces, signs and parentheses around the text that an amount does not read.
+_WRAPPING_MARKS = " \u00a0+-\u2212()"
 # One point between 1-3 digits (not starting with 0) and exactly 3 digits:
 # 12.500 is 12500 where the point groups thousands and 12.5 where it is decimal.
 _POINT_THOUSANDS_OR_DECIMALS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
@@ -185,6 +189,17 @@ def _decimal_from_float(value: float) -> Decimal | CellProblem:
 
 
 def _decimal_from_text(text: str, money: bool) -> Decimal | CellProblem:
+    number = _decimal_from_marked_text(text, money)
+    if (
+        money
+        and isinstance(number, CellProblem)
+        and number.reason is Reason.NOT_A_NUMBER
+    ):
+        return _unknown_currency_problem(text) or number
+    return number
+
+
+def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
     body, negative = _strip_currency_and_sign(fold_text(text))
     if body is None:
         return _not_a_number_problem()
@@ -239,11 +254,12 @@ def _peel_once(text: str) -> tuple[str, int]:
     if text[:1] == "+":
         return text[1:].strip(), 0
 
-    for mark in MARKS_LONGEST_FIRST:
-        if text.startswith(mark):
-            return text[len(mark) :].strip(), 0
-        if text.endswith(mark):
-            return text[: -len(mark)].strip(), 0
+    mark = leading_mark(text)
+    if mark is not None:
+        return text[len(mark) :].strip(), 0
+    mark = trailing_mark(text)
+    if mark is not None:
+        return text[: -len(mark)].strip(), 0
     return text, 0
 
 
@@ -298,6 +314,38 @@ def _finite_float(number: Decimal) -> float | CellProblem:
     if not math.isfinite(result):
         return CellProblem(Reason.NOT_FINITE, "not a finite number")
     return result
+
+
+def _unknown_currency_problem(text: str) -> CellProblem | None:
+    """Name the text beside an amount's digits that is no currency mark, if any.
+
+    The text before the first digit, after the last one, or both, counts when
+    the amount reads without it: ``TL`` in ``1,000 TL`` or ``dollars`` in
+    ``1,000 dollars``. Returns None when the digits do not read as an amount
+    either.
+    """
+    span = _DIGITS_SPAN.search(text)
+    if span is None:
+        return None
+    before, digits, after = text[: span.start()], span[0], text[span.end() :]
+    for kept in ((before, digits), (digits, after), (digits,)):
+        reading = _decimal_from_marked_text("".join(kept), money=True)
+        if isinstance(reading, CellProblem):
+            continue
+        removed = [part for part in (before, after) if part not in kept]
+        shown = [part.strip(_WRAPPING_MARKS) for part in removed]
+        unknown = " and ".join(repr(part) for part in shown if part)
+        if not unknown:
+            return None
+        return CellProblem(
+            Reason.UNKNOWN_CURRENCY,
+            f"not a number, because of {unknown}, which is no currency code or "
+            "sign that pipesheet reads; write the amount with digits only (a k, m "
+            "or bn suffix is read) and its currency, if any, as an ISO 4217 code "
+            "such as USD or EUR, or in a column of its own",
+            (("unknown_text", unknown),),
+        )
+    return None
 
 
 def _not_a_number_problem() -> CellProblem:

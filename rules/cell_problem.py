@@ -23,6 +23,7 @@ class Reason(StrEnum):
     ZERO_DATE = "zero-date"
     TRUE_FALSE = "true-false"
     NOT_A_NUMBER = "not-a-number"
+    UNKNOWN_CURRENCY = "unknown-currency"
     AMBIGUOUS_SEPARATORS = "ambiguous-separators"
     NOT_FINITE = "not-finite"
     NEGATIVE_AMOUNT = "negative-amount"

@@ -11,6 +11,7 @@ never reported.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -89,6 +90,195 @@ CURRENCY_MARKS = {
 }
 # Longest first, so that ``us$`` and ``r$`` are not read as ``$``.
 MARKS_LONGEST_FIRST = sorted(CURRENCY_MARKS, key=len, reverse=True)
+# The ISO 4217 currency codes, as folded text, each a currency of its own
+# unless CURRENCY_MARKS gives its sign. From the iso_4217.json of Debian's
+# iso-codes 4.15.0, without XTS (for testing) and XXX (no currency).
+ISO_4217_CODES = frozenset(
+    {
+        "aed",
+        "afn",
+        "all",
+        "amd",
+        "ang",
+        "aoa",
+        "ars",
+        "aud",
+        "awg",
+        "azn",
+        "bam",
+        "bbd",
+        "bdt",
+        "bgn",
+        "bhd",
+        "bif",
+        "bmd",
+        "bnd",
+        "bob",
+        "bov",
+        "brl",
+        "bsd",
+        "btn",
+        "bwp",
+        "byn",
+        "bzd",
+        "cad",
+        "cdf",
+        "che",
+        "chf",
+        "chw",
+        "clf",
+        "clp",
+        "cny",
+        "cop",
+        "cou",
+        "crc",
+        "cuc",
+        "cup",
+        "cve",
+        "czk",
+        "djf",
+        "dkk",
+        "dop",
+        "dzd",
+        "egp",
+        "ern",
+        "etb",
+        "eur",
+        "fjd",
+        "fkp",
+        "gbp",
+        "gel",
+        "ghs",
+        "gip",
+        "gmd",
+        "gnf",
+        "gtq",
+        "gyd",
+        "hkd",
+        "hnl",
+        "hrk",
+        "htg",
+        "huf",
+        "idr",
+        "ils",
+        "inr",
+        "iqd",
+        "irr",
+        "isk",
+        "jmd",
+        "jod",
+        "jpy",
+        "kes",
+        "kgs",
+        "khr",
+        "kmf",
+        "kpw",
+        "krw",
+        "kwd",
+        "kyd",
+        "kzt",
+        "lak",
+        "lbp",
+        "lkr",
+        "lrd",
+        "lsl",
+        "lyd",
+        "mad",
+        "mdl",
+        "mga",
+        "mkd",
+        "mmk",
+        "mnt",
+        "mop",
+        "mru",
+        "mur",
+        "mvr",
+        "mwk",
+        "mxn",
+        "mxv",
+        "myr",
+        "mzn",
+        "nad",
+        "ngn",
+        "nio",
+        "nok",
+        "npr",
+        "nzd",
+        "omr",
+        "pab",
+        "pen",
+        "pgk",
+        "php",
+        "pkr",
+        "pln",
+        "pyg",
+        "qar",
+        "ron",
+        "rsd",
+        "rub",
+        "rwf",
+        "sar",
+        "sbd",
+        "scr",
+        "sdg",
+        "sek",
+        "sgd",
+        "shp",
+        "sle",
+        "sll",
+        "sos",
+        "srd",
+        "ssp",
+        "stn",
+        "svc",
+        "syp",
+        "szl",
+        "thb",
+        "tjs",
+        "tmt",
+        "tnd",
+        "top",
+        "try",
+        "ttd",
+        "twd",
+        "tzs",
+        "uah",
+        "ugx",
+        "usd",
+        "usn",
+        "uyi",
+        "uyu",
+        "uyw",
+        "uzs",
+        "ved",
+        "ves",
+        "vnd",
+        "vuv",
+        "wst",
+        "xaf",
+        "xag",
+        "xau",
+        "xba",
+        "xbb",
+        "xbc",
+        "xbd",
+        "xcd",
+        "xdr",
+        "xof",
+        "xpd",
+        "xpf",
+        "xpt",
+        "xsu",
+        "xua",
+        "yer",
+        "zar",
+        "zmw",
+        "zwl",
+    }
+)
+# Three letters at an end of folded text, not part of a longer word.
+_LEADING_CODE = re.compile(r"[a-z]{3}(?![a-z])")
+_TRAILING_CODE = re.compile(r"(?<![a-z])[a-z]{3}$")
 # Marks that may wrap a number besides currency: signs and parentheses.
 _WRAPPERS = "+-\u2212()"
 
@@ -96,16 +286,54 @@ _WRAPPERS = "+-\u2212()"
 def currency_of(cell: CellValue) -> str | None:
     """Return the currency sign of an amount typed as text, or None without a mark.
 
-    >>> currency_of("USD 1,200"), currency_of("(1.2万元)"), currency_of(1200.0)
-    ('$', '¥', None)
+    >>> currency_of("USD 1,200"), currency_of("(1.2万元)"), currency_of("SAR 5")
+    ('$', '¥', 'SAR')
     """
     if not isinstance(cell, str):
         return None
     text = fold_text(cell).strip(_WRAPPERS + " ")
+    mark = leading_mark(text) or trailing_mark(text)
+    return None if mark is None else sign_of(mark)
+
+
+def sign_of(mark: str) -> str:
+    """Return the sign that names the currency of a folded mark in messages."""
+    return CURRENCY_MARKS.get(mark) or mark.upper()
+
+
+def leading_mark(text: str) -> str | None:
+    """Return the currency mark that folded ``text`` starts with, or None.
+
+    A mark that ends in a letter counts only before a character other than
+    a letter, so ``all`` (the lek's code) is no mark of ``allow``.
+    """
     for mark in MARKS_LONGEST_FIRST:
-        if text.startswith(mark) or text.endswith(mark):
-            return CURRENCY_MARKS[mark]
-    return None
+        if text.startswith(mark) and not _joins_word(mark[-1], text[len(mark) :][:1]):
+            return mark
+    match = _LEADING_CODE.match(text)
+    return match[0] if match and match[0] in ISO_4217_CODES else None
+
+
+def trailing_mark(text: str) -> str | None:
+    """Return the currency mark that folded ``text`` ends with, or None.
+
+    A mark that starts with a letter counts only after a character other
+    than a letter, so ``rs`` (the rupee's) is no mark of ``1,000 dollars``.
+    """
+    for mark in MARKS_LONGEST_FIRST:
+        if text.endswith(mark) and not _joins_word(mark[0], text[: -len(mark)][-1:]):
+            return mark
+    match = _TRAILING_CODE.search(text)
+    return match[0] if match and match[0] in ISO_4217_CODES else None
+
+
+def _joins_word(edge: str, neighbour: str) -> bool:
+    return (
+        edge.isascii()
+        and edge.isalpha()
+        and neighbour.isascii()
+        and neighbour.isalpha()
+    )
 
 
 class CurrencyMix(NamedTuple):

@@ -88,6 +88,7 @@ def match_columns(
     fields = _map_fields(grid, header_row, headers, normalized, aliases)
     if check_required:
         _check_required(grid, pipeline, header_row, headers, fields, aliases)
+    _check_no_header_below(grid, pipeline, header_row, fields, aliases)
     if not isinstance(pipeline.source.header_row, int):
         _check_no_deal_above(grid, pipeline, header_row, fields)
     status_column = _status_column(grid, header_row, normalized, pipeline)
@@ -321,7 +322,9 @@ def _split_id_and_stage(grid: SheetGrid, aliases: dict[str, set[str]]) -> str | 
         lower_fields = _fields_named(lower, aliases)
         if not {ID_FIELD, STAGE_FIELD} <= upper_fields | lower_fields:
             continue
-        fix = describe_split_header(upper_row, upper, lower, set_header_row=False)
+        fix = describe_split_header(
+            upper_row, upper, lower, set_header_row=False, can_merge=grid.has_tabs
+        )
         if fix is None:
             continue
         id_row = upper_row if ID_FIELD in upper_fields else upper_row + 1
@@ -432,9 +435,11 @@ def _check_required(
         )
         for field, stages in missing.items()
     )
+    # A split header comes first: setting header_row to its upper row would
+    # only stop the run there, over the names of its lower row.
     fix = (
-        _moved_header_fix(grid, header_row, set(required) - set(missing), aliases)
-        or _split_header_fix(grid, pipeline, header_row, set(missing), aliases)
+        _split_header_fix(grid, pipeline, header_row, set(missing), aliases)
+        or _moved_header_fix(grid, header_row, set(required) - set(missing), aliases)
         or _rename_fix(missing)
     )
     raise SheetLayoutError(
@@ -442,6 +447,63 @@ def _check_required(
         f"missing in header row {header_row}. {problems} Headers found: "
         f"{listed_headers(headers)}. {fix}"
     )
+
+
+def _check_no_header_below(
+    grid: SheetGrid,
+    pipeline: Pipeline,
+    header_row: int,
+    fields: dict[str, int],
+    aliases: dict[str, set[str]],
+) -> None:
+    """Check that the row below the header row is no lower half of the header.
+
+    It is when its deal ID and stage cells are blank and it names a mapped
+    field under another text or a blank cell, such as 'Amount' under a group
+    title 'Deal value'. Only a repeated header text does not count.
+    Read as a deal, that row would get findings, and the fields it names
+    would not be read at all.
+
+    :raises SheetLayoutError: naming the cells that join the two rows.
+    """
+    below = header_row + 1
+    if below > len(grid.rows) or any(
+        not is_blank(grid.cell(below, fields[field]))
+        for field in (ID_FIELD, STAGE_FIELD)
+        if field in fields
+    ):
+        return
+    rows = read_header_rows(grid, below)
+    upper, lower = rows[header_row - 1], rows[below - 1]
+    named = [
+        (index, cell)
+        for index, cell in enumerate(lower)
+        if _fields_named([cell], aliases)
+        and normalize_header(cell) != normalize_header(_cell_at(upper, index))
+    ]
+    if not named:
+        return
+
+    found = ", ".join(
+        f"{display_value(cell)!r} in {column_letter(index)}{below}"
+        for index, cell in named
+    )
+    fix = describe_split_header(
+        header_row,
+        upper,
+        lower,
+        set_header_row=pipeline.source.header_row != "auto",
+        can_merge=grid.has_tabs,
+    ) or (f"Set source.header_row to {below}, or to auto, in the definition.")
+    raise SheetLayoutError(
+        f"{grid.describe_location()}: row {below}, below the header row "
+        f"{header_row}, names more columns ({found}), so it is part of the "
+        f"header, not a deal. {fix}"
+    )
+
+
+def _cell_at(cells: Sequence[CellValue], index: int) -> CellValue:
+    return cells[index] if index < len(cells) else None
 
 
 def _rename_fix(missing: dict[str, list[str]]) -> str:
@@ -518,6 +580,7 @@ def _split_header_fix(
         rows[upper_row - 1],
         rows[lower_row - 1],
         set_header_row=pipeline.source.header_row not in (lower_row, "auto"),
+        can_merge=grid.has_tabs,
     )
     if fix is None:
         return None

@@ -1093,6 +1093,12 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
+        Reason.UNKNOWN_CURRENCY: (
+            "not a number, because of {unknown_text}, which is no currency code "
+            "or sign that pipesheet reads; write the amount with digits only (a "
+            "k, m or bn suffix is read) and its currency, if any, as an ISO 4217 "
+            "code such as USD or EUR, or in a column of its own"
+        ),
         Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
         Reason.NOT_FINITE: "not a finite number",
         Reason.NEGATIVE_AMOUNT: (
@@ -1155,6 +1161,11 @@ REASONS: dict[Locale, dict[Reason, str]] = {
         ),
         Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",
+        Reason.UNKNOWN_CURRENCY: (
+            "不是数字，因为 {unknown_text} 不是 pipesheet 能识别的货币代码或符号；"
+            "请只用数字填写金额（可带 万、亿、k、m 或 bn 后缀），货币请按 ISO 4217 "
+            "代码（例如 USD 或 CNY）填写，或单独放在一列"
+        ),
         Reason.AMBIGUOUS_SEPARATORS: (
             "无法判断分隔符是千位分隔符还是小数点；请写成不会混淆的形式，"
             "例如 12500、12,500 或 12.5，或直接填写数字而不是文本"

@@ -20,6 +20,7 @@ def describe_split_header(
     lower: Sequence[CellValue],
     *,
     set_header_row: bool,
+    can_merge: bool = True,
 ) -> str | None:
     """Return how to join a header split over ``upper_row`` and the row below it.
 
@@ -28,7 +29,8 @@ def describe_split_header(
     cell, typed or by merging the two cells. Returns None when there is no
     such name, since the lower row then has a name in every column the upper
     one names. With ``set_header_row``, the text ends by asking to set
-    source.header_row to the lower row.
+    source.header_row to the lower row. Without ``can_merge``, as for a CSV
+    file, the text asks to type the names only.
 
     For 'Deal ID' in A1 over an empty A2, and 'Amount' in B2 under a group
     title 'Deal' in B1, the fix is to type 'Deal ID' into A2 or to merge
@@ -55,10 +57,16 @@ def describe_split_header(
         f"The header is split over rows {upper_row} and {lower_row}, but pipesheet "
         f"reads the column names from one row. Make row {lower_row} name every "
         f"column: type each name of row {upper_row} that has an empty cell below "
-        f"it into that cell ({typed}), or merge the two cells ({merges}). "
-        "pipesheet reads merged cells in .xlsx and .xlsm files and in Google "
-        "Sheets, not in .ods and .xls files."
+        f"it into that cell ({typed})"
     )
+    if can_merge:
+        text = (
+            f"{text}, or merge the two cells ({merges}). pipesheet reads merged "
+            "cells in .xlsx and .xlsm files and in Google Sheets, not in .ods "
+            "and .xls files."
+        )
+    else:
+        text = f"{text}."
     if set_header_row:
         text = f"{text} Then set source.header_row to {lower_row} in the definition."
     return text

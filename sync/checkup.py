@@ -27,7 +27,7 @@ from config.errors import (
     UnsupportedWorkbookError,
 )
 from config.models import Pipeline, SourceKind
-from rules.allowed import read_allowed_column
+from rules.allowed import list_fix, read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
@@ -182,7 +182,12 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
             )
             continue
         step = functools.partial(
-            _check_list, source, field, spec.from_tab.tab, spec.from_tab.column
+            _check_list,
+            source,
+            field,
+            spec.from_tab.tab,
+            spec.from_tab.column,
+            pipeline.source.rules_tab,
         )
         checklist.run(f"List {field}", step, blocking=False)
     return checklist.checks
@@ -567,22 +572,26 @@ def _fields_without_column(grid: SheetGrid | None, pipeline: Pipeline) -> set[st
 
 
 def _check_list(
-    source: WorkbookSource | None, field: str, tab: str, column: str
+    source: WorkbookSource | None,
+    field: str,
+    tab: str,
+    column: str,
+    rules_tab: str | None,
 ) -> str:
     if source is None:
         raise SourceError("the workbook could not be opened")
-    check_list_tab(source, field, tab)
+    check_list_tab(source, field, tab, rules_tab)
     grid = source.read_tab(tab)
-    values = read_allowed_column(grid, column, field)
+    values = read_allowed_column(grid, column, field, rules_tab)
     found = f"column {column!r}: {counted(len(values), 'value')}"
     place = f"column {column!r}"
     if grid.has_tabs:
         found = f"tab {grid.tab!r}, {found}"
         place = f"column {column!r} of tab {grid.tab!r}"
     if not values:
+        fix = list_fix(f"Add the allowed values under {place}", field, None, rules_tab)
         raise CheckWarning(
             f"{found}. The list is empty, so runs report each filled cell of field "
-            f"{field!r} as not in the allowed list. Add the allowed values under "
-            f"{place}, or delete allowed.{field} from the definition."
+            f"{field!r} as not in the allowed list. {fix}"
         )
     return found

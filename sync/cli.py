@@ -205,7 +205,32 @@ class PipesheetGroup(click.Group):
         # read, so whether it was given is noted from the raw arguments.
         options = args[: args.index("--")] if "--" in args else args
         ctx.meta[JSON_ON_COMMAND_LINE] = "--json" in options
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            # An unknown option before the command, such as -q.
+            hinted = self._with_command_hint(ctx, error, options)
+            if ctx.meta[JSON_ON_COMMAND_LINE]:
+                print_error_json(hinted)
+            raise hinted from None
+
+    def _with_command_hint(
+        self, ctx: click.Context, error: click.UsageError, options: list[str]
+    ) -> click.UsageError:
+        """Say where an option of a command goes when it was put before the command."""
+        commands = set(self.list_commands(ctx))
+        command = next((arg for arg in options if arg in commands), None)
+        if (
+            not isinstance(error, click.NoSuchOption)
+            or error.possibilities
+            or command is None
+        ):
+            return error
+        message = (
+            f"{error.format_message()} Options of a command go after its name: "
+            f"pipesheet {command} ... {error.option_name}"
+        )
+        return click.NoSuchOption(error.option_name, message, ctx=error.ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -87,7 +87,7 @@ def _new_ids_json(result: RunResult) -> dict[str, Any]:
 
     ``written`` and ``skipped_rows`` are None on a dry run.
     """
-    planned = [] if result.blockers else result.plan.id_cells
+    planned = [] if _not_written_reason(result) else result.plan.id_cells
     report = result.report
     written: list[str] | None = None
     skipped: list[int] | None = None
@@ -127,15 +127,34 @@ def _findings_json(findings: list[Finding], locale: Locale) -> list[dict[str, An
 
 
 def _planned_json(result: RunResult) -> dict[str, Any]:
-    """Return what a run would write: nothing when a blocker would stop it."""
+    """Return what a run would write, and why nothing when nothing is written.
+
+    Nothing is planned for a format pipesheet only reads, or when a blocker
+    would stop the run. ``reason`` then names which, as the summary's Written
+    line does, and is None otherwise.
+    """
+    reason = _not_written_reason(result)
+    if reason is not None:
+        nothing = {"status_cells": 0, "tabs": [], "status_header": False}
+        return {**nothing, "reason": reason}
     plan = result.plan
-    if result.blockers:
-        return {"status_cells": 0, "tabs": [], "status_header": False}
     return {
         "status_cells": len(plan.status_cells),
         "tabs": [tab.name for tab in plan.tabs],
         "status_header": plan.write_status_header,
+        "reason": None,
     }
+
+
+def _not_written_reason(result: RunResult) -> str | None:
+    """Return why a run writes nothing whatever it finds, or None."""
+    if is_read_only_format(Path(result.workbook)):
+        return f"pipesheet does not write {Path(result.workbook).suffix} files"
+    if result.blockers:
+        problems = counted(len(result.blockers), "problem")
+        verb = "stops" if len(result.blockers) == 1 else "stop"
+        return f"{problems} {verb} a run before it writes"
+    return None
 
 
 def _written_json(result: RunResult) -> dict[str, Any] | None:
@@ -223,14 +242,11 @@ def _new_ids_text(result: RunResult) -> str | None:
 
 def _written_text(result: RunResult) -> str:
     plan = result.plan
+    reason = _not_written_reason(result)
     if is_read_only_format(Path(result.workbook)):
-        return (
-            f"nothing (pipesheet does not write {Path(result.workbook).suffix} files)"
-        )
-    if result.dry_run and result.blockers:
-        problems = counted(len(result.blockers), "problem")
-        verb = "stops" if len(result.blockers) == 1 else "stop"
-        return f"nothing (dry run; {problems} {verb} a run before it writes)"
+        return f"nothing ({reason})"
+    if result.dry_run and reason is not None:
+        return f"nothing (dry run; {reason})"
     if result.dry_run:
         cells = counted(len(plan.status_cells), "status cell")
         tabs = counted(len(plan.tabs), "tab")

@@ -17,7 +17,7 @@ from config.errors import (
     WorkbookBusyError,
 )
 from config.models import ID_FIELD, Outcome, Pipeline
-from rules.allowed import allowed_inline, read_allowed_column
+from rules.allowed import allowed_inline, list_fix, read_allowed_column
 from rules.checks import check_deals
 from rules.date_order_conflicts import (
     date_order_mismatch_fields,
@@ -470,16 +470,23 @@ def read_allowed_lists(
             continue
         try:
             if tab not in grids:
-                check_list_tab(source, field, tab)
+                check_list_tab(source, field, tab, pipeline.source.rules_tab)
                 grids[tab] = source.read_tab(tab)
-            lists[field] = read_allowed_column(grids[tab], spec.from_tab.column, field)
+            lists[field] = read_allowed_column(
+                grids[tab], spec.from_tab.column, field, pipeline.source.rules_tab
+            )
         except AllowedListNotFoundError as error:
             logger.warning("%s", error)
     return lists
 
 
-def check_list_tab(source: WorkbookSource, field: str, tab: str) -> None:
+def check_list_tab(
+    source: WorkbookSource, field: str, tab: str, rules_tab: str | None = None
+) -> None:
     """Check that the tab an allowed-value list is read from exists.
+
+    ``rules_tab`` is the Rules tab laid over the definition, if any, whose
+    settings the error names as the fix.
 
     :raises AllowedListNotFoundError: naming the list's setting and the tabs.
     """
@@ -490,9 +497,8 @@ def check_list_tab(source: WorkbookSource, field: str, tab: str) -> None:
     raise AllowedListNotFoundError(
         f"Workbook {source.name!r} has no tab {tab!r}, which allowed.{field}."
         f"from_tab names as the list of allowed values, so runs do not check the "
-        f"values of {field!r}. Existing tabs: {listed}. Add the tab, fix "
-        f"allowed.{field}.from_tab.tab, or delete allowed.{field} from the "
-        "definition."
+        f"values of {field!r}. Existing tabs: {listed}. "
+        f"{list_fix('Add the tab', field, 'tab', rules_tab)}"
     )
 
 

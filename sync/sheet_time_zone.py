@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from config.models import Pipeline, is_time_zone
+from config.models import Pipeline
+from config.time_zones import is_time_zone
 from sync.sources.base import TimeZoneSource, WorkbookSource
 
 

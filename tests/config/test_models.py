@@ -73,7 +73,7 @@ def test_valid_definition_accepted() -> None:
             (
                 "timezone: invalid value 'Pacific'; expected an IANA time zone name "
                 "such as 'Europe/Berlin' or 'Asia/Shanghai'; did you mean "
-                "'US/Pacific'?"
+                "'America/Los_Angeles'?"
             ),
         ),
         (

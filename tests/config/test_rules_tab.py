@@ -193,6 +193,62 @@ def test_blank_setting_value_clears_optional_key() -> None:
     assert pipeline.allowed["owner"].from_tab is None
 
 
+@pytest.mark.parametrize(
+    "key",
+    ["allowed.owner.from_tab", "allowed.owner"],
+    ids=["list-source", "list-entry"],
+)
+def test_blank_setting_clears_allowed_list(key: str) -> None:
+    # The base b2b-en reads the owner list from a Lists tab.
+    rows: list[list[CellValue]] = [["Setting", "Value"], [key, None]]
+
+    pipeline = laid_over(rows)
+
+    assert "owner" not in pipeline.allowed
+    assert "product" in pipeline.allowed
+
+
+def test_blank_source_keeps_allowed_options() -> None:
+    # ignore_case set to its non-default value keeps the entry, which then
+    # lacks a source.
+    data = copy.deepcopy(BASE)
+    data["allowed"]["owner"]["ignore_case"] = False
+    rows: list[list[CellValue]] = [["Setting", "Value"], ["allowed.owner.from_tab"]]
+    rules = read_rules_tab(SheetGrid("team.xlsx", "Rules", rows))
+
+    with pytest.raises(DefinitionError) as error:
+        validate_with_rules_tab(lay_over(data, rules), rules, "b2b-en.yaml")
+
+    assert "got neither" in str(error.value)
+
+
+def test_blank_setting_adds_no_group() -> None:
+    # The base has no notifications, so clearing one of their keys is a
+    # no-op instead of a notifications group without channels.
+    rows: list[list[CellValue]] = [
+        ["Setting", "Value"],
+        ["notifications.digest_hour", None],
+        ["schedule.timezone", None],
+    ]
+
+    pipeline = laid_over(rows)
+
+    assert pipeline.notifications is None
+    assert pipeline.schedule is None
+
+
+def test_blank_required_setting_rejected() -> None:
+    rows: list[list[CellValue]] = [["Setting", "Value"], ["outputs.tabs.funnel"]]
+
+    with pytest.raises(DefinitionError) as error:
+        laid_over(rows)
+
+    assert str(error.value) == (
+        f"{heading(1)}\n  - row 2, column B (Value), setting "
+        "'outputs.tabs.funnel': no value; expected text"
+    )
+
+
 def heading(count: int, kind: str = "pipeline definition") -> str:
     noun = "problem" if count == 1 else "problems"
     laid = ", laid over b2b-en.yaml" if kind == "pipeline definition" else ""

@@ -74,3 +74,17 @@ def test_missing_list_column_lists_header_row(
         "allowed.product.from_tab.column, or delete allowed.product from the "
         "definition."
     )
+
+
+def test_missing_list_column_names_rules_tab() -> None:
+    grid = SheetGrid(workbook="Pipeline.xlsx", tab="Lists", rows=[["Owner"]])
+
+    with pytest.raises(AllowedListNotFoundError) as raised:
+        read_allowed_column(grid, "Product", "product", "Rules")
+
+    assert str(raised.value).endswith(
+        "Add the column. Or add to tab 'Rules' the setting "
+        "allowed.product.from_tab.column with the header of the column with the "
+        "list, or the setting allowed.product with a blank value to stop checking "
+        "it."
+    )

@@ -6,7 +6,7 @@ import pytest
 
 from config.models import DateOrder, FieldType
 from rules.cell_dates import day_month_readings
-from rules.cell_numbers import parse_amount
+from rules.cell_numbers import parse_amount, read_float
 from rules.cell_percents import PercentScale, choose_percent_scale, parse_percent
 from rules.cells import (
     CellProblem,
@@ -842,9 +842,9 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
         ("-(5)", Reason.NOT_A_NUMBER),
         ("1e5", Reason.NOT_A_NUMBER),
         ("nan", Reason.NOT_A_NUMBER),
-        ("12 apples", Reason.NOT_A_NUMBER),
-        ("5kk", Reason.NOT_A_NUMBER),
-        ("2.5 million", Reason.NOT_A_NUMBER),
+        ("12 apples", Reason.UNKNOWN_CURRENCY),
+        ("5kk", Reason.UNKNOWN_CURRENCY),
+        ("2.5 million", Reason.UNKNOWN_CURRENCY),
         (True, Reason.TRUE_FALSE),
         (float("nan"), Reason.NOT_FINITE),
         (float("inf"), Reason.NOT_FINITE),
@@ -882,6 +882,66 @@ def test_zero_amount_is_accepted(value: CellValue) -> None:
 )
 def test_amount_problems(value: CellValue, reason: Reason) -> None:
     assert reason_of(parse(value, FieldType.AMOUNT)) is reason
+
+
+@pytest.mark.parametrize(
+    ("value", "amount"),
+    [
+        ("SAR 5,000", 5000.0),
+        ("1,000 SAR", 1000.0),
+        ("KES 1,000", 1000.0),
+        ("(ngn 2,500)", -2500.0),
+        ("1000zar", 1000.0),
+    ],
+    ids=["code-before", "code-after", "code-not-listed", "lower-case", "no-space"],
+)
+def test_iso_currency_code_read(value: CellValue, amount: float) -> None:
+    assert read_float(value) == amount
+
+
+@pytest.mark.parametrize(
+    ("value", "unknown"),
+    [
+        ("R 1,000", "'R'"),
+        ("1,000 TL", "'TL'"),
+        ("2,000 ر.س", "'ر.س'"),
+        ("1000 EUR/yr", "'EUR/yr'"),
+        ("1,000 dollars", "'dollars'"),
+        ("(R 1,000)", "'R'"),
+        ("~ 1,000 Rand", "'~' and 'Rand'"),
+    ],
+    ids=[
+        "letter-before",
+        "letters-after",
+        "arabic-after",
+        "code-with-period",
+        "word-ending-in-code",
+        "in-parentheses",
+        "both-sides",
+    ],
+)
+def test_unknown_currency_named(value: CellValue, unknown: str) -> None:
+    assert parse(value, FieldType.AMOUNT) == CellProblem(
+        Reason.UNKNOWN_CURRENCY,
+        f"not a number, because of {unknown}, which is no currency code or sign "
+        "that pipesheet reads; write the amount with digits only (a k, m or bn "
+        "suffix is read) and its currency, if any, as an ISO 4217 code such as "
+        "USD or EUR, or in a column of its own",
+        (("unknown_text", unknown),),
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1,0a00", "$ 1,000 - $2,000", "2026-12-01", "1000+"],
+    ids=["letter-inside", "range", "date-text", "sign-only-after"],
+)
+def test_unreadable_digits_not_a_number(value: CellValue) -> None:
+    assert reason_of(parse(value, FieldType.AMOUNT)) is Reason.NOT_A_NUMBER
+
+
+def test_number_field_text_not_a_currency() -> None:
+    assert reason_of(parse("5 seats", FieldType.NUMBER)) is Reason.NOT_A_NUMBER
 
 
 def test_point_then_three_detail() -> None:

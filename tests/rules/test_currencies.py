@@ -34,6 +34,10 @@ from rules.grid import CellValue
         ("NT$ 1000", "NT$"),
         ("1000 Ft", "Ft"),
         ("Fr. 1000", "CHF"),
+        ("SAR 5,000", "SAR"),
+        ("1,000 kes", "KES"),
+        ("1,000 dollars", None),
+        ("allowance 5", None),
         ("1,000", None),
         (1000.0, None),
         (None, None),
@@ -64,6 +68,10 @@ from rules.grid import CellValue
         "taiwan-dollar",
         "forint",
         "franc-written",
+        "iso-code",
+        "iso-code-lower-case-after",
+        "word-ending-in-mark",
+        "word-starting-with-code",
         "no-mark",
         "number",
         "blank",
@@ -109,3 +117,9 @@ def test_currency_tie_has_no_main(cells: list[CellValue]) -> None:
     assert mix.main is None
     assert mix.tied == ("$", "€")
     assert mix.tied_count == 2
+
+
+def test_currency_mix_of_iso_codes() -> None:
+    mix = find_currency_mix(["SAR 5", "SAR 7", "KES 1"])
+
+    assert mix == CurrencyMix("SAR", (), 0, ["SAR", "SAR", "KES"])

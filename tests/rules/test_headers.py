@@ -766,6 +766,91 @@ def test_split_header_set_to_upper_row(english_pipeline: Pipeline) -> None:
     )
 
 
+GROUPED_BELOW_ROW_1 = (
+    "row 2, below the header row 1, names more columns ('Amount' in E2, "
+    "'Probability' in F2, 'Expected Close' in G2, 'Next Step Date' in H2), so it "
+    "is part of the header, not a deal."
+)
+
+
+def test_split_header_optional_fields_auto(english_pipeline: Pipeline) -> None:
+    # No field of row 2 is required, so the run would read row 2 as a deal
+    # and read none of its columns.
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab([]), english_pipeline)
+
+    assert str(error.value) == (
+        f"Workbook 'Pipeline.xlsx', tab 'Deals': {GROUPED_BELOW_ROW_1} "
+        f"{JOIN_ROWS_1_AND_2}"
+    )
+
+
+def test_split_header_optional_fields_set_to_1(english_pipeline: Pipeline) -> None:
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab([]), with_header_row(english_pipeline, 1))
+
+    assert str(error.value).endswith(
+        f"{JOIN_ROWS_1_AND_2} Then set source.header_row to 2 in the definition."
+    )
+
+
+def test_split_header_optional_fields_set_to_2(english_pipeline: Pipeline) -> None:
+    # Row 1 names the id and stage, but setting header_row to 1 would stop
+    # the run over row 2, so the message joins the rows instead.
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab([]), with_header_row(english_pipeline, 2))
+
+    assert str(error.value).endswith(
+        f"Row 1 names 'Deal ID' in A1, 'Stage' in D1. {JOIN_ROWS_1_AND_2}"
+    )
+
+
+def test_split_header_in_csv_file(english_pipeline: Pipeline) -> None:
+    rows = [GROUP_TITLES, GROUPED_COLUMNS, TWO_ROW_DEAL]
+    grid = SheetGrid("deals.csv", "Deals", rows, has_tabs=False)
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert str(error.value) == (
+        f"File 'deals.csv': {GROUPED_BELOW_ROW_1} The header is split over rows 1 "
+        "and 2, but pipesheet reads the column names from one row. Make row 2 name "
+        "every column: type each name of row 1 that has an empty cell below it into "
+        "that cell (A2 'Deal ID', B2 'Account', C2 'Owner', D2 'Stage', I2 'Lost "
+        "Reason')."
+    )
+
+
+def test_merged_header_set_to_upper_row(english_pipeline: Pipeline) -> None:
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(two_row_tab(TWO_ROW_MERGES), with_header_row(english_pipeline, 1))
+
+    assert str(error.value) == (
+        f"Workbook 'Pipeline.xlsx', tab 'Deals': {GROUPED_BELOW_ROW_1} Set "
+        "source.header_row to 2, or to auto, in the definition."
+    )
+
+
+@pytest.mark.parametrize(
+    "below",
+    [
+        [None, "Acme", "Ana Lima", None, 1000],
+        [None, None, None, None, "Amount", None, "Dates"],
+        ["M1", None, None, "Demo", "Amount", "Probability"],
+    ],
+    ids=["deal-without-id", "header-text-repeated", "deal-with-header-text"],
+)
+def test_row_below_header_read_as_deal(
+    english_pipeline: Pipeline, below: list[CellValue]
+) -> None:
+    header = [*GROUP_TITLES[:4], "Amount", None, "Dates"]
+    grid = deals_tab(header, below)
+
+    columns = match_columns(grid, english_pipeline)
+
+    assert columns.header_row == 1
+
+
 def test_id_and_stage_on_two_rows(english_pipeline: Pipeline) -> None:
     grid = deals_tab(["Deal ID", "Deal", None], [None, "Stage", "Amount"])
 

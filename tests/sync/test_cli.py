@@ -699,6 +699,7 @@ def test_check_json_lists_user_tab() -> None:
         "status_cells": 0,
         "tabs": [],
         "status_header": False,
+        "reason": "1 problem stops a run before it writes",
     }
 
 
@@ -959,8 +960,30 @@ def test_dry_run_json_writes_none() -> None:
                 "YYYY-MM-DD, e.g. 2025-09-30"
             ),
         ),
+        (
+            ["-q", "run", "tiny.yaml", "--json"],
+            (
+                "No such option '-q'. Options of a command go after its name: "
+                "pipesheet run ... -q"
+            ),
+        ),
+        (
+            ["-x", "check", "tiny.yaml", "--json"],
+            (
+                "No such option '-x'. Options of a command go after its name: "
+                "pipesheet check ... -x"
+            ),
+        ),
+        (["--json"], "No such option '--json'. Did you mean '--version'?"),
     ],
-    ids=["option", "command", "value"],
+    ids=[
+        "option",
+        "command",
+        "value",
+        "command-option-first",
+        "unknown-option-first",
+        "json-alone",
+    ],
 )
 def test_json_usage_error_prints_error_object(args: list[str], message: str) -> None:
     write_tiny(CLEAN_DEALS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 
@@ -256,6 +257,28 @@ def test_check_output_names_file(
     assert "'Deals'" not in result.output
     assert "· Deals ·" not in result.output
     assert "Problems tab" not in result.output
+
+
+@pytest.mark.parametrize("name", ["deals.csv", "deals.tsv"], ids=["csv", "tsv"])
+def test_dry_run_json_plans_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    table = HEADER + "D-1,Lead,Ana,2025-10-01,Ana\nD-2,Lead,,,\n"
+    if name.endswith(".tsv"):
+        table = table.replace(",", "\t")
+    write_files(tmp_path, table, name)
+    monkeypatch.chdir(tmp_path)
+    arguments = ["pipeline.yaml", "--no-state", "--as-of", "2025-09-30", "--json"]
+
+    result = CliRunner().invoke(cli, ["run", *arguments, "--dry-run", "-q"])
+
+    suffix = name.rsplit(".", 1)[-1]
+    assert json.loads(result.stdout)["planned"] == {
+        "status_cells": 0,
+        "tabs": [],
+        "status_header": False,
+        "reason": f"pipesheet does not write .{suffix} files",
+    }
 
 
 def test_doctor_names_file(tmp_path: Path) -> None:

@@ -420,6 +420,32 @@ def test_allowed_list_tab_missing_warns(caplog: pytest.LogCaptureFixture) -> Non
     ]
 
 
+def test_allowed_list_tab_missing_names_rules_tab(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A workbook with a Rules tab over the shipped base cannot delete the
+    # base's allowed.owner, so the message names the tab's settings instead.
+    pipeline = load_pipeline(shipped_definition("b2b-en"))
+    source_config = pipeline.source.model_copy(update={"rules_tab": "Rules"})
+    pipeline = pipeline.model_copy(update={"source": source_config})
+    source = MemoryWorkbook({"Deals": [], "Rules": []})
+    columns = ColumnMap(1, ["Deal ID", "Owner"], {"id": 0, "owner": 1}, None)
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        read_allowed_lists(source, pipeline, columns)
+
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Workbook 'memory.xlsx' has no tab 'Lists', which allowed.owner.from_tab "
+            "names as the list of allowed values, so runs do not check the values "
+            "of 'owner'. Existing tabs: 'Deals', 'Rules'. Add the tab. Or add to "
+            "tab 'Rules' the setting allowed.owner.from_tab.tab with the name of "
+            "the tab that has the list, or the setting allowed.owner with a blank "
+            "value to stop checking it."
+        )
+    ]
+
+
 def save_owner_list_workbook(path: Path, header: list[str], row: list[object]) -> None:
     """Save tab 'Deals' with ``header`` and one row, and tab 'Lists' with owners."""
     workbook = openpyxl.Workbook()

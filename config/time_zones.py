@@ -1,0 +1,258 @@
+"""Check a definition's time zone name, and suggest the zone meant by a wrong one.
+
+A definition names a place's zone from the IANA database, such as
+``Europe/Berlin``, which follows that place's daylight saving changes.
+Abbreviations (``CST``, ``EST``), the database's legacy zones named after
+them (``EST5EDT``, ``CET``), offsets (``UTC+8``), Windows names and bare
+city names are rejected, each with the zone it most likely means.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+
+from config.close_matches import closest_value
+
+# Names in the zone database that are no place's zone: "localtime" is the
+# zone this machine is set to, "Factory" means none, and "posixrules"
+# contains rules for TZ strings.
+NOT_PLACE_ZONES = frozenset({"localtime", "factory", "posixrules"})
+# Folders of the zone database that repeat it: "posix/" contains the same
+# zones, and "right/" contains them counting leap seconds, which computer
+# clocks do not.
+COPY_FOLDERS = ("posix/", "right/")
+# Abbreviations people write for a zone, with the zones each most often
+# means. The database also has zones named EST, MST, HST, CET, EET, MET and
+# WET, which follow one place's rules: in tzdata 2026f CET is a copy of
+# Europe/Brussels and EST of America/Panama, without daylight saving. So
+# these names are rejected although they load.
+ZONE_ABBREVIATIONS = {
+    "cst": ("America/Chicago", "Asia/Shanghai"),
+    "cdt": ("America/Chicago",),
+    "est": ("America/New_York", "America/Panama"),
+    "edt": ("America/New_York",),
+    "pst": ("America/Los_Angeles",),
+    "pdt": ("America/Los_Angeles",),
+    "mst": ("America/Denver", "America/Phoenix"),
+    "mdt": ("America/Denver",),
+    "akst": ("America/Anchorage",),
+    "hst": ("Pacific/Honolulu",),
+    "bst": ("Europe/London",),
+    "wet": ("Europe/Lisbon",),
+    "cet": ("Europe/Berlin", "Europe/Paris"),
+    "met": ("Europe/Berlin", "Europe/Paris"),
+    "cest": ("Europe/Berlin",),
+    "eet": ("Europe/Athens", "Europe/Helsinki"),
+    "ist": ("Asia/Kolkata", "Europe/Dublin"),
+    "jst": ("Asia/Tokyo",),
+    "kst": ("Asia/Seoul",),
+    "hkt": ("Asia/Hong_Kong",),
+    "sgt": ("Asia/Singapore",),
+    "aest": ("Australia/Sydney",),
+    "aedt": ("Australia/Sydney",),
+    "nzst": ("Pacific/Auckland",),
+}
+# Legacy zones of the database named after United States abbreviations,
+# which keep the daylight saving rules of one era for a whole country.
+LEGACY_US_ZONES = {
+    "est5edt": "America/New_York",
+    "cst6cdt": "America/Chicago",
+    "mst7mdt": "America/Denver",
+    "pst8pdt": "America/Los_Angeles",
+}
+# Names that are no zone in the IANA database but name one: the names of the
+# United States' zones, well-known cities that share another city's zone, and
+# Windows' zone names. A city that names a zone of its own (Dubai, New York)
+# is found in the database.
+ZONE_OTHER_NAMES = {
+    "z": "UTC",
+    "eastern": "America/New_York",
+    "central": "America/Chicago",
+    "mountain": "America/Denver",
+    "pacific": "America/Los_Angeles",
+    "beijing": "Asia/Shanghai",
+    "shenzhen": "Asia/Shanghai",
+    "guangzhou": "Asia/Shanghai",
+    "mumbai": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata",
+    "delhi": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "abu dhabi": "Asia/Dubai",
+    "osaka": "Asia/Tokyo",
+    "san francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "washington": "America/New_York",
+    "boston": "America/New_York",
+    "miami": "America/New_York",
+    "atlanta": "America/New_York",
+    "dallas": "America/Chicago",
+    "houston": "America/Chicago",
+    "munich": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "milan": "Europe/Rome",
+    "barcelona": "Europe/Madrid",
+    "geneva": "Europe/Zurich",
+    "wellington": "Pacific/Auckland",
+    "rio de janeiro": "America/Sao_Paulo",
+    "cape town": "Africa/Johannesburg",
+    "china standard time": "Asia/Shanghai",
+    "taipei standard time": "Asia/Taipei",
+    "tokyo standard time": "Asia/Tokyo",
+    "korea standard time": "Asia/Seoul",
+    "singapore standard time": "Asia/Singapore",
+    "india standard time": "Asia/Kolkata",
+    "gmt standard time": "Europe/London",
+    "w. europe standard time": "Europe/Berlin",
+    "central europe standard time": "Europe/Budapest",
+    "romance standard time": "Europe/Paris",
+    "eastern standard time": "America/New_York",
+    "central standard time": "America/Chicago",
+    "mountain standard time": "America/Denver",
+    "pacific standard time": "America/Los_Angeles",
+    "aus eastern standard time": "Australia/Sydney",
+}
+# The first parts of the zones named after a city, such as Asia/Dubai. The
+# database's other folders (US/, Canada/, Etc/) name regions or offsets.
+CITY_REGIONS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+# Similarity (difflib ratio) a zone or city name needs to be suggested for a
+# misspelt one: 'Sydny' (0.91) and 'Tokio' (0.8) get one, 'Dubai' is not
+# taken for 'Cuba' (0.67).
+NEAR_ZONE_CUTOFF = 0.8
+# A fixed offset from UTC: UTC+8, GMT-05:00, +0530.
+_UTC_OFFSET = re.compile(
+    r"(?:utc|gmt)? ?(?P<sign>[+-]) ?(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?"
+)
+
+
+def is_time_zone(name: str) -> bool:
+    """Return True if ``name`` is a place's zone in this system's IANA database."""
+    folded = name.strip().casefold()
+    if (
+        folded in NOT_PLACE_ZONES
+        or folded in ZONE_ABBREVIATIONS
+        or folded in LEGACY_US_ZONES
+        or folded.startswith(COPY_FOLDERS)
+    ):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of the zone database, such as "Asia", is not a zone.
+        return False
+    return True
+
+
+def check_time_zone(name: str) -> None:
+    """Check that ``name`` is a place's zone in this system's IANA database.
+
+    :raises ValueError: with the zone meant when one is known.
+    """
+    if is_time_zone(name):
+        return
+
+    message = (
+        f"invalid value {name!r}; expected an IANA time zone name such as "
+        "'Europe/Berlin' or 'Asia/Shanghai'"
+    )
+    folded = name.strip().casefold()
+    if folded == "localtime":
+        message += (
+            ", because 'localtime' is whatever zone the machine running pipesheet "
+            "is set to, which can differ from the team's"
+        )
+    raise ValueError(message + _zone_meant(name, folded))
+
+
+def _zone_meant(name: str, folded: str) -> str:
+    """Return the end of the message that names the zone meant, or ``""``."""
+    abbreviated = ZONE_ABBREVIATIONS.get(folded)
+    if abbreviated:
+        named = " or ".join(repr(zone) for zone in abbreviated)
+        return f"; {name!r} is an abbreviation, did you mean {named}?"
+    legacy = LEGACY_US_ZONES.get(folded)
+    if legacy:
+        return (
+            f"; {name!r} is a legacy zone without a place, which keeps one era's "
+            f"daylight saving rules; did you mean {legacy!r}?"
+        )
+    offset_zone = _offset_zone(folded)
+    if offset_zone:
+        return (
+            "; write the zone of a city at that offset, such as 'Asia/Shanghai' "
+            f"or 'America/New_York', which follows its daylight saving changes, "
+            f"or {offset_zone!r} for the fixed offset (Etc zones count the other "
+            "way round)"
+        )
+    nearest = _nearest_time_zone(folded)
+    return f"; did you mean {nearest!r}?" if nearest else ""
+
+
+def _offset_zone(folded: str) -> str | None:
+    """Return the Etc zone of a whole-hour offset such as ``utc+8``, if any.
+
+    The Etc zones count the other way round: UTC+8 is ``Etc/GMT-8``.
+    """
+    match = _UTC_OFFSET.fullmatch(folded.strip())
+    if match is None or int(match["minutes"] or 0) != 0:
+        return None
+    hours = int(match["hours"])
+    if hours == 0:
+        return "UTC"
+    zone = f"Etc/GMT{'-' if match['sign'] == '+' else '+'}{hours}"
+    return zone if is_time_zone(zone) else None
+
+
+def _nearest_time_zone(folded: str) -> str | None:
+    """Return the zone that a name spelt otherwise, or a city's name, means.
+
+    ``america/new york``, ``New York`` and ``Asia/Mumbai`` name a zone by its
+    spelling or its city. Otherwise the zone or city name closest in
+    spelling is taken, if it is close enough and no other is about as close.
+    """
+    for folder in COPY_FOLDERS:
+        folded = folded.removeprefix(folder)
+    names = _zones_by_name()
+    underscored = "_".join(folded.split())
+    city = underscored.rsplit("/", 1)[-1]
+    for key in (folded, underscored, city, city.replace("_", " ")):
+        zone = names.get(key) or ZONE_OTHER_NAMES.get(key)
+        if zone is not None:
+            return zone
+    return closest_value(underscored, names, cutoff=NEAR_ZONE_CUTOFF)
+
+
+@functools.cache
+def _zones_by_name() -> dict[str, str]:
+    """Return each place's zone by its casefolded name and by its city's name.
+
+    The city of ``America/New_York`` is ``new_york``. Of two zones of one
+    city (America/Buenos_Aires and America/Argentina/Buenos_Aires, the same
+    zone under an older and a newer name), the longer name is kept.
+    """
+    zones = sorted(
+        (zone for zone in zoneinfo.available_timezones() if is_time_zone(zone)),
+        key=lambda zone: (len(zone), zone),
+    )
+    names = {zone.casefold(): zone for zone in zones}
+    for zone in reversed(zones):
+        region, _, city = zone.rpartition("/")
+        if region.split("/")[0] in CITY_REGIONS:
+            names.setdefault(city.casefold(), zone)
+    return names
