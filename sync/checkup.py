@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -31,7 +31,7 @@ from rules.allowed import read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
-from rules.grid import CellValue, SheetGrid, column_letter
+from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import match_columns, required_fields
 from rules.messages import counted
 from rules.unfound_columns import (
@@ -58,6 +58,7 @@ from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
+from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
 
 if TYPE_CHECKING:
@@ -440,6 +441,9 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if problem is not None:
         raise SheetLayoutError(problem)
     index = choose_status_column(grid, columns)
+    formula = covering_formula_problem(grid, index, _rows_with_ids(grid, columns))
+    if formula is not None:
+        raise SheetLayoutError(formula)
     hidden = hidden_status_column(grid, index)
     if hidden is not None:
         raise CheckWarning(hidden)
@@ -449,7 +453,25 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     covered = covered_status_column(grid, index, rows, header)
     if covered is not None:
         raise CheckWarning(covered)
+    merged = merged_status_cells(grid, index, rows, header)
+    if merged is not None:
+        raise CheckWarning(merged)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
+
+
+def _rows_with_ids(grid: SheetGrid, columns: ColumnMap) -> Iterator[int]:
+    """Yield the header row and the rows below it with a deal ID.
+
+    Those are the rows a run writes status cells on. Without an ID column,
+    every row below the header counts.
+    """
+    yield columns.header_row
+    id_column = columns.fields.get("id")
+    for number, row in enumerate(
+        grid.rows[columns.header_row :], columns.header_row + 1
+    ):
+        if id_column is None or (id_column < len(row) and not is_blank(row[id_column])):
+            yield number
 
 
 def _check_owner_entries(grid: SheetGrid, pipeline: Pipeline) -> str:

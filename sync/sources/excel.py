@@ -288,6 +288,7 @@ class ExcelWorkbook:
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 hidden_columns=scan.hidden_columns,
+                range_formulas=scan.range_formulas,
                 drawings=scan.drawings,
                 # Only the pipeline tab is scanned.
                 pipesheet_highlights=(
