@@ -103,6 +103,9 @@ class SheetGrid:
     # False for a source that is one table without tabs, such as a CSV file,
     # whose messages then name the file only.
     has_tabs: bool = True
+    # True for an Excel tab whose state is veryHidden: Excel's Unhide dialog
+    # does not list it, and only the VBA editor can show it.
+    very_hidden: bool = False
 
     def describe_location(self) -> str:
         """Return the start of a message about this grid, naming where it is.

@@ -594,12 +594,7 @@ def generated_tab_conflicts(
     conflicts = []
     for grid in existing.values():
         if not is_generated_tab(grid):
-            conflicts.append(
-                f"Workbook {workbook!r} already has a tab {grid.tab!r} that "
-                "pipesheet did not create, so pipesheet will not overwrite it. "
-                "Rename that tab, or choose another name for the generated tab "
-                "under outputs.tabs in the pipeline definition."
-            )
+            conflicts.append(_describe_users_tab(workbook, grid))
             continue
         made_from = pipeline_tab.other_source(grid) if pipeline_tab else None
         if pipeline_tab is not None and made_from is not None:
@@ -612,6 +607,26 @@ def generated_tab_conflicts(
                 f"such as {suggested!r}."
             )
     return conflicts
+
+
+def _describe_users_tab(workbook: str, grid: SheetGrid) -> str:
+    """Return the message for a tab of the user's named like a generated tab."""
+    conflict = (
+        f"Workbook {workbook!r} already has a tab {grid.tab!r} that pipesheet "
+        "did not create, so pipesheet will not overwrite it."
+    )
+    if not grid.very_hidden:
+        return (
+            f"{conflict} Rename that tab, or choose another name for the "
+            "generated tab under outputs.tabs in the pipeline definition."
+        )
+    return (
+        f"{conflict} The tab is very hidden, so Excel's Unhide dialog does not "
+        "list it. Choose another name for the generated tab under outputs.tabs "
+        "in the pipeline definition, or show the tab from Excel's VBA editor "
+        "and rename it: press Alt+F11, select the sheet in the Project window "
+        "and set Visible to -1 - xlSheetVisible in its Properties window."
+    )
 
 
 @dataclass(frozen=True)

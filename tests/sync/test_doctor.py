@@ -648,6 +648,27 @@ def test_user_tab_named_like_output_fails(starter: Path, name: str) -> None:
     assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
 
 
+def test_very_hidden_user_tab_named(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    sheet = workbook.create_sheet("Problems")
+    sheet["A1"] = "Kept by a macro"
+    sheet.sheet_state = "veryHidden"
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert lines(result)[8] == (
+        "✗ Output tabs   Workbook 'pipeline.xlsx' already has a tab 'Problems' "
+        "that pipesheet did not create, so pipesheet will not overwrite it. The "
+        "tab is very hidden, so Excel's Unhide dialog does not list it. Choose "
+        "another name for the generated tab under outputs.tabs in the pipeline "
+        "definition, or show the tab from Excel's VBA editor and rename it: press "
+        "Alt+F11, select the sheet in the Project window and set Visible to -1 - "
+        "xlSheetVisible in its Properties window."
+    )
+
+
 def test_tabs_of_earlier_run_pass(starter: Path) -> None:
     run_sync(
         load_pipeline(shipped_definition("b2b-en")),
