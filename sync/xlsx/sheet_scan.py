@@ -624,7 +624,8 @@ def _range_formula_search(
 
     The gate opens on a formula's end tag, and a data table's formula may
     have none (``<f t="dataTable" ref="C3:C5" .../>``). But a data table
-    needs a formula above or beside it to fill in, so the gate is open by then.
+    calculates a formula that sits above or left of its results, so the gate
+    is open by the time the scan reaches the table.
     """
     formulas = found.range_formulas
     return _search(buffer, b"ref=", lambda hit: _range_formula(buffer, hit, formulas))

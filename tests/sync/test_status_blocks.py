@@ -1,4 +1,4 @@
-"""Formula ranges and merged blocks over status cells: runs refuse or warn."""
+"""Formula ranges and merged blocks over status cells: runs stop or warn."""
 
 from __future__ import annotations
 
