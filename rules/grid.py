@@ -34,6 +34,24 @@ class DrawingBlock:
 
 
 @dataclass(frozen=True)
+class RangeFormula:
+    """A formula that one cell stores for a block of cells (its ``ref``).
+
+    ``kind`` is the formula's ``t`` attribute in the sheet XML: "array" for
+    an array formula or a dynamic array's spill range, "shared" for a formula
+    filled over the block, "dataTable" for a What-If Analysis data table.
+    The formula's own cell is the block's first cell. Rows are 1-based, the
+    columns 0-based.
+    """
+
+    kind: str
+    first_row: int
+    first_column: int
+    last_row: int
+    last_column: int
+
+
+@dataclass(frozen=True)
 class SheetGrid:
     """The values of one tab, row 1 of the sheet first.
 
@@ -52,6 +70,8 @@ class SheetGrid:
     records as one pipesheet generated. ``merged`` lists the merged blocks of
     cells, in the same form as ``row_formulas``, where the source can tell, and
     ``hidden_columns`` the hidden column ranges (0-based first and last).
+    ``range_formulas`` lists the formulas stored for a block of more than one
+    cell, where the source can tell.
     ``pipesheet_highlights`` is true for a tab that has conditional-format rules
     pipesheet wrote, false for one without, and None where the source cannot
     tell. ``cell_limit`` is the maximum number of cells, counted from A1 to the
@@ -72,6 +92,7 @@ class SheetGrid:
     recorded: bool = False
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
+    range_formulas: list[RangeFormula] = field(default_factory=list)
     # Charts, pictures and shapes over the tab's cells, where the source can tell.
     drawings: list[DrawingBlock] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
@@ -82,6 +103,9 @@ class SheetGrid:
     # False for a source that is one table without tabs, such as a CSV file,
     # whose messages then name the file only.
     has_tabs: bool = True
+    # True for an Excel tab whose state is veryHidden: Excel's Unhide dialog
+    # does not list it, and only the VBA editor can show it.
+    very_hidden: bool = False
 
     def describe_location(self) -> str:
         """Return the start of a message about this grid, naming where it is.

@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
+import stat
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -25,13 +27,14 @@ from config.errors import (
     SheetLayoutError,
     SourceError,
     UnsupportedWorkbookError,
+    WorkbookReadOnlyError,
 )
 from config.models import Pipeline, SourceKind
 from rules.allowed import list_fix, read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
-from rules.grid import CellValue, SheetGrid, column_letter
+from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import match_columns, required_fields
 from rules.messages import counted
 from rules.unfound_columns import (
@@ -39,7 +42,13 @@ from rules.unfound_columns import (
     describe_unfound_needed_columns,
     describe_unfound_optional_columns,
 )
-from sync.atomic import find_lock_file
+from sync.atomic import (
+    check_writable,
+    find_lock_file,
+    unreplaceable_file_error,
+    unwritable_folder_error,
+    written_file,
+)
 from sync.hard_links import count_other_names, describe_hard_links
 from sync.planner import (
     choose_status_column,
@@ -58,6 +67,7 @@ from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
 from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
+from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
 
 if TYPE_CHECKING:
@@ -258,9 +268,9 @@ def _excel_source_checks(
     # and for packages whose parts its writer rejects. (Strict Open XML fails
     # the Workbook step already, as it fails check and dry runs.)
     read_only = is_read_only_format(path)
-    rejected = None
+    rejected: PipesheetError | None = None
     if opened and not read_only:
-        rejected = _unwritable_package(path)
+        rejected = _unwritable_location(path) or _unwritable_package(path)
     if read_only or rejected is not None:
         checklist.run(
             "Writable", lambda: _check_writable(path, rejected), blocking=False
@@ -275,16 +285,73 @@ def _excel_source_checks(
     return opened[0] if opened else None
 
 
-def _check_writable(path: Path, rejected: UnsupportedWorkbookError | None) -> str:
+def _check_writable(path: Path, rejected: PipesheetError | None) -> str:
     """Fail with why pipesheet cannot write ``path``.
 
-    ``rejected`` is the writer's error on the package's parts, found before.
+    ``rejected`` is the writer's error on the file, its folder or the
+    package's parts, found before.
     """
     if is_read_only_format(path):
         raise SourceError(describe_read_only(path))
     if rejected is not None:
         raise rejected
     return f"pipesheet writes {path.suffix} workbooks"
+
+
+def _unwritable_location(path: Path) -> WorkbookReadOnlyError | None:
+    """Return the error a run's write would raise on the file or its folder.
+
+    The file gets the writer's own check: a file without write permission,
+    or one on a file system mounted read-only. The writer learns whether the
+    folder lets it create its temporary file by creating it, so here
+    :func:`os.access` checks the same permission without creating anything.
+    A folder with the sticky bit lets only the owners rename over the file.
+    """
+    target = written_file(path)
+    try:
+        check_writable(target)
+    except WorkbookReadOnlyError as error:
+        return _for_doctor(error)
+    except (OSError, PipesheetError) as error:
+        logger.debug("Writability of %s not checked: %s", path, error)
+        return None
+
+    folder = target.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return _for_doctor(unwritable_folder_error(target))
+    if _rename_forbidden(target):
+        return _for_doctor(unreplaceable_file_error(target))
+    return None
+
+
+def _rename_forbidden(target: Path) -> bool:
+    """Return True when a sticky folder keeps this process from replacing ``target``.
+
+    The rule is the kernel's: in a folder with the sticky bit, only the owner
+    of the file or of the folder, or root, may rename over the file.
+    """
+    if not hasattr(os, "geteuid"):
+        return False
+    try:
+        folder = target.parent.stat()
+        owner = target.stat().st_uid
+    except OSError:
+        return False
+    user = os.geteuid()
+    return bool(folder.st_mode & stat.S_ISVTX) and user not in (
+        0,
+        owner,
+        folder.st_uid,
+    )
+
+
+def _for_doctor(error: WorkbookReadOnlyError) -> WorkbookReadOnlyError:
+    """Return the writer's error without its "nothing was written" part.
+
+    doctor writes nothing, so that part would mislead.
+    """
+    message = str(error).replace("; nothing was written.", ".")
+    return WorkbookReadOnlyError(message.replace(" Nothing was written.", ""))
 
 
 def _unwritable_package(path: Path) -> UnsupportedWorkbookError | None:
@@ -445,6 +512,9 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if problem is not None:
         raise SheetLayoutError(problem)
     index = choose_status_column(grid, columns)
+    formula = covering_formula_problem(grid, index, _rows_with_ids(grid, columns))
+    if formula is not None:
+        raise SheetLayoutError(formula)
     hidden = hidden_status_column(grid, index)
     if hidden is not None:
         raise CheckWarning(hidden)
@@ -454,7 +524,25 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     covered = covered_status_column(grid, index, rows, header)
     if covered is not None:
         raise CheckWarning(covered)
+    merged = merged_status_cells(grid, index, rows, header)
+    if merged is not None:
+        raise CheckWarning(merged)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
+
+
+def _rows_with_ids(grid: SheetGrid, columns: ColumnMap) -> Iterator[int]:
+    """Yield the header row and the rows below it with a deal ID.
+
+    Those are the rows a run writes status cells on. Without an ID column,
+    every row below the header counts.
+    """
+    yield columns.header_row
+    id_column = columns.fields.get("id")
+    for number, row in enumerate(
+        grid.rows[columns.header_row :], columns.header_row + 1
+    ):
+        if id_column is None or (id_column < len(row) and not is_blank(row[id_column])):
+            yield number
 
 
 def _check_owner_entries(grid: SheetGrid, pipeline: Pipeline) -> str:

@@ -6,9 +6,10 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from typing import Protocol
 
 from config.errors import (
@@ -81,6 +82,7 @@ from sync.sources.base import (
 )
 from sync.sources.csv_table import CsvTable
 from sync.sources.read_only import ReadOnlyFile
+from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
 
 logger = logging.getLogger(__name__)
@@ -290,15 +292,19 @@ def _run_sync(
     tabs.extend(extra_tabs)
     tabs = [fit_tab_texts(tab) for tab in tabs]
     statuses = status_problem is None
-    status_plan = plan_statuses(
-        read_grid,
-        columns,
-        deals,
-        findings,
-        pipeline,
-        statuses=statuses,
-        id_fills=id_fills,
+    plan_status_cells = partial(
+        plan_statuses, read_grid, columns, deals, findings, pipeline, id_fills=id_fills
     )
+    status_plan = plan_status_cells(statuses=statuses)
+    formula_problem = None
+    if statuses:
+        formula_problem = covering_formula_problem(
+            read_grid, status_plan.status_column, _status_rows(status_plan)
+        )
+    if formula_problem is not None:
+        # As with status_problem, a dry run plans no status cells.
+        statuses = False
+        status_plan = plan_status_cells(statuses=False)
     if statuses and not dry_run and isinstance(source, EarlyWriteSource):
         # The source can write the status cells while the run reads and plans
         # the generated tabs. It starts only now because making the tabs reads
@@ -309,8 +315,9 @@ def _run_sync(
     existing = read_generated_tabs(source, tabs)
     pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
     blockers = generated_tab_conflicts(source.name, existing, pipeline_tab)
-    if status_problem is not None:
-        blockers.insert(0, status_problem)
+    for blocker in (formula_problem, status_problem):
+        if blocker is not None:
+            blockers.insert(0, blocker)
     if blockers and not dry_run:
         raise SheetLayoutError(f"{blockers[0]} Nothing was written.")
     if blockers:
@@ -345,6 +352,15 @@ def _run_sync(
     )
     if status_problem is None and covered is not None:
         logger.warning("%s", covered)
+    merged = merged_status_cells(
+        grid,
+        plan.status_column,
+        (plan.header_row, plan.last_row),
+        pipeline.outputs.status_header,
+        status_rows=chain([plan.header_row], (deal.row for deal in deals)),
+    )
+    if status_problem is None and merged is not None:
+        logger.warning("%s", merged)
     # A run with --output leaves the source workbook and its edits as they are.
     edited = []
     if source.target_name == source.name:
@@ -407,6 +423,18 @@ def _run_sync(
         seconds,
     )
     return dataclasses.replace(result, seconds=seconds)
+
+
+def _status_rows(plan: WritePlan) -> Iterator[int]:
+    """Yield the rows of the status cells ``plan`` writes, its header's too.
+
+    A generator, so that a sheet whose formulas stay out of the status
+    column never lists the rows.
+    """
+    if plan.write_status_header:
+        yield plan.header_row
+    for write in plan.status_cells:
+        yield write.row
 
 
 def plan_id_fills_of(
@@ -572,12 +600,7 @@ def generated_tab_conflicts(
     conflicts = []
     for grid in existing.values():
         if not is_generated_tab(grid):
-            conflicts.append(
-                f"Workbook {workbook!r} already has a tab {grid.tab!r} that "
-                "pipesheet did not create, so pipesheet will not overwrite it. "
-                "Rename that tab, or choose another name for the generated tab "
-                "under outputs.tabs in the pipeline definition."
-            )
+            conflicts.append(_describe_users_tab(workbook, grid))
             continue
         made_from = pipeline_tab.other_source(grid) if pipeline_tab else None
         if pipeline_tab is not None and made_from is not None:
@@ -590,6 +613,26 @@ def generated_tab_conflicts(
                 f"such as {suggested!r}."
             )
     return conflicts
+
+
+def _describe_users_tab(workbook: str, grid: SheetGrid) -> str:
+    """Return the message for a tab of the user's named like a generated tab."""
+    conflict = (
+        f"Workbook {workbook!r} already has a tab {grid.tab!r} that pipesheet "
+        "did not create, so pipesheet will not overwrite it."
+    )
+    if not grid.very_hidden:
+        return (
+            f"{conflict} Rename that tab, or choose another name for the "
+            "generated tab under outputs.tabs in the pipeline definition."
+        )
+    return (
+        f"{conflict} The tab is very hidden, so Excel's Unhide dialog does not "
+        "list it. Choose another name for the generated tab under outputs.tabs "
+        "in the pipeline definition, or show the tab from Excel's VBA editor "
+        "and rename it: press Alt+F11, select the sheet in the Project window "
+        "and set Visible to -1 - xlSheetVisible in its Properties window."
+    )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from python_calamine import (
     CalamineSheet,
     CalamineWorkbook,
     SheetTypeEnum,
+    SheetVisibleEnum,
     WorksheetNotFound,
 )
 
@@ -288,12 +289,14 @@ class ExcelWorkbook:
                 total_rows=scan.total_rows,
                 merged=scan.merged,
                 hidden_columns=scan.hidden_columns,
+                range_formulas=scan.range_formulas,
                 drawings=scan.drawings,
                 # Only the pipeline tab is scanned.
                 pipesheet_highlights=(
                     scan.pipesheet_highlights if pipeline_tab else None
                 ),
                 recorded=not pipeline_tab and name.casefold() in self._recorded_tabs(),
+                very_hidden=_is_very_hidden(workbook, name),
                 cell_limit=sheet_size.MAX_SHEET_CELLS,
             )
             self._grids[name] = grid
@@ -1277,3 +1280,11 @@ def _log_skipped(skipped: list[str]) -> None:
             "since the read; the next run writes them",
             len(skipped),
         )
+
+
+def _is_very_hidden(workbook: CalamineWorkbook, tab: str) -> bool:
+    """Return True when ``tab`` is very hidden (``state="veryHidden"``)."""
+    return any(
+        sheet.name == tab and sheet.visible == SheetVisibleEnum.VeryHidden
+        for sheet in workbook.sheets_metadata
+    )

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from sync.cell_text import MAX_CELL_TEXT, fit_cell_text
+from sync.cell_text import MAX_CELL_TEXT, SURELY_FITTING_TEXT, fit_cell_text
 
 # Characters XML 1.0 cannot carry. Tab, line feed and carriage return are valid.
 _INVALID = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
@@ -80,12 +80,13 @@ def replace_invalid_characters(text: str) -> str:
 def escape_cell_text(text: str) -> str:
     """Return cell text as a ``<t>`` element contains it: cut, replaced, escaped.
 
-    The text is cut to the 32,767 characters a cell holds, characters XML cannot
-    carry become U+FFFD, and the rest is escaped as :func:`escape_text` does.
+    The text is cut to the 32,767 UTF-16 code units a cell holds, characters
+    XML cannot carry become U+FFFD, and the rest is escaped as
+    :func:`escape_text` does.
     """
     # Most cell text needs none of this, and a generated tab can have a
     # million cells, so one search decides whether to do any of it.
-    if len(text) <= MAX_CELL_TEXT and _NEEDS_ESCAPING.search(text) is None:
+    if len(text) <= SURELY_FITTING_TEXT and _NEEDS_ESCAPING.search(text) is None:
         return text
     return escape_text(replace_invalid_characters(limit_cell_text(text)))
 
@@ -108,7 +109,7 @@ def are_plain_cell_texts(texts: Sequence[str], joined: str) -> bool:
         escaping, and between two texts it cannot complete an "_x" that would.
     """
     max_length = max(map(len, texts), default=0)
-    return max_length <= MAX_CELL_TEXT and _is_safe_text(joined)
+    return max_length <= SURELY_FITTING_TEXT and _is_safe_text(joined)
 
 
 def _is_safe_text(text: str) -> bool:
@@ -200,8 +201,8 @@ def attribute_value(start_tag: bytes, name: bytes) -> bytes | None:
 
 
 def limit_cell_text(text: str) -> str:
-    """Cut ``text`` to the 32,767 characters a cell can hold, marking the cut."""
-    return text if len(text) <= MAX_CELL_TEXT else fit_cell_text(text, MAX_CELL_TEXT)
+    """Cut ``text`` to the 32,767 UTF-16 code units a cell can hold, marking the cut."""
+    return fit_cell_text(text, MAX_CELL_TEXT)
 
 
 def _encode_character(match: re.Match[str]) -> str:

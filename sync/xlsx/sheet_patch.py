@@ -33,8 +33,10 @@ elements, and white space before the ``>`` of an end tag (``</row >``). The
 ``spans`` hint of a row is left as it is, because the format makes it an
 optional optimisation that readers must not rely on.
 
-NOTE: a status cell inside the range of another cell's array formula (or spill
-range) is not detected. It is replaced like any other cell.
+A status cell inside the range of another cell's array formula, spill range
+or data table is not looked for here: a run finds it in the sheet scan and
+stops before it writes (:mod:`sync.status_blocks`). The patch checks only the
+formula a status cell itself contains.
 """
 
 from __future__ import annotations
@@ -760,16 +762,35 @@ class _StatusWriter:
         formula = self.formula_tag.search(self.xml, start, end)
         if formula is not None:
             self.formulas_replaced = True
-            shared = b"shared" in formula.group(1)
-            if shared and b":" in (attribute_value(formula.group(0), b"ref") or b""):
-                raise FeatureLossError(
-                    f"{self.place}: status cell {self.letter.decode()}{number} "
-                    "contains a shared formula that other cells copy, and replacing "
-                    "it would break them. Clear the status column in Excel, then run "
-                    "again."
-                )
+            block = attribute_value(formula.group(0), b"ref") or b""
+            if b":" in block:
+                self._check_formula_block(formula.group(1), block, number)
         style = _STYLE.search(tag)
         return style.group(1) if style else None
+
+    def _check_formula_block(
+        self, attributes: bytes, block: bytes, number: int
+    ) -> None:
+        """Raise when a status cell's formula fills a block of more than one cell.
+
+        Replacing such a formula changes the other cells of its block.
+        """
+        corners = parse_range_ref(block.decode("ascii", "replace"))
+        if corners is None or corners[:2] == corners[2:]:
+            return
+        cell = f"{self.letter.decode()}{number}"
+        if b"shared" in attributes:
+            raise FeatureLossError(
+                f"{self.place}: status cell {cell} contains a shared formula that "
+                "other cells copy, and replacing it would break them. Clear the "
+                "status column in Excel, then run again."
+            )
+        raise FeatureLossError(
+            f"{self.place}: status cell {cell} contains an array formula or data "
+            f"table whose results fill {block.decode('ascii', 'replace')}, and "
+            "replacing it would change them. Move the formula out of the status "
+            "column in Excel, then run again."
+        )
 
     def _inserted_style(self, row_attributes: bytes) -> bytes | None:
         """Return the style Excel gives a new cell: the row's, else the column's."""

@@ -29,6 +29,57 @@ def test_long_text_cut_to_limit(length: int, limit: int, kept: int, mark: str) -
     assert cut == "x" * kept + mark
 
 
+EMOJI = "\U0001f600"
+
+
+def utf16_length(text: str) -> int:
+    """Return the length of ``text`` as Excel's LEN counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_emoji_count_two_code_units() -> None:
+    cut = fit_cell_text(EMOJI * 20_000)
+
+    assert cut == EMOJI * 16_371 + "… (3,629 more characters)"
+    assert utf16_length(cut) == MAX_CELL_TEXT
+
+
+@pytest.mark.parametrize("odd", [0, 1], ids=["pair-at-limit", "pair-over-limit"])
+def test_cut_never_splits_surrogate_pair(odd: int) -> None:
+    text = "x" * odd + EMOJI * 20_000
+
+    cut = fit_cell_text(text)
+
+    assert utf16_length(cut) <= MAX_CELL_TEXT
+    assert cut.encode("utf-16-le").decode("utf-16-le") == cut
+    assert cut.startswith("x" * odd + EMOJI * 16_370)
+
+
+def test_emoji_text_under_limit_kept() -> None:
+    text = EMOJI * 16_383
+
+    assert fit_cell_text(text) is text
+
+
+def test_mixed_text_over_limit_cut() -> None:
+    # 20,500 code points and 32,800 UTF-16 code units: over the limit.
+    text = "a" * 8_200 + EMOJI * 12_300
+
+    cut = fit_cell_text(text)
+
+    # The last emoji that would cross the limit is left out whole.
+    assert utf16_length(cut) == MAX_CELL_TEXT - 1
+    assert cut.endswith(EMOJI + "… (28 more characters)")
+
+
+def test_tab_emoji_text_cut() -> None:
+    tab = GeneratedTab("Problems", [["banner"], [1, EMOJI * 16_400]])
+
+    grid = fit_tab_texts(tab).grid
+
+    assert utf16_length(str(grid[1][1])) <= MAX_CELL_TEXT
+
+
 def test_text_at_limit_kept() -> None:
     text = "x" * MAX_CELL_TEXT
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import zipfile
@@ -524,6 +525,74 @@ def test_read_only_workbook_fails_writable(tmp_path: Path) -> None:
     )
 
 
+def writable_line(result: Result) -> str:
+    return next(line for line in lines(result) if line.startswith("✗ Writable"))
+
+
+def test_read_only_file_fails_writable(starter: Path) -> None:
+    starter.chmod(0o444)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert writable_line(result) == (
+        "✗ Writable      Workbook 'pipeline.xlsx' is read-only. Make it writable "
+        "or pass --output PATH."
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX statvfs")
+def test_read_only_file_system_fails_writable(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a file system mounted read-only over the workbook's folder.
+    statvfs = os.statvfs
+
+    def read_only(path: str | Path) -> os.statvfs_result:
+        fields = list(statvfs(path))
+        fields[8] |= os.ST_RDONLY  # f_flag is the ninth field.
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", read_only)
+    # access() fails for any file on such a file system.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert writable_line(result) == (
+        "✗ Writable      Workbook 'pipeline.xlsx' is on a read-only file system "
+        f"(folder {str(starter.parent)!r}). Remount it read-write, or pass "
+        "--output PATH on a writable file system."
+    )
+
+
+def test_unwritable_folder_fails_writable(
+    starter: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root may write any folder, so access() plays the part of a folder
+    # without the write permission.
+    access = os.access
+    folder = str(starter.parent)
+
+    def denied_folder(path: str | Path, mode: int) -> bool:
+        return str(path) != folder and access(path, mode)
+
+    monkeypatch.setattr(os, "access", denied_folder)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert writable_line(result) == (
+        f"✗ Writable      Folder {folder!r} of workbook 'pipeline.xlsx' is not "
+        "writable. pipesheet writes the new workbook to a temporary file in that "
+        "folder and renames it over the old one, so it needs to create files "
+        "there. Make the folder writable, or pass --output PATH in a writable "
+        "folder."
+    )
+    assert list(starter.parent.iterdir()) == [starter]
+
+
 def test_csv_lists_skipped(tmp_path: Path) -> None:
     path = tmp_path / "deals.csv"
     path.write_text(
@@ -577,6 +646,27 @@ def test_user_tab_named_like_output_fails(starter: Path, name: str) -> None:
         "the pipeline definition."
     )
     assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
+
+
+def test_very_hidden_user_tab_named(starter: Path) -> None:
+    workbook = openpyxl.load_workbook(starter)
+    sheet = workbook.create_sheet("Problems")
+    sheet["A1"] = "Kept by a macro"
+    sheet.sheet_state = "veryHidden"
+    workbook.save(starter)
+
+    result = run_doctor("b2b-en", "--source", str(starter))
+
+    assert result.exit_code == 1
+    assert lines(result)[8] == (
+        "✗ Output tabs   Workbook 'pipeline.xlsx' already has a tab 'Problems' "
+        "that pipesheet did not create, so pipesheet will not overwrite it. The "
+        "tab is very hidden, so Excel's Unhide dialog does not list it. Choose "
+        "another name for the generated tab under outputs.tabs in the pipeline "
+        "definition, or show the tab from Excel's VBA editor and rename it: press "
+        "Alt+F11, select the sheet in the Project window and set Visible to -1 - "
+        "xlSheetVisible in its Properties window."
+    )
 
 
 def test_tabs_of_earlier_run_pass(starter: Path) -> None:

@@ -521,6 +521,36 @@ def test_shared_formula_anchor_rejected() -> None:
 
 
 @pytest.mark.parametrize(
+    "formula",
+    [
+        b'<f t="array" ref="C2:D2">A2:B2*2</f>',
+        b'<f t="dataTable" ref="C2:C5" dt2D="0" dtr="0" r1="A1"/>',
+    ],
+    ids=["array", "data-table"],
+)
+def test_array_formula_anchor_rejected(formula: bytes) -> None:
+    row = b'<row r="2"><c r="C2">' + formula + b"<v>2</v></c></row>"
+
+    with pytest.raises(FeatureLossError) as raised:
+        patch(sheet(row), {2: "OK"}, "Workbook 'w.xlsx', tab 'Deals'")
+
+    assert str(raised.value).startswith(
+        "Workbook 'w.xlsx', tab 'Deals': status cell C2 contains an array formula "
+        "or data table whose results fill C2:"
+    )
+
+
+def test_one_cell_array_formula_replaced() -> None:
+    row = (
+        b'<row r="2"><c r="C2"><f t="array" ref="C2">SUM(A2:B2*2)</f><v>2</v></c></row>'
+    )
+
+    summary = patch(sheet(row), {2: "OK"})[1]
+
+    assert summary.formulas_replaced
+
+
+@pytest.mark.parametrize(
     ("rows", "message"),
     [
         (

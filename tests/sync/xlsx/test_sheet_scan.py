@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
 
+from rules.grid import RangeFormula
 from sync.sources.excel import ExcelWorkbook, show_error_cells
 from sync.sources.excel_read_ahead import start_read_ahead
 from sync.xlsx.sheet_scan import (
@@ -53,6 +54,10 @@ EXPECTED = SheetScan(
     aggregate_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
     empty_formula_results={(7, 4), (7, 5)},
     unsaved_formula_results={(7, 7)},
+    range_formulas=[
+        RangeFormula("shared", 3, 1, 9, 1),
+        RangeFormula("shared", 6, 7, 6, 8),
+    ],
 )
 
 
@@ -493,3 +498,46 @@ def test_hidden_columns_with_namespace_prefix() -> None:
     )
 
     assert scan_sheet([sheet]).hidden_columns == [(2, 2)]
+
+
+RANGE_FORMULA_SHEET = (
+    b'<worksheet><sheetData><row r="1"><c r="A1"><f>B1*2</f><v>2</v></c>'
+    b'<c r="D1" cm="1"><f t="array" ref="D1:E1">_xlfn.TEXTSPLIT("a b"," ")</f>'
+    b'<v>a</v></c><c r="E1" t="str"><v>b</v></c>'
+    b'<c r="F1"><f t="array" ref="F1">SUM(A1:A2*B1:B2)</f><v>3</v></c></row>'
+    b"<row r=\"2\"><c r='C2'><f t='dataTable' ref='C2:C5' dt2D='0' dtr='0' "
+    b"r1='A1'/><v>4</v></c>"
+    b'<c r="G2" t="inlineStr"><is><t>&lt;f ref="G2:G9"&gt;</t></is></c></row>'
+    b'</sheetData><mergeCells count="1"><mergeCell ref="H1:I1"/></mergeCells>'
+    b'<hyperlinks><hyperlink ref="J1:J2" r:id="rId1"/></hyperlinks></worksheet>'
+)
+
+
+def test_range_formulas_found() -> None:
+    assert scan_sheet([RANGE_FORMULA_SHEET]).range_formulas == [
+        RangeFormula("array", 1, 3, 1, 4),
+        RangeFormula("dataTable", 2, 2, 5, 2),
+    ]
+
+
+@pytest.mark.parametrize("size", [7, 50, 101], ids=["7", "50", "101"])
+def test_range_formulas_found_across_pieces(size: int) -> None:
+    pieces = [
+        RANGE_FORMULA_SHEET[start : start + size]
+        for start in range(0, len(RANGE_FORMULA_SHEET), size)
+    ]
+
+    assert scan_sheet(pieces).range_formulas == [
+        RangeFormula("array", 1, 3, 1, 4),
+        RangeFormula("dataTable", 2, 2, 5, 2),
+    ]
+
+
+def test_range_formulas_with_prefix() -> None:
+    sheet = (
+        b'<x:worksheet><x:sheetData><x:row r="3"><x:c r="O3">'
+        b'<x:f t="array" ref="O3:P3">$E3:$F3*1</x:f><x:v>1</x:v></x:c>'
+        b"</x:row></x:sheetData></x:worksheet>"
+    )
+
+    assert scan_sheet([sheet]).range_formulas == [RangeFormula("array", 3, 14, 3, 15)]

@@ -1,0 +1,183 @@
+"""Blocks of the user's cells that reach into the status column.
+
+Two kinds of block can cover status cells:
+
+- A formula stored for a block of cells (an array formula, a dynamic array's
+  spill range, a formula filled over a block, a data table). A status written
+  into the block changes the formula's results: Excel shows ``#SPILL!`` for a
+  dynamic array whose range holds a value. So a run stops before it writes.
+- A merged block that starts left of or above a status cell. Excel shows only
+  the block's first cell, so the status under it is hidden, and a run warns.
+
+Before, with the status column E and an array formula in D3 whose results
+fill D3:E3::
+
+    D3 = TEXTSPLIT("a b", " ") → "a"   E3 = "b" (the formula's result)
+
+A status written into E3 would replace the "b" with a value, so D3 would
+show ``#SPILL!``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from rules.grid import RangeFormula, SheetGrid, column_letter
+from sync.xlsx.cell_refs import range_ref
+
+# How many merged blocks a warning names before it counts the rest.
+_NAMED_BLOCKS = 3
+
+# The messages' names of the formula kinds, by the ``t`` attribute of ``<f>``.
+_FORMULA_KINDS = {
+    "array": "array formula or dynamic array",
+    "shared": "formula filled over a block (a shared formula)",
+    "dataTable": "data table (What-If Analysis)",
+}
+
+
+def covering_formula_problem(
+    grid: SheetGrid, status_column: int, rows: Iterable[int]
+) -> str | None:
+    """Return why statuses cannot go into ``rows`` of ``status_column``, or None.
+
+    A status cannot go where a formula's block covers the status cell, as
+    the module's docstring explains. Sheets without such formulas, most of
+    them, cost one pass over ``grid.range_formulas``.
+
+    :param status_column: the 0-based status column.
+    :param rows: the 1-based rows whose status cells a run would write.
+    """
+    covering = [
+        formula
+        for formula in grid.range_formulas
+        if formula.first_column <= status_column <= formula.last_column
+    ]
+    if not covering:
+        return None
+
+    written = sorted(set(rows))
+    for formula in covering:
+        index = bisect_left(written, formula.first_row)
+        if index < len(written) and written[index] <= formula.last_row:
+            return _describe_covering_formula(
+                grid, formula, (written[index], status_column)
+            )
+    return None
+
+
+def _describe_covering_formula(
+    grid: SheetGrid, formula: RangeFormula, status_cell: tuple[int, int]
+) -> str:
+    row, column = status_cell
+    cell = f"{column_letter(column)}{row}"
+    anchor = f"{column_letter(formula.first_column)}{formula.first_row}"
+    block = range_ref(
+        formula.first_row,
+        formula.first_column,
+        formula.last_row,
+        formula.last_column,
+    )
+    kind = _FORMULA_KINDS.get(formula.kind, "formula")
+    letter = column_letter(column)
+    if anchor == cell:
+        where = (
+            f"status cell {cell} contains {_with_article(kind)} whose results "
+            f"fill {block}, "
+            "so replacing it with a status would change the other cells of "
+            f"{block}."
+        )
+    else:
+        where = (
+            f"status cell {cell} lies in {block}, the range of the {kind} in "
+            f"{anchor}, so a status written there would change that formula's "
+            "results."
+        )
+    if anchor == cell:
+        fix = f"Move the formula out of column {letter} or delete it"
+    else:
+        fix = f"Move the formula so that its range leaves column {letter} free"
+    return (
+        f"{grid.describe_location()}: {where} {fix}, or give the statuses a column of "
+        f"their own: set outputs.status_header in the definition to a header "
+        "no column has, and runs add the status column right of your cells."
+    )
+
+
+def _with_article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+def merged_status_cells(
+    grid: SheetGrid,
+    status_column: int,
+    rows: tuple[int, int],
+    status_header: str,
+    status_rows: Iterable[int] | None = None,
+) -> str | None:
+    """Return a warning when merged blocks hide status cells, else None.
+
+    A status cell is hidden when a merged block covers it but does not start
+    at it: Excel shows only the block's first cell.
+
+    :param status_column: the 0-based status column.
+    :param rows: the 1-based rows of the status header and of the last status.
+    :param status_header: the header text that marks the status column.
+    :param status_rows: the rows that get a status, when the caller knows
+        them. A block over other rows, such as a section heading merged
+        across the table, hides no status then.
+    """
+    hiding = [
+        (top, left, bottom, right)
+        for top, left, bottom, right in grid.merged
+        if left <= status_column <= right
+        and _hidden_rows((top, left, bottom, right), status_column, rows)
+    ]
+    if hiding and status_rows is not None:
+        written = sorted(status_rows)
+        hiding = [
+            block
+            for block in hiding
+            if _holds_row(written, _hidden_rows(block, status_column, rows))
+        ]
+    if not hiding:
+        return None
+
+    letter = column_letter(status_column)
+    blocks = [range_ref(*block) for block in hiding]
+    named = ", ".join(blocks[:_NAMED_BLOCKS])
+    if len(blocks) > _NAMED_BLOCKS:
+        named += f" and {len(blocks) - _NAMED_BLOCKS} more"
+    elif len(blocks) > 1:
+        named = ", ".join(blocks[:-1]) + " and " + blocks[-1]
+    if len(blocks) == 1:
+        merges, verb, pronoun = "merged block", "covers", "it"
+    else:
+        merges, verb, pronoun = "merged blocks", "cover", "them"
+    return (
+        f"{grid.describe_location()}: the {merges} {named} {verb} the status "
+        f"column {letter}, and Excel shows only the first cell of a merged "
+        f"block, so the statuses pipesheet writes under {pronoun} are hidden. "
+        "Unmerge those cells (Home > Merge & Center > Unmerge Cells), or type "
+        f"the status header {status_header!r} into the header row of an empty "
+        "column outside any merged block: runs then write the statuses there."
+    )
+
+
+def _hidden_rows(
+    block: tuple[int, int, int, int], status_column: int, rows: tuple[int, int]
+) -> range:
+    """Return the rows of ``rows`` whose status cell ``block`` hides.
+
+    A block that starts in the status column shows its first cell there.
+    """
+    top, left, bottom, _right = block
+    first_hidden = top if left < status_column else top + 1
+    return range(max(first_hidden, rows[0]), min(bottom, rows[1]) + 1)
+
+
+def _holds_row(written: list[int], hidden: range) -> bool:
+    """Return True when the sorted ``written`` rows include one of ``hidden``."""
+    index = bisect_left(written, hidden.start)
+    return index < len(written) and written[index] < hidden.stop
