@@ -1362,6 +1362,80 @@ def test_generated_tab_gone_is_not_recreated(
     ) in caplog.text
 
 
+def replace_funnel(spreadsheet_id: str, funnel_id: int) -> list[dict[str, Any]]:
+    """Return requests that delete pipesheet's Funnel and add a user's own Funnel."""
+    start = {"sheetId": 4242, "rowIndex": 0, "columnIndex": 0}
+    notes = [
+        {"values": [{"userEnteredValue": {"stringValue": text}}]}
+        for text in ("My funnel notes", "keep me")
+    ]
+    return [
+        {"deleteSheet": {"sheetId": funnel_id}},
+        {"addSheet": {"properties": {"sheetId": 4242, "title": "Funnel"}}},
+        {"updateCells": {"start": start, "rows": notes, "fields": "userEnteredValue"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    "when", [edit, edit_before_write], ids=["before-reread", "before-write"]
+)
+def test_user_tab_replacing_generated_kept(
+    fake: FakeSheets,
+    deals: str,
+    when: Callable[[FakeSheets, str, list[dict[str, Any]]], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    when(fake, deals, replace_funnel(deals, funnel.sheet_id))
+
+    with caplog.at_level(logging.WARNING, logger="sync.sources.sheets_write"):
+        report = sync(fake, deals, LATER).report
+
+    assert fake.read(deals, "Funnel") == [["My funnel notes"], ["keep me"]]
+    user_tab = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert user_tab is not None
+    assert [
+        entry
+        for entry in fake.spreadsheet(deals).developer_metadata
+        if entry.get("location", {}).get("sheetId") == 4242
+    ] == []
+    assert report is not None
+    assert report.skipped == ["tab:Funnel"]
+    assert report.tabs_written == GENERATED_TABS[1:]
+    assert (
+        "Generated tab 'Funnel' of Pipeline was deleted or renamed during the run, "
+        "and another tab now has its name. pipesheet left that tab as it is. "
+        "Rename it before the next run, or that run stops"
+    ) in caplog.text
+
+
+def test_user_tab_replacing_generated_stops_next_run(
+    fake: FakeSheets, deals: str
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    edit_before_write(fake, deals, replace_funnel(deals, funnel.sheet_id))
+    sync(fake, deals, LATER)
+
+    with pytest.raises(SheetLayoutError, match="tab 'Funnel' that pipesheet did not"):
+        sync(fake, deals, LATER)
+
+    assert fake.read(deals, "Funnel") == [["My funnel notes"], ["keep me"]]
+
+
+def test_user_tab_added_under_new_tab_name(fake: FakeSheets, deals: str) -> None:
+    add = {"addSheet": {"properties": {"sheetId": 4242, "title": "Funnel"}}}
+    edit_before_write(fake, deals, [add])
+
+    with pytest.raises(SheetLayoutError, match="tab 'Funnel' that pipesheet did not"):
+        sync(fake, deals)
+
+    assert fake.spreadsheet(deals).sheet_by_title("Problems") is None
+
+
 def test_generated_tab_returns_next_run(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
