@@ -918,6 +918,40 @@ def test_missing_column_stops_before_writing(fake: FakeSheets) -> None:
     assert "spreadsheets.batchUpdate" not in operations(fake)
 
 
+def test_stage_past_xfd_gets_status(fake: FakeSheets) -> None:
+    # Google Sheets tabs go to column ZZZ, past Excel's last column XFD.
+    gap: list[CellValue] = [None] * 16_400
+    rows = [
+        ["Deal ID", "Account", "Amount", *gap, "Stage"],
+        ["D-1", "Acme", 100, *gap, "Lead"],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert report is not None
+    assert report.status_cells_written == 1
+    header = fake.read(spreadsheet_id, "Deals!XFX1:XFY2")
+    assert header == [["Stage", STATUS_HEADER], ["Lead", "OK"]]
+
+
+def test_cell_in_zzz_stops_run(fake: FakeSheets) -> None:
+    gap: list[CellValue] = [None] * 18_273
+    rows = [DEALS_HEADER[:4], ["D-1", "Acme", "Lead", 100, *gap, "oops"]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    with pytest.raises(SheetLayoutError) as raised:
+        sync(fake, spreadsheet_id)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell ZZZ2 ('oops') is in ZZZ, the last column a sheet "
+        "has. Clear that cell, or head a free column 'pipesheet status' where the "
+        "status should go. Nothing was written."
+    )
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
 # People editing the sheet while a run is under way.
 
 
