@@ -278,10 +278,11 @@ class SheetsCaller:
             "https://www.google.com/appsstatus."
         )
         if failure.status == INTERNAL_ERROR_STATUS:
-            message += " " + self._lost_access_hint()
+            message += " " + self.lost_access_hint()
         return SourceError(message)
 
-    def _lost_access_hint(self) -> str:
+    def lost_access_hint(self) -> str:
+        """Return the advice, after only HTTP 500s, to check the account's access."""
         # A user report (burnash/gspread#714, 2019) shows Google returning
         # 500, not 403, after a shared drive made the service account a Viewer.
         account = (

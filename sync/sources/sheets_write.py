@@ -58,7 +58,11 @@ from sync.sources.sheets_requests import (
     build_requests,
     final_cell_count,
 )
-from sync.sources.sheets_retry import AmbiguousWriteError, SheetsRequestError
+from sync.sources.sheets_retry import (
+    INTERNAL_ERROR_STATUS,
+    AmbiguousWriteError,
+    SheetsRequestError,
+)
 from sync.sources.sheets_session import SheetsSession, encode_batch, encode_json
 from sync.sources.sheets_state import (
     WRITE_MARKER_KEY,
@@ -151,6 +155,8 @@ class PlanWriter:
         self.read_grid = read_grid
         self.date_cells = date_cells or DateCells()
         self.owned_ids = owned_sheet_ids(plan, read_info)
+        # The HTTP status of each write attempt that failed ambiguously.
+        self.write_statuses: list[int | None] = []
 
     def write(self) -> WriteBatch:
         """Re-read, build and send the batch; return what it wrote.
@@ -247,17 +253,21 @@ class PlanWriter:
         self, batch: WriteBatch, error: AmbiguousWriteError, attempt: int
     ) -> SpreadsheetInfo | None:
         """Return None when the batch was applied, else fresh metadata to retry with."""
+        self.write_statuses.append(error.failure.status)
         fresh = self.session.read_metadata()
         marker = fresh.find_metadata(WRITE_MARKER_KEY)
         if marker is not None and marker.value == batch.token:
             logger.info("The write to %s was applied; its reply was lost", fresh.title)
             return None
         if attempt == MAX_WRITE_ATTEMPTS:
-            raise SourceError(
+            message = (
                 f"Writing to spreadsheet {fresh.title!r} failed {attempt} times "
                 f"({error.failure.reason}), and a re-read shows it was not applied. "
                 "Nothing was written. Run again (a scheduled run retries by itself)."
-            ) from error
+            )
+            if set(self.write_statuses) == {INTERNAL_ERROR_STATUS}:
+                message += " " + self.session.caller.lost_access_hint()
+            raise SourceError(message) from error
         self.session.caller.wait_before_retry(BATCH_UPDATE, error.failure, attempt)
         return fresh
 
