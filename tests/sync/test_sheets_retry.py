@@ -191,6 +191,51 @@ def test_quota_past_deadline_raises_quota_error() -> None:
     assert sum(clock.sleeps) <= 60.0
 
 
+def test_long_requested_wait_named() -> None:
+    clock = FakeClock()
+    caller = make_caller(clock)
+    error = api_error(429, headers={"Retry-After": "3600"})
+
+    with pytest.raises(QuotaExceededError) as raised:
+        caller.read("spreadsheets.get", failing(error))
+
+    assert str(raised.value) == (
+        "Google Sheets asked pipesheet to wait 3,600 s before sending "
+        "spreadsheets.get to spreadsheet 'Pipeline' again (HTTP 429 X), which is "
+        "past the 180 s retry deadline. Nothing more was written. Run again (a "
+        "scheduled run retries by itself). If this repeats, run pipesheet less "
+        "often or give each worker its own service account."
+    )
+    assert clock.sleeps == []
+
+
+def test_long_requested_wait_on_server_error() -> None:
+    caller = make_caller(FakeClock())
+    error = api_error(503, headers={"Retry-After": "600"})
+
+    with pytest.raises(SourceError) as raised:
+        caller.read("spreadsheets.get", failing(error))
+
+    assert str(raised.value) == (
+        "Google Sheets asked pipesheet to wait 600 s before sending "
+        "spreadsheets.get to spreadsheet 'Pipeline' again (HTTP 503 X), which is "
+        "past the 180 s retry deadline. Nothing more was written. Run again after "
+        "that wait (a scheduled run retries by itself)."
+    )
+
+
+def test_quota_after_one_attempt_singular() -> None:
+    caller = make_caller(FakeClock(), deadline_seconds=0.9)
+
+    with pytest.raises(QuotaExceededError) as raised:
+        caller.read("values.batchGet", failing(api_error(429)))
+
+    assert str(raised.value).startswith(
+        "Google Sheets rejected a request to spreadsheet 'Pipeline' for quota "
+        "(HTTP 429 X) after 1 attempt of values.batchGet within the 1 s retry "
+    )
+
+
 def test_server_errors_past_deadline_raise() -> None:
     clock = FakeClock()
     caller = make_caller(clock, deadline_seconds=10.0)
