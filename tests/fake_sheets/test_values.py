@@ -588,3 +588,58 @@ def test_write_bumps_drive_version(fake: FakeSheets, spreadsheet_id: str) -> Non
     fake.write(spreadsheet_id, "Deals!A1", [["x"]])
 
     assert fake.spreadsheet(spreadsheet_id).version == before + 1
+
+
+def _put_typed(
+    fake: FakeSheets, spreadsheet_id: str, cells: list[tuple[float, str, str]]
+) -> None:
+    """Store numbers with number formats, (value, type, pattern) each, from A1."""
+    values = [
+        {
+            "userEnteredValue": {"numberValue": value},
+            "userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}},
+        }
+        for value, kind, pattern in cells
+    ]
+    start = {"sheetId": 0, "rowIndex": 0, "columnIndex": 0}
+    fields = "userEnteredValue,userEnteredFormat"
+    update = {"start": start, "rows": [{"values": values}], "fields": fields}
+    fake.batch_update(spreadsheet_id, [{"updateCells": update}])
+
+
+TYPED_CELLS = [
+    (1.5, "TIME", "[h]:mm:ss"),
+    (46366, "TIME", "[h]:mm:ss"),
+    (2958466, "DATE", "yyyy-mm-dd"),
+    (2958465, "DATE", "yyyy-mm-dd"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "valueRenderOption=FORMATTED_VALUE",
+            ["36:00:00", "1112784:00:00", "2958466", "9999-12-31"],
+        ),
+        (
+            "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING",
+            ["36:00:00", "1112784:00:00", 2958466, "9999-12-31"],
+        ),
+        (
+            "valueRenderOption=UNFORMATTED_VALUE",
+            [1.5, 46366, 2958466, 2958465],
+        ),
+    ],
+    ids=["formatted", "formatted-dates", "unformatted"],
+)
+def test_durations_and_far_dates_render(
+    fake: FakeSheets,
+    client: Client,
+    spreadsheet_id: str,
+    query: str,
+    expected: list[Any],
+) -> None:
+    _put_typed(fake, spreadsheet_id, TYPED_CELLS)
+
+    assert _get(client, spreadsheet_id, "'Deals'!A1:D1", query)["values"] == [expected]

@@ -49,6 +49,7 @@ from tests.fake_sheets.store import Sheet, Store
 from tests.fifo_files import released_fifo
 from tests.shared_data import MAVEN_FOLDER
 from tests.sync.fake_spreadsheets import (
+    CELL_FIELDS,
     DEALS_HEADER,
     SERVICE_ACCOUNT,
     TOKEN_URI,
@@ -1686,6 +1687,51 @@ def test_date_cells_named_as_shown(fake: FakeSheets, column: str, message: str) 
 
     messages = {item["column"]: item["message"] for item in document["findings"]}
     assert messages[column] == message
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "message"),
+    [
+        (
+            1.5,
+            {"type": "TIME", "pattern": "[h]:mm:ss"},
+            (
+                "Created '36:00:00' cannot be read: not a date; use a date cell or "
+                "type the date like 2025-09-09."
+            ),
+        ),
+        (
+            2958466,
+            {"type": "DATE", "pattern": "yyyy-mm-dd"},
+            (
+                "Created '2958466' cannot be read: looks like a number formatted as "
+                "a date (dates must fall between 1970-01-01 and 2200-12-31); type "
+                "the date like 2025-09-09 or use a date cell."
+            ),
+        ),
+    ],
+    ids=["duration", "past-9999"],
+)
+def test_number_cells_past_dates_named(
+    fake: FakeSheets, value: float, number_format: dict[str, str], message: str
+) -> None:
+    row: list[CellValue] = ["D-1", "Acme", "Ana", "Lead", 5, None, None]
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": [DATE_CELL_HEADER, row]}
+    )
+    cell = {
+        "userEnteredValue": {"numberValue": value},
+        "userEnteredFormat": {"numberFormat": number_format},
+    }
+    start = {"sheetId": 0, "rowIndex": 1, "columnIndex": 6}
+    update = {"start": start, "rows": [{"values": [cell]}], "fields": CELL_FIELDS}
+    fake.batch_update(spreadsheet_id, [{"updateCells": update}])
+    pipeline = make_pipeline(spreadsheet_id, columns=DATE_CELL_COLUMNS)
+
+    source = open_spreadsheet(spreadsheet_id, pipeline=pipeline)
+    document = result_as_json(run_sync(pipeline, source, AS_OF), pipeline)
+
+    assert [finding["message"] for finding in document["findings"]] == [message]
 
 
 def test_close_date_cell_reads_as_typed_text(fake: FakeSheets) -> None:
