@@ -237,11 +237,14 @@ class PlanWriter:
         )
         targets = [WriteTarget(self.plan.tab, status)]
         targets += [WriteTarget(tab.name) for tab in self.plan.tabs]
-        # Metadata read before the protection was added shows nothing, and
-        # then every hard protection over these cells is a suspect.
-        found = locked_protections(info, targets) or locked_protections(
-            info, targets, known_only=False
-        )
+        found = _suspect_protections(info, targets)
+        if not found and fresh is None:
+            # The protection was added after the metadata read, so one more
+            # read names it.
+            try:
+                found = _suspect_protections(self.session.read_metadata(), targets)
+            except SourceError as reread_error:
+                logger.debug("Protections not read again: %s", reread_error)
         account = self.session.account.email if self.session.account else None
         reason = (
             f'Google Sheets rejected the write ("{error.api_message}"), so '
@@ -621,6 +624,19 @@ def _sheet_id_of(request: Request) -> int | None:
         if isinstance(place, dict) and isinstance(place.get("sheetId"), int):
             return int(place["sheetId"])
     return None
+
+
+def _suspect_protections(
+    info: SpreadsheetInfo, targets: list[WriteTarget]
+) -> list[str]:
+    """Describe the protections that may have blocked a write to ``targets``.
+
+    Those the metadata marks as closed to the service account come first.
+    Without them, every hard protection over the targets is a suspect.
+    """
+    return locked_protections(info, targets) or locked_protections(
+        info, targets, known_only=False
+    )
 
 
 def _warn_vanished(name: str, info: SpreadsheetInfo) -> None:

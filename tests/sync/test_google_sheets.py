@@ -53,6 +53,7 @@ from tests.sync.fake_spreadsheets import (
     DEALS_HEADER,
     SERVICE_ACCOUNT,
     TOKEN_URI,
+    give_to_person,
     make_pipeline,
     open_spreadsheet,
     upload_tab,
@@ -99,6 +100,14 @@ def fake() -> Iterator[FakeSheets]:
 def deals(fake: FakeSheets) -> str:
     """A spreadsheet with the Deals tab; return its id."""
     return upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+
+
+@pytest.fixture
+def shared_deals(fake: FakeSheets) -> str:
+    """The Deals spreadsheet owned by a rep and shared with the service account."""
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    give_to_person(fake, spreadsheet_id, "rep@example.com")
+    return spreadsheet_id
 
 
 def sync(fake: FakeSheets, spreadsheet_id: str, as_of: dt.date = AS_OF) -> RunResult:
@@ -278,6 +287,34 @@ def test_second_run_sends_no_write(fake: FakeSheets, deals: str) -> None:
     result = sync(fake, deals)
 
     assert result.report is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
+def test_shared_spreadsheet_rerun_rewrites_tabs(
+    fake: FakeSheets, shared_deals: str
+) -> None:
+    sync(fake, shared_deals)
+    fake.write(shared_deals, "Deals!B2", [[""]])
+
+    report = sync(fake, shared_deals, LATER).report
+
+    # Generated tabs carry a warning-only protection, which lets a shared
+    # account write, as it lets the owner.
+    assert report is not None
+    assert "Problems" in report.tabs_written
+    assert statuses_by_id(fake, shared_deals)["D-1"].startswith(
+        "ERROR: missing Account"
+    )
+
+
+def test_shared_spreadsheet_second_run_only_reads(
+    fake: FakeSheets, shared_deals: str
+) -> None:
+    sync(fake, shared_deals)
+    before = len(fake.requests)
+
+    sync(fake, shared_deals)
+
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
