@@ -506,10 +506,30 @@ def test_header_respelling_reported_written(fake: FakeSheets, deals: str) -> Non
     assert result_as_json(result, respelled)["written"]["status_header"] is True
 
 
-def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:
+def test_inserted_column_keeps_rules(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     columns = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}
     fake.batch_update(deals, [{"insertDimension": {"range": columns}}])
+    before = len(fake.requests)
+
+    sync(fake, deals, LATER)
+
+    # Google moved the rules' references with the status column, F to G.
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    formulas = [
+        rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+        for rule in rules
+    ]
+    assert formulas == ['=LEFT($G2,7)="ERROR: "', '=LEFT($G2,6)="WARN: "']
+    assert operations(fake, before).count("spreadsheets.get") == 1
+
+
+def test_moved_status_header_replaces_rules(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    # Someone moves the status header from F1 to a new column G by hand.
+    more = {"sheetId": 0, "dimension": "COLUMNS", "length": 1}
+    fake.batch_update(deals, [{"appendDimension": more}])
+    fake.write(deals, "Deals!F1:G1", [["", STATUS_HEADER]])
     before = len(fake.requests)
 
     sync(fake, deals, LATER)
