@@ -256,22 +256,28 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
 
 
 def _last_column_user(grid: SheetGrid) -> tuple[str, str]:
-    """Return what fills the sheet's last column, and how to free that column.
+    """Describe what fills the sheet's last column, and how to free that column.
 
-    Usually a cell. A merged block can reach the last column with only blank
-    cells there.
+    The description ends where the caller names the last column: "cell XFD3
+    ('x') is in", or "cell XFG2 ('x') is past" for a source such as a CSV file
+    that reads more columns than a sheet has. A merged block can reach the
+    last column with only blank cells there.
     """
     last = grid.max_columns - 1
     for number in range(len(grid.rows), 0, -1):
-        value = grid.cell(number, last)
-        if not is_blank(value):
-            return f"cell {column_letter(last)}{number} ({value!r})", "Clear that cell"
+        row = grid.rows[number - 1]
+        for column in range(len(row) - 1, last - 1, -1):
+            value = row[column]
+            if not is_blank(value):
+                where = "is in" if column == last else "is past"
+                cell = f"cell {column_letter(column)}{number} ({value!r})"
+                return f"{cell} {where}", "Clear that cell"
     for first_row, first_column, last_row, last_column in grid.merged:
         if last_column >= last:
             start = f"{column_letter(first_column)}{first_row}"
             block = f"{start}:{column_letter(last_column)}{last_row}"
-            return f"the merged block {block}", "Unmerge it"
-    return "the header row", "Delete columns at its end"
+            return f"the merged block {block} reaches", "Unmerge it"
+    return "the header row reaches", "Delete columns at its end"
 
 
 def hidden_status_column(grid: SheetGrid, status_column: int) -> str | None:
@@ -325,8 +331,8 @@ def status_column_problem(
         blocker, fix = _last_column_user(grid)
         return (
             f"{place}: the status column goes right of every filled cell, but "
-            f"{blocker} is in {last}, the last column a sheet has. {fix}, or head "
-            f"a free column {header!r} where the status should go."
+            f"{blocker} {last}, the last column a sheet has. {fix}, or head a free "
+            f"column {header!r} where the status should go."
         )
 
     letter = column_letter(column)

@@ -763,6 +763,18 @@ def test_google_status_column_past_zzz() -> None:
     )
 
 
+def test_cell_past_last_column_named() -> None:
+    # A CSV file has no column limit, and XFD itself may be blank.
+    far_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * 16_382, "far"]
+
+    assert status_problem([HEADER, far_row]) == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell XFG2 ('far') is past XFD, the last column a sheet "
+        "has. Clear that cell, or head a free column 'Status' where the status "
+        "should go."
+    )
+
+
 def test_merge_reaching_last_column_named() -> None:
     rows = [HEADER, ["D-1", "Ana", "Lead", 100, "a note over the rest of the row"]]
     merged = [(2, 4, 2, 16_383)]
@@ -771,7 +783,7 @@ def test_merge_reaching_last_column_named() -> None:
 
     assert problem == (
         "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
-        "filled cell, but the merged block E2:XFD2 is in XFD, the last column a "
+        "filled cell, but the merged block E2:XFD2 reaches XFD, the last column a "
         "sheet has. Unmerge it, or head a free column 'Status' where the status "
         "should go."
     )
