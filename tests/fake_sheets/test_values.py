@@ -643,3 +643,51 @@ def test_durations_and_far_dates_render(
     _put_typed(fake, spreadsheet_id, TYPED_CELLS)
 
     assert _get(client, spreadsheet_id, "'Deals'!A1:D1", query)["values"] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("=DATE(2026,11,1)", "11/1/2026"),
+        ("=DATE(2026,13,32)", "2/1/2027"),
+        ("=DATE(26,1,1)", "1/1/1926"),
+        ("=A1+7", "2026-11-08"),
+        ("=7+A1", "2026-11-08"),
+        ("=A1-A1", "0"),
+        ("=NA()", "#N/A"),
+        ("=DATE(10000,1,1)", "#NUM!"),
+    ],
+    ids=[
+        "date",
+        "rolled-over",
+        "two-digit-year",
+        "date-plus-days",
+        "days-plus-date",
+        "date-minus-date",
+        "not-available",
+        "year-past-9999",
+    ],
+)
+def test_formula_dates_render_as_dates(
+    fake: FakeSheets,
+    client: Client,
+    spreadsheet_id: str,
+    formula: str,
+    expected: str,
+) -> None:
+    _put_typed(fake, spreadsheet_id, [(46327, "DATE", "yyyy-mm-dd")])
+    _put(client, spreadsheet_id, "'Deals'!B1", {"values": [[formula]]}, "USER_ENTERED")
+
+    assert _get(client, spreadsheet_id, "'Deals'!B1")["values"] == [[expected]]
+
+
+def test_formula_date_reads_as_formatted_string(
+    fake: FakeSheets, client: Client, spreadsheet_id: str
+) -> None:
+    _put_typed(fake, spreadsheet_id, [(46327, "DATE", "yyyy-mm-dd")])
+    _put(client, spreadsheet_id, "'Deals'!B1", {"values": [["=A1+7"]]}, "USER_ENTERED")
+    query = "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING"
+
+    assert _get(client, spreadsheet_id, "'Deals'!B1", query)["values"] == [
+        ["2026-11-08"]
+    ]

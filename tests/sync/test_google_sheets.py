@@ -1791,6 +1791,32 @@ def test_number_cells_past_dates_named(
     assert [finding["message"] for finding in document["findings"]] == [message]
 
 
+@pytest.mark.parametrize(
+    ("formula", "findings"),
+    [
+        ("=DATE(2025,9,1)", [("2025-09-01", "followup-overdue")]),
+        ("=E3-19", [("2025-09-01", "followup-overdue")]),
+        ("=NA()", [("#N/A", "formula-error")]),
+    ],
+    ids=["date-function", "date-minus-days", "not-available"],
+)
+def test_formula_date_cell_read_as_date(
+    fake: FakeSheets, deals: str, formula: str, findings: list[tuple[str, str]]
+) -> None:
+    fake.write(deals, "Deals!E2", [[formula]])
+    pipeline = make_pipeline(deals)
+
+    result = run_sync(pipeline, open_spreadsheet(deals, pipeline=pipeline), AS_OF)
+
+    document = result_as_json(result, pipeline)
+    found = [
+        (finding["value"], finding["code"])
+        for finding in document["findings"]
+        if finding["row"] == 2
+    ]
+    assert found == findings
+
+
 def test_close_date_cell_reads_as_typed_text(fake: FakeSheets) -> None:
     typed_as_date = ["D-1", "Acme", "Ana Lima", "Won", "500", "9/2/2025", "7/1/2025"]
     typed_as_text = [
