@@ -12,6 +12,9 @@ from rules.text_forms import drop_invisible
 # converted by the column's declared type.
 CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
+EXCEL_MAX_COLUMNS = 16_384
+"""The number of columns of an Excel sheet, A to XFD."""
+
 
 @dataclass(frozen=True)
 class DrawingBlock:
@@ -76,7 +79,8 @@ class SheetGrid:
     pipesheet wrote, false for one without, and None where the source cannot
     tell. ``cell_limit`` is the maximum number of cells, counted from A1 to the
     last filled row and column, that the source reads from a tab, and None
-    where it sets no limit.
+    where it sets no limit. ``max_columns`` is the number of columns a sheet of
+    the source can have, which bounds where a new status column can go.
     """
 
     workbook: str
@@ -97,6 +101,7 @@ class SheetGrid:
     drawings: list[DrawingBlock] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
     cell_limit: int | None = None
+    max_columns: int = EXCEL_MAX_COLUMNS
     # True when ``rows`` contains only the tab's first row, because the source
     # found that the rest differs from what a run would write there.
     head_only: bool = False

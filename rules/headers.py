@@ -33,6 +33,9 @@ AUTO_HEADER_SEARCH_ROWS = 30
 
 # Rows shown in the error when no header row is found.
 ROWS_SHOWN_WHEN_NOT_FOUND = 3
+# Rows searched for a header row below the automatic search, only to name it in
+# that error. A header further down than this is taken for no header at all.
+HEADER_HINT_SEARCH_ROWS = 1_000
 
 # Similarity (difflib ratio) a header needs to be suggested for a missing column.
 NEAREST_HEADER_CUTOFF = 0.6
@@ -293,20 +296,62 @@ def _no_header_row_message(
         f"{field}: {_quoted(pipeline.columns[field].aliases)}"
         for field in (ID_FIELD, STAGE_FIELD)
     )
-    rows_text = "; ".join(
-        f"row {row_number} contains {_row_contents(grid, row_number)}"
-        for row_number in range(1, ROWS_SHOWN_WHEN_NOT_FOUND + 1)
-    )
-    fix = _split_id_and_stage(grid, aliases) or (
-        "Rename those headers to one of the aliases, add the sheet's header texts "
-        "to the aliases in the definition, or set source.header_row."
+    fix = (
+        _header_row_below_search(grid, aliases)
+        or _split_id_and_stage(grid, aliases)
+        or (
+            "Rename those headers to one of the aliases, add the sheet's header "
+            "texts to the aliases in the definition, or set source.header_row."
+        )
     )
     return (
         f"{grid.describe_location()}: no header row found in the "
         f"first {AUTO_HEADER_SEARCH_ROWS} rows. The header row must name both the "
-        f"id and the stage column; looked for {looked_for}. In the sheet, {rows_text}. "
-        f"{fix}"
+        f"id and the stage column; looked for {looked_for}. In the sheet, "
+        f"{_first_filled_rows(grid)}. {fix}"
     )
+
+
+def _header_row_below_search(
+    grid: SheetGrid, aliases: dict[str, set[str]]
+) -> str | None:
+    """Return the fix that names a header row below the automatic search, or None.
+
+    That is the first row naming the id and stage columns, of the rows up to
+    :data:`HEADER_HINT_SEARCH_ROWS`.
+    """
+    rows = read_header_rows(grid, HEADER_HINT_SEARCH_ROWS)
+    for row_number in range(AUTO_HEADER_SEARCH_ROWS + 1, len(rows) + 1):
+        found = _fields_named(rows[row_number - 1], aliases)
+        if ID_FIELD in found and STAGE_FIELD in found:
+            return (
+                f"Row {row_number} names the id and stage columns: set "
+                f"source.header_row to {row_number} in the definition."
+            )
+    return None
+
+
+def _first_filled_rows(grid: SheetGrid) -> str:
+    """Describe the first filled rows of the tab, and the empty rows above them.
+
+    Before: rows 1 to 40 empty, row 41 "Deal ID | Stage". After: "rows 1 to
+    40 contain nothing; row 41 contains A 'Deal ID', B 'Stage'".
+    """
+    filled: list[int] = []
+    for row_number, row in enumerate(grid.rows, start=1):
+        if any(not is_blank(value) for value in row):
+            filled.append(row_number)
+            if len(filled) == ROWS_SHOWN_WHEN_NOT_FOUND:
+                break
+    parts = [
+        f"row {row_number} contains {_row_contents(grid, row_number)}"
+        for row_number in filled
+    ]
+    if filled and filled[0] == 2:
+        parts.insert(0, "row 1 contains nothing")
+    elif filled and filled[0] > 2:
+        parts.insert(0, f"rows 1 to {filled[0] - 1} contain nothing")
+    return "; ".join(parts)
 
 
 def _split_id_and_stage(grid: SheetGrid, aliases: dict[str, set[str]]) -> str | None:

@@ -81,9 +81,6 @@ BANNER_TABS = tuple(
     for labels in table.values()
 )
 
-# The index of XFD, the last column of an Excel sheet.
-LAST_SHEET_COLUMN = 16383
-
 ERROR_FILL = "FFC7CE"
 WARNING_FILL = "FFEB9C"
 
@@ -258,6 +255,31 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
     return max(used, len(columns.headers))
 
 
+def _last_column_user(grid: SheetGrid) -> tuple[str, str]:
+    """Describe what fills the sheet's last column, and how to free that column.
+
+    The description ends where the caller names the last column: "cell XFD3
+    ('x') is in", or "cell XFG2 ('x') is past" for a source such as a CSV file
+    that reads more columns than a sheet has. A merged block can reach the
+    last column with only blank cells there.
+    """
+    last = grid.max_columns - 1
+    for number in range(len(grid.rows), 0, -1):
+        row = grid.rows[number - 1]
+        for column in range(len(row) - 1, last - 1, -1):
+            value = row[column]
+            if not is_blank(value):
+                where = "is in" if column == last else "is past"
+                cell = f"cell {column_letter(column)}{number} ({value!r})"
+                return f"{cell} {where}", "Clear that cell"
+    for first_row, first_column, last_row, last_column in grid.merged:
+        if last_column >= last:
+            start = f"{column_letter(first_column)}{first_row}"
+            block = f"{start}:{column_letter(last_column)}{last_row}"
+            return f"the merged block {block} reaches", "Unmerge it"
+    return "the header row reaches", "Delete columns at its end"
+
+
 def hidden_status_column(grid: SheetGrid, status_column: int) -> str | None:
     """Return a warning when the status column is hidden, naming the fix; else None.
 
@@ -294,7 +316,8 @@ def status_column_problem(
     Without ``deals``, the rows below the header with a filled cell outside
     the status column count, except the Total Rows of Excel tables. Without
     such a column, the status goes right of every filled cell, which needs a
-    free column before XFD and room under the source's cell limit
+    free column before the last one the source's sheets have (XFD in Excel,
+    ZZZ in Google Sheets) and room under the source's cell limit
     (:func:`sync.status_range.oversized_status_column`).
     """
     place = grid.describe_location()
@@ -302,18 +325,14 @@ def status_column_problem(
     column = columns.status_column
     if column is None:
         column = choose_status_column(grid, columns)
-        if column <= LAST_SHEET_COLUMN:
+        if column < grid.max_columns:
             return oversized_status_column(grid, column, header)
-        row = next(
-            number
-            for number in range(len(grid.rows), 0, -1)
-            if not is_blank(grid.cell(number, LAST_SHEET_COLUMN))
-        )
-        value = grid.cell(row, LAST_SHEET_COLUMN)
+        last = column_letter(grid.max_columns - 1)
+        blocker, fix = _last_column_user(grid)
         return (
-            f"{place}: the status column goes right of every filled cell, but cell "
-            f"XFD{row} ({value!r}) is in the last column a sheet has. Clear that "
-            f"cell, or head a free column {header!r} where the status should go."
+            f"{place}: the status column goes right of every filled cell, but "
+            f"{blocker} {last}, the last column a sheet has. {fix}, or head a free "
+            f"column {header!r} where the status should go."
         )
 
     letter = column_letter(column)

@@ -53,6 +53,7 @@ from sync.sources.sheets_retry import (
 )
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import (
+    MAX_COLUMNS,
     Rectangle,
     SpreadsheetInfo,
     quote_title,
@@ -330,6 +331,7 @@ class GoogleSpreadsheet:
                 merged=merged_blocks(tab.merges) if tab is not None else [],
                 pipesheet_highlights=tab is not None
                 and bool(owned_rule_indexes(tab, [])),
+                max_columns=MAX_COLUMNS,
             )
         logger.info("Read tabs %s of %s", ", ".join(map(repr, titles)), info.title)
 

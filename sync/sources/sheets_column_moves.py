@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from config.errors import SourceError
+from rules.cells import display_value
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.messages import first_and_more
 from sync.interrupts import finished_write, reached_commit_point
@@ -72,6 +73,7 @@ class RepairResult:
     landed_column: int
     status_now: int | None
     restored: dict[str, CellValue] = field(default_factory=dict)
+    """Each cell put back, with its value as the re-read typed it (dates as dates)."""
     edited_since: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     left_over: list[str] = field(default_factory=list)
@@ -209,7 +211,8 @@ class ColumnMoveRepair:
                 result.unknown.append(name)
                 continue
             previous = self._entered(row, source) if source is not None else None
-            result.restored[name] = previous
+            shown = self.before.cell(row, source) if source is not None else None
+            result.restored[name] = shown
             if not same_cell_value(previous, value):
                 restores[row] = previous
         if restores:
@@ -484,6 +487,13 @@ def _cell_span(cells: Sequence[str]) -> str:
 
 def _cell_values(cells: dict[str, CellValue]) -> str:
     items = list(cells.items())[:CELLS_NAMED]
-    return ", ".join(
-        f"{name} {'blank' if is_blank(value) else repr(value)}" for name, value in items
-    )
+    return ", ".join(f"{name} {_shown(value)}" for name, value in items)
+
+
+def _shown(value: CellValue) -> str:
+    """Return a cell value as a message shows it: text quoted, dates in ISO form."""
+    if is_blank(value):
+        return "blank"
+    if isinstance(value, str):
+        return repr(value)
+    return display_value(value)

@@ -260,28 +260,53 @@ class SheetsCaller:
         self._clock.sleep(delay)
 
     def _give_up(self, operation: str, failure: Failure, attempts: int) -> SourceError:
+        if self._asked_past_deadline(failure):
+            return self._long_wait_error(operation, failure)
         waited = self.policy.deadline_seconds
+        tries = _attempts(attempts)
         if failure.quota:
+            rejected = (
+                "kept rejecting requests" if attempts > 1 else "rejected a request"
+            )
             return QuotaExceededError(
-                f"Google Sheets kept rejecting requests to {self.workbook} for "
-                f"quota ({failure.reason}) after {attempts} attempts of {operation} "
-                f"within the {waited:.0f} s retry deadline. Nothing more was "
-                "written. Run again (a scheduled run retries by itself). If this "
-                "repeats, run pipesheet less often or give each worker its own "
-                "service account."
+                f"Google Sheets {rejected} to {self.workbook} for quota "
+                f"({failure.reason}) after {tries} of {operation} within the "
+                f"{waited:.0f} s retry deadline. {_QUOTA_ADVICE}"
             )
         message = (
             f"Google Sheets did not complete {operation} on {self.workbook} after "
-            f"{attempts} attempts within the {waited:.0f} s retry deadline (last "
+            f"{tries} within the {waited:.0f} s retry deadline (last "
             f"failure: {failure.reason}). Nothing more was written. Run again (a "
             "scheduled run retries by itself). Check the network, or "
             "https://www.google.com/appsstatus."
         )
         if failure.status == INTERNAL_ERROR_STATUS:
-            message += " " + self._lost_access_hint()
+            message += " " + self.lost_access_hint()
         return SourceError(message)
 
-    def _lost_access_hint(self) -> str:
+    def _asked_past_deadline(self, failure: Failure) -> bool:
+        """Return True when the wait Google asked for alone ends past the deadline."""
+        if failure.retry_after is None or self._deadline is None:
+            return False
+        return self._clock.monotonic() + failure.retry_after > self._deadline
+
+    def _long_wait_error(self, operation: str, failure: Failure) -> SourceError:
+        """Return the error for a requested wait that would end past the deadline."""
+        assert failure.retry_after is not None
+        asked = (
+            f"Google Sheets asked pipesheet to wait {failure.retry_after:,.0f} s "
+            f"before sending {operation} to {self.workbook} again ({failure.reason}), "
+            f"which is past the {self.policy.deadline_seconds:.0f} s retry deadline."
+        )
+        if failure.quota:
+            return QuotaExceededError(f"{asked} {_QUOTA_ADVICE}")
+        return SourceError(
+            f"{asked} Nothing more was written. Run again after that wait (a "
+            "scheduled run retries by itself)."
+        )
+
+    def lost_access_hint(self) -> str:
+        """Return the advice, after only HTTP 500s, to check the account's access."""
         # A user report (burnash/gspread#714, 2019) shows Google returning
         # 500, not 403, after a shared drive made the service account a Viewer.
         account = (
@@ -295,6 +320,17 @@ class SheetsCaller:
             "Check that the spreadsheet's Share dialog still lists it as Editor; "
             "'pipesheet doctor' prints that address and tests access."
         )
+
+
+_QUOTA_ADVICE = (
+    "Nothing more was written. Run again (a scheduled run retries by itself). If "
+    "this repeats, run pipesheet less often or give each worker its own service "
+    "account."
+)
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
 
 
 def classify_failure(operation: str, error: Exception) -> Failure:

@@ -35,6 +35,9 @@ Every other key names a cell type and maps to a list of ranges, so this
 one, whose value is text, cannot be taken for one.
 """
 
+MAX_COLUMNS = 18_278
+"""The number of columns a Google Sheets tab can have, A to ZZZ."""
+
 WRITE_MARKER_KEY = "pipesheet:last-write"
 """Spreadsheet-level developer metadata key whose value names pipesheet's last write."""
 

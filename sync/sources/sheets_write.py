@@ -9,7 +9,9 @@ matched to its deal by ID:
 - a deal whose ID vanished or appears twice, whose row changed since the
   first read, or whose status cell someone edited is skipped;
 - a generated tab deleted or renamed during the run is skipped and not
-  recreated until the next run, so a user's deletion is never undone silently;
+  recreated until the next run, so a user's deletion is never undone silently.
+  A tab counts as the one read when it has the same sheet id, so a tab of the
+  user's added under its name meanwhile is left alone too;
 - a pipeline tab renamed or deleted during the run stops the write.
 
 Everything then goes out in one atomic ``spreadsheets.batchUpdate``. A row
@@ -56,7 +58,11 @@ from sync.sources.sheets_requests import (
     build_requests,
     final_cell_count,
 )
-from sync.sources.sheets_retry import AmbiguousWriteError, SheetsRequestError
+from sync.sources.sheets_retry import (
+    INTERNAL_ERROR_STATUS,
+    AmbiguousWriteError,
+    SheetsRequestError,
+)
 from sync.sources.sheets_session import SheetsSession, encode_batch, encode_json
 from sync.sources.sheets_state import (
     WRITE_MARKER_KEY,
@@ -148,6 +154,9 @@ class PlanWriter:
         self.read_info = read_info
         self.read_grid = read_grid
         self.date_cells = date_cells or DateCells()
+        self.owned_ids = owned_sheet_ids(plan, read_info)
+        # The HTTP status of each write attempt that failed ambiguously.
+        self.write_statuses: list[int | None] = []
 
     def write(self) -> WriteBatch:
         """Re-read, build and send the batch; return what it wrote.
@@ -156,7 +165,9 @@ class PlanWriter:
         :raises SourceError: Google refused the write, or it could not be
             confirmed after :data:`MAX_WRITE_ATTEMPTS` tries.
         """
-        check_generated_tabs(self.plan, self.read_info, self.session.name)
+        check_generated_tabs(
+            self.plan, self.read_info, self.session.name, self.owned_ids
+        )
         fresh: SpreadsheetInfo | None = None
         for attempt in range(1, MAX_WRITE_ATTEMPTS + 1):
             batch = self._prepare(self._reread(fresh))
@@ -226,11 +237,14 @@ class PlanWriter:
         )
         targets = [WriteTarget(self.plan.tab, status)]
         targets += [WriteTarget(tab.name) for tab in self.plan.tabs]
-        # Metadata read before the protection was added shows nothing, and
-        # then every hard protection over these cells is a suspect.
-        found = locked_protections(info, targets) or locked_protections(
-            info, targets, known_only=False
-        )
+        found = _suspect_protections(info, targets)
+        if not found and fresh is None:
+            # The protection was added after the metadata read, so one more
+            # read names it.
+            try:
+                found = _suspect_protections(self.session.read_metadata(), targets)
+            except SourceError as reread_error:
+                logger.debug("Protections not read again: %s", reread_error)
         account = self.session.account.email if self.session.account else None
         reason = (
             f'Google Sheets rejected the write ("{error.api_message}"), so '
@@ -242,17 +256,21 @@ class PlanWriter:
         self, batch: WriteBatch, error: AmbiguousWriteError, attempt: int
     ) -> SpreadsheetInfo | None:
         """Return None when the batch was applied, else fresh metadata to retry with."""
+        self.write_statuses.append(error.failure.status)
         fresh = self.session.read_metadata()
         marker = fresh.find_metadata(WRITE_MARKER_KEY)
         if marker is not None and marker.value == batch.token:
             logger.info("The write to %s was applied; its reply was lost", fresh.title)
             return None
         if attempt == MAX_WRITE_ATTEMPTS:
-            raise SourceError(
+            message = (
                 f"Writing to spreadsheet {fresh.title!r} failed {attempt} times "
                 f"({error.failure.reason}), and a re-read shows it was not applied. "
                 "Nothing was written. Run again (a scheduled run retries by itself)."
-            ) from error
+            )
+            if set(self.write_statuses) == {INTERNAL_ERROR_STATUS}:
+                message += " " + self.session.caller.lost_access_hint()
+            raise SourceError(message) from error
         self.session.caller.wait_before_retry(BATCH_UPDATE, error.failure, attempt)
         return fresh
 
@@ -260,7 +278,7 @@ class PlanWriter:
         info = fresh if fresh is not None else self.read_info
         pipeline_tab = self._pipeline_tab(info)
         existed = self._generated_at_read()
-        present = [name for name in existed if info.find_tab(name)]
+        present = [tab.title for tab in existed if _is_still_there(tab, info)]
         last_column = max(0, min(self.plan.last_column, pipeline_tab.columns - 1))
         ranges = [a1_rows(pipeline_tab.title, self.plan.header_row, last_column)]
         ranges += [f"{quote_title(name)}!A1" for name in present]
@@ -281,7 +299,7 @@ class PlanWriter:
         rows += rows_from_api(value_ranges[0])
         retype_date_cells(rows, self.date_cells)
         grid = SheetGrid(info.title, pipeline_tab.title, rows)
-        vanished = [name for name in existed if name not in present]
+        vanished = [tab.title for tab in existed if tab.title not in present]
         return Snapshot(info, grid, vanished, fresh=fresh is not None)
 
     def _refreshed(self, snapshot: Snapshot) -> Snapshot:
@@ -289,7 +307,9 @@ class PlanWriter:
         info = self.session.read_metadata()
         self._pipeline_tab(info)
         missing = [
-            name for name in self._generated_at_read() if not info.find_tab(name)
+            tab.title
+            for tab in self._generated_at_read()
+            if not _is_still_there(tab, info)
         ]
         vanished = list(dict.fromkeys(snapshot.vanished + missing))
         return Snapshot(info, snapshot.grid, vanished, fresh=True)
@@ -316,9 +336,9 @@ class PlanWriter:
             )
         return tab
 
-    def _generated_at_read(self) -> list[str]:
+    def _generated_at_read(self) -> list[TabInfo]:
         found = [self.read_info.find_tab(tab.name) for tab in self.plan.tabs]
-        return [tab.title for tab in found if tab is not None]
+        return [tab for tab in found if tab is not None]
 
     def _prepare(self, snapshot: Snapshot) -> WriteBatch:
         info = snapshot.info
@@ -426,17 +446,12 @@ class PlanWriter:
         vanished_names = {name.casefold() for name in vanished}
         for tab in self.plan.tabs:
             if tab.name.casefold() in vanished_names:
-                logger.warning(
-                    "Generated tab %r of %s was deleted or renamed during the run; "
-                    "it is not recreated until the next run",
-                    tab.name,
-                    info.title,
-                )
+                _warn_vanished(tab.name, info)
                 skipped.append(SKIPPED_TAB_PREFIX + tab.name)
                 continue
 
             existing = info.find_tab(tab.name)
-            check_owned(tab, existing, self.plan, info.title)
+            check_owned(tab, existing, self.plan, info.title, self.owned_ids)
             if existing is not None:
                 target = TabTarget(tab, existing.sheet_id, existing, existing.index)
             else:
@@ -499,9 +514,13 @@ class PlanWriter:
         )
 
 
-def check_generated_tabs(plan: WritePlan, info: SpreadsheetInfo, name: str) -> None:
+def check_generated_tabs(
+    plan: WritePlan, info: SpreadsheetInfo, name: str, owned_ids: set[int]
+) -> None:
     """Check that every generated tab may be created or replaced.
 
+    :param owned_ids: the sheet ids of the tabs that are pipesheet's, from
+        :func:`owned_sheet_ids`.
     :raises DefinitionError: a tab name is empty or used twice.
     :raises SheetLayoutError: a tab of that name exists and is the user's.
     """
@@ -514,24 +533,43 @@ def check_generated_tabs(plan: WritePlan, info: SpreadsheetInfo, name: str) -> N
                 "pipeline definition."
             )
         seen.add(tab.name.casefold())
-        check_owned(tab, info.find_tab(tab.name), plan, name)
+        check_owned(tab, info.find_tab(tab.name), plan, name, owned_ids)
+
+
+def owned_sheet_ids(plan: WritePlan, info: SpreadsheetInfo) -> set[int]:
+    """Return the sheet ids of the tabs that the run's first read showed as pipesheet's.
+
+    A tab is pipesheet's when it carries the generated-tab metadata, or when
+    the run found the generated mark in its first cell (a tab made by an
+    earlier version). Ownership then follows the sheet id, not the name, so a
+    tab added later under a generated tab's name is never taken for it.
+    """
+    owned = {title.casefold() for title in plan.owned_tab_names}
+    return {
+        tab.sheet_id
+        for tab in info.tabs
+        if tab.is_generated or tab.title.casefold() in owned
+    }
 
 
 def check_owned(
-    tab: GeneratedTab, existing: TabInfo | None, plan: WritePlan, name: str
+    tab: GeneratedTab,
+    existing: TabInfo | None,
+    plan: WritePlan,
+    name: str,
+    owned_ids: set[int],
 ) -> None:
     """Check that an existing tab of a generated tab's name is pipesheet's.
 
-    A tab is pipesheet's when it carries the generated-tab metadata, or when its
-    first cell carries the generated mark (a tab made by an earlier version).
+    A tab is pipesheet's when it carries the generated-tab metadata now, or
+    when its sheet id is in ``owned_ids``.
 
     :raises SheetLayoutError: the tab is the pipeline tab or the user's.
     """
     if existing is None:
         return
-    owned = {title.casefold() for title in plan.owned_tab_names}
     is_pipeline = existing.title.casefold() == plan.tab.casefold()
-    is_ours = existing.is_generated or existing.title.casefold() in owned
+    is_ours = existing.is_generated or existing.sheet_id in owned_ids
     if is_pipeline or not is_ours:
         raise SheetLayoutError(
             f"Spreadsheet {name!r} already has a tab {existing.title!r} that "
@@ -586,6 +624,47 @@ def _sheet_id_of(request: Request) -> int | None:
         if isinstance(place, dict) and isinstance(place.get("sheetId"), int):
             return int(place["sheetId"])
     return None
+
+
+def _suspect_protections(
+    info: SpreadsheetInfo, targets: list[WriteTarget]
+) -> list[str]:
+    """Describe the protections that may have blocked a write to ``targets``.
+
+    Those the metadata marks as closed to the service account come first.
+    Without them, every hard protection over the targets is a suspect.
+    """
+    return locked_protections(info, targets) or locked_protections(
+        info, targets, known_only=False
+    )
+
+
+def _warn_vanished(name: str, info: SpreadsheetInfo) -> None:
+    """Log that a generated tab went away during the run and is skipped."""
+    if info.find_tab(name) is None:
+        logger.warning(
+            "Generated tab %r of %s was deleted or renamed during the run; "
+            "it is not recreated until the next run",
+            name,
+            info.title,
+        )
+        return
+    logger.warning(
+        "Generated tab %r of %s was deleted or renamed during the run, and "
+        "another tab now has its name. pipesheet left that tab as it is. Rename "
+        "it before the next run, or that run stops",
+        name,
+        info.title,
+    )
+
+
+def _is_still_there(read_tab: TabInfo, info: SpreadsheetInfo) -> bool:
+    """Return True when the tab read first still exists under the same name.
+
+    A tab deleted and replaced by another of the same name has another sheet id.
+    """
+    tab = info.find_tab_by_id(read_tab.sheet_id)
+    return tab is not None and tab.title.casefold() == read_tab.title.casefold()
 
 
 def _under_merge(tab: TabInfo, row: int, column: int) -> bool:

@@ -25,6 +25,8 @@ from tests.fake_sheets.number_formats import (
     format_date,
     format_number,
     is_date_format,
+    is_date_serial,
+    is_elapsed_format,
     json_number,
     serial_from_datetime,
 )
@@ -184,7 +186,11 @@ def render_value(
 
     if value_render == "FORMATTED_VALUE":
         return format_number(value, number_format)
-    if date_time_render == "FORMATTED_STRING" and is_date_format(number_format):
+    if (
+        date_time_render == "FORMATTED_STRING"
+        and is_date_format(number_format)
+        and (is_date_serial(value) or is_elapsed_format(number_format))
+    ):
         assert number_format is not None
         return format_date(value, number_format.get("pattern") or "M/d/yyyy")
     return json_number(value)

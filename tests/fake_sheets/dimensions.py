@@ -3,18 +3,17 @@
 Cells, row and column properties, merges, protected ranges, conditional formats,
 charts, the basic filter, dimension groups, named ranges and row/column developer
 metadata all move with the rows and columns they sit on. Those on deleted rows or
-columns are dropped.
-
-NOTE: formula references are not rewritten. After an insert or delete a formula
-such as ``=C2*2`` still reads C2, while the real API would shift it (or turn it
-into ``#REF!``).
+columns are dropped. References in cell formulas and in conditional-format
+formulas move too (see :mod:`tests.fake_sheets.formula_shift`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from tests.fake_sheets.formula_shift import IndexMove, shift_formula
 from tests.fake_sheets.ranges import (
     shift_grid_ranges,
     shift_index_for_delete,
@@ -37,6 +36,11 @@ def insert_dimension(
     _shift_anchored_objects(spreadsheet, sheet, dimension, start, count)
     _grow(sheet, dimension, count)
 
+    def move(index: int) -> int:
+        return index + count if index >= start else index
+
+    _shift_formulas(spreadsheet, sheet.title, dimension, move)
+
 
 def delete_dimension(
     spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, end: int
@@ -54,6 +58,35 @@ def delete_dimension(
     _shift_dimension_properties(sheet, dimension, start, -count)
     _shift_anchored_objects(spreadsheet, sheet, dimension, start, -count)
     _grow(sheet, dimension, -count)
+
+    def move(index: int) -> int | None:
+        if index < start:
+            return index
+        return None if index < end else index - count
+
+    _shift_formulas(spreadsheet, sheet.title, dimension, move)
+
+
+def _shift_formulas(
+    spreadsheet: Spreadsheet, moved_title: str, dimension: str, move: IndexMove
+) -> None:
+    """Move the references to tab ``moved_title`` in every formula of the file."""
+    for sheet in spreadsheet.sheets:
+
+        def shifted(formula: str, own_title: str = sheet.title) -> str:
+            return shift_formula(formula, moved_title, own_title, dimension, move)
+
+        for position, cell in list(sheet.cells.items()):
+            formula = (cell.value or {}).get("formulaValue")
+            if isinstance(formula, str):
+                value = {"formulaValue": shifted(formula)}
+                sheet.cells[position] = dataclasses.replace(cell, value=value)
+        for rule in sheet.conditional_formats:
+            condition = (rule.get("booleanRule") or {}).get("condition") or {}
+            for value in condition.get("values") or []:
+                entered = value.get("userEnteredValue")
+                if isinstance(entered, str) and entered.startswith("="):
+                    value["userEnteredValue"] = shifted(entered)
 
 
 def _moved(

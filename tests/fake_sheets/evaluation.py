@@ -6,8 +6,18 @@ from typing import Any
 
 from tests.fake_sheets.a1 import Bounds
 from tests.fake_sheets.cells import render_value
-from tests.fake_sheets.formulas import FormulaError, RangeReader, Value, evaluate
-from tests.fake_sheets.number_formats import json_number
+from tests.fake_sheets.formulas import (
+    DateSerial,
+    FormulaError,
+    RangeReader,
+    Value,
+    evaluate,
+)
+from tests.fake_sheets.number_formats import (
+    DEFAULT_PATTERNS,
+    is_date_format,
+    json_number,
+)
 from tests.fake_sheets.store import Sheet, Spreadsheet
 
 _MAX_RANGE_CELLS = 1_000_000
@@ -27,11 +37,12 @@ class Evaluator:
 
     def value(self, sheet: Sheet, row: int, column: int) -> Value:
         """Return the computed value of a cell (``None`` when it is empty)."""
-        stored = sheet.cell(row, column).value
+        cell = sheet.cell(row, column)
+        stored = cell.value
         if stored is None:
             return None
         if "formulaValue" not in stored:
-            return _stored_value(stored)
+            return _typed_value(_stored_value(stored), cell.format.get("numberFormat"))
 
         key = (sheet.sheet_id, row, column)
         if key in self._cache:
@@ -88,11 +99,23 @@ class Evaluator:
 
         number_format = cell.format.get("numberFormat")
         computed = self.value(sheet, row, column)
+        if number_format is None and isinstance(computed, DateSerial):
+            # A date result shows in the format Sheets picks for the formula.
+            number_format = {"type": "DATE", "pattern": computed.pattern}
         return render_value(computed, number_format, value_render, date_time_render)
 
     def formatted(self, sheet: Sheet, row: int, column: int) -> str:
         """Return a cell's FORMATTED_VALUE as text."""
         return str(self.render(sheet, row, column))
+
+
+def _typed_value(value: Value, number_format: dict[str, Any] | None) -> Value:
+    """Return a number shown as a date as a :class:`DateSerial`, else the value."""
+    if not isinstance(value, float) or not is_date_format(number_format):
+        return value
+    assert number_format is not None
+    pattern = number_format.get("pattern") or DEFAULT_PATTERNS["DATE"]
+    return DateSerial(value, str(pattern))
 
 
 def _stored_value(stored: dict[str, Any]) -> Value:

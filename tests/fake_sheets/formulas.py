@@ -3,19 +3,27 @@
 Supported: numbers, ``"text"``, TRUE/FALSE, cell and range references (``B2``,
 ``A1:C3``, ``'My tab'!A:A``), the operators ``+ - * / ^ & %`` and comparisons, and
 the functions SUM, AVERAGE, MIN, MAX, COUNT, COUNTA, IF, AND, OR, NOT, ABS, ROUND,
-LEN, UPPER, LOWER, TRIM, CONCAT and CONCATENATE. Anything else evaluates to
-``#NAME?``, which a real spreadsheet would compute; tests must not rely on it.
+LEN, UPPER, LOWER, TRIM, CONCAT, CONCATENATE, DATE and NA. Anything else evaluates
+to ``#NAME?``, which a real spreadsheet would compute; tests must not rely on it.
 
-NOTE: results carry no number format, so ``=A1+1`` over a date reads back as a
-serial number where Sheets would show a date.
+A date result is a :class:`DateSerial`, which carries the date format Sheets
+gives the formula's cell when it has none of its own: DATE() gets the locale's
+date format, and a date plus or minus a number keeps the date's format. So
+``=A1+7`` over a date reads back as a date.
+
+NOTE: these formats follow how the Sheets UI shows such results; no recording
+covers them. TODAY() and NOW() are missing, because the evaluator has no clock.
+Other functions that return dates (MIN or MAX of dates, EDATE) give plain
+numbers, where Sheets would show dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from tests.fake_sheets.a1 import Bounds, parse_cells, split_range
 
@@ -43,6 +51,7 @@ _ERROR_KINDS = {
     "#REF!": "REF",
     "#VALUE!": "VALUE",
     "#N/A": "N_A",
+    "#NUM!": "NUM",
     "#ERROR!": "ERROR",
 }
 _ERROR_MESSAGES = {
@@ -52,11 +61,28 @@ _ERROR_MESSAGES = {
     "#VALUE!": "Function expects number values.",
 }
 
+
+class DateSerial(float):
+    """A computed serial date, with the number format Sheets shows it in."""
+
+    pattern: str
+
+    def __new__(cls, serial: float, pattern: str) -> DateSerial:
+        value = super().__new__(cls, serial)
+        value.pattern = pattern
+        return value
+
+
+LOCALE_DATE_PATTERN = "M/d/yyyy"
+"""The en_US date format that DATE() results get (see number_formats)."""
+
 Value = str | float | bool | FormulaError | None
 """A computed cell value; ``None`` is an empty cell."""
 
 RangeReader = Callable[[str | None, Bounds], list[list[Value]]]
 """Return the computed values of a rectangle on a tab (``None`` = this tab)."""
+
+_SERIAL_EPOCH = dt.date(1899, 12, 30)
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -90,6 +116,8 @@ def evaluate(formula: str, read_range: RangeReader) -> Value:
         return FormulaError("#DIV/0!")
     except _ValueProblem:
         return FormulaError("#VALUE!")
+    except _NumberProblem:
+        return FormulaError("#NUM!")
     except _Propagated as problem:
         return problem.error
     return _single(result)
@@ -97,6 +125,10 @@ def evaluate(formula: str, read_range: RangeReader) -> Value:
 
 class _ValueProblem(Exception):
     """An operand has the wrong type (text where a number is needed)."""
+
+
+class _NumberProblem(Exception):
+    """A number is outside what a function accepts, as a year past 9999."""
 
 
 class _Propagated(Exception):
@@ -184,6 +216,45 @@ def _average(arguments: list[Any]) -> float:
     return sum(numbers) / len(numbers)
 
 
+def _date_sum(left: Any, right: Any, total: float) -> float:
+    """Return a sum or difference, as a date when exactly one side is a date.
+
+    The difference of two dates is a number of days.
+    """
+    dates = [value for value in (_single(left), _single(right)) if _is_date(value)]
+    if len(dates) == 1:
+        return DateSerial(total, dates[0].pattern)
+    return total
+
+
+def _is_date(value: Any) -> TypeGuard[DateSerial]:
+    return isinstance(value, DateSerial)
+
+
+def _date(arguments: list[Any]) -> DateSerial:
+    """Return DATE(year, month, day); months and days past their ends roll over.
+
+    As in Sheets, a year from 0 to 1899 counts from 1900.
+    """
+    if len(arguments) != 3:
+        raise _Unsupported("DATE")
+    year, month, day = (int(_number(argument)) for argument in arguments)
+    if 0 <= year < 1900:
+        year += 1900
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    try:
+        first = dt.date(year, month, 1)
+    except ValueError:
+        raise _NumberProblem("DATE") from None
+    serial = (first - _SERIAL_EPOCH).days + day - 1
+    return DateSerial(float(serial), LOCALE_DATE_PATTERN)
+
+
+def _not_available(arguments: list[Any]) -> Value:
+    raise _Propagated(FormulaError("#N/A"))
+
+
 def _round(arguments: list[Any]) -> float:
     places = int(_number(arguments[1])) if len(arguments) > 1 else 0
     return float(round(_number(arguments[0]), places))
@@ -207,6 +278,8 @@ _FUNCTIONS: dict[str, Callable[[list[Any]], Value]] = {
     "TRIM": lambda args: " ".join(_text(args[0]).split()),
     "CONCAT": lambda args: "".join(_text(v) for v in _flatten(args)),
     "CONCATENATE": lambda args: "".join(_text(v) for v in _flatten(args)),
+    "DATE": _date,
+    "NA": _not_available,
 }
 
 
@@ -248,8 +321,9 @@ class _Parser:
         left = self.multiplicative()
         while self.peek() in ("+", "-"):
             operator = self.take()[1]
-            right = _number(self.multiplicative())
-            left = _number(left) + right if operator == "+" else _number(left) - right
+            right = self.multiplicative()
+            total = _number(left) + _number(right) * (1 if operator == "+" else -1)
+            left = _date_sum(left, right, total)
         return left
 
     def multiplicative(self) -> Any:

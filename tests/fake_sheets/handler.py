@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 Endpoint = Callable[..., Any]
 
+MAX_REQUEST_BYTES = 10_485_760
+"""Google's limit on a Sheets request body. The 400 reply's message follows
+error reports of Sheets API users (2018), not a recording."""
+
 
 @dataclass(frozen=True)
 class Route:
@@ -306,6 +310,10 @@ class FakeSheetsHandler:
         if found is None:
             raise ApiError(404, f"Method not found: {request.method} {request.path}")
         route, match = found
+        if len(request.body) > MAX_REQUEST_BYTES and route.quota != "drive":
+            raise invalid_argument(
+                f"Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes."
+            )
         call = Call(
             store=self.store,
             user=user,

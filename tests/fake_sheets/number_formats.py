@@ -2,8 +2,9 @@
 
 Covers the common Sheets patterns: ``#,##0.00``, ``0%``, ``$#,##0.00``,
 ``0.00E+00``, literal text, ``pos;neg;zero`` sections, and date/time tokens
-(``yyyy-mm-dd``, ``M/d/yyyy``, ``h:mm:ss am/pm``). Dates are serial numbers:
-days since 1899-12-30, the fraction being the time of day.
+(``yyyy-mm-dd``, ``M/d/yyyy``, ``h:mm:ss am/pm``), and elapsed time
+(``[h]:mm:ss``, ``[m]:ss``, ``[s]``). Dates are serial numbers: days since
+1899-12-30, the fraction being the time of day.
 
 NOTE: output always follows en_US conventions (``.`` decimals, ``,`` thousands),
 whatever the spreadsheet's locale; the real API follows the spreadsheet's locale.
@@ -32,9 +33,12 @@ DEFAULT_PATTERNS = {
 """Patterns the en_US locale uses when a numberFormat names only its type."""
 
 _DATE_TOKEN = re.compile(
-    r"yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|a/p|\.0+",
+    r"\[h+\]|\[m+\]|\[s+\]"
+    r"|yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|a/p|\.0+",
     re.IGNORECASE,
 )
+_ELAPSED_TOKEN = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)
+
 _NUMERIC_CORE = re.compile(r"[#0?][#0?,]*(?:\.[#0?]*)?(?:[Ee][+-][#0]+)?|\.[#0?]+")
 
 
@@ -48,6 +52,21 @@ def datetime_from_serial(serial: float) -> datetime:
     """Return the date and time of a serial number, to the millisecond."""
     milliseconds = round(serial * 86_400_000)
     return SERIAL_EPOCH + timedelta(milliseconds=milliseconds)
+
+
+def is_date_serial(value: float) -> bool:
+    """Return whether a number is the serial of a date in the years 1 to 9999."""
+    try:
+        datetime_from_serial(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def is_elapsed_format(number_format: dict[str, Any] | None) -> bool:
+    """Return whether a numberFormat shows elapsed time, as ``[h]:mm:ss`` does."""
+    pattern = (number_format or {}).get("pattern") or ""
+    return bool(_ELAPSED_TOKEN.search(pattern))
 
 
 def is_date_format(number_format: dict[str, Any] | None) -> bool:
@@ -89,6 +108,11 @@ def format_number(value: float, number_format: dict[str, Any] | None) -> str:
     if not pattern or pattern == "@" or pattern.lower() == "general":
         return format_general(value)
     if kind in DATE_TYPES:
+        if not is_date_serial(value) and not is_elapsed_format(number_format):
+            # NOTE: no recording shows Google's text for a date format on a
+            # number past 9999-12-31 (or before year 1); the plain number
+            # is assumed.
+            return format_general(value)
         return format_date(value, pattern)
     return format_with_pattern(value, pattern)
 
@@ -180,10 +204,19 @@ def _format_core(magnitude: float, core: str) -> str:
 
 
 def format_date(serial: float, pattern: str) -> str:
-    """Format a serial date: 43831 with ``yyyy-mm-dd`` gives ``2020-01-01``."""
+    """Format a serial date: 43831 with ``yyyy-mm-dd`` gives ``2020-01-01``.
+
+    A pattern with an elapsed-time token counts time from zero: 1.5 with
+    ``[h]:mm:ss`` gives ``36:00:00``.
+
+    :raises OverflowError: the serial is outside the years 1 to 9999 and the
+        pattern shows a calendar date (see :func:`is_date_serial`).
+    """
+    pieces = _date_pieces(pattern)
+    if any(token.startswith("[") for kind, token in pieces if kind == "token"):
+        return _format_elapsed(serial, pieces)
     moment = datetime_from_serial(serial)
     twelve_hour = bool(re.search("am/pm|a/p", pattern, re.IGNORECASE))
-    pieces = _date_pieces(pattern)
     text = ""
     for position, (kind, token) in enumerate(pieces):
         if kind == "literal":
@@ -193,6 +226,38 @@ def format_date(serial: float, pattern: str) -> str:
         text += _render_date_token(
             token, moment, twelve_hour=twelve_hour, minutes=minutes
         )
+    return text
+
+
+def _format_elapsed(serial: float, pieces: list[tuple[str, str]]) -> str:
+    """Format a duration: the bracketed token counts whole units from zero.
+
+    The tokens after it count within the next larger unit, so 1.5 days with
+    ``[h]:mm:ss`` gives ``36:00:00`` and with ``[m]:ss`` gives ``2160:00``.
+    NOTE: a negative duration is shown with a leading minus; no recording
+    shows Google's output for one.
+    """
+    milliseconds = round(abs(serial) * 86_400_000)
+    seconds = milliseconds // 1000
+    text = "-" if serial < 0 and milliseconds else ""
+    for position, (kind, token) in enumerate(pieces):
+        lower = token.lower()
+        if kind == "literal":
+            text += token
+        elif lower.startswith("["):
+            unit = {"h": 3600, "m": 60, "s": 1}[lower[1]]
+            text += str(seconds // unit).zfill(len(lower) - 2)
+        elif lower in ("s", "ss"):
+            text += str(seconds % 60).zfill(len(lower))
+        elif _is_minutes_token(pieces, position) or lower in ("m", "mm"):
+            text += str(seconds // 60 % 60).zfill(len(lower))
+        elif lower in ("h", "hh"):
+            text += str(seconds // 3600 % 24).zfill(len(lower))
+        elif lower.startswith("."):
+            fraction = (milliseconds % 1000) / 1000
+            text += f"{fraction:.{len(lower) - 1}f}"[1:]
+        else:
+            text += token
     return text
 
 

@@ -92,3 +92,21 @@ def test_json_reply_is_pretty_printed(client: Client, spreadsheet_id: str) -> No
 
     assert reply.body == b"{}\n"
     assert reply.headers == {"Content-Type": "application/json; charset=UTF-8"}
+
+
+def test_request_over_size_limit_answers_400(
+    fake: FakeSheets, client: Client, spreadsheet_id: str
+) -> None:
+    text = "x" * 10_485_760
+    cell = {"userEnteredValue": {"stringValue": text}}
+    start = {"sheetId": 0, "rowIndex": 0, "columnIndex": 0}
+    update = {"start": start, "rows": [{"values": [cell]}], "fields": "*"}
+    body = {"requests": [{"updateCells": update}]}
+
+    reply = client.call("POST", f"/v4/spreadsheets/{spreadsheet_id}:batchUpdate", body)
+
+    assert reply.status == 400
+    assert reply.json()["error"]["message"] == (
+        "Request payload size exceeds the limit: 10485760 bytes."
+    )
+    assert fake.read(spreadsheet_id, "Deals!A1") == []

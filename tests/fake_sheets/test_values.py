@@ -588,3 +588,106 @@ def test_write_bumps_drive_version(fake: FakeSheets, spreadsheet_id: str) -> Non
     fake.write(spreadsheet_id, "Deals!A1", [["x"]])
 
     assert fake.spreadsheet(spreadsheet_id).version == before + 1
+
+
+def _put_typed(
+    fake: FakeSheets, spreadsheet_id: str, cells: list[tuple[float, str, str]]
+) -> None:
+    """Store numbers with number formats, (value, type, pattern) each, from A1."""
+    values = [
+        {
+            "userEnteredValue": {"numberValue": value},
+            "userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}},
+        }
+        for value, kind, pattern in cells
+    ]
+    start = {"sheetId": 0, "rowIndex": 0, "columnIndex": 0}
+    fields = "userEnteredValue,userEnteredFormat"
+    update = {"start": start, "rows": [{"values": values}], "fields": fields}
+    fake.batch_update(spreadsheet_id, [{"updateCells": update}])
+
+
+TYPED_CELLS = [
+    (1.5, "TIME", "[h]:mm:ss"),
+    (46366, "TIME", "[h]:mm:ss"),
+    (2958466, "DATE", "yyyy-mm-dd"),
+    (2958465, "DATE", "yyyy-mm-dd"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "valueRenderOption=FORMATTED_VALUE",
+            ["36:00:00", "1112784:00:00", "2958466", "9999-12-31"],
+        ),
+        (
+            "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING",
+            ["36:00:00", "1112784:00:00", 2958466, "9999-12-31"],
+        ),
+        (
+            "valueRenderOption=UNFORMATTED_VALUE",
+            [1.5, 46366, 2958466, 2958465],
+        ),
+    ],
+    ids=["formatted", "formatted-dates", "unformatted"],
+)
+def test_durations_and_far_dates_render(
+    fake: FakeSheets,
+    client: Client,
+    spreadsheet_id: str,
+    query: str,
+    expected: list[Any],
+) -> None:
+    _put_typed(fake, spreadsheet_id, TYPED_CELLS)
+
+    assert _get(client, spreadsheet_id, "'Deals'!A1:D1", query)["values"] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("=DATE(2026,11,1)", "11/1/2026"),
+        ("=DATE(2026,13,32)", "2/1/2027"),
+        ("=DATE(26,1,1)", "1/1/1926"),
+        ("=A1+7", "2026-11-08"),
+        ("=7+A1", "2026-11-08"),
+        ("=A1-A1", "0"),
+        ("=NA()", "#N/A"),
+        ("=DATE(10000,1,1)", "#NUM!"),
+    ],
+    ids=[
+        "date",
+        "rolled-over",
+        "two-digit-year",
+        "date-plus-days",
+        "days-plus-date",
+        "date-minus-date",
+        "not-available",
+        "year-past-9999",
+    ],
+)
+def test_formula_dates_render_as_dates(
+    fake: FakeSheets,
+    client: Client,
+    spreadsheet_id: str,
+    formula: str,
+    expected: str,
+) -> None:
+    _put_typed(fake, spreadsheet_id, [(46327, "DATE", "yyyy-mm-dd")])
+    _put(client, spreadsheet_id, "'Deals'!B1", {"values": [[formula]]}, "USER_ENTERED")
+
+    assert _get(client, spreadsheet_id, "'Deals'!B1")["values"] == [[expected]]
+
+
+def test_formula_date_reads_as_formatted_string(
+    fake: FakeSheets, client: Client, spreadsheet_id: str
+) -> None:
+    _put_typed(fake, spreadsheet_id, [(46327, "DATE", "yyyy-mm-dd")])
+    _put(client, spreadsheet_id, "'Deals'!B1", {"values": [["=A1+7"]]}, "USER_ENTERED")
+    query = "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING"
+
+    assert _get(client, spreadsheet_id, "'Deals'!B1", query)["values"] == [
+        ["2026-11-08"]
+    ]

@@ -187,11 +187,42 @@ def test_no_header_row_message(
         "Workbook 'Pipeline.xlsx', tab 'Deals': no header row found in the first 30 "
         "rows. The header row must name both the id and the stage column; looked "
         "for id: 'Deal ID', 'ID', 'Opportunity ID'; stage: 'Stage', 'Deal Stage'. "
-        "In the sheet, row 1 contains A 'Sales pipeline'; row 2 contains nothing; "
-        "row 3 contains A 'Opp', B 'Phase', C 'Rep'. Rename those headers to one of "
-        "the aliases, add the sheet's header texts to the aliases in the "
-        "definition, or set source.header_row."
+        "In the sheet, row 1 contains A 'Sales pipeline'; row 3 contains A 'Opp', "
+        "B 'Phase', C 'Rep'. Rename those headers to one of the aliases, add the "
+        "sheet's header texts to the aliases in the definition, or set "
+        "source.header_row."
     )
+
+
+def test_header_below_search_named(english_pipeline: Pipeline) -> None:
+    empty: list[list[CellValue]] = [[] for _ in range(40)]
+    grid = deals_tab(*empty, ["Deal ID", "Stage"], ["D-1", "Lead"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    message = str(error.value)
+    assert "In the sheet, rows 1 to 40 contain nothing; row 41 contains A 'Deal " in (
+        message
+    )
+    assert message.endswith(
+        "row 42 contains A 'D-1', B 'Lead'. Row 41 names the id and stage "
+        "columns: set source.header_row to 41 in the definition."
+    )
+
+
+def test_no_header_shows_first_filled_rows(english_pipeline: Pipeline) -> None:
+    empty: list[list[CellValue]] = [[] for _ in range(5)]
+    grid = deals_tab(*empty, ["Opp", "Phase"], [], ["O-1", "new"], ["O-2", "won"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, english_pipeline)
+
+    assert (
+        "In the sheet, rows 1 to 5 contain nothing; row 6 contains A 'Opp', "
+        "B 'Phase'; row 8 contains A 'O-1', B 'new'; row 9 contains A 'O-2', "
+        "B 'won'. Rename those headers"
+    ) in str(error.value)
 
 
 EMPTY_TAB_MESSAGE = (
@@ -858,7 +889,8 @@ def test_id_and_stage_on_two_rows(english_pipeline: Pipeline) -> None:
         match_columns(grid, english_pipeline)
 
     assert str(error.value).endswith(
-        "row 3 contains nothing. Row 1 names the id column and row 2 the stage "
+        "row 2 contains B 'Stage', C 'Amount'. Row 1 names the id column and row 2 "
+        "the stage "
         "column. The header is split over rows 1 and 2, but pipesheet reads the "
         "column names from one row. Make row 2 name every column: type each name "
         "of row 1 that has an empty cell below it into that cell (A2 'Deal ID'), "

@@ -4,6 +4,9 @@ Values are uploaded typed, as Google Sheets keeps an imported .xlsx: text as
 text (``"0042"`` stays text), numbers as numbers, dates as serial numbers with
 a date format. Clients sign in with anonymous credentials, so no token request
 is made; a service-account key file only names the account in messages.
+
+The service account owns each spreadsheet made here, and an owner writes
+through every protection. Tests of protections call :func:`give_to_person`.
 """
 
 from __future__ import annotations
@@ -128,6 +131,16 @@ def upload_workbook(
     for tab, rows in tabs.items():
         upload_tab(fake, spreadsheet_id, tab, rows)
     return spreadsheet_id
+
+
+def give_to_person(fake: FakeSheets, spreadsheet_id: str, owner: str) -> None:
+    """Make a person own the spreadsheet and share it with the service account.
+
+    Real spreadsheets are owned this way. A spreadsheet the account owns
+    lets it write through every protection, which hides protection bugs.
+    """
+    fake.spreadsheet(spreadsheet_id).owner = owner
+    fake.store.share(spreadsheet_id, SERVICE_ACCOUNT, "writer")
 
 
 @functools.cache

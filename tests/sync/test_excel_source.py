@@ -1239,6 +1239,26 @@ def test_user_tab_of_same_name_kept(pipeline_path: Path) -> None:
     assert pipeline_path.read_bytes() == original
 
 
+def test_owned_tab_replaced_during_run_kept(pipeline_path: Path) -> None:
+    source = ExcelWorkbook(pipeline_path)
+    source.apply(make_plan(source.read_tab("Pipeline"), {}, tabs=[FUNNEL]))
+    source = ExcelWorkbook(pipeline_path)
+    plan = make_plan(
+        source.read_tab("Pipeline"), {}, tabs=[FUNNEL], owned_tab_names=["Funnel"]
+    )
+    # Between the read and the write, a person swaps in a Funnel tab of their own.
+    workbook = openpyxl.load_workbook(pipeline_path)
+    del workbook["Funnel"]
+    workbook.create_sheet("Funnel")["A1"] = "My funnel notes"
+    workbook.save(pipeline_path)
+    swapped = pipeline_path.read_bytes()
+
+    with pytest.raises(WorkbookBusyError, match="changed on disk since it was read"):
+        source.apply(plan)
+
+    assert pipeline_path.read_bytes() == swapped
+
+
 def test_pipeline_tab_never_replaced(pipeline_path: Path) -> None:
     original = pipeline_path.read_bytes()
     source = ExcelWorkbook(pipeline_path)

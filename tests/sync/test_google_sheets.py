@@ -49,9 +49,11 @@ from tests.fake_sheets.store import Sheet, Store
 from tests.fifo_files import released_fifo
 from tests.shared_data import MAVEN_FOLDER
 from tests.sync.fake_spreadsheets import (
+    CELL_FIELDS,
     DEALS_HEADER,
     SERVICE_ACCOUNT,
     TOKEN_URI,
+    give_to_person,
     make_pipeline,
     open_spreadsheet,
     upload_tab,
@@ -98,6 +100,14 @@ def fake() -> Iterator[FakeSheets]:
 def deals(fake: FakeSheets) -> str:
     """A spreadsheet with the Deals tab; return its id."""
     return upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+
+
+@pytest.fixture
+def shared_deals(fake: FakeSheets) -> str:
+    """The Deals spreadsheet owned by a rep and shared with the service account."""
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    give_to_person(fake, spreadsheet_id, "rep@example.com")
+    return spreadsheet_id
 
 
 def sync(fake: FakeSheets, spreadsheet_id: str, as_of: dt.date = AS_OF) -> RunResult:
@@ -277,6 +287,34 @@ def test_second_run_sends_no_write(fake: FakeSheets, deals: str) -> None:
     result = sync(fake, deals)
 
     assert result.report is None
+    assert operations(fake, before) == UNCHANGED_RUN_CALLS
+
+
+def test_shared_spreadsheet_rerun_rewrites_tabs(
+    fake: FakeSheets, shared_deals: str
+) -> None:
+    sync(fake, shared_deals)
+    fake.write(shared_deals, "Deals!B2", [[""]])
+
+    report = sync(fake, shared_deals, LATER).report
+
+    # Generated tabs carry a warning-only protection, which lets a shared
+    # account write, as it lets the owner.
+    assert report is not None
+    assert "Problems" in report.tabs_written
+    assert statuses_by_id(fake, shared_deals)["D-1"].startswith(
+        "ERROR: missing Account"
+    )
+
+
+def test_shared_spreadsheet_second_run_only_reads(
+    fake: FakeSheets, shared_deals: str
+) -> None:
+    sync(fake, shared_deals)
+    before = len(fake.requests)
+
+    sync(fake, shared_deals)
+
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
 
 
@@ -468,10 +506,30 @@ def test_header_respelling_reported_written(fake: FakeSheets, deals: str) -> Non
     assert result_as_json(result, respelled)["written"]["status_header"] is True
 
 
-def test_moved_status_column_replaces_rules(fake: FakeSheets, deals: str) -> None:
+def test_inserted_column_keeps_rules(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     columns = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2}
     fake.batch_update(deals, [{"insertDimension": {"range": columns}}])
+    before = len(fake.requests)
+
+    sync(fake, deals, LATER)
+
+    # Google moved the rules' references with the status column, F to G.
+    rules = fake.spreadsheet(deals).sheets[0].conditional_formats
+    formulas = [
+        rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+        for rule in rules
+    ]
+    assert formulas == ['=LEFT($G2,7)="ERROR: "', '=LEFT($G2,6)="WARN: "']
+    assert operations(fake, before).count("spreadsheets.get") == 1
+
+
+def test_moved_status_header_replaces_rules(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    # Someone moves the status header from F1 to a new column G by hand.
+    more = {"sheetId": 0, "dimension": "COLUMNS", "length": 1}
+    fake.batch_update(deals, [{"appendDimension": more}])
+    fake.write(deals, "Deals!F1:G1", [["", STATUS_HEADER]])
     before = len(fake.requests)
 
     sync(fake, deals, LATER)
@@ -914,6 +972,40 @@ def test_missing_column_stops_before_writing(fake: FakeSheets) -> None:
         "the sheet, or add the sheet's header text to the field's aliases in the "
         "definition. If the sheet does not keep that column, add it, or take the "
         "field out of the stage's required list in the definition."
+    )
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
+def test_stage_past_xfd_gets_status(fake: FakeSheets) -> None:
+    # Google Sheets tabs go to column ZZZ, past Excel's last column XFD.
+    gap: list[CellValue] = [None] * 16_400
+    rows = [
+        ["Deal ID", "Account", "Amount", *gap, "Stage"],
+        ["D-1", "Acme", 100, *gap, "Lead"],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    report = sync(fake, spreadsheet_id).report
+
+    assert report is not None
+    assert report.status_cells_written == 1
+    header = fake.read(spreadsheet_id, "Deals!XFX1:XFY2")
+    assert header == [["Stage", STATUS_HEADER], ["Lead", "OK"]]
+
+
+def test_cell_in_zzz_stops_run(fake: FakeSheets) -> None:
+    gap: list[CellValue] = [None] * 18_273
+    rows = [DEALS_HEADER[:4], ["D-1", "Acme", "Lead", 100, *gap, "oops"]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    with pytest.raises(SheetLayoutError) as raised:
+        sync(fake, spreadsheet_id)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell ZZZ2 ('oops') is in ZZZ, the last column a sheet "
+        "has. Clear that cell, or head a free column 'pipesheet status' where the "
+        "status should go. Nothing was written."
     )
     assert "spreadsheets.batchUpdate" not in operations(fake)
 
@@ -1362,6 +1454,80 @@ def test_generated_tab_gone_is_not_recreated(
     ) in caplog.text
 
 
+def replace_funnel(spreadsheet_id: str, funnel_id: int) -> list[dict[str, Any]]:
+    """Return requests that delete pipesheet's Funnel and add a user's own Funnel."""
+    start = {"sheetId": 4242, "rowIndex": 0, "columnIndex": 0}
+    notes = [
+        {"values": [{"userEnteredValue": {"stringValue": text}}]}
+        for text in ("My funnel notes", "keep me")
+    ]
+    return [
+        {"deleteSheet": {"sheetId": funnel_id}},
+        {"addSheet": {"properties": {"sheetId": 4242, "title": "Funnel"}}},
+        {"updateCells": {"start": start, "rows": notes, "fields": "userEnteredValue"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    "when", [edit, edit_before_write], ids=["before-reread", "before-write"]
+)
+def test_user_tab_replacing_generated_kept(
+    fake: FakeSheets,
+    deals: str,
+    when: Callable[[FakeSheets, str, list[dict[str, Any]]], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    when(fake, deals, replace_funnel(deals, funnel.sheet_id))
+
+    with caplog.at_level(logging.WARNING, logger="sync.sources.sheets_write"):
+        report = sync(fake, deals, LATER).report
+
+    assert fake.read(deals, "Funnel") == [["My funnel notes"], ["keep me"]]
+    user_tab = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert user_tab is not None
+    assert [
+        entry
+        for entry in fake.spreadsheet(deals).developer_metadata
+        if entry.get("location", {}).get("sheetId") == 4242
+    ] == []
+    assert report is not None
+    assert report.skipped == ["tab:Funnel"]
+    assert report.tabs_written == GENERATED_TABS[1:]
+    assert (
+        "Generated tab 'Funnel' of Pipeline was deleted or renamed during the run, "
+        "and another tab now has its name. pipesheet left that tab as it is. "
+        "Rename it before the next run, or that run stops"
+    ) in caplog.text
+
+
+def test_user_tab_replacing_generated_stops_next_run(
+    fake: FakeSheets, deals: str
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    edit_before_write(fake, deals, replace_funnel(deals, funnel.sheet_id))
+    sync(fake, deals, LATER)
+
+    with pytest.raises(SheetLayoutError, match="tab 'Funnel' that pipesheet did not"):
+        sync(fake, deals, LATER)
+
+    assert fake.read(deals, "Funnel") == [["My funnel notes"], ["keep me"]]
+
+
+def test_user_tab_added_under_new_tab_name(fake: FakeSheets, deals: str) -> None:
+    add = {"addSheet": {"properties": {"sheetId": 4242, "title": "Funnel"}}}
+    edit_before_write(fake, deals, [add])
+
+    with pytest.raises(SheetLayoutError, match="tab 'Funnel' that pipesheet did not"):
+        sync(fake, deals)
+
+    assert fake.spreadsheet(deals).sheet_by_title("Problems") is None
+
+
 def test_generated_tab_returns_next_run(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
     funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
@@ -1578,6 +1744,77 @@ def test_date_cells_named_as_shown(fake: FakeSheets, column: str, message: str) 
 
     messages = {item["column"]: item["message"] for item in document["findings"]}
     assert messages[column] == message
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "message"),
+    [
+        (
+            1.5,
+            {"type": "TIME", "pattern": "[h]:mm:ss"},
+            (
+                "Created '36:00:00' cannot be read: not a date; use a date cell or "
+                "type the date like 2025-09-09."
+            ),
+        ),
+        (
+            2958466,
+            {"type": "DATE", "pattern": "yyyy-mm-dd"},
+            (
+                "Created '2958466' cannot be read: looks like a number formatted as "
+                "a date (dates must fall between 1970-01-01 and 2200-12-31); type "
+                "the date like 2025-09-09 or use a date cell."
+            ),
+        ),
+    ],
+    ids=["duration", "past-9999"],
+)
+def test_number_cells_past_dates_named(
+    fake: FakeSheets, value: float, number_format: dict[str, str], message: str
+) -> None:
+    row: list[CellValue] = ["D-1", "Acme", "Ana", "Lead", 5, None, None]
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": [DATE_CELL_HEADER, row]}
+    )
+    cell = {
+        "userEnteredValue": {"numberValue": value},
+        "userEnteredFormat": {"numberFormat": number_format},
+    }
+    start = {"sheetId": 0, "rowIndex": 1, "columnIndex": 6}
+    update = {"start": start, "rows": [{"values": [cell]}], "fields": CELL_FIELDS}
+    fake.batch_update(spreadsheet_id, [{"updateCells": update}])
+    pipeline = make_pipeline(spreadsheet_id, columns=DATE_CELL_COLUMNS)
+
+    source = open_spreadsheet(spreadsheet_id, pipeline=pipeline)
+    document = result_as_json(run_sync(pipeline, source, AS_OF), pipeline)
+
+    assert [finding["message"] for finding in document["findings"]] == [message]
+
+
+@pytest.mark.parametrize(
+    ("formula", "findings"),
+    [
+        ("=DATE(2025,9,1)", [("2025-09-01", "followup-overdue")]),
+        ("=E3-19", [("2025-09-01", "followup-overdue")]),
+        ("=NA()", [("#N/A", "formula-error")]),
+    ],
+    ids=["date-function", "date-minus-days", "not-available"],
+)
+def test_formula_date_cell_read_as_date(
+    fake: FakeSheets, deals: str, formula: str, findings: list[tuple[str, str]]
+) -> None:
+    fake.write(deals, "Deals!E2", [[formula]])
+    pipeline = make_pipeline(deals)
+
+    result = run_sync(pipeline, open_spreadsheet(deals, pipeline=pipeline), AS_OF)
+
+    document = result_as_json(result, pipeline)
+    found = [
+        (finding["value"], finding["code"])
+        for finding in document["findings"]
+        if finding["row"] == 2
+    ]
+    assert found == findings
 
 
 def test_close_date_cell_reads_as_typed_text(fake: FakeSheets) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -586,11 +587,13 @@ def test_notes_after_sample_rule_out_column() -> None:
     assert earlier_columns(rows) == []
 
 
-def status_problem(rows: list[list[CellValue]], header: str = "Status") -> str | None:
+def status_problem(
+    rows: list[list[CellValue]], header: str = "Status", **grid_fields: Any
+) -> str | None:
     pipeline = build_pipeline()
     outputs = pipeline.outputs.model_copy(update={"status_header": header})
     pipeline = pipeline.model_copy(update={"outputs": outputs})
-    grid = SheetGrid("book.xlsx", "Deals", rows)
+    grid = SheetGrid("book.xlsx", "Deals", rows, **grid_fields)
     return status_column_problem(grid, match_columns(grid, pipeline), pipeline)
 
 
@@ -727,7 +730,7 @@ def test_status_column_past_xfd() -> None:
 
     assert status_problem(rows) == (
         "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
-        "filled cell, but cell XFD3 ('oops') is in the last column a sheet has. "
+        "filled cell, but cell XFD3 ('oops') is in XFD, the last column a sheet has. "
         "Clear that cell, or head a free column 'Status' where the status should go."
     )
 
@@ -736,6 +739,54 @@ def test_status_column_before_xfd_free() -> None:
     near_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * 16378, "note"]
 
     assert status_problem([HEADER, near_row]) is None
+
+
+GOOGLE_COLUMNS = 18_278
+
+
+@pytest.mark.parametrize(
+    "filled", [16_384, 16_500, GOOGLE_COLUMNS - 1], ids=["xfd", "past-xfd", "zzy"]
+)
+def test_google_status_column_past_xfd_free(filled: int) -> None:
+    far_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * (filled - 5), "x"]
+
+    assert status_problem([HEADER, far_row], max_columns=GOOGLE_COLUMNS) is None
+
+
+def test_google_status_column_past_zzz() -> None:
+    far_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * 18_273, "oops"]
+
+    assert status_problem([HEADER, far_row], max_columns=GOOGLE_COLUMNS) == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell ZZZ2 ('oops') is in ZZZ, the last column a sheet has. "
+        "Clear that cell, or head a free column 'Status' where the status should go."
+    )
+
+
+def test_cell_past_last_column_named() -> None:
+    # A CSV file has no column limit, and XFD itself may be blank.
+    far_row: list[CellValue] = ["D-2", "Bo", "Lead", 5, *[None] * 16_382, "far"]
+
+    assert status_problem([HEADER, far_row]) == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell XFG2 ('far') is past XFD, the last column a sheet "
+        "has. Clear that cell, or head a free column 'Status' where the status "
+        "should go."
+    )
+
+
+def test_merge_reaching_last_column_named() -> None:
+    rows = [HEADER, ["D-1", "Ana", "Lead", 100, "a note over the rest of the row"]]
+    merged = [(2, 4, 2, 16_383)]
+
+    problem = status_problem(rows, merged=merged)
+
+    assert problem == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but the merged block E2:XFD2 reaches XFD, the last column a "
+        "sheet has. Unmerge it, or head a free column 'Status' where the status "
+        "should go."
+    )
 
 
 def test_blocked_statuses_not_planned() -> None:

@@ -740,9 +740,9 @@ def test_cell_in_last_column_stops_run(english: tuple[Path, Pipeline]) -> None:
 
     assert str(raised.value) == (
         "Workbook 'pipeline.xlsx', tab 'Deals': the status column goes right of "
-        "every filled cell, but cell XFD6 ('oops') is in the last column a sheet "
-        "has. Clear that cell, or head a free column 'pipesheet status' where the "
-        "status should go. Nothing was written."
+        "every filled cell, but cell XFD6 ('oops') is in XFD, the last column a "
+        "sheet has. Clear that cell, or head a free column 'pipesheet status' "
+        "where the status should go. Nothing was written."
     )
     assert path.read_bytes() == before
 

@@ -234,6 +234,25 @@ def test_moved_column_warning_names_cells(
     assert result.report.status_cells_written == 0
 
 
+def test_put_back_dates_shown_as_dates(
+    fake: FakeSheets, caplog: pytest.LogCaptureFixture
+) -> None:
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": ROWS})
+    sync(fake, spreadsheet_id, FIRST_DAY)
+    # Two columns at A move Next Step Date into H, where the statuses go.
+    change_before_write(fake, spreadsheet_id, insert_column(0) + insert_column(0))
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, spreadsheet_id, NEXT_DAY)
+
+    assert (
+        "pipesheet put back the values that cells H2, H3 of tab 'Deals' of "
+        "spreadsheet 'Pipeline' had before the write: H2 2025-09-01, "
+        "H3 2025-09-05."
+    ) in caplog.messages
+    assert fake.read(spreadsheet_id, "Deals!H2:H3") == [["2025-09-01"], ["2025-09-05"]]
+
+
 def test_cell_edited_after_misplaced_write_kept(
     fake: FakeSheets, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -25,6 +25,7 @@ from tests.sync.fake_spreadsheets import (
     DEALS_HEADER,
     SERVICE_ACCOUNT,
     TOKEN_URI,
+    give_to_person,
     make_pipeline,
     open_spreadsheet,
     upload_workbook,
@@ -62,8 +63,7 @@ def key_file(tmp_path: Path) -> Path:
 def shared_by_rep(fake: FakeSheets) -> str:
     """Return a spreadsheet the rep owns and shares with the service account."""
     spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
-    fake.spreadsheet(spreadsheet_id).owner = REP
-    fake.store.share(spreadsheet_id, SERVICE_ACCOUNT, "writer")
+    give_to_person(fake, spreadsheet_id, REP)
     return spreadsheet_id
 
 
@@ -228,3 +228,70 @@ def test_protected_write_not_blamed_on_sharing(
         "protection over pipesheet's status column or generated tabs, and add "
         f"{SERVICE_ACCOUNT} to its editors or remove it. Then run again."
     )
+
+
+# The run's calls, in order: metadata, values, date cells, re-read, write.
+WRITE_CALL = 5
+
+
+def protect_before_write(
+    fake: FakeSheets, spreadsheet_id: str, grid_range: dict[str, Any]
+) -> None:
+    """Make the rep add a hard protection after the run's re-read, before its write."""
+    fake.faults.before_call(
+        len(fake.requests) + WRITE_CALL,
+        lambda _store: protect(fake, spreadsheet_id, grid_range),
+    )
+
+
+def test_protection_added_during_run_named(fake: FakeSheets, key_file: Path) -> None:
+    spreadsheet_id = shared_by_rep(fake)
+    sync(spreadsheet_id, key_file)
+    # D-1 loses its account, so its status changes from OK to an error.
+    fake.write(spreadsheet_id, "Deals!B2", [[""]])
+    before = fake.read(spreadsheet_id, "Deals")
+    status_column = {"sheetId": 0, "startColumnIndex": 5, "endColumnIndex": 6}
+    protect_before_write(fake, spreadsheet_id, status_column)
+
+    with pytest.raises(SourceError) as raised:
+        sync(spreadsheet_id, key_file)
+
+    assert str(raised.value) == (
+        "Spreadsheet 'Pipeline' has a protected range that the service account "
+        f"{SERVICE_ACCOUNT} may not edit: range F1:F3 of tab 'Deals' (\"locked by "
+        f'sales ops"). Google Sheets rejected the write ("{PROTECTED_MESSAGE}"), '
+        f"so nothing was written. {FIX}"
+    )
+    assert fake.read(spreadsheet_id, "Deals") == before
+
+
+def test_tab_protected_during_run_writes_nothing(
+    fake: FakeSheets, key_file: Path
+) -> None:
+    spreadsheet_id = shared_by_rep(fake)
+    sync(spreadsheet_id, key_file)
+    fake.write(spreadsheet_id, "Deals!B2", [[""]])
+    problems = fake.spreadsheet(spreadsheet_id).sheet_by_title("Problems")
+    assert problems is not None
+    before = fake.read(spreadsheet_id, "Problems")
+    protect_before_write(fake, spreadsheet_id, {"sheetId": problems.sheet_id})
+
+    with pytest.raises(SourceError, match="the whole tab 'Problems'"):
+        sync(spreadsheet_id, key_file)
+
+    assert fake.read(spreadsheet_id, "Problems") == before
+    assert fake.read(spreadsheet_id, "Deals!F2") == [["OK"]]
+
+
+def test_account_as_owner_not_held_by_protection(
+    fake: FakeSheets, key_file: Path
+) -> None:
+    # The owner may edit every protected range, which is why the tests above
+    # give the spreadsheet to the rep and only share it with the account.
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    protect(fake, spreadsheet_id, {"sheetId": 0})
+
+    result = sync(spreadsheet_id, key_file)
+
+    assert result.report is not None
+    assert result.report.status_cells_written == 2

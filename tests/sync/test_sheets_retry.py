@@ -191,6 +191,51 @@ def test_quota_past_deadline_raises_quota_error() -> None:
     assert sum(clock.sleeps) <= 60.0
 
 
+def test_long_requested_wait_named() -> None:
+    clock = FakeClock()
+    caller = make_caller(clock)
+    error = api_error(429, headers={"Retry-After": "3600"})
+
+    with pytest.raises(QuotaExceededError) as raised:
+        caller.read("spreadsheets.get", failing(error))
+
+    assert str(raised.value) == (
+        "Google Sheets asked pipesheet to wait 3,600 s before sending "
+        "spreadsheets.get to spreadsheet 'Pipeline' again (HTTP 429 X), which is "
+        "past the 180 s retry deadline. Nothing more was written. Run again (a "
+        "scheduled run retries by itself). If this repeats, run pipesheet less "
+        "often or give each worker its own service account."
+    )
+    assert clock.sleeps == []
+
+
+def test_long_requested_wait_on_server_error() -> None:
+    caller = make_caller(FakeClock())
+    error = api_error(503, headers={"Retry-After": "600"})
+
+    with pytest.raises(SourceError) as raised:
+        caller.read("spreadsheets.get", failing(error))
+
+    assert str(raised.value) == (
+        "Google Sheets asked pipesheet to wait 600 s before sending "
+        "spreadsheets.get to spreadsheet 'Pipeline' again (HTTP 503 X), which is "
+        "past the 180 s retry deadline. Nothing more was written. Run again after "
+        "that wait (a scheduled run retries by itself)."
+    )
+
+
+def test_quota_after_one_attempt_singular() -> None:
+    caller = make_caller(FakeClock(), deadline_seconds=0.9)
+
+    with pytest.raises(QuotaExceededError) as raised:
+        caller.read("values.batchGet", failing(api_error(429)))
+
+    assert str(raised.value).startswith(
+        "Google Sheets rejected a request to spreadsheet 'Pipeline' for quota "
+        "(HTTP 429 X) after 1 attempt of values.batchGet within the 1 s retry "
+    )
+
+
 def test_server_errors_past_deadline_raise() -> None:
     clock = FakeClock()
     caller = make_caller(clock, deadline_seconds=10.0)
@@ -540,21 +585,56 @@ def test_write_failing_every_time_writes_nothing(
     fake: FakeSheets, deals: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()
-    fake.faults.fail_when(is_batch_update, status=500)
+    fake.faults.fail_when(is_batch_update, status=503)
     reached = followed_writes(monkeypatch)
 
     with pytest.raises(SourceError) as raised:
         sync(fake, deals, clock)
 
     assert str(raised.value) == (
-        "Writing to spreadsheet 'Pipeline' failed 3 times (HTTP 500 INTERNAL), and "
-        "a re-read shows it was not applied. Nothing was written. Run again (a "
+        "Writing to spreadsheet 'Pipeline' failed 3 times (HTTP 503 UNAVAILABLE), "
+        "and a re-read shows it was not applied. Nothing was written. Run again (a "
         "scheduled run retries by itself)."
     )
     assert set(reached) == {WriteProgress.COMMITTING}
     assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]
     assert fake.read(deals, "Deals") == fake.read(deals, "Deals!A1:E3")
     assert fake.spreadsheet(deals).sheets[0].column_count == 5
+
+
+def test_write_failing_with_500_names_account(
+    fake: FakeSheets, deals: str, tmp_path: Path
+) -> None:
+    fake.faults.fail_when(is_batch_update, status=500)
+    key_file = write_key_file(tmp_path / "key.json")
+    pipeline = make_pipeline(deals)
+    source = open_spreadsheet(
+        deals, key_file=key_file, pipeline=pipeline, clock=FakeClock()
+    )
+
+    with pytest.raises(SourceError) as raised:
+        run_sync(pipeline, source, AS_OF)
+
+    assert str(raised.value) == (
+        "Writing to spreadsheet 'Pipeline' failed 3 times (HTTP 500 INTERNAL), and "
+        "a re-read shows it was not applied. Nothing was written. Run again (a "
+        "scheduled run retries by itself). A 500 on every attempt can also mean "
+        f"that the service account {SERVICE_ACCOUNT} lost its access or became a "
+        "Viewer, also through a shared drive's members. Check that the "
+        "spreadsheet's Share dialog still lists it as Editor; 'pipesheet doctor' "
+        "prints that address and tests access."
+    )
+    assert [sheet.title for sheet in fake.spreadsheet(deals).sheets] == ["Deals"]
+
+
+def test_write_failing_with_mixed_5xx_no_account(fake: FakeSheets, deals: str) -> None:
+    fake.faults.fail_next(1, status=503, when=is_batch_update)
+    fake.faults.fail_when(is_batch_update, status=500)
+
+    with pytest.raises(SourceError) as raised:
+        sync(fake, deals, FakeClock())
+
+    assert "lost its access" not in str(raised.value)
 
 
 def test_rejected_write_says_nothing_written(fake: FakeSheets, deals: str) -> None:
