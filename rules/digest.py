@@ -30,7 +30,7 @@ from rules.followups import (
     FollowupState,
     is_followup_suppressed,
 )
-from rules.text_forms import owner_key
+from rules.text_forms import owner_key, tidy_spaces
 
 # The owner key of the manager's digest, which lists every owner's items.
 # NOTE: an owner cell containing only "*" gets the same key, so that owner's
@@ -256,14 +256,15 @@ def _greeted_name(owner: str, items: Sequence[DigestItem]) -> str:
 
     Before: the entry ``ana  lima`` under ``notifications.owners``, and rows
     that spell the owner ``Ana Lima``. After: ``Ana Lima``, because the team
-    reads that spelling in the sheet. Runs of spaces become one space.
+    reads that spelling in the sheet. Runs of spaces become one space, but
+    ideographic spaces are kept (see :func:`~rules.text_forms.tidy_spaces`).
     """
     if owner == TEAM_DIGEST_OWNER:
         return owner
     spellings = [item.owner for item in items if item.owner]
     if not spellings:
         return owner
-    return " ".join(_most_common_spelling(spellings).split())
+    return tidy_spaces(_most_common_spelling(spellings))
 
 
 def _is_listed_problem(finding: Finding, deal: Deal | None, as_of: dt.date) -> bool:

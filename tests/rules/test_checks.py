@@ -313,6 +313,47 @@ def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     assert findings == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "ignore_case"),
+    [
+        ("王\u3000芳", True),
+        ("王 芳", True),
+        ("王\u3000芳", False),
+        ("Ana  Lima", True),
+        ("ANALIMA", True),
+        ("Ana\u3000Lima", False),
+    ],
+    ids=[
+        "ideographic-space",
+        "ascii-space",
+        "case-sensitive-list",
+        "double-space",
+        "no-space",
+        "case-sensitive-ideographic",
+    ],
+)
+def test_unknown_owner_ignores_every_space(typed: str, ignore_case: bool) -> None:
+    owners = ["王芳", "Ana Lima"]
+    pipeline = build_pipeline(
+        allowed={"owner": AllowedValues(values=owners, ignore_case=ignore_case)}
+    )
+    deal = build_deal(
+        pipeline, 10, "D-10", "Lead", owner=typed, next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks([deal], pipeline=pipeline, allowed={"owner": owners})
+
+    assert findings == []
+
+
+def test_unknown_value_keeps_spaces_in_other_fields() -> None:
+    allowed = ["线上 广告", "展会"]
+
+    findings = run_checks([lead(10, product="线上广告")], allowed={"product": allowed})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+
+
 def test_unknown_value_quotes_list_without_marks() -> None:
     allowed = ["GTX Pro\u200f", "\u200eMG Advanced", "\u200f"]
 

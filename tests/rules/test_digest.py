@@ -298,6 +298,20 @@ def test_owner_spellings_share_one_digest() -> None:
     assert [item.row for item in digest.items] == [5, 6]
 
 
+def test_padded_owner_greeted_as_typed() -> None:
+    deals = [deal(5, "王\u3000芳"), deal(6, "王\u3000芳"), deal(7, "王芳")]
+    followups = [
+        followup(5, "王\u3000芳", 3),
+        followup(6, "王\u3000芳", 2),
+        followup(7, "王芳", 1),
+    ]
+
+    digest = only_digest(followups, [], deals)
+
+    assert digest.greeted == "王\u3000芳"
+    assert [item.row for item in digest.items] == [5, 6, 7]
+
+
 @pytest.mark.parametrize("reverse", [False, True], ids=["as-typed", "reversed"])
 def test_owner_spelling_same_when_rows_sorted(reverse: bool) -> None:
     deals = [deal(5, "AnaLima"), deal(6, "Ana Lima")]

@@ -8,6 +8,7 @@ from rules.text_forms import (
     normalize_text,
     owner_key,
     quote_showing_invisible,
+    tidy_spaces,
 )
 
 INVISIBLE_MARKS = {
@@ -129,3 +130,26 @@ def test_deal_id_key_drops_spaces_and_marks(deal_id: str, expected: str) -> None
 )
 def test_quote_showing_invisible_names_marks(text: str, expected: str) -> None:
     assert quote_showing_invisible(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "tidied"),
+    [
+        (" Ana  Lima ", "Ana Lima"),
+        ("Ana\u00a0Lima\u200b", "Ana Lima"),
+        ("Ana\nLima", "Ana Lima"),
+        ("王\u3000芳", "王\u3000芳"),
+        ("王\u3000\u3000芳\u3000", "王\u3000\u3000芳"),
+        ("王 \u3000芳", "王 芳"),
+    ],
+    ids=[
+        "runs",
+        "nbsp-and-mark",
+        "line-break",
+        "ideographic",
+        "two-ideographic",
+        "mixed",
+    ],
+)
+def test_tidy_spaces_keeps_ideographic_runs(typed: str, tidied: str) -> None:
+    assert tidy_spaces(typed) == tidied
