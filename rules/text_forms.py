@@ -22,6 +22,14 @@ _INVISIBLE = dict.fromkeys(
 
 _SPACE_RUNS = re.compile(r"\s+")
 
+# CJK symbols and punctuation, kana, and the CJK unified and compatibility
+# ideographs, with their extensions in planes 2 and 3.
+_CJK = (
+    "\u3001-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0003134f"
+)
+_CJK_GAPS = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+
 
 def fold_text(text: str) -> str:
     """Return text as :func:`normalize_text` gives it, casefolded.
@@ -71,6 +79,21 @@ def tidy_spaces(text: str) -> str:
 def _one_space(run: re.Match[str]) -> str:
     spaces = run.group()
     return spaces if spaces.strip("\u3000") == "" else " "
+
+
+def join_cjk_words(text: str) -> str:
+    """Return text without the spaces that sit between two CJK characters.
+
+    Chinese and Japanese write no spaces between words, so a space there only
+    lines text up or comes from a line break typed in the cell (Alt+Enter in
+    Excel). Hangul is not CJK here, because Korean separates words with spaces.
+
+    >>> join_cjk_words("商机 编号 (ID)")
+    '商机编号 (ID)'
+    """
+    if text.isascii():
+        return text
+    return _CJK_GAPS.sub("", text)
 
 
 def normalize_text(text: str) -> str:
