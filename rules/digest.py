@@ -17,12 +17,18 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from config.models import Pipeline
 from rules.deals import Deal
-from rules.digest_text import DigestLine, DigestText, render_digest, render_item
+from rules.digest_text import (
+    DigestLine,
+    DigestText,
+    render_digest,
+    render_item,
+    render_markdown_within,
+)
 from rules.findings import Code, Finding, Severity
 from rules.followups import (
     NEXT_STEP_DATE_FIELD,
@@ -88,6 +94,8 @@ class OwnerDigest:
     ``text`` is the full plain-text body (e-mail), ``chat_text`` and
     ``markdown`` are shortened bodies for chat webhooks. ``content_hash`` is
     the SHA-256 of subject and text, so equal digests have equal hashes.
+    ``content`` is what the bodies were rendered from, kept to render a
+    shorter chat body for a service with a size limit.
     """
 
     owner: str
@@ -99,10 +107,24 @@ class OwnerDigest:
     markdown: str
     content_hash: str
     greeted: str = ""
+    content: DigestText | None = field(default=None, compare=False, repr=False)
 
     @property
     def identities(self) -> frozenset[str]:
         return frozenset(item.identity for item in self.items)
+
+    def markdown_within(self, max_bytes: int) -> str | None:
+        """Return the Markdown chat body in at most ``max_bytes`` bytes of UTF-8.
+
+        It shows fewer items than ``markdown`` when need be, cut whole, and
+        keeps the last line that counts the items left out. None when even
+        the subject and that line are over the limit.
+        """
+        if len(self.markdown.encode()) <= max_bytes:
+            return self.markdown
+        if self.content is None:
+            return None
+        return render_markdown_within(self.content, max_bytes)
 
     def count(self, kind: DigestItemKind) -> int:
         """Return how many items of ``kind`` the digest lists."""
@@ -356,8 +378,9 @@ def _build_digest(
 
     first = not already_sent
     greeted = _greeted_name(owner, ordered)
-    text = render_digest(_digest_text(greeted, ordered, pipeline, as_of, first=first))
-    content = f"{text.subject}\n{text.plain}".encode()
+    content = _digest_text(greeted, ordered, pipeline, as_of, first=first)
+    text = render_digest(content)
+    hashed = f"{text.subject}\n{text.plain}".encode()
     return OwnerDigest(
         owner=owner,
         digest_date=as_of,
@@ -366,8 +389,9 @@ def _build_digest(
         text=text.plain,
         chat_text=text.chat,
         markdown=text.markdown,
-        content_hash=hashlib.sha256(content).hexdigest(),
+        content_hash=hashlib.sha256(hashed).hexdigest(),
         greeted=greeted,
+        content=content,
     )
 
 

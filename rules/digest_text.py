@@ -155,14 +155,33 @@ def render_item(
 def render_digest(text: DigestText) -> RenderedDigest:
     """Render the subject, the plain-text body and the two chat bodies."""
     subject = render_subject(text)
-    chat_lines = _shown_in_chat(text)
+    chat_lines = _shown_in_chat(text, CHAT_ITEM_LIMIT)
 
     return RenderedDigest(
         subject=subject,
         plain=_render_plain(text),
         chat="\n".join([subject, "", *chat_lines]),
-        markdown="\n".join([f"**{subject}**", "", *_as_markdown(chat_lines)]),
+        markdown=_markdown_body(subject, chat_lines),
     )
+
+
+def render_markdown_within(text: DigestText, max_bytes: int) -> str | None:
+    """Render the Markdown chat body in at most ``max_bytes`` bytes of UTF-8.
+
+    Items are left out whole from the end, and the last line counts them
+    with the others not shown, so a reader still learns that the tabs list
+    more. Return None when even the subject and that line do not fit.
+    """
+    subject = render_subject(text)
+    for item_count in range(min(CHAT_ITEM_LIMIT, len(text.lines)), -1, -1):
+        body = _markdown_body(subject, _shown_in_chat(text, item_count))
+        if len(body.encode()) <= max_bytes:
+            return body
+    return None
+
+
+def _markdown_body(subject: str, chat_lines: list[str]) -> str:
+    return "\n".join([f"**{subject}**", "", *_as_markdown(chat_lines)])
 
 
 def render_subject(text: DigestText) -> str:
@@ -222,11 +241,12 @@ def _more_line(hidden: int, pipeline: Pipeline) -> str:
     )
 
 
-def _shown_in_chat(text: DigestText) -> list[str]:
-    # The lines of a chat body: headings and at most CHAT_ITEM_LIMIT items.
+def _shown_in_chat(text: DigestText, limit: int) -> list[str]:
+    # The lines of a chat body: headings, at most ``limit`` items, and a line
+    # that counts the items left out.
     locale = text.pipeline.outputs.locale
     words = WORDS[locale]
-    shown = text.lines[:CHAT_ITEM_LIMIT]
+    shown = text.lines[:limit]
 
     lines: list[str] = []
     for is_new in (True, False):

@@ -471,6 +471,54 @@ def test_chat_body_lists_first_ten_items() -> None:
     assert digest.text.count("\n- ") == 12
 
 
+LONG_STEP = (
+    "与客户采购部和信息部负责人一起确认报价单中的实施范围、付款节点以及售后服务条款，"
+    "并约定下次会议时间；同时请法务审核合同模板中的违约责任条款，财务确认开票信息与回款计划，"
+    "并在周五前把会议纪要发给客户项目经理确认"
+)
+
+
+def long_chinese_digest(count: int) -> OwnerDigest:
+    deals = [deal(row, "陈刚") for row in range(5, 5 + count)]
+    followups = [followup(row, "陈刚", 5, LONG_STEP) for row in range(5, 5 + count)]
+    return only_digest(followups, [], deals, pipeline=ZH_PIPELINE)
+
+
+@pytest.mark.parametrize(
+    ("count", "max_bytes", "shown"),
+    [(12, 3000, 7), (12, 2000, 4), (9, 2000, 4), (3, 600, 1), (3, 300, 0)],
+    ids=["over-ten", "smaller-limit", "under-ten", "one-item", "only-count-line"],
+)
+def test_markdown_within_cuts_whole_items(
+    count: int, max_bytes: int, shown: int
+) -> None:
+    digest = long_chinese_digest(count)
+
+    markdown = digest.markdown_within(max_bytes)
+
+    assert markdown is not None
+    assert len(markdown.encode()) <= max_bytes
+    lines = markdown.splitlines()
+    assert lines[0] == f"**pipesheet：陈刚，{count} 条逾期跟进（2025-09-30）**"
+    items = [line for line in lines if line.startswith("- ")]
+    assert items == digest.markdown.splitlines()[2 : 2 + shown]
+    assert lines[-1] == (
+        f"**……另有 {count - shown} 项，请查看“Follow-ups”和“Problems”表。**"
+    )
+
+
+def test_markdown_within_keeps_body_that_fits() -> None:
+    digest = long_chinese_digest(12)
+
+    assert digest.markdown_within(4096) == digest.markdown
+
+
+def test_markdown_within_none_when_count_line_too_long() -> None:
+    digest = long_chinese_digest(3)
+
+    assert digest.markdown_within(100) is None
+
+
 def test_email_sections_capped_at_limit() -> None:
     rows = range(5, 5 + EMAIL_SECTION_ITEM_LIMIT + 3)
     deals = [deal(row, "Ana Lima") for row in rows]
