@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from config.models import Pipeline
-from rules.deals import Deal
+from rules.deals import ColumnMap, Deal
 from rules.digest_text import (
     DigestLine,
     DigestText,
@@ -31,7 +31,9 @@ from rules.digest_text import (
 )
 from rules.findings import Code, Finding, Severity
 from rules.followups import (
+    ACKNOWLEDGED_FIELD,
     NEXT_STEP_DATE_FIELD,
+    SNOOZE_FIELD,
     Followup,
     FollowupState,
     is_followup_suppressed,
@@ -138,6 +140,8 @@ def build_digests(
     pipeline: Pipeline,
     as_of: dt.date,
     already_sent: Mapping[str, Collection[str]],
+    *,
+    columns: ColumnMap | None = None,
 ) -> list[OwnerDigest]:
     """Build one digest per owner with at least one follow-up or problem.
 
@@ -154,6 +158,9 @@ def build_digests(
     :param deals: the run's deals, to find the owner of a finding's row.
     :param already_sent: item identities of earlier digests, by owner in
         any spelling.
+    :param columns: the columns the run matched on the sheet. The hint on
+        snoozing names only the snooze and acknowledged columns found there,
+        by their headers. None names the columns the definition maps.
     """
     sent_by_key: dict[str, set[str]] = {}
     for owner, identities in already_sent.items():
@@ -164,11 +171,12 @@ def build_digests(
         if item.owner:
             by_owner.setdefault(owner_key(item.owner), []).append(item)
 
+    headers = silence_headers(pipeline, columns)
     digests: list[OwnerDigest] = []
     for key, items in sorted(by_owner.items()):
         sent = sent_by_key.get(key, set())
         owner = _owner_name([item.owner for item in items], pipeline)
-        digests.append(_build_digest(owner, items, pipeline, as_of, sent))
+        digests.append(_build_digest(owner, items, pipeline, as_of, sent, headers))
     return digests
 
 
@@ -179,16 +187,22 @@ def build_team_digest(
     pipeline: Pipeline,
     as_of: dt.date,
     already_sent: Collection[str],
+    *,
+    columns: ColumnMap | None = None,
 ) -> OwnerDigest | None:
     """Build the manager's digest of every owner's items, or None when there are none.
 
     It also lists items of deals without an owner and findings on no row. Its
-    owner is :data:`TEAM_DIGEST_OWNER`.
+    owner is :data:`TEAM_DIGEST_OWNER`. ``columns`` is as for
+    :func:`build_digests`.
     """
     items = collect_items(followups, findings, deals, pipeline, as_of)
     if not items:
         return None
-    return _build_digest(TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent)
+    headers = silence_headers(pipeline, columns)
+    return _build_digest(
+        TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent, headers
+    )
 
 
 def mark_sent_items(
@@ -200,9 +214,44 @@ def mark_sent_items(
     :func:`build_digests` does for a digest built with ``already_sent``.
     """
     items = list(digest.items)
+    if digest.content is None:
+        headers = silence_headers(pipeline, None)
+    else:
+        headers = (digest.content.snooze_header, digest.content.acknowledged_header)
     return _build_digest(
-        digest.owner, items, pipeline, digest.digest_date, already_sent
+        digest.owner, items, pipeline, digest.digest_date, already_sent, headers
     )
+
+
+def silence_headers(
+    pipeline: Pipeline, columns: ColumnMap | None
+) -> tuple[str | None, str | None]:
+    """Return the headers of the snooze and acknowledged columns a digest names.
+
+    With ``columns``, a column the sheet lacks is None, and a column found is
+    named as the sheet's header writes it. Without, a field the definition
+    maps is named by its first alias.
+    """
+    if columns is not None:
+        return (
+            _sheet_header(columns, SNOOZE_FIELD),
+            _sheet_header(columns, ACKNOWLEDGED_FIELD),
+        )
+    return (
+        _first_alias(pipeline, SNOOZE_FIELD),
+        _first_alias(pipeline, ACKNOWLEDGED_FIELD),
+    )
+
+
+def _sheet_header(columns: ColumnMap, field_name: str) -> str | None:
+    if field_name not in columns.fields:
+        return None
+    return columns.header_of(field_name)
+
+
+def _first_alias(pipeline: Pipeline, field_name: str) -> str | None:
+    spec = pipeline.columns.get(field_name)
+    return spec.aliases[0] if spec is not None else None
 
 
 def list_digest_owners(
@@ -369,6 +418,7 @@ def _build_digest(
     pipeline: Pipeline,
     as_of: dt.date,
     already_sent: Collection[str],
+    headers: tuple[str | None, str | None],
 ) -> OwnerDigest:
     marked = [
         dataclasses.replace(item, is_new=item.identity not in already_sent)
@@ -378,7 +428,9 @@ def _build_digest(
 
     first = not already_sent
     greeted = _greeted_name(owner, ordered)
-    content = _digest_text(greeted, ordered, pipeline, as_of, first=first)
+    content = _digest_text(
+        greeted, ordered, pipeline, as_of, first=first, headers=headers
+    )
     text = render_digest(content)
     hashed = f"{text.subject}\n{text.plain}".encode()
     return OwnerDigest(
@@ -402,6 +454,7 @@ def _digest_text(
     as_of: dt.date,
     *,
     first: bool,
+    headers: tuple[str | None, str | None],
 ) -> DigestText:
     team = owner == TEAM_DIGEST_OWNER
     lines = [
@@ -427,6 +480,8 @@ def _digest_text(
         lines=lines,
         first=first,
         snoozable=any(item.code in FOLLOWUP_CODES for item in items),
+        snooze_header=headers[0],
+        acknowledged_header=headers[1],
     )
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from config.models import Locale, Pipeline
 from rules.findings import Code, Finding
-from rules.followups import ACKNOWLEDGED_FIELD, SNOOZE_FIELD
 from rules.messages import render_message, render_short
 
 EN, ZH = Locale.EN, Locale.ZH_CN
@@ -107,7 +106,9 @@ class DigestText:
     ``first`` is True when no earlier digest to the owner is known, so no line
     is headed as new since the last one. ``snoozable`` is True when
     a snooze date or acknowledged mark would leave an item out of the next
-    digest, which is when the digest ends with that hint.
+    digest, which is when the digest ends with that hint. The hint names the
+    columns by ``snooze_header`` and ``acknowledged_header``, and leaves out
+    a column whose header is None.
     """
 
     owner: str | None
@@ -119,6 +120,8 @@ class DigestText:
     lines: list[DigestLine]
     first: bool = False
     snoozable: bool = True
+    snooze_header: str | None = None
+    acknowledged_header: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ def _render_plain(text: DigestText) -> str:
             lines += [""] if text.first else ["", words["new" if is_new else "old"]]
             lines += _plain_section(part, text.pipeline)
 
-    hint = _hint(text.pipeline) if text.snoozable else None
+    hint = _hint(text) if text.snoozable else None
     return "\n".join([*lines, "", hint] if hint else lines) + "\n"
 
 
@@ -337,21 +340,13 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _hint(pipeline: Pipeline) -> str | None:
-    # Named by the first alias of each column, which is how definitions list
-    # the header they expect.
-    words = WORDS[pipeline.outputs.locale]
-    snooze = pipeline.columns.get(SNOOZE_FIELD)
-    acknowledged = pipeline.columns.get(ACKNOWLEDGED_FIELD)
-    names = {
-        "snooze": snooze.aliases[0] if snooze else "",
-        "acknowledged": acknowledged.aliases[0] if acknowledged else "",
-    }
-
+def _hint(text: DigestText) -> str | None:
+    words = WORDS[text.pipeline.outputs.locale]
+    snooze, acknowledged = text.snooze_header, text.acknowledged_header
     if snooze and acknowledged:
-        return words["hint"].format(**names)
+        return words["hint"].format(snooze=snooze, acknowledged=acknowledged)
     if snooze:
-        return words["hint_snooze"].format(**names)
+        return words["hint_snooze"].format(snooze=snooze)
     if acknowledged:
-        return words["hint_acknowledged"].format(**names)
+        return words["hint_acknowledged"].format(acknowledged=acknowledged)
     return None

@@ -17,12 +17,13 @@ from rules.digest import (
     build_team_digest,
     item_identity,
     list_digest_owners,
+    mark_sent_items,
 )
 from rules.digest_text import EMAIL_SECTION_ITEM_LIMIT
 from rules.findings import Code, Finding, Severity
 from rules.followups import Followup, FollowupState
 from rules.grid import CellValue
-from tests.rules.builders import build_deal, build_pipeline
+from tests.rules.builders import build_columns, build_deal, build_pipeline
 
 AS_OF = dt.date(2025, 9, 30)
 PIPELINE = build_pipeline()
@@ -456,6 +457,87 @@ def test_no_next_step_digest_has_snooze_hint() -> None:
     assert digest.text.endswith(
         "To leave a deal's follow-up out of the next digest, put a date in "
         "Snooze Until or mark Acknowledged.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "hint"),
+    [
+        (
+            (),
+            (
+                "To leave a deal's follow-up out of the next digest, put a date "
+                "in Snooze Until or mark Acknowledged."
+            ),
+        ),
+        (
+            ("acknowledged",),
+            (
+                "To leave a deal's follow-up out of the next digest, put a date "
+                "in Snooze Until."
+            ),
+        ),
+        (
+            ("snooze_until",),
+            "To leave a deal's follow-up out of the next digest, mark Acknowledged.",
+        ),
+        (
+            ("snooze_until", "acknowledged"),
+            "- D-5 · Qualified (row 5): follow-up 3 days overdue (2025-09-27)",
+        ),
+    ],
+    ids=["both", "no-acknowledged", "no-snooze", "neither"],
+)
+def test_snooze_hint_names_sheet_columns(missing: tuple[str, ...], hint: str) -> None:
+    columns = build_columns(PIPELINE, missing=missing)
+
+    (digest,) = build_digests(
+        [followup(5, "Ana Lima", 3)],
+        [],
+        [deal(5, "Ana Lima")],
+        PIPELINE,
+        AS_OF,
+        {},
+        columns=columns,
+    )
+
+    assert digest.text.splitlines()[-1] == hint
+
+
+def test_snooze_hint_uses_sheet_header() -> None:
+    columns = build_columns(PIPELINE)
+    columns.headers[columns.fields["snooze_until"]] = "暂缓 至"
+    followups = [followup(5, "", 3)]
+
+    team = build_team_digest(
+        followups, [], [deal(5, None)], PIPELINE, AS_OF, set(), columns=columns
+    )
+
+    assert team is not None
+    assert team.text.splitlines()[-1] == (
+        "To leave a deal's follow-up out of the next digest, put a date in "
+        "暂缓 至 or mark Acknowledged."
+    )
+
+
+def test_marked_digest_keeps_sheet_hint() -> None:
+    columns = build_columns(PIPELINE, missing=("snooze_until", "acknowledged"))
+    (digest,) = build_digests(
+        [followup(5, "Ana Lima", 3)],
+        [],
+        [deal(5, "Ana Lima")],
+        PIPELINE,
+        AS_OF,
+        {},
+        columns=columns,
+    )
+
+    marked = mark_sent_items(digest, PIPELINE, digest.identities)
+
+    assert "Snooze Until" not in marked.text
+    assert (
+        marked.text.splitlines()[-1]
+        == "- D-5 · Qualified (row 5): follow-up 3 days overdue (2025-09-27)"
     )
 
 
