@@ -20,7 +20,7 @@ from rules.cell_dates import day_month_readings
 from rules.cells import display_value
 from rules.close_spellings import CloseSpellings
 from rules.deals import ColumnMap, Deal, ParsedValue
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.followups import (
     ACKNOWLEDGED_FIELD,
     NEXT_STEP_DATE_FIELD,
@@ -443,7 +443,7 @@ def _lookalike_findings(
         rows = sorted(deal.row for other in others for deal in group[other])
         params = {
             "rows": ", ".join(map(str, rows)),
-            "others": ", ".join(map(repr, others)),
+            "others": join_items(map(repr, others)),
         }
         findings += [
             _id_finding(Code.LOOKALIKE_ID, deal, columns, params) for deal in sharing
@@ -918,10 +918,10 @@ def _is_long_number(cell: object) -> bool:
 def _unknown_value_params(
     allowed: AllowedList, key: str, context: CheckContext, field_name: str
 ) -> dict[str, str]:
-    quoted = allowed.values[:CHOICES_SHOWN]
-    more = ", …" if len(allowed.values) > len(quoted) else ""
+    shown = allowed.values[:CHOICES_SHOWN]
+    more = ["…"] if len(allowed.values) > len(shown) else []
     params = {
-        "choices": ", ".join(quoted) + more,
+        "choices": join_items([*shown, *more]),
         "choice_count": str(len(allowed.values)),
     }
     suggestion = allowed.suggest(key)

@@ -2,8 +2,8 @@
 
 A template is filled from the finding's fields (``row``, ``column``, ``value``,
 ``deal_id``, ``field``), its ``params`` and a few fields derived from them
-(``days_text``, ``limit_text``, ``due_when``, ``other_rows``, ``detail``,
-``at_least``). Each code has a list of templates per locale: the first one
+(``days_text``, ``limit_text``, ``due_when``, ``due_phrase``, ``other_rows``,
+``detail``, ``at_least``). Each code has a list of templates per locale: the first one
 whose fields are all filled is used, so a finding without a suggestion or a
 stage still reads well.
 
@@ -84,7 +84,7 @@ from collections.abc import Sequence
 
 from config.models import Locale
 from rules.cell_problem import Reason
-from rules.findings import Code, Finding, Severity
+from rules.findings import LIST_SEPARATOR, Code, Finding, Severity
 
 Templates = dict[Code, dict[Locale, tuple[str, ...]]]
 
@@ -595,7 +595,7 @@ MESSAGES: Templates = {
     },
     Code.FOLLOWUP_DUE_SOON: {
         EN: ("Follow-up is due {due_when} ({date}).",),
-        ZH: ("跟进将于{due_when}到期（{date}）。",),
+        ZH: ("跟进{due_phrase}到期（{date}）。",),
     },
     Code.NO_NEXT_STEP: {
         EN: (
@@ -1430,8 +1430,16 @@ def _context(finding: Finding, locale: Locale) -> dict[str, str]:
         "field": finding.field or "",
         **finding.params,
     }
+    joiner = _ITEM_JOINERS[locale]
+    for key, text in finding.params.items():
+        if LIST_SEPARATOR in text:
+            context[key] = text.replace(LIST_SEPARATOR, joiner)
     context.update(_derived_fields(finding, locale))
     return context
+
+
+# How each locale lists the items of a list param (see join_items).
+_ITEM_JOINERS = {EN: ", ", ZH: "、"}
 
 
 def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
@@ -1440,6 +1448,7 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
     if "days" in params:
         derived["days_text"] = _days_text(params["days"], locale)
         derived["due_when"] = _due_when(params["days"], locale)
+        derived["due_phrase"] = _due_phrase(params["days"], locale)
     if "limit" in params:
         derived["limit_text"] = _days_text(params["limit"], locale)
     if "rows" in params:
@@ -1483,6 +1492,15 @@ def _due_when(days: str, locale: Locale) -> str:
     if days in _DUE_WORDS[locale]:
         return _DUE_WORDS[locale][days]
     return f"{days} 天后" if locale is ZH else f"in {days} days"
+
+
+def _due_phrase(days: str, locale: Locale) -> str:
+    # "将于明天" or "将于 2 天后" in Chinese, with the space that the texts put
+    # between Chinese words and a number.
+    when = _due_when(days, locale)
+    if locale is not ZH:
+        return when
+    return f"将于{when}" if days in _DUE_WORDS[locale] else f"将于 {when}"
 
 
 # The day/month orders of date_order, in the words of each locale.

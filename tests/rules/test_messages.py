@@ -9,7 +9,7 @@ from rules import messages
 from rules.cell_numbers import DATE_NOT_NUMBER_TEXT
 from rules.cell_problem import Reason
 from rules.checks import check_deals
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.messages import (
     MESSAGES,
     REASONS,
@@ -263,7 +263,7 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
             ),
         ),
         (Code.FOLLOWUP_DUE_SOON, Locale.EN, "Follow-up is due in 2 days (2025-09-11)."),
-        (Code.FOLLOWUP_DUE_SOON, Locale.ZH_CN, "跟进将于2 天后到期（2025-09-11）。"),
+        (Code.FOLLOWUP_DUE_SOON, Locale.ZH_CN, "跟进将于 2 天后到期（2025-09-11）。"),
         (
             Code.CLOSE_DATE_PASSED,
             Locale.EN,
@@ -822,6 +822,67 @@ def test_short_due_soon_wording(days: str, expected: str) -> None:
     finding = parse_finding(Code.FOLLOWUP_DUE_SOON, "Next Step Date", None, days=days)
 
     assert render_short(finding, Locale.EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            Locale.ZH_CN,
+            (
+                "负责人“赵六”不在允许列表中（定义中的 allowed.owner.values），"
+                "请改为以下之一：张伟、李娜、Acme, Inc.、…，或将其加入该列表。"
+            ),
+        ),
+        (
+            Locale.EN,
+            (
+                "Owner '赵六' is not in the allowed list (allowed.owner.values in "
+                "the pipeline definition); use one of: 张伟, 李娜, Acme, Inc., …, or "
+                "add it to that list."
+            ),
+        ),
+    ],
+    ids=["chinese", "english"],
+)
+def test_choices_listed_in_locale(locale: Locale, expected: str) -> None:
+    header = "负责人" if locale is Locale.ZH_CN else "Owner"
+    finding = parse_finding(
+        Code.UNKNOWN_VALUE,
+        header,
+        "赵六",
+        choices=join_items(["张伟", "李娜", "Acme, Inc.", "…"]),
+        choice_count="9",
+        list_key="allowed.owner.values",
+    )
+
+    assert render_message(finding, locale) == expected
+
+
+def test_chinese_stages_listed_with_ideographic_comma() -> None:
+    finding = parse_finding(
+        Code.UNKNOWN_STAGE, "阶段", "验收", stages=join_items(["线索收集", "丢单"])
+    )
+
+    assert "请改为以下之一：线索收集、丢单，" in render_message(finding, Locale.ZH_CN)
+
+
+@pytest.mark.parametrize(
+    ("days", "message", "short"),
+    [
+        ("0", "跟进将于今天到期（2025-09-11）。", "今天需跟进"),
+        ("1", "跟进将于明天到期（2025-09-11）。", "明天需跟进"),
+        ("3", "跟进将于 3 天后到期（2025-09-11）。", "3 天后需跟进"),
+    ],
+    ids=["today", "tomorrow", "later"],
+)
+def test_chinese_due_soon_wording(days: str, message: str, short: str) -> None:
+    finding = parse_finding(
+        Code.FOLLOWUP_DUE_SOON, "下次跟进日期", None, days=days, date="2025-09-11"
+    )
+
+    assert render_message(finding, Locale.ZH_CN) == message
+    assert render_short(finding, Locale.ZH_CN) == short
 
 
 @pytest.mark.parametrize(
