@@ -56,9 +56,9 @@ class Code(StrEnum):
     CONTINUATION_VALUE = "continuation-value"
 
 
-# Separates the items of a list in a param, such as the allowed values in
-# ``choices``. Each locale joins the items its own way when the message is
-# rendered: "Ana, Ben" in English, "Ana、Ben" in Chinese.
+# The separator between the items of a list in a param, such as the allowed
+# values in ``choices``. Each locale joins the items its own way when the
+# message is rendered: "Ana, Ben" in English, "Ana、Ben" in Chinese.
 LIST_SEPARATOR = "\x1f"
 
 

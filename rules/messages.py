@@ -2,10 +2,10 @@
 
 A template is filled from the finding's fields (``row``, ``column``, ``value``,
 ``deal_id``, ``field``), its ``params`` and a few fields derived from them
-(``days_text``, ``limit_text``, ``due_when``, ``due_phrase``, ``other_rows``,
-``detail``, ``at_least``). Each code has a list of templates per locale: the first one
-whose fields are all filled is used, so a finding without a suggestion or a
-stage still reads well.
+(``days_text``, ``limit_text``, ``due_when``, ``due_phrase``, ``weekday_date``,
+``other_rows``, ``detail``, ``at_least``). Each code has a list of templates
+per locale: the first one whose fields are all filled is used, so a finding
+without a suggestion or a stage still reads well.
 
 Params each code is rendered with:
 
@@ -907,10 +907,12 @@ SHORT_MESSAGES: Templates = {
     },
     Code.BAD_DATE: {
         EN: (
+            "{column} {value!r}: the weekday does not match {weekday_date}",
             "{column} {value!r} is not {date_order_words}",
             "{column} {value!r} is not a date",
         ),
         ZH: (
+            "{column}“{value}”的星期几与 {weekday_date} 不符",
             "{column}“{value}”不是{date_order_words}格式",
             "{column}“{value}”不是有效日期",
         ),
@@ -1091,7 +1093,9 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "formula, the formula's saved result is 0, so check the cells it "
             "reads; otherwise type the date like 2025-09-09 or use a date cell"
         ),
-        Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
+        Reason.TRUE_FALSE: (
+            "TRUE/FALSE, not a date or number; type the date or number in its place"
+        ),
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
         Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
         Reason.NOT_FINITE: "not a finite number",
@@ -1153,7 +1157,7 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "单元格的值为 0，日期格式显示为 00:00。如果是公式，其保存的结果为 0，"
             "请检查公式引用的单元格；否则请使用日期单元格，或按 2025-09-09 的格式填写"
         ),
-        Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
+        Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字；请改为填写日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",
         Reason.AMBIGUOUS_SEPARATORS: (
             "无法判断分隔符是千位分隔符还是小数点；请写成不会混淆的形式，"
@@ -1194,6 +1198,18 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
         (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): (
             "not a number; type digits such as 12 or 12.5"
         ),
+        (Code.BAD_AMOUNT, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not an amount; type the amount, such as 12000"
+        ),
+        (Code.BAD_NUMBER, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a number; type digits such as 12 or 12.5"
+        ),
+        (Code.BAD_PROBABILITY, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a probability; type one such as 25% or 0.25"
+        ),
+        (Code.BAD_PERCENT, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a percentage; type one such as 25% or 0.25"
+        ),
         (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
             "not a number; type a probability such as 25% or 0.25"
         ),
@@ -1212,6 +1228,18 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
             "是 TRUE/FALSE，不是日期；请使用日期单元格，或按 2025-09-09 的格式填写"
         ),
         (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): "不是数字；请填写数字，例如 12 或 12.5",
+        (Code.BAD_AMOUNT, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是金额；请填写金额，例如 12000"
+        ),
+        (Code.BAD_NUMBER, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是数字；请填写数字，例如 12 或 12.5"
+        ),
+        (Code.BAD_PROBABILITY, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是赢率；请按 25% 或 0.25 的格式填写赢率"
+        ),
+        (Code.BAD_PERCENT, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是百分比；请按 25% 或 0.25 的格式填写百分比"
+        ),
         (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
             "不是数字；请按 25% 或 0.25 的格式填写赢率"
         ),
@@ -1438,7 +1466,7 @@ def _context(finding: Finding, locale: Locale) -> dict[str, str]:
     return context
 
 
-# How each locale lists the items of a list param (see join_items).
+# The text between the items of a list param in each locale (see join_items).
 _ITEM_JOINERS = {EN: ", ", ZH: "、"}
 
 
@@ -1460,6 +1488,8 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
         derived["suggested_order_words"] = _order_words(suggested, locale)
     if "reason" in params or "detail" in params:
         derived["detail"] = _reason_text(finding.code, {**params, **derived}, locale)
+    if params.get("reason") == Reason.WEEKDAY_MISMATCH:
+        derived["weekday_date"] = params.get("date", "")
     if "cell_kind" in params:
         kinds = CELL_KINDS[locale]
         derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")

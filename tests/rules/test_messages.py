@@ -1182,6 +1182,78 @@ def test_date_reason_shows_params_in_chinese(
     assert render_message(finding, Locale.ZH_CN) == expected
 
 
+@pytest.mark.parametrize(
+    ("locale", "header", "expected"),
+    [
+        (
+            Locale.ZH_CN,
+            "下次跟进日期",
+            "下次跟进日期“2026年12月5日（星期五）”的星期几与 2026-12-05 不符",
+        ),
+        (
+            Locale.EN,
+            "Next Step Date",
+            (
+                "Next Step Date '2026年12月5日（星期五）': the weekday does not match "
+                "2026-12-05"
+            ),
+        ),
+    ],
+    ids=["chinese", "english"],
+)
+def test_weekday_mismatch_short_text(
+    locale: Locale, header: str, expected: str
+) -> None:
+    finding = parse_finding(
+        Code.BAD_DATE,
+        header,
+        "2026年12月5日（星期五）",
+        reason=Reason.WEEKDAY_MISMATCH.value,
+        date="2026-12-05",
+    )
+
+    assert render_short(finding, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "header", "expected"),
+    [
+        (
+            Code.BAD_AMOUNT,
+            "预计金额",
+            "预计金额“TRUE”无法识别：是 TRUE/FALSE，不是金额；请填写金额，例如 12000。",
+        ),
+        (
+            Code.BAD_NUMBER,
+            "数量",
+            (
+                "数量“TRUE”无法识别：是 TRUE/FALSE，不是数字；"
+                "请填写数字，例如 12 或 12.5。"
+            ),
+        ),
+        (
+            Code.BAD_PROBABILITY,
+            "赢率",
+            (
+                "赢率“TRUE”无法识别：是 TRUE/FALSE，不是赢率；"
+                "请按 25% 或 0.25 的格式填写赢率。"
+            ),
+        ),
+    ],
+    ids=["amount", "number", "probability"],
+)
+def test_true_in_number_cell_says_fix(code: Code, header: str, expected: str) -> None:
+    finding = parse_finding(
+        code,
+        header,
+        "TRUE",
+        reason=Reason.TRUE_FALSE.value,
+        detail="TRUE/FALSE is not a number; type the number in its place",
+    )
+
+    assert render_message(finding, Locale.ZH_CN) == expected
+
+
 DATE_ORDER_PARAMS = {
     "reason": Reason.DATE_ORDER_MISMATCH.value,
     "date": "2026-12-31",
