@@ -781,7 +781,7 @@ LIST_KEY = {"list_key": "allowed.account.values"}
             Locale.ZH_CN,
             (
                 "Account“Acme Inc”不在允许列表中（定义中的 allowed.account.values），"
-                "请改为以下之一：Acme, Inc., Beta，或将其加入该列表。"
+                "请改为以下之一：Acme, Inc.、Beta，或将其加入该列表。"
             ),
         ),
     ],
@@ -801,7 +801,7 @@ def test_unknown_value_names_list_and_offers_adding(
         Code.UNKNOWN_VALUE,
         "Account",
         "Acme Inc",
-        choices="Acme, Inc., Beta",
+        choices=join_items(["Acme, Inc.", "Beta"]),
         choice_count="2",
         **params,
     )
