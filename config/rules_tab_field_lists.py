@@ -55,14 +55,14 @@ def name_fields_by_header(
             names = stage.get(key)
             if cell is None or not isinstance(names, list):
                 continue
-            kept: list[object] = []
+            resolved: list[object] = []
             for name in names:
                 field = _field_of(name, columns, fields_by_header, known_fields)
                 if field is None:
                     problems.append(_unknown_name(name, cell, stage, rules, columns))
                 else:
-                    kept.append(field)
-            stage[key] = kept
+                    resolved.append(field)
+            stage[key] = resolved
     return problems
 
 
@@ -111,13 +111,13 @@ def _unknown_name(
 ) -> CellProblem:
     """Return the problem of a listed name that is neither a field nor a header."""
     fields = sorted(str(field) for field in columns)
-    shown = ", ".join(fields[:FIELDS_SHOWN])
+    listed = ", ".join(fields[:FIELDS_SHOWN])
     if len(fields) > FIELDS_SHOWN:
-        shown += f" and {len(fields) - FIELDS_SHOWN} more"
+        listed += f" and {len(fields) - FIELDS_SHOWN} more"
     text = (
         f"{cell.describe()}, stage {str(stage.get('name', '')).strip()!r}: "
         f"{name!r} is neither a field nor a header of one. "
-        f"{cell.header or 'This column'} takes fields ({shown}) or their "
+        f"{cell.header or 'This column'} takes fields ({listed}) or their "
         f"headers{_example(columns)}."
     )
     nearest = _nearest(str(name), columns)
