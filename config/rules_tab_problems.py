@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, get_origin
 
 from config.errors import DefinitionError
 from config.rules_tab import RulesTab, TabCell
+from config.rules_tab_field_lists import FIELD_LIST_KEYS, name_fields_by_header
 
 if TYPE_CHECKING:
     from config.models import Pipeline
@@ -36,9 +37,11 @@ _PART = re.compile(
     r"\[(?P<index>\d+)\](?: \((?:'[^']*'|\"[^\"]*\")\))?"
     r"|\[(?P<quoted>'[^']*'|\"[^\"]*\")\]|\.?(?P<key>[\w-]+)"
 )
-# A stage named in a problem's text: "stages[5] ('Closed Won')".
+# A stage named in a problem's text, with the key of one of its cells or
+# without: "stages[5] ('Closed Won')" or "stages[5] ('Closed Won').required".
 _STAGE_MENTION = re.compile(
     r"stages\[(?P<index>\d+)\] \((?P<name>'[^']*'|\"[^\"]*\")\)"
+    r"(?:\.(?P<key>\w+))?"
 )
 
 
@@ -104,18 +107,25 @@ def validate_with_rules_tab(
     from pydantic import ValidationError
 
     from config.loader import check_top_level
-    from config.models import Pipeline
+    from config.models import KNOWN_FIELD_TYPES, Pipeline
 
     check_top_level(data, base_origin)
+    # Checked before the model, which checks the lists only once every
+    # value is valid, so that the tab's value problems come in one run.
+    list_problems = name_fields_by_header(data, rules, set(KNOWN_FIELD_TYPES))
+    lines: list[str] = []
     try:
-        return Pipeline.model_validate(data)
+        pipeline = Pipeline.model_validate(data)
     except ValidationError as error:
         from config.validation import describe_validation_error
 
         lines = describe_validation_error(error, data)
+    else:
+        if not list_problems:
+            return pipeline
 
-    located = sorted(_locate(line, rules, base_origin) for line in lines)
-    problems = [text for _, text in located]
+    located = [_locate(line, rules, base_origin) for line in lines]
+    problems = [text for _, text in sorted([*located, *list_problems])]
     count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
     listed = "\n".join(f"  - {problem}" for problem in problems)
     raise DefinitionError(
@@ -123,6 +133,12 @@ def validate_with_rules_tab(
         f"definition ({count}):\n{listed}"
     )
 
+
+# The fix that a problem about an unmapped field gives for YAML, and the ends
+# of the key paths of the Stage table's field lists, where the tab's Field
+# table is the place to map the field.
+_YAML_FIELD_FIX = "under columns with the header aliases of its column"
+_FIELD_LIST_ENDS = {(key,) for key in FIELD_LIST_KEYS}
 
 # The sort key of a problem without a cell, which puts it after every row.
 _NO_CELL = (1 << 31, 0)
@@ -143,6 +159,8 @@ def _locate(
         return _NO_CELL, f"{match.group('path')}: {problem} (in {base_origin})"
     if location[-1:] == ("probability",):
         problem += _percent_hint(cell)
+    if location[:1] == ("stages",) and location[-1:] in _FIELD_LIST_ENDS:
+        problem = problem.replace(_YAML_FIELD_FIX, "as a row of the Field table")
     text = f"{cell.describe()}{_subject(location, rules)}: {problem}"
     return (cell.row, cell.column), text
 
@@ -220,13 +238,24 @@ def parse_key_path(text: str) -> tuple[object, ...]:
 
 
 def _mention_rows(text: str, rules: RulesTab) -> str:
-    """Write "stages[5] ('Won')" in a problem as "stage 'Won' (row 12)"."""
+    """Write "stages[5] ('Won')" in a problem as "stage 'Won' (row 12)".
+
+    With a key, "stages[5] ('Won').required" becomes "the Required cell of
+    stage 'Won' (row 12)", named by the tab's column header.
+    """
 
     def replace(match: re.Match[str]) -> str:
-        row = rules.stage_rows.get(int(match.group("index")))
+        index = int(match.group("index"))
+        row = rules.stage_rows.get(index)
         if row is None:
             return match.group(0)
-        return f"stage {match.group('name')} (row {row})"
+        stage = f"stage {match.group('name')} (row {row})"
+        key = match.group("key")
+        if key is None:
+            return stage
+        cell = rules.cells.get(("stages", index, key))
+        header = cell.header if cell is not None and cell.header else key
+        return f"the {header} cell of {stage}"
 
     return _STAGE_MENTION.sub(replace, text)
 

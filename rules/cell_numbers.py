@@ -169,7 +169,10 @@ def decimal_from_cell(value: CellValue, *, money: bool = True) -> Decimal | Cell
     :param money: whether text may carry million and billion suffixes.
     """
     if isinstance(value, bool):
-        return CellProblem(Reason.TRUE_FALSE, "TRUE/FALSE is not a number")
+        return CellProblem(
+            Reason.TRUE_FALSE,
+            "TRUE/FALSE is not a number; type the number in its place",
+        )
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import attrgetter, is_, lt
 
-from config.models import ID_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
+from config.models import ID_FIELD, OWNER_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cell_dates import day_month_readings
 from rules.cells import display_value
 from rules.close_spellings import CloseSpellings
 from rules.deals import ColumnMap, Deal, ParsedValue
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.followups import (
     ACKNOWLEDGED_FIELD,
     NEXT_STEP_DATE_FIELD,
@@ -55,6 +55,9 @@ class AllowedList:
 
     values: list[str]
     ignore_case: bool
+    # True for the owner list: names are compared without any space, as
+    # notifications.owners entries are (see rules.text_forms.owner_key).
+    ignore_spaces: bool = False
     keys: dict[str, str] = field(init=False)
     folded: dict[str, str] = field(init=False)
     suggestions: dict[str, str | None] = field(init=False, default_factory=dict)
@@ -81,10 +84,14 @@ class AllowedList:
         """Return ``text`` as compared: NFKC, single spaces, casefolded if asked.
 
         NFKC is the form stage names and headers are compared in, so that
-        ``Ａｎａ Ｌｉｍａ`` typed with full-width letters is ``Ana Lima``.
+        ``Ａｎａ Ｌｉｍａ`` typed with full-width letters is ``Ana Lima``. With
+        ``ignore_spaces`` the key has no space at all, so ``王\u3000芳`` (padded
+        with an ideographic space) is ``王芳``.
         """
         if text not in self.known_keys:
             key = normalize_text(text)
+            if self.ignore_spaces:
+                key = key.replace(" ", "")
             self.known_keys[text] = key.casefold() if self.ignore_case else key
         return self.known_keys[text]
 
@@ -355,7 +362,9 @@ def prepare_allowed(
     for field_name, values in allowed.items():
         spec = pipeline.allowed.get(field_name)
         ignore_case = spec.ignore_case if spec is not None else True
-        lists[field_name] = AllowedList(list(values), ignore_case)
+        lists[field_name] = AllowedList(
+            list(values), ignore_case, ignore_spaces=field_name == OWNER_FIELD
+        )
     return lists
 
 
@@ -434,7 +443,7 @@ def _lookalike_findings(
         rows = sorted(deal.row for other in others for deal in group[other])
         params = {
             "rows": ", ".join(map(str, rows)),
-            "others": ", ".join(map(repr, others)),
+            "others": join_items(map(repr, others)),
         }
         findings += [
             _id_finding(Code.LOOKALIKE_ID, deal, columns, params) for deal in sharing
@@ -909,10 +918,10 @@ def _is_long_number(cell: object) -> bool:
 def _unknown_value_params(
     allowed: AllowedList, key: str, context: CheckContext, field_name: str
 ) -> dict[str, str]:
-    quoted = allowed.values[:CHOICES_SHOWN]
-    more = ", …" if len(allowed.values) > len(quoted) else ""
+    shown = allowed.values[:CHOICES_SHOWN]
+    more = ["…"] if len(allowed.values) > len(shown) else []
     params = {
-        "choices": ", ".join(quoted) + more,
+        "choices": join_items([*shown, *more]),
         "choice_count": str(len(allowed.values)),
     }
     suggestion = allowed.suggest(key)

@@ -17,20 +17,28 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from config.models import Pipeline
-from rules.deals import Deal
-from rules.digest_text import DigestLine, DigestText, render_digest, render_item
+from rules.deals import ColumnMap, Deal
+from rules.digest_text import (
+    DigestLine,
+    DigestText,
+    render_digest,
+    render_item,
+    render_markdown_within,
+)
 from rules.findings import Code, Finding, Severity
 from rules.followups import (
+    ACKNOWLEDGED_FIELD,
     NEXT_STEP_DATE_FIELD,
+    SNOOZE_FIELD,
     Followup,
     FollowupState,
     is_followup_suppressed,
 )
-from rules.text_forms import owner_key
+from rules.text_forms import owner_key, tidy_spaces
 
 # The owner key of the manager's digest, which lists every owner's items.
 # NOTE: an owner cell containing only "*" gets the same key, so that owner's
@@ -88,6 +96,8 @@ class OwnerDigest:
     ``text`` is the full plain-text body (e-mail), ``chat_text`` and
     ``markdown`` are shortened bodies for chat webhooks. ``content_hash`` is
     the SHA-256 of subject and text, so equal digests have equal hashes.
+    ``content`` is what the bodies were rendered from, kept to render a
+    shorter chat body for a service with a size limit.
     """
 
     owner: str
@@ -99,10 +109,24 @@ class OwnerDigest:
     markdown: str
     content_hash: str
     greeted: str = ""
+    content: DigestText | None = field(default=None, compare=False, repr=False)
 
     @property
     def identities(self) -> frozenset[str]:
         return frozenset(item.identity for item in self.items)
+
+    def markdown_within(self, max_bytes: int) -> str | None:
+        """Return the Markdown chat body in at most ``max_bytes`` bytes of UTF-8.
+
+        It shows fewer items than ``markdown`` when need be, cut whole, and
+        keeps the last line that counts the items left out. None when even
+        the subject and that line are over the limit.
+        """
+        if len(self.markdown.encode()) <= max_bytes:
+            return self.markdown
+        if self.content is None:
+            return None
+        return render_markdown_within(self.content, max_bytes)
 
     def count(self, kind: DigestItemKind) -> int:
         """Return how many items of ``kind`` the digest lists."""
@@ -116,6 +140,8 @@ def build_digests(
     pipeline: Pipeline,
     as_of: dt.date,
     already_sent: Mapping[str, Collection[str]],
+    *,
+    columns: ColumnMap | None = None,
 ) -> list[OwnerDigest]:
     """Build one digest per owner with at least one follow-up or problem.
 
@@ -132,6 +158,9 @@ def build_digests(
     :param deals: the run's deals, to find the owner of a finding's row.
     :param already_sent: item identities of earlier digests, by owner in
         any spelling.
+    :param columns: the columns the run matched on the sheet. The hint on
+        snoozing names only the snooze and acknowledged columns found there,
+        by their headers. None names the columns the definition maps.
     """
     sent_by_key: dict[str, set[str]] = {}
     for owner, identities in already_sent.items():
@@ -142,11 +171,12 @@ def build_digests(
         if item.owner:
             by_owner.setdefault(owner_key(item.owner), []).append(item)
 
+    headers = silence_headers(pipeline, columns)
     digests: list[OwnerDigest] = []
     for key, items in sorted(by_owner.items()):
         sent = sent_by_key.get(key, set())
         owner = _owner_name([item.owner for item in items], pipeline)
-        digests.append(_build_digest(owner, items, pipeline, as_of, sent))
+        digests.append(_build_digest(owner, items, pipeline, as_of, sent, headers))
     return digests
 
 
@@ -157,16 +187,22 @@ def build_team_digest(
     pipeline: Pipeline,
     as_of: dt.date,
     already_sent: Collection[str],
+    *,
+    columns: ColumnMap | None = None,
 ) -> OwnerDigest | None:
     """Build the manager's digest of every owner's items, or None when there are none.
 
     It also lists items of deals without an owner and findings on no row. Its
-    owner is :data:`TEAM_DIGEST_OWNER`.
+    owner is :data:`TEAM_DIGEST_OWNER`. ``columns`` is as for
+    :func:`build_digests`.
     """
     items = collect_items(followups, findings, deals, pipeline, as_of)
     if not items:
         return None
-    return _build_digest(TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent)
+    headers = silence_headers(pipeline, columns)
+    return _build_digest(
+        TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent, headers
+    )
 
 
 def mark_sent_items(
@@ -178,9 +214,44 @@ def mark_sent_items(
     :func:`build_digests` does for a digest built with ``already_sent``.
     """
     items = list(digest.items)
+    if digest.content is None:
+        headers = silence_headers(pipeline, None)
+    else:
+        headers = (digest.content.snooze_header, digest.content.acknowledged_header)
     return _build_digest(
-        digest.owner, items, pipeline, digest.digest_date, already_sent
+        digest.owner, items, pipeline, digest.digest_date, already_sent, headers
     )
+
+
+def silence_headers(
+    pipeline: Pipeline, columns: ColumnMap | None
+) -> tuple[str | None, str | None]:
+    """Return the headers of the snooze and acknowledged columns a digest names.
+
+    With ``columns``, a column the sheet lacks is None, and a column found is
+    named as the sheet's header writes it. Without, a field the definition
+    maps is named by its first alias.
+    """
+    if columns is not None:
+        return (
+            _sheet_header(columns, SNOOZE_FIELD),
+            _sheet_header(columns, ACKNOWLEDGED_FIELD),
+        )
+    return (
+        _first_alias(pipeline, SNOOZE_FIELD),
+        _first_alias(pipeline, ACKNOWLEDGED_FIELD),
+    )
+
+
+def _sheet_header(columns: ColumnMap, field_name: str) -> str | None:
+    if field_name not in columns.fields:
+        return None
+    return columns.header_of(field_name)
+
+
+def _first_alias(pipeline: Pipeline, field_name: str) -> str | None:
+    spec = pipeline.columns.get(field_name)
+    return spec.aliases[0] if spec is not None else None
 
 
 def list_digest_owners(
@@ -256,14 +327,15 @@ def _greeted_name(owner: str, items: Sequence[DigestItem]) -> str:
 
     Before: the entry ``ana  lima`` under ``notifications.owners``, and rows
     that spell the owner ``Ana Lima``. After: ``Ana Lima``, because the team
-    reads that spelling in the sheet. Runs of spaces become one space.
+    reads that spelling in the sheet. Runs of spaces become one space, but
+    ideographic spaces are kept (see :func:`~rules.text_forms.tidy_spaces`).
     """
     if owner == TEAM_DIGEST_OWNER:
         return owner
     spellings = [item.owner for item in items if item.owner]
     if not spellings:
         return owner
-    return " ".join(_most_common_spelling(spellings).split())
+    return tidy_spaces(_most_common_spelling(spellings))
 
 
 def _is_listed_problem(finding: Finding, deal: Deal | None, as_of: dt.date) -> bool:
@@ -346,6 +418,7 @@ def _build_digest(
     pipeline: Pipeline,
     as_of: dt.date,
     already_sent: Collection[str],
+    headers: tuple[str | None, str | None],
 ) -> OwnerDigest:
     marked = [
         dataclasses.replace(item, is_new=item.identity not in already_sent)
@@ -355,8 +428,11 @@ def _build_digest(
 
     first = not already_sent
     greeted = _greeted_name(owner, ordered)
-    text = render_digest(_digest_text(greeted, ordered, pipeline, as_of, first=first))
-    content = f"{text.subject}\n{text.plain}".encode()
+    content = _digest_text(
+        greeted, ordered, pipeline, as_of, first=first, headers=headers
+    )
+    text = render_digest(content)
+    hashed = f"{text.subject}\n{text.plain}".encode()
     return OwnerDigest(
         owner=owner,
         digest_date=as_of,
@@ -365,8 +441,9 @@ def _build_digest(
         text=text.plain,
         chat_text=text.chat,
         markdown=text.markdown,
-        content_hash=hashlib.sha256(content).hexdigest(),
+        content_hash=hashlib.sha256(hashed).hexdigest(),
         greeted=greeted,
+        content=content,
     )
 
 
@@ -377,6 +454,7 @@ def _digest_text(
     as_of: dt.date,
     *,
     first: bool,
+    headers: tuple[str | None, str | None],
 ) -> DigestText:
     team = owner == TEAM_DIGEST_OWNER
     lines = [
@@ -402,6 +480,8 @@ def _digest_text(
         lines=lines,
         first=first,
         snoozable=any(item.code in FOLLOWUP_CODES for item in items),
+        snooze_header=headers[0],
+        acknowledged_header=headers[1],
     )
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from config.models import Locale, Pipeline
 from rules.findings import Code, Finding
-from rules.followups import ACKNOWLEDGED_FIELD, SNOOZE_FIELD
 from rules.messages import render_message, render_short
 
 EN, ZH = Locale.EN, Locale.ZH_CN
@@ -107,7 +106,9 @@ class DigestText:
     ``first`` is True when no earlier digest to the owner is known, so no line
     is headed as new since the last one. ``snoozable`` is True when
     a snooze date or acknowledged mark would leave an item out of the next
-    digest, which is when the digest ends with that hint.
+    digest, which is when the digest ends with that hint. The hint names the
+    columns by ``snooze_header`` and ``acknowledged_header``, and leaves out
+    a column whose header is None.
     """
 
     owner: str | None
@@ -119,6 +120,8 @@ class DigestText:
     lines: list[DigestLine]
     first: bool = False
     snoozable: bool = True
+    snooze_header: str | None = None
+    acknowledged_header: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,14 +158,33 @@ def render_item(
 def render_digest(text: DigestText) -> RenderedDigest:
     """Render the subject, the plain-text body and the two chat bodies."""
     subject = render_subject(text)
-    chat_lines = _shown_in_chat(text)
+    chat_lines = _shown_in_chat(text, CHAT_ITEM_LIMIT)
 
     return RenderedDigest(
         subject=subject,
         plain=_render_plain(text),
         chat="\n".join([subject, "", *chat_lines]),
-        markdown="\n".join([f"**{subject}**", "", *_as_markdown(chat_lines)]),
+        markdown=_markdown_body(subject, chat_lines),
     )
+
+
+def render_markdown_within(text: DigestText, max_bytes: int) -> str | None:
+    """Render the Markdown chat body in at most ``max_bytes`` bytes of UTF-8.
+
+    Items are left out whole from the end, and the last line counts them
+    with the others not shown, so a reader still learns that the tabs list
+    more. Return None when even the subject and that line do not fit.
+    """
+    subject = render_subject(text)
+    for item_count in range(min(CHAT_ITEM_LIMIT, len(text.lines)), -1, -1):
+        body = _markdown_body(subject, _shown_in_chat(text, item_count))
+        if len(body.encode()) <= max_bytes:
+            return body
+    return None
+
+
+def _markdown_body(subject: str, chat_lines: list[str]) -> str:
+    return "\n".join([f"**{subject}**", "", *_as_markdown(chat_lines)])
 
 
 def render_subject(text: DigestText) -> str:
@@ -199,7 +221,7 @@ def _render_plain(text: DigestText) -> str:
             lines += [""] if text.first else ["", words["new" if is_new else "old"]]
             lines += _plain_section(part, text.pipeline)
 
-    hint = _hint(text.pipeline) if text.snoozable else None
+    hint = _hint(text) if text.snoozable else None
     return "\n".join([*lines, "", hint] if hint else lines) + "\n"
 
 
@@ -222,11 +244,12 @@ def _more_line(hidden: int, pipeline: Pipeline) -> str:
     )
 
 
-def _shown_in_chat(text: DigestText) -> list[str]:
-    # The lines of a chat body: headings and at most CHAT_ITEM_LIMIT items.
+def _shown_in_chat(text: DigestText, limit: int) -> list[str]:
+    # The lines of a chat body: headings, at most ``limit`` items, and a line
+    # that counts the items left out.
     locale = text.pipeline.outputs.locale
     words = WORDS[locale]
-    shown = text.lines[:CHAT_ITEM_LIMIT]
+    shown = text.lines[:limit]
 
     lines: list[str] = []
     for is_new in (True, False):
@@ -317,21 +340,13 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _hint(pipeline: Pipeline) -> str | None:
-    # Named by the first alias of each column, which is how definitions list
-    # the header they expect.
-    words = WORDS[pipeline.outputs.locale]
-    snooze = pipeline.columns.get(SNOOZE_FIELD)
-    acknowledged = pipeline.columns.get(ACKNOWLEDGED_FIELD)
-    names = {
-        "snooze": snooze.aliases[0] if snooze else "",
-        "acknowledged": acknowledged.aliases[0] if acknowledged else "",
-    }
-
+def _hint(text: DigestText) -> str | None:
+    words = WORDS[text.pipeline.outputs.locale]
+    snooze, acknowledged = text.snooze_header, text.acknowledged_header
     if snooze and acknowledged:
-        return words["hint"].format(**names)
+        return words["hint"].format(snooze=snooze, acknowledged=acknowledged)
     if snooze:
-        return words["hint_snooze"].format(**names)
+        return words["hint_snooze"].format(snooze=snooze)
     if acknowledged:
-        return words["hint_acknowledged"].format(**names)
+        return words["hint_acknowledged"].format(acknowledged=acknowledged)
     return None

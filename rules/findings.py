@@ -56,6 +56,17 @@ class Code(StrEnum):
     CONTINUATION_VALUE = "continuation-value"
 
 
+# The separator between the items of a list in a param, such as the allowed
+# values in ``choices``. Each locale joins the items its own way when the
+# message is rendered: "Ana, Ben" in English, "Ana、Ben" in Chinese.
+LIST_SEPARATOR = "\x1f"
+
+
+def join_items(items: Iterable[str]) -> str:
+    """Return ``items`` as one param value, to be listed in the message's locale."""
+    return LIST_SEPARATOR.join(items)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem (or notice) on one row of the pipeline tab.

@@ -12,6 +12,7 @@ from operator import attrgetter
 from config.models import Outcome, Pipeline
 from rules.deals import Deal, ParsedValue
 from rules.findings import slot_setter
+from rules.text_forms import owner_key
 
 NEXT_STEP_DATE_FIELD = "next_step_date"
 SNOOZE_FIELD = "snooze_until"
@@ -189,15 +190,21 @@ def classify_followup(
 def _sort_followups(followups: list[Followup]) -> list[Followup]:
     # Stable sorts keep the row order among equal keys. Each owner's follow-ups
     # are sorted apart, most overdue first, and the owners' lists are joined in
-    # owner order, which costs no key call per follow-up.
+    # owner order, which costs no key call per follow-up. Owners are grouped by
+    # owner_key, worked out once per spelling, so ``王\u3000芳`` is ``王芳``.
     by_owner: defaultdict[str, list[Followup]] = defaultdict(list)
+    keys: dict[str, str] = {}
     for followup in sorted(followups, key=attrgetter("row")):
-        by_owner[followup.owner].append(followup)
+        owner = followup.owner
+        key = keys.get(owner)
+        if key is None:
+            key = keys[owner] = owner_key(owner)
+        by_owner[key].append(followup)
 
     ordered: list[Followup] = []
-    for owner in sorted(by_owner, key=_owner_order):
-        by_owner[owner].sort(key=attrgetter("days_overdue"), reverse=True)
-        ordered += by_owner[owner]
+    for key in sorted(by_owner, key=lambda key: _owner_order(by_owner[key][0].owner)):
+        by_owner[key].sort(key=attrgetter("days_overdue"), reverse=True)
+        ordered += by_owner[key]
     return ordered
 
 

@@ -25,7 +25,7 @@ from rules.merged_cells import (
 )
 from rules.split_header import describe_split_header
 from rules.status import contains_mostly_statuses
-from rules.text_forms import fold_text
+from rules.text_forms import fold_text, join_cjk_words
 
 # With ``header_row: auto`` the header is looked for in this many top rows, so
 # title and instruction rows above the table are skipped.
@@ -52,7 +52,9 @@ def normalize_header(text: object) -> str:
 
     NFKC (full-width and half-width forms become equal), every run of whitespace
     (no-break and ideographic spaces included) collapsed to one space, trimmed and
-    casefolded. A blank cell gives ``""``.
+    casefolded. A space or line break between two CJK characters is dropped, so a
+    header wrapped in its cell (``商机⏎编号``) is ``商机编号``. A blank cell gives
+    ``""``.
 
     >>> normalize_header("\\u3000Next\\u00a0Step  Date ")
     'next step date'
@@ -60,8 +62,8 @@ def normalize_header(text: object) -> str:
     if text is None:
         return ""
     if isinstance(text, str | int | float | dt.date | dt.time):
-        return fold_text(display_value(text))
-    return fold_text(str(text))
+        return join_cjk_words(fold_text(display_value(text)))
+    return join_cjk_words(fold_text(str(text)))
 
 
 def match_columns(

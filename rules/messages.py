@@ -2,10 +2,10 @@
 
 A template is filled from the finding's fields (``row``, ``column``, ``value``,
 ``deal_id``, ``field``), its ``params`` and a few fields derived from them
-(``days_text``, ``limit_text``, ``due_when``, ``other_rows``, ``detail``,
-``at_least``). Each code has a list of templates per locale: the first one
-whose fields are all filled is used, so a finding without a suggestion or a
-stage still reads well.
+(``days_text``, ``limit_text``, ``due_when``, ``due_phrase``, ``weekday_date``,
+``other_rows``, ``detail``, ``at_least``). Each code has a list of templates
+per locale: the first one whose fields are all filled is used, so a finding
+without a suggestion or a stage still reads well.
 
 Params each code is rendered with:
 
@@ -84,7 +84,7 @@ from collections.abc import Sequence
 
 from config.models import Locale
 from rules.cell_problem import Reason
-from rules.findings import Code, Finding, Severity
+from rules.findings import LIST_SEPARATOR, Code, Finding, Severity
 
 Templates = dict[Code, dict[Locale, tuple[str, ...]]]
 
@@ -595,7 +595,7 @@ MESSAGES: Templates = {
     },
     Code.FOLLOWUP_DUE_SOON: {
         EN: ("Follow-up is due {due_when} ({date}).",),
-        ZH: ("跟进将于{due_when}到期（{date}）。",),
+        ZH: ("跟进{due_phrase}到期（{date}）。",),
     },
     Code.NO_NEXT_STEP: {
         EN: (
@@ -907,10 +907,12 @@ SHORT_MESSAGES: Templates = {
     },
     Code.BAD_DATE: {
         EN: (
+            "{column} {value!r}: the weekday does not match {weekday_date}",
             "{column} {value!r} is not {date_order_words}",
             "{column} {value!r} is not a date",
         ),
         ZH: (
+            "{column}“{value}”的星期几与 {weekday_date} 不符",
             "{column}“{value}”不是{date_order_words}格式",
             "{column}“{value}”不是有效日期",
         ),
@@ -1091,7 +1093,9 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "formula, the formula's saved result is 0, so check the cells it "
             "reads; otherwise type the date like 2025-09-09 or use a date cell"
         ),
-        Reason.TRUE_FALSE: "TRUE/FALSE, not a date or number",
+        Reason.TRUE_FALSE: (
+            "TRUE/FALSE, not a date or number; type the date or number in its place"
+        ),
         Reason.NOT_A_NUMBER: "not a number; type digits such as 12000",
         Reason.UNKNOWN_CURRENCY: (
             "not a number, because of {unknown_text}, which is no currency code "
@@ -1159,7 +1163,7 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "单元格的值为 0，日期格式显示为 00:00。如果是公式，其保存的结果为 0，"
             "请检查公式引用的单元格；否则请使用日期单元格，或按 2025-09-09 的格式填写"
         ),
-        Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字",
+        Reason.TRUE_FALSE: "是 TRUE/FALSE，不是日期或数字；请改为填写日期或数字",
         Reason.NOT_A_NUMBER: "不是数字；请填写数字，例如 12000 或 12,000.50",
         Reason.UNKNOWN_CURRENCY: (
             "不是数字，因为 {unknown_text} 不是 pipesheet 能识别的货币代码或符号；"
@@ -1205,6 +1209,18 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
         (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): (
             "not a number; type digits such as 12 or 12.5"
         ),
+        (Code.BAD_AMOUNT, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not an amount; type the amount, such as 12000"
+        ),
+        (Code.BAD_NUMBER, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a number; type digits such as 12 or 12.5"
+        ),
+        (Code.BAD_PROBABILITY, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a probability; type one such as 25% or 0.25"
+        ),
+        (Code.BAD_PERCENT, Reason.TRUE_FALSE): (
+            "TRUE/FALSE, not a percentage; type one such as 25% or 0.25"
+        ),
         (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
             "not a number; type a probability such as 25% or 0.25"
         ),
@@ -1223,6 +1239,18 @@ KIND_REASONS: dict[Locale, dict[tuple[Code, Reason], str]] = {
             "是 TRUE/FALSE，不是日期；请使用日期单元格，或按 2025-09-09 的格式填写"
         ),
         (Code.BAD_NUMBER, Reason.NOT_A_NUMBER): "不是数字；请填写数字，例如 12 或 12.5",
+        (Code.BAD_AMOUNT, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是金额；请填写金额，例如 12000"
+        ),
+        (Code.BAD_NUMBER, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是数字；请填写数字，例如 12 或 12.5"
+        ),
+        (Code.BAD_PROBABILITY, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是赢率；请按 25% 或 0.25 的格式填写赢率"
+        ),
+        (Code.BAD_PERCENT, Reason.TRUE_FALSE): (
+            "是 TRUE/FALSE，不是百分比；请按 25% 或 0.25 的格式填写百分比"
+        ),
         (Code.BAD_PROBABILITY, Reason.NOT_A_NUMBER): (
             "不是数字；请按 25% 或 0.25 的格式填写赢率"
         ),
@@ -1441,8 +1469,16 @@ def _context(finding: Finding, locale: Locale) -> dict[str, str]:
         "field": finding.field or "",
         **finding.params,
     }
+    joiner = _ITEM_JOINERS[locale]
+    for key, text in finding.params.items():
+        if LIST_SEPARATOR in text:
+            context[key] = text.replace(LIST_SEPARATOR, joiner)
     context.update(_derived_fields(finding, locale))
     return context
+
+
+# The text between the items of a list param in each locale (see join_items).
+_ITEM_JOINERS = {EN: ", ", ZH: "、"}
 
 
 def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
@@ -1451,6 +1487,7 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
     if "days" in params:
         derived["days_text"] = _days_text(params["days"], locale)
         derived["due_when"] = _due_when(params["days"], locale)
+        derived["due_phrase"] = _due_phrase(params["days"], locale)
     if "limit" in params:
         derived["limit_text"] = _days_text(params["limit"], locale)
     if "rows" in params:
@@ -1462,6 +1499,8 @@ def _derived_fields(finding: Finding, locale: Locale) -> dict[str, str]:
         derived["suggested_order_words"] = _order_words(suggested, locale)
     if "reason" in params or "detail" in params:
         derived["detail"] = _reason_text(finding.code, {**params, **derived}, locale)
+    if params.get("reason") == Reason.WEEKDAY_MISMATCH:
+        derived["weekday_date"] = params.get("date", "")
     if "cell_kind" in params:
         kinds = CELL_KINDS[locale]
         derived["cell_kind_text"] = kinds.get(params["cell_kind"], "")
@@ -1494,6 +1533,15 @@ def _due_when(days: str, locale: Locale) -> str:
     if days in _DUE_WORDS[locale]:
         return _DUE_WORDS[locale][days]
     return f"{days} 天后" if locale is ZH else f"in {days} days"
+
+
+def _due_phrase(days: str, locale: Locale) -> str:
+    # "将于明天" or "将于 2 天后" in Chinese, with the space that the texts put
+    # between Chinese words and a number.
+    when = _due_when(days, locale)
+    if locale is not ZH:
+        return when
+    return f"将于{when}" if days in _DUE_WORDS[locale] else f"将于 {when}"
 
 
 # The day/month orders of date_order, in the words of each locale.

@@ -35,7 +35,7 @@ from rules.cells import (
 )
 from rules.currencies import CurrencyMix, find_currency_mix
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
 from rules.merged_cells import (
@@ -250,7 +250,7 @@ def _row_reader(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> _Row
         columns=columns,
         pipeline=pipeline,
         stages=StageLookup(pipeline),
-        stage_names=", ".join(stage.name for stage in pipeline.stages),
+        stage_names=join_items(stage.name for stage in pipeline.stages),
         field_types=_field_types(columns, pipeline),
         width=width,
         record_columns=[i for i in range(width) if headed[i] and i not in own],

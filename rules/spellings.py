@@ -17,7 +17,7 @@ from typing import NamedTuple
 from config.models import OWNER_FIELD, Pipeline
 from rules.checks import AllowedList, prepare_allowed
 from rules.deals import Deal, ParsedValue
-from rules.text_forms import drop_invisible
+from rules.text_forms import tidy_spaces
 
 
 class Respelling(NamedTuple):
@@ -51,7 +51,10 @@ def spell_grouped_values(
     for name in dict.fromkeys([OWNER_FIELD, *pipeline.outputs.group_by]):
         counts = Counter(map(methodcaller("get", name), values_of))
         texts = {text: count for text, count in counts.items() if type(text) is str}
-        spellings = spell_values(texts, lists.get(name))
+        matcher = lists.get(name)
+        if matcher is None:
+            matcher = AllowedList([], True, ignore_spaces=name == OWNER_FIELD)
+        spellings = spell_values(texts, matcher)
 
         # Most texts are spelled as shown already, and then no deal changes.
         changed: dict[ParsedValue | None, str] = {
@@ -96,12 +99,17 @@ def spell_values(
     compares them, ignoring case too, and shown as the group's most common
     spelling, the first in code point order among equally common ones
     (``EMEA``, then ``Emea``, then ``emea``), so sorting the rows does not
-    rename a group. Shown spellings have single spaces and no invisible
-    format characters.
+    rename a group. Shown spellings are tidied by
+    :func:`~rules.text_forms.tidy_spaces`: single spaces, ideographic ones
+    kept, and no invisible format characters. The owner's list
+    (``ignore_spaces``) groups ``王芳`` with ``王\u3000芳``.
 
     >>> counts = {"ana lima": 1, "Bo ": 1, "BO": 1, "bo": 1}
     >>> spell_values(counts, AllowedList(["Ana Lima"], ignore_case=True))
     {'ana lima': 'Ana Lima', 'Bo ': 'BO', 'BO': 'BO', 'bo': 'BO'}
+
+    :param allowed: the field's allowed list. None compares as an empty list
+        that ignores case.
     """
     matcher = allowed if allowed is not None else AllowedList([], ignore_case=True)
     spellings: dict[str, str] = {}
@@ -111,7 +119,7 @@ def spell_values(
         if key in matcher.keys:
             spellings[text] = matcher.keys[key]
         else:
-            spelling = " ".join(drop_invisible(text).split())
+            spelling = tidy_spaces(text)
             groups.setdefault(key.casefold(), Counter())[spelling] += count
 
     for text in counts:

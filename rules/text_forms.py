@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 
 # Invisible format characters that arrive with text pasted from web pages, chats
@@ -18,6 +19,16 @@ _INVISIBLE = dict.fromkeys(
         "\u2060\u2066\u2067\u2068\u2069\ufeff",
     )
 )
+
+_SPACE_RUNS = re.compile(r"\s+")
+
+# CJK symbols and punctuation, kana, and the CJK unified and compatibility
+# ideographs, with their extensions in planes 2 and 3.
+_CJK = (
+    "\u3001-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0003134f"
+)
+_CJK_GAPS = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 
 
 def fold_text(text: str) -> str:
@@ -43,6 +54,46 @@ def owner_key(owner: str) -> str:
     True
     """
     return "".join(fold_text(owner).split())
+
+
+def tidy_spaces(text: str) -> str:
+    """Return text trimmed, with each run of white space as one space.
+
+    A run of ideographic spaces (U+3000) is kept as typed, because Chinese and
+    Japanese sheets pad short names with it to line them up (``王\u3000芳``),
+    and an ASCII space there would show a name the rows never spell. Any other
+    run, such as a no-break space or a line break, becomes one ASCII space.
+    Invisible format characters are dropped, and nothing else changes.
+
+    >>> tidy_spaces(" Ana\u00a0 Lima\u200b")
+    'Ana Lima'
+    >>> tidy_spaces("王\u3000芳") == "王\u3000芳"
+    True
+    """
+    visible = text.translate(_INVISIBLE)
+    if "\u3000" not in visible:
+        return " ".join(visible.split())
+    return _SPACE_RUNS.sub(_one_space, visible.strip())
+
+
+def _one_space(run: re.Match[str]) -> str:
+    spaces = run.group()
+    return spaces if spaces.strip("\u3000") == "" else " "
+
+
+def join_cjk_words(text: str) -> str:
+    """Return text without the spaces that sit between two CJK characters.
+
+    Chinese and Japanese write no spaces between words, so a space there only
+    lines text up or comes from a line break typed in the cell (Alt+Enter in
+    Excel). Hangul is not CJK here, because Korean separates words with spaces.
+
+    >>> join_cjk_words("商机 编号 (ID)")
+    '商机编号 (ID)'
+    """
+    if text.isascii():
+        return text
+    return _CJK_GAPS.sub("", text)
 
 
 def normalize_text(text: str) -> str:

@@ -29,7 +29,7 @@ from operator import itemgetter, ne
 from config.models import OWNER_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
 from rules.cells import display_value, parse_text
 from rules.deals import ColumnMap, Deal
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.grid import is_blank
 from rules.headers import StageLookup
 from rules.history import DealSnapshot, Transition
@@ -393,7 +393,7 @@ class _MovePolicy:
         policy = pipeline.transitions
         skipped = [skipped.name for skipped in skipped_stages(source, target, pipeline)]
         if skipped and not policy.allow_skips:
-            names = ", ".join(skipped)
+            names = join_items(skipped)
             params = {"from": source.name, "to": target.name, "skipped": names}
             return Code.STAGE_SKIPPED, params
         if is_move_back(source, target, pipeline) and not policy.allow_moves_back:

@@ -254,14 +254,14 @@ def address_digests(
     :param now: the current time (aware), recorded when the items are logged.
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
-    digests = build_digests(*sources, result.as_of, {})
+    digests = build_digests(*sources, result.as_of, {}, columns=result.columns)
     addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
 
     if notifications.manager_digest_to is None:
         items = collect_items(*sources, result.as_of)
         log_items_without_owner(result, items, state, workbook_key, now)
     if notifications.manager_digest_to is not None:
-        team = build_team_digest(*sources, result.as_of, set())
+        team = build_team_digest(*sources, result.as_of, set(), columns=result.columns)
         if team is not None:
             addressed.append((team, notifications.manager_digest_to))
     return addressed

@@ -160,7 +160,9 @@ def build_payload(webhook_format: WebhookFormat, digest: OwnerDigest) -> JsonObj
         markdown = {"title": digest.subject, "text": digest.markdown}
         return {"msgtype": "markdown", "markdown": markdown}
     if webhook_format is WebhookFormat.WECOM:
-        content = fit_utf8(digest.markdown, WECOM_CONTENT_BYTES)
+        content = digest.markdown_within(WECOM_CONTENT_BYTES)
+        if content is None:
+            content = fit_utf8(digest.markdown, WECOM_CONTENT_BYTES)
         return {"msgtype": "markdown", "markdown": {"content": content}}
 
     return {
@@ -259,7 +261,11 @@ def escape_slack(text: str) -> str:
 
 
 def fit_utf8(text: str, limit: int) -> str:
-    """Return ``text`` cut at a line end so that its UTF-8 form fits ``limit`` bytes."""
+    """Return ``text`` cut at a line end so that its UTF-8 form fits ``limit`` bytes.
+
+    Only for a body that :meth:`OwnerDigest.markdown_within` cannot shorten,
+    because this cut drops the line that counts the items left out.
+    """
     if len(text.encode()) <= limit:
         return text
     lines = text.split("\n")

@@ -341,8 +341,12 @@ LAYOUT = "Rules tab"
             ],
             "pipeline definition",
             (
-                "row 2, column B (Required), stage 'Lead': the field 'acount' is "
-                "not in columns; did you mean 'account'?"
+                "row 2, column B (Required), stage 'Lead': 'acount' is neither a "
+                "field nor a header of one. Required takes fields (account, "
+                "acknowledged, amount, close_date, created_date, id, lost_reason, "
+                "next_step and 8 more) or their headers ('Deal ID' for id). Did "
+                "you mean 'account'? Fix the name, or add 'acount' to the headers "
+                "of its field in a Field table."
             ),
         ),
         (
@@ -498,6 +502,97 @@ def test_bad_input_message(
 
     assert message.splitlines()[0] == heading(1, kind)
     assert message.splitlines()[1].startswith(f"  - {problem}")
+
+
+@pytest.mark.parametrize(
+    ("required", "fields"),
+    [
+        ("Account, Sales Rep", ["account", "owner"]),
+        ("account name, DEAL  VALUE", ["account", "amount"]),
+        ("Account, owner, Lost Reason", ["account", "owner", "lost_reason"]),
+        ("Next step date", ["next_step_date"]),
+    ],
+    ids=["headers", "case-and-spaces", "mixed", "field-written-as-words"],
+)
+def test_required_cell_takes_headers(required: str, fields: list[str]) -> None:
+    rows: list[list[CellValue]] = [
+        ["Stage", "Required", "Reached if filled", "Outcome"],
+        ["Lead", required, None],
+        ["Demo", None, "Deal Value"],
+        ["Won", None, None, "won"],
+    ]
+
+    pipeline = laid_over(rows)
+
+    assert pipeline.stages[0].required == fields
+    assert pipeline.stages[1].reached_if_filled == ["amount"]
+
+
+def test_required_cell_takes_field_table_headers() -> None:
+    rows: list[list[CellValue]] = [
+        ["Stage", "Required", "Outcome"],
+        ["线索收集", "客户名称, 负责人"],
+        ["赢单", None, "won"],
+        [],
+        ["Field", "Headers"],
+        ["account", "客户名称, 客户"],
+        ["owner", "负责人"],
+    ]
+
+    pipeline = laid_over(rows)
+
+    assert pipeline.stages[0].required == ["account", "owner"]
+
+
+def test_unknown_required_name_reported_with_value_problems() -> None:
+    rows: list[list[CellValue]] = [
+        ["Stage", "Required", "Idle days", "Outcome"],
+        ["线索收集", "客户名, 负责人", "14天"],
+        ["赢单", None, None, "赢单"],
+        [],
+        ["字段", "表头"],
+        ["account", "客户名称, 客户"],
+        ["owner", "负责人"],
+    ]
+
+    lines = problem_text(rows).splitlines()
+
+    assert lines[0] == heading(3)
+    assert lines[1] == (
+        "  - row 2, column B (Required), stage '线索收集': '客户名' is neither a "
+        "field nor a header of one. Required takes fields (account, "
+        "acknowledged, amount, close_date, created_date, id, lost_reason, "
+        "next_step and 8 more) or their headers ('Deal ID' for id). Did you mean "
+        "'客户名称'? Fix the name, or add '客户名' to the headers of its field in "
+        "the 字段 table (row 5)."
+    )
+    assert lines[2].startswith("  - row 2, column C (Idle days), stage '线索收集': ")
+    assert lines[3].startswith("  - row 3, column D (Outcome), stage '赢单': ")
+
+
+def test_known_field_missing_from_base_named_by_cell() -> None:
+    base = copy.deepcopy(BASE)
+    del base["columns"]["lost_reason"]
+    rows: list[list[CellValue]] = [
+        ["Stage", "Required", "Outcome"],
+        ["Lead"],
+        ["Won", None, "won"],
+        ["Lost", "lost_reason", "lost"],
+    ]
+    rules = read_rules_tab(SheetGrid("team.xlsx", "Rules", rows))
+
+    with pytest.raises(DefinitionError) as raised:
+        validate_with_rules_tab(lay_over(base, rules), rules, "b2b-en.yaml")
+
+    problem = str(raised.value).splitlines()[1]
+    assert problem.startswith(
+        "  - row 4, column B (Required), stage 'Lost': the field 'lost_reason' is "
+        "not in columns."
+    )
+    assert problem.endswith(
+        "Add 'lost_reason' as a row of the Field table, or remove it from the "
+        "Required cell of stage 'Lost' (row 4)"
+    )
 
 
 def test_problems_listed_in_row_order() -> None:

@@ -17,7 +17,7 @@ from config.models import (
 )
 from rules.checks import CheckContext, check_deals, columns_of, group_by_stage
 from rules.deals import ColumnMap, Deal
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.grid import CellValue
 from rules.messages import render_message
 from tests.rules.builders import AS_OF, build_columns, build_deal, build_pipeline
@@ -276,7 +276,7 @@ def test_unknown_value_suggests_nearest_allowed() -> None:
             deal_id="D-10",
             field="product",
             params={
-                "choices": "GTX Basic, GTX Plus, GTX Pro, MG Advanced",
+                "choices": join_items(PRODUCTS),
                 "choice_count": "4",
                 "suggestion": "GTX Pro",
             },
@@ -313,6 +313,47 @@ def test_unknown_value_accepts_normalised_match(typed: str) -> None:
     assert findings == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "ignore_case"),
+    [
+        ("王\u3000芳", True),
+        ("王 芳", True),
+        ("王\u3000芳", False),
+        ("Ana  Lima", True),
+        ("ANALIMA", True),
+        ("Ana\u3000Lima", False),
+    ],
+    ids=[
+        "ideographic-space",
+        "ascii-space",
+        "case-sensitive-list",
+        "double-space",
+        "no-space",
+        "case-sensitive-ideographic",
+    ],
+)
+def test_unknown_owner_ignores_every_space(typed: str, ignore_case: bool) -> None:
+    owners = ["王芳", "Ana Lima"]
+    pipeline = build_pipeline(
+        allowed={"owner": AllowedValues(values=owners, ignore_case=ignore_case)}
+    )
+    deal = build_deal(
+        pipeline, 10, "D-10", "Lead", owner=typed, next_step_date=NEXT_WEEK
+    )
+
+    findings = run_checks([deal], pipeline=pipeline, allowed={"owner": owners})
+
+    assert findings == []
+
+
+def test_unknown_value_keeps_spaces_in_other_fields() -> None:
+    allowed = ["线上 广告", "展会"]
+
+    findings = run_checks([lead(10, product="线上广告")], allowed={"product": allowed})
+
+    assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
+
+
 def test_unknown_value_quotes_list_without_marks() -> None:
     allowed = ["GTX Pro\u200f", "\u200eMG Advanced", "\u200f"]
 
@@ -320,7 +361,7 @@ def test_unknown_value_quotes_list_without_marks() -> None:
 
     assert codes_of(findings) == [(10, Code.UNKNOWN_VALUE)]
     assert findings[0].params == {
-        "choices": "GTX Pro, MG Advanced",
+        "choices": join_items(["GTX Pro", "MG Advanced"]),
         "choice_count": "2",
         "suggestion": "GTX Pro",
     }
@@ -402,7 +443,7 @@ def test_unknown_value_without_close_match_lists_choices() -> None:
     findings = run_checks([lead(10, owner="Zhang Wei")], allowed={"owner": owners})
 
     assert findings[0].params == {
-        "choices": "Rep 1, Rep 2, Rep 3, Rep 4, Rep 5, Rep 6, Rep 7, Rep 8, …",
+        "choices": join_items([*owners[:8], "…"]),
         "choice_count": "10",
     }
 

@@ -17,12 +17,13 @@ from rules.digest import (
     build_team_digest,
     item_identity,
     list_digest_owners,
+    mark_sent_items,
 )
 from rules.digest_text import EMAIL_SECTION_ITEM_LIMIT
 from rules.findings import Code, Finding, Severity
 from rules.followups import Followup, FollowupState
 from rules.grid import CellValue
-from tests.rules.builders import build_deal, build_pipeline
+from tests.rules.builders import build_columns, build_deal, build_pipeline
 
 AS_OF = dt.date(2025, 9, 30)
 PIPELINE = build_pipeline()
@@ -298,6 +299,20 @@ def test_owner_spellings_share_one_digest() -> None:
     assert [item.row for item in digest.items] == [5, 6]
 
 
+def test_padded_owner_greeted_as_typed() -> None:
+    deals = [deal(5, "王\u3000芳"), deal(6, "王\u3000芳"), deal(7, "王芳")]
+    followups = [
+        followup(5, "王\u3000芳", 3),
+        followup(6, "王\u3000芳", 2),
+        followup(7, "王芳", 1),
+    ]
+
+    digest = only_digest(followups, [], deals)
+
+    assert digest.greeted == "王\u3000芳"
+    assert [item.row for item in digest.items] == [5, 6, 7]
+
+
 @pytest.mark.parametrize("reverse", [False, True], ids=["as-typed", "reversed"])
 def test_owner_spelling_same_when_rows_sorted(reverse: bool) -> None:
     deals = [deal(5, "AnaLima"), deal(6, "Ana Lima")]
@@ -445,6 +460,87 @@ def test_no_next_step_digest_has_snooze_hint() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("missing", "hint"),
+    [
+        (
+            (),
+            (
+                "To leave a deal's follow-up out of the next digest, put a date "
+                "in Snooze Until or mark Acknowledged."
+            ),
+        ),
+        (
+            ("acknowledged",),
+            (
+                "To leave a deal's follow-up out of the next digest, put a date "
+                "in Snooze Until."
+            ),
+        ),
+        (
+            ("snooze_until",),
+            "To leave a deal's follow-up out of the next digest, mark Acknowledged.",
+        ),
+        (
+            ("snooze_until", "acknowledged"),
+            "- D-5 · Qualified (row 5): follow-up 3 days overdue (2025-09-27)",
+        ),
+    ],
+    ids=["both", "no-acknowledged", "no-snooze", "neither"],
+)
+def test_snooze_hint_names_sheet_columns(missing: tuple[str, ...], hint: str) -> None:
+    columns = build_columns(PIPELINE, missing=missing)
+
+    (digest,) = build_digests(
+        [followup(5, "Ana Lima", 3)],
+        [],
+        [deal(5, "Ana Lima")],
+        PIPELINE,
+        AS_OF,
+        {},
+        columns=columns,
+    )
+
+    assert digest.text.splitlines()[-1] == hint
+
+
+def test_snooze_hint_uses_sheet_header() -> None:
+    columns = build_columns(PIPELINE)
+    columns.headers[columns.fields["snooze_until"]] = "暂缓 至"
+    followups = [followup(5, "", 3)]
+
+    team = build_team_digest(
+        followups, [], [deal(5, None)], PIPELINE, AS_OF, set(), columns=columns
+    )
+
+    assert team is not None
+    assert team.text.splitlines()[-1] == (
+        "To leave a deal's follow-up out of the next digest, put a date in "
+        "暂缓 至 or mark Acknowledged."
+    )
+
+
+def test_marked_digest_keeps_sheet_hint() -> None:
+    columns = build_columns(PIPELINE, missing=("snooze_until", "acknowledged"))
+    (digest,) = build_digests(
+        [followup(5, "Ana Lima", 3)],
+        [],
+        [deal(5, "Ana Lima")],
+        PIPELINE,
+        AS_OF,
+        {},
+        columns=columns,
+    )
+
+    marked = mark_sent_items(digest, PIPELINE, digest.identities)
+
+    assert "Snooze Until" not in marked.text
+    assert (
+        marked.text.splitlines()[-1]
+        == "- D-5 · Qualified (row 5): follow-up 3 days overdue (2025-09-27)"
+    )
+
+
 def test_chat_body_lists_first_ten_items() -> None:
     deals = [deal(row, "Ana Lima") for row in range(5, 17)]
     followups = [followup(row, "Ana Lima", row) for row in range(5, 17)]
@@ -455,6 +551,54 @@ def test_chat_body_lists_first_ten_items() -> None:
     assert len(lines) == 2 + 10 + 1
     assert lines[-1] == ("… and 2 more; see the tabs 'Follow-ups' and 'Problems'.")
     assert digest.text.count("\n- ") == 12
+
+
+LONG_STEP = (
+    "与客户采购部和信息部负责人一起确认报价单中的实施范围、付款节点以及售后服务条款，"
+    "并约定下次会议时间；同时请法务审核合同模板中的违约责任条款，财务确认开票信息与回款计划，"
+    "并在周五前把会议纪要发给客户项目经理确认"
+)
+
+
+def long_chinese_digest(count: int) -> OwnerDigest:
+    deals = [deal(row, "陈刚") for row in range(5, 5 + count)]
+    followups = [followup(row, "陈刚", 5, LONG_STEP) for row in range(5, 5 + count)]
+    return only_digest(followups, [], deals, pipeline=ZH_PIPELINE)
+
+
+@pytest.mark.parametrize(
+    ("count", "max_bytes", "shown"),
+    [(12, 3000, 7), (12, 2000, 4), (9, 2000, 4), (3, 600, 1), (3, 300, 0)],
+    ids=["over-ten", "smaller-limit", "under-ten", "one-item", "only-count-line"],
+)
+def test_markdown_within_cuts_whole_items(
+    count: int, max_bytes: int, shown: int
+) -> None:
+    digest = long_chinese_digest(count)
+
+    markdown = digest.markdown_within(max_bytes)
+
+    assert markdown is not None
+    assert len(markdown.encode()) <= max_bytes
+    lines = markdown.splitlines()
+    assert lines[0] == f"**pipesheet：陈刚，{count} 条逾期跟进（2025-09-30）**"
+    items = [line for line in lines if line.startswith("- ")]
+    assert items == digest.markdown.splitlines()[2 : 2 + shown]
+    assert lines[-1] == (
+        f"**……另有 {count - shown} 项，请查看“Follow-ups”和“Problems”表。**"
+    )
+
+
+def test_markdown_within_keeps_body_that_fits() -> None:
+    digest = long_chinese_digest(12)
+
+    assert digest.markdown_within(4096) == digest.markdown
+
+
+def test_markdown_within_none_when_count_line_too_long() -> None:
+    digest = long_chinese_digest(3)
+
+    assert digest.markdown_within(100) is None
 
 
 def test_email_sections_capped_at_limit() -> None:

@@ -151,6 +151,18 @@ def test_followups_grouped_by_owner_most_overdue_first() -> None:
     ]
 
 
+def test_followups_of_padded_owner_together() -> None:
+    deals = [
+        deal_due(4, "王芳", days_from_today(-1)),
+        deal_due(5, "王丽", days_from_today(-2)),
+        deal_due(6, "王\u3000芳", days_from_today(-3)),
+    ]
+
+    followups = list_followups(deals, PIPELINE, AS_OF)
+
+    assert [followup.row for followup in followups] == [5, 6, 4]
+
+
 def test_followup_init_sets_every_field() -> None:
     values = {
         field.name: f"value of {field.name}" for field in dataclasses.fields(Followup)

@@ -309,6 +309,24 @@ def test_chinese_header_with_ideographic_space(chinese_pipeline: Pipeline) -> No
     assert columns.fields == {"id": 0, "stage": 1}
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["商机\n编号", "商机\r\n编号", "商机 编号", "商机\u3000编号", "商机 \n 编号"],
+    ids=["line-break", "crlf", "space", "ideographic-space", "spaces-around-break"],
+)
+def test_wrapped_chinese_header_matches(chinese_pipeline: Pipeline, typed: str) -> None:
+    grid = SheetGrid(
+        workbook="销售.xlsx",
+        tab="商机",
+        rows=[["2026年销售商机跟踪表"], [], [typed, "销售阶段", "下次跟进\n日期"]],
+    )
+
+    columns = match_columns(grid, chinese_pipeline)
+
+    assert columns.header_row == 3
+    assert columns.fields == {"id": 0, "stage": 1, "next_step_date": 2}
+
+
 # duplicates
 
 
@@ -562,8 +580,13 @@ def test_find_stage_by_name_or_alias(
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("签约成交", "签约成交"), ("谈判", "异议处理与谈判"), (" 丢单　", "丢单")],
-    ids=["name", "alias", "ideographic-space"],
+    [
+        ("签约成交", "签约成交"),
+        ("谈判", "异议处理与谈判"),
+        (" 丢单　", "丢单"),
+        ("线索\u3000收集", "线索收集"),
+    ],
+    ids=["name", "alias", "ideographic-space", "space-inside"],
 )
 def test_find_stage_chinese_labels(
     chinese_pipeline: Pipeline, label: str, expected: str

@@ -9,7 +9,7 @@ from rules import messages
 from rules.cell_numbers import DATE_NOT_NUMBER_TEXT
 from rules.cell_problem import Reason
 from rules.checks import check_deals
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.messages import (
     MESSAGES,
     REASONS,
@@ -263,7 +263,7 @@ def test_every_cell_reason_translated(reason: Reason, locale: Locale) -> None:
             ),
         ),
         (Code.FOLLOWUP_DUE_SOON, Locale.EN, "Follow-up is due in 2 days (2025-09-11)."),
-        (Code.FOLLOWUP_DUE_SOON, Locale.ZH_CN, "跟进将于2 天后到期（2025-09-11）。"),
+        (Code.FOLLOWUP_DUE_SOON, Locale.ZH_CN, "跟进将于 2 天后到期（2025-09-11）。"),
         (
             Code.CLOSE_DATE_PASSED,
             Locale.EN,
@@ -781,7 +781,7 @@ LIST_KEY = {"list_key": "allowed.account.values"}
             Locale.ZH_CN,
             (
                 "Account“Acme Inc”不在允许列表中（定义中的 allowed.account.values），"
-                "请改为以下之一：Acme, Inc., Beta，或将其加入该列表。"
+                "请改为以下之一：Acme, Inc.、Beta，或将其加入该列表。"
             ),
         ),
     ],
@@ -801,7 +801,7 @@ def test_unknown_value_names_list_and_offers_adding(
         Code.UNKNOWN_VALUE,
         "Account",
         "Acme Inc",
-        choices="Acme, Inc., Beta",
+        choices=join_items(["Acme, Inc.", "Beta"]),
         choice_count="2",
         **params,
     )
@@ -822,6 +822,67 @@ def test_short_due_soon_wording(days: str, expected: str) -> None:
     finding = parse_finding(Code.FOLLOWUP_DUE_SOON, "Next Step Date", None, days=days)
 
     assert render_short(finding, Locale.EN) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            Locale.ZH_CN,
+            (
+                "负责人“赵六”不在允许列表中（定义中的 allowed.owner.values），"
+                "请改为以下之一：张伟、李娜、Acme, Inc.、…，或将其加入该列表。"
+            ),
+        ),
+        (
+            Locale.EN,
+            (
+                "Owner '赵六' is not in the allowed list (allowed.owner.values in "
+                "the pipeline definition); use one of: 张伟, 李娜, Acme, Inc., …, or "
+                "add it to that list."
+            ),
+        ),
+    ],
+    ids=["chinese", "english"],
+)
+def test_choices_listed_in_locale(locale: Locale, expected: str) -> None:
+    header = "负责人" if locale is Locale.ZH_CN else "Owner"
+    finding = parse_finding(
+        Code.UNKNOWN_VALUE,
+        header,
+        "赵六",
+        choices=join_items(["张伟", "李娜", "Acme, Inc.", "…"]),
+        choice_count="9",
+        list_key="allowed.owner.values",
+    )
+
+    assert render_message(finding, locale) == expected
+
+
+def test_chinese_stages_listed_with_ideographic_comma() -> None:
+    finding = parse_finding(
+        Code.UNKNOWN_STAGE, "阶段", "验收", stages=join_items(["线索收集", "丢单"])
+    )
+
+    assert "请改为以下之一：线索收集、丢单，" in render_message(finding, Locale.ZH_CN)
+
+
+@pytest.mark.parametrize(
+    ("days", "message", "short"),
+    [
+        ("0", "跟进将于今天到期（2025-09-11）。", "今天需跟进"),
+        ("1", "跟进将于明天到期（2025-09-11）。", "明天需跟进"),
+        ("3", "跟进将于 3 天后到期（2025-09-11）。", "3 天后需跟进"),
+    ],
+    ids=["today", "tomorrow", "later"],
+)
+def test_chinese_due_soon_wording(days: str, message: str, short: str) -> None:
+    finding = parse_finding(
+        Code.FOLLOWUP_DUE_SOON, "下次跟进日期", None, days=days, date="2025-09-11"
+    )
+
+    assert render_message(finding, Locale.ZH_CN) == message
+    assert render_short(finding, Locale.ZH_CN) == short
 
 
 @pytest.mark.parametrize(
@@ -1116,6 +1177,78 @@ def test_date_reason_shows_params_in_chinese(
 ) -> None:
     finding = parse_finding(
         Code.BAD_DATE, "预计成交日期", "31/12/26", reason=reason.value, **params
+    )
+
+    assert render_message(finding, Locale.ZH_CN) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "header", "expected"),
+    [
+        (
+            Locale.ZH_CN,
+            "下次跟进日期",
+            "下次跟进日期“2026年12月5日（星期五）”的星期几与 2026-12-05 不符",
+        ),
+        (
+            Locale.EN,
+            "Next Step Date",
+            (
+                "Next Step Date '2026年12月5日（星期五）': the weekday does not match "
+                "2026-12-05"
+            ),
+        ),
+    ],
+    ids=["chinese", "english"],
+)
+def test_weekday_mismatch_short_text(
+    locale: Locale, header: str, expected: str
+) -> None:
+    finding = parse_finding(
+        Code.BAD_DATE,
+        header,
+        "2026年12月5日（星期五）",
+        reason=Reason.WEEKDAY_MISMATCH.value,
+        date="2026-12-05",
+    )
+
+    assert render_short(finding, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "header", "expected"),
+    [
+        (
+            Code.BAD_AMOUNT,
+            "预计金额",
+            "预计金额“TRUE”无法识别：是 TRUE/FALSE，不是金额；请填写金额，例如 12000。",
+        ),
+        (
+            Code.BAD_NUMBER,
+            "数量",
+            (
+                "数量“TRUE”无法识别：是 TRUE/FALSE，不是数字；"
+                "请填写数字，例如 12 或 12.5。"
+            ),
+        ),
+        (
+            Code.BAD_PROBABILITY,
+            "赢率",
+            (
+                "赢率“TRUE”无法识别：是 TRUE/FALSE，不是赢率；"
+                "请按 25% 或 0.25 的格式填写赢率。"
+            ),
+        ),
+    ],
+    ids=["amount", "number", "probability"],
+)
+def test_true_in_number_cell_says_fix(code: Code, header: str, expected: str) -> None:
+    finding = parse_finding(
+        code,
+        header,
+        "TRUE",
+        reason=Reason.TRUE_FALSE.value,
+        detail="TRUE/FALSE is not a number; type the number in its place",
     )
 
     assert render_message(finding, Locale.ZH_CN) == expected

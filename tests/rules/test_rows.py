@@ -8,7 +8,7 @@ import pytest
 from config.models import ColumnSpec, DateOrder, FieldType, Locale, Pipeline, Stage
 from rules.checks import check_deals
 from rules.deals import Deal
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.grid import CellValue, SheetGrid
 from rules.headers import match_columns
 from rules.messages import render_message
@@ -463,8 +463,17 @@ def test_unknown_stage_lists_stages(
             deal_id="D-1",
             field="stage",
             params={
-                "stages": "Lead, Qualified, Demo, Proposal, Negotiation, "
-                "Closed Won, Closed Lost",
+                "stages": join_items(
+                    [
+                        "Lead",
+                        "Qualified",
+                        "Demo",
+                        "Proposal",
+                        "Negotiation",
+                        "Closed Won",
+                        "Closed Lost",
+                    ]
+                ),
                 **suggestion,
             },
         )
@@ -1048,8 +1057,7 @@ def test_chinese_unknown_stage_lists_stages(chinese_pipeline: Pipeline) -> None:
     )
 
     assert findings[0].params == {
-        "stages": "线索收集, 客户筛选与分级, 需求挖掘, 方案报价, 试用体验, "
-        "异议处理与谈判, 签约成交, 售后增购, 丢单"
+        "stages": join_items(stage.name for stage in chinese_pipeline.stages)
     }
 
 

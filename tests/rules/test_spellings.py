@@ -188,3 +188,69 @@ def test_followups_owner_without_list_marks() -> None:
 
     assert [item.owner for item in followups] == ["Ana Lima"]
     assert [group.group for group in metrics.by_owner.groups] == ["Ana Lima"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ({"王芳": 2, "王\u3000芳": 1}, "王芳"),
+        ({"王芳": 1, "王\u3000芳": 2}, "王\u3000芳"),
+        (
+            {"王芳": 1, "王 芳": 1, "王\u00a0芳": 1, "王\u3000\u3000芳": 3},
+            "王\u3000\u3000芳",
+        ),
+        ({"Ana Lima": 1, "Ana  Lima": 1, "ANA\u00a0LIMA": 1}, "Ana Lima"),
+    ],
+    ids=["ideographic-padding", "padding-most-common", "any-space", "latin"],
+)
+def test_owner_spaces_one_group(typed: dict[str, int], shown: str) -> None:
+    pipeline = build_pipeline()
+    owners = [owner for owner, count in typed.items() for _ in range(count)]
+    deals = [
+        build_deal(
+            pipeline, row, f"D-{row}", "Lead", owner=owner, next_step_date=OVERDUE
+        )
+        for row, owner in enumerate(owners, start=4)
+    ]
+
+    spell_grouped_values(deals, pipeline, {})
+    followups = list_followups(deals, pipeline, AS_OF)
+    metrics = compute_metrics(deals, pipeline, AS_OF)
+
+    assert {item.owner for item in followups} == {shown}
+    assert [group.group for group in metrics.by_owner.groups] == [shown]
+    assert metrics.by_owner.groups[0].open_deals == len(owners)
+
+
+def test_owner_list_accepts_padded_name() -> None:
+    listed = ["王芳", "Ana Lima"]
+    pipeline = build_pipeline(allowed={"owner": AllowedValues(values=listed)})
+    deals = [
+        build_deal(pipeline, 4, "D-4", "Lead", owner="王\u3000芳"),
+        build_deal(pipeline, 5, "D-5", "Lead", owner="王芳"),
+    ]
+
+    spell_grouped_values(deals, pipeline, {"owner": listed})
+    metrics = compute_metrics(deals, pipeline, AS_OF)
+
+    assert [group.group for group in metrics.by_owner.groups] == ["王芳"]
+    assert metrics.by_owner.groups[0].open_deals == 2
+
+
+def test_other_field_keeps_words_apart() -> None:
+    spellings = spell_values({"GTX Pro": 1, "GTXPro": 1}, None)
+
+    assert spellings == {"GTX Pro": "GTX Pro", "GTXPro": "GTXPro"}
+
+
+def test_breakdown_groups_owner_spellings_unspelled() -> None:
+    pipeline = build_pipeline()
+    deals = [
+        build_deal(pipeline, 4, "D-4", "Lead", owner="王\u3000芳", amount=100),
+        build_deal(pipeline, 5, "D-5", "Lead", owner="王芳", amount=100),
+    ]
+
+    metrics = compute_metrics(deals, pipeline, AS_OF)
+
+    assert [group.group for group in metrics.by_owner.groups] == ["王\u3000芳"]
+    assert metrics.by_owner.groups[0].open_value == 200.0

@@ -5,9 +5,11 @@ import pytest
 from rules.text_forms import (
     deal_id_key,
     fold_text,
+    join_cjk_words,
     normalize_text,
     owner_key,
     quote_showing_invisible,
+    tidy_spaces,
 )
 
 INVISIBLE_MARKS = {
@@ -129,3 +131,42 @@ def test_deal_id_key_drops_spaces_and_marks(deal_id: str, expected: str) -> None
 )
 def test_quote_showing_invisible_names_marks(text: str, expected: str) -> None:
     assert quote_showing_invisible(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "tidied"),
+    [
+        (" Ana  Lima ", "Ana Lima"),
+        ("Ana\u00a0Lima\u200b", "Ana Lima"),
+        ("Ana\nLima", "Ana Lima"),
+        ("王\u3000芳", "王\u3000芳"),
+        ("王\u3000\u3000芳\u3000", "王\u3000\u3000芳"),
+        ("王 \u3000芳", "王 芳"),
+    ],
+    ids=[
+        "runs",
+        "nbsp-and-mark",
+        "line-break",
+        "ideographic",
+        "two-ideographic",
+        "mixed",
+    ],
+)
+def test_tidy_spaces_keeps_ideographic_runs(typed: str, tidied: str) -> None:
+    assert tidy_spaces(typed) == tidied
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("商机 编号", "商机编号"),
+        ("下次跟进 日期 (ID)", "下次跟进日期 (ID)"),
+        ("お客様 名", "お客様名"),
+        ("deal id", "deal id"),
+        ("id 编号", "id 编号"),
+        ("고객 이름", "고객 이름"),
+    ],
+    ids=["chinese", "chinese-then-latin", "japanese", "ascii", "mixed", "korean"],
+)
+def test_join_cjk_words_drops_gaps_between_cjk(text: str, joined: str) -> None:
+    assert join_cjk_words(text) == joined

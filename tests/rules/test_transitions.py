@@ -6,7 +6,7 @@ import pytest
 
 from config.models import Locale, Pipeline, TransitionPolicy
 from rules.deals import Deal
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.history import DealSnapshot, Transition
 from rules.messages import render_message, render_short
 from rules.transitions import check_transitions, diff_snapshots, snapshot_deals
@@ -447,7 +447,7 @@ def moved(
     [
         (LEAD, QUALIFIED, []),
         (LEAD, PROPOSAL, [(Code.STAGE_SKIPPED, QUALIFIED)]),
-        (LEAD, WON, [(Code.STAGE_SKIPPED, "Qualified, Proposal")]),
+        (LEAD, WON, [(Code.STAGE_SKIPPED, join_items([QUALIFIED, PROPOSAL]))]),
         (QUALIFIED, WON, [(Code.STAGE_SKIPPED, PROPOSAL)]),
         (PROPOSAL, WON, []),
         (LEAD, LOST, []),
@@ -520,7 +520,7 @@ def test_chinese_skip_names_open_stages_only(chinese_pipeline: Pipeline) -> None
 
     findings = moved(pipeline, "方案报价", "售后增购")
 
-    assert findings[0].params["skipped"] == "试用体验, 异议处理与谈判"
+    assert findings[0].params["skipped"] == join_items(["试用体验", "异议处理与谈判"])
 
 
 def test_move_matched_by_stage_alias(chinese_pipeline: Pipeline) -> None:

@@ -216,7 +216,7 @@ def test_status_blocker_names_file(tmp_path: Path) -> None:
             Locale.ZH_CN,
             (
                 "Owner“Zed”不在允许列表中（本文件的“Allowed owners”列），"
-                "请改为以下之一：Ana, Ben，或将其加入该列表。"
+                "请改为以下之一：Ana、Ben，或将其加入该列表。"
             ),
         ),
     ],

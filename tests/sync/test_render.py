@@ -15,7 +15,7 @@ from config.models import (
     Stage,
 )
 from rules.deals import Deal
-from rules.findings import Code, Finding, Severity
+from rules.findings import Code, Finding, Severity, join_items
 from rules.followups import list_followups
 from rules.grid import CellValue, SheetGrid
 from rules.metrics import compute_metrics
@@ -258,7 +258,7 @@ def problem_findings() -> list[Finding]:
         "Demoo",
         "D-1",
         "stage",
-        {"stages": "Lead, Qualified"},
+        {"stages": join_items(["Lead", "Qualified"])},
     )
     return [due_soon, overdue, missing, unknown]
 
@@ -323,7 +323,7 @@ def test_problems_in_chinese() -> None:
         "错误",
         "unknown-stage",
         (
-            "Stage“Demoo”不是本漏斗的阶段，请改为以下之一：Lead, Qualified，"
+            "Stage“Demoo”不是本漏斗的阶段，请改为以下之一：Lead、Qualified，"
             "或在定义中把“Demoo”加入某个阶段的 aliases。"
         ),
     ]

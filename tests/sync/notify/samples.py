@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from config.models import Pipeline
+from config.models import Locale, Pipeline
 from rules.digest import OwnerDigest, build_digests
 from rules.followups import Followup, FollowupState
 from rules.grid import CellValue, SheetGrid
@@ -101,4 +101,38 @@ def ana_digest(pipeline: Pipeline | None = None) -> OwnerDigest:
     (digest,) = build_digests(
         [followup], [], [], pipeline or build_team_pipeline(), AS_OF, {}
     )
+    return digest
+
+
+# A next step of 104 Chinese characters, as a sales team writes one.
+LONG_CHINESE_STEP = (
+    "与客户采购部和信息部负责人一起确认报价单中的实施范围、付款节点以及售后服务条款，"
+    "并约定下次会议时间；同时请法务审核合同模板中的违约责任条款，财务确认开票信息与回款计划，"
+    "并在周五前把会议纪要发给客户项目经理确认"
+)
+
+
+def long_chinese_digest(count: int, account: str) -> OwnerDigest:
+    """Return 陈刚's digest in zh-CN with ``count`` overdue follow-ups of long steps."""
+    team = build_team_pipeline()
+    tabs = team.outputs.tabs.model_copy(
+        update={"followups": "待跟进", "problems": "问题清单"}
+    )
+    outputs = team.outputs.model_copy(update={"locale": Locale.ZH_CN, "tabs": tabs})
+    pipeline = team.model_copy(update={"outputs": outputs})
+    followups = [
+        Followup(
+            owner="陈刚",
+            deal_id=f"SJ-{row:04d}",
+            row=row,
+            account=account,
+            stage="Lead",
+            next_step=LONG_CHINESE_STEP,
+            due=dt.date(2025, 9, 25),
+            days_overdue=5,
+            state=FollowupState.OVERDUE,
+        )
+        for row in range(2, 2 + count)
+    ]
+    (digest,) = build_digests(followups, [], [], pipeline, AS_OF, {})
     return digest

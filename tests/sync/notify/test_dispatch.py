@@ -131,6 +131,29 @@ def test_digest_greets_owner_as_sheet_spells(receiver: WebhookReceiver) -> None:
     assert bo["subject"] == "pipesheet: 1 follow-up due soon for Bo Chen (2025-09-30)"
 
 
+SNOOZE_HINT = (
+    "To leave a deal's follow-up out of the next digest, put a date in "
+    "Snooze Until or mark Acknowledged."
+)
+
+
+@pytest.mark.parametrize(
+    ("width", "hinted"),
+    [(8, True), (6, False)],
+    ids=["sheet-has-columns", "sheet-lacks-columns"],
+)
+def test_digest_hint_only_for_sheet_columns(
+    receiver: WebhookReceiver, pipeline: Pipeline, width: int, hinted: bool
+) -> None:
+    rows = [row[:width] for row in SHEET_ROWS]
+
+    send(sync_result(pipeline, rows), pipeline, InMemoryDigestLedger())
+
+    text = receiver.requests[0].json()["text"]
+    assert (SNOOZE_HINT in text) is hinted
+    assert ("Snooze Until" in text) is hinted
+
+
 def test_sent_digest_recorded_in_ledger(
     receiver: WebhookReceiver, pipeline: Pipeline
 ) -> None:

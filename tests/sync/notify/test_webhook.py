@@ -15,7 +15,7 @@ import pytest
 from config.models import OwnerContact, WebhookChannel
 from sync.notify.errors import DeliveryError, MissingCredentialError
 from sync.notify.webhook import WECOM_CONTENT_BYTES, WebhookSender
-from tests.sync.notify.samples import ana_digest
+from tests.sync.notify.samples import ana_digest, long_chinese_digest
 from tests.sync.notify.servers import LOOPBACK, WebhookReceiver, closed_loopback_port
 
 # 2025-09-30 06:00:00.250 UTC: 1759212000 seconds after the epoch.
@@ -183,9 +183,27 @@ def test_missing_signing_secret_named() -> None:
     )
 
 
-def test_wecom_content_cut_to_size_limit(receiver: WebhookReceiver) -> None:
+def test_wecom_content_keeps_count_line(receiver: WebhookReceiver) -> None:
+    digest = long_chinese_digest(12, account="深圳前海智联供应链管理服务有限公司")
+    assert len(digest.markdown.encode()) > WECOM_CONTENT_BYTES
+
+    webhook_sender(receiver.url, "wecom").send(digest, CONTACT, NOW)
+
+    content = receiver.requests[0].json()["markdown"]["content"]
+    lines = content.splitlines()
+    items = [line for line in lines if line.startswith("- ")]
+    assert len(content.encode()) <= WECOM_CONTENT_BYTES
+    assert items == digest.markdown.splitlines()[2 : 2 + len(items)]
+    assert lines[-1] == (
+        f"**……另有 {12 - len(items)} 项，请查看“待跟进”和“问题清单”表。**"
+    )
+
+
+def test_wecom_content_cut_at_line_as_last_resort(
+    receiver: WebhookReceiver,
+) -> None:
     long_markdown = "\n".join(f"- 商机 D-{row}: {'跟进' * 40}" for row in range(60))
-    digest = dataclasses.replace(ana_digest(), markdown=long_markdown)
+    digest = dataclasses.replace(ana_digest(), markdown=long_markdown, content=None)
 
     webhook_sender(receiver.url, "wecom").send(digest, CONTACT, NOW)
 
