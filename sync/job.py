@@ -39,7 +39,7 @@ from rules.stage_history import (
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.history_packing import HistoryPacking
-from sync.interrupts import signal_name
+from sync.interrupts import interrupts_held_back, signal_name
 from sync.monthly_review import due_review_months, review_tabs
 from sync.plan import GeneratedTab
 from sync.renamed_tab import (
@@ -215,7 +215,8 @@ def record_run(
         _remove_stale_temporaries(request, key, stale_after)
         recorded = _run_and_record(request, store, key, progress, now, on_run_started)
     except BaseException:
-        _release_lock_logged(store, key, holder, started + LOCK_TTL)
+        with interrupts_held_back():
+            _release_lock_logged(store, key, holder, started + LOCK_TTL)
         raise
     _release_lock_logged(store, key, holder, started + LOCK_TTL)
     return recorded
@@ -455,9 +456,10 @@ def _record_run(
         _finish_logged(store, run_id, outcome, error=text, api_requests=sent)
         raise
     except KeyboardInterrupt as interrupt:
-        _record_interrupted(
-            store, run_id, interrupt, REQUESTS_SENT.total - requests_before
-        )
+        with interrupts_held_back():
+            _record_interrupted(
+                store, run_id, interrupt, REQUESTS_SENT.total - requests_before
+            )
         raise
 
     figures = run_figures(result)
