@@ -211,7 +211,8 @@ def record_run(
         # The runs of an expired lock's holder may still be going on.
         _close_unrecorded_runs(store, key, previous.acquired_at if previous else None)
         today = _today(request.pipeline, started)
-        _check_as_of_order(store, key, tab, request.as_of, today)
+        time_zone = request.pipeline.timezone
+        _check_as_of_order(store, key, tab, request.as_of, today, time_zone)
         _remove_stale_temporaries(request, key, stale_after)
         recorded = _run_and_record(request, store, key, progress, now, on_run_started)
     except BaseException:
@@ -419,7 +420,8 @@ def _record_run(
         if choice.renamed_from is not None:
             # The old tab's runs may be of a later day than this run's.
             today = _today(request.pipeline, now or dt.datetime.now(dt.UTC))
-            _check_as_of_order(store, key, tab, request.as_of, today)
+            time_zone = request.pipeline.timezone
+            _check_as_of_order(store, key, tab, request.as_of, today, time_zone)
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
         packing.stored = stored
@@ -742,7 +744,12 @@ def _today(pipeline: Pipeline, now: dt.datetime) -> dt.date:
 
 
 def _check_as_of_order(
-    store: StateStore, key: str, tab: str, as_of: dt.date, today: dt.date
+    store: StateStore,
+    key: str,
+    tab: str,
+    as_of: dt.date,
+    today: dt.date,
+    time_zone: str,
 ) -> None:
     """Reject a recorded run for a day before the tab's latest recorded run.
 
@@ -750,8 +757,9 @@ def _check_as_of_order(
     happening in that order, so a run back in time would record a change
     before ones already seen and leave the history wrong for good.
 
-    :param today: the current day in the definition's time zone. A latest run
-        after it was mistyped, and the message then explains how to go on.
+    :param today: the current day in the definition's time zone ``time_zone``.
+        A latest run after it came from another time zone (a future --as-of is
+        a usage error), and the message then explains how to go on.
     :raises EarlierAsOfError: naming both days and the options that fit.
     """
     latest = store.latest_as_of(key, tab=tab)
@@ -765,11 +773,14 @@ def _check_as_of_order(
     )
     if latest > today:
         message += (
-            f" The run as of {latest} is for a day after today ({today}), so its "
-            "--as-of was probably mistyped; 'pipesheet history' lists it. "
-            "pipesheet cannot remove a recorded run. To record runs again, "
-            "move the state database aside or pass --state with a new one; "
-            "the stage history then starts empty."
+            f" The run as of {latest} is for a day after today in time zone "
+            f"{time_zone!r} ({today}), as after a change of the definition's "
+            "timezone to one behind the old one; 'pipesheet history' lists it. "
+            f"Runs are recorded again from {latest} on by themselves, or at once "
+            "with the old timezone set back. pipesheet cannot remove a recorded "
+            f"run, so to record runs before {latest}, move the state database "
+            "aside or pass --state with a new one; the stage history then starts "
+            "empty."
         )
     raise EarlierAsOfError(message)
 
