@@ -665,6 +665,8 @@ def test_run_timeout_stops_hung_run(
     )
     assert workbook.read_bytes() == before
     assert lock is None
+    [ended] = [line for line in service.lines if "outcome=failed" in line]
+    assert f" as_of={runs[0].as_of} " in ended
 
 
 def test_sigterm_stops_service_and_run(
