@@ -13,10 +13,10 @@ of this service's own and of those the service passes to
 database by any service that shares it. Without them, a service whose runs are
 all skipped because another service holds the workbook's lock would report the
 workbook stale while it is synced on time. A request reads them again when
-the last read is :data:`RECORDED_SUCCESSES_MAX_AGE` old, in a thread of its
-own that it waits for at most :data:`RECORDED_SUCCESSES_WAIT`, so a locked
-state database delays ``/healthz`` by that much at most; the request then
-shows what was read before.
+the last read is :data:`RECORDED_SUCCESSES_MAX_AGE` old. The read runs in a
+thread of its own, and the request waits for it at most
+:data:`RECORDED_SUCCESSES_WAIT`, so a locked state database cannot hold
+``/healthz`` longer. The request then shows what was read before.
 
 A workbook's digests are failing when the latest of its runs that sent or
 tried to send a digest had a digest fail. ``/healthz`` then reports the status
@@ -39,8 +39,8 @@ from sync.state.records import RunOutcome
 
 # How many of a schedule's intervals may pass without a successful run.
 STALE_AFTER_INTERVALS = 2
-# How old the successes read from the state database may be when a request
-# comes, and how long the request waits for a new read.
+# The maximum age in seconds of the successes read from the state database
+# when a request comes, and the maximum wait of a request for a new read.
 RECORDED_SUCCESSES_MAX_AGE = 5.0
 RECORDED_SUCCESSES_WAIT = 1.0
 

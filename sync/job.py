@@ -526,7 +526,7 @@ def _not_recorded(
     """
     report = result.report
     if report is None or not (report.bytes_written or report.requests):
-        # Nothing was written, so the database's own error says it all.
+        # Nothing was written, so the database's own error describes the run.
         _finish_logged(store, run_id, RunOutcome.FAILED, error=str(error))
         return error
 

@@ -1,8 +1,8 @@
 """Messages for a state database that SQLite reports as damaged or full.
 
 SQLite names the kind of each failure (``sqlite3.Error.sqlite_errorname``,
-Python 3.11 and later), so the advice can fit it: a damaged file needs a
-restore or a new file, a full disk needs space, and anything else gets the
+Python 3.11 and later), so the advice can fit it. A damaged file needs a
+restore or a new file, and a full disk needs space. Anything else gets the
 caller's general advice.
 """
 
