@@ -56,9 +56,12 @@ def test_blas_threads_set_before_cli_loads(
 
 
 # A finalizer that receives a signal while it runs, as ZipFile.__del__ did.
+# SIGINT is reset first, because a test run as a background job of a
+# non-interactive shell passes it on ignored.
 SIGNAL_IN_FINALIZER = """
 import signal, time
 from sync import entry_point
+signal.signal(signal.SIGINT, signal.default_int_handler)
 entry_point.install_interrupt_handlers()
 class Closing:
     def __del__(self):
