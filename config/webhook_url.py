@@ -2,8 +2,9 @@
 
 The webhook sender gives the URL to ``urllib.request``, which fails only when
 the first digest goes out, with a message that names neither the channel's key
-nor the part to fix. A URL without a host, with a port outside 1-65535 or with
-a space in it fails on every post, so the definition rejects it. Messages
+nor the part to fix. A URL without a host, with a port outside 1-65535, with
+a space in it or with a user name and password before the host fails on
+every post, so the definition rejects it. Messages
 show the URL up to its host only, because its path or query often contains
 the bot's token.
 """
@@ -28,6 +29,14 @@ def check_webhook_url(url: str) -> str:
         raise ValueError(
             f"invalid value {shown_url(url)!r}; expected an http:// or https:// URL, "
             "as the chat app shows it when you add the bot"
+        )
+    if _has_credentials(url):
+        raise ValueError(
+            f"invalid value {shown_url(url)!r}; the URL has a user name or "
+            "password before its host ('…@'), which pipesheet does not send. "
+            "Delete that part. A bot's token goes in the URL's path or query, "
+            "as the chat app gives it, and a feishu or dingtalk signing secret "
+            "in the environment variable that 'secret_env' names"
         )
     problem = _url_problem(url)
     if problem is not None:
@@ -55,12 +64,27 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
+def _has_credentials(url: str) -> bool:
+    # urllib.request would take "user:password@host" for the host's name.
+    authority = _SHOWN_PART.match(url)
+    return authority is not None and "@" in authority.group()
+
+
 def shown_url(url: str) -> str:
     """Return ``url`` up to its host and port, with ``/…`` for the rest.
 
+    A user name and password before the host are left out.
+
     >>> shown_url("https://hooks.example.com/T1/B2?token=abc")
     'https://hooks.example.com/…'
+    >>> shown_url("http://bot:secret@127.0.0.1:8080/hook")
+    'http://127.0.0.1:8080/…'
     """
     match = _SHOWN_PART.match(url)
     shown = match.group() if match else ""
-    return shown if len(shown) == len(url) else f"{shown}/…"
+    rest = url[len(shown) :]
+    scheme, separator, authority = shown.rpartition("://")
+    if "@" in authority:
+        shown = f"{scheme}{separator}{authority.rpartition('@')[2]}"
+        rest = rest or "/"
+    return shown if not rest else f"{shown}/…"

@@ -31,7 +31,11 @@ from typing import BinaryIO
 
 from config.errors import UnsupportedWorkbookError, WorkbookReadOnlyError
 from config.file_kinds import file_kind
-from sync.interrupts import finished_write, reached_commit_point
+from sync.interrupts import (
+    finished_write,
+    interrupts_held_back,
+    reached_commit_point,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +274,8 @@ def write_atomically(
             raise unreplaceable_file_error(target) from error
         finished_write()
     except BaseException:
-        _remove_temporary(temporary)
+        with interrupts_held_back():
+            _remove_temporary(temporary)
         raise
 
     sync_folder(target.parent)

@@ -60,6 +60,7 @@ from sync.process_exit import (
     end_after_command,
     end_after_output_error,
     exit_process,
+    ignore_interrupts_until_exit,
     is_output_error,
     keep_objects_until_exit,
 )
@@ -253,6 +254,7 @@ class PipesheetGroup(click.Group):
         except KeyboardInterrupt as interrupt:
             # Ctrl-C, SIGTERM or SIGHUP. A run's write past its commit point
             # defers them (sync.interrupts), so one that gets here wrote nothing.
+            ignore_interrupts_until_exit()
             stopped = interrupted_error(interrupt, ctx.meta.get(WORKBOOK_TO_WRITE))
             if ctx.meta.get(JSON_REQUESTED):
                 print_error_json(stopped)

@@ -15,6 +15,7 @@ milliseconds), still gets Python's default handling.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -45,8 +46,24 @@ def use_one_blas_thread() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+# The interrupts raised in this process by the handlers below.
+_interrupts_raised = 0
+# The first interrupt, when a finalizer swallowed it; see report_unraisable.
+_swallowed_interrupt: KeyboardInterrupt | None = None
+REDELIVERY_DELAY_SECONDS = 0.001
+
+
 def install_interrupt_handlers() -> None:
-    """Make SIGTERM and SIGHUP raise ``KeyboardInterrupt``, as Ctrl-C does."""
+    """Make SIGTERM and SIGHUP raise ``KeyboardInterrupt``, as Ctrl-C does.
+
+    Also keep an interrupt raised inside a finalizer from being printed as a
+    traceback, see :func:`report_unraisable`.
+    """
+    sys.unraisablehook = report_unraisable
+    # Python ignores SIGINT in a background job of a non-interactive shell,
+    # and then keeps it ignored.
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
     # SIGTERM (sent by timeout, systemd and cron) is handled like Ctrl-C, so
     # the cleanup of a write in progress runs. Its temporary file is removed
     # and the workbook is left as it was. serve installs its own handler.
@@ -57,8 +74,45 @@ def install_interrupt_handlers() -> None:
 
 
 def interrupt(signal_number: int, frame: FrameType | None) -> NoReturn:
-    """Raise ``KeyboardInterrupt`` with the signal's name, so a stop can log it."""
+    """Raise ``KeyboardInterrupt`` with the signal's name, so a stop can log it.
+
+    Ctrl-C raises it without a name, as Python's own handler does.
+    """
+    global _interrupts_raised
+    _interrupts_raised += 1
+    if signal_number == signal.SIGINT:
+        raise KeyboardInterrupt
     raise KeyboardInterrupt(signal.Signals(signal_number).name)
+
+
+def report_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Drop an interrupt that a finalizer swallowed; report other errors as usual.
+
+    Python cannot raise an exception out of a finalizer such as
+    ``ZipFile.__del__``, so an interrupt that comes while one runs is lost.
+    Finalizers run mostly while an earlier interrupt unwinds the command,
+    which then reports that one. An interrupt that was the first is raised
+    again a millisecond later (by SIGALRM), so the command still stops: a
+    handler that ran inside this hook would only be swallowed again.
+    """
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+        return
+    if _interrupts_raised > 1:
+        return
+    global _swallowed_interrupt
+    _swallowed_interrupt = unraisable.exc_value
+    signal.signal(signal.SIGALRM, raise_swallowed_interrupt)
+    signal.setitimer(signal.ITIMER_REAL, REDELIVERY_DELAY_SECONDS)
+    # Python resets the handler as it exits, so a late alarm would end it.
+    atexit.register(signal.setitimer, signal.ITIMER_REAL, 0)
+
+
+def raise_swallowed_interrupt(signal_number: int, frame: FrameType | None) -> None:
+    """Raise the interrupt that a finalizer swallowed, see report_unraisable."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    if _swallowed_interrupt is not None:
+        raise KeyboardInterrupt(*_swallowed_interrupt.args)
 
 
 def stop_while_loading(

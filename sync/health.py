@@ -12,8 +12,11 @@ of this service's own and of those the service passes to
 :meth:`ServiceHealth.add_recorded_successes`: the runs recorded in the state
 database by any service that shares it. Without them, a service whose runs are
 all skipped because another service holds the workbook's lock would report the
-workbook stale while it is synced on time. Requests read memory, not the
-database, so a locked state database never delays ``/healthz``.
+workbook stale while it is synced on time. A request reads them again when
+the last read is :data:`RECORDED_SUCCESSES_MAX_AGE` old. The read runs in a
+thread of its own, and the request waits for it at most
+:data:`RECORDED_SUCCESSES_WAIT`, so a locked state database cannot hold
+``/healthz`` longer. The request then shows what was read before.
 
 A workbook's digests are failing when the latest of its runs that sent or
 tried to send a digest had a digest fail. ``/healthz`` then reports the status
@@ -26,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +39,13 @@ from sync.state.records import RunOutcome
 
 # How many of a schedule's intervals may pass without a successful run.
 STALE_AFTER_INTERVALS = 2
+# The maximum age in seconds of the successes read from the state database
+# when a request comes, and the maximum wait of a request for a new read.
+RECORDED_SUCCESSES_MAX_AGE = 5.0
+RECORDED_SUCCESSES_WAIT = 1.0
 
 NextRunTimes = Callable[[], Mapping[str, dt.datetime | None]]
+RecordedSuccesses = Callable[[], Mapping[str, dt.datetime]]
 
 
 @dataclass
@@ -77,14 +86,25 @@ class ServiceHealth:
     :param started_at: when the service started (aware).
     :param next_run_times: returns the next run time by workbook key, read
         from the scheduler when a report is made.
+    :param recorded_successes: returns when each workbook's latest successful
+        run finished, by any process, read from the state database when a
+        report is made (see the module's docstring); None reads nothing.
     """
 
-    def __init__(self, started_at: dt.datetime, next_run_times: NextRunTimes) -> None:
+    def __init__(
+        self,
+        started_at: dt.datetime,
+        next_run_times: NextRunTimes,
+        recorded_successes: RecordedSuccesses | None = None,
+    ) -> None:
         self.started_at = started_at
         self.next_run_times = next_run_times
+        self.recorded_successes = recorded_successes
         self._lock = threading.Lock()
         self._workbooks: dict[str, WorkbookHealth] = {}
         self._metrics: dict[str, WorkbookMetrics] = {}
+        self._read_at: float | None = None
+        self._reader: threading.Thread | None = None
 
     def watch(
         self,
@@ -163,6 +183,7 @@ class ServiceHealth:
         digests. A stale workbook whose last run was deferred has a ``hint``
         on what to do instead of restarting the service.
         """
+        self.read_recorded_successes()
         next_runs = self.next_run_times()
         with self._lock:
             workbooks = {
@@ -189,6 +210,7 @@ class ServiceHealth:
 
     def metrics_text(self) -> str:
         """Return ``/metrics`` in the Prometheus text exposition format 0.0.4."""
+        self.read_recorded_successes()
         with self._lock:
             metrics = sorted(self._metrics.items())
             last_ok = {key: h.last_ok_at for key, h in self._workbooks.items()}
@@ -258,6 +280,36 @@ class ServiceHealth:
                     health.last_ok_at is None or when > health.last_ok_at
                 ):
                     health.last_ok_at = when
+
+    def read_recorded_successes(self) -> None:
+        """Read the successes recorded in the state database, if the last read is old.
+
+        Waits for the read at most :data:`RECORDED_SUCCESSES_WAIT` seconds; a
+        read still going then updates the report when it ends.
+        """
+        if self.recorded_successes is None:
+            return
+        with self._lock:
+            now = time.monotonic()
+            fresh = (
+                self._read_at is not None
+                and now - self._read_at < RECORDED_SUCCESSES_MAX_AGE
+            )
+            if fresh or (self._reader is not None and self._reader.is_alive()):
+                return
+            self._read_at = now
+            self._reader = threading.Thread(
+                target=self._add_read_successes,
+                name="pipesheet health read",
+                daemon=True,
+            )
+            reader = self._reader
+        reader.start()
+        reader.join(RECORDED_SUCCESSES_WAIT)
+
+    def _add_read_successes(self) -> None:
+        assert self.recorded_successes is not None
+        self.add_recorded_successes(self.recorded_successes())
 
     def _workbook_json(
         self, health: WorkbookHealth, next_run: dt.datetime | None, now: dt.datetime

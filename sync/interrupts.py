@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -85,6 +86,36 @@ def interrupts_deferred_after_commit(*, recorded: bool) -> Iterator[None]:
             deferral.target,
             " and was recorded" if recorded else "",
         )
+
+
+@contextmanager
+def interrupts_held_back() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP while the block cleans up after a stop.
+
+    A clean-up such as removing a temporary file or recording a stopped run
+    must finish, or it leaves the file or an unfinished run behind. A signal
+    noted meanwhile is sent again after the block, unless the block is
+    cleaning up after an interrupt already, which stops the command anyway.
+    Outside the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    # The exception that the caller handles while the block runs.
+    stopping = isinstance(sys.exc_info()[1], KeyboardInterrupt)
+    noted = _Deferral(recorded=False)
+    for number in INTERRUPTS:
+        handler = signal.getsignal(number)
+        if handler is not signal.SIG_IGN:
+            noted.replaced[number] = signal.signal(number, noted.note)
+    try:
+        yield
+    finally:
+        for number, handler in noted.replaced.items():
+            signal.signal(number, handler)
+        if noted.received and not stopping:
+            signal.raise_signal(noted.received[0])
 
 
 class WriteProgress(enum.IntEnum):

@@ -22,7 +22,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from config.errors import PipesheetError, QuotaExceededError, WorkbookBusyError
 from config.models import Pipeline, SourceKind
@@ -39,7 +39,7 @@ from rules.stage_history import (
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.history_packing import HistoryPacking
-from sync.interrupts import signal_name
+from sync.interrupts import interrupts_held_back, signal_name
 from sync.monthly_review import due_review_months, review_tabs
 from sync.plan import GeneratedTab
 from sync.renamed_tab import (
@@ -72,8 +72,14 @@ logger = logging.getLogger(__name__)
 # blocks the workbook for at most this long, or less on the same host (see
 # holder_is_dead). A run must finish well within it.
 LOCK_TTL = dt.timedelta(minutes=30)
-# Unfinished runs looked at when a dead holder's lock is taken over.
+# Unfinished runs looked at when a run takes the workbook's lock.
 UNFINISHED_RUNS_CHECKED = 10
+# The error recorded for a run that freed its lock without recording its end.
+UNRECORDED_END = (
+    "the run ended without recording its outcome, for example because the state "
+    "database failed (such as on a full disk) when it tried; the next run found "
+    "it unfinished. The run's output or log shows its error."
+)
 
 
 class DeferredRunError(WorkbookBusyError):
@@ -194,6 +200,7 @@ def record_run(
 
     holder = new_lock_holder()
     started = now or dt.datetime.now(dt.UTC)
+    previous = store.lock(key)
     if store.acquire_lock(key, holder, LOCK_TTL, started):
         stale_after = LOCK_TTL
     elif _take_over_dead_lock(store, key, holder, started):
@@ -201,12 +208,16 @@ def record_run(
     else:
         raise _locked_error(store, key)
     try:
+        # The runs of an expired lock's holder may still be going on.
+        _close_unrecorded_runs(store, key, previous.acquired_at if previous else None)
         today = _today(request.pipeline, started)
-        _check_as_of_order(store, key, tab, request.as_of, today)
+        time_zone = request.pipeline.timezone
+        _check_as_of_order(store, key, tab, request.as_of, today, time_zone)
         _remove_stale_temporaries(request, key, stale_after)
         recorded = _run_and_record(request, store, key, progress, now, on_run_started)
     except BaseException:
-        _release_lock_logged(store, key, holder, started + LOCK_TTL)
+        with interrupts_held_back():
+            _release_lock_logged(store, key, holder, started + LOCK_TTL)
         raise
     _release_lock_logged(store, key, holder, started + LOCK_TTL)
     return recorded
@@ -324,6 +335,36 @@ def abandon_run(
     return unfinished
 
 
+def _close_unrecorded_runs(
+    store: StateStore, key: str, started_before: dt.datetime | None
+) -> None:
+    """Record as failed the runs that ended without an outcome and freed the lock.
+
+    The caller holds the workbook's lock, and every run holds it until it has
+    recorded its outcome, so an unfinished run from before the lock was taken
+    ended without recording it, such as when the state database failed.
+    Only the latest UNFINISHED_RUNS_CHECKED runs are looked at, because each
+    run closes the ones before it.
+
+    :param started_before: close only runs started before this moment; None
+        closes every unfinished run.
+    """
+    try:
+        unfinished = [
+            record.id
+            for record in store.runs(key, UNFINISHED_RUNS_CHECKED)
+            if record.outcome is None
+            and (started_before is None or record.started_at < started_before)
+        ]
+        for run_id in unfinished:
+            store.finish_run(run_id, RunOutcome.FAILED, error=UNRECORDED_END)
+    except StateError as error:
+        logger.warning("unfinished runs of %s left as they are: %s", key, error)
+        return
+    if unfinished:
+        logger.info("runs closed workbook=%s runs=%s", key, unfinished)
+
+
 def _take_over_dead_lock(
     store: StateStore, key: str, holder: str, now: dt.datetime
 ) -> bool:
@@ -379,7 +420,8 @@ def _record_run(
         if choice.renamed_from is not None:
             # The old tab's runs may be of a later day than this run's.
             today = _today(request.pipeline, now or dt.datetime.now(dt.UTC))
-            _check_as_of_order(store, key, tab, request.as_of, today)
+            time_zone = request.pipeline.timezone
+            _check_as_of_order(store, key, tab, request.as_of, today, time_zone)
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
         stored = load_history(store, key, tab)
         packing.stored = stored
@@ -401,8 +443,8 @@ def _record_run(
             f"{error}{describe_digests(digests)}", error.result, digests
         )
         sent = REQUESTS_SENT.total - requests_before
-        store.finish_run(
-            run_id, RunOutcome.DEFERRED, error=str(deferred), api_requests=sent
+        _finish_logged(
+            store, run_id, RunOutcome.DEFERRED, error=str(deferred), api_requests=sent
         )
         raise deferred from error
     except Exception as error:
@@ -413,12 +455,13 @@ def _record_run(
         outcome = RunOutcome.DEFERRED if later else RunOutcome.FAILED
         text = str(error) if isinstance(error, PipesheetError) else repr(error)
         sent = REQUESTS_SENT.total - requests_before
-        store.finish_run(run_id, outcome, error=text, api_requests=sent)
+        _finish_logged(store, run_id, outcome, error=text, api_requests=sent)
         raise
     except KeyboardInterrupt as interrupt:
-        _record_interrupted(
-            store, run_id, interrupt, REQUESTS_SENT.total - requests_before
-        )
+        with interrupts_held_back():
+            _record_interrupted(
+                store, run_id, interrupt, REQUESTS_SENT.total - requests_before
+            )
         raise
 
     figures = run_figures(result)
@@ -441,6 +484,23 @@ def _record_run(
     return RecordedRun(result, run_id, digests)
 
 
+def _finish_logged(
+    store: StateStore, run_id: int, outcome: RunOutcome, **figures: Unpack[RunFigures]
+) -> bool:
+    """Record how a run ended; log a failure instead of raising it.
+
+    The caller goes on to raise the run's own error, which a failing state
+    database must not hide. The next run then records the run as failed
+    (see _close_unrecorded_runs). Returns whether the outcome was recorded.
+    """
+    try:
+        store.finish_run(run_id, outcome, **figures)
+    except StateError as failed:
+        logger.warning("run %s left without an outcome: %s", run_id, failed)
+        return False
+    return True
+
+
 def _record_interrupted(
     store: StateStore, run_id: int, interrupt: KeyboardInterrupt, sent: int
 ) -> None:
@@ -453,10 +513,7 @@ def _record_interrupted(
         f"Stopped by {signal_name(interrupt)} before its write replaced the "
         "workbook, which was left as it was."
     )
-    try:
-        store.finish_run(run_id, RunOutcome.FAILED, error=error, api_requests=sent)
-    except StateError as failed:
-        logger.warning("run %s left without an outcome: %s", run_id, failed)
+    _finish_logged(store, run_id, RunOutcome.FAILED, error=error, api_requests=sent)
 
 
 def _not_recorded(
@@ -469,17 +526,15 @@ def _not_recorded(
     """
     report = result.report
     if report is None or not (report.bytes_written or report.requests):
+        # Nothing was written, so the database's own error describes the run.
+        _finish_logged(store, run_id, RunOutcome.FAILED, error=str(error))
         return error
 
     message = _describe_not_recorded(report.output, error, RunOutcome.FAILED.value)
-    try:
-        store.finish_run(run_id, RunOutcome.FAILED, error=message)
-    except StateError as second:
-        logger.warning("run %s left without an outcome: %s", run_id, second)
-        return RunNotRecordedError(
-            _describe_not_recorded(report.output, error, "unfinished")
-        )
-    return RunNotRecordedError(message)
+    if _finish_logged(store, run_id, RunOutcome.FAILED, error=message):
+        return RunNotRecordedError(message)
+    listed_as = "unfinished until the next run records it as failed"
+    return RunNotRecordedError(_describe_not_recorded(report.output, error, listed_as))
 
 
 def _describe_not_recorded(output: str, error: StateError, listed_as: str) -> str:
@@ -689,7 +744,12 @@ def _today(pipeline: Pipeline, now: dt.datetime) -> dt.date:
 
 
 def _check_as_of_order(
-    store: StateStore, key: str, tab: str, as_of: dt.date, today: dt.date
+    store: StateStore,
+    key: str,
+    tab: str,
+    as_of: dt.date,
+    today: dt.date,
+    time_zone: str,
 ) -> None:
     """Reject a recorded run for a day before the tab's latest recorded run.
 
@@ -697,8 +757,9 @@ def _check_as_of_order(
     happening in that order, so a run back in time would record a change
     before ones already seen and leave the history wrong for good.
 
-    :param today: the current day in the definition's time zone. A latest run
-        after it was mistyped, and the message then explains how to go on.
+    :param today: the current day in the definition's time zone ``time_zone``.
+        A latest run after it came from another time zone (a future --as-of is
+        a usage error), and the message then explains how to go on.
     :raises EarlierAsOfError: naming both days and the options that fit.
     """
     latest = store.latest_as_of(key, tab=tab)
@@ -712,11 +773,14 @@ def _check_as_of_order(
     )
     if latest > today:
         message += (
-            f" The run as of {latest} is for a day after today ({today}), so its "
-            "--as-of was probably mistyped; 'pipesheet history' lists it. "
-            "pipesheet cannot remove a recorded run. To record runs again, "
-            "move the state database aside or pass --state with a new one; "
-            "the stage history then starts empty."
+            f" The run as of {latest} is for a day after today in time zone "
+            f"{time_zone!r} ({today}), as after a change of the definition's "
+            "timezone to one behind the old one; 'pipesheet history' lists it. "
+            f"Runs are recorded again from {latest} on by themselves, or at once "
+            "with the old timezone set back. pipesheet cannot remove a recorded "
+            f"run, so to record runs before {latest}, move the state database "
+            "aside or pass --state with a new one; the stage history then starts "
+            "empty."
         )
     raise EarlierAsOfError(message)
 

@@ -63,6 +63,17 @@ class DebugFormatter(logging.Formatter):
         super().__init__("%(levelname)s %(name)s: %(message)s")
 
 
+def is_not_interrupt(record: logging.LogRecord) -> bool:
+    """Return False for a record of a caught Ctrl-C or SIGTERM, which is not logged.
+
+    A library that logs an exception it re-raises, such as SQLAlchemy's pool
+    when closing a connection, would print a traceback for a second signal
+    during a stopped command's clean-up. The interrupt goes on, and the
+    command names it in its own message.
+    """
+    return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
 # The maximum number of messages kept: ``serve`` logs warnings for days.
 MAX_MESSAGES = 1000
 
@@ -73,6 +84,7 @@ class WarningCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: deque[str] = deque(maxlen=MAX_MESSAGES)
+        self.addFilter(is_not_interrupt)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
@@ -98,6 +110,7 @@ def set_up_command_logging(verbose: int) -> None:
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(PeopleFormatter() if verbose == 0 else DebugFormatter())
+        handler.addFilter(is_not_interrupt)
         root.addHandler(handler)
         root.setLevel(logging.WARNING - 10 * min(verbose, 2))
     RUN_WARNINGS.install()
@@ -117,6 +130,7 @@ def set_up_service_logging() -> int:
         # keep their format.
         if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
             handler.setFormatter(ServiceFormatter())
+            handler.addFilter(is_not_interrupt)
     root.setLevel(min(root.level, logging.INFO))
     return root.level
 

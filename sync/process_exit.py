@@ -17,6 +17,7 @@ import atexit
 import errno
 import gc
 import os
+import signal
 import sys
 import threading
 from typing import NoReturn
@@ -52,6 +53,22 @@ def keep_objects_until_exit() -> None:
     """
     if _ending_after_command:
         gc.freeze()
+
+
+def ignore_interrupts_until_exit() -> None:
+    """Ignore SIGINT, SIGTERM and SIGHUP from now on, once a command was stopped.
+
+    The command has cleaned up and only reports the stop, which a second
+    Ctrl-C must not turn into a traceback. Does nothing unless
+    :func:`end_after_command` was called, so a test process keeps its
+    handlers.
+    """
+    if not _ending_after_command:
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
 
 
 def exit_process(code: ExitCode) -> NoReturn:

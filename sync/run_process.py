@@ -238,9 +238,32 @@ def run_workbook_job(
         outcome=RunOutcome.FAILED,
         started_at=started_at,
         seconds=time.monotonic() - started,
+        as_of=_stopped_run_day(state, int(run_id.value), started_at, time_zone),
         api_requests=sent,
         error=reason,
     )
+
+
+def _stopped_run_day(
+    state: str, run_id: int, started_at: dt.datetime, time_zone: str | None
+) -> dt.date | None:
+    """Return the day of a run whose process was killed, for its log line.
+
+    That is the day the runs table records, or else the job's start day in
+    the time zone of the definition as the job last loaded it. None when
+    neither is known.
+    """
+    if run_id:
+        try:
+            with StateStore.open(state) as store:
+                found = store.run(run_id)
+        except PipesheetError:
+            found = None  # _free_lock_of has logged why the database failed.
+        if found is not None:
+            return found.as_of
+    if time_zone is None:
+        return None
+    return started_at.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
 
 
 def run_definition(

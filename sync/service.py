@@ -103,7 +103,12 @@ class Service:
         self.definitions = list(definitions)
         self.options = options
         self.started_at = dt.datetime.now(dt.UTC)
-        self.health = ServiceHealth(self.started_at, self._next_run_times)
+        self.health = ServiceHealth(
+            self.started_at, self._next_run_times, self._reported_successes
+        )
+        # Whether the latest read for a health report failed; see
+        # _reported_successes.
+        self._report_read_failed = False
         self.scheduler: BackgroundScheduler | None = None
         self._stop_requested = threading.Event()
         self._signals_received = 0
@@ -296,6 +301,29 @@ class Service:
                 error,
             )
             return {}
+
+    def _reported_successes(self) -> dict[str, dt.datetime]:
+        """Return what :meth:`_recorded_successes` does, for a health request.
+
+        The database is opened read-only, and a failure is logged once until
+        a read succeeds again, because probes ask every few seconds.
+        """
+        tabs = {item.workbook_key: item.tab for item in self.definitions}
+        try:
+            with StateStore.open_for_reading(self.options.state) as store:
+                found = latest_ok_finishes(store, tabs)
+        except StateError as error:
+            if not self._report_read_failed:
+                logger.warning(
+                    "health: successful runs of other services could not be "
+                    "read for a report, so it shows those read before (logged "
+                    "once until a read succeeds): %s",
+                    error,
+                )
+            self._report_read_failed = True
+            return {}
+        self._report_read_failed = False
+        return found
 
     def _on_job_event(self, event: JobEvent) -> None:
         # Called in the thread that ran the job, or in the scheduler's thread.

@@ -84,8 +84,10 @@ def _read_table_names(path: str) -> list[str] | None:
             return None
         raise StateError(
             f"State database {path!r} is not an SQLite database ({error}), so it "
-            "is not pipesheet's. Pass --state or set PIPESHEET_STATE to the "
-            "database your runs use, or to a new path, which a run creates. "
-            "Nothing was changed."
+            "is another program's file or a damaged database. Pass --state or "
+            "set PIPESHEET_STATE to the database your runs use, or to a new "
+            "path, which a run creates. A damaged database cannot be repaired "
+            "by pipesheet: copy a backup over it, or move it aside and run "
+            "again, which starts an empty stage history. Nothing was changed."
         ) from error
     return [str(name) for (name,) in rows]

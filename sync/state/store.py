@@ -34,6 +34,7 @@ from sync.state.errors import (
     StateError,
     StateNotFoundError,
 )
+from sync.state.failures import damaged_error, failure_advice, is_damaged
 from sync.state.locks import WorkbookLock
 from sync.state.packing import (
     PackedHistory,
@@ -113,10 +114,16 @@ class StateStore:
             raise
         except sa.exc.SQLAlchemyError as error:
             engine.dispose()
+            if is_damaged(error):
+                raise damaged_error(_show(url), _first_line(error)) from error
+            advice = failure_advice(
+                error,
+                "Check --state or PIPESHEET_STATE and that the database is "
+                "reachable and writable.",
+            )
             raise StateError(
                 f"State database {_show(url)!r} could not be opened or upgraded: "
-                f"{_first_line(error)}. Check --state or PIPESHEET_STATE and "
-                "that the database is reachable and writable."
+                f"{_first_line(error)}. {advice}"
             ) from error
 
         logger.debug("state database %s open", _show(url))
@@ -648,10 +655,16 @@ class StateStore:
         try:
             with self.engine.begin() as connection:
                 yield connection
-        except sa.exc.OperationalError as error:
+        except sa.exc.DatabaseError as error:
+            if is_damaged(error):
+                raise damaged_error(self.url, _first_line(error)) from error
+            if not isinstance(error, sa.exc.OperationalError):
+                raise
+            advice = failure_advice(
+                error, "Check that it is reachable and writable, then retry."
+            )
             raise StateError(
-                f"State database {self.url!r} failed: {_first_line(error)}. "
-                "Check that it is reachable and writable, then retry."
+                f"State database {self.url!r} failed: {_first_line(error)}. {advice}"
             ) from error
 
 
@@ -777,6 +790,8 @@ def _open_checked(url: URL) -> tuple[sa.Engine, list[str]]:
         raise schema_error(_show(url), error) from error
     except sa.exc.SQLAlchemyError as error:
         engine.dispose()
+        if is_damaged(error):
+            raise damaged_error(_show(url), _first_line(error)) from error
         raise StateError(
             f"State database {_show(url)!r} could not be opened for reading: "
             f"{_first_line(error)}. Check --state or PIPESHEET_STATE and that "

@@ -256,6 +256,17 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
             ),
         ),
         (
+            {"channels": [webhook_channel(url="http://bot:pw9@127.0.0.1:8080/h")]},
+            (
+                "notifications.channels[0].url: invalid value "
+                "'http://127.0.0.1:8080/…'; the URL has a user name or password "
+                "before its host ('…@'), which pipesheet does not send. Delete "
+                "that part. A bot's token goes in the URL's path or query, as the "
+                "chat app gives it, and a feishu or dingtalk signing secret in the "
+                "environment variable that 'secret_env' names"
+            ),
+        ),
+        (
             {"channels": []},
             "notifications.channels: has 0 items; expected at least 1 item",
         ),
@@ -273,6 +284,7 @@ def test_owner_contact_found_ignoring_invisible_marks(entry: str, owner: str) ->
         "url-port-out-of-range",
         "url-port-not-number",
         "url-with-space",
+        "url-with-password",
         "no-channels",
     ],
 )
@@ -651,3 +663,19 @@ def test_empty_recipient_list_rejected() -> None:
     assert lines == [
         "notifications.channels[0].to: has 0 items; expected at least 1 item"
     ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:PW4711@127.0.0.1:18931/fail/TOKEN",
+        "https://PW4711@hooks.example.com",
+        "https://user:PW4711@hooks.example.com?x=1",
+    ],
+    ids=["user-and-password", "user-only", "query-after-host"],
+)
+def test_webhook_url_credentials_hidden(url: str) -> None:
+    [line] = problem_lines({"channels": [webhook_channel(url=url)]})
+
+    assert "PW4711" not in line
+    assert "user name or password" in line

@@ -14,7 +14,11 @@ from click.testing import CliRunner, Result
 
 from sync.atomic import TEMPORARY_SUFFIX
 from sync.cli import cli
-from sync.interrupts import interrupts_deferred_after_commit, reached_commit_point
+from sync.interrupts import (
+    interrupts_deferred_after_commit,
+    interrupts_held_back,
+    reached_commit_point,
+)
 from tests.sync.test_cli import AS_OF, FLAWED_DEALS, write_tiny
 
 WARNING = "SIGTERM arrived after a.xlsx was written, so the run finished{}."
@@ -191,3 +195,33 @@ def test_run_interrupted_before_rename_aborts(
     assert Path("a.xlsx").read_bytes() == before
     assert [p for p in tmp_path.iterdir() if p.name.endswith(TEMPORARY_SUFFIX)] == []
     assert not (tmp_path / ".pipesheet-backups").exists()
+
+
+@pytest.mark.usefixtures("handlers")
+def test_held_back_signal_raised_after_block() -> None:
+    steps: list[str] = []
+
+    with pytest.raises(Interrupted, match="SIGTERM"), interrupts_held_back():
+        signal.raise_signal(signal.SIGTERM)
+        steps.append("cleaned up")
+
+    assert steps == ["cleaned up"]
+    assert signal.getsignal(signal.SIGTERM) is interrupt
+
+
+@pytest.mark.usefixtures("handlers")
+def test_held_back_signal_dropped_while_stopping() -> None:
+    # A second Ctrl-C during the clean-up of the first must not cut it short.
+    steps: list[str] = []
+
+    with pytest.raises(KeyboardInterrupt, match="first"):
+        try:
+            raise KeyboardInterrupt("first")
+        except KeyboardInterrupt:
+            with interrupts_held_back():
+                signal.raise_signal(signal.SIGINT)
+                steps.append("cleaned up")
+            raise
+
+    assert steps == ["cleaned up"]
+    assert signal.getsignal(signal.SIGINT) is interrupt

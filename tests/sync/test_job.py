@@ -962,12 +962,34 @@ def test_earlier_as_of_after_future_run(pipeline: Pipeline, store: StateStore) -
 
     assert str(raised.value).endswith(
         "(no history is used or kept). The run as of 2052-10-01 is for a day "
-        "after today (2025-10-01), so its --as-of was probably mistyped; "
-        "'pipesheet history' lists it. pipesheet cannot remove a recorded run. "
-        "To record runs again, move the state database aside or pass --state "
-        "with a new one; the stage history then starts empty."
+        f"after today in time zone {pipeline.timezone!r} (2025-10-01), as after a "
+        "change of the definition's timezone to one behind the old one; "
+        "'pipesheet history' lists it. Runs are recorded again from 2052-10-01 "
+        "on by themselves, or at once with the old timezone set back. pipesheet "
+        "cannot remove a recorded run, so to record runs before 2052-10-01, move "
+        "the state database aside or pass --state with a new one; the stage "
+        "history then starts empty."
     )
+    assert "mistyped" not in str(raised.value)
     assert len(store.runs(key)) == 1
+
+
+def test_time_zone_moved_back_explained(
+    tmp_path: Path, workbook: Path, store: StateStore
+) -> None:
+    # 10:00 UTC on 10-01 is already 10-02 in Kiritimati (UTC+14).
+    now = dt.datetime(2025, 10, 1, 10, 0, tzinfo=dt.UTC)
+    ahead = load_pipeline(write_definition(tmp_path, time_zone="Pacific/Kiritimati"))
+    record_run(RunRequest(ahead, dt.date(2025, 10, 2)), store, now=now)
+    utc = load_pipeline(write_definition(tmp_path, time_zone="UTC"))
+
+    with pytest.raises(EarlierAsOfError) as raised:
+        record_run(RunRequest(utc, dt.date(2025, 10, 1)), store, now=now)
+
+    message = str(raised.value)
+    assert "after today in time zone 'UTC' (2025-10-01)" in message
+    assert "Runs are recorded again from 2025-10-02 on by themselves" in message
+    assert "mistyped" not in message
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from sync.log_output import (
     PeopleFormatter,
     ServiceFormatter,
     WarningCollector,
+    is_not_interrupt,
     shorten_message,
 )
 
@@ -106,3 +107,20 @@ def test_collector_keeps_warnings_since_install() -> None:
 )
 def test_shorten_message_at_word(text: str, limit: int, expected: str) -> None:
     assert shorten_message(text, limit) == expected
+
+
+def failed_record(error: BaseException) -> logging.LogRecord:
+    logged = record(logging.ERROR, "Exception closing connection")
+    logged.exc_info = (type(error), error, None)
+    return logged
+
+
+def test_interrupt_records_not_logged() -> None:
+    collector = WarningCollector()
+
+    collector.handle(failed_record(KeyboardInterrupt("SIGTERM")))
+    collector.handle(failed_record(OSError("disk failed")))
+
+    assert is_not_interrupt(failed_record(KeyboardInterrupt())) is False
+    assert is_not_interrupt(failed_record(OSError("disk failed"))) is True
+    assert list(collector.messages) == ["Exception closing connection"]

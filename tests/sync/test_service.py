@@ -31,6 +31,7 @@ from bench.generate import generate_pipeline
 from config.errors import DefinitionError
 from config.shipped import shipped_definition
 from rules.stage_log import time_in_stage
+from sync import health as health_module
 from sync.commands.history import history
 from sync.commands.serve import serve
 from sync.health import ServiceHealth
@@ -665,6 +666,8 @@ def test_run_timeout_stops_hung_run(
     )
     assert workbook.read_bytes() == before
     assert lock is None
+    [ended] = [line for line in service.lines if "outcome=failed" in line]
+    assert f" as_of={runs[0].as_of} " in ended
 
 
 def test_sigterm_stops_service_and_run(
@@ -1057,6 +1060,69 @@ def test_service_health_reads_shared_state(tmp_path: Path) -> None:
     assert body["workbooks"][key]["last_ok_at"] == recorded.finished_at.isoformat(
         timespec="seconds"
     )
+
+
+def test_service_health_reads_success_at_request(tmp_path: Path) -> None:
+    # The other service's success shows before this service's next run ends.
+    write_deals(tmp_path / "pipeline.xlsx", [SheetDeal("D-1", "Ana", "Lead")])
+    definition = write_definition(tmp_path)
+    state = str(tmp_path / "state.sqlite")
+    (scheduled,) = load_scheduled([str(definition)], None, require_schedule=True)
+    service = Service([scheduled], ServiceOptions(state, 60.0, 60.0))
+    key = scheduled.workbook_key
+    service.health.watch(str(definition), key, dt.timedelta(days=1), None)
+    run_definition(str(definition), None, state)
+
+    _, body = service.health.healthz(dt.datetime.now(dt.UTC))
+    metrics = service.health.metrics_text()
+
+    with StateStore.open(state) as store:
+        (recorded,) = store.runs()
+    assert recorded.finished_at is not None
+    assert body["workbooks"][key]["last_ok_at"] == recorded.finished_at.isoformat(
+        timespec="seconds"
+    )
+    assert "pipesheet_last_success_timestamp_seconds{" in metrics
+
+
+def test_health_reads_database_once_per_max_age() -> None:
+    reads: list[int] = []
+
+    def read() -> dict[str, dt.datetime]:
+        reads.append(1)
+        return {KEY: STARTED}
+
+    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN}, read)
+    health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
+
+    health.healthz(STARTED)
+    health.metrics_text()
+    _, body = health.healthz(STARTED)
+
+    assert len(reads) == 1
+    assert body["workbooks"][KEY]["last_ok_at"] == "2025-09-29T04:00:00+00:00"
+
+
+def test_health_request_not_held_by_slow_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(health_module, "RECORDED_SUCCESSES_WAIT", 0.05)
+    release = threading.Event()
+
+    def read() -> dict[str, dt.datetime]:
+        release.wait(LINE_WAIT_SECONDS)
+        return {KEY: STARTED}
+
+    health = ServiceHealth(STARTED, lambda: {KEY: NEXT_RUN}, read)
+    health.watch("/srv/sales/pipeline.yaml", KEY, dt.timedelta(days=1), None)
+
+    started = time.monotonic()
+    _, body = health.healthz(STARTED)
+    waited = time.monotonic() - started
+    release.set()
+
+    assert waited < 5
+    assert body["workbooks"][KEY]["last_ok_at"] is None
 
 
 def test_service_health_without_state_database(

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from config.errors import PipesheetError
 from config.loader import load_pipeline
 from config.models import Pipeline
-from sync.job import RunNotRecordedError, RunRequest, record_run
+from sync.job import UNRECORDED_END, RunNotRecordedError, RunRequest, record_run
 from sync.state.errors import StateError
 from sync.state.keys import workbook_key
 from sync.state.records import RunOutcome
@@ -71,6 +72,16 @@ def fail_lock_release(monkeypatch: pytest.MonkeyPatch, store: StateStore) -> Non
         raise StateError(f"State database {store.url!r} failed: {DISK_FULL}.")
 
     monkeypatch.setattr(store, "release_lock", failing)
+
+
+def fail_every_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(
+        self: StateStore, connection: sa.Connection, run_id: int, values: Any
+    ) -> None:
+        cause = sqlite3.OperationalError(DISK_FULL)
+        raise sa.exc.OperationalError("UPDATE runs", {}, cause)
+
+    monkeypatch.setattr(StateStore, "_finish", failing)
 
 
 def snapshot_rows(store: StateStore) -> int:
@@ -185,6 +196,92 @@ def test_unrecorded_failure_listed_unfinished(
     with pytest.raises(RunNotRecordedError) as raised:
         run_on(pipeline, store, OCTOBER_1)
 
-    assert "history lists the run as unfinished: State database" in str(raised.value)
+    listed = (
+        "history lists the run as unfinished until the next run records it as "
+        "failed: State database"
+    )
+    assert listed in str(raised.value)
     runs = store.runs(workbook_key(pipeline))
     assert [run.outcome for run in runs] == [None, RunOutcome.OK]
+
+
+def test_unwritten_run_records_failure(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    before = workbook.read_bytes()
+    fill_disk_at_ok_outcome(monkeypatch)
+
+    with pytest.raises(StateError) as raised:
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    assert not isinstance(raised.value, RunNotRecordedError)
+    assert workbook.read_bytes() == before
+    runs = store.runs(workbook_key(pipeline))
+    assert [run.outcome for run in runs] == [RunOutcome.FAILED, RunOutcome.OK]
+    assert runs[0].error == str(raised.value)
+    assert runs[0].finished_at is not None
+
+
+def test_next_run_closes_unrecorded_run(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_on(pipeline, store, SEPTEMBER_30)
+    write_deals(workbook, MOVED)
+    with monkeypatch.context() as patched:
+        fail_every_outcome(patched)
+        with pytest.raises(RunNotRecordedError):
+            run_on(pipeline, store, OCTOBER_1)
+
+    run_on(pipeline, store, OCTOBER_1)
+
+    runs = store.runs(workbook_key(pipeline))
+    outcomes = [run.outcome for run in runs]
+    assert outcomes == [RunOutcome.OK, RunOutcome.FAILED, RunOutcome.OK]
+    assert runs[1].error == UNRECORDED_END
+    assert runs[1].finished_at is not None
+
+
+def test_failed_outcome_unrecorded_keeps_run_error(
+    pipeline: Pipeline,
+    store: StateStore,
+    workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The workbook's own error, not the database's, is what the user needs.
+    workbook.unlink()
+    fail_every_outcome(monkeypatch)
+
+    with (
+        caplog.at_level(logging.WARNING, logger="sync.job"),
+        pytest.raises(PipesheetError) as raised,
+    ):
+        run_on(pipeline, store, SEPTEMBER_30)
+
+    assert not isinstance(raised.value, StateError)
+    assert "pipeline.xlsx" in str(raised.value)
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 1
+    assert messages[0].startswith("run 1 left without an outcome: State database")
+
+
+def test_expired_lock_runs_left_unfinished(
+    pipeline: Pipeline, store: StateStore
+) -> None:
+    # A holder whose lock expired may still be running; its run is its own.
+    key = workbook_key(pipeline)
+    start = dt.datetime(2025, 9, 30, 4, 0, tzinfo=dt.UTC)
+    assert store.acquire_lock(key, "elsewhere:1:a", dt.timedelta(minutes=30), start)
+    store.start_run(key, "Deals", SEPTEMBER_30, now=start + dt.timedelta(seconds=1))
+
+    run_on(pipeline, store, SEPTEMBER_30)
+
+    runs = store.runs(key)
+    assert [run.outcome for run in runs] == [RunOutcome.OK, None]

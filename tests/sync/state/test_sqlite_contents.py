@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from sync.atomic import new_backup_path
 from sync.state.errors import EmptyStateError, StateError
 from sync.state.schema import HEAD_REVISION, schema_revisions
 from sync.state.store import StateStore
@@ -117,9 +119,11 @@ def test_text_file_rejected(tmp_path: Path, writing: bool) -> None:
 
     assert str(raised.value) == (
         f"State database {str(path)!r} is not an SQLite database (file is not a "
-        "database), so it is not pipesheet's. Pass --state or set PIPESHEET_STATE "
-        "to the database your runs use, or to a new path, which a run creates. "
-        "Nothing was changed."
+        "database), so it is another program's file or a damaged database. Pass "
+        "--state or set PIPESHEET_STATE to the database your runs use, or to a "
+        "new path, which a run creates. A damaged database cannot be repaired by "
+        "pipesheet: copy a backup over it, or move it aside and run again, which "
+        "starts an empty stage history. Nothing was changed."
     )
     assert path.read_text() == "Call Acme on Monday\n"
 
@@ -134,3 +138,47 @@ def test_state_database_still_read(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert schema_revisions(connection) == [HEAD_REVISION]
     engine.dispose()
+
+
+def truncated_database(path: Path) -> None:
+    """Write a state database with a recorded run, then cut it short."""
+    with StateStore.open(str(path)) as store:
+        run_id = store.start_run("pipeline.xlsx", "Deals", dt.date(2025, 9, 30))
+        store.finish_run(run_id, "ok")
+    with path.open("r+b") as file:
+        file.truncate(6000)
+
+
+@pytest.mark.parametrize("writing", [False, True], ids=["reading", "writing"])
+def test_truncated_database_named_damaged(tmp_path: Path, writing: bool) -> None:
+    path = tmp_path / "state.sqlite"
+    truncated_database(path)
+    open_store = StateStore.open if writing else StateStore.open_for_reading
+
+    with pytest.raises(StateError) as raised:
+        open_store(str(path)).close()
+
+    assert str(raised.value) == (
+        f"State database {str(path)!r} is damaged (database disk image is "
+        "malformed), so pipesheet cannot use it. Copy a backup of your own over "
+        "it. Or move the file aside, with any -wal and -shm files beside it, and "
+        "run again: the run creates a new database, and the stage history starts "
+        "empty."
+    )
+
+
+def test_damaged_database_names_backup(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    truncated_database(path)
+    backup = new_backup_path(path)
+    backup.write_bytes(b"")
+
+    with pytest.raises(StateError) as raised:
+        StateStore.open(str(path))
+
+    expected = (
+        f"Copy a backup over it, such as {str(backup)!r} (the newest of the "
+        "copies pipesheet kept before schema upgrades, which lacks the runs "
+        "recorded since), or one of your own."
+    )
+    assert expected in str(raised.value)

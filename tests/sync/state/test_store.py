@@ -617,3 +617,24 @@ def test_existing_sqlite_file_keeps_mode(tmp_path: Path) -> None:
     StateStore.open(str(path)).close()
 
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_full_database_advises_free_space(tmp_path: Path) -> None:
+    # SQLite reports SQLITE_FULL at max_page_count as on a full disk.
+    def limit_pages(connection: sqlite3.Connection, _record: object) -> None:
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    store = StateStore.open(str(tmp_path / "state.sqlite"))
+    store.engine.dispose()
+    sa.event.listen(store.engine, "connect", limit_pages)
+    run_id = store.start_run("pipeline.xlsx", "Deals", dt.date(2025, 9, 30))
+
+    with pytest.raises(StateError) as raised:
+        store.finish_run(run_id, RunOutcome.FAILED, error="x" * 100_000)
+
+    assert str(raised.value) == (
+        f"State database {store.url!r} failed: database or disk is full. Free "
+        "space on the disk that holds it, then retry."
+    )
+    store.close()
