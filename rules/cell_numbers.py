@@ -21,9 +21,14 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from rules.cell_problem import CellProblem, Reason
-from rules.currencies import leading_mark, trailing_mark
+from rules.currencies import (
+    WORD_CODES,
+    is_currency_code,
+    leading_mark,
+    trailing_mark,
+)
 from rules.grid import CellValue
-from rules.text_forms import fold_text
+from rules.text_forms import normalize_text
 
 # Suffixes as folded text, longest first so that ``mm`` is not read as ``m``.
 # ``mm`` and ``mn`` are the finance and press forms of million.
@@ -60,8 +65,13 @@ _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
 # From an amount text's first digit to its last one.
 _DIGITS_SPAN = re.compile(r"\d(?:.*\d)?", re.DOTALL)
-# Spaces, signs and parentheses around the text that an amount does not read.
-_WRAPPING_MARKS = " \u00a0+-\u2212()"
+# Words, numbers, spaces and single other characters of the text beside an
+# amount's digits, and the most of them searched for the text to name.
+_TOKENS = re.compile(r"\s+|[^\W\d_]+|\d+|.", re.DOTALL)
+_MAX_SIDE_TOKENS = 8
+_SIGNS_AND_SPACES = " \u00a0+-\u2212"
+# Marks around a currency code that keep it from reading, as in (USD) or USD:.
+_CODE_MARKS = " ()[]{}:;.,/"
 # One point between 1-3 digits (not starting with 0) and exactly 3 digits:
 # 12.500 is 12500 where the point groups thousands and 12.5 where it is decimal.
 _POINT_THOUSANDS_OR_DECIMALS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
@@ -203,11 +213,13 @@ def _decimal_from_text(text: str, money: bool) -> Decimal | CellProblem:
 
 
 def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
-    body, negative = _strip_currency_and_sign(fold_text(text))
+    # Marks are peeled with their case kept, because other ISO 4217 codes
+    # than the usual ones read only in capitals (see rules.currencies).
+    body, negative = _strip_currency_and_sign(normalize_text(text))
     if body is None:
         return _not_a_number_problem()
 
-    body, multiplier = _strip_multiplier(body, money)
+    body, multiplier = _strip_multiplier(body.casefold(), money)
     # A count of thousands or millions has no thousands groups, so there the
     # point is decimal: 12.500k is 12500.
     if multiplier == 1 and _POINT_THOUSANDS_OR_DECIMALS.fullmatch(body):
@@ -320,26 +332,125 @@ def _finite_float(number: Decimal) -> float | CellProblem:
 
 
 def _unknown_currency_problem(text: str) -> CellProblem | None:
-    """Name the text beside an amount's digits that is no currency mark, if any.
+    """Name the text beside an amount's digits that keeps it from reading, if any.
 
-    The text before the first digit, after the last one, or both, counts when
-    the amount reads without it: ``TL`` in ``1,000 TL`` or ``dollars`` in
-    ``1,000 dollars``. Returns None when the digits do not read as an amount
-    either.
+    That is the least text before the first digit and after the last one
+    whose removal lets the amount read: ``TL`` in ``1,000 TL``, ``Mio`` in
+    ``1,5 Mio EUR`` and ``per mo`` in ``10k per mo``. A currency code in
+    brackets, beside a mark or in lower case, such as ``(USD)``, ``USD:`` or
+    ``kes``, gets a problem that describes how to write it. Returns None when
+    the digits do not read as an amount either.
     """
     span = _DIGITS_SPAN.search(text)
     if span is None:
         return None
     before, digits, after = text[: span.start()], span[0], text[span.end() :]
-    for kept in ((before, digits), (digits, after), (digits,)):
-        reading = _decimal_from_marked_text("".join(kept), money=True)
-        if isinstance(reading, CellProblem):
+    if isinstance(_decimal_from_marked_text(digits, money=True), CellProblem):
+        return None
+    # The text after the digits is cut first, then the text before, then both.
+    for cut_before, cut_after in ((False, True), (True, False), (True, True)):
+        found = _least_cuts(before, digits, after, cut_before, cut_after)
+        if found is None:
             continue
-        removed = [part for part in (before, after) if part not in kept]
-        shown = [part.strip(_WRAPPING_MARKS) for part in removed]
-        unknown = " and ".join(repr(part) for part in shown if part)
-        if not unknown:
-            return None
+        (kept_before, removed_before), (kept_after, removed_after) = found
+        kept = kept_before + digits + kept_after
+        reading = _decimal_from_marked_text(kept, money=True)
+        if not isinstance(reading, CellProblem):
+            parts = [(removed_before, True), (removed_after, False)]
+            return _named_text_problem(parts, reading)
+    return None
+
+
+def _least_cuts(
+    before: str, digits: str, after: str, cut_before: bool, cut_after: bool
+) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """Return the least cut of each side named that lets the amount read, or None.
+
+    Each cut is the text kept and the text cut out. The side before the
+    digits is cut first, with the side after them cut out whole if it is
+    named, then the side after them.
+    """
+    whole_after = "" if cut_after else after
+    cuts_before = _cuts(before) if cut_before else [(before, "")]
+    best_before = next(
+        (cut for cut in cuts_before if _reads(cut[0] + digits + whole_after)), None
+    )
+    if best_before is None:
+        return None
+    cuts_after = _cuts(after) if cut_after else [(after, "")]
+    best_after = next(
+        (cut for cut in cuts_after if _reads(best_before[0] + digits + cut[0])), None
+    )
+    if best_after is None:
+        return None
+    return best_before, best_after
+
+
+def _reads(text: str) -> bool:
+    return not isinstance(_decimal_from_marked_text(text, money=True), CellProblem)
+
+
+def _visible_length(text: str) -> int:
+    return sum(not character.isspace() for character in text)
+
+
+def _cuts(side: str) -> list[tuple[str, str]]:
+    """Return the ways to cut one run of words or marks out of ``side``, least first.
+
+    Each is the text kept and the text cut out. A run of marks that touches
+    a word, such as ``:`` in ``USD: ``, is cut only with that word, so the
+    text named is ``USD:``. A suffix such as ``k`` is never cut alone, since
+    it reads. A side of more than :data:`_MAX_SIDE_TOKENS` tokens is cut out
+    whole.
+    """
+    tokens = _TOKENS.findall(side)
+    if len(tokens) > _MAX_SIDE_TOKENS:
+        return [("", side)]
+    cuts: list[tuple[str, str]] = []
+    for first in range(len(tokens)):
+        for last in range(first + 1, len(tokens) + 1):
+            run = "".join(tokens[first:last])
+            # A suffix reads, so 'TOP 50k' names TOP, not its k.
+            if (
+                not run.strip()
+                or run.strip().casefold() in _MULTIPLIERS
+                or _touches_word(tokens, first, last)
+            ):
+                continue
+            kept = "".join(tokens[:first]) + " " + "".join(tokens[last:])
+            cuts.append((kept, run))
+    # The sort is stable, so of two cuts of one size the one further left wins.
+    cuts.sort(key=lambda cut: _visible_length(cut[1]))
+    return cuts
+
+
+def _touches_word(tokens: list[str], first: int, last: int) -> bool:
+    """Return whether a run of marks only, with no letter or digit, touches a word."""
+    if any(character.isalnum() for token in tokens[first:last] for character in token):
+        return False
+    return (first > 0 and tokens[first - 1].isalpha()) or (
+        last < len(tokens) and tokens[last].isalpha()
+    )
+
+
+def _named_text_problem(
+    parts: list[tuple[str, bool]], reading: Decimal
+) -> CellProblem | None:
+    """Return the problem naming the text cut out of an amount that then reads.
+
+    ``parts`` are the texts cut before and after the digits, each with
+    whether it came before them, and ``reading`` is the amount without them.
+    """
+    shown = [(_shown_part(part), is_before) for part, is_before in parts]
+    unknown = " and ".join(repr(part) for part, _is_before in shown if part)
+    if not unknown:
+        return None
+    codes = [
+        (code, is_before)
+        for part, is_before in shown
+        if (code := _code_in(part)) is not None
+    ]
+    if not codes:
         return CellProblem(
             Reason.UNKNOWN_CURRENCY,
             f"not a number, because of {unknown}, which is no currency code or "
@@ -348,7 +459,48 @@ def _unknown_currency_problem(text: str) -> CellProblem | None:
             "such as USD or EUR, or in a column of its own",
             (("unknown_text", unknown),),
         )
-    return None
+    code, is_before = codes[0]
+    amount = format(abs(reading).normalize(), ",f")
+    example = f"{code} {amount}" if is_before else f"{amount} {code}"
+    rule = (
+        "pipesheet reads a currency code in capitals beside the digits, with no "
+        f"brackets or other marks, as in {example}"
+    )
+    if code.casefold() in WORD_CODES:
+        rule = (
+            f"{rule}, and a code that is also a word, such as ALL or TOP, only "
+            "when the cell has no other letters"
+        )
+    return CellProblem(
+        Reason.CURRENCY_CODE_FORM,
+        f"not a number, because of {unknown}: {rule}; write the code that way "
+        "if it is the amount's currency, or remove the text",
+        (("unknown_text", unknown), ("example", example)),
+    )
+
+
+def _shown_part(part: str) -> str:
+    """Return a cut-out part as a message shows it, without signs and lone brackets.
+
+    A sign or bracket an amount reads, as in ``-(R 5)``, is no part of the
+    text named, but the brackets of ``(est)`` are.
+    """
+    shown = part
+    while True:
+        trimmed = shown.strip(_SIGNS_AND_SPACES)
+        if trimmed.startswith("(") and ")" not in trimmed:
+            trimmed = trimmed[1:]
+        if trimmed.endswith(")") and "(" not in trimmed:
+            trimmed = trimmed[:-1]
+        if trimmed == shown:
+            return shown
+        shown = trimmed
+
+
+def _code_in(part: str) -> str | None:
+    """Return the ISO 4217 code that ``part`` is without its marks, in capitals."""
+    letters = part.strip(_CODE_MARKS)
+    return letters.upper() if is_currency_code(letters) else None
 
 
 def _not_a_number_problem() -> CellProblem:

@@ -24,6 +24,7 @@ class Reason(StrEnum):
     TRUE_FALSE = "true-false"
     NOT_A_NUMBER = "not-a-number"
     UNKNOWN_CURRENCY = "unknown-currency"
+    CURRENCY_CODE_FORM = "currency-code-form"
     AMBIGUOUS_SEPARATORS = "ambiguous-separators"
     NOT_FINITE = "not-finite"
     NEGATIVE_AMOUNT = "negative-amount"

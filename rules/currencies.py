@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from rules.grid import CellValue
-from rules.text_forms import fold_text
+from rules.text_forms import normalize_text
 
 # Currency marks as folded text, each with the sign that names its currency
 # in messages. ISO codes come with the signs people type for them. "kr" is the
@@ -276,9 +276,30 @@ ISO_4217_CODES = frozenset(
         "zwl",
     }
 )
-# Three letters at an end of folded text, not part of a longer word.
-_LEADING_CODE = re.compile(r"[a-z]{3}(?![a-z])")
-_TRAILING_CODE = re.compile(r"(?<![a-z])[a-z]{3}$")
+# ISO 4217 codes that are also English words. Such a code reads only in
+# capitals, beside the digits, as the text's only letters: "ALL 5,000" and
+# "5,000 TRY" read, "all 5000", "TOP 50k" and "try 500" do not.
+WORD_CODES = frozenset(
+    {
+        "all",
+        "bam",
+        "bob",
+        "cop",
+        "cup",
+        "gel",
+        "mad",
+        "mop",
+        "pen",
+        "ron",
+        "sos",
+        "top",
+        "try",
+    }
+)
+# Three capitals at an end of text, not part of a longer word. Other ISO
+# codes than those of CURRENCY_MARKS read only in capitals, as ISO writes them.
+_LEADING_CODE = re.compile(r"[A-Z]{3}(?![^\W\d_])")
+_TRAILING_CODE = re.compile(r"(?<![^\W\d_])[A-Z]{3}$")
 # Marks that may wrap a number besides currency: signs and parentheses.
 _WRAPPERS = "+-\u2212()"
 
@@ -288,10 +309,12 @@ def currency_of(cell: CellValue) -> str | None:
 
     >>> currency_of("USD 1,200"), currency_of("(1.2万元)"), currency_of("SAR 5")
     ('$', '¥', 'SAR')
+    >>> currency_of("sar 5"), currency_of("top 50k"), currency_of("ALL 5,000")
+    (None, None, 'ALL')
     """
     if not isinstance(cell, str):
         return None
-    text = fold_text(cell).strip(_WRAPPERS + " ")
+    text = normalize_text(cell).strip(_WRAPPERS + " ")
     mark = leading_mark(text) or trailing_mark(text)
     return None if mark is None else sign_of(mark)
 
@@ -302,29 +325,84 @@ def sign_of(mark: str) -> str:
 
 
 def leading_mark(text: str) -> str | None:
-    """Return the currency mark that folded ``text`` starts with, or None.
+    """Return the folded currency mark that ``text`` starts with, or None.
 
-    A mark that ends in a letter counts only before a character other than
-    a letter, so ``all`` (the lek's code) is no mark of ``allow``.
+    ``text`` is in :func:`~rules.text_forms.normalize_text` form, case kept.
+    The marks of :data:`CURRENCY_MARKS` read in any case, other ISO 4217
+    codes in capitals only, and :data:`WORD_CODES` as described there. A mark
+    that ends in a letter counts only before a character other than a letter,
+    so ``ALL`` (the lek's code) is no mark of ``ALLOW``.
     """
+    folded = _fold_in_place(text)
     for mark in MARKS_LONGEST_FIRST:
-        if text.startswith(mark) and not _joins_word(mark[-1], text[len(mark) :][:1]):
-            return mark
+        if folded.startswith(mark) and not _joins_word(mark[-1], text[len(mark) :][:1]):
+            rest = text[len(mark) :]
+            if _reads_as_code(mark, text[: len(mark)], rest.lstrip()[:1], rest):
+                return mark
+            return None
     match = _LEADING_CODE.match(text)
-    return match[0] if match and match[0] in ISO_4217_CODES else None
+    if match is None or match[0].casefold() not in ISO_4217_CODES:
+        return None
+    rest = text[3:]
+    code = match[0].casefold()
+    return code if _reads_as_code(code, match[0], rest.lstrip()[:1], rest) else None
 
 
 def trailing_mark(text: str) -> str | None:
-    """Return the currency mark that folded ``text`` ends with, or None.
+    """Return the folded currency mark that ``text`` ends with, or None.
 
-    A mark that starts with a letter counts only after a character other
-    than a letter, so ``rs`` (the rupee's) is no mark of ``1,000 dollars``.
+    Marks read as in :func:`leading_mark`. A mark that starts with a letter
+    counts only after a character other than a letter, so ``rs`` (the
+    rupee's) is no mark of ``1,000 dollars``.
     """
+    folded = _fold_in_place(text)
     for mark in MARKS_LONGEST_FIRST:
-        if text.endswith(mark) and not _joins_word(mark[0], text[: -len(mark)][-1:]):
-            return mark
+        if folded.endswith(mark) and not _joins_word(mark[0], text[: -len(mark)][-1:]):
+            rest = text[: -len(mark)]
+            if _reads_as_code(mark, text[-len(mark) :], rest.rstrip()[-1:], rest):
+                return mark
+            return None
     match = _TRAILING_CODE.search(text)
-    return match[0] if match and match[0] in ISO_4217_CODES else None
+    if match is None or match[0].casefold() not in ISO_4217_CODES:
+        return None
+    rest = text[:-3]
+    code = match[0].casefold()
+    return code if _reads_as_code(code, match[0], rest.rstrip()[-1:], rest) else None
+
+
+def is_currency_code(text: str) -> bool:
+    """Return whether ``text`` is an ISO 4217 code in any case, such as ``usd``."""
+    return text.casefold() in ISO_4217_CODES
+
+
+def _reads_as_code(mark: str, typed: str, beside: str, rest: str) -> bool:
+    """Return whether a mark of :data:`WORD_CODES` typed as ``typed`` reads.
+
+    ``beside`` is the character next to the mark past any spaces, and
+    ``rest`` the text without the mark. Any other mark reads.
+    """
+    if mark not in WORD_CODES:
+        return True
+    return (
+        typed.isupper()
+        and beside.isdigit()
+        and not any(character.isalpha() for character in rest)
+    )
+
+
+def _fold_in_place(text: str) -> str:
+    """Return ``text`` casefolded, each character in its place.
+
+    A character whose casefolded form is longer, such as ``ß``, stays as it
+    is, so that an index into the result is one into ``text``.
+    """
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded
+    return "".join(
+        character.casefold() if len(character.casefold()) == 1 else character
+        for character in text
+    )
 
 
 def _joins_word(edge: str, neighbour: str) -> bool:

@@ -505,11 +505,12 @@ def _check_no_header_below(
 ) -> None:
     """Check that the row below the header row is no lower half of the header.
 
-    It is when its deal ID and stage cells are blank and it names a mapped
-    field under another text or a blank cell, such as 'Amount' under a group
-    title 'Deal value'. Only a repeated header text does not count.
-    Read as a deal, that row would get findings, and the fields it names
-    would not be read at all.
+    It is when its deal ID and stage cells are blank and it reads as the
+    lower row of a header (:func:`_names_continuing_header`), such as
+    'Amount' under a group title 'Deal value'. Read as a deal, that row would
+    get findings, and the fields it names would not be read at all. A row
+    that may be a deal is read as one: it gets the findings of a deal without
+    an ID and stage, which point at it.
 
     :raises SheetLayoutError: naming the cells that join the two rows.
     """
@@ -522,18 +523,13 @@ def _check_no_header_below(
         return
     rows = read_header_rows(grid, below)
     upper, lower = rows[header_row - 1], rows[below - 1]
-    named = [
-        (index, cell)
-        for index, cell in enumerate(lower)
-        if _fields_named([cell], aliases)
-        and normalize_header(cell) != normalize_header(_cell_at(upper, index))
-    ]
+    named = _names_continuing_header(upper, lower, aliases)
     if not named:
         return
 
     found = ", ".join(
-        f"{display_value(cell)!r} in {column_letter(index)}{below}"
-        for index, cell in named
+        f"{display_value(lower[index])!r} in {column_letter(index)}{below}"
+        for index in named
     )
     fix = describe_split_header(
         header_row,
@@ -547,6 +543,34 @@ def _check_no_header_below(
         f"{header_row}, names more columns ({found}), so it is part of the "
         f"header, not a deal. {fix}"
     )
+
+
+def _names_continuing_header(
+    upper: Sequence[CellValue], lower: Sequence[CellValue], aliases: dict[str, set[str]]
+) -> list[int]:
+    """Return the columns where ``lower`` names fields as the lower row of a header.
+
+    A name counts under a blank cell of ``upper`` or under a group title, a
+    cell that names no field. ``lower`` is no header row when it contains a value
+    of a deal: a number or date, or any text under a cell of ``upper`` that
+    names a field, unless it repeats that cell (as a merged block reads).
+    So a new deal typed under the header, without an ID or stage yet, whose
+    Lead Source cell contains 'Channel' (an alias of that field) or whose Notes
+    cell contains 'Amount', is a deal. Returns an empty list for such a row.
+    """
+    named: list[int] = []
+    for index, cell in enumerate(lower):
+        if is_blank(cell):
+            continue
+        above = _cell_at(upper, index)
+        text = normalize_header(cell)
+        if text == normalize_header(above):
+            continue
+        if not isinstance(cell, str) or _fields_named([above], aliases):
+            return []
+        if _fields_named([cell], aliases):
+            named.append(index)
+    return named
 
 
 def _cell_at(cells: Sequence[CellValue], index: int) -> CellValue:
@@ -601,7 +625,8 @@ def _split_header_fix(
     """Describe how to join the header row and a row beside it naming missing fields.
 
     Of the rows above and below the header row, the one naming more of the
-    missing fields is taken, the row below on a tie.
+    missing fields is taken, the row below on a tie. Returns None when the
+    lower of the two rows contains a deal (:func:`_names_continuing_header`).
     """
     rows = read_header_rows(grid, header_row + 1)
     if len(rows) < header_row:
@@ -622,10 +647,16 @@ def _split_header_fix(
     ]
     upper_row = min(row, header_row)
     lower_row = upper_row + 1
+    # A lower row that contains a deal, as when header_row is set to the first
+    # deal's row, is no half of the header: typing names into it would
+    # overwrite that deal.
+    upper, lower = rows[upper_row - 1], rows[lower_row - 1]
+    if not _names_continuing_header(upper, lower, aliases):
+        return None
     fix = describe_split_header(
         upper_row,
-        rows[upper_row - 1],
-        rows[lower_row - 1],
+        upper,
+        lower,
         set_header_row=pipeline.source.header_row not in (lower_row, "auto"),
         can_merge=grid.has_tabs,
     )

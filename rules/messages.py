@@ -1103,6 +1103,13 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "k, m or bn suffix is read) and its currency, if any, as an ISO 4217 "
             "code such as USD or EUR, or in a column of its own"
         ),
+        Reason.CURRENCY_CODE_FORM: (
+            "not a number, because of {unknown_text}: pipesheet reads a "
+            "currency code in capitals beside the digits, with no brackets or other "
+            "marks, as in {example}, and a code that is also a word, such as ALL or "
+            "TOP, only when the cell has no other letters; write the code that way "
+            "if it is the amount's currency, or remove the text"
+        ),
         Reason.AMBIGUOUS_SEPARATORS: "unclear separators; type it like 1234.56",
         Reason.NOT_FINITE: "not a finite number",
         Reason.NEGATIVE_AMOUNT: (
@@ -1169,6 +1176,12 @@ REASONS: dict[Locale, dict[Reason, str]] = {
             "不是数字，因为 {unknown_text} 不是 pipesheet 能识别的货币代码或符号；"
             "请只用数字填写金额（可带 万、亿、k、m 或 bn 后缀），货币请按 ISO 4217 "
             "代码（例如 USD 或 CNY）填写，或单独放在一列"
+        ),
+        Reason.CURRENCY_CODE_FORM: (
+            "不是数字，因为 {unknown_text}：货币代码须用大写字母紧挨数字书写，"
+            "不带括号或其他符号，例如 {example}；同时是英文单词的代码（如 ALL、"
+            "TOP）只在单元格中没有其他字母时才识别。如果这是金额的货币，请按此"
+            "填写，否则请删除这段文字"
         ),
         Reason.AMBIGUOUS_SEPARATORS: (
             "无法判断分隔符是千位分隔符还是小数点；请写成不会混淆的形式，"

@@ -890,10 +890,22 @@ def test_amount_problems(value: CellValue, reason: Reason) -> None:
         ("SAR 5,000", 5000.0),
         ("1,000 SAR", 1000.0),
         ("KES 1,000", 1000.0),
-        ("(ngn 2,500)", -2500.0),
+        ("(NGN 2,500)", -2500.0),
         ("1000zar", 1000.0),
+        ("usd 500", 500.0),
+        ("ALL 5,000", 5000.0),
+        ("5,000 TRY", 5000.0),
     ],
-    ids=["code-before", "code-after", "code-not-listed", "lower-case", "no-space"],
+    ids=[
+        "code-before",
+        "code-after",
+        "code-not-listed",
+        "in-parentheses",
+        "no-space",
+        "usual-code-lower-case",
+        "word-code-in-capitals",
+        "word-code-after",
+    ],
 )
 def test_iso_currency_code_read(value: CellValue, amount: float) -> None:
     assert read_float(value) == amount
@@ -905,19 +917,29 @@ def test_iso_currency_code_read(value: CellValue, amount: float) -> None:
         ("R 1,000", "'R'"),
         ("1,000 TL", "'TL'"),
         ("2,000 ر.س", "'ر.س'"),
-        ("1000 EUR/yr", "'EUR/yr'"),
+        ("1000 EUR/yr", "'/yr'"),
         ("1,000 dollars", "'dollars'"),
         ("(R 1,000)", "'R'"),
         ("~ 1,000 Rand", "'~' and 'Rand'"),
+        ("1,5 Mio EUR", "'Mio'"),
+        ("2 mln USD", "'mln'"),
+        ("10k per mo", "'per mo'"),
+        ("1,000 (est)", "'(est)'"),
+        ("all-in 5000", "'all-in'"),
     ],
     ids=[
         "letter-before",
         "letters-after",
         "arabic-after",
-        "code-with-period",
+        "code-with-slash",
         "word-ending-in-code",
         "in-parentheses",
         "both-sides",
+        "word-before-code",
+        "abbreviation-before-code",
+        "words-after-suffix",
+        "word-in-brackets",
+        "word-starting-with-code",
     ],
 )
 def test_unknown_currency_named(value: CellValue, unknown: str) -> None:
@@ -928,6 +950,69 @@ def test_unknown_currency_named(value: CellValue, unknown: str) -> None:
         "suffix is read) and its currency, if any, as an ISO 4217 code such as "
         "USD or EUR, or in a column of its own",
         (("unknown_text", unknown),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "unknown", "example"),
+    [
+        ("1,000 (USD)", "'(USD)'", "1,000 USD"),
+        ("(EUR) 1,000", "'(EUR)'", "EUR 1,000"),
+        ("USD: 1,000", "'USD:'", "USD 1,000"),
+        ("1000 USD.", "'USD.'", "1,000 USD"),
+        ("1,000 kes", "'kes'", "1,000 KES"),
+        ("all 5000", "'all'", "ALL 5,000"),
+        ("top 50k", "'top'", "TOP 50,000"),
+        ("TOP 50k", "'TOP'", "TOP 50,000"),
+        ("50k top", "'top'", "50,000 TOP"),
+        ("gel 5", "'gel'", "GEL 5"),
+        ("try 500", "'try'", "TRY 500"),
+    ],
+    ids=[
+        "code-in-brackets-after",
+        "code-in-brackets-before",
+        "code-with-colon",
+        "code-with-period",
+        "code-lower-case",
+        "word-code-lower-case",
+        "word-code-with-suffix",
+        "word-code-capitals-with-suffix",
+        "word-code-after",
+        "word-code-gel",
+        "word-code-try",
+    ],
+)
+def test_currency_code_form_named(value: str, unknown: str, example: str) -> None:
+    problem = parse(value, FieldType.AMOUNT)
+
+    assert isinstance(problem, CellProblem)
+    assert problem.reason is Reason.CURRENCY_CODE_FORM
+    assert problem.params == (("unknown_text", unknown), ("example", example))
+    assert problem.detail.startswith(f"not a number, because of {unknown}: ")
+    assert "no currency code" not in problem.detail
+
+
+def test_currency_code_form_detail() -> None:
+    assert parse("1,000 (USD)", FieldType.AMOUNT) == CellProblem(
+        Reason.CURRENCY_CODE_FORM,
+        "not a number, because of '(USD)': pipesheet reads a currency code in "
+        "capitals beside the digits, with no brackets or other marks, as in 1,000 "
+        "USD; write the code that way if it is the amount's currency, or remove "
+        "the text",
+        (("unknown_text", "'(USD)'"), ("example", "1,000 USD")),
+    )
+
+
+def test_word_code_form_detail() -> None:
+    problem = parse("top 50k", FieldType.AMOUNT)
+
+    assert isinstance(problem, CellProblem)
+    assert problem.detail == (
+        "not a number, because of 'top': pipesheet reads a currency code in "
+        "capitals beside the digits, with no brackets or other marks, as in TOP "
+        "50,000, and a code that is also a word, such as ALL or TOP, only when the "
+        "cell has no other letters; write the code that way if it is the amount's "
+        "currency, or remove the text"
     )
 
 

@@ -905,6 +905,82 @@ def test_row_below_header_read_as_deal(
     assert columns.header_row == 1
 
 
+@pytest.mark.parametrize(
+    "below",
+    [
+        [None, None, "Ana Lima", None, 500, "Source"],
+        [None, None, None, None, None, "Source"],
+        [None, None, None, None, None, "Amount"],
+        [None, None, None, None, None, None, "Amount", 500],
+    ],
+    ids=[
+        "alias-of-own-column",
+        "alias-of-own-column-alone",
+        "other-field-under-its-header",
+        "name-beside-a-number",
+    ],
+)
+@pytest.mark.parametrize("header_row", ["auto", 1], ids=["auto", "set-to-1"])
+def test_deal_row_with_header_text(
+    english_pipeline: Pipeline, below: list[CellValue], header_row: int | str
+) -> None:
+    # A deal typed under the header, without an ID or stage yet, whose
+    # Lead Source cell contains an alias of its own field, or whose cells
+    # hold a field's name beside a deal's values.
+    header = ["Deal ID", "Stage", "Owner", "Product", "Amount", "Lead Source"]
+    source = SourceConfig(tab="Deals", header_row=header_row)
+    pipeline = english_pipeline.model_copy(update={"source": source})
+    grid = deals_tab(header, below, ["D-1", "Lead"])
+
+    columns = match_columns(grid, pipeline)
+
+    assert columns.header_row == 1
+    assert columns.fields["source"] == 5
+
+
+def test_chinese_deal_row_with_alias(chinese_pipeline: Pipeline) -> None:
+    # '客户' is an alias of the account field, typed as a value of its column.
+    header: list[CellValue] = ["商机编号", "客户名称", "负责人", "阶段"]
+    grid = deals_tab(header, [None, "客户", "王芳", None], ["D-1", "客户B"])
+
+    columns = match_columns(grid, chinese_pipeline)
+
+    assert columns.header_row == 1
+
+
+def test_header_row_set_to_first_deal(english_pipeline: Pipeline) -> None:
+    # Row 2 contains deal D-1 with a blank Expected Close: typing 'Expected
+    # Close' into it would overwrite that deal, so the fix is the header row.
+    header = ["Deal ID", "Stage", "Owner", "Amount", "Expected Close"]
+    grid = deals_tab(header, ["D-1", "Lead", "Ana", 100, None], ["D-2", "Lead"])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, with_header_row(english_pipeline, 2))
+
+    assert str(error.value).endswith(
+        "Headers found: A 'D-1', B 'Lead', C 'Ana', D '100'. Row 1 names the id "
+        "and stage columns: set source.header_row to 1, or to auto, in the "
+        "definition."
+    )
+
+
+def test_no_split_fix_over_deal_row(
+    english_pipeline: Pipeline,
+) -> None:
+    # header_row 1 lacks the required Amount, and row 2 is a deal whose
+    # Deal cell contains 'Amount': no split header, so typing 'Owner' into C2
+    # is no fix.
+    pipeline = with_header_row(with_required(english_pipeline, "amount"), 1)
+    header: list[CellValue] = ["Deal ID", "Stage", "Deal", "Owner"]
+    grid = deals_tab(header, ["D-1", "Lead", "Amount", None])
+
+    with pytest.raises(SheetLayoutError) as error:
+        match_columns(grid, pipeline)
+
+    assert "split" not in str(error.value)
+    assert str(error.value).endswith("to the field's aliases in the definition.")
+
+
 def test_id_and_stage_on_two_rows(english_pipeline: Pipeline) -> None:
     grid = deals_tab(["Deal ID", "Deal", None], [None, "Stage", "Amount"])
 

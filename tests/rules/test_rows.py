@@ -641,6 +641,31 @@ def test_mixed_currency_tie_flags_every_mark(
     }
 
 
+def test_word_codes_in_lower_case(english_pipeline: Pipeline) -> None:
+    # top, all and gel are ISO 4217 codes only by their letters: they get
+    # findings and do not push the one dollar amount out as mixed-currency.
+    amounts, by_deal = read_by_deal(
+        english_pipeline,
+        ["D-1", "Lead", 1000],
+        ["D-2", "Lead", "top 50k"],
+        ["D-3", "Lead", "all 5000"],
+        ["D-4", "Lead", "50k top"],
+        ["D-5", "Lead", "gel 5"],
+        ["D-6", "Lead", "500 usd"],
+    )
+
+    assert amounts == {
+        "D-1": 1000.0,
+        "D-2": None,
+        "D-3": None,
+        "D-4": None,
+        "D-5": None,
+        "D-6": 500.0,
+    }
+    assert sorted(by_deal) == ["D-2", "D-3", "D-4", "D-5"]
+    assert {entry[0][0] for entry in by_deal.values()} == {Code.BAD_AMOUNT}
+
+
 def test_mixed_currency_same_in_any_row_order(english_pipeline: Pipeline) -> None:
     rows = [
         ["D-1", "Won", "$100"],
