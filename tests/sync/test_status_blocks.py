@@ -66,6 +66,10 @@ def write_deals(kind: str) -> None:
         )
     elif kind == "array":
         sheet.write_array_formula("D3:E3", '{=B2:C2&""}', None, "Lead")
+    elif kind == "array without id":
+        # Row 5 is a deal without an ID, so it gets a status too.
+        sheet.write_row(4, 0, [None, "Lead", "Bo"])
+        sheet.write_array_formula("E5:E6", '{=A2:A3&""}', None, "D-1")
     elif kind == "merge":
         sheet.merge_range("D3:E3", "merged note")
     elif kind == "merge on totals":
@@ -121,6 +125,42 @@ def test_doctor_fails_on_array_range() -> None:
     assert result.exit_code == 1
     assert checks["Status"]["outcome"] == "failed"
     assert checks["Status"]["detail"] == SPILL_PROBLEM
+
+
+def test_doctor_fails_on_array_over_row_without_id() -> None:
+    write_deals("array without id")
+    problem = (
+        "Workbook 'deals.xlsx', tab 'Deals': status cell E5 contains an array "
+        "formula or dynamic array whose results fill E5:E6, so replacing it "
+        "with a status would change the other cells of E5:E6. Move the formula "
+        "out of column E or delete it, or give the statuses a column of their "
+        "own: set outputs.status_header in the definition to a header no column "
+        "has, and runs add the status column right of your cells."
+    )
+
+    ran = run()
+    doctor = invoke("doctor", "blocks.yaml", "--state", "none.sqlite", "--json")
+
+    assert ran.exit_code == 1
+    assert (
+        json.loads(ran.stdout)["error"]["message"] == f"{problem} Nothing was written."
+    )
+    checks = {check["name"]: check for check in json.loads(doctor.stdout)["checks"]}
+    assert doctor.exit_code == 1
+    assert checks["Status"]["outcome"] == "failed"
+    assert checks["Status"]["detail"] == problem
+
+
+@pytest.mark.parametrize(
+    "kind", ["spill on totals", "merge on totals"], ids=["spill", "merge"]
+)
+def test_doctor_passes_block_on_totals_row(kind: str) -> None:
+    write_deals(kind)
+
+    result = invoke("doctor", "blocks.yaml", "--state", "none.sqlite", "--json")
+
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["Status"]["outcome"] == "passed", checks["Status"]["detail"]
 
 
 def test_run_ignores_array_range_on_totals_row() -> None:
