@@ -35,9 +35,10 @@ from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
 from rules.grid import CellValue, SheetGrid, column_letter
-from rules.headers import match_columns, required_fields
+from rules.headers import required_fields
 from rules.messages import counted
 from rules.rows import read_deals
+from rules.setting_place import match_sheet_columns
 from rules.status import is_status_text
 from rules.unfound_columns import (
     describe_unfound_default_columns,
@@ -442,7 +443,7 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     With ``header_row: auto`` the header row is still found by its ID and
     stage columns, so a sheet without them raises.
     """
-    return match_columns(grid, pipeline, check_required=False)
+    return match_sheet_columns(grid, pipeline, check_required=False)
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -452,7 +453,7 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # a date column whose text dates contradict date_order. A failure lists
     # the warnings too, so that one doctor run names them all.
     try:
-        columns = match_columns(grid, pipeline)
+        columns = match_sheet_columns(grid, pipeline)
     except SheetLayoutError as error:
         # The error names the missing required columns only. The other
         # missing columns are added, so that one doctor run names them all.
@@ -514,8 +515,9 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if problem is not None:
         raise SheetLayoutError(problem)
     index = choose_status_column(grid, columns)
+    rules_tab = pipeline.source.rules_tab
     formula = covering_formula_problem(
-        grid, index, _status_rows(grid, columns, pipeline, index)
+        grid, index, _status_rows(grid, columns, pipeline, index), rules_tab
     )
     if formula is not None:
         raise SheetLayoutError(formula)
@@ -529,7 +531,12 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if covered is not None:
         raise CheckWarning(covered)
     merged = merged_status_cells(
-        grid, index, rows, header, _status_rows(grid, columns, pipeline, index)
+        grid,
+        index,
+        rows,
+        header,
+        _status_rows(grid, columns, pipeline, index),
+        rules_tab,
     )
     if merged is not None:
         raise CheckWarning(merged)
