@@ -249,6 +249,19 @@ def test_blank_required_setting_rejected() -> None:
     )
 
 
+def test_blank_header_row_setting_asks_for_row() -> None:
+    rows: list[list[CellValue]] = [["Setting", "Value"], ["source.header_row"]]
+
+    with pytest.raises(DefinitionError) as error:
+        laid_over(rows)
+
+    assert str(error.value) == (
+        f"{heading(1)}\n  - row 2, column B (Value), setting "
+        "'source.header_row': no value; expected the row number of the header "
+        "(1 for the first row) or 'auto' to find it"
+    )
+
+
 def heading(count: int, kind: str = "pipeline definition") -> str:
     noun = "problem" if count == 1 else "problems"
     laid = ", laid over b2b-en.yaml" if kind == "pipeline definition" else ""
