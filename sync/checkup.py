@@ -351,10 +351,15 @@ def _rename_forbidden(target: Path) -> bool:
 def _for_doctor(error: WorkbookReadOnlyError) -> WorkbookReadOnlyError:
     """Return the writer's error without its "nothing was written" part.
 
-    doctor writes nothing, so that part would mislead.
+    doctor writes nothing, so that part would mislead. doctor has no
+    ``--output`` option either, so the advice to pass it names the run.
     """
     message = str(error).replace("; nothing was written.", ".")
-    return WorkbookReadOnlyError(message.replace(" Nothing was written.", ""))
+    message = message.replace(" Nothing was written.", "")
+    message = message.replace(
+        "pass --output PATH", "run pipesheet run with --output PATH"
+    )
+    return WorkbookReadOnlyError(message)
 
 
 def _unwritable_package(path: Path) -> UnsupportedWorkbookError | None:
