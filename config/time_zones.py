@@ -17,6 +17,8 @@ from pathlib import Path
 
 from config.close_matches import closest_value
 
+# What a time zone setting takes, as its messages say.
+TIME_ZONE_EXPECTED = "an IANA time zone name such as 'Europe/Berlin' or 'Asia/Shanghai'"
 # Names in the zone database that are no place's zone: "localtime" is the
 # zone this machine is set to, "Factory" means none, and "posixrules"
 # contains rules for TZ strings.
@@ -169,10 +171,7 @@ def check_time_zone(name: str) -> None:
     if is_time_zone(name):
         return
 
-    message = (
-        f"invalid value {name!r}; expected an IANA time zone name such as "
-        "'Europe/Berlin' or 'Asia/Shanghai'"
-    )
+    message = f"invalid value {name!r}; expected {TIME_ZONE_EXPECTED}"
     folded = name.strip().casefold()
     if folded == "localtime":
         message += (

@@ -249,16 +249,29 @@ def test_blank_required_setting_rejected() -> None:
     )
 
 
-def test_blank_header_row_setting_asks_for_row() -> None:
-    rows: list[list[CellValue]] = [["Setting", "Value"], ["source.header_row"]]
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (
+            "source.header_row",
+            "the row number of the header (1 for the first row) or 'auto' to find it",
+        ),
+        (
+            "timezone",
+            "an IANA time zone name such as 'Europe/Berlin' or 'Asia/Shanghai'",
+        ),
+    ],
+    ids=["header-row", "timezone"],
+)
+def test_blank_setting_says_what_it_takes(key: str, expected: str) -> None:
+    rows: list[list[CellValue]] = [["Setting", "Value"], [key]]
 
     with pytest.raises(DefinitionError) as error:
         laid_over(rows)
 
     assert str(error.value) == (
         f"{heading(1)}\n  - row 2, column B (Value), setting "
-        "'source.header_row': no value; expected the row number of the header "
-        "(1 for the first row) or 'auto' to find it"
+        f"{key!r}: no value; expected {expected}"
     )
 
 
