@@ -224,9 +224,11 @@ class SourceConfig(StrictModel):
 
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
+        # None is a blank Rules tab cell or a YAML key with nothing after it.
+        shown = "no value" if value is None else f"invalid value {yaml_text(value)}"
         raise ValueError(
-            f"invalid value {yaml_text(value)}; expected the row number of the header "
-            "(1 for the first row) or 'auto' to find it"
+            f"{shown}; expected the row number of the header (1 for the first row) "
+            "or 'auto' to find it"
         )
 
 

@@ -9,11 +9,13 @@ laid-over definition list it, stands for that field. Before::
     columns: {account: {aliases: [客户名称, 客户]}, owner: {aliases: [负责人]}}
 
 After: ``required: [account, owner]``. A name that is neither a field nor a
-header is reported at its cell and left out, so the other problems of the tab
-are reported in the same run.
+header, or a header of two fields, is reported at its cell and left out, so
+the other problems of the tab are reported in the same run.
 """
 
 from __future__ import annotations
+
+import re
 
 from config.close_matches import closest_value
 from config.rules_tab import RulesTab, TabCell
@@ -24,6 +26,10 @@ FIELD_LIST_KEYS = ("required", "reached_if_filled")
 
 # Fields listed in the message about a name that matches no field.
 FIELDS_SHOWN = 8
+
+# Separators people type between names, which a list cell does not split at
+# (it splits at commas and line breaks).
+_OTHER_SEPARATORS = re.compile(r"[;；|/]")
 
 # A problem: its cell's row and column (the sort key) and its text.
 CellProblem = tuple[tuple[int, int], str]
@@ -58,10 +64,18 @@ def name_fields_by_header(
             resolved: list[object] = []
             for name in names:
                 field = _field_of(name, columns, fields_by_header, known_fields)
-                if field is None:
-                    problems.append(_unknown_name(name, cell, stage, rules, columns))
-                else:
+                if field is not None:
                     resolved.append(field)
+                    continue
+                where = (
+                    f"{cell.describe()}, stage {str(stage.get('name', '')).strip()!r}"
+                )
+                text = _shared_header(name, fields_by_header) or _joined_names(
+                    name, columns, fields_by_header, known_fields
+                )
+                if text is None:
+                    text = _unknown_name(name, cell, rules, columns)
+                problems.append(((cell.row, cell.column), f"{where}: {text}"))
             stage[key] = resolved
     return problems
 
@@ -97,6 +111,49 @@ def _field_of(
     return None
 
 
+def _shared_header(name: object, fields_by_header: dict[str, set[str]]) -> str | None:
+    """Describe a listed header that names two or more fields, else return None.
+
+    The Field table's problem about the header names the row to fix there.
+    """
+    if not isinstance(name, str):
+        return None
+    fields = sorted(fields_by_header.get(_header_form(name), set()))
+    if len(fields) < 2:
+        return None
+    both = ", ".join(fields[:-1]) + f" and {fields[-1]}"
+    either = ", ".join(fields[:-1]) + f" or {fields[-1]}"
+    return (
+        f"{name!r} is a header of the fields {both}, so it does not say which "
+        f"field is meant. Write the field name instead: {either}."
+    )
+
+
+def _joined_names(
+    name: object,
+    columns: dict[object, object],
+    fields_by_header: dict[str, set[str]],
+    known_fields: set[str],
+) -> str | None:
+    """Describe names joined by another separator than a comma, else return None.
+
+    Before: ``Account; Owner``, which names no field. After: the advice to
+    write ``Account, Owner``.
+    """
+    if not isinstance(name, str) or not _OTHER_SEPARATORS.search(name):
+        return None
+    parts = [part.strip() for part in _OTHER_SEPARATORS.split(name)]
+    if len(parts) < 2 or not all(parts):
+        return None
+    for part in parts:
+        if _field_of(part, columns, fields_by_header, known_fields) is None:
+            return None
+    return (
+        f"{name!r} lists {len(parts)} names, but the names of a list are "
+        f"separated with commas: write {', '.join(parts)!r}."
+    )
+
+
 def _header_form(text: str) -> str:
     # As rules.headers.normalize_header compares a header with the sheet's.
     return join_cjk_words(fold_text(text))
@@ -105,17 +162,15 @@ def _header_form(text: str) -> str:
 def _unknown_name(
     name: object,
     cell: TabCell,
-    stage: dict[object, object],
     rules: RulesTab,
     columns: dict[object, object],
-) -> CellProblem:
-    """Return the problem of a listed name that is neither a field nor a header."""
+) -> str:
+    """Describe a listed name that is neither a field nor a header."""
     fields = sorted(str(field) for field in columns)
     listed = ", ".join(fields[:FIELDS_SHOWN])
     if len(fields) > FIELDS_SHOWN:
         listed += f" and {len(fields) - FIELDS_SHOWN} more"
     text = (
-        f"{cell.describe()}, stage {str(stage.get('name', '')).strip()!r}: "
         f"{name!r} is neither a field nor a header of one. "
         f"{cell.header or 'This column'} takes fields ({listed}) or their "
         f"headers{_example(columns)}."
@@ -127,7 +182,7 @@ def _unknown_name(
         f" Fix the name, or add {name!r} to the headers of its field in "
         f"{_field_table(rules)}."
     )
-    return (cell.row, cell.column), text
+    return text
 
 
 def _field_table(rules: RulesTab) -> str:

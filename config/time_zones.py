@@ -10,11 +10,15 @@ city names are rejected, each with the zone it most likely means.
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import re
 import zoneinfo
+from pathlib import Path
 
 from config.close_matches import closest_value
 
+# What a time zone setting takes, as its messages say.
+TIME_ZONE_EXPECTED = "an IANA time zone name such as 'Europe/Berlin' or 'Asia/Shanghai'"
 # Names in the zone database that are no place's zone: "localtime" is the
 # zone this machine is set to, "Factory" means none, and "posixrules"
 # contains rules for TZ strings.
@@ -167,10 +171,7 @@ def check_time_zone(name: str) -> None:
     if is_time_zone(name):
         return
 
-    message = (
-        f"invalid value {name!r}; expected an IANA time zone name such as "
-        "'Europe/Berlin' or 'Asia/Shanghai'"
-    )
+    message = f"invalid value {name!r}; expected {TIME_ZONE_EXPECTED}"
     folded = name.strip().casefold()
     if folded == "localtime":
         message += (
@@ -244,7 +245,8 @@ def _zones_by_name() -> dict[str, str]:
 
     The city of ``America/New_York`` is ``new_york``. Of two zones of one
     city (America/Buenos_Aires and America/Argentina/Buenos_Aires, the same
-    zone under an older and a newer name), the longer name is kept.
+    zone under an older and a newer name), the longer name is kept. A
+    renamed zone's names give its current name: ``kiev`` gives Europe/Kyiv.
     """
     zones = sorted(
         (zone for zone in zoneinfo.available_timezones() if is_time_zone(zone)),
@@ -255,4 +257,55 @@ def _zones_by_name() -> dict[str, str]:
         region, _, city = zone.rpartition("/")
         if region.split("/")[0] in CITY_REGIONS:
             names.setdefault(city.casefold(), zone)
-    return names
+    renamed = _renamed_zones()
+    return {key: renamed.get(zone, zone) for key, zone in names.items()}
+
+
+@functools.cache
+def _renamed_zones() -> dict[str, str]:
+    """Return the current name of each renamed city zone, by its old name.
+
+    The database keeps an old name, such as Europe/Kiev, as a link to the
+    zone's current name, Europe/Kyiv. A link counts as a rename when its
+    target is listed in ``zone.tab`` and the link is not. Europe/Amsterdam,
+    which the ``tzdata`` package 2026f links to Europe/Brussels, is still
+    listed there, so it is no rename. Without the database's text files this
+    returns none.
+    """
+    folder = _zone_text_folder()
+    if folder is None:
+        return {}
+    listed = set()
+    for line in (folder / "zone.tab").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if not line.startswith("#") and len(fields) >= 3:
+            listed.add(fields[2])
+    renamed = {}
+    for line in (folder / "tzdata.zi").read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if len(fields) != 3 or fields[0] != "L":
+            continue
+        target, name = fields[1], fields[2]
+        in_city_region = name.split("/")[0] in CITY_REGIONS
+        if in_city_region and target in listed and name not in listed:
+            renamed[name] = target
+    return renamed
+
+
+def _zone_text_folder() -> Path | None:
+    """Return the zone database folder that has ``tzdata.zi`` and ``zone.tab``.
+
+    The folders are searched in the order :mod:`zoneinfo` reads zones from:
+    its TZPATH, then the ``tzdata`` package.
+    """
+    folders = [Path(path) for path in zoneinfo.TZPATH]
+    try:
+        package = importlib.resources.files("tzdata") / "zoneinfo"
+    except ModuleNotFoundError:
+        package = None
+    if isinstance(package, Path):
+        folders.append(package)
+    for folder in folders:
+        if (folder / "tzdata.zi").is_file() and (folder / "zone.tab").is_file():
+            return folder
+    return None

@@ -26,6 +26,7 @@ from pydantic_core import ErrorDetails
 
 from config.close_matches import closest_match
 from config.models import Pipeline, key_path_part, yaml_text
+from config.time_zones import TIME_ZONE_EXPECTED
 
 # Location parts pydantic adds for the key of a dict entry, not for its value.
 _DICT_KEY_PART = "[key]"
@@ -230,6 +231,10 @@ def _expected_text(details: ErrorDetails, location: tuple[int | str, ...]) -> st
 
     if kind in ("enum", "literal_error"):
         return str(context["expected"])
+    # A blank Rules tab cell or an empty YAML key, where "text" would not say
+    # which text.
+    if value is None and location and location[-1] == "timezone":
+        return TIME_ZONE_EXPECTED
     if kind == "model_type":
         return f"a mapping with the keys {', '.join(_valid_keys(location))}"
     if kind == "list_type":

@@ -24,6 +24,7 @@ from rules.cell_problem import Reason
 from rules.deals import ColumnMap
 from rules.findings import Code, Finding
 from rules.grid import CellValue, SheetGrid, column_letter
+from rules.setting_place import setting_place
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def describe_date_order_conflicts(
             f"{columns.headers[index]!r}: "
             f"{_describe_other_order(evidence, location, setting)}"
             f"{_describe_either_order(evidence, location, setting)}"
-            f"{_describe_fix(setting, scope)}"
+            f"{_describe_fix(setting, scope, pipeline.source.rules_tab)}"
         )
     return messages
 
@@ -172,11 +173,11 @@ def _describe_either_order(
     )
 
 
-def _describe_fix(setting: DateOrder, scope: str) -> str:
+def _describe_fix(setting: DateOrder, scope: str, rules_tab: str | None) -> str:
     # ``scope`` names what the grid is: a "tab", or a "file" without tabs.
     other = OTHER_DATE_ORDER[setting]
     return (
         f" If the sheet's dates are written {FIRST_NUMBER_WORDS[other]}, set "
-        f"date_order: {other.value} in the definition. The setting applies to "
-        f"every date column of the {scope}."
+        f"date_order: {other.value} {setting_place(rules_tab)}. The setting "
+        f"applies to every date column of the {scope}."
     )

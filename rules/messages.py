@@ -772,12 +772,25 @@ MESSAGES: Templates = {
             (
                 "Row {row} repeats the header ({value!r}), so pipesheet does not "
                 "count it as a deal. If it is the real header, below a filter or "
+                "notes, set source.header_row to {row} in the Setting table of "
+                "tab {rules_tab!r}; if it starts another table, move that table "
+                "to another tab; else delete the row."
+            ),
+            (
+                "Row {row} repeats the header ({value!r}), so pipesheet does not "
+                "count it as a deal. If it is the real header, below a filter or "
                 "notes, set source.header_row to {row} in the definition; if it "
                 "starts another table, move that table to another tab; else "
                 "delete the row."
             ),
         ),
         ZH: (
+            (
+                "第 {row} 行重复了表头（“{value}”），pipesheet 不把它算作商机。"
+                "如果它才是真正的表头（上方是筛选条件或备注），请在工作表"
+                "“{rules_tab}”的设置表中把 source.header_row 设为 {row}；如果它是"
+                "另一张表的开头，请把这张表移到别的工作表；否则请删除该行。"
+            ),
             (
                 "第 {row} 行重复了表头（“{value}”），pipesheet 不把它算作商机。"
                 "如果它才是真正的表头（上方是筛选条件或备注），请在定义中把 "

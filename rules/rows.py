@@ -230,7 +230,13 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     warnings += _row_number_ids(reader, grid, first_row, deals)
     warnings += _ids_not_text(reader, data, first_row, deals)
     warnings += _totals_notices(first_row, totals)
-    warnings += _row_notices(Code.REPEATED_HEADER, first_row, headers)
+    rules_tab = reader.pipeline.source.rules_tab
+    warnings += _row_notices(
+        Code.REPEATED_HEADER,
+        first_row,
+        headers,
+        {} if rules_tab is None else {"rules_tab": rules_tab},
+    )
     warnings += _row_notices(Code.SECTION_HEADING, first_row, headings)
     # The sort is stable, so a row's cell findings stay before its warnings.
     findings = sorted([*findings, *warnings], key=lambda item: item.row or 0)
@@ -880,11 +886,23 @@ def _totals_notices(first_row: int, totals: dict[int, str]) -> list[Finding]:
     return _row_notices(Code.TOTALS_ROW, first_row, totals)
 
 
-def _row_notices(code: Code, first_row: int, labels: dict[int, str]) -> list[Finding]:
-    """Return a notice for each record left out, showing its label."""
+def _row_notices(
+    code: Code,
+    first_row: int,
+    labels: dict[int, str],
+    params: dict[str, str] | None = None,
+) -> list[Finding]:
+    """Return a notice for each record left out, showing its label.
+
+    :param params: the template's params the notices share, if any.
+    """
     return [
         Finding(
-            code=code, severity=SEVERITIES[code], row=first_row + index, value=label
+            code=code,
+            severity=SEVERITIES[code],
+            row=first_row + index,
+            value=label,
+            params=params,
         )
         for index, label in sorted(labels.items())
     ]

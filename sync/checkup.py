@@ -34,9 +34,12 @@ from rules.allowed import list_fix, read_allowed_column
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
-from rules.grid import CellValue, SheetGrid, column_letter, is_blank
-from rules.headers import match_columns, required_fields
+from rules.grid import CellValue, SheetGrid, column_letter
+from rules.headers import required_fields
 from rules.messages import counted
+from rules.rows import read_deals
+from rules.setting_place import match_sheet_columns
+from rules.status import is_status_text
 from rules.unfound_columns import (
     describe_unfound_default_columns,
     describe_unfound_needed_columns,
@@ -348,10 +351,15 @@ def _rename_forbidden(target: Path) -> bool:
 def _for_doctor(error: WorkbookReadOnlyError) -> WorkbookReadOnlyError:
     """Return the writer's error without its "nothing was written" part.
 
-    doctor writes nothing, so that part would mislead.
+    doctor writes nothing, so that part would mislead. doctor has no
+    ``--output`` option either, so the advice to pass it names the run.
     """
     message = str(error).replace("; nothing was written.", ".")
-    return WorkbookReadOnlyError(message.replace(" Nothing was written.", ""))
+    message = message.replace(" Nothing was written.", "")
+    message = message.replace(
+        "pass --output PATH", "run pipesheet run with --output PATH"
+    )
+    return WorkbookReadOnlyError(message)
 
 
 def _unwritable_package(path: Path) -> UnsupportedWorkbookError | None:
@@ -440,7 +448,7 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     With ``header_row: auto`` the header row is still found by its ID and
     stage columns, so a sheet without them raises.
     """
-    return match_columns(grid, pipeline, check_required=False)
+    return match_sheet_columns(grid, pipeline, check_required=False)
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -450,7 +458,7 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # a date column whose text dates contradict date_order. A failure lists
     # the warnings too, so that one doctor run names them all.
     try:
-        columns = match_columns(grid, pipeline)
+        columns = match_sheet_columns(grid, pipeline)
     except SheetLayoutError as error:
         # The error names the missing required columns only. The other
         # missing columns are added, so that one doctor run names them all.
@@ -512,7 +520,10 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     if problem is not None:
         raise SheetLayoutError(problem)
     index = choose_status_column(grid, columns)
-    formula = covering_formula_problem(grid, index, _rows_with_ids(grid, columns))
+    rules_tab = pipeline.source.rules_tab
+    formula = covering_formula_problem(
+        grid, index, _status_rows(grid, columns, pipeline, index), rules_tab
+    )
     if formula is not None:
         raise SheetLayoutError(formula)
     hidden = hidden_status_column(grid, index)
@@ -524,25 +535,43 @@ def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
     covered = covered_status_column(grid, index, rows, header)
     if covered is not None:
         raise CheckWarning(covered)
-    merged = merged_status_cells(grid, index, rows, header)
+    merged = merged_status_cells(
+        grid,
+        index,
+        rows,
+        header,
+        _status_rows(grid, columns, pipeline, index),
+        rules_tab,
+    )
     if merged is not None:
         raise CheckWarning(merged)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
 
 
-def _rows_with_ids(grid: SheetGrid, columns: ColumnMap) -> Iterator[int]:
-    """Yield the header row and the rows below it with a deal ID.
+def _status_rows(
+    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline, status_column: int
+) -> Iterator[int]:
+    """Yield the rows whose status cell a run may write, the header row first.
 
-    Those are the rows a run writes status cells on. Without an ID column,
-    every row below the header counts.
+    Those are the rows the run reads as deals, with or without an ID, and
+    the rows whose old status a run empties. Without an ID or stage column,
+    every row below the header counts. A generator, so that the deals are
+    read only when a formula or merged block reaches into the status column.
+    A run writes only the statuses that change, so doctor may name a cell
+    whose formula result already equals its status.
     """
     yield columns.header_row
-    id_column = columns.fields.get("id")
-    for number, row in enumerate(
-        grid.rows[columns.header_row :], columns.header_row + 1
-    ):
-        if id_column is None or (id_column < len(row) and not is_blank(row[id_column])):
-            yield number
+    data_rows = range(columns.header_row + 1, len(grid.rows) + 1)
+    if not {"id", "stage"} <= columns.fields.keys():
+        yield from data_rows
+        return
+
+    deals, _findings = read_deals(grid, columns, pipeline)
+    deal_rows = {deal.row for deal in deals}
+    yield from deal_rows
+    for row in data_rows:
+        if row not in deal_rows and is_status_text(grid.cell(row, status_column)):
+            yield row
 
 
 def _check_owner_entries(grid: SheetGrid, pipeline: Pipeline) -> str:

@@ -17,6 +17,7 @@ import tempfile
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from difflib import get_close_matches
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
@@ -205,7 +206,7 @@ class PipesheetGroup(click.Group):
         # A usage error stops the command line before the --json option is
         # read, so whether it was given is noted from the raw arguments.
         options = args[: args.index("--")] if "--" in args else args
-        ctx.meta[JSON_ON_COMMAND_LINE] = "--json" in options
+        ctx.meta[JSON_ON_COMMAND_LINE] = any(map(_is_json_option, options))
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
@@ -218,19 +219,30 @@ class PipesheetGroup(click.Group):
     def _with_command_hint(
         self, ctx: click.Context, error: click.UsageError, options: list[str]
     ) -> click.UsageError:
-        """Say where an option of a command goes when it was put before the command."""
+        """Say where an option of a command goes when it was put before the command.
+
+        Click suggests only options of pipesheet itself, such as ``--version``
+        for ``--json``, so its suggestion is dropped when the command takes
+        the option as typed. When Click has a suggestion and the command has
+        no option close to the typed one, the error stays as Click made it.
+        """
         commands = set(self.list_commands(ctx))
-        command = next((arg for arg in options if arg in commands), None)
-        if (
-            not isinstance(error, click.NoSuchOption)
-            or error.possibilities
-            or command is None
-        ):
+        name = next((arg for arg in options if arg in commands), None)
+        if not isinstance(error, click.NoSuchOption) or name is None:
             return error
-        message = (
-            f"{error.format_message()} Options of a command go after its name: "
-            f"pipesheet {command} ... {error.option_name}"
+
+        command = self.get_command(ctx, name)
+        taken = _option_names(command) if command is not None else set()
+        hint = (
+            "Options of a command go after its name: "
+            f"pipesheet {name} ... {error.option_name}"
         )
+        if error.option_name in taken:
+            message = f"{error.message} {hint}"
+        elif error.possibilities and not get_close_matches(error.option_name, taken):
+            return error
+        else:
+            message = f"{error.format_message()} {hint}"
         return click.NoSuchOption(error.option_name, message, ctx=error.ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -307,6 +319,20 @@ def _with_verbose_hint(error: click.UsageError) -> click.UsageError:
         f"so put them before the command: pipesheet -v {error.ctx.info_name} ..."
     )
     return click.NoSuchOption(error.option_name, message, ctx=error.ctx)
+
+
+def _option_names(command: click.Command) -> set[str]:
+    """Return every spelling of the command's options, such as ``--json``."""
+    names: set[str] = set()
+    for param in command.params:
+        if isinstance(param, click.Option):
+            names.update(param.opts, param.secondary_opts)
+    return names
+
+
+def _is_json_option(arg: str) -> bool:
+    """Return True for ``--json`` and for ``--json=VALUE``, a usage error."""
+    return arg == "--json" or arg.startswith("--json=")
 
 
 # Key in click's Context.meta: the command line contains --json.

@@ -19,6 +19,7 @@ from rules.findings import Code, Finding, Severity
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.id_fill import FilledId
 from rules.merged_cells import read_header_row, read_upper_header_row
+from rules.setting_place import setting_place
 from rules.status import (
     STATUS_PREFIXES,
     is_status_text,
@@ -341,8 +342,9 @@ def status_column_problem(
             return (
                 f"{place}: column {letter} has the status header {header!r} and is "
                 f"also the definition's {field} column, so statuses would replace "
-                "its values. Set outputs.status_header in the definition to a "
-                "header no column has."
+                "its values. Set outputs.status_header "
+                f"{setting_place(pipeline.source.rules_tab)} to a header no "
+                "column has."
             )
 
     # One pass over all the column's cells clears a column of statuses alone,
@@ -375,7 +377,8 @@ def status_column_problem(
         f"values pipesheet did not write, such as {letter}{row} = {value!r}, and "
         "pipesheet does not overwrite them. If it is pipesheet's status column, "
         "move those notes to a column of their own; otherwise rename that column, "
-        "or set outputs.status_header in the definition to a header no column has."
+        "or set outputs.status_header "
+        f"{setting_place(pipeline.source.rules_tab)} to a header no column has."
     )
 
 

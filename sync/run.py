@@ -33,7 +33,6 @@ from rules.formula_results import (
     note_empty_formula_results,
 )
 from rules.grid import SheetGrid
-from rules.headers import match_columns
 from rules.id_fill import (
     FilledId,
     grid_with_ids,
@@ -44,6 +43,7 @@ from rules.id_fill import (
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
 from rules.rows import read_deal_rows
+from rules.setting_place import match_sheet_columns
 from rules.spellings import spell_grouped_values
 from rules.stage_history import (
     HistoryOutcome,
@@ -197,7 +197,7 @@ def _run_sync(
     else:
         notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
     grid = source.read_tab(pipeline.source.tab)
-    columns = match_columns(grid, pipeline)
+    columns = match_sheet_columns(grid, pipeline)
     if isinstance(source, ShownIdSource) and ID_FIELD in columns.fields:
         source.read_ids_as_shown(grid, columns.fields[ID_FIELD])
     for problem in [
@@ -299,7 +299,10 @@ def _run_sync(
     formula_problem = None
     if statuses:
         formula_problem = covering_formula_problem(
-            read_grid, status_plan.status_column, _status_rows(status_plan)
+            read_grid,
+            status_plan.status_column,
+            _status_rows(status_plan),
+            pipeline.source.rules_tab,
         )
     if formula_problem is not None:
         # As with status_problem, a dry run plans no status cells.
@@ -358,6 +361,7 @@ def _run_sync(
         (plan.header_row, plan.last_row),
         pipeline.outputs.status_header,
         status_rows=chain([plan.header_row], (deal.row for deal in deals)),
+        rules_tab=pipeline.source.rules_tab,
     )
     if status_problem is None and merged is not None:
         logger.warning("%s", merged)

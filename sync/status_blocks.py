@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from rules.grid import RangeFormula, SheetGrid, column_letter
+from rules.setting_place import setting_place
 from sync.xlsx.cell_refs import range_ref
 
 # How many merged blocks a warning names before it counts the rest.
@@ -38,7 +39,10 @@ _FORMULA_KINDS = {
 
 
 def covering_formula_problem(
-    grid: SheetGrid, status_column: int, rows: Iterable[int]
+    grid: SheetGrid,
+    status_column: int,
+    rows: Iterable[int],
+    rules_tab: str | None = None,
 ) -> str | None:
     """Return why statuses cannot go into ``rows`` of ``status_column``, or None.
 
@@ -48,6 +52,7 @@ def covering_formula_problem(
 
     :param status_column: the 0-based status column.
     :param rows: the 1-based rows whose status cells a run would write.
+    :param rules_tab: the definition's Rules tab, where the fix's setting goes.
     """
     covering = [
         formula
@@ -62,13 +67,16 @@ def covering_formula_problem(
         index = bisect_left(written, formula.first_row)
         if index < len(written) and written[index] <= formula.last_row:
             return _describe_covering_formula(
-                grid, formula, (written[index], status_column)
+                grid, formula, (written[index], status_column), rules_tab
             )
     return None
 
 
 def _describe_covering_formula(
-    grid: SheetGrid, formula: RangeFormula, status_cell: tuple[int, int]
+    grid: SheetGrid,
+    formula: RangeFormula,
+    status_cell: tuple[int, int],
+    rules_tab: str | None,
 ) -> str:
     row, column = status_cell
     cell = f"{column_letter(column)}{row}"
@@ -100,8 +108,8 @@ def _describe_covering_formula(
         fix = f"Move the formula so that its range leaves column {letter} free"
     return (
         f"{grid.describe_location()}: {where} {fix}, or give the statuses a column of "
-        f"their own: set outputs.status_header in the definition to a header "
-        "no column has, and runs add the status column right of your cells."
+        f"their own: set outputs.status_header {setting_place(rules_tab)} to a "
+        "header no column has, and runs add the status column right of your cells."
     )
 
 
@@ -115,6 +123,7 @@ def merged_status_cells(
     rows: tuple[int, int],
     status_header: str,
     status_rows: Iterable[int] | None = None,
+    rules_tab: str | None = None,
 ) -> str | None:
     """Return a warning when merged blocks hide status cells, else None.
 
@@ -127,6 +136,7 @@ def merged_status_cells(
     :param status_rows: the rows that get a status, when the caller knows
         them. A block over other rows, such as a section heading merged
         across the table, hides no status then.
+    :param rules_tab: the definition's Rules tab, where the fix's setting goes.
     """
     hiding = [
         (top, left, bottom, right)
@@ -145,7 +155,7 @@ def merged_status_cells(
         return None
 
     letter = column_letter(status_column)
-    blocks = [range_ref(*block) for block in hiding]
+    blocks = [range_ref(*block) for block in sorted(hiding)]
     named = ", ".join(blocks[:_NAMED_BLOCKS])
     if len(blocks) > _NAMED_BLOCKS:
         named += f" and {len(blocks) - _NAMED_BLOCKS} more"
@@ -159,9 +169,11 @@ def merged_status_cells(
         f"{grid.describe_location()}: the {merges} {named} {verb} the status "
         f"column {letter}, and Excel shows only the first cell of a merged "
         f"block, so the statuses pipesheet writes under {pronoun} are hidden. "
-        "Unmerge those cells (Home > Merge & Center > Unmerge Cells), or type "
-        f"the status header {status_header!r} into the header row of an empty "
-        "column outside any merged block: runs then write the statuses there."
+        "Unmerge those cells (Home > Merge & Center > Unmerge Cells), or give "
+        "the statuses a column of their own: set outputs.status_header "
+        f"{setting_place(rules_tab)} to a header no column has, such as "
+        f"{status_header + ' 2'!r}. The next run then adds the status column "
+        f"right of your cells and asks you to delete column {letter}."
     )
 
 

@@ -249,6 +249,32 @@ def test_blank_required_setting_rejected() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (
+            "source.header_row",
+            "the row number of the header (1 for the first row) or 'auto' to find it",
+        ),
+        (
+            "timezone",
+            "an IANA time zone name such as 'Europe/Berlin' or 'Asia/Shanghai'",
+        ),
+    ],
+    ids=["header-row", "timezone"],
+)
+def test_blank_setting_says_what_it_takes(key: str, expected: str) -> None:
+    rows: list[list[CellValue]] = [["Setting", "Value"], [key]]
+
+    with pytest.raises(DefinitionError) as error:
+        laid_over(rows)
+
+    assert str(error.value) == (
+        f"{heading(1)}\n  - row 2, column B (Value), setting "
+        f"{key!r}: no value; expected {expected}"
+    )
+
+
 def heading(count: int, kind: str = "pipeline definition") -> str:
     noun = "problem" if count == 1 else "problems"
     laid = ", laid over b2b-en.yaml" if kind == "pipeline definition" else ""
@@ -568,6 +594,48 @@ def test_unknown_required_name_reported_with_value_problems() -> None:
     )
     assert lines[2].startswith("  - row 2, column C (Idle days), stage '线索收集': ")
     assert lines[3].startswith("  - row 3, column D (Outcome), stage '赢单': ")
+
+
+def test_required_header_of_two_fields_named() -> None:
+    rows: list[list[CellValue]] = [
+        ["Stage", "Required", "Outcome"],
+        ["Lead", "Date"],
+        ["Won", None, "won"],
+        [],
+        ["Field", "Headers"],
+        ["created_date", "Created, Date"],
+        ["close_date", "Expected Close, Date"],
+    ]
+
+    lines = problem_text(rows).splitlines()
+
+    assert lines[1] == (
+        "  - row 2, column B (Required), stage 'Lead': 'Date' is a header of the "
+        "fields close_date and created_date, so it does not say which field is "
+        "meant. Write the field name instead: close_date or created_date."
+    )
+    assert lines[2].startswith("  - row 7, column B (Headers), field 'close_date': ")
+
+
+@pytest.mark.parametrize(
+    ("required", "written"),
+    [("Account; Owner", "Account, Owner"), ("amount / owner", "amount, owner")],
+    ids=["semicolon", "slash"],
+)
+def test_required_names_joined_without_commas(required: str, written: str) -> None:
+    rows: list[list[CellValue]] = [
+        ["Stage", "Required", "Outcome"],
+        ["Lead", required],
+        ["Won", None, "won"],
+    ]
+
+    lines = problem_text(rows).splitlines()
+
+    assert lines[1] == (
+        f"  - row 2, column B (Required), stage 'Lead': {required!r} lists 2 "
+        f"names, but the names of a list are separated with commas: write "
+        f"{written!r}."
+    )
 
 
 def test_known_field_missing_from_base_named_by_cell() -> None:

@@ -53,6 +53,24 @@ def test_city_name_suggests_its_zone(name: str, zone: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "zone"),
+    [
+        ("Kiev", "Europe/Kyiv"),
+        ("Calcutta", "Asia/Kolkata"),
+        ("Saigon", "Asia/Ho_Chi_Minh"),
+        ("Rangoon", "Asia/Yangon"),
+        ("asia/saigon", "Asia/Ho_Chi_Minh"),
+        ("Amsterdam", "Europe/Amsterdam"),
+    ],
+    ids=["kiev", "calcutta", "saigon", "rangoon", "old-zone-lower-case", "listed"],
+)
+def test_renamed_zone_suggests_current_name(name: str, zone: str) -> None:
+    assert zone_problem(name) == (
+        f"invalid value {name!r}; {EXPECTED}; did you mean {zone!r}?"
+    )
+
+
+@pytest.mark.parametrize(
     "name",
     ["Munchen", "Nowhere/Town", "Cubaa Libre", "Deal"],
     ids=["unlisted-city", "unknown-zone", "far-from-any", "word"],

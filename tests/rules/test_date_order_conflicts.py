@@ -69,6 +69,19 @@ def test_day_first_column_under_mdy_warned(english_pipeline: Pipeline) -> None:
     ]
 
 
+def test_fix_names_rules_tab(english_pipeline: Pipeline) -> None:
+    source = english_pipeline.source.model_copy(update={"rules_tab": "Rules"})
+    pipeline = english_pipeline.model_copy(update={"source": source})
+
+    found = conflicts(pipeline, ["U-1", "Lead", "12/31/2026", None])
+
+    assert len(found) == 1
+    assert found[0].endswith(
+        "set date_order: mdy in the Setting table of tab 'Rules'. The setting "
+        "applies to every date column of the tab."
+    )
+
+
 @pytest.mark.parametrize(
     "close_dates",
     [

@@ -1375,6 +1375,40 @@ def test_header_aliases_below_header_not_a_deal(english_pipeline: Pipeline) -> N
 
 
 @pytest.mark.parametrize(
+    ("rules_tab", "locale", "place"),
+    [
+        (None, Locale.EN, "set source.header_row to 2 in the definition;"),
+        (
+            "Rules",
+            Locale.EN,
+            "set source.header_row to 2 in the Setting table of tab 'Rules';",
+        ),
+        (
+            "规则",
+            Locale.ZH_CN,
+            "请在工作表“规则”的设置表中把 source.header_row 设为 2；",
+        ),
+    ],
+    ids=["definition", "rules-tab", "rules-tab-zh"],
+)
+def test_repeated_header_fix_names_setting_place(
+    english_pipeline: Pipeline, rules_tab: str | None, locale: Locale, place: str
+) -> None:
+    source = english_pipeline.source.model_copy(update={"rules_tab": rules_tab})
+    pipeline = english_pipeline.model_copy(update={"source": source})
+
+    _deals, findings = read(
+        pipeline,
+        ["ID", "Stage", "Rep", "Deal Value"],
+        ["Deal ID", "Deal Stage", "Owner", "Amount"],
+        ["D-1", "Lead", "Ana", 100],
+    )
+
+    assert codes_of(findings) == [(2, Code.REPEATED_HEADER)]
+    assert place in render_message(findings[0], locale)
+
+
+@pytest.mark.parametrize(
     ("row", "label"),
     [
         (

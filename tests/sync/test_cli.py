@@ -975,6 +975,27 @@ def test_dry_run_json_writes_none() -> None:
             ),
         ),
         (["--json"], "No such option '--json'. Did you mean '--version'?"),
+        (
+            ["--json", "-q", "run", "tiny.yaml"],
+            (
+                "No such option '--json'. Options of a command go after its "
+                "name: pipesheet run ... --json"
+            ),
+        ),
+        (
+            ["-vv", "--json", "doctor", "tiny.yaml"],
+            (
+                "No such option '--json'. Options of a command go after its "
+                "name: pipesheet doctor ... --json"
+            ),
+        ),
+        (
+            ["--jsonn", "run", "tiny.yaml", "--json"],
+            (
+                "No such option '--jsonn'. Did you mean '--version'? Options of "
+                "a command go after its name: pipesheet run ... --jsonn"
+            ),
+        ),
     ],
     ids=[
         "option",
@@ -983,6 +1004,9 @@ def test_dry_run_json_writes_none() -> None:
         "command-option-first",
         "unknown-option-first",
         "json-alone",
+        "json-first",
+        "json-first-doctor",
+        "json-typo-first",
     ],
 )
 def test_json_usage_error_prints_error_object(args: list[str], message: str) -> None:
@@ -995,6 +1019,28 @@ def test_json_usage_error_prints_error_object(args: list[str], message: str) -> 
         "error": {"type": "UsageError", "message": message}
     }
     assert "Usage:" in result.stderr
+
+
+def test_json_with_value_prints_error_object() -> None:
+    result = invoke("run", "tiny.yaml", "--json=yes")
+
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {
+        "error": {
+            "type": "UsageError",
+            "message": "Option '--json' does not take a value.",
+        }
+    }
+
+
+def test_group_option_typo_keeps_suggestion() -> None:
+    result = invoke("--verb", "run", "tiny.yaml")
+
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: No such option '--verb'. (Did you mean one of: '--verbose', "
+        "'--version'?)\n"
+    )
 
 
 def test_usage_error_plain_stdout_empty() -> None:

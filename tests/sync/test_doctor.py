@@ -537,7 +537,7 @@ def test_read_only_file_fails_writable(starter: Path) -> None:
     assert result.exit_code == 1
     assert writable_line(result) == (
         "✗ Writable      Workbook 'pipeline.xlsx' is read-only. Make it writable "
-        "or pass --output PATH."
+        "or run pipesheet run with --output PATH."
     )
 
 
@@ -562,8 +562,8 @@ def test_read_only_file_system_fails_writable(
     assert result.exit_code == 1
     assert writable_line(result) == (
         "✗ Writable      Workbook 'pipeline.xlsx' is on a read-only file system "
-        f"(folder {str(starter.parent)!r}). Remount it read-write, or pass "
-        "--output PATH on a writable file system."
+        f"(folder {str(starter.parent)!r}). Remount it read-write, or run "
+        "pipesheet run with --output PATH on a writable file system."
     )
 
 
@@ -587,8 +587,8 @@ def test_unwritable_folder_fails_writable(
         f"✗ Writable      Folder {folder!r} of workbook 'pipeline.xlsx' is not "
         "writable. pipesheet writes the new workbook to a temporary file in that "
         "folder and renames it over the old one, so it needs to create files "
-        "there. Make the folder writable, or pass --output PATH in a writable "
-        "folder."
+        "there. Make the folder writable, or run pipesheet run with --output "
+        "PATH in a writable folder."
     )
     assert list(starter.parent.iterdir()) == [starter]
 

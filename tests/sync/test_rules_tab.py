@@ -150,6 +150,57 @@ def test_workbook_as_config_runs_and_writes_itself() -> None:
     assert "Problems" in openpyxl.load_workbook("team.xlsx").sheetnames
 
 
+def write_deals_below(path: Path, blank_rows: int, header_row: object) -> None:
+    """Write the team workbook with ``blank_rows`` empty rows above its deals."""
+    setting = [] if header_row is None else [["source.header_row", header_row]]
+    write_team_workbook(path, [WORKBOOK_RULES[0], *setting, *WORKBOOK_RULES[1:]])
+    workbook = openpyxl.load_workbook(path)
+    workbook["Deals"].insert_rows(1, blank_rows)
+    workbook.save(path)
+
+
+@pytest.mark.parametrize(
+    ("blank_rows", "header_row", "fix"),
+    [
+        (
+            40,
+            None,
+            (
+                "Row 41 names the id and stage columns: set source.header_row to 41 "
+                "in the Setting table of tab 'Rules'."
+            ),
+        ),
+        (
+            2,
+            1,
+            (
+                "Row 3 names the id and stage columns: set source.header_row to 3, "
+                "or to auto, in the Setting table of tab 'Rules'."
+            ),
+        ),
+    ],
+    ids=["below-search", "moved"],
+)
+def test_header_row_fix_names_rules_tab(
+    blank_rows: int, header_row: int | None, fix: str
+) -> None:
+    write_deals_below(Path("team.xlsx"), blank_rows, header_row)
+
+    result = invoke("check", "team.xlsx", "--as-of", AS_OF, "--no-state")
+
+    assert result.exit_code == 1
+    assert result.stderr.rstrip().endswith(fix)
+    assert "in the definition" not in result.stderr
+
+
+def test_header_row_fix_in_rules_tab_works() -> None:
+    write_deals_below(Path("team.xlsx"), 40, 41)
+
+    result = invoke("check", "team.xlsx", "--as-of", AS_OF, "--no-state")
+
+    assert result.exit_code == 0, result.stderr
+
+
 def test_rules_tab_left_byte_identical_by_run() -> None:
     write_team_workbook(Path("team.xlsx"))
     member = rules_tab_member(Path("team.xlsx"))

@@ -37,9 +37,10 @@ MERGE_WARNING = (
     "Workbook 'deals.xlsx', tab 'Deals': the merged block D3:E3 covers the "
     "status column E, and Excel shows only the first cell of a merged block, "
     "so the statuses pipesheet writes under it are hidden. Unmerge those cells "
-    "(Home > Merge & Center > Unmerge Cells), or type the status header "
-    "'pipesheet status' into the header row of an empty column outside any "
-    "merged block: runs then write the statuses there."
+    "(Home > Merge & Center > Unmerge Cells), or give the statuses a column of "
+    "their own: set outputs.status_header in the definition to a header no "
+    "column has, such as 'pipesheet status 2'. The next run then adds the "
+    "status column right of your cells and asks you to delete column E."
 )
 
 
@@ -66,6 +67,10 @@ def write_deals(kind: str) -> None:
         )
     elif kind == "array":
         sheet.write_array_formula("D3:E3", '{=B2:C2&""}', None, "Lead")
+    elif kind == "array without id":
+        # Row 5 is a deal without an ID, so it gets a status too.
+        sheet.write_row(4, 0, [None, "Lead", "Bo"])
+        sheet.write_array_formula("E5:E6", '{=A2:A3&""}', None, "D-1")
     elif kind == "merge":
         sheet.merge_range("D3:E3", "merged note")
     elif kind == "merge on totals":
@@ -123,6 +128,42 @@ def test_doctor_fails_on_array_range() -> None:
     assert checks["Status"]["detail"] == SPILL_PROBLEM
 
 
+def test_doctor_fails_on_array_over_row_without_id() -> None:
+    write_deals("array without id")
+    problem = (
+        "Workbook 'deals.xlsx', tab 'Deals': status cell E5 contains an array "
+        "formula or dynamic array whose results fill E5:E6, so replacing it "
+        "with a status would change the other cells of E5:E6. Move the formula "
+        "out of column E or delete it, or give the statuses a column of their "
+        "own: set outputs.status_header in the definition to a header no column "
+        "has, and runs add the status column right of your cells."
+    )
+
+    ran = run()
+    doctor = invoke("doctor", "blocks.yaml", "--state", "none.sqlite", "--json")
+
+    assert ran.exit_code == 1
+    assert (
+        json.loads(ran.stdout)["error"]["message"] == f"{problem} Nothing was written."
+    )
+    checks = {check["name"]: check for check in json.loads(doctor.stdout)["checks"]}
+    assert doctor.exit_code == 1
+    assert checks["Status"]["outcome"] == "failed"
+    assert checks["Status"]["detail"] == problem
+
+
+@pytest.mark.parametrize(
+    "kind", ["spill on totals", "merge on totals"], ids=["spill", "merge"]
+)
+def test_doctor_passes_block_on_totals_row(kind: str) -> None:
+    write_deals(kind)
+
+    result = invoke("doctor", "blocks.yaml", "--state", "none.sqlite", "--json")
+
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["Status"]["outcome"] == "passed", checks["Status"]["detail"]
+
+
 def test_run_ignores_array_range_on_totals_row() -> None:
     write_deals("spill on totals")
 
@@ -166,6 +207,24 @@ def test_formula_kind_named(kind: str, name: str) -> None:
     assert f"status cell E7 lies in C2:F9, the range of the {name} in C2," in problem
 
 
+def test_block_fixes_name_rules_tab() -> None:
+    grid = SheetGrid(
+        "w.xlsx",
+        "Deals",
+        range_formulas=[RangeFormula("array", 5, 4, 7, 4)],
+        merged=[(3, 3, 3, 4)],
+    )
+    setting = "set outputs.status_header in the Setting table of tab 'Rules' to"
+
+    formula = covering_formula_problem(grid, 4, [5], "Rules")
+    merged = merged_status_cells(grid, 4, (1, 9), "pipesheet status", None, "Rules")
+
+    assert formula is not None
+    assert setting in formula
+    assert merged is not None
+    assert setting in merged
+
+
 def test_formula_beside_status_rows_allowed() -> None:
     grid = SheetGrid(
         "w.xlsx", "Deals", range_formulas=[RangeFormula("array", 5, 3, 7, 4)]
@@ -192,6 +251,37 @@ def test_doctor_warns_of_merge_over_status() -> None:
     checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
     assert checks["Status"]["outcome"] == "warned"
     assert checks["Status"]["detail"] == MERGE_WARNING
+
+
+def test_merge_warning_advice_clears_warning() -> None:
+    write_deals("merge")
+    run()
+    definition = Path("blocks.yaml").read_text(encoding="utf-8")
+    Path("blocks.yaml").write_text(
+        definition + "outputs: {status_header: pipesheet status 2}\n",
+        encoding="utf-8",
+    )
+
+    result = run()
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert report["warnings"] == []
+    assert [finding["code"] for finding in report["findings"]] == [
+        "old-status-column",
+        "unknown-stage",
+    ]
+    assert report["findings"][0]["message"].endswith("delete column E.")
+
+
+def test_merge_warning_lists_blocks_in_row_order() -> None:
+    blocks = [(3, 3, 3, 4), (4, 3, 4, 4), (2, 3, 2, 4), (5, 3, 5, 4)]
+    grid = SheetGrid("w.xlsx", "Deals", merged=blocks)
+
+    warning = merged_status_cells(grid, 4, (1, 9), "pipesheet status")
+
+    assert warning is not None
+    assert "merged blocks D2:E2, D3:E3, D4:E4 and 1 more cover" in warning
 
 
 def test_run_ignores_merge_on_totals_row() -> None:
