@@ -28,7 +28,9 @@ _CJK = (
     "\u3001-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uf900-\ufaff\U00020000-\U0003134f"
 )
-_CJK_GAPS = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+# White space with a CJK character on one side and a letter, digit or CJK
+# character on the other.
+_CJK_GAPS = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}\w])|(?<=\w)\s+(?=[{_CJK}])")
 
 
 def fold_text(text: str) -> str:
@@ -82,14 +84,17 @@ def _one_space(run: re.Match[str]) -> str:
 
 
 def join_cjk_words(text: str) -> str:
-    """Return text without the spaces that sit between two CJK characters.
+    """Return text without the spaces between a CJK character and a word beside it.
 
     Chinese and Japanese write no spaces between words, so a space there only
     lines text up or comes from a line break typed in the cell (Alt+Enter in
-    Excel). Hangul is not CJK here, because Korean separates words with spaces.
+    Excel). That holds beside a Latin word too (``商机 ID`` is ``商机ID``).
+    Hangul is not CJK here, because Korean separates words with spaces.
 
     >>> join_cjk_words("商机 编号 (ID)")
     '商机编号 (ID)'
+    >>> join_cjk_words("商机 ID")
+    '商机ID'
     """
     if text.isascii():
         return text

@@ -327,6 +327,20 @@ def test_wrapped_chinese_header_matches(chinese_pipeline: Pipeline, typed: str) 
     assert columns.fields == {"id": 0, "stage": 1, "next_step_date": 2}
 
 
+@pytest.mark.parametrize(
+    "typed", ["商机\nID", "商机 ID", "商机ID"], ids=["line-break", "space", "joined"]
+)
+def test_chinese_header_with_latin_matches(
+    chinese_pipeline: Pipeline, typed: str
+) -> None:
+    columns = dict(chinese_pipeline.columns)
+    columns["id"] = ColumnSpec(aliases=["商机ID"])
+    pipeline = chinese_pipeline.model_copy(update={"columns": columns})
+    grid = SheetGrid(workbook="销售.xlsx", tab="商机", rows=[[typed, "销售阶段"]])
+
+    assert match_columns(grid, pipeline).fields == {"id": 0, "stage": 1}
+
+
 # duplicates
 
 

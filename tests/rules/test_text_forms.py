@@ -163,10 +163,23 @@ def test_tidy_spaces_keeps_ideographic_runs(typed: str, tidied: str) -> None:
         ("下次跟进 日期 (ID)", "下次跟进日期 (ID)"),
         ("お客様 名", "お客様名"),
         ("deal id", "deal id"),
-        ("id 编号", "id 编号"),
+        ("id 编号", "id编号"),
+        ("商机\nid", "商机id"),
+        ("阶段 2", "阶段2"),
         ("고객 이름", "고객 이름"),
+        ("고객 id", "고객 id"),
     ],
-    ids=["chinese", "chinese-then-latin", "japanese", "ascii", "mixed", "korean"],
+    ids=[
+        "chinese",
+        "chinese-then-latin",
+        "japanese",
+        "ascii",
+        "latin-then-chinese",
+        "chinese-break-latin",
+        "chinese-then-digit",
+        "korean",
+        "korean-then-latin",
+    ],
 )
 def test_join_cjk_words_drops_gaps_between_cjk(text: str, joined: str) -> None:
     assert join_cjk_words(text) == joined
