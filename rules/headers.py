@@ -23,6 +23,7 @@ from rules.merged_cells import (
     read_header_rows,
     read_upper_header_row,
 )
+from rules.setting_place import setting_place
 from rules.split_header import describe_split_header
 from rules.status import contains_mostly_statuses
 from rules.text_forms import fold_text, join_cjk_words
@@ -299,7 +300,9 @@ def _no_header_row_message(
         for field in (ID_FIELD, STAGE_FIELD)
     )
     fix = (
-        _header_row_below_search(grid, aliases)
+        _header_row_below_search(
+            grid, aliases, setting_place(pipeline.source.rules_tab)
+        )
         or _split_id_and_stage(grid, aliases)
         or (
             "Rename those headers to one of the aliases, add the sheet's header "
@@ -315,12 +318,13 @@ def _no_header_row_message(
 
 
 def _header_row_below_search(
-    grid: SheetGrid, aliases: dict[str, set[str]]
+    grid: SheetGrid, aliases: dict[str, set[str]], place: str
 ) -> str | None:
     """Return the fix that names a header row below the automatic search, or None.
 
     That is the first row naming the id and stage columns, of the rows up to
-    :data:`HEADER_HINT_SEARCH_ROWS`.
+    :data:`HEADER_HINT_SEARCH_ROWS`. ``place`` says where to set it, as
+    :func:`~rules.setting_place.setting_place` words it.
     """
     rows = read_header_rows(grid, HEADER_HINT_SEARCH_ROWS)
     for row_number in range(AUTO_HEADER_SEARCH_ROWS + 1, len(rows) + 1):
@@ -328,7 +332,7 @@ def _header_row_below_search(
         if ID_FIELD in found and STAGE_FIELD in found:
             return (
                 f"Row {row_number} names the id and stage columns: set "
-                f"source.header_row to {row_number} in the definition."
+                f"source.header_row to {row_number} {place}."
             )
     return None
 
@@ -486,7 +490,13 @@ def _check_required(
     # only stop the run there, over the names of its lower row.
     fix = (
         _split_header_fix(grid, pipeline, header_row, set(missing), aliases)
-        or _moved_header_fix(grid, header_row, set(required) - set(missing), aliases)
+        or _moved_header_fix(
+            grid,
+            header_row,
+            set(required) - set(missing),
+            aliases,
+            setting_place(pipeline.source.rules_tab),
+        )
         or _rename_fix(missing)
     )
     raise SheetLayoutError(
@@ -537,7 +547,10 @@ def _check_no_header_below(
         lower,
         set_header_row=pipeline.source.header_row != "auto",
         can_merge=grid.has_tabs,
-    ) or (f"Set source.header_row to {below}, or to auto, in the definition.")
+    ) or (
+        f"Set source.header_row to {below}, or to auto, "
+        f"{setting_place(pipeline.source.rules_tab)}."
+    )
     raise SheetLayoutError(
         f"{grid.describe_location()}: row {below}, below the header row "
         f"{header_row}, names more columns ({found}), so it is part of the "
@@ -596,12 +609,14 @@ def _moved_header_fix(
     header_row: int,
     found: set[str],
     aliases: dict[str, set[str]],
+    place: str,
 ) -> str | None:
     """Return the fix that sets source.header_row to the row auto finds, or None.
 
     The headers may have moved since source.header_row was set. ``found``
     contains the required fields the set row names. A row that lacks one of
     them is no fix, because the run would then stop over that field.
+    ``place`` says where to set it.
     """
     likely = _likely_header_row(grid, aliases)
     if likely is None or likely == header_row:
@@ -611,7 +626,7 @@ def _moved_header_fix(
         return None
     return (
         f"Row {likely} names the id and stage columns: set source.header_row "
-        f"to {likely}, or to auto, in the definition."
+        f"to {likely}, or to auto, {place}."
     )
 
 

@@ -35,10 +35,9 @@ from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
 from rules.grid import CellValue, SheetGrid, column_letter
-from rules.headers import required_fields
+from rules.headers import match_columns, required_fields
 from rules.messages import counted
 from rules.rows import read_deals
-from rules.setting_place import match_sheet_columns
 from rules.status import is_status_text
 from rules.unfound_columns import (
     describe_unfound_default_columns,
@@ -448,7 +447,7 @@ def _columns_without_required(grid: SheetGrid, pipeline: Pipeline) -> ColumnMap:
     With ``header_row: auto`` the header row is still found by its ID and
     stage columns, so a sheet without them raises.
     """
-    return match_sheet_columns(grid, pipeline, check_required=False)
+    return match_columns(grid, pipeline, check_required=False)
 
 
 def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
@@ -458,7 +457,7 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
     # a date column whose text dates contradict date_order. A failure lists
     # the warnings too, so that one doctor run names them all.
     try:
-        columns = match_sheet_columns(grid, pipeline)
+        columns = match_columns(grid, pipeline)
     except SheetLayoutError as error:
         # The error names the missing required columns only. The other
         # missing columns are added, so that one doctor run names them all.

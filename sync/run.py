@@ -33,6 +33,7 @@ from rules.formula_results import (
     note_empty_formula_results,
 )
 from rules.grid import SheetGrid
+from rules.headers import match_columns
 from rules.id_fill import (
     FilledId,
     grid_with_ids,
@@ -43,7 +44,6 @@ from rules.id_fill import (
 from rules.messages import counted
 from rules.metrics import PipelineMetrics, compute_metrics, win_rate_period_start
 from rules.rows import read_deal_rows
-from rules.setting_place import match_sheet_columns
 from rules.spellings import spell_grouped_values
 from rules.stage_history import (
     HistoryOutcome,
@@ -197,7 +197,7 @@ def _run_sync(
     else:
         notify(f"Reading tab {pipeline.source.tab!r} of {source.name}")
     grid = source.read_tab(pipeline.source.tab)
-    columns = match_sheet_columns(grid, pipeline)
+    columns = match_columns(grid, pipeline)
     if isinstance(source, ShownIdSource) and ID_FIELD in columns.fields:
         source.read_ids_as_shown(grid, columns.fields[ID_FIELD])
     for problem in [
