@@ -53,9 +53,9 @@ def normalize_header(text: object) -> str:
 
     NFKC (full-width and half-width forms become equal), every run of whitespace
     (no-break and ideographic spaces included) collapsed to one space, trimmed and
-    casefolded. A space or line break between two CJK characters is dropped, so a
-    header wrapped in its cell (``商机⏎编号``) is ``商机编号``. A blank cell gives
-    ``""``.
+    casefolded. A space or line break beside a CJK character is dropped when a
+    letter, digit or CJK character is on its other side, so a header wrapped in
+    its cell (``商机⏎编号``) is ``商机编号``. A blank cell gives ``""``.
 
     >>> normalize_header("\\u3000Next\\u00a0Step  Date ")
     'next step date'
@@ -323,7 +323,7 @@ def _header_row_below_search(
     """Return the fix that names a header row below the automatic search, or None.
 
     That is the first row naming the id and stage columns, of the rows up to
-    :data:`HEADER_HINT_SEARCH_ROWS`. ``place`` says where to set it, as
+    :data:`HEADER_HINT_SEARCH_ROWS`. ``place`` names where to set it, as
     :func:`~rules.setting_place.setting_place` words it.
     """
     rows = read_header_rows(grid, HEADER_HINT_SEARCH_ROWS)
@@ -616,7 +616,7 @@ def _moved_header_fix(
     The headers may have moved since source.header_row was set. ``found``
     contains the required fields the set row names. A row that lacks one of
     them is no fix, because the run would then stop over that field.
-    ``place`` says where to set it.
+    ``place`` names where to set it.
     """
     likely = _likely_header_row(grid, aliases)
     if likely is None or likely == header_row:

@@ -88,7 +88,7 @@ def join_cjk_words(text: str) -> str:
 
     Chinese and Japanese write no spaces between words, so a space there only
     lines text up or comes from a line break typed in the cell (Alt+Enter in
-    Excel). That holds beside a Latin word too (``商机 ID`` is ``商机ID``).
+    Excel). The same is true beside a Latin word (``商机 ID`` is ``商机ID``).
     Hangul is not CJK here, because Korean separates words with spaces.
 
     >>> join_cjk_words("商机 编号 (ID)")
