@@ -17,7 +17,7 @@ from pathlib import Path
 
 from config.close_matches import closest_value
 
-# What a time zone setting takes, as its messages say.
+# The value a time zone setting expects, as its error messages word it.
 TIME_ZONE_EXPECTED = "an IANA time zone name such as 'Europe/Berlin' or 'Asia/Shanghai'"
 # Names in the zone database that are no place's zone: "localtime" is the
 # zone this machine is set to, "Factory" means none, and "posixrules"

@@ -1,4 +1,4 @@
-"""Where a message tells the user to change a setting: the definition or a Rules tab.
+"""Where a message directs the user to change a setting: the definition or a Rules tab.
 
 A definition with a Rules tab, whether the workbook itself is CONFIG or a
 YAML file names the tab, takes its settings from the tab's Setting table

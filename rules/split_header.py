@@ -28,9 +28,9 @@ def describe_split_header(
     Each name in the upper row with an empty cell below it goes into that
     cell, typed or by merging the two cells. Returns None when there is no
     such name, since the lower row then has a name in every column the upper
-    one names. With ``set_header_row``, the text ends by asking to set
+    one names. With ``set_header_row``, the text ends with the request to set
     source.header_row to the lower row. Without ``can_merge``, as for a CSV
-    file, the text asks to type the names only.
+    file, the text requests typed names only.
 
     For 'Deal ID' in A1 over an empty A2, and 'Amount' in B2 under a group
     title 'Deal' in B1, the fix is to type 'Deal ID' into A2 or to merge

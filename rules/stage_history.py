@@ -154,8 +154,8 @@ def renames_seen_in_runs(
 
     A run reads the stored stages through the definition's names and aliases.
     After a stage was renamed with its old name kept as an alias, a deal's
-    next move therefore starts from the new name, while its move before ends
-    in the old one, and the next stored snapshot has the new name. Each such
+    next move therefore starts from the new name. Its move before ends in the
+    old one, and the next stored snapshot has the new name. Each such
     break in a deal's path is one rename. Where a name was renamed more than
     once, the latest rename counts, and renames are followed to the name the
     latest runs use. A stage renamed back to an earlier name keeps its stored

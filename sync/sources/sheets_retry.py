@@ -260,7 +260,7 @@ class SheetsCaller:
         self._clock.sleep(delay)
 
     def _give_up(self, operation: str, failure: Failure, attempts: int) -> SourceError:
-        if self._asked_past_deadline(failure):
+        if self._requested_wait_past_deadline(failure):
             return self._long_wait_error(operation, failure)
         waited = self.policy.deadline_seconds
         tries = _attempts(attempts)
@@ -284,8 +284,8 @@ class SheetsCaller:
             message += " " + self.lost_access_hint()
         return SourceError(message)
 
-    def _asked_past_deadline(self, failure: Failure) -> bool:
-        """Return True when the wait Google asked for alone ends past the deadline."""
+    def _requested_wait_past_deadline(self, failure: Failure) -> bool:
+        """Return True when the wait Google requested alone ends past the deadline."""
         if failure.retry_after is None or self._deadline is None:
             return False
         return self._clock.monotonic() + failure.retry_after > self._deadline
@@ -293,15 +293,15 @@ class SheetsCaller:
     def _long_wait_error(self, operation: str, failure: Failure) -> SourceError:
         """Return the error for a requested wait that would end past the deadline."""
         assert failure.retry_after is not None
-        asked = (
+        requested = (
             f"Google Sheets asked pipesheet to wait {failure.retry_after:,.0f} s "
             f"before sending {operation} to {self.workbook} again ({failure.reason}), "
             f"which is past the {self.policy.deadline_seconds:.0f} s retry deadline."
         )
         if failure.quota:
-            return QuotaExceededError(f"{asked} {_QUOTA_ADVICE}")
+            return QuotaExceededError(f"{requested} {_QUOTA_ADVICE}")
         return SourceError(
-            f"{asked} Nothing more was written. Run again after that wait (a "
+            f"{requested} Nothing more was written. Run again after that wait (a "
             "scheduled run retries by itself)."
         )
 
