@@ -87,11 +87,7 @@ def _keep_sqlite_backup(connection: sa.Connection, path: Path) -> Path:
         backup = new_backup_path(path)
         source = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)
         try:
-            target = sqlite3.connect(backup)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
+            _copy_database(source, backup)
         finally:
             source.close()
         remove_old_backups(path, STATE_BACKUPS)
@@ -117,12 +113,7 @@ def copy_for_reading(engine: sa.Engine, path: Path) -> Path:
     try:
         raw = engine.raw_connection()
         try:
-            source = cast(sqlite3.Connection, raw.driver_connection)
-            target = sqlite3.connect(copy)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
+            _copy_database(cast(sqlite3.Connection, raw.driver_connection), copy)
         finally:
             raw.close()
     except (OSError, sqlite3.Error, sa.exc.SQLAlchemyError) as error:
@@ -133,3 +124,12 @@ def copy_for_reading(engine: sa.Engine, path: Path) -> Path:
             "without --dry-run once, which upgrades the database."
         ) from error
     return copy
+
+
+def _copy_database(source: sqlite3.Connection, target: Path) -> None:
+    """Write a consistent copy of the database ``source`` reads to ``target``."""
+    connection = sqlite3.connect(target)
+    try:
+        source.backup(connection)
+    finally:
+        connection.close()
