@@ -263,6 +263,8 @@ def escape_slack(text: str) -> str:
 def fit_utf8(text: str, limit: int) -> str:
     """Return ``text`` cut at a line end so that its UTF-8 form fits ``limit`` bytes.
 
+    A first line longer than the limit is cut within the line.
+
     Only for a body that :meth:`OwnerDigest.markdown_within` cannot shorten,
     because this cut drops the line that counts the items left out.
     """
@@ -271,4 +273,9 @@ def fit_utf8(text: str, limit: int) -> str:
     lines = text.split("\n")
     while lines and len(("\n".join(lines) + "\n…").encode()) > limit:
         lines.pop()
-    return "\n".join(lines) + "\n…"
+    if lines:
+        return "\n".join(lines) + "\n…"
+    # The first line alone is too long (a subject of thousands of characters):
+    # it is cut between characters, so the message still starts with its text.
+    cut = text.split("\n", 1)[0].encode()[: limit - len("…".encode())]
+    return cut.decode(errors="ignore") + "…"

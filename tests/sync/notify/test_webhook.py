@@ -308,3 +308,18 @@ def test_webhook_serves_contacts_that_list_it(
     contact: OwnerContact | None, served: bool
 ) -> None:
     assert webhook_sender("https://hooks.example.com/T1").serves(contact) is served
+
+
+def test_wecom_subject_over_limit_cut_within_line(receiver: WebhookReceiver) -> None:
+    subject = "**" + "华南区域大客户销售管道" * 200 + "**"
+    markdown = subject + "\n\n- 商机 D-1: 跟进"
+    digest = dataclasses.replace(ana_digest(), markdown=markdown, content=None)
+
+    webhook_sender(receiver.url, "wecom").send(digest, CONTACT, NOW)
+
+    content = receiver.requests[0].json()["markdown"]["content"]
+    assert len(content.encode()) <= WECOM_CONTENT_BYTES
+    assert len(content.encode()) > WECOM_CONTENT_BYTES - 4
+    assert content.startswith("**华南区域大客户销售管道华南")
+    assert content.endswith("…")
+    assert "\n" not in content
