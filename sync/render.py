@@ -8,6 +8,8 @@ ends in ``%``, rounded to two places.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import math
 from collections.abc import Sequence
 
 from config.models import Locale, Pipeline
@@ -339,7 +341,7 @@ def _field_label(pipeline: Pipeline, field: str) -> str:
 
 
 def _percent(value: float | None) -> float | None:
-    return None if value is None else round(value * 100, 2)
+    return as_percent(value)
 
 
 def _money(value: float | None) -> float | None:
@@ -347,4 +349,25 @@ def _money(value: float | None) -> float | None:
 
 
 def _round(value: float | None, places: int) -> float | None:
-    return None if value is None else round(value, places)
+    return None if value is None else round_half_up(value, places)
+
+
+def as_percent(value: float | None) -> float | None:
+    """Return a ratio as percent points with two decimals, as Excel rounds it."""
+    return None if value is None else round_half_up(value * 100, 2)
+
+
+def round_half_up(value: float, places: int) -> float:
+    """Return ``value`` rounded as Excel's ROUND does: halves away from zero.
+
+    The halves are those of the number as Python prints it, so 2.675, stored
+    as a float just below it, gives 2.68 as in Excel, where ``round`` gives
+    2.67. Infinities and NaN are returned unchanged.
+
+    >>> round_half_up(0.125, 2), round_half_up(-2.675, 2)
+    (0.13, -2.68)
+    """
+    if not math.isfinite(value):
+        return value
+    step = decimal.Decimal(1).scaleb(-places)
+    return float(decimal.Decimal(repr(value)).quantize(step, decimal.ROUND_HALF_UP))

@@ -13,6 +13,7 @@ from rules.grid import CellValue
 from rules.review import MonthlyReview
 from sync.labels import OUTCOME_LABELS
 from sync.plan import GeneratedTab
+from sync.render import as_percent
 
 Grid = list[list[CellValue]]
 
@@ -268,7 +269,7 @@ def _funnel_rows(review: MonthlyReview, locale: Locale, month: str) -> Grid:
                 stage.won,
                 stage.lost,
                 stage.left_sheet,
-                _percent(stage.drop_off),
+                as_percent(stage.drop_off),
             ]
         )
     return rows
@@ -330,14 +331,10 @@ def _win_rate_rows(review: MonthlyReview, labels: dict[str, str]) -> Grid:
         rows.append(
             [
                 rate.name,
-                _percent(rate.probability),
-                _percent(rate.observed),
+                as_percent(rate.probability),
+                as_percent(rate.observed),
                 rate.closed,
                 rate.won,
             ]
         )
     return rows
-
-
-def _percent(value: float | None) -> float | None:
-    return None if value is None else round(value * 100, 2)

@@ -110,6 +110,26 @@ def test_funnel_grid_of_six_deals() -> None:
     ]
 
 
+def test_funnel_rounds_halves_away_from_zero() -> None:
+    # Weighted 1.25 × 0.1 = 0.125, and 2.675 is stored just below 2.675;
+    # Python's round gives 0.12 and 2.67, Excel's ROUND 0.13 and 2.68.
+    pipeline = build_pipeline()
+    deals = [
+        build_deal(pipeline, 4, "D-1", "Lead", amount=1.25),
+        build_deal(pipeline, 5, "D-2", "Closed Won", amount=2.675),
+    ]
+    metrics = compute_metrics(deals, pipeline, AS_OF)
+
+    figures = dict(
+        row[:2]
+        for row in render_funnel("Funnel", BANNER, pipeline, metrics).grid
+        if len(row) >= 2 and isinstance(row[0], str)
+    )
+
+    assert figures["Weighted pipeline"] == 0.13
+    assert figures["Won value"] == 2.68
+
+
 def test_funnel_chart_covers_stage_rows() -> None:
     tab = funnel_of(build_pipeline())
 
