@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from rules.cell_problem import CellProblem, Reason
@@ -43,7 +44,14 @@ _MULTIPLIERS = {
 }
 # The suffixes read only in amounts: in a number field ``5 m`` may be a unit.
 _MONEY_SUFFIXES = frozenset({"mm", "mn", "bn", "亿", "m"})
-_MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
+# The ASCII hyphen-minus, the Unicode minus sign, and the hyphens and dashes
+# that word processors and autocorrect put in its place: hyphen, non-breaking
+# hyphen, figure dash, en dash and em dash.
+_MINUS_SIGNS = "-\u2212\u2010\u2011\u2012\u2013\u2014"
+# Digits of any script other than ASCII, such as Arabic-Indic, Persian,
+# Devanagari or Bengali, and the Arabic decimal and thousands separators.
+_NATIVE_DIGIT_OR_MARK = re.compile(r"(?![0-9])\d|[\u066b\u066c]")
+_ARABIC_SEPARATORS = {"\u066b": ".", "\u066c": ","}
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 # A leading 0 starts no thousands group, so 0,125 is left to _COMMA_DECIMAL.
@@ -69,7 +77,7 @@ _DIGITS_SPAN = re.compile(r"\d(?:.*\d)?", re.DOTALL)
 # amount's digits, and the most of them searched for the text to name.
 _TOKENS = re.compile(r"\s+|[^\W\d_]+|\d+|.", re.DOTALL)
 _MAX_SIDE_TOKENS = 8
-_SIGNS_AND_SPACES = " \u00a0+-\u2212"
+_SIGNS_AND_SPACES = " \u00a0+" + _MINUS_SIGNS
 # Marks around a currency code that keep it from reading, as in (USD) or USD:.
 _CODE_MARKS = " ()[]{}:;.,/"
 # One point between 1-3 digits (not starting with 0) and exactly 3 digits:
@@ -98,8 +106,9 @@ def read_float(value: CellValue, *, money: bool = True) -> float | CellProblem:
     """Read an amount or number cell into a float.
 
     Text may carry a currency sign or code, thousands separators (comma, space,
-    no-break or thin space), a leading minus or parentheses for a negative value,
-    and a ``k`` (×1,000), ``m``, ``mm`` or ``mn`` (×1,000,000), ``bn``
+    no-break or thin space), a leading or trailing minus (or a dash in its
+    place) or parentheses for a negative value, digits of any script, and a
+    ``k`` (×1,000), ``m``, ``mm`` or ``mn`` (×1,000,000), ``bn``
     (×1,000,000,000), ``万`` (×10,000) or ``亿`` (×100,000,000) suffix in
     either case: ``(USD 1,200.50)`` is -1200.5, ``1.2万元`` is 12000.0 and
     ``2.5M`` is 2500000.0. ``12.500`` is a problem, because its point can
@@ -215,7 +224,7 @@ def _decimal_from_text(text: str, money: bool) -> Decimal | CellProblem:
 def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
     # Marks are peeled with their case kept, because other ISO 4217 codes
     # than the usual ones read only in capitals (see rules.currencies).
-    body, negative = _strip_currency_and_sign(normalize_text(text))
+    body, negative = _strip_currency_and_sign(fold_digits(normalize_text(text)))
     if body is None:
         return _not_a_number_problem()
 
@@ -229,6 +238,27 @@ def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
     if isinstance(number, CellProblem):
         return number
     return -number * multiplier if negative else number * multiplier
+
+
+def fold_digits(text: str) -> str:
+    """Return ``text`` with the digits of every script as ASCII digits.
+
+    The Arabic decimal separator (U+066B) becomes a point and the Arabic
+    thousands separator (U+066C) a comma, so the separators are read as
+    they are in ASCII digits: ``١٬٢٣٤٫٥٦`` is ``1,234.56`` and ``१२,३४,५६७``
+    is ``12,34,567``.
+
+    >>> fold_digits("١٬٢٣٤٫٥٦")
+    '1,234.56'
+    """
+    if text.isascii():
+        return text
+    return _NATIVE_DIGIT_OR_MARK.sub(_ascii_digit, text)
+
+
+def _ascii_digit(match: re.Match[str]) -> str:
+    character = match[0]
+    return _ARABIC_SEPARATORS.get(character) or str(unicodedata.digit(character))
 
 
 def _strip_multiplier(body: str, money: bool) -> tuple[str, Decimal]:
@@ -268,6 +298,10 @@ def _peel_once(text: str) -> tuple[str, int]:
         return text[1:].strip(), 1
     if text[:1] == "+":
         return text[1:].strip(), 0
+    # A trailing minus, as SAP and many accounting exports write a negative
+    # amount: 750,00- or 1.234,56 €-.
+    if len(text) > 1 and text[-1] in _MINUS_SIGNS:
+        return text[:-1].strip(), 1
 
     mark = leading_mark(text)
     if mark is not None:
