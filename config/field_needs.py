@@ -70,6 +70,13 @@ def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
         if mark in pipeline.columns:
             purpose = "silences the follow-ups of the next-step date column"
             needs.append(FieldNeed(f"columns.{mark}", _NEXT_STEP_DATE, purpose))
+    # A field named here but not mapped has a problem of its own in the model.
+    for field in dict.fromkeys(pipeline.outputs.group_by):
+        if field not in pipeline.columns:
+            continue
+        purpose = f"breaks the Funnel tab's figures down by {field!r}"
+        without = "the breakdown has one blank group that contains every deal"
+        needs.append(FieldNeed("outputs.group_by", field, purpose, without))
     if pipeline.notifications is not None and pipeline.notifications.owners:
         purpose = "sends each owner a digest of the deals in the owner column"
         needs.append(FieldNeed("notifications.owners", _OWNER, purpose))
