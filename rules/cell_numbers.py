@@ -20,6 +20,7 @@ import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 
 from rules.cell_problem import CellProblem, Reason
 from rules.currencies import (
@@ -71,6 +72,8 @@ _COMMA_DECIMAL = re.compile(r"0\d*,\d+|\d{4,},\d{1,3}|\d+,\d{1,2}")
 # point at most, so these group thousands, as in 1.000.000.
 _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
+# One comma between one to three digits and exactly three, as in 1,250.
+_ONE_COMMA_GROUP = re.compile(r"[1-9]\d{0,2},\d{3}")
 # From an amount text's first digit to its last one.
 _DIGITS_SPAN = re.compile(r"\d(?:.*\d)?", re.DOTALL)
 # Words, numbers, spaces and single other characters of the text beside an
@@ -238,6 +241,46 @@ def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
     if isinstance(number, CellProblem):
         return number
     return -number * multiplier if negative else number * multiplier
+
+
+class CommaUse(Enum):
+    """The reading of the comma in an amount text, as evidence of a column's style."""
+
+    # 1.234,56 or 0,75: the comma separates decimals.
+    DECIMAL = "decimal"
+    # 1,234.56 or 1,234,567: the comma can only separate thousands.
+    THOUSANDS = "thousands"
+    # 1,250: one comma before exactly three digits, read as thousands,
+    # though a team that writes decimal commas may mean 1.25.
+    THOUSANDS_OR_DECIMAL = "thousands-or-decimal"
+
+
+def comma_use(text: str) -> CommaUse | None:
+    """Return how the comma of an amount text reads, or None without a comma.
+
+    Text that does not read as an amount returns None too.
+
+    >>> comma_use("1.234,56 €").value, comma_use("1,250 €").value
+    ('decimal', 'thousands-or-decimal')
+    """
+    if "," not in text:
+        return None
+    body, _negative = _strip_currency_and_sign(fold_digits(normalize_text(text)))
+    if body is None:
+        return None
+    body = _strip_multiplier(body.casefold(), money=True)[0]
+    body = _APOSTROPHE_GROUP.sub(" ", body)
+    if _ONE_COMMA_GROUP.fullmatch(body):
+        return CommaUse.THOUSANDS_OR_DECIMAL
+    if isinstance(_decimal_from_digits(body), CellProblem):
+        return None
+    if (
+        _SPACE_GROUPED_COMMA_DECIMAL.fullmatch(body)
+        or _COMMA_DECIMAL.fullmatch(body)
+        or _DOT_GROUPED_COMMA_DECIMAL.fullmatch(body)
+    ):
+        return CommaUse.DECIMAL
+    return CommaUse.THOUSANDS
 
 
 def fold_digits(text: str) -> str:
