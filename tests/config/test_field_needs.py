@@ -378,5 +378,6 @@ def test_group_by_field_is_a_need() -> None:
             "created_date",
             "breaks the Funnel tab's figures down by 'created_date'",
             "the breakdown has one blank group that contains every deal",
+            "'created_date' from outputs.group_by",
         )
     ]

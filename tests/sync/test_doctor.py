@@ -960,7 +960,7 @@ def test_group_by_column_missing_fails(tmp_path: Path) -> None:
         "blank group that contains every deal. Headers found: A 'Deal ID', B "
         "'Stage'. Rename the header in the sheet, or add the sheet's header text to "
         "the field's aliases in the definition. If the sheet does not keep that "
-        "column, delete outputs.group_by from the definition."
+        "column, delete 'region' from outputs.group_by."
     ) in lines(result)
     assert result.exit_code == 1
 
