@@ -32,6 +32,9 @@ class FieldNeed:
     purpose: str
     # Completes "..., so ..." for a run on a sheet without the field's column.
     without_column: str = "it does nothing"
+    # Completes "If the sheet does not keep that column, delete ...", where
+    # deleting the whole option would drop more than this field.
+    deletion: str = ""
 
 
 def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
@@ -70,6 +73,14 @@ def find_field_needs(pipeline: Pipeline) -> list[FieldNeed]:
         if mark in pipeline.columns:
             purpose = "silences the follow-ups of the next-step date column"
             needs.append(FieldNeed(f"columns.{mark}", _NEXT_STEP_DATE, purpose))
+    # A field named here but not mapped has a problem of its own in the model.
+    for field in dict.fromkeys(pipeline.outputs.group_by):
+        if field not in pipeline.columns:
+            continue
+        purpose = f"breaks the Funnel tab's figures down by {field!r}"
+        without = "the breakdown has one blank group that contains every deal"
+        deletion = f"{field!r} from outputs.group_by"
+        needs.append(FieldNeed("outputs.group_by", field, purpose, without, deletion))
     if pipeline.notifications is not None and pipeline.notifications.owners:
         purpose = "sends each owner a digest of the deals in the owner column"
         needs.append(FieldNeed("notifications.owners", _OWNER, purpose))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from enum import Enum
 
+from rules.cell_numbers import decimal_from_cell
+from rules.cell_problem import CellProblem
 from rules.cells import display_value, parse_flag
 from rules.grid import CellValue
 from rules.text_forms import fold_text, normalize_text
@@ -146,16 +147,22 @@ def split_list(value: CellValue) -> list[str]:
 
 
 def _fraction(value: CellValue) -> object:
+    """Return a probability cell as a fraction, or its text when it reads as none.
+
+    Text is read as a deal's Probability cell reads it, so a decimal comma
+    counts: ``12,5 %`` and ``0,125`` are 0.125. A number outside 0 to 1 is
+    returned as typed, so that the problem quotes the cell's text.
+    """
     # A cell formatted as a percentage already contains the fraction: 5% is 0.05.
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     text = normalize_text(cell_text(value))
-    if not text.endswith("%"):
+    is_percent = text.endswith("%")
+    number = decimal_from_cell(text.removesuffix("%").strip(), money=False)
+    if isinstance(number, CellProblem):
         return text
-    try:
-        return float(Decimal(text.removesuffix("%").strip()) / 100)
-    except InvalidOperation:
-        return text
+    fraction = number / 100 if is_percent else number
+    return float(fraction) if 0 <= fraction <= 1 else text
 
 
 def cell_text(value: CellValue) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, get_origin
 
 from config.errors import DefinitionError
@@ -138,6 +139,8 @@ def validate_with_rules_tab(
 # of the key paths of the Stage table's field lists, where the tab's Field
 # table is the place to map the field.
 _YAML_FIELD_FIX = "under columns with the header aliases of its column"
+# The end of a problem about a yes/no value (see config.validation).
+_FLAG_EXPECTED = "expected true or false"
 _FIELD_LIST_ENDS = {(key,) for key in FIELD_LIST_KEYS}
 
 # The sort key of a problem without a cell, which puts it after every row.
@@ -159,21 +162,36 @@ def _locate(
         return _NO_CELL, f"{match.group('path')}: {problem} (in {base_origin})"
     if location[-1:] == ("probability",):
         problem += _percent_hint(cell)
+    if problem.endswith(_FLAG_EXPECTED):
+        problem += _flag_words()
     if location[:1] == ("stages",) and location[-1:] in _FIELD_LIST_ENDS:
         problem = problem.replace(_YAML_FIELD_FIX, "as a row of the Field table")
     text = f"{cell.describe()}{_subject(location, rules)}: {problem}"
     return (cell.row, cell.column), text
 
 
+def _flag_words() -> str:
+    # A yes/no cell of the tab is read by parse_flag, which takes more words
+    # than the true and false that the YAML problem names.
+    from rules.cells import FALSE_WORDS, TRUE_WORDS
+
+    return (
+        f"; write one of {', '.join(TRUE_WORDS)} for true, or one of "
+        f"{', '.join(FALSE_WORDS)} for false, in any case"
+    )
+
+
 def _percent_hint(cell: TabCell) -> str:
     # 50 in a probability cell is meant as 50%, which a cell stores as 0.5.
     # Typed as text, "50" is the same mistake.
+    from rules.cell_numbers import decimal_from_cell
+
     value = cell.value
     if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
+        number = decimal_from_cell(value.strip(), money=False)
+        if not isinstance(number, Decimal):
             return ""
+        value = float(number)
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
         text = _cell_text(cell).strip()
         return f"; write {text}% for {text} percent"

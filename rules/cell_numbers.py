@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 
 from rules.cell_problem import CellProblem, Reason
 from rules.currencies import (
@@ -43,7 +45,14 @@ _MULTIPLIERS = {
 }
 # The suffixes read only in amounts: in a number field ``5 m`` may be a unit.
 _MONEY_SUFFIXES = frozenset({"mm", "mn", "bn", "亿", "m"})
-_MINUS_SIGNS = "-\u2212"  # ASCII hyphen-minus and the Unicode minus sign
+# The ASCII hyphen-minus, the Unicode minus sign, and the hyphens and dashes
+# that word processors and autocorrect put in its place: hyphen, non-breaking
+# hyphen, figure dash, en dash and em dash.
+_MINUS_SIGNS = "-\u2212\u2010\u2011\u2012\u2013\u2014"
+# Digits of any script other than ASCII, such as Arabic-Indic, Persian,
+# Devanagari or Bengali, and the Arabic decimal and thousands separators.
+_NATIVE_DIGIT_OR_MARK = re.compile(r"(?![0-9])\d|[\u066b\u066c]")
+_ARABIC_SEPARATORS = {"\u066b": ".", "\u066c": ","}
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 # A leading 0 starts no thousands group, so 0,125 is left to _COMMA_DECIMAL.
@@ -63,13 +72,15 @@ _COMMA_DECIMAL = re.compile(r"0\d*,\d+|\d{4,},\d{1,3}|\d+,\d{1,2}")
 # point at most, so these group thousands, as in 1.000.000.
 _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3}){2,}")
 _SEPARATED_DIGITS = re.compile(r"[\d.,]+")
+# One comma between one to three digits and exactly three, as in 1,250.
+_ONE_COMMA_GROUP = re.compile(r"[1-9]\d{0,2},\d{3}")
 # From an amount text's first digit to its last one.
 _DIGITS_SPAN = re.compile(r"\d(?:.*\d)?", re.DOTALL)
 # Words, numbers, spaces and single other characters of the text beside an
 # amount's digits, and the most of them searched for the text to name.
 _TOKENS = re.compile(r"\s+|[^\W\d_]+|\d+|.", re.DOTALL)
 _MAX_SIDE_TOKENS = 8
-_SIGNS_AND_SPACES = " \u00a0+-\u2212"
+_SIGNS_AND_SPACES = " \u00a0+" + _MINUS_SIGNS
 # Marks around a currency code that keep it from reading, as in (USD) or USD:.
 _CODE_MARKS = " ()[]{}:;.,/"
 # One point between 1-3 digits (not starting with 0) and exactly 3 digits:
@@ -98,8 +109,9 @@ def read_float(value: CellValue, *, money: bool = True) -> float | CellProblem:
     """Read an amount or number cell into a float.
 
     Text may carry a currency sign or code, thousands separators (comma, space,
-    no-break or thin space), a leading minus or parentheses for a negative value,
-    and a ``k`` (×1,000), ``m``, ``mm`` or ``mn`` (×1,000,000), ``bn``
+    no-break or thin space), a leading or trailing minus (or a dash in its
+    place) or parentheses for a negative value, digits of any script, and a
+    ``k`` (×1,000), ``m``, ``mm`` or ``mn`` (×1,000,000), ``bn``
     (×1,000,000,000), ``万`` (×10,000) or ``亿`` (×100,000,000) suffix in
     either case: ``(USD 1,200.50)`` is -1200.5, ``1.2万元`` is 12000.0 and
     ``2.5M`` is 2500000.0. ``12.500`` is a problem, because its point can
@@ -215,7 +227,7 @@ def _decimal_from_text(text: str, money: bool) -> Decimal | CellProblem:
 def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
     # Marks are peeled with their case kept, because other ISO 4217 codes
     # than the usual ones read only in capitals (see rules.currencies).
-    body, negative = _strip_currency_and_sign(normalize_text(text))
+    body, negative = _strip_currency_and_sign(fold_digits(normalize_text(text)))
     if body is None:
         return _not_a_number_problem()
 
@@ -229,6 +241,67 @@ def _decimal_from_marked_text(text: str, money: bool) -> Decimal | CellProblem:
     if isinstance(number, CellProblem):
         return number
     return -number * multiplier if negative else number * multiplier
+
+
+class CommaUse(Enum):
+    """The reading of the comma in an amount text, as evidence of a column's style."""
+
+    # 1.234,56 or 0,75: the comma separates decimals.
+    DECIMAL = "decimal"
+    # 1,234.56 or 1,234,567: the comma can only separate thousands.
+    THOUSANDS = "thousands"
+    # 1,250: one comma before exactly three digits, read as thousands,
+    # though a team that writes decimal commas may mean 1.25.
+    THOUSANDS_OR_DECIMAL = "thousands-or-decimal"
+
+
+def comma_use(text: str) -> CommaUse | None:
+    """Return how the comma of an amount text reads, or None without a comma.
+
+    Text that does not read as an amount returns None too.
+
+    >>> comma_use("1.234,56 €").value, comma_use("1,250 €").value
+    ('decimal', 'thousands-or-decimal')
+    """
+    if "," not in text:
+        return None
+    body, _negative = _strip_currency_and_sign(fold_digits(normalize_text(text)))
+    if body is None:
+        return None
+    body = _strip_multiplier(body.casefold(), money=True)[0]
+    body = _APOSTROPHE_GROUP.sub(" ", body)
+    if _ONE_COMMA_GROUP.fullmatch(body):
+        return CommaUse.THOUSANDS_OR_DECIMAL
+    if isinstance(_decimal_from_digits(body), CellProblem):
+        return None
+    if (
+        _SPACE_GROUPED_COMMA_DECIMAL.fullmatch(body)
+        or _COMMA_DECIMAL.fullmatch(body)
+        or _DOT_GROUPED_COMMA_DECIMAL.fullmatch(body)
+    ):
+        return CommaUse.DECIMAL
+    return CommaUse.THOUSANDS
+
+
+def fold_digits(text: str) -> str:
+    """Return ``text`` with the digits of every script as ASCII digits.
+
+    The Arabic decimal separator (U+066B) becomes a point and the Arabic
+    thousands separator (U+066C) a comma, so the separators are read as
+    they are in ASCII digits: ``١٬٢٣٤٫٥٦`` is ``1,234.56`` and ``१२,३४,५६७``
+    is ``12,34,567``.
+
+    >>> fold_digits("١٬٢٣٤٫٥٦")
+    '1,234.56'
+    """
+    if text.isascii():
+        return text
+    return _NATIVE_DIGIT_OR_MARK.sub(_ascii_digit, text)
+
+
+def _ascii_digit(match: re.Match[str]) -> str:
+    character = match[0]
+    return _ARABIC_SEPARATORS.get(character) or str(unicodedata.digit(character))
 
 
 def _strip_multiplier(body: str, money: bool) -> tuple[str, Decimal]:
@@ -268,6 +341,10 @@ def _peel_once(text: str) -> tuple[str, int]:
         return text[1:].strip(), 1
     if text[:1] == "+":
         return text[1:].strip(), 0
+    # A trailing minus, as SAP and many accounting exports write a negative
+    # amount: 750,00- or 1.234,56 €-.
+    if len(text) > 1 and text[-1] in _MINUS_SIGNS:
+        return text[:-1].strip(), 1
 
     mark = leading_mark(text)
     if mark is not None:

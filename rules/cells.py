@@ -202,10 +202,11 @@ def _float_text(value: float) -> str:
     return format(value, ".15g")
 
 
-_TRUE_WORDS = frozenset(
-    {"yes", "y", "true", "x", "✓", "✔", "1", "是", "已确认", "已確認", "确认"}
-)
-_FALSE_WORDS = frozenset({"no", "n", "false", "0", "否", "未确认", "未確認"})
+# The words of a yes/no cell, in the order messages list them.
+TRUE_WORDS = ("yes", "y", "true", "x", "✓", "✔", "1", "是", "已确认", "已確認", "确认")
+FALSE_WORDS = ("no", "n", "false", "0", "否", "未确认", "未確認")
+_TRUE_WORDS = frozenset(TRUE_WORDS)
+_FALSE_WORDS = frozenset(FALSE_WORDS)
 
 
 def parse_flag(value: CellValue) -> bool | CellProblem:

@@ -33,6 +33,7 @@ from rules.grid import is_blank
 from rules.text_forms import (
     deal_id_key,
     drop_invisible,
+    fold_case,
     lookalike_id_key,
     normalize_text,
 )
@@ -78,7 +79,7 @@ class AllowedList:
         visible = (drop_invisible(value).strip() for value in self.values)
         self.values = [value for value in visible if value]
         self.keys = {self.key_of(value): value for value in self.values}
-        self.folded = {key.casefold(): value for key, value in self.keys.items()}
+        self.folded = {fold_case(key): value for key, value in self.keys.items()}
 
     def key_of(self, text: str) -> str:
         """Return ``text`` as compared: NFKC, single spaces, casefolded if asked.
@@ -92,7 +93,7 @@ class AllowedList:
             key = normalize_text(text)
             if self.ignore_spaces:
                 key = key.replace(" ", "")
-            self.known_keys[text] = key.casefold() if self.ignore_case else key
+            self.known_keys[text] = fold_case(key) if self.ignore_case else key
         return self.known_keys[text]
 
     def accepts(self, text: str) -> bool:
@@ -109,7 +110,7 @@ class AllowedList:
         :mod:`rules.close_spellings`). Suggestions ignore case even for a
         case-sensitive list, so that 'gtx pro' still points at 'GTX Pro'.
         """
-        folded = key.casefold()
+        folded = fold_case(key)
         if folded not in self.suggestions:
             if self.spellings is None:
                 self.spellings = CloseSpellings(self.values)

@@ -40,7 +40,7 @@ from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import is_blank
 from rules.history import StayEnd, Transition
-from rules.text_forms import lookalike_id_key
+from rules.text_forms import deal_id_key, lookalike_id_key
 
 _DEAL_ID, _FROM_STAGE, _TO_STAGE, _SEEN_ON = map(itemgetter, range(4))
 # A bare number as a number cell reads (no leading zero), and a number with
@@ -438,12 +438,16 @@ def retyped_id_findings(
 
     ``tracked`` are today's deals by ID, as
     :func:`rules.transitions.deals_by_unique_id` returns them. A deal whose
-    new ID is not among them gets no warning.
+    new ID is not among them gets no warning, and neither does one whose two
+    IDs differ only in Unicode form (NFD in the log of an earlier version,
+    NFC now), because they are one ID as :func:`deal_id_key` compares them.
     """
     findings: list[Finding] = []
     for old_id, new_id, seen_on in retyped:
         deal = tracked.get(new_id)
         if deal is None or seen_on <= since:
+            continue
+        if deal_id_key(old_id) == deal_id_key(new_id):
             continue
         cell = deal.raw.get(ID_FIELD)
         findings.append(

@@ -8,6 +8,7 @@ import functools
 import itertools
 import math
 import operator
+import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
@@ -1140,7 +1141,7 @@ def _parse_ids(cells: Sequence[CellValue]) -> tuple[list[ParsedEntry], bool]:
     except TypeError:
         texts = list(map(parse_text, cells))
     if not all(map(str.isascii, texts)):
-        texts = [text if text.isascii() or deal_id_key(text) else "" for text in texts]
+        texts = [_compose_id(text) for text in texts]
     # A numbered error starts with "Err:", so one search of the joined IDs
     # spares a Python call per ID in a column without one.
     has_errors = not FORMULA_ERRORS.isdisjoint(texts) or (
@@ -1149,6 +1150,19 @@ def _parse_ids(cells: Sequence[CellValue]) -> tuple[list[ParsedEntry], bool]:
     if "" not in texts:
         return list(zip(itertools.repeat(ID_FIELD), texts)), has_errors
     return [(ID_FIELD, text) if text else None for text in texts], has_errors
+
+
+def _compose_id(text: str) -> str:
+    """Return an ID cell's text in NFC form, or "" when only invisible marks remain.
+
+    NFC composes an accent stored as a combining mark (``U`` and U+0308 is
+    ``Ü``), so the ID is the same deal however the cell stored it, in the
+    state database and in messages too. Invisible marks are kept, so messages
+    can name them.
+    """
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", text) if deal_id_key(text) else ""
 
 
 def _id_problem(entry: ParsedEntry) -> ParsedEntry:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from config.models import OWNER_FIELD, Pipeline
 from rules.checks import AllowedList, prepare_allowed
 from rules.deals import Deal, ParsedValue
-from rules.text_forms import tidy_spaces
+from rules.text_forms import fold_case, tidy_spaces
 
 
 class Respelling(NamedTuple):
@@ -120,10 +120,10 @@ def spell_values(
             spellings[text] = matcher.keys[key]
         else:
             spelling = tidy_spaces(text)
-            groups.setdefault(key.casefold(), Counter())[spelling] += count
+            groups.setdefault(fold_case(key), Counter())[spelling] += count
 
     for text in counts:
         if text not in spellings:
-            group = groups[matcher.key_of(text).casefold()]
+            group = groups[fold_case(matcher.key_of(text))]
             spellings[text] = min(group, key=lambda name: (-group[name], name))
     return spellings

@@ -33,13 +33,40 @@ _CJK = (
 _CJK_GAPS = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}\w])|(?<=\w)\s+(?=[{_CJK}])")
 
 
+# Turkish and Azerbaijani write a dotted İ/i and a dotless I/ı as two letters,
+# but str.casefold pairs I with i and turns İ into i with a combining dot, so
+# ``IŞIK`` would not match ``Işık``. All four fold to i. That also matches
+# ``Isik`` with ``Işık``, which costs little when only names are compared.
+_TURKISH_I = str.maketrans({"I": "i", "\u0130": "i", "\u0131": "i"})
+
+
+def fold_case(text: str) -> str:
+    """Return ``text`` casefolded, with I, İ, ı and i as one letter.
+
+    Use it in place of ``str.casefold`` wherever texts a person types are
+    matched without regard to case.
+
+    >>> fold_case("IŞIK") == fold_case("ışık") == fold_case("Işık")
+    True
+    >>> fold_case("İLGİLİ") == fold_case("ilgili")
+    True
+    """
+    if text.isascii():
+        return text.casefold()
+    # The replace covers an i followed by a combining dot above (U+0307), as
+    # str.lower makes of İ.
+    return text.translate(_TURKISH_I).casefold().replace("i\u0307", "i")
+
+
 def fold_text(text: str) -> str:
-    """Return text as :func:`normalize_text` gives it, casefolded.
+    """Return text as :func:`normalize_text` gives it, folded by :func:`fold_case`.
 
     >>> fold_text("\u3000Ｄｅａｌ\u00a0ID ")
     'deal id'
+    >>> fold_text("İLGİLİ KİŞİ") == fold_text("İlgili Kişi")
+    True
     """
-    return normalize_text(text).casefold()
+    return fold_case(normalize_text(text))
 
 
 def owner_key(owner: str) -> str:
@@ -126,15 +153,17 @@ def drop_invisible(text: str) -> str:
 
 
 def deal_id_key(deal_id: str) -> str:
-    """Return a deal ID as IDs are compared: trimmed, without invisible characters.
+    """Return a deal ID as IDs are compared: trimmed, NFC, without invisible characters.
 
     Case and full-width forms are kept, so ``d-1`` and ``D-1`` are two IDs,
-    but ``D-1`` with a direction mark pasted after it is ``D-1``.
+    but ``D-1`` with a direction mark pasted after it is ``D-1``. An accent
+    stored as a combining mark (NFD, as macOS and some web forms save ``Ü``)
+    is composed, so the two ways to store ``MÜN-1`` are one ID.
     """
     trimmed = deal_id.strip()
     if trimmed.isascii():
         return trimmed
-    return trimmed.translate(_INVISIBLE).strip()
+    return unicodedata.normalize("NFC", trimmed.translate(_INVISIBLE).strip())
 
 
 # Dashes that look like the ASCII hyphen-minus in an ID.

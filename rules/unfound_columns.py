@@ -51,7 +51,7 @@ def describe_unfound_needed_columns(
                 f"{grid.describe_location()}: {need.option} reads the field "
                 f"{looked_for}, which has no column. This option {need.purpose}, "
                 f"so {need.without_column}. {headers} If the sheet does not keep "
-                f"that column, delete {need.option} from the definition."
+                f"that column, delete {_deletion_of(need)}."
             )
             continue
         effects = " ".join(
@@ -124,6 +124,11 @@ def describe_unfound_optional_columns(
         f"Headers found: {listed_headers(columns.headers)}. {_FIX} If the sheet "
         "does not keep one of these columns, delete its field from columns."
     )
+
+
+def _deletion_of(need: FieldNeed) -> str:
+    # What to delete when the sheet does not keep the column an option reads.
+    return need.deletion or f"{need.option} from the definition"
 
 
 _FIX = (

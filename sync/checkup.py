@@ -31,6 +31,7 @@ from config.errors import (
 )
 from config.models import Pipeline, SourceKind
 from rules.allowed import list_fix, read_allowed_column
+from rules.comma_conflicts import describe_comma_conflicts
 from rules.date_order_conflicts import describe_date_order_conflicts
 from rules.deals import ColumnMap
 from rules.far_rows import describe_far_rows
@@ -467,6 +468,7 @@ def _check_columns(grid: SheetGrid, pipeline: Pipeline) -> str:
         raise SheetLayoutError(" ".join([str(error), *others])) from error
     problems, warnings = _unfound_columns(grid, columns, pipeline)
     warnings += describe_date_order_conflicts(grid, columns, pipeline)
+    warnings += describe_comma_conflicts(grid, columns, pipeline)
     if problems:
         raise SheetLayoutError(" ".join([*problems, *warnings]))
 
@@ -510,6 +512,7 @@ def _unfound_beside_required(grid: SheetGrid, pipeline: Pipeline) -> list[str]:
     required = required_fields(pipeline)
     problems, warnings = _unfound_columns(grid, columns, pipeline, required)
     warnings += describe_date_order_conflicts(grid, columns, pipeline)
+    warnings += describe_comma_conflicts(grid, columns, pipeline)
     return [*problems, *warnings]
 
 

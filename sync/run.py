@@ -20,6 +20,7 @@ from config.errors import (
 from config.models import ID_FIELD, Outcome, Pipeline
 from rules.allowed import allowed_inline, list_fix, read_allowed_column
 from rules.checks import check_deals
+from rules.comma_conflicts import describe_comma_conflicts
 from rules.date_order_conflicts import (
     date_order_mismatch_fields,
     describe_date_order_conflicts,
@@ -239,6 +240,8 @@ def _run_sync(
             grid, columns, pipeline, mismatched
         ):
             logger.warning("%s", conflict)
+    for conflict in describe_comma_conflicts(grid, columns, pipeline):
+        logger.warning("%s", conflict)
     status_problem = status_column_problem(grid, columns, pipeline, deals)
     findings += earlier_status_columns(columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline)

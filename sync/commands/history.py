@@ -181,7 +181,10 @@ def log(
         return
     console = Console(soft_wrap=False)
     console.print(Text(f"Deal {deal_id} in {workbook_labels([key])[key]}"))
-    for old_id, _, seen_on in retyped:
+    for old_id, new_id, seen_on in retyped:
+        # Earlier versions logged an ID in NFD as another ID than in NFC.
+        if deal_id_key(old_id) == deal_id_key(new_id):
+            continue
         console.print(
             Text(
                 f"Its ID was {quote_showing_invisible(old_id)} before the run of "

@@ -153,7 +153,7 @@ FIELD_READING_KEYS = {
     "metrics.win_rate_days": Coverage.NEED,
     "notifications.owners": Coverage.NEED,
     "allowed": Coverage.USED,
-    "outputs.group_by": Coverage.USED,
+    "outputs.group_by": Coverage.NEED,
     "stages[].idle_days": Coverage.HISTORY,
 }
 KEYS_READING_NO_FIELD = {
@@ -216,6 +216,7 @@ NEED_CASES: dict[str, dict[str, object]] = {
     "followups.require_next_step_date": {"followups": {"require_next_step_date": True}},
     "followups.due_soon_days": {"followups": {"due_soon_days": 5}},
     "metrics.win_rate_days": {"metrics": {"win_rate_days": 90}},
+    "outputs.group_by": {"outputs": {"group_by": ["created_date"]}},
     "notifications.owners": {
         "notifications": {
             "owners": {"Ana": {"email": "ana@example.com"}},
@@ -364,3 +365,19 @@ def test_unmapped_fields_have_no_default_use() -> None:
     pipeline = parse_pipeline(data, origin="team.yaml")
 
     assert find_default_field_uses(pipeline) == []
+
+
+def test_group_by_field_is_a_need() -> None:
+    data = definition(outputs={"group_by": ["created_date", "created_date"]})
+    data["columns"] = ALL_FIELDS
+    pipeline = parse_pipeline(data, origin="team.yaml")
+
+    assert find_field_needs(pipeline) == [
+        FieldNeed(
+            "outputs.group_by",
+            "created_date",
+            "breaks the Funnel tab's figures down by 'created_date'",
+            "the breakdown has one blank group that contains every deal",
+            "'created_date' from outputs.group_by",
+        )
+    ]

@@ -127,8 +127,16 @@ def test_field_row_keeps_base_required_flag() -> None:
 
 @pytest.mark.parametrize(
     "cell",
-    ["5%", " 5 % ", 0.05, "0.05", "５％"],
-    ids=["percent-text", "spaced", "fraction-cell", "fraction-text", "full-width"],
+    ["5%", " 5 % ", 0.05, "0.05", "５％", "5,0 %", "0,05"],
+    ids=[
+        "percent-text",
+        "spaced",
+        "fraction-cell",
+        "fraction-text",
+        "full-width",
+        "decimal-comma-percent",
+        "decimal-comma-fraction",
+    ],
 )
 def test_probability_forms(cell: CellValue) -> None:
     rows: list[list[CellValue]] = [
@@ -309,7 +317,10 @@ LAYOUT = "Rules tab"
             "pipeline definition",
             (
                 "row 2, column B (Value), setting "
-                "'followups.require_next_step_date': no value; expected true or false"
+                "'followups.require_next_step_date': no value; expected true or "
+                "false; write one of yes, y, true, x, ✓, ✔, 1, 是, 已确认, 已確認, "
+                "确认 for true, or one of no, n, false, 0, 否, 未确认, 未確認 for "
+                "false, in any case"
             ),
         ),
         (
@@ -328,6 +339,14 @@ LAYOUT = "Rules tab"
                 "row 2, column B (Probability), stage 'Lead': invalid value '40'; "
                 "expected a number from 0 to 1 (a probability is a fraction: 0.25 "
                 "means 25%); write 40% for 40 percent"
+            ),
+        ),
+        (
+            [["Stage", "Probability", "Outcome"], ["Lead", "12,5"], ["Won", 1, "won"]],
+            "pipeline definition",
+            (
+                "row 2, column B (Probability), stage 'Lead': invalid value '12,5'; "
+                "expected a number from 0 to 1; write 12,5% for 12,5 percent"
             ),
         ),
         (
@@ -397,7 +416,9 @@ LAYOUT = "Rules tab"
             "pipeline definition",
             (
                 "row 2, column C (Required), field 'owner': invalid value 'maybe'; "
-                "expected true or false"
+                "expected true or false; write one of yes, y, true, x, ✓, ✔, 1, 是, "
+                "已确认, 已確認, 确认 for true, or one of no, n, false, 0, 否, 未确认, "
+                "未確認 for false, in any case"
             ),
         ),
         (
@@ -501,6 +522,7 @@ LAYOUT = "Rules tab"
         "blank-value",
         "time-zone",
         "probability-points-text",
+        "probability-points-decimal-comma",
         "probability-points",
         "idle-days-text",
         "outcome",

@@ -780,6 +780,10 @@ def test_number_type_parses_like_amount() -> None:
         ("-$1,200", -1200.0),
         ("$-1,200", -1200.0),
         ("\u22125", -5.0),
+        ("750,00-", -750.0),
+        ("1.234,56 €-", -1234.56),
+        ("\u20135", -5.0),
+        ("\u20145", -5.0),
         (-3, -3.0),
     ],
     ids=[
@@ -789,6 +793,10 @@ def test_number_type_parses_like_amount() -> None:
         "minus-before-currency",
         "minus-after-currency",
         "unicode-minus",
+        "trailing-minus",
+        "trailing-minus-after-currency",
+        "en-dash",
+        "em-dash",
         "negative-int",
     ],
 )
@@ -804,7 +812,22 @@ NEGATIVE_AMOUNT = CellProblem(
 
 @pytest.mark.parametrize(
     "value",
-    ["(500)", "-300", "-1,000", "($1,200)", "$-1,200", "\u22125", -300, -0.5],
+    [
+        "(500)",
+        "-300",
+        "-1,000",
+        "($1,200)",
+        "$-1,200",
+        "\u22125",
+        "750,00-",
+        "1.234,56 €-",
+        "1,234.56-",
+        "\u2013500",
+        "\u2014500",
+        "\u2010500",
+        -300,
+        -0.5,
+    ],
     ids=[
         "parentheses",
         "minus",
@@ -812,12 +835,45 @@ NEGATIVE_AMOUNT = CellProblem(
         "parentheses-currency",
         "minus-after-currency",
         "unicode-minus",
+        "trailing-minus",
+        "trailing-minus-after-currency",
+        "trailing-minus-point-decimal",
+        "en-dash",
+        "em-dash",
+        "hyphen",
         "negative-int",
         "negative-float",
     ],
 )
 def test_negative_amount_is_problem(value: CellValue) -> None:
     assert parse(value, FieldType.AMOUNT) == NEGATIVE_AMOUNT
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("١٬٢٣٤٫٥٦", 1234.56),
+        ("1234٫5", 1234.5),
+        ("۳۰۰۰٫۵", 3000.5),
+        ("١٢٣٤", 1234.0),
+        ("१,२३४.५६", 1234.56),
+        ("१२,३४,५६७", 1234567.0),
+        ("৳ ১২,৩৪,৫৬৭", 1234567.0),
+        ("€ ١٬٢٣٤", 1234.0),
+    ],
+    ids=[
+        "arabic-indic-separators",
+        "arabic-decimal-mark",
+        "persian",
+        "arabic-indic-bare",
+        "devanagari",
+        "devanagari-lakhs",
+        "bengali-taka",
+        "arabic-indic-euro",
+    ],
+)
+def test_amount_in_native_digits(value: str, expected: float) -> None:
+    assert parse(value, FieldType.AMOUNT) == expected
 
 
 @pytest.mark.parametrize(

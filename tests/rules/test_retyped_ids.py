@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 
@@ -10,8 +11,10 @@ from rules.retyped_ids import (
     latest_id_of,
     merge_retyped_ids,
     rekey_ended_stay_starts,
+    retyped_id_findings,
     retypes_of,
 )
+from tests.rules.builders import build_columns, build_deal, build_pipeline
 
 LEAD = "Lead"
 PROPOSAL = "Proposal"
@@ -288,3 +291,19 @@ def test_many_retypes_on_one_day() -> None:
     assert merged.transitions[count:] == [
         Transition(f"A-{i}", LEAD, WON, day(2)) for i in range(count)
     ]
+
+
+def test_retype_from_nfd_gets_no_warning() -> None:
+    # Earlier versions logged an ID stored in NFD apart from its NFC form.
+    pipeline = build_pipeline()
+    composed = "MÜN-1"
+    decomposed = unicodedata.normalize("NFD", composed)
+    retyped = [RetypedId(decomposed, composed, day(2)), RetypedId("a-2", "A-2", day(2))]
+    tracked = {
+        composed: build_deal(pipeline, 4, composed, LEAD),
+        "A-2": build_deal(pipeline, 5, "A-2", LEAD),
+    }
+
+    findings = retyped_id_findings(retyped, tracked, build_columns(pipeline), day(1))
+
+    assert [finding.row for finding in findings] == [5]

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from rules.text_forms import (
     deal_id_key,
+    fold_case,
     fold_text,
     join_cjk_words,
     normalize_text,
@@ -183,3 +186,28 @@ def test_tidy_spaces_keeps_ideographic_runs(typed: str, tidied: str) -> None:
 )
 def test_join_cjk_words_drops_gaps_between_cjk(text: str, joined: str) -> None:
     assert join_cjk_words(text) == joined
+
+
+@pytest.mark.parametrize(
+    ("capitals", "lower"),
+    [
+        ("IŞIK", "ışık"),
+        ("İLKER", "ilker"),
+        ("Işık", "ışık"),
+        ("KAZANILDI", "kazanıldı"),
+    ],
+    ids=["dotless", "dotted", "title-case", "stage"],
+)
+def test_fold_case_joins_turkish_i(capitals: str, lower: str) -> None:
+    assert fold_case(capitals) == fold_case(lower)
+
+
+def test_fold_text_joins_decomposed_dotted_i() -> None:
+    assert fold_text("I\u0307LGI\u0307LI\u0307") == fold_text("ilgili")
+    assert fold_text("İlgili".lower()) == "ilgili"
+
+
+def test_deal_id_key_composes_accents() -> None:
+    decomposed = unicodedata.normalize("NFD", "MÜN-001")
+
+    assert deal_id_key(decomposed) == "MÜN-001"

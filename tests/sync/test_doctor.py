@@ -931,6 +931,40 @@ def test_reached_if_filled_column_missing_fails(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+GROUP_BY_REGION = """\
+name: Regions
+source: {path: deals.xlsx, tab: Deals}
+columns:
+  id: {aliases: [Deal ID]}
+  stage: {aliases: [Stage]}
+  region: {aliases: [Region]}
+followups: {require_next_step_date: false}
+stages:
+  - {name: Lead}
+  - {name: Won, outcome: won}
+outputs: {group_by: [region]}
+"""
+
+
+def test_group_by_column_missing_fails(tmp_path: Path) -> None:
+    definition = write_deals_and_definition(
+        tmp_path, [["Deal ID", "Stage"], ["D-1", "Lead"]], GROUP_BY_REGION
+    )
+
+    result = run_doctor(str(definition))
+
+    assert (
+        "✗ Columns      Workbook 'deals.xlsx', tab 'Deals': outputs.group_by reads "
+        "the field 'region' (looked for 'Region'), which has no column. This option "
+        "breaks the Funnel tab's figures down by 'region', so the breakdown has one "
+        "blank group that contains every deal. Headers found: A 'Deal ID', B "
+        "'Stage'. Rename the header in the sheet, or add the sheet's header text to "
+        "the field's aliases in the definition. If the sheet does not keep that "
+        "column, delete 'region' from outputs.group_by."
+    ) in lines(result)
+    assert result.exit_code == 1
+
+
 FOLLOWUPS_BY_DEFAULT = """\
 name: Follow-ups by default
 source: {path: deals.xlsx, tab: Deals}
