@@ -227,15 +227,15 @@ def _block_start(
             problems.append(_unknown_header(block, number, index, cell))
             unknown.add(index)
             continue
-        header = TabCell(number, index, column.key, cell)
-        first = first_of_key.setdefault(column.key, header)
-        if first is not header and column is not NOTES:
+        header_cell = TabCell(number, index, column.key, cell)
+        first_cell = first_of_key.setdefault(column.key, header_cell)
+        if first_cell is not header_cell and column is not NOTES:
             # The later column's cells are not read, so they get no problem
             # of their own.
-            problems.append(_repeated_header(block, first, header))
+            problems.append(_repeated_header(block, first_cell, header_cell))
             unknown.add(index)
             continue
-        columns[index] = header
+        columns[index] = header_cell
     return _BlockStart(block, number, columns, frozenset(unknown))
 
 
