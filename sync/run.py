@@ -14,6 +14,7 @@ from typing import Protocol
 
 from config.errors import (
     AllowedListNotFoundError,
+    AmbiguousListColumnError,
     SheetLayoutError,
     WorkbookBusyError,
 )
@@ -506,8 +507,9 @@ def read_allowed_lists(
 
     A list for a field without a column in the pipeline tab is not read,
     because no value of that field is checked. A list whose tab or column is
-    missing, or that a CSV file cannot hold, is left out of the checks with a
-    warning, and the run still checks everything else and writes the statuses.
+    missing, whose header two columns share, or that a CSV file cannot hold,
+    is left out of the checks with a warning, and the run still checks
+    everything else and writes the statuses.
     """
     lists: dict[str, list[str]] = {}
     grids: dict[str, SheetGrid] = {}
@@ -539,7 +541,7 @@ def read_allowed_lists(
             lists[field] = read_allowed_column(
                 grids[tab], spec.from_tab.column, field, pipeline.source.rules_tab
             )
-        except AllowedListNotFoundError as error:
+        except (AllowedListNotFoundError, AmbiguousListColumnError) as error:
             logger.warning("%s", error)
     return lists
 
