@@ -16,7 +16,7 @@ from typing import cast
 from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
-from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.grid import SPARKLINE, CellValue, SheetGrid, column_letter, is_blank
 from rules.id_fill import FilledId
 from rules.merged_cells import read_header_row, read_upper_header_row
 from rules.setting_place import setting_place
@@ -232,8 +232,9 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
     A column is unused when no row has content in it or to its right, so notes a
     user typed beside the table under a blank header are never overwritten.
     A formula counts as content even when its result is empty, such as
-    ``=IF(B2="Won","won","")`` in a helper column. Nor is the column inside a
-    block merged on the header row or below, whose hidden cells read as empty.
+    ``=IF(B2="Won","won","")`` in a helper column, and so does a sparkline
+    drawn in a cell. Nor is the column inside a block merged on the header
+    row or below, whose hidden cells read as empty.
     """
     if columns.status_column is not None:
         return columns.status_column
@@ -246,6 +247,10 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
         default=0,
     )
     used = max(used, _last_blank_formula_column(grid) + 1)
+    used = max(
+        [used]
+        + [block.last_column + 1 for block in grid.drawings if block.kind == SPARKLINE]
+    )
     for row in grid.rows:
         # Only cells right of ``used`` can move it, so a row no longer than
         # ``used`` is passed over and any other is read from its end down to there.
