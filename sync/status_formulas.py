@@ -6,6 +6,13 @@ cell. A status written there would delete the formula. The Excel source finds
 such cells in its scan of the sheet XML. A source whose values leave them out,
 such as Google Sheets, reads them when a run needs them: the columns a new
 status column may take, or the status cells a run would write that read empty.
+
+NOTE: the Excel scan lists results saved as empty text or not saved at all.
+A formula whose saved result is only spaces (``<v> </v>``) also reads as
+empty but is not listed, so a status may still replace it. A formula with a
+result that is not empty, in an existing status column, is a value pipesheet
+did not write, which a run replaces while most of the column contains
+statuses.
 """
 
 from __future__ import annotations
