@@ -3,7 +3,8 @@
     PipesheetError
     ├── DefinitionError (ValueError)      unusable pipeline definition
     ├── SheetLayoutError (LookupError)    tab, header or required column not found
-    │   └── AllowedListNotFoundError      the tab or column of an allowed list
+    │   ├── AllowedListNotFoundError      the tab or column of an allowed list
+    │   └── AmbiguousListColumnError      two columns of a list tab share its header
     └── SourceError                       the workbook cannot be read or written
         ├── WorkbookNotFoundError (LookupError)
         ├── UnsupportedWorkbookError (ValueError)
@@ -33,6 +34,10 @@ class SheetLayoutError(PipesheetError, LookupError):
 
 class AllowedListNotFoundError(SheetLayoutError):
     """The tab or column that an allowed-value list is read from does not exist."""
+
+
+class AmbiguousListColumnError(SheetLayoutError):
+    """Two columns of a list tab have the header an allowed-value list names."""
 
 
 class SourceError(PipesheetError):

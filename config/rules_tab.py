@@ -129,8 +129,9 @@ def read_rules_tab(grid: SheetGrid) -> RulesTab:
     """Read the blocks of a Rules tab, without validating their values.
 
     :raises DefinitionError: naming each cell whose layout is wrong: text
-        outside a block, an unknown or repeated column header or setting, a
-        block given twice, or a row without its first cell.
+        outside a block, an unknown column header, two headers of one column,
+        a repeated setting, a block given twice, or a row without its first
+        cell.
     """
     rules = RulesTab(grid.workbook, grid.tab)
     problems = _unsaved_formula_problems(grid)
@@ -219,14 +220,35 @@ def _block_start(
 
     columns: dict[int, TabCell] = {}
     unknown: set[int] = set()
+    first_of_key: dict[str, TabCell] = {}
     for index, cell in filled:
         column = block.column_for(cell_text(cell))
         if column is None:
             problems.append(_unknown_header(block, number, index, cell))
             unknown.add(index)
             continue
-        columns[index] = TabCell(number, index, column.key, cell)
+        header_cell = TabCell(number, index, column.key, cell)
+        first_cell = first_of_key.setdefault(column.key, header_cell)
+        if first_cell is not header_cell and column is not NOTES:
+            # The later column's cells are not read, so they get no problem
+            # of their own.
+            problems.append(_repeated_header(block, first_cell, header_cell))
+            unknown.add(index)
+            continue
+        columns[index] = header_cell
     return _BlockStart(block, number, columns, frozenset(unknown))
+
+
+def _repeated_header(block: Block, first: TabCell, second: TabCell) -> str:
+    """Return the problem of two header cells that name one column of a table."""
+    column = next(item for item in block.columns if item.key == first.header)
+    letters = f"{column_letter(first.column)} and {column_letter(second.column)}"
+    return (
+        f"row {first.row}, columns {letters}: {cell_text(first.value)!r} and "
+        f"{cell_text(second.value)!r} both name the {column.headers[0]} column of "
+        f"the {block.name} table, and pipesheet does not pick one. Delete one of "
+        "these columns, or merge their values into one"
+    )
 
 
 def _unknown_header(block: Block, row: int, column: int, cell: CellValue) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.errors import AllowedListNotFoundError
+from config.errors import AllowedListNotFoundError, AmbiguousListColumnError
 from config.models import AllowedValues
 from rules.cells import display_value
 from rules.grid import SheetGrid, column_letter, is_blank
@@ -32,12 +32,23 @@ def read_allowed_column(
     After, for ``column="Owner"``: ``["Ana Lima", "Ben Ortiz", "Chen Wei"]``.
 
     :raises AllowedListNotFoundError: no header cell equals ``column``.
+    :raises AmbiguousListColumnError: two cells of the header row equal
+        ``column``, so either column could be the list.
     """
     header = normalize_header(column)
     for row_number in range(1, min(HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
-        for index, value in enumerate(grid.rows[row_number - 1]):
-            if not is_blank(value) and normalize_header(value) == header:
-                return _values_below(grid, row_number, index)
+        cells = grid.rows[row_number - 1]
+        matches = [
+            index
+            for index, value in enumerate(cells)
+            if not is_blank(value) and normalize_header(value) == header
+        ]
+        if len(matches) > 1:
+            raise AmbiguousListColumnError(
+                _ambiguous_column_message(grid, row_number, matches, field)
+            )
+        if matches:
+            return _values_below(grid, row_number, matches[0])
     raise AllowedListNotFoundError(
         f"{grid.describe_location()}: no column headed {column!r} in the first "
         f"{HEADER_SEARCH_ROWS} rows, so the allowed values of {field!r} cannot be "
@@ -70,6 +81,22 @@ def list_fix(first: str, field: str, key: str | None, rules_tab: str | None) -> 
 def allowed_inline(spec: AllowedValues) -> list[str] | None:
     """Return the inline values of a list, or None when it is read from a tab."""
     return list(spec.values) if spec.values is not None else None
+
+
+def _ambiguous_column_message(
+    grid: SheetGrid, row_number: int, matches: list[int], field: str
+) -> str:
+    cells = grid.rows[row_number - 1]
+    columns = " and ".join(
+        f"{column_letter(index)} {display_value(cells[index])!r}" for index in matches
+    )
+    return (
+        f"{grid.describe_location()}: row {row_number} has more than one column "
+        f"headed like the allowed list of {field!r}: {columns}. pipesheet does "
+        "not pick one, so runs do not check the values of "
+        f"{field!r}. Move the values into one of these columns and delete the "
+        "other, or rename its header."
+    )
 
 
 def _values_below(grid: SheetGrid, header_row: int, index: int) -> list[str]:

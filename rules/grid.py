@@ -16,11 +16,16 @@ EXCEL_MAX_COLUMNS = 16_384
 """The number of columns of an Excel sheet, A to XFD."""
 
 
+SPARKLINE = "sparkline"
+"""The kind of a :class:`DrawingBlock` of cells that show sparklines."""
+
+
 @dataclass(frozen=True)
 class DrawingBlock:
     """A drawing object and the block of cells it lies over.
 
-    ``kind`` is the object's kind ("chart", "picture", "shape"), ``name``
+    ``kind`` is the object's kind ("chart", "picture", "shape", or
+    :data:`SPARKLINE` for the cells that show sparklines), ``name``
     its name in the workbook ("Chart 1"), or "" without one.
     ``first_row`` and ``last_row`` are 1-based, the columns 0-based.
     ``estimated`` is true when the block comes from sizes in EMUs and the

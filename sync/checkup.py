@@ -72,6 +72,7 @@ from sync.sources.read_only import describe_read_only, is_read_only_format
 from sync.sources.registry import open_source
 from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
+from sync.status_formulas import with_status_formulas
 
 if TYPE_CHECKING:
     from sync.sources.google_sheets import GoogleSpreadsheet
@@ -153,7 +154,7 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     )
     checklist.run(
         "Status",
-        lambda: _check_status_column(grids["pipeline"], pipeline),
+        lambda: _check_status_column(source, grids["pipeline"], pipeline),
         blocking=False,
     )
     notifications = pipeline.notifications
@@ -516,11 +517,22 @@ def _unfound_beside_required(grid: SheetGrid, pipeline: Pipeline) -> list[str]:
     return [*problems, *warnings]
 
 
-def _check_status_column(grid: SheetGrid, pipeline: Pipeline) -> str:
+def _check_status_column(
+    source: WorkbookSource | None, grid: SheetGrid, pipeline: Pipeline
+) -> str:
     columns = _columns_without_required(grid, pipeline)
     problem = status_column_problem(grid, columns, pipeline)
     if problem is not None:
         raise SheetLayoutError(problem)
+    index = choose_status_column(grid, columns)
+    # A source whose values leave out formulas with empty results reads them.
+    grid = with_status_formulas(
+        source,
+        grid,
+        index,
+        _status_rows(grid, columns, pipeline, index),
+        new_column=columns.status_column is None,
+    )
     index = choose_status_column(grid, columns)
     rules_tab = pipeline.source.rules_tab
     formula = covering_formula_problem(

@@ -16,7 +16,7 @@ from typing import cast
 from config.models import Locale, Pipeline
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
-from rules.grid import CellValue, SheetGrid, column_letter, is_blank
+from rules.grid import SPARKLINE, CellValue, SheetGrid, column_letter, is_blank
 from rules.id_fill import FilledId
 from rules.merged_cells import read_header_row, read_upper_header_row
 from rules.setting_place import setting_place
@@ -231,8 +231,10 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
 
     A column is unused when no row has content in it or to its right, so notes a
     user typed beside the table under a blank header are never overwritten.
-    Nor is it inside a block merged on the header row or below, whose hidden
-    cells read as empty.
+    A formula counts as content even when its result is empty, such as
+    ``=IF(B2="Won","won","")`` in a helper column, and so does a sparkline
+    drawn in a cell. Nor is the column inside a block merged on the header
+    row or below, whose hidden cells read as empty.
     """
     if columns.status_column is not None:
         return columns.status_column
@@ -244,6 +246,11 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
         ),
         default=0,
     )
+    used = max(used, _last_blank_formula_column(grid) + 1)
+    used = max(
+        [used]
+        + [block.last_column + 1 for block in grid.drawings if block.kind == SPARKLINE]
+    )
     for row in grid.rows:
         # Only cells right of ``used`` can move it, so a row no longer than
         # ``used`` is passed over and any other is read from its end down to there.
@@ -254,6 +261,18 @@ def choose_status_column(grid: SheetGrid, columns: ColumnMap) -> int:
                 used = index + 1
                 break
     return max(used, len(columns.headers))
+
+
+def _last_blank_formula_column(grid: SheetGrid) -> int:
+    """Return the last column with a formula cell that reads empty, or -1."""
+    return max(
+        (
+            column
+            for cells in (grid.empty_formula_results, grid.unsaved_formula_results)
+            for _, column in cells
+        ),
+        default=-1,
+    )
 
 
 def _last_column_user(grid: SheetGrid) -> tuple[str, str]:

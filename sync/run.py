@@ -14,6 +14,7 @@ from typing import Protocol
 
 from config.errors import (
     AllowedListNotFoundError,
+    AmbiguousListColumnError,
     SheetLayoutError,
     WorkbookBusyError,
 )
@@ -85,6 +86,7 @@ from sync.sources.csv_table import CsvTable
 from sync.sources.read_only import ReadOnlyFile
 from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
+from sync.status_formulas import with_status_formulas
 
 logger = logging.getLogger(__name__)
 
@@ -295,10 +297,23 @@ def _run_sync(
     tabs.extend(extra_tabs)
     tabs = [fit_tab_texts(tab) for tab in tabs]
     statuses = status_problem is None
-    plan_status_cells = partial(
-        plan_statuses, read_grid, columns, deals, findings, pipeline, id_fills=id_fills
+    plan_cells_of = partial(
+        plan_statuses,
+        columns=columns,
+        deals=deals,
+        findings=findings,
+        pipeline=pipeline,
+        id_fills=id_fills,
     )
-    status_plan = plan_status_cells(statuses=statuses)
+    status_plan = plan_cells_of(read_grid, statuses=statuses)
+    if statuses:
+        found = _with_status_formulas(source, read_grid, columns, status_plan)
+        if found is not read_grid:
+            formulas = found.empty_formula_results
+            grid = dataclasses.replace(grid, empty_formula_results=formulas)
+            read_grid = found
+            status_plan = plan_cells_of(read_grid, statuses=True)
+    plan_status_cells = partial(plan_cells_of, read_grid)
     formula_problem = None
     if statuses:
         formula_problem = covering_formula_problem(
@@ -432,6 +447,24 @@ def _run_sync(
     return dataclasses.replace(result, seconds=seconds)
 
 
+def _with_status_formulas(
+    source: WorkbookSource, read_grid: SheetGrid, columns: ColumnMap, plan: WritePlan
+) -> SheetGrid:
+    """Return the grid with the formula cells that read empty where statuses go.
+
+    Only a source whose values leave such cells out reads them here, and the
+    caller plans the statuses again: a new status column goes right of them,
+    and :func:`covering_formula_problem` names those in an existing one.
+    """
+    return with_status_formulas(
+        source,
+        read_grid,
+        plan.status_column,
+        _status_rows(plan),
+        new_column=columns.status_column is None,
+    )
+
+
 def _status_rows(plan: WritePlan) -> Iterator[int]:
     """Yield the rows of the status cells ``plan`` writes, its header's too.
 
@@ -477,8 +510,9 @@ def read_allowed_lists(
 
     A list for a field without a column in the pipeline tab is not read,
     because no value of that field is checked. A list whose tab or column is
-    missing, or that a CSV file cannot hold, is left out of the checks with a
-    warning, and the run still checks everything else and writes the statuses.
+    missing, whose header two columns share, or that a CSV file cannot hold,
+    is left out of the checks with a warning, and the run still checks
+    everything else and writes the statuses.
     """
     lists: dict[str, list[str]] = {}
     grids: dict[str, SheetGrid] = {}
@@ -510,7 +544,7 @@ def read_allowed_lists(
             lists[field] = read_allowed_column(
                 grids[tab], spec.from_tab.column, field, pipeline.source.rules_tab
             )
-        except AllowedListNotFoundError as error:
+        except (AllowedListNotFoundError, AmbiguousListColumnError) as error:
             logger.warning("%s", error)
     return lists
 

@@ -1,5 +1,7 @@
 """Blocks of the user's cells that reach into the status column.
 
+A formula whose result is empty, typed into a status cell, is no block, but
+a status written there would delete it too, so a run stops before it writes.
 Two kinds of block can cover status cells:
 
 - A formula stored for a block of cells (an array formula, a dynamic array's
@@ -47,8 +49,9 @@ def covering_formula_problem(
     """Return why statuses cannot go into ``rows`` of ``status_column``, or None.
 
     A status cannot go where a formula's block covers the status cell, as
-    the module's docstring explains. Sheets without such formulas, most of
-    them, cost one pass over ``grid.range_formulas``.
+    the module's docstring explains, nor into a status cell whose formula
+    reads empty. Sheets without such formulas, most of them, cost one pass
+    over ``grid.range_formulas`` and the empty formula results.
 
     :param status_column: the 0-based status column.
     :param rows: the 1-based rows whose status cells a run would write.
@@ -59,10 +62,15 @@ def covering_formula_problem(
         for formula in grid.range_formulas
         if formula.first_column <= status_column <= formula.last_column
     ]
-    if not covering:
+    blank_formulas = _blank_formula_rows(grid, status_column)
+    if not covering and not blank_formulas:
         return None
 
     written = sorted(set(rows))
+    if blank_formulas:
+        named = [row for row in written if row in blank_formulas]
+        if named:
+            return _describe_blank_formulas(grid, status_column, named, rules_tab)
     for formula in covering:
         index = bisect_left(written, formula.first_row)
         if index < len(written) and written[index] <= formula.last_row:
@@ -70,6 +78,41 @@ def covering_formula_problem(
                 grid, formula, (written[index], status_column), rules_tab
             )
     return None
+
+
+def _blank_formula_rows(grid: SheetGrid, status_column: int) -> set[int]:
+    """Return the rows whose cell in ``status_column`` is a formula that reads empty.
+
+    Such a cell looks free, but a status written there would delete the
+    formula, such as ``=IF(B2="Won","won","")`` typed into the status column.
+    """
+    return {
+        row
+        for cells in (grid.empty_formula_results, grid.unsaved_formula_results)
+        for row, column in cells
+        if column == status_column
+    }
+
+
+def _describe_blank_formulas(
+    grid: SheetGrid, status_column: int, rows: list[int], rules_tab: str | None
+) -> str:
+    letter = column_letter(status_column)
+    cells = [f"{letter}{row}" for row in rows]
+    named = ", ".join(cells[:_NAMED_BLOCKS])
+    if len(cells) > _NAMED_BLOCKS:
+        named += f" and {len(cells) - _NAMED_BLOCKS} more"
+    if len(cells) == 1:
+        cells_contain, formulas = f"status cell {named} contains a formula", "it"
+    else:
+        cells_contain, formulas = f"status cells {named} contain formulas", "them"
+    return (
+        f"{grid.describe_location()}: {cells_contain} whose result is empty, "
+        f"and pipesheet does not overwrite formulas. Move {formulas} out of "
+        f"column {letter}, or give the statuses a column of their own: set "
+        f"outputs.status_header {setting_place(rules_tab)} to a header no column "
+        "has, and runs add the status column right of your cells."
+    )
 
 
 def _describe_covering_formula(

@@ -1,13 +1,14 @@
-"""A warning when charts, pictures or shapes lie over the status column.
+"""A warning when charts, pictures, shapes or sparklines lie over the status column.
 
 The status column goes right of every filled cell, where a chart beside the
 table often sits. A drawing object covers the cells under it, so the statuses
-there are hidden from anyone reading the sheet.
+there are hidden from anyone reading the sheet. A new status column goes right
+of the cells that show sparklines, but an existing one may reach them.
 """
 
 from __future__ import annotations
 
-from rules.grid import DrawingBlock, SheetGrid, column_letter
+from rules.grid import SPARKLINE, DrawingBlock, SheetGrid, column_letter
 from sync.xlsx.cell_refs import range_ref
 
 # How many covering objects a warning names before it counts the rest.
@@ -45,10 +46,15 @@ def covered_status_column(
     else:
         objects = f"{_list_blocks(covering)} lie"
         pronoun = "them"
+    # A cell's text is drawn over its sparkline, and a chart over the cells.
+    if all(block.kind == SPARKLINE for block in covering):
+        hidden = f"drawn over {pronoun}, and both are hard to read"
+    else:
+        hidden = f"hidden behind {pronoun}"
     return (
         f"{grid.describe_location()}: {objects} over the status column "
         f"{letter} (cells {cells}), so the statuses pipesheet writes there are "
-        f"hidden behind {pronoun}. Move {pronoun} off column {letter}, or type "
+        f"{hidden}. Move {pronoun} off column {letter}, or type "
         f"the status header {status_header!r} into the header row of an empty "
         "column that no drawing covers: runs then write the statuses there."
     )
@@ -66,6 +72,8 @@ def _describe_block(block: DrawingBlock) -> str:
     cells = range_ref(
         block.first_row, block.first_column, block.last_row, block.last_column
     )
+    if block.kind == SPARKLINE:
+        return f"the sparkline in {cells}"
     if block.estimated:
         return f"{name} (anchored at about {cells}, estimated from its size)"
     return f"{name} (anchored over {cells})"

@@ -4,13 +4,17 @@ A sync costs few requests. Reading takes one ``spreadsheets.get`` with a field
 mask (tabs, locale, time zone, developer metadata, protections, conditional
 formats), one ``values.batchGet`` of every tab the run needs, and one more of
 the pipeline tab that shows which numbers are formatted as dates or times.
-Writing takes one ``values.batchGet`` re-reading the pipeline tab and one
+When status cells to write read empty, one ``values.batchGet`` with the
+FORMULA render finds the formulas among them
+(:mod:`sync.status_formulas`). Writing takes one ``values.batchGet``
+re-reading the pipeline tab and one
 atomic ``spreadsheets.batchUpdate`` carrying the status cells, the generated
 tabs with their chart, metadata and protection, and the highlight rules. A
 write that set status cells is followed by one ``values.batchGet`` checking
-that they are on their deals' rows: six requests in all, five when only tabs
-changed and three when nothing changed. :mod:`sync.sources.sheets_write`
-describes how a write stays safe while people edit the sheet.
+that they are on their deals' rows: six requests in all (seven with the read
+of formulas), five when only tabs changed and three when nothing changed.
+:mod:`sync.sources.sheets_write` describes how a write stays safe while people
+edit the sheet.
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import gspread
 
 from config.errors import SourceError
 from config.models import Pipeline
-from rules.grid import CellValue, SheetGrid
+from rules.grid import CellValue, SheetGrid, is_blank
 from rules.messages import counted
 from sync.plan import WritePlan
 from sync.sources.base import WriteReport
@@ -61,6 +66,8 @@ from sync.sources.sheets_state import (
     read_written_name,
 )
 from sync.sources.sheets_write import SKIPPED_TAB_PREFIX, PlanWriter
+from sync.status_formulas import CellBlock
+from sync.xlsx.cell_refs import range_ref
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +223,43 @@ class GoogleSpreadsheet:
             self._load_values([title, *self._pending_prefetch(info, title)])
         return self._grids[title.casefold()]
 
+    def read_formula_cells(
+        self, grid: SheetGrid, blocks: Sequence[CellBlock]
+    ) -> frozenset[tuple[int, int]]:
+        """Return the formula cells of ``blocks`` that read empty in ``grid``.
+
+        One ``values.batchGet`` with the FORMULA render reads the blocks,
+        cut to the tab's size. A formula cell's text starts with ``=``.
+        The blocks contain cells that read empty, so the response is small
+        unless formulas fill them.
+        """
+        tab = self.metadata().find_tab(grid.tab)
+        if tab is None:
+            return frozenset()
+        inside = [
+            (top, left, min(bottom, tab.rows), min(right, tab.columns - 1))
+            for top, left, bottom, right in blocks
+            if top <= tab.rows and left < tab.columns
+        ]
+        if not inside:
+            return frozenset()
+        ranges = [f"{quote_title(tab.title)}!{range_ref(*block)}" for block in inside]
+        value_ranges = self._session.read_values(
+            ranges, "values.batchGet (formula cells)", formulas=True
+        )
+        found = frozenset(
+            cell
+            for block, value_range in zip(inside, value_ranges, strict=True)
+            for cell in _formula_cells(grid, block, value_range)
+        )
+        logger.info(
+            "Read %d formula cells in %d blocks of tab %r",
+            len(found),
+            len(inside),
+            tab.title,
+        )
+        return found
+
     def check_write_access(self) -> None:
         """Send an empty ``batchUpdate``, which changes nothing but needs edit access.
 
@@ -357,6 +401,23 @@ class GoogleSpreadsheet:
         self._grids.clear()
         self._date_cells.clear()
         self._prefetched = False
+
+
+def _formula_cells(
+    grid: SheetGrid, block: CellBlock, value_range: dict[str, Any]
+) -> Iterator[tuple[int, int]]:
+    """Yield the cells of a FORMULA read of ``block`` that hold a formula.
+
+    Only cells that read empty in ``grid`` count. The values start at the
+    block's first cell.
+    """
+    top, left, _bottom, _right = block
+    for row, values in enumerate(value_range.get("values", []), start=top):
+        for column, value in enumerate(values, start=left):
+            if not isinstance(value, str) or not value.startswith("="):
+                continue
+            if is_blank(grid.cell(row, column)):
+                yield row, column
 
 
 def merged_blocks(merges: list[Rectangle]) -> list[tuple[int, int, int, int]]:

@@ -40,6 +40,9 @@ READ_OPTIONS = {
 # The same read with dates, times and durations as the cell shows them: a
 # number there that comes back as text is formatted as a date or time.
 FORMATTED_DATES_OPTIONS = {**READ_OPTIONS, "dateTimeRenderOption": "FORMATTED_STRING"}
+# The same read with formula text (``"=IF(B2=1,\"x\",\"\")"``) for formula
+# cells and unformatted values for all other cells.
+FORMULA_OPTIONS = {**READ_OPTIONS, "valueRenderOption": "FORMULA"}
 DISABLED_API_REASONS = ("SERVICE_DISABLED", "ACCESS_NOT_CONFIGURED")
 
 
@@ -101,20 +104,32 @@ class SheetsSession:
         return info
 
     def read_values(
-        self, ranges: list[str], operation: str, *, formatted_dates: bool = False
+        self,
+        ranges: list[str],
+        operation: str,
+        *,
+        formatted_dates: bool = False,
+        formulas: bool = False,
     ) -> list[dict[str, Any]]:
         """Return the ValueRanges of one ``values.batchGet``, in the order asked.
 
         :param formatted_dates: return date, time and duration cells as the text
             they show instead of serial numbers.
+        :param formulas: return formula cells as their formula text.
         """
-        return self.read(operation, lambda: self.values_once(ranges, formatted_dates))
+        return self.read(
+            operation, lambda: self.values_once(ranges, formatted_dates, formulas)
+        )
 
     def values_once(
-        self, ranges: list[str], formatted_dates: bool = False
+        self, ranges: list[str], formatted_dates: bool = False, formulas: bool = False
     ) -> list[dict[str, Any]]:
         """Send one ``values.batchGet`` without retries or error translation."""
-        options = FORMATTED_DATES_OPTIONS if formatted_dates else READ_OPTIONS
+        options = READ_OPTIONS
+        if formulas:
+            options = FORMULA_OPTIONS
+        elif formatted_dates:
+            options = FORMATTED_DATES_OPTIONS
         answer = self._http.values_batch_get(self.key, ranges, dict(options))
         value_ranges: list[dict[str, Any]] = answer.get("valueRanges", [])
         return value_ranges

@@ -33,8 +33,9 @@ The same pass keeps the sheet's last pieces, where ``<mergeCells>`` lists the
 merged blocks, whose hidden cells calamine reads as empty. It also keeps all of
 the XML after ``</sheetData>``, where the conditional formats show whether
 pipesheet's highlight rules are there, because a run that missed them would
-write them again on every run. The rows Excel tables use as their Total Row
-come from the sheet's table parts
+write them again on every run. The ``<extLst>`` there lists the cells that
+show sparklines (:mod:`sync.xlsx.sparklines`). The rows Excel tables use as
+their Total Row come from the sheet's table parts
 (:func:`sync.xlsx.tables.table_total_rows`).
 
 A pass of its own finds negative numbers, because calamine reads a negative
@@ -83,6 +84,7 @@ from sync.xlsx.cell_refs import column_index, parse_range_ref
 from sync.xlsx.drawing_anchors import drawing_blocks, sheet_drawing_id
 from sync.xlsx.highlights import has_pipesheet_highlights
 from sync.xlsx.package import Package
+from sync.xlsx.sparklines import sparkline_blocks
 from sync.xlsx.tables import table_total_rows
 from sync.xlsx.workbook_parts import WorkbookParts
 
@@ -163,7 +165,8 @@ class SheetScan:
     merged: list[CellBlock] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool = False
-    # The relationship id of the sheet's <drawing>, and the objects it places.
+    # The relationship id of the sheet's <drawing>. The objects it places and
+    # the cells that show sparklines go into ``drawings``.
     drawing_id: str | None = None
     drawings: list[DrawingBlock] = field(default_factory=list)
 
@@ -211,6 +214,7 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     after = after_cells.text()
     found.pipesheet_highlights = has_pipesheet_highlights(after)
     found.drawing_id = sheet_drawing_id(after)
+    found.drawings = sparkline_blocks(after)
     return found
 
 
@@ -829,7 +833,8 @@ def scan_tab(path: Path, tab: str) -> SheetScan:
             scan = scan_sheet(pieces)
         scan.total_rows = table_total_rows(package, part)
         if scan.drawing_id is not None:
-            scan.drawings = _read_drawings(package, part, scan.drawing_id)
+            drawn = _read_drawings(package, part, scan.drawing_id)
+            scan.drawings = [*drawn, *scan.drawings]
         return scan
 
     return _read_sheet(path, tab, scan) or SheetScan()

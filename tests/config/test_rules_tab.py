@@ -553,6 +553,60 @@ def test_bad_input_message(
 
 
 @pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        (
+            [
+                ["Stage", "Probability", "Outcome", "probability "],
+                ["Lead", "5%", None, "90%"],
+                ["Won", 1, "won", 1],
+            ],
+            (
+                "row 1, columns B and D: 'Probability' and 'probability ' both "
+                "name the Probability column of the Stage table, and pipesheet "
+                "does not pick one. Delete one of these columns, or merge their "
+                "values into one"
+            ),
+        ),
+        (
+            [["Stage", "Outcome", "Stage"], ["Won", "won", "Closed"]],
+            "row 1, columns A and C: 'Stage' and 'Stage' both name the Stage column",
+        ),
+        (
+            [["Setting", "Value", "value"], ["timezone", "UTC", "CET"]],
+            "row 1, columns B and C: 'Value' and 'value' both name the Value column",
+        ),
+        (
+            [["Field", "Headers", "Aliases"], ["owner", "Owner", "Rep"]],
+            (
+                "row 1, columns B and C: 'Headers' and 'Aliases' both name the "
+                "Headers column of the Field table"
+            ),
+        ),
+    ],
+    ids=["stage-probability", "stage-name", "setting-value", "field-headers"],
+)
+def test_repeated_column_header_rejected(
+    rows: list[list[CellValue]], problem: str
+) -> None:
+    message = problem_text(rows)
+
+    assert message.splitlines()[0] == heading(1, LAYOUT)
+    assert message.splitlines()[1].startswith(f"  - {problem}")
+
+
+def test_two_notes_columns_allowed() -> None:
+    rows: list[list[CellValue]] = [
+        ["Setting", "Notes", "Value", "Comment"],
+        ["timezone", "office", "UTC", "checked"],
+    ]
+
+    rules = read_rules_tab(SheetGrid("team.xlsx", "Rules", rows))
+
+    assert rules.overlay == {"timezone": "UTC"}
+
+
+@pytest.mark.parametrize(
     ("required", "fields"),
     [
         ("Account, Sales Rep", ["account", "owner"]),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.errors import AllowedListNotFoundError
+from config.errors import AllowedListNotFoundError, AmbiguousListColumnError
 from rules.allowed import read_allowed_column
 from rules.grid import SheetGrid
 
@@ -15,6 +15,25 @@ def test_list_column_read_below_header() -> None:
     )
 
     assert read_allowed_column(grid, "Product", "product") == ["2025", "GTX Pro"]
+
+
+def test_two_list_columns_rejected() -> None:
+    grid = SheetGrid(
+        workbook="Pipeline.xlsx",
+        tab="Lists",
+        rows=[["Title"], ["Owner", "Team", "owner "], ["Ana", "East", "Ben"]],
+    )
+
+    with pytest.raises(AmbiguousListColumnError) as raised:
+        read_allowed_column(grid, "Owner", "owner")
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline.xlsx', tab 'Lists': row 2 has more than one column "
+        "headed like the allowed list of 'owner': A 'Owner' and C 'owner '. "
+        "pipesheet does not pick one, so runs do not check the values of 'owner'. "
+        "Move the values into one of these columns and delete the other, or "
+        "rename its header."
+    )
 
 
 def test_missing_list_column_quotes_headers_as_shown() -> None:

@@ -540,9 +540,11 @@ def test_moved_status_header_replaces_rules(fake: FakeSheets, deals: str) -> Non
         for rule in rules
     ]
     assert formulas == ['=LEFT($G2,7)="ERROR: "', '=LEFT($G2,6)="WARN: "']
-    # Rules are deleted by position, so the metadata is read again first.
+    # The new status column's empty cells are read for formulas. Rules are
+    # deleted by position, so the metadata is read again before the write.
     assert operations(fake, before) == [
         "spreadsheets.get",
+        "values.batchGet",
         "values.batchGet",
         "values.batchGet",
         "values.batchGet",
@@ -550,6 +552,42 @@ def test_moved_status_header_replaces_rules(fake: FakeSheets, deals: str) -> Non
         "spreadsheets.batchUpdate",
         "values.batchGet",
     ]
+
+
+def test_status_column_right_of_helper_formulas(fake: FakeSheets, deals: str) -> None:
+    # Formulas whose result is empty fill column F, under no header.
+    more = {"sheetId": 0, "dimension": "COLUMNS", "length": 2}
+    fake.batch_update(deals, [{"appendDimension": more}])
+    helpers = [[f'=IF(C{row}="Lost","lost","")'] for row in range(2, 7)]
+    fake.write(deals, "Deals!F2:F6", helpers)
+
+    sync(fake, deals)
+
+    cells = fake.read(deals, "Deals!F1:G6", value_render="FORMULA")
+    assert [row[0] for row in cells[1:]] == [row[0] for row in helpers]
+    assert cells[0] == ["", STATUS_HEADER]
+    assert [row[1] for row in cells[1:]] == list(STATUS_OF.values())
+
+
+def test_formula_in_status_cell_stops_run(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+    fake.write(deals, "Deals!F3", [['=IF(C3="Won","won","")']])
+    fake.write(deals, "Deals!C2", [["Proposal"]])
+    before = len(fake.requests)
+
+    with pytest.raises(SheetLayoutError) as raised:
+        sync(fake, deals, LATER)
+
+    assert str(raised.value) == (
+        "Workbook 'Pipeline', tab 'Deals': status cell F3 contains a formula "
+        "whose result is empty, and pipesheet does not overwrite formulas. Move "
+        "it out of column F, or give the statuses a column of their own: set "
+        "outputs.status_header in the definition to a header no column has, and "
+        "runs add the status column right of your cells. Nothing was written."
+    )
+    assert "spreadsheets.batchUpdate" not in operations(fake, before)
+    cell = fake.read(deals, "Deals!F3", value_render="FORMULA")
+    assert cell == [['=IF(C3="Won","won","")']]
 
 
 def test_later_run_replaces_tabs_in_place(fake: FakeSheets, deals: str) -> None:
