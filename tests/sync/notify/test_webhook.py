@@ -310,7 +310,7 @@ def test_webhook_serves_contacts_that_list_it(
     assert webhook_sender("https://hooks.example.com/T1").serves(contact) is served
 
 
-def test_wecom_subject_over_limit_cut_within_line(receiver: WebhookReceiver) -> None:
+def test_wecom_long_subject_cut(receiver: WebhookReceiver) -> None:
     subject = "**" + "华南区域大客户销售管道" * 200 + "**"
     markdown = subject + "\n\n- 商机 D-1: 跟进"
     digest = dataclasses.replace(ana_digest(), markdown=markdown, content=None)
