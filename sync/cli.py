@@ -498,10 +498,21 @@ def _workbook_as_config_message(workbook: str) -> str:
 
     if suffix in RULES_TAB_SUFFIXES and Path(workbook).is_file():
         choices += ", and this workbook has no 'Rules' tab"
+    hint = f"{STARTER_DEFINITION} --source {shlex.quote(workbook)}"
+    from sync.sources.read_only import is_read_only_format
+
+    if is_read_only_format(Path(workbook)):
+        # A run would fail to write it, so the hint names a command that works.
+        command = "doctor" if command == "doctor" else "check"
+        return (
+            f"CONFIG {workbook!r} is {kind}, but CONFIG must be {choices}. "
+            "pipesheet can check this file but not write it. To check it with the "
+            f"shipped English definition, run: pipesheet {command} {hint}"
+        )
     return (
         f"CONFIG {workbook!r} is {kind}, but CONFIG must be {choices}. To use the "
         f"shipped English definition on this workbook, run: pipesheet {command} "
-        f"{STARTER_DEFINITION} --source {shlex.quote(workbook)}"
+        f"{hint}"
     )
 
 
