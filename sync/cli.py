@@ -938,6 +938,9 @@ def init(path: Path, lang: str, as_of_date: dt.date | None, rules_tab: bool) -> 
     if as_of_date is not None:
         # The example deals are dated around that day, not around today.
         next_command += f" --as-of {as_of_date}"
+    if as_of_date is not None and as_of_date > parse_as_of(None, pipeline):
+        # run rejects a later day without --dry-run or --no-state.
+        next_command += " --dry-run"
     stdout.print(f"Next: {next_command}", highlight=False)
 
 

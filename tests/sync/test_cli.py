@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
@@ -1403,6 +1404,20 @@ def test_init_hint_keeps_as_of() -> None:
     assert result.stdout.splitlines()[-1] == (
         f"Next: pipesheet run b2b-en --source pipeline.xlsx --as-of {AS_OF}"
     )
+
+
+def test_init_hint_for_future_day_dry_runs() -> None:
+    later = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+
+    created = invoke("init", "pipeline.xlsx", "--as-of", str(later))
+    hint = created.stdout.splitlines()[-1]
+    result = invoke(*hint.split()[2:], "--quiet")
+
+    assert hint == (
+        f"Next: pipesheet run b2b-en --source pipeline.xlsx --as-of {later} --dry-run"
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize(
