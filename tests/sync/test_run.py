@@ -357,8 +357,25 @@ def test_progress_names_output_file(english: tuple[Path, Pipeline]) -> None:
 
     run_sync(pipeline, ExcelWorkbook(path, output=output), AS_OF, progress=lines.append)
 
-    assert lines[-1] == "Writing 15 status cells and 4 tabs to out.xlsx"
+    assert lines[-1] == (
+        "Preparing out.xlsx: a copy of pipeline.xlsx with 15 status cells and 4 tabs"
+    )
     assert output.exists()
+
+
+def test_output_rerun_claims_no_write(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    output = path.with_name("out.xlsx")
+    run_sync(pipeline, ExcelWorkbook(path, output=output), AS_OF)
+    lines: list[str] = []
+
+    result = run_sync(
+        pipeline, ExcelWorkbook(path, output=output), AS_OF, progress=lines.append
+    )
+
+    assert result.report is not None
+    assert result.report.output_unchanged
+    assert [line for line in lines if line.startswith("Writing")] == []
 
 
 class MemoryWorkbook:
