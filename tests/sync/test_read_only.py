@@ -88,6 +88,15 @@ def test_file_as_config_hint_checks(
     assert checked.stderr.endswith("3 error-level findings.\n")
 
 
+def test_check_findings_title_names_no_tab(converted: Path) -> None:
+    result = invoke(
+        "check", "b2b-en", "--source", str(converted), "--as-of", "2025-09-30"
+    )
+
+    assert result.exit_code == 1
+    assert "First 10 of 12 findings (all of them are in --json)" in result.stdout
+
+
 def test_dry_run_writes_nothing(converted: Path) -> None:
     before = converted.read_bytes()
 

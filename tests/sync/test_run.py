@@ -303,7 +303,22 @@ def test_one_deal_counted_in_singular(english: tuple[Path, Pipeline]) -> None:
         "Writing 1 status cell and 4 tabs to pipeline.xlsx",
     ]
     assert len(result.findings) == 1
-    assert "1 finding (also in the Problems tab and in --json)" in out.getvalue()
+    assert "1 finding (also in tab 'Problems' and in --json)" in out.getvalue()
+
+
+def test_dry_run_findings_title_names_no_tab(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    keep_first_deal(path)
+
+    result = run_sync(pipeline, ExcelWorkbook(path), AS_OF, dry_run=True)
+    out = io.StringIO()
+    show_result(Console(file=out, width=200), result, pipeline)
+
+    assert (
+        "1 finding (also in --json, and a run lists them in tab 'Problems')"
+    ) in out.getvalue()
 
 
 def add_user_tab(path: Path, name: str) -> None:
