@@ -639,9 +639,9 @@ def run(
 ) -> RunResult:
     """Check the pipeline tab and write the status column and generated tabs.
 
-    CONFIG is a definition file or a shipped definition name (see
-    'pipesheet definitions'). Each run is recorded in the state database,
-    which gives the Stage log tab its history.
+    CONFIG is a definition file, a shipped definition name (see 'pipesheet
+    definitions') or a workbook with a Rules tab. Each run is recorded in the
+    state database, which gives the Stage log tab its history.
     """
     reject_state_with_no_state(no_state)
     if dry_run and output is not None:
@@ -827,8 +827,10 @@ def check(
 ) -> RunResult:
     """Validate the definition and the sheet; write nothing.
 
-    Reads the run history as "run --dry-run" does, so it reports the same
-    findings and planned writes. Exits 1 when error-level findings exist.
+    CONFIG is a definition file, a shipped definition name or a workbook with
+    a Rules tab. Reads the run history as "run --dry-run" does, so it reports
+    the same findings and planned writes. Exits 1 when error-level findings
+    exist.
     """
     reject_state_with_no_state(no_state)
     pipeline = resolve_definition_reading_ahead(config, source)
