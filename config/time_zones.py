@@ -9,6 +9,7 @@ city names are rejected, each with the zone it most likely means.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib.resources
 import re
@@ -145,6 +146,23 @@ _UTC_OFFSET = re.compile(
 )
 
 
+# The largest offset from UTC of any place: Pacific/Kiritimati's UTC+14.
+MAX_UTC_OFFSET = dt.timedelta(hours=14)
+# How many cities a message names for an offset.
+OFFSET_CITIES = 2
+# The regions of CITY_REGIONS whose zones are suggested for an offset. The
+# zones of Antarctica and the Arctic are research stations, not a team's city.
+OFFSET_CITY_REGIONS = CITY_REGIONS - {"Antarctica", "Arctic"}
+# Well-known zones, from the tables above, in the order they are listed.
+_KNOWN_ZONES = tuple(
+    dict.fromkeys(
+        [zone for zones in ZONE_ABBREVIATIONS.values() for zone in zones]
+        + list(LEGACY_US_ZONES.values())
+        + list(ZONE_OTHER_NAMES.values())
+    )
+)
+
+
 def is_time_zone(name: str) -> bool:
     """Return True if ``name`` is a place's zone in this system's IANA database."""
     folded = name.strip().casefold()
@@ -193,31 +211,105 @@ def _zone_meant(name: str, folded: str) -> str:
             f"; {name!r} is a legacy zone without a place, which keeps one era's "
             f"daylight saving rules; did you mean {legacy!r}?"
         )
-    offset_zone = _offset_zone(folded)
-    if offset_zone:
-        return (
-            "; write the zone of a city at that offset, such as 'Asia/Shanghai' "
-            f"or 'America/New_York', which follows its daylight saving changes, "
-            f"or {offset_zone!r} for the fixed offset (Etc zones count the other "
-            "way round)"
-        )
+    offset = _utc_offset(folded)
+    if offset is not None:
+        return _offset_hint(offset)
     nearest = _nearest_time_zone(folded)
     return f"; did you mean {nearest!r}?" if nearest else ""
 
 
-def _offset_zone(folded: str) -> str | None:
-    """Return the Etc zone of a whole-hour offset such as ``utc+8``, if any.
+def _utc_offset(folded: str) -> dt.timedelta | None:
+    """Return the offset that a name such as ``utc+8`` or ``+05:30`` writes, if any.
+
+    Offsets over 14 hours, the largest any place uses, and minutes over 59
+    are no offset.
+    """
+    match = _UTC_OFFSET.fullmatch(folded.strip())
+    if match is None:
+        return None
+    hours, minutes = int(match["hours"]), int(match["minutes"] or 0)
+    if minutes > 59:
+        return None
+    offset = dt.timedelta(hours=hours, minutes=minutes)
+    if offset > MAX_UTC_OFFSET:
+        return None
+    return -offset if match["sign"] == "-" else offset
+
+
+def _offset_hint(offset: dt.timedelta) -> str:
+    """Return the end of the message for an offset: zones at it, or ``""``.
+
+    Before: ``UTC+3``. After: a hint that names two cities whose standard
+    time is UTC+3 and the fixed zone ``Etc/GMT-3``. An offset without
+    whole hours, such as UTC+5:30, has no Etc zone, and an offset that no
+    place uses gets no city.
+    """
+    cities = " or ".join(repr(zone) for zone in _cities_at(offset)[:OFFSET_CITIES])
+    fixed = _fixed_offset_zone(offset)
+    fixed_hint = "" if fixed is None else f"{fixed!r} for the fixed offset"
+    if fixed is not None and fixed.startswith("Etc/"):
+        fixed_hint += " (Etc zones count the other way round)"
+
+    if cities and fixed_hint:
+        return (
+            f"; write the zone of a city at that offset, such as {cities}, which "
+            f"follows its daylight saving changes, or {fixed_hint}"
+        )
+    if cities:
+        return (
+            f"; write the zone of a city at that offset, such as {cities}, which "
+            "follows its daylight saving changes"
+        )
+    return f"; write {fixed_hint}" if fixed_hint else ""
+
+
+def _fixed_offset_zone(offset: dt.timedelta) -> str | None:
+    """Return the zone of a fixed whole-hour offset: ``UTC`` or an Etc zone.
 
     The Etc zones count the other way round: UTC+8 is ``Etc/GMT-8``.
     """
-    match = _UTC_OFFSET.fullmatch(folded.strip())
-    if match is None or int(match["minutes"] or 0) != 0:
-        return None
-    hours = int(match["hours"])
-    if hours == 0:
+    if not offset:
         return "UTC"
-    zone = f"Etc/GMT{'-' if match['sign'] == '+' else '+'}{hours}"
+    hours, rest = divmod(offset, dt.timedelta(hours=1))
+    if rest:
+        return None
+    zone = f"Etc/GMT{'-' if hours > 0 else '+'}{abs(hours)}"
     return zone if is_time_zone(zone) else None
+
+
+def _cities_at(offset: dt.timedelta) -> list[str]:
+    """Return the city zones whose standard time is ``offset`` from UTC.
+
+    Zones that this module names for abbreviations and other names come
+    first, in the order listed, because people know them. The others
+    follow by name.
+    """
+    at_offset = {
+        zone for zone, standard in _standard_offsets().items() if standard == offset
+    }
+    first = [zone for zone in _KNOWN_ZONES if zone in at_offset]
+    return first + sorted(at_offset.difference(first))
+
+
+@functools.cache
+def _standard_offsets() -> dict[str, dt.timedelta]:
+    """Return each city zone's offset from UTC without daylight saving.
+
+    That is the smaller of its offsets in January and in July of this year,
+    so America/New_York, at UTC-4 in summer, is at UTC-5. Europe/Dublin is
+    at UTC+0, although tzdata 2026f counts its summer time as standard and
+    its winter as daylight saving of minus one hour.
+    """
+    year = dt.datetime.now(dt.UTC).year
+    moments = [dt.datetime(year, month, 1, tzinfo=dt.UTC) for month in (1, 7)]
+    offsets = {}
+    for zone in set(_zones_by_name().values()):
+        if zone.split("/")[0] not in OFFSET_CITY_REGIONS:
+            continue
+        place = zoneinfo.ZoneInfo(zone)
+        local_offsets = [moment.astimezone(place).utcoffset() for moment in moments]
+        offsets[zone] = min(offset for offset in local_offsets if offset is not None)
+    return offsets
 
 
 def _nearest_time_zone(folded: str) -> str | None:

@@ -40,11 +40,6 @@ from rules.followups import (
 )
 from rules.text_forms import owner_key, tidy_spaces
 
-# The owner key of the manager's digest, which lists every owner's items.
-# NOTE: an owner cell containing only "*" gets the same key, so that owner's
-# digest and the manager's share one send history.
-TEAM_DIGEST_OWNER = "*"
-
 # Findings worth a message; info findings stay in the Problems tab.
 PROBLEM_SEVERITIES = (Severity.ERROR, Severity.WARNING)
 # Findings a follow-up item already stands for, so they are not listed twice.
@@ -91,16 +86,18 @@ class OwnerDigest:
     """One owner's digest for one day, with its items and rendered bodies.
 
     ``owner`` names the owner as their entry under ``notifications.owners``
-    spells them, or else as most of their rows do. The subject and bodies
-    greet the owner as ``greeted``: as most of their rows spell them.
-    ``text`` is the full plain-text body (e-mail), ``chat_text`` and
-    ``markdown`` are shortened bodies for chat webhooks. ``content_hash`` is
-    the SHA-256 of subject and text, so equal digests have equal hashes.
+    spells them, or else as most of their rows do. It is None for the
+    manager's digest, which no owner cell can name. The subject and bodies
+    greet the owner as ``greeted``: as most of their rows spell them ("" for
+    the manager's digest). ``text`` is the full plain-text body (e-mail),
+    ``chat_text`` and ``markdown`` are shortened bodies for chat webhooks.
+    ``content_hash`` is the SHA-256 of subject and text, so equal digests
+    have equal hashes.
     ``content`` is what the bodies were rendered from, kept to render a
     shorter chat body for a service with a size limit.
     """
 
-    owner: str
+    owner: str | None
     digest_date: dt.date
     items: tuple[DigestItem, ...]
     subject: str
@@ -193,16 +190,13 @@ def build_team_digest(
     """Build the manager's digest of every owner's items, or None when there are none.
 
     It also lists items of deals without an owner and findings on no row. Its
-    owner is :data:`TEAM_DIGEST_OWNER`. ``columns`` is as for
-    :func:`build_digests`.
+    owner is None. ``columns`` is as for :func:`build_digests`.
     """
     items = collect_items(followups, findings, deals, pipeline, as_of)
     if not items:
         return None
     headers = silence_headers(pipeline, columns)
-    return _build_digest(
-        TEAM_DIGEST_OWNER, items, pipeline, as_of, already_sent, headers
-    )
+    return _build_digest(None, items, pipeline, as_of, already_sent, headers)
 
 
 def mark_sent_items(
@@ -322,16 +316,17 @@ def _most_common_spelling(spellings: list[str]) -> str:
     return min(counts, key=lambda spelling: (-counts[spelling], spelling))
 
 
-def _greeted_name(owner: str, items: Sequence[DigestItem]) -> str:
+def _greeted_name(owner: str | None, items: Sequence[DigestItem]) -> str | None:
     """Return the name a digest greets, spelled as most of its rows spell it.
 
     Before: the entry ``ana  lima`` under ``notifications.owners``, and rows
     that spell the owner ``Ana Lima``. After: ``Ana Lima``, because the team
     reads that spelling in the sheet. Runs of spaces become one space, but
     ideographic spaces are kept (see :func:`~rules.text_forms.tidy_spaces`).
+    None for the manager's digest, which greets no owner.
     """
-    if owner == TEAM_DIGEST_OWNER:
-        return owner
+    if owner is None:
+        return None
     spellings = [item.owner for item in items if item.owner]
     if not spellings:
         return owner
@@ -413,7 +408,7 @@ def _problem_item(
 
 
 def _build_digest(
-    owner: str,
+    owner: str | None,
     items: list[DigestItem],
     pipeline: Pipeline,
     as_of: dt.date,
@@ -442,13 +437,13 @@ def _build_digest(
         chat_text=text.chat,
         markdown=text.markdown,
         content_hash=hashlib.sha256(hashed).hexdigest(),
-        greeted=greeted,
+        greeted=greeted or "",
         content=content,
     )
 
 
 def _digest_text(
-    owner: str,
+    owner: str | None,
     items: tuple[DigestItem, ...],
     pipeline: Pipeline,
     as_of: dt.date,
@@ -456,7 +451,7 @@ def _digest_text(
     first: bool,
     headers: tuple[str | None, str | None],
 ) -> DigestText:
-    team = owner == TEAM_DIGEST_OWNER
+    team = owner is None
     lines = [
         DigestLine(
             owner=item.owner if team else None,
@@ -471,7 +466,7 @@ def _digest_text(
         for item in items
     ]
     return DigestText(
-        owner=None if team else owner,
+        owner=owner,
         pipeline=pipeline,
         digest_date=as_of,
         overdue=sum(1 for item in items if item.kind is DigestItemKind.OVERDUE),

@@ -68,7 +68,11 @@ from sync.sheet_time_zone import describe_time_zone_mismatch
 from sync.sources.base import RowCheckSource, WorkbookSource
 from sync.sources.csv_table import CsvTable
 from sync.sources.file_access import unreadable_workbook_error
-from sync.sources.read_only import describe_read_only, is_read_only_format
+from sync.sources.read_only import (
+    ReadOnlyFile,
+    describe_read_only,
+    is_read_only_format,
+)
 from sync.sources.registry import open_source
 from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
@@ -152,11 +156,19 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     checklist.run(
         "Columns", lambda: _check_columns(grids["pipeline"], pipeline), blocking=False
     )
-    checklist.run(
-        "Status",
-        lambda: _check_status_column(source, grids["pipeline"], pipeline),
-        blocking=False,
-    )
+    # A file pipesheet only reads gets no status column and no tabs, and the
+    # Writable step has failed for it already.
+    unwritten = None
+    if isinstance(source, ReadOnlyFile):
+        unwritten = f"not checked, because pipesheet does not write {source.name}"
+    if unwritten is None:
+        checklist.run(
+            "Status",
+            lambda: _check_status_column(source, grids["pipeline"], pipeline),
+            blocking=False,
+        )
+    else:
+        checklist.skip("Status", unwritten)
     notifications = pipeline.notifications
     if notifications is not None and notifications.owners:
         checklist.run(
@@ -168,9 +180,12 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
     far_rows = _far_rows(grids.get("pipeline"), pipeline)
     if far_rows is not None:
         checklist.run("Far cells", lambda: _warn(far_rows), blocking=False)
-    checklist.run(
-        "Output tabs", lambda: _check_output_tabs(source, pipeline), blocking=False
-    )
+    if unwritten is None:
+        checklist.run(
+            "Output tabs", lambda: _check_output_tabs(source, pipeline), blocking=False
+        )
+    else:
+        checklist.skip("Output tabs", unwritten)
     if pipeline.source.kind is SourceKind.GOOGLE_SHEETS:
         checklist.run(
             "Protections",

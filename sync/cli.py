@@ -498,10 +498,21 @@ def _workbook_as_config_message(workbook: str) -> str:
 
     if suffix in RULES_TAB_SUFFIXES and Path(workbook).is_file():
         choices += ", and this workbook has no 'Rules' tab"
+    hint = f"{STARTER_DEFINITION} --source {shlex.quote(workbook)}"
+    from sync.sources.read_only import is_read_only_format
+
+    if is_read_only_format(Path(workbook)):
+        # A run would fail to write it, so the hint names a command that works.
+        command = "doctor" if command == "doctor" else "check"
+        return (
+            f"CONFIG {workbook!r} is {kind}, but CONFIG must be {choices}. "
+            "pipesheet can check this file but not write it. To check it with the "
+            f"shipped English definition, run: pipesheet {command} {hint}"
+        )
     return (
         f"CONFIG {workbook!r} is {kind}, but CONFIG must be {choices}. To use the "
         f"shipped English definition on this workbook, run: pipesheet {command} "
-        f"{STARTER_DEFINITION} --source {shlex.quote(workbook)}"
+        f"{hint}"
     )
 
 
@@ -628,9 +639,9 @@ def run(
 ) -> RunResult:
     """Check the pipeline tab and write the status column and generated tabs.
 
-    CONFIG is a definition file or a shipped definition name (see
-    'pipesheet definitions'). Each run is recorded in the state database,
-    which gives the Stage log tab its history.
+    CONFIG is a definition file, a shipped definition name (see 'pipesheet
+    definitions') or a workbook with a Rules tab. Each run is recorded in the
+    state database, which gives the Stage log tab its history.
     """
     reject_state_with_no_state(no_state)
     if dry_run and output is not None:
@@ -816,8 +827,10 @@ def check(
 ) -> RunResult:
     """Validate the definition and the sheet; write nothing.
 
-    Reads the run history as "run --dry-run" does, so it reports the same
-    findings and planned writes. Exits 1 when error-level findings exist.
+    CONFIG is a definition file, a shipped definition name or a workbook with
+    a Rules tab. Reads the run history as "run --dry-run" does, so it reports
+    the same findings and planned writes. Exits 1 when error-level findings
+    exist.
     """
     reject_state_with_no_state(no_state)
     pipeline = resolve_definition_reading_ahead(config, source)
@@ -927,6 +940,9 @@ def init(path: Path, lang: str, as_of_date: dt.date | None, rules_tab: bool) -> 
     if as_of_date is not None:
         # The example deals are dated around that day, not around today.
         next_command += f" --as-of {as_of_date}"
+    if as_of_date is not None and as_of_date > parse_as_of(None, pipeline):
+        # run rejects a later day without --dry-run or --no-state.
+        next_command += " --dry-run"
     stdout.print(f"Next: {next_command}", highlight=False)
 
 

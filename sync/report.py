@@ -347,8 +347,7 @@ def _code_counts(
 
 def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
     shown = result.findings[:FINDINGS_SHOWN]
-    # A source without tabs, such as a CSV file, never gets a Problems tab.
-    where = "the Problems tab and in --json" if result.has_tabs else "--json"
+    where = _where_findings_are(result, pipeline)
     if len(shown) < len(result.findings):
         title = (
             f"First {len(shown)} of {len(result.findings):,} findings "
@@ -367,6 +366,21 @@ def _first_findings_table(result: RunResult, pipeline: Pipeline) -> Table:
             Text(render_message(finding, pipeline.outputs.locale)),
         )
     return table
+
+
+def _where_findings_are(result: RunResult, pipeline: Pipeline) -> str:
+    """Name where the run's findings are listed in full, for the findings title.
+
+    Only a run that writes fills the Problems tab. A file that pipesheet
+    only reads, such as a CSV file, never gets one, and a dry run or
+    ``check`` writes none.
+    """
+    if not result.has_tabs or is_read_only_format(Path(result.workbook)):
+        return "--json"
+    tab = pipeline.outputs.tabs.problems
+    if result.dry_run:
+        return f"--json, and a run lists them in tab {tab!r}"
+    return f"tab {tab!r} and in --json"
 
 
 def _severity_counts(result: RunResult) -> dict[str, int]:

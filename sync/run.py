@@ -411,7 +411,7 @@ def _run_sync(
         tab_count = counted(len(plan.tabs), "tab")
         if plan.id_cells:
             cells += f", {counted(len(plan.id_cells), 'new ID')}"
-        notify(f"Writing {cells} and {tab_count} to {source.target_name}")
+        notify(_write_progress(source, f"{cells} and {tab_count}"))
         try:
             written = source.apply(plan)
         except WorkbookBusyError as error:
@@ -695,3 +695,15 @@ class PipelineTab:
             return None
         present = {name.casefold() for name in self.workbook_tabs}
         return made_from if made_from.casefold() in present else None
+
+
+def _write_progress(source: WorkbookSource, changes: str) -> str:
+    """Return the progress line shown before a workbook is written.
+
+    A run with ``--output`` leaves the copy as it is when the copy already
+    contains this result, which is known only once its bytes are built, so
+    its line claims no write.
+    """
+    if source.target_name == source.name:
+        return f"Writing {changes} to {source.target_name}"
+    return f"Preparing {source.target_name}: a copy of {source.name} with {changes}"

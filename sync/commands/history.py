@@ -76,9 +76,9 @@ def history(
 ) -> None:
     """List recorded runs, newest first.
 
-    CONFIG (a definition file or shipped name) limits the list to its
-    workbook and tab; without it, runs of every workbook are listed. Times are
-    UTC.
+    CONFIG (a definition file, a shipped name or a workbook with a Rules tab)
+    limits the list to its workbook and tab; without it, runs of every
+    workbook are listed. Times are UTC.
     """
     selected = _selected_workbook(config, source)
     from sync.state.store import StateStore
@@ -111,9 +111,11 @@ def history(
             outcome = record.outcome or "unfinished"
             console.print(Text(f"Run {record.id} {outcome}: {record.error}"))
     if more:
+        listed = f"Only the latest {limit} runs are"
+        if limit == 1:
+            listed = "Only the latest run is"
         click.echo(
-            f"Only the latest {limit} runs are listed; pass --limit with a larger "
-            "number to see earlier ones.",
+            f"{listed} listed; pass --limit with a larger number to see earlier ones.",
             err=True,
         )
 
@@ -129,17 +131,18 @@ def log(
 ) -> None:
     """Show one deal's path through the stages, oldest change first.
 
-    CONFIG (a definition file or shipped name) picks the workbook and tab; it
-    may be left out when the state database contains runs of only one tab of
-    one workbook. The stays and their days are those of the Stage log tab
-    that the latest recorded run wrote. A stay starts on the row's
-    stage-entered date where that tab took it, else on the day a run first
-    saw the deal in the stage. The current stay counts up to the day of the
-    latest recorded run. The total days in each stage add up every stay. A
-    figure marked ≥ is a minimum, because it includes a stay that began
-    before the first recorded run. A stage renamed with its old name kept as
-    an alias shows its new name. Without CONFIG that name comes from the runs
-    after the rename, so pass CONFIG when no deal was in the stage then.
+    CONFIG (a definition file, a shipped name or a workbook with a Rules tab)
+    picks the workbook and tab; it may be left out when the state database
+    contains runs of only one tab of one workbook. The stays and their days
+    are those of the Stage log tab that the latest recorded run wrote. A stay
+    starts on the row's stage-entered date where that tab took it, else on the
+    day a run first saw the deal in the stage. The current stay counts up to
+    the day of the latest recorded run. The total days in each stage add up
+    every stay. A figure marked ≥ is a minimum, because it includes a stay
+    that began before the first recorded run. A stage renamed with its old
+    name kept as an alias shows its new name. Without CONFIG that name comes
+    from the runs after the rename, so pass CONFIG when no deal was in the
+    stage then.
     """
     pipeline = _selected_definition(config, source)
     from sync.state.ok_runs import ok_run_days

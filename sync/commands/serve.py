@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from config.errors import PipesheetError
+from sync.cli import check_source_given
 from sync.commands.history import state_option
 from sync.commands.options import reject_empty_source
 from sync.digest_schedule import warn_if_digests_never_due
@@ -143,9 +144,12 @@ def serve(
 
 
 def _check_configs(configs: tuple[str, ...], source: str | None) -> None:
-    """Reject a CONFIG given twice, and --source with more than one CONFIG.
+    """Reject CONFIG arguments that are usage errors, before the service starts.
 
-    :raises click.UsageError: either of them.
+    They are a CONFIG given twice, --source with more than one CONFIG, and a
+    shipped definition name without --source.
+
+    :raises click.UsageError: any of them.
     """
     if source is not None and len(configs) > 1:
         raise click.UsageError(
@@ -156,6 +160,7 @@ def _check_configs(configs: tuple[str, ...], source: str | None) -> None:
     # By resolved path, so 'a.yaml' and './a.yaml' count as one file.
     seen: dict[Path, str] = {}
     for config in configs:
+        check_source_given(config, source)
         path = Path(config).resolve()
         earlier = seen.get(path)
         if earlier is None:

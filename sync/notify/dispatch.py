@@ -31,7 +31,6 @@ from config.models import (
     WebhookChannel,
 )
 from rules.digest import (
-    TEAM_DIGEST_OWNER,
     OwnerDigest,
     build_digests,
     build_team_digest,
@@ -63,14 +62,14 @@ class DeliveryStatus(StrEnum):
 class Delivery:
     """One digest for one owner on one channel: sent, failed or sent before.
 
-    ``owner`` is :data:`rules.digest.TEAM_DIGEST_OWNER` for the manager's digest.
+    ``owner`` is None for the manager's digest.
     ``error`` is the reason of a failure, free of credentials and webhook URLs.
     ``tried`` is false for a failure not tried, because the channel failed for
     an earlier digest of the same run. ``greeted`` is the owner's name as the
     digest spells it, as most of their rows do.
     """
 
-    owner: str
+    owner: str | None
     channel: str
     kind: str
     digest_date: dt.date
@@ -255,7 +254,7 @@ def address_digests(
     """
     sources = (result.followups, result.findings, result.deals, pipeline)
     digests = build_digests(*sources, result.as_of, {}, columns=result.columns)
-    addressed = [(digest, notifications.contact_of(digest.owner)) for digest in digests]
+    addressed = [(digest, contact_of(digest, notifications)) for digest in digests]
 
     if notifications.manager_digest_to is None:
         items = collect_items(*sources, result.as_of)
@@ -263,8 +262,17 @@ def address_digests(
     if notifications.manager_digest_to is not None:
         team = build_team_digest(*sources, result.as_of, set(), columns=result.columns)
         if team is not None:
-            addressed.append((team, notifications.manager_digest_to))
+            addressed.append((team, contact_of(team, notifications)))
     return addressed
+
+
+def contact_of(
+    digest: OwnerDigest, notifications: Notifications
+) -> OwnerContact | None:
+    """Return the contact a digest goes to: its owner's, or ``manager_digest_to``."""
+    if digest.owner is None:
+        return notifications.manager_digest_to
+    return notifications.contact_of(digest.owner)
 
 
 def mark_per_channel(
@@ -355,7 +363,7 @@ def owner_entry_label(digest: OwnerDigest, notifications: Notifications) -> str:
     ``manager_digest_to`` for the manager's digest, or ``none`` for an owner
     without an entry whose digest goes to a channel's ``to`` list.
     """
-    if digest.owner == TEAM_DIGEST_OWNER:
+    if digest.owner is None:
         return "manager_digest_to"
     entry = notifications.entry_of(digest.owner)
     return "none" if entry is None else repr(entry)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 
 from config.models import EmailChannel, OwnerContact
-from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
+from rules.digest import OwnerDigest
 from sync.notify.credentials import read_credential
 from sync.notify.errors import (
     ChannelFailedError,
@@ -117,7 +117,7 @@ class EmailSender:
         # Where the definition sets the addresses the digest went to.
         if self.channel.to:
             return f"the 'to' list of channel {self.channel.id!r}"
-        if digest.owner == TEAM_DIGEST_OWNER:
+        if digest.owner is None:
             return "notifications.manager_digest_to.email"
         return f"notifications.owners[{digest.owner!r}].email"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from config.models import Notifications
-from rules.digest import TEAM_DIGEST_OWNER
 from sync.notify.dispatch import Delivery, DeliveryStatus, DigestReport
 
 MANAGER_ENTRY = "manager_digest_to"
@@ -35,7 +34,7 @@ def digests_as_json(
 
 
 def _delivery_json(delivery: Delivery, notifications: Notifications) -> dict[str, Any]:
-    if delivery.owner == TEAM_DIGEST_OWNER:
+    if delivery.owner is None:
         owner = None
         entry: str | None = MANAGER_ENTRY
     else:

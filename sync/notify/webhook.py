@@ -2,7 +2,8 @@
 
 Payload of each format (``text`` is the digest's short chat body)::
 
-    generic   {"owner", "date", "subject", "text", "items": [...]}  (full text)
+    generic   {"owner", "date", "subject", "text", "items": [...]}  (full text,
+              "owner" null for the manager's digest)
     slack     {"text"}
     feishu    {"msg_type": "text", "content": {"text"}}  + "timestamp", "sign"
     dingtalk  {"msgtype": "markdown", "markdown": {"title", "text"}}

@@ -36,8 +36,9 @@ def read_only_output_error(path: Path) -> UnsupportedWorkbookError:
     return UnsupportedWorkbookError(
         f"--output writes a copy of an .xlsx or .xlsm workbook with pipesheet's "
         f"changes, but {path.name!r} is {_format_name(path)}, which pipesheet can "
-        "check but not write. Drop --output to check it, or save it as Excel "
-        "Workbook (.xlsx) first."
+        "check but not write. To see its findings, run `pipesheet check` or "
+        "`pipesheet run --dry-run` on it without --output. To get a written "
+        "copy, save it as Excel Workbook (.xlsx) first and pass that file."
     )
 
 

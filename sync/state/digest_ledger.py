@@ -7,10 +7,11 @@ unique constraint, and rows are inserted with "do nothing on conflict", so
 recording the same send twice (say, from a process that restarted) leaves one
 row and raises nothing.
 
-Rows store the owner key (:func:`rules.text_forms.owner_key`), so the
-spellings of one owner's name share one record. Databases written before keys
-were stored contain the owner cell's spelling, so reads compare the key of
-each stored owner, not the stored text.
+Rows store the owner key (:func:`sync.notify.ledger.ledger_key`), so the
+spellings of one owner's name share one record, and the manager's digest has
+a key that no owner's name folds to. Databases written before keys were
+stored contain the owner cell's spelling, so reads compare the key of each
+stored owner, not the stored text.
 
 Deciding to send and recording the send are two steps (see
 :mod:`sync.notify.dispatch`). Two processes never take them at once for one
@@ -27,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rules.text_forms import owner_key
+from sync.notify.ledger import is_recorded_owner, ledger_key
 from sync.state.engine import upsert_insert
 from sync.state.errors import StateError
 from sync.state.store import StateStore
@@ -43,7 +44,7 @@ class StateDigestLedger:
         self.store = store
 
     def was_sent(
-        self, workbook_key: str, owner: str, channel: str, digest_date: dt.date
+        self, workbook_key: str, owner: str | None, channel: str, digest_date: dt.date
     ) -> bool:
         """Return True when that owner's digest of that day went out on ``channel``."""
         query = sa.select(digests_sent.c.owner).where(
@@ -53,9 +54,11 @@ class StateDigestLedger:
         )
         with self._begin() as connection:
             stored = connection.execute(query).scalars()
-            return any(owner_key(name) == owner_key(owner) for name in stored)
+            return any(is_recorded_owner(name, owner) for name in stored)
 
-    def sent_items(self, workbook_key: str, owner: str, channel: str) -> set[str]:
+    def sent_items(
+        self, workbook_key: str, owner: str | None, channel: str
+    ) -> set[str]:
         """Return the identities of the items sent to ``owner`` on ``channel``.
 
         Items recorded before channels were (channel "") count for every channel.
@@ -67,7 +70,7 @@ class StateDigestLedger:
         )
         with self._begin() as connection:
             stored = connection.execute(names).scalars()
-            matching = [name for name in stored if owner_key(name) == owner_key(owner)]
+            matching = [name for name in stored if is_recorded_owner(name, owner)]
             if not matching:
                 return set()
             query = sa.select(digest_items.c.identity).where(
@@ -80,7 +83,7 @@ class StateDigestLedger:
     def record_sent(
         self,
         workbook_key: str,
-        owner: str,
+        owner: str | None,
         channel: str,
         digest_date: dt.date,
         content_hash: str,
@@ -89,16 +92,16 @@ class StateDigestLedger:
     ) -> None:
         """Record a sent digest and its items in one transaction.
 
-        ``owner`` is stored as its owner key. A send already recorded for that
-        owner, channel and day is kept as it is, and items recorded before keep
-        the day they were first sent.
+        ``owner`` is stored as its :func:`~sync.notify.ledger.ledger_key`. A
+        send already recorded for that owner, channel and day is kept as it
+        is, and items recorded before keep the day they were first sent.
 
         :raises ValueError: ``sent_at`` is naive.
         :raises StateError: the database could not be written.
         """
         send = {
             "workbook_key": workbook_key,
-            "owner": owner_key(owner),
+            "owner": ledger_key(owner),
             "channel": channel,
             "digest_date": digest_date,
             "content_hash": content_hash,
@@ -107,7 +110,7 @@ class StateDigestLedger:
         item_rows = [
             {
                 "workbook_key": workbook_key,
-                "owner": owner_key(owner),
+                "owner": ledger_key(owner),
                 "channel": channel,
                 "identity": identity,
                 "first_sent_on": digest_date,

@@ -120,7 +120,7 @@ def test_valid_definition_accepted() -> None:
             (
                 "timezone: invalid value 'UTC+8'; expected an IANA time zone name "
                 "such as 'Europe/Berlin' or 'Asia/Shanghai'; write the zone of a city "
-                "at that offset, such as 'Asia/Shanghai' or 'America/New_York', which "
+                "at that offset, such as 'Asia/Shanghai' or 'Asia/Hong_Kong', which "
                 "follows its daylight saving changes, or 'Etc/GMT-8' for the fixed "
                 "offset (Etc zones count the other way round)"
             ),

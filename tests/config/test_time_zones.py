@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import zoneinfo
+
 import pytest
 
 from config.time_zones import check_time_zone, is_time_zone
@@ -130,3 +134,111 @@ def test_legacy_us_zone_rejected(name: str, zone: str) -> None:
 def test_place_zone_accepted(name: str) -> None:
     assert is_time_zone(name)
     check_time_zone(name)
+
+
+def standard_offset(zone: str) -> dt.timedelta:
+    # The smaller of the offsets in January and July: the one without
+    # daylight saving, north and south of the equator.
+    place = zoneinfo.ZoneInfo(zone)
+    year = dt.datetime.now(dt.UTC).year
+    offsets = [
+        dt.datetime(year, month, 1, tzinfo=dt.UTC).astimezone(place).utcoffset()
+        for month in (1, 7)
+    ]
+    return min(offset for offset in offsets if offset is not None)
+
+
+@pytest.mark.parametrize(
+    ("name", "hours", "minutes"),
+    [
+        ("UTC+3", 3, 0),
+        ("UTC-5", -5, 0),
+        ("GMT+1", 1, 0),
+        ("GMT-3", -3, 0),
+        ("UTC+8", 8, 0),
+        ("UTC+5:30", 5, 30),
+        ("+05:30", 5, 30),
+        ("+0545", 5, 45),
+        ("UTC-3:30", -3, -30),
+        ("UTC +10", 10, 0),
+    ],
+    ids=[
+        "utc-plus",
+        "utc-minus",
+        "gmt-plus",
+        "gmt-minus",
+        "china",
+        "india",
+        "bare-offset",
+        "nepal",
+        "newfoundland",
+        "space",
+    ],
+)
+def test_offset_suggests_cities_at_it(name: str, hours: int, minutes: int) -> None:
+    problem = zone_problem(name)
+    zones = re.findall(r"'([A-Za-z]+/[A-Za-z0-9_/+-]+)'", problem.split("such as")[-1])
+    offset = dt.timedelta(hours=hours, minutes=minutes)
+
+    assert "; write the zone of a city at that offset, such as " in problem
+    assert zones
+    assert [zone for zone in zones if zone.startswith("Etc/")] == (
+        [] if minutes else [f"Etc/GMT{'-' if hours > 0 else '+'}{abs(hours)}"]
+    )
+    for zone in zones:
+        if not zone.startswith("Etc/"):
+            assert standard_offset(zone) == offset, zone
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        (
+            "UTC+8",
+            (
+                "write the zone of a city at that offset, such as 'Asia/Shanghai' or "
+                "'Asia/Hong_Kong', which follows its daylight saving changes, or "
+                "'Etc/GMT-8' for the fixed offset (Etc zones count the other way round)"
+            ),
+        ),
+        (
+            "UTC-5",
+            (
+                "write the zone of a city at that offset, such as "
+                "'America/New_York' or 'America/Panama', which follows its daylight "
+                "saving changes, or "
+                "'Etc/GMT+5' for the fixed offset (Etc zones count the other way round)"
+            ),
+        ),
+        (
+            "UTC+5:30",
+            (
+                "write the zone of a city at that offset, such as 'Asia/Kolkata' or "
+                "'Asia/Colombo', which follows its daylight saving changes"
+            ),
+        ),
+        (
+            "UTC+0",
+            (
+                "write the zone of a city at that offset, such as 'Europe/London' or "
+                "'Europe/Lisbon', which follows its daylight saving changes, or 'UTC' "
+                "for the fixed offset"
+            ),
+        ),
+        (
+            "UTC-12",
+            (
+                "write 'Etc/GMT+12' for the fixed offset (Etc zones count the other "
+                "way round)"
+            ),
+        ),
+    ],
+    ids=["known-city", "daylight-saving", "half-hour", "zero", "no-city"],
+)
+def test_offset_hint_names_zones(name: str, hint: str) -> None:
+    assert zone_problem(name) == f"invalid value {name!r}; {EXPECTED}; {hint}"
+
+
+@pytest.mark.parametrize("name", ["UTC+15", "UTC-13", "+05:75"], ids=str)
+def test_offset_no_place_uses_no_hint(name: str) -> None:
+    assert zone_problem(name) == f"invalid value {name!r}; {EXPECTED}"

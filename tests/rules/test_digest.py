@@ -10,7 +10,6 @@ import pytest
 from config.models import Locale, Outputs, Pipeline
 from rules.deals import Deal
 from rules.digest import (
-    TEAM_DIGEST_OWNER,
     DigestItemKind,
     OwnerDigest,
     build_digests,
@@ -334,7 +333,7 @@ def test_blank_owner_only_in_team_digest() -> None:
 
     assert owners == ["bochen"]
     assert team is not None
-    assert team.owner == TEAM_DIGEST_OWNER
+    assert team.owner is None
     assert [item.owner for item in team.items] == ["Bo Chen", ""]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
@@ -233,43 +234,82 @@ def test_usage_errors_exit_2(args: list[str], usage: str, error: str) -> None:
     assert result.stdout == ""
 
 
+# The end of the message for a workbook that pipesheet writes, and for a file
+# that it only reads.
+USE_SHIPPED = "To use the shipped English definition on this workbook, run: "
+CHECK_ONLY = (
+    "pipesheet can check this file but not write it. To check it with the "
+    "shipped English definition, run: "
+)
+
+
 @pytest.mark.parametrize(
     ("args", "kind", "hint"),
     [
-        (["run", "tiny.xlsx"], "a workbook", "pipesheet run b2b-en --source tiny.xlsx"),
+        (
+            ["run", "tiny.xlsx"],
+            "a workbook",
+            f"{USE_SHIPPED}pipesheet run b2b-en --source tiny.xlsx",
+        ),
         (
             ["check", "deals.csv"],
             "a CSV file",
-            "pipesheet check b2b-en --source deals.csv",
+            f"{CHECK_ONLY}pipesheet check b2b-en --source deals.csv",
+        ),
+        (
+            ["run", "deals.csv"],
+            "a CSV file",
+            f"{CHECK_ONLY}pipesheet check b2b-en --source deals.csv",
+        ),
+        (
+            ["run", "deals.tsv"],
+            "a TSV file",
+            f"{CHECK_ONLY}pipesheet check b2b-en --source deals.tsv",
+        ),
+        (
+            ["doctor", "deals.csv"],
+            "a CSV file",
+            f"{CHECK_ONLY}pipesheet doctor b2b-en --source deals.csv",
         ),
         (
             ["doctor", "tiny.xlsx"],
             "a workbook",
-            "pipesheet doctor b2b-en --source tiny.xlsx",
+            f"{USE_SHIPPED}pipesheet doctor b2b-en --source tiny.xlsx",
         ),
         (
             ["history", "tiny.xlsx"],
             "a workbook",
-            "pipesheet run b2b-en --source tiny.xlsx",
+            f"{USE_SHIPPED}pipesheet run b2b-en --source tiny.xlsx",
         ),
         (
             ["run", "renamed.yaml"],
             "a workbook",
-            "pipesheet run b2b-en --source renamed.yaml",
+            f"{USE_SHIPPED}pipesheet run b2b-en --source renamed.yaml",
         ),
         (
             ["run", "my deals.xlsx"],
             "a workbook",
-            "pipesheet run b2b-en --source 'my deals.xlsx'",
+            f"{USE_SHIPPED}pipesheet run b2b-en --source 'my deals.xlsx'",
         ),
     ],
-    ids=["run", "csv", "doctor", "history", "renamed", "quoted"],
+    ids=[
+        "run",
+        "csv",
+        "run-csv",
+        "run-tsv",
+        "doctor-csv",
+        "doctor",
+        "history",
+        "renamed",
+        "quoted",
+    ],
 )
 def test_workbook_as_config_is_usage_error(
     args: list[str], kind: str, hint: str
 ) -> None:
     write_tiny(CLEAN_DEALS)
     Path("deals.csv").write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
+    Path("deals.tsv").write_text("Deal ID\tStage\nD-1\tLead\n", encoding="utf-8")
     Path("renamed.yaml").write_bytes(Path("tiny.xlsx").read_bytes())
     Path("my deals.xlsx").write_bytes(Path("tiny.xlsx").read_bytes())
 
@@ -289,8 +329,7 @@ def test_workbook_as_config_is_usage_error(
         choices += ", and this workbook has no 'Rules' tab"
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be {choices}. To "
-        f"use the shipped English definition on this workbook, run: {hint}"
+        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be {choices}. {hint}"
     )
     assert result.stdout == ""
 
@@ -1365,6 +1404,20 @@ def test_init_hint_keeps_as_of() -> None:
     assert result.stdout.splitlines()[-1] == (
         f"Next: pipesheet run b2b-en --source pipeline.xlsx --as-of {AS_OF}"
     )
+
+
+def test_init_hint_for_future_day_dry_runs() -> None:
+    later = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+
+    created = invoke("init", "pipeline.xlsx", "--as-of", str(later))
+    hint = created.stdout.splitlines()[-1]
+    result = invoke(*hint.split()[2:], "--quiet")
+
+    assert hint == (
+        f"Next: pipesheet run b2b-en --source pipeline.xlsx --as-of {later} --dry-run"
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize(

@@ -523,6 +523,9 @@ def test_read_only_workbook_fails_writable(tmp_path: Path) -> None:
         line.startswith("✓ Columns       all 8 required columns")
         for line in lines(result)
     )
+    unwritten = "not checked, because pipesheet does not write starter.ods"
+    assert f"· Status        {unwritten}" in lines(result)
+    assert f"· Output tabs   {unwritten}" in lines(result)
 
 
 def writable_line(result: Result) -> str:
@@ -613,6 +616,11 @@ def test_csv_lists_skipped(tmp_path: Path) -> None:
         ),
     ]
     assert lines(result)[-1] == "1 check failed; fix it and run pipesheet doctor again."
+    unwritten = "not checked, because pipesheet does not write deals.csv"
+    assert lines(result)[-6:-4] == [
+        f"· Status        {unwritten}",
+        f"· Output tabs   {unwritten}",
+    ]
 
 
 def test_missing_workbook_fails(tmp_path: Path) -> None:

@@ -72,6 +72,31 @@ def test_check_command_reads_file(converted: Path) -> None:
     assert result.stderr.endswith("3 error-level findings.\n")
 
 
+@pytest.mark.parametrize("command", ["run", "check", "history"])
+def test_file_as_config_hint_checks(
+    converted: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.chdir(converted.parent)
+
+    result = invoke(command, converted.name)
+    hint = result.stderr.splitlines()[-1].rpartition("run: ")[2]
+
+    assert result.exit_code == 2
+    assert hint == f"pipesheet check b2b-en --source {converted.name}"
+    checked = invoke(*hint.split()[1:], "--as-of", "2025-09-30", "--no-state")
+    assert checked.exit_code == 1
+    assert checked.stderr.endswith("3 error-level findings.\n")
+
+
+def test_check_findings_title_names_no_tab(converted: Path) -> None:
+    result = invoke(
+        "check", "b2b-en", "--source", str(converted), "--as-of", "2025-09-30"
+    )
+
+    assert result.exit_code == 1
+    assert "First 10 of 12 findings (all of them are in --json)" in result.stdout
+
+
 def test_dry_run_writes_nothing(converted: Path) -> None:
     before = converted.read_bytes()
 
@@ -127,7 +152,10 @@ def test_output_refused_naming_option(
         "Error: --output writes a copy of an .xlsx or .xlsm workbook with "
         f"pipesheet's changes, but {converted.name!r} is an "
     )
-    assert "Drop --output to check it" in result.stderr.replace("\n", " ")
+    assert (
+        "To see its findings, run `pipesheet check` or `pipesheet run --dry-run` "
+        "on it without --output."
+    ) in result.stderr.replace("\n", " ")
     assert not (converted.parent / "out.xlsx").exists()
     assert not (converted.parent / "state.db").exists()
 

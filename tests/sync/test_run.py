@@ -303,7 +303,22 @@ def test_one_deal_counted_in_singular(english: tuple[Path, Pipeline]) -> None:
         "Writing 1 status cell and 4 tabs to pipeline.xlsx",
     ]
     assert len(result.findings) == 1
-    assert "1 finding (also in the Problems tab and in --json)" in out.getvalue()
+    assert "1 finding (also in tab 'Problems' and in --json)" in out.getvalue()
+
+
+def test_dry_run_findings_title_names_no_tab(
+    english: tuple[Path, Pipeline],
+) -> None:
+    path, pipeline = english
+    keep_first_deal(path)
+
+    result = run_sync(pipeline, ExcelWorkbook(path), AS_OF, dry_run=True)
+    out = io.StringIO()
+    show_result(Console(file=out, width=200), result, pipeline)
+
+    assert (
+        "1 finding (also in --json, and a run lists them in tab 'Problems')"
+    ) in out.getvalue()
 
 
 def add_user_tab(path: Path, name: str) -> None:
@@ -357,8 +372,25 @@ def test_progress_names_output_file(english: tuple[Path, Pipeline]) -> None:
 
     run_sync(pipeline, ExcelWorkbook(path, output=output), AS_OF, progress=lines.append)
 
-    assert lines[-1] == "Writing 15 status cells and 4 tabs to out.xlsx"
+    assert lines[-1] == (
+        "Preparing out.xlsx: a copy of pipeline.xlsx with 15 status cells and 4 tabs"
+    )
     assert output.exists()
+
+
+def test_output_rerun_claims_no_write(english: tuple[Path, Pipeline]) -> None:
+    path, pipeline = english
+    output = path.with_name("out.xlsx")
+    run_sync(pipeline, ExcelWorkbook(path, output=output), AS_OF)
+    lines: list[str] = []
+
+    result = run_sync(
+        pipeline, ExcelWorkbook(path, output=output), AS_OF, progress=lines.append
+    )
+
+    assert result.report is not None
+    assert result.report.output_unchanged
+    assert [line for line in lines if line.startswith("Writing")] == []
 
 
 class MemoryWorkbook:

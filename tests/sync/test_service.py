@@ -1395,6 +1395,22 @@ def test_serve_source_with_two_configs_is_usage_error(tmp_path: Path) -> None:
     )
 
 
+def test_serve_shipped_name_needs_source(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+
+    result = CliRunner().invoke(serve, ["b2b-en", "--once", "--state", state])
+
+    assert result.exit_code == 2
+    assert "Try 'serve --help' for help." in result.output
+    assert result.output.endswith(
+        "Error: CONFIG 'b2b-en' is a shipped definition, which names no workbook "
+        "of yours. Pass the workbook with --source PATH (for example the file "
+        "that 'pipesheet init' created), or copy the definition, set source.path "
+        "in the copy and pass the copy's file as CONFIG.\n"
+    )
+    assert not (tmp_path / "state.sqlite").exists()
+
+
 def test_edited_source_path_followed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -179,6 +179,15 @@ def test_history_limit_keeps_newest(state: Path) -> None:
     )
 
 
+def test_history_limit_one_is_singular(state: Path) -> None:
+    result = invoke(history, ["--state", str(state), "--limit", "1"])
+    assert [row[0] for row in table_rows(result.stdout)[1:]] == ["4"]
+    assert result.stderr == (
+        "Only the latest run is listed; pass --limit with a larger number to see "
+        "earlier ones.\n"
+    )
+
+
 def test_history_all_runs_listed_without_note(state: Path) -> None:
     result = invoke(history, ["--state", str(state), "--limit", "4"])
     assert [row[0] for row in table_rows(result.stdout)[1:]] == ["4", "3", "2", "1"]

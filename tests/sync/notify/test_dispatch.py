@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from config.models import OwnerContact, Pipeline
-from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
+from rules.digest import OwnerDigest
 from rules.grid import CellValue
 from sync.notify.base import DigestSender
 from sync.notify.dispatch import DeliveryStatus, DigestReport, send_due_digests
@@ -89,12 +89,44 @@ def test_due_digests_sent_to_each_owner(
     assert deliveries_of(report) == [
         ("Ana Lima", "team-chat", DeliveryStatus.SENT),
         ("Bo Chen", "team-chat", DeliveryStatus.SENT),
-        (TEAM_DIGEST_OWNER, "lead-chat", DeliveryStatus.SENT),
+        (None, "lead-chat", DeliveryStatus.SENT),
     ]
     assert [(r.path, r.json()["owner"]) for r in receiver.requests] == [
         ("/team", "Ana Lima"),
         ("/team", "Bo Chen"),
-        ("/lead", TEAM_DIGEST_OWNER),
+        ("/lead", None),
+    ]
+
+
+@pytest.mark.parametrize("star", ["*", "＊"], ids=["ascii", "full-width"])
+def test_owner_named_star_apart_from_manager(
+    receiver: WebhookReceiver, star: str
+) -> None:
+    notifications = team_notifications(receiver.url)
+    # The manager's channel, so that both digests are recorded for one channel.
+    notifications["owners"] = {star: {"webhooks": ["lead-chat"]}}
+    pipeline = build_team_pipeline(notifications)
+    rows = [
+        [star if cell == "Ana Lima" else cell for cell in row] for row in SHEET_ROWS
+    ]
+    ledger = InMemoryDigestLedger()
+
+    first = send(sync_result(pipeline, rows), pipeline, ledger)
+    second = send(sync_result(pipeline, rows), pipeline, ledger)
+
+    assert deliveries_of(first) == [
+        (star, "lead-chat", DeliveryStatus.SENT),
+        (None, "lead-chat", DeliveryStatus.SENT),
+    ]
+    assert [
+        (r.path, r.json()["owner"], len(r.json()["items"])) for r in receiver.requests
+    ] == [
+        ("/lead", star, 2),
+        ("/lead", None, 3),
+    ]
+    assert deliveries_of(second) == [
+        (star, "lead-chat", DeliveryStatus.ALREADY_SENT),
+        (None, "lead-chat", DeliveryStatus.ALREADY_SENT),
     ]
 
 
@@ -451,7 +483,7 @@ def test_failing_channel_retried_next_call(
     assert deliveries_of(retry) == [
         ("Ana Lima", "team-chat", DeliveryStatus.SENT),
         ("Bo Chen", "team-chat", DeliveryStatus.ALREADY_SENT),
-        (TEAM_DIGEST_OWNER, "lead-chat", DeliveryStatus.ALREADY_SENT),
+        (None, "lead-chat", DeliveryStatus.ALREADY_SENT),
     ]
     assert [record.getMessage() for record in caplog.records] == [
         (
@@ -565,7 +597,7 @@ def test_refused_connection_reported_not_raised(receiver: WebhookReceiver) -> No
         "refused, so no server listens at that address and port; check the "
         "channel's url, and that the receiver runs"
     )
-    assert [delivery.owner for delivery in report.sent] == [TEAM_DIGEST_OWNER]
+    assert [delivery.owner for delivery in report.sent] == [None]
 
 
 def test_silent_smtp_server_tried_once_per_run(
@@ -641,7 +673,7 @@ def test_refused_smtp_connection_warned_as_sentence(
     )
     assert [delivery.owner for delivery in report.failed] == [
         "ana  lima",
-        TEAM_DIGEST_OWNER,
+        None,
     ]
     assert [record.getMessage() for record in caplog.records] == [
         (
@@ -754,7 +786,7 @@ def test_http_error_does_not_stop_channel(
     assert deliveries_of(report) == [
         ("Ana Lima", "team-chat", DeliveryStatus.FAILED),
         ("Bo Chen", "team-chat", DeliveryStatus.SENT),
-        (TEAM_DIGEST_OWNER, "lead-chat", DeliveryStatus.SENT),
+        (None, "lead-chat", DeliveryStatus.SENT),
     ]
 
 
@@ -770,7 +802,7 @@ def test_refused_webhook_tried_once_per_run(receiver: WebhookReceiver) -> None:
     assert [delivery.owner for delivery in report.failed] == [
         "Ana Lima",
         "Bo Chen",
-        TEAM_DIGEST_OWNER,
+        None,
     ]
     assert report.failed[1].error == report.failed[0].error
 
@@ -870,7 +902,7 @@ def test_owner_without_contact_gets_no_digest(receiver: WebhookReceiver) -> None
 
     assert [delivery.owner for delivery in report.sent] == [
         "Ana Lima",
-        TEAM_DIGEST_OWNER,
+        None,
     ]
 
 
@@ -979,7 +1011,7 @@ def test_blank_owner_items_quiet_with_manager(
             sync_result(pipeline, BLANK_OWNER_ROWS), pipeline, InMemoryDigestLedger()
         )
 
-    assert TEAM_DIGEST_OWNER in [delivery.owner for delivery in report.sent]
+    assert None in [delivery.owner for delivery in report.sent]
     assert caplog.records == []
 
 

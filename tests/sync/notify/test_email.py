@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from config.models import EmailChannel, Locale, OwnerContact
-from rules.digest import TEAM_DIGEST_OWNER, OwnerDigest
+from rules.digest import OwnerDigest
 from sync.notify import email as email_sender
 from sync.notify.email import (
     AuthNotOffered,
@@ -262,7 +262,7 @@ def test_plain_smtp_without_login_when_configured(
     ("owner", "key"),
     [
         ("Ana Lima", "notifications.owners['Ana Lima'].email"),
-        (TEAM_DIGEST_OWNER, "notifications.manager_digest_to.email"),
+        (None, "notifications.manager_digest_to.email"),
     ],
     ids=["owner", "manager"],
 )

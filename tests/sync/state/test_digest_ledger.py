@@ -115,6 +115,20 @@ def test_ledger_reads_rows_of_cell_spellings(ledger: StateDigestLedger) -> None:
     assert ledger.sent_items(WORKBOOK, "ana lima", "team-chat") == {"a"}
 
 
+@pytest.mark.parametrize("owner", ["*", "＊", "(Manager Digest)"], ids=str)
+def test_ledger_manager_apart_from_owner(ledger: StateDigestLedger, owner: str) -> None:
+    ledger.record_sent(WORKBOOK, owner, "chat", MONDAY, "hash-1", {"a"}, SENT_AT)
+
+    assert not ledger.was_sent(WORKBOOK, None, "chat", MONDAY)
+    assert ledger.sent_items(WORKBOOK, None, "chat") == set()
+
+    ledger.record_sent(WORKBOOK, None, "chat", MONDAY, "hash-2", {"b"}, SENT_AT)
+
+    assert ledger.sent_items(WORKBOOK, None, "chat") == {"b"}
+    assert ledger.sent_items(WORKBOOK, owner, "chat") == {"a"}
+    assert count_rows(ledger.store, digests_sent) == 2
+
+
 def test_ledger_items_kept_per_owner(ledger: StateDigestLedger) -> None:
     record(ledger, {"a"})
     record(ledger, {"b"}, owner="Ben")
@@ -220,6 +234,59 @@ def test_digest_items_migration_upgrades_from_first(state_url: str) -> None:
         assert "digest_items" in sa.inspect(second.engine).get_table_names()
         record(StateDigestLedger(second), {"a"})
         assert StateDigestLedger(second).sent_items(WORKBOOK, "Ana", "email") == {"a"}
+
+
+def insert_star_rows(store: StateStore) -> None:
+    # Revisions before 0006 recorded the manager's digest as the owner "*".
+    with store.engine.begin() as connection:
+        connection.execute(
+            digests_sent.insert().values(
+                workbook_key=WORKBOOK,
+                owner="*",
+                channel="chat",
+                digest_date=MONDAY,
+                content_hash="hash-1",
+                sent_at=SENT_AT,
+            )
+        )
+        connection.execute(
+            digest_items.insert().values(
+                workbook_key=WORKBOOK,
+                owner="*",
+                channel="chat",
+                identity="a",
+                first_sent_on=MONDAY,
+            )
+        )
+
+
+def test_manager_key_migration_keeps_sends(state_url: str) -> None:
+    with StateStore.open(state_url) as first:
+        url = first.engine.url.render_as_string(hide_password=False)
+        command.downgrade(alembic_config(url), "0005")
+        insert_star_rows(first)
+    with StateStore.open(state_url) as second:
+        ledger = StateDigestLedger(second)
+
+        assert ledger.was_sent(WORKBOOK, None, "chat", MONDAY)
+        assert ledger.sent_items(WORKBOOK, None, "chat") == {"a"}
+        assert not ledger.was_sent(WORKBOOK, "*", "chat", MONDAY)
+        assert ledger.sent_items(WORKBOOK, "*", "chat") == set()
+
+
+def test_manager_key_migration_downgrades(store: StateStore) -> None:
+    ledger = StateDigestLedger(store)
+    ledger.record_sent(WORKBOOK, None, "chat", MONDAY, "hash-1", {"a"}, SENT_AT)
+    ledger.record_sent(WORKBOOK, "*", "chat", MONDAY, "hash-2", {"b"}, SENT_AT)
+    url = store.engine.url.render_as_string(hide_password=False)
+
+    command.downgrade(alembic_config(url), "0005")
+
+    with store.engine.connect() as connection:
+        sends = connection.execute(sa.select(digests_sent.c.owner)).scalars()
+        assert list(sends) == ["*"]
+        items = connection.execute(sa.select(digest_items.c.identity)).scalars()
+        assert list(items) == ["a"]
 
 
 def test_ledger_failure_asks_for_rerun(tmp_path: Path) -> None:
