@@ -40,7 +40,7 @@ from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity
 from rules.grid import is_blank
 from rules.history import StayEnd, Transition
-from rules.text_forms import deal_id_key, lookalike_id_key
+from rules.text_forms import deal_id_key, fold_id_dashes, lookalike_id_key
 
 _DEAL_ID, _FROM_STAGE, _TO_STAGE, _SEEN_ON = map(itemgetter, range(4))
 # A bare number as a number cell reads (no leading zero), and a number with
@@ -203,14 +203,50 @@ def _lookalike_keys(deal_ids: list[str]) -> list[str]:
     return list(map(retype_key, deal_ids))
 
 
+def _same_breaks(old_id: str, new_id: str) -> bool:
+    """Return True unless the two IDs break their characters in different places.
+
+    The IDs have one :func:`retype_key`. A retype may add or drop spaces, type
+    a dash as a space or a space as a dash, or leave out every break. Moving
+    a dash is no retype: ``2024-1-23`` and ``2024-12-3`` are two IDs.
+    """
+    old_dashes, old_spaces = _breaks(old_id)
+    new_dashes, new_spaces = _breaks(new_id)
+    old_breaks, new_breaks = old_dashes | old_spaces, new_dashes | new_spaces
+    return (
+        old_dashes == new_dashes
+        or old_breaks == new_breaks
+        or not old_breaks
+        or not new_breaks
+    )
+
+
+def _breaks(deal_id: str) -> tuple[set[int], set[int]]:
+    """Return where dashes and where spaces break an ID, as places in its key.
+
+    >>> _breaks("A - 1")
+    ({1}, {1})
+    """
+    dashes: set[int] = set()
+    spaces: set[int] = set()
+    length = 0
+    for character in fold_id_dashes(deal_id):
+        if character == "-":
+            dashes.add(length)
+        elif character.isspace():
+            spaces.add(length)
+        else:
+            length += 1
+    return dashes, spaces
+
+
 def retype_key(deal_id: str) -> str:
     """Return the key by which a retyped ID is matched to the ID it replaced.
 
     It is :func:`lookalike_id_key` without dashes, so a dash typed as a
     space or left out is a retype too: ``A-1``, ``A 1`` and ``A1`` give
     ``a1``. Only a removal and an arrival alone on their day with that key
-    are paired, so a deal removed and another added that day are taken for
-    one deal only when their IDs differ in nothing but those.
+    and the same breaks (:func:`_same_breaks`) are paired.
     """
     return lookalike_id_key(deal_id).replace("-", "")
 
@@ -251,7 +287,11 @@ def _removals_and_arrivals(
     pairs = [
         (removed[day_and_key][0], arrived[day_and_key][0])
         for day_and_key in sorted(paired)
-        if len(removed[day_and_key]) == 1 and len(arrived[day_and_key]) == 1
+        if len(removed[day_and_key]) == 1
+        and len(arrived[day_and_key]) == 1
+        and _same_breaks(
+            removed[day_and_key][0].deal_id, arrived[day_and_key][0].deal_id
+        )
     ]
     number_pairs = _shown_number_pairs(removals, arrivals, pairs)
     if not number_pairs:

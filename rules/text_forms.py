@@ -177,7 +177,12 @@ def lookalike_id_key(deal_id: str) -> str:
 
     Case, character width, the kind of dash and every space are left out.
     """
-    return "".join(fold_text(deal_id).translate(_DASHES).split())
+    return "".join(fold_id_dashes(deal_id).split())
+
+
+def fold_id_dashes(deal_id: str) -> str:
+    """Return ``deal_id`` as :func:`fold_text` gives it, with every dash as ``-``."""
+    return fold_text(deal_id).translate(_DASHES)
 
 
 def quote_showing_invisible(text: str) -> str:

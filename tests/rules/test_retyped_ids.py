@@ -136,6 +136,11 @@ def test_retyped_id_found(old_id: str, new_id: str) -> None:
             Transition("42", WON, None, day(2)),
             Transition("2025-42", None, WON, day(2)),
         ],
+        [
+            Transition("2024-1-23", None, WON, day(1)),
+            Transition("2024-1-23", WON, None, day(2)),
+            Transition("2024-12-3", None, LEAD, day(2)),
+        ],
     ],
     ids=[
         "on-another-day",
@@ -149,6 +154,7 @@ def test_retyped_id_found(old_id: str, new_id: str) -> None:
         "neither-number-bare",
         "other-number",
         "two-digit-runs",
+        "dash-moved",
     ],
 )
 def test_retyped_id_not_found(log: list[Transition]) -> None:
