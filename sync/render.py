@@ -360,14 +360,23 @@ def as_percent(value: float | None) -> float | None:
 def round_half_up(value: float, places: int) -> float:
     """Return ``value`` rounded as Excel's ROUND does: halves away from zero.
 
-    The halves are those of the number as Python prints it, so 2.675, stored
-    as a float just below it, gives 2.68 as in Excel, where ``round`` gives
-    2.67. Infinities and NaN are returned unchanged.
+    Like Excel and LibreOffice, it first takes the number to 15 significant
+    digits, so 2.675, stored as a float just below it, gives 2.68, and
+    0.14375 × 100 (14.374999999999998 as a float) gives 14.38, where
+    ``round`` gives 2.67 and 14.37. Infinities, NaN and numbers of 1e15 or
+    more are returned unchanged.
 
     >>> round_half_up(0.125, 2), round_half_up(-2.675, 2)
     (0.13, -2.68)
+    >>> round_half_up(0.14375 * 100, 2), round_half_up(1234.5 * 0.15, 2)
+    (14.38, 185.18)
+    >>> round_half_up(1e30, 2)
+    1e+30
     """
-    if not math.isfinite(value):
+    # From 1e15 on, 15 significant digits hold no fraction to round, and
+    # quantizing 1e30 to cents would pass Decimal's 28 digits of precision.
+    if not math.isfinite(value) or abs(value) >= 1e15:
         return value
     step = decimal.Decimal(1).scaleb(-places)
-    return float(decimal.Decimal(repr(value)).quantize(step, decimal.ROUND_HALF_UP))
+    shown = decimal.Decimal(f"{value:.15g}")
+    return float(shown.quantize(step, decimal.ROUND_HALF_UP))

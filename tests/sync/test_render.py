@@ -28,6 +28,7 @@ from sync.render import (
     render_funnel,
     render_problems,
     render_tabs,
+    round_half_up,
 )
 from sync.render_log import render_stage_log
 from tests.rules.builders import build_deal, build_pipeline
@@ -128,6 +129,25 @@ def test_funnel_rounds_halves_away_from_zero() -> None:
 
     assert figures["Weighted pipeline"] == 0.13
     assert figures["Won value"] == 2.68
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (0.14375 * 100, 2, 14.38),
+        (1234.5 * 0.15, 2, 185.18),
+        (-2.675, 2, -2.68),
+        (0.15, 1, 0.2),
+        (1e30, 2, 1e30),
+    ],
+    ids=["percent", "weighted", "negative", "one-place", "huge"],
+)
+def test_round_half_up_at_fifteen_digits(
+    value: float, places: int, expected: float
+) -> None:
+    # Each float but the last lies just below a half; Excel and LibreOffice
+    # round it at 15 significant digits, where it is the half.
+    assert round_half_up(value, places) == expected
 
 
 def test_funnel_chart_covers_stage_rows() -> None:
