@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -88,20 +89,30 @@ def deal_key(value: CellValue) -> str | None:
     """
     # Most deal IDs are text, so text is checked first.
     if type(value) is str:
-        return value.strip() or None
+        return _composed(value.strip()) or None
     if is_blank(value):
         return None
-    return parse_text(value).strip() or None
+    return _composed(parse_text(value).strip()) or None
 
 
 def deal_keys(values: Iterable[CellValue]) -> list[str | None]:
     """Return the :func:`deal_key` of each cell, in order."""
     # Text IDs are the usual case, handled inline because this runs once per
     # row of the tab.
-    return [
+    keys = [
         (value.strip() or None) if type(value) is str else deal_key(value)
         for value in values
     ]
+    # Reading composes IDs to NFC, so the keys of a re-read must be composed
+    # too. One check of the joined keys spares a call per ASCII ID.
+    if "".join(filter(None, keys)).isascii():
+        return keys
+    return [None if key is None else _composed(key) for key in keys]
+
+
+def _composed(text: str) -> str:
+    """Return text in NFC form, as reading the sheet gives deal IDs."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def row_values(

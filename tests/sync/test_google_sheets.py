@@ -2180,3 +2180,21 @@ def test_merged_account_counts_for_each_row(fake: FakeSheets, deals: str) -> Non
     ] == []
     assert statuses_by_id(fake, deals)["D-3"] == "OK"
     assert fake.read(deals, "Deals!B3:B4") == [["Beta"]]
+
+
+def test_decomposed_id_gets_status(fake: FakeSheets) -> None:
+    # "MÜN-001" stored with U and a combining diaeresis, as macOS saves it.
+    # Reading composes the ID, and the re-read before the write must too.
+    decomposed = "MU\u0308N-001"
+    rows: list[list[CellValue]] = [
+        DEALS_HEADER,
+        [decomposed, "Acme", "Lead", 1000, dt.date(2025, 9, 20)],
+        ["D-2", "Beta", "Lead", 500, dt.date(2025, 9, 20)],
+    ]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+
+    result = sync(fake, spreadsheet_id)
+
+    assert statuses_by_id(fake, spreadsheet_id)[decomposed] == "OK"
+    assert result.report is not None
+    assert result.report.skipped == []
