@@ -281,7 +281,8 @@ def _last_column_user(grid: SheetGrid) -> tuple[str, str]:
     The description ends where the caller names the last column: "cell XFD3
     ('x') is in", or "cell XFG2 ('x') is past" for a source such as a CSV file
     that reads more columns than a sheet has. A merged block can reach the
-    last column with only blank cells there.
+    last column with only blank cells there, and so can a formula whose result
+    is empty or a sparkline, which count as filled.
     """
     last = grid.max_columns - 1
     for number in range(len(grid.rows), 0, -1):
@@ -297,6 +298,18 @@ def _last_column_user(grid: SheetGrid) -> tuple[str, str]:
             start = f"{column_letter(first_column)}{first_row}"
             block = f"{start}:{column_letter(last_column)}{last_row}"
             return f"the merged block {block} reaches", "Unmerge it"
+    formulas = grid.empty_formula_results | grid.unsaved_formula_results
+    for number, column in sorted(formulas):
+        if column >= last:
+            cell = f"cell {column_letter(column)}{number}"
+            return (
+                f"{cell} (a formula whose result is empty) is in",
+                "Clear that cell",
+            )
+    for block in grid.drawings:
+        if block.kind == SPARKLINE and block.last_column >= last:
+            cell = f"{column_letter(block.last_column)}{block.first_row}"
+            return f"the sparkline in cell {cell} is in", "Delete that sparkline"
     return "the header row reaches", "Delete columns at its end"
 
 

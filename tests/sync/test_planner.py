@@ -20,7 +20,7 @@ from config.models import (
 )
 from rules.checks import check_deals
 from rules.findings import Code, Finding, Severity
-from rules.grid import CellValue, SheetGrid
+from rules.grid import SPARKLINE, CellValue, DrawingBlock, SheetGrid
 from rules.headers import match_columns
 from rules.messages import render_message
 from rules.rows import read_deals
@@ -786,6 +786,33 @@ def test_merge_reaching_last_column_named() -> None:
         "filled cell, but the merged block E2:XFD2 reaches XFD, the last column a "
         "sheet has. Unmerge it, or head a free column 'Status' where the status "
         "should go."
+    )
+
+
+def test_formula_in_last_column_named() -> None:
+    rows = [HEADER, ["D-1", "Ana", "Lead", 100]]
+
+    problem = status_problem(rows, empty_formula_results=frozenset({(2, 16_383)}))
+
+    assert problem == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but cell XFD2 (a formula whose result is empty) is in XFD, "
+        "the last column a sheet has. Clear that cell, or head a free column "
+        "'Status' where the status should go."
+    )
+
+
+def test_sparkline_in_last_column_named() -> None:
+    rows = [HEADER, ["D-1", "Ana", "Lead", 100]]
+    sparkline = DrawingBlock(SPARKLINE, "", 2, 16_383, 2, 16_383)
+
+    problem = status_problem(rows, drawings=[sparkline])
+
+    assert problem == (
+        "Workbook 'book.xlsx', tab 'Deals': the status column goes right of every "
+        "filled cell, but the sparkline in cell XFD2 is in XFD, the last column a "
+        "sheet has. Delete that sparkline, or head a free column 'Status' where "
+        "the status should go."
     )
 
 
