@@ -306,9 +306,9 @@ def _last_column_user(grid: SheetGrid) -> tuple[str, str]:
                 f"{cell} (a formula whose result is empty) is in",
                 "Clear that cell",
             )
-    for block in grid.drawings:
-        if block.kind == SPARKLINE and block.last_column >= last:
-            cell = f"{column_letter(block.last_column)}{block.first_row}"
+    for drawing in grid.drawings:
+        if drawing.kind == SPARKLINE and drawing.last_column >= last:
+            cell = f"{column_letter(drawing.last_column)}{drawing.first_row}"
             return f"the sparkline in cell {cell} is in", "Delete that sparkline"
     return "the header row reaches", "Delete columns at its end"
 
