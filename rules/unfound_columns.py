@@ -16,6 +16,7 @@ from config.models import Pipeline
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid
 from rules.headers import listed_headers, nearest_header
+from rules.setting_place import setting_place
 
 
 def describe_unfound_needed_columns(
@@ -51,7 +52,7 @@ def describe_unfound_needed_columns(
                 f"{grid.describe_location()}: {need.option} reads the field "
                 f"{looked_for}, which has no column. This option {need.purpose}, "
                 f"so {need.without_column}. {headers} If the sheet does not keep "
-                f"that column, delete {_deletion_of(need)}."
+                f"that column, delete {_deletion_of(need, pipeline)}."
             )
             continue
         effects = " ".join(
@@ -61,8 +62,8 @@ def describe_unfound_needed_columns(
         messages.append(
             f"{grid.describe_location()}: {len(needs)} options read the field "
             f"{looked_for}, which has no column. {effects} {headers} If the sheet "
-            f"does not keep that column, delete these options from the "
-            f"definition: {options}."
+            f"does not keep that column, delete these options from "
+            f"{_settings_of(pipeline)}: {options}."
         )
     return messages
 
@@ -126,9 +127,22 @@ def describe_unfound_optional_columns(
     )
 
 
-def _deletion_of(need: FieldNeed) -> str:
+def _deletion_of(need: FieldNeed, pipeline: Pipeline) -> str:
     # What to delete when the sheet does not keep the column an option reads.
-    return need.deletion or f"{need.option} from the definition"
+    rules_tab = pipeline.source.rules_tab
+    if need.deletion and rules_tab is None:
+        return need.deletion
+    if need.deletion:
+        return f"{need.deletion} {setting_place(rules_tab)}"
+    return f"{need.option} from {_settings_of(pipeline)}"
+
+
+def _settings_of(pipeline: Pipeline) -> str:
+    # Where the options are set: a Rules tab's Setting table overrides its base.
+    rules_tab = pipeline.source.rules_tab
+    if rules_tab is None:
+        return "the definition"
+    return f"the Setting table of tab {rules_tab!r}"
 
 
 _FIX = (

@@ -193,6 +193,39 @@ def test_header_row_fix_names_rules_tab(
     assert "in the definition" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "fix"),
+    [
+        (
+            "outputs.group_by",
+            "product",
+            (
+                "delete 'product' from outputs.group_by in the Setting table of "
+                "tab 'Rules'."
+            ),
+        ),
+        (
+            "metrics.win_rate_days",
+            90,
+            "delete metrics.win_rate_days from the Setting table of tab 'Rules'.",
+        ),
+    ],
+    ids=["group-by", "win-rate-days"],
+)
+def test_option_without_column_fix_names_rules_tab(
+    setting: str, value: CellValue, fix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = [WORKBOOK_RULES[0], [setting, value], *WORKBOOK_RULES[1:]]
+    write_team_workbook(Path("team.xlsx"), rules)
+
+    with caplog.at_level(logging.WARNING):
+        invoke("check", "team.xlsx", "--as-of", AS_OF, "--no-state")
+
+    warnings = [record.getMessage() for record in caplog.records]
+    assert [message for message in warnings if message.endswith(fix)]
+    assert not [message for message in warnings if "from the definition" in message]
+
+
 def test_header_row_fix_in_rules_tab_works() -> None:
     write_deals_below(Path("team.xlsx"), 40, 41)
 
