@@ -1648,6 +1648,8 @@ def _blank_header_warnings(
 
     Cells on ``header_rows``, which continue the header, are passed over, so
     a sub-column's label such as ``EUR`` is not the cell the warning names.
+    The warning names no deal: the cell is outside the mapped columns, and
+    whichever deal sits on its row changes when the deals are sorted.
     """
     findings: list[Finding] = []
     for index in reader.blank_header_columns:
@@ -1663,7 +1665,6 @@ def _blank_header_warnings(
                 severity=SEVERITIES[Code.CONTENT_UNDER_BLANK_HEADER],
                 row=row_number,
                 value=display_value(value),
-                deal_id=_deal_id_at(deals, row_number),
                 params={"column": letter, "cell": f"{letter}{row_number}"},
             )
         )

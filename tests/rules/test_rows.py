@@ -951,7 +951,6 @@ def test_blank_header_content_warns_once(english_pipeline: Pipeline) -> None:
             severity=Severity.WARNING,
             row=3,
             value="Q3 target 40k",
-            deal_id="D-104",
             params={"column": "D", "cell": "D3"},
         )
     ]
