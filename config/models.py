@@ -392,7 +392,7 @@ class MetricsSettings(StrictModel):
         description=(
             "Days up to the run's day, that day included, whose closed deals the "
             "win rates, won and lost figures, average cycle and velocity count; "
-            "unset counts every closed deal."
+            "unset counts every closed deal on the pipeline tab."
         ),
     )
 

@@ -29,7 +29,7 @@ from rules.digest_text import (
     render_item,
     render_markdown_within,
 )
-from rules.findings import Code, Finding, Severity
+from rules.findings import LAYOUT_CODES, Code, Finding, Severity
 from rules.followups import (
     ACKNOWLEDGED_FIELD,
     NEXT_STEP_DATE_FIELD,
@@ -278,7 +278,10 @@ def collect_items(
     items = [_followup_item(followup, pipeline) for followup in followups]
 
     for finding in findings:
-        deal = deals_by_row.get(finding.row) if finding.row is not None else None
+        deal = None
+        # A layout finding's row may hold any deal, so no owner gets it.
+        if finding.row is not None and finding.code not in LAYOUT_CODES:
+            deal = deals_by_row.get(finding.row)
         if _is_listed_problem(finding, deal, as_of):
             items.append(_problem_item(finding, deal, pipeline))
     return items

@@ -56,6 +56,13 @@ class Code(StrEnum):
     CONTINUATION_VALUE = "continuation-value"
 
 
+# Findings about the sheet's layout. Such a finding names a row only to point
+# at a cell outside the mapped columns, and whichever deal sits on that row
+# changes with every sort. So it stays out of status cells and owners'
+# digests, and the Problems tab and the team's digest list it.
+LAYOUT_CODES = frozenset({Code.CONTENT_UNDER_BLANK_HEADER})
+
+
 # The separator between the items of a list in a param, such as the allowed
 # values in ``choices``. Each locale joins the items its own way when the
 # message is rendered: "Ana, Ben" in English, "Ana、Ben" in Chinese.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from config.models import ID_FIELD, IdFill
 from rules.deals import ColumnMap, Deal, RowCells
-from rules.findings import Code, Finding
+from rules.findings import LAYOUT_CODES, Code, Finding
 from rules.grid import CellValue, SheetGrid, is_blank
 from rules.rows import DealRows
 from rules.stage_history import StageHistory
@@ -181,7 +181,8 @@ def with_filled_ids(
 
 def _with_deal_id(finding: Finding, new_ids: dict[int, str]) -> Finding:
     deal_id = new_ids.get(finding.row) if finding.row is not None else None
-    if deal_id is None:
+    # A finding about the sheet's layout names no deal (``LAYOUT_CODES``).
+    if deal_id is None or finding.code in LAYOUT_CODES:
         return finding
     return dataclasses.replace(finding, deal_id=deal_id)
 

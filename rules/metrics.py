@@ -8,8 +8,9 @@ Conventions:
 - Closed in the period: won or lost with a close date from ``period_start`` to
   ``as_of``. A close date after ``as_of`` is not in the period, because the
   deal cannot have closed yet (the checks report it). Without a period start
-  every closed deal counts, with or without a close date or with a wrong one,
-  as the Definitions tab's "all closed deals" states. Won and lost counts,
+  every closed deal on the pipeline tab counts, with or without a close date
+  or with a wrong one, as the Definitions tab's "all closed deals on the
+  pipeline tab" states. Won and lost counts,
   values, win rates, the average won amount and the average cycle use only
   these deals.
 - Win rate = won ÷ (won + lost), by count and by amount.

@@ -37,6 +37,7 @@ from rules.cells import (
 from rules.currencies import CurrencyMix, find_currency_mix
 from rules.deals import ColumnMap, Deal, ParsedValue, RowCells
 from rules.findings import Code, Finding, Severity, join_items
+from rules.formula_rows import formula_only_rows
 from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from rules.headers import StageLookup, normalize_header
 from rules.merged_cells import (
@@ -192,7 +193,10 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     deal (:func:`join_continuation_rows`). An amount merged down over the rows
     of several deals counts once, on the first of them, and each of them gets
     ``merged-amount``. A row whose only content is a text label above a group
-    of deals is a section heading (:func:`_section_headings`), no deal.
+    of deals is a section heading (:func:`_section_headings`), no deal. Nor
+    is a row whose filled cells all hold formulas that give it no deal ID and
+    no stage (:mod:`rules.formula_rows`), such as an empty row of an Excel
+    table with a calculated column.
     """
     reader = _row_reader(grid, columns, pipeline)
     first_row = columns.header_row + 1
@@ -216,6 +220,11 @@ def read_deal_rows(grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline) -> D
     if totals or headers or in_header:
         skipped = totals.keys() | headers.keys() | in_header
         records = [i for i in records if i not in skipped]
+    formula_only = _formula_only_records(
+        reader, data, grid, first_row, records, parsed_columns
+    )
+    if formula_only:
+        records = [i for i in records if i not in formula_only]
     headings = _section_headings(reader, data, grid, first_row, records, parsed_columns)
     if headings:
         records = [i for i in records if i not in headings]
@@ -530,16 +539,81 @@ def _section_headings(
     return headings
 
 
+def _formula_only_records(
+    reader: _RowReader,
+    data: list[Sequence[CellValue]],
+    grid: SheetGrid,
+    first_row: int,
+    records: Sequence[int],
+    parsed_columns: list[ParsedColumn],
+) -> set[int]:
+    """Return the records whose filled cells all hold formulas, with no ID or stage.
+
+    Only a source that reads formulas lists formula cells. Only rows whose
+    ID and stage are blank or a formula error are looked at, so a sheet
+    whose every row has a stage costs one pass over the distinct stages.
+    """
+    if not grid.formula_cells:
+        return set()
+    by_name = {column.name: column for column in parsed_columns}
+    candidates: Sequence[int] = records
+    stages = by_name.get(STAGE_FIELD)
+    if stages is not None:
+        candidates = _rows_with_blank_entry(stages, records)
+    ids = by_name.get(ID_FIELD)
+    if ids is not None:
+        candidates = [i for i in candidates if _is_blank_or_error(ids.entries[i])]
+    if not candidates:
+        return set()
+    columns = [*reader.record_columns, *reader.blank_header_columns]
+    return formula_only_rows(grid, first_row, candidates, data, columns)
+
+
+def _rows_with_blank_entry(column: ParsedColumn, records: Sequence[int]) -> list[int]:
+    """Return the records whose entry in ``column`` is blank or a formula error.
+
+    Equal cells share one entry, so the entries are compared by identity, as
+    in :func:`_rows_without_stage`.
+    """
+    entries = column.entries
+    distinct = column.distinct
+    if distinct is None:
+        distinct = dict(zip(map(id, entries), entries, strict=True)).values()
+    matching = {id(entry) for entry in distinct if _is_blank_or_error(entry)}
+    if not matching:
+        return []
+    flags = map(matching.__contains__, map(id, entries))
+    found = itertools.compress(range(len(entries)), flags)
+    return [index for index in found if _is_record(records, index)]
+
+
+def _is_record(records: Sequence[int], index: int) -> bool:
+    """Return True when the sorted ``records`` contain ``index``."""
+    position = bisect.bisect_left(records, index)
+    return position < len(records) and records[position] == index
+
+
+def _is_blank_or_error(entry: ParsedEntry) -> bool:
+    return entry is None or (
+        isinstance(entry, CellProblem) and entry.reason is Reason.FORMULA_ERROR
+    )
+
+
 def _only_text_cell(
     data: list[Sequence[CellValue]], columns: Sequence[int], index: int
 ) -> tuple[int, str] | None:
-    """Return the column and text of a row's only filled cell, if it is text."""
+    """Return the column and text of a row's only filled cell, if it is text.
+
+    A formula error such as ``#N/A`` is a result, not a label.
+    """
     found: tuple[int, str] | None = None
     for column in columns:
         cell = data[column][index]
         if is_blank(cell):
             continue
         if found is not None or not isinstance(cell, str):
+            return None
+        if formula_error(cell) is not None:
             return None
         found = column, cell.strip()
     return found
@@ -1574,6 +1648,8 @@ def _blank_header_warnings(
 
     Cells on ``header_rows``, which continue the header, are passed over, so
     a sub-column's label such as ``EUR`` is not the cell the warning names.
+    The warning names no deal: the cell is outside the mapped columns, and
+    whichever deal sits on its row changes when the deals are sorted.
     """
     findings: list[Finding] = []
     for index in reader.blank_header_columns:
@@ -1589,7 +1665,6 @@ def _blank_header_warnings(
                 severity=SEVERITIES[Code.CONTENT_UNDER_BLANK_HEADER],
                 row=row_number,
                 value=display_value(value),
-                deal_id=_deal_id_at(deals, row_number),
                 params={"column": letter, "cell": f"{letter}{row_number}"},
             )
         )

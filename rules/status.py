@@ -9,7 +9,7 @@ from itertools import islice
 from typing import cast
 
 from config.models import Locale
-from rules.findings import Finding, Severity
+from rules.findings import LAYOUT_CODES, Finding, Severity
 from rules.grid import CellValue, is_blank
 from rules.messages import render_short, render_shorts
 
@@ -50,9 +50,15 @@ def status_text(findings: Sequence[Finding], locale: Locale) -> str:
 
     Info findings alone leave the row OK. Otherwise the first error (or, with
     no error, the first warning) is shown, with a count of the other errors and
-    warnings: ``ERROR: missing Account (+2 more problems)``.
+    warnings: ``ERROR: missing Account (+2 more problems)``. Findings about
+    the sheet's layout (``LAYOUT_CODES``) are left out, because they are not
+    about the deal on the row.
     """
-    problems = [item for item in findings if item.severity is not Severity.INFO]
+    problems = [
+        item
+        for item in findings
+        if item.severity is not Severity.INFO and item.code not in LAYOUT_CODES
+    ]
     if not problems:
         return OK_TEXT[locale]
     return _problem_status(_worst_problem(problems), len(problems), locale)
@@ -63,7 +69,7 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
 
     A row left out is OK. Each status is the one :func:`status_text` returns
     for the row's findings in their given order. Findings without a row are
-    left out.
+    left out, and so are findings about the sheet's layout.
 
     Before: ``[WARN overdue on row 5, ERROR missing Account on row 5, INFO on
     row 6]``. After: ``{5: "ERROR: missing Account (+1 more problem)"}``.
@@ -72,7 +78,11 @@ def row_statuses(findings: Iterable[Finding], locale: Locale) -> dict[int, str]:
     # in C: 0.055 s for 86k findings, against 0.063 s with a loop per finding.
     info = Severity.INFO
     problems = [
-        item for item in findings if item.severity is not info and item.row is not None
+        item
+        for item in findings
+        if item.severity is not info
+        and item.row is not None
+        and item.code not in LAYOUT_CODES
     ]
     # The filter above leaves no problem without a row.
     rows = cast(list[int], [item.row for item in problems])

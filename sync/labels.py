@@ -70,10 +70,10 @@ LABELS: dict[Locale, dict[str, str]] = {
         "no_log": "No stage history yet.",
         "log_any": "Reached (any stage, from the log)",
         "log_strict": "Reached (every stage in order, from the log)",
-        "period_all": "all closed deals",
+        "period_all": "all closed deals on the pipeline tab",
         "period_days": (
-            "deals closed in the last {days} days, on or after {start} (close "
-            "date; a closed deal without one is left out)"
+            "deals on the pipeline tab closed in the last {days} days, on or "
+            "after {start} (close date; a closed deal without one is left out)"
         ),
     },
     Locale.ZH_CN: {
@@ -140,9 +140,9 @@ LABELS: dict[Locale, dict[str, str]] = {
         "no_log": "尚无阶段记录。",
         "log_any": "到达数（任一阶段，据阶段日志）",
         "log_strict": "到达数（依次经过各阶段，据阶段日志）",
-        "period_all": "全部已关闭商机",
+        "period_all": "商机工作表上的全部已关闭商机",
         "period_days": (
-            "最近 {days} 天内（{start} 及以后）关闭的商机（按成交日期；"
+            "商机工作表上最近 {days} 天内（{start} 及以后）关闭的商机（按成交日期；"
             "没有成交日期的已关闭商机不计入）"
         ),
     },

@@ -27,6 +27,10 @@ from rules.date_order_conflicts import (
     describe_date_order_conflicts,
 )
 from rules.deals import ColumnMap, Deal
+from rules.departed_deals import (
+    departed_closed_deals,
+    describe_departed_closed_deals,
+)
 from rules.far_rows import describe_far_rows
 from rules.findings import Finding, sort_findings
 from rules.followups import Followup, list_followups
@@ -268,6 +272,11 @@ def _run_sync(
         extra_tabs: list[GeneratedTab] = []
         if history is not None:
             logged = apply_history(history, deals, columns, pipeline, as_of)
+            departed = describe_departed_closed_deals(
+                grid.describe_location(), departed_closed_deals(logged, pipeline)
+            )
+            if departed is not None:
+                logger.warning("%s", departed)
             if history_tabs is not None:
                 extra_tabs = history_tabs(grid, columns, deals, logged)
         followups = list_followups(deals, pipeline, as_of)

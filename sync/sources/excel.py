@@ -285,6 +285,7 @@ class ExcelWorkbook:
                 subtotal_formulas=scan.subtotal_formulas,
                 aggregate_formulas=scan.aggregate_formulas,
                 empty_formula_results=frozenset(scan.empty_formula_results),
+                formula_cells=frozenset(scan.formula_cells),
                 unsaved_formula_results=frozenset(scan.unsaved_formula_results),
                 total_rows=scan.total_rows,
                 merged=scan.merged,

@@ -288,6 +288,23 @@ def test_info_findings_left_out() -> None:
     assert digests_of([], [due_soon], [deal(5, "Ana Lima")]) == []
 
 
+def test_layout_finding_only_in_team_digest() -> None:
+    label = Finding(
+        Code.CONTENT_UNDER_BLANK_HEADER,
+        Severity.WARNING,
+        5,
+        value="EMEA",
+        params={"column": "A", "cell": "A5"},
+    )
+    deals = [deal(5, "Ana Lima")]
+
+    team = build_team_digest([], [label], deals, PIPELINE, AS_OF, set())
+
+    assert digests_of([], [label], deals) == []
+    assert team is not None
+    assert [(item.row, item.owner) for item in team.items] == [(5, "")]
+
+
 def test_owner_spellings_share_one_digest() -> None:
     deals = [deal(5, "Ana Lima"), deal(6, "ana  lima")]
     followups = [followup(5, "Ana Lima", 3), followup(6, "ana  lima", 1)]

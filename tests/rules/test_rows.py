@@ -951,7 +951,6 @@ def test_blank_header_content_warns_once(english_pipeline: Pipeline) -> None:
             severity=Severity.WARNING,
             row=3,
             value="Q3 target 40k",
-            deal_id="D-104",
             params={"column": "D", "cell": "D3"},
         )
     ]
@@ -1801,6 +1800,87 @@ def test_label_row_stays_deal(
     assert len(deals) == 2
     assert Code.SECTION_HEADING not in [finding.code for finding in findings]
     assert Code.MISSING_REQUIRED in [finding.code for finding in findings]
+
+
+# rows of formulas only
+
+
+def read_with_formulas(
+    pipeline: Pipeline, formulas: set[str], *rows: list[CellValue]
+) -> tuple[list[Deal], list[Finding]]:
+    grid = SheetGrid(
+        workbook="Pipeline.xlsx",
+        tab="Deals",
+        rows=list(rows),
+        formula_cells=frozenset(formulas),
+    )
+    return read_deals(grid, match_columns(grid, pipeline), pipeline)
+
+
+FORMULA_HEADER: list[CellValue] = ["Deal ID", "Stage", "Amount", "Weighted", "Notes"]
+
+
+@pytest.mark.parametrize(
+    ("row", "formulas"),
+    [
+        ([None, None, None, 0], {"D3"}),
+        ([None, None, None, "#N/A"], {"D3"}),
+        ([None, None, 0, 0], {"C3", "D3"}),
+        (["#N/A", "#REF!", None, 0], {"A3", "B3", "D3"}),
+    ],
+    ids=["zero-result", "error-result", "mapped-amount", "id-and-stage-errors"],
+)
+def test_formula_only_row_is_no_deal(
+    english_pipeline: Pipeline, row: list[CellValue], formulas: set[str]
+) -> None:
+    deals, findings = read_with_formulas(
+        english_pipeline,
+        {"D2", *formulas},
+        FORMULA_HEADER,
+        ["D-1", "Lead", 100, 5],
+        row,
+    )
+
+    assert [deal.deal_id for deal in deals] == ["D-1"]
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("row", "formulas"),
+    [
+        ([None, None, None, 0, "call back"], {"D3"}),
+        ([None, None, 7, 0], {"D3"}),
+        (["D-2", None, None, 0], {"A3", "D3"}),
+        ([None, "Lead", None, 0], {"B3", "D3"}),
+    ],
+    ids=["typed-note", "typed-amount", "id-from-formula", "stage-from-formula"],
+)
+def test_typed_or_identified_row_stays_deal(
+    english_pipeline: Pipeline, row: list[CellValue], formulas: set[str]
+) -> None:
+    deals, _findings = read_with_formulas(
+        english_pipeline,
+        {"D2", *formulas},
+        FORMULA_HEADER,
+        ["D-1", "Lead", 100, 5],
+        row,
+    )
+
+    assert len(deals) == 2
+    assert deals[1].row == 3
+
+
+def test_formula_error_is_no_section_heading(english_pipeline: Pipeline) -> None:
+    # A source that does not tell which cells hold formulas, such as .ods.
+    deals, findings = read(
+        english_pipeline,
+        ["Deal ID", "Stage", "Weighted"],
+        [None, None, "#N/A"],
+        ["D-1", "Lead", 5],
+    )
+
+    assert len(deals) == 2
+    assert Code.SECTION_HEADING not in [finding.code for finding in findings]
 
 
 # SUBTOTAL rows

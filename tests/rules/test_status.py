@@ -183,6 +183,31 @@ def test_row_statuses_pick_worst_problem() -> None:
     assert statuses[9] == "WARN: follow-up 2 days overdue (+1 more problem)"
 
 
+def blank_header_content(row: int) -> Finding:
+    return Finding(
+        Code.CONTENT_UNDER_BLANK_HEADER,
+        Severity.WARNING,
+        row,
+        value="EMEA",
+        params={"column": "A", "cell": f"A{row}"},
+    )
+
+
+def test_layout_finding_left_out_of_status() -> None:
+    findings = [blank_header_content(5), overdue("30")]
+
+    assert status_text(findings, Locale.EN) == "WARN: follow-up 30 days overdue"
+    assert status_text([blank_header_content(5)], Locale.EN) == "OK"
+
+
+def test_row_statuses_leave_out_layout_findings() -> None:
+    findings = [blank_header_content(5), overdue("30"), blank_header_content(8)]
+
+    statuses = row_statuses(findings, Locale.EN)
+
+    assert statuses == {5: "WARN: follow-up 30 days overdue"}
+
+
 def test_row_statuses_keep_first_row_order() -> None:
     findings = [on_row(overdue("1"), 9), missing("Account"), on_row(overdue("2"), 7)]
 

@@ -429,6 +429,27 @@ def test_run_warns_of_far_stray_cell() -> None:
     assert warning.startswith(FAR_CELL)
 
 
+def test_run_warns_of_closed_deal_moved_away() -> None:
+    write_tiny([*CLEAN_DEALS, ["D-3", "Lost", 300]])
+    first = invoke("run", "tiny.yaml", "--as-of", "2025-09-29", "--json")
+    # D-3 goes to an archive tab; a closed deal there no longer counts.
+    book = openpyxl.load_workbook("tiny.xlsx")
+    book["Deals"].delete_rows(4)
+    book.create_sheet("Archive").append(["Deal ID", "Stage", "Amount"])
+    book["Archive"].append(["D-3", "Lost", 300])
+    book.save("tiny.xlsx")
+
+    result = invoke("run", "tiny.yaml", "--as-of", AS_OF, "--json")
+
+    assert json.loads(first.stdout)["warnings"] == []
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert warning.startswith(
+        "Workbook 'tiny.xlsx', tab 'Deals': 1 closed deal left the tab since the "
+        "last run: D-3 (Lost). The Funnel's win rates"
+    )
+    assert json.loads(result.stdout)["metrics"]["lost"] == 0
+
+
 def test_doctor_warns_of_far_stray_cell() -> None:
     write_tiny_with_far_cell()
 

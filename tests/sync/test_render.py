@@ -426,7 +426,8 @@ def test_definitions_explain_each_figure() -> None:
         "Reached the next stage ÷ reached this stage × 100; blank for the last."
     )
     assert texts["Win rate by count %"] == (
-        "Won ÷ (won + lost) × 100 over all closed deals; blank when none closed."
+        "Won ÷ (won + lost) × 100 over all closed deals on the pipeline tab; "
+        "blank when none closed."
     )
     assert texts["Reached"].startswith("Deals that reached the stage, with or ")
 
@@ -453,11 +454,11 @@ def test_definitions_cover_every_funnel_figure(locale: Locale) -> None:
 
 
 ENGLISH_PERIOD = (
-    "deals closed in the last 30 days, on or after 2025-09-01 (close date; a "
-    "closed deal without one is left out)"
+    "deals on the pipeline tab closed in the last 30 days, on or after "
+    "2025-09-01 (close date; a closed deal without one is left out)"
 )
 CHINESE_PERIOD = (
-    "最近 30 天内（2025-09-01 及以后）关闭的商机（按成交日期；"
+    "商机工作表上最近 30 天内（2025-09-01 及以后）关闭的商机（按成交日期；"
     "没有成交日期的已关闭商机不计入）"
 )
 
@@ -508,8 +509,9 @@ def test_definitions_without_period_count_all() -> None:
 
     texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
     assert texts["Win rate by value %"] == (
-        "Won amount ÷ (won + lost amount) × 100 over all closed deals, without "
-        "amounts left out for their currency (see Problems)."
+        "Won amount ÷ (won + lost amount) × 100 over all closed deals on the "
+        "pipeline tab, without amounts left out for their currency (see "
+        "Problems)."
     )
 
 

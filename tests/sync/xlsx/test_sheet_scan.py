@@ -54,6 +54,10 @@ EXPECTED = SheetScan(
     aggregate_formulas=[(6, 4, 6, 4), (6, 5, 6, 5)],
     empty_formula_results={(7, 4), (7, 5)},
     unsaved_formula_results={(7, 7)},
+    formula_cells={
+        *["B2", "A3", "B3", "C3", "D3", "F3", "B4", "B5", "D5"],
+        *["E6", "F6", "G6", "H6", "E7", "F7", "H7", "I7"],
+    },
     range_formulas=[
         RangeFormula("shared", 3, 1, 9, 1),
         RangeFormula("shared", 6, 7, 6, 8),
