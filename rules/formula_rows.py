@@ -53,7 +53,7 @@ def formula_only_rows(
         row = first_row + index
         filled = [column for column in columns if not is_blank(data[column][index])]
         if filled and all(
-            f"{column_letter(column)}{row}" in formulas
+            f"{column_letter(column)}{row}".encode() in formulas
             or any(
                 block.first_row <= row <= block.last_row
                 and block.first_column <= column <= block.last_column

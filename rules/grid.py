@@ -72,7 +72,8 @@ class SheetGrid:
     AGGREGATE or SUM, ``aggregate_formulas`` those whose formulas call
     SUBTOTAL or AGGREGATE, ``empty_formula_results`` the positions (1-based row, 0-based
     column) of formula cells whose saved result is empty text, ``formula_cells``
-    the references (``I4``) of the cells with a formula of their own,
+    the references (``b"I4"``, as the sheet XML spells them) of the cells with a
+    formula of their own,
     ``unsaved_formula_results`` those of formula cells saved without a result,
     and ``total_rows`` the rows Excel tables use as their Total Row, where the
     source can tell. ``recorded`` is true for a tab the workbook
@@ -97,7 +98,7 @@ class SheetGrid:
     subtotal_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     aggregate_formulas: list[tuple[int, int, int, int]] = field(default_factory=list)
     empty_formula_results: frozenset[tuple[int, int]] = frozenset()
-    formula_cells: frozenset[str] = frozenset()
+    formula_cells: frozenset[bytes] = frozenset()
     unsaved_formula_results: frozenset[tuple[int, int]] = frozenset()
     total_rows: list[int] = field(default_factory=list)
     recorded: bool = False

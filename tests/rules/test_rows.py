@@ -1812,7 +1812,7 @@ def read_with_formulas(
         workbook="Pipeline.xlsx",
         tab="Deals",
         rows=list(rows),
-        formula_cells=frozenset(formulas),
+        formula_cells=frozenset(formula.encode() for formula in formulas),
     )
     return read_deals(grid, match_columns(grid, pipeline), pipeline)
 

@@ -55,8 +55,8 @@ EXPECTED = SheetScan(
     empty_formula_results={(7, 4), (7, 5)},
     unsaved_formula_results={(7, 7)},
     formula_cells={
-        *["B2", "A3", "B3", "C3", "D3", "F3", "B4", "B5", "D5"],
-        *["E6", "F6", "G6", "H6", "E7", "F7", "H7", "I7"],
+        *[b"B2", b"A3", b"B3", b"C3", b"D3", b"F3", b"B4", b"B5", b"D5"],
+        *[b"E6", b"F6", b"G6", b"H6", b"E7", b"F7", b"H7", b"I7"],
     },
     range_formulas=[
         RangeFormula("shared", 3, 1, 9, 1),
@@ -92,6 +92,18 @@ def test_attributes_quoted_with_apostrophes() -> None:
 
     assert scan_sheet([sheet[:150], sheet[150:]]) == EXPECTED
     assert scan_negative_numbers([sheet[:150], sheet[150:]]) == NEGATIVE_NUMBERS
+
+
+def test_formula_cells_in_any_attribute_order() -> None:
+    # The first two cells' references follow other attributes or a line
+    # break, as hand-written or pretty-printed XML has them.
+    sheet = (
+        b'<worksheet><sheetData><row r="4"><c s="1" r="C4"><f>1+1</f><v>2</v></c>'
+        b'<c r="D4">\n  <f>2+2</f><v>4</v></c><c r="E4"><f>3+3</f><v>6</v></c>'
+        b'<c r="F4"><v>7</v></c></row></sheetData></worksheet>'
+    )
+
+    assert scan_sheet([sheet]).formula_cells == {b"C4", b"D4", b"E4"}
 
 
 def test_error_cells_with_namespace_prefix() -> None:
