@@ -16,7 +16,6 @@ from config.models import Pipeline
 from rules.deals import ColumnMap
 from rules.grid import SheetGrid
 from rules.headers import listed_headers, nearest_header
-from rules.setting_place import setting_place
 
 
 def describe_unfound_needed_columns(
@@ -62,8 +61,8 @@ def describe_unfound_needed_columns(
         messages.append(
             f"{grid.describe_location()}: {len(needs)} options read the field "
             f"{looked_for}, which has no column. {effects} {headers} If the sheet "
-            f"does not keep that column, delete these options from "
-            f"{_settings_of(pipeline)}: {options}."
+            f"does not keep that column, delete these options "
+            f"{_where_set(pipeline, 'they are')}: {options}."
         )
     return messages
 
@@ -129,20 +128,21 @@ def describe_unfound_optional_columns(
 
 def _deletion_of(need: FieldNeed, pipeline: Pipeline) -> str:
     # What to delete when the sheet does not keep the column an option reads.
-    rules_tab = pipeline.source.rules_tab
-    if need.deletion and rules_tab is None:
-        return need.deletion
-    if need.deletion:
-        return f"{need.deletion} {setting_place(rules_tab)}"
-    return f"{need.option} from {_settings_of(pipeline)}"
+    if pipeline.source.rules_tab is None:
+        return need.deletion or f"{need.option} from the definition"
+    return f"{need.deletion or need.option} {_where_set(pipeline, 'it is')}"
 
 
-def _settings_of(pipeline: Pipeline) -> str:
-    # Where the options are set: a Rules tab's Setting table overrides its base.
+def _where_set(pipeline: Pipeline, subject: str) -> str:
+    # A Rules tab's Setting table is laid over a base definition, and the
+    # option may come from either, which the loaded definition does not tell.
     rules_tab = pipeline.source.rules_tab
     if rules_tab is None:
-        return "the definition"
-    return f"the Setting table of tab {rules_tab!r}"
+        return "from the definition"
+    return (
+        f"where {subject} set, in the Setting table of tab {rules_tab!r} or in "
+        "the base definition"
+    )
 
 
 _FIX = (

@@ -200,14 +200,17 @@ def test_header_row_fix_names_rules_tab(
             "outputs.group_by",
             "product",
             (
-                "delete 'product' from outputs.group_by in the Setting table of "
-                "tab 'Rules'."
+                "delete 'product' from outputs.group_by where it is set, in the "
+                "Setting table of tab 'Rules' or in the base definition."
             ),
         ),
         (
             "metrics.win_rate_days",
             90,
-            "delete metrics.win_rate_days from the Setting table of tab 'Rules'.",
+            (
+                "delete metrics.win_rate_days where it is set, in the Setting table "
+                "of tab 'Rules' or in the base definition."
+            ),
         ),
     ],
     ids=["group-by", "win-rate-days"],
