@@ -206,38 +206,29 @@ def _lookalike_keys(deal_ids: list[str]) -> list[str]:
 def _same_breaks(old_id: str, new_id: str) -> bool:
     """Return True unless the two IDs break their characters in different places.
 
-    The IDs have one :func:`retype_key`. A retype may add or drop spaces, type
-    a dash as a space or a space as a dash, or leave out every break. Moving
-    a dash is no retype: ``2024-1-23`` and ``2024-12-3`` are two IDs.
+    The IDs have one :func:`retype_key`. A break is a dash or a space, and a
+    retype may add breaks, drop them or type one for the other: the breaks
+    of one ID are all breaks of the other. Moving a break is no retype:
+    ``2024-1-23`` and ``2024-12-3``, or ``AB 12`` and ``A B12``, are two IDs.
     """
-    old_dashes, old_spaces = _breaks(old_id)
-    new_dashes, new_spaces = _breaks(new_id)
-    old_breaks, new_breaks = old_dashes | old_spaces, new_dashes | new_spaces
-    return (
-        old_dashes == new_dashes
-        or old_breaks == new_breaks
-        or not old_breaks
-        or not new_breaks
-    )
+    old_breaks, new_breaks = _breaks(old_id), _breaks(new_id)
+    return old_breaks <= new_breaks or new_breaks <= old_breaks
 
 
-def _breaks(deal_id: str) -> tuple[set[int], set[int]]:
-    """Return where dashes and where spaces break an ID, as places in its key.
+def _breaks(deal_id: str) -> set[int]:
+    """Return where dashes and spaces break an ID, as places in its key.
 
-    >>> _breaks("A - 1")
-    ({1}, {1})
+    >>> sorted(_breaks("A - 1-2"))
+    [1, 2]
     """
-    dashes: set[int] = set()
-    spaces: set[int] = set()
+    breaks: set[int] = set()
     length = 0
     for character in fold_id_dashes(deal_id):
-        if character == "-":
-            dashes.add(length)
-        elif character.isspace():
-            spaces.add(length)
+        if character == "-" or character.isspace():
+            breaks.add(length)
         else:
             length += 1
-    return dashes, spaces
+    return breaks
 
 
 def retype_key(deal_id: str) -> str:

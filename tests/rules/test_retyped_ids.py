@@ -44,6 +44,8 @@ def retyped_log(old_id: str, new_id: str) -> list[Transition]:
         ("A-2", "A - 2"),
         ("A-2", "A 2"),
         ("A-2", "a2"),
+        ("A-1-2", "A1-2"),
+        ("INV-2024-001", "INV 2024-001"),
         ("客户-2", "客户 2"),
         ("A-2", "Ａ-２"),
         ("A-2", "A\u20102"),
@@ -58,6 +60,8 @@ def retyped_log(old_id: str, new_id: str) -> list[Transition]:
         "spaces",
         "dash-as-space",
         "dash-dropped",
+        "one-of-two-dashes-dropped",
+        "dash-as-space-of-two",
         "dash-as-space-chinese",
         "full-width",
         "unicode-dash",
@@ -141,6 +145,11 @@ def test_retyped_id_found(old_id: str, new_id: str) -> None:
             Transition("2024-1-23", WON, None, day(2)),
             Transition("2024-12-3", None, LEAD, day(2)),
         ],
+        [
+            Transition("AB 12", None, WON, day(1)),
+            Transition("AB 12", WON, None, day(2)),
+            Transition("A B12", None, LEAD, day(2)),
+        ],
     ],
     ids=[
         "on-another-day",
@@ -155,6 +164,7 @@ def test_retyped_id_found(old_id: str, new_id: str) -> None:
         "other-number",
         "two-digit-runs",
         "dash-moved",
+        "space-moved",
     ],
 )
 def test_retyped_id_not_found(log: list[Transition]) -> None:
