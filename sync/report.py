@@ -23,6 +23,7 @@ from rich.text import Text
 from config.models import ID_FIELD, Locale, Pipeline
 from rules.findings import Finding, Severity
 from rules.messages import counted, first_and_more, render_message, render_messages
+from sync.render import round_half_up
 from sync.run import RunResult
 from sync.sources.read_only import is_read_only_format
 
@@ -286,15 +287,15 @@ def _funnel_table(result: RunResult) -> Table:
         table.add_row(
             Text(stage.name),
             f"{stage.deals:,}",
-            f"{stage.value:,.0f}",
+            _whole_text(stage.value),
             "" if stage.reached is None else f"{stage.reached:,}",
             _percent_text(stage.conversion),
         )
     table.caption = (
         f"Win rate {_percent_text(metrics.win_rate)} by count, "
         f"{_percent_text(metrics.win_rate_by_value)} by value · "
-        f"won value {metrics.won_value:,.0f} · "
-        f"weighted pipeline {metrics.weighted_pipeline:,.0f}"
+        f"won value {_whole_text(metrics.won_value)} · "
+        f"weighted pipeline {_whole_text(metrics.weighted_pipeline)}"
     )
     return table
 
@@ -400,7 +401,12 @@ def _severity_totals(counts: Counter[tuple[str, str]]) -> dict[str, int]:
 
 
 def _percent_text(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
+    # Rounded as the Funnel tab rounds, so the terminal and the tab agree.
+    return "—" if value is None else f"{round_half_up(value * 100, 2):.2f}%"
+
+
+def _whole_text(value: float) -> str:
+    return f"{round_half_up(value, 0):,.0f}"
 
 
 def write_json(document: dict[str, Any], out: TextIO) -> None:

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from rules.findings import Code, Finding, Severity
-from sync.report import _code_counts, _plain, _severity_totals, write_json
+from sync.report import (
+    _code_counts,
+    _percent_text,
+    _plain,
+    _severity_totals,
+    _whole_text,
+    write_json,
+)
 
 FINDING = {
     "code": "bad-date",
@@ -153,3 +160,11 @@ def test_severity_totals_sum_code_counts() -> None:
 
     assert totals == {"error": 3, "warning": 0, "info": 1}
     assert list(totals) == [severity.value for severity in Severity]
+
+
+def test_terminal_rounds_as_funnel_tab() -> None:
+    # 23 of 160 is 0.14375, and 1234.5 has a half: the Funnel tab shows
+    # 14.38 and Excel's ROUND(1234.5, 0) is 1235.
+    assert _percent_text(23 / 160) == "14.38%"
+    assert _whole_text(1234.5) == "1,235"
+    assert _whole_text(2.5) == "3"
