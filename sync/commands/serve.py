@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from config.errors import PipesheetError
-from sync.cli import check_source_given
+from sync.cli import check_source_given, workbook_definition
 from sync.commands.history import state_option
 from sync.commands.options import reject_empty_source
 from sync.digest_schedule import warn_if_digests_never_due
@@ -146,8 +146,9 @@ def serve(
 def _check_configs(configs: tuple[str, ...], source: str | None) -> None:
     """Reject CONFIG arguments that are usage errors, before the service starts.
 
-    They are a CONFIG given twice, --source with more than one CONFIG, and a
-    shipped definition name without --source.
+    They are a CONFIG given twice, --source with more than one CONFIG, a
+    shipped definition name without --source, and a workbook without a Rules
+    tab or a CSV file.
 
     :raises click.UsageError: any of them.
     """
@@ -161,6 +162,10 @@ def _check_configs(configs: tuple[str, ...], source: str | None) -> None:
     seen: dict[Path, str] = {}
     for config in configs:
         check_source_given(config, source)
+        # A workbook without a Rules tab, or a CSV file, is no definition.
+        # A missing file is left to the loader, which names it.
+        if Path(config).exists():
+            workbook_definition(config)
         path = Path(config).resolve()
         earlier = seen.get(path)
         if earlier is None:

@@ -1411,6 +1411,24 @@ def test_serve_shipped_name_needs_source(tmp_path: Path) -> None:
     assert not (tmp_path / "state.sqlite").exists()
 
 
+@pytest.mark.parametrize("name", ["deals.xlsx", "deals.csv"])
+def test_serve_workbook_without_rules_tab_is_usage_error(
+    tmp_path: Path, name: str
+) -> None:
+    workbook = tmp_path / name
+    if name.endswith(".csv"):
+        workbook.write_text("Deal ID,Stage\nD-1,Lead\n", encoding="utf-8")
+    else:
+        write_deals(workbook, [SheetDeal("D-1", "Ana", "Lead")])
+    state = str(tmp_path / "state.sqlite")
+
+    result = CliRunner().invoke(serve, [str(workbook), "--once", "--state", state])
+
+    assert result.exit_code == 2
+    assert "Try 'serve --help' for help." in result.output
+    assert not (tmp_path / "state.sqlite").exists()
+
+
 def test_edited_source_path_followed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
