@@ -471,15 +471,16 @@ def definition_file(name_or_path: str) -> Path:
     return Path(name_or_path)
 
 
-# Commands whose hint repeats the command given; others suggest ``run``.
-_COMMANDS_TAKING_SOURCE = ("run", "check", "doctor")
+# Commands whose hint repeats the command given; others suggest ``check``,
+# which reads the workbook and writes nothing.
+_COMMANDS_TAKING_SOURCE = ("run", "check", "doctor", "history")
 
 
 def _workbook_as_config_message(workbook: str) -> str:
     context = click.get_current_context(silent=True)
     command = context.info_name if context is not None else None
     if command not in _COMMANDS_TAKING_SOURCE:
-        command = "run"
+        command = "check"
     suffix = Path(workbook).suffix.lower()
     kind = "a workbook"
     if suffix in {".csv", ".tsv"}:

@@ -279,7 +279,12 @@ CHECK_ONLY = (
         (
             ["history", "tiny.xlsx"],
             "a workbook",
-            f"{USE_SHIPPED}pipesheet run b2b-en --source tiny.xlsx",
+            f"{USE_SHIPPED}pipesheet history b2b-en --source tiny.xlsx",
+        ),
+        (
+            ["log", "D-1", "tiny.xlsx"],
+            "a workbook",
+            f"{USE_SHIPPED}pipesheet check b2b-en --source tiny.xlsx",
         ),
         (
             ["run", "renamed.yaml"],
@@ -300,6 +305,7 @@ CHECK_ONLY = (
         "doctor-csv",
         "doctor",
         "history",
+        "log",
         "renamed",
         "quoted",
     ],
@@ -325,11 +331,12 @@ def test_workbook_as_config_is_usage_error(
             "'pipesheet definitions') or a workbook with a 'Rules' tab (see "
             "'pipesheet init --rules-tab')"
         )
-    if args[1].endswith(".xlsx"):
+    config = args[-1]
+    if config.endswith(".xlsx"):
         choices += ", and this workbook has no 'Rules' tab"
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        f"Error: CONFIG {args[1]!r} is {kind}, but CONFIG must be {choices}. {hint}"
+        f"Error: CONFIG {config!r} is {kind}, but CONFIG must be {choices}. {hint}"
     )
     assert result.stdout == ""
 
