@@ -146,6 +146,8 @@ _UTC_OFFSET = re.compile(
 )
 
 
+_MINUS_SIGNS = str.maketrans(dict.fromkeys("\u2212\u2013\u2014", "-"))
+
 # The largest offset from UTC of any place: Pacific/Kiritimati's UTC+14.
 MAX_UTC_OFFSET = dt.timedelta(hours=14)
 # How many cities a message names for an offset.
@@ -224,7 +226,9 @@ def _utc_offset(folded: str) -> dt.timedelta | None:
     Offsets over 14 hours, the largest any place uses, and minutes over 59
     are no offset.
     """
-    match = _UTC_OFFSET.fullmatch(folded.strip())
+    # The minus sign (U+2212) and the dashes word processors type for it.
+    typed = folded.strip().translate(_MINUS_SIGNS)
+    match = _UTC_OFFSET.fullmatch(typed)
     if match is None:
         return None
     hours, minutes = int(match["hours"]), int(match["minutes"] or 0)

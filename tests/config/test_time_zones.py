@@ -161,6 +161,7 @@ def standard_offset(zone: str) -> dt.timedelta:
         ("+0545", 5, 45),
         ("UTC-3:30", -3, -30),
         ("UTC +10", 10, 0),
+        ("UTC\u22123", -3, 0),
     ],
     ids=[
         "utc-plus",
@@ -173,6 +174,7 @@ def standard_offset(zone: str) -> dt.timedelta:
         "nepal",
         "newfoundland",
         "space",
+        "minus-sign",
     ],
 )
 def test_offset_suggests_cities_at_it(name: str, hours: int, minutes: int) -> None:
