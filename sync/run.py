@@ -91,6 +91,7 @@ from sync.sources.read_only import ReadOnlyFile
 from sync.status_blocks import covering_formula_problem, merged_status_cells
 from sync.status_drawings import covered_status_column
 from sync.status_formulas import with_status_formulas
+from sync.tab_rows import fit_tab_rows
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +306,7 @@ def _run_sync(
     )
     tabs.extend(extra_tabs)
     tabs = [fit_tab_texts(tab) for tab in tabs]
+    tabs = _fit_tab_rows(tabs, grid)
     statuses = status_problem is None
     plan_cells_of = partial(
         plan_statuses,
@@ -716,3 +718,14 @@ def _write_progress(source: WorkbookSource, changes: str) -> str:
     if source.target_name == source.name:
         return f"Writing {changes} to {source.target_name}"
     return f"Preparing {source.target_name}: a copy of {source.name} with {changes}"
+
+
+def _fit_tab_rows(tabs: list[GeneratedTab], grid: SheetGrid) -> list[GeneratedTab]:
+    """Return the tabs cut to the rows a sheet holds, warning of each cut."""
+    fitted = []
+    for tab in tabs:
+        cut, warning = fit_tab_rows(tab, grid.describe_location())
+        if warning is not None:
+            logger.warning("%s", warning)
+        fitted.append(cut)
+    return fitted

@@ -1298,3 +1298,35 @@ def test_long_numeric_id_lost_digits(tmp_path: Path) -> None:
         "and the cell reads as 12345678901234569216; type the full ID as text, for "
         "example with the column formatted as Text."
     )
+
+
+def test_tab_over_sheet_rows_cut_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 30 deals give the Problems tab more rows than a sheet of 20 rows holds.
+    monkeypatch.setattr("sync.tab_rows.MAX_SHEET_ROWS", 20)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Deals"
+    sheet.append(["Deal ID", "Stage"])
+    for number in range(30):
+        sheet.append([f"D-{number}", "Proposl"])
+    workbook.save(tmp_path / "deals.xlsx")
+    data = {
+        "name": "Row limit",
+        "source": {"path": "deals.xlsx", "tab": "Deals"},
+        "columns": {"id": {"aliases": ["Deal ID"]}, "stage": {"aliases": ["Stage"]}},
+        "stages": [{"name": "Proposal"}, {"name": "Won", "outcome": "won"}],
+        "followups": {"require_next_step_date": False},
+    }
+    pipeline = parse_pipeline(data, origin="pipeline.yaml")
+
+    with caplog.at_level(logging.WARNING, logger="sync.run"):
+        result = run_once(tmp_path / "deals.xlsx", pipeline)
+
+    problems = next(tab for tab in result.plan.tabs if tab.name == "Problems")
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(problems.grid) == 20
+    assert str(problems.grid[-1][0]).startswith("… and ")
+    assert [message for message in warnings if "tab 'Problems' needs" in message]
