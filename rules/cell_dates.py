@@ -199,8 +199,9 @@ def parse_date(
     A time of day in the cell is dropped, with any zone after it: the day of
     ``2025-10-09T23:30:00-05:00`` is 2025-10-09, as written, even where that
     moment is already 2025-10-10 in the definition's time zone. Dates outside
-    1970-01-01..2200-12-31 are problems because date cells and numbers there are
-    nearly always numbers shown with a date format; typed text there gets a
+    1970-01-01..2200-12-31 are problems. Date cells and numbers before that
+    range are nearly always numbers shown with a date format; typed text
+    outside it, and date cells after it (a 9999-12-31 placeholder), get a
     problem that names the range. A number or text such as 20261205 that reads
     as yyyymmdd gets a problem that names that date.
     ``date1904`` reads a serial number as days since 1904-01-01.
@@ -235,6 +236,10 @@ def _date_from_serial(serial: float) -> dt.date | CellProblem:
 def _check_date_range(date: dt.date) -> dt.date | CellProblem:
     if EARLIEST_DATE <= date <= LATEST_DATE:
         return date
+    # A date cell after the range holds a real date, such as the 9999-12-31
+    # that CRM exports write for "no end date", not a number shown as a date.
+    if date > LATEST_DATE:
+        return _check_typed_date_range(date)
     return _out_of_range_problem()
 
 

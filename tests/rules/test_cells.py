@@ -380,10 +380,20 @@ def test_date_outside_range_looks_like_number(value: CellValue) -> None:
         ("01/01/1900", "1900-01-01"),
         ("1 Jan 1900", "1900-01-01"),
         ("1900年1月1日", "1900-01-01"),
+        (dt.date(9999, 12, 31), "9999-12-31"),
+        (dt.datetime(2201, 1, 1, 12), "2201-01-01"),
     ],
-    ids=["iso-1969", "iso-2201", "slashes-1900", "month-name-1900", "chinese-1900"],
+    ids=[
+        "iso-1969",
+        "iso-2201",
+        "slashes-1900",
+        "month-name-1900",
+        "chinese-1900",
+        "date-cell-9999",
+        "datetime-cell-2201",
+    ],
 )
-def test_typed_date_outside_range_names_range(value: str, date: str) -> None:
+def test_typed_date_outside_range_names_range(value: CellValue, date: str) -> None:
     assert parse(value, FieldType.DATE) == CellProblem(
         Reason.TEXT_DATE_OUT_OF_RANGE,
         f"{date} is outside the dates pipesheet reads (1970-01-01 to 2200-12-31); "
