@@ -449,8 +449,10 @@ def test_log_suggestion_names_invisible_mark(
     assert result.stderr == (
         "Error: No stage changes of deal 'a 1' recorded for tab 'Deals' of "
         f"{str(workbook)!r}. Did you mean 'A-1' (with an invisible U+FEFF at the "
-        "end)? If 'a 1' is in the sheet, check that it is on one row only: a deal "
-        "whose ID is on several rows is not recorded.\n"
+        "end)? If 'a 1' is in the sheet, check that it is on one row only and "
+        "that its stage cell names a stage of the pipeline: a deal whose ID is on "
+        "several rows is not recorded, nor one that has not yet been in a stage "
+        "(its row in the Problems tab says why).\n"
     )
 
 
