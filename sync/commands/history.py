@@ -660,10 +660,10 @@ def _no_path_message(store: StateStore, key: str, tab: str, deal_id: str) -> str
     # stage of the pipeline yet, gets no snapshot of its own, which the
     # reader of this message would otherwise not guess.
     return message + (
-        f" If {deal_id!r} is in the sheet, check that it is on one row only and "
-        "that its stage cell names a stage of the pipeline: a deal whose ID is "
-        "on several rows is not recorded, nor one that has not yet been in a "
-        "stage (its row in the Problems tab says why)."
+        f" If {deal_id!r} is in the sheet, check that it is on one row only: "
+        "a deal whose ID is on several rows is not recorded. Nor is a deal whose "
+        "stage cell has named no stage of the pipeline yet; its row in the "
+        "Problems tab says why."
     )
 
 

@@ -402,7 +402,8 @@ def test_log_unknown_deal_suggests_nearest(state: Path, workbook: Path) -> None:
         "Error: No stage changes of deal 'D-1011' recorded for tab 'Deals' of "
         f"{str(workbook)!r}. Did you mean 'D-1001'? If 'D-1011' is in the sheet, "
         "check that it is on one row only: a deal whose ID is on several rows "
-        "is not recorded.\n"
+        "is not recorded. Nor is a deal whose stage cell has named no "
+        "stage of the pipeline yet; its row in the Problems tab says why.\n"
     )
 
 
@@ -449,10 +450,10 @@ def test_log_suggestion_names_invisible_mark(
     assert result.stderr == (
         "Error: No stage changes of deal 'a 1' recorded for tab 'Deals' of "
         f"{str(workbook)!r}. Did you mean 'A-1' (with an invisible U+FEFF at the "
-        "end)? If 'a 1' is in the sheet, check that it is on one row only and "
-        "that its stage cell names a stage of the pipeline: a deal whose ID is on "
-        "several rows is not recorded, nor one that has not yet been in a stage "
-        "(its row in the Problems tab says why).\n"
+        "end)? If 'a 1' is in the sheet, check that it is on one row only: a deal "
+        "whose ID is on several rows is not recorded. Nor is a deal whose stage "
+        "cell has named no stage of the pipeline yet; its row in the Problems "
+        "tab says why.\n"
     )
 
 
@@ -505,7 +506,8 @@ def test_log_suggests_only_close_ids(
         f"Error: No stage changes of deal {typed!r} recorded for tab 'Deals' of "
         f"{str(workbook)!r}.{suggestion} If {typed!r} is in the sheet, check that "
         "it is on one row only: a deal whose ID is on several rows is not "
-        "recorded.\n"
+        "recorded. Nor is a deal whose stage cell has named no "
+        "stage of the pipeline yet; its row in the Problems tab says why.\n"
     )
 
 
