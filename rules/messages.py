@@ -277,6 +277,12 @@ MESSAGES: Templates = {
                 "a deal, type its stage, one of: {stages}."
             ),
             (
+                "{column} {value!r} is a date, not a stage: the cell holds the date "
+                "{date_cell}, as Excel makes of a stage typed like 1/2 or Mar 3. "
+                "Format the column as text, then type the stage again, one of: "
+                "{stages}."
+            ),
+            (
                 "{column} {value!r} is not a stage of this pipeline; did you mean "
                 "{suggestion!r}? If the team writes the stage this way, add "
                 "{value!r} to that stage's aliases in the definition."
@@ -296,6 +302,11 @@ MESSAGES: Templates = {
                 "{column}“{totals_label}”不是本漏斗的阶段，而是合计行或小计行的标签，"
                 "这种行没有自己的商机编号。如果这一行是合计行，请清空它的编号单元格；"
                 "如果它是商机，请填写它的阶段：{stages}之一。"
+            ),
+            (
+                "{column}“{value}”是日期，不是阶段：单元格存的是日期 {date_cell}，"
+                "Excel 会把 1/2 这样输入的阶段变成日期。请把该列设为文本格式，"
+                "再重新填写阶段：{stages}之一。"
             ),
             (
                 "{column}“{value}”不是本漏斗的阶段，您是否想填“{suggestion}”？"

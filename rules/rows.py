@@ -1403,9 +1403,14 @@ def _row_findings(
         params = {"stages": reader.stage_names}
         label = str(deal.values[STAGE_FIELD])
         suggestion = reader.stages.suggest(label)
+        raw = deal.raw.get(STAGE_FIELD)
         # An alias for a totals label would make every such row a deal.
         if is_totals_label(label):
             params["totals_label"] = label
+        elif isinstance(raw, dt.date | dt.datetime):
+            # A date cell: Excel turned a stage typed like 1/2 into a date, so a
+            # stage spelt like it would be the wrong fix.
+            params["date_cell"] = raw.isoformat()[:10]
         elif suggestion is not None:
             params["suggestion"] = suggestion
         code = Code.UNKNOWN_STAGE

@@ -480,6 +480,24 @@ def test_unknown_stage_lists_stages(
     ]
 
 
+def test_date_in_stage_cell_named_as_date(english_pipeline: Pipeline) -> None:
+    deals, findings = read(
+        english_pipeline, ["Deal ID", "Stage"], ["D-1", dt.datetime(2026, 1, 2)]
+    )
+
+    (finding,) = findings
+    assert deals[0].stage is None
+    assert finding.code is Code.UNKNOWN_STAGE
+    assert finding.params["date_cell"] == "2026-01-02"
+    assert "suggestion" not in finding.params
+    assert render_message(finding, Locale.EN).endswith(
+        "is a date, not a stage: the cell holds the date 2026-01-02, as Excel "
+        "makes of a stage typed like 1/2 or Mar 3. Format the column as text, "
+        "then type the stage again, one of: Lead, Qualified, Demo, Proposal, "
+        "Negotiation, Closed Won, Closed Lost."
+    )
+
+
 def test_blank_stage_is_missing_required(english_pipeline: Pipeline) -> None:
     deals, findings = read(
         english_pipeline, ["Deal ID", "Stage", "Amount"], ["D-1", None, 500]
