@@ -23,7 +23,10 @@ NAMED_CELLS = 3
 
 
 def describe_far_rows(
-    grid: SheetGrid, filled_rows: int, status_column: int | None = None
+    grid: SheetGrid,
+    filled_rows: int,
+    status_column: int | None = None,
+    id_column: int | None = None,
 ) -> str | None:
     """Return a warning naming the cells far below the tab's data, if there are any.
 
@@ -32,7 +35,9 @@ def describe_far_rows(
     rows with a value, or more (the header row plus the deals, say): a grid
     with fewer empty rows than such a run is passed over without reading its
     rows. A cell of ``status_column`` (0-based), where
-    pipesheet writes, is named only on a row without other values.
+    pipesheet writes, is named only on a row without other values. A far row
+    with a value in ``id_column`` holds a deal, which the warning names as
+    one to move up rather than a cell to clear.
 
     Before: a 6-deal sheet with ``x`` in B30000 and ``y`` in B40000. After:
     "Workbook 's.xlsx', tab 'Deals': cells B30000 ('x'), B40000 ('y') lie
@@ -64,17 +69,57 @@ def describe_far_rows(
     width = max(
         len(rows[data_end - 1]), *(len(rows[number - 1]) for number in far_rows)
     )
+    deal_rows = [number for number in far_rows if _deal_id(grid, number, id_column)]
+    other_rows = [number for number in far_rows if number not in set(deal_rows)]
+    subjects: list[tuple[str, bool]] = []
+    if deal_rows:
+        subjects.append(_far_deals(grid, deal_rows, id_column))
+    if other_rows:
+        subjects.append(_far_cells(grid, other_rows, status_column))
+    fix = "Clear the cells below the data that the team does not need."
+    if deal_rows:
+        fix = (
+            "Move those deals up to the rows below the other deals, and clear the "
+            "cells below the data that the team does not need."
+        )
+    singular = len(subjects) == 1 and subjects[0][1]
+    subject = " and ".join(text for text, _ in subjects)
+    verb = "lies" if singular else "lie"
     return (
-        f"{grid.describe_location()}: {_far_cells(grid, far_rows, status_column)} "
-        f"far below the data, which ends at row {data_end:,}. Each run reads every "
-        f"row down to row {last:,} (about {last * width:,} cells), which makes runs "
-        "slow and uses much memory. Clear the cells below the data that the team "
-        "does not need."
+        f"{grid.describe_location()}: {subject} {verb} far below the data, which "
+        f"ends at row {data_end:,}. Each run reads every row down to row {last:,} "
+        f"(about {last * width:,} cells), which makes runs slow and uses much "
+        f"memory. {fix}"
     )
 
 
-def _far_cells(grid: SheetGrid, far_rows: list[int], status_column: int | None) -> str:
-    """Name the far cells as a sentence's subject: "cells B9 ('x'), B12 ('y') lie".
+def _deal_id(grid: SheetGrid, row: int, id_column: int | None) -> CellValue:
+    """Return the deal ID cell of ``row``, or None without an ID column."""
+    values = grid.rows[row - 1]
+    if id_column is None or id_column >= len(values):
+        return None
+    return values[id_column]
+
+
+def _far_deals(
+    grid: SheetGrid, deal_rows: list[int], id_column: int | None
+) -> tuple[str, bool]:
+    """Name far deal rows as a subject, "the deal in row 9 ('D-3')", and if one."""
+    named = ", ".join(
+        f"{number:,} ({_deal_id(grid, number, id_column)!r})"
+        for number in deal_rows[:NAMED_CELLS]
+    )
+    if len(deal_rows) == 1:
+        return f"the deal in row {named}", True
+    if len(deal_rows) > NAMED_CELLS:
+        named += f" and {len(deal_rows) - NAMED_CELLS:,} more"
+    return f"{len(deal_rows):,} deals, in rows {named},", False
+
+
+def _far_cells(
+    grid: SheetGrid, far_rows: list[int], status_column: int | None
+) -> tuple[str, bool]:
+    """Name the far cells as a subject, "cells B9 ('x'), B12 ('y')", and if one.
 
     A far row without a value is the tab's last row, whose cell contains empty
     text that the reader returns as an empty cell.
@@ -96,8 +141,7 @@ def _far_cells(grid: SheetGrid, far_rows: list[int], status_column: int | None) 
             f"a cell with empty text in row {far_rows[-1]:,} (such as a formula "
             'giving "")'
         )
-    singular = len(parts) == 1 and len(cells) <= 1
-    return f"{' and '.join(parts)} {'lies' if singular else 'lie'}"
+    return " and ".join(parts), len(parts) == 1 and len(cells) <= 1
 
 
 def _empty_rows(pair: tuple[int, int]) -> int:

@@ -636,11 +636,13 @@ def _far_rows(grid: SheetGrid | None, pipeline: Pipeline) -> str | None:
     if grid is None:
         return None
     try:
-        status_column = _columns_without_required(grid, pipeline).status_column
+        columns = _columns_without_required(grid, pipeline)
     except PipesheetError:
-        status_column = None
+        status_column = id_column = None
+    else:
+        status_column, id_column = columns.status_column, columns.fields.get("id")
     # doctor passes no count of filled rows, so every row is read.
-    return describe_far_rows(grid, 0, status_column)
+    return describe_far_rows(grid, 0, status_column, id_column)
 
 
 def _warn(warning: str) -> str:

@@ -230,7 +230,10 @@ def _run_sync(
         deal_rows = with_filled_ids(deal_rows, columns, grid, id_fills)
     deals, findings = deal_rows.deals, deal_rows.findings
     far_rows = describe_far_rows(
-        grid, columns.header_row + len(deals), columns.status_column
+        grid,
+        columns.header_row + len(deals),
+        columns.status_column,
+        columns.fields.get(ID_FIELD),
     )
     if far_rows is not None:
         logger.warning("%s", far_rows)

@@ -118,3 +118,27 @@ def test_many_far_cells_counted() -> None:
     assert warning is not None
     assert "cells A10004 ('a'), B10004 ('b'), C10004 ('c') and 2 more lie" in warning
     assert "(about 50,020 cells)" in warning
+
+
+def test_far_deals_named_to_move_up() -> None:
+    grid = grid_with((FAR_GAP_ROWS, ["D-3", "Lead", 300]), (0, ["D-4", "Won", 400]))
+
+    assert describe_far_rows(grid, 3, id_column=0) == (
+        "Workbook 's.xlsx', tab 'Deals': 2 deals, in rows 10,004 ('D-3'), 10,005 "
+        "('D-4'), lie far below the data, which ends at row 3. Each run reads "
+        "every row down to row 10,005 (about 30,015 cells), which makes runs slow "
+        "and uses much memory. Move those deals up to the rows below the other "
+        "deals, and clear the cells below the data that the team does not need."
+    )
+
+
+def test_far_deal_and_stray_cell_named_apart() -> None:
+    grid = grid_with((FAR_GAP_ROWS, ["D-3", "Lead", 300]), (5, [None, None, "x"]))
+
+    message = describe_far_rows(grid, 3, id_column=0)
+
+    assert message is not None
+    assert message.startswith(
+        "Workbook 's.xlsx', tab 'Deals': the deal in row 10,004 ('D-3') and cell "
+        "C10010 ('x') lie far below the data"
+    )
