@@ -160,7 +160,7 @@ def _longest_length(column: tuple[CellValue, ...]) -> int:
     return max(len(value) for value in column if type(value) is str)
 
 
-WIDEST_COLUMN = 80
+WIDEST_COLUMN = 100
 """The widest column a tab gets from its content, in characters of the font.
 
 A longer text in a column with a filled cell to its right is cut at the edge.

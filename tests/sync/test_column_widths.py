@@ -80,7 +80,7 @@ def test_last_cell_of_row_is_not_measured() -> None:
         ([1, 250_000, None], 9),
         ([1.5, -1_234_567.891], 15),
         (["text", 12, None], 6),
-        (["x" * 200, "y"], WIDEST_COLUMN),
+        (["x" * 300, "y"], WIDEST_COLUMN),
     ],
     ids=["ints", "floats", "mixed", "capped"],
 )
