@@ -13,6 +13,7 @@ English subject and one line of the body::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from config.models import Locale, Pipeline
@@ -26,6 +27,11 @@ EN, ZH = Locale.EN, Locale.ZH_CN
 CHAT_ITEM_LIMIT = 10
 # Characters of one item line in a chat message.
 CHAT_LINE_LIMIT = 160
+# Characters of a next step that an item quotes; the rest is counted. A cell
+# can hold a page of notes, which the Follow-ups tab shows whole.
+NEXT_STEP_LIMIT = 200
+# A line break, with the spaces around it, inside one item's text.
+LINE_BREAK = re.compile(r"[^\S\n\r\v\f\x85\u2028\u2029]*[\n\r\v\f\x85\u2028\u2029]\s*")
 # Items shown in each section of an e-mail ("New since the last digest",
 # "Still open"); the rest are counted. Without a cap, the manager's digest of
 # the 8,800-deal Maven CRM sample lists 2,905 items (about 480 KB as e-mail),
@@ -151,8 +157,36 @@ def render_item(
         phrase=render_short(finding, locale), date=finding.params["date"]
     )
     if next_step:
-        phrase = words["next_step"].format(phrase=phrase, step=next_step)
+        step = cut_next_step(one_line(next_step))
+        phrase = words["next_step"].format(phrase=phrase, step=step)
     return phrase, phrase
+
+
+def cut_next_step(text: str) -> str:
+    """Return a next step of at most :data:`NEXT_STEP_LIMIT` characters.
+
+    A longer one keeps its start and ends in a count of the characters left
+    out, such as ``… (409 more characters)``, so the reader knows to open the
+    sheet for the rest.
+    """
+    text = text.strip()
+    if len(text) <= NEXT_STEP_LIMIT:
+        return text
+    mark = f"… ({len(text) - NEXT_STEP_LIMIT:,} more characters)"
+    return text[:NEXT_STEP_LIMIT].rstrip() + mark
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` with each line break, and the spaces around it, as one space.
+
+    An item is one entry of a list in every format. A line break in a cell
+    it quotes would end the entry, so its next lines would read as text
+    outside the list.
+
+    >>> one_line("Call Ana.\\nThen send the quote.")
+    'Call Ana. Then send the quote.'
+    """
+    return LINE_BREAK.sub(" ", text)
 
 
 def render_digest(text: DigestText) -> RenderedDigest:
@@ -287,8 +321,8 @@ def _line_text(line: DigestLine, locale: Locale, short: bool) -> str:
     message = line.short_message if short else line.message
     label = _deal_label(line, locale)
     if label is None:
-        return message
-    return WORDS[locale]["line"].format(label=label, message=message)
+        return one_line(message)
+    return one_line(WORDS[locale]["line"].format(label=label, message=message))
 
 
 def _deal_label(line: DigestLine, locale: Locale) -> str | None:

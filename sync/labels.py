@@ -42,6 +42,7 @@ LABELS: dict[Locale, dict[str, str]] = {
         "next_step": "Next step",
         "due": "Due",
         "days_overdue": "Days overdue",
+        "days_left": "Days left",
         "state": "State",
         "no_followups": "No overdue or due-soon follow-ups.",
         "column": "Column",
@@ -113,6 +114,7 @@ LABELS: dict[Locale, dict[str, str]] = {
         "next_step": "下一步",
         "due": "到期日",
         "days_overdue": "逾期天数",
+        "days_left": "剩余天数",
         "state": "状态",
         "no_followups": "没有逾期或即将到期的跟进。",
         "column": "列",
@@ -161,6 +163,48 @@ FOLLOWUP_STATE_LABELS: dict[Locale, dict[str, str]] = {
 SEVERITY_LABELS: dict[Locale, dict[str, str]] = {
     Locale.EN: {"error": "error", "warning": "warning", "info": "info"},
     Locale.ZH_CN: {"error": "错误", "warning": "提醒", "info": "提示"},
+}
+
+# One entry per figure column of the Follow-ups tab: its label key and how it
+# is counted. The Definitions tab lists them under the tab's name.
+FOLLOWUP_DEFINITIONS: dict[Locale, list[tuple[str, str]]] = {
+    Locale.EN: [
+        (
+            "days_overdue",
+            (
+                "Days since the next step's due date, for a follow-up past it; "
+                "blank for one not yet overdue."
+            ),
+        ),
+        (
+            "days_left",
+            (
+                "Days until the next step's due date, for a follow-up due soon; "
+                "0 when it is due today, blank for one overdue."
+            ),
+        ),
+        (
+            "state",
+            (
+                "overdue when the due date has passed; due soon when it is today "
+                "or within followups.due_soon_days days of the definition."
+            ),
+        ),
+    ],
+    Locale.ZH_CN: [
+        ("days_overdue", "已过下一步到期日的天数，仅用于已逾期的跟进；未逾期时留空。"),
+        (
+            "days_left",
+            "距下一步到期日的天数，仅用于即将到期的跟进；当天到期为 0，已逾期时留空。",
+        ),
+        (
+            "state",
+            (
+                "到期日已过为“已逾期”；到期日为今天或在定义的 "
+                "followups.due_soon_days 天内为“即将到期”。"
+            ),
+        ),
+    ],
 }
 
 # One entry per figure of the Funnel tab: its label key and how it is counted.

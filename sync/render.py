@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from config.models import Locale, Pipeline
 from rules.deals import Deal
@@ -21,8 +21,10 @@ from rules.messages import render_messages
 from rules.metrics import Breakdown, PipelineMetrics
 from rules.stage_history import HistoryOutcome
 from rules.stage_log import LogFunnelStage
+from sync.cell_text import explanation_lines
 from sync.labels import (
     DEFINITIONS,
+    FOLLOWUP_DEFINITIONS,
     FOLLOWUP_STATE_LABELS,
     LABELS,
     OUTCOME_LABELS,
@@ -60,7 +62,14 @@ def render_tabs(
     tabs = [
         render_funnel(names.funnel, banner, pipeline, metrics, logged_funnel),
         render_followups(names.followups, banner, locale, followups),
-        render_problems(names.problems, banner, locale, findings, in_order=True),
+        render_problems(
+            names.problems,
+            banner,
+            locale,
+            findings,
+            in_order=True,
+            owners=_owners_by_row(deals),
+        ),
         render_definitions(names.definitions, banner, pipeline, metrics.period_start),
     ]
     if history is not None:
@@ -210,7 +219,12 @@ def _breakdown_rows(
 def render_followups(
     name: str, banner: str, locale: Locale, followups: Sequence[Followup]
 ) -> GeneratedTab:
-    """Render one line per overdue or due-soon next step, grouped by owner."""
+    """Render one line per overdue or due-soon next step, grouped by owner.
+
+    Days overdue is filled for an overdue step and Days left for one due soon,
+    so neither column holds a negative count. Next step comes last, where a
+    long text spills into the empty cells to its right.
+    """
     labels = LABELS[locale]
     # Enum.value is a property, slower than a dict lookup by member.
     states = {
@@ -222,13 +236,15 @@ def render_followups(
         "row",
         "account",
         "stage",
-        "next_step",
         "due",
         "days_overdue",
+        "days_left",
         "state",
+        "next_step",
     )
     rows: Grid = [[banner], [], [labels[key] for key in keys]]
     for item in followups:
+        days = item.days_overdue
         rows.append(
             [
                 item.owner or labels["blank"],
@@ -236,16 +252,17 @@ def render_followups(
                 item.row,
                 item.account,
                 item.stage,
-                item.next_step,
                 item.due,
-                item.days_overdue,
+                days if item.state is FollowupState.OVERDUE else None,
+                None if item.state is FollowupState.OVERDUE else -days,
                 states[item.state],
+                item.next_step,
             ]
         )
     if not followups:
         rows.append([labels["no_followups"]])
     return GeneratedTab(
-        name=name, grid=rows, column_widths=[18, 12, 6, 22, 16, 28, 12, 12, 10]
+        name=name, grid=rows, column_widths=[18, 12, 6, 22, 16, 12, 12, 12, 10, 60]
     )
 
 
@@ -256,8 +273,12 @@ def render_problems(
     findings: Sequence[Finding],
     *,
     in_order: bool = False,
+    owners: Mapping[int | None, str] | None = None,
 ) -> GeneratedTab:
     """Render every finding, by row, errors before warnings before notices.
+
+    ``owners`` gives the owner of the deal on each sheet row, so a rep can
+    pick out their own findings; a row without one shows a blank Owner.
 
     With ``in_order``, the findings are already in the order that
     :func:`rules.findings.sort_findings` returns and are not sorted again.
@@ -265,7 +286,17 @@ def render_problems(
     benchmark sheet (2-core VM).
     """
     labels = LABELS[locale]
-    keys = ("row", "deal_id", "column", "cell_value", "severity", "code", "message")
+    keys = (
+        "row",
+        "deal_id",
+        "owner",
+        "column",
+        "cell_value",
+        "severity",
+        "code",
+        "message",
+    )
+    owner_of = (owners or {}).get
     rows: Grid = [[banner], [], [labels[key] for key in keys]]
     # Enum.value is a property, slower than a dict lookup, and the rows read
     # a few values per finding, so they are looked up by member.
@@ -277,6 +308,7 @@ def render_problems(
         [
             finding.row,
             finding.deal_id,
+            owner_of(finding.row),
             finding.column,
             finding.value,
             severities[finding.severity],
@@ -287,7 +319,9 @@ def render_problems(
     )
     if not findings:
         rows.append([labels["no_problems"]])
-    return GeneratedTab(name=name, grid=rows, column_widths=[6, 12, 18, 22, 10, 22, 80])
+    return GeneratedTab(
+        name=name, grid=rows, column_widths=[6, 12, 18, 18, 22, 10, 22, 80]
+    )
 
 
 def render_definitions(
@@ -306,9 +340,11 @@ def render_definitions(
     days = pipeline.metrics.win_rate_days
     if period_start is not None and days is not None:
         closed = labels["period_days"].format(days=days, start=period_start)
-    rows.extend(
-        [labels[key], text.format(closed=closed)] for key, text in DEFINITIONS[locale]
-    )
+    for key, text in DEFINITIONS[locale]:
+        rows.extend(_explained(labels[key], text.format(closed=closed)))
+    rows.extend([[], [pipeline.outputs.tabs.followups]])
+    for key, text in FOLLOWUP_DEFINITIONS[locale]:
+        rows.extend(_explained(labels[key], text))
 
     rows.extend([[], [labels["stages_title"]]])
     rows.append(
@@ -331,7 +367,28 @@ def render_definitions(
                 stage.idle_days,
             ]
         )
-    return GeneratedTab(name=name, grid=rows, column_widths=[28, 90, 14, 40, 16])
+    return GeneratedTab(name=name, grid=rows, column_widths=[28, 102, 14, 40, 16])
+
+
+def _explained(label: str, text: str) -> Grid:
+    """Return a label and its explanation, one row per line of the explanation.
+
+    A long explanation would run past the screen's edge on one line.
+    """
+    first, *rest = explanation_lines(text) or [""]
+    rows: Grid = [[label, first]]
+    rows.extend([None, line] for line in rest)
+    return rows
+
+
+def _owners_by_row(deals: Sequence[Deal]) -> dict[int | None, str]:
+    """Return the trimmed owner of each deal that has one, by sheet row."""
+    owners: dict[int | None, str] = {}
+    for deal in deals:
+        owner = deal.text("owner")
+        if owner and not owner.isspace():
+            owners[deal.row] = owner.strip()
+    return owners
 
 
 def _field_label(pipeline: Pipeline, field: str) -> str:

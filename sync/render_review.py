@@ -11,6 +11,7 @@ import datetime as dt
 from config.models import Locale, Pipeline
 from rules.grid import CellValue
 from rules.review import MonthlyReview
+from sync.cell_text import EXPLANATION_WIDTH, display_width, explanation_lines
 from sync.labels import OUTCOME_LABELS
 from sync.plan import GeneratedTab
 from sync.render import as_percent
@@ -233,9 +234,26 @@ def render_review(
         rows.insert(len(rows) - 1, [close_date_note])
     return GeneratedTab(
         name=review_tab_name(locale, review.first_day, pipeline.outputs.tabs.review),
-        grid=rows,
+        grid=[rows[0], *_broken_sentences(rows[1:])],
         column_widths=[28, 16, 20, 22, 10, 10, 16, 14],
     )
+
+
+def _broken_sentences(rows: Grid) -> Grid:
+    """Return ``rows`` with each long sentence on a row of its own broken into lines.
+
+    A sentence alone in its row spills into the empty cells to its right, but
+    past the screen's edge it cannot be read, so it goes on as many rows as
+    :func:`~sync.cell_text.explanation_lines` gives.
+    """
+    broken: Grid = []
+    for row in rows:
+        text = row[0] if len(row) == 1 else None
+        if isinstance(text, str) and display_width(text) > EXPLANATION_WIDTH:
+            broken.extend([line] for line in explanation_lines(text))
+        else:
+            broken.append(row)
+    return broken
 
 
 def _no_runs_rows(

@@ -416,6 +416,26 @@ def test_chinese_plain_text_in_full() -> None:
     )
 
 
+def test_next_step_with_line_breaks_stays_one_item() -> None:
+    deals = [deal(5, "Ana Lima")]
+    step = "Call the lead.\nSend the quote. \r\n\n  Book a demo." + " More." * 100
+    followups = [followup(5, "Ana Lima", 5, next_step=step)]
+
+    digest = only_digest(followups, [], deals)
+
+    item = (
+        "- D-5 · Qualified (row 5): follow-up 5 days overdue (2025-09-25): "
+        "Call the lead. Send the quote. Book a demo. More."
+    )
+    [plain_item] = [line for line in digest.text.splitlines() if "D-5" in line]
+    assert plain_item.startswith(item)
+    assert plain_item.endswith("… (443 more characters)")
+    for body in (digest.text, digest.chat_text, digest.markdown):
+        lines = body.splitlines()
+        assert not any(line.startswith(("Send", "Book", " More")) for line in lines)
+        assert [line for line in lines if "D-5" in line][0].startswith(item[:40])
+
+
 def test_markdown_body_short_and_bold_headings() -> None:
     deals = [deal(5, "Ana Lima"), deal(7, "Ana Lima")]
     followups = [followup(5, "Ana Lima", 2)]

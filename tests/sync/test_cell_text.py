@@ -115,7 +115,7 @@ def test_excel_problems_message_cut_with_mark(
     workbook = openpyxl.load_workbook("tiny.xlsx", read_only=True)
     problems = list(workbook["Problems"].iter_rows(min_row=4, values_only=True))
     workbook.close()
-    message = problems[0][6]
+    message = problems[0][7]
     assert isinstance(message, str)
     assert len(message) == MAX_CELL_TEXT
     assert message.endswith(" more characters)")

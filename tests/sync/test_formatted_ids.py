@@ -105,7 +105,7 @@ def test_problems_tab_uses_shown_ids() -> None:
     assert result.exit_code == 0
     problems = tab_rows("Problems")
     header = problems.index(
-        ["Row", "Deal ID", "Column", "Value", "Severity", "Code", "Message"]
+        ["Row", "Deal ID", "Owner", "Column", "Value", "Severity", "Code", "Message"]
     )
     listed = [(row[0], row[1]) for row in problems[header + 1 :]]
     assert listed == [(3.0, "00123"), (4.0, "D-0007")]

@@ -1623,9 +1623,9 @@ def test_formula_like_value_stays_text_in_problems(
 ) -> None:
     sync(fake, typed)
 
-    problems = fake.read(typed, "Problems!A5:D5", value_render="FORMULA")
-    assert problems == [[3, "D-2", "Stage", "=A1"]]
-    assert stored_value(fake, typed, "Problems", "D5") == {"stringValue": "=A1"}
+    problems = fake.read(typed, "Problems!A5:E5", value_render="FORMULA")
+    assert problems == [[3, "D-2", "", "Stage", "=A1"]]
+    assert stored_value(fake, typed, "Problems", "E5") == {"stringValue": "=A1"}
 
 
 def test_status_text_stays_text(fake: FakeSheets, typed: str) -> None:
@@ -1641,10 +1641,10 @@ def test_followup_due_is_a_date_cell(fake: FakeSheets, typed: str) -> None:
 
     sheet = fake.spreadsheet(typed).sheet_by_title("Follow-ups")
     assert sheet is not None
-    due = sheet.cell(3, 6)
+    due = sheet.cell(3, 5)
     assert due.value == {"numberValue": 45901.0}
     assert due.format["numberFormat"] == {"type": "DATE", "pattern": "yyyy-mm-dd"}
-    assert fake.read(typed, "'Follow-ups'!G4") == [["2025-09-01"]]
+    assert fake.read(typed, "'Follow-ups'!F4") == [["2025-09-01"]]
 
 
 def test_dates_read_back_without_churn(fake: FakeSheets, typed: str) -> None:
@@ -1923,7 +1923,7 @@ def test_long_message_rerun_sends_no_write(fake: FakeSheets) -> None:
     second = sync(fake, spreadsheet_id).report
 
     problems = fake.read(spreadsheet_id, "Problems")
-    messages = [row[6] for row in problems[3:]]
+    messages = [row[7] for row in problems[3:]]
     assert second is None
     assert operations(fake, before) == UNCHANGED_RUN_CALLS
     assert any(message.endswith(" more characters)") for message in messages)

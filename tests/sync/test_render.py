@@ -212,34 +212,48 @@ def test_followups_grouped_by_owner() -> None:
             "Row",
             "Account",
             "Stage",
-            "Next step",
             "Due",
             "Days overdue",
+            "Days left",
             "State",
+            "Next step",
         ],
-        ["Ana", "D-4", 7, None, "Lead", None, dt.date(2025, 9, 29), 1, "overdue"],
+        ["Ana", "D-4", 7, None, "Lead", dt.date(2025, 9, 29), 1, None, "overdue", None],
         [
             "Ana",
             "D-2",
             5,
             "Acme",
             "Qualified",
-            "Demo",
             dt.date(2025, 10, 1),
-            -1,
+            None,
+            1,
             "due soon",
+            "Demo",
         ],
-        ["Ben", "D-1", 4, None, "Lead", "Call", dt.date(2025, 9, 25), 5, "overdue"],
+        [
+            "Ben",
+            "D-1",
+            4,
+            None,
+            "Lead",
+            dt.date(2025, 9, 25),
+            5,
+            None,
+            "overdue",
+            "Call",
+        ],
         [
             "(blank)",
             "D-3",
             6,
             "Zeta",
             "Lead",
-            None,
             dt.date(2025, 9, 20),
             10,
+            None,
             "overdue",
+            None,
         ],
     ]
 
@@ -309,10 +323,20 @@ def test_problems_by_row_then_severity() -> None:
     assert tab.grid == [
         [BANNER],
         [],
-        ["Row", "Deal ID", "Column", "Value", "Severity", "Code", "Message"],
+        [
+            "Row",
+            "Deal ID",
+            "Owner",
+            "Column",
+            "Value",
+            "Severity",
+            "Code",
+            "Message",
+        ],
         [
             4,
             "D-1",
+            None,
             "Stage",
             "Demoo",
             "error",
@@ -325,6 +349,7 @@ def test_problems_by_row_then_severity() -> None:
         [
             5,
             "D-2",
+            None,
             "Account",
             None,
             "error",
@@ -334,6 +359,7 @@ def test_problems_by_row_then_severity() -> None:
         [
             5,
             "D-2",
+            None,
             "Next Step Date",
             "2025-09-25",
             "warning",
@@ -346,6 +372,7 @@ def test_problems_by_row_then_severity() -> None:
         [
             5,
             "D-2",
+            None,
             "Next Step Date",
             "2025-10-01",
             "info",
@@ -358,8 +385,17 @@ def test_problems_by_row_then_severity() -> None:
 def test_problems_in_chinese() -> None:
     tab = render_problems("问题清单", BANNER, Locale.ZH_CN, problem_findings()[2:])
 
-    assert tab.grid[2] == ["行", "商机编号", "列", "值", "级别", "代码", "说明"]
-    assert tab.grid[3][4:] == [
+    assert tab.grid[2] == [
+        "行",
+        "商机编号",
+        "负责人",
+        "列",
+        "值",
+        "级别",
+        "代码",
+        "说明",
+    ]
+    assert tab.grid[3][5:] == [
         "错误",
         "unknown-stage",
         (
@@ -367,7 +403,7 @@ def test_problems_in_chinese() -> None:
             "或在定义中把“Demoo”加入某个阶段的 aliases。"
         ),
     ]
-    assert tab.grid[4][4:] == [
+    assert tab.grid[4][5:] == [
         "错误",
         "missing-required",
         "阶段“Qualified”要求填写Account，请补上。",
@@ -380,7 +416,7 @@ def test_problems_in_given_order() -> None:
 
     tab = render_problems("Problems", BANNER, Locale.EN, findings, in_order=True)
 
-    row_codes = [(row[0], row[5]) for row in tab.grid[3:]]
+    row_codes = [(row[0], row[6]) for row in tab.grid[3:]]
     assert row_codes == [(finding.row, finding.code.value) for finding in findings]
 
 
@@ -393,7 +429,7 @@ def test_run_tabs_keep_finding_order() -> None:
     tabs = render_tabs(pipeline, grid, [], findings, [], metrics, AS_OF)
 
     problems = next(tab for tab in tabs if tab.name == "Problems")
-    row_codes = [(row[0], row[5]) for row in problems.grid[3:]]
+    row_codes = [(row[0], row[6]) for row in problems.grid[3:]]
     assert row_codes == [(finding.row, finding.code.value) for finding in findings]
 
 
@@ -420,7 +456,7 @@ def test_definitions_stage_table() -> None:
 def test_definitions_explain_each_figure() -> None:
     tab = render_definitions("Definitions", BANNER, build_pipeline())
 
-    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    texts = explanations(tab.grid)
     assert tab.grid[2] == ["Figure", "How it is counted"]
     assert texts["Stage conversion %"] == (
         "Reached the next stage ÷ reached this stage × 100; blank for the last."
@@ -451,6 +487,27 @@ def test_definitions_cover_every_funnel_figure(locale: Locale) -> None:
     assert log_header[0] == labels["stage"]
     assert len(figures) == 21
     assert [figure for figure in figures if figure not in explained] == []
+
+
+def explanations(grid: list[list[CellValue]]) -> dict[CellValue, str]:
+    """Return each Definitions label's text, its lines joined as they were cut.
+
+    A line ends where a space was, or between two Chinese characters, which
+    need no space between them.
+    """
+    texts: dict[CellValue, str] = {}
+    label: CellValue = None
+    for row in grid[3:]:
+        if len(row) != 2 or not isinstance(row[1], str):
+            continue
+        if row[0] is not None:
+            label = row[0]
+            texts[label] = row[1]
+        else:
+            ascii_edge = texts[label][-1:].isascii() or row[1][:1].isascii()
+            joint = " " if ascii_edge else ""
+            texts[label] += joint + row[1]
+    return texts
 
 
 ENGLISH_PERIOD = (
@@ -497,7 +554,7 @@ def test_definitions_state_win_rate_period(
 
     tab = render_definitions("Definitions", BANNER, pipeline, dt.date(2025, 9, 1))
 
-    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    texts = explanations(tab.grid)
     labels = {Locale.EN: ("Win rate by count %", "Sales velocity (per day)")}
     labels[Locale.ZH_CN] = ("赢单率（按数量）%", "销售速度（每天）")
     assert texts[labels[locale][0]] == win_rate
@@ -507,7 +564,7 @@ def test_definitions_state_win_rate_period(
 def test_definitions_without_period_count_all() -> None:
     tab = render_definitions("Definitions", BANNER, build_pipeline())
 
-    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    texts = explanations(tab.grid)
     assert texts["Win rate by value %"] == (
         "Won amount ÷ (won + lost amount) × 100 over all closed deals on the "
         "pipeline tab, without amounts left out for their currency (see "
@@ -538,7 +595,7 @@ def test_definitions_name_currency_left_out(
 
     tab = render_definitions("Definitions", BANNER, pipeline)
 
-    texts = {row[0]: row[1] for row in tab.grid[3:] if len(row) == 2}
+    texts = explanations(tab.grid)
     for label in labels:
         assert left_out in texts[label], label
 

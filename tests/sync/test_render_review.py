@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 
 from config.models import Locale, Outcome, Outputs
-from rules.grid import SheetGrid
+from rules.grid import CellValue, SheetGrid
 from rules.review import LostReasonCount, MonthlyReview, ReviewStage, StageWinRate
+from sync.cell_text import display_width, explanation_lines
 from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
 from tests.rules.builders import build_pipeline
@@ -164,15 +165,23 @@ def test_late_review_states_its_scope() -> None:
 def test_late_review_explains_close_date_counts() -> None:
     tab = render_review(LATE_REVIEW, PIPELINE, "Deals", FROZEN_ON, "Close Date")
 
-    assert tab.grid[-2] == [
-        (
-            "Won (Lost) deals with 'Close Date' in 2025-09 and no recorded move: "
-            "deals in a won (lost) stage at the month's end, by the stage log, "
-            "whose 'Close Date' on the sheet is in the month and whose move into "
-            "that stage the log does not show, because it came before the log "
-            "began. The Lost reason table counts them too."
-        )
-    ]
+    note = (
+        "Won (Lost) deals with 'Close Date' in 2025-09 and no recorded move: "
+        "deals in a won (lost) stage at the month's end, by the stage log, "
+        "whose 'Close Date' on the sheet is in the month and whose move into "
+        "that stage the log does not show, because it came before the log "
+        "began. The Lost reason table counts them too."
+    )
+    rows = lines_of(note)
+    assert tab.grid[-1 - len(rows) : -1] == rows
+
+
+def lines_of(sentence: str) -> list[list[CellValue]]:
+    """Return the rows a long sentence takes, one line of at most 100 columns each."""
+    lines = explanation_lines(sentence)
+    assert len(lines) > 1
+    assert all(display_width(line) <= 100 for line in lines)
+    return [[line] for line in lines]
 
 
 NONE_RECORDED_LOST = (
@@ -263,21 +272,20 @@ NO_RUNS = replace(
 def test_month_without_runs_noted() -> None:
     tab = render_review(NO_RUNS, PIPELINE, "Deals", FROZEN_ON, None, "Stage Entered")
 
-    assert tab.grid[2:5] == [
+    dated = (
+        "Moves and new deals in 2025-09 are counted here only where the "
+        "row's 'Stage Entered' dates them in the month. Other moves and new "
+        "deals, and deals that left the sheet in 2025-09, are counted in "
+        "the month of the run that recorded them."
+    )
+    assert tab.grid[2:7] == [
         [
             (
                 "No recorded run fell in 2025-09: the last run before it was on "
                 "2025-08-20, the next on 2025-10-01."
             )
         ],
-        [
-            (
-                "Moves and new deals in 2025-09 are counted here only where the "
-                "row's 'Stage Entered' dates them in the month. Other moves and new "
-                "deals, and deals that left the sheet in 2025-09, are counted in "
-                "the month of the run that recorded them."
-            )
-        ],
+        *lines_of(dated),
         [],
     ]
     assert ["No move into a lost stage is dated in 2025-09."] in tab.grid
@@ -286,13 +294,12 @@ def test_month_without_runs_noted() -> None:
 def test_month_without_runs_or_dates() -> None:
     tab = render_review(NO_RUNS, PIPELINE, "Deals", FROZEN_ON)
 
-    assert tab.grid[3] == [
-        (
-            "Moves, new deals and deals that left the sheet in 2025-09 are counted "
-            "in the month of the run that recorded them, so this review shows none "
-            "of them."
-        )
-    ]
+    undated = (
+        "Moves, new deals and deals that left the sheet in 2025-09 are counted "
+        "in the month of the run that recorded them, so this review shows none "
+        "of them."
+    )
+    assert tab.grid[3:5] == lines_of(undated)
 
 
 def test_month_without_runs_in_chinese() -> None:

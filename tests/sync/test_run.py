@@ -99,7 +99,7 @@ def test_1904_workbook_keeps_its_dates(tmp_path: Path) -> None:
     first = next(deal for deal in result.deals if deal.deal_id == "D-1001")
     assert first.values["next_step_date"] == dt.date(2025, 10, 1)
     followups = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Follow-ups")
-    due_dates = [row[6] for row in followups.to_python()[3:]]
+    due_dates = [row[5] for row in followups.to_python()[3:]]
     assert dt.date(2025, 10, 1) in due_dates
     assert all(due.year == AS_OF.year for due in due_dates if due)
 

@@ -105,7 +105,7 @@ def test_problems_tab_shows_replacement_character(tmp_path: Path) -> None:
     run_once(path, pipeline)
 
     problems = ExcelWorkbook(path).read_tab(PROBLEMS_TAB[Locale.EN])
-    values = {row[3] for row in problems.rows if len(row) > 3}
+    values = {row[4] for row in problems.rows if len(row) > 4}
     assert "Bell\ufffdx" in values
     assert "Own\ufffder _x0041_" in values
 
