@@ -576,8 +576,9 @@ def _sheet_views(tab: GeneratedTab) -> str:
 def _auto_filter(tab: GeneratedTab) -> str:
     """Return the AutoFilter over the tab's only table, or "" for no filter.
 
-    NOTE: Excel and LibreOffice also write a hidden ``_xlnm._FilterDatabase``
-    defined name for the filtered range. pipesheet does not add one.
+    NOTE: no hidden ``_xlnm._FilterDatabase`` defined name is added to the
+    workbook for the filtered range, although openpyxl 3.1 and XlsxWriter 3.3
+    write one with each AutoFilter.
     """
     rows = tab.filter_rows
     if rows is None:

@@ -418,7 +418,7 @@ def test_generated_numbers_get_thousands_formats(fake: FakeSheets, deals: str) -
         "type": "NUMBER",
         "pattern": "#,##0.00",
     }
-    # Problems column A holds sheet row numbers, which keep the General format.
+    # Problems column A contains sheet row numbers, which keep the General format.
     assert "numberValue" in (problems.cell(3, 0).value or {})
     assert "numberFormat" not in problems.cell(3, 0).format
 
