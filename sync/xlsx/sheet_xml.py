@@ -576,9 +576,8 @@ def _sheet_views(tab: GeneratedTab) -> str:
 def _auto_filter(tab: GeneratedTab) -> str:
     """Return the AutoFilter over the tab's only table, or "" for no filter.
 
-    NOTE: no hidden ``_xlnm._FilterDatabase`` defined name is added to the
-    workbook for the filtered range, although openpyxl 3.1 and XlsxWriter 3.3
-    write one with each AutoFilter.
+    LibreOffice also needs the workbook's defined name for the range, which
+    :mod:`sync.xlsx.filter_names` writes.
     """
     rows = tab.filter_rows
     if rows is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -15,10 +16,15 @@ LIST_TABS = {"Follow-ups": "I", "Problems": "G"}
 
 
 @pytest.fixture
-def generated(tmp_path: Path) -> openpyxl.Workbook:
+def generated_path(tmp_path: Path) -> Path:
     path, pipeline = build_workbook(tmp_path, Locale.EN)
     run_once(path, pipeline)
-    return openpyxl.load_workbook(path)
+    return path
+
+
+@pytest.fixture
+def generated(generated_path: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(generated_path)
 
 
 def tab(book: openpyxl.Workbook, title: str) -> Worksheet:
@@ -79,3 +85,25 @@ def test_row_numbers_keep_general_format(generated: openpyxl.Workbook) -> None:
     assert isinstance(followups["C4"].value, int)
     assert followups["C4"].number_format == "General"
     assert followups["H4"].number_format == "#,##0"
+
+
+def test_filters_get_defined_names(
+    generated_path: Path, generated: openpyxl.Workbook
+) -> None:
+    with zipfile.ZipFile(generated_path) as package:
+        workbook_xml = package.read("xl/workbook.xml").decode()
+    positions = {title: generated.sheetnames.index(title) for title in LIST_TABS}
+    rows = {title: tab(generated, title).max_row for title in LIST_TABS}
+
+    # LibreOffice 7.4 drops an AutoFilter without this name.
+    assert workbook_xml.count('name="_xlnm._FilterDatabase"') == 2
+    assert (
+        '<definedName name="_xlnm._FilterDatabase" '
+        f'localSheetId="{positions["Problems"]}" hidden="1">'
+        f"'Problems'!$A$3:$G${rows['Problems']}</definedName>"
+    ) in workbook_xml
+    assert (
+        '<definedName name="_xlnm._FilterDatabase" '
+        f'localSheetId="{positions["Follow-ups"]}" hidden="1">'
+        f"'Follow-ups'!$A$3:$I${rows['Follow-ups']}</definedName>"
+    ) in workbook_xml
