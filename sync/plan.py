@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 
 from rules.grid import CellValue, SheetGrid
+
+# Number of rows at the top of a generated tab searched for its header row.
+MAX_HEADER_ROW = 12
 
 
 # Not frozen, because a frozen dataclass sets each field through
@@ -74,6 +78,38 @@ class GeneratedTab:
     grid: list[list[CellValue]]
     chart: BarChart | None = None
     column_widths: list[float] = field(default_factory=list)
+    # Columns, by 0-based index, whose numbers keep the General format because
+    # they are sheet row numbers or values copied from the sheet, not amounts.
+    plain_number_columns: frozenset[int] = frozenset()
+
+    @cached_property
+    def header_row(self) -> int:
+        """The 0-based grid row of the first table's header, or 0 for none.
+
+        It is the first row after the banner, among the first
+        :data:`MAX_HEADER_ROW` rows, that has two or more cells, all text.
+        The writers freeze the rows down to it and make it bold.
+        """
+        for index, row in enumerate(self.grid[1:MAX_HEADER_ROW], start=1):
+            values = [value for value in row if value is not None]
+            if len(values) > 1 and all(type(value) is str for value in values):
+                return index
+        return 0
+
+    @cached_property
+    def filter_rows(self) -> tuple[int, int] | None:
+        """The 0-based first and last grid rows of the tab's filter, or None.
+
+        A tab has a filter when its first table is its only one: it has a
+        header row and rows below it, with no blank row after the header, as
+        on Problems, Follow-ups and Stage log. The filter covers the header
+        row and every row below it.
+        """
+        header = self.header_row
+        below = islice(self.grid, header + 1, None)
+        if header == 0 or len(self.grid) <= header + 1 or not all(below):
+            return None
+        return header, len(self.grid) - 1
 
     @cached_property
     def digest(self) -> str:

@@ -262,7 +262,10 @@ def render_followups(
     if not followups:
         rows.append([labels["no_followups"]])
     return GeneratedTab(
-        name=name, grid=rows, column_widths=[18, 12, 6, 22, 16, 12, 12, 12, 10, 60]
+        name=name,
+        grid=rows,
+        column_widths=[18, 12, 6, 22, 16, 12, 12, 12, 10, 60],
+        plain_number_columns=frozenset([keys.index("row")]),
     )
 
 
@@ -320,7 +323,10 @@ def render_problems(
     if not findings:
         rows.append([labels["no_problems"]])
     return GeneratedTab(
-        name=name, grid=rows, column_widths=[6, 12, 18, 18, 22, 10, 22, 80]
+        name=name,
+        grid=rows,
+        column_widths=[6, 12, 18, 18, 22, 10, 22, 80],
+        plain_number_columns=frozenset([keys.index("row"), keys.index("cell_value")]),
     )
 
 

@@ -14,11 +14,11 @@ new grid are removed by the shrink.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rules.grid import column_letter
+from rules.grid import CellValue, column_letter
 from sync.plan import BarChart, GeneratedTab
 from sync.sources.sheets_cells import cell_data, parse_cell, typed_positions
 from sync.sources.sheets_state import (
@@ -41,6 +41,21 @@ PROTECTION_DESCRIPTION = (
 # NOTE: Google does not document a size limit for one metadata value; about
 # 30,000 characters is a guess, so pipesheet stays well below it.
 MAX_METADATA_VALUE = 20_000
+
+# The formats of whole and other numbers on generated tabs, as in Excel output.
+NUMBER_FORMATS = {
+    "whole": {"type": "NUMBER", "pattern": "#,##0"},
+    "decimal": {"type": "NUMBER", "pattern": "#,##0.00"},
+}
+# The number kind of a cell value by type. Text, booleans and blanks have
+# none, and any other type (dates, times) is "other".
+_NUMBER_KINDS: dict[type, str | None] = {
+    int: "whole",
+    float: "decimal",
+    str: None,
+    bool: None,
+    type(None): None,
+}
 
 PIXELS_PER_CHARACTER = 7
 PIXEL_PADDING = 5
@@ -192,8 +207,10 @@ def _size_request(sheet_id: int, rows: int, columns: int, frozen: int) -> Reques
 
 
 def _frozen_rows(target: TabTarget) -> int:
-    # The first row (the banner) stays in view, as in the Excel output.
-    return 1 if len(target.tab.grid) > 1 else 0
+    # The banner and the rows down to the first table's header row stay in
+    # view, as in the Excel output.
+    frozen = target.tab.header_row + 1
+    return frozen if len(target.tab.grid) > frozen else 0
 
 
 def _shrink(target: TabTarget) -> list[Request]:
@@ -233,6 +250,8 @@ def _add_sheet(target: TabTarget) -> Request:
 
 def _tab_content(target: TabTarget) -> list[Request]:
     requests = [_cells_request(target)]
+    requests += _number_format_requests(target)
+    requests += _filter_requests(target)
     requests += _width_requests(target)
     requests += _chart_requests(target)
     requests += _metadata_requests(target)
@@ -244,6 +263,7 @@ def _tab_content(target: TabTarget) -> list[Request]:
 def _cells_request(target: TabTarget) -> Request:
     rows, columns = target.size
     name = target.tab.name
+    bold_rows = {0, target.tab.header_row}
     row_data = [
         {
             "values": [
@@ -251,7 +271,7 @@ def _cells_request(target: TabTarget) -> Request:
                     value,
                     tab=name,
                     position=f"{column_letter(column)}{row + 1}",
-                    bold=row == 0,
+                    bold=row in bold_rows,
                 )
                 for column, value in enumerate(values)
             ]
@@ -261,6 +281,65 @@ def _cells_request(target: TabTarget) -> Request:
     area = grid_range(target.sheet_id, 0, rows, 0, columns)
     fields = GENERATED_CELL_FIELDS
     return {"updateCells": {"range": area, "rows": row_data, "fields": fields}}
+
+
+def _number_format_requests(target: TabTarget) -> list[Request]:
+    """Return the number formats of a tab's numbers, one request per run of cells.
+
+    A run is a column's consecutive numbers of one kind, whole or not, with
+    any text or blank cells between them. A date ends a run, since a run's
+    format would replace the date's own. Formats set this way cost a request
+    per run, not per cell, so a 100k-row tab adds a few requests.
+    """
+    plain_columns = target.tab.plain_number_columns
+    columns = max(map(len, target.tab.grid), default=0)
+    requests: list[Request] = []
+    for column in range(columns):
+        if column in plain_columns:
+            continue
+        for kind, first, last in _number_runs(target.tab.grid, column):
+            area = grid_range(target.sheet_id, first, last + 1, column, column + 1)
+            cell = {"userEnteredFormat": {"numberFormat": dict(NUMBER_FORMATS[kind])}}
+            fields = "userEnteredFormat.numberFormat"
+            requests.append(
+                {"repeatCell": {"range": area, "cell": cell, "fields": fields}}
+            )
+    return requests
+
+
+def _number_runs(
+    grid: list[list[CellValue]], column: int
+) -> Iterator[tuple[str, int, int]]:
+    """Yield the kind and first and last 0-based rows of each run of numbers."""
+    kind: str | None = None
+    first = last = 0
+    for row, values in enumerate(grid):
+        value = values[column] if column < len(values) else None
+        value_kind = _NUMBER_KINDS.get(type(value), "other")
+        if value_kind is None:
+            continue
+        if value_kind != kind:
+            if kind in NUMBER_FORMATS:
+                yield kind, first, last
+            kind, first = value_kind, row
+        last = row
+    if kind in NUMBER_FORMATS:
+        yield kind, first, last
+
+
+def _filter_requests(target: TabTarget) -> list[Request]:
+    """Return the basic filter over a tab's only table, replacing any other filter.
+
+    A tab with several tables gets no request, so a filter someone set on it
+    stays until they clear it.
+    """
+    rows = target.tab.filter_rows
+    if rows is None:
+        return []
+    first, last = rows
+    columns = max(len(target.tab.grid[first]), 1)
+    area = grid_range(target.sheet_id, first, last + 1, 0, columns)
+    return [{"setBasicFilter": {"filter": {"range": area}}}]
 
 
 def _width_requests(target: TabTarget) -> list[Request]:

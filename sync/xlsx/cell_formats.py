@@ -37,6 +37,8 @@ _SHORT_DATE = (
 )
 _BUILT_IN_CODES: dict[int, re.Pattern[str]] = {
     0: re.compile("general"),
+    3: re.compile("#,##0"),
+    4: re.compile(r"#,##0\.00"),
     14: re.compile(f"mm-dd-yy|{_SHORT_DATE}"),
     21: re.compile("h{1,2}:mm:ss"),
     22: re.compile(f"{_SHORT_DATE} h{{1,2}}:mm"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from config.errors import DefinitionError, SheetLayoutError
 from config.tab_names import excel_tab_name_problem
+from rules.grid import column_letter
 from sync.plan import GeneratedTab
 from sync.xlsx.app_properties import add_tab_titles
 from sync.xlsx.chart_xml import render_chart, render_drawing
@@ -27,6 +28,7 @@ from sync.xlsx.content_types import (
     WORKSHEET_TYPE,
     ContentTypes,
 )
+from sync.xlsx.filter_names import filter_range
 from sync.xlsx.package import Package
 from sync.xlsx.relationships import (
     CHART,
@@ -129,8 +131,21 @@ def write_generated_tabs(
         for position, tab, sheet, digest in sheets
     }
     workbook.set_tab_records(records)
+    workbook.set_filter_names(
+        {position: _filter_range(tab) for position, tab, _, _ in sheets}
+    )
     _add_app_titles(package, tabs_before, new_tabs)
     return written
+
+
+def _filter_range(tab: GeneratedTab) -> str | None:
+    """Return the range of the tab's AutoFilter as a defined name gives it."""
+    rows = tab.filter_rows
+    if rows is None:
+        return None
+    first, last = rows
+    last_column = column_letter(max(len(tab.grid[first]) - 1, 0))
+    return filter_range(tab.name, first + 1, last + 1, last_column)
 
 
 def _write_tab_parts(

@@ -1,9 +1,13 @@
 """Sheet XML for a generated tab: values only, with a bold, frozen header row.
 
-The first row of the grid is the header. Numbers are written as numbers, text as
-inline strings, booleans as booleans, and dates and times as serial numbers with
-a date format (so Excel shows them as dates). Empty cells (None, NaN) are left
-out. A grid row with only empty cells gives no ``<row>`` element.
+The first row of the grid is the banner and the first table's header row is
+:attr:`~sync.plan.GeneratedTab.header_row`. Both are bold, and the rows down to
+the header row are frozen. A tab with one table gets an AutoFilter over it.
+Numbers are written as numbers, text as inline strings, booleans as booleans,
+and dates and times as serial numbers with a date format (so Excel shows them
+as dates). Whole numbers show as ``#,##0`` and other numbers as ``#,##0.00``,
+except in the tab's plain number columns. Empty cells (None, NaN) are left out.
+A grid row with only empty cells gives no ``<row>`` element.
 
 Characters XML cannot carry (control characters other than tab, line feed and
 carriage return) become U+FFFD. The planner makes the same replacement when it
@@ -41,6 +45,10 @@ RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relati
 DATE_FORMAT = 14
 DATETIME_FORMAT = 22
 TIME_FORMAT = 21
+# Built-in number formats #,##0 and #,##0.00, and General.
+WHOLE_NUMBER_FORMAT = 3
+DECIMAL_FORMAT = 4
+GENERAL_FORMAT = 0
 
 # Excel's serial day 0 is 1899-12-30 for every date from 1900-03-01 on. Earlier
 # serials are one lower, because Excel counts a 29 February 1900 that never was.
@@ -121,14 +129,15 @@ def write_tab(
         "<sheetData>"
     )
     tail = (
-        "</sheetData>"
+        f"</sheetData>{_auto_filter(tab)}"
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
         f'footer="0.3"/>{drawing}</worksheet>'
     )
 
     write(head.encode())
     try:
-        _SheetData(styles, date1904).render(tab.grid, write, digest)
+        sheet_data = _SheetData(styles, date1904, tab.plain_number_columns)
+        sheet_data.render(tab.grid, write, digest, tab.header_row)
     except ValueError as error:
         place = f"Workbook {workbook!r}, generated" if workbook else "Generated"
         raise SourceError(f"{place} tab {tab.name!r}, {error}.") from error
@@ -174,9 +183,18 @@ class _SheetData:
     distinct value of a column is rendered once.
     """
 
-    def __init__(self, styles: StyleSheet, date1904: bool = False) -> None:
+    def __init__(
+        self,
+        styles: StyleSheet,
+        date1904: bool = False,
+        plain_number_columns: frozenset[int] = frozenset(),
+    ) -> None:
         self.styles = styles
         self.date1904 = date1904
+        self.plain_number_columns = plain_number_columns
+        # The number formats of whole and other numbers in the column rendered.
+        self.whole_format = WHOLE_NUMBER_FORMAT
+        self.decimal_format = DECIMAL_FORMAT
         self.letters: list[str] = []
         self.style_attributes: dict[tuple[int, bool], str] = {}
 
@@ -185,13 +203,15 @@ class _SheetData:
         grid: list[list[CellValue]],
         write: Callable[[bytes], object],
         digest: GridDigest | None = None,
+        header_row: int = 0,
     ) -> None:
         """Pass the rows of ``grid`` to ``write``, leaving out rows without a value.
 
-        The first row is the bold header. Rendering one block at a time keeps
-        memory low, because the Problems tab of a large sheet is tens of
-        megabytes of XML. Every text in a block is already in UTF-8 code units
-        (see :func:`_utf8_code_units`), so Latin-1 encodes the block as UTF-8.
+        The first row (the banner) and the ``header_row`` of the grid are
+        bold. Rendering one block at a time keeps memory low, because the
+        Problems tab of a large sheet is tens of megabytes of XML. Every text
+        in a block is already in UTF-8 code units (see
+        :func:`_utf8_code_units`), so Latin-1 encodes the block as UTF-8.
 
         :param digest: a digest to add the grid to. From its second block on,
             it hashes the columns the XML was rendered from, so those rows are
@@ -204,9 +224,14 @@ class _SheetData:
         if digest is not None and grid:
             digest.add_block(grid[:DIGEST_ROWS])
         for start, end in _blocks(len(grid)):
-            rows = grid[start:end]
-            columns = list(zip_longest(*rows))
-            write(self.rows(columns, len(rows), start + 1).encode("latin-1"))
+            # The header row is in the first block, which the digest hashes
+            # apart, so a block that is split is never passed to the digest.
+            for part_start, part_end in _split_at(start, end, header_row):
+                rows = grid[part_start:part_end]
+                columns = list(zip_longest(*rows))
+                bold = part_start == header_row
+                xml = self.rows(columns, len(rows), part_start + 1, bold)
+                write(xml.encode("latin-1"))
             if digest is not None and start >= DIGEST_ROWS:
                 digest.add_block(rows, columns)
 
@@ -243,6 +268,10 @@ class _SheetData:
     ) -> tuple[list[str | list[str]], bool]:
         """Return the pieces of a column's cells, and whether every cell has a value."""
         opening = f'<c r="{self.letter(index)}'
+        if index in self.plain_number_columns:
+            self.whole_format = self.decimal_format = GENERAL_FORMAT
+        else:
+            self.whole_format, self.decimal_format = WHOLE_NUMBER_FORMAT, DECIMAL_FORMAT
         joined = _joined_texts(values)
         if joined is not None and "" not in values:
             head, tail = self.text_parts(bold)
@@ -253,7 +282,7 @@ class _SheetData:
         if kinds == {type(None)}:
             return [], False
         if kinds == {int} and _written_as_integers(cast(tuple[int, ...], values)):
-            head = f'"{self.style(0, bold)}><v>'
+            head = f'"{self.style(self.whole_format, bold)}><v>'
             texts = _integer_texts(cast(tuple[int, ...], values))
             return [opening, numbers, head, texts, "</v></c>"], True
 
@@ -357,7 +386,10 @@ class _SheetData:
             return ""
         if math.isinf(number):
             return f'{self.style(0, bold)} t="e"><v>#NUM!</v></c>'
-        return f"{self.style(0, bold)}><v>{_number_text(number)}</v></c>"
+        number_format = (
+            self.whole_format if type(number) is int else self.decimal_format
+        )
+        return f"{self.style(number_format, bold)}><v>{_number_text(number)}</v></c>"
 
     def date_body(self, value: dt.date | dt.datetime | dt.time, bold: bool) -> str:
         serial = excel_serial(value, date1904=self.date1904)
@@ -400,6 +432,18 @@ def _blocks(row_count: int) -> Iterator[tuple[int, int]]:
     while start < row_count:
         yield start, end
         start, end = end, min(end - end % ROWS_PER_BLOCK + ROWS_PER_BLOCK, row_count)
+
+
+def _split_at(start: int, end: int, row: int) -> list[tuple[int, int]]:
+    """Return the rows from ``start`` to ``end`` as parts, with ``row`` alone in one.
+
+    >>> _split_at(1, 16, 2)
+    [(1, 2), (2, 3), (3, 16)]
+    """
+    if not start <= row < end:
+        return [(start, end)]
+    parts = [(start, row), (row, row + 1), (row + 1, end)]
+    return [(first, last) for first, last in parts if first < last]
 
 
 def _join_rows(
@@ -516,13 +560,31 @@ def _number_text(number: int | float) -> str:
 
 
 def _sheet_views(tab: GeneratedTab) -> str:
-    if len(tab.grid) < 2:
+    """Return the view that freezes the rows down to the tab's header row."""
+    frozen = tab.header_row + 1
+    if len(tab.grid) <= frozen:
         return '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+    top = f"A{frozen + 1}"
     return (
-        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
-        'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{frozen}" '
+        f'topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
+        f'<selection pane="bottomLeft" activeCell="{top}" sqref="{top}"/>'
+        "</sheetView></sheetViews>"
     )
+
+
+def _auto_filter(tab: GeneratedTab) -> str:
+    """Return the AutoFilter over the tab's only table, or "" for no filter.
+
+    LibreOffice also needs the workbook's defined name for the range, which
+    :mod:`sync.xlsx.filter_names` writes.
+    """
+    rows = tab.filter_rows
+    if rows is None:
+        return ""
+    first, last = rows
+    last_column = max(len(tab.grid[first]) - 1, 0)
+    return f'<autoFilter ref="{range_ref(first + 1, 0, last + 1, last_column)}"/>'
 
 
 def _columns(tab: GeneratedTab) -> str:

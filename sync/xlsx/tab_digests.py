@@ -591,11 +591,11 @@ def _part_head(kind: bytes, content: bytes) -> bytes:
 
 def _defined_names(xml: bytes) -> Iterable[tuple[bytes, bytes]]:
     """Yield the start tag and the content of every ``<definedName>``."""
-    for element in _defined_name_elements(xml):
+    for element in defined_name_elements(xml):
         yield start_tag(xml, element), xml[element.content_start : element.content_end]
 
 
-def _defined_name_elements(xml: bytes) -> list[ElementSpan]:
+def defined_name_elements(xml: bytes) -> list[ElementSpan]:
     """Return the ``<definedName>`` elements in the workbook's ``<definedNames>``."""
     outline = PartOutline(xml, max_depth=2)
     names = outline.find_child(outline.root, SPREADSHEET_NS, "definedNames")
@@ -619,7 +619,7 @@ def _record_position(start_tag: bytes) -> int | None:
 def _without_records(xml: bytes, positions: set[int]) -> bytes:
     replaced = [
         element
-        for element in _defined_name_elements(xml)
+        for element in defined_name_elements(xml)
         if _record_position(start_tag(xml, element)) in positions
     ]
     return remove_elements(xml, replaced)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from config.errors import UnsupportedWorkbookError
 from sync.date_system import uses_1904_dates
 from sync.sources.package_messages import strict_open_xml_error
+from sync.xlsx.filter_names import write_filter_names
 from sync.xlsx.markup import escape_attribute
 from sync.xlsx.package import Package
 from sync.xlsx.part_outline import (
@@ -145,6 +146,18 @@ class WorkbookParts:
                 self._xml = drop_tab_records(self._xml, range(len(self.sheets)))
                 return
             self._xml = write_tab_records(self._xml, records)
+
+    def set_filter_names(self, ranges: dict[int, str | None]) -> None:
+        """Store the filtered range of generated tabs, by position in :attr:`sheets`.
+
+        A workbook with a tab name that starts or ends with an apostrophe
+        gets none, since LibreOffice 7.4 fails to load tab-scoped defined
+        names there (see :meth:`set_tab_records`).
+        """
+        if any(_quote_at_end(sheet.name) for sheet in self.sheets):
+            return
+        with editing_part(self._package.workbook, self.part):
+            self._xml = write_filter_names(self._xml, ranges)
 
     def request_full_calculation(self) -> None:
         """Ask Excel to recalculate every formula when it next opens the workbook.

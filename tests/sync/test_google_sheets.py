@@ -357,6 +357,72 @@ def test_funnel_gets_one_column_chart(fake: FakeSheets, deals: str) -> None:
     assert spec["title"] == "Deals that reached each stage"
 
 
+@pytest.mark.parametrize("title", GENERATED_TABS)
+def test_generated_tab_header_row_frozen_and_bold(
+    fake: FakeSheets, deals: str, title: str
+) -> None:
+    sync(fake, deals)
+
+    sheet = fake.spreadsheet(deals).sheet_by_title(title)
+    assert sheet is not None
+    assert sheet.grid["frozenRowCount"] == 3
+    assert sheet.cell(2, 0).format["textFormat"] == {"bold": True}
+    assert sheet.cell(2, 1).format["textFormat"] == {"bold": True}
+    assert "textFormat" not in sheet.cell(3, 0).format
+
+
+@pytest.mark.parametrize(
+    ("title", "last_column"),
+    [("Follow-ups", 9), ("Problems", 7)],
+    ids=["follow-ups", "problems"],
+)
+def test_list_tab_gets_basic_filter(
+    fake: FakeSheets, deals: str, title: str, last_column: int
+) -> None:
+    sync(fake, deals)
+
+    sheet = fake.spreadsheet(deals).sheet_by_title(title)
+    assert sheet is not None
+    assert sheet.basic_filter is not None
+    assert sheet.basic_filter["range"] == {
+        "sheetId": sheet.sheet_id,
+        "startRowIndex": 2,
+        "endRowIndex": sheet.row_count,
+        "startColumnIndex": 0,
+        "endColumnIndex": last_column,
+    }
+
+
+def test_funnel_gets_no_basic_filter(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    assert funnel.basic_filter is None
+
+
+def test_generated_numbers_get_thousands_formats(fake: FakeSheets, deals: str) -> None:
+    sync(fake, deals)
+
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    problems = fake.spreadsheet(deals).sheet_by_title("Problems")
+    assert funnel is not None
+    assert problems is not None
+    # Funnel row 4 is the first stage: deals now (C) and value now (D).
+    assert funnel.cell(3, 2).value == {"numberValue": 2}
+    assert funnel.cell(3, 2).format["numberFormat"] == {
+        "type": "NUMBER",
+        "pattern": "#,##0",
+    }
+    assert funnel.cell(3, 3).format["numberFormat"] == {
+        "type": "NUMBER",
+        "pattern": "#,##0.00",
+    }
+    # Problems column A contains sheet row numbers, which keep the General format.
+    assert "numberValue" in (problems.cell(3, 0).value or {})
+    assert "numberFormat" not in problems.cell(3, 0).format
+
+
 def test_pipeline_tab_gets_highlight_rules(fake: FakeSheets, deals: str) -> None:
     sync(fake, deals)
 
@@ -1683,7 +1749,7 @@ def test_too_large_write_names_largest_tabs(
 
     message = str(raised.value)
     assert message.startswith("The write to spreadsheet 'Pipeline' would be ")
-    assert ", so nothing was written. Its largest parts: tab 'Definitions' " in message
+    assert ", so nothing was written. Its largest parts: tab 'Funnel' " in message
     assert message.count(" bytes, ") == 3
     assert "breakdown under outputs.group_by" in message
     assert "spreadsheets.batchUpdate" not in operations(fake)

@@ -223,7 +223,8 @@ def sync_and_check(syncer: Syncer, memory: StatusMemory | None, context: str) ->
 
     check_unowned_members_kept(before, syncer.path, result, context)
     check_pipeline_tab_kept(before, syncer.path, result, context)
-    check_workbook_names_kept(before, syncer.path, context)
+    generated = generated_names(syncer.pipeline)
+    check_workbook_names_kept(before, syncer.path, generated, context)
     locale = syncer.pipeline.outputs.locale
     check_statuses_follow_ids(syncer.path, result, locale, context)
     if memory is not None:
@@ -558,16 +559,20 @@ def local_name(element: ElementTree.Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
 
-def check_workbook_names_kept(before: Path, after: Path, context: str) -> None:
+def check_workbook_names_kept(
+    before: Path, after: Path, generated: tuple[str, ...], context: str
+) -> None:
     """Check that the workbook part keeps the user's tabs, their order and names.
 
     The workbook part is pipesheet's to rewrite, because it registers generated
-    tabs there, but the tabs and defined names already in it must stay.
+    tabs there, but the tabs and defined names already in it must stay. The
+    filter names of generated tabs are pipesheet's.
     """
     old_tabs, new_tabs = workbook_tabs(before), workbook_tabs(after)
     surviving = [tab for tab in new_tabs if tab in old_tabs]
     assert surviving == old_tabs, context
-    assert user_defined_names(before) == user_defined_names(after), context
+    old_names = user_defined_names(before, generated)
+    assert old_names == user_defined_names(after, generated), context
 
 
 def workbook_tabs(path: Path) -> list[tuple[str | None, ...]]:
@@ -584,13 +589,27 @@ def workbook_tabs(path: Path) -> list[tuple[str | None, ...]]:
     ]
 
 
-def user_defined_names(path: Path) -> list[tuple[str | None, ...]]:
-    """Return the defined names that do not start with ``_pipesheet``, in order."""
+def user_defined_names(
+    path: Path, generated: tuple[str, ...]
+) -> list[tuple[str | None, ...]]:
+    """Return the defined names that are not pipesheet's, in order.
+
+    pipesheet's names start with ``_pipesheet`` or are the
+    ``_xlnm._FilterDatabase`` name of a tab in ``generated``.
+    """
     root = part_root(path, "xl/workbook.xml")
+    tabs = [sheet.get("name") for sheet in root.iter(f"{MAIN}sheet")]
+    generated_positions = {
+        str(position) for position, tab in enumerate(tabs) if tab in generated
+    }
     return [
         (name.get("name"), name.get("localSheetId"), name.get("hidden"), name.text)
         for name in root.iter(f"{MAIN}definedName")
         if not (name.get("name") or "").startswith("_pipesheet")
+        and not (
+            name.get("name") == "_xlnm._FilterDatabase"
+            and name.get("localSheetId") in generated_positions
+        )
     ]
 
 

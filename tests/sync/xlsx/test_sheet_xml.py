@@ -28,10 +28,10 @@ def cells(value: CellValue) -> str:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (42, '<row r="2"><c r="A2"><v>42</v></c></row>'),
-        (2.5, '<row r="2"><c r="A2"><v>2.5</v></c></row>'),
-        (3.0, '<row r="2"><c r="A2"><v>3</v></c></row>'),
-        (Decimal("1.25"), '<row r="2"><c r="A2"><v>1.25</v></c></row>'),
+        (42, '<row r="2"><c r="A2" s="2"><v>42</v></c></row>'),
+        (2.5, '<row r="2"><c r="A2" s="2"><v>2.5</v></c></row>'),
+        (3.0, '<row r="2"><c r="A2" s="2"><v>3</v></c></row>'),
+        (Decimal("1.25"), '<row r="2"><c r="A2" s="2"><v>1.25</v></c></row>'),
         (True, '<row r="2"><c r="A2" t="b"><v>1</v></c></row>'),
         (
             "a & <b>",
@@ -218,7 +218,8 @@ def test_layout_has_bold_frozen_header_and_widths() -> None:
         '</cols><sheetData><row r="1"><c r="A1" s="1" t="inlineStr"><is><t '
         'xml:space="preserve">Stage</t></is></c><c r="B1" s="1" t="inlineStr"><is><t '
         'xml:space="preserve">Deals</t></is></c></row><row r="2"><c r="A2" '
-        't="inlineStr"><is><t xml:space="preserve">Lead</t></is></c><c r="B2"><v>4</v>'
+        't="inlineStr"><is><t xml:space="preserve">Lead</t></is></c><c r="B2" s="2">'
+        "<v>4</v>"
         '</c></row></sheetData><pageMargins left="0.7" right="0.7" top="0.75" '
         'bottom="0.75" header="0.3" footer="0.3"/><drawing r:id="rId1"/></worksheet>'
     )
@@ -239,17 +240,17 @@ def test_empty_grid_gives_valid_sheet() -> None:
         (
             [1, True, 1.5, 1.0],
             [
-                '<row r="2"><c r="A2"><v>1</v></c></row>',
+                '<row r="2"><c r="A2" s="2"><v>1</v></c></row>',
                 '<row r="3"><c r="A3" t="b"><v>1</v></c></row>',
-                '<row r="5"><c r="A5"><v>1</v></c></row>',
+                '<row r="5"><c r="A5" s="3"><v>1</v></c></row>',
             ],
         ),
         (
             [7, 10**15, -(10**15)],
             [
-                '<row r="2"><c r="A2"><v>7</v></c></row>',
-                '<row r="3"><c r="A3"><v>1000000000000000.0</v></c></row>',
-                '<row r="4"><c r="A4"><v>-1000000000000000.0</v></c></row>',
+                '<row r="2"><c r="A2" s="2"><v>7</v></c></row>',
+                '<row r="3"><c r="A3" s="2"><v>1000000000000000.0</v></c></row>',
+                '<row r="4"><c r="A4" s="2"><v>-1000000000000000.0</v></c></row>',
             ],
         ),
     ],
@@ -277,7 +278,7 @@ def test_integer_column_written_as_digits(column: list[int]) -> None:
     xml = render_tab(GeneratedTab("T", grid), StyleSheet(DEFAULT_STYLES, "w")).decode()
 
     for row, value in enumerate(column, start=2):
-        assert f'<row r="{row}"><c r="A{row}"><v>{value}</v></c></row>' in xml
+        assert f'<row r="{row}"><c r="A{row}" s="2"><v>{value}</v></c></row>' in xml
 
 
 def test_rows_without_values_left_out() -> None:
@@ -309,8 +310,8 @@ def test_one_text_escaped_among_plain_text() -> None:
             [["H"]],
             range(1, 5001),
             [
-                '<row r="4097"><c r="A4097"><v>4096</v></c></row>',
-                '<row r="4098"><c r="A4098"><v>4097</v></c></row>',
+                '<row r="4097"><c r="A4097" s="2"><v>4096</v></c></row>',
+                '<row r="4098"><c r="A4098" s="2"><v>4097</v></c></row>',
             ],
             5001,
         ),
@@ -318,8 +319,8 @@ def test_one_text_escaped_among_plain_text() -> None:
             [["Banner"], [], ["Row"]],
             range(5000),
             [
-                '<row r="4112"><c r="A4112"><v>4108</v></c></row>',
-                '<row r="4113"><c r="A4113"><v>4109</v></c></row>',
+                '<row r="4112"><c r="A4112" s="2"><v>4108</v></c></row>',
+                '<row r="4113"><c r="A4113" s="2"><v>4109</v></c></row>',
             ],
             5002,
         ),
@@ -375,7 +376,7 @@ def test_empty_column_between_values_left_out() -> None:
     ).decode()
 
     assert '<row r="2"><c r="A2" t="inlineStr">' in xml
-    assert '</c><c r="C2"><v>1</v></c></row>' in xml
+    assert '</c><c r="C2" s="2"><v>1</v></c></row>' in xml
     assert '<row r="3">' not in xml
     assert '<row r="4"><c r="A4" t="inlineStr">' in xml
 
@@ -388,9 +389,13 @@ def test_top_rows_written_as_own_block() -> None:
 
     first_block = pieces[2].decode()
     assert first_block.startswith('<row r="3"><c r="A3" t="inlineStr">')
-    assert '<row r="16"><c r="A16"><v>12</v></c></row>' in first_block
+    assert '<row r="16"><c r="A16" s="2"><v>12</v></c></row>' in first_block
     assert '<row r="17">' not in first_block
-    assert pieces[3].decode().startswith('<row r="17"><c r="A17"><v>13</v></c></row>')
+    assert (
+        pieces[3]
+        .decode()
+        .startswith('<row r="17"><c r="A17" s="2"><v>13</v></c></row>')
+    )
 
 
 def mixed_grid(row_count: int) -> list[list[CellValue]]:
@@ -422,3 +427,66 @@ def test_digest_hashed_while_rendering(row_count: int) -> None:
     )
 
     assert digest.hexdigest() == grid_digest(grid)
+
+
+def test_table_header_frozen_bold_and_filtered() -> None:
+    grid: list[list[CellValue]] = [
+        ["Banner"],
+        [],
+        ["Row", "Days"],
+        [4, 1200],
+        [5, 2.5],
+    ]
+    tab = GeneratedTab("Log", grid, plain_number_columns=frozenset([0]))
+    styles = StyleSheet(DEFAULT_STYLES, "w")
+
+    xml = render_tab(tab, styles).decode()
+
+    assert '<pane ySplit="3" topLeftCell="A4" activePane="bottomLeft" ' in xml
+    assert '<selection pane="bottomLeft" activeCell="A4" sqref="A4"/>' in xml
+    assert '<row r="3"><c r="A3" s="1" t="inlineStr">' in xml
+    assert '<c r="B3" s="1" t="inlineStr">' in xml
+    assert '</sheetData><autoFilter ref="A3:B5"/><pageMargins ' in xml
+    # Row numbers keep General; the whole and the decimal number get the
+    # built-in formats #,##0 (3) and #,##0.00 (4).
+    assert '<c r="A4"><v>4</v></c>' in xml
+    assert '<c r="B4" s="2"><v>1200</v></c>' in xml
+    assert '<c r="B5" s="3"><v>2.5</v></c>' in xml
+    assert '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" ' in (
+        styles.text
+    )
+    assert '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" ' in (
+        styles.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("grid", "header_row", "filter_rows"),
+    [
+        ([["Banner"], [], ["Row", "Deal"], [1, "D-1"]], 2, (2, 3)),
+        ([["Banner"], [], ["Row", "Deal"], [1, "D-1"], [], ["A", "B"]], 2, None),
+        ([["Banner"], [], ["Row", "Deal"]], 2, None),
+        ([["Banner"], ["Title"], ["Stage", 4], ["Stage", "Deals"]], 3, None),
+        ([["Banner"], *([] for _ in range(12)), ["Row", "Deal"], [1, 2]], 0, None),
+        ([["Stage", "Deals"], ["Lead", 4]], 0, None),
+        ([], 0, None),
+    ],
+    ids=[
+        "one-table",
+        "two-tables",
+        "header-only",
+        "title-and-numbers-above",
+        "header-too-low",
+        "no-banner",
+        "empty",
+    ],
+)
+def test_header_and_filter_rows_found(
+    grid: list[list[CellValue]],
+    header_row: int,
+    filter_rows: tuple[int, int] | None,
+) -> None:
+    tab = GeneratedTab("T", grid)
+
+    assert tab.header_row == header_row
+    assert tab.filter_rows == filter_rows

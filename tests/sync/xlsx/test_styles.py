@@ -328,3 +328,27 @@ def test_other_date_not_taken_for_built_in_date(code: str) -> None:
     styles = StyleSheet(xml.encode(), "w.xlsx")
 
     assert styles.cell_xf_id(14) == 4
+
+
+@pytest.mark.parametrize(
+    ("code", "built_in_id"),
+    [("#,##0", 3), ("#,##0.00", 4)],
+    ids=["whole-number", "decimal"],
+)
+def test_custom_thousands_format_reused(code: str, built_in_id: int) -> None:
+    xml = (
+        LIBREOFFICE_STYLES.replace('<numFmts count="3">', '<numFmts count="4">')
+        .replace(
+            "</numFmts>", f'<numFmt numFmtId="167" formatCode="{code}"/></numFmts>'
+        )
+        .replace('<cellXfs count="4">', '<cellXfs count="5">')
+        .replace(
+            "</cellXfs>",
+            '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" '
+            f'applyFont="false">{LIBREOFFICE_DEFAULTS}</xf></cellXfs>',
+        )
+    )
+    styles = StyleSheet(xml.encode(), "w.xlsx")
+
+    assert styles.cell_xf_id(built_in_id) == 4
+    assert styles.text == xml
