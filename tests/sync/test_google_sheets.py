@@ -373,7 +373,7 @@ def test_generated_tab_header_row_frozen_and_bold(
 
 @pytest.mark.parametrize(
     ("title", "last_column"),
-    [("Follow-ups", 9), ("Problems", 7)],
+    [("Follow-ups", 10), ("Problems", 8)],
     ids=["follow-ups", "problems"],
 )
 def test_list_tab_gets_basic_filter(

@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from config.models import Locale
 from tests.sync.test_run import build_workbook, run_once
 
-LIST_TABS = {"Follow-ups": "I", "Problems": "G"}
+LIST_TABS = {"Follow-ups": "J", "Problems": "H"}
 
 
 @pytest.fixture
@@ -100,10 +100,10 @@ def test_filters_get_defined_names(
     assert (
         '<definedName name="_xlnm._FilterDatabase" '
         f'localSheetId="{positions["Problems"]}" hidden="1">'
-        f"'Problems'!$A$3:$G${rows['Problems']}</definedName>"
+        f"'Problems'!$A$3:$H${rows['Problems']}</definedName>"
     ) in workbook_xml
     assert (
         '<definedName name="_xlnm._FilterDatabase" '
         f'localSheetId="{positions["Follow-ups"]}" hidden="1">'
-        f"'Follow-ups'!$A$3:$I${rows['Follow-ups']}</definedName>"
+        f"'Follow-ups'!$A$3:$J${rows['Follow-ups']}</definedName>"
     ) in workbook_xml
