@@ -104,7 +104,10 @@ def _deal_id(grid: SheetGrid, row: int, id_column: int | None) -> CellValue:
 def _far_deals(
     grid: SheetGrid, deal_rows: list[int], id_column: int | None
 ) -> tuple[str, bool]:
-    """Name far deal rows as a subject, "the deal in row 9 ('D-3')", and if one."""
+    """Name far deal rows as a sentence's subject, and whether it is singular.
+
+    Such as "the deal in row 9 ('D-3')", True.
+    """
     named = ", ".join(
         f"{number:,} ({_deal_id(grid, number, id_column)!r})"
         for number in deal_rows[:NAMED_CELLS]
@@ -119,7 +122,9 @@ def _far_deals(
 def _far_cells(
     grid: SheetGrid, far_rows: list[int], status_column: int | None
 ) -> tuple[str, bool]:
-    """Name the far cells as a subject, "cells B9 ('x'), B12 ('y')", and if one.
+    """Name the far cells as a sentence's subject, and whether it is singular.
+
+    Such as "cells B9 ('x'), B12 ('y')", False.
 
     A far row without a value is the tab's last row, whose cell contains empty
     text that the reader returns as an empty cell.

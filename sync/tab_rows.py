@@ -1,6 +1,6 @@
 """Generated tabs cut to the rows a sheet can hold.
 
-An Excel sheet holds at most 1,048,576 rows, and LibreOffice drops the rows
+An Excel sheet has at most 1,048,576 rows, and LibreOffice drops the rows
 past that without a word. The Stage log grows by a row for every stay and
 the Problems tab by a row for every finding, so a large sheet with a long
 history can need more. Such a tab keeps its first rows and ends with a row
@@ -34,13 +34,13 @@ def fit_tab_rows(
         max_rows = MAX_SHEET_ROWS
     if len(tab.grid) <= max_rows:
         return tab, None
-    kept = max_rows - 1
-    left_out = len(tab.grid) - kept
+    shown = max_rows - 1
+    left_out = len(tab.grid) - shown
     note = (
         f"… and {left_out:,} more rows, left out because a sheet holds at most "
         f"{max_rows:,} rows"
     )
-    cut = dataclasses.replace(tab, grid=[*tab.grid[:kept], [note]])
+    cut = dataclasses.replace(tab, grid=[*tab.grid[:shown], [note]])
     warning = (
         f"{location}: tab {tab.name!r} needs {len(tab.grid):,} rows, more than "
         f"the {max_rows:,} a sheet holds, so its last {left_out:,} rows are left "
