@@ -9,18 +9,8 @@ AutoFilter too.
 from __future__ import annotations
 
 from sync.xlsx.markup import attribute_value, escape_markup
-from sync.xlsx.part_outline import (
-    PartOutline,
-    append_child,
-    insert_in_order,
-    remove_elements,
-    start_tag,
-)
-from sync.xlsx.tab_digests import (
-    AFTER_DEFINED_NAMES,
-    SPREADSHEET_NS,
-    defined_name_elements,
-)
+from sync.xlsx.part_outline import remove_elements, start_tag
+from sync.xlsx.tab_digests import add_hidden_names, defined_name_elements
 
 FILTER_NAME = "_xlnm._FilterDatabase"
 
@@ -43,21 +33,8 @@ def write_filter_names(workbook_xml: bytes, ranges: dict[int, str | None]) -> by
     if not filtered:
         return xml
 
-    outline = PartOutline(xml, max_depth=1)
-    root = outline.root
-    names = outline.find_child(root, SPREADSHEET_NS, "definedNames")
-    prefix = root.prefix if names is None else names.prefix
-    elements = b"".join(
-        b'<%sdefinedName name="%s" localSheetId="%d" hidden="1">%s</%sdefinedName>'
-        % (prefix, FILTER_NAME.encode(), position, escape_markup(ref).encode(), prefix)
-        for position, ref in filtered
-    )
-    if names is not None:
-        return append_child(xml, names, elements)
-    block = b"<%sdefinedNames>%s</%sdefinedNames>" % (prefix, elements, prefix)
-    return insert_in_order(
-        xml, outline, root, block, SPREADSHEET_NS, AFTER_DEFINED_NAMES
-    )
+    values = [(position, escape_markup(ref).encode()) for position, ref in filtered]
+    return add_hidden_names(xml, FILTER_NAME, values)
 
 
 def filter_range(tab_name: str, first_row: int, last_row: int, last_column: str) -> str:

@@ -311,21 +311,37 @@ def write_tab_records(workbook_xml: bytes, records: dict[int, TabRecord]) -> byt
     if not records:
         return workbook_xml
     xml = _without_records(workbook_xml, set(records))
-    outline = PartOutline(xml, max_depth=1)
+    values = [
+        (position, record.to_value().encode())
+        for position, record in sorted(records.items())
+    ]
+    return add_hidden_names(xml, RECORD_NAME, values)
+
+
+def add_hidden_names(
+    workbook_xml: bytes, name: str, values: Sequence[tuple[int, bytes]]
+) -> bytes:
+    """Return the workbook part with a hidden, tab-scoped defined name per value.
+
+    :param values: each tab's position (0-based) and the name's value, already
+        escaped as markup.
+    :raises PartLayoutError: if the part is not well-formed XML.
+    """
+    outline = PartOutline(workbook_xml, max_depth=1)
     root = outline.root
     names = outline.find_child(root, SPREADSHEET_NS, "definedNames")
     prefix = root.prefix if names is None else names.prefix
     elements = b"".join(
         b'<%sdefinedName name="%s" localSheetId="%d" hidden="1">%s</%sdefinedName>'
-        % (prefix, RECORD_NAME.encode(), position, record.to_value().encode(), prefix)
-        for position, record in sorted(records.items())
+        % (prefix, name.encode(), position, value, prefix)
+        for position, value in values
     )
     if names is not None:
-        return append_child(xml, names, elements)
+        return append_child(workbook_xml, names, elements)
 
     block = b"<%sdefinedNames>%s</%sdefinedNames>" % (prefix, elements, prefix)
     return insert_in_order(
-        xml, outline, root, block, SPREADSHEET_NS, AFTER_DEFINED_NAMES
+        workbook_xml, outline, root, block, SPREADSHEET_NS, AFTER_DEFINED_NAMES
     )
 
 
