@@ -214,7 +214,8 @@ def explanation_lines(text: str, width: int = EXPLANATION_WIDTH) -> list[str]:
             cut = index + 1
             if char == " ":
                 space = index
-        end = space if space > 0 else cut
+        # A first character wider than ``width`` still makes a line of its own.
+        end = space if space > 0 else max(cut, 1)
         lines.append(rest[:end].rstrip())
         rest = rest[end:].lstrip()
     if rest:

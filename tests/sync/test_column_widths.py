@@ -150,3 +150,8 @@ def test_demo_owner_on_problems_and_no_negative_days(
     days = [row[index] for row in followups[1:] for index in (overdue, left)]
     assert [day for day in days if day is not None and day < 0] == []  # type: ignore[operator]
     assert all((row[overdue] is None) != (row[left] is None) for row in followups[1:])
+
+
+def test_explanation_wider_character_than_width() -> None:
+    # A Chinese character is 2 columns wide, more than a width of 1.
+    assert explanation_lines("阶段", 1) == ["阶", "段"]
