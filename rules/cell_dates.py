@@ -236,7 +236,7 @@ def _date_from_serial(serial: float) -> dt.date | CellProblem:
 def _check_date_range(date: dt.date) -> dt.date | CellProblem:
     if EARLIEST_DATE <= date <= LATEST_DATE:
         return date
-    # A date cell after the range holds a real date, such as the 9999-12-31
+    # A date cell after the range contains a real date, such as the 9999-12-31
     # that CRM exports write for "no end date", not a number shown as a date.
     if date > LATEST_DATE:
         return _check_typed_date_range(date)

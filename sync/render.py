@@ -222,7 +222,7 @@ def render_followups(
     """Render one line per overdue or due-soon next step, grouped by owner.
 
     Days overdue is filled for an overdue step and Days left for one due soon,
-    so neither column holds a negative count. Next step comes last, where a
+    so neither column shows a negative count. Next step comes last, where a
     long text spills into the empty cells to its right.
     """
     labels = LABELS[locale]

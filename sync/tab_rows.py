@@ -34,13 +34,13 @@ def fit_tab_rows(
         max_rows = MAX_SHEET_ROWS
     if len(tab.grid) <= max_rows:
         return tab, None
-    shown = max_rows - 1
-    left_out = len(tab.grid) - shown
+    visible_rows = max_rows - 1
+    left_out = len(tab.grid) - visible_rows
     note = (
         f"… and {left_out:,} more rows, left out because a sheet holds at most "
         f"{max_rows:,} rows"
     )
-    cut = dataclasses.replace(tab, grid=[*tab.grid[:shown], [note]])
+    cut = dataclasses.replace(tab, grid=[*tab.grid[:visible_rows], [note]])
     warning = (
         f"{location}: tab {tab.name!r} needs {len(tab.grid):,} rows, more than "
         f"the {max_rows:,} a sheet holds, so its last {left_out:,} rows are left "
