@@ -159,8 +159,9 @@ class TabRecordSource(Protocol):
 class EarlyWriteSource(Protocol):
     """A source that can start writing the status cells before the plan is complete.
 
-    Implementing this is optional. A run that calls :meth:`start_write` ends
-    with :meth:`cancel_write`, so no work started ahead outlives it.
+    Implementing this is optional. A run that calls :meth:`start_write` or
+    :meth:`start_tab_render` ends with :meth:`cancel_write`, so no work
+    started ahead outlives it.
     """
 
     def start_write(self, plan: WritePlan, tabs: Sequence[GeneratedTab]) -> None:
@@ -174,8 +175,17 @@ class EarlyWriteSource(Protocol):
         """
         ...
 
+    def start_tab_render(self, tabs: Sequence[GeneratedTab]) -> None:
+        """Start rendering the generated ``tabs`` that the write will likely write.
+
+        The work becomes part of the next :meth:`WorkbookSource.apply` whose
+        plan writes these very tabs, and is dropped otherwise.
+        """
+        ...
+
     def cancel_write(self) -> None:
-        """Stop and drop the work :meth:`start_write` started, if any."""
+        """Stop and drop the work :meth:`start_write` and :meth:`start_tab_render`
+        started, if any."""
         ...
 
 

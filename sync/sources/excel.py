@@ -90,6 +90,7 @@ from sync.status_alignment import (
 )
 from sync.status_range import oversized_status_column
 from sync.xlsx import sheet_size
+from sync.xlsx.early_tabs import EarlyTabRender, start_tab_render
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.package import Package
 from sync.xlsx.sheet_rows import check_sheet_rows
@@ -182,6 +183,8 @@ class ExcelWorkbook:
         self._recorded: dict[str, TabRecord] | None = None
         # The pipeline tab's patch that start_write began, until apply uses it.
         self._early: _EarlyWrite | None = None
+        # The generated tabs that start_tab_render began, until apply uses them.
+        self._early_tabs: EarlyTabRender | None = None
         # The folded tab name and 0-based column of the deal IDs, once known.
         self._id_column: tuple[str, int] | None = None
 
@@ -521,7 +524,7 @@ class ExcelWorkbook:
         :func:`~sync.xlsx.workbook_patch.start_sheet_patch` declines, as on a
         small tab or without ``fork``.
         """
-        self.cancel_write()
+        self._cancel_status_patch()
         grid = self._grids.get(plan.tab)
         if self._data is None or grid is None or plan.read_grid is not grid:
             return
@@ -536,12 +539,15 @@ class ExcelWorkbook:
             # apply raises it again, at the usual point of the run.
             logger.debug("Status cells not patched ahead: %s", error)
             return
-        hashed_when_read = self._tabs_hashed_when_read(tabs)
-        unhashed = [
-            tab
-            for tab in tabs
-            if not tab.has_digest and tab.name not in hashed_when_read
-        ]
+        # A child rendering the tabs hashes them too.
+        unhashed = []
+        if self._early_tabs is None:
+            hashed_when_read = self._tabs_hashed_when_read(tabs)
+            unhashed = [
+                tab
+                for tab in tabs
+                if not tab.has_digest and tab.name not in hashed_when_read
+            ]
         patch = start_sheet_patch(self._path, self._data, edits, unhashed)
         if patch is not None:
             self._early = _EarlyWrite(plan, grid, alignment, patch)
@@ -559,11 +565,33 @@ class ExcelWorkbook:
             logger.debug("Generated tabs of %s not checked: %s", self.name, error)
             return set()
 
+    def start_tab_render(self, tabs: Sequence[GeneratedTab]) -> None:
+        """Start rendering the sheet XML of ``tabs`` in a child process.
+
+        The child renders from the bytes the tabs were read from. :meth:`apply`
+        uses its sheets when its plan writes these very tabs, and cancels it
+        otherwise. Nothing starts when
+        :func:`~sync.xlsx.early_tabs.start_tab_render` declines, as for small
+        tabs or without ``fork``.
+        """
+        self._cancel_tab_render()
+        if self._data is not None and tabs:
+            self._early_tabs = start_tab_render(self._path, self._data, tabs)
+
     def cancel_write(self) -> None:
-        """Stop the patch :meth:`start_write` started, if it still runs."""
+        """Stop the work :meth:`start_write` and :meth:`start_tab_render` started."""
+        self._cancel_status_patch()
+        self._cancel_tab_render()
+
+    def _cancel_status_patch(self) -> None:
         early, self._early = self._early, None
         if early is not None:
             early.patch.cancel()
+
+    def _cancel_tab_render(self) -> None:
+        early_tabs, self._early_tabs = self._early_tabs, None
+        if early_tabs is not None:
+            early_tabs.cancel()
 
     def _early_write(self, plan: WritePlan, grid: SheetGrid) -> _EarlyWrite | None:
         """Return the patch :meth:`start_write` started, if it fits this write.
@@ -580,7 +608,7 @@ class ExcelWorkbook:
         )
         if grid is early.grid and plan == same_statuses:
             return early
-        self.cancel_write()
+        self._cancel_status_patch()
         return None
 
     def _apply(self, plan: WritePlan) -> WriteReport:
@@ -632,9 +660,14 @@ class ExcelWorkbook:
             )
 
         # The patch reads the bytes the fingerprint was checked on, not the
-        # file again, which another program may have changed since.
+        # file again, which another program may have changed since. They are
+        # the bytes the tabs' child started from. apply cancels that child
+        # when the write ends before taking its sheets.
+        early_tabs = self._early_tabs
         size = self._save(
-            lambda out: _patch_into(self._path, out, edits, data, early_patch)
+            lambda out: _patch_into(
+                self._path, out, edits, data, early_patch, early_tabs
+            )
         )
         _log_skipped(alignment.skipped)
         if size is None:
@@ -1260,8 +1293,9 @@ def _patch_into(
     edits: WorkbookEdits,
     data: bytes,
     early: EarlySheetPatch | None,
+    early_tabs: EarlyTabRender | None,
 ) -> None:
-    patch_workbook(source, out, edits, data=data, early=early)
+    patch_workbook(source, out, edits, data=data, early=early, early_tabs=early_tabs)
 
 
 @dataclass(frozen=True)

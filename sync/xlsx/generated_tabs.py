@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from config.errors import DefinitionError, SheetLayoutError
@@ -21,6 +21,7 @@ from rules.grid import column_letter
 from sync.plan import GeneratedTab
 from sync.xlsx.app_properties import add_tab_titles
 from sync.xlsx.chart_xml import render_chart, render_drawing
+from sync.xlsx.compression import Deflater
 from sync.xlsx.content_types import (
     CHART_TYPE,
     DRAWING_TYPE,
@@ -40,7 +41,7 @@ from sync.xlsx.relationships import (
     render_relationships,
 )
 from sync.xlsx.sheet_xml import render_tab, write_tab
-from sync.xlsx.styles import StylesPart
+from sync.xlsx.styles import StyleSheet, StylesPart
 from sync.xlsx.tab_digests import (
     GridDigest,
     TabRecord,
@@ -48,7 +49,7 @@ from sync.xlsx.tab_digests import (
     tab_name_key,
 )
 from sync.xlsx.workbook_parts import SheetEntry, WorkbookParts
-from sync.xlsx.zipcopy import NewMember
+from sync.xlsx.zipcopy import MemberStream, NewMember
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +76,17 @@ def write_generated_tabs(
     pipeline_tab: str,
     *,
     grid_digests: GridDigests | None = None,
+    rendered: Sequence[RenderedSheet] | None = None,
 ) -> TabsWritten:
     """Write every generated tab, replacing owned ones in place.
 
     :param grid_digests: the digests of the tabs' grids, for their records,
         when another process computes them. It is called once, after every
-        sheet part is written. Without it, each grid is hashed while its
-        sheet XML is rendered.
+        sheet part is written, if a tab still lacks its digest. Without it,
+        each grid is hashed while its sheet XML is rendered.
+    :param rendered: each tab's sheet XML, rendered and deflated already by
+        :func:`render_sheet` with the cell formats of ``styles``, in the
+        order of ``tabs``.
     :raises DefinitionError: if a tab name is not a valid Excel tab name, is used
         twice, or is the pipeline tab.
     :raises SheetLayoutError: if the workbook already has a tab of that name that
@@ -96,7 +101,7 @@ def write_generated_tabs(
     records_before = workbook.tab_records()
     sheets: list[tuple[int, GeneratedTab, NewMember, str | None]] = []
 
-    for tab in tabs:
+    for index, tab in enumerate(tabs):
         existing = workbook.find_sheet_ignoring_case(tab.name)
         if existing is not None:
             part = _owned_sheet_part(existing, owned, package.workbook)
@@ -116,6 +121,7 @@ def write_generated_tabs(
             part,
             workbook.date1904,
             hash_grid=grid_digests is None,
+            rendered=None if rendered is None else rendered[index],
         )
         if existing is None:
             existing = workbook.add_worksheet(tab.name, part)
@@ -123,10 +129,12 @@ def write_generated_tabs(
         sheets.append((workbook.sheets.index(existing), tab, sheet, digest))
         written.names.append(tab.name)
 
-    digests = grid_digests() if grid_digests is not None else {}
+    unhashed = any(digest is None for _, _, _, digest in sheets)
+    digests = grid_digests() if grid_digests is not None and unhashed else {}
+    # A tab that grid_digests left out is hashed here.
     records = {
         position: _tab_record(
-            tab, sheet, digests[tab.name] if digest is None else digest, workbook
+            tab, sheet, digest or digests.get(tab.name) or tab.digest, workbook
         )
         for position, tab, sheet, digest in sheets
     }
@@ -157,20 +165,22 @@ def _write_tab_parts(
     date1904: bool,
     *,
     hash_grid: bool,
+    rendered: RenderedSheet | None = None,
 ) -> tuple[NewMember, str | None]:
     """Write a tab's sheet part and its drawing and chart, dropping unused old parts.
 
+    :param rendered: the tab's sheet XML as :func:`render_sheet` deflated it.
     :returns: the sheet part's member and the digest of the tab's grid, or
         None for the digest when ``hash_grid`` is false and the tab had none.
     """
     old_parts = _parts_below(package, part)
     kept_parts = {part}
     sheet_rels: list[tuple[str, str, str]] = []
-    drawing_rel_id = None
+    drawing_rel_id = _drawing_rel_id(tab)
 
-    if tab.chart is not None:
+    if drawing_rel_id is not None:
+        assert tab.chart is not None
         drawing, chart = _chart_part_names(package, part, old_parts)
-        drawing_rel_id = "rId1"
         sheet_rels.append((drawing_rel_id, DRAWING, relative_target(part, drawing)))
         chart_rel = ("rId1", CHART, relative_target(drawing, chart))
 
@@ -182,7 +192,7 @@ def _write_tab_parts(
         kept_parts |= {drawing, rels_part(drawing), chart}
 
     sheet, digest = _write_sheet_part(
-        package, styles, tab, part, drawing_rel_id, date1904, hash_grid
+        package, styles, tab, part, drawing_rel_id, date1904, hash_grid, rendered
     )
     content_types.set_override(part, WORKSHEET_TYPE)
     if sheet_rels:
@@ -232,6 +242,7 @@ def _write_sheet_part(
     drawing_rel_id: str | None,
     date1904: bool,
     hash_grid: bool,
+    rendered: RenderedSheet | None,
 ) -> tuple[NewMember, str | None]:
     """Write a tab's sheet XML to ``part``, deflating it as it is rendered.
 
@@ -239,23 +250,32 @@ def _write_sheet_part(
     result has the size and CRC of the part it replaces, the tab is rendered
     again and compared byte for byte, so an unchanged part stays as stored.
 
+    :param rendered: the sheet XML rendered and deflated already, which is
+        staged instead.
     :returns: the member written and the digest of the tab's grid, hashed while
         the XML was rendered unless the tab had it already. The digest is None
         when the tab had none and ``hash_grid`` is false.
     """
-    # A run that looked for unchanged tabs has hashed the grid already.
-    digest = GridDigest() if hash_grid and not tab.has_digest else None
-    with package.open_stream(part) as stream:
-        write_tab(
-            tab,
-            styles.sheet,
-            stream.write,
-            drawing_rel_id,
-            workbook=package.workbook,
-            date1904=date1904,
-            digest=digest,
+    if rendered is not None:
+        sheet = package.deflated_member(
+            part, rendered.payload, rendered.crc, rendered.size
         )
-        sheet = stream.close()
+        hexdigest = rendered.digest
+    else:
+        # A run that looked for unchanged tabs has hashed the grid already.
+        digest = GridDigest() if hash_grid and not tab.has_digest else None
+        with package.open_stream(part) as stream:
+            write_tab(
+                tab,
+                styles.sheet,
+                stream.write,
+                drawing_rel_id,
+                workbook=package.workbook,
+                date1904=date1904,
+                digest=digest,
+            )
+            sheet = stream.close()
+        hexdigest = None if digest is None else digest.hexdigest()
     if package.may_equal_source(sheet):
         xml = render_tab(
             tab,
@@ -267,9 +287,54 @@ def _write_sheet_part(
         package.write(part, xml)
     else:
         package.write_member(sheet)
-    if digest is not None:
-        return sheet, digest.hexdigest()
+    if hexdigest is not None:
+        return sheet, hexdigest
     return sheet, tab.digest if tab.has_digest else None
+
+
+@dataclass(frozen=True)
+class RenderedSheet:
+    """A tab's sheet XML deflated, with the digest of its grid when it had none."""
+
+    payload: bytes | bytearray
+    crc: int
+    size: int
+    digest: str | None
+
+
+def render_sheet(
+    tab: GeneratedTab,
+    styles: StyleSheet,
+    deflater: Deflater,
+    *,
+    workbook: str,
+    date1904: bool,
+) -> RenderedSheet:
+    """Render and deflate a tab's sheet XML as :func:`write_generated_tabs` would.
+
+    The grid is hashed as it is rendered, unless the tab has its digest.
+
+    :raises SourceError: for a value that cannot go into a cell.
+    """
+    digest = None if tab.has_digest else GridDigest()
+    with MemberStream(tab.name, deflater, None) as stream:
+        write_tab(
+            tab,
+            styles,
+            stream.write,
+            _drawing_rel_id(tab),
+            workbook=workbook,
+            date1904=date1904,
+            digest=digest,
+        )
+        member = stream.close()
+    hexdigest = None if digest is None else digest.hexdigest()
+    return RenderedSheet(member.payload, member.crc, member.size, hexdigest)
+
+
+def _drawing_rel_id(tab: GeneratedTab) -> str | None:
+    """Return the relationship id of the tab's drawing, None for a tab without."""
+    return "rId1" if tab.chart is not None else None
 
 
 def _chart_part_names(

@@ -33,6 +33,7 @@ from sync.xlsx.zipcopy import (
     read_directory,
     read_member,
     read_member_pieces,
+    with_metadata,
     write_archive,
 )
 
@@ -234,6 +235,18 @@ class Package:
         deflater = self._eager_deflater or fastest_deflater()
         name = self.find(part) or part
         return MemberStream(name, deflater, self.stored_member(part))
+
+    def deflated_member(
+        self, part: str, payload: bytes | bytearray, crc: int, size: int
+    ) -> NewMember:
+        """Return content deflated elsewhere as the new member of ``part``.
+
+        It gets the name and metadata a stream from :meth:`open_stream` gives
+        its member, and is staged the same way.
+        """
+        name = self.find(part) or part
+        member = NewMember(name, payload, crc, size)
+        return with_metadata(member, self.stored_member(part))
 
     def may_equal_source(self, member: NewMember) -> bool:
         """Return True if ``member`` has the size and CRC of the part it replaces.

@@ -79,6 +79,9 @@ class StyleSheet:
             ) from error
         self.xml = xml
         self._outline: PartOutline | None = None
+        # Each cell_xf_id call's number format, weight and result, in order, so
+        # that another copy of the part can repeat them (see sync.xlsx.early_tabs).
+        self.xf_requests: list[tuple[int, bool, int]] = []
 
     @property
     def text(self) -> str:
@@ -111,6 +114,11 @@ class StyleSheet:
         border, the default parent style, and default alignment and protection
         is reused, in whatever form another program wrote it.
         """
+        xf_id = self._cell_xf_id(num_fmt_id, bold)
+        self.xf_requests.append((num_fmt_id, bold, xf_id))
+        return xf_id
+
+    def _cell_xf_id(self, num_fmt_id: int, bold: bool) -> int:
         font_id = self._bold_font_id() if bold else 0
         if num_fmt_id == 0 and font_id == 0:
             return 0

@@ -25,6 +25,7 @@ from sync.plan import GeneratedTab
 from sync.xlsx.cell_refs import range_ref
 from sync.xlsx.compression import Deflater, fastest_deflater
 from sync.xlsx.content_types import ContentTypes
+from sync.xlsx.early_tabs import EarlyTabRender
 from sync.xlsx.edits import PatchStats, WorkbookEdits
 from sync.xlsx.generated_tabs import write_generated_tabs
 from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
@@ -69,6 +70,7 @@ def patch_workbook(
     deflater: Deflater | None = None,
     data: bytes | None = None,
     early: EarlySheetPatch | None = None,
+    early_tabs: EarlyTabRender | None = None,
 ) -> PatchStats:
     """Write ``source`` with ``edits`` applied to ``target``; never modify ``source``.
 
@@ -87,6 +89,11 @@ def patch_workbook(
         started from the same bytes. Its result is used when it was started
         with the same status and highlight edits and compressor; otherwise it is
         cancelled and the tab is patched here.
+    :param early_tabs: the generated tabs that
+        :func:`~sync.xlsx.early_tabs.start_tab_render` renders from the same
+        bytes. Its sheets are used when it rendered the very tabs of
+        ``edits`` with the same compressor and cell formats; otherwise the
+        tabs are rendered here.
     :raises SheetLayoutError: if the pipeline tab is missing or not a worksheet,
         or a generated tab would overwrite a tab pipesheet does not own.
     :raises DefinitionError: if a generated tab name is not a valid tab name.
@@ -97,6 +104,22 @@ def patch_workbook(
         cell, such as a datetime with a time zone.
     :raises ValueError: if ``target`` is ``source``.
     """
+    try:
+        return _patch_workbook(source, target, edits, deflater, data, early, early_tabs)
+    finally:
+        if early_tabs is not None:
+            early_tabs.cancel()
+
+
+def _patch_workbook(
+    source: Path,
+    target: Path | BinaryIO,
+    edits: WorkbookEdits,
+    deflater: Deflater | None,
+    data: bytes | None,
+    early: EarlySheetPatch | None,
+    early_tabs: EarlyTabRender | None,
+) -> PatchStats:
     _reject_same_file(source, target)
     deflater = deflater or fastest_deflater()
     early_child = None
@@ -110,7 +133,9 @@ def patch_workbook(
 
     with package:
         try:
-            cells_written = _apply_edits(package, edits, timer, early_child)
+            cells_written = _apply_edits(
+                package, edits, timer, early_child, early_tabs, deflater
+            )
         except ElementTree.ParseError as error:
             raise UnsupportedWorkbookError(
                 f"Workbook {source.name!r} has a damaged XML part ({error}). Open it "
@@ -138,11 +163,14 @@ def _apply_edits(
     edits: WorkbookEdits,
     timer: StepTimer,
     early_child: ForkedCall[ChildOutcome] | None = None,
+    early_tabs: EarlyTabRender | None = None,
+    deflater: Deflater | None = None,
 ) -> int:
     """Stage every owned part's new content; return the status cells written.
 
     ``early_child`` is a child already patching the pipeline tab's sheet with
-    ``edits``, from the same bytes as ``package``.
+    ``edits``, from the same bytes as ``package``. ``early_tabs`` renders the
+    generated tabs from those bytes, compressed with ``deflater``.
     """
     with timer.step("read_parts"):
         workbook = WorkbookParts(package)
@@ -150,10 +178,20 @@ def _apply_edits(
         styles = StylesPart(package, workbook, content_types)
 
     patch_sheet = _pipeline_patch(package, workbook, styles, edits)
-    unhashed = [tab for tab in edits.generated_tabs if not tab.has_digest]
+    # The tabs' child hashes them as it renders them.
+    unhashed = []
+    if early_tabs is None:
+        unhashed = [tab for tab in edits.generated_tabs if not tab.has_digest]
     with _SheetPatchRun(package, patch_sheet, timer, unhashed, early_child) as sheet:
         try:
             with timer.step("generated_tabs"):
+                rendered = None
+                if early_tabs is not None:
+                    rendered = early_tabs.take(
+                        edits.generated_tabs,
+                        styles.sheet,
+                        deflater or fastest_deflater(),
+                    )
                 tabs = write_generated_tabs(
                     package,
                     workbook,
@@ -163,6 +201,7 @@ def _apply_edits(
                     edits.owned_tab_names,
                     edits.tab,
                     grid_digests=sheet.grid_digests if sheet.hashes_grids else None,
+                    rendered=rendered,
                 )
         except Exception:
             sheet.raise_own_error()

@@ -241,7 +241,7 @@ def deflate_member(
     the output depend only on the content, so equal edits give equal files.
     """
     member = NewMember(name, deflater.compress(content), crc32(content), len(content))
-    return _with_metadata(member, template)
+    return with_metadata(member, template)
 
 
 class MemberStream:
@@ -275,10 +275,14 @@ class MemberStream:
         """End the stream and return the member it deflated."""
         payload = self._stream.close()
         member = NewMember(self.name, payload, self._stream.crc, self._stream.size)
-        return _with_metadata(member, self._template)
+        return with_metadata(member, self._template)
 
 
-def _with_metadata(member: NewMember, template: ZipMember | None) -> NewMember:
+def with_metadata(member: NewMember, template: ZipMember | None) -> NewMember:
+    """Return ``member`` with the time, attributes and comment of ``template``.
+
+    A new member (``template`` None) keeps its own.
+    """
     if template is None:
         return member
     return replace(

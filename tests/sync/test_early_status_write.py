@@ -119,11 +119,11 @@ def test_stopped_run_kills_patch(
             time.sleep(60)
         return real_patch(*arguments, **options)  # type: ignore[arg-type]
 
-    def failing_read(*arguments: object, **options: object) -> None:
+    def failing_plan(*arguments: object, **options: object) -> None:
         raise error
 
     monkeypatch.setattr(workbook_patch, "patch_status_column", slow_in_child)
-    monkeypatch.setattr(run, "read_generated_tabs", failing_read)
+    monkeypatch.setattr(run, "plan_writes", failing_plan)
     started = time.monotonic()
 
     with pytest.raises(error):

@@ -36,6 +36,7 @@ from sync.plan import BarChart, GeneratedTab, HighlightRule, StatusWrite, WriteP
 from sync.sources import excel
 from sync.sources.excel import ExcelWorkbook
 from sync.sources.read_only_workbook import ReadOnlyWorkbook
+from sync.xlsx.early_tabs import EarlyTabRender
 from sync.xlsx.edits import WorkbookEdits
 from sync.xlsx.workbook_patch import EarlySheetPatch
 from tests.fifo_files import released_fifo
@@ -1574,13 +1575,14 @@ def test_write_during_rewrite_not_damaged(
         edits: WorkbookEdits,
         data: bytes,
         early: EarlySheetPatch | None,
+        early_tabs: EarlyTabRender | None,
     ) -> None:
         # ``cp`` has cut the file and written half of it when the patch starts.
         with path.open("r+b") as file:
             file.truncate(0)
             file.write(edited[: len(edited) // 2])
         try:
-            real_patch(path, out, edits, data, early)
+            real_patch(path, out, edits, data, early, early_tabs)
         finally:
             path.write_bytes(edited)
 

@@ -195,10 +195,10 @@ def test_sigterm_during_write_leaves_no_temporary_file(tmp_path: Path) -> None:
         "import os, signal\n"
         "import sync.sources.excel as excel\n"
         "patch_into = excel._patch_into\n"
-        "def terminated_patch(source, out, edits, data, early):\n"
+        "def terminated_patch(source, out, *rest):\n"
         "    out.write(b'partial')\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    patch_into(source, out, edits, data, early)\n"
+        "    patch_into(source, out, *rest)\n"
         "excel._patch_into = terminated_patch\n"
     )
 
