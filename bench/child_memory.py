@@ -1,17 +1,20 @@
-"""Measure the memory of a run's forked write child beside that of the run.
+"""Measure the memory of a run's forked children beside that of the run.
 
     python bench/child_memory.py --rows 100000
 
-On Linux a run patches the pipeline tab in a forked child process (see
-``sync/forked.py``). The child starts sharing every page with the run, so its
-resident size shows little of its cost. What it adds is its private memory:
-the pages it allocated or wrote. ``ru_maxrss``, which ``bench/run.py``
-reports, counts each process on its own. So this script samples
-``/proc/PID/smaps_rollup`` of the run and of each child every few
-milliseconds and prints the peaks, in MB: the run's resident size and
-private memory, and the child's resident size, private memory and
-proportional share (PSS). The run is a first run on a fresh copy of the
-``bench/generate.py`` workbook, as in ``bench/run.py``.
+On Linux a run patches the pipeline tab, renders the generated tabs and runs
+the checks in forked child processes (see ``sync/forked.py``). A child starts
+sharing every page with the run, so its resident size shows little of its
+cost. What it adds is its private memory: the pages it allocated or wrote.
+``ru_maxrss``, which ``bench/run.py`` reports, counts each process on its
+own. So this script samples ``/proc/PID/smaps_rollup`` of the run and of
+each child every few milliseconds and prints the peaks, in MB: the run's
+resident size and private memory, the largest of each child figure
+(resident size, private memory and proportional share, PSS), and the
+largest sum of the run's resident size and its children's private memory in
+one sample, which is about what the machine holds at the peak. The run is a
+first run on a fresh copy of the ``bench/generate.py`` workbook, as in
+``bench/run.py``.
 """
 
 from __future__ import annotations
@@ -64,8 +67,10 @@ def keep_peaks(peaks: dict[str, int], figures: dict[str, int]) -> None:
     peaks["Private"] = max(peaks.get("Private", 0), private)
 
 
-def measure(rows: int, out: Path) -> tuple[dict[str, int], dict[str, int], int]:
-    """Run one first run; return the run's and the children's peaks and the count."""
+def measure(rows: int, out: Path) -> tuple[dict[str, int], dict[str, int], int, int]:
+    """Run one first run; return the run's and the children's peaks, the count of
+    children, and the peak of the run's resident size plus its children's private
+    memory in one sample."""
     source = cached_workbook(out, rows, DEFAULT_SEED)
     with tempfile.TemporaryDirectory(dir=out) as folder:
         workbook = Path(shutil.copy(source, Path(folder) / "deals.xlsx"))
@@ -78,18 +83,25 @@ def measure(rows: int, out: Path) -> tuple[dict[str, int], dict[str, int], int]:
         run_peaks: dict[str, int] = {}
         child_peaks: dict[str, int] = {}
         seen: set[int] = set()
+        together = 0
         process = subprocess.Popen(
             command, env=environment, stdout=subprocess.DEVNULL, cwd=folder
         )
         while process.poll() is None:
-            keep_peaks(run_peaks, read_rollup(process.pid))
+            figures = read_rollup(process.pid)
+            keep_peaks(run_peaks, figures)
+            total = figures.get("Rss", 0)
             for child in children_of(process.pid):
                 seen.add(child)
-                keep_peaks(child_peaks, read_rollup(child))
+                child_figures = read_rollup(child)
+                keep_peaks(child_peaks, child_figures)
+                total += child_figures.get("Private_Clean", 0)
+                total += child_figures.get("Private_Dirty", 0)
+            together = max(together, total)
             time.sleep(SAMPLE_SECONDS)
         if process.returncode != 0:
             raise SystemExit(f"the run failed with exit code {process.returncode}")
-    return run_peaks, child_peaks, len(seen)
+    return run_peaks, child_peaks, len(seen), together
 
 
 def main() -> int:
@@ -101,7 +113,7 @@ def main() -> int:
         parser.error("this needs Linux's /proc/PID/smaps_rollup")
     arguments.out.mkdir(parents=True, exist_ok=True)
 
-    run, child, children = measure(arguments.rows, arguments.out)
+    run, child, children, together = measure(arguments.rows, arguments.out)
     megabytes = {name: round(value / 1024, 1) for name, value in run.items()}
     print(f"run: resident {megabytes.get('Rss')} MB, private {megabytes['Private']} MB")
     if not children:
@@ -109,8 +121,13 @@ def main() -> int:
         return 0
     child_mb = {name: round(value / 1024, 1) for name, value in child.items()}
     print(
-        f"write child: resident {child_mb.get('Rss')} MB, private "
-        f"{child_mb['Private']} MB, PSS {child_mb.get('Pss')} MB"
+        f"largest child: resident {child_mb.get('Rss')} MB, private "
+        f"{child_mb['Private']} MB, PSS {child_mb.get('Pss')} MB "
+        f"({children} children seen)"
+    )
+    print(
+        f"run and children together: {round(together / 1024, 1)} MB at the peak "
+        "(the run's resident size plus each child's private memory, one sample)"
     )
     return 0
 
