@@ -143,7 +143,7 @@ def _may_have_long_text(grid: Sequence[Sequence[CellValue]]) -> bool:
     return False
 
 
-def _longest_length(column: tuple[CellValue, ...]) -> int:
+def _longest_length(column: Sequence[CellValue]) -> int:
     """Return the length of the column's longest text, or 0 without text.
 
     Another value with a ``len()``, such as a text of a ``str`` subclass, may
@@ -233,9 +233,46 @@ def with_content_widths(tab: GeneratedTab) -> GeneratedTab:
     two decimals, and dates as ``yyyy-mm-dd``. Wide characters count two
     (:func:`display_width`), and each distinct text with one is measured once.
     """
+    measured, _ = _measure_columns(tab.grid)
+    return _with_widths(tab, measured)
+
+
+def fit_tab(tab: GeneratedTab) -> GeneratedTab:
+    """Return the tab with its long texts cut and its columns fitted to their texts.
+
+    The result is what :func:`fit_tab_texts` and then
+    :func:`with_content_widths` give.
+
+    Both need the longest text of each column, so one pass measures the
+    columns for both. Only a tab with a text that may not fit in a cell then
+    gets the check of :func:`fit_tab_texts`. On the four tabs of a dry run on
+    the 100k-row benchmark workbook this took 0.070 s of CPU, against 0.115 s
+    for the two functions one after the other (best of 5, 2-core VM).
+    """
+    measured, longest_other = _measure_columns(tab.grid)
+    # A display width is at least the text's length in code points.
+    if max([longest_other, *measured.values()]) > SURELY_FITTING_TEXT:
+        fitted = fit_tab_texts(tab)
+        if fitted is not tab:
+            return with_content_widths(fitted)
+    return _with_widths(tab, measured)
+
+
+def _measure_columns(grid: Sequence[Sequence[CellValue]]) -> tuple[dict[int, int], int]:
+    """Return the widest value of each measured column, and the longest other text.
+
+    A column is measured by the display width of its cells that have a cell
+    after them in their row. The longest other text is the length of the
+    longest text among the cells that are not measured: the last cell of
+    each row. Other values with a ``len()`` count there too.
+    """
     measured: dict[int, int] = {}
-    for length, group in groupby(tab.grid, len):
-        if length < 2:
+    longest_other = 0
+    for length, group in groupby(grid, len):
+        if length == 0:
+            continue
+        if length == 1:
+            longest_other = max(longest_other, _longest_length([r[0] for r in group]))
             continue
         # The first row of a block is most often its header, so the columns
         # of the rows under it hold one kind of value, or blanks.
@@ -246,6 +283,13 @@ def with_content_widths(tab: GeneratedTab) -> GeneratedTab:
                 widest = max(widest, _widest_value(list(map(itemgetter(index), rows))))
             if widest > measured.get(index, 0):
                 measured[index] = widest
+        last = [header[-1], *map(itemgetter(length - 1), rows)]
+        longest_other = max(longest_other, _longest_length(last))
+    return measured, longest_other
+
+
+def _with_widths(tab: GeneratedTab, measured: dict[int, int]) -> GeneratedTab:
+    """Return the tab with the columns of ``measured`` as wide as their values."""
     if not measured:
         return tab
     widths = list(tab.column_widths)

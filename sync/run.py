@@ -62,7 +62,7 @@ from rules.unfound_columns import (
     describe_unfound_default_columns,
     describe_unfound_needed_columns,
 )
-from sync.cell_text import fit_tab_texts, with_content_widths
+from sync.cell_text import fit_tab
 from sync.collector import paused_cycle_collection
 from sync.earlier_tabs import earlier_generated_tabs
 from sync.edited_tabs import describe_edited_tabs, find_edited_tabs
@@ -308,7 +308,7 @@ def _run_sync(
         pipeline, grid, deals, findings, followups, metrics, as_of, logged
     )
     tabs.extend(extra_tabs)
-    tabs = [with_content_widths(fit_tab_texts(tab)) for tab in tabs]
+    tabs = [fit_tab(tab) for tab in tabs]
     tabs = _fit_tab_rows(tabs, grid)
     existing = read_generated_tabs(source, tabs)
     if status_problem is None and not dry_run and isinstance(source, EarlyWriteSource):

@@ -10,9 +10,12 @@ from openpyxl.utils import get_column_letter
 
 from rules.grid import CellValue
 from sync.cell_text import (
+    MAX_CELL_TEXT,
     WIDEST_COLUMN,
     display_width,
     explanation_lines,
+    fit_tab,
+    fit_tab_texts,
     with_content_widths,
 )
 from sync.plan import GeneratedTab
@@ -89,6 +92,36 @@ def test_column_width_of_each_kind(column: list[CellValue], width: int) -> None:
     grid.extend([value, "last"] for value in column)
 
     assert with_content_widths(GeneratedTab("T", grid)).column_widths[0] == width
+
+
+LONG = "x" * (MAX_CELL_TEXT + 10)
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        [["Banner"], ["ID", "Message"], ["D-1", LONG]],
+        [[LONG], ["ID", "Message"], ["D-1", "short"]],
+        [["Banner"], ["ID", "Message"], [LONG, "short"]],
+        [["Banner"], ["ID", "Message", "Note"], ["D-1", "short"]],
+        [["ID", "Count"], ["D-1", 3], ["D-2", None]],
+    ],
+    ids=["last-cell", "one-cell-row", "measured-cell", "all-fit", "numbers"],
+)
+def test_fit_tab_cuts_and_widens_as_both_steps(grid: list[list[CellValue]]) -> None:
+    tab = GeneratedTab("Problems", grid, column_widths=[10, 12])
+
+    fitted = fit_tab(tab)
+    expected = with_content_widths(fit_tab_texts(tab))
+
+    assert fitted.grid == expected.grid
+    assert fitted.column_widths == expected.column_widths
+    assert all(
+        len(value) <= MAX_CELL_TEXT
+        for row in fitted.grid
+        for value in row
+        if isinstance(value, str)
+    )
 
 
 def test_explanation_breaks_at_spaces_or_between_chinese_characters() -> None:
