@@ -12,7 +12,7 @@ each child every few milliseconds and prints the peaks, in MB: the run's
 resident size and private memory, the largest of each child figure
 (resident size, private memory and proportional share, PSS), and the
 largest sum of the run's resident size and its children's private memory in
-one sample, which is about what the machine holds at the peak. The run is a
+one sample, which is about what the machine uses at the peak. The run is a
 first run on a fresh copy of the ``bench/generate.py`` workbook, as in
 ``bench/run.py``.
 """

@@ -313,8 +313,8 @@ def _run_sync(
     existing = read_generated_tabs(source, tabs)
     if status_problem is None and not dry_run and isinstance(source, EarlyWriteSource):
         # The source can render the tabs to write while the run plans the
-        # status cells. A tab the workbook has as generated, as the source
-        # vouches, is left out: the plan will not write it.
+        # status cells. Tabs the source vouches are unchanged are left out,
+        # because the plan does not write them.
         source.start_tab_render(
             [tab for tab in tabs if not _vouched_unchanged(tab, existing)]
         )
