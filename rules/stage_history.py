@@ -217,12 +217,14 @@ def describe_unknown_recorded_stages(
     """Return a warning naming the last recorded run's stages the definition lacks.
 
     Such a stage was renamed without keeping its old name in ``aliases``, or
-    removed. Its deals' next stage counts as a move, so a renamed stage's
-    deals would start their stays again. None when every stage is known.
+    removed. A renamed stage's deals would start their stays again, and the
+    rows of a removed stage's deals get ``unknown-stage``, so the warning gives
+    the fix for each case. With a Rules tab it names the tab's Stage table.
+    None when every stage is known.
 
     Before: the last run saw 3 deals in 'Proposal', and the definition now
     names it 'Quote' without an alias. After: a warning naming 'Proposal'
-    (3 deals) and the alias to add.
+    (3 deals), the alias to add, and the fix for a removed stage.
     """
     stages = list(map(itemgetter(_STAGE_INDEX), history.previous or ()))
     lookup = StageLookup(pipeline)
@@ -233,12 +235,21 @@ def describe_unknown_recorded_stages(
     listed = ", ".join(
         f"{name!r} ({counted(counts[name], 'deal')})" for name in unknown
     )
+    rules_tab = pipeline.source.rules_tab
+    aliases = "the aliases of the new stage in the definition"
+    stage_list = "the definition's stages"
+    if rules_tab is not None:
+        aliases = f"the Aliases column of the new stage's row in tab {rules_tab!r}"
+        stage_list = f"the Stage table of tab {rules_tab!r}"
     return (
         f"The last recorded run saw deals in stages that the definition no "
         f"longer names: {listed}. If a stage was renamed, add its old name to "
-        "the aliases of the new stage in the definition. Otherwise the Stage "
-        "log records its deals as moved to the new name, and their time in "
-        "stage starts again."
+        f"{aliases}. Otherwise the Stage log records its deals as moved to the "
+        "new name, and their time in stage starts again. If a stage was "
+        "removed, move its deals to a stage that the definition names, or add "
+        f"the stage back to {stage_list}. Until then each row that still names "
+        "it gets an unknown-stage finding, and the Stage log keeps its deals in "
+        "the removed stage."
     )
 
 
