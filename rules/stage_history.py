@@ -21,6 +21,13 @@ from rules.retyped_ids import (
     rekey_ended_stay_starts,
     retyped_id_findings,
 )
+from rules.stage_lists import (
+    RunStages,
+    StageOrder,
+    named_as_now,
+    orders_by_day,
+    stage_list_of,
+)
 from rules.stage_log import (
     LogFunnelStage,
     StageLogRow,
@@ -59,7 +66,9 @@ class StageHistory:
     ``stay_starts`` are the starts that the latest run's Stage log showed for
     current stays, by deal ID, where earlier than the day a run first found
     the deal in the stage. ``ended_stay_starts`` are such starts of stays
-    that a recorded move ended, keyed by that move.
+    that a recorded move ended, keyed by that move. ``run_stages`` are the
+    stage lists of the successful runs, one per day and distinct list, oldest
+    first. The state database may return only those from a recent day on.
     """
 
     previous: list[DealSnapshot] | None = None
@@ -68,6 +77,7 @@ class StageHistory:
     run_days: tuple[dt.date, ...] = ()
     stay_starts: dict[str, dt.date] = field(default_factory=dict)
     ended_stay_starts: dict[StayEnd, dt.date] = field(default_factory=dict)
+    run_stages: tuple[RunStages, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> Stage
     Stored names are looked up among the stage names and aliases, ignoring case
     as the sheet's stage cells are. So a stage renamed with its old name kept as
     an alias, or renamed only in case, keeps its deals' stays. A name that no
-    stage matches stays as stored.
+    stage matches stays as stored. The runs' stage lists get the same names.
 
     Before: previous P-1 'Proposal'; the stage is now Quote, alias Proposal.
     After: previous P-1 'Quote'.
@@ -124,7 +134,16 @@ def with_current_stage_names(history: StageHistory, pipeline: Pipeline) -> Stage
         stage = lookup.find(name)
         if stage is not None and stage.name != name:
             renamed[name] = stage.name
-    return with_renamed_stages(history, renamed)
+    renamed_history = with_renamed_stages(history, renamed)
+    run_stages = tuple(
+        run
+        if run.stages is None
+        else run._replace(stages=named_as_now(run.stages, lookup))
+        for run in history.run_stages
+    )
+    if run_stages == history.run_stages:
+        return renamed_history
+    return replace(renamed_history, run_stages=run_stages)
 
 
 def with_renamed_stages(
@@ -198,12 +217,14 @@ def describe_unknown_recorded_stages(
     """Return a warning naming the last recorded run's stages the definition lacks.
 
     Such a stage was renamed without keeping its old name in ``aliases``, or
-    removed. Its deals' next stage counts as a move, so a renamed stage's
-    deals would start their stays again. None when every stage is known.
+    removed. A renamed stage's deals would start their stays again, and the
+    rows of a removed stage's deals get ``unknown-stage``, so the warning gives
+    the fix for each case. With a Rules tab it names the tab's Stage table.
+    None when every stage is known.
 
     Before: the last run saw 3 deals in 'Proposal', and the definition now
     names it 'Quote' without an alias. After: a warning naming 'Proposal'
-    (3 deals) and the alias to add.
+    (3 deals), the alias to add, and the fix for a removed stage.
     """
     stages = list(map(itemgetter(_STAGE_INDEX), history.previous or ()))
     lookup = StageLookup(pipeline)
@@ -214,12 +235,21 @@ def describe_unknown_recorded_stages(
     listed = ", ".join(
         f"{name!r} ({counted(counts[name], 'deal')})" for name in unknown
     )
+    rules_tab = pipeline.source.rules_tab
+    aliases = "the aliases of the new stage in the definition"
+    stage_list = "the definition's stages"
+    if rules_tab is not None:
+        aliases = f"the Aliases column of the new stage's row in tab {rules_tab!r}"
+        stage_list = f"the Stage table of tab {rules_tab!r}"
     return (
         f"The last recorded run saw deals in stages that the definition no "
         f"longer names: {listed}. If a stage was renamed, add its old name to "
-        "the aliases of the new stage in the definition. Otherwise the Stage "
-        "log records its deals as moved to the new name, and their time in "
-        "stage starts again."
+        f"{aliases}. Otherwise the Stage log records its deals as moved to the "
+        "new name, and their time in stage starts again. If a stage was "
+        "removed, move its deals to a stage that the definition names, or add "
+        f"the stage back to {stage_list}. Until then each row that still names "
+        "it gets an unknown-stage finding, and the Stage log keeps its deals in "
+        "the removed stage."
     )
 
 
@@ -295,7 +325,8 @@ def apply_history(
         )
 
     recent = _recent(transitions, as_of)
-    findings = check_tracked(recent, tracked, columns, pipeline, as_of)
+    orders = _recent_stage_orders(history, pipeline, as_of, bool(new_transitions))
+    findings = check_tracked(recent, tracked, columns, pipeline, as_of, orders)
     if retyped:
         notice_cutoff = as_of - dt.timedelta(days=TRANSITION_NOTICE_DAYS)
         findings += retyped_id_findings(retyped, tracked, columns, notice_cutoff)
@@ -367,6 +398,22 @@ def recorded_stays(history: StageHistory, as_of: dt.date) -> list[StageLogRow]:
     )
     start_stays_on_stored_starts(rows, history.stay_starts)
     return rows
+
+
+def _recent_stage_orders(
+    history: StageHistory, pipeline: Pipeline, as_of: dt.date, moved_today: bool
+) -> dict[dt.date, tuple[StageOrder, ...]]:
+    """Return the stage orders of the runs whose moves the checks read, by day.
+
+    This run counts as a run of ``as_of`` that used the definition's list,
+    when it found moves.
+    """
+    current = stage_list_of(pipeline)
+    runs = list(history.run_stages)
+    if moved_today:
+        runs.append(RunStages(as_of, current, recorded_moves=True))
+    cutoff = as_of - dt.timedelta(days=TRANSITION_NOTICE_DAYS)
+    return orders_by_day(runs, current, cutoff)
 
 
 def _last_run_day(run_days: Sequence[dt.date], as_of: dt.date) -> dt.date | None:

@@ -26,13 +26,14 @@ from functools import partial
 from itertools import compress, repeat
 from operator import itemgetter, ne
 
-from config.models import OWNER_FIELD, STAGE_FIELD, Outcome, Pipeline, Stage
+from config.models import OWNER_FIELD, STAGE_FIELD, Pipeline, Stage
 from rules.cells import display_value, parse_text
 from rules.deals import ColumnMap, Deal
 from rules.findings import Code, Finding, Severity, join_items
 from rules.grid import is_blank
 from rules.headers import StageLookup
 from rules.history import DealSnapshot, Transition
+from rules.stage_lists import RecordedStage, StageOrder, stage_list_of
 
 AMOUNT_FIELD = "amount"
 # Positions of fields in the named tuples, for sort keys faster than attrgetter.
@@ -282,10 +283,14 @@ def check_tracked(
     columns: ColumnMap,
     pipeline: Pipeline,
     as_of: dt.date,
+    orders_by_day: Mapping[dt.date, Sequence[StageOrder]] | None = None,
 ) -> list[Finding]:
     """Check transitions as :func:`check_transitions` does, on tracked deals.
 
-    ``tracked`` is the result of :func:`deals_by_unique_id`.
+    ``tracked`` is the result of :func:`deals_by_unique_id`. ``orders_by_day``
+    are the stage orders of the runs that recorded each day's moves, from
+    :func:`rules.stage_lists.orders_by_day`. A move of a day not in it is
+    judged by the definition's own order.
     """
     policy = pipeline.transitions
     if policy.allow_skips and policy.allow_moves_back:
@@ -298,7 +303,7 @@ def check_tracked(
     moves = current_stay_moves(
         [move for move in transitions if move.deal_id in moving], as_of
     )
-    policy_check = _MovePolicy(pipeline)
+    policy_check = _MovePolicy(pipeline, orders_by_day or {})
 
     findings: list[Finding] = []
     for deal_id, move in moves.items():
@@ -316,11 +321,8 @@ def check_tracked(
 
 def is_move_back(source: Stage, target: Stage, pipeline: Pipeline) -> bool:
     """Return True when a move goes back: see the module's conventions."""
-    if target.outcome is Outcome.OPEN and source.outcome is not Outcome.OPEN:
-        return True
-    if source.outcome is not target.outcome or target.outcome is Outcome.LOST:
-        return False
-    return _position(target, pipeline) < _position(source, pipeline)
+    order = StageOrder(stage_list_of(pipeline))
+    return order.is_move_back(_recorded(source), _recorded(target))
 
 
 def skipped_stages(source: Stage, target: Stage, pipeline: Pipeline) -> list[Stage]:
@@ -329,15 +331,9 @@ def skipped_stages(source: Stage, target: Stage, pipeline: Pipeline) -> list[Sta
     Before: Lead → Closed Won in Lead, Qualified, Proposal, Closed Won, Closed
     Lost. After: Qualified and Proposal.
     """
-    if source.outcome is not Outcome.OPEN or target.outcome is Outcome.LOST:
-        return []
-    start = _position(source, pipeline) + 1
-    end = len(pipeline.stages)
-    if target.outcome is Outcome.OPEN:
-        end = _position(target, pipeline)
-    return [
-        stage for stage in pipeline.stages[start:end] if stage.outcome is Outcome.OPEN
-    ]
+    order = StageOrder(stage_list_of(pipeline))
+    names = set(order.skipped(_recorded(source), _recorded(target)))
+    return [stage for stage in pipeline.stages if stage.name in names]
 
 
 def stage_column_finding(
@@ -369,41 +365,68 @@ _Verdict = tuple[Code, dict[str, str]]
 
 
 class _MovePolicy:
-    """The transition policy's verdict on moves, worked out once per stage pair."""
+    """The transition policy's verdict on moves, worked out once per stage pair.
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
+    A move is judged by the stage orders of the runs of its day, or by the
+    definition's order for a day without recorded orders. On a day whose runs
+    used different orders, a move breaches the policy only when it does so in
+    each of them, because the moves do not record which run found them.
+    """
+
+    def __init__(
+        self, pipeline: Pipeline, orders_by_day: Mapping[dt.date, Sequence[StageOrder]]
+    ) -> None:
+        self._policy = pipeline.transitions
         self._lookup = StageLookup(pipeline)
-        self._verdicts: dict[tuple[str | None, str | None, str], _Verdict | None] = {}
+        self._current = (StageOrder(stage_list_of(pipeline)),)
+        self._orders_by_day = orders_by_day
+        self._verdicts: dict[
+            tuple[str | None, str | None, str, int], _Verdict | None
+        ] = {}
 
     def verdict(self, move: Transition, stage: Stage) -> _Verdict | None:
         """Return the breach of the move into the deal's current ``stage``, if any."""
-        key = (move.from_stage, move.to_stage, stage.name)
+        orders = self._orders_by_day.get(move.seen_on, self._current)
+        key = (move.from_stage, move.to_stage, stage.name, id(orders))
         if key not in self._verdicts:
-            self._verdicts[key] = self._check(move, stage)
+            self._verdicts[key] = self._check(move, stage, orders)
         return self._verdicts[key]
 
-    def _check(self, move: Transition, stage: Stage) -> _Verdict | None:
-        source = self._lookup.find(move.from_stage)
+    def _check(
+        self, move: Transition, stage: Stage, orders: Sequence[StageOrder]
+    ) -> _Verdict | None:
         target = self._lookup.find(move.to_stage)
-        if source is None or target is None or target.name != stage.name:
+        if target is None or target.name != stage.name:
+            return None
+        verdicts = [self._judge(move, order) for order in orders]
+        if not verdicts or None in verdicts:
+            return None
+        return verdicts[-1]
+
+    def _judge(self, move: Transition, order: StageOrder) -> _Verdict | None:
+        source = order.find(self._name_now(move.from_stage))
+        target = order.find(self._name_now(move.to_stage))
+        if source is None or target is None:
             return None
 
-        pipeline = self._pipeline
-        policy = pipeline.transitions
-        skipped = [skipped.name for skipped in skipped_stages(source, target, pipeline)]
-        if skipped and not policy.allow_skips:
+        skipped = order.skipped(source, target)
+        if skipped and not self._policy.allow_skips:
             names = join_items(skipped)
             params = {"from": source.name, "to": target.name, "skipped": names}
             return Code.STAGE_SKIPPED, params
-        if is_move_back(source, target, pipeline) and not policy.allow_moves_back:
+        if order.is_move_back(source, target) and not self._policy.allow_moves_back:
             params = {"from": source.name, "to": target.name}
             return Code.MOVED_BACK, params
         return None
 
+    def _name_now(self, label: str | None) -> str | None:
+        # The definition's name of the stage the label names, else the label as stored.
+        stage = self._lookup.find(label)
+        return label if stage is None else stage.name
 
-def _position(stage: Stage, pipeline: Pipeline) -> int:
-    return [known.name for known in pipeline.stages].index(stage.name)
+
+def _recorded(stage: Stage) -> RecordedStage:
+    return RecordedStage(stage.name, stage.outcome)
 
 
 def _stage_label(deal: Deal) -> str | None:

@@ -31,11 +31,13 @@ from rules.grid import SheetGrid
 from rules.messages import counted
 from rules.review import month_before
 from rules.stage_history import (
+    TRANSITION_NOTICE_DAYS,
     HistoryOutcome,
     StageHistory,
     describe_unknown_recorded_stages,
     with_current_stage_names,
 )
+from rules.stage_lists import stage_list_of
 from sync.atomic import remove_stale_temporaries
 from sync.collector import paused_cycle_collection
 from sync.history_packing import HistoryPacking
@@ -55,7 +57,7 @@ from sync.state.errors import StateError
 from sync.state.figures import run_figures
 from sync.state.keys import workbook_key
 from sync.state.locks import new_lock_holder
-from sync.state.ok_runs import ok_run_days
+from sync.state.ok_runs import ok_run_days, ok_run_stages, stored_stage_list
 from sync.state.packing import SharedTexts
 from sync.state.records import RunFigures, RunOutcome
 from sync.state.store import StateStore
@@ -188,8 +190,9 @@ def record_run(
         )
         # A dry run shows the review tabs the run would freeze, too.
         review_months = due_review_months(store, key, request.as_of, None, tab)
+        since = stage_lists_since(request.as_of, review_months)
         history = with_current_stage_names(
-            load_history(store, key, tab), request.pipeline
+            load_history(store, key, tab, since), request.pipeline
         )
         _warn_unknown_recorded_stages(history, request.pipeline)
         used = _history_to_use(request, source, store, key, history)
@@ -243,12 +246,15 @@ def _release_lock_logged(
         )
 
 
-def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
+def load_history(
+    store: StateStore, key: str, tab: str, stage_lists_since: dt.date | None = None
+) -> StageHistory:
     """Return what the state database remembers of earlier runs on one tab.
 
     Each pipeline tab of a workbook has a history of its own, so two
     definitions that read two tabs of one workbook never see each other's
-    deals. Tabs match ignoring case.
+    deals. Tabs match ignoring case. The runs' stage lists are read from the
+    day ``stage_lists_since`` on, or all of them when it is None.
     """
     # One deal's ID and stages in the snapshot and the transitions become one
     # object each, which takes about half the memory of separate copies.
@@ -264,7 +270,18 @@ def load_history(store: StateStore, key: str, tab: str) -> StageHistory:
         run_days=ok_run_days(store, key, tab=tab),
         stay_starts=stay_starts,
         ended_stay_starts=ended_stay_starts,
+        run_stages=ok_run_stages(store, key, tab=tab, since=stage_lists_since),
     )
+
+
+def stage_lists_since(as_of: dt.date, review_months: Sequence[dt.date]) -> dt.date:
+    """Return the first day whose runs' stage lists a run as of ``as_of`` reads.
+
+    Those are the runs whose moves the transition checks still show, and the
+    runs of the months it reviews.
+    """
+    notice_start = as_of - dt.timedelta(days=TRANSITION_NOTICE_DAYS - 1)
+    return min([notice_start, *review_months])
 
 
 def holder_process(holder: str) -> tuple[str, int] | None:
@@ -423,7 +440,8 @@ def _record_run(
             time_zone = request.pipeline.timezone
             _check_as_of_order(store, key, tab, request.as_of, today, time_zone)
         review_months = due_review_months(store, key, request.as_of, run_id, tab)
-        stored = load_history(store, key, tab)
+        since = stage_lists_since(request.as_of, review_months)
+        stored = load_history(store, key, tab, since)
         packing.stored = stored
         history = with_current_stage_names(stored, request.pipeline)
         _warn_unknown_recorded_stages(history, request.pipeline)
@@ -465,6 +483,7 @@ def _record_run(
         raise
 
     figures = run_figures(result)
+    figures["stages"] = stored_stage_list(stage_list_of(request.pipeline))
     if used is not None:
         # The run wrote the due reviews, or found their tabs written.
         figures["reviewed_through"] = month_before(request.as_of)

@@ -21,8 +21,9 @@ from config.models import Pipeline
 from rules.checks import CLOSE_DATE_FIELD
 from rules.deals import ColumnMap, Deal
 from rules.grid import SheetGrid
-from rules.review import month_before, review_log_rows
+from rules.review import last_day_of_month, month_before, review_log_rows
 from rules.stage_history import HistoryOutcome, StageHistory
+from rules.stage_lists import month_stage_list, pipeline_with_stages
 from sync.plan import GeneratedTab
 from sync.planner import is_generated_tab
 from sync.render_review import render_review, review_tab_name
@@ -110,7 +111,10 @@ def review_tabs(
     ``months`` are the first days of the months to review. A month whose tab
     exists already is left out (and logged). The run calls the result after
     it applied the history to its deals, so the review counts the moves this
-    run records and dates them as the Stage log tab does. ``output`` is the
+    run records and dates them as the Stage log tab does. Each month is
+    counted with the stages of its last recorded run, so a stage added or
+    removed after the month leaves its review as the month's runs saw the
+    stages. A month without such a run uses the definition's stages. ``output`` is the
     file the run writes instead of the workbook, if any: the reviews then go
     there, with a warning.
     """
@@ -145,7 +149,7 @@ def review_tabs(
             review = review_log_rows(
                 logged.log_rows,
                 deals,
-                pipeline,
+                _month_pipeline(pipeline, history, first_day),
                 first_day,
                 log_started_on=history.log_started_on or as_of,
                 run_days=sorted({*history.run_days, as_of}),
@@ -169,6 +173,17 @@ def review_tabs(
         return tabs
 
     return build
+
+
+def _month_pipeline(
+    pipeline: Pipeline, history: StageHistory, first_day: dt.date
+) -> Pipeline:
+    """Return the definition with the stages that the month's last run used."""
+    last_day = last_day_of_month(first_day)
+    stages = month_stage_list(history.run_stages, first_day, last_day)
+    if stages is None:
+        return pipeline
+    return pipeline_with_stages(pipeline, stages)
 
 
 def _warn_review_in_output(

@@ -64,12 +64,15 @@ def doctor(config: str, source: str | None, state: str, as_json: bool) -> None:
     detail = f"{pipeline.name!r}, source.kind {pipeline.source.kind.value}"
     if pipeline.source.rules_tab is not None:
         detail += f", with tab {pipeline.source.rules_tab!r} laid over it"
+    state_checks = _check_state_database(state)
+    if [check.outcome for check in state_checks] == [Outcome.PASSED]:
+        state_checks += _check_recorded_stages(pipeline, source, state)
     checks = [
         Check("Definition", Outcome.PASSED, detail),
         *_check_digest_schedule(pipeline, config),
         *_check_channel_credentials(pipeline, os.environ),
         *run_checkup(pipeline, source),
-        *_check_state_database(state),
+        *state_checks,
     ]
     show(checks)
     failed = sum(1 for check in checks if check.outcome is Outcome.FAILED)
@@ -150,6 +153,34 @@ def _check_state_database(state: str) -> list[Check]:
         f"revision {HEAD_REVISION!r} cannot open it afterwards. {kept}"
     )
     return [Check(name, Outcome.WARNED, detail)]
+
+
+def _check_recorded_stages(
+    pipeline: Pipeline, source: str | None, state: str
+) -> list[Check]:
+    """Warn when the last recorded run saw deals in stages the definition lacks.
+
+    It runs only after the state database check passed, so the database is
+    at this pipesheet's schema revision. A tab without a recorded run gets
+    no line.
+    """
+    from rules.stage_history import StageHistory, describe_unknown_recorded_stages
+    from sync.state.errors import StateError
+    from sync.state.keys import workbook_key
+    from sync.state.store import StateStore
+
+    try:
+        key = workbook_key(pipeline, source)
+        with StateStore.open_for_reading(state) as store:
+            previous = store.latest_snapshot(key, tab=pipeline.source.tab)
+    except (StateError, PipesheetError):
+        return []
+    if previous is None:
+        return []
+    warning = describe_unknown_recorded_stages(StageHistory(previous), pipeline)
+    if warning is None:
+        return []
+    return [Check("Recorded stages", Outcome.WARNED, warning)]
 
 
 def _shown_state(state: str) -> str:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from config.models import Outcome
+from rules.stage_lists import RecordedStage, RunStages, StageList
 from sync.state.errors import StateError
 from sync.state.records import RunOutcome
 from sync.state.store import StateStore, runs_of_tab
-from sync.state.tables import UtcDateTime, runs
+from sync.state.tables import UtcDateTime, run_transitions, runs
 
 
 def latest_ok_day(
@@ -103,6 +106,81 @@ def ok_run_days(
             return tuple(connection.execute(query).scalars())
     except sa.exc.OperationalError as error:
         raise _read_error(store, error) from error
+
+
+def ok_run_stages(
+    store: StateStore,
+    workbook_key: str,
+    *,
+    tab: str | None = None,
+    since: dt.date | None = None,
+) -> tuple[RunStages, ...]:
+    """Return the distinct stage lists of the workbook's ``ok`` runs, by day.
+
+    Runs of one day with the same list and the same ``recorded_moves`` come
+    as one item, in the place of the latest of them, so a service that runs
+    every few minutes reads a few items per day. A run recorded before
+    schema revision 0007 has no list.
+
+    :param tab: count only the runs of this pipeline tab, matched ignoring
+        case; default every tab of the workbook.
+    :param since: leave out the runs of days before this one.
+    :raises StateError: if the database cannot be read.
+    """
+    moved_runs = sa.select(run_transitions.c.run_id).distinct().subquery()
+    recorded_moves = moved_runs.c.run_id.is_not(None)
+    # The JSON type has no equality on PostgreSQL, so the lists group as text.
+    stages_text = sa.cast(runs.c.stages, sa.Text)
+    query = (
+        sa.select(runs.c.as_of, stages_text, recorded_moves)
+        .select_from(runs)
+        .outerjoin(moved_runs, moved_runs.c.run_id == runs.c.id)
+        .where(runs.c.outcome == RunOutcome.OK.value)
+        .group_by(runs.c.as_of, stages_text, recorded_moves)
+        .order_by(sa.func.max(runs.c.id))
+    )
+    if since is not None:
+        query = query.where(runs.c.as_of >= since)
+    try:
+        with store.engine.begin() as connection:
+            query = query.where(runs_of_tab(connection, workbook_key, tab))
+            rows = connection.execute(query).all()
+    except sa.exc.OperationalError as error:
+        raise _read_error(store, error) from error
+    return tuple(
+        RunStages(day, _stage_list(text), bool(moved)) for day, text, moved in rows
+    )
+
+
+def stored_stage_list(stages: StageList) -> list[list[str]]:
+    """Return a stage list as the runs table stores it: ``[name, outcome]`` pairs."""
+    return [[stage.name, stage.outcome.value] for stage in stages]
+
+
+def _stage_list(text: str | None) -> StageList | None:
+    """Read a stored stage list back, or return None for a run that stored none.
+
+    A value that is not a JSON list of ``[name, outcome]`` pairs, which only
+    an edit of the database by hand leaves, counts as none too.
+    """
+    if text is None:
+        return None
+    try:
+        stored = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(stored, list):
+        return None
+    outcomes = {outcome.value: outcome for outcome in Outcome}
+    stages: list[RecordedStage] = []
+    for pair in stored:
+        if not (isinstance(pair, list) and len(pair) == 2):
+            return None
+        name, outcome = pair
+        if not isinstance(name, str) or outcome not in outcomes:
+            return None
+        stages.append(RecordedStage(name, outcomes[outcome]))
+    return tuple(stages)
 
 
 def latest_ok_start(

@@ -24,7 +24,8 @@ class RunFigures(TypedDict, total=False):
 
     ``errors``, ``warnings`` and ``infos`` count findings by severity.
     ``reviewed_through`` is the first day of the last month whose review the
-    run wrote or found written.
+    run wrote or found written. ``stages`` are the definition's stages that
+    the run used, in order, as ``[name, outcome]`` pairs.
     """
 
     deals: int
@@ -37,6 +38,7 @@ class RunFigures(TypedDict, total=False):
     bytes_written: int
     error: str
     reviewed_through: dt.date
+    stages: list[list[str]]
 
 
 @dataclass(frozen=True)

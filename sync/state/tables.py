@@ -92,6 +92,9 @@ runs = sa.Table(
     # found written; NULL for a run recorded before revision 0005, and for
     # a run that read no stage log and so reviewed nothing.
     sa.Column("reviewed_through", sa.Date),
+    # The stages of the definition that an ok run used, in order, as a list of
+    # [name, outcome] pairs. It is NULL for a run recorded before revision 0007.
+    sa.Column("stages", sa.JSON),
     # Migration 0001 passed the full name "ck_runs_outcome", to which the naming
     # convention added its prefix again. A new database, built from this table,
     # gets the same name as a migrated one.

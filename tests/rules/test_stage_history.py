@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from config.models import Locale, Stage
+from config.models import Locale, SourceConfig, Stage
 from rules.findings import Code
 from rules.grid import CellValue
 from rules.history import DealSnapshot, StayEnd, Transition
@@ -16,6 +16,7 @@ from rules.stage_history import (
     HistoryOutcome,
     StageHistory,
     apply_history,
+    describe_unknown_recorded_stages,
     lost_at_stages,
     renames_seen_in_runs,
     with_current_stage_names,
@@ -713,3 +714,39 @@ def test_runs_show_no_rename_back_and_forth() -> None:
     ]
 
     assert renames_seen_in_runs(moves, None) == {}
+
+
+def unknown_stage_warning(rules_tab: str | None) -> str | None:
+    """Return the warning after a run saw two deals in the removed 'Demo'."""
+    source = SourceConfig(tab="Deals", rules_tab=rules_tab)
+    pipeline = PIPELINE.model_copy(update={"source": source})
+    previous = [
+        DealSnapshot("D-1", "Demo", None, None, 4),
+        DealSnapshot("D-2", "Demo", None, None, 5),
+        DealSnapshot("D-3", "Lead", None, None, 6),
+    ]
+    return describe_unknown_recorded_stages(StageHistory(previous), pipeline)
+
+
+def test_unknown_stage_warning_covers_removal() -> None:
+    assert unknown_stage_warning(None) == (
+        "The last recorded run saw deals in stages that the definition no "
+        "longer names: 'Demo' (2 deals). If a stage was renamed, add its old "
+        "name to the aliases of the new stage in the definition. Otherwise the "
+        "Stage log records its deals as moved to the new name, and their time "
+        "in stage starts again. If a stage was removed, move its deals to a "
+        "stage that the definition names, or add the stage back to the "
+        "definition's stages. Until then each row that still names it gets an "
+        "unknown-stage finding, and the Stage log keeps its deals in the "
+        "removed stage."
+    )
+
+
+def test_unknown_stage_warning_names_rules_tab() -> None:
+    warning = unknown_stage_warning("Rules")
+
+    assert warning is not None
+    assert (
+        "add its old name to the Aliases column of the new stage's row in tab 'Rules'."
+    ) in warning
+    assert "or add the stage back to the Stage table of tab 'Rules'." in warning

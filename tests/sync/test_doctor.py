@@ -1382,3 +1382,28 @@ def test_foreign_state_database_fails(starter: Path, tmp_path: Path) -> None:
         f"✗ State database  {str(path)!r} is not a pipesheet state database: it "
         "has a table named 'contacts' but no pipesheet schema revision."
     ) in result.output
+
+
+def test_recorded_removed_stage_needs_a_look(starter: Path, tmp_path: Path) -> None:
+    from rules.history import DealSnapshot
+    from sync.state.keys import workbook_key
+    from sync.state.records import RunOutcome
+    from sync.state.store import StateStore
+
+    path = tmp_path / "state.sqlite"
+    key = workbook_key(load_pipeline(shipped_definition("b2b-en")), str(starter))
+    with StateStore.open(str(path)) as store:
+        run_id = store.start_run(key, "Deals", dt.date(2025, 9, 30))
+        store.save_snapshot(run_id, [DealSnapshot("D-1", "Scoping", None, None, 4)])
+        store.finish_run(run_id, RunOutcome.OK)
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 0
+    assert (
+        "! Recorded stages  The last recorded run saw deals in stages that the "
+        "definition no longer names: 'Scoping' (1 deal)."
+    ) in result.output
+    assert "If a stage was removed, move its deals" in result.output
+    assert "All checks passed." not in result.output
+    assert lines(result)[-1] == "All checks passed, but 1 marked ! need a look."
