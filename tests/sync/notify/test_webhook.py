@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import urllib.parse
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -224,6 +225,53 @@ def test_http_error_reported_without_url(receiver: WebhookReceiver) -> None:
         f"channel 'team-chat': posting to {LOOPBACK} failed: HTTP 500 Internal "
         "Server Error: 'upstream exploded'"
     )
+
+
+@pytest.mark.parametrize(
+    "status", [301, 302, 303, 307, 308], ids=["301", "302", "303", "307", "308"]
+)
+def test_redirect_not_followed(receiver: WebhookReceiver, status: int) -> None:
+    # The redirect points back at the receiver, on loopback, so a client that
+    # follows it sends a second request there and nowhere else.
+    receiver.responses.append((status, b""))
+    receiver.location = f"{receiver.url}/moved?token=tok456"
+    sender = webhook_sender(receiver.url + "/hook?token=tok123", "slack")
+
+    with pytest.raises(DeliveryError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    reason = HTTPStatus(status).phrase
+    assert [request.path for request in receiver.requests] == ["/hook?token=tok123"]
+    assert str(raised.value) == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: HTTP {status} "
+        f"{reason}, a redirect to {receiver.url!r}, which is not followed. If the "
+        "receiver has moved there, set the channel's url to its new address"
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        ("/moved", "a redirect to 'http://127.0.0.1:{port}'"),
+        ("https://[::1]:8443/moved", "a redirect to 'https://[::1]:8443'"),
+        (None, "a redirect without a usable Location header"),
+        ("mailto:ana@example.com", "a redirect without a usable Location header"),
+    ],
+    ids=["relative", "ipv6-https", "no-location", "no-host"],
+)
+def test_redirect_target_named(
+    receiver: WebhookReceiver, location: str | None, target: str
+) -> None:
+    receiver.responses.append((302, b""))
+    receiver.location = location
+    sender = webhook_sender(receiver.url + "/hook")
+
+    with pytest.raises(DeliveryError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    port = receiver.server.server_address[1]
+    assert len(receiver.requests) == 1
+    assert f"HTTP 302 Found, {target.format(port=port)}" in str(raised.value)
 
 
 @pytest.mark.parametrize(
