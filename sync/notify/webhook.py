@@ -127,7 +127,7 @@ class WebhookSender:
             # The receiver responded, so the next digest may still be taken.
             raise DeliveryError(self._failure(describe_http_error(error))) from error
         except OSError as error:
-            failure = self._failure(describe_http_error(error))
+            failure = self._failure(describe_http_error(error, self.timeout))
             raise ChannelUnreachableError(failure) from error
         except http.client.HTTPException as error:
             raise DeliveryError(self._failure(describe_http_error(error))) from error
@@ -263,8 +263,11 @@ def check_response(channel: WebhookChannel, response: str) -> None:
     )
 
 
-def describe_http_error(error: BaseException) -> str:
-    """Describe a failed POST in one line, without the URL."""
+def describe_http_error(error: BaseException, timeout: float | None = None) -> str:
+    """Describe a failed POST in one line, without the URL.
+
+    :param timeout: the seconds waited, named in the message of a timeout.
+    """
     if isinstance(error, urllib.error.HTTPError) and 300 <= error.code < 400:
         error.close()
         return describe_redirect(error)
@@ -272,6 +275,10 @@ def describe_http_error(error: BaseException) -> str:
         with error:
             body = error.read().decode("utf-8", "replace")[:RESPONSE_QUOTE_LIMIT]
         return f"HTTP {error.code} {error.reason}: {body!r}"
+    if isinstance(error, urllib.error.URLError) and isinstance(
+        error.reason, TimeoutError
+    ):
+        return describe_timeout(timeout)
     if isinstance(error, urllib.error.URLError):
         reason = error.reason
         plain = describe_network_error(reason) if isinstance(reason, OSError) else None
@@ -279,8 +286,21 @@ def describe_http_error(error: BaseException) -> str:
             plain = f"{plain}; check the channel's url, and that the receiver runs"
         return plain or f"{reason}"
     if isinstance(error, TimeoutError):
-        return "timed out"
+        return describe_timeout(timeout)
     return f"{type(error).__name__}: {error}"
+
+
+def describe_timeout(timeout: float | None) -> str:
+    """Describe a post that got no response in time.
+
+    The receiver may have taken the digest before the timeout, so the post
+    of a later run can deliver it twice.
+    """
+    waited = "" if timeout is None else f" after {timeout:g} s"
+    return (
+        f"timed out{waited} without a response; the receiver may still have "
+        "taken the digest"
+    )
 
 
 def describe_redirect(error: urllib.error.HTTPError) -> str:

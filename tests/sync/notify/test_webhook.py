@@ -14,10 +14,19 @@ from typing import Any
 import pytest
 
 from config.models import OwnerContact, WebhookChannel
-from sync.notify.errors import DeliveryError, MissingCredentialError
+from sync.notify.errors import (
+    ChannelUnreachableError,
+    DeliveryError,
+    MissingCredentialError,
+)
 from sync.notify.webhook import WECOM_CONTENT_BYTES, WebhookSender
 from tests.sync.notify.samples import ana_digest, long_chinese_digest
-from tests.sync.notify.servers import LOOPBACK, WebhookReceiver, closed_loopback_port
+from tests.sync.notify.servers import (
+    LOOPBACK,
+    SilentServer,
+    WebhookReceiver,
+    closed_loopback_port,
+)
 
 # 2025-09-30 06:00:00.250 UTC: 1759212000 seconds after the epoch.
 NOW = dt.datetime(2025, 9, 30, 6, 0, 0, 250_000, tzinfo=dt.UTC)
@@ -339,6 +348,21 @@ def test_refused_connection_reported() -> None:
         f"channel 'team-chat': posting to {LOOPBACK} failed: the connection was "
         "refused, so no server listens at that address and port; check the "
         "channel's url, and that the receiver runs"
+    )
+
+
+def test_timeout_names_seconds(silent_server: SilentServer) -> None:
+    channel = WebhookChannel(
+        kind="webhook", id="team-chat", url=f"http://{LOOPBACK}:{silent_server.port}"
+    )
+    sender = WebhookSender(channel, {}, timeout=0.2)
+
+    with pytest.raises(ChannelUnreachableError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: timed out after 0.2 s "
+        "without a response; the receiver may still have taken the digest"
     )
 
 
