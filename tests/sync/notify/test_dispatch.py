@@ -142,7 +142,8 @@ def test_owner_digest_lists_their_items(
 
     ana = receiver.requests[0].json()
     assert ana["subject"] == (
-        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima "
+        "(Team pipeline, 2025-09-30)"
     )
     assert [(item["deal_id"], item["code"]) for item in ana["items"]] == [
         ("D-1", "followup-overdue"),
@@ -162,10 +163,14 @@ def test_digest_greets_owner_as_sheet_spells(receiver: WebhookReceiver) -> None:
 
     ana, bo = (request.json() for request in receiver.requests)
     assert ana["subject"] == (
-        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima "
+        "(Team pipeline, 2025-09-30)"
     )
     assert ana["text"].startswith("pipesheet digest for Ana Lima: Team pipeline")
-    assert bo["subject"] == "pipesheet: 1 follow-up due soon for Bo Chen (2025-09-30)"
+    assert (
+        bo["subject"]
+        == "pipesheet: 1 follow-up due soon for Bo Chen (Team pipeline, 2025-09-30)"
+    )
 
 
 SNOOZE_HINT = (

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import urllib.parse
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +21,11 @@ from sync.notify.errors import (
     MissingCredentialError,
 )
 from sync.notify.webhook import WECOM_CONTENT_BYTES, WebhookSender
-from tests.sync.notify.samples import ana_digest, long_chinese_digest
+from tests.sync.notify.samples import (
+    ana_digest,
+    build_team_pipeline,
+    long_chinese_digest,
+)
 from tests.sync.notify.servers import (
     LOOPBACK,
     SilentServer,
@@ -33,13 +38,13 @@ NOW = dt.datetime(2025, 9, 30, 6, 0, 0, 250_000, tzinfo=dt.UTC)
 SECRET = "SEC-test-signing-secret"
 CONTACT = OwnerContact(webhooks=["team-chat"])
 CHAT_TEXT = (
-    "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)\n"
+    "pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)\n"
     "\n"
     "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
     "Send pricing"
 )
 MARKDOWN = (
-    "**pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)**\n"
+    "**pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)**\n"
     "\n"
     "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
     "Send pricing"
@@ -80,7 +85,10 @@ def post_digest(
             {
                 "msgtype": "markdown",
                 "markdown": {
-                    "title": "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+                    "title": (
+                        "pipesheet: 1 overdue follow-up for Ana Lima "
+                        "(Team pipeline, 2025-09-30)"
+                    ),
                     "text": MARKDOWN,
                 },
             },
@@ -95,6 +103,33 @@ def test_chat_payload_shape(
     assert post_digest(receiver, webhook_format) == payload
 
 
+@pytest.mark.parametrize(
+    ("webhook_format", "heading_of"),
+    [
+        ("generic", lambda payload: payload["subject"]),
+        ("slack", lambda payload: payload["text"].split("\n")[0]),
+        ("feishu", lambda payload: payload["content"]["text"].split("\n")[0]),
+        ("dingtalk", lambda payload: payload["markdown"]["title"]),
+        ("wecom", lambda payload: payload["markdown"]["content"].split("\n")[0]),
+    ],
+    ids=["generic", "slack", "feishu", "dingtalk", "wecom"],
+)
+def test_heading_names_definition(
+    receiver: WebhookReceiver,
+    webhook_format: str,
+    heading_of: Callable[[Any], str],
+) -> None:
+    # Two workbooks in one service post to the same channel, so the heading
+    # must tell their digests apart.
+    berlin = build_team_pipeline().model_copy(update={"name": "Berlin\ndesk"})
+    sender = webhook_sender(receiver.url + "/hook", webhook_format)
+
+    sender.send(ana_digest(berlin), CONTACT, NOW)
+
+    heading = heading_of(receiver.requests[0].json())
+    assert "(Berlin desk, 2025-09-30)" in heading
+
+
 def test_generic_payload_lists_items(receiver: WebhookReceiver) -> None:
     digest = ana_digest()
 
@@ -103,7 +138,9 @@ def test_generic_payload_lists_items(receiver: WebhookReceiver) -> None:
     assert payload == {
         "owner": "Ana Lima",
         "date": "2025-09-30",
-        "subject": "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+        "subject": (
+            "pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)"
+        ),
         "text": digest.text,
         "items": [
             {
