@@ -598,8 +598,8 @@ def test_digests_sent_once_per_day(
 def test_run_across_midnight_sends_start_day(
     notified: Pipeline, store: StateStore, receiver: WebhookReceiver
 ) -> None:
-    # Started at 23:59:58 in Berlin on 30 September, ended at 00:00:03 on
-    # 1 October: the digests are those of 30 September.
+    # A run started at 23:59:58 in Berlin on 30 September and ended at
+    # 00:00:03 on 1 October sends the digests of 30 September.
     started = dt.datetime(2025, 9, 30, 21, 59, 58, tzinfo=dt.UTC)
     ended = dt.datetime(2025, 9, 30, 22, 0, 3, tzinfo=dt.UTC)
     request = RunRequest(notified, SEPTEMBER_30, started_at=started)
