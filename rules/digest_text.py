@@ -3,7 +3,7 @@
 Before: an owner's items, such as an overdue follow-up of deal D-12. After, the
 English subject and one line of the body::
 
-    pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)
+    pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)
     - D-12 · Acme Tools · Proposal (row 14): follow-up 5 days overdue
       (2025-09-25): Send pricing
 
@@ -40,7 +40,8 @@ EMAIL_SECTION_ITEM_LIMIT = 100
 
 WORDS: dict[Locale, dict[str, str]] = {
     EN: {
-        "subject": "pipesheet: {counts} for {owner} ({date})",
+        "subject": "pipesheet: {counts} for {owner} ({pipeline}, {date})",
+        "team_subject": "pipesheet: {counts} for {pipeline} ({date})",
         "heading": "pipesheet digest for {owner}: {pipeline}, {date}",
         "team_heading": "pipesheet digest for {pipeline}: every owner, {date}",
         "new": "New since the last digest:",
@@ -66,7 +67,8 @@ WORDS: dict[Locale, dict[str, str]] = {
         ),
     },
     ZH: {
-        "subject": "pipesheet：{owner}，{counts}（{date}）",
+        "subject": "pipesheet：{owner}，{counts}（{pipeline}，{date}）",
+        "team_subject": "pipesheet：{pipeline}，{counts}（{date}）",
         "heading": "pipesheet 摘要：{owner}，{pipeline}，{date}",
         "team_heading": "pipesheet 摘要：{pipeline}，全部负责人，{date}",
         "new": "自上次摘要以来的新事项：",
@@ -222,16 +224,18 @@ def _markdown_body(subject: str, chat_lines: list[str]) -> str:
 
 
 def render_subject(text: DigestText) -> str:
-    """Render the subject line of a digest.
+    """Render the subject line of a digest, which chat messages use as heading.
 
-    In English: "pipesheet: 3 overdue follow-ups for Ana Lima (2025-09-30)". The
-    team digest names the pipeline in place of an owner.
+    In English: "pipesheet: 3 overdue follow-ups for Ana Lima (Team pipeline,
+    2025-09-30)". The definition's name tells apart the digests of two
+    workbooks. The team digest names it in place of an owner.
     """
     locale = text.pipeline.outputs.locale
-    owner = text.owner if text.owner is not None else text.pipeline.name
-    return WORDS[locale]["subject"].format(
+    subject = "subject" if text.owner is not None else "team_subject"
+    return WORDS[locale][subject].format(
         counts=_counts_text(text, locale),
-        owner=owner,
+        owner=text.owner,
+        pipeline=one_line(text.pipeline.name),
         date=text.digest_date.isoformat(),
     )
 

@@ -375,11 +375,17 @@ def check_as_of(
     return as_of
 
 
-def parse_as_of(as_of: dt.date | None, pipeline: Pipeline) -> dt.date:
-    """Return the run's "today": ``--as-of`` or today in the definition's zone."""
+def parse_as_of(
+    as_of: dt.date | None, pipeline: Pipeline, now: dt.datetime | None = None
+) -> dt.date:
+    """Return the run's "today": ``--as-of`` or today in the definition's zone.
+
+    :param now: the moment (aware) whose day is today; default the clock's.
+    """
     if as_of is not None:
         return as_of
-    return dt.datetime.now(zoneinfo.ZoneInfo(pipeline.timezone)).date()
+    moment = now or dt.datetime.now(dt.UTC)
+    return moment.astimezone(zoneinfo.ZoneInfo(pipeline.timezone)).date()
 
 
 def check_recorded_day(as_of: dt.date, pipeline: Pipeline) -> None:
@@ -661,7 +667,10 @@ def run(
             "would give those rows new numbers again. Leave out --output to fill "
             "the IDs in place, or delete 'fill' from the definition."
         )
-    as_of = parse_as_of(as_of_date, pipeline)
+    # The run's digests are those of the day it started on, so the day is
+    # taken once, not again after a sync that may end after midnight.
+    started_at = dt.datetime.now(dt.UTC)
+    as_of = parse_as_of(as_of_date, pipeline, started_at)
     if not (dry_run or no_state):
         check_recorded_day(as_of, pipeline)
     from sync.job import RunRequest, record_run
@@ -684,7 +693,7 @@ def run(
                 pipeline, workbook, as_of, dry_run=dry_run, progress=_progress(quiet)
             )
         else:
-            request = RunRequest(pipeline, as_of, source, output, dry_run)
+            request = RunRequest(pipeline, as_of, source, output, dry_run, started_at)
             with open_state(state, dry_run) as store:
                 recorded = record_run(request, store, progress=_progress(quiet))
             result = recorded.result

@@ -14,6 +14,7 @@ This is what ``pipesheet run`` and the scheduler call. It wraps
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -114,13 +115,20 @@ class EarlierAsOfError(PipesheetError, ValueError):
 
 @dataclass(frozen=True)
 class RunRequest:
-    """A run's request: a definition, its workbook and the day to check against."""
+    """A run's request: a definition, its workbook and the day to check against.
+
+    ``started_at`` (aware) is when the run was requested. The digests it may
+    send are those of that moment's day in the definition's time zone, even
+    when the run ends after midnight. Give the moment from which a default
+    ``as_of`` was taken. None means when :func:`record_run` starts.
+    """
 
     pipeline: Pipeline
     as_of: dt.date
     source_location: str | None = None
     output: Path | None = None
     dry_run: bool = False
+    started_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,8 @@ def record_run(
 
     holder = new_lock_holder()
     started = now or dt.datetime.now(dt.UTC)
+    if request.started_at is None:
+        request = dataclasses.replace(request, started_at=started)
     previous = store.lock(key)
     if store.acquire_lock(key, holder, LOCK_TTL, started):
         stale_after = LOCK_TTL
@@ -456,7 +466,9 @@ def _record_run(
         if used is None:
             digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
         else:
-            digests = _send_digests(request.pipeline, store, key, error.result, now)
+            digests = _send_digests(
+                request.pipeline, store, key, error.result, now, request.started_at
+            )
         deferred = DeferredRunError(
             f"{error}{describe_digests(digests)}", error.result, digests
         )
@@ -499,7 +511,9 @@ def _record_run(
         # so this run would send them again. The logged warning states this.
         digests = _skipped_digests(request.pipeline, STAGE_LOG_UNRECORDED)
     else:
-        digests = _send_digests(request.pipeline, store, key, result, now)
+        digests = _send_digests(
+            request.pipeline, store, key, result, now, request.started_at
+        )
     return RecordedRun(result, run_id, digests)
 
 
@@ -690,6 +704,7 @@ def _send_digests(
     key: str,
     result: RunResult,
     now: dt.datetime | None,
+    run_started: dt.datetime | None,
 ) -> DigestReport | None:
     # send_due_digests logs one INFO line with the sent and failed counts.
     if pipeline.notifications is None:
@@ -701,7 +716,9 @@ def _send_digests(
     moment = now or dt.datetime.now(dt.UTC)
     # The run is already recorded as OK, so a digest error is logged, not raised.
     try:
-        report = send_due_digests(result, pipeline, ledger, moment, workbook_key=key)
+        report = send_due_digests(
+            result, pipeline, ledger, moment, workbook_key=key, run_started=run_started
+        )
     except Exception as error:
         logger.error(
             "digests workbook=%s not sent: %s: %s; retrying on the next run",
@@ -729,7 +746,7 @@ def describe_digests(report: DigestReport | None) -> str:
         return ""
     text = f" The digests did not wait for the write: {counted(sent, 'digest')} sent"
     if failed:
-        text += f", {failed} not sent (the next run retries them)"
+        text += f", {failed} not sent (a later run of the same day retries them)"
     return text + "."
 
 

@@ -298,7 +298,7 @@ def run_definition(
         logger.info("run started workbook=%s as_of=%s", key, as_of)
         with StateStore.open(state) as store:
             recorded = record_run(
-                RunRequest(pipeline, as_of, source),
+                RunRequest(pipeline, as_of, source, started_at=moment),
                 store,
                 now=now,
                 on_run_started=on_run_started,

@@ -136,7 +136,8 @@ def serve(
         click.echo(
             f"{digests} not sent. The warnings above name each digest's entry, "
             "channel and error. Fix the channel in notifications.channels or the "
-            "key an error names, and the next run sends them again.",
+            "key an error names. A later run of the same day sends them again. "
+            "From the next day, that day's digests list the items still open.",
             err=True,
         )
     if unsent or any(summary.outcome is RunOutcome.FAILED for summary in summaries):

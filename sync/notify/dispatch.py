@@ -1,14 +1,17 @@
 """Send the day's digests after a sync run: once per owner, channel and day.
 
-A digest is due when the pipeline's digest hour has passed today in its time
-zone and the ledger has no send for that owner, channel and day. A channel that
-fails is logged and tried again on the next run; nothing here fails the sync. A
+A digest is due when the run started today, in the pipeline's time zone, at or
+after its digest hour, and the ledger has no send for that owner, channel and
+day. A channel that fails is logged and tried again by a later run of the same
+day. A run of a later day sends that day's digest instead, which lists the
+items still open. Nothing here fails the sync. A
 channel that times out, cannot be reached or rejects the login is not tried
 again for the other owners of the same run, which fail with the same error. A
 refused recipient or a rejected message fails that one digest only.
 
 Delivery is at least once: a digest sent just before the process dies, and
-not yet recorded, is sent again after the restart.
+not yet recorded, is sent again by the next run of that day. So is one whose
+receiver took it but replied after the timeout.
 """
 
 from __future__ import annotations
@@ -109,18 +112,24 @@ def send_due_digests(
     now: dt.datetime,
     *,
     workbook_key: str,
+    run_started: dt.datetime | None = None,
     channels: Sequence[DigestSender] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> DigestReport:
     """Send the digests of a run that are due and not yet sent, and record them.
 
-    Nothing is sent for a dry run, for a run whose day is not today in the
-    pipeline's time zone (a replay), or before the digest hour. Errors of a
-    channel or of the ledger are logged and reported, never raised.
+    Nothing is sent for a dry run, for a run whose day is not the day it
+    started on in the pipeline's time zone (a replay), or for a run started
+    before the digest hour. Errors of a channel or of the ledger are logged and
+    reported, never raised.
 
     :param state: the record of sent digests, read and written here.
-    :param now: the current time, timezone-aware.
+    :param now: the current time, timezone-aware, which signatures and the
+        ledger use.
     :param workbook_key: the key of the workbook in the state database.
+    :param run_started: when the run started, timezone-aware; default ``now``.
+        A run that starts before midnight and ends after it sends the digests
+        of the day it started on.
     :param channels: the senders to use; built from the definition by default.
     :param environ: where credentials are read; ``os.environ`` by default.
     :raises ValueError: ``now`` is naive.
@@ -128,12 +137,13 @@ def send_due_digests(
     notifications = pipeline.notifications
     if notifications is None:
         return DigestReport([], skipped="the definition has no notifications")
-    local_now = local_time(now, pipeline.timezone)
-    reason = not_due_reason(result, notifications, local_now, pipeline.timezone)
+    local_time(now, pipeline.timezone)  # Raises for a naive ``now``.
+    local_start = local_time(run_started or now, pipeline.timezone)
+    reason = not_due_reason(result, notifications, local_start, pipeline.timezone)
     if reason is not None:
         # A replay sends nothing although its items are overdue, which looks
         # like a failure, so it is logged at INFO. The other reasons are routine.
-        replay = not result.dry_run and result.as_of != local_now.date()
+        replay = not result.dry_run and result.as_of != local_start.date()
         level = logging.INFO if replay else logging.DEBUG
         logger.log(level, "digests workbook=%s not sent: %s", result.workbook, reason)
         return DigestReport([], skipped=reason)
@@ -151,7 +161,8 @@ def send_due_digests(
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
             "No digest of workbook %r was sent, because reading the record of sent "
-            "digests in the state database failed: %s. The next run tries again.",
+            "digests in the state database failed: %s. A later run of the same day "
+            "tries again.",
             result.workbook,
             _error_text(error),
         )
@@ -177,7 +188,7 @@ def send_due_digests(
     logger.info(
         "digests workbook=%s date=%s sent=%d failed=%d already_sent=%d",
         result.workbook,
-        local_now.date(),
+        result.as_of,
         len(report.sent),
         len(report.failed),
         len(deliveries) - len(report.sent) - len(report.failed),
@@ -201,22 +212,26 @@ def local_time(now: dt.datetime, time_zone: str) -> dt.datetime:
 def not_due_reason(
     result: RunResult,
     notifications: Notifications,
-    local_now: dt.datetime,
+    local_start: dt.datetime,
     time_zone: str,
 ) -> str | None:
-    """Return why no digest is due after this run, or None when they are due."""
+    """Return why no digest is due after this run, or None when they are due.
+
+    :param local_start: when the run started, in the pipeline's time zone.
+        Its date is "today", also for a run that ends on the next day.
+    """
     if result.dry_run:
         return "a dry run sends no digests"
-    if result.as_of != local_now.date():
+    if result.as_of != local_start.date():
         return (
-            f"the run is for {result.as_of}, not for today ({local_now.date()} "
+            f"the run is for {result.as_of}, not for today ({local_start.date()} "
             f"in {time_zone}), and digests go out only with runs for today"
         )
     hour = notifications.digest_hour
-    if hour is not None and local_now.hour < hour:
+    if hour is not None and local_start.hour < hour:
         return (
             f"digests go out from {notifications.digest_hour}:00 {time_zone}; "
-            f"it is {local_now:%H:%M}"
+            f"the run started at {local_start:%H:%M}"
         )
     return None
 
@@ -375,11 +390,9 @@ def _failed(delivery: Delivery, entry: str, error: Exception) -> Delivery:
     logger.debug(
         "digest not sent for owner %r on channel %s", delivery.owner, delivery.channel
     )
-    next_run = "The next run sends it again."
+    next_run = _retry_sentence(delivery.digest_date)
     if isinstance(error, DigestRejectedError):
-        next_run = (
-            "The next run tries again, and it fails the same way until this is fixed."
-        )
+        next_run = "Later runs try again, and fail the same way until this is fixed."
     reason = _reason_sentence(_error_text(error), delivery.channel)
     logger.warning("%s %s %s", _unsent_digest(delivery, entry), reason, next_run)
     return dataclasses.replace(
@@ -396,12 +409,27 @@ def _not_tried(delivery: Delivery, entry: str, error: str) -> Delivery:
     )
     logger.warning(
         "%s It was not tried, because the channel failed for an earlier digest of "
-        "this run. %s The next run sends it again.",
+        "this run. %s %s",
         _unsent_digest(delivery, entry),
         _reason_sentence(error, delivery.channel),
+        _retry_sentence(delivery.digest_date),
     )
     return dataclasses.replace(
         delivery, status=DeliveryStatus.FAILED, error=error, tried=False
+    )
+
+
+def _retry_sentence(digest_date: dt.date) -> str:
+    """Say what becomes of an unsent digest, which the ledger does not record.
+
+    A run of the same day builds and sends the day's digest again. A run of a
+    later day sends that day's digest instead, which lists the items still
+    open, as new unless an earlier digest on the channel carried them.
+    """
+    next_day = digest_date + dt.timedelta(days=1)
+    return (
+        f"A later run on {digest_date} sends it again. From {next_day}, that "
+        "day's digest replaces it and lists the items that are still open."
     )
 
 
@@ -471,11 +499,12 @@ def _record(
     except Exception as error:  # The ledger must never fail the sync.
         logger.error(
             "The digest of %s for %s was sent through channel %r, but recording it "
-            "in the state database failed: %s. The next run may send it again.",
+            "in the state database failed: %s. A later run on %s may send it again.",
             delivery.digest_date,
             _recipient(entry),
             delivery.channel,
             _error_text(error),
+            delivery.digest_date,
         )
 
 

@@ -13,8 +13,8 @@
                                           an environment variable named in the
                                           definition is not set
 
-:func:`sync.notify.dispatch.send_due_digests` logs these and tries the channel
-again on the next run, so they never stop a sync.
+:func:`sync.notify.dispatch.send_due_digests` logs these, and a later run of
+the same day tries the channel again, so they never stop a sync.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class DigestRejectedError(DeliveryError):
     """The server rejected this digest with a permanent reply (an SMTP 5xx code).
 
     Examples are a refused recipient address and a message over the server's
-    size limit. The next run sends the digest again, and it fails the same way
+    size limit. Later runs send the digest again, and it fails the same way
     until the definition or the server changes.
     """
 

@@ -18,6 +18,11 @@ Feishu and DingTalk; they were not tried against the live services.
 
 The webhook URL often contains the bot's token, so it is never logged or put
 into an error message; only its host is.
+
+No redirect is followed. For a 301, 302 or 303, urllib would send a GET
+without the digest to whatever host the ``Location`` header names. So every
+redirect is a failed post whose error names the status and the ``Location``
+host, and a later run of the same day tries again.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from email.message import Message
+from typing import IO, Any
 
 from config.models import OwnerContact, WebhookChannel, WebhookFormat
 from rules.digest import DigestItem, OwnerDigest
@@ -91,7 +97,8 @@ class WebhookSender:
         """Post one digest in the channel's format, signed when it has a secret.
 
         :raises DeliveryError: the receiver was unreachable, timed out, responded
-            with an HTTP error, or responded 200 with an error code in its JSON.
+            with an HTTP error or a redirect, or responded 200 with an error code
+            in its JSON.
         :raises MissingCredentialError: the signing secret variable is not set.
         """
         secret = None
@@ -112,14 +119,15 @@ class WebhookSender:
             headers={"Content-Type": "application/json; charset=utf-8"},
             method="POST",
         )
+        opener = urllib.request.build_opener(NoRedirectHandler())
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with opener.open(request, timeout=self.timeout) as response:
                 response_body: bytes = response.read()
         except urllib.error.HTTPError as error:
             # The receiver responded, so the next digest may still be taken.
             raise DeliveryError(self._failure(describe_http_error(error))) from error
         except OSError as error:
-            failure = self._failure(describe_http_error(error))
+            failure = self._failure(describe_http_error(error, self.timeout))
             raise ChannelUnreachableError(failure) from error
         except http.client.HTTPException as error:
             raise DeliveryError(self._failure(describe_http_error(error))) from error
@@ -128,6 +136,22 @@ class WebhookSender:
     def _failure(self, reason: str) -> str:
         host = urllib.parse.urlsplit(self.channel.url).hostname
         return f"channel {self.channel.id!r}: posting to {host} failed: {reason}"
+
+
+class NoRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """A handler that follows no redirect, so urllib raises it as an ``HTTPError``."""
+
+    def http_error_302(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+    ) -> None:
+        return None
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def build_request(
@@ -239,12 +263,22 @@ def check_response(channel: WebhookChannel, response: str) -> None:
     )
 
 
-def describe_http_error(error: BaseException) -> str:
-    """Describe a failed POST in one line, without the URL."""
+def describe_http_error(error: BaseException, timeout: float | None = None) -> str:
+    """Describe a failed POST in one line, without the URL.
+
+    :param timeout: the seconds waited, named in the message of a timeout.
+    """
+    if isinstance(error, urllib.error.HTTPError) and 300 <= error.code < 400:
+        error.close()
+        return describe_redirect(error)
     if isinstance(error, urllib.error.HTTPError):
         with error:
             body = error.read().decode("utf-8", "replace")[:RESPONSE_QUOTE_LIMIT]
         return f"HTTP {error.code} {error.reason}: {body!r}"
+    if isinstance(error, urllib.error.URLError) and isinstance(
+        error.reason, TimeoutError
+    ):
+        return describe_timeout(timeout)
     if isinstance(error, urllib.error.URLError):
         reason = error.reason
         plain = describe_network_error(reason) if isinstance(reason, OSError) else None
@@ -252,8 +286,55 @@ def describe_http_error(error: BaseException) -> str:
             plain = f"{plain}; check the channel's url, and that the receiver runs"
         return plain or f"{reason}"
     if isinstance(error, TimeoutError):
-        return "timed out"
+        return describe_timeout(timeout)
     return f"{type(error).__name__}: {error}"
+
+
+def describe_timeout(timeout: float | None) -> str:
+    """Describe a post that got no response in time.
+
+    The receiver may have taken the digest before the timeout, so the post
+    of a later run can deliver it twice.
+    """
+    waited = "" if timeout is None else f" after {timeout:g} s"
+    return (
+        f"timed out{waited} without a response; the receiver may still have "
+        "taken the digest"
+    )
+
+
+def describe_redirect(error: urllib.error.HTTPError) -> str:
+    """Describe a redirect response by its status and where ``Location`` points.
+
+    Only the scheme, host and port of ``Location`` are named, because the rest
+    can contain a token.
+    """
+    status = f"HTTP {error.code} {error.reason}"
+    target = redirect_origin(error.url, error.headers.get("Location"))
+    if target is None:
+        return f"{status}, a redirect without a usable Location header"
+    return (
+        f"{status}, a redirect to {target!r}, which is not followed. If the "
+        "receiver has moved there, set the channel's url to its new address"
+    )
+
+
+def redirect_origin(request_url: str, location: str | None) -> str | None:
+    """Return ``scheme://host[:port]`` of a redirect's target, or None without one.
+
+    A relative ``Location`` is read against the URL that was posted to.
+    """
+    if not location:
+        return None
+    target = urllib.parse.urlsplit(urllib.parse.urljoin(request_url, location))
+    if not target.hostname:
+        return None
+    try:
+        port = target.port
+    except ValueError:
+        port = None
+    host = f"[{target.hostname}]" if ":" in target.hostname else target.hostname
+    return f"{target.scheme}://{host}" + ("" if port is None else f":{port}")
 
 
 def escape_slack(text: str) -> str:

@@ -122,21 +122,21 @@ def test_no_digest_without_items() -> None:
             "Ana Lima",
             [3, 5, 9],
             [],
-            "pipesheet: 3 overdue follow-ups for Ana Lima (2025-09-30)",
+            "pipesheet: 3 overdue follow-ups for Ana Lima (Test pipeline, 2025-09-30)",
         ),
         (
             PIPELINE,
             "Ana Lima",
             [3],
             [],
-            "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+            "pipesheet: 1 overdue follow-up for Ana Lima (Test pipeline, 2025-09-30)",
         ),
         (
             PIPELINE,
             "Ana Lima",
             [0, -2],
             [],
-            "pipesheet: 2 follow-ups due soon for Ana Lima (2025-09-30)",
+            "pipesheet: 2 follow-ups due soon for Ana Lima (Test pipeline, 2025-09-30)",
         ),
         (
             PIPELINE,
@@ -145,7 +145,7 @@ def test_no_digest_without_items() -> None:
             [7],
             (
                 "pipesheet: 1 overdue follow-up, 1 due soon, 1 problem for Ana Lima "
-                "(2025-09-30)"
+                "(Test pipeline, 2025-09-30)"
             ),
         ),
         (
@@ -153,21 +153,24 @@ def test_no_digest_without_items() -> None:
             "Ana Lima",
             [],
             [7, 8],
-            "pipesheet: 2 problems for Ana Lima (2025-09-30)",
+            "pipesheet: 2 problems for Ana Lima (Test pipeline, 2025-09-30)",
         ),
         (
             ZH_PIPELINE,
             "Ana Lima",
             [3, 5, 9],
             [],
-            "pipesheet：Ana Lima，3 条逾期跟进（2025-09-30）",
+            "pipesheet：Ana Lima，3 条逾期跟进（Test pipeline，2025-09-30）",
         ),
         (
             ZH_PIPELINE,
             "张伟",
             [3, -1],
             [7],
-            "pipesheet：张伟，1 条逾期跟进、1 条即将到期的跟进、1 个问题（2025-09-30）",
+            (
+                "pipesheet：张伟，1 条逾期跟进、1 条即将到期的跟进、1 个问题"
+                "（Test pipeline，2025-09-30）"
+            ),
         ),
     ],
     ids=[
@@ -444,7 +447,8 @@ def test_markdown_body_short_and_bold_headings() -> None:
     digest = only_digest(followups, [missing_account(7)], deals, already_sent=sent)
 
     assert digest.markdown == (
-        "**pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)**\n"
+        "**pipesheet: 1 overdue follow-up, 1 problem for Ana Lima "
+        "(Test pipeline, 2025-09-30)**\n"
         "\n"
         "**New since the last digest:**\n"
         "- D-7 · Qualified (row 7): missing Account\n"
@@ -463,7 +467,8 @@ def test_first_digest_has_no_new_heading() -> None:
     assert "New since the last digest" not in digest.text
     assert "New since the last digest" not in digest.chat_text
     assert digest.markdown == (
-        "**pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)**\n"
+        "**pipesheet: 1 overdue follow-up, 1 problem for Ana Lima "
+        "(Test pipeline, 2025-09-30)**\n"
         "\n"
         "- D-5 · Qualified (row 5): follow-up 2 days overdue (2025-09-28)\n"
         "- D-7 · Qualified (row 7): missing Account"
@@ -617,7 +622,10 @@ def test_markdown_within_cuts_whole_items(
     assert markdown is not None
     assert len(markdown.encode()) <= max_bytes
     lines = markdown.splitlines()
-    assert lines[0] == f"**pipesheet：陈刚，{count} 条逾期跟进（2025-09-30）**"
+    assert (
+        lines[0]
+        == f"**pipesheet：陈刚，{count} 条逾期跟进（Test pipeline，2025-09-30）**"
+    )
     items = [line for line in lines if line.startswith("- ")]
     assert items == digest.markdown.splitlines()[2 : 2 + shown]
     assert lines[-1] == (

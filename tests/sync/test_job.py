@@ -595,6 +595,25 @@ def test_digests_sent_once_per_day(
     assert [request.json()["owner"] for request in receiver.requests] == ["Ben"]
 
 
+def test_run_across_midnight_sends_start_day(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver
+) -> None:
+    # A run started at 23:59:58 in Berlin on 30 September and ended at
+    # 00:00:03 on 1 October sends the digests of 30 September.
+    started = dt.datetime(2025, 9, 30, 21, 59, 58, tzinfo=dt.UTC)
+    ended = dt.datetime(2025, 9, 30, 22, 0, 3, tzinfo=dt.UTC)
+    request = RunRequest(notified, SEPTEMBER_30, started_at=started)
+
+    recorded = record_run(request, store, now=ended)
+
+    assert recorded.digests is not None
+    assert recorded.digests.skipped is None
+    assert [(d.owner, d.status.value) for d in recorded.digests.deliveries] == [
+        ("Ben", "sent")
+    ]
+    assert [request.json()["date"] for request in receiver.requests] == ["2025-09-30"]
+
+
 def test_failing_channel_keeps_run_ok(
     notified: Pipeline, store: StateStore, receiver: WebhookReceiver
 ) -> None:
@@ -631,6 +650,21 @@ def test_open_workbook_still_sends_digests(
     [run] = store.runs(workbook_key(notified))
     assert run.outcome is RunOutcome.DEFERRED
     assert run.error == str(raised.value)
+
+
+def test_open_workbook_counts_unsent_digests(
+    notified: Pipeline, store: StateStore, receiver: WebhookReceiver, workbook: Path
+) -> None:
+    workbook.with_name("~$pipeline.xlsx").write_bytes(b"\x0aAlice Chen")
+    receiver.responses.append((500, b"down"))
+
+    with pytest.raises(DeferredRunError) as raised:
+        run_on(notified, store, SEPTEMBER_30)
+
+    assert str(raised.value).endswith(
+        " The digests did not wait for the write: 0 digests sent, 1 not sent (a "
+        "later run of the same day retries them)."
+    )
 
 
 def test_closed_workbook_written_without_resend(

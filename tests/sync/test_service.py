@@ -806,7 +806,8 @@ def test_once_exits_one_on_unsent_digest(tmp_path: Path) -> None:
     assert (
         "1 digest was not sent. The warnings above name each digest's entry, "
         "channel and error. Fix the channel in notifications.channels or the key "
-        "an error names, and the next run sends them again."
+        "an error names. A later run of the same day sends them again. From the "
+        "next day, that day's digests list the items still open."
     ) in result.stderr
     with StateStore.open(str(state)) as store:
         assert [run.outcome for run in store.runs()] == [RunOutcome.OK]

@@ -175,11 +175,15 @@ class LoopbackSmtpServer:
 
 @dataclass(frozen=True)
 class ReceivedRequest:
-    """One POST the webhook receiver got."""
+    """One request the webhook receiver got.
+
+    ``method`` is GET for a request of a client that followed a redirect.
+    """
 
     path: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -189,12 +193,15 @@ class WebhookReceiver:
     """A loopback HTTP server that records every POST and responds from a queue.
 
     Each request takes the next response from ``responses``; when it is empty the
-    response is 200 with the body ``ok``.
+    response is 200 with the body ``ok``. Every response has the header
+    ``Location: <location>`` when ``location`` is set. GET requests are recorded
+    too, as a client that follows a redirect sends them.
     """
 
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
         self.responses: list[tuple[int, bytes]] = []
+        self.location: str | None = None
         self.server = http.server.ThreadingHTTPServer((LOOPBACK, 0), self._handler())
         self.thread = threading.Thread(
             target=self.server.serve_forever,
@@ -222,15 +229,20 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 headers = {key.lower(): value for key, value in self.headers.items()}
-                receiver.requests.append(ReceivedRequest(self.path, headers, body))
+                request = ReceivedRequest(self.path, headers, body, self.command)
+                receiver.requests.append(request)
 
                 status, response = (
                     receiver.responses.pop(0) if receiver.responses else (200, b"ok")
                 )
                 self.send_response(status)
+                if receiver.location is not None:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", str(len(response)))
                 self.end_headers()
                 self.wfile.write(response)
+
+            do_GET = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # Keep the test output free of access logs.

@@ -37,6 +37,11 @@ WORKBOOK = "/data/Team.xlsx"
 DUE_NOW = dt.datetime(2025, 9, 30, 6, 30, tzinfo=dt.UTC)
 NEXT_DAY = dt.date(2025, 10, 1)
 NEXT_DAY_NOW = dt.datetime(2025, 10, 1, 6, 30, tzinfo=dt.UTC)
+# The end of a warning about a digest of AS_OF that a channel did not take.
+RETRY_SENTENCE = (
+    "A later run on 2025-09-30 sends it again. From 2025-10-01, that day's digest "
+    "replaces it and lists the items that are still open."
+)
 
 
 def team_notifications(receiver_url: str, **changes: Any) -> dict[str, Any]:
@@ -137,7 +142,8 @@ def test_owner_digest_lists_their_items(
 
     ana = receiver.requests[0].json()
     assert ana["subject"] == (
-        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima "
+        "(Team pipeline, 2025-09-30)"
     )
     assert [(item["deal_id"], item["code"]) for item in ana["items"]] == [
         ("D-1", "followup-overdue"),
@@ -157,10 +163,14 @@ def test_digest_greets_owner_as_sheet_spells(receiver: WebhookReceiver) -> None:
 
     ana, bo = (request.json() for request in receiver.requests)
     assert ana["subject"] == (
-        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima (2025-09-30)"
+        "pipesheet: 1 overdue follow-up, 1 problem for Ana Lima "
+        "(Team pipeline, 2025-09-30)"
     )
     assert ana["text"].startswith("pipesheet digest for Ana Lima: Team pipeline")
-    assert bo["subject"] == "pipesheet: 1 follow-up due soon for Bo Chen (2025-09-30)"
+    assert (
+        bo["subject"]
+        == "pipesheet: 1 follow-up due soon for Bo Chen (Team pipeline, 2025-09-30)"
+    )
 
 
 SNOOZE_HINT = (
@@ -350,7 +360,7 @@ def test_snoozed_deal_left_out_of_digest(
             dt.datetime(2025, 9, 30, 5, 30, tzinfo=dt.UTC),
             False,
             AS_OF,
-            "digests go out from 8:00 Europe/Berlin; it is 07:30",
+            "digests go out from 8:00 Europe/Berlin; the run started at 07:30",
         ),
         (DUE_NOW, True, AS_OF, "a dry run sends no digests"),
         (
@@ -439,6 +449,43 @@ def test_digest_hour_in_pipeline_time_zone(
     assert (len(report.sent) == 3) is due
 
 
+def test_run_across_midnight_sends_start_day(receiver: WebhookReceiver) -> None:
+    pipeline = build_team_pipeline(team_notifications(receiver.url))
+    ledger = InMemoryDigestLedger()
+    # 23:59:50 in Berlin on AS_OF, and 00:00:05 on the next day.
+    started = dt.datetime(2025, 9, 30, 21, 59, 50, tzinfo=dt.UTC)
+    ended = dt.datetime(2025, 9, 30, 22, 0, 5, tzinfo=dt.UTC)
+
+    report = send(sync_result(pipeline), pipeline, ledger, ended, run_started=started)
+
+    assert report.skipped is None
+    assert len(report.sent) == 3
+    assert {delivery.digest_date for delivery in report.sent} == {AS_OF}
+    assert {request.json()["date"] for request in receiver.requests} == {"2025-09-30"}
+    assert ledger.was_sent(WORKBOOK, "Ana Lima", "team-chat", AS_OF)
+
+
+def test_digest_hour_read_at_run_start(receiver: WebhookReceiver) -> None:
+    # A run started at 07:59 in Berlin, before the digest hour of 8, sends
+    # nothing even when it ends after 08:00, as the schedule check assumes.
+    pipeline = build_team_pipeline(team_notifications(receiver.url))
+    started = dt.datetime(2025, 9, 30, 5, 59, tzinfo=dt.UTC)
+    ended = dt.datetime(2025, 9, 30, 6, 0, 30, tzinfo=dt.UTC)
+
+    report = send(
+        sync_result(pipeline),
+        pipeline,
+        InMemoryDigestLedger(),
+        ended,
+        run_started=started,
+    )
+
+    assert report.skipped == (
+        "digests go out from 8:00 Europe/Berlin; the run started at 07:59"
+    )
+    assert receiver.requests == []
+
+
 def test_digest_without_hour_sent_by_first_run(receiver: WebhookReceiver) -> None:
     notifications = team_notifications(receiver.url)
     del notifications["digest_hour"]
@@ -490,7 +537,9 @@ def test_failing_channel_retried_next_call(
             "The digest of 2025-09-30 (2 items) for 'Ana Lima' in "
             "notifications.owners was not sent through generic webhook channel "
             f"'team-chat'. Posting to {LOOPBACK} failed: HTTP 500 Internal Server "
-            "Error: 'try later'. The next run sends it again."
+            "Error: 'try later'. A later run on 2025-09-30 sends it again. From "
+            "2025-10-01, that day's digest replaces it and lists the items that are "
+            "still open."
         )
     ]
 
@@ -641,7 +690,9 @@ def test_silent_smtp_server_tried_once_per_run(
         "was not sent through e-mail channel 'email'. It was not tried, because "
         "the channel failed for an earlier digest of this run. Sending the digest "
         f"through {LOOPBACK}:{silent_server.port} failed: timed out after 0.2 s "
-        "without a reply from the server. The next run sends it again."
+        "without a reply from the server. A later run on 2025-09-30 sends it "
+        "again. From 2025-10-01, that day's digest replaces it and lists the items "
+        "that are still open."
     )
 
 
@@ -679,13 +730,13 @@ def test_refused_smtp_connection_warned_as_sentence(
         (
             "The digest of 2025-09-30 (2 items) for 'ana  lima' in "
             "notifications.owners was not sent through e-mail channel 'email'. "
-            f"{refused} The next run sends it again."
+            f"{refused} {RETRY_SENTENCE}"
         ),
         (
             "The digest of 2025-09-30 (3 items) for the manager "
             "(notifications.manager_digest_to) was not sent through e-mail channel "
             "'email'. It was not tried, because the channel failed for an earlier "
-            f"digest of this run. {refused} The next run sends it again."
+            f"digest of this run. {refused} {RETRY_SENTENCE}"
         ),
     ]
 
@@ -744,8 +795,8 @@ def test_refused_address_does_not_stop_channel(
             "notifications.owners was not sent through e-mail channel 'email'. "
             f"Sending the digest through {LOOPBACK}:{smtp_server.port} failed: the "
             "server refused recipient 'ana.lima@example.com' (550 5.1.1 mailbox "
-            "unavailable); correct notifications.owners['Ana Lima'].email. The next "
-            "run tries again, and it fails the same way until this is fixed."
+            "unavailable); correct notifications.owners['Ana Lima'].email. Later "
+            "runs try again, and fail the same way until this is fixed."
         )
     ]
 
@@ -1048,7 +1099,7 @@ def test_unreadable_ledger_sends_nothing(
         (
             "No digest of workbook 'Team.xlsx' was sent, because reading the record "
             "of sent digests in the state database failed: ConnectionError: "
-            "database is locked. The next run tries again."
+            "database is locked. A later run of the same day tries again."
         )
     ]
     assert receiver.requests == []
@@ -1064,8 +1115,8 @@ def test_unrecorded_send_logged_as_error(
     assert caplog.records[0].getMessage() == (
         "The digest of 2025-09-30 for 'Ana Lima' in notifications.owners was sent "
         "through channel 'team-chat', but recording it in the state database "
-        "failed: ConnectionError: database is locked. The next run may send it "
-        "again."
+        "failed: ConnectionError: database is locked. A later run on 2025-09-30 "
+        "may send it again."
     )
 
 

@@ -8,28 +8,43 @@ import datetime as dt
 import hashlib
 import hmac
 import urllib.parse
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import pytest
 
 from config.models import OwnerContact, WebhookChannel
-from sync.notify.errors import DeliveryError, MissingCredentialError
+from sync.notify.errors import (
+    ChannelUnreachableError,
+    DeliveryError,
+    MissingCredentialError,
+)
 from sync.notify.webhook import WECOM_CONTENT_BYTES, WebhookSender
-from tests.sync.notify.samples import ana_digest, long_chinese_digest
-from tests.sync.notify.servers import LOOPBACK, WebhookReceiver, closed_loopback_port
+from tests.sync.notify.samples import (
+    ana_digest,
+    build_team_pipeline,
+    long_chinese_digest,
+)
+from tests.sync.notify.servers import (
+    LOOPBACK,
+    SilentServer,
+    WebhookReceiver,
+    closed_loopback_port,
+)
 
 # 2025-09-30 06:00:00.250 UTC: 1759212000 seconds after the epoch.
 NOW = dt.datetime(2025, 9, 30, 6, 0, 0, 250_000, tzinfo=dt.UTC)
 SECRET = "SEC-test-signing-secret"
 CONTACT = OwnerContact(webhooks=["team-chat"])
 CHAT_TEXT = (
-    "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)\n"
+    "pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)\n"
     "\n"
     "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
     "Send pricing"
 )
 MARKDOWN = (
-    "**pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)**\n"
+    "**pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)**\n"
     "\n"
     "- D-1 · Acme Tools · Lead (row 2): follow-up 5 days overdue (2025-09-25): "
     "Send pricing"
@@ -70,7 +85,10 @@ def post_digest(
             {
                 "msgtype": "markdown",
                 "markdown": {
-                    "title": "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+                    "title": (
+                        "pipesheet: 1 overdue follow-up for Ana Lima "
+                        "(Team pipeline, 2025-09-30)"
+                    ),
                     "text": MARKDOWN,
                 },
             },
@@ -85,6 +103,33 @@ def test_chat_payload_shape(
     assert post_digest(receiver, webhook_format) == payload
 
 
+@pytest.mark.parametrize(
+    ("webhook_format", "heading_of"),
+    [
+        ("generic", lambda payload: payload["subject"]),
+        ("slack", lambda payload: payload["text"].split("\n")[0]),
+        ("feishu", lambda payload: payload["content"]["text"].split("\n")[0]),
+        ("dingtalk", lambda payload: payload["markdown"]["title"]),
+        ("wecom", lambda payload: payload["markdown"]["content"].split("\n")[0]),
+    ],
+    ids=["generic", "slack", "feishu", "dingtalk", "wecom"],
+)
+def test_heading_names_definition(
+    receiver: WebhookReceiver,
+    webhook_format: str,
+    heading_of: Callable[[Any], str],
+) -> None:
+    # Two workbooks in one service post to the same channel, so the heading
+    # must tell their digests apart.
+    berlin = build_team_pipeline().model_copy(update={"name": "Berlin\ndesk"})
+    sender = webhook_sender(receiver.url + "/hook", webhook_format)
+
+    sender.send(ana_digest(berlin), CONTACT, NOW)
+
+    heading = heading_of(receiver.requests[0].json())
+    assert "(Berlin desk, 2025-09-30)" in heading
+
+
 def test_generic_payload_lists_items(receiver: WebhookReceiver) -> None:
     digest = ana_digest()
 
@@ -93,7 +138,9 @@ def test_generic_payload_lists_items(receiver: WebhookReceiver) -> None:
     assert payload == {
         "owner": "Ana Lima",
         "date": "2025-09-30",
-        "subject": "pipesheet: 1 overdue follow-up for Ana Lima (2025-09-30)",
+        "subject": (
+            "pipesheet: 1 overdue follow-up for Ana Lima (Team pipeline, 2025-09-30)"
+        ),
         "text": digest.text,
         "items": [
             {
@@ -227,6 +274,53 @@ def test_http_error_reported_without_url(receiver: WebhookReceiver) -> None:
 
 
 @pytest.mark.parametrize(
+    "status", [301, 302, 303, 307, 308], ids=["301", "302", "303", "307", "308"]
+)
+def test_redirect_not_followed(receiver: WebhookReceiver, status: int) -> None:
+    # The redirect points back at the receiver, on loopback, so a client that
+    # follows it sends a second request there and nowhere else.
+    receiver.responses.append((status, b""))
+    receiver.location = f"{receiver.url}/moved?token=tok456"
+    sender = webhook_sender(receiver.url + "/hook?token=tok123", "slack")
+
+    with pytest.raises(DeliveryError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    reason = HTTPStatus(status).phrase
+    assert [request.path for request in receiver.requests] == ["/hook?token=tok123"]
+    assert str(raised.value) == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: HTTP {status} "
+        f"{reason}, a redirect to {receiver.url!r}, which is not followed. If the "
+        "receiver has moved there, set the channel's url to its new address"
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "target"),
+    [
+        ("/moved", "a redirect to 'http://127.0.0.1:{port}'"),
+        ("https://[::1]:8443/moved", "a redirect to 'https://[::1]:8443'"),
+        (None, "a redirect without a usable Location header"),
+        ("mailto:ana@example.com", "a redirect without a usable Location header"),
+    ],
+    ids=["relative", "ipv6-https", "no-location", "no-host"],
+)
+def test_redirect_target_named(
+    receiver: WebhookReceiver, location: str | None, target: str
+) -> None:
+    receiver.responses.append((302, b""))
+    receiver.location = location
+    sender = webhook_sender(receiver.url + "/hook")
+
+    with pytest.raises(DeliveryError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    port = receiver.server.server_address[1]
+    assert len(receiver.requests) == 1
+    assert f"HTTP 302 Found, {target.format(port=port)}" in str(raised.value)
+
+
+@pytest.mark.parametrize(
     ("webhook_format", "response", "message"),
     [
         (
@@ -291,6 +385,21 @@ def test_refused_connection_reported() -> None:
         f"channel 'team-chat': posting to {LOOPBACK} failed: the connection was "
         "refused, so no server listens at that address and port; check the "
         "channel's url, and that the receiver runs"
+    )
+
+
+def test_timeout_names_seconds(silent_server: SilentServer) -> None:
+    channel = WebhookChannel(
+        kind="webhook", id="team-chat", url=f"http://{LOOPBACK}:{silent_server.port}"
+    )
+    sender = WebhookSender(channel, {}, timeout=0.2)
+
+    with pytest.raises(ChannelUnreachableError) as raised:
+        sender.send(ana_digest(), CONTACT, NOW)
+
+    assert str(raised.value) == (
+        f"channel 'team-chat': posting to {LOOPBACK} failed: timed out after 0.2 s "
+        "without a response; the receiver may still have taken the digest"
     )
 
 
