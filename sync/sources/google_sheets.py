@@ -61,6 +61,8 @@ from sync.sources.sheets_state import (
     MAX_COLUMNS,
     Rectangle,
     SpreadsheetInfo,
+    TabInfo,
+    changed_tab_error,
     quote_title,
     read_generated_types,
     read_written_name,
@@ -133,6 +135,14 @@ class GoogleSpreadsheet:
         self._prefetch = tabs_read_by(pipeline) if pipeline is not None else []
         self._prefetched = False
         self._pipeline_tab = pipeline.source.tab if pipeline is not None else None
+        self._generated_names: set[str] = set()
+        # The definition's setting that names each tab read, for messages.
+        self._settings: dict[str, str] = {}
+        if pipeline is not None:
+            self._generated_names = {
+                name.casefold() for name in generated_tab_names(pipeline)
+            }
+            self._settings = tab_settings(pipeline)
         # The typed value of each number read as a date or time, by folded tab
         # name and column, for the re-read before writing.
         self._date_cells: dict[str, DateCells] = {}
@@ -298,6 +308,7 @@ class GoogleSpreadsheet:
             self.metadata(),
             read_grid,
             date_cells=self._date_cells.get(read_grid.tab.casefold()),
+            first_cells=self._first_cells_of_generated(),
         )
         batch = writer.write()
         self._forget_reads()
@@ -313,6 +324,14 @@ class GoogleSpreadsheet:
         )
         _log_written(self.name, report, time.monotonic() - started)
         return report
+
+    def _first_cells_of_generated(self) -> dict[str, CellValue]:
+        """Return the A1 value of each generated tab this run read, by folded title."""
+        return {
+            folded: grid.cell(1, 0)
+            for folded, grid in self._grids.items()
+            if folded in self._generated_names
+        }
 
     def is_recorded_tab(self, tab: str) -> bool:
         """Return True if the spreadsheet's metadata marks ``tab`` as generated."""
@@ -356,9 +375,16 @@ class GoogleSpreadsheet:
 
     def _load_values(self, titles: list[str]) -> None:
         info = self.metadata()
-        ranges = [quote_title(title) for title in titles]
         pipeline_tab = next(filter(self._is_pipeline_tab, titles), None)
-        value_ranges = self._session.read_values(ranges, "values.batchGet")
+        value_ranges = self._read_whole_tabs(titles, "values.batchGet")
+        if value_ranges is None:
+            # Generated tabs deleted since the metadata read are left out.
+            remaining = [
+                title for title in titles if title.casefold() not in self._grids
+            ]
+            if remaining:
+                self._load_values(remaining)
+            return
         for title, value_range in zip(titles, value_ranges, strict=True):
             rows = rows_from_api(value_range)
             tab = info.find_tab(title)
@@ -387,12 +413,72 @@ class GoogleSpreadsheet:
         The numbers typed are kept by column, so the re-read before writing,
         which gives serial numbers, can be compared with this read.
         """
-        value_ranges = self._session.read_values(
-            [quote_title(title)], "values.batchGet (date cells)", formatted_dates=True
+        value_ranges = self._read_whole_tabs(
+            [title], "values.batchGet (date cells)", formatted_dates=True
         )
+        assert value_ranges is not None, "only generated tabs are left out"
         typed = type_date_cells(rows, rows_from_api(value_ranges[0]))
         self._date_cells[title.casefold()] = date_cells_by_column(rows, typed)
         return typed
+
+    def _read_whole_tabs(
+        self, titles: list[str], operation: str, *, formatted_dates: bool = False
+    ) -> list[dict[str, Any]] | None:
+        """Return the ValueRanges of whole tabs, or None after leaving some out.
+
+        A tab renamed or deleted since the metadata read makes Google reject
+        the read (HTTP 400, unable to parse range). The metadata read again
+        shows which tab it was. A generated tab is then left out, as an empty
+        tab of pipesheet's, and the write skips it. Any other tab stops the run.
+
+        :raises WorkbookBusyError: the pipeline tab or a list tab was renamed or
+            deleted since the metadata read.
+        """
+        ranges = [quote_title(title) for title in titles]
+        session = self._session
+        try:
+            return session.caller.read(
+                operation, lambda: session.values_once(ranges, formatted_dates)
+            )
+        except SheetsRequestError as error:
+            vanished = self._tabs_gone(titles) if error.status == 400 else {}
+            if not vanished:
+                raise session.access_error(error, writing=False) from error
+            self._leave_out_generated(vanished, error)
+            return None
+
+    def _tabs_gone(self, titles: list[str]) -> dict[str, TabInfo | None]:
+        """Return each tab of ``titles`` renamed or deleted since the metadata read.
+
+        Each maps to the tab as it is now, or None when it was deleted.
+        """
+        read, now = self.metadata(), self._session.read_metadata()
+        gone: dict[str, TabInfo | None] = {}
+        for title in titles:
+            tab = read.find_tab(title)
+            current = now.find_tab_by_id(tab.sheet_id) if tab is not None else None
+            if current is None or current.title != title:
+                gone[title] = current
+        return gone
+
+    def _leave_out_generated(
+        self, gone: dict[str, TabInfo | None], error: SheetsRequestError
+    ) -> None:
+        """Record generated tabs in ``gone`` as empty; raise for any other tab."""
+        info = self.metadata()
+        for title, now in gone.items():
+            if title.casefold() in self._generated_names:
+                continue
+            setting = self._settings.get(title.casefold(), "source.tab")
+            raise changed_tab_error(title, info.title, now, setting) from error
+        for title in gone:
+            # The write finds the tab gone too, and warns that it skips it.
+            logger.info(
+                "Generated tab %r of %s is gone; read as empty", title, info.title
+            )
+            self._grids[title.casefold()] = SheetGrid(
+                info.title, title, [], recorded=True, max_columns=MAX_COLUMNS
+            )
 
     def _forget_reads(self) -> None:
         # After a write the cached metadata and values no longer describe the
@@ -429,6 +515,33 @@ def merged_blocks(merges: list[Rectangle]) -> list[tuple[int, int, int, int]]:
     ]
 
 
+def generated_tab_names(pipeline: Pipeline) -> list[str]:
+    """Return the names of the tabs a run of ``pipeline`` generates."""
+    names = pipeline.outputs.tabs
+    return [
+        names.funnel,
+        names.followups,
+        names.problems,
+        names.definitions,
+        names.stage_log,
+    ]
+
+
+def tab_settings(pipeline: Pipeline) -> dict[str, str]:
+    """Return the setting naming each tab a run reads, by folded tab name.
+
+    ``{"deals": "source.tab", "lists": "allowed.owner.from_tab.tab"}``
+    """
+    settings: dict[str, str] = {}
+    for field, spec in pipeline.allowed.items():
+        if spec.from_tab is not None:
+            settings[spec.from_tab.tab.casefold()] = f"allowed.{field}.from_tab.tab"
+    if pipeline.source.rules_tab is not None:
+        settings[pipeline.source.rules_tab.casefold()] = "source.rules_tab"
+    settings[pipeline.source.tab.casefold()] = "source.tab"
+    return settings
+
+
 def tabs_read_by(pipeline: Pipeline) -> list[str]:
     """Return the tabs a run of ``pipeline`` reads: pipeline, lists, generated tabs.
 
@@ -438,14 +551,7 @@ def tabs_read_by(pipeline: Pipeline) -> list[str]:
     for spec in pipeline.allowed.values():
         if spec.from_tab is not None:
             tabs.append(spec.from_tab.tab)
-    names = pipeline.outputs.tabs
-    tabs += [
-        names.funnel,
-        names.followups,
-        names.problems,
-        names.definitions,
-        names.stage_log,
-    ]
+    tabs += generated_tab_names(pipeline)
     return list(dict.fromkeys(tabs))
 
 

@@ -34,6 +34,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from config.errors import (
     DefinitionError,
@@ -70,6 +71,7 @@ from sync.sources.sheets_state import (
     SpreadsheetInfo,
     TabInfo,
     a1_rows,
+    changed_tab_error,
     quote_title,
 )
 from sync.sources.sheets_status_check import StatusCheck
@@ -139,6 +141,8 @@ class PlanWriter:
     :param read_grid: the pipeline tab as read at the start of the run.
     :param date_cells: the numbers of that read typed as dates and times, so
         the re-read, which gives serial numbers, compares equal.
+    :param first_cells: the A1 value of each generated tab at the start of the
+        run, by folded title, to notice a tab put in a generated tab's place.
     """
 
     def __init__(
@@ -148,12 +152,14 @@ class PlanWriter:
         read_info: SpreadsheetInfo,
         read_grid: SheetGrid,
         date_cells: DateCells | None = None,
+        first_cells: dict[str, CellValue] | None = None,
     ) -> None:
         self.session = session
         self.plan = plan
         self.read_info = read_info
         self.read_grid = read_grid
         self.date_cells = date_cells or DateCells()
+        self.first_cells = first_cells or {}
         self.owned_ids = owned_sheet_ids(plan, read_info)
         # The HTTP status of each write attempt that failed ambiguously.
         self.write_statuses: list[int | None] = []
@@ -295,12 +301,37 @@ class PlanWriter:
             # A tab in the ranges was renamed or deleted since the first read.
             return self._reread(self.session.read_metadata())
 
+        if fresh is None and self._first_cell_changed(present, value_ranges[1:]):
+            # Another tab may have taken a generated tab's name: the metadata
+            # read now shows it, and the write then skips that tab.
+            return self._reread(self.session.read_metadata())
+
         rows: list[list[CellValue]] = [[] for _ in range(self.plan.header_row - 1)]
         rows += rows_from_api(value_ranges[0])
         retype_date_cells(rows, self.date_cells)
         grid = SheetGrid(info.title, pipeline_tab.title, rows)
         vanished = [tab.title for tab in existed if tab.title not in present]
         return Snapshot(info, grid, vanished, fresh=fresh is not None)
+
+    def _first_cell_changed(
+        self, titles: list[str], value_ranges: list[dict[str, Any]]
+    ) -> bool:
+        """Return True when a generated tab's A1 is blank or not as first read.
+
+        Every generated tab has its banner in A1, so a blank A1 shows another
+        tab under its name even when the first read already read that tab.
+        """
+        for title, value_range in zip(titles, value_ranges, strict=True):
+            rows = rows_from_api(value_range)
+            first = rows[0][0] if rows and rows[0] else None
+            if is_blank(first):
+                return True
+            folded = title.casefold()
+            if folded in self.first_cells and not same_cell(
+                first, self.first_cells[folded]
+            ):
+                return True
+        return False
 
     def _refreshed(self, snapshot: Snapshot) -> Snapshot:
         """Return the snapshot with metadata read now, for deletes by position."""
@@ -319,21 +350,8 @@ class PlanWriter:
         if read_tab is None:
             raise self._changed(f"tab {self.plan.tab!r} is missing")
         tab = info.find_tab_by_id(read_tab.sheet_id)
-        name = self.session.name
-        if tab is None:
-            raise WorkbookBusyError(
-                f"Tab {self.plan.tab!r} of spreadsheet {name!r} was deleted while "
-                "pipesheet was running, so nothing was written. Restore it (File > "
-                "Version history) or point source.tab at the right tab, then run "
-                "again."
-            )
-        if tab.title != read_tab.title:
-            raise WorkbookBusyError(
-                f"Tab {self.plan.tab!r} of spreadsheet {name!r} was renamed to "
-                f"{tab.title!r} while pipesheet was running, so nothing was "
-                "written. Rename it back, or set source.tab to the new name, then "
-                "run again."
-            )
+        if tab is None or tab.title != read_tab.title:
+            raise changed_tab_error(self.plan.tab, self.session.name, tab, "source.tab")
         return tab
 
     def _generated_at_read(self) -> list[TabInfo]:
