@@ -31,7 +31,7 @@ import gspread
 from config.errors import SourceError
 from config.models import Pipeline
 from rules.grid import CellValue, SheetGrid, is_blank
-from rules.messages import counted
+from rules.messages import counted, first_and_more
 from sync.plan import WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel import resolve_tab_name
@@ -68,10 +68,14 @@ from sync.sources.sheets_state import (
     read_written_name,
 )
 from sync.sources.sheets_write import SKIPPED_TAB_PREFIX, PlanWriter
+from sync.status_alignment import SKIPPED_ROW_PREFIX
 from sync.status_formulas import CellBlock
 from sync.xlsx.cell_refs import range_ref
 
 logger = logging.getLogger(__name__)
+
+NAMES_LISTED = 10
+"""Skipped deals a warning names before it counts the rest."""
 
 
 class GoogleSpreadsheet:
@@ -279,7 +283,9 @@ class GoogleSpreadsheet:
         try:
             self._session.batch_update(operation, [], idempotent=True)
         except SheetsRequestError as error:
-            raise self._session.access_error(error, writing=True) from error
+            raise self._session.access_error(
+                error, writing=True, outcome="so no run can write to it"
+            ) from error
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan in one ``batchUpdate``, skipping rows that moved or changed.
@@ -322,7 +328,7 @@ class GoogleSpreadsheet:
             output=self.url,
             status_header_written=batch.header_written,
         )
-        _log_written(self.name, report, time.monotonic() - started)
+        _log_written(self.name, plan.tab, report, time.monotonic() - started)
         return report
 
     def _first_cells_of_generated(self) -> dict[str, CellValue]:
@@ -569,7 +575,7 @@ def _known_account(credentials: Path | None) -> ServiceAccount | None:
         return None
 
 
-def _log_written(name: str, report: WriteReport, seconds: float) -> None:
+def _log_written(name: str, tab: str, report: WriteReport, seconds: float) -> None:
     logger.info(
         "Wrote %s: %d status cells, %d tabs, %d skipped, %d requests in %.2f s",
         name,
@@ -579,13 +585,46 @@ def _log_written(name: str, report: WriteReport, seconds: float) -> None:
         report.requests,
         seconds,
     )
-    if report.skipped:
-        tabs = sum(item.startswith(SKIPPED_TAB_PREFIX) for item in report.skipped)
-        cells = len(report.skipped) - tabs
-        counts = [counted(cells, "status cell"), counted(tabs, "tab")]
+    tabs = [
+        item.removeprefix(SKIPPED_TAB_PREFIX)
+        for item in report.skipped
+        if item.startswith(SKIPPED_TAB_PREFIX)
+    ]
+    cells = [item for item in report.skipped if not item.startswith(SKIPPED_TAB_PREFIX)]
+    if cells:
         logger.warning(
-            "Skipped %s of %s that changed since the read (moved, vanished or "
-            "edited). The next run writes them.",
-            " and ".join(count for count in counts if not count.startswith("0 ")),
+            "Skipped %s of tab %r of spreadsheet %r that changed since the read "
+            "(moved, vanished or edited): %s. The next run writes them.",
+            counted(len(cells), "status cell"),
+            tab,
             name,
+            _skipped_cells(cells),
         )
+    if tabs:
+        logger.warning(
+            "Skipped %s of spreadsheet %r that changed since the read: %s.",
+            counted(len(tabs), "generated tab"),
+            name,
+            ", ".join(map(repr, tabs)),
+        )
+
+
+def _skipped_cells(items: list[str]) -> str:
+    """Return skipped status cells as a warning names them.
+
+    ``["D-1", "D-2", "row:7"]`` → ``deals 'D-1', 'D-2', the deal read on row 7``
+    """
+    deals = [repr(item) for item in items if not item.startswith(SKIPPED_ROW_PREFIX)]
+    rows = [
+        item.removeprefix(SKIPPED_ROW_PREFIX)
+        for item in items
+        if item.startswith(SKIPPED_ROW_PREFIX)
+    ]
+    parts = []
+    if deals:
+        noun = "deal" if len(deals) == 1 else "deals"
+        parts.append(f"{noun} {first_and_more(deals, NAMES_LISTED)}")
+    if rows:
+        noun = "the deal read on row" if len(rows) == 1 else "the deals read on rows"
+        parts.append(f"{noun} {first_and_more(rows, NAMES_LISTED)}")
+    return ", ".join(parts)

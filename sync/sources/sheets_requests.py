@@ -133,19 +133,6 @@ def build_requests(
     return requests
 
 
-def final_cell_count(
-    info: SpreadsheetInfo, tabs: list[TabTarget], status: StatusEdits | None
-) -> int:
-    """Return the grid cells of the spreadsheet once the batch is applied."""
-    sizes = {tab.sheet_id: (tab.rows, tab.columns) for tab in info.tabs}
-    if status is not None:
-        rows, columns = sizes[status.tab.sheet_id]
-        sizes[status.tab.sheet_id] = (rows, max(columns, status.status_column + 1))
-    for target in tabs:
-        sizes[target.sheet_id] = target.size
-    return sum(rows * columns for rows, columns in sizes.values())
-
-
 def status_requests(edits: StatusEdits) -> list[Request]:
     """Return the writes of the status header and of every status cell.
 

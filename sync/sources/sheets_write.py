@@ -42,9 +42,10 @@ from config.errors import (
     SourceError,
     WorkbookBusyError,
 )
-from rules.grid import CellValue, SheetGrid, is_blank
+from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
+from sync.sources.sheets_cell_limit import MAX_CELLS, cell_limit_message, count_cells
 from sync.sources.sheets_cells import DateCells, retype_date_cells, rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
 from sync.sources.sheets_protection import (
@@ -57,7 +58,6 @@ from sync.sources.sheets_requests import (
     StatusEdits,
     TabTarget,
     build_requests,
-    final_cell_count,
 )
 from sync.sources.sheets_retry import (
     INTERNAL_ERROR_STATUS,
@@ -79,8 +79,6 @@ from sync.status_alignment import StatusTarget, align_status_writes, skipped_nam
 
 logger = logging.getLogger(__name__)
 
-MAX_CELLS = 10_000_000
-"""Google's limit on the cells (filled or not) of one spreadsheet."""
 MAX_REQUEST_BYTES = 10_485_760
 """Google's limit on the size of one request body."""
 MAX_WRITE_ATTEMPTS = 3
@@ -402,12 +400,15 @@ class PlanWriter:
         header_read = self.read_grid.cell(plan.header_row, plan.status_column)
         header_now = grid.cell(plan.header_row, plan.status_column)
         if not same_cell(header_read, header_now) and header_now != plan.status_header:
-            return self._no_status("the status column got another header")
+            letter = column_letter(plan.status_column)
+            return self._no_status(
+                f"the status column {letter} got the header {header_now!r}", tab
+            )
         # A column inserted or deleted during the run shifts the headers. The
         # re-read may end before the status column, so its header alone cannot
         # show that the column now contains another one.
         if not self._same_row(plan.header_row, grid, plan.header_row):
-            return self._no_status("the header row changed")
+            return self._no_status(f"the header row {plan.header_row} changed", tab)
 
         def is_writable(write: StatusWrite, row_now: int) -> bool:
             unchanged = self._same_row(write.row, grid, row_now)
@@ -425,10 +426,12 @@ class PlanWriter:
             alignment.targets, alignment.skipped, header, column_free=True
         )
 
-    def _no_status(self, reason: str) -> StatusPlan:
+    def _no_status(self, reason: str, tab: TabInfo) -> StatusPlan:
         """Return a plan that writes no status, logging why."""
         logger.warning(
-            "In %s, %s during the run; no status was written, the next run writes them",
+            "In tab %r of spreadsheet %r, %s during the run, so no status was "
+            "written. The next run writes them.",
+            tab.title,
             self.session.name,
             reason,
         )
@@ -483,14 +486,10 @@ class PlanWriter:
     def _check_cell_limit(
         self, info: SpreadsheetInfo, tabs: list[TabTarget], edits: StatusEdits | None
     ) -> None:
-        cells = final_cell_count(info, tabs, edits)
-        if cells > MAX_CELLS:
-            raise SourceError(
-                f"Writing the generated tabs would give spreadsheet {info.title!r} "
-                f"{cells:,} cells, above Google's limit of {MAX_CELLS:,} (empty "
-                "cells count too). Nothing was written. Delete unused rows and "
-                "columns of other tabs, or move old data to another spreadsheet."
-            )
+        count = count_cells(info, tabs, edits)
+        if count.total > MAX_CELLS:
+            status = None if edits is None else (edits.tab, edits.status_column)
+            raise SourceError(cell_limit_message(info, count, status))
 
     def _send(self, batch: WriteBatch) -> None:
         body = encode_batch(batch.requests)

@@ -1343,8 +1343,29 @@ def test_skipped_status_logged_singular(
         sync(fake, deals)
 
     assert (
-        "Skipped 1 status cell of Pipeline that changed since the read (moved, "
-        "vanished or edited). The next run writes them."
+        "Skipped 1 status cell of tab 'Deals' of spreadsheet 'Pipeline' that "
+        "changed since the read (moved, vanished or edited): deal 'D-1'. The next "
+        "run writes them."
+    ) in caplog.messages
+
+
+def test_header_change_warning_names_tab(
+    fake: FakeSheets, deals: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    inserted = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1}
+    edit(fake, deals, [{"insertDimension": {"range": inserted}}])
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert (
+        "In tab 'Deals' of spreadsheet 'Pipeline', the header row 1 changed during "
+        "the run, so no status was written. The next run writes them."
+    ) in caplog.messages
+    assert (
+        "Skipped 5 status cells of tab 'Deals' of spreadsheet 'Pipeline' that "
+        "changed since the read (moved, vanished or edited): deals 'D-1', 'D-2', "
+        "'D-3', 'D-4', 'D-5'. The next run writes them."
     ) in caplog.messages
 
 
