@@ -56,6 +56,7 @@ from sync.sources.sheets_retry import (
     SheetsCaller,
     SheetsRequestError,
 )
+from sync.sources.sheets_run_tabs import generated_tab_names, tab_settings, tabs_read_by
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import (
     MAX_COLUMNS,
@@ -447,37 +448,37 @@ class GoogleSpreadsheet:
                 operation, lambda: session.values_once(ranges, formatted_dates)
             )
         except SheetsRequestError as error:
-            vanished = self._tabs_gone(titles) if error.status == 400 else {}
+            vanished = self._vanished_tabs(titles) if error.status == 400 else {}
             if not vanished:
                 raise session.access_error(error, writing=False) from error
             self._leave_out_generated(vanished, error)
             return None
 
-    def _tabs_gone(self, titles: list[str]) -> dict[str, TabInfo | None]:
+    def _vanished_tabs(self, titles: list[str]) -> dict[str, TabInfo | None]:
         """Return each tab of ``titles`` renamed or deleted since the metadata read.
 
         Each maps to the tab as it is now, or None when it was deleted.
         """
         read, now = self.metadata(), self._session.read_metadata()
-        gone: dict[str, TabInfo | None] = {}
+        vanished: dict[str, TabInfo | None] = {}
         for title in titles:
             tab = read.find_tab(title)
             current = now.find_tab_by_id(tab.sheet_id) if tab is not None else None
             if current is None or current.title != title:
-                gone[title] = current
-        return gone
+                vanished[title] = current
+        return vanished
 
     def _leave_out_generated(
-        self, gone: dict[str, TabInfo | None], error: SheetsRequestError
+        self, vanished: dict[str, TabInfo | None], error: SheetsRequestError
     ) -> None:
-        """Record generated tabs in ``gone`` as empty; raise for any other tab."""
+        """Record generated tabs in ``vanished`` as empty; raise for any other tab."""
         info = self.metadata()
-        for title, now in gone.items():
+        for title, now in vanished.items():
             if title.casefold() in self._generated_names:
                 continue
             setting = self._settings.get(title.casefold(), "source.tab")
             raise changed_tab_error(title, info.title, now, setting) from error
-        for title in gone:
+        for title in vanished:
             # The write finds the tab gone too, and warns that it skips it.
             logger.info(
                 "Generated tab %r of %s is gone; read as empty", title, info.title
@@ -521,46 +522,6 @@ def merged_blocks(merges: list[Rectangle]) -> list[tuple[int, int, int, int]]:
     ]
 
 
-def generated_tab_names(pipeline: Pipeline) -> list[str]:
-    """Return the names of the tabs a run of ``pipeline`` generates."""
-    names = pipeline.outputs.tabs
-    return [
-        names.funnel,
-        names.followups,
-        names.problems,
-        names.definitions,
-        names.stage_log,
-    ]
-
-
-def tab_settings(pipeline: Pipeline) -> dict[str, str]:
-    """Return the setting naming each tab a run reads, by folded tab name.
-
-    ``{"deals": "source.tab", "lists": "allowed.owner.from_tab.tab"}``
-    """
-    settings: dict[str, str] = {}
-    for field, spec in pipeline.allowed.items():
-        if spec.from_tab is not None:
-            settings[spec.from_tab.tab.casefold()] = f"allowed.{field}.from_tab.tab"
-    if pipeline.source.rules_tab is not None:
-        settings[pipeline.source.rules_tab.casefold()] = "source.rules_tab"
-    settings[pipeline.source.tab.casefold()] = "source.tab"
-    return settings
-
-
-def tabs_read_by(pipeline: Pipeline) -> list[str]:
-    """Return the tabs a run of ``pipeline`` reads: pipeline, lists, generated tabs.
-
-    A tab a run reads but this list misses costs one more request.
-    """
-    tabs = [pipeline.source.tab]
-    for spec in pipeline.allowed.values():
-        if spec.from_tab is not None:
-            tabs.append(spec.from_tab.tab)
-    tabs += generated_tab_names(pipeline)
-    return list(dict.fromkeys(tabs))
-
-
 def _known_account(credentials: Path | None) -> ServiceAccount | None:
     """Return the service account of a readable key file, to name it in messages.
 
@@ -585,11 +546,7 @@ def _log_written(name: str, tab: str, report: WriteReport, seconds: float) -> No
         report.requests,
         seconds,
     )
-    tabs = [
-        item.removeprefix(SKIPPED_TAB_PREFIX)
-        for item in report.skipped
-        if item.startswith(SKIPPED_TAB_PREFIX)
-    ]
+    # Each skipped generated tab got its own warning when the write left it out.
     cells = [item for item in report.skipped if not item.startswith(SKIPPED_TAB_PREFIX)]
     if cells:
         logger.warning(
@@ -599,13 +556,6 @@ def _log_written(name: str, tab: str, report: WriteReport, seconds: float) -> No
             tab,
             name,
             _skipped_cells(cells),
-        )
-    if tabs:
-        logger.warning(
-            "Skipped %s of spreadsheet %r that changed since the read: %s.",
-            counted(len(tabs), "generated tab"),
-            name,
-            ", ".join(map(repr, tabs)),
         )
 
 

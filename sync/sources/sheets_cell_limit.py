@@ -2,7 +2,7 @@
 
 Google counts every cell of every tab's grid, empty ones too, and rejects a
 ``batchUpdate`` that would pass the limit. A run counts the cells its batch
-adds before it sends anything, so it can say which tab to trim.
+adds before it sends anything, so its error names the tab to trim.
 """
 
 from __future__ import annotations
