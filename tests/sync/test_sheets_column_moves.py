@@ -466,3 +466,24 @@ def test_column_change_after_next_day_write(
     found = statuses_by_id(read_tab(fake, spreadsheet_id))
     for deal, text in CHANGED_NEXT_DAY.items():
         assert found[deal] == text
+
+
+def test_new_status_column_place_not_claimed(
+    fake: FakeSheets, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The first write adds the status column, so no header shows where it
+    # went after a column was inserted at A.
+    rows = [row[: NOTES + 1] for row in ROWS]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    change_before_write(fake, spreadsheet_id, insert_column(0))
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, spreadsheet_id, FIRST_DAY)
+
+    assert (
+        "Columns of tab 'Deals' of spreadsheet 'Pipeline' were inserted or "
+        "deleted while pipesheet wrote the statuses, so the statuses went into "
+        "column H, which is no longer the status column (pipesheet cannot tell "
+        "where the status column is now). No status was written, and the next "
+        "run writes them into the status column."
+    ) in caplog.messages
