@@ -192,6 +192,10 @@ def run_checkup(pipeline: Pipeline, location: str | None = None) -> list[Check]:
             lambda: _check_protections(source, grids["pipeline"], pipeline),
             blocking=False,
         )
+        # Shown only when the spreadsheet is too large for any run to write.
+        over_limit = _cell_limit_problem(source, grids.get("pipeline"), pipeline)
+        if over_limit is not None:
+            checklist.run("Cell limit", lambda: _fail(over_limit), blocking=False)
     unread_fields = _fields_without_column(grids.get("pipeline"), pipeline)
     for field, spec in pipeline.allowed.items():
         if spec.from_tab is None:
@@ -691,6 +695,27 @@ def _check_protections(
         f"no protection keeps the service account from column "
         f"{column_letter(status)} of {grid.tab!r} or the generated tabs"
     )
+
+
+def _cell_limit_problem(
+    source: WorkbookSource | None, grid: SheetGrid | None, pipeline: Pipeline
+) -> str | None:
+    """Return the run's error when the new status column passes Google's cell limit."""
+    from sync.sources.google_sheets import GoogleSpreadsheet
+    from sync.sources.sheets_cell_limit import status_column_over_limit
+
+    if not isinstance(source, GoogleSpreadsheet) or grid is None:
+        return None
+    try:
+        status = choose_status_column(grid, _columns_without_required(grid, pipeline))
+        return status_column_over_limit(source.metadata(), grid.tab, status)
+    except PipesheetError:
+        # The Columns or Status step reports what keeps the column from being found.
+        return None
+
+
+def _fail(message: str) -> str:
+    raise SourceError(message)
 
 
 def _generated_tab_names(pipeline: Pipeline) -> list[str]:

@@ -31,7 +31,7 @@ import gspread
 from config.errors import SourceError
 from config.models import Pipeline
 from rules.grid import CellValue, SheetGrid, is_blank
-from rules.messages import counted
+from rules.messages import counted, first_and_more
 from sync.plan import WritePlan
 from sync.sources.base import WriteReport
 from sync.sources.excel import resolve_tab_name
@@ -56,20 +56,27 @@ from sync.sources.sheets_retry import (
     SheetsCaller,
     SheetsRequestError,
 )
+from sync.sources.sheets_run_tabs import generated_tab_names, tab_settings, tabs_read_by
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import (
     MAX_COLUMNS,
     Rectangle,
     SpreadsheetInfo,
+    TabInfo,
+    changed_tab_error,
     quote_title,
     read_generated_types,
     read_written_name,
 )
 from sync.sources.sheets_write import SKIPPED_TAB_PREFIX, PlanWriter
+from sync.status_alignment import SKIPPED_ROW_PREFIX
 from sync.status_formulas import CellBlock
 from sync.xlsx.cell_refs import range_ref
 
 logger = logging.getLogger(__name__)
+
+NAMES_LISTED = 10
+"""Skipped deals a warning names before it counts the rest."""
 
 
 class GoogleSpreadsheet:
@@ -133,6 +140,14 @@ class GoogleSpreadsheet:
         self._prefetch = tabs_read_by(pipeline) if pipeline is not None else []
         self._prefetched = False
         self._pipeline_tab = pipeline.source.tab if pipeline is not None else None
+        self._generated_names: set[str] = set()
+        # The definition's setting that names each tab read, for messages.
+        self._settings: dict[str, str] = {}
+        if pipeline is not None:
+            self._generated_names = {
+                name.casefold() for name in generated_tab_names(pipeline)
+            }
+            self._settings = tab_settings(pipeline)
         # The typed value of each number read as a date or time, by folded tab
         # name and column, for the re-read before writing.
         self._date_cells: dict[str, DateCells] = {}
@@ -269,7 +284,9 @@ class GoogleSpreadsheet:
         try:
             self._session.batch_update(operation, [], idempotent=True)
         except SheetsRequestError as error:
-            raise self._session.access_error(error, writing=True) from error
+            raise self._session.access_error(
+                error, writing=True, outcome="so no run can write to it"
+            ) from error
 
     def apply(self, plan: WritePlan) -> WriteReport:
         """Write the plan in one ``batchUpdate``, skipping rows that moved or changed.
@@ -298,6 +315,7 @@ class GoogleSpreadsheet:
             self.metadata(),
             read_grid,
             date_cells=self._date_cells.get(read_grid.tab.casefold()),
+            first_cells=self._first_cells_of_generated(),
         )
         batch = writer.write()
         self._forget_reads()
@@ -311,8 +329,16 @@ class GoogleSpreadsheet:
             output=self.url,
             status_header_written=batch.header_written,
         )
-        _log_written(self.name, report, time.monotonic() - started)
+        _log_written(self.name, plan.tab, report, time.monotonic() - started)
         return report
+
+    def _first_cells_of_generated(self) -> dict[str, CellValue]:
+        """Return the A1 value of each generated tab this run read, by folded title."""
+        return {
+            folded: grid.cell(1, 0)
+            for folded, grid in self._grids.items()
+            if folded in self._generated_names
+        }
 
     def is_recorded_tab(self, tab: str) -> bool:
         """Return True if the spreadsheet's metadata marks ``tab`` as generated."""
@@ -356,9 +382,16 @@ class GoogleSpreadsheet:
 
     def _load_values(self, titles: list[str]) -> None:
         info = self.metadata()
-        ranges = [quote_title(title) for title in titles]
         pipeline_tab = next(filter(self._is_pipeline_tab, titles), None)
-        value_ranges = self._session.read_values(ranges, "values.batchGet")
+        value_ranges = self._read_whole_tabs(titles, "values.batchGet")
+        if value_ranges is None:
+            # Generated tabs deleted since the metadata read are left out.
+            remaining = [
+                title for title in titles if title.casefold() not in self._grids
+            ]
+            if remaining:
+                self._load_values(remaining)
+            return
         for title, value_range in zip(titles, value_ranges, strict=True):
             rows = rows_from_api(value_range)
             tab = info.find_tab(title)
@@ -387,12 +420,72 @@ class GoogleSpreadsheet:
         The numbers typed are kept by column, so the re-read before writing,
         which gives serial numbers, can be compared with this read.
         """
-        value_ranges = self._session.read_values(
-            [quote_title(title)], "values.batchGet (date cells)", formatted_dates=True
+        value_ranges = self._read_whole_tabs(
+            [title], "values.batchGet (date cells)", formatted_dates=True
         )
+        assert value_ranges is not None, "only generated tabs are left out"
         typed = type_date_cells(rows, rows_from_api(value_ranges[0]))
         self._date_cells[title.casefold()] = date_cells_by_column(rows, typed)
         return typed
+
+    def _read_whole_tabs(
+        self, titles: list[str], operation: str, *, formatted_dates: bool = False
+    ) -> list[dict[str, Any]] | None:
+        """Return the ValueRanges of whole tabs, or None after leaving some out.
+
+        A tab renamed or deleted since the metadata read makes Google reject
+        the read (HTTP 400, unable to parse range). The metadata read again
+        shows which tab it was. A generated tab is then left out, as an empty
+        tab of pipesheet's, and the write skips it. Any other tab stops the run.
+
+        :raises WorkbookBusyError: the pipeline tab or a list tab was renamed or
+            deleted since the metadata read.
+        """
+        ranges = [quote_title(title) for title in titles]
+        session = self._session
+        try:
+            return session.caller.read(
+                operation, lambda: session.values_once(ranges, formatted_dates)
+            )
+        except SheetsRequestError as error:
+            vanished = self._vanished_tabs(titles) if error.status == 400 else {}
+            if not vanished:
+                raise session.access_error(error, writing=False) from error
+            self._leave_out_generated(vanished, error)
+            return None
+
+    def _vanished_tabs(self, titles: list[str]) -> dict[str, TabInfo | None]:
+        """Return each tab of ``titles`` renamed or deleted since the metadata read.
+
+        Each maps to the tab as it is now, or None when it was deleted.
+        """
+        read, now = self.metadata(), self._session.read_metadata()
+        vanished: dict[str, TabInfo | None] = {}
+        for title in titles:
+            tab = read.find_tab(title)
+            current = now.find_tab_by_id(tab.sheet_id) if tab is not None else None
+            if current is None or current.title != title:
+                vanished[title] = current
+        return vanished
+
+    def _leave_out_generated(
+        self, vanished: dict[str, TabInfo | None], error: SheetsRequestError
+    ) -> None:
+        """Record generated tabs in ``vanished`` as empty; raise for any other tab."""
+        info = self.metadata()
+        for title, now in vanished.items():
+            if title.casefold() in self._generated_names:
+                continue
+            setting = self._settings.get(title.casefold(), "source.tab")
+            raise changed_tab_error(title, info.title, now, setting) from error
+        for title in vanished:
+            # The write finds the tab gone too, and warns that it skips it.
+            logger.info(
+                "Generated tab %r of %s is gone; read as empty", title, info.title
+            )
+            self._grids[title.casefold()] = SheetGrid(
+                info.title, title, [], recorded=True, max_columns=MAX_COLUMNS
+            )
 
     def _forget_reads(self) -> None:
         # After a write the cached metadata and values no longer describe the
@@ -429,26 +522,6 @@ def merged_blocks(merges: list[Rectangle]) -> list[tuple[int, int, int, int]]:
     ]
 
 
-def tabs_read_by(pipeline: Pipeline) -> list[str]:
-    """Return the tabs a run of ``pipeline`` reads: pipeline, lists, generated tabs.
-
-    A tab a run reads but this list misses costs one more request.
-    """
-    tabs = [pipeline.source.tab]
-    for spec in pipeline.allowed.values():
-        if spec.from_tab is not None:
-            tabs.append(spec.from_tab.tab)
-    names = pipeline.outputs.tabs
-    tabs += [
-        names.funnel,
-        names.followups,
-        names.problems,
-        names.definitions,
-        names.stage_log,
-    ]
-    return list(dict.fromkeys(tabs))
-
-
 def _known_account(credentials: Path | None) -> ServiceAccount | None:
     """Return the service account of a readable key file, to name it in messages.
 
@@ -463,7 +536,7 @@ def _known_account(credentials: Path | None) -> ServiceAccount | None:
         return None
 
 
-def _log_written(name: str, report: WriteReport, seconds: float) -> None:
+def _log_written(name: str, tab: str, report: WriteReport, seconds: float) -> None:
     logger.info(
         "Wrote %s: %d status cells, %d tabs, %d skipped, %d requests in %.2f s",
         name,
@@ -473,13 +546,35 @@ def _log_written(name: str, report: WriteReport, seconds: float) -> None:
         report.requests,
         seconds,
     )
-    if report.skipped:
-        tabs = sum(item.startswith(SKIPPED_TAB_PREFIX) for item in report.skipped)
-        cells = len(report.skipped) - tabs
-        counts = [counted(cells, "status cell"), counted(tabs, "tab")]
+    # Each skipped generated tab got its own warning when the write left it out.
+    cells = [item for item in report.skipped if not item.startswith(SKIPPED_TAB_PREFIX)]
+    if cells:
         logger.warning(
-            "Skipped %s of %s that changed since the read (moved, vanished or "
-            "edited). The next run writes them.",
-            " and ".join(count for count in counts if not count.startswith("0 ")),
+            "Skipped %s of tab %r of spreadsheet %r that changed since the read "
+            "(moved, vanished or edited): %s. The next run writes them.",
+            counted(len(cells), "status cell"),
+            tab,
             name,
+            _skipped_cells(cells),
         )
+
+
+def _skipped_cells(items: list[str]) -> str:
+    """Return skipped status cells as a warning names them.
+
+    ``["D-1", "D-2", "row:7"]`` → ``deals 'D-1', 'D-2', the deal read on row 7``
+    """
+    deals = [repr(item) for item in items if not item.startswith(SKIPPED_ROW_PREFIX)]
+    rows = [
+        item.removeprefix(SKIPPED_ROW_PREFIX)
+        for item in items
+        if item.startswith(SKIPPED_ROW_PREFIX)
+    ]
+    parts = []
+    if deals:
+        noun = "deal" if len(deals) == 1 else "deals"
+        parts.append(f"{noun} {first_and_more(deals, NAMES_LISTED)}")
+    if rows:
+        noun = "the deal read on row" if len(rows) == 1 else "the deals read on rows"
+        parts.append(f"{noun} {first_and_more(rows, NAMES_LISTED)}")
+    return ", ".join(parts)

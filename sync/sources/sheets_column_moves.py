@@ -146,6 +146,7 @@ class ColumnMoveRepair:
         self.before = before
         self.header = header
         self.date_cells = date_cells
+        self._tab_now: _TabNow | None = None
 
     def header_range(self) -> str:
         """Return the A1 range of the whole header row, for the check's read."""
@@ -154,6 +155,8 @@ class ColumnMoveRepair:
 
     def moved(self, header_row: Sequence[CellValue]) -> bool:
         """Return True when the ID or status column is not where the write assumed."""
+        if self._header_elsewhere(header_row) is not None:
+            return True
         now = self._now_headers(header_row, self.header is not None)
         before = self._before_headers()
         if all(
@@ -168,6 +171,66 @@ class ColumnMoveRepair:
             layout.now_of.get(plan.status_column) != plan.status_column
             or layout.now_of.get(plan.id_column) != plan.id_column
         )
+
+    def status_column_now(
+        self,
+        header_row: Sequence[CellValue],
+        written: list[StatusTarget],
+        wrote_header: bool,
+    ) -> int | None:
+        """Return where the status column is now, when the write landed in it.
+
+        Columns inserted or deleted after the write move the status column
+        with the statuses in it. Then the column the re-read's status column
+        maps to (or the one column with the written header) contains every
+        written status on its row, and the header if the write set it. None
+        means the write did not land there: the columns moved before it.
+
+        NOTE: only the written cells are compared, not the deal IDs beside
+        them, so a row moved as well after the write is left to the next run.
+
+        :raises SourceError: the read of the tab failed.
+        """
+        plan = self.plan
+        layout = column_layout(
+            self._before_headers(), self._now_headers(header_row, wrote_header)
+        )
+        column = layout.now_of.get(plan.status_column)
+        titled = self._header_elsewhere(header_row) if wrote_header else None
+        column = column if titled is None else titled
+        if column is None or column == plan.status_column:
+            return None
+
+        self._tab_now = now = self._read_tab()
+        cells = {target.row: target.value for target in written}
+        if wrote_header and self.header is not None:
+            cells[plan.header_row] = self.header
+        if all(
+            same_cell_value(now.cell(row, column), value)
+            for row, value in cells.items()
+        ):
+            return column
+        return None
+
+    def _header_elsewhere(self, header_row: Sequence[CellValue]) -> int | None:
+        """Return the one column other than the status column with the written header.
+
+        The write put the header into the status column, so finding it in one
+        other column, and not in its own, shows that the columns moved.
+        """
+        column = self.plan.status_column
+        if self.header is None:
+            return None
+        if column < len(header_row) and same_cell_value(
+            header_row[column], self.header
+        ):
+            return None
+        titled = [
+            index
+            for index, value in enumerate(header_row)
+            if same_cell_value(value, self.header)
+        ]
+        return titled[0] if len(titled) == 1 else None
 
     def repair(
         self,
@@ -193,8 +256,9 @@ class ColumnMoveRepair:
         layout = column_layout(
             self._before_headers(), self._now_headers(header_row, wrote_header)
         )
-        result = RepairResult(landed, layout.now_of.get(plan.status_column))
-        now = self._read_tab()
+        result = RepairResult(landed, self._status_now(layout, header_row))
+        # The read made by status_column_now, when there was one, is reused.
+        now, self._tab_now = self._tab_now or self._read_tab(), None
 
         rows = {target.row: target.value for target in written}
         if wrote_header and self.header is not None:
@@ -218,6 +282,21 @@ class ColumnMoveRepair:
         if restores:
             self._send(landed, restores)
         return result
+
+    def _status_now(
+        self, layout: ColumnLayout, header_row: Sequence[CellValue]
+    ) -> int | None:
+        """Return the status column's index now, when its own header shows it.
+
+        A status column the write was adding had no header in the re-read, so
+        a blank column now would match it and nothing shows where it went.
+        """
+        plan = self.plan
+        header = self.before.cell(plan.header_row, plan.status_column)
+        column = layout.now_of.get(plan.status_column)
+        if column is None or is_blank(header) or column >= len(header_row):
+            return None
+        return column if same_cell_value(header_row[column], header) else None
 
     def _source_column(
         self, now: _TabNow, written: set[int], result: RepairResult

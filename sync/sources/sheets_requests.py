@@ -133,19 +133,6 @@ def build_requests(
     return requests
 
 
-def final_cell_count(
-    info: SpreadsheetInfo, tabs: list[TabTarget], status: StatusEdits | None
-) -> int:
-    """Return the grid cells of the spreadsheet once the batch is applied."""
-    sizes = {tab.sheet_id: (tab.rows, tab.columns) for tab in info.tabs}
-    if status is not None:
-        rows, columns = sizes[status.tab.sheet_id]
-        sizes[status.tab.sheet_id] = (rows, max(columns, status.status_column + 1))
-    for target in tabs:
-        sizes[target.sheet_id] = target.size
-    return sum(rows * columns for rows, columns in sizes.values())
-
-
 def status_requests(edits: StatusEdits) -> list[Request]:
     """Return the writes of the status header and of every status cell.
 
@@ -190,12 +177,19 @@ def _consecutive_runs(targets: list[StatusTarget]) -> Iterable[list[StatusTarget
 
 
 def column_growth(tab: TabInfo, columns: int) -> list[Request]:
-    """Return the request giving a tab at least ``columns`` columns, if it needs it."""
-    if tab.columns >= columns:
+    """Return the request adding the columns a tab lacks for ``columns``, if any.
+
+    The columns are appended, not the column count set. A column deleted
+    between the re-read and the write then leaves the status cells outside the
+    grid, so Google rejects the whole batch and nothing lands in the column
+    that moved into their place. A set count would quietly fill the gap, and
+    hide the change from the check after the write.
+    """
+    missing = columns - tab.columns
+    if missing <= 0:
         return []
-    properties = {"sheetId": tab.sheet_id, "gridProperties": {"columnCount": columns}}
-    fields = "gridProperties.columnCount"
-    return [{"updateSheetProperties": {"properties": properties, "fields": fields}}]
+    appended = {"sheetId": tab.sheet_id, "dimension": "COLUMNS", "length": missing}
+    return [{"appendDimension": appended}]
 
 
 def _size_request(sheet_id: int, rows: int, columns: int, frozen: int) -> Request:

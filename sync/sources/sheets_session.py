@@ -165,9 +165,17 @@ class SheetsSession:
         )
 
     def access_error(
-        self, error: SheetsRequestError, *, writing: bool
+        self,
+        error: SheetsRequestError,
+        *,
+        writing: bool,
+        outcome: str = "so nothing was written",
     ) -> PipesheetError:
-        """Return the error a user sees for a request Google refused for good."""
+        """Return the error a user sees for a request Google refused for good.
+
+        :param outcome: the clause saying what a refused write means, for the
+            view-only message; ``doctor``'s access check writes nothing.
+        """
         if error.status == 404:
             return WorkbookNotFoundError(
                 f"Spreadsheet {self.key!r} not found (HTTP 404 from Google). Check "
@@ -175,7 +183,7 @@ class SheetsSession:
                 f"sheet is open. If the address is right, {self._share_advice()}."
             )
         if error.status == 403:
-            return self._forbidden_error(error, writing=writing)
+            return self._forbidden_error(error, writing=writing, outcome=outcome)
         if error.status == 401:
             path = f" in {str(self.account.path)!r}" if self.account else ""
             return SourceError(
@@ -208,7 +216,7 @@ class SheetsSession:
         return SourceError(rejected)
 
     def _forbidden_error(
-        self, error: SheetsRequestError, *, writing: bool
+        self, error: SheetsRequestError, *, writing: bool, outcome: str
     ) -> SourceError:
         account = self._account_name()
         if error.reason in DISABLED_API_REASONS:
@@ -230,8 +238,8 @@ class SheetsSession:
         advice = advice[0].upper() + advice[1:]
         if writing:
             return SourceError(
-                f"{subject} may view spreadsheet {self.name!r} but not edit it, so "
-                f"nothing was written. {advice}, then run again."
+                f"{subject} may view spreadsheet {self.name!r} but not edit it, "
+                f"{outcome}. {advice}, then run again."
             )
         return SourceError(
             f"{subject} has no access to spreadsheet {self.key!r} (HTTP 403 "

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.errors import WorkbookBusyError
 from rules.grid import column_letter
 
 SPREADSHEET_FIELDS = (
@@ -270,3 +271,24 @@ def _generated_tab_record(tab: TabInfo) -> dict[str, Any]:
     except ValueError:
         return {}
     return recorded if isinstance(recorded, dict) else {}
+
+
+def changed_tab_error(
+    title: str, spreadsheet: str, now: TabInfo | None, setting: str
+) -> WorkbookBusyError:
+    """Return the error for a tab the run reads that was renamed or deleted meanwhile.
+
+    :param now: the tab with the same sheet id as read now, or None if deleted.
+    :param setting: the definition's setting that names the tab.
+    """
+    if now is None:
+        return WorkbookBusyError(
+            f"Tab {title!r} of spreadsheet {spreadsheet!r} was deleted while "
+            "pipesheet was running, so nothing was written. Restore it (File > "
+            f"Version history) or point {setting} at the right tab, then run again."
+        )
+    return WorkbookBusyError(
+        f"Tab {title!r} of spreadsheet {spreadsheet!r} was renamed to "
+        f"{now.title!r} while pipesheet was running, so nothing was written. "
+        f"Rename it back, or set {setting} to the new name, then run again."
+    )

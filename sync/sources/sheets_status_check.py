@@ -148,8 +148,11 @@ class StatusCheck:
                 # A fix is written by position too, so a column moved before it
                 # is undone the same way. Only the first write set the header.
                 if self.columns.moved(now.headers):
+                    first = round_number == 0
+                    if self._moved_after_write(now.headers, last_write, first):
+                        break
                     moved = True
-                    self._repair(now.headers, last_write, round_number == 0)
+                    self._repair(now.headers, last_write, first)
                     break
                 fixes, changed = self._fixes(last_write, now)
                 unsettled.update(changed)
@@ -173,6 +176,32 @@ class StatusCheck:
         self._log(result)
         return result
 
+    def _moved_after_write(
+        self, headers: list[CellValue], written: list[StatusTarget], first: bool
+    ) -> bool:
+        """Return True when the write landed in the status column, which moved since.
+
+        Columns inserted or deleted after a good write move the statuses with
+        their column, so nothing is put back and every status counts as
+        written. A failed read gives False, and the repair then decides.
+        """
+        try:
+            column = self.columns.status_column_now(
+                headers, written, wrote_header=first
+            )
+        except SourceError:
+            return False
+        if column is None:
+            return False
+        logger.info(
+            "Columns of tab %r of %s were inserted or deleted after the write, "
+            "so the statuses pipesheet wrote are in column %s now",
+            self.tab.title,
+            self.session.name,
+            column_letter(column),
+        )
+        return True
+
     def _repair(
         self, headers: list[CellValue], written: list[StatusTarget], first: bool
     ) -> None:
@@ -184,6 +213,32 @@ class StatusCheck:
         self.columns.log(result)
 
     def _read(self) -> _Columns:
+        """Read the ID and status columns and the header row.
+
+        Columns deleted after the write can leave the status column outside
+        the grid, and Google rejects the read. Then the header row alone is
+        read: when it shows the columns moved, the check goes on from it.
+        """
+        try:
+            return self._read_columns()
+        except SourceError:
+            headers = self._read_headers()
+            if headers is None or not self.columns.moved(headers):
+                raise
+            first_row = self.plan.header_row + 1
+            return _Columns(IdIndex(first_row, [], set()), [], headers)
+
+    def _read_headers(self) -> list[CellValue] | None:
+        """Return the header row, or None when reading it failed too."""
+        try:
+            ranges = [self.columns.header_range()]
+            value_ranges = self.session.read_values(ranges, "values.batchGet (check)")
+        except SourceError:
+            return None
+        header_rows = rows_from_api(value_ranges[0])
+        return list(header_rows[0]) if header_rows else []
+
+    def _read_columns(self) -> _Columns:
         plan = self.plan
         first_row = plan.header_row + 1
         ranges = [

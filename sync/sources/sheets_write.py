@@ -34,6 +34,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from config.errors import (
     DefinitionError,
@@ -41,9 +42,10 @@ from config.errors import (
     SourceError,
     WorkbookBusyError,
 )
-from rules.grid import CellValue, SheetGrid, is_blank
+from rules.grid import CellValue, SheetGrid, column_letter, is_blank
 from sync.interrupts import finished_write, reached_commit_point
 from sync.plan import GeneratedTab, StatusWrite, WritePlan
+from sync.sources.sheets_cell_limit import MAX_CELLS, cell_limit_message, count_cells
 from sync.sources.sheets_cells import DateCells, retype_date_cells, rows_from_api
 from sync.sources.sheets_highlights import Request, highlight_requests
 from sync.sources.sheets_protection import (
@@ -56,7 +58,6 @@ from sync.sources.sheets_requests import (
     StatusEdits,
     TabTarget,
     build_requests,
-    final_cell_count,
 )
 from sync.sources.sheets_retry import (
     INTERNAL_ERROR_STATUS,
@@ -70,6 +71,7 @@ from sync.sources.sheets_state import (
     SpreadsheetInfo,
     TabInfo,
     a1_rows,
+    changed_tab_error,
     quote_title,
 )
 from sync.sources.sheets_status_check import StatusCheck
@@ -77,8 +79,6 @@ from sync.status_alignment import StatusTarget, align_status_writes, skipped_nam
 
 logger = logging.getLogger(__name__)
 
-MAX_CELLS = 10_000_000
-"""Google's limit on the cells (filled or not) of one spreadsheet."""
 MAX_REQUEST_BYTES = 10_485_760
 """Google's limit on the size of one request body."""
 MAX_WRITE_ATTEMPTS = 3
@@ -139,6 +139,8 @@ class PlanWriter:
     :param read_grid: the pipeline tab as read at the start of the run.
     :param date_cells: the numbers of that read typed as dates and times, so
         the re-read, which gives serial numbers, compares equal.
+    :param first_cells: the A1 value of each generated tab at the start of the
+        run, by folded title, to notice a tab put in a generated tab's place.
     """
 
     def __init__(
@@ -148,12 +150,14 @@ class PlanWriter:
         read_info: SpreadsheetInfo,
         read_grid: SheetGrid,
         date_cells: DateCells | None = None,
+        first_cells: dict[str, CellValue] | None = None,
     ) -> None:
         self.session = session
         self.plan = plan
         self.read_info = read_info
         self.read_grid = read_grid
         self.date_cells = date_cells or DateCells()
+        self.first_cells = first_cells or {}
         self.owned_ids = owned_sheet_ids(plan, read_info)
         # The HTTP status of each write attempt that failed ambiguously.
         self.write_statuses: list[int | None] = []
@@ -295,12 +299,37 @@ class PlanWriter:
             # A tab in the ranges was renamed or deleted since the first read.
             return self._reread(self.session.read_metadata())
 
+        if fresh is None and self._first_cell_changed(present, value_ranges[1:]):
+            # Another tab may have taken a generated tab's name: the metadata
+            # read now shows it, and the write then skips that tab.
+            return self._reread(self.session.read_metadata())
+
         rows: list[list[CellValue]] = [[] for _ in range(self.plan.header_row - 1)]
         rows += rows_from_api(value_ranges[0])
         retype_date_cells(rows, self.date_cells)
         grid = SheetGrid(info.title, pipeline_tab.title, rows)
         vanished = [tab.title for tab in existed if tab.title not in present]
         return Snapshot(info, grid, vanished, fresh=fresh is not None)
+
+    def _first_cell_changed(
+        self, titles: list[str], value_ranges: list[dict[str, Any]]
+    ) -> bool:
+        """Return True when a generated tab's A1 is blank or not as first read.
+
+        Every generated tab has its banner in A1, so a blank A1 shows another
+        tab under its name even when the first read already read that tab.
+        """
+        for title, value_range in zip(titles, value_ranges, strict=True):
+            rows = rows_from_api(value_range)
+            first = rows[0][0] if rows and rows[0] else None
+            if is_blank(first):
+                return True
+            folded = title.casefold()
+            if folded in self.first_cells and not same_cell(
+                first, self.first_cells[folded]
+            ):
+                return True
+        return False
 
     def _refreshed(self, snapshot: Snapshot) -> Snapshot:
         """Return the snapshot with metadata read now, for deletes by position."""
@@ -319,21 +348,8 @@ class PlanWriter:
         if read_tab is None:
             raise self._changed(f"tab {self.plan.tab!r} is missing")
         tab = info.find_tab_by_id(read_tab.sheet_id)
-        name = self.session.name
-        if tab is None:
-            raise WorkbookBusyError(
-                f"Tab {self.plan.tab!r} of spreadsheet {name!r} was deleted while "
-                "pipesheet was running, so nothing was written. Restore it (File > "
-                "Version history) or point source.tab at the right tab, then run "
-                "again."
-            )
-        if tab.title != read_tab.title:
-            raise WorkbookBusyError(
-                f"Tab {self.plan.tab!r} of spreadsheet {name!r} was renamed to "
-                f"{tab.title!r} while pipesheet was running, so nothing was "
-                "written. Rename it back, or set source.tab to the new name, then "
-                "run again."
-            )
+        if tab is None or tab.title != read_tab.title:
+            raise changed_tab_error(self.plan.tab, self.session.name, tab, "source.tab")
         return tab
 
     def _generated_at_read(self) -> list[TabInfo]:
@@ -384,12 +400,15 @@ class PlanWriter:
         header_read = self.read_grid.cell(plan.header_row, plan.status_column)
         header_now = grid.cell(plan.header_row, plan.status_column)
         if not same_cell(header_read, header_now) and header_now != plan.status_header:
-            return self._no_status("the status column got another header")
+            letter = column_letter(plan.status_column)
+            return self._no_status(
+                f"the status column {letter} got the header {header_now!r}", tab
+            )
         # A column inserted or deleted during the run shifts the headers. The
         # re-read may end before the status column, so its header alone cannot
         # show that the column now contains another one.
         if not self._same_row(plan.header_row, grid, plan.header_row):
-            return self._no_status("the header row changed")
+            return self._no_status(f"the header row {plan.header_row} changed", tab)
 
         def is_writable(write: StatusWrite, row_now: int) -> bool:
             unchanged = self._same_row(write.row, grid, row_now)
@@ -407,10 +426,12 @@ class PlanWriter:
             alignment.targets, alignment.skipped, header, column_free=True
         )
 
-    def _no_status(self, reason: str) -> StatusPlan:
+    def _no_status(self, reason: str, tab: TabInfo) -> StatusPlan:
         """Return a plan that writes no status, logging why."""
         logger.warning(
-            "In %s, %s during the run; no status was written, the next run writes them",
+            "In tab %r of spreadsheet %r, %s during the run, so no status was "
+            "written. The next run writes them.",
+            tab.title,
             self.session.name,
             reason,
         )
@@ -465,14 +486,10 @@ class PlanWriter:
     def _check_cell_limit(
         self, info: SpreadsheetInfo, tabs: list[TabTarget], edits: StatusEdits | None
     ) -> None:
-        cells = final_cell_count(info, tabs, edits)
-        if cells > MAX_CELLS:
-            raise SourceError(
-                f"Writing the generated tabs would give spreadsheet {info.title!r} "
-                f"{cells:,} cells, above Google's limit of {MAX_CELLS:,} (empty "
-                "cells count too). Nothing was written. Delete unused rows and "
-                "columns of other tabs, or move old data to another spreadsheet."
-            )
+        count = count_cells(info, tabs, edits)
+        if count.total > MAX_CELLS:
+            status = None if edits is None else (edits.tab, edits.status_column)
+            raise SourceError(cell_limit_message(info, count, status))
 
     def _send(self, batch: WriteBatch) -> None:
         body = encode_batch(batch.requests)

@@ -234,11 +234,39 @@ def test_view_only_access_fails_edit_check(
     assert result.exit_code == 1
     assert lines(result)[3] == (
         f"✗ Edit access   The service account {SERVICE_ACCOUNT!r} may view "
-        "spreadsheet 'Pipeline' but not edit it, so nothing was written. Share the "
-        f"spreadsheet with {SERVICE_ACCOUNT} as Editor (Share button in Google "
+        "spreadsheet 'Pipeline' but not edit it, so no run can write to it. Share "
+        f"the spreadsheet with {SERVICE_ACCOUNT} as Editor (Share button in Google "
         "Sheets), then run again."
     )
     assert lines(result)[4] == "✓ Tab           'Deals' with 2 rows"
+
+
+def test_status_column_over_cell_limit_fails(
+    fake: FakeSheets, tmp_path: Path, key_file: Path
+) -> None:
+    spreadsheet_id = upload_workbook(
+        fake, "Pipeline", {"Deals": DEALS, "Accounts": ACCOUNTS}
+    )
+    # Five columns of 1,900,000 rows are within the limit; a sixth is not.
+    grid = {"sheetId": 0, "gridProperties": {"rowCount": 1_900_000}}
+    request = {"properties": grid, "fields": "gridProperties.rowCount"}
+    fake.batch_update(spreadsheet_id, [{"updateSheetProperties": request}])
+
+    result = run_doctor(str(write_definition(tmp_path, spreadsheet_id, key_file)))
+
+    assert result.exit_code == 1
+    failed = [line for line in lines(result) if line.startswith("✗")]
+    assert failed == [
+        (
+            "✗ Cell limit    Writing would give spreadsheet 'Pipeline' 11,400,003 "
+            "cells, above Google's limit of 10,000,000 (empty cells count too). Every "
+            "run stops before it writes. It has 9,500,003 cells now, and the write "
+            "adds 1,900,000 for the new status column F of tab 'Deals' (1,900,000 "
+            "rows). Its largest tab is 'Deals', with 1,900,000 rows and 5 columns. "
+            "Delete the unused rows and columns of tab 'Deals', or move old data to "
+            "another spreadsheet."
+        )
+    ]
 
 
 def test_tab_of_one_row_counted_singular(

@@ -133,9 +133,18 @@ def operations(fake: FakeSheets, since: int = 0) -> list[str]:
     return [request.operation for request in fake.requests[since:]]
 
 
-def edit(fake: FakeSheets, spreadsheet_id: str, requests: list[dict[str, Any]]) -> None:
-    """Make the fake apply batchUpdate requests just before the run's re-read."""
-    number = len(fake.requests) + RE_READ_CALL
+def edit(
+    fake: FakeSheets,
+    spreadsheet_id: str,
+    requests: list[dict[str, Any]],
+    call: int = RE_READ_CALL,
+) -> None:
+    """Make the fake apply batchUpdate requests just before one request of the run.
+
+    :param call: the number of that request in the run, 1 for the first; by
+        default the re-read before the write.
+    """
+    number = len(fake.requests) + call
 
     def mutate(_store: Store) -> None:
         fake.batch_update(spreadsheet_id, requests)
@@ -1334,8 +1343,29 @@ def test_skipped_status_logged_singular(
         sync(fake, deals)
 
     assert (
-        "Skipped 1 status cell of Pipeline that changed since the read (moved, "
-        "vanished or edited). The next run writes them."
+        "Skipped 1 status cell of tab 'Deals' of spreadsheet 'Pipeline' that "
+        "changed since the read (moved, vanished or edited): deal 'D-1'. The next "
+        "run writes them."
+    ) in caplog.messages
+
+
+def test_header_change_warning_names_tab(
+    fake: FakeSheets, deals: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    inserted = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1}
+    edit(fake, deals, [{"insertDimension": {"range": inserted}}])
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, deals)
+
+    assert (
+        "In tab 'Deals' of spreadsheet 'Pipeline', the header row 1 changed during "
+        "the run, so no status was written. The next run writes them."
+    ) in caplog.messages
+    assert (
+        "Skipped 5 status cells of tab 'Deals' of spreadsheet 'Pipeline' that "
+        "changed since the read (moved, vanished or edited): deals 'D-1', 'D-2', "
+        "'D-3', 'D-4', 'D-5'. The next run writes them."
     ) in caplog.messages
 
 
@@ -1508,16 +1538,42 @@ def test_header_only_tab_written(fake: FakeSheets) -> None:
     ],
     ids=["renamed", "deleted"],
 )
+# The values read, the date cells read, and the re-read before the write.
+@pytest.mark.parametrize(
+    "call", [2, 3, RE_READ_CALL], ids=["values", "dates", "re-read"]
+)
 def test_pipeline_tab_changed_stops_write(
-    fake: FakeSheets, change: dict[str, Any], message: str
+    fake: FakeSheets, change: dict[str, Any], message: str, call: int
 ) -> None:
     spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS, "Notes": []})
-    edit(fake, spreadsheet_id, [change])
+    edit(fake, spreadsheet_id, [change], call)
 
     with pytest.raises(WorkbookBusyError) as raised:
         sync(fake, spreadsheet_id)
 
     assert str(raised.value) == message
+    assert "spreadsheets.batchUpdate" not in operations(fake)
+
+
+def test_list_tab_deleted_before_values_read(fake: FakeSheets) -> None:
+    lists = [["Account"], ["Acme"], ["Beta"]]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS, "Lists": lists})
+    lists_tab = fake.spreadsheet(spreadsheet_id).sheet_by_title("Lists")
+    assert lists_tab is not None
+    edit(fake, spreadsheet_id, [{"deleteSheet": {"sheetId": lists_tab.sheet_id}}], 2)
+    pipeline = make_pipeline(
+        spreadsheet_id,
+        allowed={"account": {"from_tab": {"tab": "Lists", "column": "Account"}}},
+    )
+
+    with pytest.raises(WorkbookBusyError) as raised:
+        run_sync(pipeline, open_spreadsheet(spreadsheet_id, pipeline=pipeline), AS_OF)
+
+    assert str(raised.value) == (
+        "Tab 'Lists' of spreadsheet 'Pipeline' was deleted while pipesheet was "
+        "running, so nothing was written. Restore it (File > Version history) or "
+        "point allowed.account.from_tab.tab at the right tab, then run again."
+    )
     assert "spreadsheets.batchUpdate" not in operations(fake)
 
 
@@ -1534,16 +1590,20 @@ def test_pipeline_tab_changed_stops_write(
     ],
     ids=["deleted", "renamed"],
 )
+@pytest.mark.parametrize(
+    "call", [2, 3, RE_READ_CALL], ids=["values", "dates", "re-read"]
+)
 def test_generated_tab_gone_is_not_recreated(
     fake: FakeSheets,
     deals: str,
     change: Callable[[int], dict[str, Any]],
+    call: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     sync(fake, deals)
     funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
     assert funnel is not None
-    edit(fake, deals, [change(funnel.sheet_id)])
+    edit(fake, deals, [change(funnel.sheet_id)], call)
 
     with caplog.at_level(logging.WARNING, logger="sync.sources.sheets_write"):
         report = sync(fake, deals, LATER).report
@@ -1600,6 +1660,42 @@ def test_user_tab_replacing_generated_kept(
     assert report is not None
     assert report.skipped == ["tab:Funnel"]
     assert report.tabs_written == GENERATED_TABS[1:]
+    assert (
+        "Generated tab 'Funnel' of Pipeline was deleted or renamed during the run, "
+        "and another tab now has its name. pipesheet left that tab as it is. "
+        "Rename it before the next run, or that run stops"
+    ) in caplog.text
+
+
+def rename_and_replace_funnel(funnel_id: int) -> list[dict[str, Any]]:
+    """Return requests that rename pipesheet's Funnel and add an empty user Funnel."""
+    renamed = {"sheetId": funnel_id, "title": "Funnel old"}
+    return [
+        {"updateSheetProperties": {"properties": renamed, "fields": "title"}},
+        {"addSheet": {"properties": {"sheetId": 4242, "title": "Funnel"}}},
+    ]
+
+
+@pytest.mark.parametrize(
+    "call", [2, 3, RE_READ_CALL], ids=["values", "dates", "re-read"]
+)
+def test_user_tab_taking_renamed_tab_name(
+    fake: FakeSheets, deals: str, call: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    sync(fake, deals)
+    funnel = fake.spreadsheet(deals).sheet_by_title("Funnel")
+    assert funnel is not None
+    before = fake.read(deals, "Funnel")
+    edit(fake, deals, rename_and_replace_funnel(funnel.sheet_id), call)
+
+    with caplog.at_level(logging.WARNING, logger="sync.sources.sheets_write"):
+        report = sync(fake, deals, LATER).report
+
+    assert report is not None
+    assert report.skipped == ["tab:Funnel"]
+    assert report.tabs_written == GENERATED_TABS[1:]
+    assert fake.read(deals, "Funnel") == []
+    assert fake.read(deals, "Funnel old") == before
     assert (
         "Generated tab 'Funnel' of Pipeline was deleted or renamed during the run, "
         "and another tab now has its name. pipesheet left that tab as it is. "

@@ -11,7 +11,7 @@ import pytest
 from config.errors import SourceError
 from rules.grid import CellValue
 from sync.run import RunResult, run_sync
-from sync.sources.sheets_write import MAX_CELLS
+from sync.sources.sheets_cell_limit import MAX_CELLS, status_column_over_limit
 from tests.fake_sheets import FakeSheets
 from tests.sync.fake_spreadsheets import (
     DEALS_HEADER,
@@ -74,10 +74,13 @@ def test_write_over_cell_limit_rejected(fake: FakeSheets) -> None:
 
     message = str(raised.value)
     assert re.fullmatch(
-        r"Writing the generated tabs would give spreadsheet 'Pipeline' "
-        r"10,000,[0-9]{3} cells, above Google's limit of 10,000,000 \(empty cells "
-        r"count too\)\. Nothing was written\. Delete unused rows and columns of "
-        r"other tabs, or move old data to another spreadsheet\.",
+        r"Writing would give spreadsheet 'Pipeline' 10,000,[0-9]{3} cells, above "
+        r"Google's limit of 10,000,000 \(empty cells count too\)\. Nothing was "
+        r"written\. It has 9,999,915 cells now, and the write adds 3 for the new "
+        r"status column F of tab 'Deals' \(3 rows\) and [0-9,]+ for the generated "
+        r"tabs\. Its largest tab is 'Archive', with 9,999,900 rows and 1 column\. "
+        r"Delete the unused rows and columns of tab 'Archive', or move old data to "
+        r"another spreadsheet\.",
         message,
     )
     operations = [request.operation for request in fake.requests[calls_before:]]
@@ -102,3 +105,53 @@ def test_write_up_to_cell_limit_allowed(fake: FakeSheets) -> None:
 
     assert result.report is not None
     assert fake.spreadsheet(spreadsheet_id).cell_total() == MAX_CELLS
+
+
+# Rows of a five-column Deals tab that the new status column takes past the
+# limit, though the tab itself is within it.
+TALL_ROWS = 1_700_000
+
+
+def tall_deals(fake: FakeSheets) -> str:
+    """Upload Deals and give it :data:`TALL_ROWS` rows; return the id."""
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": DEALS})
+    grid = {"rowCount": TALL_ROWS}
+    properties = {"sheetId": 0, "gridProperties": grid}
+    request = {"properties": properties, "fields": "gridProperties.rowCount"}
+    fake.batch_update(spreadsheet_id, [{"updateSheetProperties": request}])
+    return spreadsheet_id
+
+
+def test_status_column_over_limit_named(fake: FakeSheets) -> None:
+    spreadsheet_id = tall_deals(fake)
+
+    with pytest.raises(SourceError) as raised:
+        sync(spreadsheet_id)
+
+    assert re.fullmatch(
+        r"Writing would give spreadsheet 'Pipeline' 10,2[0-9]{2},[0-9]{3} cells, "
+        r"above Google's limit of 10,000,000 \(empty cells count too\)\. Nothing "
+        r"was written\. It has 8,500,000 cells now, and the write adds 1,700,000 "
+        r"for the new status column F of tab 'Deals' \(1,700,000 rows\) and "
+        r"[0-9,]+ for the generated tabs\. Its largest tab is 'Deals', with "
+        r"1,700,000 rows and 5 columns\. Delete the unused rows and columns of tab "
+        r"'Deals', or move old data to another spreadsheet\.",
+        str(raised.value),
+    )
+
+
+def test_status_column_over_limit_for_doctor(fake: FakeSheets) -> None:
+    spreadsheet_id = tall_deals(fake)
+    pipeline = make_pipeline(spreadsheet_id)
+    info = open_spreadsheet(spreadsheet_id, pipeline=pipeline).metadata()
+
+    assert status_column_over_limit(info, "Deals", 5) == (
+        "Writing would give spreadsheet 'Pipeline' 10,200,000 cells, above "
+        "Google's limit of 10,000,000 (empty cells count too). Every run stops "
+        "before it writes. It has 8,500,000 cells now, and the write adds "
+        "1,700,000 for the new status column F of tab 'Deals' (1,700,000 rows). "
+        "Its largest tab is 'Deals', with 1,700,000 rows and 5 columns. Delete the "
+        "unused rows and columns of tab 'Deals', or move old data to another "
+        "spreadsheet."
+    )
+    assert status_column_over_limit(info, "Deals", 4) is None

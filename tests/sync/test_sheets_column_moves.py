@@ -388,3 +388,102 @@ def test_columns_appended_and_notes_deleted(fake: FakeSheets) -> None:
 
     assert outside_status(read_tab(fake, spreadsheet_id)) == outside_status(seen[0])
     assert fake.read(spreadsheet_id, "Deals!H1:H5") == []
+
+
+@pytest.mark.parametrize("at", [1, NOTES], ids=["delete-owner", "delete-notes"])
+def test_column_deleted_before_write_past_grid(fake: FakeSheets, at: int) -> None:
+    # The grid ends at Notes, so the first write adds the status column H.
+    # With a column deleted, H would be a new blank cell, and no value of the
+    # deleted column may end there.
+    rows = [row[: NOTES + 1] for row in ROWS]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    seen = change_before_write(fake, spreadsheet_id, delete_column(at))
+
+    sync(fake, spreadsheet_id, FIRST_DAY)
+
+    assert read_tab(fake, spreadsheet_id) == seen[0]
+
+    sync(fake, spreadsheet_id, FIRST_DAY)
+
+    after_next_run = read_tab(fake, spreadsheet_id)
+    assert outside_status(after_next_run) == seen[0]
+    assert status_index(after_next_run) == NOTES
+
+
+def change_after_write(
+    fake: FakeSheets, spreadsheet_id: str, requests: list[dict[str, Any]]
+) -> None:
+    """Apply ``requests`` just after the next run's write, before its check."""
+    fake.faults.before_call(
+        len(fake.requests) + WRITE_CALL + 1,
+        lambda _store: fake.batch_update(spreadsheet_id, requests),
+    )
+
+
+AFTER_WRITE = {
+    "insert-a": insert_column(0),
+    "insert-before-status": insert_column(NOTES),
+    "delete-owner": delete_column(1),
+    "delete-notes": delete_column(NOTES),
+}
+
+
+@pytest.mark.parametrize("change", list(AFTER_WRITE))
+def test_column_change_after_first_write(
+    fake: FakeSheets, change: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = [row[: NOTES + 1] for row in ROWS]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    change_after_write(fake, spreadsheet_id, AFTER_WRITE[change])
+
+    with caplog.at_level(logging.WARNING):
+        result = sync(fake, spreadsheet_id, FIRST_DAY)
+
+    assert caplog.messages == []
+    assert result.report is not None
+    assert result.report.status_cells_written == 4
+    assert result.report.status_header_written
+    assert result.report.skipped == []
+    found = statuses_by_id(read_tab(fake, spreadsheet_id))
+    assert found["D-1"] == "WARN: follow-up 9 days overdue"
+
+
+@pytest.mark.parametrize("change", list(AFTER_WRITE))
+def test_column_change_after_next_day_write(
+    fake: FakeSheets, change: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": ROWS})
+    sync(fake, spreadsheet_id, FIRST_DAY)
+    change_after_write(fake, spreadsheet_id, AFTER_WRITE[change])
+
+    with caplog.at_level(logging.WARNING):
+        result = sync(fake, spreadsheet_id, NEXT_DAY)
+
+    assert caplog.messages == []
+    assert result.report is not None
+    assert result.report.status_cells_written == len(CHANGED_NEXT_DAY)
+    assert result.report.skipped == []
+    found = statuses_by_id(read_tab(fake, spreadsheet_id))
+    for deal, text in CHANGED_NEXT_DAY.items():
+        assert found[deal] == text
+
+
+def test_new_status_column_place_not_claimed(
+    fake: FakeSheets, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The first write adds the status column, so no header shows where it
+    # went after a column was inserted at A.
+    rows = [row[: NOTES + 1] for row in ROWS]
+    spreadsheet_id = upload_workbook(fake, "Pipeline", {"Deals": rows})
+    change_before_write(fake, spreadsheet_id, insert_column(0))
+
+    with caplog.at_level(logging.WARNING):
+        sync(fake, spreadsheet_id, FIRST_DAY)
+
+    assert (
+        "Columns of tab 'Deals' of spreadsheet 'Pipeline' were inserted or "
+        "deleted while pipesheet wrote the statuses, so the statuses went into "
+        "column H, which is no longer the status column (pipesheet cannot tell "
+        "where the status column is now). No status was written, and the next "
+        "run writes them into the status column."
+    ) in caplog.messages
