@@ -462,16 +462,24 @@ def _count_filled_and_foreign(
     return len(cells) - blank, foreign
 
 
-def earlier_status_columns(columns: ColumnMap, pipeline: Pipeline) -> list[Finding]:
+def earlier_status_columns(
+    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+) -> list[Finding]:
     """Return an ``old-status-column`` notice for each column that held statuses.
 
     Such a column is not the status column, is not read by the definition,
     and most of its filled cells are texts pipesheet writes, as after
-    outputs.status_header changed (:attr:`ColumnMap.old_status_columns`).
-    pipesheet no longer updates it and never deletes or clears such a column,
-    so the notice tells the user to delete it.
+    outputs.status_header changed or the column's header cell was changed
+    (:attr:`ColumnMap.old_status_columns`). pipesheet keeps no record of the
+    earlier status header, so it cannot tell these apart, and the notice
+    offers the fix for each. It never deletes or clears such a column.
     """
-    params = {"status_header": pipeline.outputs.status_header}
+    if not columns.old_status_columns:
+        return []
+    params = {
+        "status_header": pipeline.outputs.status_header,
+        "status_letter": column_letter(choose_status_column(grid, columns)),
+    }
     return [
         Finding(
             Code.OLD_STATUS_COLUMN,
