@@ -327,7 +327,8 @@ def _owned_rule_columns(
         return None
     if fill_dxfs is not None:
         dxf_id = attributes.get("dxfId", "").strip()
-        if not dxf_id.isdigit() or fill_dxfs.get(int(dxf_id)) not in owned_fills:
+        fill = fill_dxfs.get(int(dxf_id)) if dxf_id.isdigit() else None
+        if fill is None or not _same_rgb(fill, owned_fills):
             return None
 
     top_row, last_column = area
@@ -350,6 +351,15 @@ def _tag_attributes(tag: bytes) -> dict[str, str]:
         name.decode(): unescape((double or single).decode())
         for name, double, single in _TAG_ATTRIBUTE.findall(tag)
     }
+
+
+def _same_rgb(argb: str, owned: frozenset[str]) -> bool:
+    """Return True if ``argb`` has the RGB of one of ``owned``, whatever its alpha.
+
+    openpyxl 3.1.5 saves a fill colour given as ``"FFC7CE"`` as ``"00FFC7CE"``,
+    so the alpha byte is not compared.
+    """
+    return argb[-6:] in {colour[-6:] for colour in owned}
 
 
 def _block_area(sqref: str) -> tuple[int, int] | None:
