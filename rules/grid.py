@@ -84,10 +84,12 @@ class SheetGrid:
     cell, where the source can tell.
     ``pipesheet_highlights`` is true for a tab that has conditional-format rules
     pipesheet wrote, false for one without, and None where the source cannot
-    tell. ``cell_limit`` is the maximum number of cells, counted from A1 to the
-    last filled row and column, that the source reads from a tab, and None
-    where it sets no limit. ``max_columns`` is the number of columns a sheet of
-    the source can have, which bounds where a new status column can go.
+    tell. ``highlight_columns`` are the 0-based columns those rules read, where
+    the source can tell. ``cell_limit`` is the maximum number of cells,
+    counted from A1 to the last filled row and column, that the source reads
+    from a tab, and None where it sets no limit. ``max_columns`` is the number
+    of columns a sheet of the source can have, which bounds where a new status
+    column can go.
     """
 
     workbook: str
@@ -108,6 +110,7 @@ class SheetGrid:
     # Charts, pictures and shapes over the tab's cells, where the source can tell.
     drawings: list[DrawingBlock] = field(default_factory=list)
     pipesheet_highlights: bool | None = None
+    highlight_columns: frozenset[int] = frozenset()
     cell_limit: int | None = None
     max_columns: int = EXCEL_MAX_COLUMNS
     # True when ``rows`` contains only the tab's first row, because the source

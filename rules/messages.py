@@ -66,8 +66,9 @@ Params each code is rendered with:
   a won or lost deal's close date only) and ``period_days`` (with ``stage``,
   when ``metrics.win_rate_days`` is set).
 - ``old-status-column``: ``letter`` (the column's letter), ``status_header``
-  (the definition's status header). The finding's column is None when the
-  column's header is blank.
+  (the definition's status header), ``status_letter`` (the letter of the
+  status column a run writes). The finding's column is None when the column's
+  header is blank.
 - ``old-generated-tab``: ``tab`` (the old generated tab), ``source_tab`` (the
   pipeline tab it was generated from). The finding has no row.
 - ``mixed-currency``: ``currency`` (the cell's currency sign) and either
@@ -470,9 +471,20 @@ MESSAGES: Templates = {
         EN: (
             (
                 "Column {letter} {column!r} contains mostly statuses pipesheet "
-                "wrote, but statuses now go to the column {status_header!r} "
-                "(outputs.status_header), so these are no longer updated; delete "
-                "column {letter}."
+                "wrote, but its header is not the status header {status_header!r} "
+                "(outputs.status_header), so these statuses are no longer updated. "
+                "If the header cell was retyped, or renamed by Excel in a table, "
+                "type {status_header!r} into {letter}{row} again and delete column "
+                "{status_letter} if it has that header. If outputs.status_header "
+                "changed, delete column {letter}."
+            ),
+            (
+                "Column {letter} {column!r} contains mostly statuses pipesheet "
+                "wrote, but its header is not the status header {status_header!r} "
+                "(outputs.status_header), so these statuses are no longer updated. "
+                "If the header cell was retyped, or renamed by Excel in a table, "
+                "type {status_header!r} into {letter}{row} again. If "
+                "outputs.status_header changed, delete column {letter}."
             ),
             (
                 "Column {letter} has no header and contains mostly statuses "
@@ -483,9 +495,19 @@ MESSAGES: Templates = {
         ),
         ZH: (
             (
-                "第 {letter} 列“{column}”中大多是 pipesheet 写入的状态，但状态现在"
-                "写在“{status_header}”列（outputs.status_header），这些状态不会再"
-                "更新；请删除第 {letter} 列。"
+                "第 {letter} 列“{column}”中大多是 pipesheet 写入的状态，但其表头不是"
+                "状态表头“{status_header}”（outputs.status_header），这些状态不会再"
+                "更新。如果表头单元格被改写，或在表格中被 Excel 重命名，请在 "
+                "{letter}{row} 中重新输入“{status_header}”，并在第 {status_letter} "
+                "列带有该表头时删除该列。如果 outputs.status_header 改过，请删除第 "
+                "{letter} 列。"
+            ),
+            (
+                "第 {letter} 列“{column}”中大多是 pipesheet 写入的状态，但其表头不是"
+                "状态表头“{status_header}”（outputs.status_header），这些状态不会再"
+                "更新。如果表头单元格被改写，或在表格中被 Excel 重命名，请在 "
+                "{letter}{row} 中重新输入“{status_header}”。如果 "
+                "outputs.status_header 改过，请删除第 {letter} 列。"
             ),
             (
                 "第 {letter} 列没有表头，其中大多是 pipesheet 写入的状态，但状态"

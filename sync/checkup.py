@@ -578,7 +578,30 @@ def _check_status_column(
     )
     if merged is not None:
         raise CheckWarning(merged)
+    misread = _misread_highlights(grid, index, pipeline)
+    if misread is not None:
+        raise CheckWarning(misread)
     return f"column {column_letter(index)}, headed {pipeline.outputs.status_header!r}"
+
+
+def _misread_highlights(
+    grid: SheetGrid, status_column: int, pipeline: Pipeline
+) -> str | None:
+    """Describe pipesheet's highlight rules that read another column, if any.
+
+    A program that moves columns without updating conditional formats, such
+    as openpyxl's ``delete_cols``, leaves them reading the old column.
+    """
+    others = sorted(grid.highlight_columns - {status_column})
+    if not others or not pipeline.outputs.highlight_rows:
+        return None
+    letters = ", ".join(column_letter(column) for column in others)
+    return (
+        f"Workbook {grid.workbook!r}, tab {grid.tab!r}: pipesheet's highlight rules "
+        f"read column {letters}, not the status column "
+        f"{column_letter(status_column)}, so they colour rows by the wrong cells. "
+        "The next run rewrites them."
+    )
 
 
 def _status_rows(

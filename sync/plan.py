@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 
+from rules.findings import Severity
 from rules.grid import CellValue, SheetGrid
 
 # Number of rows at the top of a generated tab searched for its header row.
@@ -129,6 +130,13 @@ class GeneratedTab:
         return "digest" in self.__dict__
 
 
+# The fill colour (RGB hex) of the highlight rule for each severity.
+HIGHLIGHT_FILLS: dict[Severity, str] = {
+    Severity.ERROR: "FFC7CE",
+    Severity.WARNING: "FFEB9C",
+}
+
+
 @dataclass(frozen=True)
 class HighlightRule:
     """A conditional-format rule on the pipeline tab keyed on the status column.
@@ -163,7 +171,8 @@ class WritePlan:
     # definition turned highlighting off.
     remove_highlights: bool = False
     # Whether to write the highlight rules although no status changed, because
-    # the tab has none of pipesheet's, as after highlighting was turned back on.
+    # the tab has none of pipesheet's, as after highlighting was turned back on,
+    # or because its rules read another column than the status column.
     add_highlights: bool = False
     # The pipeline tab as read for planning. When a backend's re-read returns
     # this very grid, no row has moved since the plan was made.

@@ -27,7 +27,14 @@ from rules.status import (
     status_text,
 )
 from sync.labels import LABELS
-from sync.plan import GeneratedTab, HighlightRule, IdWrite, StatusWrite, WritePlan
+from sync.plan import (
+    HIGHLIGHT_FILLS,
+    GeneratedTab,
+    HighlightRule,
+    IdWrite,
+    StatusWrite,
+    WritePlan,
+)
 from sync.render_review import REVIEW_LABELS
 from sync.status_alignment import deal_keys, row_values, shared_keys
 from sync.status_range import oversized_status_column
@@ -81,9 +88,6 @@ BANNER_TABS = tuple(
     for table in (LABELS, REVIEW_LABELS)
     for labels in table.values()
 )
-
-ERROR_FILL = "FFC7CE"
-WARNING_FILL = "FFEB9C"
 
 # Control characters that XML 1.0 cannot contain. The Excel writer stores U+FFFD
 # in their place, so both sides of a tab comparison replace them the same way.
@@ -175,11 +179,16 @@ def plan_statuses(
     highlights = _highlights(pipeline, columns.header_row + 1, status_column)
     # Rules go on data rows only, so a tab without deals gets none. A source
     # that cannot tell whether the rules are there gets them with status writes.
+    # Rules that read another column, as after a program moved the status
+    # column without updating conditional formats, are written again.
+    misplaced = grid.pipesheet_highlights is True and bool(
+        grid.highlight_columns - {status_column}
+    )
     add_highlights = (
         statuses
         and bool(highlights)
         and last_row > columns.header_row
-        and grid.pipesheet_highlights is False
+        and (grid.pipesheet_highlights is False or misplaced)
     )
     return WritePlan(
         tab=grid.tab,
@@ -453,16 +462,24 @@ def _count_filled_and_foreign(
     return len(cells) - blank, foreign
 
 
-def earlier_status_columns(columns: ColumnMap, pipeline: Pipeline) -> list[Finding]:
+def earlier_status_columns(
+    grid: SheetGrid, columns: ColumnMap, pipeline: Pipeline
+) -> list[Finding]:
     """Return an ``old-status-column`` notice for each column that held statuses.
 
     Such a column is not the status column, is not read by the definition,
     and most of its filled cells are texts pipesheet writes, as after
-    outputs.status_header changed (:attr:`ColumnMap.old_status_columns`).
-    pipesheet no longer updates it and never deletes or clears such a column,
-    so the notice tells the user to delete it.
+    outputs.status_header changed or the column's header cell was changed
+    (:attr:`ColumnMap.old_status_columns`). pipesheet keeps no record of the
+    earlier status header, so it cannot tell these apart, and the notice
+    offers the fix for each. It never deletes or clears such a column.
     """
-    params = {"status_header": pipeline.outputs.status_header}
+    if not columns.old_status_columns:
+        return []
+    params = {
+        "status_header": pipeline.outputs.status_header,
+        "status_letter": column_letter(choose_status_column(grid, columns)),
+    }
     return [
         Finding(
             Code.OLD_STATUS_COLUMN,
@@ -623,13 +640,12 @@ def _highlights(
         return []
     prefixes = STATUS_PREFIXES[pipeline.outputs.locale]
     cell = f"${column_letter(status_column)}{first_data_row}"
-    fills = {Severity.ERROR: ERROR_FILL, Severity.WARNING: WARNING_FILL}
     return [
         HighlightRule(
             formula=f'LEFT({cell},{len(prefixes[severity])})="{prefixes[severity]}"',
             fill_rgb=fill,
         )
-        for severity, fill in fills.items()
+        for severity, fill in HIGHLIGHT_FILLS.items()
     ]
 
 

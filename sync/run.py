@@ -253,7 +253,7 @@ def _run_sync(
     for conflict in describe_comma_conflicts(grid, columns, pipeline):
         logger.warning("%s", conflict)
     status_problem = status_column_problem(grid, columns, pipeline, deals)
-    findings += earlier_status_columns(columns, pipeline)
+    findings += earlier_status_columns(grid, columns, pipeline)
     findings += earlier_generated_tabs(source, pipeline)
 
     notify(f"Checking {counted(len(deals), 'deal')}")

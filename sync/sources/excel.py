@@ -299,6 +299,7 @@ class ExcelWorkbook:
                 pipesheet_highlights=(
                     scan.pipesheet_highlights if pipeline_tab else None
                 ),
+                highlight_columns=frozenset().union(*scan.highlight_blocks.values()),
                 recorded=not pipeline_tab and name.casefold() in self._recorded_tabs(),
                 very_hidden=_is_very_hidden(workbook, name),
                 cell_limit=sheet_size.MAX_SHEET_CELLS,

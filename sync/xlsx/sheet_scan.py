@@ -88,9 +88,10 @@ from config.errors import PipesheetError
 from rules.grid import DrawingBlock, RangeFormula, column_letter
 from sync.xlsx.cell_refs import column_index, parse_range_ref
 from sync.xlsx.drawing_anchors import drawing_blocks, sheet_drawing_id
-from sync.xlsx.highlights import has_pipesheet_highlights
+from sync.xlsx.highlights import pipesheet_highlight_blocks
 from sync.xlsx.package import Package
 from sync.xlsx.sparklines import sparkline_blocks
+from sync.xlsx.styles import read_fill_dxf_colours
 from sync.xlsx.tables import table_total_rows
 from sync.xlsx.workbook_parts import WorkbookParts
 
@@ -174,6 +175,10 @@ class SheetScan:
     merged: list[CellBlock] = field(default_factory=list)
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     pipesheet_highlights: bool = False
+    # The conditional-format blocks with rules of pipesheet's, each with the
+    # 0-based columns those rules read. scan_sheet finds the rules by formula
+    # and range alone, and scan_tab keeps those whose format is pipesheet's fill.
+    highlight_blocks: dict[bytes, frozenset[int]] = field(default_factory=dict)
     # The relationship id of the sheet's <drawing>. The objects it places and
     # the cells that show sparklines go into ``drawings``.
     drawing_id: str | None = None
@@ -222,7 +227,8 @@ def scan_sheet(pieces: Iterable[bytes]) -> SheetScan:
     found.merged = _merged_blocks(b"".join(tail))
     found.hidden_columns = _hidden_columns(b"".join(head))
     after = after_cells.text()
-    found.pipesheet_highlights = has_pipesheet_highlights(after)
+    found.highlight_blocks = pipesheet_highlight_blocks(after)
+    found.pipesheet_highlights = bool(found.highlight_blocks)
     found.drawing_id = sheet_drawing_id(after)
     found.drawings = sparkline_blocks(after)
     return found
@@ -899,12 +905,29 @@ def scan_tab(path: Path, tab: str) -> SheetScan:
         with closing(package.read_pieces(part)) as pieces:
             scan = scan_sheet(pieces)
         scan.total_rows = table_total_rows(package, part)
+        if scan.highlight_blocks:
+            _keep_highlights_with_owned_fills(scan, package)
         if scan.drawing_id is not None:
             drawn = _read_drawings(package, part, scan.drawing_id)
             scan.drawings = [*drawn, *scan.drawings]
         return scan
 
     return _read_sheet(path, tab, scan) or SheetScan()
+
+
+def _keep_highlights_with_owned_fills(scan: SheetScan, package: Package) -> None:
+    """Keep only the highlight rules whose format is pipesheet's fill.
+
+    A styles part that cannot be read keeps them all, as the write reports it.
+    """
+    try:
+        fill_dxfs = read_fill_dxf_colours(package, WorkbookParts(package))
+    except (PipesheetError, KeyError, OSError) as error:
+        logger.debug("Styles of %s not read: %s", package.workbook, error)
+        return
+    blocks = b"".join(scan.highlight_blocks)
+    scan.highlight_blocks = pipesheet_highlight_blocks(blocks, fill_dxfs)
+    scan.pipesheet_highlights = bool(scan.highlight_blocks)
 
 
 def _read_drawings(package: Package, part: str, drawing_id: str) -> list[DrawingBlock]:

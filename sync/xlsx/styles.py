@@ -94,7 +94,7 @@ class StyleSheet:
         :param fill_rgb: ``"FFC7CE"``, ``"#FFC7CE"`` or with alpha ``"FFFFC7CE"``.
         :raises ValueError: if ``fill_rgb`` is not a hex colour.
         """
-        argb = _argb(fill_rgb)
+        argb = argb_colour(fill_rgb)
         if self._section("dxfs") is None:
             self._insert_dxfs()
         p = self._child_prefix("dxfs")
@@ -103,9 +103,23 @@ class StyleSheet:
             f'rgb="{argb}"/></{p}patternFill></{p}fill></{p}dxf>'
         )
         for index, (existing, prefix) in enumerate(self._children("dxfs", "dxf")):
-            if _is_fill_only_dxf(existing, prefix, argb):
+            if _fill_only_colour(existing, prefix) == argb:
                 return index
         return self._find_or_append("dxfs", "dxf", dxf)
+
+    def fill_dxf_colours(self) -> dict[int, str]:
+        """Return the ARGB colour of each dxf that only fills cells with a solid colour.
+
+        The keys are dxf indexes. A dxf that also sets a font, border or number
+        format, or uses a theme or indexed colour, is left out.
+        """
+        colours: dict[int, str] = {}
+        dxfs = self._optional_children("dxfs", "dxf")
+        for index, (existing, prefix) in enumerate(dxfs):
+            colour = _fill_only_colour(existing, prefix)
+            if colour is not None:
+                colours[index] = colour
+        return colours
 
     def cell_xf_id(self, num_fmt_id: int, bold: bool = False) -> int:
         """Return the index of a plain cell format with a number format and weight.
@@ -274,7 +288,29 @@ class StyleSheet:
         )
 
 
-def _argb(fill_rgb: str) -> str:
+def styles_part_name(workbook: WorkbookParts) -> str:
+    """Return the styles part of ``workbook``: its related one, else styles.xml."""
+    related = workbook.related(STYLES)
+    folder = posixpath.dirname(workbook.part)
+    return (related[0].target if related else f"{folder}/styles.xml").lstrip("/")
+
+
+def read_fill_dxf_colours(package: Package, workbook: WorkbookParts) -> dict[int, str]:
+    """Return :meth:`StyleSheet.fill_dxf_colours` of the workbook's styles part.
+
+    A workbook without a styles part has no dxfs, so it gives an empty mapping.
+    """
+    part = styles_part_name(workbook)
+    if package.find(part) is None:
+        return {}
+    return StyleSheet(package.read(part), package.workbook, part).fill_dxf_colours()
+
+
+def argb_colour(fill_rgb: str) -> str:
+    """Return ``fill_rgb`` as 8 upper-case hex digits: ``"#ffc7ce"`` → ``"FFFFC7CE"``.
+
+    :raises ValueError: if ``fill_rgb`` is not a hex colour.
+    """
     match = _HEX_COLOUR.fullmatch(fill_rgb.strip())
     if match is None:
         raise ValueError(f"fill colour {fill_rgb!r} is not a hex colour like 'FFC7CE'")
@@ -282,31 +318,33 @@ def _argb(fill_rgb: str) -> str:
     return digits if len(digits) == 8 else "FF" + digits
 
 
-def _is_fill_only_dxf(dxf: str, prefix: str, argb: str) -> bool:
-    """Return whether ``dxf`` only fills cells with the solid colour ``argb``.
+def _fill_only_colour(dxf: str, prefix: str) -> str | None:
+    """Return the solid ARGB colour ``dxf`` fills cells with, if that is all it does.
 
     Programs that save the workbook write the same format in several forms:
     with or without ``patternType="solid"`` and with an equal foreground
-    colour, in any letter case. A theme or indexed colour does not match.
+    colour, in any letter case. A theme or indexed colour gives None.
     """
     tags = re.findall(rf"</?{re.escape(prefix)}(\w+)", dxf)
     structure = [tag for tag in tags if tag not in ("fgColor", "bgColor")]
     if structure != ["dxf", "fill", "patternFill", "patternFill", "fill", "dxf"]:
-        return False
+        return None
     pattern = re.search(rf"<{re.escape(prefix)}patternFill\b[^>]*", dxf)
     assert pattern is not None, "the tags above include patternFill"
     pattern_type = dict(_ATTRIBUTE.findall(pattern.group(0))).get("patternType")
     if pattern_type not in (None, "solid"):
-        return False
+        return None
 
     colours = re.findall(rf"<{re.escape(prefix)}(fgColor|bgColor)\b([^>]*)>", dxf)
     found = {tag: dict(_ATTRIBUTE.findall(attributes)) for tag, attributes in colours}
     if len(colours) != len(found) or "bgColor" not in found:
-        return False
-    return all(
-        {name: value.upper() for name, value in attributes.items()} == {"rgb": argb}
-        for attributes in found.values()
-    )
+        return None
+    values = set()
+    for attributes in found.values():
+        if set(attributes) != {"rgb"}:
+            return None
+        values.add(attributes["rgb"].upper())
+    return values.pop() if len(values) == 1 else None
 
 
 def _font_meaning(font: str, prefix: str) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -372,11 +410,8 @@ class StylesPart:
     def sheet(self) -> StyleSheet:
         """The style sheet to look formats up in and add them to."""
         if self._sheet is None:
-            related = self._workbook.related(STYLES)
-            self._related = bool(related)
-            folder = posixpath.dirname(self._workbook.part)
-            self._part = related[0].target if related else f"{folder}/styles.xml"
-            self._part = self._part.lstrip("/")
+            self._related = bool(self._workbook.related(STYLES))
+            self._part = styles_part_name(self._workbook)
             if self._package.find(self._part) is not None:
                 xml = self._package.read(self._part)
             else:

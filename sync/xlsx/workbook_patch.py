@@ -32,7 +32,7 @@ from sync.xlsx.highlights import HighlightBlock, rewrite_highlights
 from sync.xlsx.package import Package
 from sync.xlsx.relationships import CALC_CHAIN
 from sync.xlsx.sheet_patch import SheetPatch, patch_status_column
-from sync.xlsx.styles import StylesPart
+from sync.xlsx.styles import StylesPart, read_fill_dxf_colours
 from sync.xlsx.tab_digests import grid_digest
 from sync.xlsx.tables import rename_table_headers
 from sync.xlsx.workbook_parts import WorkbookParts
@@ -282,9 +282,10 @@ def _pipeline_patch(
     part = _pipeline_sheet_part(workbook, edits.tab, package.workbook)
     block = None
     if edits.highlights:
-        block = _highlight_block(edits, styles)
+        block = _highlight_block(package, workbook, edits, styles)
     elif edits.remove_highlights:
-        block = HighlightBlock(rules=(), dxf_ids=(), sqref=None)
+        fill_dxfs = read_fill_dxf_colours(package, workbook)
+        block = HighlightBlock(rules=(), dxf_ids=(), sqref=None, fill_dxfs=fill_dxfs)
 
     def rewrite_tail(tail: bytes, prefix: bytes) -> bytes:
         return tail if block is None else rewrite_highlights(tail, prefix, block)
@@ -576,16 +577,23 @@ def _pipeline_sheet_part(workbook: WorkbookParts, tab: str, name: str) -> str:
     return sheet.part
 
 
-def _highlight_block(edits: WorkbookEdits, styles: StylesPart) -> HighlightBlock:
-    """Return the highlight rules with their dxf ids, or only rules to remove."""
-    if edits.highlight_range is None:
-        return HighlightBlock(edits.highlights, [], None)
-    first_row, last_row, first_column, last_column = edits.highlight_range
-    if last_row < first_row:
-        return HighlightBlock(edits.highlights, [], None)
-    sqref = range_ref(first_row, first_column, last_row, last_column)
-    dxf_ids = [styles.sheet.dxf_id(rule.fill_rgb) for rule in edits.highlights]
-    return HighlightBlock(edits.highlights, dxf_ids, sqref)
+def _highlight_block(
+    package: Package, workbook: WorkbookParts, edits: WorkbookEdits, styles: StylesPart
+) -> HighlightBlock:
+    """Return the highlight rules with their dxf ids, or only rules to remove.
+
+    Only a block with rules to write reads the styles through ``styles``, which
+    then saves the styles part.
+    """
+    if edits.highlight_range is not None:
+        first_row, last_row, first_column, last_column = edits.highlight_range
+        if first_row <= last_row:
+            sqref = range_ref(first_row, first_column, last_row, last_column)
+            dxf_ids = [styles.sheet.dxf_id(rule.fill_rgb) for rule in edits.highlights]
+            fill_dxfs = styles.sheet.fill_dxf_colours()
+            return HighlightBlock(edits.highlights, dxf_ids, sqref, fill_dxfs)
+    fill_dxfs = read_fill_dxf_colours(package, workbook)
+    return HighlightBlock(edits.highlights, [], None, fill_dxfs)
 
 
 def _drop_calculation_chain(

@@ -146,6 +146,7 @@ PARSE_FINDINGS = {
         None,
         letter="C",
         status_header="Check",
+        status_letter="D",
     ),
     Code.MIXED_CURRENCY: parse_finding(
         Code.MIXED_CURRENCY, "Amount", "¥1,000,000", currency="¥", main_currency="$"
@@ -418,9 +419,22 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
             Locale.EN,
             (
                 "Column C 'pipesheet status' contains mostly statuses pipesheet "
-                "wrote, but statuses now go to the column 'Check' "
-                "(outputs.status_header), so these are no longer updated; delete "
-                "column C."
+                "wrote, but its header is not the status header 'Check' "
+                "(outputs.status_header), so these statuses are no longer updated. "
+                "If the header cell was retyped, or renamed by Excel in a table, "
+                "type 'Check' into C9 again and delete column D if it has that "
+                "header. If outputs.status_header changed, delete column C."
+            ),
+        ),
+        (
+            Code.OLD_STATUS_COLUMN,
+            Locale.ZH_CN,
+            (
+                "第 C 列“pipesheet status”中大多是 pipesheet 写入的状态，但其表头不是"
+                "状态表头“Check”（outputs.status_header），这些状态不会再更新。"
+                "如果表头单元格被改写，或在表格中被 Excel 重命名，请在 C9 中重新输入"
+                "“Check”，并在第 D 列带有该表头时删除该列。如果 "
+                "outputs.status_header 改过，请删除第 C 列。"
             ),
         ),
         (
@@ -468,6 +482,7 @@ def test_check_message_text(code: Code, locale: Locale, expected: str) -> None:
         "missing-id-en",
         "formula-error-en",
         "old-status-column-en",
+        "old-status-column-zh",
         "old-generated-tab-en",
         "old-generated-tab-zh",
         "mixed-currency-en",

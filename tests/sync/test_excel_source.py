@@ -1156,15 +1156,21 @@ def test_highlight_rules_not_duplicated(pipeline_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "earlier",
-    ['LEFT($F2,5)="ERROR"', 'LEFT($G3,5)="ERROR"', 'LEFT($G2,3)="错误："'],
+    ("sqref", "earlier"),
+    [
+        ("A2:F6", 'LEFT($F2,5)="ERROR"'),
+        ("A3:G7", 'LEFT($G3,5)="ERROR"'),
+        ("A2:G6", 'LEFT($G2,3)="错误："'),
+    ],
     ids=["column-moved", "header-row-moved", "other-locale"],
 )
-def test_earlier_run_rules_replaced(pipeline_path: Path, earlier: str) -> None:
+def test_earlier_run_rules_replaced(
+    pipeline_path: Path, sqref: str, earlier: str
+) -> None:
     def add_earlier_run_rule(sheet: Any) -> None:
         fill = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
         rule = FormulaRule(formula=[earlier], fill=fill)
-        sheet.conditional_formatting.add("A2:F6", rule)
+        sheet.conditional_formatting.add(sqref, rule)
 
     edit_pipeline(pipeline_path, add_earlier_run_rule)
     source = ExcelWorkbook(pipeline_path)

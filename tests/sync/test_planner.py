@@ -493,7 +493,7 @@ def earlier_columns(
     outputs = pipeline.outputs.model_copy(update={"status_header": header})
     pipeline = pipeline.model_copy(update={"outputs": outputs})
     grid = SheetGrid("book.xlsx", "Deals", rows)
-    return earlier_status_columns(match_columns(grid, pipeline), pipeline)
+    return earlier_status_columns(grid, match_columns(grid, pipeline), pipeline)
 
 
 def test_earlier_status_column_gets_notice() -> None:
@@ -511,7 +511,7 @@ def test_earlier_status_column_gets_notice() -> None:
             severity=Severity.INFO,
             row=1,
             column="pipesheet status",
-            params={"status_header": "Check", "letter": "E"},
+            params={"status_header": "Check", "status_letter": "F", "letter": "E"},
         )
     ]
 
@@ -530,13 +530,38 @@ def test_blank_header_status_column_gets_notice() -> None:
             code=Code.OLD_STATUS_COLUMN,
             severity=Severity.INFO,
             row=1,
-            params={"status_header": "Check", "letter": "E"},
+            params={"status_header": "Check", "status_letter": "F", "letter": "E"},
         )
     ]
     assert render_message(notices[0], Locale.EN) == (
         "Column E has no header and contains mostly statuses pipesheet wrote, "
         "but statuses now go to the column 'Check' (outputs.status_header), so "
         "these are no longer updated; delete column E."
+    )
+
+
+@pytest.mark.parametrize(
+    "old_header", ["Status", "Column5"], ids=["retyped", "renamed-table-column"]
+)
+def test_changed_header_cell_notice_offers_retyping(old_header: str) -> None:
+    rows = [
+        [*HEADER, old_header],
+        ["D-1", "Ana", "Lead", 100, "ERROR: missing Amount"],
+        ["D-2", "Bo", "Lead", 5, "OK"],
+    ]
+
+    notices = earlier_columns(rows, header="pipesheet status")
+
+    assert [notice.params for notice in notices] == [
+        {"status_header": "pipesheet status", "status_letter": "F", "letter": "E"}
+    ]
+    assert render_message(notices[0], Locale.EN) == (
+        f"Column E {old_header!r} contains mostly statuses pipesheet wrote, but its "
+        "header is not the status header 'pipesheet status' "
+        "(outputs.status_header), so these statuses are no longer updated. If the "
+        "header cell was retyped, or renamed by Excel in a table, type 'pipesheet "
+        "status' into E1 again and delete column F if it has that header. If "
+        "outputs.status_header changed, delete column E."
     )
 
 

@@ -176,10 +176,7 @@ def test_block_without_rules_only_removes() -> None:
             True,
         ),
         (
-            MERGES
-            + USERS
-            + OURS.replace(b'"ERROR"', '"错误："'.encode()).replace(b",5)", b",3)")
-            + CLOSE,
+            MERGES + USERS + OURS.replace(b'"ERROR"', '"错误："'.encode()) + CLOSE,
             False,
         ),
         (
@@ -200,7 +197,7 @@ def test_block_without_rules_only_removes() -> None:
                 b'</cfRule><cfRule type="expression" dxfId="2" priority="3">'
                 b"<formula>$E2&gt;100</formula></cfRule></conditionalFormatting>"
             ),
-            False,
+            True,
         ),
     ],
     ids=["prefixed", "other-shape", "chinese", "user-rules", "shared-block"],
@@ -222,17 +219,24 @@ def test_prefixed_worksheet_gets_prefixed_block() -> None:
 
 
 @pytest.mark.parametrize(
-    "formula",
+    ("sqref", "reference"),
     [
-        b'LEFT($P5,5)="ERROR"',
-        b'LEFT($Q3,5)="ERROR"',
-        b'LEFT($AB$12,5)="ERROR"',
-        b'LEFT(Q5,5)="ERROR"',
+        (b"A5:P9", b"$P5"),
+        (b"A3:Q9", b"$Q3"),
+        (b"A12:AB40", b"$AB$12"),
+        (b"A5:Q9", b"Q5"),
+        (b"A5:Q9 A12:Q20", b"$Q5"),
     ],
-    ids=["column-moved", "header-row-moved", "absolute-reference", "relative"],
+    ids=[
+        "column-moved",
+        "header-row-moved",
+        "absolute-reference",
+        "relative",
+        "split-range",
+    ],
 )
-def test_block_with_moved_reference_replaced(formula: bytes) -> None:
-    old = OURS.replace(b'LEFT($Q5,5)="ERROR"', formula).replace(b"A5:Q99", b"A5:P9")
+def test_block_with_moved_reference_replaced(sqref: bytes, reference: bytes) -> None:
+    old = OURS.replace(b"$Q5", reference).replace(b"A5:Q99", sqref)
     tail = MERGES + USERS + old + VALIDATIONS + CLOSE
 
     result = rewrite_highlights(tail, b"", BLOCK)
@@ -249,7 +253,7 @@ def test_block_with_moved_reference_replaced(formula: bytes) -> None:
         ),
         (
             ['LEFT($R4,3)="错误："', 'LEFT($R4,3)="提醒："'],
-            ['LEFT($R4,7)="ERROR: "', 'LEFT($R4,6)="WARN: "'],
+            ['LEFT($S5,7)="ERROR: "', 'LEFT($S5,6)="WARN: "'],
         ),
     ],
     ids=["chinese-to-english", "english-to-chinese"],
@@ -281,11 +285,79 @@ def test_block_of_other_locale_replaced(current: list[str], earlier: list[str]) 
     ids=["other-text", "other-length", "other-function"],
 )
 def test_block_of_other_shape_kept(formula: bytes) -> None:
-    user_block = OURS.replace(b'LEFT($Q5,5)="ERROR"', formula)
+    user_block = (
+        b'<conditionalFormatting sqref="A5:Q99"><cfRule type="expression" '
+        b'dxfId="7" priority="4"><formula>%s</formula></cfRule>'
+        b"</conditionalFormatting>" % formula
+    )
 
     result = rewrite_highlights(user_block + CLOSE, b"", BLOCK)
 
-    assert result.startswith(user_block)
+    assert result == user_block + ours(5) + CLOSE
+
+
+def test_shared_block_keeps_user_rule() -> None:
+    user_rule = (
+        b'<cfRule type="expression" dxfId="7" priority="4"><formula>$Q5="Lost"'
+        b"</formula></cfRule>"
+    )
+    ours_rule = OURS[OURS.index(b"<cfRule") : OURS.index(b"<cfRule", 50)]
+    shared = OURS.replace(ours_rule, user_rule)
+
+    result = rewrite_highlights(MERGES + shared + CLOSE, b"", BLOCK)
+
+    user_block = b'<conditionalFormatting sqref="A5:Q99">' + user_rule
+    assert result == (
+        MERGES + user_block + b"</conditionalFormatting>" + ours(5) + CLOSE
+    )
+
+
+# The fill-only dxfs of a workbook: 7 and 8 have pipesheet's error and warning
+# fills, 3 another colour. Dxf 5 sets a font too, so it is not listed.
+FILL_DXFS = {3: "FFFF0000", 7: "FFFFC7CE", 8: "FFFFEB9C"}
+
+
+@pytest.mark.parametrize(
+    ("change", "replacement", "first_priority"),
+    [
+        (b'sqref="A5:Q99"', b'sqref="A5:A99"', 6),
+        (b'sqref="A5:Q99"', b'sqref="B5:Q99"', 6),
+        (b'sqref="A5:Q99"', b'sqref="A6:Q99"', 6),
+        (b'dxfId="7"', b'dxfId="3"', 5),
+        (b'dxfId="7"', b'dxfId="5"', 5),
+        (b'dxfId="7"', b'dxfId="8"', 5),
+    ],
+    ids=[
+        "other-columns",
+        "not-from-column-a",
+        "other-first-row",
+        "other-fill",
+        "not-fill-only",
+        "warning-fill",
+    ],
+)
+def test_user_rule_like_pipesheets_kept(
+    change: bytes, replacement: bytes, first_priority: int
+) -> None:
+    users = OURS.replace(change, replacement)
+    block = HighlightBlock(BLOCK.rules, BLOCK.dxf_ids, BLOCK.sqref, FILL_DXFS)
+
+    result = rewrite_highlights(users + CLOSE, b"", block)
+
+    assert result.count(b'<formula>LEFT($Q5,5)="ERROR"</formula>') == 2
+    assert result.endswith(ours(first_priority) + CLOSE)
+
+
+def test_rules_with_own_fills_recognised() -> None:
+    block = HighlightBlock(BLOCK.rules, BLOCK.dxf_ids, BLOCK.sqref, FILL_DXFS)
+    users = OURS.replace(b'dxfId="7"', b'dxfId="3"').replace(b"A5:Q99", b"A5:A99")
+    tail = users + ours(6) + CLOSE
+    removal = HighlightBlock(BLOCK.rules, [], None, FILL_DXFS)
+
+    removed = rewrite_highlights(tail, b"", removal)
+
+    assert rewrite_highlights(tail, b"", block) == tail
+    assert removed == users + CLOSE
 
 
 @pytest.mark.parametrize(

@@ -352,3 +352,20 @@ def test_custom_thousands_format_reused(code: str, built_in_id: int) -> None:
 
     assert styles.cell_xf_id(built_in_id) == 4
     assert styles.text == xml
+
+
+def test_fill_dxf_colours_skip_other_formats() -> None:
+    dxfs = (
+        '<dxfs count="4"><dxf><font><b/></font></dxf>'
+        f"{PINK_DXF}"
+        '<dxf><font><color rgb="FFFF0000"/></font><fill><patternFill>'
+        '<bgColor rgb="FFFFC7CE"/></patternFill></fill></dxf>'
+        '<dxf><fill><patternFill patternType="solid"><fgColor rgb="ffffeb9c"/>'
+        '<bgColor rgb="FFFFEB9C"/></patternFill></fill></dxf></dxfs>'
+    ).encode()
+
+    assert style_sheet(dxfs).fill_dxf_colours() == {1: "FFFFC7CE", 3: "FFFFEB9C"}
+
+
+def test_fill_dxf_colours_without_dxfs() -> None:
+    assert style_sheet(b"").fill_dxf_colours() == {}
