@@ -65,7 +65,10 @@ def doctor(config: str, source: str | None, state: str, as_json: bool) -> None:
     if pipeline.source.rules_tab is not None:
         detail += f", with tab {pipeline.source.rules_tab!r} laid over it"
     state_checks = _check_state_database(state)
-    if [check.outcome for check in state_checks] == [Outcome.PASSED]:
+    # A database that the next run upgrades is read from an upgraded copy.
+    if state_checks and all(
+        check.outcome is not Outcome.FAILED for check in state_checks
+    ):
         state_checks += _check_recorded_stages(pipeline, source, state)
     checks = [
         Check("Definition", Outcome.PASSED, detail),
@@ -160,9 +163,10 @@ def _check_recorded_stages(
 ) -> list[Check]:
     """Warn when the last recorded run saw deals in stages the definition lacks.
 
-    It runs only after the state database check passed, so the database is
-    at this pipesheet's schema revision. A tab without a recorded run gets
-    no line.
+    It runs only after the state database check passed or found an older
+    schema revision; an older SQLite file is read from an upgraded copy, and
+    a database at a URL with an older revision gets no line. A tab without
+    a recorded run gets no line.
     """
     from rules.stage_history import StageHistory, describe_unknown_recorded_stages
     from sync.state.errors import StateError

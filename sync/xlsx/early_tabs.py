@@ -72,16 +72,19 @@ class EarlyTabRender:
         gives a format another index than the child's copy did. The child is
         reaped either way; call this once.
         """
-        child, self._child = self._child, None
+        child = self._child
         if child is None:
             return None
         same_tabs = len(tabs) == len(self._tabs) and all(
             mine is theirs for mine, theirs in zip(tabs, self._tabs, strict=False)
         )
         if not same_tabs or deflater.name != self._deflater:
-            child.cancel()
+            self.cancel()
             return None
+        # The child stays referenced while the result is read, so that
+        # cancel still kills and reaps it when a signal interrupts the read.
         rendered = child.result()
+        self._child = None
         if rendered is None:
             return None
         for number_format, bold, xf_id in rendered.xf_requests:

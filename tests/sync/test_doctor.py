@@ -1412,6 +1412,35 @@ def test_foreign_state_database_fails(starter: Path, tmp_path: Path) -> None:
     ) in result.output
 
 
+def test_removed_stage_named_before_upgrade(starter: Path, tmp_path: Path) -> None:
+    from alembic import command
+
+    from rules.history import DealSnapshot
+    from sync.state.keys import workbook_key
+    from sync.state.records import RunOutcome
+    from sync.state.schema import alembic_config
+    from sync.state.store import StateStore
+
+    path = tmp_path / "state.sqlite"
+    key = workbook_key(load_pipeline(shipped_definition("b2b-en")), str(starter))
+    with StateStore.open(str(path)) as store:
+        run_id = store.start_run(key, "Deals", dt.date(2025, 9, 30))
+        store.save_snapshot(run_id, [DealSnapshot("D-1", "Scoping", None, None, 4)])
+        store.finish_run(run_id, RunOutcome.OK)
+    command.downgrade(alembic_config(f"sqlite:///{path}"), "0006")
+    before = path.read_bytes()
+
+    result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
+
+    assert result.exit_code == 0
+    assert "the next run upgrades it" in result.output
+    assert (
+        "! Recorded stages  The last recorded run saw deals in stages" in result.output
+    )
+    assert "Warning" not in result.output
+    assert path.read_bytes() == before
+
+
 def test_recorded_removed_stage_needs_a_look(starter: Path, tmp_path: Path) -> None:
     from rules.history import DealSnapshot
     from sync.state.keys import workbook_key

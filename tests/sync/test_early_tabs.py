@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from config.errors import SourceError
 from config.models import Locale, Pipeline
 from sync import run
-from sync.forked import PARALLEL_VARIABLE
+from sync.forked import PARALLEL_VARIABLE, ForkedCall
 from sync.plan import GeneratedTab
 from sync.run import run_sync
 from sync.sources.excel import ExcelWorkbook
@@ -239,3 +240,33 @@ def test_small_tabs_rendered_here(
     run_sync(pipeline, ExcelWorkbook(path), AS_OF)
 
     assert rendering_pids(renderers) == {os.getpid()}
+
+
+def test_interrupted_wait_kills_child(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = build_pipeline_workbook(tmp_path / "pipeline.xlsx")
+    before = path.read_bytes()
+    parent = os.getpid()
+    real_write_tab = generated_tabs.write_tab
+
+    def slow_in_child(*arguments: object, **options: object) -> None:
+        if os.getpid() != parent:
+            time.sleep(60)
+        real_write_tab(*arguments, **options)  # type: ignore[arg-type]
+
+    def interrupted_wait(call: ForkedCall[object]) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generated_tabs, "write_tab", slow_in_child)
+    source = ExcelWorkbook(path)
+    grid = source.read_tab("Pipeline")
+    tab = GeneratedTab(name="Extra", grid=[["Generated"], ["one", 1]])
+    source.start_tab_render([tab])
+    monkeypatch.setattr(ForkedCall, "result", interrupted_wait)
+
+    with pytest.raises(KeyboardInterrupt):
+        source.apply(make_plan(grid, {}, read_grid=grid, tabs=[tab]))
+
+    assert len(forks) == 1
+    assert path.read_bytes() == before
