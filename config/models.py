@@ -373,6 +373,19 @@ class TabNames(StrictModel):
         "the month as YYYY-MM; default the locale's, 'Review {month}' in English.",
     )
 
+    def every_run(self) -> list[str]:
+        """Return the names of the tabs every run writes, in the order it writes them.
+
+        The monthly review tabs are not among them.
+        """
+        return [
+            self.funnel,
+            self.followups,
+            self.problems,
+            self.definitions,
+            self.stage_log,
+        ]
+
 
 class Outputs(StrictModel):
     status_header: Label = "pipesheet status"

@@ -680,7 +680,7 @@ def _check_output_tabs(source: WorkbookSource | None, pipeline: Pipeline) -> str
     # A run stops before writing when one of these names is a tab of the user's.
     if source is None:
         raise SourceError("the workbook could not be opened")
-    names = _generated_tab_names(pipeline)
+    names = pipeline.outputs.tabs.every_run()
     existing = read_existing_tabs(source, names)
     pipeline_tab = PipelineTab(pipeline.source.tab, source.tab_names())
     # doctor writes nothing, so the run's "Nothing was written." is left off.
@@ -709,7 +709,7 @@ def _check_protections(
     status = choose_status_column(grid, columns)
     area = Rectangle(columns.header_row - 1, None, status, status + 1)
     targets = [WriteTarget(grid.tab, area)]
-    targets += [WriteTarget(name) for name in _generated_tab_names(pipeline)]
+    targets += [WriteTarget(name) for name in pipeline.outputs.tabs.every_run()]
     found = locked_protections(source.metadata(), targets)
     if found:
         reason = "A run would fail to write there, and write nothing."
@@ -739,17 +739,6 @@ def _cell_limit_problem(
 
 def _fail(message: str) -> str:
     raise SourceError(message)
-
-
-def _generated_tab_names(pipeline: Pipeline) -> list[str]:
-    tabs = pipeline.outputs.tabs
-    return [
-        tabs.funnel,
-        tabs.followups,
-        tabs.problems,
-        tabs.definitions,
-        tabs.stage_log,
-    ]
 
 
 def _fields_without_column(grid: SheetGrid | None, pipeline: Pipeline) -> set[str]:

@@ -1009,7 +1009,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     stdout.print(
         f"\nOpen {path} and look at the status column of "
         f"{pipeline.source.tab!r} and the tabs "
-        f"{', '.join(repr(n) for n in _tab_names(pipeline))}.",
+        f"{', '.join(repr(n) for n in pipeline.outputs.tabs.every_run())}.",
         highlight=False,
     )
 
@@ -1069,17 +1069,6 @@ def copy_unchanged_workbook(workbook: Path, output: Path) -> None:
     else:
         message = f"Nothing to change; copied {workbook} to {output} as it is."
     stderr.print(message, highlight=False)
-
-
-def _tab_names(pipeline: Pipeline) -> list[str]:
-    tabs = pipeline.outputs.tabs
-    return [
-        tabs.funnel,
-        tabs.followups,
-        tabs.problems,
-        tabs.definitions,
-        tabs.stage_log,
-    ]
 
 
 def _progress(quiet: bool) -> Progress | None:

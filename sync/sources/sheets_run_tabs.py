@@ -7,14 +7,7 @@ from config.models import Pipeline
 
 def generated_tab_names(pipeline: Pipeline) -> list[str]:
     """Return the names of the tabs a run of ``pipeline`` generates."""
-    names = pipeline.outputs.tabs
-    return [
-        names.funnel,
-        names.followups,
-        names.problems,
-        names.definitions,
-        names.stage_log,
-    ]
+    return pipeline.outputs.tabs.every_run()
 
 
 def tab_settings(pipeline: Pipeline) -> dict[str, str]:
