@@ -68,9 +68,12 @@ def keep_peaks(peaks: dict[str, int], figures: dict[str, int]) -> None:
 
 
 def measure(rows: int, out: Path) -> tuple[dict[str, int], dict[str, int], int, int]:
-    """Run one first run; return the run's and the children's peaks, the count of
-    children, and the peak of the run's resident size plus its children's private
-    memory in one sample."""
+    """Make one first run and return its memory peaks.
+
+    They are the run's and the children's peaks, the count of children, and
+    the largest sum of the run's resident size and its children's private
+    memory in one sample.
+    """
     source = cached_workbook(out, rows, DEFAULT_SEED)
     with tempfile.TemporaryDirectory(dir=out) as folder:
         workbook = Path(shutil.copy(source, Path(folder) / "deals.xlsx"))

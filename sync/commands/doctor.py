@@ -164,7 +164,7 @@ def _check_recorded_stages(
     """Warn when the last recorded run saw deals in stages the definition lacks.
 
     It runs only after the state database check passed or found an older
-    schema revision; an older SQLite file is read from an upgraded copy, and
+    schema revision. An older SQLite file is read from an upgraded copy, and
     a database at a URL with an older revision gets no line. A tab without
     a recorded run gets no line.
     """

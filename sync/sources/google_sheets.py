@@ -56,7 +56,7 @@ from sync.sources.sheets_retry import (
     SheetsCaller,
     SheetsRequestError,
 )
-from sync.sources.sheets_run_tabs import generated_tab_names, tab_settings, tabs_read_by
+from sync.sources.sheets_run_tabs import tab_settings, tabs_read_by
 from sync.sources.sheets_session import SheetsSession
 from sync.sources.sheets_state import (
     MAX_COLUMNS,
@@ -145,7 +145,7 @@ class GoogleSpreadsheet:
         self._settings: dict[str, str] = {}
         if pipeline is not None:
             self._generated_names = {
-                name.casefold() for name in generated_tab_names(pipeline)
+                name.casefold() for name in pipeline.outputs.tabs.every_run()
             }
             self._settings = tab_settings(pipeline)
         # The typed value of each number read as a date or time, by folded tab

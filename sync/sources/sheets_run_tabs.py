@@ -5,11 +5,6 @@ from __future__ import annotations
 from config.models import Pipeline
 
 
-def generated_tab_names(pipeline: Pipeline) -> list[str]:
-    """Return the names of the tabs a run of ``pipeline`` generates."""
-    return pipeline.outputs.tabs.every_run()
-
-
 def tab_settings(pipeline: Pipeline) -> dict[str, str]:
     """Return the setting naming each tab a run reads, by folded tab name.
 
@@ -34,5 +29,5 @@ def tabs_read_by(pipeline: Pipeline) -> list[str]:
     for spec in pipeline.allowed.values():
         if spec.from_tab is not None:
             tabs.append(spec.from_tab.tab)
-    tabs += generated_tab_names(pipeline)
+    tabs += pipeline.outputs.tabs.every_run()
     return list(dict.fromkeys(tabs))

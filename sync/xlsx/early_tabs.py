@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # The tabs are rendered in a child from this many grid cells on. The first
 # run's tabs of the 10,000-row benchmark sheet have 175,389 cells and took
-# 0.07 s of CPU to render; below that size a fork saves little.
+# 0.07 s of CPU to render, so below that size a fork saves little.
 CHILD_TAB_CELLS = 300_000
 
 
@@ -49,7 +49,7 @@ class RenderedTabs:
 
 
 class EarlyTabRender:
-    """The generated tabs' sheet XML being rendered in a child process."""
+    """A child process that renders the generated tabs' sheet XML."""
 
     def __init__(
         self,

@@ -160,9 +160,9 @@ def rewrite_highlights(tail: bytes, prefix: bytes, block: HighlightBlock) -> byt
             remaining = remaining[:start] + remaining[end:]
             owned.append(element)
         elif spans:
-            # A block that also holds the user's rules keeps them.
-            kept = _without_spans(element, spans)
-            remaining = remaining[:start] + kept + remaining[end:]
+            # A block that also contains the user's rules keeps them.
+            users_rules = _without_spans(element, spans)
+            remaining = remaining[:start] + users_rules + remaining[end:]
             shared = True
     if block.sqref is None:
         return remaining
@@ -451,13 +451,13 @@ def _without_spans(
     element: bytes, spans: list[tuple[int, int, frozenset[int]]]
 ) -> bytes:
     """Return ``element`` without the byte ranges of ``spans``, given in order."""
-    kept: list[bytes] = []
+    pieces: list[bytes] = []
     position = 0
     for start, end, _ in spans:
-        kept.append(element[position:start])
+        pieces.append(element[position:start])
         position = end
-    kept.append(element[position:])
-    return b"".join(kept)
+    pieces.append(element[position:])
+    return b"".join(pieces)
 
 
 def _insertion_point(elements: list[tuple[int, int, str]]) -> int:

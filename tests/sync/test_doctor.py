@@ -1412,21 +1412,27 @@ def test_foreign_state_database_fails(starter: Path, tmp_path: Path) -> None:
     ) in result.output
 
 
-def test_removed_stage_named_before_upgrade(starter: Path, tmp_path: Path) -> None:
-    from alembic import command
-
+def record_removed_stage_run(starter: Path, path: Path) -> None:
+    """Record a run that saw deal D-1 in 'Scoping', a stage b2b-en does not name."""
     from rules.history import DealSnapshot
     from sync.state.keys import workbook_key
     from sync.state.records import RunOutcome
-    from sync.state.schema import alembic_config
     from sync.state.store import StateStore
 
-    path = tmp_path / "state.sqlite"
     key = workbook_key(load_pipeline(shipped_definition("b2b-en")), str(starter))
     with StateStore.open(str(path)) as store:
         run_id = store.start_run(key, "Deals", dt.date(2025, 9, 30))
         store.save_snapshot(run_id, [DealSnapshot("D-1", "Scoping", None, None, 4)])
         store.finish_run(run_id, RunOutcome.OK)
+
+
+def test_removed_stage_named_before_upgrade(starter: Path, tmp_path: Path) -> None:
+    from alembic import command
+
+    from sync.state.schema import alembic_config
+
+    path = tmp_path / "state.sqlite"
+    record_removed_stage_run(starter, path)
     command.downgrade(alembic_config(f"sqlite:///{path}"), "0006")
     before = path.read_bytes()
 
@@ -1442,17 +1448,8 @@ def test_removed_stage_named_before_upgrade(starter: Path, tmp_path: Path) -> No
 
 
 def test_recorded_removed_stage_needs_a_look(starter: Path, tmp_path: Path) -> None:
-    from rules.history import DealSnapshot
-    from sync.state.keys import workbook_key
-    from sync.state.records import RunOutcome
-    from sync.state.store import StateStore
-
     path = tmp_path / "state.sqlite"
-    key = workbook_key(load_pipeline(shipped_definition("b2b-en")), str(starter))
-    with StateStore.open(str(path)) as store:
-        run_id = store.start_run(key, "Deals", dt.date(2025, 9, 30))
-        store.save_snapshot(run_id, [DealSnapshot("D-1", "Scoping", None, None, 4)])
-        store.finish_run(run_id, RunOutcome.OK)
+    record_removed_stage_run(starter, path)
 
     result = run_doctor("b2b-en", "--source", str(starter), "--state", str(path))
 

@@ -36,7 +36,7 @@ UNUSED_FORMAT = 49
 
 @pytest.fixture
 def forks(forks: list[int], monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Let tabs of any size be rendered in a child; return the children's ids."""
+    """Let tabs of any size be rendered in a child, and return the children's ids."""
     monkeypatch.setattr(early_tabs, "CHILD_TAB_CELLS", 0)
     return forks
 
@@ -118,7 +118,7 @@ def test_next_day_tabs_rendered_in_child(
     assert written.plan.tabs
     assert os.getpid() not in rendering_pids(renderers)
     assert member_bytes(path) == member_bytes(alone)
-    # The records of the tabs hold the digests the child worked out, so an
+    # The records of the tabs contain the digests the child worked out, so an
     # unchanged workbook on the same day gets no tab written.
     assert again.plan.tabs == []
 
